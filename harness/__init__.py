@@ -1,0 +1,1 @@
+"""harness: prove an event-driven automation holds before handoff."""

@@ -1,0 +1,102 @@
+"""``harness demo``: the standard suite against a fragile and a sound automation.
+
+Both run as real processes on loopback, each writing to its own downstream double. The
+demo passes when each behaves as designed: the fragile one fails the duplicate check and an
+ordering or loss check, with evidence; the sound one passes everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from ._console import ProgressView, err, out, print_verdicts
+from ._processes import Service, free_port, start_module
+from ._report_json import write_report
+from ._run import RunOptions, RunResult, run_scenarios
+from ._scenario_yaml import resolve
+from ._spec import Scenario
+from ._target import parse_target
+
+SECRET_ENV = "HARNESS_SECRET"
+HOOK_PATH = "/hooks/orders"
+
+
+def run_demo(report: Path, seed: int) -> int:
+    suite = resolve(["standard"])
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    os.environ[SECRET_ENV] = secret
+    journal = report.with_name("journal.db")
+    for stale in (
+        journal,
+        journal.with_name("journal.db-wal"),
+        journal.with_name("journal.db-shm"),
+    ):
+        stale.unlink(missing_ok=True)
+    results: dict[str, list[RunResult]] = {}
+    with tempfile.TemporaryDirectory(prefix="harness-demo-") as state:
+        for name in ("fragile", "sound"):
+            port = free_port()
+            extra = ["--state-dir", state] if name == "sound" else []
+            service = start_module(
+                name,
+                f"harness.demo.{name}",
+                ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", *extra],
+                {SECRET_ENV: secret},
+            )
+            try:
+                err.print(f"[bold]{name}[/] automation listening at {service.url}")
+                results[name] = _drive(service, suite, port, seed, journal)
+            finally:
+                service.stop()
+    runs = [(r.history, r.verdicts) for rs in results.values() for r in rs]
+    print_verdicts(runs)
+    write_report(report, runs, journal)
+    err.print(f"report written to {report} · journal {journal}")
+    return _conclude(results["fragile"], results["sound"])
+
+
+def _drive(
+    service: Service, suite: list[Scenario], port: int, seed: int, journal: Path
+) -> list[RunResult]:
+    options = RunOptions(
+        target=parse_target(service.url + HOOK_PATH),
+        target_name=service.name,
+        seed=seed,
+        journal=journal,
+        downstream_port=port,
+        listeners=(ProgressView(service.name),),
+    )
+    return asyncio.run(run_scenarios(suite, options))
+
+
+def _conclude(fragile: list[RunResult], sound: list[RunResult]) -> int:
+    failed = {v.invariant for r in fragile for v in r.verdicts if v.status.value == "fail"}
+    sound_bad = [
+        f"{r.history.info.scenario}::{v.invariant}"
+        for r in sound
+        for v in r.verdicts
+        if not v.passed
+    ]
+    fragile_ok = "no_duplicate_effects" in failed and bool(
+        failed & {"per_key_order", "no_lost_events"}
+    )
+    if fragile_ok:
+        out.print(f"[green]✓[/] fragile failed as designed: {', '.join(sorted(failed))}")
+    else:
+        out.print(
+            "[red]✗[/] fragile was expected to fail no_duplicate_effects and an ordering or loss "
+            f"check; it failed: {', '.join(sorted(failed)) or 'nothing'}"
+        )
+    if not sound_bad:
+        total = sum(len(r.verdicts) for r in sound)
+        out.print(f"[green]✓[/] sound passed all {total} verdicts")
+    else:
+        out.print(
+            f"[red]✗[/] sound was expected to pass everything; it did not: {', '.join(sound_bad)}"
+        )
+    return 0 if fragile_ok and not sound_bad else 1

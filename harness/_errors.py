@@ -1,0 +1,59 @@
+"""The error hierarchy. Every message says what was wrong, where, and how to fix it."""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Root of every error the harness raises on purpose.
+
+    ``exit_code`` is the CLI exit code the error maps to: 2 for bad input or usage,
+    3 when a run could not be completed.
+    """
+
+    exit_code = 2
+
+
+class InputError(HarnessError):
+    """Bad user input: a scenario, an event file, a flag. Says where and how to fix it."""
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+        self.where = where
+        self.hint = hint
+        text = f"{where}: {message}" if where else message
+        if hint:
+            text = f"{text}\n  hint: {hint}"
+        super().__init__(text)
+
+
+class ScenarioError(InputError):
+    """A scenario file or object is invalid."""
+
+
+class SourceError(InputError):
+    """An event source (JSONL file, example payload) is invalid."""
+
+
+class UnknownScenarioError(InputError):
+    """A scenario name that is neither built in nor a file."""
+
+
+class UnsafeTargetError(InputError):
+    """A target outside loopback and the allow-list."""
+
+
+class RunError(HarnessError):
+    """The run could not be completed: target unreachable, port in use, aborted."""
+
+    exit_code = 3
+
+
+class TargetUnreachableError(RunError):
+    """The target refused or never answered any connection."""
+
+
+class DownstreamBindError(RunError):
+    """The downstream double could not listen on the requested address."""
+
+
+class RunAborted(RunError):
+    """The run was interrupted (Ctrl-C); its journal is kept."""

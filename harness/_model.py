@@ -1,0 +1,136 @@
+"""The vocabulary of DESIGN.md as frozen dataclasses: Event, Delivery, Effect, Fault, Verdict.
+
+Times inside a run are seconds since the run started (``t0``), measured on the
+monotonic clock; the wall-clock start is kept in the History's metadata.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = Any
+
+
+class Model(enum.StrEnum):
+    """What the events mean, and so what "correct" means (DESIGN.md, "Judging")."""
+
+    LEDGER = "ledger"
+    REGISTER = "register"
+
+
+class Outcome(enum.StrEnum):
+    """How one delivery attempt ended. A timeout is indeterminate: it may have taken effect."""
+
+    OK = "ok"  # 2xx
+    REJECTED = "rejected"  # 4xx
+    FAILED = "failed"  # 5xx, other statuses, connection refused/reset before an answer
+    INDETERMINATE = "indeterminate"  # timed out: may or may not have been processed
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+
+
+class FailureClass(enum.StrEnum):
+    """The way a failure shows in production."""
+
+    SILENT = "silent"  # loss, duplicate, corruption with no error
+    LOUD = "loud"  # errors, 5xx, rejected events
+    SLOW = "slow"  # latency, backlog
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One logical business event. ``seq`` is its position in the source stream."""
+
+    id: str
+    key: str
+    seq: int
+    type: str
+    occurred_at: float
+    payload: JSON
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One HTTP attempt of one event at the target. Several deliveries of one event = duplicates."""
+
+    id: str
+    event_id: str
+    attempt: int
+    scheduled_at: float
+    sent_at: float
+    answered_at: float | None
+    status: int | None
+    outcome: Outcome
+    error: str | None = None
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds from send to answer; None when no answer came."""
+        return None if self.answered_at is None else self.answered_at - self.sent_at
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """One request the target made to a downstream, as recorded by the double."""
+
+    id: str
+    downstream: str
+    at: float
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: str
+    status: int
+    event_ids: tuple[str, ...] = ()
+    key: str | None = None
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for k, v in self.headers.items():
+            if k.lower() == lname:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A window in which a downstream (or the delivery side) misbehaves."""
+
+    downstream: str
+    mode: str
+    start: float
+    end: float
+    params: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What shows a verdict: ids of events, deliveries and effects, and a sentence for each."""
+
+    lines: tuple[str, ...] = ()
+    event_ids: tuple[str, ...] = ()
+    delivery_ids: tuple[str, ...] = ()
+    effect_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judgement of one invariant over one History."""
+
+    invariant: str
+    status: Status
+    failure_class: FailureClass
+    summary: str
+    evidence: Evidence = Evidence()
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS

@@ -1,0 +1,118 @@
+"""A Scenario, as plain frozen dataclasses: what the YAML loader and Python users both build.
+
+source + perturbations + downstreams + delivery (signing, timeout) + model + invariants + settle.
+Validation of user input happens at the boundary (``_scenario_yaml``); these types trust
+their fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._history import InvariantSpec
+from ._model import JSON, Model
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticSource:
+    """N events over K records made from an example payload, values filled by faker (seeded).
+
+    Paths are JSONPath-like (``$.data.order_id``): where the event id, the record key, the
+    type and the per-record sequence number live in the payload.
+    """
+
+    example: JSON
+    events: int
+    records: int
+    over: float  # seconds the stream spans at its natural pace
+    id_path: str = "$.id"
+    key_path: str = "$.key"
+    type_path: str | None = "$.type"
+    seq_path: str | None = None  # where to write the record's 1-based sequence number
+    time_path: str | None = None  # where to write occurred_at (ISO 8601)
+    types: tuple[str, ...] = ()  # event types to cycle through, written at type_path
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSource:
+    """Events recorded from production, one JSON object a line (JSONL)."""
+
+    path: Path
+    id_path: str | None = None  # default: the line's "id", else its position
+    key_path: str | None = None  # default: the line's "key", else the event id
+    type_path: str | None = None
+    over: float | None = None  # spread evenly over this many seconds; else by occurred_at
+
+
+Source = SyntheticSource | RecordedSource
+
+
+@dataclass(frozen=True, slots=True)
+class Perturbation:
+    """One seeded transform of the delivery schedule. ``kind`` names it; ``params`` tune it.
+
+    duplicate: rate (0..1), copies (>=2 deliveries in all), spread (s; 0 = at the same instant)
+    burst: within (s), count (events; default all) — deliver them all within that time
+    simultaneous: records (how many records), events (per record) — sent at one instant
+    reorder: window (events), rate (0..1) — shuffle deliveries inside windows
+    replay: times (extra passes), gap (s after the end of the previous pass)
+    """
+
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A stub answer of the downstream double. ``path`` may hold ``{name}`` segments or end in ``*``."""
+
+    method: str
+    path: str
+    status: int = 200
+    body: JSON = None  # None: echo the request body (plus a generated "id" for a 201)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+
+
+@dataclass(frozen=True, slots=True)
+class DownstreamSpec:
+    """One downstream the target calls, replaced by the double during the run."""
+
+    name: str = "downstream"
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySpec:
+    """How events reach the target: signing, per-delivery timeout, content type."""
+
+    signing: str = "standard-webhooks"  # none | hmac | standard-webhooks
+    secret_env: str = "HARNESS_SECRET"  # secrets come only from the environment
+    signature_header: str = "X-Signature"  # for hmac
+    timeout: float = 10.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settle:
+    """After the last delivery: wait until no effect arrived for ``quiet`` s, at most ``deadline`` s."""
+
+    quiet: float = 1.0
+    deadline: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    source: Source
+    model: Model = Model.LEDGER
+    description: str = ""
+    perturbations: tuple[Perturbation, ...] = ()
+    invariants: tuple[InvariantSpec, ...] = ()
+    downstreams: tuple[DownstreamSpec, ...] = (DownstreamSpec(),)
+    delivery: DeliverySpec = DeliverySpec()
+    settle: Settle = Settle()
+    origin: str = "<python>"  # the file it came from, for messages

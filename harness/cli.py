@@ -1,0 +1,210 @@
+"""The ``harness`` command. Exit codes: 0 every invariant holds, 1 an invariant failed,
+2 bad input or usage, 3 the run could not be completed (target unreachable, aborted)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ._errors import HarnessError, RunAborted
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def _default_journal() -> Path:
+    return Path("harness-runs") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".db")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="automation-harness")
+def cli() -> None:
+    """Prove an event-driven automation holds: replay perturbed events, record its effects on
+    its downstreams, and judge idempotency and ordering invariants over the history."""
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option(
+    "--target",
+    required=True,
+    help="URL of the automation's webhook endpoint, or module:attr of an ASGI app.",
+)
+@click.option(
+    "--target-name", default=None, help="A label for the target in reports (default: host:port)."
+)
+@click.option(
+    "--downstream",
+    "downstream",
+    default="127.0.0.1:9100",
+    show_default=True,
+    help="HOST:PORT where the downstream double listens; point the automation's API base URL here.",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the schedule (default: random, printed)."
+)
+@click.option(
+    "--report", type=click.Path(path_type=Path), default=None, help="Write a report (*.json)."
+)
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="SQLite journal of the run (default: harness-runs/<time>.db).",
+)
+@click.option(
+    "--allow-host", multiple=True, help="A non-loopback target host you own (repeatable)."
+)
+def run(
+    scenarios: tuple[str, ...],
+    target: str,
+    target_name: str | None,
+    downstream: str,
+    seed: int | None,
+    report: Path | None,
+    journal: Path | None,
+    allow_host: tuple[str, ...],
+) -> None:
+    """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
+    from ._downstream import parse_address
+    from ._run import RunOptions
+    from ._scenario_yaml import resolve
+    from ._target import parse_target
+
+    resolved = resolve(scenarios)
+    tgt = parse_target(target, allow_host)
+    host, port = parse_address(downstream)
+    options = RunOptions(
+        target=tgt,
+        target_name=target_name or tgt.label,
+        seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
+        journal=journal or _default_journal(),
+        downstream_host=host,
+        downstream_port=port,
+    )
+    _exit(_drive_and_report(resolved, options, report))
+
+
+def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | None) -> int:
+    from dataclasses import replace
+
+    from ._console import ProgressView, err, print_verdicts
+    from ._report_json import write_report
+    from ._run import run_scenarios
+
+    options = replace(options, listeners=(*options.listeners, ProgressView()))
+    err.print(f"seed {options.seed} · journal {options.journal}")
+    results = _run_async(run_scenarios(scenarios, options), options.journal)
+    runs = [(r.history, r.verdicts) for r in results]
+    print_verdicts(runs)
+    if report is not None:
+        write_report(report, runs, options.journal)
+        err.print(f"report written to {report}")
+    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
+
+
+def _run_async(coro: Any, journal: Path) -> Any:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        raise RunAborted(
+            f"interrupted; what was recorded is kept in {journal}\n"
+            f"  hint: judge it with `harness check {journal}`"
+        ) from None
+
+
+@cli.command()
+@click.argument("journal", type=click.Path(path_type=Path))
+@click.option(
+    "--report", type=click.Path(path_type=Path), default=None, help="Write a report (*.json)."
+)
+def check(journal: Path, report: Path | None) -> None:
+    """Re-judge a stored run offline, without touching the target."""
+    from ._console import print_verdicts
+    from ._history import load_all
+    from ._invariants import judge
+    from ._report_json import write_report
+
+    histories = load_all(journal)
+    if not histories:
+        raise HarnessError(f"{journal}: the journal holds no run")
+    runs = [(h, judge(h)) for h in histories]
+    print_verdicts(runs)
+    if report is not None:
+        write_report(report, runs, journal)
+    _exit(EXIT_OK if all(v.passed for _, vs in runs for v in vs) else EXIT_FAILED)
+
+
+@cli.command()
+def scenarios() -> None:
+    """List the built-in scenarios and suites, one line each."""
+    from ._console import out
+    from ._scenario_yaml import builtin_catalogue
+
+    for name, kind, description in builtin_catalogue():
+        tag = " (suite)" if kind == "suite" else ""
+        out.print(f"[bold]{name}[/]{tag}  {description}")
+
+
+@cli.command()
+@click.option(
+    "--listen", default="127.0.0.1:9100", show_default=True, help="HOST:PORT to listen on."
+)
+@click.option("--scenario", default=None, help="Answer with the stub routes of this scenario.")
+@click.option("--for", "duration", type=float, default=None, help="Stop after this many seconds.")
+def downstream(listen: str, scenario: str | None, duration: float | None) -> None:
+    """Run the downstream double alone and print every call it records."""
+    from ._downstream_cli import serve
+
+    try:
+        _exit(asyncio.run(serve(listen, scenario, duration)))
+    except KeyboardInterrupt:
+        _exit(EXIT_OK)  # Ctrl-C is how a standalone double is meant to stop
+
+
+@cli.command()
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    default=Path("harness-demo/report.json"),
+    show_default=True,
+    help="Where to write the JSON report.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the schedules.")
+def demo(report: Path, seed: int) -> None:
+    """Run the standard suite against a fragile and a sound sample automation."""
+    from ._demo_run import run_demo
+
+    _exit(run_demo(report, seed))
+
+
+def _exit(code: int) -> None:
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: map HarnessError to its exit code with one clear message, no traceback."""
+    from ._console import error
+
+    try:
+        cli.main(args=argv, prog_name="harness", standalone_mode=False)
+    except click.exceptions.Abort:
+        error("aborted")
+        sys.exit(EXIT_INCOMPLETE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except HarnessError as exc:
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        error("interrupted")
+        sys.exit(EXIT_INCOMPLETE)
