@@ -15,10 +15,8 @@ from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, Run
 from ._history import History
 from ._model import Status, Verdict
 
-_STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.INCONCLUSIVE: "yellow"}
-
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class ProgressView:
@@ -70,37 +68,51 @@ class ProgressView:
         self._progress.start()
 
 
-def verdict_table(runs: Sequence[tuple[History, Sequence[Verdict]]], title: str = "") -> Table:
-    table = Table(title=title or None, show_lines=False, expand=False)
-    for col in ("target", "scenario", "invariant", "verdict", "class", "summary"):
-        table.add_column(col, overflow="fold")
-    for history, verdicts in runs:
-        for v in verdicts:
-            table.add_row(
-                history.info.target_name,
-                history.info.scenario,
-                v.invariant,
-                f"[{_STYLE[v.status]}]{v.status.value}[/]",
-                v.failure_class.value if v.status is not Status.PASS else "",
-                escape(v.summary),
-            )
-    return table
+_MARK = {
+    Status.PASS: "[green]✓[/]",
+    Status.FAIL: "[bold red]✗[/]",
+    Status.INCONCLUSIVE: "[yellow]?[/]",
+}
 
 
 def print_verdicts(runs: Sequence[tuple[History, Sequence[Verdict]]], evidence: int = 3) -> None:
-    out.print(verdict_table(runs))
+    """Each run's verdicts with their summaries and, for failures, the first witnesses."""
     for history, verdicts in runs:
+        info = history.info
+        out.print(
+            f"\n[bold]{escape(info.target_name)} · {escape(info.scenario)}[/] "
+            f"({info.model.value}, seed {info.seed}): {len(history.events)} events, "
+            f"{len(history.deliveries)} deliveries, {len(history.effects)} effects"
+        )
         for v in verdicts:
-            if v.status is Status.FAIL and v.evidence.lines:
-                out.print(
-                    f"[bold red]✗[/] {history.info.target_name} · {history.info.scenario} · "
-                    f"{v.invariant}:"
-                )
+            cls = f" [dim]\\[{v.failure_class.value}][/]" if v.status is not Status.PASS else ""
+            out.print(f"  {_MARK[v.status]} {v.invariant}{cls}  {escape(v.summary)}")
+            if v.status is Status.FAIL:
                 for line in v.evidence.lines[:evidence]:
-                    out.print(f"    {escape(line)}")
+                    out.print(f"      {escape(line)}")
                 more = len(v.evidence.lines) - evidence
                 if more > 0:
-                    out.print(f"    … and {more} more in the report")
+                    out.print(f"      … and {more} more in the report")
+    out.print()
+    out.print(summary_table(runs))
+
+
+def summary_table(runs: Sequence[tuple[History, Sequence[Verdict]]]) -> Table:
+    """One row per run: how many invariants hold, and which failed."""
+    table = Table(show_lines=False)
+    for col in ("target", "scenario", "holds", "failed"):
+        table.add_column(col)
+    for history, verdicts in runs:
+        held = sum(v.passed for v in verdicts)
+        bad = [v.invariant for v in verdicts if not v.passed]
+        style = "green" if not bad else "red"
+        table.add_row(
+            escape(history.info.target_name),
+            escape(history.info.scenario),
+            f"[{style}]{held}/{len(verdicts)}[/]",
+            ", ".join(bad),
+        )
+    return table
 
 
 def error(message: str) -> None:

@@ -29,7 +29,7 @@ from ._events import (
 )
 from ._history import History, Journal, RunInfo
 from ._invariants import judge
-from ._model import Delivery, Effect, Outcome, Verdict
+from ._model import Delivery, Effect, Event, Outcome, Verdict
 from ._perturb import plan
 from ._signing import Signer
 from ._sources import load_events
@@ -80,21 +80,22 @@ def signer_for(scenario: Scenario) -> Signer:
 
 async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> list[RunResult]:
     """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept."""
-    for scenario in scenarios:  # bad input is reported before anything is sent
-        signer_for(scenario)
+    # Bad input is reported before anything is sent or written.
+    prepared = [(s, signer_for(s), load_events(s.source, options.seed)) for s in scenarios]
     await check_reachable(options.target)
     journal = Journal(options.journal)
     results: list[RunResult] = []
     try:
-        for scenario in scenarios:
-            results.append(await _run_one(scenario, options, journal))
+        for scenario, signer, events in prepared:
+            results.append(await _run_one(scenario, signer, events, options, journal))
     finally:
         journal.close()
     return results
 
 
-async def _run_one(scenario: Scenario, options: RunOptions, journal: Journal) -> RunResult:
-    events = load_events(scenario.source, options.seed)
+async def _run_one(
+    scenario: Scenario, signer: Signer, events: list[Event], options: RunOptions, journal: Journal
+) -> RunResult:
     tag = new_tag()
     tracer = trace(events, tag)
     traced = tracer.events
@@ -153,7 +154,7 @@ async def _run_one(scenario: Scenario, options: RunOptions, journal: Journal) ->
         emit(RunStarted(info, len(schedule), urls[0] if urls else ""))
         deliverer = Deliverer(
             options.target,
-            signer_for(scenario),
+            signer,
             timeout=scenario.delivery.timeout,
             clock=clock,
             on_delivery=on_delivery,

@@ -67,7 +67,10 @@ class Perturbation:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A stub answer of the downstream double. ``path`` may hold ``{name}`` segments or end in ``*``."""
+    """A stub answer of the downstream double.
+
+    ``path`` may hold ``{name}`` segments (one segment each) or end in ``*`` (any rest).
+    """
 
     method: str
     path: str
@@ -98,7 +101,7 @@ class DeliverySpec:
 
 @dataclass(frozen=True, slots=True)
 class Settle:
-    """After the last delivery: wait until no effect arrived for ``quiet`` s, at most ``deadline`` s."""
+    """After the last delivery, wait for ``quiet`` s without an effect, at most ``deadline`` s."""
 
     quiet: float = 1.0
     deadline: float = 30.0

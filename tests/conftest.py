@@ -1,0 +1,76 @@
+"""Shared fixtures: the harness CLI as a real process, and a demo automation on loopback."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness._processes import Service, free_port, start_module
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+
+
+@dataclass
+class Completed:
+    code: int
+    out: str
+    err: str
+
+
+def harness(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> Completed:
+    """Run the ``harness`` command as a user would, in a child process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200", **(env or {})},
+    )
+    return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclass
+class Automation:
+    service: Service
+    downstream_port: int
+
+    @property
+    def hook(self) -> str:
+        return self.service.url + "/hooks/orders"
+
+
+def start_automation(name: str, state: Path) -> Automation:
+    port = free_port()
+    extra = ["--state-dir", str(state)] if name == "sound" else []
+    service = start_module(
+        name,
+        f"harness.demo.{name}",
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", *extra],
+        {"HARNESS_SECRET": SECRET},
+    )
+    return Automation(service, port)
+
+
+@pytest.fixture
+def sound(tmp_path: Path) -> Iterator[Automation]:
+    automation = start_automation("sound", tmp_path)
+    yield automation
+    automation.service.stop()
+
+
+@pytest.fixture
+def fragile(tmp_path: Path) -> Iterator[Automation]:
+    automation = start_automation("fragile", tmp_path)
+    yield automation
+    automation.service.stop()

@@ -1,0 +1,237 @@
+"""The CLI as a user meets it: exit codes, one clear message for bad input, journals kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness._history import load_all
+
+from .conftest import REPO, SECRET, Automation, harness
+
+SMALL = """
+name: small
+model: ledger
+source:
+  synthetic:
+    example: {id: evt_1, type: order.paid, sequence: 1, occurred_at: "2026-01-01T00:00:00Z",
+              data: {order_id: ord_1, customer: {name: Ada Lovelace, email: ada@example.com},
+                     amount: 10, currency: usd, note: hi there}}
+    events: 12
+    records: 4
+    over: 0.5s
+    id: $.id
+    key: $.data.order_id
+    sequence: $.sequence
+    time: $.occurred_at
+perturbations:
+  - duplicate: {rate: 1.0, copies: 2}
+settle: {quiet: 0.5s, deadline: 10s}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_scenarios_lists_builtins_one_line_each() -> None:
+    r = harness("scenarios")
+    assert r.code == 0
+    lines = r.out.strip().splitlines()
+    names = [line.split()[0] for line in lines]
+    for n in (
+        "duplicate-storm",
+        "bulk-import-burst",
+        "simultaneous-same-record",
+        "out-of-order",
+        "standard",
+    ):
+        assert n in names
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
+
+
+def test_unknown_scenario_suggests_nearest(tmp_path: Path) -> None:
+    r = harness("run", "dupliate-storm", "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
+    assert r.code == 2
+    assert "did you mean 'duplicate-storm'" in r.err and "Traceback" not in r.err
+
+
+def test_malformed_and_mistyped_yaml(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.scenario.yaml", "name: x\nsource: [unclosed\n")
+    r = harness("run", str(bad), "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
+    assert r.code == 2 and "bad.scenario.yaml:" in r.err and "Traceback" not in r.err
+    typed = write(tmp_path, "typed.scenario.yaml", SMALL.replace("events: 12", "events: many"))
+    r = harness("run", str(typed), "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
+    assert r.code == 2
+    assert "typed.scenario.yaml:9:" in r.err and "events" in r.err and "'many'" in r.err
+
+
+def test_jsonl_line_that_is_not_json(tmp_path: Path) -> None:
+    write(tmp_path, "events.jsonl", '{"id": "a", "key": "k", "payload": {}}\n{oops\n')
+    sc = write(
+        tmp_path,
+        "rec.scenario.yaml",
+        "name: rec\nsource:\n  recorded: {file: events.jsonl}\ndelivery: {signing: none}\n",
+    )
+    r = harness("run", str(sc), "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
+    assert r.code == 2 and "events.jsonl:2: not JSON" in r.err
+
+
+def test_unreachable_target_exits_3(tmp_path: Path) -> None:
+    r = harness("run", "duplicate-storm", "--target", "http://127.0.0.1:1/hooks", cwd=tmp_path)
+    assert r.code == 3
+    assert "cannot connect to the target http://127.0.0.1:1/hooks" in r.err
+
+
+def test_target_outside_loopback_is_refused(tmp_path: Path) -> None:
+    r = harness("run", "duplicate-storm", "--target", "https://api.example.com/h", cwd=tmp_path)
+    assert r.code == 2 and "--allow-host api.example.com" in r.err
+
+
+def test_missing_secret_says_which_variable(tmp_path: Path) -> None:
+    r = harness(
+        "run",
+        "duplicate-storm",
+        "--target",
+        "http://127.0.0.1:1/h",
+        cwd=tmp_path,
+        env={"HARNESS_SECRET": ""},
+    )
+    assert r.code == 2 and "HARNESS_SECRET is not set" in r.err
+
+
+def test_bad_downstream_address(tmp_path: Path) -> None:
+    r = harness(
+        "run",
+        "duplicate-storm",
+        "--target",
+        "http://127.0.0.1:1/h",
+        "--downstream",
+        "127.0.0.1:http",
+        cwd=tmp_path,
+    )
+    assert r.code == 2 and "bad downstream address" in r.err
+
+
+def test_check_on_missing_journal(tmp_path: Path) -> None:
+    r = harness("check", str(tmp_path / "nope.db"))
+    assert r.code == 2 and "no such journal file" in r.err
+
+
+@pytest.mark.integration
+def test_run_then_check_offline(fragile: Automation, tmp_path: Path) -> None:
+    sc = write(tmp_path, "small.scenario.yaml", SMALL)
+    journal, report = tmp_path / "run.db", tmp_path / "out" / "report.json"
+    r = harness(
+        "run",
+        str(sc),
+        "--target",
+        fragile.hook,
+        "--downstream",
+        f"127.0.0.1:{fragile.downstream_port}",
+        "--seed",
+        "3",
+        "--journal",
+        str(journal),
+        "--report",
+        str(report),
+        "--target-name",
+        "fragile",
+        cwd=tmp_path,
+    )
+    assert r.code == 1, r.err
+    doc = json.loads(report.read_text())
+    assert doc["schema"] == "harness.report/1" and doc["passed"] is False
+    (run,) = doc["runs"]
+    assert (run["scenario"], run["seed"], run["target"], run["target_name"]) == (
+        "small",
+        3,
+        fragile.hook,
+        "fragile",
+    )
+    assert run["counts"]["events"] == 12 and run["counts"]["deliveries"] == 24
+    assert run["counts"]["effects"] == 24
+    verdicts = {v["invariant"]: v for v in run["verdicts"]}
+    dup = verdicts["no_duplicate_effects"]
+    assert dup["status"] == "fail" and dup["class"] == "silent"
+    assert len(dup["evidence"]["events"]) == 10 and dup["evidence"]["effects"]
+    assert verdicts["no_lost_events"]["status"] == "pass"
+    assert "--seed 3" in run["reproduce"] and fragile.hook in run["reproduce"]
+
+    again = harness("check", str(journal), "--report", str(tmp_path / "again.json"))
+    assert again.code == 1
+    redo = json.loads((tmp_path / "again.json").read_text())
+    assert redo["runs"][0]["verdicts"] == run["verdicts"]
+    assert "no_duplicate_effects" in again.out
+
+
+@pytest.mark.integration
+def test_downstream_port_in_use_exits_3(fragile: Automation, tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        r = harness(
+            "run",
+            "duplicate-storm",
+            "--target",
+            fragile.hook,
+            "--downstream",
+            f"127.0.0.1:{port}",
+            "--journal",
+            str(tmp_path / "j.db"),
+            cwd=tmp_path,
+        )
+    assert r.code == 3 and "address already in use" in r.err and "Traceback" not in r.err
+
+
+@pytest.mark.integration
+def test_ctrl_c_keeps_the_journal(fragile: Automation, tmp_path: Path) -> None:
+    journal = tmp_path / "int.db"
+    slow = write(tmp_path, "slow.scenario.yaml", SMALL.replace("over: 0.5s", "over: 30s"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            str(slow),
+            "--target",
+            fragile.hook,
+            "--downstream",
+            f"127.0.0.1:{fragile.downstream_port}",
+            "--journal",
+            str(journal),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HARNESS_SECRET": SECRET},
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # wait until a few deliveries were journaled
+        time.sleep(0.3)
+        try:
+            if len(load_all(journal)[0].deliveries) >= 2:
+                break
+        except Exception:
+            continue
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 3, err
+    assert "interrupted" in err and f"harness check {journal}" in err and "Traceback" not in err
+    (history,) = load_all(journal)
+    assert history.status == "aborted" and len(history.deliveries) >= 2
+    r = harness("check", str(journal))
+    assert r.code in (0, 1) and "small" in r.out

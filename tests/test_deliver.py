@@ -1,0 +1,146 @@
+"""Delivery against real loopback servers and an in-process ASGI app."""
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from harness._deliver import Deliverer
+from harness._errors import InputError, TargetUnreachableError, UnsafeTargetError
+from harness._model import Delivery, Outcome
+from harness._perturb import Slot
+from harness._signing import Signer, verify_standard_webhooks
+from harness._target import check_reachable, parse_target
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[str, list[tuple[float, dict[str, str], bytes]]]]:
+    seen: list[tuple[float, dict[str, str], bytes]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen.append((time.monotonic(), dict(request.headers), body))
+        mode = json.loads(body).get("mode")
+        if mode == "slow":
+            await asyncio.sleep(0.8)
+        return web.Response(status={"reject": 422, "error": 503}.get(mode, 200))
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}/hook", seen
+    await runner.cleanup()
+
+
+def deliverer(target: str, found: list[Delivery], timeout: float = 5.0) -> Deliverer:
+    t0 = time.monotonic()
+    return Deliverer(
+        parse_target(target),
+        Signer("standard-webhooks", SECRET),
+        timeout=timeout,
+        clock=lambda: time.monotonic() - t0,
+        on_delivery=found.append,
+    )
+
+
+async def test_network_outcomes_and_signatures(receiver: Any) -> None:
+    url, seen = receiver
+    bodies = [json.dumps({"mode": m}).encode() for m in ("ok", "reject", "error", "slow")]
+    found: list[Delivery] = []
+    schedule = [Slot(0.0, 0), Slot(0.0, 0, 1), Slot(0.05, 1), Slot(0.1, 2), Slot(0.1, 3)]
+    await deliverer(url, found, timeout=0.3).run(schedule, bodies, ["e0", "e1", "e2", "e3"])
+    by_id = {d.id: d for d in found}
+    assert [by_id[f"dlv_00000{i}"].outcome for i in range(1, 6)] == [
+        Outcome.OK,
+        Outcome.OK,
+        Outcome.REJECTED,
+        Outcome.FAILED,
+        Outcome.INDETERMINATE,
+    ]
+    assert by_id["dlv_000002"].attempt == 2 and by_id["dlv_000001"].attempt == 1
+    slow = by_id["dlv_000005"]
+    assert slow.answered_at is None and slow.status is None and "0.3 s" in (slow.error or "")
+    assert by_id["dlv_000003"].status == 422
+    for _, headers, body in seen:
+        assert verify_standard_webhooks(SECRET, headers, body, now=time.time())
+    assert {h["webhook-id"] for _, h, _ in seen} == {"e0", "e1", "e2", "e3"}
+
+
+async def test_schedule_times_are_kept(receiver: Any) -> None:
+    url, seen = receiver
+    found: list[Delivery] = []
+    schedule = [Slot(0.3 * i, 0) for i in range(3)]
+    await deliverer(url, found).run(schedule, [b'{"mode": "ok"}'], ["e0"])
+    lateness = [d.sent_at - d.scheduled_at for d in found]
+    assert all(0 <= x < 0.1 for x in lateness)
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(seen)]
+    assert all(0.2 < g < 0.4 for g in gaps)
+
+
+async def test_connection_refused_is_failed_not_indeterminate() -> None:
+    found: list[Delivery] = []
+    await deliverer("http://127.0.0.1:1/hook", found).run([Slot(0, 0)], [b"{}"], ["e0"])
+    (d,) = found
+    assert (
+        d.outcome is Outcome.FAILED and d.status is None and "connection failed" in (d.error or "")
+    )
+    with pytest.raises(TargetUnreachableError, match="cannot connect to the target"):
+        await check_reachable(parse_target("http://127.0.0.1:1/hook"))
+
+
+async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    assert scope["type"] == "http"
+    body = b""
+    while True:
+        msg = await receive()
+        body += msg.get("body", b"")
+        if not msg.get("more_body"):
+            break
+    if b"boom" in body:
+        raise RuntimeError("boom")
+    await send({"type": "http.response.start", "status": 202, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def test_asgi_in_process() -> None:
+    found: list[Delivery] = []
+    d = deliverer("tests.test_deliver:asgi_app", found)
+    assert d.target.in_process
+    await d.run([Slot(0, 0), Slot(0, 1)], [b'{"a": 1}', b'{"boom": 1}'], ["e0", "e1"])
+    assert sorted((x.event_id, x.status) for x in found) == [("e0", 202), ("e1", 500)]
+
+
+def test_parse_target_refuses_outside_loopback() -> None:
+    with pytest.raises(UnsafeTargetError, match=r"--allow-host staging\.example\.com"):
+        parse_target("https://staging.example.com/hooks")
+    assert parse_target("https://staging.example.com/h", ["staging.example.com"]).url.startswith(
+        "https"
+    )
+    assert parse_target("http://[::1]:8000/h").label == "[::1]:8000"
+    assert parse_target("http://localhost:8000/h").label == "localhost:8000"
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("ftp://x", "neither a URL nor module:attr"),
+        ("no_such_module_x:app", "cannot import 'no_such_module_x'"),
+        ("tests.test_deliver:nothing", "has no attribute 'nothing'"),
+        ("tests.test_deliver:SECRET", "not an ASGI app"),
+        ("http:///path", "has no host"),
+    ],
+)
+def test_parse_target_bad_input(ref: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_target(ref)
