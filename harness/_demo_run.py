@@ -70,6 +70,7 @@ def _drive(
         journal=journal,
         downstream_port=port,
         listeners=(ProgressView(service.name),),
+        reproduce=f"harness demo --seed {seed}",
     )
     return asyncio.run(run_scenarios(suite, options))
 

@@ -374,7 +374,6 @@ class _open:
         self._db.close()
 
 
-
 __all__ = [
     "History",
     "InvariantSpec",

@@ -19,6 +19,8 @@ SCHEMA = "harness.report/1"
 def reproduce_command(history: History) -> str:
     """One line that runs the same scenario, seed and target again."""
     info = history.info
+    if info.settings.get("reproduce"):
+        return str(info.settings["reproduce"])
     args = ["harness", "run", info.scenario, "--target", info.target, "--seed", str(info.seed)]
     downstream = info.settings.get("downstream")
     if downstream:

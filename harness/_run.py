@@ -49,6 +49,7 @@ class RunOptions:
     downstream_host: str = "127.0.0.1"
     downstream_port: int = 9100
     listeners: Sequence[Listener] = field(default_factory=tuple)
+    reproduce: str | None = None  # the command that reruns it, when not `harness run ...`
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ async def _run_one(
             "timeout": scenario.delivery.timeout,
             "planned_deliveries": len(schedule),
             "downstream": f"{options.downstream_host}:{options.downstream_port}",
+            "reproduce": options.reproduce,
         },
     )
     t0 = time.monotonic()

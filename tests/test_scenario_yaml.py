@@ -16,10 +16,10 @@ from harness._data_paths import data_dir
 from harness._errors import InputError, ScenarioError, UnknownScenarioError
 from harness._history import InvariantSpec
 from harness._model import Model
+from harness._scenario_docs import PerturbationDoc, ScenarioDoc
+from harness._scenario_errors import Doc
 from harness._scenario_yaml import (
     Suite,
-    _Doc,
-    _ScenarioDoc,
     builtin_catalogue,
     load_scenario,
     load_suite,
@@ -625,21 +625,19 @@ def test_scenario_errors_are_input_errors() -> None:
 
 
 def test_perturbation_kinds_match_the_planner() -> None:
-    from harness._scenario_yaml import _PerturbationDoc
-
-    assert sorted(_PerturbationDoc.model_fields) == sorted(_perturb.KINDS)
+    assert sorted(PerturbationDoc.model_fields) == sorted(_perturb.KINDS)
 
 
 def test_models_match_the_model_enum() -> None:
-    annotation = _ScenarioDoc.model_fields["model"].annotation
+    annotation = ScenarioDoc.model_fields["model"].annotation
     assert set(typing.get_args(annotation)) == {m.value for m in Model}
 
 
 def test_every_field_says_what_it_allows() -> None:
-    def docs(cls: type[_Doc]) -> list[type[_Doc]]:
+    def docs(cls: type[Doc]) -> list[type[Doc]]:
         return [cls, *(d for sub in cls.__subclasses__() for d in docs(sub))]
 
-    for cls in docs(_Doc):
+    for cls in docs(Doc):
         for name, info in cls.model_fields.items():
             assert info.description, f"{cls.__name__}.{name}"
 

@@ -1,0 +1,205 @@
+"""The invariants by name, their parameters, and ``judge``: History -> list[Verdict]."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import gc
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .._errors import ScenarioError
+from .._history import History, InvariantSpec
+from .._model import FailureClass, Verdict
+from . import ack_within, no_duplicate_effects, no_lost_events, per_key_order
+from ._facts import Facts
+
+# fn(facts, **params): a pure check over the shared indexes of one History.
+InvariantFn = Callable[..., Verdict]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of an invariant: its type, default, and what a valid value looks like."""
+
+    kind: type
+    default: Any
+    expect: str  # for messages: "a positive number of seconds"
+    positive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantDef:
+    """A named invariant: the check, its parameters, its failure class and a one-line doc."""
+
+    name: str
+    fn: InvariantFn
+    params: Mapping[str, Param]
+    doc: str
+    failure_class: FailureClass
+
+
+def _registry(*defs: InvariantDef) -> Mapping[str, InvariantDef]:
+    return MappingProxyType({d.name: d for d in defs})
+
+
+INVARIANTS: Mapping[str, InvariantDef] = _registry(
+    InvariantDef(
+        no_lost_events.NAME,
+        no_lost_events.no_lost_events,
+        {},
+        "every accepted event has an effect (register: every record its latest accepted state)",
+        no_lost_events.CLASS,
+    ),
+    InvariantDef(
+        no_duplicate_effects.NAME,
+        no_duplicate_effects.no_duplicate_effects,
+        {},
+        "no event changes a downstream twice, except idempotent or same-Idempotency-Key repeats",
+        no_duplicate_effects.CLASS,
+    ),
+    InvariantDef(
+        per_key_order.NAME,
+        per_key_order.per_key_order,
+        {},
+        "each record's effects follow its events' order (register: no stale overwrite)",
+        per_key_order.CLASS,
+    ),
+    InvariantDef(
+        ack_within.NAME,
+        ack_within.ack_within,
+        {
+            "seconds": Param(
+                float, ack_within.DEFAULT_SECONDS, "a positive number of seconds", positive=True
+            )
+        },
+        "every delivery is answered within `seconds` (timeouts count as slow)",
+        ack_within.CLASS,
+    ),
+)
+
+
+def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> list[Verdict]:
+    """Judge a History: one Verdict per invariant, in the order given.
+
+    ``specs`` None means the invariants the run declared (``history.info.invariants``);
+    an empty selection means all of them with their defaults. Raises ScenarioError on an
+    unknown invariant or a bad parameter before judging anything.
+    """
+    chosen = history.info.invariants if specs is None else specs
+    resolved = check_specs(chosen) if chosen else _defaults()
+    facts = Facts(history)  # indexes shared by every invariant, each built once
+    with _collector_paused():
+        return [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cycle collector while judging; reference counting still frees everything.
+
+    Judging allocates millions of short-lived containers and no reference cycles; left on,
+    the collector rescans the whole History (millions of objects) again and again: about
+    a third of the time on a large failing run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _defaults() -> tuple[InvariantSpec, ...]:
+    return tuple(
+        InvariantSpec(d.name, {k: p.default for k, p in d.params.items()})
+        for d in INVARIANTS.values()
+    )
+
+
+def check_specs(
+    specs: Sequence[InvariantSpec], *, where: str | None = None
+) -> tuple[InvariantSpec, ...]:
+    """Validate invariant names and parameters without a History.
+
+    Returns the specs with every parameter present (defaults filled in, ints made floats
+    where a float is expected). ``where`` (e.g. ``"scenario.yaml:12"``) prefixes the field
+    path in error messages.
+    """
+    return tuple(_check(spec, f"invariants[{i}]", where) for i, spec in enumerate(specs))
+
+
+def _check(spec: object, path: str, where: str | None) -> InvariantSpec:
+    def fail(field_path: str, message: str, hint: str) -> ScenarioError:
+        place = f"{where}: {field_path}" if where else field_path
+        return ScenarioError(message, where=place, hint=hint)
+
+    known = ", ".join(sorted(INVARIANTS))
+    if not isinstance(spec, InvariantSpec):
+        raise fail(path, f"expected an InvariantSpec, got {spec!r}", f"known invariants: {known}")
+    definition = INVARIANTS.get(spec.name) if isinstance(spec.name, str) else None
+    if definition is None:
+        raise fail(
+            f"{path}.name",
+            f"unknown invariant {spec.name!r}",
+            _suggest(spec.name, INVARIANTS, "known invariants", known),
+        )
+    if not isinstance(spec.params, Mapping):
+        raise fail(
+            f"{path}.params",
+            f"parameters of {spec.name!r} must be a mapping, got {spec.params!r}",
+            _params_text(definition),
+        )
+    params: dict[str, Any] = {}
+    for name, value in spec.params.items():
+        param = definition.params.get(name) if isinstance(name, str) else None
+        if param is None:
+            raise fail(
+                f"{path}.params",
+                f"invariant {spec.name!r} has no parameter {name!r}",
+                _suggest(name, definition.params, "its parameters", _params_text(definition)),
+            )
+        problem = _problem(param, value)
+        if problem is not None:
+            raise fail(
+                f"{path}.params.{name}",
+                f"invariant {spec.name!r} parameter {name!r} must be {param.expect}, "
+                f"got {value!r} ({problem})",
+                _params_text(definition),
+            )
+        params[name] = param.kind(value)
+    for name, param in definition.params.items():
+        params.setdefault(name, param.default)
+    return InvariantSpec(spec.name, params)
+
+
+def _problem(param: Param, value: object) -> str | None:
+    """Why ``value`` does not fit ``param``, or None. An int is fine where a float is wanted."""
+    kinds: tuple[type, ...] = (int, float) if param.kind is float else (param.kind,)
+    # bool is an int to Python, but `seconds: true` is a mistake, not 1 second.
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        return f"a {type(value).__name__}"
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            return "not finite"
+        if param.positive and value <= 0:
+            return "not > 0"
+    return None
+
+
+def _suggest(name: object, choices: Mapping[str, Any], label: str, listing: str) -> str:
+    """``did you mean 'ack_within'? known invariants: ...`` (difflib's nearest name)."""
+    near = difflib.get_close_matches(str(name), list(choices), n=1) if choices else []
+    guess = f"did you mean {near[0]!r}? " if near else ""
+    return f"{guess}{label}: {listing}" if choices else listing
+
+
+def _params_text(definition: InvariantDef) -> str:
+    if not definition.params:
+        return f"{definition.name!r} takes no parameters"
+    return f"{definition.name!r} takes " + ", ".join(
+        f"{n} ({p.expect}, default {p.default!r})" for n, p in definition.params.items()
+    )

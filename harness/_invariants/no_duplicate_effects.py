@@ -1,0 +1,174 @@
+"""no_duplicate_effects: no event changes a downstream twice with the same request.
+
+A repeat is a second write of one event to the same downstream, method and path. It is
+harmless where a real API makes it so: the same PUT/DELETE with the same body, or the same
+``Idempotency-Key`` as an earlier effect of that event. Any other repeat is a duplicate.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .._model import Effect, Event, FailureClass, Status, Verdict
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    attribution_gap,
+    deliveries_text,
+    effects_text,
+    event_ref,
+    plural,
+    unattributed_note,
+    verdict,
+)
+
+NAME = "no_duplicate_effects"
+CLASS = FailureClass.SILENT
+IDEMPOTENT_METHODS = frozenset({"PUT", "DELETE"})
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+class Repeat(enum.Enum):
+    IDEMPOTENT = "idempotent"
+    SAME_KEY = "same Idempotency-Key"
+    DUPLICATE = "duplicate"
+
+
+def classify(writes: Sequence[Effect]) -> list[tuple[Effect, Repeat]]:
+    """The repeats among one event's writes (in time order), each with its kind.
+
+    Linear in the number of writes, however many: a runaway target may write one event
+    thousands of times, and that history must still be judged in seconds.
+    """
+    out = []
+    bodies_by_request: dict[tuple[str, str, str], set[str]] = {}
+    keys: list[str | None] | None = None  # Idempotency-Key of each write, read on first need
+    first_with_key: dict[str | None, int] = {}
+    for i, w in enumerate(writes):
+        method = w.method.upper()
+        bodies = bodies_by_request.setdefault((w.downstream, method, w.path), set())
+        if bodies:
+            if method in IDEMPOTENT_METHODS and w.body in bodies:
+                kind = Repeat.IDEMPOTENT
+            else:
+                if keys is None:
+                    keys = [e.header(IDEMPOTENCY_KEY) for e in writes]
+                    for j, key in enumerate(keys):
+                        first_with_key.setdefault(key, j)
+                key = keys[i]
+                earlier = key is not None and first_with_key[key] < i
+                kind = Repeat.SAME_KEY if earlier else Repeat.DUPLICATE
+            out.append((w, kind))
+        bodies.add(w.body)
+    return out
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Repeats over the whole History, counted in one pass."""
+
+    duplicates: Counter[str] = field(default_factory=Counter)  # by method
+    idempotent: Counter[str] = field(default_factory=Counter)  # by method
+    same_key: int = 0
+    harmful: list[str] = field(default_factory=list)  # event ids with a duplicate
+    harmless: list[str] = field(default_factory=list)  # event ids with only harmless repeats
+
+    def add(self, event_id: str, repeats: Sequence[tuple[Effect, Repeat]]) -> None:
+        bad = False
+        for w, kind in repeats:
+            if kind is Repeat.DUPLICATE:
+                self.duplicates[w.method.upper()] += 1
+                bad = True
+            elif kind is Repeat.IDEMPOTENT:
+                self.idempotent[w.method.upper()] += 1
+            else:
+                self.same_key += 1
+        (self.harmful if bad else self.harmless).append(event_id)
+
+
+def no_duplicate_effects(facts: Facts) -> Verdict:
+    """Fail on any repeated write that no real API would make harmless."""
+    gap = attribution_gap(facts, NAME, CLASS)
+    if gap is not None:
+        return gap
+    tally = _Tally()
+    for eid, writes in facts.repeated_writes.items():
+        repeats = classify(writes)
+        if repeats:
+            tally.add(eid, repeats)
+    harmless = _harmless_text(tally.idempotent, tally.same_key)
+    note = unattributed_note(facts)
+    events = len(facts.history.events)
+    if tally.harmful:
+        by_method = ", ".join(f"{n:,} {m}" for m, n in tally.duplicates.most_common())
+        summary = (
+            f"{len(tally.harmful):,} of {plural(events, 'event')} produced duplicate effects: "
+            f"{plural(tally.duplicates.total(), 'repeated request')} ({by_method})"
+        )
+        return verdict(
+            NAME,
+            Status.FAIL,
+            CLASS,
+            summary + (f"; {harmless}" if harmless else "") + note,
+            _witnesses(facts, tally.harmful),
+        )
+    if tally.harmless:
+        return verdict(
+            NAME,
+            Status.PASS,
+            CLASS,
+            f"no harmful duplicate effects: {harmless}{note}",
+            _witnesses(facts, tally.harmless),
+        )
+    return verdict(
+        NAME,
+        Status.PASS,
+        CLASS,
+        f"no event produced a repeated effect ({plural(facts.attributed_writes, 'effect')} "
+        f"over {plural(len(facts.first_write), 'event')}){note}",
+    )
+
+
+def _harmless_text(idempotent: Counter[str], same_key: int) -> str:
+    """``3 repeated PUTs and 1 repeated DELETE, idempotent: harmless; 2 repeats with ...``."""
+    parts = []
+    if idempotent:
+        methods = " and ".join(plural(n, f"repeated {m}") for m, n in sorted(idempotent.items()))
+        parts.append(f"{methods}, idempotent: harmless")
+    if same_key:
+        parts.append(f"{plural(same_key, 'repeat')} with the same Idempotency-Key: harmless")
+    return "; ".join(parts)
+
+
+def _witnesses(facts: Facts, event_ids: Sequence[str]) -> list[Witness]:
+    """The events earliest in the stream, with all their deliveries and writes."""
+    events = facts.events_by_id
+    shown = heapq.nsmallest(MAX_WITNESSES, (events[eid] for eid in event_ids), key=_seq)
+    deliveries = facts.deliveries_of([e.id for e in shown])
+    out = []
+    for event in shown:
+        writes = facts.repeated_writes[event.id]
+        dlv = deliveries[event.id]
+        line = (
+            f"{event_ref(event)} was {deliveries_text(dlv)} and produced "
+            f"{plural(len(writes), 'effect')}: {effects_text(writes)}"
+        )
+        tally = _Tally()
+        tally.add(event.id, classify(writes))
+        if not tally.harmful:
+            line += f" ({_harmless_text(tally.idempotent, tally.same_key)})"
+        out.append(
+            Witness(line, (event.id,), tuple(d.id for d in dlv), tuple(w.id for w in writes))
+        )
+    return out
+
+
+def _seq(event: Event) -> int:
+    return event.seq

@@ -1,0 +1,284 @@
+"""The shape of scenario and suite files, as pydantic models (``extra="forbid"``, strict types).
+
+A model per mapping of the file, its fields named as the file's keys. Each field's description
+says what it allows; the error messages quote it (``_scenario_errors``). Defaults are read from
+the ``_spec`` dataclasses the documents are built into, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal, Self
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from ._history import InvariantSpec
+from ._scenario_errors import Doc, invalid, invalid_mapping
+from ._scenario_values import (
+    DURATION_FORMS,
+    INVARIANT_NAMES,
+    METHODS,
+    Duration,
+    EnvName,
+    HeaderName,
+    Invariant,
+    JsonPath,
+    Method,
+    Name,
+    PositiveDuration,
+    RoutePath,
+)
+from ._spec import DeliverySpec, DownstreamSpec, Route, Scenario, Settle, SyntheticSource
+
+_DURATION_TEXT = f"a duration: {DURATION_FORMS}"
+_POSITIVE_DURATION_TEXT = f"a duration greater than 0: {DURATION_FORMS}"
+_RATE_TEXT = "a number between 0 and 1"
+_PATH_TEXT = "a JSONPath like '$.data.order_id'"
+_HEADERS_TEXT = "a mapping of HTTP header names to string values"
+_NAME_TEXT = "a name of letters, digits, '.', '_' and '-'"
+
+
+def _default(cls: type[Any], name: str) -> Any:
+    """The default of a ``_spec`` dataclass field, so the YAML defaults cannot drift from it."""
+    (found,) = (f.default for f in dataclasses.fields(cls) if f.name == name)
+    return found
+
+
+# --- source ---------------------------------------------------------------------------------
+
+
+class SyntheticDoc(Doc):
+    expected = "a mapping with example (or example_file), events, records and over"
+
+    example: dict[str, Any] | None = Field(None, description="a mapping: one example payload")
+    example_file: str | None = Field(
+        None, description="a path to a JSON file of one example payload, relative to the scenario"
+    )
+    events: int = Field(gt=0, description="an integer greater than 0: how many events to make")
+    records: int = Field(
+        gt=0, description="an integer greater than 0, at most events: how many records"
+    )
+    over: Duration = Field(description=_DURATION_TEXT)
+    id: JsonPath = Field(_default(SyntheticSource, "id_path"), description=_PATH_TEXT)
+    key: JsonPath = Field(_default(SyntheticSource, "key_path"), description=_PATH_TEXT)
+    type: JsonPath | None = Field(_default(SyntheticSource, "type_path"), description=_PATH_TEXT)
+    sequence: JsonPath | None = Field(_default(SyntheticSource, "seq_path"), description=_PATH_TEXT)
+    time: JsonPath | None = Field(_default(SyntheticSource, "time_path"), description=_PATH_TEXT)
+    types: list[str] = Field(
+        default_factory=list, description="a list of event types to cycle through"
+    )
+
+    @field_validator("records")
+    @classmethod
+    def _at_most_events(cls, records: int, info: ValidationInfo) -> int:
+        events = info.data.get("events")
+        if isinstance(events, int) and records > events:
+            raise invalid(f"must be at most events ({events}): every record needs an event")
+        return records
+
+    @model_validator(mode="after")
+    def _one_example(self) -> Self:
+        if (self.example is None) == (self.example_file is None):
+            has = "both" if self.example is not None else "neither"
+            raise invalid_mapping(
+                f"has {has} of example and example_file — give exactly one: "
+                "example (an inline mapping) or example_file (a JSON file)"
+            )
+        return self
+
+
+class RecordedDoc(Doc):
+    expected = "a mapping with file, and optionally id, key, type, over"
+
+    file: str = Field(description="a path to a JSONL file of events, relative to the scenario")
+    id: JsonPath | None = Field(None, description=_PATH_TEXT)
+    key: JsonPath | None = Field(None, description=_PATH_TEXT)
+    type: JsonPath | None = Field(None, description=_PATH_TEXT)
+    over: Duration | None = Field(None, description=_DURATION_TEXT)
+
+
+class SourceDoc(Doc):
+    expected = "a mapping with exactly one of: synthetic, recorded"
+
+    synthetic: SyntheticDoc | None = Field(None, description=SyntheticDoc.expected)
+    recorded: RecordedDoc | None = Field(None, description=RecordedDoc.expected)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.synthetic is None) == (self.recorded is None):
+            has = "both" if self.synthetic is not None else "neither"
+            raise invalid_mapping(f"has {has} of synthetic and recorded — give exactly one of them")
+        return self
+
+
+# --- perturbations --------------------------------------------------------------------------
+
+
+class DuplicateDoc(Doc):
+    expected = "a mapping with rate, and optionally copies and spread"
+
+    rate: float = Field(ge=0, le=1, description=_RATE_TEXT)
+    copies: int = Field(2, ge=2, description="an integer of 2 or more: deliveries in all")
+    spread: Duration = Field(0.0, description=_DURATION_TEXT)
+
+
+class BurstDoc(Doc):
+    expected = "a mapping with within, and optionally count"
+
+    within: PositiveDuration = Field(description=_POSITIVE_DURATION_TEXT)
+    count: int | None = Field(None, gt=0, description="an integer greater than 0: how many events")
+
+
+class SimultaneousDoc(Doc):
+    expected = "a mapping with records and events"
+
+    records: int = Field(gt=0, description="an integer greater than 0: how many records")
+    events: int = Field(ge=2, description="an integer of 2 or more: events per record")
+
+
+class ReorderDoc(Doc):
+    expected = "a mapping with window, and optionally rate"
+
+    window: int = Field(ge=2, description="an integer of 2 or more: events per shuffled window")
+    rate: float = Field(1.0, ge=0, le=1, description=_RATE_TEXT)
+
+
+class ReplayDoc(Doc):
+    expected = "a mapping with optionally times and gap"
+
+    times: int = Field(1, ge=1, description="an integer of 1 or more: extra passes")
+    gap: Duration = Field(1.0, description=_DURATION_TEXT)
+
+
+class PerturbationDoc(Doc):
+    expected = (
+        "a mapping of one perturbation kind to its parameters: "
+        "duplicate, burst, simultaneous, reorder or replay"
+    )
+
+    duplicate: DuplicateDoc | None = Field(None, description=DuplicateDoc.expected)
+    burst: BurstDoc | None = Field(None, description=BurstDoc.expected)
+    simultaneous: SimultaneousDoc | None = Field(None, description=SimultaneousDoc.expected)
+    reorder: ReorderDoc | None = Field(None, description=ReorderDoc.expected)
+    replay: ReplayDoc | None = Field(None, description=ReplayDoc.expected)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data  # pydantic says it is not a mapping
+        if len(data) != 1:
+            kinds = ", ".join(map(str, data)) or "none"
+            raise invalid_mapping(
+                f"has {len(data)} keys ({kinds}) — each list item is one perturbation: "
+                f"a single key, one of: {', '.join(cls.model_fields)}"
+            )
+        ((kind, params),) = data.items()
+        # `- replay:` with nothing after it means "all defaults".
+        return {kind: {} if params is None else params}
+
+
+# --- downstreams, delivery, settle ----------------------------------------------------------
+
+
+class RouteDoc(Doc):
+    expected = "a mapping with method and path, and optionally status, body, headers, delay"
+
+    method: Method = Field(description=f"an HTTP method, one of: {', '.join(METHODS)}")
+    path: RoutePath = Field(description="a URL path starting with '/'")
+    status: int = Field(
+        _default(Route, "status"), ge=100, le=599, description="an HTTP status from 100 to 599"
+    )
+    body: Any = Field(None, description="any JSON value; leave it out to echo the request")
+    headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+    delay: Duration = Field(_default(Route, "delay"), description=_DURATION_TEXT)
+
+
+class DownstreamDoc(Doc):
+    expected = "a mapping with name and routes"
+
+    name: Name = Field(_default(DownstreamSpec, "name"), description="a name like crm")
+    routes: list[RouteDoc] = Field(default_factory=list, description="a list of routes")
+
+
+class DeliveryDoc(Doc):
+    expected = "a mapping with signing, secret_env, signature_header, timeout, headers"
+
+    signing: Literal["none", "hmac", "standard-webhooks"] = Field(
+        _default(DeliverySpec, "signing"), description="one of: none, hmac, standard-webhooks"
+    )
+    secret_env: EnvName = Field(
+        _default(DeliverySpec, "secret_env"), description="an environment variable name"
+    )
+    signature_header: HeaderName = Field(
+        _default(DeliverySpec, "signature_header"), description="an HTTP header name"
+    )
+    timeout: PositiveDuration = Field(
+        _default(DeliverySpec, "timeout"), description=_POSITIVE_DURATION_TEXT
+    )
+    headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+
+
+class SettleDoc(Doc):
+    expected = "a mapping with quiet and deadline"
+
+    quiet: Duration = Field(_default(Settle, "quiet"), description=_DURATION_TEXT)
+    deadline: PositiveDuration = Field(
+        _default(Settle, "deadline"), description=_POSITIVE_DURATION_TEXT
+    )
+
+    @field_validator("deadline")
+    @classmethod
+    def _after_quiet(cls, deadline: float, info: ValidationInfo) -> float:
+        quiet = info.data.get("quiet")
+        if isinstance(quiet, float) and deadline < quiet:
+            raise invalid(f"must be a duration of at least quiet ({quiet:g} s)")
+        return deadline
+
+
+# --- the files ------------------------------------------------------------------------------
+
+
+def _all_invariants() -> list[InvariantSpec]:
+    return [InvariantSpec(name) for name in INVARIANT_NAMES]
+
+
+class ScenarioDoc(Doc):
+    expected = "a mapping with at least source"
+
+    name: Name | None = Field(None, description=_NAME_TEXT)
+    description: str = Field("", description="one line of text")
+    model: Literal["ledger", "register"] = Field(
+        _default(Scenario, "model").value, description="one of: ledger, register"
+    )
+    source: SourceDoc = Field(description=SourceDoc.expected)
+    perturbations: list[PerturbationDoc] = Field(
+        default_factory=list, description="a list of perturbations"
+    )
+    invariants: list[Invariant] = Field(
+        default_factory=_all_invariants,
+        min_length=1,
+        description="a non-empty list of invariants; leave it out for all of them",
+    )
+    downstreams: list[DownstreamDoc] = Field(
+        default_factory=lambda: [DownstreamDoc.model_validate({})],
+        description="a list of downstreams",
+    )
+    delivery: DeliveryDoc = Field(
+        default_factory=lambda: DeliveryDoc.model_validate({}), description=DeliveryDoc.expected
+    )
+    settle: SettleDoc = Field(
+        default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
+    )
+    # Kept for the pytest plugin; Scenario has no field for them yet.
+    marks: list[str] = Field(default_factory=list, description="a list of pytest mark names")
+
+
+class SuiteDoc(Doc):
+    expected = "a mapping with suite"
+
+    name: Name | None = Field(None, description=_NAME_TEXT)
+    description: str = Field("", description="one line of text")
+    suite: list[str] = Field(
+        min_length=1, description="a non-empty list of scenario names or .yaml paths"
+    )

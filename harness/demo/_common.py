@@ -1,0 +1,263 @@
+"""What both demo automations share: options, the event shapes, and serving on loopback.
+
+The two targets differ only in how they handle an event once it is parsed; everything a
+harness run relies on to drive them (flags, the ``LISTENING`` line, routes, error bodies,
+exit on SIGTERM) is defined here once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from .._errors import InputError
+from .._model import JSON, Model
+
+SHUTDOWN_TIMEOUT = 2.0
+"""Seconds in-flight requests get to finish after SIGTERM; a harness run waits on this."""
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The flags both automations take."""
+
+    host: str
+    port: int
+    downstream: str
+    secret_env: str
+    timeout: float
+
+
+def argument_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A parser with the common flags; an automation adds its own before parsing."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks one")
+    parser.add_argument(
+        "--downstream", required=True, help="base URL of the API to write to, e.g. http://..."
+    )
+    parser.add_argument(
+        "--secret-env",
+        default="HARNESS_SECRET",
+        help="name of the environment variable holding the signing secret",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for one downstream call"
+    )
+    return parser
+
+
+def common_options(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> Options:
+    """Checks the common flags; a bad value ends the process with usage and exit code 2."""
+    if not 0 <= ns.port <= 65535:
+        parser.error(f"--port {ns.port!r} is out of range; use 0..65535 (0 picks a free port)")
+    parts = urlsplit(ns.downstream)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        parser.error(
+            f"--downstream {ns.downstream!r} is not an http(s) URL; "
+            "give a base URL such as http://127.0.0.1:9100"
+        )
+    if not ns.timeout > 0:
+        parser.error(f"--timeout {ns.timeout!r} must be a positive number of seconds")
+    return Options(
+        host=ns.host,
+        port=ns.port,
+        downstream=ns.downstream.rstrip("/"),
+        secret_env=ns.secret_env,
+        timeout=ns.timeout,
+    )
+
+
+class BadEvent(InputError):
+    """A delivery whose body is not an event the automation understands.
+
+    ``status`` is the HTTP answer: 400 for malformed bodies, 422 for an unknown event type.
+    """
+
+    def __init__(self, message: str, *, status: int = 400, where: str | None = None):
+        super().__init__(message, where=where)
+        self.status = status
+        self.detail = message
+
+    def response(self) -> web.Response:
+        return json_error(self.status, self.detail, field=self.where)
+
+
+@dataclass(frozen=True, slots=True)
+class DownstreamCall:
+    """The request an event causes at the downstream."""
+
+    method: str
+    path: str
+    body: dict[str, JSON]
+
+
+@dataclass(frozen=True, slots=True)
+class HookEvent:
+    """One parsed delivery body. ``sequence`` counts per record (order or contact), from 1."""
+
+    id: str
+    type: str
+    model: Model
+    key: str
+    sequence: int
+    call: DownstreamCall
+
+
+def _member(obj: dict[str, Any], name: str, path: str) -> Any:
+    if name not in obj:
+        raise BadEvent(f"missing field {path!r}", where=path)
+    return obj[name]
+
+
+def _str(obj: dict[str, Any], name: str, prefix: str = "") -> str:
+    path = prefix + name
+    value = _member(obj, name, path)
+    if not isinstance(value, str) or not value:
+        raise BadEvent(f"field {path!r} is {value!r}; expected a non-empty string", where=path)
+    return value
+
+
+def _int(obj: dict[str, Any], name: str, prefix: str = "", *, minimum: int = 0) -> int:
+    path = prefix + name
+    value = _member(obj, name, path)
+    # bool is an int in Python but never a valid amount or sequence in JSON.
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BadEvent(f"field {path!r} is {value!r}; expected an integer >= {minimum}", where=path)
+    return value
+
+
+def _obj(obj: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
+    path = prefix + name
+    value = _member(obj, name, path)
+    if not isinstance(value, dict):
+        raise BadEvent(f"field {path!r} is {value!r}; expected a JSON object", where=path)
+    return value
+
+
+def _ledger_call(data: dict[str, Any]) -> tuple[str, DownstreamCall]:
+    order_id = _str(data, "order_id", "data.")
+    customer = _obj(data, "customer", "data.")
+    body: dict[str, JSON] = {
+        "order_id": order_id,
+        "amount": _int(data, "amount", "data."),
+        "currency": _str(data, "currency", "data."),
+        "email": _str(customer, "email", "data.customer."),
+        "name": _str(customer, "name", "data.customer."),
+        "note": _str(data, "note", "data."),
+    }
+    return order_id, DownstreamCall("POST", "/payouts", body)
+
+
+def _register_call(data: dict[str, Any]) -> tuple[str, DownstreamCall]:
+    contact_id = _str(data, "contact_id", "data.")
+    body: dict[str, JSON] = {
+        "name": _str(data, "name", "data."),
+        "email": _str(data, "email", "data."),
+        "company": _str(data, "company", "data."),
+    }
+    # quote() keeps an id with '/' or '..' from addressing another resource.
+    return contact_id, DownstreamCall("PUT", f"/contacts/{quote(contact_id, safe='')}", body)
+
+
+def parse_event(body: bytes) -> HookEvent:
+    """Parses a delivery body into a HookEvent, or raises BadEvent saying which field is wrong."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadEvent(f"body is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise BadEvent(f"body is {type(doc).__name__}; expected a JSON object (an event)")
+    event_id = _str(doc, "id")
+    event_type = _str(doc, "type")
+    _str(doc, "occurred_at")
+    sequence = _int(doc, "sequence", minimum=1)
+    if event_type.startswith("order."):
+        model, (key, call) = Model.LEDGER, _ledger_call(_obj(doc, "data"))
+    elif event_type.startswith("contact."):
+        model, (key, call) = Model.REGISTER, _register_call(_obj(doc, "data"))
+    else:
+        raise BadEvent(
+            f"unknown event type {event_type!r}; this automation handles 'order.*' and "
+            "'contact.*' events",
+            status=422,
+            where="type",
+        )
+    return HookEvent(event_id, event_type, model, key, sequence, call)
+
+
+def json_error(status: int, message: str, *, field: str | None = None) -> web.Response:
+    body: dict[str, JSON] = {"error": message}
+    if field is not None:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+async def _healthz(_: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+CLIENT = web.AppKey("client", aiohttp.ClientSession)
+"""The app's one HTTP client to the downstream, open while the app runs."""
+
+
+def base_app(on_event: Handler, opts: Options) -> web.Application:
+    """An app answering GET /healthz and POST on /hooks and any path under it.
+
+    ``app[CLIENT]`` is an HTTP client whose every call times out after ``opts.timeout``.
+    """
+    app = web.Application()
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_post(r"/hooks{tail:(/.*)?}", on_event)
+
+    async def client_ctx(app: web.Application) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=opts.timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as client:
+            app[CLIENT] = client
+            yield
+
+    app.cleanup_ctx.append(client_ctx)
+    return app
+
+
+async def _serve(app: web.Application, host: str, port: int) -> None:
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        bound_port = runner.addresses[0][1]
+        # The parent process waits for exactly this line to know where to deliver.
+        print(f"LISTENING http://{host}:{bound_port}", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def serve(app: web.Application, opts: Options, prog: str) -> int:
+    """Serves until SIGTERM/SIGINT; returns the exit code (0 clean, 3 could not listen)."""
+    try:
+        asyncio.run(_serve(app, opts.host, opts.port))
+    except OSError as exc:
+        print(
+            f"{prog}: cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}; "
+            "pass --port 0 to pick a free port",
+            file=sys.stderr,
+        )
+        return 3
+    return 0

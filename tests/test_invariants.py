@@ -1,0 +1,564 @@
+"""The invariants over small hand-built Histories: pass, fail and inconclusive, both models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from harness._errors import ScenarioError
+from harness._history import History, InvariantSpec, RunInfo
+from harness._invariants import INVARIANTS, check_specs, judge
+from harness._model import (
+    Delivery,
+    Effect,
+    Event,
+    FailureClass,
+    Model,
+    Outcome,
+    Status,
+    Verdict,
+)
+
+# -- builders ------------------------------------------------------------------------------
+
+
+def event(n: int, key: str = "ord_1", seq: int | None = None) -> Event:
+    return Event(f"evt_{n}", key, n if seq is None else seq, "order.created", 0.0, {})
+
+
+def delivery(
+    dlv_id: str,
+    event_id: str,
+    outcome: Outcome = Outcome.OK,
+    *,
+    sent: float = 0.0,
+    latency: float | None = 0.05,
+    status: int | None = 200,
+    attempt: int = 1,
+    error: str | None = None,
+) -> Delivery:
+    answered = None if latency is None else sent + latency
+    return Delivery(dlv_id, event_id, attempt, sent, sent, answered, status, outcome, error)
+
+
+def effect(
+    eff_id: str,
+    event_ids: Sequence[str],
+    at: float,
+    method: str = "POST",
+    path: str = "/payouts",
+    body: str = "{}",
+    headers: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Effect:
+    return Effect(
+        eff_id, "api", at, method, path, headers or {}, body, status, tuple(event_ids), None
+    )
+
+
+def history(
+    events: Sequence[Event],
+    deliveries: Sequence[Delivery],
+    effects: Sequence[Effect],
+    model: Model = Model.LEDGER,
+    invariants: Sequence[InvariantSpec] = (),
+) -> History:
+    info = RunInfo("run_1", "test", 1, "http://127.0.0.1:1/", "t", model, tuple(invariants), "", "")
+    return History(info, list(events), list(deliveries), list(effects))
+
+
+def one(h: History, name: str, **params: object) -> Verdict:
+    [v] = judge(h, [InvariantSpec(name, params)])
+    assert v.invariant == name
+    assert v.failure_class is INVARIANTS[name].failure_class
+    return v
+
+
+def clean_ledger(n: int = 3) -> History:
+    """n events of one record, each delivered once and applied once, in order."""
+    events = [event(i) for i in range(1, n + 1)]
+    return history(
+        events,
+        [delivery(f"dlv_{i}", e.id, sent=float(i)) for i, e in enumerate(events, 1)],
+        [effect(f"eff_{i}", [e.id], i + 0.5) for i, e in enumerate(events, 1)],
+    )
+
+
+# -- judge and the registry ----------------------------------------------------------------
+
+
+def test_clean_run_passes_all_four_in_registry_order() -> None:
+    verdicts = judge(clean_ledger(), [])
+    assert [v.invariant for v in verdicts] == [
+        "no_lost_events",
+        "no_duplicate_effects",
+        "per_key_order",
+        "ack_within",
+    ]
+    assert all(v.status is Status.PASS for v in verdicts), [v.summary for v in verdicts]
+    assert [v.failure_class for v in verdicts] == [FailureClass.SILENT] * 3 + [FailureClass.SLOW]
+
+
+def test_judge_defaults_to_the_run_declared_invariants() -> None:
+    h = clean_ledger()
+    h.info = RunInfo(
+        "run_1",
+        "test",
+        1,
+        "t",
+        "t",
+        Model.LEDGER,
+        (InvariantSpec("ack_within", {"seconds": 0.01}),),
+        "",
+        "",
+    )
+    [v] = judge(h)
+    assert v.invariant == "ack_within"
+    assert v.status is Status.FAIL
+
+
+def test_unknown_invariant_suggests_the_nearest_name() -> None:
+    with pytest.raises(ScenarioError) as info:
+        judge(clean_ledger(), [InvariantSpec("no_lost_event")])
+    text = str(info.value)
+    assert "invariants[0].name" in text
+    assert "'no_lost_event'" in text
+    assert "did you mean 'no_lost_events'?" in text
+    assert "ack_within, no_duplicate_effects, no_lost_events, per_key_order" in text
+
+
+def test_unknown_parameter_names_it_and_the_allowed_ones() -> None:
+    with pytest.raises(ScenarioError) as info:
+        check_specs([InvariantSpec("no_lost_events"), InvariantSpec("ack_within", {"second": 1})])
+    text = str(info.value)
+    assert "invariants[1].params" in text
+    assert "'second'" in text
+    assert "did you mean 'seconds'?" in text
+    assert "seconds (a positive number of seconds, default 2.0)" in text
+
+
+def test_parameter_on_an_invariant_that_takes_none() -> None:
+    with pytest.raises(ScenarioError, match="'per_key_order' takes no parameters"):
+        check_specs([InvariantSpec("per_key_order", {"strict": True})])
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("2", "a str"), (True, "a bool"), (0, "not > 0"), (-1.5, "not > 0"), (float("inf"), "finite")],
+)
+def test_bad_parameter_value_is_shown_with_repr(value: object, problem: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        check_specs([InvariantSpec("ack_within", {"seconds": value})], where="s.yaml:7")
+    text = str(info.value)
+    assert text.startswith("s.yaml:7: invariants[0].params.seconds: ")
+    assert f"got {value!r}" in text
+    assert problem in text
+
+
+def test_check_specs_fills_defaults_and_makes_ints_floats() -> None:
+    specs = check_specs([InvariantSpec("ack_within"), InvariantSpec("ack_within", {"seconds": 3})])
+    assert [dict(s.params) for s in specs] == [{"seconds": 2.0}, {"seconds": 3.0}]
+    assert isinstance(specs[1].params["seconds"], float)
+
+
+def test_specs_that_are_not_invariant_specs_are_refused() -> None:
+    with pytest.raises(ScenarioError, match="expected an InvariantSpec, got 'ack_within'"):
+        check_specs(["ack_within"])  # type: ignore[list-item]
+    with pytest.raises(ScenarioError, match="must be a mapping, got"):
+        check_specs([InvariantSpec("ack_within", [1])])  # type: ignore[arg-type]
+
+
+def test_registry_is_read_only_and_documented() -> None:
+    with pytest.raises(TypeError):
+        INVARIANTS["x"] = INVARIANTS["ack_within"]  # type: ignore[index]
+    for name, definition in INVARIANTS.items():
+        assert definition.name == name
+        assert definition.doc and "\n" not in definition.doc
+
+
+# -- no_lost_events --------------------------------------------------------------------------
+
+
+def test_ledger_accepted_event_without_effect_is_lost() -> None:
+    events = [event(1), event(2), event(3)]
+    h = history(
+        events,
+        [
+            delivery("dlv_1", "evt_1"),
+            delivery("dlv_2", "evt_2", Outcome.FAILED, status=500),
+            delivery("dlv_3", "evt_2", sent=1.0),
+            delivery("dlv_4", "evt_3", Outcome.REJECTED, status=400),
+        ],
+        # evt_2's only request was refused by the downstream: it did not take effect.
+        [effect("eff_1", ["evt_1"], 0.2), effect("eff_2", ["evt_2"], 1.1, status=503)],
+    )
+    v = one(h, "no_lost_events")
+    assert v.status is Status.FAIL
+    assert v.summary.startswith("1 of 2 accepted events produced no effect (lost)")
+    assert "1 event never accepted by the target (not counted as lost)" in v.summary
+    assert v.evidence.lines == (
+        "event evt_2 (record ord_1, seq 2) was delivered 2 times (dlv_2 500, dlv_3 200) but "
+        "produced no effect; its requests did not count: POST /payouts eff_2 (refused 503)",
+    )
+    assert v.evidence.event_ids == ("evt_2",)
+    assert v.evidence.delivery_ids == ("dlv_2", "dlv_3")
+    assert v.evidence.effect_ids == ("eff_2",)
+
+
+def test_ledger_all_accepted_events_applied_passes() -> None:
+    v = one(clean_ledger(4), "no_lost_events")
+    assert v.status is Status.PASS
+    assert v.summary == "all 4 accepted events produced an effect"
+
+
+def test_nothing_accepted_is_inconclusive() -> None:
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1", Outcome.INDETERMINATE, latency=None, status=None)],
+        [],
+    )
+    v = one(h, "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE
+    assert "the target accepted no event; nothing to judge" in v.summary
+    assert "2 events never accepted" in v.summary
+
+
+def test_register_skipped_superseded_update_is_not_loss() -> None:
+    events = [event(1, "c_1"), event(2, "c_1"), event(3, "c_1")]
+    h = history(
+        events,
+        [delivery(f"dlv_{i}", f"evt_{i}") for i in (1, 2, 3)],
+        # The target coalesced: seq 2 never written, seq 3 is the record's final state.
+        [effect("eff_1", ["evt_1"], 0.1, "PUT", "/c/1"), effect("eff_3", ["evt_3"], 0.3, "PUT")],
+        Model.REGISTER,
+    )
+    v = one(h, "no_lost_events")
+    assert v.status is Status.PASS
+    assert v.summary == (
+        "all 1 record got the effect of their latest accepted event; "
+        "1 superseded update skipped (not loss)"
+    )
+
+
+def test_register_latest_state_missing_is_lost_and_says_where_the_record_was_left() -> None:
+    events = [event(1, "c_1"), event(2, "c_1"), event(3, "c_2")]
+    h = history(
+        events,
+        [delivery(f"dlv_{i}", f"evt_{i}") for i in (1, 2, 3)],
+        [effect("eff_1", ["evt_1"], 0.1, "PUT", "/c/1"), effect("eff_3", ["evt_3"], 0.3, "PUT")],
+        Model.REGISTER,
+    )
+    v = one(h, "no_lost_events")
+    assert v.status is Status.FAIL
+    assert v.summary.startswith("1 of 2 records never got the effect of their latest accepted")
+    assert v.evidence.lines == (
+        "event evt_2 (record c_1, seq 2) was delivered once (dlv_2 200) but produced no effect; "
+        "record c_1 was left at seq 1 (evt_1): its last effect was PUT /c/1 eff_1 at 0.10 s",
+    )
+    assert v.evidence.effect_ids == ("eff_1",)
+
+
+def test_unattributed_effects_are_counted_in_the_summary() -> None:
+    h = clean_ledger(2)
+    h.effects.append(effect("eff_x", [], 5.0))
+    v = one(h, "no_lost_events")
+    assert v.status is Status.PASS
+    assert v.summary.endswith("; 1 effect could not be attributed to an event")
+
+
+@pytest.mark.parametrize("name", ["no_lost_events", "no_duplicate_effects", "per_key_order"])
+def test_no_effect_attributable_is_inconclusive(name: str) -> None:
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1")],
+        [effect("eff_1", [], 0.1), effect("eff_2", ["evt_unknown"], 0.2)],
+    )
+    v = one(h, name)
+    assert v.status is Status.INCONCLUSIVE
+    assert "none of the 2 effects could be attributed to an event" in v.summary
+
+
+def test_witnesses_are_capped_at_ten_but_all_are_counted() -> None:
+    events = [event(i, f"ord_{i}") for i in range(1, 201)]
+    h = history(
+        events,
+        [delivery(f"dlv_{i}", e.id) for i, e in enumerate(events, 1)],
+        [effect(f"eff_{i}", [e.id], float(i)) for i, e in enumerate(events, 1) if i > 12],
+    )
+    v = one(h, "no_lost_events")
+    assert v.summary.startswith("12 of 200 accepted events produced no effect")
+    assert len(v.evidence.lines) == 10
+    assert v.evidence.event_ids == tuple(f"evt_{i}" for i in range(1, 11))
+
+
+# -- no_duplicate_effects -----------------------------------------------------------------
+
+
+def test_repeated_post_is_a_duplicate_with_full_evidence() -> None:
+    h = history(
+        [event(3, "ord_7"), event(4, "ord_8")],
+        [
+            delivery("dlv_12", "evt_3"),
+            delivery("dlv_13", "evt_3", sent=0.5),
+            delivery("dlv_20", "evt_3", sent=1.0),
+            delivery("dlv_21", "evt_4"),
+        ],
+        [
+            effect("eff_31", ["evt_3"], 0.1),
+            effect("eff_32", ["evt_3"], 0.6),
+            effect("eff_40", ["evt_3"], 1.1),
+            effect("eff_41", ["evt_4"], 0.2),
+        ],
+    )
+    v = one(h, "no_duplicate_effects")
+    assert v.status is Status.FAIL
+    assert v.summary == ("1 of 2 events produced duplicate effects: 2 repeated requests (2 POST)")
+    assert v.evidence.lines == (
+        "event evt_3 (record ord_7, seq 3) was delivered 3 times (dlv_12 200, dlv_13 200, "
+        "dlv_20 200) and produced 3 effects: POST /payouts eff_31, eff_32, eff_40",
+    )
+    assert v.evidence.delivery_ids == ("dlv_12", "dlv_13", "dlv_20")
+    assert v.evidence.effect_ids == ("eff_31", "eff_32", "eff_40")
+
+
+def test_repeated_put_with_the_same_body_is_harmless() -> None:
+    h = history(
+        [event(1)],
+        [delivery(f"dlv_{i}", "evt_1") for i in range(4)],
+        [effect(f"eff_{i}", ["evt_1"], i / 10, "PUT", "/c/1", '{"a":1}') for i in range(4)],
+    )
+    v = one(h, "no_duplicate_effects")
+    assert v.status is Status.PASS
+    assert v.summary == "no harmful duplicate effects: 3 repeated PUTs, idempotent: harmless"
+    assert v.evidence.lines[0].endswith("(3 repeated PUTs, idempotent: harmless)")
+
+
+def test_repeated_put_with_another_body_is_a_duplicate() -> None:
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1")],
+        [
+            effect("eff_1", ["evt_1"], 0.1, "PUT", "/c/1", '{"n":1}'),
+            effect("eff_2", ["evt_1"], 0.2, "PUT", "/c/1", '{"n":2}'),
+        ],
+    )
+    assert one(h, "no_duplicate_effects").status is Status.FAIL
+
+
+def test_same_idempotency_key_is_harmless_whatever_the_header_case() -> None:
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1")],
+        [
+            effect("eff_1", ["evt_1"], 0.1, headers={"Idempotency-Key": "k1"}),
+            effect("eff_2", ["evt_1"], 0.2, headers={"idempotency-key": "k1"}),
+        ],
+    )
+    v = one(h, "no_duplicate_effects")
+    assert v.status is Status.PASS
+    assert v.summary == (
+        "no harmful duplicate effects: 1 repeat with the same Idempotency-Key: harmless"
+    )
+
+
+def test_different_idempotency_keys_are_a_duplicate_and_harmless_ones_are_reported() -> None:
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [
+            effect("eff_1", ["evt_1"], 0.1, headers={"Idempotency-Key": "k1"}),
+            effect("eff_2", ["evt_1"], 0.2, headers={"Idempotency-Key": "k2"}),
+            effect("eff_3", ["evt_2"], 0.3, "DELETE", "/c/2"),
+            effect("eff_4", ["evt_2"], 0.4, "DELETE", "/c/2"),
+        ],
+    )
+    v = one(h, "no_duplicate_effects")
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "1 of 2 events produced duplicate effects: 1 repeated request (1 POST); "
+        "1 repeated DELETE, idempotent: harmless"
+    )
+    assert v.evidence.event_ids == ("evt_1",)
+
+
+def test_reads_refusals_and_distinct_requests_are_not_repeats() -> None:
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1")],
+        [
+            effect("eff_1", ["evt_1"], 0.1, "GET", "/c/1"),
+            effect("eff_2", ["evt_1"], 0.2, "GET", "/c/1"),
+            effect("eff_3", ["evt_1"], 0.3, status=503),  # outage: not applied, retried
+            effect("eff_4", ["evt_1"], 0.4),
+            effect("eff_5", ["evt_1"], 0.5, path="/emails"),
+        ],
+    )
+    v = one(h, "no_duplicate_effects")
+    assert v.status is Status.PASS
+    assert v.summary == "no event produced a repeated effect (2 effects over 1 event)"
+
+
+# -- per_key_order ------------------------------------------------------------------------------
+
+
+def test_ledger_effects_in_event_order_pass() -> None:
+    v = one(clean_ledger(5), "per_key_order")
+    assert v.status is Status.PASS
+    assert v.summary == "effects kept event order on every record (1 record, 5 effects checked)"
+
+
+def test_ledger_effect_out_of_order_names_both_events_and_effects() -> None:
+    h = history(
+        [event(5, "ord_x"), event(6, "ord_x"), event(7, "ord_y")],
+        [delivery(f"dlv_{i}", f"evt_{i}") for i in (5, 6, 7)],
+        [
+            effect("eff_6", ["evt_6"], 1.10),
+            effect("eff_5", ["evt_5"], 1.23),
+            effect("eff_7", ["evt_7"], 1.30),
+            effect("eff_6b", ["evt_6"], 1.40),  # a later repeat: ledger judges first effects only
+        ],
+    )
+    v = one(h, "per_key_order")
+    assert v.status is Status.FAIL
+    assert v.summary == "1 of 2 records had effects applied out of event order (1 violation)"
+    assert v.evidence.lines == (
+        "effects for record ord_x applied out of event order: seq 5 (evt_5, eff_5) at 1.23 s "
+        "after seq 6 (evt_6, eff_6) at 1.10 s",
+    )
+    assert v.evidence.event_ids == ("evt_5", "evt_6")
+    assert v.evidence.effect_ids == ("eff_5", "eff_6")
+
+
+def test_register_stale_overwrite_is_a_violation() -> None:
+    h = history(
+        [event(1, "c_1"), event(2, "c_1")],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2"), delivery("dlv_3", "evt_1")],
+        [
+            effect("eff_1", ["evt_1"], 0.1, "PUT", "/c/1"),
+            effect("eff_2", ["evt_2"], 0.2, "PUT", "/c/1"),
+            effect("eff_3", ["evt_1"], 0.3, "PUT", "/c/1"),  # the replayed old state lands last
+        ],
+        Model.REGISTER,
+    )
+    v = one(h, "per_key_order")
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "1 of 1 record went back to an older state after a newer one (stale overwrite, 1 time)"
+    )
+    assert v.evidence.lines == (
+        "record c_1 went back to an older state: seq 1 (evt_1, eff_3) at 0.30 s overwrote "
+        "seq 2 (evt_2, eff_2) at 0.20 s",
+    )
+
+
+def test_register_repeats_of_one_event_side_by_side_are_fine() -> None:
+    h = history(
+        [event(1, "c_1"), event(2, "c_1")],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [
+            effect("eff_1", ["evt_1"], 0.1, "PUT"),
+            effect("eff_2", ["evt_1"], 0.2, "PUT"),
+            effect("eff_3", ["evt_2"], 0.3, "PUT"),
+            effect("eff_4", ["evt_2"], 0.4, "PUT"),
+            effect("eff_5", ["evt_1"], 0.5, "GET"),  # a read of old state overwrites nothing
+        ],
+        Model.REGISTER,
+    )
+    v = one(h, "per_key_order")
+    assert v.status is Status.PASS
+    assert v.summary == "no record went back to an older state (1 record, 4 effects checked)"
+
+
+def test_coalesced_effect_older_than_what_came_before_is_out_of_order() -> None:
+    h = history(
+        [event(4), event(5), event(6)],
+        [delivery(f"dlv_{i}", f"evt_{i}") for i in (4, 5, 6)],
+        [effect("eff_a", ["evt_5"], 0.1), effect("eff_b", ["evt_4", "evt_6"], 0.2)],
+    )
+    v = one(h, "per_key_order")
+    assert v.status is Status.FAIL
+    assert "seq 4 (evt_4, eff_b) at 0.20 s after seq 5 (evt_5, eff_a)" in v.evidence.lines[0]
+
+
+def test_order_with_only_reads_is_inconclusive() -> None:
+    h = history([event(1)], [delivery("dlv_1", "evt_1")], [effect("e", ["evt_1"], 0.1, "GET")])
+    assert one(h, "per_key_order").status is Status.INCONCLUSIVE
+
+
+# -- ack_within ------------------------------------------------------------------------------------
+
+
+def test_ack_within_passes_with_percentiles() -> None:
+    events = [event(i) for i in range(1, 101)]
+    h = history(
+        events,
+        [delivery(f"dlv_{i}", e.id, latency=i / 1000) for i, e in enumerate(events, 1)],
+        [],
+    )
+    v = one(h, "ack_within", seconds=0.5)
+    assert v.status is Status.PASS
+    assert v.summary == (
+        "all 100 answered deliveries came back within 0.5 s; "
+        "latency p50 50 ms, p95 95 ms, p99 99 ms, max 100 ms"
+    )
+
+
+def test_timeouts_and_slow_answers_are_over_budget() -> None:
+    h = history(
+        [event(1), event(2)],
+        [
+            delivery("dlv_1", "evt_1", latency=0.1),
+            delivery("dlv_2", "evt_1", latency=3.45, attempt=2),
+            delivery(
+                "dlv_3",
+                "evt_2",
+                Outcome.INDETERMINATE,
+                latency=None,
+                status=None,
+                sent=1.2,
+                error="ReadTimeout",
+            ),
+            delivery("dlv_4", "evt_2", Outcome.FAILED, latency=None, status=None),
+        ],
+        [],
+    )
+    v = one(h, "ack_within")
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "2 of 3 deliveries over the 2 s budget (1 slow answer, 1 timed out); "
+        "latency p50 100 ms, p95 3,450 ms, p99 3,450 ms, max 3,450 ms; "
+        "1 delivery failed without an answer"
+    )
+    assert v.evidence.lines == (
+        "delivery dlv_3 (event evt_2, record ord_1, seq 2, attempt 1) timed out with no answer "
+        "(sent at 1.20 s; error: ReadTimeout)",
+        "delivery dlv_2 (event evt_1, record ord_1, seq 1, attempt 2) was answered 200 after "
+        "3,450 ms, over the 2,000 ms budget",
+    )
+    assert v.evidence.delivery_ids == ("dlv_3", "dlv_2")
+    assert v.evidence.event_ids == ("evt_2", "evt_1")
+
+
+def test_only_timeouts_fail() -> None:
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1", Outcome.INDETERMINATE, latency=None, status=None)],
+        [],
+    )
+    v = one(h, "ack_within")
+    assert v.status is Status.FAIL
+    assert "no delivery was answered" in v.summary
+
+
+@pytest.mark.parametrize(
+    ("deliveries", "text"),
+    [
+        ([], "no delivery was made"),
+        ([delivery("d", "evt_1", Outcome.FAILED, latency=None, status=None)], "connections failed"),
+    ],
+)
+def test_ack_within_inconclusive(deliveries: list[Delivery], text: str) -> None:
+    v = one(history([event(1)], deliveries, []), "ack_within")
+    assert v.status is Status.INCONCLUSIVE
+    assert text in v.summary
