@@ -20,7 +20,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def _default_journal() -> Path:
+def default_journal() -> Path:
+    """Where a run keeps its journal unless told: harness-runs/<UTC time>.db."""
     return Path("harness-runs") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".db")
 
 
@@ -86,7 +87,7 @@ def run(
         target=tgt,
         target_name=target_name or tgt.label,
         seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
-        journal=journal or _default_journal(),
+        journal=journal or default_journal(),
         downstream_host=host,
         downstream_port=port,
     )

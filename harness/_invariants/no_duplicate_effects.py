@@ -49,25 +49,33 @@ def classify(writes: Sequence[Effect]) -> list[tuple[Effect, Repeat]]:
     """
     out = []
     bodies_by_request: dict[tuple[str, str, str], set[str]] = {}
-    keys: list[str | None] | None = None  # Idempotency-Key of each write, read on first need
-    first_with_key: dict[str | None, int] = {}
+    first_with_key: dict[str | None, int] | None = None  # read only when a repeat has a key
     for i, w in enumerate(writes):
         method = w.method.upper()
-        bodies = bodies_by_request.setdefault((w.downstream, method, w.path), set())
-        if bodies:
-            if method in IDEMPOTENT_METHODS and w.body in bodies:
-                kind = Repeat.IDEMPOTENT
-            else:
-                if keys is None:
-                    keys = [e.header(IDEMPOTENCY_KEY) for e in writes]
-                    for j, key in enumerate(keys):
-                        first_with_key.setdefault(key, j)
-                key = keys[i]
-                earlier = key is not None and first_with_key[key] < i
-                kind = Repeat.SAME_KEY if earlier else Repeat.DUPLICATE
-            out.append((w, kind))
+        request = (w.downstream, method, w.path)
+        bodies = bodies_by_request.get(request)
+        if bodies is None:
+            bodies_by_request[request] = {w.body}
+            continue
+        if method in IDEMPOTENT_METHODS and w.body in bodies:
+            kind = Repeat.IDEMPOTENT
+        else:
+            key = w.header(IDEMPOTENCY_KEY)
+            if key is not None and first_with_key is None:
+                first_with_key = _first_with_key(writes)
+            keyed = key is not None and first_with_key is not None and first_with_key[key] < i
+            kind = Repeat.SAME_KEY if keyed else Repeat.DUPLICATE
+        out.append((w, kind))
         bodies.add(w.body)
     return out
+
+
+def _first_with_key(writes: Sequence[Effect]) -> dict[str | None, int]:
+    """Idempotency-Key value -> position of the first write carrying it."""
+    first: dict[str | None, int] = {}
+    for i, w in enumerate(writes):
+        first.setdefault(w.header(IDEMPOTENCY_KEY), i)
+    return first
 
 
 @dataclass(slots=True)

@@ -1,0 +1,33 @@
+"""A small ASGI automation for in-process tests: forwards each webhook inline with httpx.
+
+The downstream base URL is read from HARNESS_TEST_DOWNSTREAM at request time, so a test can
+start the double first and then drive this app in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import httpx
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    event = json.loads(body)
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            os.environ["HARNESS_TEST_DOWNSTREAM"] + "/payouts",
+            json={"order": event["data"]["order_id"], "email": event["data"]["customer"]["email"]},
+        )
+    status = 200 if answer.is_success else 502
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})

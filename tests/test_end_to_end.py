@@ -1,0 +1,90 @@
+"""Whole runs: the demo as a user runs it, the sound automation against every built-in, and
+an ASGI app driven in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness._processes import free_port
+from harness._scenario_yaml import builtin_catalogue, resolve
+
+from .conftest import SECRET, Automation
+from .conftest import harness as harness_cli
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> None:
+    report = tmp_path / "demo" / "report.json"
+    r = harness_cli("demo", "--report", str(report), cwd=tmp_path, timeout=300)
+    assert r.code == 0, r.out + r.err
+    doc = json.loads(report.read_text())
+    assert doc["schema"] == "harness.report/1"
+    runs = doc["runs"]
+    standard = [s.name for s in resolve(["standard"])]
+    assert [run["scenario"] for run in runs] == standard * 2
+    assert {run["target_name"] for run in runs} == {"fragile", "sound"}
+    fragile_failed = {
+        v["invariant"]: v
+        for run in runs
+        if run["target_name"] == "fragile"
+        for v in run["verdicts"]
+        if v["status"] == "fail"
+    }
+    dup = fragile_failed["no_duplicate_effects"]
+    assert dup["class"] == "silent" and dup["evidence"]["events"] and dup["evidence"]["effects"]
+    assert "was delivered 2 times" in dup["evidence"]["lines"][0]
+    assert {"per_key_order", "no_lost_events"} & set(fragile_failed)
+    for run in runs:
+        if run["target_name"] == "sound":
+            assert run["passed"], run["verdicts"]
+    assert "fragile failed as designed" in r.out and "sound passed all" in r.out
+    assert (tmp_path / "demo" / "journal.db").is_file()
+
+
+def test_standard_suite_covers_every_builtin_scenario() -> None:
+    """The demo's sound run is the no-false-alarm check, so it must see every built-in."""
+    scenarios = {name for name, kind, _ in builtin_catalogue() if kind == "scenario"}
+    assert scenarios == {s.name for s in resolve(["standard"])}
+
+
+def test_sound_automation_raises_no_false_alarm_under_any_seed(
+    sound: Automation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    results = harness.run(
+        "standard",
+        sound.hook,
+        seed=12345,
+        downstream=f"127.0.0.1:{sound.downstream_port}",
+        journal=tmp_path / "j.db",
+    )
+    bad = [
+        (r.history.info.scenario, v.invariant, v.summary)
+        for r in results
+        for v in r.verdicts
+        if not v.passed
+    ]
+    assert bad == []
+
+
+def test_asgi_app_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    (result,) = harness.run(
+        "duplicate-storm",
+        "tests.asgi_forwarder:app",
+        seed=5,
+        downstream=f"127.0.0.1:{port}",
+        journal=tmp_path / "j.db",
+    )
+    assert result.history.info.target == "tests.asgi_forwarder:app"
+    verdicts = {v.invariant: v for v in result.verdicts}
+    assert verdicts["no_duplicate_effects"].status is harness.Status.FAIL
+    assert verdicts["no_lost_events"].passed
+    assert len(result.history.effects) == len(result.history.deliveries)
