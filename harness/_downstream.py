@@ -83,6 +83,7 @@ class Downstream:
         on_effect: Callable[[Effect], None],
         clock: Callable[[], float],
         attribute: Callable[[str], Attribution] | None = None,
+        effect_prefix: str = "eff_",
     ) -> None:
         self._name = spec.name
         self._routes = tuple(
@@ -92,6 +93,7 @@ class Downstream:
         self._on_effect = on_effect
         self._clock = clock
         self._attribute = attribute
+        self._effect_prefix = effect_prefix  # distinct per double when a run has several
         self._effect_numbers = itertools.count(1)
         self._id_numbers = itertools.count(1)
         self._runner: web.ServerRunner | None = None
@@ -176,7 +178,7 @@ class Downstream:
     ) -> None:
         event_ids, key = self._attribution(f"{target}\n{text}")
         effect = Effect(
-            id=f"eff_{next(self._effect_numbers)}",
+            id=f"{self._effect_prefix}{next(self._effect_numbers)}",
             downstream=self._name,
             at=at,
             method=method,

@@ -141,7 +141,13 @@ async def _run_one(
 
     journal.begin(info, traced)
     doubles = [
-        Downstream(spec, on_effect=on_effect, clock=clock, attribute=tracer.attribute)
+        Downstream(
+            spec,
+            on_effect=on_effect,
+            clock=clock,
+            attribute=tracer.attribute,
+            effect_prefix="eff_" if len(scenario.downstreams) == 1 else f"eff_{spec.name}_",
+        )
         for spec in scenario.downstreams
     ]
     status = "aborted"

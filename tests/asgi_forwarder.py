@@ -28,6 +28,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             os.environ["HARNESS_TEST_DOWNSTREAM"] + "/payouts",
             json={"order": event["data"]["order_id"], "email": event["data"]["customer"]["email"]},
         )
+        second = os.environ.get("HARNESS_TEST_DOWNSTREAM_2")
+        if second:  # a second API, e.g. a CRM beside the payments API
+            await client.put(f"{second}/contacts/{event['data']['order_id']}", json=event["data"])
     status = 200 if answer.is_success else 502
     await send({"type": "http.response.start", "status": status, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})

@@ -3,6 +3,7 @@ an ASGI app driven in-process."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -88,3 +89,29 @@ def test_asgi_app_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert verdicts["no_duplicate_effects"].status is harness.Status.FAIL
     assert verdicts["no_lost_events"].passed
     assert len(result.history.effects) == len(result.history.deliveries)
+
+
+def test_two_downstreams_built_in_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = resolve(["duplicate-storm"])[0]
+    scenario = dataclasses.replace(
+        base,
+        name="two-apis",
+        perturbations=(),
+        downstreams=(harness.DownstreamSpec("payments"), harness.DownstreamSpec("crm")),
+    )
+    port = free_port()
+    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM_2", f"http://127.0.0.1:{port + 1}")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    (result,) = harness.run(
+        scenario,
+        "tests.asgi_forwarder:app",
+        seed=1,
+        downstream=f"127.0.0.1:{port}",
+        journal=tmp_path / "j.db",
+    )
+    effects = result.history.effects
+    assert {e.downstream for e in effects} == {"payments", "crm"}
+    assert len({e.id for e in effects}) == len(effects) == 2 * len(result.history.events)
+    assert all(e.id.startswith(f"eff_{e.downstream}_") for e in effects)
+    assert result.passed, [v.summary for v in result.verdicts if not v.passed]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -562,3 +563,83 @@ def test_ack_within_inconclusive(deliveries: list[Delivery], text: str) -> None:
     v = one(history([event(1)], deliveries, []), "ack_within")
     assert v.status is Status.INCONCLUSIVE
     assert text in v.summary
+
+
+# -- edges -------------------------------------------------------------------------------------
+
+
+def test_none_declared_means_all_four() -> None:
+    assert [v.invariant for v in judge(clean_ledger())] == list(INVARIANTS)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_judge_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        judge(clean_ledger(), [])
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_records_about_unknown_events_are_ignored() -> None:
+    h = clean_ledger(1)
+    h.deliveries.append(delivery("dlv_x", "evt_unknown"))
+    h.effects.append(effect("eff_x", ["evt_unknown", "evt_1"], 9.0, "PUT", "/c/1"))
+    v = one(h, "no_lost_events")
+    assert v.summary == "all 1 accepted event produced an effect"
+    # eff_x also names evt_1, so it is attributed; a PUT after a POST is no repeat.
+    assert one(h, "no_duplicate_effects").status is Status.PASS
+
+
+def test_one_effect_for_two_events_is_no_repeat() -> None:
+    h = history(
+        [event(1, "a"), event(2, "b")],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [effect("eff_batch", ["evt_1", "evt_2", "evt_1"], 0.5)],
+    )
+    assert one(h, "no_lost_events").status is Status.PASS
+    assert one(h, "no_duplicate_effects").summary == (
+        "no event produced a repeated effect (1 effect over 2 events)"
+    )
+    assert one(h, "per_key_order").status is Status.PASS
+
+
+def test_long_id_lists_are_shortened() -> None:
+    h = history(
+        [event(1)],
+        [delivery(f"dlv_{i:02d}", "evt_1", sent=i) for i in range(12)],
+        [effect(f"eff_{i:02d}", ["evt_1"], i + 0.5) for i in range(12)],
+    )
+    v = one(h, "no_duplicate_effects")
+    assert "was delivered 12 times (dlv_00 200, " in v.evidence.lines[0]
+    assert "dlv_07 200 and 4 more)" in v.evidence.lines[0]
+    assert v.evidence.lines[0].endswith(
+        "POST /payouts eff_00, " + ", ".join(f"eff_{i:02d}" for i in range(1, 8)) + " and 4 more"
+    )
+
+
+def test_register_model_judges_repeats_the_same_way() -> None:
+    h = history(
+        [event(1, "c_1")],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_1")],
+        [
+            effect("eff_1", ["evt_1"], 0.1, "PUT", "/c/1", '{"s":1}'),
+            effect("eff_2", ["evt_1"], 0.2, "PUT", "/c/1", '{"s":1}'),
+            effect("eff_3", ["evt_1"], 0.3, "POST", "/notes"),
+            effect("eff_4", ["evt_1"], 0.4, "POST", "/notes"),
+        ],
+        Model.REGISTER,
+    )
+    v = one(h, "no_duplicate_effects")
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "1 of 1 event produced duplicate effects: 1 repeated request (1 POST); "
+        "1 repeated PUT, idempotent: harmless"
+    )
+
+
+def test_latency_equal_to_the_budget_is_within_it() -> None:
+    h = history([event(1)], [delivery("dlv_1", "evt_1", latency=0.5)], [])
+    assert one(h, "ack_within", seconds=0.5).status is Status.PASS

@@ -67,58 +67,61 @@ class Facts:
         return sorted(self.history.effects, key=_at)
 
     @cached_property
-    def writes_in_order(self) -> list[Effect]:
-        """The effects that could have changed a downstream (see ``is_write``), by time."""
-        return [e for e in self.effects_in_order if is_write(e)]
-
-    @cached_property
-    def _attribution(self) -> _Attribution:
+    def _index(self) -> _Index:
+        """One pass over the effects for everything about writes and attribution."""
         known = self.events_by_id
-        unattributed = 0
-        for eff in self.history.effects:
-            for eid in eff.event_ids:
-                if eid in known:
-                    break
-            else:
-                unattributed += 1
+        writes: list[Effect] = []
         first: dict[str, Effect] = {}
         repeated: dict[str, list[Effect]] = {}
-        attributed = 0
-        for eff in self.writes_in_order:
+        unattributed = attributed = 0
+        for eff in self.effects_in_order:
+            write = is_write(eff)
+            if write:
+                writes.append(eff)
             hit = False
             for eid in distinct(eff.event_ids):
                 if eid not in known:
                     continue
                 hit = True
-                earlier = first.get(eid)
-                if earlier is None:
-                    first[eid] = eff
-                elif eid in repeated:
-                    repeated[eid].append(eff)
-                else:
-                    repeated[eid] = [earlier, eff]
-            attributed += hit
-        return _Attribution(unattributed, attributed, first, repeated)
+                if not write:
+                    continue
+                earlier = first.setdefault(eid, eff)
+                if earlier is not eff:
+                    more = repeated.get(eid)
+                    if more is None:
+                        repeated[eid] = [earlier, eff]
+                    else:
+                        more.append(eff)
+            if not hit:
+                unattributed += 1
+            elif write:
+                attributed += 1
+        return _Index(writes, unattributed, attributed, first, repeated)
+
+    @property
+    def writes_in_order(self) -> list[Effect]:
+        """The effects that could have changed a downstream (see ``is_write``), by time."""
+        return self._index.writes_in_order
 
     @property
     def unattributed(self) -> int:
         """Effects (of any kind) naming no known event."""
-        return self._attribution.unattributed
+        return self._index.unattributed
 
     @property
     def attributed_writes(self) -> int:
         """Writes naming at least one known event."""
-        return self._attribution.attributed_writes
+        return self._index.attributed_writes
 
     @property
     def first_write(self) -> dict[str, Effect]:
         """Known event id -> its first write, for every event that has one; in time order."""
-        return self._attribution.first_write
+        return self._index.first_write
 
     @property
     def repeated_writes(self) -> dict[str, list[Effect]]:
         """Known event id -> all its writes in time order, for events with two or more."""
-        return self._attribution.repeated_writes
+        return self._index.repeated_writes
 
     def deliveries_of(self, event_ids: Collection[str]) -> dict[str, list[Delivery]]:
         """The deliveries of a few events (the witnesses), in recorded order: one scan."""
@@ -143,7 +146,8 @@ class Facts:
 
 
 @dataclass(frozen=True, slots=True)
-class _Attribution:
+class _Index:
+    writes_in_order: list[Effect]
     unattributed: int
     attributed_writes: int
     first_write: dict[str, Effect]

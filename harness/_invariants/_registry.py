@@ -145,7 +145,7 @@ def _check(spec: object, path: str, where: str | None) -> InvariantSpec:
         raise fail(
             f"{path}.name",
             f"unknown invariant {spec.name!r}",
-            _suggest(spec.name, INVARIANTS, "known invariants", known),
+            _suggest(spec.name, INVARIANTS, f"known invariants: {known}"),
         )
     if not isinstance(spec.params, Mapping):
         raise fail(
@@ -160,7 +160,7 @@ def _check(spec: object, path: str, where: str | None) -> InvariantSpec:
             raise fail(
                 f"{path}.params",
                 f"invariant {spec.name!r} has no parameter {name!r}",
-                _suggest(name, definition.params, "its parameters", _params_text(definition)),
+                _suggest(name, definition.params, _params_text(definition)),
             )
         problem = _problem(param, value)
         if problem is not None:
@@ -180,7 +180,7 @@ def _problem(param: Param, value: object) -> str | None:
     """Why ``value`` does not fit ``param``, or None. An int is fine where a float is wanted."""
     kinds: tuple[type, ...] = (int, float) if param.kind is float else (param.kind,)
     # bool is an int to Python, but `seconds: true` is a mistake, not 1 second.
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if (isinstance(value, bool) and param.kind is not bool) or not isinstance(value, kinds):
         return f"a {type(value).__name__}"
     if isinstance(value, int | float):
         if not math.isfinite(value):
@@ -190,11 +190,10 @@ def _problem(param: Param, value: object) -> str | None:
     return None
 
 
-def _suggest(name: object, choices: Mapping[str, Any], label: str, listing: str) -> str:
+def _suggest(name: object, choices: Mapping[str, Any], listing: str) -> str:
     """``did you mean 'ack_within'? known invariants: ...`` (difflib's nearest name)."""
-    near = difflib.get_close_matches(str(name), list(choices), n=1) if choices else []
-    guess = f"did you mean {near[0]!r}? " if near else ""
-    return f"{guess}{label}: {listing}" if choices else listing
+    near = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f"did you mean {near[0]!r}? {listing}" if near else listing
 
 
 def _params_text(definition: InvariantDef) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 import heapq
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .._model import Effect, Event, FailureClass, Status, Verdict
 from ._facts import (
@@ -30,12 +30,12 @@ from ._facts import (
 NAME = "no_duplicate_effects"
 CLASS = FailureClass.SILENT
 IDEMPOTENT_METHODS = frozenset({"PUT", "DELETE"})
-
-
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 class Repeat(enum.Enum):
+    """What a repeated write is: harmless (and why) or a duplicate effect."""
+
     IDEMPOTENT = "idempotent"
     SAME_KEY = "same Idempotency-Key"
     DUPLICATE = "duplicate"
@@ -78,27 +78,40 @@ def _first_with_key(writes: Sequence[Effect]) -> dict[str | None, int]:
     return first
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Tally:
-    """Repeats over the whole History, counted in one pass."""
+    """Repeats over a set of events, by kind."""
 
-    duplicates: Counter[str] = field(default_factory=Counter)  # by method
-    idempotent: Counter[str] = field(default_factory=Counter)  # by method
-    same_key: int = 0
-    harmful: list[str] = field(default_factory=list)  # event ids with a duplicate
-    harmless: list[str] = field(default_factory=list)  # event ids with only harmless repeats
+    duplicates: Counter[str]  # by method
+    idempotent: Counter[str]  # by method
+    same_key: int
+    harmful: list[str]  # event ids with a duplicate
+    harmless: list[str]  # event ids with only harmless repeats
 
-    def add(self, event_id: str, repeats: Sequence[tuple[Effect, Repeat]]) -> None:
+
+def _tally(repeated_writes: Mapping[str, Sequence[Effect]]) -> _Tally:
+    """Classify every event's repeats in one pass (locals only: it runs per event)."""
+    duplicates: Counter[str] = Counter()
+    idempotent: Counter[str] = Counter()
+    same_key = 0
+    harmful: list[str] = []
+    harmless: list[str] = []
+    duplicate, is_idempotent = Repeat.DUPLICATE, Repeat.IDEMPOTENT
+    for eid, writes in repeated_writes.items():
+        repeats = classify(writes)
+        if not repeats:
+            continue
         bad = False
         for w, kind in repeats:
-            if kind is Repeat.DUPLICATE:
-                self.duplicates[w.method.upper()] += 1
+            if kind is duplicate:
+                duplicates[w.method.upper()] += 1
                 bad = True
-            elif kind is Repeat.IDEMPOTENT:
-                self.idempotent[w.method.upper()] += 1
+            elif kind is is_idempotent:
+                idempotent[w.method.upper()] += 1
             else:
-                self.same_key += 1
-        (self.harmful if bad else self.harmless).append(event_id)
+                same_key += 1
+        (harmful if bad else harmless).append(eid)
+    return _Tally(duplicates, idempotent, same_key, harmful, harmless)
 
 
 def no_duplicate_effects(facts: Facts) -> Verdict:
@@ -106,11 +119,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None:
         return gap
-    tally = _Tally()
-    for eid, writes in facts.repeated_writes.items():
-        repeats = classify(writes)
-        if repeats:
-            tally.add(eid, repeats)
+    tally = _tally(facts.repeated_writes)
     harmless = _harmless_text(tally.idempotent, tally.same_key)
     note = unattributed_note(facts)
     events = len(facts.history.events)
@@ -168,8 +177,7 @@ def _witnesses(facts: Facts, event_ids: Sequence[str]) -> list[Witness]:
             f"{event_ref(event)} was {deliveries_text(dlv)} and produced "
             f"{plural(len(writes), 'effect')}: {effects_text(writes)}"
         )
-        tally = _Tally()
-        tally.add(event.id, classify(writes))
+        tally = _tally({event.id: writes})
         if not tally.harmful:
             line += f" ({_harmless_text(tally.idempotent, tally.same_key)})"
         out.append(

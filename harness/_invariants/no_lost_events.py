@@ -49,9 +49,9 @@ def no_lost_events(facts: Facts) -> Verdict:
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None:
         return gap
-    written = facts.first_write
     if facts.history.info.model is Model.REGISTER:
         return _register(facts, never_note)
+    written = facts.first_write
     judged = [e for e in events if e.id in accepted]
     lost = [e for e in judged if e.id not in written]
     note = never_note + unattributed_note(facts)
