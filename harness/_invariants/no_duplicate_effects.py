@@ -8,7 +8,6 @@ harmless where a real API makes it so: the same PUT/DELETE with the same body, o
 from __future__ import annotations
 
 import enum
-import heapq
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,8 +84,8 @@ class _Tally:
     duplicates: Counter[str]  # by method
     idempotent: Counter[str]  # by method
     same_key: int
-    harmful: list[str]  # event ids with a duplicate
-    harmless: list[str]  # event ids with only harmless repeats
+    harmful: list[str]  # event ids with a duplicate, by time of their first write
+    harmless: list[str]  # event ids with only harmless repeats, by time of their first write
 
 
 def _tally(repeated_writes: Mapping[str, Sequence[Effect]]) -> _Tally:
@@ -165,9 +164,9 @@ def _harmless_text(idempotent: Counter[str], same_key: int) -> str:
 
 
 def _witnesses(facts: Facts, event_ids: Sequence[str]) -> list[Witness]:
-    """The events earliest in the stream, with all their deliveries and writes."""
+    """The first events seen repeating, with all their deliveries and writes, in stream order."""
     events = facts.events_by_id
-    shown = heapq.nsmallest(MAX_WITNESSES, (events[eid] for eid in event_ids), key=_seq)
+    shown = sorted((events[eid] for eid in event_ids[:MAX_WITNESSES]), key=_seq)
     deliveries = facts.deliveries_of([e.id for e in shown])
     out = []
     for event in shown:

@@ -52,21 +52,16 @@ def no_lost_events(facts: Facts) -> Verdict:
     if facts.history.info.model is Model.REGISTER:
         return _register(facts, never_note)
     written = facts.first_write
-    judged = [e for e in events if e.id in accepted]
-    lost = [e for e in judged if e.id not in written]
+    lost = [e for e in events if e.id in accepted and e.id not in written]
     note = never_note + unattributed_note(facts)
+    judged = plural(len(accepted), "accepted event")
     if not lost:
-        return verdict(
-            NAME,
-            Status.PASS,
-            CLASS,
-            f"all {plural(len(judged), 'accepted event')} produced an effect{note}",
-        )
+        return verdict(NAME, Status.PASS, CLASS, f"all {judged} produced an effect{note}")
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(lost):,} of {plural(len(judged), 'accepted event')} produced no effect (lost){note}",
+        f"{len(lost):,} of {judged} produced no effect (lost){note}",
         _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq)),
     )
 
