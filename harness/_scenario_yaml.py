@@ -226,6 +226,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         downstreams=_downstreams(doc.downstreams),
         delivery=_delivery(doc.delivery),
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
+        marks=tuple(doc.marks),
         origin=str(path),
     )
 

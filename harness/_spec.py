@@ -118,4 +118,5 @@ class Scenario:
     downstreams: tuple[DownstreamSpec, ...] = (DownstreamSpec(),)
     delivery: DeliverySpec = DeliverySpec()
     settle: Settle = Settle()
+    marks: tuple[str, ...] = ()  # pytest marks for the scenario's test items
     origin: str = "<python>"  # the file it came from, for messages

@@ -296,6 +296,7 @@ def test_a_full_scenario_maps_every_field(tmp_path: Path) -> None:
     )
     s = load_scenario(path)
     assert (s.name, s.description, s.model) == ("full", "everything", Model.REGISTER)
+    assert s.marks == ("slow",)
     assert s.source == SyntheticSource(
         example={"id": "e", "type": "t", "data": {"k": "r"}},
         events=10,
