@@ -120,6 +120,8 @@ async def _run_one(
             "planned_deliveries": len(schedule),
             "downstream": f"{options.downstream_host}:{options.downstream_port}",
             "reproduce": options.reproduce,
+            "redact": list(scenario.redact),
+            "secret_env": scenario.delivery.secret_env,
         },
     )
     t0 = time.monotonic()

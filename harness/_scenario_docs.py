@@ -270,8 +270,11 @@ class ScenarioDoc(Doc):
     settle: SettleDoc = Field(
         default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
     )
-    # Kept for the pytest plugin; Scenario has no field for them yet.
     marks: list[str] = Field(default_factory=list, description="a list of pytest mark names")
+    redact: list[JsonPath] = Field(
+        default_factory=list,
+        description="a list of payload paths (PII) whose values never appear in a report",
+    )
 
 
 class SuiteDoc(Doc):

@@ -227,6 +227,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         delivery=_delivery(doc.delivery),
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
         marks=tuple(doc.marks),
+        redact=tuple(doc.redact),
         origin=str(path),
     )
 

@@ -119,4 +119,5 @@ class Scenario:
     delivery: DeliverySpec = DeliverySpec()
     settle: Settle = Settle()
     marks: tuple[str, ...] = ()  # pytest marks for the scenario's test items
+    redact: tuple[str, ...] = ()  # payload paths (PII) whose values never appear in a report
     origin: str = "<python>"  # the file it came from, for messages

@@ -292,11 +292,12 @@ def test_a_full_scenario_maps_every_field(tmp_path: Path) -> None:
           headers: {User-Agent: harness}
         settle: {quiet: 0, deadline: 1.5}
         marks: [slow]
+        redact: [$.data.k]
         """,
     )
     s = load_scenario(path)
     assert (s.name, s.description, s.model) == ("full", "everything", Model.REGISTER)
-    assert s.marks == ("slow",)
+    assert s.marks == ("slow",) and s.redact == ("$.data.k",)
     assert s.source == SyntheticSource(
         example={"id": "e", "type": "t", "data": {"k": "r"}},
         events=10,
@@ -403,7 +404,7 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     path = write(tmp_path, "name: x\n" + "modle: ledger\n" + MINIMAL)
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
-        "perturbations, invariants, downstreams, delivery, settle, marks (did you mean 'model'?)"
+        "perturbations, invariants, downstreams, delivery, settle, marks, redact (did you mean 'model'?)"
     )
 
 
