@@ -404,7 +404,8 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     path = write(tmp_path, "name: x\n" + "modle: ledger\n" + MINIMAL)
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
-        "perturbations, invariants, downstreams, delivery, settle, marks, redact (did you mean 'model'?)"
+        "perturbations, invariants, downstreams, delivery, settle, marks, redact "
+        "(did you mean 'model'?)"
     )
 
 
