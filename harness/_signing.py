@@ -7,6 +7,7 @@ and can verify them, so the demo's sound automation and the tests share one defi
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from ._errors import InputError
 
 
+@functools.lru_cache(maxsize=8)  # decoded once per secret, not once per delivery
 def _standard_webhooks_key(secret: str) -> bytes:
     raw = secret.removeprefix("whsec_")
     try:
