@@ -60,6 +60,7 @@ class Deliverer:
         bodies: Sequence[bytes],
         event_ids: Sequence[str],
         event_headers: Sequence[dict[str, str]] | None = None,
+        event_types: Sequence[str] | None = None,
     ) -> None:
         """Deliver every slot at ``start + slot.at`` (start = now); return when all answered.
 
@@ -86,6 +87,7 @@ class Deliverer:
                     attempt = self.attempts.get(slot.event, 0) + 1
                     self.attempts[slot.event] = attempt
                     extra = event_headers[slot.event] if event_headers else {}
+                    etype = event_types[slot.event] if event_types else ""
                     task = loop.create_task(
                         self._one(
                             send,
@@ -95,6 +97,7 @@ class Deliverer:
                             attempt,
                             bodies[slot.event],
                             event_ids[slot.event],
+                            etype,
                             extra,
                         )
                     )
@@ -112,10 +115,15 @@ class Deliverer:
         attempt: int,
         body: bytes,
         event_id: str,
+        event_type: str,
         extra: dict[str, str],
     ) -> None:
         headers = {**extra, **self.headers}
-        headers.update(self.signer.headers(body, event_id, int(time.time())))
+        headers.update(
+            self.signer.headers(
+                body, event_id, int(time.time()), event_type=event_type, url=self.target.url
+            )
+        )
         sent = self.clock()
         status: int | None = None
         error: str | None = None

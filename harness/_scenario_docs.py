@@ -204,8 +204,20 @@ class DownstreamDoc(Doc):
 class DeliveryDoc(Doc):
     expected = "a mapping with signing, secret_env, signature_header, timeout, headers"
 
-    signing: Literal["none", "hmac", "standard-webhooks"] = Field(
-        _default(DeliverySpec, "signing"), description="one of: none, hmac, standard-webhooks"
+    signing: Literal[
+        "standard-webhooks",
+        "stripe",
+        "github",
+        "shopify",
+        "slack",
+        "hubspot",
+        "attio",
+        "hmac",
+        "none",
+    ] = Field(
+        _default(DeliverySpec, "signing"),
+        description="one of: standard-webhooks, stripe, github, shopify, slack, hubspot, attio, "
+        "hmac, none",
     )
     secret_env: EnvName = Field(
         _default(DeliverySpec, "secret_env"), description="an environment variable name"

@@ -172,6 +172,41 @@ def downstream(listen: str, scenario: str | None, duration: float | None) -> Non
 
 
 @cli.command()
+@click.argument("body", type=click.File("rb"), default="-")
+@click.option("--provider", "provider_name", required=True, help="A provider profile.")
+@click.option("--secret", required=True, help="The signing secret.")
+@click.option("--id", "msg_id", default="msg_harness", show_default=True, help="Delivery id.")
+@click.option("--timestamp", type=int, default=None, help="Unix seconds (default: now).")
+@click.option("--type", "event_type", default="", help="Event type, for providers that send it.")
+@click.option("--url", default="", help="The receiver's URL (HubSpot signs it).")
+@click.option("--header", default="X-Signature", show_default=True, help="Generic hmac header.")
+def sign(
+    body: Any,
+    provider_name: str,
+    secret: str,
+    msg_id: str,
+    timestamp: int | None,
+    event_type: str,
+    url: str,
+    header: str,
+) -> None:
+    """Print the headers a provider would send with BODY (a file, or - for stdin)."""
+    import time
+
+    from ._console import out
+    from ._providers import provider
+    from ._signing import Signer
+
+    scheme = provider(provider_name).scheme
+    stamp = timestamp if timestamp is not None else int(time.time())
+    headers = Signer(scheme, secret, header).headers(
+        body.read(), msg_id, stamp, event_type=event_type, url=url
+    )
+    for name, value in headers.items():
+        out.print(f"{name}: {value}", markup=False, highlight=False)
+
+
+@cli.command()
 @click.option(
     "--report",
     type=click.Path(path_type=Path),

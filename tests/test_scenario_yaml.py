@@ -494,7 +494,8 @@ def test_literal_value_suggests_the_nearest(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL + "delivery: {signing: standard_webhooks}\n")
     assert error_of(path).endswith(
         "delivery.signing: 'standard_webhooks' is not allowed — "
-        "must be one of: none, hmac, standard-webhooks (did you mean 'standard-webhooks'?)"
+        "must be one of: standard-webhooks, stripe, github, shopify, slack, hubspot, attio, hmac, "
+        "none (did you mean 'standard-webhooks'?)"
     )
 
 
@@ -664,3 +665,12 @@ def test_every_field_says_what_it_allows() -> None:
 )
 def test_parse_duration(value: object, seconds: float | None) -> None:
     assert parse_duration(value) == seconds
+
+
+def test_signing_names_match_the_signature_schemes() -> None:
+    from typing import get_args
+
+    from harness._scenario_docs import DeliveryDoc
+    from harness._signing import SCHEMES
+
+    assert set(get_args(DeliveryDoc.model_fields["signing"].annotation)) == set(SCHEMES)

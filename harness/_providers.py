@@ -1,0 +1,136 @@
+"""Providers: how real senders deliver — signature scheme, ack timeout, retry schedule.
+
+Facts from the providers' public documentation (PROVIDERS.md in the design notes). Where a
+figure is not published it is None (a scenario must set it); where only its shape is published
+("10 retries, exponential, over about 3 days") the schedule is derived from that shape by
+``exponential`` and the profile says so in ``notes``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ._errors import InputError
+from ._signing import SCHEMES
+
+_MIN, _HOUR, _DAY = 60.0, 3600.0, 86400.0
+
+
+def exponential(count: int, over: float) -> tuple[float, ...]:
+    """``count`` retry delays doubling each time and adding up to ``over`` seconds."""
+    first = over / (2**count - 1)
+    return tuple(first * 2**i for i in range(count))
+
+
+def _no_headers(attempt: int, reason: str) -> Mapping[str, str]:
+    return {}
+
+
+def _slack_retry(attempt: int, reason: str) -> Mapping[str, str]:
+    return {"X-Slack-Retry-Num": str(attempt - 1), "X-Slack-Retry-Reason": reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A sender's delivery profile."""
+
+    name: str
+    title: str
+    scheme: str  # a key of _signing.SCHEMES
+    timeout: float | None  # seconds the sender waits for a 2xx; None: not published
+    retries: tuple[float, ...]  # delays (s) between attempts; () = no automatic retry
+    tolerance: float | None = None  # receivers' accepted timestamp skew, where specified
+    max_batch: int = 1  # events per request
+    notes: str = ""
+    retry_headers: Callable[[int, str], Mapping[str, str]] = field(default=_no_headers)
+
+
+PROVIDERS: Mapping[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider(
+            "standard-webhooks",
+            "Standard Webhooks (Svix)",
+            "standard-webhooks",
+            15.0,
+            (
+                5,
+                5 * _MIN,
+                30 * _MIN,
+                2 * _HOUR,
+                5 * _HOUR,
+                10 * _HOUR,
+                14 * _HOUR,
+                20 * _HOUR,
+                24 * _HOUR,
+            ),
+            tolerance=300,
+            notes="the spec's example schedule; 410 disables the endpoint; honours retry-after",
+        ),
+        Provider(
+            "stripe",
+            "Stripe",
+            "stripe",
+            None,
+            exponential(8, 3 * _DAY),
+            tolerance=300,
+            notes="live mode retries for up to 3 days with exponential backoff; the count and "
+            "the timeout are not published (8 doublings assumed: set retries to override)",
+        ),
+        Provider("github", "GitHub", "github", 10.0, (), notes="no automatic retries"),
+        Provider(
+            "shopify",
+            "Shopify",
+            "shopify",
+            5.0,
+            exponential(8, 4 * _HOUR),
+            notes="8 retries over 4 h, exponential, same payload; 1 s to connect",
+        ),
+        Provider(
+            "slack",
+            "Slack Events API",
+            "slack",
+            3.0,
+            (0, _MIN, 5 * _MIN),
+            tolerance=300,
+            notes="a retry can arrive while the first attempt still runs",
+            retry_headers=_slack_retry,
+        ),
+        Provider(
+            "hubspot",
+            "HubSpot (v3 signature)",
+            "hubspot",
+            5.0,
+            exponential(10, _DAY),
+            tolerance=300,
+            max_batch=100,
+            notes="up to 10 retries over 24 h, randomised; batches of up to 100 events",
+        ),
+        Provider(
+            "attio",
+            "Attio",
+            "attio",
+            None,
+            exponential(10, 3 * _DAY),
+            notes="10 retries, exponential, over about 3 days; Idempotency-Key kept across "
+            "retries; timeout not published",
+        ),
+        Provider("hmac", "generic HMAC-SHA256", "hmac", None, ()),
+        Provider("none", "unsigned", "none", None, ()),
+    )
+}
+assert set(PROVIDERS) == set(SCHEMES), "every scheme has a provider profile"
+
+
+def provider(name: str) -> Provider:
+    """The profile named ``name``; an InputError naming the nearest one otherwise."""
+    found = PROVIDERS.get(name)
+    if found is None:
+        near = difflib.get_close_matches(name, list(PROVIDERS), n=1)
+        raise InputError(
+            f"unknown provider {name!r}" + (f" — did you mean {near[0]!r}?" if near else ""),
+            hint=f"use one of {', '.join(PROVIDERS)}",
+        )
+    return found
