@@ -20,6 +20,7 @@ from ._scenario_values import (
     METHODS,
     Duration,
     EnvName,
+    FaultRoute,
     HeaderName,
     Invariant,
     JsonPath,
@@ -28,7 +29,15 @@ from ._scenario_values import (
     PositiveDuration,
     RoutePath,
 )
-from ._spec import DeliverySpec, DownstreamSpec, Route, Scenario, Settle, SyntheticSource
+from ._spec import (
+    DeliverySpec,
+    DownstreamSpec,
+    FaultSpec,
+    Route,
+    Scenario,
+    Settle,
+    SyntheticSource,
+)
 
 _DURATION_TEXT = f"a duration: {DURATION_FORMS}"
 _POSITIVE_DURATION_TEXT = f"a duration greater than 0: {DURATION_FORMS}"
@@ -248,6 +257,33 @@ class SettleDoc(Doc):
         return deadline
 
 
+class FaultDoc(Doc):
+    expected = "a mapping with downstream, at, for and mode"
+
+    downstream: Name = Field(description="the name of one of the scenario's downstreams")
+    at: Duration = Field(description=_DURATION_TEXT + " after the start of the run")
+    for_: PositiveDuration = Field(alias="for", description=_POSITIVE_DURATION_TEXT)
+    mode: Literal[
+        "status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n"
+    ] = Field(
+        description="one of: status, throttle, timeout, reset, slow, commit-then-fail, fail-first-n"
+    )
+    status: int = Field(
+        _default(FaultSpec, "status"), ge=400, le=599, description="an HTTP status from 400 to 599"
+    )
+    retry_after: Duration = Field(_default(FaultSpec, "retry_after"), description=_DURATION_TEXT)
+    hold: PositiveDuration = Field(_default(FaultSpec, "hold"), description=_POSITIVE_DURATION_TEXT)
+    latency: Duration = Field(_default(FaultSpec, "latency"), description=_DURATION_TEXT)
+    jitter: Duration = Field(_default(FaultSpec, "jitter"), description=_DURATION_TEXT)
+    count: int = Field(
+        _default(FaultSpec, "count"), gt=0, description="an integer greater than 0: failing calls"
+    )
+    then: Literal["status", "timeout"] = Field(
+        _default(FaultSpec, "then"), description="one of: status, timeout"
+    )
+    route: FaultRoute | None = Field(None, description="a method and a path like 'POST /payouts'")
+
+
 # --- the files ------------------------------------------------------------------------------
 
 
@@ -282,6 +318,7 @@ class ScenarioDoc(Doc):
     settle: SettleDoc = Field(
         default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
     )
+    faults: list[FaultDoc] = Field(default_factory=list, description="a list of fault windows")
     marks: list[str] = Field(default_factory=list, description="a list of pytest mark names")
     redact: list[JsonPath] = Field(
         default_factory=list,

@@ -68,9 +68,7 @@ def _problem(root: type[Doc], error: ErrorDetails) -> Problem:
         parent, key = loc[:-1], loc[-1]
         target, _ = _resolve(root, parent)
         allowed = (
-            list(target.model_fields)
-            if isinstance(target, type) and issubclass(target, Doc)
-            else []
+            list(_keys(target)) if isinstance(target, type) and issubclass(target, Doc) else []
         )
         return Problem(
             loc,
@@ -108,6 +106,11 @@ def _requirement(root: type[Doc], loc: Loc, error: ErrorDetails) -> str:
     return text
 
 
+def _keys(doc: type[Doc]) -> dict[str, FieldInfo]:
+    """A document's fields by the key that names them in the file (an alias like ``for``)."""
+    return {info.alias or name: info for name, info in doc.model_fields.items()}
+
+
 def _resolve(root: type[Doc], loc: Loc) -> tuple[Any, FieldInfo | None]:
     """The type at ``loc`` of a document, and the field it belongs to (None for list items)."""
     target: Any = root
@@ -115,8 +118,8 @@ def _resolve(root: type[Doc], loc: Loc) -> tuple[Any, FieldInfo | None]:
     for part in loc:
         target = _strip(target)
         origin = typing.get_origin(target)
-        if isinstance(target, type) and issubclass(target, Doc) and part in target.model_fields:
-            info = target.model_fields[str(part)]
+        if isinstance(target, type) and issubclass(target, Doc) and part in _keys(target):
+            info = _keys(target)[str(part)]
             target = info.annotation
         elif origin is list and isinstance(part, int):
             (target,) = typing.get_args(target)

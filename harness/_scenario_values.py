@@ -100,6 +100,13 @@ def _route_path(value: str) -> str:
     return value
 
 
+def _fault_route(value: str) -> str:
+    method, _, path = value.partition(" ")
+    if not (method.upper() in METHODS or method == "*") or not path.startswith("/"):
+        raise invalid("must be a method and a path, like 'POST /payouts' or '* /contacts/*'")
+    return f"{method.upper()} {path}"
+
+
 def _invariant(item: object) -> InvariantSpec:
     """``name`` or ``{name: {param: value}}`` as an InvariantSpec."""
     params: object = {}
@@ -131,4 +138,5 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 HeaderName = Annotated[str, AfterValidator(_header_name)]
 Method = Annotated[str, AfterValidator(_method)]
 RoutePath = Annotated[str, AfterValidator(_route_path)]
+FaultRoute = Annotated[str, AfterValidator(_fault_route)]
 Invariant = Annotated[InvariantSpec, PlainValidator(_invariant)]

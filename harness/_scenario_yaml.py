@@ -45,6 +45,7 @@ from ._scenario_values import parse_duration
 from ._spec import (
     DeliverySpec,
     DownstreamSpec,
+    FaultSpec,
     Perturbation,
     RecordedSource,
     Route,
@@ -226,6 +227,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         downstreams=_downstreams(doc.downstreams),
         delivery=_delivery(doc.delivery),
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
+        faults=_faults(doc),
         marks=tuple(doc.marks),
         redact=tuple(doc.redact),
         origin=str(path),
@@ -274,6 +276,34 @@ def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
             )
         seen.add(d.name)
     return tuple(DownstreamSpec(d.name, tuple(_route(r) for r in d.routes)) for d in docs)
+
+
+def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
+    names = [d.name for d in doc.downstreams]
+    for i, f in enumerate(doc.faults):
+        if f.downstream not in names:
+            raise _Invalid(
+                ("faults", i, "downstream"),
+                f"faults[{i}].downstream: {f.downstream!r} is not allowed — must name one of the "
+                f"scenario's downstreams: {', '.join(names)}",
+            )
+    return tuple(
+        FaultSpec(
+            f.downstream,
+            f.mode,
+            f.at,
+            f.for_,
+            f.status,
+            f.retry_after,
+            f.hold,
+            f.latency,
+            f.jitter,
+            f.count,
+            f.then,
+            f.route,
+        )
+        for f in doc.faults
+    )
 
 
 def _route(doc: RouteDoc) -> Route:

@@ -88,6 +88,36 @@ class DownstreamSpec:
     routes: tuple[Route, ...] = ()
 
 
+FAULT_MODES = ("status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n")
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """A window in which a downstream misbehaves, in scenario (real-world) seconds.
+
+    status: answer ``status`` (503) · throttle: 429 with Retry-After ``retry_after`` s ·
+    timeout: hold the call ``hold`` s, past the caller's timeout, then 504 · reset: drop the
+    connection unanswered · slow: answer after ``latency`` ± ``jitter`` s · commit-then-fail:
+    the write takes effect, then the caller gets ``status`` (or, with ``then: timeout``, no
+    answer within ``hold`` s) — the ambiguous ack behind double charges · fail-first-n: the
+    first ``count`` calls in the window fail with ``status``, later ones succeed.
+    ``route`` (``"POST /payouts"``) limits the fault to matching calls; None: every call.
+    """
+
+    downstream: str
+    mode: str
+    at: float
+    duration: float
+    status: int = 503
+    retry_after: float = 1.0
+    hold: float = 30.0
+    latency: float = 1.0
+    jitter: float = 0.0
+    count: int = 1
+    then: str = "status"  # commit-then-fail: "status" or "timeout"
+    route: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class DeliverySpec:
     """How events reach the target: signing, per-delivery timeout, content type."""
@@ -118,6 +148,7 @@ class Scenario:
     downstreams: tuple[DownstreamSpec, ...] = (DownstreamSpec(),)
     delivery: DeliverySpec = DeliverySpec()
     settle: Settle = Settle()
+    faults: tuple[FaultSpec, ...] = ()
     marks: tuple[str, ...] = ()  # pytest marks for the scenario's test items
     redact: tuple[str, ...] = ()  # payload paths (PII) whose values never appear in a report
     origin: str = "<python>"  # the file it came from, for messages

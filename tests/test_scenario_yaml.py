@@ -404,7 +404,7 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     path = write(tmp_path, "name: x\n" + "modle: ledger\n" + MINIMAL)
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
-        "perturbations, invariants, downstreams, delivery, settle, marks, redact "
+        "perturbations, invariants, downstreams, delivery, settle, faults, marks, redact "
         "(did you mean 'model'?)"
     )
 
@@ -674,3 +674,51 @@ def test_signing_names_match_the_signature_schemes() -> None:
     from harness._signing import SCHEMES
 
     assert set(get_args(DeliveryDoc.model_fields["signing"].annotation)) == set(SCHEMES)
+
+
+def test_faults(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        MINIMAL
+        + "downstreams: [{name: crm}]\n"
+        + "faults:\n"
+        + "  - {downstream: crm, at: 10s, for: 4m, mode: status}\n"
+        + "  - {downstream: crm, at: 0, for: 1s, mode: throttle, retry_after: 2s,"
+        + " route: post /payouts}\n",
+    )
+    a, b = load_scenario(path).faults
+    assert (a.downstream, a.mode, a.at, a.duration, a.status) == ("crm", "status", 10, 240, 503)
+    assert (b.mode, b.retry_after, b.route) == ("throttle", 2.0, "POST /payouts")
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (
+            "{downstream: crn, at: 0, for: 1s, mode: status}",
+            "faults[0].downstream: 'crn' is not allowed — must name one of the scenario's "
+            "downstreams: crm",
+        ),
+        (
+            "{downstream: crm, at: 0, for: 1s, mode: outage}",
+            "faults[0].mode: 'outage' is not allowed — must be one of: status, throttle, timeout, "
+            "reset, slow, commit-then-fail, fail-first-n",
+        ),
+        ("{downstream: crm, at: 0, fo: 1s, mode: status}", "(did you mean 'for'?)"),
+        (
+            "{downstream: crm, at: 0, for: 0s, mode: status}",
+            "faults[0].for: '0s' is not allowed — must be a duration greater than 0",
+        ),
+        (
+            "{downstream: crm, at: 0, for: 1s, mode: status, status: 200}",
+            "faults[0].status: 200 is not allowed — must be an HTTP status from 400 to 599",
+        ),
+        (
+            "{downstream: crm, at: 0, for: 1s, mode: status, route: /payouts}",
+            "must be a method and a path, like 'POST /payouts'",
+        ),
+    ],
+)
+def test_bad_faults(tmp_path: Path, fault: str, message: str) -> None:
+    path = write(tmp_path, MINIMAL + "downstreams: [{name: crm}]\nfaults:\n  - " + fault + "\n")
+    assert message in error_of(path)
