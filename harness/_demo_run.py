@@ -56,7 +56,10 @@ def run_demo(report: Path, seed: int) -> int:
     runs = [(r.history, r.verdicts) for rs in results.values() for r in rs]
     print_verdicts(runs)
     write_report(report, runs, journal)
-    err.print(f"report written to {report} · journal {journal}")
+    readable = report.with_suffix(".html")
+    if readable != report:
+        write_report(readable, runs, journal)
+    err.print(f"report written to {report} and {readable} · journal {journal}")
     return _conclude(results["fragile"], results["sound"])
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from ._errors import HarnessError, RunAborted
+from ._report_cli import report as report_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +31,9 @@ def default_journal() -> Path:
 def cli() -> None:
     """Prove an event-driven automation holds: replay perturbed events, record its effects on
     its downstreams, and judge idempotency and ordering invariants over the history."""
+
+
+cli.add_command(report_command)
 
 
 @cli.command()
@@ -53,7 +57,10 @@ def cli() -> None:
     "--seed", type=int, default=None, help="Seed of the schedule (default: random, printed)."
 )
 @click.option(
-    "--report", type=click.Path(path_type=Path), default=None, help="Write a report (*.json)."
+    "--report",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a report; the format follows the extension: .html, .md, .json, .xml (JUnit).",
 )
 @click.option(
     "--journal",
@@ -81,6 +88,7 @@ def run(
     from ._target import parse_target
 
     resolved = resolve(scenarios)
+    _check_report_path(report)
     tgt = parse_target(target, allow_host)
     host, port = parse_address(downstream)
     options = RunOptions(
@@ -92,6 +100,23 @@ def run(
         downstream_port=port,
     )
     _exit(_drive_and_report(resolved, options, report))
+
+
+def _check_report_path(report: Path | None) -> None:
+    """A report name the writers cannot handle is bad input: say so before the run, not after."""
+    if report is not None:
+        from ._errors import InputError
+        from ._report._writers import writer_for
+
+        try:
+            writer_for(report, None, where=f"--report {report}")
+        except InputError:
+            raise InputError(
+                "cannot tell the report format from "
+                f"{report.suffix or 'a name without extension'!r}",
+                where=f"--report {report}",
+                hint="name the report *.html, *.md, *.json or *.xml (JUnit)",
+            ) from None
 
 
 def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | None) -> int:
@@ -125,7 +150,10 @@ def _run_async(coro: Any, journal: Path) -> Any:
 @cli.command()
 @click.argument("journal", type=click.Path(path_type=Path))
 @click.option(
-    "--report", type=click.Path(path_type=Path), default=None, help="Write a report (*.json)."
+    "--report",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a report; the format follows the extension: .html, .md, .json, .xml (JUnit).",
 )
 def check(journal: Path, report: Path | None) -> None:
     """Re-judge a stored run offline, without touching the target."""
@@ -134,6 +162,7 @@ def check(journal: Path, report: Path | None) -> None:
     from ._invariants import judge
     from ._report_json import write_report
 
+    _check_report_path(report)
     histories = load_all(journal)
     if not histories:
         raise HarnessError(f"{journal}: the journal holds no run")

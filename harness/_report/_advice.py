@@ -1,0 +1,144 @@
+"""The handoff appendix's "what to check if something unexpected happens".
+
+Derived from what these runs showed: each item is there because a failure, a rejection or
+a gap was seen, and says where (docs/troubleshooting.md and docs/invariants.md hold the
+same advice at length).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._views import AdviceView, ScenarioView
+
+ADVICE: dict[str, tuple[str, str]] = {
+    "lost": (
+        "Events acknowledged, then lost",
+        "The automation answered 2xx and never acted: typically an in-memory queue, a "
+        "swallowed exception or a worker that crashed. Persist each event before "
+        "acknowledging it and retry failed downstream calls. If the effects do arrive, only "
+        "late, the automation was still working when the run settled: raise settle.quiet "
+        "and settle.deadline in the scenario. A backlog that outlasts minutes is a finding "
+        "in itself.",
+    ),
+    "duplicate": (
+        "A repeated delivery repeated its effect",
+        "Senders deliver the same event again: retries, replays, concurrent twins. "
+        "Deduplicate on the event id with a unique key in durable storage before acting, "
+        "and send an Idempotency-Key downstream so retries of your own calls are harmless "
+        "too.",
+    ),
+    "order": (
+        "Effects applied out of order, or a record overwritten with an older state",
+        "Process each record's events one at a time; compare a version, sequence or "
+        "updated_at and skip updates older than what was applied. For ledgers, hold a later "
+        "event until the earlier one arrives (or a timeout passes).",
+    ),
+    "slow": (
+        "Slow acknowledgements",
+        "The automation does its work before answering the webhook. Senders time out "
+        "(GitHub 10 s, Shopify 5 s, Slack 3 s) and then retry: duplicates follow. Answer "
+        "first, work after.",
+    ),
+    "other": (
+        "Another check failed",
+        "The evidence names the events, deliveries and effects involved; look them up in "
+        "the journal (harness check) and the automation's logs at those times.",
+    ),
+    "inconclusive": (
+        "A check could not be judged",
+        "There was nothing to judge: no event accepted, or no effect could be attributed. "
+        "The verdict's summary says which; fix that first, then rerun.",
+    ),
+    "unattributed": (
+        "Effects that could not be attributed to an event",
+        "Effects are attributed by the tracer values the harness puts in ids, emails and free "
+        "text. An automation that passes none of the event's values downstream cannot be "
+        "attributed: pass the event id, the record id or a text field through, or add one of "
+        "those to the example payload.",
+    ),
+    "rejected": (
+        "Deliveries rejected (4xx)",
+        "Usually the signature: the automation verifies with another secret than the one "
+        "the harness signs with (the scenario's delivery.secret_env, HARNESS_SECRET by "
+        "default), or expects another scheme (delivery.signing). A 400 or 422 means the "
+        "payloads do not match what the automation parses: use a real payload of yours as "
+        "source.example.",
+    ),
+    "failed": (
+        "Deliveries failed (5xx or no connection)",
+        "The automation errored or refused connections under this load; its logs at the "
+        "times on the timeline say why. A sender retries these: check they are not "
+        "processed twice afterwards.",
+    ),
+    "timeouts": (
+        "Deliveries timed out",
+        "A timed-out delivery may or may not have been processed; the sender cannot know and "
+        "retries it. Acknowledge faster, and make processing idempotent.",
+    ),
+    "aborted": (
+        "A run was interrupted",
+        "Its journal keeps everything recorded up to the interruption: harness check "
+        "<journal> judges it. Rerun the reproduce line for a complete run.",
+    ),
+    "races": (
+        "A rerun gives a different result",
+        "The same seed gives the same schedule; the automation's timing is not the same. "
+        "Races (simultaneous events, concurrent duplicates) are nondeterministic by nature: "
+        "a run that failed once has shown the race exists. After a fix, rerun the "
+        "reproduce line a few times before trusting a pass.",
+    ),
+    "clean": (
+        "Nothing failed here; if production shows something these runs did not",
+        "Record the events production received (one JSON object a line) and replay them with "
+        "a copy of a scenario whose source is that file: the verdicts name the events "
+        "involved. Rerun the suite after every change to the automation.",
+    ),
+}
+_BY_INVARIANT = {
+    "no_lost_events": "lost",
+    "no_duplicate_effects": "duplicate",
+    "per_key_order": "order",
+    "ack_within": "slow",
+}
+
+
+def advice(scenarios: Sequence[ScenarioView]) -> tuple[AdviceView, ...]:
+    """One item per kind of trouble seen, in the order of ADVICE, naming where it was seen."""
+    seen: dict[str, list[str]] = {}
+    for s in scenarios:
+        where = f"{s.target_name} · {s.scenario}"
+        for key in _keys(s):
+            seen.setdefault(key, [])
+            if where not in seen[key]:
+                seen[key].append(where)
+    failures = (*_BY_INVARIANT.values(), "other")
+    if any(key in seen for key in failures):
+        seen["races"] = list(dict.fromkeys(w for k in failures for w in seen.get(k, ())))
+    else:
+        seen["clean"] = []
+    return tuple(
+        AdviceView(key, title, text, tuple(seen[key]))
+        for key, (title, text) in ADVICE.items()
+        if key in seen
+    )
+
+
+def _keys(s: ScenarioView) -> list[str]:
+    keys = []
+    for v in s.verdicts:
+        if v.status == "fail":
+            keys.append(_BY_INVARIANT.get(v.invariant, "other"))
+        elif v.status == "inconclusive":
+            keys.append("inconclusive")
+    by_outcome = dict(s.counts.by_outcome)
+    for outcome, key in (("rejected", "rejected"), ("failed", "failed")):
+        if by_outcome.get(outcome):
+            keys.append(key)
+    if by_outcome.get("indeterminate"):
+        keys.append("timeouts")
+    if s.counts.unattributed:
+        keys.append("unattributed")
+    if s.status != "complete":
+        keys.append("aborted")
+    return keys
