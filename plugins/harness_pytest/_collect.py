@@ -1,0 +1,174 @@
+"""Scenario files as test items: file -> scenario -> one item per invariant.
+
+``duplicate-storm.scenario.yaml::duplicate-storm::no_duplicate_effects``. The items of one
+scenario share one run: the first to set up drives it, each judges from its verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from . import _drive
+from ._failure import VerdictFailed, fail_plainly, run_error_message, verdict_failure
+from ._settings import Settings, relative
+from ._state import state_of
+
+if TYPE_CHECKING:
+    from harness import InvariantSpec, RunResult, Scenario
+
+_NO_TARGET = (
+    "no harness target: pass --harness-target URL (or module:attr of an ASGI app), "
+    "or set harness_target in [tool.pytest.ini_options]"
+)
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be collected; its message says where and how to fix it."""
+
+
+class ScenarioFile(pytest.File):
+    """A scenario YAML file, validated at collection."""
+
+    def collect(self) -> Iterator[ScenarioNode]:
+        from harness import HarnessError, load_scenario
+
+        try:
+            scenario = load_scenario(Path(relative(self.path, self.config)))
+        except HarnessError as exc:
+            raise ScenarioError(str(exc)) from None
+        node = ScenarioNode.from_parent(self, name=scenario.name, scenario=scenario)
+        for mark in ("harness", *scenario.marks):
+            try:
+                node.add_marker(mark)
+            except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
+                raise ScenarioError(
+                    f"{scenario.origin}: marks: {mark!r} is not a registered marker ({exc}) — "
+                    'register it in [tool.pytest.ini_options] markers = ["'
+                    f'{mark}: ..."], or run without --strict-markers'
+                ) from None
+        yield node
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> Any:
+        if isinstance(excinfo.value, ScenarioError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class ScenarioNode(pytest.Collector):
+    """One scenario: its items, and the run they share."""
+
+    def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self._result: RunResult | None = None
+        self._error: BaseException | None = None  # the run's failure, told by every item
+
+    def collect(self) -> Iterator[ScenarioItem]:
+        specs = _specs(self.scenario)
+        names = [s.name for s in specs]
+        no_target = state_of(self.config).settings.target is None
+        for index, spec in enumerate(specs):
+            name = spec.name if names.count(spec.name) == 1 else _with_params(spec)
+            item = ScenarioItem.from_parent(self, name=name, index=index)
+            # `-k duplicate-storm::no_duplicate_effects` selects it, as JUnit shows it.
+            item.extra_keyword_matches.add(f"{self.scenario.name}::{name}")
+            if no_target:  # a project with scenario files but no target configured still passes
+                item.add_marker(pytest.mark.skip(reason=_NO_TARGET))
+            yield item
+
+    def run_once(self) -> RunResult:
+        """The scenario's run, driven on the first call."""
+        settings = state_of(self.config).settings
+        assert settings.target is not None  # collect() marked the items skipped otherwise
+        if self._error is not None:
+            raise self._error
+        if self._result is None:
+            try:
+                self._result = self._drive(settings, settings.target)
+            except (Exception, pytest.fail.Exception) as exc:
+                self._error = exc
+                raise
+        return self._result
+
+    def _drive(self, settings: Settings, target: str) -> RunResult:
+        from harness import HarnessError
+
+        selector = relative(self.path, self.config) + "::" + self.name
+        plan = _drive.plan_for(settings, target, settings.seed, selector)
+        scenario = _drive.adjusted(self.scenario, settings)
+        try:
+            with _drive.configured_routing(settings, target) as routing:
+                result = _drive.drive_blocking(scenario, plan, routing)
+        except HarnessError as exc:
+            if settings.traceback:
+                raise
+            fail_plainly(run_error_message(scenario.name, scenario.origin, exc))
+        state_of(self.config).record(result, plan.journal)
+        return result
+
+
+class ScenarioItem(pytest.Item):
+    """One invariant of one scenario: passes when its verdict is ``pass``."""
+
+    def __init__(self, *, index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.index = index
+
+    @property
+    def scenario_node(self) -> ScenarioNode:
+        assert isinstance(self.parent, ScenarioNode)
+        return self.parent
+
+    def setup(self) -> None:
+        self.scenario_node.run_once()
+
+    def runtest(self) -> None:
+        result = self.scenario_node.run_once()
+        verdict = result.verdicts[self.index]
+        info = result.history.info
+        self.user_properties += [
+            ("scenario", info.scenario),
+            ("invariant", verdict.invariant),
+            ("status", verdict.status.value),
+            ("class", verdict.failure_class.value),
+            ("seed", info.seed),
+            ("run_id", info.run_id),
+        ]
+        if not verdict.passed:
+            raise VerdictFailed(result.history, verdict)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        error = excinfo.value
+        if not isinstance(error, VerdictFailed):
+            return super().repr_failure(excinfo, style)
+        failure = verdict_failure(error.history, error.verdict, str(self.path))
+        if state_of(self.config).settings.traceback:
+            # From this module on: pytest's own frames above it say nothing about the run.
+            excinfo.traceback = excinfo.traceback.cut(path=Path(__file__))
+            tb = str(excinfo.getrepr(style="long"))
+            return type(failure)(failure.rows, failure.reprcrash, tb)
+        return failure
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario {self.scenario_node.name} · invariant {self.name}"
+
+
+def _specs(scenario: Scenario) -> tuple[InvariantSpec, ...]:
+    """The scenario's invariants, in the order the engine judges them (all, when none named)."""
+    if scenario.invariants:
+        return scenario.invariants
+    from harness import INVARIANTS, InvariantSpec
+
+    return tuple(InvariantSpec(name) for name in INVARIANTS)
+
+
+def _with_params(spec: InvariantSpec) -> str:
+    """``ack_within[seconds=1.5]``: tells apart one invariant named twice with other params."""
+    params = ",".join(f"{k}={v}" for k, v in sorted(spec.params.items()))
+    return f"{spec.name}[{params}]"

@@ -1,0 +1,148 @@
+"""One run of one scenario through the engine, as the plugin's items and fixtures need it.
+
+The engine does the run (``harness.run_scenarios``); this module only says where and how:
+target, seed, the double's address, the journal, the reproduce line, and the respx routes
+for an in-process app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._routing import HttpxRouting
+from ._settings import Settings, is_network
+from ._xdist import network_lock
+
+if TYPE_CHECKING:
+    from harness import RunResult, Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """Where and how one scenario runs."""
+
+    target: str
+    target_name: str | None
+    allow_hosts: tuple[str, ...]
+    seed: int
+    downstream: tuple[str, int]
+    journal: Path
+    reproduce: str
+    lock: Path | None = None  # held while the run goes (xdist workers and a network target)
+
+
+def plan_for(settings: Settings, target: str, seed: int, selector: str) -> RunPlan:
+    """A run against ``target``; ``selector`` is what to give pytest to run it again."""
+    downstream = settings.downstream_for(target)
+    lock = None
+    if settings.worker is not None and is_network(target):
+        lock = settings.journal.parent / f".harness-downstream-{downstream[1]}.lock"
+    return RunPlan(
+        target=target,
+        target_name=settings.target_name,
+        allow_hosts=settings.allow_hosts,
+        seed=seed,
+        downstream=downstream,
+        journal=settings.journal,
+        reproduce=reproduce_line(settings, selector, target, seed, downstream),
+        lock=lock,
+    )
+
+
+def adjusted(scenario: Scenario, settings: Settings) -> Scenario:
+    """The scenario with the session's overrides: the secret's variable, the settle times."""
+    if settings.secret_env is not None:
+        delivery = dataclasses.replace(scenario.delivery, secret_env=settings.secret_env)
+        scenario = dataclasses.replace(scenario, delivery=delivery)
+    if settings.settle_quiet is not None or settings.settle_deadline is not None:
+        settle = dataclasses.replace(
+            scenario.settle,
+            quiet=settings.settle_quiet or scenario.settle.quiet,
+            deadline=settings.settle_deadline or scenario.settle.deadline,
+        )
+        scenario = dataclasses.replace(scenario, settle=settle)
+    return scenario
+
+
+def reproduce_line(
+    settings: Settings, selector: str, target: str, seed: int, downstream: tuple[str, int]
+) -> str:
+    """One pytest command that runs the same scenario, target and seed again."""
+    args = ["pytest", selector, "--harness-target", target, "--harness-seed", str(seed)]
+    args += ["--harness-downstream", _address(*downstream)]
+    if is_network(target):
+        for allowed in settings.allow_hosts:
+            args += ["--harness-allow-host", allowed]
+    if settings.secret_env is not None:
+        args += ["--harness-secret-env", settings.secret_env]
+    if settings.settle_quiet is not None:
+        args += ["--harness-settle-quiet", f"{settings.settle_quiet:g}"]
+    if settings.settle_deadline is not None:
+        args += ["--harness-settle-deadline", f"{settings.settle_deadline:g}"]
+    for route in settings.httpx_routes:
+        name = f"{route.downstream}=" if route.downstream else ""
+        args += ["--harness-httpx-route", name + route.base_url]
+    return shlex.join(args)
+
+
+async def drive(scenario: Scenario, plan: RunPlan, routing: HttpxRouting | None) -> RunResult:
+    """Run ``scenario`` once and judge it. Raises the engine's HarnessError subclasses."""
+    from harness import RunOptions, run_scenarios
+
+    host, port = plan.downstream
+    if routing is not None:
+        routing.bind(host, port, [d.name for d in scenario.downstreams])
+    options = RunOptions.create(
+        plan.target,
+        seed=plan.seed,
+        downstream=_address(host, port),
+        journal=plan.journal,
+        target_name=plan.target_name,
+        allow_hosts=plan.allow_hosts,
+        reproduce=plan.reproduce,
+    )
+    with network_lock(plan.lock):
+        (result,) = await run_scenarios([scenario], options)
+    return result
+
+
+def drive_blocking(scenario: Scenario, plan: RunPlan, routing: HttpxRouting | None) -> RunResult:
+    """``drive`` from synchronous code: a test item, or a test function without a loop."""
+    import asyncio
+
+    return asyncio.run(drive(scenario, plan, routing))
+
+
+@contextlib.contextmanager
+def configured_routing(settings: Settings, target: str) -> Iterator[HttpxRouting | None]:
+    """The routes of --harness-httpx-route, active while an in-process run goes; else None."""
+    if not settings.httpx_routes or is_network(target):
+        yield None
+        return
+    with routing_for(settings) as routing:
+        yield routing
+
+
+def routing_for(settings: Settings) -> HttpxRouting:
+    """A routing to this session's double for in-process apps, with the configured routes."""
+    try:
+        routing = HttpxRouting(*settings.in_process_downstream())
+    except ImportError:
+        import pytest
+
+        raise pytest.UsageError(
+            "routing an in-process app's httpx calls to the double needs respx: pip install respx"
+        ) from None
+    for route in settings.httpx_routes:
+        routing.forward(route.base_url, route.downstream)
+    return routing
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -1,0 +1,234 @@
+"""The session's settings, read once from flags and ini keys and checked before anything runs.
+
+Only the standard library here: pytest loads this plugin in every project where harness is
+installed, so reading settings must not import the engine.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import random
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import _options
+
+DEFAULT_DOWNSTREAM = "127.0.0.1:9100"
+DEFAULT_GLOBS = ("*.scenario.yaml",)
+# Under pytest-xdist, worker gwN's in-process runs listen on base + STRIDE * (N + 1): room for
+# scenarios with several downstreams (they take the ports after the first one).
+WORKER_PORT_STRIDE = 10
+
+_ADDRESS = re.compile(r"^(?:(?P<host>\[[0-9A-Fa-f:.]+\]|[^:\[\]\s/]*):)?(?P<port>\d{1,5})$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_SUITES = (".suite.yaml", ".suite.yml")
+# Upper case, as environment variables holding secrets are named: a pasted secret (mixed case,
+# base64) then never passes for a name.
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpxRoute:
+    """The app's httpx calls to ``base_url`` go to the double of ``downstream`` (None: first)."""
+
+    base_url: str
+    downstream: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    target: str | None
+    target_name: str | None
+    allow_hosts: tuple[str, ...]
+    downstream_host: str
+    downstream_port: int
+    seed: int
+    reports: tuple[Path, ...]
+    journal: Path
+    globs: tuple[str, ...]
+    scenarios_dir: Path | None
+    settle_quiet: float | None
+    settle_deadline: float | None
+    secret_env: str | None
+    httpx_routes: tuple[HttpxRoute, ...]
+    traceback: bool
+    worker: int | None = None  # N of the pytest-xdist worker gwN; None outside xdist
+
+    def downstream_for(self, target: str) -> tuple[str, int]:
+        """Where the double listens for a run against ``target``.
+
+        A network target calls one fixed address, so its runs use the configured port (xdist
+        workers take turns on it, ``_xdist.network_lock``). An in-process app is routed to
+        wherever its double is, so each xdist worker gets ports of its own.
+        """
+        if is_network(target):
+            return self.downstream_host, self.downstream_port
+        return self.in_process_downstream()
+
+    def in_process_downstream(self) -> tuple[str, int]:
+        """Where the double listens for an in-process app: a port per xdist worker."""
+        if self.worker is None or self.downstream_port == 0:
+            return self.downstream_host, self.downstream_port
+        return self.downstream_host, self.downstream_port + WORKER_PORT_STRIDE * (self.worker + 1)
+
+
+def is_network(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def connect_host(host: str) -> str:
+    """The address to call a double on that listens on ``host`` (any-address -> loopback)."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def is_scenario_file(path: Path, settings: Settings) -> bool:
+    name = path.name
+    if name.endswith(_SUITES):
+        return False
+    if any(fnmatch.fnmatch(name, glob) for glob in settings.globs):
+        return True
+    folder = settings.scenarios_dir
+    return folder is not None and path.suffix in (".yaml", ".yml") and path.is_relative_to(folder)
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """The settings of this session. Raises pytest.UsageError saying which value is wrong."""
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    target = _options.text(config, "target")
+    host, port = parse_address(_options.text(config, "downstream") or DEFAULT_DOWNSTREAM)
+    routes = tuple(parse_route(r) for r in _options.values(config, "httpx_route"))
+    if routes and target is not None and is_network(target):
+        raise pytest.UsageError(
+            f"--harness-httpx-route applies to in-process targets (module:attr), not to the "
+            f"network target {target!r}: point that automation's API base URL at the double"
+        )
+    if routes and port == 0:
+        raise pytest.UsageError(
+            "--harness-httpx-route needs a fixed downstream port, not 0: "
+            f"pass --harness-downstream {host}:9100 (or another free port)"
+        )
+    seed, journal = _seed_and_journal(config, workerinput)
+    return Settings(
+        target=target,
+        target_name=_options.text(config, "target_name"),
+        allow_hosts=_options.values(config, "allow_host"),
+        downstream_host=host,
+        downstream_port=port,
+        seed=seed,
+        reports=_options.paths(config, "report"),
+        journal=journal,
+        globs=_options.values(config, "scenario_glob") or DEFAULT_GLOBS,
+        scenarios_dir=_options.path(config, "scenarios_dir"),
+        settle_quiet=_duration(config, "settle_quiet"),
+        settle_deadline=_duration(config, "settle_deadline"),
+        secret_env=_secret_env(config),
+        httpx_routes=routes,
+        traceback=_options.flag(config, "traceback"),
+        worker=int(workerinput["workerid"].removeprefix("gw")) if workerinput else None,
+    )
+
+
+def _seed_and_journal(
+    config: pytest.Config, workerinput: dict[str, Any] | None
+) -> tuple[int, Path]:
+    """xdist workers take the controller's seed and journal, so one session has one of each."""
+    if workerinput is not None and "harness_seed" in workerinput:
+        base = Path(workerinput["harness_journal"])
+        worker = workerinput["workerid"]
+        return int(workerinput["harness_seed"]), base.with_name(f"{base.stem}-{worker}.db")
+    seed_text = _options.text(config, "seed")
+    journal = _options.path(config, "journal") or (
+        config.invocation_params.dir
+        / "harness-runs"
+        / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".db")
+    )
+    return parse_seed(seed_text), journal
+
+
+def parse_seed(text: str | None) -> int:
+    if text is None:
+        return random.SystemRandom().randrange(1, 2**31)
+    try:
+        return int(text)
+    except ValueError:
+        raise pytest.UsageError(
+            f"--harness-seed / harness_seed: {text!r} is not an integer — pass a whole number, "
+            "e.g. the seed a failure's reproduce line shows"
+        ) from None
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``:PORT`` or ``PORT`` (``[::1]:PORT`` for IPv6); host 127.0.0.1 by default."""
+    found = _ADDRESS.match(text.strip())
+    if found is None or int(found["port"]) > 65535:
+        raise pytest.UsageError(
+            f"--harness-downstream / harness_downstream: {text!r} is not an address — write "
+            "HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:9100 (port 0 picks a free one)"
+        )
+    host = (found["host"] or "").strip("[]") or "127.0.0.1"
+    return host, int(found["port"])
+
+
+def parse_route(text: str) -> HttpxRoute:
+    name, sep, url = text.partition("=")
+    if not sep:
+        name, url = "", text
+    if not url.startswith(("http://", "https://")) or not re.fullmatch(r"[\w.-]*", name):
+        raise pytest.UsageError(
+            f"--harness-httpx-route / harness_httpx_routes: {text!r} is not a route — write "
+            "BASE_URL or NAME=BASE_URL, e.g. https://api.stripe.com or "
+            "crm=https://api.hubapi.com (NAME: a downstream of the scenario)"
+        )
+    return HttpxRoute(url.rstrip("/"), name or None)
+
+
+def parse_duration(text: str, where: str) -> float:
+    found = _DURATION.match(text.strip())
+    if found is None:
+        raise pytest.UsageError(
+            f"{where}: {text!r} is not a duration — write seconds as a number, "
+            'or a string like "500ms", "3s", "4m", "2h"'
+        )
+    return float(found[1]) * _UNIT_SECONDS[found[2]]
+
+
+def _duration(config: pytest.Config, name: str) -> float | None:
+    value = _options.text(config, name)
+    if value is None:
+        return None
+    where = f"--harness-{name.replace('_', '-')} / harness_{name}"
+    seconds = parse_duration(value, where)
+    if seconds <= 0:
+        raise pytest.UsageError(f"{where}: {value!r} is not allowed — it must be above 0")
+    return seconds
+
+
+def _secret_env(config: pytest.Config) -> str | None:
+    name = _options.text(config, "secret_env")
+    if name is not None and not _ENV_NAME.match(name):
+        raise pytest.UsageError(
+            f"--harness-secret-env / harness_secret_env: {_shown(name)} is not an environment "
+            "variable name — give the NAME of the variable that holds the secret, in upper case "
+            "(e.g. STRIPE_WEBHOOK_SECRET), never the secret itself"
+        )
+    return name
+
+
+def _shown(value: str) -> str:
+    """A value that may be a secret pasted by mistake: show its shape, not its content."""
+    return repr(value) if len(value) <= 4 else repr(value[:2] + "…") + f" ({len(value)} chars)"
+
+
+def relative(path: Path, config: pytest.Config) -> str:
+    """``path`` as the user would type it where pytest was started."""
+    try:
+        return os.path.relpath(path, config.invocation_params.dir)
+    except ValueError:  # another drive on Windows
+        return str(path)

@@ -1,0 +1,198 @@
+"""The pytest plugin of harness (entry point ``pytest11: harness``).
+
+pytest imports this module in every project where harness is installed, so it imports only
+pytest, the standard library and the plugin's own small modules; the engine (aiohttp, httpx,
+pydantic, faker, rich) is imported when a scenario file is collected or a scenario runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from . import _options
+from ._collect import ScenarioFile
+from ._double import DownstreamDouble
+from ._drive import routing_for
+from ._routing import HttpxRouting
+from ._runner import Runner
+from ._settings import Settings, is_network, is_scenario_file, read_settings, relative
+from ._state import STATE, State, state_of
+from ._summary import readiness_lines, write_reports
+from ._xdist import make_scheduler
+
+if TYPE_CHECKING:
+    from harness import DownstreamSpec
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    _options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings = read_settings(config)
+    if settings.target is not None and is_network(settings.target):
+        _check_host(settings)
+    config.stash[STATE] = State(config, settings)
+    config.addinivalue_line(
+        "markers", "harness: an item of a harness scenario file (one scenario x invariant)"
+    )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    if is_scenario_file(file_path, state_of(parent.config).settings):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    settings = state_of(config).settings
+    if settings.target is None:
+        return None
+    host, port = settings.downstream_for(settings.target)
+    return [
+        f"harness: target {settings.target} · seed {settings.seed} · downstream {host}:{port} "
+        f"· journal {relative(settings.journal, config)}"
+    ]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = state_of(session.config)
+    if hasattr(session.config, "workerinput"):
+        return  # the controller reports for the whole session
+    state.final = state.all_runs()
+    if not state.final or not state.settings.reports:
+        return
+    from harness import HarnessError
+
+    journal = None if state.remote else state.settings.journal
+    try:
+        write_reports(state.settings.reports, state.final, journal)
+    except HarnessError as exc:
+        state.report_error = str(exc)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = state_of(config)
+    reports = state.settings.reports
+    if not state.final and not reports:
+        return
+    terminalreporter.write_sep("-", "harness readiness")
+    for line, holds in readiness_lines(state.final) if state.final else ():
+        terminalreporter.write_line(line, green=holds, red=not holds)
+    if not state.final:
+        terminalreporter.write_line("harness: no scenario ran, so no report was written")
+    elif state.report_error is not None:
+        journals = relative(state.settings.journal.parent, config)
+        terminalreporter.write_line(
+            f"harness: no report written: {state.report_error}\n"
+            f"  the runs are kept in the journals in {journals}/",
+            red=True,
+        )
+    else:
+        for path in reports:
+            terminalreporter.write_line(f"harness: report written to {relative(path, config)}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker runs with the controller's seed and journal name."""
+    settings = state_of(node.config).settings
+    node.workerinput["harness_seed"] = settings.seed
+    node.workerinput["harness_journal"] = str(settings.journal)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist: a scenario's items go to one worker, which drives its run once."""
+    settings = state_of(config).settings
+    if settings.target is None:  # scenario items skip: nothing to keep together
+        return None
+    if getattr(config.option, "dist", "no") not in ("load", "loadgroup"):
+        return None  # loadscope and loadfile keep a scenario's items together already
+    return make_scheduler(config, log, settings)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: collect where a finished worker journaled its runs."""
+    runs = getattr(node, "workeroutput", {}).get("harness_runs", [])
+    state_of(node.config).remote.extend((journal, run_id) for journal, run_id in runs)
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def harness_target(pytestconfig: pytest.Config) -> str:
+    """The target of --harness-target (harness_target); skips the test when none is given."""
+    __tracebackhide__ = True
+    target = state_of(pytestconfig).settings.target
+    if target is None:
+        pytest.skip("no harness target: pass --harness-target, or set harness_target")
+    return target
+
+
+@pytest.fixture
+def harness_downstream_spec() -> DownstreamSpec:
+    """The stub routes of the ``downstream`` fixture. Override it to answer differently."""
+    from harness import DownstreamSpec
+
+    return DownstreamSpec()
+
+
+@pytest.fixture
+def downstream(harness_downstream_spec: DownstreamSpec) -> Iterator[DownstreamDouble]:
+    """A downstream double listening on a free loopback port: ``url``, ``effects``."""
+    double = DownstreamDouble(harness_downstream_spec)
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def harness_respx(pytestconfig: pytest.Config) -> Iterator[HttpxRouting]:
+    """respx routes from an in-process app's httpx calls to the double of ``harness_run``.
+
+    ``harness_respx.forward("https://api.stripe.com")``; the routes of --harness-httpx-route
+    are already in place.
+    """
+    with routing_for(state_of(pytestconfig).settings) as routing:
+        yield routing
+
+
+@pytest.fixture
+def harness_run(request: pytest.FixtureRequest) -> Runner:
+    """Run a scenario against a target: ``harness_run("duplicate-storm")`` -> HarnessResult."""
+    routing = (
+        request.getfixturevalue("harness_respx")
+        if "harness_respx" in request.fixturenames
+        else None
+    )
+    node = request.node
+    selector = relative(node.path, request.config) + "::" + node.nodeid.partition("::")[2]
+    return Runner(state_of(request.config), selector, routing)
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def _check_host(settings: Settings) -> None:
+    """A network target outside loopback must be a host the user named: refuse early."""
+    from harness._target import is_loopback
+
+    assert settings.target is not None
+    host = urlsplit(settings.target).hostname or ""
+    if not host:
+        raise pytest.UsageError(f"--harness-target {settings.target!r}: the URL has no host")
+    if not is_loopback(host) and host not in settings.allow_hosts:
+        raise pytest.UsageError(
+            f"--harness-target: the host {host!r} is outside loopback; the harness fires "
+            "duplicate and burst traffic, so it only talks to hosts you name — if "
+            f"{host} is a staging system you own, add --harness-allow-host {host} "
+            "(harness_allow_hosts in [tool.pytest.ini_options])"
+        )
