@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._api import run
+    from ._console import print_verdicts
+    from ._downstream import Downstream
     from ._errors import (
         DownstreamBindError,
         HarnessError,
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
         Status,
         Verdict,
     )
-    from ._run import RunOptions, RunResult, run_scenarios
+    from ._report_json import write_report
+    from ._run import PreparedRun, Recorder, RunOptions, RunResult, prepare, run_scenarios
     from ._scenario_yaml import load_scenario, resolve
     from ._spec import (
         DeliverySpec,
@@ -49,8 +52,16 @@ if TYPE_CHECKING:
         Settle,
         SyntheticSource,
     )
+    from ._target import is_loopback
 
 _WHERE = {
+    "is_loopback": "_target",
+    "Downstream": "_downstream",
+    "write_report": "_report_json",
+    "print_verdicts": "_console",
+    "prepare": "_run",
+    "Recorder": "_run",
+    "PreparedRun": "_run",
     "DeliverySpec": "_spec",
     "Delivery": "_model",
     "DownstreamBindError": "_errors",
@@ -98,6 +109,7 @@ __all__ = [
     "INVARIANTS",
     "Delivery",
     "DeliverySpec",
+    "Downstream",
     "DownstreamBindError",
     "DownstreamSpec",
     "Effect",
@@ -112,7 +124,9 @@ __all__ = [
     "Model",
     "Outcome",
     "Perturbation",
+    "PreparedRun",
     "RecordedSource",
+    "Recorder",
     "Route",
     "RunAborted",
     "RunError",
@@ -129,13 +143,17 @@ __all__ = [
     "UnknownScenarioError",
     "UnsafeTargetError",
     "Verdict",
+    "is_loopback",
     "judge",
     "load",
     "load_all",
     "load_scenario",
+    "prepare",
+    "print_verdicts",
     "resolve",
     "run",
     "run_scenarios",
+    "write_report",
 ]
 
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._downstream import parse_address
 from ._run import RunOptions, RunResult, run_scenarios
 from ._scenario_yaml import resolve
 from ._spec import Scenario
-from ._target import parse_target
 
 
 def run(
@@ -33,18 +30,12 @@ def run(
     resolved = [
         s for item in items for s in ([item] if isinstance(item, Scenario) else resolve([item]))
     ]
-    parsed = parse_target(target, allow_hosts)
-    host, port = parse_address(downstream)
-    if journal is None:
-        from .cli import default_journal
-
-        journal = default_journal()
-    options = RunOptions(
-        target=parsed,
-        target_name=target_name or parsed.label,
-        seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
-        journal=Path(journal),
-        downstream_host=host,
-        downstream_port=port,
+    options = RunOptions.create(
+        target,
+        seed=seed,
+        downstream=downstream,
+        journal=journal,
+        target_name=target_name,
+        allow_hosts=allow_hosts,
     )
     return asyncio.run(run_scenarios(resolved, options))

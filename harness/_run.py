@@ -1,6 +1,11 @@
 """The drive: one scenario against one target, from source to judged History.
 
 source -> trace -> plan -> deliver -> target -> downstream double -> journal -> settle -> judge
+
+Two reusable steps, so every front end drives the same way: ``prepare`` turns a scenario into a
+PreparedRun (traced events, schedule, bodies, signer, RunInfo) without touching the network, and
+a Recorder owns the rest of a run (downstream doubles, journal, settle, judge) whoever delivers:
+``run_scenarios`` with the engine's Deliverer, the Locust adapter with Locust users.
 """
 
 from __future__ import annotations
@@ -8,15 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import _history
-from ._deliver import Deliverer
-from ._downstream import Downstream
+from ._deliver import Deliverer, outcome_of
+from ._downstream import Downstream, parse_address
 from ._errors import InputError, RunAborted, TargetUnreachableError
 from ._events import (
     DeliveryDone,
@@ -30,12 +36,15 @@ from ._events import (
 from ._history import History, Journal, RunInfo
 from ._invariants import judge
 from ._model import Delivery, Effect, Event, Outcome, Verdict
-from ._perturb import plan
+from ._perturb import Slot, plan
 from ._signing import Signer
 from ._sources import load_events
 from ._spec import Scenario
-from ._target import Target, check_reachable
-from ._tracer import new_tag, trace
+from ._target import Target, check_reachable, parse_target
+from ._tracer import Tracer, new_tag, trace
+
+# What every delivery carries unless the scenario or the event says otherwise.
+_BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,36 @@ class RunOptions:
     listeners: Sequence[Listener] = field(default_factory=tuple)
     reproduce: str | None = None  # the command that reruns it, when not `harness run ...`
 
+    @classmethod
+    def create(
+        cls,
+        target: str,
+        *,
+        seed: int | None = None,
+        downstream: str = "127.0.0.1:9100",
+        journal: str | Path | None = None,
+        target_name: str | None = None,
+        allow_hosts: Sequence[str] = (),
+        reproduce: str | None = None,
+    ) -> RunOptions:
+        """Options from user input: a target URL (or ``module:attr``), ``HOST:PORT`` of the
+        double; a random seed and ``harness-runs/<time>.db`` unless given. Raises InputError."""
+        parsed = parse_target(target, allow_hosts)
+        host, port = parse_address(downstream)
+        if journal is None:
+            from .cli import default_journal
+
+            journal = default_journal()
+        return cls(
+            target=parsed,
+            target_name=target_name or parsed.label,
+            seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
+            journal=Path(journal),
+            downstream_host=host,
+            downstream_port=port,
+            reproduce=reproduce,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
@@ -60,6 +99,69 @@ class RunResult:
     @property
     def passed(self) -> bool:
         return all(v.passed for v in self.verdicts)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRun:
+    """A scenario made ready to deliver: traced events, their schedule, bodies and signer.
+
+    Slot ``n`` of ``schedule`` is delivery ``dlv_<n+1>`` (six digits), attempt ``attempts[n]``
+    of its event; every process that prepares the same (scenario, seed, tag) gets the same
+    ids, so deliveries made in several processes land in one History without clashing.
+    """
+
+    scenario: Scenario
+    info: RunInfo
+    tracer: Tracer
+    schedule: tuple[Slot, ...]
+    bodies: tuple[bytes, ...]  # per event, by seq
+    attempts: tuple[int, ...]  # per slot: 1 for an event's first delivery, 2 for its second...
+    signer: Signer
+    headers: Mapping[str, str]  # sent with every delivery, before the event's own and signature
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The traced events, by seq."""
+        return self.tracer.events
+
+    def request_headers(self, event: int, timestamp: int) -> dict[str, str]:
+        """The headers of one delivery of event ``event`` (its seq), signed at ``timestamp``."""
+        ev = self.tracer.events[event]
+        headers = {**ev.headers, **self.headers}
+        headers.update(
+            self.signer.headers(
+                self.bodies[event], ev.id, timestamp, event_type=ev.type, url=self.info.target
+            )
+        )
+        return headers
+
+    def delivery(
+        self,
+        n: int,
+        sent_at: float,
+        answered_at: float | None,
+        status: int | None,
+        error: str | None = None,
+        *,
+        outcome: Outcome | None = None,
+        scheduled_at: float | None = None,
+    ) -> Delivery:
+        """The Delivery of slot ``n``, times in run seconds. The outcome follows ``status``
+        unless given; ``scheduled_at`` defaults to ``sent_at`` (a run not paced by the plan)."""
+        slot = self.schedule[n]
+        if outcome is None:
+            outcome = outcome_of(status) if status is not None else Outcome.FAILED
+        return Delivery(
+            f"dlv_{n + 1:06d}",
+            self.tracer.events[slot.event].id,
+            self.attempts[n],
+            sent_at if scheduled_at is None else scheduled_at,
+            sent_at,
+            answered_at,
+            status,
+            outcome,
+            error,
+        )
 
 
 def signer_for(scenario: Scenario) -> Signer:
@@ -79,28 +181,16 @@ def signer_for(scenario: Scenario) -> Signer:
     return Signer(spec.signing, secret, spec.signature_header)
 
 
-async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> list[RunResult]:
-    """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept."""
-    # Bad input is reported before anything is sent or written.
-    prepared = [(s, signer_for(s), load_events(s.source, options.seed)) for s in scenarios]
-    await check_reachable(options.target)
-    journal = Journal(options.journal)
-    results: list[RunResult] = []
-    try:
-        for scenario, signer, events in prepared:
-            results.append(await _run_one(scenario, signer, events, options, journal))
-    finally:
-        journal.close()
-    return results
+def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:
+    """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
-
-async def _run_one(
-    scenario: Scenario, signer: Signer, events: list[Event], options: RunOptions, journal: Journal
-) -> RunResult:
-    tag = new_tag()
-    tracer = trace(events, tag)
-    traced = tracer.events
-    schedule = plan(traced, scenario.perturbations, options.seed)
+    ``tag`` (default: a fresh random one) names this run's tracer tokens; processes that share
+    one run pass the same tag and seed. Raises InputError subclasses for bad input.
+    """
+    signer = signer_for(scenario)
+    tag = tag or new_tag()
+    tracer = trace(load_events(scenario.source, options.seed), tag)
+    schedule = tuple(plan(tracer.events, scenario.perturbations, options.seed))
     info = RunInfo(
         run_id=f"{scenario.name}@{tag}",
         scenario=scenario.name,
@@ -109,7 +199,7 @@ async def _run_one(
         target_name=options.target_name,
         model=scenario.model,
         invariants=scenario.invariants,
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        started_at=_now(),
         tracer_tag=tag,
         description=scenario.description,
         settings={
@@ -124,58 +214,173 @@ async def _run_one(
             "secret_env": scenario.delivery.secret_env,
         },
     )
-    t0 = time.monotonic()
+    seen: dict[int, int] = {}
+    attempts = []
+    for slot in schedule:
+        seen[slot.event] = seen.get(slot.event, 0) + 1
+        attempts.append(seen[slot.event])
+    return PreparedRun(
+        scenario=scenario,
+        info=info,
+        tracer=tracer,
+        schedule=schedule,
+        bodies=tuple(json.dumps(ev.payload).encode() for ev in tracer.events),
+        attempts=tuple(attempts),
+        signer=signer,
+        headers={**_BASE_HEADERS, **scenario.delivery.headers},
+    )
 
-    def clock() -> float:
-        return time.monotonic() - t0
 
-    def emit(event: EngineEvent) -> None:
-        for listener in options.listeners:
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Recorder:
+    """The receiving half of a run: the downstream doubles, the journal, settling and judging.
+
+    Whoever delivers hands each finished Delivery to ``delivery``; the doubles record effects
+    on their own. ``clock()`` is the run's time (seconds since the Recorder was made), the time
+    of every Delivery and Effect. Use: ``start``, deliver, ``settle``, ``stop``, ``judge``.
+    Without a ``journal`` it opens ``options.journal`` and closes it in ``stop``; several runs
+    into one journal share one Journal instead.
+    """
+
+    def __init__(
+        self, prepared: PreparedRun, options: RunOptions, journal: Journal | None = None
+    ) -> None:
+        self.prepared = prepared
+        self.options = options
+        self._owns_journal = journal is None
+        self.journal = journal if journal is not None else Journal(options.journal)
+        self.info = prepared.info
+        self._t0 = time.monotonic()
+        scenario = prepared.scenario
+        several = len(scenario.downstreams) > 1
+        self._doubles = [
+            Downstream(
+                spec,
+                on_effect=self._effect,
+                clock=self.clock,
+                attribute=prepared.tracer.attribute,
+                effect_prefix=f"eff_{spec.name}_" if several else "eff_",
+            )
+            for spec in scenario.downstreams
+        ]
+        self._stopped = False
+
+    def clock(self) -> float:
+        return time.monotonic() - self._t0
+
+    def emit(self, event: EngineEvent) -> None:
+        for listener in self.options.listeners:
             listener(event)
 
-    def on_delivery(d: Delivery) -> None:
-        journal.delivery(d)
-        emit(DeliveryDone(d))
+    async def start(self) -> list[str]:
+        """Write the run's events to the journal and start the doubles; their base URLs.
 
-    def on_effect(e: Effect) -> None:
-        journal.effect(e)
-        emit(EffectRecorded(e))
+        The first double listens on the options' port, the next ones on the following ports.
+        """
+        self.info = replace(self.prepared.info, started_at=_now())
+        self.journal.begin(self.info, self.prepared.events)
+        host, port = self.options.downstream_host, self.options.downstream_port
+        # The host came from the user (loopback unless they named another, e.g. 0.0.0.0 so a
+        # staging target can reach the double), so it is not second-guessed here.
+        urls = [
+            await d.start(host, port + i if port else 0, allow_non_loopback=True)
+            for i, d in enumerate(self._doubles)
+        ]
+        self.emit(RunStarted(self.info, len(self.prepared.schedule), urls[0] if urls else ""))
+        return urls
 
-    journal.begin(info, traced)
-    doubles = [
-        Downstream(
-            spec,
-            on_effect=on_effect,
-            clock=clock,
-            attribute=tracer.attribute,
-            effect_prefix="eff_" if len(scenario.downstreams) == 1 else f"eff_{spec.name}_",
-        )
-        for spec in scenario.downstreams
-    ]
+    def delivery(self, d: Delivery) -> None:
+        self.journal.delivery(d)
+        self.emit(DeliveryDone(d))
+
+    def mark(self, name: str, detail: str = "") -> None:
+        """A named moment of the run (e.g. a Locust worker's share), kept in the History."""
+        self.journal.mark(self.clock(), name, detail)
+
+    def _effect(self, e: Effect) -> None:
+        self.journal.effect(e)
+        self.emit(EffectRecorded(e))
+
+    async def settle(self) -> None:
+        """Wait until no effect arrived for ``settle.quiet`` s, at most ``settle.deadline`` s.
+
+        Automations that ack first and work later (queues, n8n, Zapier) keep producing effects
+        after the last delivery was answered; judging before they are done would report false
+        losses.
+        """
+        settle = self.prepared.scenario.settle
+        self.emit(Settling(settle.quiet, settle.deadline))
+        start = self.clock()
+        while (now := self.clock()) - start < settle.deadline:
+            last = max((d.last_effect_at or 0.0 for d in self._doubles), default=0.0)
+            if now - max(last, start) >= settle.quiet:
+                return
+            await asyncio.sleep(min(0.05, settle.quiet / 4))
+
+    async def stop(self, status: str) -> None:
+        """Stop the doubles and close the run in the journal as ``complete`` or ``aborted``."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            for d in self._doubles:
+                await d.stop()
+        finally:
+            self.journal.end(status, self.clock())
+            if self._owns_journal:
+                self.journal.close()
+
+    def judge(self) -> RunResult:
+        """Read the run back from the journal and judge it. Raises TargetUnreachableError when
+        no delivery reached the target: there is nothing to judge."""
+        history = _history.load(self.journal.path, self.info.run_id)
+        _raise_if_unreachable(history, self.options.target)
+        verdicts = tuple(judge(history))
+        self.emit(RunFinished(history, verdicts))
+        return RunResult(history, verdicts)
+
+
+async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> list[RunResult]:
+    """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept."""
+    # Bad input is reported before anything is sent or written.
+    prepared = [prepare(s, options) for s in scenarios]
+    await check_reachable(options.target)
+    journal = Journal(options.journal)
+    results: list[RunResult] = []
+    try:
+        for run in prepared:
+            results.append(await _run_one(run, options, journal))
+    finally:
+        journal.close()
+    return results
+
+
+async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal) -> RunResult:
+    recorder = Recorder(prepared, options, journal)
+    scenario = prepared.scenario
     status = "aborted"
     try:
-        urls = [
-            await d.start(
-                options.downstream_host,
-                options.downstream_port + i if options.downstream_port else 0,
-            )
-            for i, d in enumerate(doubles)
-        ]
-        emit(RunStarted(info, len(schedule), urls[0] if urls else ""))
+        await recorder.start()
         deliverer = Deliverer(
             options.target,
-            signer,
+            prepared.signer,
             timeout=scenario.delivery.timeout,
-            clock=clock,
-            on_delivery=on_delivery,
+            clock=recorder.clock,
+            on_delivery=recorder.delivery,
             headers=dict(scenario.delivery.headers),
         )
-        bodies = [json.dumps(ev.payload).encode() for ev in traced]
+        events = prepared.events
         await deliverer.run(
-            schedule, bodies, [ev.id for ev in traced], [dict(ev.headers) for ev in traced]
+            prepared.schedule,
+            prepared.bodies,
+            [ev.id for ev in events],
+            [dict(ev.headers) for ev in events],
+            [ev.type for ev in events],
         )
-        emit(Settling(scenario.settle.quiet, scenario.settle.deadline))
-        await _settle(doubles, clock, scenario.settle.quiet, scenario.settle.deadline)
+        await recorder.settle()
         status = "complete"
     except asyncio.CancelledError:
         raise RunAborted(
@@ -183,30 +388,8 @@ async def _run_one(
             f"  hint: judge it with `harness check {journal.path}`"
         ) from None
     finally:
-        for d in doubles:
-            await d.stop()
-        journal.end(status, clock())
-    history = _history.load(journal.path, info.run_id)
-    _raise_if_unreachable(history, options.target)
-    verdicts = tuple(judge(history))
-    emit(RunFinished(history, verdicts))
-    return RunResult(history, verdicts)
-
-
-async def _settle(
-    doubles: Sequence[Downstream], clock: Callable[[], float], quiet: float, deadline: float
-) -> None:
-    """Wait until no effect arrived for ``quiet`` seconds, or ``deadline`` seconds have passed.
-
-    Automations that ack first and work later (queues, n8n, Zapier) keep producing effects after
-    the last delivery was answered; judging before they are done would report false losses.
-    """
-    start = clock()
-    while (now := clock()) - start < deadline:
-        last = max((d.last_effect_at or 0.0 for d in doubles), default=0.0)
-        if now - max(last, start) >= quiet:
-            return
-        await asyncio.sleep(min(0.05, quiet / 4))
+        await recorder.stop(status)
+    return recorder.judge()
 
 
 def _raise_if_unreachable(history: History, target: Target) -> None:
@@ -218,3 +401,14 @@ def _raise_if_unreachable(history: History, target: Target) -> None:
             "the journal is kept but there is nothing to judge\n"
             "  hint: check that the automation is running and listening at --target"
         )
+
+
+__all__ = [
+    "PreparedRun",
+    "Recorder",
+    "RunOptions",
+    "RunResult",
+    "prepare",
+    "run_scenarios",
+    "signer_for",
+]

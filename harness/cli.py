@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from ._errors import HarnessError, RunAborted
+from ._locust_cli import locust as locust_command
 from ._report_cli import report as report_command
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,6 +34,7 @@ def cli() -> None:
 
 
 cli.add_command(report_command)
+cli.add_command(locust_command)
 
 
 @cli.command()
@@ -82,22 +83,18 @@ def run(
     allow_host: tuple[str, ...],
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
-    from ._downstream import parse_address
     from ._run import RunOptions
     from ._scenario_yaml import resolve
-    from ._target import parse_target
 
     resolved = resolve(scenarios)
     _check_report_path(report)
-    tgt = parse_target(target, allow_host)
-    host, port = parse_address(downstream)
-    options = RunOptions(
-        target=tgt,
-        target_name=target_name or tgt.label,
-        seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**31),
-        journal=journal or default_journal(),
-        downstream_host=host,
-        downstream_port=port,
+    options = RunOptions.create(
+        target,
+        seed=seed,
+        downstream=downstream,
+        journal=journal,
+        target_name=target_name,
+        allow_hosts=allow_host,
     )
     _exit(_drive_and_report(resolved, options, report))
 

@@ -1,0 +1,543 @@
+"""Locust's event hooks and custom messages that drive a harness run.
+
+init           (local, master) resolve the scenario and prepare the run: bad input stops Locust
+               with exit code 2 before any user starts
+test_start     (local, master) start the recorder process; the master sends every connected
+               worker its plan (the scenario, seed, tracer tag and its share)
+request        (local, worker) a ScenarioUser's request becomes a delivery row
+test_stop      collect the last rows, then settle, judge and report; the exit code follows
+quitting       a run still open (Ctrl-C, SIGTERM) ends aborted, its journal kept
+
+Messages: master -> worker ``harness_plan``, ``harness_stop``; worker -> master
+``harness_rows``, ``harness_exhausted``, ``harness_error``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import pickle
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+import gevent
+from locust import events
+from locust.env import Environment
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+
+from harness import (
+    HarnessError,
+    InputError,
+    PreparedRun,
+    RunOptions,
+    Scenario,
+    prepare,
+    resolve,
+)
+
+from ._plan import partition, with_events
+from ._session import Owner, Row, Sender
+
+if TYPE_CHECKING:
+    from ._user import ScenarioUser
+
+log = logging.getLogger("harness_locust")
+
+CONTEXT_KEY = "harness_slot"  # in a request's context: (Sender, slot number)
+FINALS_MARGIN = 10.0  # beyond the delivery timeout, for workers' last rows to arrive
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The ``--harness-*`` options, as given."""
+
+    scenario: str | None = None
+    seed: int | None = None
+    downstream: str = "127.0.0.1:9100"
+    report: Path | None = None
+    journal: Path | None = None
+    events: int | None = None
+    target_name: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    reproduce: str | None = None
+
+
+@dataclass(slots=True)
+class _State:
+    """One Locust environment's part in harness runs."""
+
+    classes: list[type[ScenarioUser]]
+    scenario: Scenario | None = None  # local, master: what every test of this process runs
+    options: RunOptions | None = None
+    report: Path | None = None
+    pending: PreparedRun | None = None  # prepared at init, used by the first test
+    owner: Owner | None = None
+    sender: Sender | None = None
+    timeline: bool = False
+    times: list[float] = field(default_factory=list)  # the slots' times of ``times_of``
+    times_of: PreparedRun | None = None
+    failed: int | None = None  # an exit code a worker's error set
+
+
+_states: WeakKeyDictionary[Environment, _State] = WeakKeyDictionary()
+
+
+def sender_of(environment: Environment) -> Sender | None:
+    state = _states.get(environment)
+    return state.sender if state is not None else None
+
+
+def timeline_of(environment: Environment) -> tuple[list[float], bool, float] | None:
+    """The schedule's slot times of the current (or next) run, whether every slot was
+    delivered, and the delivery timeout."""
+    state = _states.get(environment)
+    if state is None:
+        return None
+    prepared = state.owner.prepared if state.owner is not None else state.pending
+    if prepared is None:
+        return None
+    if state.times_of is not prepared:
+        state.times, state.times_of = [slot.at for slot in prepared.schedule], prepared
+    done = state.owner is not None and state.owner.done
+    return state.times, done, prepared.scenario.delivery.timeout
+
+
+# ---- command line ------------------------------------------------------------------------
+
+
+@events.init_command_line_parser.add_listener
+def _add_options(parser: Any, **_: Any) -> None:
+    # Locust's own parser, not an argument group: only it takes include_in_web_ui.
+    hidden = {"include_in_web_ui": False}
+    parser.add_argument(
+        "--harness-scenario",
+        default=None,
+        help="Scenario: a built-in name or a .yaml path (else the ScenarioUser's `scenario`)",
+        **hidden,
+    )
+    parser.add_argument(
+        "--harness-seed", type=int, default=None, help="Seed of the schedule", **hidden
+    )
+    parser.add_argument(
+        "--harness-downstream",
+        default="127.0.0.1:9100",
+        help="HOST:PORT where the downstream double listens (default 127.0.0.1:9100)",
+        **hidden,
+    )
+    parser.add_argument("--harness-report", default=None, help="Write a report here", **hidden)
+    parser.add_argument("--harness-journal", default=None, help="The run's journal", **hidden)
+    parser.add_argument(
+        "--harness-events",
+        type=int,
+        default=None,
+        help="Events to generate (synthetic sources), records and pace scaled alike",
+        **hidden,
+    )
+    parser.add_argument("--harness-target-name", default=None, help="Label in reports", **hidden)
+    parser.add_argument(
+        "--harness-allow-host",
+        action="append",
+        default=[],
+        help="A non-loopback target host you own (repeatable)",
+        **hidden,
+    )
+    parser.add_argument("--harness-reproduce", default=None, help=argparse.SUPPRESS, **hidden)
+
+
+def settings_of(environment: Environment) -> Settings:
+    o = environment.parsed_options
+    if o is None:
+        return Settings()
+
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    return Settings(
+        scenario=getattr(o, "harness_scenario", None),
+        seed=getattr(o, "harness_seed", None),
+        downstream=getattr(o, "harness_downstream", None) or "127.0.0.1:9100",
+        report=path(getattr(o, "harness_report", None)),
+        journal=path(getattr(o, "harness_journal", None)),
+        events=getattr(o, "harness_events", None),
+        target_name=getattr(o, "harness_target_name", None),
+        allow_hosts=tuple(getattr(o, "harness_allow_host", None) or ()),
+        reproduce=getattr(o, "harness_reproduce", None),
+    )
+
+
+# ---- init: resolve and prepare -------------------------------------------------------------
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_: Any) -> None:
+    from ._user import ScenarioUser
+
+    classes = [c for c in environment.user_classes if issubclass(c, ScenarioUser)]
+    runner = environment.runner
+    if not classes or runner is None:
+        return
+    state = _State(classes)
+    _states[environment] = state
+    if isinstance(runner, WorkerRunner):
+        # Concurrent: preparing a big run takes seconds, and the worker's message loop must
+        # go on meanwhile (spawn messages, the master's heartbeats).
+        runner.register_message("harness_plan", _on_plan, concurrent=True)
+        runner.register_message("harness_stop", _on_stop_request)
+        return
+    if isinstance(runner, MasterRunner):
+        runner.register_message("harness_rows", _on_rows)
+        runner.register_message("harness_exhausted", _on_exhausted)
+        runner.register_message("harness_error", _on_worker_error)
+    try:
+        _prepare_owner(environment, state, settings_of(environment))
+    except HarnessError as exc:
+        log.error("harness: %s", exc)
+        sys.exit(exc.exit_code)
+
+
+def _prepare_owner(environment: Environment, state: _State, settings: Settings) -> None:
+    scenario = _scenario(state.classes, settings)
+    target = _target(environment, state.classes)
+    seed_given = settings.seed is not None
+    options = RunOptions.create(
+        target,
+        seed=settings.seed,
+        downstream=settings.downstream,
+        journal=settings.journal,
+        target_name=settings.target_name,
+        allow_hosts=settings.allow_hosts,
+    )
+    reproduce = settings.reproduce or _reproduce(options.seed, seed_given)
+    state.options = replace(options, reproduce=reproduce)
+    state.scenario = scenario
+    state.report = settings.report
+    state.pending = prepare(scenario, state.options)
+    log.info(
+        "harness: scenario %s, %d deliveries planned, seed %d, journal %s",
+        scenario.name,
+        len(state.pending.schedule),
+        options.seed,
+        options.journal,
+    )
+
+
+def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scenario:
+    """The one scenario of this load test: ``--harness-scenario``, else the classes' own."""
+    if settings.scenario:
+        given: list[str | Scenario] = [settings.scenario]
+    else:
+        given = []
+        for c in classes:
+            if c.scenario is not None and c.scenario not in given:
+                given.append(c.scenario)
+    if not given:
+        raise InputError(
+            "no scenario to run",
+            where=", ".join(c.__name__ for c in classes),
+            hint='set `scenario = "bulk-import-burst"` (a name, a .yaml path or a Scenario) '
+            "on your ScenarioUser, or pass --harness-scenario NAME",
+        )
+    if len(given) > 1:
+        names = ", ".join(repr(g if isinstance(g, str) else g.name) for g in given)
+        raise InputError(
+            f"the ScenarioUser classes name different scenarios ({names})",
+            hint="one load test runs one scenario: give every ScenarioUser the same one",
+        )
+    (ref,) = given
+    scenario = ref if isinstance(ref, Scenario) else _one(ref)
+    counts = {c.event_count for c in classes if c.event_count is not None}
+    count = settings.events or (counts.pop() if len(counts) == 1 else None)
+    if count is None and len(counts) > 1:
+        raise InputError(f"the ScenarioUser classes set different event_count values {counts}")
+    return scenario if count is None else with_events(scenario, count)
+
+
+def _one(ref: str) -> Scenario:
+    found = resolve([ref])
+    if len(found) != 1:
+        raise InputError(
+            f"{ref!r} is a suite of {len(found)} scenarios; a load test runs one scenario",
+            where="--harness-scenario",
+            hint=f"name one of: {', '.join(s.name for s in found)}",
+        )
+    return found[0]
+
+
+def _target(environment: Environment, classes: Sequence[type[ScenarioUser]]) -> str:
+    host = environment.host or classes[0].host
+    if not host:
+        raise InputError(
+            "no target to load-test",
+            where="--host",
+            hint="pass --host http://127.0.0.1:8000/hooks/orders (the webhook URL), or set "
+            "`host` (and `path`) on your ScenarioUser",
+        )
+    return host + classes[0].path
+
+
+def _reproduce(seed: int, seed_given: bool) -> str:
+    args = ["locust", *sys.argv[1:]]
+    return shlex.join(args if seed_given else [*args, "--harness-seed", str(seed)])
+
+
+# ---- test start: the recorder, the plan -----------------------------------------------------
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    state = _states.get(environment)
+    runner = environment.runner
+    if state is None or state.options is None or state.scenario is None or runner is None:
+        return  # a worker, or no ScenarioUser: workers wait for their plan
+    from ._user import ScenarioShape
+
+    prepared = state.pending or prepare(state.scenario, state.options)  # a new tracer tag
+    state.pending = None
+    state.failed = None
+    state.timeline = isinstance(environment.shape_class, ScenarioShape)
+    workers = _worker_ids(runner) if isinstance(runner, MasterRunner) else [""]
+    owner = Owner(
+        prepared,
+        state.options,
+        state.report,
+        workers=len(workers),
+        on_all_exhausted=lambda: _all_exhausted(environment),
+    )
+    try:
+        wall0 = owner.start()
+    except RuntimeError as exc:
+        log.error("harness: %s", exc)
+        environment.process_exit_code = 3
+        gevent.spawn(_stop_test, environment)
+        return
+    state.owner = owner
+    if isinstance(runner, MasterRunner):
+        _send_plans(runner, state, prepared, workers, wall0)
+    else:
+        state.sender = Sender(
+            prepared,
+            list(range(len(prepared.schedule))),
+            index=0,
+            wall0=wall0,
+            timeline=state.timeline,
+            ship=lambda rows, final: _local_rows(state, rows, final),
+            on_exhausted=lambda: owner.exhausted(0),
+        )
+
+
+def _worker_ids(runner: MasterRunner) -> list[str]:
+    clients = runner.clients
+    return sorted(c.id for c in clients.ready + clients.spawning + clients.running)
+
+
+def _send_plans(
+    runner: MasterRunner, state: _State, prepared: PreparedRun, workers: list[str], wall0: float
+) -> None:
+    assert state.options is not None
+    common = {
+        "scenario": pickle.dumps(prepared.scenario),
+        "seed": state.options.seed,
+        "target": state.options.target.ref,
+        "tag": prepared.info.tracer_tag,
+        "run_id": prepared.info.run_id,
+        "planned": len(prepared.schedule),
+        "count": len(workers),
+        "wall0": wall0,
+        "timeline": state.timeline,
+    }
+    for index, worker in enumerate(workers):
+        runner.send_message("harness_plan", {**common, "index": index}, client_id=worker)
+
+
+def _local_rows(state: _State, rows: list[Row], final: bool) -> None:
+    owner, sender = state.owner, state.sender
+    if owner is None:
+        return
+    owner.rows(rows)
+    if final and sender is not None:
+        owner.final(0, sender.planned, sender.delivered)
+
+
+def _all_exhausted(environment: Environment) -> None:
+    """Every slot was delivered: end the test, unless the ScenarioShape ends it."""
+    state = _states.get(environment)
+    if state is not None and not state.timeline:
+        gevent.spawn(_stop_test, environment)
+
+
+def _stop_test(environment: Environment) -> None:
+    runner = environment.runner
+    if runner is None:
+        return
+    options = environment.parsed_options
+    if options is not None and options.headless:
+        runner.quit()
+    else:
+        runner.stop()
+
+
+# ---- worker: plan, rows, stop ---------------------------------------------------------------
+
+
+def _on_plan(environment: Environment, msg: Any, **_: Any) -> None:
+    state = _states.get(environment)
+    runner = environment.runner
+    if state is None or not isinstance(runner, WorkerRunner):
+        return
+    data = msg.data
+    index = int(data["index"])
+    try:
+        # In a thread: generating events is CPU work that would starve the worker's greenlets
+        # (heartbeats included: the master would drop a worker silent for 3 s).
+        prepared = gevent.get_hub().threadpool.apply(_prepare_worker, (data,))
+    except HarnessError as exc:
+        log.error("harness: %s", exc)
+        runner.send_message(
+            "harness_error", {"index": index, "message": str(exc), "exit_code": exc.exit_code}
+        )
+        return
+    slots = partition(prepared, index, int(data["count"]))
+
+    def ship(rows: list[Row], final: bool) -> None:
+        runner.send_message(
+            "harness_rows",
+            {
+                "index": index,
+                "rows": rows,
+                "final": final,
+                "planned": len(slots),
+                "delivered": sender.delivered,
+            },
+        )
+
+    sender = Sender(
+        prepared,
+        slots,
+        index=index,
+        wall0=float(data["wall0"]),
+        timeline=bool(data["timeline"]),
+        ship=ship,
+        on_exhausted=lambda: runner.send_message("harness_exhausted", {"index": index}),
+    )
+    state.sender = sender
+    log.info(
+        "harness: worker index %d of %d workers delivers %d slots", index, data["count"], len(slots)
+    )
+
+
+def _prepare_worker(data: dict[str, Any]) -> PreparedRun:
+    """The master's run, prepared again here from its scenario, seed and tracer tag."""
+    scenario: Scenario = pickle.loads(data["scenario"])
+    target = str(data["target"])
+    options = RunOptions.create(target, seed=int(data["seed"]), allow_hosts=[_host(target)])
+    prepared = prepare(scenario, options, tag=str(data["tag"]))
+    if prepared.info.run_id != data["run_id"] or len(prepared.schedule) != data["planned"]:
+        raise InputError(
+            f"this worker planned {len(prepared.schedule)} deliveries for run "
+            f"{prepared.info.run_id!r}; the master {data['planned']} for {data['run_id']!r}",
+            hint="run the same harness version, scenario files and event files on every worker",
+        )
+    return prepared
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or ""
+
+
+def _on_stop_request(environment: Environment, **_: Any) -> None:
+    """The master is ending the test: stop this worker's users, then ship the last rows."""
+    state = _states.get(environment)
+    runner = environment.runner
+    if state is None or state.sender is None or runner is None:
+        return
+    if runner.state in (STATE_RUNNING, STATE_SPAWNING):
+        runner.stop()  # fires test_stop here, which finishes the sender
+    state.sender.finish()
+
+
+# ---- master: rows, exhaustion, errors --------------------------------------------------------
+
+
+def _on_rows(environment: Environment, msg: Any, **_: Any) -> None:
+    state = _states.get(environment)
+    if state is None or state.owner is None:
+        return
+    data = msg.data
+    state.owner.rows(data["rows"])
+    if data["final"]:
+        state.owner.final(int(data["index"]), int(data["planned"]), int(data["delivered"]))
+
+
+def _on_exhausted(environment: Environment, msg: Any, **_: Any) -> None:
+    state = _states.get(environment)
+    if state is not None and state.owner is not None:
+        state.owner.exhausted(int(msg.data["index"]))
+
+
+def _on_worker_error(environment: Environment, msg: Any, **_: Any) -> None:
+    state = _states.get(environment)
+    log.error("harness: worker %s: %s", msg.data["index"], msg.data["message"])
+    if state is not None:
+        state.failed = int(msg.data["exit_code"])
+    environment.process_exit_code = int(msg.data["exit_code"])
+    gevent.spawn(_stop_test, environment)
+
+
+# ---- the end ------------------------------------------------------------------------------
+
+
+@events.request.add_listener
+def _on_request(
+    context: dict[str, Any] | None = None,
+    response: Any = None,
+    exception: BaseException | None = None,
+    start_time: float = 0.0,
+    response_time: float = 0.0,
+    **_: Any,
+) -> None:
+    claim = context.get(CONTEXT_KEY) if context else None
+    if claim is None:
+        return
+    sender, n = claim
+    status = getattr(response, "status_code", 0) or 0
+    sender.answered(n, start_time, response_time, status, exception)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    state = _states.get(environment)
+    if state is None:
+        return
+    owner = state.owner
+    if owner is None:  # a worker: its last rows go to the master
+        if state.sender is not None and not state.sender.final:
+            state.sender.finish()
+        return
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        runner.send_message("harness_stop")
+    elif state.sender is not None and not state.sender.final:
+        state.sender.finish()
+    _finish(environment, state, owner, "complete")
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Environment, **_: Any) -> None:
+    state = _states.get(environment)
+    if state is not None and state.owner is not None and state.owner.exit_code is None:
+        if state.sender is not None and not state.sender.final:
+            state.sender.finish()
+        _finish(environment, state, state.owner, "aborted")
+
+
+def _finish(environment: Environment, state: _State, owner: Owner, status: str) -> None:
+    timeout = owner.prepared.scenario.delivery.timeout + FINALS_MARGIN
+    code = owner.finish(status, finals_timeout=timeout if status == "complete" else 1.0)
+    environment.process_exit_code = state.failed if state.failed is not None else code

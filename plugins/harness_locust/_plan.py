@@ -1,0 +1,62 @@
+"""What a load test delivers: the scenario sized by an event count, and each worker's share.
+
+Every record's events go to one worker. Per-record order is what ``per_key_order`` judges;
+split one record's events over two workers and their relative order would be the two
+processes' race, not the target's doing. No Locust here: the recorder process imports this
+package too.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from harness import InputError, SyntheticSource
+
+if TYPE_CHECKING:
+    from harness import PreparedRun, Scenario
+
+
+def owner_of(key: str, count: int) -> int:
+    """The worker index (0..count-1) of a record key: stable across processes and runs."""
+    return zlib.crc32(key.encode()) % count
+
+
+def partition(prepared: PreparedRun, index: int, count: int) -> list[int]:
+    """The slot numbers of worker ``index`` of ``count``, in schedule order."""
+    if not 0 <= index < count:
+        raise ValueError(f"worker index {index!r} is outside 0..{count - 1}")
+    events = prepared.events
+    owners: dict[str, int] = {}
+    mine: list[int] = []
+    for n, slot in enumerate(prepared.schedule):
+        key = events[slot.event].key
+        owner = owners.get(key)
+        if owner is None:
+            owner = owners[key] = owner_of(key, count)
+        if owner == index:
+            mine.append(n)
+    return mine
+
+
+def with_events(scenario: Scenario, count: int) -> Scenario:
+    """``scenario`` with ``count`` synthetic events; records and the span scale alike, so the
+    events per record and the natural pace stay the scenario's own."""
+    source = scenario.source
+    if count < 1:
+        raise InputError(f"event count {count!r} is not allowed", hint="give 1 or more events")
+    if not isinstance(source, SyntheticSource):
+        raise InputError(
+            f"scenario {scenario.name!r} replays recorded events; their count is the file's",
+            where=scenario.origin,
+            hint="leave --events (event_count) out, or record more events",
+        )
+    ratio = count / source.events
+    scaled = replace(
+        source,
+        events=count,
+        records=max(1, min(count, round(source.records * ratio))),
+        over=source.over * ratio,
+    )
+    return replace(scenario, source=scaled)

@@ -1,0 +1,155 @@
+"""The recorder process: the harness's receiving half of a Locust run, on asyncio.
+
+    python -m harness_locust._recorder FD
+
+Locust monkey-patches its process with gevent; the downstream double and the journal run here
+instead, in a plain asyncio process (measured: with the double on an asyncio thread inside the
+Locust process, Locust's CPU per request rose from 145-174 to 235-264 µs and its requests/s fell
+by a quarter; docs/load-testing.md). This process is the one writer of the run's journal.
+
+FD is one end of a socket pair; the frames on it (``_channel``), in order:
+  in   ("start", PreparedRun, RunOptions, report path or None)
+  out  ("ready", [double URLs], wall-clock time of run time 0)  or ("error", message, exit code)
+  in   ("rows", [row, ...]) any number of times; ("mark", name, detail)
+  in   ("finish", "complete" | "aborted")
+  out  ("result", exit code, message)
+A row is (slot, sent, answered, status, outcome, error, scheduled): wall-clock times (answered
+and scheduled may be None), the HTTP status or None, an Outcome value or None (from status).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import (
+    HarnessError,
+    Outcome,
+    PreparedRun,
+    Recorder,
+    RunOptions,
+    print_verdicts,
+    write_report,
+)
+
+from ._channel import HEADER, frame, unframe
+
+Row = tuple[int, float, float | None, int | None, str | None, str | None, float | None]
+
+EXIT_OK, EXIT_FAILED, EXIT_INCOMPLETE = 0, 1, 3
+
+
+class _Link:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def receive(self) -> Any:
+        """The next frame; None when the Locust process went away."""
+        try:
+            (size,) = HEADER.unpack(await self.reader.readexactly(HEADER.size))
+            return unframe(await self.reader.readexactly(size))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+
+    async def send(self, *message: Any) -> None:
+        self.writer.write(frame(message))
+        await self.writer.drain()
+
+
+def delivery_of(prepared: PreparedRun, row: Row, wall0: float) -> Any:
+    """A row from a Locust process as a Delivery, its wall-clock times made run times."""
+    n, sent, answered, status, outcome, error, scheduled = row
+    return prepared.delivery(
+        n,
+        sent - wall0,
+        None if answered is None else answered - wall0,
+        status,
+        error,
+        outcome=None if outcome is None else Outcome(outcome),
+        scheduled_at=None if scheduled is None else scheduled - wall0,
+    )
+
+
+async def serve(link: _Link) -> None:
+    start = await link.receive()
+    if start is None:
+        return
+    _, prepared, options, report = start
+    recorder = Recorder(prepared, options)
+    try:
+        urls = await recorder.start()
+    except HarnessError as exc:
+        await recorder.stop("aborted")
+        await link.send("error", str(exc), exc.exit_code)
+        return
+    # Run time 0 on the wall clock: Locust processes stamp deliveries with time.time().
+    wall0 = time.time() - recorder.clock()
+    await link.send("ready", urls, wall0)
+    status = "aborted"
+    try:
+        status = await _record(link, recorder, prepared, wall0)
+        if status == "complete":
+            await recorder.settle()
+    finally:
+        await recorder.stop(status)
+    if status != "complete":
+        journal = recorder.journal.path
+        await link.send(
+            "result",
+            EXIT_INCOMPLETE,
+            f"the load test was interrupted; what was recorded is kept in {journal}\n"
+            f"  hint: judge it with `harness check {journal}`",
+        )
+        return
+    await link.send(*_judged(recorder, options, report))
+
+
+async def _record(link: _Link, recorder: Recorder, prepared: PreparedRun, wall0: float) -> str:
+    """Journal what the Locust side sends until it says how the run ended."""
+    while (message := await link.receive()) is not None:
+        kind = message[0]
+        if kind == "rows":
+            for row in message[1]:
+                recorder.delivery(delivery_of(prepared, row, wall0))
+        elif kind == "mark":
+            recorder.mark(message[1], message[2])
+        elif kind == "finish":
+            return str(message[1])
+    return "aborted"
+
+
+def _judged(recorder: Recorder, options: RunOptions, report: Path | None) -> tuple[Any, ...]:
+    try:
+        result = recorder.judge()
+        runs = [(result.history, result.verdicts)]
+        print_verdicts(runs)
+        if report is not None:
+            write_report(report, runs, options.journal)
+    except HarnessError as exc:
+        return ("result", exc.exit_code, str(exc))
+    where = f"; report written to {report}" if report is not None else ""
+    if result.passed:
+        return ("result", EXIT_OK, f"every invariant holds{where}")
+    failed = ", ".join(v.invariant for v in result.verdicts if not v.passed)
+    return ("result", EXIT_FAILED, f"invariants failed: {failed}{where}")
+
+
+async def main(fd: int) -> None:
+    # Ctrl-C reaches every process of the terminal's group; the Locust process decides how the
+    # run ends and says so, or closes the socket.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sock = socket.socket(fileno=fd)
+    reader, writer = await asyncio.open_connection(sock=sock)
+    try:
+        await serve(_Link(reader, writer))
+    finally:
+        writer.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1])))

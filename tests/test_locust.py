@@ -1,0 +1,300 @@
+"""The Locust adapter as users run it: `harness locust`, their own locustfile with ScenarioUser
+and ScenarioShape, and Locust's master/worker mode, as real processes on loopback.
+
+Locust monkey-patches the process that imports it, so nothing here imports locust: every run
+is a child process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness._errors import InputError
+from harness._history import load_all
+from harness._processes import free_port
+from harness._run import RunOptions, prepare
+from harness._scenario_yaml import resolve
+
+from .conftest import REPO, SECRET, Automation, Completed, harness
+
+sys.path.insert(0, str(REPO / "plugins"))  # a checkout not installed in editable mode
+
+from harness_locust._plan import partition, with_events
+
+pytestmark = pytest.mark.integration
+
+HEADLESS = ("--headless", "--only-summary", "--loglevel", "WARNING")
+
+
+def locust_cli(automation: Automation, scenario: str, tmp: Path, *args: str) -> list[str]:
+    """`harness locust` arguments for a run against a demo automation, journal in ``tmp``."""
+    return [
+        "locust", scenario, "--target", automation.hook,
+        "--downstream", f"127.0.0.1:{automation.downstream_port}",
+        "--journal", str(tmp / "run.db"), "--report", str(tmp / "report.json"), *args,
+    ]  # fmt: skip
+
+
+def run_locust(locustfile: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
+    """Locust itself on a user's locustfile, with this checkout importable."""
+    path = os.pathsep.join([str(REPO), str(REPO / "plugins")])
+    proc = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(locustfile), *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=locustfile.parent,
+        env={**os.environ, "HARNESS_SECRET": SECRET, "PYTHONPATH": path, **(env or {})},
+    )
+    return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_fragile_fails_with_evidence_and_requests_named_by_event_type(
+    fragile: Automation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    args = locust_cli(fragile, "duplicate-storm", tmp_path, "--seed", "3")
+    r = harness(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
+    assert r.code == 1, r.err
+    doc = json.loads((tmp_path / "report.json").read_text())
+    (run,) = doc["runs"]
+    assert run["status"] == "complete" and run["seed"] == 3
+    assert run["reproduce"].startswith("harness locust duplicate-storm --target ")
+    planned = len(prepare(resolve(["duplicate-storm"])[0], _options(fragile, 3)).schedule)
+    assert run["counts"]["deliveries"] == planned == run["counts"]["effects"]
+    failed = {v["invariant"]: v for v in run["verdicts"] if v["status"] == "fail"}
+    assert failed.keys() == {"no_duplicate_effects"}
+    assert "was delivered 2 times" in " ".join(failed["no_duplicate_effects"]["evidence"]["lines"])
+    assert "order.paid" in r.out + r.err  # Locust's stats name requests by event type
+    assert "POST     /hooks" not in r.out + r.err
+
+
+def test_distributed_master_and_two_workers_hold_one_history(
+    sound: Automation, tmp_path: Path
+) -> None:
+    port = free_port()
+    common = locust_cli(sound, "bulk-import-burst", tmp_path, "--seed", "11")
+    worker_args = [*common, "--", "--worker", "--master-host", "127.0.0.1"]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "harness", *worker_args, "--master-port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "HARNESS_SECRET": SECRET},
+        )
+        for _ in range(2)
+    ]
+    try:
+        master = [
+            "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+            "--expect-workers", "2", "--expect-workers-max-wait", "30",
+        ]  # fmt: skip
+        r = harness(*common, "--", *master, *HEADLESS, "-u", "20", "-r", "20", "-t", "60s")
+        worker_errs = [w.communicate(timeout=30)[1] for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    assert r.code == 0, r.err + "\n".join(worker_errs)
+    assert all(w.returncode == 0 for w in workers), worker_errs
+    (history,) = load_all(tmp_path / "run.db")
+    shares = sorted(m.detail for m in history.marks if m.name == "locust.share")
+    assert len(shares) == 2, shares
+    delivered = [int(s.split(": ")[1].split(" of ")[0]) for s in shares]
+    assert all(n > 0 for n in delivered)  # both workers took part
+    assert sum(delivered) == history.info.settings["planned_deliveries"]
+    assert len(history.deliveries) == sum(delivered)
+    assert len({d.id for d in history.deliveries}) == len(history.deliveries)
+    assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
+
+
+LOCUSTFILE = """
+from harness_locust import ScenarioShape, ScenarioUser
+
+
+class Orders(ScenarioUser):
+    scenario = "bulk-import-burst"
+    path = "/hooks/orders"
+"""
+
+
+def test_own_locustfile_with_the_shape_replays_the_timeline(
+    sound: Automation, tmp_path: Path
+) -> None:
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(LOCUSTFILE)
+    r = run_locust(
+        locustfile,
+        "--host", sound.service.url,
+        "--harness-downstream", f"127.0.0.1:{sound.downstream_port}",
+        "--harness-journal", str(tmp_path / "run.db"), "--harness-seed", "5",
+        *HEADLESS, "-t", "60s",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    (history,) = load_all(tmp_path / "run.db")
+    ds = sorted(history.deliveries, key=lambda d: d.sent_at)
+    assert len(ds) == history.info.settings["planned_deliveries"] == 200
+    # The scenario squeezes 200 events into 3 s: each was sent at its planned time.
+    assert 2.5 < ds[-1].sent_at - ds[0].sent_at < 4.0
+    lateness = sorted(d.sent_at - d.scheduled_at for d in ds)
+    assert lateness[len(lateness) // 2] < 0.05, lateness[-5:]
+    assert "--harness-seed 5" in history.info.settings["reproduce"]
+
+
+def test_bad_input_stops_locust_before_any_user_with_exit_code_2(tmp_path: Path) -> None:
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(LOCUSTFILE.replace("bulk-import-burst", "bulk-import-brust"))
+    args = ("--host", "http://127.0.0.1:9/h", *HEADLESS, "-t", "5s")
+    r = run_locust(locustfile, *args)
+    assert r.code == 2 and "did you mean 'bulk-import-burst'" in r.err, r.err
+    locustfile.write_text(LOCUSTFILE)
+    r = run_locust(locustfile, *args, env={"HARNESS_SECRET": ""})
+    assert r.code == 2 and "HARNESS_SECRET is not set" in r.err, r.err
+    r = harness("locust", "standard", "--target", "http://127.0.0.1:9/h", cwd=tmp_path)
+    assert r.code == 2 and "a load test runs one scenario" in r.err, r.err
+    r = harness("locust", "duplicate-storm", "--target", "http://192.0.2.1/h", cwd=tmp_path)
+    assert r.code == 2 and "outside loopback" in r.err, r.err
+
+
+def test_unreachable_target_is_an_incomplete_run(tmp_path: Path) -> None:
+    target = f"http://127.0.0.1:{free_port()}/hooks/orders"
+    args = ["locust", "duplicate-storm", "--target", target, "--downstream", "127.0.0.1:0"]
+    r = harness(*args, "--", *HEADLESS, "-u", "5", "-r", "5", "-t", "30s", cwd=tmp_path)
+    assert r.code == 3 and "no delivery reached the target" in r.err, r.err
+
+
+def _options(automation: Automation, seed: int) -> RunOptions:
+    return RunOptions.create(automation.hook, seed=seed, journal="unused.db")
+
+
+def test_partition_gives_each_record_to_one_worker_in_schedule_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    scenario = with_events(resolve(["duplicate-storm"])[0], 300)
+    prepared = prepare(scenario, RunOptions.create("http://127.0.0.1:9/h", seed=1))
+    shares = [partition(prepared, i, 3) for i in range(3)]
+    assert sorted(n for share in shares for n in share) == list(range(len(prepared.schedule)))
+    assert all(share == sorted(share) and share for share in shares)
+    owner: dict[str, int] = {}
+    for i, share in enumerate(shares):
+        for n in share:
+            key = prepared.events[prepared.schedule[n].event].key
+            assert owner.setdefault(key, i) == i
+    assert Counter(owner.values()).keys() == {0, 1, 2}
+    with pytest.raises(ValueError, match=r"outside 0\.\.2"):
+        partition(prepared, 3, 3)
+
+
+def test_event_count_scales_records_and_pace_and_refuses_recorded_sources(tmp_path: Path) -> None:
+    base = resolve(["bulk-import-burst"])[0]
+    scaled = with_events(base, 2000)
+    assert (scaled.source.events, scaled.source.records) == (2000, 500)  # type: ignore[union-attr]
+    assert scaled.source.over == pytest.approx(200.0)  # type: ignore[union-attr]
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"id": "a", "key": "k", "payload": {}}\n')
+    recorded = tmp_path / "rec.scenario.yaml"
+    recorded.write_text(f"name: rec\nsource:\n  recorded: {{file: {events.name}}}\n")
+    with pytest.raises(InputError, match="replays recorded events"):
+        with_events(resolve([str(recorded)])[0], 10)
+    with pytest.raises(InputError, match="not allowed"):
+        with_events(base, 0)
+
+
+SILENT = """
+name: silent
+model: ledger
+source:
+  synthetic:
+    example: {id: evt_1, type: order.paid, data: {order_id: ord_1, note: hi there}}
+    events: 8
+    records: 4
+    over: 0.2s
+    id: $.id
+    key: $.data.order_id
+delivery: {signing: none, timeout: TIMEOUT}
+settle: {quiet: 0.2s, deadline: 2s}
+"""
+
+
+@pytest.mark.parametrize(
+    ("timeout", "run_time", "error"),
+    [
+        ("0.5s", "20s", "no answer within 0.5 s"),
+        ("20s", "2s", "the load test stopped this user before an answer"),
+    ],
+)
+def test_unanswered_deliveries_are_indeterminate(
+    tmp_path: Path, timeout: str, run_time: str, error: str
+) -> None:
+    """A target that takes connections and never answers: the Locust's delivery timeout, or
+    the end of the test with requests in flight, leaves every delivery indeterminate."""
+    scenario = tmp_path / "silent.scenario.yaml"
+    scenario.write_text(SILENT.replace("TIMEOUT", timeout))
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:  # never accepts
+        target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+        args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
+        args += ["--journal", str(tmp_path / "run.db")]
+        r = harness(*args, "--", *HEADLESS, "-u", "8", "-r", "100", "-t", run_time, cwd=tmp_path)
+    assert r.code == 1, r.err  # nothing accepted: inconclusive, not a pass
+    (history,) = load_all(tmp_path / "run.db")
+    assert len(history.deliveries) == 8
+    assert {(d.outcome.value, d.error, d.answered_at) for d in history.deliveries} == {
+        ("indeterminate", error, None)
+    }
+
+
+def test_interrupted_load_test_keeps_its_journal_with_exit_code_3(tmp_path: Path) -> None:
+    scenario = tmp_path / "silent.scenario.yaml"
+    scenario.write_text(SILENT.replace("TIMEOUT", "20s"))
+    locustfile = tmp_path / "locustfile.py"
+    # No ScenarioShape: Locust ends a shape test on Ctrl-C as if it completed.
+    plain = LOCUSTFILE.replace("ScenarioShape, ", "")
+    locustfile.write_text(f"{plain}\n    scenario = {str(scenario)!r}\n")
+    path = os.pathsep.join([str(REPO), str(REPO / "plugins")])
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:  # never answers
+        args = ["--host", f"http://127.0.0.1:{server.getsockname()[1]}", "-u", "8", "-r", "100"]
+        args += ["--harness-journal", str(tmp_path / "run.db"), "--harness-downstream", ":0"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(locustfile), *args, *HEADLESS, "-t", "30s"],
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not _has_running_run(tmp_path / "run.db") and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)  # the users' requests are out, unanswered
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 3 and "interrupted" in err, err
+    (history,) = load_all(tmp_path / "run.db")
+    assert history.status == "aborted"
+    assert len(history.deliveries) == 8
+    assert {d.outcome.value for d in history.deliveries} == {"indeterminate"}
+
+
+def _has_running_run(journal: Path) -> bool:
+    try:
+        return bool(load_all(journal))
+    except InputError:
+        return False
