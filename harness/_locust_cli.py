@@ -131,8 +131,8 @@ def _locustfiles() -> Path:
         folder = data_dir("plugins") / "harness_locust" / "locustfiles"
     if not folder.is_dir() or importlib.util.find_spec("locust") is None:
         raise InputError(
-            "the Locust adapter is not installed",
-            hint="pip install locust (or automation-harness[dev]) in this environment",
+            "Locust is not installed in this environment",
+            hint="pip install 'automation-harness[locust]' (or pip install locust)",
         )
     return folder
 
