@@ -3,47 +3,64 @@
 One journal file holds one or more runs (one per scenario of a ``harness run``).
 Everything after the drive — judging, reports, ``harness check`` — reads only this.
 A killed run loses at most the last unflushed batch; what was flushed can be judged.
+
+Rows name their run by a small integer (``runs.run``), not by its run id. An effect
+attributed to one event (the common case) keeps that id in ``event_id``; only several ids
+go to ``event_ids`` as a JSON list. Loading a run of a million deliveries takes seconds:
+event ids and repeated values are shared, not copied per row; headers stay JSON text until read
+(``LazyHeaders``); the payloads of a chunk of events are decoded in one call.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ._errors import InputError
 from ._model import Delivery, Effect, Event, Fault, Model, Outcome
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # kept in the file as PRAGMA user_version
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, info TEXT NOT NULL, status TEXT NOT NULL, ended_at REAL
+    run INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, info TEXT NOT NULL,
+    status TEXT NOT NULL, ended_at REAL
 );
 CREATE TABLE IF NOT EXISTS events (
-    run_id TEXT, seq INTEGER, id TEXT, key TEXT, type TEXT, occurred_at REAL,
+    run INTEGER, seq INTEGER, id TEXT, key TEXT, type TEXT, occurred_at REAL,
     payload TEXT, headers TEXT
 );
 CREATE TABLE IF NOT EXISTS deliveries (
-    run_id TEXT, id TEXT, event_id TEXT, attempt INTEGER, scheduled_at REAL, sent_at REAL,
+    run INTEGER, id TEXT, event_id TEXT, attempt INTEGER, scheduled_at REAL, sent_at REAL,
     answered_at REAL, status INTEGER, outcome TEXT, error TEXT
 );
 CREATE TABLE IF NOT EXISTS effects (
-    run_id TEXT, id TEXT, downstream TEXT, at REAL, method TEXT, path TEXT, headers TEXT,
-    body TEXT, status INTEGER, event_ids TEXT, key TEXT
+    run INTEGER, id TEXT, downstream TEXT, at REAL, method TEXT, path TEXT, headers TEXT,
+    body TEXT, status INTEGER, event_id TEXT, event_ids TEXT, key TEXT
 );
 CREATE TABLE IF NOT EXISTS faults (
-    run_id TEXT, downstream TEXT, mode TEXT, start REAL, "end" REAL, params TEXT
+    run INTEGER, downstream TEXT, mode TEXT, start REAL, "end" REAL, params TEXT
 );
-CREATE TABLE IF NOT EXISTS marks (run_id TEXT, at REAL, name TEXT, detail TEXT);
-CREATE INDEX IF NOT EXISTS deliveries_run ON deliveries(run_id);
-CREATE INDEX IF NOT EXISTS effects_run ON effects(run_id);
-CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE TABLE IF NOT EXISTS marks (run INTEGER, at REAL, name TEXT, detail TEXT);
+CREATE INDEX IF NOT EXISTS deliveries_run ON deliveries(run);
+CREATE INDEX IF NOT EXISTS effects_run ON effects(run);
+CREATE INDEX IF NOT EXISTS events_run ON events(run);
+PRAGMA user_version = {SCHEMA_VERSION};
 """
+
+_OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
+_BY_AT = attrgetter("at")
+_BY_SEQ = attrgetter("seq")
+_CHUNK = 10_000  # event rows decoded at once: one json.loads per chunk, bounded memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +130,50 @@ class Mark:
     detail: str = ""
 
 
+class LazyHeaders(Mapping[str, str]):
+    """Headers kept as the JSON object text the journal stores, decoded on first read.
+
+    Judging reads an effect's headers rarely (the Idempotency-Key of repeated requests), so a
+    loaded run holds a million short strings instead of a million small dicts. Read-only, and
+    equal to any mapping with the same items, as the dict it stands for would be.
+    """
+
+    __slots__ = ("_decoded", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._decoded: dict[str, str] | None = None
+
+    def _dict(self) -> dict[str, str]:
+        if self._decoded is None:
+            self._decoded = json.loads(self.text)
+        return self._decoded
+
+    def __getitem__(self, name: str) -> str:
+        return self._dict()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._dict()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyHeaders) and other.text == self.text:
+            return True
+        return self._dict() == other if isinstance(other, Mapping) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"LazyHeaders({self._dict()!r})"
+
+
+# Most events, and effects without headers, share this one empty mapping.
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class History:
     """The record of one run, in memory. Invariants read it and nothing else."""
@@ -133,33 +194,31 @@ class Journal:
     def __init__(self, path: str | Path, *, batch: int = 2000, interval: float = 0.2):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db = _open_for_writing(self.path)
         self._batch = batch
         self._interval = interval
         self._last_flush = time.monotonic()
         self._deliveries: list[tuple[Any, ...]] = []
         self._effects: list[tuple[Any, ...]] = []
         self._marks: list[tuple[Any, ...]] = []
+        self._run: int | None = None
         self.run_id: str | None = None
 
     def begin(self, info: RunInfo, events: Iterable[Event], faults: Iterable[Fault] = ()) -> None:
         """Start a run: its description, its source events and its declared faults."""
         self.flush()
-        self.run_id = info.run_id
-        rid = info.run_id
         with self._tx():
-            self._db.execute(
+            added = self._db.execute(
                 "INSERT INTO runs(run_id, info, status) VALUES (?, ?, 'running')",
-                (rid, info.to_json()),
+                (info.run_id, info.to_json()),
             )
+            run = self._run = added.lastrowid
+            self.run_id = info.run_id
             self._db.executemany(
                 "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                [
+                (  # a generator: half a million rows are never all in memory at once
                     (
-                        rid,
+                        run,
                         e.seq,
                         e.id,
                         e.key,
@@ -169,20 +228,20 @@ class Journal:
                         json.dumps(dict(e.headers)),
                     )
                     for e in events
-                ],
+                ),
             )
             self._db.executemany(
                 "INSERT INTO faults VALUES (?,?,?,?,?,?)",
-                [
-                    (rid, f.downstream, f.mode, f.start, f.end, json.dumps(dict(f.params)))
+                (
+                    (run, f.downstream, f.mode, f.start, f.end, json.dumps(dict(f.params)))
                     for f in faults
-                ],
+                ),
             )
 
     def delivery(self, d: Delivery) -> None:
         self._deliveries.append(
             (
-                self.run_id,
+                self._run,
                 d.id,
                 d.event_id,
                 d.attempt,
@@ -197,9 +256,10 @@ class Journal:
         self._maybe_flush()
 
     def effect(self, e: Effect) -> None:
+        ids = e.event_ids
         self._effects.append(
             (
-                self.run_id,
+                self._run,
                 e.id,
                 e.downstream,
                 e.at,
@@ -208,22 +268,23 @@ class Journal:
                 json.dumps(dict(e.headers)),
                 e.body,
                 e.status,
-                json.dumps(list(e.event_ids)),
+                ids[0] if len(ids) == 1 else None,
+                json.dumps(list(ids)) if len(ids) > 1 else None,
                 e.key,
             )
         )
         self._maybe_flush()
 
     def mark(self, at: float, name: str, detail: str = "") -> None:
-        self._marks.append((self.run_id, at, name, detail))
+        self._marks.append((self._run, at, name, detail))
         self._maybe_flush()
 
     def end(self, status: str, ended_at: float) -> None:
         """Close the run with its final status ("complete" or "aborted")."""
         self.flush()
         self._db.execute(
-            "UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ?",
-            (status, ended_at, self.run_id),
+            "UPDATE runs SET status = ?, ended_at = ? WHERE run = ?",
+            (status, ended_at, self._run),
         )
 
     def _maybe_flush(self) -> None:
@@ -242,7 +303,7 @@ class Journal:
                 )
             if self._effects:
                 self._db.executemany(
-                    "INSERT INTO effects VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._effects
+                    "INSERT INTO effects VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._effects
                 )
             if self._marks:
                 self._db.executemany("INSERT INTO marks VALUES (?,?,?,?)", self._marks)
@@ -256,6 +317,25 @@ class Journal:
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _open_for_writing(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        _refuse_other_format(db, path, writing=True)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+    except (sqlite3.DatabaseError, InputError) as exc:
+        db.close()
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(
+            f"not a harness journal ({exc})",
+            where=str(path),
+            hint="pass a new file (--journal), or a journal a `harness run` wrote",
+        ) from None
+    return db
 
 
 class _Transaction:
@@ -272,78 +352,151 @@ class _Transaction:
 def run_ids(path: str | Path) -> list[str]:
     """The runs a journal holds, in the order they started."""
     with _open(path) as db:
-        return [r[0] for r in db.execute("SELECT run_id FROM runs ORDER BY rowid")]
+        return [r[0] for r in db.execute("SELECT run_id FROM runs ORDER BY run")]
 
 
 def load(path: str | Path, run_id: str) -> History:
     """Read one run of a journal back into memory."""
-    with _open(path) as db:
-        row = db.execute("SELECT info, status, ended_at FROM runs WHERE run_id = ?", (run_id,))
-        found = row.fetchone()
+    with _open(path) as db, _gc_paused():
+        found = db.execute(
+            "SELECT run, info, status, ended_at FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
         if found is None:
             raise InputError(f"no run {run_id!r} in this journal", where=str(path))
-        info = RunInfo.from_json(found[0])
-        events = [
-            Event(
-                id=r[1],
-                key=r[2],
-                seq=r[0],
-                type=r[3],
-                occurred_at=r[4],
-                payload=json.loads(r[5]),
-                headers=json.loads(r[6]),
-            )
-            for r in db.execute(
-                "SELECT seq, id, key, type, occurred_at, payload, headers FROM events "
-                "WHERE run_id = ? ORDER BY seq",
-                (run_id,),
-            )
-        ]
-        deliveries = [
-            Delivery(r[0], r[1], r[2], r[3], r[4], r[5], r[6], Outcome(r[7]), r[8])
-            for r in db.execute(
-                "SELECT id, event_id, attempt, scheduled_at, sent_at, answered_at, status, "
-                "outcome, error FROM deliveries WHERE run_id = ?",
-                (run_id,),
-            )
-        ]
-        effects = [
-            Effect(
-                id=r[0],
-                downstream=r[1],
-                at=r[2],
-                method=r[3],
-                path=r[4],
-                headers=json.loads(r[5]),
-                body=r[6],
-                status=r[7],
-                event_ids=tuple(json.loads(r[8])),
-                key=r[9],
-            )
-            for r in db.execute(
-                "SELECT id, downstream, at, method, path, headers, body, status, event_ids, key "
-                "FROM effects WHERE run_id = ? ORDER BY at",
-                (run_id,),
-            )
-        ]
+        run, info, status, ended_at = found
+        # Deliveries and effects name their event by the Event's own id object, and a value
+        # that repeats from row to row (record key, type, path, method...) is one object:
+        # a million rows hold no copies, and lookups by event id hit on identity.
+        ids: dict[str, str] = {}
+        repeated: dict[str, str] = {}
+        events = _load_events(db, run, ids, repeated)
+        deliveries = _load_deliveries(db, run, ids, repeated)
+        effects = _load_effects(db, run, ids, repeated)
         faults = [
             Fault(r[0], r[1], r[2], r[3], json.loads(r[4]))
             for r in db.execute(
-                'SELECT downstream, mode, start, "end", params FROM faults WHERE run_id = ?',
-                (run_id,),
+                'SELECT downstream, mode, start, "end", params FROM faults WHERE run = ?', (run,)
             )
         ]
         marks = [
             Mark(r[0], r[1], r[2])
             for r in db.execute(
-                "SELECT at, name, detail FROM marks WHERE run_id = ? ORDER BY at", (run_id,)
+                "SELECT at, name, detail FROM marks WHERE run = ? ORDER BY at", (run,)
             )
         ]
-    return History(info, events, deliveries, effects, faults, marks, found[1], found[2])
+    return History(
+        RunInfo.from_json(info), events, deliveries, effects, faults, marks, status, ended_at
+    )
 
 
 def load_all(path: str | Path) -> list[History]:
     return [load(path, rid) for rid in run_ids(path)]
+
+
+def _load_events(
+    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+) -> list[Event]:
+    share_id, share = ids.setdefault, repeated.setdefault
+    cursor = db.execute(
+        "SELECT id, key, seq, type, occurred_at, payload, headers FROM events WHERE run = ?",
+        (run,),
+    )
+    events: list[Event] = []
+    while rows := cursor.fetchmany(_CHUNK):
+        # One decode for the chunk: a loads() call per payload costs several times more.
+        payloads = json.loads("[" + ",".join([r[5] for r in rows]) + "]")
+        events += [
+            Event(share_id(i, i), share(k, k), seq, share(t, t), at, payload, _headers(h))
+            for (i, k, seq, t, at, _, h), payload in zip(rows, payloads, strict=True)
+        ]
+    events.sort(key=_BY_SEQ)  # stored in order already: a check more than a sort
+    return events
+
+
+def _load_deliveries(
+    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+) -> list[Delivery]:
+    share_id, share, outcomes = ids.setdefault, repeated.setdefault, _OUTCOMES
+    return [
+        Delivery(i, share_id(e, e), n, sch, sent, ans, st, outcomes[o], err and share(err, err))
+        for i, e, n, sch, sent, ans, st, o, err in db.execute(
+            "SELECT id, event_id, attempt, scheduled_at, sent_at, answered_at, status, "
+            "outcome, error FROM deliveries WHERE run = ?",
+            (run,),
+        )
+    ]
+
+
+def _load_effects(
+    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+) -> list[Effect]:
+    share_id, share = ids.setdefault, repeated.setdefault
+    effects = [
+        Effect(
+            i,
+            share(ds, ds),
+            at,
+            share(m, m),
+            share(path, path),
+            _headers(h),
+            body,
+            st,
+            (share_id(one, one),) if one is not None else _event_ids(many, ids),
+            key and share(key, key),
+        )
+        for i, ds, at, m, path, h, body, st, one, many, key in db.execute(
+            "SELECT id, downstream, at, method, path, headers, body, status, event_id, "
+            "event_ids, key FROM effects WHERE run = ?",
+            (run,),
+        )
+    ]
+    # Sorted here, not by SQLite: rows arrive nearly in time order, which Python's sort
+    # finishes in one pass, and ties keep the order they were recorded in.
+    effects.sort(key=_BY_AT)
+    return effects
+
+
+def _headers(text: str) -> Mapping[str, str]:
+    return _NO_HEADERS if text == "{}" else LazyHeaders(text)
+
+
+def _event_ids(text: str | None, ids: dict[str, str]) -> tuple[str, ...]:
+    """An effect's event ids when it names none or several (``event_id`` holds a single one)."""
+    return () if text is None else tuple(ids.setdefault(i, i) for i in json.loads(text))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No collection while loading: every object made lives on, so each pass would be waste.
+
+    Left on, the collector walks the growing History again and again, a quarter of load's
+    time for a million deliveries; paused, it walks it once, when it is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _refuse_other_format(db: sqlite3.Connection, path: Path, *, writing: bool) -> None:
+    """A journal written by another version of the harness has other tables: say so."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    has_runs = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone()
+    if has_runs and version != SCHEMA_VERSION:
+        hint = (
+            "write to a new journal file (--journal)"
+            if writing
+            else "judge it with the harness version that wrote it, or run the scenario again"
+        )
+        raise InputError(
+            f"journal format {version!r} (PRAGMA user_version); this harness reads and writes "
+            f"format {SCHEMA_VERSION}",
+            where=str(path),
+            hint=hint,
+        )
 
 
 class _open:
@@ -359,16 +512,23 @@ class _open:
                 where=str(self.path),
                 hint="pass the .db file a `harness run` wrote (see --journal)",
             )
+        db = None
         try:
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            self._db.execute("SELECT 1 FROM runs LIMIT 1")
-        except sqlite3.DatabaseError as exc:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            db.execute("SELECT 1 FROM runs LIMIT 1")
+            _refuse_other_format(db, self.path, writing=False)
+        except (sqlite3.DatabaseError, InputError) as exc:
+            if db is not None:
+                db.close()
+            if isinstance(exc, InputError):
+                raise
             raise InputError(
                 f"not a harness journal ({exc})",
                 where=str(self.path),
                 hint="pass the .db file a `harness run` wrote",
             ) from None
-        return self._db
+        self._db = db
+        return db
 
     def __exit__(self, *_: object) -> None:
         self._db.close()

@@ -1,12 +1,26 @@
+import gc
+import json
+import pickle
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
+from harness import _history
 from harness._errors import InputError
-from harness._history import InvariantSpec, Journal, RunInfo, load, load_all, run_ids
+from harness._history import (
+    InvariantSpec,
+    Journal,
+    LazyHeaders,
+    RunInfo,
+    load,
+    load_all,
+    run_ids,
+)
 from harness._model import Delivery, Effect, Event, Fault, Model, Outcome
 
 
@@ -91,3 +105,149 @@ def test_bad_journal_paths(tmp_path: Path) -> None:
     j.close()
     with pytest.raises(InputError, match="no run 'zz'"):
         load(tmp_path / "ok.db", "zz")
+
+
+def test_effects_keep_none_one_or_several_event_ids_and_their_order(tmp_path: Path) -> None:
+    events = [Event(f"e{i}", "k", i, "t", 0.0, {}) for i in range(3)]
+    effects = [
+        Effect("none", "api", 0.3, "POST", "/audit", {}, "", 201),
+        Effect("one", "api", 0.1, "POST", "/p", {"X-Id": "é"}, "é", 201, ("e1",), "k"),
+        Effect("two", "crm", 0.2, "PUT", "/c/k", {"A": "1"}, "{}", 200, ("e2", "e0"), None),
+        Effect("tie", "api", 0.1, "DELETE", "/p", {}, "", 204, ("e0",)),
+    ]
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), events)
+    for e in effects:
+        j.effect(e)
+    j.end("complete", 1.0)
+    j.close()
+    loaded = load(tmp_path / "run.db", "r1").effects
+    # By time; a tie keeps the order the effects were recorded in.
+    assert [e.id for e in loaded] == ["one", "tie", "two", "none"]
+    assert sorted(loaded, key=lambda e: e.id) == sorted(effects, key=lambda e: e.id)
+    assert [e.event_ids for e in loaded] == [("e1",), ("e0",), ("e2", "e0"), ()]
+
+
+def test_loaded_records_name_their_event_by_the_events_own_id(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "run.db")
+    events = [Event(f"evt_{i}", "ord_1", i, "order.paid", 0.0, {}) for i in (1, 2)]
+    j.begin(info(), events)
+    j.delivery(Delivery("d1", "evt_1", 1, 0.0, 0.0, 0.1, 200, Outcome.OK))
+    j.delivery(Delivery("d2", "evt_9", 1, 0.0, 0.0, None, None, Outcome.FAILED, "refused"))
+    j.effect(Effect("f1", "api", 0.1, "POST", "/payouts", {}, "", 201, ("evt_2",)))
+    j.effect(Effect("f2", "api", 0.2, "POST", "/payouts", {}, "", 201, ("evt_1", "evt_2")))
+    j.close()
+    h = load(tmp_path / "run.db", "r1")
+    ev1, ev2 = h.events
+    assert h.deliveries[0].event_id is ev1.id
+    assert h.deliveries[1].event_id == "evt_9"  # not a source event: kept as written
+    assert h.effects[0].event_ids[0] is ev2.id
+    assert h.effects[1].event_ids[0] is ev1.id and h.effects[1].event_ids[1] is ev2.id
+    assert h.effects[0].method is h.effects[1].method and h.effects[0].path is h.effects[1].path
+    assert ev1.key is ev2.key and ev1.type is ev2.type
+    assert [d.outcome for d in h.deliveries] == [Outcome.OK, Outcome.FAILED]
+    assert h.deliveries[1].outcome is Outcome.FAILED
+
+
+def test_event_payloads_survive_chunked_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_history, "_CHUNK", 3)  # 10 events: chunks of 3, 3, 3 and 1
+    payloads: list[object] = [
+        {"a": [1, "x"]},
+        [],
+        "text, with a comma",
+        None,
+        1.5,
+        {"nested": {"b": None}},
+        [1, [2, [3]]],
+        True,
+        {},
+        "]",
+    ]
+    # Written out of order: loaded in seq order all the same.
+    events = [Event(f"e{i}", "k", i, "t", float(i), p) for i, p in enumerate(payloads)]
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), reversed(events))
+    j.close()
+    assert load(tmp_path / "run.db", "r1").events == events
+
+
+def test_lazy_headers_behave_as_a_read_only_mapping() -> None:
+    h = LazyHeaders('{"Content-Type": "application/json", "Idempotency-Key": "k1"}')
+    assert isinstance(h, Mapping)
+    assert h["Idempotency-Key"] == "k1" and h.get("nope") is None
+    with pytest.raises(KeyError):
+        h["nope"]
+    assert list(h) == ["Content-Type", "Idempotency-Key"] and len(h) == 2
+    assert "Content-Type" in h and "content-type" not in h
+    assert dict(h.items()) == {"Content-Type": "application/json", "Idempotency-Key": "k1"}
+    same = {"Idempotency-Key": "k1", "Content-Type": "application/json"}
+    assert h == same and same == h and h == LazyHeaders(json.dumps(same))
+    assert h == MappingProxyType(same) and MappingProxyType(same) == h
+    assert h != {"Idempotency-Key": "k1"} and h != LazyHeaders("{}") and h != "text"
+    assert repr(h) == f"LazyHeaders({dict(h)!r})"
+    with pytest.raises(TypeError):
+        hash(h)  # like the dict it stands for
+    with pytest.raises(TypeError):
+        h["x"] = "y"  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(h)) == h
+
+
+def test_loaded_headers_read_like_the_written_ones(tmp_path: Path) -> None:
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "ключ"}
+    j = Journal(tmp_path / "run.db")
+    j.begin(
+        info(),
+        [Event("e1", "k", 0, "t", 0.0, {}, {"X-Src": "a"}), Event("e2", "k", 1, "t", 0.0, {})],
+    )
+    j.effect(Effect("f1", "api", 0.1, "POST", "/p", headers, "", 201, ("e1",)))
+    j.effect(Effect("f2", "api", 0.2, "POST", "/p", {}, "", 201, ("e2",)))
+    j.close()
+    h = load(tmp_path / "run.db", "r1")
+    eff = h.effects[0]
+    assert eff.headers == headers and eff.header("idempotency-key") == "ключ"
+    assert h.effects[1].headers == {} and h.effects[1].header("Idempotency-Key") is None
+    assert h.events[0].headers == {"X-Src": "a"} and dict(h.events[1].headers) == {}
+    # Loaded records go back into a journal as they came out.
+    j = Journal(tmp_path / "again.db")
+    j.begin(h.info, h.events)
+    j.effect(eff)
+    j.close()
+    again = load(tmp_path / "again.db", "r1")
+    assert again.events == h.events and again.effects == [eff]
+
+
+def test_load_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), [])
+    j.close()
+    assert gc.isenabled()
+    load(tmp_path / "run.db", "r1")
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        load(tmp_path / "run.db", "missing")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load(tmp_path / "run.db", "r1")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_journal_of_another_format_is_refused_with_a_hint(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    db = sqlite3.connect(old)
+    db.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, info TEXT, status TEXT, ended_at)")
+    db.execute("INSERT INTO runs VALUES ('r1', '{}', 'complete', 1.0)")
+    db.commit()
+    db.close()
+    with pytest.raises(InputError, match=r"journal format 0 .*format 2\n  hint: judge it with"):
+        load(old, "r1")
+    with pytest.raises(InputError, match=r"journal format 0 .*\n  hint: write to a new journal"):
+        Journal(old)
+    junk = tmp_path / "junk.db"
+    junk.write_text("not sqlite at all" * 100)
+    with pytest.raises(InputError, match="not a harness journal"):
+        Journal(junk)
