@@ -26,7 +26,7 @@ SECRET_ENV = "HARNESS_SECRET"
 HOOK_PATH = "/hooks/orders"
 
 
-def run_demo(report: Path, seed: int) -> int:
+def run_demo(report: Path, seed: int, time_scale: float | None = None) -> int:
     suite = resolve(["standard"])
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     os.environ[SECRET_ENV] = secret
@@ -50,7 +50,7 @@ def run_demo(report: Path, seed: int) -> int:
             )
             try:
                 err.print(f"[bold]{name}[/] automation listening at {service.url}")
-                results[name] = _drive(service, suite, port, seed, journal)
+                results[name] = _drive(service, suite, port, seed, journal, time_scale)
             finally:
                 service.stop()
     runs = [(r.history, r.verdicts) for rs in results.values() for r in rs]
@@ -64,7 +64,12 @@ def run_demo(report: Path, seed: int) -> int:
 
 
 def _drive(
-    service: Service, suite: list[Scenario], port: int, seed: int, journal: Path
+    service: Service,
+    suite: list[Scenario],
+    port: int,
+    seed: int,
+    journal: Path,
+    time_scale: float | None,
 ) -> list[RunResult]:
     options = RunOptions(
         target=parse_target(service.url + HOOK_PATH),
@@ -73,7 +78,9 @@ def _drive(
         journal=journal,
         downstream_port=port,
         listeners=(ProgressView(service.name),),
-        reproduce=f"harness demo --seed {seed}",
+        reproduce=f"harness demo --seed {seed}"
+        + (f" --time-scale {time_scale:g}" if time_scale is not None else ""),
+        time_scale=time_scale,
     )
     return asyncio.run(run_scenarios(suite, options))
 

@@ -3,6 +3,9 @@
 Every request, whatever its method and path, becomes one Effect handed to ``on_effect``
 and gets a stub answer: the first matching Route of the DownstreamSpec, else a default
 that makes a typical REST API work (POST creates, PUT/PATCH echo, GET reads {}, DELETE 204).
+Inside a fault window (``faults``, on the run's clock) the FaultPlan decides the answer
+instead: an error status, a 429 with Retry-After, a held call, a reset connection, a slow
+answer, or a write that takes effect and is then answered with an error.
 
 It runs on aiohttp's low-level server: routing is ours anyway, and the same handler behind
 ``web.Application``'s router cost about 10 µs more server CPU per request when measured.
@@ -19,14 +22,17 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
+import socket
+import struct
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._errors import DownstreamBindError, InputError, UnsafeTargetError
-from ._model import JSON, Effect
+from ._faults import Action, FaultPlan
+from ._model import JSON, Effect, Fault
 from ._routes import compile_path
 from ._spec import DownstreamSpec, Route
 
@@ -71,7 +77,8 @@ class Downstream:
     text ``path?query + "\\n" + body`` of a request to (event ids, record key). Path and query
     are percent-decoded as aiohttp decodes them, so tracer values in a URL read as written.
     ``on_effect`` is called once per request, before the answer is sent; if it raises,
-    the error is logged and the request answered anyway.
+    the error is logged and the request answered anyway. ``faults`` are windows on the
+    ``clock``; those naming this downstream apply (``seed`` drives a slow fault's jitter).
     """
 
     def __init__(
@@ -82,6 +89,8 @@ class Downstream:
         clock: Callable[[], float],
         attribute: Callable[[str], Attribution] | None = None,
         effect_prefix: str = "eff_",
+        faults: Sequence[Fault] = (),
+        seed: int = 0,
     ) -> None:
         self._name = spec.name
         self._routes = tuple(
@@ -94,10 +103,13 @@ class Downstream:
         self._effect_prefix = effect_prefix  # distinct per double when a run has several
         self._effect_numbers = itertools.count(1)
         self._id_numbers = itertools.count(1)
+        mine = [f for f in faults if f.downstream == spec.name]
+        self._plan = FaultPlan(mine, seed) if mine else None
         self._runner: web.ServerRunner | None = None
         self._url: str | None = None
         self.effects_recorded = 0
         self.last_effect_at: float | None = None
+        self.in_flight = 0  # calls received and not yet answered (or cut off)
 
     @property
     def url(self) -> str:
@@ -115,9 +127,10 @@ class Downstream:
         host = _LOOPBACK if host == "localhost" else host  # one address, so one port
         if not allow_non_loopback:
             _require_loopback(host)
-        runner = web.ServerRunner(
-            web.Server(self._handle, access_log=None), shutdown_timeout=_SHUTDOWN_TIMEOUT
-        )
+        # A caller that hangs up ends its call here too: a held (timeout fault) or delayed
+        # answer nobody waits for any more must not keep the run from settling.
+        server = web.Server(self._handle, access_log=None, handler_cancellation=True)
+        runner = web.ServerRunner(server, shutdown_timeout=_SHUTDOWN_TIMEOUT)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
@@ -138,17 +151,53 @@ class Downstream:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         at = self._clock()
+        self.in_flight += 1
+        try:
+            return await self._answer(request, at)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.BaseRequest, at: float) -> web.StreamResponse:
         query = request.query_string
         target = f"{request.path}?{query}" if query else request.path
         raw, complete = await _read_body(request)
         text = raw.decode("utf-8", errors="replace")
         method = request.method.upper()
         compiled = self._match(method, request.path) if complete else _TOO_LARGE
-        body = self._answer_body(compiled.route, text)
-        self._record(at, method, target, _plain_headers(request.headers), text, compiled)
-        if compiled.route.delay > 0:
-            await asyncio.sleep(compiled.route.delay)
-        return web.Response(status=compiled.route.status, body=body, headers=compiled.headers)
+        headers = _plain_headers(request.headers)
+        action = self._plan.decide(method, request.path, at) if self._plan and complete else None
+        if action is None or (action.status is None and not action.reset):
+            # The route's own answer (a slow fault only delays it): committed as it says.
+            route = compiled.route
+            body = self._answer_body(route, text)
+            self._record(at, method, target, headers, text, route.status, route.status < 400)
+            delay = route.delay + (action.delay if action else 0.0)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            return web.Response(status=route.status, body=body, headers=compiled.headers)
+        return await self._fault_answer(request, action, at, method, target, headers, text)
+
+    async def _fault_answer(
+        self,
+        request: web.BaseRequest,
+        action: Action,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        text: str,
+    ) -> web.StreamResponse:
+        if action.reset:
+            self._record(at, method, target, headers, text, 0, action.committed)
+            _reset(request)
+            # Nothing reaches the caller: the connection is gone before this is written.
+            return web.Response(status=500)
+        status = action.status or 500
+        self._record(at, method, target, headers, text, status, action.committed)
+        if action.delay > 0:
+            await asyncio.sleep(action.delay)
+        answer = {"error": f"harness fault on downstream {self._name!r}: {action.fault.mode}"}
+        return web.json_response(answer, status=status, headers=dict(action.headers))
 
     def _match(self, method: str, path: str) -> _CompiledRoute:
         for compiled in self._routes:
@@ -172,7 +221,8 @@ class Downstream:
         target: str,
         headers: dict[str, str],
         text: str,
-        compiled: _CompiledRoute,
+        status: int,
+        committed: bool,
     ) -> None:
         event_ids, key = self._attribution(f"{target}\n{text}")
         effect = Effect(
@@ -183,9 +233,10 @@ class Downstream:
             path=target,
             headers=headers,
             body=text,
-            status=compiled.route.status,
+            status=status,
             event_ids=event_ids,
             key=key,
+            committed=committed,
         )
         self.effects_recorded += 1
         self.last_effect_at = at
@@ -260,6 +311,18 @@ async def _read_body(request: web.BaseRequest) -> tuple[bytes, bool]:
         size += len(chunk)
     body = b"".join(chunks)
     return (body, True) if size <= _MAX_BODY else (body[:_MAX_BODY], False)
+
+
+def _reset(request: web.BaseRequest) -> None:
+    """Drop the caller's connection with a TCP reset, as a crashing API or a proxy would."""
+    transport = request.transport
+    if transport is None:  # the caller is already gone
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger 0: close() sends RST instead of an orderly FIN.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """Fault windows on a downstream double: what to do with a call that arrives at time t.
 
-The run turns each FaultSpec into a Fault on the run's clock (scaled by the time scale); the
-double asks ``FaultPlan.decide`` for every call. The decision is pure except for the counter of
-``fail-first-n`` and the seeded jitter of ``slow``.
+The run turns each FaultSpec into a Fault on the run's clock (its window scaled by the time
+scale); the double asks ``FaultPlan.decide`` for every call. The decision is pure except for
+the counter of ``fail-first-n`` and the seeded jitter of ``slow``.
 """
 
 from __future__ import annotations
@@ -36,13 +36,18 @@ class Action:
 
 
 def to_fault(spec: FaultSpec, scale: float) -> Fault:
-    """A scenario's fault on the run's clock: times (and held/slow durations) scaled."""
+    """A scenario's fault on the run's clock: its window (``at``, ``for``) times ``scale``.
+
+    What one call meets (hold, latency, jitter, Retry-After) is not scaled: the automation
+    lives through it on its own clock and measures it against its own timeouts, which no time
+    scale compresses (the delivery timeout is not scaled for the same reason).
+    """
     params = {
         "status": spec.status,
         "retry_after": spec.retry_after,
-        "hold": spec.hold * scale,
-        "latency": spec.latency * scale,
-        "jitter": spec.jitter * scale,
+        "hold": spec.hold,
+        "latency": spec.latency,
+        "jitter": spec.jitter,
         "count": spec.count,
         "then": spec.then,
         "route": spec.route,

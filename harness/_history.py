@@ -28,7 +28,7 @@ from typing import Any
 from ._errors import InputError
 from ._model import Delivery, Effect, Event, Fault, Model, Outcome
 
-SCHEMA_VERSION = 2  # kept in the file as PRAGMA user_version
+SCHEMA_VERSION = 3  # kept in the file as PRAGMA user_version
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE TABLE IF NOT EXISTS effects (
     run INTEGER, id TEXT, downstream TEXT, at REAL, method TEXT, path TEXT, headers TEXT,
-    body TEXT, status INTEGER, event_id TEXT, event_ids TEXT, key TEXT
+    body TEXT, status INTEGER, event_id TEXT, event_ids TEXT, key TEXT, committed INTEGER
 );
 CREATE TABLE IF NOT EXISTS faults (
     run INTEGER, downstream TEXT, mode TEXT, start REAL, "end" REAL, params TEXT
@@ -271,6 +271,7 @@ class Journal:
                 ids[0] if len(ids) == 1 else None,
                 json.dumps(list(ids)) if len(ids) > 1 else None,
                 e.key,
+                e.committed,
             )
         )
         self._maybe_flush()
@@ -303,7 +304,7 @@ class Journal:
                 )
             if self._effects:
                 self._db.executemany(
-                    "INSERT INTO effects VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._effects
+                    "INSERT INTO effects VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self._effects
                 )
             if self._marks:
                 self._db.executemany("INSERT INTO marks VALUES (?,?,?,?)", self._marks)
@@ -443,10 +444,11 @@ def _load_effects(
             st,
             (share_id(one, one),) if one is not None else _event_ids(many, ids),
             key and share(key, key),
+            committed == 1,
         )
-        for i, ds, at, m, path, h, body, st, one, many, key in db.execute(
+        for i, ds, at, m, path, h, body, st, one, many, key, committed in db.execute(
             "SELECT id, downstream, at, method, path, headers, body, status, event_id, "
-            "event_ids, key FROM effects WHERE run = ?",
+            "event_ids, key, committed FROM effects WHERE run = ?",
             (run,),
         )
     ]

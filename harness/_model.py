@@ -79,7 +79,13 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Effect:
-    """One request the target made to a downstream, as recorded by the double."""
+    """One request the target made to a downstream, as recorded by the double.
+
+    ``status`` is the answer it was given (0: none, the connection was reset). ``committed``
+    says whether the write took effect at the downstream: False for a call refused by an
+    error answer or a fault, True for an answer below 400, and True for a fault that applies
+    the write and then fails the answer (commit-then-fail, the ambiguous ack).
+    """
 
     id: str
     downstream: str
@@ -91,6 +97,7 @@ class Effect:
     status: int
     event_ids: tuple[str, ...] = ()
     key: str | None = None
+    committed: bool = True
 
     def header(self, name: str) -> str | None:
         lname = name.lower()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import time
@@ -33,18 +34,23 @@ from ._events import (
     RunStarted,
     Settling,
 )
+from ._faults import to_fault
 from ._history import History, Journal, RunInfo
 from ._invariants import judge
-from ._model import Delivery, Effect, Event, Outcome, Verdict
+from ._model import Delivery, Effect, Event, Fault, Outcome, Verdict
 from ._perturb import Slot, plan
 from ._signing import Signer
 from ._sources import load_events
-from ._spec import Scenario
+from ._spec import Scenario, Settle
 from ._target import Target, check_reachable, parse_target
 from ._tracer import Tracer, new_tag, trace
 
 # What every delivery carries unless the scenario or the event says otherwise.
 _BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
+# Settle times are scaled like the rest of the timeline, down to these floors (never above the
+# scenario's own values): the automation's own processing and timers are not compressed.
+QUIET_FLOOR = 0.2
+DEADLINE_FLOOR = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,8 @@ class RunOptions:
     downstream_port: int = 9100
     listeners: Sequence[Listener] = field(default_factory=tuple)
     reproduce: str | None = None  # the command that reruns it, when not `harness run ...`
+    # Run seconds per scenario second; None: each scenario's own time_scale, else 1.0.
+    time_scale: float | None = None
 
     @classmethod
     def create(
@@ -71,11 +79,14 @@ class RunOptions:
         target_name: str | None = None,
         allow_hosts: Sequence[str] = (),
         reproduce: str | None = None,
+        time_scale: float | None = None,
     ) -> RunOptions:
         """Options from user input: a target URL (or ``module:attr``), ``HOST:PORT`` of the
         double; a random seed and ``harness-runs/<time>.db`` unless given. Raises InputError."""
         parsed = parse_target(target, allow_hosts)
         host, port = parse_address(downstream)
+        if time_scale is not None:
+            check_time_scale(time_scale, "--time-scale")
         if journal is None:
             from .cli import default_journal
 
@@ -88,7 +99,31 @@ class RunOptions:
             downstream_host=host,
             downstream_port=port,
             reproduce=reproduce,
+            time_scale=time_scale,
         )
+
+
+def check_time_scale(value: float, where: str) -> float:
+    """``value`` if it is a usable time scale (a finite number > 0), else InputError."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problem = f"a {type(value).__name__}"
+    elif not math.isfinite(value) or value <= 0:
+        problem = "not a finite number > 0"
+    else:
+        return float(value)
+    raise InputError(
+        f"time scale {value!r} is not usable ({problem})",
+        where=where,
+        hint="give run seconds per scenario second, e.g. 0.02 to run a 4 min outage in 4.8 s; "
+        "1 runs in real time",
+    )
+
+
+def scaled_settle(settle: Settle, scale: float) -> Settle:
+    """The settle times on the run's clock: scaled, down to QUIET_FLOOR and DEADLINE_FLOOR."""
+    quiet = max(settle.quiet * scale, min(settle.quiet, QUIET_FLOOR))
+    deadline = max(settle.deadline * scale, min(settle.deadline, DEADLINE_FLOOR), quiet)
+    return Settle(quiet, deadline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +143,8 @@ class PreparedRun:
     Slot ``n`` of ``schedule`` is delivery ``dlv_<n+1>`` (six digits), attempt ``attempts[n]``
     of its event; every process that prepares the same (scenario, seed, tag) gets the same
     ids, so deliveries made in several processes land in one History without clashing.
+    ``schedule``, ``faults`` and ``settle`` are on the run's clock: the scenario's times
+    multiplied by ``time_scale``.
     """
 
     scenario: Scenario
@@ -118,6 +155,9 @@ class PreparedRun:
     attempts: tuple[int, ...]  # per slot: 1 for an event's first delivery, 2 for its second...
     signer: Signer
     headers: Mapping[str, str]  # sent with every delivery, before the event's own and signature
+    time_scale: float = 1.0
+    faults: tuple[Fault, ...] = ()
+    settle: Settle = field(default_factory=Settle)
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -188,9 +228,15 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     one run pass the same tag and seed. Raises InputError subclasses for bad input.
     """
     signer = signer_for(scenario)
+    scale = _time_scale(scenario, options)
     tag = tag or new_tag()
     tracer = trace(load_events(scenario.source, options.seed), tag)
-    schedule = tuple(plan(tracer.events, scenario.perturbations, options.seed))
+    schedule = tuple(
+        replace(slot, at=slot.at * scale) if scale != 1 else slot
+        for slot in plan(tracer.events, scenario.perturbations, options.seed)
+    )
+    faults = tuple(to_fault(f, scale) for f in scenario.faults)
+    settle = scaled_settle(scenario.settle, scale)
     info = RunInfo(
         run_id=f"{scenario.name}@{tag}",
         scenario=scenario.name,
@@ -205,7 +251,9 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         settings={
             "origin": scenario.origin,
             "perturbations": [{p.kind: dict(p.params)} for p in scenario.perturbations],
-            "settle": {"quiet": scenario.settle.quiet, "deadline": scenario.settle.deadline},
+            # On the run's clock, as the run waited; faults are in the journal's own table.
+            "settle": {"quiet": settle.quiet, "deadline": settle.deadline},
+            "time_scale": scale,
             "timeout": scenario.delivery.timeout,
             "planned_deliveries": len(schedule),
             "downstream": f"{options.downstream_host}:{options.downstream_port}",
@@ -228,7 +276,19 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         attempts=tuple(attempts),
         signer=signer,
         headers={**_BASE_HEADERS, **scenario.delivery.headers},
+        time_scale=scale,
+        faults=faults,
+        settle=settle,
     )
+
+
+def _time_scale(scenario: Scenario, options: RunOptions) -> float:
+    """The options' time scale, else the scenario's own, else real time."""
+    if options.time_scale is not None:
+        return check_time_scale(options.time_scale, "--time-scale")
+    if scenario.time_scale is not None:
+        return check_time_scale(scenario.time_scale, f"{scenario.origin}: time_scale")
+    return 1.0
 
 
 def _now() -> str:
@@ -263,6 +323,8 @@ class Recorder:
                 clock=self.clock,
                 attribute=prepared.tracer.attribute,
                 effect_prefix=f"eff_{spec.name}_" if several else "eff_",
+                faults=prepared.faults,
+                seed=options.seed,
             )
             for spec in scenario.downstreams
         ]
@@ -281,7 +343,7 @@ class Recorder:
         The first double listens on the options' port, the next ones on the following ports.
         """
         self.info = replace(self.prepared.info, started_at=_now())
-        self.journal.begin(self.info, self.prepared.events)
+        self.journal.begin(self.info, self.prepared.events, self.prepared.faults)
         host, port = self.options.downstream_host, self.options.downstream_port
         # The host came from the user (loopback unless they named another, e.g. 0.0.0.0 so a
         # staging target can reach the double), so it is not second-guessed here.
@@ -305,18 +367,24 @@ class Recorder:
         self.emit(EffectRecorded(e))
 
     async def settle(self) -> None:
-        """Wait until no effect arrived for ``settle.quiet`` s, at most ``settle.deadline`` s.
+        """Wait until no call reached or was still held by a double for ``settle.quiet`` s,
+        at most ``settle.deadline`` s, both counted from the end of the last fault window.
 
         Automations that ack first and work later (queues, n8n, Zapier) keep producing effects
         after the last delivery was answered; judging before they are done would report false
-        losses.
+        losses. After an outage they retry: the run watches them recover once it is over.
         """
-        settle = self.prepared.scenario.settle
+        settle = self.prepared.settle
         self.emit(Settling(settle.quiet, settle.deadline))
-        start = self.clock()
+        closes = max((f.end for f in self.prepared.faults), default=0.0)
+        if (still_open := closes - self.clock()) > 0:
+            await asyncio.sleep(still_open)
+        start = busy = self.clock()
         while (now := self.clock()) - start < settle.deadline:
+            if any(d.in_flight for d in self._doubles):
+                busy = now  # a slow or held answer: the automation is still waiting on it
             last = max((d.last_effect_at or 0.0 for d in self._doubles), default=0.0)
-            if now - max(last, start) >= settle.quiet:
+            if now - max(last, busy) >= settle.quiet:
                 return
             await asyncio.sleep(min(0.05, settle.quiet / 4))
 
@@ -408,7 +476,9 @@ __all__ = [
     "Recorder",
     "RunOptions",
     "RunResult",
+    "check_time_scale",
     "prepare",
     "run_scenarios",
+    "scaled_settle",
     "signer_for",
 ]

@@ -13,10 +13,10 @@ from typing import Any, Literal, Self
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ._history import InvariantSpec
+from ._invariants import DEFAULT_INVARIANTS
 from ._scenario_errors import Doc, invalid, invalid_mapping
 from ._scenario_values import (
     DURATION_FORMS,
-    INVARIANT_NAMES,
     METHODS,
     Duration,
     EnvName,
@@ -288,7 +288,7 @@ class FaultDoc(Doc):
 
 
 def _all_invariants() -> list[InvariantSpec]:
-    return [InvariantSpec(name) for name in INVARIANT_NAMES]
+    return [InvariantSpec(name) for name in DEFAULT_INVARIANTS]
 
 
 class ScenarioDoc(Doc):
@@ -306,7 +306,7 @@ class ScenarioDoc(Doc):
     invariants: list[Invariant] = Field(
         default_factory=_all_invariants,
         min_length=1,
-        description="a non-empty list of invariants; leave it out for all of them",
+        description="a non-empty list of invariants; leave it out for the default ones",
     )
     downstreams: list[DownstreamDoc] = Field(
         default_factory=lambda: [DownstreamDoc.model_validate({})],
@@ -319,6 +319,12 @@ class ScenarioDoc(Doc):
         default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
     )
     faults: list[FaultDoc] = Field(default_factory=list, description="a list of fault windows")
+    time_scale: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="a number greater than 0: run seconds per scenario second, like 0.02",
+    )
     marks: list[str] = Field(default_factory=list, description="a list of pytest mark names")
     redact: list[JsonPath] = Field(
         default_factory=list,

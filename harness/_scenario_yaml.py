@@ -228,6 +228,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         delivery=_delivery(doc.delivery),
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
         faults=_faults(doc),
+        time_scale=doc.time_scale,
         marks=tuple(doc.marks),
         redact=tuple(doc.redact),
         origin=str(path),

@@ -149,6 +149,8 @@ class Scenario:
     delivery: DeliverySpec = DeliverySpec()
     settle: Settle = Settle()
     faults: tuple[FaultSpec, ...] = ()
+    # Run seconds per scenario second when the run gives none (--time-scale); None: 1.0.
+    time_scale: float | None = None
     marks: tuple[str, ...] = ()  # pytest marks for the scenario's test items
     redact: tuple[str, ...] = ()  # payload paths (PII) whose values never appear in a report
     origin: str = "<python>"  # the file it came from, for messages

@@ -18,6 +18,12 @@ from ._report_cli import report as report_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_TIME_SCALE_HELP = (
+    "Run seconds per scenario second, e.g. 0.02: a 4 min outage runs in 4.8 s. Compresses "
+    "schedules, fault windows and settle times, not the delivery timeout "
+    "(default: the scenario's time_scale, else 1)."
+)
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
@@ -72,6 +78,7 @@ cli.add_command(locust_command)
 @click.option(
     "--allow-host", multiple=True, help="A non-loopback target host you own (repeatable)."
 )
+@click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
 def run(
     scenarios: tuple[str, ...],
     target: str,
@@ -81,6 +88,7 @@ def run(
     report: Path | None,
     journal: Path | None,
     allow_host: tuple[str, ...],
+    time_scale: float | None,
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
     from ._run import RunOptions
@@ -95,6 +103,7 @@ def run(
         journal=journal,
         target_name=target_name,
         allow_hosts=allow_host,
+        time_scale=time_scale,
     )
     _exit(_drive_and_report(resolved, options, report))
 
@@ -241,11 +250,15 @@ def sign(
     help="Where to write the JSON report.",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the schedules.")
-def demo(report: Path, seed: int) -> None:
+@click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
+def demo(report: Path, seed: int, time_scale: float | None) -> None:
     """Run the standard suite against a fragile and a sound sample automation."""
     from ._demo_run import run_demo
+    from ._run import check_time_scale
 
-    _exit(run_demo(report, seed))
+    if time_scale is not None:
+        check_time_scale(time_scale, "--time-scale")
+    _exit(run_demo(report, seed, time_scale))
 
 
 def _exit(code: int) -> None:

@@ -40,8 +40,9 @@ def test_fail_first_n_counts_calls() -> None:
     assert [a.status if a else None for a in answers] == [503, 503, None, None]
 
 
-def test_to_fault_scales_times() -> None:
-    spec = FaultSpec("crm", "timeout", at=10.0, duration=240.0, hold=30.0)
+def test_to_fault_scales_the_window_not_what_one_call_meets() -> None:
+    spec = FaultSpec("crm", "timeout", at=10.0, duration=240.0, hold=30.0, latency=2.0)
     f = to_fault(spec, 0.02)
     assert (f.start, f.end) == (0.2, 0.2 + 4.8)
-    assert f.params["hold"] == 0.6
+    # The automation waits out a held call on its own clock, against its own timeout.
+    assert (f.params["hold"], f.params["latency"], f.params["retry_after"]) == (30.0, 2.0, 1.0)

@@ -9,7 +9,7 @@ import pytest
 
 from harness._errors import ScenarioError
 from harness._history import History, InvariantSpec, RunInfo
-from harness._invariants import INVARIANTS, check_specs, judge
+from harness._invariants import DEFAULT_INVARIANTS, INVARIANTS, check_specs, judge
 from harness._model import (
     Delivery,
     Effect,
@@ -54,7 +54,17 @@ def effect(
     status: int = 200,
 ) -> Effect:
     return Effect(
-        eff_id, "api", at, method, path, headers or {}, body, status, tuple(event_ids), None
+        eff_id,
+        "api",
+        at,
+        method,
+        path,
+        headers or {},
+        body,
+        status,
+        tuple(event_ids),
+        None,
+        committed=status < 400,  # as the double records a route's answer
     )
 
 
@@ -126,7 +136,9 @@ def test_unknown_invariant_suggests_the_nearest_name() -> None:
     assert "invariants[0].name" in text
     assert "'no_lost_event'" in text
     assert "did you mean 'no_lost_events'?" in text
-    assert "ack_within, no_duplicate_effects, no_lost_events, per_key_order" in text
+    assert (
+        "ack_within, no_duplicate_effects, no_lost_events, no_server_errors, per_key_order" in text
+    )
 
 
 def test_unknown_parameter_names_it_and_the_allowed_ones() -> None:
@@ -568,8 +580,9 @@ def test_ack_within_inconclusive(deliveries: list[Delivery], text: str) -> None:
 # -- edges -------------------------------------------------------------------------------------
 
 
-def test_none_declared_means_all_four() -> None:
-    assert [v.invariant for v in judge(clean_ledger())] == list(INVARIANTS)
+def test_none_declared_means_the_default_four() -> None:
+    assert [v.invariant for v in judge(clean_ledger())] == list(DEFAULT_INVARIANTS)
+    assert len(DEFAULT_INVARIANTS) == 4  # the fault invariants are named where they apply
 
 
 @pytest.mark.parametrize("enabled", [True, False])

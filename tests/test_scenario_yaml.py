@@ -42,6 +42,13 @@ BUILTIN_SCENARIOS = [
     "out-of-order",
     "simultaneous-same-record",
 ]
+# Downstream faults: their own settle and time scale (tests/test_fault_runs.py checks them).
+FAULT_SCENARIOS = [
+    "ambiguous-commit",
+    "downstream-outage",
+    "downstream-throttled",
+    "slow-downstream",
+]
 
 MINIMAL = """\
 source:
@@ -72,7 +79,7 @@ def error_of(path: Path) -> str:
 def test_builtin_catalogue_lists_the_scenarios_and_the_suite_sorted() -> None:
     catalogue = builtin_catalogue()
     assert [(name, kind) for name, kind, _ in catalogue] == sorted(
-        [(n, "scenario") for n in BUILTIN_SCENARIOS] + [("standard", "suite")]
+        [(n, "scenario") for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS] + [("standard", "suite")]
     )
     assert all(description and "\n" not in description for _, _, description in catalogue)
 
@@ -151,6 +158,10 @@ def test_resolve_expands_a_builtin_suite_in_its_order() -> None:
         "bulk-import-burst",
         "simultaneous-same-record",
         "out-of-order",
+        "downstream-outage",
+        "downstream-throttled",
+        "ambiguous-commit",
+        "slow-downstream",
     ]
     suite = load_suite(data_dir("scenarios") / "standard.suite.yaml")
     assert isinstance(suite, Suite)
@@ -161,7 +172,7 @@ def test_resolve_mixes_names_suites_and_paths(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL, "mine.scenario.yaml")
     scenarios = resolve(["out-of-order", str(path), "standard"])
     assert [s.name for s in scenarios][:2] == ["out-of-order", "mine"]
-    assert len(scenarios) == 6
+    assert len(scenarios) == 10
 
 
 def test_resolve_unknown_name_suggests_the_nearest() -> None:
@@ -404,8 +415,8 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     path = write(tmp_path, "name: x\n" + "modle: ledger\n" + MINIMAL)
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
-        "perturbations, invariants, downstreams, delivery, settle, faults, marks, redact "
-        "(did you mean 'model'?)"
+        "perturbations, invariants, downstreams, delivery, settle, faults, time_scale, marks, "
+        "redact (did you mean 'model'?)"
     )
 
 

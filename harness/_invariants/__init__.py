@@ -5,6 +5,23 @@ and the phrasing of their evidence; ``_registry`` the names, parameters and vali
 """
 
 from ._facts import Facts
-from ._registry import INVARIANTS, InvariantDef, InvariantFn, Param, check_specs, judge
+from ._registry import (
+    DEFAULT_INVARIANTS,
+    INVARIANTS,
+    InvariantDef,
+    InvariantFn,
+    Param,
+    check_specs,
+    judge,
+)
 
-__all__ = ["INVARIANTS", "Facts", "InvariantDef", "InvariantFn", "Param", "check_specs", "judge"]
+__all__ = [
+    "DEFAULT_INVARIANTS",
+    "INVARIANTS",
+    "Facts",
+    "InvariantDef",
+    "InvariantFn",
+    "Param",
+    "check_specs",
+    "judge",
+]

@@ -23,10 +23,22 @@ MAX_IDS = 8
 def is_write(effect: Effect) -> bool:
     """Could this effect have changed the downstream?
 
-    Reads cannot, and a request the downstream refused (4xx/5xx, e.g. during an outage)
-    did not: counting it would hide an event the target dropped after a 503.
+    Reads cannot, and a request the downstream did not commit (refused 4xx/5xx during an
+    outage, a reset connection) did not: counting it would hide an event the target dropped
+    after a 503. A write committed and then answered 5xx (the ambiguous ack) did.
     """
-    return effect.status < 400 and effect.method.upper() not in SAFE_METHODS
+    return effect.committed and effect.method.upper() not in SAFE_METHODS
+
+
+def not_counted(effect: Effect) -> str:
+    """``POST /payouts eff_3 (refused 503)``: a request that is not a write, and why."""
+    if effect.committed:
+        why = "read-only"
+    elif effect.status == 0:
+        why = "connection reset"
+    else:
+        why = f"refused {effect.status}"
+    return f"{effect.method.upper()} {effect.path} {effect.id} ({why})"
 
 
 def distinct(ids: tuple[str, ...]) -> Iterable[str]:

@@ -14,7 +14,14 @@ from typing import Any
 from .._errors import ScenarioError
 from .._history import History, InvariantSpec
 from .._model import FailureClass, Verdict
-from . import ack_within, no_duplicate_effects, no_lost_events, per_key_order
+from . import (
+    ack_within,
+    no_duplicate_effects,
+    no_lost_events,
+    no_server_errors,
+    per_key_order,
+    recovers_after_outage,
+)
 from ._facts import Facts
 
 # fn(facts, **params): a pure check over the shared indexes of one History.
@@ -29,17 +36,24 @@ class Param:
     default: Any
     expect: str  # for messages: "a positive number of seconds"
     positive: bool = False
+    at_least: float | None = None
+    at_most: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class InvariantDef:
-    """A named invariant: the check, its parameters, its failure class and a one-line doc."""
+    """A named invariant: the check, its parameters, its failure class and a one-line doc.
+
+    ``by_default``: judged when a scenario names no invariants. Invariants that only mean
+    something for some scenarios (fault windows) are named where they apply.
+    """
 
     name: str
     fn: InvariantFn
     params: Mapping[str, Param]
     doc: str
     failure_class: FailureClass
+    by_default: bool = True
 
 
 def _registry(*defs: InvariantDef) -> Mapping[str, InvariantDef]:
@@ -79,15 +93,49 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "every delivery is answered within `seconds` (timeouts count as slow)",
         ack_within.CLASS,
     ),
+    InvariantDef(
+        recovers_after_outage.NAME,
+        recovers_after_outage.recovers_after_outage,
+        {
+            "deadline": Param(
+                float,
+                recovers_after_outage.DEFAULT_DEADLINE,
+                "a positive number of seconds (scenario time)",
+                positive=True,
+            )
+        },
+        "every event accepted during a fault window gets its effect within `deadline` of the "
+        "window closing",
+        recovers_after_outage.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        no_server_errors.NAME,
+        no_server_errors.no_server_errors,
+        {
+            "max_share": Param(
+                float,
+                no_server_errors.DEFAULT_MAX_SHARE,
+                "a share from 0 to 1",
+                at_least=0.0,
+                at_most=1.0,
+            )
+        },
+        "at most `max_share` of deliveries get a 5xx or a failed connection (429 is not one)",
+        no_server_errors.CLASS,
+        by_default=False,
+    ),
 )
+# Judged when a scenario names none, in the registry's order.
+DEFAULT_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if d.by_default)
 
 
 def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> list[Verdict]:
     """Judge a History: one Verdict per invariant, in the order given.
 
     ``specs`` None means the invariants the run declared (``history.info.invariants``);
-    an empty selection means all of them with their defaults. Raises ScenarioError on an
-    unknown invariant or a bad parameter before judging anything.
+    an empty selection means the DEFAULT_INVARIANTS with their default parameters. Raises
+    ScenarioError on an unknown invariant or a bad parameter before judging anything.
     """
     chosen = history.info.invariants if specs is None else specs
     resolved = check_specs(chosen) if chosen else _defaults()
@@ -117,6 +165,7 @@ def _defaults() -> tuple[InvariantSpec, ...]:
     return tuple(
         InvariantSpec(d.name, {k: p.default for k, p in d.params.items()})
         for d in INVARIANTS.values()
+        if d.by_default
     )
 
 
@@ -187,6 +236,10 @@ def _problem(param: Param, value: object) -> str | None:
             return "not finite"
         if param.positive and value <= 0:
             return "not > 0"
+        if param.at_least is not None and value < param.at_least:
+            return f"below {param.at_least:g}"
+        if param.at_most is not None and value > param.at_most:
+            return f"above {param.at_most:g}"
     return None
 
 

@@ -15,6 +15,7 @@ from ._facts import (
     deliveries_text,
     event_ref,
     id_list,
+    not_counted,
     plural,
     timestamp,
     unattributed_note,
@@ -113,14 +114,9 @@ def _lost_witnesses(facts: Facts, lost: Sequence[Event]) -> list[Witness]:
         tried = effects[e.id]
         line = f"{event_ref(e)} was {deliveries_text(dlv)} but produced no effect"
         if tried:
-            line += "; its requests did not count: " + id_list([_not_counted(t) for t in tried])
+            line += "; its requests did not count: " + id_list([not_counted(t) for t in tried])
         out.append(Witness(line, (e.id,), tuple(d.id for d in dlv), tuple(t.id for t in tried)))
     return out
-
-
-def _not_counted(effect: Effect) -> str:
-    why = f"refused {effect.status}" if effect.status >= 400 else "read-only"
-    return f"{effect.method.upper()} {effect.path} {effect.id} ({why})"
 
 
 def _with_last_effect(facts: Facts, witnesses: list[Witness]) -> list[Witness]:

@@ -53,6 +53,8 @@ def reproduce_command(history: History) -> str:
     downstream = info.settings.get("downstream")
     if downstream:
         args += ["--downstream", str(downstream)]
+    if _describe.time_scale(history) != 1:
+        args += ["--time-scale", f"{_describe.time_scale(history):g}"]
     return shlex.join(args)
 
 
@@ -108,7 +110,7 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         reproduce=reproduce_command(h),
         passed=all(v.passed for v in run.verdicts) and h.status == "complete",
         done=_describe.what_was_done(h),
-        faults=tuple(_describe.fault(f) for f in h.faults),
+        faults=tuple(_describe.fault(f, _describe.time_scale(h)) for f in h.faults),
         counts=_counts(h),
         verdicts=_verdicts(h, run.verdicts, redactor),
         example=_example(h, redactor),

@@ -19,6 +19,8 @@ TITLES = {
     "no_duplicate_effects": "No duplicate effects",
     "per_key_order": "Record order kept",
     "ack_within": "Fast acknowledgement",
+    "recovers_after_outage": "Recovers after an outage",
+    "no_server_errors": "No server errors",
 }
 # What a failure of each invariant is called in a sentence: "duplicate effects in ...".
 FAILURES = {
@@ -26,6 +28,8 @@ FAILURES = {
     "no_duplicate_effects": "duplicate effects",
     "per_key_order": "out-of-order effects",
     "ack_within": "slow acknowledgements",
+    "recovers_after_outage": "work lost in an outage",
+    "no_server_errors": "server errors",
 }
 _TIMES = {1: "once", 2: "twice", 3: "three times"}
 
@@ -130,13 +134,43 @@ def _fault_words(mode: str, p: Mapping[str, Any]) -> str:
     return mode.replace("_", " ").replace("-", " ") + (f" ({detail})" if detail else "")
 
 
-def fault(f: Fault) -> str:
-    """``payments down (503) for 4 min from 00:10``."""
+def fault(f: Fault, scale: float = 1.0) -> str:
+    """``payments down (503) for 4 min from 00:10``; under a time scale, in scenario time with
+    the wall time after it: ``... from 00:10 of scenario time (4.8 s from 0.2 s of wall time)``.
+
+    ``f`` is on the run's (wall) clock, as the journal keeps it.
+    """
     words = _fault_words(f.mode, f.params)
     route = f" on {f.params['route']}" if f.params.get("route") else ""
+    start, end = f.start / scale, f.end / scale
+    text = f"{f.downstream} {words}{route} for {duration(end - start)} from {_when(start, end)}"
+    if scale == 1:
+        return text
+    wall = f"{duration(f.end - f.start)} from {_when(f.start, f.end)} of wall time"
+    return f"{text} of scenario time ({wall})"
+
+
+def _when(start: float, end: float) -> str:
     # mm:ss reads well on a run of minutes; a run of seconds needs the tenths.
-    when = clock(f.start) if f.end >= 60 else f"{f.start:.1f} s"
-    return f"{f.downstream} {words}{route} for {duration(f.end - f.start)} from {when}"
+    return clock(start) if end >= 60 else f"{start:.1f} s"
+
+
+def time_scale(history: History) -> float:
+    """Run seconds per scenario second (1.0 for runs recorded before time scales existed)."""
+    return float(history.info.settings.get("time_scale", 1.0))
+
+
+def _timing(history: History) -> str:
+    """Scenario time and wall time of the whole run."""
+    if "time_scale" not in history.info.settings or history.ended_at is None:
+        return ""
+    scale, wall = time_scale(history), history.ended_at
+    if scale == 1:
+        return f"The run took {duration(wall)}, in real time (time scale 1)."
+    return (
+        f"Time was compressed (time scale {scale:g}): {duration(wall / scale)} of scenario time "
+        f"ran in {duration(wall)} of wall time; the delivery timeout was not compressed."
+    )
 
 
 def what_was_done(history: History) -> tuple[str, ...]:
@@ -150,7 +184,7 @@ def what_was_done(history: History) -> tuple[str, ...]:
     ]
     if declared:
         sentences.append("Perturbed: " + "; ".join(declared) + ".")
-    sentences.extend(_capital(fault(f)) + "." for f in history.faults)
+    sentences.extend(_capital(fault(f, time_scale(history))) + "." for f in history.faults)
     repeated = _repeats(history)
     if repeated:
         sentences.append(repeated)
@@ -159,10 +193,14 @@ def what_was_done(history: History) -> tuple[str, ...]:
         sentences.append(trouble)
     settle = settings.get("settle")
     if isinstance(settle, Mapping) and "quiet" in settle:
+        wall = " of wall time" if time_scale(history) != 1 else ""
         sentences.append(
             f"Then the run waited for the target to finish: until {duration(settle['quiet'])} "
-            f"passed without an effect (at most {duration(settle.get('deadline', 0))})."
+            f"passed without an effect (at most {duration(settle.get('deadline', 0))}{wall})."
         )
+    timing = _timing(history)
+    if timing:
+        sentences.append(timing)
     return tuple(sentences)
 
 

@@ -140,7 +140,7 @@ def _timeline(
     effects, refused = [0] * BINS, [0] * BINS
     for e in history.effects:
         i = int(e.at / width)
-        (refused if e.status >= 400 else effects)[0 if i < 0 else i if i < last else last] += 1
+        (effects if e.committed else refused)[0 if i < 0 else i if i < last else last] += 1
     marks = [0] * BINS
     for t in witness_times(history, verdicts):
         marks[_bin(t, width, BINS)] += 1

@@ -160,12 +160,13 @@ class ScenarioItem(pytest.Item):
 
 
 def _specs(scenario: Scenario) -> tuple[InvariantSpec, ...]:
-    """The scenario's invariants, in the order the engine judges them (all, when none named)."""
+    """The scenario's invariants, in the order the engine judges them (the defaults, when none
+    named)."""
     if scenario.invariants:
         return scenario.invariants
     from harness import INVARIANTS, InvariantSpec
 
-    return tuple(InvariantSpec(name) for name in INVARIANTS)
+    return tuple(InvariantSpec(name) for name, d in INVARIANTS.items() if d.by_default)
 
 
 def _with_params(spec: InvariantSpec) -> str:

@@ -1,0 +1,62 @@
+"""Small fault scenarios for the run tests: one fault window of each mode, seconds of wall time.
+
+Built in Python from the built-in ``downstream-outage`` (payouts to a downstream named api):
+12 events over 30 s of scenario time, the fault from 2 s for 20 s, at time scale 0.02.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from harness._processes import Service, free_port, start_module
+from harness._scenario_yaml import resolve
+from harness._spec import FaultSpec, Perturbation, Scenario, Settle, SyntheticSource
+
+from .conftest import SECRET
+
+SCALE = 0.02
+
+
+def fault_scenario(
+    mode: str, *, replay: bool = False, quiet: float = 75.0, **params: Any
+) -> Scenario:
+    """``mode`` on the api downstream from 2 s for 20 s (0.04-0.44 s of wall time).
+
+    The default quiet, 1.5 s of wall time, outlasts a one-second Retry-After wait of an
+    automation that retries; one that never retries needs less.
+    """
+    base = resolve(["downstream-outage"])[0]
+    assert isinstance(base.source, SyntheticSource)
+    at, duration = (0.0, 30.0) if replay else (2.0, 20.0)
+    return replace(
+        base,
+        name=f"compact-{mode}",
+        source=replace(base.source, events=12, records=6, over=30.0),
+        # The sender delivers everything again after the window: what a provider does after
+        # failed acknowledgements.
+        perturbations=(Perturbation("replay", {"times": 1, "gap": 10.0}),) if replay else (),
+        faults=(FaultSpec("api", mode, at, duration, **params),),
+        time_scale=SCALE,
+        settle=Settle(quiet, 600.0),
+    )
+
+
+@contextmanager
+def automation(module: str, *args: str, state: Path | None = None) -> Iterator[tuple[str, int]]:
+    """A webhook receiver process on loopback: (its hook URL, the port of its downstream)."""
+    port = free_port()
+    extra = ["--state-dir", str(state)] if state is not None else []
+    service: Service = start_module(
+        module.rsplit(".", 1)[-1],
+        module,
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", *args, *extra],
+        {"HARNESS_SECRET": SECRET},
+    )
+    try:
+        yield service.url + "/hooks/orders", port
+    finally:
+        service.stop()

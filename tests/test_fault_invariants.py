@@ -1,0 +1,260 @@
+"""recovers_after_outage, no_server_errors and ``committed`` over small hand-built Histories."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from harness._errors import ScenarioError
+from harness._history import History, InvariantSpec
+from harness._invariants import check_specs, judge
+from harness._model import Fault, Model, Outcome, Status
+
+from .test_invariants import delivery, effect, event, history, one
+
+OUTAGE = Fault("api", "status", 1.0, 3.0, {"status": 503})
+
+
+def with_faults(h: History, *faults: Fault, time_scale: float | None = None) -> History:
+    settings = dict(h.info.settings)
+    if time_scale is not None:
+        settings["time_scale"] = time_scale
+    return replace(h, info=replace(h.info, settings=settings), faults=list(faults))
+
+
+def outage_run(*, recovered_at: float | None, time_scale: float | None = None) -> History:
+    """evt_1 accepted before the outage; evt_2 during it, refused, then (maybe) retried."""
+    effects = [
+        effect("eff_1", ["evt_1"], 0.5),
+        effect("eff_2", ["evt_2"], 1.6, status=503),
+        effect("eff_3", ["evt_2"], 2.0, status=503),
+    ]
+    if recovered_at is not None:
+        effects.append(effect("eff_4", ["evt_2"], recovered_at))
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1", sent=0.4), delivery("dlv_2", "evt_2", sent=1.5)],
+        effects,
+    )
+    return with_faults(h, OUTAGE, time_scale=time_scale)
+
+
+# -- committed -------------------------------------------------------------------------------
+
+
+def test_a_committed_write_answered_5xx_is_an_effect_and_a_refused_one_is_not() -> None:
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [
+            replace(effect("eff_1", ["evt_1"], 0.1, status=502), committed=True),
+            effect("eff_2", ["evt_2"], 0.2, status=503),
+            replace(effect("eff_3", ["evt_2"], 0.3, status=0), committed=False),
+        ],
+    )
+    v = one(h, "no_lost_events")
+    assert v.status is Status.FAIL
+    assert v.evidence.event_ids == ("evt_2",)
+    assert v.evidence.effect_ids == ("eff_2", "eff_3")
+    assert "(refused 503)" in v.evidence.lines[0]
+    assert "(connection reset)" in v.evidence.lines[0]
+
+
+def test_repeats_of_a_committed_then_failed_write_with_one_key_are_harmless() -> None:
+    key = {"Idempotency-Key": "evt_1"}
+    writes = [
+        replace(effect("eff_1", ["evt_1"], 0.1, headers=key, status=502), committed=True),
+        effect("eff_2", ["evt_1"], 0.5, headers=key, status=201),
+    ]
+    h = history([event(1)], [delivery("dlv_1", "evt_1")], writes)
+    v = one(h, "no_duplicate_effects")
+    assert v.status is Status.PASS
+    assert "1 repeat with the same Idempotency-Key: harmless" in v.summary
+    unkeyed = [replace(w, headers={}) for w in writes]
+    v = one(replace(h, effects=unkeyed), "no_duplicate_effects")
+    assert v.status is Status.FAIL
+    assert v.evidence.effect_ids == ("eff_1", "eff_2")
+
+
+# -- recovers_after_outage -------------------------------------------------------------------
+
+
+def test_recovered_after_the_window_passes() -> None:
+    v = one(outage_run(recovered_at=4.0), "recovers_after_outage", deadline=300)
+    assert v.status is Status.PASS
+    assert v.summary == (
+        "all 1 event accepted during 1 fault window got their effect within 300 s of the "
+        "window closing: the last 1.00 s after its window closed"
+    )
+
+
+def test_never_recovered_fails_naming_the_event_delivery_and_refused_calls() -> None:
+    v = one(outage_run(recovered_at=None), "recovers_after_outage")
+    assert v.status is Status.FAIL
+    assert v.summary.startswith("1 of 1 event accepted during 1 fault window did not recover")
+    assert "1 never got an effect" in v.summary
+    assert (v.evidence.event_ids, v.evidence.delivery_ids) == (("evt_2",), ("dlv_2",))
+    assert v.evidence.effect_ids == ("eff_2", "eff_3")
+    line = v.evidence.lines[0]
+    assert line.startswith(
+        "event evt_2 (record ord_1, seq 2) was accepted by dlv_2 (200) at 1.55 s during the "
+        "api status fault (1.00 s-3.00 s) but got no committed effect by 303.00 s"
+    )
+    assert "POST /payouts eff_2 (refused 503)" in line
+
+
+def test_the_deadline_is_scenario_time_scaled_by_the_run() -> None:
+    # 10 s of scenario time at time scale 0.1 is 1 s of run time: 3.0 + 1.0 = 4.0.
+    late = outage_run(recovered_at=4.5, time_scale=0.1)
+    v = one(late, "recovers_after_outage", deadline=10)
+    assert v.status is Status.FAIL
+    assert "1 only after the deadline" in v.summary
+    assert "(1 s of run time at time scale 0.1)" in v.summary
+    assert "its first committed effect POST /payouts eff_4 came at 4.50 s" in v.evidence.lines[0]
+    assert v.evidence.effect_ids == ("eff_2", "eff_3", "eff_4")
+    in_time = outage_run(recovered_at=3.9, time_scale=0.1)
+    assert one(in_time, "recovers_after_outage", deadline=10).status is Status.PASS
+
+
+def test_an_effect_committed_during_the_window_counts() -> None:
+    h = outage_run(recovered_at=None)
+    h = replace(h, effects=[*h.effects, replace(effect("eff_9", ["evt_2"], 2.5), committed=True)])
+    v = one(h, "recovers_after_outage")
+    assert v.status is Status.PASS
+    assert v.summary.endswith("all before their window closed")
+
+
+def test_register_a_newer_state_of_the_record_carries_an_older_one_out() -> None:
+    # evt_1 and evt_2 update one record during the outage; the automation applies only the
+    # newest state afterwards: evt_1 was coalesced, not lost.
+    h = history(
+        [event(1, "con_1"), event(2, "con_1"), event(3, "con_2")],
+        [
+            delivery("dlv_1", "evt_1", sent=1.2),
+            delivery("dlv_2", "evt_2", sent=1.4),
+            delivery("dlv_3", "evt_3", sent=1.6),
+        ],
+        [effect("eff_1", ["evt_2"], 3.5, "PUT", "/contacts/con_1")],
+        model=Model.REGISTER,
+    )
+    v = one(with_faults(h, OUTAGE), "recovers_after_outage")
+    assert v.status is Status.FAIL
+    assert v.summary.startswith("1 of 3 events accepted during 1 fault window did not recover")
+    assert v.evidence.event_ids == ("evt_3",)
+    assert "it made no request to any downstream" in v.evidence.lines[0]
+
+
+def test_without_a_fault_window_it_is_inconclusive() -> None:
+    h = replace(outage_run(recovered_at=4.0), faults=[])
+    v = one(h, "recovers_after_outage")
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary == "the run had no fault window; nothing to recover from"
+
+
+def test_nothing_accepted_during_the_window_is_inconclusive() -> None:
+    h = history(
+        [event(1)],
+        [
+            delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, status=502),
+            delivery("dlv_2", "evt_1", sent=4.0),
+        ],
+        [effect("eff_1", ["evt_1"], 1.6, status=503), effect("eff_2", ["evt_1"], 4.1)],
+    )
+    v = one(with_faults(h, OUTAGE), "recovers_after_outage")
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary == (
+        "the target accepted no event while 1 fault window was open; nothing to recover; "
+        "1 delivery sent during a window was not accepted (the sender must retry them)"
+    )
+
+
+def test_only_the_first_acknowledgement_of_an_event_counts() -> None:
+    # Accepted before the outage, acknowledged again (a duplicate) during it: not "accepted
+    # during the outage", so its effect before the window is what counts.
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1", sent=0.1), delivery("dlv_2", "evt_1", sent=1.5)],
+        [effect("eff_1", ["evt_1"], 0.2)],
+    )
+    v = one(with_faults(h, OUTAGE), "recovers_after_outage")
+    assert v.status is Status.INCONCLUSIVE
+
+
+# -- no_server_errors ------------------------------------------------------------------------
+
+
+def errors_run() -> History:
+    return with_faults(
+        history(
+            [event(1), event(2), event(3), event(4)],
+            [
+                delivery("dlv_1", "evt_1", sent=0.1),
+                delivery("dlv_2", "evt_2", Outcome.FAILED, sent=1.5, status=502),
+                delivery(
+                    "dlv_3",
+                    "evt_3",
+                    Outcome.FAILED,
+                    sent=1.7,
+                    latency=None,
+                    status=None,
+                    error="connection refused",
+                ),
+                delivery("dlv_4", "evt_4", Outcome.REJECTED, sent=1.8, status=429),
+                delivery("dlv_5", "evt_4", Outcome.INDETERMINATE, sent=2.0, latency=None),
+            ],
+            [effect("eff_1", ["evt_1"], 0.15), effect("eff_2", ["evt_2"], 1.52, status=503)],
+        ),
+        OUTAGE,
+    )
+
+
+def test_server_errors_fail_with_the_deliveries_and_the_calls_behind_them() -> None:
+    v = one(errors_run(), "no_server_errors")
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "2 of 5 deliveries (40%) got a server error: 1 answered 502, 1 failed "
+        "(connection refused); at most 0% allowed; 1 delivery throttled (429, not an error)"
+    )
+    assert v.evidence.delivery_ids == ("dlv_2", "dlv_3")
+    assert v.evidence.event_ids == ("evt_2", "evt_3")
+    assert v.evidence.effect_ids == ("eff_2",)
+    assert v.evidence.lines[0] == (
+        "delivery dlv_2 of event evt_2 (record ord_1, seq 2), attempt 1, sent at 1.50 s, "
+        "answered 502, while a fault window was open (api status); meanwhile "
+        "POST /payouts eff_2 was answered 503"
+    )
+
+
+def test_a_share_of_server_errors_may_be_allowed() -> None:
+    v = one(errors_run(), "no_server_errors", max_share=0.4)
+    assert v.status is Status.PASS
+    assert v.summary.startswith("2 server errors in 5 deliveries (40%, at most 40% allowed)")
+
+
+def test_no_server_errors_passes_and_is_inconclusive_without_deliveries() -> None:
+    h = history([event(1)], [delivery("dlv_1", "evt_1")], [])
+    assert one(h, "no_server_errors").summary == "no server error in 1 delivery"
+    assert one(replace(h, deliveries=[]), "no_server_errors").status is Status.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "problem"),
+    [
+        ("no_server_errors", {"max_share": 1.5}, "above 1"),
+        ("no_server_errors", {"max_share": -0.1}, "below 0"),
+        ("no_server_errors", {"max_share": "1%"}, "a str"),
+        ("recovers_after_outage", {"deadline": 0}, "not > 0"),
+        ("recovers_after_outage", {"deadline": "5m"}, "a str"),
+    ],
+)
+def test_bad_parameters_are_refused(name: str, params: dict[str, object], problem: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        check_specs([InvariantSpec(name, params)])
+    assert f"({problem})" in str(caught.value)
+
+
+def test_the_fault_invariants_are_not_judged_unless_named() -> None:
+    h = history([event(1)], [delivery("dlv_1", "evt_1")], [effect("eff_1", ["evt_1"], 0.1)])
+    names = [v.invariant for v in judge(h)]
+    assert "recovers_after_outage" not in names and "no_server_errors" not in names

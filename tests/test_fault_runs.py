@@ -1,0 +1,226 @@
+"""Downstream faults against real automation processes that fail them, and the time scale.
+
+The deliberately broken receivers live in tests/broken_automations.py; the fragile demo is
+the one that calls its downstream inline. The sound demo surviving every mode is in
+test_fault_survival.py (and the built-in fault scenarios in the standard suite).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness._errors import InputError, ScenarioError
+from harness._model import Status, Verdict
+from harness._run import RunOptions, RunResult, prepare, scaled_settle
+from harness._scenario_yaml import load_scenario, resolve
+from harness._spec import Settle
+
+from .conftest import SECRET
+from .conftest import harness as harness_cli
+from .fault_scenarios import automation, fault_scenario
+
+BROKEN = "tests.broken_automations"
+
+
+def verdicts(result: RunResult) -> dict[str, Verdict]:
+    return {v.invariant: v for v in result.verdicts}
+
+
+def run(scenarios: list[harness.Scenario], hook: str, port: int, journal: Path) -> list[RunResult]:
+    return harness.run(scenarios, hook, seed=3, downstream=f"127.0.0.1:{port}", journal=journal)
+
+
+@pytest.mark.integration
+def test_fire_and_forget_loses_what_it_accepted_during_each_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    cases = {
+        "status": ("refused 503", fault_scenario("status", quiet=20, status=503)),
+        "throttle": ("refused 429", fault_scenario("throttle", quiet=20, retry_after=1.0)),
+        "reset": ("connection reset", fault_scenario("reset", quiet=20)),
+        # Held past the automation's 0.5 s timeout: it gives up on the call.
+        "timeout": ("refused 504", fault_scenario("timeout", quiet=20, hold=2.0)),
+        "fail-first-n": (
+            "refused 500",
+            fault_scenario("fail-first-n", quiet=20, count=3, status=500),
+        ),
+    }
+    with automation(BROKEN, "--mode", "fire-and-forget", "--timeout", "0.5") as (hook, port):
+        results = run([s for _, s in cases.values()], hook, port, tmp_path / "j.db")
+    for (mode, (why, _)), result in zip(cases.items(), results, strict=True):
+        found = verdicts(result)
+        recovers, lost = found["recovers_after_outage"], found["no_lost_events"]
+        assert recovers.status is Status.FAIL, (mode, recovers.summary)
+        assert lost.status is Status.FAIL, (mode, lost.summary)
+        assert found["no_server_errors"].passed  # it acknowledged everything: a silent loss
+        evidence = recovers.evidence
+        assert evidence.event_ids and evidence.delivery_ids and evidence.effect_ids, mode
+        effects = {e.id: e for e in result.history.effects}
+        assert all(not effects[i].committed for i in evidence.effect_ids), mode
+        line = evidence.lines[0]
+        assert f"was accepted by {evidence.delivery_ids[0]} (202)" in line, line
+        assert "but got no committed effect by" in line and why in line, (mode, line)
+    fail_first = verdicts(results[-1])["recovers_after_outage"]
+    assert fail_first.summary.startswith("3 of ")
+
+
+@pytest.mark.integration
+def test_retrying_without_an_idempotency_key_pays_twice_after_an_ambiguous_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    scenario = fault_scenario("commit-then-fail", replay=True, status=502)
+    with automation(BROKEN, "--mode", "retry-without-key") as (hook, port):
+        (result,) = run([scenario], hook, port, tmp_path / "j.db")
+    found = verdicts(result)
+    dup = found["no_duplicate_effects"]
+    assert dup.status is Status.FAIL, dup.summary
+    assert found["recovers_after_outage"].passed  # the payout was taken: not lost, doubled
+    effects = {e.id: e for e in result.history.effects}
+    first = dup.evidence.event_ids[0]
+    paid = [effects[i] for i in dup.evidence.effect_ids if first in effects[i].event_ids]
+    assert len(paid) >= 2 and all(e.committed for e in paid)
+    assert paid[0].status == 502  # taken, then answered 502: the ambiguous ack
+    assert first in dup.evidence.lines[0] and paid[0].id in dup.evidence.lines[0]
+
+
+@pytest.mark.integration
+def test_an_inline_automation_is_slow_and_loud_under_faults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    slow = fault_scenario("slow", quiet=20, latency=2.3)
+    down = fault_scenario("status", quiet=20, status=503)
+    with automation("harness.demo.fragile") as (hook, port):
+        slow_result, down_result = run([slow, down], hook, port, tmp_path / "j.db")
+    ack = verdicts(slow_result)["ack_within"]
+    assert ack.status is Status.FAIL and "over the 2 s budget" in ack.summary
+    assert ack.evidence.delivery_ids and ack.evidence.event_ids
+    errors = verdicts(down_result)["no_server_errors"]
+    assert errors.status is Status.FAIL
+    assert "answered 502" in errors.summary
+    assert errors.evidence.event_ids and errors.evidence.delivery_ids and errors.evidence.effect_ids
+    assert "meanwhile POST /payouts" in errors.evidence.lines[0]
+    assert "was answered 503" in errors.evidence.lines[0]
+
+
+@pytest.mark.integration
+def test_cli_time_scale_runs_a_4_minute_outage_in_seconds_and_reports_both_times(
+    tmp_path: Path,
+) -> None:
+    journal, report = tmp_path / "j.db", tmp_path / "r.json"
+    with automation(BROKEN, "--mode", "fire-and-forget") as (hook, port):
+        r = harness_cli(
+            "run",
+            "downstream-outage",
+            "--target",
+            hook,
+            "--downstream",
+            f"127.0.0.1:{port}",
+            "--seed",
+            "1",
+            "--time-scale",
+            "0.005",
+            "--journal",
+            str(journal),
+            "--report",
+            str(report),
+        )
+    assert r.code == 1, r.out + r.err
+    assert "recovers_after_outage" in r.out
+    (doc,) = json.loads(report.read_text())["runs"]
+    assert doc["faults"] == [
+        "api down (503) for 4 min from 00:10 of scenario time (1.2 s from 0.1 s of wall time)"
+    ]
+    timing = [s for s in doc["done"] if s.startswith("Time was compressed")]
+    assert len(timing) == 1 and "(time scale 0.005)" in timing[0]
+    assert "of scenario time ran in" in timing[0] and "of wall time" in timing[0]
+    assert doc["reproduce"].endswith("--time-scale 0.005")
+    # Judged again offline: refused calls stay refused (``committed`` is in the journal).
+    again = harness_cli("check", str(journal))
+    assert again.code == 1
+    assert "recovers_after_outage" in again.out
+
+
+def test_the_scale_compresses_schedule_windows_and_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    outage = resolve(["downstream-outage"])[0]
+    own = prepare(outage, RunOptions.create("http://127.0.0.1:9/h", seed=1))
+    assert own.time_scale == outage.time_scale == 0.005
+    assert own.info.settings["time_scale"] == 0.005
+    assert [(f.start, f.end) for f in own.faults] == [(0.05, pytest.approx(1.25))]
+    assert max(s.at for s in own.schedule) <= 270 * 0.005
+    assert own.settle == Settle(quiet=pytest.approx(1.2), deadline=pytest.approx(6.0))
+    assert own.info.settings["settle"] == {"quiet": own.settle.quiet, "deadline": 6.0}
+    assert own.info.settings["timeout"] == 5.0  # the sender's timeout is real time: not scaled
+    given = prepare(outage, RunOptions.create("http://127.0.0.1:9/h", seed=1, time_scale=1))
+    assert given.time_scale == 1 and [(f.start, f.end) for f in given.faults] == [(10, 250)]
+    assert [s.at for s in given.schedule] == [pytest.approx(s.at * 200) for s in own.schedule]
+
+
+@pytest.mark.parametrize(
+    ("settle", "scale", "expected"),
+    [
+        (Settle(1.0, 20.0), 0.01, Settle(0.2, 5.0)),  # floors: the target is not compressed
+        (Settle(0.1, 3.0), 0.01, Settle(0.1, 3.0)),  # a floor never lengthens a settle
+        (Settle(60.0, 600.0), 0.02, Settle(1.2, 12.0)),
+        (Settle(1.0, 20.0), 1.0, Settle(1.0, 20.0)),
+    ],
+)
+def test_scaled_settle(settle: Settle, scale: float, expected: Settle) -> None:
+    got = scaled_settle(settle, scale)
+    assert (got.quiet, got.deadline) == (pytest.approx(expected.quiet), expected.deadline)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("inf"), float("nan")])
+def test_a_bad_time_scale_is_refused(bad: float) -> None:
+    with pytest.raises(InputError, match=r"time scale .* is not usable") as caught:
+        RunOptions.create("http://127.0.0.1:9/h", time_scale=bad)
+    assert caught.value.where == "--time-scale"
+    assert "0.02" in str(caught.value)  # the hint gives an example
+
+
+def test_cli_refuses_a_bad_time_scale_before_running(tmp_path: Path) -> None:
+    r = harness_cli(
+        "run", "downstream-outage", "--target", "http://127.0.0.1:9/h", "--time-scale", "0"
+    )
+    assert r.code == 2 and "time scale 0.0 is not usable" in r.err
+    d = harness_cli("demo", "--time-scale", "-2", "--report", str(tmp_path / "r.json"))
+    assert d.code == 2 and "time scale -2.0 is not usable" in d.err
+
+
+def test_scenario_time_scale_in_yaml(tmp_path: Path) -> None:
+    source = Path(resolve(["downstream-outage"])[0].origin).read_text()
+    good = tmp_path / "good.scenario.yaml"
+    good.write_text(source.replace("time_scale: 0.005", "time_scale: 0.5"))
+    assert load_scenario(good).time_scale == 0.5
+    bad = tmp_path / "bad.scenario.yaml"
+    bad.write_text(source.replace("time_scale: 0.005", "time_scale: 0"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(bad)
+    assert f"{bad}:5: time_scale: 0 is not allowed" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["ambiguous-commit", "downstream-outage", "downstream-throttled", "slow-downstream"]
+)
+def test_builtin_fault_scenarios_judge_recovery_and_server_errors(name: str) -> None:
+    (scenario,) = resolve([name])
+    assert scenario.time_scale is not None and 0 < scenario.time_scale < 1
+    assert [f.downstream for f in scenario.faults] == ["api"]
+    assert [d.name for d in scenario.downstreams] == ["api"]
+    assert scenario.delivery.signing == "standard-webhooks"
+    assert [i.name for i in scenario.invariants] == [
+        "no_lost_events",
+        "no_duplicate_effects",
+        "per_key_order",
+        "ack_within",
+        "recovers_after_outage",
+        "no_server_errors",
+    ]
+    assert name in {s.name for s in resolve(["standard"])}
