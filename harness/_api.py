@@ -20,11 +20,14 @@ def run(
     journal: str | Path | None = None,
     target_name: str | None = None,
     allow_hosts: Sequence[str] = (),
+    time_scale: float | None = None,
 ) -> list[RunResult]:
     """Run scenarios (names, paths or Scenario objects) against ``target``; one result each.
 
     ``target`` is a URL or ``module:attr`` of an ASGI app. The journal defaults to a file in
-    ``harness-runs/``. Raises HarnessError subclasses for bad input or an incomplete run.
+    ``harness-runs/``. ``time_scale`` compresses the scenario's timeline (default: the
+    scenario's own ``time_scale``, else 1). Raises HarnessError subclasses for bad input or
+    an incomplete run.
     """
     items = [scenarios] if isinstance(scenarios, str | Scenario) else list(scenarios)
     resolved = [
@@ -37,5 +40,6 @@ def run(
         journal=journal,
         target_name=target_name,
         allow_hosts=allow_hosts,
+        time_scale=time_scale,
     )
     return asyncio.run(run_scenarios(resolved, options))

@@ -13,18 +13,17 @@ event ids and repeated values are shared, not copied per row; headers stay JSON 
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from . import _gc
 from ._errors import InputError
 from ._model import Delivery, Effect, Event, Fault, Model, Outcome
 
@@ -358,7 +357,7 @@ def run_ids(path: str | Path) -> list[str]:
 
 def load(path: str | Path, run_id: str) -> History:
     """Read one run of a journal back into memory."""
-    with _open(path) as db, _gc_paused():
+    with _open(path) as db, _gc.paused():
         found = db.execute(
             "SELECT run, info, status, ended_at FROM runs WHERE run_id = ?", (run_id,)
         ).fetchone()
@@ -465,22 +464,6 @@ def _headers(text: str) -> Mapping[str, str]:
 def _event_ids(text: str | None, ids: dict[str, str]) -> tuple[str, ...]:
     """An effect's event ids when it names none or several (``event_id`` holds a single one)."""
     return () if text is None else tuple(ids.setdefault(i, i) for i in json.loads(text))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No collection while loading: every object made lives on, so each pass would be waste.
-
-    Left on, the collector walks the growing History again and again, a quarter of load's
-    time for a million deliveries; paused, it walks it once, when it is back on.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _refuse_other_format(db: sqlite3.Connection, path: Path, *, writing: bool) -> None:

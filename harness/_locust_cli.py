@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from ._cli_options import run_options
 from ._data_paths import data_dir
 from ._errors import InputError
 
@@ -23,24 +24,7 @@ from ._errors import InputError
 @click.command("locust", context_settings={"ignore_unknown_options": True})
 @click.argument("scenario")
 @click.option("--target", required=True, help="URL of the automation's webhook endpoint.")
-@click.option(
-    "--downstream",
-    default="127.0.0.1:9100",
-    show_default=True,
-    help="HOST:PORT where the downstream double listens; point the automation's API base URL here.",
-)
-@click.option(
-    "--seed", type=int, default=None, help="Seed of the schedule (default: random, printed)."
-)
-@click.option(
-    "--report", type=click.Path(path_type=Path), default=None, help="Write a report (*.json)."
-)
-@click.option(
-    "--journal",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="SQLite journal of the run (default: harness-runs/<time>.db).",
-)
+@run_options
 @click.option(
     "--events",
     type=click.IntRange(min=1),
@@ -51,12 +35,6 @@ from ._errors import InputError
     "--timeline",
     is_flag=True,
     help="Replay the scenario's own timeline (bursts) instead of a fixed user count.",
-)
-@click.option(
-    "--target-name", default=None, help="A label for the target in reports (default: host:port)."
-)
-@click.option(
-    "--allow-host", multiple=True, help="A non-loopback target host you own (repeatable)."
 )
 @click.argument("locust_args", nargs=-1, type=click.UNPROCESSED)
 def locust(

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ._cli_options import run_options
 from ._errors import HarnessError, RunAborted
 from ._locust_cli import locust as locust_command
 from ._report_cli import report as report_command
@@ -50,34 +51,7 @@ cli.add_command(locust_command)
     required=True,
     help="URL of the automation's webhook endpoint, or module:attr of an ASGI app.",
 )
-@click.option(
-    "--target-name", default=None, help="A label for the target in reports (default: host:port)."
-)
-@click.option(
-    "--downstream",
-    "downstream",
-    default="127.0.0.1:9100",
-    show_default=True,
-    help="HOST:PORT where the downstream double listens; point the automation's API base URL here.",
-)
-@click.option(
-    "--seed", type=int, default=None, help="Seed of the schedule (default: random, printed)."
-)
-@click.option(
-    "--report",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Write a report; the format follows the extension: .html, .md, .json, .xml (JUnit).",
-)
-@click.option(
-    "--journal",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="SQLite journal of the run (default: harness-runs/<time>.db).",
-)
-@click.option(
-    "--allow-host", multiple=True, help="A non-loopback target host you own (repeatable)."
-)
+@run_options
 @click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
 def run(
     scenarios: tuple[str, ...],

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import gc
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from .. import _gc
 from .._errors import ScenarioError
 from .._history import History, InvariantSpec
 from .._model import FailureClass, Verdict
@@ -140,25 +139,8 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     chosen = history.info.invariants if specs is None else specs
     resolved = check_specs(chosen) if chosen else _defaults()
     facts = Facts(history)  # indexes shared by every invariant, each built once
-    with _collector_paused():
+    with _gc.paused():
         return [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cycle collector while judging; reference counting still frees everything.
-
-    Judging allocates millions of short-lived containers and no reference cycles; left on,
-    the collector rescans the whole History (millions of objects) again and again: about
-    a third of the time on a large failing run.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _defaults() -> tuple[InvariantSpec, ...]:
