@@ -300,8 +300,11 @@ class Owner:
             detail = f"worker index {index} of {self.workers}: {delivered} of {planned} deliveries"
             self._recorder.send("mark", "locust.share", detail)
         self._recorder.send("finish", status)
-        settle = self.prepared.scenario.settle
-        reply = self._recorder.receive(settle.deadline + RESULT_MARGIN)
+        # The recorder settles after the last fault window closes (run clock), then judges.
+        last_fault = max((f.end for f in self.prepared.faults), default=0.0)
+        reply = self._recorder.receive(
+            last_fault + self.prepared.scenario.settle.deadline + RESULT_MARGIN
+        )
         self._recorder.close()
         if reply is None:
             self.exit_code = 3
