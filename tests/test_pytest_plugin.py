@@ -262,6 +262,8 @@ def test_the_projects_own_run_collects_no_scenario(pytestconfig: pytest.Config) 
         (["--harness-downstream", "nowhere:port"], "'nowhere:port' is not an address"),
         (["--harness-settle-quiet", "3 fortnights"], "'3 fortnights' is not a duration"),
         (["--harness-settle-deadline", "0"], "'0' is not allowed — it must be above 0"),
+        (["--harness-time-scale", "-1"], "--harness-time-scale / harness_time_scale: '-1' is not*"),
+        (["--harness-time-scale", "fast"], "'fast' is not allowed — give run seconds*"),
         (
             ["--harness-target", "https://staging.example.com/hooks"],
             "the host 'staging.example.com' is outside loopback*--harness-allow-host staging.*",
@@ -314,7 +316,15 @@ def test_ini_keys_configure_and_flags_override(pytester: pytest.Pytester) -> Non
 
 def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> None:
     result = project.runpytest(
-        *in_process("--harness-report", "out/report.json", "--junitxml", "junit.xml", "-rf")
+        *in_process(
+            "--harness-report",
+            "out/report.json",
+            "--junitxml",
+            "junit.xml",
+            "-rf",
+            "--harness-time-scale",
+            "0.5",
+        )
     )
     result.assert_outcomes(passed=3, failed=1)
     out = result.stdout.str()
@@ -330,8 +340,8 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
             "ids        events evt_*· deliveries dlv_*· effects eff_*",
             "run        8 events, 16 deliveries, 16 effects · run tiny-storm@*",
             "reproduce  pytest tiny.scenario.yaml::tiny-storm --harness-target shop_app:app "
-            "--harness-seed 7 --harness-downstream 127.0.0.1:* --harness-httpx-route "
-            "https://api.shop.example",
+            "--harness-seed 7 --harness-downstream 127.0.0.1:* --harness-time-scale 0.5 "
+            "--harness-httpx-route https://api.shop.example",
             "*harness readiness*",
             "harness: tiny-storm · shop_app:app: 3/4 invariants hold — fails no_duplicate_effects "
             "[[]silent[]]",
@@ -345,6 +355,7 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
     report = json.loads((project.path / "out" / "report.json").read_text())
     (run,) = report["runs"]
     assert run["scenario"] == "tiny-storm" and run["seed"] == 7 and not run["passed"]
+    assert "0.5" in " ".join(run["done"])  # the run was compressed, and says so
     assert run["reproduce"].startswith("pytest tiny.scenario.yaml::tiny-storm ")
     cases = {c.get("name"): c for c in ET.parse(project.path / "junit.xml").iter("testcase")}
     assert set(cases) == set(ITEMS)

@@ -56,7 +56,10 @@ def plan_for(settings: Settings, target: str, seed: int, selector: str) -> RunPl
 
 
 def adjusted(scenario: Scenario, settings: Settings) -> Scenario:
-    """The scenario with the session's overrides: the secret's variable, the settle times."""
+    """The scenario with the session's overrides: the secret's variable, the time scale, the
+    settle times."""
+    if settings.time_scale is not None:
+        scenario = dataclasses.replace(scenario, time_scale=settings.time_scale)
     if settings.secret_env is not None:
         delivery = dataclasses.replace(scenario.delivery, secret_env=settings.secret_env)
         scenario = dataclasses.replace(scenario, delivery=delivery)
@@ -76,6 +79,8 @@ def reproduce_line(
     """One pytest command that runs the same scenario, target and seed again."""
     args = ["pytest", selector, "--harness-target", target, "--harness-seed", str(seed)]
     args += ["--harness-downstream", _address(*downstream)]
+    if settings.time_scale is not None:
+        args += ["--harness-time-scale", f"{settings.time_scale:g}"]
     if is_network(target):
         for allowed in settings.allow_hosts:
             args += ["--harness-allow-host", allowed]

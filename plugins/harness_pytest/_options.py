@@ -60,6 +60,13 @@ OPTIONS = (
     ),
     Option("seed", "text", "seed of the schedules (default: random, shown in the header)", "N"),
     Option(
+        "time_scale",
+        "text",
+        "run seconds per scenario second, e.g. 0.02 runs a 4 min outage in 4.8 s (default: each "
+        "scenario's time_scale, else 1)",
+        "FACTOR",
+    ),
+    Option(
         "report",
         "paths",
         "write a report after the session, its format by extension (repeatable)",
