@@ -14,8 +14,8 @@ from typing import Any
 
 from ._history import History
 from ._model import Verdict
+from ._quantiles import Quantiles
 from ._report._content import RunInput, build_report, inputs, reproduce_command
-from ._report._stats import Quantiles
 from ._report._views import (
     AreaView,
     Comparison,

@@ -7,10 +7,10 @@ answer because the connection failed is a loud failure, not a slow one, and is l
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Sequence
 
 from .._model import Delivery, FailureClass, Outcome, Status, Verdict
+from .._quantiles import quantiles
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 
 NAME = "ack_within"
@@ -72,18 +72,13 @@ def _budget(limit: float) -> str:
 
 
 def _percentiles(latencies: list[float]) -> str:
-    """p50/p95/p99/max of answered deliveries (nearest rank), from one sort."""
-    if not latencies:
+    """p50/p95/p99/max of answered deliveries (nearest rank)."""
+    q = quantiles(latencies)
+    if not (q.p50 is not None and q.p95 is not None and q.p99 is not None and q.max is not None):
         return "no delivery was answered"
-    latencies.sort()
-    n = len(latencies)
-
-    def rank(p: float) -> float:
-        return latencies[max(0, math.ceil(p / 100 * n) - 1)]
-
     return (
-        f"latency p50 {millis(rank(50))}, p95 {millis(rank(95))}, p99 {millis(rank(99))}, "
-        f"max {millis(latencies[-1])}"
+        f"latency p50 {millis(q.p50)}, p95 {millis(q.p95)}, p99 {millis(q.p99)}, "
+        f"max {millis(q.max)}"
     )
 
 

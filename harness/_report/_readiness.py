@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from .._quantiles import Quantiles
 from . import _describe
-from ._stats import Quantiles
 from ._views import AreaView, PrincipleView, ScenarioView, VerdictView
 
 

@@ -8,41 +8,19 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .._history import History
 from .._invariants._facts import distinct, is_write
 from .._model import Outcome, Status, Verdict
+from .._quantiles import Quantiles, quantiles
 from . import _describe
 
 BINS = 96  # timeline columns: about 7 px each at desktop width
 LAG_BINS = 48
 DEFAULT_ACK_BUDGET = 2.0  # ack_within's default, used when a run declared no invariants
 _PER_DECADE = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Quantiles:
-    """Nearest-rank percentiles (as ``ack_within`` reports them), in seconds."""
-
-    count: int
-    p50: float | None = None
-    p95: float | None = None
-    p99: float | None = None
-    max: float | None = None
-
-
-def quantiles(values: Iterable[float]) -> Quantiles:
-    ordered = sorted(values)
-    n = len(ordered)
-    if not n:
-        return Quantiles(0)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, math.ceil(p / 100 * n) - 1)]
-
-    return Quantiles(n, rank(50), rank(95), rank(99), ordered[-1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._stats import Pictures, Quantiles
+from .._quantiles import Quantiles
+from ._stats import Pictures
 
 
 @dataclass(frozen=True, slots=True)

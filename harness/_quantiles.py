@@ -1,0 +1,30 @@
+"""Nearest-rank percentiles, one definition for the ack_within verdict and the report's figures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Quantiles:
+    """p50, p95, p99 and max of some durations (nearest rank), in seconds."""
+
+    count: int
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+def quantiles(values: Iterable[float]) -> Quantiles:
+    ordered = sorted(values)
+    n = len(ordered)
+    if not n:
+        return Quantiles(0)
+
+    def rank(p: float) -> float:
+        return ordered[max(0, math.ceil(p / 100 * n) - 1)]
+
+    return Quantiles(n, rank(50), rank(95), rank(99), ordered[-1])
