@@ -53,6 +53,11 @@ QUIET_FLOOR = 0.2
 DEADLINE_FLOOR = 5.0
 
 
+def default_journal() -> Path:
+    """Where a run keeps its journal unless told: harness-runs/<UTC time>.db."""
+    return Path("harness-runs") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".db")
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """Where and how to run: the same for every scenario of one invocation."""
@@ -88,8 +93,6 @@ class RunOptions:
         if time_scale is not None:
             check_time_scale(time_scale, "--time-scale")
         if journal is None:
-            from .cli import default_journal
-
             journal = default_journal()
         return cls(
             target=parsed,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,11 +25,6 @@ _TIME_SCALE_HELP = (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
-
-
-def default_journal() -> Path:
-    """Where a run keeps its journal unless told: harness-runs/<UTC time>.db."""
-    return Path("harness-runs") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".db")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
