@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import harness
+from harness._demo_run import FRAGILE_FAILS
 from harness._processes import free_port
 from harness._scenario_yaml import builtin_catalogue, resolve
 
@@ -40,6 +41,11 @@ def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> No
     assert dup["class"] == "silent" and dup["evidence"]["events"] and dup["evidence"]["effects"]
     assert "was delivered 2 times" in dup["evidence"]["lines"][0]
     assert {"per_key_order", "no_lost_events"} & set(fragile_failed)
+    for run in runs:
+        expected = FRAGILE_FAILS.get(run["scenario"])
+        if run["target_name"] == "fragile" and expected:
+            failed = {v["invariant"] for v in run["verdicts"] if v["status"] == "fail"}
+            assert failed & expected, (run["scenario"], failed)
     for run in runs:
         if run["target_name"] == "sound":
             assert run["passed"], run["verdicts"]

@@ -40,6 +40,41 @@ ADVICE: dict[str, tuple[str, str]] = {
         "(GitHub 10 s, Shopify 5 s, Slack 3 s) and then retry: duplicates follow. Answer "
         "first, work after.",
     ),
+    "outage": (
+        "Work accepted during a downstream outage never happened",
+        "The automation acknowledged events while its API was failing and did not carry them "
+        "out once the API was back: its one attempt failed and nothing retried it. Store the "
+        "event before acknowledging, and retry downstream calls with backoff (honouring "
+        "Retry-After) until the API answers, with an Idempotency-Key so a retry that follows "
+        "an ambiguous answer is harmless.",
+    ),
+    "server_errors": (
+        "The automation answered its sender with server errors",
+        "A 5xx tells the sender the delivery failed, so it retries (Stripe for 3 days) or gives "
+        "up. An automation that calls its API inline passes the API's outage on to its sender: "
+        "acknowledge first and do the downstream work from a queue.",
+    ),
+    "state": (
+        "The final state differs from a clean run's",
+        "After the same events with duplicates, reordering or faults, a record ended in "
+        "another state than when each event came once, in order: a lost update, a stale "
+        "overwrite or a record created twice. Serialise the work per record, compare a "
+        "version or sequence before writing, and deduplicate creations on the event id.",
+    ),
+    "drift": (
+        "A changed payload was processed without complaint",
+        "A field was renamed, dropped, nulled or changed type, and the automation wrote its "
+        "effect with the value missing or altered. Validate each event against the fields "
+        "you use and reject (4xx) or alert on what does not fit; parse large integer ids as "
+        "strings or big integers, never through a double.",
+    ),
+    "forged": (
+        "Forged, unsigned, stale or replayed deliveries were accepted",
+        "Anyone who finds the webhook URL can send it events. Verify the provider's signature "
+        "over the raw body with a constant-time comparison, reject timestamps older than the "
+        "provider's tolerance (5 minutes), and deduplicate on the delivery id so a valid old "
+        "delivery sent again does nothing.",
+    ),
     "other": (
         "Another check failed",
         "The evidence names the events, deliveries and effects involved; look them up in "
@@ -100,6 +135,11 @@ _BY_INVARIANT = {
     "no_duplicate_effects": "duplicate",
     "per_key_order": "order",
     "ack_within": "slow",
+    "recovers_after_outage": "outage",
+    "no_server_errors": "server_errors",
+    "final_state_matches_baseline": "state",
+    "drift_is_loud": "drift",
+    "rejects_forged": "forged",
 }
 
 

@@ -21,6 +21,9 @@ TITLES = {
     "ack_within": "Fast acknowledgement",
     "recovers_after_outage": "Recovers after an outage",
     "no_server_errors": "No server errors",
+    "final_state_matches_baseline": "Same final state as a clean run",
+    "drift_is_loud": "Changed payloads handled loudly",
+    "rejects_forged": "Forged deliveries rejected",
 }
 # What a failure of each invariant is called in a sentence: "duplicate effects in ...".
 FAILURES = {
@@ -30,6 +33,9 @@ FAILURES = {
     "ack_within": "slow acknowledgements",
     "recovers_after_outage": "work lost in an outage",
     "no_server_errors": "server errors",
+    "final_state_matches_baseline": "a final state unlike a clean run's",
+    "drift_is_loud": "changed payloads processed silently",
+    "rejects_forged": "forged deliveries accepted",
 }
 _TIMES = {1: "once", 2: "twice", 3: "three times"}
 
