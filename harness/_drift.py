@@ -197,7 +197,7 @@ def check_drift(p: Perturbation, example: JSON) -> str | None:
     steps = _paths.parse(str(p.params["path"]))
     parent = _paths.get(example, steps[:-1], _MISSING)
     present = parent is not _MISSING and _holds(parent, steps[-1])
-    where = f"the example payload has {', '.join(payload_paths(example))}"
+    where = f"it has {', '.join(payload_paths(example))}"
     if p.kind == "add_field":
         if present:
             return f"the example payload already has this field; {where} (add a new one)"

@@ -202,7 +202,7 @@ def test_drift_params_load_with_defaults_and_from(tmp_path: Path) -> None:
             "  - drop_field: {path: $.data.emial}",
             [
                 "s.scenario.yaml:15: perturbations[0].drop_field.path: '$.data.emial' is not "
-                "allowed — the example payload has no such field",
+                "allowed — the example payload has no such field; it has",
                 "$.data.account_id, $.data.email",
             ],
         ),
