@@ -142,9 +142,19 @@ class _Judge:
         self.bodies = Bodies(facts.history.info.tracer_tag)
         self.ledger = facts.history.info.model is Model.LEDGER
         self.effects: dict[str, list[Effect]] = {}
+        # Effects that name a record but no event: the drift may have removed the one field
+        # that carried the event's tracer token (an email, a note).
+        self.record_only: dict[str, list[Effect]] = {}
+        known = facts.events_by_id
         for eff in facts.effects_in_order:
-            for eid in dict.fromkeys(eff.event_ids):
+            ids = [eid for eid in dict.fromkeys(eff.event_ids) if eid in known]
+            for eid in ids:
                 self.effects.setdefault(eid, []).append(eff)
+            if not ids and eff.key is not None:
+                self.record_only.setdefault(eff.key, []).append(eff)
+        self.per_record: dict[str, int] = {}
+        for ev in facts.history.events:
+            self.per_record[ev.key] = self.per_record.get(ev.key, 0) + 1
         self.deliveries = facts.deliveries_of(drifts)
         self._learned: dict[tuple[str, str], Learned] = {}
 
@@ -175,6 +185,15 @@ class _Judge:
     def event(self, ev: Event) -> _Judged:
         deliveries = self.deliveries.get(ev.id, [])
         all_effects = self.effects.get(ev.id, [])
+        by_record = self.record_only.get(ev.key, [])
+        if not all_effects and by_record:
+            if self.per_record.get(ev.key) != 1:
+                line = (
+                    f"{event_ref(ev)}: {effects_text(by_record)} name its record but no event; "
+                    "which event they belong to cannot be told"
+                )
+                return _Judged("unjudged", Witness(line, *_ids(ev, deliveries, by_record)))
+            all_effects = by_record  # the record's only event: they are its effects
         alerts = [e for e in all_effects if self.is_alert(e)]
         effects = [e for e in all_effects if not self.is_alert(e)]
         rejected = bool(deliveries) and all(
@@ -264,6 +283,9 @@ def _drift_text(r: DriftRecord, event_id: str) -> str:
         return f"{r.path} dropped (was {original})"
     if r.kind == "null_field":
         return f"{r.path} set to null (was {original})"
+    if r.kind == "retype_field" and r.to == "double":
+        # No target can restore lost digits; it can only refuse what it cannot trust.
+        return f"{r.path} retyped to double (was {original}; rounded before it reached the target)"
     if r.kind == "retype_field":
         return f"{r.path} retyped to {r.to} (was {original})"
     return f"{r.path} added ({shown(r.value)})"
