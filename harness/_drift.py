@@ -221,6 +221,28 @@ def check_drift(p: Perturbation, example: JSON) -> str | None:
     return None
 
 
+def drift_sentence(kind: str, params: Mapping[str, Any]) -> str:
+    """A declared drift as a report's sentence fragment: "$.data.email dropped for 20% of
+    events of type order.paid from 10 s on"."""
+    path = params.get("path", "?")
+    what = {
+        "rename_field": f"{path} renamed to {params.get('to')}",
+        "drop_field": f"{path} dropped",
+        "null_field": f"{path} set to null",
+        "retype_field": f"{path} rounded through a double"
+        if params.get("to") == "double"
+        else f"{path} sent as a {params.get('to')}",
+        "add_field": f"{path} added",
+    }.get(kind, f"{kind} {path}")
+    rate = float(params.get("rate", 1.0))
+    share = "all events" if rate >= 1 else f"{rate * 100:.0f}% of events"
+    types = params.get("types") or ()
+    if types:
+        share += " of type " + ", ".join(map(str, types))
+    since = float(params.get("from", 0.0))
+    return f"{what} for {share}" + (f" from {since:g} s on" if since else "")
+
+
 def records_of(settings: Mapping[str, Any]) -> list[DriftRecord]:
     """The drift records a run kept in its settings (none when nothing drifted)."""
     return [DriftRecord.from_json(d) for d in settings.get("drift") or ()]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness._drift import DriftRecord, drift, records_of, through_double
+from harness._drift import DriftRecord, drift, drift_sentence, records_of, through_double
 from harness._errors import ScenarioError
 from harness._model import Event
 from harness._perturb import plan
@@ -229,3 +229,14 @@ def test_bad_drift_params_are_errors_with_file_and_line(
     text = str(info.value)
     for message in messages:
         assert message in text, text
+
+
+def test_the_report_describes_a_drift_in_words() -> None:
+    params = {"path": "$.data.email", "rate": 0.2, "from": 10.0, "types": ["order.paid"]}
+    assert drift_sentence("drop_field", params) == (
+        "$.data.email dropped for 20% of events of type order.paid from 10 s on"
+    )
+    double = {"path": "$.data.account_id", "to": "double"}
+    assert drift_sentence("retype_field", double) == (
+        "$.data.account_id rounded through a double for all events"
+    )

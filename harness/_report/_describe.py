@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._drift import DRIFT_KINDS, drift_sentence
 from .._history import History
 from .._model import Fault, Outcome
 
@@ -78,6 +79,8 @@ def clock(seconds: float) -> str:
 
 def perturbation(kind: str, params: Mapping[str, Any]) -> str:
     """One declared perturbation as a sentence fragment."""
+    if kind in DRIFT_KINDS:
+        return drift_sentence(kind, params)
     if kind == "duplicate":
         copies = int(params.get("copies", 2))
         spread = float(params.get("spread", 0))
