@@ -229,3 +229,28 @@ def test_a_bad_alert_route_is_refused_with_the_field(route: str) -> None:
         check_specs([InvariantSpec("drift_is_loud", {"alert_route": route})])
     assert "invariants[0].params.alert_route" in str(info.value)
     assert repr(route) in str(info.value)
+
+
+def test_a_batch_of_several_events_neither_teaches_nor_judges() -> None:
+    """One call carrying all four invoices: which account id is whose cannot be told, so the
+    verdict must not call the rename harmless."""
+    events = [ev(n) for n in range(1, 4)]
+    drifted = Event(
+        f"evt_{TAG}e4", "inv_4", 4, "invoice.paid", 4.0, {"data": {"invoice_id": "inv_4"}}
+    )
+    items = [invoice_body(n, BIG + 2 * n) for n in range(1, 4)] + [invoice_body(4, None)]
+    batch = Effect(
+        "eff_1",
+        "api",
+        5.0,
+        "POST",
+        "/invoices/batch",
+        {},
+        json.dumps({"items": items}),
+        201,
+        tuple(f"evt_{TAG}e{n}" for n in range(1, 5)),
+    )
+    h = run([*events, drifted], [dlv(n) for n in range(1, 5)], [batch], [renamed(4)])
+    v = one(h, "drift_is_loud")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "a batch" in v.evidence.lines[0]

@@ -74,6 +74,13 @@ def carries(leaf: JSON, value: JSON) -> bool:
     return number and same(leaf, through_double(value))
 
 
+def own(effects: Iterable[Effect]) -> list[Effect]:
+    """The effects attributed to one event only. A batch (one call for several events) holds
+    several events' values side by side; which one is an event's own cannot be told, so
+    batches neither teach nor judge a location."""
+    return [e for e in effects if len(set(e.event_ids)) <= 1]
+
+
 class Bodies:
     """Effects' JSON bodies as leaves by path, parsed once per judge; route shapes by tag."""
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from .. import _paths
 from .._drift import records_of, through_double
 from .._model import JSON, Effect, Event, FailureClass, Status, Verdict
-from ._carried import ABSENT, Bodies, Location, learn, shown
+from ._carried import ABSENT, Bodies, Location, learn, own, shown
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, plural, verdict
 
 NAME = "big_numbers_intact"
@@ -57,8 +57,8 @@ def big_numbers_intact(facts: Facts) -> Verdict:
         steps = _paths.parse(r.path)
         drifted.update((eid, steps) for eid in r.events)
     effects: dict[str, list[Effect]] = {}
-    for eff in facts.effects_in_order:
-        for eid in dict.fromkeys(eff.event_ids):
+    for eff in own(facts.effects_in_order):
+        for eid in eff.event_ids[:1]:
             effects.setdefault(eid, []).append(eff)
     # (type, path) -> the events and their big values there.
     fields: dict[tuple[str, Path], list[tuple[Event, int]]] = {}

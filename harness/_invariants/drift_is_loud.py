@@ -26,7 +26,17 @@ from .._drift import DriftRecord, records_of
 from .._errors import ScenarioError
 from .._model import JSON, Delivery, Effect, Event, FailureClass, Model, Outcome, Status, Verdict
 from .._routes import compile_path
-from ._carried import ABSENT, MIN_REFERENCES, Bodies, Learned, carries, learn, same, shown
+from ._carried import (
+    ABSENT,
+    MIN_REFERENCES,
+    Bodies,
+    Learned,
+    carries,
+    learn,
+    own,
+    same,
+    shown,
+)
 from ._facts import (
     Facts,
     Witness,
@@ -175,7 +185,7 @@ class _Judge:
                 if ev.type != event_type or ev.id in self.drifts:
                     continue
                 value = _paths.get(ev.payload, steps, ABSENT)
-                effects = [e for e in self.effects.get(ev.id, ()) if not self.is_alert(e)]
+                effects = [e for e in own(self.effects.get(ev.id, ())) if not self.is_alert(e)]
                 if value is not ABSENT and effects:
                     refs.append((value, effects))
             found = learn(self.bodies, refs, carries)
@@ -204,7 +214,11 @@ class _Judge:
         head += deliveries_text(deliveries) if deliveries else "never delivered"
         ids = _ids(ev, deliveries, all_effects)
         # A wrong value written is a failure even when the sender was told: the data is bad.
-        outcomes = [self._carried(ev, r, effects) for r in drifts]
+        single = own(effects)
+        if effects and not single and not (rejected or alerts):
+            line = f"{head}; its effects ({effects_text(effects)}) carry several events (a batch)"
+            return _Judged("unjudged", Witness(line, *ids))
+        outcomes = [self._carried(ev, r, single) for r in drifts]
         wrong = [o for o in outcomes if o is not None and o[0] == "fail"]
         if wrong:
             return _Judged("fail", Witness(f"{head}; {wrong[0][1]}", *ids))
