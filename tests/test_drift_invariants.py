@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -254,3 +255,16 @@ def test_a_batch_of_several_events_neither_teaches_nor_judges() -> None:
     v = one(h, "drift_is_loud")
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert "a batch" in v.evidence.lines[0]
+
+
+def test_a_dropped_redacted_field_stays_out_of_the_report_text() -> None:
+    """The original of a dropped email is kept for judging; a redact path still covers it."""
+    from harness._report._redact import Redactor
+
+    events = [ev(n, email=f"user{n}@example.com") for n in range(1, 4)]
+    dropped = DriftRecord("drop_field", "$.data.email", None, None, {f"evt_{TAG}e3": "user3@x.io"})
+    h = run(events, [dlv(n) for n in range(1, 4)], [], [dropped])
+    info = replace(h.info, settings={**h.info.settings, "redact": ["$.data.email"]})
+    redactor = Redactor.for_runs([replace(h, info=info)], {})
+    assert "user3@x.io" not in redactor.text('$.data.email dropped (was "user3@x.io")')
+    assert "user3@x.io" in Redactor.for_runs([h], {}).text('was "user3@x.io"')  # not asked to
