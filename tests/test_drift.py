@@ -183,14 +183,14 @@ def load(tmp_path: Path, perturbation: str) -> Any:
 
 
 def test_drift_params_load_with_defaults_and_from(tmp_path: Path) -> None:
-    s = load(tmp_path, "  - rename_field: {path: $.data.email, to: emailAddress, from: 2m}")
+    s = load(tmp_path, "  - rename_field: {path: $.data.email, to: emailAddress, from: 500ms}")
     [pert] = s.perturbations
     assert pert.kind == "rename_field"
     assert pert.params == {
         "path": "$.data.email",
         "to": "emailAddress",
         "rate": 1.0,
-        "from": 120.0,
+        "from": 0.5,
         "types": [],
     }
 
@@ -219,6 +219,14 @@ def test_drift_params_load_with_defaults_and_from(tmp_path: Path) -> None:
         ("  - null_field: {path: $.data.email, rate: 2}", ["s.scenario.yaml:15", "rate"]),
         ("  - null_field: {path: $.data.email, form: 2s}", ["s.scenario.yaml:15", "form"]),
         ("  - null_field: {path: data.email}", ["s.scenario.yaml:15", "JSONPath"]),
+        (
+            "  - null_field: {path: $.data.email, types: [order.paid]}",
+            ["s.scenario.yaml:15", "types[0]: 'order.paid' is not allowed", "of type event"],
+        ),
+        (
+            "  - null_field: {path: $.data.email, from: 5s}",
+            ["from: 5 s is not allowed — the last event occurs at 0.75 s"],
+        ),
     ],
 )
 def test_bad_drift_params_are_errors_with_file_and_line(
