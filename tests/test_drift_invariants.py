@@ -268,3 +268,26 @@ def test_a_dropped_redacted_field_stays_out_of_the_report_text() -> None:
     redactor = Redactor.for_runs([replace(h, info=info)], {})
     assert "user3@x.io" not in redactor.text('$.data.email dropped (was "user3@x.io")')
     assert "user3@x.io" in Redactor.for_runs([h], {}).text('was "user3@x.io"')  # not asked to
+
+
+def test_an_id_carried_in_the_url_is_learned_and_judged_too() -> None:
+    """``PUT /accounts/<id>``: a rounded id in the URL is as wrong as one in the body."""
+    events = [ev(n) for n in range(1, 5)]
+    effects = [
+        eff(n, {"amount": 1999}, path=f"/accounts/{through_double(BIG + 2 * n)}", method="PUT")
+        for n in range(1, 5)
+    ]
+    h = run(events, [dlv(n) for n in range(1, 5)], effects, [renamed(4)])
+    v = one(h, "drift_is_loud")
+    assert v.status is Status.FAIL, v.summary
+    assert (
+        f'carried "{through_double(BIG + 8)}" at URL path segment 2 instead of {BIG + 8}'
+        in v.evidence.lines[0]
+    )
+    exact = [
+        eff(n, {"amount": 1999}, path=f"/accounts/{BIG + 2 * n}", method="PUT") for n in range(1, 4)
+    ] + [eff(4, {"amount": 1999}, path=f"/accounts/{BIG + 8}", method="PUT")]
+    fine = run(events, [dlv(n) for n in range(1, 5)], exact, [renamed(4)])
+    assert one(fine, "drift_is_loud").status is Status.PASS
+    assert one(fine, "big_numbers_intact").status is Status.PASS
+    assert "URL path segment 2" in one(fine, "big_numbers_intact").summary

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from .. import _paths
 from .._drift import through_double
@@ -33,10 +34,26 @@ class Location:
 
     method: str
     route: str  # the effect's path, ids replaced by {} (``/contacts/{}``)
-    body_path: tuple[_paths.Step, ...]
+    body_path: tuple[_paths.Step, ...]  # (PATH_STEP, n): the n-th segment of the URL path
+
+    def place(self) -> str:
+        """``$.account_id``, or ``URL path segment 2``."""
+        if self.body_path[:1] == (PATH_STEP,):
+            return f"URL path segment {self.body_path[1]}"
+        return _paths.render(self.body_path)
 
     def text(self) -> str:
-        return f"{self.method} {self.route} {_paths.render(self.body_path)}"
+        return f"{self.method} {self.route} {self.place()}"
+
+
+class Segment(str):
+    """A segment of an effect's URL path (``/contacts/<id>``): compared with values as text,
+    so an id carried in the URL is found as well as one in the body."""
+
+    __slots__ = ()
+
+
+PATH_STEP = "@path"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +67,13 @@ class Learned:
 
 def same(a: JSON, b: JSON) -> bool:
     """JSON equality: a number equals a number of the same value (ints compared exactly with
-    floats), never a bool or a string; containers compared member by member."""
+    floats), never a bool or a string; containers compared member by member. A URL Segment
+    equals a string or number whose text it is."""
+    if isinstance(a, Segment) or isinstance(b, Segment):
+        segment, other = (a, b) if isinstance(a, Segment) else (b, a)
+        if isinstance(other, bool) or not isinstance(other, str | int | float):
+            return False
+        return str.__eq__(segment, str(other))
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
@@ -90,8 +113,14 @@ class Bodies:
         self._id_segment = re.compile(rf"[^/]*(?:\d|{tag})[^/]*")
 
     def leaves(self, effect: Effect) -> Leaves | None:
+        """The body's leaves by path and the URL path's segments, None when there is neither."""
         if effect.id not in self._cache:
-            self._cache[effect.id] = _leaves_of(effect.body)
+            leaves = _leaves_of(effect.body) or {}
+            path = effect.path.split("?", 1)[0]
+            for n, segment in enumerate(path.split("/")):
+                if segment:
+                    leaves[(PATH_STEP, n)] = Segment(unquote(segment))
+            self._cache[effect.id] = leaves or None
         return self._cache[effect.id]
 
     def route(self, effect: Effect) -> str:

@@ -134,6 +134,6 @@ def _witness(ev: Event, path: Path, value: int, eff: Effect, loc: Location, got:
     rounded = " (rounded through a double)" if passed_on(got, value) else ""
     line = (
         f"{event_ref(ev)}: {_paths.render(path)} {value} arrived as {shown(got)}{rounded} in "
-        f"{eff.method.upper()} {eff.path} {eff.id} at {_paths.render(loc.body_path)}"
+        f"{eff.method.upper()} {eff.path} {eff.id} at {loc.place()}"
     )
     return Witness(line, (ev.id,), (), (eff.id,))

@@ -54,8 +54,8 @@ DEFAULT_ALERT_ROUTE = ""
 
 @dataclass(frozen=True, slots=True)
 class _Judged:
-    """How one drifted event came out: ``kind`` is loud | correct | harmless | fail |
-    unjudged, ``line`` the sentence of evidence."""
+    """How one drifted event came out: ``kind`` is loud | correct | harmless | left | fail |
+    unjudged (see _TALLY), with its witness."""
 
     kind: str
     witness: Witness
@@ -110,7 +110,7 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
             "later time (from) so some events stay as they were"
         )
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unjudged)
-    notes = [r.witness for r in results if r.kind in ("harmless", "loud")]
+    notes = [r.witness for r in results if r.kind in ("harmless", "loud", "left")]
     summary = f"{plural(len(drifted), 'drifted event')}, none corrupted silently: {tally}"
     return verdict(NAME, Status.PASS, CLASS, summary, notes)
 
@@ -119,6 +119,7 @@ _TALLY = (
     ("loud", "rejected loudly"),
     ("correct", "processed correctly"),
     ("harmless", "harmless drift"),
+    ("left", "accepted without an effect (register: left to no_lost_events)"),
     ("unjudged", "not judged"),
     ("fail", "corrupted or dropped silently"),
 )
@@ -230,9 +231,14 @@ class _Judge:
             if accepted and self.ledger:
                 line = f"{head}; accepted and no effect, no alert: dropped silently"
                 return _Judged("fail", Witness(line, *ids))
-            # Not accepted (5xx, timeouts: loud, judged by no_server_errors), or a register
-            # update coalesced away (no_lost_events judges the record's final state).
-            return _Judged("loud", Witness(f"{head}; no effect", *ids))
+            if accepted:
+                line = (
+                    f"{head}; accepted, no effect: a register update may be coalesced, "
+                    "no_lost_events judges the record's final state"
+                )
+                return _Judged("left", Witness(line, *ids))
+            line = f"{head}; never accepted and no effect: loud (no_server_errors judges 5xx)"
+            return _Judged("loud", Witness(line, *ids))
         kinds = {o[0] for o in outcomes if o is not None}
         if "unjudged" in kinds:
             text = next(o[1] for o in outcomes if o is not None and o[0] == "unjudged")
@@ -278,7 +284,7 @@ class _Judge:
                 if got is ABSENT or not same(got, original):
                     return "fail", (
                         f"{eff.method.upper()} {eff.path} {eff.id} carried {shown(got)} at "
-                        f"{_paths.render(loc.body_path)} instead of {shown(original)}"
+                        f"{loc.place()} instead of {shown(original)}"
                     )
         if not routed:
             where = ", ".join(loc.text() for loc in locations)
