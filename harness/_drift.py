@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import _paths
+from ._errors import InputError, ScenarioError
 from ._model import JSON, Event
 from ._spec import Perturbation
 
@@ -101,6 +102,7 @@ def drift(
     for n, p in enumerate(perturbations):
         if not is_drift(p):
             continue
+        _check_params(p)
         rng = random.Random(f"{seed}:drift:{n}")
         rate = float(p.params.get("rate", 1.0))
         since = float(p.params.get("from", 0.0))
@@ -127,6 +129,29 @@ def drift(
             )
         )
     return out, records
+
+
+_NEEDS = {"rename_field": ("path", "to"), "retype_field": ("path", "to"), "add_field": ("path",)}
+
+
+def _check_params(p: Perturbation) -> None:
+    """What a drift built in Python (not from YAML, which checks more) cannot do without."""
+    for name in _NEEDS.get(p.kind, ("path",)):
+        if name not in p.params:
+            raise ScenarioError(
+                f"perturbation {p.kind!r} needs {name!r}, got {dict(p.params)!r}",
+                hint="e.g. Perturbation('rename_field', {'path': '$.data.email', 'to': 'mail'})",
+            )
+    try:
+        _paths.parse(str(p.params["path"]))
+    except InputError as exc:
+        first = str(exc).split("\n  hint:", 1)[0]
+        raise ScenarioError(f"perturbation {p.kind!r}: {first}", hint=exc.hint) from None
+    if p.kind == "retype_field" and p.params["to"] not in RETYPES:
+        raise ScenarioError(
+            f"perturbation 'retype_field' to {p.params['to']!r} is not a type it knows",
+            hint=f"use one of {', '.join(RETYPES)}",
+        )
 
 
 def _apply(payload: JSON, steps: tuple[_paths.Step, ...], p: Perturbation) -> JSON:

@@ -248,3 +248,19 @@ def test_the_report_describes_a_drift_in_words() -> None:
     assert drift_sentence("retype_field", double) == (
         "$.data.account_id rounded through a double for all events"
     )
+
+
+@pytest.mark.parametrize(
+    ("perturbation", "message"),
+    [
+        (p("rename_field", path="$.data.email"), "needs 'to'"),
+        (p("drop_field", to="x"), "needs 'path'"),
+        (p("null_field", path="data.email"), "must start with '$'"),
+        (p("retype_field", path="$.a", to="int"), "'int' is not a type it knows"),
+    ],
+)
+def test_a_drift_built_in_python_with_bad_params_is_refused(
+    perturbation: Perturbation, message: str
+) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        drift(events(1), [perturbation], seed=1)
