@@ -255,7 +255,7 @@ def test_the_report_describes_a_drift_in_words() -> None:
     [
         (p("rename_field", path="$.data.email"), "needs 'to'"),
         (p("drop_field", to="x"), "needs 'path'"),
-        (p("null_field", path="data.email"), "must start with '$'"),
+        (p("null_field", path="data.email"), "path 'data.email' must start with"),
         (p("retype_field", path="$.a", to="int"), "'int' is not a type it knows"),
     ],
 )
