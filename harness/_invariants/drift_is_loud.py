@@ -105,9 +105,9 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
     if unjudged:
         summary = (
             f"{plural(len(unjudged), 'drifted event')} of {len(drifted):,} could not be judged "
-            f"({tally}): too few undrifted events of its type (at least {MIN_REFERENCES} with "
-            "effects) show where the target carries the field — drift a share (rate) or from a "
-            "later time (from) so some events stay as they were"
+            f"({tally}); each witness says why. Most often too few undrifted events of its type "
+            f"(at least {MIN_REFERENCES} with effects) show where the target carries the field: "
+            "drift a share (rate) or from a later time (from) so some events stay as they were"
         )
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unjudged)
     notes = [r.witness for r in results if r.kind in ("harmless", "loud", "left")]
