@@ -22,6 +22,8 @@ TITLES = {
     "ack_within": "Fast acknowledgement",
     "recovers_after_outage": "Recovers after an outage",
     "no_server_errors": "No server errors",
+    "drift_is_loud": "Drifted fields caught",
+    "big_numbers_intact": "64-bit ids intact",
 }
 # What a failure of each invariant is called in a sentence: "duplicate effects in ...".
 FAILURES = {
@@ -31,6 +33,8 @@ FAILURES = {
     "ack_within": "slow acknowledgements",
     "recovers_after_outage": "work lost in an outage",
     "no_server_errors": "server errors",
+    "drift_is_loud": "silently corrupted drifted events",
+    "big_numbers_intact": "rounded 64-bit ids",
 }
 _TIMES = {1: "once", 2: "twice", 3: "three times"}
 
