@@ -101,7 +101,7 @@ FRAGILE_FAILS: dict[str, frozenset[str]] = {
         "slow-downstream": ["ack_within"],
         "renamed-field": ["drift_is_loud"],
         "missing-field": ["drift_is_loud"],
-        "big-number-ids": ["drift_is_loud"],
+        "big-number-ids": ["drift_is_loud", "big_numbers_intact"],
         "provider-retry-storm": ["no_duplicate_effects"],
         "provider-retry-storm-slack": ["no_duplicate_effects"],
         "forged-signature": ["rejects_forged"],

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ._drift import DRIFT_KINDS, is_drift
 from ._errors import ScenarioError
 from ._model import Event
 from ._spec import Perturbation
@@ -35,11 +36,12 @@ def plan(events: Sequence[Event], perturbations: Sequence[Perturbation], seed: i
     schedule = [Slot(ev.occurred_at, ev.seq) for ev in events]
     keys = {ev.seq: ev.key for ev in events}
     for p in perturbations:
+        if is_drift(p):
+            continue  # changes payloads, not the schedule (``_drift``)
         apply = _KINDS.get(p.kind)
         if apply is None:
-            raise ScenarioError(
-                f"unknown perturbation {p.kind!r}", hint=f"use one of {', '.join(sorted(_KINDS))}"
-            )
+            kinds = ", ".join(sorted((*_KINDS, *DRIFT_KINDS)))
+            raise ScenarioError(f"unknown perturbation {p.kind!r}", hint=f"use one of {kinds}")
         schedule = apply(sorted(schedule, key=_time), p.params, rng, keys)
     return sorted(schedule, key=_time)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from . import _history
 from ._deliver import Deliverer, outcome_of
 from ._downstream import Downstream, parse_address
+from ._drift import drift, drift_settings
 from ._errors import InputError, RunAborted, TargetUnreachableError
 from ._events import (
     DeliveryDone,
@@ -234,6 +235,10 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     scale = _time_scale(scenario, options)
     tag = tag or new_tag()
     tracer = trace(load_events(scenario.source, options.seed), tag)
+    # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
+    drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
+    if drift_records:
+        tracer = Tracer(tag, drifted)
     schedule = tuple(
         replace(slot, at=slot.at * scale) if scale != 1 else slot
         for slot in plan(tracer.events, scenario.perturbations, options.seed)
@@ -263,6 +268,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),
             "secret_env": scenario.delivery.secret_env,
+            # Which events drifted and how, with their original values: judged offline.
+            **({"drift": drift_settings(drift_records)} if drift_records else {}),
         },
     )
     seen: dict[int, int] = {}

@@ -159,10 +159,53 @@ class ReplayDoc(Doc):
     gap: Duration = Field(1.0, description=_DURATION_TEXT)
 
 
+class _DriftDoc(Doc):
+    """What every drift perturbation takes: which field, and which events."""
+
+    path: JsonPath = Field(description=_PATH_TEXT + " of a field of the example payload")
+    rate: float = Field(1.0, ge=0, le=1, description=_RATE_TEXT + ": the share of events")
+    from_: Duration = Field(
+        0.0, alias="from", description=_DURATION_TEXT + ": events at or after it drift"
+    )
+    types: list[str] = Field(
+        default_factory=list, description="a list of event types; leave it out for all"
+    )
+
+
+class RenameFieldDoc(_DriftDoc):
+    expected = "a mapping with path and to, and optionally rate, from, types"
+
+    to: Name = Field(description="the field's new name (in the same object), like customerId")
+
+
+class DropFieldDoc(_DriftDoc):
+    expected = "a mapping with path, and optionally rate, from, types"
+
+
+class NullFieldDoc(_DriftDoc):
+    expected = "a mapping with path, and optionally rate, from, types"
+
+
+class RetypeFieldDoc(_DriftDoc):
+    expected = "a mapping with path and to, and optionally rate, from, types"
+
+    to: Literal["string", "number", "double"] = Field(
+        description="one of: string (a number sent as text), number (a numeric string sent "
+        "as a number), double (a number rounded through an IEEE-754 double, as JavaScript does)"
+    )
+
+
+class AddFieldDoc(_DriftDoc):
+    expected = "a mapping with path and value, and optionally rate, from, types"
+
+    value: Any = Field(description="any JSON value: what the new field holds")
+
+
 class PerturbationDoc(Doc):
     expected = (
         "a mapping of one perturbation kind to its parameters: "
-        "duplicate, burst, simultaneous, reorder or replay"
+        "duplicate, burst, simultaneous, reorder, replay, "
+        "rename_field, drop_field, null_field, retype_field or add_field"
     )
 
     duplicate: DuplicateDoc | None = Field(None, description=DuplicateDoc.expected)
@@ -170,6 +213,11 @@ class PerturbationDoc(Doc):
     simultaneous: SimultaneousDoc | None = Field(None, description=SimultaneousDoc.expected)
     reorder: ReorderDoc | None = Field(None, description=ReorderDoc.expected)
     replay: ReplayDoc | None = Field(None, description=ReplayDoc.expected)
+    rename_field: RenameFieldDoc | None = Field(None, description=RenameFieldDoc.expected)
+    drop_field: DropFieldDoc | None = Field(None, description=DropFieldDoc.expected)
+    null_field: NullFieldDoc | None = Field(None, description=NullFieldDoc.expected)
+    retype_field: RetypeFieldDoc | None = Field(None, description=RetypeFieldDoc.expected)
+    add_field: AddFieldDoc | None = Field(None, description=AddFieldDoc.expected)
 
     @model_validator(mode="before")
     @classmethod

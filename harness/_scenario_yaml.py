@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import _paths
 from ._data_paths import data_dir
+from ._drift import check_drift, is_drift
 from ._errors import ScenarioError, UnknownScenarioError
 from ._history import InvariantSpec
 from ._invariants import check_specs
@@ -217,12 +219,15 @@ def _suite(doc: SuiteDoc, path: Path) -> Suite:
 
 
 def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
+    source = _source(doc.source, path.parent)
+    perturbations = tuple(_perturbation(p) for p in doc.perturbations)
+    _drift_checked(perturbations, source)
     return Scenario(
         name=doc.name or _stem(path),
-        source=_source(doc.source, path.parent),
+        source=source,
         model=Model(doc.model),
         description=doc.description,
-        perturbations=tuple(_perturbation(p) for p in doc.perturbations),
+        perturbations=perturbations,
         invariants=_checked(doc.invariants, text),
         downstreams=_downstreams(doc.downstreams),
         delivery=_delivery(doc.delivery),
@@ -262,8 +267,55 @@ def _source(doc: SourceDoc, base: Path) -> Source:
 
 
 def _perturbation(doc: PerturbationDoc) -> Perturbation:
-    ((kind, params),) = doc.model_dump(exclude_none=True).items()
+    # by_alias: a drift's `from` keeps its name (the field is from_ in Python).
+    ((kind, params),) = doc.model_dump(exclude_none=True, by_alias=True).items()
     return Perturbation(kind, params)
+
+
+def _paths_get(value: Any, path: str) -> Any:
+    return _paths.get(value, _paths.parse(path), None)
+
+
+def _drift_checked(perturbations: tuple[Perturbation, ...], source: Source) -> None:
+    """Each drift names a field the example payload has (add_field: one it has not yet).
+
+    A recorded source has no example; its events without the field are left undrifted.
+    """
+    if not isinstance(source, SyntheticSource):
+        return
+    for i, p in enumerate(perturbations):
+        if not is_drift(p):
+            continue
+        problem = check_drift(p, source.example)
+        if problem is not None:
+            loc: Loc = ("perturbations", i, p.kind, "path")
+            raise _Invalid(loc, f"{dotted(loc)}: {p.params['path']!r} is not allowed — {problem}")
+        _drift_selects(i, p, source)
+
+
+def _drift_selects(i: int, p: Perturbation, source: SyntheticSource) -> None:
+    """A drift's ``types`` and ``from`` leave some event of the source to drift."""
+    types = list(source.types)
+    if not types:  # every event has the example's type (``_sources.synthetic``)
+        found = _paths_get(source.example, source.type_path) if source.type_path else None
+        types = [str(found) if found is not None else "event"]
+    for n, name in enumerate(p.params.get("types") or ()):
+        if name not in types:
+            loc: Loc = ("perturbations", i, p.kind, "types", n)
+            raise _Invalid(
+                loc,
+                f"{dotted(loc)}: {name!r} is not allowed — no event of the source has that type; "
+                f"its events are of type {', '.join(types)}",
+            )
+    since = float(p.params.get("from", 0.0))
+    last = source.over * (source.events - 1) / source.events
+    if since > last:
+        loc = ("perturbations", i, p.kind, "from")
+        raise _Invalid(
+            loc,
+            f"{dotted(loc)}: {since:g} s is not allowed — the last event occurs at {last:g} s "
+            f"(the source spans {source.over:g} s), so no event would drift",
+        )
 
 
 def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:

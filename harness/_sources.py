@@ -20,6 +20,7 @@ from ._model import Event
 from ._spec import RecordedSource, Source, SyntheticSource
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_EXACT_IN_DOUBLE = 2**53  # the largest integer range an IEEE-754 double holds exactly
 
 
 def load_events(source: Source, seed: int) -> list[Event]:
@@ -96,6 +97,9 @@ def _fill(node: Any, here: tuple[_paths.Step, ...], fixed: set[Any], fake: Any, 
 def _fake_value(name: str, value: Any, fake: Any, rng: random.Random) -> Any:
     if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, int) and abs(value) > _EXACT_IN_DOUBLE:
+        # A 64-bit id stays one, and odd: no double holds it, so a float rounds every one.
+        return rng.randrange(_EXACT_IN_DOUBLE, 2**63) | 1
     if isinstance(value, int | float):
         if any(w in name for w in ("amount", "price", "total", "quantity", "count")):
             return (

@@ -59,6 +59,8 @@ class Perturbation:
     simultaneous: records (how many records), events (per record) — sent at one instant
     reorder: window (events), rate (0..1) — shuffle deliveries inside windows
     replay: times (extra passes), gap (s after the end of the previous pass)
+    rename_field / drop_field / null_field / retype_field / add_field: field drift on the
+    payloads, not the schedule (``_drift``): path, to, value, rate, from (s), types
     """
 
     kind: str

@@ -203,6 +203,25 @@ def order_event(order_id: str, sequence: int, *, event_id: str | None = None) ->
     }
 
 
+BIG_ID = 820982911946154508  # above 2**53: a double holds 820982911946154496
+
+
+def invoice_event(invoice_id: str, account_id: int) -> dict[str, Any]:
+    return {
+        "id": f"evt_{invoice_id}",
+        "type": "invoice.paid",
+        "occurred_at": "2026-01-02T03:04:05Z",
+        "sequence": 1,
+        "data": {
+            "invoice_id": invoice_id,
+            "account_id": account_id,
+            "amount": 1999,
+            "currency": "usd",
+            "email": "ada@example.com",
+        },
+    }
+
+
 def contact_event(contact_id: str, sequence: int) -> dict[str, Any]:
     return {
         "id": f"evt_{contact_id}_{sequence}",
@@ -288,23 +307,36 @@ async def test_invalid_json_is_400_with_a_json_error(
     assert downstream.calls == []
 
 
-async def test_missing_field_is_400_naming_the_field(
-    client: aiohttp.ClientSession, automation: Automation, downstream: Downstream
+async def test_sound_rejects_a_missing_field_with_a_400_naming_it(
+    client: aiohttp.ClientSession, sound: Automation, downstream: Downstream
 ) -> None:
     event = order_event("ord_1", 1)
     del event["data"]["customer"]["email"]
-    status, answer = await deliver(client, automation, event)
+    status, answer = await deliver(client, sound, event)
     assert (status, answer["field"]) == (400, "data.customer.email")
     assert downstream.calls == []
+
+
+async def test_sound_rejects_a_64_bit_id_sent_as_text_and_carries_a_number_exactly(
+    client: aiohttp.ClientSession, sound: Automation, downstream: Downstream
+) -> None:
+    as_text = invoice_event("inv_1", BIG_ID)
+    as_text["data"]["account_id"] = str(BIG_ID)
+    status, answer = await deliver(client, sound, as_text)
+    assert (status, answer["field"]) == (400, "data.account_id")
+    assert (await deliver(client, sound, invoice_event("inv_2", BIG_ID)))[0] == 202
+    await settled(client, sound, done=1)
+    assert [(c.method, c.path) for c in downstream.calls] == [("POST", "/invoices")]
+    assert downstream.calls[0].body["account_id"] == BIG_ID
 
 
 async def test_unknown_type_is_422(
     client: aiohttp.ClientSession, automation: Automation, downstream: Downstream
 ) -> None:
-    event = {**order_event("ord_1", 1), "type": "invoice.created"}
+    event = {**order_event("ord_1", 1), "type": "refund.created"}
     status, answer = await deliver(client, automation, event)
     assert status == 422
-    assert "invoice.created" in answer["error"]
+    assert "refund.created" in answer["error"]
     assert downstream.calls == []
 
 
@@ -344,6 +376,20 @@ async def test_fragile_answers_502_when_the_downstream_fails(
     status, answer = await deliver(client, fragile, order_event("ord_1", 1))
     assert (status, answer["error"]) == (502, "downstream answered 503")
     assert len(downstream.calls) == 1
+
+
+async def test_fragile_maps_a_missing_field_to_empty_and_rounds_a_64_bit_id(
+    client: aiohttp.ClientSession, fragile: Automation, downstream: Downstream
+) -> None:
+    order = order_event("ord_1", 1)
+    del order["data"]["customer"]["email"]
+    order["data"]["amount"] = None
+    assert (await deliver(client, fragile, order))[0] == 200
+    assert (await deliver(client, fragile, invoice_event("inv_1", BIG_ID)))[0] == 200
+    payout, invoice = (c.body for c in downstream.calls)
+    assert (payout["email"], payout["amount"]) == ("", None)
+    # What JavaScript's JSON.stringify prints for the double nearest to BIG_ID.
+    assert invoice["account_id"] == 820982911946154500
 
 
 # --- sound ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 import harness
 from harness import _perturb
 from harness._data_paths import data_dir
+from harness._drift import DRIFT_KINDS
 from harness._errors import InputError, ScenarioError, UnknownScenarioError
 from harness._history import InvariantSpec
 from harness._model import Model
@@ -49,6 +50,8 @@ FAULT_SCENARIOS = [
     "downstream-throttled",
     "slow-downstream",
 ]
+# Field drift: invoices and orders with drifted fields (tests/test_drift_runs.py runs them).
+DRIFT_SCENARIOS = ["big-number-ids", "missing-field", "renamed-field"]
 
 MINIMAL = """\
 source:
@@ -79,7 +82,8 @@ def error_of(path: Path) -> str:
 def test_builtin_catalogue_lists_the_scenarios_and_the_suite_sorted() -> None:
     catalogue = builtin_catalogue()
     assert [(name, kind) for name, kind, _ in catalogue] == sorted(
-        [(n, "scenario") for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS] + [("standard", "suite")]
+        [(n, "scenario") for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS + DRIFT_SCENARIOS]
+        + [("standard", "suite")]
     )
     assert all(description and "\n" not in description for _, _, description in catalogue)
 
@@ -424,7 +428,8 @@ def test_unknown_perturbation_kind_suggests(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL + "perturbations:\n  - reorde: {window: 3}\n")
     assert error_of(path) == (
         f"{path}:8: perturbations[0]: unknown field 'reorde' — allowed: duplicate, burst, "
-        "simultaneous, reorder, replay (did you mean 'reorder'?)"
+        "simultaneous, reorder, replay, rename_field, drop_field, null_field, retype_field, "
+        "add_field (did you mean 'reorder'?)"
     )
 
 
@@ -640,7 +645,7 @@ def test_scenario_errors_are_input_errors() -> None:
 
 
 def test_perturbation_kinds_match_the_planner() -> None:
-    assert sorted(PerturbationDoc.model_fields) == sorted(_perturb.KINDS)
+    assert sorted(PerturbationDoc.model_fields) == sorted(_perturb.KINDS + DRIFT_KINDS)
 
 
 def test_models_match_the_model_enum() -> None:

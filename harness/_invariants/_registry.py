@@ -13,8 +13,11 @@ from .. import _gc
 from .._errors import ScenarioError
 from .._history import History, InvariantSpec
 from .._model import FailureClass, Verdict
+from .._routes import compile_path
 from . import (
     ack_within,
+    big_numbers_intact,
+    drift_is_loud,
     no_duplicate_effects,
     no_lost_events,
     no_server_errors,
@@ -23,6 +26,7 @@ from . import (
 )
 from ._facts import Facts
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # fn(facts, **params): a pure check over the shared indexes of one History.
 InvariantFn = Callable[..., Verdict]
 
@@ -37,6 +41,7 @@ class Param:
     positive: bool = False
     at_least: float | None = None
     at_most: float | None = None
+    check: Callable[[Any], str | None] | None = None  # why a value is not allowed, or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,20 @@ class InvariantDef:
     doc: str
     failure_class: FailureClass
     by_default: bool = True
+
+
+def _route_problem(value: str) -> str | None:
+    """Why ``value`` is not a route like ``POST /alerts``; '' means no alert route."""
+    if value == "":
+        return None
+    method, _, path = value.partition(" ")
+    if method.upper() not in (*_METHODS, "*") or not path.startswith("/"):
+        return "not a method and a path"
+    try:
+        compile_path(path, where="alert_route")
+    except ScenarioError as exc:
+        return str(exc).splitlines()[0]
+    return None
 
 
 def _registry(*defs: InvariantDef) -> Mapping[str, InvariantDef]:
@@ -122,6 +141,31 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         },
         "at most `max_share` of deliveries get a 5xx or a failed connection (429 is not one)",
         no_server_errors.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        drift_is_loud.NAME,
+        drift_is_loud.drift_is_loud,
+        {
+            "alert_route": Param(
+                str,
+                drift_is_loud.DEFAULT_ALERT_ROUTE,
+                "a method and a path like 'POST /alerts' (or '' for none)",
+                check=_route_problem,
+            )
+        },
+        "a drifted event is processed correctly or rejected loudly (4xx, or an alert on "
+        "`alert_route`), never passed on with the value missing, null or changed",
+        drift_is_loud.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        big_numbers_intact.NAME,
+        big_numbers_intact.big_numbers_intact,
+        {},
+        "integers beyond 2**53 (64-bit ids) reach the downstream exact, not rounded through a "
+        "double",
+        big_numbers_intact.CLASS,
         by_default=False,
     ),
 )
@@ -222,7 +266,7 @@ def _problem(param: Param, value: object) -> str | None:
             return f"below {param.at_least:g}"
         if param.at_most is not None and value > param.at_most:
             return f"above {param.at_most:g}"
-    return None
+    return param.check(value) if param.check is not None else None
 
 
 def _suggest(name: object, choices: Mapping[str, Any], listing: str) -> str:

@@ -139,6 +139,7 @@ _BY_INVARIANT = {
     "no_server_errors": "server_errors",
     "final_state_matches_baseline": "state",
     "drift_is_loud": "drift",
+    "big_numbers_intact": "drift",
     "rejects_forged": "forged",
 }
 

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._drift import DRIFT_KINDS, drift_sentence
 from .._history import History
 from .._model import Fault, Outcome
 
@@ -22,7 +23,8 @@ TITLES = {
     "recovers_after_outage": "Recovers after an outage",
     "no_server_errors": "No server errors",
     "final_state_matches_baseline": "Same final state as a clean run",
-    "drift_is_loud": "Changed payloads handled loudly",
+    "drift_is_loud": "Drifted fields caught",
+    "big_numbers_intact": "64-bit ids intact",
     "rejects_forged": "Forged deliveries rejected",
 }
 # What a failure of each invariant is called in a sentence: "duplicate effects in ...".
@@ -34,7 +36,8 @@ FAILURES = {
     "recovers_after_outage": "work lost in an outage",
     "no_server_errors": "server errors",
     "final_state_matches_baseline": "a final state unlike a clean run's",
-    "drift_is_loud": "changed payloads processed silently",
+    "drift_is_loud": "silently corrupted drifted events",
+    "big_numbers_intact": "rounded 64-bit ids",
     "rejects_forged": "forged deliveries accepted",
 }
 _TIMES = {1: "once", 2: "twice", 3: "three times"}
@@ -84,6 +87,8 @@ def clock(seconds: float) -> str:
 
 def perturbation(kind: str, params: Mapping[str, Any]) -> str:
     """One declared perturbation as a sentence fragment."""
+    if kind in DRIFT_KINDS:
+        return drift_sentence(kind, params)
     if kind == "duplicate":
         copies = int(params.get("copies", 2))
         spread = float(params.get("spread", 0))

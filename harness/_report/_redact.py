@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .. import _paths
+from .._drift import records_of
 from .._history import History
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
@@ -207,6 +208,19 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
             yield from _header_values(event.headers)
     for effect in history.effects:
         yield from _header_values(effect.headers)
+    yield from _drifted_values(history, paths)
+
+
+def _drifted_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
+    """The original values of drifted fields at redacted paths or secret-looking keys: a
+    dropped or renamed field is no longer where it sat, but the run kept it (for judging) and
+    drift_is_loud's evidence names it."""
+    for record in records_of(history.info.settings):
+        steps = _paths.parse(record.path)
+        last = steps[-1] if steps else None
+        if steps in paths or (isinstance(last, str) and is_sensitive_key(last)):
+            for original in record.events.values():
+                yield from _leaves(original)
 
 
 def _header_values(headers: Mapping[str, str]) -> Iterator[str]:

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from aiohttp import web
 
+from .._drift import through_double
 from .._errors import InputError
 from .._model import JSON, Model
 
@@ -147,33 +148,84 @@ def _obj(obj: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
     return value
 
 
-def _ledger_call(data: dict[str, Any]) -> tuple[str, DownstreamCall]:
+class _Fields:
+    """Reads the fields of an event's data: strictly (a wrong field is a 400 naming it), or
+    leniently, as a typical no-code flow maps fields: a missing one becomes "" (text) or
+    null (a number), a value of the wrong type goes on as it came, and every number goes
+    through a JavaScript double (a 64-bit id arrives rounded)."""
+
+    def __init__(self, lenient: bool) -> None:
+        self.lenient = lenient
+
+    def text(self, obj: dict[str, Any], name: str, prefix: str) -> JSON:
+        if not self.lenient:
+            return _str(obj, name, prefix)
+        return self._loose(obj.get(name), "")
+
+    def number(self, obj: dict[str, Any], name: str, prefix: str) -> JSON:
+        if not self.lenient:
+            return _int(obj, name, prefix)
+        return self._loose(obj.get(name), None)
+
+    def mapping(self, obj: dict[str, Any], name: str, prefix: str) -> dict[str, Any]:
+        if not self.lenient:
+            return _obj(obj, name, prefix)
+        found = obj.get(name)
+        return found if isinstance(found, dict) else {}
+
+    @staticmethod
+    def _loose(value: JSON, empty: JSON) -> JSON:
+        if value is None:
+            return empty
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return through_double(value)
+        return value
+
+
+def _ledger_call(data: dict[str, Any], read: _Fields) -> tuple[str, DownstreamCall]:
     order_id = _str(data, "order_id", "data.")
-    customer = _obj(data, "customer", "data.")
+    customer = read.mapping(data, "customer", "data.")
     body: dict[str, JSON] = {
         "order_id": order_id,
-        "amount": _int(data, "amount", "data."),
-        "currency": _str(data, "currency", "data."),
-        "email": _str(customer, "email", "data.customer."),
-        "name": _str(customer, "name", "data.customer."),
-        "note": _str(data, "note", "data."),
+        "amount": read.number(data, "amount", "data."),
+        "currency": read.text(data, "currency", "data."),
+        "email": read.text(customer, "email", "data.customer."),
+        "name": read.text(customer, "name", "data.customer."),
+        "note": read.text(data, "note", "data."),
     }
     return order_id, DownstreamCall("POST", "/payouts", body)
 
 
-def _register_call(data: dict[str, Any]) -> tuple[str, DownstreamCall]:
+def _invoice_call(data: dict[str, Any], read: _Fields) -> tuple[str, DownstreamCall]:
+    invoice_id = _str(data, "invoice_id", "data.")
+    body: dict[str, JSON] = {
+        "invoice_id": invoice_id,
+        # A 64-bit id (above 2**53): it must reach the downstream digit for digit.
+        "account_id": read.number(data, "account_id", "data."),
+        "amount": read.number(data, "amount", "data."),
+        "currency": read.text(data, "currency", "data."),
+        "email": read.text(data, "email", "data."),
+    }
+    return invoice_id, DownstreamCall("POST", "/invoices", body)
+
+
+def _register_call(data: dict[str, Any], read: _Fields) -> tuple[str, DownstreamCall]:
     contact_id = _str(data, "contact_id", "data.")
     body: dict[str, JSON] = {
-        "name": _str(data, "name", "data."),
-        "email": _str(data, "email", "data."),
-        "company": _str(data, "company", "data."),
+        "name": read.text(data, "name", "data."),
+        "email": read.text(data, "email", "data."),
+        "company": read.text(data, "company", "data."),
     }
     # quote() keeps an id with '/' or '..' from addressing another resource.
     return contact_id, DownstreamCall("PUT", f"/contacts/{quote(contact_id, safe='')}", body)
 
 
-def parse_event(body: bytes) -> HookEvent:
-    """Parses a delivery body into a HookEvent, or raises BadEvent saying which field is wrong."""
+def parse_event(body: bytes, *, lenient: bool = False) -> HookEvent:
+    """Parses a delivery body into a HookEvent, or raises BadEvent saying which field is wrong.
+
+    ``lenient`` reads the data fields as a no-code flow does (see ``_Fields``); the envelope
+    (id, type, sequence) and the record's id are checked either way.
+    """
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -184,14 +236,17 @@ def parse_event(body: bytes) -> HookEvent:
     event_type = _str(doc, "type")
     _str(doc, "occurred_at")
     sequence = _int(doc, "sequence", minimum=1)
+    read = _Fields(lenient)
     if event_type.startswith("order."):
-        model, (key, call) = Model.LEDGER, _ledger_call(_obj(doc, "data"))
+        model, (key, call) = Model.LEDGER, _ledger_call(_obj(doc, "data"), read)
+    elif event_type.startswith("invoice."):
+        model, (key, call) = Model.LEDGER, _invoice_call(_obj(doc, "data"), read)
     elif event_type.startswith("contact."):
-        model, (key, call) = Model.REGISTER, _register_call(_obj(doc, "data"))
+        model, (key, call) = Model.REGISTER, _register_call(_obj(doc, "data"), read)
     else:
         raise BadEvent(
-            f"unknown event type {event_type!r}; this automation handles 'order.*' and "
-            "'contact.*' events",
+            f"unknown event type {event_type!r}; this automation handles 'order.*', "
+            "'invoice.*' and 'contact.*' events",
             status=422,
             where="type",
         )
