@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ._errors import InputError
 from ._signing import SCHEMES
@@ -45,6 +45,29 @@ class Provider:
     max_batch: int = 1  # events per request
     notes: str = ""
     retry_headers: Callable[[int, str], Mapping[str, str]] = field(default=_no_headers)
+    # A retry is sent when the ack timeout passes while the first request still runs.
+    overlap: bool = False
+    gives_up_on: frozenset[int] = frozenset()  # answers that end an event's retries
+    honours_retry_after: bool = False  # a Retry-After answer header delays the next retry
+    no_retry_header: str | None = None  # an answer header the receiver sets to stop retries
+
+    def with_overrides(
+        self, retries: int | tuple[float, ...] | None, timeout: float | None
+    ) -> Provider:
+        """This profile with the first ``retries`` delays of its schedule (or that schedule)
+        and ``timeout`` as its ack timeout; None keeps the profile's own."""
+        schedule = self.retries
+        if isinstance(retries, int):
+            if retries > len(self.retries):
+                raise InputError(
+                    f"provider {self.name!r} has {len(self.retries)} retry delays; "
+                    f"{retries!r} retries is more than its schedule",
+                    hint=f"use at most {len(self.retries)}, or give the delays as a list",
+                )
+            schedule = self.retries[:retries]
+        elif retries is not None:
+            schedule = retries
+        return replace(self, retries=schedule, timeout=self.timeout if timeout is None else timeout)
 
 
 PROVIDERS: Mapping[str, Provider] = {
@@ -68,6 +91,8 @@ PROVIDERS: Mapping[str, Provider] = {
             ),
             tolerance=300,
             notes="the spec's example schedule; 410 disables the endpoint; honours retry-after",
+            gives_up_on=frozenset({410}),
+            honours_retry_after=True,
         ),
         Provider(
             "stripe",
@@ -97,6 +122,8 @@ PROVIDERS: Mapping[str, Provider] = {
             tolerance=300,
             notes="a retry can arrive while the first attempt still runs",
             retry_headers=_slack_retry,
+            overlap=True,
+            no_retry_header="X-Slack-No-Retry",
         ),
         Provider(
             "hubspot",

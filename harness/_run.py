@@ -39,9 +39,11 @@ from ._history import History, Journal, RunInfo
 from ._invariants import judge
 from ._model import Delivery, Effect, Event, Fault, Outcome, Verdict
 from ._perturb import Slot, plan
+from ._providers import Provider
 from ._signing import Signer
 from ._sources import load_events
 from ._spec import Scenario, Settle
+from ._tamper import tampered_headers, tampered_ids
 from ._target import Target, check_reachable, parse_target
 from ._tracer import Tracer, new_tag, trace
 
@@ -161,6 +163,26 @@ class PreparedRun:
     time_scale: float = 1.0
     faults: tuple[Fault, ...] = ()
     settle: Settle = field(default_factory=Settle)
+    provider: Provider | None = None  # its retry delays on the run's clock
+
+    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
+        """The headers of slot ``n``'s delivery, tampered as its slot says (``_tamper``)."""
+        slot = self.schedule[n]
+        if not slot.tamper:
+            return self.request_headers(slot.event, timestamp)
+        ev = self.tracer.events[slot.event]
+        headers = {**ev.headers, **self.headers}
+        headers.update(
+            tampered_headers(
+                self.signer,
+                slot,
+                self.bodies[slot.event],
+                ev.id,
+                event_type=ev.type,
+                url=self.info.target,
+            )
+        )
+        return headers
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -240,6 +262,9 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     )
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = scaled_settle(scenario.settle, scale)
+    provider = scenario.delivery.provider
+    if provider is not None:
+        provider = replace(provider, retries=tuple(d * scale for d in provider.retries))
     info = RunInfo(
         run_id=f"{scenario.name}@{tag}",
         scenario=scenario.name,
@@ -263,6 +288,10 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),
             "secret_env": scenario.delivery.secret_env,
+            "signing": signer.scheme,
+            **_provider_settings(provider),
+            # Delivery id -> tamper mode: what rejects_forged judges, offline.
+            "tampered": tampered_ids(schedule),
         },
     )
     seen: dict[int, int] = {}
@@ -282,7 +311,18 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         time_scale=scale,
         faults=faults,
         settle=settle,
+        provider=provider,
     )
+
+
+def _provider_settings(provider: Provider | None) -> dict[str, object]:
+    if provider is None:
+        return {}
+    return {
+        "provider": provider.name,
+        "retries": list(provider.retries),  # on the run's clock
+        "ack_timeout": provider.timeout,
+    }
 
 
 def _time_scale(scenario: Scenario, options: RunOptions) -> float:
@@ -442,6 +482,7 @@ async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal)
             clock=recorder.clock,
             on_delivery=recorder.delivery,
             headers=dict(scenario.delivery.headers),
+            provider=prepared.provider,
         )
         events = prepared.events
         await deliverer.run(

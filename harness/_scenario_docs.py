@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ._history import InvariantSpec
 from ._invariants import DEFAULT_INVARIANTS
+from ._providers import PROVIDERS
 from ._scenario_errors import Doc, invalid, invalid_mapping
 from ._scenario_values import (
     DURATION_FORMS,
@@ -45,6 +46,7 @@ _RATE_TEXT = "a number between 0 and 1"
 _PATH_TEXT = "a JSONPath like '$.data.order_id'"
 _HEADERS_TEXT = "a mapping of HTTP header names to string values"
 _NAME_TEXT = "a name of letters, digits, '.', '_' and '-'"
+PROVIDER_NAMES = tuple(PROVIDERS)
 
 
 def _default(cls: type[Any], name: str) -> Any:
@@ -159,10 +161,23 @@ class ReplayDoc(Doc):
     gap: Duration = Field(1.0, description=_DURATION_TEXT)
 
 
+class TamperDoc(Doc):
+    expected = "a mapping with mode, and optionally rate, age and after"
+
+    mode: Literal["forged", "unsigned", "stale", "replayed"] = Field(
+        description="one of: forged, unsigned, stale, replayed"
+    )
+    rate: float = Field(0.2, ge=0, le=1, description=_RATE_TEXT)
+    age: PositiveDuration = Field(
+        3600.0, description=_POSITIVE_DURATION_TEXT + " (real time, never scaled)"
+    )
+    after: Duration = Field(1.0, description=_DURATION_TEXT)
+
+
 class PerturbationDoc(Doc):
     expected = (
         "a mapping of one perturbation kind to its parameters: "
-        "duplicate, burst, simultaneous, reorder or replay"
+        "duplicate, burst, simultaneous, reorder, replay or tamper"
     )
 
     duplicate: DuplicateDoc | None = Field(None, description=DuplicateDoc.expected)
@@ -170,6 +185,7 @@ class PerturbationDoc(Doc):
     simultaneous: SimultaneousDoc | None = Field(None, description=SimultaneousDoc.expected)
     reorder: ReorderDoc | None = Field(None, description=ReorderDoc.expected)
     replay: ReplayDoc | None = Field(None, description=ReplayDoc.expected)
+    tamper: TamperDoc | None = Field(None, description=TamperDoc.expected)
 
     @model_validator(mode="before")
     @classmethod
@@ -238,6 +254,34 @@ class DeliveryDoc(Doc):
         _default(DeliverySpec, "timeout"), description=_POSITIVE_DURATION_TEXT
     )
     headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+
+
+class ProviderDoc(Doc):
+    expected = "a provider name, or a mapping with name, and optionally retries and timeout"
+
+    name: Literal[PROVIDER_NAMES] = Field(  # type: ignore[valid-type]
+        description="one of: " + ", ".join(PROVIDER_NAMES)
+    )
+    retries: int | list[Duration] | None = Field(
+        None,
+        description="an integer of 0 or more (the first delays of the provider's schedule), "
+        "or a list of durations (the delays between attempts)",
+    )
+    timeout: PositiveDuration | None = Field(
+        None, description=_POSITIVE_DURATION_TEXT + ": the sender's ack timeout"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
+
+    @field_validator("retries")
+    @classmethod
+    def _count(cls, retries: int | list[float] | None) -> int | list[float] | None:
+        if isinstance(retries, int) and retries < 0:
+            raise invalid("must be an integer of 0 or more, or a list of durations")
+        return retries
 
 
 class SettleDoc(Doc):
@@ -319,6 +363,7 @@ class ScenarioDoc(Doc):
         default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
     )
     faults: list[FaultDoc] = Field(default_factory=list, description="a list of fault windows")
+    provider: ProviderDoc | None = Field(None, description=ProviderDoc.expected)
     time_scale: float | None = Field(
         None,
         gt=0,

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._history import InvariantSpec
 from ._model import JSON, Model
+from ._providers import Provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,9 @@ class Perturbation:
     simultaneous: records (how many records), events (per record) — sent at one instant
     reorder: window (events), rate (0..1) — shuffle deliveries inside windows
     replay: times (extra passes), gap (s after the end of the previous pass)
+    tamper: mode (forged | unsigned | stale | replayed), rate (0..1), age (s, real time: how
+    old the signed timestamp is), after (s: a replayed copy follows its original this late)
+    — delivery-side faults an attacker would send, never retried by the provider
     """
 
     kind: str
@@ -127,6 +131,9 @@ class DeliverySpec:
     signature_header: str = "X-Signature"  # for hmac
     timeout: float = 10.0
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The sender whose ack timeout and retries drive delivery (scenario seconds); None: one
+    # attempt per planned delivery, as before providers retried.
+    provider: Provider | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -415,8 +415,8 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     path = write(tmp_path, "name: x\n" + "modle: ledger\n" + MINIMAL)
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
-        "perturbations, invariants, downstreams, delivery, settle, faults, time_scale, marks, "
-        "redact (did you mean 'model'?)"
+        "perturbations, invariants, downstreams, delivery, settle, faults, provider, time_scale, "
+        "marks, redact (did you mean 'model'?)"
     )
 
 
@@ -424,7 +424,7 @@ def test_unknown_perturbation_kind_suggests(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL + "perturbations:\n  - reorde: {window: 3}\n")
     assert error_of(path) == (
         f"{path}:8: perturbations[0]: unknown field 'reorde' — allowed: duplicate, burst, "
-        "simultaneous, reorder, replay (did you mean 'reorder'?)"
+        "simultaneous, reorder, replay, tamper (did you mean 'reorder'?)"
     )
 
 
