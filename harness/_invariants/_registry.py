@@ -20,6 +20,7 @@ from . import (
     no_server_errors,
     per_key_order,
     recovers_after_outage,
+    rejects_forged,
 )
 from ._facts import Facts
 
@@ -122,6 +123,14 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         },
         "at most `max_share` of deliveries get a 5xx or a failed connection (429 is not one)",
         no_server_errors.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        rejects_forged.NAME,
+        rejects_forged.rejects_forged,
+        {},
+        "forged, unsigned, stale and replayed deliveries get a 4xx and cause no effect",
+        rejects_forged.CLASS,
         by_default=False,
     ),
 )
