@@ -8,9 +8,9 @@ the ``_spec`` dataclasses the documents are built into, so the two cannot drift 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
 from ._history import InvariantSpec
 from ._invariants import DEFAULT_INVARIANTS
@@ -29,6 +29,7 @@ from ._scenario_values import (
     Name,
     PositiveDuration,
     RoutePath,
+    parse_duration,
 )
 from ._spec import (
     DeliverySpec,
@@ -256,16 +257,30 @@ class DeliveryDoc(Doc):
     headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
 
 
+_RETRIES_TEXT = (
+    "an integer of 0 or more (the first delays of the provider's schedule), or a list of "
+    f"durations (the delays between attempts), each {DURATION_FORMS}"
+)
+
+
+def _retries(value: object) -> int | tuple[float, ...]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, list):
+        delays = [parse_duration(v) for v in value]
+        if all(d is not None and d >= 0 for d in delays):
+            return tuple(d for d in delays if d is not None)
+    raise invalid(f"must be {_RETRIES_TEXT}")
+
+
 class ProviderDoc(Doc):
     expected = "a provider name, or a mapping with name, and optionally retries and timeout"
 
     name: Literal[PROVIDER_NAMES] = Field(  # type: ignore[valid-type]
         description="one of: " + ", ".join(PROVIDER_NAMES)
     )
-    retries: int | list[Duration] | None = Field(
-        None,
-        description="an integer of 0 or more (the first delays of the provider's schedule), "
-        "or a list of durations (the delays between attempts)",
+    retries: Annotated[int | tuple[float, ...], PlainValidator(_retries)] | None = Field(
+        None, description=_RETRIES_TEXT
     )
     timeout: PositiveDuration | None = Field(
         None, description=_POSITIVE_DURATION_TEXT + ": the sender's ack timeout"
@@ -275,13 +290,6 @@ class ProviderDoc(Doc):
     @classmethod
     def _name_alone(cls, data: object) -> object:
         return {"name": data} if isinstance(data, str) else data
-
-    @field_validator("retries")
-    @classmethod
-    def _count(cls, retries: int | list[float] | None) -> int | list[float] | None:
-        if isinstance(retries, int) and retries < 0:
-            raise invalid("must be an integer of 0 or more, or a list of durations")
-        return retries
 
 
 class SettleDoc(Doc):

@@ -356,8 +356,7 @@ def _provider(doc: ProviderDoc) -> Provider:
             f"{len(profile.retries)} retry delays in its schedule; give at most "
             f"{len(profile.retries)}, or the delays as a list like [0s, 1m, 5m]",
         )
-    retries = tuple(doc.retries) if isinstance(doc.retries, list) else doc.retries
-    return profile.with_overrides(retries, doc.timeout)
+    return profile.with_overrides(doc.retries, doc.timeout)
 
 
 def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:

@@ -49,6 +49,13 @@ FAULT_SCENARIOS = [
     "downstream-throttled",
     "slow-downstream",
 ]
+# Providers' retries and tampered deliveries (tests/test_provider_runs.py checks them).
+PROVIDER_SCENARIOS = [
+    "forged-signature",
+    "provider-retry-storm",
+    "provider-retry-storm-slack",
+    "replayed-delivery",
+]
 
 MINIMAL = """\
 source:
@@ -79,7 +86,8 @@ def error_of(path: Path) -> str:
 def test_builtin_catalogue_lists_the_scenarios_and_the_suite_sorted() -> None:
     catalogue = builtin_catalogue()
     assert [(name, kind) for name, kind, _ in catalogue] == sorted(
-        [(n, "scenario") for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS] + [("standard", "suite")]
+        [(n, "scenario") for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS + PROVIDER_SCENARIOS]
+        + [("standard", "suite")]
     )
     assert all(description and "\n" not in description for _, _, description in catalogue)
 
