@@ -81,9 +81,14 @@ class Deliverer:
         At most ``concurrency`` deliveries are in flight (an event being retried holds its
         place until its retries end). A slot that finds them all busy waits (its lateness
         shows in ``sent_at - scheduled_at``) instead of queueing inside the connection pool,
-        where the wait would be counted as the target's latency.
+        where the wait would be counted as the target's latency. A batching provider
+        (HubSpot) sends slots close together as one request: see ``_batch``.
         """
-        retrying = self.provider is not None and bool(self.provider.retries)
+        provider = self.provider
+        if provider is not None and provider.max_batch > 1:
+            await self._run_batches(schedule, bodies, event_ids, event_headers)
+            return
+        retrying = provider is not None and bool(provider.retries)
         async with _open_transport(self.target, self.concurrency, self.timeout) as send:
             loop = asyncio.get_running_loop()
             free = asyncio.Semaphore(self.concurrency)
@@ -114,7 +119,7 @@ class Deliverer:
                     )
                     # Tampered deliveries come from an attacker: the provider never retries them.
                     one: Coroutine[Any, Any, object] = (
-                        self._with_retries(*args)
+                        self._with_retries(self._single(*args), start + slot.at)
                         if retrying and not slot.tamper
                         else self._one(*args)
                     )
@@ -124,7 +129,7 @@ class Deliverer:
                 if tasks:
                     await asyncio.gather(*tasks)
 
-    async def _with_retries(
+    def _single(
         self,
         send: _Send,
         delivery_id: str,
@@ -134,23 +139,31 @@ class Deliverer:
         event_id: str,
         event_type: str,
         extra: dict[str, str],
-    ) -> None:
-        """One planned delivery and the provider's retries of it."""
-        provider = self.provider
-        assert provider is not None  # run() retries only with a provider
-        running: list[asyncio.Task[_Answer | None]] = []
-        headers = extra
-        for k in range(len(provider.retries) + 1):
-            call = self._one(
+    ) -> _Attempt:
+        """Attempt k of one planned delivery, for ``_with_retries``."""
+
+        def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Sent:
+            return self._one(
                 send,
                 delivery_id if k == 0 else f"{delivery_id}.r{k}",
                 slot,
-                scheduled,
+                due,
                 body,
                 event_id,
                 event_type,
-                headers,
+                {**extra, **retry_headers},
             )
+
+        return attempt
+
+    async def _with_retries(self, attempt: _Attempt, scheduled: float) -> None:
+        """One planned request and the provider's retries of it."""
+        provider = self.provider
+        assert provider is not None  # run() retries only with a provider
+        running: list[asyncio.Task[_Answer | None]] = []
+        retry_headers: Mapping[str, str] = {}
+        for k in range(len(provider.retries) + 1):
+            call = attempt(k, scheduled, retry_headers)
             if provider.overlap:
                 # The sender stops waiting at its ack timeout; the request goes on.
                 task: asyncio.Task[_Answer | None] = asyncio.ensure_future(call)
@@ -162,7 +175,7 @@ class Deliverer:
             if k == len(provider.retries) or (wait := _retry_wait(provider, answer)) is None:
                 break
             reason = "http_timeout" if answer is None or answer.status is None else "http_error"
-            headers = {**extra, **provider.retry_headers(k + 2, reason)}
+            retry_headers = provider.retry_headers(k + 2, reason)
             delay = max(provider.retries[k], wait)
             scheduled = self.clock() + delay
             await asyncio.sleep(delay)
@@ -195,20 +208,7 @@ class Deliverer:
             )
         headers.update(signed)
         sent = self.clock()
-        status: int | None = None
-        error: str | None = None
-        answer: _Answer | None = None
-        try:
-            answer = await send(body, headers)
-            status = answer.status
-            outcome = Outcome.FAILED if status is None else outcome_of(status)
-        except TimeoutError:
-            outcome, error = Outcome.INDETERMINATE, f"no answer within {self.timeout:g} s"
-        except _ConnectFailed as exc:
-            outcome, error = Outcome.FAILED, f"connection failed: {exc}"
-            answer = _Answer(None, {})
-        except _Broken as exc:
-            outcome, error = Outcome.INDETERMINATE, f"connection broke before an answer: {exc}"
+        answer, status, outcome, error = await self._exchange(send, body, headers)
         answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
         self.on_delivery(
             Delivery(
@@ -216,6 +216,143 @@ class Deliverer:
             )
         )
         return answer
+
+    async def _exchange(
+        self, send: _Send, body: bytes, headers: dict[str, str]
+    ) -> tuple[_Answer | None, int | None, Outcome, str | None]:
+        """Send one request: its answer (None: none came), status, outcome and error."""
+        try:
+            answer = await send(body, headers)
+        except TimeoutError:
+            return None, None, Outcome.INDETERMINATE, f"no answer within {self.timeout:g} s"
+        except _ConnectFailed as exc:
+            return _Answer(None, {}), None, Outcome.FAILED, f"connection failed: {exc}"
+        except _Broken as exc:
+            error = f"connection broke before an answer: {exc}"
+            return None, None, Outcome.INDETERMINATE, error
+        status = answer.status
+        return answer, status, Outcome.FAILED if status is None else outcome_of(status), None
+
+    # --- batches (HubSpot) ------------------------------------------------------------------
+
+    async def _run_batches(
+        self,
+        schedule: Sequence[Slot],
+        bodies: Sequence[bytes],
+        event_ids: Sequence[str],
+        event_headers: Sequence[dict[str, str]] | None,
+    ) -> None:
+        """Send the schedule as batches: a JSON array of the events of slots close together,
+        at most ``provider.max_in_flight`` requests at once, each retried as a whole."""
+        provider = self.provider
+        assert provider is not None
+        limit = min(self.concurrency, provider.max_in_flight or self.concurrency)
+        async with _open_transport(self.target, limit, self.timeout) as send:
+            free = asyncio.Semaphore(limit)
+            tasks: set[asyncio.Task[Any]] = set()
+
+            def done(task: asyncio.Task[Any]) -> None:
+                tasks.discard(task)
+                free.release()
+
+            start = self.clock()
+            for members in batches(schedule, provider.max_batch, provider.batch_window):
+                # A batch goes out once its last event is due: the sender collects, then sends.
+                first, due = schedule[members[0]], start + schedule[members[-1]].at
+                delay = due - self.clock()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await free.acquire()
+                extra = event_headers[first.event] if event_headers else {}
+                request = _Batch(
+                    members,
+                    tuple(schedule[n] for n in members),
+                    b"[" + b",".join(bodies[schedule[n].event] for n in members) + b"]",
+                    tuple(event_ids[schedule[n].event] for n in members),
+                )
+                batch = self._batch(send, request, extra)
+                # A batch holding a tampered slot is the attacker's one request: not retried.
+                one: Coroutine[Any, Any, object] = (
+                    batch(0, due, {})
+                    if first.tamper or not provider.retries
+                    else self._with_retries(batch, due)
+                )
+                task = asyncio.get_running_loop().create_task(one)
+                tasks.add(task)
+                task.add_done_callback(done)
+            if tasks:
+                await asyncio.gather(*tasks)
+
+    def _batch(self, send: _Send, request: _Batch, extra: dict[str, str]) -> _Attempt:
+        """Attempt k of one batch: one request, one Delivery per event in it."""
+
+        async def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Answer | None:
+            headers = {**extra, **retry_headers, **self.headers}
+            first = request.slots[0]
+            url = self.target.url
+            if first.tamper:
+                signed = tampered_headers(
+                    self.signer, first, request.body, request.event_ids[0], event_type="", url=url
+                )
+            else:
+                signed = self.signer.headers(
+                    request.body, request.event_ids[0], int(time.time()), url=url
+                )
+            headers.update(signed)
+            sent = self.clock()
+            answer, status, outcome, error = await self._exchange(send, request.body, headers)
+            answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
+            suffix = f".r{k}" if k else ""
+            for n, slot, event_id in zip(
+                request.members, request.slots, request.event_ids, strict=True
+            ):
+                number = self.attempts[slot.event] = self.attempts.get(slot.event, 0) + 1
+                self.on_delivery(
+                    Delivery(
+                        f"dlv_{n + 1:06d}{suffix}",
+                        event_id,
+                        number,
+                        due,
+                        sent,
+                        answered,
+                        status,
+                        outcome,
+                        error,
+                    )
+                )
+            return answer
+
+        return attempt
+
+
+def batches(schedule: Sequence[Slot], size: int, window: float) -> list[tuple[int, ...]]:
+    """Slot indices grouped into batches of at most ``size``: consecutive slots due within
+    ``window`` s of their batch's first. A tampered slot is sent alone (an attacker's request)."""
+    out: list[tuple[int, ...]] = []
+    current: list[int] = []
+    for n, slot in enumerate(schedule):
+        if current and (
+            slot.tamper
+            or len(current) >= size
+            or slot.at - schedule[current[0]].at > window
+            or schedule[current[0]].tamper
+        ):
+            out.append(tuple(current))
+            current = []
+        current.append(n)
+    if current:
+        out.append(tuple(current))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """One batched request: its planned slots (by index and slot), body and event ids."""
+
+    members: tuple[int, ...]
+    slots: tuple[Slot, ...]
+    body: bytes
+    event_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +396,9 @@ class _Broken(Exception):
 
 
 _Send = Callable[[bytes, dict[str, str]], Awaitable[_Answer]]
+_Sent = Coroutine[Any, Any, _Answer | None]
+# Attempt k (0: the first) of a planned request, due at a time, with the retry's headers.
+_Attempt = Callable[[int, float, Mapping[str, str]], _Sent]
 
 
 class _open_transport:

@@ -43,6 +43,11 @@ class Provider:
     retries: tuple[float, ...]  # delays (s) between attempts; () = no automatic retry
     tolerance: float | None = None  # receivers' accepted timestamp skew, where specified
     max_batch: int = 1  # events per request
+    # Batching: slots due within this many seconds of a batch's first join it (not published
+    # by HubSpot: the harness's choice, settable per scenario), and at most this many
+    # requests are in flight (None: no limit of the provider's own).
+    batch_window: float = 1.0
+    max_in_flight: int | None = None
     notes: str = ""
     retry_headers: Callable[[int, str], Mapping[str, str]] = field(default=_no_headers)
     # A retry is sent when the ack timeout passes while the first request still runs.
@@ -52,10 +57,13 @@ class Provider:
     no_retry_header: str | None = None  # an answer header the receiver sets to stop retries
 
     def with_overrides(
-        self, retries: int | tuple[float, ...] | None, timeout: float | None
+        self,
+        retries: int | tuple[float, ...] | None,
+        timeout: float | None,
+        batch_window: float | None = None,
     ) -> Provider:
-        """This profile with the first ``retries`` delays of its schedule (or that schedule)
-        and ``timeout`` as its ack timeout; None keeps the profile's own."""
+        """This profile with the first ``retries`` delays of its schedule (or that schedule),
+        ``timeout`` as its ack timeout and ``batch_window``; None keeps the profile's own."""
         schedule = self.retries
         if isinstance(retries, int):
             if retries > len(self.retries):
@@ -67,7 +75,12 @@ class Provider:
             schedule = self.retries[:retries]
         elif retries is not None:
             schedule = retries
-        return replace(self, retries=schedule, timeout=self.timeout if timeout is None else timeout)
+        return replace(
+            self,
+            retries=schedule,
+            timeout=self.timeout if timeout is None else timeout,
+            batch_window=self.batch_window if batch_window is None else batch_window,
+        )
 
 
 PROVIDERS: Mapping[str, Provider] = {
@@ -133,6 +146,7 @@ PROVIDERS: Mapping[str, Provider] = {
             exponential(10, _DAY),
             tolerance=300,
             max_batch=100,
+            max_in_flight=10,
             notes="up to 10 retries over 24 h, randomised; batches of up to 100 events",
         ),
         Provider(

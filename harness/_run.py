@@ -264,7 +264,11 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     settle = scaled_settle(scenario.settle, scale)
     provider = scenario.delivery.provider
     if provider is not None:
-        provider = replace(provider, retries=tuple(d * scale for d in provider.retries))
+        provider = replace(
+            provider,
+            retries=tuple(d * scale for d in provider.retries),
+            batch_window=provider.batch_window * scale,
+        )
     info = RunInfo(
         run_id=f"{scenario.name}@{tag}",
         scenario=scenario.name,

@@ -285,6 +285,9 @@ class ProviderDoc(Doc):
     timeout: PositiveDuration | None = Field(
         None, description=_POSITIVE_DURATION_TEXT + ": the sender's ack timeout"
     )
+    batch_window: Duration | None = Field(
+        None, description=_DURATION_TEXT + ": events this close together share a batch"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -356,7 +356,7 @@ def _provider(doc: ProviderDoc) -> Provider:
             f"{len(profile.retries)} retry delays in its schedule; give at most "
             f"{len(profile.retries)}, or the delays as a list like [0s, 1m, 5m]",
         )
-    return profile.with_overrides(doc.retries, doc.timeout)
+    return profile.with_overrides(doc.retries, doc.timeout, doc.batch_window)
 
 
 def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:

@@ -1,4 +1,4 @@
-"""Provider retries against a real loopback receiver whose answers each test scripts.
+"""Provider retries and HubSpot batches against real loopback receivers that tests script.
 
 The receiver answers the n-th request of an event (by its ``script`` in the body) with the
 n-th step: a status, answer headers, and how long to take. Provider profiles are shortened
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from harness._deliver import Deliverer
+from harness._deliver import Deliverer, batches
 from harness._model import Delivery, Outcome
 from harness._perturb import Slot
 from harness._providers import PROVIDERS, Provider
@@ -183,3 +183,99 @@ async def test_a_tampered_delivery_is_never_retried(rec: Receiver) -> None:
     assert list(found) == ["dlv_000001"] and found["dlv_000001"].status == 401
     headers = rec.seen["evt_0"][0].headers
     assert not verify("slack", SECRET, headers, rec.seen["evt_0"][0].raw, now=time.time())
+
+
+# --- HubSpot batches ----------------------------------------------------------------------
+
+
+@dataclass
+class BatchReceiver:
+    url: str
+    statuses: list[int]  # answers in turn; the last one repeats
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    most_in_flight: int = 0
+    hold: float = 0.0
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[BatchReceiver]:
+    found = BatchReceiver("", [200])
+    running = 0
+
+    async def hook(request: web.Request) -> web.Response:
+        nonlocal running
+        found.requests.append((dict(request.headers), await request.read()))
+        running += 1
+        found.most_in_flight = max(found.most_in_flight, running)
+        try:
+            await asyncio.sleep(found.hold)
+        finally:
+            running -= 1
+        n = min(len(found.requests), len(found.statuses)) - 1
+        return web.Response(status=found.statuses[n])
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    yield found
+    await runner.cleanup()
+
+
+async def deliver_batches(
+    hub: BatchReceiver, provider: Provider, slots: list[Slot]
+) -> list[Delivery]:
+    t0 = time.monotonic()
+    found: list[Delivery] = []
+    events = sorted({s.event for s in slots})
+    bodies = [json.dumps({"eventId": i, "objectId": 100 + i}).encode() for i in events]
+    await Deliverer(
+        parse_target(hub.url),
+        Signer(provider.scheme, SECRET),
+        timeout=5.0,
+        clock=lambda: time.monotonic() - t0,
+        on_delivery=found.append,
+        provider=provider,
+    ).run(slots, bodies, [f"evt_{i}" for i in events])
+    return found
+
+
+async def test_hubspot_batches_up_to_100_events_signed_over_the_array(hub: BatchReceiver) -> None:
+    found = await deliver_batches(hub, profile("hubspot", ()), [Slot(0.0, i) for i in range(250)])
+    arrays = [json.loads(body) for _, body in hub.requests]
+    assert sorted(len(a) for a in arrays) == [50, 100, 100]
+    assert sorted(e["eventId"] for a in arrays for e in a) == list(range(250))
+    for headers, body in hub.requests:
+        assert verify("hubspot", SECRET, headers, body, now=time.time(), url=hub.url)
+    # One Delivery per event of a batch, each the planned slot's id.
+    assert sorted(d.id for d in found) == [f"dlv_{n + 1:06d}" for n in range(250)]
+    assert len({(d.sent_at, d.answered_at) for d in found}) == 3
+    assert all(d.outcome is Outcome.OK and d.attempt == 1 for d in found)
+
+
+async def test_hubspot_keeps_at_most_10_requests_in_flight(hub: BatchReceiver) -> None:
+    hub.hold = 0.2
+    hubspot = PROVIDERS["hubspot"].with_overrides((), None, batch_window=0.0)
+    found = await deliver_batches(hub, hubspot, [Slot(i * 0.001, i) for i in range(30)])
+    assert len(hub.requests) == 30 and len(found) == 30
+    assert hub.most_in_flight == 10
+
+
+async def test_a_failed_batch_is_retried_whole(hub: BatchReceiver) -> None:
+    hub.statuses = [500, 200]
+    found = await deliver_batches(
+        hub, profile("hubspot", (0.01, 0.01)), [Slot(0.0, 0), Slot(0.0, 1)]
+    )
+    assert [d.id for d in found] == ["dlv_000001", "dlv_000002", "dlv_000001.r1", "dlv_000002.r1"]
+    assert [d.attempt for d in found] == [1, 1, 2, 2]
+    assert [d.status for d in found] == [500, 500, 200, 200]
+    assert hub.requests[0][1] == hub.requests[1][1]  # the same array again
+
+
+def test_batches_group_by_window_and_size_and_send_tampered_slots_alone() -> None:
+    slots = [Slot(0.0, 0), Slot(0.5, 1), Slot(1.2, 2), Slot(1.3, 3, tamper="forged"), Slot(1.4, 4)]
+    assert batches(slots, 100, 1.0) == [(0, 1), (2,), (3,), (4,)]
+    assert batches(slots[:2], 1, 1.0) == [(0,), (1,)]
+    assert batches([], 100, 1.0) == []

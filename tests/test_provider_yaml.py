@@ -102,3 +102,14 @@ def test_tamper_errors(tmp_path: Path) -> None:
         f"{path}:9: perturbations[0].tamper.mode: 'stale' is not allowed — 'github' signs no "
         "timestamp"
     )
+
+
+def test_hubspot_batch_window(tmp_path: Path) -> None:
+    text = MINIMAL + "provider: {name: hubspot, retries: 2, batch_window: 500ms}\n"
+    p = load_scenario(write(tmp_path, text)).delivery.provider
+    assert p is not None and p.max_batch == 100 and p.max_in_flight == 10
+    assert p.batch_window == 0.5 and len(p.retries) == 2
+    path = write(tmp_path, MINIMAL + "provider: {name: hubspot, batch_window: soon}\n")
+    assert f"{path}:7: provider.batch_window: 'soon' is not allowed — must be a duration" in (
+        error_of(path)
+    )
