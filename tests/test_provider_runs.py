@@ -74,6 +74,15 @@ def test_fragile_is_retried_into_duplicates_and_accepts_tampering(tmp_path: Path
     )
     # Events that only ever arrived tampered are not owed an effect.
     assert found["forged-signature"]["no_lost_events"].passed
+    report = harness_cli("report", str(tmp_path / "j.db"), "--format", "md")
+    assert report.code == 1
+    for words in (
+        "Delivered as slack does: ack timeout 500 ms, up to 3 retries",
+        "20% of deliveries sent with a forged signature",
+        "30% of deliveries replayed 1 s later as captured, signed 1 h before",
+        "**Tampered deliveries accepted.**",
+    ):
+        assert words in report.out, words
 
 
 def test_a_check_without_the_timestamp_accepts_stale_and_replayed(tmp_path: Path) -> None:

@@ -40,6 +40,12 @@ ADVICE: dict[str, tuple[str, str]] = {
         "(GitHub 10 s, Shopify 5 s, Slack 3 s) and then retry: duplicates follow. Answer "
         "first, work after.",
     ),
+    "forged": (
+        "Tampered deliveries accepted",
+        "A forged, unsigned, stale or replayed delivery got a 2xx or caused an effect. Verify "
+        "the signature over the raw body before anything else, refuse a request without one, "
+        "refuse a timestamp more than 5 minutes old, and dedup by the event id (docs/security.md).",
+    ),
     "other": (
         "Another check failed",
         "The evidence names the events, deliveries and effects involved; look them up in "
@@ -63,7 +69,8 @@ ADVICE: dict[str, tuple[str, str]] = {
         "the harness signs with (the scenario's delivery.secret_env, HARNESS_SECRET by "
         "default), or expects another scheme (delivery.signing). A 400 or 422 means the "
         "payloads do not match what the automation parses: use a real payload of yours as "
-        "source.example.",
+        "source.example. In a scenario that tampers (docs/security.md) the refused tampered "
+        "deliveries are counted here too: those refusals are what it expects.",
     ),
     "failed": (
         "Deliveries failed (5xx or no connection)",
@@ -100,6 +107,7 @@ _BY_INVARIANT = {
     "no_duplicate_effects": "duplicate",
     "per_key_order": "order",
     "ack_within": "slow",
+    "rejects_forged": "forged",
 }
 
 
