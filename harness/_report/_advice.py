@@ -69,8 +69,7 @@ ADVICE: dict[str, tuple[str, str]] = {
         "the harness signs with (the scenario's delivery.secret_env, HARNESS_SECRET by "
         "default), or expects another scheme (delivery.signing). A 400 or 422 means the "
         "payloads do not match what the automation parses: use a real payload of yours as "
-        "source.example. In a scenario that tampers (docs/security.md) the refused tampered "
-        "deliveries are counted here too: those refusals are what it expects.",
+        "source.example.",
     ),
     "failed": (
         "Deliveries failed (5xx or no connection)",
