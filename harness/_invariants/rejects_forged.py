@@ -55,8 +55,9 @@ def rejects_forged(facts: Facts) -> Verdict:
         caused = _caused(d, writes, only_tampered=d.event_id not in genuine)
         must_refuse = mode != "replayed" or timestamped
         refused = d.status is not None and 400 <= d.status < 500
-        if caused or (must_refuse and not refused):
-            witnesses.append(_witness(d, mode, event, caused, must_refuse))
+        unrefused = must_refuse and not refused
+        if caused or unrefused:
+            witnesses.append(_witness(d, mode, event, caused, unrefused))
     total = plural(len(sent), "tampered delivery", "tampered deliveries")
     if not witnesses:
         return verdict(NAME, Status.PASS, CLASS, f"all {total} were refused and caused no effect")
@@ -83,13 +84,13 @@ def _caused(d: Delivery, writes: Sequence[Effect], *, only_tampered: bool) -> li
 
 
 def _witness(
-    d: Delivery, mode: str, event: Event, caused: Sequence[Effect], must_refuse: bool
+    d: Delivery, mode: str, event: Event, caused: Sequence[Effect], unrefused: bool
 ) -> Witness:
     answer = f"was answered {delivery_result(d).removeprefix(d.id + ' ')}"
     if d.status is None:
         answer = "got no answer" if d.answered_at is None else f"failed ({d.error})"
     line = f"{mode} delivery {d.id} of {event_ref(event)} {answer}"
-    if must_refuse:
+    if unrefused:
         line += " — expected a 4xx"
     line += f"; it caused {effects_text(caused)}" if caused else "; it caused no effect"
     return Witness(line, (event.id,), (d.id,), tuple(e.id for e in caused))
