@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _gc
+from ._batch import Batch, batches
 from ._model import Delivery, Outcome
 from ._perturb import Slot
 from ._providers import Provider
@@ -172,7 +173,9 @@ class Deliverer:
                 answer = task.result() if finished else None
             else:
                 answer = await call
-            if k == len(provider.retries) or (wait := _retry_wait(provider, answer)) is None:
+            # No answer within the ack timeout: retried like an error answer.
+            wait = 0.0 if answer is None else provider.retry_wait(answer.status, answer.headers)
+            if k == len(provider.retries) or wait is None:
                 break
             reason = "http_timeout" if answer is None or answer.status is None else "http_error"
             retry_headers = provider.retry_headers(k + 2, reason)
@@ -264,7 +267,7 @@ class Deliverer:
                     await asyncio.sleep(delay)
                 await free.acquire()
                 extra = event_headers[first.event] if event_headers else {}
-                request = _Batch(
+                request = Batch(
                     members,
                     tuple(schedule[n] for n in members),
                     b"[" + b",".join(bodies[schedule[n].event] for n in members) + b"]",
@@ -283,7 +286,7 @@ class Deliverer:
             if tasks:
                 await asyncio.gather(*tasks)
 
-    def _batch(self, send: _Send, request: _Batch, extra: dict[str, str]) -> _Attempt:
+    def _batch(self, send: _Send, request: Batch, extra: dict[str, str]) -> _Attempt:
         """Attempt k of one batch: one request, one Delivery per event in it."""
 
         async def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Answer | None:
@@ -325,66 +328,12 @@ class Deliverer:
         return attempt
 
 
-def batches(schedule: Sequence[Slot], size: int, window: float) -> list[tuple[int, ...]]:
-    """Slot indices grouped into batches of at most ``size``: consecutive slots due within
-    ``window`` s of their batch's first. A tampered slot is sent alone (an attacker's request)."""
-    out: list[tuple[int, ...]] = []
-    current: list[int] = []
-    for n, slot in enumerate(schedule):
-        if current and (
-            slot.tamper
-            or len(current) >= size
-            or slot.at - schedule[current[0]].at > window
-            or schedule[current[0]].tamper
-        ):
-            out.append(tuple(current))
-            current = []
-        current.append(n)
-    if current:
-        out.append(tuple(current))
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """One batched request: its planned slots (by index and slot), body and event ids."""
-
-    members: tuple[int, ...]
-    slots: tuple[Slot, ...]
-    body: bytes
-    event_ids: tuple[str, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class _Answer:
     """What came back: a status (None: the connection failed) and the answer's headers."""
 
     status: int | None
     headers: Mapping[str, str]
-
-
-def _retry_wait(provider: Provider, answer: _Answer | None) -> float | None:
-    """None when the provider stops retrying after ``answer``, else the least wait (s) the
-    receiver asked for (Retry-After, where the provider honours it; real time)."""
-    if answer is None:
-        return 0.0  # no answer within the ack timeout
-    status = answer.status
-    if status is not None and (200 <= status < 300 or status in provider.gives_up_on):
-        return None
-    header = provider.no_retry_header
-    if header is not None and answer.headers.get(header) == "1":
-        return None
-    if provider.honours_retry_after:
-        return parse_retry_after(answer.headers.get("Retry-After"))
-    return 0.0
-
-
-def parse_retry_after(value: str | None) -> float:
-    """Seconds in a Retry-After header given as a number of seconds; 0 when absent or not."""
-    try:
-        return max(0.0, float(value)) if value else 0.0
-    except ValueError:
-        return 0.0
 
 
 class _ConnectFailed(Exception):

@@ -56,6 +56,17 @@ class Provider:
     honours_retry_after: bool = False  # a Retry-After answer header delays the next retry
     no_retry_header: str | None = None  # an answer header the receiver sets to stop retries
 
+    def retry_wait(self, status: int | None, headers: Mapping[str, str]) -> float | None:
+        """After an answer (``status`` None: the connection failed): None when this sender
+        stops retrying, else the least wait (s, real time) the receiver asked for."""
+        if status is not None and (200 <= status < 300 or status in self.gives_up_on):
+            return None
+        if self.no_retry_header is not None and headers.get(self.no_retry_header) == "1":
+            return None
+        if self.honours_retry_after:
+            return parse_retry_after(headers.get("Retry-After"))
+        return 0.0
+
     def with_overrides(
         self,
         retries: int | tuple[float, ...] | None,
@@ -81,6 +92,14 @@ class Provider:
             timeout=self.timeout if timeout is None else timeout,
             batch_window=self.batch_window if batch_window is None else batch_window,
         )
+
+
+def parse_retry_after(value: str | None) -> float:
+    """Seconds in a Retry-After header given as a number of seconds; 0 when absent or not."""
+    try:
+        return max(0.0, float(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 PROVIDERS: Mapping[str, Provider] = {

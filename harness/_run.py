@@ -232,18 +232,20 @@ class PreparedRun:
 def signer_for(scenario: Scenario) -> Signer:
     """The scenario's signing scheme with its secret read from the environment."""
     spec = scenario.delivery
-    if spec.signing == "none":
+    # A provider signs its own way (the YAML loader refuses a conflicting signing).
+    scheme = spec.provider.scheme if spec.provider is not None else spec.signing
+    if scheme == "none":
         return Signer()
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
         raise InputError(
-            f"scenario {scenario.name!r} signs deliveries ({spec.signing}) but the environment "
+            f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
             f"variable {spec.secret_env} is not set",
             where=scenario.origin,
             hint=f"export {spec.secret_env}=<the secret your automation verifies>, "
             "or set delivery.signing: none in the scenario",
         )
-    return Signer(spec.signing, secret, spec.signature_header)
+    return Signer(scheme, secret, spec.signature_header)
 
 
 def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:

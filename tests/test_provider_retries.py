@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from harness._deliver import Deliverer, batches
+from harness._batch import batches
+from harness._deliver import Deliverer
 from harness._model import Delivery, Outcome
 from harness._perturb import Slot
 from harness._providers import PROVIDERS, Provider
