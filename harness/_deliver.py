@@ -177,7 +177,7 @@ class Deliverer:
             wait = 0.0 if answer is None else provider.retry_wait(answer.status, answer.headers)
             if k == len(provider.retries) or wait is None:
                 break
-            reason = "http_timeout" if answer is None or answer.status is None else "http_error"
+            reason = "http_timeout" if answer is None else "http_error"
             retry_headers = provider.retry_headers(k + 2, reason)
             delay = max(provider.retries[k], wait)
             scheduled = self.clock() + delay
