@@ -2,20 +2,25 @@
 
 The network path uses aiohttp (about 11,000 POST/s on this class of machine, where httpx's
 pool tops out near 600); the in-process path drives an ASGI app through httpx's ASGITransport.
-A timeout is *indeterminate* (the target may have acted), never "failed".
+A timeout is *indeterminate* (the target may have acted), never "failed". Retries follow the
+scenario's provider (``_providers``); tampered slots are signed by ``_tamper``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import _gc
+from ._batch import Batch, batches
 from ._model import Delivery, Outcome
 from ._perturb import Slot
+from ._providers import Provider
 from ._signing import Signer
+from ._tamper import tampered_headers
 from ._target import Target
 
 Clock = Callable[[], float]
@@ -30,7 +35,12 @@ def outcome_of(status: int) -> Outcome:
 
 
 class Deliverer:
-    """Sends a schedule's deliveries at their times and reports each finished attempt."""
+    """Sends a schedule's deliveries at their times and reports each finished attempt.
+
+    With a ``provider`` (delays already on the run's clock) a delivery that is not answered
+    2xx within the provider's ack timeout is sent again after the provider's next delay, as
+    delivery ``<id>.r<k>``, until a 2xx, an answer that ends retries, or the schedule's end.
+    """
 
     def __init__(
         self,
@@ -42,16 +52,22 @@ class Deliverer:
         on_delivery: Callable[[Delivery], None],
         headers: dict[str, str] | None = None,
         concurrency: int = 1000,
+        provider: Provider | None = None,
     ):
         self.target = target
         self.signer = signer
-        self.timeout = timeout
         self.clock = clock
         self.on_delivery = on_delivery
         self.headers = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
         self.headers.update(headers or {})
         self.concurrency = concurrency
         self.attempts: dict[int, int] = {}
+        self.provider = provider
+        # The ack timeout is the sender's patience, in real time: never scaled.
+        self.ack = provider.timeout if provider and provider.timeout else timeout
+        # A sender that retries while the first request runs (Slack) leaves it running up to
+        # delivery.timeout; the others give a request up at the ack timeout.
+        self.timeout = timeout if provider is None or provider.overlap else self.ack
 
     async def run(
         self,
@@ -63,16 +79,23 @@ class Deliverer:
     ) -> None:
         """Deliver every slot at ``start + slot.at`` (start = now); return when all answered.
 
-        At most ``concurrency`` deliveries are in flight. A slot that finds them all busy waits
-        (its lateness shows in ``sent_at - scheduled_at``) instead of queueing inside the
-        connection pool, where the wait would be counted as the target's latency.
+        At most ``concurrency`` deliveries are in flight (an event being retried holds its
+        place until its retries end). A slot that finds them all busy waits (its lateness
+        shows in ``sent_at - scheduled_at``) instead of queueing inside the connection pool,
+        where the wait would be counted as the target's latency. A batching provider
+        (HubSpot) sends slots close together as one request: see ``_batch``.
         """
+        provider = self.provider
+        if provider is not None and provider.max_batch > 1:
+            await self._run_batches(schedule, bodies, event_ids, event_headers)
+            return
+        retrying = provider is not None and bool(provider.retries)
         async with _open_transport(self.target, self.concurrency, self.timeout) as send:
             loop = asyncio.get_running_loop()
             free = asyncio.Semaphore(self.concurrency)
-            tasks: set[asyncio.Task[None]] = set()
+            tasks: set[asyncio.Task[Any]] = set()
 
-            def done(task: asyncio.Task[None]) -> None:
+            def done(task: asyncio.Task[Any]) -> None:
                 tasks.discard(task)
                 free.release()
 
@@ -83,27 +106,84 @@ class Deliverer:
                     if delay > 0:
                         await asyncio.sleep(delay)
                     await free.acquire()
-                    attempt = self.attempts.get(slot.event, 0) + 1
-                    self.attempts[slot.event] = attempt
                     extra = event_headers[slot.event] if event_headers else {}
                     etype = event_types[slot.event] if event_types else ""
-                    task = loop.create_task(
-                        self._one(
-                            send,
-                            f"dlv_{n + 1:06d}",
-                            slot,
-                            start + slot.at,
-                            attempt,
-                            bodies[slot.event],
-                            event_ids[slot.event],
-                            etype,
-                            extra,
-                        )
+                    args = (
+                        send,
+                        f"dlv_{n + 1:06d}",
+                        slot,
+                        start + slot.at,
+                        bodies[slot.event],
+                        event_ids[slot.event],
+                        etype,
+                        extra,
                     )
+                    # Tampered deliveries come from an attacker: the provider never retries them.
+                    one: Coroutine[Any, Any, object] = (
+                        self._with_retries(self._single(*args), start + slot.at)
+                        if retrying and not slot.tamper
+                        else self._one(*args)
+                    )
+                    task = loop.create_task(one)
                     tasks.add(task)
                     task.add_done_callback(done)
                 if tasks:
                     await asyncio.gather(*tasks)
+
+    def _single(
+        self,
+        send: _Send,
+        delivery_id: str,
+        slot: Slot,
+        scheduled: float,
+        body: bytes,
+        event_id: str,
+        event_type: str,
+        extra: dict[str, str],
+    ) -> _Attempt:
+        """Attempt k of one planned delivery, for ``_with_retries``."""
+
+        def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Sent:
+            return self._one(
+                send,
+                delivery_id if k == 0 else f"{delivery_id}.r{k}",
+                slot,
+                due,
+                body,
+                event_id,
+                event_type,
+                {**extra, **retry_headers},
+            )
+
+        return attempt
+
+    async def _with_retries(self, attempt: _Attempt, scheduled: float) -> None:
+        """One planned request and the provider's retries of it."""
+        provider = self.provider
+        assert provider is not None  # run() retries only with a provider
+        running: list[asyncio.Task[_Answer | None]] = []
+        retry_headers: Mapping[str, str] = {}
+        for k in range(len(provider.retries) + 1):
+            call = attempt(k, scheduled, retry_headers)
+            if provider.overlap:
+                # The sender stops waiting at its ack timeout; the request goes on.
+                task: asyncio.Task[_Answer | None] = asyncio.ensure_future(call)
+                running.append(task)
+                finished, _ = await asyncio.wait({task}, timeout=self.ack)
+                answer = task.result() if finished else None
+            else:
+                answer = await call
+            # No answer within the ack timeout: retried like an error answer.
+            wait = 0.0 if answer is None else provider.retry_wait(answer.status, answer.headers)
+            if k == len(provider.retries) or wait is None:
+                break
+            reason = "http_timeout" if answer is None else "http_error"
+            retry_headers = provider.retry_headers(k + 2, reason)
+            delay = max(provider.retries[k], wait)
+            scheduled = self.clock() + delay
+            await asyncio.sleep(delay)
+        if running:
+            await asyncio.gather(*running)
 
     async def _one(
         self,
@@ -111,36 +191,149 @@ class Deliverer:
         delivery_id: str,
         slot: Slot,
         scheduled: float,
-        attempt: int,
         body: bytes,
         event_id: str,
         event_type: str,
         extra: dict[str, str],
-    ) -> None:
+    ) -> _Answer | None:
+        """Send one attempt, record it, and return its answer (None: no answer came)."""
+        attempt = self.attempts.get(slot.event, 0) + 1
+        self.attempts[slot.event] = attempt
         headers = {**extra, **self.headers}
-        headers.update(
-            self.signer.headers(
-                body, event_id, int(time.time()), event_type=event_type, url=self.target.url
+        url = self.target.url
+        if slot.tamper:
+            signed = tampered_headers(
+                self.signer, slot, body, event_id, event_type=event_type, url=url
             )
-        )
+        else:
+            signed = self.signer.headers(
+                body, event_id, int(time.time()), event_type=event_type, url=url
+            )
+        headers.update(signed)
         sent = self.clock()
-        status: int | None = None
-        error: str | None = None
-        try:
-            status = await send(body, headers)
-            outcome = outcome_of(status)
-        except TimeoutError:
-            outcome, error = Outcome.INDETERMINATE, f"no answer within {self.timeout:g} s"
-        except _ConnectFailed as exc:
-            outcome, error = Outcome.FAILED, f"connection failed: {exc}"
-        except _Broken as exc:
-            outcome, error = Outcome.INDETERMINATE, f"connection broke before an answer: {exc}"
+        answer, status, outcome, error = await self._exchange(send, body, headers)
         answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
         self.on_delivery(
             Delivery(
                 delivery_id, event_id, attempt, scheduled, sent, answered, status, outcome, error
             )
         )
+        return answer
+
+    async def _exchange(
+        self, send: _Send, body: bytes, headers: dict[str, str]
+    ) -> tuple[_Answer | None, int | None, Outcome, str | None]:
+        """Send one request: its answer (None: none came), status, outcome and error."""
+        try:
+            answer = await send(body, headers)
+        except TimeoutError:
+            return None, None, Outcome.INDETERMINATE, f"no answer within {self.timeout:g} s"
+        except _ConnectFailed as exc:
+            return _Answer(None, {}), None, Outcome.FAILED, f"connection failed: {exc}"
+        except _Broken as exc:
+            error = f"connection broke before an answer: {exc}"
+            return None, None, Outcome.INDETERMINATE, error
+        status = answer.status
+        return answer, status, Outcome.FAILED if status is None else outcome_of(status), None
+
+    # --- batches (HubSpot) ------------------------------------------------------------------
+
+    async def _run_batches(
+        self,
+        schedule: Sequence[Slot],
+        bodies: Sequence[bytes],
+        event_ids: Sequence[str],
+        event_headers: Sequence[dict[str, str]] | None,
+    ) -> None:
+        """Send the schedule as batches: a JSON array of the events of slots close together,
+        at most ``provider.max_in_flight`` requests at once, each retried as a whole."""
+        provider = self.provider
+        assert provider is not None
+        limit = min(self.concurrency, provider.max_in_flight or self.concurrency)
+        async with _open_transport(self.target, limit, self.timeout) as send:
+            free = asyncio.Semaphore(limit)
+            tasks: set[asyncio.Task[Any]] = set()
+
+            def done(task: asyncio.Task[Any]) -> None:
+                tasks.discard(task)
+                free.release()
+
+            start = self.clock()
+            for members in batches(schedule, provider.max_batch, provider.batch_window):
+                # A batch goes out once its last event is due: the sender collects, then sends.
+                first, due = schedule[members[0]], start + schedule[members[-1]].at
+                delay = due - self.clock()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await free.acquire()
+                extra = event_headers[first.event] if event_headers else {}
+                request = Batch(
+                    members,
+                    tuple(schedule[n] for n in members),
+                    b"[" + b",".join(bodies[schedule[n].event] for n in members) + b"]",
+                    tuple(event_ids[schedule[n].event] for n in members),
+                )
+                batch = self._batch(send, request, extra)
+                # A batch holding a tampered slot is the attacker's one request: not retried.
+                one: Coroutine[Any, Any, object] = (
+                    batch(0, due, {})
+                    if first.tamper or not provider.retries
+                    else self._with_retries(batch, due)
+                )
+                task = asyncio.get_running_loop().create_task(one)
+                tasks.add(task)
+                task.add_done_callback(done)
+            if tasks:
+                await asyncio.gather(*tasks)
+
+    def _batch(self, send: _Send, request: Batch, extra: dict[str, str]) -> _Attempt:
+        """Attempt k of one batch: one request, one Delivery per event in it."""
+
+        async def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Answer | None:
+            headers = {**extra, **retry_headers, **self.headers}
+            first = request.slots[0]
+            url = self.target.url
+            if first.tamper:
+                signed = tampered_headers(
+                    self.signer, first, request.body, request.event_ids[0], event_type="", url=url
+                )
+            else:
+                signed = self.signer.headers(
+                    request.body, request.event_ids[0], int(time.time()), url=url
+                )
+            headers.update(signed)
+            sent = self.clock()
+            answer, status, outcome, error = await self._exchange(send, request.body, headers)
+            answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
+            suffix = f".r{k}" if k else ""
+            for n, slot, event_id in zip(
+                request.members, request.slots, request.event_ids, strict=True
+            ):
+                number = self.attempts[slot.event] = self.attempts.get(slot.event, 0) + 1
+                self.on_delivery(
+                    Delivery(
+                        f"dlv_{n + 1:06d}{suffix}",
+                        event_id,
+                        number,
+                        due,
+                        sent,
+                        answered,
+                        status,
+                        outcome,
+                        error,
+                    )
+                )
+            return answer
+
+        return attempt
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What came back: a status (None: the connection failed) and the answer's headers."""
+
+    status: int | None
+    headers: Mapping[str, str]
 
 
 class _ConnectFailed(Exception):
@@ -151,7 +344,10 @@ class _Broken(Exception):
     """The request may have reached the target: indeterminate."""
 
 
-_Send = Callable[[bytes, dict[str, str]], Any]
+_Send = Callable[[bytes, dict[str, str]], Awaitable[_Answer]]
+_Sent = Coroutine[Any, Any, _Answer | None]
+# Attempt k (0: the first) of a planned request, due at a time, with the retry's headers.
+_Attempt = Callable[[int, float, Mapping[str, str]], _Sent]
 
 
 class _open_transport:
@@ -178,11 +374,11 @@ class _open_transport:
         self._close = session.close
         url = self.target.url
 
-        async def send(body: bytes, headers: dict[str, str]) -> int:
+        async def send(body: bytes, headers: dict[str, str]) -> _Answer:
             try:
                 async with session.post(url, data=body, headers=headers) as resp:
                     await resp.read()
-                    return resp.status
+                    return _Answer(resp.status, resp.headers)
             except aiohttp.ClientConnectorError as exc:
                 raise _ConnectFailed(str(exc.os_error.strerror or exc)) from None
             except (aiohttp.ClientError, ConnectionError) as exc:
@@ -201,14 +397,14 @@ class _open_transport:
         )
         self._close = client.aclose
 
-        async def send(body: bytes, headers: dict[str, str]) -> int:
+        async def send(body: bytes, headers: dict[str, str]) -> _Answer:
             try:
                 resp = await asyncio.wait_for(
                     client.post("", content=body, headers=headers), self.timeout
                 )
             except httpx.TimeoutException:
                 raise TimeoutError from None
-            return resp.status_code
+            return _Answer(resp.status_code, resp.headers)
 
         return send
 

@@ -25,6 +25,8 @@ class Slot:
     event: int
     copy: int = 0  # 0 = the original, n = the n-th extra copy
     why: str = ""  # the perturbation that put it there, for the report
+    tamper: str = ""  # a delivery-side fault of the signature (TAMPER_MODES); "" = genuine
+    age: float = 0.0  # stale, replayed: seconds (real time) the signed timestamp lies back
 
 
 Schedule = list[Slot]
@@ -131,11 +133,36 @@ def replay(s: Schedule, p: Mapping[str, Any], _: random.Random, __: Any) -> Sche
     return out
 
 
+TAMPER_MODES = ("forged", "unsigned", "stale", "replayed")
+
+
+def tamper(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
+    """forged, unsigned, stale: that share of deliveries is sent so instead of genuinely;
+    replayed: that share of genuine deliveries is sent again ``after`` s later, as captured."""
+    mode, rate = str(p["mode"]), float(p.get("rate", 0.2))
+    age, after = float(p.get("age", 3600.0)), float(p.get("after", 1.0))
+    if mode == "replayed":
+        top = max((x.copy for x in s), default=0)
+        extra = [
+            Slot(x.at + after, x.event, top + 1, "tamper", mode, age)
+            for x in s
+            if not x.tamper and rng.random() < rate
+        ]
+        return s + extra
+    return [
+        replace(x, why="tamper", tamper=mode, age=age)
+        if not x.tamper and rng.random() < rate
+        else x
+        for x in s
+    ]
+
+
 _KINDS: dict[str, Callable[[Schedule, Mapping[str, Any], random.Random, Any], Schedule]] = {
     "duplicate": duplicate,
     "burst": burst,
     "simultaneous": simultaneous,
     "reorder": reorder,
     "replay": replay,
+    "tamper": tamper,
 }
 KINDS = tuple(sorted(_KINDS))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ._errors import InputError
 from ._signing import SCHEMES
@@ -43,8 +43,63 @@ class Provider:
     retries: tuple[float, ...]  # delays (s) between attempts; () = no automatic retry
     tolerance: float | None = None  # receivers' accepted timestamp skew, where specified
     max_batch: int = 1  # events per request
+    # Batching: slots due within this many seconds of a batch's first join it (not published
+    # by HubSpot: the harness's choice, settable per scenario), and at most this many
+    # requests are in flight (None: no limit of the provider's own).
+    batch_window: float = 1.0
+    max_in_flight: int | None = None
     notes: str = ""
     retry_headers: Callable[[int, str], Mapping[str, str]] = field(default=_no_headers)
+    # A retry is sent when the ack timeout passes while the first request still runs.
+    overlap: bool = False
+    gives_up_on: frozenset[int] = frozenset()  # answers that end an event's retries
+    honours_retry_after: bool = False  # a Retry-After answer header delays the next retry
+    no_retry_header: str | None = None  # an answer header the receiver sets to stop retries
+
+    def retry_wait(self, status: int | None, headers: Mapping[str, str]) -> float | None:
+        """After an answer (``status`` None: the connection failed): None when this sender
+        stops retrying, else the least wait (s, real time) the receiver asked for."""
+        if status is not None and (200 <= status < 300 or status in self.gives_up_on):
+            return None
+        if self.no_retry_header is not None and headers.get(self.no_retry_header) == "1":
+            return None
+        if self.honours_retry_after:
+            return parse_retry_after(headers.get("Retry-After"))
+        return 0.0
+
+    def with_overrides(
+        self,
+        retries: int | tuple[float, ...] | None,
+        timeout: float | None,
+        batch_window: float | None = None,
+    ) -> Provider:
+        """This profile with the first ``retries`` delays of its schedule (or that schedule),
+        ``timeout`` as its ack timeout and ``batch_window``; None keeps the profile's own."""
+        schedule = self.retries
+        if isinstance(retries, int):
+            if retries > len(self.retries):
+                raise InputError(
+                    f"provider {self.name!r} has {len(self.retries)} retry delays; "
+                    f"{retries!r} retries is more than its schedule",
+                    hint=f"use at most {len(self.retries)}, or give the delays as a list",
+                )
+            schedule = self.retries[:retries]
+        elif retries is not None:
+            schedule = retries
+        return replace(
+            self,
+            retries=schedule,
+            timeout=self.timeout if timeout is None else timeout,
+            batch_window=self.batch_window if batch_window is None else batch_window,
+        )
+
+
+def parse_retry_after(value: str | None) -> float:
+    """Seconds in a Retry-After header given as a number of seconds; 0 when absent or not."""
+    try:
+        return max(0.0, float(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 PROVIDERS: Mapping[str, Provider] = {
@@ -68,6 +123,8 @@ PROVIDERS: Mapping[str, Provider] = {
             ),
             tolerance=300,
             notes="the spec's example schedule; 410 disables the endpoint; honours retry-after",
+            gives_up_on=frozenset({410}),
+            honours_retry_after=True,
         ),
         Provider(
             "stripe",
@@ -97,6 +154,8 @@ PROVIDERS: Mapping[str, Provider] = {
             tolerance=300,
             notes="a retry can arrive while the first attempt still runs",
             retry_headers=_slack_retry,
+            overlap=True,
+            no_retry_header="X-Slack-No-Retry",
         ),
         Provider(
             "hubspot",
@@ -106,6 +165,7 @@ PROVIDERS: Mapping[str, Provider] = {
             exponential(10, _DAY),
             tolerance=300,
             max_batch=100,
+            max_in_flight=10,
             notes="up to 10 retries over 24 h, randomised; batches of up to 100 events",
         ),
         Provider(

@@ -40,9 +40,11 @@ from ._history import History, Journal, RunInfo
 from ._invariants import judge
 from ._model import Delivery, Effect, Event, Fault, Outcome, Verdict
 from ._perturb import Slot, plan
+from ._providers import Provider
 from ._signing import Signer
 from ._sources import load_events
 from ._spec import Scenario, Settle
+from ._tamper import tampered_headers, tampered_ids
 from ._target import Target, check_reachable, parse_target
 from ._tracer import Tracer, new_tag, trace
 
@@ -162,6 +164,26 @@ class PreparedRun:
     time_scale: float = 1.0
     faults: tuple[Fault, ...] = ()
     settle: Settle = field(default_factory=Settle)
+    provider: Provider | None = None  # its retry delays on the run's clock
+
+    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
+        """The headers of slot ``n``'s delivery, tampered as its slot says (``_tamper``)."""
+        slot = self.schedule[n]
+        if not slot.tamper:
+            return self.request_headers(slot.event, timestamp)
+        ev = self.tracer.events[slot.event]
+        headers = {**ev.headers, **self.headers}
+        headers.update(
+            tampered_headers(
+                self.signer,
+                slot,
+                self.bodies[slot.event],
+                ev.id,
+                event_type=ev.type,
+                url=self.info.target,
+            )
+        )
+        return headers
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -211,18 +233,20 @@ class PreparedRun:
 def signer_for(scenario: Scenario) -> Signer:
     """The scenario's signing scheme with its secret read from the environment."""
     spec = scenario.delivery
-    if spec.signing == "none":
+    # A provider signs its own way (the YAML loader refuses a conflicting signing).
+    scheme = spec.provider.scheme if spec.provider is not None else spec.signing
+    if scheme == "none":
         return Signer()
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
         raise InputError(
-            f"scenario {scenario.name!r} signs deliveries ({spec.signing}) but the environment "
+            f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
             f"variable {spec.secret_env} is not set",
             where=scenario.origin,
             hint=f"export {spec.secret_env}=<the secret your automation verifies>, "
             "or set delivery.signing: none in the scenario",
         )
-    return Signer(spec.signing, secret, spec.signature_header)
+    return Signer(scheme, secret, spec.signature_header)
 
 
 def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:
@@ -245,6 +269,13 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     )
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = scaled_settle(scenario.settle, scale)
+    provider = scenario.delivery.provider
+    if provider is not None:
+        provider = replace(
+            provider,
+            retries=tuple(d * scale for d in provider.retries),
+            batch_window=provider.batch_window * scale,
+        )
     info = RunInfo(
         run_id=f"{scenario.name}@{tag}",
         scenario=scenario.name,
@@ -270,6 +301,10 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "secret_env": scenario.delivery.secret_env,
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),
+            "signing": signer.scheme,
+            **_provider_settings(provider),
+            # Delivery id -> tamper mode: what rejects_forged judges, offline.
+            "tampered": tampered_ids(schedule),
         },
     )
     seen: dict[int, int] = {}
@@ -289,7 +324,18 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         time_scale=scale,
         faults=faults,
         settle=settle,
+        provider=provider,
     )
+
+
+def _provider_settings(provider: Provider | None) -> dict[str, object]:
+    if provider is None:
+        return {}
+    return {
+        "provider": provider.name,
+        "retries": list(provider.retries),  # on the run's clock
+        "ack_timeout": provider.timeout,
+    }
 
 
 def _time_scale(scenario: Scenario, options: RunOptions) -> float:
@@ -449,6 +495,7 @@ async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal)
             clock=recorder.clock,
             on_delivery=recorder.delivery,
             headers=dict(scenario.delivery.headers),
+            provider=prepared.provider,
         )
         events = prepared.events
         await deliverer.run(

@@ -8,12 +8,13 @@ the ``_spec`` dataclasses the documents are built into, so the two cannot drift 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
 from ._history import InvariantSpec
 from ._invariants import DEFAULT_INVARIANTS
+from ._providers import PROVIDERS
 from ._scenario_errors import Doc, invalid, invalid_mapping
 from ._scenario_values import (
     DURATION_FORMS,
@@ -28,6 +29,7 @@ from ._scenario_values import (
     Name,
     PositiveDuration,
     RoutePath,
+    parse_duration,
 )
 from ._spec import (
     DeliverySpec,
@@ -45,6 +47,7 @@ _RATE_TEXT = "a number between 0 and 1"
 _PATH_TEXT = "a JSONPath like '$.data.order_id'"
 _HEADERS_TEXT = "a mapping of HTTP header names to string values"
 _NAME_TEXT = "a name of letters, digits, '.', '_' and '-'"
+PROVIDER_NAMES = tuple(PROVIDERS)
 
 
 def _default(cls: type[Any], name: str) -> Any:
@@ -201,10 +204,23 @@ class AddFieldDoc(_DriftDoc):
     value: Any = Field(description="any JSON value: what the new field holds")
 
 
+class TamperDoc(Doc):
+    expected = "a mapping with mode, and optionally rate, age and after"
+
+    mode: Literal["forged", "unsigned", "stale", "replayed"] = Field(
+        description="one of: forged, unsigned, stale, replayed"
+    )
+    rate: float = Field(0.2, ge=0, le=1, description=_RATE_TEXT)
+    age: PositiveDuration = Field(
+        3600.0, description=_POSITIVE_DURATION_TEXT + " (real time, never scaled)"
+    )
+    after: Duration = Field(1.0, description=_DURATION_TEXT)
+
+
 class PerturbationDoc(Doc):
     expected = (
         "a mapping of one perturbation kind to its parameters: "
-        "duplicate, burst, simultaneous, reorder, replay, "
+        "duplicate, burst, simultaneous, reorder, replay, tamper, "
         "rename_field, drop_field, null_field, retype_field or add_field"
     )
 
@@ -218,6 +234,7 @@ class PerturbationDoc(Doc):
     null_field: NullFieldDoc | None = Field(None, description=NullFieldDoc.expected)
     retype_field: RetypeFieldDoc | None = Field(None, description=RetypeFieldDoc.expected)
     add_field: AddFieldDoc | None = Field(None, description=AddFieldDoc.expected)
+    tamper: TamperDoc | None = Field(None, description=TamperDoc.expected)
 
     @model_validator(mode="before")
     @classmethod
@@ -286,6 +303,44 @@ class DeliveryDoc(Doc):
         _default(DeliverySpec, "timeout"), description=_POSITIVE_DURATION_TEXT
     )
     headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+
+
+_RETRIES_TEXT = (
+    "an integer of 0 or more (the first delays of the provider's schedule), or a list of "
+    f"durations (the delays between attempts), each {DURATION_FORMS}"
+)
+
+
+def _retries(value: object) -> int | tuple[float, ...]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, list):
+        delays = [parse_duration(v) for v in value]
+        if all(d is not None and d >= 0 for d in delays):
+            return tuple(d for d in delays if d is not None)
+    raise invalid(f"must be {_RETRIES_TEXT}")
+
+
+class ProviderDoc(Doc):
+    expected = "a provider name, or a mapping with name, and optionally retries and timeout"
+
+    name: Literal[PROVIDER_NAMES] = Field(  # type: ignore[valid-type]
+        description="one of: " + ", ".join(PROVIDER_NAMES)
+    )
+    retries: Annotated[int | tuple[float, ...], PlainValidator(_retries)] | None = Field(
+        None, description=_RETRIES_TEXT
+    )
+    timeout: PositiveDuration | None = Field(
+        None, description=_POSITIVE_DURATION_TEXT + ": the sender's ack timeout"
+    )
+    batch_window: Duration | None = Field(
+        None, description=_DURATION_TEXT + ": events this close together share a batch"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
 
 
 class SettleDoc(Doc):
@@ -367,6 +422,7 @@ class ScenarioDoc(Doc):
         default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
     )
     faults: list[FaultDoc] = Field(default_factory=list, description="a list of fault windows")
+    provider: ProviderDoc | None = Field(None, description=ProviderDoc.expected)
     time_scale: float | None = Field(
         None,
         gt=0,

@@ -32,10 +32,12 @@ from ._errors import ScenarioError, UnknownScenarioError
 from ._history import InvariantSpec
 from ._invariants import check_specs
 from ._model import Model
+from ._providers import PROVIDERS, Provider
 from ._scenario_docs import (
     DeliveryDoc,
     DownstreamDoc,
     PerturbationDoc,
+    ProviderDoc,
     RouteDoc,
     ScenarioDoc,
     SourceDoc,
@@ -44,6 +46,7 @@ from ._scenario_docs import (
 )
 from ._scenario_errors import validate
 from ._scenario_values import parse_duration
+from ._signing import TIMESTAMPED
 from ._spec import (
     DeliverySpec,
     DownstreamSpec,
@@ -222,6 +225,8 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
     source = _source(doc.source, path.parent)
     perturbations = tuple(_perturbation(p) for p in doc.perturbations)
     _drift_checked(perturbations, source)
+    delivery = _delivery(doc.delivery, doc.provider)
+    _tamper_needs_signing(doc, delivery)
     return Scenario(
         name=doc.name or _stem(path),
         source=source,
@@ -230,7 +235,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         perturbations=perturbations,
         invariants=_checked(doc.invariants, text),
         downstreams=_downstreams(doc.downstreams),
-        delivery=_delivery(doc.delivery),
+        delivery=delivery,
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
         faults=_faults(doc),
         time_scale=doc.time_scale,
@@ -370,14 +375,62 @@ def _route(doc: RouteDoc) -> Route:
     )
 
 
-def _delivery(doc: DeliveryDoc) -> DeliverySpec:
+def _delivery(doc: DeliveryDoc, provider_doc: ProviderDoc | None) -> DeliverySpec:
+    signing: str = doc.signing
+    profile = None
+    if provider_doc is not None:
+        profile = _provider(provider_doc)
+        if "signing" in doc.model_fields_set and doc.signing != profile.scheme:
+            raise _Invalid(
+                ("delivery", "signing"),
+                f"delivery.signing: {doc.signing!r} is not allowed — provider "
+                f"{profile.name!r} signs with {profile.scheme!r}; leave delivery.signing out "
+                "(the provider sets it) or name the provider that signs that way",
+            )
+        signing = profile.scheme
     return DeliverySpec(
-        signing=doc.signing,
+        signing=signing,
         secret_env=doc.secret_env,
         signature_header=doc.signature_header,
         timeout=doc.timeout,
         headers=doc.headers,
+        provider=profile,
     )
+
+
+def _provider(doc: ProviderDoc) -> Provider:
+    """The named profile with the scenario's retries and ack timeout."""
+    profile = PROVIDERS[doc.name]
+    if isinstance(doc.retries, int) and doc.retries > len(profile.retries):
+        raise _Invalid(
+            ("provider", "retries"),
+            f"provider.retries: {doc.retries!r} is not allowed — {profile.name!r} has "
+            f"{len(profile.retries)} retry delays in its schedule; give at most "
+            f"{len(profile.retries)}, or the delays as a list like [0s, 1m, 5m]",
+        )
+    return profile.with_overrides(doc.retries, doc.timeout, doc.batch_window)
+
+
+def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:
+    for i, p in enumerate(doc.perturbations):
+        if p.tamper is not None and delivery.signing == "none":
+            raise _Invalid(
+                ("perturbations", i, "tamper"),
+                f"perturbations[{i}].tamper: {p.tamper.mode!r} is not allowed — the scenario "
+                "sends unsigned deliveries (delivery.signing: none), so there is no signature "
+                "to tamper with; set delivery.signing or provider",
+            )
+        if (
+            p.tamper is not None
+            and p.tamper.mode == "stale"
+            and delivery.signing not in TIMESTAMPED
+        ):
+            raise _Invalid(
+                ("perturbations", i, "tamper", "mode"),
+                f"perturbations[{i}].tamper.mode: 'stale' is not allowed — {delivery.signing!r} "
+                "signs no timestamp, so a stale signature is a valid one; use a timestamped "
+                f"scheme ({', '.join(sorted(TIMESTAMPED))}) or mode replayed",
+            )
 
 
 # --- step 4: the files a scenario names, and its invariants' parameters ---------------------

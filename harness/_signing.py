@@ -1,8 +1,12 @@
 """Signature schemes: what each sender adds to a request so a receiver can verify it.
 
 Standard Webhooks, Stripe, GitHub, Shopify, Slack, HubSpot v3, Attio and generic HMAC, each
-reproducing its provider's published vector (tests/test_providers.py). Verification of
-Standard Webhooks lives here too, so the demo's sound automation and the tests share it.
+reproducing its provider's published vector (tests/test_providers.py). Verification of every
+scheme lives here too (``verify``, ``detect_scheme``), so the demo's sound automation, the
+tests and users' receivers share one reading of each recipe.
+
+Timestamped schemes (TIMESTAMPED) reject a stale timestamp; for the others a signature stays
+valid forever, so a receiver's only replay protection is dedup by the delivery or event id.
 """
 
 from __future__ import annotations
@@ -43,16 +47,7 @@ def verify_standard_webhooks(
     secret: str, headers: dict[str, str], body: bytes, *, now: float, tolerance: float = 300
 ) -> bool:
     """True when the headers carry a valid, fresh Standard Webhooks signature for ``body``."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    msg_id = lower.get("webhook-id")
-    ts = lower.get("webhook-timestamp")
-    sigs = lower.get("webhook-signature")
-    if not (msg_id and ts and sigs) or not ts.isdigit():
-        return False
-    if abs(now - int(ts)) > tolerance:
-        return False
-    expected = standard_webhooks_signature(secret, msg_id, int(ts), body)
-    return any(hmac.compare_digest(expected, s) for s in sigs.split())
+    return verify("standard-webhooks", secret, headers, body, now=now, tolerance=tolerance)
 
 
 def hmac_signature(secret: str, body: bytes, prefix: str = "sha256=") -> str:
@@ -168,3 +163,159 @@ class Signer:
             body, self.secret, msg_id, timestamp, event_type, "POST", url, self.header
         )
         return SCHEMES[self.scheme](request)
+
+    def forger(self) -> Signer:
+        """A signer of the same scheme with a wrong secret: valid-looking, forged signatures."""
+        digest = hashlib.sha256(b"forged:" + self.secret.encode()).digest()
+        wrong = "whsec_" + base64.b64encode(digest).decode()
+        return Signer(self.scheme, wrong, self.header)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+TIMESTAMPED = frozenset({"standard-webhooks", "stripe", "slack", "hubspot"})
+"""Schemes that sign a timestamp: a receiver can refuse a replayed (stale) delivery."""
+
+DEFAULT_TOLERANCE = 300.0  # seconds of clock skew every timestamped provider documents
+
+
+def _eq(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _fresh(ts: str | None, now: float, tolerance: float, *, per_second: int = 1) -> int | None:
+    """The timestamp as an int when it is a number within ``tolerance`` of ``now``."""
+    if ts is None or not ts.isdigit():
+        return None
+    value = int(ts)
+    return value if abs(now - value / per_second) <= tolerance else None
+
+
+def _verify_standard(h: Mapping[str, str], v: _Check) -> bool:
+    msg_id, sigs = h.get("webhook-id"), h.get("webhook-signature")
+    ts = _fresh(h.get("webhook-timestamp"), v.now, v.tolerance)
+    if not (msg_id and sigs) or ts is None:
+        return False
+    try:
+        expected = standard_webhooks_signature(v.secret, msg_id, ts, v.body)
+    except InputError:  # a secret that is not whsec_<base64> verifies nothing
+        return False
+    return any(_eq(expected, s) for s in sigs.split())
+
+
+def _verify_stripe(h: Mapping[str, str], v: _Check) -> bool:
+    parts = [p.partition("=") for p in h.get("stripe-signature", "").split(",")]
+    stamps = [val for key, _, val in parts if key.strip() == "t"]
+    ts = _fresh(stamps[0].strip() if len(stamps) == 1 else None, v.now, v.tolerance)
+    if ts is None:
+        return False
+    expected = _hex(v.secret, f"{ts}.".encode() + v.body)
+    return any(_eq(expected, val.strip()) for key, _, val in parts if key.strip() == "v1")
+
+
+def _verify_github(h: Mapping[str, str], v: _Check) -> bool:
+    return _eq("sha256=" + _hex(v.secret, v.body), h.get("x-hub-signature-256"))
+
+
+def _verify_shopify(h: Mapping[str, str], v: _Check) -> bool:
+    return _eq(_b64(v.secret, v.body), h.get("x-shopify-hmac-sha256"))
+
+
+def _verify_slack(h: Mapping[str, str], v: _Check) -> bool:
+    ts = _fresh(h.get("x-slack-request-timestamp"), v.now, v.tolerance)
+    if ts is None:
+        return False
+    return _eq("v0=" + _hex(v.secret, f"v0:{ts}:".encode() + v.body), h.get("x-slack-signature"))
+
+
+def _verify_hubspot(h: Mapping[str, str], v: _Check) -> bool:
+    millis = h.get("x-hubspot-request-timestamp")
+    if _fresh(millis, v.now, v.tolerance, per_second=1000) is None:
+        return False
+    source = v.method.upper().encode() + v.url.encode() + v.body + str(millis).encode()
+    return _eq(_b64(v.secret, source), h.get("x-hubspot-signature-v3"))
+
+
+def _verify_attio(h: Mapping[str, str], v: _Check) -> bool:
+    given = h.get("attio-signature") or h.get("x-attio-signature")
+    return _eq(_hex(v.secret, v.body), given)
+
+
+def _verify_generic(h: Mapping[str, str], v: _Check) -> bool:
+    return _eq(hmac_signature(v.secret, v.body), h.get(v.header.lower()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    secret: str
+    body: bytes
+    now: float
+    tolerance: float
+    url: str
+    method: str
+    header: str
+
+
+_VERIFIERS: Mapping[str, Callable[[Mapping[str, str], _Check], bool]] = {
+    "standard-webhooks": _verify_standard,
+    "stripe": _verify_stripe,
+    "github": _verify_github,
+    "shopify": _verify_shopify,
+    "slack": _verify_slack,
+    "hubspot": _verify_hubspot,
+    "attio": _verify_attio,
+    "hmac": _verify_generic,
+}
+
+# The header that tells each scheme apart, most specific first (GitHub's X-Hub-Signature-256
+# before a generic X-Signature).
+_MARKERS = (
+    ("webhook-signature", "standard-webhooks"),
+    ("stripe-signature", "stripe"),
+    ("x-slack-signature", "slack"),
+    ("x-hubspot-signature-v3", "hubspot"),
+    ("x-hub-signature-256", "github"),
+    ("x-shopify-hmac-sha256", "shopify"),
+    ("attio-signature", "attio"),
+    ("x-attio-signature", "attio"),
+)
+
+
+def detect_scheme(headers: Mapping[str, str], header: str = "X-Signature") -> str | None:
+    """The signature scheme whose header the request carries; None for an unsigned request.
+
+    ``header`` is the generic ``hmac`` scheme's header, recognised last.
+    """
+    lower = {k.lower() for k in headers}
+    for marker, scheme in _MARKERS:
+        if marker in lower:
+            return scheme
+    return "hmac" if header.lower() in lower else None
+
+
+def verify(
+    scheme: str,
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: float,
+    tolerance: float = DEFAULT_TOLERANCE,
+    url: str = "",
+    method: str = "POST",
+    header: str = "X-Signature",
+) -> bool:
+    """True when ``headers`` carry a valid signature of ``body`` by ``scheme`` with ``secret``.
+
+    Timestamped schemes also need a timestamp within ``tolerance`` seconds of ``now`` (Unix
+    seconds). HubSpot signs the request's ``method`` and full ``url``; ``header`` names the
+    generic ``hmac`` scheme's header. Raises InputError for an unknown scheme or ``none``.
+    """
+    check = _VERIFIERS.get(scheme)
+    if check is None:
+        raise InputError(
+            f"cannot verify signature scheme {scheme!r}",
+            hint=f"use one of {', '.join(_VERIFIERS)} ('none' signs nothing to verify)",
+        )
+    lower = {k.lower(): v for k, v in headers.items()}
+    return check(lower, _Check(secret, body, now, tolerance, url, method, header))

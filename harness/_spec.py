@@ -14,6 +14,7 @@ from typing import Any
 
 from ._history import InvariantSpec
 from ._model import JSON, Model
+from ._providers import Provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,9 @@ class Perturbation:
     replay: times (extra passes), gap (s after the end of the previous pass)
     rename_field / drop_field / null_field / retype_field / add_field: field drift on the
     payloads, not the schedule (``_drift``): path, to, value, rate, from (s), types
+    tamper: mode (forged | unsigned | stale | replayed), rate (0..1), age (s, real time: how
+    old the signed timestamp is), after (s: a replayed copy follows its original this late)
+    — delivery-side faults an attacker would send, never retried by the provider
     """
 
     kind: str
@@ -129,6 +133,9 @@ class DeliverySpec:
     signature_header: str = "X-Signature"  # for hmac
     timeout: float = 10.0
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The sender whose ack timeout and retries drive delivery (scenario seconds); None: one
+    # attempt per planned delivery, as before providers retried.
+    provider: Provider | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,3 +298,18 @@ def _has_running_run(journal: Path) -> bool:
         return bool(load_all(journal))
     except InputError:
         return False
+
+
+def test_tampered_deliveries_under_locust_are_judged_as_in_an_engine_run(
+    sound: Automation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Locust users sign each slot as planned, tampering included (they do not retry).
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    args = locust_cli(sound, "forged-signature", tmp_path, "--seed", "4")
+    r = harness(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
+    assert r.code == 0, r.out + r.err
+    (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
+    verdicts = {v["invariant"]: v for v in run["verdicts"]}
+    assert verdicts["rejects_forged"]["status"] == "pass", verdicts["rejects_forged"]
+    assert "tampered deliveries were refused" in verdicts["rejects_forged"]["summary"]
+    assert run["counts"]["deliveries_by_outcome"]["rejected"] > 0

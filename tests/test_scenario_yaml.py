@@ -52,6 +52,13 @@ FAULT_SCENARIOS = [
 ]
 # Field drift: invoices and orders with drifted fields (tests/test_drift_runs.py runs them).
 DRIFT_SCENARIOS = ["big-number-ids", "missing-field", "renamed-field"]
+# Providers' retries and tampered deliveries (tests/test_provider_runs.py checks them).
+PROVIDER_SCENARIOS = [
+    "forged-signature",
+    "provider-retry-storm",
+    "provider-retry-storm-slack",
+    "replayed-delivery",
+]
 
 MINIMAL = """\
 source:
@@ -82,7 +89,10 @@ def error_of(path: Path) -> str:
 def test_builtin_catalogue_lists_the_scenarios_and_the_suite_sorted() -> None:
     catalogue = builtin_catalogue()
     assert [(name, kind) for name, kind, _ in catalogue] == sorted(
-        [(n, "scenario") for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS + DRIFT_SCENARIOS]
+        [
+            (n, "scenario")
+            for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS + DRIFT_SCENARIOS + PROVIDER_SCENARIOS
+        ]
         + [("standard", "suite")]
     )
     assert all(description and "\n" not in description for _, _, description in catalogue)
@@ -166,6 +176,13 @@ def test_resolve_expands_a_builtin_suite_in_its_order() -> None:
         "downstream-throttled",
         "ambiguous-commit",
         "slow-downstream",
+        "renamed-field",
+        "missing-field",
+        "big-number-ids",
+        "provider-retry-storm",
+        "provider-retry-storm-slack",
+        "forged-signature",
+        "replayed-delivery",
     ]
     suite = load_suite(data_dir("scenarios") / "standard.suite.yaml")
     assert isinstance(suite, Suite)
@@ -176,7 +193,7 @@ def test_resolve_mixes_names_suites_and_paths(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL, "mine.scenario.yaml")
     scenarios = resolve(["out-of-order", str(path), "standard"])
     assert [s.name for s in scenarios][:2] == ["out-of-order", "mine"]
-    assert len(scenarios) == 10
+    assert len(scenarios) == 2 + len(resolve(["standard"]))
 
 
 def test_resolve_unknown_name_suggests_the_nearest() -> None:
@@ -419,8 +436,8 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     path = write(tmp_path, "name: x\n" + "modle: ledger\n" + MINIMAL)
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
-        "perturbations, invariants, downstreams, delivery, settle, faults, time_scale, marks, "
-        "redact (did you mean 'model'?)"
+        "perturbations, invariants, downstreams, delivery, settle, faults, provider, time_scale, "
+        "marks, redact (did you mean 'model'?)"
     )
 
 
@@ -429,7 +446,7 @@ def test_unknown_perturbation_kind_suggests(tmp_path: Path) -> None:
     assert error_of(path) == (
         f"{path}:8: perturbations[0]: unknown field 'reorde' — allowed: duplicate, burst, "
         "simultaneous, reorder, replay, rename_field, drop_field, null_field, retype_field, "
-        "add_field (did you mean 'reorder'?)"
+        "add_field, tamper (did you mean 'reorder'?)"
     )
 
 

@@ -65,10 +65,28 @@ class Facts:
         return {e.id: e for e in self.history.events}
 
     @cached_property
+    def tampered(self) -> dict[str, str]:
+        """Delivery id -> tamper mode (forged, unsigned, stale, replayed), from the run."""
+        found = self.history.info.settings.get("tampered")
+        return dict(found) if isinstance(found, dict) else {}
+
+    @cached_property
     def accepted(self) -> set[str]:
-        """Known events with at least one delivery the target answered 2xx."""
+        """Known events with at least one genuine delivery the target answered 2xx.
+
+        A tampered delivery is an attacker's, not the sender's: accepting one does not make
+        its event one the target owes an effect (``rejects_forged`` judges those).
+        """
         ok = Outcome.OK
-        found = {d.event_id for d in self.history.deliveries if d.outcome is ok}
+        tampered = self.tampered
+        if tampered:
+            found = {
+                d.event_id
+                for d in self.history.deliveries
+                if d.outcome is ok and d.id not in tampered
+            }
+        else:
+            found = {d.event_id for d in self.history.deliveries if d.outcome is ok}
         if not found <= self.events_by_id.keys():
             found.intersection_update(self.events_by_id)
         return found

@@ -23,6 +23,7 @@ from . import (
     no_server_errors,
     per_key_order,
     recovers_after_outage,
+    rejects_forged,
 )
 from ._facts import Facts
 
@@ -166,6 +167,14 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "integers beyond 2**53 (64-bit ids) reach the downstream exact, not rounded through a "
         "double",
         big_numbers_intact.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        rejects_forged.NAME,
+        rejects_forged.rejects_forged,
+        {},
+        "forged, unsigned, stale and replayed deliveries get a 4xx and cause no effect",
+        rejects_forged.CLASS,
         by_default=False,
     ),
 )

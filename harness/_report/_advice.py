@@ -69,11 +69,10 @@ ADVICE: dict[str, tuple[str, str]] = {
         "strings or big integers, never through a double.",
     ),
     "forged": (
-        "Forged, unsigned, stale or replayed deliveries were accepted",
-        "Anyone who finds the webhook URL can send it events. Verify the provider's signature "
-        "over the raw body with a constant-time comparison, reject timestamps older than the "
-        "provider's tolerance (5 minutes), and deduplicate on the delivery id so a valid old "
-        "delivery sent again does nothing.",
+        "Tampered deliveries accepted",
+        "A forged, unsigned, stale or replayed delivery got a 2xx or caused an effect. Verify "
+        "the signature over the raw body before anything else, refuse a request without one, "
+        "refuse a timestamp more than 5 minutes old, and dedup by the event id (docs/security.md).",
     ),
     "other": (
         "Another check failed",

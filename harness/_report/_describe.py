@@ -25,7 +25,7 @@ TITLES = {
     "final_state_matches_baseline": "Same final state as a clean run",
     "drift_is_loud": "Drifted fields caught",
     "big_numbers_intact": "64-bit ids intact",
-    "rejects_forged": "Forged deliveries rejected",
+    "rejects_forged": "Tampered deliveries refused",
 }
 # What a failure of each invariant is called in a sentence: "duplicate effects in ...".
 FAILURES = {
@@ -38,7 +38,7 @@ FAILURES = {
     "final_state_matches_baseline": "a final state unlike a clean run's",
     "drift_is_loud": "silently corrupted drifted events",
     "big_numbers_intact": "rounded 64-bit ids",
-    "rejects_forged": "forged deliveries accepted",
+    "rejects_forged": "tampered deliveries accepted",
 }
 _TIMES = {1: "once", 2: "twice", 3: "three times"}
 
@@ -114,8 +114,40 @@ def perturbation(kind: str, params: Mapping[str, Any]) -> str:
         gap = duration(float(params.get("gap", 1.0)))
         again = "once more" if n == 1 else f"{n} more times"
         return f"the whole stream replayed {again}, {gap} after each pass ended"
+    if kind == "tamper":
+        return _tamper(params)
     detail = ", ".join(f"{k} {v}" for k, v in params.items())
     return f"{kind.replace('_', ' ')}" + (f" ({detail})" if detail else "")
+
+
+def _tamper(params: Mapping[str, Any]) -> str:
+    mode, rate = str(params.get("mode")), percent(float(params.get("rate", 0.2)))
+    age = duration(float(params.get("age", 3600.0)))
+    if mode == "replayed":
+        after = duration(float(params.get("after", 1.0)))
+        return f"{rate} of deliveries replayed {after} later as captured, signed {age} before"
+    what = {
+        "forged": "with a forged signature",
+        "unsigned": "without a signature",
+        "stale": f"signed {age} before (stale)",
+    }.get(mode, mode)
+    return f"{rate} of deliveries sent {what}"
+
+
+def _provider(settings: Mapping[str, Any]) -> str:
+    """``Delivered as slack does: ack timeout 0.5 s, up to 3 retries.``"""
+    name = settings.get("provider")
+    if not name:
+        return ""
+    retries = settings.get("retries") or []
+    ack = settings.get("ack_timeout")
+    wait = f"ack timeout {duration(float(ack))}, " if ack else ""
+    again = (
+        f"up to {len(retries)} retr{'y' if len(retries) == 1 else 'ies'}"
+        if retries
+        else "no retries"
+    )
+    return f"Delivered as {name} does: {wait}{again} of an unacknowledged delivery."
 
 
 def _fault_words(mode: str, p: Mapping[str, Any]) -> str:
@@ -195,6 +227,9 @@ def what_was_done(history: History) -> tuple[str, ...]:
     ]
     if declared:
         sentences.append("Perturbed: " + "; ".join(declared) + ".")
+    delivered_as = _provider(settings)
+    if delivered_as:
+        sentences.append(delivered_as)
     sentences.extend(_capital(fault(f, time_scale(history))) + "." for f in history.faults)
     repeated = _repeats(history)
     if repeated:

@@ -59,7 +59,7 @@ class ScenarioUser(FastHttpUser):
                 sender.give_back(n)
                 raise
         event = prepared.schedule[n].event
-        headers = prepared.request_headers(event, int(time.time()))
+        headers = prepared.slot_headers(n, int(time.time()))
         sender.sending(n, scheduled)
         try:
             self.client.post(

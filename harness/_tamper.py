@@ -1,0 +1,35 @@
+"""Tampering: the signature headers of a delivery-side fault (forged, unsigned, stale, replayed).
+
+An attacker, not the provider, sends these: they are never retried. What a receiver must do
+with each is judged by ``rejects_forged``; which deliveries were tampered is kept in the
+run's settings (``tampered``: delivery id -> mode), so judging needs nothing but the History.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ._perturb import Slot
+from ._signing import Signer
+
+
+def tampered_headers(
+    signer: Signer, slot: Slot, body: bytes, msg_id: str, *, event_type: str, url: str
+) -> dict[str, str]:
+    """The signature headers of tampered ``slot``, signed now (Unix time).
+
+    forged: signed with a wrong secret · unsigned: none at all · stale and replayed: a valid
+    signature over a timestamp ``slot.age`` seconds old (replayed is a copy of a genuine
+    delivery, as if captured that long ago and sent again).
+    """
+    if slot.tamper == "unsigned":
+        return {}
+    now = int(time.time())
+    if slot.tamper == "forged":
+        return signer.forger().headers(body, msg_id, now, event_type=event_type, url=url)
+    return signer.headers(body, msg_id, now - int(slot.age), event_type=event_type, url=url)
+
+
+def tampered_ids(schedule: tuple[Slot, ...] | list[Slot]) -> dict[str, str]:
+    """Delivery id -> tamper mode for the tampered slots of a schedule (``dlv_<n+1>``)."""
+    return {f"dlv_{n + 1:06d}": s.tamper for n, s in enumerate(schedule) if s.tamper}

@@ -1,0 +1,84 @@
+"""rejects_forged over small hand-built Histories, and how the other invariants read tampering."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness._history import History
+from harness._model import Delivery, Outcome, Status
+
+from .test_invariants import delivery, effect, event, history, one
+
+
+def tampered(h: History, signing: str = "standard-webhooks", **modes: str) -> History:
+    settings = {"signing": signing, "tampered": modes}
+    return replace(h, info=replace(h.info, settings=settings))
+
+
+def refused(dlv_id: str, event_id: str, sent: float = 0.0) -> Delivery:
+    return delivery(dlv_id, event_id, Outcome.REJECTED, sent=sent, status=401)
+
+
+def test_inconclusive_without_tampering() -> None:
+    h = history([event(1)], [delivery("dlv_1", "evt_1")], [effect("eff_1", ["evt_1"], 0.1)])
+    v = one(h, "rejects_forged")
+    assert v.status is Status.INCONCLUSIVE and "tamper perturbation" in v.summary
+
+
+def test_refused_and_without_effect_passes() -> None:
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), refused("dlv_2", "evt_2")],
+        [effect("eff_1", ["evt_1"], 0.1)],
+    )
+    v = one(tampered(h, dlv_2="forged"), "rejects_forged")
+    assert v.status is Status.PASS and "all 1 tampered delivery were refused" in v.summary
+
+
+def test_accepted_forgery_names_delivery_event_answer_and_effect() -> None:
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [effect("eff_1", ["evt_1"], 0.1), effect("eff_2", ["evt_2"], 0.2)],
+    )
+    v = one(tampered(h, dlv_2="unsigned"), "rejects_forged")
+    assert v.status is Status.FAIL
+    assert v.evidence.lines == (
+        "unsigned delivery dlv_2 of event evt_2 (record ord_1, seq 2) was answered 200 — "
+        "expected a 4xx; it caused POST /payouts eff_2",
+    )
+    assert v.evidence.delivery_ids == ("dlv_2",) and v.evidence.effect_ids == ("eff_2",)
+
+
+def test_a_refusal_that_still_acted_fails() -> None:
+    h = history([event(1)], [refused("dlv_1", "evt_1")], [effect("eff_1", ["evt_1"], 0.1)])
+    v = one(tampered(h, dlv_1="stale"), "rejects_forged")
+    assert (
+        v.status is Status.FAIL
+        and "answered 401; it caused POST /payouts eff_1" in (v.evidence.lines[0])
+    )
+
+
+def test_a_replay_without_a_timestamp_is_judged_by_its_effect_only() -> None:
+    deliveries = [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_1", sent=1.0, attempt=2)]
+    deduped = history([event(1)], deliveries, [effect("eff_1", ["evt_1"], 0.1)])
+    assert one(tampered(deduped, "github", dlv_2="replayed"), "rejects_forged").passed
+    # Under a timestamped scheme the same 200 is a failure: the replay should have been refused.
+    assert not one(tampered(deduped, dlv_2="replayed"), "rejects_forged").passed
+    acted = history(
+        [event(1)], deliveries, [effect("eff_1", ["evt_1"], 0.1), effect("eff_2", ["evt_1"], 1.1)]
+    )
+    v = one(tampered(acted, "github", dlv_2="replayed"), "rejects_forged")
+    assert v.status is Status.FAIL and v.evidence.effect_ids == ("eff_2",)
+
+
+def test_an_event_that_only_arrived_tampered_is_not_owed_an_effect() -> None:
+    # A target may answer a forgery 2xx and drop it: no_lost_events must not call that loss.
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [effect("eff_1", ["evt_1"], 0.1)],
+    )
+    assert one(h, "no_lost_events").status is Status.FAIL
+    v = one(tampered(h, dlv_2="forged"), "no_lost_events")
+    assert v.passed and "1 event never accepted" in v.summary
