@@ -26,7 +26,9 @@ from ._scenario_values import (
     JsonPath,
     Method,
     Name,
+    ObserverUrl,
     PositiveDuration,
+    RecordsPath,
     RoutePath,
 )
 from ._spec import (
@@ -208,6 +210,25 @@ class DownstreamDoc(Doc):
 
     name: Name = Field(_default(DownstreamSpec, "name"), description="a name like crm")
     routes: list[RouteDoc] = Field(default_factory=list, description="a list of routes")
+    stateful: bool = Field(
+        _default(DownstreamSpec, "stateful"),
+        description="true or false: keep resources in memory like a REST API (POST creates, "
+        "PUT/PATCH update, GET reads back, DELETE removes)",
+    )
+
+
+class ObserverDoc(Doc):
+    expected = "a mapping with url, records and key"
+
+    url: ObserverUrl = Field(
+        description="an http:// URL on loopback to GET the state from, like "
+        "http://127.0.0.1:8000/state"
+    )
+    records: RecordsPath = Field(
+        description="a JSONPath to the list of records in the answer, like '$.contacts' "
+        "('$' when the answer is the list)"
+    )
+    key: JsonPath = Field(description="a JSONPath to each record's key, like '$.id'")
 
 
 class DeliveryDoc(Doc):
@@ -319,6 +340,7 @@ class ScenarioDoc(Doc):
         default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
     )
     faults: list[FaultDoc] = Field(default_factory=list, description="a list of fault windows")
+    observer: ObserverDoc | None = Field(None, description=ObserverDoc.expected)
     time_scale: float | None = Field(
         None,
         gt=0,

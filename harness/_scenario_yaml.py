@@ -33,6 +33,7 @@ from ._model import Model
 from ._scenario_docs import (
     DeliveryDoc,
     DownstreamDoc,
+    ObserverDoc,
     PerturbationDoc,
     RouteDoc,
     ScenarioDoc,
@@ -46,6 +47,7 @@ from ._spec import (
     DeliverySpec,
     DownstreamSpec,
     FaultSpec,
+    ObserverSpec,
     Perturbation,
     RecordedSource,
     Route,
@@ -228,6 +230,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         delivery=_delivery(doc.delivery),
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
         faults=_faults(doc),
+        observer=_observer(doc.observer),
         time_scale=doc.time_scale,
         marks=tuple(doc.marks),
         redact=tuple(doc.redact),
@@ -276,7 +279,9 @@ def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
                 "another downstream has that name; give each its own",
             )
         seen.add(d.name)
-    return tuple(DownstreamSpec(d.name, tuple(_route(r) for r in d.routes)) for d in docs)
+    return tuple(
+        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful) for d in docs
+    )
 
 
 def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
@@ -305,6 +310,10 @@ def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
         )
         for f in doc.faults
     )
+
+
+def _observer(doc: ObserverDoc | None) -> ObserverSpec | None:
+    return None if doc is None else ObserverSpec(doc.url, doc.records, doc.key)
 
 
 def _route(doc: RouteDoc) -> Route:

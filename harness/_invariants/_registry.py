@@ -15,6 +15,7 @@ from .._history import History, InvariantSpec
 from .._model import FailureClass, Verdict
 from . import (
     ack_within,
+    final_state_matches_baseline,
     no_duplicate_effects,
     no_lost_events,
     no_server_errors,
@@ -122,6 +123,15 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         },
         "at most `max_share` of deliveries get a 5xx or a failed connection (429 is not one)",
         no_server_errors.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        final_state_matches_baseline.NAME,
+        final_state_matches_baseline.final_state_matches_baseline,
+        {},
+        "every record ends in the state a clean baseline run (each event once, in order, no "
+        "faults) ends in",
+        final_state_matches_baseline.CLASS,
         by_default=False,
     ),
 )
