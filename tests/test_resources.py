@@ -123,7 +123,7 @@ async def test_explicit_routes_come_first_and_commit_then_fail_writes_then_errs(
         assert [r.body for r in double.resources() or []] == [{"a": 1, "id": "ds_1"}]
         assert effects[-1].committed is True
         # The retry with the same key gets the first (successful) answer; nothing new is made.
-        status, body, headers = await call(
+        status, _, _ = await call(
             session, "POST", "/p", json={"a": 1}, headers={"Idempotency-Key": "k"}
         )
         assert status == 502  # still inside the window: the fault answers, the store replays

@@ -175,9 +175,10 @@ def _differences(
         elif not b:
             out.append(f"{where}: {_values(a, tag)}, which the baseline does not have")
         else:
+            alike = " (all alike)" if all(v == a[0] for v in a) else ""
             out.append(
-                f"{where}: {plural(len(a), 'record')}, the baseline {len(b):,} "
-                f"({_values(a, tag)}; the baseline {_values(b, tag)})"
+                f"{where}: {plural(len(a), 'record')}{alike} where the baseline has "
+                f"{len(b):,}: {_shown(a[0], tag)}"
             )
     return out
 
