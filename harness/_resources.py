@@ -2,7 +2,9 @@
 
 Per collection path: POST ``/coll`` creates a resource with a generated id (201), PUT
 ``/coll/{id}`` replaces it or creates it (200 / 201), PATCH merges into it (404 when absent),
-GET ``/coll/{id}`` reads it, GET ``/coll`` lists the collection, DELETE removes (204 / 404).
+GET ``/coll/{id}`` reads it (404 when absent), GET ``/coll`` lists the collection (a
+collection nothing was written to: ``[]`` at the top level, else 404), DELETE removes
+(204 / 404).
 Automations that read, modify and write then meet what a real API would give them, and a
 lost update shows in the final state.
 
@@ -131,9 +133,11 @@ class ResourceStore:
             return Answer(200, found, committed=True)
         if path in self._collections:
             return Answer(200, list(self._collections[path].values()), committed=True)
-        if parent in self._collections:
-            return _absent(path)
-        return Answer(200, [], committed=True)  # a collection nothing was written to yet
+        if parent == "/":
+            return Answer(200, [], committed=True)  # a top-level collection, empty so far
+        # Unknown: an absent resource and an empty nested collection look alike; a read of
+        # one resource (to modify it) is the common case, and it must see 404.
+        return _absent(path)
 
 
 def _parsed(text: str) -> Any:

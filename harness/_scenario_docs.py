@@ -340,7 +340,6 @@ class ScenarioDoc(Doc):
         default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
     )
     faults: list[FaultDoc] = Field(default_factory=list, description="a list of fault windows")
-    observer: ObserverDoc | None = Field(None, description=ObserverDoc.expected)
     time_scale: float | None = Field(
         None,
         gt=0,
@@ -352,6 +351,7 @@ class ScenarioDoc(Doc):
         default_factory=list,
         description="a list of payload paths (PII) whose values never appear in a report",
     )
+    observer: ObserverDoc | None = Field(None, description=ObserverDoc.expected)
 
 
 class SuiteDoc(Doc):

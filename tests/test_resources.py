@@ -62,7 +62,8 @@ async def test_post_creates_get_reads_back_and_lists() -> None:
         status, body, _ = await call(session, "GET", "/v1/contacts/ds_9")
         assert status == 404 and "no resource at /v1/contacts/ds_9" in body["error"]
         # A collection nothing was written to lists empty.
-        assert (await call(session, "GET", "/v1/deals"))[:2] == (200, [])
+        assert (await call(session, "GET", "/deals"))[:2] == (200, [])
+        assert (await call(session, "GET", "/v1/deals/d1"))[0] == 404
         assert [r.body for r in double.resources() or []] == [ada, bob]
         assert [(e.method, e.status, e.committed) for e in effects][:2] == [
             ("POST", 201, True),

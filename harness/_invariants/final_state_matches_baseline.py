@@ -36,6 +36,8 @@ CLASS = FailureClass.SILENT
 _RUN = "{run}"  # stands for either run's tracer tag while comparing
 _GENERATED = re.compile(re.escape(GENERATED_PREFIX) + r"\d+")
 _UNATTRIBUTED = "(unattributed)"
+_SNAPSHOT = "the final state"
+_WRITES = "the last write per record"
 _MAX_FIELDS = 6
 _MAX_WRITES = 6
 
@@ -60,7 +62,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             f"this run's final state is {mine_kind}, the baseline's {their_kind}: they cannot "
             "be compared; run both with the same downstreams and observer",
         )
-    if not mine and not theirs:
+    if not mine and not theirs and mine_kind == _WRITES:
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -146,7 +148,7 @@ def _state(history: History) -> tuple[State, str]:
             slot = (r.source, _normal(r.collection, tag))
             record = _normal(r.key, tag) if r.key else _UNATTRIBUTED
             state.setdefault(record, {}).setdefault(slot, []).append(_normal(body, tag))
-        return state, "the final state"
+        return state, _SNAPSHOT
     last: dict[tuple[str, str], Effect] = {}
     for e in history.effects:  # in time order
         if is_write(e) and e.key:
@@ -155,7 +157,7 @@ def _state(history: History) -> tuple[State, str]:
     for (record, downstream), e in last.items():
         value = {"request": f"{e.method.upper()} {e.path}", "body": _body(e.body)}
         writes.setdefault(record, {})[(downstream, "last write")] = [_normal(value, tag)]
-    return writes, "the last write per record"
+    return writes, _WRITES
 
 
 def _differences(
