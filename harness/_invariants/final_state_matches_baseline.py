@@ -92,7 +92,8 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             NAME,
             Status.PASS,
             CLASS,
-            f"all {plural(records, 'record')} end in the same state as in {against}",
+            f"no record ends in another state than in {against}; "
+            f"{plural(records, 'record')} compared",
         )
     parts = [
         f"{n:,} {what}"
