@@ -137,7 +137,8 @@ def test_unknown_invariant_suggests_the_nearest_name() -> None:
     assert "'no_lost_event'" in text
     assert "did you mean 'no_lost_events'?" in text
     assert (
-        "ack_within, no_duplicate_effects, no_lost_events, no_server_errors, per_key_order" in text
+        "ack_within, final_state_matches_baseline, no_duplicate_effects, no_lost_events, "
+        "no_server_errors, per_key_order" in text
     )
 
 
