@@ -28,7 +28,16 @@ from .._model import (
     Verdict,
 )
 from .._resources import GENERATED_PREFIX
-from ._facts import Facts, Witness, effects_text, event_ref, is_write, plural, verdict
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    effects_text,
+    event_ref,
+    is_write,
+    plural,
+    verdict,
+)
 
 NAME = "final_state_matches_baseline"
 CLASS = FailureClass.SILENT
@@ -72,7 +81,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             "observer",
         )
     tag = history.info.tracer_tag
-    witnesses = []
+    shown: list[tuple[str, list[str]]] = []
     differ = missing = extra = 0
     for record in sorted(mine.keys() | theirs.keys()):
         lines = _differences(mine.get(record, {}), theirs.get(record, {}), tag)
@@ -84,10 +93,11 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             extra += 1
         else:
             differ += 1
-        witnesses.append(_witness(facts, record.replace(_RUN, tag), lines, mine_kind))
+        if len(shown) < MAX_WITNESSES:
+            shown.append((record.replace(_RUN, tag), lines))
     records = len(mine.keys() | theirs.keys())
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
-    if not witnesses:
+    if not shown:
         return verdict(
             NAME,
             Status.PASS,
@@ -100,13 +110,14 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         for n, what in ((differ, "differ"), (missing, "missing"), (extra, "extra"))
         if n
     ]
+    writes = _writes_by_key(facts, {key for key, _ in shown})
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(witnesses):,} of {plural(records, 'record')} end in another state than in "
-        f"{against}: {', '.join(parts)}",
-        witnesses,
+        f"{differ + missing + extra:,} of {plural(records, 'record')} end in another state "
+        f"than in {against}: {', '.join(parts)}",
+        [_witness(facts, key, lines, mine_kind, writes.get(key, [])) for key, lines in shown],
     )
 
 
@@ -198,9 +209,19 @@ def _fields(a: Any, b: Any, tag: str) -> list[str]:
     return out[:_MAX_FIELDS] + ([f"{extra:,} more fields"] if extra > 0 else [])
 
 
-def _witness(facts: Facts, key: str, lines: Sequence[str], kind: str) -> Witness:
+def _writes_by_key(facts: Facts, keys: set[str]) -> dict[str, list[Effect]]:
+    """The writes of a few records (the witnesses), in time order: one scan."""
+    out: dict[str, list[Effect]] = {}
+    for e in facts.writes_in_order:
+        if e.key in keys:
+            out.setdefault(e.key, []).append(e)
+    return out
+
+
+def _witness(
+    facts: Facts, key: str, lines: Sequence[str], kind: str, writes: Sequence[Effect]
+) -> Witness:
     """The record's differences and the writes that made its final state in this run."""
-    writes = [e for e in facts.writes_in_order if e.key == key]
     shown = writes[-_MAX_WRITES:]
     events = facts.events_by_id
     event_ids = tuple(dict.fromkeys(i for e in shown for i in e.event_ids if i in events))
@@ -247,7 +268,8 @@ def _shown(value: Any, tag: str) -> str:
     """A value as this run would write it: the baseline's tokens mapped to this run's."""
     if value is _ABSENT:
         return "absent"
-    text = json.dumps(value, sort_keys=True).replace(_RUN, tag)
+    # Not ASCII-escaped: the report's redaction finds PII values in evidence as written.
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False).replace(_RUN, tag)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
