@@ -84,7 +84,9 @@ class Effect:
     ``status`` is the answer it was given (0: none, the connection was reset). ``committed``
     says whether the write took effect at the downstream: False for a call refused by an
     error answer or a fault, True for an answer below 400, and True for a fault that applies
-    the write and then fails the answer (commit-then-fail, the ambiguous ack).
+    the write and then fails the answer (commit-then-fail, the ambiguous ack). A stateful
+    double's replay of an earlier answer for the same Idempotency-Key is not committed either:
+    it did not change the store.
     """
 
     id: str
