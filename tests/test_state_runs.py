@@ -5,24 +5,27 @@
   the same sync with a lock per contact ends right;
 * the fragile demo creates every order twice when an import runs twice;
 * the sound demo passes import-run-twice, out-of-order and simultaneous-same-record whole;
-* ``harness check`` judges the same offline, the baseline read from the journal.
+* ``harness check`` judges the same offline, the baseline read from the journal;
+* under commit-then-fail, retries without an Idempotency-Key create payouts twice, and the
+  sound demo's retries with its key are replayed by the store and change nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import harness
-from harness._history import load, run_ids
+from harness._history import InvariantSpec, load, run_ids
 from harness._model import Status, Verdict
 from harness._run import RunResult
 from harness._scenario_yaml import resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli
-from .fault_scenarios import automation
+from .fault_scenarios import automation, fault_scenario
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +118,36 @@ def test_the_sound_demo_passes_every_final_state_scenario(tmp_path: Path) -> Non
         assert FINAL in verdicts(result)
     checked = harness_cli("check", str(journal))
     assert checked.code == 0, checked.out + checked.err
+
+
+def _ambiguous_on_a_stateful_double() -> harness.Scenario:
+    """Every payout taken and then answered 502 for 20 s, on a double that keeps them."""
+    base = fault_scenario("commit-then-fail", quiet=40, status=502)
+    return replace(
+        base,
+        downstreams=(harness.DownstreamSpec("api", stateful=True),),
+        invariants=(*base.invariants, InvariantSpec(FINAL)),
+    )
+
+
+def test_commit_then_fail_on_a_stateful_double_separates_retries_with_and_without_key(
+    tmp_path: Path,
+) -> None:
+    scenario = _ambiguous_on_a_stateful_double()
+    with automation(BROKEN, "--mode", "retry-without-key") as (hook, port):
+        (careless,) = harness.run(
+            scenario, hook, seed=2, downstream=f"127.0.0.1:{port}", journal=tmp_path / "a.db"
+        )
+    final = verdicts(careless)[FINAL]
+    assert final.status is Status.FAIL, final.summary
+    assert "api /payouts: " in final.evidence.lines[0]
+    assert "records where the baseline has 2" in final.evidence.lines[0]  # 2 orders each
+    with automation("harness.demo.sound", state=tmp_path / "state") as (hook, port):
+        (careful,) = harness.run(
+            scenario, hook, seed=2, downstream=f"127.0.0.1:{port}", journal=tmp_path / "b.db"
+        )
+    assert verdicts(careful)[FINAL].passed, verdicts(careful)[FINAL].summary
+    # Its retries carried the event's key: the store replayed the first answer each time.
+    replays = [e for e in careful.history.effects if e.method == "POST" and not e.committed]
+    assert replays and all(e.header("Idempotency-Key") for e in replays)
+    assert len([r for r in careful.history.states if r.source == "api"]) == 12
