@@ -6,6 +6,8 @@ that makes a typical REST API work (POST creates, PUT/PATCH echo, GET reads {}, 
 Inside a fault window (``faults``, on the run's clock) the FaultPlan decides the answer
 instead: an error status, a 429 with Retry-After, a held call, a reset connection, a slow
 answer, or a write that takes effect and is then answered with an error.
+A ``stateful`` double answers what no stub route matches from its ResourceStore
+(``_resources``): a small REST API in memory, honouring Idempotency-Key.
 
 It runs on aiohttp's low-level server: routing is ours anyway, and the same handler behind
 ``web.Application``'s router cost about 10 µs more server CPU per request when measured.
@@ -25,7 +27,7 @@ import re
 import socket
 import struct
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -33,6 +35,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ._errors import DownstreamBindError, InputError, UnsafeTargetError
 from ._faults import Action, FaultPlan
 from ._model import JSON, Effect, Fault
+from ._resources import Resource, ResourceStore
 from ._routes import compile_path
 from ._spec import DownstreamSpec, Route
 
@@ -63,6 +66,7 @@ class _CompiledRoute:
     method: str  # upper case; "*" matches any
     pattern: re.Pattern[str]
     headers: CIMultiDict[str]  # the route's headers, plus Content-Type when a body is sent
+    default: bool = False  # one of _DEFAULT_ROUTES: a stateful double's store answers instead
 
     def matches(self, method: str, path: str) -> bool:
         if self.method != "*" and self.method != method:
@@ -93,10 +97,14 @@ class Downstream:
         seed: int = 0,
     ) -> None:
         self._name = spec.name
+        # Stateful: the store answers whatever the scenario's own routes do not.
+        self._store = ResourceStore() if spec.stateful else None
         self._routes = tuple(
             _compile_route(route, where=f"downstream {spec.name!r}, routes[{i}]")
             for i, route in enumerate(spec.routes)
-        ) + tuple(_compile_route(route, where="<defaults>") for route in _DEFAULT_ROUTES)
+        ) + tuple(
+            _compile_route(route, where="<defaults>", default=True) for route in _DEFAULT_ROUTES
+        )
         self._on_effect = on_effect
         self._clock = clock
         self._attribute = attribute
@@ -143,6 +151,10 @@ class Downstream:
         self._url = f"http://{url_host}:{bound_port}"
         return self._url
 
+    def resources(self) -> list[Resource] | None:
+        """The resources a stateful double holds now; None for a double without a store."""
+        return None if self._store is None else self._store.resources()
+
     async def stop(self) -> None:
         """Stop listening; answers still delayed after a short grace period are cut off."""
         if self._runner is not None:
@@ -166,7 +178,12 @@ class Downstream:
         compiled = self._match(method, request.path) if complete else _TOO_LARGE
         headers = _plain_headers(request.headers)
         action = self._plan.decide(method, request.path, at) if self._plan and complete else None
+        stateful = self._store is not None and compiled.default
         if action is None or (action.status is None and not action.reset):
+            if stateful:
+                return await self._stored_answer(
+                    request.path, action, at, method, target, headers, text
+                )
             # The route's own answer (a slow fault only delays it): committed as it says.
             route = compiled.route
             body = self._answer_body(route, text)
@@ -175,7 +192,31 @@ class Downstream:
             if delay > 0:
                 await asyncio.sleep(delay)
             return web.Response(status=route.status, body=body, headers=compiled.headers)
+        if stateful and action.committed and self._store is not None:
+            # Commit-then-fail: the write takes effect in the store, then the caller is failed.
+            stored = self._store.handle(method, request.path, text, _idempotency_key(headers))
+            action = replace(action, committed=stored.committed)
         return await self._fault_answer(request, action, at, method, target, headers, text)
+
+    async def _stored_answer(
+        self,
+        path: str,
+        action: Action | None,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        text: str,
+    ) -> web.StreamResponse:
+        assert self._store is not None  # only called for a stateful double
+        answer = self._store.handle(method, path, text, _idempotency_key(headers))
+        self._record(at, method, target, headers, text, answer.status, answer.committed)
+        if action is not None and action.delay > 0:  # a slow fault
+            await asyncio.sleep(action.delay)
+        if answer.body is None:
+            return web.Response(status=answer.status)
+        extra = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+        return web.json_response(answer.body, status=answer.status, headers=extra)
 
     async def _fault_answer(
         self,
@@ -287,7 +328,7 @@ def parse_address(text: str) -> tuple[str, int]:
     return host or _LOOPBACK, int(port_text)
 
 
-def _compile_route(route: Route, *, where: str) -> _CompiledRoute:
+def _compile_route(route: Route, *, where: str, default: bool = False) -> _CompiledRoute:
     headers: CIMultiDict[str] = CIMultiDict(route.headers)
     if _may_have_body(route.status) and "Content-Type" not in headers:
         headers["Content-Type"] = "application/json"
@@ -296,7 +337,16 @@ def _compile_route(route: Route, *, where: str) -> _CompiledRoute:
         method=route.method.upper(),
         pattern=compile_path(route.path, where=f"{where}.path"),
         headers=headers,
+        default=default,
     )
+
+
+def _idempotency_key(headers: dict[str, str]) -> str | None:
+    """The request's Idempotency-Key header, whatever its case."""
+    for name, value in headers.items():
+        if name.lower() == "idempotency-key":
+            return value
+    return None
 
 
 async def _read_body(request: web.BaseRequest) -> tuple[bytes, bool]:

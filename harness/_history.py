@@ -25,9 +25,9 @@ from typing import Any
 
 from . import _gc
 from ._errors import InputError
-from ._model import Delivery, Effect, Event, Fault, Model, Outcome
+from ._model import Delivery, Effect, Event, Fault, Model, Outcome, StateRecord
 
-SCHEMA_VERSION = 3  # kept in the file as PRAGMA user_version
+SCHEMA_VERSION = 4  # kept in the file as PRAGMA user_version
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS faults (
     run INTEGER, downstream TEXT, mode TEXT, start REAL, "end" REAL, params TEXT
 );
 CREATE TABLE IF NOT EXISTS marks (run INTEGER, at REAL, name TEXT, detail TEXT);
+CREATE TABLE IF NOT EXISTS states (
+    run INTEGER, source TEXT, collection TEXT, id TEXT, body TEXT, event_ids TEXT, key TEXT
+);
 CREATE INDEX IF NOT EXISTS deliveries_run ON deliveries(run);
 CREATE INDEX IF NOT EXISTS effects_run ON effects(run);
 CREATE INDEX IF NOT EXISTS events_run ON events(run);
@@ -175,7 +178,11 @@ _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 @dataclass(slots=True)
 class History:
-    """The record of one run, in memory. Invariants read it and nothing else."""
+    """The record of one run, in memory. Invariants read it and nothing else.
+
+    ``states``: the downstreams' final state, taken at the end of the run (stateful doubles,
+    an observer). ``baseline``: the clean run this one is compared with, when it names one.
+    """
 
     info: RunInfo
     events: list[Event]
@@ -185,6 +192,8 @@ class History:
     marks: list[Mark] = field(default_factory=list)
     status: str = "complete"
     ended_at: float | None = None
+    states: list[StateRecord] = field(default_factory=list)
+    baseline: History | None = None
 
 
 class Journal:
@@ -278,6 +287,26 @@ class Journal:
     def mark(self, at: float, name: str, detail: str = "") -> None:
         self._marks.append((self._run, at, name, detail))
         self._maybe_flush()
+
+    def states(self, records: Iterable[StateRecord]) -> None:
+        """The final state of the run's downstreams (written at once: it comes at the end)."""
+        self.flush()
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO states VALUES (?,?,?,?,?,?,?)",
+                (
+                    (
+                        self._run,
+                        r.source,
+                        r.collection,
+                        r.id,
+                        json.dumps(r.body),
+                        json.dumps(list(r.event_ids)),
+                        r.key,
+                    )
+                    for r in records
+                ),
+            )
 
     def end(self, status: str, ended_at: float) -> None:
         """Close the run with its final status ("complete" or "aborted")."""
@@ -384,9 +413,27 @@ def load(path: str | Path, run_id: str) -> History:
                 "SELECT at, name, detail FROM marks WHERE run = ? ORDER BY at", (run,)
             )
         ]
-    return History(
-        RunInfo.from_json(info), events, deliveries, effects, faults, marks, status, ended_at
-    )
+        states = [
+            StateRecord(source, collection, rid, json.loads(body), tuple(json.loads(ids)), key)
+            for source, collection, rid, body, ids, key in db.execute(
+                "SELECT source, collection, id, body, event_ids, key FROM states WHERE run = ? "
+                "ORDER BY rowid",
+                (run,),
+            )
+        ]
+        run_info = RunInfo.from_json(info)
+        baseline_id = run_info.settings.get("baseline")
+        has_baseline = (
+            isinstance(baseline_id, str)
+            and baseline_id != run_id
+            and db.execute("SELECT 1 FROM runs WHERE run_id = ?", (baseline_id,)).fetchone()
+        )
+    history = History(run_info, events, deliveries, effects, faults, marks, status, ended_at)
+    history.states = states
+    if has_baseline:
+        # The clean run this one is judged against (final_state_matches_baseline).
+        history.baseline = load(path, str(baseline_id))
+    return history
 
 
 def load_all(path: str | Path) -> list[History]:

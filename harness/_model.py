@@ -84,7 +84,9 @@ class Effect:
     ``status`` is the answer it was given (0: none, the connection was reset). ``committed``
     says whether the write took effect at the downstream: False for a call refused by an
     error answer or a fault, True for an answer below 400, and True for a fault that applies
-    the write and then fails the answer (commit-then-fail, the ambiguous ack).
+    the write and then fails the answer (commit-then-fail, the ambiguous ack). A stateful
+    double's replay of an earlier answer for the same Idempotency-Key is not committed either:
+    it did not change the store.
     """
 
     id: str
@@ -105,6 +107,32 @@ class Effect:
             if k.lower() == lname:
                 return v
         return None
+
+
+OBSERVER = "observer"
+"""The ``source`` of the StateRecords an observer read."""
+STATE_MARK = "state"
+"""The Mark of a final state taken (detail: where from, how many records)."""
+STATE_UNAVAILABLE_MARK = "state-unavailable"
+"""The Mark of a final state that could not be read (detail: why, and how to fix it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    """One record of a downstream's final state, as the run found it at its end.
+
+    ``source`` is the stateful double's name, or ``observer``; ``collection`` the collection
+    path the record is in (the observer's URL path); ``id`` its id there (for the observer, the
+    value at its ``key`` path); ``body`` the record. ``event_ids`` and ``key`` attribute it to
+    events and a record by tracer values, as an Effect is.
+    """
+
+    source: str
+    collection: str
+    id: str
+    body: JSON
+    event_ids: tuple[str, ...] = ()
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

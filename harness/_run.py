@@ -38,12 +38,22 @@ from ._events import (
 from ._faults import to_fault
 from ._history import History, Journal, RunInfo
 from ._invariants import judge
-from ._model import Delivery, Effect, Event, Fault, Outcome, Verdict
+from ._model import (
+    STATE_MARK,
+    STATE_UNAVAILABLE_MARK,
+    Delivery,
+    Effect,
+    Event,
+    Fault,
+    Outcome,
+    Verdict,
+)
 from ._perturb import Slot, plan
 from ._providers import Provider
 from ._signing import Signer
 from ._sources import load_events
 from ._spec import Scenario, Settle
+from ._state import StateUnavailable, check_observer, double_records, observe
 from ._tamper import tampered_headers, tampered_ids
 from ._target import Target, check_reachable, parse_target
 from ._tracer import Tracer, new_tag, trace
@@ -75,6 +85,7 @@ class RunOptions:
     reproduce: str | None = None  # the command that reruns it, when not `harness run ...`
     # Run seconds per scenario second; None: each scenario's own time_scale, else 1.0.
     time_scale: float | None = None
+    allow_hosts: tuple[str, ...] = ()  # hosts outside loopback the user named (observers)
 
     @classmethod
     def create(
@@ -106,6 +117,7 @@ class RunOptions:
             downstream_port=port,
             reproduce=reproduce,
             time_scale=time_scale,
+            allow_hosts=tuple(allow_hosts),
         )
 
 
@@ -185,6 +197,8 @@ class PreparedRun:
         )
         return headers
 
+    serial: bool = False  # deliver one at a time, each after the previous was answered
+
     @property
     def events(self) -> tuple[Event, ...]:
         """The traced events, by seq."""
@@ -256,6 +270,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     one run pass the same tag and seed. Raises InputError subclasses for bad input.
     """
     signer = signer_for(scenario)
+    if scenario.observer is not None:
+        check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     scale = _time_scale(scenario, options)
     tag = tag or new_tag()
     tracer = trace(load_events(scenario.source, options.seed), tag)
@@ -305,6 +321,15 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             **_provider_settings(provider),
             # Delivery id -> tamper mode: what rejects_forged judges, offline.
             "tampered": tampered_ids(schedule),
+            "observer": (
+                None
+                if scenario.observer is None
+                else {
+                    "url": scenario.observer.url,
+                    "records": scenario.observer.records,
+                    "key": scenario.observer.key,
+                }
+            ),
         },
     )
     seen: dict[int, int] = {}
@@ -336,6 +361,47 @@ def _provider_settings(provider: Provider | None) -> dict[str, object]:
         "retries": list(provider.retries),  # on the run's clock
         "ack_timeout": provider.timeout,
     }
+
+
+BASELINE_INVARIANT = "final_state_matches_baseline"
+
+
+def wants_baseline(scenario: Scenario) -> bool:
+    """Does the scenario's judgement need a baseline run (final_state_matches_baseline)?"""
+    return any(spec.name == BASELINE_INVARIANT for spec in scenario.invariants)
+
+
+def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
+    """The clean run ``prepared`` is compared with: the same events, each once, in order, one
+    at a time, without perturbations or faults, and with a tracer tag of its own (a target
+    that deduplicates by event id must not take the perturbed run's events for repeats)."""
+    scenario = prepared.scenario
+    clean = replace(
+        scenario,
+        name=f"{scenario.name}-baseline",
+        description=f"the baseline of {scenario.name}: each event once, in order, no faults",
+        perturbations=(),
+        faults=(),
+        invariants=tuple(i for i in scenario.invariants if i.name != BASELINE_INVARIANT),
+    )
+    base = prepare(clean, options)
+    # All at once, delivered one after the other: in order, and no slower than the target.
+    schedule = tuple(Slot(0.0, ev.seq) for ev in base.events)
+    settings = {**base.info.settings, "baseline_of": scenario.name, "serial": True}
+    settings["planned_deliveries"] = len(schedule)
+    return replace(
+        base,
+        schedule=schedule,
+        attempts=(1,) * len(schedule),
+        info=replace(base.info, settings=settings),
+        serial=True,
+    )
+
+
+def with_baseline(prepared: PreparedRun, baseline_run_id: str) -> PreparedRun:
+    """``prepared``, its settings naming the baseline run it is judged against."""
+    settings = {**prepared.info.settings, "baseline": baseline_run_id}
+    return replace(prepared, info=replace(prepared.info, settings=settings))
 
 
 def _time_scale(scenario: Scenario, options: RunOptions) -> float:
@@ -385,6 +451,7 @@ class Recorder:
             for spec in scenario.downstreams
         ]
         self._stopped = False
+        self._snapshot_taken = False
 
     def clock(self) -> float:
         return time.monotonic() - self._t0
@@ -444,12 +511,40 @@ class Recorder:
                 return
             await asyncio.sleep(min(0.05, settle.quiet / 4))
 
+    async def snapshot(self) -> None:
+        """Write the final state to the journal: every stateful double's resources and what the
+        observer reads. Called by ``stop`` for a complete run, after settle; a failure is kept
+        as a ``state-unavailable`` mark, and the rest of the run stays as recorded."""
+        if self._snapshot_taken:
+            return
+        self._snapshot_taken = True
+        attribute = self.prepared.tracer.attribute
+        for double, spec in zip(self._doubles, self.prepared.scenario.downstreams, strict=True):
+            resources = double.resources()
+            if resources is not None:
+                self.journal.states(double_records(spec.name, resources, attribute))
+                self.mark(STATE_MARK, f"{spec.name}: {len(resources)} resources")
+        observer = self.prepared.scenario.observer
+        if observer is None:
+            return
+        try:
+            records = await observe(observer, attribute)
+        except StateUnavailable as exc:
+            self.mark(STATE_UNAVAILABLE_MARK, f"observer: {exc}")
+            return
+        self.journal.states(records)
+        self.mark(STATE_MARK, f"observer: {len(records)} records from {observer.url}")
+
     async def stop(self, status: str) -> None:
-        """Stop the doubles and close the run in the journal as ``complete`` or ``aborted``."""
+        """Stop the doubles and close the run in the journal as ``complete`` or ``aborted``.
+
+        A complete run first takes its final state (``snapshot``)."""
         if self._stopped:
             return
         self._stopped = True
         try:
+            if status == "complete":
+                await self.snapshot()
             for d in self._doubles:
                 await d.stop()
         finally:
@@ -476,6 +571,11 @@ async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> l
     results: list[RunResult] = []
     try:
         for run in prepared:
+            if wants_baseline(run.scenario):
+                baseline = prepare_baseline(run, options)
+                # Judged as part of the run that names it, not as a result of its own.
+                await _drive(baseline, options, journal)
+                run = with_baseline(run, baseline.info.run_id)
             results.append(await _run_one(run, options, journal))
     finally:
         journal.close()
@@ -483,6 +583,11 @@ async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> l
 
 
 async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal) -> RunResult:
+    return (await _drive(prepared, options, journal)).judge()
+
+
+async def _drive(prepared: PreparedRun, options: RunOptions, journal: Journal) -> Recorder:
+    """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it."""
     recorder = Recorder(prepared, options, journal)
     scenario = prepared.scenario
     status = "aborted"
@@ -496,6 +601,7 @@ async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal)
             on_delivery=recorder.delivery,
             headers=dict(scenario.delivery.headers),
             provider=prepared.provider,
+            **({"concurrency": 1} if prepared.serial else {}),
         )
         events = prepared.events
         await deliverer.run(
@@ -514,7 +620,7 @@ async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal)
         ) from None
     finally:
         await recorder.stop(status)
-    return recorder.judge()
+    return recorder
 
 
 def _raise_if_unreachable(history: History, target: Target) -> None:

@@ -27,7 +27,9 @@ from ._scenario_values import (
     JsonPath,
     Method,
     Name,
+    ObserverUrl,
     PositiveDuration,
+    RecordsPath,
     RoutePath,
     parse_duration,
 )
@@ -273,6 +275,25 @@ class DownstreamDoc(Doc):
 
     name: Name = Field(_default(DownstreamSpec, "name"), description="a name like crm")
     routes: list[RouteDoc] = Field(default_factory=list, description="a list of routes")
+    stateful: bool = Field(
+        _default(DownstreamSpec, "stateful"),
+        description="true or false: keep resources in memory like a REST API (POST creates, "
+        "PUT/PATCH update, GET reads back, DELETE removes)",
+    )
+
+
+class ObserverDoc(Doc):
+    expected = "a mapping with url, records and key"
+
+    url: ObserverUrl = Field(
+        description="an http:// URL on loopback to GET the state from, like "
+        "http://127.0.0.1:8000/state"
+    )
+    records: RecordsPath = Field(
+        description="a JSONPath to the list of records in the answer, like '$.contacts' "
+        "('$' when the answer is the list)"
+    )
+    key: JsonPath = Field(description="a JSONPath to each record's key, like '$.id'")
 
 
 class DeliveryDoc(Doc):
@@ -434,6 +455,7 @@ class ScenarioDoc(Doc):
         default_factory=list,
         description="a list of payload paths (PII) whose values never appear in a report",
     )
+    observer: ObserverDoc | None = Field(None, description=ObserverDoc.expected)
 
 
 class SuiteDoc(Doc):

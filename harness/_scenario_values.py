@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, PlainValidator
 
@@ -61,6 +62,17 @@ def _json_path(value: str) -> str:
         raise invalid(
             "must be a JSONPath like '$.data.order_id': '$.' then names, [0] or ['name'] steps"
         )
+    return value
+
+
+def _records_path(value: str) -> str:
+    return value if value == "$" else _json_path(value)
+
+
+def _observer_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("must be an http:// URL with a host, like http://127.0.0.1:8000/state")
     return value
 
 
@@ -139,4 +151,6 @@ HeaderName = Annotated[str, AfterValidator(_header_name)]
 Method = Annotated[str, AfterValidator(_method)]
 RoutePath = Annotated[str, AfterValidator(_route_path)]
 FaultRoute = Annotated[str, AfterValidator(_fault_route)]
+RecordsPath = Annotated[str, AfterValidator(_records_path)]
+ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
 Invariant = Annotated[InvariantSpec, PlainValidator(_invariant)]

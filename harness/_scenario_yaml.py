@@ -36,6 +36,7 @@ from ._providers import PROVIDERS, Provider
 from ._scenario_docs import (
     DeliveryDoc,
     DownstreamDoc,
+    ObserverDoc,
     PerturbationDoc,
     ProviderDoc,
     RouteDoc,
@@ -51,6 +52,7 @@ from ._spec import (
     DeliverySpec,
     DownstreamSpec,
     FaultSpec,
+    ObserverSpec,
     Perturbation,
     RecordedSource,
     Route,
@@ -238,6 +240,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         delivery=delivery,
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
         faults=_faults(doc),
+        observer=_observer(doc.observer),
         time_scale=doc.time_scale,
         marks=tuple(doc.marks),
         redact=tuple(doc.redact),
@@ -333,7 +336,9 @@ def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
                 "another downstream has that name; give each its own",
             )
         seen.add(d.name)
-    return tuple(DownstreamSpec(d.name, tuple(_route(r) for r in d.routes)) for d in docs)
+    return tuple(
+        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful) for d in docs
+    )
 
 
 def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
@@ -362,6 +367,10 @@ def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
         )
         for f in doc.faults
     )
+
+
+def _observer(doc: ObserverDoc | None) -> ObserverSpec | None:
+    return None if doc is None else ObserverSpec(doc.url, doc.records, doc.key)
 
 
 def _route(doc: RouteDoc) -> Route:

@@ -92,6 +92,8 @@ class DownstreamSpec:
 
     name: str = "downstream"
     routes: tuple[Route, ...] = ()
+    # An in-memory REST API (``_resources``) answers what no route matches, instead of stubs.
+    stateful: bool = False
 
 
 FAULT_MODES = ("status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n")
@@ -122,6 +124,20 @@ class FaultSpec:
     count: int = 1
     then: str = "status"  # commit-then-fail: "status" or "timeout"
     route: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObserverSpec:
+    """Where the run reads the downstream's final state when no double can stand in for it.
+
+    An HTTP GET of ``url`` at the end of the run (after settle); ``records`` is the JSONPath of
+    the list of records in the answer (``$``: the answer is the list), ``key`` the JSONPath of
+    each record's key within it.
+    """
+
+    url: str
+    records: str = "$"
+    key: str = "$.id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +174,7 @@ class Scenario:
     delivery: DeliverySpec = DeliverySpec()
     settle: Settle = Settle()
     faults: tuple[FaultSpec, ...] = ()
+    observer: ObserverSpec | None = None
     # Run seconds per scenario second when the run gives none (--time-scale); None: 1.0.
     time_scale: float | None = None
     marks: tuple[str, ...] = ()  # pytest marks for the scenario's test items

@@ -7,6 +7,10 @@ automations do; neither verifies signatures (the tests are about the downstream)
   silently, after the sender was told it was accepted.
 * ``retry-without-key``: retries 5xx, 429 and failed connections, but without an
   Idempotency-Key: a payout taken and then answered 502 is paid again.
+* ``read-modify-write``: a CRM sync that keeps, on each contact, the names of every update
+  it saw: it GETs the contact, adds the event's name and PUTs it back, with no lock per
+  contact, so of two simultaneous updates one is lost (the final state shows it).
+  ``read-modify-write-locked`` is the same sync done right: one update per contact at a time.
 
     python -m tests.broken_automations --mode fire-and-forget --downstream http://127.0.0.1:9100
 """
@@ -33,9 +37,12 @@ from harness.demo._common import (
 )
 
 PROG = "python -m tests.broken_automations"
-MODES = ("fire-and-forget", "retry-without-key")
+MODES = ("fire-and-forget", "retry-without-key", "read-modify-write", "read-modify-write-locked")
 RETRIES = 8
 BACKOFF = 0.1
+# Between the read and the write, as a sync's own work (a lookup, a mapping) takes: it keeps
+# the window of the race open long enough for simultaneous updates to meet in it.
+THINK = 0.05
 
 
 def build_app(opts: Options, mode: str) -> web.Application:
@@ -57,11 +64,34 @@ def build_app(opts: Options, mode: str) -> web.Application:
                 return
             await asyncio.sleep(BACKOFF)
 
+    locks: dict[str, asyncio.Lock] = {}
+
+    async def sync(client: aiohttp.ClientSession, event: HookEvent) -> int:
+        """GET the contact, add this update's name to its ``names``, PUT it back."""
+        url = opts.downstream + event.call.path
+        async with client.get(url) as r:
+            current = await r.json() if r.status == 200 else {}
+        await asyncio.sleep(THINK)
+        names = sorted({*current.get("names", []), event.call.body["name"]})
+        async with client.put(url, json={"names": names}) as r:
+            return r.status
+
+    async def on_contact(request: web.Request, event: HookEvent) -> web.Response:
+        client = request.app[CLIENT]
+        if mode == "read-modify-write-locked":
+            async with locks.setdefault(event.key, asyncio.Lock()):
+                status = await sync(client, event)
+        else:
+            status = await sync(client, event)
+        return web.json_response({"ok": True, "downstream_status": status})
+
     async def on_event(request: web.Request) -> web.Response:
         try:
             event = parse_event(await request.read())
         except BadEvent as exc:
             return exc.response()
+        if mode.startswith("read-modify-write"):
+            return await on_contact(request, event)
         task = asyncio.create_task(process(request.app[CLIENT], event))
         tasks.add(task)  # held until done: a bare task may be collected mid-flight
         task.add_done_callback(tasks.discard)

@@ -243,7 +243,7 @@ def test_a_journal_of_another_format_is_refused_with_a_hint(tmp_path: Path) -> N
     db.execute("INSERT INTO runs VALUES ('r1', '{}', 'complete', 1.0)")
     db.commit()
     db.close()
-    with pytest.raises(InputError, match=r"journal format 0 .*format 3\n  hint: judge it with"):
+    with pytest.raises(InputError, match=r"journal format 0 .*format 4\n  hint: judge it with"):
         load(old, "r1")
     with pytest.raises(InputError, match=r"journal format 0 .*\n  hint: write to a new journal"):
         Journal(old)

@@ -246,7 +246,7 @@ def test_the_projects_own_run_collects_no_scenario(pytestconfig: pytest.Config) 
         text=True,
         timeout=60,
     )
-    assert "70 tests collected" in result.stdout, result.stdout + result.stderr
+    assert "77 tests collected" in result.stdout, result.stdout + result.stderr
     assert "scenarios/duplicate-storm.scenario.yaml::duplicate-storm::no_duplicate_effects" in (
         result.stdout
     )

@@ -30,6 +30,7 @@ from harness._scenario_yaml import (
 from harness._spec import (
     DeliverySpec,
     DownstreamSpec,
+    ObserverSpec,
     Perturbation,
     RecordedSource,
     Route,
@@ -40,9 +41,12 @@ from harness._spec import (
 BUILTIN_SCENARIOS = [
     "bulk-import-burst",
     "duplicate-storm",
+    "import-run-twice",
     "out-of-order",
     "simultaneous-same-record",
 ]
+# On a stateful double, judged against a baseline run as well (tests/test_state_runs.py).
+STATEFUL_SCENARIOS = {"import-run-twice", "out-of-order", "simultaneous-same-record"}
 # Downstream faults: their own settle and time scale (tests/test_fault_runs.py checks them).
 FAULT_SCENARIOS = [
     "ambiguous-commit",
@@ -109,8 +113,11 @@ def test_every_builtin_scenario_loads_with_the_shared_settings(name: str) -> Non
         signing="standard-webhooks", secret_env="HARNESS_SECRET", timeout=5.0
     )
     assert scenario.settle == Settle(quiet=1.0, deadline=20.0)
+    stateful = name in STATEFUL_SCENARIOS
     assert scenario.downstreams == (
-        DownstreamSpec(
+        DownstreamSpec("api", (), stateful=True)
+        if stateful
+        else DownstreamSpec(
             "api",
             (Route("POST", "/payouts", 201), Route("PUT", "/contacts/{id}", 200)),
         ),
@@ -120,8 +127,8 @@ def test_every_builtin_scenario_loads_with_the_shared_settings(name: str) -> Non
         "no_duplicate_effects",
         "per_key_order",
         "ack_within",
-    ]
-    assert scenario.invariants[-1].params == {"seconds": 2.0}
+    ] + (["final_state_matches_baseline"] if stateful else [])
+    assert scenario.invariants[3].params == {"seconds": 2.0}
 
 
 def test_builtin_duplicate_storm_has_its_two_duplicate_perturbations() -> None:
@@ -183,6 +190,7 @@ def test_resolve_expands_a_builtin_suite_in_its_order() -> None:
         "provider-retry-storm-slack",
         "forged-signature",
         "replayed-delivery",
+        "import-run-twice",
     ]
     suite = load_suite(data_dir("scenarios") / "standard.suite.yaml")
     assert isinstance(suite, Suite)
@@ -437,7 +445,7 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
         "perturbations, invariants, downstreams, delivery, settle, faults, provider, time_scale, "
-        "marks, redact (did you mean 'model'?)"
+        "marks, redact, observer (did you mean 'model'?)"
     )
 
 
@@ -755,3 +763,62 @@ def test_faults(tmp_path: Path) -> None:
 def test_bad_faults(tmp_path: Path, fault: str, message: str) -> None:
     path = write(tmp_path, MINIMAL + "downstreams: [{name: crm}]\nfaults:\n  - " + fault + "\n")
     assert message in error_of(path)
+
+
+# --- stateful downstreams and the observer (docs/state.md) ------------------------------------
+
+
+def test_stateful_and_observer_are_read_into_the_spec(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        MINIMAL
+        + "downstreams:\n  - {name: crm, stateful: true}\n"
+        + "observer: {url: 'http://127.0.0.1:8000/state', records: $.contacts, key: $.id}\n",
+    )
+    scenario = load_scenario(path)
+    assert scenario.downstreams == (DownstreamSpec("crm", (), stateful=True),)
+    assert scenario.observer == ObserverSpec("http://127.0.0.1:8000/state", "$.contacts", "$.id")
+    root = write(
+        tmp_path, MINIMAL + "observer: {url: 'http://[::1]:8000/', records: $, key: $.k}\n"
+    )
+    assert load_scenario(root).observer == ObserverSpec("http://[::1]:8000/", "$", "$.k")
+
+
+@pytest.mark.parametrize(
+    ("tail", "line", "expected"),
+    [
+        (
+            "downstreams:\n  - name: crm\n    stateful: yes please\n",
+            9,
+            "downstreams[0].stateful: 'yes please' is not allowed — must be true or false",
+        ),
+        (
+            "observer:\n  url: ftp://127.0.0.1/state\n  records: $.contacts\n  key: $.id\n",
+            8,
+            "observer.url: 'ftp://127.0.0.1/state' is not allowed — must be an http:// URL "
+            "with a host",
+        ),
+        (
+            "observer:\n  url: http://127.0.0.1/state\n  records: contacts\n  key: $.id\n",
+            9,
+            "observer.records: 'contacts' is not allowed — must be a JSONPath",
+        ),
+        (
+            "observer:\n  url: http://127.0.0.1/state\n  records: $.contacts\n",
+            7,
+            "observer: missing required field 'key' — must be a JSONPath to each record's key",
+        ),
+        (
+            "observer:\n  url: http://127.0.0.1/state\n  records: $\n  key: $.id\n  keys: $.x\n",
+            11,
+            "observer: unknown field 'keys' — allowed: url, records, key (did you mean 'key'?)",
+        ),
+    ],
+)
+def test_bad_stateful_or_observer_keys_name_their_line(
+    tmp_path: Path, tail: str, line: int, expected: str
+) -> None:
+    path = write(tmp_path, MINIMAL + tail)
+    message = error_of(path)
+    assert message.startswith(f"{path}:{line}: "), message
+    assert expected in message, message

@@ -18,6 +18,7 @@ from . import (
     ack_within,
     big_numbers_intact,
     drift_is_loud,
+    final_state_matches_baseline,
     no_duplicate_effects,
     no_lost_events,
     no_server_errors,
@@ -175,6 +176,15 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         {},
         "forged, unsigned, stale and replayed deliveries get a 4xx and cause no effect",
         rejects_forged.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        final_state_matches_baseline.NAME,
+        final_state_matches_baseline.final_state_matches_baseline,
+        {},
+        "every record ends in the state a clean baseline run (each event once, in order, no "
+        "faults) ends in",
+        final_state_matches_baseline.CLASS,
         by_default=False,
     ),
 )

@@ -1,0 +1,154 @@
+"""final_state_matches_baseline on hand-made histories, and the final state in the journal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from harness._history import History, InvariantSpec, Journal, Mark, RunInfo, load
+from harness._invariants import judge
+from harness._model import (
+    STATE_MARK,
+    STATE_UNAVAILABLE_MARK,
+    Effect,
+    Event,
+    Model,
+    StateRecord,
+    Status,
+    Verdict,
+)
+
+NAME = "final_state_matches_baseline"
+
+
+def info(tag: str, **settings: object) -> RunInfo:
+    return RunInfo(
+        f"s@{tag}", "s", 1, "http://127.0.0.1:1/", "t", Model.REGISTER, (), "", tag, "", settings
+    )
+
+
+def contact(tag: str, name: str, *, rid: str | None = None) -> StateRecord:
+    """A contact of record 0 as a stateful double holds it; ``rid`` a generated id."""
+    key = f"con_{tag}k0"
+    body = {"name": f"{name} {tag}e1", "id": rid or key}
+    return StateRecord("crm", "/contacts", rid or key, body, (f"evt_{tag}e1",), key)
+
+
+def run(tag: str, states: list[StateRecord], effects: Sequence[Effect] = ()) -> History:
+    events = [Event(f"evt_{tag}e1", f"con_{tag}k0", 1, "contact.updated", 0.0, {})]
+    h = History(info(tag), events, [], list(effects), marks=[Mark(1.0, STATE_MARK, "crm")])
+    h.states = states
+    return h
+
+
+def judged(h: History) -> Verdict:
+    [v] = judge(h, [InvariantSpec(NAME)])
+    return v
+
+
+def with_baseline(h: History, baseline: History) -> History:
+    h.info = replace(h.info, settings={"baseline": baseline.info.run_id})
+    h.baseline = baseline
+    return h
+
+
+def put(tag: str, eff: str, name: str) -> Effect:
+    body = json.dumps({"name": f"{name} {tag}e1"})
+    return Effect(
+        eff,
+        "crm",
+        1.0,
+        "PUT",
+        f"/contacts/con_{tag}k0",
+        {},
+        body,
+        200,
+        (f"evt_{tag}e1",),
+        f"con_{tag}k0",
+    )
+
+
+def test_tokens_are_mapped_between_runs_and_generated_ids_not_compared() -> None:
+    base = run("zqbbbbb", [contact("zqbbbbb", "Ada", rid="ds_1")])
+    mine = run("zqaaaaa", [contact("zqaaaaa", "Ada", rid="ds_7")])
+    v = judged(with_baseline(mine, base))
+    assert v.status is Status.PASS, v.summary
+    assert v.summary == (
+        "no record ends in another state than in the baseline run s@zqbbbbb (the final state); "
+        "1 record compared"
+    )
+
+
+def test_a_field_that_differs_is_shown_with_both_values_and_its_writes() -> None:
+    base = run("zqbbbbb", [contact("zqbbbbb", "Ada")])
+    mine = run("zqaaaaa", [contact("zqaaaaa", "Bob")], [put("zqaaaaa", "eff_1", "Bob")])
+    v = judged(with_baseline(mine, base))
+    assert v.status is Status.FAIL
+    # The baseline's value is shown in this run's tokens, as this run would have written it.
+    assert v.evidence.lines == (
+        'record con_zqaaaaak0 (the final state): crm /contacts: name: "Bob zqaaaaae1" '
+        '(baseline "Ada zqaaaaae1"); written by PUT /contacts/con_zqaaaaak0 eff_1, last by '
+        "eff_1 of event evt_zqaaaaae1 (record con_zqaaaaak0, seq 1)",
+    )
+    assert v.evidence.effect_ids == ("eff_1",) and v.evidence.event_ids == ("evt_zqaaaaae1",)
+
+
+def test_a_missing_record_is_named() -> None:
+    base = run("zqbbbbb", [contact("zqbbbbb", "Ada")])
+    v = judged(with_baseline(run("zqaaaaa", []), base))
+    assert v.status is Status.FAIL and v.summary.endswith(": 1 missing")
+    assert "crm /contacts: missing (the baseline has {" in v.evidence.lines[0]
+    assert "no write of this run names it" in v.evidence.lines[0]
+
+
+def test_without_a_snapshot_the_last_write_per_record_is_compared() -> None:
+    base = run("zqbbbbb", [], [put("zqbbbbb", "eff_1", "Ada")])
+    base.marks = []
+    mine = run("zqaaaaa", [], [put("zqaaaaa", "eff_1", "Ada"), put("zqaaaaa", "eff_2", "Bob")])
+    mine.marks = []
+    v = judged(with_baseline(mine, base))
+    assert v.status is Status.FAIL
+    assert "(the last write per record): crm last write: body.name:" in v.evidence.lines[0]
+    same = run("zqaaaaa", [], [put("zqaaaaa", "eff_1", "Ada")])
+    same.marks = []
+    assert judged(with_baseline(same, base)).passed
+
+
+def test_inconclusive_without_baseline_without_state_or_when_state_was_unreadable() -> None:
+    alone = judged(run("zqaaaaa", []))
+    assert alone.status is Status.INCONCLUSIVE
+    assert "no baseline run" in alone.summary
+    gone = run("zqaaaaa", [])
+    gone.info = replace(gone.info, settings={"baseline": "s@zqzzzzz"})
+    assert "'s@zqzzzzz' is not in this journal" in judged(gone).summary
+    empty_base, empty = run("zqbbbbb", []), run("zqaaaaa", [])
+    empty_base.marks, empty.marks = [], []
+    v = judged(with_baseline(empty, empty_base))
+    assert v.status is Status.INCONCLUSIVE and "set `stateful: true`" in v.summary
+    broken = run("zqaaaaa", [])
+    broken.marks.append(Mark(2.0, STATE_UNAVAILABLE_MARK, "observer: cannot connect\n  hint: x"))
+    v = judged(with_baseline(broken, run("zqbbbbb", [])))
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary == (
+        "the final state of this run could not be read: observer: cannot connect\n  hint: x"
+    )
+
+
+def test_the_journal_keeps_the_final_state_and_loads_the_baseline(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    journal = Journal(path)
+    base_info = info("zqbbbbb")
+    journal.begin(base_info, [])
+    journal.states([contact("zqbbbbb", "Ada", rid="ds_1")])
+    journal.end("complete", 1.0)
+    journal.begin(info("zqaaaaa", baseline=base_info.run_id), [])
+    journal.states([contact("zqaaaaa", "Ada", rid="ds_1"), contact("zqaaaaa", "Al")])
+    journal.end("complete", 1.0)
+    journal.close()
+    loaded = load(path, "s@zqaaaaa")
+    assert loaded.states == [contact("zqaaaaa", "Ada", rid="ds_1"), contact("zqaaaaa", "Al")]
+    assert loaded.baseline is not None and loaded.baseline.info == base_info
+    assert loaded.baseline.states == [contact("zqbbbbb", "Ada", rid="ds_1")]
+    assert loaded.baseline.baseline is None
