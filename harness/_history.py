@@ -437,7 +437,11 @@ def load(path: str | Path, run_id: str) -> History:
 
 
 def load_all(path: str | Path) -> list[History]:
-    return [load(path, rid) for rid in run_ids(path)]
+    """Every run of a journal but the baselines: each is part of the run that names it
+    (``History.baseline``), judged and reported with it, not as a run of its own."""
+    histories = [load(path, rid) for rid in run_ids(path)]
+    baselines = {h.baseline.info.run_id for h in histories if h.baseline is not None}
+    return [h for h in histories if h.info.run_id not in baselines]
 
 
 def _load_events(

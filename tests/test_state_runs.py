@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._history import InvariantSpec, load, run_ids
+from harness._history import InvariantSpec, load, load_all, run_ids
 from harness._model import Status, Verdict
 from harness._run import RunResult
 from harness._scenario_yaml import resolve
@@ -118,6 +118,10 @@ def test_the_sound_demo_passes_every_final_state_scenario(tmp_path: Path) -> Non
         assert FINAL in verdicts(result)
     checked = harness_cli("check", str(journal))
     assert checked.code == 0, checked.out + checked.err
+    # The baselines are judged inside the runs that name them, not as runs of their own.
+    assert [h.info.scenario for h in load_all(journal)] == names
+    assert "-baseline (" not in checked.out  # no run header of its own
+    assert len(run_ids(journal)) == 2 * len(names)
 
 
 def _ambiguous_on_a_stateful_double() -> harness.Scenario:
