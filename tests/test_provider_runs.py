@@ -22,7 +22,12 @@ from .conftest import SECRET
 from .conftest import harness as harness_cli
 from .fault_scenarios import automation
 
-STORMS = ["provider-retry-storm", "provider-retry-storm-slack"]
+STORMS = [
+    "provider-retry-storm",
+    "provider-retry-storm-slack",
+    "provider-retry-storm-stripe",
+    "provider-retry-storm-shopify",
+]
 SECURITY = ["forged-signature", "replayed-delivery"]
 
 

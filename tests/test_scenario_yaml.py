@@ -60,7 +60,9 @@ DRIFT_SCENARIOS = ["big-number-ids", "missing-field", "renamed-field"]
 PROVIDER_SCENARIOS = [
     "forged-signature",
     "provider-retry-storm",
+    "provider-retry-storm-shopify",
     "provider-retry-storm-slack",
+    "provider-retry-storm-stripe",
     "replayed-delivery",
 ]
 
@@ -188,6 +190,8 @@ def test_resolve_expands_a_builtin_suite_in_its_order() -> None:
         "big-number-ids",
         "provider-retry-storm",
         "provider-retry-storm-slack",
+        "provider-retry-storm-stripe",
+        "provider-retry-storm-shopify",
         "forged-signature",
         "replayed-delivery",
         "import-run-twice",
