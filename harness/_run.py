@@ -387,7 +387,14 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
     base = prepare(clean, options)
     # All at once, delivered one after the other: in order, and no slower than the target.
     schedule = tuple(Slot(0.0, ev.seq) for ev in base.events)
-    settings = {**base.info.settings, "baseline_of": scenario.name, "serial": True}
+    # Each event once: the provider still signs and frames the requests, but never retries.
+    provider = None if base.provider is None else replace(base.provider, retries=())
+    settings = {
+        **base.info.settings,
+        **_provider_settings(provider),
+        "baseline_of": scenario.name,
+        "serial": True,
+    }
     settings["planned_deliveries"] = len(schedule)
     return replace(
         base,
@@ -395,6 +402,7 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         attempts=(1,) * len(schedule),
         info=replace(base.info, settings=settings),
         serial=True,
+        provider=provider,
     )
 
 
