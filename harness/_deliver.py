@@ -20,7 +20,7 @@ from ._model import Delivery, Outcome
 from ._perturb import Slot
 from ._providers import Provider
 from ._signing import Signer
-from ._tamper import tampered_headers
+from ._tamper import signed_headers
 from ._target import Target
 
 Clock = Callable[[], float]
@@ -200,16 +200,17 @@ class Deliverer:
         attempt = self.attempts.get(slot.event, 0) + 1
         self.attempts[slot.event] = attempt
         headers = {**extra, **self.headers}
-        url = self.target.url
-        if slot.tamper:
-            signed = tampered_headers(
-                self.signer, slot, body, event_id, event_type=event_type, url=url
+        headers.update(
+            signed_headers(
+                self.signer,
+                slot,
+                body,
+                event_id,
+                int(time.time()),
+                event_type=event_type,
+                url=self.target.url,
             )
-        else:
-            signed = self.signer.headers(
-                body, event_id, int(time.time()), event_type=event_type, url=url
-            )
-        headers.update(signed)
+        )
         sent = self.clock()
         answer, status, outcome, error = await self._exchange(send, body, headers)
         answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
@@ -291,17 +292,17 @@ class Deliverer:
 
         async def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Answer | None:
             headers = {**extra, **retry_headers, **self.headers}
-            first = request.slots[0]
-            url = self.target.url
-            if first.tamper:
-                signed = tampered_headers(
-                    self.signer, first, request.body, request.event_ids[0], event_type="", url=url
+            headers.update(
+                signed_headers(
+                    self.signer,
+                    request.slots[0],
+                    request.body,
+                    request.event_ids[0],
+                    int(time.time()),
+                    event_type="",
+                    url=self.target.url,
                 )
-            else:
-                signed = self.signer.headers(
-                    request.body, request.event_ids[0], int(time.time()), url=url
-                )
-            headers.update(signed)
+            )
             sent = self.clock()
             answer, status, outcome, error = await self._exchange(send, request.body, headers)
             answered = self.clock() if outcome is not Outcome.INDETERMINATE else None

@@ -54,7 +54,7 @@ from ._signing import Signer
 from ._sources import load_events
 from ._spec import Scenario, Settle
 from ._state import StateUnavailable, check_observer, double_records, observe
-from ._tamper import tampered_headers, tampered_ids
+from ._tamper import signed_headers, tampered_ids
 from ._target import Target, check_reachable, parse_target
 from ._tracer import Tracer, new_tag, trace
 
@@ -177,26 +177,6 @@ class PreparedRun:
     faults: tuple[Fault, ...] = ()
     settle: Settle = field(default_factory=Settle)
     provider: Provider | None = None  # its retry delays on the run's clock
-
-    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
-        """The headers of slot ``n``'s delivery, tampered as its slot says (``_tamper``)."""
-        slot = self.schedule[n]
-        if not slot.tamper:
-            return self.request_headers(slot.event, timestamp)
-        ev = self.tracer.events[slot.event]
-        headers = {**ev.headers, **self.headers}
-        headers.update(
-            tampered_headers(
-                self.signer,
-                slot,
-                self.bodies[slot.event],
-                ev.id,
-                event_type=ev.type,
-                url=self.info.target,
-            )
-        )
-        return headers
-
     serial: bool = False  # deliver one at a time, each after the previous was answered
 
     @property
@@ -204,13 +184,21 @@ class PreparedRun:
         """The traced events, by seq."""
         return self.tracer.events
 
-    def request_headers(self, event: int, timestamp: int) -> dict[str, str]:
-        """The headers of one delivery of event ``event`` (its seq), signed at ``timestamp``."""
-        ev = self.tracer.events[event]
+    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
+        """The headers of slot ``n``'s delivery, signed at ``timestamp`` (Unix seconds) and
+        tampered as its slot says (``_tamper``)."""
+        slot = self.schedule[n]
+        ev = self.tracer.events[slot.event]
         headers = {**ev.headers, **self.headers}
         headers.update(
-            self.signer.headers(
-                self.bodies[event], ev.id, timestamp, event_type=ev.type, url=self.info.target
+            signed_headers(
+                self.signer,
+                slot,
+                self.bodies[slot.event],
+                ev.id,
+                timestamp,
+                event_type=ev.type,
+                url=self.info.target,
             )
         )
         return headers
