@@ -108,21 +108,16 @@ class Deliverer:
                     await free.acquire()
                     extra = event_headers[slot.event] if event_headers else {}
                     etype = event_types[slot.event] if event_types else ""
-                    args = (
-                        send,
-                        f"dlv_{n + 1:06d}",
-                        slot,
-                        start + slot.at,
-                        bodies[slot.event],
-                        event_ids[slot.event],
-                        etype,
-                        extra,
-                    )
+                    delivery_id, due = f"dlv_{n + 1:06d}", start + slot.at
+                    body, event_id = bodies[slot.event], event_ids[slot.event]
                     # Tampered deliveries come from an attacker: the provider never retries them.
                     one: Coroutine[Any, Any, object] = (
-                        self._with_retries(self._single(*args), start + slot.at)
+                        self._with_retries(
+                            self._single(send, delivery_id, slot, body, event_id, etype, extra),
+                            due,
+                        )
                         if retrying and not slot.tamper
-                        else self._one(*args)
+                        else self._one(send, delivery_id, slot, due, body, event_id, etype, extra)
                     )
                     task = loop.create_task(one)
                     tasks.add(task)
@@ -135,7 +130,6 @@ class Deliverer:
         send: _Send,
         delivery_id: str,
         slot: Slot,
-        scheduled: float,
         body: bytes,
         event_id: str,
         event_type: str,
@@ -352,7 +346,7 @@ _Attempt = Callable[[int, float, Mapping[str, str]], _Sent]
 
 
 class _open_transport:
-    """An async context giving ``send(body, headers) -> status`` for the target."""
+    """An async context giving ``send(body, headers) -> _Answer`` for the target."""
 
     def __init__(self, target: Target, concurrency: int, timeout: float):
         self.target = target
