@@ -15,10 +15,10 @@ from pydantic import Field, PlainValidator, ValidationInfo, field_validator, mod
 from ._history import InvariantSpec
 from ._invariants import DEFAULT_INVARIANTS
 from ._providers import PROVIDERS
+from ._routes import METHODS
 from ._scenario_errors import Doc, invalid, invalid_mapping
 from ._scenario_values import (
     DURATION_FORMS,
-    METHODS,
     Duration,
     EnvName,
     FaultRoute,
