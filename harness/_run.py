@@ -241,12 +241,17 @@ def signer_for(scenario: Scenario) -> Signer:
         return Signer()
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
+        # A provider always signs: `delivery.signing: none` beside it is refused.
+        instead = (
+            f"provider {spec.provider.name!r} always signs"
+            if spec.provider is not None
+            else "or set delivery.signing: none in the scenario"
+        )
         raise InputError(
             f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
             f"variable {spec.secret_env} is not set",
             where=scenario.origin,
-            hint=f"export {spec.secret_env}=<the secret your automation verifies>, "
-            "or set delivery.signing: none in the scenario",
+            hint=f"export {spec.secret_env}=<the secret your automation verifies>, {instead}",
         )
     return Signer(scheme, secret, spec.signature_header)
 
