@@ -385,7 +385,12 @@ def run_ids(path: str | Path) -> list[str]:
 
 
 def load(path: str | Path, run_id: str) -> History:
-    """Read one run of a journal back into memory."""
+    """Read one run of a journal back into memory, with the baseline run it names."""
+    return _load(path, run_id, {})
+
+
+def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
+    """``load``, reusing the runs in ``loaded`` (by run id) as baselines."""
     with _open(path) as db, _gc.paused():
         found = db.execute(
             "SELECT run, info, status, ended_at FROM runs WHERE run_id = ?", (run_id,)
@@ -428,16 +433,24 @@ def load(path: str | Path, run_id: str) -> History:
             and baseline_id != run_id
             and db.execute("SELECT 1 FROM runs WHERE run_id = ?", (baseline_id,)).fetchone()
         )
-    history = History(run_info, events, deliveries, effects, faults, marks, status, ended_at)
-    history.states = states
+    history = History(
+        run_info, events, deliveries, effects, faults, marks, status, ended_at, states
+    )
+    # Known before its baseline is read: runs that name each other load once each.
+    loaded[run_id] = history
     if has_baseline:
-        # The clean run this one is judged against (final_state_matches_baseline).
-        history.baseline = load(path, str(baseline_id))
+        # The clean run this one is judged against (final_state_matches_baseline); one
+        # loaded already (load_all) is not read a second time.
+        baseline_id = str(baseline_id)
+        found = loaded.get(baseline_id)
+        history.baseline = found if found is not None else _load(path, baseline_id, loaded)
     return history
 
 
 def load_all(path: str | Path) -> list[History]:
-    return [load(path, rid) for rid in run_ids(path)]
+    """Every run of a journal, in the order they were written (a baseline before its run)."""
+    loaded: dict[str, History] = {}
+    return [loaded.get(rid) or _load(path, rid, loaded) for rid in run_ids(path)]
 
 
 def _load_events(
