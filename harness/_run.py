@@ -37,7 +37,7 @@ from ._events import (
 )
 from ._faults import to_fault
 from ._history import History, Journal, RunInfo
-from ._invariants import judge
+from ._invariants import final_state_matches_baseline, judge
 from ._model import (
     STATE_MARK,
     STATE_UNAVAILABLE_MARK,
@@ -356,7 +356,7 @@ def _provider_settings(provider: Provider | None) -> dict[str, object]:
     }
 
 
-BASELINE_INVARIANT = "final_state_matches_baseline"
+BASELINE_INVARIANT = final_state_matches_baseline.NAME
 
 
 def wants_baseline(scenario: Scenario) -> bool:
