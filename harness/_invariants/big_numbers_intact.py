@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import _paths
-from .._drift import records_of, through_double
+from .._drift import EXACT_IN_DOUBLE, records_of, through_double
 from .._model import JSON, Effect, Event, FailureClass, Status, Verdict
 from ._carried import ABSENT, Bodies, Location, learn, own, shown
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, plural, verdict
 
 NAME = "big_numbers_intact"
 CLASS = FailureClass.SILENT
-EXACT_IN_DOUBLE = 2**53
 
 Path = tuple[_paths.Step, ...]
 
