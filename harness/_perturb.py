@@ -139,7 +139,14 @@ TAMPER_MODES = ("forged", "unsigned", "stale", "replayed")
 def tamper(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
     """forged, unsigned, stale: that share of deliveries is sent so instead of genuinely;
     replayed: that share of genuine deliveries is sent again ``after`` s later, as captured."""
-    mode, rate = str(p["mode"]), float(p.get("rate", 0.2))
+    mode, rate = p.get("mode"), float(p.get("rate", 0.2))
+    if mode not in TAMPER_MODES:
+        # YAML refuses this with its line; a Perturbation built in Python gets here.
+        raise ScenarioError(
+            f"perturbation 'tamper' needs a mode, one of {', '.join(TAMPER_MODES)}; "
+            f"got {dict(p)!r}",
+            hint="e.g. Perturbation('tamper', {'mode': 'forged', 'rate': 0.2})",
+        )
     age, after = float(p.get("age", 3600.0)), float(p.get("after", 1.0))
     if mode == "replayed":
         top = max((x.copy for x in s), default=0)
