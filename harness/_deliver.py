@@ -20,7 +20,7 @@ from ._model import Delivery, Outcome
 from ._perturb import Slot
 from ._providers import Provider
 from ._signing import Signer
-from ._tamper import tampered_headers
+from ._tamper import signed_headers
 from ._target import Target
 
 Clock = Callable[[], float]
@@ -108,21 +108,16 @@ class Deliverer:
                     await free.acquire()
                     extra = event_headers[slot.event] if event_headers else {}
                     etype = event_types[slot.event] if event_types else ""
-                    args = (
-                        send,
-                        f"dlv_{n + 1:06d}",
-                        slot,
-                        start + slot.at,
-                        bodies[slot.event],
-                        event_ids[slot.event],
-                        etype,
-                        extra,
-                    )
+                    delivery_id, due = f"dlv_{n + 1:06d}", start + slot.at
+                    body, event_id = bodies[slot.event], event_ids[slot.event]
                     # Tampered deliveries come from an attacker: the provider never retries them.
                     one: Coroutine[Any, Any, object] = (
-                        self._with_retries(self._single(*args), start + slot.at)
+                        self._with_retries(
+                            self._single(send, delivery_id, slot, body, event_id, etype, extra),
+                            due,
+                        )
                         if retrying and not slot.tamper
-                        else self._one(*args)
+                        else self._one(send, delivery_id, slot, due, body, event_id, etype, extra)
                     )
                     task = loop.create_task(one)
                     tasks.add(task)
@@ -135,7 +130,6 @@ class Deliverer:
         send: _Send,
         delivery_id: str,
         slot: Slot,
-        scheduled: float,
         body: bytes,
         event_id: str,
         event_type: str,
@@ -200,16 +194,17 @@ class Deliverer:
         attempt = self.attempts.get(slot.event, 0) + 1
         self.attempts[slot.event] = attempt
         headers = {**extra, **self.headers}
-        url = self.target.url
-        if slot.tamper:
-            signed = tampered_headers(
-                self.signer, slot, body, event_id, event_type=event_type, url=url
+        headers.update(
+            signed_headers(
+                self.signer,
+                slot,
+                body,
+                event_id,
+                int(time.time()),
+                event_type=event_type,
+                url=self.target.url,
             )
-        else:
-            signed = self.signer.headers(
-                body, event_id, int(time.time()), event_type=event_type, url=url
-            )
-        headers.update(signed)
+        )
         sent = self.clock()
         answer, status, outcome, error = await self._exchange(send, body, headers)
         answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
@@ -291,17 +286,17 @@ class Deliverer:
 
         async def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Answer | None:
             headers = {**extra, **retry_headers, **self.headers}
-            first = request.slots[0]
-            url = self.target.url
-            if first.tamper:
-                signed = tampered_headers(
-                    self.signer, first, request.body, request.event_ids[0], event_type="", url=url
+            headers.update(
+                signed_headers(
+                    self.signer,
+                    request.slots[0],
+                    request.body,
+                    request.event_ids[0],
+                    int(time.time()),
+                    event_type="",
+                    url=self.target.url,
                 )
-            else:
-                signed = self.signer.headers(
-                    request.body, request.event_ids[0], int(time.time()), url=url
-                )
-            headers.update(signed)
+            )
             sent = self.clock()
             answer, status, outcome, error = await self._exchange(send, request.body, headers)
             answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
@@ -351,7 +346,7 @@ _Attempt = Callable[[int, float, Mapping[str, str]], _Sent]
 
 
 class _open_transport:
-    """An async context giving ``send(body, headers) -> status`` for the target."""
+    """An async context giving ``send(body, headers) -> _Answer`` for the target."""
 
     def __init__(self, target: Target, concurrency: int, timeout: float):
         self.target = target

@@ -35,7 +35,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ._errors import DownstreamBindError, InputError, UnsafeTargetError
 from ._faults import Action, FaultPlan
 from ._model import JSON, Effect, Fault
-from ._resources import Resource, ResourceStore
+from ._resources import GENERATED_PREFIX, Resource, ResourceStore
 from ._routes import compile_path
 from ._spec import DownstreamSpec, Route
 
@@ -252,7 +252,7 @@ class Downstream:
         answer: JSON = route.body if route.body is not None else _echo(request_text)
         if route.body is None and route.status == 201:
             # A creation gets a fresh server-side id, as a real API would assign one.
-            answer["id"] = f"ds_{next(self._id_numbers)}"
+            answer["id"] = f"{GENERATED_PREFIX}{next(self._id_numbers)}"
         return json.dumps(answer).encode()
 
     def _record(

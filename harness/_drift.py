@@ -26,6 +26,7 @@ from ._spec import Perturbation
 
 DRIFT_KINDS = ("add_field", "drop_field", "null_field", "rename_field", "retype_field")
 RETYPES = ("string", "number", "double")
+EXACT_IN_DOUBLE = 2**53  # an IEEE-754 double holds every integer up to this, and no odd one above
 _MISSING = object()
 
 

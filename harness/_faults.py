@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._model import Fault
-from ._routes import compile_path
+from ._routes import RouteMatcher, compile_route, route_matches
 from ._spec import FaultSpec
 
 
@@ -102,16 +101,12 @@ class FaultPlan:
         raise ValueError(f"unknown fault mode {fault.mode!r}")
 
 
-def _route(fault: Fault) -> tuple[str, re.Pattern[str]] | None:
+def _route(fault: Fault) -> RouteMatcher | None:
     route = fault.params.get("route")
     if not route:
         return None
-    method, _, path = str(route).partition(" ")
-    return method, compile_path(path, where=f"faults on {fault.downstream!r}: route")
+    return compile_route(str(route), where=f"faults on {fault.downstream!r}: route")
 
 
-def _matches(route: tuple[str, re.Pattern[str]] | None, method: str, path: str) -> bool:
-    if route is None:
-        return True
-    want, pattern = route
-    return want in ("*", method.upper()) and pattern.fullmatch(path.split("?", 1)[0]) is not None
+def _matches(route: RouteMatcher | None, method: str, path: str) -> bool:
+    return route is None or route_matches(route, method, path)

@@ -385,7 +385,12 @@ def run_ids(path: str | Path) -> list[str]:
 
 
 def load(path: str | Path, run_id: str) -> History:
-    """Read one run of a journal back into memory."""
+    """Read one run of a journal back into memory, with the baseline run it names."""
+    return _load(path, run_id, {})
+
+
+def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
+    """``load``, reusing the runs in ``loaded`` (by run id) as baselines."""
     with _open(path) as db, _gc.paused():
         found = db.execute(
             "SELECT run, info, status, ended_at FROM runs WHERE run_id = ?", (run_id,)
@@ -428,20 +433,31 @@ def load(path: str | Path, run_id: str) -> History:
             and baseline_id != run_id
             and db.execute("SELECT 1 FROM runs WHERE run_id = ?", (baseline_id,)).fetchone()
         )
-    history = History(run_info, events, deliveries, effects, faults, marks, status, ended_at)
-    history.states = states
+    history = History(
+        run_info, events, deliveries, effects, faults, marks, status, ended_at, states
+    )
+    # Known before its baseline is read: runs that name each other load once each.
+    loaded[run_id] = history
     if has_baseline:
-        # The clean run this one is judged against (final_state_matches_baseline).
-        history.baseline = load(path, str(baseline_id))
+        # The clean run this one is judged against (final_state_matches_baseline); one
+        # loaded already (load_all) is not read a second time.
+        baseline_id = str(baseline_id)
+        found = loaded.get(baseline_id)
+        history.baseline = found if found is not None else _load(path, baseline_id, loaded)
     return history
 
 
 def load_all(path: str | Path) -> list[History]:
-    """Every run of a journal but the baselines: each is part of the run that names it
-    (``History.baseline``), judged and reported with it, not as a run of its own."""
-    histories = [load(path, rid) for rid in run_ids(path)]
-    baselines = {h.baseline.info.run_id for h in histories if h.baseline is not None}
-    return [h for h in histories if h.info.run_id not in baselines]
+    """Every run of a journal but the baselines, in the order they were written: a baseline is
+    part of the run that names it (``History.baseline``), judged and reported with it, not as a
+    run of its own. Each run is read once."""
+    loaded: dict[str, History] = {}
+    histories = [loaded.get(rid) or _load(path, rid, loaded) for rid in run_ids(path)]
+    named = {h.baseline.info.run_id for h in histories if h.baseline is not None}
+    # A baseline no run names (its run was interrupted before it began) is shown on its own.
+    return [
+        h for h in histories if not (h.info.run_id in named and "baseline_of" in h.info.settings)
+    ]
 
 
 def _load_events(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from ._errors import InputError
@@ -64,3 +65,17 @@ def put(value: Any, steps: tuple[Step, ...], new: Any) -> None:
 
 def render(steps: tuple[Step, ...]) -> str:
     return "$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
+
+
+def leaves(value: Any, here: tuple[Step, ...] = ()) -> Iterator[tuple[tuple[Step, ...], Any]]:
+    """The leaves inside a JSON object or list (scalars, and empty objects and lists) with
+    their steps, depth first in document order; nothing for a scalar ``value``."""
+    if not isinstance(value, dict | list):
+        return
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value)
+    for name, inner in items:
+        at = (*here, name)
+        if isinstance(inner, dict | list) and inner:
+            yield from leaves(inner, at)
+        else:
+            yield at, inner

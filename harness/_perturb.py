@@ -134,13 +134,23 @@ def replay(s: Schedule, p: Mapping[str, Any], _: random.Random, __: Any) -> Sche
 
 
 TAMPER_MODES = ("forged", "unsigned", "stale", "replayed")
+# What a tamper perturbation's params default to: a share, a signed age and a replay's lag (s).
+TAMPER_DEFAULTS: Mapping[str, float] = {"rate": 0.2, "age": 3600.0, "after": 1.0}
 
 
 def tamper(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
     """forged, unsigned, stale: that share of deliveries is sent so instead of genuinely;
     replayed: that share of genuine deliveries is sent again ``after`` s later, as captured."""
-    mode, rate = str(p["mode"]), float(p.get("rate", 0.2))
-    age, after = float(p.get("age", 3600.0)), float(p.get("after", 1.0))
+    mode = p.get("mode")
+    if mode not in TAMPER_MODES:
+        # YAML refuses this with its line; a Perturbation built in Python gets here.
+        raise ScenarioError(
+            f"perturbation 'tamper' needs a mode, one of {', '.join(TAMPER_MODES)}; "
+            f"got {dict(p)!r}",
+            hint="e.g. Perturbation('tamper', {'mode': 'forged', 'rate': 0.2})",
+        )
+    p = {**TAMPER_DEFAULTS, **p}
+    rate, age, after = float(p["rate"]), float(p["age"]), float(p["after"])
     if mode == "replayed":
         top = max((x.copy for x in s), default=0)
         extra = [

@@ -23,7 +23,8 @@ from typing import Any
 from ._model import JSON
 
 GENERATED_PREFIX = "ds_"
-"""Ids the store makes up start with this; a final-state check does not compare them."""
+"""Ids a double makes up (its store, or a stateless 201) start with this; a final-state check
+does not compare them."""
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

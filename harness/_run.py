@@ -37,7 +37,7 @@ from ._events import (
 )
 from ._faults import to_fault
 from ._history import History, Journal, RunInfo
-from ._invariants import judge
+from ._invariants import final_state_matches_baseline, judge
 from ._model import (
     STATE_MARK,
     STATE_UNAVAILABLE_MARK,
@@ -54,7 +54,7 @@ from ._signing import Signer
 from ._sources import load_events
 from ._spec import Scenario, Settle
 from ._state import StateUnavailable, check_observer, double_records, observe
-from ._tamper import tampered_headers, tampered_ids
+from ._tamper import signed_headers, tampered_ids
 from ._target import Target, check_reachable, parse_target
 from ._tracer import Tracer, new_tag, trace
 
@@ -177,26 +177,6 @@ class PreparedRun:
     faults: tuple[Fault, ...] = ()
     settle: Settle = field(default_factory=Settle)
     provider: Provider | None = None  # its retry delays on the run's clock
-
-    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
-        """The headers of slot ``n``'s delivery, tampered as its slot says (``_tamper``)."""
-        slot = self.schedule[n]
-        if not slot.tamper:
-            return self.request_headers(slot.event, timestamp)
-        ev = self.tracer.events[slot.event]
-        headers = {**ev.headers, **self.headers}
-        headers.update(
-            tampered_headers(
-                self.signer,
-                slot,
-                self.bodies[slot.event],
-                ev.id,
-                event_type=ev.type,
-                url=self.info.target,
-            )
-        )
-        return headers
-
     serial: bool = False  # deliver one at a time, each after the previous was answered
 
     @property
@@ -204,13 +184,21 @@ class PreparedRun:
         """The traced events, by seq."""
         return self.tracer.events
 
-    def request_headers(self, event: int, timestamp: int) -> dict[str, str]:
-        """The headers of one delivery of event ``event`` (its seq), signed at ``timestamp``."""
-        ev = self.tracer.events[event]
+    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
+        """The headers of slot ``n``'s delivery, signed at ``timestamp`` (Unix seconds) and
+        tampered as its slot says (``_tamper``)."""
+        slot = self.schedule[n]
+        ev = self.tracer.events[slot.event]
         headers = {**ev.headers, **self.headers}
         headers.update(
-            self.signer.headers(
-                self.bodies[event], ev.id, timestamp, event_type=ev.type, url=self.info.target
+            signed_headers(
+                self.signer,
+                slot,
+                self.bodies[slot.event],
+                ev.id,
+                timestamp,
+                event_type=ev.type,
+                url=self.info.target,
             )
         )
         return headers
@@ -253,12 +241,17 @@ def signer_for(scenario: Scenario) -> Signer:
         return Signer()
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
+        # A provider always signs: `delivery.signing: none` beside it is refused.
+        instead = (
+            f"provider {spec.provider.name!r} always signs"
+            if spec.provider is not None
+            else "or set delivery.signing: none in the scenario"
+        )
         raise InputError(
             f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
             f"variable {spec.secret_env} is not set",
             where=scenario.origin,
-            hint=f"export {spec.secret_env}=<the secret your automation verifies>, "
-            "or set delivery.signing: none in the scenario",
+            hint=f"export {spec.secret_env}=<the secret your automation verifies>, {instead}",
         )
     return Signer(scheme, secret, spec.signature_header)
 
@@ -363,7 +356,7 @@ def _provider_settings(provider: Provider | None) -> dict[str, object]:
     }
 
 
-BASELINE_INVARIANT = "final_state_matches_baseline"
+BASELINE_INVARIANT = final_state_matches_baseline.NAME
 
 
 def wants_baseline(scenario: Scenario) -> bool:
@@ -387,7 +380,14 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
     base = prepare(clean, options)
     # All at once, delivered one after the other: in order, and no slower than the target.
     schedule = tuple(Slot(0.0, ev.seq) for ev in base.events)
-    settings = {**base.info.settings, "baseline_of": scenario.name, "serial": True}
+    # Each event once: the provider still signs and frames the requests, but never retries.
+    provider = None if base.provider is None else replace(base.provider, retries=())
+    settings = {
+        **base.info.settings,
+        **_provider_settings(provider),
+        "baseline_of": scenario.name,
+        "serial": True,
+    }
     settings["planned_deliveries"] = len(schedule)
     return replace(
         base,
@@ -395,6 +395,7 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         attempts=(1,) * len(schedule),
         info=replace(base.info, settings=settings),
         serial=True,
+        provider=provider,
     )
 
 

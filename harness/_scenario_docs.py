@@ -14,11 +14,12 @@ from pydantic import Field, PlainValidator, ValidationInfo, field_validator, mod
 
 from ._history import InvariantSpec
 from ._invariants import DEFAULT_INVARIANTS
+from ._perturb import TAMPER_DEFAULTS
 from ._providers import PROVIDERS
+from ._routes import METHODS
 from ._scenario_errors import Doc, invalid, invalid_mapping
 from ._scenario_values import (
     DURATION_FORMS,
-    METHODS,
     Duration,
     EnvName,
     FaultRoute,
@@ -212,11 +213,11 @@ class TamperDoc(Doc):
     mode: Literal["forged", "unsigned", "stale", "replayed"] = Field(
         description="one of: forged, unsigned, stale, replayed"
     )
-    rate: float = Field(0.2, ge=0, le=1, description=_RATE_TEXT)
+    rate: float = Field(TAMPER_DEFAULTS["rate"], ge=0, le=1, description=_RATE_TEXT)
     age: PositiveDuration = Field(
-        3600.0, description=_POSITIVE_DURATION_TEXT + " (real time, never scaled)"
+        TAMPER_DEFAULTS["age"], description=_POSITIVE_DURATION_TEXT + " (real time, never scaled)"
     )
-    after: Duration = Field(1.0, description=_DURATION_TEXT)
+    after: Duration = Field(TAMPER_DEFAULTS["after"], description=_DURATION_TEXT)
 
 
 class PerturbationDoc(Doc):

@@ -16,6 +16,7 @@ from . import _paths
 from ._errors import InputError
 from ._history import InvariantSpec
 from ._invariants import INVARIANTS
+from ._routes import METHODS, split_route
 from ._scenario_errors import hint, invalid
 
 INVARIANT_NAMES = tuple(INVARIANTS)  # in the registry's order
@@ -79,7 +80,6 @@ def _observer_url(value: str) -> str:
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def _name(value: str) -> str:
@@ -113,10 +113,10 @@ def _route_path(value: str) -> str:
 
 
 def _fault_route(value: str) -> str:
-    method, _, path = value.partition(" ")
-    if not (method.upper() in METHODS or method == "*") or not path.startswith("/"):
+    route = split_route(value)
+    if route is None:
         raise invalid("must be a method and a path, like 'POST /payouts' or '* /contacts/*'")
-    return f"{method.upper()} {path}"
+    return " ".join(route)
 
 
 def _invariant(item: object) -> InvariantSpec:

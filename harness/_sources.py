@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from . import _paths
+from ._drift import EXACT_IN_DOUBLE
 from ._errors import SourceError
 from ._model import Event
 from ._spec import RecordedSource, Source, SyntheticSource
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-_EXACT_IN_DOUBLE = 2**53  # the largest integer range an IEEE-754 double holds exactly
 
 
 def load_events(source: Source, seed: int) -> list[Event]:
@@ -97,9 +97,9 @@ def _fill(node: Any, here: tuple[_paths.Step, ...], fixed: set[Any], fake: Any, 
 def _fake_value(name: str, value: Any, fake: Any, rng: random.Random) -> Any:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int) and abs(value) > _EXACT_IN_DOUBLE:
+    if isinstance(value, int) and abs(value) > EXACT_IN_DOUBLE:
         # A 64-bit id stays one, and odd: no double holds it, so a float rounds every one.
-        return rng.randrange(_EXACT_IN_DOUBLE, 2**63) | 1
+        return rng.randrange(EXACT_IN_DOUBLE, 2**63) | 1
     if isinstance(value, int | float):
         if any(w in name for w in ("amount", "price", "total", "quantity", "count")):
             return (

@@ -7,16 +7,24 @@ run's settings (``tampered``: delivery id -> mode), so judging needs nothing but
 
 from __future__ import annotations
 
-import time
-
 from ._perturb import Slot
 from ._signing import Signer
 
 
-def tampered_headers(
-    signer: Signer, slot: Slot, body: bytes, msg_id: str, *, event_type: str, url: str
+def signed_headers(
+    signer: Signer, slot: Slot, body: bytes, msg_id: str, now: int, *, event_type: str, url: str
 ) -> dict[str, str]:
-    """The signature headers of tampered ``slot``, signed now (Unix time).
+    """The signature headers of ``slot``'s delivery at Unix time ``now``: genuine, or tampered
+    as the slot says (``tampered_headers``)."""
+    if slot.tamper:
+        return tampered_headers(signer, slot, body, msg_id, now, event_type=event_type, url=url)
+    return signer.headers(body, msg_id, now, event_type=event_type, url=url)
+
+
+def tampered_headers(
+    signer: Signer, slot: Slot, body: bytes, msg_id: str, now: int, *, event_type: str, url: str
+) -> dict[str, str]:
+    """The signature headers of tampered ``slot``, signed at Unix time ``now``.
 
     forged: signed with a wrong secret · unsigned: none at all · stale and replayed: a valid
     signature over a timestamp ``slot.age`` seconds old (replayed is a copy of a genuine
@@ -24,7 +32,6 @@ def tampered_headers(
     """
     if slot.tamper == "unsigned":
         return {}
-    now = int(time.time())
     if slot.tamper == "forged":
         return signer.forger().headers(body, msg_id, now, event_type=event_type, url=url)
     return signer.headers(body, msg_id, now - int(slot.age), event_type=event_type, url=url)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from harness._history import History, InvariantSpec, Journal, Mark, RunInfo, load
+from harness._history import History, InvariantSpec, Journal, Mark, RunInfo, load, load_all
 from harness._invariants import judge
 from harness._model import (
     STATE_MARK,
@@ -152,3 +152,27 @@ def test_the_journal_keeps_the_final_state_and_loads_the_baseline(tmp_path: Path
     assert loaded.baseline is not None and loaded.baseline.info == base_info
     assert loaded.baseline.states == [contact("zqbbbbb", "Ada", rid="ds_1")]
     assert loaded.baseline.baseline is None
+
+
+def test_load_all_reads_a_baseline_once_and_survives_runs_that_name_each_other(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    journal = Journal(path)
+    base_info = info("zqbbbbb")
+    journal.begin(base_info, [])
+    journal.states([contact("zqbbbbb", "Ada", rid="ds_1")])
+    journal.end("complete", 1.0)
+    journal.begin(info("zqaaaaa", baseline=base_info.run_id), [])
+    journal.end("complete", 1.0)
+    # A journal edited by hand: two runs that each name the other as their baseline.
+    journal.begin(info("zqccccc", baseline="s@zqddddd"), [])
+    journal.end("complete", 1.0)
+    journal.begin(info("zqddddd", baseline="s@zqccccc"), [])
+    journal.end("complete", 1.0)
+    journal.close()
+    base, run, c, d = load_all(path)
+    assert run.baseline is base and base.baseline is None
+    assert c.baseline is d and d.baseline is c
+    alone = load(path, "s@zqccccc")
+    assert alone.baseline is not None and alone.baseline.baseline is alone

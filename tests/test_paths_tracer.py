@@ -27,6 +27,19 @@ def ev(seq: int, key: str, payload: object) -> Event:
     return Event(f"evt_{seq}", key, seq, "t", float(seq), payload)
 
 
+def test_paths_leaves_lists_every_leaf_in_document_order() -> None:
+    doc = {"a": {"b": 1, "c": [2, {"d": None}]}, "e": [], "f": {}, "g": "x"}
+    assert list(_paths.leaves(doc)) == [
+        (("a", "b"), 1),
+        (("a", "c", 0), 2),
+        (("a", "c", 1, "d"), None),
+        (("e",), []),
+        (("f",), {}),
+        (("g",), "x"),
+    ]
+    assert list(_paths.leaves(7)) == [] and list(_paths.leaves([])) == []
+
+
 def test_trace_keeps_formats_and_attributes_back() -> None:
     events = [
         ev(

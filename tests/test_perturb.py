@@ -77,3 +77,15 @@ def test_replay_sends_the_stream_again_after_a_gap() -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(ScenarioError, match="unknown perturbation 'shuffle'"):
         plan(stream(), [P("shuffle")], 1)
+
+
+@pytest.mark.parametrize("params", [{}, {"mode": "spoofed", "rate": 0.5}])
+def test_a_tamper_built_in_python_without_a_known_mode_is_refused(
+    params: dict[str, object],
+) -> None:
+    # An unknown mode would otherwise be signed as a stale one, with no error.
+    with pytest.raises(ScenarioError) as info:
+        plan(stream(3), [P("tamper", params)], 1)
+    text = str(info.value)
+    assert "perturbation 'tamper' needs a mode, one of forged, unsigned, stale, replayed" in text
+    assert repr(params) in text and "Perturbation('tamper', {'mode': 'forged'" in text

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,20 @@ class Receiver:
     seen: dict[str, list[Seen]] = field(default_factory=dict)
 
 
+@asynccontextmanager
+async def serving(hook: Callable[[web.Request], Awaitable[web.Response]]) -> AsyncIterator[str]:
+    """``hook`` answering POST /hook on a loopback port; its URL."""
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def rec() -> AsyncIterator[Receiver]:
     found = Receiver("")
@@ -62,14 +77,8 @@ async def rec() -> AsyncIterator[Receiver]:
             running[eid] -= 1
         return web.Response(status=step.get("status", 200), headers=step.get("headers", {}))
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    yield found
-    await runner.cleanup()
+    async with serving(hook) as found.url:
+        yield found
 
 
 async def deliver(
@@ -215,14 +224,8 @@ async def hub() -> AsyncIterator[BatchReceiver]:
         n = min(len(found.requests), len(found.statuses)) - 1
         return web.Response(status=found.statuses[n])
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    yield found
-    await runner.cleanup()
+    async with serving(hook) as found.url:
+        yield found
 
 
 async def deliver_batches(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from harness._errors import InputError
+from harness._run import signer_for
 from harness._scenario_yaml import load_scenario
 
 from .test_scenario_yaml import MINIMAL, error_of, write
@@ -113,3 +117,20 @@ def test_hubspot_batch_window(tmp_path: Path) -> None:
     assert f"{path}:7: provider.batch_window: 'soon' is not allowed — must be a duration" in (
         error_of(path)
     )
+
+
+def test_a_missing_secret_under_a_provider_does_not_advise_signing_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `delivery.signing: none` beside a provider is refused, so the hint must not offer it.
+    monkeypatch.delenv("HARNESS_SECRET", raising=False)
+    scenario = load_scenario(write(tmp_path, MINIMAL + "provider: slack\n"))
+    with pytest.raises(InputError) as info:
+        signer_for(scenario)
+    text = str(info.value)
+    assert "signs deliveries (slack)" in text and "HARNESS_SECRET is not set" in text
+    assert "provider 'slack' always signs" in text and "signing: none" not in text
+    plain = load_scenario(write(tmp_path, MINIMAL + "delivery: {signing: slack}\n"))
+    with pytest.raises(InputError) as info:
+        signer_for(plain)
+    assert "or set delivery.signing: none in the scenario" in str(info.value)

@@ -155,3 +155,31 @@ def test_commit_then_fail_on_a_stateful_double_separates_retries_with_and_withou
     replays = [e for e in careful.history.effects if e.method == "POST" and not e.committed]
     assert replays and all(e.header("Idempotency-Key") for e in replays)
     assert len([r for r in careful.history.states if r.source == "api"]) == 12
+
+
+def test_the_baseline_delivers_each_event_once_even_under_a_retrying_provider(
+    tmp_path: Path,
+) -> None:
+    # The fragile demo acks after a 1 s downstream call, past the provider's 500 ms ack
+    # timeout: the perturbed run is retried, the baseline must not be (each event once).
+    (storm,) = resolve(["provider-retry-storm"])
+    assert isinstance(storm.source, harness.SyntheticSource)
+    scenario = replace(
+        storm,
+        source=replace(storm.source, events=3, records=3),
+        invariants=(*storm.invariants, InvariantSpec(FINAL)),
+    )
+    journal = tmp_path / "j.db"
+    with automation("harness.demo.fragile") as (hook, port):
+        (result,) = harness.run(
+            [scenario], hook, seed=11, downstream=f"127.0.0.1:{port}", journal=journal
+        )
+    retried = [d for d in result.history.deliveries if ".r" in d.id]
+    assert retried, "the perturbed run should be retried by the provider"
+    baseline = load(journal, result.history.info.run_id).baseline
+    assert baseline is not None
+    assert sorted(d.event_id for d in baseline.deliveries) == sorted(
+        ev.id for ev in baseline.events
+    )
+    assert {d.attempt for d in baseline.deliveries} == {1}
+    assert baseline.info.settings["retries"] == []

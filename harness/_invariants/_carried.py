@@ -150,19 +150,7 @@ def _leaves_of(body: str) -> Leaves | None:
         return None
     if not isinstance(doc, dict | list):
         return None
-    out: Leaves = {}
-
-    def walk(node: JSON, here: tuple[_paths.Step, ...]) -> None:
-        items: Any = node.items() if isinstance(node, dict) else enumerate(node)
-        for name, value in items:
-            at = (*here, name)
-            if isinstance(value, dict | list) and value:
-                walk(value, at)
-            else:
-                out[at] = value
-
-    walk(doc, ())
-    return out
+    return dict(_paths.leaves(doc))
 
 
 def learn(

@@ -13,7 +13,7 @@ from .. import _gc
 from .._errors import ScenarioError
 from .._history import History, InvariantSpec
 from .._model import FailureClass, Verdict
-from .._routes import compile_path
+from .._routes import compile_route, split_route
 from . import (
     ack_within,
     big_numbers_intact,
@@ -28,7 +28,6 @@ from . import (
 )
 from ._facts import Facts
 
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # fn(facts, **params): a pure check over the shared indexes of one History.
 InvariantFn = Callable[..., Verdict]
 
@@ -66,11 +65,10 @@ def _route_problem(value: str) -> str | None:
     """Why ``value`` is not a route like ``POST /alerts``; '' means no alert route."""
     if value == "":
         return None
-    method, _, path = value.partition(" ")
-    if method.upper() not in (*_METHODS, "*") or not path.startswith("/"):
+    if split_route(value) is None:
         return "not a method and a path"
     try:
-        compile_path(path, where="alert_route")
+        compile_route(value, where="alert_route")
     except ScenarioError as exc:
         return str(exc).splitlines()[0]
     return None

@@ -14,17 +14,16 @@ passes one on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from .. import _paths
-from .._drift import records_of, through_double
+from .._drift import EXACT_IN_DOUBLE, records_of, through_double
 from .._model import JSON, Effect, Event, FailureClass, Status, Verdict
 from ._carried import ABSENT, Bodies, Location, learn, own, shown
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, plural, verdict
 
 NAME = "big_numbers_intact"
 CLASS = FailureClass.SILENT
-EXACT_IN_DOUBLE = 2**53
 
 Path = tuple[_paths.Step, ...]
 
@@ -63,7 +62,7 @@ def big_numbers_intact(facts: Facts) -> Verdict:
     # (type, path) -> the events and their big values there.
     fields: dict[tuple[str, Path], list[tuple[Event, int]]] = {}
     for ev in history.events:
-        for path, value in _big_leaves(ev.payload, ()):
+        for path, value in _big_leaves(ev.payload):
             if (ev.id, path) not in drifted:
                 fields.setdefault((ev.type, path), []).append((ev, value))
     if not fields:
@@ -114,20 +113,8 @@ def big_numbers_intact(facts: Facts) -> Verdict:
     )
 
 
-def _big_leaves(node: JSON, here: Path) -> Iterator[tuple[Path, int]]:
-    items: Sequence[tuple[_paths.Step, JSON]]
-    if isinstance(node, dict):
-        items = list(node.items())
-    elif isinstance(node, list):
-        items = list(enumerate(node))
-    else:
-        return
-    for name, value in items:
-        at = (*here, name)
-        if is_big(value):
-            yield at, value
-        elif isinstance(value, dict | list):
-            yield from _big_leaves(value, at)
+def _big_leaves(payload: JSON) -> Iterator[tuple[Path, int]]:
+    return ((at, value) for at, value in _paths.leaves(payload) if is_big(value))
 
 
 def _witness(ev: Event, path: Path, value: int, eff: Effect, loc: Location, got: JSON) -> Witness:

@@ -17,7 +17,6 @@ or when undrifted events of a drifted event's type are too few to show what the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +24,7 @@ from .. import _paths
 from .._drift import DriftRecord, records_of
 from .._errors import ScenarioError
 from .._model import JSON, Delivery, Effect, Event, FailureClass, Model, Outcome, Status, Verdict
-from .._routes import compile_path
+from .._routes import RouteMatcher, compile_route, route_matches
 from ._carried import (
     ABSENT,
     MIN_REFERENCES,
@@ -133,12 +132,11 @@ def _seq(ev: Event) -> int:
     return ev.seq
 
 
-def _alert_matcher(route: str) -> tuple[str, re.Pattern[str]] | None:
+def _alert_matcher(route: str) -> RouteMatcher | None:
     if not route:
         return None
-    method, _, path = route.partition(" ")
     try:
-        return method.upper(), compile_path(path, where=f"{NAME}: alert_route")
+        return compile_route(route, where=f"{NAME}: alert_route")
     except ScenarioError:
         return None  # check_specs refused it already; a hand-built spec alerts nowhere
 
@@ -170,11 +168,7 @@ class _Judge:
         self._learned: dict[tuple[str, str], Learned] = {}
 
     def is_alert(self, eff: Effect) -> bool:
-        if self.alert is None:
-            return False
-        method, pattern = self.alert
-        path = eff.path.split("?", 1)[0]
-        return method in (eff.method.upper(), "*") and pattern.fullmatch(path) is not None
+        return self.alert is not None and route_matches(self.alert, eff.method, eff.path)
 
     def learned(self, event_type: str, path: str) -> Learned:
         """Where the target carries ``path`` for undrifted events of ``event_type``."""

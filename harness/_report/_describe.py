@@ -14,6 +14,7 @@ from typing import Any
 from .._drift import DRIFT_KINDS, drift_sentence
 from .._history import History
 from .._model import Fault, Outcome
+from .._perturb import TAMPER_DEFAULTS
 
 TITLES = {
     "no_lost_events": "Nothing lost",
@@ -121,10 +122,11 @@ def perturbation(kind: str, params: Mapping[str, Any]) -> str:
 
 
 def _tamper(params: Mapping[str, Any]) -> str:
-    mode, rate = str(params.get("mode")), percent(float(params.get("rate", 0.2)))
-    age = duration(float(params.get("age", 3600.0)))
+    params = {**TAMPER_DEFAULTS, **params}
+    mode, rate = str(params.get("mode")), percent(float(params["rate"]))
+    age = duration(float(params["age"]))
     if mode == "replayed":
-        after = duration(float(params.get("after", 1.0)))
+        after = duration(float(params["after"]))
         return f"{rate} of deliveries replayed {after} later as captured, signed {age} before"
     what = {
         "forged": "with a forged signature",
