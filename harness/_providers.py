@@ -64,7 +64,8 @@ class Provider:
         if self.no_retry_header is not None and headers.get(self.no_retry_header) == "1":
             return None
         if self.honours_retry_after:
-            return parse_retry_after(headers.get("Retry-After"))
+            # Bounded: a target answering "Retry-After: 86400" must not hold the run for a day.
+            return min(parse_retry_after(headers.get("Retry-After")), MAX_RETRY_AFTER)
         return 0.0
 
     def with_overrides(
@@ -92,6 +93,10 @@ class Provider:
             timeout=self.timeout if timeout is None else timeout,
             batch_window=self.batch_window if batch_window is None else batch_window,
         )
+
+
+# The longest Retry-After (s, real time) a run waits before a retry; a longer one is cut to it.
+MAX_RETRY_AFTER = 60.0
 
 
 def parse_retry_after(value: str | None) -> float:

@@ -20,9 +20,11 @@ from .conftest import harness as harness_cli
 pytestmark = pytest.mark.integration
 
 
+# The whole demo: 18 scenarios against two automations, about 130 s on two cores.
+@pytest.mark.timeout(420)
 def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> None:
     report = tmp_path / "demo" / "report.json"
-    r = harness_cli("demo", "--report", str(report), cwd=tmp_path, timeout=300)
+    r = harness_cli("demo", "--report", str(report), cwd=tmp_path, timeout=400)
     assert r.code == 0, r.out + r.err
     doc = json.loads(report.read_text())
     assert doc["schema"] == "harness.report/1"
@@ -59,6 +61,7 @@ def test_standard_suite_covers_every_builtin_scenario() -> None:
     assert scenarios == {s.name for s in resolve(["standard"])}
 
 
+@pytest.mark.timeout(300)  # the standard suite against one automation: about 65 s
 def test_sound_automation_raises_no_false_alarm_under_any_seed(
     sound: Automation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,7 +22,7 @@ from harness._batch import batches
 from harness._deliver import Deliverer
 from harness._model import Delivery, Outcome
 from harness._perturb import Slot
-from harness._providers import PROVIDERS, Provider
+from harness._providers import MAX_RETRY_AFTER, PROVIDERS, Provider
 from harness._signing import Signer, verify
 from harness._target import parse_target
 
@@ -149,6 +149,12 @@ async def test_retry_after_is_honoured_where_the_profile_says(rec: Receiver) -> 
     found = await deliver(rec, profile("stripe", (0.01,)), throttled)
     first, retry = found["dlv_000001"], found["dlv_000001.r1"]
     assert first.answered_at is not None and retry.scheduled_at - first.answered_at < 0.3
+
+
+def test_a_retry_after_longer_than_a_minute_is_cut_to_one() -> None:
+    sender = PROVIDERS["standard-webhooks"]
+    assert sender.retry_wait(429, {"Retry-After": "86400"}) == MAX_RETRY_AFTER == 60.0
+    assert sender.retry_wait(503, {"Retry-After": "2"}) == 2.0
 
 
 async def test_a_timeout_is_retried_after_the_first_request_was_given_up(rec: Receiver) -> None:
