@@ -498,6 +498,22 @@ async def test_sound_resumes_a_pending_event_after_a_restart(
         assert await second.stop() == 0, second.stderr()
 
 
+async def test_sound_refuses_to_start_with_a_whsec_secret_that_is_not_base64(
+    downstream: Downstream, tmp_path: Path
+) -> None:
+    proc = await launch(
+        "sound",
+        *("--downstream", downstream.url, "--state-dir", str(tmp_path / "state")),
+        stderr_path=tmp_path / "sound.err",
+        env={"HARNESS_SECRET": "whsec_not*base64!"},
+    )
+    stdout, _ = await asyncio.wait_for(proc.communicate(), START_TIMEOUT)
+    assert proc.returncode == 2
+    assert stdout == b""
+    err = (tmp_path / "sound.err").read_text()
+    assert "not base64 after the 'whsec_' prefix" in err and "hint:" in err
+
+
 async def test_sound_refuses_to_start_without_the_secret(
     downstream: Downstream, tmp_path: Path
 ) -> None:

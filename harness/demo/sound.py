@@ -32,7 +32,7 @@ from aiohttp import web
 
 from .._errors import InputError
 from .._model import Model
-from .._signing import detect_scheme, verify
+from .._signing import detect_scheme, standard_webhooks_signature, verify
 from ._common import (
     CLIENT,
     BadEvent,
@@ -388,13 +388,17 @@ def build_app(opts: SoundOptions, secret: str, store: Store) -> web.Application:
 
 
 def _secret(env: str) -> str:
-    """The signing secret from ``env``; raises InputError when it is unset."""
+    """The signing secret from ``env``; raises InputError when it is unset, or when it is
+    meant for Standard Webhooks (``whsec_``) but is not base64 after the prefix."""
     secret = os.environ.get(env, "")
     if not secret:
         raise InputError(
             f"environment variable {env!r} is not set; it must hold the signing secret",
             hint=f"export {env}=whsec_<base64>, or name another variable with --secret-env",
         )
+    if secret.startswith("whsec_"):
+        # Every Standard Webhooks delivery would fail to verify with a 401: say why at once.
+        standard_webhooks_signature(secret, "probe", 0, b"")
     return secret
 
 
