@@ -18,12 +18,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-import aiohttp
 from aiohttp import web
 
 from harness._signing import detect_scheme, verify
 from harness.demo._common import (
-    CLIENT,
     BadEvent,
     Options,
     argument_parser,
@@ -33,6 +31,7 @@ from harness.demo._common import (
     parse_event,
     serve,
 )
+from harness.demo.fragile import forward_inline
 
 PROG = "python -m tests.broken_verifiers"
 MODES = ("no-timestamp-check", "accepts-unsigned")
@@ -54,17 +53,7 @@ def build_app(opts: Options, mode: str, secret: str) -> web.Application:
             event = parse_event(body)
         except BadEvent as exc:
             return exc.response()
-        call = event.call
-        try:
-            async with request.app[CLIENT].request(
-                call.method, opts.downstream + call.path, json=call.body
-            ) as answer:
-                status = answer.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return json_error(502, f"downstream call failed: {exc!r}")
-        if 200 <= status < 300:
-            return web.json_response({"ok": True})
-        return json_error(502, f"downstream answered {status}")
+        return await forward_inline(request, event, opts.downstream)
 
     return base_app(on_event, opts)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -21,30 +20,17 @@ from harness._errors import DownstreamBindError, InputError, ScenarioError, Unsa
 from harness._model import Effect
 from harness._spec import DownstreamSpec, Route
 
+from .doubles import Started, started
 
-@asynccontextmanager
-async def running(
+
+def running(
     *routes: Route,
     on_effect: Callable[[Effect], None] | None = None,
     attribute: Callable[[str], Attribution] | None = None,
-) -> AsyncIterator[tuple[Downstream, list[Effect], aiohttp.ClientSession]]:
+) -> AbstractAsyncContextManager[Started]:
     """A started double named "crm" whose clock ticks 1.0, 2.0, ... and its effects."""
-    effects: list[Effect] = []
-    ticks = itertools.count(1.0)
-    double = Downstream(
-        DownstreamSpec(name="crm", routes=routes),
-        on_effect=on_effect or effects.append,
-        clock=lambda: next(ticks),
-        attribute=attribute,
-    )
-    await double.start()
-    try:
-        async with aiohttp.ClientSession(
-            base_url=double.url, timeout=aiohttp.ClientTimeout(total=5)
-        ) as session:
-            yield double, effects, session
-    finally:
-        await double.stop()
+    spec = DownstreamSpec(name="crm", routes=routes)
+    return started(spec, on_effect=on_effect, attribute=attribute)
 
 
 async def call(

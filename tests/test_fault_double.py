@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from harness._downstream import Downstream
 from harness._history import Journal, RunInfo, load
 from harness._model import Effect, Fault, Model
 from harness._spec import DownstreamSpec, Route
+
+from .doubles import Started, started
 
 pytestmark = pytest.mark.integration
 
@@ -25,26 +26,12 @@ def window(mode: str, start: float = 0.0, end: float = 60.0, **params: Any) -> F
     return Fault("crm", mode, start, end, params)
 
 
-@asynccontextmanager
-async def double(
+def double(
     *faults: Fault, routes: Sequence[Route] = (), clock_at: float = 1.0, timeout: float = 5.0
-) -> AsyncIterator[tuple[Downstream, list[Effect], aiohttp.ClientSession]]:
+) -> AbstractAsyncContextManager[Started]:
     """A started double named "crm" whose clock stands at ``clock_at``, and its effects."""
-    effects: list[Effect] = []
-    ds = Downstream(
-        DownstreamSpec("crm", tuple(routes)),
-        on_effect=effects.append,
-        clock=lambda: clock_at,
-        faults=faults,
-    )
-    await ds.start()
-    try:
-        async with aiohttp.ClientSession(
-            base_url=ds.url, timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as session:
-            yield ds, effects, session
-    finally:
-        await ds.stop()
+    spec = DownstreamSpec("crm", tuple(routes))
+    return started(spec, clock=lambda: clock_at, faults=faults, timeout=timeout)
 
 
 async def post(session: aiohttp.ClientSession, path: str = "/payouts") -> tuple[int, Any, Any]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -16,30 +14,14 @@ from harness._downstream import Downstream
 from harness._model import Effect, Fault
 from harness._spec import DownstreamSpec, Route
 
+from .doubles import Started, started
+
 pytestmark = pytest.mark.integration
 
 
-@asynccontextmanager
-async def crm(
-    *routes: Route, faults: tuple[Fault, ...] = ()
-) -> AsyncIterator[tuple[Downstream, list[Effect], aiohttp.ClientSession]]:
+def crm(*routes: Route, faults: tuple[Fault, ...] = ()) -> AbstractAsyncContextManager[Started]:
     """A started stateful double named crm, its recorded effects and a client to it."""
-    effects: list[Effect] = []
-    ticks = itertools.count(1.0)
-    double = Downstream(
-        DownstreamSpec("crm", routes, stateful=True),
-        on_effect=effects.append,
-        clock=lambda: next(ticks),
-        faults=faults,
-    )
-    await double.start()
-    try:
-        async with aiohttp.ClientSession(
-            base_url=double.url, timeout=aiohttp.ClientTimeout(total=5)
-        ) as session:
-            yield double, effects, session
-    finally:
-        await double.stop()
+    return started(DownstreamSpec("crm", routes, stateful=True), faults=faults)
 
 
 async def call(

@@ -20,6 +20,7 @@ from aiohttp import web
 from ._common import (
     CLIENT,
     BadEvent,
+    HookEvent,
     Options,
     argument_parser,
     base_app,
@@ -32,6 +33,21 @@ from ._common import (
 PROG = "python -m harness.demo.fragile"
 
 
+async def forward_inline(request: web.Request, event: HookEvent, downstream: str) -> web.Response:
+    """Make the event's downstream call before answering: 200 when it succeeded, else 502."""
+    call = event.call
+    try:
+        async with request.app[CLIENT].request(
+            call.method, downstream + call.path, json=call.body
+        ) as answer:
+            status = answer.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return json_error(502, f"downstream call failed: {exc!r}")
+    if 200 <= status < 300:
+        return web.json_response({"ok": True, "downstream_status": status})
+    return json_error(502, f"downstream answered {status}")
+
+
 def build_app(opts: Options) -> web.Application:
     """The fragile automation as an aiohttp app."""
 
@@ -40,17 +56,7 @@ def build_app(opts: Options) -> web.Application:
             event = parse_event(await request.read(), lenient=True)
         except BadEvent as exc:
             return exc.response()
-        call = event.call
-        try:
-            async with request.app[CLIENT].request(
-                call.method, opts.downstream + call.path, json=call.body
-            ) as answer:
-                status = answer.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return json_error(502, f"downstream call failed: {exc!r}")
-        if 200 <= status < 300:
-            return web.json_response({"ok": True, "downstream_status": status})
-        return json_error(502, f"downstream answered {status}")
+        return await forward_inline(request, event, opts.downstream)
 
     return base_app(on_event, opts)
 

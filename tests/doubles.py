@@ -1,0 +1,46 @@
+"""A downstream double started on loopback for a test, with its effects and a client to it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import aiohttp
+
+from harness._downstream import Attribution, Downstream
+from harness._model import Effect, Fault
+from harness._spec import DownstreamSpec
+
+Started = tuple[Downstream, list[Effect], aiohttp.ClientSession]
+
+
+@asynccontextmanager
+async def started(
+    spec: DownstreamSpec,
+    *,
+    clock: Callable[[], float] | None = None,
+    faults: Sequence[Fault] = (),
+    on_effect: Callable[[Effect], None] | None = None,
+    attribute: Callable[[str], Attribution] | None = None,
+    timeout: float = 5.0,
+) -> AsyncIterator[Started]:
+    """The double of ``spec``, listening; ``clock`` ticks 1.0, 2.0, ... unless given. The effects
+    list fills unless ``on_effect`` takes them. Stopped on the way out."""
+    effects: list[Effect] = []
+    ticks = itertools.count(1.0)
+    double = Downstream(
+        spec,
+        on_effect=on_effect or effects.append,
+        clock=clock or (lambda: next(ticks)),
+        attribute=attribute,
+        faults=faults,
+    )
+    await double.start()
+    try:
+        async with aiohttp.ClientSession(
+            base_url=double.url, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as session:
+            yield double, effects, session
+    finally:
+        await double.stop()
