@@ -18,7 +18,7 @@ from . import _gc
 from ._batch import Batch, batches
 from ._model import Delivery, Outcome
 from ._perturb import Slot
-from ._providers import Provider
+from ._providers import Provider, attempt_timeout
 from ._signing import Signer
 from ._tamper import signed_headers
 from ._target import Target
@@ -65,9 +65,7 @@ class Deliverer:
         self.provider = provider
         # The ack timeout is the sender's patience, in real time: never scaled.
         self.ack = provider.timeout if provider and provider.timeout else timeout
-        # A sender that retries while the first request runs (Slack) leaves it running up to
-        # delivery.timeout; the others give a request up at the ack timeout.
-        self.timeout = timeout if provider is None or provider.overlap else self.ack
+        self.timeout = attempt_timeout(provider, timeout)
 
     async def run(
         self,

@@ -95,6 +95,15 @@ class Provider:
         )
 
 
+def attempt_timeout(provider: Provider | None, timeout: float) -> float:
+    """How long one request is waited for: ``timeout`` (the scenario's delivery.timeout), or the
+    provider's ack timeout for a sender that gives a request up then (all but Slack, which leaves
+    it running while it retries)."""
+    if provider is None or provider.overlap or not provider.timeout:
+        return timeout
+    return provider.timeout
+
+
 # The longest Retry-After (s, real time) a run waits before a retry; a longer one is cut to it.
 MAX_RETRY_AFTER = 60.0
 

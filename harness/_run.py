@@ -49,7 +49,7 @@ from ._model import (
     Verdict,
 )
 from ._perturb import Slot, plan
-from ._providers import Provider
+from ._providers import Provider, attempt_timeout
 from ._signing import Signer
 from ._sources import load_events
 from ._spec import Scenario, Settle
@@ -178,6 +178,12 @@ class PreparedRun:
     settle: Settle = field(default_factory=Settle)
     provider: Provider | None = None  # its retry delays on the run's clock
     serial: bool = False  # deliver one at a time, each after the previous was answered
+
+    @property
+    def attempt_timeout(self) -> float:
+        """Seconds one request is waited for, as the engine's Deliverer waits: the provider's
+        ack timeout where its sender gives a request up then, else delivery.timeout."""
+        return attempt_timeout(self.provider, self.scenario.delivery.timeout)
 
     @property
     def events(self) -> tuple[Event, ...]:

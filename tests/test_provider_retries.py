@@ -23,6 +23,8 @@ from harness._deliver import Deliverer
 from harness._model import Delivery, Outcome
 from harness._perturb import Slot
 from harness._providers import MAX_RETRY_AFTER, PROVIDERS, Provider
+from harness._run import RunOptions, prepare
+from harness._scenario_yaml import resolve
 from harness._signing import Signer, verify
 from harness._target import parse_target
 
@@ -289,3 +291,19 @@ def test_batches_group_by_window_and_size_and_send_tampered_slots_alone() -> Non
     assert batches(slots, 100, 1.0) == [(0, 1), (2,), (3,), (4,)]
     assert batches(slots[:2], 1, 1.0) == [(0,), (1,)]
     assert batches([], 100, 1.0) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "waited"),
+    [
+        ("provider-retry-storm", 0.5),  # Standard Webhooks gives a request up at its ack timeout
+        ("provider-retry-storm-slack", 5.0),  # Slack leaves it running up to delivery.timeout
+        ("duplicate-storm", 5.0),  # no provider: delivery.timeout
+    ],
+)
+def test_one_request_is_waited_for_as_the_engine_waits(
+    name: str, waited: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    options = RunOptions.create("http://127.0.0.1:9/hooks", seed=1, journal="unused.db")
+    assert prepare(resolve([name])[0], options).attempt_timeout == waited

@@ -83,7 +83,7 @@ class Sender:
         self.index = index
         self.wall0 = wall0
         self.timeline = timeline
-        self.timeout = prepared.scenario.delivery.timeout
+        self.timeout = prepared.attempt_timeout
         self.planned = len(slots)
         self.delivered = 0
         self._queue = deque(slots)
