@@ -24,6 +24,7 @@ import pytest
 from aiohttp import web
 
 from harness._signing import Signer
+from harness.demo._common import BadEvent, parse_batch
 
 pytestmark = pytest.mark.integration
 
@@ -527,3 +528,24 @@ async def test_sound_refuses_to_start_without_the_secret(
     assert proc.returncode == 2
     assert stdout == b""
     assert "'HARNESS_SECRET' is not set" in (tmp_path / "sound.err").read_text()
+
+
+def test_a_batch_is_parsed_event_by_event_and_a_bad_item_is_named() -> None:
+    one = {
+        "id": "evt_1",
+        "type": "contact.updated",
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "sequence": 1,
+        "data": {"contact_id": "con_1", "name": "Ada", "email": "a@x.io", "company": "AE"},
+    }
+    two = {**one, "id": "evt_2", "sequence": 2}
+    batch = parse_batch(json.dumps([one, two]).encode())
+    assert [(event.id, json.loads(raw)) for event, raw in batch] == [("evt_1", one), ("evt_2", two)]
+    single = json.dumps(one).encode()
+    assert [(e.id, raw) for e, raw in parse_batch(single)] == [("evt_1", single)]
+    with pytest.raises(BadEvent) as caught:
+        parse_batch(json.dumps([one, {**two, "sequence": 0}]).encode())
+    assert caught.value.detail == "batch item [1]: field 'sequence' is 0; expected an integer >= 1"
+    assert caught.value.where == "[1]" and caught.value.status == 400
+    with pytest.raises(BadEvent, match="empty JSON array"):
+        parse_batch(b"[]")

@@ -15,6 +15,7 @@ import pytest
 
 import harness
 from harness._model import Status, Verdict
+from harness._providers import PROVIDERS
 from harness._scenario_yaml import resolve
 from harness._spec import Perturbation
 
@@ -155,3 +156,28 @@ def test_the_history_names_the_tampered_deliveries(tmp_path: Path) -> None:
     ids = {d.id for d in result.history.deliveries}
     assert set(tampered) <= ids
     assert json.loads(result.history.info.to_json())["settings"]["tampered"] == tampered
+
+
+def test_sound_takes_hubspot_batches_event_by_event_and_dedups_inside_a_batch(
+    tmp_path: Path,
+) -> None:
+    """HubSpot sends arrays of up to 100 events; twins of duplicate-storm share a batch."""
+    base = resolve(["duplicate-storm"])[0]
+    hubspot = PROVIDERS["hubspot"].with_overrides(2, None)
+    scenario = dataclasses.replace(
+        base,
+        name="hubspot-batches",
+        delivery=dataclasses.replace(base.delivery, signing="hubspot", provider=hubspot),
+    )
+    state = tmp_path / "state"
+    with automation("harness.demo.sound", state=state) as (hook, port):
+        (result,) = harness.run(
+            [scenario], hook, seed=11, downstream=f"127.0.0.1:{port}", journal=tmp_path / "j.db"
+        )
+    assert [v.invariant for v in result.verdicts if not v.passed] == []
+    deliveries = result.history.deliveries
+    assert len(deliveries) > len(result.history.events)  # the storm's twins were delivered
+    requests = {(d.sent_at, d.status) for d in deliveries}
+    assert len(requests) * 10 < len(deliveries)  # a few requests, each a batch of many
+    payouts = [e for e in result.history.effects if e.committed and e.path == "/payouts"]
+    assert sorted(e.event_ids for e in payouts) == sorted((ev.id,) for ev in result.history.events)

@@ -226,10 +226,36 @@ def parse_event(body: bytes, *, lenient: bool = False) -> HookEvent:
     ``lenient`` reads the data fields as a no-code flow does (see ``_Fields``); the envelope
     (id, type, sequence) and the record's id are checked either way.
     """
+    return _parse_doc(_json(body), lenient)
+
+
+def parse_batch(body: bytes) -> list[tuple[HookEvent, bytes]]:
+    """A HubSpot-style batch — a JSON array of events — as (event, its own body) pairs; a body
+    that is one event as a batch of one. Raises BadEvent naming the item that is wrong."""
+    doc = _json(body)
+    if not isinstance(doc, list):
+        return [(_parse_doc(doc, False), body)]
+    if not doc:
+        raise BadEvent("body is an empty JSON array; a batch holds at least one event")
+    parsed = []
+    for i, item in enumerate(doc):
+        try:
+            parsed.append((_parse_doc(item, False), json.dumps(item).encode()))
+        except BadEvent as exc:
+            raise BadEvent(
+                f"batch item [{i}]: {exc.detail}", status=exc.status, where=f"[{i}]"
+            ) from None
+    return parsed
+
+
+def _json(body: bytes) -> Any:
     try:
-        doc = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadEvent(f"body is not valid JSON: {exc}") from None
+
+
+def _parse_doc(doc: Any, lenient: bool) -> HookEvent:
     if not isinstance(doc, dict):
         raise BadEvent(f"body is {type(doc).__name__}; expected a JSON object (an event)")
     event_id = _str(doc, "id")

@@ -3,7 +3,8 @@
 It verifies the signature (whichever provider's scheme the headers show: Standard Webhooks,
 Stripe, GitHub, Shopify, Slack, HubSpot v3, Attio or generic HMAC, with one secret), refusing
 forged, unsigned and stale deliveries with 401, stores each event in SQLite keyed by its id
-(a duplicate is acknowledged and dropped), acknowledges at once, and leaves the downstream
+(a duplicate is acknowledged and dropped; a HubSpot batch, a JSON array of events, is stored
+event by event), acknowledges at once, and leaves the downstream
 calls to a background worker. The worker handles one record (order or contact) at a time
 and different records concurrently; it keeps ledger events in sequence order (holding a
 later event a while for a missing earlier one), never applies a register update older than
@@ -42,6 +43,7 @@ from ._common import (
     base_app,
     common_options,
     json_error,
+    parse_batch,
     parse_event,
     serve,
 )
@@ -364,13 +366,21 @@ def build_app(opts: SoundOptions, secret: str, store: Store) -> web.Application:
                 401, f"invalid or stale {scheme} signature; sign with the shared secret, now"
             )
         try:
-            event = parse_event(body)
+            batch = parse_batch(body)  # one event, or a HubSpot batch of them
         except BadEvent as exc:
             return exc.response()
-        if not await store.insert(event, body, time.time()):
-            return web.json_response({"duplicate": True, "id": event.id})
-        request.app[WORKER].notify()
-        return web.json_response({"accepted": True, "id": event.id}, status=202)
+        now = time.time()
+        # Written together: the batch's events share one transaction (one fsync).
+        stored = await asyncio.gather(*(store.insert(event, raw, now) for event, raw in batch))
+        new = [event.id for (event, _), fresh in zip(batch, stored, strict=True) if fresh]
+        if new:
+            request.app[WORKER].notify()
+        if len(batch) > 1:
+            return web.json_response({"accepted": new, "events": len(batch)}, status=202)
+        event_id = batch[0][0].id
+        if not new:
+            return web.json_response({"duplicate": True, "id": event_id})
+        return web.json_response({"accepted": True, "id": event_id}, status=202)
 
     async def on_stats(_: web.Request) -> web.Response:
         return web.json_response(store.counts())
