@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from . import _gc
@@ -24,6 +25,8 @@ from ._tamper import signed_headers
 from ._target import Target
 
 Clock = Callable[[], float]
+# A job of the paced loop: when it is due (run clock), and what starts it.
+_Job = tuple[float, Callable[[], Coroutine[Any, Any, object]]]
 
 
 def outcome_of(status: int) -> Outcome:
@@ -89,39 +92,50 @@ class Deliverer:
             return
         retrying = provider is not None and bool(provider.retries)
         async with _open_transport(self.target, self.concurrency, self.timeout) as send:
-            loop = asyncio.get_running_loop()
-            free = asyncio.Semaphore(self.concurrency)
-            tasks: set[asyncio.Task[Any]] = set()
 
-            def done(task: asyncio.Task[Any]) -> None:
-                tasks.discard(task)
-                free.release()
-
-            with _gc.frozen():
+            def jobs() -> Iterator[_Job]:
                 start = self.clock()
                 for n, slot in enumerate(schedule):
-                    delay = start + slot.at - self.clock()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    await free.acquire()
                     extra = event_headers[slot.event] if event_headers else {}
                     etype = event_types[slot.event] if event_types else ""
                     delivery_id, due = f"dlv_{n + 1:06d}", start + slot.at
                     body, event_id = bodies[slot.event], event_ids[slot.event]
                     # Tampered deliveries come from an attacker: the provider never retries them.
-                    one: Coroutine[Any, Any, object] = (
-                        self._with_retries(
-                            self._single(send, delivery_id, slot, body, event_id, etype, extra),
-                            due,
+                    if retrying and not slot.tamper:
+                        attempt = self._single(
+                            send, delivery_id, slot, body, event_id, etype, extra
                         )
-                        if retrying and not slot.tamper
-                        else self._one(send, delivery_id, slot, due, body, event_id, etype, extra)
-                    )
-                    task = loop.create_task(one)
-                    tasks.add(task)
-                    task.add_done_callback(done)
-                if tasks:
-                    await asyncio.gather(*tasks)
+                        yield due, partial(self._with_retries, attempt, due)
+                    else:
+                        args = (send, delivery_id, slot, due, body, event_id, etype, extra)
+                        yield due, partial(self._one, *args)
+
+            await self._paced(jobs(), self.concurrency)
+
+    async def _paced(self, jobs: Iterable[_Job], limit: int) -> None:
+        """Start each job at its due time (run clock) with at most ``limit`` running; return when
+        all have ended. A job that finds them all busy waits (its lateness shows in ``sent_at -
+        scheduled_at``) instead of queueing inside the connection pool, where the wait would be
+        counted as the target's latency. The garbage collector is frozen meanwhile."""
+        loop = asyncio.get_running_loop()
+        free = asyncio.Semaphore(limit)
+        tasks: set[asyncio.Task[Any]] = set()
+
+        def done(task: asyncio.Task[Any]) -> None:
+            tasks.discard(task)
+            free.release()
+
+        with _gc.frozen():
+            for due, job in jobs:
+                delay = due - self.clock()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await free.acquire()
+                task = loop.create_task(job())
+                tasks.add(task)
+                task.add_done_callback(done)
+            if tasks:
+                await asyncio.gather(*tasks)
 
     def _single(
         self,
@@ -244,40 +258,27 @@ class Deliverer:
         assert provider is not None
         limit = min(self.concurrency, provider.max_in_flight or self.concurrency)
         async with _open_transport(self.target, limit, self.timeout) as send:
-            free = asyncio.Semaphore(limit)
-            tasks: set[asyncio.Task[Any]] = set()
 
-            def done(task: asyncio.Task[Any]) -> None:
-                tasks.discard(task)
-                free.release()
+            def jobs() -> Iterator[_Job]:
+                start = self.clock()
+                for members in batches(schedule, provider.max_batch, provider.batch_window):
+                    # A batch goes out once its last event is due: the sender collects, then sends.
+                    first, due = schedule[members[0]], start + schedule[members[-1]].at
+                    extra = event_headers[first.event] if event_headers else {}
+                    request = Batch(
+                        members,
+                        tuple(schedule[n] for n in members),
+                        b"[" + b",".join(bodies[schedule[n].event] for n in members) + b"]",
+                        tuple(event_ids[schedule[n].event] for n in members),
+                    )
+                    batch = self._batch(send, request, extra)
+                    # A batch holding a tampered slot is the attacker's one request: not retried.
+                    if first.tamper or not provider.retries:
+                        yield due, partial(batch, 0, due, {})
+                    else:
+                        yield due, partial(self._with_retries, batch, due)
 
-            start = self.clock()
-            for members in batches(schedule, provider.max_batch, provider.batch_window):
-                # A batch goes out once its last event is due: the sender collects, then sends.
-                first, due = schedule[members[0]], start + schedule[members[-1]].at
-                delay = due - self.clock()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                await free.acquire()
-                extra = event_headers[first.event] if event_headers else {}
-                request = Batch(
-                    members,
-                    tuple(schedule[n] for n in members),
-                    b"[" + b",".join(bodies[schedule[n].event] for n in members) + b"]",
-                    tuple(event_ids[schedule[n].event] for n in members),
-                )
-                batch = self._batch(send, request, extra)
-                # A batch holding a tampered slot is the attacker's one request: not retried.
-                one: Coroutine[Any, Any, object] = (
-                    batch(0, due, {})
-                    if first.tamper or not provider.retries
-                    else self._with_retries(batch, due)
-                )
-                task = asyncio.get_running_loop().create_task(one)
-                tasks.add(task)
-                task.add_done_callback(done)
-            if tasks:
-                await asyncio.gather(*tasks)
+            await self._paced(jobs(), limit)
 
     def _batch(self, send: _Send, request: Batch, extra: dict[str, str]) -> _Attempt:
         """Attempt k of one batch: one request, one Delivery per event in it."""
