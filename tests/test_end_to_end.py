@@ -20,7 +20,7 @@ from .conftest import harness as harness_cli
 pytestmark = pytest.mark.integration
 
 
-# The whole demo: 18 scenarios against two automations, about 130 s on two cores.
+# The whole demo: 18 scenarios against two automations, about 133 s on two cores.
 @pytest.mark.timeout(420)
 def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> None:
     report = tmp_path / "demo" / "report.json"
