@@ -18,7 +18,7 @@ from typing import Any
 from . import _gc
 from ._batch import Batch, batches
 from ._model import Delivery, Outcome
-from ._perturb import Slot
+from ._perturb import Slot, delivery_id
 from ._providers import Provider, attempt_timeout
 from ._signing import Signer
 from ._tamper import signed_headers
@@ -98,16 +98,14 @@ class Deliverer:
                 for n, slot in enumerate(schedule):
                     extra = event_headers[slot.event] if event_headers else {}
                     etype = event_types[slot.event] if event_types else ""
-                    delivery_id, due = f"dlv_{n + 1:06d}", start + slot.at
+                    dlv, due = delivery_id(n), start + slot.at
                     body, event_id = bodies[slot.event], event_ids[slot.event]
                     # Tampered deliveries come from an attacker: the provider never retries them.
                     if retrying and not slot.tamper:
-                        attempt = self._single(
-                            send, delivery_id, slot, body, event_id, etype, extra
-                        )
+                        attempt = self._single(send, dlv, slot, body, event_id, etype, extra)
                         yield due, partial(self._with_retries, attempt, due)
                     else:
-                        args = (send, delivery_id, slot, due, body, event_id, etype, extra)
+                        args = (send, dlv, slot, due, body, event_id, etype, extra)
                         yield due, partial(self._one, *args)
 
             await self._paced(jobs(), self.concurrency)
@@ -306,7 +304,7 @@ class Deliverer:
                 number = self.attempts[slot.event] = self.attempts.get(slot.event, 0) + 1
                 self.on_delivery(
                     Delivery(
-                        f"dlv_{n + 1:06d}{suffix}",
+                        delivery_id(n) + suffix,
                         event_id,
                         number,
                         due,

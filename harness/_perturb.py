@@ -32,6 +32,12 @@ class Slot:
 Schedule = list[Slot]
 
 
+def delivery_id(n: int) -> str:
+    """The id of the delivery of slot ``n`` of a schedule: ``dlv_000001`` for the first. Every
+    process that plans the same schedule names its deliveries alike (Locust workers)."""
+    return f"dlv_{n + 1:06d}"
+
+
 def plan(events: Sequence[Event], perturbations: Sequence[Perturbation], seed: int) -> Schedule:
     """The delivery schedule of ``events`` after applying ``perturbations`` in order."""
     rng = random.Random(seed)

@@ -48,7 +48,7 @@ from ._model import (
     Outcome,
     Verdict,
 )
-from ._perturb import Slot, plan
+from ._perturb import Slot, delivery_id, plan
 from ._providers import Provider, attempt_timeout
 from ._signing import Signer
 from ._sources import load_events
@@ -226,7 +226,7 @@ class PreparedRun:
         if outcome is None:
             outcome = outcome_of(status) if status is not None else Outcome.FAILED
         return Delivery(
-            f"dlv_{n + 1:06d}",
+            delivery_id(n),
             self.tracer.events[slot.event].id,
             self.attempts[n],
             sent_at if scheduled_at is None else scheduled_at,
@@ -458,7 +458,6 @@ class Recorder:
             for spec in scenario.downstreams
         ]
         self._stopped = False
-        self._snapshot_taken = False
 
     def clock(self) -> float:
         return time.monotonic() - self._t0
@@ -518,13 +517,10 @@ class Recorder:
                 return
             await asyncio.sleep(min(0.05, settle.quiet / 4))
 
-    async def snapshot(self) -> None:
+    async def _snapshot(self) -> None:
         """Write the final state to the journal: every stateful double's resources and what the
-        observer reads. Called by ``stop`` for a complete run, after settle; a failure is kept
-        as a ``state-unavailable`` mark, and the rest of the run stays as recorded."""
-        if self._snapshot_taken:
-            return
-        self._snapshot_taken = True
+        observer reads. Called once, by ``stop`` for a complete run, after settle; a failure is
+        kept as a ``state-unavailable`` mark, and the rest of the run stays as recorded."""
         attribute = self.prepared.tracer.attribute
         for double, spec in zip(self._doubles, self.prepared.scenario.downstreams, strict=True):
             resources = double.resources()
@@ -545,13 +541,13 @@ class Recorder:
     async def stop(self, status: str) -> None:
         """Stop the doubles and close the run in the journal as ``complete`` or ``aborted``.
 
-        A complete run first takes its final state (``snapshot``)."""
+        A complete run first takes its final state (``_snapshot``)."""
         if self._stopped:
             return
         self._stopped = True
         try:
             if status == "complete":
-                await self.snapshot()
+                await self._snapshot()
             for d in self._doubles:
                 await d.stop()
         finally:

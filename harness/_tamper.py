@@ -7,7 +7,7 @@ run's settings (``tampered``: delivery id -> mode), so judging needs nothing but
 
 from __future__ import annotations
 
-from ._perturb import Slot
+from ._perturb import Slot, delivery_id
 from ._signing import Signer
 
 
@@ -39,4 +39,4 @@ def tampered_headers(
 
 def tampered_ids(schedule: tuple[Slot, ...] | list[Slot]) -> dict[str, str]:
     """Delivery id -> tamper mode for the tampered slots of a schedule (``dlv_<n+1>``)."""
-    return {f"dlv_{n + 1:06d}": s.tamper for n, s in enumerate(schedule) if s.tamper}
+    return {delivery_id(n): s.tamper for n, s in enumerate(schedule) if s.tamper}
