@@ -17,11 +17,10 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from . import _paths
-from ._errors import UnsafeTargetError
 from ._model import OBSERVER, StateRecord
 from ._resources import Resource
 from ._spec import ObserverSpec
-from ._target import is_loopback
+from ._target import require_allowed
 
 Attribute = Callable[[str], tuple[tuple[str, ...], str | None]]
 
@@ -41,14 +40,13 @@ class StateUnavailable(Exception):
 
 def check_observer(spec: ObserverSpec, allow_hosts: Sequence[str], where: str) -> None:
     """Refuse an observer outside loopback and the run's allow-list, as a target would be."""
-    host = urlsplit(spec.url).hostname or ""
-    if not is_loopback(host) and host not in allow_hosts:
-        raise UnsafeTargetError(
-            f"observer host {host!r} is outside loopback; the harness only talks to other "
-            "hosts you name",
-            where=f"{where}: observer.url",
-            hint=f"if {host} is a staging system you own, add --allow-host {host}",
-        )
+    require_allowed(
+        urlsplit(spec.url).hostname or "",
+        allow_hosts,
+        what="observer",
+        why="the harness only talks to other hosts you name",
+        where=f"{where}: observer.url",
+    )
 
 
 def double_records(

@@ -45,6 +45,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def require_allowed(
+    host: str, allow_hosts: Sequence[str], *, what: str, why: str, where: str
+) -> None:
+    """UnsafeTargetError unless ``host`` is loopback or one the user named (``--allow-host``)."""
+    if not is_loopback(host) and host not in allow_hosts:
+        raise UnsafeTargetError(
+            f"{what} host {host!r} is outside loopback; {why}",
+            where=where,
+            hint=f"if {host} is a staging system you own, add --allow-host {host}",
+        )
+
+
 def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
     """A URL (loopback or an allowed host) or ``module:attr`` naming an ASGI app."""
     if ref.startswith(("http://", "https://")):
@@ -52,13 +64,14 @@ def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
         host = parts.hostname or ""
         if not host:
             raise InputError(f"target URL {ref!r} has no host", where="--target")
-        if not is_loopback(host) and host not in allow_hosts:
-            raise UnsafeTargetError(
-                f"target host {host!r} is outside loopback; the harness fires duplicate and "
-                "burst traffic, so it only talks to other hosts you name",
-                where="--target",
-                hint=f"if {host} is a staging system you own, add --allow-host {host}",
-            )
+        require_allowed(
+            host,
+            allow_hosts,
+            what="target",
+            why="the harness fires duplicate and burst traffic, so it only talks to other hosts "
+            "you name",
+            where="--target",
+        )
         return Target(ref, ref)
     if _ASGI_REF.match(ref):
         return Target(ref, "http://harness.asgi/", _import_app(ref))
