@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from . import _paths
+from ._downstream import Attribution
 from ._model import OBSERVER, StateRecord
 from ._resources import Resource
 from ._spec import ObserverSpec
 from ._target import require_allowed
 
-Attribute = Callable[[str], tuple[tuple[str, ...], str | None]]
+Attribute = Callable[[str], Attribution]  # the tracer's, as the doubles take it
 
 OBSERVER_TIMEOUT = 10.0  # seconds for the whole GET: a state endpoint answers at once
 _MAX_ANSWER = 64 * 1024 * 1024
