@@ -35,7 +35,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ._errors import DownstreamBindError, InputError, UnsafeTargetError
 from ._faults import Action, FaultPlan
 from ._model import JSON, Effect, Fault
-from ._resources import GENERATED_PREFIX, Resource, ResourceStore
+from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
 from ._routes import compile_path
 from ._spec import DownstreamSpec, Route
 
@@ -389,13 +389,8 @@ def _may_have_body(status: int) -> bool:
 
 def _echo(text: str) -> dict[str, JSON]:
     """The request body if it is a JSON object, else an empty object."""
-    if not text:
-        return {}
-    try:
-        parsed = json.loads(text)
-    except (ValueError, RecursionError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+    found = json_object(text)
+    return {} if found is None else found
 
 
 def _require_loopback(host: str) -> None:

@@ -103,7 +103,7 @@ class ResourceStore:
             if items.pop(rid, None) is None:
                 return _absent(path)
             return Answer(204, None, committed=True)
-        body = _object(text)
+        body = json_object(text)
         if body is None:
             return _not_an_object(method, path)
         if method == "PUT":
@@ -120,7 +120,7 @@ class ResourceStore:
         return Answer(200, merged, committed=True)
 
     def _create(self, collection: str, text: str) -> Answer:
-        body = _object(text)
+        body = json_object(text)
         if body is None:
             return _not_an_object("POST", collection)
         rid = f"{GENERATED_PREFIX}{next(self._numbers)}"
@@ -149,7 +149,8 @@ def _parsed(text: str) -> Any:
         return text
 
 
-def _object(text: str) -> dict[str, JSON] | None:
+def json_object(text: str) -> dict[str, JSON] | None:
+    """A request body that is a JSON object, parsed; None for anything else."""
     try:
         value = json.loads(text) if text else None
     except (ValueError, RecursionError):
