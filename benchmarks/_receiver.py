@@ -27,7 +27,7 @@ from aiohttp import web
 # The checkout need not be installed: make `import harness` find it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness._model import Event
+from harness.core._model import Event
 
 HOST = "127.0.0.1"
 PATH = "/hooks/bench"

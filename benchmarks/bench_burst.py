@@ -12,7 +12,7 @@ Goals:
            one arrived is shown too (the stricter reading), and not judged
 
 The target is benchmarks/_receiver.py in a process of its own, noting ``time.monotonic()`` as
-each request arrives. The sender is the engine wired as harness/_run.py wires it (Deliverer
+each request arrives. The sender is the engine wired as harness.engine wires it (Deliverer
 with its default connection limit, Standard Webhooks signing, every Delivery journaled) with
 one change: its clock is ``time.monotonic`` itself, not "seconds since the run started", so
 each Delivery's ``scheduled_at`` (the Deliverer's start + the slot's time) is on the clock
@@ -37,13 +37,13 @@ from pathlib import Path
 
 from _receiver import SECRET, Arrival, Receiver, machine_line, order_events
 
-from harness._deliver import Deliverer
-from harness._history import Journal, RunInfo
-from harness._model import Delivery, Event, Model, Outcome
-from harness._perturb import Schedule, plan
-from harness._signing import Signer
-from harness._spec import Perturbation
-from harness._target import parse_target
+from harness.core._model import Delivery, Event, Model, Outcome
+from harness.core._scenario import Perturbation
+from harness.core._signing import Signer
+from harness.drive._deliver import Deliverer
+from harness.drive._perturb import Schedule, plan
+from harness.drive._target import parse_target
+from harness.history import Journal, RunInfo
 
 GOAL_SPREAD_P99 = 0.005
 GOAL_AT_ONCE = 0.050
@@ -79,9 +79,9 @@ async def deliver(
     journal: Journal,
     concurrency: int | None = None,
 ) -> Timing:
-    """Deliver ``schedule`` as harness/_run.py does, then match deliveries to arrivals.
+    """Deliver ``schedule`` as harness.engine does, then match deliveries to arrivals.
 
-    ``concurrency`` is the Deliverer's connection limit; None keeps its default, as _run.py does.
+    ``concurrency`` is the Deliverer's connection limit; None keeps its default, as the engine does.
     """
     deliveries: list[Delivery] = []
 

@@ -8,7 +8,7 @@ SQLite journal, at >= 1.0x the requests/s of Locust FastHttpUser on the same rec
 
 One receiver process (benchmarks/_receiver.py: aiohttp low-level server, 200 + a tiny body)
 serves both contenders, which take turns, each in a process of its own:
-  harness  Deliverer + Signer + Journal wired as harness/_run.py wires them: ~400-byte JSON
+  harness  Deliverer + Signer + Journal wired as harness.engine wires them: ~400-byte JSON
            bodies, every slot at t=0, ``concurrency`` connections at most.
            requests/s = deliveries / (first sent .. last answered), from the journal read back.
   locust   ``locust --headless`` on a generated locustfile: ``--concurrency`` FastHttpUsers
@@ -45,13 +45,13 @@ from pathlib import Path
 
 from _receiver import PATH, SECRET, Receiver, machine_line, order_events
 
-from harness._deliver import Deliverer
-from harness._events import DeliveryDone, Listener
-from harness._history import Journal, RunInfo, load
-from harness._model import Delivery, Model, Outcome
-from harness._perturb import plan
-from harness._signing import Signer
-from harness._target import parse_target
+from harness.core._model import Delivery, Model, Outcome
+from harness.core._signing import Signer
+from harness.drive._deliver import Deliverer
+from harness.drive._perturb import plan
+from harness.drive._target import parse_target
+from harness.engine._events import DeliveryDone, Listener
+from harness.history import Journal, RunInfo, load
 
 GOAL = 1.0
 SEED = 7
@@ -109,7 +109,7 @@ def harness_process(
 
 
 async def deliver_all(url: str, count: int, concurrency: int, journal_path: Path) -> float:
-    """``count`` signed deliveries journaled the way harness/_run.py does it; CPU s it took."""
+    """``count`` signed deliveries journaled as harness.engine does; CPU s it took."""
     events = order_events([0.0] * count)
     schedule = plan(events, [], SEED)
     journal = Journal(journal_path)
@@ -132,7 +132,7 @@ async def deliver_all(url: str, count: int, concurrency: int, journal_path: Path
 
     listeners: tuple[Listener, ...] = ()  # `harness run` has its console here: not measured
 
-    def on_delivery(d: Delivery) -> None:  # as in _run.py: journal, then the event stream
+    def on_delivery(d: Delivery) -> None:  # as the Recorder does: journal, then the event stream
         journal.delivery(d)
         done = DeliveryDone(d)
         for listener in listeners:
@@ -224,7 +224,7 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 
 sys.path.insert(0, os.environ["BENCH_REPO"])
-from harness._signing import Signer
+from harness.core._signing import Signer
 
 COUNT = int(os.environ["BENCH_COUNT"])
 PATH = os.environ["BENCH_PATH"]

@@ -33,9 +33,9 @@ from aiohttp import web
 # The checkout need not be installed: make `import harness` find it when run as a script.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness._downstream import Downstream
-from harness._model import Effect
-from harness._spec import DownstreamSpec
+from harness.core._model import Effect
+from harness.core._scenario import DownstreamSpec
+from harness.double._downstream import Downstream
 
 PATH = "/v1/contacts"
 BODY = json.dumps(

@@ -36,9 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness._history import History, InvariantSpec, Journal, RunInfo, load
-from harness._invariants import judge
-from harness._model import Delivery, Effect, Event, Model, Outcome, Verdict
+from harness.core._model import Delivery, Effect, Event, Model, Outcome, Verdict
+from harness.core._scenario import InvariantSpec
+from harness.history import History, Journal, RunInfo, load
+from harness.invariants import judge
 
 GOAL_JUDGE_S = 5.0
 GOAL_PEAK_MIB = 1024.0

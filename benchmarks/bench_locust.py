@@ -34,8 +34,8 @@ from _receiver import SECRET, Receiver, machine_line
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness._history import load_all  # noqa: E402
-from harness._processes import free_port  # noqa: E402
+from harness.cli._processes import free_port  # noqa: E402
+from harness.history import load_all  # noqa: E402
 
 GOAL = 0.9
 

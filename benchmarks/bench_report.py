@@ -25,11 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness._history import History, InvariantSpec, Journal, RunInfo, load_all
-from harness._invariants import judge
-from harness._model import Delivery, Effect, Event, Fault, Model, Outcome
-from harness._report._content import RunInput, build_report
-from harness._report._writers import WRITERS, write
+from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome
+from harness.core._scenario import InvariantSpec
+from harness.history import History, Journal, RunInfo, load_all
+from harness.invariants import judge
+from harness.report._content import RunInput, build_report
+from harness.report._writers import WRITERS, write
 
 GOAL_RENDER_S = 3.0
 GOAL_SIZE_MB = 5.0

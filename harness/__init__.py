@@ -10,10 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._api import run
-    from ._console import print_verdicts
-    from ._downstream import Downstream
-    from ._errors import (
+    from .cli._console import print_verdicts
+    from .core._errors import (
         DownstreamBindError,
         HarnessError,
         InputError,
@@ -25,9 +23,7 @@ if TYPE_CHECKING:
         UnknownScenarioError,
         UnsafeTargetError,
     )
-    from ._history import History, InvariantSpec, RunInfo, load, load_all
-    from ._invariants import INVARIANTS, judge
-    from ._model import (
+    from .core._model import (
         Delivery,
         Effect,
         Event,
@@ -40,12 +36,10 @@ if TYPE_CHECKING:
         Status,
         Verdict,
     )
-    from ._report_json import write_report
-    from ._run import PreparedRun, Recorder, RunOptions, RunResult, prepare, run_scenarios
-    from ._scenario_yaml import load_scenario, resolve
-    from ._spec import (
+    from .core._scenario import (
         DeliverySpec,
         DownstreamSpec,
+        InvariantSpec,
         ObserverSpec,
         Perturbation,
         RecordedSource,
@@ -54,59 +48,73 @@ if TYPE_CHECKING:
         Settle,
         SyntheticSource,
     )
-    from ._target import is_loopback
+    from .double._downstream import Downstream
+    from .drive._target import is_loopback
+    from .engine import (
+        PreparedRun,
+        Recorder,
+        RunOptions,
+        RunResult,
+        prepare,
+        run_scenarios,
+    )
+    from .engine._api import run
+    from .history import History, RunInfo, load, load_all
+    from .invariants import INVARIANTS, judge
+    from .report.json import write_report
+    from .scenario._load import load_scenario, resolve
 
 _WHERE = {
-    "is_loopback": "_target",
-    "Downstream": "_downstream",
-    "write_report": "_report_json",
-    "print_verdicts": "_console",
-    "prepare": "_run",
-    "Recorder": "_run",
-    "PreparedRun": "_run",
-    "DeliverySpec": "_spec",
-    "Delivery": "_model",
-    "DownstreamBindError": "_errors",
-    "DownstreamSpec": "_spec",
-    "Effect": "_model",
-    "Event": "_model",
-    "Evidence": "_model",
-    "FailureClass": "_model",
-    "Fault": "_model",
-    "HarnessError": "_errors",
-    "History": "_history",
-    "INVARIANTS": "_invariants",
-    "InputError": "_errors",
-    "InvariantSpec": "_history",
-    "Model": "_model",
-    "ObserverSpec": "_spec",
-    "StateRecord": "_model",
-    "Outcome": "_model",
-    "Perturbation": "_spec",
-    "RecordedSource": "_spec",
-    "Route": "_spec",
-    "RunAborted": "_errors",
-    "RunError": "_errors",
-    "RunInfo": "_history",
-    "RunOptions": "_run",
-    "RunResult": "_run",
-    "Scenario": "_spec",
-    "ScenarioError": "_errors",
-    "Settle": "_spec",
-    "SourceError": "_errors",
-    "Status": "_model",
-    "SyntheticSource": "_spec",
-    "TargetUnreachableError": "_errors",
-    "UnknownScenarioError": "_errors",
-    "UnsafeTargetError": "_errors",
-    "Verdict": "_model",
-    "judge": "_invariants",
-    "load": "_history",
-    "load_all": "_history",
-    "load_scenario": "_scenario_yaml",
-    "resolve": "_scenario_yaml",
-    "run": "_api",
-    "run_scenarios": "_run",
+    "is_loopback": "drive._target",
+    "Downstream": "double._downstream",
+    "write_report": "report.json",
+    "print_verdicts": "cli._console",
+    "prepare": "engine",
+    "Recorder": "engine",
+    "PreparedRun": "engine",
+    "DeliverySpec": "core._scenario",
+    "Delivery": "core._model",
+    "DownstreamBindError": "core._errors",
+    "DownstreamSpec": "core._scenario",
+    "Effect": "core._model",
+    "Event": "core._model",
+    "Evidence": "core._model",
+    "FailureClass": "core._model",
+    "Fault": "core._model",
+    "HarnessError": "core._errors",
+    "History": "history",
+    "INVARIANTS": "invariants",
+    "InputError": "core._errors",
+    "InvariantSpec": "core._scenario",
+    "Model": "core._model",
+    "ObserverSpec": "core._scenario",
+    "StateRecord": "core._model",
+    "Outcome": "core._model",
+    "Perturbation": "core._scenario",
+    "RecordedSource": "core._scenario",
+    "Route": "core._scenario",
+    "RunAborted": "core._errors",
+    "RunError": "core._errors",
+    "RunInfo": "history",
+    "RunOptions": "engine",
+    "RunResult": "engine",
+    "Scenario": "core._scenario",
+    "ScenarioError": "core._errors",
+    "Settle": "core._scenario",
+    "SourceError": "core._errors",
+    "Status": "core._model",
+    "SyntheticSource": "core._scenario",
+    "TargetUnreachableError": "core._errors",
+    "UnknownScenarioError": "core._errors",
+    "UnsafeTargetError": "core._errors",
+    "Verdict": "core._model",
+    "judge": "invariants",
+    "load": "history",
+    "load_all": "history",
+    "load_scenario": "scenario._load",
+    "resolve": "scenario._load",
+    "run": "engine._api",
+    "run_scenarios": "engine",
 }
 
 __all__ = [

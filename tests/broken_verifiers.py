@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from harness._signing import detect_scheme, verify
+from harness.core._signing import detect_scheme, verify
 from harness.demo._common import (
     BadEvent,
     Options,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port, start_module
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from harness._downstream import Attribution, Downstream
-from harness._model import Effect, Fault
-from harness._spec import DownstreamSpec
+from harness.core._model import Effect, Fault
+from harness.core._scenario import DownstreamSpec
+from harness.double._downstream import Attribution, Downstream
 
 Started = tuple[Downstream, list[Effect], aiohttp.ClientSession]
 

@@ -12,9 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness._processes import Service, free_port, start_module
-from harness._scenario_yaml import resolve
-from harness._spec import FaultSpec, Perturbation, Scenario, Settle, SyntheticSource
+from harness.cli._processes import Service, free_port, start_module
+from harness.core._scenario import FaultSpec, Perturbation, Scenario, Settle, SyntheticSource
+from harness.scenario._load import resolve
 
 from .conftest import SECRET
 

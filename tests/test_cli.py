@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness._history import load_all
+from harness.history import load_all
 
 from .conftest import REPO, SECRET, Automation, harness
 

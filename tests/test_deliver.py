@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from harness._deliver import Deliverer
-from harness._errors import InputError, TargetUnreachableError, UnsafeTargetError
-from harness._model import Delivery, Outcome
-from harness._perturb import Slot
-from harness._signing import Signer, verify_standard_webhooks
-from harness._target import check_reachable, parse_target
+from harness.core._errors import InputError, TargetUnreachableError, UnsafeTargetError
+from harness.core._model import Delivery, Outcome
+from harness.core._signing import Signer, verify_standard_webhooks
+from harness.drive._deliver import Deliverer
+from harness.drive._perturb import Slot
+from harness.drive._target import check_reachable, parse_target
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

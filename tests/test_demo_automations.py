@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from harness._signing import Signer
+from harness.core._signing import Signer
 from harness.demo._common import BadEvent, parse_batch
 
 pytestmark = pytest.mark.integration

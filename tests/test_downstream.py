@@ -14,11 +14,11 @@ import aiohttp
 import pytest
 from multidict import CIMultiDict
 
-from harness import _downstream
-from harness._downstream import Attribution, Downstream, parse_address
-from harness._errors import DownstreamBindError, InputError, ScenarioError, UnsafeTargetError
-from harness._model import Effect
-from harness._spec import DownstreamSpec, Route
+from harness.core._errors import DownstreamBindError, InputError, ScenarioError, UnsafeTargetError
+from harness.core._model import Effect
+from harness.core._scenario import DownstreamSpec, Route
+from harness.double import _downstream
+from harness.double._downstream import Attribution, Downstream, parse_address
 
 from .doubles import Started, started
 

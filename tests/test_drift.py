@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from harness._drift import DriftRecord, drift, drift_sentence, records_of, through_double
-from harness._errors import ScenarioError
-from harness._model import Event
-from harness._perturb import plan
-from harness._run import RunOptions, prepare
-from harness._scenario_yaml import load_scenario, resolve
-from harness._spec import Perturbation
+from harness.core._errors import ScenarioError
+from harness.core._model import Event
+from harness.core._scenario import Perturbation
+from harness.drive._drift import DriftRecord, drift, drift_sentence, records_of, through_double
+from harness.drive._perturb import plan
+from harness.engine import RunOptions, prepare
+from harness.scenario._load import load_scenario, resolve
 
 from .conftest import SECRET
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from harness._drift import DriftRecord, through_double
-from harness._errors import ScenarioError
-from harness._history import History, InvariantSpec, RunInfo
-from harness._invariants import check_specs, judge
-from harness._model import Delivery, Effect, Event, Model, Outcome, Status, Verdict
+from harness.core._errors import ScenarioError
+from harness.core._model import Delivery, Effect, Event, Model, Outcome, Status, Verdict
+from harness.core._scenario import InvariantSpec
+from harness.drive._drift import DriftRecord, through_double
+from harness.history import History, RunInfo
+from harness.invariants import check_specs, judge
 
 BIG = 820982911946154508
 TAG = "zqtests"
@@ -259,7 +260,7 @@ def test_a_batch_of_several_events_neither_teaches_nor_judges() -> None:
 
 def test_a_dropped_redacted_field_stays_out_of_the_report_text() -> None:
     """The original of a dropped email is kept for judging; a redact path still covers it."""
-    from harness._report._redact import Redactor
+    from harness.report._redact import Redactor
 
     events = [ev(n, email=f"user{n}@example.com") for n in range(1, 4)]
     dropped = DriftRecord("drop_field", "$.data.email", None, None, {f"evt_{TAG}e3": "user3@x.io"})

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 import harness
-from harness._history import InvariantSpec
-from harness._model import Status, Verdict
-from harness._run import RunResult
-from harness._scenario_yaml import resolve
-from harness._spec import Perturbation, Route, Scenario, SyntheticSource
+from harness.core._model import Status, Verdict
+from harness.core._scenario import InvariantSpec, Perturbation, Route, Scenario, SyntheticSource
+from harness.engine import RunResult
+from harness.scenario._load import resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli

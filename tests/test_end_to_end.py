@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._demo_run import FRAGILE_FAILS
-from harness._processes import free_port
-from harness._scenario_yaml import builtin_catalogue, resolve
+from harness.cli._demo import FRAGILE_FAILS
+from harness.cli._processes import free_port
+from harness.scenario._load import builtin_catalogue, resolve
 
 from .conftest import SECRET, Automation
 from .conftest import harness as harness_cli

@@ -13,9 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from harness._history import Journal, RunInfo, load
-from harness._model import Effect, Fault, Model
-from harness._spec import DownstreamSpec, Route
+from harness.core._model import Effect, Fault, Model
+from harness.core._scenario import DownstreamSpec, Route
+from harness.history import Journal, RunInfo, load
 
 from .doubles import Started, started
 

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from harness._errors import ScenarioError
-from harness._history import History, InvariantSpec
-from harness._invariants import check_specs, judge
-from harness._model import Fault, Model, Outcome, Status
+from harness.core._errors import ScenarioError
+from harness.core._model import Fault, Model, Outcome, Status
+from harness.core._scenario import InvariantSpec
+from harness.history import History
+from harness.invariants import check_specs, judge
 
 from .test_invariants import delivery, effect, event, history, one
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._errors import InputError, ScenarioError
-from harness._model import Status, Verdict
-from harness._run import RunOptions, RunResult, prepare, scaled_settle
-from harness._scenario_yaml import load_scenario, resolve
-from harness._spec import Settle
+from harness.core._errors import InputError, ScenarioError
+from harness.core._model import Status, Verdict
+from harness.core._scenario import Settle
+from harness.engine import RunOptions, RunResult, prepare, scaled_settle
+from harness.scenario._load import load_scenario, resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli

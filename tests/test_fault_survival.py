@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._model import Status
+from harness.core._model import Status
 
 from .conftest import SECRET
 from .fault_scenarios import automation, fault_scenario

@@ -1,6 +1,6 @@
-from harness._faults import FaultPlan, to_fault
-from harness._model import Fault
-from harness._spec import FaultSpec
+from harness.core._model import Fault
+from harness.core._scenario import FaultSpec
+from harness.double._faults import FaultPlan, to_fault
 
 
 def fault(mode: str, start: float = 1.0, end: float = 2.0, **params: object) -> Fault:

@@ -7,9 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from harness._history import History, InvariantSpec, Journal, Mark, RunInfo, load, load_all
-from harness._invariants import judge
-from harness._model import (
+from harness.core._model import (
     STATE_MARK,
     STATE_UNAVAILABLE_MARK,
     Effect,
@@ -19,6 +17,9 @@ from harness._model import (
     Status,
     Verdict,
 )
+from harness.core._scenario import InvariantSpec
+from harness.history import History, Journal, Mark, RunInfo, load, load_all
+from harness.invariants import judge
 
 NAME = "final_state_matches_baseline"
 

@@ -10,10 +10,10 @@ from types import MappingProxyType
 
 import pytest
 
-from harness import _history
-from harness._errors import InputError
-from harness._history import (
-    InvariantSpec,
+from harness.core._errors import InputError
+from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome
+from harness.core._scenario import InvariantSpec
+from harness.history import (
     Journal,
     LazyHeaders,
     RunInfo,
@@ -21,7 +21,7 @@ from harness._history import (
     load_all,
     run_ids,
 )
-from harness._model import Delivery, Effect, Event, Fault, Model, Outcome
+from harness.history import _load as _history
 
 
 def info(run_id: str = "r1") -> RunInfo:
@@ -76,8 +76,9 @@ def test_killed_writer_keeps_what_was_flushed(tmp_path: Path) -> None:
     db = tmp_path / "killed.db"
     script = f"""
 import os
-from harness._history import Journal, RunInfo, InvariantSpec
-from harness._model import Delivery, Model, Outcome
+from harness.core._scenario import InvariantSpec
+from harness.history import Journal, RunInfo
+from harness.core._model import Delivery, Model, Outcome
 j = Journal({str(db)!r}, batch=10)
 j.begin(RunInfo("r", "s", 1, "t", "t", Model.LEDGER, (), "now", "zqabc"), [])
 for i in range(25):

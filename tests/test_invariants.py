@@ -7,10 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from harness._errors import ScenarioError
-from harness._history import History, InvariantSpec, RunInfo
-from harness._invariants import DEFAULT_INVARIANTS, INVARIANTS, check_specs, judge
-from harness._model import (
+from harness.core._errors import ScenarioError
+from harness.core._model import (
     Delivery,
     Effect,
     Event,
@@ -20,6 +18,9 @@ from harness._model import (
     Status,
     Verdict,
 )
+from harness.core._scenario import InvariantSpec
+from harness.history import History, RunInfo
+from harness.invariants import DEFAULT_INVARIANTS, INVARIANTS, check_specs, judge
 
 # -- builders ------------------------------------------------------------------------------
 

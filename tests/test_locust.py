@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from harness._errors import InputError
-from harness._history import load_all
-from harness._processes import free_port
-from harness._run import RunOptions, prepare
-from harness._scenario_yaml import resolve
+from harness.cli._processes import free_port
+from harness.core._errors import InputError
+from harness.engine import RunOptions, prepare
+from harness.history import load_all
+from harness.scenario._load import resolve
 
 from .conftest import REPO, SECRET, Automation, Completed, harness
 

@@ -16,14 +16,14 @@ import pytest
 from aiohttp import web
 
 import harness
-from harness._errors import UnsafeTargetError
-from harness._history import load, run_ids
-from harness._model import OBSERVER, STATE_UNAVAILABLE_MARK, Status
-from harness._run import RunOptions, prepare
-from harness._scenario_yaml import resolve
-from harness._spec import ObserverSpec, Scenario, Settle, SyntheticSource
-from harness._state import StateUnavailable, check_observer, observe
-from harness._tracer import trace
+from harness.core._errors import UnsafeTargetError
+from harness.core._model import OBSERVER, STATE_UNAVAILABLE_MARK, Status
+from harness.core._scenario import ObserverSpec, Scenario, Settle, SyntheticSource
+from harness.double._state import StateUnavailable, check_observer, observe
+from harness.drive._tracer import trace
+from harness.engine import RunOptions, prepare
+from harness.history import load, run_ids
+from harness.scenario._load import resolve
 
 from .conftest import SECRET
 from .fault_scenarios import automation

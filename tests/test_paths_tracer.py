@@ -1,9 +1,9 @@
 import pytest
 
-from harness import _paths
-from harness._errors import InputError
-from harness._model import Event
-from harness._tracer import new_tag, trace
+from harness.core import _paths
+from harness.core._errors import InputError
+from harness.core._model import Event
+from harness.drive._tracer import new_tag, trace
 
 
 def test_paths_parse_get_put() -> None:

@@ -2,10 +2,10 @@ from collections import Counter
 
 import pytest
 
-from harness._errors import ScenarioError
-from harness._model import Event
-from harness._perturb import plan
-from harness._spec import Perturbation as P
+from harness.core._errors import ScenarioError
+from harness.core._model import Event
+from harness.core._scenario import Perturbation as P
+from harness.drive._perturb import plan
 
 
 def stream(n: int = 20, keys: int = 4, over: float = 10.0) -> list[Event]:

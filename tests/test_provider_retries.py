@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from harness._batch import batches
-from harness._deliver import Deliverer
-from harness._model import Delivery, Outcome
-from harness._perturb import Slot
-from harness._providers import MAX_RETRY_AFTER, PROVIDERS, Provider
-from harness._run import RunOptions, prepare
-from harness._scenario_yaml import resolve
-from harness._signing import Signer, verify
-from harness._target import parse_target
+from harness.core._model import Delivery, Outcome
+from harness.core._providers import MAX_RETRY_AFTER, PROVIDERS, Provider
+from harness.core._signing import Signer, verify
+from harness.drive._batch import batches
+from harness.drive._deliver import Deliverer
+from harness.drive._perturb import Slot
+from harness.drive._target import parse_target
+from harness.engine import RunOptions, prepare
+from harness.scenario._load import resolve
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

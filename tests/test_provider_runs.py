@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._model import Status, Verdict
-from harness._providers import PROVIDERS
-from harness._scenario_yaml import resolve
-from harness._spec import Perturbation
+from harness.core._model import Status, Verdict
+from harness.core._providers import PROVIDERS
+from harness.core._scenario import Perturbation
+from harness.scenario._load import resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli

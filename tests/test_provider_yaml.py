@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness._errors import InputError
-from harness._run import signer_for
-from harness._scenario_yaml import load_scenario
+from harness.core._errors import InputError
+from harness.engine import signer_for
+from harness.scenario._load import load_scenario
 
 from .test_scenario_yaml import MINIMAL, error_of, write
 

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from harness._errors import InputError
-from harness._providers import PROVIDERS, exponential, provider
-from harness._signing import SCHEMES, Signer
+from harness.core._errors import InputError
+from harness.core._providers import PROVIDERS, exponential, provider
+from harness.core._signing import SCHEMES, Signer
 
 SLACK_BODY = (
     b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"

@@ -18,8 +18,8 @@ from harness_pytest._settings import DEFAULT_GLOBS
 from harness_pytest._xdist import network_lock
 
 import harness
-from harness._processes import free_port
-from harness._scenario_yaml import builtin_catalogue, resolve
+from harness.cli._processes import free_port
+from harness.scenario._load import builtin_catalogue, resolve
 
 from .conftest import REPO, SECRET
 
@@ -27,7 +27,7 @@ pytest_plugins = ["pytester"]
 
 # pytester's in-process runs forget the modules they imported, while `harness` keeps the names
 # it imported lazily: load the engine here once, so every run sees the same classes.
-ENGINE = (harness.run_scenarios, harness.load_scenario, harness.resolve, harness.judge)
+ENGINE = (harness.run_scenarios, harness.load_scenario, harness.resolve, harness.invariants)
 
 INI = """
 [pytest]
@@ -597,7 +597,7 @@ def test_network_lock_lets_one_holder_in_at_a_time(tmp_path: Path) -> None:
     assert order == ["first", "second"]
 
 
-HEAVY = ("aiohttp", "httpx", "pydantic", "faker", "rich", "yaml", "harness._run")
+HEAVY = ("aiohttp", "httpx", "pydantic", "faker", "rich", "yaml", "harness.engine")
 CHECK_MODULES = f"""
 import sys
 def test_nothing_heavy_loaded():

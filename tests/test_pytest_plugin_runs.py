@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness._processes import free_port
+from harness.cli._processes import free_port
 
 from .conftest import SECRET, Automation
 from .test_pytest_plugin import ENGINE, INI, SHOP_APP, TINY

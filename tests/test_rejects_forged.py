@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from harness._history import History
-from harness._model import Delivery, Outcome, Status
+from harness.core._model import Delivery, Outcome, Status
+from harness.history import History
 
 from .test_invariants import delivery, effect, event, history, one
 

@@ -16,17 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli as cli_module
-from harness._errors import InputError
-from harness._history import History, InvariantSpec, Journal, RunInfo
-from harness._invariants import judge
-from harness._model import Delivery, Effect, Event, Fault, Model, Outcome, Status, Verdict
-from harness._report import _charts, _describe, html, junit, markdown
-from harness._report._content import RunInput, build_report
-from harness._report._redact import Redactor
-from harness._report._writers import WRITERS, writer_for
-from harness._report_cli import FORMATS, report
-from harness._report_json import SCHEMA, document, render_json, report_dict, write_report
+from harness.cli import _commands as cli_module
+from harness.cli._report import FORMATS, report
+from harness.core._errors import InputError
+from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome, Status, Verdict
+from harness.core._scenario import InvariantSpec
+from harness.history import History, Journal, RunInfo
+from harness.invariants import judge
+from harness.report import _charts, _describe, html, junit, markdown
+from harness.report._content import RunInput, build_report
+from harness.report._redact import Redactor
+from harness.report._writers import WRITERS, writer_for
+from harness.report.json import SCHEMA, document, render_json, report_dict, write_report
 
 SNAPSHOTS = Path(__file__).resolve().parent / "report_snapshots"
 SIGNING_SECRET = "whsec_fixture0signing0secret"
@@ -539,7 +540,7 @@ def test_html_size_does_not_grow_with_the_number_of_deliveries() -> None:
 
 def run_cli(*args: str) -> int:
     """``harness report ...`` through the real entry point (exit-code mapping included)."""
-    cli_module.cli.add_command(report)  # cli.py registers it; harmless when it already has
+    cli_module.cli.add_command(report)  # _commands registers it; harmless when it already has
     with pytest.raises(SystemExit) as exit_info:
         cli_module.main(["report", *args])
     return int(exit_info.value.code or 0)

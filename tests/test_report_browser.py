@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from harness._history import load_all
-from harness._invariants import judge
-from harness._paths import get, parse
-from harness._report_json import report_dict
+from harness.core._paths import get, parse
+from harness.history import load_all
+from harness.invariants import judge
+from harness.report.json import report_dict
 
 from .conftest import SECRET, harness, start_automation
 from .test_report import run_cli

@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from harness._downstream import Downstream
-from harness._model import Effect, Fault
-from harness._spec import DownstreamSpec, Route
+from harness.core._model import Effect, Fault
+from harness.core._scenario import DownstreamSpec, Route
+from harness.double._downstream import Downstream
 
 from .doubles import Started, started
 

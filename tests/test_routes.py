@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness._errors import ScenarioError
-from harness._routes import compile_route, route_matches, split_route
+from harness.core._errors import ScenarioError
+from harness.double._routes import compile_route, route_matches, split_route
 
 
 @pytest.mark.parametrize(

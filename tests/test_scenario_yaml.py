@@ -11,25 +11,13 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness import _perturb
-from harness._data_paths import data_dir
-from harness._drift import DRIFT_KINDS
-from harness._errors import InputError, ScenarioError, UnknownScenarioError
-from harness._history import InvariantSpec
-from harness._model import Model
-from harness._scenario_docs import PerturbationDoc, ScenarioDoc
-from harness._scenario_errors import Doc
-from harness._scenario_yaml import (
-    Suite,
-    builtin_catalogue,
-    load_scenario,
-    load_suite,
-    parse_duration,
-    resolve,
-)
-from harness._spec import (
+from harness.core._data_paths import data_dir
+from harness.core._errors import InputError, ScenarioError, UnknownScenarioError
+from harness.core._model import Model
+from harness.core._scenario import (
     DeliverySpec,
     DownstreamSpec,
+    InvariantSpec,
     ObserverSpec,
     Perturbation,
     RecordedSource,
@@ -37,6 +25,18 @@ from harness._spec import (
     Settle,
     SyntheticSource,
 )
+from harness.drive import _perturb
+from harness.drive._drift import DRIFT_KINDS
+from harness.scenario._errors import Doc
+from harness.scenario._load import (
+    Suite,
+    builtin_catalogue,
+    load_scenario,
+    load_suite,
+    parse_duration,
+    resolve,
+)
+from harness.scenario._schema import PerturbationDoc, ScenarioDoc
 
 BUILTIN_SCENARIOS = [
     "bulk-import-burst",
@@ -715,8 +715,8 @@ def test_parse_duration(value: object, seconds: float | None) -> None:
 def test_signing_names_match_the_signature_schemes() -> None:
     from typing import get_args
 
-    from harness._scenario_docs import DeliveryDoc
-    from harness._signing import SCHEMES
+    from harness.core._signing import SCHEMES
+    from harness.scenario._schema import DeliveryDoc
 
     assert set(get_args(DeliveryDoc.model_fields["signing"].annotation)) == set(SCHEMES)
 

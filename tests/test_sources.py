@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from harness._errors import SourceError
-from harness._sources import recorded, synthetic
-from harness._spec import RecordedSource, SyntheticSource
+from harness.core._errors import SourceError
+from harness.core._scenario import RecordedSource, SyntheticSource
+from harness.drive._sources import recorded, synthetic
 
 EXAMPLE = {
     "id": "evt_1",

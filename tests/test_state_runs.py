@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness._history import InvariantSpec, load, load_all, run_ids
-from harness._model import Status, Verdict
-from harness._run import RunResult
-from harness._scenario_yaml import resolve
+from harness.core._model import Status, Verdict
+from harness.core._scenario import InvariantSpec
+from harness.engine import RunResult
+from harness.history import load, load_all, run_ids
+from harness.scenario._load import resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from harness._errors import InputError
-from harness._signing import SCHEMES, TIMESTAMPED, Signer, detect_scheme, verify
+from harness.core._errors import InputError
+from harness.core._signing import SCHEMES, TIMESTAMPED, Signer, detect_scheme, verify
 
 from .test_providers import SLACK_BODY
 

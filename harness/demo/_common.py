@@ -20,9 +20,9 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from aiohttp import web
 
-from .._drift import through_double
-from .._errors import InputError
-from .._model import JSON, Model
+from ..core._errors import InputError
+from ..core._model import JSON, Model
+from ..drive._drift import through_double
 
 SHUTDOWN_TIMEOUT = 2.0
 """Seconds in-flight requests get to finish after SIGTERM; a harness run waits on this."""

@@ -31,9 +31,9 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
-from .._errors import InputError
-from .._model import Model
-from .._signing import detect_scheme, standard_webhooks_signature, verify
+from ..core._errors import InputError
+from ..core._model import Model
+from ..core._signing import detect_scheme, standard_webhooks_signature, verify
 from ._common import (
     CLIENT,
     BadEvent,

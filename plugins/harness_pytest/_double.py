@@ -26,7 +26,7 @@ class DownstreamDouble:
     def __init__(self, spec: DownstreamSpec, host: str = "127.0.0.1", port: int = 0) -> None:
         import asyncio
 
-        from harness._downstream import Downstream
+        from harness import Downstream
 
         self._lock = threading.Lock()
         self._effects: list[Effect] = []

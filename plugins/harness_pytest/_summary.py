@@ -31,7 +31,7 @@ def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, bool]]:
 
 def write_reports(paths: Sequence[Path], runs: Sequence[Run], journal: Path | None) -> None:
     """Every report file; the engine's writer picks the format by extension."""
-    from harness._report_json import write_report
+    from harness import write_report
 
     for path in paths:
         write_report(path, runs, journal)

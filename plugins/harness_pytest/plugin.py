@@ -183,7 +183,7 @@ def harness_run(request: pytest.FixtureRequest) -> Runner:
 
 def _check_host(settings: Settings) -> None:
     """A network target outside loopback must be a host the user named: refuse early."""
-    from harness._target import is_loopback
+    from harness import is_loopback
 
     assert settings.target is not None
     host = urlsplit(settings.target).hostname or ""

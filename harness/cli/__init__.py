@@ -1,0 +1,5 @@
+"""The command line: ``harness run``, ``check``, ``report``, ``demo``, ``downstream``, ``sign``."""
+
+from ._commands import main
+
+__all__ = ["main"]

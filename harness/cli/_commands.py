@@ -1,0 +1,253 @@
+"""The ``harness`` command. Exit codes: 0 every invariant holds, 1 an invariant failed,
+2 bad input or usage, 3 the run could not be completed (target unreachable, aborted)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..core._errors import HarnessError, RunAborted
+from ._locust import locust as locust_command
+from ._options import run_options
+from ._report import report as report_command
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_TIME_SCALE_HELP = (
+    "Run seconds per scenario second, e.g. 0.02: a 4 min outage runs in 4.8 s. Compresses "
+    "schedules, fault windows and settle times, not the delivery timeout "
+    "(default: the scenario's time_scale, else 1)."
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="automation-harness")
+def cli() -> None:
+    """Prove an event-driven automation holds: replay perturbed events, record its effects on
+    its downstreams, and judge idempotency and ordering invariants over the history."""
+
+
+cli.add_command(report_command)
+cli.add_command(locust_command)
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option(
+    "--target",
+    required=True,
+    help="URL of the automation's webhook endpoint, or module:attr of an ASGI app.",
+)
+@run_options
+@click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
+def run(
+    scenarios: tuple[str, ...],
+    target: str,
+    target_name: str | None,
+    downstream: str,
+    seed: int | None,
+    report: Path | None,
+    journal: Path | None,
+    allow_host: tuple[str, ...],
+    time_scale: float | None,
+) -> None:
+    """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
+    from ..engine import RunOptions
+    from ..scenario._load import resolve
+
+    resolved = resolve(scenarios)
+    _check_report_path(report)
+    options = RunOptions.create(
+        target,
+        seed=seed,
+        downstream=downstream,
+        journal=journal,
+        target_name=target_name,
+        allow_hosts=allow_host,
+        time_scale=time_scale,
+    )
+    _exit(_drive_and_report(resolved, options, report))
+
+
+def _check_report_path(report: Path | None) -> None:
+    """A report name the writers cannot handle is bad input: say so before the run, not after."""
+    if report is not None:
+        from ..core._errors import InputError
+        from ..report._writers import writer_for
+
+        try:
+            writer_for(report, None, where=f"--report {report}")
+        except InputError:
+            raise InputError(
+                "cannot tell the report format from "
+                f"{report.suffix or 'a name without extension'!r}",
+                where=f"--report {report}",
+                hint="name the report *.html, *.md, *.json or *.xml (JUnit)",
+            ) from None
+
+
+def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | None) -> int:
+    from dataclasses import replace
+
+    from ..engine import run_scenarios
+    from ..report.json import write_report
+    from ._console import ProgressView, err, print_verdicts
+
+    options = replace(options, listeners=(*options.listeners, ProgressView()))
+    err.print(f"seed {options.seed} · journal {options.journal}")
+    results = _run_async(run_scenarios(scenarios, options), options.journal)
+    runs = [(r.history, r.verdicts) for r in results]
+    print_verdicts(runs)
+    if report is not None:
+        write_report(report, runs, options.journal)
+        err.print(f"report written to {report}")
+    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
+
+
+def _run_async(coro: Any, journal: Path) -> Any:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        raise RunAborted(
+            f"interrupted; what was recorded is kept in {journal}\n"
+            f"  hint: judge it with `harness check {journal}`"
+        ) from None
+
+
+@cli.command()
+@click.argument("journal", type=click.Path(path_type=Path))
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a report; the format follows the extension: .html, .md, .json, .xml (JUnit).",
+)
+def check(journal: Path, report: Path | None) -> None:
+    """Re-judge a stored run offline, without touching the target."""
+    from ..history import load_all
+    from ..invariants import judge
+    from ..report.json import write_report
+    from ._console import print_verdicts
+
+    _check_report_path(report)
+    histories = load_all(journal)
+    if not histories:
+        raise HarnessError(f"{journal}: the journal holds no run")
+    runs = [(h, judge(h)) for h in histories]
+    print_verdicts(runs)
+    if report is not None:
+        write_report(report, runs, journal)
+    _exit(EXIT_OK if all(v.passed for _, vs in runs for v in vs) else EXIT_FAILED)
+
+
+@cli.command()
+def scenarios() -> None:
+    """List the built-in scenarios and suites, one line each."""
+    from ..scenario._load import builtin_catalogue
+    from ._console import out
+
+    for name, kind, description in builtin_catalogue():
+        tag = " (suite)" if kind == "suite" else ""
+        out.print(f"[bold]{name}[/]{tag}  {description}")
+
+
+@cli.command()
+@click.option(
+    "--listen", default="127.0.0.1:9100", show_default=True, help="HOST:PORT to listen on."
+)
+@click.option("--scenario", default=None, help="Answer with the stub routes of this scenario.")
+@click.option("--for", "duration", type=float, default=None, help="Stop after this many seconds.")
+def downstream(listen: str, scenario: str | None, duration: float | None) -> None:
+    """Run the downstream double alone and print every call it records."""
+    from ._downstream import serve
+
+    try:
+        _exit(asyncio.run(serve(listen, scenario, duration)))
+    except KeyboardInterrupt:
+        _exit(EXIT_OK)  # Ctrl-C is how a standalone double is meant to stop
+
+
+@cli.command()
+@click.argument("body", type=click.File("rb"), default="-")
+@click.option("--provider", "provider_name", required=True, help="A provider profile.")
+@click.option("--secret", required=True, help="The signing secret.")
+@click.option("--id", "msg_id", default="msg_harness", show_default=True, help="Delivery id.")
+@click.option("--timestamp", type=int, default=None, help="Unix seconds (default: now).")
+@click.option("--type", "event_type", default="", help="Event type, for providers that send it.")
+@click.option("--url", default="", help="The receiver's URL (HubSpot signs it).")
+@click.option("--header", default="X-Signature", show_default=True, help="Generic hmac header.")
+def sign(
+    body: Any,
+    provider_name: str,
+    secret: str,
+    msg_id: str,
+    timestamp: int | None,
+    event_type: str,
+    url: str,
+    header: str,
+) -> None:
+    """Print the headers a provider would send with BODY (a file, or - for stdin)."""
+    import time
+
+    from ..core._providers import provider
+    from ..core._signing import Signer
+    from ._console import out
+
+    scheme = provider(provider_name).scheme
+    stamp = timestamp if timestamp is not None else int(time.time())
+    headers = Signer(scheme, secret, header).headers(
+        body.read(), msg_id, stamp, event_type=event_type, url=url
+    )
+    for name, value in headers.items():
+        out.print(f"{name}: {value}", markup=False, highlight=False)
+
+
+@cli.command()
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    default=Path("harness-demo/report.json"),
+    show_default=True,
+    help="Where to write the JSON report.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the schedules.")
+@click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
+def demo(report: Path, seed: int, time_scale: float | None) -> None:
+    """Run the standard suite against a fragile and a sound sample automation."""
+    from ..engine import check_time_scale
+    from ._demo import run_demo
+
+    if time_scale is not None:
+        check_time_scale(time_scale, "--time-scale")
+    _exit(run_demo(report, seed, time_scale))
+
+
+def _exit(code: int) -> None:
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: map HarnessError to its exit code with one clear message, no traceback."""
+    from ._console import error
+
+    try:
+        cli.main(args=argv, prog_name="harness", standalone_mode=False)
+    except click.exceptions.Abort:
+        error("aborted")
+        sys.exit(EXIT_INCOMPLETE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except HarnessError as exc:
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        error("interrupted")
+        sys.exit(EXIT_INCOMPLETE)

@@ -1,0 +1,150 @@
+"""``harness demo``: the standard suite against a fragile and a sound automation.
+
+Both run as real processes on loopback, each writing to its own downstream double. The
+demo passes when each behaves as designed: the fragile one fails, with evidence, at least one of
+the invariants each scenario was built to break (FRAGILE_FAILS); the sound one passes
+everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from ..core._model import Status
+from ..core._scenario import Scenario
+from ..drive._target import parse_target
+from ..engine import RunOptions, RunResult, run_scenarios
+from ..report.json import write_report
+from ..scenario._load import resolve
+from ._console import ProgressView, err, out, print_verdicts
+from ._processes import Service, free_port, start_module
+
+SECRET_ENV = "HARNESS_SECRET"
+HOOK_PATH = "/hooks/orders"
+
+
+def run_demo(report: Path, seed: int, time_scale: float | None = None) -> int:
+    suite = resolve(["standard"])
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    os.environ[SECRET_ENV] = secret
+    journal = report.with_name("journal.db")
+    for stale in (
+        journal,
+        journal.with_name("journal.db-wal"),
+        journal.with_name("journal.db-shm"),
+    ):
+        stale.unlink(missing_ok=True)
+    results: dict[str, list[RunResult]] = {}
+    with tempfile.TemporaryDirectory(prefix="harness-demo-") as state:
+        for name in ("fragile", "sound"):
+            port = free_port()
+            extra = ["--state-dir", state] if name == "sound" else []
+            service = start_module(
+                name,
+                f"harness.demo.{name}",
+                ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", *extra],
+                {SECRET_ENV: secret},
+            )
+            try:
+                err.print(f"[bold]{name}[/] automation listening at {service.url}")
+                results[name] = _drive(service, suite, port, seed, journal, time_scale)
+            finally:
+                service.stop()
+    runs = [(r.history, r.verdicts) for rs in results.values() for r in rs]
+    print_verdicts(runs)
+    write_report(report, runs, journal)
+    readable = report.with_suffix(".html")
+    if readable != report:
+        write_report(readable, runs, journal)
+    err.print(f"report written to {report} and {readable} · journal {journal}")
+    return _conclude(results["fragile"], results["sound"])
+
+
+def _drive(
+    service: Service,
+    suite: list[Scenario],
+    port: int,
+    seed: int,
+    journal: Path,
+    time_scale: float | None,
+) -> list[RunResult]:
+    options = RunOptions(
+        target=parse_target(service.url + HOOK_PATH),
+        target_name=service.name,
+        seed=seed,
+        journal=journal,
+        downstream_port=port,
+        listeners=(ProgressView(service.name),),
+        reproduce=f"harness demo --seed {seed}"
+        + (f" --time-scale {time_scale:g}" if time_scale is not None else ""),
+        time_scale=time_scale,
+    )
+    return asyncio.run(run_scenarios(suite, options))
+
+
+# What the fragile automation is built to fail, per scenario of the standard suite: at least one
+# of these invariants. A scenario not named here may pass (a burst on loopback does not break it).
+FRAGILE_FAILS: dict[str, frozenset[str]] = {
+    name: frozenset(invariants)
+    for name, invariants in {
+        "duplicate-storm": ["no_duplicate_effects"],
+        "simultaneous-same-record": ["per_key_order", "final_state_matches_baseline"],
+        "out-of-order": ["per_key_order", "final_state_matches_baseline"],
+        "downstream-outage": ["no_server_errors", "recovers_after_outage"],
+        "downstream-throttled": ["no_server_errors", "recovers_after_outage"],
+        "ambiguous-commit": ["no_duplicate_effects"],
+        "slow-downstream": ["ack_within"],
+        "renamed-field": ["drift_is_loud"],
+        "missing-field": ["drift_is_loud"],
+        "big-number-ids": ["drift_is_loud", "big_numbers_intact"],
+        "provider-retry-storm": ["no_duplicate_effects"],
+        "provider-retry-storm-slack": ["no_duplicate_effects"],
+        "provider-retry-storm-stripe": ["no_duplicate_effects"],
+        "provider-retry-storm-shopify": ["no_duplicate_effects"],
+        "forged-signature": ["rejects_forged"],
+        "replayed-delivery": ["rejects_forged"],
+        "import-run-twice": ["no_duplicate_effects", "final_state_matches_baseline"],
+    }.items()
+}
+
+
+def _conclude(fragile: list[RunResult], sound: list[RunResult]) -> int:
+    missed = []
+    caught = 0
+    for r in fragile:
+        expected = FRAGILE_FAILS.get(r.history.info.scenario)
+        if expected is None:
+            continue
+        failed = {v.invariant for v in r.verdicts if v.status is Status.FAIL}
+        if failed & expected:
+            caught += 1
+        else:
+            missed.append(
+                f"{r.history.info.scenario} (expected {' or '.join(sorted(expected))}; "
+                f"failed {', '.join(sorted(failed)) or 'nothing'})"
+            )
+    sound_bad = [
+        f"{r.history.info.scenario}::{v.invariant}"
+        for r in sound
+        for v in r.verdicts
+        if not v.passed
+    ]
+    if not missed:
+        out.print(
+            f"[green]✓[/] fragile failed as designed in all {caught} scenarios built to break it"
+        )
+    else:
+        out.print(f"[red]✗[/] fragile did not fail as designed in: {'; '.join(missed)}")
+    if not sound_bad:
+        total = sum(len(r.verdicts) for r in sound)
+        out.print(f"[green]✓[/] sound passed all {total} verdicts")
+    else:
+        out.print(
+            f"[red]✗[/] sound was expected to pass everything; it did not: {', '.join(sound_bad)}"
+        )
+    return 0 if not missed and not sound_bad else 1

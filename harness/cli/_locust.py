@@ -1,0 +1,130 @@
+"""``harness locust``: load-test an automation with a scenario's events, in Locust.
+
+It checks the scenario and the target, then runs Locust on the adapter's bundled locustfile
+(``harness_locust/locustfiles``) with everything after ``--`` passed to Locust as it is. The
+run, the verdicts, the report and the exit code are Locust's process's (docs/load-testing.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from ..core._data_paths import data_dir
+from ..core._errors import InputError
+from ._options import run_options
+
+
+@click.command("locust", context_settings={"ignore_unknown_options": True})
+@click.argument("scenario")
+@click.option("--target", required=True, help="URL of the automation's webhook endpoint.")
+@run_options
+@click.option(
+    "--events",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many events a synthetic source makes (records and pace scale alike).",
+)
+@click.option(
+    "--timeline",
+    is_flag=True,
+    help="Replay the scenario's own timeline (bursts) instead of a fixed user count.",
+)
+@click.argument("locust_args", nargs=-1, type=click.UNPROCESSED)
+def locust(
+    scenario: str,
+    target: str,
+    downstream: str,
+    seed: int | None,
+    report: Path | None,
+    journal: Path | None,
+    events: int | None,
+    timeline: bool,
+    target_name: str | None,
+    allow_host: tuple[str, ...],
+    locust_args: tuple[str, ...],
+) -> None:
+    """Load-test an automation with SCENARIO's events in Locust, then judge the invariants.
+
+    Everything after `--` goes to Locust, e.g. `-- --headless -u 200 -r 50 -t 2m`, or
+    `-- --master --expect-workers 2 ...` / `-- --worker` for a distributed run.
+    """
+    from ..engine import RunOptions
+    from ..scenario._load import resolve
+    from ._console import err
+
+    found = resolve([scenario])  # bad names and files are reported before Locust starts
+    if len(found) != 1:
+        raise InputError(
+            f"{scenario!r} is a suite of {len(found)} scenarios; a load test runs one scenario",
+            where="SCENARIO",
+            hint=f"name one of: {', '.join(s.name for s in found)}",
+        )
+    options = RunOptions.create(
+        target,
+        seed=seed,
+        downstream=downstream,
+        journal=journal,
+        target_name=target_name,
+        allow_hosts=allow_host,
+    )
+    harness_args = [
+        "--host", target,
+        "--harness-scenario", scenario,
+        "--harness-seed", str(options.seed),
+        "--harness-downstream", downstream,
+        "--harness-journal", str(options.journal),
+        *(["--harness-report", str(report)] if report is not None else []),
+        *(["--harness-events", str(events)] if events is not None else []),
+        *(["--harness-target-name", target_name] if target_name else []),
+        *[arg for host in allow_host for arg in ("--harness-allow-host", host)],
+    ]  # fmt: skip
+    reproduce = shlex.join(
+        ["harness", "locust", scenario, "--target", target, "--seed", str(options.seed)]
+        + ["--downstream", downstream]
+        + (["--events", str(events)] if events is not None else [])
+        + (["--timeline"] if timeline else [])
+        + ["--", *locust_args]
+    )
+    locustfile = _locustfiles() / ("timeline.py" if timeline else "scenario.py")
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile), *harness_args]
+    command += ["--harness-reproduce", reproduce, *locust_args]
+    err.print(f"seed {options.seed} · journal {options.journal}")
+    sys.exit(_run_locust(command))
+
+
+def _locustfiles() -> Path:
+    """The adapter's locustfiles: installed as the ``harness_locust`` package, or in a checkout
+    at ``plugins/harness_locust``."""
+    spec = importlib.util.find_spec("harness_locust")
+    if spec is not None and spec.origin:
+        folder = Path(spec.origin).parent / "locustfiles"
+    else:
+        folder = data_dir("plugins") / "harness_locust" / "locustfiles"
+    if not folder.is_dir() or importlib.util.find_spec("locust") is None:
+        raise InputError(
+            "Locust is not installed in this environment",
+            hint="pip install 'automation-harness[locust]' (or pip install locust)",
+        )
+    return folder
+
+
+def _run_locust(command: list[str]) -> int:
+    """Run Locust with ``harness`` and ``harness_locust`` importable; its exit code."""
+    import harness
+
+    roots = [Path(harness.__file__).resolve().parents[1], _locustfiles().parents[1]]
+    inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    path = os.pathsep.join(p for p in dict.fromkeys([*map(str, roots), *inherited]) if p)
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path})
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached Locust too: it ends the run (aborted, journal kept) and says how.
+        return process.wait()

@@ -1,0 +1,71 @@
+"""Start an automation as a real process on loopback and wait for its ``LISTENING`` line."""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..core._errors import RunError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Service:
+    """A child process that announced ``LISTENING <url>`` on its stdout."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def start_module(
+    name: str, module: str, args: Sequence[str], env: dict[str, str], timeout: float = 15.0
+) -> Service:
+    """Run ``python -m module args`` and return once it prints ``LISTENING <url>``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        stdout=subprocess.PIPE,
+        env={**os.environ, **env},
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+        if ready:
+            line = proc.stdout.readline()
+            if line.startswith(b"LISTENING "):
+                return Service(name, proc, line.split()[1].decode())
+            if not line and proc.poll() is not None:
+                break
+        elif proc.poll() is not None:
+            break
+    proc.kill()
+    proc.wait()
+    raise RunError(
+        f"the {name} automation did not start (exit code {proc.returncode}, "
+        f"last output {line!r}); see its messages above"
+    )

@@ -1,0 +1,189 @@
+"""A Scenario, as plain frozen dataclasses: what the YAML loader and Python users both build.
+
+source + perturbations + downstreams + delivery (signing, timeout) + model + invariants + settle.
+Validation of user input happens at the boundary (``harness.scenario``); these types trust
+their fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._model import JSON, Model
+from ._providers import Provider
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantSpec:
+    """An invariant named in a scenario, with its parameters."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticSource:
+    """N events over K records made from an example payload, values filled by faker (seeded).
+
+    Paths are JSONPath-like (``$.data.order_id``): where the event id, the record key, the
+    type and the per-record sequence number live in the payload.
+    """
+
+    example: JSON
+    events: int
+    records: int
+    over: float  # seconds the stream spans at its natural pace
+    id_path: str = "$.id"
+    key_path: str = "$.key"
+    type_path: str | None = "$.type"
+    seq_path: str | None = None  # where to write the record's 1-based sequence number
+    time_path: str | None = None  # where to write occurred_at (ISO 8601)
+    types: tuple[str, ...] = ()  # event types to cycle through, written at type_path
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSource:
+    """Events recorded from production, one JSON object a line (JSONL)."""
+
+    path: Path
+    id_path: str | None = None  # default: the line's "id", else its position
+    key_path: str | None = None  # default: the line's "key", else the event id
+    type_path: str | None = None
+    over: float | None = None  # spread evenly over this many seconds; else by occurred_at
+
+
+Source = SyntheticSource | RecordedSource
+
+
+@dataclass(frozen=True, slots=True)
+class Perturbation:
+    """One seeded transform of the delivery schedule. ``kind`` names it; ``params`` tune it.
+
+    duplicate: rate (0..1), copies (>=2 deliveries in all), spread (s; 0 = at the same instant)
+    burst: within (s), count (events; default all) — deliver them all within that time
+    simultaneous: records (how many records), events (per record) — sent at one instant
+    reorder: window (events), rate (0..1) — shuffle deliveries inside windows
+    replay: times (extra passes), gap (s after the end of the previous pass)
+    rename_field / drop_field / null_field / retype_field / add_field: field drift on the
+    payloads, not the schedule (``_drift``): path, to, value, rate, from (s), types
+    tamper: mode (forged | unsigned | stale | replayed), rate (0..1), age (s, real time: how
+    old the signed timestamp is), after (s: a replayed copy follows its original this late)
+    — delivery-side faults an attacker would send, never retried by the provider
+    """
+
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A stub answer of the downstream double.
+
+    ``path`` may hold ``{name}`` segments (one segment each) or end in ``*`` (any rest).
+    """
+
+    method: str
+    path: str
+    status: int = 200
+    body: JSON = None  # None: echo the request body (plus a generated "id" for a 201)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+
+
+@dataclass(frozen=True, slots=True)
+class DownstreamSpec:
+    """One downstream the target calls, replaced by the double during the run."""
+
+    name: str = "downstream"
+    routes: tuple[Route, ...] = ()
+    # An in-memory REST API (``_resources``) answers what no route matches, instead of stubs.
+    stateful: bool = False
+
+
+FAULT_MODES = ("status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n")
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """A window in which a downstream misbehaves, in scenario (real-world) seconds.
+
+    status: answer ``status`` (503) · throttle: 429 with Retry-After ``retry_after`` s ·
+    timeout: hold the call ``hold`` s, past the caller's timeout, then 504 · reset: drop the
+    connection unanswered · slow: answer after ``latency`` ± ``jitter`` s · commit-then-fail:
+    the write takes effect, then the caller gets ``status`` (or, with ``then: timeout``, no
+    answer within ``hold`` s) — the ambiguous ack behind double charges · fail-first-n: the
+    first ``count`` calls in the window fail with ``status``, later ones succeed.
+    ``route`` (``"POST /payouts"``) limits the fault to matching calls; None: every call.
+    """
+
+    downstream: str
+    mode: str
+    at: float
+    duration: float
+    status: int = 503
+    retry_after: float = 1.0
+    hold: float = 30.0
+    latency: float = 1.0
+    jitter: float = 0.0
+    count: int = 1
+    then: str = "status"  # commit-then-fail: "status" or "timeout"
+    route: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObserverSpec:
+    """Where the run reads the downstream's final state when no double can stand in for it.
+
+    An HTTP GET of ``url`` at the end of the run (after settle); ``records`` is the JSONPath of
+    the list of records in the answer (``$``: the answer is the list), ``key`` the JSONPath of
+    each record's key within it.
+    """
+
+    url: str
+    records: str = "$"
+    key: str = "$.id"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySpec:
+    """How events reach the target: signing, per-delivery timeout, content type."""
+
+    signing: str = "standard-webhooks"  # none | hmac | standard-webhooks
+    secret_env: str = "HARNESS_SECRET"  # secrets come only from the environment
+    signature_header: str = "X-Signature"  # for hmac
+    timeout: float = 10.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # The sender whose ack timeout and retries drive delivery (scenario seconds); None: one
+    # attempt per planned delivery, as before providers retried.
+    provider: Provider | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settle:
+    """After the last delivery, wait for ``quiet`` s without an effect, at most ``deadline`` s."""
+
+    quiet: float = 1.0
+    deadline: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    source: Source
+    model: Model = Model.LEDGER
+    description: str = ""
+    perturbations: tuple[Perturbation, ...] = ()
+    invariants: tuple[InvariantSpec, ...] = ()
+    downstreams: tuple[DownstreamSpec, ...] = (DownstreamSpec(),)
+    delivery: DeliverySpec = DeliverySpec()
+    settle: Settle = Settle()
+    faults: tuple[FaultSpec, ...] = ()
+    observer: ObserverSpec | None = None
+    # Run seconds per scenario second when the run gives none (--time-scale); None: 1.0.
+    time_scale: float | None = None
+    marks: tuple[str, ...] = ()  # pytest marks for the scenario's test items
+    redact: tuple[str, ...] = ()  # payload paths (PII) whose values never appear in a report
+    origin: str = "<python>"  # the file it came from, for messages

@@ -1,0 +1,429 @@
+"""The downstream double: a loopback HTTP server the target calls instead of its real API.
+
+Every request, whatever its method and path, becomes one Effect handed to ``on_effect``
+and gets a stub answer: the first matching Route of the DownstreamSpec, else a default
+that makes a typical REST API work (POST creates, PUT/PATCH echo, GET reads {}, DELETE 204).
+Inside a fault window (``faults``, on the run's clock) the FaultPlan decides the answer
+instead: an error status, a 429 with Retry-After, a held call, a reset connection, a slow
+answer, or a write that takes effect and is then answered with an error.
+A ``stateful`` double answers what no stub route matches from its ResourceStore
+(``_resources``): a small REST API in memory, honouring Idempotency-Key.
+
+It runs on aiohttp's low-level server: routing is ours anyway, and the same handler behind
+``web.Application``'s router cost about 10 µs more server CPU per request when measured.
+benchmarks/bench_downstream.py compares the double with trivial aiohttp servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import itertools
+import json
+import logging
+import os
+import re
+import socket
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ..core._errors import DownstreamBindError, InputError, UnsafeTargetError
+from ..core._model import JSON, Effect, Fault
+from ..core._scenario import DownstreamSpec, Route
+from ._faults import Action, FaultPlan
+from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
+from ._routes import compile_path
+
+Attribution = tuple[tuple[str, ...], str | None]
+"""What the correlation function says about a request: the event ids and the record key."""
+
+_log = logging.getLogger("harness.downstream")
+
+_LOOPBACK = "127.0.0.1"
+# Generous for API payloads, yet bounded: a runaway target must not exhaust memory.
+_MAX_BODY = 32 * 1024 * 1024
+# How long stop() lets requests in flight (delayed answers) finish before cutting them off.
+_SHUTDOWN_TIMEOUT = 1.0
+
+_DEFAULT_ROUTES = (
+    Route("POST", "*", status=201),
+    Route("PUT", "*", status=200),
+    Route("PATCH", "*", status=200),
+    Route("GET", "*", status=200, body={}),
+    Route("DELETE", "*", status=204),
+    Route("*", "*", status=200),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledRoute:
+    route: Route
+    method: str  # upper case; "*" matches any
+    pattern: re.Pattern[str]
+    headers: CIMultiDict[str]  # the route's headers, plus Content-Type when a body is sent
+    default: bool = False  # one of _DEFAULT_ROUTES: a stateful double's store answers instead
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method != "*" and self.method != method:
+            return False
+        return self.pattern.fullmatch(path) is not None
+
+
+class Downstream:
+    """The double of one downstream: records every request as an Effect, answers stubs.
+
+    ``clock`` gives the run's time (``Effect.at``, taken on arrival); ``attribute`` maps the
+    text ``path?query + "\\n" + body`` of a request to (event ids, record key). Path and query
+    are percent-decoded as aiohttp decodes them, so tracer values in a URL read as written.
+    ``on_effect`` is called once per request, before the answer is sent; if it raises,
+    the error is logged and the request answered anyway. ``faults`` are windows on the
+    ``clock``; those naming this downstream apply (``seed`` drives a slow fault's jitter).
+    """
+
+    def __init__(
+        self,
+        spec: DownstreamSpec,
+        *,
+        on_effect: Callable[[Effect], None],
+        clock: Callable[[], float],
+        attribute: Callable[[str], Attribution] | None = None,
+        effect_prefix: str = "eff_",
+        faults: Sequence[Fault] = (),
+        seed: int = 0,
+    ) -> None:
+        self._name = spec.name
+        # Stateful: the store answers whatever the scenario's own routes do not.
+        self._store = ResourceStore() if spec.stateful else None
+        self._routes = tuple(
+            _compile_route(route, where=f"downstream {spec.name!r}, routes[{i}]")
+            for i, route in enumerate(spec.routes)
+        ) + tuple(
+            _compile_route(route, where="<defaults>", default=True) for route in _DEFAULT_ROUTES
+        )
+        self._on_effect = on_effect
+        self._clock = clock
+        self._attribute = attribute
+        self._effect_prefix = effect_prefix  # distinct per double when a run has several
+        self._effect_numbers = itertools.count(1)
+        self._id_numbers = itertools.count(1)
+        mine = [f for f in faults if f.downstream == spec.name]
+        self._plan = FaultPlan(mine, seed) if mine else None
+        self._runner: web.ServerRunner | None = None
+        self._url: str | None = None
+        self.effects_recorded = 0
+        self.last_effect_at: float | None = None
+        self.in_flight = 0  # calls received and not yet answered (or cut off)
+
+    @property
+    def url(self) -> str:
+        """The base URL the target should call, e.g. ``http://127.0.0.1:38211``."""
+        if self._url is None:
+            raise RuntimeError(f"downstream double {self._name!r} has no URL yet: await start()")
+        return self._url
+
+    async def start(
+        self, host: str = _LOOPBACK, port: int = 0, *, allow_non_loopback: bool = False
+    ) -> str:
+        """Listen on ``host:port`` (0: a free port) and return the base URL."""
+        if self._runner is not None:
+            raise RuntimeError(f"downstream double {self._name!r} is already listening")
+        host = _LOOPBACK if host == "localhost" else host  # one address, so one port
+        if not allow_non_loopback:
+            _require_loopback(host)
+        # A caller that hangs up ends its call here too: a held (timeout fault) or delayed
+        # answer nobody waits for any more must not keep the run from settling.
+        server = web.Server(self._handle, access_log=None, handler_cancellation=True)
+        runner = web.ServerRunner(server, shutdown_timeout=_SHUTDOWN_TIMEOUT)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise _bind_error(host, port, exc) from exc
+        self._runner = runner
+        bound_port = runner.addresses[0][1]
+        url_host = f"[{host}]" if ":" in host else host
+        self._url = f"http://{url_host}:{bound_port}"
+        return self._url
+
+    def resources(self) -> list[Resource] | None:
+        """The resources a stateful double holds now; None for a double without a store."""
+        return None if self._store is None else self._store.resources()
+
+    async def stop(self) -> None:
+        """Stop listening; answers still delayed after a short grace period are cut off."""
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        at = self._clock()
+        self.in_flight += 1
+        try:
+            return await self._answer(request, at)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.BaseRequest, at: float) -> web.StreamResponse:
+        query = request.query_string
+        target = f"{request.path}?{query}" if query else request.path
+        raw, complete = await _read_body(request)
+        text = raw.decode("utf-8", errors="replace")
+        method = request.method.upper()
+        compiled = self._match(method, request.path) if complete else _TOO_LARGE
+        headers = _plain_headers(request.headers)
+        action = self._plan.decide(method, request.path, at) if self._plan and complete else None
+        stateful = self._store is not None and compiled.default
+        if action is None or (action.status is None and not action.reset):
+            if stateful:
+                return await self._stored_answer(
+                    request.path, action, at, method, target, headers, text
+                )
+            # The route's own answer (a slow fault only delays it): committed as it says.
+            route = compiled.route
+            body = self._answer_body(route, text)
+            self._record(at, method, target, headers, text, route.status, route.status < 400)
+            delay = route.delay + (action.delay if action else 0.0)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            return web.Response(status=route.status, body=body, headers=compiled.headers)
+        if stateful and action.committed and self._store is not None:
+            # Commit-then-fail: the write takes effect in the store, then the caller is failed.
+            stored = self._store.handle(method, request.path, text, _idempotency_key(headers))
+            action = replace(action, committed=stored.committed)
+        return await self._fault_answer(request, action, at, method, target, headers, text)
+
+    async def _stored_answer(
+        self,
+        path: str,
+        action: Action | None,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        text: str,
+    ) -> web.StreamResponse:
+        assert self._store is not None  # only called for a stateful double
+        answer = self._store.handle(method, path, text, _idempotency_key(headers))
+        self._record(at, method, target, headers, text, answer.status, answer.committed)
+        if action is not None and action.delay > 0:  # a slow fault
+            await asyncio.sleep(action.delay)
+        if answer.body is None:
+            return web.Response(status=answer.status)
+        extra = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+        return web.json_response(answer.body, status=answer.status, headers=extra)
+
+    async def _fault_answer(
+        self,
+        request: web.BaseRequest,
+        action: Action,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        text: str,
+    ) -> web.StreamResponse:
+        if action.reset:
+            self._record(at, method, target, headers, text, 0, action.committed)
+            _reset(request)
+            # Nothing reaches the caller: the connection is gone before this is written.
+            return web.Response(status=500)
+        status = action.status or 500
+        self._record(at, method, target, headers, text, status, action.committed)
+        if action.delay > 0:
+            await asyncio.sleep(action.delay)
+        answer = {"error": f"harness fault on downstream {self._name!r}: {action.fault.mode}"}
+        return web.json_response(answer, status=status, headers=dict(action.headers))
+
+    def _match(self, method: str, path: str) -> _CompiledRoute:
+        for compiled in self._routes:
+            if compiled.matches(method, path):
+                return compiled
+        raise AssertionError("the default routes end with '* *', which matches everything")
+
+    def _answer_body(self, route: Route, request_text: str) -> bytes | None:
+        if not _may_have_body(route.status):
+            return None
+        answer: JSON = route.body if route.body is not None else _echo(request_text)
+        if route.body is None and route.status == 201:
+            # A creation gets a fresh server-side id, as a real API would assign one.
+            answer["id"] = f"{GENERATED_PREFIX}{next(self._id_numbers)}"
+        return json.dumps(answer).encode()
+
+    def _record(
+        self,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        text: str,
+        status: int,
+        committed: bool,
+    ) -> None:
+        event_ids, key = self._attribution(f"{target}\n{text}")
+        effect = Effect(
+            id=f"{self._effect_prefix}{next(self._effect_numbers)}",
+            downstream=self._name,
+            at=at,
+            method=method,
+            path=target,
+            headers=headers,
+            body=text,
+            status=status,
+            event_ids=event_ids,
+            key=key,
+            committed=committed,
+        )
+        self.effects_recorded += 1
+        self.last_effect_at = at
+        try:
+            self._on_effect(effect)
+        except Exception:
+            # The target must see the answer it would get from the real API; a broken
+            # recorder is our bug, reported in the log, not the target's failure.
+            _log.exception("on_effect failed for %s %s %s", self._name, method, target)
+
+    def _attribution(self, text: str) -> Attribution:
+        if self._attribute is None:
+            return (), None
+        try:
+            return self._attribute(text)
+        except Exception:
+            _log.exception(
+                "attribution failed on downstream %s; effect left unattributed", self._name
+            )
+            return (), None
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """Parse ``HOST:PORT``, ``:PORT`` or ``PORT`` (``[::1]:PORT`` for IPv6) into (host, port).
+
+    The host defaults to 127.0.0.1; port 0 asks for a free port.
+    """
+    hint = "write HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:9100 (port 0 picks a free one)"
+    host, sep, port_text = text.strip().rpartition(":")
+    if not sep:
+        host, port_text = "", text.strip()
+    if "/" in host:
+        raise InputError(f"bad downstream address {text!r}: give an address, not a URL", hint=hint)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise InputError(
+            f"bad downstream address {text!r}: an IPv6 host must be in brackets", hint=hint
+        )
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise InputError(
+            f"bad downstream address {text!r}: the port {port_text!r} is not a number "
+            "from 0 to 65535",
+            hint=hint,
+        )
+    if any(c.isspace() for c in host):
+        raise InputError(f"bad downstream address {text!r}: the host has spaces", hint=hint)
+    return host or _LOOPBACK, int(port_text)
+
+
+def _compile_route(route: Route, *, where: str, default: bool = False) -> _CompiledRoute:
+    headers: CIMultiDict[str] = CIMultiDict(route.headers)
+    if _may_have_body(route.status) and "Content-Type" not in headers:
+        headers["Content-Type"] = "application/json"
+    return _CompiledRoute(
+        route=route,
+        method=route.method.upper(),
+        pattern=compile_path(route.path, where=f"{where}.path"),
+        headers=headers,
+        default=default,
+    )
+
+
+def _idempotency_key(headers: dict[str, str]) -> str | None:
+    """The request's Idempotency-Key header, whatever its case."""
+    for name, value in headers.items():
+        if name.lower() == "idempotency-key":
+            return value
+    return None
+
+
+async def _read_body(request: web.BaseRequest) -> tuple[bytes, bool]:
+    """The request body, and whether it was complete (else it is cut at ``_MAX_BODY``)."""
+    content = request.content
+    chunks: list[bytes] = []
+    size = 0
+    # Checking EOF before reading spares the usual one-chunk body a second, empty read.
+    while size <= _MAX_BODY and not content.at_eof():
+        chunk = await content.readany()
+        chunks.append(chunk)
+        size += len(chunk)
+    body = b"".join(chunks)
+    return (body, True) if size <= _MAX_BODY else (body[:_MAX_BODY], False)
+
+
+def _reset(request: web.BaseRequest) -> None:
+    """Drop the caller's connection with a TCP reset, as a crashing API or a proxy would."""
+    transport = request.transport
+    if transport is None:  # the caller is already gone
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger 0: close() sends RST instead of an orderly FIN.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
+    """Request headers as a dict; a repeated header's values joined by ", " as HTTP allows."""
+    plain: dict[str, str] = {}
+    for name, value in headers.items():
+        plain[name] = f"{plain[name]}, {value}" if name in plain else value
+    return plain
+
+
+def _may_have_body(status: int) -> bool:
+    return not (100 <= status < 200 or status in (204, 304))
+
+
+def _echo(text: str) -> dict[str, JSON]:
+    """The request body if it is a JSON object, else an empty object."""
+    found = json_object(text)
+    return {} if found is None else found
+
+
+def _require_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost: may resolve anywhere
+        loopback = False
+    if not loopback:
+        raise UnsafeTargetError(
+            f"the downstream double would listen on {host!r}, which is not a loopback "
+            "address: other machines could reach it and send it effects",
+            hint="listen on 127.0.0.1 (the default), or pass allow_non_loopback=True "
+            "if other machines must reach it",
+        )
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> DownstreamBindError:
+    if exc.errno is not None and exc.errno in errno.errorcode:
+        reason = os.strerror(exc.errno).lower()
+    else:  # e.g. a host name that does not resolve (socket.gaierror)
+        reason = exc.strerror or str(exc)
+    if exc.errno == errno.EADDRINUSE:
+        hint = "stop what holds the port, or pass --downstream 127.0.0.1:0 for a free one"
+    else:
+        hint = "pass --downstream 127.0.0.1:0 to listen on a free port of this machine"
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return DownstreamBindError(
+        f"the downstream double could not listen on {address}: {reason}\n  hint: {hint}"
+    )
+
+
+# Answered, and recorded, when a body exceeds _MAX_BODY.
+_TOO_LARGE = _compile_route(
+    Route("*", "*", status=413, body={"error": f"request body over {_MAX_BODY} bytes"}),
+    where="<too large>",
+)

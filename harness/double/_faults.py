@@ -1,0 +1,112 @@
+"""Fault windows on a downstream double: what to do with a call that arrives at time t.
+
+The run turns each FaultSpec into a Fault on the run's clock (its window scaled by the time
+scale); the double asks ``FaultPlan.decide`` for every call. The decision is pure except for
+the counter of ``fail-first-n`` and the seeded jitter of ``slow``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..core._model import Fault
+from ..core._scenario import FaultSpec
+from ._routes import RouteMatcher, compile_route, route_matches
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """How the double answers one call under a fault.
+
+    ``status`` None: answer as the route says. ``committed``: the write takes effect (it is an
+    effect the target caused) even though the answer says otherwise. ``reset``: drop the
+    connection without an answer. ``delay``: seconds before answering.
+    """
+
+    fault: Fault
+    status: int | None = None
+    committed: bool = False
+    delay: float = 0.0
+    reset: bool = False
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def to_fault(spec: FaultSpec, scale: float) -> Fault:
+    """A scenario's fault on the run's clock: its window (``at``, ``for``) times ``scale``.
+
+    What one call meets (hold, latency, jitter, Retry-After) is not scaled: the automation
+    lives through it on its own clock and measures it against its own timeouts, which no time
+    scale compresses (the delivery timeout is not scaled for the same reason).
+    """
+    params = {
+        "status": spec.status,
+        "retry_after": spec.retry_after,
+        "hold": spec.hold,
+        "latency": spec.latency,
+        "jitter": spec.jitter,
+        "count": spec.count,
+        "then": spec.then,
+        "route": spec.route,
+    }
+    start = spec.at * scale
+    return Fault(spec.downstream, spec.mode, start, start + spec.duration * scale, params)
+
+
+class FaultPlan:
+    """The faults of one downstream, asked call by call."""
+
+    def __init__(self, faults: Sequence[Fault], seed: int = 0):
+        self.faults = tuple(faults)
+        self._routes = [_route(f) for f in self.faults]
+        self._failed: dict[int, int] = {}  # fail-first-n: calls failed so far, per fault
+        self._rng = random.Random(seed)
+
+    def decide(self, method: str, path: str, at: float) -> Action | None:
+        for n, fault in enumerate(self.faults):
+            if fault.start <= at < fault.end and _matches(self._routes[n], method, path):
+                action = self._act(n, fault)
+                if action is not None:
+                    return action
+        return None
+
+    def _act(self, n: int, fault: Fault) -> Action | None:
+        p = fault.params
+        status = int(p.get("status", 503))
+        if fault.mode == "status":
+            return Action(fault, status)
+        if fault.mode == "throttle":
+            wait = str(max(1, math.ceil(float(p.get("retry_after", 1.0)))))
+            return Action(fault, 429, headers=(("Retry-After", wait),))
+        if fault.mode == "timeout":
+            return Action(fault, 504, delay=float(p.get("hold", 30.0)))
+        if fault.mode == "reset":
+            return Action(fault, reset=True)
+        if fault.mode == "slow":
+            jitter = float(p.get("jitter", 0.0))
+            delay = float(p.get("latency", 1.0)) + self._rng.uniform(-jitter, jitter)
+            return Action(fault, None, committed=True, delay=max(0.0, delay))
+        if fault.mode == "commit-then-fail":
+            if p.get("then") == "timeout":
+                return Action(fault, 504, committed=True, delay=float(p.get("hold", 30.0)))
+            return Action(fault, status, committed=True)
+        if fault.mode == "fail-first-n":
+            failed = self._failed.get(n, 0)
+            if failed >= int(p.get("count", 1)):
+                return None
+            self._failed[n] = failed + 1
+            return Action(fault, status)
+        raise ValueError(f"unknown fault mode {fault.mode!r}")
+
+
+def _route(fault: Fault) -> RouteMatcher | None:
+    route = fault.params.get("route")
+    if not route:
+        return None
+    return compile_route(str(route), where=f"faults on {fault.downstream!r}: route")
+
+
+def _matches(route: RouteMatcher | None, method: str, path: str) -> bool:
+    return route is None or route_matches(route, method, path)

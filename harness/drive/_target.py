@@ -1,0 +1,120 @@
+"""Targets: where deliveries go — a URL over the network, or an ASGI app in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..core._errors import InputError, TargetUnreachableError, UnsafeTargetError
+
+_ASGI_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """``url`` for a network target; ``app`` (and ``ref``, ``module:attr``) for an ASGI one."""
+
+    ref: str
+    url: str
+    app: Any = None
+
+    @property
+    def in_process(self) -> bool:
+        return self.app is not None
+
+    @property
+    def label(self) -> str:
+        if self.in_process:
+            return self.ref
+        parts = urlsplit(self.url)
+        return parts.netloc
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_allowed(
+    host: str, allow_hosts: Sequence[str], *, what: str, why: str, where: str
+) -> None:
+    """UnsafeTargetError unless ``host`` is loopback or one the user named (``--allow-host``)."""
+    if not is_loopback(host) and host not in allow_hosts:
+        raise UnsafeTargetError(
+            f"{what} host {host!r} is outside loopback; {why}",
+            where=where,
+            hint=f"if {host} is a staging system you own, add --allow-host {host}",
+        )
+
+
+def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
+    """A URL (loopback or an allowed host) or ``module:attr`` naming an ASGI app."""
+    if ref.startswith(("http://", "https://")):
+        parts = urlsplit(ref)
+        host = parts.hostname or ""
+        if not host:
+            raise InputError(f"target URL {ref!r} has no host", where="--target")
+        require_allowed(
+            host,
+            allow_hosts,
+            what="target",
+            why="the harness fires duplicate and burst traffic, so it only talks to other hosts "
+            "you name",
+            where="--target",
+        )
+        return Target(ref, ref)
+    if _ASGI_REF.match(ref):
+        return Target(ref, "http://harness.asgi/", _import_app(ref))
+    raise InputError(
+        f"target {ref!r} is neither a URL nor module:attr",
+        where="--target",
+        hint="pass http://127.0.0.1:8000/hooks/orders, or myapp.main:app for an ASGI app",
+    )
+
+
+def _import_app(ref: str) -> Any:
+    module_name, _, attr = ref.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(
+            f"cannot import {module_name!r} for target {ref!r}: {exc}",
+            where="--target",
+            hint="run from the directory that holds the module, or set PYTHONPATH",
+        ) from None
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InputError(f"{module_name!r} has no attribute {attr!r}", where="--target")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise InputError(f"{ref!r} is not an ASGI app (not callable)", where="--target")
+    return obj
+
+
+async def check_reachable(target: Target, timeout: float = 3.0) -> None:
+    """Fail early, with exit code 3, when nothing listens at a network target."""
+    if target.in_process:
+        return
+    parts = urlsplit(target.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), timeout)
+    except (OSError, TimeoutError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise TargetUnreachableError(
+            f"cannot connect to the target {target.url}: {reason}\n"
+            "  hint: start the automation first, and check the host and port of --target"
+        ) from None
+    writer.close()
+    await writer.wait_closed()

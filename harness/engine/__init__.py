@@ -1,0 +1,22 @@
+"""The engine: a run's orchestration on top of the stages.
+
+``prepare`` (a scenario made ready to deliver), the Recorder (doubles, journal, settle,
+final state, judge), the baseline run, and ``run_scenarios``, which drives them in order.
+"""
+
+from ._execute import run_scenarios
+from ._options import RunOptions, check_time_scale, scaled_settle
+from ._prepare import PreparedRun, prepare, signer_for
+from ._recorder import Recorder, RunResult
+
+__all__ = [
+    "PreparedRun",
+    "Recorder",
+    "RunOptions",
+    "RunResult",
+    "check_time_scale",
+    "prepare",
+    "run_scenarios",
+    "scaled_settle",
+    "signer_for",
+]

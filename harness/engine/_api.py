@@ -1,0 +1,47 @@
+"""The one-call Python entry point: run scenarios against a target and get verdicts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..core._scenario import Scenario
+from ..scenario._load import resolve
+from ._execute import run_scenarios
+from ._options import RunOptions
+from ._recorder import RunResult
+
+
+def run(
+    scenarios: Sequence[str | Scenario] | str | Scenario,
+    target: str,
+    *,
+    seed: int | None = None,
+    downstream: str = "127.0.0.1:9100",
+    journal: str | Path | None = None,
+    target_name: str | None = None,
+    allow_hosts: Sequence[str] = (),
+    time_scale: float | None = None,
+) -> list[RunResult]:
+    """Run scenarios (names, paths or Scenario objects) against ``target``; one result each.
+
+    ``target`` is a URL or ``module:attr`` of an ASGI app. The journal defaults to a file in
+    ``harness-runs/``. ``time_scale`` compresses the scenario's timeline (default: the
+    scenario's own ``time_scale``, else 1). Raises HarnessError subclasses for bad input or
+    an incomplete run.
+    """
+    items = [scenarios] if isinstance(scenarios, str | Scenario) else list(scenarios)
+    resolved = [
+        s for item in items for s in ([item] if isinstance(item, Scenario) else resolve([item]))
+    ]
+    options = RunOptions.create(
+        target,
+        seed=seed,
+        downstream=downstream,
+        journal=journal,
+        target_name=target_name,
+        allow_hosts=allow_hosts,
+        time_scale=time_scale,
+    )
+    return asyncio.run(run_scenarios(resolved, options))

@@ -1,0 +1,85 @@
+"""The drive: one scenario against one target, from source to judged History.
+
+source -> trace -> plan -> deliver -> target -> downstream double -> journal -> settle -> judge
+
+Two reusable steps, so every front end drives the same way: ``prepare`` (``_prepare``) turns a
+scenario into a PreparedRun without touching the network, and a Recorder (``_recorder``) owns the
+rest of a run (downstream doubles, journal, settle, judge) whoever delivers: ``run_scenarios``
+with the engine's Deliverer, the Locust adapter with Locust users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from ..core._errors import RunAborted
+from ..core._scenario import Scenario
+from ..drive._deliver import Deliverer
+from ..drive._target import check_reachable
+from ..history import Journal
+from ._baseline import prepare_baseline, wants_baseline, with_baseline
+from ._options import RunOptions
+from ._prepare import PreparedRun, prepare
+from ._recorder import Recorder, RunResult
+
+
+async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> list[RunResult]:
+    """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept."""
+    # Bad input is reported before anything is sent or written.
+    prepared = [prepare(s, options) for s in scenarios]
+    await check_reachable(options.target)
+    journal = Journal(options.journal)
+    results: list[RunResult] = []
+    try:
+        for run in prepared:
+            if wants_baseline(run.scenario):
+                baseline = prepare_baseline(run, options)
+                # Judged as part of the run that names it, not as a result of its own.
+                await _drive(baseline, options, journal)
+                run = with_baseline(run, baseline.info.run_id)
+            results.append(await _run_one(run, options, journal))
+    finally:
+        journal.close()
+    return results
+
+
+async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal) -> RunResult:
+    return (await _drive(prepared, options, journal)).judge()
+
+
+async def _drive(prepared: PreparedRun, options: RunOptions, journal: Journal) -> Recorder:
+    """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it."""
+    recorder = Recorder(prepared, options, journal)
+    scenario = prepared.scenario
+    status = "aborted"
+    try:
+        await recorder.start()
+        deliverer = Deliverer(
+            options.target,
+            prepared.signer,
+            timeout=scenario.delivery.timeout,
+            clock=recorder.clock,
+            on_delivery=recorder.delivery,
+            headers=dict(scenario.delivery.headers),
+            provider=prepared.provider,
+            **({"concurrency": 1} if prepared.serial else {}),
+        )
+        events = prepared.events
+        await deliverer.run(
+            prepared.schedule,
+            prepared.bodies,
+            [ev.id for ev in events],
+            [dict(ev.headers) for ev in events],
+            [ev.type for ev in events],
+        )
+        await recorder.settle()
+        status = "complete"
+    except asyncio.CancelledError:
+        raise RunAborted(
+            f"run of {scenario.name!r} interrupted; what was recorded is kept in {journal.path}\n"
+            f"  hint: judge it with `harness check {journal.path}`"
+        ) from None
+    finally:
+        await recorder.stop(status)
+    return recorder

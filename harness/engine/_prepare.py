@@ -1,0 +1,241 @@
+"""``prepare``: a scenario made ready to deliver without touching the network — traced events,
+their schedule on the run's clock, bodies, signer and the RunInfo the journal keeps."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from ..core._errors import InputError
+from ..core._model import Delivery, Event, Fault, Outcome
+from ..core._providers import Provider, attempt_timeout
+from ..core._scenario import Scenario, Settle
+from ..core._signing import Signer
+from ..double._faults import to_fault
+from ..double._state import check_observer
+from ..drive._deliver import outcome_of
+from ..drive._drift import drift, drift_settings
+from ..drive._perturb import Slot, delivery_id, plan
+from ..drive._sources import load_events
+from ..drive._tamper import signed_headers, tampered_ids
+from ..drive._tracer import Tracer, new_tag, trace
+from ..history import RunInfo
+from ._options import RunOptions, scaled_settle, time_scale_of
+
+# What every delivery carries unless the scenario or the event says otherwise.
+_BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRun:
+    """A scenario made ready to deliver: traced events, their schedule, bodies and signer.
+
+    Slot ``n`` of ``schedule`` is delivery ``dlv_<n+1>`` (six digits), attempt ``attempts[n]``
+    of its event; every process that prepares the same (scenario, seed, tag) gets the same
+    ids, so deliveries made in several processes land in one History without clashing.
+    ``schedule``, ``faults`` and ``settle`` are on the run's clock: the scenario's times
+    multiplied by ``time_scale``.
+    """
+
+    scenario: Scenario
+    info: RunInfo
+    tracer: Tracer
+    schedule: tuple[Slot, ...]
+    bodies: tuple[bytes, ...]  # per event, by seq
+    attempts: tuple[int, ...]  # per slot: 1 for an event's first delivery, 2 for its second...
+    signer: Signer
+    headers: Mapping[str, str]  # sent with every delivery, before the event's own and signature
+    time_scale: float = 1.0
+    faults: tuple[Fault, ...] = ()
+    settle: Settle = field(default_factory=Settle)
+    provider: Provider | None = None  # its retry delays on the run's clock
+    serial: bool = False  # deliver one at a time, each after the previous was answered
+
+    @property
+    def attempt_timeout(self) -> float:
+        """Seconds one request is waited for, as the engine's Deliverer waits: the provider's
+        ack timeout where its sender gives a request up then, else delivery.timeout."""
+        return attempt_timeout(self.provider, self.scenario.delivery.timeout)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The traced events, by seq."""
+        return self.tracer.events
+
+    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
+        """The headers of slot ``n``'s delivery, signed at ``timestamp`` (Unix seconds) and
+        tampered as its slot says (``_tamper``)."""
+        slot = self.schedule[n]
+        ev = self.tracer.events[slot.event]
+        headers = {**ev.headers, **self.headers}
+        headers.update(
+            signed_headers(
+                self.signer,
+                slot,
+                self.bodies[slot.event],
+                ev.id,
+                timestamp,
+                event_type=ev.type,
+                url=self.info.target,
+            )
+        )
+        return headers
+
+    def delivery(
+        self,
+        n: int,
+        sent_at: float,
+        answered_at: float | None,
+        status: int | None,
+        error: str | None = None,
+        *,
+        outcome: Outcome | None = None,
+        scheduled_at: float | None = None,
+    ) -> Delivery:
+        """The Delivery of slot ``n``, times in run seconds. The outcome follows ``status``
+        unless given; ``scheduled_at`` defaults to ``sent_at`` (a run not paced by the plan)."""
+        slot = self.schedule[n]
+        if outcome is None:
+            outcome = outcome_of(status) if status is not None else Outcome.FAILED
+        return Delivery(
+            delivery_id(n),
+            self.tracer.events[slot.event].id,
+            self.attempts[n],
+            sent_at if scheduled_at is None else scheduled_at,
+            sent_at,
+            answered_at,
+            status,
+            outcome,
+            error,
+        )
+
+
+def signer_for(scenario: Scenario) -> Signer:
+    """The scenario's signing scheme with its secret read from the environment."""
+    spec = scenario.delivery
+    # A provider signs its own way (the YAML loader refuses a conflicting signing).
+    scheme = spec.provider.scheme if spec.provider is not None else spec.signing
+    if scheme == "none":
+        return Signer()
+    secret = os.environ.get(spec.secret_env, "")
+    if not secret:
+        # A provider always signs: `delivery.signing: none` beside it is refused.
+        instead = (
+            f"provider {spec.provider.name!r} always signs"
+            if spec.provider is not None
+            else "or set delivery.signing: none in the scenario"
+        )
+        raise InputError(
+            f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
+            f"variable {spec.secret_env} is not set",
+            where=scenario.origin,
+            hint=f"export {spec.secret_env}=<the secret your automation verifies>, {instead}",
+        )
+    return Signer(scheme, secret, spec.signature_header)
+
+
+def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:
+    """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
+
+    ``tag`` (default: a fresh random one) names this run's tracer tokens; processes that share
+    one run pass the same tag and seed. Raises InputError subclasses for bad input.
+    """
+    signer = signer_for(scenario)
+    if scenario.observer is not None:
+        check_observer(scenario.observer, options.allow_hosts, scenario.origin)
+    scale = time_scale_of(scenario, options)
+    tag = tag or new_tag()
+    tracer = trace(load_events(scenario.source, options.seed), tag)
+    # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
+    drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
+    if drift_records:
+        tracer = Tracer(tag, drifted)
+    schedule = tuple(
+        replace(slot, at=slot.at * scale) if scale != 1 else slot
+        for slot in plan(tracer.events, scenario.perturbations, options.seed)
+    )
+    faults = tuple(to_fault(f, scale) for f in scenario.faults)
+    settle = scaled_settle(scenario.settle, scale)
+    provider = scenario.delivery.provider
+    if provider is not None:
+        provider = replace(
+            provider,
+            retries=tuple(d * scale for d in provider.retries),
+            batch_window=provider.batch_window * scale,
+        )
+    info = RunInfo(
+        run_id=f"{scenario.name}@{tag}",
+        scenario=scenario.name,
+        seed=options.seed,
+        target=options.target.ref,
+        target_name=options.target_name,
+        model=scenario.model,
+        invariants=scenario.invariants,
+        started_at=now_iso(),
+        tracer_tag=tag,
+        description=scenario.description,
+        settings={
+            "origin": scenario.origin,
+            "perturbations": [{p.kind: dict(p.params)} for p in scenario.perturbations],
+            # On the run's clock, as the run waited; faults are in the journal's own table.
+            "settle": {"quiet": settle.quiet, "deadline": settle.deadline},
+            "time_scale": scale,
+            "timeout": scenario.delivery.timeout,
+            "planned_deliveries": len(schedule),
+            "downstream": f"{options.downstream_host}:{options.downstream_port}",
+            "reproduce": options.reproduce,
+            "redact": list(scenario.redact),
+            "secret_env": scenario.delivery.secret_env,
+            # Which events drifted and how, with their original values: judged offline.
+            **({"drift": drift_settings(drift_records)} if drift_records else {}),
+            "signing": signer.scheme,
+            **provider_settings(provider),
+            # Delivery id -> tamper mode: what rejects_forged judges, offline.
+            "tampered": tampered_ids(schedule),
+            "observer": (
+                None
+                if scenario.observer is None
+                else {
+                    "url": scenario.observer.url,
+                    "records": scenario.observer.records,
+                    "key": scenario.observer.key,
+                }
+            ),
+        },
+    )
+    seen: dict[int, int] = {}
+    attempts = []
+    for slot in schedule:
+        seen[slot.event] = seen.get(slot.event, 0) + 1
+        attempts.append(seen[slot.event])
+    return PreparedRun(
+        scenario=scenario,
+        info=info,
+        tracer=tracer,
+        schedule=schedule,
+        bodies=tuple(json.dumps(ev.payload).encode() for ev in tracer.events),
+        attempts=tuple(attempts),
+        signer=signer,
+        headers={**_BASE_HEADERS, **scenario.delivery.headers},
+        time_scale=scale,
+        faults=faults,
+        settle=settle,
+        provider=provider,
+    )
+
+
+def provider_settings(provider: Provider | None) -> dict[str, object]:
+    if provider is None:
+        return {}
+    return {
+        "provider": provider.name,
+        "retries": list(provider.retries),  # on the run's clock
+        "ack_timeout": provider.timeout,
+    }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,18 @@
+"""The History of a run and its journal: written during the drive, read by everything after it."""
+
+from ._history import History, LazyHeaders, Mark, RunInfo
+from ._journal import Journal
+from ._load import load, load_all, run_ids
+from ._schema import SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "History",
+    "Journal",
+    "LazyHeaders",
+    "Mark",
+    "RunInfo",
+    "load",
+    "load_all",
+    "run_ids",
+]

@@ -1,0 +1,208 @@
+"""The journal: a run's History, appended to SQLite (WAL, batched writes).
+
+One journal file holds one or more runs (one per scenario of a ``harness run``).
+Everything after the drive — judging, reports, ``harness check`` — reads only this.
+A killed run loses at most the last unflushed batch; what was flushed can be judged.
+
+Rows name their run by a small integer (``runs.run``), not by its run id. An effect
+attributed to one event (the common case) keeps that id in ``event_id``; only several ids
+go to ``event_ids`` as a JSON list. Loading a run of a million deliveries takes seconds:
+event ids and repeated values are shared, not copied per row; headers stay JSON text until read
+(``LazyHeaders``); the payloads of a chunk of events are decoded in one call.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..core._errors import InputError
+from ..core._model import Delivery, Effect, Event, Fault, StateRecord
+from ._history import RunInfo
+from ._schema import SCHEMA, refuse_other_format
+
+
+class Journal:
+    """Appends a run's records to SQLite in batches. Not thread-safe; one writer per file."""
+
+    def __init__(self, path: str | Path, *, batch: int = 2000, interval: float = 0.2):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = _open_for_writing(self.path)
+        self._batch = batch
+        self._interval = interval
+        self._last_flush = time.monotonic()
+        self._deliveries: list[tuple[Any, ...]] = []
+        self._effects: list[tuple[Any, ...]] = []
+        self._marks: list[tuple[Any, ...]] = []
+        self._run: int | None = None
+        self.run_id: str | None = None
+
+    def begin(self, info: RunInfo, events: Iterable[Event], faults: Iterable[Fault] = ()) -> None:
+        """Start a run: its description, its source events and its declared faults."""
+        self.flush()
+        with self._tx():
+            added = self._db.execute(
+                "INSERT INTO runs(run_id, info, status) VALUES (?, ?, 'running')",
+                (info.run_id, info.to_json()),
+            )
+            run = self._run = added.lastrowid
+            self.run_id = info.run_id
+            self._db.executemany(
+                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
+                (  # a generator: half a million rows are never all in memory at once
+                    (
+                        run,
+                        e.seq,
+                        e.id,
+                        e.key,
+                        e.type,
+                        e.occurred_at,
+                        json.dumps(e.payload),
+                        json.dumps(dict(e.headers)),
+                    )
+                    for e in events
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO faults VALUES (?,?,?,?,?,?)",
+                (
+                    (run, f.downstream, f.mode, f.start, f.end, json.dumps(dict(f.params)))
+                    for f in faults
+                ),
+            )
+
+    def delivery(self, d: Delivery) -> None:
+        self._deliveries.append(
+            (
+                self._run,
+                d.id,
+                d.event_id,
+                d.attempt,
+                d.scheduled_at,
+                d.sent_at,
+                d.answered_at,
+                d.status,
+                d.outcome.value,
+                d.error,
+            )
+        )
+        self._maybe_flush()
+
+    def effect(self, e: Effect) -> None:
+        ids = e.event_ids
+        self._effects.append(
+            (
+                self._run,
+                e.id,
+                e.downstream,
+                e.at,
+                e.method,
+                e.path,
+                json.dumps(dict(e.headers)),
+                e.body,
+                e.status,
+                ids[0] if len(ids) == 1 else None,
+                json.dumps(list(ids)) if len(ids) > 1 else None,
+                e.key,
+                e.committed,
+            )
+        )
+        self._maybe_flush()
+
+    def mark(self, at: float, name: str, detail: str = "") -> None:
+        self._marks.append((self._run, at, name, detail))
+        self._maybe_flush()
+
+    def states(self, records: Iterable[StateRecord]) -> None:
+        """The final state of the run's downstreams (written at once: it comes at the end)."""
+        self.flush()
+        with self._tx():
+            self._db.executemany(
+                "INSERT INTO states VALUES (?,?,?,?,?,?,?)",
+                (
+                    (
+                        self._run,
+                        r.source,
+                        r.collection,
+                        r.id,
+                        json.dumps(r.body),
+                        json.dumps(list(r.event_ids)),
+                        r.key,
+                    )
+                    for r in records
+                ),
+            )
+
+    def end(self, status: str, ended_at: float) -> None:
+        """Close the run with its final status ("complete" or "aborted")."""
+        self.flush()
+        self._db.execute(
+            "UPDATE runs SET status = ?, ended_at = ? WHERE run = ?",
+            (status, ended_at, self._run),
+        )
+
+    def _maybe_flush(self) -> None:
+        pending = len(self._deliveries) + len(self._effects) + len(self._marks)
+        if pending >= self._batch or time.monotonic() - self._last_flush >= self._interval:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not (self._deliveries or self._effects or self._marks):
+            return
+        with self._tx():
+            if self._deliveries:
+                self._db.executemany(
+                    "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?)", self._deliveries
+                )
+            if self._effects:
+                self._db.executemany(
+                    "INSERT INTO effects VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self._effects
+                )
+            if self._marks:
+                self._db.executemany("INSERT INTO marks VALUES (?,?,?,?)", self._marks)
+        self._deliveries.clear()
+        self._effects.clear()
+        self._marks.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+def _open_for_writing(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        refuse_other_format(db, path, writing=True)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+    except (sqlite3.DatabaseError, InputError) as exc:
+        db.close()
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(
+            f"not a harness journal ({exc})",
+            where=str(path),
+            hint="pass a new file (--journal), or a journal a `harness run` wrote",
+        ) from None
+    return db
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

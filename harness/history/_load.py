@@ -1,0 +1,210 @@
+"""Reading runs back from a journal: ``load``, ``load_all``, ``run_ids``; read-only."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from operator import attrgetter
+from pathlib import Path
+
+from ..core import _gc
+from ..core._errors import InputError
+from ..core._model import Delivery, Effect, Event, Fault, Outcome, StateRecord
+from ._history import NO_HEADERS, History, LazyHeaders, Mark, RunInfo
+from ._schema import refuse_other_format
+
+_OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
+_BY_AT = attrgetter("at")
+_BY_SEQ = attrgetter("seq")
+_CHUNK = 10_000  # event rows decoded at once: one json.loads per chunk, bounded memory
+
+
+def run_ids(path: str | Path) -> list[str]:
+    """The runs a journal holds, in the order they started."""
+    with _open(path) as db:
+        return [r[0] for r in db.execute("SELECT run_id FROM runs ORDER BY run")]
+
+
+def load(path: str | Path, run_id: str) -> History:
+    """Read one run of a journal back into memory, with the baseline run it names."""
+    return _load(path, run_id, {})
+
+
+def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
+    """``load``, reusing the runs in ``loaded`` (by run id) as baselines."""
+    with _open(path) as db, _gc.paused():
+        found = db.execute(
+            "SELECT run, info, status, ended_at FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if found is None:
+            raise InputError(f"no run {run_id!r} in this journal", where=str(path))
+        run, info, status, ended_at = found
+        # Deliveries and effects name their event by the Event's own id object, and a value
+        # that repeats from row to row (record key, type, path, method...) is one object:
+        # a million rows hold no copies, and lookups by event id hit on identity.
+        ids: dict[str, str] = {}
+        repeated: dict[str, str] = {}
+        events = _load_events(db, run, ids, repeated)
+        deliveries = _load_deliveries(db, run, ids, repeated)
+        effects = _load_effects(db, run, ids, repeated)
+        faults = [
+            Fault(r[0], r[1], r[2], r[3], json.loads(r[4]))
+            for r in db.execute(
+                'SELECT downstream, mode, start, "end", params FROM faults WHERE run = ?', (run,)
+            )
+        ]
+        marks = [
+            Mark(r[0], r[1], r[2])
+            for r in db.execute(
+                "SELECT at, name, detail FROM marks WHERE run = ? ORDER BY at", (run,)
+            )
+        ]
+        states = [
+            StateRecord(source, collection, rid, json.loads(body), tuple(json.loads(ids)), key)
+            for source, collection, rid, body, ids, key in db.execute(
+                "SELECT source, collection, id, body, event_ids, key FROM states WHERE run = ? "
+                "ORDER BY rowid",
+                (run,),
+            )
+        ]
+        run_info = RunInfo.from_json(info)
+        baseline_id = run_info.settings.get("baseline")
+        has_baseline = (
+            isinstance(baseline_id, str)
+            and baseline_id != run_id
+            and db.execute("SELECT 1 FROM runs WHERE run_id = ?", (baseline_id,)).fetchone()
+        )
+    history = History(
+        run_info, events, deliveries, effects, faults, marks, status, ended_at, states
+    )
+    # Known before its baseline is read: runs that name each other load once each.
+    loaded[run_id] = history
+    if has_baseline:
+        # The clean run this one is judged against (final_state_matches_baseline); one
+        # loaded already (load_all) is not read a second time.
+        baseline_id = str(baseline_id)
+        found = loaded.get(baseline_id)
+        history.baseline = found if found is not None else _load(path, baseline_id, loaded)
+    return history
+
+
+def load_all(path: str | Path) -> list[History]:
+    """Every run of a journal but the baselines, in the order they were written: a baseline is
+    part of the run that names it (``History.baseline``), judged and reported with it, not as a
+    run of its own. Each run is read once."""
+    loaded: dict[str, History] = {}
+    histories = [loaded.get(rid) or _load(path, rid, loaded) for rid in run_ids(path)]
+    named = {h.baseline.info.run_id for h in histories if h.baseline is not None}
+    # A baseline no run names (its run was interrupted before it began) is shown on its own.
+    return [
+        h for h in histories if not (h.info.run_id in named and "baseline_of" in h.info.settings)
+    ]
+
+
+def _load_events(
+    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+) -> list[Event]:
+    share_id, share = ids.setdefault, repeated.setdefault
+    cursor = db.execute(
+        "SELECT id, key, seq, type, occurred_at, payload, headers FROM events WHERE run = ?",
+        (run,),
+    )
+    events: list[Event] = []
+    while rows := cursor.fetchmany(_CHUNK):
+        # One decode for the chunk: a loads() call per payload costs several times more.
+        payloads = json.loads("[" + ",".join([r[5] for r in rows]) + "]")
+        events += [
+            Event(share_id(i, i), share(k, k), seq, share(t, t), at, payload, _headers(h))
+            for (i, k, seq, t, at, _, h), payload in zip(rows, payloads, strict=True)
+        ]
+    events.sort(key=_BY_SEQ)  # stored in order already: a check more than a sort
+    return events
+
+
+def _load_deliveries(
+    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+) -> list[Delivery]:
+    share_id, share, outcomes = ids.setdefault, repeated.setdefault, _OUTCOMES
+    return [
+        Delivery(i, share_id(e, e), n, sch, sent, ans, st, outcomes[o], err and share(err, err))
+        for i, e, n, sch, sent, ans, st, o, err in db.execute(
+            "SELECT id, event_id, attempt, scheduled_at, sent_at, answered_at, status, "
+            "outcome, error FROM deliveries WHERE run = ?",
+            (run,),
+        )
+    ]
+
+
+def _load_effects(
+    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+) -> list[Effect]:
+    share_id, share = ids.setdefault, repeated.setdefault
+    effects = [
+        Effect(
+            i,
+            share(ds, ds),
+            at,
+            share(m, m),
+            share(path, path),
+            _headers(h),
+            body,
+            st,
+            (share_id(one, one),) if one is not None else _event_ids(many, ids),
+            key and share(key, key),
+            committed == 1,
+        )
+        for i, ds, at, m, path, h, body, st, one, many, key, committed in db.execute(
+            "SELECT id, downstream, at, method, path, headers, body, status, event_id, "
+            "event_ids, key, committed FROM effects WHERE run = ?",
+            (run,),
+        )
+    ]
+    # Sorted here, not by SQLite: rows arrive nearly in time order, which Python's sort
+    # finishes in one pass, and ties keep the order they were recorded in.
+    effects.sort(key=_BY_AT)
+    return effects
+
+
+def _headers(text: str) -> Mapping[str, str]:
+    return NO_HEADERS if text == "{}" else LazyHeaders(text)
+
+
+def _event_ids(text: str | None, ids: dict[str, str]) -> tuple[str, ...]:
+    """An effect's event ids when it names none or several (``event_id`` holds a single one)."""
+    return () if text is None else tuple(ids.setdefault(i, i) for i in json.loads(text))
+
+
+class _open:
+    """Open a journal read-only with an error that says what is wrong with the path."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __enter__(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise InputError(
+                "no such journal file",
+                where=str(self.path),
+                hint="pass the .db file a `harness run` wrote (see --journal)",
+            )
+        db = None
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            db.execute("SELECT 1 FROM runs LIMIT 1")
+            refuse_other_format(db, self.path, writing=False)
+        except (sqlite3.DatabaseError, InputError) as exc:
+            if db is not None:
+                db.close()
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(
+                f"not a harness journal ({exc})",
+                where=str(self.path),
+                hint="pass the .db file a `harness run` wrote",
+            ) from None
+        self._db = db
+        return db
+
+    def __exit__(self, *_: object) -> None:
+        self._db.close()

@@ -1,0 +1,282 @@
+"""What several invariants need from one History, indexed once per ``judge()`` call.
+
+Also the pieces every verdict's text is built from, so all four invariants name events,
+deliveries and effects the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
+from ..history import History
+
+# A read cannot change the downstream, so repeating or reordering one is never a fault.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_WITNESSES = 10
+# Ids listed per witness: a line naming 500 deliveries is no longer readable.
+MAX_IDS = 8
+
+
+def is_write(effect: Effect) -> bool:
+    """Could this effect have changed the downstream?
+
+    Reads cannot, and a request the downstream did not commit (refused 4xx/5xx during an
+    outage, a reset connection) did not: counting it would hide an event the target dropped
+    after a 503. A write committed and then answered 5xx (the ambiguous ack) did.
+    """
+    return effect.committed and effect.method.upper() not in SAFE_METHODS
+
+
+def not_counted(effect: Effect) -> str:
+    """``POST /payouts eff_3 (refused 503)``: a request that is not a write, and why."""
+    if effect.committed:
+        why = "read-only"
+    elif effect.status == 0:
+        why = "connection reset"
+    else:
+        why = f"refused {effect.status}"
+    return f"{effect.method.upper()} {effect.path} {effect.id} ({why})"
+
+
+def distinct(ids: tuple[str, ...]) -> Iterable[str]:
+    """An effect's event ids, each once: an id named twice is still one attribution."""
+    return ids if len(ids) < 2 else dict.fromkeys(ids)
+
+
+def _at(effect: Effect) -> float:
+    return effect.at
+
+
+class Facts:
+    """Lazily built indexes over one History; each is computed at most once.
+
+    Built for a million deliveries within a few seconds: single passes, few containers
+    per item (each container allocated also costs the garbage collector a look later).
+    """
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    @cached_property
+    def events_by_id(self) -> dict[str, Event]:
+        return {e.id: e for e in self.history.events}
+
+    @cached_property
+    def tampered(self) -> dict[str, str]:
+        """Delivery id -> tamper mode (forged, unsigned, stale, replayed), from the run."""
+        found = self.history.info.settings.get("tampered")
+        return dict(found) if isinstance(found, dict) else {}
+
+    @cached_property
+    def accepted(self) -> set[str]:
+        """Known events with at least one genuine delivery the target answered 2xx.
+
+        A tampered delivery is an attacker's, not the sender's: accepting one does not make
+        its event one the target owes an effect (``rejects_forged`` judges those).
+        """
+        ok = Outcome.OK
+        tampered = self.tampered
+        if tampered:
+            found = {
+                d.event_id
+                for d in self.history.deliveries
+                if d.outcome is ok and d.id not in tampered
+            }
+        else:
+            found = {d.event_id for d in self.history.deliveries if d.outcome is ok}
+        if not found <= self.events_by_id.keys():
+            found.intersection_update(self.events_by_id)
+        return found
+
+    @cached_property
+    def effects_in_order(self) -> list[Effect]:
+        """All effects by time; the sort is stable, so ties keep their recorded order."""
+        return sorted(self.history.effects, key=_at)
+
+    @cached_property
+    def _index(self) -> _Index:
+        """One pass over the effects for everything about writes and attribution."""
+        known = self.events_by_id
+        writes: list[Effect] = []
+        first: dict[str, Effect] = {}
+        repeated: dict[str, list[Effect]] = {}
+        unattributed = attributed = 0
+        for eff in self.effects_in_order:
+            write = is_write(eff)
+            if write:
+                writes.append(eff)
+            hit = False
+            for eid in distinct(eff.event_ids):
+                if eid not in known:
+                    continue
+                hit = True
+                if not write:
+                    continue
+                earlier = first.setdefault(eid, eff)
+                if earlier is not eff:
+                    more = repeated.get(eid)
+                    if more is None:
+                        repeated[eid] = [earlier, eff]
+                    else:
+                        more.append(eff)
+            if not hit:
+                unattributed += 1
+            elif write:
+                attributed += 1
+        return _Index(writes, unattributed, attributed, first, repeated)
+
+    @property
+    def writes_in_order(self) -> list[Effect]:
+        """The effects that could have changed a downstream (see ``is_write``), by time."""
+        return self._index.writes_in_order
+
+    @property
+    def unattributed(self) -> int:
+        """Effects (of any kind) naming no known event."""
+        return self._index.unattributed
+
+    @property
+    def attributed_writes(self) -> int:
+        """Writes naming at least one known event."""
+        return self._index.attributed_writes
+
+    @property
+    def first_write(self) -> dict[str, Effect]:
+        """Known event id -> its first write, for every event that has one; in time order."""
+        return self._index.first_write
+
+    @property
+    def repeated_writes(self) -> dict[str, list[Effect]]:
+        """Known event id -> all its writes in time order, for events with two or more."""
+        return self._index.repeated_writes
+
+    def deliveries_of(self, event_ids: Collection[str]) -> dict[str, list[Delivery]]:
+        """The deliveries of a few events (the witnesses), in recorded order: one scan."""
+        out: dict[str, list[Delivery]] = {eid: [] for eid in event_ids}
+        if out:
+            for d in self.history.deliveries:
+                found = out.get(d.event_id)
+                if found is not None:
+                    found.append(d)
+        return out
+
+    def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:
+        """Every effect (writes or not) of a few events, in time order: one scan."""
+        out: dict[str, list[Effect]] = {eid: [] for eid in event_ids}
+        if out:
+            for eff in self.effects_in_order:
+                for eid in distinct(eff.event_ids):
+                    found = out.get(eid)
+                    if found is not None:
+                        found.append(eff)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    writes_in_order: list[Effect]
+    unattributed: int
+    attributed_writes: int
+    first_write: dict[str, Effect]
+    repeated_writes: dict[str, list[Effect]]
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """One sentence of evidence and the ids it names."""
+
+    line: str
+    event_ids: tuple[str, ...] = ()
+    delivery_ids: tuple[str, ...] = ()
+    effect_ids: tuple[str, ...] = ()
+
+
+def evidence(witnesses: Iterable[Witness]) -> Evidence:
+    """At most MAX_WITNESSES witnesses, their ids merged without repeats."""
+    chosen = list(witnesses)[:MAX_WITNESSES]
+    return Evidence(
+        lines=tuple(w.line for w in chosen),
+        event_ids=tuple(dict.fromkeys(i for w in chosen for i in w.event_ids)),
+        delivery_ids=tuple(dict.fromkeys(i for w in chosen for i in w.delivery_ids)),
+        effect_ids=tuple(dict.fromkeys(i for w in chosen for i in w.effect_ids)),
+    )
+
+
+def verdict(
+    name: str,
+    status: Status,
+    failure_class: FailureClass,
+    summary: str,
+    witnesses: Iterable[Witness] = (),
+) -> Verdict:
+    return Verdict(name, status, failure_class, summary, evidence(witnesses))
+
+
+def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:
+    """Inconclusive when effects exist but none names a known event: nothing can be judged."""
+    total = len(facts.history.effects)
+    if total and facts.unattributed == total:
+        return verdict(
+            name,
+            Status.INCONCLUSIVE,
+            failure_class,
+            f"none of the {plural(total, 'effect')} could be attributed to an event; "
+            "check the correlation (tracer values or extractors)",
+        )
+    return None
+
+
+def unattributed_note(facts: Facts) -> str:
+    n = facts.unattributed
+    if not n:
+        return ""
+    return f"; {plural(n, 'effect')} could not be attributed to an event"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def event_ref(event: Event) -> str:
+    return f"event {event.id} (record {event.key}, seq {event.seq})"
+
+
+def id_list(ids: Sequence[str]) -> str:
+    extra = len(ids) - MAX_IDS
+    shown = ", ".join(ids[:MAX_IDS])
+    return f"{shown} and {extra:,} more" if extra > 0 else shown
+
+
+def timestamp(t: float) -> str:
+    return f"{t:.2f} s"
+
+
+def millis(t: float) -> str:
+    ms = t * 1000
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:,.0f} ms"
+
+
+def delivery_result(d: Delivery) -> str:
+    """``dlv_1 200``, ``dlv_2 timed out``, ``dlv_3 failed (connection refused)``."""
+    if d.outcome is Outcome.INDETERMINATE:
+        return f"{d.id} timed out"
+    if d.status is not None:
+        return f"{d.id} {d.status}"
+    return f"{d.id} failed ({d.error})" if d.error else f"{d.id} failed"
+
+
+def deliveries_text(deliveries: Sequence[Delivery]) -> str:
+    """``delivered 3 times (dlv_1 200, dlv_2 timed out, dlv_3 200)``."""
+    times = "once" if len(deliveries) == 1 else f"{len(deliveries):,} times"
+    return f"delivered {times} ({id_list([delivery_result(d) for d in deliveries])})"
+
+
+def effects_text(effects: Sequence[Effect]) -> str:
+    """``POST /payouts eff_1, eff_2; PUT /contacts/7 eff_3``: grouped by request, in time order."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in effects:
+        groups.setdefault((e.method.upper(), e.path), []).append(e.id)
+    return "; ".join(f"{m} {p} {id_list(ids)}" for (m, p), ids in groups.items())

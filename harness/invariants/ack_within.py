@@ -1,0 +1,114 @@
+"""ack_within: every delivery is answered within a latency budget (slow otherwise).
+
+A delivery that timed out (indeterminate, no answer) counts as over budget; one that got no
+answer because the connection failed is a loud failure, not a slow one, and is left out.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+from ..core._model import Delivery, FailureClass, Outcome, Status, Verdict
+from ..core._quantiles import quantiles
+from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
+
+NAME = "ack_within"
+CLASS = FailureClass.SLOW
+DEFAULT_SECONDS = 2.0
+
+
+def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
+    """Fail when any delivery took longer than ``seconds`` to be answered, or timed out."""
+    deliveries = facts.history.deliveries
+    if not deliveries:
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no delivery was made; nothing to judge")
+    latencies: list[float] = []
+    slow: list[tuple[float, Delivery]] = []
+    timeouts: list[Delivery] = []
+    indeterminate = Outcome.INDETERMINATE
+    for d in deliveries:
+        answered = d.answered_at
+        if answered is None:
+            if d.outcome is indeterminate:
+                timeouts.append(d)
+            continue
+        latency = answered - d.sent_at
+        latencies.append(latency)
+        if latency > seconds:
+            slow.append((latency, d))
+    unanswered = len(deliveries) - len(latencies) - len(timeouts)
+    if not latencies and not timeouts:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"none of the {plural(len(deliveries), 'delivery', 'deliveries')} got an answer "
+            "(connections failed); latency cannot be judged",
+        )
+    figures = _percentiles(latencies)
+    if unanswered:
+        figures += f"; {plural(unanswered, 'delivery', 'deliveries')} failed without an answer"
+    budget = _budget(seconds)
+    over = len(slow) + len(timeouts)
+    if not over:
+        return verdict(
+            NAME,
+            Status.PASS,
+            CLASS,
+            f"all {plural(len(latencies), 'answered delivery', 'answered deliveries')} came back "
+            f"within {budget}; {figures}",
+        )
+    judged = len(latencies) + len(timeouts)
+    summary = (
+        f"{over:,} of {plural(judged, 'delivery', 'deliveries')} over the {budget} budget "
+        f"({plural(len(slow), 'slow answer')}, {len(timeouts):,} timed out); {figures}"
+    )
+    return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, timeouts, slow, seconds))
+
+
+def _budget(limit: float) -> str:
+    return f"{limit:g} s"
+
+
+def _percentiles(latencies: list[float]) -> str:
+    """p50/p95/p99/max of answered deliveries (nearest rank)."""
+    q = quantiles(latencies)
+    if not (q.p50 is not None and q.p95 is not None and q.p99 is not None and q.max is not None):
+        return "no delivery was answered"
+    return (
+        f"latency p50 {millis(q.p50)}, p95 {millis(q.p95)}, p99 {millis(q.p99)}, "
+        f"max {millis(q.max)}"
+    )
+
+
+def _witnesses(
+    facts: Facts,
+    timeouts: Sequence[Delivery],
+    slow: list[tuple[float, Delivery]],
+    limit: float,
+) -> list[Witness]:
+    """Timeouts first (the worst: the sender does not know), then the slowest answers."""
+    events = facts.events_by_id
+    out = []
+
+    def about(d: Delivery) -> str:
+        event = events.get(d.event_id)
+        record = f", record {event.key}, seq {event.seq}" if event else ""
+        return f"delivery {d.id} (event {d.event_id}{record}, attempt {d.attempt})"
+
+    for d in timeouts[:MAX_WITNESSES]:
+        error = f"; error: {d.error}" if d.error else ""
+        line = f"{about(d)} timed out with no answer (sent at {timestamp(d.sent_at)}{error})"
+        out.append(Witness(line, (d.event_id,), (d.id,)))
+    for latency, d in heapq.nlargest(MAX_WITNESSES, slow, key=_latency):
+        line = (
+            f"{about(d)} was answered {d.status} after {millis(latency)}, over the "
+            f"{millis(limit)} budget"
+        )
+        out.append(Witness(line, (d.event_id,), (d.id,)))
+    return out
+
+
+def _latency(item: tuple[float, Delivery]) -> float:
+    return item[0]

@@ -1,0 +1,321 @@
+"""drift_is_loud: a drifted event is processed correctly or rejected loudly, never corrupted.
+
+A drifted event (a field renamed, dropped, nulled, retyped or added by the sender; see
+``harness.drive._drift``) passes when
+
+* every delivery of it was answered 4xx, or the target raised an alert effect for it on
+  ``alert_route`` (``"POST /alerts"``): loud; or
+* its effects carry the field's ORIGINAL value wherever the target's effects for undrifted
+  events of the same type carry that field's value (``_carried``): processed correctly; or
+* the target never carries that field for undrifted events: harmless drift, said so.
+
+It fails when an effect (other than an alert) carries the value missing, null or changed —
+a rounded 64-bit id, ``""`` for a renamed email — or when a ledger event was answered 2xx and
+has no effect and no alert at all: dropped silently. It is inconclusive when no event drifted,
+or when undrifted events of a drifted event's type are too few to show what the target carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..core import _paths
+from ..core._errors import ScenarioError
+from ..core._model import (
+    JSON,
+    Delivery,
+    Effect,
+    Event,
+    FailureClass,
+    Model,
+    Outcome,
+    Status,
+    Verdict,
+)
+from ..double._routes import RouteMatcher, compile_route, route_matches
+from ..drive._drift import DriftRecord, records_of
+from ._carried import (
+    ABSENT,
+    MIN_REFERENCES,
+    Bodies,
+    Learned,
+    carries,
+    learn,
+    own,
+    same,
+    shown,
+)
+from ._facts import (
+    Facts,
+    Witness,
+    deliveries_text,
+    effects_text,
+    event_ref,
+    plural,
+    verdict,
+)
+
+NAME = "drift_is_loud"
+CLASS = FailureClass.SILENT
+DEFAULT_ALERT_ROUTE = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """How one drifted event came out: ``kind`` is loud | correct | harmless | left | fail |
+    unjudged (see _TALLY), with its witness."""
+
+    kind: str
+    witness: Witness
+
+
+def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdict:
+    """Judge every drifted event of the run (see the module's docstring)."""
+    history = facts.history
+    records = records_of(history.info.settings)
+    if not records:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            "no event drifted: the scenario declares no drift perturbation (rename_field, "
+            "drop_field, null_field, retype_field, add_field)",
+        )
+    drifts: dict[str, list[DriftRecord]] = {}
+    for r in records:
+        for eid in r.events:
+            drifts.setdefault(eid, []).append(r)
+    events = facts.events_by_id
+    drifted = sorted((events[e] for e in drifts if e in events), key=_seq)
+    if not drifted:
+        declared = ", ".join(f"{r.kind} {r.path}" for r in records)
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"no event drifted: {declared} matched no event — check its rate, from, types and "
+            "that the events have the field",
+        )
+    judge = _Judge(facts, drifts, alert_route)
+    results = [judge.event(ev) for ev in drifted]
+    counts: dict[str, int] = {}
+    for judged in results:
+        counts[judged.kind] = counts.get(judged.kind, 0) + 1
+    tally = _tally(counts)
+    failed = [r.witness for r in results if r.kind == "fail"]
+    if failed:
+        summary = (
+            f"{plural(len(failed), 'drifted event')} of {len(drifted):,} reached a downstream "
+            f"with the value missing, changed or not at all, and no error ({tally})"
+        )
+        return verdict(NAME, Status.FAIL, CLASS, summary, failed)
+    unjudged = [r.witness for r in results if r.kind == "unjudged"]
+    if unjudged:
+        summary = (
+            f"{plural(len(unjudged), 'drifted event')} of {len(drifted):,} could not be judged "
+            f"({tally}); each witness says why. Most often too few undrifted events of its type "
+            f"(at least {MIN_REFERENCES} with effects) show where the target carries the field: "
+            "drift a share (rate) or from a later time (from) so some events stay as they were"
+        )
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unjudged)
+    notes = [r.witness for r in results if r.kind in ("harmless", "loud", "left")]
+    summary = f"{plural(len(drifted), 'drifted event')}, none corrupted silently: {tally}"
+    return verdict(NAME, Status.PASS, CLASS, summary, notes)
+
+
+_TALLY = (
+    ("loud", "rejected loudly"),
+    ("correct", "processed correctly"),
+    ("harmless", "harmless drift"),
+    ("left", "accepted without an effect (register: left to no_lost_events)"),
+    ("unjudged", "not judged"),
+    ("fail", "corrupted or dropped silently"),
+)
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[k]:,} {text}" for k, text in _TALLY if counts.get(k))
+
+
+def _seq(ev: Event) -> int:
+    return ev.seq
+
+
+def _alert_matcher(route: str) -> RouteMatcher | None:
+    if not route:
+        return None
+    try:
+        return compile_route(route, where=f"{NAME}: alert_route")
+    except ScenarioError:
+        return None  # check_specs refused it already; a hand-built spec alerts nowhere
+
+
+class _Judge:
+    """The indexes the per-event judgement needs, built once."""
+
+    def __init__(self, facts: Facts, drifts: dict[str, list[DriftRecord]], alert_route: str):
+        self.facts = facts
+        self.drifts = drifts
+        self.alert = _alert_matcher(alert_route)
+        self.bodies = Bodies(facts.history.info.tracer_tag)
+        self.ledger = facts.history.info.model is Model.LEDGER
+        self.effects: dict[str, list[Effect]] = {}
+        # Effects that name a record but no event: the drift may have removed the one field
+        # that carried the event's tracer token (an email, a note).
+        self.record_only: dict[str, list[Effect]] = {}
+        known = facts.events_by_id
+        for eff in facts.effects_in_order:
+            ids = [eid for eid in dict.fromkeys(eff.event_ids) if eid in known]
+            for eid in ids:
+                self.effects.setdefault(eid, []).append(eff)
+            if not ids and eff.key is not None:
+                self.record_only.setdefault(eff.key, []).append(eff)
+        self.per_record: dict[str, int] = {}
+        for ev in facts.history.events:
+            self.per_record[ev.key] = self.per_record.get(ev.key, 0) + 1
+        self.deliveries = facts.deliveries_of(drifts)
+        self._learned: dict[tuple[str, str], Learned] = {}
+
+    def is_alert(self, eff: Effect) -> bool:
+        return self.alert is not None and route_matches(self.alert, eff.method, eff.path)
+
+    def learned(self, event_type: str, path: str) -> Learned:
+        """Where the target carries ``path`` for undrifted events of ``event_type``."""
+        found = self._learned.get((event_type, path))
+        if found is None:
+            steps = _paths.parse(path)
+            refs: list[tuple[JSON, Sequence[Effect]]] = []
+            for ev in self.facts.history.events:
+                if ev.type != event_type or ev.id in self.drifts:
+                    continue
+                value = _paths.get(ev.payload, steps, ABSENT)
+                effects = [e for e in own(self.effects.get(ev.id, ())) if not self.is_alert(e)]
+                if value is not ABSENT and effects:
+                    refs.append((value, effects))
+            found = learn(self.bodies, refs, carries)
+            self._learned[(event_type, path)] = found
+        return found
+
+    def event(self, ev: Event) -> _Judged:
+        deliveries = self.deliveries.get(ev.id, [])
+        all_effects = self.effects.get(ev.id, [])
+        by_record = self.record_only.get(ev.key, [])
+        if not all_effects and by_record:
+            if self.per_record.get(ev.key) != 1:
+                line = (
+                    f"{event_ref(ev)}: {effects_text(by_record)} name its record but no event; "
+                    "which event they belong to cannot be told"
+                )
+                return _Judged("unjudged", Witness(line, *_ids(ev, deliveries, by_record)))
+            all_effects = by_record  # the record's only event: they are its effects
+        alerts = [e for e in all_effects if self.is_alert(e)]
+        effects = [e for e in all_effects if not self.is_alert(e)]
+        rejected = bool(deliveries) and all(
+            d.status is not None and 400 <= d.status < 500 for d in deliveries
+        )
+        drifts = self.drifts[ev.id]
+        head = f"{event_ref(ev)}, {'; '.join(_drift_text(r, ev.id) for r in drifts)}: "
+        head += deliveries_text(deliveries) if deliveries else "never delivered"
+        ids = _ids(ev, deliveries, all_effects)
+        # A wrong value written is a failure even when the sender was told: the data is bad.
+        single = own(effects)
+        if effects and not single and not (rejected or alerts):
+            line = f"{head}; its effects ({effects_text(effects)}) carry several events (a batch)"
+            return _Judged("unjudged", Witness(line, *ids))
+        outcomes = [self._carried(ev, r, single) for r in drifts]
+        wrong = [o for o in outcomes if o is not None and o[0] == "fail"]
+        if wrong:
+            return _Judged("fail", Witness(f"{head}; {wrong[0][1]}", *ids))
+        if rejected or alerts:
+            how = "every delivery answered 4xx" if rejected else f"alert {effects_text(alerts)}"
+            return _Judged("loud", Witness(f"{head}; rejected loudly ({how})", *ids))
+        if not effects:
+            accepted = any(d.outcome is Outcome.OK for d in deliveries)
+            if accepted and self.ledger:
+                line = f"{head}; accepted and no effect, no alert: dropped silently"
+                return _Judged("fail", Witness(line, *ids))
+            if accepted:
+                line = (
+                    f"{head}; accepted, no effect: a register update may be coalesced, "
+                    "no_lost_events judges the record's final state"
+                )
+                return _Judged("left", Witness(line, *ids))
+            line = f"{head}; never accepted and no effect: loud (no_server_errors judges 5xx)"
+            return _Judged("loud", Witness(line, *ids))
+        kinds = {o[0] for o in outcomes if o is not None}
+        if "unjudged" in kinds:
+            text = next(o[1] for o in outcomes if o is not None and o[0] == "unjudged")
+            return _Judged("unjudged", Witness(f"{head}; {text}", *ids))
+        if kinds == {"harmless"}:
+            text = next(o[1] for o in outcomes if o is not None)
+            return _Judged("harmless", Witness(f"{head}; {text}", *ids))
+        return _Judged("correct", Witness(f"{head}; {effects_text(effects)} carried it", *ids))
+
+    def _carried(
+        self, ev: Event, record: DriftRecord, effects: Sequence[Effect]
+    ) -> tuple[str, str] | None:
+        """("fail" | "correct" | "harmless" | "unjudged", why) for one drift of ``ev``."""
+        if not effects:
+            return None
+        if record.kind == "add_field":
+            # A new field has no value to keep; what matters is that the event still went on.
+            return "harmless", f"{record.path} added, the event still went on"
+        learned = self.learned(ev.type, record.path)
+        original = record.events[ev.id]
+        locations = list(learned.locations) + [
+            loc for loc, value in learned.constant if same(value, original)
+        ]
+        if not locations:
+            if learned.references < MIN_REFERENCES:
+                return "unjudged", (
+                    f"only {plural(learned.references, 'undrifted event')} of type {ev.type!r} "
+                    f"with effects to learn where {record.path} goes"
+                )
+            if learned.constant:
+                return "unjudged", (
+                    f"undrifted events all had one value at {record.path}, not this event's"
+                )
+            return "harmless", (
+                f"harmless drift: the target's effects for {learned.references:,} undrifted "
+                f"{ev.type!r} events never carry {record.path}"
+            )
+        routed = False
+        for loc in locations:
+            for eff in self.bodies.routed(effects, loc):
+                routed = True
+                got = self.bodies.at(eff, loc)
+                if got is ABSENT or not same(got, original):
+                    return "fail", (
+                        f"{eff.method.upper()} {eff.path} {eff.id} carried {shown(got)} at "
+                        f"{loc.place()} instead of {shown(original)}"
+                    )
+        if not routed:
+            where = ", ".join(loc.text() for loc in locations)
+            return "unjudged", (
+                f"its effects ({effects_text(effects)}) are not where undrifted events carry "
+                f"{record.path} ({where})"
+            )
+        return "correct", ""
+
+
+def _drift_text(r: DriftRecord, event_id: str) -> str:
+    original = shown(r.events[event_id])
+    if r.kind == "rename_field":
+        return f"{r.path} renamed to {r.to} (was {original})"
+    if r.kind == "drop_field":
+        return f"{r.path} dropped (was {original})"
+    if r.kind == "null_field":
+        return f"{r.path} set to null (was {original})"
+    if r.kind == "retype_field" and r.to == "double":
+        # No target can restore lost digits; it can only refuse what it cannot trust.
+        return f"{r.path} retyped to double (was {original}; rounded before it reached the target)"
+    if r.kind == "retype_field":
+        return f"{r.path} retyped to {r.to} (was {original})"
+    return f"{r.path} added ({shown(r.value)})"
+
+
+def _ids(
+    ev: Event, deliveries: Sequence[Delivery], effects: Sequence[Effect]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    return (ev.id,), tuple(d.id for d in deliveries), tuple(e.id for e in effects)

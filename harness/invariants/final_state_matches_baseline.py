@@ -1,0 +1,295 @@
+"""final_state_matches_baseline: the perturbed run ends in the state a clean run ends in.
+
+The baseline is a run of the same events, each once, in order, without perturbations or
+faults (metamorphic testing: duplicates, bursts and reordering must not change the outcome).
+Compared per record: the final state the run took (a stateful double's resources, an
+observer's records), else the last committed write per (downstream, record). Tracer values
+are mapped between the two runs (each run has its own tag; the same source value has the same
+token but for the tag), and ids the server made up (the double's ``ds_12``, the observer's
+key) are not compared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..core import _paths
+from ..core._model import (
+    OBSERVER,
+    STATE_MARK,
+    STATE_UNAVAILABLE_MARK,
+    Effect,
+    FailureClass,
+    Status,
+    Verdict,
+)
+from ..double._resources import GENERATED_PREFIX
+from ..history import History
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    effects_text,
+    event_ref,
+    is_write,
+    plural,
+    verdict,
+)
+
+NAME = "final_state_matches_baseline"
+CLASS = FailureClass.SILENT
+
+_RUN = "{run}"  # stands for either run's tracer tag while comparing
+_GENERATED = re.compile(re.escape(GENERATED_PREFIX) + r"\d+")
+_UNATTRIBUTED = "(unattributed)"
+_SNAPSHOT = "the final state"
+_WRITES = "the last write per record"
+_MAX_FIELDS = 6
+_MAX_WRITES = 6
+
+# record (normalised key) -> slot (source, collection) -> the record's values, normalised
+State = dict[str, dict[tuple[str, str], list[Any]]]
+
+
+def final_state_matches_baseline(facts: Facts) -> Verdict:
+    """Fail when a record ends differently from the baseline run's; evidence per record."""
+    history = facts.history
+    baseline = history.baseline
+    problem = _why_not(history, baseline)
+    if problem is not None or baseline is None:
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, problem or "no baseline run")
+    mine, mine_kind = _state(history)
+    theirs, their_kind = _state(baseline)
+    if mine_kind != their_kind:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"this run's final state is {mine_kind}, the baseline's {their_kind}: they cannot "
+            "be compared; run both with the same downstreams and observer",
+        )
+    if not mine and not theirs and mine_kind == _WRITES:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            "neither this run nor its baseline has a final state (no stateful downstream, no "
+            "observer, no committed write); set `stateful: true` on a downstream or add an "
+            "observer",
+        )
+    tag = history.info.tracer_tag
+    shown: list[tuple[str, list[str]]] = []
+    differ = missing = extra = 0
+    for record in sorted(mine.keys() | theirs.keys()):
+        lines = _differences(mine.get(record, {}), theirs.get(record, {}), tag)
+        if not lines:
+            continue
+        if record not in mine:
+            missing += 1
+        elif record not in theirs:
+            extra += 1
+        else:
+            differ += 1
+        if len(shown) < MAX_WITNESSES:
+            shown.append((record.replace(_RUN, tag), lines))
+    records = len(mine.keys() | theirs.keys())
+    against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
+    if not shown:
+        return verdict(
+            NAME,
+            Status.PASS,
+            CLASS,
+            f"no record ends in another state than in {against}; "
+            f"{plural(records, 'record')} compared",
+        )
+    parts = [
+        f"{n:,} {what}"
+        for n, what in ((differ, "differ"), (missing, "missing"), (extra, "extra"))
+        if n
+    ]
+    writes = _writes_by_key(facts, {key for key, _ in shown})
+    return verdict(
+        NAME,
+        Status.FAIL,
+        CLASS,
+        f"{differ + missing + extra:,} of {plural(records, 'record')} end in another state "
+        f"than in {against}: {', '.join(parts)}",
+        [_witness(facts, key, lines, mine_kind, writes.get(key, [])) for key, lines in shown],
+    )
+
+
+def _why_not(history: History, baseline: History | None) -> str | None:
+    """Why the check cannot judge, or None."""
+    for run, label in ((history, "this run"), (baseline, "the baseline run")):
+        if run is None:
+            continue
+        for mark in run.marks:
+            if mark.name == STATE_UNAVAILABLE_MARK:
+                return f"the final state of {label} could not be read: {mark.detail}"
+    if baseline is None:
+        wanted = history.info.settings.get("baseline")
+        if wanted:
+            return (
+                f"the baseline run {wanted!r} is not in this journal; judge the journal the "
+                "run wrote, which holds both"
+            )
+        return (
+            "this run has no baseline run to compare with; `harness run` and the pytest "
+            "plugin drive one first when the scenario names final_state_matches_baseline "
+            "(Locust runs do not)"
+        )
+    if baseline.status != "complete":
+        return f"the baseline run {baseline.info.run_id} did not complete ({baseline.status})"
+    return None
+
+
+def _state(history: History) -> tuple[State, str]:
+    """The run's final state per record, and where it came from."""
+    tag = history.info.tracer_tag
+    if history.states or any(m.name == STATE_MARK for m in history.marks):
+        observer = history.info.settings.get("observer") or {}
+        key_path = observer.get("key") if isinstance(observer, dict) else None
+        state: State = {}
+        for r in history.states:
+            body = r.body
+            if r.source == OBSERVER and isinstance(key_path, str) and isinstance(body, dict):
+                body = _without(body, key_path)  # the observer's key may be the server's id
+            slot = (r.source, _normal(r.collection, tag))
+            record = _normal(r.key, tag) if r.key else _UNATTRIBUTED
+            state.setdefault(record, {}).setdefault(slot, []).append(_normal(body, tag))
+        return state, _SNAPSHOT
+    last: dict[tuple[str, str], Effect] = {}
+    for e in history.effects:  # in time order
+        if is_write(e) and e.key:
+            last[(_normal(e.key, tag), e.downstream)] = e
+    writes: State = {}
+    for (record, downstream), e in last.items():
+        value = {"request": f"{e.method.upper()} {e.path}", "body": _body(e.body)}
+        writes.setdefault(record, {})[(downstream, "last write")] = [_normal(value, tag)]
+    return writes, _WRITES
+
+
+def _differences(
+    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]], tag: str
+) -> list[str]:
+    out = []
+    for slot in sorted(mine.keys() | theirs.keys()):
+        a, b = _sorted(mine.get(slot, [])), _sorted(theirs.get(slot, []))
+        if a == b:
+            continue
+        where = f"{slot[0]} {slot[1]}"
+        if len(a) == 1 and len(b) == 1:
+            fields = _fields(a[0], b[0], tag)
+            out.append(f"{where}: {'; '.join(fields)}")
+        elif not a:
+            out.append(f"{where}: missing (the baseline has {_values(b, tag)})")
+        elif not b:
+            out.append(f"{where}: {_values(a, tag)}, which the baseline does not have")
+        else:
+            alike = " (all alike)" if all(v == a[0] for v in a) else ""
+            out.append(
+                f"{where}: {plural(len(a), 'record')}{alike} where the baseline has "
+                f"{len(b):,}: {_shown(a[0], tag)}"
+            )
+    return out
+
+
+def _fields(a: Any, b: Any, tag: str) -> list[str]:
+    """``name: 'Bo' (baseline 'Al')`` for every field that differs, nested ones dotted."""
+    flat_a, flat_b = _flatten(a), _flatten(b)
+    out = []
+    for name in sorted(flat_a.keys() | flat_b.keys()):
+        va, vb = flat_a.get(name, _ABSENT), flat_b.get(name, _ABSENT)
+        if va != vb:
+            out.append(f"{name or '$'}: {_shown(va, tag)} (baseline {_shown(vb, tag)})")
+    extra = len(out) - _MAX_FIELDS
+    return out[:_MAX_FIELDS] + ([f"{extra:,} more fields"] if extra > 0 else [])
+
+
+def _writes_by_key(facts: Facts, keys: set[str]) -> dict[str, list[Effect]]:
+    """The writes of a few records (the witnesses), in time order: one scan."""
+    out: dict[str, list[Effect]] = {}
+    for e in facts.writes_in_order:
+        if e.key in keys:
+            out.setdefault(e.key, []).append(e)
+    return out
+
+
+def _witness(
+    facts: Facts, key: str, lines: Sequence[str], kind: str, writes: Sequence[Effect]
+) -> Witness:
+    """The record's differences and the writes that made its final state in this run."""
+    shown = writes[-_MAX_WRITES:]
+    events = facts.events_by_id
+    event_ids = tuple(dict.fromkeys(i for e in shown for i in e.event_ids if i in events))
+    if shown:
+        last = shown[-1]
+        wrote = f"; written by {effects_text(shown)}"
+        if last.event_ids and last.event_ids[0] in events:
+            wrote += f", last by {last.id} of {event_ref(events[last.event_ids[0]])}"
+    else:
+        wrote = "; no write of this run names it"
+    line = f"record {key} ({kind}): {' | '.join(lines)}{wrote}"
+    return Witness(line, event_ids, (), tuple(e.id for e in shown))
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "absent"
+
+
+_ABSENT = _Absent()
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for name, inner in value.items():
+            out.update(_flatten(inner, f"{prefix}.{name}" if prefix else str(name)))
+        return out
+    return {prefix: value}
+
+
+def _normal(value: Any, tag: str) -> Any:
+    """``value`` with this run's tag made neutral and generated ids made alike."""
+    if isinstance(value, str):
+        return _GENERATED.sub("{generated id}", value.replace(tag, _RUN))
+    if isinstance(value, dict):
+        return {_normal(k, tag): _normal(v, tag) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normal(v, tag) for v in value]
+    return value
+
+
+def _shown(value: Any, tag: str) -> str:
+    """A value as this run would write it: the baseline's tokens mapped to this run's."""
+    if value is _ABSENT:
+        return "absent"
+    # Not ASCII-escaped: the report's redaction finds PII values in evidence as written.
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False).replace(_RUN, tag)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _values(values: Iterable[Any], tag: str) -> str:
+    return ", ".join(_shown(v, tag) for v in list(values)[:3])
+
+
+def _sorted(values: list[Any]) -> list[Any]:
+    return sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
+
+
+def _without(body: dict[str, Any], key_path: str) -> dict[str, Any]:
+    steps = _paths.parse(key_path)
+    if len(steps) != 1 or not isinstance(steps[0], str):
+        return body
+    return {k: v for k, v in body.items() if k != steps[0]}
+
+
+def _body(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except (ValueError, RecursionError):
+        return text

@@ -1,0 +1,189 @@
+"""no_duplicate_effects: no event changes a downstream twice with the same request.
+
+A repeat is a second write of one event to the same downstream, method and path. It is
+harmless where a real API makes it so: the same PUT/DELETE with the same body, or the same
+``Idempotency-Key`` as an earlier effect of that event. Any other repeat is a duplicate.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..core._model import Effect, Event, FailureClass, Status, Verdict
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    attribution_gap,
+    deliveries_text,
+    effects_text,
+    event_ref,
+    plural,
+    unattributed_note,
+    verdict,
+)
+
+NAME = "no_duplicate_effects"
+CLASS = FailureClass.SILENT
+IDEMPOTENT_METHODS = frozenset({"PUT", "DELETE"})
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+class Repeat(enum.Enum):
+    """What a repeated write is: harmless (and why) or a duplicate effect."""
+
+    IDEMPOTENT = "idempotent"
+    SAME_KEY = "same Idempotency-Key"
+    DUPLICATE = "duplicate"
+
+
+def classify(writes: Sequence[Effect]) -> list[tuple[Effect, Repeat]]:
+    """The repeats among one event's writes (in time order), each with its kind.
+
+    Linear in the number of writes, however many: a runaway target may write one event
+    thousands of times, and that history must still be judged in seconds.
+    """
+    out = []
+    bodies_by_request: dict[tuple[str, str, str], set[str]] = {}
+    first_with_key: dict[str | None, int] | None = None  # read only when a repeat has a key
+    for i, w in enumerate(writes):
+        method = w.method.upper()
+        request = (w.downstream, method, w.path)
+        bodies = bodies_by_request.get(request)
+        if bodies is None:
+            bodies_by_request[request] = {w.body}
+            continue
+        if method in IDEMPOTENT_METHODS and w.body in bodies:
+            kind = Repeat.IDEMPOTENT
+        else:
+            key = w.header(IDEMPOTENCY_KEY)
+            if key is not None and first_with_key is None:
+                first_with_key = _first_with_key(writes)
+            keyed = key is not None and first_with_key is not None and first_with_key[key] < i
+            kind = Repeat.SAME_KEY if keyed else Repeat.DUPLICATE
+        out.append((w, kind))
+        bodies.add(w.body)
+    return out
+
+
+def _first_with_key(writes: Sequence[Effect]) -> dict[str | None, int]:
+    """Idempotency-Key value -> position of the first write carrying it."""
+    first: dict[str | None, int] = {}
+    for i, w in enumerate(writes):
+        first.setdefault(w.header(IDEMPOTENCY_KEY), i)
+    return first
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """Repeats over a set of events, by kind."""
+
+    duplicates: Counter[str]  # by method
+    idempotent: Counter[str]  # by method
+    same_key: int
+    harmful: list[str]  # event ids with a duplicate, by time of their first write
+    harmless: list[str]  # event ids with only harmless repeats, by time of their first write
+
+
+def _tally(repeated_writes: Mapping[str, Sequence[Effect]]) -> _Tally:
+    """Classify every event's repeats in one pass (locals only: it runs per event)."""
+    duplicates: Counter[str] = Counter()
+    idempotent: Counter[str] = Counter()
+    same_key = 0
+    harmful: list[str] = []
+    harmless: list[str] = []
+    duplicate, is_idempotent = Repeat.DUPLICATE, Repeat.IDEMPOTENT
+    for eid, writes in repeated_writes.items():
+        repeats = classify(writes)
+        if not repeats:
+            continue
+        bad = False
+        for w, kind in repeats:
+            if kind is duplicate:
+                duplicates[w.method.upper()] += 1
+                bad = True
+            elif kind is is_idempotent:
+                idempotent[w.method.upper()] += 1
+            else:
+                same_key += 1
+        (harmful if bad else harmless).append(eid)
+    return _Tally(duplicates, idempotent, same_key, harmful, harmless)
+
+
+def no_duplicate_effects(facts: Facts) -> Verdict:
+    """Fail on any repeated write that no real API would make harmless."""
+    gap = attribution_gap(facts, NAME, CLASS)
+    if gap is not None:
+        return gap
+    tally = _tally(facts.repeated_writes)
+    harmless = _harmless_text(tally.idempotent, tally.same_key)
+    note = unattributed_note(facts)
+    events = len(facts.history.events)
+    if tally.harmful:
+        by_method = ", ".join(f"{n:,} {m}" for m, n in tally.duplicates.most_common())
+        summary = (
+            f"{len(tally.harmful):,} of {plural(events, 'event')} produced duplicate effects: "
+            f"{plural(tally.duplicates.total(), 'repeated request')} ({by_method})"
+        )
+        return verdict(
+            NAME,
+            Status.FAIL,
+            CLASS,
+            summary + (f"; {harmless}" if harmless else "") + note,
+            _witnesses(facts, tally.harmful),
+        )
+    if tally.harmless:
+        return verdict(
+            NAME,
+            Status.PASS,
+            CLASS,
+            f"no harmful duplicate effects: {harmless}{note}",
+            _witnesses(facts, tally.harmless),
+        )
+    return verdict(
+        NAME,
+        Status.PASS,
+        CLASS,
+        f"no event produced a repeated effect ({plural(facts.attributed_writes, 'effect')} "
+        f"over {plural(len(facts.first_write), 'event')}){note}",
+    )
+
+
+def _harmless_text(idempotent: Counter[str], same_key: int) -> str:
+    """``3 repeated PUTs and 1 repeated DELETE, idempotent: harmless; 2 repeats with ...``."""
+    parts = []
+    if idempotent:
+        methods = " and ".join(plural(n, f"repeated {m}") for m, n in sorted(idempotent.items()))
+        parts.append(f"{methods}, idempotent: harmless")
+    if same_key:
+        parts.append(f"{plural(same_key, 'repeat')} with the same Idempotency-Key: harmless")
+    return "; ".join(parts)
+
+
+def _witnesses(facts: Facts, event_ids: Sequence[str]) -> list[Witness]:
+    """The first events seen repeating, with all their deliveries and writes, in stream order."""
+    events = facts.events_by_id
+    shown = sorted((events[eid] for eid in event_ids[:MAX_WITNESSES]), key=_seq)
+    deliveries = facts.deliveries_of([e.id for e in shown])
+    out = []
+    for event in shown:
+        writes = facts.repeated_writes[event.id]
+        dlv = deliveries[event.id]
+        line = (
+            f"{event_ref(event)} was {deliveries_text(dlv)} and produced "
+            f"{plural(len(writes), 'effect')}: {effects_text(writes)}"
+        )
+        tally = _tally({event.id: writes})
+        if not tally.harmful:
+            line += f" ({_harmless_text(tally.idempotent, tally.same_key)})"
+        out.append(
+            Witness(line, (event.id,), tuple(d.id for d in dlv), tuple(w.id for w in writes))
+        )
+    return out
+
+
+def _seq(event: Event) -> int:
+    return event.seq

@@ -1,0 +1,145 @@
+"""no_lost_events: every event the target accepted has an effect (silent loss otherwise)."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    attribution_gap,
+    deliveries_text,
+    event_ref,
+    id_list,
+    not_counted,
+    plural,
+    timestamp,
+    unattributed_note,
+    verdict,
+)
+
+NAME = "no_lost_events"
+CLASS = FailureClass.SILENT
+
+
+def _seq(event: Event) -> int:
+    return event.seq
+
+
+def no_lost_events(facts: Facts) -> Verdict:
+    """Ledger: each accepted event has an effect. Register: each record's latest accepted one."""
+    events = facts.history.events
+    accepted = facts.accepted
+    never = len(events) - len(accepted)
+    never_note = (
+        f"; {plural(never, 'event')} never accepted by the target (not counted as lost)"
+        if never
+        else ""
+    )
+    if not accepted:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"the target accepted no event; nothing to judge{never_note}",
+        )
+    gap = attribution_gap(facts, NAME, CLASS)
+    if gap is not None:
+        return gap
+    if facts.history.info.model is Model.REGISTER:
+        return _register(facts, never_note)
+    written = facts.first_write
+    lost = [e for e in events if e.id in accepted and e.id not in written]
+    note = never_note + unattributed_note(facts)
+    judged = plural(len(accepted), "accepted event")
+    if not lost:
+        return verdict(NAME, Status.PASS, CLASS, f"all {judged} produced an effect{note}")
+    return verdict(
+        NAME,
+        Status.FAIL,
+        CLASS,
+        f"{len(lost):,} of {judged} produced no effect (lost){note}",
+        _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq)),
+    )
+
+
+def _register(facts: Facts, never_note: str) -> Verdict:
+    """Intermediate states may be skipped; only each record's latest accepted state counts."""
+    accepted = facts.accepted
+    latest: dict[str, Event] = {}
+    for e in facts.history.events:
+        if e.id in accepted:
+            held = latest.get(e.key)
+            if held is None or e.seq > held.seq:
+                latest[e.key] = e
+    written = facts.first_write
+    lost = [e for e in latest.values() if e.id not in written]
+    skipped = sum(1 for eid in accepted if eid not in written) - len(lost)
+    note = (
+        (f"; {plural(skipped, 'superseded update')} skipped (not loss)" if skipped else "")
+        + never_note
+        + unattributed_note(facts)
+    )
+    if not lost:
+        return verdict(
+            NAME,
+            Status.PASS,
+            CLASS,
+            f"all {plural(len(latest), 'record')} got the effect of their latest accepted "
+            f"event{note}",
+        )
+    witnesses = _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq))
+    return verdict(
+        NAME,
+        Status.FAIL,
+        CLASS,
+        f"{len(lost):,} of {plural(len(latest), 'record')} never got the effect of their latest "
+        f"accepted event (lost){note}",
+        _with_last_effect(facts, witnesses),
+    )
+
+
+def _lost_witnesses(facts: Facts, lost: Sequence[Event]) -> list[Witness]:
+    """How each lost event was delivered, and which of its requests did not count and why."""
+    ids = [e.id for e in lost]
+    deliveries = facts.deliveries_of(ids)
+    effects = facts.effects_of(ids)
+    out = []
+    for e in lost:
+        dlv = deliveries[e.id]
+        tried = effects[e.id]
+        line = f"{event_ref(e)} was {deliveries_text(dlv)} but produced no effect"
+        if tried:
+            line += "; its requests did not count: " + id_list([not_counted(t) for t in tried])
+        out.append(Witness(line, (e.id,), tuple(d.id for d in dlv), tuple(t.id for t in tried)))
+    return out
+
+
+def _with_last_effect(facts: Facts, witnesses: list[Witness]) -> list[Witness]:
+    """Say which older state each lost record was left in: the record's last effect, if any."""
+    events = facts.events_by_id
+    keys = {events[w.event_ids[0]].key for w in witnesses}
+    last: dict[str, tuple[Effect, Event]] = {}
+    for eff in facts.writes_in_order:  # in time order: the last one seen per record stays
+        for eid in eff.event_ids:
+            event = events.get(eid)
+            if event is not None and event.key in keys:
+                last[event.key] = (eff, event)
+    out = []
+    for w in witnesses:
+        key = events[w.event_ids[0]].key
+        found = last.get(key)
+        if found is None:
+            out.append(replace(w, line=f"{w.line}; record {key} got no effect at all"))
+            continue
+        eff, src = found
+        line = (
+            f"{w.line}; record {key} was left at seq {src.seq} ({src.id}): its last effect was "
+            f"{eff.method.upper()} {eff.path} {eff.id} at {timestamp(eff.at)}"
+        )
+        out.append(replace(w, line=line, effect_ids=(*w.effect_ids, eff.id)))
+    return out

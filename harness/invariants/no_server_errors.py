@@ -1,0 +1,112 @@
+"""no_server_errors: the target answers its sender without server errors (loud otherwise).
+
+A delivery answered 5xx, or whose connection failed before an answer, is a server error: the
+sender sees the automation break and has to retry (or gives up). The share of such deliveries
+must stay at most ``max_share``. A 429 (with Retry-After) is back-pressure, not an error, and a
+timeout is slow, not loud (``ack_within`` judges it); neither counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from ..core._model import Delivery, Effect, FailureClass, Fault, Outcome, Status, Verdict
+from ._facts import MAX_WITNESSES, Facts, Witness, id_list, plural, timestamp, verdict
+
+NAME = "no_server_errors"
+CLASS = FailureClass.LOUD
+DEFAULT_MAX_SHARE = 0.0
+
+
+def is_server_error(d: Delivery) -> bool:
+    """5xx, or no answer because the connection failed (refused, reset) — not a timeout."""
+    if d.status is not None:
+        return d.status >= 500
+    return d.outcome is Outcome.FAILED
+
+
+def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verdict:
+    """Fail when more than ``max_share`` of deliveries got a server error."""
+    deliveries = facts.history.deliveries
+    if not deliveries:
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no delivery was made; nothing to judge")
+    errors = [d for d in deliveries if is_server_error(d)]
+    share = len(errors) / len(deliveries)
+    allowed = f"at most {_percent(max_share)} allowed"
+    throttled = sum(1 for d in deliveries if d.status == 429)
+    note = f"; {plural(throttled, 'delivery', 'deliveries')} throttled (429, not an error)"
+    note = note if throttled else ""
+    if share <= max_share:
+        found = (
+            f"{plural(len(errors), 'server error')} in {_of(deliveries)} ({_percent(share)}, "
+            f"{allowed})"
+            if errors
+            else f"no server error in {_of(deliveries)}"
+        )
+        return verdict(NAME, Status.PASS, CLASS, found + note)
+    kinds = Counter(_kind(d) for d in errors)
+    by_kind = ", ".join(f"{n:,} {k}" for k, n in kinds.most_common())
+    summary = (
+        f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
+        f"{by_kind}; {allowed}{note}"
+    )
+    return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors))
+
+
+def _of(deliveries: Sequence[Delivery]) -> str:
+    return plural(len(deliveries), "delivery", "deliveries")
+
+
+def _percent(share: float) -> str:
+    pct = share * 100
+    return f"{pct:.0f}%" if pct >= 1 or pct == 0 else f"{pct:.2g}%"
+
+
+def _kind(d: Delivery) -> str:
+    if d.status is not None:
+        return f"answered {d.status}"
+    return f"failed ({d.error})" if d.error else "failed without an answer"
+
+
+def _witnesses(facts: Facts, errors: Sequence[Delivery]) -> list[Witness]:
+    """The first server errors in time, each with its event and the fault window it fell in."""
+    events = facts.events_by_id
+    faults = facts.history.faults
+    shown = sorted(errors, key=_sent)[:MAX_WITNESSES]
+    effects = facts.effects_of({d.event_id for d in shown})
+    out = []
+    for d in shown:
+        event = events.get(d.event_id)
+        about = f"event {d.event_id}"
+        if event is not None:
+            about += f" (record {event.key}, seq {event.seq})"
+        line = (
+            f"delivery {d.id} of {about}, attempt {d.attempt}, sent at {timestamp(d.sent_at)}, "
+            f"{_kind(d)}"
+        )
+        line += _during(d, faults)
+        # The downstream calls made while the delivery waited: usually why it failed.
+        until = d.answered_at if d.answered_at is not None else float("inf")
+        calls = [e for e in effects[d.event_id] if d.sent_at <= e.at <= until]
+        if calls:
+            line += "; meanwhile " + id_list([_call(e) for e in calls])
+        out.append(Witness(line, (d.event_id,), (d.id,), tuple(e.id for e in calls)))
+    return out
+
+
+def _call(e: Effect) -> str:
+    answer = "connection reset" if e.status == 0 else f"answered {e.status}"
+    return f"{e.method.upper()} {e.path} {e.id} was {answer}"
+
+
+def _sent(d: Delivery) -> float:
+    return d.sent_at
+
+
+def _during(d: Delivery, faults: Sequence[Fault]) -> str:
+    open_then = [f for f in faults if f.start <= d.sent_at < f.end]
+    if not open_then:
+        return ""
+    names = ", ".join(f"{f.downstream} {f.mode}" for f in open_then)
+    return f", while a fault window was open ({names})"

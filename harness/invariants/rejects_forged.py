@@ -1,0 +1,96 @@
+"""rejects_forged: tampered deliveries (forged, unsigned, stale, replayed) get a 4xx, no effect.
+
+Which deliveries were tampered is in the run's settings (``tampered``), written when the run
+was planned, so this is judged from the History alone. A replayed delivery under a scheme that
+signs no timestamp (GitHub, Shopify, Attio, generic HMAC) carries a valid signature: a receiver
+can only refuse its effect (dedup by id), so there it must cause no effect, whatever the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..core._model import Delivery, Effect, Event, FailureClass, Status, Verdict
+from ..core._signing import TIMESTAMPED
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    delivery_result,
+    effects_text,
+    event_ref,
+    is_write,
+    plural,
+    verdict,
+)
+
+NAME = "rejects_forged"
+CLASS = FailureClass.SILENT
+
+
+def rejects_forged(facts: Facts) -> Verdict:
+    """Fail when a tampered delivery was not refused with a 4xx, or caused an effect."""
+    tampered = facts.tampered
+    history = facts.history
+    if not tampered:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            "no delivery was tampered; add a tamper perturbation (forged, unsigned, stale or "
+            "replayed) to judge this",
+        )
+    timestamped = history.info.settings.get("signing") in TIMESTAMPED
+    sent = [d for d in history.deliveries if d.id in tampered]
+    genuine = {d.event_id for d in history.deliveries if d.id not in tampered}
+    effects = facts.effects_of({d.event_id for d in sent})
+    events = facts.events_by_id
+    witnesses: list[Witness] = []
+    for d in sent:
+        event = events.get(d.event_id)
+        if event is None:
+            continue
+        mode = tampered[d.id]
+        writes = [e for e in effects[d.event_id] if is_write(e)]
+        caused = _caused(d, writes, only_tampered=d.event_id not in genuine)
+        must_refuse = mode != "replayed" or timestamped
+        refused = d.status is not None and 400 <= d.status < 500
+        unrefused = must_refuse and not refused
+        if caused or unrefused:
+            witnesses.append(_witness(d, mode, event, caused, unrefused))
+    total = plural(len(sent), "tampered delivery", "tampered deliveries")
+    if not witnesses:
+        return verdict(NAME, Status.PASS, CLASS, f"all {total} were refused and caused no effect")
+    return verdict(
+        NAME,
+        Status.FAIL,
+        CLASS,
+        f"{len(witnesses):,} of {total} were accepted or caused an effect",
+        witnesses[:MAX_WITNESSES],
+    )
+
+
+def _caused(d: Delivery, writes: Sequence[Effect], *, only_tampered: bool) -> list[Effect]:
+    """The writes this tampered delivery caused.
+
+    An event that only ever arrived tampered owes no effect: each of its writes was caused by
+    a tampered delivery. Otherwise a write that came after this delivery was sent, when the
+    event had already been written before it, is the tampered copy acted on again.
+    """
+    if only_tampered:
+        return list(writes)
+    before = any(e.at < d.sent_at for e in writes)
+    return [e for e in writes if e.at >= d.sent_at] if before else []
+
+
+def _witness(
+    d: Delivery, mode: str, event: Event, caused: Sequence[Effect], unrefused: bool
+) -> Witness:
+    answer = f"was answered {delivery_result(d).removeprefix(d.id + ' ')}"
+    if d.status is None:
+        answer = "got no answer" if d.answered_at is None else f"failed ({d.error})"
+    line = f"{mode} delivery {d.id} of {event_ref(event)} {answer}"
+    if unrefused:
+        line += " — expected a 4xx"
+    line += f"; it caused {effects_text(caused)}" if caused else "; it caused no effect"
+    return Witness(line, (event.id,), (d.id,), tuple(e.id for e in caused))

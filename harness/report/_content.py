@@ -1,0 +1,257 @@
+"""What a report says, assembled from histories and verdicts only, then redacted as a whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core._model import Effect, Verdict
+from ..history import History
+from . import _advice, _describe, _readiness, _stats
+from ._redact import Redactor
+from ._views import (
+    Counts,
+    Report,
+    RequestView,
+    ScenarioView,
+    TargetView,
+    VerdictView,
+)
+
+# Witness requests shown per failing verdict: enough to see the repeat, not a request log.
+MAX_REQUESTS = 2
+MAX_EXAMPLE_CHARS = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class RunInput:
+    """One judged run and the journal it was read from."""
+
+    history: History
+    verdicts: Sequence[Verdict]
+    journal: Path | None = None
+
+
+def inputs(
+    runs: Sequence[tuple[History, Sequence[Verdict]]], journal: Path | None = None
+) -> list[RunInput]:
+    return [RunInput(h, v, journal) for h, v in runs]
+
+
+def reproduce_command(history: History) -> str:
+    """One line that runs the same scenario, seed and target again."""
+    info = history.info
+    if info.settings.get("reproduce"):
+        return str(info.settings["reproduce"])
+    args = ["harness", "run", info.scenario, "--target", info.target, "--seed", str(info.seed)]
+    downstream = info.settings.get("downstream")
+    if downstream:
+        args += ["--downstream", str(downstream)]
+    if _describe.time_scale(history) != 1:
+        args += ["--time-scale", f"{_describe.time_scale(history):g}"]
+    return shlex.join(args)
+
+
+def build_report(
+    runs: Sequence[RunInput],
+    *,
+    before: Sequence[RunInput] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Report:
+    """The report of ``runs`` (compared with ``before`` when given), redacted.
+
+    ``environ`` is where the signing secrets are read from (default: this process's
+    environment), so that their values can be kept out of the report.
+    """
+    from .compare import compare
+
+    histories = [r.history for r in (*runs, *(before or ()))]
+    redactor = Redactor.for_runs(histories, os.environ if environ is None else environ)
+    scenarios = [_scenario(r, redactor, i) for i, r in enumerate(runs)]
+    targets = _targets(scenarios)
+    ready = bool(targets) and all(t.ready for t in targets)
+    report = Report(
+        title="Production readiness of " + _describe.join_words([t.name for t in targets]),
+        ready=ready,
+        verdict="Ready" if ready else "Not ready",
+        headline=_headline(targets),
+        started_at=min((s.started_at for s in scenarios), default=""),
+        journals=tuple(dict.fromkeys(s.journal for s in scenarios if s.journal)),
+        targets=targets,
+        rerun=_rerun(scenarios),
+        advice=_advice.advice(scenarios),
+        comparison=compare(before, runs) if before is not None else None,
+    )
+    redacted: Report = redactor.tree(report)
+    return redacted
+
+
+def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
+    h, info = run.history, run.history.info
+    pictures = _stats.pictures(h, run.verdicts)
+    return ScenarioView(
+        anchor=f"run-{index + 1}-" + re.sub(r"[^a-z0-9]+", "-", info.scenario.lower()).strip("-"),
+        run_id=info.run_id,
+        scenario=info.scenario,
+        description=info.description,
+        target=info.target,
+        target_name=info.target_name,
+        model=info.model.value,
+        seed=info.seed,
+        started_at=info.started_at,
+        status=h.status,
+        journal=str(run.journal) if run.journal else None,
+        reproduce=reproduce_command(h),
+        passed=all(v.passed for v in run.verdicts) and h.status == "complete",
+        done=_describe.what_was_done(h),
+        faults=tuple(_describe.fault(f, _describe.time_scale(h)) for f in h.faults),
+        counts=_counts(h),
+        verdicts=_verdicts(h, run.verdicts, redactor),
+        example=_example(h, redactor),
+        latency=pictures.latency.figures,
+        lag=pictures.lag.figures,
+        pictures=pictures,
+    )
+
+
+def _counts(h: History) -> Counts:
+    per_event = Counter(d.event_id for d in h.deliveries)
+    outcomes = Counter(d.outcome.value for d in h.deliveries)
+    return Counts(
+        events=len(h.events),
+        records=len({e.key for e in h.events}),
+        deliveries=len(h.deliveries),
+        effects=len(h.effects),
+        unattributed=sum(1 for e in h.effects if not e.event_ids),
+        repeated=sum(1 for n in per_event.values() if n > 1),
+        by_outcome=tuple(sorted(outcomes.items())),
+    )
+
+
+def _verdicts(
+    h: History, verdicts: Sequence[Verdict], redactor: Redactor
+) -> tuple[VerdictView, ...]:
+    wanted = {eid for v in verdicts if not v.passed for eid in v.evidence.effect_ids[:MAX_REQUESTS]}
+    found = {e.id: e for e in h.effects if e.id in wanted} if wanted else {}
+    return tuple(
+        VerdictView(
+            invariant=v.invariant,
+            title=_describe.title(v.invariant),
+            status=v.status.value,
+            failure_class=v.failure_class.value,
+            summary=v.summary,
+            lines=v.evidence.lines,
+            event_ids=v.evidence.event_ids,
+            delivery_ids=v.evidence.delivery_ids,
+            effect_ids=v.evidence.effect_ids,
+            requests=tuple(
+                _request(found[eid], redactor)
+                for eid in (() if v.passed else v.evidence.effect_ids[:MAX_REQUESTS])
+                if eid in found
+            ),
+        )
+        for v in verdicts
+    )
+
+
+# Headers every HTTP client sends: noise in a witness, never evidence.
+_NOISE = frozenset(
+    {"host", "accept", "accept-encoding", "user-agent", "content-length", "connection"}
+)
+
+
+def _request(e: Effect, redactor: Redactor) -> RequestView:
+    shown = {k: v for k, v in e.headers.items() if k.lower() not in _NOISE}
+    return RequestView(
+        effect_id=e.id,
+        at=e.at,
+        downstream=e.downstream,
+        method=e.method.upper(),
+        path=e.path,
+        status=e.status,
+        headers=redactor.headers(shown),
+        body=_clip(redactor.body(e.body), 400),
+    )
+
+
+def _example(h: History, redactor: Redactor) -> str:
+    if not h.events:
+        return ""
+    payload = redactor.payload(h.info.run_id, h.events[0].payload)
+    return _clip(json.dumps(payload, indent=2, ensure_ascii=False), MAX_EXAMPLE_CHARS)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _targets(scenarios: Sequence[ScenarioView]) -> tuple[TargetView, ...]:
+    grouped: dict[str, list[ScenarioView]] = {}
+    for s in scenarios:
+        grouped.setdefault(s.target_name, []).append(s)
+    out = []
+    for i, (name, mine) in enumerate(grouped.items()):
+        verdicts = [v for s in mine for v in s.verdicts]
+        held = sum(v.passed for v in verdicts)
+        out.append(
+            TargetView(
+                anchor=f"target-{i + 1}",
+                name=name,
+                target=mine[0].target,
+                ready=all(s.passed for s in mine),
+                headline=_target_headline(mine, held, len(verdicts)),
+                held=held,
+                checks=len(verdicts),
+                areas=_readiness.areas(mine),
+                principles=_readiness.principles(mine),
+                scenarios=tuple(mine),
+            )
+        )
+    return tuple(out)
+
+
+def _target_headline(scenarios: Sequence[ScenarioView], held: int, checks: int) -> str:
+    runs = f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''}"
+    judged = [(s, v) for s in scenarios for v in s.verdicts]
+    failed = sum(1 for _, v in judged if v.status == "fail")
+    aborted = [s.scenario for s in scenarios if s.status != "complete"]
+    if held == checks and not aborted:
+        return f"all {checks} checks held in {runs}"
+    parts = [f"{failed} of {checks} checks failed"] if failed else []
+    unjudged = checks - held - failed
+    if unjudged:
+        parts.append(f"{unjudged} could not be judged")
+    text = ", ".join(parts) or f"all {checks} checks held"
+    phrases = _readiness.failing_phrases(judged)
+    if phrases:
+        text += ": " + "; ".join(phrases)
+    if aborted:
+        text += f"; interrupted: {_describe.join_words(aborted)}"
+    return text
+
+
+def _headline(targets: Sequence[TargetView]) -> str:
+    if not targets:
+        return "nothing was run"
+    if len(targets) == 1:
+        return _capital(targets[0].headline) + "."
+    return " ".join(f"{t.name}: {t.headline}." for t in targets)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _rerun(scenarios: Sequence[ScenarioView]) -> tuple[str, ...]:
+    commands = list(dict.fromkeys(s.reproduce for s in scenarios))
+    for journal in dict.fromkeys(s.journal for s in scenarios if s.journal):
+        quoted = shlex.quote(journal)
+        commands.append(f"harness check {quoted}")
+        commands.append(f"harness report {quoted} -o report.html")
+    return tuple(commands)

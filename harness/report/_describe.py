@@ -1,0 +1,307 @@
+"""Plain words for a reader who never saw the code: what was done to the system, and names.
+
+"200 order.paid events for 50 records; all squeezed into 3 s (a burst)"; "api down (503) for
+4 min from 00:10". Built from the run's settings (the declared perturbations) and from the
+history (what was actually delivered), never from the scenario file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..core._model import Fault, Outcome
+from ..drive._drift import DRIFT_KINDS, drift_sentence
+from ..drive._perturb import TAMPER_DEFAULTS
+from ..history import History
+
+TITLES = {
+    "no_lost_events": "Nothing lost",
+    "no_duplicate_effects": "No duplicate effects",
+    "per_key_order": "Record order kept",
+    "ack_within": "Fast acknowledgement",
+    "recovers_after_outage": "Recovers after an outage",
+    "no_server_errors": "No server errors",
+    "final_state_matches_baseline": "Same final state as a clean run",
+    "drift_is_loud": "Drifted fields caught",
+    "big_numbers_intact": "64-bit ids intact",
+    "rejects_forged": "Tampered deliveries refused",
+}
+# What a failure of each invariant is called in a sentence: "duplicate effects in ...".
+FAILURES = {
+    "no_lost_events": "lost events",
+    "no_duplicate_effects": "duplicate effects",
+    "per_key_order": "out-of-order effects",
+    "ack_within": "slow acknowledgements",
+    "recovers_after_outage": "work lost in an outage",
+    "no_server_errors": "server errors",
+    "final_state_matches_baseline": "a final state unlike a clean run's",
+    "drift_is_loud": "silently corrupted drifted events",
+    "big_numbers_intact": "rounded 64-bit ids",
+    "rejects_forged": "tampered deliveries accepted",
+}
+_TIMES = {1: "once", 2: "twice", 3: "three times"}
+
+
+def title(invariant: str) -> str:
+    return TITLES.get(invariant, invariant.replace("_", " ").capitalize())
+
+
+def failure(invariant: str, model: str = "") -> str:
+    if invariant == "per_key_order" and model == "register":
+        return "stale overwrites"
+    return FAILURES.get(invariant, f"{invariant.replace('_', ' ')} failures")
+
+
+def times(n: int) -> str:
+    return _TIMES.get(n, f"{n:,} times")
+
+
+def percent(rate: float) -> str:
+    return f"{rate * 100:.0f}%" if rate * 100 >= 1 or rate == 0 else f"{rate * 100:.1g}%"
+
+
+def duration(seconds: float) -> str:
+    """``250 ms``, ``3.0 s``, ``4 min``, ``1 h 5 min``, ``3 days``."""
+    s = abs(seconds)
+    if s < 1:
+        return f"{s * 1000:.0f} ms" if s >= 0.01 else f"{s * 1000:.1f} ms"
+    if s < 60:
+        return f"{s:.1f} s" if s < 10 and round(s, 1) != round(s) else f"{s:.0f} s"
+    if s < 3600:
+        minutes, rest = divmod(round(s), 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    if s < 86400 * 2:
+        hours, rest = divmod(round(s / 60), 60)
+        return f"{hours} h" + (f" {rest} min" if rest else "")
+    return f"{s / 86400:.0f} days"
+
+
+def clock(seconds: float) -> str:
+    """A point on the run's timeline as ``mm:ss`` (``h:mm:ss`` past an hour)."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def perturbation(kind: str, params: Mapping[str, Any]) -> str:
+    """One declared perturbation as a sentence fragment."""
+    if kind in DRIFT_KINDS:
+        return drift_sentence(kind, params)
+    if kind == "duplicate":
+        copies = int(params.get("copies", 2))
+        spread = float(params.get("spread", 0))
+        apart = f" up to {duration(spread)} apart" if spread else " at the same instant"
+        rate = float(params.get("rate", 0.3))
+        return f"{percent(rate)} of events delivered {times(copies)}{apart}"
+    if kind == "burst":
+        count = params.get("count")
+        which = f"the first {int(count):,} events" if count else "all events"
+        return f"{which} squeezed into {duration(float(params['within']))} (a burst)"
+    if kind == "simultaneous":
+        per, records = int(params.get("events", 2)), int(params.get("records", 1))
+        return (
+            f"up to {per} updates of one record sent at the same instant, "
+            f"for {records:,} record{'s' if records != 1 else ''}"
+        )
+    if kind == "reorder":
+        rate = float(params.get("rate", 1.0))
+        share = "" if rate >= 1 else f" ({percent(rate)} of windows)"
+        return f"deliveries shuffled within windows of {int(params.get('window', 5))}{share}"
+    if kind == "replay":
+        n = int(params.get("times", 1))
+        gap = duration(float(params.get("gap", 1.0)))
+        again = "once more" if n == 1 else f"{n} more times"
+        return f"the whole stream replayed {again}, {gap} after each pass ended"
+    if kind == "tamper":
+        return _tamper(params)
+    detail = ", ".join(f"{k} {v}" for k, v in params.items())
+    return f"{kind.replace('_', ' ')}" + (f" ({detail})" if detail else "")
+
+
+def _tamper(params: Mapping[str, Any]) -> str:
+    params = {**TAMPER_DEFAULTS, **params}
+    mode, rate = str(params.get("mode")), percent(float(params["rate"]))
+    age = duration(float(params["age"]))
+    if mode == "replayed":
+        after = duration(float(params["after"]))
+        return f"{rate} of deliveries replayed {after} later as captured, signed {age} before"
+    what = {
+        "forged": "with a forged signature",
+        "unsigned": "without a signature",
+        "stale": f"signed {age} before (stale)",
+    }.get(mode, mode)
+    return f"{rate} of deliveries sent {what}"
+
+
+def _provider(settings: Mapping[str, Any]) -> str:
+    """``Delivered as slack does: ack timeout 0.5 s, up to 3 retries.``"""
+    name = settings.get("provider")
+    if not name:
+        return ""
+    retries = settings.get("retries") or []
+    ack = settings.get("ack_timeout")
+    wait = f"ack timeout {duration(float(ack))}, " if ack else ""
+    again = (
+        f"up to {len(retries)} retr{'y' if len(retries) == 1 else 'ies'}"
+        if retries
+        else "no retries"
+    )
+    return f"Delivered as {name} does: {wait}{again} of an unacknowledged delivery."
+
+
+def _fault_words(mode: str, p: Mapping[str, Any]) -> str:
+    """What a downstream does in a fault window (the modes of ``FaultSpec``)."""
+    status = int(p.get("status", 503))
+    code = f"({status})"
+    if mode == "status":
+        return f"down {code}" if status >= 500 else f"answering {status}"
+    if mode == "throttle":
+        return f"rate-limiting (429, Retry-After {duration(float(p.get('retry_after', 1)))})"
+    if mode == "timeout":
+        return f"not answering (calls held {duration(float(p.get('hold', 30)))})"
+    if mode == "reset":
+        return "dropping connections"
+    if mode == "slow":
+        jitter = float(p.get("jitter", 0))
+        spread = f" ± {duration(jitter)}" if jitter else ""
+        return f"answering slowly ({duration(float(p.get('latency', 1)))}{spread} per call)"
+    if mode == "commit-then-fail":
+        if p.get("then") == "timeout":
+            return "applying writes, then not answering"
+        return f"applying writes, then failing the answer {code}"
+    if mode == "fail-first-n":
+        count = int(p.get("count", 1))
+        return f"failing the first {count} call{'s' if count != 1 else ''} {code}"
+    detail = ", ".join(f"{k} {v}" for k, v in p.items())
+    return mode.replace("_", " ").replace("-", " ") + (f" ({detail})" if detail else "")
+
+
+def fault(f: Fault, scale: float = 1.0) -> str:
+    """``payments down (503) for 4 min from 00:10``; under a time scale, in scenario time with
+    the wall time after it: ``... from 00:10 of scenario time (4.8 s from 0.2 s of wall time)``.
+
+    ``f`` is on the run's (wall) clock, as the journal keeps it.
+    """
+    words = _fault_words(f.mode, f.params)
+    route = f" on {f.params['route']}" if f.params.get("route") else ""
+    start, end = f.start / scale, f.end / scale
+    text = f"{f.downstream} {words}{route} for {duration(end - start)} from {_when(start, end)}"
+    if scale == 1:
+        return text
+    wall = f"{duration(f.end - f.start)} from {_when(f.start, f.end)} of wall time"
+    return f"{text} of scenario time ({wall})"
+
+
+def _when(start: float, end: float) -> str:
+    # mm:ss reads well on a run of minutes; a run of seconds needs the tenths.
+    return clock(start) if end >= 60 else f"{start:.1f} s"
+
+
+def time_scale(history: History) -> float:
+    """Run seconds per scenario second (1.0 for runs recorded before time scales existed)."""
+    return float(history.info.settings.get("time_scale", 1.0))
+
+
+def _timing(history: History) -> str:
+    """Scenario time and wall time of the whole run."""
+    if "time_scale" not in history.info.settings or history.ended_at is None:
+        return ""
+    scale, wall = time_scale(history), history.ended_at
+    if scale == 1:
+        return f"The run took {duration(wall)}, in real time (time scale 1)."
+    return (
+        f"Time was compressed (time scale {scale:g}): {duration(wall / scale)} of scenario time "
+        f"ran in {duration(wall)} of wall time; the delivery timeout was not compressed."
+    )
+
+
+def what_was_done(history: History) -> tuple[str, ...]:
+    """The run in sentences: source, declared perturbations, faults, what was observed."""
+    settings = history.info.settings
+    sentences = [_source(history)]
+    declared = [
+        perturbation(kind, params or {})
+        for item in settings.get("perturbations", ())
+        for kind, params in item.items()
+    ]
+    if declared:
+        sentences.append("Perturbed: " + "; ".join(declared) + ".")
+    delivered_as = _provider(settings)
+    if delivered_as:
+        sentences.append(delivered_as)
+    sentences.extend(_capital(fault(f, time_scale(history))) + "." for f in history.faults)
+    repeated = _repeats(history)
+    if repeated:
+        sentences.append(repeated)
+    trouble = _trouble(history)
+    if trouble:
+        sentences.append(trouble)
+    settle = settings.get("settle")
+    if isinstance(settle, Mapping) and "quiet" in settle:
+        wall = " of wall time" if time_scale(history) != 1 else ""
+        sentences.append(
+            f"Then the run waited for the target to finish: until {duration(settle['quiet'])} "
+            f"passed without an effect (at most {duration(settle.get('deadline', 0))}{wall})."
+        )
+    timing = _timing(history)
+    if timing:
+        sentences.append(timing)
+    return tuple(sentences)
+
+
+def _source(history: History) -> str:
+    events = history.events
+    types = sorted({e.type for e in events if e.type})
+    kind = " and ".join(types[:3]) + " " if 0 < len(types) <= 3 else ""
+    records = len({e.key for e in events})
+    text = f"{len(events):,} {kind}events for {records:,} record{'s' if records != 1 else ''}"
+    ds = history.deliveries
+    if not ds:
+        return text + "; nothing was delivered."
+    first = min(d.sent_at for d in ds)
+    span = max(d.sent_at for d in ds) - first
+    pace = f" ({len(ds) / span:,.0f} a second)" if span > 0 else ""
+    delivered = f"{len(ds):,} deliver{'ies' if len(ds) != 1 else 'y'}"
+    return f"{text}: {delivered} sent over {duration(span)}{pace}."
+
+
+def _repeats(history: History) -> str:
+    per_event = Counter(d.event_id for d in history.deliveries)
+    spread = Counter(n for n in per_event.values() if n > 1)
+    if not spread:
+        return ""
+    parts = ", ".join(f"{times(n)}: {count:,}" for n, count in sorted(spread.items()))
+    return (
+        f"{spread.total():,} of {len(history.events):,} events were delivered more than once "
+        f"({parts})."
+    )
+
+
+def _trouble(history: History) -> str:
+    outcomes = Counter(d.outcome for d in history.deliveries)
+    parts = [
+        f"{outcomes[o]:,} {words}"
+        for o, words in (
+            (Outcome.REJECTED, "rejected (4xx)"),
+            (Outcome.FAILED, "failed (5xx or no connection)"),
+            (Outcome.INDETERMINATE, "timed out"),
+        )
+        if outcomes[o]
+    ]
+    if not parts:
+        return f"The target answered every delivery with 2xx ({outcomes[Outcome.OK]:,})."
+    return "Deliveries the target did not accept: " + ", ".join(parts) + "."
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def join_words(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

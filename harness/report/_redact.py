@@ -1,0 +1,286 @@
+"""What never appears in a report, in any format: secrets, signatures, credentials, PII.
+
+Two layers, so that one missed field does not leak:
+
+1. *where it sits* — header values of signature and authorization headers, payload values at
+   the scenario's ``redact`` paths and under secret-looking keys are replaced wherever a
+   payload, a body or headers are shown;
+2. *anywhere* — every such value found in the run, and the signing secret from the
+   environment, is replaced in every string of the report (evidence lines name record keys,
+   which may be a redacted field). The same value always gets the same label, so a reader
+   can still follow one record through the evidence without seeing it.
+
+Token-like query parameters (``?token=…``) are replaced in any text as well.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ..core import _paths
+from ..drive._drift import records_of
+from ..history import History
+
+# Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
+# "17" in every sentence of a report would garble it without protecting anything.
+MIN_TEXT = 4
+SECRET_LABEL = "[redacted secret]"
+HEADER_LABEL = "[redacted]"
+_HEADER_PARTS = (
+    "authorization",
+    "signature",
+    "secret",
+    "token",
+    "cookie",
+    "api-key",
+    "apikey",
+    "hmac",
+    "password",
+    "session",
+)
+_KEY_PARTS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "card_number",
+    "cvv",
+    "cvc",
+    "ssn",
+    "iban",
+)
+_QUERY = re.compile(
+    r"([?&](?:access_token|token|api_key|apikey|key|secret|signature|sig|password)=)[^&#\s\"']+",
+    re.IGNORECASE,
+)
+_PARTS = re.compile(r"[\s,;=]+")
+# A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
+_MIN_PART = 8
+
+
+_HEADER_RE = re.compile("|".join(map(re.escape, _HEADER_PARTS)), re.IGNORECASE)
+_KEY_RE = re.compile("|".join(map(re.escape, _KEY_PARTS)))
+
+
+# Cached: a run repeats the same few header names and payload keys a million times.
+@functools.cache
+def is_sensitive_header(name: str) -> bool:
+    return _HEADER_RE.search(name) is not None
+
+
+@functools.cache
+def is_sensitive_key(name: str) -> bool:
+    return _KEY_RE.search(name.lower().replace("-", "_")) is not None
+
+
+class Redactor:
+    """Replaces what must not appear; built once per report from every run it shows."""
+
+    def __init__(self, values: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
+        self._labels: dict[str, str] = {s: SECRET_LABEL for s in secrets if s}
+        found = [v for v in values if len(v) >= MIN_TEXT]
+        found.extend(s for s in self._labels if len(s) >= MIN_TEXT)
+        # Longest first, so a value that contains another is replaced whole.
+        self._index: dict[str, list[str]] = {}
+        for value in sorted(set(found), key=len, reverse=True):
+            self._index.setdefault(value[:MIN_TEXT], []).append(value)
+        self._paths: dict[str, tuple[_paths.Step, ...]] = {}
+        self._run_paths: dict[str, tuple[tuple[_paths.Step, ...], ...]] = {}
+
+    @classmethod
+    def for_runs(cls, histories: Iterable[History], environ: Mapping[str, str]) -> Redactor:
+        """Everything the runs hold that must not appear, and the secrets they were signed with."""
+        histories = list(histories)
+        values: set[str] = set()  # a run repeats values (one bearer token per effect)
+        secrets: list[str] = []
+        run_paths: dict[str, tuple[tuple[_paths.Step, ...], ...]] = {}
+        for h in histories:
+            paths = tuple(_paths.parse(p) for p in h.info.settings.get("redact", ()))
+            run_paths[h.info.run_id] = paths
+            values.update(_run_values(h, paths))
+            name = h.info.settings.get("secret_env") or "HARNESS_SECRET"
+            secret = environ.get(str(name), "")
+            if secret:
+                secrets.append(secret)
+        redactor = cls(values, secrets)
+        redactor._run_paths = run_paths
+        return redactor
+
+    def label(self, value: str) -> str:
+        """The stand-in of one value: numbered in the order values are first met."""
+        found = self._labels.get(value)
+        if found is None:
+            found = self._labels[value] = f"[redacted {len(self._labels) + 1}]"
+        return found
+
+    def text(self, text: str) -> str:
+        """``text`` with every known value and token-like query parameter replaced."""
+        if self._index and len(text) >= MIN_TEXT:
+            text = self._replace_values(text)
+        if "=" in text:
+            text = _QUERY.sub(r"\1" + HEADER_LABEL, text)
+        return text
+
+    def _replace_values(self, text: str) -> str:
+        index = self._index
+        out: list[str] = []
+        start = i = 0
+        last = len(text) - MIN_TEXT
+        while i <= last:
+            candidates = index.get(text[i : i + MIN_TEXT])
+            hit = None
+            if candidates:
+                hit = next((v for v in candidates if text.startswith(v, i)), None)
+            if hit is None:
+                i += 1
+                continue
+            out.append(text[start:i])
+            out.append(self.label(hit))
+            i += len(hit)
+            start = i
+        if not out:
+            return text
+        out.append(text[start:])
+        return "".join(out)
+
+    def headers(self, headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        """Header pairs with credential values replaced; every other value scrubbed as text."""
+        return tuple(
+            (name, HEADER_LABEL if is_sensitive_header(name) else self.text(value))
+            for name, value in headers.items()
+        )
+
+    def payload(self, run_id: str, value: Any) -> Any:
+        """A copy of an event payload with the run's ``redact`` paths and secret keys replaced."""
+        copy = _redact_keys(json.loads(json.dumps(value)), self)
+        for steps in self._run_paths.get(run_id, ()):
+            found = _paths.get(copy, steps, default=None)
+            if found is not None and steps:
+                _paths.put(copy, steps, self.stand_in(found))
+        return self.tree(copy)
+
+    def body(self, text: str) -> str:
+        """A request body as shown: JSON with secret keys replaced, then scrubbed as text."""
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return self.text(text)
+        return self.text(json.dumps(_redact_keys(parsed, self), ensure_ascii=False))
+
+    def tree(self, obj: Any) -> Any:
+        """``obj`` (strings, containers, dataclasses) with every string scrubbed as text."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, tuple):
+            return tuple(self.tree(x) for x in obj)
+        if isinstance(obj, list):
+            return [self.tree(x) for x in obj]
+        if isinstance(obj, dict):
+            return {self.tree(k): self.tree(v) for k, v in obj.items()}
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            changes = {f.name: self.tree(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+            return dataclasses.replace(obj, **changes)
+        return obj
+
+    def stand_in(self, value: Any) -> Any:
+        """What a redacted payload value becomes: its label, or a plain mark for an object."""
+        text = _scalar_text(value)
+        return self.label(text) if text else HEADER_LABEL
+
+
+def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
+    """The values of one run that must not appear anywhere."""
+    for event in history.events:
+        payload = event.payload
+        for steps in paths:
+            yield from _leaves(_paths.get(payload, steps, default=None))
+        if isinstance(payload, dict | list):
+            yield from _secret_key_values(payload)
+        if event.headers:
+            yield from _header_values(event.headers)
+    for effect in history.effects:
+        yield from _header_values(effect.headers)
+    yield from _drifted_values(history, paths)
+
+
+def _drifted_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
+    """The original values of drifted fields at redacted paths or secret-looking keys: a
+    dropped or renamed field is no longer where it sat, but the run kept it (for judging) and
+    drift_is_loud's evidence names it."""
+    for record in records_of(history.info.settings):
+        steps = _paths.parse(record.path)
+        last = steps[-1] if steps else None
+        if steps in paths or (isinstance(last, str) and is_sensitive_key(last)):
+            for original in record.events.values():
+                yield from _leaves(original)
+
+
+def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
+    # A journal's headers stay JSON text until read (LazyHeaders): most name nothing
+    # sensitive, and one search of the text spares decoding them.
+    text = getattr(headers, "text", None)
+    if isinstance(text, str) and _HEADER_RE.search(text) is None:
+        return
+    for name, value in headers.items():
+        if value and is_sensitive_header(name):
+            yield value
+            yield from (p for p in _PARTS.split(value) if len(p) >= _MIN_PART)
+
+
+def _secret_key_values(value: Any) -> Iterator[str]:
+    """Values under secret-looking keys, anywhere in a payload (iterative: payloads nest)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(k, str) and is_sensitive_key(k):
+                    yield from _leaves(v)
+                elif isinstance(v, dict | list):
+                    stack.append(v)
+        else:
+            stack.extend(v for v in node if isinstance(v, dict | list))
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    """Every scalar inside a value, as text: redacting an object redacts all it holds."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        text = _scalar_text(value)
+        if text:
+            yield text
+
+
+def _scalar_text(value: Any) -> str:
+    # A bool or null is not a value anyone could recognise; numbers are (card numbers, ids).
+    if isinstance(value, bool) or value is None:
+        return ""
+    return str(value) if isinstance(value, str | int | float) else ""
+
+
+def _redact_keys(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (
+                redactor.stand_in(v)
+                if isinstance(k, str) and is_sensitive_key(k)
+                else _redact_keys(v, redactor)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact_keys(v, redactor) for v in value]
+    return value

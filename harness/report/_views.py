@@ -1,0 +1,194 @@
+"""What a report says, as plain data: every writer renders these and nothing else.
+
+Built by ``_content.build_report`` from histories and verdicts, then scrubbed as a whole by
+the redactor, so a writer cannot show a value redaction removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core._quantiles import Quantiles
+from ._stats import Pictures
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """One request the target made (a witness effect), as shown: headers and body redacted."""
+
+    effect_id: str
+    at: float
+    downstream: str
+    method: str
+    path: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictView:
+    invariant: str
+    title: str
+    status: str  # pass | fail | inconclusive
+    failure_class: str  # silent | loud | slow
+    summary: str
+    lines: tuple[str, ...]
+    event_ids: tuple[str, ...]
+    delivery_ids: tuple[str, ...]
+    effect_ids: tuple[str, ...]
+    requests: tuple[RequestView, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    events: int
+    records: int
+    deliveries: int
+    effects: int
+    unattributed: int
+    repeated: int  # events delivered more than once
+    by_outcome: tuple[tuple[str, int], ...]  # ok, rejected, failed, indeterminate (sorted)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioView:
+    """One run of one scenario against one target."""
+
+    anchor: str
+    run_id: str
+    scenario: str
+    description: str
+    target: str
+    target_name: str
+    model: str
+    seed: int
+    started_at: str
+    status: str  # complete | aborted
+    journal: str | None
+    reproduce: str
+    passed: bool
+    done: tuple[str, ...]  # what was done to the system, in sentences
+    faults: tuple[str, ...]
+    counts: Counts
+    verdicts: tuple[VerdictView, ...]
+    example: str  # the first event's payload, redacted, as indented JSON
+    latency: Quantiles
+    lag: Quantiles
+    pictures: Pictures
+
+    @property
+    def failed(self) -> tuple[VerdictView, ...]:
+        return tuple(v for v in self.verdicts if v.status == "fail")
+
+
+@dataclass(frozen=True, slots=True)
+class AreaView:
+    """Readiness in one of the ways a failure shows: silent, loud, slow."""
+
+    key: str
+    title: str
+    meaning: str
+    held: int
+    checks: int
+    status: str  # ready | not ready | not proven | not checked
+    failing: tuple[str, ...]
+    observed: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleView:
+    """One of the five principles, and what in these runs shows it holds (or not)."""
+
+    title: str
+    meaning: str
+    status: str  # holds | fails | not proven
+    basis: str
+    failing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    anchor: str
+    name: str
+    target: str
+    ready: bool
+    headline: str
+    held: int
+    checks: int
+    areas: tuple[AreaView, ...]
+    principles: tuple[PrincipleView, ...]
+    scenarios: tuple[ScenarioView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceView:
+    """What to check if something unexpected happens, for a failure seen in these runs."""
+
+    key: str
+    title: str
+    text: str
+    seen_in: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One verdict compared across two runs of the same scenario."""
+
+    target_name: str
+    scenario: str
+    invariant: str
+    title: str
+    kind: str  # fixed | regressed | still failing | new | removed | unchanged
+    before: str | None  # status
+    after: str | None
+    summary: str  # the after summary (the before one for a removed verdict)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    before: str  # journal(s) of the earlier runs
+    after: str
+    before_ready: bool
+    after_ready: bool
+    headline: str
+    changes: tuple[Change, ...]  # every verdict, changed ones first
+
+    @property
+    def changed(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.kind != "unchanged")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    title: str
+    ready: bool
+    verdict: str  # "Ready" | "Not ready"
+    headline: str
+    started_at: str
+    journals: tuple[str, ...]
+    targets: tuple[TargetView, ...]
+    rerun: tuple[str, ...]
+    advice: tuple[AdviceView, ...]
+    comparison: Comparison | None = None
+
+    @property
+    def scenarios(self) -> tuple[ScenarioView, ...]:
+        return tuple(s for t in self.targets for s in t.scenarios)
+
+    @property
+    def checks(self) -> int:
+        return sum(t.checks for t in self.targets)
+
+    @property
+    def held(self) -> int:
+        return sum(t.held for t in self.targets)
+
+    @property
+    def invariants(self) -> tuple[str, ...]:
+        """Every check judged in this report, each once, in first-seen order."""
+        return tuple(dict.fromkeys(v.invariant for s in self.scenarios for v in s.verdicts))

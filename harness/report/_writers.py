@@ -1,0 +1,85 @@
+"""Report formats by name and by file extension, and writing a rendered report to a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from ..core._errors import InputError
+from . import html, junit, markdown
+from ._views import Report
+
+
+def _json(report: Report) -> str:
+    from .json import render_json  # the JSON module builds on this package
+
+    return render_json(report)
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """One report format: its name (``--format``), the extensions that select it, a renderer."""
+
+    name: str
+    extensions: tuple[str, ...]
+    render: Callable[[Report], str]
+
+
+WRITERS: Mapping[str, Writer] = MappingProxyType(
+    {
+        "html": Writer("html", (".html", ".htm"), html.render),
+        "md": Writer("md", (".md", ".markdown"), markdown.render),
+        "json": Writer("json", (".json",), _json),
+        "junit": Writer("junit", (".xml",), junit.render),
+    }
+)
+FORMATS = tuple(WRITERS)
+
+
+def _by_extension() -> dict[str, Writer]:
+    return {ext: w for w in WRITERS.values() for ext in w.extensions}
+
+
+def writer_for(path: Path | None, fmt: str | None, *, where: str) -> Writer:
+    """The writer ``fmt`` names, else the one ``path``'s extension selects.
+
+    Raises InputError naming ``where`` (e.g. ``--report out.pdf``) when neither names one.
+    """
+    if fmt is not None:
+        found = WRITERS.get(fmt.lower())
+        if found is None:
+            raise InputError(
+                f"unknown report format {fmt!r}",
+                where=where,
+                hint=f"use one of {', '.join(FORMATS)}",
+            )
+        return found
+    if path is None:
+        return WRITERS["md"]
+    found = _by_extension().get(path.suffix.lower())
+    if found is None:
+        known = ", ".join(sorted(_by_extension()))
+        raise InputError(
+            f"cannot tell the report format from {path.suffix or 'a name without extension'!r}",
+            where=where,
+            hint=f"name the file with one of {known}, or pass --format {'|'.join(FORMATS)}",
+        )
+    return found
+
+
+def write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

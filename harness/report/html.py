@@ -1,0 +1,36 @@
+"""The HTML report: one self-contained file (inline CSS and SVG, no script, no network)."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from ..core._data_paths import data_dir
+from . import _charts
+from ._templates import environment
+from ._views import Report, ScenarioView
+
+
+def _timeline(s: ScenarioView) -> Markup:
+    # The SVG is built from numbers and escaped labels only, so it is safe to insert as is.
+    return Markup(_charts.timeline(s.pictures.timeline))
+
+
+def _latency(s: ScenarioView) -> Markup:
+    return Markup(_charts.latency(s.pictures.latency))
+
+
+def _lag(s: ScenarioView) -> Markup:
+    return Markup(_charts.lag(s.pictures.lag))
+
+
+def render(report: Report) -> str:
+    css = (data_dir("reports") / "report.css").read_text(encoding="utf-8")
+    template = environment(html=True).get_template("report.html.j2")
+    return template.render(
+        report=report,
+        css=Markup(css),  # our own stylesheet, shipped with the package
+        colors=_charts.COLORS,
+        timeline=_timeline,
+        latency=_latency,
+        lag=_lag,
+    )

@@ -1,0 +1,224 @@
+"""The JSON report: ``harness.report/1``, a stable shape CI gates read. Extended, never broken.
+
+Built, like every format, from the redacted report content (``harness.report``): the
+members of the first version keep their names and meaning; later ones are only added.
+``write_report`` picks the format from the file's extension (see ``harness.report._writers``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..core._model import Verdict
+from ..core._quantiles import Quantiles
+from ..history import History
+from ._content import RunInput, build_report, inputs, reproduce_command
+from ._views import (
+    AreaView,
+    Comparison,
+    PrincipleView,
+    Report,
+    ScenarioView,
+    TargetView,
+    VerdictView,
+)
+
+SCHEMA = "harness.report/1"
+
+__all__ = [
+    "SCHEMA",
+    "document",
+    "render_json",
+    "report_dict",
+    "reproduce_command",
+    "run_dict",
+    "verdict_dict",
+    "write_report",
+]
+
+
+def run_dict(history: History, verdicts: Sequence[Verdict], journal: Path | None) -> dict[str, Any]:
+    """One run as the report shows it (redacted)."""
+    return _run(build_report([RunInput(history, verdicts, journal)]).scenarios[0])
+
+
+def verdict_dict(v: Verdict) -> dict[str, Any]:
+    """One verdict as its own data, unredacted: for callers that hold a bare Verdict."""
+    return {
+        "invariant": v.invariant,
+        "status": v.status.value,
+        "class": v.failure_class.value,
+        "summary": v.summary,
+        "evidence": {
+            "lines": list(v.evidence.lines),
+            "events": list(v.evidence.event_ids),
+            "deliveries": list(v.evidence.delivery_ids),
+            "effects": list(v.evidence.effect_ids),
+        },
+    }
+
+
+def report_dict(
+    runs: Sequence[tuple[History, Sequence[Verdict]]], journal: Path | None = None
+) -> dict[str, Any]:
+    return document(build_report(inputs(runs, journal)))
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def document(report: Report) -> dict[str, Any]:
+    """The whole ``harness.report/1`` document of a (redacted) report."""
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "passed": all(s.passed for s in report.scenarios),
+        "runs": [_run(s) for s in report.scenarios],
+        # Added with the readiness report:
+        "ready": report.ready,
+        "verdict": report.verdict,
+        "headline": report.headline,
+        "targets": [_target(t) for t in report.targets],
+        "handoff": {
+            "rerun": list(report.rerun),
+            "advice": [
+                {"key": a.key, "title": a.title, "text": a.text, "seen_in": list(a.seen_in)}
+                for a in report.advice
+            ],
+        },
+    }
+    if report.comparison is not None:
+        doc["comparison"] = _comparison(report.comparison)
+    return doc
+
+
+def _run(s: ScenarioView) -> dict[str, Any]:
+    c = s.counts
+    return {
+        "run_id": s.run_id,
+        "scenario": s.scenario,
+        "description": s.description,
+        "seed": s.seed,
+        "target": s.target,
+        "target_name": s.target_name,
+        "model": s.model,
+        "started_at": s.started_at,
+        "status": s.status,
+        "passed": all(v.passed for v in s.verdicts),
+        "journal": s.journal,
+        "reproduce": s.reproduce,
+        "counts": {
+            "events": c.events,
+            "deliveries": c.deliveries,
+            "effects": c.effects,
+            "deliveries_by_outcome": dict(c.by_outcome),
+            "unattributed_effects": c.unattributed,
+            "records": c.records,
+            "events_delivered_more_than_once": c.repeated,
+        },
+        "verdicts": [_verdict(v) for v in s.verdicts],
+        "done": list(s.done),
+        "faults": list(s.faults),
+        "ack_latency": _quantiles(s.latency),
+        "effect_lag": _quantiles(s.lag),
+    }
+
+
+def _verdict(v: VerdictView) -> dict[str, Any]:
+    return {
+        "invariant": v.invariant,
+        "status": v.status,
+        "class": v.failure_class,
+        "summary": v.summary,
+        "evidence": {
+            "lines": list(v.lines),
+            "events": list(v.event_ids),
+            "deliveries": list(v.delivery_ids),
+            "effects": list(v.effect_ids),
+        },
+        "title": v.title,
+    }
+
+
+def _quantiles(q: Quantiles) -> dict[str, Any]:
+    def seconds(x: float | None) -> float | None:
+        return None if x is None else round(x, 6)
+
+    return {
+        "count": q.count,
+        "p50": seconds(q.p50),
+        "p95": seconds(q.p95),
+        "p99": seconds(q.p99),
+        "max": seconds(q.max),
+    }
+
+
+def _target(t: TargetView) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "target": t.target,
+        "ready": t.ready,
+        "headline": t.headline,
+        "checks": t.checks,
+        "held": t.held,
+        "areas": {a.key: _area(a) for a in t.areas},
+        "principles": [_principle(p) for p in t.principles],
+    }
+
+
+def _area(a: AreaView) -> dict[str, Any]:
+    return {
+        "title": a.title,
+        "status": a.status,
+        "held": a.held,
+        "checks": a.checks,
+        "failing": list(a.failing),
+        "observed": a.observed,
+    }
+
+
+def _principle(p: PrincipleView) -> dict[str, Any]:
+    return {"title": p.title, "status": p.status, "basis": p.basis, "failing": list(p.failing)}
+
+
+def _comparison(c: Comparison) -> dict[str, Any]:
+    return {
+        "before": c.before,
+        "after": c.after,
+        "before_ready": c.before_ready,
+        "after_ready": c.after_ready,
+        "headline": c.headline,
+        "changes": [
+            {
+                "target_name": ch.target_name,
+                "scenario": ch.scenario,
+                "invariant": ch.invariant,
+                "kind": ch.kind,
+                "before": ch.before,
+                "after": ch.after,
+                "summary": ch.summary,
+            }
+            for ch in c.changes
+        ],
+    }
+
+
+def write_report(
+    path: Path,
+    runs: Sequence[tuple[History, Sequence[Verdict]]],
+    journal: Path | None = None,
+    *,
+    fmt: str | None = None,
+) -> None:
+    """Write the report of ``runs`` to ``path``, in ``fmt`` or the format its extension names.
+
+    ``.json`` is this shape, ``.html``/``.htm`` the self-contained page, ``.md`` Markdown,
+    ``.xml`` JUnit XML. Raises InputError for an extension (or ``fmt``) that names none.
+    """
+    from ._writers import write, writer_for
+
+    writer = writer_for(path, fmt, where=f"--report {path}")
+    write(path, writer.render(build_report(inputs(runs, journal))))

@@ -1,0 +1,495 @@
+"""Scenario and suite files: YAML read with its line numbers, validated, built into the Scenario
+(``core._scenario``).
+
+Loading goes through four steps. Each reports the problems it finds as
+``file:line: field.path: <value> is not allowed — <what is allowed>``:
+
+1. parse the YAML into nodes that keep their lines (``_lines``);
+2. walk the nodes for the line of every key and list item, and for what JSON cannot hold
+   (``_lines``);
+3. validate with pydantic models shaped like the file (``_schema``, ``_values``),
+   their errors told by ``_errors``;
+4. build the frozen dataclasses of ``core._scenario``, reading the files a scenario names
+   relative to it.
+
+Names resolve to built-in scenarios and suites (``scenarios/<name>.scenario.yaml``,
+``scenarios/<name>.suite.yaml`` in the data folder) or to paths of YAML files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core import _paths
+from ..core._data_paths import data_dir
+from ..core._errors import ScenarioError, UnknownScenarioError
+from ..core._model import Model
+from ..core._providers import PROVIDERS, Provider
+from ..core._scenario import (
+    DeliverySpec,
+    DownstreamSpec,
+    FaultSpec,
+    InvariantSpec,
+    ObserverSpec,
+    Perturbation,
+    RecordedSource,
+    Route,
+    Scenario,
+    Settle,
+    Source,
+    SyntheticSource,
+)
+from ..core._signing import TIMESTAMPED
+from ..drive._drift import check_drift, is_drift
+from ..invariants import check_specs
+from ._errors import validate
+from ._lines import Loc, Problem, YamlText, dotted, read_yaml
+from ._schema import (
+    DeliveryDoc,
+    DownstreamDoc,
+    ObserverDoc,
+    PerturbationDoc,
+    ProviderDoc,
+    RouteDoc,
+    ScenarioDoc,
+    SourceDoc,
+    SuiteDoc,
+    SyntheticDoc,
+)
+from ._values import parse_duration
+
+__all__ = [
+    "Suite",
+    "builtin_catalogue",
+    "load_scenario",
+    "load_suite",
+    "parse_duration",
+    "resolve",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    """Scenarios run together under one name, from a ``.suite.yaml`` file."""
+
+    name: str
+    description: str
+    scenarios: tuple[Scenario, ...]
+    origin: str = "<python>"
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def load_scenario(path: Path) -> Scenario:
+    """The scenario in a YAML file. Raises ScenarioError saying file:line, field and fix."""
+    loaded = _load(Path(path))
+    if isinstance(loaded, Suite):
+        raise ScenarioError(
+            "this file is a suite (it has `suite:`), not a scenario",
+            where=str(path),
+            hint="load it with load_suite, or name it to `harness run`",
+        )
+    return loaded
+
+
+def load_suite(path: Path) -> Suite:
+    """The suite in a YAML file, its scenarios loaded. Raises ScenarioError like load_scenario."""
+    loaded = _load(Path(path))
+    if isinstance(loaded, Scenario):
+        raise ScenarioError(
+            "this file is a scenario, not a suite (a suite has `suite: [name, ...]`)",
+            where=str(path),
+            hint="load it with load_scenario",
+        )
+    return loaded
+
+
+def _load(path: Path) -> Scenario | Suite:
+    """A scenario or a suite file, told apart by its `suite:` key."""
+    text = read_yaml(path)
+    if not isinstance(text.data, dict):
+        found = "nothing" if text.data is None else f"a {type(text.data).__name__}"
+        text.fail(
+            [
+                Problem(
+                    (),
+                    f"the file holds {found} — a scenario is a mapping with at least `source:`, "
+                    "a suite a mapping with `suite:`",
+                )
+            ]
+        )
+    try:
+        if "suite" in text.data:
+            return _suite(validate(SuiteDoc, text), path)
+        return _scenario(validate(ScenarioDoc, text), path, text)
+    except _Invalid as exc:
+        text.fail([Problem(exc.loc, exc.message)])
+
+
+# --- names ----------------------------------------------------------------------------------
+
+_KINDS = {".scenario.yaml": "scenario", ".suite.yaml": "suite"}
+
+
+def resolve(names: Sequence[str]) -> list[Scenario]:
+    """Scenarios for names: built-in scenarios, built-in suites (expanded), or YAML file paths."""
+    scenarios: list[Scenario] = []
+    for name in names:
+        loaded = _load(_locate(name, Path()))
+        scenarios.extend(loaded.scenarios if isinstance(loaded, Suite) else [loaded])
+    return scenarios
+
+
+def builtin_catalogue() -> list[tuple[str, str, str]]:
+    """(name, "scenario" | "suite", description) of every built-in, sorted by name."""
+    out: list[tuple[str, str, str]] = []
+    for name, (path, kind) in sorted(_builtins().items()):
+        out.append((name, kind, _load(path).description))
+    return out
+
+
+def _builtins() -> dict[str, tuple[Path, str]]:
+    """Built-in name -> (file, "scenario" | "suite")."""
+    found: dict[str, tuple[Path, str]] = {}
+    for path in sorted(data_dir("scenarios").glob("*.yaml")):
+        for suffix, kind in _KINDS.items():
+            if path.name.endswith(suffix):
+                found[path.name.removesuffix(suffix)] = (path, kind)
+    return found
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.endswith((".yaml", ".yml")) or "/" in name or os.sep in name
+
+
+def _locate(name: str, base: Path) -> Path:
+    """The file of a built-in name, or of a path relative to ``base``."""
+    if _looks_like_path(name):
+        path = base / name
+        if path.is_file():
+            return path
+        raise UnknownScenarioError(
+            f"no scenario file {str(path)!r}",
+            hint="check the path, or name a built-in scenario (`harness scenarios` lists them)",
+        )
+    builtins = _builtins()
+    if name in builtins:
+        return builtins[name][0]
+    close = difflib.get_close_matches(name, list(builtins), n=1)
+    guess = f" — did you mean {close[0]!r}?" if close else " —"
+    raise UnknownScenarioError(f"unknown scenario {name!r}{guess} `harness scenarios` lists them")
+
+
+def _stem(path: Path) -> str:
+    """``duplicate-storm.scenario.yaml`` -> ``duplicate-storm``."""
+    name = path.name
+    for suffix in (".scenario.yaml", ".suite.yaml", ".scenario.yml", ".suite.yml", ".yaml", ".yml"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return path.stem
+
+
+# --- step 4: the documents built into core._scenario ----------------------------------------
+
+
+class _Invalid(Exception):
+    """A problem found while building, at ``loc`` of the document."""
+
+    def __init__(self, loc: Loc, message: str):
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def _suite(doc: SuiteDoc, path: Path) -> Suite:
+    scenarios: list[Scenario] = []
+    for i, member in enumerate(doc.suite):
+        try:
+            loaded = _load(_locate(member, path.parent))
+        except UnknownScenarioError as exc:
+            raise _Invalid(("suite", i), f"suite[{i}]: {exc}") from None
+        if isinstance(loaded, Suite):
+            raise _Invalid(
+                ("suite", i),
+                f"suite[{i}]: {member!r} is not allowed — it is a suite; list its scenarios",
+            )
+        scenarios.append(loaded)
+    return Suite(doc.name or _stem(path), doc.description, tuple(scenarios), str(path))
+
+
+def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
+    source = _source(doc.source, path.parent)
+    perturbations = tuple(_perturbation(p) for p in doc.perturbations)
+    _drift_checked(perturbations, source)
+    delivery = _delivery(doc.delivery, doc.provider)
+    _tamper_needs_signing(doc, delivery)
+    return Scenario(
+        name=doc.name or _stem(path),
+        source=source,
+        model=Model(doc.model),
+        description=doc.description,
+        perturbations=perturbations,
+        invariants=_checked(doc.invariants, text),
+        downstreams=_downstreams(doc.downstreams),
+        delivery=delivery,
+        settle=Settle(doc.settle.quiet, doc.settle.deadline),
+        faults=_faults(doc),
+        observer=_observer(doc.observer),
+        time_scale=doc.time_scale,
+        marks=tuple(doc.marks),
+        redact=tuple(doc.redact),
+        origin=str(path),
+    )
+
+
+def _source(doc: SourceDoc, base: Path) -> Source:
+    if doc.synthetic is not None:
+        s = doc.synthetic
+        return SyntheticSource(
+            example=_payload(s, base),
+            events=s.events,
+            records=s.records,
+            over=s.over,
+            id_path=s.id,
+            key_path=s.key,
+            type_path=s.type,
+            seq_path=s.sequence,
+            time_path=s.time,
+            types=tuple(s.types),
+        )
+    assert doc.recorded is not None  # SourceDoc made sure
+    r = doc.recorded
+    return RecordedSource(
+        path=_existing(base, r.file, ("source", "recorded", "file")),
+        id_path=r.id,
+        key_path=r.key,
+        type_path=r.type,
+        over=r.over,
+    )
+
+
+def _perturbation(doc: PerturbationDoc) -> Perturbation:
+    # by_alias: a drift's `from` keeps its name (the field is from_ in Python).
+    ((kind, params),) = doc.model_dump(exclude_none=True, by_alias=True).items()
+    return Perturbation(kind, params)
+
+
+def _paths_get(value: Any, path: str) -> Any:
+    return _paths.get(value, _paths.parse(path), None)
+
+
+def _drift_checked(perturbations: tuple[Perturbation, ...], source: Source) -> None:
+    """Each drift names a field the example payload has (add_field: one it has not yet).
+
+    A recorded source has no example; its events without the field are left undrifted.
+    """
+    if not isinstance(source, SyntheticSource):
+        return
+    for i, p in enumerate(perturbations):
+        if not is_drift(p):
+            continue
+        problem = check_drift(p, source.example)
+        if problem is not None:
+            loc: Loc = ("perturbations", i, p.kind, "path")
+            raise _Invalid(loc, f"{dotted(loc)}: {p.params['path']!r} is not allowed — {problem}")
+        _drift_selects(i, p, source)
+
+
+def _drift_selects(i: int, p: Perturbation, source: SyntheticSource) -> None:
+    """A drift's ``types`` and ``from`` leave some event of the source to drift."""
+    types = list(source.types)
+    if not types:  # every event has the example's type (``_sources.synthetic``)
+        found = _paths_get(source.example, source.type_path) if source.type_path else None
+        types = [str(found) if found is not None else "event"]
+    for n, name in enumerate(p.params.get("types") or ()):
+        if name not in types:
+            loc: Loc = ("perturbations", i, p.kind, "types", n)
+            raise _Invalid(
+                loc,
+                f"{dotted(loc)}: {name!r} is not allowed — no event of the source has that type; "
+                f"its events are of type {', '.join(types)}",
+            )
+    since = float(p.params.get("from", 0.0))
+    last = source.over * (source.events - 1) / source.events
+    if since > last:
+        loc = ("perturbations", i, p.kind, "from")
+        raise _Invalid(
+            loc,
+            f"{dotted(loc)}: {since:g} s is not allowed — the last event occurs at {last:g} s "
+            f"(the source spans {source.over:g} s), so no event would drift",
+        )
+
+
+def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
+    seen: set[str] = set()
+    for i, d in enumerate(docs):
+        if d.name in seen:
+            raise _Invalid(
+                ("downstreams", i, "name"),
+                f"downstreams[{i}].name: {d.name!r} is not allowed — "
+                "another downstream has that name; give each its own",
+            )
+        seen.add(d.name)
+    return tuple(
+        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful) for d in docs
+    )
+
+
+def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
+    names = [d.name for d in doc.downstreams]
+    for i, f in enumerate(doc.faults):
+        if f.downstream not in names:
+            raise _Invalid(
+                ("faults", i, "downstream"),
+                f"faults[{i}].downstream: {f.downstream!r} is not allowed — must name one of the "
+                f"scenario's downstreams: {', '.join(names)}",
+            )
+    return tuple(
+        FaultSpec(
+            f.downstream,
+            f.mode,
+            f.at,
+            f.for_,
+            f.status,
+            f.retry_after,
+            f.hold,
+            f.latency,
+            f.jitter,
+            f.count,
+            f.then,
+            f.route,
+        )
+        for f in doc.faults
+    )
+
+
+def _observer(doc: ObserverDoc | None) -> ObserverSpec | None:
+    return None if doc is None else ObserverSpec(doc.url, doc.records, doc.key)
+
+
+def _route(doc: RouteDoc) -> Route:
+    return Route(
+        method=doc.method,
+        path=doc.path,
+        status=doc.status,
+        body=doc.body,
+        headers=doc.headers,
+        delay=doc.delay,
+    )
+
+
+def _delivery(doc: DeliveryDoc, provider_doc: ProviderDoc | None) -> DeliverySpec:
+    signing: str = doc.signing
+    profile = None
+    if provider_doc is not None:
+        profile = _provider(provider_doc)
+        if "signing" in doc.model_fields_set and doc.signing != profile.scheme:
+            raise _Invalid(
+                ("delivery", "signing"),
+                f"delivery.signing: {doc.signing!r} is not allowed — provider "
+                f"{profile.name!r} signs with {profile.scheme!r}; leave delivery.signing out "
+                "(the provider sets it) or name the provider that signs that way",
+            )
+        signing = profile.scheme
+    return DeliverySpec(
+        signing=signing,
+        secret_env=doc.secret_env,
+        signature_header=doc.signature_header,
+        timeout=doc.timeout,
+        headers=doc.headers,
+        provider=profile,
+    )
+
+
+def _provider(doc: ProviderDoc) -> Provider:
+    """The named profile with the scenario's retries and ack timeout."""
+    profile = PROVIDERS[doc.name]
+    if isinstance(doc.retries, int) and doc.retries > len(profile.retries):
+        raise _Invalid(
+            ("provider", "retries"),
+            f"provider.retries: {doc.retries!r} is not allowed — {profile.name!r} has "
+            f"{len(profile.retries)} retry delays in its schedule; give at most "
+            f"{len(profile.retries)}, or the delays as a list like [0s, 1m, 5m]",
+        )
+    return profile.with_overrides(doc.retries, doc.timeout, doc.batch_window)
+
+
+def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:
+    for i, p in enumerate(doc.perturbations):
+        if p.tamper is not None and delivery.signing == "none":
+            raise _Invalid(
+                ("perturbations", i, "tamper"),
+                f"perturbations[{i}].tamper: {p.tamper.mode!r} is not allowed — the scenario "
+                "sends unsigned deliveries (delivery.signing: none), so there is no signature "
+                "to tamper with; set delivery.signing or provider",
+            )
+        if (
+            p.tamper is not None
+            and p.tamper.mode == "stale"
+            and delivery.signing not in TIMESTAMPED
+        ):
+            raise _Invalid(
+                ("perturbations", i, "tamper", "mode"),
+                f"perturbations[{i}].tamper.mode: 'stale' is not allowed — {delivery.signing!r} "
+                "signs no timestamp, so a stale signature is a valid one; use a timestamped "
+                f"scheme ({', '.join(sorted(TIMESTAMPED))}) or mode replayed",
+            )
+
+
+# --- step 4: the files a scenario names, and its invariants' parameters ---------------------
+
+
+def _existing(base: Path, name: str, loc: Loc) -> Path:
+    path = (base / name).absolute()
+    if not path.is_file():
+        raise _Invalid(
+            loc,
+            f"{dotted(loc)}: {name!r} is not allowed — there is no file {str(path)!r} "
+            "(paths are relative to the scenario file)",
+        )
+    return path
+
+
+def _payload(doc: SyntheticDoc, base: Path) -> dict[str, Any]:
+    """The example payload, inline or from its file."""
+    if doc.example_file is None:
+        return dict(doc.example or {})
+    loc: Loc = ("source", "synthetic", "example_file")
+    path = _existing(base, doc.example_file, loc)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, json.JSONDecodeError) as exc:
+        raise _Invalid(loc, f"{dotted(loc)}: cannot read {str(path)!r} as JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise _Invalid(
+            loc,
+            f"{dotted(loc)}: {str(path)!r} holds a JSON {type(value).__name__}, "
+            "not an object — it must hold one example payload",
+        )
+    return value
+
+
+_CHECKED_AT = re.compile(r"invariants\[(\d+)\](?:\.params\.(.+))?")
+
+
+def _checked(specs: Sequence[InvariantSpec], text: YamlText) -> tuple[InvariantSpec, ...]:
+    """The invariants' parameters checked by their registry, defaults filled in."""
+    try:
+        return check_specs(specs)
+    except ScenarioError as exc:
+        # The registry names the field (invariants[3].params.seconds); check again with
+        # the line of that item so its message says where in the file.
+        found = _CHECKED_AT.match(exc.where or "")
+        if found is None:
+            raise
+        i, param = int(found[1]), found[2]
+        loc: Loc = ("invariants", i) + ((specs[i].name, param) if param else ())
+        return check_specs(specs, where=f"{text.file}:{text.line(loc)}")

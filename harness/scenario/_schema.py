@@ -1,0 +1,469 @@
+"""The shape of scenario and suite files, as pydantic models (``extra="forbid"``, strict types).
+
+A model per mapping of the file, its fields named as the file's keys. Each field's description
+says what it allows; the error messages quote it (``_scenario_errors``). Defaults are read from
+the ``core._scenario`` dataclasses the documents are built into, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
+
+from ..core._providers import PROVIDERS
+from ..core._scenario import (
+    DeliverySpec,
+    DownstreamSpec,
+    FaultSpec,
+    InvariantSpec,
+    Route,
+    Scenario,
+    Settle,
+    SyntheticSource,
+)
+from ..double._routes import METHODS
+from ..drive._perturb import TAMPER_DEFAULTS
+from ..invariants import DEFAULT_INVARIANTS
+from ._errors import Doc, invalid, invalid_mapping
+from ._values import (
+    DURATION_FORMS,
+    Duration,
+    EnvName,
+    FaultRoute,
+    HeaderName,
+    Invariant,
+    JsonPath,
+    Method,
+    Name,
+    ObserverUrl,
+    PositiveDuration,
+    RecordsPath,
+    RoutePath,
+    parse_duration,
+)
+
+_DURATION_TEXT = f"a duration: {DURATION_FORMS}"
+_POSITIVE_DURATION_TEXT = f"a duration greater than 0: {DURATION_FORMS}"
+_RATE_TEXT = "a number between 0 and 1"
+_PATH_TEXT = "a JSONPath like '$.data.order_id'"
+_HEADERS_TEXT = "a mapping of HTTP header names to string values"
+_NAME_TEXT = "a name of letters, digits, '.', '_' and '-'"
+PROVIDER_NAMES = tuple(PROVIDERS)
+
+
+def _default(cls: type[Any], name: str) -> Any:
+    """The default of a Scenario dataclass field, so the YAML defaults cannot drift from it."""
+    (found,) = (f.default for f in dataclasses.fields(cls) if f.name == name)
+    return found
+
+
+# --- source ---------------------------------------------------------------------------------
+
+
+class SyntheticDoc(Doc):
+    expected = "a mapping with example (or example_file), events, records and over"
+
+    example: dict[str, Any] | None = Field(None, description="a mapping: one example payload")
+    example_file: str | None = Field(
+        None, description="a path to a JSON file of one example payload, relative to the scenario"
+    )
+    events: int = Field(gt=0, description="an integer greater than 0: how many events to make")
+    records: int = Field(
+        gt=0, description="an integer greater than 0, at most events: how many records"
+    )
+    over: Duration = Field(description=_DURATION_TEXT)
+    id: JsonPath = Field(_default(SyntheticSource, "id_path"), description=_PATH_TEXT)
+    key: JsonPath = Field(_default(SyntheticSource, "key_path"), description=_PATH_TEXT)
+    type: JsonPath | None = Field(_default(SyntheticSource, "type_path"), description=_PATH_TEXT)
+    sequence: JsonPath | None = Field(_default(SyntheticSource, "seq_path"), description=_PATH_TEXT)
+    time: JsonPath | None = Field(_default(SyntheticSource, "time_path"), description=_PATH_TEXT)
+    types: list[str] = Field(
+        default_factory=list, description="a list of event types to cycle through"
+    )
+
+    @field_validator("records")
+    @classmethod
+    def _at_most_events(cls, records: int, info: ValidationInfo) -> int:
+        events = info.data.get("events")
+        if isinstance(events, int) and records > events:
+            raise invalid(f"must be at most events ({events}): every record needs an event")
+        return records
+
+    @model_validator(mode="after")
+    def _one_example(self) -> Self:
+        if (self.example is None) == (self.example_file is None):
+            has = "both" if self.example is not None else "neither"
+            raise invalid_mapping(
+                f"has {has} of example and example_file — give exactly one: "
+                "example (an inline mapping) or example_file (a JSON file)"
+            )
+        return self
+
+
+class RecordedDoc(Doc):
+    expected = "a mapping with file, and optionally id, key, type, over"
+
+    file: str = Field(description="a path to a JSONL file of events, relative to the scenario")
+    id: JsonPath | None = Field(None, description=_PATH_TEXT)
+    key: JsonPath | None = Field(None, description=_PATH_TEXT)
+    type: JsonPath | None = Field(None, description=_PATH_TEXT)
+    over: Duration | None = Field(None, description=_DURATION_TEXT)
+
+
+class SourceDoc(Doc):
+    expected = "a mapping with exactly one of: synthetic, recorded"
+
+    synthetic: SyntheticDoc | None = Field(None, description=SyntheticDoc.expected)
+    recorded: RecordedDoc | None = Field(None, description=RecordedDoc.expected)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.synthetic is None) == (self.recorded is None):
+            has = "both" if self.synthetic is not None else "neither"
+            raise invalid_mapping(f"has {has} of synthetic and recorded — give exactly one of them")
+        return self
+
+
+# --- perturbations --------------------------------------------------------------------------
+
+
+class DuplicateDoc(Doc):
+    expected = "a mapping with rate, and optionally copies and spread"
+
+    rate: float = Field(ge=0, le=1, description=_RATE_TEXT)
+    copies: int = Field(2, ge=2, description="an integer of 2 or more: deliveries in all")
+    spread: Duration = Field(0.0, description=_DURATION_TEXT)
+
+
+class BurstDoc(Doc):
+    expected = "a mapping with within, and optionally count"
+
+    within: PositiveDuration = Field(description=_POSITIVE_DURATION_TEXT)
+    count: int | None = Field(None, gt=0, description="an integer greater than 0: how many events")
+
+
+class SimultaneousDoc(Doc):
+    expected = "a mapping with records and events"
+
+    records: int = Field(gt=0, description="an integer greater than 0: how many records")
+    events: int = Field(ge=2, description="an integer of 2 or more: events per record")
+
+
+class ReorderDoc(Doc):
+    expected = "a mapping with window, and optionally rate"
+
+    window: int = Field(ge=2, description="an integer of 2 or more: events per shuffled window")
+    rate: float = Field(1.0, ge=0, le=1, description=_RATE_TEXT)
+
+
+class ReplayDoc(Doc):
+    expected = "a mapping with optionally times and gap"
+
+    times: int = Field(1, ge=1, description="an integer of 1 or more: extra passes")
+    gap: Duration = Field(1.0, description=_DURATION_TEXT)
+
+
+class _DriftDoc(Doc):
+    """What every drift perturbation takes: which field, and which events."""
+
+    path: JsonPath = Field(description=_PATH_TEXT + " of a field of the example payload")
+    rate: float = Field(1.0, ge=0, le=1, description=_RATE_TEXT + ": the share of events")
+    from_: Duration = Field(
+        0.0, alias="from", description=_DURATION_TEXT + ": events at or after it drift"
+    )
+    types: list[str] = Field(
+        default_factory=list, description="a list of event types; leave it out for all"
+    )
+
+
+class RenameFieldDoc(_DriftDoc):
+    expected = "a mapping with path and to, and optionally rate, from, types"
+
+    to: Name = Field(description="the field's new name (in the same object), like customerId")
+
+
+class DropFieldDoc(_DriftDoc):
+    expected = "a mapping with path, and optionally rate, from, types"
+
+
+class NullFieldDoc(_DriftDoc):
+    expected = "a mapping with path, and optionally rate, from, types"
+
+
+class RetypeFieldDoc(_DriftDoc):
+    expected = "a mapping with path and to, and optionally rate, from, types"
+
+    to: Literal["string", "number", "double"] = Field(
+        description="one of: string (a number sent as text), number (a numeric string sent "
+        "as a number), double (a number rounded through an IEEE-754 double, as JavaScript does)"
+    )
+
+
+class AddFieldDoc(_DriftDoc):
+    expected = "a mapping with path and value, and optionally rate, from, types"
+
+    value: Any = Field(description="any JSON value: what the new field holds")
+
+
+class TamperDoc(Doc):
+    expected = "a mapping with mode, and optionally rate, age and after"
+
+    mode: Literal["forged", "unsigned", "stale", "replayed"] = Field(
+        description="one of: forged, unsigned, stale, replayed"
+    )
+    rate: float = Field(TAMPER_DEFAULTS["rate"], ge=0, le=1, description=_RATE_TEXT)
+    age: PositiveDuration = Field(
+        TAMPER_DEFAULTS["age"], description=_POSITIVE_DURATION_TEXT + " (real time, never scaled)"
+    )
+    after: Duration = Field(TAMPER_DEFAULTS["after"], description=_DURATION_TEXT)
+
+
+class PerturbationDoc(Doc):
+    expected = (
+        "a mapping of one perturbation kind to its parameters: "
+        "duplicate, burst, simultaneous, reorder, replay, tamper, "
+        "rename_field, drop_field, null_field, retype_field or add_field"
+    )
+
+    duplicate: DuplicateDoc | None = Field(None, description=DuplicateDoc.expected)
+    burst: BurstDoc | None = Field(None, description=BurstDoc.expected)
+    simultaneous: SimultaneousDoc | None = Field(None, description=SimultaneousDoc.expected)
+    reorder: ReorderDoc | None = Field(None, description=ReorderDoc.expected)
+    replay: ReplayDoc | None = Field(None, description=ReplayDoc.expected)
+    rename_field: RenameFieldDoc | None = Field(None, description=RenameFieldDoc.expected)
+    drop_field: DropFieldDoc | None = Field(None, description=DropFieldDoc.expected)
+    null_field: NullFieldDoc | None = Field(None, description=NullFieldDoc.expected)
+    retype_field: RetypeFieldDoc | None = Field(None, description=RetypeFieldDoc.expected)
+    add_field: AddFieldDoc | None = Field(None, description=AddFieldDoc.expected)
+    tamper: TamperDoc | None = Field(None, description=TamperDoc.expected)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data  # pydantic says it is not a mapping
+        if len(data) != 1:
+            kinds = ", ".join(map(str, data)) or "none"
+            raise invalid_mapping(
+                f"has {len(data)} keys ({kinds}) — each list item is one perturbation: "
+                f"a single key, one of: {', '.join(cls.model_fields)}"
+            )
+        ((kind, params),) = data.items()
+        # `- replay:` with nothing after it means "all defaults".
+        return {kind: {} if params is None else params}
+
+
+# --- downstreams, delivery, settle ----------------------------------------------------------
+
+
+class RouteDoc(Doc):
+    expected = "a mapping with method and path, and optionally status, body, headers, delay"
+
+    method: Method = Field(description=f"an HTTP method, one of: {', '.join(METHODS)}")
+    path: RoutePath = Field(description="a URL path starting with '/'")
+    status: int = Field(
+        _default(Route, "status"), ge=100, le=599, description="an HTTP status from 100 to 599"
+    )
+    body: Any = Field(None, description="any JSON value; leave it out to echo the request")
+    headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+    delay: Duration = Field(_default(Route, "delay"), description=_DURATION_TEXT)
+
+
+class DownstreamDoc(Doc):
+    expected = "a mapping with name and routes"
+
+    name: Name = Field(_default(DownstreamSpec, "name"), description="a name like crm")
+    routes: list[RouteDoc] = Field(default_factory=list, description="a list of routes")
+    stateful: bool = Field(
+        _default(DownstreamSpec, "stateful"),
+        description="true or false: keep resources in memory like a REST API (POST creates, "
+        "PUT/PATCH update, GET reads back, DELETE removes)",
+    )
+
+
+class ObserverDoc(Doc):
+    expected = "a mapping with url, records and key"
+
+    url: ObserverUrl = Field(
+        description="an http:// URL on loopback to GET the state from, like "
+        "http://127.0.0.1:8000/state"
+    )
+    records: RecordsPath = Field(
+        description="a JSONPath to the list of records in the answer, like '$.contacts' "
+        "('$' when the answer is the list)"
+    )
+    key: JsonPath = Field(description="a JSONPath to each record's key, like '$.id'")
+
+
+class DeliveryDoc(Doc):
+    expected = "a mapping with signing, secret_env, signature_header, timeout, headers"
+
+    signing: Literal[
+        "standard-webhooks",
+        "stripe",
+        "github",
+        "shopify",
+        "slack",
+        "hubspot",
+        "attio",
+        "hmac",
+        "none",
+    ] = Field(
+        _default(DeliverySpec, "signing"),
+        description="one of: standard-webhooks, stripe, github, shopify, slack, hubspot, attio, "
+        "hmac, none",
+    )
+    secret_env: EnvName = Field(
+        _default(DeliverySpec, "secret_env"), description="an environment variable name"
+    )
+    signature_header: HeaderName = Field(
+        _default(DeliverySpec, "signature_header"), description="an HTTP header name"
+    )
+    timeout: PositiveDuration = Field(
+        _default(DeliverySpec, "timeout"), description=_POSITIVE_DURATION_TEXT
+    )
+    headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+
+
+_RETRIES_TEXT = (
+    "an integer of 0 or more (the first delays of the provider's schedule), or a list of "
+    f"durations (the delays between attempts), each {DURATION_FORMS}"
+)
+
+
+def _retries(value: object) -> int | tuple[float, ...]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, list):
+        delays = [parse_duration(v) for v in value]
+        if all(d is not None and d >= 0 for d in delays):
+            return tuple(d for d in delays if d is not None)
+    raise invalid(f"must be {_RETRIES_TEXT}")
+
+
+class ProviderDoc(Doc):
+    expected = "a provider name, or a mapping with name, and optionally retries and timeout"
+
+    name: Literal[PROVIDER_NAMES] = Field(  # type: ignore[valid-type]
+        description="one of: " + ", ".join(PROVIDER_NAMES)
+    )
+    retries: Annotated[int | tuple[float, ...], PlainValidator(_retries)] | None = Field(
+        None, description=_RETRIES_TEXT
+    )
+    timeout: PositiveDuration | None = Field(
+        None, description=_POSITIVE_DURATION_TEXT + ": the sender's ack timeout"
+    )
+    batch_window: Duration | None = Field(
+        None, description=_DURATION_TEXT + ": events this close together share a batch"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, data: object) -> object:
+        return {"name": data} if isinstance(data, str) else data
+
+
+class SettleDoc(Doc):
+    expected = "a mapping with quiet and deadline"
+
+    quiet: Duration = Field(_default(Settle, "quiet"), description=_DURATION_TEXT)
+    deadline: PositiveDuration = Field(
+        _default(Settle, "deadline"), description=_POSITIVE_DURATION_TEXT
+    )
+
+    @field_validator("deadline")
+    @classmethod
+    def _after_quiet(cls, deadline: float, info: ValidationInfo) -> float:
+        quiet = info.data.get("quiet")
+        if isinstance(quiet, float) and deadline < quiet:
+            raise invalid(f"must be a duration of at least quiet ({quiet:g} s)")
+        return deadline
+
+
+class FaultDoc(Doc):
+    expected = "a mapping with downstream, at, for and mode"
+
+    downstream: Name = Field(description="the name of one of the scenario's downstreams")
+    at: Duration = Field(description=_DURATION_TEXT + " after the start of the run")
+    for_: PositiveDuration = Field(alias="for", description=_POSITIVE_DURATION_TEXT)
+    mode: Literal[
+        "status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n"
+    ] = Field(
+        description="one of: status, throttle, timeout, reset, slow, commit-then-fail, fail-first-n"
+    )
+    status: int = Field(
+        _default(FaultSpec, "status"), ge=400, le=599, description="an HTTP status from 400 to 599"
+    )
+    retry_after: Duration = Field(_default(FaultSpec, "retry_after"), description=_DURATION_TEXT)
+    hold: PositiveDuration = Field(_default(FaultSpec, "hold"), description=_POSITIVE_DURATION_TEXT)
+    latency: Duration = Field(_default(FaultSpec, "latency"), description=_DURATION_TEXT)
+    jitter: Duration = Field(_default(FaultSpec, "jitter"), description=_DURATION_TEXT)
+    count: int = Field(
+        _default(FaultSpec, "count"), gt=0, description="an integer greater than 0: failing calls"
+    )
+    then: Literal["status", "timeout"] = Field(
+        _default(FaultSpec, "then"), description="one of: status, timeout"
+    )
+    route: FaultRoute | None = Field(None, description="a method and a path like 'POST /payouts'")
+
+
+# --- the files ------------------------------------------------------------------------------
+
+
+def _all_invariants() -> list[InvariantSpec]:
+    return [InvariantSpec(name) for name in DEFAULT_INVARIANTS]
+
+
+class ScenarioDoc(Doc):
+    expected = "a mapping with at least source"
+
+    name: Name | None = Field(None, description=_NAME_TEXT)
+    description: str = Field("", description="one line of text")
+    model: Literal["ledger", "register"] = Field(
+        _default(Scenario, "model").value, description="one of: ledger, register"
+    )
+    source: SourceDoc = Field(description=SourceDoc.expected)
+    perturbations: list[PerturbationDoc] = Field(
+        default_factory=list, description="a list of perturbations"
+    )
+    invariants: list[Invariant] = Field(
+        default_factory=_all_invariants,
+        min_length=1,
+        description="a non-empty list of invariants; leave it out for the default ones",
+    )
+    downstreams: list[DownstreamDoc] = Field(
+        default_factory=lambda: [DownstreamDoc.model_validate({})],
+        description="a list of downstreams",
+    )
+    delivery: DeliveryDoc = Field(
+        default_factory=lambda: DeliveryDoc.model_validate({}), description=DeliveryDoc.expected
+    )
+    settle: SettleDoc = Field(
+        default_factory=lambda: SettleDoc.model_validate({}), description=SettleDoc.expected
+    )
+    faults: list[FaultDoc] = Field(default_factory=list, description="a list of fault windows")
+    provider: ProviderDoc | None = Field(None, description=ProviderDoc.expected)
+    time_scale: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="a number greater than 0: run seconds per scenario second, like 0.02",
+    )
+    marks: list[str] = Field(default_factory=list, description="a list of pytest mark names")
+    redact: list[JsonPath] = Field(
+        default_factory=list,
+        description="a list of payload paths (PII) whose values never appear in a report",
+    )
+    observer: ObserverDoc | None = Field(None, description=ObserverDoc.expected)
+
+
+class SuiteDoc(Doc):
+    expected = "a mapping with suite"
+
+    name: Name | None = Field(None, description=_NAME_TEXT)
+    description: str = Field("", description="one line of text")
+    suite: list[str] = Field(
+        min_length=1, description="a non-empty list of scenario names or .yaml paths"
+    )

@@ -1,0 +1,156 @@
+"""The values of a scenario file: durations, names, JSONPaths, HTTP parts, invariants.
+
+Each is an ``Annotated`` type whose validator says what is allowed when a value is not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, PlainValidator
+
+from ..core import _paths
+from ..core._errors import InputError
+from ..core._scenario import InvariantSpec
+from ..double._routes import METHODS, split_route
+from ..invariants import INVARIANTS
+from ._errors import hint, invalid
+
+INVARIANT_NAMES = tuple(INVARIANTS)  # in the registry's order
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+DURATION_FORMS = 'seconds as a number, or a string like "500ms", "3s", "4m", "2h"'
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds in ``value``: a number, or a string "500ms" / "3s" / "4m" / "2h"; else None."""
+    seconds: float
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.fullmatch(value.strip())):
+        seconds = float(m[1]) * _UNIT_SECONDS[m[2]]
+    else:
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def _duration(value: object) -> float:
+    seconds = parse_duration(value)
+    if seconds is None or seconds < 0:
+        raise invalid(f"must be a duration: {DURATION_FORMS}")
+    return seconds
+
+
+def _positive_duration(value: object) -> float:
+    seconds = _duration(value)
+    if seconds == 0:
+        raise invalid(f"must be a duration greater than 0: {DURATION_FORMS}")
+    return seconds
+
+
+def _json_path(value: str) -> str:
+    try:
+        steps = _paths.parse(value)
+    except InputError:
+        steps = ()
+    if not steps or not value.startswith("$."):
+        raise invalid(
+            "must be a JSONPath like '$.data.order_id': '$.' then names, [0] or ['name'] steps"
+        )
+    return value
+
+
+def _records_path(value: str) -> str:
+    return value if value == "$" else _json_path(value)
+
+
+def _observer_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("must be an http:// URL with a host, like http://127.0.0.1:8000/state")
+    return value
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise invalid("must be a name of letters, digits, '.', '_' and '-' (no spaces)")
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise invalid("must be the name of an environment variable, like HARNESS_SECRET")
+    return value
+
+
+def _header_name(value: str) -> str:
+    if not _HEADER_NAME.fullmatch(value):
+        raise invalid("must be an HTTP header name, like X-Signature (no spaces or ':')")
+    return value
+
+
+def _method(value: str) -> str:
+    if value.upper() not in METHODS:
+        raise invalid(f"must be an HTTP method, one of: {', '.join(METHODS)}")
+    return value.upper()
+
+
+def _route_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise invalid("must be a URL path starting with '/', like /contacts/{id} or /api/*")
+    return value
+
+
+def _fault_route(value: str) -> str:
+    route = split_route(value)
+    if route is None:
+        raise invalid("must be a method and a path, like 'POST /payouts' or '* /contacts/*'")
+    return " ".join(route)
+
+
+def _invariant(item: object) -> InvariantSpec:
+    """``name`` or ``{name: {param: value}}`` as an InvariantSpec."""
+    params: object = {}
+    if isinstance(item, dict) and len(item) == 1:
+        ((name, params),) = item.items()
+        params = {} if params is None else params
+    elif isinstance(item, str):
+        name = item
+    else:
+        raise invalid(
+            "must be an invariant name, or one name mapped to its parameters, "
+            "like 'ack_within: {seconds: 2}'"
+        )
+    if name not in INVARIANT_NAMES:
+        raise invalid(
+            f"must name an invariant, one of: {', '.join(INVARIANT_NAMES)}"
+            f"{hint(name, INVARIANT_NAMES)}"
+        )
+    if not isinstance(params, dict):
+        raise invalid(f"must map {name!r} to a mapping of its parameters, like {{seconds: 2}}")
+    return InvariantSpec(name, params)
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+PositiveDuration = Annotated[float, BeforeValidator(_positive_duration)]
+JsonPath = Annotated[str, AfterValidator(_json_path)]
+Name = Annotated[str, AfterValidator(_name)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+Method = Annotated[str, AfterValidator(_method)]
+RoutePath = Annotated[str, AfterValidator(_route_path)]
+FaultRoute = Annotated[str, AfterValidator(_fault_route)]
+RecordsPath = Annotated[str, AfterValidator(_records_path)]
+ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
+Invariant = Annotated[InvariantSpec, PlainValidator(_invariant)]
