@@ -19,7 +19,7 @@ import aiohttp
 from ..core import _paths
 from ..core._model import OBSERVER, StateRecord
 from ..core._scenario import ObserverSpec
-from ..drive._target import require_allowed
+from ..drive._target import checked_url, require_allowed
 from ._downstream import Attribution
 from ._resources import Resource
 
@@ -42,7 +42,7 @@ class StateUnavailable(Exception):
 def check_observer(spec: ObserverSpec, allow_hosts: Sequence[str], where: str) -> None:
     """Refuse an observer outside loopback and the run's allow-list, as a target would be."""
     require_allowed(
-        urlsplit(spec.url).hostname or "",
+        checked_url(spec.url, f"{where}: observer.url", "observer URL"),
         allow_hosts,
         what="observer",
         why="the harness only talks to other hosts you name",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -60,10 +61,7 @@ def require_allowed(
 def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
     """A URL (loopback or an allowed host) or ``module:attr`` naming an ASGI app."""
     if ref.startswith(("http://", "https://")):
-        parts = urlsplit(ref)
-        host = parts.hostname or ""
-        if not host:
-            raise InputError(f"target URL {ref!r} has no host", where="--target")
+        host = checked_url(ref, "--target", "target URL")
         require_allowed(
             host,
             allow_hosts,
@@ -82,6 +80,54 @@ def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
     )
 
 
+def checked_url(url: str, where: str, what: str) -> str:
+    """The host of ``url``, after refusing what HTTP clients parse differently or leak.
+
+    A backslash is read as a path separator by some clients and as part of the userinfo by
+    others (``http://example.com\\@127.0.0.1/``), so the host the check sees could differ from
+    the one a client dials; userinfo would put credentials in every report and reproduce line.
+    """
+    example = "http://127.0.0.1:8000/hooks/orders"
+    if "\\" in url or any(c.isspace() or ord(c) < 32 for c in url):
+        raise InputError(
+            f"{what} {url!r} holds a backslash, a space or a control character",
+            where=where,
+            hint=f"give a plain URL such as {example}",
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InputError(
+            f"{what} {url!r} is not a valid URL ({exc})",
+            where=where,
+            hint=f"give host and port as in {example}; an IPv6 host goes in brackets: "
+            "http://[::1]:8000/",
+        ) from None
+    if parts.username is not None or parts.password is not None:
+        raise InputError(
+            f"{what} {_without_userinfo(url)!r} holds a user name or password",
+            where=where,
+            hint="remove user:password@ from the URL; a target that needs credentials gets them "
+            "as a header (delivery.headers in the scenario), which reports redact",
+        )
+    host = parts.hostname or ""
+    if not host:
+        raise InputError(f"{what} {url!r} has no host", where=where, hint=f"e.g. {example}")
+    if port == 0:
+        raise InputError(
+            f"{what} {url!r} names port 0, which no server listens on",
+            where=where,
+            hint=f"give the port the automation listens on, e.g. {example}",
+        )
+    return host
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
 def _import_app(ref: str) -> Any:
     module_name, _, attr = ref.partition(":")
     try:
@@ -97,9 +143,29 @@ def _import_app(ref: str) -> Any:
         if not hasattr(obj, part):
             raise InputError(f"{module_name!r} has no attribute {attr!r}", where="--target")
         obj = getattr(obj, part)
-    if not callable(obj):
-        raise InputError(f"{ref!r} is not an ASGI app (not callable)", where="--target")
+    if not _is_asgi_app(obj):
+        raise InputError(
+            f"{ref!r} is not an ASGI app: an ASGI app is an async callable taking "
+            "(scope, receive, send)",
+            where="--target",
+            hint="name the app object, e.g. myapp.main:app for app = FastAPI() or Starlette()",
+        )
     return obj
+
+
+def _is_asgi_app(obj: Any) -> bool:
+    """An async callable of three parameters (scope, receive, send): a function or an object."""
+    if not callable(obj):
+        return False
+    call = obj if inspect.isroutine(obj) else obj.__call__
+    if not inspect.iscoroutinefunction(call):
+        return False
+    try:
+        params = inspect.signature(call).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 3 or any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
 async def check_reachable(target: Target, timeout: float = 3.0) -> None:
