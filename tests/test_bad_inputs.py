@@ -10,6 +10,7 @@ import pytest
 
 from harness.cli import main
 
+LOOPBACK = "http://127.0.0.1:1/hooks"
 RUN = ["run", "duplicate-storm", "--journal", "{tmp}/j.db"]
 
 CASES: list[tuple[list[str], int, str]] = [
@@ -35,11 +36,22 @@ CASES: list[tuple[list[str], int, str]] = [
     ([*RUN, "--target", "os:sep"], 2, "not an ASGI app"),
     ([*RUN, "--target", "no_such_module_here:app"], 2, "cannot import"),
     ([*RUN, "--target", "os:no_such_attr"], 2, "has no attribute"),
+    # --report: refused before the run, not after it
+    ([*RUN, "--target", LOOPBACK, "--report", "{tmp}/dir.json"], 2, "is a directory"),
+    ([*RUN, "--target", LOOPBACK, "--report", "{tmp}/file.txt/r.json"], 2, "is a file"),
+    ([*RUN, "--target", LOOPBACK, "--report", "{tmp}/r.pdf"], 2, "report format"),
+    (["report", "{tmp}/none.db", "-o", "{tmp}/dir.json"], 2, "is a directory"),
+    # harness downstream --for and harness sign --secret
+    (["downstream", "--listen", "127.0.0.1:0", "--for", "-1"], 2, "not a usable duration"),
+    (["downstream", "--listen", "127.0.0.1:0", "--for", "0"], 2, "not a usable duration"),
+    (["downstream", "--listen", "127.0.0.1:0", "--for", "nan"], 2, "not a usable duration"),
+    (["downstream", "--listen", "127.0.0.1:0", "--for", "inf"], 2, "not a usable duration"),
+    (["sign", "--provider", "stripe", "--secret", "", "{tmp}/file.txt"], 2, "--secret is empty"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("argv", "code", "fragment"), CASES, ids=[" ".join(c[0][4:]) for c in CASES]
+    ("argv", "code", "fragment"), CASES, ids=[" ".join(c[0][-4:]) for c in CASES]
 )
 def test_bad_input_is_refused_before_anything_is_sent(
     argv: list[str],
@@ -48,6 +60,8 @@ def test_bad_input_is_refused_before_anything_is_sent(
     tmp_path: pytest.TempPathFactory,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    (tmp_path / "file.txt").write_text("{}")
+    (tmp_path / "dir.json").mkdir()
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     with pytest.raises(SystemExit) as exit_:
         main(args)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..core._errors import HarnessError, RunAborted
+from ..core._errors import HarnessError, InputError, RunAborted
+from ..core._files import check_writable_file
 from ._locust import locust as locust_command
 from ._options import run_options
 from ._report import report as report_command
@@ -77,9 +79,9 @@ def run(
 
 
 def _check_report_path(report: Path | None) -> None:
-    """A report name the writers cannot handle is bad input: say so before the run, not after."""
+    """A report the writers cannot handle, or cannot write where it is named, is bad input:
+    say so before the run, not after it."""
     if report is not None:
-        from ..core._errors import InputError
         from ..report._writers import writer_for
 
         try:
@@ -91,6 +93,7 @@ def _check_report_path(report: Path | None) -> None:
                 where=f"--report {report}",
                 hint="name the report *.html, *.md, *.json or *.xml (JUnit)",
             ) from None
+        check_writable_file(report, "--report")
 
 
 def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | None) -> int:
@@ -168,6 +171,12 @@ def downstream(listen: str, scenario: str | None, duration: float | None) -> Non
     """Run the downstream double alone and print every call it records."""
     from ._downstream import serve
 
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        raise InputError(
+            f"--for {duration!r} is not a usable duration",
+            where="--for",
+            hint="give a number of seconds > 0, e.g. --for 60, or leave it out to run until Ctrl-C",
+        )
     try:
         _exit(asyncio.run(serve(listen, scenario, duration)))
     except KeyboardInterrupt:
@@ -200,6 +209,12 @@ def sign(
     from ..core._signing import Signer
     from ._console import out
 
+    if not secret:
+        raise InputError(
+            "--secret is empty: a signature made with an empty secret verifies nothing",
+            where="--secret",
+            hint='pass the secret the receiver verifies with, e.g. --secret "$HARNESS_SECRET"',
+        )
     scheme = provider(provider_name).scheme
     stamp = timestamp if timestamp is not None else int(time.time())
     headers = Signer(scheme, secret, header).headers(

@@ -52,11 +52,14 @@ def report(
     (after) runs holds, 1 otherwise.
     """
     from ..core._errors import InputError
+    from ..core._files import check_writable_file
     from ..report._content import build_report
     from ..report._writers import write, writer_for
     from ._console import err
 
     writer = writer_for(output, fmt, where=f"-o {output}" if output else "--format")
+    if output is not None:
+        check_writable_file(output, f"-o {output}")
     comparing = len(runs) == 2 if compare is None else compare
     if comparing and len(runs) != 2:
         raise InputError(

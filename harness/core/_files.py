@@ -1,0 +1,35 @@
+"""Files the harness will write (journals, reports): checked before a run, not after it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ._errors import InputError
+
+
+def check_writable_file(path: Path, where: str) -> None:
+    """InputError unless ``path`` can be created or overwritten as a file: not a directory, no
+    regular file standing where a folder of it should be, and a writable folder to hold it."""
+    if path.is_dir():
+        raise InputError(
+            f"{str(path)!r} is a directory",
+            where=where,
+            hint=f"name a file inside it, e.g. {path / ('report' + (path.suffix or '.json'))}",
+        )
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(
+            f"{str(folder)!r} is a file, so {str(path)!r} cannot be created under it",
+            where=where,
+            hint="choose a path whose folders are folders",
+        )
+    target = path if path.exists() else folder
+    if not os.access(target, os.W_OK):
+        raise InputError(
+            f"{str(target)!r} is not writable",
+            where=where,
+            hint="choose a folder you can write to, or fix its permissions",
+        )
