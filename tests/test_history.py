@@ -252,3 +252,53 @@ def test_a_journal_of_another_format_is_refused_with_a_hint(tmp_path: Path) -> N
     junk.write_text("not sqlite at all" * 100)
     with pytest.raises(InputError, match="not a harness journal"):
         Journal(junk)
+
+
+@pytest.mark.parametrize("name", ["run#1.db", "what?.db", "100%.db", "a b.db"])
+def test_any_file_name_can_be_written_and_read_back(tmp_path: Path, name: str) -> None:
+    j = Journal(tmp_path / name)
+    j.begin(RunInfo("r", "s", 1, "t", "t", Model.LEDGER, (), "now", "zqabc"), [])
+    j.end("complete", 1.0)
+    j.close()
+    assert run_ids(tmp_path / name) == ["r"]
+    assert load(tmp_path / name, "r").status == "complete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no stray file beside it
+
+
+def test_a_closed_journal_is_one_self_contained_file(tmp_path: Path) -> None:
+    db = tmp_path / "run.db"
+    j = Journal(db)
+    j.begin(RunInfo("r", "s", 1, "t", "t", Model.LEDGER, (), "now", "zqabc"), [])
+    j.delivery(Delivery("d1", "e", 1, 0.0, 0.0, 0.1, 200, Outcome.OK))
+    j.end("complete", 1.0)
+    j.close()
+    assert not (tmp_path / "run.db-wal").exists()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert len(load(db, "r").deliveries) == 1
+
+
+def test_a_killed_run_leaves_its_rows_in_the_db_file_alone(tmp_path: Path) -> None:
+    """The .db without its -wal (as attached to a ticket) holds what was written over a second
+    before the kill: the log is copied into it while the run goes on."""
+    db = tmp_path / "killed.db"
+    script = f"""
+import os, time
+from harness.history import Journal, RunInfo
+from harness.core._model import Delivery, Model, Outcome
+j = Journal({str(db)!r}, batch=10)
+j.begin(RunInfo("r", "s", 1, "t", "t", Model.LEDGER, (), "now", "zqabc"), [])
+for i in range(20):
+    j.delivery(Delivery(f"d{{i}}", "e", 1, 0.0, 0.0, 0.1, 200, Outcome.OK))
+time.sleep(1.2)
+for i in range(20, 30):
+    j.delivery(Delivery(f"d{{i}}", "e", 1, 0.0, 0.0, 0.1, 200, Outcome.OK))
+os._exit(9)
+"""
+    subprocess.run([sys.executable, "-c", script], check=False, timeout=60)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "killed.db").write_bytes(db.read_bytes())
+    h = load(alone / "killed.db", "r")
+    assert h.status == "running"
+    assert len(h.deliveries) >= 20

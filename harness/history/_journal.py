@@ -2,7 +2,10 @@
 
 One journal file holds one or more runs (one per scenario of a ``harness run``).
 Everything after the drive — judging, reports, ``harness check`` — reads only this.
-A killed run loses at most the last unflushed batch; what was flushed can be judged.
+A killed run loses at most the last unflushed batch; what was flushed can be judged. The
+write-ahead log is copied into the ``.db`` file about every second (CHECKPOINT_EVERY) and when
+the journal is closed, after which the ``.db`` alone holds everything: the file a user attaches
+to a ticket, or reads in a read-only folder, is never an empty shell of a ``-wal`` file.
 
 Rows name their run by a small integer (``runs.run``), not by its run id. An effect
 attributed to one event (the common case) keeps that id in ``event_id``; only several ids
@@ -25,6 +28,9 @@ from ..core._model import Delivery, Effect, Event, Fault, StateRecord
 from ._history import RunInfo
 from ._schema import SCHEMA, refuse_other_format
 
+# Seconds between copies of the write-ahead log into the .db file while a run writes.
+CHECKPOINT_EVERY = 1.0
+
 
 class Journal:
     """Appends a run's records to SQLite in batches. Not thread-safe; one writer per file."""
@@ -35,7 +41,7 @@ class Journal:
         self._db = _open_for_writing(self.path)
         self._batch = batch
         self._interval = interval
-        self._last_flush = time.monotonic()
+        self._last_flush = self._last_checkpoint = time.monotonic()
         self._deliveries: list[tuple[Any, ...]] = []
         self._effects: list[tuple[Any, ...]] = []
         self._marks: list[tuple[Any, ...]] = []
@@ -169,9 +175,18 @@ class Journal:
         self._deliveries.clear()
         self._effects.clear()
         self._marks.clear()
+        if self._last_flush - self._last_checkpoint >= CHECKPOINT_EVERY:
+            self._last_checkpoint = self._last_flush
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a reader
 
     def close(self) -> None:
+        """Flush, and leave one self-contained ``.db`` file (no ``-wal`` or ``-shm`` beside it)."""
         self.flush()
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:
+            pass  # another connection still reads it: the WAL stays, and nothing is lost
         self._db.close()
 
     def _tx(self) -> _Transaction:

@@ -190,7 +190,8 @@ class _open:
             )
         db = None
         try:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            # As a URI, so that '#', '?' or '%' in a file name are quoted, not read as syntax.
+            db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
             db.execute("SELECT 1 FROM runs LIMIT 1")
             refuse_other_format(db, self.path, writing=False)
         except (sqlite3.DatabaseError, InputError) as exc:
