@@ -234,4 +234,5 @@ def test_ctrl_c_keeps_the_journal(fragile: Automation, tmp_path: Path) -> None:
     (history,) = load_all(journal)
     assert history.status == "aborted" and len(history.deliveries) >= 2
     r = harness("check", str(journal))
-    assert r.code in (0, 1) and "small" in r.out
+    # Judged as far as it went, and never passed off as a finished run: exit 3 (incomplete).
+    assert r.code == 3 and "small" in r.out and "incomplete (aborted" in r.err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 
 from ..core._errors import HarnessError, InputError, RunAborted
 from ..core._files import check_writable_file
+from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ._locust import locust as locust_command
 from ._options import run_options
 from ._report import report as report_command
@@ -25,8 +27,6 @@ _TIME_SCALE_HELP = (
     "schedules, fault windows and settle times, not the delivery timeout "
     "(default: the scenario's time_scale, else 1)."
 )
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,7 +137,8 @@ def check(journal: Path, report: Path | None) -> None:
     from ..history import load_all
     from ..invariants import judge
     from ..report.json import write_report
-    from ._console import print_verdicts
+    from ._console import err, print_verdicts
+    from ._exits import incomplete, judged_exit
 
     _check_report_path(report)
     histories = load_all(journal)
@@ -147,7 +148,9 @@ def check(journal: Path, report: Path | None) -> None:
     print_verdicts(runs)
     if report is not None:
         write_report(report, runs, journal)
-    _exit(EXIT_OK if all(v.passed for _, vs in runs for v in vs) else EXIT_FAILED)
+    for line in incomplete(h for h, _ in runs):
+        err.print(f"[yellow]{line}[/]")
+    _exit(judged_exit(runs))
 
 
 @cli.command()
@@ -252,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: map HarnessError to its exit code with one clear message, no traceback."""
     from ._console import error
 
+    # SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: aborted, journal kept,
+    # exit 3 with a message, instead of dying silently mid-write.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         cli.main(args=argv, prog_name="harness", standalone_mode=False)
     except click.exceptions.Abort:
@@ -266,3 +272,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         error("interrupted")
         sys.exit(EXIT_INCOMPLETE)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    signal.raise_signal(signal.SIGINT)

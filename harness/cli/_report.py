@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 # The names of harness.report._writers.WRITERS (a test keeps the two equal).
 FORMATS = ("html", "md", "json", "junit")
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 @click.command()
@@ -56,6 +55,7 @@ def report(
     from ..report._content import build_report
     from ..report._writers import write, writer_for
     from ._console import err
+    from ._exits import incomplete, judged_exit
 
     writer = writer_for(output, fmt, where=f"-o {output}" if output else "--format")
     if output is not None:
@@ -77,9 +77,11 @@ def report(
     else:
         write(output, text)
         err.print(f"{result.verdict}: {result.held} of {result.checks} checks held · {output}")
-    # As `harness check`: the exit code says whether every invariant holds (docs/cli.md).
-    passed = all(v.passed for r in after for v in r.verdicts)
-    sys.exit(EXIT_OK if passed else EXIT_FAILED)
+    # As `harness check`: one exit-code rule (docs/cli.md), an incomplete run included.
+    judged = [(r.history, r.verdicts) for r in after]
+    for line in incomplete(h for h, _ in judged):
+        err.print(f"[yellow]{line}[/]")
+    sys.exit(judged_exit(judged))
 
 
 def _judged(journal: Path) -> list[RunInput]:

@@ -1,0 +1,37 @@
+"""The one exit-code rule of every command (docs/cli.md):
+
+0 every invariant holds · 1 an invariant failed · 2 bad input or usage · 3 the run could not be
+completed, or a journal holds a run that did not complete (aborted, or the harness was killed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..core._model import Verdict
+from ..history import History
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def incomplete(histories: Iterable[History]) -> list[str]:
+    """One line per run that did not complete: its verdicts may miss what was never recorded."""
+    return [
+        f"run {h.info.run_id} is incomplete ({_why(h.status)}); its verdicts judge only what "
+        "was recorded before it stopped"
+        for h in histories
+        if h.status != "complete"
+    ]
+
+
+def judged_exit(runs: Sequence[tuple[History, Sequence[Verdict]]]) -> int:
+    """3 when a run is incomplete, else 1 when an invariant failed, else 0."""
+    if incomplete(h for h, _ in runs):
+        return EXIT_INCOMPLETE
+    return EXIT_OK if all(v.passed for _, vs in runs for v in vs) else EXIT_FAILED
+
+
+def _why(status: str) -> str:
+    if status == "aborted":
+        return "aborted: interrupted or terminated"
+    return f"{status}: the harness stopped before the run ended"

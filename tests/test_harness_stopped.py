@@ -1,0 +1,103 @@
+"""The harness itself stopped mid-run: SIGTERM ends it as Ctrl-C does, SIGKILL leaves a journal
+that says so. Either way `check` and `report` exit 3 (incomplete), never 0 or 1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import SECRET, Automation, harness
+
+pytestmark = pytest.mark.integration
+
+
+def _start_run(fragile: Automation, journal: Path) -> subprocess.Popen[str]:
+    """downstream-outage at real time: four minutes of scenario, so it is surely mid-run."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            "downstream-outage",
+            "--target",
+            fragile.hook,
+            "--downstream",
+            f"127.0.0.1:{fragile.downstream_port}",
+            "--journal",
+            str(journal),
+            "--time-scale",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
+    )
+
+
+def _wait_for_deliveries(journal: Path, at_least: int = 3, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if journal.exists():
+            try:
+                with sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True) as db:
+                    if db.execute("SELECT count(*) FROM deliveries").fetchone()[0] >= at_least:
+                        return
+            except sqlite3.Error:
+                pass
+        time.sleep(0.2)
+    pytest.fail(f"no {at_least} deliveries in {journal} within {within} s")
+
+
+def test_sigterm_ends_the_run_aborted_with_a_message_and_exit_3(
+    fragile: Automation, tmp_path: Path
+) -> None:
+    journal = tmp_path / "run.db"
+    proc = _start_run(fragile, journal)
+    try:
+        _wait_for_deliveries(journal)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 3, out + err
+    assert "interrupted" in err and "Traceback" not in err
+    assert f"harness check {journal}" in err
+    checked = harness("check", str(journal), "--report", str(tmp_path / "r.json"))
+    assert checked.code == 3, checked.out + checked.err
+    assert "incomplete (aborted" in checked.err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["passed"] is False
+    reported = harness("report", str(journal), "-o", str(tmp_path / "r.md"))
+    assert reported.code == 3, reported.out + reported.err
+
+
+def test_sigkill_leaves_a_journal_that_check_calls_incomplete(
+    fragile: Automation, tmp_path: Path
+) -> None:
+    journal = tmp_path / "run.db"
+    proc = _start_run(fragile, journal)
+    try:
+        _wait_for_deliveries(journal)
+        time.sleep(1.5)  # the write-ahead log is copied into the .db about every second
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    # The .db alone, as attached to a ticket, without its -wal and -shm.
+    alone = tmp_path / "ticket"
+    alone.mkdir()
+    (alone / "run.db").write_bytes(journal.read_bytes())
+    checked = harness("check", str(alone / "run.db"))
+    assert checked.code == 3, checked.out + checked.err
+    assert "incomplete (running: the harness stopped" in checked.err
+    assert "Traceback" not in checked.err
