@@ -11,6 +11,43 @@ import pytest
 from harness.cli import main
 
 LOOPBACK = "http://127.0.0.1:1/hooks"
+
+SMALL = """\
+source:
+  synthetic:
+    example: {id: evt_1, data: {order_id: ord_1}}
+    events: EVENTS
+    records: 2
+    over: 1s
+    key: $.data.order_id
+perturbations: PERTURBATIONS
+"""
+
+
+def small(events: int = 4, perturbations: str = "[]") -> str:
+    return SMALL.replace("EVENTS", str(events)).replace("PERTURBATIONS", perturbations)
+
+
+def nested(depth: int) -> str:
+    return small().replace("{order_id: ord_1}", "[" * depth + "1" + "]" * depth)
+
+
+# Files the cases name as {tmp}/<name>, written before each case.
+FILES = {
+    "huge-events.scenario.yaml": small(50_000_000),
+    "huge-events-30.scenario.yaml": small(10**30),
+    "huge-copies.scenario.yaml": small(perturbations="[{duplicate: {rate: 1, copies: 100000000}}]"),
+    "huge-replay.scenario.yaml": small(perturbations="[{replay: {times: 100000000}}]"),
+    "many-deliveries.scenario.yaml": small(
+        1_000_000, "[{duplicate: {rate: 1, copies: 100}}, {replay: {times: 9}}]"
+    ),
+    "deep-70.scenario.yaml": nested(70),
+    "deep-5000.scenario.yaml": nested(5000),
+    "self.suite.yaml": "suite: [self.suite.yaml]\n",
+    "a.suite.yaml": "suite: [b.suite.yaml]\n",
+    "b.suite.yaml": "suite: [a.suite.yaml]\n",
+}
+RUN_AT = ["--target", "http://127.0.0.1:1/hooks", "--journal", "{tmp}/j.db"]
 RUN = ["run", "duplicate-storm", "--journal", "{tmp}/j.db"]
 
 CASES: list[tuple[list[str], int, str]] = [
@@ -47,11 +84,21 @@ CASES: list[tuple[list[str], int, str]] = [
     (["downstream", "--listen", "127.0.0.1:0", "--for", "nan"], 2, "not a usable duration"),
     (["downstream", "--listen", "127.0.0.1:0", "--for", "inf"], 2, "not a usable duration"),
     (["sign", "--provider", "stripe", "--secret", "", "{tmp}/file.txt"], 2, "--secret is empty"),
+    # scenario files: sizes that would hang or exhaust memory, nesting, suites that loop
+    (["run", "{tmp}/huge-events.scenario.yaml", *RUN_AT], 2, "the limit is 5,000,000"),
+    (["run", "{tmp}/huge-events-30.scenario.yaml", *RUN_AT], 2, "HARNESS_MAX_DELIVERIES="),
+    (["run", "{tmp}/huge-copies.scenario.yaml", *RUN_AT], 2, "an integer from 2 to 100"),
+    (["run", "{tmp}/huge-replay.scenario.yaml", *RUN_AT], 2, "an integer from 1 to 100"),
+    (["run", "{tmp}/many-deliveries.scenario.yaml", *RUN_AT], 2, "plans about 1,000,000,000"),
+    (["run", "{tmp}/deep-70.scenario.yaml", *RUN_AT], 2, "nested more than 64 levels"),
+    (["run", "{tmp}/deep-5000.scenario.yaml", *RUN_AT], 2, "nested far more than 64 levels"),
+    (["run", "{tmp}/self.suite.yaml", *RUN_AT], 2, "this suite or one that includes it"),
+    (["run", "{tmp}/a.suite.yaml", *RUN_AT], 2, "this suite or one that includes it"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("argv", "code", "fragment"), CASES, ids=[" ".join(c[0][-4:]) for c in CASES]
+    ("argv", "code", "fragment"), CASES, ids=[" ".join(c[0][:2] + c[0][-2:]) for c in CASES]
 )
 def test_bad_input_is_refused_before_anything_is_sent(
     argv: list[str],
@@ -62,6 +109,8 @@ def test_bad_input_is_refused_before_anything_is_sent(
 ) -> None:
     (tmp_path / "file.txt").write_text("{}")
     (tmp_path / "dir.json").mkdir()
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     with pytest.raises(SystemExit) as exit_:
         main(args)

@@ -27,6 +27,8 @@ Loc = tuple[str | int, ...]
 """Where a value is in a document: the keys and list indexes leading to it."""
 
 _MAX_NODES = 100_000
+MAX_DEPTH = 64  # levels of nesting in a scenario file (an example payload included)
+MAX_BYTES = 10 * 1024 * 1024  # characters of one scenario file
 _JSON_TAGS = {
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
 }
@@ -97,6 +99,12 @@ def read_yaml(path: Path) -> YamlText:
         ) from None
     except (OSError, UnicodeError) as exc:
         raise ScenarioError(f"cannot read the scenario file ({exc})", where=file) from None
+    if len(text) > MAX_BYTES:
+        raise ScenarioError(
+            f"the scenario file holds {len(text):,} characters; at most {MAX_BYTES:,} are read",
+            where=file,
+            hint="keep recorded events in a JSONL file the scenario names (source.recorded.file)",
+        )
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -105,6 +113,14 @@ def read_yaml(path: Path) -> YamlText:
         if problems:
             YamlText(file, None, lines).fail(problems)
         data = None if root is None else loader.construct_document(root)
+    except RecursionError:
+        # The YAML composer recurses per level: thousands of levels end here, before _walk.
+        raise ScenarioError(
+            f"values nested far more than {MAX_DEPTH} levels deep",
+            where=file,
+            hint="a payload nests a few levels; flatten the example, or replay such events "
+            "from a recorded JSONL source",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(file, exc) from None
     except yaml.YAMLError as exc:
@@ -143,6 +159,13 @@ def _walk(root: yaml.Node | None, file: str) -> tuple[dict[Loc, int], list[Probl
                 hint="a scenario is small; generate events with source.synthetic instead",
             )
         loc, node, above = stack.pop()
+        if len(loc) > MAX_DEPTH:
+            raise ScenarioError(
+                f"{at(loc[:MAX_DEPTH])}values nested more than {MAX_DEPTH} levels deep",
+                where=f"{file}:{node.start_mark.line + 1}",
+                hint="a payload nests a few levels; flatten the example, or replay such events "
+                "from a recorded JSONL source",
+            )
         problem = (
             Problem(loc, f"{at(loc)}a YAML alias that contains itself")
             if id(node) in above

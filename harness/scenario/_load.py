@@ -50,6 +50,7 @@ from ..core._signing import TIMESTAMPED
 from ..drive._drift import check_drift, is_drift
 from ..invariants import check_specs
 from ._errors import validate
+from ._limits import check_planned_size
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._schema import (
     DeliveryDoc,
@@ -112,8 +113,9 @@ def load_suite(path: Path) -> Suite:
     return loaded
 
 
-def _load(path: Path) -> Scenario | Suite:
-    """A scenario or a suite file, told apart by its `suite:` key."""
+def _load(path: Path, within: tuple[Path, ...] = ()) -> Scenario | Suite:
+    """A scenario or a suite file, told apart by its `suite:` key. ``within``: the suite files
+    being loaded around this one, so that a suite naming itself is an error, not a loop."""
     text = read_yaml(path)
     if not isinstance(text.data, dict):
         found = "nothing" if text.data is None else f"a {type(text.data).__name__}"
@@ -128,7 +130,7 @@ def _load(path: Path) -> Scenario | Suite:
         )
     try:
         if "suite" in text.data:
-            return _suite(validate(SuiteDoc, text), path)
+            return _suite(validate(SuiteDoc, text), path, within)
         return _scenario(validate(ScenarioDoc, text), path, text)
     except _Invalid as exc:
         text.fail([Problem(exc.loc, exc.message)])
@@ -209,13 +211,21 @@ class _Invalid(Exception):
         self.message = message
 
 
-def _suite(doc: SuiteDoc, path: Path) -> Suite:
+def _suite(doc: SuiteDoc, path: Path, within: tuple[Path, ...]) -> Suite:
     scenarios: list[Scenario] = []
+    here = (*within, path.resolve())
     for i, member in enumerate(doc.suite):
         try:
-            loaded = _load(_locate(member, path.parent))
+            member_path = _locate(member, path.parent)
         except UnknownScenarioError as exc:
             raise _Invalid(("suite", i), f"suite[{i}]: {exc}") from None
+        if member_path.resolve() in here:
+            raise _Invalid(
+                ("suite", i),
+                f"suite[{i}]: {member!r} is not allowed — it is this suite or one that "
+                "includes it; list scenarios",
+            )
+        loaded = _load(member_path, here)
         if isinstance(loaded, Suite):
             raise _Invalid(
                 ("suite", i),
@@ -228,6 +238,7 @@ def _suite(doc: SuiteDoc, path: Path) -> Suite:
 def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
     source = _source(doc.source, path.parent)
     perturbations = tuple(_perturbation(p) for p in doc.perturbations)
+    check_planned_size(source, perturbations, str(path))
     _drift_checked(perturbations, source)
     delivery = _delivery(doc.delivery, doc.provider)
     _tamper_needs_signing(doc, delivery)

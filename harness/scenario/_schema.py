@@ -27,6 +27,7 @@ from ..double._routes import METHODS
 from ..drive._perturb import TAMPER_DEFAULTS
 from ..invariants import DEFAULT_INVARIANTS
 from ._errors import Doc, invalid, invalid_mapping
+from ._limits import MAX_COPIES, MAX_REPLAYS
 from ._values import (
     DURATION_FORMS,
     Duration,
@@ -133,7 +134,9 @@ class DuplicateDoc(Doc):
     expected = "a mapping with rate, and optionally copies and spread"
 
     rate: float = Field(ge=0, le=1, description=_RATE_TEXT)
-    copies: int = Field(2, ge=2, description="an integer of 2 or more: deliveries in all")
+    copies: int = Field(
+        2, ge=2, le=MAX_COPIES, description=f"an integer from 2 to {MAX_COPIES}: deliveries in all"
+    )
     spread: Duration = Field(0.0, description=_DURATION_TEXT)
 
 
@@ -161,7 +164,9 @@ class ReorderDoc(Doc):
 class ReplayDoc(Doc):
     expected = "a mapping with optionally times and gap"
 
-    times: int = Field(1, ge=1, description="an integer of 1 or more: extra passes")
+    times: int = Field(
+        1, ge=1, le=MAX_REPLAYS, description=f"an integer from 1 to {MAX_REPLAYS}: extra passes"
+    )
     gap: Duration = Field(1.0, description=_DURATION_TEXT)
 
 
