@@ -43,6 +43,10 @@ FILES = {
     ),
     "deep-70.scenario.yaml": nested(70),
     "deep-5000.scenario.yaml": nested(5000),
+    "crlf-header.scenario.yaml": small()
+    + 'delivery: {signing: none, headers: {X-Tenant: "a\\r\\nX-Admin: 1"}}\n',
+    "unbalanced-route.scenario.yaml": small()
+    + "downstreams: [{name: api, routes: [{method: POST, path: '/deals/{id'}]}]\n",
     "self.suite.yaml": "suite: [self.suite.yaml]\n",
     "a.suite.yaml": "suite: [b.suite.yaml]\n",
     "b.suite.yaml": "suite: [a.suite.yaml]\n",
@@ -92,6 +96,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["run", "{tmp}/many-deliveries.scenario.yaml", *RUN_AT], 2, "plans about 1,000,000,000"),
     (["run", "{tmp}/deep-70.scenario.yaml", *RUN_AT], 2, "nested more than 64 levels"),
     (["run", "{tmp}/deep-5000.scenario.yaml", *RUN_AT], 2, "nested far more than 64 levels"),
+    (["run", "{tmp}/crlf-header.scenario.yaml", *RUN_AT], 2, "must be one line"),
+    (["run", "{tmp}/unbalanced-route.scenario.yaml", *RUN_AT], 2, "'{id'"),
     (["run", "{tmp}/self.suite.yaml", *RUN_AT], 2, "this suite or one that includes it"),
     (["run", "{tmp}/a.suite.yaml", *RUN_AT], 2, "this suite or one that includes it"),
 ]

@@ -34,6 +34,7 @@ from ._values import (
     EnvName,
     FaultRoute,
     HeaderName,
+    HeaderValue,
     Invariant,
     JsonPath,
     Method,
@@ -272,7 +273,7 @@ class RouteDoc(Doc):
         _default(Route, "status"), ge=100, le=599, description="an HTTP status from 100 to 599"
     )
     body: Any = Field(None, description="any JSON value; leave it out to echo the request")
-    headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, description=_HEADERS_TEXT)
     delay: Duration = Field(_default(Route, "delay"), description=_DURATION_TEXT)
 
 
@@ -329,7 +330,7 @@ class DeliveryDoc(Doc):
     timeout: PositiveDuration = Field(
         _default(DeliverySpec, "timeout"), description=_POSITIVE_DURATION_TEXT
     )
-    headers: dict[HeaderName, str] = Field(default_factory=dict, description=_HEADERS_TEXT)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, description=_HEADERS_TEXT)
 
 
 _RETRIES_TEXT = (

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, PlainValidator
 
 from ..core import _paths
-from ..core._errors import InputError
+from ..core._errors import InputError, ScenarioError
 from ..core._scenario import InvariantSpec
-from ..double._routes import METHODS, split_route
+from ..double._routes import METHODS, compile_path, split_route
 from ..invariants import INVARIANTS
 from ._errors import hint, invalid
 
@@ -79,6 +79,7 @@ def _observer_url(value: str) -> str:
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_HEADER_VALUE = 8192  # characters; servers commonly refuse longer header lines
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
@@ -109,6 +110,18 @@ def _method(value: str) -> str:
 def _route_path(value: str) -> str:
     if not value.startswith("/"):
         raise invalid("must be a URL path starting with '/', like /contacts/{id} or /api/*")
+    try:
+        compile_path(value, where="")
+    except ScenarioError as exc:
+        raise invalid(str(exc).splitlines()[0]) from None
+    return value
+
+
+def _header_value(value: str) -> str:
+    if any(c in value for c in "\r\n\0"):
+        raise invalid("must be one line: no carriage return, line feed or NUL in a header value")
+    if len(value) > MAX_HEADER_VALUE:
+        raise invalid(f"must be at most {MAX_HEADER_VALUE:,} characters")
     return value
 
 
@@ -148,6 +161,7 @@ JsonPath = Annotated[str, AfterValidator(_json_path)]
 Name = Annotated[str, AfterValidator(_name)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_header_value)]
 Method = Annotated[str, AfterValidator(_method)]
 RoutePath = Annotated[str, AfterValidator(_route_path)]
 FaultRoute = Annotated[str, AfterValidator(_fault_route)]
