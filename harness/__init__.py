@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         SyntheticSource,
     )
     from .double._downstream import Downstream
-    from .drive._target import is_loopback
+    from .drive._target import check_target, is_loopback
     from .engine import (
         PreparedRun,
         Recorder,
@@ -61,11 +61,14 @@ if TYPE_CHECKING:
     from .engine._api import run
     from .history import History, RunInfo, load, load_all
     from .invariants import INVARIANTS, judge
+    from .report._writers import check_report_path
     from .report.json import write_report
     from .scenario._load import load_scenario, resolve
 
 _WHERE = {
     "is_loopback": "drive._target",
+    "check_target": "drive._target",
+    "check_report_path": "report._writers",
     "Downstream": "double._downstream",
     "write_report": "report.json",
     "print_verdicts": "cli._console",
@@ -157,6 +160,8 @@ __all__ = [
     "UnknownScenarioError",
     "UnsafeTargetError",
     "Verdict",
+    "check_report_path",
+    "check_target",
     "is_loopback",
     "judge",
     "load",

@@ -278,6 +278,10 @@ def test_the_projects_own_run_collects_no_scenario(pytestconfig: pytest.Config) 
         ),
         (["--harness-httpx-route", "api.stripe.com"], "'api.stripe.com' is not a route*"),
         (["--harness-secret-env", "whsec_abcdefgh"], "'wh…' (14 chars) is not an environment*"),
+        (["--harness-target", "http://127.0.0.1:99999/h"], "--harness-target: *not a valid URL*"),
+        (["--harness-target", "http://u:p@127.0.0.1:8000/h"], "*user name or password*"),
+        (["--harness-report", "out/report.pdf"], "--harness-report *report.pdf: *format*"),
+        (["--harness-report", "."], "*format*"),
     ],
 )
 def test_bad_option_values_are_usage_errors(
@@ -392,16 +396,14 @@ def test_a_route_to_an_unknown_downstream_is_refused(project: pytest.Pytester) -
     )
 
 
-def test_a_report_that_cannot_be_written_fails_the_session(project: pytest.Pytester) -> None:
+def test_a_report_that_cannot_be_written_is_refused_before_anything_runs(
+    project: pytest.Pytester,
+) -> None:
     result = project.runpytest(*in_process("-k", "no_lost_events", "--harness-report", "r.pdf"))
-    result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines(
-        [
-            "harness: no report written: *r.pdf*",
-            "  the runs are kept in the journals in harness-runs/",
-        ]
-    )
+    result.stderr.fnmatch_lines(["ERROR: --harness-report *r.pdf: cannot tell the report format*"])
+    assert "passed" not in result.stdout.str()
+    assert not (project.path / "harness-runs").exists()  # nothing was sent or journaled
 
 
 def test_harness_traceback_shows_our_stack(project: pytest.Pytester) -> None:

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import click
 
 from ..core._errors import HarnessError, InputError, RunAborted
-from ..core._files import check_writable_file
 from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ._locust import locust as locust_command
 from ._options import run_options
@@ -82,18 +81,9 @@ def _check_report_path(report: Path | None) -> None:
     """A report the writers cannot handle, or cannot write where it is named, is bad input:
     say so before the run, not after it."""
     if report is not None:
-        from ..report._writers import writer_for
+        from ..report._writers import check_report_path
 
-        try:
-            writer_for(report, None, where=f"--report {report}")
-        except InputError:
-            raise InputError(
-                "cannot tell the report format from "
-                f"{report.suffix or 'a name without extension'!r}",
-                where=f"--report {report}",
-                hint="name the report *.html, *.md, *.json or *.xml (JUnit)",
-            ) from None
-        check_writable_file(report, "--report")
+        check_report_path(report)
 
 
 def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | None) -> int:

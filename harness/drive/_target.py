@@ -80,6 +80,13 @@ def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
     )
 
 
+def check_target(ref: str, allow_hosts: Sequence[str] = ()) -> None:
+    """``parse_target``'s checks without importing a ``module:attr`` app (that waits for the
+    run): for front ends that read their settings before anything runs. Raises InputError."""
+    if not _ASGI_REF.match(ref):
+        parse_target(ref, allow_hosts)
+
+
 def checked_url(url: str, where: str, what: str) -> str:
     """The host of ``url``, after refusing what HTTP clients parse differently or leak.
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..core._errors import InputError
+from ..core._files import check_writable_file
 from . import html, junit, markdown
 from ._views import Report
 
@@ -83,3 +84,16 @@ def write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_report_path(path: Path, where: str | None = None) -> None:
+    """InputError unless a report can be written at ``path``: an extension that names a format,
+    and a place to write it (not a directory, a writable folder). Checked before a run."""
+    where = where or f"--report {path}"
+    if path.suffix.lower() not in _by_extension():
+        raise InputError(
+            f"cannot tell the report format from {path.suffix or 'a name without extension'!r}",
+            where=where,
+            hint="name the report *.html, *.md, *.json or *.xml (JUnit)",
+        )
+    check_writable_file(path, where)

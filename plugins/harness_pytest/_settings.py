@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -117,15 +118,18 @@ def read_settings(config: pytest.Config) -> Settings:
             f"pass --harness-downstream {host}:9100 (or another free port)"
         )
     seed, journal = _seed_and_journal(config, workerinput)
+    allow_hosts = _options.values(config, "allow_host")
+    reports = _options.paths(config, "report")
+    _check_target_and_reports(target, allow_hosts, reports)
     return Settings(
         target=target,
         target_name=_options.text(config, "target_name"),
-        allow_hosts=_options.values(config, "allow_host"),
+        allow_hosts=allow_hosts,
         downstream_host=host,
         downstream_port=port,
         seed=seed,
         time_scale=_time_scale(config),
-        reports=_options.paths(config, "report"),
+        reports=reports,
         journal=journal,
         globs=_options.values(config, "scenario_glob") or DEFAULT_GLOBS,
         scenarios_dir=_options.path(config, "scenarios_dir"),
@@ -136,6 +140,31 @@ def read_settings(config: pytest.Config) -> Settings:
         traceback=_options.flag(config, "traceback"),
         worker=int(workerinput["workerid"].removeprefix("gw")) if workerinput else None,
     )
+
+
+def _check_target_and_reports(
+    target: str | None, allow_hosts: tuple[str, ...], reports: tuple[Path, ...]
+) -> None:
+    """The checks `harness run` makes before anything is sent, at configure time: a bad target
+    or a report that cannot be written is a usage error, not an INTERNALERROR or a failure
+    after the whole suite ran. (The report check loads the writers, only when one is asked.)"""
+    from harness import HarnessError, UnsafeTargetError, check_report_path, check_target
+
+    try:
+        if target is not None:
+            check_target(target, allow_hosts)
+        for path in reports:
+            check_report_path(path, f"--harness-report {path}")
+    except UnsafeTargetError:
+        host = urlsplit(target or "").hostname
+        raise pytest.UsageError(
+            f"--harness-target: the host {host!r} is outside loopback; the harness fires "
+            "duplicate and burst traffic, so it only talks to hosts you name — if "
+            f"{host} is a staging system you own, add --harness-allow-host {host} "
+            "(harness_allow_hosts in [tool.pytest.ini_options])"
+        ) from None
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc).replace("--target", "--harness-target")) from None
 
 
 def _seed_and_journal(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,7 +19,7 @@ from ._double import DownstreamDouble
 from ._drive import routing_for
 from ._routing import HttpxRouting
 from ._runner import Runner
-from ._settings import Settings, is_network, is_scenario_file, read_settings, relative
+from ._settings import is_scenario_file, read_settings, relative
 from ._state import STATE, State, state_of
 from ._summary import readiness_lines, write_reports
 from ._xdist import make_scheduler
@@ -35,8 +34,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings = read_settings(config)
-    if settings.target is not None and is_network(settings.target):
-        _check_host(settings)
     config.stash[STATE] = State(config, settings)
     config.addinivalue_line(
         "markers", "harness: an item of a harness scenario file (one scenario x invariant)"
@@ -176,23 +173,3 @@ def harness_run(request: pytest.FixtureRequest) -> Runner:
     node = request.node
     selector = relative(node.path, request.config) + "::" + node.nodeid.partition("::")[2]
     return Runner(state_of(request.config), selector, routing)
-
-
-# --- checks ---------------------------------------------------------------------------------
-
-
-def _check_host(settings: Settings) -> None:
-    """A network target outside loopback must be a host the user named: refuse early."""
-    from harness import is_loopback
-
-    assert settings.target is not None
-    host = urlsplit(settings.target).hostname or ""
-    if not host:
-        raise pytest.UsageError(f"--harness-target {settings.target!r}: the URL has no host")
-    if not is_loopback(host) and host not in settings.allow_hosts:
-        raise pytest.UsageError(
-            f"--harness-target: the host {host!r} is outside loopback; the harness fires "
-            "duplicate and burst traffic, so it only talks to hosts you name — if "
-            f"{host} is a staging system you own, add --harness-allow-host {host} "
-            "(harness_allow_hosts in [tool.pytest.ini_options])"
-        )
