@@ -126,3 +126,20 @@ def test_bad_input_is_refused_before_anything_is_sent(
     assert fragment in text, text
     assert "Traceback" not in text
     assert not (tmp_path / "j.db").exists(), "a journal was written for refused input"
+
+
+def test_a_secret_the_scheme_cannot_use_is_one_message_before_any_delivery(
+    tmp_path: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", "whsec_this is not base64!")
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "duplicate-storm", *[a.replace("{tmp}", str(tmp_path)) for a in RUN_AT]])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert exit_.value.code == 2, text
+    assert "the secret in HARNESS_SECRET" in text and "not base64" in text
+    assert text.count("not base64") == 1 and "Traceback" not in text
+    assert "this is not" not in text  # the secret itself is never echoed
+    assert not (tmp_path / "j.db").exists()

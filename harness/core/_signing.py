@@ -164,6 +164,16 @@ class Signer:
         )
         return SCHEMES[self.scheme](request)
 
+    def check(self, where: str | None = None) -> None:
+        """Sign an empty body once, so a secret the scheme cannot use (``whsec_`` without
+        base64) is an InputError before the first delivery, not one per delivery."""
+        try:
+            self.headers(b"", "msg_check", 0)
+        except InputError as exc:
+            if where is None:
+                raise
+            raise InputError(str(exc).split("\n  hint: ")[0], where=where, hint=exc.hint) from None
+
     def forger(self) -> Signer:
         """A signer of the same scheme with a wrong secret: valid-looking, forged signatures."""
         digest = hashlib.sha256(b"forged:" + self.secret.encode()).digest()

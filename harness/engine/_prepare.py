@@ -134,7 +134,9 @@ def signer_for(scenario: Scenario) -> Signer:
             where=scenario.origin,
             hint=f"export {spec.secret_env}=<the secret your automation verifies>, {instead}",
         )
-    return Signer(scheme, secret, spec.signature_header)
+    signer = Signer(scheme, secret, spec.signature_header)
+    signer.check(where=f"{scenario.origin}: the secret in {spec.secret_env}")
+    return signer
 
 
 def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:
