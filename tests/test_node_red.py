@@ -207,7 +207,7 @@ def test_node_red_acknowledges_what_a_reset_connection_lost(
     during = {
         d.event_id
         for d in h.deliveries
-        if d.status == 200
+        if d.outcome is harness.Outcome.OK
         and d.answered_at is not None
         and window.start <= d.answered_at < window.end
     }
