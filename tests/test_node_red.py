@@ -1,0 +1,322 @@
+"""Node-RED, a real engine nobody here wrote, under the built-in scenarios: the verdicts its
+real behaviour calls for, checked against the run's own history where they could go either way.
+
+The flow (tests/node-red/flow.json) is written the way a Node-RED user writes a webhook flow:
+http in -> switch on the event type -> a function node mapping the event to the API's body ->
+http request -> http response with the API's status. So Node-RED forwards every delivery,
+duplicates included; passes the API's 503 to the sender; parses the body with JSON.parse and
+rounds 64-bit ids; verifies no signature; and forwards each record's updates in the order
+they happen to arrive, not in event order.
+
+Skipped only when npm cannot reach its registry to install Node-RED (tests/node_red.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import harness
+
+from .conftest import free_port
+from .conftest import harness as harness_cli
+from .node_red import (
+    FILES,
+    INSTALL_TIMEOUT,
+    NodeRed,
+    NodeRedError,
+    RegistryUnreachable,
+    check_registry,
+    install,
+    started,
+)
+
+pytestmark = pytest.mark.integration
+
+SEED = 11
+# The first test on a machine installs Node-RED (about 15 s; .ci/run does it beforehand).
+TIMEOUT = int(INSTALL_TIMEOUT) + 90
+
+
+@pytest.fixture(scope="session")
+def red() -> Path:
+    try:
+        return install()
+    except RegistryUnreachable as exc:
+        pytest.skip(f"Node-RED cannot be installed: {exc}")
+
+
+@pytest.fixture
+def node_red(red: Path, tmp_path: Path) -> Iterator[NodeRed]:
+    with started(red, tmp_path) as running:
+        yield running
+
+
+@dataclass
+class Run:
+    report: dict[str, Any]  # the harness.report/1 JSON
+    run: dict[str, Any]  # its one run
+    verdicts: dict[str, dict[str, Any]]
+    history: harness.History
+
+    def status(self, invariant: str) -> str:
+        return str(self.verdicts[invariant]["status"])
+
+    def lines(self, invariant: str) -> list[str]:
+        return list(self.verdicts[invariant]["evidence"]["lines"])
+
+
+def run(node_red: NodeRed, scenario: str, tmp_path: Path, *options: str) -> Run:
+    """``harness run`` as a user runs it against the flow; its JSON report and journal."""
+    name = Path(scenario).name.split(".")[0]
+    report, journal = tmp_path / f"{name}.json", tmp_path / f"{name}.db"
+    done = harness_cli(
+        "run",
+        scenario,
+        "--target",
+        node_red.hook,
+        "--downstream",
+        node_red.downstream,
+        "--seed",
+        str(SEED),
+        "--report",
+        str(report),
+        "--journal",
+        str(journal),
+        *options,
+        cwd=tmp_path,
+        timeout=90,
+    )
+    # Exit 1: an invariant failed, as every scenario here expects of this flow.
+    assert done.code == 1, done.out + done.err + node_red.output()
+    doc = json.loads(report.read_text())
+    [found] = doc["runs"]
+    assert found["status"] == "complete"
+    assert found["counts"]["unattributed_effects"] == 0, found["counts"]
+    [history] = harness.load_all(journal)
+    return Run(doc, found, {v["invariant"]: v for v in found["verdicts"]}, history)
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_node_red_forwards_every_duplicate(node_red: NodeRed, tmp_path: Path) -> None:
+    r = run(node_red, "duplicate-storm", tmp_path)
+    counts = r.run["counts"]
+    # One POST /payouts per delivery, each answered with the API's 201.
+    assert counts["effects"] == counts["deliveries"] > counts["events"]
+    assert counts["deliveries_by_outcome"] == {"ok": counts["deliveries"]}
+    assert r.status("no_duplicate_effects") == "fail"
+    dup = r.verdicts["no_duplicate_effects"]
+    assert dup["class"] == "silent"
+    assert dup["summary"].startswith(f"{counts['events_delivered_more_than_once']} of 60 events")
+    first = r.lines("no_duplicate_effects")[0]
+    times = re.search(r"delivered (\d+) times .* and produced (\d+) effects: POST /payouts", first)
+    assert times and int(times[1]) == int(times[2]) > 1, first
+    assert dup["evidence"]["effects"] and dup["evidence"]["deliveries"]
+    # A record's events arrive apart in time, so they stay in order; nothing is lost or slow.
+    for invariant in ("no_lost_events", "per_key_order", "ack_within"):
+        assert r.status(invariant) == "pass", r.verdicts[invariant]
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_node_red_passes_the_apis_503_through(node_red: NodeRed, tmp_path: Path) -> None:
+    r = run(node_red, "downstream-outage", tmp_path)
+    h = r.history
+    [window] = h.faults
+
+    def in_window(at: float | None) -> bool:
+        return at is not None and window.start <= at < window.end
+
+    refused = [d for d in h.deliveries if d.status == 503]
+    # Loud: every delivery that met the outage was answered with the API's own 503.
+    assert refused and r.run["counts"]["deliveries_by_outcome"]["failed"] == len(refused)
+    assert r.status("no_server_errors") == "fail"
+    assert r.verdicts["no_server_errors"]["class"] == "loud"
+    # (A delivery sent just before the window opens meets it in the flow's call: its line names
+    # no window, but the API's 503 all the same.)
+    lines = r.lines("no_server_errors")
+    witness = re.compile(
+        r"answered 503(, while a fault window was open \(api status\))?; "
+        r"meanwhile POST /payouts eff_\d+ was answered 503$"
+    )
+    assert all(witness.search(line) for line in lines), lines
+    assert any("while a fault window was open" in line for line in lines), lines
+    # Nothing acknowledged was dropped: the refused events are the sender's to retry, so they
+    # are not lost, and the flow made no second call for any event.
+    assert r.status("no_lost_events") == "pass"
+    assert f"{len(refused)} events never accepted" in r.verdicts["no_lost_events"]["summary"]
+    assert r.status("no_duplicate_effects") == "pass"
+    assert r.status("ack_within") == "pass"
+    # recovers_after_outage judges events acknowledged while the window was open. The flow
+    # acknowledges only what the API took, so there is normally none: nothing to recover.
+    # Under load a delivery sent just before the window may be answered just inside it, with
+    # its payout made before the window: then it is judged, and held.
+    inside = [
+        d for d in h.deliveries if d.outcome is harness.Outcome.OK and in_window(d.answered_at)
+    ]
+    recovers = r.verdicts["recovers_after_outage"]
+    if inside:
+        assert recovers["status"] == "pass", recovers
+    else:
+        assert recovers["status"] == "inconclusive", recovers
+        assert "accepted no event while 1 fault window was open" in recovers["summary"]
+        sent_inside = sum(1 for d in refused if in_window(d.sent_at))
+        assert f"{sent_inside} deliveries sent during a window" in recovers["summary"]
+        # Then the run cannot show that the outage cost no work: the refused payments are
+        # made only if the sender retries them, and this scenario's sender does not.
+        [target] = r.report["targets"]
+        handled = next(p for p in target["principles"] if p["title"] == "Failure modes handled")
+        if handled["status"] == "holds":
+            pytest.xfail(
+                "report overclaims: it says 'Failure modes handled: holds' from no_lost_events "
+                f"alone while recovers_after_outage could not judge and {len(refused)} "
+                f"deliveries were refused: {handled['basis']}"
+            )
+        assert handled["status"] == "not proven", handled
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_node_red_acknowledges_what_a_reset_connection_lost(
+    node_red: NodeRed, tmp_path: Path
+) -> None:
+    # The same flow, the API dropping connections instead of answering 503: the http request
+    # node hands the error on as msg.statusCode "ECONNRESET", and the http response node,
+    # unable to parse that, answers 200. The outage becomes a silent loss.
+    r = run(node_red, str(FILES / "downstream-reset.yaml"), tmp_path)
+    h = r.history
+    reset = [e for e in h.effects if e.status == 0]
+    assert reset and not any(e.committed for e in reset)
+    answers = {d.event_id: d.status for d in h.deliveries}
+    assert all(answers[e.event_ids[0]] == 200 for e in reset)
+    lost = r.verdicts["no_lost_events"]
+    assert lost["status"] == "fail" and lost["class"] == "silent"
+    assert lost["summary"].startswith(f"{len(reset)} of {len(h.events)} accepted events")
+    assert re.search(
+        r"was delivered once \(dlv_\d+ 200\) but produced no effect; its requests did not "
+        r"count: POST /payouts eff_\d+ \(connection reset\)",
+        r.lines("no_lost_events")[0],
+    )
+    # recovers_after_outage judges the events acknowledged while the window was open (by the
+    # run's clock, a call reset just before it closed may be answered just after).
+    [window] = h.faults
+    during = {
+        d.event_id
+        for d in h.deliveries
+        if d.outcome is harness.Outcome.OK
+        and d.answered_at is not None
+        and window.start <= d.answered_at < window.end
+    }
+    unpaid = during & {e.event_ids[0] for e in reset}
+    recovers = r.verdicts["recovers_after_outage"]
+    assert recovers["status"] == "fail"
+    assert recovers["summary"].startswith(
+        f"{len(unpaid)} of {len(during)} events accepted during 1 fault window did not recover"
+    )
+    assert "during the api reset fault" in r.lines("recovers_after_outage")[0]
+    for invariant in ("no_server_errors", "no_duplicate_effects", "ack_within"):
+        assert r.status(invariant) == "pass", r.verdicts[invariant]
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_node_red_rounds_64_bit_ids(node_red: NodeRed, tmp_path: Path) -> None:
+    r = run(node_red, "big-number-ids", tmp_path)
+    assert r.status("big_numbers_intact") == "fail"
+    line = r.lines("big_numbers_intact")[0]
+    found = re.search(r"account_id (\d+) arrived as (\d+) \(rounded through a double\)", line)
+    assert found and "in POST /invoices eff_" in line, line
+    sent, arrived = found.groups()
+    # What JavaScript's JSON.parse makes of it: the nearest double, printed shortest.
+    assert sent != arrived and float(sent) == float(arrived)
+    # A quarter of the ids are sent as strings: the flow passes them on as strings, digit for
+    # digit but not as the number the API gets for every other invoice, with no error.
+    assert r.status("drift_is_loud") == "fail"
+    drift = r.lines("drift_is_loud")[0]
+    assert re.search(r'retyped to string \(was (\d+)\).*carried "\1" at \$\.account_id', drift)
+    for invariant in ("no_lost_events", "no_duplicate_effects", "ack_within"):
+        assert r.status(invariant) == "pass", r.verdicts[invariant]
+    # Every invoice is its own record: no record has two events whose order could be judged.
+    assert len({e.key for e in r.history.events}) == len(r.history.events)
+    order = r.verdicts["per_key_order"]
+    if order["status"] == "pass":
+        pytest.xfail(
+            "wrong verdict: per_key_order passes with nothing to order (one event per record): "
+            + order["summary"]
+        )
+    assert order["status"] == "inconclusive", order
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_node_red_checks_no_signature(node_red: NodeRed, tmp_path: Path) -> None:
+    r = run(node_red, "forged-signature", tmp_path)
+    tampered = r.history.info.settings["tampered"]
+    answers = {d.id: d.status for d in r.history.deliveries}
+    assert tampered and all(answers[d] == 201 for d in tampered)
+    assert r.status("rejects_forged") == "fail"
+    n = len(tampered)
+    assert r.verdicts["rejects_forged"]["summary"].startswith(f"{n} of {n} tampered deliveries")
+    lines = r.lines("rejects_forged")
+    assert all(re.search(r"was answered 201 .* it caused POST /payouts eff_\d+", x) for x in lines)
+    modes = {x.split()[0] for x in lines}
+    assert modes <= {"forged", "unsigned", "stale"} and "forged" in modes
+    # Each event is delivered once, genuinely or tampered: nothing repeated, nothing owed.
+    for invariant in ("no_lost_events", "no_duplicate_effects", "ack_within"):
+        assert r.status(invariant) == "pass", r.verdicts[invariant]
+    lost = r.verdicts["no_lost_events"]["summary"]
+    if "never accepted by the target" in lost:
+        pytest.xfail(
+            "misleading summary: no_lost_events says the target never accepted the events it "
+            f"only got tampered, but it answered every one of those {n} deliveries 201: {lost}"
+        )
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_node_red_does_not_keep_a_records_order(node_red: NodeRed, tmp_path: Path) -> None:
+    r = run(node_red, "simultaneous-same-record", tmp_path)
+    # The verdicts must say what the writes show: per record, committed PUTs in the order the
+    # API got them; a stale overwrite is one older than a write before it, and the record
+    # ends wrong when its last write is not its latest event's.
+    seq = {e.id: e.seq for e in r.history.events}
+    latest: dict[str, int] = {}
+    for event in r.history.events:
+        latest[event.key] = max(latest.get(event.key, -1), event.seq)
+    writes: dict[str, list[int]] = {}
+    for effect in sorted(r.history.effects, key=lambda e: e.at):
+        assert effect.method == "PUT" and effect.committed and effect.key is not None
+        writes.setdefault(effect.key, []).append(seq[effect.event_ids[0]])
+    stale = [k for k, s in writes.items() if any(b < max(s[:i]) for i, b in enumerate(s) if i)]
+    wrong_end = [k for k, s in writes.items() if s[-1] != latest[k]]
+    records = len(writes)
+    # The harness sends each record's three updates at one instant in a shuffled order (a race
+    # at the sender) and the flow forwards them as they arrive: all 8 trios in event order by
+    # chance would be 1 in 6**8.
+    assert stale, writes
+    order = r.verdicts["per_key_order"]
+    assert order["status"] == "fail"
+    assert order["summary"].startswith(f"{len(stale)} of {records} records went back")
+    assert "overwrote" in r.lines("per_key_order")[0]
+    final = r.verdicts["final_state_matches_baseline"]
+    if wrong_end:
+        assert final["status"] == "fail", final
+        assert final["summary"].startswith(f"{len(wrong_end)} of {records} records end in")
+    else:
+        assert final["status"] == "pass", final
+    # Every record's latest event was written (if overwritten since), once, quickly.
+    for invariant in ("no_lost_events", "no_duplicate_effects", "ack_within"):
+        assert r.status(invariant) == "pass", r.verdicts[invariant]
+
+
+def test_a_registry_npm_cannot_reach_skips_and_any_other_failure_fails(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/"
+    with pytest.raises(RegistryUnreachable, match="ECONNREFUSED"):
+        check_registry(env={"npm_config_registry": closed})
+    try:
+        check_registry()
+    except RegistryUnreachable as exc:
+        pytest.skip(f"the registry cannot be reached: {exc}")
+    with pytest.raises(NodeRedError, match="E404"):
+        check_registry("4.1.999")
