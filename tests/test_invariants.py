@@ -615,7 +615,7 @@ def test_one_effect_for_two_events_is_no_repeat() -> None:
     assert one(h, "no_duplicate_effects").summary == (
         "no event produced a repeated effect (1 effect over 2 events)"
     )
-    assert one(h, "per_key_order").status is Status.PASS
+    assert one(h, "per_key_order").status is Status.INCONCLUSIVE  # one event per record
 
 
 def test_long_id_lists_are_shortened() -> None:
@@ -655,3 +655,19 @@ def test_register_model_judges_repeats_the_same_way() -> None:
 def test_latency_equal_to_the_budget_is_within_it() -> None:
     h = history([event(1)], [delivery("dlv_1", "evt_1", latency=0.5)], [])
     assert one(h, "ack_within", seconds=0.5).status is Status.PASS
+
+
+def test_per_key_order_is_inconclusive_when_no_record_had_two_events() -> None:
+    """Forty records with one event each: nothing could go out of order, so nothing was shown
+    to be in order (Node-RED under big-number-ids got a pass here)."""
+    h = history(
+        [event(i, f"rec_{i}") for i in range(1, 5)],
+        [delivery(f"dlv_{i}", f"evt_{i}") for i in range(1, 5)],
+        [effect(f"eff_{i}", [f"evt_{i}"], i + 0.5) for i in range(1, 5)],
+    )
+    v = one(h, "per_key_order")
+    assert v.status is Status.INCONCLUSIVE
+    assert (
+        v.summary
+        == "each of the 4 records got effects of a single event; there was no order to keep"
+    )

@@ -42,6 +42,7 @@ class _Violation:
 class _Walk:
     records: int
     checked: int  # (effect, record) steps judged
+    compared: int  # of those, steps on a record that already had an earlier event's effect
     violations: int
     firsts: dict[str, _Violation]  # each violating record's first violation, in time order
     earliest: list[_Violation]  # the first few violations of all, in time order
@@ -59,7 +60,7 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
     newest: dict[str, tuple[Effect, Event]] = {}
     firsts: dict[str, _Violation] = {}
     earliest: list[_Violation] = []
-    checked = violations = 0
+    checked = compared = violations = 0
     for eff in _first_writes(facts) if first_only else facts.writes_in_order:
         ids = eff.event_ids
         if len(ids) == 1:  # the common case, kept cheap
@@ -75,6 +76,7 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
             if held is None:
                 newest[key] = (eff, high)
                 continue
+            compared += 1
             if low.seq < held[1].seq:
                 violations += 1
                 if len(earliest) < MAX_WITNESSES or key not in firsts:
@@ -84,7 +86,7 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
                         earliest.append(found)
             if high.seq > held[1].seq:
                 newest[key] = (eff, high)
-    return _Walk(len(newest), checked, violations, firsts, earliest)
+    return _Walk(len(newest), checked, compared, violations, firsts, earliest)
 
 
 def _first_writes(facts: Facts) -> Iterator[Effect]:
@@ -135,6 +137,16 @@ def per_key_order(facts: Facts) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"no attributed effect changed a downstream; nothing to order{note}",
+        )
+    if not walk.compared:
+        # One event's effect per record: nothing could have been out of order, so nothing
+        # was shown to be in order either.
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"each of the {plural(walk.records, 'record')} got effects of a single event; "
+            f"there was no order to keep{note}",
         )
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
     if not walk.violations:
