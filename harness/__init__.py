@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Verdict,
     )
     from .core._scenario import (
+        CorrelationRule,
         DeliverySpec,
         DownstreamSpec,
         InvariantSpec,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         Scenario,
         Settle,
         SyntheticSource,
+        TracerSpec,
     )
     from .double._downstream import Downstream
     from .drive._target import is_loopback
@@ -72,6 +74,7 @@ _WHERE = {
     "prepare": "engine",
     "Recorder": "engine",
     "PreparedRun": "engine",
+    "CorrelationRule": "core._scenario",
     "DeliverySpec": "core._scenario",
     "Delivery": "core._model",
     "DownstreamBindError": "core._errors",
@@ -105,6 +108,7 @@ _WHERE = {
     "Status": "core._model",
     "SyntheticSource": "core._scenario",
     "TargetUnreachableError": "core._errors",
+    "TracerSpec": "core._scenario",
     "UnknownScenarioError": "core._errors",
     "UnsafeTargetError": "core._errors",
     "Verdict": "core._model",
@@ -119,6 +123,7 @@ _WHERE = {
 
 __all__ = [
     "INVARIANTS",
+    "CorrelationRule",
     "Delivery",
     "DeliverySpec",
     "Downstream",
@@ -154,6 +159,7 @@ __all__ = [
     "Status",
     "SyntheticSource",
     "TargetUnreachableError",
+    "TracerSpec",
     "UnknownScenarioError",
     "UnsafeTargetError",
     "Verdict",

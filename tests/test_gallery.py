@@ -5,8 +5,8 @@ Each automation is a real process on loopback that knows nothing of the harness;
 (issue #11, "Trustworthy verdicts on automations we did not write"), not today's: several need
 features still being built (expected effects learned from a clean baseline run, real-time
 settling with a floor, ``target_available``, Python-float rounding in ``big_numbers_intact``)
-and fail until they land. Those whose scenario needs syntax not yet defined (``correlate:``,
-``expect:``) are skipped, with their scenario files ready beside the others.
+and fail until they land. Those whose scenario needs syntax not yet defined (``expect:``) are
+skipped, with their scenario files ready beside the others.
 """
 
 from __future__ import annotations
@@ -155,7 +155,6 @@ def test_derived_ids_without_a_correlation_rule_is_inconclusive_and_says_which(
     assert report["ready"] is False
 
 
-@pytest.mark.skip(reason="needs correlate: (correlation rules, #11)")
 def test_derived_ids_with_a_correlation_rule_shows_the_double_booking(tmp_path: Path) -> None:
     with automation("derived_ids", "/webhooks/stripe", STRIPE) as target:
         done, report = run(
