@@ -39,7 +39,7 @@ def correlation(
     rules: Sequence[CorrelateDoc], tracer: TracerDoc, source: Source, downstreams: Sequence[str]
 ) -> tuple[tuple[CorrelationRule, ...], TracerSpec]:
     """The rules and tracer settings of a scenario. Raises CorrelationProblem."""
-    samples = _samples(source)
+    samples = _samples(source) if rules or tracer.paths else []
     built = tuple(_rule(i, doc, samples, downstreams) for i, doc in enumerate(rules))
     for i, path in enumerate(tracer.paths or ()):
         _exists(("tracer", "paths", i), path, samples)
