@@ -4,6 +4,8 @@ Run on demand from the repository root: ``python benchmarks/bench_downstream.py`
 
 Servers measured, each on this process's event loop on 127.0.0.1:
   double   the recording Downstream (on_effect appends to a list, a trivial attribute function)
+  correlated the same Downstream attributing as a run does (drive._correlate): tracer tokens and
+           a body correlation rule over ``--events`` events (default 1,000,000) indexed once
   lowlevel a trivial aiohttp low-level server (the double's stack) answering the same 201 JSON
   app      a trivial aiohttp.web.Application with one route answering the same 201 JSON
 The load comes from an aiohttp client in a separate process (spawned, so it shares neither the
@@ -21,7 +23,7 @@ import json
 import multiprocessing
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -33,9 +35,11 @@ from aiohttp import web
 # The checkout need not be installed: make `import harness` find it when run as a script.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.core._model import Effect
-from harness.core._scenario import DownstreamSpec
+from harness.core._model import Effect, Event
+from harness.core._scenario import CorrelationRule, DownstreamSpec
 from harness.double._downstream import Downstream
+from harness.drive._correlate import Attribute, Attribution, Correlation
+from harness.drive._tracer import Tracer
 
 PATH = "/v1/contacts"
 BODY = json.dumps(
@@ -109,26 +113,59 @@ async def _fire(session: aiohttp.ClientSession, url: str, count: int, concurrenc
 # ---- the servers -----------------------------------------------------------------------
 
 
-def _attribute(text: str) -> tuple[tuple[str, ...], str | None]:
-    return (("evt_000123",), "ada") if "evt_000123" in text else ((), None)
+def _attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
+    return (("evt_000123",), "ada") if "evt_000123" in body else ((), None)
+
+
+def _correlation(events: int) -> Correlation:
+    """A run's attribution over ``events`` events: BODY's external_id names event 123."""
+    started = time.perf_counter()
+    made = [
+        Event(
+            f"evt_zqbenchxe{n}",
+            f"rec_zqbenchxk{n}",
+            n,
+            "contact.created",
+            0.0,
+            {"data": {"external_id": f"evt_{n:06d}"}},
+        )
+        for n in range(events)
+    ]
+    rule = CorrelationRule("body", "$.external_id", "$.data.external_id", route="POST /v1/*")
+    correlation = Correlation(Tracer("zqbenchx", made), [rule])
+    print(f"  indexed {events:,} events for one rule in {time.perf_counter() - started:.1f} s")
+    return correlation
 
 
 @asynccontextmanager
-async def double_server() -> AsyncIterator[str]:
+async def _recording(attribute: Attribute, expect: str) -> AsyncIterator[str]:
     effects: list[Effect] = []
     double = Downstream(
         DownstreamSpec(name="bench"),
         on_effect=effects.append,
         clock=time.monotonic,
-        attribute=_attribute,
+        attribute=attribute,
     )
     url = await double.start()
     try:
         yield url
     finally:
         await double.stop()
-    if len(effects) < 2 or effects[-1].event_ids != ("evt_000123",):
+    if len(effects) < 2 or effects[-1].event_ids != (expect,):
         raise SystemExit(f"the double recorded {len(effects)} effects, unattributed")
+
+
+def double_server(args: argparse.Namespace) -> AbstractAsyncContextManager[str]:
+    return _recording(_attribute, "evt_000123")
+
+
+_CORRELATED: list[Correlation] = []  # built once, on first use: indexing is not what is timed
+
+
+def correlated_server(args: argparse.Namespace) -> AbstractAsyncContextManager[str]:
+    if not _CORRELATED:
+        _CORRELATED.append(_correlation(args.events))
+    return _recording(_CORRELATED[0].for_downstream("bench"), "evt_zqbenchxe123")
 
 
 async def _trivial(request: web.BaseRequest) -> web.Response:
@@ -136,14 +173,14 @@ async def _trivial(request: web.BaseRequest) -> web.Response:
 
 
 @asynccontextmanager
-async def lowlevel_server() -> AsyncIterator[str]:
+async def lowlevel_server(args: argparse.Namespace) -> AsyncIterator[str]:
     runner = web.ServerRunner(web.Server(_trivial, access_log=None))
     async with _serving(runner) as url:
         yield url
 
 
 @asynccontextmanager
-async def app_server() -> AsyncIterator[str]:
+async def app_server(args: argparse.Namespace) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post(PATH, _trivial)
     async with _serving(web.AppRunner(app, access_log=None)) as url:
@@ -161,10 +198,11 @@ async def _serving(runner: web.BaseRunner) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-SERVERS: dict[str, Callable[[], AbstractAsyncContextManager[str]]] = {
+SERVERS: dict[str, Callable[[argparse.Namespace], AbstractAsyncContextManager[str]]] = {
     "lowlevel": lowlevel_server,
     "app": app_server,
     "double": double_server,
+    "correlated": correlated_server,
 }
 
 
@@ -174,7 +212,7 @@ SERVERS: dict[str, Callable[[], AbstractAsyncContextManager[str]]] = {
 async def measure(server: str, args: argparse.Namespace) -> Round:
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    async with SERVERS[server]() as url:
+    async with SERVERS[server](args) as url:
         cpu_before = time.process_time()
         client = context.Process(
             target=client_process,
@@ -206,6 +244,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3, choices=range(1, 6))
     parser.add_argument("--timeout", type=float, default=120.0, help="per round, seconds")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="events the correlated double indexes"
+    )
     args = parser.parse_args()
     print(
         f"{args.requests} POSTs of {len(BODY)} bytes, {args.concurrency} concurrent, "
@@ -231,6 +272,11 @@ def main() -> None:
             f" {1 / cpu['double']:.0f} / {1 / cpu[baseline]:.0f} req/s"
             f" = {cpu[baseline] / cpu['double']:.2f}"
         )
+    print(
+        f"correlated / double: server CPU per request {cpu['correlated'] * 1e6:.0f} / "
+        f"{cpu['double'] * 1e6:.0f} µs (tracer tokens and one body rule over "
+        f"{args.events:,} events, against a trivial attribute function)"
+    )
     measured = rate["double"] / rate["lowlevel"]
     capacity = cpu["lowlevel"] / cpu["double"]
     print(

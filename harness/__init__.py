@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Verdict,
     )
     from .core._scenario import (
+        CorrelationRule,
         DeliverySpec,
         DownstreamSpec,
         InvariantSpec,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         Scenario,
         Settle,
         SyntheticSource,
+        TracerSpec,
     )
     from .double._downstream import Downstream
     from .drive._target import check_target, is_loopback
@@ -75,6 +77,7 @@ _WHERE = {
     "prepare": "engine",
     "Recorder": "engine",
     "PreparedRun": "engine",
+    "CorrelationRule": "core._scenario",
     "DeliverySpec": "core._scenario",
     "Delivery": "core._model",
     "DownstreamBindError": "core._errors",
@@ -108,6 +111,7 @@ _WHERE = {
     "Status": "core._model",
     "SyntheticSource": "core._scenario",
     "TargetUnreachableError": "core._errors",
+    "TracerSpec": "core._scenario",
     "UnknownScenarioError": "core._errors",
     "UnsafeTargetError": "core._errors",
     "Verdict": "core._model",
@@ -122,6 +126,7 @@ _WHERE = {
 
 __all__ = [
     "INVARIANTS",
+    "CorrelationRule",
     "Delivery",
     "DeliverySpec",
     "Downstream",
@@ -157,6 +162,7 @@ __all__ = [
     "Status",
     "SyntheticSource",
     "TargetUnreachableError",
+    "TracerSpec",
     "UnknownScenarioError",
     "UnsafeTargetError",
     "Verdict",

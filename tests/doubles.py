@@ -10,7 +10,7 @@ import aiohttp
 
 from harness.core._model import Effect, Fault
 from harness.core._scenario import DownstreamSpec
-from harness.double._downstream import Attribution, Downstream
+from harness.double._downstream import Attribute, Downstream
 
 Started = tuple[Downstream, list[Effect], aiohttp.ClientSession]
 
@@ -22,7 +22,7 @@ async def started(
     clock: Callable[[], float] | None = None,
     faults: Sequence[Fault] = (),
     on_effect: Callable[[Effect], None] | None = None,
-    attribute: Callable[[str], Attribution] | None = None,
+    attribute: Attribute | None = None,
     timeout: float = 5.0,
 ) -> AsyncIterator[Started]:
     """The double of ``spec``, listening; ``clock`` ticks 1.0, 2.0, ... unless given. The effects

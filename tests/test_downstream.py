@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -18,7 +18,7 @@ from harness.core._errors import DownstreamBindError, InputError, ScenarioError,
 from harness.core._model import Effect
 from harness.core._scenario import DownstreamSpec, Route
 from harness.double import _downstream
-from harness.double._downstream import Attribution, Downstream, parse_address
+from harness.double._downstream import Attribute, Attribution, Downstream, parse_address
 
 from .doubles import Started, started
 
@@ -26,7 +26,7 @@ from .doubles import Started, started
 def running(
     *routes: Route,
     on_effect: Callable[[Effect], None] | None = None,
-    attribute: Callable[[str], Attribution] | None = None,
+    attribute: Attribute | None = None,
 ) -> AbstractAsyncContextManager[Started]:
     """A started double named "crm" whose clock ticks 1.0, 2.0, ... and its effects."""
     spec = DownstreamSpec(name="crm", routes=routes)
@@ -194,16 +194,22 @@ async def test_stop_cuts_off_a_long_delay_within_a_bounded_time() -> None:
 
 
 @pytest.mark.integration
-async def test_attribute_gets_path_query_and_body() -> None:
-    seen: list[str] = []
+async def test_attribute_gets_method_path_query_headers_and_body() -> None:
+    seen: list[tuple[str, str, str | None, str]] = []
 
-    def attribute(text: str) -> Attribution:
-        seen.append(text)
+    def attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
+        seen.append((method, path, headers.get("X-Order"), body))
         return ("evt_1", "evt_2"), "rec_9"
 
     async with running(attribute=attribute) as (_, effects, session):
-        await call(session, "POST", "/v1/contacts?ref=evt_1", data=b'{"k": "rec_9"}')
-    assert seen == ['/v1/contacts?ref=evt_1\n{"k": "rec_9"}']
+        await call(
+            session,
+            "POST",
+            "/v1/contacts?ref=evt_1",
+            data=b'{"k": "rec_9"}',
+            headers={"X-Order": "ord_3"},
+        )
+    assert seen == [("POST", "/v1/contacts?ref=evt_1", "ord_3", '{"k": "rec_9"}')]
     assert (effects[0].event_ids, effects[0].key) == (("evt_1", "evt_2"), "rec_9")
 
 
@@ -211,7 +217,7 @@ async def test_attribute_gets_path_query_and_body() -> None:
 async def test_attribute_that_raises_leaves_the_effect_unattributed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def attribute(text: str) -> Attribution:
+    def attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
         raise ValueError("broken correlation")
 
     async with running(attribute=attribute) as (_, effects, session):

@@ -276,7 +276,10 @@ def test_unattributed_effects_are_counted_in_the_summary() -> None:
     h.effects.append(effect("eff_x", [], 5.0))
     v = one(h, "no_lost_events")
     assert v.status is Status.PASS
-    assert v.summary.endswith("; 1 effect could not be attributed to an event")
+    assert v.summary.endswith(
+        "; 1 effect could not be attributed to an event (POST /payouts (1): add a correlate: "
+        "rule for them, see docs/correlation.md)"
+    )
 
 
 @pytest.mark.parametrize("name", ["no_lost_events", "no_duplicate_effects", "per_key_order"])
@@ -289,6 +292,11 @@ def test_no_effect_attributable_is_inconclusive(name: str) -> None:
     v = one(h, name)
     assert v.status is Status.INCONCLUSIVE
     assert "none of the 2 effects could be attributed to an event" in v.summary
+    # It names the effects' route and the rule that would attribute them.
+    assert "those to POST /payouts (2)" in v.summary
+    assert "add a correlate: rule mapping a field of POST /payouts" in v.summary
+    assert "docs/correlation.md" in v.summary
+    assert v.evidence.effect_ids == ("eff_1", "eff_2")
 
 
 def test_witnesses_are_capped_at_ten_but_all_are_counted() -> None:

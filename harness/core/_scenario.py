@@ -169,6 +169,47 @@ class Settle:
     deadline: float = 30.0
 
 
+CORRELATE_KINDS = ("body", "path", "header", "query")
+TRANSFORMS = ("lower", "upper", "strip", "sha256")
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationRule:
+    """An effect whose value at ``effect`` equals an event's value at ``event`` is that event's.
+
+    ``kind`` says where ``effect`` looks in the request: ``body`` (a JSONPath into its JSON
+    body), ``path`` (a ``{name}`` parameter of ``route``'s path), ``header`` (a header name,
+    any case) or ``query`` (a query parameter). ``event`` is a JSONPath into the event's
+    payload as it was sent (after tracer rewriting and drift). ``pattern``, a regular
+    expression, picks the compared part of the effect's value (its first group, else the whole
+    match); ``transform`` turns the event's value into the effect's (``lower``, ``upper``,
+    ``strip``, ``sha256`` hex, applied in order). ``downstream`` and ``route`` (``"POST
+    /deals"``) limit the rule to those requests; None: every downstream, every request.
+    A value that several events of one record share attributes the effect to the record only.
+    """
+
+    kind: str
+    effect: str
+    event: str
+    downstream: str | None = None
+    route: str | None = None
+    pattern: str | None = None
+    transform: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TracerSpec:
+    """How a run rewrites its events into tracer tokens (``drive._tracer``).
+
+    ``rewrite`` False sends the events as recorded; ``paths`` (when given) rewrites only the
+    values at those payload paths. Effects are then attributed by the correlation rules and by
+    the event ids and record keys they carry verbatim.
+    """
+
+    rewrite: bool = True
+    paths: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
@@ -187,3 +228,5 @@ class Scenario:
     marks: tuple[str, ...] = ()  # pytest marks for the scenario's test items
     redact: tuple[str, ...] = ()  # payload paths (PII) whose values never appear in a report
     origin: str = "<python>"  # the file it came from, for messages
+    correlate: tuple[CorrelationRule, ...] = ()  # beside tracer tokens (``drive._correlate``)
+    tracer: TracerSpec = TracerSpec()

@@ -35,12 +35,11 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ..core._errors import DownstreamBindError, InputError, UnsafeTargetError
 from ..core._model import JSON, Effect, Fault
 from ..core._scenario import DownstreamSpec, Route
+from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
+from ..drive._correlate import Attribution as Attribution
 from ._faults import Action, FaultPlan
 from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
 from ._routes import compile_path
-
-Attribution = tuple[tuple[str, ...], str | None]
-"""What the correlation function says about a request: the event ids and the record key."""
 
 _log = logging.getLogger("harness.downstream")
 
@@ -77,9 +76,10 @@ class _CompiledRoute:
 class Downstream:
     """The double of one downstream: records every request as an Effect, answers stubs.
 
-    ``clock`` gives the run's time (``Effect.at``, taken on arrival); ``attribute`` maps the
-    text ``path?query + "\\n" + body`` of a request to (event ids, record key). Path and query
-    are percent-decoded as aiohttp decodes them, so tracer values in a URL read as written.
+    ``clock`` gives the run's time (``Effect.at``, taken on arrival); ``attribute`` maps a
+    request's method, ``path?query``, headers and body (as the Effect records them) to (event
+    ids, record key). The path is percent-decoded as aiohttp decodes it, so tracer values in a
+    URL read as written.
     ``on_effect`` is called once per request, before the answer is sent; if it raises,
     the error is logged and the request answered anyway. ``faults`` are windows on the
     ``clock``; those naming this downstream apply (``seed`` drives a slow fault's jitter).
@@ -91,7 +91,7 @@ class Downstream:
         *,
         on_effect: Callable[[Effect], None],
         clock: Callable[[], float],
-        attribute: Callable[[str], Attribution] | None = None,
+        attribute: Attribute | None = None,
         effect_prefix: str = "eff_",
         faults: Sequence[Fault] = (),
         seed: int = 0,
@@ -265,7 +265,7 @@ class Downstream:
         status: int,
         committed: bool,
     ) -> None:
-        event_ids, key = self._attribution(f"{target}\n{text}")
+        event_ids, key = self._attribution(method, target, headers, text)
         effect = Effect(
             id=f"{self._effect_prefix}{next(self._effect_numbers)}",
             downstream=self._name,
@@ -288,11 +288,13 @@ class Downstream:
             # recorder is our bug, reported in the log, not the target's failure.
             _log.exception("on_effect failed for %s %s %s", self._name, method, target)
 
-    def _attribution(self, text: str) -> Attribution:
+    def _attribution(
+        self, method: str, target: str, headers: dict[str, str], text: str
+    ) -> Attribution:
         if self._attribute is None:
             return (), None
         try:
-            return self._attribute(text)
+            return self._attribute(method, target, headers, text)
         except Exception:
             _log.exception(
                 "attribution failed on downstream %s; effect left unattributed", self._name

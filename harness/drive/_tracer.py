@@ -5,6 +5,10 @@ from a per-run tag, keeping their format (an email stays an email, ``ord_…`` s
 An effect that carries any token is attributed to its event (or record) without knowing how
 the target maps fields. The tag is random per run, so a stateful target that remembers a
 previous run's ids never mistakes this run's events for old ones.
+
+A scenario's ``tracer:`` (``TracerSpec``) can turn rewriting off, so replayed payloads stay as
+recorded, or limit it to some payload paths; ``_correlate`` then attributes by the correlation
+rules and the ids carried verbatim (docs/correlation.md).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from ..core import _paths
 from ..core._model import Event
+from ..core._scenario import TracerSpec
 
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
 _EMAIL = re.compile(r"^([^@\s+]+)(?:\+[^@\s]*)?@([^@\s]+\.[^@\s]+)$")
@@ -61,8 +67,17 @@ class Tracer:
         return tuple(event_ids), record_key or key
 
 
-def trace(events: Sequence[Event], tag: str) -> Tracer:
-    """Rewrite ids, keys, emails and free text of ``events`` into this run's tokens."""
+def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> Tracer:
+    """Rewrite ids, keys, emails and free text of ``events`` into this run's tokens.
+
+    ``spec.rewrite`` False leaves the events as they are; ``spec.paths`` rewrites only the
+    values at those payload paths (the event's id and key only where a path holds them).
+    None: everything, as by default.
+    """
+    spec = spec or TracerSpec()
+    if not spec.rewrite:
+        return Tracer(tag, events)
+    only = tuple(_paths.parse(p) for p in spec.paths)
     key_numbers: dict[str, int] = {}
     traced: list[Event] = []
     for ev in events:
@@ -70,9 +85,40 @@ def trace(events: Sequence[Event], tag: str) -> Tracer:
         new_id = _token_id(ev.id, f"{tag}e{ev.seq}")
         new_key = _token_id(ev.key, f"{tag}k{number}")
         rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}")
-        payload = rewrite.value(ev.payload)
-        traced.append(replace(ev, id=new_id, key=new_key, payload=payload))
+        if only:
+            traced.append(_rewrite_paths(ev, only, rewrite))
+        else:
+            traced.append(replace(ev, id=new_id, key=new_key, payload=rewrite.value(ev.payload)))
     return Tracer(tag, traced)
+
+
+def _rewrite_paths(
+    ev: Event, only: tuple[tuple[_paths.Step, ...], ...], rewrite: _Rewrite
+) -> Event:
+    """``ev`` with the strings at ``only`` rewritten; its id and key follow their paths."""
+    payload = _json_copy(ev.payload)
+    new_id, new_key = ev.id, ev.key
+    for steps in only:
+        found = _paths.get(payload, steps, None)
+        if not isinstance(found, str):  # missing here, or a number: no token keeps its type
+            continue
+        if found == ev.id:  # before the key: a source without keys uses the id as the key
+            token = new_id = rewrite.new_id
+        elif found == ev.key:
+            token = new_key = rewrite.new_key
+        else:
+            token = rewrite.forced(found)
+        _paths.put(payload, steps, token)
+    return replace(ev, id=new_id, key=new_key, payload=payload)
+
+
+def _json_copy(node: Any) -> Any:
+    """A copy of a JSON value to rewrite in place (deepcopy is several times slower)."""
+    if isinstance(node, dict):
+        return {k: _json_copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_copy(v) for v in node]
+    return node
 
 
 def _token_id(value: str, token: str) -> str:
@@ -83,6 +129,8 @@ def _token_id(value: str, token: str) -> str:
 class _Rewrite:
     def __init__(self, old_id: str, new_id: str, old_key: str, new_key: str, token: str):
         self.exact = {old_id: new_id, old_key: new_key}
+        self.new_id = new_id
+        self.new_key = new_key
         self.token = token
 
     def value(self, node: Any) -> Any:
@@ -93,6 +141,11 @@ class _Rewrite:
         if isinstance(node, str):
             return self.text(node)
         return node
+
+    def forced(self, s: str) -> str:
+        """``s`` as a token whatever it looks like: the user named its path."""
+        found = self.text(s)
+        return found if found != s else _token_id(s, self.token)
 
     def text(self, s: str) -> str:
         if s in self.exact:

@@ -16,6 +16,7 @@ from ..core._scenario import Scenario, Settle
 from ..core._signing import Signer
 from ..double._faults import to_fault
 from ..double._state import check_observer
+from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
 from ..drive._drift import drift, drift_settings
 from ..drive._perturb import Slot, delivery_id, plan
@@ -43,6 +44,7 @@ class PreparedRun:
     scenario: Scenario
     info: RunInfo
     tracer: Tracer
+    correlation: Correlation  # tracer tokens + the scenario's correlation rules, per downstream
     schedule: tuple[Slot, ...]
     bodies: tuple[bytes, ...]  # per event, by seq
     attempts: tuple[int, ...]  # per slot: 1 for an event's first delivery, 2 for its second...
@@ -150,11 +152,13 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
-    tracer = trace(load_events(scenario.source, options.seed), tag)
+    tracer = trace(load_events(scenario.source, options.seed), tag, scenario.tracer)
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
         tracer = Tracer(tag, drifted)
+    # Indexed on the events as sent: the values the target saw are those it can write.
+    correlation = Correlation(tracer, scenario.correlate, scenario.tracer, where=scenario.origin)
     schedule = tuple(
         replace(slot, at=slot.at * scale) if scale != 1 else slot
         for slot in plan(tracer.events, scenario.perturbations, options.seed)
@@ -194,6 +198,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),
             "signing": signer.scheme,
+            # The tracer's rewriting and the correlation rules: what the hints name.
+            **correlation.settings(),
             **provider_settings(provider),
             # Delivery id -> tamper mode: what rejects_forged judges, offline.
             "tampered": tampered_ids(schedule),
@@ -217,6 +223,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         scenario=scenario,
         info=info,
         tracer=tracer,
+        correlation=correlation,
         schedule=schedule,
         bodies=tuple(json.dumps(ev.payload).encode() for ev in tracer.events),
         attempts=tuple(attempts),

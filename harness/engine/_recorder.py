@@ -55,7 +55,7 @@ class Recorder:
                 spec,
                 on_effect=self._effect,
                 clock=self.clock,
-                attribute=prepared.tracer.attribute,
+                attribute=prepared.correlation.for_downstream(spec.name),
                 effect_prefix=f"eff_{spec.name}_" if several else "eff_",
                 faults=prepared.faults,
                 seed=options.seed,

@@ -20,7 +20,7 @@ async def snapshot(
     """Write the final state to the journal: every stateful double's resources and what the
     observer reads. Called once, by ``Recorder.stop`` for a complete run, after settle; a failure is
     kept as a ``state-unavailable`` mark, and the rest of the run stays as recorded."""
-    attribute = prepared.tracer.attribute
+    attribute = prepared.correlation.attribute_text
     for double, spec in zip(doubles, prepared.scenario.downstreams, strict=True):
         resources = double.resources()
         if resources is not None:

@@ -6,6 +6,7 @@ deliveries and effects the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +19,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_WITNESSES = 10
 # Ids listed per witness: a line naming 500 deliveries is no longer readable.
 MAX_IDS = 8
+# Where a hint about unattributed effects sends the user.
+CORRELATION_DOC = "docs/correlation.md"
+_SHOWN_ROUTES = 3
+# A path segment that names one resource rather than a collection: it holds a digit, and is
+# not an API version (v2, 2024-01). One substitution: a run may have a million such effects.
+_RESOURCE_ID = re.compile(r"(?<=/)(?!(?:v\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?)(?:/|$))[^/]*\d[^/]*")
 
 
 def is_write(effect: Effect) -> bool:
@@ -153,6 +160,16 @@ class Facts:
         """Known event id -> all its writes in time order, for events with two or more."""
         return self._index.repeated_writes
 
+    @cached_property
+    def unattributed_routes(self) -> dict[str, list[Effect]]:
+        """``POST /deals`` -> the effects to it naming no known event, most effects first."""
+        known = self.events_by_id
+        found: dict[str, list[Effect]] = {}
+        for eff in self.effects_in_order:
+            if not any(eid in known for eid in eff.event_ids):
+                found.setdefault(route_of(eff), []).append(eff)
+        return dict(sorted(found.items(), key=lambda item: -len(item[1])))
+
     def deliveries_of(self, event_ids: Collection[str]) -> dict[str, list[Delivery]]:
         """The deliveries of a few events (the witnesses), in recorded order: one scan."""
         out: dict[str, list[Delivery]] = {eid: [] for eid in event_ids}
@@ -215,25 +232,72 @@ def verdict(
     return Verdict(name, status, failure_class, summary, evidence(witnesses))
 
 
+def route_of(effect: Effect) -> str:
+    """``POST /deals/{id}``: an effect's method and path, resource ids made ``{id}``."""
+    return f"{effect.method.upper()} {_RESOURCE_ID.sub('{id}', effect.path.partition('?')[0])}"
+
+
 def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:
-    """Inconclusive when effects exist but none names a known event: nothing can be judged."""
+    """Inconclusive when effects exist but none names a known event: nothing can be judged.
+
+    The summary names the routes of those effects and the correlation rule to write."""
     total = len(facts.history.effects)
     if total and facts.unattributed == total:
+        routes = facts.unattributed_routes
         return verdict(
             name,
             Status.INCONCLUSIVE,
             failure_class,
-            f"none of the {plural(total, 'effect')} could be attributed to an event; "
-            "check the correlation (tracer values or extractors)",
+            f"none of the {plural(total, 'effect')} could be attributed to an event: those to "
+            f"{_routes_text(routes)} carry no value of this run's events; "
+            f"{correlation_advice(facts, next(iter(routes)))}",
+            (
+                Witness(
+                    f"{route} {id_list([e.id for e in effects])}: no event named",
+                    effect_ids=tuple(e.id for e in effects[:MAX_IDS]),
+                )
+                for route, effects in routes.items()
+            ),
         )
     return None
 
 
 def unattributed_note(facts: Facts) -> str:
+    """``; 16 effects could not be attributed to an event (POST /ledger (16): ...)``."""
     n = facts.unattributed
     if not n:
         return ""
-    return f"; {plural(n, 'effect')} could not be attributed to an event"
+    routes = facts.unattributed_routes
+    return (
+        f"; {plural(n, 'effect')} could not be attributed to an event ({_routes_text(routes)}: "
+        f"add a correlate: rule for them, see {CORRELATION_DOC})"
+    )
+
+
+def correlation_advice(facts: Facts, route: str) -> str:
+    """What to write so that effects to ``route`` are attributed, given the run's settings."""
+    settings = facts.history.info.settings
+    rules = [r.get("rule", "?") for r in settings.get("correlate") or () if isinstance(r, dict)]
+    tracer = settings.get("tracer")
+    rewrite = tracer.get("rewrite") if isinstance(tracer, dict) else "all"
+    advice = (
+        f"add a correlate: rule mapping a field of {route} to the event field it comes from"
+        if not rules
+        else f"the correlate: {'rules' if len(rules) > 1 else 'rule'} ({'; '.join(rules)}) "
+        f"matched none of them: check the route and paths against a recorded {route}, or add a "
+        "rule for it"
+    )
+    if rewrite == "off":
+        advice += " (tracer rewriting was off: only rules and ids carried as recorded attribute)"
+    return f"{advice}; see {CORRELATION_DOC}"
+
+
+def _routes_text(routes: dict[str, list[Effect]]) -> str:
+    """``POST /deals (16), POST /ledger/entries (16)``, the largest first."""
+    shown = [f"{route} ({len(effects):,})" for route, effects in routes.items()]
+    extra = len(shown) - _SHOWN_ROUTES
+    text = ", ".join(shown[:_SHOWN_ROUTES])
+    return f"{text} and {extra} more routes" if extra > 0 else text
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

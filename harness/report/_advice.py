@@ -82,14 +82,19 @@ ADVICE: dict[str, tuple[str, str]] = {
     "inconclusive": (
         "A check could not be judged",
         "There was nothing to judge: no event accepted, or no effect could be attributed. "
-        "The verdict's summary says which; fix that first, then rerun.",
+        "The verdict's summary says which; fix that first, then rerun. For effects that "
+        "cannot be attributed, the summary names their routes and the correlate: rule to "
+        "write (docs/correlation.md).",
     ),
     "unattributed": (
         "Effects that could not be attributed to an event",
         "Effects are attributed by the tracer values the harness puts in ids, emails and free "
-        "text. An automation that passes none of the event's values downstream cannot be "
-        "attributed: pass the event id, the record id or a text field through, or add one of "
-        "those to the example payload.",
+        "text, and by the scenario's correlate: rules. An effect that carries only values the "
+        "automation derived (a session id, a computed balance) needs a rule: add to the "
+        "scenario `correlate: [{route: POST /deals, effect: $.checkout_session, event: "
+        "$.data.object.id}]`, mapping a field of the effect (body, path parameter, header or "
+        "query) to the event field it comes from. docs/correlation.md shows how, also for "
+        "values the automation computes.",
     ),
     "rejected": (
         "Deliveries rejected (4xx)",
@@ -150,8 +155,10 @@ def advice(scenarios: Sequence[ScenarioView]) -> tuple[AdviceView, ...]:
         where = f"{s.target_name} · {s.scenario}"
         for key in _keys(s):
             seen.setdefault(key, [])
-            if where not in seen[key]:
-                seen[key].append(where)
+            # Unattributed effects: which routes the rule is needed for.
+            here = _unattributed_where(s, where) if key == "unattributed" else where
+            if here not in seen[key]:
+                seen[key].append(here)
     failures = (*_BY_INVARIANT.values(), "other")
     if any(key in seen for key in failures):
         seen["races"] = list(dict.fromkeys(w for k in failures for w in seen.get(k, ())))
@@ -162,6 +169,11 @@ def advice(scenarios: Sequence[ScenarioView]) -> tuple[AdviceView, ...]:
         for key, (title, text) in ADVICE.items()
         if key in seen
     )
+
+
+def _unattributed_where(s: ScenarioView, where: str) -> str:
+    routes = s.counts.unattributed_routes
+    return f"{where} ({', '.join(routes)})" if routes else where
 
 
 def _keys(s: ScenarioView) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..core._model import Effect, Verdict
 from ..history import History
+from ..invariants._facts import route_of
 from . import _advice, _describe, _readiness, _stats
 from ._redact import Redactor
 from ._views import (
@@ -123,6 +124,8 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
 def _counts(h: History) -> Counts:
     per_event = Counter(d.event_id for d in h.deliveries)
     outcomes = Counter(d.outcome.value for d in h.deliveries)
+    # Named by the advice on unattributed effects: the routes a correlate: rule is needed for.
+    unattributed = Counter(route_of(e) for e in h.effects if not e.event_ids)
     return Counts(
         events=len(h.events),
         records=len({e.key for e in h.events}),
@@ -131,6 +134,7 @@ def _counts(h: History) -> Counts:
         unattributed=sum(1 for e in h.effects if not e.event_ids),
         repeated=sum(1 for n in per_event.values() if n > 1),
         by_outcome=tuple(sorted(outcomes.items())),
+        unattributed_routes=tuple(f"{r} ({n:,})" for r, n in unattributed.most_common(3)),
     )
 
 

@@ -205,6 +205,26 @@ def time_scale(history: History) -> float:
     return float(history.info.settings.get("time_scale", 1.0))
 
 
+def _attribution(settings: Mapping[str, Any]) -> str:
+    """How effects were tied to events, when not by tracer values alone (docs/correlation.md)."""
+    tracer = settings.get("tracer")
+    tracer = tracer if isinstance(tracer, Mapping) else {}
+    rewrite = tracer.get("rewrite", "all")
+    rules = [str(r.get("rule")) for r in settings.get("correlate") or () if isinstance(r, Mapping)]
+    means = ["tracer values"] if rewrite != "off" else []
+    rule_s = "rules" if len(rules) > 1 else "rule"
+    means += [f"correlate: {rule_s} ({'; '.join(rules)})"] if rules else []
+    if rewrite == "all":
+        return f"Effects were attributed by {' and by '.join(means)}." if rules else ""
+    means.append("event ids and record keys carried as recorded")
+    by = ", by ".join(means[:-1]) + (" and by " if len(means) > 1 else "") + means[-1]
+    if rewrite == "off":
+        sent = "The events were sent as recorded (tracer rewriting off)"
+    else:
+        sent = f"Only the values at {', '.join(map(str, tracer.get('paths', ())))} were traced"
+    return f"{sent}: effects were attributed by {by}."
+
+
 def _timing(history: History) -> str:
     """Scenario time and wall time of the whole run."""
     if "time_scale" not in history.info.settings or history.ended_at is None:
@@ -239,6 +259,9 @@ def what_was_done(history: History) -> tuple[str, ...]:
     trouble = _trouble(history)
     if trouble:
         sentences.append(trouble)
+    attributed = _attribution(settings)
+    if attributed:
+        sentences.append(attributed)
     settle = settings.get("settle")
     if isinstance(settle, Mapping) and "quiet" in settle:
         wall = " of wall time" if time_scale(history) != 1 else ""

@@ -53,6 +53,7 @@ class Counts:
     unattributed: int
     repeated: int  # events delivered more than once
     by_outcome: tuple[tuple[str, int], ...]  # ok, rejected, failed, indeterminate (sorted)
+    unattributed_routes: tuple[str, ...] = ()  # "POST /deals (16)", the largest first
 
 
 @dataclass(frozen=True, slots=True)

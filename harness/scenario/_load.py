@@ -49,6 +49,7 @@ from ..core._scenario import (
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import check_drift, is_drift
 from ..invariants import check_specs
+from ._correlate import CorrelationProblem, correlation
 from ._errors import validate
 from ._limits import check_planned_size
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
@@ -242,6 +243,11 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
     _drift_checked(perturbations, source)
     delivery = _delivery(doc.delivery, doc.provider)
     _tamper_needs_signing(doc, delivery)
+    try:
+        names = [d.name for d in doc.downstreams]
+        correlate, tracer = correlation(doc.correlate, doc.tracer, source, names)
+    except CorrelationProblem as exc:
+        raise _Invalid(exc.loc, exc.message) from None
     return Scenario(
         name=doc.name or _stem(path),
         source=source,
@@ -258,6 +264,8 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         marks=tuple(doc.marks),
         redact=tuple(doc.redact),
         origin=str(path),
+        correlate=correlate,
+        tracer=tracer,
     )
 
 

@@ -12,8 +12,12 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
+from ..core import _paths
+from ..core._errors import InputError
 from ..core._providers import PROVIDERS
 from ..core._scenario import (
+    CORRELATE_KINDS,
+    TRANSFORMS,
     DeliverySpec,
     DownstreamSpec,
     FaultSpec,
@@ -22,11 +26,12 @@ from ..core._scenario import (
     Scenario,
     Settle,
     SyntheticSource,
+    TracerSpec,
 )
 from ..double._routes import METHODS
 from ..drive._perturb import TAMPER_DEFAULTS
 from ..invariants import DEFAULT_INVARIANTS
-from ._errors import Doc, invalid, invalid_mapping
+from ._errors import Doc, hint, invalid, invalid_mapping
 from ._limits import MAX_COPIES, MAX_REPLAYS
 from ._values import (
     DURATION_FORMS,
@@ -415,6 +420,118 @@ class FaultDoc(Doc):
     route: FaultRoute | None = Field(None, description="a method and a path like 'POST /payouts'")
 
 
+# --- correlation ----------------------------------------------------------------------------
+
+_TRANSFORMS_TEXT = "one of " + ", ".join(TRANSFORMS) + ", or a list of them applied in order"
+
+
+def _effect_shorthand(value: object) -> object:
+    """``effect: $.x`` is ``effect: {body: $.x}``."""
+    if isinstance(value, str):
+        try:
+            steps = _paths.parse(value)
+        except InputError:
+            steps = ()
+        if not steps:
+            raise invalid(
+                "must be a JSONPath into the effect's JSON body like '$.checkout_session', or a "
+                "mapping of one of body, path, header, query, like {header: X-Order-Id}"
+            )
+        return {"body": value}
+    return value
+
+
+class CorrelateEffectDoc(Doc):
+    expected = (
+        "a JSONPath into the effect's body like '$.checkout_session', or a mapping of one of "
+        "body (a JSONPath), path (a {name} of the rule's route), header (a name), query (a name)"
+    )
+
+    body: JsonPath | None = Field(None, description=_PATH_TEXT + " into the effect's JSON body")
+    path: Name | None = Field(
+        None, description="the name of a {name} parameter of the rule's route, like session"
+    )
+    header: HeaderName | None = Field(None, description="an HTTP header name, like X-Order-Id")
+    query: str | None = Field(
+        None, min_length=1, description="a query parameter name, like session_id"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        return _effect_shorthand(data)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        given = [k for k in CORRELATE_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            has = ", ".join(given) or "none"
+            raise invalid_mapping(
+                f"has {has} — give exactly one of {', '.join(CORRELATE_KINDS)}: where in the "
+                "effect the value is"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        (kind,) = (k for k in CORRELATE_KINDS if getattr(self, k) is not None)
+        return kind
+
+
+def _transforms(value: object) -> tuple[str, ...]:
+    steps = [value] if isinstance(value, str) else value
+    if not isinstance(steps, list) or not steps or not all(s in TRANSFORMS for s in steps):
+        raise invalid(f"must be {_TRANSFORMS_TEXT}{hint(value, TRANSFORMS)}")
+    return tuple(steps)
+
+
+class CorrelateDoc(Doc):
+    expected = (
+        "a mapping with effect and event, and optionally downstream, route, pattern, transform"
+    )
+
+    effect: CorrelateEffectDoc = Field(description=CorrelateEffectDoc.expected)
+    event: JsonPath = Field(description=_PATH_TEXT + " into the event's payload")
+    downstream: Name | None = Field(
+        None, description="the name of one of the scenario's downstreams"
+    )
+    route: FaultRoute | None = Field(
+        None, description="a method and a path like 'POST /deals' or 'PUT /deals/{session}'"
+    )
+    pattern: str | None = Field(
+        None,
+        description="a regular expression with at most one group, like 'order-(\\w+)': the "
+        "part of the effect's value compared (the group, else the whole match)",
+    )
+    transform: Annotated[tuple[str, ...], PlainValidator(_transforms)] = Field(
+        (), description=_TRANSFORMS_TEXT + ": what the event's value becomes before comparing"
+    )
+
+
+class TracerDoc(Doc):
+    expected = "a mapping with rewrite (true or false) or paths (a list of JSONPaths)"
+
+    rewrite: bool = Field(
+        _default(TracerSpec, "rewrite"),
+        description="true or false (on or off): rewrite the events' ids and values into tracer "
+        "tokens; false sends them as recorded",
+    )
+    paths: list[JsonPath] | None = Field(
+        None,
+        min_length=1,
+        description="a non-empty list of payload paths: rewrite only the values there",
+    )
+
+    @model_validator(mode="after")
+    def _paths_need_rewrite(self) -> Self:
+        if not self.rewrite and self.paths is not None:
+            raise invalid_mapping(
+                "has rewrite: false and paths — paths says which values to rewrite; leave "
+                "rewrite out (or true) to rewrite only those, or leave paths out to rewrite none"
+            )
+        return self
+
+
 # --- the files ------------------------------------------------------------------------------
 
 
@@ -463,6 +580,13 @@ class ScenarioDoc(Doc):
         description="a list of payload paths (PII) whose values never appear in a report",
     )
     observer: ObserverDoc | None = Field(None, description=ObserverDoc.expected)
+    correlate: list[CorrelateDoc] = Field(
+        default_factory=list,
+        description="a list of correlation rules, each {effect: ..., event: $.path}",
+    )
+    tracer: TracerDoc = Field(
+        default_factory=lambda: TracerDoc.model_validate({}), description=TracerDoc.expected
+    )
 
 
 class SuiteDoc(Doc):

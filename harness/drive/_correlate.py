@@ -1,0 +1,399 @@
+"""Attribution: which events, and which record, an effect belongs to (docs/correlation.md).
+
+Three kinds of evidence, used together:
+
+* tracer tokens (``_tracer``) anywhere in the effect's path, query and body;
+* the scenario's correlation rules: a value read from the effect (a JSONPath into its body, a
+  ``{name}`` parameter of a route's path, a header, a query parameter) equal to a value of an
+  event's payload as it was sent;
+* event ids and record keys the effect carries as recorded, for events the tracer left as they
+  were (``tracer: {rewrite: false}``, or ``paths`` that do not cover them).
+
+The events' values are indexed once, when the run is prepared (value -> event); an effect then
+costs one dict lookup per value it carries, whatever the number of events. A value several
+events of one record share attributes the effect to that record only; one shared by events of
+different records attributes nothing (it is counted as ambiguous in the run's settings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qs
+
+from ..core import _paths
+from ..core._errors import InputError
+from ..core._model import Event
+from ..core._routes import compile_path, path_params, split_route
+from ..core._scenario import CORRELATE_KINDS, TRANSFORMS, CorrelationRule, TracerSpec
+from ._tracer import Tracer
+
+Attribution = tuple[tuple[str, ...], str | None]
+"""The event ids an effect names, and its record key."""
+
+Attribute = Callable[[str, str, Mapping[str, str], str], Attribution]
+"""What a downstream double calls per request: (method, path?query, headers, body)."""
+
+# Event ids and record keys matched as recorded must look like ids: a short value ("42",
+# "usd") or a small number turns up in unrelated effects by chance.
+_VERBATIM_MIN = 6
+_VERBATIM_MIN_DIGITS = 10
+# What separates values in a path, query or JSON body; ids are the runs between them.
+_TOKEN = re.compile(r"[^\s\"'/?&=,;:<>{}\[\]()\\#|]+")
+
+# An index entry: the one event a value names, the record several of its events share, or
+# None when events of different records share it (ambiguous: attributes nothing).
+_Owner = Event | str | None
+
+
+def check_rule(rule: CorrelationRule) -> tuple[str, str] | None:
+    """What is wrong with ``rule``: (the field, a sentence), or None. The loader says where."""
+    if rule.kind not in CORRELATE_KINDS:
+        return "effect", f"kind {rule.kind!r} is not one of {', '.join(CORRELATE_KINDS)}"
+    paths = {"event": rule.event, **({"effect": rule.effect} if rule.kind == "body" else {})}
+    for field, path in paths.items():
+        try:
+            _paths.parse(path)
+        except InputError as exc:
+            return field, str(exc)
+    unknown = [t for t in rule.transform if t not in TRANSFORMS]
+    if unknown:
+        return "transform", f"{unknown[0]!r} is not one of {', '.join(TRANSFORMS)}"
+    if rule.pattern is not None:
+        try:
+            groups = re.compile(rule.pattern).groups
+        except re.error as exc:
+            return "pattern", f"{rule.pattern!r} is not a regular expression ({exc})"
+        if groups > 1:
+            return "pattern", f"{rule.pattern!r} has {groups} groups; give at most one"
+    route = split_route(rule.route) if rule.route is not None else None
+    if rule.route is not None:
+        if route is None:
+            return "route", f"{rule.route!r} is not a method and a path like 'POST /deals/{{id}}'"
+        try:
+            compile_path(route[1], where="")
+        except InputError as exc:
+            return "route", str(exc)
+    if rule.kind == "path":
+        if route is None:
+            return "route", "a path rule needs a route naming its parameter, like 'PUT /deals/{id}'"
+        params = path_params(route[1])
+        if rule.effect not in params:
+            has = f"its parameters are {', '.join(params)}" if params else "it has none"
+            return "effect", (
+                f"{{{rule.effect}}} is not a parameter of the route {rule.route!r} ({has})"
+            )
+    return None
+
+
+def describe(rule: CorrelationRule) -> str:
+    """``crm POST /deals: body $.session = event $.data.object.id``, for settings and hints."""
+    where = " ".join(p for p in (rule.downstream, rule.route) if p)
+    effect = {
+        "body": f"body {rule.effect}",
+        "path": f"path {{{rule.effect}}}",
+        "header": f"header {rule.effect}",
+        "query": f"query {rule.effect}",
+    }.get(rule.kind, f"{rule.kind} {rule.effect}")
+    if rule.pattern is not None:
+        effect += f" ~ /{rule.pattern}/"
+    event = f"event {rule.event}" + (f" ({', '.join(rule.transform)})" if rule.transform else "")
+    return f"{where + ': ' if where else ''}{effect} = {event}"
+
+
+class Correlation:
+    """The attribution of one run: tracer tokens, correlation rules, ids carried verbatim.
+
+    ``tracer`` holds the events as they were sent (traced, drifted); ``spec`` says how they
+    were traced (None: the default, everything). Raises InputError for a rule ``check_rule``
+    refuses (``where``: its scenario).
+    """
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        rules: Sequence[CorrelationRule] = (),
+        spec: TracerSpec | None = None,
+        *,
+        where: str | None = None,
+    ) -> None:
+        self.tracer = tracer
+        self.spec = spec or TracerSpec()
+        for i, rule in enumerate(rules):
+            problem = check_rule(rule)
+            if problem is not None:
+                raise InputError(f"correlate[{i}].{problem[0]}: {problem[1]}", where=where)
+        indexes: dict[tuple[str, tuple[str, ...]], _Index] = {}  # rules may share an index
+        compiled = []
+        for rule in rules:
+            index = indexes.get((rule.event, rule.transform))
+            if index is None:
+                index = indexes[rule.event, rule.transform] = _Index(rule, tracer)
+            compiled.append(_Rule(rule, index))
+        self._rules = tuple(compiled)
+        self._verbatim = _verbatim(tracer)
+
+    def for_downstream(self, name: str) -> Attribute:
+        """The attribution function of the double of downstream ``name``."""
+        rules = tuple(r for r in self._rules if r.rule.downstream in (None, name))
+        tracer = self.tracer.attribute if self.spec.rewrite else None
+        verbatim = self._verbatim
+        if not rules and not verbatim and tracer is not None:
+            # The common case stays as cheap as the tracer alone.
+            def traced(
+                method: str, path: str, headers: Mapping[str, str], body: str
+            ) -> Attribution:
+                return tracer(f"{path}\n{body}")
+
+            return traced
+
+        def attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
+            found = _Found(*tracer(f"{path}\n{body}")) if tracer else _Found((), None)
+            if verbatim:
+                for token in _TOKEN.findall(f"{path}\n{body}"):
+                    found.add(verbatim.get(token, _NOTHING))
+            if rules:
+                call = _Call(method, path, headers, body)
+                for rule in rules:
+                    for value in rule.values(call):
+                        found.add(rule.index.owners.get(value, _NOTHING))
+            return found.attribution()
+
+        return attribute
+
+    def attribute_text(self, text: str) -> Attribution:
+        """Tracer tokens and verbatim ids in ``text``: what a final-state record is attributed
+        by (the rules describe requests, and a record is not one)."""
+        found = _Found(*self.tracer.attribute(text)) if self.spec.rewrite else _Found((), None)
+        if self._verbatim:
+            for token in _TOKEN.findall(text):
+                found.add(self._verbatim.get(token, _NOTHING))
+        return found.attribution()
+
+    def settings(self) -> dict[str, Any]:
+        """How the run attributes, for its RunInfo: ``harness check`` and the hints read it."""
+        spec = self.spec
+        rewrite = "off" if not spec.rewrite else ("paths" if spec.paths else "all")
+        tracer: dict[str, Any] = {"rewrite": rewrite}
+        if spec.rewrite and spec.paths:
+            tracer["paths"] = list(spec.paths)
+        if self._verbatim:
+            tracer["verbatim"] = len(self._verbatim)  # ids and keys matched as recorded
+        return {
+            "tracer": tracer,
+            "correlate": [
+                {
+                    "rule": describe(r.rule),
+                    "kind": r.rule.kind,
+                    "effect": r.rule.effect,
+                    "event": r.rule.event,
+                    **({"downstream": r.rule.downstream} if r.rule.downstream else {}),
+                    **({"route": r.rule.route} if r.rule.route else {}),
+                    **({"pattern": r.rule.pattern} if r.rule.pattern is not None else {}),
+                    **({"transform": list(r.rule.transform)} if r.rule.transform else {}),
+                    "values": len(r.index.owners),
+                    "ambiguous": r.index.ambiguous,
+                }
+                for r in self._rules
+            ],
+        }
+
+
+_NOTHING: Any = object()
+
+
+class _Found:
+    """Event ids and a record key gathered from several kinds of evidence, in order."""
+
+    __slots__ = ("ids", "key", "record")
+
+    def __init__(self, ids: tuple[str, ...], key: str | None) -> None:
+        self.ids = list(ids)
+        self.key = key  # the tracer's: its record token, else its first event's key
+        self.record: str | None = None
+
+    def add(self, owner: Any) -> None:
+        if owner is _NOTHING or owner is None:
+            return
+        if isinstance(owner, str):
+            self.record = self.record or owner
+        elif owner.id not in self.ids:
+            self.ids.append(owner.id)
+            self.record = self.record or owner.key
+
+    def attribution(self) -> Attribution:
+        return tuple(self.ids), self.key or self.record
+
+
+class _Call:
+    """One request, its body, query and headers parsed only when a rule asks."""
+
+    __slots__ = ("_args", "_headers", "_json", "body", "headers", "method", "path", "query")
+
+    def __init__(self, method: str, path: str, headers: Mapping[str, str], body: str) -> None:
+        self.method = method.upper()
+        self.path, _, self.query = path.partition("?")
+        self.headers = headers
+        self.body = body
+        self._json: Any = _NOTHING
+        self._args: dict[str, list[str]] | None = None
+        self._headers: dict[str, str] | None = None
+
+    def json(self) -> Any:
+        if self._json is _NOTHING:
+            try:
+                self._json = json.loads(self.body) if self.body else None
+            except ValueError:  # not JSON (a form, text): no body rule can read it
+                self._json = None
+        return self._json
+
+    def args(self, name: str) -> list[str]:
+        if self._args is None:
+            self._args = parse_qs(self.query, keep_blank_values=False)
+        return self._args.get(name, [])
+
+    def header(self, lower_name: str) -> str | None:
+        if self._headers is None:
+            self._headers = {k.lower(): v for k, v in self.headers.items()}
+        return self._headers.get(lower_name)
+
+
+class _Index:
+    """One event path (and transform), indexed over the run's events: value -> owner."""
+
+    def __init__(self, rule: CorrelationRule, tracer: Tracer) -> None:
+        steps = _paths.parse(rule.event)
+        transform = rule.transform
+        owners: dict[str, _Owner] = {}
+        ambiguous: set[str] = set()
+        for ev in tracer.events:
+            for value in _values(_paths.get(ev.payload, steps, None)):
+                for step in transform:
+                    value = _TRANSFORM[step](value)
+                had = owners.get(value, _NOTHING)
+                if had is _NOTHING:
+                    owners[value] = ev
+                elif had is None or had is ev:
+                    continue
+                elif isinstance(had, str):
+                    if had != ev.key:
+                        owners[value] = None
+                        ambiguous.add(value)
+                elif had.id != ev.id:  # the same id twice is one event (a redelivery)
+                    if had.key == ev.key:
+                        owners[value] = ev.key
+                    else:
+                        owners[value] = None
+                        ambiguous.add(value)
+        self.owners = owners
+        self.ambiguous = len(ambiguous)
+
+
+class _Rule:
+    """A rule compiled: its route, where it reads the effect, and its event index."""
+
+    __slots__ = ("header", "index", "method", "pattern", "route", "rule", "steps")
+
+    def __init__(self, rule: CorrelationRule, index: _Index) -> None:
+        self.rule = rule
+        self.index = index
+        self.method = "*"
+        self.route: re.Pattern[str] | None = None
+        if rule.route is not None:
+            method, path = split_route(rule.route) or ("*", "*")  # check_rule: it splits
+            self.method = method
+            self.route = compile_path(path, where=f"correlate route {rule.route!r}")
+        self.steps = _paths.parse(rule.effect) if rule.kind == "body" else ()
+        self.header = rule.effect.lower()
+        self.pattern = None if rule.pattern is None else re.compile(rule.pattern)
+
+    def values(self, call: _Call) -> Iterator[str]:
+        """The values this rule reads from ``call``, as they are compared."""
+        rule = self.rule
+        match: re.Match[str] | None = None
+        if self.route is not None:
+            if self.method != "*" and self.method != call.method:
+                return
+            match = self.route.fullmatch(call.path)
+            if match is None:
+                return
+        found: Iterator[str]
+        if rule.kind == "body":
+            body = call.json()
+            found = _values(_paths.get(body, self.steps, None)) if body is not None else iter(())
+        elif rule.kind == "path":
+            assert match is not None  # check_rule: a path rule has a route with its parameter
+            found = iter((match[rule.effect],))
+        elif rule.kind == "header":
+            header = call.header(self.header)
+            found = iter((header.strip(),) if header else ())
+        else:
+            found = iter(call.args(rule.effect))
+        pattern = self.pattern
+        if pattern is None:
+            yield from found
+            return
+        for value in found:
+            m = pattern.search(value)
+            if m is not None:
+                yield m[1] if pattern.groups else m[0]
+
+
+def _values(value: Any) -> Iterator[str]:
+    """A JSON value as the texts it is compared by: a scalar's, or each of a list's scalars."""
+    if isinstance(value, list):
+        for item in value:
+            text = _text(item)
+            if text:
+                yield text
+    else:
+        text = _text(value)
+        if text:
+            yield text
+
+
+def _text(value: Any) -> str | None:
+    """One text per value, whatever its JSON type: 42, 42.0 and "42" are the same id."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    return None  # null, objects: nothing to compare
+
+
+_TRANSFORM: dict[str, Callable[[str], str]] = {
+    "lower": str.lower,
+    "upper": str.upper,
+    "strip": str.strip,
+    "sha256": lambda s: hashlib.sha256(s.encode()).hexdigest(),
+}
+
+
+def _verbatim(tracer: Tracer) -> dict[str, _Owner]:
+    """Event ids and record keys the tracer left as recorded, that look distinctive enough."""
+    tag = tracer.tag
+    found: dict[str, _Owner] = {}
+    for ev in tracer.events:
+        if tag not in ev.key and _distinctive(ev.key):
+            had = found.get(ev.key, _NOTHING)
+            found[ev.key] = ev.key if had is _NOTHING or had == ev.key else None
+    for ev in tracer.events:  # after the keys: a source without keys uses the id as the key
+        if tag not in ev.id and _distinctive(ev.id):
+            had = found.get(ev.id, _NOTHING)
+            if isinstance(had, Event) and had.id == ev.id:
+                continue  # one event delivered twice
+            found[ev.id] = ev
+    return found
+
+
+def _distinctive(value: str) -> bool:
+    if value.isdigit():
+        return len(value) >= _VERBATIM_MIN_DIGITS
+    return len(value) >= _VERBATIM_MIN and _TOKEN.fullmatch(value) is not None

@@ -1,0 +1,22 @@
+"""A gallery of flawed automations, written the way real ones are written and fail.
+
+Each module is a small aiohttp webhook receiver that knows nothing of the harness (none imports
+``harness``): it reads its downstream's base URL from a flag or an environment variable, as a
+deployed service reads its CRM's URL, and is started as a real process on loopback by
+``tests/test_gallery.py``, which drives it through the ``harness`` command and reads the JSON
+report. Each one's docstring says its flaw and the verdict it must get.
+
+* ``seen_first``: marks a Stripe event seen before its two CRM calls; a retry after a CRM
+  failure is skipped as a duplicate, so the deal is never created (partial loss).
+* ``background_queue``: acks at once and works through an in-process queue, a few hundred ms
+  per event (n8n's "respond immediately"); correct, only late.
+* ``derived_ids``: writes only a Checkout Session id and a running balance, never the event id;
+  and pays twice on a redelivery, which only a correlation rule lets the harness see.
+* ``dies_midrun``: the process exits after N events, between requests.
+* ``float_ids``: passes 64-bit ids through ``int(float(x))``.
+* ``ignores_types``: acts on ``order.paid`` only and answers 200 to the rest, on purpose.
+* ``partial_write``: writes a HubSpot batch event by event, stops at the first error, answers 200.
+
+Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
+plugin would collect those as scenario items of this test session).
+"""

@@ -1,0 +1,49 @@
+"""Serving glue for the gallery: what a deployment would do (bind, stop on SIGTERM), plus the
+``LISTENING <url>`` line the tests wait for. Nothing here knows of the harness."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+from collections.abc import Sequence
+
+from aiohttp import web
+
+
+def options(
+    prog: str, downstream_env: str, argv: Sequence[str] | None = None
+) -> argparse.Namespace:
+    """``--port`` (0: any free one) and ``--downstream`` (default: ``$downstream_env``)."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--downstream",
+        default=os.environ.get(downstream_env),
+        help=f"base URL of the API it writes to (default ${downstream_env})",
+    )
+    opts = parser.parse_args(argv)
+    if not opts.downstream:
+        parser.error(f"give --downstream or set {downstream_env}")
+    opts.downstream = opts.downstream.rstrip("/")
+    return opts
+
+
+def run(app: web.Application, port: int) -> None:
+    asyncio.run(_serve(app, port))
+
+
+async def _serve(app: web.Application, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"LISTENING http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
