@@ -124,13 +124,18 @@ def test_every_builtin_scenario_loads_with_the_shared_settings(name: str) -> Non
             (Route("POST", "/payouts", 201), Route("PUT", "/contacts/{id}", 200)),
         ),
     )
+    # per_key_order where a record gets several events: with one per record (events == records)
+    # there is no order to keep, and the check could only be inconclusive.
+    source = scenario.source
+    ordered = source.events > source.records
     assert [i.name for i in scenario.invariants] == [
         "no_lost_events",
         "no_duplicate_effects",
-        "per_key_order",
+        *(["per_key_order"] if ordered else []),
         "ack_within",
     ] + (["final_state_matches_baseline"] if stateful else [])
-    assert scenario.invariants[3].params == {"seconds": 2.0}
+    (ack,) = (i for i in scenario.invariants if i.name == "ack_within")
+    assert ack.params == {"seconds": 2.0}
 
 
 def test_builtin_duplicate_storm_has_its_two_duplicate_perturbations() -> None:
