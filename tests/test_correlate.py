@@ -20,6 +20,7 @@ from harness.history import History, RunInfo
 from harness.invariants import judge
 from harness.scenario._load import load_scenario, resolve
 
+from .conftest import SECRET
 from .doubles import started
 
 TAG = "zqtestab"
@@ -420,7 +421,7 @@ def test_paths_of_a_recorded_source_must_exist_in_some_recorded_event(tmp_path: 
 def test_a_run_keeps_its_tracer_and_rules_in_its_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HARNESS_SECRET", "s")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
     scenario = dataclasses.replace(
         resolve(["duplicate-storm"])[0],
         correlate=(rule("body", "$.order", "$.data.order_id", route="POST /payouts"),),
@@ -485,7 +486,6 @@ def run_forwarder(
     the customer's email of each event to POST /payouts."""
     from harness.cli._processes import free_port
 
-    from .conftest import SECRET
 
     scenario = dataclasses.replace(resolve(["duplicate-storm"])[0], **changes)  # type: ignore[arg-type]
     port = free_port()
