@@ -19,7 +19,7 @@ from ..double._state import check_observer
 from ..drive._deliver import outcome_of
 from ..drive._drift import drift, drift_settings
 from ..drive._perturb import Slot, delivery_id, plan
-from ..drive._sources import load_events
+from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
@@ -148,14 +148,15 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
-    tracer = trace(load_events(scenario.source, options.seed), tag)
+    stream = load_stream(scenario.source, options.seed)
+    tracer = trace(stream.events, tag)
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
         tracer = Tracer(tag, drifted)
     schedule = tuple(
         replace(slot, at=slot.at * scale) if scale != 1 else slot
-        for slot in plan(tracer.events, scenario.perturbations, options.seed)
+        for slot in plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
     )
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = scaled_settle(scenario.settle, scale)
@@ -189,6 +190,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),
             "secret_env": scenario.delivery.secret_env,
+            # A recording's lines that redelivered an event (and where their payloads differ).
+            **stream.settings(scenario.source),
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),
             "signing": signer.scheme,
