@@ -20,7 +20,7 @@ from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import Event
 from ..core._scenario import RecordedSource, Source, SyntheticSource
-from ._drift import EXACT_IN_DOUBLE
+from ._drift import EXACT_IN_DOUBLE, is_big
 from ._sample import Sample
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -95,7 +95,7 @@ def _fill(node: Any, here: tuple[_paths.Step, ...], fixed: set[Any], fake: Any, 
 def _fake_value(name: str, value: Any, fake: Any, rng: random.Random) -> Any:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int) and abs(value) > EXACT_IN_DOUBLE:
+    if is_big(value):
         # A 64-bit id stays one, and odd: no double holds it, so a float rounds every one.
         return rng.randrange(EXACT_IN_DOUBLE, 2**63) | 1
     if isinstance(value, int | float):
