@@ -254,26 +254,24 @@ def check_drift(p: Perturbation, sample: Sample) -> str | None:
     has); a recorded file must have it in at least one line — the lines without it are left
     undrifted, which is what a field that only some senders send looks like.
     """
-    steps = _paths.parse(str(p.params["path"]))
+    path = str(p.params["path"])
+    steps = _paths.parse(path)
     if not sample.is_example:
-        if p.kind == "add_field":
+        if p.kind == "add_field" or any(_present(payload, steps) for _, payload in sample.payloads):
             return None
-        held = [n for n, payload in sample.payloads if _present(payload, steps)]
-        return (
-            None if held else sample.missing(str(p.params["path"]), [n for n, _ in sample.payloads])
-        )
+        return sample.missing(path, [n for n, _ in sample.payloads])
     [(_, example)] = sample.payloads
     parent = _paths.get(example, steps[:-1], _MISSING)
     present = _present(example, steps)
     if p.kind == "add_field":
-        where = f"it has {existing(example, str(p.params['path']))}"
+        where = f"it has {existing(example, path)}"
         if present:
             return f"the example payload already has this field; {where} (add a new one)"
         if not isinstance(parent, dict):
             return f"there is no object to add it to in the example payload; {where}"
         return None
     if not present:
-        return sample.missing(str(p.params["path"]), [0])
+        return sample.missing(path, [0])
     value = parent[steps[-1]]
     if p.kind == "rename_field":
         to = str(p.params["to"])

@@ -214,8 +214,11 @@ def sample_of(source: Source) -> Sample:
     """What the source's paths are checked against: the example, or every line read."""
     if isinstance(source, SyntheticSource):
         return Sample.example(source.example)
-    rows = read_lines(source.path)
-    return Sample(source.path.name, tuple((n, _payload_of(obj)) for n, obj in rows))
+    return _lines_sample(source.path, read_lines(source.path))
+
+
+def _lines_sample(path: Path, rows: list[tuple[int, dict[str, Any]]]) -> Sample:
+    return Sample(path.name, tuple((n, _payload_of(obj)) for n, obj in rows))
 
 
 # The source's paths by the name of their field in a scenario file, and their attribute.
@@ -268,9 +271,7 @@ def recorded(spec: RecordedSource) -> Stream:
     """
     path = spec.path
     rows = read_lines(path)
-    _check_paths(
-        spec, Sample(path.name, tuple((n, _payload_of(obj)) for n, obj in rows)), str(path)
-    )
+    _check_paths(spec, _lines_sample(path, rows), str(path))
     id_steps = _paths.parse(spec.id_path) if spec.id_path else None
     key_steps = _paths.parse(spec.key_path) if spec.key_path else None
     type_steps = _paths.parse(spec.type_path) if spec.type_path else None

@@ -295,11 +295,12 @@ def _source_paths_resolve(doc: SourceDoc, source: Source, sample: Sample) -> Non
     """The source's id, key, type, sequence and time paths lead somewhere. A synthetic source
     writes its paths into every payload, so a typo would invent a field (every event its own
     made-up record); a path left at its default may be written where the example has nothing."""
-    kind = "synthetic" if doc.synthetic is not None else "recorded"
-    given = (doc.synthetic or doc.recorded or doc).model_fields_set
+    synthetic = doc.synthetic
     for name, json_path in source_paths(source).items():
-        if kind == "recorded" or name in given:
-            require_path(sample, json_path, ("source", kind, name))
+        if synthetic is None:
+            require_path(sample, json_path, ("source", "recorded", name))
+        elif name in synthetic.model_fields_set:
+            require_path(sample, json_path, ("source", "synthetic", name))
 
 
 def _perturbation(doc: PerturbationDoc) -> Perturbation:
