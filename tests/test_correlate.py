@@ -486,7 +486,6 @@ def run_forwarder(
     the customer's email of each event to POST /payouts."""
     from harness.cli._processes import free_port
 
-
     scenario = dataclasses.replace(resolve(["duplicate-storm"])[0], **changes)  # type: ignore[arg-type]
     port = free_port()
     monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")

@@ -12,7 +12,14 @@ import pytest
 from harness.core._errors import ScenarioError
 from harness.core._model import Event
 from harness.core._scenario import Perturbation
-from harness.drive._drift import DriftRecord, drift, drift_sentence, records_of, through_double
+from harness.drive._drift import (
+    DriftRecord,
+    arrived,
+    drift,
+    drift_sentence,
+    records_of,
+    through_double,
+)
 from harness.drive._perturb import plan
 from harness.engine import RunOptions, prepare
 from harness.scenario._load import load_scenario, resolve
@@ -41,6 +48,27 @@ def events(n: int = 20, *, types: tuple[str, ...] = ("invoice.paid",)) -> list[E
 
 def p(kind: str, **params: Any) -> Perturbation:
     return Perturbation(kind, params)
+
+
+@pytest.mark.parametrize(
+    ("leaf", "verdict"),
+    [
+        (BIG, "intact"),
+        (str(BIG), "intact"),  # Twitter's id_str
+        (820982911946154500, "rounded"),  # JavaScript's shortest form of the nearest double
+        (820982911946154496, "rounded"),  # Python's int(float(x)): the double's exact value
+        (8.209829119461545e17, "rounded"),  # a JSON float
+        ("8.209829119461545e+17", "rounded"),
+        ("820982911946154500", "rounded"),
+        (820982911946154000, "changed"),  # another double
+        (None, "changed"),
+        ("", "changed"),
+        (True, "changed"),
+        ("820982911946154508x", "changed"),
+    ],
+)
+def test_one_rule_says_how_a_64_bit_id_arrived_in_any_printed_form(leaf: Any, verdict: str) -> None:
+    assert arrived(leaf, BIG) == verdict
 
 
 def test_through_double_rounds_a_64_bit_integer_as_javascript_prints_it() -> None:

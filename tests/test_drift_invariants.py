@@ -292,3 +292,47 @@ def test_an_id_carried_in_the_url_is_learned_and_judged_too() -> None:
     assert one(fine, "drift_is_loud").status is Status.PASS
     assert one(fine, "big_numbers_intact").status is Status.PASS
     assert "URL path segment 2" in one(fine, "big_numbers_intact").summary
+
+
+# --- one rule for 64-bit ids in both invariants (issue #11, point 7) -------------------------
+
+
+def test_big_numbers_intact_fails_python_rounding_as_well_as_javascript_rounding() -> None:
+    """``int(float(x))`` prints the double's exact value, …496 where JavaScript prints …500."""
+    events = [ev(n) for n in range(1, 5)]
+    effects = [eff(n, invoice_body(n, int(float(BIG + 2 * n)))) for n in range(1, 5)]
+    v = one(run(events, [dlv(n) for n in range(1, 5)], effects), "big_numbers_intact")
+    assert v.status is Status.FAIL, v.summary
+    assert "4 of 4 values beyond 2**53 arrived changed (rounded through a double)" in v.summary
+    assert (
+        f"{BIG + 2} arrived as {int(float(BIG + 2))} (rounded through a double)"
+        in (v.evidence.lines[0])
+    )
+
+
+def test_ids_passed_on_as_digit_strings_are_intact_in_both_invariants() -> None:
+    """A sender switches account_id to its digits in a string; the target passes that on."""
+    events = [ev(n) for n in range(1, 4)] + [ev(4, account=str(BIG + 8))]
+    effects = [eff(n, invoice_body(n, str(BIG + 2 * n))) for n in range(1, 5)]
+    retyped = DriftRecord(
+        "retype_field", "$.data.account_id", "string", None, {f"evt_{TAG}e4": BIG + 8}
+    )
+    h = run(events, [dlv(n) for n in range(1, 5)], effects, [retyped])
+    big = one(h, "big_numbers_intact")
+    assert big.status is Status.PASS and "3 values beyond 2**53 arrived exact" in big.summary
+    loud = one(h, "drift_is_loud")
+    assert loud.status is Status.PASS and "1 processed correctly" in loud.summary
+
+
+def test_drift_is_loud_fails_a_python_rounded_id_and_says_so() -> None:
+    events = [ev(n) for n in range(1, 4)] + [ev(4, account=str(BIG + 8))]
+    effects = [eff(n, invoice_body(n, int(float(BIG + 2 * n)))) for n in range(1, 5)]
+    retyped = DriftRecord(
+        "retype_field", "$.data.account_id", "string", None, {f"evt_{TAG}e4": BIG + 8}
+    )
+    v = one(run(events, [dlv(n) for n in range(1, 5)], effects, [retyped]), "drift_is_loud")
+    assert v.status is Status.FAIL, v.summary  # not "harmless drift": the id was corrupted
+    assert (
+        f"carried {int(float(BIG + 8))} at $.account_id instead of {BIG + 8} "
+        "(rounded through a double)"
+    ) in v.evidence.lines[0]

@@ -191,6 +191,11 @@ def test_float_ids_fail_big_numbers_intact_with_the_python_rounding(tmp_path: Pa
     assert arrived, said(big)
     for exact, got in arrived:
         assert int(got) == int(float(exact)) != int(exact)
+    # The ids the sender switched to strings are rounded by the same int(float()): corrupted,
+    # not "harmless drift", by the one rule both invariants share.
+    loud = verdicts(report)["drift_is_loud"]
+    assert loud["status"] == "fail", said(loud)
+    assert "(rounded through a double)" in loud["evidence"]["lines"][0], said(loud)
     assert done.code == 1
 
 

@@ -310,7 +310,7 @@ def test_a_full_scenario_maps_every_field(tmp_path: Path) -> None:
         model: register
         source:
           synthetic:
-            example: {id: e, type: t, data: {k: r}}
+            example: {id: e, type: t, seq: 1, at: x, data: {k: r}}
             events: 10
             records: 3
             over: 500ms
@@ -348,7 +348,7 @@ def test_a_full_scenario_maps_every_field(tmp_path: Path) -> None:
     assert (s.name, s.description, s.model) == ("full", "everything", Model.REGISTER)
     assert s.marks == ("slow",) and s.redact == ("$.data.k",)
     assert s.source == SyntheticSource(
-        example={"id": "e", "type": "t", "data": {"k": "r"}},
+        example={"id": "e", "type": "t", "seq": 1, "at": "x", "data": {"k": "r"}},
         events=10,
         records=3,
         over=0.5,
@@ -395,7 +395,7 @@ def test_recorded_file_is_resolved_relative_to_the_scenario(
 ) -> None:
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    (folder / "events.jsonl").write_text('{"id": "a"}\n')
+    (folder / "events.jsonl").write_text('{"id": "a", "data": {"id": "k"}}\n')
     write(folder, "source:\n  recorded: {file: events.jsonl, key: $.data.id, over: 4m}\n")
     monkeypatch.chdir(tmp_path)  # the scenario's folder is not the working directory
     source = load_scenario(Path("scenarios/my.scenario.yaml")).source

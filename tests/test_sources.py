@@ -75,7 +75,7 @@ def test_recorded_reads_wrapped_and_bare_lines(tmp_path: Path) -> None:
         + json.dumps({"id": "b", "n": 2})
         + "\n"
     )
-    events = recorded(RecordedSource(f, over=2.0))
+    events = recorded(RecordedSource(f, over=2.0)).events
     assert [(e.id, e.key, e.seq) for e in events] == [("a", "k1", 0), ("b", "b", 1)]
     assert events[1].payload == {"id": "b", "n": 2}
     assert [e.occurred_at for e in events] == [0.0, 1.0]
@@ -84,7 +84,7 @@ def test_recorded_reads_wrapped_and_bare_lines(tmp_path: Path) -> None:
 def test_recorded_paths_pick_id_and_key(tmp_path: Path) -> None:
     f = tmp_path / "e.jsonl"
     f.write_text(json.dumps({"evt": {"uid": "u1"}, "rec": "r9"}) + "\n")
-    (e,) = recorded(RecordedSource(f, id_path="$.evt.uid", key_path="$.rec"))
+    (e,) = recorded(RecordedSource(f, id_path="$.evt.uid", key_path="$.rec")).events
     assert (e.id, e.key) == ("u1", "r9")
 
 
@@ -109,13 +109,102 @@ def test_recorded_bad_lines_name_file_and_line(tmp_path: Path, content: str, mes
     assert message in str(info.value)
 
 
-def test_recorded_missing_path_value_says_which_path(tmp_path: Path) -> None:
+def test_recorded_missing_path_names_the_lines_and_the_paths_there(tmp_path: Path) -> None:
     f = tmp_path / "e.jsonl"
-    f.write_text('{"a": 1}\n')
-    with pytest.raises(SourceError, match=r"e.jsonl:1: no value at \$.data.id"):
+    lines = [{"data": {"id": f"d{n}"}} if n % 3 else {"data": {"uid": n}} for n in range(1, 9)]
+    f.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.raises(SourceError) as info:
         recorded(RecordedSource(f, id_path="$.data.id"))
+    assert (
+        "e.jsonl: id path '$.data.id': lines 3 and 6 of e.jsonl (2 of 8 lines) have no value "
+        "there; line 3 has $.data, $.data.uid"
+    ) in str(info.value)
+    with pytest.raises(SourceError) as info:
+        recorded(RecordedSource(f, key_path="$.dat.id"))
+    assert "key path '$.dat.id': no line of e.jsonl has a value there (8 lines read)" in str(
+        info.value
+    )
+
+
+def test_a_null_id_is_no_id(tmp_path: Path) -> None:
+    f = tmp_path / "e.jsonl"
+    f.write_text('{"id": "a"}\n{"id": null}\n')
+    with pytest.raises(SourceError, match=r"line 2 of e.jsonl \(1 of 2 lines\) has no value there"):
+        recorded(RecordedSource(f, id_path="$.id"))
 
 
 def test_recorded_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="event file not found"):
         recorded(RecordedSource(tmp_path / "nope.jsonl"))
+
+
+# --- redeliveries: lines that share an event id ----------------------------------------------
+
+
+def redelivered(tmp_path: Path, second: dict[str, object] | None = None) -> Path:
+    """evt_a delivered three times (lines 1, 3, 4), evt_b once (line 2), 10 s apart."""
+    a = {"id": "evt_a", "type": "t", "n": 1}
+    lines = [a, {"id": "evt_b", "type": "t", "n": 2}, second or a, a]
+    f = tmp_path / "e.jsonl"
+    f.write_text(
+        "".join(
+            json.dumps({"payload": line, "occurred_at": 1_767_225_600 + 10 * i}) + "\n"
+            for i, line in enumerate(lines)
+        )
+    )
+    return f
+
+
+def test_lines_with_one_id_are_one_event_redelivered_at_their_recorded_times(
+    tmp_path: Path,
+) -> None:
+    stream = recorded(RecordedSource(redelivered(tmp_path), id_path="$.id"))
+    assert [(e.id, e.seq, e.occurred_at) for e in stream.events] == [
+        ("evt_a", 0, 0.0),
+        ("evt_b", 1, 10.0),
+    ]
+    assert [(r.event, r.at, r.line) for r in stream.redeliveries] == [(0, 20.0, 3), (0, 30.0, 4)]
+    assert stream.differing == ()
+
+
+def test_separate_keeps_each_line_an_event_of_its_own(tmp_path: Path) -> None:
+    f = redelivered(tmp_path)
+    stream = recorded(RecordedSource(f, id_path="$.id", redeliveries="separate"))
+    assert [(e.id, e.seq, e.occurred_at) for e in stream.events] == [
+        ("evt_a", 0, 0.0),
+        ("evt_b", 1, 10.0),
+        ("evt_a", 2, 20.0),
+        ("evt_a", 3, 30.0),
+    ]
+    assert stream.redeliveries == ()
+
+
+def test_a_redelivery_with_another_payload_keeps_the_first_and_says_where(tmp_path: Path) -> None:
+    changed = {"id": "evt_a", "type": "t", "n": 1, "attempt": 2}
+    f = redelivered(tmp_path, second=changed)
+    stream = recorded(RecordedSource(f, id_path="$.id"))
+    assert stream.events[0].payload == {"id": "evt_a", "type": "t", "n": 1}
+    assert stream.differing == (("evt_a", 1, 3, ("$.attempt",)),)
+    assert stream.settings(RecordedSource(f)) == {
+        "redeliveries": {
+            "file": "e.jsonl",
+            "events": 1,
+            "deliveries": 2,
+            "differing": [{"event": "evt_a", "lines": [1, 3], "paths": ["$.attempt"]}],
+            "differing_count": 1,
+        }
+    }
+
+
+def test_a_synthetic_path_built_in_python_must_name_a_field_of_the_example() -> None:
+    with pytest.raises(SourceError) as info:
+        synthetic(spec(key_path="$.data.ordr_id"), 1)
+    assert (
+        "synthetic source: key path '$.data.ordr_id': the example payload has no such field; "
+        "it has $.id, $.type"
+    ) in str(info.value)
+    assert "did you mean $.data.order_id?" in str(info.value)
+    # A path left at its default is written into each payload, as it always was.
+    bare = spec(key_path="$.key", example={"data": {"a": 1}}, seq_path=None, time_path=None)
+    events = synthetic(bare, 1)
+    assert events[0].payload["key"] == events[0].key

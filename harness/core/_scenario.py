@@ -53,6 +53,9 @@ class RecordedSource:
     key_path: str | None = None  # default: the line's "key", else the event id
     type_path: str | None = None
     over: float | None = None  # spread evenly over this many seconds; else by occurred_at
+    # Lines sharing an event id: "merge" — one event, delivered once per line at the line's
+    # time (a provider's redeliveries); "separate" — each line an event of its own.
+    redeliveries: str = "merge"
 
 
 Source = SyntheticSource | RecordedSource

@@ -13,7 +13,9 @@ included, that the run keeps in ``RunInfo.settings["drift"]`` so judging stays o
 from __future__ import annotations
 
 import copy
+import math
 import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -23,6 +25,7 @@ from ..core import _paths
 from ..core._errors import InputError, ScenarioError
 from ..core._model import JSON, Event
 from ..core._scenario import Perturbation
+from ._sample import Sample, existing
 
 DRIFT_KINDS = ("add_field", "drop_field", "null_field", "rename_field", "retype_field")
 RETYPES = ("string", "number", "double")
@@ -65,6 +68,51 @@ def through_double(value: int | float) -> int | float:
     if f.is_integer() and abs(f) < 1e21:  # JavaScript prints these as integers
         return int(Decimal(repr(f)))
     return f
+
+
+# --- the one rule for 64-bit integers (big_numbers_intact and drift_is_loud) ----------------
+
+INTACT, ROUNDED, CHANGED = "intact", "rounded", "changed"
+_NUMBER_TEXT = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def is_big(value: JSON) -> bool:
+    """An integer beyond 2**53, which a double may not hold exactly (a 64-bit id)."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > EXACT_IN_DOUBLE
+
+
+def arrived(leaf: JSON, value: int) -> str:
+    """How the integer ``value`` arrived as ``leaf``: INTACT, ROUNDED or CHANGED.
+
+    INTACT: the exact value, as a JSON number or as its digits in a string ("820982911946154508",
+    the way Twitter's ``id_str`` carries it). ROUNDED: not the value, but the same IEEE-754
+    double in any printed form — JavaScript's shortest 820982911946154500, Python's
+    ``int(float(x))`` 820982911946154496, "8.209829119461545e+17", a JSON float
+    8.209829119461545e17: the digits a double lost cannot come back. CHANGED: anything else.
+    """
+    exact = _exact(leaf)
+    if exact is None:
+        return CHANGED
+    if exact == value:
+        return INTACT
+    try:
+        same_double = float(exact) == float(value)
+    except OverflowError:
+        return CHANGED
+    return ROUNDED if same_double else CHANGED
+
+
+def _exact(leaf: JSON) -> Decimal | None:
+    """The number ``leaf`` holds, read exactly: a JSON number, or a string that is one."""
+    if isinstance(leaf, bool):
+        return None
+    if isinstance(leaf, int):
+        return Decimal(leaf)
+    if isinstance(leaf, float):
+        return Decimal(leaf) if math.isfinite(leaf) else None
+    if isinstance(leaf, str) and _NUMBER_TEXT.fullmatch(leaf):
+        return Decimal(leaf)
+    return None
 
 
 def retyped(value: JSON, to: str) -> JSON:
@@ -199,40 +247,31 @@ def _holds(parent: JSON, step: _paths.Step) -> bool:
     return False
 
 
-def payload_paths(payload: JSON, limit: int = 40) -> list[str]:
-    """The paths of ``payload``'s fields, objects and leaves, in order: for error messages."""
-    found: list[str] = []
+def check_drift(p: Perturbation, sample: Sample) -> str | None:
+    """Why drift ``p`` cannot apply to the events ``sample`` shows, or None when it can.
 
-    def walk(node: JSON, here: tuple[_paths.Step, ...]) -> None:
-        items: Any = node.items() if isinstance(node, dict) else enumerate(node)
-        for name, value in items:
-            if len(found) >= limit:
-                return
-            at = (*here, name)
-            found.append(_paths.render(at))
-            if isinstance(value, dict | list):
-                walk(value, at)
-
-    if isinstance(payload, dict | list):
-        walk(payload, ())
-    return found
-
-
-def check_drift(p: Perturbation, example: JSON) -> str | None:
-    """Why drift ``p`` cannot apply to the ``example`` payload, or None when it can."""
-    steps = _paths.parse(str(p.params["path"]))
+    An example payload must have the field (add_field: must not have it yet, in an object it
+    has); a recorded file must have it in at least one line — the lines without it are left
+    undrifted, which is what a field that only some senders send looks like.
+    """
+    path = str(p.params["path"])
+    steps = _paths.parse(path)
+    if not sample.is_example:
+        if p.kind == "add_field" or any(_present(payload, steps) for _, payload in sample.payloads):
+            return None
+        return sample.missing(path, [n for n, _ in sample.payloads])
+    [(_, example)] = sample.payloads
     parent = _paths.get(example, steps[:-1], _MISSING)
-    present = parent is not _MISSING and _holds(parent, steps[-1])
-    where = f"it has {', '.join(payload_paths(example))}"
+    present = _present(example, steps)
     if p.kind == "add_field":
+        where = f"it has {existing(example, path)}"
         if present:
             return f"the example payload already has this field; {where} (add a new one)"
         if not isinstance(parent, dict):
             return f"there is no object to add it to in the example payload; {where}"
         return None
     if not present:
-        return f"the example payload has no such field; {where}"
-    assert parent is not _MISSING
+        return sample.missing(path, [0])
     value = parent[steps[-1]]
     if p.kind == "rename_field":
         to = str(p.params["to"])
@@ -245,6 +284,12 @@ def check_drift(p: Perturbation, example: JSON) -> str | None:
         wanted = "a string holding a number" if to == "number" else "a number"
         return f"retyping to {to} needs {wanted}, the example holds {value!r}"
     return None
+
+
+def _present(payload: JSON, steps: tuple[_paths.Step, ...]) -> bool:
+    """The field at ``steps`` exists in ``payload`` (null or not)."""
+    parent = _paths.get(payload, steps[:-1], _MISSING)
+    return parent is not _MISSING and _holds(parent, steps[-1])
 
 
 def drift_sentence(kind: str, params: Mapping[str, Any]) -> str:

@@ -15,6 +15,7 @@ from ..core._errors import ScenarioError
 from ..core._model import Event
 from ..core._scenario import Perturbation
 from ._drift import DRIFT_KINDS, is_drift
+from ._sources import Redelivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +39,25 @@ def delivery_id(n: int) -> str:
     return f"dlv_{n + 1:06d}"
 
 
-def plan(events: Sequence[Event], perturbations: Sequence[Perturbation], seed: int) -> Schedule:
-    """The delivery schedule of ``events`` after applying ``perturbations`` in order."""
+def plan(
+    events: Sequence[Event],
+    perturbations: Sequence[Perturbation],
+    seed: int,
+    redeliveries: Sequence[Redelivery] = (),
+) -> Schedule:
+    """The delivery schedule of ``events`` after applying ``perturbations`` in order.
+
+    ``redeliveries`` (a recording's later lines of one event, ``_sources``) are slots of their
+    event from the start, at their recorded offsets: copies 1, 2, ... as a provider's retries
+    would be, so ``duplicate`` and ``simultaneous`` (which pick originals) leave them be, and
+    ``reorder``, ``burst`` and ``replay`` move them like any delivery.
+    """
     rng = random.Random(seed)
     schedule = [Slot(ev.occurred_at, ev.seq) for ev in events]
+    copies: dict[int, int] = {}
+    for r in redeliveries:
+        copies[r.event] = copies.get(r.event, 0) + 1
+        schedule.append(Slot(r.at, r.event, copies[r.event], "redelivered"))
     keys = {ev.seq: ev.key for ev in events}
     for p in perturbations:
         if is_drift(p):

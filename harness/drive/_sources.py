@@ -2,7 +2,8 @@
 
 Sources are deterministic: the same spec and seed give the same events. ``occurred_at`` is the
 event's offset in seconds from the start of the stream — its natural delivery time before any
-perturbation.
+perturbation. A recorded file may deliver an event more than once (lines with one id): its
+Stream holds those redeliveries beside the events, for the schedule (``_perturb.plan``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,15 +20,10 @@ from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import Event
 from ..core._scenario import RecordedSource, Source, SyntheticSource
-from ._drift import EXACT_IN_DOUBLE
+from ._drift import EXACT_IN_DOUBLE, is_big
+from ._sample import Sample
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def load_events(source: Source, seed: int) -> list[Event]:
-    if isinstance(source, SyntheticSource):
-        return synthetic(source, seed)
-    return recorded(source)
 
 
 def _prefix(example_value: Any, fallback: str) -> str:
@@ -40,6 +37,7 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     """``spec.events`` events over ``spec.records`` records, every record used at least once."""
     from faker import Faker  # heavy import; only when a synthetic source is built
 
+    _check_paths(spec, Sample.example(spec.example), "synthetic source")
     rng = random.Random(seed)
     fake = Faker()
     fake.seed_instance(seed)
@@ -97,7 +95,7 @@ def _fill(node: Any, here: tuple[_paths.Step, ...], fixed: set[Any], fake: Any, 
 def _fake_value(name: str, value: Any, fake: Any, rng: random.Random) -> Any:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int) and abs(value) > EXACT_IN_DOUBLE:
+    if is_big(value):
         # A 64-bit id stays one, and odd: no double holds it, so a float rounds every one.
         return rng.randrange(EXACT_IN_DOUBLE, 2**63) | 1
     if isinstance(value, int | float):
@@ -125,14 +123,57 @@ def _fake_value(name: str, value: Any, fake: Any, rng: random.Random) -> Any:
     return None
 
 
-def recorded(spec: RecordedSource) -> list[Event]:
-    """Events from a JSONL file. Each line: an event object, or a bare payload.
+_DIFFERING_KEPT = 20  # redeliveries with another payload named in the run's settings
 
-    An event object has ``payload`` and optionally ``id``, ``key``, ``type``, ``headers``,
-    ``occurred_at`` (ISO 8601 or Unix seconds). Without a ``payload`` member the line itself is
-    the payload and the scenario's paths say where id, key and type live.
+
+@dataclass(frozen=True, slots=True)
+class Redelivery:
+    """A later line of a recorded file with the id of an earlier one: the same event, delivered
+    again at ``at`` (its own offset, as the line would have been sent on its own)."""
+
+    event: int  # the event's seq
+    at: float
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A source's events, and the deliveries of them its recording holds beyond the first.
+
+    ``differing``: (event id, first line, later line, paths) for each redelivery whose payload
+    differs from its event's first line — the first line's payload is the one sent every time.
     """
-    path = spec.path
+
+    events: tuple[Event, ...]
+    redeliveries: tuple[Redelivery, ...] = ()
+    differing: tuple[tuple[str, int, int, tuple[str, ...]], ...] = ()
+
+    def settings(self, source: Source) -> dict[str, Any]:
+        """What a run keeps of its recorded redeliveries, for the report (nothing for none)."""
+        if not isinstance(source, RecordedSource) or not (self.redeliveries or self.differing):
+            return {}
+        return {
+            "redeliveries": {
+                "file": source.path.name,
+                "events": len({r.event for r in self.redeliveries}),
+                "deliveries": len(self.redeliveries),
+                "differing": [
+                    {"event": eid, "lines": [first, line], "paths": list(paths)}
+                    for eid, first, line, paths in self.differing[:_DIFFERING_KEPT]
+                ],
+                "differing_count": len(self.differing),
+            }
+        }
+
+
+def load_stream(source: Source, seed: int) -> Stream:
+    if isinstance(source, SyntheticSource):
+        return Stream(tuple(synthetic(source, seed)))
+    return recorded(source)
+
+
+def read_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a JSONL file with their line numbers; blank lines skipped."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -141,9 +182,6 @@ def recorded(spec: RecordedSource) -> list[Event]:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read event file: {exc}", where=str(path)) from None
-    id_steps = _paths.parse(spec.id_path) if spec.id_path else None
-    key_steps = _paths.parse(spec.key_path) if spec.key_path else None
-    type_steps = _paths.parse(spec.type_path) if spec.type_path else None
     rows: list[tuple[int, dict[str, Any]]] = []
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
@@ -165,11 +203,125 @@ def recorded(spec: RecordedSource) -> list[Event]:
         rows.append((lineno, obj))
     if not rows:
         raise SourceError("event file has no events", where=str(path))
-    events = [
-        _recorded_event(seq, lineno, obj, path, id_steps, key_steps, type_steps)
-        for seq, (lineno, obj) in enumerate(rows)
+    return rows
+
+
+def _payload_of(obj: dict[str, Any]) -> Any:
+    return obj["payload"] if "payload" in obj else obj
+
+
+def sample_of(source: Source) -> Sample:
+    """What the source's paths are checked against: the example, or every line read."""
+    if isinstance(source, SyntheticSource):
+        return Sample.example(source.example)
+    return _lines_sample(source.path, read_lines(source.path))
+
+
+def _lines_sample(path: Path, rows: list[tuple[int, dict[str, Any]]]) -> Sample:
+    return Sample(path.name, tuple((n, _payload_of(obj)) for n, obj in rows))
+
+
+# The source's paths by the name of their field in a scenario file, and their attribute.
+_PATH_FIELDS = {
+    "id": "id_path",
+    "key": "key_path",
+    "type": "type_path",
+    "sequence": "seq_path",
+    "time": "time_path",
+}
+_SYNTHETIC_DEFAULTS = {f.name: f.default for f in fields(SyntheticSource)}
+
+
+def source_paths(source: Source) -> dict[str, str]:
+    """The paths a source reads its events by, by the name of their field in the scenario
+    file (``key``: ``$.data.order_id``): each must resolve in the source's sample."""
+    found = {name: getattr(source, attribute, None) for name, attribute in _PATH_FIELDS.items()}
+    return {name: path for name, path in found.items() if path is not None}
+
+
+def _check_paths(spec: Source, sample: Sample, where: str) -> None:
+    """The source's paths resolve in its sample (a scenario file is checked when loaded, with
+    its lines; this is for sources built in Python). A synthetic path left at its default may
+    be written where the example has nothing, as it always could."""
+    synthetic = isinstance(spec, SyntheticSource)
+    for name, json_path in source_paths(spec).items():
+        if synthetic and json_path == _SYNTHETIC_DEFAULTS[_PATH_FIELDS[name]]:
+            continue
+        problem = sample.unresolved(json_path)
+        if problem is not None:
+            fix = "example" if synthetic else "lines"
+            raise SourceError(
+                f"{name} path {json_path!r}: {problem}",
+                where=where,
+                hint=f"fix the {fix} or the source's {name} path",
+            )
+
+
+def recorded(spec: RecordedSource) -> Stream:
+    """Events from a JSONL file. Each line: an event object, or a bare payload.
+
+    An event object has ``payload`` and optionally ``id``, ``key``, ``type``, ``headers``,
+    ``occurred_at`` (ISO 8601 or Unix seconds). Without a ``payload`` member the line itself is
+    the payload and the scenario's paths say where id, key and type live.
+
+    Lines that share an event id are one event delivered again (``redeliveries: merge``, the
+    default): the first line is the event, each later one a Redelivery at its own offset — the
+    schedule is the one the lines would get each on its own. ``separate`` makes each line an
+    event of its own.
+    """
+    path = spec.path
+    rows = read_lines(path)
+    _check_paths(spec, _lines_sample(path, rows), str(path))
+    id_steps = _paths.parse(spec.id_path) if spec.id_path else None
+    key_steps = _paths.parse(spec.key_path) if spec.key_path else None
+    type_steps = _paths.parse(spec.type_path) if spec.type_path else None
+    lines = [
+        _recorded_event(n, lineno, obj, path, id_steps, key_steps, type_steps)
+        for n, (lineno, obj) in enumerate(rows)
     ]
-    return _space(events, spec.over)
+    lines = _space(lines, spec.over)
+    if spec.redeliveries == "separate":
+        return Stream(tuple(lines))
+    return _merged(lines, [n for n, _ in rows])
+
+
+def _merged(lines: list[Event], numbers: list[int]) -> Stream:
+    """One event per id, numbered in order of first appearance; later lines redeliver it."""
+    first: dict[str, tuple[Event, int]] = {}
+    events: list[Event] = []
+    redeliveries: list[Redelivery] = []
+    differing: list[tuple[str, int, int, tuple[str, ...]]] = []
+    for line, number in zip(lines, numbers, strict=True):
+        seen = first.get(line.id)
+        if seen is None:
+            event = replace(line, seq=len(events))
+            first[line.id] = (event, number)
+            events.append(event)
+            continue
+        event, first_number = seen
+        redeliveries.append(Redelivery(event.seq, line.occurred_at, number))
+        changed = _differences(event.payload, line.payload)
+        if changed:
+            differing.append((event.id, first_number, number, changed))
+    return Stream(tuple(events), tuple(redeliveries), tuple(differing))
+
+
+def _differences(a: Any, b: Any, here: tuple[_paths.Step, ...] = ()) -> tuple[str, ...]:
+    """The paths at which two payloads differ (a few; the first few say enough)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        found: list[str] = []
+        for name in dict.fromkeys([*a, *b]):
+            if name not in a or name not in b:
+                found.append(_paths.render((*here, name)))
+            else:
+                found.extend(_differences(a[name], b[name], (*here, name)))
+        return tuple(found[:_DIFFERENCES_KEPT])
+    if a == b and type(a) is type(b):
+        return ()
+    return (_paths.render(here),)
+
+
+_DIFFERENCES_KEPT = 5
 
 
 def _recorded_event(
@@ -181,26 +333,19 @@ def _recorded_event(
     key_steps: tuple[_paths.Step, ...] | None,
     type_steps: tuple[_paths.Step, ...] | None,
 ) -> Event:
-    where = f"{path}:{lineno}"
     wrapped = "payload" in obj
-    payload = obj["payload"] if wrapped else obj
+    payload = _payload_of(obj)
 
     def pick(steps: tuple[_paths.Step, ...] | None, member: str, default: Any) -> Any:
         if steps is not None:
-            found = _paths.get(payload, steps, None)
-            if found is None:
-                raise SourceError(
-                    f"no value at {_paths.render(steps)} for the event's {member}",
-                    where=where,
-                    hint=f"fix the line or the scenario's source.recorded.{member} path",
-                )
-            return found
+            return _paths.get(payload, steps)  # present: recorded() checked every line
         return obj.get(member, default) if wrapped else payload.get(member, default)
 
     event_id = str(pick(id_steps, "id", f"evt_{seq + 1:06d}"))
     key = str(pick(key_steps, "key", event_id))
     etype = str(pick(type_steps, "type", "event"))
     headers = obj.get("headers", {}) if wrapped else {}
+    where = f"{path}:{lineno}"
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise SourceError(
             f"headers must be an object of strings, got {headers!r}", where=f"{where}: headers"
@@ -235,7 +380,8 @@ def _timestamp(value: Any, where: str) -> float | None:
 
 
 def _space(events: list[Event], over: float | None) -> list[Event]:
-    """Offsets from the first event: spread evenly over ``over`` s, else by occurred_at order."""
+    """Offsets from the earliest line: spread evenly over ``over`` s in file order, else by
+    occurred_at."""
     if over is not None:
         step = over / len(events)
         times = [i * step for i in range(len(events))]

@@ -20,7 +20,7 @@ from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
 from ..drive._drift import drift, drift_settings
 from ..drive._perturb import Slot, delivery_id, plan
-from ..drive._sources import load_events
+from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
@@ -152,7 +152,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
-    tracer = trace(load_events(scenario.source, options.seed), tag, scenario.tracer)
+    stream = load_stream(scenario.source, options.seed)
+    tracer = trace(stream.events, tag, scenario.tracer)
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
@@ -161,7 +162,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     correlation = Correlation(tracer, scenario.correlate, scenario.tracer, where=scenario.origin)
     schedule = tuple(
         replace(slot, at=slot.at * scale) if scale != 1 else slot
-        for slot in plan(tracer.events, scenario.perturbations, options.seed)
+        for slot in plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
     )
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = scaled_settle(scenario.settle, scale)
@@ -195,6 +196,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),
             "secret_env": scenario.delivery.secret_env,
+            # A recording's lines that redelivered an event (and where their payloads differ).
+            **stream.settings(scenario.source),
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),
             "signing": signer.scheme,

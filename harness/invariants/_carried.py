@@ -3,8 +3,8 @@
 The harness does not know the target's mapping (``$.data.account_id`` -> ``account_id`` in the
 body of ``POST /invoices``). It learns it from reference events: a Location (method, route
 shape, body path) carries a field when every reference effect that has that body path holds
-the event's value there (or the value rounded through a double, see ``carries``), for at
-least MIN_REFERENCES events. A location that held one value
+the event's value there (or, for an integer beyond 2**53, the value rounded through a
+double: see ``carries``), for at least MIN_REFERENCES events. A location that held one value
 only (every event said "usd") is kept apart as ``constant``: it proves nothing about events
 whose value differs.
 """
@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from ..core import _paths
 from ..core._model import JSON, Effect
-from ..drive._drift import through_double
+from ..drive._drift import INTACT, ROUNDED, arrived, is_big
 
 MIN_REFERENCES = 2
 ABSENT: Any = object()  # a field or body path that is not there (JSON null is None)
@@ -87,14 +87,17 @@ def same(a: JSON, b: JSON) -> bool:
     return bool(a == b)
 
 
+def kept(leaf: JSON, value: JSON) -> bool:
+    """``leaf`` holds ``value`` unchanged: the same JSON, or for an integer beyond 2**53 its
+    exact digits in any form (``_drift.arrived``: a 64-bit id sent as a string is intact)."""
+    return same(leaf, value) or (is_big(value) and arrived(leaf, value) == INTACT)
+
+
 def carries(leaf: JSON, value: JSON) -> bool:
-    """``leaf`` is ``value`` as a target passes it on: the same, or a number rounded through
-    a double. Learning with it keeps a target that rounds every id from looking as if it
-    never carried the field at all."""
-    if same(leaf, value):
-        return True
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    return number and same(leaf, through_double(value))
+    """``leaf`` is ``value`` as a target passes it on: kept, or an integer beyond 2**53
+    rounded through a double in any printed form. Learning with it keeps a target that rounds
+    every id from looking as if it never carried the field at all."""
+    return kept(leaf, value) or (is_big(value) and arrived(leaf, value) == ROUNDED)
 
 
 def own(effects: Iterable[Effect]) -> list[Effect]:

@@ -2,12 +2,16 @@
 
 An IEEE-754 double holds every integer up to 2**53 exactly and no odd one above it, so a
 64-bit id (an account, a customer, a tweet) that passes through JavaScript, a no-code tool or
-``float()`` arrives rounded: 820982911946154508 becomes 820982911946154500, and the write goes
+``float()`` arrives rounded: 820982911946154508 becomes 820982911946154500 (JavaScript) or
+820982911946154496 (Python's ``int(float(x))``), and the write goes
 to another account, or to none, with no error anywhere.
 
 For every field whose events carry such integers, the target's effects are searched for where
 it carries the field's value, exact or rounded (``_carried``); each event's effects there must
-hold the exact value (as a number, or as its digits in a string). Drifted fields are left to
+hold the exact value. What counts as exact and as rounded is one rule, ``_drift.arrived``, the
+one ``drift_is_loud`` applies too: the digits as a number or a string are intact; the same
+double in any printed form (JavaScript's 820982911946154500, Python's ``int(float(x))``
+820982911946154496, "8.209829119461545e+17") is rounded. Drifted fields are left to
 ``drift_is_loud``. Inconclusive when no event carries such an integer, or the target never
 passes one on.
 """
@@ -18,34 +22,14 @@ from collections.abc import Iterator
 
 from ..core import _paths
 from ..core._model import JSON, Effect, Event, FailureClass, Status, Verdict
-from ..drive._drift import EXACT_IN_DOUBLE, records_of, through_double
-from ._carried import ABSENT, Bodies, Location, learn, own, shown
+from ..drive._drift import EXACT_IN_DOUBLE, ROUNDED, arrived, is_big, records_of
+from ._carried import ABSENT, Bodies, Location, carries, kept, learn, own, shown
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, plural, verdict
 
 NAME = "big_numbers_intact"
 CLASS = FailureClass.SILENT
 
 Path = tuple[_paths.Step, ...]
-
-
-def is_big(value: JSON) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > EXACT_IN_DOUBLE
-
-
-def intact(leaf: JSON, value: int) -> bool:
-    """The exact value, as a number or as its digits."""
-    if isinstance(leaf, bool):
-        return False
-    return (isinstance(leaf, int | float) and leaf == value) or leaf == str(value)
-
-
-def passed_on(leaf: JSON, value: int) -> bool:
-    """The value as the target passes it on, intact or rounded through a double."""
-    rounded = through_double(value)
-    return intact(leaf, value) or (
-        not isinstance(leaf, bool)
-        and ((isinstance(leaf, int | float) and leaf == rounded) or leaf == str(rounded))
-    )
 
 
 def big_numbers_intact(facts: Facts) -> Verdict:
@@ -76,9 +60,10 @@ def big_numbers_intact(facts: Facts) -> Verdict:
     checked = 0
     carried: list[str] = []
     failures: list[Witness] = []
+    rounded = 0
     for (event_type, path), found in fields.items():
         refs = [(value, effects[ev.id]) for ev, value in found if effects.get(ev.id)]
-        learned = learn(bodies, refs, passed_on)
+        learned = learn(bodies, refs, carries)
         if not learned.locations:
             continue
         carried.append(
@@ -90,7 +75,8 @@ def big_numbers_intact(facts: Facts) -> Verdict:
                 for eff in bodies.routed(effects.get(ev.id, ()), loc):
                     checked += 1
                     got = bodies.at(eff, loc)
-                    if got is ABSENT or not intact(got, value):
+                    if got is ABSENT or not kept(got, value):
+                        rounded += got is not ABSENT and arrived(got, value) == ROUNDED
                         failures.append(_witness(ev, path, value, eff, loc, got))
     if not carried:
         n = sum(len(v) for v in fields.values())
@@ -103,9 +89,14 @@ def big_numbers_intact(facts: Facts) -> Verdict:
         )
     where = "; ".join(carried)
     if failures:
+        how = (
+            "rounded through a double"
+            if rounded == len(failures)
+            else f"{rounded:,} of them rounded through a double"
+        )
         summary = (
             f"{len(failures):,} of {plural(checked, 'value')} beyond 2**53 arrived changed "
-            f"(rounded through a double?) — {where}"
+            f"({how}) — {where}"
         )
         return verdict(NAME, Status.FAIL, CLASS, summary, failures[:MAX_WITNESSES])
     return verdict(
@@ -118,7 +109,7 @@ def _big_leaves(payload: JSON) -> Iterator[tuple[Path, int]]:
 
 
 def _witness(ev: Event, path: Path, value: int, eff: Effect, loc: Location, got: JSON) -> Witness:
-    rounded = " (rounded through a double)" if passed_on(got, value) else ""
+    rounded = " (rounded through a double)" if arrived(got, value) == ROUNDED else ""
     line = (
         f"{event_ref(ev)}: {_paths.render(path)} {value} arrived as {shown(got)}{rounded} in "
         f"{eff.method.upper()} {eff.path} {eff.id} at {loc.place()}"

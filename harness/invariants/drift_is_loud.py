@@ -6,7 +6,10 @@ A drifted event (a field renamed, dropped, nulled, retyped or added by the sende
 * every delivery of it was answered 4xx, or the target raised an alert effect for it on
   ``alert_route`` (``"POST /alerts"``): loud; or
 * its effects carry the field's ORIGINAL value wherever the target's effects for undrifted
-  events of the same type carry that field's value (``_carried``): processed correctly; or
+  events of the same type carry that field's value (``_carried``): processed correctly. An
+  integer beyond 2**53 is judged by the rule ``big_numbers_intact`` applies
+  (``_drift.arrived``): its exact digits, as a number or a string, are the original; the same
+  double in any printed form is rounded; or
 * the target never carries that field for undrifted events: harmless drift, said so.
 
 It fails when an effect (other than an alert) carries the value missing, null or changed —
@@ -34,13 +37,14 @@ from ..core._model import (
     Verdict,
 )
 from ..double._routes import RouteMatcher, compile_route, route_matches
-from ..drive._drift import DriftRecord, records_of
+from ..drive._drift import ROUNDED, DriftRecord, arrived, is_big, records_of
 from ._carried import (
     ABSENT,
     MIN_REFERENCES,
     Bodies,
     Learned,
     carries,
+    kept,
     learn,
     own,
     same,
@@ -285,10 +289,12 @@ class _Judge:
             for eff in self.bodies.routed(effects, loc):
                 routed = True
                 got = self.bodies.at(eff, loc)
-                if got is ABSENT or not same(got, original):
+                if got is ABSENT or not kept(got, original):
+                    rounded = is_big(original) and arrived(got, original) == ROUNDED
                     return "fail", (
                         f"{eff.method.upper()} {eff.path} {eff.id} carried {shown(got)} at "
                         f"{loc.place()} instead of {shown(original)}"
+                        + (" (rounded through a double)" if rounded else "")
                     )
         if not routed:
             where = ", ".join(loc.text() for loc in locations)

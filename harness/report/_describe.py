@@ -249,6 +249,7 @@ def what_was_done(history: History) -> tuple[str, ...]:
     ]
     if declared:
         sentences.append("Perturbed: " + "; ".join(declared) + ".")
+    sentences.extend(_redelivered(settings.get("redeliveries")))
     delivered_as = _provider(settings)
     if delivered_as:
         sentences.append(delivered_as)
@@ -289,6 +290,32 @@ def _source(history: History) -> str:
     pace = f" ({len(ds) / span:,.0f} a second)" if span > 0 else ""
     delivered = f"{len(ds):,} deliver{'ies' if len(ds) != 1 else 'y'}"
     return f"{text}: {delivered} sent over {duration(span)}{pace}."
+
+
+def _redelivered(recorded: Any) -> list[str]:
+    """What a recorded file's repeated event ids became (``_sources.Stream.settings``)."""
+    if not isinstance(recorded, Mapping):
+        return []
+    events, deliveries = recorded.get("events", 0), recorded.get("deliveries", 0)
+    out = [
+        f"The recorded file {recorded.get('file')} delivered {events:,} "
+        f"event{'s' if events != 1 else ''} more than once ({deliveries:,} "
+        f"redeliver{'ies' if deliveries != 1 else 'y'}), sent again at their recorded times."
+    ]
+    differing = list(recorded.get("differing") or ())
+    for d in differing[:_DIFFERING_SHOWN]:
+        first, line = d["lines"]
+        out.append(
+            f"Line {line} redelivers {d['event']} (line {first}) with another payload, at "
+            f"{join_words(list(d['paths']))}; line {first}'s payload was sent every time."
+        )
+    more = int(recorded.get("differing_count", len(differing))) - _DIFFERING_SHOWN
+    if more > 0:
+        out.append(f"{more:,} more redeliveries carry another payload than their first line.")
+    return out
+
+
+_DIFFERING_SHOWN = 3
 
 
 def _repeats(history: History) -> str:

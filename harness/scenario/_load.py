@@ -48,6 +48,8 @@ from ..core._scenario import (
 )
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import check_drift, is_drift
+from ..drive._sample import Sample
+from ..drive._sources import sample_of, source_paths
 from ..invariants import check_specs
 from ._correlate import CorrelationProblem, correlation
 from ._errors import validate
@@ -238,9 +240,11 @@ def _suite(doc: SuiteDoc, path: Path, within: tuple[Path, ...]) -> Suite:
 
 def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
     source = _source(doc.source, path.parent)
+    sample = sample_of(source)  # a recorded file is read here, before anything is sent
+    _source_paths_resolve(doc.source, source, sample)
     perturbations = tuple(_perturbation(p) for p in doc.perturbations)
     check_planned_size(source, perturbations, str(path))
-    _drift_checked(perturbations, source)
+    _drift_checked(perturbations, source, sample)
     delivery = _delivery(doc.delivery, doc.provider)
     _tamper_needs_signing(doc, delivery)
     try:
@@ -292,7 +296,30 @@ def _source(doc: SourceDoc, base: Path) -> Source:
         key_path=r.key,
         type_path=r.type,
         over=r.over,
+        redeliveries=r.redeliveries,
     )
+
+
+def require_path(sample: Sample, path: str, loc: Loc) -> None:
+    """Refuse ``path``, the value of the field at ``loc``, unless it leads to a value in every
+    payload of ``sample`` (the example payload, or every line of a recorded file); the message
+    names the lines that lack it and the paths that exist. For every path into the events: the
+    source's own, and any other field that reads the events (correlation rules)."""
+    problem = sample.unresolved(path)
+    if problem is not None:
+        raise _Invalid(loc, f"{dotted(loc)}: {path!r} is not allowed — {problem}")
+
+
+def _source_paths_resolve(doc: SourceDoc, source: Source, sample: Sample) -> None:
+    """The source's id, key, type, sequence and time paths lead somewhere. A synthetic source
+    writes its paths into every payload, so a typo would invent a field (every event its own
+    made-up record); a path left at its default may be written where the example has nothing."""
+    synthetic = doc.synthetic
+    for name, json_path in source_paths(source).items():
+        if synthetic is None:
+            require_path(sample, json_path, ("source", "recorded", name))
+        elif name in synthetic.model_fields_set:
+            require_path(sample, json_path, ("source", "synthetic", name))
 
 
 def _perturbation(doc: PerturbationDoc) -> Perturbation:
@@ -305,21 +332,18 @@ def _paths_get(value: Any, path: str) -> Any:
     return _paths.get(value, _paths.parse(path), None)
 
 
-def _drift_checked(perturbations: tuple[Perturbation, ...], source: Source) -> None:
-    """Each drift names a field the example payload has (add_field: one it has not yet).
-
-    A recorded source has no example; its events without the field are left undrifted.
-    """
-    if not isinstance(source, SyntheticSource):
-        return
+def _drift_checked(perturbations: tuple[Perturbation, ...], source: Source, sample: Sample) -> None:
+    """Each drift names a field the example payload has (add_field: one it has not yet), or
+    that some line of a recorded file has (lines without it are left undrifted)."""
     for i, p in enumerate(perturbations):
         if not is_drift(p):
             continue
-        problem = check_drift(p, source.example)
+        problem = check_drift(p, sample)
         if problem is not None:
             loc: Loc = ("perturbations", i, p.kind, "path")
             raise _Invalid(loc, f"{dotted(loc)}: {p.params['path']!r} is not allowed — {problem}")
-        _drift_selects(i, p, source)
+        if isinstance(source, SyntheticSource):
+            _drift_selects(i, p, source)
 
 
 def _drift_selects(i: int, p: Perturbation, source: SyntheticSource) -> None:

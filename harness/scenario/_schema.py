@@ -22,6 +22,7 @@ from ..core._scenario import (
     DownstreamSpec,
     FaultSpec,
     InvariantSpec,
+    RecordedSource,
     Route,
     Scenario,
     Settle,
@@ -110,13 +111,18 @@ class SyntheticDoc(Doc):
 
 
 class RecordedDoc(Doc):
-    expected = "a mapping with file, and optionally id, key, type, over"
+    expected = "a mapping with file, and optionally id, key, type, over, redeliveries"
 
     file: str = Field(description="a path to a JSONL file of events, relative to the scenario")
     id: JsonPath | None = Field(None, description=_PATH_TEXT)
     key: JsonPath | None = Field(None, description=_PATH_TEXT)
     type: JsonPath | None = Field(None, description=_PATH_TEXT)
     over: Duration | None = Field(None, description=_DURATION_TEXT)
+    redeliveries: Literal["merge", "separate"] = Field(
+        _default(RecordedSource, "redeliveries"),
+        description="merge (lines with one event id are one event, delivered once per line) "
+        "or separate (each line an event of its own)",
+    )
 
 
 class SourceDoc(Doc):
