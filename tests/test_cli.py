@@ -123,6 +123,30 @@ def test_bad_downstream_address(tmp_path: Path) -> None:
     assert r.code == 2 and "bad downstream address" in r.err
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--settle-quiet", "0"], "--settle-quiet: settle time 0.0 is not usable"),
+        (["--settle-quiet", "-1"], "--settle-quiet: settle time -1.0 is not usable"),
+        (["--settle-quiet", "soon"], "--settle-quiet: 'soon' is not a duration"),
+        (["--settle-deadline", "nan"], "--settle-deadline: settle time nan is not usable"),
+        (["--settle-deadline", "inf"], "--settle-deadline: settle time inf is not usable"),
+        (
+            ["--settle-quiet", "5s", "--settle-deadline", "2"],
+            "--settle-deadline: the deadline 2 s is shorter than the quiet period 5 s",
+        ),
+    ],
+)
+def test_bad_settle_times_exit_2_before_anything_is_sent(
+    tmp_path: Path, flags: list[str], message: str
+) -> None:
+    # The target does not exist: a check made after reaching for it would exit 3 instead.
+    r = harness("run", "duplicate-storm", "--target", "http://127.0.0.1:1/h", *flags, cwd=tmp_path)
+    assert r.code == 2, r.err
+    assert message in r.err and "hint: " in r.err
+    assert "Traceback" not in r.err and not (tmp_path / "harness-runs").exists()
+
+
 def test_check_on_missing_journal(tmp_path: Path) -> None:
     r = harness("check", str(tmp_path / "nope.db"))
     assert r.code == 2 and "no such journal file" in r.err

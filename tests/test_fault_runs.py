@@ -16,7 +16,7 @@ import harness
 from harness.core._errors import InputError, ScenarioError
 from harness.core._model import Status, Verdict
 from harness.core._scenario import Settle
-from harness.engine import RunOptions, RunResult, prepare, scaled_settle
+from harness.engine import RunOptions, RunResult, prepare
 from harness.scenario._load import load_scenario, resolve
 
 from .conftest import SECRET
@@ -155,26 +155,13 @@ def test_the_scale_compresses_schedule_windows_and_settle(monkeypatch: pytest.Mo
     assert own.info.settings["time_scale"] == 0.005
     assert [(f.start, f.end) for f in own.faults] == [(0.05, pytest.approx(1.25))]
     assert max(s.at for s in own.schedule) <= 270 * 0.005
-    assert own.settle == Settle(quiet=pytest.approx(1.2), deadline=pytest.approx(6.0))
-    assert own.info.settings["settle"] == {"quiet": own.settle.quiet, "deadline": 6.0}
+    # Real seconds: scaled, but not under the floors (tests/test_settle.py has the rule).
+    assert own.settle == Settle(quiet=pytest.approx(1.2), deadline=20.0)
+    assert own.info.settings["settle"] == {"quiet": own.settle.quiet, "deadline": 20.0}
     assert own.info.settings["timeout"] == 5.0  # the sender's timeout is real time: not scaled
     given = prepare(outage, RunOptions.create("http://127.0.0.1:9/h", seed=1, time_scale=1))
     assert given.time_scale == 1 and [(f.start, f.end) for f in given.faults] == [(10, 250)]
     assert [s.at for s in given.schedule] == [pytest.approx(s.at * 200) for s in own.schedule]
-
-
-@pytest.mark.parametrize(
-    ("settle", "scale", "expected"),
-    [
-        (Settle(1.0, 20.0), 0.01, Settle(0.2, 5.0)),  # floors: the target is not compressed
-        (Settle(0.1, 3.0), 0.01, Settle(0.1, 3.0)),  # a floor never lengthens a settle
-        (Settle(60.0, 600.0), 0.02, Settle(1.2, 12.0)),
-        (Settle(1.0, 20.0), 1.0, Settle(1.0, 20.0)),
-    ],
-)
-def test_scaled_settle(settle: Settle, scale: float, expected: Settle) -> None:
-    got = scaled_settle(settle, scale)
-    assert (got.quiet, got.deadline) == (pytest.approx(expected.quiet), expected.deadline)
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("inf"), float("nan")])

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from harness.history import load_all
+
 from .conftest import Completed, free_port, harness, start_module
 
 pytestmark = pytest.mark.integration
@@ -135,6 +137,42 @@ def test_background_queue_late_work_is_not_lost_at_a_compressed_time_scale(
     for name in ("no_lost_events", "no_duplicate_effects"):
         assert found[name]["status"] == "pass", said(found[name])
     assert done.code == 0, done.out
+
+
+def test_background_queue_late_effects_stay_with_their_run_in_a_suite(tmp_path: Path) -> None:
+    """Two scenarios in one ``harness run``: the first stops watching after 1 s while the queue
+    has seconds of work left. What it does for the first run's events later — while the first
+    run waits for quiet, then at the second run's double — is the first run's, marked late;
+    the second run judges only its own effects."""
+    queued = SCENARIOS / "orders-queued-after-ack.yaml"
+    text = queued.read_text()
+    short = tmp_path / "orders-cut-short.yaml"
+    short.write_text(
+        text.replace("name: orders-queued-after-ack", "name: orders-cut-short").replace(
+            "settle: {quiet: 2s, deadline: 2m}", "settle: {quiet: 0.5s, deadline: 1s}"
+        )
+    )
+    assert short.read_text().count("orders-cut-short") == 1 and "deadline: 1s" in short.read_text()
+    with automation("background_queue", "/webhook/orders") as target:
+        done, report = run(target, str(short), tmp_path, str(queued), "--time-scale", "0.05")
+    first, second = report["runs"]
+    assert (first["scenario"], second["scenario"]) == ("orders-cut-short", queued.stem)
+    late = [line for line in first["done"] if "arrived after settling" in line]
+    assert len(late) == 1, first["done"]
+    assert "POST /payouts" in late[0] and "--settle-quiet" in late[0]
+    assert any("stopped at the deadline" in line for line in first["done"]), first["done"]
+    # The second run counts its own twelve payouts, each once, and nothing it cannot attribute.
+    own = {v["invariant"]: v for v in second["verdicts"]}
+    for name in ("no_lost_events", "no_duplicate_effects", "per_key_order"):
+        assert own[name]["status"] == "pass", said(own[name])
+    assert second["counts"]["effects"] == 12, second["counts"]
+    assert second["counts"]["unattributed_effects"] == 0, second["counts"]
+    # The journal keeps the late payouts with the first run, on its events.
+    [cut, _] = load_all(tmp_path / "journal.db")
+    events = {e.id for e in cut.events}
+    assert cut.late_effects and all(set(e.event_ids) <= events for e in cut.late_effects)
+    assert len(cut.effects) + len(cut.late_effects) <= 12
+    assert done.code == 1  # the first run did lose sight of events: no_lost_events fails there
 
 
 def test_derived_ids_without_a_correlation_rule_is_inconclusive_and_says_which(

@@ -266,6 +266,10 @@ def test_the_projects_own_run_collects_no_scenario(pytestconfig: pytest.Config) 
         (["--harness-downstream", "nowhere:port"], "'nowhere:port' is not an address"),
         (["--harness-settle-quiet", "3 fortnights"], "'3 fortnights' is not a duration"),
         (["--harness-settle-deadline", "0"], "'0' is not allowed — it must be above 0"),
+        (
+            ["--harness-settle-quiet", "5s", "--harness-settle-deadline", "2s"],
+            "--harness-settle-deadline / harness_settle_deadline: 2 s is shorter than the quiet*",
+        ),
         (["--harness-time-scale", "-1"], "--harness-time-scale / harness_time_scale: '-1' is not*"),
         (["--harness-time-scale", "fast"], "'fast' is not allowed — give run seconds*"),
         (

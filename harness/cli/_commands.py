@@ -23,8 +23,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _TIME_SCALE_HELP = (
     "Run seconds per scenario second, e.g. 0.02: a 4 min outage runs in 4.8 s. Compresses "
-    "schedules, fault windows and settle times, not the delivery timeout "
-    "(default: the scenario's time_scale, else 1)."
+    "schedules and fault windows; not the delivery timeout, nor settle times below 1 s of "
+    "quiet and 20 s of deadline (default: the scenario's time_scale, else 1)."
+)
+_SETTLE_QUIET_HELP = (
+    "Real seconds without a call from the target that end a run (or 500ms, 3s, 2m), replacing "
+    "every scenario's settle.quiet; not time-scaled. Raise it when events are called lost but "
+    "their effects come late (docs/troubleshooting.md)."
+)
+_SETTLE_DEADLINE_HELP = (
+    "Real seconds a run waits at most for the target to finish (or 500ms, 3s, 2m), replacing "
+    "every scenario's settle.deadline; not time-scaled."
 )
 
 
@@ -48,6 +57,8 @@ cli.add_command(locust_command)
 )
 @run_options
 @click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
+@click.option("--settle-quiet", metavar="SECONDS", default=None, help=_SETTLE_QUIET_HELP)
+@click.option("--settle-deadline", metavar="SECONDS", default=None, help=_SETTLE_DEADLINE_HELP)
 def run(
     scenarios: tuple[str, ...],
     target: str,
@@ -58,11 +69,15 @@ def run(
     journal: Path | None,
     allow_host: tuple[str, ...],
     time_scale: float | None,
+    settle_quiet: str | None,
+    settle_deadline: str | None,
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
     from ..engine import RunOptions
     from ..scenario._load import resolve
 
+    quiet = _seconds(settle_quiet, "--settle-quiet")
+    deadline = _seconds(settle_deadline, "--settle-deadline")
     resolved = resolve(scenarios)
     _check_report_path(report)
     options = RunOptions.create(
@@ -73,8 +88,29 @@ def run(
         target_name=target_name,
         allow_hosts=allow_host,
         time_scale=time_scale,
+        settle_quiet=quiet,
+        settle_deadline=deadline,
     )
     _exit(_drive_and_report(resolved, options, report))
+
+
+def _seconds(text: str | None, flag: str) -> float | None:
+    """A duration flag's value in seconds (``5``, ``500ms``, ``3s``, ``2m``), as scenario files
+    write durations; RunOptions then checks it is usable."""
+    if text is None:
+        return None
+    from ..core._errors import InputError
+    from ..scenario._values import DURATION_FORMS, parse_duration
+
+    try:
+        seconds: float | None = float(text)
+    except ValueError:
+        seconds = parse_duration(text)
+    if seconds is None:
+        raise InputError(
+            f"{text!r} is not a duration", where=flag, hint=f"write {DURATION_FORMS}, e.g. 5"
+        )
+    return seconds
 
 
 def _check_report_path(report: Path | None) -> None:

@@ -115,6 +115,12 @@ STATE_MARK = "state"
 """The Mark of a final state taken (detail: where from, how many records)."""
 STATE_UNAVAILABLE_MARK = "state-unavailable"
 """The Mark of a final state that could not be read (detail: why, and how to fix it)."""
+SETTLED_MARK = "settled"
+"""The Mark of the end of settling (detail: JSON ``{"ended": "quiet" | "pending" | "deadline",
+"waited": s, "pending": n, "idle": s}``)."""
+LATE_EFFECT_MARK = "late-effect"
+"""The Mark of an effect that arrived after its run's final state was taken (detail: the
+effect's id); such an effect is kept in the journal but never judged."""
 
 
 @dataclass(frozen=True, slots=True)

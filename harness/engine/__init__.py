@@ -5,7 +5,7 @@ final state, judge), the baseline run, and ``run_scenarios``, which drives them 
 """
 
 from ._execute import run_scenarios
-from ._options import RunOptions, check_time_scale, scaled_settle
+from ._options import RunOptions, check_time_scale, settle_for
 from ._prepare import PreparedRun, prepare, signer_for
 from ._recorder import Recorder, RunResult
 
@@ -17,6 +17,6 @@ __all__ = [
     "check_time_scale",
     "prepare",
     "run_scenarios",
-    "scaled_settle",
+    "settle_for",
     "signer_for",
 ]

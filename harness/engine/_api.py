@@ -23,13 +23,17 @@ def run(
     target_name: str | None = None,
     allow_hosts: Sequence[str] = (),
     time_scale: float | None = None,
+    settle_quiet: float | None = None,
+    settle_deadline: float | None = None,
 ) -> list[RunResult]:
     """Run scenarios (names, paths or Scenario objects) against ``target``; one result each.
 
     ``target`` is a URL or ``module:attr`` of an ASGI app. The journal defaults to a file in
     ``harness-runs/``. ``time_scale`` compresses the scenario's timeline (default: the
-    scenario's own ``time_scale``, else 1). Raises HarnessError subclasses for bad input or
-    an incomplete run.
+    scenario's own ``time_scale``, else 1). ``settle_quiet`` and ``settle_deadline`` are real
+    seconds that replace every scenario's settle times: how long the target must be quiet
+    before a run ends, and how long a run waits at most. Raises HarnessError subclasses for
+    bad input or an incomplete run.
     """
     items = [scenarios] if isinstance(scenarios, str | Scenario) else list(scenarios)
     resolved = [
@@ -43,5 +47,7 @@ def run(
         target_name=target_name,
         allow_hosts=allow_hosts,
         time_scale=time_scale,
+        settle_quiet=settle_quiet,
+        settle_deadline=settle_deadline,
     )
     return asyncio.run(run_scenarios(resolved, options))

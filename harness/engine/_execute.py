@@ -17,8 +17,9 @@ from ..core._errors import RunAborted
 from ..core._scenario import Scenario
 from ..drive._deliver import Deliverer
 from ..drive._target import check_reachable
-from ..history import Journal
+from ..history import Journal, load
 from ._baseline import prepare_baseline, wants_baseline, with_baseline
+from ._late import EarlierRuns
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare
 from ._recorder import Recorder, RunResult
@@ -31,26 +32,49 @@ async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> l
     await check_reachable(options.target)
     journal = Journal(options.journal)
     results: list[RunResult] = []
+    # Each run starts once the one before has been quiet (``drain``); what still comes late
+    # is given back to the run it belongs to (``EarlierRuns``), never counted in the next one.
+    earlier = EarlierRuns()
     try:
-        for run in prepared:
+        for n, run in enumerate(prepared, 1):
             if wants_baseline(run.scenario):
                 baseline = prepare_baseline(run, options)
                 # Judged as part of the run that names it, not as a result of its own.
-                await _drive(baseline, options, journal)
+                await _drive(baseline, options, journal, earlier, drain=True)
                 run = with_baseline(run, baseline.info.run_id)
-            results.append(await _run_one(run, options, journal))
+            results.append(await _run_one(run, options, journal, earlier, n < len(prepared)))
     finally:
         journal.close()
-    return results
+    return [_with_late_effects(r, journal, earlier.touched) for r in results]
 
 
-async def _run_one(prepared: PreparedRun, options: RunOptions, journal: Journal) -> RunResult:
-    return (await _drive(prepared, options, journal)).judge()
+async def _run_one(
+    prepared: PreparedRun, options: RunOptions, journal: Journal, earlier: EarlierRuns, drain: bool
+) -> RunResult:
+    return (await _drive(prepared, options, journal, earlier, drain=drain)).judge()
 
 
-async def _drive(prepared: PreparedRun, options: RunOptions, journal: Journal) -> Recorder:
-    """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it."""
-    recorder = Recorder(prepared, options, journal)
+def _with_late_effects(result: RunResult, journal: Journal, touched: set[str]) -> RunResult:
+    """``result``, its History read again if a later run gave it (or its baseline) late
+    effects; its verdicts stand, as late effects are never judged."""
+    history = result.history
+    runs = {history.info.run_id, history.baseline.info.run_id if history.baseline else ""}
+    if runs.isdisjoint(touched):
+        return result
+    return RunResult(load(journal.path, history.info.run_id), result.verdicts)
+
+
+async def _drive(
+    prepared: PreparedRun,
+    options: RunOptions,
+    journal: Journal,
+    earlier: EarlierRuns,
+    *,
+    drain: bool,
+) -> Recorder:
+    """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it.
+    ``drain``: another run follows, which must start on a quiet target."""
+    recorder = Recorder(prepared, options, journal, earlier=earlier)
     scenario = prepared.scenario
     status = "aborted"
     try:
@@ -81,5 +105,5 @@ async def _drive(prepared: PreparedRun, options: RunOptions, journal: Journal) -
             f"  hint: judge it with `harness check {journal.path}`"
         ) from None
     finally:
-        await recorder.stop(status)
+        await recorder.stop(status, drain=drain)
     return recorder

@@ -1,5 +1,6 @@
 """How a run is run: the options of one invocation (target, seed, journal, double's address,
-time scale) and the settle times on the run's clock."""
+time scale, settle times) and the settle rule: how long, in real seconds, a run waits for the
+target to finish."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from ..double._downstream import parse_address
 from ..drive._target import Target, parse_target
 from ._events import Listener
 
-# Settle times are scaled like the rest of the timeline, down to these floors (never above the
-# scenario's own values): the automation's own processing and timers are not compressed.
-QUIET_FLOOR = 0.2
-DEADLINE_FLOOR = 5.0
+# A scenario's settle times shrink with its time scale, but never below these real seconds (nor
+# above the scenario's own values): the automation's processing, queues and retry timers run in
+# real time whatever the scenario's clock does. 0.2 s of quiet called an n8n-like target that
+# works ~250 ms per event after its 200 "lost" (issue #11); 1 s covers such a queue's gaps.
+QUIET_FLOOR = 1.0
+DEADLINE_FLOOR = 20.0
 
 
 def default_journal() -> Path:
@@ -42,6 +45,9 @@ class RunOptions:
     # Run seconds per scenario second; None: each scenario's own time_scale, else 1.0.
     time_scale: float | None = None
     allow_hosts: tuple[str, ...] = ()  # hosts outside loopback the user named (observers)
+    # Real seconds that replace every scenario's settle times (--settle-quiet/-deadline).
+    settle_quiet: float | None = None
+    settle_deadline: float | None = None
 
     @classmethod
     def create(
@@ -55,13 +61,17 @@ class RunOptions:
         allow_hosts: Sequence[str] = (),
         reproduce: str | None = None,
         time_scale: float | None = None,
+        settle_quiet: float | None = None,
+        settle_deadline: float | None = None,
     ) -> RunOptions:
         """Options from user input: a target URL (or ``module:attr``), ``HOST:PORT`` of the
-        double; a random seed and ``harness-runs/<time>.db`` unless given. Raises InputError."""
+        double; a random seed and ``harness-runs/<time>.db`` unless given; settle times in
+        real seconds, replacing the scenarios' own. Raises InputError."""
         parsed = parse_target(target, allow_hosts)
         host, port = parse_address(downstream)
         if time_scale is not None:
             check_time_scale(time_scale, "--time-scale")
+        check_settle_times(settle_quiet, settle_deadline)
         if journal is None:
             journal = default_journal()
         return cls(
@@ -74,6 +84,8 @@ class RunOptions:
             reproduce=reproduce,
             time_scale=time_scale,
             allow_hosts=tuple(allow_hosts),
+            settle_quiet=None if settle_quiet is None else float(settle_quiet),
+            settle_deadline=None if settle_deadline is None else float(settle_deadline),
         )
 
 
@@ -93,11 +105,47 @@ def check_time_scale(value: float, where: str) -> float:
     )
 
 
-def scaled_settle(settle: Settle, scale: float) -> Settle:
-    """The settle times on the run's clock: scaled, down to QUIET_FLOOR and DEADLINE_FLOOR."""
+def check_settle_times(quiet: float | None, deadline: float | None) -> None:
+    """Refuse settle times that are not finite numbers of seconds > 0, or a deadline under the
+    quiet period it bounds. Raises InputError naming the flag."""
+    for value, flag in ((quiet, "--settle-quiet"), (deadline, "--settle-deadline")):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problem = f"a {type(value).__name__}"
+        elif not math.isfinite(value) or value <= 0:
+            problem = "not a finite number of seconds > 0"
+        else:
+            continue
+        raise InputError(
+            f"settle time {value!r} is not usable ({problem})",
+            where=flag,
+            hint="give real seconds, e.g. 5 or 500ms, 3s, 2m: how long the target must be "
+            "quiet (--settle-quiet), how long the run waits at most (--settle-deadline)",
+        )
+    if quiet is not None and deadline is not None and deadline < quiet:
+        raise InputError(
+            f"the deadline {deadline:g} s is shorter than the quiet period {quiet:g} s it bounds",
+            where="--settle-deadline",
+            hint="give a deadline of at least --settle-quiet",
+        )
+
+
+def settle_for(settle: Settle, scale: float, options: RunOptions | None = None) -> Settle:
+    """The settle rule: how long a run waits, in real seconds, for the target to finish.
+
+    The scenario's ``quiet`` and ``deadline`` are scenario time, scaled like its schedule but
+    never below QUIET_FLOOR and DEADLINE_FLOOR real seconds (a value under a floor is taken as
+    written); the deadline is never under the quiet. ``--settle-quiet``/``--settle-deadline``
+    (``options``) replace them with real seconds, unscaled and without floors.
+    """
     quiet = max(settle.quiet * scale, min(settle.quiet, QUIET_FLOOR))
-    deadline = max(settle.deadline * scale, min(settle.deadline, DEADLINE_FLOOR), quiet)
-    return Settle(quiet, deadline)
+    deadline = max(settle.deadline * scale, min(settle.deadline, DEADLINE_FLOOR))
+    if options is not None and options.settle_quiet is not None:
+        quiet = options.settle_quiet
+    if options is not None and options.settle_deadline is not None:
+        return Settle(quiet, options.settle_deadline)
+    return Settle(quiet, max(deadline, quiet))
 
 
 def time_scale_of(scenario: Scenario, options: RunOptions) -> float:

@@ -24,7 +24,7 @@ from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
-from ._options import RunOptions, scaled_settle, time_scale_of
+from ._options import RunOptions, settle_for, time_scale_of
 
 # What every delivery carries unless the scenario or the event says otherwise.
 _BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
@@ -37,8 +37,8 @@ class PreparedRun:
     Slot ``n`` of ``schedule`` is delivery ``dlv_<n+1>`` (six digits), attempt ``attempts[n]``
     of its event; every process that prepares the same (scenario, seed, tag) gets the same
     ids, so deliveries made in several processes land in one History without clashing.
-    ``schedule``, ``faults`` and ``settle`` are on the run's clock: the scenario's times
-    multiplied by ``time_scale``.
+    ``schedule`` and ``faults`` are on the run's clock: the scenario's times multiplied by
+    ``time_scale``; ``settle`` is in real seconds, by the settle rule (``settle_for``).
     """
 
     scenario: Scenario
@@ -165,7 +165,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         for slot in plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
     )
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
-    settle = scaled_settle(scenario.settle, scale)
+    settle = settle_for(scenario.settle, scale, options)
     provider = scenario.delivery.provider
     if provider is not None:
         provider = replace(
@@ -187,7 +187,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         settings={
             "origin": scenario.origin,
             "perturbations": [{p.kind: dict(p.params)} for p in scenario.perturbations],
-            # On the run's clock, as the run waited; faults are in the journal's own table.
+            # Real seconds, as the run waited (engine/_options.settle_for); faults are in the
+            # journal's own table.
             "settle": {"quiet": settle.quiet, "deadline": settle.deadline},
             "time_scale": scale,
             "timeout": scenario.delivery.timeout,

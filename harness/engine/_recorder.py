@@ -8,14 +8,16 @@ from dataclasses import dataclass, replace
 
 from .. import history as _history
 from ..core._errors import TargetUnreachableError
-from ..core._model import Delivery, Effect, Outcome, Verdict
+from ..core._model import SETTLED_MARK, Delivery, Effect, Event, Outcome, Verdict
 from ..double._downstream import Downstream
 from ..drive._target import Target
 from ..history import History, Journal
 from ..invariants import judge
 from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, RunStarted, Settling
+from ._late import EarlierRuns
 from ._options import RunOptions
 from ._prepare import PreparedRun, now_iso
+from ._settle import PendingRule, Settled, awaiting_effect, wait_quiet
 from ._snapshot import snapshot
 
 
@@ -37,10 +39,21 @@ class Recorder:
     of every Delivery and Effect. Use: ``start``, deliver, ``settle``, ``stop``, ``judge``.
     Without a ``journal`` it opens ``options.journal`` and closes it in ``stop``; several runs
     into one journal share one Journal instead.
+
+    ``pending`` says which accepted events still wait for their effects (``settle`` waits for
+    them; default: those no committed write names). ``earlier``: the runs of the same
+    invocation before this one; an effect this run cannot attribute that carries one of their
+    tracer tokens is recorded as that run's late effect, and this run joins them in ``stop``.
     """
 
     def __init__(
-        self, prepared: PreparedRun, options: RunOptions, journal: Journal | None = None
+        self,
+        prepared: PreparedRun,
+        options: RunOptions,
+        journal: Journal | None = None,
+        *,
+        pending: PendingRule = awaiting_effect,
+        earlier: EarlierRuns | None = None,
     ) -> None:
         self.prepared = prepared
         self.options = options
@@ -48,6 +61,15 @@ class Recorder:
         self.journal = journal if journal is not None else Journal(options.journal)
         self.info = prepared.info
         self._t0 = time.monotonic()
+        self._pending_rule = pending
+        self._earlier = earlier
+        self._events = {ev.id: ev for ev in prepared.events}
+        self._tampered = frozenset(prepared.info.settings.get("tampered") or ())
+        self._accepted: dict[str, Event] = {}  # genuine deliveries answered 2xx, by event id
+        self._effects: list[Effect] = []  # this run's, until its final state is taken
+        self._pending_for: tuple[int, int] = (-1, -1)  # (accepted, effects) when last asked
+        self._pending: frozenset[str] = frozenset()
+        self._final = False  # its final state is taken: effects from now on are late
         scenario = prepared.scenario
         several = len(scenario.downstreams) > 1
         self._doubles = [
@@ -89,20 +111,45 @@ class Recorder:
         return urls
 
     def delivery(self, d: Delivery) -> None:
+        if d.outcome is Outcome.OK and d.id not in self._tampered:
+            event = self._events.get(d.event_id)
+            if event is not None:
+                self._accepted.setdefault(event.id, event)
         self.journal.delivery(d)
         self.emit(DeliveryDone(d))
+
+    def pending(self) -> frozenset[str]:
+        """The accepted events still waiting for their effects, by the ``pending`` rule: a
+        genuine delivery of theirs was answered 2xx, and the effects so far do not cover them."""
+        now = (len(self._accepted), len(self._effects))
+        if now != self._pending_for:  # nothing new arrived: the answer is the same
+            found = self._pending_rule(tuple(self._accepted.values()), tuple(self._effects))
+            self._pending_for, self._pending = now, frozenset(found)
+        return self._pending
 
     def mark(self, name: str, detail: str = "") -> None:
         """A named moment of the run (e.g. a Locust worker's share), kept in the History."""
         self.journal.mark(self.clock(), name, detail)
 
     def _effect(self, e: Effect) -> None:
+        earlier = self._earlier
+        if earlier is not None and not e.event_ids and e.key is None:
+            claimed = earlier.claim(e, self._t0, self.info.tracer_tag)
+            if claimed is not None:
+                self.journal.late_effect(*claimed)
+                return
+        if self._final:
+            self.journal.late_effect(self.info.run_id, e)
+            return
+        self._effects.append(e)
         self.journal.effect(e)
         self.emit(EffectRecorded(e))
 
-    async def settle(self) -> None:
-        """Wait until no call reached or was still held by a double for ``settle.quiet`` s,
-        at most ``settle.deadline`` s, both counted from the end of the last fault window.
+    async def settle(self) -> Settled:
+        """Wait, counting from the end of the last fault window, until the target has made no
+        call and held none open for ``settle.quiet`` real seconds and no accepted event is
+        pending, or for twice that while some are, at most ``settle.deadline`` seconds
+        (``_settle``); keep how it ended as a ``settled`` mark.
 
         Automations that ack first and work later (queues, n8n, Zapier) keep producing effects
         after the last delivery was answered; judging before they are done would report false
@@ -113,31 +160,48 @@ class Recorder:
         closes = max((f.end for f in self.prepared.faults), default=0.0)
         if (still_open := closes - self.clock()) > 0:
             await asyncio.sleep(still_open)
-        start = busy = self.clock()
-        while (now := self.clock()) - start < settle.deadline:
-            if any(d.in_flight for d in self._doubles):
-                busy = now  # a slow or held answer: the automation is still waiting on it
-            last = max((d.last_effect_at or 0.0 for d in self._doubles), default=0.0)
-            if now - max(last, busy) >= settle.quiet:
-                return
-            await asyncio.sleep(min(0.05, settle.quiet / 4))
+        settled = await wait_quiet(self.clock, self._doubles, settle, self.pending)
+        self.mark(SETTLED_MARK, settled.detail())
+        return settled
 
-    async def stop(self, status: str) -> None:
+    async def stop(self, status: str, *, drain: bool = False) -> None:
         """Stop the doubles and close the run in the journal as ``complete`` or ``aborted``.
 
-        A complete run first takes its final state (``snapshot``)."""
+        A complete run first takes its final state (``snapshot``); what the doubles receive
+        after it is this run's late effects, kept but never judged. ``drain``: before stopping
+        the doubles, wait until the target has been quiet for the settle quiet (at most the
+        settle deadline), so that the next run starts on a quiet target.
+        """
         if self._stopped:
             return
         self._stopped = True
         try:
-            if status == "complete":
-                await snapshot(self.journal, self._doubles, self.prepared, self.mark)
-            for d in self._doubles:
-                await d.stop()
+            try:
+                if status == "complete":
+                    carries = self._earlier.carries if self._earlier is not None else None
+                    await snapshot(self.journal, self._doubles, self.prepared, self.mark, carries)
+            finally:
+                self._final = True
+                self._effects = []  # only settling needed them
+                self.journal.end(status, self.clock())
+            if self._earlier is not None:
+                # Attributed as this run attributes: tracer tokens and its correlation rules.
+                self._earlier.add(
+                    self.info.run_id,
+                    self.prepared.tracer.tag,
+                    self.prepared.correlation.attribute_text,
+                    self._t0,
+                )
+            if drain and status == "complete":
+                await wait_quiet(self.clock, self._doubles, self.prepared.settle)
         finally:
-            self.journal.end(status, self.clock())
-            if self._owns_journal:
-                self.journal.close()
+            try:
+                for d in self._doubles:
+                    await d.stop()
+            finally:
+                self.journal.flush()  # the late effects too, before the run is read back
+                if self._owns_journal:
+                    self.journal.close()
 
     def judge(self) -> RunResult:
         """Read the run back from the journal and judge it. Raises TargetUnreachableError when

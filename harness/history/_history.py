@@ -122,6 +122,8 @@ class History:
 
     ``states``: the downstreams' final state, taken at the end of the run (stateful doubles,
     an observer). ``baseline``: the clean run this one is compared with, when it names one.
+    ``late_effects``: effects that arrived after the final state was taken (while the next
+    run of the journal went, or while the target quieted down before it): shown, never judged.
     """
 
     info: RunInfo
@@ -134,3 +136,4 @@ class History:
     ended_at: float | None = None
     states: list[StateRecord] = field(default_factory=list)
     baseline: History | None = None
+    late_effects: list[Effect] = field(default_factory=list)

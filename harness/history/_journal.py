@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core._errors import InputError
-from ..core._model import Delivery, Effect, Event, Fault, StateRecord
+from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, StateRecord
 from ._history import RunInfo
 from ._schema import SCHEMA, refuse_other_format
 
@@ -47,6 +47,7 @@ class Journal:
         self._marks: list[tuple[Any, ...]] = []
         self._run: int | None = None
         self.run_id: str | None = None
+        self._runs: dict[str, int] = {}  # run id -> row number, for late effects
 
     def begin(self, info: RunInfo, events: Iterable[Event], faults: Iterable[Fault] = ()) -> None:
         """Start a run: its description, its source events and its declared faults."""
@@ -58,6 +59,8 @@ class Journal:
             )
             run = self._run = added.lastrowid
             self.run_id = info.run_id
+            if run is not None:
+                self._runs[info.run_id] = run
             self._db.executemany(
                 "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
                 (  # a generator: half a million rows are never all in memory at once
@@ -100,24 +103,15 @@ class Journal:
         self._maybe_flush()
 
     def effect(self, e: Effect) -> None:
-        ids = e.event_ids
-        self._effects.append(
-            (
-                self._run,
-                e.id,
-                e.downstream,
-                e.at,
-                e.method,
-                e.path,
-                json.dumps(dict(e.headers)),
-                e.body,
-                e.status,
-                ids[0] if len(ids) == 1 else None,
-                json.dumps(list(ids)) if len(ids) > 1 else None,
-                e.key,
-                e.committed,
-            )
-        )
+        self._effects.append(_effect_row(self._run, e))
+        self._maybe_flush()
+
+    def late_effect(self, run_id: str, e: Effect) -> None:
+        """An effect of run ``run_id`` (begun in this journal) that arrived after that run's
+        final state was taken: kept with that run, marked late, never judged (``History``)."""
+        run = self._runs[run_id]
+        self._effects.append(_effect_row(run, e))
+        self._marks.append((run, e.at, LATE_EFFECT_MARK, e.id))
         self._maybe_flush()
 
     def mark(self, at: float, name: str, detail: str = "") -> None:
@@ -191,6 +185,25 @@ class Journal:
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _effect_row(run: int | None, e: Effect) -> tuple[Any, ...]:
+    ids = e.event_ids
+    return (
+        run,
+        e.id,
+        e.downstream,
+        e.at,
+        e.method,
+        e.path,
+        json.dumps(dict(e.headers)),
+        e.body,
+        e.status,
+        ids[0] if len(ids) == 1 else None,
+        json.dumps(list(ids)) if len(ids) > 1 else None,
+        e.key,
+        e.committed,
+    )
 
 
 def _open_for_writing(path: Path) -> sqlite3.Connection:

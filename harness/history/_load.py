@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..core import _gc
 from ..core._errors import InputError
-from ..core._model import Delivery, Effect, Event, Fault, Outcome, StateRecord
+from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ._history import NO_HEADERS, History, LazyHeaders, Mark, RunInfo
 from ._schema import refuse_other_format
 
@@ -75,9 +75,14 @@ def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
             and baseline_id != run_id
             and db.execute("SELECT 1 FROM runs WHERE run_id = ?", (baseline_id,)).fetchone()
         )
+    late_ids = {m.detail for m in marks if m.name == LATE_EFFECT_MARK}
+    late = [e for e in effects if e.id in late_ids] if late_ids else []
+    if late:
+        effects = [e for e in effects if e.id not in late_ids]
     history = History(
         run_info, events, deliveries, effects, faults, marks, status, ended_at, states
     )
+    history.late_effects = late
     # Known before its baseline is read: runs that name each other load once each.
     loaded[run_id] = history
     if has_baseline:

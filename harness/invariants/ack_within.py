@@ -2,6 +2,8 @@
 
 A delivery that timed out (indeterminate, no answer) counts as over budget; one that got no
 answer because the connection failed is a loud failure, not a slow one, and is left out.
+Latencies are real seconds; a compressed run sent faster than the scenario's clock says, and
+the verdict says so, with the rate actually sent (``_timing``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from ..core._model import Delivery, FailureClass, Outcome, Status, Verdict
 from ..core._quantiles import quantiles
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
+from ._timing import compression
 
 NAME = "ack_within"
 CLASS = FailureClass.SLOW
@@ -51,19 +54,26 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
         figures += f"; {plural(unanswered, 'delivery', 'deliveries')} failed without an answer"
     budget = _budget(seconds)
     over = len(slow) + len(timeouts)
+    compressed = compression(facts.history)
     if not over:
         return verdict(
             NAME,
             Status.PASS,
             CLASS,
             f"all {plural(len(latencies), 'answered delivery', 'answered deliveries')} came back "
-            f"within {budget}; {figures}",
+            f"within {budget}; {figures}" + (f"; {compressed}" if compressed else ""),
         )
     judged = len(latencies) + len(timeouts)
     summary = (
         f"{over:,} of {plural(judged, 'delivery', 'deliveries')} over the {budget} budget "
         f"({plural(len(slow), 'slow answer')}, {len(timeouts):,} timed out); {figures}"
     )
+    if compressed:
+        # The budget is real seconds but the pace is not the scenario's: say which was judged.
+        summary += (
+            f"; {compressed}, faster than the scenario's own pace: run with --time-scale 1 "
+            "to judge the acks at it"
+        )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, timeouts, slow, seconds))
 
 

@@ -17,9 +17,10 @@ ADVICE: dict[str, tuple[str, str]] = {
         "The automation answered 2xx and never acted: typically an in-memory queue, a "
         "swallowed exception or a worker that crashed. Persist each event before "
         "acknowledging it and retry failed downstream calls. If the effects do arrive, only "
-        "late, the automation was still working when the run settled: raise settle.quiet "
-        "and settle.deadline in the scenario. A backlog that outlasts minutes is a finding "
-        "in itself.",
+        "late, the automation was still working when the run settled (each run says how it "
+        "settled and lists the effects that arrived after): raise --settle-quiet or "
+        "--settle-deadline (settle: in the scenario). A backlog that outlasts minutes is a "
+        "finding in itself.",
     ),
     "duplicate": (
         "A repeated delivery repeated its effect",

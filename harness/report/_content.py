@@ -14,6 +14,7 @@ from pathlib import Path
 from ..core._model import Effect, Verdict
 from ..history import History
 from ..invariants._facts import route_of
+from ..invariants._timing import compression
 from . import _advice, _describe, _readiness, _stats
 from ._redact import Redactor
 from ._views import (
@@ -118,6 +119,7 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         latency=pictures.latency.figures,
         lag=pictures.lag.figures,
         pictures=pictures,
+        compression=compression(h),
     )
 
 

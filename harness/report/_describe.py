@@ -15,6 +15,8 @@ from ..core._model import Fault, Outcome
 from ..drive._drift import DRIFT_KINDS, drift_sentence
 from ..drive._perturb import TAMPER_DEFAULTS
 from ..history import History
+from ..invariants._timing import compression
+from ._settling import late_sentence, settle_sentence
 
 TITLES = {
     "no_lost_events": "Nothing lost",
@@ -234,7 +236,8 @@ def _timing(history: History) -> str:
         return f"The run took {duration(wall)}, in real time (time scale 1)."
     return (
         f"Time was compressed (time scale {scale:g}): {duration(wall / scale)} of scenario time "
-        f"ran in {duration(wall)} of wall time; the delivery timeout was not compressed."
+        f"ran in {duration(wall)} of wall time; the delivery timeout, the target's own work and "
+        f"the settling were not compressed. {_capital(compression(history))}."
     )
 
 
@@ -263,13 +266,7 @@ def what_was_done(history: History) -> tuple[str, ...]:
     attributed = _attribution(settings)
     if attributed:
         sentences.append(attributed)
-    settle = settings.get("settle")
-    if isinstance(settle, Mapping) and "quiet" in settle:
-        wall = " of wall time" if time_scale(history) != 1 else ""
-        sentences.append(
-            f"Then the run waited for the target to finish: until {duration(settle['quiet'])} "
-            f"passed without an effect (at most {duration(settle.get('deadline', 0))}{wall})."
-        )
+    sentences.extend(s for s in (settle_sentence(history, duration), late_sentence(history)) if s)
     timing = _timing(history)
     if timing:
         sentences.append(timing)

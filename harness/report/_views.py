@@ -81,6 +81,7 @@ class ScenarioView:
     latency: Quantiles
     lag: Quantiles
     pictures: Pictures
+    compression: str = ""  # a compressed run's timeline in words (invariants._timing), or ""
 
     @property
     def failed(self) -> tuple[VerdictView, ...]:

@@ -302,9 +302,7 @@ class Owner:
         self._recorder.send("finish", status)
         # The recorder settles after the last fault window closes (run clock), then judges.
         last_fault = max((f.end for f in self.prepared.faults), default=0.0)
-        reply = self._recorder.receive(
-            last_fault + self.prepared.scenario.settle.deadline + RESULT_MARGIN
-        )
+        reply = self._recorder.receive(last_fault + self.prepared.settle.deadline + RESULT_MARGIN)
         self._recorder.close()
         if reply is None:
             self.exit_code = 3

@@ -35,6 +35,8 @@ class RunPlan:
     journal: Path
     reproduce: str
     lock: Path | None = None  # held while the run goes (xdist workers and a network target)
+    settle_quiet: float | None = None  # real seconds, replacing the scenario's (the engine's rule)
+    settle_deadline: float | None = None
 
 
 def plan_for(settings: Settings, target: str, seed: int, selector: str) -> RunPlan:
@@ -52,24 +54,19 @@ def plan_for(settings: Settings, target: str, seed: int, selector: str) -> RunPl
         journal=settings.journal,
         reproduce=reproduce_line(settings, selector, target, seed, downstream),
         lock=lock,
+        settle_quiet=settings.settle_quiet,
+        settle_deadline=settings.settle_deadline,
     )
 
 
 def adjusted(scenario: Scenario, settings: Settings) -> Scenario:
-    """The scenario with the session's overrides: the secret's variable, the time scale, the
-    settle times."""
+    """The scenario with the session's overrides: the secret's variable, the time scale. (The
+    settle times go to the run's options: real seconds, as ``harness run --settle-*`` takes.)"""
     if settings.time_scale is not None:
         scenario = dataclasses.replace(scenario, time_scale=settings.time_scale)
     if settings.secret_env is not None:
         delivery = dataclasses.replace(scenario.delivery, secret_env=settings.secret_env)
         scenario = dataclasses.replace(scenario, delivery=delivery)
-    if settings.settle_quiet is not None or settings.settle_deadline is not None:
-        settle = dataclasses.replace(
-            scenario.settle,
-            quiet=settings.settle_quiet or scenario.settle.quiet,
-            deadline=settings.settle_deadline or scenario.settle.deadline,
-        )
-        scenario = dataclasses.replace(scenario, settle=settle)
     return scenario
 
 
@@ -111,6 +108,8 @@ async def drive(scenario: Scenario, plan: RunPlan, routing: HttpxRouting | None)
         target_name=plan.target_name,
         allow_hosts=plan.allow_hosts,
         reproduce=plan.reproduce,
+        settle_quiet=plan.settle_quiet,
+        settle_deadline=plan.settle_deadline,
     )
     with network_lock(plan.lock):
         (result,) = await run_scenarios([scenario], options)

@@ -94,13 +94,15 @@ OPTIONS = (
     Option(
         "settle_quiet",
         "text",
-        "override every scenario's settle.quiet (seconds, or 500ms / 3s / 4m)",
+        "real seconds of quiet that end a run, replacing every scenario's settle.quiet "
+        "(seconds, or 500ms / 3s / 4m; not time-scaled)",
         "DURATION",
     ),
     Option(
         "settle_deadline",
         "text",
-        "override every scenario's settle.deadline (seconds, or 500ms / 3s / 4m)",
+        "real seconds a run waits at most for the target to finish, replacing every "
+        "scenario's settle.deadline (seconds, or 500ms / 3s / 4m; not time-scaled)",
         "DURATION",
     ),
     Option(

@@ -121,6 +121,12 @@ def read_settings(config: pytest.Config) -> Settings:
     allow_hosts = _options.values(config, "allow_host")
     reports = _options.paths(config, "report")
     _check_target_and_reports(target, allow_hosts, reports)
+    quiet, deadline = _duration(config, "settle_quiet"), _duration(config, "settle_deadline")
+    if quiet is not None and deadline is not None and deadline < quiet:
+        raise pytest.UsageError(
+            f"--harness-settle-deadline / harness_settle_deadline: {deadline:g} s is shorter "
+            f"than the quiet period it bounds ({quiet:g} s) — give at least the settle quiet"
+        )
     return Settings(
         target=target,
         target_name=_options.text(config, "target_name"),
@@ -133,8 +139,8 @@ def read_settings(config: pytest.Config) -> Settings:
         journal=journal,
         globs=_options.values(config, "scenario_glob") or DEFAULT_GLOBS,
         scenarios_dir=_options.path(config, "scenarios_dir"),
-        settle_quiet=_duration(config, "settle_quiet"),
-        settle_deadline=_duration(config, "settle_deadline"),
+        settle_quiet=quiet,
+        settle_deadline=deadline,
         secret_env=_secret_env(config),
         httpx_routes=routes,
         traceback=_options.flag(config, "traceback"),
