@@ -233,10 +233,10 @@ def test_node_red_rounds_64_bit_ids(node_red: NodeRed, tmp_path: Path) -> None:
     # What JavaScript's JSON.parse makes of it: the nearest double, printed shortest.
     assert sent != arrived and float(sent) == float(arrived)
     # A quarter of the ids are sent as strings: the flow passes them on as strings, digit for
-    # digit but not as the number the API gets for every other invoice, with no error.
-    assert r.status("drift_is_loud") == "fail"
-    drift = r.lines("drift_is_loud")[0]
-    assert re.search(r'retyped to string \(was (\d+)\).*carried "\1" at \$\.account_id', drift)
+    # digit. Exact digits are intact whatever their type (one rule with big_numbers_intact):
+    # that drift did no harm, while the ids sent as numbers were rounded.
+    assert r.status("drift_is_loud") == "pass", r.verdicts["drift_is_loud"]
+    assert "none corrupted silently" in r.verdicts["drift_is_loud"]["summary"]
     for invariant in ("no_lost_events", "no_duplicate_effects", "ack_within"):
         assert r.status(invariant) == "pass", r.verdicts[invariant]
     # Every invoice is its own record: there is no order to judge, and none is claimed.
