@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     )
     from .engine._api import run
     from .history import History, RunInfo, load, load_all
-    from .invariants import INVARIANTS, judge
+    from .invariants import INVARIANTS, judge, judged_specs
+    from .report._answers import DeliveryAnswers, delivery_answers
     from .report.json import write_report
     from .scenario._load import load_scenario, resolve
 
@@ -74,6 +75,9 @@ _WHERE = {
     "PreparedRun": "engine",
     "DeliverySpec": "core._scenario",
     "Delivery": "core._model",
+    "DeliveryAnswers": "report._answers",
+    "delivery_answers": "report._answers",
+    "judged_specs": "invariants",
     "DownstreamBindError": "core._errors",
     "DownstreamSpec": "core._scenario",
     "Effect": "core._model",
@@ -120,6 +124,7 @@ _WHERE = {
 __all__ = [
     "INVARIANTS",
     "Delivery",
+    "DeliveryAnswers",
     "DeliverySpec",
     "Downstream",
     "DownstreamBindError",
@@ -157,8 +162,10 @@ __all__ = [
     "UnknownScenarioError",
     "UnsafeTargetError",
     "Verdict",
+    "delivery_answers",
     "is_loopback",
     "judge",
+    "judged_specs",
     "load",
     "load_all",
     "load_scenario",
