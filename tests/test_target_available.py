@@ -372,6 +372,8 @@ def test_the_json_report_counts_deliveries_by_answer() -> None:
     common = run["counts"]["most_common_answer"]
     assert common["status"] == 500 and common["count"] == 3
     assert "hunter2" not in common["body"] and "[redacted" in common["body"]
+    # ...and the report says it in words, under "What was done".
+    assert run["done"][-1].startswith("The target accepted no event; most common answer: 500 {")
 
 
 def test_console_counts_and_sets_inconclusive_apart(capsys: pytest.CaptureFixture[str]) -> None:

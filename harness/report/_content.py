@@ -111,6 +111,9 @@ def _with_always(run: RunInput) -> RunInput:
 def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
     h, info = run.history, run.history.info
     pictures = _stats.pictures(h, run.verdicts)
+    counts = _counts(h, redactor)
+    # What the target said when it accepted nothing is part of what happened.
+    refused = counts.answers.common_text()
     return ScenarioView(
         anchor=f"run-{index + 1}-" + re.sub(r"[^a-z0-9]+", "-", info.scenario.lower()).strip("-"),
         run_id=info.run_id,
@@ -125,9 +128,9 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         journal=str(run.journal) if run.journal else None,
         reproduce=reproduce_command(h),
         passed=all(v.passed for v in run.verdicts) and h.status == "complete",
-        done=_describe.what_was_done(h),
+        done=(*_describe.what_was_done(h), *([_capital(refused) + "."] if refused else [])),
         faults=tuple(_describe.fault(f, _describe.time_scale(h)) for f in h.faults),
-        counts=_counts(h, redactor),
+        counts=counts,
         verdicts=_verdicts(h, run.verdicts, redactor),
         example=_example(h, redactor),
         latency=pictures.latency.figures,
