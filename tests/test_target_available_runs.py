@@ -23,7 +23,7 @@ from .error_targets import PASSWORD
 
 pytestmark = pytest.mark.integration
 
-# 40 payments for 40 orders over 4 s: time enough to kill the target in the middle.
+# Payments, one an order: 40 over 4 s leave time enough to kill the target in the middle.
 PAYMENTS = """
 name: payments
 description: Forty payments over four seconds.
@@ -33,8 +33,8 @@ source:
     example: {{id: evt_1, type: order.paid, sequence: 1, occurred_at: "2026-01-01T00:00:00Z",
               data: {{order_id: ord_1, customer: {{name: Ada Lovelace, email: ada@example.com}},
                      amount: 1999, currency: usd, note: Gift wrap please}}}}
-    events: 40
-    records: 40
+    events: {events}
+    records: {events}
     over: {over}
     id: $.id
     key: $.data.order_id
@@ -54,9 +54,9 @@ settle: {{quiet: 0.5s, deadline: 10s}}
 """
 
 
-def scenario(tmp_path: Path, over: str = "4s", more: str = "") -> Path:
+def scenario(tmp_path: Path, over: str = "4s", more: str = "", events: int = 40) -> Path:
     path = tmp_path / "payments.scenario.yaml"
-    path.write_text(PAYMENTS.format(over=over, more=more))
+    path.write_text(PAYMENTS.format(over=over, more=more, events=events))
     return path
 
 
@@ -122,20 +122,21 @@ def test_a_target_killed_mid_run_fails_and_is_never_ready(
 def test_a_target_that_dies_during_its_clean_baseline_run_is_judged_not_unreachable(
     tmp_path: Path,
 ) -> None:
-    """The clean run (asked for by final_state_matches_baseline) answers ten events, then the
-    target is gone: the perturbed run reaches it no more. Not "could not be completed" (exit 3,
-    for a target never reached): judged, target_available fails, exit 1."""
+    """The clean run (asked for by final_state_matches_baseline) sends 200 events one after
+    the other; the target dies after five (its timer looks every 50 ms), long before the last:
+    the perturbed run reaches it no more. Not "could not be completed" (exit 3, for a target
+    never reached): judged, target_available fails, exit 1."""
     port = free_port()
     service = start_module(
         "dies_midrun",
         "tests.gallery.dies_midrun",
-        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", "--die-after", "10"],
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", "--die-after", "5"],
         {},
     )
     try:
         done = harness(
             "run",
-            str(scenario(tmp_path, over="1s", more="  - final_state_matches_baseline")),
+            str(scenario(tmp_path, "1s", "  - final_state_matches_baseline", events=200)),
             "--target",
             service.url + "/hooks/orders",
             "--downstream",
@@ -153,7 +154,7 @@ def test_a_target_that_dies_during_its_clean_baseline_run_is_judged_not_unreacha
     available = verdicts(doc)["target_available"]
     assert available["status"] == "fail"
     assert available["summary"].startswith(
-        "the target answered none of the 40 deliveries (40 could not connect)"
+        "the target answered none of the 200 deliveries (200 could not connect)"
     )
     assert (
         "during the clean baseline run, the target stopped answering at " in (available["summary"])
