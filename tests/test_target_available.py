@@ -28,10 +28,11 @@ from harness.core._scenario import InvariantSpec
 from harness.engine import RunResult
 from harness.history import History
 from harness.invariants import ALWAYS_INVARIANTS, check_specs, judge
-from harness.report import _stats
+from harness.report import _charts, _stats
 from harness.report._answers import delivery_answers
 from harness.report._content import RunInput, build_report
 from harness.report.json import document
+from harness.report.markdown import timeline_text
 
 from .test_invariants import delivery, effect, event, history, one
 
@@ -282,6 +283,13 @@ def test_a_dead_target_is_never_ready() -> None:
     (scenario,) = content.scenarios
     (band,) = scenario.pictures.timeline.unavailable
     assert band.start == 0.7 and "stopped answering at 0.70 s" in band.label
+    # The timeline shows it: a grey band in HTML, a row of its own in Markdown.
+    svg = _charts.timeline(scenario.pictures.timeline)
+    assert ">no answer</text>" in svg and f"<title>{band.label}</title>" in svg
+    rows = {
+        line.split("  ")[0]: line for line in timeline_text(scenario.pictures.timeline).split("\n")
+    }
+    assert "▒" in rows["no answer"]
 
 
 def test_a_report_judges_target_available_when_the_caller_did_not() -> None:
