@@ -5,7 +5,8 @@
 
 Phase 1 builds a synthetic ledger History in memory (each event delivered twice, some
 failures and timeouts, ~1% duplicate effects, some harmless repeated PUTs, a few
-unattributed effects), times ``judge()`` with all four invariants and measures memory.
+unattributed effects), times ``judge()`` with the four default invariants and
+target_available, and measures memory.
 Phase 2 writes the same History to a SQLite journal with ``Journal`` and, in a fresh
 process (so its memory is its own), times ``load()`` and judges the loaded History again,
 as ``harness check`` does; the verdicts must be the same as in phase 1. ``--profile`` adds
@@ -68,15 +69,20 @@ def build(n_events: int, *, failing: bool = False, seed: int = 7) -> History:
         for attempt in (1, 2):  # every event delivered twice: 1,000,000 deliveries for 500,000
             sent = i * 0.001 + (attempt - 1) * 0.5 + late
             roll = rng.random()
+            error = body = None
             if roll < 0.002:  # timed out: indeterminate, no answer
                 outcome, status, answered = Outcome.INDETERMINATE, None, None
-            elif roll < 0.012:
+                error = TIMEOUT
+            elif roll < 0.012:  # a 500, and the start of its body the Delivery keeps
                 outcome, status, answered = Outcome.FAILED, 500, sent + 0.01
+                body = ANSWER_500
             else:
                 latency = 2.5 if roll > 0.999 else rng.expovariate(20.0)
                 outcome, status, answered = Outcome.OK, 200, sent + latency
             dlv_id = f"dlv_{i:08d}_{attempt}"
-            deliveries.append(Delivery(dlv_id, eid, attempt, sent, sent, answered, status, outcome))
+            deliveries.append(
+                Delivery(dlv_id, eid, attempt, sent, sent, answered, status, outcome, error, body)
+            )
             if failing and answered is not None:
                 effects.append(_effect(f"eff_{dlv_id}", eid, answered - 0.001, "POST", "/p"))
         if not failing:
@@ -110,7 +116,10 @@ def _effect(eff_id: str, event_id: str | None, at: float, method: str, path: str
 
 
 ALL = [InvariantSpec(n) for n in ("no_lost_events", "no_duplicate_effects", "per_key_order")]
-SPECS = [*ALL, InvariantSpec("ack_within", {"seconds": 2.0})]
+# target_available too: every run judges it, named or not.
+SPECS = [*ALL, InvariantSpec("ack_within", {"seconds": 2.0}), InvariantSpec("target_available")]
+TIMEOUT = "no answer within 5 s"
+ANSWER_500 = '{"error": "internal server error", "request_id": null}'
 
 
 def timed_judge(history: History, runs: int) -> tuple[list[float], list[Verdict]]:
@@ -227,7 +236,7 @@ def phase_memory(history: History, runs: int, build_s: float) -> tuple[bool, lis
     rss_peak = max_rss_mib()
     traced = traced_peak(history)
     print(
-        f"Phase 1: judge() all four invariants, History in memory: {len(history.events):,} "
+        f"Phase 1: judge() five invariants, History in memory: {len(history.events):,} "
         f"events, {len(history.deliveries):,} deliveries, {len(history.effects):,} effects "
         f"(built in {build_s:.1f} s)"
     )

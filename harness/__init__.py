@@ -62,7 +62,8 @@ if TYPE_CHECKING:
     )
     from .engine._api import run
     from .history import History, RunInfo, load, load_all
-    from .invariants import INVARIANTS, judge
+    from .invariants import INVARIANTS, judge, judged_specs
+    from .report._answers import DeliveryAnswers, delivery_answers
     from .report._writers import check_report_path
     from .report.json import write_report
     from .scenario._load import load_scenario, resolve
@@ -80,6 +81,9 @@ _WHERE = {
     "CorrelationRule": "core._scenario",
     "DeliverySpec": "core._scenario",
     "Delivery": "core._model",
+    "DeliveryAnswers": "report._answers",
+    "delivery_answers": "report._answers",
+    "judged_specs": "invariants",
     "DownstreamBindError": "core._errors",
     "DownstreamSpec": "core._scenario",
     "Effect": "core._model",
@@ -128,6 +132,7 @@ __all__ = [
     "INVARIANTS",
     "CorrelationRule",
     "Delivery",
+    "DeliveryAnswers",
     "DeliverySpec",
     "Downstream",
     "DownstreamBindError",
@@ -168,8 +173,10 @@ __all__ = [
     "Verdict",
     "check_report_path",
     "check_target",
+    "delivery_answers",
     "is_loopback",
     "judge",
+    "judged_specs",
     "load",
     "load_all",
     "load_scenario",

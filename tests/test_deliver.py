@@ -30,7 +30,10 @@ async def receiver() -> AsyncIterator[tuple[str, list[tuple[float, dict[str, str
         mode = json.loads(body).get("mode")
         if mode == "slow":
             await asyncio.sleep(0.8)
-        return web.Response(status={"reject": 422, "error": 503}.get(mode, 200))
+        status = {"reject": 422, "error": 503}.get(mode, 200)
+        # A long error page whose 200th byte falls inside a two-byte character.
+        text = "ok" if status == 200 else "x" * 199 + "é and more after the 200 bytes kept"
+        return web.Response(status=status, text=text)
 
     app = web.Application()
     app.router.add_post("/hook", hook)
@@ -72,6 +75,10 @@ async def test_network_outcomes_and_signatures(receiver: Any) -> None:
     slow = by_id["dlv_000005"]
     assert slow.answered_at is None and slow.status is None and "0.3 s" in (slow.error or "")
     assert by_id["dlv_000003"].status == 422
+    # The start of a non-2xx answer's body is kept (200 bytes, a cut character left out);
+    # a 2xx answer's is not.
+    assert by_id["dlv_000003"].answer_body == by_id["dlv_000004"].answer_body == "x" * 199
+    assert by_id["dlv_000001"].answer_body is None and slow.answer_body is None
     for _, headers, body in seen:
         assert verify_standard_webhooks(SECRET, headers, body, now=time.time())
     assert {h["webhook-id"] for _, h, _ in seen} == {"e0", "e1", "e2", "e3"}
@@ -119,6 +126,10 @@ async def test_asgi_in_process() -> None:
     assert d.target.in_process
     await d.run([Slot(0, 0), Slot(0, 1)], [b'{"a": 1}', b'{"boom": 1}'], ["e0", "e1"])
     assert sorted((x.event_id, x.status) for x in found) == [("e0", 202), ("e1", 500)]
+    assert sorted((x.event_id, x.answer_body) for x in found) == [
+        ("e0", None),
+        ("e1", ""),  # httpx answers 500 with an empty body for the app that raised
+    ]
 
 
 def test_parse_target_refuses_outside_loopback() -> None:

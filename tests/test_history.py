@@ -46,16 +46,19 @@ def test_round_trip(tmp_path: Path) -> None:
     j.begin(info(), events, [Fault("crm", "status", 1.0, 2.0, {"status": 503})])
     d = Delivery("dlv_1", "e1", 1, 0.0, 0.01, 0.02, 200, Outcome.OK)
     timeout = Delivery("dlv_2", "e1", 2, 0.0, 0.01, None, None, Outcome.INDETERMINATE, "slow")
+    refused = Delivery("dlv_3", "e1", 3, 0.0, 1.0, 1.1, 503, Outcome.FAILED, None, "é down")
     eff = Effect("eff_1", "api", 0.5, "POST", "/payouts", {"A": "b"}, '{"x":1}', 201, ("e1",), "k1")
     j.delivery(d)
     j.delivery(timeout)
+    j.delivery(refused)
     j.effect(eff)
     j.mark(0.7, "settling")
     j.end("complete", 1.0)
     j.close()
     h = load(tmp_path / "run.db", "r1")
     assert h.info == info()
-    assert h.events == events and h.deliveries == [d, timeout] and h.effects == [eff]
+    assert h.events == events and h.deliveries == [d, timeout, refused] and h.effects == [eff]
+    assert h.deliveries[2].answer_body == "é down"  # format 5: the start of the answer
     assert h.faults[0].params == {"status": 503}
     assert h.marks[0].name == "settling"
     assert (h.status, h.ended_at) == ("complete", 1.0)
@@ -244,7 +247,7 @@ def test_a_journal_of_another_format_is_refused_with_a_hint(tmp_path: Path) -> N
     db.execute("INSERT INTO runs VALUES ('r1', '{}', 'complete', 1.0)")
     db.commit()
     db.close()
-    with pytest.raises(InputError, match=r"journal format 0 .*format 4\n  hint: judge it with"):
+    with pytest.raises(InputError, match=r"journal format 0 .*format 5\n  hint: judge it with"):
         load(old, "r1")
     with pytest.raises(InputError, match=r"journal format 0 .*\n  hint: write to a new journal"):
         Journal(old)

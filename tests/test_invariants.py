@@ -125,9 +125,12 @@ def test_judge_defaults_to_the_run_declared_invariants() -> None:
         "",
         "",
     )
-    [v] = judge(h)
+    # target_available is judged in every run, named or not: after the declared ones.
+    v, available = judge(h)
     assert v.invariant == "ack_within"
     assert v.status is Status.FAIL
+    assert available.invariant == "target_available"
+    assert available.status is Status.PASS
 
 
 def test_unknown_invariant_suggests_the_nearest_name() -> None:
@@ -548,7 +551,7 @@ def test_timeouts_and_slow_answers_are_over_budget() -> None:
     assert v.summary == (
         "2 of 3 deliveries over the 2 s budget (1 slow answer, 1 timed out); "
         "latency p50 100 ms, p95 3,450 ms, p99 3,450 ms, max 3,450 ms; "
-        "1 delivery failed without an answer"
+        "1 got no answer, judged by target_available"
     )
     assert v.evidence.lines == (
         "delivery dlv_3 (event evt_2, record ord_1, seq 2, attempt 1) timed out with no answer "
@@ -587,9 +590,14 @@ def test_ack_within_inconclusive(deliveries: list[Delivery], text: str) -> None:
 # -- edges -------------------------------------------------------------------------------------
 
 
-def test_none_declared_means_the_default_four() -> None:
-    assert [v.invariant for v in judge(clean_ledger())] == list(DEFAULT_INVARIANTS)
+def test_none_declared_means_the_default_four_and_target_available() -> None:
+    assert [v.invariant for v in judge(clean_ledger())] == [
+        *DEFAULT_INVARIANTS,
+        "target_available",
+    ]
     assert len(DEFAULT_INVARIANTS) == 4  # the fault invariants are named where they apply
+    # Given explicitly, the selection is judged as it is.
+    assert [v.invariant for v in judge(clean_ledger(), [])] == list(DEFAULT_INVARIANTS)
 
 
 @pytest.mark.parametrize("enabled", [True, False])

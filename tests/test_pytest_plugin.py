@@ -103,7 +103,14 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"ok"})
 """
 
-ITEMS = ("no_lost_events", "no_duplicate_effects", "per_key_order", "ack_within")
+# The scenario's four, then target_available: judged in every run, so an item of every scenario.
+ITEMS = (
+    "no_lost_events",
+    "no_duplicate_effects",
+    "per_key_order",
+    "ack_within",
+    "target_available",
+)
 
 
 @pytest.fixture
@@ -172,7 +179,7 @@ def test_suites_skipped_glob_and_scenarios_dir_configurable(pytester: pytest.Pyt
         [
             "first.hazard.yml::first::no_lost_events",
             "lib/second.yaml::second::no_lost_events",
-            "8 tests collected*",
+            "10 tests collected*",
         ]
     )
     assert "ignored" not in result.stdout.str() and "suite" not in result.stdout.str()
@@ -198,7 +205,7 @@ def test_broken_yaml_fails_collection_at_its_line_without_traceback(
 
 
 def test_yaml_marks_are_pytest_marks(project: pytest.Pytester) -> None:
-    project.runpytest("-m", "payments and harness").assert_outcomes(skipped=4)
+    project.runpytest("-m", "payments and harness").assert_outcomes(skipped=5)
     project.runpytest("-m", "not payments").assert_outcomes()
     project.makefile(".scenario.yaml", tiny=TINY.replace("[payments]", "[refunds]"))
     result = project.runpytest("--strict-markers", "--collect-only")
@@ -210,18 +217,18 @@ def test_k_selects_scenario_and_invariant_as_junit_names_them(project: pytest.Py
     result.stdout.fnmatch_lines(
         [
             "tiny.scenario.yaml::tiny-storm::no_duplicate_effects",
-            "1/4 tests collected (3 deselected)*",
+            "1/5 tests collected (4 deselected)*",
         ]
     )
 
 
 def test_without_target_items_skip_with_the_reason(project: pytest.Pytester) -> None:
     result = project.runpytest("-rs", "--harness-report", "readiness.json")
-    result.assert_outcomes(skipped=4)
+    result.assert_outcomes(skipped=5)
     result.stdout.fnmatch_lines(
         [
             "harness: no scenario ran, so no report was written",
-            "SKIPPED [[]4[]] tiny.scenario.yaml: no harness target: pass --harness-target URL*",
+            "SKIPPED [[]5[]] tiny.scenario.yaml: no harness target: pass --harness-target URL*",
         ]
     )
     assert result.ret == pytest.ExitCode.OK
@@ -249,7 +256,7 @@ def test_the_projects_own_run_collects_no_scenario(pytestconfig: pytest.Config) 
     )
     # One item per invariant of every built-in scenario.
     builtins = [name for name, kind, _ in builtin_catalogue() if kind == "scenario"]
-    items = sum(len(resolve([name])[0].invariants) for name in builtins)
+    items = sum(len(harness.judged_specs(resolve([name])[0].invariants)) for name in builtins)
     assert f"{items} tests collected" in result.stdout, result.stdout + result.stderr
     assert "scenarios/duplicate-storm.scenario.yaml::duplicate-storm::no_duplicate_effects" in (
         result.stdout
@@ -338,7 +345,7 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
             "0.5",
         )
     )
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     out = result.stdout.str()
     result.stdout.fnmatch_lines(
         [
@@ -355,9 +362,12 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
             "--harness-seed 7 --harness-downstream 127.0.0.1:* --harness-time-scale 0.5 "
             "--harness-httpx-route https://api.shop.example",
             "*harness readiness*",
-            "harness: tiny-storm · shop_app:app: 3/4 invariants hold — fails no_duplicate_effects "
-            "[[]silent[]]",
-            "harness: 0/1 scenarios hold — fails: tiny-storm (silent: 8 of 8 events produced*)",
+            "harness: tiny-storm · shop_app:app: 4/5 invariants hold (1 failed) — failed: "
+            "no_duplicate_effects [[]silent[]]",
+            "harness:   16 deliveries: 16 accepted (2xx), 0 rejected (4xx), 0 failed (5xx), "
+            "0 unanswered (no connection, reset, timeout)",
+            "harness: 0/1 scenarios hold (1 failed, 4 held) — failed: tiny-storm (silent: 8 of 8 "
+            "events produced*)",
             "harness: report written to out/report.json",
             "FAILED tiny.scenario.yaml::tiny-storm::no_duplicate_effects - no_duplicate_effects "
             "FAILED (silent)*",
@@ -387,11 +397,45 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
     }
 
 
+# An in-process automation whose database is down: every delivery gets a 500.
+DOWN_APP = """
+async def app(scope, receive, send):
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 500, "headers": []})
+    await send({"type": "http.response.body", "body": b'{"error": "database is down"}'})
+"""
+
+
+def test_inconclusive_verdicts_are_summed_up_apart_from_failures(
+    project: pytest.Pytester,
+) -> None:
+    """Nothing accepted: nothing could be lost or reordered, so nothing was proven either."""
+    project.makepyfile(down_app=DOWN_APP)
+    args = in_process()
+    args[args.index("shop_app:app")] = "down_app:app"
+    result = project.runpytest(*args)
+    result.assert_outcomes(passed=3, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*harness readiness*",
+            "harness: tiny-storm · down_app:app: 3/5 invariants hold (2 inconclusive) — "
+            "inconclusive: no_lost_events [[]silent[]], per_key_order [[]silent[]]",
+            "harness:   16 deliveries: 0 accepted (2xx), 0 rejected (4xx), 16 failed (5xx), 0 "
+            "unanswered (no connection, reset, timeout); the target accepted no event; most "
+            'common answer: 500 {"error": "database is down"} (16 of 16 deliveries)',
+            "harness: 0/1 scenarios hold (2 inconclusive, 3 held) — inconclusive: tiny-storm "
+            "(silent: the target accepted no event; nothing to judge*, +1 more)",
+        ]
+    )
+    assert "failed:" not in result.stdout.str()
+
+
 def test_a_route_to_an_unknown_downstream_is_refused(project: pytest.Pytester) -> None:
     args = in_process()
     args[args.index("https://api.shop.example")] = "payments=https://api.shop.example"
     result = project.runpytest(*args)
-    result.assert_outcomes(errors=4)
+    result.assert_outcomes(errors=5)
     result.stdout.fnmatch_lines(
         [
             "httpx route payments=https://api.shop.example: the scenario has no downstream "
@@ -430,7 +474,7 @@ def test_a_run_that_cannot_happen_is_one_clear_error(
     monkeypatch.delenv("SHOP_WEBHOOK_SECRET", raising=False)
     project.makeini(INI + "harness_secret_env = SHOP_WEBHOOK_SECRET\n")
     result = project.runpytest(*in_process())
-    result.assert_outcomes(errors=4)
+    result.assert_outcomes(errors=5)
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of scenario tiny-storm · invariant no_lost_events*",
@@ -442,7 +486,7 @@ def test_a_run_that_cannot_happen_is_one_clear_error(
     )
     assert "Traceback" not in result.stdout.str()
     monkeypatch.setenv("SHOP_WEBHOOK_SECRET", SECRET)
-    project.runpytest(*in_process()).assert_outcomes(passed=3, failed=1)
+    project.runpytest(*in_process()).assert_outcomes(passed=4, failed=1)
 
 
 PYTHON_TESTS = """
@@ -474,7 +518,7 @@ def test_pays_out_once(harness_run, harness_respx):
 async def test_async_tests_await_arun(harness_run, harness_respx):
     harness_respx.forward("https://api.shop.example")
     result = await harness_run.arun(SCENARIO, target="shop_app:app", seed=3)
-    assert result.seed == 3 and len(result.verdicts) == 4
+    assert result.seed == 3 and len(result.verdicts) == 5
 
 
 def test_unknown_invariant_names_what_was_judged(harness_run, harness_respx):
@@ -519,14 +563,15 @@ def test_python_tests_read_well_when_an_invariant_fails(project: pytest.Pytester
             "E*where False = <no_duplicate_effects FAIL [[]silent[]]: 6 of 6 events produced "
             "duplicate effects*— e.g. event evt_* was delivered 2 times*>.passed",
             "E*where <no_duplicate_effects FAIL*> = verdict('no_duplicate_effects')",
-            "E*where verdict = <harness run built-in-python seed *: 3/4 hold; fails "
+            "E*where verdict = <harness run built-in-python seed *: 4/5 hold; fails "
             "no_duplicate_effects>.verdict",
         ]
     )
     result.stdout.fnmatch_lines(
         [
             "E*KeyError: \"the run of 'built-in-python' judged no invariant 'no_lost_event' — it "
-            'judged: no_lost_events, no_duplicate_effects, per_key_order, ack_within"',
+            "judged: no_lost_events, no_duplicate_effects, per_key_order, ack_within, "
+            'target_available"',
         ]
     )
     result.stdout.fnmatch_lines(
@@ -539,7 +584,7 @@ def test_python_tests_read_well_when_an_invariant_fails(project: pytest.Pytester
     )
     result.stdout.fnmatch_lines(
         [
-            "harness: built-in-python · shop_app:app: 3/4 invariants hold*",
+            "harness: built-in-python · shop_app:app: 4/5 invariants hold*",
             "SKIPPED [[]1[]] test_shop.py:*: no harness target: pass target= to harness_run*",
             "SKIPPED [[]1[]] test_shop.py:*: no harness target: pass --harness-target*",
         ]

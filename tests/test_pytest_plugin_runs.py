@@ -46,7 +46,7 @@ def test_fragile_demo_fails_with_evidence_over_real_sockets(
     demo_project: pytest.Pytester, fragile: Automation
 ) -> None:
     result = demo_project.runpytest(*against(fragile, "--harness-report", "fragile.json"))
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(
         [
             "no_duplicate_effects FAILED (silent): 8 of 8 events produced duplicate effects*",
@@ -64,11 +64,13 @@ def test_sound_demo_holds_over_real_sockets(
     demo_project: pytest.Pytester, sound: Automation
 ) -> None:
     result = demo_project.runpytest(*against(sound))
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         [
-            "harness: tiny-storm · 127.0.0.1:*: 4/4 invariants hold",
-            "harness: 1/1 scenarios hold",
+            "harness: tiny-storm · 127.0.0.1:*: 5/5 invariants hold",
+            "harness:   16 deliveries: 16 accepted (2xx), 0 rejected (4xx), 0 failed (5xx), 0 "
+            "unanswered (no connection, reset, timeout)",
+            "harness: 1/1 scenarios hold (5 held)",
         ]
     )
 
@@ -100,8 +102,8 @@ def test_two_xdist_workers_each_drive_with_a_double_of_their_own(
         "--harness-journal",
         "runs/ci.db",
     )
-    result.assert_outcomes(passed=9, failed=3)
-    # Each scenario's four items ran on one worker, which drove it once.
+    result.assert_outcomes(passed=12, failed=3)
+    # Each scenario's five items ran on one worker, which drove it once.
     for name in ("alpha", "beta", "gamma"):
         workers = {
             line.split()[0]
@@ -116,7 +118,7 @@ def test_two_xdist_workers_each_drive_with_a_double_of_their_own(
     assert ports <= {f"127.0.0.1:{base + 10}", f"127.0.0.1:{base + 20}"} and len(ports) == 2
     journals = sorted(p.name for p in (pytester.path / "runs").glob("ci-gw*.db"))
     assert journals == ["ci-gw0.db", "ci-gw1.db"]
-    result.stdout.fnmatch_lines(["harness: 0/3 scenarios hold — fails: *"])
+    result.stdout.fnmatch_lines(["harness: 0/3 scenarios hold (3 failed, 12 held) — failed: *"])
 
 
 def test_network_target_runs_take_turns_under_xdist(
@@ -128,7 +130,7 @@ def test_network_target_runs_take_turns_under_xdist(
         pytester.makefile(".scenario.yaml", **{name: DEMO.replace("tiny-storm", name)})
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     result = pytester.runpytest_subprocess("-n", "2", *against(fragile))
-    result.assert_outcomes(passed=6, failed=2)
+    result.assert_outcomes(passed=8, failed=2)
     lock = Path(
         pytester.path / "harness-runs" / f".harness-downstream-{fragile.downstream_port}.lock"
     )

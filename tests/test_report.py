@@ -199,13 +199,15 @@ def test_fixture_fails_the_way_it_was_built(failing: RunInput) -> None:
         "no_duplicate_effects": Status.FAIL,
         "per_key_order": Status.FAIL,
         "ack_within": Status.FAIL,
+        # Its timeout was followed by answers: the target was slow, not gone.
+        "target_available": Status.PASS,
     }
 
 
 def test_verdict_first_with_areas_and_principles(failing: RunInput) -> None:
     content = build_report([failing], environ=ENV)
     assert not content.ready and content.verdict == "Not ready"
-    assert content.headline.startswith("4 of 4 checks failed: ")
+    assert content.headline.startswith("4 of 5 checks failed: ")
     (target,) = content.targets
     areas = {a.key: a for a in target.areas}
     assert (areas["silent"].held, areas["silent"].checks, areas["silent"].status) == (
@@ -214,7 +216,8 @@ def test_verdict_first_with_areas_and_principles(failing: RunInput) -> None:
         "not ready",
     )
     assert areas["slow"].status == "not ready"
-    assert areas["loud"].status == "not checked"
+    # target_available is judged in every run: the loud area is never left unchecked.
+    assert (areas["loud"].held, areas["loud"].checks, areas["loud"].status) == (1, 1, "ready")
     assert "1 rejected (4xx)" in areas["loud"].observed
     principles = {p.title: p for p in target.principles}
     assert list(principles) == [
@@ -349,7 +352,7 @@ def test_report_dict_keeps_its_signature(failing: RunInput) -> None:
 
 def test_junit_has_a_case_per_invariant_and_evidence_in_failures(rendered: dict[str, str]) -> None:
     root = ET.fromstring(rendered["junit"].encode())
-    assert root.tag == "testsuites" and root.get("tests") == "4" and root.get("failures") == "4"
+    assert root.tag == "testsuites" and root.get("tests") == "5" and root.get("failures") == "4"
     (suite,) = root
     assert suite.get("name") == "billing-sync · payouts-under-outage"
     cases = suite.findall("testcase")
@@ -358,6 +361,7 @@ def test_junit_has_a_case_per_invariant_and_evidence_in_failures(rendered: dict[
         "no_duplicate_effects",
         "per_key_order",
         "ack_within",
+        "target_available",
     ]
     failure = cases[1].find("failure")
     assert failure is not None and failure.get("type") == "silent"
@@ -369,7 +373,7 @@ def test_junit_has_a_case_per_invariant_and_evidence_in_failures(rendered: dict[
 def test_passing_run_is_ready(tmp_path: Path) -> None:
     content = build_report([judged(_passing())], environ=ENV)
     assert content.ready and content.verdict == "Ready"
-    assert content.headline == "All 4 checks held in 1 scenario."
+    assert content.headline == "All 5 checks held in 1 scenario."
     assert [a.key for a in content.advice] == ["clean"]
     assert ET.fromstring(junit.render(content)).get("failures") == "0"
 
@@ -392,6 +396,7 @@ def test_comparison_shows_what_a_fix_changed() -> None:
         "no_duplicate_effects": "fixed",
         "per_key_order": "fixed",
         "ack_within": "still failing",  # the timeout is still there
+        "target_available": "unchanged",
     }
     assert content.comparison.headline == "3 fixed, 1 still failing"
     page = markdown.render(content)
@@ -410,7 +415,7 @@ def test_comparison_pairs_a_renamed_target_by_scenario() -> None:
     after = judged(dataclasses.replace(before.history, info=renamed))
     comparison = build_report([after], before=[before], environ=ENV).comparison
     assert comparison is not None
-    assert {c.kind for c in comparison.changes} == {"still failing"}
+    assert {c.kind for c in comparison.changes} == {"still failing", "unchanged"}
 
 
 def test_write_report_picks_the_format_from_the_extension(tmp_path: Path) -> None:
@@ -568,7 +573,7 @@ def test_cli_renders_stored_runs_with_exit_codes(
     assert run_cli(str(bad), "-o", str(tmp_path / "r.html")) == 1
     page = (tmp_path / "r.html").read_text()
     assert "Not ready" in page and not [s for s in SECRETS if s in page]
-    assert "Not ready: 0 of 4 checks held" in capsys.readouterr().err
+    assert "Not ready: 1 of 5 checks held" in capsys.readouterr().err
 
     assert run_cli(str(good), "--format", "json") == 0
     assert json.loads(capsys.readouterr().out)["ready"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,8 @@ from ..engine._events import (
     Settling,
 )
 from ..history import History
+from ..report._answers import delivery_answers
+from ..report._redact import Redactor
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -80,46 +83,87 @@ _MARK = {
     Status.FAIL: "[bold red]✗[/]",
     Status.INCONCLUSIVE: "[yellow]?[/]",
 }
+_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INCONCLUSIVE: "yellow"}
+
+Runs = Sequence[tuple[History, Sequence[Verdict]]]
 
 
-def print_verdicts(runs: Sequence[tuple[History, Sequence[Verdict]]], evidence: int = 3) -> None:
-    """Each run's verdicts with their summaries and, for failures, the first witnesses."""
+def print_verdicts(runs: Runs, evidence: int = 3) -> None:
+    """Each run's deliveries by answer and its verdicts with their summaries and, for those
+    that did not hold, the first witnesses; then a table and the totals. Redacted as the
+    report is: nothing the report leaves out reaches a terminal or a CI log either."""
+    redactor = Redactor.for_runs([h for h, _ in runs], os.environ)
+    text = redactor.text
     for history, verdicts in runs:
         info = history.info
         out.print(
-            f"\n[bold]{escape(info.target_name)} · {escape(info.scenario)}[/] "
+            f"\n[bold]{escape(text(info.target_name))} · {escape(info.scenario)}[/] "
             f"({info.model.value}, seed {info.seed}): {len(history.events)} events, "
             f"{len(history.deliveries)} deliveries, {len(history.effects)} effects"
         )
+        answers = delivery_answers(history, redactor)
+        out.print(f"  {escape(answers.counts_text())}")
+        if answers.most_common is not None:
+            out.print(f"  [bold red]{escape(answers.common_text())}[/]")
         for v in verdicts:
             cls = f" [dim]\\[{v.failure_class.value}][/]" if v.status is not Status.PASS else ""
-            out.print(f"  {_MARK[v.status]} {v.invariant}{cls}  {escape(v.summary)}")
-            if v.status is Status.FAIL:
+            out.print(f"  {_MARK[v.status]} {v.invariant}{cls}  {escape(text(v.summary))}")
+            if v.status is not Status.PASS:
                 for line in v.evidence.lines[:evidence]:
-                    out.print(f"      {escape(line)}")
+                    out.print(f"      {escape(text(line))}")
                 more = len(v.evidence.lines) - evidence
                 if more > 0:
                     out.print(f"      … and {more} more in the report")
     out.print()
-    out.print(summary_table(runs))
+    out.print(summary_table(runs, redactor))
+    out.print(totals(runs))
 
 
-def summary_table(runs: Sequence[tuple[History, Sequence[Verdict]]]) -> Table:
-    """One row per run: how many invariants hold, and which failed."""
+def summary_table(runs: Runs, redactor: Redactor | None = None) -> Table:
+    """One row per run: how many invariants hold, which failed, which could not be judged."""
+    text = redactor.text if redactor is not None else str
     table = Table(show_lines=False)
-    for col in ("target", "scenario", "holds", "failed"):
+    for col in ("target", "scenario", "holds", "failed", "inconclusive"):
         table.add_column(col)
     for history, verdicts in runs:
         held = sum(v.passed for v in verdicts)
-        bad = [v.invariant for v in verdicts if not v.passed]
-        style = "green" if not bad else "red"
+        failed = [v.invariant for v in verdicts if v.status is Status.FAIL]
+        unjudged = [v.invariant for v in verdicts if v.status is Status.INCONCLUSIVE]
+        style = _STYLE[_worst(verdicts)]
         table.add_row(
-            escape(history.info.target_name),
+            escape(text(history.info.target_name)),
             escape(history.info.scenario),
             f"[{style}]{held}/{len(verdicts)}[/]",
-            ", ".join(bad),
+            f"[red]{', '.join(failed)}[/]" if failed else "",
+            f"[yellow]{', '.join(unjudged)}[/]" if unjudged else "",
         )
     return table
+
+
+def totals(runs: Runs) -> str:
+    """``3 failed, 2 inconclusive, 11 held``, each in its colour, over every run."""
+    counts = {status: 0 for status in Status}
+    for _, verdicts in runs:
+        for v in verdicts:
+            counts[v.status] += 1
+    parts = [
+        f"[{_STYLE[status]}]{counts[status]} {word}[/]"
+        for status, word in (
+            (Status.FAIL, "failed"),
+            (Status.INCONCLUSIVE, "inconclusive"),
+            (Status.PASS, "held"),
+        )
+        if counts[status] or status is Status.PASS
+    ]
+    return ", ".join(parts)
+
+
+def _worst(verdicts: Sequence[Verdict]) -> Status:
+    statuses = {v.status for v in verdicts}
+    for status in (Status.FAIL, Status.INCONCLUSIVE):
+        if status in statuses:
+            return status
+    return Status.PASS
 
 
 def error(message: str) -> None:

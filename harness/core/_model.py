@@ -57,9 +57,24 @@ class Event:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+# How a Delivery's ``error`` begins for each way an attempt ends without an answer: written by
+# whoever delivers (the Deliverer, the Locust adapter), read by ``target_available``.
+CONNECT_FAILED = "connection failed"  # nothing was sent: refused, no route, bad address
+CONNECTION_BROKE = "connection broke before an answer"  # reset or closed: may have been read
+NO_ANSWER_WITHIN = "no answer within"  # timed out: may have been processed
+ANSWER_BODY_BYTES = 200
+"""How much of a non-2xx answer's body a Delivery keeps: enough to tell an error page, a
+stack trace's first line or a JSON error from one another, not a copy of each answer."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One HTTP attempt of one event at the target. Several deliveries of one event = duplicates."""
+    """One HTTP attempt of one event at the target. Several deliveries of one event = duplicates.
+
+    ``status`` None: no answer came (``error`` says why). ``answer_body``: the start of the
+    answer's body (at most ANSWER_BODY_BYTES, as UTF-8 text) when the status is not 2xx —
+    what the target said when it refused; None for a 2xx and for no answer.
+    """
 
     id: str
     event_id: str
@@ -70,6 +85,7 @@ class Delivery:
     status: int | None
     outcome: Outcome
     error: str | None = None
+    answer_body: str | None = None
 
     @property
     def latency(self) -> float | None:

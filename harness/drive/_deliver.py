@@ -9,6 +9,7 @@ scenario's provider (``_providers``); tampered slots are signed by ``_tamper``.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,14 @@ from functools import partial
 from typing import Any
 
 from ..core import _gc
-from ..core._model import Delivery, Outcome
+from ..core._model import (
+    ANSWER_BODY_BYTES,
+    CONNECT_FAILED,
+    CONNECTION_BROKE,
+    NO_ANSWER_WITHIN,
+    Delivery,
+    Outcome,
+)
 from ..core._providers import Provider, attempt_timeout
 from ..core._signing import Signer
 from ._batch import Batch, batches
@@ -220,7 +228,16 @@ class Deliverer:
         answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
         self.on_delivery(
             Delivery(
-                delivery_id, event_id, attempt, scheduled, sent, answered, status, outcome, error
+                delivery_id,
+                event_id,
+                attempt,
+                scheduled,
+                sent,
+                answered,
+                status,
+                outcome,
+                error,
+                _body_text(answer),
             )
         )
         return answer
@@ -232,12 +249,11 @@ class Deliverer:
         try:
             answer = await send(body, headers)
         except TimeoutError:
-            return None, None, Outcome.INDETERMINATE, f"no answer within {self.timeout:g} s"
+            return None, None, Outcome.INDETERMINATE, f"{NO_ANSWER_WITHIN} {self.timeout:g} s"
         except _ConnectFailed as exc:
-            return _Answer(None, {}), None, Outcome.FAILED, f"connection failed: {exc}"
+            return _Answer(None, {}), None, Outcome.FAILED, f"{CONNECT_FAILED}: {exc}"
         except _Broken as exc:
-            error = f"connection broke before an answer: {exc}"
-            return None, None, Outcome.INDETERMINATE, error
+            return None, None, Outcome.INDETERMINATE, f"{CONNECTION_BROKE}: {exc}"
         status = answer.status
         return answer, status, Outcome.FAILED if status is None else outcome_of(status), None
 
@@ -297,6 +313,7 @@ class Deliverer:
             sent = self.clock()
             answer, status, outcome, error = await self._exchange(send, request.body, headers)
             answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
+            answer_body = _body_text(answer)
             suffix = f".r{k}" if k else ""
             for n, slot, event_id in zip(
                 request.members, request.slots, request.event_ids, strict=True
@@ -313,6 +330,7 @@ class Deliverer:
                         status,
                         outcome,
                         error,
+                        answer_body,
                     )
                 )
             return answer
@@ -322,10 +340,25 @@ class Deliverer:
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
-    """What came back: a status (None: the connection failed) and the answer's headers."""
+    """What came back: a status (None: the connection failed), the answer's headers and, for a
+    status other than 2xx, the start of its body (ANSWER_BODY_BYTES at most)."""
 
     status: int | None
     headers: Mapping[str, str]
+    body: bytes = b""
+
+
+def _kept(status: int, body: bytes) -> bytes:
+    """What of an answer's body a Delivery keeps: nothing of a 2xx (the sender reads no more
+    than the status), the start of any other (why the target refused)."""
+    return b"" if 200 <= status < 300 else body[:ANSWER_BODY_BYTES]
+
+
+def _body_text(answer: _Answer | None) -> str | None:
+    """The kept start of an answer's body as text; a character cut at the limit is left out."""
+    if answer is None or answer.status is None or 200 <= answer.status < 300:
+        return None
+    return codecs.getincrementaldecoder("utf-8")("replace").decode(answer.body)
 
 
 class _ConnectFailed(Exception):
@@ -369,8 +402,9 @@ class _open_transport:
         async def send(body: bytes, headers: dict[str, str]) -> _Answer:
             try:
                 async with session.post(url, data=body, headers=headers) as resp:
-                    await resp.read()
-                    return _Answer(resp.status, resp.headers)
+                    # Read whole, so that the connection can be reused.
+                    data = await resp.read()
+                    return _Answer(resp.status, resp.headers, _kept(resp.status, data))
             except aiohttp.ClientConnectorError as exc:
                 raise _ConnectFailed(str(exc.os_error.strerror or exc)) from None
             except (aiohttp.ClientError, ConnectionError) as exc:
@@ -396,7 +430,7 @@ class _open_transport:
                 )
             except httpx.TimeoutException:
                 raise TimeoutError from None
-            return _Answer(resp.status_code, resp.headers)
+            return _Answer(resp.status_code, resp.headers, _kept(resp.status_code, resp.content))
 
         return send
 

@@ -214,9 +214,11 @@ class Recorder:
 
 
 def raise_if_unreachable(history: History, target: Target) -> None:
-    """Every delivery failed to connect: the target went away; the run could not be completed."""
+    """Every delivery failed to connect: the run could not be completed. A target that answered
+    its clean baseline run and then went away is judged instead (target_available fails)."""
     ds = history.deliveries
-    if ds and all(d.outcome is Outcome.FAILED and d.status is None for d in ds):
+    baseline = history.baseline.deliveries if history.baseline is not None else []
+    if ds and all(d.outcome is Outcome.FAILED and d.status is None for d in (*ds, *baseline)):
         raise TargetUnreachableError(
             f"no delivery reached the target {target.ref} ({ds[0].error}); "
             "the journal is kept but there is nothing to judge\n"

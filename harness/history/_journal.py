@@ -98,6 +98,7 @@ class Journal:
                 d.status,
                 d.outcome.value,
                 d.error,
+                d.answer_body,
             )
         )
         self._maybe_flush()
@@ -158,7 +159,7 @@ class Journal:
         with self._tx():
             if self._deliveries:
                 self._db.executemany(
-                    "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?)", self._deliveries
+                    "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._deliveries
                 )
             if self._effects:
                 self._db.executemany(

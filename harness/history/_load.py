@@ -131,11 +131,23 @@ def _load_deliveries(
     db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> list[Delivery]:
     share_id, share, outcomes = ids.setdefault, repeated.setdefault, _OUTCOMES
+    # An error and an answer's body repeat from row to row (the same 500 page): one object each.
     return [
-        Delivery(i, share_id(e, e), n, sch, sent, ans, st, outcomes[o], err and share(err, err))
-        for i, e, n, sch, sent, ans, st, o, err in db.execute(
+        Delivery(
+            i,
+            share_id(e, e),
+            n,
+            sch,
+            sent,
+            ans,
+            st,
+            outcomes[o],
+            err and share(err, err),
+            body and share(body, body),
+        )
+        for i, e, n, sch, sent, ans, st, o, err, body in db.execute(
             "SELECT id, event_id, attempt, scheduled_at, sent_at, answered_at, status, "
-            "outcome, error FROM deliveries WHERE run = ?",
+            "outcome, error, answer_body FROM deliveries WHERE run = ?",
             (run,),
         )
     ]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from ..core._errors import InputError
 
-SCHEMA_VERSION = 4  # kept in the file as PRAGMA user_version
+# Kept in the file as PRAGMA user_version. 5: deliveries keep the start of a non-2xx answer's
+# body (answer_body).
+SCHEMA_VERSION = 5
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
@@ -20,7 +22,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     run INTEGER, id TEXT, event_id TEXT, attempt INTEGER, scheduled_at REAL, sent_at REAL,
-    answered_at REAL, status INTEGER, outcome TEXT, error TEXT
+    answered_at REAL, status INTEGER, outcome TEXT, error TEXT, answer_body TEXT
 );
 CREATE TABLE IF NOT EXISTS effects (
     run INTEGER, id TEXT, downstream TEXT, at REAL, method TEXT, path TEXT, headers TEXT,

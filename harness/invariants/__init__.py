@@ -6,6 +6,7 @@ and the phrasing of their evidence; ``_registry`` the names, parameters and vali
 
 from ._facts import Facts
 from ._registry import (
+    ALWAYS_INVARIANTS,
     DEFAULT_INVARIANTS,
     INVARIANTS,
     InvariantDef,
@@ -13,9 +14,11 @@ from ._registry import (
     Param,
     check_specs,
     judge,
+    judged_specs,
 )
 
 __all__ = [
+    "ALWAYS_INVARIANTS",
     "DEFAULT_INVARIANTS",
     "INVARIANTS",
     "Facts",
@@ -24,4 +27,5 @@ __all__ = [
     "Param",
     "check_specs",
     "judge",
+    "judged_specs",
 ]

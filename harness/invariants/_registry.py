@@ -26,6 +26,7 @@ from . import (
     per_key_order,
     recovers_after_outage,
     rejects_forged,
+    target_available,
 )
 from ._facts import Facts
 
@@ -51,7 +52,9 @@ class InvariantDef:
     """A named invariant: the check, its parameters, its failure class and a one-line doc.
 
     ``by_default``: judged when a scenario names no invariants. Invariants that only mean
-    something for some scenarios (fault windows) are named where they apply.
+    something for some scenarios (fault windows) are named where they apply. ``always``: judged
+    in every run, named or not, after the others — a precondition of every verdict (a target
+    that went away leaves the others judging a run that did not happen as planned).
     """
 
     name: str
@@ -60,6 +63,7 @@ class InvariantDef:
     doc: str
     failure_class: FailureClass
     by_default: bool = True
+    always: bool = False
 
 
 def _route_problem(value: str) -> str | None:
@@ -186,31 +190,63 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         final_state_matches_baseline.CLASS,
         by_default=False,
     ),
+    InvariantDef(
+        target_available.NAME,
+        target_available.target_available,
+        {
+            "max_share": Param(
+                float,
+                target_available.DEFAULT_MAX_SHARE,
+                "a share from 0 to 1",
+                at_least=0.0,
+                at_most=1.0,
+            )
+        },
+        "at most `max_share` of deliveries get no answer: could not connect, reset, or timed "
+        "out with the target answering nothing after (judged in every run)",
+        target_available.CLASS,
+        by_default=False,
+        always=True,
+    ),
 )
 # Judged when a scenario names none, in the registry's order.
 DEFAULT_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if d.by_default)
+# Judged in every run, after the invariants a scenario names (or the defaults).
+ALWAYS_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if d.always)
 
 
 def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> list[Verdict]:
     """Judge a History: one Verdict per invariant, in the order given.
 
-    ``specs`` None means the invariants the run declared (``history.info.invariants``);
-    an empty selection means the DEFAULT_INVARIANTS with their default parameters. Raises
-    ScenarioError on an unknown invariant or a bad parameter before judging anything.
+    ``specs`` None judges the run as it was declared: the invariants it named
+    (``history.info.invariants``), or the DEFAULT_INVARIANTS, then each of the
+    ALWAYS_INVARIANTS it did not name — what every front end shows. Given ``specs`` are judged
+    as they are; an empty selection means the DEFAULT_INVARIANTS with their default
+    parameters. Raises ScenarioError on an unknown invariant or a bad parameter before judging
+    anything.
     """
     chosen = history.info.invariants if specs is None else specs
     resolved = check_specs(chosen) if chosen else _defaults()
+    if specs is None:
+        resolved = judged_specs(resolved)
     facts = Facts(history)  # indexes shared by every invariant, each built once
     with _gc.paused():
         return [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
 
 
+def judged_specs(specs: Sequence[InvariantSpec]) -> tuple[InvariantSpec, ...]:
+    """``specs`` and, after them, each of the ALWAYS_INVARIANTS they do not name (with its
+    default parameters): what ``judge`` judges, in its order."""
+    named = {s.name for s in specs}
+    return (*specs, *(_default(INVARIANTS[n]) for n in ALWAYS_INVARIANTS if n not in named))
+
+
 def _defaults() -> tuple[InvariantSpec, ...]:
-    return tuple(
-        InvariantSpec(d.name, {k: p.default for k, p in d.params.items()})
-        for d in INVARIANTS.values()
-        if d.by_default
-    )
+    return tuple(_default(d) for d in INVARIANTS.values() if d.by_default)
+
+
+def _default(d: InvariantDef) -> InvariantSpec:
+    return InvariantSpec(d.name, {k: p.default for k, p in d.params.items()})
 
 
 def check_specs(

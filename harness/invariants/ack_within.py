@@ -1,9 +1,10 @@
 """ack_within: every delivery is answered within a latency budget (slow otherwise).
 
 A delivery that timed out (indeterminate, no answer) counts as over budget; one that got no
-answer because the connection failed is a loud failure, not a slow one, and is left out.
-Latencies are real seconds; a compressed run sent faster than the scenario's clock says, and
-the verdict says so, with the rate actually sent (``_timing``).
+answer because the connection failed is a loud failure, not a slow one: left out here, counted
+in the text and judged by ``target_available``. Latencies are real seconds; a compressed run
+sent faster than the scenario's clock says, and the verdict says so, with the rate actually
+sent (``_timing``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     indeterminate = Outcome.INDETERMINATE
     for d in deliveries:
         answered = d.answered_at
-        if answered is None:
+        # A refused connection has the time it failed at, but no answer: no latency.
+        if answered is None or d.status is None:
             if d.outcome is indeterminate:
                 timeouts.append(d)
             continue
@@ -47,11 +49,11 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"none of the {plural(len(deliveries), 'delivery', 'deliveries')} got an answer "
-            "(connections failed); latency cannot be judged",
+            "(connections failed); latency cannot be judged; target_available judges that",
         )
     figures = _percentiles(latencies)
     if unanswered:
-        figures += f"; {plural(unanswered, 'delivery', 'deliveries')} failed without an answer"
+        figures += f"; {unanswered:,} got no answer, judged by target_available"
     budget = _budget(seconds)
     over = len(slow) + len(timeouts)
     compressed = compression(facts.history)

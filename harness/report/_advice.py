@@ -49,6 +49,16 @@ ADVICE: dict[str, tuple[str, str]] = {
         "Retry-After) until the API answers, with an Idempotency-Key so a retry that follows "
         "an ambiguous answer is harmless.",
     ),
+    "unavailable": (
+        "The target stopped answering",
+        "Deliveries could not connect, were reset or got no answer at all: the process died, "
+        "was restarted or hung (an OOM kill, an unhandled exception in a worker, a crash in a "
+        "native library, a deadlock). The verdict says when it stopped and which events were "
+        "never accepted because of it; the automation's logs (or its supervisor's, dmesg for "
+        "an OOM kill) at that time say why. Run it under a supervisor that restarts it, and "
+        "check that events sent while it was down are delivered again: a sender retries only "
+        "for so long.",
+    ),
     "server_errors": (
         "The automation answered its sender with server errors",
         "A 5xx tells the sender the delivery failed, so it retries (Stripe for 3 days) or gives "
@@ -146,6 +156,7 @@ _BY_INVARIANT = {
     "drift_is_loud": "drift",
     "big_numbers_intact": "drift",
     "rejects_forged": "forged",
+    "target_available": "unavailable",
 }
 
 

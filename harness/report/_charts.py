@@ -21,6 +21,7 @@ COLORS = {
     "refused": "#9d755d",
     "marks": "#d62728",
     "fault": "#e45756",
+    "unavailable": "#555555",
     "typical": "#1f3b5c",
     "worst": "#9ecae9",
     "budget": "#d62728",
@@ -104,8 +105,30 @@ def _windows(
     return out
 
 
+def _unavailable(
+    windows: Sequence[Window], left: float, width: float, span: float, top: float, bottom: float
+) -> list[str]:
+    """When the target did not answer: a grey band from its first unanswered delivery, a
+    dashed line where it began, and a label where the band has room for one."""
+    out = []
+    color = COLORS["unavailable"]
+    for w in windows:
+        x0 = left + width * max(0.0, w.start) / span
+        x1 = left + width * min(span, w.end) / span
+        out.append(
+            f'<g><title>{escape(w.label)}</title><rect x="{_n(x0)}" y="{_n(top)}" '
+            f'width="{_n(max(1.0, x1 - x0))}" height="{_n(bottom - top)}" fill="{color}" '
+            f'fill-opacity="0.14"/><path stroke="{color}" stroke-dasharray="3 2" '
+            f'd="M{_n(x0)} {_n(top)}V{_n(bottom)}"/></g>'
+        )
+        if x1 - x0 >= 60:
+            out.append(_text(x0 + 3, top + 10, "no answer", 10))
+    return out
+
+
 def timeline(t: Timeline) -> str:
-    """Deliveries above the axis, effects below, fault windows shaded, failures marked."""
+    """Deliveries above the axis, effects below, fault windows shaded, failures marked, and
+    when the target did not answer banded in grey."""
     width, height, left, right = 640, 214, 44, 8
     plot = width - left - right
     mid, half = 104.0, 76.0  # deliveries grow up from mid, effects down from mid + 4
@@ -132,6 +155,7 @@ def timeline(t: Timeline) -> str:
     per = _describe.duration(t.width)
     body = [
         *_windows(t.windows, left, plot, t.span, 18, mid + 4 + half + 2),
+        *_unavailable(t.unavailable, left, plot, t.span, 18, mid + 4 + half + 2),
         *_time_axis(left, plot, t.span, mid + 4 + half + 4, 18),
         _bars(COLORS["ok"], up(t.ok, [0] * bins), "deliveries answered 2xx"),
         _bars(COLORS["errors"], up(t.errors, errors_base), "deliveries rejected or failed"),

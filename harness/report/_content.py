@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core._model import Effect, Verdict
+from ..core._scenario import InvariantSpec
 from ..history import History
+from ..invariants import ALWAYS_INVARIANTS, judge
 from ..invariants._facts import route_of
 from ..invariants._timing import compression
 from . import _advice, _describe, _readiness, _stats
+from ._answers import delivery_answers
 from ._redact import Redactor
 from ._views import (
     Counts,
@@ -73,6 +76,8 @@ def build_report(
     """
     from .compare import compare
 
+    runs = [_with_always(r) for r in runs]
+    before = None if before is None else [_with_always(r) for r in before]
     histories = [r.history for r in (*runs, *(before or ()))]
     redactor = Redactor.for_runs(histories, os.environ if environ is None else environ)
     scenarios = [_scenario(r, redactor, i) for i, r in enumerate(runs)]
@@ -94,9 +99,23 @@ def build_report(
     return redacted
 
 
+def _with_always(run: RunInput) -> RunInput:
+    """``run`` with a verdict for each invariant judged in every run (target_available) that its
+    verdicts lack — they come from ``judge(history, specs)`` with specs of the caller's: a
+    report never calls Ready a target whose answers nobody looked at."""
+    judged = {v.invariant for v in run.verdicts}
+    missing = [InvariantSpec(n) for n in ALWAYS_INVARIANTS if n not in judged]
+    if not missing:
+        return run
+    return RunInput(run.history, (*run.verdicts, *judge(run.history, missing)), run.journal)
+
+
 def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
     h, info = run.history, run.history.info
     pictures = _stats.pictures(h, run.verdicts)
+    counts = _counts(h, redactor)
+    # What the target said when it accepted nothing is part of what happened.
+    refused = counts.answers.common_text()
     return ScenarioView(
         anchor=f"run-{index + 1}-" + re.sub(r"[^a-z0-9]+", "-", info.scenario.lower()).strip("-"),
         run_id=info.run_id,
@@ -111,9 +130,9 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         journal=str(run.journal) if run.journal else None,
         reproduce=reproduce_command(h),
         passed=all(v.passed for v in run.verdicts) and h.status == "complete",
-        done=_describe.what_was_done(h),
+        done=(*_describe.what_was_done(h), *([_capital(refused) + "."] if refused else [])),
         faults=tuple(_describe.fault(f, _describe.time_scale(h)) for f in h.faults),
-        counts=_counts(h),
+        counts=counts,
         verdicts=_verdicts(h, run.verdicts, redactor),
         example=_example(h, redactor),
         latency=pictures.latency.figures,
@@ -123,7 +142,7 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
     )
 
 
-def _counts(h: History) -> Counts:
+def _counts(h: History, redactor: Redactor) -> Counts:
     per_event = Counter(d.event_id for d in h.deliveries)
     outcomes = Counter(d.outcome.value for d in h.deliveries)
     # Named by the advice on unattributed effects: the routes a correlate: rule is needed for.
@@ -137,6 +156,7 @@ def _counts(h: History) -> Counts:
         repeated=sum(1 for n in per_event.values() if n > 1),
         by_outcome=tuple(sorted(outcomes.items())),
         unattributed_routes=tuple(f"{r} ({n:,})" for r, n in unattributed.most_common(3)),
+        answers=delivery_answers(h, redactor),
     )
 
 

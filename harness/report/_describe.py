@@ -11,11 +11,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..core._model import Fault, Outcome
+from ..core._model import Fault
 from ..drive._drift import DRIFT_KINDS, drift_sentence
 from ..drive._perturb import TAMPER_DEFAULTS
 from ..history import History
 from ..invariants._timing import compression
+from ..invariants.target_available import NoAnswer, no_answer
 from ._settling import late_sentence, settle_sentence
 
 TITLES = {
@@ -29,6 +30,7 @@ TITLES = {
     "drift_is_loud": "Drifted fields caught",
     "big_numbers_intact": "64-bit ids intact",
     "rejects_forged": "Tampered deliveries refused",
+    "target_available": "Target kept answering",
 }
 # What a failure of each invariant is called in a sentence: "duplicate effects in ...".
 FAILURES = {
@@ -42,6 +44,7 @@ FAILURES = {
     "drift_is_loud": "silently corrupted drifted events",
     "big_numbers_intact": "rounded 64-bit ids",
     "rejects_forged": "tampered deliveries accepted",
+    "target_available": "a target that stopped answering",
 }
 _TIMES = {1: "once", 2: "twice", 3: "three times"}
 
@@ -328,19 +331,23 @@ def _repeats(history: History) -> str:
 
 
 def _trouble(history: History) -> str:
-    outcomes = Counter(d.outcome for d in history.deliveries)
-    parts = [
-        f"{outcomes[o]:,} {words}"
-        for o, words in (
-            (Outcome.REJECTED, "rejected (4xx)"),
-            (Outcome.FAILED, "failed (5xx or no connection)"),
-            (Outcome.INDETERMINATE, "timed out"),
-        )
-        if outcomes[o]
-    ]
-    if not parts:
-        return f"The target answered every delivery with 2xx ({outcomes[Outcome.OK]:,})."
+    # An answer by its status; no answer by why none came (could not connect, reset, timed out).
+    kinds = Counter(
+        _answer_kind(d.status) if d.status is not None else str(no_answer(d) or "no answer")
+        for d in history.deliveries
+    )
+    ok = kinds.pop("ok", 0)
+    if not kinds:
+        return f"The target answered every delivery with 2xx ({ok:,})."
+    order = ["rejected (4xx)", "failed (5xx)", *(k.value for k in NoAnswer), "no answer"]
+    parts = [f"{kinds[k]:,} {k}" for k in order if kinds[k]]
     return "Deliveries the target did not accept: " + ", ".join(parts) + "."
+
+
+def _answer_kind(status: int) -> str:
+    if 200 <= status < 300:
+        return "ok"
+    return "rejected (4xx)" if 400 <= status < 500 else "failed (5xx)"
 
 
 def _capital(text: str) -> str:

@@ -107,16 +107,15 @@ def _observed_silent(scenarios: Sequence[ScenarioView]) -> str:
 
 def _observed_loud(scenarios: Sequence[ScenarioView]) -> str:
     total = sum(s.counts.deliveries for s in scenarios)
-    by: dict[str, int] = {}
-    for s in scenarios:
-        for outcome, n in s.counts.by_outcome:
-            by[outcome] = by.get(outcome, 0) + n
-    bad = by.get("rejected", 0) + by.get("failed", 0)
+    rejected = sum(s.counts.answers.rejected for s in scenarios)
+    failed = sum(s.counts.answers.failed for s in scenarios)
+    unanswered = sum(s.counts.answers.unanswered for s in scenarios)
+    bad = rejected + failed + unanswered
     if not bad:
-        return f"no delivery was rejected or failed (0 of {total:,})"
+        return f"no delivery was rejected, failed or unanswered (0 of {total:,})"
     return (
-        f"{bad:,} of {total:,} deliveries were not accepted: {by.get('rejected', 0):,} rejected "
-        f"(4xx), {by.get('failed', 0):,} failed (5xx or no connection)"
+        f"{bad:,} of {total:,} deliveries were not accepted: {rejected:,} rejected (4xx), "
+        f"{failed:,} failed (5xx), {unanswered:,} unanswered (no connection, reset, timeout)"
     )
 
 
@@ -179,8 +178,9 @@ PRINCIPLES = (
     ),
     _Principle(
         "Runs unattended",
-        "nothing needs a person: runs complete, senders get fast answers, nothing is lost",
-        ("ack_within", "no_lost_events"),
+        "nothing needs a person: runs complete, the target keeps answering, senders get fast "
+        "answers, nothing is lost",
+        ("target_available", "ack_within", "no_lost_events"),
     ),
 )
 

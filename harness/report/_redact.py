@@ -62,6 +62,9 @@ _QUERY = re.compile(
     re.IGNORECASE,
 )
 _PARTS = re.compile(r"[\s,;=]+")
+# A "key": value pair in JSON text that does not parse (an answer's body cut at 200 bytes): the
+# value quoted (its closing quote maybe cut off) or bare up to the next delimiter.
+_KEYED = re.compile(r'"((?:[^"\\]|\\.){1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,}\]]+)')
 # A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
 _MIN_PART = 8
 
@@ -172,8 +175,17 @@ class Redactor:
         try:
             parsed = json.loads(text)
         except ValueError:
-            return self.text(text)
+            return self.text(_KEYED.sub(self._keyed, text))
         return self.text(json.dumps(_redact_keys(parsed, self), ensure_ascii=False))
+
+    def _keyed(self, match: re.Match[str]) -> str:
+        """One ``"key": value`` of JSON text that does not parse, its value replaced when the
+        key looks secret (as ``_redact_keys`` does to JSON that parses)."""
+        key, colon, value = match.groups()
+        if not is_sensitive_key(key):
+            return match.group(0)
+        bare = value[1:-1] if len(value) > 1 and value.endswith('"') else value.lstrip('"')
+        return f'"{key}"{colon}"{self.stand_in(bare)}"'
 
     def tree(self, obj: Any) -> Any:
         """``obj`` (strings, containers, dataclasses) with every string scrubbed as text."""

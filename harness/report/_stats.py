@@ -15,6 +15,7 @@ from ..core._model import Outcome, Status, Verdict
 from ..core._quantiles import Quantiles, quantiles
 from ..history import History
 from ..invariants._facts import distinct, is_write
+from ..invariants.target_available import availability
 from . import _describe
 
 BINS = 96  # timeline columns: about 7 px each at desktop width
@@ -34,7 +35,8 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """Deliveries (by send time) and effects (by time) per bin; ``marks``: failure witnesses."""
+    """Deliveries (by send time) and effects (by time) per bin; ``marks``: failure witnesses;
+    ``unavailable``: when the target did not answer (``target_available``'s outages)."""
 
     span: float
     width: float
@@ -45,6 +47,7 @@ class Timeline:
     refused: tuple[int, ...]
     marks: tuple[int, ...]
     windows: tuple[Window, ...]
+    unavailable: tuple[Window, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,24 @@ def _timeline(
         tuple(refused),
         tuple(marks),
         windows,
+        unavailable_windows(history, span),
     )
+
+
+def unavailable_windows(history: History, span: float) -> tuple[Window, ...]:
+    """From the first delivery the target did not answer to the next one it answered (or the
+    end of the run, when it answered none after)."""
+    out = []
+    for outage in availability(history).outages:
+        n = len(outage.deliveries)
+        got = f"{n:,} deliver{'y' if n == 1 else 'ies'} got no answer"
+        if outage.until is None:
+            label = f"the target stopped answering at {outage.start:.2f} s: {got} from then on"
+            out.append(Window(outage.start, span, label))
+        else:
+            label = f"the target did not answer from {outage.start:.2f} s: {got}"
+            out.append(Window(outage.start, outage.until, label))
+    return tuple(out)
 
 
 def witness_times(history: History, verdicts: Sequence[Verdict]) -> list[float]:
@@ -150,7 +170,12 @@ def witness_times(history: History, verdicts: Sequence[Verdict]) -> list[float]:
 
 
 def _latency(history: History) -> Latency:
-    answered = [d.answered_at - d.sent_at for d in history.deliveries if d.answered_at is not None]
+    # A refused connection has a time it failed at, not an answer: it is no latency.
+    answered = [
+        d.answered_at - d.sent_at
+        for d in history.deliveries
+        if d.answered_at is not None and d.status is not None
+    ]
     timed_out = sum(1 for d in history.deliveries if d.outcome is Outcome.INDETERMINATE)
     budget = ack_budget(history)
     low = max(min(answered, default=1e-3), 1e-4)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core._quantiles import Quantiles
+from ._answers import DeliveryAnswers
 from ._stats import Pictures
 
 
@@ -53,6 +54,7 @@ class Counts:
     unattributed: int
     repeated: int  # events delivered more than once
     by_outcome: tuple[tuple[str, int], ...]  # ok, rejected, failed, indeterminate (sorted)
+    answers: DeliveryAnswers  # accepted, rejected, failed, unanswered; the common answer
     unattributed_routes: tuple[str, ...] = ()  # "POST /deals (16)", the largest first
 
 

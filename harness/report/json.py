@@ -15,6 +15,7 @@ from typing import Any
 from ..core._model import Verdict
 from ..core._quantiles import Quantiles
 from ..history import History
+from ._answers import CommonAnswer
 from ._content import RunInput, build_report, inputs, reproduce_command
 from ._views import (
     AreaView,
@@ -118,6 +119,14 @@ def _run(s: ScenarioView) -> dict[str, Any]:
             "unattributed_effects": c.unattributed,
             "records": c.records,
             "events_delivered_more_than_once": c.repeated,
+            # Added with target_available:
+            "deliveries_by_answer": {
+                "accepted": c.answers.accepted,
+                "rejected": c.answers.rejected,
+                "failed": c.answers.failed,
+                "unanswered": c.answers.unanswered,
+            },
+            "most_common_answer": _common(c.answers.most_common),
         },
         "verdicts": [_verdict(v) for v in s.verdicts],
         "done": list(s.done),
@@ -141,6 +150,12 @@ def _verdict(v: VerdictView) -> dict[str, Any]:
         },
         "title": v.title,
     }
+
+
+def _common(common: CommonAnswer | None) -> dict[str, Any] | None:
+    if common is None:
+        return None
+    return {"status": common.status, "body": common.body, "count": common.count}
 
 
 def _quantiles(q: Quantiles) -> dict[str, Any]:

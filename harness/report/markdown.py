@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from . import _describe
-from ._stats import Timeline
+from ._stats import Timeline, Window
 from ._templates import environment
 from ._views import Report
 
@@ -62,18 +62,21 @@ def timeline_text(t: Timeline, width: int = SPARK_WIDTH) -> str:
     if any(t.marks):
         rows.append(("failures", "".join("▼" if c else " " for c in _columns(t.marks, width))))
     if t.windows:
-        rows.append(("faults", _fault_row(t, width)))
+        rows.append(("faults", _fault_row(t, t.windows, width)))
+    if t.unavailable:
+        rows.append(("no answer", _fault_row(t, t.unavailable, width, "▒")))
     end = _describe.duration(t.span)
     axis = "0 s" + end.rjust(width - 3)
-    lines = [f"{name:<9}{row.rstrip()}" for name, row in rows]
-    lines.append(f"{'':<9}{axis}")
+    pad = max(9, *(len(name) + 1 for name, _ in rows))
+    lines = [f"{name:<{pad}}{row.rstrip()}" for name, row in rows]
+    lines.append(f"{'':<{pad}}{axis}")
     return "\n".join(lines)
 
 
-def _fault_row(t: Timeline, width: int) -> str:
+def _fault_row(t: Timeline, windows: Sequence[Window], width: int, block: str = "░") -> str:
     step = t.span / width
     return "".join(
-        "░" if any(w.start < (i + 1) * step and w.end > i * step for w in t.windows) else " "
+        block if any(w.start < (i + 1) * step and w.end > i * step for w in windows) else " "
         for i in range(width)
     )
 

@@ -161,12 +161,13 @@ class ScenarioItem(pytest.Item):
 
 def _specs(scenario: Scenario) -> tuple[InvariantSpec, ...]:
     """The scenario's invariants, in the order the engine judges them (the defaults, when none
-    named)."""
-    if scenario.invariants:
-        return scenario.invariants
-    from harness import INVARIANTS, InvariantSpec
+    named), then those judged in every run (target_available): one item each."""
+    from harness import INVARIANTS, InvariantSpec, judged_specs
 
-    return tuple(InvariantSpec(name) for name, d in INVARIANTS.items() if d.by_default)
+    named = scenario.invariants or tuple(
+        InvariantSpec(name) for name, d in INVARIANTS.items() if d.by_default
+    )
+    return judged_specs(named)
 
 
 def _with_params(spec: InvariantSpec) -> str:

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness import Evidence, FailureClass, History, RunResult, Status, Verdict
+    from harness import (
+        DeliveryAnswers,
+        Evidence,
+        FailureClass,
+        History,
+        RunResult,
+        Status,
+        Verdict,
+    )
 
 _REPR_SUMMARY = 160  # pytest cuts reprs in assert messages at 240 characters (-vv shows all)
 
@@ -74,7 +82,27 @@ class HarnessResult:
 
     @property
     def failures(self) -> tuple[VerdictView, ...]:
+        """Every verdict that did not hold: failed or inconclusive (``failed``,
+        ``inconclusive`` tell them apart)."""
         return tuple(v for v in self.verdicts if not v.passed)
+
+    @property
+    def failed(self) -> tuple[VerdictView, ...]:
+        """The verdicts that failed: the run showed the invariant broken."""
+        return tuple(v for v in self.verdicts if v.status.value == "fail")
+
+    @property
+    def inconclusive(self) -> tuple[VerdictView, ...]:
+        """The verdicts that could not be judged (nothing to judge): not a pass either."""
+        return tuple(v for v in self.verdicts if v.status.value == "inconclusive")
+
+    @property
+    def answers(self) -> DeliveryAnswers:
+        """The run's deliveries by answer: accepted, rejected, failed, unanswered; and the
+        most common answer (redacted) when the target accepted none."""
+        from harness import delivery_answers
+
+        return delivery_answers(self.history)
 
     @property
     def seed(self) -> int:
@@ -100,8 +128,11 @@ class HarnessResult:
     def __repr__(self) -> str:
         info = self.history.info
         held = sum(v.passed for v in self.result.verdicts)
-        failed = ", ".join(v.invariant for v in self.result.verdicts if not v.passed)
-        tail = f"; fails {failed}" if failed else ""
+        tail = "".join(
+            f"; {word} " + ", ".join(v.invariant for v in mine)
+            for word, mine in (("fails", self.failed), ("inconclusive", self.inconclusive))
+            if mine
+        )
         return (
             f"<harness run {info.scenario} seed {info.seed}: "
             f"{held}/{len(self.result.verdicts)} hold{tail}>"

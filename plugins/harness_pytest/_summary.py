@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._state import Run
 
 if TYPE_CHECKING:
-    from harness import Verdict
+    from harness import History, Verdict
+
+# The markup pytest's TerminalWriter takes as a keyword ("" for none).
+Colour = str
+_COLOUR = {"fail": "red", "inconclusive": "yellow", "pass": "green"}
+_WORDS = (("fail", "failed"), ("inconclusive", "inconclusive"), ("pass", "held"))
 
 _SHORT = 70  # characters of a verdict summary in the total line
-_NAMED = 5  # failed runs the total line names; the lines above it name them all
+_NAMED = 5  # runs the total line names per status; the lines above it name them all
 
 
-def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, bool]]:
-    """(line, holds) for each run, then the total."""
-    lines = [_run_line(history.info.scenario, history.info.target_name, v) for history, v in runs]
-    held = [history.info.scenario for history, v in runs if _holds(v)]
-    failed = [_failed_phrase(history.info.scenario, v) for history, v in runs if not _holds(v)]
-    total = f"harness: {len(held)}/{len(runs)} scenarios hold"
-    if failed:
-        more = len(failed) - _NAMED
-        total += (
-            " — fails: " + ", ".join(failed[:_NAMED]) + (f", … (+{more} more)" if more > 0 else "")
-        )
-    return [*lines, (total, not failed)]
+def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, Colour]]:
+    """(line, colour) for each run and its deliveries, then the total: red where a verdict
+    failed, yellow where none failed but one could not be judged, green where all held."""
+    lines: list[tuple[str, Colour]] = []
+    for history, verdicts in runs:
+        lines.append(_run_line(history.info.scenario, history.info.target_name, verdicts))
+        lines.append(_answers_line(history))
+    held = [h.info.scenario for h, v in runs if _worst(v) == "pass"]
+    failed = [_phrase(h.info.scenario, v, "fail") for h, v in runs if _worst(v) == "fail"]
+    unjudged = [
+        _phrase(h.info.scenario, v, "inconclusive") for h, v in runs if _worst(v) == "inconclusive"
+    ]
+    total = f"harness: {len(held)}/{len(runs)} scenarios hold ({_counts(v for _, v in runs)})"
+    tails = [
+        f"{word}: {_named(names)}"
+        for word, names in (("failed", failed), ("inconclusive", unjudged))
+        if names
+    ]
+    if tails:
+        total += " — " + "; ".join(tails)
+    return [*lines, (total, _COLOUR["fail" if failed else "inconclusive" if unjudged else "pass"])]
 
 
 def write_reports(paths: Sequence[Path], runs: Sequence[Run], journal: Path | None) -> None:
@@ -37,21 +52,56 @@ def write_reports(paths: Sequence[Path], runs: Sequence[Run], journal: Path | No
         write_report(path, runs, journal)
 
 
-def _holds(verdicts: Sequence[Verdict]) -> bool:
-    return all(v.passed for v in verdicts)
+def _worst(verdicts: Sequence[Verdict]) -> str:
+    """``fail`` if one failed, else ``inconclusive`` if one could not be judged, else ``pass``."""
+    statuses = {v.status.value for v in verdicts}
+    return next((s for s in ("fail", "inconclusive") if s in statuses), "pass")
 
 
-def _run_line(scenario: str, target_name: str, verdicts: Sequence[Verdict]) -> tuple[str, bool]:
+def _counts(runs: Iterable[Sequence[Verdict]], *, held: bool = True) -> str:
+    """``3 failed, 2 inconclusive, 11 held`` (a count of 0 left out, but for held)."""
+    counts = Counter(v.status.value for verdicts in runs for v in verdicts)
+    parts = [f"{counts[s]} {word}" for s, word in _WORDS if counts[s] or (s == "pass" and held)]
+    return ", ".join(parts)
+
+
+def _named(phrases: Sequence[str]) -> str:
+    more = len(phrases) - _NAMED
+    return ", ".join(phrases[:_NAMED]) + (f", … (+{more} more)" if more > 0 else "")
+
+
+def _run_line(scenario: str, target_name: str, verdicts: Sequence[Verdict]) -> tuple[str, Colour]:
     held = sum(v.passed for v in verdicts)
-    head = f"harness: {scenario} · {target_name}: {held}/{len(verdicts)} invariants hold"
-    bad = [f"{v.invariant} [{v.failure_class.value}]" for v in verdicts if not v.passed]
-    return (head + (" — fails " + ", ".join(bad) if bad else ""), not bad)
+    line = f"harness: {scenario} · {target_name}: {held}/{len(verdicts)} invariants hold"
+    worst = _worst(verdicts)
+    if worst != "pass":
+        bad = [v for v in verdicts if not v.passed]
+        line += f" ({_counts([bad], held=False)})"
+        tails = [
+            f"{word}: " + ", ".join(f"{v.invariant} [{v.failure_class.value}]" for v in mine)
+            for status, word in _WORDS[:2]
+            if (mine := [v for v in bad if v.status.value == status])
+        ]
+        line += " — " + "; ".join(tails)
+    return line, _COLOUR[worst]
 
 
-def _failed_phrase(scenario: str, verdicts: Sequence[Verdict]) -> str:
-    """``duplicate-storm (silent: 30 of 60 events produced duplicate effects, +1 more)``."""
-    bad = [v for v in verdicts if not v.passed]
-    first = bad[0]
+def _answers_line(history: History) -> tuple[str, Colour]:
+    """``harness:   60 deliveries: 0 accepted (2xx), …; the target accepted no event; most
+    common answer: 500 {"error": …} (60 of 60)`` — the answer's body redacted."""
+    from harness import delivery_answers
+
+    answers = delivery_answers(history)
+    return f"harness:   {answers.line()}", "red" if answers.most_common is not None else ""
+
+
+def _phrase(scenario: str, verdicts: Sequence[Verdict], status: str) -> str:
+    """``duplicate-storm (silent: 30 of 60 events produced duplicate effects, +1 more)``: the
+    first verdict of that status; ``target_available`` first when it did not hold (a target
+    that went away explains the rest)."""
+    mine = [v for v in verdicts if v.status.value == status]
+    mine.sort(key=lambda v: v.invariant != "target_available")
+    first = mine[0]
     summary = first.summary if len(first.summary) <= _SHORT else first.summary[: _SHORT - 1] + "…"
-    more = f", +{len(bad) - 1} more" if len(bad) > 1 else ""
+    more = f", +{len(mine) - 1} more" if len(mine) > 1 else ""
     return f"{scenario} ({first.failure_class.value}: {summary}{more})"

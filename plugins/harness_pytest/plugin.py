@@ -80,8 +80,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not state.final and not reports:
         return
     terminalreporter.write_sep("-", "harness readiness")
-    for line, holds in readiness_lines(state.final) if state.final else ():
-        terminalreporter.write_line(line, green=holds, red=not holds)
+    for line, colour in readiness_lines(state.final) if state.final else ():
+        terminalreporter.write_line(line, **({colour: True} if colour else {}))
     if not state.final:
         terminalreporter.write_line("harness: no scenario ran, so no report was written")
     elif state.report_error is not None:
