@@ -401,7 +401,11 @@ class _open_transport:
 
         async def send(body: bytes, headers: dict[str, str]) -> _Answer:
             try:
-                async with session.post(url, data=body, headers=headers) as resp:
+                # A redirect is the target's answer, recorded as such: following it would
+                # re-send signed deliveries to wherever a Location header points, off loopback.
+                async with session.post(
+                    url, data=body, headers=headers, allow_redirects=False
+                ) as resp:
                     # Read whole, so that the connection can be reused.
                     data = await resp.read()
                     return _Answer(resp.status, resp.headers, _kept(resp.status, data))

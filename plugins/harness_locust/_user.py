@@ -66,6 +66,7 @@ class ScenarioUser(FastHttpUser):
                 self.path,
                 data=prepared.bodies[event],
                 headers=headers,
+                allow_redirects=False,  # a 3xx is the target's answer, as in the engine
                 name=prepared.events[event].type,
                 context={_hooks.CONTEXT_KEY: (sender, n)},
             )
