@@ -77,6 +77,15 @@ CASES: list[tuple[list[str], int, str]] = [
     ([*RUN, "--target", "os:sep"], 2, "not an ASGI app"),
     ([*RUN, "--target", "no_such_module_here:app"], 2, "cannot import"),
     ([*RUN, "--target", "os:no_such_attr"], 2, "has no attribute"),
+    # the double listens on loopback unless one flag says otherwise
+    ([*RUN, "--target", LOOPBACK, "--downstream", "0.0.0.0:0"], 2, "--listen-beyond-loopback"),
+    ([*RUN, "--target", LOOPBACK, "--downstream", "[::]:0"], 2, "--listen-beyond-loopback"),
+    (["downstream", "--listen", "0.0.0.0:0", "--for", "1"], 2, "--listen-beyond-loopback"),
+    (
+        ["locust", "duplicate-storm", "--target", LOOPBACK, "--downstream", "0.0.0.0:0"],
+        2,
+        "--listen-beyond-loopback",
+    ),
     # --report: refused before the run, not after it
     ([*RUN, "--target", LOOPBACK, "--report", "{tmp}/dir.json"], 2, "is a directory"),
     ([*RUN, "--target", LOOPBACK, "--report", "{tmp}/file.txt/r.json"], 2, "is a file"),

@@ -276,7 +276,7 @@ async def test_non_loopback_hosts_are_refused(host: str) -> None:
     double = Downstream(DownstreamSpec(), on_effect=lambda e: None, clock=time.monotonic)
     with pytest.raises(UnsafeTargetError, match="not a loopback address") as caught:
         await double.start(host, 0)
-    assert "allow_non_loopback=True" in str(caught.value)
+    assert "--listen-beyond-loopback" in str(caught.value)
 
 
 @pytest.mark.integration
@@ -343,3 +343,14 @@ def test_parse_address_rejects_bad_input(text: str, why: str) -> None:
     message = str(caught.value)
     assert message.startswith(f"bad downstream address {text!r}: {why}")
     assert "hint: write HOST:PORT, :PORT or PORT" in message
+
+
+def test_the_flag_lets_a_run_listen_beyond_loopback() -> None:
+    from harness import RunOptions, UnsafeTargetError
+
+    with pytest.raises(UnsafeTargetError, match="--listen-beyond-loopback"):
+        RunOptions.create("http://127.0.0.1:8000/h", downstream="0.0.0.0:0")
+    options = RunOptions.create(
+        "http://127.0.0.1:8000/h", downstream="0.0.0.0:0", listen_beyond_loopback=True
+    )
+    assert (options.downstream_host, options.listen_beyond_loopback) == ("0.0.0.0", True)

@@ -293,6 +293,7 @@ def test_the_projects_own_run_collects_no_scenario(pytestconfig: pytest.Config) 
         (["--harness-target", "http://u:p@127.0.0.1:8000/h"], "*user name or password*"),
         (["--harness-report", "out/report.pdf"], "--harness-report *report.pdf: *format*"),
         (["--harness-report", "."], "*format*"),
+        (["--harness-downstream", "0.0.0.0:9100"], "*--harness-listen-beyond-loopback*"),
     ],
 )
 def test_bad_option_values_are_usage_errors(

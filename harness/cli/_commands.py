@@ -16,7 +16,7 @@ import click
 from ..core._errors import HarnessError, InputError, RunAborted
 from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ._locust import locust as locust_command
-from ._options import run_options
+from ._options import listen_option, run_options
 from ._report import report as report_command
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,6 +68,7 @@ def run(
     report: Path | None,
     journal: Path | None,
     allow_host: tuple[str, ...],
+    listen_beyond_loopback: bool,
     time_scale: float | None,
     settle_quiet: str | None,
     settle_deadline: str | None,
@@ -90,6 +91,7 @@ def run(
         time_scale=time_scale,
         settle_quiet=quiet,
         settle_deadline=deadline,
+        listen_beyond_loopback=listen_beyond_loopback,
     )
     _exit(_drive_and_report(resolved, options, report))
 
@@ -196,7 +198,10 @@ def scenarios() -> None:
 )
 @click.option("--scenario", default=None, help="Answer with the stub routes of this scenario.")
 @click.option("--for", "duration", type=float, default=None, help="Stop after this many seconds.")
-def downstream(listen: str, scenario: str | None, duration: float | None) -> None:
+@listen_option
+def downstream(
+    listen: str, scenario: str | None, duration: float | None, listen_beyond_loopback: bool
+) -> None:
     """Run the downstream double alone and print every call it records."""
     from ._downstream import serve
 
@@ -207,7 +212,7 @@ def downstream(listen: str, scenario: str | None, duration: float | None) -> Non
             hint="give a number of seconds > 0, e.g. --for 60, or leave it out to run until Ctrl-C",
         )
     try:
-        _exit(asyncio.run(serve(listen, scenario, duration)))
+        _exit(asyncio.run(serve(listen, scenario, duration, listen_beyond_loopback)))
     except KeyboardInterrupt:
         _exit(EXIT_OK)  # Ctrl-C is how a standalone double is meant to stop
 

@@ -7,12 +7,16 @@ import time
 
 from ..core._model import Effect
 from ..core._scenario import DownstreamSpec
-from ..double._downstream import Downstream, parse_address
+from ..double._downstream import Downstream, parse_address, require_loopback_listen
 from ._console import err, out
 
 
-async def serve(listen: str, scenario: str | None, duration: float | None) -> int:
+async def serve(
+    listen: str, scenario: str | None, duration: float | None, beyond_loopback: bool = False
+) -> int:
     host, port = parse_address(listen)
+    if not beyond_loopback:
+        require_loopback_listen(host, "--listen")
     spec = DownstreamSpec()
     if scenario is not None:
         from ..scenario._load import resolve
@@ -28,7 +32,7 @@ async def serve(listen: str, scenario: str | None, duration: float | None) -> in
         )
 
     double = Downstream(spec, on_effect=show, clock=lambda: time.monotonic() - t0)
-    url = await double.start(host, port)
+    url = await double.start(host, port, allow_non_loopback=beyond_loopback)
     err.print(f"downstream double listening at {url} (Ctrl-C to stop)")
     try:
         if duration is None:

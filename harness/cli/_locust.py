@@ -48,6 +48,7 @@ def locust(
     timeline: bool,
     target_name: str | None,
     allow_host: tuple[str, ...],
+    listen_beyond_loopback: bool,
     locust_args: tuple[str, ...],
 ) -> None:
     """Load-test an automation with SCENARIO's events in Locust, then judge the invariants.
@@ -73,6 +74,7 @@ def locust(
         journal=journal,
         target_name=target_name,
         allow_hosts=allow_host,
+        listen_beyond_loopback=listen_beyond_loopback,
     )
     harness_args = [
         "--host", target,
@@ -84,6 +86,7 @@ def locust(
         *(["--harness-events", str(events)] if events is not None else []),
         *(["--harness-target-name", target_name] if target_name else []),
         *[arg for host in allow_host for arg in ("--harness-allow-host", host)],
+        *(["--harness-listen-beyond-loopback"] if listen_beyond_loopback else []),
     ]  # fmt: skip
     reproduce = shlex.join(
         ["harness", "locust", scenario, "--target", target, "--seed", str(options.seed)]

@@ -11,8 +11,18 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+listen_option = click.option(
+    "--listen-beyond-loopback",
+    is_flag=True,
+    default=False,
+    help="Let the downstream double listen on a non-loopback address (e.g. 0.0.0.0, for a "
+    "staging target on another machine): anyone who can reach it can send it effects.",
+)
+
+
 def run_options(command: F) -> F:
-    """--target-name, --downstream, --seed, --report, --journal and --allow-host."""
+    """--target-name, --downstream, --seed, --report, --journal, --allow-host and
+    --listen-beyond-loopback."""
     for option in reversed(
         (
             click.option(
@@ -48,6 +58,7 @@ def run_options(command: F) -> F:
                 multiple=True,
                 help="A non-loopback target host you own (repeatable).",
             ),
+            listen_option,
         )
     ):
         command = option(command)

@@ -395,7 +395,17 @@ def _echo(text: str) -> dict[str, JSON]:
     return {} if found is None else found
 
 
-def _require_loopback(host: str) -> None:
+LISTEN_FLAG = "--listen-beyond-loopback"
+"""The one flag (``--harness-listen-beyond-loopback`` under pytest) that lets a double listen
+on an address other machines can reach."""
+
+
+def require_loopback_listen(host: str, where: str = "--downstream") -> None:
+    """UnsafeTargetError, saying which flag allows it, unless ``host`` is a loopback address."""
+    _require_loopback("127.0.0.1" if host == "localhost" else host, where)
+
+
+def _require_loopback(host: str, where: str | None = None) -> None:
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:  # a host name other than localhost: may resolve anywhere
@@ -404,8 +414,9 @@ def _require_loopback(host: str) -> None:
         raise UnsafeTargetError(
             f"the downstream double would listen on {host!r}, which is not a loopback "
             "address: other machines could reach it and send it effects",
-            hint="listen on 127.0.0.1 (the default), or pass allow_non_loopback=True "
-            "if other machines must reach it",
+            where=where,
+            hint=f"listen on 127.0.0.1 (the default), or pass {LISTEN_FLAG} (pytest: "
+            f"--harness{LISTEN_FLAG[1:]}) if other machines must reach it",
         )
 
 

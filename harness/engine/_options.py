@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..core._errors import InputError
 from ..core._scenario import Scenario, Settle
-from ..double._downstream import parse_address
+from ..double._downstream import parse_address, require_loopback_listen
 from ..drive._target import Target, parse_target
 from ._events import Listener
 
@@ -45,6 +45,8 @@ class RunOptions:
     # Run seconds per scenario second; None: each scenario's own time_scale, else 1.0.
     time_scale: float | None = None
     allow_hosts: tuple[str, ...] = ()  # hosts outside loopback the user named (observers)
+    # The double may listen on a non-loopback address (--listen-beyond-loopback).
+    listen_beyond_loopback: bool = False
     # Real seconds that replace every scenario's settle times (--settle-quiet/-deadline).
     settle_quiet: float | None = None
     settle_deadline: float | None = None
@@ -63,12 +65,15 @@ class RunOptions:
         time_scale: float | None = None,
         settle_quiet: float | None = None,
         settle_deadline: float | None = None,
+        listen_beyond_loopback: bool = False,
     ) -> RunOptions:
         """Options from user input: a target URL (or ``module:attr``), ``HOST:PORT`` of the
         double; a random seed and ``harness-runs/<time>.db`` unless given; settle times in
         real seconds, replacing the scenarios' own. Raises InputError."""
         parsed = parse_target(target, allow_hosts)
         host, port = parse_address(downstream)
+        if not listen_beyond_loopback:
+            require_loopback_listen(host)
         if time_scale is not None:
             check_time_scale(time_scale, "--time-scale")
         check_settle_times(settle_quiet, settle_deadline)
@@ -86,6 +91,7 @@ class RunOptions:
             allow_hosts=tuple(allow_hosts),
             settle_quiet=None if settle_quiet is None else float(settle_quiet),
             settle_deadline=None if settle_deadline is None else float(settle_deadline),
+            listen_beyond_loopback=listen_beyond_loopback,
         )
 
 

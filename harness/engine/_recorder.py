@@ -101,10 +101,13 @@ class Recorder:
         self.info = replace(self.prepared.info, started_at=now_iso())
         self.journal.begin(self.info, self.prepared.events, self.prepared.faults)
         host, port = self.options.downstream_host, self.options.downstream_port
-        # The host came from the user (loopback unless they named another, e.g. 0.0.0.0 so a
-        # staging target can reach the double), so it is not second-guessed here.
+        # Loopback, unless the user said --listen-beyond-loopback (RunOptions checked it).
         urls = [
-            await d.start(host, port + i if port else 0, allow_non_loopback=True)
+            await d.start(
+                host,
+                port + i if port else 0,
+                allow_non_loopback=self.options.listen_beyond_loopback,
+            )
             for i, d in enumerate(self._doubles)
         ]
         self.emit(RunStarted(self.info, len(self.prepared.schedule), urls[0] if urls else ""))

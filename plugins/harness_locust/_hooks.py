@@ -65,6 +65,7 @@ class Settings:
     target_name: str | None = None
     allow_hosts: tuple[str, ...] = ()
     reproduce: str | None = None
+    listen_beyond_loopback: bool = False
 
 
 @dataclass(slots=True)
@@ -146,6 +147,13 @@ def _add_options(parser: Any, **_: Any) -> None:
         help="A non-loopback target host you own (repeatable)",
         **hidden,
     )
+    parser.add_argument(
+        "--harness-listen-beyond-loopback",
+        action="store_true",
+        default=False,
+        help="Let the downstream double listen on a non-loopback address",
+        **hidden,
+    )
     parser.add_argument("--harness-reproduce", default=None, help=argparse.SUPPRESS, **hidden)
 
 
@@ -167,6 +175,7 @@ def settings_of(environment: Environment) -> Settings:
         target_name=getattr(o, "harness_target_name", None),
         allow_hosts=tuple(getattr(o, "harness_allow_host", None) or ()),
         reproduce=getattr(o, "harness_reproduce", None),
+        listen_beyond_loopback=bool(getattr(o, "harness_listen_beyond_loopback", False)),
     )
 
 
@@ -211,6 +220,7 @@ def _prepare_owner(environment: Environment, state: _State, settings: Settings) 
         journal=settings.journal,
         target_name=settings.target_name,
         allow_hosts=settings.allow_hosts,
+        listen_beyond_loopback=settings.listen_beyond_loopback,
     )
     reproduce = settings.reproduce or _reproduce(options.seed, seed_given)
     state.options = replace(options, reproduce=reproduce)

@@ -37,6 +37,7 @@ class RunPlan:
     lock: Path | None = None  # held while the run goes (xdist workers and a network target)
     settle_quiet: float | None = None  # real seconds, replacing the scenario's (the engine's rule)
     settle_deadline: float | None = None
+    listen_beyond_loopback: bool = False
 
 
 def plan_for(settings: Settings, target: str, seed: int, selector: str) -> RunPlan:
@@ -56,6 +57,7 @@ def plan_for(settings: Settings, target: str, seed: int, selector: str) -> RunPl
         lock=lock,
         settle_quiet=settings.settle_quiet,
         settle_deadline=settings.settle_deadline,
+        listen_beyond_loopback=settings.listen_beyond_loopback,
     )
 
 
@@ -110,6 +112,7 @@ async def drive(scenario: Scenario, plan: RunPlan, routing: HttpxRouting | None)
         reproduce=plan.reproduce,
         settle_quiet=plan.settle_quiet,
         settle_deadline=plan.settle_deadline,
+        listen_beyond_loopback=plan.listen_beyond_loopback,
     )
     with network_lock(plan.lock):
         (result,) = await run_scenarios([scenario], options)

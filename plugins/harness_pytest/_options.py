@@ -121,6 +121,13 @@ OPTIONS = (
         ini="harness_httpx_routes",
     ),
     Option(
+        "listen_beyond_loopback",
+        "flag",
+        "let the downstream double listen on a non-loopback address given in "
+        "--harness-downstream (e.g. 0.0.0.0 for a staging target elsewhere); anyone who can "
+        "reach it can send it effects",
+    ),
+    Option(
         "traceback",
         "flag",
         "show harness's own Python traceback under a failure, not only the verdict",

@@ -62,6 +62,7 @@ class Settings:
     secret_env: str | None
     httpx_routes: tuple[HttpxRoute, ...]
     traceback: bool
+    listen_beyond_loopback: bool = False
     worker: int | None = None  # N of the pytest-xdist worker gwN; None outside xdist
 
     def downstream_for(self, target: str) -> tuple[str, int]:
@@ -118,6 +119,8 @@ def read_settings(config: pytest.Config) -> Settings:
             f"pass --harness-downstream {host}:9100 (or another free port)"
         )
     seed, journal = _seed_and_journal(config, workerinput)
+    beyond = _options.flag(config, "listen_beyond_loopback")
+    _check_listen(host, beyond)
     allow_hosts = _options.values(config, "allow_host")
     reports = _options.paths(config, "report")
     _check_target_and_reports(target, allow_hosts, reports)
@@ -144,6 +147,7 @@ def read_settings(config: pytest.Config) -> Settings:
         secret_env=_secret_env(config),
         httpx_routes=routes,
         traceback=_options.flag(config, "traceback"),
+        listen_beyond_loopback=beyond,
         worker=int(workerinput["workerid"].removeprefix("gw")) if workerinput else None,
     )
 
@@ -171,6 +175,18 @@ def _check_target_and_reports(
         ) from None
     except HarnessError as exc:
         raise pytest.UsageError(str(exc).replace("--target", "--harness-target")) from None
+
+
+def _check_listen(host: str, beyond: bool) -> None:
+    """The double listens on loopback unless --harness-listen-beyond-loopback says otherwise."""
+    from harness import is_loopback
+
+    if not beyond and not is_loopback(host):
+        raise pytest.UsageError(
+            f"--harness-downstream / harness_downstream: the double would listen on {host!r}, "
+            "which other machines can reach — pass --harness-listen-beyond-loopback "
+            "(harness_listen_beyond_loopback = true) if a staging target elsewhere must call it"
+        )
 
 
 def _seed_and_journal(
