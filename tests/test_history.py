@@ -305,3 +305,11 @@ os._exit(9)
     h = load(alone / "killed.db", "r")
     assert h.status == "running"
     assert len(h.deliveries) >= 20
+
+
+def test_two_runs_started_in_one_second_get_journals_of_their_own() -> None:
+    from harness.engine._options import default_journal
+
+    names = {default_journal() for _ in range(50)}
+    assert len(names) == 50
+    assert all(p.parent == Path("harness-runs") and p.suffix == ".db" for p in names)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,8 +27,10 @@ DEADLINE_FLOOR = 20.0
 
 
 def default_journal() -> Path:
-    """Where a run keeps its journal unless told: harness-runs/<UTC time>.db."""
-    return Path("harness-runs") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".db")
+    """Where a run keeps its journal unless told: harness-runs/<UTC time>-<6 hex>.db, unique
+    even for two runs started in the same second (they would share one file otherwise)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("harness-runs") / f"{stamp}-{secrets.token_hex(3)}.db"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import math
 import os
 import random
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,7 +202,7 @@ def _seed_and_journal(
     journal = _options.path(config, "journal") or (
         config.invocation_params.dir
         / "harness-runs"
-        / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".db")
+        / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{secrets.token_hex(3)}.db")
     )
     return parse_seed(seed_text), journal
 
