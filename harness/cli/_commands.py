@@ -47,6 +47,12 @@ cli.add_command(locust_command)
 )
 @run_options
 @click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
+@click.option(
+    "--no-baseline",
+    is_flag=True,
+    help="Never drive a clean run first (for a target that cannot take a second run): loss is "
+    "then judged by the declared expect:, else by any effect.",
+)
 def run(
     scenarios: tuple[str, ...],
     target: str,
@@ -57,12 +63,15 @@ def run(
     journal: Path | None,
     allow_host: tuple[str, ...],
     time_scale: float | None,
+    no_baseline: bool,
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
-    from ..engine import RunOptions
+    from ..engine import RunOptions, without_baseline
     from ..scenario._load import resolve
 
     resolved = resolve(scenarios)
+    if no_baseline:
+        resolved = without_baseline(resolved, "--no-baseline")
     _check_report_path(report)
     options = RunOptions.create(
         target,

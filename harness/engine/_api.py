@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..core._scenario import Scenario
 from ..scenario._load import resolve
+from ._baseline import without_baseline
 from ._execute import run_scenarios
 from ._options import RunOptions
 from ._recorder import RunResult
@@ -23,18 +24,22 @@ def run(
     target_name: str | None = None,
     allow_hosts: Sequence[str] = (),
     time_scale: float | None = None,
+    baseline: bool = True,
 ) -> list[RunResult]:
     """Run scenarios (names, paths or Scenario objects) against ``target``; one result each.
 
     ``target`` is a URL or ``module:attr`` of an ASGI app. The journal defaults to a file in
     ``harness-runs/``. ``time_scale`` compresses the scenario's timeline (default: the
-    scenario's own ``time_scale``, else 1). Raises HarnessError subclasses for bad input or
-    an incomplete run.
+    scenario's own ``time_scale``, else 1). ``baseline=False`` never drives a clean run first
+    (for a target that cannot take a second run). Raises HarnessError subclasses for bad input
+    or an incomplete run.
     """
     items = [scenarios] if isinstance(scenarios, str | Scenario) else list(scenarios)
     resolved = [
         s for item in items for s in ([item] if isinstance(item, Scenario) else resolve([item]))
     ]
+    if not baseline:
+        resolved = without_baseline(resolved, "baseline=False")
     options = RunOptions.create(
         target,
         seed=seed,

@@ -33,7 +33,7 @@ async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> l
     results: list[RunResult] = []
     try:
         for run in prepared:
-            if wants_baseline(run.scenario):
+            if wants_baseline(run):
                 baseline = prepare_baseline(run, options)
                 # Judged as part of the run that names it, not as a result of its own.
                 await _drive(baseline, options, journal)

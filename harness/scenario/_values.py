@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, PlainValidator
 
 from ..core import _paths
-from ..core._errors import InputError
+from ..core._errors import InputError, ScenarioError
 from ..core._scenario import InvariantSpec
-from ..double._routes import METHODS, split_route
+from ..double._routes import METHODS, compile_path, split_route
 from ..invariants import INVARIANTS
 from ._errors import hint, invalid
 
@@ -119,6 +119,22 @@ def _fault_route(value: str) -> str:
     return " ".join(route)
 
 
+def _expected_request(value: str) -> str:
+    route = split_route(value)
+    if route is None or route[0] == "*":
+        raise invalid(
+            "must be an HTTP method and a path, like 'POST /deals' or 'PUT /contacts/{id}'"
+        )
+    try:
+        compile_path(route[1], where="")
+    except ScenarioError:
+        raise invalid(
+            "must be a method and a path whose segments are literal, a whole '{name}', or a "
+            "trailing '*', like 'PUT /contacts/{id}'"
+        ) from None
+    return " ".join(route)
+
+
 def _invariant(item: object) -> InvariantSpec:
     """``name`` or ``{name: {param: value}}`` as an InvariantSpec."""
     params: object = {}
@@ -151,6 +167,7 @@ HeaderName = Annotated[str, AfterValidator(_header_name)]
 Method = Annotated[str, AfterValidator(_method)]
 RoutePath = Annotated[str, AfterValidator(_route_path)]
 FaultRoute = Annotated[str, AfterValidator(_fault_route)]
+ExpectedRoute = Annotated[str, AfterValidator(_expected_request)]
 RecordsPath = Annotated[str, AfterValidator(_records_path)]
 ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
 Invariant = Annotated[InvariantSpec, PlainValidator(_invariant)]
