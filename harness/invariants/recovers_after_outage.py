@@ -6,10 +6,11 @@ learned from the clean run or declared; else any committed effect) by ``deadline
 window closed: the automation queued it or retried, it did not drop it. Register: an effect of
 a newer event of the same record also counts (a coalesced update).
 
-``deadline`` is scenario time. In a compressed run (``time_scale`` < 1) the wait for the
-sender's redelivery after the window is compressed and is scaled back, but the target's own
-processing, queueing and retry timers ran in real time and count as they are: a backlog of 2 s
-is 2 s, at any time scale (``scenario_lag``).
+``deadline`` is scenario time, and the target's time is real: how long the target took is
+measured from the moment it owed the effects (the window closing, or its acceptance of the event
+when that came later) in real seconds, and never divided by the time scale — a backlog of 2 s
+is 2 s at any time scale (``owed_lag``). The wait for the sender's redelivery is the sender's,
+not the target's, and is not counted.
 """
 
 from __future__ import annotations
@@ -52,18 +53,16 @@ CLASS = FailureClass.SILENT
 DEFAULT_DEADLINE = 300.0
 
 
-def scenario_lag(window_end: float, acked: Delivery, done_at: float, scale: float) -> float:
-    """Seconds of scenario time from a window closing to the event's effects being complete.
+def owed_lag(window_end: float, acked: Delivery, done_at: float) -> float:
+    """Seconds from when the target owed an event's effects to when they were all made.
 
-    The one place a compressed run's time is read back. An event accepted only after the
-    window closed waited for the sender to deliver it again; that wait was scheduled on the
-    compressed clock, so it is divided by ``scale``. Everything from the accepting delivery
-    on is the target's own work, in real time, and counts as it is — never divided.
+    The one place a run's time is read for the deadline. The target owed them from the window
+    closing, or from the delivery it accepted the event with when that was sent later (the
+    sender's wait to redeliver is not the target's). The target's processing, queueing and
+    retry timers run in real time whatever the time scale, so these are real seconds, compared
+    with the deadline as they are: compressing the scenario's clock does not shorten them.
     """
-    sent = acked.sent_at
-    if sent <= window_end or done_at <= sent:
-        return done_at - window_end
-    return (sent - window_end) / scale + (done_at - sent)
+    return done_at - max(window_end, acked.sent_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +116,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         )
     done, short = _done(facts, exp, accepted, needs)
     lags = {
-        a.event.id: scenario_lag(a.window.end, a.delivery, done[a.event.id].at, scale)
+        a.event.id: owed_lag(a.window.end, a.delivery, done[a.event.id].at)
         for a in accepted
         if a.event.id in done
     }
@@ -138,7 +137,10 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     if not missing and not late:
         slowest = max(lags.values())
         when = (
-            f"the last {timestamp(slowest)} after its window closed"
+            f"the last {timestamp(slowest)} after it was owed (its window closed, or it was "
+            "accepted after)"
+            if slowest > 0 and after
+            else f"the last {timestamp(slowest)} after its window closed"
             if slowest > 0
             else "all before their window closed"
         )
@@ -360,7 +362,7 @@ def _budget(deadline: float, scale: float) -> str:
         return f"{deadline:g} s of the window closing"
     return (
         f"{deadline:g} s of the window closing (a run compressed at time scale {scale:g}: the "
-        "target's own work after the window counted in real seconds)"
+        "target's own time counted in real seconds, not scaled)"
     )
 
 
@@ -415,10 +417,10 @@ def _missing(
 def _late(facts: Facts, a: _Accepted, done: _Done, lag: float, budget: str) -> Witness:
     effects = facts.effects_of([a.event.id])[a.event.id]
     w = done.effect
+    since = "it was accepted" if a.after else "the window closed"
     line = (
         f"{_accepted_text(a)}; its effects were complete with {w.method.upper()} {w.path} "
-        f"{w.id} at {timestamp(w.at)}, {timestamp(lag)} after the window closed, not within "
-        f"{budget}"
+        f"{w.id} at {timestamp(w.at)}, {timestamp(lag)} after {since}, not within {budget}"
     )
     ids = [e.id for e in effects] + [w.id]
     return Witness(line, (a.event.id,), (a.delivery.id,), tuple(dict.fromkeys(ids)))
