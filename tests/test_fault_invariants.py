@@ -100,22 +100,56 @@ def test_never_recovered_fails_naming_the_event_delivery_and_refused_calls() -> 
     line = v.evidence.lines[0]
     assert line.startswith(
         "event evt_2 (record ord_1, seq 2) was accepted by dlv_2 (200) at 1.55 s during the "
-        "api status fault (1.00 s-3.00 s) but got no committed effect by 303.00 s"
+        "api status fault (1.00 s-3.00 s) but got no committed effect by the end of the run "
+        "(2.00 s)"
     )
     assert "POST /payouts eff_2 (refused 503)" in line
 
 
-def test_the_deadline_is_scenario_time_scaled_by_the_run() -> None:
-    # 10 s of scenario time at time scale 0.1 is 1 s of run time: 3.0 + 1.0 = 4.0.
-    late = outage_run(recovered_at=4.5, time_scale=0.1)
+def test_the_targets_own_time_after_the_window_counts_in_real_seconds() -> None:
+    # Accepted during the window, done 1.5 s after it closed: the target's own work, real time.
+    # At time scale 0.1 a 10 s deadline is not 1 s of run time: 1.5 s of backlog is 1.5 s.
+    slow = outage_run(recovered_at=4.5, time_scale=0.1)
+    v = one(slow, "recovers_after_outage", deadline=10)
+    assert v.status is Status.PASS, v.summary
+    assert "the last 1.50 s after its window closed" in v.summary
+    assert "(a run compressed at time scale 0.1: the target's own time counted in real" in (
+        v.summary
+    )
+    late = outage_run(recovered_at=14.0, time_scale=0.1)
     v = one(late, "recovers_after_outage", deadline=10)
     assert v.status is Status.FAIL
     assert "1 only after the deadline" in v.summary
-    assert "(1 s of run time at time scale 0.1)" in v.summary
-    assert "its first committed effect POST /payouts eff_4 came at 4.50 s" in v.evidence.lines[0]
+    line = v.evidence.lines[0]
+    assert "its effects were complete with POST /payouts eff_4 at 14.00 s, 11.00 s after" in line
     assert v.evidence.effect_ids == ("eff_2", "eff_3", "eff_4")
-    in_time = outage_run(recovered_at=3.9, time_scale=0.1)
-    assert one(in_time, "recovers_after_outage", deadline=10).status is Status.PASS
+
+
+def test_an_event_accepted_after_the_window_owes_its_effects_from_its_acceptance() -> None:
+    # Refused during the window, redelivered by the sender 0.5 s after it closed (5 s of
+    # scenario time at 0.1: the sender's wait, not the target's), done 0.2 s after that.
+    h = history(
+        [event(1)],
+        [
+            delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, status=503),
+            delivery("dlv_2", "evt_1", sent=3.5, attempt=2),
+        ],
+        [effect("eff_1", ["evt_1"], 1.6, status=503), effect("eff_2", ["evt_1"], 3.7)],
+    )
+    h = with_faults(h, OUTAGE, time_scale=0.1)
+    v = one(h, "recovers_after_outage", deadline=1)
+    assert v.status is Status.PASS, v.summary
+    assert "the last 0.20 s after it was owed" in v.summary
+    slow = replace(h, effects=[h.effects[0], effect("eff_2", ["evt_1"], 5.0)])
+    v = one(slow, "recovers_after_outage", deadline=1)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "1 of 1 event accepted during 1 fault window or after (1 refused while it was open, "
+        "accepted once closed) did not recover"
+    )
+    line = v.evidence.lines[0]
+    assert "was refused during the api status fault (1.00 s-3.00 s) and accepted by dlv_2" in line
+    assert "1.50 s after it was accepted, not within 1 s of the window closing" in line
 
 
 def test_an_effect_committed_during_the_window_counts() -> None:
@@ -158,16 +192,35 @@ def test_nothing_accepted_during_the_window_is_inconclusive() -> None:
         [event(1)],
         [
             delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, status=502),
-            delivery("dlv_2", "evt_1", sent=4.0),
+            delivery("dlv_2", "evt_1", Outcome.FAILED, sent=2.0, status=502),
         ],
-        [effect("eff_1", ["evt_1"], 1.6, status=503), effect("eff_2", ["evt_1"], 4.1)],
+        [effect("eff_1", ["evt_1"], 1.6, status=503)],
     )
     v = one(with_faults(h, OUTAGE), "recovers_after_outage")
     assert v.status is Status.INCONCLUSIVE
     assert v.summary == (
         "the target accepted no event while 1 fault window was open; nothing to recover; "
-        "1 delivery sent during a window was not accepted (the sender must retry them)"
+        "2 deliveries sent during a window were not accepted (the sender must retry them)"
     )
+
+
+def test_an_event_refused_during_the_window_and_accepted_after_it_is_judged() -> None:
+    h = history(
+        [event(1)],
+        [
+            delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, status=502),
+            delivery("dlv_2", "evt_1", sent=4.0),
+        ],
+        [effect("eff_1", ["evt_1"], 1.6, status=503), effect("eff_2", ["evt_1"], 4.1)],
+    )
+    v = one(with_faults(h, OUTAGE), "recovers_after_outage")
+    assert v.status is Status.PASS
+    assert "or after (1 refused while it was open, accepted once closed)" in v.summary
+    # Acknowledged as a duplicate and never carried out: what a seen-first automation does.
+    dropped = replace(h, effects=h.effects[:1])
+    v = one(with_faults(dropped, OUTAGE), "recovers_after_outage")
+    assert v.status is Status.FAIL
+    assert "and accepted by dlv_2 (200) at 4.05 s, after it closed" in v.evidence.lines[0]
 
 
 def test_only_the_first_acknowledgement_of_an_event_counts() -> None:

@@ -3,10 +3,9 @@
 Each automation is a real process on loopback that knows nothing of the harness; each test runs
 ``harness run`` against it and reads the JSON report. The verdicts asserted are the right ones
 (issue #11, "Trustworthy verdicts on automations we did not write"), not today's: several need
-features still being built (expected effects learned from a clean baseline run, real-time
-settling with a floor, ``target_available``, Python-float rounding in ``big_numbers_intact``)
-and fail until they land. Those whose scenario needs syntax not yet defined (``expect:``) are
-skipped, with their scenario files ready beside the others.
+features still being built, and failed until they landed: expected effects learned from a
+clean run, correlation rules, real-time settling with a floor, ``target_available``, and
+Python-float rounding in ``big_numbers_intact``.
 """
 
 from __future__ import annotations
@@ -106,7 +105,6 @@ def test_seen_first_loses_the_deal_when_the_crm_fails(tmp_path: Path) -> None:
     assert done.code == 1
 
 
-@pytest.mark.skip(reason="needs expect: (declared expected effects, #11)")
 def test_seen_first_with_declared_expected_effects(tmp_path: Path) -> None:
     with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
         done, report = run(

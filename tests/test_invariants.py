@@ -224,7 +224,9 @@ def test_ledger_accepted_event_without_effect_is_lost() -> None:
 def test_ledger_all_accepted_events_applied_passes() -> None:
     v = one(clean_ledger(4), "no_lost_events")
     assert v.status is Status.PASS
-    assert v.summary == "all 4 accepted events produced an effect"
+    assert v.summary == (
+        "all 4 accepted events produced an effect (rule: any effect — no clean run, no expect:)"
+    )
 
 
 def test_nothing_accepted_is_inconclusive() -> None:
@@ -252,7 +254,7 @@ def test_register_skipped_superseded_update_is_not_loss() -> None:
     assert v.status is Status.PASS
     assert v.summary == (
         "all 1 record got the effect of their latest accepted event; "
-        "1 superseded update skipped (not loss)"
+        "1 superseded update skipped (not loss) (rule: any effect — no clean run, no expect:)"
     )
 
 
@@ -281,7 +283,7 @@ def test_unattributed_effects_are_counted_in_the_summary() -> None:
     assert v.status is Status.PASS
     assert v.summary.endswith(
         "; 1 effect could not be attributed to an event (POST /payouts (1): add a correlate: "
-        "rule for them, see docs/correlation.md)"
+        "rule for them, see docs/correlation.md) (rule: any effect — no clean run, no expect:)"
     )
 
 
@@ -616,7 +618,9 @@ def test_records_about_unknown_events_are_ignored() -> None:
     h.deliveries.append(delivery("dlv_x", "evt_unknown"))
     h.effects.append(effect("eff_x", ["evt_unknown", "evt_1"], 9.0, "PUT", "/c/1"))
     v = one(h, "no_lost_events")
-    assert v.summary == "all 1 accepted event produced an effect"
+    assert v.summary == (
+        "all 1 accepted event produced an effect (rule: any effect — no clean run, no expect:)"
+    )
     # eff_x also names evt_1, so it is attributed; a PUT after a POST is no repeat.
     assert one(h, "no_duplicate_effects").status is Status.PASS
 

@@ -59,6 +59,12 @@ cli.add_command(locust_command)
 @click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
 @click.option("--settle-quiet", metavar="SECONDS", default=None, help=_SETTLE_QUIET_HELP)
 @click.option("--settle-deadline", metavar="SECONDS", default=None, help=_SETTLE_DEADLINE_HELP)
+@click.option(
+    "--no-baseline",
+    is_flag=True,
+    help="Never drive a clean run first (for a target that cannot take a second run): loss is "
+    "then judged by the declared expect:, else by any effect.",
+)
 def run(
     scenarios: tuple[str, ...],
     target: str,
@@ -72,14 +78,17 @@ def run(
     time_scale: float | None,
     settle_quiet: str | None,
     settle_deadline: str | None,
+    no_baseline: bool,
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
-    from ..engine import RunOptions
+    from ..engine import RunOptions, without_baseline
     from ..scenario._load import resolve
 
     quiet = _seconds(settle_quiet, "--settle-quiet")
     deadline = _seconds(settle_deadline, "--settle-deadline")
     resolved = resolve(scenarios)
+    if no_baseline:
+        resolved = without_baseline(resolved, "--no-baseline")
     _check_report_path(report)
     options = RunOptions.create(
         target,

@@ -214,6 +214,31 @@ class TracerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpectedRequest:
+    """One request each event of a type must cause, at least ``count`` times.
+
+    ``path`` may hold ``{name}`` segments (one segment each) or end in ``*``, as a Route's;
+    ``downstream`` None matches any downstream.
+    """
+
+    method: str
+    path: str
+    downstream: str | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectSpec:
+    """The expected effects of one event type, declared instead of learned from the clean run.
+
+    ``requests`` empty: the automation ignores this type on purpose (``none`` in YAML).
+    """
+
+    type: str
+    requests: tuple[ExpectedRequest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     source: Source
@@ -233,3 +258,7 @@ class Scenario:
     origin: str = "<python>"  # the file it came from, for messages
     correlate: tuple[CorrelationRule, ...] = ()  # beside tracer tokens (``drive._correlate``)
     tracer: TracerSpec = TracerSpec()
+    # Declared expected effects per event type; types left out are learned from the clean run.
+    expect: tuple[ExpectSpec, ...] = ()
+    # False: never drive a clean (baseline) run first, for a target that cannot take two runs.
+    baseline: bool = True

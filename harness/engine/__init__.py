@@ -4,6 +4,7 @@
 final state, judge), the baseline run, and ``run_scenarios``, which drives them in order.
 """
 
+from ._baseline import without_baseline
 from ._execute import run_scenarios
 from ._options import RunOptions, check_time_scale, settle_for
 from ._prepare import PreparedRun, prepare, signer_for
@@ -19,4 +20,5 @@ __all__ = [
     "run_scenarios",
     "settle_for",
     "signer_for",
+    "without_baseline",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..core._scenario import Scenario
 from ..scenario._load import resolve
+from ._baseline import without_baseline
 from ._execute import run_scenarios
 from ._options import RunOptions
 from ._recorder import RunResult
@@ -25,6 +26,7 @@ def run(
     time_scale: float | None = None,
     settle_quiet: float | None = None,
     settle_deadline: float | None = None,
+    baseline: bool = True,
 ) -> list[RunResult]:
     """Run scenarios (names, paths or Scenario objects) against ``target``; one result each.
 
@@ -32,13 +34,16 @@ def run(
     ``harness-runs/``. ``time_scale`` compresses the scenario's timeline (default: the
     scenario's own ``time_scale``, else 1). ``settle_quiet`` and ``settle_deadline`` are real
     seconds that replace every scenario's settle times: how long the target must be quiet
-    before a run ends, and how long a run waits at most. Raises HarnessError subclasses for
-    bad input or an incomplete run.
+    before a run ends, and how long a run waits at most. ``baseline=False`` never drives a
+    clean run first (for a target that cannot take a second run). Raises HarnessError
+    subclasses for bad input or an incomplete run.
     """
     items = [scenarios] if isinstance(scenarios, str | Scenario) else list(scenarios)
     resolved = [
         s for item in items for s in ([item] if isinstance(item, Scenario) else resolve([item]))
     ]
+    if not baseline:
+        resolved = without_baseline(resolved, "baseline=False")
     options = RunOptions.create(
         target,
         seed=seed,

@@ -1,22 +1,75 @@
 """The baseline: the clean run a perturbed run is compared with — the same events, each once, in
-order, one at a time, without perturbations, faults or retries."""
+order, one at a time, without perturbations, faults or retries.
+
+It is driven first whenever a scenario judges loss (its expected effects are learned from it,
+``invariants._expected``) or compares final states, unless the scenario says ``baseline:
+false``, every event type's expected effects are declared (``expect:``), or the run is told
+not to (``--no-baseline``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
+from ..core._errors import InputError
+from ..core._model import Effect, Event
 from ..core._scenario import Scenario
 from ..drive._perturb import Slot
-from ..invariants import final_state_matches_baseline
+from ..history import load
+from ..invariants import (
+    DEFAULT_INVARIANTS,
+    final_state_matches_baseline,
+    no_lost_events,
+    recovers_after_outage,
+)
+from ..invariants._expected import NEED_BASELINE, Expectation, learn, shortfalls
+from ..invariants._facts import is_write
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare, provider_settings
+from ._settle import PendingRule
 
 BASELINE_INVARIANT = final_state_matches_baseline.NAME
+# Invariants that judge loss against the expected effects the clean run teaches.
+JUDGE_LOSS = frozenset({no_lost_events.NAME, recovers_after_outage.NAME})
 
 
-def wants_baseline(scenario: Scenario) -> bool:
-    """Does the scenario's judgement need a baseline run (final_state_matches_baseline)?"""
-    return any(spec.name == BASELINE_INVARIANT for spec in scenario.invariants)
+def wants_baseline(prepared: PreparedRun) -> bool:
+    """Does the run's judgement need a clean run first?
+
+    Yes for final_state_matches_baseline; for no_lost_events and recovers_after_outage (named,
+    or among the defaults when none is named) unless every event's type has its expected
+    effects declared. Never when the scenario turned it off (``baseline: false``).
+    """
+    scenario = prepared.scenario
+    if not scenario.baseline:
+        return False
+    names = {spec.name for spec in scenario.invariants} or set(DEFAULT_INVARIANTS)
+    if names & NEED_BASELINE:
+        return True
+    if not names & JUDGE_LOSS:
+        return False
+    declared = {spec.type for spec in scenario.expect}
+    return any(ev.type not in declared for ev in prepared.events)
+
+
+def without_baseline(scenarios: Sequence[Scenario], where: str) -> list[Scenario]:
+    """The scenarios told never to drive a clean run (``--no-baseline``, ``baseline=False``).
+
+    Raises InputError for one that compares final states with the clean run: without it, that
+    invariant could only be inconclusive.
+    """
+    for s in scenarios:
+        needs = [spec.name for spec in s.invariants if spec.name in NEED_BASELINE]
+        if needs:
+            raise InputError(
+                f"scenario {s.name!r} names {needs[0]}, which compares the run with the clean "
+                "run that this option turns off",
+                where=where,
+                hint="drop the option for this scenario, or remove the invariant from it",
+            )
+    return [replace(s, baseline=False) for s in scenarios]
 
 
 def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
@@ -58,3 +111,27 @@ def with_baseline(prepared: PreparedRun, baseline_run_id: str) -> PreparedRun:
     """``prepared``, its settings naming the baseline run it is judged against."""
     settings = {**prepared.info.settings, "baseline": baseline_run_id}
     return replace(prepared, info=replace(prepared.info, settings=settings))
+
+
+def expectation_for(prepared: PreparedRun, journal: Path) -> Expectation:
+    """The expected effects of ``prepared``'s events, as its judgement will see them: learned
+    from the clean run its settings name (read back from ``journal``), else declared, else any
+    effect. What a settling run waits for (``Expectation.outstanding``)."""
+    clean_id = prepared.info.settings.get("baseline")
+    clean = load(journal, clean_id) if isinstance(clean_id, str) else None
+    return learn(prepared.info, prepared.events, clean)
+
+
+def pending_rule(prepared: PreparedRun, journal: Path) -> PendingRule:
+    """What settling waits for (``_settle``): the accepted events' expected effects still
+    missing — per event, else per record or request where the effects name no event — by the
+    expectation ``no_lost_events`` will judge with (``expectation_for``)."""
+    expectation = expectation_for(prepared, journal)
+
+    def pending(accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
+        ids = {e.id for e in accepted}
+        short = shortfalls(expectation, accepted, ids, [e for e in effects if is_write(e)])
+        coarse = (f"{s.level} {s.subject} {s.request}" for s in (*short.records, *short.run))
+        return {*short.events, *coarse}
+
+    return pending

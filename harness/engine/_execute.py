@@ -18,7 +18,7 @@ from ..core._scenario import Scenario
 from ..drive._deliver import Deliverer
 from ..drive._target import check_reachable
 from ..history import Journal, load
-from ._baseline import prepare_baseline, wants_baseline, with_baseline
+from ._baseline import pending_rule, prepare_baseline, wants_baseline, with_baseline
 from ._late import EarlierRuns
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare
@@ -37,7 +37,7 @@ async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> l
     earlier = EarlierRuns()
     try:
         for n, run in enumerate(prepared, 1):
-            if wants_baseline(run.scenario):
+            if wants_baseline(run):
                 baseline = prepare_baseline(run, options)
                 # Judged as part of the run that names it, not as a result of its own.
                 await _drive(baseline, options, journal, earlier, drain=True)
@@ -74,7 +74,8 @@ async def _drive(
 ) -> Recorder:
     """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it.
     ``drain``: another run follows, which must start on a quiet target."""
-    recorder = Recorder(prepared, options, journal, earlier=earlier)
+    pending = pending_rule(prepared, journal.path)
+    recorder = Recorder(prepared, options, journal, earlier=earlier, pending=pending)
     scenario = prepared.scenario
     status = "aborted"
     try:

@@ -24,6 +24,7 @@ from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
+from ..invariants._expected import scenario_settings
 from ._options import RunOptions, settle_for, time_scale_of
 
 # What every delivery carries unless the scenario or the event says otherwise.
@@ -207,6 +208,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             **provider_settings(provider),
             # Delivery id -> tamper mode: what rejects_forged judges, offline.
             "tampered": tampered_ids(schedule),
+            # The downstreams' routes and any declared expected effects (expect:), offline.
+            **scenario_settings(scenario),
             "observer": (
                 None
                 if scenario.observer is None

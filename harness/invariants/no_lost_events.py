@@ -1,4 +1,11 @@
-"""no_lost_events: every event the target accepted has an effect (silent loss otherwise)."""
+"""no_lost_events: every event the target accepted has its expected effects (silent loss otherwise).
+
+An event's expected effects are learned from the clean run or declared (``_expected``); an
+accepted event that lacks any of them lost work, even when it made the others (the contact
+written, the deal not). Types the clean run ignored, or declared ``none``, are not owed
+anything. Without a clean run or a declaration, any effect of the event counts (the old rule),
+and the summary says so.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ._expected import Expectation, Shortfalls, expectation_of, shortfalls
+from ._explain import (
+    coarse_witness,
+    event_witness,
+    expectation_notes,
+    judged_text,
+    lost_text,
+    rule_text,
+)
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -31,7 +47,8 @@ def _seq(event: Event) -> int:
 
 
 def no_lost_events(facts: Facts) -> Verdict:
-    """Ledger: each accepted event has an effect. Register: each record's latest accepted one."""
+    """Ledger: each accepted event has its expected effects. Register: each record's latest
+    accepted event has them."""
     events = facts.history.events
     accepted = facts.accepted
     never = len(events) - len(accepted)
@@ -47,14 +64,62 @@ def no_lost_events(facts: Facts) -> Verdict:
             CLASS,
             f"the target accepted no event; nothing to judge{never_note}",
         )
+    exp = expectation_of(facts)
+    if exp.only_any:
+        return _any_effect(facts, exp, never_note)
+    found = shortfalls(exp, events, accepted, facts.writes_in_order)
+    gap = attribution_gap(facts, NAME, CLASS)
+    coarse = found.records or found.run
+    # A shortfall per record or per run is a loss whatever the attribution; per event, only
+    # when some effect could be attributed at all.
+    if gap is not None and not coarse:
+        return gap
+    shown = {} if gap is not None else found.events
+    note = (
+        expectation_notes(exp, found, events)
+        + never_note
+        + unattributed_note(facts)
+        + f" ({rule_text(exp, events)})"
+    )
+    if not shown and not coarse:
+        return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
+    # The coarse shortfalls first: each sums many events, and witnesses are capped.
+    witnesses = [coarse_witness(facts, exp, s) for s in [*found.run, *found.records]]
+    lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
+    per_event = [event_witness(facts, exp, e, shown[e.id]) for e in lost]
+    if exp.model is Model.REGISTER:
+        per_event = _with_last_effect(facts, per_event)
+    return verdict(
+        NAME,
+        Status.FAIL,
+        CLASS,
+        lost_text(exp, found, shown, [i for i in shown if i not in facts.first_write]) + note,
+        witnesses + per_event,
+    )
+
+
+def _passed(exp: Expectation, found: Shortfalls) -> str:
+    if exp.model is Model.REGISTER:
+        return (
+            f"all {plural(len(found.judged), 'record')} got the expected effects of their "
+            "latest accepted event"
+        )
+    return f"all {judged_text(found)} made their expected effects"
+
+
+def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
+    """The old rule, for a run with neither a clean run nor a declaration: any effect."""
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None:
         return gap
+    rule = f" ({rule_text(exp, facts.history.events)})"
     if facts.history.info.model is Model.REGISTER:
-        return _register(facts, never_note)
+        return _register(facts, never_note, rule)
+    events = facts.history.events
+    accepted = facts.accepted
     written = facts.first_write
     lost = [e for e in events if e.id in accepted and e.id not in written]
-    note = never_note + unattributed_note(facts)
+    note = never_note + unattributed_note(facts) + rule
     judged = plural(len(accepted), "accepted event")
     if not lost:
         return verdict(NAME, Status.PASS, CLASS, f"all {judged} produced an effect{note}")
@@ -67,7 +132,7 @@ def no_lost_events(facts: Facts) -> Verdict:
     )
 
 
-def _register(facts: Facts, never_note: str) -> Verdict:
+def _register(facts: Facts, never_note: str, rule: str) -> Verdict:
     """Intermediate states may be skipped; only each record's latest accepted state counts."""
     accepted = facts.accepted
     latest: dict[str, Event] = {}
@@ -83,6 +148,7 @@ def _register(facts: Facts, never_note: str) -> Verdict:
         (f"; {plural(skipped, 'superseded update')} skipped (not loss)" if skipped else "")
         + never_note
         + unattributed_note(facts)
+        + rule
     )
     if not lost:
         return verdict(

@@ -1,14 +1,22 @@
 """recovers_after_outage: what the target accepted while a downstream misbehaved still happens.
 
-An event acknowledged (2xx) while a fault window was open must get a committed effect by the
-time the window closed plus ``deadline``: the automation queued it or retried, it did not
-drop it. The deadline is scenario time, scaled by the run's ``time_scale`` like the windows.
-Register: an effect of a newer event of the same record also counts (a coalesced update).
+An event the target acknowledged (2xx) while a fault window was open — or only after the window
+closed, having been refused during it — must get all its expected effects (``_expected``:
+learned from the clean run or declared; else any committed effect) by ``deadline`` after the
+window closed: the automation queued it or retried, it did not drop it. Register: an effect of
+a newer event of the same record also counts (a coalesced update).
+
+``deadline`` is scenario time, and the target's time is real: how long the target took is
+measured from the moment it owed the effects (the window closing, or its acceptance of the event
+when that came later) in real seconds, and never divided by the time scale — a backlog of 2 s
+is 2 s at any time scale (``owed_lag``). The wait for the sender's redelivery is the sender's,
+not the target's, and is not counted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import (
@@ -23,14 +31,17 @@ from ..core._model import (
     Verdict,
 )
 from ..core._scenario import FAULT_MODES
+from ._expected import Expectation, Level, Request, Short, expectation_of
+from ._explain import missing_text, source_text, tried_text
 from ._facts import (
     MAX_WITNESSES,
     Facts,
     Witness,
     attribution_gap,
+    distinct,
+    effects_text,
     event_ref,
-    id_list,
-    not_counted,
+    is_write,
     plural,
     timestamp,
     unattributed_note,
@@ -42,18 +53,40 @@ CLASS = FailureClass.SILENT
 DEFAULT_DEADLINE = 300.0
 
 
+def owed_lag(window_end: float, acked: Delivery, done_at: float) -> float:
+    """Seconds from when the target owed an event's effects to when they were all made.
+
+    The one place a run's time is read for the deadline. The target owed them from the window
+    closing, or from the delivery it accepted the event with when that was sent later (the
+    sender's wait to redeliver is not the target's). The target's processing, queueing and
+    retry timers run in real time whatever the time scale, so these are real seconds, compared
+    with the deadline as they are: compressing the scenario's clock does not shorten them.
+    """
+    return done_at - max(window_end, acked.sent_at)
+
+
 @dataclass(frozen=True, slots=True)
 class _Accepted:
-    """An event the target acknowledged while ``window`` was open, and by when it is due."""
+    """An event the target acknowledged during ``window``, or after it having been refused
+    during it (``after``)."""
 
     event: Event
-    delivery: Delivery  # the acknowledging delivery
-    window: Fault  # the open window that closes last
-    due: float  # window end + deadline, run seconds
+    delivery: Delivery  # the first acknowledging delivery
+    window: Fault  # the window it met: open at the ack, or the last it was refused in
+    after: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """When an event's expected effects were all made, and by which write (the last needed)."""
+
+    at: float
+    effect: Effect
 
 
 def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> Verdict:
-    """Fail when an event accepted during a fault window has no committed effect in time."""
+    """Fail when an event accepted during (or after refusals in) a fault window lacks its
+    expected effects, or got them only after ``deadline``."""
     history = facts.history
     windows = sorted(
         (f for f in history.faults if f.mode in FAULT_MODES), key=lambda f: (f.start, f.end)
@@ -66,9 +99,11 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     if gap is not None:
         return gap
     scale = float(history.info.settings.get("time_scale", 1.0))
-    allowed = deadline * scale
-    accepted = _accepted_in_windows(facts, windows, allowed)
-    budget = _budget(deadline, scale)
+    exp = expectation_of(facts)
+    touched = _touched(facts, windows)
+    needs, left = _needs(facts, exp, [a.event for a in touched])
+    accepted = [a for a in touched if a.event.id in needs]
+    notes = _left_note(exp, touched, left) + unattributed_note(facts)
     if not accepted:
         return verdict(
             NAME,
@@ -76,77 +111,84 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             CLASS,
             f"the target accepted no event while {plural(len(windows), 'fault window')} "
             f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
-            + _refused_note(facts, windows),
+            + _refused_note(facts, windows)
+            + notes,
         )
-    first = _first_effects(facts, accepted)
-    missing = [a for a in accepted if a.event.id not in first]
-    late = [a for a in accepted if a.event.id in first and first[a.event.id].at > a.due]
-    note = unattributed_note(facts)
+    done, short = _done(facts, exp, accepted, needs)
+    lags = {
+        a.event.id: owed_lag(a.window.end, a.delivery, done[a.event.id].at)
+        for a in accepted
+        if a.event.id in done
+    }
+    missing = [a for a in accepted if a.event.id not in done]
+    late = [a for a in accepted if lags.get(a.event.id, 0.0) > deadline]
+    budget = _budget(deadline, scale)
+    any_effect = all(needs[a.event.id] is None for a in accepted)
+    what = "their effect" if any_effect else "their expected effects"
+    after = sum(1 for a in accepted if a.after)
     scope = (
         f"{plural(len(accepted), 'event')} accepted during {plural(len(windows), 'fault window')}"
+        + (
+            f" or after ({after:,} refused while it was open, accepted once closed)"
+            if after
+            else ""
+        )
     )
     if not missing and not late:
-        slowest = max(first[a.event.id].at - a.window.end for a in accepted)
-        after = (
-            f"the last {timestamp(slowest)} after its window closed"
+        slowest = max(lags.values())
+        when = (
+            f"the last {timestamp(slowest)} after it was owed (its window closed, or it was "
+            "accepted after)"
+            if slowest > 0 and after
+            else f"the last {timestamp(slowest)} after its window closed"
             if slowest > 0
             else "all before their window closed"
         )
         return verdict(
-            NAME,
-            Status.PASS,
-            CLASS,
-            f"all {scope} got their effect within {budget}: {after}{note}",
+            NAME, Status.PASS, CLASS, f"all {scope} got {what} within {budget}: {when}{notes}"
         )
     parts = []
     if missing:
-        parts.append(f"{len(missing):,} never got an effect")
+        parts.append(f"{len(missing):,} never got {'an effect' if any_effect else what}")
     if late:
         parts.append(f"{len(late):,} only after the deadline")
     summary = (
         f"{len(missing) + len(late):,} of {scope} did not recover within {budget}: "
-        f"{' and '.join(parts)}{note}"
+        f"{' and '.join(parts)}{notes}"
     )
-    witnesses = _witnesses(facts, first, missing, late, budget)
+    end = _end(facts)
+    witnesses = [_missing(facts, exp, a, short[a.event.id], end) for a in missing[:MAX_WITNESSES]]
+    for a in late[: max(0, MAX_WITNESSES - len(witnesses))]:
+        witnesses.append(_late(facts, a, done[a.event.id], lags[a.event.id], budget))
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
 
 
-def _first_effects(facts: Facts, accepted: Sequence[_Accepted]) -> dict[str, Effect]:
-    """Accepted event id -> the first committed write that carries it out.
+# --- which events, owing what ------------------------------------------------------------------
 
-    Ledger: the event's own first write. Register: the first write of that event or of a
-    newer one of its record, since a newer state makes an older one's write unnecessary.
-    """
-    first = facts.first_write
-    if facts.history.info.model is not Model.REGISTER:
-        return {a.event.id: first[a.event.id] for a in accepted if a.event.id in first}
+
+def _touched(facts: Facts, windows: Sequence[Fault]) -> list[_Accepted]:
+    """Each event whose first acknowledgement came while a window was open, or after a window
+    in which it was refused; in time order."""
     events = facts.events_by_id
-    keys = {a.event.key for a in accepted}
-    by_key: dict[str, list[tuple[int, Effect]]] = {}
-    for eid, eff in first.items():
-        event = events[eid]
-        if event.key in keys:
-            by_key.setdefault(event.key, []).append((event.seq, eff))
-    found: dict[str, Effect] = {}
-    for a in accepted:
-        newer = [eff for seq, eff in by_key.get(a.event.key, ()) if seq >= a.event.seq]
-        if newer:
-            found[a.event.id] = min(newer, key=_at)
-    return found
-
-
-def _at(effect: Effect) -> float:
-    return effect.at
-
-
-def _accepted_in_windows(facts: Facts, windows: Sequence[Fault], allowed: float) -> list[_Accepted]:
-    """Each event's first acknowledgement that came while a window was open, in time order."""
-    events = facts.events_by_id
+    tampered = facts.tampered
+    refused_in: dict[str, Fault] = {}
+    for d in facts.history.deliveries:
+        if d.outcome is Outcome.OK or d.id in tampered:
+            continue
+        open_then = [w for w in windows if w.start <= d.sent_at < w.end]
+        if open_then:
+            last = max(open_then, key=_end_of)
+            held = refused_in.get(d.event_id)
+            if held is None or last.end > held.end:
+                refused_in[d.event_id] = last
     seen: set[str] = set()
     found: list[_Accepted] = []
-    ok = Outcome.OK
     acks = sorted(
-        (d for d in facts.history.deliveries if d.outcome is ok and d.answered_at is not None),
+        (
+            d
+            for d in facts.history.deliveries
+            if d.outcome is Outcome.OK and d.answered_at is not None and d.id not in tampered
+        ),
         key=_answered,
     )
     for d in acks:
@@ -157,21 +199,170 @@ def _accepted_in_windows(facts: Facts, windows: Sequence[Fault], allowed: float)
         at = _answered(d)
         open_now = [w for w in windows if w.start <= at < w.end]
         if open_now:
-            last = max(open_now, key=lambda w: w.end)
-            found.append(_Accepted(event, d, last, last.end + allowed))
+            found.append(_Accepted(event, d, max(open_now, key=_end_of)))
+        elif (refused := refused_in.get(d.event_id)) is not None and refused.end <= at:
+            found.append(_Accepted(event, d, refused, after=True))
     return found
+
+
+def _needs(
+    facts: Facts, exp: Expectation, events: Sequence[Event]
+) -> tuple[dict[str, Counter[Request] | None], Counter[str]]:
+    """Event id -> the requests it owes per event (None: any effect), for the events this
+    invariant can judge; and why the others were left out (ignored, or owing requests that
+    this run's writes do not tie to events, which ``no_lost_events`` compares coarser)."""
+    unnamed = _unnamed_requests(facts, exp)
+    needs: dict[str, Counter[Request] | None] = {}
+    left: Counter[str] = Counter()
+    for e in events:
+        if e.id in exp.nothing:
+            left["ignored"] += 1
+        elif e.id in exp.any_rule:
+            needs[e.id] = None
+        elif (wanted := exp.per_event.get(e.id)) is None:
+            left["coarse"] += 1
+        else:
+            kept = Counter({r: n for r, n in wanted.items() if r not in unnamed})
+            if kept:
+                needs[e.id] = kept
+            else:
+                left["coarse"] += 1
+    return needs, left
+
+
+def _unnamed_requests(facts: Facts, exp: Expectation) -> set[Request]:
+    """Requests some committed write of which names no known event."""
+    known = facts.events_by_id
+    return {
+        exp.routes.of(w)
+        for w in facts.writes_in_order
+        if not any(eid in known for eid in w.event_ids)
+    }
+
+
+def _left_note(exp: Expectation, touched: Sequence[_Accepted], left: Counter[str]) -> str:
+    notes = ""
+    if left["ignored"]:
+        notes += f"; {plural(left['ignored'], 'event')} of a type ignored by design not judged"
+    if left["coarse"]:
+        notes += (
+            f"; {plural(left['coarse'], 'event')} whose requests name no event not judged "
+            "(no_lost_events compares them per record or per run)"
+        )
+    return notes
+
+
+def _done(
+    facts: Facts,
+    exp: Expectation,
+    accepted: Sequence[_Accepted],
+    needs: Mapping[str, Counter[Request] | None],
+) -> tuple[dict[str, _Done], dict[str, list[Short]]]:
+    """Event id -> when all it owes was made; and, for the others, what they still lack.
+
+    Ledger: the event's own writes. Register: also those of newer events of its record, since
+    a newer state makes an older one's write unnecessary.
+    """
+    events = facts.events_by_id
+    register = facts.history.info.model is Model.REGISTER
+    wanted = {a.event.id for a in accepted}
+    keys = {a.event.key for a in accepted} if register else set()
+    # (event id or record key, request) -> writes in time order; request None: any write.
+    writes: dict[tuple[str, Request | None], list[Effect]] = {}
+    for w in facts.writes_in_order:
+        request = exp.routes.of(w)
+        for eid in distinct(w.event_ids):
+            event = events.get(eid)
+            if event is None:
+                continue
+            if eid in wanted:
+                writes.setdefault((eid, request), []).append(w)
+                writes.setdefault((eid, None), []).append(w)
+            if register and event.key in keys:
+                writes.setdefault((f"{event.key}#{event.seq}", request), []).append(w)
+                writes.setdefault((f"{event.key}#{event.seq}", None), []).append(w)
+    newer = _newer(facts, accepted) if register else {}
+    done: dict[str, _Done] = {}
+    short: dict[str, list[Short]] = {}
+    for a in accepted:
+        e = a.event
+        owed: dict[Request | None, int] = {None: 1}
+        if (counted := needs[e.id]) is not None:
+            owed = {r: n for r, n in counted.items()}
+        last: _Done | None = None
+        lacking = []
+        for kind, n in owed.items():
+            found = _candidates(writes, e, kind, newer.get(e.id, ()))
+            if len(found) < n:
+                lacking.append(Short(Level.EVENT, e.id, kind, n, len(found)))
+                continue
+            nth = found[n - 1]
+            if last is None or nth.at > last.at:
+                last = _Done(nth.at, nth)
+        if lacking or last is None:
+            short[e.id] = lacking
+        else:
+            done[e.id] = last
+    return done, short
+
+
+def _newer(facts: Facts, accepted: Sequence[_Accepted]) -> dict[str, list[str]]:
+    """Register: accepted event id -> the ``key#seq`` of its record's events at its seq or newer."""
+    by_key: dict[str, list[Event]] = {}
+    for e in facts.history.events:
+        by_key.setdefault(e.key, []).append(e)
+    return {
+        a.event.id: [f"{e.key}#{e.seq}" for e in by_key[a.event.key] if e.seq > a.event.seq]
+        for a in accepted
+    }
+
+
+def _candidates(
+    writes: Mapping[tuple[str, Request | None], list[Effect]],
+    event: Event,
+    request: Request | None,
+    newer: Sequence[str],
+) -> list[Effect]:
+    own = writes.get((event.id, request), [])
+    if not newer:
+        return own
+    # One write may name the event and a newer one: each once (by id: effects hold dicts).
+    merged = {w.id: w for w in own}
+    for key in newer:
+        merged.update((w.id, w) for w in writes.get((key, request), []))
+    return sorted(merged.values(), key=_at)
+
+
+def _at(effect: Effect) -> float:
+    return effect.at
+
+
+def _end_of(w: Fault) -> float:
+    return w.end
 
 
 def _answered(d: Delivery) -> float:
     return d.answered_at if d.answered_at is not None else d.sent_at
 
 
+def _end(facts: Facts) -> float:
+    """When the run ended: its recorded end, else the last thing it recorded."""
+    history = facts.history
+    if history.ended_at is not None:
+        return history.ended_at
+    times = [e.at for e in history.effects] + [_answered(d) for d in history.deliveries]
+    return max(times, default=0.0)
+
+
+# --- what the verdict says ----------------------------------------------------------------------
+
+
 def _budget(deadline: float, scale: float) -> str:
     if scale == 1:
         return f"{deadline:g} s of the window closing"
     return (
-        f"{deadline:g} s of the window closing ({deadline * scale:.3g} s of run time at "
-        f"time scale {scale:g})"
+        f"{deadline:g} s of the window closing (a run compressed at time scale {scale:g}: the "
+        "target's own time counted in real seconds, not scaled)"
     )
 
 
@@ -193,39 +384,43 @@ def _window_text(w: Fault) -> str:
     return f"the {w.downstream} {w.mode} fault ({timestamp(w.start)}-{timestamp(w.end)})"
 
 
-def _witnesses(
-    facts: Facts,
-    first: dict[str, Effect],
-    missing: Sequence[_Accepted],
-    late: Sequence[_Accepted],
-    budget: str,
-) -> list[Witness]:
-    shown = [*missing[:MAX_WITNESSES], *late[: max(0, MAX_WITNESSES - len(missing))]]
-    tried = facts.effects_of([a.event.id for a in shown])
-    out = []
-    for a in shown:
-        effects = tried[a.event.id]
-        line = (
-            f"{event_ref(a.event)} was accepted by {a.delivery.id} ({a.delivery.status}) at "
-            f"{timestamp(_answered(a.delivery))} during {_window_text(a.window)}"
+def _accepted_text(a: _Accepted) -> str:
+    d = a.delivery
+    if a.after:
+        return (
+            f"{event_ref(a.event)} was refused during {_window_text(a.window)} and accepted by "
+            f"{d.id} ({d.status}) at {timestamp(_answered(d))}, after it closed"
         )
-        written = first.get(a.event.id)
-        if written is None:
-            line += f" but got no committed effect by {timestamp(a.due)}"
-            line += _requests(effects)
-        else:
-            line += (
-                f"; its first committed effect {written.method.upper()} {written.path} "
-                f"{written.id} came at {timestamp(written.at)}, "
-                f"{timestamp(written.at - a.window.end)} after the window closed, "
-                f"not within {budget}"
-            )
-        ids = [e.id for e in effects] + ([written.id] if written else [])
-        out.append(Witness(line, (a.event.id,), (a.delivery.id,), tuple(dict.fromkeys(ids))))
-    return out
+    return (
+        f"{event_ref(a.event)} was accepted by {d.id} ({d.status}) at "
+        f"{timestamp(_answered(d))} during {_window_text(a.window)}"
+    )
 
 
-def _requests(effects: Sequence[Effect]) -> str:
-    if not effects:
-        return "; it made no request to any downstream"
-    return "; its requests did not count: " + id_list([not_counted(e) for e in effects])
+def _missing(
+    facts: Facts, exp: Expectation, a: _Accepted, shorts: Sequence[Short], end: float
+) -> Witness:
+    effects = facts.effects_of([a.event.id])[a.event.id]
+    writes = [e for e in effects if is_write(e)]
+    line = _accepted_text(a)
+    if not writes or all(s.request is None for s in shorts):
+        line += f" but got no committed effect by the end of the run ({timestamp(end)})"
+        line += tried_text(effects) if effects else "; it made no request to any downstream"
+    else:
+        line += (
+            f"; it made {effects_text(writes)} but no {missing_text(exp, shorts)} by the end "
+            f"of the run ({timestamp(end)}); {source_text(exp, a.event)}" + tried_text(effects)
+        )
+    return Witness(line, (a.event.id,), (a.delivery.id,), tuple(e.id for e in effects))
+
+
+def _late(facts: Facts, a: _Accepted, done: _Done, lag: float, budget: str) -> Witness:
+    effects = facts.effects_of([a.event.id])[a.event.id]
+    w = done.effect
+    since = "it was accepted" if a.after else "the window closed"
+    line = (
+        f"{_accepted_text(a)}; its effects were complete with {w.method.upper()} {w.path} "
+        f"{w.id} at {timestamp(w.at)}, {timestamp(lag)} after {since}, not within {budget}"
+    )
+    ids = [e.id for e in effects] + [w.id]
+    return Witness(line, (a.event.id,), (a.delivery.id,), tuple(dict.fromkeys(ids)))

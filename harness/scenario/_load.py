@@ -35,6 +35,8 @@ from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
     DeliverySpec,
     DownstreamSpec,
+    ExpectedRequest,
+    ExpectSpec,
     FaultSpec,
     InvariantSpec,
     ObserverSpec,
@@ -51,8 +53,9 @@ from ..drive._drift import check_drift, is_drift
 from ..drive._sample import Sample
 from ..drive._sources import sample_of, source_paths
 from ..invariants import check_specs
+from ..invariants._expected import NEED_BASELINE
 from ._correlate import CorrelationProblem, correlation
-from ._errors import validate
+from ._errors import hint, validate
 from ._limits import check_planned_size
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._schema import (
@@ -252,13 +255,14 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         correlate, tracer = correlation(doc.correlate, doc.tracer, source, names)
     except CorrelationProblem as exc:
         raise _Invalid(exc.loc, exc.message) from None
+    invariants = _checked(doc.invariants, text)
     return Scenario(
         name=doc.name or _stem(path),
         source=source,
         model=Model(doc.model),
         description=doc.description,
         perturbations=perturbations,
-        invariants=_checked(doc.invariants, text),
+        invariants=invariants,
         downstreams=_downstreams(doc.downstreams),
         delivery=delivery,
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
@@ -270,6 +274,8 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         origin=str(path),
         correlate=correlate,
         tracer=tracer,
+        expect=_expect(doc, source),
+        baseline=_baseline(doc, invariants),
     )
 
 
@@ -369,6 +375,61 @@ def _drift_selects(i: int, p: Perturbation, source: SyntheticSource) -> None:
             f"{dotted(loc)}: {since:g} s is not allowed — the last event occurs at {last:g} s "
             f"(the source spans {source.over:g} s), so no event would drift",
         )
+
+
+def _source_types(source: SyntheticSource) -> list[str]:
+    """The event types a synthetic source makes (as ``_drift_selects`` reads them)."""
+    if source.types:
+        return list(source.types)
+    # Every event has the example's type (``_sources.synthetic``).
+    found = _paths_get(source.example, source.type_path) if source.type_path else None
+    return [str(found) if found is not None else "event"]
+
+
+def _expect(doc: ScenarioDoc, source: Source) -> tuple[ExpectSpec, ...]:
+    """The declared expected effects, their types and downstreams checked against the scenario.
+
+    A recorded source's types are known only once its file is read; they are not checked here.
+    """
+    types = _source_types(source) if isinstance(source, SyntheticSource) else None
+    names = [d.name for d in doc.downstreams]
+    out = []
+    for event_type, items in doc.expect.items():
+        if types is not None and event_type not in types:
+            loc: Loc = ("expect", event_type)
+            raise _Invalid(
+                loc,
+                f"{dotted(loc)}: {event_type!r} is not allowed — no event of the source has that "
+                f"type; its events are of type {', '.join(types)}{hint(event_type, types)}",
+            )
+        requests = []
+        for i, item in enumerate(items):
+            if item.downstream is not None and item.downstream not in names:
+                loc = ("expect", event_type, i, "downstream")
+                raise _Invalid(
+                    loc,
+                    f"{dotted(loc)}: {item.downstream!r} is not allowed — must name one of the "
+                    f"scenario's downstreams: {', '.join(names)}",
+                )
+            method, path = item.request.split(" ", 1)
+            # With one downstream there is nothing to choose: name it, for the messages.
+            downstream = item.downstream or (names[0] if len(names) == 1 else None)
+            requests.append(ExpectedRequest(method, path, downstream, item.count))
+        out.append(ExpectSpec(event_type, tuple(requests)))
+    return tuple(out)
+
+
+def _baseline(doc: ScenarioDoc, invariants: Sequence[InvariantSpec]) -> bool:
+    """``baseline: false`` cannot stand beside an invariant that compares with the clean run."""
+    if not doc.baseline:
+        needs = [i.name for i in invariants if i.name in NEED_BASELINE]
+        if needs:
+            raise _Invalid(
+                ("baseline",),
+                f"baseline: false is not allowed — {needs[0]} compares the run with the clean "
+                "run; remove it from invariants, or leave baseline out",
+            )
+    return doc.baseline
 
 
 def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:

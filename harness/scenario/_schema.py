@@ -10,7 +10,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..core import _paths
 from ..core._errors import InputError
@@ -20,6 +27,7 @@ from ..core._scenario import (
     TRANSFORMS,
     DeliverySpec,
     DownstreamSpec,
+    ExpectedRequest,
     FaultSpec,
     InvariantSpec,
     RecordedSource,
@@ -38,6 +46,7 @@ from ._values import (
     DURATION_FORMS,
     Duration,
     EnvName,
+    ExpectedRoute,
     FaultRoute,
     HeaderName,
     HeaderValue,
@@ -538,6 +547,53 @@ class TracerDoc(Doc):
         return self
 
 
+# --- expected effects -----------------------------------------------------------------------
+
+_EXPECT_TEXT = (
+    "a mapping of event types to the requests each event of the type must cause: a list of "
+    "'METHOD /path' or {request, downstream, count} items, or none for a type the automation "
+    "ignores on purpose"
+)
+
+
+class ExpectedRequestDoc(Doc):
+    expected = "'METHOD /path', or a mapping with request, and optionally downstream and count"
+
+    request: ExpectedRoute = Field(
+        description="an HTTP method and a path like 'POST /deals' or 'PUT /contacts/{id}'"
+    )
+    downstream: Name | None = Field(
+        None, description="the name of one of the scenario's downstreams; leave it out for any"
+    )
+    count: int = Field(
+        _default(ExpectedRequest, "count"),
+        gt=0,
+        description="an integer greater than 0: how many such requests each event causes at least",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _request_alone(cls, data: object) -> object:
+        return {"request": data} if isinstance(data, str) else data
+
+
+def _expected_requests(value: object) -> object:
+    """``none`` -> no request; one ``'METHOD /path'`` -> a list of it; an empty list refused."""
+    if value == "none":
+        return []
+    if isinstance(value, str):
+        return [value]
+    if value == []:
+        raise invalid(
+            "must list at least one request — write none for a type the automation ignores "
+            "on purpose"
+        )
+    return value
+
+
+ExpectedRequests = Annotated[list[ExpectedRequestDoc], BeforeValidator(_expected_requests)]
+
+
 # --- the files ------------------------------------------------------------------------------
 
 
@@ -592,6 +648,12 @@ class ScenarioDoc(Doc):
     )
     tracer: TracerDoc = Field(
         default_factory=lambda: TracerDoc.model_validate({}), description=TracerDoc.expected
+    )
+    expect: dict[str, ExpectedRequests] = Field(default_factory=dict, description=_EXPECT_TEXT)
+    baseline: bool = Field(
+        _default(Scenario, "baseline"),
+        description="true or false: drive a clean run first (each event once, in order, no "
+        "faults) to learn the expected effects; false for a target that cannot take two runs",
     )
 
 

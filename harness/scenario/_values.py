@@ -132,6 +132,22 @@ def _fault_route(value: str) -> str:
     return " ".join(route)
 
 
+def _expected_request(value: str) -> str:
+    route = split_route(value)
+    if route is None or route[0] == "*":
+        raise invalid(
+            "must be an HTTP method and a path, like 'POST /deals' or 'PUT /contacts/{id}'"
+        )
+    try:
+        compile_path(route[1], where="")
+    except ScenarioError:
+        raise invalid(
+            "must be a method and a path whose segments are literal, a whole '{name}', or a "
+            "trailing '*', like 'PUT /contacts/{id}'"
+        ) from None
+    return " ".join(route)
+
+
 def _invariant(item: object) -> InvariantSpec:
     """``name`` or ``{name: {param: value}}`` as an InvariantSpec."""
     params: object = {}
@@ -165,6 +181,7 @@ HeaderValue = Annotated[str, AfterValidator(_header_value)]
 Method = Annotated[str, AfterValidator(_method)]
 RoutePath = Annotated[str, AfterValidator(_route_path)]
 FaultRoute = Annotated[str, AfterValidator(_fault_route)]
+ExpectedRoute = Annotated[str, AfterValidator(_expected_request)]
 RecordsPath = Annotated[str, AfterValidator(_records_path)]
 ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
 Invariant = Annotated[InvariantSpec, PlainValidator(_invariant)]

@@ -1,0 +1,650 @@
+"""Expected effects: the requests each event must cause, and how far a run fell short of them.
+
+An event's expected effects are (downstream, method, route) requests with a count. They are
+**declared** in the scenario (``expect:`` per event type), or **learned** from the clean run
+(the baseline: each event once, in order, no faults) as the writes it made for the event's twin
+(the clean run's event of the same ``seq``). Without either for a type, the old rule holds for
+its events: **any** effect.
+
+A request is compared at the finest level its writes allow: per event when every write of it
+names an event (tracer values), per record when every one names at least a record, else per
+run (how many the run made in all). A clean run that cannot tie a request to events teaches it
+per record or per run; a run whose writes of a request do not all name an event is compared
+per record or per run too, against the sum of what its events expect — so that "30 deals
+expected, 4 made" is a loss whatever the attribution.
+
+Everything here reads what ``RunInfo.settings`` holds (the declared expectation, the
+downstreams' routes), the run's events and the baseline History, so ``harness check`` judges a
+stored run as the run itself did; ``Expectation.outstanding`` lets a settling run wait until
+every accepted event has its expected effects.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import weakref
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from ..core._model import Delivery, Effect, Event, Model, Outcome
+from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
+from ..double._routes import RouteMatcher, compile_route, route_matches
+from ..history import History, RunInfo
+from . import final_state_matches_baseline
+from ._facts import Facts, distinct, is_write
+
+# Invariants that cannot judge at all without the clean run.
+NEED_BASELINE = frozenset({final_state_matches_baseline.NAME})
+
+ANY_DOWNSTREAM = "*"
+_ID = "{id}"
+_VERSION = re.compile(r"v\d+")
+
+
+class Request(NamedTuple):
+    """A kind of write: downstream, method and route template (``/contacts/{id}``)."""
+
+    downstream: str
+    method: str
+    route: str
+
+    def text(self, several: bool = False) -> str:
+        """``POST /deals``, with the downstream when the run has several: ``POST /deals (crm)``."""
+        shown = several and self.downstream != ANY_DOWNSTREAM
+        return f"{self.method} {self.route}" + (f" ({self.downstream})" if shown else "")
+
+
+class Rule(enum.StrEnum):
+    """Where an event type's expected effects come from."""
+
+    DECLARED = "declared"  # expect: in the scenario
+    LEARNED = "learned"  # the clean run
+    ANY = "any"  # neither: any effect counts
+
+
+class Level(enum.StrEnum):
+    EVENT = "event"
+    RECORD = "record"
+    RUN = "run"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRule:
+    """How the events of one type are judged; ``ignored``: they are expected to cause nothing."""
+
+    rule: Rule
+    ignored: bool = False
+
+
+# --- route templates --------------------------------------------------------------------------
+
+
+def normalise(path: str) -> str:
+    """``/contacts/zqabce3?x=1`` -> ``/contacts/{id}``: segments holding a digit (but a version
+    like ``v2``) or an ``@`` are ids, so two writes to two records compare equal."""
+    out = []
+    for segment in path.split("?", 1)[0].split("/"):
+        is_id = (
+            any(c.isdigit() for c in segment) and not _VERSION.fullmatch(segment)
+        ) or "@" in segment
+        out.append(_ID if is_id else segment)
+    return "/".join(out)
+
+
+class Routes:
+    """What request an effect is: a declared route, else one of its downstream's stub routes,
+    else its method and normalised path."""
+
+    def __init__(
+        self,
+        stubs: Mapping[str, Sequence[str]],
+        declared: Iterable[tuple[str, str, str]] = (),
+    ) -> None:
+        # (downstream or "*", the route's method and template, its matcher)
+        self._routes: list[tuple[str, str, str, RouteMatcher]] = []
+        for downstream, method, path in declared:
+            self._add(downstream, method, path)
+        for downstream, routes in stubs.items():
+            for route in routes:
+                method, _, path = route.partition(" ")
+                # A trailing '*' covers many resources: each keeps its own normalised path.
+                if not path.endswith("*"):
+                    self._add(downstream, method, path)
+        self._seen: dict[tuple[str, str, str], Request] = {}
+
+    def _add(self, downstream: str, method: str, path: str) -> None:
+        matcher = compile_route(f"{method} {path}", where="expected effects")
+        self._routes.append((downstream, method, path, matcher))
+
+    def of(self, effect: Effect) -> Request:
+        found = (effect.downstream, effect.method, effect.path)
+        known = self._seen.get(found)
+        if known is None:
+            known = self._seen[found] = self._request(*found)
+        return known
+
+    def _request(self, downstream: str, method: str, path: str) -> Request:
+        for name, want, template, matcher in self._routes:
+            if name in (ANY_DOWNSTREAM, downstream) and route_matches(matcher, method, path):
+                # A '*' method stands for any: the effect keeps its own.
+                return Request(name, method.upper() if want == "*" else want, template)
+        return Request(downstream, method.upper(), normalise(path))
+
+
+# --- what the run's settings keep -------------------------------------------------------------
+
+
+def scenario_settings(scenario: Scenario) -> dict[str, Any]:
+    """What judging expected effects needs of a scenario, for ``RunInfo.settings``: the stub
+    routes of each downstream, and the declared expectation when there is one."""
+    out: dict[str, Any] = {
+        "routes": {
+            d.name: [f"{r.method} {r.path}" for r in d.routes] for d in scenario.downstreams
+        },
+    }
+    if scenario.expect:
+        out["expect"] = {
+            spec.type: [
+                {
+                    "downstream": r.downstream,
+                    "method": r.method,
+                    "path": r.path,
+                    "count": r.count,
+                }
+                for r in spec.requests
+            ]
+            for spec in scenario.expect
+        }
+    return out
+
+
+def _declared(settings: Mapping[str, Any]) -> dict[str, list[tuple[str, str, str, int]]]:
+    """type -> [(downstream or "*", method, path, count)] from the settings."""
+    found = settings.get("expect")
+    if not isinstance(found, Mapping):
+        return {}
+    return {
+        str(t): [
+            (
+                str(r.get("downstream") or ANY_DOWNSTREAM),
+                str(r["method"]),
+                str(r["path"]),
+                int(r.get("count", 1)),
+            )
+            for r in requests
+        ]
+        for t, requests in found.items()
+    }
+
+
+def expect_specs(settings: Mapping[str, Any]) -> tuple[ExpectSpec, ...]:
+    """The declared expectation back as the Scenario's dataclasses (for messages and tests)."""
+    return tuple(
+        ExpectSpec(
+            t,
+            tuple(
+                ExpectedRequest(m, p, None if d == ANY_DOWNSTREAM else d, c) for d, m, p, c in rs
+            ),
+        )
+        for t, rs in _declared(settings).items()
+    )
+
+
+# --- the expectation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """The expected effects of one run's events, and the rules they came from.
+
+    Each event is in one of: ``per_event`` (the requests it must cause), ``nothing`` (it is
+    expected to cause nothing: a type ignored by design, or an event whose clean twin made
+    nothing), ``any_rule`` (no clean run and no declaration for it: any effect counts), or
+    none of them: what the clean run made for it could be tied only to its record or to no
+    event, and ``per_record`` (this run's record keys) and ``per_run`` hold those.
+    """
+
+    model: Model
+    routes: Routes
+    per_event: Mapping[str, Counter[Request]]
+    nothing: frozenset[str]
+    any_rule: frozenset[str]
+    types: Mapping[str, TypeRule]  # event type -> the rule its events are judged by
+    per_record: Mapping[str, Counter[Request]] = field(default_factory=dict)
+    per_run: Counter[Request] = field(default_factory=Counter)
+    # Events of a type that acts whose clean twin was accepted and made nothing.
+    not_expected: frozenset[str] = frozenset()
+    # Events whose clean twin was refused (or is missing): expected what their type's make.
+    by_type: frozenset[str] = frozenset()
+    clean_run: str | None = None  # the run id learned from
+    why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
+    several: bool = False  # several downstreams: requests are named with theirs
+
+    @property
+    def only_any(self) -> bool:
+        """Nothing declared or learned: every event is judged by the any-effect rule."""
+        return not (self.per_event or self.nothing or self.per_record or self.per_run)
+
+    def outstanding(
+        self,
+        events: Sequence[Event],
+        deliveries: Iterable[Delivery],
+        effects: Iterable[Effect],
+        tampered: Collection[str] = (),
+    ) -> int:
+        """How many expected effects of the accepted events are still missing (0: all made).
+
+        For a run that is still going (the settle loop): ``events`` are the run's, the
+        deliveries and effects those recorded so far, ``tampered`` the ids of tampered
+        deliveries (they do not make an event accepted). Counts one per (event, request),
+        (record, request) or (run, request) short, exactly as ``no_lost_events`` judges.
+        """
+        known = {e.id for e in events}
+        accepted = {
+            d.event_id
+            for d in deliveries
+            if d.outcome is Outcome.OK and d.id not in tampered and d.event_id in known
+        }
+        return shortfalls(self, events, accepted, [e for e in effects if is_write(e)]).count
+
+
+def missing_expected(
+    expectation: Expectation,
+    events: Sequence[Event],
+    deliveries: Iterable[Delivery],
+    effects: Iterable[Effect],
+    tampered: Collection[str] = (),
+) -> int:
+    """``expectation.outstanding(...)``: the engine's question while it settles."""
+    return expectation.outstanding(events, deliveries, effects, tampered)
+
+
+_CACHE: weakref.WeakKeyDictionary[Facts, Expectation] = weakref.WeakKeyDictionary()
+
+
+def expectation_of(facts: Facts) -> Expectation:
+    """The run's Expectation, learned once per ``judge()`` and shared by the invariants."""
+    found = _CACHE.get(facts)
+    if found is None:
+        history = facts.history
+        found = _CACHE[facts] = learn(history.info, history.events, history.baseline)
+    return found
+
+
+def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> Expectation:
+    """The expected effects of ``events``: declared in ``info.settings``, else learned from
+    ``baseline`` (when it is the complete clean run), else any effect."""
+    settings = info.settings
+    declared = _declared(settings)
+    stubs = settings.get("routes")
+    stubs = stubs if isinstance(stubs, Mapping) else {}
+    routes = Routes(stubs, ((d, m, p) for rs in declared.values() for d, m, p, _ in rs))
+    # One Counter per declared type, shared by its events.
+    by_type: dict[str, Counter[Request]] = {}
+    for t, requests in declared.items():
+        wanted = by_type[t] = Counter()
+        for d, m, p, c in requests:
+            wanted[Request(d, m, p)] += c
+    per_event: dict[str, Counter[Request]] = {}
+    nothing: set[str] = set()
+    types = {t: TypeRule(Rule.DECLARED, ignored=not rs) for t, rs in declared.items()}
+    undeclared: list[Event] = []
+    for e in events:
+        found = by_type.get(e.type)
+        if found is None:
+            undeclared.append(e)
+        elif found:
+            per_event[e.id] = found
+        else:
+            nothing.add(e.id)
+    clean, why = _usable(settings, baseline)
+    learned = _Learned(clean, routes, undeclared) if clean is not None and undeclared else None
+    if learned is None:
+        any_rule = frozenset(e.id for e in undeclared)
+        for e in undeclared:
+            types.setdefault(e.type, TypeRule(Rule.ANY))
+    else:
+        per_event.update(learned.per_event)
+        nothing |= learned.nothing
+        any_rule = frozenset(learned.any_rule)
+        types.update(learned.types)
+        # Learned, yet some type by any effect: the clean run refused all its events.
+        why = "the clean run accepted none of their events"
+    return Expectation(
+        model=info.model,
+        routes=routes,
+        per_event=per_event,
+        nothing=frozenset(nothing),
+        any_rule=any_rule,
+        types=types,
+        per_record=learned.per_record if learned else {},
+        per_run=learned.per_run if learned else Counter(),
+        not_expected=frozenset(learned.not_expected) if learned else frozenset(),
+        by_type=frozenset(learned.by_type) if learned else frozenset(),
+        clean_run=clean.info.run_id if clean is not None else None,
+        why_any=why or "no clean run, no expect:",
+        several=len(stubs) > 1,
+    )
+
+
+def _usable(settings: Mapping[str, Any], baseline: History | None) -> tuple[History | None, str]:
+    """The clean run to learn from, or None and why not."""
+    wanted = settings.get("baseline")
+    if baseline is None:
+        if wanted:
+            return None, f"the clean run {wanted} is not in this journal"
+        return None, "no clean run, no expect:"
+    if baseline.status != "complete":
+        return None, f"the clean run {baseline.info.run_id} did not complete"
+    return baseline, ""
+
+
+class _Learned:
+    """What the clean run teaches about the undeclared events of a run (see ``learn``)."""
+
+    def __init__(self, clean: History, routes: Routes, events: Sequence[Event]) -> None:
+        twins = {e.seq: e for e in clean.events}
+        twin_of = {
+            e.id: twin
+            for e in events
+            if (twin := twins.get(e.seq)) is not None and twin.type == e.type
+        }
+        # The clean run's record keys -> this run's, through the twins.
+        run_key = {twin.key: e.key for e in events if (twin := twin_of.get(e.id)) is not None}
+        by_twin = self._learn_writes(clean, routes, run_key)
+        accepted = {d.event_id for d in clean.deliveries if d.outcome is Outcome.OK}
+        of_type: dict[str, list[Event]] = {}
+        for e in events:
+            of_type.setdefault(e.type, []).append(e)
+        records_written = set(self.per_record)
+        self.per_event: dict[str, Counter[Request]] = {}
+        self.nothing: set[str] = set()
+        self.any_rule: set[str] = set()
+        self.not_expected: set[str] = set()
+        self.by_type: set[str] = set()
+        self.types: dict[str, TypeRule] = {}
+        for t, mine in of_type.items():
+            made = {e.id: m for e in mine if (m := _made(by_twin, twin_of.get(e.id)))}
+            # A write the clean run could not tie to an event may be one of these events'.
+            coarse = bool(self.per_run) or any(e.key in records_written for e in mine)
+            if made:
+                self.types[t] = TypeRule(Rule.LEARNED)
+                self._acting(mine, made, twin_of, accepted, records_written)
+            elif coarse:
+                self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
+            elif any((tw := twin_of.get(e.id)) is not None and tw.id in accepted for e in mine):
+                self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
+                self.nothing.update(e.id for e in mine)
+            else:  # the clean run refused them all: it teaches nothing about them
+                self.types[t] = TypeRule(Rule.ANY)
+                self.any_rule.update(e.id for e in mine)
+
+    def _learn_writes(
+        self, clean: History, routes: Routes, run_key: Mapping[str, str]
+    ) -> dict[str, Counter[Request]]:
+        """Clean-run event id -> its requests; ``per_record`` and ``per_run`` for the requests
+        the clean run could not tie to an event every time."""
+        known = {e.id for e in clean.events}
+        key_of = {e.id: e.key for e in clean.events}
+        writes: list[tuple[Request, list[str], str | None]] = []
+        rank: dict[Request, int] = {}  # the coarsest level a write of it needs: index in _LEVELS
+        for w in clean.effects:
+            if not is_write(w):
+                continue
+            request = routes.of(w)
+            named = [eid for eid in distinct(w.event_ids) if eid in known]
+            key = w.key if w.key in run_key else (key_of[named[0]] if named else None)
+            writes.append((request, named, key))
+            here = 0 if named else 1 if key is not None else 2
+            if here > rank.get(request, -1):
+                rank[request] = here
+        level = {request: _LEVELS[n] for request, n in rank.items()}
+        pairs: Counter[tuple[str, Request]] = Counter()
+        self.per_record: dict[str, Counter[Request]] = {}
+        self.per_run: Counter[Request] = Counter()
+        for request, named, key in writes:
+            at = level[request]
+            if at is Level.EVENT:
+                for eid in named:
+                    pairs[(eid, request)] += 1
+            elif at is Level.RECORD and key is not None and key in run_key:
+                self.per_record.setdefault(run_key[key], Counter())[request] += 1
+            else:
+                self.per_run[request] += 1
+        grouped: dict[str, list[tuple[Request, int]]] = {}
+        for (eid, request), n in pairs.items():
+            grouped.setdefault(eid, []).append((request, n))
+        # Most events expect the same requests: one shared Counter for each distinct set.
+        shared: dict[tuple[tuple[Request, int], ...], Counter[Request]] = {}
+        by_twin: dict[str, Counter[Request]] = {}
+        for eid, items in grouped.items():
+            items.sort()
+            found = shared.get(tuple(items))
+            if found is None:
+                found = shared[tuple(items)] = Counter(dict(items))
+            by_twin[eid] = found
+        return by_twin
+
+    def _acting(
+        self,
+        mine: Sequence[Event],
+        made: Mapping[str, Counter[Request]],
+        twin_of: Mapping[str, Event],
+        accepted: Collection[str],
+        records_written: Collection[str],
+    ) -> None:
+        """The events of a type some of whose twins made requests."""
+        typical: Counter[Request] | None = None
+        for e in mine:
+            if e.id in made:
+                self.per_event[e.id] = made[e.id]
+                continue
+            twin = twin_of.get(e.id)
+            if twin is not None and twin.id in accepted:
+                # Accepted and left alone in the clean run: this event is not expected to act
+                # either (an automation that skips some payloads on purpose) — unless a write
+                # tied only to its record, or to nothing, may be its.
+                if e.key not in records_written and not self.per_run:
+                    self.nothing.add(e.id)
+                    self.not_expected.add(e.id)
+            elif typical or (typical is None and (typical := _common(made.values()))):
+                # Its twin was refused or is missing: expected what every acting event of its
+                # type made.
+                self.per_event[e.id] = typical
+                self.by_type.add(e.id)
+            elif e.key not in records_written and not self.per_run:
+                self.any_rule.add(e.id)
+
+
+def _common(made: Iterable[Counter[Request]]) -> Counter[Request]:
+    """The requests every one of ``made`` holds, each as often as the fewest hold it."""
+    common: Counter[Request] | None = None
+    for m in made:
+        common = m.copy() if common is None else common & m
+    return common or Counter()
+
+
+def _made(by_twin: Mapping[str, Counter[Request]], twin: Event | None) -> Counter[Request] | None:
+    return by_twin.get(twin.id) if twin is not None else None
+
+
+_LEVELS = (Level.EVENT, Level.RECORD, Level.RUN)
+
+
+# --- judging a run against it --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Short:
+    """One request a subject (an event, a record, the run) was expected to cause ``need``
+    times and caused ``made`` times. ``request`` None: any effect (the old rule)."""
+
+    level: Level
+    subject: str  # event id, record key, or "" for the run
+    request: Request | None
+    need: int
+    made: int
+    # Where the need came from at a coarser level: "clean" (the clean run made them there),
+    # or "events" (the sum of what the subject's events expect, their writes naming no event).
+    source: str = "events"
+    events: int = 0  # how many judged events the need sums over (record, run)
+
+
+@dataclass(slots=True)
+class Shortfalls:
+    """What a run lacks of its expected effects, at each level."""
+
+    judged: list[Event] = field(default_factory=list)  # the events owed their effects
+    superseded: int = 0  # register: accepted events a newer one of their record supersedes
+    events: dict[str, list[Short]] = field(default_factory=dict)  # event id -> its shorts
+    records: list[Short] = field(default_factory=list)
+    run: list[Short] = field(default_factory=list)
+    # Record- or run-level expectations of the clean run left unjudged: not every event of
+    # the record (or of the run) was accepted, so what the clean run made is not owed.
+    unjudged: int = 0
+    coarse: set[Request] = field(default_factory=set)  # requests compared per record or run
+    owed: int = 0  # judged events that expect something
+
+    @property
+    def count(self) -> int:
+        return sum(len(s) for s in self.events.values()) + len(self.records) + len(self.run)
+
+
+def judged_events(
+    model: Model, events: Sequence[Event], accepted: Collection[str]
+) -> tuple[list[Event], int]:
+    """The events owed their effects: ledger, every accepted one; register, each record's
+    latest accepted one (older states may be coalesced). And how many were superseded."""
+    if model is not Model.REGISTER:
+        return [e for e in events if e.id in accepted], 0
+    latest: dict[str, Event] = {}
+    n = 0
+    for e in events:
+        if e.id in accepted:
+            n += 1
+            held = latest.get(e.key)
+            if held is None or e.seq > held.seq:
+                latest[e.key] = e
+    return sorted(latest.values(), key=_seq), n - len(latest)
+
+
+def _seq(e: Event) -> int:
+    return e.seq
+
+
+def shortfalls(
+    exp: Expectation,
+    events: Sequence[Event],
+    accepted: Collection[str],
+    writes: Sequence[Effect],
+) -> Shortfalls:
+    """Compare the run's committed ``writes`` with what ``exp`` expects of its ``accepted``
+    events, each request at the finest level its writes allow."""
+    out = Shortfalls()
+    out.judged, out.superseded = judged_events(exp.model, events, accepted)
+    known = {e.id: e for e in events}
+    keys = {e.key for e in events}
+    # Flat counts: (event id or record key, request) -> writes; one dict, not one per event.
+    by_event: Counter[tuple[str, Request]] = Counter()
+    by_record: Counter[tuple[str, Request]] = Counter()
+    any_write: set[str] = set()
+    total: Counter[Request] = Counter()
+    no_event: set[Request] = set()
+    no_record: set[Request] = set()
+    for w in writes:
+        request = exp.routes.of(w)
+        total[request] += 1
+        named = [eid for eid in distinct(w.event_ids) if eid in known]
+        for eid in named:
+            by_event[(eid, request)] += 1
+            any_write.add(eid)
+        key = w.key if w.key in keys else (known[named[0]].key if named else None)
+        if key is None:
+            no_record.add(request)
+        else:
+            by_record[(key, request)] += 1
+        if not named:
+            no_event.add(request)
+    record_need: dict[tuple[str, Request], tuple[int, int]] = {}
+    run_need: dict[Request, tuple[int, int]] = {}
+    register = exp.model is Model.REGISTER
+
+    def owe_coarse(key: str, request: Request, need: int) -> None:
+        out.coarse.add(request)
+        if request in no_record:
+            held, n = run_need.get(request, (0, 0))
+            run_need[request] = (held + need, n + 1)
+        else:
+            held, n = record_need.get((key, request), (0, 0))
+            record_need[(key, request)] = (held + need, n + 1)
+
+    for e in out.judged:
+        if e.id in exp.nothing:
+            continue
+        out.owed += 1
+        wanted = exp.per_event.get(e.id)
+        if wanted is None:
+            if e.id in exp.any_rule and e.id not in any_write:
+                out.events[e.id] = [Short(Level.EVENT, e.id, None, 1, 0)]
+            continue  # else judged per record or per run only
+        for request, need in wanted.items():
+            if request in no_event:
+                owe_coarse(e.key, request, need)
+                continue
+            have = by_event[(e.id, request)]
+            if have < need:
+                out.events.setdefault(e.id, []).append(
+                    Short(Level.EVENT, e.id, request, need, have)
+                )
+    # What the clean run made per record or per run, owed when all its events were accepted.
+    by_key: dict[str, list[Event]] = {}
+    for e in events:
+        by_key.setdefault(e.key, []).append(e)
+    for key, wanted in exp.per_record.items():
+        mine = by_key.get(key, [])
+        if register:
+            owed = any(e.id in accepted for e in mine)
+        else:
+            owed = bool(mine) and all(e.id in accepted for e in mine)
+        if not owed:
+            out.unjudged += 1
+            continue
+        for request, need in wanted.items():
+            need = min(need, 1) if register else need
+            out.coarse.add(request)
+            if request in no_record:
+                held, n = run_need.get(request, (0, 0))
+                run_need[request] = (held + need, n + len(mine))
+                continue
+            have = by_record[(key, request)]
+            if have < need:
+                out.records.append(
+                    Short(Level.RECORD, key, request, need, have, "clean", len(mine))
+                )
+    if exp.per_run:
+        owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
+        if owed:
+            for request, need in exp.per_run.items():
+                out.coarse.add(request)
+                have = total[request]
+                need = min(need, 1) if register else need
+                held, _ = run_need.get(request, (0, 0))
+                if have < need + held:
+                    out.run.append(
+                        Short(Level.RUN, "", request, need + held, have, "clean", len(events))
+                    )
+                run_need.pop(request, None)
+        else:
+            out.unjudged += len(exp.per_run)
+    for (key, request), (need, n) in record_need.items():
+        have = by_record[(key, request)]
+        if have < need:
+            out.records.append(Short(Level.RECORD, key, request, need, have, "events", n))
+    for request, (need, n) in run_need.items():
+        have = total[request]
+        if have < need:
+            out.run.append(Short(Level.RUN, "", request, need, have, "events", n))
+    return out

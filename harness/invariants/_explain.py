@@ -1,0 +1,252 @@
+"""The sentences verdicts about expected effects are told in: the rule used, what was missing
+and where the expectation came from. Shared by ``no_lost_events`` and ``recovers_after_outage``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+
+from ..core._model import Effect, Event, Model
+from ._expected import Expectation, Level, Request, Rule, Short, Shortfalls
+from ._facts import (
+    Facts,
+    Witness,
+    deliveries_text,
+    effects_text,
+    event_ref,
+    id_list,
+    is_write,
+    not_counted,
+    plural,
+)
+
+
+def rule_text(exp: Expectation, events: Sequence[Event]) -> str:
+    """``rule: expected effects learned from the clean run x@zq…`` — or, when types differ,
+    ``rules: declared in expect: for a; learned … for b; any effect for c (no clean run)``."""
+    seen = dict.fromkeys(e.type for e in events)
+    groups: dict[str, list[str]] = {}
+    for t in seen:
+        rule = exp.types.get(t)
+        groups.setdefault(_rule_name(exp, rule.rule if rule else Rule.ANY), []).append(t)
+    if len(groups) == 1:
+        (name,) = groups
+        if name.startswith("any effect"):
+            return f"rule: any effect — {exp.why_any}"
+        return f"rule: expected effects {name}"
+    parts = [
+        f"{name} for {', '.join(types)}"
+        if not name.startswith("any effect")
+        else f"any effect for {', '.join(types)} ({exp.why_any})"
+        for name, types in groups.items()
+    ]
+    return "rules: " + "; ".join(parts)
+
+
+def _rule_name(exp: Expectation, rule: Rule) -> str:
+    if rule is Rule.DECLARED:
+        return "declared in expect:"
+    if rule is Rule.LEARNED:
+        return f"learned from the clean run {exp.clean_run}"
+    return "any effect"
+
+
+def judged_text(found: Shortfalls) -> str:
+    return plural(len(found.judged), "accepted event")
+
+
+def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Event]) -> str:
+    """What the summary adds: types ignored by design, events not owed an effect, superseded
+    updates, requests compared per record or per run, and what could not be judged."""
+    notes = []
+    ignored = {t: r for t, r in exp.types.items() if r.ignored}
+    if ignored:
+        count = Counter(e.type for e in events if e.type in ignored)
+        for how in (Rule.LEARNED, Rule.DECLARED):
+            types = [t for t, r in ignored.items() if r.rule is how and count[t]]
+            if types:
+                why = "no effect in the clean run" if how is Rule.LEARNED else "expect: none"
+                n = sum(count[t] for t in types)
+                notes.append(
+                    f"ignored by design ({why}): {', '.join(types)} ({plural(n, 'event')})"
+                )
+    if exp.not_expected:
+        notes.append(
+            f"{plural(len(exp.not_expected), 'event')} made no effect in the clean run either "
+            "(not owed one)"
+        )
+    if exp.by_type:
+        notes.append(
+            f"{plural(len(exp.by_type), 'event')} judged by what their type's events made "
+            "(their own clean run was refused)"
+        )
+    if found.superseded:
+        notes.append(f"{plural(found.superseded, 'superseded update')} skipped (not loss)")
+    if found.coarse:
+        requests = ", ".join(sorted(r.text(exp.several) for r in found.coarse))
+        notes.append(f"{requests} compared per record or per run (not every one names an event)")
+    if found.unjudged:
+        notes.append(
+            f"{plural(found.unjudged, 'request')} the clean run made per record or per run not "
+            "judged (not every event of it was accepted)"
+        )
+    return "".join(f"; {n}" for n in notes)
+
+
+def lost_text(
+    exp: Expectation,
+    found: Shortfalls,
+    shown: Mapping[str, Sequence[Short]],
+    silent: Collection[str],
+) -> str:
+    """The head of a failed summary: how many events (records) lack what, and coarse losses.
+    ``silent``: the events of ``shown`` that made no write at all."""
+    parts = []
+    if shown:
+        register = exp.model is Model.REGISTER
+        whole = plural(len(found.judged), "record") if register else judged_text(found)
+        of_latest = " of their latest accepted event" if register else ""
+        missing: Counter[str] = Counter()
+        for shorts in shown.values():
+            for s in shorts:
+                if s.request is not None:
+                    missing[s.request.text(exp.several)] += 1
+        which = ", ".join(f"{r} for {n:,}" for r, n in missing.most_common())
+        nothing = sum(1 for eid in shown if eid in silent)
+        if nothing == len(shown):
+            none = "never got an effect" if register else "produced no effect"
+            head = f"{len(shown):,} of {whole} {none}{of_latest} (lost)"
+            parts.append(head + (f": missing {which}" if which else ""))
+        else:
+            lacks = "lack the expected effects" + of_latest if register else "lack expected effects"
+            none_at_all = f" ({nothing:,} produced no effect at all)" if nothing else ""
+            parts.append(f"{len(shown):,} of {whole} {lacks} (lost): missing {which}{none_at_all}")
+    for s in found.run:
+        assert s.request is not None
+        parts.append(
+            f"{s.made:,} {s.request.text(exp.several)} made where {s.need:,} were expected "
+            "(per run)"
+        )
+    if found.records:
+        requests = sorted({s.request.text(exp.several) for s in found.records if s.request})
+        parts.append(
+            f"{plural(len({s.subject for s in found.records}), 'record')} short of "
+            f"{', '.join(requests)} (per record)"
+        )
+    return "; ".join(parts)
+
+
+def event_witness(facts: Facts, exp: Expectation, event: Event, shorts: Sequence[Short]) -> Witness:
+    """``event evt_… was delivered … and made POST /contacts eff_3 but never POST /deals; the
+    clean run made both; its requests did not count: POST /deals eff_4 (refused 503)``."""
+    deliveries = facts.deliveries_of([event.id])[event.id]
+    effects = facts.effects_of([event.id])[event.id]
+    writes = [e for e in effects if is_write(e)]
+    line = f"{event_ref(event)} was {deliveries_text(deliveries)}"
+    if not writes:
+        line += " but produced no effect"
+    else:
+        line += f" and made {effects_text(writes)} but {_missing(exp, shorts)}"
+        line += f"; {source_text(exp, event)}"
+    line += tried_text(effects)
+    return Witness(line, (event.id,), tuple(d.id for d in deliveries), tuple(e.id for e in effects))
+
+
+def missing_text(exp: Expectation, shorts: Sequence[Short]) -> str:
+    """``POST /deals`` or ``2 of 3 POST /line_items``: what an event still lacks."""
+    return " and ".join(
+        (s.request.text(exp.several) if s.request else "any effect")
+        if s.made == 0 or s.request is None
+        else f"{s.need - s.made} more {s.request.text(exp.several)} ({s.need} expected)"
+        for s in shorts
+    )
+
+
+def _missing(exp: Expectation, shorts: Sequence[Short]) -> str:
+    never = [s for s in shorts if s.made == 0]
+    fewer = [s for s in shorts if s.made > 0]
+    parts = []
+    if never:
+        parts.append("never " + " nor ".join(_request(exp, s.request) for s in never))
+    for s in fewer:
+        parts.append(f"only {s.made} of {s.need} {_request(exp, s.request)}")
+    return " and ".join(parts)
+
+
+def _request(exp: Expectation, request: Request | None) -> str:
+    return request.text(exp.several) if request is not None else "any effect"
+
+
+def source_text(exp: Expectation, event: Event) -> str:
+    """Where an event's expectation came from: ``the clean run made both``."""
+    wanted = exp.per_event.get(event.id, Counter())
+    listed = " and ".join(
+        (f"{n} " if n > 1 else "") + r.text(exp.several) for r, n in wanted.items()
+    )
+    rule = exp.types.get(event.type)
+    if rule is not None and rule.rule is Rule.DECLARED:
+        return f"expect: asks for {listed}"
+    if event.id in exp.by_type:
+        return f"the clean run's other {event.type} events made {listed}"
+    if len(wanted) == 2 and all(n == 1 for n in wanted.values()):
+        return "the clean run made both"
+    return f"the clean run made {listed}"
+
+
+def tried_text(effects: Sequence[Effect]) -> str:
+    tried = [e for e in effects if not is_write(e)]
+    if not tried:
+        return ""
+    return "; its requests did not count: " + id_list([not_counted(t) for t in tried])
+
+
+def coarse_witness(facts: Facts, exp: Expectation, s: Short) -> Witness:
+    """A shortfall per record or per run, with the writes this run made of that request."""
+    assert s.request is not None
+    request = s.request.text(exp.several)
+    routes = exp.routes
+    made = [
+        w
+        for w in facts.writes_in_order
+        if routes.of(w) == s.request and (s.level is Level.RUN or _key(facts, w) == s.subject)
+    ]
+    ids = id_list([w.id for w in made]) if made else "none"
+    if s.level is Level.RUN and s.source == "clean":
+        line = (
+            f"the clean run made {s.need:,} {request} for its {plural(s.events, 'event')}; this "
+            f"run made {s.made:,} for the same {plural(s.events, 'event')}, all accepted "
+            f"({ids})"
+        )
+    elif s.level is Level.RUN:
+        line = (
+            f"{plural(s.events, 'accepted event')} expect {s.need:,} {request} in all; this "
+            f"run made {s.made:,} ({ids}) — compared per run, as some name no event or record"
+        )
+    elif s.source == "clean":
+        line = (
+            f"record {s.subject}: the clean run made {s.need:,} {request} for its "
+            f"{plural(s.events, 'event')}; this run made {s.made:,} ({ids}), all of them accepted"
+        )
+    else:
+        line = (
+            f"record {s.subject}: its {plural(s.events, 'accepted event')} expect {s.need:,} "
+            f"{request}; this run made {s.made:,} for it ({ids}) — compared per record, as some "
+            "name no event"
+        )
+    events = (
+        ()
+        if s.level is Level.RUN
+        else tuple(e.id for e in facts.history.events if e.key == s.subject)
+    )
+    return Witness(line, events, (), tuple(w.id for w in made))
+
+
+def _key(facts: Facts, w: Effect) -> str | None:
+    if w.key is not None:
+        return w.key
+    for eid in w.event_ids:
+        e = facts.events_by_id.get(eid)
+        if e is not None:
+            return e.key
+    return None

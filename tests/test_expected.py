@@ -1,0 +1,511 @@
+"""Expected effects (invariants/_expected.py): learned from a clean run or declared, and
+``no_lost_events`` judged against them at the event, record and run levels, over hand-built
+Histories."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from harness.core._model import Delivery, Effect, Event, Model, Outcome, Status, Verdict
+from harness.core._scenario import (
+    DownstreamSpec,
+    ExpectedRequest,
+    ExpectSpec,
+    InvariantSpec,
+    Route,
+    Scenario,
+    SyntheticSource,
+)
+from harness.history import History, RunInfo
+from harness.invariants import judge
+from harness.invariants._expected import (
+    Request,
+    Rule,
+    TypeRule,
+    expect_specs,
+    learn,
+    missing_expected,
+    normalise,
+    scenario_settings,
+)
+
+ROUTES = {"crm": ["POST /contacts", "POST /deals", "PUT /contacts/{id}"]}
+CHECKOUT = "checkout.session.completed"
+
+
+def ev(tag: str, seq: int, type_: str = CHECKOUT, key: str | None = None) -> Event:
+    return Event(f"evt_{tag}e{seq}", key or f"cs_{tag}k{seq}", seq, type_, 0.0, {})
+
+
+def ok(event: Event, n: int = 1, at: float = 0.0) -> Delivery:
+    return Delivery(f"dlv_{event.id}_{n}", event.id, n, at, at, at + 0.01, 200, Outcome.OK)
+
+
+def refused(event: Event, at: float = 0.0) -> Delivery:
+    return Delivery(f"dlv_{event.id}_x", event.id, 1, at, at, at + 0.01, 500, Outcome.FAILED)
+
+
+_N = iter(range(1, 1_000_000))
+
+
+def write(
+    path: str,
+    events: Sequence[Event] = (),
+    *,
+    method: str = "POST",
+    key: str | None = None,
+    at: float = 0.5,
+    status: int = 201,
+    downstream: str = "crm",
+) -> Effect:
+    return Effect(
+        f"eff_{next(_N)}",
+        downstream,
+        at,
+        method,
+        path,
+        {},
+        "{}",
+        status,
+        tuple(e.id for e in events),
+        key if key is not None else (events[0].key if events else None),
+        committed=status < 400,
+    )
+
+
+def run(
+    events: Sequence[Event],
+    deliveries: Sequence[Delivery],
+    effects: Sequence[Effect],
+    *,
+    tag: str,
+    baseline: History | None = None,
+    settings: Mapping[str, Any] | None = None,
+    model: Model = Model.LEDGER,
+) -> History:
+    base: dict[str, Any] = {"routes": ROUTES}
+    if baseline is not None:
+        base["baseline"] = baseline.info.run_id
+    info = RunInfo(
+        f"run@{tag}",
+        "checkout",
+        1,
+        "http://127.0.0.1:1/",
+        "t",
+        model,
+        (InvariantSpec("no_lost_events"),),
+        "",
+        tag,
+        settings={**base, **(settings or {})},
+    )
+    h = History(info, list(events), list(deliveries), list(effects))
+    h.baseline = baseline
+    return h
+
+
+def clean_run(events: Sequence[Event], effects: Sequence[Effect], **kw: Any) -> History:
+    return run(events, [ok(e) for e in events], effects, tag="zqclean", **kw)
+
+
+def lost(h: History) -> Verdict:
+    [v] = judge(h, [InvariantSpec("no_lost_events")])
+    return v
+
+
+def checkout_pair(n: int = 3) -> tuple[list[Event], History]:
+    """n checkout events, and a clean run that made a contact and a deal for each."""
+    twins = [ev("zqclean", i) for i in range(1, n + 1)]
+    effects = [w for e in twins for w in (write("/contacts", [e]), write("/deals", [e]))]
+    return [ev("zqrun", i) for i in range(1, n + 1)], clean_run(twins, effects)
+
+
+# -- route templates --------------------------------------------------------------------------
+
+
+def test_normalise_turns_id_segments_into_one_template() -> None:
+    assert normalise("/contacts/zqabce3") == normalise("/contacts/zqxyze7") == "/contacts/{id}"
+    assert normalise("/v1/contacts/ada@example.com?x=1") == "/v1/contacts/{id}"
+    assert normalise("/v2/orders/ord_zqabck12/lines") == "/v2/orders/{id}/lines"
+
+
+def test_requests_take_the_stub_route_template_else_the_normalised_path() -> None:
+    events, clean = checkout_pair(1)
+    exp = learn(run(events, [], [], tag="zqrun").info, events, clean)
+    assert exp.routes.of(write("/contacts/zqabck1", method="PUT")) == Request(
+        "crm", "PUT", "/contacts/{id}"
+    )
+    assert exp.routes.of(write("/notes/zq9", downstream="mail")) == Request(
+        "mail", "POST", "/notes/{id}"
+    )
+
+
+# -- learning ---------------------------------------------------------------------------------
+
+
+def test_learned_per_event_and_type_ignored_by_design() -> None:
+    twins = [ev("zqclean", 1), ev("zqclean", 2, "checkout.session.expired")]
+    clean = clean_run(twins, [write("/contacts", twins[:1]), write("/deals", twins[:1])])
+    events = [ev("zqrun", 1), ev("zqrun", 2, "checkout.session.expired")]
+    exp = learn(run(events, [], [], tag="zqrun").info, events, clean)
+    assert exp.per_event == {
+        events[0].id: {
+            Request("crm", "POST", "/contacts"): 1,
+            Request("crm", "POST", "/deals"): 1,
+        }
+    }
+    assert exp.nothing == {events[1].id}
+    assert exp.types == {
+        CHECKOUT: TypeRule(Rule.LEARNED),
+        "checkout.session.expired": TypeRule(Rule.LEARNED, ignored=True),
+    }
+    assert exp.clean_run == clean.info.run_id
+
+
+def test_an_event_whose_clean_twin_was_refused_is_judged_by_its_type() -> None:
+    twins = [ev("zqclean", i) for i in (1, 2, 3)]
+    clean = run(
+        twins,
+        [ok(twins[0]), ok(twins[1]), refused(twins[2])],
+        [write("/deals", [twins[0]]), write("/deals", [twins[1]])],
+        tag="zqclean",
+    )
+    events = [ev("zqrun", i) for i in (1, 2, 3)]
+    exp = learn(run(events, [], [], tag="zqrun").info, events, clean)
+    assert exp.per_event[events[2].id] == {Request("crm", "POST", "/deals"): 1}
+    assert exp.by_type == {events[2].id}
+
+
+def test_an_event_its_clean_twin_left_alone_is_not_owed_anything() -> None:
+    twins = [ev("zqclean", 1), ev("zqclean", 2)]
+    clean = clean_run(twins, [write("/deals", [twins[0]])])  # seq 2: skipped on purpose
+    events = [ev("zqrun", 1), ev("zqrun", 2)]
+    h = run(events, [ok(e) for e in events], [write("/deals", [events[0]])], tag="zqrun")
+    v = lost(replace(h, baseline=clean, info=_named(h, clean)))
+    assert v.status is Status.PASS, v.summary
+    assert "1 event made no effect in the clean run either (not owed one)" in v.summary
+
+
+def _named(h: History, clean: History) -> RunInfo:
+    return replace(h.info, settings={**h.info.settings, "baseline": clean.info.run_id})
+
+
+def test_an_incomplete_clean_run_teaches_nothing_and_the_rule_says_why() -> None:
+    events, clean = checkout_pair(2)
+    clean.status = "aborted"
+    h = run(events, [ok(e) for e in events], [write("/contacts", [events[0]])], tag="zqrun")
+    h.baseline, h.info = clean, _named(h, clean)
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert v.summary.endswith(
+        f"(rule: any effect — the clean run {clean.info.run_id} did not complete)"
+    )
+
+
+def test_a_clean_run_missing_from_the_journal_is_named() -> None:
+    events = [ev("zqrun", 1)]
+    h = run(
+        events,
+        [ok(events[0])],
+        [write("/deals", events)],
+        tag="zqrun",
+        settings={"baseline": "x-baseline@zqgone"},
+    )
+    v = lost(h)
+    assert v.summary.endswith(
+        "(rule: any effect — the clean run x-baseline@zqgone is not in this journal)"
+    )
+
+
+# -- no_lost_events against learned effects ---------------------------------------------------
+
+
+def test_partial_loss_names_the_missing_request() -> None:
+    events, clean = checkout_pair(3)
+    refused_deal = write("/deals", [events[1]], status=503, at=0.6)
+    effects = [
+        write("/contacts", [events[0]]),
+        write("/deals", [events[0]]),
+        write("/contacts", [events[1]]),
+        refused_deal,
+        write("/contacts", [events[2]]),
+        write("/deals", [events[2]]),
+    ]
+    h = run(events, [ok(e) for e in events], effects, tag="zqrun", baseline=clean)
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "1 of 3 accepted events lack expected effects (lost): missing POST /deals for 1 "
+        f"(rule: expected effects learned from the clean run {clean.info.run_id})"
+    )
+    [line] = v.evidence.lines
+    assert line == (
+        f"event {events[1].id} (record {events[1].key}, seq 2) was delivered once "
+        f"(dlv_{events[1].id}_1 200) and made POST /contacts {effects[2].id} but never "
+        f"POST /deals; the clean run made both; its requests did not count: POST /deals "
+        f"{refused_deal.id} (refused 503)"
+    )
+    assert v.evidence.effect_ids == (effects[2].id, refused_deal.id)
+
+
+def test_the_same_partial_loss_passes_under_the_any_effect_rule() -> None:
+    events, _ = checkout_pair(2)
+    effects = [write("/contacts", [e]) for e in events] + [write("/deals", [events[0]])]
+    v = lost(run(events, [ok(e) for e in events], effects, tag="zqrun"))
+    assert v.status is Status.PASS
+    assert v.summary.endswith("(rule: any effect — no clean run, no expect:)")
+
+
+def test_ignored_types_are_reported_not_lost() -> None:
+    twins = [ev("zqclean", 1, "order.created"), ev("zqclean", 2, "order.paid")]
+    twins.append(ev("zqclean", 3, "order.fulfilled"))
+    clean = clean_run(twins, [write("/payouts", [twins[1]])])
+    events = [ev("zqrun", 1, "order.created"), ev("zqrun", 2, "order.paid")]
+    events.append(ev("zqrun", 3, "order.fulfilled"))
+    h = run(
+        events,
+        [ok(e) for e in events],
+        [write("/payouts", [events[1]])],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.PASS
+    assert (
+        "ignored by design (no effect in the clean run): order.created, order.fulfilled "
+        "(2 events)" in v.summary
+    )
+
+
+def test_a_count_short_of_the_clean_run_is_lost() -> None:
+    twin = ev("zqclean", 1)
+    clean = clean_run([twin], [write("/lines", [twin]), write("/lines", [twin])])
+    event = ev("zqrun", 1)
+    h = run([event], [ok(event)], [write("/lines", [event])], tag="zqrun", baseline=clean)
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert "but only 1 of 2 POST /lines; the clean run made 2 POST /lines" in v.evidence.lines[0]
+
+
+def test_register_keeps_skipping_superseded_updates() -> None:
+    twins = [ev("zqclean", i, "contact.updated", key="con_zqcleank1") for i in (1, 2, 3)]
+    clean = clean_run(
+        twins,
+        [write("/contacts/con_zqcleank1", [t], method="PUT") for t in twins],
+        model=Model.REGISTER,
+    )
+    events = [ev("zqrun", i, "contact.updated", key="con_zqrunk1") for i in (1, 2, 3)]
+    coalesced = [write("/contacts/con_zqrunk1", [events[2]], method="PUT")]
+    h = run(
+        events,
+        [ok(e) for e in events],
+        coalesced,
+        tag="zqrun",
+        baseline=clean,
+        model=Model.REGISTER,
+    )
+    v = lost(h)
+    assert v.status is Status.PASS, v.summary
+    assert "2 superseded updates skipped (not loss)" in v.summary
+    stale = run(
+        events,
+        [ok(e) for e in events],
+        [write("/contacts/con_zqrunk1", [events[0]], method="PUT")],
+        tag="zqrun",
+        baseline=clean,
+        model=Model.REGISTER,
+    )
+    v = lost(stale)
+    assert v.status is Status.FAIL
+    assert v.summary.startswith(
+        "1 of 1 record never got an effect of their latest accepted event (lost): missing "
+        "PUT /contacts/{id} for 1"
+    )
+    assert "record con_zqrunk1 was left at seq 1" in v.evidence.lines[0]
+
+
+# -- the record and run levels ----------------------------------------------------------------
+
+
+def test_requests_tied_only_to_a_record_are_compared_per_record() -> None:
+    twins = [ev("zqclean", 1, key="cus_zqcleank1"), ev("zqclean", 2, key="cus_zqcleank1")]
+    twins.append(ev("zqclean", 3, key="cus_zqcleank2"))
+    # The ledger entries carry the customer, not the event.
+    clean = clean_run(
+        twins, [write("/ledger", key=t.key) for t in twins] + [write("/deals", [t]) for t in twins]
+    )
+    events = [ev("zqrun", 1, key="cus_zqrunk1"), ev("zqrun", 2, key="cus_zqrunk1")]
+    events.append(ev("zqrun", 3, key="cus_zqrunk2"))
+    effects = [write("/deals", [e]) for e in events] + [
+        write("/ledger", key="cus_zqrunk1"),
+        write("/ledger", key="cus_zqrunk2"),
+    ]
+    h = run(events, [ok(e) for e in events], effects, tag="zqrun", baseline=clean)
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert v.summary.startswith("1 record short of POST /ledger (per record)")
+    assert v.evidence.lines[0].startswith(
+        "record cus_zqrunk1: the clean run made 2 POST /ledger for its 2 events; this run "
+        f"made 1 ({effects[3].id}), all of them accepted"
+    )
+    assert v.evidence.event_ids == (events[0].id, events[1].id)
+
+
+def test_a_shortfall_per_run_is_a_loss_whatever_the_attribution() -> None:
+    n = 30
+    twins = [ev("zqclean", i) for i in range(1, n + 1)]
+    # Deals carrying only a derived id: no event, no record.
+    clean = clean_run(twins, [write("/deals", key="") for _ in twins])
+    events = [ev("zqrun", i) for i in range(1, n + 1)]
+    effects = [write("/deals", key="") for _ in range(4)]
+    h = run(events, [ok(e) for e in events], effects, tag="zqrun", baseline=clean)
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("4 POST /deals made where 30 were expected (per run)")
+    assert v.evidence.lines[0].startswith(
+        "the clean run made 30 POST /deals for its 30 events; this run made 4 for the same 30 "
+        "events, all accepted"
+    )
+    enough = replace(h, effects=[write("/deals", key="") for _ in range(31)])
+    v = lost(enough)
+    # As many as the clean run made, none attributable: nothing more can be said.
+    assert v.status is Status.INCONCLUSIVE
+    assert "could be attributed" in v.summary
+
+
+def test_not_every_event_accepted_leaves_the_run_level_unjudged() -> None:
+    twins = [ev("zqclean", i) for i in (1, 2)]
+    clean = clean_run(twins, [write("/deals", key="") for _ in twins])
+    events = [ev("zqrun", i) for i in (1, 2)]
+    h = run(
+        events,
+        [ok(events[0]), refused(events[1])],
+        [write("/contacts", [events[0]])],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.PASS, v.summary
+    assert "not judged (not every event of it was accepted)" in v.summary
+
+
+def test_event_level_requests_whose_writes_name_no_event_drop_to_the_run() -> None:
+    events, clean = checkout_pair(3)
+    # This run's deals carry no tracer value: they are counted per run, 2 for 3 events.
+    effects = [write("/contacts", [e]) for e in events] + [
+        write("/deals", key="") for _ in range(2)
+    ]
+    h = run(events, [ok(e) for e in events], effects, tag="zqrun", baseline=clean)
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert v.summary.startswith("2 POST /deals made where 3 were expected (per run)")
+    assert v.evidence.lines[0].startswith(
+        "3 accepted events expect 3 POST /deals in all; this run made 2"
+    )
+
+
+# -- declared -----------------------------------------------------------------------------------
+
+DECLARED = {
+    "expect": {
+        CHECKOUT: [
+            {"downstream": "crm", "method": "POST", "path": "/contacts", "count": 1},
+            {"downstream": None, "method": "PUT", "path": "/contacts/{cid}", "count": 1},
+        ],
+        "charge.refunded": [],
+    }
+}
+
+
+def test_declared_expected_effects_need_no_clean_run() -> None:
+    events = [ev("zqrun", 1), ev("zqrun", 2, "charge.refunded")]
+    effects = [write("/contacts", events[:1])]
+    h = run(events, [ok(e) for e in events], effects, tag="zqrun", settings=DECLARED)
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "1 of 2 accepted events lack expected effects (lost): missing PUT /contacts/{cid} for 1; "
+        "ignored by design (expect: none): charge.refunded (1 event) "
+        "(rule: expected effects declared in expect:)"
+    )
+    assert v.evidence.lines[0].endswith(
+        "but never PUT /contacts/{cid}; expect: asks for POST /contacts and PUT /contacts/{cid}"
+    )
+    done = replace(h, effects=[*effects, write("/contacts/zq1", events[:1], method="PUT")])
+    assert lost(done).status is Status.PASS
+
+
+def test_declared_for_some_types_learned_for_the_others() -> None:
+    twins = [ev("zqclean", 1), ev("zqclean", 2, "invoice.paid")]
+    clean = clean_run(twins, [write("/invoices", [twins[1]])])
+    events = [ev("zqrun", 1), ev("zqrun", 2, "invoice.paid")]
+    h = run(
+        events,
+        [ok(e) for e in events],
+        [write("/contacts", events[:1]), write("/contacts/x1", events[:1], method="PUT")],
+        tag="zqrun",
+        baseline=clean,
+        settings=DECLARED,
+    )
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert v.summary.endswith(
+        f"(rules: declared in expect: for {CHECKOUT}; learned from the clean run "
+        f"{clean.info.run_id} for invoice.paid)"
+    )
+    assert "missing POST /invoices for 1" in v.summary
+
+
+def test_scenario_settings_keep_routes_and_the_declaration_for_offline_judging() -> None:
+    scenario = Scenario(
+        "s",
+        SyntheticSource({"id": "e"}, 1, 1, 1.0),
+        downstreams=(DownstreamSpec("crm", (Route("POST", "/deals"),)),),
+        expect=(
+            ExpectSpec(CHECKOUT, (ExpectedRequest("POST", "/deals", "crm", 2),)),
+            ExpectSpec("charge.refunded"),
+        ),
+    )
+    settings = scenario_settings(scenario)
+    assert settings == {
+        "routes": {"crm": ["POST /deals"]},
+        "expect": {
+            CHECKOUT: [{"downstream": "crm", "method": "POST", "path": "/deals", "count": 2}],
+            "charge.refunded": [],
+        },
+    }
+    assert expect_specs(settings) == scenario.expect
+
+
+# -- the settle loop's question ---------------------------------------------------------------
+
+
+def test_missing_expected_counts_down_as_effects_arrive() -> None:
+    events, clean = checkout_pair(2)
+    info = run(events, [], [], tag="zqrun").info
+    exp = learn(info, events, clean)
+    deliveries = [ok(e) for e in events]
+    arrived: list[Effect] = []
+    assert missing_expected(exp, events, deliveries, arrived) == 4
+    arrived += [write("/contacts", [events[0]]), write("/deals", [events[0]])]
+    assert missing_expected(exp, events, deliveries, arrived) == 2
+    arrived.append(write("/deals", [events[1]], status=503))  # refused: still missing
+    assert exp.outstanding(events, deliveries, arrived) == 2
+    arrived += [write("/contacts", [events[1]]), write("/deals", [events[1]])]
+    assert exp.outstanding(events, deliveries, arrived) == 0
+    # An event not accepted yet is owed nothing; a tampered acceptance does not count.
+    assert exp.outstanding(events, deliveries[:1], arrived[:2]) == 0
+    assert exp.outstanding(events, deliveries[:1], [], tampered={deliveries[0].id}) == 0
+
+
+@pytest.mark.parametrize("model", [Model.LEDGER, Model.REGISTER])
+def test_the_any_rule_matches_the_old_verdict(model: Model) -> None:
+    events = [ev("zqrun", 1, key="k"), ev("zqrun", 2, key="k")]
+    h = run(events, [ok(e) for e in events], [write("/x", events[:1])], tag="zqrun", model=model)
+    exp = learn(h.info, events, None)
+    assert exp.only_any and exp.any_rule == {e.id for e in events}
+    assert exp.outstanding(events, h.deliveries, h.effects) == 1
+    assert lost(h).status is Status.FAIL

@@ -1,0 +1,121 @@
+"""Expected effects through real runs: the clean run driven first (or not), and ``harness check``
+re-judging a stored run to the same verdicts, offline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.engine import RunOptions, prepare, run_scenarios
+from harness.engine._baseline import expectation_for, with_baseline
+from harness.invariants._expected import Request
+from harness.scenario._load import resolve
+
+from .conftest import SECRET, free_port, harness
+from .test_gallery import SCENARIOS, STRIPE, automation, run, verdicts
+
+pytestmark = pytest.mark.integration
+
+
+def _runs(journal: Path) -> list[tuple[str, dict[str, Any]]]:
+    with sqlite3.connect(journal) as db:
+        rows = db.execute("SELECT run_id, info FROM runs ORDER BY run").fetchall()
+    return [(rid, json.loads(info)["settings"]) for rid, info in rows]
+
+
+def _said(report: dict[str, Any]) -> dict[str, tuple[str, str, list[str]]]:
+    return {
+        name: (v["status"], v["summary"], v["evidence"]["lines"])
+        for name, v in verdicts(report).items()
+    }
+
+
+def test_check_judges_a_stored_run_as_the_run_did(tmp_path: Path) -> None:
+    """Learned from the clean run in the same journal: the partial loss, offline too."""
+    with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
+        done, report = run(
+            target, str(SCENARIOS / "stripe-checkout-crm-outage.yaml"), tmp_path, env=STRIPE
+        )
+    assert done.code == 1
+    journal = tmp_path / "journal.db"
+    (clean_id, clean), (_, settings) = _runs(journal)
+    assert clean["baseline_of"] == "stripe-checkout-crm-outage"
+    assert settings["baseline"] == clean_id
+    assert settings["routes"] == {"crm": ["POST /contacts", "POST /deals"]}
+    live = _said(report)
+    assert live["no_lost_events"][0] == "fail"
+    assert f"learned from the clean run {clean_id}" in live["no_lost_events"][1]
+    assert live["recovers_after_outage"][0] == "fail"
+    checked = tmp_path / "check.json"
+    again = harness("check", str(journal), "--report", str(checked))
+    assert again.code == 1, again.err
+    assert _said(json.loads(checked.read_text())) == live
+
+
+def test_a_declared_expectation_drives_no_clean_run(tmp_path: Path) -> None:
+    with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
+        done, report = run(
+            target,
+            str(SCENARIOS / "stripe-checkout-crm-outage-expected.yaml"),
+            tmp_path,
+            env=STRIPE,
+        )
+    [(_, settings)] = _runs(tmp_path / "journal.db")
+    assert "baseline" not in settings
+    assert settings["expect"] == {
+        "checkout.session.completed": [
+            {"downstream": "crm", "method": "POST", "path": "/contacts", "count": 1},
+            {"downstream": "crm", "method": "POST", "path": "/deals", "count": 1},
+        ]
+    }
+    assert "(rule: expected effects declared in expect:)" in _said(report)["no_lost_events"][1]
+    assert done.code == 1
+
+
+def test_no_baseline_falls_back_to_any_effect_and_says_so(tmp_path: Path) -> None:
+    with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
+        _, report = run(
+            target,
+            str(SCENARIOS / "stripe-checkout-crm-outage.yaml"),
+            tmp_path,
+            "--no-baseline",
+            env=STRIPE,
+        )
+    assert len(_runs(tmp_path / "journal.db")) == 1
+    status, summary, _ = _said(report)["no_lost_events"]
+    # The contact counts as the event's effect: the partial loss goes unseen, and the verdict
+    # says by which rule.
+    assert status == "pass"
+    assert summary.endswith("(rule: any effect — no clean run, no expect:)")
+
+
+def test_the_settle_loop_can_ask_what_is_still_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``expectation_for`` reads the clean run back from the journal the run writes."""
+    port = free_port()
+    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    journal = tmp_path / "j.db"
+    options = RunOptions.create(
+        "tests.asgi_forwarder:app", seed=5, downstream=f"127.0.0.1:{port}", journal=journal
+    )
+    scenario = resolve(["duplicate-storm"])[0]
+    (result,) = asyncio.run(run_scenarios([scenario], options))
+    clean = result.history.baseline
+    assert clean is not None and clean.info.settings["baseline_of"] == "duplicate-storm"
+    prepared = with_baseline(prepare(scenario, options), clean.info.run_id)
+    exp = expectation_for(prepared, journal)
+    payout = Request("api", "POST", "/payouts")
+    assert {e.id: dict(exp.per_event[e.id]) for e in prepared.events} == {
+        e.id: {payout: 1} for e in prepared.events
+    }
+    events = prepared.events
+    accepted = [prepared.delivery(n, 0.0, 0.01, 200) for n in range(len(prepared.schedule))]
+    assert exp.outstanding(events, [], []) == 0  # nothing accepted yet: nothing owed
+    assert exp.outstanding(events, accepted, []) == len(events)
