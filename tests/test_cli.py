@@ -222,7 +222,12 @@ def test_downstream_port_in_use_exits_3(fragile: Automation, tmp_path: Path) -> 
 @pytest.mark.integration
 def test_ctrl_c_keeps_the_journal(fragile: Automation, tmp_path: Path) -> None:
     journal = tmp_path / "int.db"
-    slow = write(tmp_path, "slow.scenario.yaml", SMALL.replace("over: 0.5s", "over: 30s"))
+    # No clean run first: the interrupt must land in the scenario's own run.
+    slow = write(
+        tmp_path,
+        "slow.scenario.yaml",
+        SMALL.replace("over: 0.5s", "over: 30s") + "baseline: false\n",
+    )
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -32,6 +32,7 @@ source:
 delivery: {signing: none}
 downstreams: [{name: api}]
 settle: {quiet: 0.3s, deadline: 5s}
+baseline: false
 """
 
 

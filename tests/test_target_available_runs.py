@@ -75,7 +75,9 @@ def test_a_target_killed_mid_run_fails_and_is_never_ready(
             "-m",
             "harness",
             "run",
-            str(scenario(tmp_path)),
+            # No clean run first: the kill must land in the scenario's own run (a target that
+            # dies during the clean run has its own test below).
+            str(scenario(tmp_path, more="baseline: false")),
             "--target",
             sound.hook,
             "--downstream",

@@ -12,6 +12,7 @@ from ..core._model import SETTLED_MARK, Delivery, Effect, Event, Outcome, Verdic
 from ..double._downstream import Downstream
 from ..drive._target import Target
 from ..history import History, Journal
+from ..history._journal import CHECKPOINT_EVERY
 from ..invariants import judge
 from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, RunStarted, Settling
 from ._late import EarlierRuns
@@ -85,6 +86,7 @@ class Recorder:
             for spec in scenario.downstreams
         ]
         self._stopped = False
+        self._flusher: asyncio.Task[None] | None = None
 
     def clock(self) -> float:
         return time.monotonic() - self._t0
@@ -111,7 +113,15 @@ class Recorder:
             for i, d in enumerate(self._doubles)
         ]
         self.emit(RunStarted(self.info, len(self.prepared.schedule), urls[0] if urls else ""))
+        self._flusher = asyncio.create_task(self._flush_every_second())
         return urls
+
+    async def _flush_every_second(self) -> None:
+        """Write what is buffered even while nothing new arrives (a run settling, a slow
+        schedule), so a killed run's .db holds what was recorded up to about a second ago."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            self.journal.flush()
 
     def delivery(self, d: Delivery) -> None:
         if d.outcome is Outcome.OK and d.id not in self._tampered:
@@ -178,6 +188,8 @@ class Recorder:
         if self._stopped:
             return
         self._stopped = True
+        if self._flusher is not None:
+            self._flusher.cancel()
         try:
             try:
                 if status == "complete":

@@ -42,6 +42,7 @@ class Journal:
         self._batch = batch
         self._interval = interval
         self._last_flush = self._last_checkpoint = time.monotonic()
+        self._unchecked = False  # rows written since the last checkpoint
         self._deliveries: list[tuple[Any, ...]] = []
         self._effects: list[tuple[Any, ...]] = []
         self._marks: list[tuple[Any, ...]] = []
@@ -153,8 +154,12 @@ class Journal:
             self.flush()
 
     def flush(self) -> None:
+        """Write what is buffered; about every CHECKPOINT_EVERY seconds, copy the write-ahead
+        log into the .db. Called on each record (when the batch or the interval is full) and,
+        while a run waits, by the Recorder every second."""
         self._last_flush = time.monotonic()
         if not (self._deliveries or self._effects or self._marks):
+            self._checkpoint()
             return
         with self._tx():
             if self._deliveries:
@@ -170,8 +175,13 @@ class Journal:
         self._deliveries.clear()
         self._effects.clear()
         self._marks.clear()
-        if self._last_flush - self._last_checkpoint >= CHECKPOINT_EVERY:
+        self._unchecked = True
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self._unchecked and self._last_flush - self._last_checkpoint >= CHECKPOINT_EVERY:
             self._last_checkpoint = self._last_flush
+            self._unchecked = False
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a reader
 
     def close(self) -> None:

@@ -51,12 +51,7 @@ def no_lost_events(facts: Facts) -> Verdict:
     accepted event has them."""
     events = facts.history.events
     accepted = facts.accepted
-    never = len(events) - len(accepted)
-    never_note = (
-        f"; {plural(never, 'event')} never accepted by the target (not counted as lost)"
-        if never
-        else ""
-    )
+    never_note = _never_note(facts)
     if not accepted:
         return verdict(
             NAME,
@@ -209,3 +204,27 @@ def _with_last_effect(facts: Facts, witnesses: list[Witness]) -> list[Witness]:
         )
         out.append(replace(w, line=line, effect_ids=(*w.effect_ids, eff.id)))
     return out
+
+
+def _never_note(facts: Facts) -> str:
+    """The events not judged, and why: refused (or never answered) by the target, or sent only
+    as tampered deliveries — an attacker's, which the target owed nothing (rejects_forged)."""
+    accepted = facts.accepted
+    never = [e.id for e in facts.history.events if e.id not in accepted]
+    if not never:
+        return ""
+    tampered = facts.tampered
+    genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
+    only_tampered = sum(1 for eid in never if eid not in genuine) if tampered else 0
+    notes = []
+    if len(never) > only_tampered:
+        refused = len(never) - only_tampered
+        notes.append(
+            f"{plural(refused, 'event')} never accepted by the target (not counted as lost)"
+        )
+    if only_tampered:
+        notes.append(
+            f"{plural(only_tampered, 'event')} sent only as tampered deliveries (not owed; "
+            "rejects_forged judges those)"
+        )
+    return "; " + "; ".join(notes)

@@ -159,7 +159,7 @@ PRINCIPLES = (
     _Principle(
         "Failure modes handled",
         "deliveries that fail, time out or arrive during an outage lose no work",
-        ("no_lost_events",),
+        ("no_lost_events", "recovers_after_outage"),
     ),
     _Principle(
         "Idempotent",
