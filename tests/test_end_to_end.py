@@ -52,7 +52,8 @@ def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> No
         if run["target_name"] == "sound":
             assert run["passed"], run["verdicts"]
     assert "fragile failed as designed" in r.out and "sound passed all" in r.out
-    assert (tmp_path / "demo" / "journal.db").is_file()
+    assert (tmp_path / "demo" / "journal-fragile.db").is_file()
+    assert (tmp_path / "demo" / "journal-sound.db").is_file()
 
 
 def test_standard_suite_covers_every_builtin_scenario() -> None:

@@ -19,7 +19,8 @@ from ..core._model import Status
 from ..core._scenario import Scenario
 from ..drive._target import parse_target
 from ..engine import RunOptions, RunResult, run_scenarios
-from ..report.json import write_report
+from ..report._content import RunInput
+from ..report.json import write_inputs
 from ..scenario._load import resolve
 from ._console import ProgressView, err, out, print_verdicts
 from ._processes import Service, free_port, start_module
@@ -32,48 +33,64 @@ def run_demo(report: Path, seed: int, time_scale: float | None = None) -> int:
     suite = resolve(["standard"])
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     os.environ[SECRET_ENV] = secret
-    journal = report.with_name("journal.db")
-    for stale in (
-        journal,
-        journal.with_name("journal.db-wal"),
-        journal.with_name("journal.db-shm"),
-    ):
-        stale.unlink(missing_ok=True)
-    results: dict[str, list[RunResult]] = {}
+    journals = {name: report.with_name(f"journal-{name}.db") for name in NAMES}
+    for journal in journals.values():
+        for stale in (journal, Path(f"{journal}-wal"), Path(f"{journal}-shm")):
+            stale.unlink(missing_ok=True)
+    services: dict[str, tuple[Service, int]] = {}
     with tempfile.TemporaryDirectory(prefix="harness-demo-") as state:
-        for name in ("fragile", "sound"):
-            port = free_port()
-            extra = ["--state-dir", state] if name == "sound" else []
-            service = start_module(
-                name,
-                f"harness.demo.{name}",
-                ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", *extra],
-                {SECRET_ENV: secret},
-            )
-            try:
-                err.print(f"[bold]{name}[/] automation listening at {service.url}")
-                results[name] = _drive(service, suite, port, seed, journal, time_scale)
-            finally:
+        try:
+            for name in NAMES:
+                port = free_port()
+                extra = ["--state-dir", state] if name == "sound" else []
+                services[name] = (
+                    start_module(
+                        name,
+                        f"harness.demo.{name}",
+                        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", *extra],
+                        {SECRET_ENV: secret},
+                    ),
+                    port,
+                )
+                err.print(f"[bold]{name}[/] automation listening at {services[name][0].url}")
+            # The two automations are separate processes with doubles of their own: driven side
+            # by side, the demo takes the time of the slower one, not of both.
+            options = [
+                _options(service, port, seed, journals[name], time_scale)
+                for name, (service, port) in services.items()
+            ]
+            fragile, sound = asyncio.run(_both(suite, options))
+        finally:
+            for service, _ in services.values():
                 service.stop()
-    runs = [(r.history, r.verdicts) for rs in results.values() for r in rs]
+    runs = [(r.history, r.verdicts) for r in (*fragile, *sound)]
     print_verdicts(runs)
-    write_report(report, runs, journal)
+    inputs = [
+        RunInput(h, v, journals["fragile" if i < len(fragile) else "sound"])
+        for i, (h, v) in enumerate(runs)
+    ]
     readable = report.with_suffix(".html")
-    if readable != report:
-        write_report(readable, runs, journal)
-    err.print(f"report written to {report} and {readable} · journal {journal}")
-    return _conclude(results["fragile"], results["sound"])
+    for path in dict.fromkeys((report, readable)):
+        write_inputs(path, inputs)
+    shown = " and ".join(str(j) for j in journals.values())
+    err.print(f"report written to {report} and {readable} · journals {shown}")
+    return _conclude(fragile, sound)
 
 
-def _drive(
-    service: Service,
-    suite: list[Scenario],
-    port: int,
-    seed: int,
-    journal: Path,
-    time_scale: float | None,
-) -> list[RunResult]:
-    options = RunOptions(
+NAMES = ("fragile", "sound")
+
+
+async def _both(
+    suite: list[Scenario], options: list[RunOptions]
+) -> tuple[list[RunResult], list[RunResult]]:
+    fragile, sound = await asyncio.gather(*(run_scenarios(suite, o) for o in options))
+    return fragile, sound
+
+
+def _options(
+    service: Service, port: int, seed: int, journal: Path, time_scale: float | None
+) -> RunOptions:
+    return RunOptions(
         target=parse_target(service.url + HOOK_PATH),
         target_name=service.name,
         seed=seed,
@@ -84,7 +101,6 @@ def _drive(
         + (f" --time-scale {time_scale:g}" if time_scale is not None else ""),
         time_scale=time_scale,
     )
-    return asyncio.run(run_scenarios(suite, options))
 
 
 # What the fragile automation is built to fail, per scenario of the standard suite: at least one

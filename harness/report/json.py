@@ -233,7 +233,12 @@ def write_report(
     ``.json`` is this shape, ``.html``/``.htm`` the self-contained page, ``.md`` Markdown,
     ``.xml`` JUnit XML. Raises InputError for an extension (or ``fmt``) that names none.
     """
+    write_inputs(path, inputs(runs, journal), fmt=fmt)
+
+
+def write_inputs(path: Path, runs: Sequence[RunInput], *, fmt: str | None = None) -> None:
+    """``write_report`` for runs read from several journals, each RunInput naming its own."""
     from ._writers import write, writer_for
 
     writer = writer_for(path, fmt, where=f"--report {path}")
-    write(path, writer.render(build_report(inputs(runs, journal))))
+    write(path, writer.render(build_report(runs)))
