@@ -152,3 +152,25 @@ def test_a_secret_the_scheme_cannot_use_is_one_message_before_any_delivery(
     assert text.count("not base64") == 1 and "Traceback" not in text
     assert "this is not" not in text  # the secret itself is never echoed
     assert not (tmp_path / "j.db").exists()
+
+
+def test_an_internal_error_is_one_line_a_crash_file_and_exit_70(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from harness.scenario import _load
+
+    def broken() -> list[tuple[str, str, str]]:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(_load, "builtin_catalogue", broken)
+    with pytest.raises(SystemExit) as exit_:
+        main(["scenarios"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 70
+    assert "internal error in harness" in err and "Traceback" not in err
+    crash = re.search(r"the traceback is in (\S+harness-crash-\S+\.txt)", err)
+    assert crash, err
+    with open(crash.group(1), encoding="utf-8") as f:
+        assert "RuntimeError: a bug of ours" in f.read()

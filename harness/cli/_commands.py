@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from ..core._errors import HarnessError, InputError, RunAborted
-from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from ._locust import locust as locust_command
 from ._options import listen_option, run_options
 from ._report import report as report_command
@@ -312,8 +312,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         error("interrupted")
         sys.exit(EXIT_INCOMPLETE)
+    except Exception:  # a bug of ours: one line for the user, the traceback in a file
+        crash = _write_crash_file()
+        error(
+            f"internal error in harness (a bug, not your input); the traceback is in {crash}\n"
+            "  hint: please report it with that file"
+        )
+        sys.exit(EXIT_INTERNAL)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _write_crash_file() -> str:
+    """The current exception's traceback in a new file under the temp folder; its path."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="harness-crash-", suffix=".txt", delete=False, encoding="utf-8"
+    ) as f:
+        traceback.print_exc(file=f)
+    return f.name
 
 
 def _interrupt(signum: int, frame: object) -> None:

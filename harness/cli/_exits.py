@@ -1,7 +1,8 @@
 """The one exit-code rule of every command (docs/cli.md):
 
 0 every invariant holds · 1 an invariant failed · 2 bad input or usage · 3 the run could not be
-completed, or a journal holds a run that did not complete (aborted, or the harness was killed).
+completed, or a journal holds a run that did not complete (aborted, or the harness was killed) ·
+70 an internal error of the harness (its traceback goes to a crash file; EX_SOFTWARE).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ..core._model import Verdict
 from ..history import History
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_INTERNAL = 70  # sysexits.h EX_SOFTWARE: never 1, which means an invariant failed
 
 
 def incomplete(histories: Iterable[History]) -> list[str]:
