@@ -6,6 +6,8 @@ One table: (argv, expected exit code, a fragment the message must hold). Each ca
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.cli import main
@@ -155,11 +157,14 @@ def test_a_secret_the_scheme_cannot_use_is_one_message_before_any_delivery(
 
 
 def test_an_internal_error_is_one_line_a_crash_file_and_exit_70(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import re
+    import tempfile
 
     from harness.scenario import _load
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the crash file goes here
 
     def broken() -> list[tuple[str, str, str]]:
         raise RuntimeError("a bug of ours")
@@ -172,5 +177,6 @@ def test_an_internal_error_is_one_line_a_crash_file_and_exit_70(
     assert "internal error in harness" in err and "Traceback" not in err
     crash = re.search(r"the traceback is in (\S+harness-crash-\S+\.txt)", err)
     assert crash, err
-    with open(crash.group(1), encoding="utf-8") as f:
-        assert "RuntimeError: a bug of ours" in f.read()
+    path = Path(crash.group(1))
+    assert path.parent == tmp_path
+    assert "RuntimeError: a bug of ours" in path.read_text(encoding="utf-8")
