@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import itertools
 import json
 import logging
@@ -37,6 +36,7 @@ from ..core._model import JSON, Effect, Fault
 from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
+from ..drive._target import is_loopback
 from ._faults import Action, FaultPlan
 from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
 from ._routes import compile_path
@@ -402,15 +402,13 @@ on an address other machines can reach."""
 
 def require_loopback_listen(host: str, where: str = "--downstream") -> None:
     """UnsafeTargetError, saying which flag allows it, unless ``host`` is a loopback address."""
-    _require_loopback("127.0.0.1" if host == "localhost" else host, where)
+    _require_loopback(host, where)
 
 
 def _require_loopback(host: str, where: str | None = None) -> None:
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name other than localhost: may resolve anywhere
-        loopback = False
-    if not loopback:
+    # The same test as for targets: localhost, or an address in 127.0.0.0/8 or ::1; any other
+    # host name may resolve anywhere.
+    if not is_loopback(host):
         raise UnsafeTargetError(
             f"the downstream double would listen on {host!r}, which is not a loopback "
             "address: other machines could reach it and send it effects",

@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core._errors import InputError
-from ..core._model import Effect, Event
 from ..core._scenario import Scenario
 from ..drive._perturb import Slot
 from ..history import load
@@ -24,8 +23,7 @@ from ..invariants import (
     no_lost_events,
     recovers_after_outage,
 )
-from ..invariants._expected import NEED_BASELINE, Expectation, learn, shortfalls
-from ..invariants._facts import is_write
+from ..invariants._expected import NEED_BASELINE, Expectation, learn
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare, provider_settings
 from ._settle import PendingRule
@@ -126,12 +124,4 @@ def pending_rule(prepared: PreparedRun, journal: Path) -> PendingRule:
     """What settling waits for (``_settle``): the accepted events' expected effects still
     missing — per event, else per record or request where the effects name no event — by the
     expectation ``no_lost_events`` will judge with (``expectation_for``)."""
-    expectation = expectation_for(prepared, journal)
-
-    def pending(accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
-        ids = {e.id for e in accepted}
-        short = shortfalls(expectation, accepted, ids, [e for e in effects if is_write(e)])
-        coarse = (f"{s.level} {s.subject} {s.request}" for s in (*short.records, *short.run))
-        return {*short.events, *coarse}
-
-    return pending
+    return expectation_for(prepared, journal).waiting

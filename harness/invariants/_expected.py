@@ -250,6 +250,15 @@ class Expectation:
         }
         return shortfalls(self, events, accepted, [e for e in effects if is_write(e)]).count
 
+    def waiting(self, accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
+        """What settling still waits for (the engine's PendingRule): the accepted events short
+        of an expected effect, and the (record or run, request) shortfalls where the effects
+        name no event — judged as ``no_lost_events`` will judge them."""
+        ids = {e.id for e in accepted}
+        short = shortfalls(self, accepted, ids, [e for e in effects if is_write(e)])
+        coarse = (f"{s.level} {s.subject} {s.request}" for s in (*short.records, *short.run))
+        return {*short.events, *coarse}
+
 
 def missing_expected(
     expectation: Expectation,
