@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ..core._errors import InputError
+from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
 from ..core._scenario import Scenario, Settle
@@ -198,6 +199,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),
             "secret_env": scenario.delivery.secret_env,
+            # Never the secret: what lets a report recognise it with its variable unset.
+            **({"secret_fingerprint": fingerprint(signer.secret)} if signer.secret else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream.settings(scenario.source),
             # Which events drifted and how, with their original values: judged offline.

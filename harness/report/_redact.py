@@ -10,7 +10,14 @@ Two layers, so that one missed field does not leak:
    which may be a redacted field). The same value always gets the same label, so a reader
    can still follow one record through the evidence without seeing it.
 
-Token-like query parameters (``?token=…``) are replaced in any text as well.
+Credential-like query parameters (``?api_key=…``, ``&access_token=…``) and the userinfo of a
+URL (``https://user:pass@host``) are replaced in any text as well, and their values anywhere.
+Values of environment variables named like secrets (``*_TOKEN``, ``*SECRET*``, ``*PASSWORD*``,
+``*API_KEY*``) are replaced as the signing secret is. With the signing secret's variable unset,
+a run's keyed fingerprint of it (``core._fingerprint``) recognises it in any token shown.
+
+``Redactor.for_environment`` is the redaction of what is printed before a run is known (the
+console's progress and errors): patterns and the environment's secrets.
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from ..core import _paths
+from ..core._fingerprint import Fingerprint
 from ..drive._drift import records_of
 from ..history import History
 
@@ -57,10 +66,27 @@ _KEY_PARTS = (
     "ssn",
     "iban",
 )
+# A query parameter whose name says it carries a credential: its value is replaced in any text.
 _QUERY = re.compile(
-    r"([?&](?:access_token|token|api_key|apikey|key|secret|signature|sig|password)=)[^&#\s\"']+",
+    r"([?&;](?:[\w.-]*(?:token|secret|passw(?:or)?d|api[-_]?key|apikey|signature|auth|session)"
+    r"[\w.-]*|key|sig|pwd|code)=)([^&#\s\"'<>]+)",
     re.IGNORECASE,
 )
+# The userinfo of a URL: ``scheme://user:password@host`` -> ``scheme://[redacted]@host``.
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#\s@\"'<>]+)@")
+# Environment variables whose values are secrets wherever they appear.
+_SECRET_ENV = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL", re.IGNORECASE)
+_MIN_ENV_SECRET = 8
+# A body's text that may hold a secret-looking key (checked before parsing it).
+_KEY_TEXT = re.compile(
+    r"passw|secret|token|api[-_]?key|authorization|card[-_]?number|cvv|cvc|ssn|iban",
+    re.IGNORECASE,
+)
+# Candidates for the signing secret's fingerprint: runs of what a secret is made of, and their
+# parts after '=' or between '/' (a query value, a path segment).
+_TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\]{6,}")
+_TOKEN_PART = re.compile(r"[^&?=/:]+=*")
+_MIN_SECRET = 6
 _PARTS = re.compile(r"[\s,;=]+")
 # A "key": value pair in JSON text that does not parse (an answer's body cut at 200 bytes): the
 # value quoted (its closing quote maybe cut off) or bare up to the next delimiter.
@@ -87,7 +113,12 @@ def is_sensitive_key(name: str) -> bool:
 class Redactor:
     """Replaces what must not appear; built once per report from every run it shows."""
 
-    def __init__(self, values: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        values: Iterable[str] = (),
+        secrets: Iterable[str] = (),
+        fingerprints: Iterable[Fingerprint] = (),
+    ) -> None:
         self._labels: dict[str, str] = {s: SECRET_LABEL for s in secrets if s}
         found = [v for v in values if len(v) >= MIN_TEXT]
         found.extend(s for s in self._labels if len(s) >= MIN_TEXT)
@@ -95,25 +126,37 @@ class Redactor:
         self._index: dict[str, list[str]] = {}
         for value in sorted(set(found), key=len, reverse=True):
             self._index.setdefault(value[:MIN_TEXT], []).append(value)
-        self._paths: dict[str, tuple[_paths.Step, ...]] = {}
         self._run_paths: dict[str, tuple[tuple[_paths.Step, ...], ...]] = {}
+        self._fingerprints = tuple(fingerprints)
+        self._tested: set[str] = set()  # candidates already tested against the fingerprints
+
+    @classmethod
+    def for_environment(cls, environ: Mapping[str, str]) -> Redactor:
+        """What is known before any run: the patterns, and the environment's secrets."""
+        return cls(secrets=environment_secrets(environ))
 
     @classmethod
     def for_runs(cls, histories: Iterable[History], environ: Mapping[str, str]) -> Redactor:
         """Everything the runs hold that must not appear, and the secrets they were signed with."""
         histories = list(histories)
         values: set[str] = set()  # a run repeats values (one bearer token per effect)
-        secrets: list[str] = []
+        secrets = environment_secrets(environ)
+        fingerprints: list[Fingerprint] = []
         run_paths: dict[str, tuple[tuple[_paths.Step, ...], ...]] = {}
         for h in histories:
-            paths = tuple(_paths.parse(p) for p in h.info.settings.get("redact", ()))
+            settings = h.info.settings
+            paths = tuple(_paths.parse(p) for p in settings.get("redact", ()))
             run_paths[h.info.run_id] = paths
             values.update(_run_values(h, paths))
-            name = h.info.settings.get("secret_env") or "HARNESS_SECRET"
+            name = settings.get("secret_env") or "HARNESS_SECRET"
             secret = environ.get(str(name), "")
             if secret:
                 secrets.append(secret)
-        redactor = cls(values, secrets)
+            # Tested against tokens shown unless the variable holds the secret it was made of.
+            found = Fingerprint.parse(settings.get("secret_fingerprint"))
+            if found is not None and not (secret and found.matches(secret)):
+                fingerprints.append(found)
+        redactor = cls(values, secrets, fingerprints)
         redactor._run_paths = run_paths
         return redactor
 
@@ -125,12 +168,36 @@ class Redactor:
         return found
 
     def text(self, text: str) -> str:
-        """``text`` with every known value and token-like query parameter replaced."""
-        if self._index and len(text) >= MIN_TEXT:
-            text = self._replace_values(text)
+        """``text`` with every known value, credential-like query parameter and URL userinfo
+        replaced."""
+        # Patterns first: a known value inside a query parameter goes with the parameter.
         if "=" in text:
             text = _QUERY.sub(r"\1" + HEADER_LABEL, text)
+        if "@" in text:
+            text = _USERINFO.sub(r"\1" + HEADER_LABEL + "@", text)
+        if self._fingerprints and len(text) >= _MIN_SECRET:
+            self._recognise(text)
+        if self._index and len(text) >= MIN_TEXT:
+            text = self._replace_values(text)
         return text
+
+    def _recognise(self, text: str) -> None:
+        """Learn the signing secret where a token of ``text`` matches a run's fingerprint."""
+        for token in _TOKEN.findall(text):
+            for candidate in _candidates(token):
+                if candidate in self._tested:
+                    continue
+                self._tested.add(candidate)
+                if any(f.matches(candidate) for f in self._fingerprints):
+                    self._add(candidate, SECRET_LABEL)
+
+    def _add(self, value: str, label: str) -> None:
+        """Replace ``value`` from now on (longest first among those of its prefix)."""
+        self._labels[value] = label
+        if len(value) >= MIN_TEXT:
+            same = self._index.setdefault(value[:MIN_TEXT], [])
+            same.append(value)
+            same.sort(key=len, reverse=True)
 
     def _replace_values(self, text: str) -> str:
         index = self._index
@@ -168,7 +235,7 @@ class Redactor:
             found = _paths.get(copy, steps, default=None)
             if found is not None and steps:
                 _paths.put(copy, steps, self.stand_in(found))
-        return self.tree(copy)
+        return self.json_value(copy)
 
     def body(self, text: str) -> str:
         """A request body as shown: JSON with secret keys replaced, then scrubbed as text."""
@@ -176,7 +243,22 @@ class Redactor:
             parsed = json.loads(text)
         except ValueError:
             return self.text(_KEYED.sub(self._keyed, text))
-        return self.text(json.dumps(_redact_keys(parsed, self), ensure_ascii=False))
+        shown = self.json_value(_redact_keys(parsed, self))
+        return self.text(json.dumps(shown, ensure_ascii=False))
+
+    def json_value(self, value: Any) -> Any:
+        """A JSON value with its strings scrubbed and a number that is a redacted value (a card
+        number under a neutral key) replaced by its label, so the JSON stays JSON."""
+        if isinstance(value, dict):
+            return {self.text(k): self.json_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.json_value(v) for v in value]
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            found = self._labels.get(str(value))
+            return value if found is None else found
+        return value
 
     def _keyed(self, match: re.Match[str]) -> str:
         """One ``"key": value`` of JSON text that does not parse, its value replaced when the
@@ -208,6 +290,25 @@ class Redactor:
         return self.label(text) if text else HEADER_LABEL
 
 
+def environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The values of environment variables named like secrets (``GITHUB_TOKEN``,
+    ``DB_PASSWORD``, ``HARNESS_SECRET``), long enough to be recognised on their own."""
+    return [
+        value
+        for name, value in environ.items()
+        if len(value) >= _MIN_ENV_SECRET and _SECRET_ENV.search(name)
+    ]
+
+
+def _candidates(token: str) -> Iterator[str]:
+    """A token, its parts (a query value, a path segment), and their URL-decoded forms."""
+    parts = {token, *(p for p in _TOKEN_PART.findall(token) if len(p) >= _MIN_SECRET)}
+    for part in parts:
+        yield part
+        if "%" in part:
+            yield unquote(part)
+
+
 def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
     """The values of one run that must not appear anywhere."""
     for event in history.events:
@@ -220,7 +321,43 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
             yield from _header_values(event.headers)
     for effect in history.effects:
         yield from _header_values(effect.headers)
+        if "=" in effect.path or "@" in effect.path:
+            yield from _url_values(effect.path)
+        if effect.body and _KEY_TEXT.search(effect.body):
+            yield from _body_values(effect.body)
+    for delivery in history.deliveries:
+        if delivery.answer_body and _KEY_TEXT.search(delivery.answer_body):
+            yield from _body_values(delivery.answer_body)
+    yield from _url_values(history.info.target)
     yield from _drifted_values(history, paths)
+
+
+def _url_values(text: str) -> Iterator[str]:
+    """Credential-like query values and URL userinfo in a text, with the userinfo's parts."""
+    for match in _QUERY.finditer(text):
+        yield unquote(match.group(2))
+        yield match.group(2)
+    for match in _USERINFO.finditer(text):
+        userinfo = match.group(2)
+        yield userinfo
+        yield from (p for p in userinfo.split(":") if len(p) >= _MIN_PART)
+
+
+def _body_values(body: str) -> Iterator[str]:
+    """Values under secret-looking keys in a body: JSON, or JSON cut short (an answer's first
+    200 bytes), or a form."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        for key, _, value in _KEYED.findall(body):
+            if is_sensitive_key(key):
+                bare = value.strip('"')
+                if bare:
+                    yield bare
+        yield from _url_values("?" + body)
+        return
+    if isinstance(parsed, dict | list):
+        yield from _secret_key_values(parsed)
 
 
 def _drifted_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
