@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from .history import History, RunInfo, load, load_all
     from .invariants import INVARIANTS, judge, judged_specs
     from .report._answers import DeliveryAnswers, delivery_answers
+    from .report._redact import Redactor
     from .report._writers import check_report_path
     from .report.json import write_report
     from .scenario._load import load_scenario, resolve
@@ -102,6 +103,7 @@ _WHERE = {
     "Outcome": "core._model",
     "Perturbation": "core._scenario",
     "RecordedSource": "core._scenario",
+    "Redactor": "report._redact",
     "Route": "core._scenario",
     "RunAborted": "core._errors",
     "RunError": "core._errors",
@@ -153,6 +155,7 @@ __all__ = [
     "PreparedRun",
     "RecordedSource",
     "Recorder",
+    "Redactor",
     "Route",
     "RunAborted",
     "RunError",

@@ -293,7 +293,7 @@ def _exit(code: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: map HarnessError to its exit code with one clear message, no traceback."""
-    from ._console import error
+    from ._console import error, stderr
 
     # SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: aborted, journal kept,
     # exit 3 with a message, instead of dying silently mid-write.
@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         error("aborted")
         sys.exit(EXIT_INCOMPLETE)
     except click.ClickException as exc:
-        exc.show()
+        exc.show(file=stderr)  # redacted, as every line printed
         sys.exit(EXIT_USAGE)
     except HarnessError as exc:
         error(str(exc))

@@ -1,11 +1,15 @@
-"""What the CLI prints: progress while a run goes, then a table of verdicts with evidence."""
+"""What the CLI prints: progress while a run goes, then a table of verdicts with evidence.
+
+Both consoles write through ``_Redacted``: every line the CLI prints (progress, errors, the
+reproduce line, the standalone double's calls) goes through the report's redaction.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -25,8 +29,39 @@ from ..history import History
 from ..report._answers import delivery_answers
 from ..report._redact import Redactor
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Redacted:
+    """``sys.stdout`` or ``sys.stderr`` (looked up at each write, as pytest's capture swaps
+    them), with every text written to it redacted by the current redactor (``use``)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    @property
+    def _stream(self) -> TextIO:
+        stream: TextIO = getattr(sys, self._name)
+        return stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_current[0].text(text))
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, flush...
+        return getattr(self._stream, name)
+
+
+# What the consoles redact with: the patterns and the environment's secrets until a run
+# starts, then that run's (use()).
+_current = [Redactor.for_environment(os.environ)]
+# Typed as the streams they stand for (rich and click take an IO).
+stdout = cast(TextIO, _Redacted("stdout"))
+stderr = cast(TextIO, _Redacted("stderr"))
+out = Console(file=stdout, highlight=False, soft_wrap=True)
+err = Console(file=stderr, highlight=False, soft_wrap=True)
+
+
+def use(redactor: Redactor) -> None:
+    """Redact what the consoles print from now on with ``redactor``."""
+    _current[0] = redactor
 
 
 class ProgressView:
@@ -40,6 +75,7 @@ class ProgressView:
 
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, RunStarted):
+            use(Redactor.for_runs([History(event.info, [], [], [])], os.environ))
             self._start(event)
         elif self._progress is None:
             return
@@ -93,6 +129,7 @@ def print_verdicts(runs: Runs, evidence: int = 3) -> None:
     that did not hold, the first witnesses; then a table and the totals. Redacted as the
     report is: nothing the report leaves out reaches a terminal or a CI log either."""
     redactor = Redactor.for_runs([h for h, _ in runs], os.environ)
+    use(redactor)
     text = redactor.text
     for history, verdicts in runs:
         info = history.info

@@ -286,7 +286,9 @@ class Downstream:
         except Exception:
             # The target must see the answer it would get from the real API; a broken
             # recorder is our bug, reported in the log, not the target's failure.
-            _log.exception("on_effect failed for %s %s %s", self._name, method, target)
+            # The path without its query: a query may carry a credential (?api_key=).
+            path = target.partition("?")[0]
+            _log.exception("on_effect failed for %s %s %s", self._name, method, path)
 
     def _attribution(
         self, method: str, target: str, headers: dict[str, str], text: str

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import pytest
 
+from ._redaction import redacted, redactor_for
+
 if TYPE_CHECKING:
     from harness import History, Verdict
 
@@ -67,7 +69,7 @@ class VerdictFailed(Exception):
     """An invariant did not hold: raised by a scenario item, told by ``verdict_failure``."""
 
     def __init__(self, history: History, verdict: Verdict) -> None:
-        super().__init__(f"{verdict.invariant}: {verdict.summary}")
+        super().__init__(redacted(f"{verdict.invariant}: {verdict.summary}", [history]))
         self.history = history
         self.verdict = verdict
 
@@ -108,11 +110,14 @@ def verdict_rows(history: History, verdict: Verdict) -> tuple[Row, ...]:
 
 
 def verdict_failure(history: History, verdict: Verdict, path: str) -> DomainFailure:
+    """The failure as pytest shows it, and JUnit keeps it: redacted as a report of the run."""
+    text = redactor_for([history]).text
     message = (
         f"{verdict.invariant} {_STATUS[verdict.status.value]} "
         f"({verdict.failure_class.value}): {verdict.summary}"
     )
-    return DomainFailure(verdict_rows(history, verdict), Crash(path, 0, message))
+    rows = tuple((label, text(row)) for label, row in verdict_rows(history, verdict))
+    return DomainFailure(rows, Crash(path, 0, text(message)))
 
 
 def fail_plainly(message: str) -> NoReturn:
@@ -124,7 +129,7 @@ def fail_plainly(message: str) -> NoReturn:
 def run_error_message(scenario: str, origin: str, error: BaseException) -> str:
     """A run that could not be completed (target unreachable, missing secret, bad port)."""
     where = f" ({origin})" if origin and origin != "<python>" else ""
-    return f"scenario {scenario}{where} could not run: {error}"
+    return redacted(f"scenario {scenario}{where} could not run: {error}")
 
 
 def _line(label: str, text: str) -> str:

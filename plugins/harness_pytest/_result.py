@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._redaction import redacted
+
 if TYPE_CHECKING:
     from harness import (
         DeliveryAnswers,
@@ -25,6 +27,7 @@ class VerdictView:
     ``assert result.verdict("no_duplicate_effects").passed`` explains itself."""
 
     verdict: Verdict
+    history: History | None = None  # its run, whose values its repr redacts
 
     @property
     def invariant(self) -> str:
@@ -56,6 +59,7 @@ class VerdictView:
             return f"<{v.invariant} holds: {v.summary}>"
         first = v.evidence.lines[0] if v.evidence.lines else ""
         text = v.summary + (f" — e.g. {first}" if first else "")
+        text = redacted(text, [self.history] if self.history is not None else [])
         if len(text) > _REPR_SUMMARY:
             text = text[: _REPR_SUMMARY - 1] + "…"
         return f"<{v.invariant} {v.status.value.upper()} [{v.failure_class.value}]: {text}>"
@@ -73,7 +77,7 @@ class HarnessResult:
 
     @property
     def verdicts(self) -> tuple[VerdictView, ...]:
-        return tuple(VerdictView(v) for v in self.result.verdicts)
+        return tuple(VerdictView(v, self.history) for v in self.result.verdicts)
 
     @property
     def passed(self) -> bool:
@@ -118,7 +122,7 @@ class HarnessResult:
         __tracebackhide__ = True
         for v in self.result.verdicts:
             if v.invariant == invariant:
-                return VerdictView(v)
+                return VerdictView(v, self.history)
         judged = ", ".join(v.invariant for v in self.result.verdicts)
         raise KeyError(
             f"the run of {self.history.info.scenario!r} judged no invariant {invariant!r} — "

@@ -12,6 +12,7 @@ import pytest
 
 from . import _drive
 from ._failure import fail_plainly
+from ._redaction import redacted
 from ._result import HarnessResult
 from ._routing import HttpxRouting
 from ._state import State
@@ -104,7 +105,7 @@ class Runner:
         except HarnessError as exc:
             if self._state.settings.traceback:
                 raise
-            fail_plainly(f"harness_run: {exc}")
+            fail_plainly(redacted(f"harness_run: {exc}"))
 
 
 def _loop_running() -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._redaction import redactor_for
 from ._state import Run
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, Colour]]:
     ]
     if tails:
         total += " — " + "; ".join(tails)
-    return [*lines, (total, _COLOUR["fail" if failed else "inconclusive" if unjudged else "pass"])]
+    lines.append((total, _COLOUR["fail" if failed else "inconclusive" if unjudged else "pass"]))
+    text = redactor_for([h for h, _ in runs]).text
+    return [(text(line), colour) for line, colour in lines]
 
 
 def write_reports(paths: Sequence[Path], runs: Sequence[Run], journal: Path | None) -> None:

@@ -17,6 +17,7 @@ from . import _options
 from ._collect import ScenarioFile
 from ._double import DownstreamDouble
 from ._drive import routing_for
+from ._redaction import redacted
 from ._routing import HttpxRouting
 from ._runner import Runner
 from ._settings import is_scenario_file, read_settings, relative
@@ -52,8 +53,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     host, port = settings.downstream_for(settings.target)
     return [
-        f"harness: target {settings.target} · seed {settings.seed} · downstream {host}:{port} "
-        f"· journal {relative(settings.journal, config)}"
+        redacted(
+            f"harness: target {settings.target} · seed {settings.seed} · downstream {host}:{port} "
+            f"· journal {relative(settings.journal, config)}"
+        )
     ]
 
 
@@ -87,8 +90,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     elif state.report_error is not None:
         journals = relative(state.settings.journal.parent, config)
         terminalreporter.write_line(
-            f"harness: no report written: {state.report_error}\n"
-            f"  the runs are kept in the journals in {journals}/",
+            redacted(
+                f"harness: no report written: {state.report_error}\n"
+                f"  the runs are kept in the journals in {journals}/"
+            ),
             red=True,
         )
     else:
