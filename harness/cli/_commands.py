@@ -15,6 +15,7 @@ import click
 
 from ..core._errors import HarnessError, InputError, RunAborted
 from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from ._export import export as export_command
 from ._locust import locust as locust_command
 from ._options import listen_option, run_options
 from ._report import report as report_command
@@ -46,6 +47,7 @@ def cli() -> None:
 
 cli.add_command(report_command)
 cli.add_command(locust_command)
+cli.add_command(export_command)
 
 
 @cli.command()

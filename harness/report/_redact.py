@@ -256,8 +256,8 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            found = self._labels.get(str(value))
-            return value if found is None else found
+            text = str(value)
+            return self.label(text) if text in self._index.get(text[:MIN_TEXT], ()) else value
         return value
 
     def _keyed(self, match: re.Match[str]) -> str:
