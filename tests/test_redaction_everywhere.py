@@ -25,7 +25,8 @@ SIGNING = "seeded-signing-secret-5f3c9a71"  # generic hmac: any string signs
 API_KEY = "seedApiKey7Q2xW9kd"  # ?api_key= of every call
 TOKEN = "seedBearer4Lm8RzTq"  # Authorization: Bearer
 CARD = "4242424242424242"  # a number under card_number in the event, under reference in calls
-SEEDS = (SIGNING, API_KEY, TOKEN, CARD)
+HOOK_TOKEN = "seedHookToken3Vn6Pw"  # in the target's own URL (?token=), as some receivers want
+SEEDS = (SIGNING, API_KEY, TOKEN, CARD, HOOK_TOKEN)
 
 SCENARIO = """
 name: leaky-payments
@@ -108,7 +109,7 @@ class Leaky:
 
     @property
     def hook(self) -> str:
-        return self.service.url + "/hooks/orders"
+        return f"{self.service.url}/hooks/orders?token={HOOK_TOKEN}"
 
 
 @pytest.fixture(scope="module")
