@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import pickle
 import shlex
 import sys
@@ -34,6 +35,7 @@ from harness import (
     HarnessError,
     InputError,
     PreparedRun,
+    Redactor,
     RunOptions,
     Scenario,
     prepare,
@@ -47,6 +49,12 @@ if TYPE_CHECKING:
     from ._user import ScenarioUser
 
 log = logging.getLogger("harness_locust")
+
+
+def _said(exc: BaseException) -> str:
+    """An error's message as every line harness prints: redacted (docs/report.md)."""
+    return Redactor.for_environment(os.environ).text(str(exc))
+
 
 CONTEXT_KEY = "harness_slot"  # in a request's context: (Sender, slot number)
 FINALS_MARGIN = 10.0  # beyond the delivery timeout, for workers' last rows to arrive
@@ -205,7 +213,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     try:
         _prepare_owner(environment, state, settings_of(environment))
     except HarnessError as exc:
-        log.error("harness: %s", exc)
+        log.error("harness: %s", _said(exc))
         sys.exit(exc.exit_code)
 
 
@@ -321,7 +329,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     try:
         wall0 = owner.start()
     except RuntimeError as exc:
-        log.error("harness: %s", exc)
+        log.error("harness: %s", _said(exc))
         environment.process_exit_code = 3
         gevent.spawn(_stop_test, environment)
         return
@@ -406,9 +414,9 @@ def _on_plan(environment: Environment, msg: Any, **_: Any) -> None:
         # (heartbeats included: the master would drop a worker silent for 3 s).
         prepared = gevent.get_hub().threadpool.apply(_prepare_worker, (data,))
     except HarnessError as exc:
-        log.error("harness: %s", exc)
+        log.error("harness: %s", _said(exc))
         runner.send_message(
-            "harness_error", {"index": index, "message": str(exc), "exit_code": exc.exit_code}
+            "harness_error", {"index": index, "message": _said(exc), "exit_code": exc.exit_code}
         )
         return
     slots = partition(prepared, index, int(data["count"]))
