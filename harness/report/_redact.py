@@ -184,12 +184,14 @@ class Redactor:
     def _recognise(self, text: str) -> None:
         """Learn the signing secret where a token of ``text`` matches a run's fingerprint."""
         for token in _TOKEN.findall(text):
-            for candidate in _candidates(token):
-                if candidate in self._tested:
-                    continue
-                self._tested.add(candidate)
-                if any(f.matches(candidate) for f in self._fingerprints):
-                    self._add(candidate, SECRET_LABEL)
+            for shown, candidate in _candidates(token):
+                if candidate not in self._tested:
+                    self._tested.add(candidate)
+                    if any(f.matches(candidate) for f in self._fingerprints):
+                        self._add(candidate, SECRET_LABEL)
+                # URL-encoded, as it was shown
+                if shown not in self._labels and self._labels.get(candidate) == SECRET_LABEL:
+                    self._add(shown, SECRET_LABEL)
 
     def _add(self, value: str, label: str) -> None:
         """Replace ``value`` from now on (longest first among those of its prefix)."""
@@ -300,13 +302,14 @@ def environment_secrets(environ: Mapping[str, str]) -> list[str]:
     ]
 
 
-def _candidates(token: str) -> Iterator[str]:
-    """A token, its parts (a query value, a path segment), and their URL-decoded forms."""
+def _candidates(token: str) -> Iterator[tuple[str, str]]:
+    """(as shown, candidate): a token, its parts (a query value, a path segment), and their
+    URL-decoded forms."""
     parts = {token, *(p for p in _TOKEN_PART.findall(token) if len(p) >= _MIN_SECRET)}
     for part in parts:
-        yield part
+        yield part, part
         if "%" in part:
-            yield unquote(part)
+            yield part, unquote(part)
 
 
 def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:

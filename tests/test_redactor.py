@@ -1,0 +1,187 @@
+"""The Redactor's recognitions: URL userinfo, credential-like query parameters, the signing
+secret by its keyed fingerprint, the environment's secrets, values redacted under a secret key
+wherever else they appear (numbers too); and the CLI lines printed before a run is known."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from harness.cli._processes import free_port
+from harness.core._fingerprint import Fingerprint, fingerprint
+from harness.core._model import Delivery, Effect, Event, Model, Outcome
+from harness.history import History, RunInfo
+from harness.report._redact import SECRET_LABEL, Redactor
+
+from .conftest import harness
+
+SECRET = "whsec_c2VlZGVkLXNpZ25pbmcta2V5LTEyMzQ1Ng=="  # base64 with '/'-free padding
+
+
+def _history(
+    *,
+    settings: dict[str, object] | None = None,
+    payload: object = None,
+    effect_body: str = "{}",
+    answer_body: str | None = None,
+    target: str = "http://127.0.0.1:8000/hook",
+) -> History:
+    info = RunInfo(
+        run_id="r@zq",
+        scenario="s",
+        seed=1,
+        target=target,
+        target_name="127.0.0.1:8000",
+        model=Model.LEDGER,
+        invariants=(),
+        started_at="2026-01-01T00:00:00+00:00",
+        tracer_tag="zq",
+        settings=settings or {},
+    )
+    event = Event(id="evt_1", key="k1", seq=1, type="t", occurred_at=0.0, payload=payload or {})
+    delivery = Delivery("dlv_1", "evt_1", 1, 0.0, 0.0, 0.1, 500, Outcome.FAILED, None, answer_body)
+    effect = Effect("eff_1", "api", 0.2, "POST", "/x", {}, effect_body, 201, ("evt_1",))
+    return History(info, [event], [delivery], [effect])
+
+
+def test_url_userinfo_is_replaced_in_any_text_and_its_password_anywhere() -> None:
+    r = Redactor.for_runs([_history(target="http://alice:pa55w0rd-xyz@127.0.0.1:8000/h")], {})
+    assert r.text("GET http://alice:pa55w0rd-xyz@127.0.0.1:8000/h") == (
+        "GET http://[redacted]@127.0.0.1:8000/h"
+    )
+    assert "pa55w0rd-xyz" not in r.text("the password was pa55w0rd-xyz")
+    assert r.text("mail ada@example.com") == "mail ada@example.com"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?api_key=V",
+        "?apikey=V",
+        "&access_token=V",
+        "?client_secret=V",
+        "?X-Amz-Signature=V",
+        "?password=V",
+        "?key=V",
+        "?code=V",
+        ";jsessionid=V",
+        "?refresh_token=V",
+    ],
+)
+def test_credential_query_parameters_are_replaced(query: str) -> None:
+    shown = Redactor().text(f"POST /hooks/orders{query.replace('V', 'seedvalue123')}&page=2")
+    assert "seedvalue123" not in shown and "[redacted]" in shown and "page=2" in shown
+
+
+def test_a_neutral_query_is_kept() -> None:
+    assert Redactor().text("GET /orders?page=2&id=7&sort=asc") == "GET /orders?page=2&id=7&sort=asc"
+
+
+def test_a_query_value_is_redacted_wherever_else_it_appears() -> None:
+    h = _history()
+    h.effects[0] = dataclasses.replace(h.effects[0], path="/x?api_key=seedvalue123")
+    r = Redactor.for_runs([h], {})
+    assert "seedvalue123" not in r.body('{"echo": "seedvalue123"}')
+
+
+def test_the_fingerprint_recognises_the_secret_with_its_variable_unset() -> None:
+    stored = fingerprint(SECRET)
+    assert SECRET not in json.dumps(stored)
+    r = Redactor.for_runs([_history(settings={"secret_fingerprint": stored})], {})
+    for shown in (
+        f"Bearer {SECRET}",
+        json.dumps({"debug": SECRET}),
+        f"/hooks/{SECRET}/x",
+        f"/cb?k={quote(SECRET, safe='')}",
+        f"header X-Debug: {SECRET}, more",
+    ):
+        assert SECRET not in r.text(shown), shown
+        assert quote(SECRET, safe="") not in r.text(shown), shown
+    assert r.text(f"echo {SECRET}") == f"echo {SECRET_LABEL}"
+    # Learned once, then replaced wherever it appears, even glued to other text.
+    assert SECRET not in r.text(f"x{SECRET}y")
+    assert r.text(SECRET[:-3] + "zzz") == SECRET[:-3] + "zzz"
+
+
+def test_a_fingerprint_matches_only_its_secret() -> None:
+    found = Fingerprint.parse(fingerprint(SECRET))
+    assert found is not None and found.matches(SECRET) and not found.matches(SECRET + "x")
+    assert Fingerprint.parse({"salt": "zz", "hmac": "00"}) is None
+    assert Fingerprint.parse(None) is None
+    # A new salt per run: two fingerprints of one secret differ.
+    assert fingerprint(SECRET) != fingerprint(SECRET)
+
+
+def test_secrets_of_the_environment_are_replaced() -> None:
+    env = {"GITHUB_TOKEN": "ghp_seed0123456789", "DB_PASSWORD": "hunter2hunter2", "HOME": "/root"}
+    r = Redactor.for_environment(env)
+    assert r.text("token ghp_seed0123456789 pw hunter2hunter2 in /root") == (
+        f"token {SECRET_LABEL} pw {SECRET_LABEL} in /root"
+    )
+
+
+def test_a_number_redacted_under_a_secret_key_is_redacted_under_any_key() -> None:
+    payload = {"card_number": 4242424242424242, "reference": 4242424242424242, "amount": 1999}
+    r = Redactor.for_runs([_history(payload=payload)], {})
+    shown = r.payload("r@zq", payload)
+    assert shown["card_number"] == shown["reference"]
+    assert str(shown["reference"]).startswith("[redacted") and shown["amount"] == 1999
+    body = r.body(json.dumps({"ref": 4242424242424242, "n": 7}))
+    assert json.loads(body)["ref"] == shown["reference"]  # still JSON, the same label
+
+
+def test_values_under_secret_keys_in_effects_and_answers_are_redacted_anywhere() -> None:
+    h = _history(
+        effect_body=json.dumps({"card_number": "5555444433332222"}),
+        answer_body='{"error": "bad", "api_key": "ak_seed_0987654321", "detail": "cut sho',
+    )
+    r = Redactor.for_runs([h], {})
+    shown = r.text("evidence: 5555444433332222 and ak_seed_0987654321")
+    assert "5555444433332222" not in shown and "ak_seed_0987654321" not in shown
+
+
+def test_cli_errors_are_redacted(tmp_path: Path) -> None:
+    done = harness(
+        "run", "duplicate-storm", "--target", f"http://127.0.0.1:{free_port()}/h?token=seedtok987",
+        "--journal", str(tmp_path / "j.db"), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.code == 3
+    assert "seedtok987" not in done.out + done.err and "token=[redacted]" in done.err
+
+
+def test_cli_usage_errors_are_redacted(tmp_path: Path) -> None:
+    done = harness("run", "x", "--target", "t", "--seed", "?api_key=seedtok987", cwd=tmp_path)
+    assert done.code == 2
+    assert "seedtok987" not in done.err and "api_key=[redacted]" in done.err
+
+
+def test_the_standalone_double_prints_calls_redacted(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "downstream", "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(f"http://127.0.0.1:{port}/charges?api_key=seedtok987", json={})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the double did not start"
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    assert "/charges?api_key=[redacted]" in out
+    assert "seedtok987" not in out + err
