@@ -66,14 +66,15 @@ _KEY_PARTS = (
     "ssn",
     "iban",
 )
-# A query parameter whose name says it carries a credential: its value is replaced in any text.
+# A query parameter whose name says it carries a credential: its value is replaced in any text
+# (up to a control character: a terminal's colour codes follow it in what the console writes).
 _QUERY = re.compile(
     r"([?&;](?:[\w.-]*(?:token|secret|passw(?:or)?d|api[-_]?key|apikey|signature|auth|session)"
-    r"[\w.-]*|key|sig|pwd|code)=)([^&#\s\"'<>]+)",
+    r"[\w.-]*|key|sig|pwd|code)=)([^&#\s\"'<>\x00-\x1f]+)",
     re.IGNORECASE,
 )
 # The userinfo of a URL: ``scheme://user:password@host`` -> ``scheme://[redacted]@host``.
-_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#\s@\"'<>]+)@")
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#\s@\"'<>\x00-\x1f]+)@")
 # Environment variables whose values are secrets wherever they appear.
 _SECRET_ENV = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL", re.IGNORECASE)
 _MIN_ENV_SECRET = 8
@@ -84,7 +85,7 @@ _KEY_TEXT = re.compile(
 )
 # Candidates for the signing secret's fingerprint: runs of what a secret is made of, and their
 # parts after '=' or between '/' (a query value, a path segment).
-_TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\]{6,}")
+_TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\\x00-\x1f]{6,}")
 _TOKEN_PART = re.compile(r"[^&?=/:]+=*")
 _MIN_SECRET = 6
 _PARTS = re.compile(r"[\s,;=]+")
@@ -322,9 +323,11 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
             yield from _secret_key_values(payload)
         if event.headers:
             yield from _header_values(event.headers)
+    paths_seen: set[str] = set()  # an automation calls the same few paths a million times
     for effect in history.effects:
         yield from _header_values(effect.headers)
-        if "=" in effect.path or "@" in effect.path:
+        if ("=" in effect.path or "@" in effect.path) and effect.path not in paths_seen:
+            paths_seen.add(effect.path)
             yield from _url_values(effect.path)
         if effect.body and _KEY_TEXT.search(effect.body):
             yield from _body_values(effect.body)
