@@ -71,6 +71,20 @@ settle: {quiet: 0.5s, deadline: 10s}
 INI = """
 [pytest]
 asyncio_default_fixture_loop_scope = function
+junit_logging = all
+"""
+
+# A Python test of the same scenario that prints what the automation sent (captured output)
+# and asserts on a verdict that fails (the assert message shows the verdict's repr).
+PYTHON_TEST = """
+from pathlib import Path
+
+
+def test_payments_once(harness_run):
+    result = harness_run(Path("leaky.scenario.yaml"))
+    effect = result.history.effects[0]
+    print("the automation called", effect.path, dict(effect.headers), effect.body)
+    assert result.verdict("no_duplicate_effects").passed
 """
 
 
@@ -138,6 +152,7 @@ def outputs(leaky: Leaky, tmp_path_factory: pytest.TempPathFactory) -> Outputs:
     folder = tmp_path_factory.mktemp("leaky")
     (folder / "leaky.scenario.yaml").write_text(SCENARIO)
     (folder / "pytest.ini").write_text(INI)
+    (folder / "test_leaky.py").write_text(PYTHON_TEST)
     journal = folder / "journal.db"
     texts: dict[str, str] = {}
     run = harness(
@@ -164,7 +179,8 @@ def outputs(leaky: Leaky, tmp_path_factory: pytest.TempPathFactory) -> Outputs:
     plugin = _run(
         [
             "-m", "pytest", "-p", "no:cacheprovider", "-c", "pytest.ini", "--rootdir", ".",
-            "leaky.scenario.yaml", "--harness-target", leaky.hook, "--harness-seed", "5",
+            "leaky.scenario.yaml", "test_leaky.py", "--harness-target", leaky.hook,
+            "--harness-seed", "5",
             "--harness-downstream", f"127.0.0.1:{leaky.downstream_port}",
             "--harness-journal", "pytest.db", "--junitxml", "junit.xml",
             "--harness-report", "pytest.html", "-rA", "-v",
@@ -206,6 +222,10 @@ def test_what_was_redacted_is_still_shown_as_redacted(outputs: Outputs) -> None:
     # The card number, a number under a neutral key in the calls, is a label there (JSON still).
     assert '"reference": "[redacted ' in texts["report .md, variable unset"]
     assert "api_key=[redacted]" in texts["pytest stdout"]
+    # The Python test's captured output and its failed assert, in the terminal and in JUnit.
+    assert "the automation called /payments?api_key=[redacted]" in texts["pytest stdout"]
+    assert "<no_duplicate_effects FAIL [silent]" in texts["pytest stdout"]
+    assert "the automation called /payments?api_key=[redacted]" in texts["pytest --junitxml"]
     assert "no_duplicate_effects" in texts["pytest --junitxml"]
 
 

@@ -82,6 +82,11 @@ class ScenarioNode(pytest.Collector):
                 item.add_marker(pytest.mark.skip(reason=_NO_TARGET))
             yield item
 
+    @property
+    def result(self) -> RunResult | None:
+        """The scenario's run, once driven."""
+        return self._result
+
     def run_once(self) -> RunResult:
         """The scenario's run, driven on the first call."""
         settings = state_of(self.config).settings

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import _options
-from ._collect import ScenarioFile
+from ._collect import ScenarioFile, ScenarioItem
 from ._double import DownstreamDouble
 from ._drive import routing_for
 from ._redaction import redacted
@@ -99,6 +99,30 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     else:
         for path in reports:
             terminalreporter.write_line(f"harness: report written to {relative(path, config)}")
+
+
+# How many runs the session had made when an item started: the runs after it are the item's.
+_RUNS_BEFORE = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_RUNS_BEFORE] = len(state_of(item.config).runs)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """The captured output of an item that ran a scenario (an in-process target's prints, a
+    log line) is redacted as the report of its run, in the terminal and in JUnit."""
+    report = yield
+    state = state_of(item.config)
+    histories = [h for h, _ in state.runs[item.stash.get(_RUNS_BEFORE, len(state.runs)) :]]
+    shared = item.scenario_node.result if isinstance(item, ScenarioItem) else None
+    if shared is not None and all(h is not shared.history for h in histories):
+        histories.append(shared.history)  # driven by an earlier item of its scenario
+    if report.sections and histories:
+        report.sections = [(title, redacted(text, histories)) for title, text in report.sections]
+    return report
 
 
 @pytest.hookimpl(optionalhook=True)
