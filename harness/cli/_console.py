@@ -1,7 +1,8 @@
 """What the CLI prints: progress while a run goes, then a table of verdicts with evidence.
 
-Both consoles write through ``_Redacted``: every line the CLI prints (progress, errors, the
-reproduce line, the standalone double's calls) goes through the report's redaction.
+Both consoles write through ``_Redacted``: every line the CLI prints (verdicts, progress,
+errors and their hints, usage errors, the standalone double's calls) goes through the report's
+redaction.
 """
 
 from __future__ import annotations
