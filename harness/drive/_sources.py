@@ -92,7 +92,7 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
         at = i * step
         values = {**record_values[record], **plan.values(rng, fake, record=False)}
         values.update(plan.moved(rng, _EPOCH + timedelta(seconds=at)))
-        for atom, new in ((id_atom, event_id), (key_atom, keys[record])):
+        for atom, new in ((plan.id_atom, event_id), (plan.key_atom, keys[record])):
             if atom is not None:
                 values[atom.text] = new
         payload = plan.apply(values)

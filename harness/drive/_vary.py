@@ -52,6 +52,7 @@ _TOKEN = re.compile(
 _ISO = re.compile(
     r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
 )
+_HEAD = re.compile(r"[A-Za-z][A-Za-z0-9]*_(?:test_|live_)?[A-Za-z0-9]|[A-Za-z]+")
 _SLACK_TS = re.compile(r"^\d{10}\.\d{6}$")
 _DECIMAL = re.compile(r"^-?\d+\.(\d+)$")
 _MONEY = ("amount", "price", "total", "subtotal", "balance", "fee", "tax", "discount", "cost")
@@ -214,8 +215,7 @@ class Variation:
 
     def _mark_record(self, key_steps: Steps) -> None:
         """The atoms of the object the key is the id of belong to the record."""
-        name = key_steps[-1] if key_steps else ""
-        if len(key_steps) < 2 or not isinstance(name, str) or not _id_named(name):
+        if len(key_steps) < 2 or key_steps[-1] != "id":  # ``order_id`` names another object
             return
         inside = key_steps[:-1]
         for leaf in self.leaves:
@@ -243,13 +243,11 @@ class Variation:
             if kind == "int":
                 return min(int(digits), EXACT_IN_DOUBLE - 1)
             return digits
-        head = old
-        if kind == "prefixed":
-            m = _TOKEN.match(old)
-            assert m is not None  # found by _TOKEN
-            head = m.group("prefix") + m.group("body")[0]
-        else:
-            head = old[0]
+        # A prefixed id keeps its prefix and first character (``cus_`` + ``C``), a Slack id
+        # its letters (``Ev08MFMKH6``: ``Ev``, then 8 of [0-9A-Z]).
+        m = _HEAD.match(old)
+        assert m is not None  # every id starts with a letter
+        head = m.group(0)
         rest = old[len(head) :]
         return head + "".join(rng.choice(_alphabet(rest)) for _ in rest)
 
