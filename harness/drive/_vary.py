@@ -56,6 +56,7 @@ _HEAD = re.compile(r"[A-Za-z][A-Za-z0-9]*_(?:test_|live_)?[A-Za-z0-9]|[A-Za-z]+"
 _SLACK_TS = re.compile(r"^\d{10}\.\d{6}$")
 _DECIMAL = re.compile(r"^-?\d+\.(\d+)$")
 _MONEY = ("amount", "price", "total", "subtotal", "balance", "fee", "tax", "discount", "cost")
+_NOT_MONEY = ("weight", "count", "quantity")
 _TIME_WORDS = ("created", "updated", "time", "date", "expires", "period", "start", "end")
 _SECONDS = (10**9, 10**10)
 _MILLIS = (10**12, 10**13)
@@ -92,6 +93,11 @@ def _id_named(name: str) -> bool:
     return name == "id" or name.lower() == "number" or name.endswith(("_id", "Id"))
 
 
+def _money(name: str) -> bool:
+    low = name.lower()
+    return any(w in low for w in _MONEY) and not any(w in low for w in _NOT_MONEY)
+
+
 def _is_time_name(name: str) -> bool:
     low = name.lower()
     return low.endswith(("at", "_ts")) or low == "ts" or any(w in low for w in _TIME_WORDS)
@@ -105,7 +111,7 @@ def _int_kind(name: str, value: int) -> tuple[str, str] | None:
             return "time", "s"
         if _MILLIS[0] <= value < _MILLIS[1]:
             return "time", "ms"
-    if any(w in name.lower() for w in _MONEY):
+    if _money(name):
         return "amount", ""
     if _id_named(name) and value > 0:
         return "int", ""
@@ -149,6 +155,12 @@ class Variation:
         for steps, value in scalars:
             if isinstance(value, str):
                 self._string(steps, value)
+        # A leaf equal to an atom found elsewhere is that atom: one value within each event.
+        placed = {leaf.steps for leaf in self.leaves}
+        for steps, value in scalars:
+            atom = self.atoms.get(str(value))
+            if steps not in placed and atom is not None and type(atom.value) is type(value):
+                self.leaves.append(_Leaf(steps, atom.text))
         self.id_atom = self._atom_at(id_steps, ID_KINDS)
         self.key_atom = self._atom_at(key_steps, ID_KINDS)
         self.time_atom = self._atom_at(time_steps, {"time"})
@@ -167,7 +179,7 @@ class Variation:
     def _number(self, steps: Steps, value: int | float) -> None:
         name = _name(steps)
         if isinstance(value, float):
-            if any(w in name.lower() for w in _MONEY):
+            if _money(name):
                 self.leaves.append(_Leaf(steps, self._add(repr(value), "amount", value, name)))
             return
         found = _int_kind(name, value)
@@ -181,7 +193,7 @@ class Variation:
             unit = "iso" if _ISO.match(value) else "slack"
             self.leaves.append(_Leaf(steps, self._add(value, "time", value, name, unit)))
             return
-        if _DECIMAL.match(value) and any(w in name.lower() for w in _MONEY):
+        if _DECIMAL.match(value) and _money(name):
             self.leaves.append(_Leaf(steps, self._add(value, "amount", value, name)))
             return
         if _fakes(name, value):
@@ -292,8 +304,8 @@ class Variation:
         for leaf in self.leaves:
             if leaf.whole is not None:
                 new = values[leaf.whole]
-                old = self.atoms[leaf.whole].value
-                _paths.put(payload, leaf.steps, str(new) if isinstance(old, str) else new)
+                as_text = isinstance(_paths.get(self.example, leaf.steps), str)
+                _paths.put(payload, leaf.steps, str(new) if as_text else new)
                 continue
             text: str = _paths.get(self.example, leaf.steps)
             parts: list[str] = []

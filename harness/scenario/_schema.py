@@ -117,9 +117,9 @@ class SyntheticDoc(Doc):
     def _one_example(self) -> Self:
         given = [n for n in ("example", "example_file", "library") if getattr(self, n) is not None]
         if len(given) != 1:
-            has = " and ".join(given) if given else "none"
+            has = f"both {' and '.join(given)}" if given else "none of them"
             raise invalid_mapping(
-                f"has {has} of example, example_file and library — give exactly one: "
+                f"has {has} — give exactly one of example, example_file and library: "
                 "example (an inline mapping), example_file (a JSON file) or library (a payload "
                 "of the library, like stripe:checkout.session.completed)"
             )
