@@ -107,3 +107,12 @@ def test_an_unknown_library_name_is_refused_at_its_line(tmp_path: Path) -> None:
     both = scenario(tmp_path, "library: stripe:invoice.paid\nexample: {id: evt_1}\n")
     with pytest.raises(ScenarioError, match="has both example and library — give exactly one of"):
         load_scenario(both)
+
+
+def test_docs_list_every_entry_with_its_paths_and_source() -> None:
+    text = (Path(__file__).parents[1] / "docs" / "payloads.md").read_text(encoding="utf-8")
+    for name in _library.names():
+        found = _library.entry(name)
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), "")
+        assert found.source in row, name
+        assert all(f"`{path}`" in row for path in found.paths.values()), name

@@ -249,9 +249,9 @@ class Variation:
             made = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             return made.upper() if old.isupper() else made
         if kind == "hex":
-            return "".join(rng.choice("0123456789abcdef") for _ in old)
+            return "".join(rng.choices("0123456789abcdef", k=len(old)))
         if kind in ("digits", "int"):
-            digits = old[0] + "".join(rng.choice("0123456789") for _ in old[1:])
+            digits = old[0] + "".join(rng.choices("0123456789", k=len(old) - 1))
             if kind == "int":
                 return min(int(digits), EXACT_IN_DOUBLE - 1)
             return digits
@@ -261,7 +261,7 @@ class Variation:
         assert m is not None  # every id starts with a letter
         head = m.group(0)
         rest = old[len(head) :]
-        return head + "".join(rng.choice(_alphabet(rest)) for _ in rest)
+        return head + "".join(rng.choices(_alphabet(rest), k=len(rest)))
 
     def values(
         self,
