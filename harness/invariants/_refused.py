@@ -181,7 +181,7 @@ def _payload(settings: Mapping[str, Any]) -> str:
     return (
         f"the payload's shape: the automation refused the events' body{wrote} — compare the "
         "example event (in the report) with what the automation reads, and set the source's "
-        "example or id_path, key_path, type_path to match (docs/scenarios.md)"
+        "example, or its id:, key: and type: paths, to match (docs/scenarios.md)"
     )
 
 

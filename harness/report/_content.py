@@ -248,23 +248,10 @@ def _targets(scenarios: Sequence[ScenarioView]) -> tuple[TargetView, ...]:
 
 
 def _target_headline(scenarios: Sequence[ScenarioView], held: int, checks: int) -> str:
-    runs = f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''}"
-    judged = [(s, v) for s in scenarios for v in s.verdicts]
-    failed = sum(1 for _, v in judged if v.status == "fail")
-    aborted = [s.scenario for s in scenarios if s.status != "complete"]
-    if held == checks and not aborted:
-        return f"all {checks} checks held in {runs}"
-    parts = [f"{failed} of {checks} checks failed"] if failed else []
-    unjudged = checks - held - failed
-    if unjudged:
-        parts.append(f"{unjudged} could not be judged")
-    text = ", ".join(parts) or f"all {checks} checks held"
-    phrases = _readiness.failing_phrases(judged)
-    if phrases:
-        text += ": " + "; ".join(phrases)
-    if aborted:
-        text += f"; interrupted: {_describe.join_words(aborted)}"
-    return text
+    """The counts, then which kinds of failure showed in which scenarios."""
+    text = _counts_headline(scenarios, held, checks)
+    phrases = _readiness.failing_phrases([(s, v) for s in scenarios for v in s.verdicts])
+    return text + (": " + "; ".join(phrases) if phrases else "")
 
 
 def _headline(targets: Sequence[TargetView]) -> str:
@@ -272,22 +259,27 @@ def _headline(targets: Sequence[TargetView]) -> str:
     if not targets:
         return "nothing was run"
     if len(targets) == 1:
-        return _capital(_counts_headline(targets[0])) + "."
-    return " ".join(f"{t.name}: {_counts_headline(t)}." for t in targets)
+        t = targets[0]
+        return _capital(_counts_headline(t.scenarios, t.held, t.checks)) + "."
+    return " ".join(
+        f"{t.name}: {_counts_headline(t.scenarios, t.held, t.checks)}." for t in targets
+    )
 
 
-def _counts_headline(t: TargetView) -> str:
-    """``3 of 40 checks failed, 2 could not be judged in 18 scenarios; the target accepted no
-    event in 1 run (likely cause: signature scheme or secret)``."""
-    judged = [v for s in t.scenarios for v in s.verdicts]
-    failed = sum(1 for v in judged if v.status == "fail")
-    unjudged = t.checks - t.held - failed
-    runs = f"{len(t.scenarios)} scenario{'s' if len(t.scenarios) != 1 else ''}"
-    parts = [f"{failed} of {t.checks} checks failed"] if failed else []
-    if unjudged:
-        parts.append(f"{unjudged} could not be judged")
-    text = (", ".join(parts) or f"all {t.checks} checks held") + f" in {runs}"
-    refused = [s.counts.answers.refusals for s in t.scenarios]
+def _counts_headline(scenarios: Sequence[ScenarioView], held: int, checks: int) -> str:
+    """``35 of 40 checks held, 3 failed, 2 could not be judged in 18 scenarios; the target
+    accepted no event in 1 run (likely cause: signature scheme or secret)``."""
+    failed = sum(1 for s in scenarios for v in s.verdicts if v.status == "fail")
+    unjudged = checks - held - failed
+    runs = f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''}"
+    if held == checks:
+        text = f"all {checks} checks held in {runs}"
+    else:
+        text = f"{held} of {checks} checks held"
+        text += f", {failed} failed" if failed else ""
+        text += f", {unjudged} could not be judged" if unjudged else ""
+        text += f" in {runs}"
+    refused = [s.counts.answers.refusals for s in scenarios]
     untested = [r for r in refused if r is not None and r.nothing_accepted]
     if untested:
         causes = _describe.join_words(list(dict.fromkeys(r.short for r in untested)))
@@ -296,7 +288,7 @@ def _counts_headline(t: TargetView) -> str:
             f"; the target accepted no event in {n} run{'s' if n != 1 else ''} "
             f"(likely cause: {causes})"
         )
-    aborted = [s.scenario for s in t.scenarios if s.status != "complete"]
+    aborted = [s.scenario for s in scenarios if s.status != "complete"]
     if aborted:
         text += f"; interrupted: {_describe.join_words(aborted)}"
     return text
