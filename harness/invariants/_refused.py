@@ -122,7 +122,7 @@ def likely_cause(
         return _payload(settings), "the payload's shape"
     if status >= 500:
         return (
-            "the automation crashed on every delivery: its answer's body above usually names "
+            "the automation crashed (5xx): the body of its answer usually names "
             "why (a missing environment variable, a database it cannot reach, an exception)",
             "the automation crashed",
         )
