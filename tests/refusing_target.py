@@ -3,8 +3,8 @@
 Each status stands for a setup mistake a new user makes, with the body a framework sends:
 401 a signature checked another way or with another secret, 404 the wrong path, 400 a payload
 shaped differently, 500 an automation that crashes (a missing environment variable).
-``--accept N`` accepts the first N deliveries (and writes each to the downstream), for a run the
-target accepts only a small share of.
+``--accept N`` accepts the first N deliveries (and writes each event once to the downstream), for
+a run the target accepts only a small share of.
 
     python -m tests.refusing_target --status 401 [--accept 3 --downstream http://127.0.0.1:9100]
 """
@@ -26,14 +26,17 @@ BODIES = {
 
 def build_app(status: int, accept: int, downstream: str) -> web.Application:
     seen = 0
+    written: set[bytes] = set()
 
     async def on_event(request: web.Request) -> web.Response:
         nonlocal seen
         body = await request.read()
         seen += 1
         if seen <= accept:
-            async with ClientSession() as client:
-                await client.post(f"{downstream}/payouts", data=body)
+            if body not in written:
+                written.add(body)
+                async with ClientSession() as client:
+                    await client.post(f"{downstream}/payouts", data=body)
             return web.json_response({"ok": True})
         return web.json_response(BODIES.get(status, {"error": "refused"}), status=status)
 
