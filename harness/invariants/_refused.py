@@ -2,7 +2,7 @@
 
 A run the target accepted nothing of put nothing to the test: a check that passed there (no
 duplicate effect among no effects) proves nothing, so ``judge`` makes it inconclusive with the
-reason (``untested``). A failure found on such a run stands: its witnesses are real. What the
+reason (``mark_untested``). A failure found on such a run stands: its witnesses are real. What the
 target answered says why, most of the time: ``likely_cause`` infers it from the answer the
 refused deliveries got most (status, or no answer) and names what the run used — the signature
 scheme and the secret's variable (never its value), the URL driven, the paths the events' ids,
@@ -28,14 +28,15 @@ from .target_available import NoAnswer, no_answer
 class Refusals:
     """How a run's genuine deliveries were answered, when fewer than half were accepted.
 
-    ``status``: the answer the refused ones got most (None: no answer came, ``no_answer`` says
-    how), ``count`` how many got it; ``cause`` the likely cause in words, ``short`` in three."""
+    ``status``: the answer the refused ones got most (None: no answer came, ``no_answer_kind``
+    says how), ``count`` how many got it; ``cause`` the likely cause in words, ``short`` in a
+    few."""
 
     genuine: int
     accepted: int
     tampered: bool  # the run also sent tampered deliveries (left out of ``genuine``)
     status: int | None
-    no_answer: NoAnswer | None
+    no_answer_kind: NoAnswer | None
     count: int
     cause: str
     short: str
@@ -49,7 +50,7 @@ class Refusals:
         """``401``, or ``no answer (could not connect)``."""
         if self.status is not None:
             return str(self.status)
-        return f"no answer ({self.no_answer or 'failed'})"
+        return f"no answer ({self.no_answer_kind or 'failed'})"
 
     def text(self) -> str:
         """``the target accepted none of the 100 deliveries: 100 answered 401`` (or ``only 3``)."""
@@ -185,10 +186,14 @@ def _payload(settings: Mapping[str, Any]) -> str:
     )
 
 
-def untested(facts: Facts, verdicts: Sequence[Verdict], exempt: frozenset[str]) -> list[Verdict]:
+def mark_untested(
+    facts: Facts, verdicts: Sequence[Verdict], exempt: frozenset[str]
+) -> list[Verdict]:
     """``verdicts``, each pass made inconclusive when the target accepted none of the run's
     genuine deliveries (except the invariants in ``exempt``, which judge the answers
     themselves). Failures stand."""
+    if facts.accepted:  # an accepted event had a genuine 2xx: the common case, decided at once
+        return list(verdicts)
     found = refusals(facts.history)
     if found is None or not found.nothing_accepted:
         return list(verdicts)

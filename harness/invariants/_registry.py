@@ -29,7 +29,7 @@ from . import (
     target_available,
 )
 from ._facts import Facts
-from ._refused import untested
+from ._refused import mark_untested
 
 # fn(facts, **params): a pure check over the shared indexes of one History.
 InvariantFn = Callable[..., Verdict]
@@ -228,7 +228,7 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     ALWAYS_INVARIANTS it did not name — what every front end shows. Given ``specs`` are judged
     as they are; an empty selection means the DEFAULT_INVARIANTS with their default
     parameters. A pass on a run whose genuine deliveries the target all refused is made
-    inconclusive (``_refused.untested``): nothing was put to the test. Raises ScenarioError
+    inconclusive (``_refused.mark_untested``): nothing was put to the test. Raises ScenarioError
     on an unknown invariant or a bad parameter before judging anything.
     """
     chosen = history.info.invariants if specs is None else specs
@@ -238,7 +238,7 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     facts = Facts(history)  # indexes shared by every invariant, each built once
     with _gc.paused():
         verdicts = [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
-    return untested(facts, verdicts, _ANSWERS_ONLY)
+    return mark_untested(facts, verdicts, _ANSWERS_ONLY)
 
 
 def judged_specs(specs: Sequence[InvariantSpec]) -> tuple[InvariantSpec, ...]:

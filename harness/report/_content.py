@@ -22,6 +22,7 @@ from ._answers import delivery_answers
 from ._redact import Redactor
 from ._views import (
     Counts,
+    RefusalView,
     Report,
     RequestView,
     ScenarioView,
@@ -94,6 +95,7 @@ def build_report(
         rerun=_rerun(scenarios),
         advice=_advice.advice(scenarios),
         matrix=_matrix.matrix(scenarios),
+        refusals=_refusals(scenarios),
         comparison=compare(before, runs) if before is not None else None,
     )
     redacted: Report = redactor.tree(report)
@@ -292,6 +294,19 @@ def _counts_headline(scenarios: Sequence[ScenarioView], held: int, checks: int) 
     if aborted:
         text += f"; interrupted: {_describe.join_words(aborted)}"
     return text
+
+
+def _refusals(scenarios: Sequence[ScenarioView]) -> tuple[RefusalView, ...]:
+    """The runs most deliveries of were refused, grouped by likely cause: a suite of eighteen
+    runs against a receiver with the wrong secret is one line at the top, not eighteen."""
+    groups: dict[str, list[ScenarioView]] = {}
+    for s in scenarios:
+        if s.refused:
+            groups.setdefault(s.cause, []).append(s)
+    return tuple(
+        RefusalView(cause, mine[0].refused, tuple((s.scenario, s.anchor) for s in mine))
+        for cause, mine in groups.items()
+    )
 
 
 def _capital(text: str) -> str:

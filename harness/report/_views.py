@@ -173,6 +173,15 @@ class Comparison:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalView:
+    """Runs the target refused most deliveries of for one likely cause, shown once at the top."""
+
+    cause: str
+    refused: str  # what the target answered, in the first of these runs
+    runs: tuple[tuple[str, str], ...]  # (scenario, anchor) of each run
+
+
+@dataclass(frozen=True, slots=True)
 class Cell:
     status: str  # an outcome of MARKS, or "" when the run did not judge this invariant
     mark: str
@@ -210,6 +219,7 @@ class Report:
     rerun: tuple[str, ...]
     advice: tuple[AdviceView, ...]
     matrix: Matrix
+    refusals: tuple[RefusalView, ...] = ()  # by likely cause, in run order
     comparison: Comparison | None = None
 
     @property
