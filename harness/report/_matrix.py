@@ -1,7 +1,8 @@
 """The report's headline: a scenario-by-invariant matrix, one cell per verdict, linked to it.
 
 Rows are runs (scenarios, with their target when a report covers several), columns every
-invariant judged in the report, in first-seen order. A cell's mark follows its verdict's
+invariant judged in the report, in the registry's order (the same columns in every report,
+``target_available`` last), any unknown to it after them. A cell's mark follows its verdict's
 outcome (``MARKS``: an outcome added to the verdicts adds a mark here, and only here); a run
 that did not judge an invariant shows ``NOT_JUDGED``.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
+from ..invariants import INVARIANTS
 from . import _describe
 from ._views import Cell, Matrix, MatrixRow, ScenarioView
 
@@ -25,7 +27,9 @@ WORDS: Mapping[str, str] = MappingProxyType(
 
 
 def matrix(scenarios: Sequence[ScenarioView]) -> Matrix:
-    columns = tuple(dict.fromkeys(v.invariant for s in scenarios for v in s.verdicts))
+    judged = dict.fromkeys(v.invariant for s in scenarios for v in s.verdicts)
+    order = {name: i for i, name in enumerate(INVARIANTS)}
+    columns = tuple(sorted(judged, key=lambda n: order.get(n, len(order))))
     several = len({s.target_name for s in scenarios}) > 1
     rows = []
     for s in scenarios:
