@@ -52,11 +52,16 @@ class Refusals:
             return str(self.status)
         return f"no answer ({self.no_answer_kind or 'failed'})"
 
+    @property
+    def deliveries(self) -> str:
+        """``genuine deliveries`` when the run also sent tampered ones, else ``deliveries``."""
+        return "genuine deliveries" if self.tampered else "deliveries"
+
     def text(self) -> str:
-        """``the target accepted none of the 100 deliveries: 100 answered 401`` (or ``only 3``)."""
+        """``the target accepted none of the 100 deliveries; 100 answered 401`` (or ``only 3``)."""
         how = "got " + self.answer if self.status is None else "answered " + self.answer
-        kind = "genuine " if self.tampered else ""
-        of = plural(self.genuine, f"{kind}delivery", f"{kind}deliveries")
+        one = "genuine delivery" if self.tampered else "delivery"
+        of = plural(self.genuine, one, self.deliveries)
         head = (
             f"the target accepted none of the {of}"
             if self.nothing_accepted
@@ -90,7 +95,7 @@ def likely_cause(
     target: str, settings: Mapping[str, Any], status: int | None, kind: NoAnswer | None
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
-    words naming what the run used, and in three words (for a verdict's summary)."""
+    words naming what the run used, and in a few words (for a verdict's summary)."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             timeout = settings.get("timeout")

@@ -62,10 +62,9 @@ class DeliveryAnswers:
         if found is None or common is None or found.nothing_accepted:
             return ""
         said = _said(common, found.genuine)
-        kind = "genuine " if found.tampered else ""
         return (
-            f"the target accepted only {found.accepted:,} of the {found.genuine:,} {kind}"
-            f"deliveries: the verdicts judge those; most common refusal: {said}"
+            f"the target accepted only {found.accepted:,} of the {found.genuine:,} "
+            f"{found.deliveries}: the verdicts judge those; most common refusal: {said}"
         )
 
     def counts_text(self) -> str:

@@ -52,7 +52,6 @@ def _note(s: ScenarioView) -> str:
     found = s.counts.answers.refusals
     if found is None:
         return ""
-    kind = "genuine " if found.tampered else ""
     return (
-        f"accepted {found.accepted:,} of {found.genuine:,} {kind}deliveries (most {found.answer})"
+        f"accepted {found.accepted:,} of {found.genuine:,} {found.deliveries} (most {found.answer})"
     )
