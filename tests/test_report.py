@@ -207,8 +207,10 @@ def test_fixture_fails_the_way_it_was_built(failing: RunInput) -> None:
 def test_verdict_first_with_areas_and_principles(failing: RunInput) -> None:
     content = build_report([failing], environ=ENV)
     assert not content.ready and content.verdict == "Not ready"
-    assert content.headline.startswith("4 of 5 checks failed: ")
+    # The counts only: the matrix under the headline shows which scenario and which check.
+    assert content.headline == "1 of 5 checks held, 4 failed in 1 scenario."
     (target,) = content.targets
+    assert target.headline.startswith("1 of 5 checks held, 4 failed in 1 scenario: lost events")
     areas = {a.key: a for a in target.areas}
     assert (areas["silent"].held, areas["silent"].checks, areas["silent"].status) == (
         0,

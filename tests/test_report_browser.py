@@ -21,7 +21,7 @@ import pytest
 
 from harness.core._paths import get, parse
 from harness.history import load_all
-from harness.invariants import judge
+from harness.invariants import INVARIANTS, judge
 from harness.report.json import report_dict
 
 from .conftest import SECRET, harness, start_automation
@@ -202,6 +202,21 @@ function probe(frame) {
     scenarios: all("article.scenario").map(function (a) {
       return {id: a.id, name: a.dataset.scenario, shown: shown(a.querySelector("h3"))};
     }),
+    columns: all("table.matrix thead th span").map(function (th) { return th.textContent; }),
+    matrix: all("table.matrix tbody tr").map(function (tr) {
+      return {
+        label: tr.querySelector("th a").textContent,
+        cells: all("td.cell", tr).map(function (td) {
+          var a = td.querySelector("a"), to = a && doc.getElementById(a.hash.slice(1));
+          return {
+            mark: td.textContent.trim(),
+            shown: shown(td),
+            invariant: to ? to.dataset.invariant : null,
+            scenario: to ? to.closest("article").dataset.scenario : null
+          };
+        })
+      };
+    }),
     failing: all(".verdict.fail").map(function (v) {
       return {
         scenario: v.closest("article").id,
@@ -274,6 +289,29 @@ def test_verdict_scenarios_and_failing_evidence_are_visible(
     # Nothing wider than the screen: no sideways scrolling to read the page.
     assert seen["scrollWidth"] <= seen["width"]
     assert seen["fontPx"] >= 14
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_matrix_shows_every_verdict_and_links_to_it(
+    page: Path, real_run: Run, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The headline: one row per run, one column per invariant, each mark a link to its verdict."""
+    seen = probe(page, tmp_path, size)
+    runs = expected(real_run.journal)["runs"]
+    judged = {v["invariant"] for r in runs for v in r["verdicts"]}
+    columns = [name for name in INVARIANTS if name in judged]  # the registry's order
+    assert seen["columns"] == columns
+    marks = {"pass": "✓", "fail": "✗", "inconclusive": "?"}
+    assert [row["label"] for row in seen["matrix"]] == [
+        f"{r['target_name']} · {r['scenario']}" for r in runs
+    ]
+    for run, row in zip(runs, seen["matrix"], strict=True):
+        status = {v["invariant"]: v["status"] for v in run["verdicts"]}
+        assert [c["mark"] for c in row["cells"]] == [marks[status[n]] for n in columns]
+        assert [c["invariant"] for c in row["cells"]] == columns, row
+        assert {c["scenario"] for c in row["cells"]} == {run["scenario"]}
+        assert all(c["shown"] for c in row["cells"]), row
+    assert seen["scrollWidth"] <= seen["width"]
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -308,11 +308,18 @@ def test_the_pytest_result_tells_failed_inconclusive_and_answers_apart() -> None
     h = all_500(BODY)
     result = HarnessResult(RunResult(h, tuple(judge(h))))
     assert [v.invariant for v in result.failed] == ["target_available"]
-    assert [v.invariant for v in result.inconclusive] == ["no_lost_events", "per_key_order"]
-    assert len(result.failures) == 3
+    # Nothing accepted: the passes of the others would prove nothing, so they are not passes.
+    assert [v.invariant for v in result.inconclusive] == [
+        "no_lost_events",
+        "no_duplicate_effects",
+        "per_key_order",
+        "ack_within",
+    ]
+    assert len(result.failures) == 5
     assert result.answers.failed == 3 and result.answers.most_common is not None
     assert repr(result).endswith(
-        ": 2/5 hold; fails target_available; inconclusive no_lost_events, per_key_order>"
+        ": 0/5 hold; fails target_available; inconclusive no_lost_events, no_duplicate_effects, "
+        "per_key_order, ack_within>"
     )
 
 
@@ -355,7 +362,9 @@ def test_deliveries_by_answer_and_the_most_common_answer_redacted() -> None:
         "4 deliveries: 0 accepted (2xx), 0 rejected (4xx), 3 failed (5xx), 1 unanswered (no "
         "connection, reset, timeout); the target accepted no event; most common answer: 500 "
         '{"error": "db down", "password": "[redacted 1]", "detail": "could not conn '
-        "(3 of 4 deliveries)"
+        "(3 of 4 deliveries); likely cause: the automation crashed (5xx): the body of its "
+        "answer usually names why (a missing environment variable, a database it cannot "
+        "reach, an exception)"
     )
     assert delivery_answers(dying()).most_common is None  # it accepted some
 
@@ -380,8 +389,9 @@ def test_the_json_report_counts_deliveries_by_answer() -> None:
     common = run["counts"]["most_common_answer"]
     assert common["status"] == 500 and common["count"] == 3
     assert "hunter2" not in common["body"] and "[redacted" in common["body"]
-    # ...and the report says it in words, under "What was done".
-    assert run["done"][-1].startswith("The target accepted no event; most common answer: 500 {")
+    # ...and the report says it in words beside the verdicts, with the likely cause.
+    assert run["refused"].startswith("the target accepted no event; most common answer: 500 {")
+    assert run["likely_cause"].startswith("the automation crashed (5xx)")
 
 
 def test_console_counts_and_sets_inconclusive_apart(capsys: pytest.CaptureFixture[str]) -> None:
@@ -393,8 +403,9 @@ def test_console_counts_and_sets_inconclusive_apart(capsys: pytest.CaptureFixtur
     assert 'the target accepted no event; most common answer: 500 {"error": "db down"' in out
     # no_lost_events could not judge (nothing accepted): a "?", in its own column and count.
     assert re.search(r"\? no_lost_events \[silent\]  the target accepted no event", out)
-    assert re.search(r"│ no_lost_events, per_key_order\s*│", out), out
-    assert "1 failed, 2 inconclusive, 2 held" in out
+    assert "likely cause: the automation crashed (5xx)" in out
+    assert "? no_duplicate_effects [silent]  not judged: the target accepted none of the 4 " in out
+    assert "1 failed, 4 inconclusive, 0 held" in out
 
 
 def _verdict(name: str, status: Status) -> Verdict:

@@ -127,7 +127,7 @@ def test_a_target_that_dies_during_its_clean_baseline_run_is_judged_not_unreacha
     """The clean run (asked for by final_state_matches_baseline) sends 200 events one after
     the other; the target dies after five (its timer looks every 50 ms), long before the last:
     the perturbed run reaches it no more. Not "could not be completed" (exit 3, for a target
-    never reached): judged, target_available fails, exit 1."""
+    never reached): judged, target_available fails, exit 1; the others are not passes."""
     port = free_port()
     service = start_module(
         "dies_midrun",
@@ -161,6 +161,15 @@ def test_a_target_that_dies_during_its_clean_baseline_run_is_judged_not_unreacha
     assert (
         "during the clean baseline run, the target stopped answering at " in (available["summary"])
     )
+    # Nothing of the run was accepted: no other check passes (a failure found stands: the final
+    # state differs from the clean run's), and the console and the report say the target is not
+    # running.
+    others = {n: v["status"] for n, v in verdicts(doc).items() if n != "target_available"}
+    assert others["no_duplicate_effects"] == "inconclusive" and "pass" not in others.values()
+    [run] = doc["runs"]
+    assert run["likely_cause"].startswith("nothing answered at http://127.0.0.1:")
+    assert "the target is not running" in run["likely_cause"]
+    assert "likely cause: nothing answered at " in done.out
 
 
 def test_an_all_500_run_shows_the_most_common_answer_redacted(tmp_path: Path) -> None:
@@ -177,7 +186,9 @@ def test_an_all_500_run_shows_the_most_common_answer_redacted(tmp_path: Path) ->
         str(tmp_path / "report.json"),
         cwd=REPO,
     )
-    assert done.code == 1, done.out + done.err
+    # Nothing accepted and no invariant failed: the run put nothing to the test (exit 3).
+    assert done.code == 3, done.out + done.err
+    assert "put nothing to the test" in done.err and "the automation crashed" in done.err
     assert (
         "40 deliveries: 0 accepted (2xx), 0 rejected (4xx), 40 failed (5xx), 0 unanswered"
         in done.out
@@ -188,7 +199,8 @@ def test_an_all_500_run_shows_the_most_common_answer_redacted(tmp_path: Path) ->
         done.out,
     ), done.out
     assert "? no_lost_events [silent]  the target accepted no event" in done.out
-    assert "1 inconclusive" in done.out
+    assert "likely cause: the automation crashed (5xx)" in done.out
+    assert "2 inconclusive, 1 held" in done.out
     report = (tmp_path / "report.json").read_text()
     assert PASSWORD not in done.out + done.err + report
     [run] = json.loads(report)["runs"]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from ..core._errors import HarnessError, InputError, RunAborted
-from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from ._exits import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from ._export import export as export_command
 from ._locust import locust as locust_command
 from ._options import listen_option, run_options
@@ -138,9 +138,13 @@ def _check_report_path(report: Path | None) -> None:
 def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | None) -> int:
     from dataclasses import replace
 
+    from rich.markup import escape
+
     from ..engine import run_scenarios
     from ..report.json import write_report
     from ._console import ProgressView, err, print_verdicts
+    from ._exits import judged_exit, notes
+    from ._job_summary import append_runs
 
     options = replace(options, listeners=(*options.listeners, ProgressView()))
     err.print(f"seed {options.seed} · journal {options.journal}")
@@ -150,7 +154,10 @@ def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | Non
     if report is not None:
         write_report(report, runs, options.journal)
         err.print(f"report written to {report}")
-    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
+    append_runs(runs, options.journal)
+    for line in notes([h for h, _ in runs]):
+        err.print(f"[yellow]{escape(line)}[/]")
+    return judged_exit(runs)
 
 
 def _run_async(coro: Any, journal: Path) -> Any:
@@ -173,11 +180,14 @@ def _run_async(coro: Any, journal: Path) -> Any:
 )
 def check(journal: Path, report: Path | None) -> None:
     """Re-judge a stored run offline, without touching the target."""
+    from rich.markup import escape
+
     from ..history import load_all
     from ..invariants import judge
     from ..report.json import write_report
     from ._console import err, print_verdicts
-    from ._exits import incomplete, judged_exit
+    from ._exits import judged_exit, notes
+    from ._job_summary import append_runs
 
     _check_report_path(report)
     histories = load_all(journal)
@@ -187,8 +197,9 @@ def check(journal: Path, report: Path | None) -> None:
     print_verdicts(runs)
     if report is not None:
         write_report(report, runs, journal)
-    for line in incomplete(h for h, _ in runs):
-        err.print(f"[yellow]{line}[/]")
+    append_runs(runs, journal)
+    for line in notes(histories):
+        err.print(f"[yellow]{escape(line)}[/]")
     _exit(judged_exit(runs))
 
 

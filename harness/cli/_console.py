@@ -143,6 +143,10 @@ def print_verdicts(runs: Runs, evidence: int = 3) -> None:
         out.print(f"  {escape(answers.counts_text())}")
         if answers.most_common is not None:
             out.print(f"  [bold red]{escape(answers.common_text())}[/]")
+        elif answers.refused_text():
+            out.print(f"  [bold yellow]{escape(answers.refused_text())}[/]")
+        if answers.cause:
+            out.print(f"  [bold]likely cause:[/] {escape(text(answers.cause))}")
         for v in verdicts:
             cls = f" [dim]\\[{v.failure_class.value}][/]" if v.status is not Status.PASS else ""
             out.print(f"  {_MARK[v.status]} {v.invariant}{cls}  {escape(text(v.summary))}")

@@ -50,12 +50,15 @@ def report(
     made pass and which a regression made fail. Exits 0 when every invariant of the reported
     (after) runs holds, 1 otherwise.
     """
+    from rich.markup import escape
+
     from ..core._errors import InputError
     from ..core._files import check_writable_file
     from ..report._content import build_report
     from ..report._writers import write, writer_for
     from ._console import err
-    from ._exits import incomplete, judged_exit
+    from ._exits import judged_exit, notes
+    from ._job_summary import append_report
 
     writer = writer_for(output, fmt, where=f"-o {output}" if output else "--format")
     if output is not None:
@@ -77,10 +80,11 @@ def report(
     else:
         write(output, text)
         err.print(f"{result.verdict}: {result.held} of {result.checks} checks held · {output}")
+    append_report(result)
     # As `harness check`: one exit-code rule (docs/cli.md), an incomplete run included.
     judged = [(r.history, r.verdicts) for r in after]
-    for line in incomplete(h for h, _ in judged):
-        err.print(f"[yellow]{line}[/]")
+    for line in notes([h for h, _ in judged]):
+        err.print(f"[yellow]{escape(line)}[/]")
     sys.exit(judged_exit(judged))
 
 

@@ -13,7 +13,7 @@ from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
-from ..core._scenario import Scenario, Settle
+from ..core._scenario import Scenario, Settle, Source
 from ..core._signing import Signer
 from ..double._faults import to_fault
 from ..double._state import check_observer
@@ -201,6 +201,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "secret_env": scenario.delivery.secret_env,
             # Never the secret: what lets a report recognise it with its variable unset.
             **({"secret_fingerprint": fingerprint(signer.secret)} if signer.secret else {}),
+            # Where the events' id, key and type were written (or read): what a refusal names.
+            "paths": source_paths(scenario.source),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream.settings(scenario.source),
             # Which events drifted and how, with their original values: judged offline.
@@ -244,6 +246,18 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         settle=settle,
         provider=provider,
     )
+
+
+def source_paths(source: Source) -> dict[str, str]:
+    """``{"id": "$.id", "key": "$.key", ...}``: the paths a source set (or reads), when set."""
+    found = {
+        "id": source.id_path,
+        "key": source.key_path,
+        "type": source.type_path,
+        "seq": getattr(source, "seq_path", None),
+        "time": getattr(source, "time_path", None),
+    }
+    return {k: v for k, v in found.items() if v}
 
 
 def provider_settings(provider: Provider | None) -> dict[str, object]:

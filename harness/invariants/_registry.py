@@ -29,6 +29,7 @@ from . import (
     target_available,
 )
 from ._facts import Facts
+from ._refused import mark_untested
 
 # fn(facts, **params): a pure check over the shared indexes of one History.
 InvariantFn = Callable[..., Verdict]
@@ -64,6 +65,7 @@ class InvariantDef:
     failure_class: FailureClass
     by_default: bool = True
     always: bool = False
+    needs_accepted: bool = True
 
 
 def _route_problem(value: str) -> str | None:
@@ -207,12 +209,15 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         target_available.CLASS,
         by_default=False,
         always=True,
+        needs_accepted=False,
     ),
 )
 # Judged when a scenario names none, in the registry's order.
 DEFAULT_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if d.by_default)
 # Judged in every run, after the invariants a scenario names (or the defaults).
 ALWAYS_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if d.always)
+# Judged on their own terms even when the target accepted nothing.
+_ANSWERS_ONLY = frozenset(n for n, d in INVARIANTS.items() if not d.needs_accepted)
 
 
 def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> list[Verdict]:
@@ -222,8 +227,9 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     (``history.info.invariants``), or the DEFAULT_INVARIANTS, then each of the
     ALWAYS_INVARIANTS it did not name — what every front end shows. Given ``specs`` are judged
     as they are; an empty selection means the DEFAULT_INVARIANTS with their default
-    parameters. Raises ScenarioError on an unknown invariant or a bad parameter before judging
-    anything.
+    parameters. A pass on a run whose genuine deliveries the target all refused is made
+    inconclusive (``_refused.mark_untested``): nothing was put to the test. Raises ScenarioError
+    on an unknown invariant or a bad parameter before judging anything.
     """
     chosen = history.info.invariants if specs is None else specs
     resolved = check_specs(chosen) if chosen else _defaults()
@@ -231,7 +237,8 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
         resolved = judged_specs(resolved)
     facts = Facts(history)  # indexes shared by every invariant, each built once
     with _gc.paused():
-        return [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
+        verdicts = [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
+    return mark_untested(facts, verdicts, _ANSWERS_ONLY)
 
 
 def judged_specs(specs: Sequence[InvariantSpec]) -> tuple[InvariantSpec, ...]:

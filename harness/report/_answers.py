@@ -3,7 +3,9 @@ answer it gave most: what the console, the pytest summary and the report say abo
 
 ``accepted`` 2xx, ``rejected`` 4xx, ``failed`` any other status (5xx; a 3xx is a failure to a
 webhook sender too), ``unanswered`` no answer at all (could not connect, reset, timed out).
-The most common answer's body is shown redacted, as everything else a run shows.
+The most common answer's body is shown redacted, as everything else a run shows. When the
+target accepted fewer than half of the genuine deliveries (none, or only a few), ``refusals``
+holds the answer the refused ones got most and its likely cause (``invariants._refused``).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..core._model import Delivery
 from ..history import History
+from ..invariants._refused import Refusals, is_accepted, refusals
 from ..invariants.target_available import no_answer
 from ._redact import Redactor
 
@@ -32,7 +37,9 @@ class CommonAnswer:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryAnswers:
-    """A run's deliveries by the answer they got. ``most_common`` only when none was accepted."""
+    """A run's deliveries by the answer they got. ``most_common`` only when none was accepted;
+    ``refusals`` and ``refusal`` (the refused genuine deliveries' most common answer, its body)
+    only when fewer than half of the genuine ones were."""
 
     deliveries: int
     accepted: int
@@ -40,6 +47,25 @@ class DeliveryAnswers:
     failed: int
     unanswered: int
     most_common: CommonAnswer | None = None
+    refusals: Refusals | None = None
+    refusal: CommonAnswer | None = None
+
+    @property
+    def cause(self) -> str:
+        """The likely cause of the refusals, in words; empty when most were accepted."""
+        return self.refusals.cause if self.refusals is not None else ""
+
+    def refused_text(self) -> str:
+        """``only 3 of the 100 genuine deliveries were accepted; most common refusal: 401
+        {"error": …} (97 of 100)``; empty unless the target accepted some but fewer than half."""
+        found, common = self.refusals, self.refusal
+        if found is None or common is None or found.nothing_accepted:
+            return ""
+        said = _said(common, found.genuine)
+        return (
+            f"the target accepted only {found.accepted:,} of the {found.genuine:,} "
+            f"{found.deliveries}: the verdicts judge those; most common refusal: {said}"
+        )
 
     def counts_text(self) -> str:
         """``60 deliveries: 0 accepted (2xx), 0 rejected (4xx), 60 failed (5xx), 0 unanswered
@@ -57,17 +83,22 @@ class DeliveryAnswers:
         common = self.most_common
         if common is None:
             return ""
-        share = f"({common.count:,} of {self.deliveries:,} deliveries)"
-        if common.status is None:
-            said = f"none — {common.body} {share}"
-        else:
-            said = f"{common.status} {common.body or '(empty body)'} {share}"
-        return f"the target accepted no event; most common answer: {said}"
+        return f"the target accepted no event; most common answer: {_said(common, self.deliveries)}"
 
     def line(self) -> str:
-        """Both texts as one line."""
-        common = self.common_text()
-        return self.counts_text() + (f"; {common}" if common else "")
+        """The texts as one line: counts, what was answered, the likely cause."""
+        parts = [self.counts_text(), self.common_text(), self.refused_text()]
+        if self.cause:
+            parts.append(f"likely cause: {self.cause}")
+        return "; ".join(p for p in parts if p)
+
+
+def _said(common: CommonAnswer, of: int) -> str:
+    """``401 {"error": …} (97 of 100 deliveries)``, or ``none — could not connect (…)``."""
+    share = f"({common.count:,} of {of:,} deliveries)"
+    if common.status is None:
+        return f"none — {common.body} {share}"
+    return f"{common.status} {common.body or '(empty body)'} {share}"
 
 
 def delivery_answers(history: History, redactor: Redactor | None = None) -> DeliveryAnswers:
@@ -86,26 +117,33 @@ def delivery_answers(history: History, redactor: Redactor | None = None) -> Deli
         else:
             failed += n
     total = len(history.deliveries)
-    common = None
-    if total and not accepted:
+    found = refusals(history)
+    common = refusal = None
+    if (total and not accepted) or found is not None:
         if redactor is None:
             redactor = Redactor.for_runs([history], os.environ)
-        common = _most_common(history, by_status, redactor)
-    return DeliveryAnswers(total, accepted, rejected, failed, by_status[None], common)
+        if total and not accepted:
+            common = _most_common(history.deliveries, redactor)
+        if found is not None:
+            tampered = history.info.settings.get("tampered") or {}
+            refused = [d for d in history.deliveries if d.id not in tampered]
+            refusal = _most_common([d for d in refused if not is_accepted(d)], redactor)
+    return DeliveryAnswers(
+        total, accepted, rejected, failed, by_status[None], common, found, refusal
+    )
 
 
-def _most_common(
-    history: History, by_status: Counter[int | None], redactor: Redactor
-) -> CommonAnswer:
-    """The status the target answered most often, with the body it came with most often; when
-    it answered nothing at all, the most frequent reason no answer came."""
+def _most_common(deliveries: Sequence[Delivery], redactor: Redactor) -> CommonAnswer:
+    """The status ``deliveries`` were answered most often, with the body it came with most
+    often; when they got no answer at all, the most frequent reason none came."""
+    by_status = Counter(d.status for d in deliveries)
     answered = [s for s in by_status if s is not None]
     status = max(answered, key=lambda s: by_status[s]) if answered else None
     if status is None:
-        reasons = Counter(_reason(d.error, no_answer(d)) for d in history.deliveries)
+        reasons = Counter(_reason(d.error, no_answer(d)) for d in deliveries)
         text = reasons.most_common(1)[0][0]
         return CommonAnswer(None, redactor.text(text), by_status[None])
-    bodies = Counter(d.answer_body or "" for d in history.deliveries if d.status == status)
+    bodies = Counter(d.answer_body or "" for d in deliveries if d.status == status)
     body = bodies.most_common(1)[0][0]
     return CommonAnswer(status, shown_body(redactor.body(body)), by_status[status])
 

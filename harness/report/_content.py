@@ -17,11 +17,12 @@ from ..history import History
 from ..invariants import ALWAYS_INVARIANTS, judge
 from ..invariants._facts import route_of
 from ..invariants._timing import compression
-from . import _advice, _describe, _readiness, _stats
+from . import _advice, _describe, _matrix, _readiness, _stats
 from ._answers import delivery_answers
 from ._redact import Redactor
 from ._views import (
     Counts,
+    RefusalView,
     Report,
     RequestView,
     ScenarioView,
@@ -93,6 +94,8 @@ def build_report(
         targets=targets,
         rerun=_rerun(scenarios),
         advice=_advice.advice(scenarios),
+        matrix=_matrix.matrix(scenarios),
+        refusals=_refusals(scenarios),
         comparison=compare(before, runs) if before is not None else None,
     )
     redacted: Report = redactor.tree(report)
@@ -114,10 +117,11 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
     h, info = run.history, run.history.info
     pictures = _stats.pictures(h, run.verdicts)
     counts = _counts(h, redactor)
-    # What the target said when it accepted nothing is part of what happened.
-    refused = counts.answers.common_text()
+    # What the target said when it accepted nothing (or little) is shown beside the verdicts.
+    refused = counts.answers.common_text() or counts.answers.refused_text()
+    anchor = f"run-{index + 1}-" + re.sub(r"[^a-z0-9]+", "-", info.scenario.lower()).strip("-")
     return ScenarioView(
-        anchor=f"run-{index + 1}-" + re.sub(r"[^a-z0-9]+", "-", info.scenario.lower()).strip("-"),
+        anchor=anchor,
         run_id=info.run_id,
         scenario=info.scenario,
         description=info.description,
@@ -130,15 +134,17 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         journal=str(run.journal) if run.journal else None,
         reproduce=reproduce_command(h),
         passed=all(v.passed for v in run.verdicts) and h.status == "complete",
-        done=(*_describe.what_was_done(h), *([_capital(refused) + "."] if refused else [])),
+        done=tuple(_describe.what_was_done(h)),
         faults=tuple(_describe.fault(f, _describe.time_scale(h)) for f in h.faults),
         counts=counts,
-        verdicts=_verdicts(h, run.verdicts, redactor),
+        verdicts=_verdicts(h, run.verdicts, redactor, anchor),
         example=_example(h, redactor),
         latency=pictures.latency.figures,
         lag=pictures.lag.figures,
         pictures=pictures,
         compression=compression(h),
+        refused=refused,
+        cause=counts.answers.cause,
     )
 
 
@@ -161,7 +167,7 @@ def _counts(h: History, redactor: Redactor) -> Counts:
 
 
 def _verdicts(
-    h: History, verdicts: Sequence[Verdict], redactor: Redactor
+    h: History, verdicts: Sequence[Verdict], redactor: Redactor, anchor: str
 ) -> tuple[VerdictView, ...]:
     wanted = {eid for v in verdicts if not v.passed for eid in v.evidence.effect_ids[:MAX_REQUESTS]}
     found = {e.id: e for e in h.effects if e.id in wanted} if wanted else {}
@@ -181,6 +187,7 @@ def _verdicts(
                 for eid in (() if v.passed else v.evidence.effect_ids[:MAX_REQUESTS])
                 if eid in found
             ),
+            anchor=f"{anchor}-{v.invariant}",
         )
         for v in verdicts
     )
@@ -243,31 +250,63 @@ def _targets(scenarios: Sequence[ScenarioView]) -> tuple[TargetView, ...]:
 
 
 def _target_headline(scenarios: Sequence[ScenarioView], held: int, checks: int) -> str:
-    runs = f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''}"
-    judged = [(s, v) for s in scenarios for v in s.verdicts]
-    failed = sum(1 for _, v in judged if v.status == "fail")
-    aborted = [s.scenario for s in scenarios if s.status != "complete"]
-    if held == checks and not aborted:
-        return f"all {checks} checks held in {runs}"
-    parts = [f"{failed} of {checks} checks failed"] if failed else []
+    """The counts, then which kinds of failure showed in which scenarios."""
+    text = _counts_headline(scenarios, held, checks)
+    phrases = _readiness.failing_phrases([(s, v) for s in scenarios for v in s.verdicts])
+    return text + (": " + "; ".join(phrases) if phrases else "")
+
+
+def _headline(targets: Sequence[TargetView]) -> str:
+    """The counts only: the matrix under it shows which scenario and which check."""
+    if not targets:
+        return "nothing was run"
+    if len(targets) == 1:
+        t = targets[0]
+        return _capital(_counts_headline(t.scenarios, t.held, t.checks)) + "."
+    return " ".join(
+        f"{t.name}: {_counts_headline(t.scenarios, t.held, t.checks)}." for t in targets
+    )
+
+
+def _counts_headline(scenarios: Sequence[ScenarioView], held: int, checks: int) -> str:
+    """``35 of 40 checks held, 3 failed, 2 could not be judged in 18 scenarios; the target
+    accepted no event in 1 run (likely cause: signature scheme or secret)``."""
+    failed = sum(1 for s in scenarios for v in s.verdicts if v.status == "fail")
     unjudged = checks - held - failed
-    if unjudged:
-        parts.append(f"{unjudged} could not be judged")
-    text = ", ".join(parts) or f"all {checks} checks held"
-    phrases = _readiness.failing_phrases(judged)
-    if phrases:
-        text += ": " + "; ".join(phrases)
+    runs = f"{len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''}"
+    if held == checks:
+        text = f"all {checks} checks held in {runs}"
+    else:
+        text = f"{held} of {checks} checks held"
+        text += f", {failed} failed" if failed else ""
+        text += f", {unjudged} could not be judged" if unjudged else ""
+        text += f" in {runs}"
+    refused = [s.counts.answers.refusals for s in scenarios]
+    untested = [r for r in refused if r is not None and r.nothing_accepted]
+    if untested:
+        causes = _describe.join_words(list(dict.fromkeys(r.short for r in untested)))
+        n = len(untested)
+        text += (
+            f"; the target accepted no event in {n} run{'s' if n != 1 else ''} "
+            f"(likely cause: {causes})"
+        )
+    aborted = [s.scenario for s in scenarios if s.status != "complete"]
     if aborted:
         text += f"; interrupted: {_describe.join_words(aborted)}"
     return text
 
 
-def _headline(targets: Sequence[TargetView]) -> str:
-    if not targets:
-        return "nothing was run"
-    if len(targets) == 1:
-        return _capital(targets[0].headline) + "."
-    return " ".join(f"{t.name}: {t.headline}." for t in targets)
+def _refusals(scenarios: Sequence[ScenarioView]) -> tuple[RefusalView, ...]:
+    """The runs most deliveries of were refused, grouped by likely cause: a suite of eighteen
+    runs against a receiver with the wrong secret is one line at the top, not eighteen."""
+    groups: dict[str, list[ScenarioView]] = {}
+    for s in scenarios:
+        if s.refused:
+            groups.setdefault(s.cause, []).append(s)
+    return tuple(
+        RefusalView(cause, mine[0].refused, tuple((s.scenario, s.anchor) for s in mine))
+        for cause, mine in groups.items()
+    )
 
 
 def _capital(text: str) -> str:

@@ -53,16 +53,29 @@ def areas(scenarios: Sequence[ScenarioView]) -> tuple[AreaView, ...]:
 
 def _area(area: _Area, scenarios: Sequence[ScenarioView], observed: str) -> AreaView:
     judged = [(s, v) for s in scenarios for v in s.verdicts if v.failure_class == area.key]
+    status = _status([v for _, v in judged], "ready", "not ready", "not checked")
+    if status == "ready" and untested(scenarios):
+        # target_available held, but a run the target accepted nothing of shows nothing else.
+        status = "not proven"
     return AreaView(
         area.key,
         area.title,
         area.meaning,
         sum(1 for _, v in judged if v.passed),
         len(judged),
-        _status([v for _, v in judged], "ready", "not ready", "not checked"),
+        status,
         failing_phrases(judged),
         observed,
     )
+
+
+def untested(scenarios: Sequence[ScenarioView]) -> list[str]:
+    """The scenarios whose runs the target accepted none of the genuine deliveries of."""
+    return [
+        s.scenario
+        for s in scenarios
+        if s.counts.answers.refusals is not None and s.counts.answers.refusals.nothing_accepted
+    ]
 
 
 def _status(verdicts: Sequence[VerdictView], good: str, bad: str, none: str) -> str:

@@ -39,6 +39,7 @@ class VerdictView:
     delivery_ids: tuple[str, ...]
     effect_ids: tuple[str, ...]
     requests: tuple[RequestView, ...] = ()
+    anchor: str = ""  # the id of the verdict in the HTML report, what a matrix cell links to
 
     @property
     def passed(self) -> bool:
@@ -84,6 +85,10 @@ class ScenarioView:
     lag: Quantiles
     pictures: Pictures
     compression: str = ""  # a compressed run's timeline in words (invariants._timing), or ""
+    # When the target accepted fewer than half of the genuine deliveries: what it answered
+    # ("the target accepted no event; most common answer: 401 …") and the likely cause.
+    refused: str = ""
+    cause: str = ""
 
     @property
     def failed(self) -> tuple[VerdictView, ...]:
@@ -168,6 +173,41 @@ class Comparison:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalView:
+    """Runs the target refused most deliveries of for one likely cause, shown once at the top."""
+
+    cause: str
+    refused: str  # what the target answered, in the first of these runs
+    runs: tuple[tuple[str, str], ...]  # (scenario, anchor) of each run
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    status: str  # an outcome of MARKS, or "" when the run did not judge this invariant
+    mark: str
+    href: str  # "#<verdict anchor>", or "" when not judged
+    label: str  # "duplicate-storm · no_duplicate_effects: failed"
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRow:
+    label: str  # the scenario, prefixed with its target when the report has several
+    href: str  # "#<scenario anchor>"
+    passed: bool
+    cells: tuple[Cell, ...]
+    note: str  # "accepted 0 of 100 genuine deliveries (401)" when most were refused, else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """The headline: one row per run, one column per invariant (``_matrix``)."""
+
+    columns: tuple[str, ...]  # invariant names
+    titles: tuple[str, ...]  # their titles, for a column's tooltip
+    rows: tuple[MatrixRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     title: str
     ready: bool
@@ -178,6 +218,8 @@ class Report:
     targets: tuple[TargetView, ...]
     rerun: tuple[str, ...]
     advice: tuple[AdviceView, ...]
+    matrix: Matrix
+    refusals: tuple[RefusalView, ...] = ()  # by likely cause, in run order
     comparison: Comparison | None = None
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from ..core._data_paths import data_dir
-from . import _charts
+from . import _charts, _matrix
 from ._templates import environment
 from ._views import Report, ScenarioView
 
@@ -30,6 +30,7 @@ def render(report: Report) -> str:
         report=report,
         css=Markup(css),  # our own stylesheet, shipped with the package
         colors=_charts.COLORS,
+        marks=_matrix.MARKS,
         timeline=_timeline,
         latency=_latency,
         lag=_lag,

@@ -129,6 +129,9 @@ def _run(s: ScenarioView) -> dict[str, Any]:
             "most_common_answer": _common(c.answers.most_common),
         },
         "verdicts": [_verdict(v) for v in s.verdicts],
+        # When the target accepted fewer than half of the genuine deliveries (#13).
+        "refused": s.refused or None,
+        "likely_cause": s.cause or None,
         "done": list(s.done),
         "faults": list(s.faults),
         "ack_latency": _quantiles(s.latency),

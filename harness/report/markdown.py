@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from . import _describe
+from . import _describe, _matrix
 from ._stats import Timeline, Window
 from ._templates import environment
 from ._views import Report
@@ -82,11 +82,22 @@ def _fault_row(t: Timeline, windows: Sequence[Window], width: int, block: str = 
 
 
 def render(report: Report) -> str:
-    template = environment(html=False).get_template("report.md.j2")
+    return _render("report.md.j2", report)
+
+
+def render_summary(report: Report) -> str:
+    """The short form for a CI job summary: the verdict, the headline, the matrix (no links:
+    the report is elsewhere), the refusals and the failures."""
+    return _render("summary.md.j2", report)
+
+
+def _render(name: str, report: Report) -> str:
+    template = environment(html=False).get_template(name)
     return template.render(
         report=report,
         md=escape,
         code=code,
         clip=clip,
+        marks=_matrix.MARKS,
         timeline_text=timeline_text,
     )

@@ -1,0 +1,214 @@
+"""Runs whose genuine deliveries the target refused: all of them, or most.
+
+A run the target accepted nothing of put nothing to the test: a check that passed there (no
+duplicate effect among no effects) proves nothing, so ``judge`` makes it inconclusive with the
+reason (``mark_untested``). A failure found on such a run stands: its witnesses are real. What the
+target answered says why, most of the time: ``likely_cause`` infers it from the answer the
+refused deliveries got most (status, or no answer) and names what the run used — the signature
+scheme and the secret's variable (never its value), the URL driven, the paths the events' ids,
+keys and types were written at.
+
+Tampered deliveries (forged, unsigned, stale, replayed) are left out: refusing them is right.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..core._model import Delivery, Evidence, Status, Verdict
+from ..history import History
+from ._facts import Facts, plural
+from .target_available import NoAnswer, no_answer
+
+
+@dataclass(frozen=True, slots=True)
+class Refusals:
+    """How a run's genuine deliveries were answered, when fewer than half were accepted.
+
+    ``status``: the answer the refused ones got most (None: no answer came, ``no_answer_kind``
+    says how), ``count`` how many got it; ``cause`` the likely cause in words, ``short`` in a
+    few."""
+
+    genuine: int
+    accepted: int
+    tampered: bool  # the run also sent tampered deliveries (left out of ``genuine``)
+    status: int | None
+    no_answer_kind: NoAnswer | None
+    count: int
+    cause: str
+    short: str
+
+    @property
+    def nothing_accepted(self) -> bool:
+        return self.accepted == 0
+
+    @property
+    def answer(self) -> str:
+        """``401``, or ``no answer (could not connect)``."""
+        if self.status is not None:
+            return str(self.status)
+        return f"no answer ({self.no_answer_kind or 'failed'})"
+
+    @property
+    def deliveries(self) -> str:
+        """``genuine deliveries`` when the run also sent tampered ones, else ``deliveries``."""
+        return "genuine deliveries" if self.tampered else "deliveries"
+
+    def text(self) -> str:
+        """``the target accepted none of the 100 deliveries; 100 answered 401`` (or ``only 3``)."""
+        how = "got " + self.answer if self.status is None else "answered " + self.answer
+        one = "genuine delivery" if self.tampered else "delivery"
+        of = plural(self.genuine, one, self.deliveries)
+        head = (
+            f"the target accepted none of the {of}"
+            if self.nothing_accepted
+            else f"the target accepted only {self.accepted:,} of the {of}"
+        )
+        return f"{head}; {self.count:,} {how}"
+
+
+def is_accepted(d: Delivery) -> bool:
+    return d.status is not None and 200 <= d.status < 300
+
+
+def refusals(history: History) -> Refusals | None:
+    """The run's refusals when the target accepted fewer than half of its genuine deliveries;
+    None when it accepted at least half, or nothing genuine was sent."""
+    tampered = history.info.settings.get("tampered") or {}
+    genuine = [d for d in history.deliveries if d.id not in tampered]
+    accepted = sum(1 for d in genuine if is_accepted(d))
+    if not genuine or accepted * 2 >= len(genuine):
+        return None
+    refused = [d for d in genuine if not is_accepted(d)]
+    answers: Counter[tuple[int | None, NoAnswer | None]] = Counter(
+        (d.status, no_answer(d)) for d in refused
+    )
+    (status, kind), count = answers.most_common(1)[0]
+    cause, short = likely_cause(history.info.target, history.info.settings, status, kind)
+    return Refusals(len(genuine), accepted, bool(tampered), status, kind, count, cause, short)
+
+
+def likely_cause(
+    target: str, settings: Mapping[str, Any], status: int | None, kind: NoAnswer | None
+) -> tuple[str, str]:
+    """What most likely made the target refuse, from the answer it gave most: the cause in
+    words naming what the run used, and in a few words (for a verdict's summary)."""
+    if status is None:
+        if kind is NoAnswer.TIMEOUT:
+            timeout = settings.get("timeout")
+            within = f" within the delivery timeout ({timeout:g} s)" if timeout else ""
+            return (
+                f"the target did not answer{within}: it is stuck or far too slow — check that it "
+                "answers at all, then raise delivery.timeout if it is only slow",
+                "the target is stuck",
+            )
+        if kind is NoAnswer.RESET:
+            return (
+                f"the connection to {target} was reset before an answer: the automation "
+                "crashes while it reads the delivery, or something in between drops it",
+                "the connection was reset",
+            )
+        return (
+            f"nothing answered at {target}: the target is not running, or listens elsewhere — "
+            "start it, and check the host and port of --target",
+            "the target is not running",
+        )
+    if status in (401, 403):
+        return _signature(settings), "signature scheme or secret"
+    if status in (404, 405):
+        return (
+            f"the path or the method: every delivery was a POST to {target} — check the "
+            "automation's route for it (404: no such path; 405: the path does not take a POST)",
+            "the path or the method",
+        )
+    if status in (400, 415, 422):
+        return _payload(settings), "the payload's shape"
+    if status >= 500:
+        return (
+            "the automation crashed (5xx): the body of its answer usually names "
+            "why (a missing environment variable, a database it cannot reach, an exception)",
+            "the automation crashed",
+        )
+    if 300 <= status < 400:
+        return (
+            f"the target answered a redirect ({status}): a webhook sender does not follow one — "
+            "point --target at the final URL",
+            "a redirect",
+        )
+    if status == 429:
+        return (
+            "the target throttled the deliveries (429): slow the scenario's rate, or raise the "
+            "automation's limit for the test",
+            "throttling",
+        )
+    return (
+        f"the automation refused the deliveries with {status}: its answer's body above says why",
+        f"a {status} answer",
+    )
+
+
+def _signature(settings: Mapping[str, Any]) -> str:
+    scheme = settings.get("signing") or "none"
+    variable = settings.get("secret_env") or "HARNESS_SECRET"
+    provider = settings.get("provider")
+    if scheme == "none":
+        return (
+            "authentication: the deliveries were not signed (delivery.signing: none) and the "
+            "automation wants them signed — set the scenario's provider (or delivery.signing) "
+            "and the variable that holds its secret (delivery.secret_env)"
+        )
+    how = f"the {provider} way ({scheme} scheme)" if provider else f"with the {scheme} scheme"
+    return (
+        f"the signature scheme or the secret: the deliveries were signed {how}, with the "
+        f"secret in ${variable} — check that the automation verifies that scheme (its headers, "
+        f"what is signed) with the same secret; to sign another way, set the scenario's "
+        "provider or delivery.signing, and delivery.secret_env for another variable "
+        "(docs/providers.md)"
+    )
+
+
+def _payload(settings: Mapping[str, Any]) -> str:
+    paths = settings.get("paths") or {}
+    named = [
+        f"the {what} at {paths[key]}"
+        for key, what in (
+            ("id", "event id"),
+            ("key", "record key"),
+            ("type", "event type"),
+            ("seq", "sequence number"),
+            ("time", "time"),
+        )
+        if paths.get(key)
+    ]
+    wrote = "; the harness wrote " + ", ".join(named) + " of each event's payload" if named else ""
+    return (
+        f"the payload's shape: the automation refused the events' body{wrote} — compare the "
+        "example event (in the report) with what the automation reads, and set the source's "
+        "example, or its id:, key: and type: paths, to match (docs/scenarios.md)"
+    )
+
+
+def mark_untested(
+    facts: Facts, verdicts: Sequence[Verdict], exempt: frozenset[str]
+) -> list[Verdict]:
+    """``verdicts``, each pass made inconclusive when the target accepted none of the run's
+    genuine deliveries (except the invariants in ``exempt``, which judge the answers
+    themselves). Failures stand."""
+    if facts.accepted:  # an accepted event had a genuine 2xx: the common case, decided at once
+        return list(verdicts)
+    found = refusals(facts.history)
+    if found is None or not found.nothing_accepted:
+        return list(verdicts)
+    why = (
+        f"not judged: {found.text()} (likely cause: {found.short}); nothing was put to the test, "
+        "so a pass would prove nothing"
+    )
+    return [
+        v
+        if v.status is not Status.PASS or v.invariant in exempt
+        else replace(v, status=Status.INCONCLUSIVE, summary=why, evidence=Evidence())
+        for v in verdicts
+    ]

@@ -1,0 +1,209 @@
+"""Runs the target refused (#13), over hand-built Histories: no invariant passes when nothing was
+accepted (target_available judged on its own terms, failures kept), the likely cause per answer,
+the exit-code rule, and the CI job summary file.
+
+The same against real loopback receivers, through the `harness` command, is in
+test_refused_runs.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import _job_summary
+from harness.cli._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, judged_exit
+from harness.core._model import Delivery, Outcome, Status
+from harness.core._scenario import InvariantSpec
+from harness.history import History
+from harness.invariants import INVARIANTS, judge
+from harness.invariants._refused import refusals
+from harness.report._answers import delivery_answers
+
+from .test_invariants import clean_ledger, delivery, effect, event, history
+from .test_target_available import refused
+
+SETTINGS = {
+    "signing": "stripe",
+    "provider": "stripe",
+    "secret_env": "STRIPE_WEBHOOK_SECRET",
+    "paths": {"id": "$.id", "key": "$.data.object.id", "type": "$.type"},
+}
+EVERY = [InvariantSpec(n) for n in INVARIANTS]
+
+
+def with_settings(h: History, **more: Any) -> History:
+    info = dataclasses.replace(h.info, settings={**SETTINGS, **more})
+    return dataclasses.replace(h, info=info)
+
+
+def answered(status: int | None, n: int = 6, tampered: int = 0) -> History:
+    """``n`` events each delivered twice (a duplicate), every delivery answered ``status``
+    (None: could not connect); ``tampered`` more deliveries of the first event, forged."""
+    events = [event(i, key=f"ord_{i}") for i in range(1, n + 1)]
+    outcome = Outcome.REJECTED if status is not None and status < 500 else Outcome.FAILED
+    ds: list[Delivery] = []
+    for i, e in enumerate(events, 1):
+        for copy in (1, 2):
+            sent = i / 10 + copy / 100
+            if status is None:
+                ds.append(refused(f"dlv_{i}_{copy}", e.id, sent))
+            else:
+                ds.append(delivery(f"dlv_{i}_{copy}", e.id, outcome, sent=sent, status=status))
+    forged = {f"dlv_f{j}": "forged" for j in range(tampered)}
+    ds += [
+        delivery(d, "evt_1", Outcome.REJECTED, sent=1.0 + j / 10, status=401)
+        for j, d in enumerate(forged)
+    ]
+    return with_settings(history(events, ds, []), tampered=forged)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 400, 422, 500, 503, None])
+def test_nothing_accepted_nothing_passes_but_target_available(status: int | None) -> None:
+    verdicts = {v.invariant: v for v in judge(answered(status), EVERY)}
+    available = verdicts.pop("target_available")
+    assert available.status is (Status.FAIL if status is None else Status.PASS)
+    assert all(v.status is not Status.PASS for v in verdicts.values()), verdicts
+    # A pass made inconclusive says why, and the likely cause in a few words.
+    assert verdicts["no_duplicate_effects"].summary.startswith(
+        "not judged: the target accepted none of the 12 deliveries; 12 "
+    )
+    assert "nothing was put to the test" in verdicts["no_duplicate_effects"].summary
+    assert not verdicts["no_duplicate_effects"].evidence.lines
+    # A failure found stands: a 5xx (or no connection) for every delivery is a server error.
+    errors = status is None or status >= 500
+    assert verdicts["no_server_errors"].status is (Status.FAIL if errors else Status.INCONCLUSIVE)
+
+
+def test_rejects_forged_refusing_everything_is_not_verifying_signatures() -> None:
+    v = {v.invariant: v for v in judge(answered(401, tampered=3), EVERY)}["rejects_forged"]
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary.startswith("not judged: the target accepted none of the 12 genuine ")
+
+
+def test_an_accepted_forgery_fails_even_when_everything_genuine_was_refused() -> None:
+    h = answered(401, tampered=1)
+    h.deliveries[-1] = delivery("dlv_f0", "evt_1", Outcome.OK, sent=1.0, status=200)
+    v = {v.invariant: v for v in judge(h, EVERY)}["rejects_forged"]
+    assert v.status is Status.FAIL
+
+
+def test_refused_tampered_deliveries_alone_change_nothing() -> None:
+    events = [event(1), event(2)]
+    ds = [delivery("dlv_1", "evt_1", sent=0.1), delivery("dlv_2", "evt_2", sent=0.2)]
+    ds.append(delivery("dlv_f", "evt_1", Outcome.REJECTED, sent=0.3, status=401))
+    effects = [effect("eff_1", ["evt_1"], 0.15), effect("eff_2", ["evt_2"], 0.25)]
+    h = with_settings(history(events, ds, effects), tampered={"dlv_f": "forged"})
+    assert refusals(h) is None
+    assert all(v.passed for v in judge(h, [InvariantSpec("no_duplicate_effects")]))
+
+
+def test_a_run_of_tampered_deliveries_only_is_not_a_refused_run() -> None:
+    h = answered(401, n=0, tampered=2)
+    assert refusals(h) is None
+
+
+CAUSES: dict[int | None, list[str]] = {
+    401: [
+        "the signature scheme or the secret",
+        "signed the stripe way (stripe scheme)",
+        "the secret in $STRIPE_WEBHOOK_SECRET",
+    ],
+    404: ["the path or the method", "every delivery was a POST to http://127.0.0.1:1/"],
+    422: [
+        "the payload's shape",
+        "the event id at $.id, the record key at $.data.object.id, the event type at $.type",
+    ],
+    502: ["the automation crashed (5xx)"],
+    None: ["nothing answered at http://127.0.0.1:1/", "the target is not running"],
+}
+
+
+@pytest.mark.parametrize("status", list(CAUSES), ids=str)
+def test_the_likely_cause_names_what_the_run_used(status: int | None) -> None:
+    found = refusals(answered(status))
+    assert found is not None and found.nothing_accepted
+    for words in CAUSES[status]:
+        assert words in found.cause, found.cause
+    answers = delivery_answers(answered(status), None)
+    assert answers.cause == found.cause
+    assert f"likely cause: {found.cause}" in answers.line()
+
+
+def test_unsigned_deliveries_refused_401_point_at_the_signing_settings() -> None:
+    h = with_settings(answered(401), signing="none", provider=None)
+    found = refusals(h)
+    assert found is not None
+    assert "the deliveries were not signed (delivery.signing: none)" in found.cause
+
+
+def few_accepted(accepted: int, n: int = 10) -> History:
+    events = [event(i, key=f"ord_{i}") for i in range(1, n + 1)]
+    ds = [
+        delivery(f"dlv_{i}", e.id, sent=i / 10)
+        if i <= accepted
+        else delivery(f"dlv_{i}", e.id, Outcome.REJECTED, sent=i / 10, status=401)
+        for i, e in enumerate(events, 1)
+    ]
+    effects = [effect(f"eff_{i}", [f"evt_{i}"], i / 10 + 0.05) for i in range(1, accepted + 1)]
+    return with_settings(history(events, ds, effects))
+
+
+def test_a_few_accepted_are_judged_and_the_refusals_shown_beside_them() -> None:
+    h = few_accepted(3)
+    assert judge(h, [InvariantSpec("no_duplicate_effects")])[0].passed
+    answers = delivery_answers(h, None)
+    assert answers.most_common is None  # "accepted no event" is for none only
+    assert answers.refused_text().startswith(
+        "the target accepted only 3 of the 10 deliveries: the verdicts judge those; most common "
+        "refusal: 401 (empty body) (7 of 10 deliveries)"
+    )
+    assert answers.cause.startswith("the signature scheme or the secret")
+    # Half or more accepted: nothing to say.
+    assert refusals(few_accepted(5)) is None
+    assert delivery_answers(few_accepted(5), None).line().endswith("timeout)")
+
+
+def test_the_exit_code_rule() -> None:
+    refused_run = answered(401)
+    fine = clean_ledger()
+    assert judged_exit([(fine, judge(fine))]) == EXIT_OK
+    # Nothing accepted, nothing failed: nothing was put to the test.
+    assert judged_exit([(refused_run, judge(refused_run))]) == EXIT_INCOMPLETE
+    assert judged_exit([(fine, judge(fine)), (refused_run, judge(refused_run))]) == 3
+    # A failure found is reported as one, even beside a run that proves nothing.
+    crashed = answered(500)
+    failing = judge(crashed, [InvariantSpec("no_server_errors")])
+    assert judged_exit([(crashed, failing), (refused_run, judge(refused_run))]) == EXIT_FAILED
+    # An incomplete run is 3 whatever failed.
+    aborted = dataclasses.replace(crashed, status="aborted")
+    assert judged_exit([(aborted, failing)]) == EXIT_INCOMPLETE
+
+
+def test_the_job_summary_is_appended_when_the_variable_is_set(tmp_path: Path) -> None:
+    target = tmp_path / "summary.md"
+    target.write_text("before\n", encoding="utf-8")
+    h = answered(401)
+    runs = [(h, judge(h))]
+    _job_summary.append_runs(runs, environ={})  # not in GitHub Actions: nothing written
+    assert target.read_text(encoding="utf-8") == "before\n"
+    env = {_job_summary.VARIABLE: str(target), "STRIPE_WEBHOOK_SECRET": "whsec_do_not_show"}
+    _job_summary.append_runs(runs, environ=env)
+    _job_summary.append_runs(runs, environ=env)
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("before\n## harness: Not ready\n")
+    assert text.count("## harness: Not ready") == 2
+    assert "| test ⚠ accepted 0 of 12 deliveries (most 401) | ? | ? | ? |" in text
+    assert "whsec_do_not_show" not in text
+
+
+def test_a_job_summary_that_cannot_be_written_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = answered(401)
+    _job_summary.append_runs([(h, judge(h))], environ={_job_summary.VARIABLE: str(tmp_path)})
+    err = capsys.readouterr().err
+    assert f"warning: could not append the job summary to {tmp_path}" in err
