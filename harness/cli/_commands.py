@@ -15,9 +15,11 @@ import click
 
 from ..core._errors import HarnessError, InputError, RunAborted
 from ._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from ._init import init as init_command
 from ._locust import locust as locust_command
 from ._options import listen_option, run_options
 from ._report import report as report_command
+from ._show import show as show_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +48,8 @@ def cli() -> None:
 
 cli.add_command(report_command)
 cli.add_command(locust_command)
+cli.add_command(init_command)
+cli.add_command(show_command)
 
 
 @cli.command()

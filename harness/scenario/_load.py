@@ -174,6 +174,11 @@ def _builtins() -> dict[str, tuple[Path, str]]:
     return found
 
 
+def builtin_files() -> dict[str, Path]:
+    """Built-in name -> its YAML file, for printing it (``harness show``)."""
+    return {name: path for name, (path, _) in _builtins().items()}
+
+
 def _looks_like_path(name: str) -> bool:
     return name.endswith((".yaml", ".yml")) or "/" in name or os.sep in name
 

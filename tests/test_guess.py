@@ -1,0 +1,94 @@
+"""Guessing where an event's id, record key, type and time live (``harness init``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.core import _library
+from harness.scenario._guess import guess_paths
+
+
+def paths(payload: Any, provider: str | None, **given: str) -> dict[str, str | None]:
+    return {name: g.path for name, g in guess_paths(payload, provider, given).items()}
+
+
+STRIPE_WITH_CUSTOMER = {
+    "id": "evt_1",
+    "type": "checkout.session.completed",
+    "created": 1722249417,
+    "data": {"object": {"id": "cs_1", "customer": "cus_1", "amount_total": 4900}},
+}
+
+
+def test_stripe_layout_first_the_customer_as_the_record() -> None:
+    guesses = guess_paths(STRIPE_WITH_CUSTOMER, "stripe")
+    assert {n: g.path for n, g in guesses.items()} == {
+        "id": "$.id",
+        "key": "$.data.object.customer",
+        "type": "$.type",
+        "time": "$.created",
+    }
+    assert "stripe layout" in guesses["key"].reason
+    assert guesses["key"].value == "cus_1"
+
+
+def test_stripe_without_a_customer_keys_on_the_object() -> None:
+    guest = {**STRIPE_WITH_CUSTOMER, "data": {"object": {"id": "cs_1", "customer": None}}}
+    assert paths(guest, "stripe")["key"] == "$.data.object.id"
+
+
+def test_generic_names_when_the_provider_layout_does_not_fit() -> None:
+    payload = {
+        "event_id": "e_1",
+        "topic": "order.created",
+        "created_at": "2026-01-01T00:00:00Z",
+        "data": {"order_id": "ord_1", "amount": 5},
+    }
+    guesses = guess_paths(payload, "stripe")
+    assert {n: g.path for n, g in guesses.items()} == {
+        "id": "$.event_id",
+        "key": "$.data.order_id",
+        "type": "$.topic",
+        "time": "$.created_at",
+    }
+    assert "order_id" in guesses["key"].reason
+    assert "topic" in guesses["type"].reason
+
+
+def test_the_key_is_never_the_id_path() -> None:
+    # Two paths naming one field would write the record key over the event id.
+    assert paths({"id": "evt_1", "data": {"id": "rec_1"}}, None) == {
+        "id": "$.id",
+        "key": "$.data.id",
+        "type": None,
+        "time": None,
+    }
+
+
+def test_a_type_must_be_text_and_flags_win() -> None:
+    payload = {"id": "x", "event": {"kind": "created"}, "user_id": "u_1"}
+    assert paths(payload, None)["type"] == "$.event.kind"
+    given = guess_paths(payload, None, {"key": "$.id"})
+    assert given["key"].path == "$.id" and given["key"].reason == "given"
+    assert given["id"].path is None  # $.id is taken by the key; nothing else fits
+
+
+def test_a_batch_is_guessed_from_its_first_event() -> None:
+    batch = [{"eventId": 1, "objectId": 42, "subscriptionType": "contact.propertyChange"}]
+    assert paths(batch, "hubspot")["key"] == "$.objectId"
+
+
+def test_nothing_fits_says_so() -> None:
+    guesses = guess_paths({"x": {"y": True}}, None)
+    assert all(g.path is None and g.reason == "no field fits" for g in guesses.values())
+
+
+@pytest.mark.parametrize("name", _library.names())
+def test_the_guesses_agree_with_the_library(name: str) -> None:
+    """The library's paths were written from each provider's documentation: a guess from the
+    bare payload and the provider finds the same id and key."""
+    entry = _library.entry(name)
+    guessed = paths(entry.payload, entry.provider)
+    assert (guessed["id"], guessed["key"]) == (entry.paths["id"], entry.paths["key"])
