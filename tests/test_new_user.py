@@ -1,6 +1,6 @@
 """A new user's first five minutes (#13): in an empty folder, `harness init` from a library
 payload, a Stripe receiver of their own (tests/stripe_receiver.py: it verifies the Stripe
-scheme with its own code), then hazards through `harness run` and through pytest with the
+scheme with its own code, dedups on the event id, upserts the customer in a CRM), then hazards through `harness run` and through pytest with the
 generated test file — verdicts on accepted deliveries, not "accepted no event".
 
 Real processes on loopback; the hazards run time-compressed so the test stays short.
@@ -30,7 +30,7 @@ def receiver() -> Iterator[tuple[Service, int]]:
     service = start_module(
         "stripe receiver",
         "tests.stripe_receiver",
-        ["--crm", f"http://127.0.0.1:{crm}"],
+        ["--downstream", f"http://127.0.0.1:{crm}"],
         {"STRIPE_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(REPO)},
     )
     yield service, crm
@@ -46,7 +46,7 @@ def test_init_then_run_gives_verdicts_on_accepted_deliveries(
         "init",
         "--provider", "stripe",
         "--events", "stripe:checkout.session.completed",
-        "--target", f"{service.url}/webhooks/stripe",
+        "--target", f"{service.url}/hooks/stripe",
         "--downstream", f"crm={crm}",
         "--yes",
         cwd=tmp_path,
@@ -66,7 +66,6 @@ def test_init_then_run_gives_verdicts_on_accepted_deliveries(
         assert run["counts"]["effects"] > 0, run["counts"]
         inconclusive = [v["invariant"] for v in run["verdicts"] if v["status"] == "inconclusive"]
         assert inconclusive == [], run["scenario"]
-    # The receiver verifies signatures, dedups on the event id and upserts with PUT.
     assert ran.code == 0, ran.out + ran.err
 
     tested = subprocess.run(
