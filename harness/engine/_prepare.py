@@ -198,6 +198,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),
             "secret_env": scenario.delivery.secret_env,
+            # How a built-in hazard was applied to the project (scenario/_hazards), in words.
+            **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream.settings(scenario.source),
             # Which events drifted and how, with their original values: judged offline.

@@ -22,7 +22,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._schema import (
     DeliveryDoc,
     DownstreamDoc,
+    ExpectedRequestDoc,
     ObserverDoc,
     PerturbationDoc,
     ProviderDoc,
@@ -279,7 +280,11 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         origin=str(path),
         correlate=correlate,
         tracer=tracer,
-        expect=_expect(doc, source),
+        expect=_expect(
+            doc.expect,
+            [d.name for d in doc.downstreams],
+            _source_types(source) if isinstance(source, SyntheticSource) else None,
+        ),
         baseline=_baseline(doc, invariants),
     )
 
@@ -391,15 +396,16 @@ def _source_types(source: SyntheticSource) -> list[str]:
     return [str(found) if found is not None else "event"]
 
 
-def _expect(doc: ScenarioDoc, source: Source) -> tuple[ExpectSpec, ...]:
-    """The declared expected effects, their types and downstreams checked against the scenario.
-
-    A recorded source's types are known only once its file is read; they are not checked here.
-    """
-    types = _source_types(source) if isinstance(source, SyntheticSource) else None
-    names = [d.name for d in doc.downstreams]
+def _expect(
+    expect: Mapping[str, Sequence[ExpectedRequestDoc]],
+    names: Sequence[str],
+    types: Sequence[str] | None,
+) -> tuple[ExpectSpec, ...]:
+    """The declared expected effects, their types checked against ``types`` (the source's;
+    None: not known before the run, as a recorded file's) and their downstreams against
+    ``names``."""
     out = []
-    for event_type, items in doc.expect.items():
+    for event_type, items in expect.items():
         if types is not None and event_type not in types:
             loc: Loc = ("expect", event_type)
             raise _Invalid(
@@ -448,7 +454,7 @@ def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
             )
         seen.add(d.name)
     return tuple(
-        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful) for d in docs
+        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful, d.port) for d in docs
     )
 
 
