@@ -36,7 +36,7 @@ class SyntheticSource:
     events: int
     records: int
     over: float  # seconds the stream spans at its natural pace
-    id_path: str = "$.id"
+    id_path: str | None = "$.id"  # None: the provider carries the id in a header (GitHub)
     key_path: str = "$.key"
     type_path: str | None = "$.type"
     seq_path: str | None = None  # where to write the record's 1-based sequence number

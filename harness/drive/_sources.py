@@ -1,4 +1,5 @@
-"""Sources: the events of a scenario, recorded (JSONL) or synthetic (an example payload + faker).
+"""Sources: the events of a scenario, recorded (JSONL) or synthetic (an example payload varied
+per event, ``_vary``).
 
 Sources are deterministic: the same spec and seed give the same events. ``occurred_at`` is the
 event's offset in seconds from the start of the stream — its natural delivery time before any
@@ -8,9 +9,10 @@ Stream holds those redeliveries beside the events, for the schedule (``_perturb.
 
 from __future__ import annotations
 
-import copy
 import json
 import random
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +22,8 @@ from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import Event
 from ..core._scenario import RecordedSource, Source, SyntheticSource
-from ._drift import EXACT_IN_DOUBLE, is_big
 from ._sample import Sample
+from ._vary import Variation, render_time
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -33,94 +35,97 @@ def _prefix(example_value: Any, fallback: str) -> str:
     return head + sep if sep and head.isalnum() else fallback
 
 
+_SHAPED = 6  # an example id or key this long is copied in shape; a shorter one is a label
+
+
 def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
-    """``spec.events`` events over ``spec.records`` records, every record used at least once."""
+    """``spec.events`` events over ``spec.records`` records, every record used at least once.
+
+    Each event varies the example's ids, timestamps, amounts and free text (``_vary``); the
+    record key is drawn once per record. An example id or key shorter than a real one
+    (``evt_1``) is numbered instead: ``evt_000001``, ``ord_00001``.
+    """
     from faker import Faker  # heavy import; only when a synthetic source is built
 
     _check_paths(spec, Sample.example(spec.example), "synthetic source")
     rng = random.Random(seed)
     fake = Faker()
     fake.seed_instance(seed)
-    id_steps = _paths.parse(spec.id_path)
+    id_steps = _paths.parse(spec.id_path) if spec.id_path else None
     key_steps = _paths.parse(spec.key_path)
     type_steps = _paths.parse(spec.type_path) if spec.type_path else None
     seq_steps = _paths.parse(spec.seq_path) if spec.seq_path else None
     time_steps = _paths.parse(spec.time_path) if spec.time_path else None
-    id_prefix = _prefix(_paths.get(spec.example, id_steps, None), "evt_")
+    keep = {s for s in (type_steps, seq_steps) if s is not None}
+    plan = Variation(
+        spec.example, id_steps=id_steps, key_steps=key_steps, time_steps=time_steps, keep=keep
+    )
+    id_atom = plan.id_atom if plan.id_atom and len(plan.id_atom.text) >= _SHAPED else None
+    key_atom = plan.key_atom if plan.key_atom and len(plan.key_atom.text) >= _SHAPED else None
+    id_prefix = _prefix(_paths.get(spec.example, id_steps, None) if id_steps else None, "evt_")
     key_prefix = _prefix(_paths.get(spec.example, key_steps, None), "rec_")
     default_type = str(_paths.get(spec.example, type_steps, "event")) if type_steps else "event"
-    fixed = {id_steps, key_steps, type_steps, seq_steps, time_steps}
+
+    keys: list[Any] = []
+    record_values: list[dict[str, Any]] = []
+    for record in range(spec.records):
+        key = f"{key_prefix}{record + 1:05d}"
+        if key_atom is not None:
+            key = _unique(lambda: plan.new_id(key_atom, rng), keys)
+        keys.append(key)
+        record_values.append(plan.values(rng, fake, record=True))
 
     owners = [i % spec.records for i in range(spec.events)]
     rng.shuffle(owners)
     per_record: dict[int, int] = {}
     step = spec.over / spec.events if spec.events else 0.0
+    ids: list[Any] = []
     events: list[Event] = []
     for i, record in enumerate(owners):
         per_record[record] = per_record.get(record, 0) + 1
-        payload = copy.deepcopy(spec.example)
-        _fill(payload, (), fixed, fake, rng)
-        event_id = f"{id_prefix}{i + 1:06d}"
-        key = f"{key_prefix}{record + 1:05d}"
-        etype = spec.types[i % len(spec.types)] if spec.types else default_type
+        event_id: Any = f"{id_prefix}{i + 1:06d}"
+        if id_atom is not None:
+            event_id = _unique(lambda: plan.new_id(id_atom, rng), ids)
+        elif id_steps is None:
+            event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        ids.append(event_id)
         at = i * step
-        _paths.put(payload, id_steps, event_id)
-        _paths.put(payload, key_steps, key)
+        values = {**record_values[record], **plan.values(rng, fake, record=False)}
+        values.update(plan.moved(rng, _EPOCH + timedelta(seconds=at)))
+        for atom, new in ((id_atom, event_id), (key_atom, keys[record])):
+            if atom is not None:
+                values[atom.text] = new
+        payload = plan.apply(values)
+        etype = spec.types[i % len(spec.types)] if spec.types else default_type
+        if id_steps is not None:
+            _paths.put(payload, id_steps, event_id)
+        _paths.put(payload, key_steps, keys[record])
         if type_steps:
             _paths.put(payload, type_steps, etype)
         if seq_steps:
             _paths.put(payload, seq_steps, per_record[record])
         if time_steps:
             stamp = _EPOCH + timedelta(seconds=at)
-            _paths.put(payload, time_steps, stamp.isoformat().replace("+00:00", "Z"))
-        events.append(Event(event_id, key, i, etype, at, payload))
+            _paths.put(payload, time_steps, render_time(plan.time_atom, stamp))
+        events.append(Event(str(event_id), str(keys[record]), i, etype, at, payload))
     return events
 
 
-def _fill(node: Any, here: tuple[_paths.Step, ...], fixed: set[Any], fake: Any, rng: Any) -> None:
-    """Replace example leaves with realistic values chosen by field name."""
-    items: Any = node.items() if isinstance(node, dict) else enumerate(node)
-    for name, value in list(items):
-        at = (*here, name)
-        if at in fixed:
-            continue
-        if isinstance(value, dict | list):
-            _fill(value, at, fixed, fake, rng)
-            continue
-        new = _fake_value(str(name).lower(), value, fake, rng)
-        if new is not None:
-            node[name] = new
+def _unique(draw: Callable[[], Any], taken: list[Any]) -> Any:
+    """A value ``draw`` makes that is not in ``taken`` (a set would not keep the order)."""
+    seen = set(taken)
+    for _ in range(_DRAWS):
+        made = draw()
+        if made not in seen:
+            return made
+    raise SourceError(
+        f"cannot make {len(taken) + 1:,} different ids of the example's shape",
+        where="synthetic source",
+        hint="use a longer id or key in the example, or fewer events or records",
+    )
 
 
-def _fake_value(name: str, value: Any, fake: Any, rng: random.Random) -> Any:
-    if isinstance(value, bool) or value is None:
-        return None
-    if is_big(value):
-        # A 64-bit id stays one, and odd: no double holds it, so a float rounds every one.
-        return rng.randrange(EXACT_IN_DOUBLE, 2**63) | 1
-    if isinstance(value, int | float):
-        if any(w in name for w in ("amount", "price", "total", "quantity", "count")):
-            return (
-                rng.randint(100, 100_000)
-                if isinstance(value, int)
-                else round(rng.uniform(1, 1000), 2)
-            )
-        return None
-    if "email" in name:
-        return fake.email()
-    if "company" in name or "organization" in name:
-        return fake.company()
-    if "name" in name:
-        return fake.name()
-    if "phone" in name:
-        return fake.phone_number()
-    if "city" in name:
-        return fake.city()
-    if "address" in name or "street" in name:
-        return fake.street_address()
-    if any(w in name for w in ("note", "description", "comment", "message", "text", "title")):
-        return fake.sentence(nb_words=5)
-    return None
+_DRAWS = 50
 
 
 _DIFFERING_KEPT = 20  # redeliveries with another payload named in the run's settings

@@ -1,0 +1,405 @@
+"""Variation: synthetic events as varied as real ones (docs/scenarios.md, "What varies").
+
+An example payload is read once into *atoms*: its id-like values (``cs_test_a1…``, ``cus_…``, a
+UUID, a 40-hex sha, a Slack ``U…`` id, a numeric id), its timestamps (Unix seconds or
+milliseconds, ISO 8601, Slack's ``1355517523.000005``), its amounts (minor-unit integers,
+decimal strings) and the free text faker fills by field name (emails, people's names, notes).
+Every event gets new values for them, of the same shape — prefix, length, alphabet, digit
+count, unit, decimals — and an atom found in several places, or inside a longer string (an
+order id in its ``gid://shopify/Order/…``, a session id in its checkout URL), takes one new
+value everywhere in the event.
+
+The record key's value is drawn once per record, so a record's events share it and everything
+equal to it. When the key is an object's own id (``$.issue.id``, ``$.data.object.id``), the
+other ids and text of that object belong to the record as well (its author, its customer).
+Timestamps move with the event's time and keep their distances to each other; the amounts of
+one event are scaled by one factor, so a total stays about the sum of its parts. Values that
+are none of these (``usd``, ``complete``, ``event``, ``false``) stay as they are.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from ..core import _paths
+from ..core._model import JSON
+from ._drift import EXACT_IN_DOUBLE, is_big
+
+Steps = tuple[_paths.Step, ...]
+
+ID_KINDS = frozenset({"prefixed", "uuid", "hex", "upper", "digits", "int", "big"})
+_MIN_BODY = 8  # a prefixed id's body (after ``cus_``) at least this long; ``evt_1`` is a label
+_MIN_EMBEDDED_DIGITS = 6  # a digit run inside a string counts as an id from this length
+_JITTER = 600.0  # s: how much earlier than their event's time an event's other timestamps move
+_SCALE = (0.25, 4.0)  # the range of one event's amount factor (log-uniform)
+
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    r"(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"|(?P<hex>[0-9a-f]{32,64})"
+    r"|(?P<prefixed>(?P<prefix>[A-Za-z][A-Za-z0-9]*_(?:test_|live_)?)(?P<body>[A-Za-z0-9]+))"
+    r"|(?P<upper>[A-Z][A-Za-z0-9]{7,})"
+    r"|(?P<digits>\d{4,})"
+    r")(?![A-Za-z0-9])"
+)
+_ISO = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
+)
+_SLACK_TS = re.compile(r"^\d{10}\.\d{6}$")
+_DECIMAL = re.compile(r"^-?\d+\.(\d+)$")
+_MONEY = ("amount", "price", "total", "subtotal", "balance", "fee", "tax", "discount", "cost")
+_TIME_WORDS = ("created", "updated", "time", "date", "expires", "period", "start", "end")
+_SECONDS = (10**9, 10**10)
+_MILLIS = (10**12, 10**13)
+
+
+@dataclass(slots=True)
+class _Atom:
+    """One value of the example that varies: ``kind`` says how, ``field`` is the (lower-cased)
+    name it was found under, ``record`` whether it is drawn per record instead of per event."""
+
+    text: str
+    kind: str
+    value: Any
+    field: str
+    record: bool = False
+    unit: str = ""  # time: "s", "ms", "iso", "slack"
+
+
+@dataclass(slots=True)
+class _Leaf:
+    """Where atoms sit in the example: a whole leaf, or spans of a string leaf."""
+
+    steps: Steps
+    whole: str | None = None  # the atom's text
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def _name(steps: Steps) -> str:
+    """The field a leaf is found under (a list item: its list's field)."""
+    return next((s for s in reversed(steps) if isinstance(s, str)), "")
+
+
+def _id_named(name: str) -> bool:
+    return name == "id" or name.lower() == "number" or name.endswith(("_id", "Id"))
+
+
+def _is_time_name(name: str) -> bool:
+    low = name.lower()
+    return low.endswith(("at", "_ts")) or low == "ts" or any(w in low for w in _TIME_WORDS)
+
+
+def _int_kind(name: str, value: int) -> tuple[str, str] | None:
+    if is_big(value):
+        return "big", ""
+    if _is_time_name(name):
+        if _SECONDS[0] <= value < _SECONDS[1]:
+            return "time", "s"
+        if _MILLIS[0] <= value < _MILLIS[1]:
+            return "time", "ms"
+    if any(w in name.lower() for w in _MONEY):
+        return "amount", ""
+    if _id_named(name) and value > 0:
+        return "int", ""
+    return None
+
+
+def _fakes(name: str, value: str) -> bool:
+    """Free text faker refills by field name: an email, or words with a space in them."""
+    low = name.lower()
+    if "email" in low:
+        return "@" in value
+    words = ("name", "company", "organization", "phone", "city", "address", "street")
+    text = ("note", "description", "comment", "message", "text", "title")
+    return " " in value.strip() and any(w in low for w in (*words, *text))
+
+
+class Variation:
+    """The atoms of one example, and new values for them per record and per event."""
+
+    def __init__(
+        self,
+        example: JSON,
+        *,
+        id_steps: Steps | None,
+        key_steps: Steps,
+        time_steps: Steps | None,
+        keep: set[Steps],
+    ) -> None:
+        self.example = example
+        self.atoms: dict[str, _Atom] = {}
+        self.leaves: list[_Leaf] = []
+        scalars = [
+            (steps, value)
+            for steps, value in _paths.leaves(example)
+            if steps not in keep and not isinstance(value, dict | list)
+        ]
+        # Numbers first: a numeric id found again inside a string takes the number's kind.
+        for steps, value in scalars:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                self._number(steps, value)
+        for steps, value in scalars:
+            if isinstance(value, str):
+                self._string(steps, value)
+        self.id_atom = self._atom_at(id_steps, ID_KINDS)
+        self.key_atom = self._atom_at(key_steps, ID_KINDS)
+        self.time_atom = self._atom_at(time_steps, {"time"})
+        self.anchor = self.time_atom or next(
+            (a for a in self.atoms.values() if a.kind == "time"), None
+        )
+        self._mark_record(key_steps)
+
+    # --- reading the example --------------------------------------------------------------
+
+    def _add(self, text: str, kind: str, value: Any, name: str, unit: str = "") -> str:
+        if text not in self.atoms:
+            self.atoms[text] = _Atom(text, kind, value, name.lower(), unit=unit)
+        return text
+
+    def _number(self, steps: Steps, value: int | float) -> None:
+        name = _name(steps)
+        if isinstance(value, float):
+            if any(w in name.lower() for w in _MONEY):
+                self.leaves.append(_Leaf(steps, self._add(repr(value), "amount", value, name)))
+            return
+        found = _int_kind(name, value)
+        if found is not None:
+            kind, unit = found
+            self.leaves.append(_Leaf(steps, self._add(str(value), kind, value, name, unit)))
+
+    def _string(self, steps: Steps, value: str) -> None:
+        name = _name(steps)
+        if _ISO.match(value) or _SLACK_TS.match(value):
+            unit = "iso" if _ISO.match(value) else "slack"
+            self.leaves.append(_Leaf(steps, self._add(value, "time", value, name, unit)))
+            return
+        if _DECIMAL.match(value) and any(w in name.lower() for w in _MONEY):
+            self.leaves.append(_Leaf(steps, self._add(value, "amount", value, name)))
+            return
+        if _fakes(name, value):
+            self.leaves.append(_Leaf(steps, self._add(value, "fake", value, name)))
+            return
+        spans = list(self._tokens(value, name))
+        if spans:
+            whole = spans[0][2] if spans[0][:2] == (0, len(value)) else None
+            self.leaves.append(_Leaf(steps, whole, [] if whole else spans))
+
+    def _tokens(self, value: str, name: str) -> Iterator[tuple[int, int, str]]:
+        for m in _TOKEN.finditer(value):
+            text = m.group(0)
+            kind = m.lastgroup if m.lastgroup != "body" else "prefixed"
+            if kind == "prefixed" and (
+                len(m.group("body")) < _MIN_BODY or not any(c.isdigit() for c in text)
+            ):
+                continue
+            if kind == "upper" and not any(c.isdigit() for c in text):
+                continue
+            if kind == "digits" and text not in self.atoms and len(text) < _MIN_EMBEDDED_DIGITS:
+                continue
+            yield m.start(), m.end(), self._add(text, str(kind), text, name)
+
+    def _atom_at(self, steps: Steps | None, kinds: set[str] | frozenset[str]) -> _Atom | None:
+        if steps is None:
+            return None
+        leaf = next((x for x in self.leaves if x.steps == steps), None)
+        atom = self.atoms.get(leaf.whole) if leaf and leaf.whole else None
+        return atom if atom is not None and atom.kind in kinds else None
+
+    def _mark_record(self, key_steps: Steps) -> None:
+        """The atoms of the object the key is the id of belong to the record."""
+        name = key_steps[-1] if key_steps else ""
+        if len(key_steps) < 2 or not isinstance(name, str) or not _id_named(name):
+            return
+        inside = key_steps[:-1]
+        for leaf in self.leaves:
+            if leaf.steps[: len(inside)] != inside:
+                continue
+            for text in [leaf.whole] if leaf.whole else [s[2] for s in leaf.spans]:
+                atom = self.atoms[text]
+                if atom.kind not in ("time", "amount") and atom is not self.id_atom:
+                    atom.record = True
+
+    # --- new values -----------------------------------------------------------------------
+
+    def new_id(self, atom: _Atom, rng: random.Random) -> Any:
+        """A new value of an id-like atom's shape (a number for a number)."""
+        kind, old = atom.kind, atom.text
+        if kind == "big":
+            return rng.randrange(EXACT_IN_DOUBLE, 2**63) | 1
+        if kind == "uuid":
+            made = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            return made.upper() if old.isupper() else made
+        if kind == "hex":
+            return "".join(rng.choice("0123456789abcdef") for _ in old)
+        if kind in ("digits", "int"):
+            digits = old[0] + "".join(rng.choice("0123456789") for _ in old[1:])
+            if kind == "int":
+                return min(int(digits), EXACT_IN_DOUBLE - 1)
+            return digits
+        head = old
+        if kind == "prefixed":
+            m = _TOKEN.match(old)
+            assert m is not None  # found by _TOKEN
+            head = m.group("prefix") + m.group("body")[0]
+        else:
+            head = old[0]
+        rest = old[len(head) :]
+        return head + "".join(rng.choice(_alphabet(rest)) for _ in rest)
+
+    def values(
+        self,
+        rng: random.Random,
+        fake: Any,
+        *,
+        record: bool,
+    ) -> dict[str, Any]:
+        """New values of the atoms drawn per record (``record``) or per event, by atom text;
+        times and amounts are made per event by ``event``."""
+        made: dict[str, Any] = {}
+        for atom in self.atoms.values():
+            if atom.record != record or atom in (self.id_atom, self.key_atom):
+                continue
+            if atom.kind in ID_KINDS:
+                made[atom.text] = self.new_id(atom, rng)
+            elif atom.kind == "fake":
+                made[atom.text] = _fake(atom.field, fake)
+        return made
+
+    def moved(self, rng: random.Random, at: datetime) -> dict[str, Any]:
+        """Each timestamp at ``at`` (the anchor) or moved with it, a little earlier; each
+        amount scaled by one factor."""
+        made: dict[str, Any] = {}
+        anchor = _instant(self.anchor) if self.anchor is not None else None
+        shift = at - anchor if anchor is not None else timedelta(0)
+        earlier = timedelta(seconds=rng.uniform(0, _JITTER))
+        factor = math.exp(rng.uniform(math.log(_SCALE[0]), math.log(_SCALE[1])))
+        for atom in self.atoms.values():
+            if atom.kind == "time":
+                when = at if atom is self.anchor else _instant(atom) + shift - earlier
+                made[atom.text] = render_time(atom, when)
+            elif atom.kind == "amount":
+                made[atom.text] = _scaled(atom.value, factor)
+        return made
+
+    def apply(self, values: dict[str, Any]) -> JSON:
+        """A copy of the example with every atom replaced by its value in ``values``."""
+        payload = _copy(self.example)
+        for leaf in self.leaves:
+            if leaf.whole is not None:
+                new = values[leaf.whole]
+                old = self.atoms[leaf.whole].value
+                _paths.put(payload, leaf.steps, str(new) if isinstance(old, str) else new)
+                continue
+            text: str = _paths.get(self.example, leaf.steps)
+            parts: list[str] = []
+            last = 0
+            for start, end, atom_text in leaf.spans:
+                parts.extend((text[last:start], str(values[atom_text])))
+                last = end
+            parts.append(text[last:])
+            _paths.put(payload, leaf.steps, "".join(parts))
+        return payload
+
+
+def _alphabet(sample: str) -> str:
+    """The characters a generated id body draws from, of the example body's class."""
+    digits = "0123456789"
+    if sample.isdigit() or not sample:
+        return digits
+    lower = any(c.islower() for c in sample)
+    upper = any(c.isupper() for c in sample)
+    low, up = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return digits + (low if lower else "") + (up if upper else "")
+
+
+def _fake(name: str, fake: Any) -> str:
+    if "email" in name:
+        return str(fake.email())
+    if "company" in name or "organization" in name:
+        return str(fake.company())
+    if "name" in name:
+        return str(fake.name())
+    if "phone" in name:
+        return str(fake.phone_number())
+    if "city" in name:
+        return str(fake.city())
+    if "address" in name or "street" in name:
+        return str(fake.street_address())
+    return str(fake.sentence(nb_words=5))
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    if isinstance(value, str):
+        m = _DECIMAL.match(value)
+        assert m is not None  # an amount string is a decimal
+        return f"{float(value) * factor:.{len(m.group(1))}f}"
+    if isinstance(value, float):
+        return round(value * factor, 2)
+    if value == 0:
+        return 0
+    return max(1, round(value * factor)) if value > 0 else min(-1, round(value * factor))
+
+
+def _instant(atom: _Atom) -> datetime:
+    """The moment a time atom of the example stands for."""
+    if atom.unit == "s":
+        return datetime.fromtimestamp(atom.value, UTC)
+    if atom.unit == "ms":
+        return datetime.fromtimestamp(atom.value / 1000, UTC)
+    if atom.unit == "slack":
+        return datetime.fromtimestamp(float(atom.value), UTC)
+    m = _ISO.match(atom.value)
+    assert m is not None  # an ISO time atom
+    day, _, clock, fraction, zone = m.groups()
+    micros = int((fraction or "0").ljust(6, "0")[:6])
+    base = datetime.fromisoformat(f"{day}T{clock}").replace(microsecond=micros)
+    return base.replace(tzinfo=_zone(zone))
+
+
+def _zone(zone: str | None) -> timezone:
+    if not zone or zone == "Z":
+        return UTC
+    sign = -1 if zone[0] == "-" else 1
+    hours, minutes = int(zone[1:3]), int(zone[-2:])
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def render_time(atom: _Atom | None, when: datetime) -> Any:
+    """``when`` written as the atom is (unit, offset, fraction digits); ISO 8601 in UTC with
+    ``Z`` without an atom."""
+    if atom is None:
+        return when.isoformat().replace("+00:00", "Z")
+    if atom.unit == "s":
+        return int(when.timestamp())
+    if atom.unit == "ms":
+        return int(when.timestamp() * 1000)
+    if atom.unit == "slack":
+        return f"{when.timestamp():.6f}"
+    m = _ISO.match(atom.value)
+    assert m is not None  # an ISO time atom
+    _, sep, _, fraction, zone = m.groups()
+    local = when.astimezone(_zone(zone))
+    text = local.strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+    if fraction:
+        text += "." + f"{local.microsecond:06d}".ljust(len(fraction), "0")[: len(fraction)]
+    if zone == "Z":
+        return text + "Z"
+    if zone:
+        offset = local.strftime("%z")
+        return text + (offset if ":" not in zone else f"{offset[:3]}:{offset[3:]}")
+    return text
+
+
+def _copy(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v) for v in node]
+    return node
