@@ -1,7 +1,8 @@
 """A new user's first five minutes (#13): in an empty folder, `harness init` from a library
 payload, a Stripe receiver of their own (tests/stripe_receiver.py: it verifies the Stripe
-scheme with its own code, dedups on the event id, upserts the customer in a CRM), then hazards through `harness run` and through pytest with the
-generated test file — verdicts on accepted deliveries, not "accepted no event".
+scheme with its own code, dedups on the event id, upserts the customer in a CRM), then hazards
+through `harness run` and through pytest with the generated test file — verdicts on accepted
+deliveries, not "accepted no event".
 
 Real processes on loopback; the hazards run time-compressed so the test stays short.
 """

@@ -18,8 +18,8 @@ import click
 from ..core._errors import InputError
 from ..core._providers import PROVIDERS, provider
 from ..scenario._guess import FIELDS, MEANING, Guess, guess_paths
+from ..scenario._project import PROJECT_FILE, SCHEMA_FILE
 from ..scenario._project_text import (
-    PROJECT_FILE,
     TEST_FILE,
     Downstream,
     EventsItem,
@@ -352,10 +352,11 @@ def _write(project: Project) -> None:
     from ..scenario._load import resolve
 
     hazards = [s.name for s in resolve(project.hazards)]
-    schema = Path(__file__).resolve().parents[1] / "scenario" / "project.schema.json"
     tests = Path(TEST_FILE)
     tests.parent.mkdir(parents=True, exist_ok=True)
-    Path(PROJECT_FILE).write_text(project_yaml(project, _schema_ref(schema)), encoding="utf-8")
+    Path(PROJECT_FILE).write_text(
+        project_yaml(project, _schema_ref(SCHEMA_FILE.resolve())), encoding="utf-8"
+    )
     tests.write_text(test_file(hazards), encoding="utf-8")
     out.print(f"wrote {PROJECT_FILE} and {TEST_FILE}", markup=False)
     secret = (

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-PROJECT_FILE = "harness.yaml"
 TEST_FILE = "tests/test_harness_hazards.py"
 
 # What a plain YAML scalar may hold without quotes and still read back as the same string.
