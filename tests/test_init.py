@@ -50,6 +50,9 @@ def test_a_library_payload_in_ci_writes_the_project_and_its_test_file(tmp_path: 
     tests = (tmp_path / "tests" / "test_harness_hazards.py").read_text()
     compile(tests, "test_harness_hazards.py", "exec")
     assert '"duplicate-storm",' in tests and "harness_run(hazard)" in tests
+    # Hazards that do not apply to a Stripe project are named, not run.
+    assert "    # provider-retry-storm-slack: skipped, this is Slack" in tests
+    assert '"provider-retry-storm-stripe",' in tests
 
 
 def test_an_example_file_gets_guessed_paths_with_their_reasons(tmp_path: Path) -> None:

@@ -321,6 +321,7 @@ def _secret_env(name: str | None, provider_name: str, ask: bool) -> str | None:
         name = click.prompt("Environment variable holding the signing secret", default=default)
     name = default if name is None else name
     if not _ENV_NAME.fullmatch(name):
+        # Upper case, as the pytest plugin asks: a pasted whsec_... must not pass for a name.
         shown = repr(name) if len(name) <= 4 else f"{name[:2]!r}… ({len(name)} chars)"
         raise InputError(
             f"{shown} is not an environment variable name",
@@ -349,15 +350,23 @@ def _downstreams(flags: tuple[str, ...]) -> tuple[Downstream, ...]:
 
 
 def _write(project: Project) -> None:
-    from ..scenario._load import resolve
+    """harness.yaml, read back by the project loader before it replaces anything (a file init
+    writes must load), then the test file of the hazards that apply to it."""
+    from ..scenario._hazards import resolve_hazards
+    from ..scenario._project import load_project
 
-    hazards = [s.name for s in resolve(project.hazards)]
+    draft = Path(f".{PROJECT_FILE}.init")
+    draft.write_text(project_yaml(project, _schema_ref(SCHEMA_FILE.resolve())), encoding="utf-8")
+    try:
+        hazards = resolve_hazards(project.hazards, load_project(draft))
+    finally:
+        text = draft.read_text(encoding="utf-8")
+        draft.unlink()
+    Path(PROJECT_FILE).write_text(text, encoding="utf-8")
     tests = Path(TEST_FILE)
     tests.parent.mkdir(parents=True, exist_ok=True)
-    Path(PROJECT_FILE).write_text(
-        project_yaml(project, _schema_ref(SCHEMA_FILE.resolve())), encoding="utf-8"
-    )
-    tests.write_text(test_file(hazards), encoding="utf-8")
+    skipped = [(s.name, s.reason) for s in hazards.skipped]
+    tests.write_text(test_file([s.name for s in hazards.scenarios], skipped), encoding="utf-8")
     out.print(f"wrote {PROJECT_FILE} and {TEST_FILE}", markup=False)
     secret = (
         f"set {project.secret_env} to the signing secret your automation verifies with, "

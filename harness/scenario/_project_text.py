@@ -86,16 +86,18 @@ def project_yaml(project: Project, schema: str) -> str:
     return "\n".join(lines)
 
 
-def test_file(hazards: Sequence[str]) -> str:
+def test_file(hazards: Sequence[str], skipped: Sequence[tuple[str, str]] = ()) -> str:
     """A pytest file with one test per hazard, run by the harness pytest plugin over the
-    project in harness.yaml (its target, provider, events and downstreams)."""
+    project in harness.yaml (its target, provider, events and downstreams); the hazards that
+    do not apply to the project are named in comments, with why."""
     names = "".join(f"    {json.dumps(h)},\n" for h in hazards)
+    names += "".join(f"    # {name}: skipped, {reason}\n" for name, reason in skipped)
     return (
         '"""The hazards of harness.yaml as pytest tests (written by `harness init`).\n'
         "\n"
         "Each test drives one hazard against the target in harness.yaml and fails on any\n"
         "invariant that does not hold (an inconclusive verdict fails too: nothing was judged).\n"
-        "Run: pytest " + TEST_FILE + " --harness-time-scale 0.05\n"
+        "Run: pytest " + TEST_FILE + "\n"
         '"""\n'
         "\n"
         "import pytest\n"
