@@ -67,11 +67,12 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     default_type = str(_paths.get(spec.example, type_steps, "event")) if type_steps else "event"
 
     keys: list[Any] = []
+    taken: set[Any] = set()
     record_values: list[dict[str, Any]] = []
     for record in range(spec.records):
         key = f"{key_prefix}{record + 1:05d}"
         if key_atom is not None:
-            key = _unique(lambda: plan.new_id(key_atom, rng), keys)
+            key = _unique(lambda: plan.new_id(key_atom, rng), taken)
         keys.append(key)
         record_values.append(plan.values(rng, fake, record=True))
 
@@ -79,7 +80,7 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     rng.shuffle(owners)
     per_record: dict[int, int] = {}
     step = spec.over / spec.events if spec.events else 0.0
-    ids: list[Any] = []
+    ids: set[Any] = set()
     events: list[Event] = []
     for i, record in enumerate(owners):
         per_record[record] = per_record.get(record, 0) + 1
@@ -88,11 +89,10 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
             event_id = _unique(lambda: plan.new_id(id_atom, rng), ids)
         elif id_steps is None:
             event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        ids.append(event_id)
         at = i * step
         values = {**record_values[record], **plan.values(rng, fake, record=False)}
         values.update(plan.moved(rng, _EPOCH + timedelta(seconds=at)))
-        for atom, new in ((id_atom, event_id), (key_atom, keys[record])):
+        for atom, new in ((plan.id_atom, event_id), (plan.key_atom, keys[record])):
             if atom is not None:
                 values[atom.text] = new
         payload = plan.apply(values)
@@ -111,12 +111,12 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     return events
 
 
-def _unique(draw: Callable[[], Any], taken: list[Any]) -> Any:
-    """A value ``draw`` makes that is not in ``taken`` (a set would not keep the order)."""
-    seen = set(taken)
+def _unique(draw: Callable[[], Any], taken: set[Any]) -> Any:
+    """A value ``draw`` makes that is not in ``taken`` yet; added to it."""
     for _ in range(_DRAWS):
         made = draw()
-        if made not in seen:
+        if made not in taken:
+            taken.add(made)
             return made
     raise SourceError(
         f"cannot make {len(taken) + 1:,} different ids of the example's shape",

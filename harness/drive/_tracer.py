@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -82,8 +82,9 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
     traced: list[Event] = []
     for ev in events:
         number = key_numbers.setdefault(ev.key, len(key_numbers))
-        new_id = _token_id(ev.id, f"{tag}e{ev.seq}")
-        new_key = _token_id(ev.key, f"{tag}k{number}")
+        numbers = _numbers(ev.payload)
+        new_id = _token_id(ev.id, f"{tag}e{ev.seq}", numbers)
+        new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
         rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}")
         if only:
             traced.append(_rewrite_paths(ev, only, rewrite))
@@ -121,7 +122,16 @@ def _json_copy(node: Any) -> Any:
     return node
 
 
-def _token_id(value: str, token: str) -> str:
+def _numbers(payload: Any) -> set[int]:
+    """The integers a payload holds: an id or key written as a JSON number."""
+    return {v for _, v in _paths.leaves(payload) if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _token_id(value: str, token: str, numbers: Collection[int] = ()) -> str:
+    """``value`` as a token of its format; an id the payload holds as a number stays as it
+    is (no token is a number), for ``_correlate`` to match verbatim."""
+    if value.isdigit() and int(value) in numbers:
+        return value
     m = _ID_LIKE.match(value)
     return (m.group(1) if m else "") + token
 

@@ -52,9 +52,11 @@ _TOKEN = re.compile(
 _ISO = re.compile(
     r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
 )
+_HEAD = re.compile(r"[A-Za-z][A-Za-z0-9]*_(?:test_|live_)?[A-Za-z0-9]|[A-Za-z]+")
 _SLACK_TS = re.compile(r"^\d{10}\.\d{6}$")
 _DECIMAL = re.compile(r"^-?\d+\.(\d+)$")
 _MONEY = ("amount", "price", "total", "subtotal", "balance", "fee", "tax", "discount", "cost")
+_NOT_MONEY = ("weight", "count", "quantity")
 _TIME_WORDS = ("created", "updated", "time", "date", "expires", "period", "start", "end")
 _SECONDS = (10**9, 10**10)
 _MILLIS = (10**12, 10**13)
@@ -91,6 +93,11 @@ def _id_named(name: str) -> bool:
     return name == "id" or name.lower() == "number" or name.endswith(("_id", "Id"))
 
 
+def _money(name: str) -> bool:
+    low = name.lower()
+    return any(w in low for w in _MONEY) and not any(w in low for w in _NOT_MONEY)
+
+
 def _is_time_name(name: str) -> bool:
     low = name.lower()
     return low.endswith(("at", "_ts")) or low == "ts" or any(w in low for w in _TIME_WORDS)
@@ -104,7 +111,7 @@ def _int_kind(name: str, value: int) -> tuple[str, str] | None:
             return "time", "s"
         if _MILLIS[0] <= value < _MILLIS[1]:
             return "time", "ms"
-    if any(w in name.lower() for w in _MONEY):
+    if _money(name):
         return "amount", ""
     if _id_named(name) and value > 0:
         return "int", ""
@@ -148,6 +155,12 @@ class Variation:
         for steps, value in scalars:
             if isinstance(value, str):
                 self._string(steps, value)
+        # A leaf equal to an atom found elsewhere is that atom: one value within each event.
+        placed = {leaf.steps for leaf in self.leaves}
+        for steps, value in scalars:
+            atom = self.atoms.get(str(value))
+            if steps not in placed and atom is not None and type(atom.value) is type(value):
+                self.leaves.append(_Leaf(steps, atom.text))
         self.id_atom = self._atom_at(id_steps, ID_KINDS)
         self.key_atom = self._atom_at(key_steps, ID_KINDS)
         self.time_atom = self._atom_at(time_steps, {"time"})
@@ -166,7 +179,7 @@ class Variation:
     def _number(self, steps: Steps, value: int | float) -> None:
         name = _name(steps)
         if isinstance(value, float):
-            if any(w in name.lower() for w in _MONEY):
+            if _money(name):
                 self.leaves.append(_Leaf(steps, self._add(repr(value), "amount", value, name)))
             return
         found = _int_kind(name, value)
@@ -180,7 +193,7 @@ class Variation:
             unit = "iso" if _ISO.match(value) else "slack"
             self.leaves.append(_Leaf(steps, self._add(value, "time", value, name, unit)))
             return
-        if _DECIMAL.match(value) and any(w in name.lower() for w in _MONEY):
+        if _DECIMAL.match(value) and _money(name):
             self.leaves.append(_Leaf(steps, self._add(value, "amount", value, name)))
             return
         if _fakes(name, value):
@@ -214,8 +227,7 @@ class Variation:
 
     def _mark_record(self, key_steps: Steps) -> None:
         """The atoms of the object the key is the id of belong to the record."""
-        name = key_steps[-1] if key_steps else ""
-        if len(key_steps) < 2 or not isinstance(name, str) or not _id_named(name):
+        if len(key_steps) < 2 or key_steps[-1] != "id":  # ``order_id`` names another object
             return
         inside = key_steps[:-1]
         for leaf in self.leaves:
@@ -237,21 +249,19 @@ class Variation:
             made = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             return made.upper() if old.isupper() else made
         if kind == "hex":
-            return "".join(rng.choice("0123456789abcdef") for _ in old)
+            return "".join(rng.choices("0123456789abcdef", k=len(old)))
         if kind in ("digits", "int"):
-            digits = old[0] + "".join(rng.choice("0123456789") for _ in old[1:])
+            digits = old[0] + "".join(rng.choices("0123456789", k=len(old) - 1))
             if kind == "int":
                 return min(int(digits), EXACT_IN_DOUBLE - 1)
             return digits
-        head = old
-        if kind == "prefixed":
-            m = _TOKEN.match(old)
-            assert m is not None  # found by _TOKEN
-            head = m.group("prefix") + m.group("body")[0]
-        else:
-            head = old[0]
+        # A prefixed id keeps its prefix and first character (``cus_`` + ``C``), a Slack id
+        # its letters (``Ev08MFMKH6``: ``Ev``, then 8 of [0-9A-Z]).
+        m = _HEAD.match(old)
+        assert m is not None  # every id starts with a letter
+        head = m.group(0)
         rest = old[len(head) :]
-        return head + "".join(rng.choice(_alphabet(rest)) for _ in rest)
+        return head + "".join(rng.choices(_alphabet(rest), k=len(rest)))
 
     def values(
         self,
@@ -294,8 +304,8 @@ class Variation:
         for leaf in self.leaves:
             if leaf.whole is not None:
                 new = values[leaf.whole]
-                old = self.atoms[leaf.whole].value
-                _paths.put(payload, leaf.steps, str(new) if isinstance(old, str) else new)
+                as_text = isinstance(_paths.get(self.example, leaf.steps), str)
+                _paths.put(payload, leaf.steps, str(new) if as_text else new)
                 continue
             text: str = _paths.get(self.example, leaf.steps)
             parts: list[str] = []

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core import _library as library
 from ..core import _paths
 from ..core._data_paths import data_dir
-from ..core._errors import ScenarioError, UnknownScenarioError
+from ..core._errors import InputError, ScenarioError, UnknownScenarioError
 from ..core._model import Model
 from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
@@ -292,6 +293,8 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
 def _source(doc: SourceDoc, base: Path) -> Source:
     if doc.synthetic is not None:
         s = doc.synthetic
+        if s.library is not None:
+            return _library_source(s)
         return SyntheticSource(
             example=_payload(s, base),
             events=s.events,
@@ -313,6 +316,39 @@ def _source(doc: SourceDoc, base: Path) -> Source:
         type_path=r.type,
         over=r.over,
         redeliveries=r.redeliveries,
+    )
+
+
+def _library_source(s: SyntheticDoc) -> SyntheticSource:
+    """A synthetic source made from a payload of the library: its paths are the entry's unless
+    the scenario gives them; an entry whose provider names the type in a header (GitHub,
+    Shopify) has no type path, so its events are of the entry's type."""
+    assert s.library is not None  # the caller checked
+    try:
+        found = library.entry(s.library)
+    except InputError as exc:
+        loc: Loc = ("source", "synthetic", "library")
+        raise _Invalid(loc, f"{dotted(loc)}: {str(exc).partition(chr(10))[0]}") from None
+    given = s.model_fields_set
+
+    def path(name: str, own: str | None) -> str | None:
+        return own if name in given else found.paths.get(name)
+
+    key = path("key", s.key)
+    assert key is not None  # every entry has a key path; the schema refuses a null one
+    type_path = path("type", s.type)
+    types = tuple(s.types) or (() if type_path else (found.type,))
+    return SyntheticSource(
+        example=found.example,
+        events=s.events,
+        records=s.records,
+        over=s.over,
+        id_path=path("id", s.id),
+        key_path=key,
+        type_path=type_path,
+        seq_path=s.sequence,
+        time_path=path("time", s.time),
+        types=types,
     )
 
 

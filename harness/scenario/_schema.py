@@ -80,18 +80,23 @@ def _default(cls: type[Any], name: str) -> Any:
 
 
 class SyntheticDoc(Doc):
-    expected = "a mapping with example (or example_file), events, records and over"
+    expected = "a mapping with example (or example_file, or library), events, records and over"
 
     example: dict[str, Any] | None = Field(None, description="a mapping: one example payload")
     example_file: str | None = Field(
         None, description="a path to a JSON file of one example payload, relative to the scenario"
+    )
+    library: str | None = Field(
+        None,
+        description="the name of a payload of the library, provider:type "
+        "(stripe:checkout.session.completed; docs/payloads.md lists them)",
     )
     events: int = Field(gt=0, description="an integer greater than 0: how many events to make")
     records: int = Field(
         gt=0, description="an integer greater than 0, at most events: how many records"
     )
     over: Duration = Field(description=_DURATION_TEXT)
-    id: JsonPath = Field(_default(SyntheticSource, "id_path"), description=_PATH_TEXT)
+    id: JsonPath | None = Field(_default(SyntheticSource, "id_path"), description=_PATH_TEXT)
     key: JsonPath = Field(_default(SyntheticSource, "key_path"), description=_PATH_TEXT)
     type: JsonPath | None = Field(_default(SyntheticSource, "type_path"), description=_PATH_TEXT)
     sequence: JsonPath | None = Field(_default(SyntheticSource, "seq_path"), description=_PATH_TEXT)
@@ -110,11 +115,13 @@ class SyntheticDoc(Doc):
 
     @model_validator(mode="after")
     def _one_example(self) -> Self:
-        if (self.example is None) == (self.example_file is None):
-            has = "both" if self.example is not None else "neither"
+        given = [n for n in ("example", "example_file", "library") if getattr(self, n) is not None]
+        if len(given) != 1:
+            has = f"both {' and '.join(given)}" if given else "none of them"
             raise invalid_mapping(
-                f"has {has} of example and example_file — give exactly one: "
-                "example (an inline mapping) or example_file (a JSON file)"
+                f"has {has} — give exactly one of example, example_file and library: "
+                "example (an inline mapping), example_file (a JSON file) or library (a payload "
+                "of the library, like stripe:checkout.session.completed)"
             )
         return self
 

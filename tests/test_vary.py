@@ -1,0 +1,170 @@
+"""Synthetic events as varied as real ones: properties of every library payload's events."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.core import _library, _paths
+from harness.core._model import Event
+from harness.core._scenario import SyntheticSource
+from harness.drive._sources import synthetic
+
+NAMES = _library.names()
+PINNED = {"currency", "status", "object", "livemode", "type", "mode", "action", "event_type"}
+
+
+def source(name: str, events: int = 12, records: int = 4) -> SyntheticSource:
+    found = _library.entry(name)
+    paths = found.paths
+    return SyntheticSource(
+        example=found.example,
+        events=events,
+        records=records,
+        over=30.0,
+        id_path=paths.get("id"),
+        key_path=paths["key"],
+        type_path=paths.get("type"),
+        time_path=paths.get("time"),
+        types=() if "type" in paths else (found.type,),
+    )
+
+
+def leaves(payload: Any) -> dict[str, Any]:
+    return {_paths.render(steps): value for steps, value in _paths.leaves(payload)}
+
+
+def varied(events: list[Event]) -> set[str]:
+    """The paths whose value is not the same in every event."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        for path, value in leaves(e.payload).items():
+            seen[path].add(repr(value))
+    return {path for path, values in seen.items() if len(values) > 1}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.sampled_from(NAMES),
+    seed=st.integers(0, 2**32),
+    events=st.integers(2, 30),
+    records=st.integers(1, 30),
+)
+def test_variation_properties(name: str, seed: int, events: int, records: int) -> None:
+    records = min(records, events)
+    spec = source(name, events, records)
+    made = synthetic(spec, seed)
+    assert [e.payload for e in made] == [e.payload for e in synthetic(spec, seed)]  # seeded
+    example = leaves(spec.example)
+    # Equal in the example, equal within each event (a session id in two places).
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path, value in example.items():
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            groups[repr(value)].append(path)
+    key_steps = _paths.parse(spec.key_path)
+    for e in made:
+        got = leaves(e.payload)
+        assert set(got) == set(example)  # the shape: no field added or lost
+        for paths in groups.values():
+            assert len({repr(got[p]) for p in paths}) == 1, (name, paths)
+        for path, value in example.items():
+            # Types kept: a number stays a number, a string a string.
+            assert type(got[path]) is type(value), (name, path, got[path], value)
+            if path.rsplit(".", 1)[-1] in PINNED and path != spec.type_path:
+                assert got[path] == value, (name, path)
+        assert str(_paths.get(e.payload, key_steps)) == e.key
+    assert len({e.id for e in made}) == events  # ids differ across events
+    by_key: dict[str, set[str]] = defaultdict(set)
+    for e in made:
+        by_key[e.key].add(repr(_paths.get(e.payload, key_steps)))
+    assert len(by_key) == records and all(len(v) == 1 for v in by_key.values())
+
+
+# (what an id of the example looks like, what a new one must look like): an example's id has a
+# digit, a new one may have drawn none.
+ID_SHAPES = [
+    (r"^[a-z]+_(test_)?(?=[A-Za-z]*[0-9])[A-Za-z0-9]{8,}$", r"^[a-z]+_(test_)?[A-Za-z0-9]{8,}$"),
+    (r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",) * 2,
+    (r"^[0-9a-f]{40}$",) * 2,  # a git sha
+    (r"^[A-Z][A-Za-z]?(?=[A-Z]*[0-9])[0-9A-Z]{7,}$", r"^[A-Z][A-Za-z]?[0-9A-Z]{7,}$"),  # Slack
+]
+
+
+def id_shape(value: Any) -> re.Pattern[str] | None:
+    """The shape a new value of an example's id must have; None for a value that is no id."""
+    if not isinstance(value, str):
+        return None
+    return next((re.compile(new) for old, new in ID_SHAPES if re.match(old, value)), None)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ids_times_and_amounts_vary_in_their_shape(name: str) -> None:
+    spec = source(name)
+    made = synthetic(spec, 7)
+    example = leaves(spec.example)
+    changed = varied(made)
+    for path in changed:
+        old = example[path]
+        values = [leaves(e.payload)[path] for e in made]
+        if isinstance(old, str):
+            shape = id_shape(old)
+            if shape is not None:
+                assert all(shape.match(v) and len(v) == len(old) for v in values), (path, values)
+                prefix = old.partition("_")[0] + "_" if "_" in old else ""
+                assert all(v.startswith(prefix) for v in values), (path, values[:3])
+            if re.match(r"^\d{4}-\d\d-\d\dT", old):
+                for v in values:  # the same form: offset, fraction digits
+                    zone = "Z" if old.endswith("Z") else old[-6:]
+                    assert len(v) == len(old) and v.endswith(zone), (path, v, old)
+                    datetime.fromisoformat(v.replace("Z", "+00:00"))
+        elif isinstance(old, int) and 10**9 <= old < 10**10:
+            assert all(10**9 <= v < 10**10 for v in values)  # Unix seconds stay seconds
+        elif isinstance(old, int) and 10**12 <= old < 10**13:
+            assert all(10**12 <= v < 10**13 for v in values)  # milliseconds stay milliseconds
+    # Every id-like, time and amount field of the example varies, not only the id and key.
+    for path, old in example.items():
+        last = path.rsplit(".", 1)[-1]
+        if id_shape(old) is not None:
+            assert path in changed, (name, path)
+        if isinstance(old, int) and not isinstance(old, bool) and old > 0:
+            if last.startswith("amount") or last in ("created", "occurredAt", "event_time"):
+                assert path in changed, (name, path)
+
+
+def test_a_value_repeated_inside_a_string_follows_it() -> None:
+    for e in synthetic(source("shopify:orders/updated"), 3):
+        order = e.payload
+        assert order["admin_graphql_api_id"] == f"gid://shopify/Order/{order['id']}"
+        assert order["fulfillments"][0]["order_id"] == order["id"]
+        assert isinstance(order["id"], int) and len(str(order["id"])) == 13
+    for e in synthetic(source("stripe:payment_intent.succeeded"), 3):
+        intent = e.payload["data"]["object"]
+        assert intent["client_secret"].startswith(intent["id"] + "_secret_")
+        assert intent["amount"] == intent["amount_received"] != 4900
+        assert intent["currency"] == "usd" and intent["status"] == "succeeded"
+
+
+def test_the_object_the_key_is_the_id_of_belongs_to_the_record() -> None:
+    made = synthetic(source("stripe:customer.subscription.updated"), 2)
+    by_key: dict[str, set[str]] = defaultdict(set)
+    for e in made:
+        sub = e.payload["data"]["object"]
+        by_key[e.key].add(sub["customer"] + sub["items"]["data"][0]["id"])
+        assert sub["items"]["data"][0]["subscription"] == sub["id"] == e.key
+    assert all(len(v) == 1 for v in by_key.values())
+    assert len({e.payload["created"] for e in made}) > 1  # times still vary per event
+
+
+def test_the_time_path_keeps_the_example_s_unit() -> None:
+    stripe = synthetic(source("stripe:invoice.paid"), 1)
+    hubspot = synthetic(source("hubspot:contact.propertyChange"), 1)
+    assert [e.payload["created"] for e in stripe[:2]] == [1767225600, 1767225602]
+    assert hubspot[1].payload["occurredAt"] == 1767225602500
+    paid = stripe[0].payload["data"]["object"]["status_transitions"]
+    assert paid["finalized_at"] < paid["paid_at"] <= stripe[0].payload["created"]
