@@ -22,6 +22,7 @@ from ..core import _paths
 from ..core._errors import HarnessError, InputError
 from ..core._library import LibraryEntry, entry, names
 from ..core._scenario import (
+    TRANSFORMS,
     CorrelationRule,
     DownstreamSpec,
     ExpectSpec,
@@ -397,6 +398,18 @@ def schema_text() -> str:
     schema = ProjectDoc.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "harness.yaml"
+    # The short forms the validators accept before the models see them: an expected request
+    # as 'METHOD /path', none for a type ignored on purpose, a rule's effect as a JSONPath.
+    request = {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/ExpectedRequestDoc"}]}
+    expect = schema["properties"]["expect"]
+    expect["additionalProperties"] = {
+        "anyOf": [{"type": "array", "items": request, "minItems": 1}, {"type": "string"}]
+    }
+    effect = schema["$defs"]["CorrelateDoc"]["properties"]["effect"]
+    effect["anyOf"] = [{"type": "string"}, {"$ref": effect.pop("$ref")}]
+    transform = schema["$defs"]["CorrelateDoc"]["properties"]["transform"]
+    steps = {"enum": list(TRANSFORMS), "type": "string"}
+    transform["anyOf"] = [steps, {"type": "array", "items": steps, "minItems": 1}]
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
