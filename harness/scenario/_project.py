@@ -36,7 +36,7 @@ from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._load import _downstreams, _existing, _expect, _Invalid, require_path
 from ._schema import PROVIDER_NAMES, CorrelateDoc, DownstreamDoc, ExpectedRequests, TracerDoc
-from ._values import _ENV_NAME, EnvName, JsonPath
+from ._values import EnvName, JsonPath
 
 PROJECT_FILE = "harness.yaml"
 SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
@@ -309,6 +309,7 @@ def event_type(source: SyntheticSource) -> str | None:
 
 # --- flags ----------------------------------------------------------------------------------
 
+_UPPER_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _LIBRARY_NAME = re.compile(r"^[a-z][a-z-]*:[\w./-]+$")
 
 
@@ -331,12 +332,15 @@ def with_flags(
             where="--provider",
             hint=f"name one of {', '.join(PROVIDER_NAMES)}",
         )
-    if secret_env is not None and not _ENV_NAME.fullmatch(secret_env):
+    # Upper case, as variables holding secrets are named (and as the pytest plugin asks): a
+    # pasted secret (mixed case, base64) then never passes for a name.
+    if secret_env is not None and not _UPPER_ENV_NAME.fullmatch(secret_env):
         raise InputError(
             f"--secret-env takes the NAME of the variable holding the secret, not "
             f"{_shown(secret_env)}",
             where="--secret-env",
-            hint="give a variable name like STRIPE_WEBHOOK_SECRET, and export the secret in it",
+            hint="give a variable name in upper case like STRIPE_WEBHOOK_SECRET, and export the "
+            "secret in it",
         )
     return replace(
         base,
