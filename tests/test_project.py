@@ -322,3 +322,12 @@ def test_in_process_target_with_a_path(target: str, status: int, tmp_path: Path)
         journal=tmp_path / "j.db",
     )
     assert [d.status for d in result.history.deliveries] == [status] * 3
+
+
+def test_locust_applies_the_project_and_refuses_a_hazard_that_does_not_apply(
+    tmp_path: Path,
+) -> None:
+    project(tmp_path, "target: http://127.0.0.1:1/hooks\nprovider: github\n")
+    done = run_harness("locust", "provider-retry-storm", cwd=tmp_path)
+    assert done.code == 2, done.err
+    assert "provider-retry-storm does not apply to the project: GitHub" in done.err

@@ -130,11 +130,4 @@ def _load(scenario: str | os.PathLike[str] | Scenario, project: Project | None) 
     hazards = harness.resolve_hazards([scenario], project)
     if hazards.skipped and not hazards.scenarios:
         pytest.skip(f"{hazards.skipped[0].name}: {hazards.skipped[0].reason}")
-    resolved = hazards.scenarios
-    if len(resolved) != 1:
-        names = ", ".join(s.name for s in resolved)
-        raise harness.InputError(
-            f"{scenario!r} is a suite of {len(resolved)} scenarios ({names})",
-            hint="harness_run runs one scenario: call it once per scenario",
-        )
-    return resolved[0]
+    return hazards.one(scenario, "harness_run")
