@@ -34,7 +34,7 @@ from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
-from ._load import _downstreams, _existing, _expect, _Invalid, require_path
+from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
 from ._schema import PROVIDER_NAMES, CorrelateDoc, DownstreamDoc, ExpectedRequests, TracerDoc
 from ._values import EnvName, JsonPath
 
@@ -179,17 +179,10 @@ def load_project(path: Path) -> Project:
     """The project in ``path``. Raises ScenarioError saying file:line, field and fix."""
     path = Path(path)
     text = read_yaml(path)
-    if not isinstance(text.data, dict):
-        found = "nothing" if text.data is None else f"a {type(text.data).__name__}"
-        text.fail(
-            [
-                Problem(
-                    (),
-                    f"the file holds {found} — a project file is a mapping with target, "
-                    "provider, secret_env, events, downstreams, hazards",
-                )
-            ]
-        )
+    text.require_mapping(
+        "a project file is a mapping with target, provider, secret_env, events, downstreams, "
+        "hazards"
+    )
     doc = validate(ProjectDoc, text)
     try:
         return _project(doc, path, text)
@@ -240,7 +233,7 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             origin = f"{dotted(here)} ({doc.library})"
         else:
             assert doc.example is not None  # EventsDoc made sure
-            example, paths = _example(base, doc.example, (*here, "example")), {}
+            example, paths = example_file(base, doc.example, (*here, "example")), {}
             kind, origin = None, f"{dotted(here)} ({doc.example})"
         given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
         paths.update(given)
@@ -380,21 +373,6 @@ def _library(name: str, loc: Loc) -> LibraryEntry:
         return entry(name)
     except HarnessError as exc:
         raise _Invalid(loc, f"{dotted(loc)}: {name!r} is not allowed — {exc}") from None
-
-
-def _example(base: Path, name: str, loc: Loc) -> Any:
-    path = _existing(base, name, loc)
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeError, json.JSONDecodeError) as exc:
-        raise _Invalid(loc, f"{dotted(loc)}: cannot read {str(path)!r} as JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise _Invalid(
-            loc,
-            f"{dotted(loc)}: {str(path)!r} holds a JSON {type(value).__name__}, not an object "
-            "— it must hold one example payload",
-        )
-    return value
 
 
 def schema_text() -> str:
