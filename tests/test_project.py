@@ -211,6 +211,52 @@ def test_retry_storms_follow_the_project_provider(
         assert scenario.delivery.provider.scheme == provider
 
 
+def test_each_event_source_gets_its_own_run_and_recorded_files_keep_their_events(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        {"id": f"evt_{i}", "type": "contact.updated", "key": f"c_{i % 2}",
+         "data": {"email": f"user{i}@example.com", "plan": "pro"}}
+        for i in range(3)
+    ]  # fmt: skip
+    (tmp_path / "events.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    path = tmp_path / "harness.yaml"
+    path.write_text(
+        "events:\n"
+        "  - library: stripe:checkout.session.completed\n"
+        "  - library: stripe:payment_intent.succeeded\n"
+        "  - recorded: events.jsonl\n"
+        "    type: $.type\n"
+    )
+    found = resolve_hazards(["renamed-field"], load_project(path))
+    names = [s.name for s in found.scenarios]
+    assert names == [
+        "renamed-field:checkout.session.completed",
+        "renamed-field:payment_intent.succeeded",
+        "renamed-field:2",
+    ]
+    recorded = found.scenarios[2]
+    assert isinstance(recorded.source, harness.RecordedSource)
+    assert recorded.source.over == 20  # the hazard's span
+    (rename,) = recorded.perturbations
+    assert rename.params["path"] == "$.data.email"
+
+
+def test_unsigned_projects_skip_tampering_and_untimestamped_ones_drop_stale(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "harness.yaml"
+    path.write_text("provider: none\n")
+    found = resolve_hazards(["forged-signature", "replayed-delivery"], load_project(path))
+    assert not found.scenarios
+    assert all("unsigned" in s.reason for s in found.skipped)
+    path.write_text("provider: github\n")
+    (forged,) = resolve_hazards(["forged-signature"], load_project(path)).scenarios
+    modes = [p.params["mode"] for p in forged.perturbations]
+    assert modes == ["forged", "unsigned"]
+    assert any("Stale signatures left out" in note for note in forged.adapted)
+
+
 # --- bad project files ----------------------------------------------------------------------
 
 BAD = [
