@@ -19,6 +19,7 @@ from typing import Any
 
 from ..core import _paths
 from ..core._data_paths import data_dir
+from ..core._errors import InputError
 from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
     DeliverySpec,
@@ -49,6 +50,25 @@ class Hazards:
 
     scenarios: tuple[Scenario, ...]
     skipped: tuple[Skipped, ...] = ()
+
+    def one(self, name: str, who: str, where: str | None = None) -> Scenario:
+        """The one scenario ``name`` resolved to, for ``who`` that runs one (a load test,
+        ``harness_run``); InputError when it does not apply or is a suite."""
+        if self.skipped and not self.scenarios:
+            skipped = self.skipped[0]
+            raise InputError(
+                f"{skipped.name} does not apply to the project: {skipped.reason}",
+                where=where,
+                hint="name a scenario that applies, or ignore the project file (--no-project)",
+            )
+        if len(self.scenarios) != 1:
+            names = ", ".join(s.name for s in self.scenarios)
+            raise InputError(
+                f"{name!r} is a suite of {len(self.scenarios)} scenarios ({names})",
+                where=where,
+                hint=f"{who} runs one scenario: name one of them",
+            )
+        return self.scenarios[0]
 
 
 def resolve_hazards(names: Sequence[str], project: Project | None) -> Hazards:

@@ -125,17 +125,9 @@ def _load(path: Path, within: tuple[Path, ...] = ()) -> Scenario | Suite:
     """A scenario or a suite file, told apart by its `suite:` key. ``within``: the suite files
     being loaded around this one, so that a suite naming itself is an error, not a loop."""
     text = read_yaml(path)
-    if not isinstance(text.data, dict):
-        found = "nothing" if text.data is None else f"a {type(text.data).__name__}"
-        text.fail(
-            [
-                Problem(
-                    (),
-                    f"the file holds {found} — a scenario is a mapping with at least `source:`, "
-                    "a suite a mapping with `suite:`",
-                )
-            ]
-        )
+    text.require_mapping(
+        "a scenario is a mapping with at least `source:`, a suite a mapping with `suite:`"
+    )
     try:
         if "suite" in text.data:
             return _suite(validate(SuiteDoc, text), path, within)
@@ -613,8 +605,13 @@ def _payload(doc: SyntheticDoc, base: Path) -> dict[str, Any]:
     """The example payload, inline or from its file."""
     if doc.example_file is None:
         return dict(doc.example or {})
-    loc: Loc = ("source", "synthetic", "example_file")
-    path = _existing(base, doc.example_file, loc)
+    return example_file(base, doc.example_file, ("source", "synthetic", "example_file"))
+
+
+def example_file(base: Path, name: str, loc: Loc) -> dict[str, Any]:
+    """The example payload in the JSON file ``name`` (relative to ``base``), the value of the
+    field at ``loc``."""
+    path = _existing(base, name, loc)
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, json.JSONDecodeError) as exc:

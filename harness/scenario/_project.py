@@ -22,6 +22,7 @@ from ..core import _paths
 from ..core._errors import HarnessError, InputError
 from ..core._library import LibraryEntry, entry, names
 from ..core._scenario import (
+    TRANSFORMS,
     CorrelationRule,
     DownstreamSpec,
     ExpectSpec,
@@ -33,9 +34,9 @@ from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
-from ._load import _downstreams, _existing, _expect, _Invalid, require_path
+from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
 from ._schema import PROVIDER_NAMES, CorrelateDoc, DownstreamDoc, ExpectedRequests, TracerDoc
-from ._values import _ENV_NAME, EnvName, JsonPath
+from ._values import EnvName, JsonPath
 
 PROJECT_FILE = "harness.yaml"
 SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
@@ -178,17 +179,10 @@ def load_project(path: Path) -> Project:
     """The project in ``path``. Raises ScenarioError saying file:line, field and fix."""
     path = Path(path)
     text = read_yaml(path)
-    if not isinstance(text.data, dict):
-        found = "nothing" if text.data is None else f"a {type(text.data).__name__}"
-        text.fail(
-            [
-                Problem(
-                    (),
-                    f"the file holds {found} — a project file is a mapping with target, "
-                    "provider, secret_env, events, downstreams, hazards",
-                )
-            ]
-        )
+    text.require_mapping(
+        "a project file is a mapping with target, provider, secret_env, events, downstreams, "
+        "hazards"
+    )
     doc = validate(ProjectDoc, text)
     try:
         return _project(doc, path, text)
@@ -239,7 +233,7 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             origin = f"{dotted(here)} ({doc.library})"
         else:
             assert doc.example is not None  # EventsDoc made sure
-            example, paths = _example(base, doc.example, (*here, "example")), {}
+            example, paths = example_file(base, doc.example, (*here, "example")), {}
             kind, origin = None, f"{dotted(here)} ({doc.example})"
         given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
         paths.update(given)
@@ -308,6 +302,7 @@ def event_type(source: SyntheticSource) -> str | None:
 
 # --- flags ----------------------------------------------------------------------------------
 
+_UPPER_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _LIBRARY_NAME = re.compile(r"^[a-z][a-z-]*:[\w./-]+$")
 
 
@@ -330,12 +325,15 @@ def with_flags(
             where="--provider",
             hint=f"name one of {', '.join(PROVIDER_NAMES)}",
         )
-    if secret_env is not None and not _ENV_NAME.fullmatch(secret_env):
+    # Upper case, as variables holding secrets are named (and as the pytest plugin asks): a
+    # pasted secret (mixed case, base64) then never passes for a name.
+    if secret_env is not None and not _UPPER_ENV_NAME.fullmatch(secret_env):
         raise InputError(
             f"--secret-env takes the NAME of the variable holding the secret, not "
             f"{_shown(secret_env)}",
             where="--secret-env",
-            hint="give a variable name like STRIPE_WEBHOOK_SECRET, and export the secret in it",
+            hint="give a variable name in upper case like STRIPE_WEBHOOK_SECRET, and export the "
+            "secret in it",
         )
     return replace(
         base,
@@ -377,26 +375,23 @@ def _library(name: str, loc: Loc) -> LibraryEntry:
         raise _Invalid(loc, f"{dotted(loc)}: {name!r} is not allowed — {exc}") from None
 
 
-def _example(base: Path, name: str, loc: Loc) -> Any:
-    path = _existing(base, name, loc)
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeError, json.JSONDecodeError) as exc:
-        raise _Invalid(loc, f"{dotted(loc)}: cannot read {str(path)!r} as JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise _Invalid(
-            loc,
-            f"{dotted(loc)}: {str(path)!r} holds a JSON {type(value).__name__}, not an object "
-            "— it must hold one example payload",
-        )
-    return value
-
-
 def schema_text() -> str:
     """The JSON Schema of harness.yaml, as shipped in ``project.schema.json``."""
     schema = ProjectDoc.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "harness.yaml"
+    # The short forms the validators accept before the models see them: an expected request
+    # as 'METHOD /path', none for a type ignored on purpose, a rule's effect as a JSONPath.
+    request = {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/ExpectedRequestDoc"}]}
+    expect = schema["properties"]["expect"]
+    expect["additionalProperties"] = {
+        "anyOf": [{"type": "array", "items": request, "minItems": 1}, {"type": "string"}]
+    }
+    effect = schema["$defs"]["CorrelateDoc"]["properties"]["effect"]
+    effect["anyOf"] = [{"type": "string"}, {"$ref": effect.pop("$ref")}]
+    transform = schema["$defs"]["CorrelateDoc"]["properties"]["transform"]
+    steps = {"enum": list(TRANSFORMS), "type": "string"}
+    transform["anyOf"] = [steps, {"type": "array", "items": steps, "minItems": 1}]
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
