@@ -136,13 +136,18 @@ BAD = {
     ),
     "not an object": (
         ["--provider", "stripe", "--events", "list.json"],
-        "list.json: expected a JSON object (or a batch: a list of objects), got int",
+        "list.json: expected a JSON object, got int",
         "one event's body",
+    ),
+    "a batch": (
+        ["--provider", "hubspot", "--events", "batch.json"],
+        "batch.json: holds a batch of 2 events (a JSON list); an example is one event",
+        "save one element of the batch as its own file",
     ),
     "unknown library payload": (
         ["--events", "stripe:checkout.session.complete"],
         "--events: no payload 'stripe:checkout.session.complete' in the library — did you mean "
-        "'stripe:checkout.session.completed'?",
+        "'stripe:checkout.session.completed'",
         "use one of stripe:",
     ),
     "provider and payload disagree": (
@@ -186,6 +191,7 @@ def test_bad_input_is_one_clear_line_and_exit_2(tmp_path: Path, case: str) -> No
     (tmp_path / "bad.json").write_text('{"a": 1,\n "b": }\n')
     (tmp_path / "list.json").write_text("3")
     (tmp_path / "noid.json").write_text('{"x": {"y": 1}}')
+    (tmp_path / "batch.json").write_text('[{"eventId": 1}, {"eventId": 2}]')
     code, _, err = init(tmp_path, *args, "--target", TARGET, "--yes")
     assert code == 2
     first, _, rest = err.partition("\n")

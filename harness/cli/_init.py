@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-from ..core._errors import InputError
+from ..core._errors import HarnessError, InputError
 from ..core._providers import PROVIDERS, provider
-from ..scenario._guess import FIELDS, MEANING, Guess, guess_paths
+from ..scenario._guess import FIELDS, HEADERS, MEANING, Guess, guess_paths
 from ..scenario._project import PROJECT_FILE, SCHEMA_FILE
 from ..scenario._project_text import (
     TEST_FILE,
@@ -198,14 +198,19 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
     else:
         found = guess_paths(sample.payload, provider_name, given)
         guesses = {name: g for name, g in found.items() if name in fields}
-    _show_guesses(sample, guesses)
+    needed = {
+        name
+        for name in _REQUIRED
+        if sample.kind != "recorded" and name not in HEADERS.get(provider_name, {})
+    }
+    _show_guesses(sample, guesses, needed)
     if ask and not click.confirm("Use these paths?", default=True):
         guesses = {name: _ask_path(sample, g) for name, g in guesses.items()}
     for guess in guesses.values():
-        if guess.path is None and ask and _needed(sample, guess.field):
+        if guess.path is None and ask and guess.field in needed:
             guesses[guess.field] = _ask_path(sample, guess)
     for guess in guesses.values():
-        _check_found(sample, guess)
+        _check_found(sample, guess, needed)
     written = {
         name: g.path
         for name, g in guesses.items()
@@ -215,28 +220,25 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
     return EventsItem(sample.kind, _relative(sample), written, notes)
 
 
-def _needed(sample: Sample, field: str) -> bool:
-    return sample.kind != "recorded" and field in _REQUIRED
-
-
-def _show_guesses(sample: Sample, guesses: dict[str, Guess]) -> None:
+def _show_guesses(sample: Sample, guesses: dict[str, Guess], needed: set[str]) -> None:
     out.print(f"[bold]{sample.ref}[/] ({sample.kind}):", markup=True)
     for name, guess in guesses.items():
         if guess.path is None:
-            fallback = _fallback(sample, name)
-            out.print(f"  {name:<4}  ?  {fallback}", markup=False)
+            out.print(f"  {name:<4}  ?  {_fallback(sample, guess, needed)}", markup=False)
             continue
         out.print(
             f"  {name:<4}  {guess.path}  = {_shown(guess.value)}  ({guess.reason})", markup=False
         )
 
 
-def _fallback(sample: Sample, field: str) -> str:
+def _fallback(sample: Sample, guess: Guess, needed: set[str]) -> str:
     if sample.kind == "recorded":
-        return f"no path: each line's own {field!r} member, else a default"
-    if field in _REQUIRED:
-        return f"not found — {MEANING[field]}; give it with {_FLAG[field]} PATH"
-    return f"not in the payload ({MEANING[field]}); optional"
+        return f"no path: each line's own {guess.field!r} member, else a default"
+    if "header" in guess.reason:
+        return f"no path: {guess.reason}"
+    if guess.field in needed:
+        return f"not found — {MEANING[guess.field]}; give it with {_FLAG[guess.field]} PATH"
+    return f"not in the payload ({MEANING[guess.field]}); optional"
 
 
 def _shown(value: object) -> str:
@@ -265,11 +267,11 @@ def _check_path_syntax(path: str, flag: str) -> None:
         raise InputError(str(exc), where=flag) from None
 
 
-def _check_found(sample: Sample, guess: Guess) -> None:
+def _check_found(sample: Sample, guess: Guess, needed: set[str]) -> None:
     from ..drive._sample import existing
 
     if guess.path is None:
-        if _needed(sample, guess.field):
+        if guess.field in needed:
             raise InputError(
                 f"cannot guess the {guess.field} path of {sample.ref} ({MEANING[guess.field]})",
                 where=_FLAG[guess.field],
@@ -359,6 +361,8 @@ def _write(project: Project) -> None:
     draft.write_text(project_yaml(project, _schema_ref(SCHEMA_FILE.resolve())), encoding="utf-8")
     try:
         hazards = resolve_hazards(project.hazards, load_project(draft))
+    except HarnessError as exc:  # a bug of init's if it happens: say which file it meant
+        raise HarnessError(str(exc).replace(draft.name, PROJECT_FILE)) from None
     finally:
         text = draft.read_text(encoding="utf-8")
         draft.unlink()

@@ -36,7 +36,8 @@ class Guess:
     value: Any = None
 
 
-# The providers' documented layouts: per field, candidate paths in order of preference.
+# The providers' documented layouts: per field, candidate paths in order of preference. They
+# agree with the payload library's (core/payloads), which was written from the same pages.
 _LAYOUTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "stripe": {
         "id": ("$.id",),
@@ -45,21 +46,14 @@ _LAYOUTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "time": ("$.created",),
     },
     "github": {
-        "id": ("$.head_commit.id", "$.after"),
         "key": ("$.issue.id", "$.pull_request.id", "$.repository.id"),
-        "type": ("$.action",),
         "time": ("$.issue.updated_at", "$.pull_request.updated_at", "$.head_commit.timestamp"),
     },
-    "shopify": {
-        "id": ("$.id",),
-        "key": ("$.customer.id", "$.order_id"),
-        "type": (),
-        "time": ("$.updated_at", "$.created_at"),
-    },
+    "shopify": {"key": ("$.customer.id", "$.id"), "time": ("$.updated_at", "$.created_at")},
     "slack": {
         "id": ("$.event_id",),
         "key": ("$.event.channel", "$.event.user", "$.team_id"),
-        "type": ("$.event.type", "$.type"),
+        "type": ("$.type",),
         "time": ("$.event_time",),
     },
     "hubspot": {
@@ -68,18 +62,17 @@ _LAYOUTS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "type": ("$.subscriptionType",),
         "time": ("$.occurredAt",),
     },
-    "attio": {
-        "id": ("$.events[0].id.record_id",),
-        "key": ("$.events[0].id.record_id",),
-        "type": ("$.events[0].event_type",),
-        "time": (),
-    },
-    "standard-webhooks": {
-        "id": ("$.data.id",),
-        "key": ("$.data.id",),
-        "type": ("$.type",),
-        "time": ("$.timestamp",),
-    },
+    "attio": {"key": ("$.events[0].id.record_id",), "type": ("$.events[0].event_type",)},
+    "standard-webhooks": {"key": ("$.data.id",), "type": ("$.type",), "time": ("$.timestamp",)},
+}
+
+# Where a provider sends the event id or type in a header, not the body (docs/payloads.md): the
+# harness writes that header per event, so the payload needs no path for it.
+HEADERS: Mapping[str, Mapping[str, str]] = {
+    "github": {"id": "X-GitHub-Delivery", "type": "X-GitHub-Event"},
+    "shopify": {"id": "X-Shopify-Webhook-Id", "type": "X-Shopify-Topic"},
+    "attio": {"id": "Idempotency-Key"},
+    "standard-webhooks": {"id": "webhook-id"},
 }
 
 _TYPE_NAMES = ("type", "event_type", "eventType", "event", "topic", "action", "kind")
@@ -99,16 +92,31 @@ def guess_paths(
         field: Guess(field, path, "given", _value(sample, path)) for field, path in given.items()
     }
     for field in FIELDS:
-        if field not in guesses:
-            taken = {g.path for g in guesses.values() if g.path}
-            guesses[field] = _from_layout(sample, provider, field, taken) or _generic(
-                sample, field, taken
-            )
+        if field in guesses:
+            continue
+        taken = {g.path for g in guesses.values() if g.path}
+        header = HEADERS.get(provider or "", {}).get(field)
+        guesses[field] = (
+            _from_layout(sample, provider, field, taken)
+            or (Guess(field, None, f"the {header} header carries it") if header else None)
+            or _generic(sample, field, taken)
+        )
     return {field: guesses[field] for field in FIELDS}
 
 
 def _from_layout(sample: Any, provider: str | None, field: str, taken: set[str]) -> Guess | None:
     layout = _LAYOUTS.get(provider or "", {})
+    if (
+        provider == "stripe"
+        and field == "key"
+        and str(_value(sample, "$.type")).endswith(".updated")
+    ):
+        # customer.subscription.updated: successive states of the object, so it is the record.
+        value = _value(sample, "$.data.object.id")
+        if _usable(value):
+            return Guess(
+                field, "$.data.object.id", "a stripe *.updated event is about its object", value
+            )
     for path in layout.get(field, ()):
         value = _value(sample, path)
         if _usable(value) and path not in taken:

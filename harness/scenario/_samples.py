@@ -67,11 +67,15 @@ def _read_json(path: Path) -> Any:
             hint="the example is one JSON object, the body a provider sends; a file of one "
             "event a line is recorded events: name it .jsonl",
         ) from None
-    if not isinstance(payload, dict) and not (
-        isinstance(payload, list) and payload and isinstance(payload[0], dict)
-    ):
+    if isinstance(payload, list) and payload and isinstance(payload[0], dict):
         raise SourceError(
-            f"expected a JSON object (or a batch: a list of objects), got {type(payload).__name__}",
+            f"holds a batch of {len(payload)} events (a JSON list); an example is one event",
+            where=str(path),
+            hint="save one element of the batch as its own file and give that",
+        )
+    if not isinstance(payload, dict):
+        raise SourceError(
+            f"expected a JSON object, got {type(payload).__name__}",
             where=str(path),
             hint="save one event's body as the provider sends it",
         )
