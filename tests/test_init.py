@@ -148,7 +148,7 @@ BAD = {
         ["--events", "stripe:checkout.session.complete"],
         "--events: no payload 'stripe:checkout.session.complete' in the library — did you mean "
         "'stripe:checkout.session.completed'",
-        "use one of stripe:",
+        "stripe:invoice.paid",
     ),
     "provider and payload disagree": (
         ["--provider", "github", "--events", "stripe:checkout.session.completed"],
