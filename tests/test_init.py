@@ -271,3 +271,20 @@ def test_show_an_unknown_name_lists_close_ones() -> None:
         "'duplicate-strom' — did you mean 'duplicate-storm'"
     )
     assert "`harness show` without a name lists them all" in r.err
+
+
+def test_where_a_header_carries_the_id_no_id_path_is_needed(tmp_path: Path) -> None:
+    order = {"id": 820982911946154500, "customer": {"id": 115310627314723950}, "updated_at": "x"}
+    (tmp_path / "order.json").write_text(json.dumps(order))
+    code, out, err = init(
+        tmp_path, "--provider", "shopify", "--events", "order.json", "--target", TARGET, "-y"
+    )
+    assert code == 0, err
+    assert "id    ?  no path: the X-Shopify-Webhook-Id header carries it" in out
+    assert "type  ?  no path: the X-Shopify-Topic header carries it" in out
+    project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
+    assert project["events"] == [
+        {"example": "order.json", "key": "$.customer.id", "time": "$.updated_at"}
+    ]
+    code, out, _ = init(tmp_path, "--events", "github:issues", "--target", TARGET, "-y", "--force")
+    assert code == 0 and "id    ?  no path: the X-GitHub-Delivery header carries it" in out

@@ -191,9 +191,11 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
         # The entry's paths are the library's word: shown, not guessed, written only if changed.
         found = guess_paths(sample.payload, provider_name, {**sample.paths, **given})
         guesses = {
-            name: g if name in given else Guess(name, g.path, "the library entry's", g.value)
+            name: Guess(name, g.path, "the library entry's", g.value)
+            if name in sample.paths and name not in given
+            else g
             for name, g in found.items()
-            if name in sample.paths or name in given
+            if name in sample.paths or name in given or name in HEADERS.get(provider_name, {})
         }
     else:
         found = guess_paths(sample.payload, provider_name, given)
