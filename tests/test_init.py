@@ -288,3 +288,25 @@ def test_where_a_header_carries_the_id_no_id_path_is_needed(tmp_path: Path) -> N
     ]
     code, out, _ = init(tmp_path, "--events", "github:issues", "--target", TARGET, "-y", "--force")
     assert code == 0 and "id    ?  no path: the X-GitHub-Delivery header carries it" in out
+
+
+def test_a_terminal_and_no_flags_at_all(tmp_path: Path) -> None:
+    """The provider first, then its library payloads offered, every default taken with Enter."""
+    controller, terminal = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "init"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    os.close(terminal)
+    os.write(controller, b"stripe\n\n\n\n\n")
+    out, err = proc.communicate(timeout=60)
+    os.close(controller)
+    assert proc.returncode == 0, err.decode()
+    assert b"Library payloads: stripe:checkout.session.completed, " in out
+    project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
+    assert project["events"] == [{"library": "stripe:checkout.session.completed"}]
+    assert project["target"] == "http://127.0.0.1:8000/webhooks/stripe"
+    assert project["secret_env"] == "STRIPE_WEBHOOK_SECRET"

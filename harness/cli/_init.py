@@ -112,6 +112,8 @@ def init(
     }
     for name, path in given.items():
         _check_path_syntax(path, _FLAG[name])
+    if provider_name is None and not events and ask:
+        provider_name = click.prompt("Provider", type=click.Choice(list(PROVIDERS)))
     samples = [read_sample(ref, "--events") for ref in _events(events, provider_name, ask)]
     provider_name = _provider(provider_name, samples, ask)
     items = tuple(_item(sample, provider_name, given, ask) for sample in samples)
