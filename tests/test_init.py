@@ -102,7 +102,20 @@ def test_recorded_events_need_no_path(tmp_path: Path) -> None:
     project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
     assert project["events"] == [{"recorded": "prod.jsonl"}]
     assert "secret_env" not in project  # unsigned: no secret
-    assert "each line's own 'key' member" in out
+    assert "key   ?  no path: each line's own 'key' member" in out
+    assert "type  ?  no path found: the type 'event'" in out
+
+
+def test_recorded_bare_payloads_get_guessed_paths(tmp_path: Path) -> None:
+    (tmp_path / "prod.jsonl").write_text(json.dumps(ORDER) + "\n" + json.dumps(ORDER) + "\n")
+    code, out, _ = init(
+        tmp_path, "--provider", "hmac", "--events", "prod.jsonl", "--target", TARGET, "-y"
+    )
+    assert code == 0, out
+    project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
+    assert project["events"] == [
+        {"recorded": "prod.jsonl", "id": "$.event_id", "key": "$.data.order_id", "type": "$.topic"}
+    ]
 
 
 def test_an_existing_project_is_kept_unless_forced(tmp_path: Path) -> None:

@@ -46,6 +46,12 @@ _DOWNSTREAM = re.compile(r"([A-Za-z][\w-]*)(?:=(\d{1,5}))?")
 _FIRST_PORT = 9100
 # An event needs an id and a record key; a type and a time are used where the payload has them.
 _REQUIRED = ("id", "key")
+# What a recorded line's event gets for a field without a path (drive._sources.recorded).
+_RECORDED_DEFAULTS = {
+    "id": "each event numbered by its line",
+    "key": "the event id (each event its own record)",
+    "type": "the type 'event'",
+}
 _FLAG = {"id": "--id", "key": "--key", "type": "--type", "time": "--time"}
 
 
@@ -202,6 +208,9 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
     else:
         found = guess_paths(sample.payload, provider_name, given)
         guesses = {name: g for name, g in found.items() if name in fields}
+        for name in sample.members:
+            if name not in given:
+                guesses[name] = Guess(name, None, f"each line's own {name!r} member")
     needed = {
         name
         for name in _REQUIRED
@@ -236,10 +245,10 @@ def _show_guesses(sample: Sample, guesses: dict[str, Guess], needed: set[str]) -
 
 
 def _fallback(sample: Sample, guess: Guess, needed: set[str]) -> str:
-    if sample.kind == "recorded":
-        return f"no path: each line's own {guess.field!r} member, else a default"
-    if "header" in guess.reason:
+    if guess.reason.endswith(("header carries it", "member")):
         return f"no path: {guess.reason}"
+    if sample.kind == "recorded":
+        return f"no path found: {_RECORDED_DEFAULTS[guess.field]}"
     if guess.field in needed:
         return f"not found — {MEANING[guess.field]}; give it with {_FLAG[guess.field]} PATH"
     return f"not in the payload ({MEANING[guess.field]}); optional"

@@ -17,13 +17,15 @@ from ..drive._sources import read_lines
 @dataclass(frozen=True, slots=True)
 class Sample:
     """``kind``: example, recorded or library; ``ref`` as given; ``payload`` one event's
-    payload; ``paths`` the paths the library entry names (empty for files)."""
+    payload; ``paths`` the paths the library entry names (empty for files); ``members`` the
+    event fields a recorded line carries beside its payload (``{"id": ..., "payload": ...}``)."""
 
     kind: str
     ref: str
     payload: Any
     provider: str | None = None
     paths: dict[str, str] = field(default_factory=dict)
+    members: tuple[str, ...] = ()  # id, key, type: what a recorded line carries beside its payload
 
 
 def is_library_name(ref: str) -> bool:
@@ -49,7 +51,10 @@ def read_sample(ref: str, where: str) -> Sample:
         )
     if path.suffix in (".jsonl", ".ndjson"):
         _, first = read_lines(path)[0]
-        return Sample("recorded", ref, first.get("payload", first))
+        if "payload" not in first:
+            return Sample("recorded", ref, first)
+        members = tuple(name for name in ("id", "key", "type") if name in first)
+        return Sample("recorded", ref, first["payload"], members=members)
     return Sample("example", ref, _read_json(path))
 
 
