@@ -12,6 +12,7 @@ from typing import Any
 from ..core._errors import InputError, SourceError
 from ..core._library import entry
 from ..drive._sources import read_lines
+from ._project import _LIBRARY_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +30,8 @@ class Sample:
 
 
 def is_library_name(ref: str) -> bool:
-    """``provider:type`` rather than a file: a colon and no file of that name."""
-    return ":" in ref and not Path(ref).exists()
+    """``provider:type`` rather than a file, as ``harness run --events`` tells them apart."""
+    return not ref.endswith(".jsonl") and not Path(ref).is_file() and bool(_LIBRARY_NAME.match(ref))
 
 
 def read_sample(ref: str, where: str) -> Sample:
@@ -49,7 +50,7 @@ def read_sample(ref: str, where: str) -> Sample:
             hint="give an example payload (.json), recorded events (.jsonl), or a library "
             "payload such as stripe:checkout.session.completed (`harness show` lists them)",
         )
-    if path.suffix in (".jsonl", ".ndjson"):
+    if path.suffix == ".jsonl":
         _, first = read_lines(path)[0]
         if "payload" not in first:
             return Sample("recorded", ref, first)
