@@ -323,3 +323,16 @@ def test_a_terminal_and_no_flags_at_all(tmp_path: Path) -> None:
     assert project["events"] == [{"library": "stripe:checkout.session.completed"}]
     assert project["target"] == "http://127.0.0.1:8000/webhooks/stripe"
     assert project["secret_env"] == "STRIPE_WEBHOOK_SECRET"
+
+
+def test_a_value_that_may_be_private_is_not_shown(tmp_path: Path) -> None:
+    event = {"id": "evt_1", "data": {"email": "ada@example.com", "api_token": "tok_live_9f8e7d"}}
+    (tmp_path / "e.json").write_text(json.dumps(event))
+    for key in ("$.data.email", "$.data.api_token"):
+        code, out, err = init(
+            tmp_path, "--provider", "hmac", "--events", "e.json", "--key", key,
+            "--target", TARGET, "-y", "--force",
+        )  # fmt: skip
+        assert code == 0, err
+        assert f"key   {key}  = (a str, not shown)  (given)" in out
+        assert "ada@example.com" not in out + err and "tok_live" not in out + err

@@ -17,6 +17,7 @@ import click
 
 from ..core._errors import HarnessError, InputError
 from ..core._providers import PROVIDERS, provider
+from ..report._redact import is_sensitive_key
 from ..scenario._guess import FIELDS, HEADERS, MEANING, Guess, guess_paths
 from ..scenario._project import PROJECT_FILE, SCHEMA_FILE
 from ..scenario._project_text import (
@@ -240,7 +241,8 @@ def _show_guesses(sample: Sample, guesses: dict[str, Guess], needed: set[str]) -
             out.print(f"  {name:<4}  ?  {_fallback(sample, guess, needed)}", markup=False)
             continue
         out.print(
-            f"  {name:<4}  {guess.path}  = {_shown(guess.value)}  ({guess.reason})", markup=False
+            f"  {name:<4}  {guess.path}  = {_shown(guess.path, guess.value)}  ({guess.reason})",
+            markup=False,
         )
 
 
@@ -254,7 +256,12 @@ def _fallback(sample: Sample, guess: Guess, needed: set[str]) -> str:
     return f"not in the payload ({MEANING[guess.field]}); optional"
 
 
-def _shown(value: object) -> str:
+def _shown(path: str, value: object) -> str:
+    """The value a path found, to judge the guess by — unless it may be a secret or PII (a
+    secret-looking field name, an email address): then only its kind."""
+    name = path.rsplit(".", 1)[-1]
+    if is_sensitive_key(name) or (isinstance(value, str) and "@" in value):
+        return f"(a {type(value).__name__}, not shown)"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
