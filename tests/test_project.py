@@ -318,7 +318,7 @@ def test_a_bad_project_file_exits_2_before_anything_is_sent(tmp_path: Path) -> N
     ("args", "message"),
     [
         (["--events", "stripe:checkout.session.complete"], "did you mean"),
-        (["--events", "nowhere.json"], "--events 'nowhere.json'"),
+        (["--events", "nowhere.json"], "--events: 'nowhere.json': there is no file"),
         (["--provider", "strype"], "did you mean 'stripe'"),
         (["--secret-env", "whsec_123456"], "the NAME of the variable"),
         (["--project", "nowhere.yaml"], "no project file 'nowhere.yaml'"),

@@ -42,6 +42,7 @@ PROJECT_FILE = "harness.yaml"
 SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
 DEFAULT_HAZARDS = ("standard",)
 
+_RELATIVE = "the project file; --events paths to the current directory"
 _PATH_TEXT = "a JSONPath like '$.data.object.customer'"
 _TARGET = re.compile(r"^(https?://\S+|[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(/\S*)?)$")
 _TARGET_TEXT = (
@@ -220,7 +221,7 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
     here: Loc = ("events", i)
     if doc.recorded is not None:
         source: Source = RecordedSource(
-            path=_existing(base, doc.recorded, (*here, "recorded")),
+            path=_existing(base, doc.recorded, (*here, "recorded"), _RELATIVE),
             id_path=doc.id,
             key_path=doc.key,
             type_path=doc.type,
@@ -233,7 +234,7 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             origin = f"{dotted(here)} ({doc.library})"
         else:
             assert doc.example is not None  # EventsDoc made sure
-            example, paths = example_file(base, doc.example, (*here, "example")), {}
+            example, paths = example_file(base, doc.example, (*here, "example"), _RELATIVE), {}
             kind, origin = None, f"{dotted(here)} ({doc.example})"
         given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
         paths.update(given)
@@ -356,7 +357,7 @@ def events_flag(value: str) -> ProjectEvents:
     except _Invalid as exc:
         message = exc.message.split(" is not allowed — ", 1)[-1]
         raise InputError(
-            f"--events {value!r}: {message}",
+            f"{value!r}: {message}",
             where="--events",
             hint="give a JSON file of one example payload, a .jsonl file of recorded events, "
             "or a library payload like stripe:checkout.session.completed",
