@@ -290,6 +290,11 @@ BAD = [
         "checkout.session.completed",
     ),
     ("hazards: []\n", "harness.yaml:1: hazards:", "non-empty"),
+    (
+        "correlate:\n  - {effect: $.session, event: $.data.object.id}\n",
+        "harness.yaml:1: correlate: is not allowed without events",
+        "give events",
+    ),
 ]
 
 
