@@ -290,6 +290,11 @@ BAD = [
         "checkout.session.completed",
     ),
     ("hazards: []\n", "harness.yaml:1: hazards:", "non-empty"),
+    (
+        "correlate:\n  - {effect: $.session, event: $.data.object.id}\n",
+        "harness.yaml:1: correlate: is not allowed without events",
+        "give events",
+    ),
 ]
 
 
@@ -318,7 +323,7 @@ def test_a_bad_project_file_exits_2_before_anything_is_sent(tmp_path: Path) -> N
     ("args", "message"),
     [
         (["--events", "stripe:checkout.session.complete"], "did you mean"),
-        (["--events", "nowhere.json"], "--events 'nowhere.json'"),
+        (["--events", "nowhere.json"], "--events: 'nowhere.json': there is no file"),
         (["--provider", "strype"], "did you mean 'stripe'"),
         (["--secret-env", "whsec_123456"], "the NAME of the variable"),
         (["--project", "nowhere.yaml"], "no project file 'nowhere.yaml'"),

@@ -98,7 +98,7 @@ def is_builtin(scenario: Scenario) -> bool:
 def apply(hazard: Scenario, project: Project) -> list[Scenario | Skipped]:
     """``hazard`` over each of the project's event sources (one scenario each; named
     ``hazard:type`` when there are several), or why it does not apply."""
-    notes: list[str] = [f"Applied to the project {project.origin}."]
+    notes: list[str] = [f"Applied to {project.described}."]
     delivery = _delivery(hazard, project, notes)
     if isinstance(delivery, Skipped):
         return [delivery]

@@ -590,13 +590,13 @@ def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:
 # --- step 4: the files a scenario names, and its invariants' parameters ---------------------
 
 
-def _existing(base: Path, name: str, loc: Loc) -> Path:
+def _existing(base: Path, name: str, loc: Loc, of: str = "the scenario file") -> Path:
     path = (base / name).absolute()
     if not path.is_file():
         raise _Invalid(
             loc,
             f"{dotted(loc)}: {name!r} is not allowed — there is no file {str(path)!r} "
-            "(paths are relative to the scenario file)",
+            f"(paths are relative to {of})",
         )
     return path
 
@@ -608,10 +608,10 @@ def _payload(doc: SyntheticDoc, base: Path) -> dict[str, Any]:
     return example_file(base, doc.example_file, ("source", "synthetic", "example_file"))
 
 
-def example_file(base: Path, name: str, loc: Loc) -> dict[str, Any]:
-    """The example payload in the JSON file ``name`` (relative to ``base``), the value of the
-    field at ``loc``."""
-    path = _existing(base, name, loc)
+def example_file(base: Path, name: str, loc: Loc, of: str = "the scenario file") -> dict[str, Any]:
+    """The example payload in the JSON file ``name`` (relative to ``base``, the folder of
+    ``of``), the value of the field at ``loc``."""
+    path = _existing(base, name, loc, of)
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, json.JSONDecodeError) as exc:

@@ -33,7 +33,7 @@ from ..core._scenario import (
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
-from ._lines import Loc, Problem, YamlText, dotted, read_yaml
+from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
 from ._schema import PROVIDER_NAMES, CorrelateDoc, DownstreamDoc, ExpectedRequests, TracerDoc
 from ._values import EnvName, JsonPath
@@ -41,7 +41,9 @@ from ._values import EnvName, JsonPath
 PROJECT_FILE = "harness.yaml"
 SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
 DEFAULT_HAZARDS = ("standard",)
+FLAGS = "<flags>"  # the origin of a project made by flags alone
 
+_RELATIVE = "the project file; --events paths to the current directory"
 _PATH_TEXT = "a JSONPath like '$.data.object.customer'"
 _TARGET = re.compile(r"^(https?://\S+|[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(/\S*)?)$")
 _TARGET_TEXT = (
@@ -153,7 +155,7 @@ class Project:
     """A project: what the hazards are applied to. Fields left None (or empty) keep the
     hazard's own: a project with no events runs the hazards over their own events."""
 
-    origin: str = "<flags>"
+    origin: str = FLAGS
     target: str | None = None
     provider: str | None = None
     secret_env: str | None = None
@@ -162,6 +164,13 @@ class Project:
     expect: tuple[ExpectSpec, ...] = ()
     correlate: tuple[CorrelationRule, ...] = ()
     hazards: tuple[str, ...] = DEFAULT_HAZARDS
+
+    @property
+    def described(self) -> str:
+        """How a sentence names it: "the project harness.yaml", or the flags that made it."""
+        if self.origin == FLAGS:
+            return "the events, provider and secret variable given on the command line"
+        return f"the project {self.origin}"
 
     @property
     def gives_anything(self) -> bool:
@@ -185,14 +194,20 @@ def load_project(path: Path) -> Project:
     )
     doc = validate(ProjectDoc, text)
     try:
-        return _project(doc, path, text)
+        return _project(doc, path)
     except _Invalid as exc:
         text.fail([Problem(exc.loc, exc.message)])
 
 
-def _project(doc: ProjectDoc, path: Path, text: YamlText) -> Project:
+def _project(doc: ProjectDoc, path: Path) -> Project:
     events = tuple(_events(i, item, path.parent) for i, item in enumerate(doc.events))
     names = [d.name for d in doc.downstreams]
+    if doc.correlate and not events:
+        raise _Invalid(
+            ("correlate",),
+            "correlate: is not allowed without events — its rules read the project's events; "
+            "give events, or leave correlate out",
+        )
     rules: tuple[CorrelationRule, ...] = ()
     for item in events:  # every rule's event path must resolve in every source
         try:
@@ -220,7 +235,7 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
     here: Loc = ("events", i)
     if doc.recorded is not None:
         source: Source = RecordedSource(
-            path=_existing(base, doc.recorded, (*here, "recorded")),
+            path=_existing(base, doc.recorded, (*here, "recorded"), _RELATIVE),
             id_path=doc.id,
             key_path=doc.key,
             type_path=doc.type,
@@ -233,7 +248,7 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             origin = f"{dotted(here)} ({doc.library})"
         else:
             assert doc.example is not None  # EventsDoc made sure
-            example, paths = example_file(base, doc.example, (*here, "example")), {}
+            example, paths = example_file(base, doc.example, (*here, "example"), _RELATIVE), {}
             kind, origin = None, f"{dotted(here)} ({doc.example})"
         given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
         paths.update(given)
@@ -356,7 +371,7 @@ def events_flag(value: str) -> ProjectEvents:
     except _Invalid as exc:
         message = exc.message.split(" is not allowed — ", 1)[-1]
         raise InputError(
-            f"--events {value!r}: {message}",
+            f"{value!r}: {message}",
             where="--events",
             hint="give a JSON file of one example payload, a .jsonl file of recorded events, "
             "or a library payload like stripe:checkout.session.completed",
