@@ -115,3 +115,12 @@ def test_a_provider_that_sends_the_id_in_a_header_needs_no_id_path() -> None:
     assert guesses["id"].reason == "the X-Shopify-Webhook-Id header carries it"
     assert guesses["type"].reason == "the X-Shopify-Topic header carries it"
     assert guesses["key"].path == "$.customer.id"
+
+
+def test_a_nested_id_is_a_key_a_top_level_one_is_not() -> None:
+    # No event id fits at the top ("id" is null), so the key must not fall back to it either.
+    guesses = guess_paths(
+        {"id": None, "uid": "u1", "object": {"id": None, "item": {"id": "i_1"}}}, None
+    )
+    assert guesses["key"].path == "$.object.item.id"
+    assert guesses["id"].path is None

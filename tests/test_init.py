@@ -28,6 +28,24 @@ def init(tmp_path: Path, *args: str) -> tuple[int, str, str]:
     return r.code, r.out, r.err
 
 
+def in_terminal(tmp_path: Path, args: list[str], answers: str) -> tuple[int, str, str]:
+    """``harness init ARGS`` with a terminal on stdin, typed ``answers``."""
+    controller, terminal = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "init", *args],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        text=True,
+    )
+    os.close(terminal)
+    os.write(controller, answers.encode())
+    out, err = proc.communicate(timeout=60)
+    os.close(controller)
+    return proc.returncode, out, err
+
+
 def test_a_library_payload_in_ci_writes_the_project_and_its_test_file(tmp_path: Path) -> None:
     code, out, err = init(
         tmp_path, "--events", "stripe:checkout.session.completed", "--target", TARGET, "--yes"
@@ -179,6 +197,11 @@ BAD = {
         "--key: $.data.nope is not in order.json",
         "$.data.order_id",
     ),
+    "one path for the id and the key": (
+        ["--provider", "stripe", "--events", "order.json", "--id", "$.topic", "--key", "$.topic"],
+        "--key: the event id and the record key are both $.topic in order.json",
+        "which its events share",
+    ),
     "a path that does not parse": (
         ["--provider", "stripe", "--events", "order.json", "--key", "data.id"],
         "--key: path 'data.id' must start with '$'",
@@ -240,26 +263,15 @@ def test_a_staging_target_is_written_its_host_allowed_at_run_time(tmp_path: Path
 def test_questions_in_a_terminal(tmp_path: Path) -> None:
     """With a terminal on stdin, init asks: the events, the paths, the target, the secret."""
     (tmp_path / "order.json").write_text(json.dumps(ORDER))
-    controller, terminal = os.openpty()
     answers = "order.json\nn\n\n$.data.order_id\n\n\nhttp://127.0.0.1:8001/in\nORDERS_SECRET\n"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "init", "--provider", "hmac"],
-        stdin=terminal,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-    )
-    os.close(terminal)
-    os.write(controller, answers.encode())
-    out, err = proc.communicate(timeout=60)
-    os.close(controller)
-    assert proc.returncode == 0, err.decode()
+    code, out, err = in_terminal(tmp_path, ["--provider", "hmac"], answers)
+    assert code == 0, err
     project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
     assert project["target"] == "http://127.0.0.1:8001/in"
     assert project["secret_env"] == "ORDERS_SECRET"
     assert project["events"][0]["id"] == "$.event_id"  # the guess, kept with Enter
     assert project["events"][0]["key"] == "$.data.order_id"
-    assert b"Use these paths?" in out
+    assert "Use these paths?" in out
 
 
 def test_show_prints_a_builtin_and_a_payload_to_copy(tmp_path: Path) -> None:
@@ -305,20 +317,9 @@ def test_where_a_header_carries_the_id_no_id_path_is_needed(tmp_path: Path) -> N
 
 def test_a_terminal_and_no_flags_at_all(tmp_path: Path) -> None:
     """The provider first, then its library payloads offered, every default taken with Enter."""
-    controller, terminal = os.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "init"],
-        stdin=terminal,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-    )
-    os.close(terminal)
-    os.write(controller, b"stripe\n\n\n\n\n")
-    out, err = proc.communicate(timeout=60)
-    os.close(controller)
-    assert proc.returncode == 0, err.decode()
-    assert b"Library payloads: stripe:checkout.session.completed, " in out
+    code, out, err = in_terminal(tmp_path, [], "stripe\n\n\n\n\n")
+    assert code == 0, err
+    assert "Library payloads: stripe:checkout.session.completed, " in out
     project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
     assert project["events"] == [{"library": "stripe:checkout.session.completed"}]
     assert project["target"] == "http://127.0.0.1:8000/webhooks/stripe"
@@ -336,3 +337,13 @@ def test_a_value_that_may_be_private_is_not_shown(tmp_path: Path) -> None:
         assert code == 0, err
         assert f"key   {key}  = (a str, not shown)  (given)" in out
         assert "ada@example.com" not in out + err and "tok_live" not in out + err
+
+
+def test_a_library_path_edited_in_a_terminal_is_written(tmp_path: Path) -> None:
+    args = ["--events", "stripe:checkout.session.completed", "--target", TARGET]
+    code, _, err = in_terminal(tmp_path, args, "n\n\n$.data.object.id\n\n\n\n")
+    assert code == 0, err
+    project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
+    assert project["events"] == [
+        {"library": "stripe:checkout.session.completed", "key": "$.data.object.id"}
+    ]

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from ..core._errors import HarnessError, InputError
 from ..core._providers import PROVIDERS, provider
 from ..report._redact import is_sensitive_key
-from ..scenario._guess import FIELDS, HEADERS, MEANING, Guess, guess_paths
+from ..scenario._guess import FIELDS, HEADERS, MEANING, Guess, given_path, guess_paths
 from ..scenario._project import PROJECT_FILE, SCHEMA_FILE
 from ..scenario._project_text import (
     TEST_FILE,
@@ -225,17 +226,26 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
             guesses[guess.field] = _ask_path(sample, guess)
     for guess in guesses.values():
         _check_found(sample, guess, needed)
+    id_path, key_path = (guesses[n].path if n in guesses else None for n in ("id", "key"))
+    if id_path is not None and id_path == key_path:
+        raise InputError(
+            f"the event id and the record key are both {id_path} in {sample.ref}",
+            where="--key",
+            hint="the key names the record the event is about (a customer, an order), which "
+            "its events share; give it with --key",
+        )
+    # A library entry's own paths go unwritten: the loader takes them from the library.
     written = {
         name: g.path
         for name, g in guesses.items()
-        if g.path is not None and (sample.kind != "library" or name in given)
+        if g.path is not None and g.path != sample.paths.get(name)
     }
     notes = {name: guesses[name].reason for name in written}
     return EventsItem(sample.kind, _relative(sample), written, notes)
 
 
 def _show_guesses(sample: Sample, guesses: dict[str, Guess], needed: set[str]) -> None:
-    out.print(f"[bold]{sample.ref}[/] ({sample.kind}):", markup=True)
+    out.print(f"[bold]{escape(sample.ref)}[/] ({sample.kind}):", markup=True)
     for name, guess in guesses.items():
         if guess.path is None:
             out.print(f"  {name:<4}  ?  {_fallback(sample, guess, needed)}", markup=False)
@@ -275,7 +285,7 @@ def _ask_path(sample: Sample, guess: Guess) -> Guess:
     if not answer:
         return Guess(guess.field, None, "none given")
     _check_path_syntax(answer, _FLAG[guess.field])
-    return guess_paths(sample.payload, None, {guess.field: answer})[guess.field]
+    return given_path(sample.payload, guess.field, answer)
 
 
 def _check_path_syntax(path: str, flag: str) -> None:

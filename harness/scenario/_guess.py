@@ -88,9 +88,7 @@ def guess_paths(
     """A Guess for each of FIELDS. ``given`` paths (from flags) are taken as they are."""
     given = given or {}
     sample = payload[0] if isinstance(payload, list) and payload else payload
-    guesses = {
-        field: Guess(field, path, "given", _value(sample, path)) for field, path in given.items()
-    }
+    guesses = {field: given_path(payload, field, path) for field, path in given.items()}
     for field in FIELDS:
         if field in guesses:
             continue
@@ -102,6 +100,12 @@ def guess_paths(
             or _generic(sample, field, taken)
         )
     return {field: guesses[field] for field in FIELDS}
+
+
+def given_path(payload: Any, field: str, path: str) -> Guess:
+    """A path the user gave, with the value it finds (None: it finds nothing)."""
+    sample = payload[0] if isinstance(payload, list) and payload else payload
+    return Guess(field, path, "given", _value(sample, path))
 
 
 def _from_layout(sample: Any, provider: str | None, field: str, taken: set[str]) -> Guess | None:
@@ -132,7 +136,7 @@ def _generic(sample: Any, field: str, taken: set[str]) -> Guess:
         found = _first(sample, taken, lambda name, _: bool(_ID_SUFFIX.search(name)))
         why = "the first field named *_id ({name}) after the event id"
         if found is None:
-            found = _first(sample, taken, lambda name, at: name == "id" and len(at) > 1)
+            found = _first(sample, taken, lambda name, _: name == "id", nested=True)
             why = "the id of the first nested object ({name})"
     elif field == "type":
         found = _first(
@@ -153,12 +157,15 @@ def _generic(sample: Any, field: str, taken: set[str]) -> Guess:
 
 
 def _first(
-    sample: Any, taken: set[str], fits: Any, *, top_only: bool = False
+    sample: Any, taken: set[str], fits: Any, *, top_only: bool = False, nested: bool = False
 ) -> tuple[str, Any] | None:
-    """The shallowest usable leaf whose name fits (``fits(name, value)``), not already taken."""
+    """The shallowest usable leaf whose name fits (``fits(name, value)``), not already taken:
+    only at the top with ``top_only``, only below it with ``nested``."""
     for steps, value in _shallow_first(sample):
         if top_only and len(steps) > 1:
             break
+        if nested and len(steps) == 1:
+            continue
         name = steps[-1]
         path = _paths.render(steps)
         if isinstance(name, str) and fits(name, value) and _usable(value) and path not in taken:
