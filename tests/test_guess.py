@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from harness.core import _library
+from harness.core import _library, _paths
+from harness.core._providers import PROVIDERS
 from harness.scenario._guess import HEADERS, guess_paths
 
 
@@ -124,3 +127,28 @@ def test_a_nested_id_is_a_key_a_top_level_one_is_not() -> None:
     )
     assert guesses["key"].path == "$.object.item.id"
     assert guesses["id"].path is None
+
+
+_NAMES = ("id", "event_id", "type", "topic", "created_at", "order_id", "data", "object", "customer")
+_PROVIDERS = st.none() | st.sampled_from(sorted(PROVIDERS))
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(_NAMES) | st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(payload=st.dictionaries(st.sampled_from(_NAMES), _JSON, max_size=6), provider=_PROVIDERS)
+def test_any_payload_gets_paths_that_lead_to_a_value_never_one_for_two_fields(
+    payload: dict[str, Any], provider: str | None
+) -> None:
+    guesses = guess_paths(payload, provider)
+    found = [g.path for g in guesses.values() if g.path is not None]
+    assert len(found) == len(set(found))
+    for guess in guesses.values():
+        if guess.path is not None:
+            assert _paths.get(payload, _paths.parse(guess.path)) == guess.value
+            assert guess.value is not None and guess.value != "" and guess.reason
