@@ -83,3 +83,42 @@ def test_init_then_run_gives_verdicts_on_accepted_deliveries(
     assert tested.returncode == 0, tested.stdout[-3000:]
     assert f"{len(HAZARDS)} passed" in tested.stdout
     assert "accepted no event" not in tested.stdout
+
+
+@pytest.mark.parametrize(
+    ("provider", "payload"), [("shopify", "shopify:orders/create"), ("github", "github:issues")]
+)
+def test_a_shopify_or_github_receiver_gets_verdicts_too(
+    tmp_path: Path, provider: str, payload: str
+) -> None:
+    """Providers whose ids and types travel in headers: init writes no id path, the run still
+    judges accepted deliveries. The receiver (tests/library_receiver.py) verifies the
+    provider's signature and writes every event it accepts, without dedup: duplicates show."""
+    crm = free_port()
+    variable = f"{provider.upper()}_WEBHOOK_SECRET"
+    service = start_module(
+        "library receiver",
+        "tests.library_receiver",
+        ["--downstream", f"http://127.0.0.1:{crm}", "--secret-env", variable],
+        {variable: SECRET, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        created = harness(
+            "init", "--events", payload, "--target", f"{service.url}/hooks/{provider}",
+            "--downstream", f"crm={crm}", "--yes",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert created.code == 0, created.err
+        assert "no path: the X-" in created.out
+        ran = harness(
+            "run", "duplicate-storm", "--time-scale", "0.05", "--report", "report.json",
+            cwd=tmp_path, env={variable: SECRET},
+        )  # fmt: skip
+    finally:
+        service.stop()
+    assert (tmp_path / "report.json").is_file(), ran.out + ran.err
+    (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert run["counts"]["deliveries_by_answer"]["accepted"] > 0, run["counts"]
+    verdicts = {v["invariant"]: v["status"] for v in run["verdicts"]}
+    assert "inconclusive" not in verdicts.values(), verdicts
+    assert verdicts["no_duplicate_effects"] == "fail" and ran.code == 1
