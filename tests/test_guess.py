@@ -129,7 +129,10 @@ def test_a_nested_id_is_a_key_a_top_level_one_is_not() -> None:
     assert guesses["id"].path is None
 
 
-_NAMES = ("id", "event_id", "type", "topic", "created_at", "order_id", "data", "object", "customer")
+_NAMES = (
+    *("id", "event_id", "type", "topic", "created_at", "order_id", "data", "object", "customer"),
+    *("a b_id", "x.y_at", "9_id", "é_id"),
+)
 _PROVIDERS = st.none() | st.sampled_from(sorted(PROVIDERS))
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),

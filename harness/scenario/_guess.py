@@ -79,6 +79,7 @@ _TYPE_NAMES = ("type", "event_type", "eventType", "event", "topic", "action", "k
 _TIME_NAMES = ("created", "created_at", "createdAt", "timestamp", "occurred_at", "occurredAt")
 _TIME_SUFFIX = re.compile(r"(_at|At|_time|Time)$")
 _ID_SUFFIX = re.compile(r"(_id|Id|ID)$")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][\w-]*")
 _EVENT_ID_NAMES = ("id", "event_id", "eventId", "message_id", "messageId")
 
 
@@ -117,7 +118,7 @@ def _from_layout(sample: Any, provider: str | None, field: str, taken: set[str])
     ):
         # customer.subscription.updated: successive states of the object, so it is the record.
         value = _value(sample, "$.data.object.id")
-        if _usable(value):
+        if _usable(value) and "$.data.object.id" not in taken:
             return Guess(
                 field, "$.data.object.id", "a stripe *.updated event is about its object", value
             )
@@ -167,6 +168,8 @@ def _first(
         if nested and len(steps) == 1:
             continue
         name = steps[-1]
+        if not all(isinstance(s, int) or _PLAIN_NAME.fullmatch(s) for s in steps):
+            continue  # a member named "a b" or "a.b" has no .name step to write it with
         path = _paths.render(steps)
         if isinstance(name, str) and fits(name, value) and _usable(value) and path not in taken:
             return path, value
