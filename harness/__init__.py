@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         Route,
         Scenario,
         Settle,
+        Skipped,
         SyntheticSource,
         TracerSpec,
     )
@@ -67,7 +68,9 @@ if TYPE_CHECKING:
     from .report._redact import Redactor
     from .report._writers import check_report_path
     from .report.json import write_report
+    from .scenario._hazards import Hazards, resolve_hazards
     from .scenario._load import load_scenario, resolve
+    from .scenario._project import Project, find_project, load_project
 
 _WHERE = {
     "is_loopback": "drive._target",
@@ -113,6 +116,12 @@ _WHERE = {
     "Scenario": "core._scenario",
     "ScenarioError": "core._errors",
     "Settle": "core._scenario",
+    "Skipped": "core._scenario",
+    "Hazards": "scenario._hazards",
+    "resolve_hazards": "scenario._hazards",
+    "Project": "scenario._project",
+    "find_project": "scenario._project",
+    "load_project": "scenario._project",
     "SourceError": "core._errors",
     "Status": "core._model",
     "SyntheticSource": "core._scenario",
@@ -145,6 +154,7 @@ __all__ = [
     "FailureClass",
     "Fault",
     "HarnessError",
+    "Hazards",
     "History",
     "InputError",
     "InvariantSpec",
@@ -153,6 +163,7 @@ __all__ = [
     "Outcome",
     "Perturbation",
     "PreparedRun",
+    "Project",
     "RecordedSource",
     "Recorder",
     "Redactor",
@@ -165,6 +176,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Settle",
+    "Skipped",
     "SourceError",
     "StateRecord",
     "Status",
@@ -177,15 +189,18 @@ __all__ = [
     "check_report_path",
     "check_target",
     "delivery_answers",
+    "find_project",
     "is_loopback",
     "judge",
     "judged_specs",
     "load",
     "load_all",
+    "load_project",
     "load_scenario",
     "prepare",
     "print_verdicts",
     "resolve",
+    "resolve_hazards",
     "run",
     "run_scenarios",
     "write_report",

@@ -583,7 +583,7 @@ def test_python_tests_read_well_when_an_invariant_fails(project: pytest.Pytester
         [
             "*_ test_a_suite_is_refused _*",
             "harness_run: 'standard' is a suite of * scenarios (duplicate-storm, *)",
-            "  hint: harness_run runs one scenario: call it once per scenario",
+            "  hint: harness_run runs one scenario: name one of them",
             "*harness readiness*",
         ]
     )

@@ -16,9 +16,11 @@ import click
 from ..core._errors import HarnessError, InputError, RunAborted
 from ._exits import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from ._export import export as export_command
+from ._init import init as init_command
 from ._locust import locust as locust_command
-from ._options import listen_option, run_options
+from ._options import listen_option, project_options, run_options
 from ._report import report as report_command
+from ._show import show as show_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,16 +50,38 @@ def cli() -> None:
 cli.add_command(report_command)
 cli.add_command(locust_command)
 cli.add_command(export_command)
+cli.add_command(init_command)
+cli.add_command(show_command)
 
 
 @cli.command()
-@click.argument("scenarios", nargs=-1, required=True)
+@click.argument("scenarios", nargs=-1)
 @click.option(
     "--target",
-    required=True,
-    help="URL of the automation's webhook endpoint, or module:attr of an ASGI app.",
+    default=None,
+    help="URL of the automation's webhook endpoint, or module:attr of an ASGI app (module:attr/"
+    "path to drive it at a path); default: the project's target.",
 )
 @run_options
+@project_options
+@click.option(
+    "--events",
+    multiple=True,
+    metavar="FILE|NAME",
+    help="The events the built-in hazards send (repeatable): a JSON example payload, a .jsonl "
+    "recorded file, or a library payload like stripe:checkout.session.completed.",
+)
+@click.option(
+    "--provider",
+    default=None,
+    help="The provider whose signing (and retry storm) the built-in hazards use, e.g. stripe.",
+)
+@click.option(
+    "--secret-env",
+    default=None,
+    metavar="VAR",
+    help="The environment variable holding the signing secret, e.g. STRIPE_WEBHOOK_SECRET.",
+)
 @click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
 @click.option("--settle-quiet", metavar="SECONDS", default=None, help=_SETTLE_QUIET_HELP)
 @click.option("--settle-deadline", metavar="SECONDS", default=None, help=_SETTLE_DEADLINE_HELP)
@@ -69,7 +93,7 @@ cli.add_command(export_command)
 )
 def run(
     scenarios: tuple[str, ...],
-    target: str,
+    target: str | None,
     target_name: str | None,
     downstream: str,
     seed: int | None,
@@ -77,23 +101,39 @@ def run(
     journal: Path | None,
     allow_host: tuple[str, ...],
     listen_beyond_loopback: bool,
+    project_file: Path | None,
+    no_project: bool,
+    events: tuple[str, ...],
+    provider: str | None,
+    secret_env: str | None,
     time_scale: float | None,
     settle_quiet: str | None,
     settle_deadline: str | None,
     no_baseline: bool,
 ) -> None:
-    """Run SCENARIOS (built-in names, suites or .yaml files) against an automation."""
+    """Run SCENARIOS (built-in names, suites or .yaml files) against an automation; without
+    SCENARIOS, the hazards of the project file (harness.yaml)."""
     from ..engine import RunOptions, without_baseline
-    from ..scenario._load import resolve
+    from ..scenario._hazards import resolve_hazards
+    from ._project import project_from, scenario_names, target_of
 
     quiet = _seconds(settle_quiet, "--settle-quiet")
     deadline = _seconds(settle_deadline, "--settle-deadline")
-    resolved = resolve(scenarios)
+    project = project_from(
+        project_file,
+        no_project,
+        provider=provider,
+        secret_env=secret_env,
+        events=events,
+        downstream=_given(click.get_current_context(), "downstream"),
+    )
+    hazards = resolve_hazards(scenario_names(scenarios, project), project)
+    resolved = list(hazards.scenarios)
     if no_baseline:
         resolved = without_baseline(resolved, "--no-baseline")
     _check_report_path(report)
     options = RunOptions.create(
-        target,
+        target_of(target, project),
         seed=seed,
         downstream=downstream,
         journal=journal,
@@ -104,7 +144,12 @@ def run(
         settle_deadline=deadline,
         listen_beyond_loopback=listen_beyond_loopback,
     )
-    _exit(_drive_and_report(resolved, options, report))
+    _exit(_drive_and_report(resolved, options, report, hazards.skipped))
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` (not its default)."""
+    return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
 
 def _seconds(text: str | None, flag: str) -> float | None:
@@ -135,24 +180,27 @@ def _check_report_path(report: Path | None) -> None:
         check_report_path(report)
 
 
-def _drive_and_report(scenarios: Sequence[Any], options: Any, report: Path | None) -> int:
+def _drive_and_report(
+    scenarios: Sequence[Any], options: Any, report: Path | None, skipped: Sequence[Any] = ()
+) -> int:
     from dataclasses import replace
 
     from rich.markup import escape
 
     from ..engine import run_scenarios
     from ..report.json import write_report
-    from ._console import ProgressView, err, print_verdicts
+    from ._console import ProgressView, err, print_skipped, print_verdicts
     from ._exits import judged_exit, notes
     from ._job_summary import append_runs
 
     options = replace(options, listeners=(*options.listeners, ProgressView()))
     err.print(f"seed {options.seed} · journal {options.journal}")
-    results = _run_async(run_scenarios(scenarios, options), options.journal)
+    print_skipped(skipped)
+    results = _run_async(run_scenarios(scenarios, options), options.journal) if scenarios else []
     runs = [(r.history, r.verdicts) for r in results]
-    print_verdicts(runs)
+    print_verdicts(runs, skipped=skipped)
     if report is not None:
-        write_report(report, runs, options.journal)
+        write_report(report, runs, options.journal, skipped=skipped)
         err.print(f"report written to {report}")
     append_runs(runs, options.journal)
     for line in notes([h for h, _ in runs]):

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..core._model import Status, Verdict
+from ..core._scenario import Skipped
 from ..engine._events import (
     DeliveryDone,
     EffectRecorded,
@@ -120,15 +121,23 @@ _MARK = {
     Status.FAIL: "[bold red]✗[/]",
     Status.INCONCLUSIVE: "[yellow]?[/]",
 }
+_SKIPPED = "[dim]○[/]"
 _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INCONCLUSIVE: "yellow"}
 
 Runs = Sequence[tuple[History, Sequence[Verdict]]]
 
 
-def print_verdicts(runs: Runs, evidence: int = 3) -> None:
+def print_skipped(skipped: Sequence[Skipped]) -> None:
+    """The hazards that do not apply to the project, each with why (before the runs)."""
+    for s in skipped:
+        err.print(f"{_SKIPPED} {escape(s.name)} skipped — {escape(s.reason)}")
+
+
+def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = ()) -> None:
     """Each run's deliveries by answer and its verdicts with their summaries and, for those
     that did not hold, the first witnesses; then a table and the totals. Redacted as the
-    report is: nothing the report leaves out reaches a terminal or a CI log either."""
+    report is: nothing the report leaves out reaches a terminal or a CI log either. A hazard
+    applied to a project says how (the fields its drift chose); ``skipped`` ones say why."""
     redactor = Redactor.for_runs([h for h, _ in runs], os.environ)
     use(redactor)
     text = redactor.text
@@ -139,6 +148,8 @@ def print_verdicts(runs: Runs, evidence: int = 3) -> None:
             f"({info.model.value}, seed {info.seed}): {len(history.events)} events, "
             f"{len(history.deliveries)} deliveries, {len(history.effects)} effects"
         )
+        for note in info.settings.get("adapted", ()):
+            out.print(f"  [dim]{escape(text(str(note)))}[/]")
         answers = delivery_answers(history, redactor)
         out.print(f"  {escape(answers.counts_text())}")
         if answers.most_common is not None:
@@ -156,12 +167,16 @@ def print_verdicts(runs: Runs, evidence: int = 3) -> None:
                 more = len(v.evidence.lines) - evidence
                 if more > 0:
                     out.print(f"      … and {more} more in the report")
+    for s in skipped:
+        out.print(f"\n[bold]{escape(s.name)}[/] {_SKIPPED} skipped: {escape(s.reason)}")
     out.print()
-    out.print(summary_table(runs, redactor))
-    out.print(totals(runs))
+    out.print(summary_table(runs, redactor, skipped))
+    out.print(totals(runs, skipped))
 
 
-def summary_table(runs: Runs, redactor: Redactor | None = None) -> Table:
+def summary_table(
+    runs: Runs, redactor: Redactor | None = None, skipped: Sequence[Skipped] = ()
+) -> Table:
     """One row per run: how many invariants hold, which failed, which could not be judged."""
     text = redactor.text if redactor is not None else str
     table = Table(show_lines=False)
@@ -179,11 +194,14 @@ def summary_table(runs: Runs, redactor: Redactor | None = None) -> Table:
             f"[red]{', '.join(failed)}[/]" if failed else "",
             f"[yellow]{', '.join(unjudged)}[/]" if unjudged else "",
         )
+    for s in skipped:
+        table.add_row("", escape(s.name), "[dim]skipped[/]", "", "")
     return table
 
 
-def totals(runs: Runs) -> str:
-    """``3 failed, 2 inconclusive, 11 held``, each in its colour, over every run."""
+def totals(runs: Runs, skipped: Sequence[Skipped] = ()) -> str:
+    """``3 failed, 2 inconclusive, 11 held``, each in its colour, over every run; then how
+    many hazards were skipped."""
     counts = {status: 0 for status in Status}
     for _, verdicts in runs:
         for v in verdicts:
@@ -197,6 +215,8 @@ def totals(runs: Runs) -> str:
         )
         if counts[status] or status is Status.PASS
     ]
+    if skipped:
+        parts.append(f"[dim]{len(skipped)} hazard{'s' if len(skipped) != 1 else ''} skipped[/]")
     return ", ".join(parts)
 
 

@@ -18,13 +18,18 @@ import click
 
 from ..core._data_paths import data_dir
 from ..core._errors import InputError
-from ._options import run_options
+from ._options import project_options, run_options
 
 
 @click.command("locust", context_settings={"ignore_unknown_options": True})
 @click.argument("scenario")
-@click.option("--target", required=True, help="URL of the automation's webhook endpoint.")
+@click.option(
+    "--target",
+    default=None,
+    help="URL of the automation's webhook endpoint (default: the project's target).",
+)
 @run_options
+@project_options
 @click.option(
     "--events",
     type=click.IntRange(min=1),
@@ -39,7 +44,7 @@ from ._options import run_options
 @click.argument("locust_args", nargs=-1, type=click.UNPROCESSED)
 def locust(
     scenario: str,
-    target: str,
+    target: str | None,
     downstream: str,
     seed: int | None,
     report: Path | None,
@@ -49,6 +54,8 @@ def locust(
     target_name: str | None,
     allow_host: tuple[str, ...],
     listen_beyond_loopback: bool,
+    project_file: Path | None,
+    no_project: bool,
     locust_args: tuple[str, ...],
 ) -> None:
     """Load-test an automation with SCENARIO's events in Locust, then judge the invariants.
@@ -57,16 +64,14 @@ def locust(
     `-- --master --expect-workers 2 ...` / `-- --worker` for a distributed run.
     """
     from ..engine import RunOptions
-    from ..scenario._load import resolve
+    from ..scenario._hazards import resolve_hazards
     from ._console import err
+    from ._project import project_from, target_of
 
-    found = resolve([scenario])  # bad names and files are reported before Locust starts
-    if len(found) != 1:
-        raise InputError(
-            f"{scenario!r} is a suite of {len(found)} scenarios; a load test runs one scenario",
-            where="SCENARIO",
-            hint=f"name one of: {', '.join(s.name for s in found)}",
-        )
+    project = project_from(project_file, no_project)
+    target = target_of(target, project)
+    # Bad names, files and a hazard that does not apply are reported before Locust starts.
+    resolve_hazards([scenario], project).one(scenario, "a load test", "SCENARIO")
     options = RunOptions.create(
         target,
         seed=seed,
@@ -87,6 +92,7 @@ def locust(
         *(["--harness-target-name", target_name] if target_name else []),
         *[arg for host in allow_host for arg in ("--harness-allow-host", host)],
         *(["--harness-listen-beyond-loopback"] if listen_beyond_loopback else []),
+        *(["--harness-project", project.origin] if project is not None else []),
     ]  # fmt: skip
     reproduce = shlex.join(
         ["harness", "locust", scenario, "--target", target, "--seed", str(options.seed)]

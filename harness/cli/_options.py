@@ -63,3 +63,25 @@ def run_options(command: F) -> F:
     ):
         command = option(command)
     return command
+
+
+def project_options(command: F) -> F:
+    """--project and --no-project: which harness.yaml the command reads (docs/project.md)."""
+    for option in reversed(
+        (
+            click.option(
+                "--project",
+                "project_file",
+                type=click.Path(path_type=Path),
+                default=None,
+                help="The project file (default: harness.yaml in the current directory, if any).",
+            ),
+            click.option(
+                "--no-project",
+                is_flag=True,
+                help="Ignore harness.yaml: run the scenarios as written.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command

@@ -104,6 +104,8 @@ class DownstreamSpec:
     routes: tuple[Route, ...] = ()
     # An in-memory REST API (``_resources``) answers what no route matches, instead of stubs.
     stateful: bool = False
+    # Where its double listens; None: the run's downstream port, plus its position.
+    port: int | None = None
 
 
 FAULT_MODES = ("status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n")
@@ -262,3 +264,17 @@ class Scenario:
     expect: tuple[ExpectSpec, ...] = ()
     # False: never drive a clean (baseline) run first, for a target that cannot take two runs.
     baseline: bool = True
+    # How a built-in hazard was applied to a project (its events, provider, downstreams, the
+    # fields its drift chose), in sentences for the console and the report.
+    adapted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A scenario that does not apply where it was asked to run — a hazard applied to a
+    project it has nothing to act on (no 64-bit id to retype, another provider's retry storm)
+    — and why. Neither passed nor failed: it does not fail the run."""
+
+    name: str
+    reason: str
+    origin: str = "<python>"

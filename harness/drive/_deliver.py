@@ -422,15 +422,16 @@ class _open_transport:
         client = httpx.AsyncClient(
             # An exception in the app is a 500 to a real sender, so let httpx answer one.
             transport=httpx.ASGITransport(app=self.target.app, raise_app_exceptions=False),
-            base_url=self.target.url,
             timeout=self.timeout,
         )
         self._close = client.aclose
+        # The whole URL, not a base_url: httpx would end a base_url's path with '/'.
+        url = self.target.url
 
         async def send(body: bytes, headers: dict[str, str]) -> _Answer:
             try:
                 resp = await asyncio.wait_for(
-                    client.post("", content=body, headers=headers), self.timeout
+                    client.post(url, content=body, headers=headers), self.timeout
                 )
             except httpx.TimeoutException:
                 raise TimeoutError from None

@@ -14,12 +14,15 @@ from urllib.parse import urlsplit
 
 from ..core._errors import InputError, TargetUnreachableError, UnsafeTargetError
 
-_ASGI_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+# module:attr, optionally followed by the path the app is driven at (module:app/hooks/stripe).
+_ASGI_REF = re.compile(r"^(?P<app>[A-Za-z_][\w.]*:[A-Za-z_][\w.]*)(?P<path>/[^\s\\]*)?$")
+_ASGI_BASE = "http://harness.asgi"
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """``url`` for a network target; ``app`` (and ``ref``, ``module:attr``) for an ASGI one."""
+    """``url`` for a network target; ``app`` (and ``ref``, ``module:attr`` or
+    ``module:attr/path``) for an ASGI one, driven at the URL's path."""
 
     ref: str
     url: str
@@ -59,7 +62,8 @@ def require_allowed(
 
 
 def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
-    """A URL (loopback or an allowed host) or ``module:attr`` naming an ASGI app."""
+    """A URL (loopback or an allowed host), or ``module:attr`` naming an ASGI app, optionally
+    followed by the path it is driven at (``myapp.main:app/webhooks/stripe``; default ``/``)."""
     if ref.startswith(("http://", "https://")):
         host = checked_url(ref, "--target", "target URL")
         require_allowed(
@@ -71,12 +75,14 @@ def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
             where="--target",
         )
         return Target(ref, ref)
-    if _ASGI_REF.match(ref):
-        return Target(ref, "http://harness.asgi/", _import_app(ref))
+    found = _ASGI_REF.match(ref)
+    if found:
+        return Target(ref, _ASGI_BASE + (found["path"] or "/"), _import_app(found["app"]))
     raise InputError(
         f"target {ref!r} is neither a URL nor module:attr",
         where="--target",
-        hint="pass http://127.0.0.1:8000/hooks/orders, or myapp.main:app for an ASGI app",
+        hint="pass http://127.0.0.1:8000/hooks/orders, or myapp.main:app for an ASGI app "
+        "(myapp.main:app/hooks/orders to drive it at a path)",
     )
 
 

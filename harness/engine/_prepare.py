@@ -203,6 +203,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             **({"secret_fingerprint": fingerprint(signer.secret)} if signer.secret else {}),
             # Where the events' id, key and type were written (or read): what a refusal names.
             "paths": source_paths(scenario.source),
+            # How a built-in hazard was applied to the project (scenario/_hazards), in words.
+            **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream.settings(scenario.source),
             # Which events drifted and how, with their original values: judged offline.

@@ -98,7 +98,9 @@ class Recorder:
     async def start(self) -> list[str]:
         """Write the run's events to the journal and start the doubles; their base URLs.
 
-        The first double listens on the options' port, the next ones on the following ports.
+        The first double listens on the options' port, the next ones on the following ports;
+        a downstream that names its own port listens there (unless the options ask for free
+        ports, port 0).
         """
         self.info = replace(self.prepared.info, started_at=now_iso())
         self.journal.begin(self.info, self.prepared.events, self.prepared.faults)
@@ -107,10 +109,12 @@ class Recorder:
         urls = [
             await d.start(
                 host,
-                port + i if port else 0,
+                (spec.port or port + i) if port else 0,
                 allow_non_loopback=self.options.listen_beyond_loopback,
             )
-            for i, d in enumerate(self._doubles)
+            for i, (d, spec) in enumerate(
+                zip(self._doubles, self.prepared.scenario.downstreams, strict=True)
+            )
         ]
         self.emit(RunStarted(self.info, len(self.prepared.schedule), urls[0] if urls else ""))
         self._flusher = asyncio.create_task(self._flush_every_second())

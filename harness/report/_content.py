@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core._model import Effect, Verdict
-from ..core._scenario import InvariantSpec
+from ..core._scenario import InvariantSpec, Skipped
 from ..history import History
 from ..invariants import ALWAYS_INVARIANTS, judge
 from ..invariants._facts import route_of
@@ -69,8 +69,10 @@ def build_report(
     *,
     before: Sequence[RunInput] | None = None,
     environ: Mapping[str, str] | None = None,
+    skipped: Sequence[Skipped] = (),
 ) -> Report:
-    """The report of ``runs`` (compared with ``before`` when given), redacted.
+    """The report of ``runs`` (compared with ``before`` when given), redacted; ``skipped``:
+    the hazards that did not apply, and why.
 
     ``environ`` is where the signing secrets are read from (default: this process's
     environment), so that their values can be kept out of the report.
@@ -97,6 +99,7 @@ def build_report(
         matrix=_matrix.matrix(scenarios),
         refusals=_refusals(scenarios),
         comparison=compare(before, runs) if before is not None else None,
+        skipped=tuple(skipped),
     )
     redacted: Report = redactor.tree(report)
     return redacted

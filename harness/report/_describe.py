@@ -247,7 +247,7 @@ def _timing(history: History) -> str:
 def what_was_done(history: History) -> tuple[str, ...]:
     """The run in sentences: source, declared perturbations, faults, what was observed."""
     settings = history.info.settings
-    sentences = [_source(history)]
+    sentences = [*settings.get("adapted", ()), _source(history)]
     declared = [
         perturbation(kind, params or {})
         for item in settings.get("perturbations", ())

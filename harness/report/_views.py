@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core._quantiles import Quantiles
+from ..core._scenario import Skipped
 from ._answers import DeliveryAnswers
 from ._stats import Pictures
 
@@ -221,6 +222,8 @@ class Report:
     matrix: Matrix
     refusals: tuple[RefusalView, ...] = ()  # by likely cause, in run order
     comparison: Comparison | None = None
+    # Hazards that did not apply to the project, and why: neither held nor failed.
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def scenarios(self) -> tuple[ScenarioView, ...]:

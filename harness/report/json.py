@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core._model import Verdict
 from ..core._quantiles import Quantiles
+from ..core._scenario import Skipped
 from ..history import History
 from ._answers import CommonAnswer
 from ._content import RunInput, build_report, inputs, reproduce_command
@@ -93,6 +94,8 @@ def document(report: Report) -> dict[str, Any]:
     }
     if report.comparison is not None:
         doc["comparison"] = _comparison(report.comparison)
+    # Added with project files: hazards that did not apply, neither held nor failed.
+    doc["skipped"] = [{"scenario": s.name, "reason": s.reason} for s in report.skipped]
     return doc
 
 
@@ -230,18 +233,26 @@ def write_report(
     journal: Path | None = None,
     *,
     fmt: str | None = None,
+    skipped: Sequence[Skipped] = (),
 ) -> None:
-    """Write the report of ``runs`` to ``path``, in ``fmt`` or the format its extension names.
+    """Write the report of ``runs`` to ``path``, in ``fmt`` or the format its extension names;
+    ``skipped``: the hazards that did not apply, and why.
 
     ``.json`` is this shape, ``.html``/``.htm`` the self-contained page, ``.md`` Markdown,
     ``.xml`` JUnit XML. Raises InputError for an extension (or ``fmt``) that names none.
     """
-    write_inputs(path, inputs(runs, journal), fmt=fmt)
+    write_inputs(path, inputs(runs, journal), fmt=fmt, skipped=skipped)
 
 
-def write_inputs(path: Path, runs: Sequence[RunInput], *, fmt: str | None = None) -> None:
+def write_inputs(
+    path: Path,
+    runs: Sequence[RunInput],
+    *,
+    fmt: str | None = None,
+    skipped: Sequence[Skipped] = (),
+) -> None:
     """``write_report`` for runs read from several journals, each RunInput naming its own."""
     from ._writers import write, writer_for
 
     writer = writer_for(path, fmt, where=f"--report {path}")
-    write(path, writer.render(build_report(runs)))
+    write(path, writer.render(build_report(runs, skipped=skipped)))

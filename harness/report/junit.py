@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from ..core._scenario import Skipped
 from ._views import Report, ScenarioView, VerdictView
 
 # XML 1.0 cannot carry most control characters, even escaped; a body may hold them.
@@ -30,6 +31,8 @@ def render(report: Report) -> str:
     )
     for s in report.scenarios:
         root.append(_suite(s))
+    for skipped in report.skipped:
+        root.append(_skipped(skipped))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
@@ -59,6 +62,16 @@ def _suite(s: ScenarioView) -> ET.Element:
         suite.append(_case(s, v))
     out = ET.SubElement(suite, "system-out")
     out.text = _clean("\n".join([*s.done, f"Reproduce: {s.reproduce}"]))
+    return suite
+
+
+def _skipped(skipped: Skipped) -> ET.Element:
+    """A hazard that did not apply: a suite of one skipped case, saying why."""
+    suite = ET.Element(
+        "testsuite", name=_clean(skipped.name), tests="1", failures="0", errors="0", skipped="1"
+    )
+    case = ET.SubElement(suite, "testcase", classname=f"harness.{skipped.name}", name="applies")
+    ET.SubElement(case, "skipped", message=_clean(skipped.reason))
     return suite
 
 

@@ -84,6 +84,12 @@ class YamlText:
             "\n".join([first.message, *extra]), where=f"{self.file}:{self._line_of(first)}"
         )
 
+    def require_mapping(self, expected: str) -> None:
+        """Fail unless the file holds a mapping; ``expected`` says what it should hold."""
+        if not isinstance(self.data, dict):
+            found = "nothing" if self.data is None else f"a {type(self.data).__name__}"
+            self.fail([Problem((), f"the file holds {found} — {expected}")])
+
     def _line_of(self, problem: Problem) -> int:
         return problem.line or self.line(problem.loc)
 

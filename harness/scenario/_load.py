@@ -22,7 +22,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._schema import (
     DeliveryDoc,
     DownstreamDoc,
+    ExpectedRequestDoc,
     ObserverDoc,
     PerturbationDoc,
     ProviderDoc,
@@ -124,17 +125,9 @@ def _load(path: Path, within: tuple[Path, ...] = ()) -> Scenario | Suite:
     """A scenario or a suite file, told apart by its `suite:` key. ``within``: the suite files
     being loaded around this one, so that a suite naming itself is an error, not a loop."""
     text = read_yaml(path)
-    if not isinstance(text.data, dict):
-        found = "nothing" if text.data is None else f"a {type(text.data).__name__}"
-        text.fail(
-            [
-                Problem(
-                    (),
-                    f"the file holds {found} — a scenario is a mapping with at least `source:`, "
-                    "a suite a mapping with `suite:`",
-                )
-            ]
-        )
+    text.require_mapping(
+        "a scenario is a mapping with at least `source:`, a suite a mapping with `suite:`"
+    )
     try:
         if "suite" in text.data:
             return _suite(validate(SuiteDoc, text), path, within)
@@ -173,6 +166,11 @@ def _builtins() -> dict[str, tuple[Path, str]]:
             if path.name.endswith(suffix):
                 found[path.name.removesuffix(suffix)] = (path, kind)
     return found
+
+
+def builtin_files() -> dict[str, Path]:
+    """Built-in name -> its YAML file, for printing it (``harness show``)."""
+    return {name: path for name, (path, _) in _builtins().items()}
 
 
 def _looks_like_path(name: str) -> bool:
@@ -275,7 +273,11 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         origin=str(path),
         correlate=correlate,
         tracer=tracer,
-        expect=_expect(doc, source),
+        expect=_expect(
+            doc.expect,
+            [d.name for d in doc.downstreams],
+            _source_types(source) if isinstance(source, SyntheticSource) else None,
+        ),
         baseline=_baseline(doc, invariants),
     )
 
@@ -422,15 +424,16 @@ def _source_types(source: SyntheticSource) -> list[str]:
     return [str(found) if found is not None else "event"]
 
 
-def _expect(doc: ScenarioDoc, source: Source) -> tuple[ExpectSpec, ...]:
-    """The declared expected effects, their types and downstreams checked against the scenario.
-
-    A recorded source's types are known only once its file is read; they are not checked here.
-    """
-    types = _source_types(source) if isinstance(source, SyntheticSource) else None
-    names = [d.name for d in doc.downstreams]
+def _expect(
+    expect: Mapping[str, Sequence[ExpectedRequestDoc]],
+    names: Sequence[str],
+    types: Sequence[str] | None,
+) -> tuple[ExpectSpec, ...]:
+    """The declared expected effects, their types checked against ``types`` (the source's;
+    None: not known before the run, as a recorded file's) and their downstreams against
+    ``names``."""
     out = []
-    for event_type, items in doc.expect.items():
+    for event_type, items in expect.items():
         if types is not None and event_type not in types:
             loc: Loc = ("expect", event_type)
             raise _Invalid(
@@ -479,7 +482,7 @@ def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
             )
         seen.add(d.name)
     return tuple(
-        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful) for d in docs
+        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful, d.port) for d in docs
     )
 
 
@@ -587,13 +590,13 @@ def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:
 # --- step 4: the files a scenario names, and its invariants' parameters ---------------------
 
 
-def _existing(base: Path, name: str, loc: Loc) -> Path:
+def _existing(base: Path, name: str, loc: Loc, of: str = "the scenario file") -> Path:
     path = (base / name).absolute()
     if not path.is_file():
         raise _Invalid(
             loc,
             f"{dotted(loc)}: {name!r} is not allowed — there is no file {str(path)!r} "
-            "(paths are relative to the scenario file)",
+            f"(paths are relative to {of})",
         )
     return path
 
@@ -602,8 +605,13 @@ def _payload(doc: SyntheticDoc, base: Path) -> dict[str, Any]:
     """The example payload, inline or from its file."""
     if doc.example_file is None:
         return dict(doc.example or {})
-    loc: Loc = ("source", "synthetic", "example_file")
-    path = _existing(base, doc.example_file, loc)
+    return example_file(base, doc.example_file, ("source", "synthetic", "example_file"))
+
+
+def example_file(base: Path, name: str, loc: Loc, of: str = "the scenario file") -> dict[str, Any]:
+    """The example payload in the JSON file ``name`` (relative to ``base``, the folder of
+    ``of``), the value of the field at ``loc``."""
+    path = _existing(base, name, loc, of)
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, json.JSONDecodeError) as exc:

@@ -314,6 +314,13 @@ class DownstreamDoc(Doc):
         description="true or false: keep resources in memory like a REST API (POST creates, "
         "PUT/PATCH update, GET reads back, DELETE removes)",
     )
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="a port from 1 to 65535 where this downstream's double listens (default: "
+        "the --downstream port, plus the downstream's position)",
+    )
 
 
 class ObserverDoc(Doc):

@@ -35,11 +35,13 @@ from harness import (
     HarnessError,
     InputError,
     PreparedRun,
+    Project,
     Redactor,
     RunOptions,
     Scenario,
+    load_project,
     prepare,
-    resolve,
+    resolve_hazards,
 )
 
 from ._plan import partition, with_events
@@ -74,6 +76,7 @@ class Settings:
     allow_hosts: tuple[str, ...] = ()
     reproduce: str | None = None
     listen_beyond_loopback: bool = False
+    project: Path | None = None  # harness.yaml: the built-in scenario is applied to it
 
 
 @dataclass(slots=True)
@@ -163,6 +166,12 @@ def _add_options(parser: Any, **_: Any) -> None:
         **hidden,
     )
     parser.add_argument("--harness-reproduce", default=None, help=argparse.SUPPRESS, **hidden)
+    parser.add_argument(
+        "--harness-project",
+        default=None,
+        help="A project file (harness.yaml) the built-in scenario is applied to",
+        **hidden,
+    )
 
 
 def settings_of(environment: Environment) -> Settings:
@@ -184,6 +193,7 @@ def settings_of(environment: Environment) -> Settings:
         allow_hosts=tuple(getattr(o, "harness_allow_host", None) or ()),
         reproduce=getattr(o, "harness_reproduce", None),
         listen_beyond_loopback=bool(getattr(o, "harness_listen_beyond_loopback", False)),
+        project=path(getattr(o, "harness_project", None)),
     )
 
 
@@ -267,7 +277,8 @@ def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scen
             hint="one load test runs one scenario: give every ScenarioUser the same one",
         )
     (ref,) = given
-    scenario = ref if isinstance(ref, Scenario) else _one(ref)
+    project = load_project(settings.project) if settings.project is not None else None
+    scenario = ref if isinstance(ref, Scenario) else _one(ref, project)
     counts = {c.event_count for c in classes if c.event_count is not None}
     count = settings.events or (counts.pop() if len(counts) == 1 else None)
     if count is None and len(counts) > 1:
@@ -275,15 +286,9 @@ def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scen
     return scenario if count is None else with_events(scenario, count)
 
 
-def _one(ref: str) -> Scenario:
-    found = resolve([ref])
-    if len(found) != 1:
-        raise InputError(
-            f"{ref!r} is a suite of {len(found)} scenarios; a load test runs one scenario",
-            where="--harness-scenario",
-            hint=f"name one of: {', '.join(s.name for s in found)}",
-        )
-    return found[0]
+def _one(ref: str, project: Project | None) -> Scenario:
+    """The scenario named ``ref``, applied to the project when it is a built-in hazard."""
+    return resolve_hazards([ref], project).one(ref, "a load test", "--harness-scenario")
 
 
 def _target(environment: Environment, classes: Sequence[type[ScenarioUser]]) -> str:

@@ -40,17 +40,7 @@ class ScenarioFile(pytest.File):
             scenario = load_scenario(Path(relative(self.path, self.config)))
         except HarnessError as exc:
             raise ScenarioError(str(exc)) from None
-        node = ScenarioNode.from_parent(self, name=scenario.name, scenario=scenario)
-        for mark in ("harness", *scenario.marks):
-            try:
-                node.add_marker(mark)
-            except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
-                raise ScenarioError(
-                    f"{scenario.origin}: marks: {mark!r} is not a registered marker ({exc}) — "
-                    'register it in [tool.pytest.ini_options] markers = ["'
-                    f'{mark}: ..."], or run without --strict-markers'
-                ) from None
-        yield node
+        yield _node(self, scenario)
 
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -58,6 +48,55 @@ class ScenarioFile(pytest.File):
         if isinstance(excinfo.value, ScenarioError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
+
+
+class ProjectFile(ScenarioFile):
+    """The project file, harness.yaml: one node per hazard it names, applied to the project;
+    a hazard that does not apply is one skipped item saying why."""
+
+    def collect(self) -> Iterator[ScenarioNode | SkippedHazard]:  # type: ignore[override]
+        from harness import HarnessError, resolve_hazards
+
+        project = state_of(self.config).settings.project
+        assert project is not None  # collected only as the session's project file
+        try:
+            hazards = resolve_hazards(project.hazards, project)
+        except HarnessError as exc:
+            raise ScenarioError(str(exc)) from None
+        for scenario in hazards.scenarios:
+            yield _node(self, scenario)
+        for skipped in hazards.skipped:
+            yield SkippedHazard.from_parent(self, name=skipped.name, reason=skipped.reason)
+
+
+class SkippedHazard(pytest.Item):
+    """A hazard that does not apply to the project: skipped, with its reason."""
+
+    def __init__(self, *, reason: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reason = reason
+        self.add_marker(pytest.mark.skip(reason=f"{self.name}: {reason}"))
+
+    def runtest(self) -> None:
+        raise AssertionError("a skipped hazard never runs")  # the skip mark stops it first
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"hazard {self.name} (does not apply)"
+
+
+def _node(parent: pytest.File, scenario: Scenario) -> ScenarioNode:
+    """The node of one scenario, with its marks (``harness`` and the scenario's own)."""
+    node = ScenarioNode.from_parent(parent, name=scenario.name, scenario=scenario)
+    for mark in ("harness", *scenario.marks):
+        try:
+            node.add_marker(mark)
+        except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
+            raise ScenarioError(
+                f"{scenario.origin}: marks: {mark!r} is not a registered marker ({exc}) — "
+                'register it in [tool.pytest.ini_options] markers = ["'
+                f'{mark}: ..."], or run without --strict-markers'
+            ) from None
+    return node
 
 
 class ScenarioNode(pytest.Collector):

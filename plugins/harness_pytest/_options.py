@@ -43,6 +43,14 @@ OPTIONS = (
         "in-process. Without it, scenario items are skipped",
         "URL|MODULE:ATTR",
     ),
+    Option(
+        "project",
+        "path",
+        "the project file (default: harness.yaml in the rootdir, if any): its target, provider, "
+        "secret variable, events and downstreams, which the built-in scenarios apply to",
+        "FILE",
+    ),
+    Option("no_project", "flag", "ignore harness.yaml: run the scenarios as written"),
     Option("target_name", "text", "a label for the target in reports (default host:port)", "NAME"),
     Option(
         "allow_host",

@@ -18,7 +18,7 @@ from ._routing import HttpxRouting
 from ._state import State
 
 if TYPE_CHECKING:
-    from harness import Scenario
+    from harness import Project, Scenario
 
 
 class Runner:
@@ -82,7 +82,7 @@ class Runner:
                 "no harness target: pass target= to harness_run, or --harness-target "
                 "(harness_target in [tool.pytest.ini_options])"
             )
-        loaded = _drive.adjusted(_load(scenario), settings)
+        loaded = _drive.adjusted(_load(scenario, settings.project), settings)
         run_seed = settings.seed if seed is None else seed
         return loaded, _drive.plan_for(settings, chosen, run_seed, self._selector)
 
@@ -118,18 +118,17 @@ def _loop_running() -> bool:
     return True
 
 
-def _load(scenario: str | os.PathLike[str] | Scenario) -> Scenario:
+def _load(scenario: str | os.PathLike[str] | Scenario, project: Project | None) -> Scenario:
+    """The scenario to run; a built-in name is applied to the project as a hazard (a hazard
+    that does not apply skips the test, saying why)."""
+    __tracebackhide__ = True
     import harness
 
     if isinstance(scenario, harness.Scenario):
         return scenario
     if isinstance(scenario, os.PathLike):
         return harness.load_scenario(Path(scenario))
-    resolved = harness.resolve([scenario])
-    if len(resolved) != 1:
-        names = ", ".join(s.name for s in resolved)
-        raise harness.InputError(
-            f"{scenario!r} is a suite of {len(resolved)} scenarios ({names})",
-            hint="harness_run runs one scenario: call it once per scenario",
-        )
-    return resolved[0]
+    hazards = harness.resolve_hazards([scenario], project)
+    if hazards.skipped and not hazards.scenarios:
+        pytest.skip(f"{hazards.skipped[0].name}: {hazards.skipped[0].reason}")
+    return hazards.one(scenario, "harness_run")

@@ -15,12 +15,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from . import _options
+
+if TYPE_CHECKING:
+    from harness import Project
 
 DEFAULT_DOWNSTREAM = "127.0.0.1:9100"
 DEFAULT_GLOBS = ("*.scenario.yaml",)
@@ -65,6 +68,8 @@ class Settings:
     traceback: bool
     listen_beyond_loopback: bool = False
     worker: int | None = None  # N of the pytest-xdist worker gwN; None outside xdist
+    project: Project | None = None  # harness.yaml: what the built-in scenarios apply to
+    project_path: Path | None = None
 
     def downstream_for(self, target: str) -> tuple[str, int]:
         """Where the double listens for a run against ``target``.
@@ -106,7 +111,9 @@ def is_scenario_file(path: Path, settings: Settings) -> bool:
 def read_settings(config: pytest.Config) -> Settings:
     """The settings of this session. Raises pytest.UsageError saying which value is wrong."""
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    target = _options.text(config, "target")
+    project_path = _project_path(config)
+    project = _project(project_path, config)
+    target = _options.text(config, "target") or (project.target if project else None)
     host, port = parse_address(_options.text(config, "downstream") or DEFAULT_DOWNSTREAM)
     routes = tuple(parse_route(r) for r in _options.values(config, "httpx_route"))
     if routes and target is not None and is_network(target):
@@ -150,7 +157,41 @@ def read_settings(config: pytest.Config) -> Settings:
         traceback=_options.flag(config, "traceback"),
         listen_beyond_loopback=beyond,
         worker=int(workerinput["workerid"].removeprefix("gw")) if workerinput else None,
+        project=project,
+        project_path=project_path if project is not None else None,
     )
+
+
+_PROJECT_FILE = "harness.yaml"
+
+
+def _project_path(config: pytest.Config) -> Path | None:
+    """--harness-project (harness_project), else harness.yaml in the rootdir; None with
+    --harness-no-project or when there is none."""
+    if _options.flag(config, "no_project"):
+        return None
+    given = _options.path(config, "project")
+    if given is not None:
+        if not given.is_file():
+            raise pytest.UsageError(
+                f"--harness-project / harness_project: no project file {str(given)!r} — give "
+                f"the path of a {_PROJECT_FILE}, or leave it out to use the rootdir's"
+            )
+        return given
+    found = config.rootpath / _PROJECT_FILE
+    return found if found.is_file() else None
+
+
+def _project(path: Path | None, config: pytest.Config) -> Project | None:
+    """The project in ``path``, loaded (the engine's validation: file:line messages)."""
+    if path is None:
+        return None
+    from harness import HarnessError, load_project
+
+    try:
+        return load_project(Path(relative(path, config)))
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _check_target_and_reports(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import _options
-from ._collect import ScenarioFile, ScenarioItem
+from ._collect import ProjectFile, ScenarioFile, ScenarioItem
 from ._double import DownstreamDouble
 from ._drive import routing_for
 from ._redaction import redacted
@@ -42,7 +42,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
-    if is_scenario_file(file_path, state_of(parent.config).settings):
+    settings = state_of(parent.config).settings
+    if settings.project_path is not None and file_path.resolve() == settings.project_path.resolve():
+        return ProjectFile.from_parent(parent, path=file_path)
+    if is_scenario_file(file_path, settings):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

@@ -1,0 +1,71 @@
+"""The project a command runs in: ``harness.yaml`` (found in the current directory, or named
+by ``--project``; ignored with ``--no-project``) with what the flags give in place of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ..core._errors import InputError
+from ..scenario._project import PROJECT_FILE, Project, find_project, load_project, with_flags
+
+
+def project_from(
+    path: Path | None,
+    no_project: bool,
+    *,
+    provider: str | None = None,
+    secret_env: str | None = None,
+    events: Sequence[str] = (),
+    downstream: bool = False,
+) -> Project | None:
+    """The project of this invocation, or None. ``downstream``: --downstream was given, so
+    it, not the downstreams' own ports, says where the doubles listen. Raises ScenarioError
+    (file:line) for a bad project file and InputError for bad flags, before anything is sent."""
+    if path is not None and no_project:
+        raise InputError(
+            "--project and --no-project contradict each other",
+            where="--no-project",
+            hint="give one of them",
+        )
+    if path is not None and not path.is_file():
+        raise InputError(
+            f"no project file {str(path)!r}",
+            where="--project",
+            hint=f"give the path of a {PROJECT_FILE}, or leave --project out to use the one in "
+            "the current directory",
+        )
+    found = None if no_project else (path or find_project())
+    project = load_project(found) if found is not None else None
+    if project is not None and downstream:
+        ports = tuple(replace(d, port=None) for d in project.downstreams)
+        project = replace(project, downstreams=ports)
+    return with_flags(project, provider=provider, secret_env=secret_env, events=events)
+
+
+def target_of(target: str | None, project: Project | None) -> str:
+    """``--target``, else the project's target; InputError when neither gives one."""
+    chosen = target or (project.target if project is not None else None)
+    if chosen is None:
+        raise InputError(
+            "no target: nothing says where the automation listens",
+            where="--target",
+            hint="pass --target http://127.0.0.1:8000/hooks/orders, or set target: in "
+            + PROJECT_FILE,
+        )
+    return chosen
+
+
+def scenario_names(names: Sequence[str], project: Project | None) -> tuple[str, ...]:
+    """The scenarios named, else the project's hazards; InputError when neither names any."""
+    if names:
+        return tuple(names)
+    if project is not None:
+        return project.hazards
+    raise InputError(
+        "no scenario named",
+        where="SCENARIOS",
+        hint=f"name built-in scenarios or suites (`harness scenarios` lists them), e.g. "
+        f"`harness run standard`, or run in a folder with a {PROJECT_FILE}",
+    )

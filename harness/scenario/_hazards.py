@@ -1,0 +1,359 @@
+"""The built-in scenarios as hazards over a project's events, provider and downstreams.
+
+Each hazard keeps its shape — event counts, records, pace, perturbations, faults, invariants,
+settling — and takes from the project (``_project``) what the built-in invented: the source
+(the project's example payloads or recorded files, with their paths), the delivery's signing
+(the project's provider and secret variable), the downstreams (the hazard's faults open on the
+project's downstreams), expected effects and correlation rules. Drift hazards choose fields of
+the user's payload and say which; a hazard with nothing to act on is Skipped, with its reason.
+
+A scenario file of the user's own is never rewritten: it already says what it sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..core import _paths
+from ..core._data_paths import data_dir
+from ..core._errors import InputError
+from ..core._providers import PROVIDERS, Provider
+from ..core._scenario import (
+    DeliverySpec,
+    FaultSpec,
+    Perturbation,
+    RecordedSource,
+    Scenario,
+    Skipped,
+    Source,
+    SyntheticSource,
+)
+from ..core._signing import TIMESTAMPED
+from ..drive._drift import is_big
+from ..drive._sources import sample_of
+from ._load import Suite, _load, _locate
+from ._project import Project, ProjectEvents
+
+# Which payload fields a drift hazard prefers, in order: what an automation most likely reads.
+_PREFERRED = ("email", "customer", "account", "name")
+_NUMERIC = ("amount", "total", "price", "quantity")
+_GENERIC_STORM = "standard-webhooks"
+
+
+@dataclass(frozen=True, slots=True)
+class Hazards:
+    """What to run: the scenarios (hazards applied to the project, the user's files as they
+    are) and the hazards skipped, with why."""
+
+    scenarios: tuple[Scenario, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+    def one(self, name: str, who: str, where: str | None = None) -> Scenario:
+        """The one scenario ``name`` resolved to, for ``who`` that runs one (a load test,
+        ``harness_run``); InputError when it does not apply or is a suite."""
+        if self.skipped and not self.scenarios:
+            skipped = self.skipped[0]
+            raise InputError(
+                f"{skipped.name} does not apply to the project: {skipped.reason}",
+                where=where,
+                hint="name a scenario that applies, or ignore the project file (--no-project)",
+            )
+        if len(self.scenarios) != 1:
+            names = ", ".join(s.name for s in self.scenarios)
+            raise InputError(
+                f"{name!r} is a suite of {len(self.scenarios)} scenarios ({names})",
+                where=where,
+                hint=f"{who} runs one scenario: name one of them",
+            )
+        return self.scenarios[0]
+
+
+def resolve_hazards(names: Sequence[str], project: Project | None) -> Hazards:
+    """Scenarios for names (built-ins, suites, .yaml paths), the built-in ones applied to
+    ``project`` when it gives anything. Raises ScenarioError / UnknownScenarioError."""
+    scenarios: list[Scenario] = []
+    skipped: list[Skipped] = []
+    for name in names:
+        loaded = _load(_locate(name, Path()))
+        for scenario in loaded.scenarios if isinstance(loaded, Suite) else (loaded,):
+            if project is None or not project.gives_anything or not is_builtin(scenario):
+                scenarios.append(scenario)
+                continue
+            for applied in apply(scenario, project):
+                if isinstance(applied, Skipped):
+                    skipped.append(applied)
+                else:
+                    scenarios.append(applied)
+    return Hazards(tuple(scenarios), tuple(skipped))
+
+
+def is_builtin(scenario: Scenario) -> bool:
+    """Whether ``scenario`` is one of the built-ins (``scenarios/`` in the data folder)."""
+    return Path(scenario.origin).resolve().parent == data_dir("scenarios").resolve()
+
+
+def apply(hazard: Scenario, project: Project) -> list[Scenario | Skipped]:
+    """``hazard`` over each of the project's event sources (one scenario each; named
+    ``hazard:type`` when there are several), or why it does not apply."""
+    notes: list[str] = [f"Applied to {project.described}."]
+    delivery = _delivery(hazard, project, notes)
+    if isinstance(delivery, Skipped):
+        return [delivery]
+    perturbations = _tampers(hazard, delivery.signing, notes)
+    if isinstance(perturbations, Skipped):
+        return [perturbations]
+    base = replace(
+        hazard,
+        delivery=delivery,
+        perturbations=perturbations,
+        expect=project.expect or hazard.expect,
+        correlate=project.correlate or hazard.correlate,
+    )
+    base = _downstreams(base, project, notes)
+    if not project.events:
+        return [replace(base, adapted=tuple(notes))]
+    out: list[Scenario | Skipped] = []
+    several = len(project.events) > 1
+    for i, item in enumerate(project.events):
+        name = f"{hazard.name}:{item.type or i}" if several else hazard.name
+        out.append(_over(replace(base, name=name), item, list(notes)))
+    return out
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliverySpec | Skipped:
+    """The hazard's delivery signed as the project's provider, with its secret variable. A
+    retry storm runs only as the project's provider's own; other hazards get the provider's
+    signing, headers and batching, without its retries (one attempt per planned delivery, as
+    the hazard was written)."""
+    spec = hazard.delivery
+    secret_env = project.secret_env or spec.secret_env
+    storm = spec.provider
+    name = project.provider
+    if name is None:
+        return replace(spec, secret_env=secret_env)
+    profile = PROVIDERS[name]
+    if storm is not None:
+        why = _storm_skipped(storm.name, name)
+        if why is not None:
+            return Skipped(hazard.name, why, hazard.origin)
+        if storm.name != name:  # the generic storm, with this provider's own signing
+            storm = replace(profile, retries=storm.retries, timeout=storm.timeout)
+        provider: Provider | None = storm
+    else:
+        provider = None if profile.scheme == "none" else profile.with_overrides(0, None)
+    notes.append(
+        f"Deliveries signed as {name}"
+        + (f" with the secret in {secret_env}." if profile.scheme != "none" else " (unsigned).")
+    )
+    return replace(spec, signing=profile.scheme, secret_env=secret_env, provider=provider)
+
+
+def _storm_skipped(storm: str, provider: str) -> str | None:
+    """Why a retry storm written for ``storm`` does not apply to a project of ``provider``."""
+    own = f"provider-retry-storm-{provider}"
+    if storm != _GENERIC_STORM:
+        if storm == provider:
+            return None
+        return (
+            f"this is {PROVIDERS[storm].title}'s retry storm; the project's provider is "
+            f"{provider}" + (f" (its own storm is {own})" if _has_storm(provider) else "")
+        )
+    if provider != _GENERIC_STORM and _has_storm(provider):
+        return f"the project's provider {provider} has a retry storm of its own: {own}"
+    if not PROVIDERS[provider].retries:
+        return f"{PROVIDERS[provider].title} does not retry a delivery on its own"
+    return None
+
+
+def _has_storm(provider: str) -> bool:
+    return (data_dir("scenarios") / f"provider-retry-storm-{provider}.scenario.yaml").is_file()
+
+
+def _tampers(
+    hazard: Scenario, signing: str, notes: list[str]
+) -> tuple[Perturbation, ...] | Skipped:
+    """The hazard's perturbations; its tampering only where the project's signing allows it."""
+    tampers = [p for p in hazard.perturbations if p.kind == "tamper"]
+    if not tampers:
+        return hazard.perturbations
+    if signing == "none":
+        return Skipped(
+            hazard.name,
+            "the project's deliveries are unsigned (provider none): there is no signature to "
+            "forge or replay",
+            hazard.origin,
+        )
+    stale = [p for p in tampers if p.params.get("mode") == "stale"]
+    if stale and signing not in TIMESTAMPED:
+        notes.append(
+            f"Stale signatures left out: {signing} signs no timestamp, so a stale one is valid."
+        )
+        kept = tuple(p for p in hazard.perturbations if p not in stale)
+        if not any(p.kind == "tamper" for p in kept):
+            return Skipped(
+                hazard.name, f"{signing} signs no timestamp to make stale", hazard.origin
+            )
+        return kept
+    return hazard.perturbations
+
+
+# --- downstreams ----------------------------------------------------------------------------
+
+
+def _downstreams(hazard: Scenario, project: Project, notes: list[str]) -> Scenario:
+    """The project's downstreams instead of the hazard's: each fault of the hazard opens on
+    every one of them, and a hazard's slow stub routes (a payments call of 1 s) become a slow
+    fault on them for the whole run."""
+    if not project.downstreams:
+        return hazard
+    names = [d.name for d in project.downstreams]
+    faults = [replace(f, downstream=n) for f in hazard.faults for n in names]
+    delays = {r.delay for d in hazard.downstreams for r in d.routes if r.delay > 0}
+    if delays:
+        latency = max(delays)
+        span = _span(hazard)
+        faults.extend(FaultSpec(n, "slow", 0.0, span, latency=latency) for n in names)
+        notes.append(f"Every call to {', '.join(names)} takes {latency:g} s, as in the hazard.")
+    if hazard.faults:
+        notes.append(f"The hazard's faults open on {', '.join(names)}.")
+    else:
+        notes.append(f"Downstreams: {', '.join(names)}.")
+    return replace(hazard, downstreams=project.downstreams, faults=tuple(faults))
+
+
+def _span(hazard: Scenario) -> float:
+    """Scenario seconds a whole-run fault must last: the stream, the retries, settling."""
+    over = hazard.source.over or 0.0
+    provider = hazard.delivery.provider
+    retries = sum(provider.retries) if provider is not None else 0.0
+    return over + retries + hazard.settle.deadline
+
+
+# --- events and drift -----------------------------------------------------------------------
+
+
+def _over(hazard: Scenario, item: ProjectEvents, notes: list[str]) -> Scenario | Skipped:
+    """``hazard`` with ``item``'s events at the hazard's counts and pace, its drift moved to
+    fields of the item's payload."""
+    shape = hazard.source
+    assert isinstance(shape, SyntheticSource)  # every built-in is synthetic
+    source: SyntheticSource | RecordedSource
+    if isinstance(item.source, SyntheticSource):
+        source = replace(item.source, events=shape.events, records=shape.records, over=shape.over)
+        example: Any = source.example
+        notes.append(
+            f"{shape.events} events of {item.origin} for {shape.records} records over "
+            f"{shape.over:g} s, as in the hazard."
+        )
+    else:
+        source = replace(item.source, over=shape.over)
+        example = sample_of(source).payloads[0][1]  # the first line's payload
+        notes.append(f"The events of {item.origin}, spread over {shape.over:g} s.")
+    drifts = [p for p in hazard.perturbations if p.kind in _CHOOSERS]
+    chosen = {id(p): _CHOOSERS[p.kind](p, example, source) for p in drifts}
+    if drifts and not any(chosen.values()):
+        wants = " or ".join(dict.fromkeys(_WANTS[p.kind] for p in drifts))
+        return Skipped(hazard.name, f"the payload of {item.origin} has no {wants}", hazard.origin)
+    perturbations: list[Perturbation] = []
+    for p in hazard.perturbations:
+        choice = chosen.get(id(p), (p, ""))
+        if choice is None:
+            notes.append(f"No {_WANTS[p.kind]} in the payload: its {p.kind} is left out.")
+            continue
+        perturbations.append(choice[0])
+        if choice[1]:
+            notes.append(choice[1])
+    return replace(hazard, source=source, perturbations=tuple(perturbations), adapted=tuple(notes))
+
+
+def _fields(example: Any, source: Source) -> Iterator[tuple[str, Any]]:
+    """(path, value) of each leaf outside lists that is not the source's id, key, type or
+    time, in document order: the fields a drift may act on."""
+    paths = (source.id_path, source.key_path, source.type_path, getattr(source, "time_path", None))
+    own = {_paths.parse(p) for p in paths if p}
+    for steps, value in _paths.leaves(example):
+        if steps in own or any(isinstance(s, int) for s in steps):
+            continue
+        yield _paths.render(steps), value
+
+
+def _preferred(found: list[tuple[str, Any]], words: Sequence[str]) -> tuple[str, Any] | None:
+    """The first field whose name holds the first word that any holds; else the first."""
+    for word in words:
+        for path, value in found:
+            if word in path.rsplit(".", 1)[-1].lower():
+                return path, value
+    return found[0] if found else None
+
+
+def _strings(example: Any, source: Source) -> list[tuple[str, Any]]:
+    return [(p, v) for p, v in _fields(example, source) if isinstance(v, str) and v]
+
+
+def _rename(p: Perturbation, example: Any, source: Any) -> tuple[Perturbation, str] | None:
+    chosen = _preferred(_strings(example, source), _PREFERRED)
+    if chosen is None:
+        return None
+    path = chosen[0]
+    to = _renamed(path.rsplit(".", 1)[-1])
+    note = (
+        f"renamed-field chose {path} (a string field of the payload; fields named like "
+        f"{', '.join(_PREFERRED)} come first) and renames it to {to}."
+    )
+    return replace(p, params={**p.params, "path": path, "to": to}), note
+
+
+def _renamed(name: str) -> str:
+    """The name a careless rename gives: snake_case to camelCase, else a suffix."""
+    if "_" in name.strip("_"):
+        head, *rest = name.split("_")
+        return head + "".join(part[:1].upper() + part[1:] for part in rest)
+    return name + "Value"
+
+
+def _drop(p: Perturbation, example: Any, source: Any) -> tuple[Perturbation, str] | None:
+    if p.kind == "null_field":
+        numbers = [
+            (path, v)
+            for path, v in _fields(example, source)
+            if isinstance(v, int | float) and not isinstance(v, bool) and not is_big(v)
+        ]
+        chosen = _preferred(numbers, _NUMERIC)
+        kind = "a number field"
+    else:
+        chosen = _preferred(_strings(example, source), _PREFERRED)
+        kind = "a string field"
+    if chosen is None:
+        return None
+    verb = "sets it to null" if p.kind == "null_field" else "drops it"
+    note = f"missing-field chose {chosen[0]} ({kind} of the payload) and {verb}."
+    return replace(p, params={**p.params, "path": chosen[0]}), note
+
+
+def _big(p: Perturbation, example: Any, source: Any) -> tuple[Perturbation, str] | None:
+    found = [(path, v) for path, v in _fields(example, source) if is_big(v)]
+    if not found:
+        return None
+    path = found[0][0]
+    note = f"big-number-ids chose {path} (an integer above 2**53 in the payload)."
+    return replace(p, params={**p.params, "path": path}), note
+
+
+_CHOOSERS = {
+    "rename_field": _rename,
+    "drop_field": _drop,
+    "null_field": _drop,
+    "retype_field": _big,
+}
+_WANTS = {
+    "rename_field": "string field to rename",
+    "drop_field": "string field to drop",
+    "null_field": "number field to set to null",
+    "retype_field": "integer above 2**53 (a 64-bit id)",
+}

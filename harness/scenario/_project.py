@@ -1,0 +1,422 @@
+"""The project file, ``harness.yaml``: the user's target, provider, secret variable, events,
+downstreams, expected effects and correlation rules, and the hazards ``harness run`` runs.
+
+Read and validated as scenario files are (``_lines``, ``_errors``): every problem is told as
+``harness.yaml:LINE: field: value is not allowed — what is allowed``. The built-in scenarios
+are then applied to it as hazards (``_hazards``). ``ProjectDoc`` is also the source of the
+JSON Schema shipped beside this module (``project.schema.json``, for editor completion).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from ..core import _paths
+from ..core._errors import HarnessError, InputError
+from ..core._library import LibraryEntry, entry, names
+from ..core._scenario import (
+    TRANSFORMS,
+    CorrelationRule,
+    DownstreamSpec,
+    ExpectSpec,
+    RecordedSource,
+    Source,
+    SyntheticSource,
+)
+from ..drive._sources import sample_of
+from ._correlate import CorrelationProblem, correlation
+from ._errors import Doc, hint, invalid, invalid_mapping, validate
+from ._lines import Loc, Problem, dotted, read_yaml
+from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
+from ._schema import PROVIDER_NAMES, CorrelateDoc, DownstreamDoc, ExpectedRequests, TracerDoc
+from ._values import EnvName, JsonPath
+
+PROJECT_FILE = "harness.yaml"
+SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
+DEFAULT_HAZARDS = ("standard",)
+FLAGS = "<flags>"  # the origin of a project made by flags alone
+
+_RELATIVE = "the project file; --events paths to the current directory"
+_PATH_TEXT = "a JSONPath like '$.data.object.customer'"
+_TARGET = re.compile(r"^(https?://\S+|[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(/\S*)?)$")
+_TARGET_TEXT = (
+    "a URL like http://127.0.0.1:8000/hooks/stripe, or module:attr of an ASGI app, or "
+    "module:attr/path (the path the app is driven at)"
+)
+
+
+# --- the file's shape -----------------------------------------------------------------------
+
+
+class EventsDoc(Doc):
+    expected = (
+        "a mapping with one of example, library, recorded, and optionally id, key, type, time"
+    )
+
+    example: str | None = Field(
+        None, description="a path to a JSON file of one example payload, relative to harness.yaml"
+    )
+    library: str | None = Field(
+        None, description="a payload of the library, like stripe:checkout.session.completed"
+    )
+    recorded: str | None = Field(
+        None, description="a path to a JSONL file of recorded events, relative to harness.yaml"
+    )
+    id: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event id")
+    key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
+    type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
+    time: JsonPath | None = Field(None, description=_PATH_TEXT + ": when the event occurred")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        given = [k for k in ("example", "library", "recorded") if getattr(self, k) is not None]
+        if len(given) != 1:
+            has = ", ".join(given) or "none"
+            raise invalid_mapping(
+                f"has {has} — give exactly one of example (a JSON file), library (a payload "
+                "like stripe:invoice.paid) or recorded (a JSONL file)"
+            )
+        if self.recorded is not None and self.time is not None:
+            raise invalid_mapping(
+                "has recorded and time — recorded events keep the times of their lines; "
+                "leave time out"
+            )
+        return self
+
+
+class ProjectDoc(Doc):
+    """harness.yaml: the automation under test and its events; the hazards applied to them."""
+
+    expected = "a mapping with target, provider, secret_env, events, downstreams, hazards"
+
+    target: str | None = Field(None, description=_TARGET_TEXT)
+    provider: Literal[PROVIDER_NAMES] | None = Field(  # type: ignore[valid-type]
+        None, description="one of: " + ", ".join(PROVIDER_NAMES)
+    )
+    secret_env: EnvName | None = Field(
+        None,
+        description="the name of the environment variable holding the signing secret, like "
+        "STRIPE_WEBHOOK_SECRET (never the secret itself)",
+    )
+    events: list[EventsDoc] = Field(
+        default_factory=list,
+        description="a list of event sources, each {example: FILE}, {library: NAME} or "
+        "{recorded: FILE}",
+    )
+    downstreams: list[DownstreamDoc] = Field(
+        default_factory=list,
+        description="a list of downstreams, as in scenario files: {name, routes, stateful}",
+    )
+    expect: dict[str, ExpectedRequests] = Field(
+        default_factory=dict,
+        description="a mapping of event types to the requests each event of the type causes, "
+        "as in scenario files",
+    )
+    correlate: list[CorrelateDoc] = Field(
+        default_factory=list, description="a list of correlation rules, as in scenario files"
+    )
+    hazards: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_HAZARDS),
+        min_length=1,
+        description="a non-empty list of built-in scenario or suite names (or .yaml paths): "
+        "what `harness run` runs when no scenario is named",
+    )
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is not None and not _TARGET.match(value):
+            raise invalid(f"must be {_TARGET_TEXT}")
+        return value
+
+
+# --- what it holds --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectEvents:
+    """One item of ``events``: its source (a synthetic one holds the example and the paths;
+    each hazard gives it its own counts and pace) and the event type it makes, if one."""
+
+    source: Source
+    type: str | None = None
+    origin: str = ""  # how messages name it: "events[0] (events/checkout.json)"
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A project: what the hazards are applied to. Fields left None (or empty) keep the
+    hazard's own: a project with no events runs the hazards over their own events."""
+
+    origin: str = FLAGS
+    target: str | None = None
+    provider: str | None = None
+    secret_env: str | None = None
+    events: tuple[ProjectEvents, ...] = ()
+    downstreams: tuple[DownstreamSpec, ...] = ()
+    expect: tuple[ExpectSpec, ...] = ()
+    correlate: tuple[CorrelationRule, ...] = ()
+    hazards: tuple[str, ...] = DEFAULT_HAZARDS
+
+    @property
+    def described(self) -> str:
+        """How a sentence names it: "the project harness.yaml", or the flags that made it."""
+        if self.origin == FLAGS:
+            return "the events, provider and secret variable given on the command line"
+        return f"the project {self.origin}"
+
+    @property
+    def gives_anything(self) -> bool:
+        """Whether it changes a hazard at all (else the built-ins run as written)."""
+        return bool(self.provider or self.secret_env or self.events or self.downstreams)
+
+
+def find_project(folder: Path | None = None) -> Path | None:
+    """``harness.yaml`` in ``folder`` (default: the current directory), if there is one."""
+    path = (folder or Path()) / PROJECT_FILE
+    return path if path.is_file() else None
+
+
+def load_project(path: Path) -> Project:
+    """The project in ``path``. Raises ScenarioError saying file:line, field and fix."""
+    path = Path(path)
+    text = read_yaml(path)
+    text.require_mapping(
+        "a project file is a mapping with target, provider, secret_env, events, downstreams, "
+        "hazards"
+    )
+    doc = validate(ProjectDoc, text)
+    try:
+        return _project(doc, path)
+    except _Invalid as exc:
+        text.fail([Problem(exc.loc, exc.message)])
+
+
+def _project(doc: ProjectDoc, path: Path) -> Project:
+    events = tuple(_events(i, item, path.parent) for i, item in enumerate(doc.events))
+    names = [d.name for d in doc.downstreams]
+    if doc.correlate and not events:
+        raise _Invalid(
+            ("correlate",),
+            "correlate: is not allowed without events — its rules read the project's events; "
+            "give events, or leave correlate out",
+        )
+    rules: tuple[CorrelationRule, ...] = ()
+    for item in events:  # every rule's event path must resolve in every source
+        try:
+            rules, _ = correlation(
+                doc.correlate, TracerDoc.model_validate({}), item.source, names or ["downstream"]
+            )
+        except CorrelationProblem as exc:
+            raise _Invalid(exc.loc, f"{exc.message} (in {item.origin})") from None
+    types = [e.type for e in events]
+    known = None if not events or None in types else [t for t in types if t is not None]
+    return Project(
+        origin=str(path),
+        target=doc.target,
+        provider=doc.provider,
+        secret_env=doc.secret_env,
+        events=events,
+        downstreams=_downstreams(doc.downstreams),
+        expect=_expect(doc.expect, names, known),
+        correlate=rules,
+        hazards=tuple(doc.hazards),
+    )
+
+
+def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
+    here: Loc = ("events", i)
+    if doc.recorded is not None:
+        source: Source = RecordedSource(
+            path=_existing(base, doc.recorded, (*here, "recorded"), _RELATIVE),
+            id_path=doc.id,
+            key_path=doc.key,
+            type_path=doc.type,
+        )
+        origin, kind = f"{dotted(here)} ({doc.recorded})", None
+    else:
+        if doc.library is not None:
+            found = _library(doc.library, (*here, "library"))
+            example, paths, kind = found.example, dict(found.paths), found.type
+            origin = f"{dotted(here)} ({doc.library})"
+        else:
+            assert doc.example is not None  # EventsDoc made sure
+            example, paths = example_file(base, doc.example, (*here, "example"), _RELATIVE), {}
+            kind, origin = None, f"{dotted(here)} ({doc.example})"
+        given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
+        paths.update(given)
+        source = synthetic_template(example, paths, kind)
+        kind = event_type(source)
+    sample = sample_of(source)
+    for name in ("id", "key", "type", "time"):
+        value = getattr(doc, name)
+        if value is not None:
+            require_path(sample, value, (*here, name))
+    return ProjectEvents(source, kind, origin)
+
+
+def synthetic_template(
+    example: Any, paths: dict[str, str], kind: str | None = None
+) -> SyntheticSource:
+    """A synthetic source of ``example`` read by ``paths`` (id, key, type, time). Paths not
+    given are those of a library entry the example matches (``guess_paths``), else the
+    defaults of scenario files. ``kind``: the event type when the payload does not carry it
+    (GitHub and Shopify name it in headers). Its counts are placeholders: each hazard gives its
+    own (``_hazards``)."""
+    defaults = SyntheticSource(example, 1, 1, 0.0)
+    paths = {**guess_paths(example), **paths}
+    type_path: str | None = paths.get("type")
+    types: tuple[str, ...] = ()
+    if type_path is None and kind is not None:
+        types = (kind,)
+    elif type_path is None and _get(example, defaults.type_path or "$.type") is not None:
+        type_path = defaults.type_path
+    return replace(
+        defaults,
+        id_path=paths.get("id", defaults.id_path),
+        key_path=paths.get("key", defaults.key_path),
+        type_path=type_path,
+        time_path=paths.get("time"),
+        types=types,
+    )
+
+
+def guess_paths(example: Any) -> dict[str, str]:
+    """The paths of the library entry whose type the example has and whose paths all lead
+    somewhere in it (a Stripe checkout.session.completed is read as the library reads one)."""
+    for name in names():
+        found = entry(name)
+        type_path = found.paths.get("type")
+        if type_path is None or _get(example, type_path) != found.type:
+            continue
+        if all(_get(example, p) is not None for p in found.paths.values()):
+            return dict(found.paths)
+    return {}
+
+
+def _get(payload: Any, path: str) -> Any:
+    return _paths.get(payload, _paths.parse(path), None)
+
+
+def event_type(source: SyntheticSource) -> str | None:
+    """The type of the events a template makes, as ``_sources.synthetic`` gives it."""
+    if source.types:
+        return source.types[0]
+    if source.type_path is None:
+        return None
+    found = _get(source.example, source.type_path)
+    return str(found) if found is not None else None
+
+
+# --- flags ----------------------------------------------------------------------------------
+
+_UPPER_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_LIBRARY_NAME = re.compile(r"^[a-z][a-z-]*:[\w./-]+$")
+
+
+def with_flags(
+    project: Project | None,
+    *,
+    provider: str | None = None,
+    secret_env: str | None = None,
+    events: Sequence[str] = (),
+) -> Project | None:
+    """``project`` (None: no project file) with what the flags give in place of its own:
+    ``--provider``, ``--secret-env``, ``--events`` (each a JSON example file, a ``.jsonl``
+    recorded file or a library name). None when neither gives anything. Raises InputError."""
+    if project is None and not (provider or secret_env or events):
+        return None
+    base = project or Project(hazards=DEFAULT_HAZARDS)
+    if provider is not None and provider not in PROVIDER_NAMES:
+        raise InputError(
+            f"provider {provider!r} is unknown{hint(provider, PROVIDER_NAMES)}",
+            where="--provider",
+            hint=f"name one of {', '.join(PROVIDER_NAMES)}",
+        )
+    # Upper case, as variables holding secrets are named (and as the pytest plugin asks): a
+    # pasted secret (mixed case, base64) then never passes for a name.
+    if secret_env is not None and not _UPPER_ENV_NAME.fullmatch(secret_env):
+        raise InputError(
+            f"--secret-env takes the NAME of the variable holding the secret, not "
+            f"{_shown(secret_env)}",
+            where="--secret-env",
+            hint="give a variable name in upper case like STRIPE_WEBHOOK_SECRET, and export the "
+            "secret in it",
+        )
+    return replace(
+        base,
+        provider=provider or base.provider,
+        secret_env=secret_env or base.secret_env,
+        events=tuple(events_flag(e) for e in events) or base.events,
+    )
+
+
+def events_flag(value: str) -> ProjectEvents:
+    """The events ``--events`` names: a ``.jsonl`` recorded file, a JSON example file, or a
+    payload of the library (``stripe:checkout.session.completed``)."""
+    path = Path(value)
+    try:
+        if value.endswith(".jsonl"):
+            return _events(0, EventsDoc.model_validate({"recorded": value}), Path())
+        if path.is_file() or not _LIBRARY_NAME.match(value):
+            return _events(0, EventsDoc.model_validate({"example": value}), Path())
+        return _events(0, EventsDoc.model_validate({"library": value}), Path())
+    except _Invalid as exc:
+        message = exc.message.split(" is not allowed — ", 1)[-1]
+        raise InputError(
+            f"{value!r}: {message}",
+            where="--events",
+            hint="give a JSON file of one example payload, a .jsonl file of recorded events, "
+            "or a library payload like stripe:checkout.session.completed",
+        ) from None
+
+
+def _shown(value: str) -> str:
+    """A value that may be a secret pasted by mistake: its shape, not its content."""
+    return repr(value) if len(value) <= 4 else repr(value[:2] + "…") + f" ({len(value)} chars)"
+
+
+def _library(name: str, loc: Loc) -> LibraryEntry:
+    try:
+        return entry(name)
+    except HarnessError as exc:
+        raise _Invalid(loc, f"{dotted(loc)}: {name!r} is not allowed — {exc}") from None
+
+
+def schema_text() -> str:
+    """The JSON Schema of harness.yaml, as shipped in ``project.schema.json``."""
+    schema = ProjectDoc.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "harness.yaml"
+    # The short forms the validators accept before the models see them: an expected request
+    # as 'METHOD /path', none for a type ignored on purpose, a rule's effect as a JSONPath.
+    request = {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/ExpectedRequestDoc"}]}
+    expect = schema["properties"]["expect"]
+    expect["additionalProperties"] = {
+        "anyOf": [{"type": "array", "items": request, "minItems": 1}, {"type": "string"}]
+    }
+    effect = schema["$defs"]["CorrelateDoc"]["properties"]["effect"]
+    effect["anyOf"] = [{"type": "string"}, {"$ref": effect.pop("$ref")}]
+    transform = schema["$defs"]["CorrelateDoc"]["properties"]["transform"]
+    steps = {"enum": list(TRANSFORMS), "type": "string"}
+    transform["anyOf"] = [steps, {"type": "array", "items": steps, "minItems": 1}]
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+__all__ = [
+    "DEFAULT_HAZARDS",
+    "PROJECT_FILE",
+    "Project",
+    "ProjectEvents",
+    "find_project",
+    "load_project",
+    "schema_text",
+    "with_flags",
+]

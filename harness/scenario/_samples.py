@@ -1,0 +1,88 @@
+"""The payload an events reference stands for, to guess its paths from: a JSON example file,
+a JSONL file of recorded events (its first line) or a payload of the library
+(``stripe:checkout.session.completed``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core._errors import InputError, SourceError
+from ..core._library import entry
+from ..drive._sources import read_lines
+from ._project import _LIBRARY_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """``kind``: example, recorded or library; ``ref`` as given; ``payload`` one event's
+    payload; ``paths`` the paths the library entry names (empty for files); ``members`` the
+    event fields a recorded line carries beside its payload (``{"id": ..., "payload": ...}``)."""
+
+    kind: str
+    ref: str
+    payload: Any
+    provider: str | None = None
+    paths: dict[str, str] = field(default_factory=dict)
+    members: tuple[str, ...] = ()  # id, key, type: what a recorded line carries beside its payload
+
+
+def is_library_name(ref: str) -> bool:
+    """``provider:type`` rather than a file, as ``harness run --events`` tells them apart."""
+    return not ref.endswith(".jsonl") and not Path(ref).is_file() and bool(_LIBRARY_NAME.match(ref))
+
+
+def read_sample(ref: str, where: str) -> Sample:
+    """The Sample of ``ref``; a SourceError naming the file (and line) when it is unusable."""
+    if is_library_name(ref):
+        try:
+            found = entry(ref)
+        except InputError as exc:
+            raise SourceError(str(exc), where=where) from None
+        return Sample("library", ref, found.example, found.provider, dict(found.paths))
+    path = Path(ref)
+    if not path.is_file():
+        raise SourceError(
+            f"no file {ref!r}" + (" (a folder)" if path.is_dir() else ""),
+            where=where,
+            hint="give an example payload (.json), recorded events (.jsonl), or a library "
+            "payload such as stripe:checkout.session.completed (`harness show` lists them)",
+        )
+    if path.suffix == ".jsonl":
+        _, first = read_lines(path)[0]
+        if "payload" not in first:
+            return Sample("recorded", ref, first)
+        members = tuple(name for name in ("id", "key", "type") if name in first)
+        return Sample("recorded", ref, first["payload"], members=members)
+    return Sample("example", ref, _read_json(path))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"cannot read the example payload: {exc}", where=str(path)) from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"not JSON ({exc.msg} at column {exc.colno})",
+            where=f"{path}:{exc.lineno}",
+            hint="the example is one JSON object, the body a provider sends; a file of one "
+            "event a line is recorded events: name it .jsonl",
+        ) from None
+    if isinstance(payload, list) and payload and isinstance(payload[0], dict):
+        raise SourceError(
+            f"holds a batch of {len(payload)} events (a JSON list); an example is one event",
+            where=str(path),
+            hint="save one element of the batch as its own file and give that",
+        )
+    if not isinstance(payload, dict):
+        raise SourceError(
+            f"expected a JSON object, got {type(payload).__name__}",
+            where=str(path),
+            hint="save one event's body as the provider sends it",
+        )
+    return payload

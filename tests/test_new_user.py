@@ -1,0 +1,124 @@
+"""A new user's first five minutes (#13): in an empty folder, `harness init` from a library
+payload, a Stripe receiver of their own (tests/stripe_receiver.py: it verifies the Stripe
+scheme with its own code, dedups on the event id, upserts the customer in a CRM), then hazards
+through `harness run` and through pytest with the generated test file — verdicts on accepted
+deliveries, not "accepted no event".
+
+Real processes on loopback; the hazards run time-compressed so the test stays short.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.cli._processes import Service, free_port, start_module
+
+from .conftest import REPO, SECRET, harness
+
+HAZARDS = ("duplicate-storm", "forged-signature")
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Service, int]]:
+    crm = free_port()
+    service = start_module(
+        "stripe receiver",
+        "tests.stripe_receiver",
+        ["--downstream", f"http://127.0.0.1:{crm}"],
+        {"STRIPE_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(REPO)},
+    )
+    yield service, crm
+    service.stop()
+
+
+def test_init_then_run_gives_verdicts_on_accepted_deliveries(
+    tmp_path: Path, receiver: tuple[Service, int]
+) -> None:
+    service, crm = receiver
+    env = {"STRIPE_WEBHOOK_SECRET": SECRET}
+    created = harness(
+        "init",
+        "--provider", "stripe",
+        "--events", "stripe:checkout.session.completed",
+        "--target", f"{service.url}/hooks/stripe",
+        "--downstream", f"crm={crm}",
+        "--yes",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert created.code == 0, created.err
+    assert "harness run" in created.out
+
+    ran = harness(
+        "run", *HAZARDS, "--time-scale", "0.05", "--report", "report.json", cwd=tmp_path, env=env
+    )
+    assert "accepted no event" not in ran.out + ran.err
+    assert (tmp_path / "report.json").is_file(), ran.out + ran.err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [r["scenario"] for r in report["runs"]] == list(HAZARDS)
+    for run in report["runs"]:
+        assert run["counts"]["deliveries_by_answer"]["accepted"] > 0, run["counts"]
+        assert run["counts"]["effects"] > 0, run["counts"]
+        inconclusive = [v["invariant"] for v in run["verdicts"] if v["status"] == "inconclusive"]
+        assert inconclusive == [], run["scenario"]
+    assert ran.code == 0, ran.out + ran.err
+
+    tested = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "tests/test_harness_hazards.py",
+            "-k", " or ".join(HAZARDS), "--harness-time-scale", "0.05", "-p", "no:cacheprovider",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )  # fmt: skip
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    assert f"{len(HAZARDS)} passed" in tested.stdout
+    assert "accepted no event" not in tested.stdout
+
+
+@pytest.mark.parametrize(
+    ("provider", "payload"), [("shopify", "shopify:orders/create"), ("github", "github:issues")]
+)
+def test_a_shopify_or_github_receiver_gets_verdicts_too(
+    tmp_path: Path, provider: str, payload: str
+) -> None:
+    """Providers whose ids and types travel in headers: init writes no id path, the run still
+    judges accepted deliveries. The receiver (tests/library_receiver.py) verifies the
+    provider's signature and writes every event it accepts, without dedup: duplicates show."""
+    crm = free_port()
+    variable = f"{provider.upper()}_WEBHOOK_SECRET"
+    service = start_module(
+        "library receiver",
+        "tests.library_receiver",
+        ["--downstream", f"http://127.0.0.1:{crm}", "--secret-env", variable],
+        {variable: SECRET, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        created = harness(
+            "init", "--events", payload, "--target", f"{service.url}/hooks/{provider}",
+            "--downstream", f"crm={crm}", "--yes",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert created.code == 0, created.err
+        assert "no path: the X-" in created.out
+        ran = harness(
+            "run", "duplicate-storm", "--time-scale", "0.05", "--report", "report.json",
+            cwd=tmp_path, env={variable: SECRET},
+        )  # fmt: skip
+    finally:
+        service.stop()
+    assert (tmp_path / "report.json").is_file(), ran.out + ran.err
+    (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert run["counts"]["deliveries_by_answer"]["accepted"] > 0, run["counts"]
+    verdicts = {v["invariant"]: v["status"] for v in run["verdicts"]}
+    assert "inconclusive" not in verdicts.values(), verdicts
+    assert verdicts["no_duplicate_effects"] == "fail" and ran.code == 1

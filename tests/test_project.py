@@ -1,0 +1,384 @@
+"""The project file (harness.yaml) and the built-in hazards over a user's own events: a Stripe
+receiver that verifies Stripe's scheme with its own code (``tests/stripe_receiver.py``) gets
+verdicts on accepted deliveries; drift hazards name the field they chose; a hazard with nothing
+to act on is skipped with its reason; flags override the file; bad files get file:line."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness.cli._processes import Service, free_port, start_module
+from harness.core._errors import ScenarioError
+from harness.core._library import entry
+from harness.scenario._hazards import resolve_hazards
+from harness.scenario._project import SCHEMA_FILE, load_project, schema_text
+
+from .conftest import harness as run_harness
+
+STRIPE_SECRET = "whsec_" + base64.b64encode(b"stripe-test-secret-0123456789ab").decode()
+ENV = {"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET}
+CHECKOUT = entry("stripe:checkout.session.completed")
+
+
+@dataclass
+class Receiver:
+    service: Service
+    crm_port: int
+
+    @property
+    def hook(self) -> str:
+        return self.service.url + "/hooks/stripe"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    port = free_port()
+    service = start_module(
+        "stripe receiver",
+        "tests.stripe_receiver",
+        ["--downstream", f"http://127.0.0.1:{port}"],
+        ENV,
+    )
+    yield Receiver(service, port)
+    service.stop()
+
+
+def project(folder: Path, text: str) -> Path:
+    (folder / "events").mkdir(exist_ok=True)
+    (folder / "events" / "checkout.json").write_text(json.dumps(CHECKOUT.payload))
+    path = folder / "harness.yaml"
+    path.write_text(text)
+    return path
+
+
+def stripe_project(receiver: Receiver, hazards: str) -> str:
+    return f"""
+target: {receiver.hook}
+provider: stripe
+secret_env: STRIPE_WEBHOOK_SECRET
+events:
+  - example: events/checkout.json
+    id: $.id
+    key: $.data.object.customer
+    type: $.type
+    time: $.created
+downstreams:
+  - name: crm
+    port: {receiver.crm_port}
+hazards: [{hazards}]
+"""
+
+
+def test_hazards_over_a_stripe_project(receiver: Receiver, tmp_path: Path) -> None:
+    project(tmp_path, stripe_project(receiver, "duplicate-storm, renamed-field, big-number-ids"))
+    done = run_harness(
+        "run", "--time-scale", "0.05", "--report", "report.json", cwd=tmp_path, env=ENV
+    )
+    assert done.code == 0, done.out + done.err
+    report = json.loads((tmp_path / "report.json").read_text())
+    runs = {r["scenario"]: r for r in report["runs"]}
+    assert set(runs) == {"duplicate-storm", "renamed-field"}
+    # Signed as Stripe signs, the receiver's own verification accepts them.
+    counts = runs["duplicate-storm"]["counts"]
+    assert counts["deliveries_by_answer"]["accepted"] == counts["deliveries"] > 0
+    assert all(v["status"] == "pass" for r in runs.values() for v in r["verdicts"])
+    chose = "renamed-field chose $.data.object.customer_details.email"
+    assert chose in done.out
+    assert any(chose in line for line in runs["renamed-field"]["done"])
+    # No 64-bit integer in a Checkout Session: skipped, with why, in console and report.
+    assert "big-number-ids skipped" in done.err
+    assert report["skipped"] == [
+        {
+            "scenario": "big-number-ids",
+            "reason": "the payload of events[0] (events/checkout.json) has no integer above "
+            "2**53 (a 64-bit id)",
+        }
+    ]
+
+
+def test_flags_without_a_project_file_and_over_one(receiver: Receiver, tmp_path: Path) -> None:
+    # A file that names another target and provider: the flags win.
+    project(tmp_path, "target: http://127.0.0.1:1/hooks\nprovider: github\n")
+    done = run_harness(
+        "run", "duplicate-storm",
+        "--events", "stripe:checkout.session.completed",
+        "--provider", "stripe",
+        "--secret-env", "STRIPE_WEBHOOK_SECRET",
+        "--target", receiver.hook,
+        "--downstream", f"127.0.0.1:{receiver.crm_port}",
+        "--time-scale", "0.05",
+        cwd=tmp_path, env=ENV,
+    )  # fmt: skip
+    assert done.code == 0, done.out + done.err
+    assert "Deliveries signed as stripe with the secret in STRIPE_WEBHOOK_SECRET" in done.out
+    assert "0 rejected (4xx)" in done.out
+
+
+def test_no_project_ignores_a_broken_file(tmp_path: Path) -> None:
+    project(tmp_path, "target: [not, a, target]\n")
+    broken = run_harness("run", "duplicate-storm", "--target", "http://127.0.0.1:1/", cwd=tmp_path)
+    assert broken.code == 2
+    assert "harness.yaml:1: target:" in broken.err
+    ignored = run_harness(
+        "run", "duplicate-storm", "--no-project", "--target", "http://127.0.0.1:1/", cwd=tmp_path
+    )
+    assert ignored.code == 3, ignored.err  # unreachable: the file was not read
+
+
+def test_pytest_collects_the_project_hazards(receiver: Receiver, tmp_path: Path) -> None:
+    project(tmp_path, stripe_project(receiver, "duplicate-storm, big-number-ids"))
+    command = [sys.executable, "-m", "pytest", "harness.yaml", "-p", "no:cacheprovider", "-rs"]
+    proc = subprocess.run(
+        [*command, "--harness-time-scale", "0.05"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, **ENV},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "5 passed, 1 skipped" in proc.stdout
+    assert "big-number-ids: the payload of events[0]" in proc.stdout
+
+
+# --- choosing fields, without a run ---------------------------------------------------------
+
+
+def test_drift_hazards_choose_fields_of_the_payload(tmp_path: Path) -> None:
+    payload = {
+        "id": "evt_1",
+        "type": "account.synced",
+        "data": {"account": "acc_1", "owner_email": "ada@example.com", "total": 1999},
+        "external_id": 820982911946154508,
+    }
+    (tmp_path / "event.json").write_text(json.dumps(payload))
+    path = tmp_path / "harness.yaml"
+    path.write_text(
+        "provider: standard-webhooks\nevents:\n  - example: event.json\n    key: $.data.account\n"
+    )
+    found = resolve_hazards(
+        ["renamed-field", "missing-field", "big-number-ids"], load_project(path)
+    )
+    assert not found.skipped
+    params = {p.kind: dict(p.params) for s in found.scenarios for p in s.perturbations}
+    assert params["rename_field"]["path"] == "$.data.owner_email"
+    assert params["rename_field"]["to"] == "ownerEmail"
+    assert params["drop_field"]["path"] == "$.data.owner_email"
+    assert params["null_field"]["path"] == "$.data.total"
+    assert params["retype_field"]["path"] == "$.external_id"
+    big = next(s for s in found.scenarios if s.name == "big-number-ids")
+    assert "big-number-ids chose $.external_id" in " ".join(big.adapted)
+    # The hazard's shape is kept: its counts, pace and invariants.
+    builtin = harness.resolve(["big-number-ids"])[0]
+    assert (big.source.events, big.source.records) == (40, 40)
+    assert big.invariants == builtin.invariants
+
+
+@pytest.mark.parametrize(
+    ("provider", "runs", "skipped"),
+    [
+        ("stripe", "provider-retry-storm-stripe", "provider-retry-storm"),
+        ("hubspot", "provider-retry-storm", "provider-retry-storm-stripe"),
+        ("github", None, "provider-retry-storm"),
+    ],
+)
+def test_retry_storms_follow_the_project_provider(
+    provider: str, runs: str | None, skipped: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "harness.yaml"
+    path.write_text(f"provider: {provider}\n")
+    storms = [
+        "provider-retry-storm",
+        "provider-retry-storm-stripe",
+        "provider-retry-storm-slack",
+        "provider-retry-storm-shopify",
+    ]
+    found = resolve_hazards(storms, load_project(path))
+    assert [s.name for s in found.scenarios] == ([runs] if runs else [])
+    assert skipped in {s.name for s in found.skipped}
+    for scenario in found.scenarios:
+        assert scenario.delivery.provider is not None
+        assert scenario.delivery.provider.scheme == provider
+
+
+def test_each_event_source_gets_its_own_run_and_recorded_files_keep_their_events(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        {"id": f"evt_{i}", "type": "contact.updated", "key": f"c_{i % 2}",
+         "data": {"email": f"user{i}@example.com", "plan": "pro"}}
+        for i in range(3)
+    ]  # fmt: skip
+    (tmp_path / "events.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    path = tmp_path / "harness.yaml"
+    path.write_text(
+        "events:\n"
+        "  - library: stripe:checkout.session.completed\n"
+        "  - library: stripe:payment_intent.succeeded\n"
+        "  - recorded: events.jsonl\n"
+        "    type: $.type\n"
+    )
+    found = resolve_hazards(["renamed-field"], load_project(path))
+    names = [s.name for s in found.scenarios]
+    assert names == [
+        "renamed-field:checkout.session.completed",
+        "renamed-field:payment_intent.succeeded",
+        "renamed-field:2",
+    ]
+    recorded = found.scenarios[2]
+    assert isinstance(recorded.source, harness.RecordedSource)
+    assert recorded.source.over == 20  # the hazard's span
+    (rename,) = recorded.perturbations
+    assert rename.params["path"] == "$.data.email"
+
+
+def test_unsigned_projects_skip_tampering_and_untimestamped_ones_drop_stale(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "harness.yaml"
+    path.write_text("provider: none\n")
+    found = resolve_hazards(["forged-signature", "replayed-delivery"], load_project(path))
+    assert not found.scenarios
+    assert all("unsigned" in s.reason for s in found.skipped)
+    path.write_text("provider: github\n")
+    (forged,) = resolve_hazards(["forged-signature"], load_project(path)).scenarios
+    modes = [p.params["mode"] for p in forged.perturbations]
+    assert modes == ["forged", "unsigned"]
+    assert any("Stale signatures left out" in note for note in forged.adapted)
+
+
+# --- bad project files ----------------------------------------------------------------------
+
+BAD = [
+    ("provider: strype\n", "harness.yaml:1: provider: 'strype' is not allowed", "'stripe'"),
+    ("tragets: x\n", "harness.yaml:1: unknown field 'tragets'", "did you mean 'target'"),
+    ("target: ftp://host/x\n", "harness.yaml:1: target: 'ftp://host/x' is not allowed", "URL"),
+    (
+        "events:\n  - example: nowhere.json\n",
+        "harness.yaml:2: events[0].example: 'nowhere.json' is not allowed",
+        "there is no file",
+    ),
+    (
+        "events:\n  - library: stripe:checkout.session.complete\n",
+        "harness.yaml:2: events[0].library: 'stripe:checkout.session.complete' is not allowed",
+        "did you mean 'stripe:checkout.session.completed'",
+    ),
+    (
+        "events:\n  - example: events/checkout.json\n    library: stripe:invoice.paid\n",
+        "harness.yaml:2: events[0]: has example, library",
+        "give exactly one",
+    ),
+    (
+        "events:\n  - example: events/checkout.json\n    key: $.data.object.custmer\n",
+        "harness.yaml:3: events[0].key: '$.data.object.custmer' is not allowed",
+        "customer",
+    ),
+    ("secret_env: whsec_abc def\n", "harness.yaml:1: secret_env:", "environment variable"),
+    (
+        "events:\n  - example: events/checkout.json\nexpect:\n  invoice.paid: [POST /x]\n",
+        "harness.yaml:4: expect.invoice.paid: 'invoice.paid' is not allowed",
+        "checkout.session.completed",
+    ),
+    ("hazards: []\n", "harness.yaml:1: hazards:", "non-empty"),
+    (
+        "correlate:\n  - {effect: $.session, event: $.data.object.id}\n",
+        "harness.yaml:1: correlate: is not allowed without events",
+        "give events",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "fix"), BAD)
+def test_bad_project_files_say_file_line_field_and_fix(
+    text: str, where: str, fix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    project(tmp_path, text)
+    with pytest.raises(ScenarioError) as raised:
+        load_project(Path("harness.yaml"))
+    message = str(raised.value)
+    assert message.startswith(where), message
+    assert fix in message
+
+
+def test_a_bad_project_file_exits_2_before_anything_is_sent(tmp_path: Path) -> None:
+    project(tmp_path, "provider: strype\n")
+    done = run_harness("run", "--target", "http://127.0.0.1:1/", cwd=tmp_path)
+    assert done.code == 2
+    assert "harness.yaml:1: provider: 'strype' is not allowed" in done.err
+    assert "Traceback" not in done.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--events", "stripe:checkout.session.complete"], "did you mean"),
+        (["--events", "nowhere.json"], "--events: 'nowhere.json': there is no file"),
+        (["--provider", "strype"], "did you mean 'stripe'"),
+        (["--secret-env", "whsec_123456"], "the NAME of the variable"),
+        (["--project", "nowhere.yaml"], "no project file 'nowhere.yaml'"),
+    ],
+)
+def test_bad_project_flags_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    done = run_harness(
+        "run", "duplicate-storm", "--target", "http://127.0.0.1:1/", *args, cwd=tmp_path
+    )
+    assert done.code == 2, done.err
+    assert message in done.err
+    assert "whsec_123456" not in done.err  # a pasted secret is never echoed
+
+
+def test_the_shipped_schema_is_current() -> None:
+    assert SCHEMA_FILE.read_text() == schema_text(), (
+        "harness/scenario/project.schema.json is stale: regenerate it with "
+        "python -c 'from harness.scenario._project import SCHEMA_FILE, schema_text; "
+        "SCHEMA_FILE.write_text(schema_text())'"
+    )
+    schema = json.loads(SCHEMA_FILE.read_text())
+    assert set(schema["properties"]) == {
+        "target", "provider", "secret_env", "events", "downstreams", "expect", "correlate",
+        "hazards",
+    }  # fmt: skip
+
+
+# --- in-process targets with a path ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("target", "status"), [("/webhooks/stripe", 200), ("", 404)])
+def test_in_process_target_with_a_path(target: str, status: int, tmp_path: Path) -> None:
+    scenario = harness.Scenario(
+        name="three",
+        source=harness.SyntheticSource(
+            {"id": "evt_1", "key": "k_1", "type": "t"}, events=3, records=3, over=0.1
+        ),
+        delivery=harness.DeliverySpec(signing="none"),
+        invariants=(harness.InvariantSpec("no_server_errors"),),
+        baseline=False,
+        settle=harness.Settle(quiet=0.2, deadline=2),
+    )
+    (result,) = harness.run(
+        scenario,
+        f"tests.project_asgi:app{target}",
+        downstream="127.0.0.1:0",
+        journal=tmp_path / "j.db",
+    )
+    assert [d.status for d in result.history.deliveries] == [status] * 3
+
+
+def test_locust_applies_the_project_and_refuses_a_hazard_that_does_not_apply(
+    tmp_path: Path,
+) -> None:
+    project(tmp_path, "target: http://127.0.0.1:1/hooks\nprovider: github\n")
+    done = run_harness("locust", "provider-retry-storm", cwd=tmp_path)
+    assert done.code == 2, done.err
+    assert "provider-retry-storm does not apply to the project: GitHub" in done.err
