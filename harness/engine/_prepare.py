@@ -20,6 +20,7 @@ from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
 from ..drive._drift import drift, drift_settings
 from ..drive._perturb import Slot, delivery_id, plan
+from ..drive._recorded import under_own
 from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
@@ -73,19 +74,16 @@ class PreparedRun:
         tampered as its slot says (``_tamper``)."""
         slot = self.schedule[n]
         ev = self.tracer.events[slot.event]
-        headers = {**ev.headers, **self.headers}
-        headers.update(
-            signed_headers(
-                self.signer,
-                slot,
-                self.bodies[slot.event],
-                ev.id,
-                timestamp,
-                event_type=ev.type,
-                url=self.info.target,
-            )
+        signed = signed_headers(
+            self.signer,
+            slot,
+            self.bodies[slot.event],
+            ev.id,
+            timestamp,
+            event_type=ev.type,
+            url=self.info.target,
         )
-        return headers
+        return under_own(ev.headers, {**self.headers, **signed})
 
     def delivery(
         self,
