@@ -26,6 +26,7 @@ from typing import Any
 from ..core._errors import InputError
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, StateRecord
 from ._history import RunInfo
+from ._integrity import check_tables
 from ._schema import SCHEMA, refuse_other_format
 
 # Seconds between copies of the write-ahead log into the .db file while a run writes.
@@ -224,6 +225,7 @@ def _open_for_writing(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        check_tables(db, path)
     except (sqlite3.DatabaseError, InputError) as exc:
         db.close()
         if isinstance(exc, InputError):
