@@ -1,5 +1,6 @@
 """The History of a run and its journal: written during the drive, read by everything after it."""
 
+from ._claim import check_journal_path
 from ._history import History, LazyHeaders, Mark, RunInfo
 from ._journal import Journal
 from ._load import load, load_all, run_ids
@@ -12,6 +13,7 @@ __all__ = [
     "LazyHeaders",
     "Mark",
     "RunInfo",
+    "check_journal_path",
     "load",
     "load_all",
     "run_ids",
