@@ -49,6 +49,13 @@ def check_journal_path(path: Path, where: str = "--journal") -> None:
                 hint=_NEW,
             )
         check_tables(db, path)
+        found = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if found != "ok":
+            raise InputError(
+                f"{str(path)!r} is a damaged journal ({found}); a run must not add to it",
+                where=where,
+                hint=_NEW,
+            )
     except sqlite3.DatabaseError as exc:
         raise InputError(
             f"{str(path)!r} is not a harness journal ({exc})", where=where, hint=_NEW

@@ -50,6 +50,7 @@ from ..core._scenario import (
 )
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import check_drift, is_drift
+from ..drive._recorded import NOT_REPLAYED
 from ..drive._recorded import survey as recorded_survey
 from ..drive._sample import Sample
 from ..drive._sources import sample_of, source_paths
@@ -509,6 +510,13 @@ def _delivery(doc: DeliveryDoc, provider_doc: ProviderDoc | None) -> DeliverySpe
                 "(the provider sets it) or name the provider that signs that way",
             )
         signing = profile.scheme
+    for name in doc.headers:
+        if name.lower() in NOT_REPLAYED:
+            raise _Invalid(
+                ("delivery", "headers", name),
+                f"delivery.headers.{name}: {name!r} is not allowed — the harness frames each "
+                "request itself (length, encoding, connection, host); leave it out",
+            )
     return DeliverySpec(
         signing=signing,
         secret_env=doc.secret_env,
