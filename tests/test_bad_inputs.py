@@ -670,3 +670,94 @@ def test_an_internal_error_is_one_line_a_crash_file_and_exit_70(
     path = Path(crash.group(1))
     assert path.parent == tmp_path
     assert "RuntimeError: a bug of ours" in path.read_text(encoding="utf-8")
+
+
+# --- the pytest plugin ------------------------------------------------------------------------
+
+UNREACHABLE = "http://127.0.0.1:1/hooks"
+PLUGIN_FILES: dict[str, str | bytes] = {
+    "file.txt": "{}",
+    "ok.scenario.yaml": scenario(""),
+}
+PLUGIN_SCENARIOS: dict[str, dict[str, str | bytes]] = {
+    "broken": {"broken.scenario.yaml": "source:\n  synthetic: {example: [1, 2\n"},
+    "latin": {"latin.scenario.yaml": b"source: {synthetic: {example: {name: \xe9}}}\n"},
+    "nan-id": jsonl("nan-id", line(id="NaN")),
+    "year": jsonl(
+        "year",
+        line(occurred_at='"2025-01-01T00:00:00Z"')
+        + line(id='"evt_2"', occurred_at='"2026-01-01T00:00:00Z"'),
+    ),
+    "deep": jsonl("deep", '{"payload": ' + "[" * DEEP + "]" * DEEP + "}\n"),
+    "huge-events": {"huge.scenario.yaml": small(50_000_000)},
+}
+
+# (pytest arguments, files beside ok.scenario.yaml, pytest's exit code, a message fragment).
+# pytest's own codes: 4 a usage error (a bad option, at configure time), 2 an interrupted
+# session (a scenario file that cannot be collected), 1 some item failed or errored.
+PLUGIN_CASES: list[tuple[list[str], str | None, int, str]] = [
+    (["--harness-downstream", "127.0.0.1:99999"], None, 4, "'127.0.0.1:99999' is not an address"),
+    (["--harness-downstream", "-1"], None, 4, "'-1' is not an address"),
+    (["--harness-downstream", "0.0.0.0:9100"], None, 4, "--harness-listen-beyond-loopback"),
+    (["--harness-report", "r.pdf"], None, 4, "cannot tell the report format"),
+    (["--harness-report", "report"], None, 4, "cannot tell the report format"),
+    (["--harness-report", "file.txt/r.json"], None, 4, "is a file, so"),
+    (["--harness-report", "."], None, 4, "cannot tell the report format"),
+    (["--harness-target", UNREACHABLE, "--harness-journal", "."], None, 4, "is a directory"),
+    (["--harness-target", UNREACHABLE, "--harness-journal", "file.txt/j.db"], None, 4, "is a file"),
+    (
+        ["--harness-target", UNREACHABLE, "--harness-journal", "file.txt"],
+        None,
+        4,
+        "is not a harness journal",
+    ),
+    (
+        ["--harness-target", UNREACHABLE, "--harness-journal", "/dev/null"],
+        None,
+        4,
+        "is not a regular file",
+    ),
+    (["--harness-seed", "seven"], None, 4, "'seven' is not an integer"),
+    (["--harness-time-scale", "0"], None, 4, "--harness-time-scale / harness_time_scale: '0'"),
+    (["--harness-time-scale", "nan"], None, 4, "'nan' is not allowed"),
+    (["--harness-settle-quiet", "soon"], None, 4, "'soon' is not a duration"),
+    (["--harness-settle-deadline", "-1"], None, 4, "'-1' is not a duration"),
+    (["--harness-secret-env", "lower"], None, 4, "is not an environment variable name"),
+    (["--harness-target", "http://127.0.0.1:0/h"], None, 4, "port 0"),
+    (["--harness-target", "http://10.0.0.8/h"], None, 4, "outside loopback"),
+    (["--harness-httpx-route", "nope"], None, 4, "'nope' is not a route"),
+    ([], "broken", 2, "broken.scenario.yaml:3:1: not valid YAML"),
+    ([], "latin", 2, "cannot read the scenario file"),
+    ([], "nan-id", 2, "nan-id.jsonl:1: NaN is not a JSON number"),
+    ([], "year", 2, "the recorded events span 365.0 days"),
+    ([], "deep", 2, "deep.jsonl:1: the event is nested far more than 64"),
+    ([], "huge-events", 2, "the limit is 5,000,000"),
+    # a run that cannot happen is an error of its items, never a failure
+    (["--harness-target", UNREACHABLE], None, 1, "could not run: cannot connect to the target"),
+    # an app is imported when its run starts, not at configure time (conftest may set it up)
+    (["--harness-target", "os:getcwd"], None, 1, "could not run: --target: 'os:getcwd' is"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "code", "fragment"),
+    PLUGIN_CASES,
+    ids=[" ".join([*c[0][-2:], c[1] or ""]).strip() for c in PLUGIN_CASES],
+)
+def test_bad_plugin_input_is_a_usage_or_collection_error_never_an_internal_error(
+    pytester: pytest.Pytester, args: list[str], extra: str | None, code: int, fragment: str
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    files = {**PLUGIN_FILES, **(PLUGIN_SCENARIOS[extra] if extra else {})}
+    for name, text in files.items():
+        (pytester.path / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = pytester.runpytest(*args)
+    text = result.stdout.str() + result.stderr.str()
+    assert result.ret == code, text
+    assert fragment in text, text
+    assert "INTERNALERROR" not in text and "Traceback" not in text
+    if code == 1:  # errors at setup, not failures
+        outcomes = result.parseoutcomes()
+        assert outcomes.get("errors", 0) > 0 and "failed" not in outcomes, outcomes
+    if code in (2, 4):
+        assert not (pytester.path / "harness-runs").exists(), "refused input was journaled"
