@@ -147,8 +147,8 @@ def _name(value: Any, what: str, where: str) -> str:
         raise SourceError(
             f"{what} {shown} is not a string or an integer",
             where=f"{where}: {what}",
-            hint=f'give every line a {what} like "evt_1" or 42, or point the source\'s {what} '
-            "path at one",
+            hint=f'give every line {"an" if what == "id" else "a"} {what} like "evt_1" or 42, '
+            f"or point the source's {what} path at one",
         )
     text = str(value)
     problem = (
@@ -164,7 +164,7 @@ def _name(value: Any, what: str, where: str) -> str:
         raise SourceError(
             f"{what} {text!r:.60} {problem}: it is sent in headers and shown in reports",
             where=f"{where}: {what}",
-            hint=f'give a {what} of printable characters, like "evt_1"',
+            hint=f"give {'an' if what == 'id' else 'a'} {what} of printable characters",
         )
     return text
 
