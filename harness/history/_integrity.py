@@ -3,7 +3,8 @@ format has, and for each run, rows whose values have the format's types (a numbe
 is, JSON where a payload is). A journal another program changed, or whose bytes were damaged,
 is then one clear InputError naming the table, row and column, never a crash while judging.
 
-Checked in SQL, one scan per table: a few hundred milliseconds for a million rows.
+Checked in SQL, one scan per table: 0.36 s for 200,000 events, deliveries and effects each,
+about a fifth of what loading them takes.
 """
 
 from __future__ import annotations
