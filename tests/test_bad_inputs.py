@@ -172,6 +172,9 @@ RECORDED_FILES: dict[str, str | bytes] = {
     **jsonl("long-line", line(payload='{"a": "' + "x" * 500 + '"}')),
     **jsonl("id-path-nowhere", line()),
     **jsonl("many-lines", line() * 20, "perturbations: [{duplicate: {rate: 1, copies: 5}}]\n"),
+    **jsonl("untimed-many", '{"payload": {}}\n' * 86_402),
+    **jsonl("over-huge", line()),
+    "over-huge.scenario.yaml": RECORDED.replace("NAME.jsonl", "over-huge.jsonl\n    over: 720h"),
     "dir-source.scenario.yaml": RECORDED.replace("NAME.jsonl", "adir"),
     "missing-source.scenario.yaml": RECORDED.replace("NAME", "nowhere"),
     "id-path-nowhere.scenario.yaml": "source:\n  recorded:\n    file: id-path-nowhere.jsonl\n"
@@ -434,6 +437,8 @@ RECORDED_CASES: list[tuple[list[str], int, str]] = [
     (rec("year-apart"), 2, "the recorded events span 365.0 days (line 1 to line 2)"),
     (rec("year-apart"), 2, "over: under source.recorded"),
     (rec("year-apart-scaled"), 2, "the run would take 3.6 days"),
+    (rec("untimed-many"), 2, "replayed 1 s apart (no line has an occurred_at) the run would"),
+    (rec("over-huge"), 2, "span 30.0 days (line 1 to line 1); replayed spread evenly over"),
     (rec("mixed-times"), 2, "line 1 has an occurred_at and line 2 has none"),
     (rec("time-nan"), 2, "time-nan.jsonl:1: NaN is not a JSON number"),
     (rec("time-word"), 2, "occurred_at 'yesterday' is neither ISO 8601 nor Unix seconds"),

@@ -60,11 +60,13 @@ class Line:
 @dataclass(frozen=True, slots=True)
 class Survey:
     """What a recorded file holds, read once in flat memory: how many lines, and how long
-    replaying them takes in scenario seconds (``span``) between which lines (``ends``)."""
+    replaying them takes in scenario seconds (``span``) between which lines (``ends``), spaced
+    ``how``."""
 
     lines: int
     span: float
     ends: tuple[int, int]
+    how: str
 
 
 def lines(spec: RecordedSource) -> Iterator[Line]:
@@ -96,16 +98,20 @@ def survey(spec: RecordedSource) -> Survey:
     """Read every line as the run will (``lines``), keeping only counts and times."""
     count = 0
     earliest = latest = (0, 0.0)
+    timed = False
     for line in lines(spec):
         count += 1
+        timed = line.at is not None
         at = line.at if line.at is not None else float(line.event.seq)  # 1 s apart
         if count == 1 or at < earliest[1]:
             earliest = (line.number, at)
         if count == 1 or at > latest[1]:
             latest = (line.number, at)
+    ends = (earliest[0], latest[0])
     if spec.over is not None:
-        return Survey(count, spec.over, (earliest[0], latest[0]))
-    return Survey(count, latest[1] - earliest[1], (earliest[0], latest[0]))
+        return Survey(count, spec.over, ends, "spread evenly over source.recorded.over")
+    how = "at their recorded times" if timed else "1 s apart (no line has an occurred_at)"
+    return Survey(count, latest[1] - earliest[1], ends, how)
 
 
 def _line(

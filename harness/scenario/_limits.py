@@ -80,7 +80,7 @@ def check_replay_time(survey: Survey, time_scale: float | None, where: str) -> N
     first, last = survey.ends
     raise ScenarioError(
         f"the recorded events span {_long(survey.span)} (line {first} to line {last}); replayed "
-        f"at their recorded times the run would take {_long(real)}, and the limit is "
+        f"{survey.how} the run would take {_long(real)}, and the limit is "
         f"{_long(MAX_REPLAY_SECONDS)}",
         where=where,
         hint="spread them evenly with over: under source.recorded (e.g. over: 60s), or "
