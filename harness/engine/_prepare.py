@@ -26,6 +26,7 @@ from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
 from ..invariants._expected import scenario_settings
+from ..scenario._limits import check_schedule_time
 from ._options import RunOptions, settle_for, time_scale_of
 
 # What every delivery carries unless the scenario or the event says otherwise.
@@ -163,6 +164,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         replace(slot, at=slot.at * scale) if scale != 1 else slot
         for slot in plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
     )
+    check_schedule_time(max((s.at for s in schedule), default=0.0), scale, scenario.origin)
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = settle_for(scenario.settle, scale, options)
     provider = scenario.delivery.provider

@@ -84,8 +84,28 @@ def check_replay_time(survey: Survey, time_scale: float | None, where: str) -> N
         f"{_long(MAX_REPLAY_SECONDS)}",
         where=where,
         hint="spread them evenly with over: under source.recorded (e.g. over: 60s), or "
-        f"compress time with time_scale: {MAX_REPLAY_SECONDS / survey.span / 2:.2g} or less",
+        f"compress time with time_scale: {_scale(MAX_REPLAY_SECONDS / survey.span / 2)} or less",
     )
+
+
+def check_schedule_time(last: float, scale: float, where: str) -> None:
+    """ScenarioError when a run's schedule, as it will be sent (time scale applied), sends its
+    last delivery later than MAX_REPLAY_SECONDS after the start (``scale``: the time scale it
+    was sent at): for scenarios built in Python and a --time-scale that slows a scenario down,
+    which ``check_replay_time`` cannot see."""
+    if last <= MAX_REPLAY_SECONDS:
+        return
+    raise ScenarioError(
+        f"the run would send its last delivery {_long(last)} after it starts; the limit is "
+        f"{_long(MAX_REPLAY_SECONDS)}",
+        where=where,
+        hint="spread the events over less time (over:), or compress time with time_scale: "
+        f"{_scale(scale * MAX_REPLAY_SECONDS / last / 2)} or less",
+    )
+
+
+def _scale(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
 def _long(seconds: float) -> str:
