@@ -18,7 +18,7 @@ from typing import Any
 from ..core._errors import SourceError
 from ..core._model import JSON
 
-MAX_DEPTH = 64  # levels of nesting in one event, as in a scenario file
+MAX_DEPTH = 64  # levels of nesting in one event, and in a scenario file (_lines)
 LINE_LIMIT_ENV = "HARNESS_MAX_LINE_BYTES"
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024  # one event; real webhooks are a few KB
 _BOM = b"\xef\xbb\xbf"

@@ -26,7 +26,7 @@ from ..core._scenario import RecordedSource
 from ._jsonl import payload_of, read_lines
 
 MAX_ID_CHARS = 1000
-MAX_HEADER_CHARS = 8192
+MAX_HEADER_CHARS = 8192  # characters of a header value; servers commonly refuse longer lines
 NOT_REPLAYED = frozenset(
     {
         "connection",
@@ -42,7 +42,7 @@ NOT_REPLAYED = frozenset(
         "upgrade",
     }
 )
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -185,7 +185,7 @@ def _headers(value: Any, where: str) -> Mapping[str, str]:
         )
     kept: dict[str, str] = {}
     for name, text in value.items():
-        if not _HEADER_NAME.fullmatch(name):
+        if not HEADER_NAME.fullmatch(name):
             raise SourceError(
                 f"{name!r} is not an HTTP header name (no spaces, ':' or other separators)",
                 where=where,
