@@ -159,6 +159,7 @@ RECORDED_FILES: dict[str, str | bytes] = {
     **jsonl("header-long", line(headers='{"X-A": "' + "v" * 9000 + '"}')),
     **jsonl("bad-utf8", b'{"id": "evt_1", "payload": {"name": "\xff\xfe"}}\n'),
     **jsonl("latin-1", '{"id": "evt_1", "payload": {"name": "Andr\xe9"}}\n'.encode("latin-1")),
+    **jsonl("gzipped", b"\x1f\x8b\x08\x00compressed"),
     **jsonl("empty", ""),
     **jsonl("blank-lines", "\n  \n\n"),
     **jsonl("json-array", '[{"id": "evt_1", "payload": {}}, {"id": "evt_2", "payload": {}}]\n'),
@@ -460,6 +461,7 @@ RECORDED_CASES: list[tuple[list[str], int, str]] = [
     # the file itself: UTF-8 JSON Lines, one object per line
     (rec("bad-utf8"), 2, "bad-utf8.jsonl:1: not UTF-8: byte 0xff at column 38"),
     (rec("latin-1"), 2, "latin-1.jsonl:1: not UTF-8: byte 0xe9"),
+    (rec("gzipped"), 2, "gzipped.jsonl: the event file is gzip-compressed"),
     (rec("empty"), 2, "the event file has no events (it is empty"),
     (rec("blank-lines"), 2, "the event file has no events"),
     (rec("json-array"), 2, "json-array.jsonl:1: a JSON array, where JSON Lines holds one"),

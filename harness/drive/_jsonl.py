@@ -22,6 +22,7 @@ MAX_DEPTH = 64  # levels of nesting in one event, and in a scenario file (_lines
 LINE_LIMIT_ENV = "HARNESS_MAX_LINE_BYTES"
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024  # one event; real webhooks are a few KB
 _BOM = b"\xef\xbb\xbf"
+_GZIP = b"\x1f\x8b"
 _LINES_HINT = 'each line is one JSON event object, like {"payload": {...}, "id": "evt_1"}'
 
 
@@ -47,6 +48,12 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     where=where,
                     hint=f"is it one JSON document rather than JSON Lines? To read longer "
                     f"events, raise the limit with {LINE_LIMIT_ENV}={limit * 4}",
+                )
+            if lineno == 1 and raw.startswith(_GZIP):
+                raise SourceError(
+                    "the event file is gzip-compressed",
+                    where=str(path),
+                    hint=f"decompress it (gunzip -k {path.name}) and name the .jsonl file",
                 )
             obj = _parsed(raw[len(_BOM) :] if lineno == 1 and raw.startswith(_BOM) else raw, where)
             if obj is not None:
