@@ -62,7 +62,7 @@ if TYPE_CHECKING:
         run_scenarios,
     )
     from .engine._api import run
-    from .history import History, RunInfo, load, load_all
+    from .history import History, RunInfo, check_journal_path, load, load_all
     from .invariants import INVARIANTS, judge, judged_specs
     from .report._answers import DeliveryAnswers, delivery_answers
     from .report._redact import Redactor
@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "is_loopback": "drive._target",
     "check_target": "drive._target",
+    "check_journal_path": "history",
     "check_report_path": "report._writers",
     "Downstream": "double._downstream",
     "write_report": "report.json",
@@ -186,6 +187,7 @@ __all__ = [
     "UnknownScenarioError",
     "UnsafeTargetError",
     "Verdict",
+    "check_journal_path",
     "check_report_path",
     "check_target",
     "delivery_answers",

@@ -1,16 +1,32 @@
-"""Bad input through the real entry point: a clear message, exit code 2, no traceback.
+"""Bad input through the real entry points: a clear message, the exit code of the one rule
+(docs/cli.md), never a traceback.
 
-One table: (argv, expected exit code, a fragment the message must hold). Each case runs
-``harness.cli.main`` in-process, as the ``harness`` command does, before anything is sent.
+Two tables of (input, expected exit code, a fragment the message must hold):
+
+- CASES: argv of the ``harness`` command, run through ``harness.cli.main`` in-process as the
+  command runs it — scenario files, recorded JSONL files, damaged journals for ``check`` and
+  ``report``, flags. Refused input never writes a journal: it is refused before anything is
+  sent.
+- PLUGIN_CASES: pytest options and scenario files, run through pytest with the plugin
+  (pytester): a bad option is pytest's usage error (4), a scenario file that cannot be read a
+  collection error (2), a run that cannot happen an error, never a failure or an INTERNALERROR.
 """
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from harness.cli import main
+from harness.core._model import Delivery, Effect, Event, Model, Outcome
+from harness.history import Journal, RunInfo
+
+from .conftest import SECRET
+
+pytest_plugins = ["pytester"]
 
 LOOPBACK = "http://127.0.0.1:1/hooks"
 
@@ -35,7 +51,7 @@ def nested(depth: int) -> str:
 
 
 # Files the cases name as {tmp}/<name>, written before each case.
-FILES = {
+FILES: dict[str, str | bytes] = {
     "huge-events.scenario.yaml": small(50_000_000),
     "huge-events-30.scenario.yaml": small(10**30),
     "huge-copies.scenario.yaml": small(perturbations="[{duplicate: {rate: 1, copies: 100000000}}]"),
@@ -53,6 +69,164 @@ FILES = {
     "a.suite.yaml": "suite: [b.suite.yaml]\n",
     "b.suite.yaml": "suite: [a.suite.yaml]\n",
 }
+RECORDED = """\
+source:
+  recorded:
+    file: NAME.jsonl
+delivery: {signing: none}
+"""
+
+
+def jsonl(name: str, text: str | bytes, scenario: str = "") -> dict[str, str | bytes]:
+    """A recorded file ``<name>.jsonl`` and a scenario ``<name>.scenario.yaml`` replaying it."""
+    return {
+        f"{name}.jsonl": text,
+        f"{name}.scenario.yaml": RECORDED.replace("NAME", name) + scenario,
+    }
+
+
+def line(**members: str) -> str:
+    """One JSONL line of an event with ``members`` (raw JSON text) beside a small payload."""
+    found = {"id": '"evt_1"', "payload": '{"order": "ord_1"}', **members}
+    return "{" + ", ".join(f'"{k}": {v}' for k, v in found.items()) + "}\n"
+
+
+def scenario(extra: str) -> str:
+    """A small synthetic scenario, unsigned, with ``extra`` YAML added."""
+    return small() + "delivery: {signing: none}\n" + extra
+
+
+DEEP = 100_000
+# A billion laughs: nine references to nine references ... to nine strings.
+LAUGHS = (
+    "a: &a ["
+    + ", ".join(["lol"] * 9)
+    + "]\n"
+    + "".join(
+        f"{n}: &{n} [" + ", ".join([f"*{m}"] * 9) + "]\n"
+        for m, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+)
+RECORDED_FILES: dict[str, str | bytes] = {
+    **jsonl("deep-100000", '{"payload": ' + "[" * DEEP + "]" * DEEP + "}\n"),
+    **jsonl("deep-70-line", '{"payload": ' + "[" * 70 + "]" * 70 + "}\n"),
+    **jsonl("id-null", line(id="null")),
+    **jsonl("id-nan", line(id="NaN")),
+    **jsonl("id-infinity", line(id="Infinity")),
+    **jsonl("id-minus-infinity", line(id="-Infinity")),
+    **jsonl("id-object", line(id='{"a": 1}')),
+    **jsonl("id-list", line(id="[1]")),
+    **jsonl("id-bool", line(id="true")),
+    **jsonl("id-float", line(id="1.5")),
+    **jsonl("id-empty", line(id='""')),
+    **jsonl("id-crlf", line(id='"evt\\r\\nX-Admin: 1"')),
+    **jsonl("id-long", line(id='"' + "x" * 2000 + '"')),
+    **jsonl("key-null", line(key="null")),
+    **jsonl("key-object", line(key='{"a": 1}')),
+    **jsonl("type-list", line(type='["a"]')),
+    **jsonl("payload-5", line(payload="5")),
+    **jsonl("payload-string", line(payload='"hello"')),
+    **jsonl("payload-null", line(payload="null")),
+    **jsonl("payload-true", line(payload="true")),
+    **jsonl("bare-5", "5\n"),
+    **jsonl("bare-string", '"evt_1"\n'),
+    **jsonl("bare-null", "null\n"),
+    **jsonl(
+        "year-apart",
+        line(occurred_at='"2025-01-01T00:00:00Z"')
+        + line(id='"evt_2"', occurred_at='"2026-01-01T00:00:00Z"'),
+    ),
+    **jsonl(
+        "year-apart-scaled",
+        line(occurred_at="0") + line(id='"evt_2"', occurred_at="31536000"),
+        "time_scale: 0.01\n",
+    ),
+    **jsonl("mixed-times", line(occurred_at="1772366400") + line(id='"evt_2"')),
+    **jsonl("time-nan", line(occurred_at="NaN")),
+    **jsonl("time-word", line(occurred_at='"yesterday"')),
+    **jsonl("time-bool", line(occurred_at="true")),
+    **jsonl("time-year-99999", line(occurred_at='"99999-01-01T00:00:00Z"')),
+    **jsonl("time-huge", line(occurred_at="1e400")),
+    **jsonl("number-huge", line(payload='{"amount": 1e400}')),
+    **jsonl("number-nan-deep", line(payload='{"a": {"b": [1, NaN]}}')),
+    **jsonl("headers-string", line(headers='"X-A: 1"')),
+    **jsonl("headers-list", line(headers='["X-A"]')),
+    **jsonl("header-number", line(headers='{"X-A": 1}')),
+    **jsonl("header-crlf", line(headers='{"X-A": "1\\r\\nX-Admin: yes"}')),
+    **jsonl("header-nul", line(headers='{"X-A": "1\\u0000"}')),
+    **jsonl("header-name-space", line(headers='{"X A": "1"}')),
+    **jsonl("header-name-colon", line(headers='{"X-A:": "1"}')),
+    **jsonl("header-long", line(headers='{"X-A": "' + "v" * 9000 + '"}')),
+    **jsonl("bad-utf8", b'{"id": "evt_1", "payload": {"name": "\xff\xfe"}}\n'),
+    **jsonl("latin-1", '{"id": "evt_1", "payload": {"name": "Andr\xe9"}}\n'.encode("latin-1")),
+    **jsonl("gzipped", b"\x1f\x8b\x08\x00compressed"),
+    **jsonl("empty", ""),
+    **jsonl("blank-lines", "\n  \n\n"),
+    **jsonl("json-array", '[{"id": "evt_1", "payload": {}}, {"id": "evt_2", "payload": {}}]\n'),
+    **jsonl("pretty-array", '[\n  {"id": "evt_1", "payload": {}}\n]\n'),
+    **jsonl("pretty-object", '{\n  "id": "evt_1",\n  "payload": {}\n}\n'),
+    **jsonl("truncated", '{"id": "evt_1", "payload": {"order": "ord_1"}\n'),
+    **jsonl("trailing-comma", '{"id": "evt_1", "payload": {},}\n'),
+    **jsonl("single-quotes", "{'id': 'evt_1', 'payload': {}}\n"),
+    **jsonl("raw-nul", '{"id": "evt_1", "payload": {"a": "\x00"}}\n'),
+    **jsonl("second-line-bad", line() + "{nope}\n"),
+    **jsonl("long-line", line(payload='{"a": "' + "x" * 500 + '"}')),
+    **jsonl("id-path-nowhere", line()),
+    **jsonl("many-lines", line() * 20, "perturbations: [{duplicate: {rate: 1, copies: 5}}]\n"),
+    **jsonl("untimed-many", '{"payload": {}}\n' * 86_402),
+    **jsonl("over-huge", line()),
+    "over-huge.scenario.yaml": RECORDED.replace("NAME.jsonl", "over-huge.jsonl\n    over: 720h"),
+    "dir-source.scenario.yaml": RECORDED.replace("NAME.jsonl", "adir"),
+    "missing-source.scenario.yaml": RECORDED.replace("NAME", "nowhere"),
+    "id-path-nowhere.scenario.yaml": "source:\n  recorded:\n    file: id-path-nowhere.jsonl\n"
+    "    id: $.payload.nope\ndelivery: {signing: none}\n",
+}
+
+# Scenario files that are wrong in one place each.
+SCENARIO_FILES: dict[str, str | bytes] = {
+    "ok.scenario.yaml": scenario(""),
+    "yaml-empty.scenario.yaml": "",
+    "list-root.scenario.yaml": "- a\n- b\n",
+    "bad-yaml.scenario.yaml": "source:\n  synthetic: {example: [1, 2\n",
+    "tab-indent.scenario.yaml": "source:\n\tsynthetic: {}\n",
+    "duplicate-key.scenario.yaml": scenario("model: ledger\nmodel: register\n"),
+    "unknown-key.scenario.yaml": scenario("perturbation: []\n"),
+    "events-negative.scenario.yaml": small(-1),
+    "events-zero.scenario.yaml": small(0),
+    "events-word.scenario.yaml": small().replace("events: 4", "events: many"),
+    "events-float.scenario.yaml": small().replace("events: 4", "events: 1.5"),
+    "records-zero.scenario.yaml": small().replace("records: 2", "records: 0"),
+    "over-word.scenario.yaml": small().replace("over: 1s", "over: forever"),
+    "over-negative.scenario.yaml": small().replace("over: 1s", "over: -1s"),
+    "over-100h.scenario.yaml": scenario("").replace("over: 1s", "over: 100h"),
+    "provider-unknown.scenario.yaml": small() + "provider: {name: paypal}\n",
+    "signing-unknown.scenario.yaml": small() + "delivery: {signing: rsa}\n",
+    "timeout-zero.scenario.yaml": small() + "delivery: {signing: none, timeout: 0}\n",
+    "invariant-unknown.scenario.yaml": scenario("invariants: [no_dupes]\n"),
+    "invariant-param.scenario.yaml": scenario("invariants: [{ack_within: {seconds: -1}}]\n"),
+    "perturbation-unknown.scenario.yaml": small(perturbations="[{shuffle: {}}]"),
+    "rate-2.scenario.yaml": small(perturbations="[{duplicate: {rate: 2}}]"),
+    "time-scale-zero.scenario.yaml": scenario("time_scale: 0\n"),
+    "settle-inverted.scenario.yaml": scenario("settle: {quiet: 5s, deadline: 1s}\n"),
+    "model-unknown.scenario.yaml": scenario("model: queue\n"),
+    "key-no-dollar.scenario.yaml": small().replace("key: $.data.order_id", "key: data.order_id"),
+    "example-file-missing.scenario.yaml": small().replace(
+        "example: {id: evt_1, data: {order_id: ord_1}}", "example_file: nowhere.json"
+    ),
+    "date-value.scenario.yaml": small().replace(
+        "order_id: ord_1}", "order_id: ord_1, on: 2026-01-01}"
+    ),
+    "nan-value.scenario.yaml": small().replace("order_id: ord_1}", "order_id: ord_1, x: .nan}"),
+    "bool-key.scenario.yaml": small().replace("order_id: ord_1}", "order_id: ord_1, yes: 1}"),
+    "content-length.scenario.yaml": small()
+    + "delivery: {signing: none, headers: {Content-Length: '5'}}\n",
+    "host-header.scenario.yaml": small()
+    + "delivery: {signing: none, headers: {host: evil.example}}\n",
+    "huge.scenario.yaml": scenario("description: '" + "x" * (10 * 1024 * 1024) + "'\n"),
+    "laughs.scenario.yaml": LAUGHS,
+    "yaml-bad-utf8.scenario.yaml": b"source: {synthetic: {example: {name: \xff}}}\n",
+}
+
 RUN_AT = ["--target", "http://127.0.0.1:1/hooks", "--journal", "{tmp}/j.db"]
 RUN = ["run", "duplicate-storm", "--journal", "{tmp}/j.db"]
 
@@ -114,28 +288,358 @@ CASES: list[tuple[list[str], int, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("argv", "code", "fragment"), CASES, ids=[" ".join(c[0][:2] + c[0][-2:]) for c in CASES]
-)
+def _info() -> RunInfo:
+    return RunInfo(
+        "r1",
+        "duplicate-storm",
+        7,
+        "http://127.0.0.1:1/h",
+        "t",
+        Model.LEDGER,
+        (),
+        "2026-11-24T00:00:00+00:00",
+        "zqabcde",
+        "",
+        {},
+    )
+
+
+def _write_journal(path: Path, events: int = 300) -> None:
+    """A complete journal of ``events`` events, each delivered once with one effect: about
+    120 KB, so that 4 KB flipped in its middle land in its rows."""
+    j = Journal(path)
+    j.begin(
+        _info(),
+        [
+            Event(f"e{i}", f"k{i % 7}", i, "order.paid", float(i), {"a": "x" * 50})
+            for i in range(events)
+        ],
+    )
+    for i in range(events):
+        j.delivery(Delivery(f"dlv_{i}", f"e{i}", 1, float(i), i + 0.01, i + 0.02, 200, Outcome.OK))
+        j.effect(Effect(f"eff_{i}", "api", i + 0.5, "POST", "/pay", {}, "{}", 201, (f"e{i}",)))
+    j.end("complete", float(events))
+    j.close()
+
+
+# Journals damaged one way each: the SQL that damages a copy of a good one.
+DAMAGED = {
+    "foreign-columns": "DROP TABLE deliveries; CREATE TABLE deliveries (a, b, c);",
+    "foreign-table-missing": "DROP TABLE effects;",
+    "nonjson-payload": "UPDATE events SET payload = 'not json' WHERE seq = 5;",
+    "nonjson-info": "UPDATE runs SET info = '{{{';",
+    "info-without-fields": "UPDATE runs SET info = '{}';",
+    "nonjson-headers": "UPDATE effects SET headers = 'nope' WHERE id = 'eff_3';",
+    "nonjson-fault-params": "INSERT INTO faults VALUES (1, 'api', 'status', 1.0, 2.0, 'nope');",
+    "outcome-unknown": "UPDATE deliveries SET outcome = 'weird' WHERE id = 'dlv_3';",
+    "time-as-text": "UPDATE effects SET at = 'soon' WHERE id = 'eff_3';",
+    "seq-null": "UPDATE events SET seq = NULL WHERE seq = 3;",
+    "status-as-text": "UPDATE deliveries SET status = 'ok' WHERE id = 'dlv_3';",
+    "event-ids-not-json": "UPDATE effects SET event_id = NULL, event_ids = 'x' WHERE id = 'eff_4';",
+    "state-body-not-json": "INSERT INTO states VALUES (1, 's', 'c', 'x', 'nope', '[]', 'k');",
+    "newer-format": "PRAGMA user_version = 99;",
+    "no-runs": "DELETE FROM runs;",
+    "running": "UPDATE runs SET status = 'running', ended_at = NULL;",
+    "aborted": "UPDATE runs SET status = 'aborted';",
+}
+
+
+@pytest.fixture(scope="session")
+def journals(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A good journal and its damaged copies (read-only use: check and report only read)."""
+    folder = tmp_path_factory.mktemp("journals")
+    good = folder / "good.db"
+    _write_journal(good)
+    for name, sql in DAMAGED.items():
+        copy = folder / f"{name}.db"
+        shutil.copy(good, copy)
+        db = sqlite3.connect(copy)
+        db.executescript(sql)
+        db.close()
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4096] = bytes(b ^ 0xFF for b in data[middle : middle + 4096])
+    (folder / "flipped.db").write_bytes(bytes(data))
+    (folder / "text.db").write_text("hello, not SQLite\n")
+    (folder / "zero-bytes.db").write_bytes(b"")
+    (folder / "a-folder.db").mkdir()
+    other = sqlite3.connect(folder / "other-app.db")
+    other.executescript("CREATE TABLE users (id, name); INSERT INTO users VALUES (1, 'ada');")
+    other.close()
+    return folder
+
+
+# Each damaged journal, for `check` and for `report`: (journal, exit code, message fragment).
+JOURNAL_CASES = [
+    ("foreign-columns", 2, "its table 'deliveries' has columns a, b, c"),
+    ("foreign-table-missing", 2, "its table 'effects' is missing"),
+    ("nonjson-payload", 2, "events: payload is 'not json', where JSON is expected"),
+    ("nonjson-info", 2, "runs: info is '{{{', where a JSON object is expected"),
+    ("info-without-fields", 2, "run 'r1' cannot be read (KeyError"),
+    ("nonjson-headers", 2, "effects: headers is 'nope'"),
+    ("nonjson-fault-params", 2, "faults: params is 'nope'"),
+    ("outcome-unknown", 2, "outcome is 'weird', where one of ok, rejected"),
+    ("time-as-text", 2, "effects: at is 'soon', where a number is expected"),
+    ("seq-null", 2, "events: seq is null, where an integer is expected"),
+    ("status-as-text", 2, "deliveries: status is 'ok'"),
+    ("event-ids-not-json", 2, "effects: event_ids is 'x', where a JSON list or null"),
+    ("state-body-not-json", 2, "states: body is 'nope'"),
+    ("newer-format", 2, "journal format 99"),
+    ("no-runs", 2, "the journal holds no run"),
+    ("running", 3, "incomplete (running: the harness stopped before the run ended)"),
+    ("aborted", 3, "incomplete (aborted: interrupted or terminated)"),
+    ("flipped", 2, "damaged journal: database disk image is malformed"),
+    ("text", 2, "not a harness journal (file is not a database)"),
+    ("zero-bytes", 2, "not a harness journal (no such table: runs)"),
+    ("a-folder", 2, "is a directory, not a journal"),
+    ("missing", 2, "no such journal file"),
+    ("other-app", 2, "not a harness journal (no such table: runs)"),
+]
+
+
+def rec(name: str) -> list[str]:
+    """`harness run` of the scenario replaying ``<name>.jsonl``."""
+    return ["run", f"{{tmp}}/{name}.scenario.yaml", *RUN_AT]
+
+
+def yaml(name: str) -> list[str]:
+    return ["run", f"{{tmp}}/{name}.scenario.yaml", *RUN_AT]
+
+
+OK = ["run", "{tmp}/ok.scenario.yaml", "--target", LOOPBACK]
+
+RECORDED_CASES: list[tuple[list[str], int, str]] = [
+    # a line nested 100,000 deep is refused, not a RecursionError
+    (rec("deep-100000"), 2, "deep-100000.jsonl:1: the event is nested far more than 64"),
+    (rec("deep-70-line"), 2, "deep-70-line.jsonl:1: the event is nested more than 64"),
+    # ids, keys and types: a string or an integer, one short printable line
+    (rec("id-null"), 2, "id-null.jsonl:1: id: id null is not a string or an integer"),
+    (rec("id-nan"), 2, "id-nan.jsonl:1: NaN is not a JSON number"),
+    (rec("id-infinity"), 2, "id-infinity.jsonl:1: Infinity is not a JSON number"),
+    (rec("id-minus-infinity"), 2, "-Infinity is not a JSON number"),
+    (rec("id-object"), 2, "id-object.jsonl:1: id: id {'a': 1} is not a string or an integer"),
+    (rec("id-list"), 2, "id [1] is not a string or an integer"),
+    (rec("id-bool"), 2, "id True is not a string or an integer"),
+    (rec("id-float"), 2, "id 1.5 is not a string or an integer"),
+    (rec("id-empty"), 2, "id '' is empty"),
+    (rec("id-crlf"), 2, "holds a control character"),
+    (rec("id-long"), 2, "is longer than 1,000 characters"),
+    (rec("key-null"), 2, "key-null.jsonl:1: key: key null is not a string or an integer"),
+    (rec("key-object"), 2, "key {'a': 1} is not a string or an integer"),
+    (rec("type-list"), 2, "type ['a'] is not a string or an integer"),
+    # a payload is a body: an object or an array
+    (rec("payload-5"), 2, "payload-5.jsonl:1: payload: payload 5 is not a JSON object or array"),
+    (rec("payload-string"), 2, "payload 'hello' is not a JSON object or array"),
+    (rec("payload-null"), 2, "payload None is not a JSON object or array"),
+    (rec("payload-true"), 2, "payload True is not a JSON object or array"),
+    (rec("bare-5"), 2, "bare-5.jsonl:1: expected a JSON object, got a number 5"),
+    (rec("bare-string"), 2, 'expected a JSON object, got a string "evt_1"'),
+    (rec("bare-null"), 2, "expected a JSON object, got null"),
+    # times: a run must not wait a year, nor mix Unix times with line numbers
+    (rec("year-apart"), 2, "the recorded events span 365.0 days (line 1 to line 2)"),
+    (rec("year-apart"), 2, "over: under source.recorded"),
+    (rec("year-apart-scaled"), 2, "the run would take 3.6 days"),
+    (rec("untimed-many"), 2, "replayed 1 s apart (no line has an occurred_at) the run would"),
+    (rec("over-huge"), 2, "span 30.0 days (line 1 to line 1); replayed spread evenly over"),
+    (rec("mixed-times"), 2, "line 1 has an occurred_at and line 2 has none"),
+    (rec("time-nan"), 2, "time-nan.jsonl:1: NaN is not a JSON number"),
+    (rec("time-word"), 2, "occurred_at 'yesterday' is neither ISO 8601 nor Unix seconds"),
+    (rec("time-bool"), 2, "occurred_at True is neither ISO 8601 nor Unix seconds"),
+    (rec("time-year-99999"), 2, "is neither ISO 8601 nor Unix seconds"),
+    (rec("time-huge"), 2, "1e400 is too large for a JSON number"),
+    (rec("number-huge"), 2, "number-huge.jsonl:1: 1e400 is too large for a JSON number"),
+    (rec("number-nan-deep"), 2, "NaN is not a JSON number"),
+    # headers: one-line strings under valid names
+    (rec("headers-string"), 2, "headers: headers must be an object of strings"),
+    (rec("headers-list"), 2, "headers must be an object of strings, got ['X-A']"),
+    (rec("header-number"), 2, "X-A: 1 is not a one-line string"),
+    (rec("header-crlf"), 2, "is not a one-line string"),
+    (rec("header-nul"), 2, "is not a one-line string"),
+    (rec("header-name-space"), 2, "'X A' is not an HTTP header name"),
+    (rec("header-name-colon"), 2, "'X-A:' is not an HTTP header name"),
+    (rec("header-long"), 2, "X-A: the value is longer than 8,192 characters"),
+    # the file itself: UTF-8 JSON Lines, one object per line
+    (rec("bad-utf8"), 2, "bad-utf8.jsonl:1: not UTF-8: byte 0xff at column 38"),
+    (rec("latin-1"), 2, "latin-1.jsonl:1: not UTF-8: byte 0xe9"),
+    (rec("gzipped"), 2, "gzipped.jsonl: the event file is gzip-compressed"),
+    (rec("empty"), 2, "the event file has no events (it is empty"),
+    (rec("blank-lines"), 2, "the event file has no events"),
+    (rec("json-array"), 2, "json-array.jsonl:1: a JSON array, where JSON Lines holds one"),
+    (rec("json-array"), 2, "jq -c '.[]'"),
+    (rec("pretty-array"), 2, "looks like JSON spread over lines"),
+    (rec("pretty-object"), 2, "pretty-object.jsonl:1: not JSON"),
+    (rec("truncated"), 2, "truncated.jsonl:1: not JSON"),
+    (rec("trailing-comma"), 2, "trailing-comma.jsonl:1: not JSON"),
+    (rec("single-quotes"), 2, "single-quotes.jsonl:1: not JSON"),
+    (rec("raw-nul"), 2, "raw-nul.jsonl:1: not JSON (Invalid control character"),
+    (rec("second-line-bad"), 2, "second-line-bad.jsonl:2: not JSON"),
+    (["env:HARNESS_MAX_LINE_BYTES=200", *rec("long-line")], 2, "longer than 200 bytes"),
+    (["env:HARNESS_MAX_LINE_BYTES=200", *rec("long-line")], 2, "HARNESS_MAX_LINE_BYTES=800"),
+    (["env:HARNESS_MAX_LINE_BYTES=lots", *rec("long-line")], 2, "'lots' is not a positive"),
+    (["env:HARNESS_MAX_DELIVERIES=50", *rec("many-lines")], 2, "plans about 100 deliveries"),
+    (rec("id-path-nowhere"), 2, "'$.payload.nope' is not allowed"),
+    (rec("dir-source"), 2, "there is no file"),
+    (rec("missing-source"), 2, "there is no file"),
+]
+
+SCENARIO_CASES: list[tuple[list[str], int, str]] = [
+    (yaml("yaml-empty"), 2, "the file holds nothing"),
+    (yaml("list-root"), 2, "list-root.scenario.yaml"),
+    (yaml("bad-yaml"), 2, "not valid YAML"),
+    (yaml("tab-indent"), 2, "not valid YAML"),
+    (yaml("duplicate-key"), 2, "model"),
+    (yaml("unknown-key"), 2, "perturbation"),
+    (yaml("events-negative"), 2, "events"),
+    (yaml("events-zero"), 2, "events"),
+    (yaml("events-word"), 2, "'many'"),
+    (yaml("events-float"), 2, "events"),
+    (yaml("records-zero"), 2, "records"),
+    (yaml("over-word"), 2, "'forever'"),
+    (yaml("over-negative"), 2, "over"),
+    (yaml("over-100h"), 2, "the run would send its last delivery 3.1 days after it starts"),
+    (yaml("provider-unknown"), 2, "'paypal'"),
+    (yaml("signing-unknown"), 2, "'rsa'"),
+    (yaml("timeout-zero"), 2, "timeout"),
+    (yaml("invariant-unknown"), 2, "'no_dupes'"),
+    (yaml("invariant-param"), 2, "seconds"),
+    (yaml("perturbation-unknown"), 2, "shuffle"),
+    (yaml("rate-2"), 2, "rate"),
+    (yaml("time-scale-zero"), 2, "time_scale"),
+    (yaml("settle-inverted"), 2, "deadline"),
+    (yaml("model-unknown"), 2, "'queue'"),
+    (yaml("key-no-dollar"), 2, "data.order_id"),
+    (yaml("example-file-missing"), 2, "nowhere.json"),
+    (yaml("date-value"), 2, "date"),
+    (yaml("nan-value"), 2, "nan"),
+    (yaml("bool-key"), 2, "yes"),
+    (yaml("content-length"), 2, "delivery.headers.Content-Length: 'Content-Length' is not allowed"),
+    (yaml("host-header"), 2, "'host' is not allowed — the harness frames each request itself"),
+    (yaml("huge"), 2, "at most 10,485,760 are read"),
+    (yaml("laughs"), 2, "laughs.scenario.yaml"),
+    (yaml("yaml-bad-utf8"), 2, "cannot read the scenario file"),
+    (["run", "{tmp}/adir", *RUN_AT], 2, "adir"),
+    (["run", "{tmp}/nowhere.scenario.yaml", *RUN_AT], 2, "nowhere.scenario.yaml"),
+    (["run", "no-such-builtin", *RUN_AT], 2, "no-such-builtin"),
+]
+
+JOURNAL_PATH_CASES: list[tuple[list[str], int, str]] = [
+    # --journal: checked before anything is sent, and no journal written for it
+    ([*OK, "--journal", "{tmp}/dir.json"], 2, "--journal: '{tmp}/dir.json' is a directory"),
+    ([*OK, "--journal", "{tmp}/file.txt/j.db"], 2, "is a file, so"),
+    ([*OK, "--journal", "{tmp}/file.txt"], 2, "is not a harness journal (file is not a database)"),
+    ([*OK, "--journal", "/dev/null"], 2, "'/dev/null' is not a regular file"),
+    ([*OK, "--journal", "{journals}/newer-format.db"], 2, "journal format 99"),
+    ([*OK, "--journal", "{journals}/foreign-columns.db"], 2, "has columns a, b, c"),
+    ([*OK, "--journal", "{journals}/other-app.db"], 2, "an SQLite file of another program"),
+    ([*OK, "--journal", "{journals}/flipped.db"], 2, "--journal"),
+]
+
+FLAG_CASES: list[tuple[list[str], int, str]] = [
+    (["run", "{tmp}/ok.scenario.yaml"], 2, "Missing option '--target'"),
+    (["run", "--target", LOOPBACK], 2, "Missing argument 'SCENARIOS...'"),
+    (["run", "--nosuch", *OK[1:]], 2, "No such option '--nosuch'"),
+    (["nosuch"], 2, "No such command 'nosuch'"),
+    ([*OK, "--seed", "abc"], 2, "Invalid value for '--seed'"),
+    ([*OK, "--time-scale", "0"], 2, "time scale 0.0 is not usable"),
+    ([*OK, "--time-scale", "-1"], 2, "time scale -1.0 is not usable"),
+    ([*OK, "--time-scale", "nan"], 2, "time scale nan is not usable"),
+    ([*OK, "--time-scale", "inf"], 2, "time scale inf is not usable"),
+    ([*OK, "--time-scale", "fast"], 2, "Invalid value for '--time-scale'"),
+    (
+        [*OK, "--time-scale", "200000"],
+        2,
+        "the run would send its last delivery 41.7 hours after it starts",
+    ),
+    ([*OK, "--settle-quiet", "a while"], 2, "'a while' is not a duration"),
+    ([*OK, "--settle-quiet", "-1"], 2, "settle time -1.0 is not usable"),
+    ([*OK, "--settle-quiet", "0"], 2, "settle time 0.0 is not usable"),
+    ([*OK, "--settle-deadline", "nan"], 2, "settle time nan is not usable"),
+    ([*OK, "--settle-quiet", "5", "--settle-deadline", "1"], 2, "--settle-deadline"),
+    ([*OK, "--downstream", "nowhere"], 2, "nowhere"),
+    ([*OK, "--downstream", "127.0.0.1:99999"], 2, "99999"),
+    ([*OK, "--downstream", "127.0.0.1:-1"], 2, "-1"),
+    ([*OK, "--report", "{tmp}/r"], 2, "cannot tell the report format"),
+    (["env:HARNESS_MAX_DELIVERIES=abc", *OK], 2, "HARNESS_MAX_DELIVERIES='abc' is not"),
+    (["env:HARNESS_MAX_DELIVERIES=2", *OK], 2, "the limit is 2"),
+    (["check"], 2, "Missing argument 'JOURNAL'"),
+    (["check", "{journals}/good.db", "--report", "{tmp}/r.pdf"], 2, "report format"),
+    (["check", "{journals}/good.db", "--report", "{tmp}/dir.json"], 2, "is a directory"),
+    (["report"], 2, "Missing argument 'RUNS...'"),
+    (["report", "{journals}/good.db", "--format", "pdf"], 2, "Invalid value for '--format'"),
+    (["report", "{journals}/good.db", "-o", "{tmp}/r.pdf"], 2, "report format"),
+    (["report", "{journals}/good.db", "-o", "{tmp}/file.txt/r.md"], 2, "is a file"),
+    (
+        ["report", "{journals}/good.db", "{journals}/good.db", "{journals}/good.db", "--compare"],
+        2,
+        "--compare takes two journals",
+    ),
+    (["report", "{journals}/good.db", "{journals}/flipped.db"], 2, "flipped.db: damaged journal"),
+    (["sign", "--provider", "paypal", "--secret", "s", "{tmp}/file.txt"], 2, "paypal"),
+    (["sign", "--provider", "stripe", "--secret", "s", "{tmp}/nowhere"], 2, "nowhere"),
+    (["sign", "--provider", "stripe", "--secret", "s", "--timestamp", "x"], 2, "'--timestamp'"),
+    (["sign", "--secret", "s", "{tmp}/file.txt"], 2, "Missing option '--provider'"),
+    (["downstream", "--listen", "nowhere", "--for", "1"], 2, "nowhere"),
+    (["downstream", "--listen", "127.0.0.1:99999", "--for", "1"], 2, "99999"),
+    (["downstream", "--listen", "127.0.0.1:0", "--scenario", "no-such"], 2, "no-such"),
+    (["demo", "--time-scale", "0"], 2, "time scale 0.0 is not usable"),
+    (["demo", "--seed", "x"], 2, "Invalid value for '--seed'"),
+    (["locust", "{tmp}/ok.scenario.yaml"], 2, "--target"),
+]
+
+
+CASES += RECORDED_CASES + SCENARIO_CASES + JOURNAL_PATH_CASES + FLAG_CASES
+CASES += [
+    ([command, f"{{journals}}/{name}.db"], code, fragment)
+    for name, code, fragment in JOURNAL_CASES
+    for command in ("check", "report")
+]
+
+
+def _case_id(argv: list[str]) -> str:
+    words = [a.rsplit("/", 1)[-1] for a in argv if not a.startswith("env:")]
+    return " ".join(words[:2] + words[-2:]) if len(words) > 4 else " ".join(words)
+
+
+@pytest.mark.parametrize(("argv", "code", "fragment"), CASES, ids=[_case_id(c[0]) for c in CASES])
 def test_bad_input_is_refused_before_anything_is_sent(
     argv: list[str],
     code: int,
     fragment: str,
-    tmp_path: pytest.TempPathFactory,
+    tmp_path: Path,
+    journals: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
     (tmp_path / "file.txt").write_text("{}")
     (tmp_path / "dir.json").mkdir()
-    for name, text in FILES.items():
-        (tmp_path / name).write_text(text)
-    args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    (tmp_path / "adir").mkdir()
+    named = " ".join(argv)
+    for name, text in {**FILES, **RECORDED_FILES, **SCENARIO_FILES}.items():
+        if len(text) > 100_000 and name.split(".")[0] not in named:
+            continue  # a large file only for the case that names it
+        if isinstance(text, bytes):
+            (tmp_path / name).write_bytes(text)
+        else:
+            (tmp_path / name).write_text(text, encoding="utf-8")
+    places = {"{tmp}": str(tmp_path), "{journals}": str(journals)}
+    args = []
+    for arg in argv:
+        for mark, place in places.items():
+            arg = arg.replace(mark, place)
+        if arg.startswith("env:"):
+            monkeypatch.setenv(*arg.removeprefix("env:").split("=", 1))
+        else:
+            args.append(arg)
+    for mark, place in places.items():
+        fragment = fragment.replace(mark, place)
     with pytest.raises(SystemExit) as exit_:
         main(args)
     out = capsys.readouterr()
     text = out.out + out.err
     assert exit_.value.code == code, text
     assert fragment in text, text
-    assert "Traceback" not in text
+    assert "Traceback" not in text and "internal error" not in text
     assert not (tmp_path / "j.db").exists(), "a journal was written for refused input"
 
 
@@ -180,3 +684,94 @@ def test_an_internal_error_is_one_line_a_crash_file_and_exit_70(
     path = Path(crash.group(1))
     assert path.parent == tmp_path
     assert "RuntimeError: a bug of ours" in path.read_text(encoding="utf-8")
+
+
+# --- the pytest plugin ------------------------------------------------------------------------
+
+UNREACHABLE = "http://127.0.0.1:1/hooks"
+PLUGIN_FILES: dict[str, str | bytes] = {
+    "file.txt": "{}",
+    "ok.scenario.yaml": scenario(""),
+}
+PLUGIN_SCENARIOS: dict[str, dict[str, str | bytes]] = {
+    "broken": {"broken.scenario.yaml": "source:\n  synthetic: {example: [1, 2\n"},
+    "latin": {"latin.scenario.yaml": b"source: {synthetic: {example: {name: \xe9}}}\n"},
+    "nan-id": jsonl("nan-id", line(id="NaN")),
+    "year": jsonl(
+        "year",
+        line(occurred_at='"2025-01-01T00:00:00Z"')
+        + line(id='"evt_2"', occurred_at='"2026-01-01T00:00:00Z"'),
+    ),
+    "deep": jsonl("deep", '{"payload": ' + "[" * DEEP + "]" * DEEP + "}\n"),
+    "huge-events": {"huge.scenario.yaml": small(50_000_000)},
+}
+
+# (pytest arguments, files beside ok.scenario.yaml, pytest's exit code, a message fragment).
+# pytest's own codes: 4 a usage error (a bad option, at configure time), 2 an interrupted
+# session (a scenario file that cannot be collected), 1 some item failed or errored.
+PLUGIN_CASES: list[tuple[list[str], str | None, int, str]] = [
+    (["--harness-downstream", "127.0.0.1:99999"], None, 4, "'127.0.0.1:99999' is not an address"),
+    (["--harness-downstream", "-1"], None, 4, "'-1' is not an address"),
+    (["--harness-downstream", "0.0.0.0:9100"], None, 4, "--harness-listen-beyond-loopback"),
+    (["--harness-report", "r.pdf"], None, 4, "cannot tell the report format"),
+    (["--harness-report", "report"], None, 4, "cannot tell the report format"),
+    (["--harness-report", "file.txt/r.json"], None, 4, "is a file, so"),
+    (["--harness-report", "."], None, 4, "cannot tell the report format"),
+    (["--harness-target", UNREACHABLE, "--harness-journal", "."], None, 4, "is a directory"),
+    (["--harness-target", UNREACHABLE, "--harness-journal", "file.txt/j.db"], None, 4, "is a file"),
+    (
+        ["--harness-target", UNREACHABLE, "--harness-journal", "file.txt"],
+        None,
+        4,
+        "is not a harness journal",
+    ),
+    (
+        ["--harness-target", UNREACHABLE, "--harness-journal", "/dev/null"],
+        None,
+        4,
+        "is not a regular file",
+    ),
+    (["--harness-seed", "seven"], None, 4, "'seven' is not an integer"),
+    (["--harness-time-scale", "0"], None, 4, "--harness-time-scale / harness_time_scale: '0'"),
+    (["--harness-time-scale", "nan"], None, 4, "'nan' is not allowed"),
+    (["--harness-settle-quiet", "soon"], None, 4, "'soon' is not a duration"),
+    (["--harness-settle-deadline", "-1"], None, 4, "'-1' is not a duration"),
+    (["--harness-secret-env", "lower"], None, 4, "is not an environment variable name"),
+    (["--harness-target", "http://127.0.0.1:0/h"], None, 4, "port 0"),
+    (["--harness-target", "http://10.0.0.8/h"], None, 4, "outside loopback"),
+    (["--harness-httpx-route", "nope"], None, 4, "'nope' is not a route"),
+    ([], "broken", 2, "broken.scenario.yaml:3:1: not valid YAML"),
+    ([], "latin", 2, "cannot read the scenario file"),
+    ([], "nan-id", 2, "nan-id.jsonl:1: NaN is not a JSON number"),
+    ([], "year", 2, "the recorded events span 365.0 days"),
+    ([], "deep", 2, "deep.jsonl:1: the event is nested far more than 64"),
+    ([], "huge-events", 2, "the limit is 5,000,000"),
+    # a run that cannot happen is an error of its items, never a failure
+    (["--harness-target", UNREACHABLE], None, 1, "could not run: cannot connect to the target"),
+    # an app is imported when its run starts, not at configure time (conftest may set it up)
+    (["--harness-target", "os:getcwd"], None, 1, "could not run: --target: 'os:getcwd' is"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "code", "fragment"),
+    PLUGIN_CASES,
+    ids=[" ".join([*c[0][-2:], c[1] or ""]).strip() for c in PLUGIN_CASES],
+)
+def test_bad_plugin_input_is_a_usage_or_collection_error_never_an_internal_error(
+    pytester: pytest.Pytester, args: list[str], extra: str | None, code: int, fragment: str
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    files = {**PLUGIN_FILES, **(PLUGIN_SCENARIOS[extra] if extra else {})}
+    for name, text in files.items():
+        (pytester.path / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = pytester.runpytest(*args)
+    text = result.stdout.str() + result.stderr.str()
+    assert result.ret == code, text
+    assert fragment in text, text
+    assert "INTERNALERROR" not in text and "Traceback" not in text
+    if code == 1:  # errors at setup, not failures
+        outcomes = result.parseoutcomes()
+        assert outcomes.get("errors", 0) > 0 and "failed" not in outcomes, outcomes
+    if code in (2, 4):
+        assert not (pytester.path / "harness-runs").exists(), "refused input was journaled"

@@ -92,7 +92,7 @@ def test_recorded_paths_pick_id_and_key(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ('{"ok": 1}\n{not json}\n', "e.jsonl:2: not JSON"),
-        ("[1, 2]\n", "e.jsonl:1: expected a JSON object, got list"),
+        ("[1, 2]\n", "e.jsonl:1: a JSON array, where JSON Lines holds one event object"),
         ("\n\n", "has no events"),
         (
             '{"payload": {}, "occurred_at": "yesterday"}\n',

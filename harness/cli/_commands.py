@@ -288,7 +288,7 @@ def downstream(
 
 
 @cli.command()
-@click.argument("body", type=click.File("rb"), default="-")
+@click.argument("body", type=click.File("rb", lazy=True), default="-")
 @click.option("--provider", "provider_name", required=True, help="A provider profile.")
 @click.option("--secret", required=True, help="The signing secret.")
 @click.option("--id", "msg_id", default="msg_harness", show_default=True, help="Delivery id.")
@@ -313,6 +313,8 @@ def sign(
     from ..core._signing import Signer
     from ._console import out
 
+    with body:  # closed on a refusal too, not left to the garbage collector
+        data = body.read()
     if not secret:
         raise InputError(
             "--secret is empty: a signature made with an empty secret verifies nothing",
@@ -322,7 +324,7 @@ def sign(
     scheme = provider(provider_name).scheme
     stamp = timestamp if timestamp is not None else int(time.time())
     headers = Signer(scheme, secret, header).headers(
-        body.read(), msg_id, stamp, event_type=event_type, url=url
+        data, msg_id, stamp, event_type=event_type, url=url
     )
     for name, value in headers.items():
         out.print(f"{name}: {value}", markup=False, highlight=False)

@@ -47,6 +47,14 @@ class RunError(HarnessError):
     exit_code = 3
 
 
+class OutputError(RunError):
+    """A journal or report could not be written (disk full, folder removed or read-only): the
+    run, or the command, could not be completed. Says what was kept and where."""
+
+    def __init__(self, message: str, *, where: str, hint: str):
+        super().__init__(f"{where}: {message}\n  hint: {hint}")
+
+
 class TargetUnreachableError(RunError):
     """The target refused or never answered any connection."""
 

@@ -29,6 +29,7 @@ from ..core._providers import Provider, attempt_timeout
 from ..core._signing import Signer
 from ._batch import Batch, batches
 from ._perturb import Slot, delivery_id
+from ._recorded import under_own
 from ._tamper import signed_headers
 from ._target import Target
 
@@ -211,18 +212,16 @@ class Deliverer:
         """Send one attempt, record it, and return its answer (None: no answer came)."""
         attempt = self.attempts.get(slot.event, 0) + 1
         self.attempts[slot.event] = attempt
-        headers = {**extra, **self.headers}
-        headers.update(
-            signed_headers(
-                self.signer,
-                slot,
-                body,
-                event_id,
-                int(time.time()),
-                event_type=event_type,
-                url=self.target.url,
-            )
+        signed = signed_headers(
+            self.signer,
+            slot,
+            body,
+            event_id,
+            int(time.time()),
+            event_type=event_type,
+            url=self.target.url,
         )
+        headers = under_own(extra, {**self.headers, **signed})
         sent = self.clock()
         answer, status, outcome, error = await self._exchange(send, body, headers)
         answered = self.clock() if outcome is not Outcome.INDETERMINATE else None

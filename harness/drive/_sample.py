@@ -11,9 +11,9 @@ which paths do exist.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..core import _paths
 from ..core._model import JSON
@@ -24,14 +24,24 @@ _LINES_NAMED = 5  # line numbers named in a message before "and N more"
 _MISSING: Any = object()
 
 
+class Payloads(Protocol):
+    """(line number, payload) pairs that can be iterated more than once, and counted: a tuple,
+    or a recorded file's lines read again on each pass (``_jsonl.LinePayloads``)."""
+
+    def __iter__(self) -> Iterator[tuple[int, JSON]]: ...
+
+    def __len__(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """``payloads``: (line number, payload) pairs — one pair (0, example) for a synthetic
-    source, every line of the file for a recorded one. ``name`` is how a message names them:
-    ``the example payload`` or the file's name."""
+    source, every line of the file for a recorded one (streamed: a file of any size is checked
+    in flat memory). ``name`` is how a message names them: ``the example payload`` or the
+    file's name."""
 
     name: str
-    payloads: tuple[tuple[int, JSON], ...]
+    payloads: Payloads
 
     @classmethod
     def example(cls, payload: JSON) -> Sample:
@@ -57,7 +67,7 @@ class Sample:
 
     def missing(self, path: str, lacking: Sequence[int]) -> str:
         """The message for ``path`` lacking in the payloads of ``lacking`` (line numbers)."""
-        first = dict(self.payloads)[lacking[0]]
+        first = next(p for n, p in self.payloads if n == lacking[0])
         held = _paths.get(first, _paths.parse(path), _MISSING)
         what = "holds null there" if held is None else "has no such field"
         if self.is_example:

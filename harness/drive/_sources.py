@@ -9,19 +9,19 @@ Stream holds those redeliveries beside the events, for the schedule (``_perturb.
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import Event
 from ..core._scenario import RecordedSource, Source, SyntheticSource
+from . import _recorded
+from ._jsonl import LinePayloads
 from ._sample import Sample
 from ._vary import Variation, render_time
 
@@ -177,53 +177,12 @@ def load_stream(source: Source, seed: int) -> Stream:
     return recorded(source)
 
 
-def read_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """The JSON objects of a JSONL file with their line numbers; blank lines skipped."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise SourceError(
-            "event file not found", where=str(path), hint="check source.recorded.file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot read event file: {exc}", where=str(path)) from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(
-                f"not JSON ({exc.msg} at column {exc.colno})",
-                where=f"{path}:{lineno}",
-                hint="each line must be one JSON object (JSON Lines)",
-            ) from None
-        if not isinstance(obj, dict):
-            raise SourceError(
-                f"expected a JSON object, got {type(obj).__name__}",
-                where=f"{path}:{lineno}",
-                hint='each line is an event object like {"payload": {...}, "id": "evt_1"}',
-            )
-        rows.append((lineno, obj))
-    if not rows:
-        raise SourceError("event file has no events", where=str(path))
-    return rows
-
-
-def _payload_of(obj: dict[str, Any]) -> Any:
-    return obj["payload"] if "payload" in obj else obj
-
-
 def sample_of(source: Source) -> Sample:
-    """What the source's paths are checked against: the example, or every line read."""
+    """What the source's paths are checked against: the example, or every line of the file
+    (read again on each check, never held whole)."""
     if isinstance(source, SyntheticSource):
         return Sample.example(source.example)
-    return _lines_sample(source.path, read_lines(source.path))
-
-
-def _lines_sample(path: Path, rows: list[tuple[int, dict[str, Any]]]) -> Sample:
-    return Sample(path.name, tuple((n, _payload_of(obj)) for n, obj in rows))
+    return Sample(source.path.name, LinePayloads(source.path))
 
 
 # The source's paths by the name of their field in a scenario file, and their attribute.
@@ -267,27 +226,20 @@ def recorded(spec: RecordedSource) -> Stream:
 
     An event object has ``payload`` and optionally ``id``, ``key``, ``type``, ``headers``,
     ``occurred_at`` (ISO 8601 or Unix seconds). Without a ``payload`` member the line itself is
-    the payload and the scenario's paths say where id, key and type live.
+    the payload and the scenario's paths say where id, key and type live. Every line is checked
+    as ``_recorded`` says.
 
     Lines that share an event id are one event delivered again (``redeliveries: merge``, the
     default): the first line is the event, each later one a Redelivery at its own offset — the
     schedule is the one the lines would get each on its own. ``separate`` makes each line an
     event of its own.
     """
-    path = spec.path
-    rows = read_lines(path)
-    _check_paths(spec, _lines_sample(path, rows), str(path))
-    id_steps = _paths.parse(spec.id_path) if spec.id_path else None
-    key_steps = _paths.parse(spec.key_path) if spec.key_path else None
-    type_steps = _paths.parse(spec.type_path) if spec.type_path else None
-    lines = [
-        _recorded_event(n, lineno, obj, path, id_steps, key_steps, type_steps)
-        for n, (lineno, obj) in enumerate(rows)
-    ]
-    lines = _space(lines, spec.over)
+    _check_paths(spec, sample_of(spec), str(spec.path))
+    rows = list(_recorded.lines(spec))
+    lines = _space(rows, spec.over)
     if spec.redeliveries == "separate":
         return Stream(tuple(lines))
-    return _merged(lines, [n for n, _ in rows])
+    return _merged(lines, [row.number for row in rows])
 
 
 def _merged(lines: list[Event], numbers: list[int]) -> Stream:
@@ -329,71 +281,14 @@ def _differences(a: Any, b: Any, here: tuple[_paths.Step, ...] = ()) -> tuple[st
 _DIFFERENCES_KEPT = 5
 
 
-def _recorded_event(
-    seq: int,
-    lineno: int,
-    obj: dict[str, Any],
-    path: Path,
-    id_steps: tuple[_paths.Step, ...] | None,
-    key_steps: tuple[_paths.Step, ...] | None,
-    type_steps: tuple[_paths.Step, ...] | None,
-) -> Event:
-    wrapped = "payload" in obj
-    payload = _payload_of(obj)
-
-    def pick(steps: tuple[_paths.Step, ...] | None, member: str, default: Any) -> Any:
-        if steps is not None:
-            return _paths.get(payload, steps)  # present: recorded() checked every line
-        return obj.get(member, default) if wrapped else payload.get(member, default)
-
-    event_id = str(pick(id_steps, "id", f"evt_{seq + 1:06d}"))
-    key = str(pick(key_steps, "key", event_id))
-    etype = str(pick(type_steps, "type", "event"))
-    headers = obj.get("headers", {}) if wrapped else {}
-    where = f"{path}:{lineno}"
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise SourceError(
-            f"headers must be an object of strings, got {headers!r}", where=f"{where}: headers"
-        )
-    occurred = _timestamp(obj.get("occurred_at") if wrapped else None, where)
-    return Event(
-        event_id,
-        key,
-        seq,
-        etype,
-        occurred if occurred is not None else float(seq),
-        payload,
-        headers,
-    )
-
-
-def _timestamp(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            pass
-    raise SourceError(
-        f"occurred_at {value!r} is neither ISO 8601 nor Unix seconds",
-        where=f"{where}: occurred_at",
-        hint='write it like "2026-03-01T12:00:00Z" or 1772366400',
-    )
-
-
-def _space(events: list[Event], over: float | None) -> list[Event]:
+def _space(rows: list[_recorded.Line], over: float | None) -> list[Event]:
     """Offsets from the earliest line: spread evenly over ``over`` s in file order, else by
-    occurred_at."""
+    occurred_at (1 s apart in file order when no line has one)."""
     if over is not None:
-        step = over / len(events)
-        times = [i * step for i in range(len(events))]
+        step = over / len(rows)
+        times = [i * step for i in range(len(rows))]
     else:
-        first = min(e.occurred_at for e in events)
-        times = [e.occurred_at - first for e in events]
-    return [
-        Event(e.id, e.key, e.seq, e.type, t, e.payload, e.headers)
-        for e, t in zip(events, times, strict=True)
-    ]
+        stamps = [r.at if r.at is not None else float(r.event.seq) for r in rows]
+        first = min(stamps)
+        times = [t - first for t in stamps]
+    return [replace(r.event, occurred_at=t) for r, t in zip(rows, times, strict=True)]

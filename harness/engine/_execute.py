@@ -17,7 +17,7 @@ from ..core._errors import RunAborted
 from ..core._scenario import Scenario
 from ..drive._deliver import Deliverer
 from ..drive._target import check_reachable
-from ..history import Journal, load
+from ..history import Journal, check_journal_path, load
 from ._baseline import pending_rule, prepare_baseline, wants_baseline, with_baseline
 from ._late import EarlierRuns
 from ._options import RunOptions
@@ -29,6 +29,7 @@ async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> l
     """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept."""
     # Bad input is reported before anything is sent or written.
     prepared = [prepare(s, options) for s in scenarios]
+    check_journal_path(options.journal)
     await check_reachable(options.target)
     journal = Journal(options.journal)
     results: list[RunResult] = []
@@ -101,10 +102,14 @@ async def _drive(
         await recorder.settle()
         status = "complete"
     except asyncio.CancelledError:
+        if journal.failed is not None:  # the Recorder stopped the run: it cannot be kept
+            raise journal.failed from None
         raise RunAborted(
             f"run of {scenario.name!r} interrupted; what was recorded is kept in {journal.path}\n"
             f"  hint: judge it with `harness check {journal.path}`"
         ) from None
     finally:
         await recorder.stop(status, drain=drain)
+    if journal.failed is not None:
+        raise journal.failed
     return recorder

@@ -21,11 +21,13 @@ from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
 from ..drive._drift import drift, drift_settings
 from ..drive._perturb import Slot, delivery_id, plan
+from ..drive._recorded import under_own
 from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
 from ..invariants._expected import scenario_settings
+from ..scenario._limits import check_schedule_time
 from ._options import RunOptions, settle_for, time_scale_of
 
 # What every delivery carries unless the scenario or the event says otherwise.
@@ -74,19 +76,16 @@ class PreparedRun:
         tampered as its slot says (``_tamper``)."""
         slot = self.schedule[n]
         ev = self.tracer.events[slot.event]
-        headers = {**ev.headers, **self.headers}
-        headers.update(
-            signed_headers(
-                self.signer,
-                slot,
-                self.bodies[slot.event],
-                ev.id,
-                timestamp,
-                event_type=ev.type,
-                url=self.info.target,
-            )
+        signed = signed_headers(
+            self.signer,
+            slot,
+            self.bodies[slot.event],
+            ev.id,
+            timestamp,
+            event_type=ev.type,
+            url=self.info.target,
         )
-        return headers
+        return under_own(ev.headers, {**self.headers, **signed})
 
     def delivery(
         self,
@@ -166,6 +165,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         replace(slot, at=slot.at * scale) if scale != 1 else slot
         for slot in plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
     )
+    check_schedule_time(max((s.at for s in schedule), default=0.0), scale, scenario.origin)
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = settle_for(scenario.settle, scale, options)
     provider = scenario.delivery.provider

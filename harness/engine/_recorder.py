@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, replace
 
 from .. import history as _history
-from ..core._errors import TargetUnreachableError
+from ..core._errors import OutputError, TargetUnreachableError
 from ..core._model import SETTLED_MARK, Delivery, Effect, Event, Outcome, Verdict
 from ..double._downstream import Downstream
 from ..drive._target import Target
@@ -117,15 +118,20 @@ class Recorder:
             )
         ]
         self.emit(RunStarted(self.info, len(self.prepared.schedule), urls[0] if urls else ""))
-        self._flusher = asyncio.create_task(self._flush_every_second())
+        self._flusher = asyncio.create_task(self._flush_every_second(asyncio.current_task()))
         return urls
 
-    async def _flush_every_second(self) -> None:
+    async def _flush_every_second(self, run: asyncio.Task[object] | None) -> None:
         """Write what is buffered even while nothing new arrives (a run settling, a slow
-        schedule), so a killed run's .db holds what was recorded up to about a second ago."""
-        while True:
+        schedule), so a killed run's .db holds what was recorded up to about a second ago.
+        A journal that can no longer be written (a full disk: ``journal.failed``, wherever the
+        write was tried) stops the run within a second: nothing is sent that is not kept."""
+        while self.journal.failed is None:
             await asyncio.sleep(CHECKPOINT_EVERY)
-            self.journal.flush()
+            with contextlib.suppress(OutputError):
+                self.journal.flush()
+        if run is not None:
+            run.cancel()
 
     def delivery(self, d: Delivery) -> None:
         if d.outcome is Outcome.OK and d.id not in self._tampered:

@@ -1,5 +1,6 @@
 """The History of a run and its journal: written during the drive, read by everything after it."""
 
+from ._claim import check_journal_path
 from ._export import Scrubber, export
 from ._history import History, LazyHeaders, Mark, RunInfo
 from ._journal import Journal
@@ -14,6 +15,7 @@ __all__ = [
     "Mark",
     "RunInfo",
     "Scrubber",
+    "check_journal_path",
     "export",
     "load",
     "load_all",

@@ -17,19 +17,50 @@ event ids and repeated values are shared, not copied per row; headers stay JSON 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
-from ..core._errors import InputError
+from ..core._errors import InputError, OutputError
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, StateRecord
+from ._claim import claim
 from ._history import RunInfo
+from ._integrity import check_tables
 from ._schema import SCHEMA, refuse_other_format
 
 # Seconds between copies of the write-ahead log into the .db file while a run writes.
 CHECKPOINT_EVERY = 1.0
+
+
+_P = ParamSpec("_P")
+
+
+def _written(
+    method: Callable[Concatenate[Journal, _P], None],
+) -> Callable[Concatenate[Journal, _P], None]:
+    """A write that a full disk, a removed folder or a read-only file system can refuse: the
+    first refusal raises OutputError (exit 3: the run could not be completed), which ends the
+    run; later writes are dropped, so that ending it does not fail again. What was committed
+    before stays in the file, for `harness check`."""
+
+    def guarded(journal: Journal, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        if journal.failed is not None:
+            return
+        try:
+            method(journal, *args, **kwargs)
+        except (sqlite3.OperationalError, OSError) as exc:
+            journal.failed = OutputError(
+                f"the journal could not be written ({exc}); the run stopped there",
+                where=str(journal.path),
+                hint="free some space or choose another folder (--journal); what was recorded "
+                f"before is kept: judge it with `harness check {journal.path}`",
+            )
+            raise journal.failed from None
+
+    return guarded
 
 
 class Journal:
@@ -38,7 +69,12 @@ class Journal:
     def __init__(self, path: str | Path, *, batch: int = 2000, interval: float = 0.2):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = _open_for_writing(self.path)
+        self._lock = claim(self.path)  # one run writes a journal at a time (``_claim``)
+        try:
+            self._db = _open_for_writing(self.path)
+        except BaseException:
+            os.close(self._lock)
+            raise
         self._batch = batch
         self._interval = interval
         self._last_flush = self._last_checkpoint = time.monotonic()
@@ -49,7 +85,9 @@ class Journal:
         self._run: int | None = None
         self.run_id: str | None = None
         self._runs: dict[str, int] = {}  # run id -> row number, for late effects
+        self.failed: OutputError | None = None  # the first write that could not be made
 
+    @_written
     def begin(self, info: RunInfo, events: Iterable[Event], faults: Iterable[Fault] = ()) -> None:
         """Start a run: its description, its source events and its declared faults."""
         self.flush()
@@ -120,6 +158,7 @@ class Journal:
         self._marks.append((self._run, at, name, detail))
         self._maybe_flush()
 
+    @_written
     def states(self, records: Iterable[StateRecord]) -> None:
         """The final state of the run's downstreams (written at once: it comes at the end)."""
         self.flush()
@@ -140,6 +179,7 @@ class Journal:
                 ),
             )
 
+    @_written
     def end(self, status: str, ended_at: float) -> None:
         """Close the run with its final status ("complete" or "aborted")."""
         self.flush()
@@ -153,6 +193,7 @@ class Journal:
         if pending >= self._batch or time.monotonic() - self._last_flush >= self._interval:
             self.flush()
 
+    @_written
     def flush(self) -> None:
         """Write what is buffered; about every CHECKPOINT_EVERY seconds, copy the write-ahead
         log into the .db. Called on each record (when the batch or the interval is full) and,
@@ -185,14 +226,19 @@ class Journal:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a reader
 
     def close(self) -> None:
-        """Flush, and leave one self-contained ``.db`` file (no ``-wal`` or ``-shm`` beside it)."""
-        self.flush()
+        """Flush, and leave one self-contained ``.db`` file (no ``-wal`` or ``-shm`` beside it).
+        After a failed write, only closes: what was committed before it stays in the file."""
         try:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.execute("PRAGMA journal_mode=DELETE")
-        except sqlite3.OperationalError:
-            pass  # another connection still reads it: the WAL stays, and nothing is lost
-        self._db.close()
+            if self.failed is None:
+                self.flush()
+                try:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    self._db.execute("PRAGMA journal_mode=DELETE")
+                except sqlite3.OperationalError:
+                    pass  # another connection still reads it: the WAL stays, nothing is lost
+        finally:
+            self._db.close()
+            os.close(self._lock)  # after the connection: see _claim.claim
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
@@ -224,10 +270,17 @@ def _open_for_writing(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        check_tables(db, path)
     except (sqlite3.DatabaseError, InputError) as exc:
         db.close()
         if isinstance(exc, InputError):
             raise
+        if isinstance(exc, sqlite3.OperationalError):  # a full disk, a read-only file system
+            raise OutputError(
+                f"the journal could not be written ({exc}); nothing was sent",
+                where=str(path),
+                hint="free some space or choose another folder (--journal)",
+            ) from None
         raise InputError(
             f"not a harness journal ({exc})",
             where=str(path),
@@ -244,4 +297,10 @@ class _Transaction:
         self._db.execute("BEGIN")
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not exc_type:
+            self._db.execute("COMMIT")
+            return
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass  # SQLite rolled it back itself (a full disk): the first error is the one told

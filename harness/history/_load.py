@@ -12,6 +12,7 @@ from ..core import _gc
 from ..core._errors import InputError
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ._history import NO_HEADERS, History, LazyHeaders, Mark, RunInfo
+from ._integrity import check_rows, check_tables
 from ._schema import refuse_other_format
 
 _OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
@@ -33,6 +34,24 @@ def load(path: str | Path, run_id: str) -> History:
 
 def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
     """``load``, reusing the runs in ``loaded`` (by run id) as baselines."""
+    try:
+        return _read(path, run_id, loaded)
+    except sqlite3.DatabaseError as exc:  # bytes damaged past what the open could see
+        raise InputError(
+            f"damaged journal: {exc} (while reading run {run_id!r})",
+            where=str(path),
+            hint="recover what is left with `sqlite3 JOURNAL .recover | sqlite3 recovered.db`, "
+            "or run the scenario again",
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:  # rows check_rows cannot see into
+        raise InputError(
+            f"damaged journal: run {run_id!r} cannot be read ({type(exc).__name__}: {exc})",
+            where=str(path),
+            hint="judge a journal only as a `harness run` wrote it; run the scenario again",
+        ) from None
+
+
+def _read(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
     with _open(path) as db, _gc.paused():
         found = db.execute(
             "SELECT run, info, status, ended_at FROM runs WHERE run_id = ?", (run_id,)
@@ -40,6 +59,7 @@ def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
         if found is None:
             raise InputError(f"no run {run_id!r} in this journal", where=str(path))
         run, info, status, ended_at = found
+        check_rows(db, Path(path), run)
         # Deliveries and effects name their event by the Event's own id object, and a value
         # that repeats from row to row (record key, type, path, method...) is one object:
         # a million rows hold no copies, and lookups by event id hit on identity.
@@ -193,35 +213,57 @@ def _event_ids(text: str | None, ids: dict[str, str]) -> tuple[str, ...]:
 
 
 class _open:
-    """Open a journal read-only with an error that says what is wrong with the path."""
+    """Open a journal read-only with an error that says what is wrong with the path.
+
+    Never written to, not even its ``-wal``/``-shm`` files: a journal in a folder the harness
+    cannot write to (a read-only mount, an attachment) is read as immutable when a plain
+    read-only open cannot set up its write-ahead log — what its ``.db`` holds, which the
+    Journal checkpoints about every second.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
     def __enter__(self) -> sqlite3.Connection:
+        if self.path.is_dir():
+            raise InputError(
+                "is a directory, not a journal",
+                where=str(self.path),
+                hint="pass the .db file in it a `harness run` wrote (see --journal)",
+            )
         if not self.path.is_file():
             raise InputError(
                 "no such journal file",
                 where=str(self.path),
                 hint="pass the .db file a `harness run` wrote (see --journal)",
             )
+        try:
+            db = self._connect("mode=ro")
+        except sqlite3.OperationalError:
+            db = self._connect("immutable=1")
+        self._db = db
+        return db
+
+    def _connect(self, mode: str) -> sqlite3.Connection:
         db = None
         try:
             # As a URI, so that '#', '?' or '%' in a file name are quoted, not read as syntax.
-            db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True)
             db.execute("SELECT 1 FROM runs LIMIT 1")
             refuse_other_format(db, self.path, writing=False)
+            check_tables(db, self.path)
         except (sqlite3.DatabaseError, InputError) as exc:
             if db is not None:
                 db.close()
             if isinstance(exc, InputError):
                 raise
+            if mode == "mode=ro" and "unable to open" in str(exc):
+                raise  # no -shm can be made beside it: __enter__ opens it immutable
             raise InputError(
                 f"not a harness journal ({exc})",
                 where=str(self.path),
                 hint="pass the .db file a `harness run` wrote",
             ) from None
-        self._db = db
         return db
 
     def __exit__(self, *_: object) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from ..core._errors import InputError
+from ..core._errors import InputError, OutputError
 from ..core._files import check_writable_file
 from . import html, junit, markdown
 from ._views import Report
@@ -74,15 +74,24 @@ def writer_for(path: Path | None, fmt: str | None, *, where: str) -> Writer:
 
 def write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all: a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(
+                f"the report could not be written ({exc.strerror or exc})",
+                where=str(path),
+                hint="free some space or choose another folder; the journal keeps the run: "
+                "render it again with `harness report JOURNAL -o FILE`",
+            ) from None
         raise
 
 

@@ -253,7 +253,7 @@ def _over(hazard: Scenario, item: ProjectEvents, notes: list[str]) -> Scenario |
         )
     else:
         source = replace(item.source, over=shape.over)
-        example = sample_of(source).payloads[0][1]  # the first line's payload
+        example = next(iter(sample_of(source).payloads))[1]  # the first line's payload
         notes.append(f"The events of {item.origin}, spread over {shape.over:g} s.")
     drifts = [p for p in hazard.perturbations if p.kind in _CHOOSERS]
     chosen = {id(p): _CHOOSERS[p.kind](p, example, source) for p in drifts}

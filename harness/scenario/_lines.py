@@ -22,12 +22,12 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from ..core._errors import ScenarioError
+from ..drive._jsonl import MAX_DEPTH  # one nesting limit, for scenario files and recorded events
 
 Loc = tuple[str | int, ...]
 """Where a value is in a document: the keys and list indexes leading to it."""
 
 _MAX_NODES = 100_000
-MAX_DEPTH = 64  # levels of nesting in a scenario file (an example payload included)
 MAX_BYTES = 10 * 1024 * 1024  # characters of one scenario file
 _JSON_TAGS = {
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")

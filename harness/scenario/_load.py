@@ -51,13 +51,15 @@ from ..core._scenario import (
 )
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import check_drift, is_drift
+from ..drive._recorded import NOT_REPLAYED
+from ..drive._recorded import survey as recorded_survey
 from ..drive._sample import Sample
 from ..drive._sources import sample_of, source_paths
 from ..invariants import check_specs
 from ..invariants._expected import NEED_BASELINE
 from ._correlate import CorrelationProblem, correlation
 from ._errors import hint, validate
-from ._limits import check_planned_size
+from ._limits import check_planned_size, check_replay_time
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._schema import (
     DeliveryDoc,
@@ -245,7 +247,12 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
     sample = sample_of(source)  # a recorded file is read here, before anything is sent
     _source_paths_resolve(doc.source, source, sample)
     perturbations = tuple(_perturbation(p) for p in doc.perturbations)
-    check_planned_size(source, perturbations, str(path))
+    recorded = 0
+    if isinstance(source, RecordedSource):  # every line checked as the run will send it
+        survey = recorded_survey(source)
+        check_replay_time(survey, doc.time_scale, str(path))
+        recorded = survey.lines
+    check_planned_size(source, perturbations, str(path), recorded)
     _drift_checked(perturbations, source, sample)
     delivery = _delivery(doc.delivery, doc.provider)
     _tamper_needs_signing(doc, delivery)
@@ -542,6 +549,13 @@ def _delivery(doc: DeliveryDoc, provider_doc: ProviderDoc | None) -> DeliverySpe
                 "(the provider sets it) or name the provider that signs that way",
             )
         signing = profile.scheme
+    for name in doc.headers:
+        if name.lower() in NOT_REPLAYED:
+            raise _Invalid(
+                ("delivery", "headers", name),
+                f"delivery.headers.{name}: {name!r} is not allowed — the harness frames each "
+                "request itself (length, encoding, connection, host); leave it out",
+            )
     return DeliverySpec(
         signing=signing,
         secret_env=doc.secret_env,

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..core._errors import InputError, SourceError
 from ..core._library import entry
-from ..drive._sources import read_lines
+from ..drive._jsonl import read_lines
 from ._project import _LIBRARY_NAME
 
 
@@ -51,7 +51,11 @@ def read_sample(ref: str, where: str) -> Sample:
             "payload such as stripe:checkout.session.completed (`harness show` lists them)",
         )
     if path.suffix == ".jsonl":
-        _, first = read_lines(path)[0]
+        lines = read_lines(path)
+        try:
+            _, first = next(lines)
+        finally:
+            lines.close()
         if "payload" not in first:
             return Sample("recorded", ref, first)
         members = tuple(name for name in ("id", "key", "type") if name in first)

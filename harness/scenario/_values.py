@@ -16,6 +16,8 @@ from ..core import _paths
 from ..core._errors import InputError, ScenarioError
 from ..core._scenario import InvariantSpec
 from ..double._routes import METHODS, compile_path, split_route
+from ..drive._recorded import HEADER_NAME as _HEADER_NAME
+from ..drive._recorded import MAX_HEADER_CHARS as MAX_HEADER_VALUE
 from ..invariants import INVARIANTS
 from ._errors import hint, invalid
 
@@ -79,8 +81,6 @@ def _observer_url(value: str) -> str:
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-MAX_HEADER_VALUE = 8192  # characters; servers commonly refuse longer header lines
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _name(value: str) -> str:

@@ -131,7 +131,7 @@ def read_settings(config: pytest.Config) -> Settings:
     _check_listen(host, beyond)
     allow_hosts = _options.values(config, "allow_host")
     reports = _options.paths(config, "report")
-    _check_target_and_reports(target, allow_hosts, reports)
+    _check_target_and_reports(target, allow_hosts, reports, journal)
     quiet, deadline = _duration(config, "settle_quiet"), _duration(config, "settle_deadline")
     if quiet is not None and deadline is not None and deadline < quiet:
         raise pytest.UsageError(
@@ -195,16 +195,24 @@ def _project(path: Path | None, config: pytest.Config) -> Project | None:
 
 
 def _check_target_and_reports(
-    target: str | None, allow_hosts: tuple[str, ...], reports: tuple[Path, ...]
+    target: str | None, allow_hosts: tuple[str, ...], reports: tuple[Path, ...], journal: Path
 ) -> None:
-    """The checks `harness run` makes before anything is sent, at configure time: a bad target
-    or a report that cannot be written is a usage error, not an INTERNALERROR or a failure
-    after the whole suite ran. (The report check loads the writers, only when one is asked.)"""
-    from harness import HarnessError, UnsafeTargetError, check_report_path, check_target
+    """The checks `harness run` makes before anything is sent, at configure time: a bad target,
+    a report or a journal that cannot be written is a usage error, not an INTERNALERROR or a
+    failure after the whole suite ran. (The report check loads the writers, only when one is
+    asked.)"""
+    from harness import (
+        HarnessError,
+        UnsafeTargetError,
+        check_journal_path,
+        check_report_path,
+        check_target,
+    )
 
     try:
         if target is not None:
             check_target(target, allow_hosts)
+            check_journal_path(journal, "--harness-journal / harness_journal")
         for path in reports:
             check_report_path(path, f"--harness-report {path}")
     except UnsafeTargetError:

@@ -1,0 +1,75 @@
+"""Two runs at once: into default journals each gets a file of its own and both complete; into
+one --journal the second is refused before it sends anything (docs/cli.md, "Journals")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import SECRET, Automation, start_automation
+
+pytestmark = pytest.mark.integration
+
+
+def _start(automation: Automation, cwd: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            "duplicate-storm",
+            "--target",
+            automation.hook,
+            "--downstream",
+            f"127.0.0.1:{automation.downstream_port}",
+            "--time-scale",
+            "0.2",
+            *extra,
+        ],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
+    )
+
+
+def test_two_runs_at_once_into_default_journals_both_complete(tmp_path: Path) -> None:
+    first, second = (start_automation("fragile", tmp_path / n) for n in ("a", "b"))
+    try:
+        runs = [_start(a, tmp_path) for a in (first, second)]
+        results = [p.communicate(timeout=180) for p in runs]
+    finally:
+        first.service.stop()
+        second.service.stop()
+    for proc, (out, err) in zip(runs, results, strict=True):
+        assert proc.returncode in (0, 1), out + err
+    journals = sorted((tmp_path / "harness-runs").glob("*.db"))
+    assert len(journals) == 2, journals
+
+
+def test_a_second_run_into_the_same_journal_is_refused_before_it_sends(tmp_path: Path) -> None:
+    first, second = (start_automation("fragile", tmp_path / n) for n in ("a", "b"))
+    journal = tmp_path / "shared.db"
+    try:
+        running = _start(first, tmp_path, "--journal", str(journal), "--time-scale", "1")
+        deadline = time.monotonic() + 60
+        while not journal.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the first run holds the journal now
+        refused = _start(second, tmp_path, "--journal", str(journal))
+        out, err = refused.communicate(timeout=60)
+        running.terminate()
+        running.communicate(timeout=60)
+    finally:
+        first.service.stop()
+        second.service.stop()
+    assert refused.returncode == 2, out + err
+    assert "another run is writing" in err and "give each run its own --journal" in err
+    assert "deliveries planned" not in err and "Traceback" not in err
