@@ -535,7 +535,7 @@ JOURNAL_PATH_CASES: list[tuple[list[str], int, str]] = [
 ]
 
 FLAG_CASES: list[tuple[list[str], int, str]] = [
-    (["run", "{tmp}/ok.scenario.yaml"], 2, "Missing option '--target'"),
+    (["run", "{tmp}/ok.scenario.yaml"], 2, "--target: no target"),
     (["run", "--target", LOOPBACK], 2, "Missing argument 'SCENARIOS...'"),
     (["run", "--nosuch", *OK[1:]], 2, "No such option '--nosuch'"),
     (["nosuch"], 2, "No such command 'nosuch'"),

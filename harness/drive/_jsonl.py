@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ _GZIP = b"\x1f\x8b"
 _LINES_HINT = 'each line is one JSON event object, like {"payload": {...}, "id": "evt_1"}'
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_lines(path: Path) -> Generator[tuple[int, dict[str, Any]], None, None]:
     """The JSON objects of a JSONL file with their line numbers, one at a time; blank lines
     skipped. SourceError, naming the line, for the first line that is not a usable event."""
     limit = max_line_bytes(str(path))
