@@ -85,6 +85,7 @@ class Recorder:
             )
             for spec in scenario.downstreams
         ]
+        self._quiet_from: float | None = None  # when settling began to count the quiet
         self._stopped = False
         self._flusher: asyncio.Task[None] | None = None
 
@@ -173,6 +174,7 @@ class Recorder:
         closes = max((f.end for f in self.prepared.faults), default=0.0)
         if (still_open := closes - self.clock()) > 0:
             await asyncio.sleep(still_open)
+        self._quiet_from = self.clock()
         settled = await wait_quiet(self.clock, self._doubles, settle, self.pending)
         self.mark(SETTLED_MARK, settled.detail())
         return settled
@@ -183,7 +185,8 @@ class Recorder:
         A complete run first takes its final state (``snapshot``); what the doubles receive
         after it is this run's late effects, kept but never judged. ``drain``: before stopping
         the doubles, wait until the target has been quiet for the settle quiet (at most the
-        settle deadline), so that the next run starts on a quiet target.
+        settle deadline), so that the next run starts on a quiet target; the quiet settling
+        already saw counts, so a run that settled quiet and heard nothing since stops at once.
         """
         if self._stopped:
             return
@@ -208,7 +211,9 @@ class Recorder:
                     self._t0,
                 )
             if drain and status == "complete":
-                await wait_quiet(self.clock, self._doubles, self.prepared.settle)
+                await wait_quiet(
+                    self.clock, self._doubles, self.prepared.settle, since=self._quiet_from
+                )
         finally:
             try:
                 for d in self._doubles:

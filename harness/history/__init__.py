@@ -3,6 +3,7 @@
 from ._history import History, LazyHeaders, Mark, RunInfo
 from ._journal import Journal
 from ._load import load, load_all, run_ids
+from ._merge import merge_journals
 from ._schema import SCHEMA_VERSION
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "RunInfo",
     "load",
     "load_all",
+    "merge_journals",
     "run_ids",
 ]
