@@ -36,18 +36,19 @@ def run_demo(report: Path, seed: int, time_scale: float | None = None) -> int:
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     os.environ[SECRET_ENV] = secret
     journals = {name: report.with_name(f"journal-{name}.db") for name in NAMES}
-    for journal in journals.values():
+    # Each instance writes a journal of its own beside the report, merged into its
+    # automation's journal once the runs are over (kept as they are if the demo is stopped).
+    parts = {
+        name: [report.with_name(f"journal-{name}-{k}.db") for k in range(1, INSTANCES + 1)]
+        for name in NAMES
+    }
+    for journal in (*journals.values(), *(p for ps in parts.values() for p in ps)):
         for stale in (journal, Path(f"{journal}-wal"), Path(f"{journal}-shm")):
             stale.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="harness-demo-") as work:
-        folder = Path(work)
-        parts = {
-            name: [folder / f"journal-{name}-{k}.db" for k in range(1, INSTANCES + 1)]
-            for name in NAMES
-        }
-        services: list[Service] = []
+    services: list[Service] = []
+    with tempfile.TemporaryDirectory(prefix="harness-demo-") as state:
         try:
-            instances = {name: _start(name, folder, secret, services) for name in NAMES}
+            instances = {name: _start(name, Path(state), secret, services) for name in NAMES}
             # The automations are separate processes with doubles of their own: driven side by
             # side, the demo takes the time of the slowest instance, not of every run in turn.
             options = {
@@ -61,8 +62,10 @@ def run_demo(report: Path, seed: int, time_scale: float | None = None) -> int:
         finally:
             for service in services:
                 service.stop()
-        for name in NAMES:
-            merge_journals(journals[name], parts[name])
+    for name in NAMES:
+        merge_journals(journals[name], parts[name])
+        for part in parts[name]:
+            part.unlink(missing_ok=True)
     runs = [(r.history, r.verdicts) for r in (*fragile, *sound)]
     print_verdicts(runs)
     inputs = [
@@ -85,15 +88,16 @@ INSTANCES = 4
 
 
 def _start(
-    name: str, folder: Path, secret: str, services: list[Service]
+    name: str, state: Path, secret: str, services: list[Service]
 ) -> list[tuple[Service, int]]:
     """INSTANCES processes of the automation ``name``, started at once (each added to
-    ``services`` as it is up, to be stopped); each with the port of its downstream double."""
+    ``services`` as it is up, to be stopped); each with the port of its downstream double.
+    The sound automation keeps its store in a folder of ``state`` of its own per instance."""
     ports = [free_port() for _ in range(INSTANCES)]
 
     def one(k: int) -> Service:
-        state = ["--state-dir", str(folder / f"{name}-{k}")] if name == "sound" else []
-        args = ["--port", "0", "--downstream", f"http://127.0.0.1:{ports[k - 1]}", *state]
+        store = ["--state-dir", str(state / f"{name}-{k}")] if name == "sound" else []
+        args = ["--port", "0", "--downstream", f"http://127.0.0.1:{ports[k - 1]}", *store]
         return start_module(name, f"harness.demo.{name}", args, {SECRET_ENV: secret})
 
     with ThreadPoolExecutor(INSTANCES) as pool:

@@ -38,9 +38,11 @@ async def run_side_by_side(
     the next scenario nobody has taken as soon as its run before has ended, and runs its
     scenarios in turn as ``run_scenarios`` does. One result per scenario, in their order.
 
-    Each instance is a separate process with doubles of its own, so no run sees another's
-    effects; an instance's late effects go back to its own earlier runs (``EarlierRuns``)."""
-    # Bad input is reported before anything is sent or written.
+    The instances must be separate targets with downstream ports of their own (``harness
+    demo``: processes of one automation), so that no run sees another's effects; an instance's
+    late effects go back to its own earlier runs (``EarlierRuns``)."""
+    # Bad input is reported before anything is sent or written; the runs the first instance
+    # takes are these, the others' are prepared again for their own target and port.
     first = [prepare(s, instances[0]) for s in scenarios]
     for options in instances:
         await check_reachable(options.target)
