@@ -6,14 +6,17 @@ Built in Python from the built-in ``downstream-outage`` (payouts to a downstream
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from harness.cli._processes import Service, free_port, start_module
 from harness.core._scenario import FaultSpec, Perturbation, Scenario, Settle, SyntheticSource
+from harness.engine import RunOptions, RunResult, run_side_by_side
+from harness.history import merge_journals
 from harness.scenario._load import resolve
 
 from .conftest import SECRET
@@ -60,3 +63,38 @@ def automation(module: str, *args: str, state: Path | None = None) -> Iterator[t
         yield service.url + "/hooks/orders", port
     finally:
         service.stop()
+
+
+def run_side_by_side_on(
+    module: str,
+    scenarios: Sequence[str | Scenario],
+    journal: Path,
+    *args: str,
+    seed: int,
+    state: Path | None = None,
+    instances: int = 3,
+) -> list[RunResult]:
+    """``scenarios`` (names or Scenarios) shared out among ``instances`` processes of the
+    automation ``module`` (``engine.run_side_by_side``), as ``harness demo`` shares its suite:
+    each scenario runs once, against one instance, as it would alone. Their journals are merged
+    into ``journal``; ``state``: the sound automation's state folder (one per instance). At most
+    one instance per scenario."""
+    resolved = [
+        s for item in scenarios for s in ([item] if isinstance(item, Scenario) else resolve([item]))
+    ]
+    instances = min(instances, len(resolved))
+    parts = [journal.with_name(f"{journal.stem}-{k}.db") for k in range(instances)]
+    with ExitStack() as stack:
+        hooks = [
+            stack.enter_context(
+                automation(module, *args, state=state / str(k) if state is not None else None)
+            )
+            for k in range(instances)
+        ]
+        options = [
+            RunOptions.create(hook, seed=seed, downstream=f"127.0.0.1:{port}", journal=part)
+            for (hook, port), part in zip(hooks, parts, strict=True)
+        ]
+        results = asyncio.run(run_side_by_side(resolved, options))
+    merge_journals(journal, parts)
+    return results

@@ -536,7 +536,7 @@ JOURNAL_PATH_CASES: list[tuple[list[str], int, str]] = [
 
 FLAG_CASES: list[tuple[list[str], int, str]] = [
     (["run", "{tmp}/ok.scenario.yaml"], 2, "--target: no target"),
-    (["run", "--target", LOOPBACK], 2, "Missing argument 'SCENARIOS...'"),
+    (["run", "--target", LOOPBACK], 2, "SCENARIOS: no scenario named"),
     (["run", "--nosuch", *OK[1:]], 2, "No such option '--nosuch'"),
     (["nosuch"], 2, "No such command 'nosuch'"),
     ([*OK, "--seed", "abc"], 2, "Invalid value for '--seed'"),

@@ -18,7 +18,7 @@ from harness.scenario._load import resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli
-from .fault_scenarios import automation
+from .fault_scenarios import automation, run_side_by_side_on
 
 CARELESS = "tests.drift_automations"
 SOUND = "harness.demo.sound"
@@ -66,8 +66,10 @@ def test_a_lenient_flow_fails_drift_is_loud_for_each_kind_of_drift(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
-    with automation(CARELESS, "--mode", "lenient") as (hook, port):
-        results = run([*SCENARIOS, DOUBLE, DIGITS], hook, port, tmp_path / "j.db")
+    scenarios = [*SCENARIOS, DOUBLE, DIGITS]
+    results = run_side_by_side_on(
+        CARELESS, scenarios, tmp_path / "j.db", "--mode", "lenient", seed=5, instances=4
+    )
     expected = {
         "rename_field": "carried null at $.account_id instead of ",
         "drop_field": 'carried "" at $.email instead of "',
@@ -107,8 +109,9 @@ def test_the_sound_demo_passes_every_kind_of_drift_and_big_numbers(
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     big = replace(resolve(["big-number-ids"])[0], source=SCENARIOS[0].source)
-    with automation(SOUND, state=tmp_path / "state") as (hook, port):
-        results = run([*SCENARIOS, big], hook, port, tmp_path / "j.db")
+    results = run_side_by_side_on(
+        SOUND, [*SCENARIOS, big], tmp_path / "j.db", seed=5, state=tmp_path / "state", instances=4
+    )
     for scenario, result in zip([*SCENARIOS, big], results, strict=True):
         assert result.passed, (scenario.name, [(v.invariant, v.summary) for v in result.verdicts])
         kind = scenario.perturbations[0].kind

@@ -3,6 +3,7 @@ an ASGI app driven in-process."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -12,15 +13,18 @@ import pytest
 import harness
 from harness.cli._demo import FRAGILE_FAILS
 from harness.cli._processes import free_port
+from harness.engine import RunOptions, run_side_by_side
+from harness.history import run_ids
 from harness.scenario._load import builtin_catalogue, resolve
 
-from .conftest import SECRET, Automation
+from .conftest import SECRET, start_automation
 from .conftest import harness as harness_cli
 
 pytestmark = pytest.mark.integration
 
 
-# The whole demo: 18 scenarios against two automations, about 133 s on two cores.
+# The whole demo: 18 scenarios against four instances of each of two automations, about 50 s on
+# two cores.
 @pytest.mark.timeout(420)
 def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> None:
     report = tmp_path / "demo" / "report.json"
@@ -52,8 +56,14 @@ def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> No
         if run["target_name"] == "sound":
             assert run["passed"], run["verdicts"]
     assert "fragile failed as designed" in r.out and "sound passed all" in r.out
-    assert (tmp_path / "demo" / "journal-fragile.db").is_file()
-    assert (tmp_path / "demo" / "journal-sound.db").is_file()
+    # One journal per automation, though four instances of each wrote a journal of their own:
+    # each holds its automation's runs and their clean runs, judged again as the run did.
+    for name in ("fragile", "sound"):
+        journal = tmp_path / "demo" / f"journal-{name}.db"
+        mine = {run["run_id"] for run in runs if run["target_name"] == name}
+        held = run_ids(journal)
+        assert mine <= set(held) and len(held) == len(set(held)) > len(mine)
+    assert harness_cli("check", str(tmp_path / "demo" / "journal-sound.db")).code == 0
 
 
 def test_standard_suite_covers_every_builtin_scenario() -> None:
@@ -62,18 +72,29 @@ def test_standard_suite_covers_every_builtin_scenario() -> None:
     assert scenarios == {s.name for s in resolve(["standard"])}
 
 
-@pytest.mark.timeout(300)  # the standard suite against one automation: about 65 s
+@pytest.mark.timeout(300)  # the standard suite shared out among four instances: about 30 s
 def test_sound_automation_raises_no_false_alarm_under_any_seed(
-    sound: Automation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another seed than the demo's, each scenario taken by the next free sound instance."""
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
-    results = harness.run(
-        "standard",
-        sound.hook,
-        seed=12345,
-        downstream=f"127.0.0.1:{sound.downstream_port}",
-        journal=tmp_path / "j.db",
-    )
+    sounds = [start_automation("sound", tmp_path / f"sound-{k}") for k in range(4)]
+    try:
+        instances = [
+            RunOptions.create(
+                s.hook,
+                seed=12345,
+                downstream=f"127.0.0.1:{s.downstream_port}",
+                journal=tmp_path / f"j{k}.db",
+            )
+            for k, s in enumerate(sounds)
+        ]
+        suite = resolve(["standard"])
+        results = asyncio.run(run_side_by_side(suite, instances))
+    finally:
+        for s in sounds:
+            s.service.stop()
+    assert [r.history.info.scenario for r in results] == [s.name for s in suite]
     bad = [
         (r.history.info.scenario, v.invariant, v.summary)
         for r in results

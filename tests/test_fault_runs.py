@@ -21,7 +21,7 @@ from harness.scenario._load import load_scenario, resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli
-from .fault_scenarios import automation, fault_scenario
+from .fault_scenarios import automation, fault_scenario, run_side_by_side_on
 
 BROKEN = "tests.broken_automations"
 
@@ -50,8 +50,14 @@ def test_fire_and_forget_loses_what_it_accepted_during_each_fault(
             fault_scenario("fail-first-n", quiet=20, count=3, status=500),
         ),
     }
-    with automation(BROKEN, "--mode", "fire-and-forget", "--timeout", "0.5") as (hook, port):
-        results = run([s for _, s in cases.values()], hook, port, tmp_path / "j.db")
+    results = run_side_by_side_on(
+        BROKEN,
+        [s for _, s in cases.values()],
+        tmp_path / "j.db",
+        *("--mode", "fire-and-forget", "--timeout", "0.5"),
+        seed=3,
+        instances=3,
+    )
     for (mode, (why, _)), result in zip(cases.items(), results, strict=True):
         found = verdicts(result)
         recovers, lost = found["recovers_after_outage"], found["no_lost_events"]
@@ -96,8 +102,9 @@ def test_an_inline_automation_is_slow_and_loud_under_faults(
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     slow = fault_scenario("slow", quiet=20, latency=2.3)
     down = fault_scenario("status", quiet=20, status=503)
-    with automation("harness.demo.fragile") as (hook, port):
-        slow_result, down_result = run([slow, down], hook, port, tmp_path / "j.db")
+    slow_result, down_result = run_side_by_side_on(
+        "harness.demo.fragile", [slow, down], tmp_path / "j.db", seed=3, instances=2
+    )
     ack = verdicts(slow_result)["ack_within"]
     assert ack.status is Status.FAIL and "over the 2 s budget" in ack.summary
     assert ack.evidence.delivery_ids and ack.evidence.event_ids

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import harness
 from harness.core._model import Status
 
 from .conftest import SECRET
-from .fault_scenarios import automation, fault_scenario
+from .fault_scenarios import fault_scenario, run_side_by_side_on
 
 pytestmark = pytest.mark.integration
 
@@ -30,10 +29,15 @@ def test_sound_survives_resets_timeouts_and_first_failures(
         fault_scenario("timeout", quiet=50, hold=3.0),
         fault_scenario("fail-first-n", quiet=50, count=3, status=500),
     ]
-    with automation("harness.demo.sound", "--timeout", "1", state=tmp_path) as (hook, port):
-        results = harness.run(
-            scenarios, hook, seed=3, downstream=f"127.0.0.1:{port}", journal=tmp_path / "j.db"
-        )
+    results = run_side_by_side_on(
+        "harness.demo.sound",
+        scenarios,
+        tmp_path / "j.db",
+        *("--timeout", "1"),
+        seed=3,
+        state=tmp_path / "state",
+        instances=3,
+    )
     bad = [
         (r.history.info.scenario, v.invariant, v.summary)
         for r in results

@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -19,6 +20,7 @@ from harness.history import (
     RunInfo,
     load,
     load_all,
+    merge_journals,
     run_ids,
 )
 from harness.history import _load as _history
@@ -73,6 +75,34 @@ def test_several_runs_in_one_journal(tmp_path: Path) -> None:
     j.close()
     assert run_ids(tmp_path / "run.db") == ["a", "b"]
     assert [h.info.run_id for h in load_all(tmp_path / "run.db")] == ["a", "b"]
+
+
+def test_merged_journals_hold_every_run_as_written_oldest_first(tmp_path: Path) -> None:
+    """``harness demo``'s instances write journals of their own, merged into one at the end:
+    each run reads back from it as from its own journal, late effects and all."""
+    started = {"a": "2026-11-24T00:00:02+00:00", "b": "2026-11-24T00:00:01+00:00"}
+    parts = []
+    for part, rids in (("one", ["a", "a2"]), ("two", ["b"])):
+        j = Journal(tmp_path / f"{part}.db")
+        for rid in rids:
+            at = started.get(rid, "2026-11-24T00:00:03+00:00")
+            events = [Event(f"{rid}-e", "k1", 0, "order.paid", 0.0, {"n": 1})]
+            j.begin(replace(info(rid), started_at=at), events, [Fault("api", "status", 0, 1, {})])
+            j.delivery(Delivery(f"{rid}-d", f"{rid}-e", 1, 0.0, 0.01, 0.02, 200, Outcome.OK))
+            j.effect(Effect(f"{rid}-x", "api", 0.5, "POST", "/p", {}, "{}", 201, (f"{rid}-e",)))
+            j.mark(0.7, "settled", "{}")
+            j.end("complete", 1.0)
+        if "a" in rids:
+            j.late_effect("a", Effect("late", "api", 2.0, "POST", "/p", {}, "{}", 201, ("a-e",)))
+        j.close()
+        parts.append(tmp_path / f"{part}.db")
+    merged = tmp_path / "out" / "merged.db"
+    merge_journals(merged, parts)
+    assert run_ids(merged) == ["b", "a", "a2"]
+    for part, rid in ((parts[0], "a"), (parts[0], "a2"), (parts[1], "b")):
+        assert load(merged, rid) == load(part, rid)
+    assert [e.id for e in load(merged, "a").late_effects] == ["late"]
+    assert not list(tmp_path.glob("out/*-wal"))
 
 
 def test_killed_writer_keeps_what_was_flushed(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from harness.scenario._load import resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli
-from .fault_scenarios import automation
+from .fault_scenarios import automation, run_side_by_side_on
 
 STORMS = [
     "provider-retry-storm",
@@ -40,11 +40,11 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def run(
     module: str, scenarios: list[str | harness.Scenario], tmp_path: Path, *args: str
 ) -> dict[str, dict[str, Verdict]]:
+    """The scenarios shared out among four instances of the automation, into one journal."""
     state = tmp_path / "state" if module.endswith("sound") else None
-    with automation(module, *args, state=state) as (hook, port):
-        results = harness.run(
-            scenarios, hook, seed=11, downstream=f"127.0.0.1:{port}", journal=tmp_path / "j.db"
-        )
+    results = run_side_by_side_on(
+        module, scenarios, tmp_path / "j.db", *args, seed=11, state=state, instances=4
+    )
     return {r.history.info.scenario: {v.invariant: v for v in r.verdicts} for r in results}
 
 

@@ -35,7 +35,7 @@ from harness.core._model import (
 from harness.core._scenario import DownstreamSpec, InvariantSpec, Scenario, Settle, SyntheticSource
 from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
 from harness.engine._late import EarlierRuns
-from harness.engine._settle import Settled
+from harness.engine._settle import Settled, wait_quiet
 from harness.history import History, Journal, Mark, RunInfo, load
 from harness.invariants import judge
 from harness.invariants._timing import compression
@@ -276,6 +276,17 @@ async def test_effects_after_the_final_state_are_late_kept_and_not_judged(
     judged = recorder.judge()
     lost = {v.invariant: v for v in judged.verdicts}["no_lost_events"]
     assert not lost.passed and run.events[3].id in lost.evidence.event_ids
+
+
+async def test_a_drain_counts_the_quiet_its_settling_already_saw() -> None:
+    """The drain before the next run of a suite waits for the settle quiet on the run's clock.
+    From ``since`` (when settling began to count) nothing came for 1.5 s: quiet already; from
+    now, as a wait of its own, it takes the whole quiet."""
+    ticks = iter(x / 10 for x in range(100, 200))  # the run's clock: 10.0, 10.1, ...
+    settle = Settle(1.0, 20.0)
+    assert await wait_quiet(lambda: 10.0, [], settle, since=8.5) == Settled("quiet", 0, 0, 1.5)
+    own = await wait_quiet(lambda: next(ticks), [], settle)
+    assert own.ended == "quiet" and own.waited == pytest.approx(1.0)
 
 
 # --- a suite: effects of an earlier run arrive during the next ------------------------------

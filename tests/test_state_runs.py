@@ -26,7 +26,7 @@ from harness.scenario._load import resolve
 
 from .conftest import SECRET
 from .conftest import harness as harness_cli
-from .fault_scenarios import automation, fault_scenario
+from .fault_scenarios import automation, fault_scenario, run_side_by_side_on
 
 pytestmark = pytest.mark.integration
 
@@ -111,16 +111,18 @@ def test_the_fragile_demo_creates_every_order_twice_when_an_import_runs_twice(
 def test_the_sound_demo_passes_every_final_state_scenario(tmp_path: Path) -> None:
     names = ["import-run-twice", "out-of-order", "simultaneous-same-record"]
     journal = tmp_path / "j.db"
-    with automation("harness.demo.sound", state=tmp_path / "state") as (hook, port):
-        results = run(names, hook, port, journal)
+    results = run_side_by_side_on(
+        "harness.demo.sound", names, journal, seed=11, state=tmp_path / "state", instances=3
+    )
     for name, result in zip(names, results, strict=True):
         failed = [v for v in result.verdicts if not v.passed]
         assert not failed, (name, [(v.invariant, v.summary) for v in failed])
         assert FINAL in verdicts(result)
     checked = harness_cli("check", str(journal))
     assert checked.code == 0, checked.out + checked.err
-    # The baselines are judged inside the runs that name them, not as runs of their own.
-    assert [h.info.scenario for h in load_all(journal)] == names
+    # The baselines are judged inside the runs that name them, not as runs of their own (the
+    # three instances' journals merged into one hold the runs in the order they started).
+    assert sorted(h.info.scenario for h in load_all(journal)) == sorted(names)
     assert "-baseline (" not in checked.out  # no run header of its own
     assert len(run_ids(journal)) == 2 * len(names)
 

@@ -1,11 +1,12 @@
 """The engine: a run's orchestration on top of the stages.
 
 ``prepare`` (a scenario made ready to deliver), the Recorder (doubles, journal, settle,
-final state, judge), the baseline run, and ``run_scenarios``, which drives them in order.
+final state, judge), the baseline run, ``run_scenarios``, which drives them in order, and
+``run_side_by_side``, which shares them out among several instances of one automation.
 """
 
 from ._baseline import without_baseline
-from ._execute import run_scenarios
+from ._execute import run_scenarios, run_side_by_side
 from ._options import RunOptions, check_time_scale, settle_for
 from ._prepare import PreparedRun, prepare, signer_for
 from ._recorder import Recorder, RunResult
@@ -18,6 +19,7 @@ __all__ = [
     "check_time_scale",
     "prepare",
     "run_scenarios",
+    "run_side_by_side",
     "settle_for",
     "signer_for",
     "without_baseline",

@@ -11,7 +11,7 @@ with the engine's Deliverer, the Locust adapter with Locust users.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..core._errors import RunAborted
 from ..core._scenario import Scenario
@@ -27,32 +27,57 @@ from ._recorder import Recorder, RunResult
 
 async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> list[RunResult]:
     """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept."""
-    # Bad input is reported before anything is sent or written.
-    prepared = [prepare(s, options) for s in scenarios]
-    check_journal_path(options.journal)
-    await check_reachable(options.target)
-    journal = Journal(options.journal)
-    results: list[RunResult] = []
-    # Each run starts once the one before has been quiet (``drain``); what still comes late
-    # is given back to the run it belongs to (``EarlierRuns``), never counted in the next one.
-    earlier = EarlierRuns()
-    try:
-        for n, run in enumerate(prepared, 1):
-            if wants_baseline(run):
-                baseline = prepare_baseline(run, options)
-                # Judged as part of the run that names it, not as a result of its own.
-                await _drive(baseline, options, journal, earlier, drain=True)
-                run = with_baseline(run, baseline.info.run_id)
-            results.append(await _run_one(run, options, journal, earlier, n < len(prepared)))
-    finally:
-        journal.close()
-    return [_with_late_effects(r, journal, earlier.touched) for r in results]
+    return await run_side_by_side(scenarios, [options])
 
 
-async def _run_one(
-    prepared: PreparedRun, options: RunOptions, journal: Journal, earlier: EarlierRuns, drain: bool
-) -> RunResult:
-    return (await _drive(prepared, options, journal, earlier, drain=drain)).judge()
+async def run_side_by_side(
+    scenarios: Sequence[Scenario], instances: Sequence[RunOptions]
+) -> list[RunResult]:
+    """Run ``scenarios`` against several instances of one automation at once, each with its
+    own downstream doubles and journal (``instances``: one RunOptions each): an instance takes
+    the next scenario nobody has taken as soon as its run before has ended, and runs its
+    scenarios in turn as ``run_scenarios`` does. One result per scenario, in their order.
+
+    The instances must be separate targets with downstream ports of their own (``harness
+    demo``: processes of one automation), so that no run sees another's effects; an instance's
+    late effects go back to its own earlier runs (``EarlierRuns``)."""
+    # Bad input is reported before anything is sent or written; the runs the first instance
+    # takes are these, the others' are prepared again for their own target and port.
+    first = [prepare(s, instances[0]) for s in scenarios]
+    for options in instances:
+        check_journal_path(options.journal)
+    for options in instances:
+        await check_reachable(options.target)
+    queue = list(enumerate(scenarios))
+    queue.reverse()  # popped from the end: the scenarios' order
+    results: dict[int, RunResult] = {}
+
+    async def instance(k: int, options: RunOptions) -> None:
+        journal = Journal(options.journal)
+        # Each run starts once the one before has been quiet (``drain``); what still comes
+        # late is given back to the run it belongs to (``EarlierRuns``), never counted in the
+        # next one.
+        earlier = EarlierRuns()
+        mine: list[int] = []
+        try:
+            while queue:
+                n, scenario = queue.pop()
+                run = first[n] if k == 0 else prepare(scenario, options)
+                if wants_baseline(run):
+                    baseline = prepare_baseline(run, options)
+                    # Judged as part of the run that names it, not as a result of its own.
+                    await _drive(baseline, options, journal, earlier, drain=lambda: True)
+                    run = with_baseline(run, baseline.info.run_id)
+                recorder = await _drive(run, options, journal, earlier, drain=lambda: bool(queue))
+                results[n] = recorder.judge()
+                mine.append(n)
+        finally:
+            journal.close()
+        for n in mine:
+            results[n] = _with_late_effects(results[n], journal, earlier.touched)
+
+    await asyncio.gather(*(instance(k, o) for k, o in enumerate(instances)))
+    return [results[n] for n in range(len(scenarios))]
 
 
 def _with_late_effects(result: RunResult, journal: Journal, touched: set[str]) -> RunResult:
@@ -71,10 +96,11 @@ async def _drive(
     journal: Journal,
     earlier: EarlierRuns,
     *,
-    drain: bool,
+    drain: Callable[[], bool],
 ) -> Recorder:
     """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it.
-    ``drain``: another run follows, which must start on a quiet target."""
+    ``drain()``, asked as the run ends: another run follows, which must start on a quiet
+    target."""
     pending = pending_rule(prepared, journal.path)
     recorder = Recorder(prepared, options, journal, earlier=earlier, pending=pending)
     scenario = prepared.scenario
@@ -109,7 +135,7 @@ async def _drive(
             f"  hint: judge it with `harness check {journal.path}`"
         ) from None
     finally:
-        await recorder.stop(status, drain=drain)
+        await recorder.stop(status, drain=drain())
     if journal.failed is not None:
         raise journal.failed
     return recorder

@@ -86,6 +86,7 @@ class Recorder:
             )
             for spec in scenario.downstreams
         ]
+        self._busy_at: float | None = None  # the target's last activity settling saw
         self._stopped = False
         self._flusher: asyncio.Task[None] | None = None
 
@@ -183,7 +184,10 @@ class Recorder:
         closes = max((f.end for f in self.prepared.faults), default=0.0)
         if (still_open := closes - self.clock()) > 0:
             await asyncio.sleep(still_open)
+        began = self.clock()
         settled = await wait_quiet(self.clock, self._doubles, settle, self.pending)
+        # Its last call or held answer: quiet since then, unless it ended at the deadline.
+        self._busy_at = began + settled.waited - settled.idle
         self.mark(SETTLED_MARK, settled.detail())
         return settled
 
@@ -193,7 +197,10 @@ class Recorder:
         A complete run first takes its final state (``snapshot``); what the doubles receive
         after it is this run's late effects, kept but never judged. ``drain``: before stopping
         the doubles, wait until the target has been quiet for the settle quiet (at most the
-        settle deadline), so that the next run starts on a quiet target.
+        settle deadline), so that the next run starts on a quiet target; the quiet settling
+        already saw counts (from the target's last call or held answer it saw), so a run that
+        settled quiet and heard nothing since stops at once, one stopped at the deadline while
+        the target worked waits a whole quiet.
         """
         if self._stopped:
             return
@@ -218,7 +225,9 @@ class Recorder:
                     self._t0,
                 )
             if drain and status == "complete":
-                await wait_quiet(self.clock, self._doubles, self.prepared.settle)
+                await wait_quiet(
+                    self.clock, self._doubles, self.prepared.settle, since=self._busy_at
+                )
         finally:
             try:
                 for d in self._doubles:

@@ -70,10 +70,15 @@ async def wait_quiet(
     doubles: Sequence[Downstream],
     settle: Settle,
     pending: Callable[[], Collection[str]] | None = None,
+    *,
+    since: float | None = None,
 ) -> Settled:
     """Wait by the settle rule on ``doubles`` (``clock``: the run's time); ``pending`` gives
-    the events still waiting, None to wait for quiet alone."""
-    start = busy = clock()
+    the events still waiting, None to wait for quiet alone. The quiet counts from the doubles'
+    last call, and not before ``since`` (default: now): a wait that follows one which already
+    saw the quiet (a run's drain after its settling) ends at once when nothing came since."""
+    start = clock()
+    busy = start if since is None else since
     deadline = start + settle.deadline
     while True:
         now = clock()

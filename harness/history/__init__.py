@@ -5,6 +5,7 @@ from ._export import Scrubber, export
 from ._history import History, LazyHeaders, Mark, RunInfo
 from ._journal import Journal
 from ._load import load, load_all, run_ids
+from ._merge import merge_journals
 from ._schema import SCHEMA_VERSION
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "export",
     "load",
     "load_all",
+    "merge_journals",
     "run_ids",
 ]

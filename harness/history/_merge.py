@@ -1,0 +1,58 @@
+"""Journals joined into one: the runs of several journal files copied into another, in the
+order they started, as if one invocation had written them all (``harness demo`` drives several
+instances of an automation at once, each into a journal of its own, and keeps one journal per
+automation)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._journal import Journal, _open_for_writing
+
+# The tables whose rows name their run by its row number in ``runs`` (their first column).
+_PER_RUN = ("events", "deliveries", "effects", "faults", "marks", "states")
+MAX_PARTS = 10  # SQLite attaches at most ten databases to one connection
+
+
+def merge_journals(into: Path, parts: Sequence[Path]) -> None:
+    """Copy every run of the journals ``parts`` (at most MAX_PARTS) into the journal ``into``
+    (made if need be), oldest first; a run id names one run, so none collides with another."""
+    if len(parts) > MAX_PARTS:
+        raise ValueError(f"{len(parts)} journals to merge; at most {MAX_PARTS} at once")
+    into.parent.mkdir(parents=True, exist_ok=True)
+    db = _open_for_writing(into)
+    try:
+        for n, part in enumerate(parts):
+            db.execute(f"ATTACH DATABASE ? AS part{n}", (str(part),))
+        columns = {
+            table: [row[1] for row in db.execute(f"PRAGMA main.table_info({table})")][1:]
+            for table in _PER_RUN
+        }
+        runs = sorted(
+            (json.loads(info)["started_at"], n, run, run_id, info, status, ended)
+            for n in range(len(parts))
+            for run, run_id, info, status, ended in db.execute(
+                f"SELECT run, run_id, info, status, ended_at FROM part{n}.runs"
+            )
+        )
+        db.execute("BEGIN")
+        for _, n, run, run_id, info, status, ended in runs:
+            new = db.execute(
+                "INSERT INTO runs(run_id, info, status, ended_at) VALUES (?, ?, ?, ?)",
+                (run_id, info, status, ended),
+            ).lastrowid
+            for table, names in columns.items():
+                listed = ", ".join(f'"{c}"' for c in names)
+                db.execute(
+                    f"INSERT INTO main.{table}(run, {listed}) SELECT ?, {listed} "
+                    f"FROM part{n}.{table} WHERE run = ?",
+                    (new, run),
+                )
+        db.execute("COMMIT")
+        for n in range(len(parts)):
+            db.execute(f"DETACH DATABASE part{n}")
+    finally:
+        db.close()
+    Journal(into).close()  # left as a journal is: one self-contained .db file
