@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import select
 import socket
 import subprocess
@@ -13,12 +14,25 @@ from dataclasses import dataclass
 
 from ..core._errors import RunError
 
+# Ports handed out for a process to listen on later are drawn below the kernel's ephemeral
+# range (Linux: 32768-60999): a port 0 listener or an outgoing connection made in between can
+# never be given one of them, as it can a port the kernel picked for us.
+_QUIET_PORTS = range(20000, 32768)
+
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a process to listen on shortly."""
+    for port in random.sample(_QUIET_PORTS, 50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
+        found: int = s.getsockname()[1]
+        return found
 
 
 @dataclass

@@ -76,7 +76,16 @@ async def run_side_by_side(
         for n in mine:
             results[n] = _with_late_effects(results[n], journal, earlier.touched)
 
-    await asyncio.gather(*(instance(k, o) for k, o in enumerate(instances)))
+    tasks = [asyncio.ensure_future(instance(k, o)) for k, o in enumerate(instances)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        # One instance failed (or Ctrl-C): the others stop too, their journals closed, before
+        # the error is reported once.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return [results[n] for n in range(len(scenarios))]
 
 
