@@ -241,6 +241,28 @@ class ExpectSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    """One delivery of an explicit schedule (``schedule:``): the source's event number ``event``
+    (0-based: its position in the source) sent at ``at`` scenario seconds, genuine or tampered
+    (``tamper``: forged | unsigned | stale | replayed; "" = genuine). Deliveries at one instant
+    are sent concurrently; the list's order is the send order of those at one instant."""
+
+    event: int
+    at: float = 0.0
+    tamper: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResetSpec:
+    """How the target forgets what earlier runs taught it, between explore's examples: an HTTP
+    POST of ``post`` (a URL) or a ``command`` run to completion (argv). The downstream double's
+    own state needs no reset: every run starts a fresh one."""
+
+    post: str | None = None
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     source: Source
@@ -267,6 +289,11 @@ class Scenario:
     # How a built-in hazard was applied to a project (its events, provider, downstreams, the
     # fields its drift chose), in sentences for the console and the report.
     adapted: tuple[str, ...] = ()
+    # Exactly these deliveries instead of the perturbations' plan (``drive._explicit``); None:
+    # the plan. What ``harness explore`` writes for a shrunk failure, to replay it exactly.
+    schedule: tuple[PlannedDelivery, ...] | None = None
+    # How explore resets the target between examples; None: it is checked for state instead.
+    reset: ResetSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

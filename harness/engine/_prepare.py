@@ -20,6 +20,7 @@ from ..double._state import check_observer
 from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
 from ..drive._drift import drift, drift_settings
+from ..drive._explicit import explicit
 from ..drive._perturb import Slot, delivery_id, plan
 from ..drive._recorded import under_own
 from ..drive._sources import load_stream
@@ -154,17 +155,19 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)
-    tracer = trace(stream.events, tag, scenario.tracer)
+    events, listed = stream.events, None
+    if scenario.schedule is not None:
+        events, listed = explicit(events, scenario.schedule, scenario.origin)
+    tracer = trace(events, tag, scenario.tracer)
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
         tracer = Tracer(tag, drifted)
     # Indexed on the events as sent: the values the target saw are those it can write.
     correlation = Correlation(tracer, scenario.correlate, scenario.tracer, where=scenario.origin)
-    schedule = tuple(
-        replace(slot, at=slot.at * scale) if scale != 1 else slot
-        for slot in plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
-    )
+    if listed is None:
+        listed = plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
+    schedule = tuple(replace(slot, at=slot.at * scale) if scale != 1 else slot for slot in listed)
     check_schedule_time(max((s.at for s in schedule), default=0.0), scale, scenario.origin)
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = settle_for(scenario.settle, scale, options)
@@ -189,6 +192,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         settings={
             "origin": scenario.origin,
             "perturbations": [{p.kind: dict(p.params)} for p in scenario.perturbations],
+            # An explicit schedule (``schedule:``) replaced the plan: the report draws it.
+            **({"explicit_schedule": True} if scenario.schedule is not None else {}),
             # Real seconds, as the run waited (engine/_options.settle_for); faults are in the
             # journal's own table.
             "settle": {"quiet": settle.quiet, "deadline": settle.deadline},

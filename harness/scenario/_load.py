@@ -42,7 +42,9 @@ from ..core._scenario import (
     InvariantSpec,
     ObserverSpec,
     Perturbation,
+    PlannedDelivery,
     RecordedSource,
+    ResetSpec,
     Route,
     Scenario,
     Settle,
@@ -68,6 +70,7 @@ from ._schema import (
     ObserverDoc,
     PerturbationDoc,
     ProviderDoc,
+    ResetDoc,
     RouteDoc,
     ScenarioDoc,
     SourceDoc,
@@ -286,6 +289,8 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
             _source_types(source) if isinstance(source, SyntheticSource) else None,
         ),
         baseline=_baseline(doc, invariants),
+        schedule=_schedule(doc, source),
+        reset=_reset(doc.reset),
     )
 
 
@@ -519,6 +524,36 @@ def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
         )
         for f in doc.faults
     )
+
+
+def _schedule(doc: ScenarioDoc, source: Source) -> tuple[PlannedDelivery, ...] | None:
+    """An explicit schedule replaces the perturbations that plan one (drift may stay)."""
+    if doc.schedule is None:
+        return None
+    for i, p in enumerate(doc.perturbations):
+        perturbation = _perturbation(p)
+        if not is_drift(perturbation):
+            kind = perturbation.kind
+            raise _Invalid(
+                ("perturbations", i),
+                f"perturbations[{i}]: {kind} is not allowed beside schedule: — the schedule "
+                "lists every delivery; remove it (field drift may stay)",
+            )
+    total = source.events if isinstance(source, SyntheticSource) else None
+    for i, d in enumerate(doc.schedule):
+        if total is not None and d.event > total:
+            raise _Invalid(
+                ("schedule", i, "event"),
+                f"schedule[{i}].event: {d.event} is not allowed — the source has {total} "
+                f"events; number them from 1 to {total}",
+            )
+    return tuple(PlannedDelivery(d.event - 1, d.at, d.tamper or "") for d in doc.schedule)
+
+
+def _reset(doc: ResetDoc | None) -> ResetSpec | None:
+    if doc is None:
+        return None
+    return ResetSpec(doc.post, tuple(doc.command or ()))
 
 
 def _observer(doc: ObserverDoc | None) -> ObserverSpec | None:

@@ -608,6 +608,40 @@ def _expected_requests(value: object) -> object:
 ExpectedRequests = Annotated[list[ExpectedRequestDoc], BeforeValidator(_expected_requests)]
 
 
+# --- explicit schedule and reset (harness explore) ------------------------------------------
+
+
+class PlannedDeliveryDoc(Doc):
+    expected = "a mapping with event, and optionally at and tamper, like {event: 1, at: 0s}"
+
+    event: int = Field(gt=0, description="an integer greater than 0: the source's n-th event")
+    at: Duration = Field(0.0, description=_DURATION_TEXT + ": when it is sent")
+    tamper: Literal["forged", "unsigned", "stale", "replayed"] | None = Field(
+        None, description="one of: forged, unsigned, stale, replayed (leave out: genuine)"
+    )
+
+
+class ResetDoc(Doc):
+    expected = (
+        "a mapping with exactly one of post (a URL to POST to) and command (a list of "
+        "arguments), like {post: http://127.0.0.1:8000/reset}"
+    )
+
+    post: ObserverUrl | None = Field(
+        None, description="an http:// URL to POST to, like http://127.0.0.1:8000/reset"
+    )
+    command: list[str] | None = Field(
+        None, min_length=1, description="a non-empty list of arguments, like [make, reset-db]"
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if (self.post is None) == (self.command is None):
+            has = "both" if self.post is not None else "neither"
+            raise invalid_mapping(f"has {has} of post and command — give exactly one of them")
+        return self
+
+
 # --- the files ------------------------------------------------------------------------------
 
 
@@ -669,6 +703,13 @@ class ScenarioDoc(Doc):
         description="true or false: drive a clean run first (each event once, in order, no "
         "faults) to learn the expected effects; false for a target that cannot take two runs",
     )
+    schedule: list[PlannedDeliveryDoc] | None = Field(
+        None,
+        min_length=1,
+        description="a non-empty list of deliveries, each {event: N, at: 0s}: exactly these, "
+        "instead of the perturbations' schedule",
+    )
+    reset: ResetDoc | None = Field(None, description=ResetDoc.expected)
 
 
 class SuiteDoc(Doc):

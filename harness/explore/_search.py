@@ -1,0 +1,228 @@
+"""The search: Hypothesis draws explicit schedules, each one short run against the target; a
+failing one is shrunk and its minimal run kept."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.errors import Flaky
+
+from ..core._errors import HarnessError, InputError
+from ..core._model import Status
+from ..core._scenario import PlannedDelivery, Scenario
+from ..drive._drift import is_drift
+from ..engine import RunOptions, RunResult, run_scenarios
+from ..strategies import Exploration, explorations
+from ..strategies._schedules import MAX_DELIVERIES, POOL, SPACING, pool_size
+from ._reset import check_reset, reset_target
+
+# Real seconds of quiet that end an example's run (--settle-quiet replaces it). Below the 1 s
+# floor of an ordinary run: an example is a few deliveries, and the minimal scenario is judged
+# again with the scenario's own settle rule before it is believed (``confirm``).
+EXAMPLE_QUIET = 0.5
+EXAMPLE_DEADLINE = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreSettings:
+    """How long and how widely to search. ``budget``: seconds after which no new example is
+    started (shrinking a failure found by then still runs); ``seed``: None draws one, or 0 under
+    CI (``CI`` set): replayable generation, with the example database still read first."""
+
+    max_examples: int = 100
+    budget: float | None = None
+    seed: int | None = None
+    database: Path | None = Path(".harness") / "explore-db"
+    pool: int = POOL
+    max_deliveries: int = MAX_DELIVERIES
+    spacing: float = SPACING
+    faults: tuple[str, ...] = ()
+    tamper: bool = False
+    phases: tuple[Phase, ...] = tuple(Phase)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A failing schedule, shrunk: the example, its run, and the scenario that replays it.
+    ``flaky``: Hypothesis's replay of it passed — a race narrower than the schedule pins."""
+
+    exploration: Exploration
+    result: RunResult
+    scenario: Scenario
+    flaky: bool = False
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(v.invariant for v in self.result.verdicts if v.status is Status.FAIL)
+
+
+@dataclass(frozen=True, slots=True)
+class ExploreResult:
+    scenario: str
+    examples: int  # runs driven (shrinking's included)
+    seconds: float
+    found: Found | None
+
+
+class _Failing(Exception):
+    """Raised inside a Hypothesis example: this schedule broke an invariant."""
+
+    def __init__(self, found: Found):
+        super().__init__(repr(found.exploration))
+        self.found = found
+
+
+def replayable(scenario: Scenario, exploration: Exploration) -> Scenario:
+    """``scenario`` with exactly ``exploration``'s deliveries and fault windows: its schedule
+    perturbations replaced (field drift kept), the windows added to its own."""
+    return replace(
+        scenario,
+        perturbations=tuple(p for p in scenario.perturbations if is_drift(p)),
+        schedule=exploration.schedule,
+        faults=(*scenario.faults, *exploration.faults),
+    )
+
+
+def example_options(options: RunOptions, journal: Path) -> RunOptions:
+    """An example's run: its own journal, the short settle unless the user gave one."""
+    return replace(
+        options,
+        journal=journal,
+        settle_quiet=options.settle_quiet or EXAMPLE_QUIET,
+        settle_deadline=options.settle_deadline or EXAMPLE_DEADLINE,
+    )
+
+
+def run_once(scenario: Scenario, options: RunOptions) -> RunResult:
+    """One run of ``scenario`` (baseline first when it judges one), after the target's reset."""
+    if scenario.reset is not None:
+        reset_target(scenario.reset)
+    (result,) = asyncio.run(run_scenarios([scenario], options))
+    return result
+
+
+def _signature(result: RunResult) -> tuple[object, ...]:
+    """What two runs of one schedule on a target that forgets must share: the verdicts, and the
+    effects' downstreams, methods and statuses (their ids and paths carry fresh tokens)."""
+    verdicts = tuple((v.invariant, v.status) for v in result.verdicts)
+    effects = Counter((e.downstream, e.method, e.status) for e in result.history.effects)
+    return verdicts, sorted(effects.items())
+
+
+def check_forgets(scenario: Scenario, options: RunOptions, workdir: Path) -> None:
+    """Without ``reset:``, run one plain schedule (each event of the pool once, one after the
+    other) twice: a target whose second run differs remembers the first, and every example
+    after would be judged on what earlier ones left. Raises InputError then."""
+    pool = pool_size(scenario)
+    probe = Exploration(tuple(PlannedDelivery(n, n * SPACING) for n in range(pool)))
+    plain = replayable(scenario, probe)
+    runs = [run_once(plain, example_options(options, workdir / f"probe-{n}.db")) for n in range(2)]
+    if _signature(runs[0]) != _signature(runs[1]):
+        raise InputError(
+            f"target {options.target_name!r} answered the same schedule differently the second "
+            f"time (scenario {scenario.name!r}): it keeps state between runs, and explore "
+            "cannot judge one example apart from those before it",
+            where=scenario.origin,
+            hint="add reset: {post: http://127.0.0.1:PORT/reset} or reset: {command: [...]} "
+            "to the scenario (or the project file), something that makes the target forget",
+        )
+
+
+def explore(
+    scenario: Scenario,
+    options: RunOptions,
+    how: ExploreSettings = ExploreSettings(),
+    *,
+    on_example: Callable[[int, Exploration, RunResult], None] | None = None,
+) -> ExploreResult:
+    """Search schedules of ``scenario`` against ``options.target`` for one that fails an
+    invariant; shrink it. Raises InputError for bad input, RunError when a run or reset fails."""
+    if scenario.reset is not None:
+        check_reset(scenario.reset, options.allow_hosts, f"{scenario.origin}: reset")
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="harness-explore-"))
+    count = 0
+    found: list[Found] = []
+
+    broken: list[HarnessError] = []
+
+    def one(exploration: Exploration) -> None:
+        nonlocal count
+        if broken:
+            # A run that could not be completed is no failure to shrink: end the search fast.
+            raise broken[0]
+        spent = how.budget is not None and time.monotonic() - started > how.budget
+        if spent and not found:
+            return  # past the budget: no new search, only the shrinking of a failure
+        count += 1
+        replay = replayable(scenario, exploration)
+        journal = workdir / f"example-{count}.db"
+        try:
+            result = run_once(replay, example_options(options, journal))
+        except HarnessError as exc:
+            broken.append(exc)
+            raise
+        if on_example is not None:
+            on_example(count, exploration, result)
+        if any(v.status is Status.FAIL for v in result.verdicts):
+            failing = Found(exploration, result, replay)
+            found.append(failing)
+            raise _Failing(failing)
+        journal.unlink(missing_ok=True)
+
+    try:
+        if scenario.reset is None:
+            check_forgets(scenario, options, workdir)
+        test = given(
+            explorations(
+                scenario,
+                pool=how.pool,
+                max_deliveries=how.max_deliveries,
+                spacing=how.spacing,
+                faults=how.faults,
+                tamper=how.tamper,
+            )
+        )(one)
+        test = settings(
+            max_examples=how.max_examples,
+            deadline=None,
+            database=_database(how.database, scenario, options),
+            phases=how.phases,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+            verbosity=Verbosity.quiet,
+        )(test)
+        chosen = how.seed if how.seed is not None else (0 if os.environ.get("CI") else None)
+        if chosen is not None:
+            test = seed(chosen)(test)
+        try:
+            test()
+            shrunk = None
+        except _Failing as exc:
+            shrunk = exc.found
+        except Flaky:
+            # The shrunk schedule passed when replayed: keep the last one that failed.
+            shrunk = replace(found[-1], flaky=True) if found else None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return ExploreResult(scenario.name, count, time.monotonic() - started, shrunk)
+
+
+def _database(root: Path | None, scenario: Scenario, options: RunOptions) -> ExampleDatabase | None:
+    """One example directory per (scenario, target): a failure found is tried first next time."""
+    if root is None:
+        return None
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in scenario.name)
+    target = "".join(c if c.isalnum() else "_" for c in options.target_name)[:60]
+    return DirectoryBasedExampleDatabase(str(root / f"{name}--{target}"))

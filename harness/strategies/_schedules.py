@@ -1,0 +1,135 @@
+"""The strategies: deliveries of a pool of events, fault windows opened at deliveries, and the
+two together for a scenario (``explorations``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from ..core._scenario import FAULT_MODES, FaultSpec, PlannedDelivery, Scenario, SyntheticSource
+from ..drive._perturb import TAMPER_MODES
+
+# Seconds (run time) between two deliveries sent one after the other: long enough for a small
+# automation to have answered the first, short enough for a run of a few deliveries to take
+# about a second. A gap is 1 to MAX_GAPS of them.
+SPACING = 0.3
+MAX_GAPS = 3
+MAX_DELIVERIES = 4
+POOL = 4  # events of the source an exploration draws from, by default
+# Tamper modes a schedule may draw; ``replayed`` is a second copy already (a delivery drawn again).
+_TAMPERS = tuple(m for m in TAMPER_MODES if m != "replayed")
+
+
+@dataclass(frozen=True, slots=True)
+class Exploration:
+    """One example: an explicit schedule and the fault windows open during it (scenario time)."""
+
+    schedule: tuple[PlannedDelivery, ...]
+    faults: tuple[FaultSpec, ...] = ()
+
+    def __repr__(self) -> str:
+        # What Hypothesis prints for a falsifying example: the schedule, readable.
+        parts = [
+            f"e{d.event + 1}@{d.at:g}s" + (f"[{d.tamper}]" if d.tamper else "")
+            for d in self.schedule
+        ]
+        windows = [
+            f"{f.mode} on {f.downstream} {f.at:g}-{f.at + f.duration:g}s" for f in self.faults
+        ]
+        return f"Exploration({', '.join(parts)}{'; ' if windows else ''}{', '.join(windows)})"
+
+
+@st.composite
+def deliveries(
+    draw: st.DrawFn,
+    events: int,
+    *,
+    max_deliveries: int = MAX_DELIVERIES,
+    spacing: float = SPACING,
+    tamper: bool = False,
+) -> tuple[PlannedDelivery, ...]:
+    """1 to ``max_deliveries`` deliveries of events ``0 .. events-1`` (an event may be drawn
+    several times: copies). Each is sent ``spacing`` times 1..MAX_GAPS seconds after the one before
+    it, or at the same instant (concurrently); ``tamper``: some may be forged, unsigned or
+    stale. Shrinks toward one delivery of event 0, one after the other, genuine."""
+    if events < 1:
+        raise ValueError(f"deliveries needs events >= 1, got {events!r}")
+    count = draw(st.integers(1, max_deliveries))
+    at = 0.0
+    out = []
+    for n in range(count):
+        event = draw(st.integers(0, events - 1))
+        concurrent = n > 0 and draw(st.booleans())
+        if n > 0 and not concurrent:
+            at += spacing * draw(st.integers(1, MAX_GAPS))
+        mode = draw(st.sampled_from(("", *_TAMPERS))) if tamper else ""
+        out.append(PlannedDelivery(event, round(at, 6), mode))
+    return tuple(out)
+
+
+@st.composite
+def fault_windows(
+    draw: st.DrawFn,
+    schedule: Sequence[PlannedDelivery],
+    downstreams: Sequence[str],
+    *,
+    modes: Sequence[str] = ("status",),
+    spacing: float = SPACING,
+) -> tuple[FaultSpec, ...]:
+    """At most one window per delivery of ``schedule``: opened on one of ``downstreams`` as that
+    delivery is sent, in one of ``modes``, for ``spacing`` times 1..MAX_GAPS seconds. Shrinks toward
+    no window at all."""
+    for mode in modes:
+        if mode not in FAULT_MODES:
+            raise ValueError(f"fault mode {mode!r} is not one of {', '.join(FAULT_MODES)}")
+    if not downstreams or not modes:
+        return ()
+    windows = []
+    for d in schedule:
+        if not draw(st.booleans()):
+            continue
+        windows.append(
+            FaultSpec(
+                draw(st.sampled_from(tuple(downstreams))),
+                draw(st.sampled_from(tuple(modes))),
+                d.at,
+                spacing * draw(st.integers(1, MAX_GAPS)),
+            )
+        )
+    return tuple(windows)
+
+
+def pool_size(scenario: Scenario, pool: int = POOL) -> int:
+    """How many of the scenario's events an exploration draws from: its first ``pool``."""
+    source = scenario.source
+    total = source.events if isinstance(source, SyntheticSource) else pool
+    return max(1, min(pool, total))
+
+
+@st.composite
+def explorations(
+    draw: st.DrawFn,
+    scenario: Scenario,
+    *,
+    pool: int = POOL,
+    max_deliveries: int = MAX_DELIVERIES,
+    spacing: float = SPACING,
+    faults: Sequence[str] = (),
+    tamper: bool = False,
+) -> Exploration:
+    """Schedules of ``scenario``'s first ``pool`` events (``deliveries``), in scenario seconds
+    (``spacing`` is run seconds, divided by the scenario's time scale), with fault windows of
+    the ``faults`` modes on its downstreams (``fault_windows``; none by default) and, with
+    ``tamper``, forged, unsigned and stale deliveries."""
+    scale = scenario.time_scale or 1.0
+    step = spacing / scale
+    schedule = draw(
+        deliveries(
+            pool_size(scenario, pool), max_deliveries=max_deliveries, spacing=step, tamper=tamper
+        )
+    )
+    names = [d.name for d in scenario.downstreams]
+    windows = draw(fault_windows(schedule, names, modes=faults, spacing=step)) if faults else ()
+    return Exploration(schedule, windows)
