@@ -21,9 +21,10 @@ from ..core._errors import HarnessError, InputError
 from ..core._model import Status
 from ..core._scenario import PlannedDelivery, Scenario
 from ..drive._drift import is_drift
+from ..drive._sources import load_stream
 from ..engine import RunOptions, RunResult, run_scenarios
 from ..strategies import Exploration, explorations
-from ..strategies._schedules import MAX_DELIVERIES, POOL, SPACING, pool_size
+from ..strategies._schedules import MAX_DELIVERIES, SPACING
 from ._reset import check_reset, reset_target
 
 # Real seconds of quiet that end an example's run (--settle-quiet replaces it). Below the 1 s
@@ -31,6 +32,7 @@ from ._reset import check_reset, reset_target
 # again with the scenario's own settle rule before it is believed (``confirm``).
 EXAMPLE_QUIET = 0.5
 EXAMPLE_DEADLINE = 10.0
+POOL = 4  # the source's first events an example draws from
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +121,23 @@ def _signature(result: RunResult) -> tuple[object, ...]:
     return verdicts, sorted(effects.items())
 
 
-def check_forgets(scenario: Scenario, options: RunOptions, workdir: Path) -> None:
+def pool_keys(scenario: Scenario, options: RunOptions, pool: int) -> tuple[str, ...]:
+    """The record keys of the source's first ``pool`` events, as a run with ``options`` makes
+    them (a synthetic source's records follow the seed)."""
+    events = load_stream(scenario.source, options.seed).events[: max(1, pool)]
+    if not events:
+        raise InputError(
+            f"scenario {scenario.name!r} has no events to explore",
+            where=scenario.origin,
+            hint="give the source at least one event",
+        )
+    return tuple(ev.key for ev in events)
+
+
+def check_forgets(scenario: Scenario, options: RunOptions, workdir: Path, pool: int) -> None:
     """Without ``reset:``, run one plain schedule (each event of the pool once, one after the
     other) twice: a target whose second run differs remembers the first, and every example
     after would be judged on what earlier ones left. Raises InputError then."""
-    pool = pool_size(scenario)
     probe = Exploration(tuple(PlannedDelivery(n, n * SPACING) for n in range(pool)))
     plain = replayable(scenario, probe)
     runs = [run_once(plain, example_options(options, workdir / f"probe-{n}.db")) for n in range(2)]
@@ -181,12 +195,13 @@ def explore(
         journal.unlink(missing_ok=True)
 
     try:
+        keys = pool_keys(scenario, options, how.pool)
         if scenario.reset is None:
-            check_forgets(scenario, options, workdir)
+            check_forgets(scenario, options, workdir, len(keys))
         test = given(
             explorations(
                 scenario,
-                pool=how.pool,
+                keys,
                 max_deliveries=how.max_deliveries,
                 spacing=how.spacing,
                 faults=how.faults,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from ..core._scenario import FAULT_MODES, FaultSpec, PlannedDelivery, Scenario, SyntheticSource
+from ..core._scenario import FAULT_MODES, FaultSpec, PlannedDelivery, Scenario
 from ..drive._perturb import TAMPER_MODES
 
 # Seconds (run time) between two deliveries sent one after the other: long enough for a small
@@ -17,7 +17,6 @@ from ..drive._perturb import TAMPER_MODES
 SPACING = 0.3
 MAX_GAPS = 3
 MAX_DELIVERIES = 4
-POOL = 4  # events of the source an exploration draws from, by default
 # Tamper modes a schedule may draw; ``replayed`` is a second copy already (a delivery drawn again).
 _TAMPERS = tuple(m for m in TAMPER_MODES if m != "replayed")
 
@@ -44,27 +43,42 @@ class Exploration:
 @st.composite
 def deliveries(
     draw: st.DrawFn,
-    events: int,
+    keys: Sequence[str],
     *,
     max_deliveries: int = MAX_DELIVERIES,
     spacing: float = SPACING,
     tamper: bool = False,
 ) -> tuple[PlannedDelivery, ...]:
-    """1 to ``max_deliveries`` deliveries of events ``0 .. events-1`` (an event may be drawn
-    several times: copies). Each is sent ``spacing`` times 1..MAX_GAPS seconds after the one before
-    it, or at the same instant (concurrently); ``tamper``: some may be forged, unsigned or
-    stale. Shrinks toward one delivery of event 0, one after the other, genuine."""
-    if events < 1:
-        raise ValueError(f"deliveries needs events >= 1, got {events!r}")
-    count = draw(st.integers(1, max_deliveries))
+    """1 to ``max_deliveries`` deliveries of the events whose record keys are ``keys`` (event
+    ``n`` is about record ``keys[n]``; an event may be drawn several times: copies). An event
+    is drawn as a record, then one of its events, so that two events of one record are as
+    likely as two of different records. Each is sent ``spacing`` times 1..MAX_GAPS seconds
+    after the one before it, or at the same instant (concurrently); with ``tamper`` some are
+    forged, unsigned or stale. Shrinks toward one delivery of the first event, one after the
+    other, genuine."""
+    if not keys:
+        raise ValueError("deliveries needs at least one event (keys is empty)")
+    records: dict[str, list[int]] = {}
+    for n, key in enumerate(keys):
+        records.setdefault(key, []).append(n)
+    groups = list(records.values())
+
+    @st.composite
+    def step(draw: st.DrawFn) -> tuple[int, int | None, str]:
+        # Every step draws alike, the first too (its timing ignored): the shrinker may then
+        # delete any delivery and leave the others as they were.
+        group = groups[draw(st.integers(0, len(groups) - 1))]
+        event = group[draw(st.integers(0, len(group) - 1))]
+        gaps = None if draw(st.booleans()) else draw(st.integers(1, MAX_GAPS))
+        mode = draw(st.sampled_from(("", *_TAMPERS))) if tamper else ""
+        return event, gaps, mode
+
+    steps = draw(st.lists(step(), min_size=1, max_size=max_deliveries))
     at = 0.0
     out = []
-    for n in range(count):
-        event = draw(st.integers(0, events - 1))
-        concurrent = n > 0 and draw(st.booleans())
-        if n > 0 and not concurrent:
-            at += spacing * draw(st.integers(1, MAX_GAPS))
-        mode = draw(st.sampled_from(("", *_TAMPERS))) if tamper else ""
+    for n, (event, gaps, mode) in enumerate(steps):
+        if n > 0 and gaps is not None:
+            at += spacing * gaps
         out.append(PlannedDelivery(event, round(at, 6), mode))
     return tuple(out)
 
@@ -101,35 +115,25 @@ def fault_windows(
     return tuple(windows)
 
 
-def pool_size(scenario: Scenario, pool: int = POOL) -> int:
-    """How many of the scenario's events an exploration draws from: its first ``pool``."""
-    source = scenario.source
-    total = source.events if isinstance(source, SyntheticSource) else pool
-    return max(1, min(pool, total))
-
-
 @st.composite
 def explorations(
     draw: st.DrawFn,
     scenario: Scenario,
+    keys: Sequence[str],
     *,
-    pool: int = POOL,
     max_deliveries: int = MAX_DELIVERIES,
     spacing: float = SPACING,
     faults: Sequence[str] = (),
     tamper: bool = False,
 ) -> Exploration:
-    """Schedules of ``scenario``'s first ``pool`` events (``deliveries``), in scenario seconds
+    """Schedules of the events of ``scenario`` whose record keys are ``keys`` (its first few:
+    ``pool``, as ``harness explore`` loads them) (``deliveries``), in scenario seconds
     (``spacing`` is run seconds, divided by the scenario's time scale), with fault windows of
     the ``faults`` modes on its downstreams (``fault_windows``; none by default) and, with
     ``tamper``, forged, unsigned and stale deliveries."""
     scale = scenario.time_scale or 1.0
     step = spacing / scale
-    schedule = draw(
-        deliveries(
-            pool_size(scenario, pool), max_deliveries=max_deliveries, spacing=step, tamper=tamper
-        )
-    )
+    schedule = draw(deliveries(keys, max_deliveries=max_deliveries, spacing=step, tamper=tamper))
     names = [d.name for d in scenario.downstreams]
     windows = draw(fault_windows(schedule, names, modes=faults, spacing=step)) if faults else ()
     return Exploration(schedule, windows)
