@@ -15,6 +15,7 @@ import click
 
 from ..core._errors import HarnessError, InputError, RunAborted
 from ._exits import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from ._explore import explore as explore_command
 from ._export import export as export_command
 from ._init import init as init_command
 from ._locust import locust as locust_command
@@ -52,6 +53,7 @@ cli.add_command(locust_command)
 cli.add_command(export_command)
 cli.add_command(init_command)
 cli.add_command(show_command)
+cli.add_command(explore_command)
 
 
 @cli.command()

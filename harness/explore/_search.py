@@ -61,6 +61,7 @@ class Found:
     exploration: Exploration
     result: RunResult
     scenario: Scenario
+    journal: Path  # the run's journal (and its baseline's), for ``harness check``
     flaky: bool = False
 
     @property
@@ -189,7 +190,7 @@ def explore(
         if on_example is not None:
             on_example(count, exploration, result)
         if any(v.status is Status.FAIL for v in result.verdicts):
-            failing = Found(exploration, result, replay)
+            failing = Found(exploration, result, replay, journal)
             found.append(failing)
             raise _Failing(failing)
         journal.unlink(missing_ok=True)
@@ -208,6 +209,10 @@ def explore(
                 tamper=how.tamper,
             )
         )(one)
+        chosen = how.seed if how.seed is not None else (0 if os.environ.get("CI") else None)
+        if chosen is not None:
+            # Before the settings: seed() alone would turn the example database off.
+            test = seed(chosen)(test)
         test = settings(
             max_examples=how.max_examples,
             deadline=None,
@@ -218,9 +223,6 @@ def explore(
             print_blob=False,
             verbosity=Verbosity.quiet,
         )(test)
-        chosen = how.seed if how.seed is not None else (0 if os.environ.get("CI") else None)
-        if chosen is not None:
-            test = seed(chosen)(test)
         try:
             test()
             shrunk = None
@@ -229,6 +231,11 @@ def explore(
         except Flaky:
             # The shrunk schedule passed when replayed: keep the last one that failed.
             shrunk = replace(found[-1], flaky=True) if found else None
+        if shrunk is not None:
+            # The minimal run's journal is kept where the run's journal was asked for.
+            options.journal.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(shrunk.journal, options.journal)
+            shrunk = replace(shrunk, journal=options.journal)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return ExploreResult(scenario.name, count, time.monotonic() - started, shrunk)

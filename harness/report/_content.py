@@ -17,7 +17,7 @@ from ..history import History
 from ..invariants import ALWAYS_INVARIANTS, judge
 from ..invariants._facts import route_of
 from ..invariants._timing import compression
-from . import _advice, _describe, _matrix, _readiness, _stats
+from . import _advice, _describe, _matrix, _readiness, _sequence, _stats
 from ._answers import delivery_answers
 from ._redact import Redactor
 from ._views import (
@@ -148,6 +148,7 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         compression=compression(h),
         refused=refused,
         cause=counts.answers.cause,
+        sequence=_sequence.diagram(h) if info.settings.get("explicit_schedule") else None,
     )
 
 

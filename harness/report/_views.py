@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..core._quantiles import Quantiles
 from ..core._scenario import Skipped
 from ._answers import DeliveryAnswers
+from ._sequence import Diagram
 from ._stats import Pictures
 
 
@@ -90,6 +91,8 @@ class ScenarioView:
     # ("the target accepted no event; most common answer: 401 …") and the likely cause.
     refused: str = ""
     cause: str = ""
+    # A run of an explicit schedule (``schedule:``): its deliveries and effects per event.
+    sequence: Diagram | None = None
 
     @property
     def failed(self) -> tuple[VerdictView, ...]:

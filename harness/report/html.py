@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from ..core._data_paths import data_dir
-from . import _charts, _matrix
+from . import _charts, _matrix, _sequence
 from ._templates import environment
 from ._views import Report, ScenarioView
 
@@ -23,6 +23,10 @@ def _lag(s: ScenarioView) -> Markup:
     return Markup(_charts.lag(s.pictures.lag))
 
 
+def _sequence_svg(s: ScenarioView) -> Markup:
+    return Markup(_sequence.svg(s.sequence)) if s.sequence is not None else Markup("")
+
+
 def render(report: Report) -> str:
     css = (data_dir("reports") / "report.css").read_text(encoding="utf-8")
     template = environment(html=True).get_template("report.html.j2")
@@ -34,4 +38,5 @@ def render(report: Report) -> str:
         timeline=_timeline,
         latency=_latency,
         lag=_lag,
+        sequence=_sequence_svg,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from . import _describe, _matrix
+from . import _describe, _matrix, _sequence
 from ._stats import Timeline, Window
 from ._templates import environment
 from ._views import Report
@@ -100,4 +100,5 @@ def _render(name: str, report: Report) -> str:
         clip=clip,
         marks=_matrix.MARKS,
         timeline_text=timeline_text,
+        sequence_text=lambda d: "\n".join(_sequence.text(d)),
     )

@@ -44,7 +44,6 @@ from ..core._scenario import (
     Perturbation,
     PlannedDelivery,
     RecordedSource,
-    ResetSpec,
     Route,
     Scenario,
     Settle,
@@ -70,7 +69,6 @@ from ._schema import (
     ObserverDoc,
     PerturbationDoc,
     ProviderDoc,
-    ResetDoc,
     RouteDoc,
     ScenarioDoc,
     SourceDoc,
@@ -290,7 +288,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         ),
         baseline=_baseline(doc, invariants),
         schedule=_schedule(doc, source),
-        reset=_reset(doc.reset),
+        reset=None if doc.reset is None else doc.reset.spec(),
     )
 
 
@@ -548,12 +546,6 @@ def _schedule(doc: ScenarioDoc, source: Source) -> tuple[PlannedDelivery, ...] |
                 f"events; number them from 1 to {total}",
             )
     return tuple(PlannedDelivery(d.event - 1, d.at, d.tamper or "") for d in doc.schedule)
-
-
-def _reset(doc: ResetDoc | None) -> ResetSpec | None:
-    if doc is None:
-        return None
-    return ResetSpec(doc.post, tuple(doc.command or ()))
 
 
 def _observer(doc: ObserverDoc | None) -> ObserverSpec | None:

@@ -27,6 +27,7 @@ from ..core._scenario import (
     DownstreamSpec,
     ExpectSpec,
     RecordedSource,
+    ResetSpec,
     Source,
     SyntheticSource,
 )
@@ -35,7 +36,14 @@ from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
-from ._schema import PROVIDER_NAMES, CorrelateDoc, DownstreamDoc, ExpectedRequests, TracerDoc
+from ._schema import (
+    PROVIDER_NAMES,
+    CorrelateDoc,
+    DownstreamDoc,
+    ExpectedRequests,
+    ResetDoc,
+    TracerDoc,
+)
 from ._values import EnvName, JsonPath
 
 PROJECT_FILE = "harness.yaml"
@@ -122,6 +130,11 @@ class ProjectDoc(Doc):
     correlate: list[CorrelateDoc] = Field(
         default_factory=list, description="a list of correlation rules, as in scenario files"
     )
+    reset: ResetDoc | None = Field(
+        None,
+        description="how harness explore makes the target forget between examples: "
+        + ResetDoc.expected,
+    )
     hazards: list[str] = Field(
         default_factory=lambda: list(DEFAULT_HAZARDS),
         min_length=1,
@@ -164,6 +177,7 @@ class Project:
     expect: tuple[ExpectSpec, ...] = ()
     correlate: tuple[CorrelationRule, ...] = ()
     hazards: tuple[str, ...] = DEFAULT_HAZARDS
+    reset: ResetSpec | None = None  # harness explore's, for every scenario without its own
 
     @property
     def described(self) -> str:
@@ -228,6 +242,7 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
         expect=_expect(doc.expect, names, known),
         correlate=rules,
         hazards=tuple(doc.hazards),
+        reset=None if doc.reset is None else doc.reset.spec(),
     )
 
 

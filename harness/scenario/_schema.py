@@ -31,6 +31,7 @@ from ..core._scenario import (
     FaultSpec,
     InvariantSpec,
     RecordedSource,
+    ResetSpec,
     Route,
     Scenario,
     Settle,
@@ -640,6 +641,9 @@ class ResetDoc(Doc):
             has = "both" if self.post is not None else "neither"
             raise invalid_mapping(f"has {has} of post and command — give exactly one of them")
         return self
+
+    def spec(self) -> ResetSpec:
+        return ResetSpec(self.post, tuple(self.command or ()))
 
 
 # --- the files ------------------------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""``harness explore SCENARIO --target URL``: search delivery schedules for one that breaks an
+invariant, shrink it, write it as a scenario that replays it, and draw it."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ._options import project_options, run_options
+
+if TYPE_CHECKING:
+    from ..engine import RunResult
+    from ..history import History
+
+
+@click.command()
+@click.argument("scenario")
+@click.option(
+    "--target",
+    default=None,
+    help="URL of the automation's webhook endpoint, or module:attr of an ASGI app; default: "
+    "the project's target.",
+)
+@run_options
+@project_options
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Schedules to try, each one short run (Hypothesis's max_examples).",
+)
+@click.option(
+    "--budget",
+    metavar="SECONDS",
+    default=None,
+    help="Start no new example after this long (or 90s, 5m); a failure found is still shrunk.",
+)
+@click.option(
+    "--events",
+    "pool",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="The source's first N events that schedules are drawn from.",
+)
+@click.option(
+    "--max-deliveries",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Deliveries per schedule, at most.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="MODE",
+    help="Let schedules open fault windows of this mode on the downstreams (repeatable): "
+    "status, throttle, timeout, reset, slow, commit-then-fail, fail-first-n.",
+)
+@click.option("--tamper", is_flag=True, help="Let schedules forge, unsign or age signatures.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the minimal scenario (default: .harness/explore/<name>-minimal.yaml).",
+)
+@click.option(
+    "--database",
+    type=click.Path(path_type=Path),
+    default=Path(".harness") / "explore-db",
+    show_default=True,
+    help="Hypothesis's example database: failures found are tried first next time.",
+)
+@click.option("--no-database", is_flag=True, help="Neither read nor write the example database.")
+@click.option(
+    "--settle-quiet",
+    metavar="SECONDS",
+    default=None,
+    help="Real seconds of quiet that end each example's run (default 0.5 s; raise it for a "
+    "target that works on in the background).",
+)
+def explore(
+    scenario: str,
+    target: str | None,
+    target_name: str | None,
+    downstream: str,
+    seed: int | None,
+    report: Path | None,
+    journal: Path | None,
+    allow_host: tuple[str, ...],
+    listen_beyond_loopback: bool,
+    project_file: Path | None,
+    no_project: bool,
+    max_examples: int,
+    budget: str | None,
+    pool: int,
+    max_deliveries: int,
+    faults: tuple[str, ...],
+    tamper: bool,
+    out: Path | None,
+    database: Path,
+    no_database: bool,
+    settle_quiet: str | None,
+) -> None:
+    """Search delivery schedules of SCENARIO for one that breaks its invariants; shrink it to a
+    minimal one, write it as a scenario file that replays it, and draw it. Exit 1 when one was
+    found, 0 when none (docs/explore.md)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    from ..core._errors import InputError
+    from ..core._model import Status
+    from ..core._scenario import FAULT_MODES
+    from ..engine import RunOptions
+    from ..explore import ExploreSettings, write_minimal
+    from ..explore import explore as search
+    from ..report import _sequence
+    from ..scenario._hazards import resolve_hazards
+    from ._commands import _seconds
+    from ._project import project_from, scenario_names, target_of
+
+    for mode in faults:
+        if mode not in FAULT_MODES:
+            raise InputError(
+                f"fault mode {mode!r} is not one of {', '.join(FAULT_MODES)}",
+                where="--fault",
+                hint="e.g. --fault status --fault timeout",
+            )
+    spent = _seconds(budget, "--budget")
+    project = project_from(project_file, no_project)
+    hazards = resolve_hazards(scenario_names((scenario,), project), project)
+    if len(hazards.scenarios) != 1:
+        raise InputError(
+            f"{scenario!r} names {len(hazards.scenarios)} scenarios; explore takes one",
+            where="harness explore",
+            hint="name one scenario file or built-in scenario, not a suite",
+        )
+    (chosen,) = hazards.scenarios
+    if chosen.reset is None and project is not None and project.reset is not None:
+        chosen = replace(chosen, reset=project.reset)
+    target_ref = target_of(target, project)
+    options = RunOptions.create(
+        target_ref,
+        seed=seed,
+        downstream=downstream,
+        journal=journal,
+        target_name=target_name,
+        allow_hosts=allow_host,
+        settle_quiet=_seconds(settle_quiet, "--settle-quiet"),
+        listen_beyond_loopback=listen_beyond_loopback,
+    )
+    how = ExploreSettings(
+        max_examples=max_examples,
+        budget=spent,
+        seed=seed,
+        database=None if no_database else database,
+        pool=pool,
+        max_deliveries=max_deliveries,
+        faults=faults,
+        tamper=tamper,
+    )
+    from ._console import err
+    from ._console import out as stdout
+
+    # Hypothesis's own cache (not the example database) under .harness, not .hypothesis.
+    set_hypothesis_home_dir(str(Path(".harness") / "hypothesis"))
+    err.print(f"seed {options.seed} · exploring {chosen.name} against {options.target_name}")
+
+    def progress(n: int, exploration: object, result: RunResult) -> None:
+        failed = [v.invariant for v in result.verdicts if v.status is Status.FAIL]
+        said = "fails " + ", ".join(failed) if failed else "holds"
+        err.print(f"  example {n}: {exploration!r} — {said}", markup=False)
+
+    found = search(chosen, options, how, on_example=progress)
+    if found.found is None:
+        stdout.print(
+            f"{found.examples} examples in {found.seconds:.1f} s: no schedule of {chosen.name} "
+            "broke an invariant",
+            markup=False,
+        )
+        return
+    minimal = found.found
+    path = write_minimal(
+        chosen,
+        minimal.exploration,
+        out or Path(".harness") / "explore" / f"{chosen.name}-minimal.yaml",
+    )
+    history = minimal.result.history
+    stdout.print(
+        f"{found.examples} examples in {found.seconds:.1f} s: {chosen.name} fails "
+        f"{', '.join(minimal.failed)} under this minimal schedule:",
+        markup=False,
+    )
+    for line in _sequence.text(_sequence.diagram(history)):
+        stdout.print(line, markup=False)
+    for v in minimal.result.verdicts:
+        if v.status is Status.FAIL:
+            stdout.print(f"  {v.invariant}: {redacted(history, v.summary)}", markup=False)
+    if minimal.flaky:
+        stdout.print(
+            "  note: this schedule failed once and then held when Hypothesis replayed it — a "
+            "race narrower than the schedule pins; rerun the scenario a few times",
+            markup=False,
+        )
+    stdout.print(
+        f"minimal scenario written to {path}; its run's journal: {minimal.journal}", markup=False
+    )
+    reproduce = [
+        "harness",
+        "run",
+        str(path),
+        "--target",
+        target_ref,
+        "--downstream",
+        downstream,
+        "--seed",
+        str(options.seed),
+    ]
+    stdout.print("reproduce: " + shlex.join(reproduce), markup=False)
+    if report is not None:
+        from ..report.json import write_report
+
+        write_report(report, [(history, minimal.result.verdicts)], minimal.journal)
+        err.print(f"report written to {report}")
+    sys.exit(1)
+
+
+def redacted(history: History, text: str) -> str:
+    """``text`` as the report would show it: the run's configured PII and secrets removed."""
+    import os
+
+    from ..report._redact import Redactor
+
+    return Redactor.for_runs([history], os.environ).text(text)
