@@ -43,7 +43,9 @@ if TYPE_CHECKING:
         InvariantSpec,
         ObserverSpec,
         Perturbation,
+        PlannedDelivery,
         RecordedSource,
+        ResetSpec,
         Route,
         Scenario,
         Settle,
@@ -62,6 +64,14 @@ if TYPE_CHECKING:
         run_scenarios,
     )
     from .engine._api import run
+    from .explore import (
+        ExploreResult,
+        ExploreSettings,
+        explore_schedules,
+        failure_lines,
+        run_schedule,
+        write_minimal,
+    )
     from .history import History, RunInfo, check_journal_path, load, load_all
     from .invariants import INVARIANTS, judge, judged_specs
     from .report._answers import DeliveryAnswers, delivery_answers
@@ -138,6 +148,14 @@ _WHERE = {
     "resolve": "scenario._load",
     "run": "engine._api",
     "run_scenarios": "engine",
+    "explore_schedules": "explore",
+    "ExploreSettings": "explore",
+    "ExploreResult": "explore",
+    "run_schedule": "explore",
+    "failure_lines": "explore",
+    "write_minimal": "explore",
+    "PlannedDelivery": "core._scenario",
+    "ResetSpec": "core._scenario",
 }
 
 __all__ = [
@@ -152,6 +170,8 @@ __all__ = [
     "Effect",
     "Event",
     "Evidence",
+    "ExploreResult",
+    "ExploreSettings",
     "FailureClass",
     "Fault",
     "HarnessError",
@@ -163,11 +183,13 @@ __all__ = [
     "ObserverSpec",
     "Outcome",
     "Perturbation",
+    "PlannedDelivery",
     "PreparedRun",
     "Project",
     "RecordedSource",
     "Recorder",
     "Redactor",
+    "ResetSpec",
     "Route",
     "RunAborted",
     "RunError",
@@ -191,6 +213,8 @@ __all__ = [
     "check_report_path",
     "check_target",
     "delivery_answers",
+    "explore_schedules",
+    "failure_lines",
     "find_project",
     "is_loopback",
     "judge",
@@ -205,6 +229,8 @@ __all__ = [
     "resolve_hazards",
     "run",
     "run_scenarios",
+    "run_schedule",
+    "write_minimal",
     "write_report",
 ]
 

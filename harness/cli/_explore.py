@@ -15,7 +15,6 @@ from ._options import project_options, run_options
 
 if TYPE_CHECKING:
     from ..engine import RunResult
-    from ..history import History
 
 
 @click.command()
@@ -118,9 +117,8 @@ def explore(
     from ..core._model import Status
     from ..core._scenario import FAULT_MODES
     from ..engine import RunOptions
-    from ..explore import ExploreSettings, write_minimal
-    from ..explore import explore as search
-    from ..report import _sequence
+    from ..explore import ExploreSettings, failure_lines, write_minimal
+    from ..explore import explore_schedules as search
     from ..scenario._hazards import resolve_hazards
     from ._commands import _seconds
     from ._project import project_from, scenario_names, target_of
@@ -191,17 +189,13 @@ def explore(
         minimal.exploration,
         out or Path(".harness") / "explore" / f"{chosen.name}-minimal.yaml",
     )
-    history = minimal.result.history
     stdout.print(
         f"{found.examples} examples in {found.seconds:.1f} s: {chosen.name} fails "
         f"{', '.join(minimal.failed)} under this minimal schedule:",
         markup=False,
     )
-    for line in _sequence.text(_sequence.diagram(history)):
+    for line in failure_lines(minimal.result):
         stdout.print(line, markup=False)
-    for v in minimal.result.verdicts:
-        if v.status is Status.FAIL:
-            stdout.print(f"  {v.invariant}: {redacted(history, v.summary)}", markup=False)
     if minimal.flaky:
         stdout.print(
             "  note: this schedule failed once and then held when Hypothesis replayed it — a "
@@ -226,15 +220,6 @@ def explore(
     if report is not None:
         from ..report.json import write_report
 
-        write_report(report, [(history, minimal.result.verdicts)], minimal.journal)
+        write_report(report, [(minimal.result.history, minimal.result.verdicts)], minimal.journal)
         err.print(f"report written to {report}")
     sys.exit(1)
-
-
-def redacted(history: History, text: str) -> str:
-    """``text`` as the report would show it: the run's configured PII and secrets removed."""
-    import os
-
-    from ..report._redact import Redactor
-
-    return Redactor.for_runs([history], os.environ).text(text)

@@ -6,7 +6,15 @@ the property. A failure is shrunk by Hypothesis and written back as a replayable
 """
 
 from ._reset import check_reset, reset_target
-from ._search import ExploreResult, ExploreSettings, Found, explore, replayable
+from ._search import (
+    ExploreResult,
+    ExploreSettings,
+    Found,
+    explore_schedules,
+    failure_lines,
+    replayable,
+    run_schedule,
+)
 from ._write import write_minimal
 
 __all__ = [
@@ -14,8 +22,10 @@ __all__ = [
     "ExploreSettings",
     "Found",
     "check_reset",
-    "explore",
+    "explore_schedules",
+    "failure_lines",
     "replayable",
     "reset_target",
+    "run_schedule",
     "write_minimal",
 ]

@@ -21,10 +21,11 @@ from ..core._errors import HarnessError, InputError
 from ..core._model import Status
 from ..core._scenario import PlannedDelivery, Scenario
 from ..drive._drift import is_drift
-from ..drive._sources import load_stream
 from ..engine import RunOptions, RunResult, run_scenarios
+from ..report import _sequence
+from ..report._redact import Redactor
 from ..strategies import Exploration, explorations
-from ..strategies._schedules import MAX_DELIVERIES, SPACING
+from ..strategies._schedules import MAX_DELIVERIES, POOL, SPACING, pool_keys
 from ._reset import check_reset, reset_target
 
 # Real seconds of quiet that end an example's run (--settle-quiet replaces it). Below the 1 s
@@ -32,7 +33,6 @@ from ._reset import check_reset, reset_target
 # again with the scenario's own settle rule before it is believed (``confirm``).
 EXAMPLE_QUIET = 0.5
 EXAMPLE_DEADLINE = 10.0
-POOL = 4  # the source's first events an example draws from
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,25 +114,31 @@ def run_once(scenario: Scenario, options: RunOptions) -> RunResult:
     return result
 
 
+def run_schedule(scenario: Scenario, exploration: Exploration, options: RunOptions) -> RunResult:
+    """One example: ``scenario`` with exactly ``exploration``'s schedule, after its reset, with
+    an example's short settle (unless ``options`` give one). What ``explore`` runs each time,
+    and what a pytest test given ``harness.strategies.explorations`` calls."""
+    return run_once(replayable(scenario, exploration), example_options(options, options.journal))
+
+
+def failure_lines(result: RunResult) -> list[str]:
+    """A failed example for a person: its sequence diagram and the verdicts that failed, their
+    summaries redacted as the report's are."""
+    history = result.history
+    text = Redactor.for_runs([history], os.environ).text
+    lines = _sequence.text(_sequence.diagram(history))
+    lines += [
+        f"  {v.invariant}: {text(v.summary)}" for v in result.verdicts if v.status is Status.FAIL
+    ]
+    return lines
+
+
 def _signature(result: RunResult) -> tuple[object, ...]:
     """What two runs of one schedule on a target that forgets must share: the verdicts, and the
     effects' downstreams, methods and statuses (their ids and paths carry fresh tokens)."""
     verdicts = tuple((v.invariant, v.status) for v in result.verdicts)
     effects = Counter((e.downstream, e.method, e.status) for e in result.history.effects)
     return verdicts, sorted(effects.items())
-
-
-def pool_keys(scenario: Scenario, options: RunOptions, pool: int) -> tuple[str, ...]:
-    """The record keys of the source's first ``pool`` events, as a run with ``options`` makes
-    them (a synthetic source's records follow the seed)."""
-    events = load_stream(scenario.source, options.seed).events[: max(1, pool)]
-    if not events:
-        raise InputError(
-            f"scenario {scenario.name!r} has no events to explore",
-            where=scenario.origin,
-            hint="give the source at least one event",
-        )
-    return tuple(ev.key for ev in events)
 
 
 def check_forgets(scenario: Scenario, options: RunOptions, workdir: Path, pool: int) -> None:
@@ -153,7 +159,7 @@ def check_forgets(scenario: Scenario, options: RunOptions, workdir: Path, pool: 
         )
 
 
-def explore(
+def explore_schedules(
     scenario: Scenario,
     options: RunOptions,
     how: ExploreSettings = ExploreSettings(),
@@ -196,13 +202,14 @@ def explore(
         journal.unlink(missing_ok=True)
 
     try:
-        keys = pool_keys(scenario, options, how.pool)
+        keys = pool_keys(scenario, options.seed, how.pool)
         if scenario.reset is None:
             check_forgets(scenario, options, workdir, len(keys))
         test = given(
             explorations(
                 scenario,
-                keys,
+                seed=options.seed,
+                pool=how.pool,
                 max_deliveries=how.max_deliveries,
                 spacing=how.spacing,
                 faults=how.faults,

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from ..core._errors import ScenarioError
 from ..core._scenario import FAULT_MODES, FaultSpec, PlannedDelivery, Scenario
 from ..drive._perturb import TAMPER_MODES
+from ..drive._sources import load_stream
 
 # Seconds (run time) between two deliveries sent one after the other: long enough for a small
 # automation to have answered the first, short enough for a run of a few deliveries to take
@@ -17,6 +19,7 @@ from ..drive._perturb import TAMPER_MODES
 SPACING = 0.3
 MAX_GAPS = 3
 MAX_DELIVERIES = 4
+POOL = 4  # the source's first events an exploration draws from
 # Tamper modes a schedule may draw; ``replayed`` is a second copy already (a delivery drawn again).
 _TAMPERS = tuple(m for m in TAMPER_MODES if m != "replayed")
 
@@ -69,9 +72,12 @@ def deliveries(
         # delete any delivery and leave the others as they were.
         group = groups[draw(st.integers(0, len(groups) - 1))]
         event = group[draw(st.integers(0, len(group) - 1))]
-        gaps = None if draw(st.booleans()) else draw(st.integers(1, MAX_GAPS))
+        # Both always drawn, so a concurrent delivery is no shorter a choice sequence than a
+        # later one: Hypothesis then prefers False, one after the other, as the simpler.
+        concurrent = draw(st.booleans())
+        gaps = draw(st.integers(1, MAX_GAPS))
         mode = draw(st.sampled_from(("", *_TAMPERS))) if tamper else ""
-        return event, gaps, mode
+        return event, None if concurrent else gaps, mode
 
     steps = draw(st.lists(step(), min_size=1, max_size=max_deliveries))
     at = 0.0
@@ -115,24 +121,39 @@ def fault_windows(
     return tuple(windows)
 
 
+def pool_keys(scenario: Scenario, seed: int, pool: int = POOL) -> tuple[str, ...]:
+    """The record keys of the source's first ``pool`` events, as a run with ``seed`` makes
+    them. Raises ScenarioError for a source without events."""
+    events = load_stream(scenario.source, seed).events[: max(1, pool)]
+    if not events:
+        raise ScenarioError(
+            f"scenario {scenario.name!r} has no events to explore",
+            where=scenario.origin,
+            hint="give the source at least one event",
+        )
+    return tuple(ev.key for ev in events)
+
+
 @st.composite
 def explorations(
     draw: st.DrawFn,
     scenario: Scenario,
-    keys: Sequence[str],
     *,
+    seed: int = 0,
+    pool: int = POOL,
     max_deliveries: int = MAX_DELIVERIES,
     spacing: float = SPACING,
     faults: Sequence[str] = (),
     tamper: bool = False,
 ) -> Exploration:
-    """Schedules of the events of ``scenario`` whose record keys are ``keys`` (its first few:
-    ``pool``, as ``harness explore`` loads them) (``deliveries``), in scenario seconds
+    """Schedules of ``scenario``'s first ``pool`` events, as a run with ``seed`` makes them (a
+    synthetic source's records follow the seed) (``deliveries``), in scenario seconds
     (``spacing`` is run seconds, divided by the scenario's time scale), with fault windows of
     the ``faults`` modes on its downstreams (``fault_windows``; none by default) and, with
     ``tamper``, forged, unsigned and stale deliveries."""
     scale = scenario.time_scale or 1.0
     step = spacing / scale
+    keys = pool_keys(scenario, seed, pool)
     schedule = draw(deliveries(keys, max_deliveries=max_deliveries, spacing=step, tamper=tamper))
     names = [d.name for d in scenario.downstreams]
     windows = draw(fault_windows(schedule, names, modes=faults, spacing=step)) if faults else ()

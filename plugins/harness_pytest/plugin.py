@@ -17,6 +17,7 @@ from . import _options
 from ._collect import ProjectFile, ScenarioFile, ScenarioItem
 from ._double import DownstreamDouble
 from ._drive import routing_for
+from ._explore import Explorer
 from ._redaction import redacted
 from ._routing import HttpxRouting
 from ._runner import Runner
@@ -192,6 +193,14 @@ def harness_respx(pytestconfig: pytest.Config) -> Iterator[HttpxRouting]:
     """
     with routing_for(state_of(pytestconfig).settings) as routing:
         yield routing
+
+
+@pytest.fixture(scope="session")
+def harness_explore(pytestconfig: pytest.Config) -> Explorer:
+    """One example of your Hypothesis test over ``harness.strategies.explorations``:
+    ``harness_explore(scenario, exploration)`` runs the scenario with exactly that schedule and
+    fails with its sequence diagram (session-scoped, as ``@given`` tests need)."""
+    return Explorer(state_of(pytestconfig))
 
 
 @pytest.fixture

@@ -1,0 +1,66 @@
+"""``harness_explore``: one example of the user's own Hypothesis test over
+``harness.strategies.explorations`` — the scenario run with exactly that schedule — failing
+with the schedule's sequence diagram, so that Hypothesis shrinks it and pytest shows the
+minimal one."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._state import State
+
+if TYPE_CHECKING:
+    from harness import RunResult, Scenario
+    from harness.strategies import Exploration
+
+
+class ScheduleFailed(AssertionError):
+    """An invariant failed under this schedule (Hypothesis shrinks it; pytest shows it)."""
+
+
+class Explorer:
+    """``harness_explore(scenario, exploration)``: run ``scenario`` with exactly
+    ``exploration``'s schedule against ``target`` (default: --harness-target), after the
+    scenario's ``reset:``; raise ScheduleFailed with its sequence diagram and the failed
+    verdicts when an invariant fails, else return the RunResult. ``seed`` must be the one the
+    strategy was given (``explorations(scenario, seed=...)``, default 0 both)."""
+
+    def __init__(self, state: State):
+        self._state = state
+
+    def __call__(
+        self,
+        scenario: Scenario,
+        exploration: Exploration,
+        *,
+        target: str | None = None,
+        downstream: str | None = None,
+        seed: int = 0,
+    ) -> RunResult:
+        __tracebackhide__ = True
+        import harness
+
+        settings = self._state.settings
+        target = target or settings.target
+        if target is None:
+            raise harness.InputError(
+                "harness_explore needs a target",
+                where="harness_explore",
+                hint="pass --harness-target, set harness_target, or call it with target=...",
+            )
+        if downstream is None:
+            host, port = settings.downstream_for(target)
+            downstream = f"{host}:{port}"
+        with tempfile.TemporaryDirectory(prefix="harness-explore-") as tmp:
+            options = harness.RunOptions.create(
+                target, seed=seed, downstream=downstream, journal=Path(tmp) / "example.db"
+            )
+            result = harness.run_schedule(scenario, exploration, options)
+        if any(v.status is harness.Status.FAIL for v in result.verdicts):
+            lines = harness.failure_lines(result)
+            raise ScheduleFailed(
+                "\n".join([f"{scenario.name} fails under {exploration!r}:", *lines])
+            )
+        return result

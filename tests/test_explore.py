@@ -1,0 +1,165 @@
+"""harness explore end to end: real automations on loopback, Hypothesis searching schedules.
+
+Each flawed automation's failure is found and shrunk to the schedule that explains it, the
+minimal scenario file written replays it in 10 of 10 runs, and the sound demo passes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness.core._model import Status
+from harness.engine import RunOptions
+from harness.explore import ExploreSettings, Found, explore_schedules, write_minimal
+from harness.scenario._load import load_scenario, resolve
+
+from .conftest import SECRET
+from .conftest import harness as harness_cli
+from .fault_scenarios import automation
+from .test_gallery import STRIPE
+from .test_gallery import automation as gallery_automation
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+GALLERY = Path(__file__).resolve().parent / "gallery" / "scenarios"
+SEED = 5
+REPLAYS = 10
+
+
+@pytest.fixture(autouse=True)
+def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    monkeypatch.setenv(*next(iter(STRIPE.items())))
+
+
+def search(scenario: harness.Scenario, hook: str, port: int, tmp: Path, examples: int) -> Found:
+    options = RunOptions.create(
+        hook, seed=SEED, downstream=f"127.0.0.1:{port}", journal=tmp / "minimal.db"
+    )
+    how = ExploreSettings(max_examples=examples, seed=SEED, database=tmp / "db")
+    found = explore_schedules(scenario, options, how).found
+    assert found is not None, "explore found no failing schedule"
+    assert not found.flaky
+    return found
+
+
+def replays(found: Found, hook: str, port: int, tmp: Path) -> list[tuple[str, ...]]:
+    """The minimal scenario file, written and run REPLAYS times: what failed each time."""
+    path = write_minimal(found.scenario, found.exploration, tmp / "minimal.yaml")
+    scenario = load_scenario(path)
+    failed = []
+    for n in range(REPLAYS):
+        (result,) = harness.run(
+            scenario, hook, seed=SEED, downstream=f"127.0.0.1:{port}", journal=tmp / f"r{n}.db"
+        )
+        failed.append(tuple(v.invariant for v in result.verdicts if v.status is Status.FAIL))
+    return failed
+
+
+def test_the_fragile_demo_shrinks_to_one_event_delivered_twice(tmp_path: Path) -> None:
+    (scenario,) = resolve(["duplicate-storm"])
+    with automation("harness.demo.fragile") as (hook, port):
+        found = search(scenario, hook, port, tmp_path, 40)
+        assert found.failed == ("no_duplicate_effects",)
+        schedule = found.exploration.schedule
+        assert len(schedule) == 2 and schedule[0].event == schedule[1].event, schedule
+        # One after the other is enough to break it: the shrinker keeps no concurrency.
+        assert schedule[0].at != schedule[1].at
+        assert all(r == ("no_duplicate_effects",) for r in replays(found, hook, port, tmp_path))
+
+
+def test_a_check_then_act_dedup_shrinks_to_two_concurrent_copies(tmp_path: Path) -> None:
+    scenario = load_scenario(GALLERY / "stripe-checkout-explore.yaml")
+    with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
+        found = search(scenario, target.url, target.downstream_port, tmp_path, 60)
+        assert found.failed == ("no_duplicate_effects",)
+        first, second = found.exploration.schedule
+        assert first.event == second.event and first.at == second.at
+        failed = replays(found, target.url, target.downstream_port, tmp_path)
+        assert all(r == ("no_duplicate_effects",) for r in failed), failed
+
+
+def test_a_read_modify_write_sync_shrinks_to_two_events_on_one_record(tmp_path: Path) -> None:
+    scenario = load_scenario(GALLERY / "contacts-sync-explore.yaml")
+    with automation("tests.broken_automations", "--mode", "read-modify-write") as (hook, port):
+        found = search(scenario, hook, port, tmp_path, 60)
+        assert found.failed == ("final_state_matches_baseline",)
+        first, second = found.exploration.schedule
+        events = found.result.history.events
+        assert first.event != second.event
+        assert len(events) == 2 and events[0].key == events[1].key
+        assert first.at == second.at  # one after the other, the sync keeps both updates
+        failed = replays(found, hook, port, tmp_path)
+        assert all(r == ("final_state_matches_baseline",) for r in failed), failed
+
+
+def test_the_sound_demo_survives_the_search(tmp_path: Path) -> None:
+    (scenario,) = resolve(["duplicate-storm"])
+    with automation("harness.demo.sound", state=tmp_path / "state") as (hook, port):
+        options = RunOptions.create(hook, seed=SEED, downstream=f"127.0.0.1:{port}")
+        result = explore_schedules(
+            scenario, options, ExploreSettings(max_examples=20, database=None)
+        )
+    assert result.found is None
+    assert result.examples == 20
+
+
+def test_the_command_writes_the_minimal_scenario_and_its_diagram(tmp_path: Path) -> None:
+    calls = tmp_path / "resets"
+    scenario = tmp_path / "storm.yaml"
+    text = Path(harness.__file__).parent.parent / "scenarios" / "duplicate-storm.scenario.yaml"
+    scenario.write_text(
+        text.read_text()
+        + f"\nreset: {{command: [python3, -c, \"open({str(calls)!r}, 'a').write('x')\"]}}\n"
+    )
+    with automation("harness.demo.fragile") as (hook, port):
+        done = harness_cli(
+            "explore", str(scenario), "--target", hook, "--downstream", f"127.0.0.1:{port}",
+            "--seed", str(SEED), "--max-examples", "40", "--report", str(tmp_path / "r.html"),
+            "--out", str(tmp_path / "min.yaml"), "--journal", str(tmp_path / "min.db"),
+            cwd=tmp_path, timeout=500,
+        )  # fmt: skip
+        assert done.code == 1, done.out + done.err
+        assert "fails no_duplicate_effects under this minimal schedule" in done.out
+        assert "-> delivery 1 : 200" in done.out and "-> delivery 2 : 200" in done.out
+        assert "POST /payouts 201" in done.out
+        assert f"reproduce: harness run {tmp_path / 'min.yaml'}" in done.out
+        # Reset before every example: as many as examples were run.
+        assert len(calls.read_text()) > 1
+        again = harness_cli(
+            "run", str(tmp_path / "min.yaml"), "--target", hook, "--downstream",
+            f"127.0.0.1:{port}", "--seed", str(SEED), "--report", str(tmp_path / "again.md"),
+        )  # fmt: skip
+    assert again.code == 1, again.out + again.err
+    assert "<svg" in (tmp_path / "r.html").read_text()
+    md = (tmp_path / "again.md").read_text()
+    assert "The explicit schedule, per event" in md and "-> delivery 2 : 200" in md
+    assert (tmp_path / ".harness" / "explore-db").is_dir()  # known failures, tried first next time
+    assert SECRET not in done.out + done.err + md
+
+
+def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> None:
+    # Without tracer rewriting, the second run repeats the first one's event ids, which the
+    # dedup remembers: it answers them as duplicates and books nothing.
+    scenario = tmp_path / "remembers.yaml"
+    scenario.write_text(
+        (GALLERY / "stripe-checkout-explore.yaml")
+        .read_text()
+        .replace("stripe-checkouts.jsonl", str(GALLERY / "stripe-checkouts.jsonl"))
+        + "\ntracer: {rewrite: false}\n"
+    )
+    with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
+        done = harness_cli(
+            "explore", str(scenario), "--target", target.url, "--downstream",
+            f"127.0.0.1:{target.downstream_port}", "--max-examples", "5", "--no-database",
+            cwd=tmp_path, env=STRIPE,
+        )  # fmt: skip
+    assert done.code == 2, done.out + done.err
+    assert "answered the same schedule differently the second time" in done.err
+    assert "add reset:" in done.err
+    assert "Traceback" not in done.err
+    assert os.listdir(tmp_path) == ["remembers.yaml"] or ".harness" in os.listdir(tmp_path)
