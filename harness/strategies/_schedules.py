@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -41,6 +42,10 @@ class Exploration:
             f"{f.mode} on {f.downstream} {f.at:g}-{f.at + f.duration:g}s" for f in self.faults
         ]
         return f"Exploration({', '.join(parts)}{'; ' if windows else ''}{', '.join(windows)})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis's "Failing test case" pretty-prints: the same compact schedule.
+        printer.text(repr(self))
 
 
 @st.composite

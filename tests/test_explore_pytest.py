@@ -1,0 +1,56 @@
+"""``harness_explore`` in a user's own Hypothesis test, run by pytest (pytester) against the
+fragile demo over real sockets: the settings are Hypothesis's own, and the failure pytest shows
+is the shrunk schedule with its sequence diagram."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import SECRET, Automation
+from .test_pytest_plugin import ENGINE, INI
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytest_plugins = ["pytester"]
+assert ENGINE
+
+USER_TEST = """
+from hypothesis import Phase, given, settings
+
+import harness
+from harness.strategies import explorations
+
+(STORM,) = harness.resolve(["duplicate-storm"])
+
+
+@settings(max_examples=40, deadline=None, database=None, phases=[Phase.generate, Phase.shrink])
+@given(exploration=explorations(STORM, seed=3))
+def test_each_payment_pays_once(harness_explore, exploration):
+    harness_explore(STORM, exploration, seed=3)
+"""
+
+
+def test_a_hypothesis_test_shows_the_minimal_schedule(
+    pytester: pytest.Pytester, fragile: Automation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_storm=USER_TEST)
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    result = pytester.runpytest(
+        "--harness-target",
+        fragile.hook,
+        "--harness-downstream",
+        f"127.0.0.1:{fragile.downstream_port}",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*exploration=Exploration(e1@0s, e1@0.3s)*",
+            "*duplicate-storm fails under Exploration(e1@0s, e1@0.3s):",
+            "*-> delivery 1 : 200*",
+            "*-> delivery 2 : 200*",
+            "*no_duplicate_effects: 1 of 1 event produced duplicate effects*",
+        ]
+    )
+    assert SECRET not in result.stdout.str()

@@ -1,0 +1,179 @@
+"""harness.strategies and the explicit schedule, offline: what the strategies draw and how they
+shrink, the ``schedule:`` and ``reset:`` blocks of scenario YAML, a run prepared from them, and
+the minimal scenario file written back."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+import harness
+from harness.core._scenario import FaultSpec, PlannedDelivery
+from harness.engine import RunOptions, prepare
+from harness.explore import write_minimal
+from harness.scenario._load import load_scenario, resolve
+from harness.strategies import Exploration, deliveries, explorations, fault_windows
+
+from .conftest import SECRET
+
+KEYS = ("a", "b", "a", "b")  # events 0 and 2 are about record a, 1 and 3 about b
+
+
+@given(deliveries(KEYS, max_deliveries=5, spacing=0.3))
+def test_deliveries_stay_within_their_bounds(schedule: tuple[PlannedDelivery, ...]) -> None:
+    assert 1 <= len(schedule) <= 5
+    assert all(0 <= d.event < len(KEYS) and not d.tamper for d in schedule)
+    times = [d.at for d in schedule]
+    assert times == sorted(times) and times[0] == 0.0
+    assert all(round(b - a, 6) in (0.0, 0.3, 0.6, 0.9) for a, b in itertools.pairwise(times))
+
+
+def _shrunk(condition: object) -> tuple[PlannedDelivery, ...]:
+    return find(
+        deliveries(KEYS),
+        condition,  # type: ignore[arg-type]
+        settings=settings(max_examples=2000, database=None),
+    )
+
+
+def test_one_event_twice_shrinks_to_two_copies_one_after_the_other() -> None:
+    shrunk = _shrunk(lambda s: len({d.event for d in s}) < len(s))
+    assert shrunk == (PlannedDelivery(0, 0.0), PlannedDelivery(0, 0.3))
+
+
+def test_a_race_of_copies_shrinks_to_two_concurrent_copies() -> None:
+    def race(s: tuple[PlannedDelivery, ...]) -> bool:
+        return any(a.event == b.event and a.at == b.at for a, b in itertools.pairwise(s))
+
+    assert _shrunk(race) == (PlannedDelivery(0, 0.0), PlannedDelivery(0, 0.0))
+
+
+def test_a_race_of_one_record_shrinks_to_two_of_its_events_at_once() -> None:
+    def lost_update(s: tuple[PlannedDelivery, ...]) -> bool:
+        return any(
+            a.event != b.event and KEYS[a.event] == KEYS[b.event] and a.at == b.at
+            for a, b in itertools.pairwise(s)
+        )
+
+    # Which record and which of its events is left to chance (a local minimum: the shrinker
+    # does not move both deliveries to record a at once); what is left is the race itself.
+    first, second = _shrunk(lost_update)
+    assert first.event != second.event and KEYS[first.event] == KEYS[second.event]
+    assert first.at == second.at == 0.0
+
+
+@given(st.data())
+def test_fault_windows_open_at_deliveries(data: st.DataObject) -> None:
+    schedule = data.draw(deliveries(KEYS))
+    windows = data.draw(fault_windows(schedule, ["api"], modes=("status", "timeout")))
+    assert len(windows) <= len(schedule)
+    assert {w.at for w in windows} <= {d.at for d in schedule}
+    assert all(w.downstream == "api" and w.mode in ("status", "timeout") for w in windows)
+
+
+def test_explorations_of_a_scenario_draw_its_first_events_and_tamper_on_request() -> None:
+    (scenario,) = resolve(["duplicate-storm"])
+    found = find(
+        explorations(scenario, seed=3, tamper=True, faults=("status",)),
+        lambda e: bool(e.faults) and any(d.tamper for d in e.schedule),
+        settings=settings(max_examples=2000, database=None),
+    )
+    assert found == Exploration(
+        (PlannedDelivery(0, 0.0, "forged"),), (FaultSpec("api", "status", 0.0, 0.3),)
+    )
+    assert repr(found) == "Exploration(e1@0s[forged]; status on api 0-0.3s)"
+
+
+def test_a_bad_fault_mode_is_named() -> None:
+    with pytest.raises(ValueError, match="fault mode 'outage' is not one of"):
+        find(fault_windows((PlannedDelivery(0),), ["api"], modes=("outage",)), lambda _: True)
+
+
+SCENARIO = """\
+name: explicit
+source:
+  synthetic:
+    example: {id: evt_1, type: order.paid, key: ord_1, amount: 5}
+    events: 6
+    records: 3
+    over: 3s
+schedule:
+  - {event: 2, at: 0s}
+  - {event: 2, at: 0s}
+  - {event: 5, at: 500ms, tamper: forged}
+reset: {post: "http://127.0.0.1:8000/reset"}
+perturbations:
+  - rename_field: {path: $.amount, to: total, rate: 1}
+"""
+
+
+def test_a_scenario_with_an_explicit_schedule_sends_exactly_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    path = tmp_path / "explicit.yaml"
+    path.write_text(SCENARIO)
+    scenario = load_scenario(path)
+    assert scenario.schedule == (
+        PlannedDelivery(1, 0.0),
+        PlannedDelivery(1, 0.0),
+        PlannedDelivery(4, 0.5, "forged"),
+    )
+    assert scenario.reset == harness.ResetSpec(post="http://127.0.0.1:8000/reset")
+    run = prepare(
+        scenario, RunOptions.create("http://127.0.0.1:1/", seed=4, journal=tmp_path / "j")
+    )
+    # Only the events named are sent: two of them, renumbered in source order.
+    assert len(run.events) == 2
+    assert [(s.at, s.event, s.copy, s.tamper) for s in run.schedule] == [
+        (0.0, 0, 0, ""),
+        (0.0, 0, 1, ""),
+        (0.5, 1, 0, "forged"),
+    ]
+    assert run.attempts == (1, 2, 1)
+    assert run.info.settings["explicit_schedule"] is True
+    assert all("total" in ev.payload for ev in run.events)  # the drift still applies
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("  - rename_field:", "  - duplicate: {rate: 1}\n  - rename_field:"),
+         "perturbations[0]: duplicate is not allowed beside schedule:"),
+        (("{event: 5,", "{event: 7,"), "schedule[2].event: 7 is not allowed — the source has 6"),
+        (("{event: 2, at: 0s}\n  - {event: 2", "{event: 0, at: 0s}\n  - {event: 2"),
+         "schedule[0].event"),
+        (('reset: {post: "http://127.0.0.1:8000/reset"}', "reset: {}"),
+         "has neither of post and command"),
+        (("tamper: forged", "tamper: bent"), "schedule[2].tamper"),
+    ],
+)  # fmt: skip
+def test_bad_schedules_and_resets_are_refused_with_their_line(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(SCENARIO.replace(*change))
+    with pytest.raises(harness.ScenarioError) as caught:
+        load_scenario(path)
+    assert message in str(caught.value)
+    assert f"{path}:" in str(caught.value)
+
+
+def test_the_minimal_file_replays_the_same_schedule(tmp_path: Path) -> None:
+    source = tmp_path / "orig.yaml"
+    source.write_text(SCENARIO.replace("schedule:", "old_schedule:").split("old_schedule:")[0])
+    scenario = load_scenario(source)
+    found = Exploration(
+        (PlannedDelivery(3, 0.0), PlannedDelivery(3, 0.0)),
+        (FaultSpec("downstream", "status", 0.0, 0.3),),
+    )
+    written = write_minimal(scenario, found, tmp_path / "out" / "min.yaml")
+    again = load_scenario(written)
+    assert again.name == "explicit-minimal"
+    assert again.schedule == found.schedule
+    assert again.faults[-1] == FaultSpec("downstream", "status", 0.0, 0.3)
+    assert "event 4 at 0s (concurrently with the one before)" in again.description
