@@ -163,3 +163,16 @@ def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> N
     assert "add reset:" in done.err
     assert "Traceback" not in done.err
     assert os.listdir(tmp_path) == ["remembers.yaml"] or ".harness" in os.listdir(tmp_path)
+
+
+def test_a_search_the_target_refused_throughout_is_incomplete(tmp_path: Path) -> None:
+    with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
+        done = harness_cli(
+            "explore", str(GALLERY / "stripe-checkout-explore.yaml"), "--target", target.url,
+            "--downstream", f"127.0.0.1:{target.downstream_port}", "--max-examples", "3",
+            "--no-database", cwd=tmp_path,
+            env={"STRIPE_WEBHOOK_SECRET": "whsec_not0the0secret0it0verifies"},
+        )  # fmt: skip
+    assert done.code == 3, done.out + done.err
+    assert "in all 3 the target accepted none of the deliveries" in done.err
+    assert "no schedule" not in done.out

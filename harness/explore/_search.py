@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky
 
-from ..core._errors import HarnessError, InputError
-from ..core._model import Status
+from ..core._errors import HarnessError, InputError, RunError
+from ..core._model import Outcome, Status
 from ..core._scenario import PlannedDelivery, Scenario
 from ..drive._drift import is_drift
 from ..engine import RunOptions, RunResult, run_scenarios
@@ -176,6 +176,7 @@ def explore_schedules(
     found: list[Found] = []
 
     broken: list[HarnessError] = []
+    tested: list[int] = []  # examples whose target accepted a delivery
 
     def one(exploration: Exploration) -> None:
         nonlocal count
@@ -195,6 +196,8 @@ def explore_schedules(
             raise
         if on_example is not None:
             on_example(count, exploration, result)
+        if any(d.outcome is Outcome.OK for d in result.history.deliveries):
+            tested.append(count)
         if any(v.status is Status.FAIL for v in result.verdicts):
             failing = Found(exploration, result, replay, journal)
             found.append(failing)
@@ -245,6 +248,13 @@ def explore_schedules(
             shrunk = replace(shrunk, journal=options.journal)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if shrunk is None and count and not tested:
+        raise RunError(
+            f"no example of {scenario.name!r} put the target to the test: in all {count} the "
+            "target accepted none of the deliveries\n"
+            f"  hint: check the target URL, the signing secret and the payload's shape with "
+            f"`harness run {scenario.origin} --target {options.target.ref}`"
+        )
     return ExploreResult(scenario.name, count, time.monotonic() - started, shrunk)
 
 

@@ -87,7 +87,8 @@ def text(seq: Diagram) -> list[str]:
     return lines
 
 
-_ROW = 34
+_ROW = 46
+_SMALL = 'font-family="system-ui,sans-serif" font-size="9" fill="#555"'
 _LEFT = 60
 _WIDTH = 640
 _TEXT = 'font-family="system-ui,sans-serif" font-size="11" fill="#333"'
@@ -98,21 +99,21 @@ def svg(seq: Diagram) -> str:
     from sent to answered, an effect a square below it, labelled."""
     span = seq.span or 1.0
     plot = _WIDTH - _LEFT - 20
-    height = _ROW * len(seq.lanes) + 30
+    height = _ROW * len(seq.lanes) + 24
 
     def x(t: float) -> float:
         return _LEFT + plot * t / span
 
     parts: list[str] = []
     for n, name in enumerate(seq.lanes):
-        y = 20 + n * _ROW
+        y = 24 + n * _ROW
         parts.append(f'<text x="8" y="{y + 4}" {_TEXT}>{escape(name)}</text>')
         parts.append(
             f'<line x1="{_LEFT}" y1="{y}" x2="{_WIDTH - 20}" y2="{y}" stroke="#ccc" '
             'stroke-dasharray="2,3"/>'
         )
     for s in seq.steps:
-        y = 20 + s.lane * _ROW
+        y = 24 + s.lane * _ROW
         label = escape(f"{s.label} {s.status}")
         if s.kind == "delivery":
             end = x(s.until if s.until is not None else s.at)
@@ -120,11 +121,13 @@ def svg(seq: Diagram) -> str:
                 f'<rect x="{x(s.at):.1f}" y="{y - 6}" width="{max(end - x(s.at), 2):.1f}" '
                 f'height="8" fill="#4c78a8"><title>{label} at {s.at:.3f} s</title></rect>'
             )
+            parts.append(f'<text x="{x(s.at):.1f}" y="{y - 9}" {_SMALL}>{escape(s.status)}</text>')
         else:
             parts.append(
                 f'<rect x="{x(s.at) - 3:.1f}" y="{y + 5}" width="6" height="6" fill="#54a24b">'
                 f"<title>{label} at {s.at:.3f} s</title></rect>"
             )
+            parts.append(f'<text x="{x(s.at) - 3:.1f}" y="{y + 22}" {_SMALL}>{label}</text>')
     for t in _ticks(span):
         parts.append(f'<text x="{x(t):.1f}" y="{height - 4}" {_TEXT}>{t:g} s</text>')
     return (
