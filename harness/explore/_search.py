@@ -50,7 +50,8 @@ class ExploreSettings:
     spacing: float = SPACING
     faults: tuple[str, ...] = ()
     tamper: bool = False
-    phases: tuple[Phase, ...] = tuple(Phase)
+    # Not Phase.explain: it would drive more runs after the shrink, to word what it found.
+    phases: tuple[Phase, ...] = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
 
 
 @dataclass(frozen=True, slots=True)
