@@ -119,6 +119,8 @@ def run_schedule(scenario: Scenario, exploration: Exploration, options: RunOptio
     """One example: ``scenario`` with exactly ``exploration``'s schedule, after its reset, with
     an example's short settle (unless ``options`` give one). What ``explore`` runs each time,
     and what a pytest test given ``harness.strategies.explorations`` calls."""
+    if scenario.reset is not None:
+        check_reset(scenario.reset, options.allow_hosts, f"{scenario.origin}: reset")
     return run_once(replayable(scenario, exploration), example_options(options, options.journal))
 
 
@@ -175,7 +177,6 @@ def explore_schedules(
     workdir = Path(tempfile.mkdtemp(prefix="harness-explore-"))
     count = 0
     found: list[Found] = []
-
     broken: list[HarnessError] = []
     tested: list[int] = []  # examples whose target accepted a delivery
 
