@@ -150,6 +150,8 @@ def test_a_scenario_with_an_explicit_schedule_sends_exactly_it(
         (('reset: {post: "http://127.0.0.1:8000/reset"}', "reset: {}"),
          "has neither of post and command"),
         (("tamper: forged", "tamper: bent"), "schedule[2].tamper"),
+        (("reset:", "delivery: {signing: none}\nreset:"),
+         "schedule[2].tamper: 'forged' is not allowed — the scenario sends unsigned"),
     ],
 )  # fmt: skip
 def test_bad_schedules_and_resets_are_refused_with_their_line(

@@ -607,6 +607,13 @@ def _provider(doc: ProviderDoc) -> Provider:
 
 
 def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:
+    for i, d in enumerate(doc.schedule or ()):
+        if d.tamper is not None and delivery.signing == "none":
+            raise _Invalid(
+                ("schedule", i, "tamper"),
+                f"schedule[{i}].tamper: {d.tamper!r} is not allowed — the scenario sends "
+                "unsigned deliveries (delivery.signing: none); set delivery.signing or provider",
+            )
     for i, p in enumerate(doc.perturbations):
         if p.tamper is not None and delivery.signing == "none":
             raise _Invalid(
