@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         SyntheticSource,
         TracerSpec,
     )
+    from .core._secret_env import check_secret_env
     from .double._downstream import Downstream
     from .drive._target import check_target, is_loopback
     from .engine import (
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "is_loopback": "drive._target",
     "check_target": "drive._target",
+    "check_secret_env": "core._secret_env",
     "check_journal_path": "history",
     "check_report_path": "report._writers",
     "Downstream": "double._downstream",
@@ -189,6 +191,7 @@ __all__ = [
     "Verdict",
     "check_journal_path",
     "check_report_path",
+    "check_secret_env",
     "check_target",
     "delivery_answers",
     "find_project",

@@ -30,6 +30,7 @@ from ..core._scenario import (
     Source,
     SyntheticSource,
 )
+from ..core._secret_env import check_secret_env
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
@@ -317,7 +318,6 @@ def event_type(source: SyntheticSource) -> str | None:
 
 # --- flags ----------------------------------------------------------------------------------
 
-_UPPER_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _LIBRARY_NAME = re.compile(r"^[a-z][a-z-]*:[\w./-]+$")
 
 
@@ -340,16 +340,8 @@ def with_flags(
             where="--provider",
             hint=f"name one of {', '.join(PROVIDER_NAMES)}",
         )
-    # Upper case, as variables holding secrets are named (and as the pytest plugin asks): a
-    # pasted secret (mixed case, base64) then never passes for a name.
-    if secret_env is not None and not _UPPER_ENV_NAME.fullmatch(secret_env):
-        raise InputError(
-            f"--secret-env takes the NAME of the variable holding the secret, not "
-            f"{_shown(secret_env)}",
-            where="--secret-env",
-            hint="give a variable name in upper case like STRIPE_WEBHOOK_SECRET, and export the "
-            "secret in it",
-        )
+    if secret_env is not None:
+        check_secret_env(secret_env, "--secret-env")
     return replace(
         base,
         provider=provider or base.provider,
@@ -376,11 +368,6 @@ def events_flag(value: str) -> ProjectEvents:
             hint="give a JSON file of one example payload, a .jsonl file of recorded events, "
             "or a library payload like stripe:checkout.session.completed",
         ) from None
-
-
-def _shown(value: str) -> str:
-    """A value that may be a secret pasted by mistake: its shape, not its content."""
-    return repr(value) if len(value) <= 4 else repr(value[:2] + "…") + f" ({len(value)} chars)"
 
 
 def _library(name: str, loc: Loc) -> LibraryEntry:
