@@ -519,7 +519,7 @@ def test_missing_required_fields_are_named_at_their_parent(tmp_path: Path) -> No
 def test_source_needs_exactly_one_kind(tmp_path: Path) -> None:
     path = write(tmp_path, "source: {}\n")
     assert error_of(path) == (
-        f"{path}:1: source: has neither of synthetic and recorded — give exactly one of them"
+        f"{path}:1: source: has none of synthetic, recorded, openapi, schema — give exactly one of them"
     )
 
 

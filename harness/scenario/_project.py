@@ -224,7 +224,7 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
         provider=doc.provider,
         secret_env=doc.secret_env,
         events=events,
-        downstreams=_downstreams(doc.downstreams),
+        downstreams=_downstreams(doc.downstreams, path.parent),
         expect=_expect(doc.expect, names, known),
         correlate=rules,
         hazards=tuple(doc.hazards),
