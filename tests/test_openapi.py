@@ -23,7 +23,9 @@ from harness.drive._sources import load_stream
 from harness.history import load_all
 from harness.history._history import Mark
 from harness.invariants import judge
+from harness.scenario._hazards import resolve_hazards
 from harness.scenario._load import load_scenario
+from harness.scenario._project import load_project
 
 from .conftest import harness
 from .test_gallery import automation, run, said, verdicts
@@ -331,3 +333,47 @@ def test_unknown_webhook_through_the_command(tmp_path: Path) -> None:
     assert done.code == 2
     assert f"{scenario}:{line_of(scenario, 'webhook:')}: source.openapi.webhook: " in done.err
     assert "Traceback" not in done.err
+
+
+def test_a_project_makes_its_events_from_a_webhook_and_drift_picks_schema_fields(
+    tmp_path: Path,
+) -> None:
+    copy_docs(tmp_path)
+    path = tmp_path / "harness.yaml"
+    path.write_text(
+        "provider: standard-webhooks\nevents:\n  - openapi: orders.openapi.yaml\n"
+        "    webhook: order.paid\n    id: $.id\n    key: $.data.order_id\n    type: $.type\n"
+        "downstreams:\n  - name: crm\n    contract: {file: crm.openapi.yaml}\n"
+    )
+    found = resolve_hazards(
+        ["renamed-field", "missing-field", "duplicate-storm"], load_project(path)
+    )
+    assert not found.skipped
+    schema = next(iter(found.scenarios)).source
+    assert isinstance(schema, SchemaSource)
+    properties = {p for p, _ in leaves(schema.example)}
+    for scenario in found.scenarios:
+        assert isinstance(scenario.source, SchemaSource)
+        assert scenario.downstreams[0].contract is not None
+        for p in scenario.perturbations:
+            if "path" in p.params:
+                assert p.params["path"] in properties, p
+    drift = [p for s in found.scenarios for p in s.perturbations if "path" in p.params]
+    assert {"rename_field", "drop_field"} <= {p.kind for p in drift}
+    events = load_stream(found.scenarios[0].source, 1).events
+    assert len(events) == found.scenarios[0].source.events
+
+
+def leaves(example: object) -> list[tuple[str, object]]:
+    from harness.core import _paths
+
+    return [(_paths.render(steps), value) for steps, value in _paths.leaves(example)]
+
+
+def test_a_project_webhook_needs_its_key(tmp_path: Path) -> None:
+    copy_docs(tmp_path)
+    path = tmp_path / "harness.yaml"
+    path.write_text("events:\n  - openapi: orders.openapi.yaml\n    webhook: order.paid\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_project(path)
+    assert f"{path}:2: events[0]: has openapi and no key" in str(caught.value)

@@ -12,7 +12,7 @@ parse. Problems of the scenario's own fields (an unknown webhook, a path the sch
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,26 +127,53 @@ def read_document(base: Path, name: str, loc: Loc) -> Document:
 def openapi_source(doc: OpenAPISourceDoc, base: Path) -> SchemaSource:
     """The source of ``source.openapi``: events of the webhook's request body schema."""
     loc: Loc = ("source", "openapi")
-    document = read_document(base, doc.file, (*loc, "file"))
-    _require_openapi(document)
-    webhooks = document.data.get("webhooks")
-    if not isinstance(webhooks, dict) or doc.webhook not in webhooks:
-        known = ", ".join(map(str, webhooks)) if isinstance(webhooks, dict) and webhooks else ""
-        has = f"its webhooks are: {known}" if known else "it has no webhooks section (OpenAPI 3.1)"
-        raise SourceProblem(
-            (*loc, "webhook"),
-            f"{dotted((*loc, 'webhook'))}: {doc.webhook!r} is not allowed — no such webhook in "
-            f"{doc.file}; {has}",
-        )
-    at, schema = _webhook_schema(document, doc.webhook)
-    return _source(doc, document, at, schema, f"{doc.file}{pointer_text(at)}", loc)
+    return schema_events(base, (doc.file, (*loc, "file")), doc.webhook, loc, _counts(doc))
 
 
 def schema_source(doc: SchemaSourceDoc, base: Path) -> SchemaSource:
     """The source of ``source.schema``: events of a JSON Schema file."""
     loc: Loc = ("source", "schema")
-    document = read_document(base, doc.file, (*loc, "file"))
-    return _source(doc, document, (), document.data, doc.file, loc)
+    return schema_events(base, (doc.file, (*loc, "file")), None, loc, _counts(doc))
+
+
+def _counts(doc: OpenAPISourceDoc | SchemaSourceDoc) -> SchemaSource:
+    """The source's counts, pace and paths, its schema still to be read."""
+    return SchemaSource(
+        example={},
+        events=doc.events,
+        records=doc.records,
+        over=doc.over,
+        id_path=doc.id,
+        key_path=doc.key,
+        type_path=doc.type,
+        seq_path=doc.sequence,
+        time_path=doc.time,
+        types=tuple(doc.types),
+    )
+
+
+def schema_events(
+    base: Path, named: tuple[str, Loc], webhook: str | None, loc: Loc, shape: SchemaSource
+) -> SchemaSource:
+    """``shape`` (counts, pace, paths) with the schema of ``webhook`` in the OpenAPI document
+    named (relative to ``base``; ``named``: the name and where the file names it), or of that
+    JSON Schema when no webhook is named; ``webhook`` and the paths are fields under ``loc``."""
+    file, file_loc = named
+    document = read_document(base, file, file_loc)
+    if webhook is None:
+        return _source(shape, document, (), document.data, file, loc)
+    _require_openapi(document)
+    webhooks = document.data.get("webhooks")
+    if not isinstance(webhooks, dict) or webhook not in webhooks:
+        known = ", ".join(map(str, webhooks)) if isinstance(webhooks, dict) and webhooks else ""
+        has = f"its webhooks are: {known}" if known else "it has no webhooks section (OpenAPI 3.1)"
+        raise SourceProblem(
+            (*loc, "webhook"),
+            f"{dotted((*loc, 'webhook'))}: {webhook!r} is not allowed — no such webhook in "
+            f"{file}; {has}",
+        )
+    at, schema = _webhook_schema(document, webhook)
+    return _source(shape, document, at, schema, f"{file}{pointer_text(at)}", loc)
 
 
 def _require_openapi(document: Document) -> None:
@@ -192,42 +219,23 @@ def _follow(document: Document, value: Any, at: Pointer) -> Any:
 
 
 def _source(
-    doc: OpenAPISourceDoc | SchemaSourceDoc,
-    document: Document,
-    at: Pointer,
-    schema: JSON,
-    origin: str,
-    loc: Loc,
+    shape: SchemaSource, document: Document, at: Pointer, schema: JSON, origin: str, loc: Loc
 ) -> SchemaSource:
     try:
         check_refs(document.data)
         whole = inline(document.data, schema, at)
     except RefProblem as exc:
         raise document.fail(exc.at, exc.message) from None
-    shape = skeleton(whole)
-    example = shape if isinstance(shape, dict) else {"value": shape}
-    for name in ("id", "key", "type", "sequence", "time"):
-        path = getattr(doc, name)
-        if path is not None and name in ("id", "key", "type"):
+    drawn = skeleton(whole)
+    example = drawn if isinstance(drawn, dict) else {"value": drawn}
+    for name, path in (("id", shape.id_path), ("key", shape.key_path), ("type", shape.type_path)):
+        if path is not None:
             _require_property(whole, example, path, (*loc, name), origin)
     try:
         draw_instances(whole, 1, 0)  # refused schemas and missing packages, before the run
     except SchemaProblem as exc:
         raise document.fail(at, f"cannot generate events from {origin}: {exc}") from None
-    return SchemaSource(
-        example=example,
-        events=doc.events,
-        records=doc.records,
-        over=doc.over,
-        id_path=doc.id,
-        key_path=doc.key,
-        type_path=doc.type,
-        seq_path=doc.sequence,
-        time_path=doc.time,
-        types=tuple(doc.types),
-        schema=whole,
-        origin=origin,
-    )
+    return replace(shape, example=example, schema=whole, origin=origin)
 
 
 def _require_property(schema: JSON, example: JSON, path: str, loc: Loc, origin: str) -> None:
