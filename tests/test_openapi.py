@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import jsonschema
@@ -377,3 +380,27 @@ def test_a_project_webhook_needs_its_key(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as caught:
         load_project(path)
     assert f"{path}:2: events[0]: has openapi and no key" in str(caught.value)
+
+
+def test_without_the_openapi_extra_a_schema_source_names_it(tmp_path: Path) -> None:
+    """Schemathesis is an extra: without it, loading says how to install it (exit 2's error)."""
+    copy_docs(tmp_path)
+    code = textwrap.dedent(
+        f"""
+        import sys
+        class NoSchemathesis:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "schemathesis":
+                    raise ImportError("not installed")
+        sys.meta_path.insert(0, NoSchemathesis())
+        from harness.core._errors import ScenarioError
+        from harness.scenario._load import load_scenario
+        try:
+            load_scenario({str(tmp_path / "order-paid.scenario.yaml")!r})
+        except ScenarioError as exc:
+            print(exc)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "pip install 'automation-harness[openapi]'" in done.stdout, done.stdout + done.stderr
+    assert "orders.openapi.yaml:" in done.stdout

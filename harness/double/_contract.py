@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from ..core._model import JSON
 from ..core._scenario import ContractSpec
-from ..drive._refs import Pointer, RefProblem, check_refs, inline
+from ..drive._refs import Pointer, RefProblem, check_refs, follow, inline
 from ..drive._schema_events import SchemaProblem, draw_instances
 
 _log = logging.getLogger("harness.downstream")
@@ -146,14 +146,8 @@ class Contract:
 
     def _resolved(self, value: Any) -> dict[str, Any]:
         """``value``, or what its ``$ref`` names (parameters, request bodies, responses)."""
-        seen = 0
-        while isinstance(value, dict) and isinstance(value.get("$ref"), str) and seen < 20:
-            ref = value["$ref"]
-            value = self._document
-            for part in _ref_parts(ref):
-                value = value[part]
-            seen += 1
-        return value if isinstance(value, dict) else {}
+        _, found = follow(self._document, value, ())
+        return found if isinstance(found, dict) else {}
 
     def _body(self, operation: dict[str, Any], at: Pointer) -> tuple[bool, Any]:
         request = operation.get("requestBody")
@@ -164,7 +158,7 @@ class Contract:
         kind = _json_kind(content)
         if kind is None or not isinstance(content[kind], dict) or "schema" not in content[kind]:
             return bool(resolved.get("required")), None
-        where = _pointer_of(self._document, request, (*at, "requestBody"))
+        where, _ = follow(self._document, request, (*at, "requestBody"))
         return bool(resolved.get("required")), self._validator((*where, "content", kind, "schema"))
 
     def _success(self, operation: dict[str, Any], at: Pointer) -> tuple[int, Pointer | None]:
@@ -178,7 +172,7 @@ class Contract:
                 kind = _json_kind(content)
                 if kind is None or "schema" not in (content.get(kind) or {}):
                     return int(code), None
-                where = _pointer_of(self._document, raw, (*at, "responses", code))
+                where, _ = follow(self._document, raw, (*at, "responses", code))
                 return int(code), (*where, "content", kind, "schema")
         return 200, None
 
@@ -273,24 +267,6 @@ def _described(error: Any) -> str:
     shown = json.dumps(wanted)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     return f"{where}: fails {kind} {shown}"
-
-
-def _pointer_of(document: Any, value: Any, at: Pointer) -> Pointer:
-    """Where ``value`` (found at ``at``) really is: the target of its ``$ref`` chain."""
-    seen = 0
-    while isinstance(value, dict) and isinstance(value.get("$ref"), str) and seen < 20:
-        at = tuple(_ref_parts(value["$ref"]))
-        value = document
-        for part in at:
-            value = value[part]
-        seen += 1
-    return at
-
-
-def _ref_parts(ref: str) -> list[str]:
-    from urllib.parse import unquote
-
-    return [unquote(p).replace("~1", "/").replace("~0", "~") for p in ref[1:].split("/")[1:]]
 
 
 def _escape(part: str | int) -> str:

@@ -54,7 +54,7 @@ def target(document: JSON, ref: str, at: Pointer) -> JSON:
             "followed; bundle the document into one file (redocly bundle, swagger-cli bundle)",
         )
     found: Any = document
-    for depth, part in enumerate(_parts(ref)):
+    for depth, part in enumerate(ref_parts(ref)):
         if isinstance(found, dict) and part in found:
             found = found[part]
         elif isinstance(found, list) and part.isdigit() and int(part) < len(found):
@@ -67,8 +67,24 @@ def target(document: JSON, ref: str, at: Pointer) -> JSON:
     return found
 
 
-def _parts(ref: str) -> list[str]:
+def ref_parts(ref: str) -> list[str]:
+    """``#/components/schemas/A~1B`` -> ``["components", "schemas", "A/B"]``."""
     return [unquote(p).replace("~1", "/").replace("~0", "~") for p in ref[1:].split("/")[1:]]
+
+
+def follow(document: JSON, value: JSON, at: Pointer) -> tuple[Pointer, JSON]:
+    """``value`` (found at ``at``), or what its chain of ``$ref``s leads to, and where that is
+    (refs already checked with ``check_refs``)."""
+    for _ in range(_MAX_CHAIN):
+        if not (isinstance(value, dict) and isinstance(value.get("$ref"), str)):
+            break
+        ref = value["$ref"]
+        value = target(document, ref, (*at, "$ref"))
+        at = tuple(ref_parts(ref))
+    return at, value
+
+
+_MAX_CHAIN = 20
 
 
 def check_refs(document: JSON, within: Pointer = ()) -> None:
@@ -100,7 +116,7 @@ def _inline(document: JSON, value: JSON, at: Pointer, seen: tuple[str, ...]) -> 
                 "generated from a recursive schema; give the webhook a schema without the cycle",
             )
         named = target(document, ref, (*at, "$ref"))
-        found = _inline(document, named, tuple(_parts(ref)), (*seen, ref))
+        found = _inline(document, named, tuple(ref_parts(ref)), (*seen, ref))
         siblings = {k: v for k, v in value.items() if k != "$ref"}
         if not siblings:
             return found

@@ -23,7 +23,7 @@ from ..core._errors import ScenarioError
 from ..core._model import JSON
 from ..core._scenario import ContractSpec, SchemaSource
 from ..double._contract import Contract, ContractProblem
-from ..drive._refs import Pointer, RefProblem, check_refs, inline, pointer_text, target
+from ..drive._refs import Pointer, RefProblem, check_refs, follow, inline, pointer_text
 from ..drive._schema_events import SchemaProblem, draw_instances, skeleton, subschema
 from ._lines import Loc, dotted
 from ._schema import OpenAPISourceDoc, SchemaSourceDoc
@@ -210,12 +210,10 @@ def _webhook_schema(document: Document, name: str) -> tuple[Pointer, JSON]:
 
 
 def _follow(document: Document, value: Any, at: Pointer) -> Any:
-    if isinstance(value, dict) and isinstance(value.get("$ref"), str):
-        try:
-            return target(document.data, value["$ref"], (*at, "$ref"))
-        except RefProblem as exc:
-            raise document.fail(exc.at, exc.message) from None
-    return value
+    try:
+        return follow(document.data, value, at)[1]
+    except RefProblem as exc:
+        raise document.fail(exc.at, exc.message) from None
 
 
 def _source(
