@@ -17,11 +17,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.core._errors import ScenarioError
 from harness.core._model import FailureClass, Status
 from harness.core._scenario import ContractSpec, InvariantSpec, SchemaSource
 from harness.double._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Contract
+from harness.drive._schema_events import draw_instances
 from harness.drive._sources import load_stream
 from harness.history import load_all
 from harness.history._history import Mark
@@ -404,3 +407,18 @@ def test_without_the_openapi_extra_a_schema_source_names_it(tmp_path: Path) -> N
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "pip install 'automation-harness[openapi]'" in done.stdout, done.stdout + done.stderr
     assert "orders.openapi.yaml:" in done.stdout
+
+
+def test_inside_a_hypothesis_test_the_same_events_are_drawn() -> None:
+    """``harness explore`` and users' own property tests run harness runs inside @given."""
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    alone = draw_instances(schema, 5, 1)
+    inside: list[list[object]] = []
+
+    @settings(max_examples=2, database=None, deadline=None)
+    @given(st.integers())
+    def outer(_: int) -> None:
+        inside.append(draw_instances(schema, 5, 1))
+
+    outer()
+    assert inside == [alone, alone]

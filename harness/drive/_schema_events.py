@@ -15,6 +15,7 @@ import copy
 import random
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,26 @@ def draw_instances(schema: JSON, count: int, seed: int) -> list[JSON]:
     Schemathesis draws them (its own JSON Schema generator, kept in step with Hypothesis), as
     the JSON body of one operation of a document made for the purpose.
     """
+    from hypothesis import currently_in_test_context
+
+    try:
+        if currently_in_test_context():
+            # Inside a user's or ``harness explore``'s own Hypothesis test a nested @given
+            # fails a health check; the test context is the thread's, so draw in another.
+            with ThreadPoolExecutor(1) as pool:
+                found = pool.submit(_drawn, schema, count, seed).result()
+        else:
+            found = _drawn(schema, count, seed)
+    except SchemaProblem:
+        raise
+    except Exception as exc:  # schemathesis's and hypothesis's refusals of the schema
+        raise SchemaProblem(_first_line(exc)) from None
+    if not found:
+        raise SchemaProblem("the schema allows no value (its constraints contradict)")
+    return found
+
+
+def _drawn(schema: JSON, count: int, seed: int) -> list[JSON]:
     # Heavy imports, only when a schema is drawn from; schemathesis is an extra.
     schemathesis = _schemathesis()
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -59,32 +80,27 @@ def draw_instances(schema: JSON, count: int, seed: int) -> list[JSON]:
     }
     found: list[JSON] = []
     seen: set[str] = set()
-    try:
-        strategy = schemathesis.openapi.from_dict(document)["/event"]["POST"].as_strategy()
+    strategy = schemathesis.openapi.from_dict(document)["/event"]["POST"].as_strategy()
 
-        @fixed_seed(seed)
-        @settings(
-            database=None,
-            max_examples=count,
-            phases=(Phase.generate,),
-            deadline=None,
-            derandomize=False,
-            suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet,
-            print_blob=False,
-        )
-        @given(strategy)
-        def collect(case: Any) -> None:
-            key = repr(case.body)
-            if key not in seen and len(found) < count:
-                seen.add(key)
-                found.append(case.body)
+    @fixed_seed(seed)
+    @settings(
+        database=None,
+        max_examples=count,
+        phases=(Phase.generate,),
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+    @given(strategy)
+    def collect(case: Any) -> None:
+        key = repr(case.body)
+        if key not in seen and len(found) < count:
+            seen.add(key)
+            found.append(case.body)
 
-        collect()
-    except Exception as exc:  # schemathesis's and hypothesis's refusals of the schema
-        raise SchemaProblem(_first_line(exc)) from None
-    if not found:
-        raise SchemaProblem("the schema allows no value (its constraints contradict)")
+    collect()
     return found
 
 
