@@ -189,7 +189,8 @@ class Downstream:
         stateful = self._store is not None and compiled.default
         if action is None or (action.status is None and not action.reset):
             checked = self._contract.check(method, target, text) if self._contract else None
-            if checked is not None and (checked.problems or (compiled.default and not stateful)):
+            generated = checked is not None and checked.body is not None and not stateful
+            if checked is not None and (checked.problems or (compiled.default and generated)):
                 return await self._contract_answer(
                     checked, action, at, method, target, headers, text
                 )

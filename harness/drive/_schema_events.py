@@ -38,6 +38,7 @@ def draw_instances(schema: JSON, count: int, seed: int) -> list[JSON]:
     Schemathesis draws them (its own JSON Schema generator, kept in step with Hypothesis), as
     the JSON body of one operation of a document made for the purpose.
     """
+    _schemathesis()  # an extra; it brings Hypothesis
     from hypothesis import currently_in_test_context
 
     try:
@@ -58,8 +59,8 @@ def draw_instances(schema: JSON, count: int, seed: int) -> list[JSON]:
 
 
 def _drawn(schema: JSON, count: int, seed: int) -> list[JSON]:
-    # Heavy imports, only when a schema is drawn from; schemathesis is an extra.
-    schemathesis = _schemathesis()
+    # Heavy imports, only when a schema is drawn from.
+    import schemathesis
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as fixed_seed
 
