@@ -38,11 +38,11 @@ from .test_gallery import automation, run, said, verdicts
 from .test_invariants import clean_ledger
 
 DOCS = Path(__file__).resolve().parent / "openapi"
-SCENARIO = DOCS / "order-paid.scenario.yaml"
+SCENARIO = DOCS / "order-paid.yaml"
 
 
 def copy_docs(tmp_path: Path) -> Path:
-    for name in ("orders.openapi.yaml", "crm.openapi.yaml", "order-paid.scenario.yaml"):
+    for name in ("orders.openapi.yaml", "crm.openapi.yaml", "order-paid.yaml"):
         shutil.copy(DOCS / name, tmp_path / name)
     return tmp_path
 
@@ -247,7 +247,7 @@ def test_a_contract_that_is_not_openapi_is_refused_at_its_line(tmp_path: Path) -
 
 def test_a_contract_names_the_invariant_unless_the_scenario_names_its_own(tmp_path: Path) -> None:
     copy_docs(tmp_path)
-    scenario = load_scenario(tmp_path / "order-paid.scenario.yaml")
+    scenario = load_scenario(tmp_path / "order-paid.yaml")
     assert "effects_match_contract" in [i.name for i in scenario.invariants]
     path = tmp_path / "own.yaml"
     path.write_text(
@@ -322,9 +322,7 @@ def test_bad_documents_exit_2_with_one_line_and_no_traceback(
     copy_docs(tmp_path)
     document = tmp_path / "orders.openapi.yaml"
     document.write_text(document.read_text().replace(*change))
-    done = harness(
-        "run", str(tmp_path / "order-paid.scenario.yaml"), "--target", "http://127.0.0.1:9/x"
-    )
+    done = harness("run", str(tmp_path / "order-paid.yaml"), "--target", "http://127.0.0.1:9/x")
     assert done.code == 2, done.out + done.err
     assert found in done.err
     assert "Traceback" not in done.err
@@ -333,7 +331,7 @@ def test_bad_documents_exit_2_with_one_line_and_no_traceback(
 @pytest.mark.integration
 def test_unknown_webhook_through_the_command(tmp_path: Path) -> None:
     copy_docs(tmp_path)
-    scenario = tmp_path / "order-paid.scenario.yaml"
+    scenario = tmp_path / "order-paid.yaml"
     scenario.write_text(scenario.read_text().replace("webhook: order.paid", "webhook: refund"))
     done = harness("run", str(scenario), "--target", "http://127.0.0.1:9/x")
     assert done.code == 2
@@ -399,7 +397,7 @@ def test_without_the_openapi_extra_a_schema_source_names_it(tmp_path: Path) -> N
         from harness.core._errors import ScenarioError
         from harness.scenario._load import load_scenario
         try:
-            load_scenario({str(tmp_path / "order-paid.scenario.yaml")!r})
+            load_scenario({str(tmp_path / "order-paid.yaml")!r})
         except ScenarioError as exc:
             print(exc)
         """
