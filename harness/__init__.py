@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Verdict,
     )
     from .core._scenario import (
+        ContractSpec,
         CorrelationRule,
         DeliverySpec,
         DownstreamSpec,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         RecordedSource,
         Route,
         Scenario,
+        SchemaSource,
         Settle,
         Skipped,
         SyntheticSource,
@@ -93,6 +95,7 @@ _WHERE = {
     "judged_specs": "invariants",
     "DownstreamBindError": "core._errors",
     "DownstreamSpec": "core._scenario",
+    "ContractSpec": "core._scenario",
     "Effect": "core._model",
     "Event": "core._model",
     "Evidence": "core._model",
@@ -117,6 +120,7 @@ _WHERE = {
     "RunOptions": "engine",
     "RunResult": "engine",
     "Scenario": "core._scenario",
+    "SchemaSource": "core._scenario",
     "ScenarioError": "core._errors",
     "Settle": "core._scenario",
     "Skipped": "core._scenario",
@@ -144,6 +148,7 @@ _WHERE = {
 
 __all__ = [
     "INVARIANTS",
+    "ContractSpec",
     "CorrelationRule",
     "Delivery",
     "DeliveryAnswers",
@@ -178,6 +183,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "SchemaSource",
     "Settle",
     "Skipped",
     "SourceError",

@@ -37,6 +37,7 @@ from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
 from ..drive._target import is_loopback
+from ._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Checked, Contract
 from ._faults import Action, FaultPlan
 from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
 from ._routes import compile_path
@@ -95,8 +96,12 @@ class Downstream:
         effect_prefix: str = "eff_",
         faults: Sequence[Fault] = (),
         seed: int = 0,
+        on_mark: Callable[[str, str], None] | None = None,
     ) -> None:
         self._name = spec.name
+        # The real API's OpenAPI document: every request checked against it (``_contract``).
+        self._contract = Contract(spec.contract, seed) if spec.contract is not None else None
+        self._on_mark = on_mark
         # Stateful: the store answers whatever the scenario's own routes do not.
         self._store = ResourceStore() if spec.stateful else None
         self._routes = tuple(
@@ -149,6 +154,9 @@ class Downstream:
         bound_port = runner.addresses[0][1]
         url_host = f"[{host}]" if ":" in host else host
         self._url = f"http://{url_host}:{bound_port}"
+        if self._contract is not None and self._on_mark is not None:
+            detail = {"downstream": self._name, "document": self._contract.origin}
+            self._on_mark(CONTRACT_MARK, json.dumps(detail))
         return self._url
 
     def resources(self) -> list[Resource] | None:
@@ -180,6 +188,12 @@ class Downstream:
         action = self._plan.decide(method, request.path, at) if self._plan and complete else None
         stateful = self._store is not None and compiled.default
         if action is None or (action.status is None and not action.reset):
+            checked = self._contract.check(method, target, text) if self._contract else None
+            generated = checked is not None and checked.body is not None and not stateful
+            if checked is not None and (checked.problems or (compiled.default and generated)):
+                return await self._contract_answer(
+                    checked, action, at, method, target, headers, text
+                )
             if stateful:
                 return await self._stored_answer(
                     request.path, action, at, method, target, headers, text
@@ -217,6 +231,35 @@ class Downstream:
             return web.Response(status=answer.status)
         extra = {"Idempotent-Replayed": "true"} if answer.replayed else {}
         return web.json_response(answer.body, status=answer.status, headers=extra)
+
+    async def _contract_answer(
+        self,
+        checked: Checked,
+        action: Action | None,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        text: str,
+    ) -> web.StreamResponse:
+        """The answer the real API would give: its 4xx for a request its contract refuses (kept
+        as a mark for ``effects_match_contract``), else its 2xx with a body from its schema."""
+        status = checked.status or 200
+        valid = not checked.problems
+        effect_id = self._record(at, method, target, headers, text, status, valid)
+        if not valid and self._on_mark is not None:
+            detail = {
+                "effect": effect_id,
+                "downstream": self._name,
+                "operation": checked.operation,
+                "problems": list(checked.problems),
+            }
+            self._on_mark(CONTRACT_VIOLATION_MARK, json.dumps(detail))
+        if action is not None and action.delay > 0:  # a slow fault
+            await asyncio.sleep(action.delay)
+        if checked.body is None or not _may_have_body(status):
+            return web.Response(status=status)
+        return web.json_response(checked.body, status=status)
 
     async def _fault_answer(
         self,
@@ -264,7 +307,8 @@ class Downstream:
         text: str,
         status: int,
         committed: bool,
-    ) -> None:
+    ) -> str:
+        """Record the request as an Effect; its id."""
         event_ids, key = self._attribution(method, target, headers, text)
         effect = Effect(
             id=f"{self._effect_prefix}{next(self._effect_numbers)}",
@@ -289,6 +333,7 @@ class Downstream:
             # The path without its query: a query may carry a credential (?api_key=).
             path = target.partition("?")[0]
             _log.exception("on_effect failed for %s %s %s", self._name, method, path)
+        return effect.id
 
     def _attribution(
         self, method: str, target: str, headers: dict[str, str], text: str

@@ -19,10 +19,11 @@ from typing import Any
 from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import Event
-from ..core._scenario import RecordedSource, Source, SyntheticSource
+from ..core._scenario import RecordedSource, SchemaSource, Source, SyntheticSource
 from . import _recorded
 from ._jsonl import LinePayloads
 from ._sample import Sample
+from ._schema_events import generated
 from ._vary import Variation, render_time
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -172,6 +173,9 @@ class Stream:
 
 
 def load_stream(source: Source, seed: int) -> Stream:
+    if isinstance(source, SchemaSource):
+        _check_paths(source, Sample.example(source.example), source.origin)
+        return Stream(tuple(generated(source, seed)))
     if isinstance(source, SyntheticSource):
         return Stream(tuple(synthetic(source, seed)))
     return recorded(source)
