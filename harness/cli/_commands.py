@@ -19,6 +19,7 @@ from ._export import export as export_command
 from ._init import init as init_command
 from ._locust import locust as locust_command
 from ._options import listen_option, project_options, run_options
+from ._record import record as record_command
 from ._report import report as report_command
 from ._show import show as show_command
 
@@ -52,6 +53,7 @@ cli.add_command(locust_command)
 cli.add_command(export_command)
 cli.add_command(init_command)
 cli.add_command(show_command)
+cli.add_command(record_command)
 
 
 @cli.command()

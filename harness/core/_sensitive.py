@@ -1,0 +1,52 @@
+"""Which header names and payload keys hold secrets: the one test every stage applies.
+
+The report redacts the values they hold (``report._redact``), a capture drops or redacts them
+before anything is written (``drive._capture``), and a pass-through double keeps them out of
+the journal (``double._forward``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+HEADER_PARTS = (
+    "authorization",
+    "signature",
+    "secret",
+    "token",
+    "cookie",
+    "api-key",
+    "apikey",
+    "hmac",
+    "password",
+    "session",
+)
+KEY_PARTS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "card_number",
+    "cvv",
+    "cvc",
+    "ssn",
+    "iban",
+)
+
+HEADER_RE = re.compile("|".join(map(re.escape, HEADER_PARTS)), re.IGNORECASE)
+_KEY_RE = re.compile("|".join(map(re.escape, KEY_PARTS)))
+
+
+# Cached: a run repeats the same few header names and payload keys a million times.
+@functools.cache
+def is_sensitive_header(name: str) -> bool:
+    return HEADER_RE.search(name) is not None
+
+
+@functools.cache
+def is_sensitive_key(name: str) -> bool:
+    return _KEY_RE.search(name.lower().replace("-", "_")) is not None
