@@ -106,6 +106,8 @@ class DownstreamSpec:
     stateful: bool = False
     # Where its double listens; None: the run's downstream port, plus its position.
     port: int | None = None
+    # A real API's base URL: what no route matches is forwarded there (a pass-through double).
+    forward_to: str | None = None
 
 
 FAULT_MODES = ("status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import unquote
 
 HEADER_PARTS = (
     "authorization",
@@ -50,3 +51,10 @@ def is_sensitive_header(name: str) -> bool:
 @functools.cache
 def is_sensitive_key(name: str) -> bool:
     return _KEY_RE.search(name.lower().replace("-", "_")) is not None
+
+
+def is_credential_param(name: str) -> bool:
+    """Whether a query parameter (its name as written, maybe percent-encoded) holds a
+    credential: ``?api_key=``, ``&access_token=``, ``?signature=``."""
+    plain = unquote(name)
+    return is_sensitive_key(plain) or is_sensitive_header(plain)

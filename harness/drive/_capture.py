@@ -22,32 +22,12 @@ from typing import IO, Any
 
 import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
 
 from ..core._errors import DownstreamBindError
+from ..core._http import end_to_end, not_added
 from ..core._sensitive import is_sensitive_header
 from ._pseudonym import Scrubber
 
-# RFC 9110 7.6.1, and the framing headers the client and the server set themselves.
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-    }
-)
-# Headers aiohttp's client adds unless told not to: a forwarded delivery carries only the
-# sender's.
-_AUTO = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 _MAX_BODY = 32 * 1024 * 1024
 _SHUTDOWN_TIMEOUT = 5.0
 
@@ -148,8 +128,8 @@ class CaptureProxy:
 
     async def _forward(self, request: web.Request, raw: bytes) -> web.Response:
         assert self._session is not None  # started
-        headers = _forwarded(request.headers)
-        skip = [h for h in _AUTO if h not in headers]
+        headers = end_to_end(request.headers.items())
+        skip = not_added(headers)
         url = self._base + request.raw_path
         async with self._session.request(
             request.method,
@@ -160,7 +140,9 @@ class CaptureProxy:
             allow_redirects=False,
         ) as resp:
             body = await resp.read()
-            return web.Response(status=resp.status, body=body, headers=_forwarded(resp.headers))
+            return web.Response(
+                status=resp.status, body=body, headers=end_to_end(resp.headers.items())
+            )
 
     def _line(self, request: web.Request, raw: bytes, at: datetime, status: int, ms: float) -> str:
         scrub = self._scrubber
@@ -193,17 +175,11 @@ class CaptureProxy:
             self.done.set()
 
 
-def _forwarded(headers: Any) -> CIMultiDict[str]:
-    """Headers minus the hop-by-hop ones (and those the Connection header names)."""
-    named = {n.strip().lower() for v in headers.getall("Connection", []) for n in v.split(",") if n}
-    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in _HOP_BY_HOP | named)
-
-
 def _kept(headers: Any, scrub: Scrubber) -> dict[str, str]:
     """The headers a capture writes: no hop-by-hop, signature or credential header; a
     repeated header's values joined with ", "."""
     kept: dict[str, str] = {}
-    for name, value in _forwarded(headers).items():
+    for name, value in end_to_end(headers.items()).items():
         if is_sensitive_header(name):
             continue
         value = scrub.text(value)

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ..core import _paths
-from ..core._sensitive import is_sensitive_header, is_sensitive_key
+from ..core._sensitive import is_credential_param, is_sensitive_key
 
 REDACTED = "[redacted]"
 EMAIL_DOMAIN = "example.invalid"
@@ -102,10 +102,7 @@ class Scrubber:
         for part in query.split("&") if query else ():
             name, sep, value = part.partition("=")
             plain = unquote(value)
-            if is_sensitive_key(unquote(name)) or is_sensitive_header(unquote(name)):
-                new = REDACTED
-            else:
-                new = self.text(plain)
+            new = REDACTED if is_credential_param(name) else self.text(plain)
             parts.append(f"{name}{sep}{quote(new, safe='@+') if new != plain else value}")
         return "&".join(parts)
 

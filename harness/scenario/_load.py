@@ -488,8 +488,15 @@ def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
                 "another downstream has that name; give each its own",
             )
         seen.add(d.name)
+        if d.stateful and d.forward_to:
+            raise _Invalid(
+                ("downstreams", i, "forward_to"),
+                f"downstreams[{i}].forward_to: {d.forward_to!r} is not allowed with stateful: "
+                "true — the real API keeps the state; remove one of them",
+            )
     return tuple(
-        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful, d.port) for d in docs
+        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful, d.port, d.forward_to)
+        for d in docs
     )
 
 

@@ -48,6 +48,7 @@ from ._values import (
     EnvName,
     ExpectedRoute,
     FaultRoute,
+    ForwardUrl,
     HeaderName,
     HeaderValue,
     Invariant,
@@ -320,6 +321,11 @@ class DownstreamDoc(Doc):
         le=65535,
         description="a port from 1 to 65535 where this downstream's double listens (default: "
         "the --downstream port, plus the downstream's position)",
+    )
+    forward_to: ForwardUrl | None = Field(
+        None,
+        description="the base URL of a real API (loopback, or a host given with --allow-host) "
+        "to forward the calls no route answers to, like https://api.stripe.com",
     )
 
 
