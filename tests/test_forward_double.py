@@ -39,7 +39,8 @@ async def sandbox() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
                 "body": await request.read(),
             }
         )
-        answer = {"id": "ch_real_1", "client_secret": "cs_test_very_secret"}
+        # Past the 200 bytes a mark keeps, the secret before the cut.
+        answer = {"id": "ch_real_1", "client_secret": "cs_test_very_secret", "pad": "x" * 300}
         return web.json_response(answer, status=201, headers={"Request-Id": "req_123"})
 
     app = web.Application()

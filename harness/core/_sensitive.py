@@ -38,6 +38,9 @@ KEY_PARTS = (
     "iban",
 )
 
+# A "key": value pair in JSON text that does not parse (an answer's body cut at 200 bytes): the
+# value quoted (its closing quote maybe cut off) or bare up to the next delimiter.
+KEYED = re.compile(r'"((?:[^"\\]|\\.){1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,}\]]+)')
 HEADER_RE = re.compile("|".join(map(re.escape, HEADER_PARTS)), re.IGNORECASE)
 _KEY_RE = re.compile("|".join(map(re.escape, KEY_PARTS)))
 

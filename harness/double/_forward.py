@@ -11,6 +11,7 @@ first bytes go into a ``forwarded`` mark (``core._model.FORWARDED_MARK``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from multidict import CIMultiDict
 
 from ..core._http import end_to_end, not_added
 from ..core._scenario import DownstreamSpec
-from ..core._sensitive import is_credential_param, is_sensitive_header, is_sensitive_key
+from ..core._sensitive import KEYED, is_credential_param, is_sensitive_header, is_sensitive_key
 from ..drive._target import checked_url, require_allowed
 
 REDACTED = "[redacted]"
@@ -118,12 +119,17 @@ def journal_target(target: str) -> str:
 
 def _scrub_keys(text: str) -> str:
     """An answer's start with values under secret-looking keys redacted (an API answering a
-    token it issued), when it parses as JSON; cut-off JSON is dropped rather than guessed."""
+    token it issued): as JSON, or as ``"key": value`` pairs of JSON cut short."""
     try:
         parsed = json.loads(text)
     except ValueError:
-        return text if "{" not in text else ""
+        return KEYED.sub(_keyed, text)
     return json.dumps(_redact(parsed), ensure_ascii=False)
+
+
+def _keyed(match: re.Match[str]) -> str:
+    key, colon, _ = match.groups()
+    return f'"{key}"{colon}"{REDACTED}"' if is_sensitive_key(key) else match.group(0)
 
 
 def _redact(value: object) -> object:

@@ -32,6 +32,7 @@ from urllib.parse import unquote
 from ..core import _paths
 from ..core._fingerprint import Fingerprint
 from ..core._sensitive import HEADER_RE as _HEADER_RE
+from ..core._sensitive import KEYED as _KEYED
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
 from ..drive._drift import records_of
@@ -65,9 +66,6 @@ _TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\\x00-\x1f]{6,}")
 _TOKEN_PART = re.compile(r"[^&?=/:]+=*")
 _MIN_SECRET = 6
 _PARTS = re.compile(r"[\s,;=]+")
-# A "key": value pair in JSON text that does not parse (an answer's body cut at 200 bytes): the
-# value quoted (its closing quote maybe cut off) or bare up to the next delimiter.
-_KEYED = re.compile(r'"((?:[^"\\]|\\.){1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,}\]]+)')
 # A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
 _MIN_PART = 8
 
