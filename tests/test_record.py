@@ -7,6 +7,7 @@ PII pseudonymised consistently and no signature, secret or raw email on disk.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import signal
@@ -163,8 +164,51 @@ def test_a_live_run_through_the_proxy_passes_and_is_captured_scrubbed(
         assert shape(customer["name"]) == shape(sent["name"])
         assert customer["name"] != sent["name"]
     assert compared == 6
+    replay_capture(sound, capture, tmp_path)
     for raw in ("ada", "Ada", "Lovelace", "sk_live_", "415-555-0132", SECRET, SECRET[6:]):
         assert raw not in text, raw
+
+
+REPLAY = """\
+name: replayed
+model: ledger
+source:
+  recorded:
+    file: {file}
+    format: capture
+    key: $.data.order_id
+correlate:
+  - {{effect: {{header: Idempotency-Key}}, event: $.id}}
+invariants: [no_lost_events, no_duplicate_effects]
+downstreams:
+  - name: api
+    routes: [{{method: POST, path: /payouts, status: 201}}]
+delivery: {{signing: standard-webhooks, secret_env: HARNESS_SECRET, timeout: 5s}}
+settle: {{quiet: 1s, deadline: 20s}}
+"""
+
+
+def replay_capture(sound: Automation, capture: Path, tmp_path: Path) -> None:
+    """The capture replays as a recorded source, re-signed, with no raw PII on disk after it."""
+    if importlib.util.find_spec("harness.drive._formats") is None:
+        pytest.skip("format: capture is read by the importers (branch importers, not merged)")
+    scenario = tmp_path / "replayed.scenario.yaml"
+    scenario.write_text(REPLAY.format(file=capture), encoding="utf-8")
+    done = harness(
+        "run",
+        str(scenario),
+        "--no-project",
+        "--target",
+        sound.hook,
+        "--downstream",
+        f"127.0.0.1:{sound.downstream_port}",
+        "--journal",
+        str(tmp_path / "replay.db"),
+    )
+    assert done.code == 0, done.out + done.err
+    assert "12 deliveries" in done.out or "12 events" in done.out, done.out
+    for raw in (b"Lovelace", b"sk_live_"):
+        assert raw not in (tmp_path / "replay.db").read_bytes()
 
 
 def test_the_answer_goes_back_and_the_same_key_gives_the_same_pseudonyms(
