@@ -22,7 +22,7 @@ import pytest
 from harness.cli._processes import Service, start_module
 from harness.history import load_all
 
-from .conftest import SECRET, Automation, harness
+from .conftest import SECRET, Automation, harness, start_automation
 
 pytestmark = pytest.mark.integration
 
@@ -164,7 +164,7 @@ def test_a_live_run_through_the_proxy_passes_and_is_captured_scrubbed(
         assert shape(customer["name"]) == shape(sent["name"])
         assert customer["name"] != sent["name"]
     assert compared == 6
-    replay_capture(sound, capture, tmp_path)
+    replay_capture(capture, tmp_path)
     for raw in ("ada", "Ada", "Lovelace", "sk_live_", "415-555-0132", SECRET, SECRET[6:]):
         assert raw not in text, raw
 
@@ -188,10 +188,21 @@ settle: {{quiet: 1s, deadline: 20s}}
 """
 
 
-def replay_capture(sound: Automation, capture: Path, tmp_path: Path) -> None:
-    """The capture replays as a recorded source, re-signed, with no raw PII on disk after it."""
+def replay_capture(capture: Path, tmp_path: Path) -> None:
+    """The capture replays as a recorded source, re-signed, with no raw PII on disk after it —
+    against a fresh automation: the one recorded remembers the ids and drops them as repeats."""
     if importlib.util.find_spec("harness.drive._formats") is None:
         pytest.skip("format: capture is read by the importers (branch importers, not merged)")
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    sound = start_automation("sound", fresh)
+    try:
+        replay_against(sound, capture, tmp_path)
+    finally:
+        sound.service.stop()
+
+
+def replay_against(sound: Automation, capture: Path, tmp_path: Path) -> None:
     scenario = tmp_path / "replayed.scenario.yaml"
     scenario.write_text(REPLAY.format(file=capture), encoding="utf-8")
     done = harness(
