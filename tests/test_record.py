@@ -75,23 +75,15 @@ BODY = {
 
 
 @contextmanager
-def proxy(forward_to: str, output: Path, *args: str, key: str = KEY) -> Iterator[Service]:
+def proxy(forward_to: str, output: Path, *args: str, key: str | None = KEY) -> Iterator[Service]:
+    """``harness record`` in front of ``forward_to``; ``key`` None: --no-pseudonymise."""
+    keyed = ["--key-env", "CAPTURE_KEY"] if key is not None else ["--no-pseudonymise"]
+    listen = ["--listen", "127.0.0.1:0", "--forward-to", forward_to, "-o", str(output)]
     service = start_module(
         "record",
         "harness",
-        [
-            "record",
-            "--listen",
-            "127.0.0.1:0",
-            "--forward-to",
-            forward_to,
-            "-o",
-            str(output),
-            "--key-env",
-            "CAPTURE_KEY",
-            *args,
-        ],
-        {"CAPTURE_KEY": key, "HARNESS_SECRET": SECRET},
+        ["record", *listen, *keyed, *args],
+        {"CAPTURE_KEY": key or "", "HARNESS_SECRET": SECRET},
     )
     try:
         yield service
@@ -270,28 +262,9 @@ def test_no_pseudonymise_keeps_pii_and_still_drops_secrets(
     sound: Automation, tmp_path: Path
 ) -> None:
     capture = tmp_path / "capture.jsonl"
-    service = start_module(
-        "record",
-        "harness",
-        [
-            "record",
-            "--listen",
-            "127.0.0.1:0",
-            "--forward-to",
-            sound.service.url,
-            "-o",
-            str(capture),
-            "--no-pseudonymise",
-            "--max",
-            "1",
-        ],
-        {},
-    )
-    try:
-        post(service.url + "/x", json.dumps(BODY).encode(), {"Authorization": "Bearer abcdefgh"})
-        assert service.process.wait(10) == 0
-    finally:
-        service.stop()
+    with proxy(sound.service.url, capture, "--max", "1", key=None) as p:
+        post(p.url + "/x", json.dumps(BODY).encode(), {"Authorization": "Bearer abcdefgh"})
+        assert p.process.wait(10) == 0
     text = capture.read_text(encoding="utf-8")
     assert "Grace.Hopper@navy.example.com" in text
     assert "tok_very" not in text and "abcdefgh" not in text

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import unquote
 
 HEADER_PARTS = (
@@ -61,3 +63,32 @@ def is_credential_param(name: str) -> bool:
     credential: ``?api_key=``, ``&access_token=``, ``?signature=``."""
     plain = unquote(name)
     return is_sensitive_key(plain) or is_sensitive_header(plain)
+
+
+def json_leaves(value: Any) -> Iterator[Any]:
+    """The strings and numbers inside a JSON value (not booleans, not null): redacting an
+    object redacts all it holds."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from json_leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from json_leaves(v)
+    elif isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        yield value
+
+
+def secret_leaves(value: Any) -> Iterator[Any]:
+    """The strings and numbers under secret-looking keys, anywhere in a JSON value (iterative:
+    payloads nest)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(k, str) and is_sensitive_key(k):
+                    yield from json_leaves(v)
+                elif isinstance(v, dict | list):
+                    stack.append(v)
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))

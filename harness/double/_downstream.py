@@ -100,7 +100,7 @@ class Downstream:
         effect_prefix: str = "eff_",
         faults: Sequence[Fault] = (),
         seed: int = 0,
-        on_mark: Callable[[str, str], None] = lambda name, detail: None,
+        on_mark: Callable[[str, str], None] | None = None,
     ) -> None:
         self._name = spec.name
         # Pass-through: the real API answers whatever the scenario's own routes do not.
@@ -237,7 +237,7 @@ class Downstream:
             )
         status = real.status or (504 if real.timed_out else 502)
         effect_id = self._record(at, method, target, headers, text, status, committed)
-        self._on_mark(FORWARDED_MARK, real.mark_detail(effect_id))
+        self._forwarded(effect_id, real)
         if action is not None and action.delay > 0:  # a slow fault
             await asyncio.sleep(action.delay)
         if not real.status:
@@ -284,11 +284,15 @@ class Downstream:
         status = action.status or 500
         effect_id = self._record(at, method, target, headers, text, status, action.committed)
         if real is not None:  # forwarded first: what the real API said, the caller never saw
-            self._on_mark(FORWARDED_MARK, real.mark_detail(effect_id))
+            self._forwarded(effect_id, real)
         if action.delay > 0:
             await asyncio.sleep(action.delay)
         answer = {"error": f"harness fault on downstream {self._name!r}: {action.fault.mode}"}
         return web.json_response(answer, status=status, headers=dict(action.headers))
+
+    def _forwarded(self, effect_id: str, real: RealAnswer) -> None:
+        if self._on_mark is not None:
+            self._on_mark(FORWARDED_MARK, real.mark_detail(effect_id))
 
     def _match(self, method: str, path: str) -> _CompiledRoute:
         for compiled in self._routes:
@@ -315,7 +319,7 @@ class Downstream:
         status: int,
         committed: bool,
     ) -> str:
-        """Record the call as an Effect; its id."""
+        """Record the request as an Effect; its id."""
         event_ids, key = self._attribution(method, target, headers, text)
         if self._forwarder is not None:  # real credentials for a real API: not in the journal
             target, headers = journal_target(target), journal_headers(headers)

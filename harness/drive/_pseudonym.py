@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ..core import _paths
-from ..core._sensitive import is_credential_param, is_sensitive_key
+from ..core._sensitive import is_credential_param, json_leaves, secret_leaves
 
 REDACTED = "[redacted]"
 EMAIL_DOMAIN = "example.invalid"
@@ -108,12 +108,12 @@ class Scrubber:
 
     def _plan(self, parsed: Any, strings: dict[str, str], numbers: dict[float, str]) -> None:
         """Fill the replacements of a body's string and number values."""
-        for leaf in _secret_leaves(parsed):
+        for leaf in secret_leaves(parsed):
             _plan_leaf(leaf, REDACTED, strings, numbers)
         if self._key is None:
             return
         for steps in self._paths:
-            for leaf in _leaves(_paths.get(parsed, steps, default=None)):
+            for leaf in json_leaves(_paths.get(parsed, steps, default=None)):
                 if isinstance(leaf, str):
                     strings.setdefault(leaf, self.value(leaf))
                 else:
@@ -230,30 +230,3 @@ def _strings(value: Any) -> Iterator[str]:
             stack.extend(node)
         elif isinstance(node, str):
             yield node
-
-
-def _secret_leaves(value: Any) -> Iterator[Any]:
-    """The strings and numbers under secret-looking keys."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if is_sensitive_key(k):
-                    yield from _leaves(v)
-                else:
-                    stack.append(v)
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
-def _leaves(value: Any) -> Iterator[Any]:
-    """The strings and numbers inside a JSON value (not booleans, not null)."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(v)
-    elif isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
-        yield value

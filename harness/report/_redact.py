@@ -35,6 +35,7 @@ from ..core._sensitive import HEADER_RE as _HEADER_RE
 from ..core._sensitive import KEYED as _KEYED
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
+from ..core._sensitive import json_leaves, secret_leaves
 from ..drive._drift import records_of
 from ..history import History
 
@@ -350,32 +351,13 @@ def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
 
 
 def _secret_key_values(value: Any) -> Iterator[str]:
-    """Values under secret-looking keys, anywhere in a payload (iterative: payloads nest)."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if isinstance(k, str) and is_sensitive_key(k):
-                    yield from _leaves(v)
-                elif isinstance(v, dict | list):
-                    stack.append(v)
-        else:
-            stack.extend(v for v in node if isinstance(v, dict | list))
+    """Values under secret-looking keys, anywhere in a payload, as text."""
+    return (text for text in map(str, secret_leaves(value)) if text)
 
 
 def _leaves(value: Any) -> Iterator[str]:
     """Every scalar inside a value, as text: redacting an object redacts all it holds."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        text = _scalar_text(value)
-        if text:
-            yield text
+    return (text for text in map(str, json_leaves(value)) if text)
 
 
 def _scalar_text(value: Any) -> str:
