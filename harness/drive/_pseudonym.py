@@ -14,8 +14,10 @@ or the query. What is never kept, with or without a key: the values under secret
 (``core._sensitive``), replaced by ``[redacted]``. Headers are the caller's (``_capture``) to
 drop.
 
-A JSON body is rewritten token by token in its own text: only the replaced strings and numbers
-change, the rest (key order, spaces, number formats) stays as received.
+A JSON body is rewritten token by token in its own text, each token's path followed: only the
+replaced strings and numbers change, the rest (key order, spaces, number formats) stays as
+received, and a number is replaced only where it sits (a ``cvc`` of 123 does not touch a
+``quantity`` of 123).
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, unquote
 
 from ..core import _paths
-from ..core._sensitive import is_credential_param, json_leaves, secret_leaves
+from ..core._sensitive import is_credential_param, is_sensitive_key
 
 REDACTED = "[redacted]"
 EMAIL_DOMAIN = "example.invalid"
@@ -49,7 +51,9 @@ _DETECT = re.compile(f"(?P<email>{_EMAIL})|(?P<phone>{_PHONE})")
 _ALL = re.compile(f"(?P<email>{_EMAIL})|(?P<phone>{_PHONE})|(?P<word>[^\\W\\d_]+)|(?P<digits>\\d+)")
 _PHONE_DIGITS = range(7, 22)  # up to 15, and an extension
 # A JSON string or number token in a body's text.
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?')
+_TOKEN = re.compile(
+    r'"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}\[\]:,]|true|false|null'
+)
 _CONSONANTS = "bcdfghjklmnprstvz"
 _VOWELS = "aeiou"
 
@@ -86,15 +90,10 @@ class Scrubber:
         except UnicodeDecodeError:
             return raw
         try:
-            parsed = json.loads(text)
+            json.loads(text)
         except ValueError:
             return self.text(text).encode()
-        strings: dict[str, str] = {}
-        numbers: dict[float, str] = {}
-        self._plan(parsed, strings, numbers)
-        if not strings and not numbers:
-            return raw
-        return _rewrite(text, strings, numbers).encode()
+        return _rewrite(text, self._json_value, self.text).encode()
 
     def query(self, query: str) -> str:
         """A query string with credential parameters redacted and PII replaced."""
@@ -106,28 +105,25 @@ class Scrubber:
             parts.append(f"{name}{sep}{quote(new, safe='@+') if new != plain else value}")
         return "&".join(parts)
 
-    def _plan(self, parsed: Any, strings: dict[str, str], numbers: dict[float, str]) -> None:
-        """Fill the replacements of a body's string and number values."""
-        for leaf in secret_leaves(parsed):
-            _plan_leaf(leaf, REDACTED, strings, numbers)
-        if self._key is None:
-            return
-        for steps in self._paths:
-            for leaf in json_leaves(_paths.get(parsed, steps, default=None)):
-                if isinstance(leaf, str):
-                    strings.setdefault(leaf, self.value(leaf))
-                else:
-                    numbers.setdefault(leaf, self._number(leaf))
-        for s in _strings(parsed):
-            if s not in strings:
-                new = self.text(s)
-                if new != s:
-                    strings[s] = new
+    def _json_value(self, steps: tuple[_paths.Step, ...], token: str) -> str:
+        """What a body's string or number token at ``steps`` becomes."""
+        if any(isinstance(step, str) and is_sensitive_key(step) for step in steps):
+            return json.dumps(REDACTED)
+        configured = self._key is not None and any(
+            steps[: len(path)] == path for path in self._paths
+        )
+        if token.startswith('"'):
+            value = json.loads(token)
+            new = self.value(value) if configured else self.text(value)
+            return token if new == value else json.dumps(new, ensure_ascii=False)
+        return self._number(token) if configured else token
 
-    def _number(self, number: float) -> str:
-        """A number at a configured path: its digits replaced, its sign and point kept."""
-        text = json.dumps(number)
-        return re.sub(r"\d+", lambda m: self._digits(m.group(0), lead=True), text)
+    def _number(self, token: str) -> str:
+        """A number at a configured path: the digits before any exponent replaced, its sign,
+        point and exponent kept."""
+        cut = len(token.split("e")[0].split("E")[0])
+        head = re.sub(r"\d+", lambda m: self._digits(m.group(0), lead=True), token[:cut])
+        return head + token[cut:]
 
     def _replace(self, m: re.Match[str]) -> str:
         found = m.group(0)
@@ -195,38 +191,39 @@ class Scrubber:
             block += 1
 
 
-def _plan_leaf(leaf: Any, new: str, strings: dict[str, str], numbers: dict[float, str]) -> None:
-    if isinstance(leaf, str):
-        strings[leaf] = new
-    else:
-        numbers[leaf] = json.dumps(new)
-
-
-def _rewrite(text: str, strings: dict[str, str], numbers: dict[float, str]) -> str:
-    """``text`` (JSON) with the planned strings and numbers replaced, the rest as it was."""
-
-    def token(m: re.Match[str]) -> str:
-        found = m.group(0)
-        if found.startswith('"'):
-            value = json.loads(found)
-            new = strings.get(value)
-            return found if new is None else json.dumps(new, ensure_ascii=False)
-        replaced = numbers.get(json.loads(found))
-        return found if replaced is None else replaced
-
-    return _TOKEN.sub(token, text)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every string of a JSON value, keys included."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                yield k
-                stack.append(v)
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, str):
-            yield node
+def _rewrite(
+    text: str,
+    value: Callable[[tuple[_paths.Step, ...], str], str],
+    key: Callable[[str], str],
+) -> str:
+    """JSON ``text`` with each string or number token replaced by ``value(its path, token)``
+    and each object key by ``key``; everything between tokens as it was."""
+    out: list[str] = []
+    stack: list[list[Any]] = []  # [key or index, expecting a key (objects)] per container
+    last = 0
+    for m in _TOKEN.finditer(text):
+        token = m.group(0)
+        out.append(text[last : m.start()])
+        last = m.end()
+        top = stack[-1] if stack else None
+        if token in "{[":
+            stack.append(["", True] if token == "{" else [0, False])
+        elif token in "}]":
+            stack.pop()
+        elif token == ",":
+            if top is not None and isinstance(top[0], int):
+                top[0] += 1
+            elif top is not None:
+                top[1] = True
+        elif token == ":":
+            if top is not None:
+                top[1] = False
+        elif top is not None and top[1] and token.startswith('"'):  # an object's key
+            top[0] = json.loads(token)
+            new = key(top[0])
+            token = token if new == top[0] else json.dumps(new, ensure_ascii=False)
+        elif token[0] == '"' or token[0] == "-" or token[0].isdigit():
+            token = value(tuple(frame[0] for frame in stack), token)
+        out.append(token)
+    out.append(text[last:])
+    return "".join(out)
