@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli._processes import Service, start_module
+from harness.cli._processes import Service, free_port, start_module
 from harness.history import load_all
 
 from .conftest import SECRET, Automation, harness, start_automation
@@ -310,3 +310,23 @@ def test_without_a_key_it_refuses_and_says_how(tmp_path: Path) -> None:
     )
     assert done.code == 2
     assert "--key-env" in done.err and "--no-pseudonymise" in done.err
+
+
+def test_an_automation_that_is_down_is_a_502_and_the_delivery_is_still_captured(
+    tmp_path: Path,
+) -> None:
+    capture = tmp_path / "capture.jsonl"
+    down = f"http://127.0.0.1:{free_port()}"
+    with proxy(down, capture, "--for", "30", "--max", "1") as p:
+        status, _, body = post(p.url + "/hooks/orders", b'{"id": "evt_1"}', {})
+        assert p.process.wait(10) == 0
+    assert status == 502 and b"could not be reached" in body
+    [line] = lines(capture)
+    assert line["response"]["status"] == 502  # type: ignore[index]
+
+
+def test_for_seconds_stops_it_with_nothing_captured(tmp_path: Path) -> None:
+    capture = tmp_path / "capture.jsonl"
+    with proxy("http://127.0.0.1:9", capture, "--for", "0.5") as p:
+        assert p.process.wait(10) == 0
+    assert capture.read_text(encoding="utf-8") == ""
