@@ -58,8 +58,17 @@ _KEY_HINT = (
     is_flag=True,
     help="Keep PII as received (signatures and secrets are still never written).",
 )
-@click.option("--for", "duration", type=float, default=None, help="Stop after this many seconds.")
-@click.option("--max", "limit", type=int, default=None, help="Stop after this many deliveries.")
+@click.option(
+    "--for",
+    "duration",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Stop after this many seconds.",
+)
+@click.option(
+    "--max", "limit", type=int, default=None, metavar="N", help="Stop after this many deliveries."
+)
 @click.option(
     "--allow-host", multiple=True, help="A non-loopback automation host you own (repeatable)."
 )
