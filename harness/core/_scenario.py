@@ -125,6 +125,8 @@ class DownstreamSpec:
     port: int | None = None
     # The real API's OpenAPI document: each effect is checked against it (``double._contract``).
     contract: ContractSpec | None = None
+    # A real API's base URL: what no route matches is forwarded there (a pass-through double).
+    forward_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

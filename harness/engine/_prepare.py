@@ -16,6 +16,7 @@ from ..core._providers import Provider, attempt_timeout
 from ..core._scenario import Scenario, Settle, Source
 from ..core._signing import Signer
 from ..double._faults import to_fault
+from ..double._forward import check_forward_to
 from ..double._state import check_observer
 from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
@@ -151,6 +152,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     signer = signer_for(scenario)
     if scenario.observer is not None:
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
+    for downstream in scenario.downstreams:
+        check_forward_to(downstream, options.allow_hosts, scenario.origin)
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)

@@ -509,6 +509,12 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 "another downstream has that name; give each its own",
             )
         seen.add(d.name)
+        if d.stateful and d.forward_to:
+            raise _Invalid(
+                ("downstreams", i, "forward_to"),
+                f"downstreams[{i}].forward_to: {d.forward_to!r} is not allowed with stateful: "
+                "true — the real API keeps the state; remove one of them",
+            )
     try:
         return tuple(
             DownstreamSpec(
@@ -516,9 +522,10 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 tuple(_route(r) for r in d.routes),
                 d.stateful,
                 d.port,
-                None
+                contract=None
                 if d.contract is None
                 else contract(base, d.contract.file, ("downstreams", i, "contract", "file")),
+                forward_to=d.forward_to,
             )
             for i, d in enumerate(docs)
         )

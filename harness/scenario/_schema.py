@@ -48,6 +48,7 @@ from ._values import (
     EnvName,
     ExpectedRoute,
     FaultRoute,
+    ForwardUrl,
     HeaderName,
     HeaderValue,
     Invariant,
@@ -375,6 +376,11 @@ class DownstreamDoc(Doc):
         "the --downstream port, plus the downstream's position)",
     )
     contract: ContractDoc | None = Field(None, description=ContractDoc.expected)
+    forward_to: ForwardUrl | None = Field(
+        None,
+        description="the base URL of a real API (loopback, or a host given with --allow-host) "
+        "to forward the calls no route answers to, like https://api.stripe.com",
+    )
 
 
 class ObserverDoc(Doc):
