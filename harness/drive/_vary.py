@@ -31,6 +31,7 @@ from typing import Any
 from ..core import _paths
 from ..core._model import JSON
 from ._drift import EXACT_IN_DOUBLE, is_big
+from ._fakes import FakeText
 
 Steps = tuple[_paths.Step, ...]
 
@@ -266,7 +267,7 @@ class Variation:
     def values(
         self,
         rng: random.Random,
-        fake: Any,
+        fake: FakeText,
         *,
         record: bool,
     ) -> dict[str, Any]:
@@ -279,7 +280,7 @@ class Variation:
             if atom.kind in ID_KINDS:
                 made[atom.text] = self.new_id(atom, rng)
             elif atom.kind == "fake":
-                made[atom.text] = _fake(atom.field, fake)
+                made[atom.text] = fake(atom.field)
         return made
 
     def moved(self, rng: random.Random, at: datetime) -> dict[str, Any]:
@@ -327,22 +328,6 @@ def _alphabet(sample: str) -> str:
     upper = any(c.isupper() for c in sample)
     low, up = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return digits + (low if lower else "") + (up if upper else "")
-
-
-def _fake(name: str, fake: Any) -> str:
-    if "email" in name:
-        return str(fake.email())
-    if "company" in name or "organization" in name:
-        return str(fake.company())
-    if "name" in name:
-        return str(fake.name())
-    if "phone" in name:
-        return str(fake.phone_number())
-    if "city" in name:
-        return str(fake.city())
-    if "address" in name or "street" in name:
-        return str(fake.street_address())
-    return str(fake.sentence(nb_words=5))
 
 
 def _scaled(value: Any, factor: float) -> Any:
