@@ -155,6 +155,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)
     tracer = trace(stream.events, tag, scenario.tracer)
+    stream = replace(stream, events=())  # the traced events replace them: half the memory
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
