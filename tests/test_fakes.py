@@ -1,17 +1,12 @@
-"""Free text of synthetic events: faker's own values first, then a seeded pool of them; a
-prepared run the same for a seed."""
+"""Free text of synthetic events: faker's own values first, then a seeded pool of them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from faker import Faker
 
-from harness.core._scenario import DeliverySpec, Perturbation, Scenario, SyntheticSource
+from harness.core._scenario import SyntheticSource
 from harness.drive._fakes import POOL, FakeText
 from harness.drive._sources import synthetic
-from harness.engine._options import RunOptions
-from harness.engine._prepare import prepare
 
 EXAMPLE = {
     "id": "evt_1A2b3C4d5E",
@@ -46,24 +41,3 @@ def test_synthetic_events_past_the_pool_are_seeded_and_varied() -> None:
     emails = [e.payload["data"]["customer"]["email"] for e in made]
     assert len(set(emails)) > POOL // 2
     assert len({e.id for e in made}) == len(made)  # ids are drawn per event, never pooled
-
-
-def test_prepare_gives_the_same_run_for_a_seed_and_tag(tmp_path: Path) -> None:
-    """What a Locust worker relies on: the same events, schedule and bodies in every process,
-    past the pool of free text too."""
-    source = SyntheticSource(EXAMPLE, events=POOL + 200, records=300, over=10.0)
-    scenario = Scenario(
-        "seeded",
-        source,
-        perturbations=(Perturbation("duplicate", {"rate": 0.2}),),
-        delivery=DeliverySpec(signing="none"),
-    )
-
-    def prepared(seed: int) -> tuple[object, ...]:
-        options = RunOptions.create("http://127.0.0.1:9/h", seed=seed, journal=tmp_path / "j.db")
-        run = prepare(scenario, options, tag="zqseeds")
-        return run.events, run.schedule, run.bodies, run.attempts
-
-    first = prepared(4)
-    assert first == prepared(4)
-    assert first[2] != prepared(5)[2]
