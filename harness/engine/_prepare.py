@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
@@ -143,6 +144,9 @@ def signer_for(scenario: Scenario) -> Signer:
     return signer
 
 
+# No collections inside: each walked every event made so far (100,000 events: 11.4 s with
+# them, 6.8 s without); the collector's state is restored after, errors included.
+@_gc.paused()
 def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -158,6 +162,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)
     tracer = trace(stream.events, tag, scenario.tracer)
+    stream = replace(stream, events=())  # the traced events replace them: half the memory
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
