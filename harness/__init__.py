@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Verdict,
     )
     from .core._scenario import (
+        ContractSpec,
         CorrelationRule,
         DeliverySpec,
         DownstreamSpec,
@@ -48,11 +49,13 @@ if TYPE_CHECKING:
         ResetSpec,
         Route,
         Scenario,
+        SchemaSource,
         Settle,
         Skipped,
         SyntheticSource,
         TracerSpec,
     )
+    from .core._secret_env import check_secret_env
     from .double._downstream import Downstream
     from .drive._target import check_target, is_loopback
     from .engine import (
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "is_loopback": "drive._target",
     "check_target": "drive._target",
+    "check_secret_env": "core._secret_env",
     "check_journal_path": "history",
     "check_report_path": "report._writers",
     "Downstream": "double._downstream",
@@ -101,6 +105,7 @@ _WHERE = {
     "judged_specs": "invariants",
     "DownstreamBindError": "core._errors",
     "DownstreamSpec": "core._scenario",
+    "ContractSpec": "core._scenario",
     "Effect": "core._model",
     "Event": "core._model",
     "Evidence": "core._model",
@@ -125,6 +130,7 @@ _WHERE = {
     "RunOptions": "engine",
     "RunResult": "engine",
     "Scenario": "core._scenario",
+    "SchemaSource": "core._scenario",
     "ScenarioError": "core._errors",
     "Settle": "core._scenario",
     "Skipped": "core._scenario",
@@ -160,6 +166,7 @@ _WHERE = {
 
 __all__ = [
     "INVARIANTS",
+    "ContractSpec",
     "CorrelationRule",
     "Delivery",
     "DeliveryAnswers",
@@ -198,6 +205,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "SchemaSource",
     "Settle",
     "Skipped",
     "SourceError",
@@ -211,6 +219,7 @@ __all__ = [
     "Verdict",
     "check_journal_path",
     "check_report_path",
+    "check_secret_env",
     "check_target",
     "delivery_answers",
     "explore_schedules",

@@ -11,8 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from harness.cli._processes import Service, free_port, start_module
+
+# The suite shares two cores with the real processes it starts: a property test's timing says
+# nothing about the code under test here, so no deadline and no "too slow" health check.
+settings.register_profile("harness", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("harness")
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()

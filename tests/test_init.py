@@ -209,7 +209,7 @@ BAD = {
     ),
     "a secret instead of its variable": (
         ["--provider", "stripe", "--events", "order.json", "--secret-env", "whsec_abc123"],
-        "--secret-env: 'wh'… (12 chars) is not an environment variable name",
+        "--secret-env: 'wh…' (12 chars) is not an environment variable name",
         "never the secret itself",
     ),
     "a bad downstream": (

@@ -513,14 +513,15 @@ def test_missing_required_fields_are_named_at_their_parent(tmp_path: Path) -> No
     no_source = write(tmp_path, "name: x\n", "none.yaml")
     assert error_of(no_source) == (
         f"{no_source}:1: missing required field 'source' — "
-        "must be a mapping with exactly one of: synthetic, recorded"
+        "must be a mapping with exactly one of: synthetic, recorded, openapi, schema"
     )
 
 
 def test_source_needs_exactly_one_kind(tmp_path: Path) -> None:
     path = write(tmp_path, "source: {}\n")
     assert error_of(path) == (
-        f"{path}:1: source: has neither of synthetic and recorded — give exactly one of them"
+        f"{path}:1: source: has none of synthetic, recorded, openapi, schema — give exactly "
+        "one of them"
     )
 
 

@@ -18,8 +18,10 @@ from ._exits import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from ._explore import explore as explore_command
 from ._export import export as export_command
 from ._init import init as init_command
+from ._inspect import inspect as inspect_command
 from ._locust import locust as locust_command
 from ._options import listen_option, project_options, run_options
+from ._record import record as record_command
 from ._report import report as report_command
 from ._show import show as show_command
 
@@ -53,6 +55,8 @@ cli.add_command(locust_command)
 cli.add_command(export_command)
 cli.add_command(init_command)
 cli.add_command(show_command)
+cli.add_command(record_command)
+cli.add_command(inspect_command)
 cli.add_command(explore_command)
 
 

@@ -18,7 +18,8 @@ from rich.markup import escape
 
 from ..core._errors import HarnessError, InputError
 from ..core._providers import PROVIDERS, provider
-from ..report._redact import is_sensitive_key
+from ..core._secret_env import check_secret_env
+from ..core._sensitive import is_sensitive_key
 from ..scenario._guess import FIELDS, HEADERS, MEANING, Guess, given_path, guess_paths
 from ..scenario._project import PROJECT_FILE, SCHEMA_FILE
 from ..scenario._project_text import (
@@ -43,7 +44,6 @@ _SECRET_ENVS = {
     "standard-webhooks": "WEBHOOK_SECRET",
     "hmac": "WEBHOOK_SECRET",
 }
-_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _DOWNSTREAM = re.compile(r"([A-Za-z][\w-]*)(?:=(\d{1,5}))?")
 _FIRST_PORT = 9100
 # An event needs an id and a record key; a type and a time are used where the payload has them.
@@ -352,15 +352,7 @@ def _secret_env(name: str | None, provider_name: str, ask: bool) -> str | None:
     if name is None and ask:
         name = click.prompt("Environment variable holding the signing secret", default=default)
     name = default if name is None else name
-    if not _ENV_NAME.fullmatch(name):
-        # Upper case, as the pytest plugin asks: a pasted whsec_... must not pass for a name.
-        shown = repr(name) if len(name) <= 4 else f"{name[:2]!r}… ({len(name)} chars)"
-        raise InputError(
-            f"{shown} is not an environment variable name",
-            where="--secret-env",
-            hint=f"give the NAME of the variable that holds the secret, e.g. {default}, never "
-            "the secret itself",
-        )
+    check_secret_env(name, "--secret-env", default)
     return name
 
 

@@ -134,6 +134,10 @@ STATE_UNAVAILABLE_MARK = "state-unavailable"
 SETTLED_MARK = "settled"
 """The Mark of the end of settling (detail: JSON ``{"ended": "quiet" | "pending" | "deadline",
 "waited": s, "pending": n, "idle": s}``)."""
+FORWARDED_MARK = "forwarded"
+"""The Mark of a call a pass-through double forwarded (detail: JSON ``{"effect": id, "status":
+the real API's status, "body": its first 200 bytes, secrets redacted}``, and ``"error"`` when it
+could not be reached)."""
 LATE_EFFECT_MARK = "late-effect"
 """The Mark of an effect that arrived after its run's final state was taken (detail: the
 effect's id); such an effect is kept in the journal but never judged."""

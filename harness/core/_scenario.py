@@ -58,6 +58,23 @@ class RecordedSource:
     redeliveries: str = "merge"
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaSource(SyntheticSource):
+    """A synthetic source whose payloads a JSON Schema makes (``drive._schema_events``): valid
+    instances drawn with hypothesis-jsonschema, seeded — boundary values and absent optional
+    fields included — then given their ids, record keys, types, sequence numbers and times at
+    the source's paths, as a SyntheticSource gives them.
+
+    ``schema`` is self-contained (its local ``$ref``s inlined when it came from an OpenAPI
+    document); ``example`` is its skeleton, every declared property present, which the paths
+    and drift perturbations are checked against. ``origin`` names the schema in messages
+    (``orders.openapi.yaml#/webhooks/order.paid``).
+    """
+
+    schema: JSON = None
+    origin: str = "<python>"
+
+
 Source = SyntheticSource | RecordedSource
 
 
@@ -106,6 +123,21 @@ class DownstreamSpec:
     stateful: bool = False
     # Where its double listens; None: the run's downstream port, plus its position.
     port: int | None = None
+    # The real API's OpenAPI document: each effect is checked against it (``double._contract``).
+    contract: ContractSpec | None = None
+    # A real API's base URL: what no route matches is forwarded there (a pass-through double).
+    forward_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSpec:
+    """The OpenAPI document of the API a downstream stands for: the double checks each request
+    against it (path, method, required query parameters, JSON body and its formats), answers an
+    invalid one 4xx with the schema error and a valid one with a body its response schema
+    allows. ``origin`` names the document in messages and in the run's history."""
+
+    document: JSON
+    origin: str = "<python>"
 
 
 FAULT_MODES = ("status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n")

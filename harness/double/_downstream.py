@@ -7,7 +7,9 @@ Inside a fault window (``faults``, on the run's clock) the FaultPlan decides the
 instead: an error status, a 429 with Retry-After, a held call, a reset connection, a slow
 answer, or a write that takes effect and is then answered with an error.
 A ``stateful`` double answers what no stub route matches from its ResourceStore
-(``_resources``): a small REST API in memory, honouring Idempotency-Key.
+(``_resources``): a small REST API in memory, honouring Idempotency-Key. A pass-through double
+(``forward_to``) forwards what no stub route matches to the real API (``_forward``) and
+answers with its answer, faults applied on the way.
 
 It runs on aiohttp's low-level server: routing is ours anyway, and the same handler behind
 ``web.Application``'s router cost about 10 µs more server CPU per request when measured.
@@ -32,12 +34,14 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..core._errors import DownstreamBindError, InputError, UnsafeTargetError
-from ..core._model import JSON, Effect, Fault
+from ..core._model import FORWARDED_MARK, JSON, Effect, Fault
 from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
 from ..drive._target import is_loopback
+from ._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Checked, Contract
 from ._faults import Action, FaultPlan
+from ._forward import Forwarder, RealAnswer, journal_headers, journal_target
 from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
 from ._routes import compile_path
 
@@ -81,8 +85,10 @@ class Downstream:
     ids, record key). The path is percent-decoded as aiohttp decodes it, so tracer values in a
     URL read as written.
     ``on_effect`` is called once per request, before the answer is sent; if it raises,
-    the error is logged and the request answered anyway. ``faults`` are windows on the
-    ``clock``; those naming this downstream apply (``seed`` drives a slow fault's jitter).
+    the error is logged and the request answered anyway. ``on_mark`` (name, detail) gets a
+    pass-through double's ``forwarded`` marks: the real API's answer to each forwarded call.
+    ``faults`` are windows on the ``clock``; those naming this downstream apply (``seed``
+    drives a slow fault's jitter).
     """
 
     def __init__(
@@ -95,8 +101,14 @@ class Downstream:
         effect_prefix: str = "eff_",
         faults: Sequence[Fault] = (),
         seed: int = 0,
+        on_mark: Callable[[str, str], None] | None = None,
     ) -> None:
         self._name = spec.name
+        # The real API's OpenAPI document: every request checked against it (``_contract``).
+        self._contract = Contract(spec.contract, seed) if spec.contract is not None else None
+        # Pass-through: the real API answers whatever the scenario's own routes do not.
+        self._forwarder = Forwarder(spec.forward_to) if spec.forward_to else None
+        self._on_mark = on_mark
         # Stateful: the store answers whatever the scenario's own routes do not.
         self._store = ResourceStore() if spec.stateful else None
         self._routes = tuple(
@@ -149,6 +161,9 @@ class Downstream:
         bound_port = runner.addresses[0][1]
         url_host = f"[{host}]" if ":" in host else host
         self._url = f"http://{url_host}:{bound_port}"
+        if self._contract is not None and self._on_mark is not None:
+            detail = {"downstream": self._name, "document": self._contract.origin}
+            self._on_mark(CONTRACT_MARK, json.dumps(detail))
         return self._url
 
     def resources(self) -> list[Resource] | None:
@@ -160,6 +175,8 @@ class Downstream:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        if self._forwarder is not None:
+            await self._forwarder.close()
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         at = self._clock()
@@ -179,7 +196,15 @@ class Downstream:
         headers = _plain_headers(request.headers)
         action = self._plan.decide(method, request.path, at) if self._plan and complete else None
         stateful = self._store is not None and compiled.default
+        if self._forwarder is not None and compiled.default and complete:
+            return await self._forwarded_answer(request, action, at, method, target, headers, raw)
         if action is None or (action.status is None and not action.reset):
+            checked = self._contract.check(method, target, text) if self._contract else None
+            generated = checked is not None and checked.body is not None and not stateful
+            if checked is not None and (checked.problems or (compiled.default and generated)):
+                return await self._contract_answer(
+                    checked, action, at, method, target, headers, text
+                )
             if stateful:
                 return await self._stored_answer(
                     request.path, action, at, method, target, headers, text
@@ -197,6 +222,40 @@ class Downstream:
             stored = self._store.handle(method, request.path, text, _idempotency_key(headers))
             action = replace(action, committed=stored.committed)
         return await self._fault_answer(request, action, at, method, target, headers, text)
+
+    async def _forwarded_answer(
+        self,
+        request: web.BaseRequest,
+        action: Action | None,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        raw: bytes,
+    ) -> web.StreamResponse:
+        """Forward to the real API unless a fault answers instead; commit-then-fail forwards,
+        then fails the caller; slow forwards, then waits."""
+        assert self._forwarder is not None  # only called for a pass-through double
+        text = raw.decode("utf-8", errors="replace")
+        if action is not None and (action.reset or (action.status and not action.committed)):
+            return await self._fault_answer(request, action, at, method, target, headers, text)
+        real = await self._forwarder.send(method, target, headers, raw)
+        # A call the real API did not answer in time may have taken effect there.
+        committed = real.timed_out or 0 < real.status < 400
+        if action is not None and action.status is not None:  # commit-then-fail
+            failed = replace(action, committed=committed)
+            return await self._fault_answer(
+                request, failed, at, method, target, headers, text, real
+            )
+        status = real.status or (504 if real.timed_out else 502)
+        effect_id = self._record(at, method, target, headers, text, status, committed)
+        self._forwarded(effect_id, real)
+        if action is not None and action.delay > 0:  # a slow fault
+            await asyncio.sleep(action.delay)
+        if not real.status:
+            why = f"harness pass-through to {self._forwarder.base}: {real.error}"
+            return web.json_response({"error": why}, status=status)
+        return web.Response(status=real.status, body=real.body, headers=real.headers)
 
     async def _stored_answer(
         self,
@@ -218,6 +277,35 @@ class Downstream:
         extra = {"Idempotent-Replayed": "true"} if answer.replayed else {}
         return web.json_response(answer.body, status=answer.status, headers=extra)
 
+    async def _contract_answer(
+        self,
+        checked: Checked,
+        action: Action | None,
+        at: float,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        text: str,
+    ) -> web.StreamResponse:
+        """The answer the real API would give: its 4xx for a request its contract refuses (kept
+        as a mark for ``effects_match_contract``), else its 2xx with a body from its schema."""
+        status = checked.status or 200
+        valid = not checked.problems
+        effect_id = self._record(at, method, target, headers, text, status, valid)
+        if not valid and self._on_mark is not None:
+            detail = {
+                "effect": effect_id,
+                "downstream": self._name,
+                "operation": checked.operation,
+                "problems": list(checked.problems),
+            }
+            self._on_mark(CONTRACT_VIOLATION_MARK, json.dumps(detail))
+        if action is not None and action.delay > 0:  # a slow fault
+            await asyncio.sleep(action.delay)
+        if checked.body is None or not _may_have_body(status):
+            return web.Response(status=status)
+        return web.json_response(checked.body, status=status)
+
     async def _fault_answer(
         self,
         request: web.BaseRequest,
@@ -227,6 +315,7 @@ class Downstream:
         target: str,
         headers: dict[str, str],
         text: str,
+        real: RealAnswer | None = None,
     ) -> web.StreamResponse:
         if action.reset:
             self._record(at, method, target, headers, text, 0, action.committed)
@@ -234,11 +323,17 @@ class Downstream:
             # Nothing reaches the caller: the connection is gone before this is written.
             return web.Response(status=500)
         status = action.status or 500
-        self._record(at, method, target, headers, text, status, action.committed)
+        effect_id = self._record(at, method, target, headers, text, status, action.committed)
+        if real is not None:  # forwarded first: what the real API said, the caller never saw
+            self._forwarded(effect_id, real)
         if action.delay > 0:
             await asyncio.sleep(action.delay)
         answer = {"error": f"harness fault on downstream {self._name!r}: {action.fault.mode}"}
         return web.json_response(answer, status=status, headers=dict(action.headers))
+
+    def _forwarded(self, effect_id: str, real: RealAnswer) -> None:
+        if self._on_mark is not None:
+            self._on_mark(FORWARDED_MARK, real.mark_detail(effect_id))
 
     def _match(self, method: str, path: str) -> _CompiledRoute:
         for compiled in self._routes:
@@ -264,8 +359,11 @@ class Downstream:
         text: str,
         status: int,
         committed: bool,
-    ) -> None:
+    ) -> str:
+        """Record the request as an Effect; its id."""
         event_ids, key = self._attribution(method, target, headers, text)
+        if self._forwarder is not None:  # real credentials for a real API: not in the journal
+            target, headers = journal_target(target), journal_headers(headers)
         effect = Effect(
             id=f"{self._effect_prefix}{next(self._effect_numbers)}",
             downstream=self._name,
@@ -289,6 +387,7 @@ class Downstream:
             # The path without its query: a query may carry a credential (?api_key=).
             path = target.partition("?")[0]
             _log.exception("on_effect failed for %s %s %s", self._name, method, path)
+        return effect.id
 
     def _attribution(
         self, method: str, target: str, headers: dict[str, str], text: str

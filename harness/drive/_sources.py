@@ -19,10 +19,12 @@ from typing import Any
 from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import Event
-from ..core._scenario import RecordedSource, Source, SyntheticSource
+from ..core._scenario import RecordedSource, SchemaSource, Source, SyntheticSource
 from . import _recorded
+from ._fakes import FakeText
 from ._jsonl import LinePayloads
 from ._sample import Sample
+from ._schema_events import generated
 from ._vary import Variation, render_time
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,12 +47,9 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     record key is drawn once per record. An example id or key shorter than a real one
     (``evt_1``) is numbered instead: ``evt_000001``, ``ord_00001``.
     """
-    from faker import Faker  # heavy import; only when a synthetic source is built
-
     _check_paths(spec, Sample.example(spec.example), "synthetic source")
     rng = random.Random(seed)
-    fake = Faker()
-    fake.seed_instance(seed)
+    fake = FakeText(seed)
     id_steps = _paths.parse(spec.id_path) if spec.id_path else None
     key_steps = _paths.parse(spec.key_path)
     type_steps = _paths.parse(spec.type_path) if spec.type_path else None
@@ -172,6 +171,9 @@ class Stream:
 
 
 def load_stream(source: Source, seed: int) -> Stream:
+    if isinstance(source, SchemaSource):
+        _check_paths(source, Sample.example(source.example), source.origin)
+        return Stream(tuple(generated(source, seed)))
     if isinstance(source, SyntheticSource):
         return Stream(tuple(synthetic(source, seed)))
     return recorded(source)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
@@ -16,6 +17,7 @@ from ..core._providers import Provider, attempt_timeout
 from ..core._scenario import Scenario, Settle, Source
 from ..core._signing import Signer
 from ..double._faults import to_fault
+from ..double._forward import check_forward_to
 from ..double._state import check_observer
 from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
@@ -143,6 +145,9 @@ def signer_for(scenario: Scenario) -> Signer:
     return signer
 
 
+# No collections inside: each walked every event made so far (100,000 events: 11.4 s with
+# them, 6.8 s without); the collector's state is restored after, errors included.
+@_gc.paused()
 def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -152,6 +157,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     signer = signer_for(scenario)
     if scenario.observer is not None:
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
+    for downstream in scenario.downstreams:
+        check_forward_to(downstream, options.allow_hosts, scenario.origin)
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)
@@ -159,6 +166,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     if scenario.schedule is not None:
         events, listed = explicit(events, scenario.schedule, scenario.origin)
     tracer = trace(events, tag, scenario.tracer)
+    stream = replace(stream, events=())  # the traced events replace them: half the memory
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:

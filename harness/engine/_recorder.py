@@ -83,6 +83,7 @@ class Recorder:
                 effect_prefix=f"eff_{spec.name}_" if several else "eff_",
                 faults=prepared.faults,
                 seed=options.seed,
+                on_mark=self.mark,
             )
             for spec in scenario.downstreams
         ]

@@ -19,6 +19,7 @@ from . import (
     ack_within,
     big_numbers_intact,
     drift_is_loud,
+    effects_match_contract,
     final_state_matches_baseline,
     no_duplicate_effects,
     no_lost_events,
@@ -190,6 +191,15 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "every record ends in the state a clean baseline run (each event once, in order, no "
         "faults) ends in",
         final_state_matches_baseline.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        effects_match_contract.NAME,
+        effects_match_contract.effects_match_contract,
+        {},
+        "every request to a downstream with a contract (its OpenAPI document) is one the real "
+        "API accepts: path, method, required fields, types, formats",
+        effects_match_contract.CLASS,
         by_default=False,
     ),
     InvariantDef(

@@ -138,6 +138,14 @@ ADVICE: dict[str, tuple[str, str]] = {
         "a run that failed once has shown the race exists. After a fix, rerun the "
         "reproduce line a few times before trusting a pass.",
     ),
+    "contract": (
+        "Requests the real API would refuse",
+        "The automation sent a downstream a request its OpenAPI document does not allow: a "
+        "required field missing, a wrong type or format, a path or method the API does not "
+        "have. In production the API answers 4xx and the write is lost unless the automation "
+        "checks the answer. Map every required field (the evidence names it), and treat a 4xx "
+        "from a downstream as a failure to alert on, not a success.",
+    ),
     "clean": (
         "Nothing failed here; if production shows something these runs did not",
         "Record the events production received (one JSON object a line) and replay them with "
@@ -156,6 +164,7 @@ _BY_INVARIANT = {
     "drift_is_loud": "drift",
     "big_numbers_intact": "drift",
     "rejects_forged": "forged",
+    "effects_match_contract": "contract",
     "target_available": "unavailable",
 }
 

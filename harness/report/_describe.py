@@ -30,6 +30,7 @@ TITLES = {
     "drift_is_loud": "Drifted fields caught",
     "big_numbers_intact": "64-bit ids intact",
     "rejects_forged": "Tampered deliveries refused",
+    "effects_match_contract": "Requests the API accepts",
     "target_available": "Target kept answering",
 }
 # What a failure of each invariant is called in a sentence: "duplicate effects in ...".
@@ -44,6 +45,7 @@ FAILURES = {
     "drift_is_loud": "silently corrupted drifted events",
     "big_numbers_intact": "rounded 64-bit ids",
     "rejects_forged": "tampered deliveries accepted",
+    "effects_match_contract": "requests the real API would refuse",
     "target_available": "a target that stopped answering",
 }
 _TIMES = {1: "once", 2: "twice", 3: "three times"}

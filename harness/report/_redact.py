@@ -23,7 +23,6 @@ console's progress and errors): patterns and the environment's secrets.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,6 +31,11 @@ from urllib.parse import unquote
 
 from ..core import _paths
 from ..core._fingerprint import Fingerprint
+from ..core._sensitive import HEADER_RE as _HEADER_RE
+from ..core._sensitive import KEYED as _KEYED
+from ..core._sensitive import is_sensitive_header as is_sensitive_header
+from ..core._sensitive import is_sensitive_key as is_sensitive_key
+from ..core._sensitive import json_leaves, secret_leaves
 from ..drive._drift import records_of
 from ..history import History
 
@@ -40,32 +44,6 @@ from ..history import History
 MIN_TEXT = 4
 SECRET_LABEL = "[redacted secret]"
 HEADER_LABEL = "[redacted]"
-_HEADER_PARTS = (
-    "authorization",
-    "signature",
-    "secret",
-    "token",
-    "cookie",
-    "api-key",
-    "apikey",
-    "hmac",
-    "password",
-    "session",
-)
-_KEY_PARTS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "authorization",
-    "card_number",
-    "cvv",
-    "cvc",
-    "ssn",
-    "iban",
-)
 # A query parameter whose name says it carries a credential: its value is replaced in any text
 # (up to a control character: a terminal's colour codes follow it in what the console writes).
 _QUERY = re.compile(
@@ -89,26 +67,8 @@ _TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\\x00-\x1f]{6,}")
 _TOKEN_PART = re.compile(r"[^&?=/:]+=*")
 _MIN_SECRET = 6
 _PARTS = re.compile(r"[\s,;=]+")
-# A "key": value pair in JSON text that does not parse (an answer's body cut at 200 bytes): the
-# value quoted (its closing quote maybe cut off) or bare up to the next delimiter.
-_KEYED = re.compile(r'"((?:[^"\\]|\\.){1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,}\]]+)')
 # A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
 _MIN_PART = 8
-
-
-_HEADER_RE = re.compile("|".join(map(re.escape, _HEADER_PARTS)), re.IGNORECASE)
-_KEY_RE = re.compile("|".join(map(re.escape, _KEY_PARTS)))
-
-
-# Cached: a run repeats the same few header names and payload keys a million times.
-@functools.cache
-def is_sensitive_header(name: str) -> bool:
-    return _HEADER_RE.search(name) is not None
-
-
-@functools.cache
-def is_sensitive_key(name: str) -> bool:
-    return _KEY_RE.search(name.lower().replace("-", "_")) is not None
 
 
 class Redactor:
@@ -391,32 +351,13 @@ def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
 
 
 def _secret_key_values(value: Any) -> Iterator[str]:
-    """Values under secret-looking keys, anywhere in a payload (iterative: payloads nest)."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if isinstance(k, str) and is_sensitive_key(k):
-                    yield from _leaves(v)
-                elif isinstance(v, dict | list):
-                    stack.append(v)
-        else:
-            stack.extend(v for v in node if isinstance(v, dict | list))
+    """Values under secret-looking keys, anywhere in a payload, as text."""
+    return (text for text in map(str, secret_leaves(value)) if text)
 
 
 def _leaves(value: Any) -> Iterator[str]:
     """Every scalar inside a value, as text: redacting an object redacts all it holds."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        text = _scalar_text(value)
-        if text:
-            yield text
+    return (text for text in map(str, json_leaves(value)) if text)
 
 
 def _scalar_text(value: Any) -> str:

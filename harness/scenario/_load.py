@@ -58,10 +58,12 @@ from ..drive._sample import Sample
 from ..drive._sources import sample_of, source_paths
 from ..invariants import check_specs
 from ..invariants._expected import NEED_BASELINE
+from ..invariants.effects_match_contract import NAME as CONTRACT_INVARIANT
 from ._correlate import CorrelationProblem, correlation
 from ._errors import hint, validate
 from ._limits import check_planned_size, check_replay_time
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
+from ._openapi import SourceProblem, contract, openapi_source, schema_source
 from ._schema import (
     DeliveryDoc,
     DownstreamDoc,
@@ -244,7 +246,11 @@ def _suite(doc: SuiteDoc, path: Path, within: tuple[Path, ...]) -> Suite:
 
 
 def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
-    source = _source(doc.source, path.parent)
+    try:
+        source = _source(doc.source, path.parent)
+    except SourceProblem as exc:
+        raise _Invalid(exc.loc, exc.message) from None
+    downstreams = _downstreams(doc.downstreams, path.parent)
     sample = sample_of(source)  # a recorded file is read here, before anything is sent
     _source_paths_resolve(doc.source, source, sample)
     perturbations = tuple(_perturbation(p) for p in doc.perturbations)
@@ -262,7 +268,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         correlate, tracer = correlation(doc.correlate, doc.tracer, source, names)
     except CorrelationProblem as exc:
         raise _Invalid(exc.loc, exc.message) from None
-    invariants = _checked(doc.invariants, text)
+    invariants = _checked(_with_contract(doc, downstreams), text)
     return Scenario(
         name=doc.name or _stem(path),
         source=source,
@@ -270,7 +276,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         description=doc.description,
         perturbations=perturbations,
         invariants=invariants,
-        downstreams=_downstreams(doc.downstreams),
+        downstreams=downstreams,
         delivery=delivery,
         settle=Settle(doc.settle.quiet, doc.settle.deadline),
         faults=_faults(doc),
@@ -293,6 +299,10 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
 
 
 def _source(doc: SourceDoc, base: Path) -> Source:
+    if doc.openapi is not None:
+        return openapi_source(doc.openapi, base)
+    if doc.schema_ is not None:
+        return schema_source(doc.schema_, base)
     if doc.synthetic is not None:
         s = doc.synthetic
         if s.library is not None:
@@ -369,6 +379,8 @@ def _source_paths_resolve(doc: SourceDoc, source: Source, sample: Sample) -> Non
     writes its paths into every payload, so a typo would invent a field (every event its own
     made-up record); a path left at its default may be written where the example has nothing."""
     synthetic = doc.synthetic
+    if synthetic is None and doc.recorded is None:
+        return  # a source generated from a schema: its paths were checked against it
     for name, json_path in source_paths(source).items():
         if synthetic is None:
             require_path(sample, json_path, ("source", "recorded", name))
@@ -481,7 +493,16 @@ def _baseline(doc: ScenarioDoc, invariants: Sequence[InvariantSpec]) -> bool:
     return doc.baseline
 
 
-def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
+def _with_contract(doc: ScenarioDoc, downstreams: Sequence[DownstreamSpec]) -> list[InvariantSpec]:
+    """The scenario's invariants; when it names none and a downstream has a contract, the
+    default ones and effects_match_contract."""
+    named = list(doc.invariants)
+    if "invariants" in doc.model_fields_set or all(d.contract is None for d in downstreams):
+        return named
+    return [*named, InvariantSpec(CONTRACT_INVARIANT)]
+
+
+def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamSpec, ...]:
     seen: set[str] = set()
     for i, d in enumerate(docs):
         if d.name in seen:
@@ -491,9 +512,28 @@ def _downstreams(docs: Sequence[DownstreamDoc]) -> tuple[DownstreamSpec, ...]:
                 "another downstream has that name; give each its own",
             )
         seen.add(d.name)
-    return tuple(
-        DownstreamSpec(d.name, tuple(_route(r) for r in d.routes), d.stateful, d.port) for d in docs
-    )
+        if d.stateful and d.forward_to:
+            raise _Invalid(
+                ("downstreams", i, "forward_to"),
+                f"downstreams[{i}].forward_to: {d.forward_to!r} is not allowed with stateful: "
+                "true — the real API keeps the state; remove one of them",
+            )
+    try:
+        return tuple(
+            DownstreamSpec(
+                d.name,
+                tuple(_route(r) for r in d.routes),
+                d.stateful,
+                d.port,
+                contract=None
+                if d.contract is None
+                else contract(base, d.contract.file, ("downstreams", i, "contract", "file")),
+                forward_to=d.forward_to,
+            )
+            for i, d in enumerate(docs)
+        )
+    except SourceProblem as exc:
+        raise _Invalid(exc.loc, exc.message) from None
 
 
 def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:

@@ -28,14 +28,17 @@ from ..core._scenario import (
     ExpectSpec,
     RecordedSource,
     ResetSpec,
+    SchemaSource,
     Source,
     SyntheticSource,
 )
+from ..core._secret_env import check_secret_env
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
+from ._openapi import SourceProblem, schema_events
 from ._schema import (
     PROVIDER_NAMES,
     CorrelateDoc,
@@ -65,7 +68,8 @@ _TARGET_TEXT = (
 
 class EventsDoc(Doc):
     expected = (
-        "a mapping with one of example, library, recorded, and optionally id, key, type, time"
+        "a mapping with one of example, library, recorded, openapi (with webhook), schema, and "
+        "optionally id, key, type, time"
     )
 
     example: str | None = Field(
@@ -77,6 +81,19 @@ class EventsDoc(Doc):
     recorded: str | None = Field(
         None, description="a path to a JSONL file of recorded events, relative to harness.yaml"
     )
+    openapi: str | None = Field(
+        None,
+        description="a path to an OpenAPI 3.1 document, relative to harness.yaml, whose webhook "
+        "(named by webhook) the events are made from",
+    )
+    webhook: str | None = Field(
+        None, min_length=1, description="the name of a webhook of the openapi document"
+    )
+    schema_: str | None = Field(
+        None,
+        alias="schema",
+        description="a path to a JSON Schema of the payload, relative to harness.yaml",
+    )
     id: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event id")
     key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
     type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
@@ -84,12 +101,25 @@ class EventsDoc(Doc):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
-        given = [k for k in ("example", "library", "recorded") if getattr(self, k) is not None]
+        kinds = {"example": self.example, "library": self.library, "recorded": self.recorded}
+        kinds.update(openapi=self.openapi, schema=self.schema_)
+        given = [k for k, v in kinds.items() if v is not None]
         if len(given) != 1:
             has = ", ".join(given) or "none"
             raise invalid_mapping(
                 f"has {has} — give exactly one of example (a JSON file), library (a payload "
-                "like stripe:invoice.paid) or recorded (a JSONL file)"
+                "like stripe:invoice.paid), recorded (a JSONL file), openapi (an OpenAPI "
+                "document, with webhook) or schema (a JSON Schema)"
+            )
+        if (self.openapi is None) != (self.webhook is None):
+            raise invalid_mapping(
+                "has openapi without webhook, or webhook without openapi — name the document "
+                "and which of its webhooks the events are"
+            )
+        if (self.openapi or self.schema_) and self.key is None:
+            raise invalid_mapping(
+                f"has {given[0]} and no key — give key: the path of the record the event is "
+                "about, a property of the schema"
             )
         if self.recorded is not None and self.time is not None:
             raise invalid_mapping(
@@ -238,7 +268,7 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
         provider=doc.provider,
         secret_env=doc.secret_env,
         events=events,
-        downstreams=_downstreams(doc.downstreams),
+        downstreams=_downstreams(doc.downstreams, path.parent),
         expect=_expect(doc.expect, names, known),
         correlate=rules,
         hazards=tuple(doc.hazards),
@@ -248,6 +278,16 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
 
 def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
     here: Loc = ("events", i)
+    if doc.openapi is not None or doc.schema_ is not None:
+        file = doc.openapi or doc.schema_
+        assert file is not None and doc.key is not None  # EventsDoc made sure
+        shape = SchemaSource({}, 1, 1, 0.0, doc.id, doc.key, doc.type, None, doc.time)
+        named: Loc = (*here, "openapi" if doc.openapi else "schema")
+        try:
+            generated = schema_events(base, (file, named), doc.webhook, here, shape)
+        except SourceProblem as exc:
+            raise _Invalid(exc.loc, exc.message) from None
+        return ProjectEvents(generated, event_type(generated), f"{dotted(here)} ({file})")
     if doc.recorded is not None:
         source: Source = RecordedSource(
             path=_existing(base, doc.recorded, (*here, "recorded"), _RELATIVE),
@@ -332,7 +372,6 @@ def event_type(source: SyntheticSource) -> str | None:
 
 # --- flags ----------------------------------------------------------------------------------
 
-_UPPER_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _LIBRARY_NAME = re.compile(r"^[a-z][a-z-]*:[\w./-]+$")
 
 
@@ -355,16 +394,8 @@ def with_flags(
             where="--provider",
             hint=f"name one of {', '.join(PROVIDER_NAMES)}",
         )
-    # Upper case, as variables holding secrets are named (and as the pytest plugin asks): a
-    # pasted secret (mixed case, base64) then never passes for a name.
-    if secret_env is not None and not _UPPER_ENV_NAME.fullmatch(secret_env):
-        raise InputError(
-            f"--secret-env takes the NAME of the variable holding the secret, not "
-            f"{_shown(secret_env)}",
-            where="--secret-env",
-            hint="give a variable name in upper case like STRIPE_WEBHOOK_SECRET, and export the "
-            "secret in it",
-        )
+    if secret_env is not None:
+        check_secret_env(secret_env, "--secret-env")
     return replace(
         base,
         provider=provider or base.provider,
@@ -391,11 +422,6 @@ def events_flag(value: str) -> ProjectEvents:
             hint="give a JSON file of one example payload, a .jsonl file of recorded events, "
             "or a library payload like stripe:checkout.session.completed",
         ) from None
-
-
-def _shown(value: str) -> str:
-    """A value that may be a secret pasted by mistake: its shape, not its content."""
-    return repr(value) if len(value) <= 4 else repr(value[:2] + "…") + f" ({len(value)} chars)"
 
 
 def _library(name: str, loc: Loc) -> LibraryEntry:

@@ -49,6 +49,7 @@ from ._values import (
     EnvName,
     ExpectedRoute,
     FaultRoute,
+    ForwardUrl,
     HeaderName,
     HeaderValue,
     Invariant,
@@ -80,6 +81,13 @@ def _default(cls: type[Any], name: str) -> Any:
 # --- source ---------------------------------------------------------------------------------
 
 
+def _records_at_most_events(records: int, info: ValidationInfo) -> int:
+    events = info.data.get("events")
+    if isinstance(events, int) and records > events:
+        raise invalid(f"must be at most events ({events}): every record needs an event")
+    return records
+
+
 class SyntheticDoc(Doc):
     expected = "a mapping with example (or example_file, or library), events, records and over"
 
@@ -106,13 +114,7 @@ class SyntheticDoc(Doc):
         default_factory=list, description="a list of event types to cycle through"
     )
 
-    @field_validator("records")
-    @classmethod
-    def _at_most_events(cls, records: int, info: ValidationInfo) -> int:
-        events = info.data.get("events")
-        if isinstance(events, int) and records > events:
-            raise invalid(f"must be at most events ({events}): every record needs an event")
-        return records
+    _at_most_events = field_validator("records")(_records_at_most_events)
 
     @model_validator(mode="after")
     def _one_example(self) -> Self:
@@ -142,17 +144,60 @@ class RecordedDoc(Doc):
     )
 
 
+class _GeneratedDoc(Doc):
+    """What a source generated from a schema takes beside its file (``_openapi``)."""
+
+    file: str = Field(description="a path to the document, relative to the scenario")
+    events: int = Field(gt=0, description="an integer greater than 0: how many events to make")
+    records: int = Field(
+        gt=0, description="an integer greater than 0, at most events: how many records"
+    )
+    over: Duration = Field(description=_DURATION_TEXT)
+    id: JsonPath | None = Field(None, description=_PATH_TEXT + " of a property of the schema")
+    key: JsonPath = Field(description=_PATH_TEXT + " of a property of the schema")
+    type: JsonPath | None = Field(None, description=_PATH_TEXT + " of a property of the schema")
+    sequence: JsonPath | None = Field(None, description=_PATH_TEXT)
+    time: JsonPath | None = Field(None, description=_PATH_TEXT)
+    types: list[str] = Field(
+        default_factory=list, description="a list of event types to cycle through"
+    )
+
+    _at_most_events = field_validator("records")(_records_at_most_events)
+
+
+class OpenAPISourceDoc(_GeneratedDoc):
+    expected = "a mapping with file, webhook, events, records, over and key"
+
+    webhook: str = Field(
+        min_length=1, description="the name of a webhook of the document's webhooks section"
+    )
+
+
+class SchemaSourceDoc(_GeneratedDoc):
+    expected = "a mapping with file (a JSON Schema), events, records, over and key"
+
+
+_SOURCE_KINDS = ("synthetic", "recorded", "openapi", "schema")
+
+
 class SourceDoc(Doc):
-    expected = "a mapping with exactly one of: synthetic, recorded"
+    expected = "a mapping with exactly one of: " + ", ".join(_SOURCE_KINDS)
 
     synthetic: SyntheticDoc | None = Field(None, description=SyntheticDoc.expected)
     recorded: RecordedDoc | None = Field(None, description=RecordedDoc.expected)
+    openapi: OpenAPISourceDoc | None = Field(None, description=OpenAPISourceDoc.expected)
+    schema_: SchemaSourceDoc | None = Field(
+        None, alias="schema", description=SchemaSourceDoc.expected
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if (self.synthetic is None) == (self.recorded is None):
-            has = "both" if self.synthetic is not None else "neither"
-            raise invalid_mapping(f"has {has} of synthetic and recorded — give exactly one of them")
+        given = [k for k in _SOURCE_KINDS if getattr(self, k.replace("schema", "schema_"))]
+        if len(given) != 1:
+            has = " and ".join(given) if given else "none"
+            raise invalid_mapping(
+                f"has {has} of {', '.join(_SOURCE_KINDS)} — give exactly one of them"
+            )
         return self
 
 
@@ -305,6 +350,15 @@ class RouteDoc(Doc):
     delay: Duration = Field(_default(Route, "delay"), description=_DURATION_TEXT)
 
 
+class ContractDoc(Doc):
+    expected = "a mapping with file: the real API's OpenAPI document"
+
+    file: str = Field(
+        description="a path to the API's OpenAPI 3 document (YAML or JSON), relative to the "
+        "scenario"
+    )
+
+
 class DownstreamDoc(Doc):
     expected = "a mapping with name and routes"
 
@@ -321,6 +375,12 @@ class DownstreamDoc(Doc):
         le=65535,
         description="a port from 1 to 65535 where this downstream's double listens (default: "
         "the --downstream port, plus the downstream's position)",
+    )
+    contract: ContractDoc | None = Field(None, description=ContractDoc.expected)
+    forward_to: ForwardUrl | None = Field(
+        None,
+        description="the base URL of a real API (loopback, or a host given with --allow-host) "
+        "to forward the calls no route answers to, like https://api.stripe.com",
     )
 
 

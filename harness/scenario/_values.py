@@ -79,6 +79,15 @@ def _observer_url(value: str) -> str:
     return value
 
 
+def _forward_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("must be an http:// URL with a host, like http://127.0.0.1:12111")
+    if parts.query or parts.fragment:
+        raise invalid("must be a base URL without ?query or #fragment: each call's path is added")
+    return value
+
+
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -184,4 +193,5 @@ FaultRoute = Annotated[str, AfterValidator(_fault_route)]
 ExpectedRoute = Annotated[str, AfterValidator(_expected_request)]
 RecordsPath = Annotated[str, AfterValidator(_records_path)]
 ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
+ForwardUrl = Annotated[str, AfterValidator(_forward_url)]
 Invariant = Annotated[InvariantSpec, PlainValidator(_invariant)]

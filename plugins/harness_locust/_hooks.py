@@ -45,7 +45,7 @@ from harness import (
 )
 
 from ._plan import partition, with_events
-from ._session import Owner, Row, Sender
+from ._session import Owner, RecorderProcess, Row, Sender
 
 if TYPE_CHECKING:
     from ._user import ScenarioUser
@@ -94,6 +94,10 @@ class _State:
     times: list[float] = field(default_factory=list)  # the slots' times of ``times_of``
     times_of: PreparedRun | None = None
     failed: int | None = None  # an exit code a worker's error set
+    # Spawned at init, so that its interpreter starts before the test's clock does (Locust's
+    # -t counts from test start); a later test of the same process spawns its own.
+    spare: RecorderProcess | None = None
+    starting: bool = False  # between test start and the recorder's "ready"
 
 
 _states: WeakKeyDictionary[Environment, _State] = WeakKeyDictionary()
@@ -104,9 +108,10 @@ def sender_of(environment: Environment) -> Sender | None:
     return state.sender if state is not None else None
 
 
-def timeline_of(environment: Environment) -> tuple[list[float], bool, float] | None:
+def timeline_of(environment: Environment) -> tuple[list[float], bool, float, float | None] | None:
     """The schedule's slot times of the current (or next) run, whether every slot was
-    delivered, and the delivery timeout."""
+    delivered, the delivery timeout, and the wall-clock time of run time 0 (None while the
+    recorder is still starting: the run's clock has not begun)."""
     state = _states.get(environment)
     if state is None:
         return None
@@ -116,7 +121,8 @@ def timeline_of(environment: Environment) -> tuple[list[float], bool, float] | N
     if state.times_of is not prepared:
         state.times, state.times_of = [slot.at for slot in prepared.schedule], prepared
     done = state.owner is not None and state.owner.done
-    return state.times, done, prepared.scenario.delivery.timeout
+    wall0 = state.owner.wall0 if state.owner is not None else None
+    return state.times, done, prepared.scenario.delivery.timeout, wall0
 
 
 # ---- command line ------------------------------------------------------------------------
@@ -245,6 +251,7 @@ def _prepare_owner(environment: Environment, state: _State, settings: Settings) 
     state.scenario = scenario
     state.report = settings.report
     state.pending = prepare(scenario, state.options)
+    state.spare = RecorderProcess()
     log.info(
         "harness: scenario %s, %d deliveries planned, seed %d, journal %s",
         scenario.name,
@@ -320,7 +327,9 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     from ._user import ScenarioShape
 
     prepared = state.pending or prepare(state.scenario, state.options)  # a new tracer tag
-    state.pending = None
+    # Kept pending while the recorder starts (seconds on a busy machine): a ScenarioShape
+    # ticking meanwhile must see a run about to begin, not none (which would end the test).
+    state.pending = prepared
     state.failed = None
     state.timeline = isinstance(environment.shape_class, ScenarioShape)
     workers = _worker_ids(runner) if isinstance(runner, MasterRunner) else [""]
@@ -331,14 +340,19 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         workers=len(workers),
         on_all_exhausted=lambda: _all_exhausted(environment),
     )
+    spare, state.spare = state.spare, None
+    state.starting = True
     try:
-        wall0 = owner.start()
+        wall0 = owner.start(spare)
     except RuntimeError as exc:
+        state.pending = None
         log.error("harness: %s", _said(exc))
         environment.process_exit_code = 3
         gevent.spawn(_stop_test, environment)
         return
-    state.owner = owner
+    finally:
+        state.starting = False
+    state.owner, state.pending = owner, None
     if isinstance(runner, MasterRunner):
         _send_plans(runner, state, prepared, workers, wall0)
     else:
@@ -554,6 +568,12 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 @events.quitting.add_listener
 def _on_quitting(environment: Environment, **_: Any) -> None:
     state = _states.get(environment)
+    if state is not None and state.starting:
+        # Stopped (Ctrl-C, -t) before the recorder was ready: nothing was sent or judged.
+        log.error(
+            "harness: the load test ended before the harness recorder was ready: nothing sent"
+        )
+        environment.process_exit_code = 3
     if state is not None and state.owner is not None and state.owner.exit_code is None:
         if state.sender is not None and not state.sender.final:
             state.sender.finish()

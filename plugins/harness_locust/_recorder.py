@@ -147,6 +147,8 @@ async def main(fd: int) -> None:
     reader, writer = await asyncio.open_connection(sock=sock)
     try:
         await serve(_Link(reader, writer))
+    except ConnectionError:
+        pass  # the Locust process went away (stopped before the run began): it says why
     finally:
         writer.close()
 

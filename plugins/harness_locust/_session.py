@@ -249,12 +249,13 @@ class Owner:
         """Every share is delivered and answered."""
         return len(self._exhausted) >= self.workers
 
-    def start(self) -> float:
-        """Start the recorder process and its doubles; the wall-clock time of run time 0.
+    def start(self, spare: RecorderProcess | None = None) -> float:
+        """Start the recorder process (or use ``spare``, spawned earlier) and its doubles; the
+        wall-clock time of run time 0.
 
         Raises RuntimeError with the recorder's message if it could not start (a port in use).
         """
-        recorder = RecorderProcess()
+        recorder = spare or RecorderProcess()
         recorder.send("start", self.prepared, self.options, self.report)
         reply = recorder.receive(READY_TIMEOUT)
         if reply is None or reply[0] != "ready":

@@ -101,8 +101,10 @@ class ScenarioShape(LoadTestShape):
         timeline = _hooks.timeline_of(self.runner.environment) if self.runner else None
         if timeline is None:
             return None
-        times, done, timeout = timeline
-        now = self.get_run_time()
+        times, done, timeout, wall0 = timeline
+        if wall0 is None:  # the recorder is starting: hold, the run's clock has not begun
+            return self.min_users, float(self.min_users)
+        now = time.time() - wall0
         if done or not times or now > min(times[-1] + timeout + self.grace, self._run_time()):
             return None
         due = bisect_left(times, now + self.lookahead) - bisect_left(times, now)

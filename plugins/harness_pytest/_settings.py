@@ -35,9 +35,6 @@ _ADDRESS = re.compile(r"^(?:(?P<host>\[[0-9A-Fa-f:.]+\]|[^:\[\]\s/]*):)?(?P<port
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _SUITES = (".suite.yaml", ".suite.yml")
-# Upper case, as environment variables holding secrets are named: a pasted secret (mixed case,
-# base64) then never passes for a name.
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,18 +329,14 @@ def _time_scale(config: pytest.Config) -> float | None:
 
 def _secret_env(config: pytest.Config) -> str | None:
     name = _options.text(config, "secret_env")
-    if name is not None and not _ENV_NAME.match(name):
-        raise pytest.UsageError(
-            f"--harness-secret-env / harness_secret_env: {_shown(name)} is not an environment "
-            "variable name — give the NAME of the variable that holds the secret, in upper case "
-            "(e.g. STRIPE_WEBHOOK_SECRET), never the secret itself"
-        )
-    return name
+    if name is None:
+        return None
+    from harness import InputError, check_secret_env
 
-
-def _shown(value: str) -> str:
-    """A value that may be a secret pasted by mistake: show its shape, not its content."""
-    return repr(value) if len(value) <= 4 else repr(value[:2] + "…") + f" ({len(value)} chars)"
+    try:
+        return check_secret_env(name, "--harness-secret-env / harness_secret_env")
+    except InputError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def relative(path: Path, config: pytest.Config) -> str:

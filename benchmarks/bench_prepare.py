@@ -1,0 +1,146 @@
+"""How fast synthetic events are prepared for a run, and how much memory that takes.
+
+    python benchmarks/bench_prepare.py                      # 10,000 and 100,000 events
+    python benchmarks/bench_prepare.py --events 1000000     # the goal's size (minutes, GBs)
+    python benchmarks/bench_prepare.py --library shopify:orders/create
+
+Each count is prepared in a fresh process (so its peak memory is its own) by
+``engine.prepare``, as ``harness run`` does before it sends anything: the synthetic source
+(``_sources.synthetic``, varied per event by ``_vary``), the tracer, drift, the correlation
+index, the schedule (``_perturb.plan``, with a duplicate perturbation), the bodies. The time
+of each stage is printed, and events/s of the whole. Nothing is delivered: today the first
+delivery waits for all of it, so the whole preparation is also the time to the first delivery.
+
+Goals (issue #16): >= 200,000 events/s; <= 300 MB for 1,000,000 events, flat whatever the
+count; the first delivery within 1 s of the start for any event count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _receiver
+from _receiver import SECRET, machine_line
+
+from harness.core import _library
+from harness.core._scenario import Perturbation, Scenario, SyntheticSource
+from harness.engine import _prepare
+from harness.engine._options import RunOptions
+
+GOAL_RATE = 200_000.0  # events/s
+GOAL_MB_PER_MILLION = 300.0
+GOAL_FIRST_S = 1.0
+STAGES = ("load_stream", "trace", "drift", "Correlation", "plan")
+
+
+def scenario(events: int, library: str) -> Scenario:
+    entry = _library.entry(library)
+    paths = entry.paths
+    source = SyntheticSource(
+        example=entry.example,
+        events=events,
+        records=max(1, events // 5),
+        over=events / 1000.0,
+        id_path=paths.get("id"),
+        key_path=paths["key"],
+        type_path=paths.get("type"),
+        time_path=paths.get("time"),
+        types=() if "type" in paths else (entry.type,),
+    )
+    return Scenario("bench", source, perturbations=(Perturbation("duplicate", {"rate": 0.1}),))
+
+
+def child(events: int, library: str) -> None:
+    """In its own process: prepare ``events`` events, stage by stage; one JSON line out."""
+    spent = dict.fromkeys(STAGES, 0.0)
+
+    def timed(name: str, call: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+
+        return wrapper
+
+    for name in STAGES:  # the functions prepare() calls, timed where it looks them up
+        setattr(_prepare, name, timed(name, getattr(_prepare, name)))
+    os.environ["HARNESS_SECRET"] = SECRET
+    options = RunOptions.create("http://127.0.0.1:9/", seed=1)
+    start = time.perf_counter()
+    prepared = _prepare.prepare(scenario(events, library), options)
+    total = time.perf_counter() - start
+    spent["the rest (bodies, info)"] = total - sum(spent.values())
+    print(
+        json.dumps(
+            {
+                "total_s": total,
+                "stages": spent,
+                "slots": len(prepared.schedule),
+                "peak_mib": peak_mib(),
+            }
+        )
+    )
+
+
+def peak_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for row in status:
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--library", default="stripe:payment_intent.succeeded")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.library)
+        return 0
+    print(machine_line())
+    print(f"prepare() of synthetic {args.library} events, a duplicate perturbation (rate 0.1)")
+    ok = True
+    for events in args.events:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", str(events), "--library", args.library],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got = json.loads(done.stdout.strip().splitlines()[-1])
+        rate = events / got["total_s"]
+        per_million = got["peak_mib"] * 1_000_000 / events
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in got["stages"].items())
+        print(f"  {events:>9,} events, {got['slots']:,} slots: {got['total_s']:.2f} s ({stages})")
+        first_ok = got["total_s"] <= GOAL_FIRST_S
+        rate_ok = rate >= GOAL_RATE
+        print(f"    {rate:>12,.0f} events/s        goal >= {GOAL_RATE:,.0f}  {_mark(rate_ok)}")
+        print(
+            f"    {got['peak_mib']:>12,.0f} MiB peak RSS    (x{1_000_000 / events:g} = "
+            f"{per_million:,.0f} MiB per million; goal <= {GOAL_MB_PER_MILLION:,.0f})"
+        )
+        print(
+            f"    {got['total_s']:>12.2f} s to the first delivery  goal <= {GOAL_FIRST_S} s  "
+            f"{_mark(first_ok)}"
+        )
+        ok = ok and rate_ok and first_ok
+    return 0 if ok else 1
+
+
+def _mark(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
