@@ -179,3 +179,15 @@ def test_the_minimal_file_replays_the_same_schedule(tmp_path: Path) -> None:
     assert again.schedule == found.schedule
     assert again.faults[-1] == FaultSpec("downstream", "status", 0.0, 0.3)
     assert "event 4 at 0s (concurrently with the one before)" in again.description
+
+
+def test_the_minimal_file_names_the_original_files_wherever_it_is_written(
+    tmp_path: Path,
+) -> None:
+    gallery = Path(__file__).resolve().parent / "gallery" / "scenarios"
+    scenario = load_scenario(gallery / "stripe-checkout-explore.yaml")  # a relative recording
+    found = Exploration((PlannedDelivery(0, 0.0), PlannedDelivery(0, 0.0)))
+    again = load_scenario(write_minimal(scenario, found, tmp_path / "elsewhere" / "min.yaml"))
+    assert isinstance(again.source, harness.RecordedSource)
+    assert again.source.path == gallery / "stripe-checkouts.jsonl"
+    assert again.schedule == found.schedule

@@ -30,7 +30,7 @@ def write_minimal(scenario: Scenario, exploration: Exploration, out: Path) -> Pa
         f"The minimal schedule harness explore found for {scenario.name}: "
         + "; ".join(_delivery_words(exploration))
     )
-    _absolute_paths(doc.get("source", {}), origin.parent)
+    _absolute_paths(doc, origin.parent)
     drift = [p for p in doc.get("perturbations", []) if _kind(p) in DRIFT_KINDS]
     if drift:
         doc["perturbations"] = drift
@@ -58,12 +58,19 @@ def _kind(entry: object) -> str:
     return str(entry)
 
 
-def _absolute_paths(source: dict[str, Any], base: Path) -> None:
-    synthetic, recorded = source.get("synthetic"), source.get("recorded")
-    if isinstance(synthetic, dict) and isinstance(synthetic.get("example_file"), str):
-        synthetic["example_file"] = str((base / synthetic["example_file"]).resolve())
-    if isinstance(recorded, dict) and isinstance(recorded.get("file"), str):
-        recorded["file"] = str((base / recorded["file"]).resolve())
+def _absolute_paths(doc: dict[str, Any], base: Path) -> None:
+    """The file paths a scenario names, relative to its own file, made absolute."""
+    source = doc.get("source")
+    places: list[tuple[object, str]] = []
+    if isinstance(source, dict):
+        places += [(source.get("synthetic"), "example_file")]
+        places += [(source.get(kind), "file") for kind in ("recorded", "openapi", "schema")]
+    for downstream in doc.get("downstreams") or []:
+        if isinstance(downstream, dict):
+            places.append((downstream.get("contract"), "file"))
+    for mapping, key in places:
+        if isinstance(mapping, dict) and isinstance(mapping.get(key), str):
+            mapping[key] = str((base / mapping[key]).resolve())
 
 
 def _delivery_words(exploration: Exploration) -> list[str]:
