@@ -46,7 +46,8 @@ class SyntheticSource:
 
 @dataclass(frozen=True, slots=True)
 class RecordedSource:
-    """Events recorded from production, one JSON object a line (JSONL)."""
+    """Events recorded from production: a file in one of ``drive._formats.FORMATS`` (JSONL,
+    a capture, a HAR, a provider's export), ``format`` None: detected from the file."""
 
     path: Path
     id_path: str | None = None  # default: the line's "id", else its position
@@ -56,6 +57,9 @@ class RecordedSource:
     # Lines sharing an event id: "merge" — one event, delivered once per line at the line's
     # time (a provider's redeliveries); "separate" — each line an event of its own.
     redeliveries: str = "merge"
+    format: str | None = None
+    har_url: str | None = None  # a HAR's deliveries: the requests to this URL, or this path
+    har_path: str | None = None
 
 
 Source = SyntheticSource | RecordedSource
@@ -208,11 +212,24 @@ class TracerSpec:
 
     ``rewrite`` False sends the events as recorded; ``paths`` (when given) rewrites only the
     values at those payload paths. Effects are then attributed by the correlation rules and by
-    the event ids and record keys they carry verbatim.
+    the event ids and record keys they carry verbatim. ``rewrite`` None (not said): a recorded
+    source replays as recorded, a synthetic one is rewritten (``resolved``).
     """
 
-    rewrite: bool = True
+    rewrite: bool | None = None
     paths: tuple[str, ...] = ()
+
+    def resolved(self, source: Source) -> TracerSpec:
+        """This setting for ``source``, ``rewrite`` decided: faithful replay of a recorded
+        source unless told otherwise."""
+        if self.rewrite is not None:
+            return self
+        recorded = isinstance(source, RecordedSource) and not self.paths
+        return TracerSpec(rewrite=not recorded, paths=self.paths)
+
+    def resolved_as_synthetic(self) -> TracerSpec:
+        """This setting with ``rewrite`` decided as for events of no recording (rewritten)."""
+        return self if self.rewrite is not None else TracerSpec(True, self.paths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +276,7 @@ class Scenario:
     redact: tuple[str, ...] = ()  # payload paths (PII) whose values never appear in a report
     origin: str = "<python>"  # the file it came from, for messages
     correlate: tuple[CorrelationRule, ...] = ()  # beside tracer tokens (``drive._correlate``)
-    tracer: TracerSpec = TracerSpec()
+    tracer: TracerSpec = TracerSpec()  # resolved against the source when the run is prepared
     # Declared expected effects per event type; types left out are learned from the clean run.
     expect: tuple[ExpectSpec, ...] = ()
     # False: never drive a clean (baseline) run first, for a target that cannot take two runs.

@@ -121,7 +121,7 @@ class Correlation:
         where: str | None = None,
     ) -> None:
         self.tracer = tracer
-        self.spec = spec or TracerSpec()
+        self.spec = (spec or TracerSpec()).resolved_as_synthetic()
         for i, rule in enumerate(rules):
             problem = check_rule(rule)
             if problem is not None:

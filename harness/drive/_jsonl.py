@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -70,23 +70,6 @@ def read_lines(path: Path) -> Generator[tuple[int, dict[str, Any]], None, None]:
 def payload_of(obj: dict[str, Any]) -> Any:
     """A line's payload: its ``payload`` member, or the line itself (a bare payload)."""
     return obj["payload"] if "payload" in obj else obj
-
-
-class LinePayloads:
-    """Every line's payload with its line number, read from the file again each time they
-    are iterated: what a Sample checks a recorded file's paths against, in flat memory."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._count: int | None = None
-
-    def __iter__(self) -> Iterator[tuple[int, JSON]]:
-        return ((n, payload_of(obj)) for n, obj in read_lines(self.path))
-
-    def __len__(self) -> int:
-        if self._count is None:
-            self._count = sum(1 for _ in read_lines(self.path))
-        return self._count
 
 
 def max_line_bytes(where: str) -> int:

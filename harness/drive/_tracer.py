@@ -74,7 +74,7 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
     values at those payload paths (the event's id and key only where a path holds them).
     None: everything, as by default.
     """
-    spec = spec or TracerSpec()
+    spec = (spec or TracerSpec()).resolved_as_synthetic()
     if not spec.rewrite:
         return Tracer(tag, events)
     only = tuple(_paths.parse(p) for p in spec.paths)

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core._errors import InputError
-from ..core._scenario import Scenario
+from ..core._scenario import Scenario, TracerSpec
 from ..drive._perturb import Slot
 from ..history import load
 from ..invariants import (
@@ -82,6 +82,11 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         perturbations=(),
         faults=(),
         invariants=tuple(i for i in scenario.invariants if i.name != BASELINE_INVARIANT),
+        # A faithful replay's clean run is traced all the same: sent with the recorded ids, it
+        # would make a target that remembers ids take the run's own events for repeats.
+        tracer=scenario.tracer
+        if scenario.tracer.resolved(scenario.source).rewrite
+        else TracerSpec(rewrite=True),
     )
     base = prepare(clean, options)
     # All at once, delivered one after the other: in order, and no slower than the target.

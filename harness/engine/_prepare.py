@@ -154,13 +154,14 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)
-    tracer = trace(stream.events, tag, scenario.tracer)
+    tracing = scenario.tracer.resolved(scenario.source)
+    tracer = trace(stream.events, tag, tracing)
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
         tracer = Tracer(tag, drifted)
     # Indexed on the events as sent: the values the target saw are those it can write.
-    correlation = Correlation(tracer, scenario.correlate, scenario.tracer, where=scenario.origin)
+    correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
     schedule = tuple(
         replace(slot, at=slot.at * scale) if scale != 1 else slot
         for slot in plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)

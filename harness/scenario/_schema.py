@@ -126,10 +126,30 @@ class SyntheticDoc(Doc):
         return self
 
 
-class RecordedDoc(Doc):
-    expected = "a mapping with file, and optionally id, key, type, over, redeliveries"
+class HarDoc(Doc):
+    expected = "a mapping with path or url: the webhook's requests in the HAR file"
 
-    file: str = Field(description="a path to a JSONL file of events, relative to the scenario")
+    path: str | None = Field(None, description="the webhook's path, like /hooks/stripe")
+    url: str | None = Field(None, description="the webhook's URL (without its query)")
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if (self.path is None) == (self.url is None):
+            raise invalid_mapping("give exactly one of path and url")
+        return self
+
+
+class RecordedDoc(Doc):
+    expected = "a mapping with file, and optionally format, har, id, key, type, over, redeliveries"
+
+    file: str = Field(
+        description="a path to a file (or a folder, for GitHub examples) of recorded "
+        "deliveries, relative to the scenario"
+    )
+    format: Literal["jsonl", "json", "capture", "har", "stripe", "github", "svix", "hookdeck"] | (
+        None
+    ) = Field(None, description="the file's format; detected from the file when left out")
+    har: HarDoc | None = Field(None, description=HarDoc.expected)
     id: JsonPath | None = Field(None, description=_PATH_TEXT)
     key: JsonPath | None = Field(None, description=_PATH_TEXT)
     type: JsonPath | None = Field(None, description=_PATH_TEXT)
@@ -540,10 +560,10 @@ class CorrelateDoc(Doc):
 class TracerDoc(Doc):
     expected = "a mapping with rewrite (true or false) or paths (a list of JSONPaths)"
 
-    rewrite: bool = Field(
+    rewrite: bool | None = Field(
         _default(TracerSpec, "rewrite"),
         description="true or false (on or off): rewrite the events' ids and values into tracer "
-        "tokens; false sends them as recorded",
+        "tokens; false sends them as recorded (the default for a recorded source)",
     )
     paths: list[JsonPath] | None = Field(
         None,
@@ -553,7 +573,7 @@ class TracerDoc(Doc):
 
     @model_validator(mode="after")
     def _paths_need_rewrite(self) -> Self:
-        if not self.rewrite and self.paths is not None:
+        if self.rewrite is False and self.paths is not None:
             raise invalid_mapping(
                 "has rewrite: false and paths — paths says which values to rewrite; leave "
                 "rewrite out (or true) to rewrite only those, or leave paths out to rewrite none"

@@ -1,0 +1,177 @@
+"""Importers: a recorded file in any supported format as Records — event objects of the JSON
+Lines format, each with where it came from (docs/recording.md).
+
+``format:`` names the format (``github`` for a folder of example payloads), or it is detected:
+a ``.har`` file is a HAR; otherwise the first line tells — one whole JSON object on it is a
+format read a line at a time (a capture, GitHub deliveries, Svix messages, Stripe events,
+Hookdeck events, or plain JSONL events); a ``.jsonl`` file is JSON Lines whatever its first
+line holds (its reader says what is wrong there); else the file is one JSON document, read
+whole (a HAR, a Stripe, Svix or Hookdeck list response, a JSON array of events or of GitHub
+deliveries).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ...core._model import JSON
+from ...core._scenario import RecordedSource
+from .._jsonl import payload_of
+from . import _capture, _github, _har, _hookdeck, _stripe, _svix
+from ._common import Record, document, fail, lines, provider_of
+
+FORMATS = ("jsonl", "json", "capture", "har", "stripe", "github", "svix", "hookdeck")
+# Provider exports: read a line at a time, or as one JSON document (how to make it lines).
+_EXPORTS: dict[str, tuple[Callable[[Path, Any], Iterator[Record]], str]] = {
+    "stripe": (_stripe.records, _stripe.TO_LINES),
+    "github": (_github.records, _github.TO_LINES),
+    "svix": (_svix.records, _svix.TO_LINES),
+    "hookdeck": (_hookdeck.records, _hookdeck.TO_LINES),
+}
+_ARRAY_TO_LINES = "jq -c '.[]' events.json > events.jsonl"
+_PEEK_BYTES = 1 << 20
+_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".jsonlines"})
+
+
+def records(spec: RecordedSource) -> Iterator[Record]:
+    """Every delivery of ``spec``'s file, in replay order; SourceError names the format and
+    the first bad record."""
+    fmt = spec.format or detect(spec.path)
+    path = spec.path
+    if fmt == "jsonl":
+        return (Record(n, f"{path}:{n}", obj, None) for n, obj in lines(path, "jsonl"))
+    if fmt == "capture":
+        return _capture.records(path)
+    if fmt == "har":
+        doc = document(path, "har", "a HAR file has no JSON Lines form; split it by path")
+        return _har.records(path, doc, spec.har_url, spec.har_path)
+    if fmt == "json":
+        return _array(path, document(path, "json", _ARRAY_TO_LINES))
+    if fmt == "github" and path.is_dir():
+        return _github.records(path, None)
+    reader, to_lines = _EXPORTS[fmt]
+    return reader(path, None if _one_per_line(path) else document(path, fmt, to_lines))
+
+
+class RecordPayloads:
+    """Every record's payload with its number, read from the file again each time they are
+    iterated: what a Sample checks a recorded file's paths against, in flat memory where the
+    format is read a line at a time."""
+
+    def __init__(self, spec: RecordedSource):
+        self.spec = spec
+        self._count: int | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, JSON]]:
+        return ((r.number, payload_of(r.obj)) for r in records(self.spec))
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(1 for _ in records(self.spec))
+        return self._count
+
+
+def provider(spec: RecordedSource) -> str | None:
+    """The sender the file's first delivery shows (its headers, or a Stripe event body)."""
+    for record in records(spec):
+        return record.provider or provider_of(record.obj.get("headers", {}), payload_of(record.obj))
+    return None
+
+
+def detect(path: Path) -> str:
+    """The format of the file at ``path`` (see the module's docstring)."""
+    suffix = path.suffix.lower()
+    if suffix == ".har":
+        return "har"
+    first = _first_object(path)
+    if first is not None:
+        return _line_format(first)
+    if suffix in _LINES_SUFFIXES or path.is_dir():
+        return "jsonl"  # its reader says what is wrong with the first line
+    return _document_format(path)
+
+
+def _line_format(obj: dict[str, Any]) -> str:
+    if "received_at" in obj and "method" in obj and ("body" in obj or "body_base64" in obj):
+        return "capture"
+    if "guid" in obj and "request" in obj:
+        return "github"
+    if "eventType" in obj and "payload" in obj:
+        return "svix"
+    if obj.get("object") == "event" and "payload" not in obj:
+        return "stripe"
+    data = obj.get("data")
+    if isinstance(data, dict) and "headers" in data and "body" in data and "payload" not in obj:
+        return "hookdeck"
+    return "jsonl"
+
+
+def _document_format(path: Path) -> str:
+    head = _head(path).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        doc = document(path, "json", _ARRAY_TO_LINES)
+        first = doc[0] if isinstance(doc, list) and doc else None
+        return "github" if isinstance(first, dict) and "guid" in first else "json"
+    if not head.startswith(b"{"):
+        return "jsonl"  # its reader says what is wrong with the first line
+    doc = document(path, "json", _ARRAY_TO_LINES)
+    if isinstance(doc, dict):
+        if isinstance(doc.get("log"), dict):
+            return "har"
+        if doc.get("object") == "list":
+            return "stripe"
+        if "models" in doc:
+            return "hookdeck"
+        if isinstance(doc.get("data"), list) and ("done" in doc or "iterator" in doc):
+            return "svix"
+    raise fail(
+        "json",
+        str(path),
+        "one JSON document of no known format",
+        f"name its format with format: under source.recorded (one of {', '.join(FORMATS)})",
+    )
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(_PEEK_BYTES)
+    except OSError:
+        return b""  # the reader says why the file cannot be read
+
+
+def _first_object(path: Path) -> dict[str, Any] | None:
+    """The first line as a JSON object, when it holds one whole: a file read a line at a time
+    (a first line longer than _PEEK_BYTES is taken for a document's)."""
+    try:
+        with path.open("rb") as f:
+            for raw in iter(lambda: f.readline(_PEEK_BYTES), b""):
+                text = raw.decode("utf-8", "replace").lstrip("\ufeff").strip()
+                if not text:
+                    continue
+                obj = json.loads(text)
+                return obj if isinstance(obj, dict) else None
+    except (OSError, ValueError, RecursionError):
+        return None
+    return None
+
+
+def _one_per_line(path: Path) -> bool:
+    return _first_object(path) is not None
+
+
+def _array(path: Path, doc: Any) -> Iterator[Record]:
+    """A JSON array of event objects (or bare payloads), as JSON Lines would hold them."""
+    if not isinstance(doc, list):
+        raise fail("json", str(path), "expected a JSON array of events", _ARRAY_TO_LINES)
+    for i, obj in enumerate(doc):
+        where = f"{path}: [{i}]"
+        if not isinstance(obj, dict):
+            raise fail("json", where, "an event must be a JSON object")
+        yield Record(i + 1, where, obj, None)
+
+
+__all__ = ["FORMATS", "Record", "RecordPayloads", "detect", "provider", "records"]
