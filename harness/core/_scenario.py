@@ -218,6 +218,10 @@ class TracerSpec:
 
     rewrite: bool | None = None
     paths: tuple[str, ...] = ()
+    # Also every other id-like string (``prefix_…``, a UUID), the same id to the same token
+    # across the run: what a faithful replay's clean run needs, so that a target remembering
+    # ids does not take the replay's events for repeats.
+    ids: bool = False
 
     def resolved(self, source: Source) -> TracerSpec:
         """This setting for ``source``, ``rewrite`` decided: faithful replay of a recorded
@@ -229,7 +233,7 @@ class TracerSpec:
 
     def resolved_as_synthetic(self) -> TracerSpec:
         """This setting with ``rewrite`` decided as for events of no recording (rewritten)."""
-        return self if self.rewrite is not None else TracerSpec(True, self.paths)
+        return self if self.rewrite is not None else TracerSpec(True, self.paths, self.ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,7 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         # would make a target that remembers ids take the run's own events for repeats.
         tracer=scenario.tracer
         if scenario.tracer.resolved(scenario.source).rewrite
-        else TracerSpec(rewrite=True),
+        else TracerSpec(rewrite=True, ids=True),
     )
     base = prepare(clean, options)
     # All at once, delivered one after the other: in order, and no slower than the target.

@@ -22,6 +22,7 @@ from ..drive._deliver import outcome_of
 from ..drive._drift import drift, drift_settings
 from ..drive._perturb import Slot, delivery_id, plan
 from ..drive._recorded import under_own
+from ..drive._replay import replay_settings
 from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
@@ -208,6 +209,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream.settings(scenario.source),
+            # A recording replayed as recorded or traced, with its events' original ids.
+            **replay_settings(scenario.source, tracing, stream.events, tracer.events),
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),
             "signing": signer.scheme,

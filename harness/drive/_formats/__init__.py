@@ -13,6 +13,7 @@ deliveries).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,13 @@ _EXPORTS: dict[str, tuple[Callable[[Path, Any], Iterator[Record]], str]] = {
 _ARRAY_TO_LINES = "jq -c '.[]' events.json > events.jsonl"
 _PEEK_BYTES = 1 << 20
 _LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".jsonlines"})
+_ENVELOPES = (
+    (re.compile(r'^\{\s*"log"\s*:\s*\{'), "har"),
+    (re.compile(r'^\{\s*"object"\s*:\s*"list"'), "stripe"),
+    (re.compile(r'^\{\s*"(?:pagination|count|models)"\s*:'), "hookdeck"),
+    (re.compile(r'^\{\s*"data"\s*:\s*\[\s*\{[^{]*"eventType"'), "svix"),
+)
+_GITHUB_DELIVERY = re.compile(r'^\[\s*\{[^{]*"guid"\s*:')
 
 
 def records(spec: RecordedSource) -> Iterator[Record]:
@@ -87,9 +95,9 @@ def detect(path: Path) -> str:
     if suffix == ".har":
         return "har"
     first = _first_object(path)
-    if first is not None:
+    if first is not None and _envelope(first) is None:
         return _line_format(first)
-    if suffix in _LINES_SUFFIXES or path.is_dir():
+    if (suffix in _LINES_SUFFIXES or path.is_dir()) and first is None:
         return "jsonl"  # its reader says what is wrong with the first line
     return _document_format(path)
 
@@ -110,29 +118,39 @@ def _line_format(obj: dict[str, Any]) -> str:
 
 
 def _document_format(path: Path) -> str:
-    head = _head(path).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"["):
-        doc = document(path, "json", _ARRAY_TO_LINES)
-        first = doc[0] if isinstance(doc, list) and doc else None
-        return "github" if isinstance(first, dict) and "guid" in first else "json"
-    if not head.startswith(b"{"):
+    head = _head(path).lstrip(b"\xef\xbb\xbf \t\r\n").decode("utf-8", "replace")
+    if head.startswith("["):
+        return "github" if _GITHUB_DELIVERY.search(head) else "json"
+    if not head.startswith("{"):
         return "jsonl"  # its reader says what is wrong with the first line
-    doc = document(path, "json", _ARRAY_TO_LINES)
-    if isinstance(doc, dict):
-        if isinstance(doc.get("log"), dict):
-            return "har"
-        if doc.get("object") == "list":
-            return "stripe"
-        if "models" in doc:
-            return "hookdeck"
-        if isinstance(doc.get("data"), list) and ("done" in doc or "iterator" in doc):
-            return "svix"
+    # The envelope's own members come first in each API's answer: known without reading it all
+    # (a file over the size limit is then refused by its own format's reader).
+    for pattern, fmt in _ENVELOPES:
+        if pattern.search(head):
+            return fmt
+    found = document(path, "json", _ARRAY_TO_LINES)
+    known = _envelope(found) if isinstance(found, dict) else None
+    if known is not None:
+        return known
     raise fail(
         "json",
         str(path),
         "one JSON document of no known format",
         f"name its format with format: under source.recorded (one of {', '.join(FORMATS)})",
     )
+
+
+def _envelope(doc: dict[str, Any]) -> str | None:
+    """The format of a JSON document holding a list of deliveries, if it is one."""
+    if isinstance(doc.get("log"), dict):
+        return "har"
+    if doc.get("object") == "list":
+        return "stripe"
+    if isinstance(doc.get("models"), list):
+        return "hookdeck"
+    if isinstance(doc.get("data"), list) and ("done" in doc or "iterator" in doc):
+        return "svix"
+    return None
 
 
 def _head(path: Path) -> bytes:
@@ -160,7 +178,8 @@ def _first_object(path: Path) -> dict[str, Any] | None:
 
 
 def _one_per_line(path: Path) -> bool:
-    return _first_object(path) is not None
+    first = _first_object(path)
+    return first is not None and _envelope(first) is None
 
 
 def _array(path: Path, doc: Any) -> Iterator[Record]:
