@@ -124,8 +124,8 @@ def test_an_export_replays_as_recorded_with_its_ids_in_the_report(
 def test_a_traced_replay_names_each_events_recorded_id_beside_its_token(
     fragile: Automation, tmp_path: Path
 ) -> None:
-    """``tracer: {rewrite: true}`` rewrites a recording's ids; the evidence of a failed verdict names the
-    recorded id beside the token the run sent."""
+    """``tracer: {rewrite: true}`` rewrites a recording's ids; the evidence of a failed
+    verdict names the recorded id beside the token the run sent."""
     samples.github_deliveries(tmp_path)
     source = "    file: deliveries.json\n    key: $.data.order_id\n"
     path = scenario(tmp_path, source, "tracer: {rewrite: true}\n" + ORDERS)
