@@ -74,16 +74,20 @@ def payload_of(obj: dict[str, Any]) -> Any:
 
 def max_line_bytes(where: str) -> int:
     """The limit in force: HARNESS_MAX_LINE_BYTES if set (a positive integer), else 16 MiB."""
-    text = os.environ.get(LINE_LIMIT_ENV)
+    return byte_limit(LINE_LIMIT_ENV, DEFAULT_MAX_LINE_BYTES, where)
+
+
+def byte_limit(variable: str, default: int, where: str) -> int:
+    """The size limit the environment ``variable`` sets (a positive integer), else ``default``."""
+    text = os.environ.get(variable)
     if text is None:
-        return DEFAULT_MAX_LINE_BYTES
+        return default
     value = int(text) if text.strip().isdigit() else 0
     if value <= 0:
         raise SourceError(
-            f"{LINE_LIMIT_ENV}={text!r} is not a positive integer",
+            f"{variable}={text!r} is not a positive integer",
             where=where,
-            hint=f"unset it for the default ({DEFAULT_MAX_LINE_BYTES:,} bytes) or give e.g. "
-            f"{DEFAULT_MAX_LINE_BYTES * 4}",
+            hint=f"unset it for the default ({default:,} bytes) or give e.g. {default * 4}",
         )
     return value
 

@@ -6,14 +6,13 @@ format and the record."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...core._errors import SourceError
-from .._jsonl import MAX_DEPTH, _deeper_than, _finite, _no_constant, read_lines
+from .._jsonl import MAX_DEPTH, _deeper_than, _finite, _no_constant, byte_limit, read_lines
 
 DOCUMENT_LIMIT_ENV = "HARNESS_MAX_DOCUMENT_BYTES"
 DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
@@ -81,25 +80,10 @@ def lines(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
         raise named(fmt, exc) from None
 
 
-def max_document_bytes(where: str) -> int:
-    text = os.environ.get(DOCUMENT_LIMIT_ENV)
-    if text is None:
-        return DEFAULT_MAX_DOCUMENT_BYTES
-    value = int(text) if text.strip().isdigit() else 0
-    if value <= 0:
-        raise SourceError(
-            f"{DOCUMENT_LIMIT_ENV}={text!r} is not a positive integer",
-            where=where,
-            hint=f"unset it for the default ({DEFAULT_MAX_DOCUMENT_BYTES:,} bytes) or give e.g. "
-            f"{DEFAULT_MAX_DOCUMENT_BYTES * 4}",
-        )
-    return value
-
-
 def document(path: Path, fmt: str, lines_hint: str) -> Any:
     """A whole JSON document (a HAR file, an API list response): it has to be read whole, so
     it may be at most HARNESS_MAX_DOCUMENT_BYTES (256 MiB by default) long."""
-    limit = max_document_bytes(str(path))
+    limit = byte_limit(DOCUMENT_LIMIT_ENV, DEFAULT_MAX_DOCUMENT_BYTES, str(path))
     try:
         size = path.stat().st_size
         if size > limit:
@@ -226,6 +210,28 @@ def identified(headers: Mapping[str, str], payload: Any) -> dict[str, Any]:
     if found.get("type") is None and isinstance(body.get("type"), str):
         found["type"] = body["type"]
     return {k: v for k, v in found.items() if isinstance(v, str | int) and v != ""}
+
+
+def export_records(
+    path: Path,
+    doc: Any | None,
+    fmt: str,
+    convert: Callable[[str, int, Any], Record],
+    listed: str | None,
+    what: str,
+) -> Iterator[Record]:
+    """A provider export's records: one a line (``doc`` None, read a line at a time), or the
+    list a JSON document holds under ``listed`` (the document itself when None), replayed
+    oldest first whatever order the API listed them in."""
+    if doc is None:
+        for number, obj in lines(path, fmt):
+            yield convert(f"{path}:{number}", number, obj)
+        return
+    items = doc if listed is None else member(fmt, str(path), doc, listed, list, what)
+    if not isinstance(items, list):
+        raise fail(fmt, str(path), f"expected a JSON array of {what}")
+    made = [convert(f"{path}: {listed or ''}[{i}]", i + 1, obj) for i, obj in enumerate(items)]
+    yield from sorted(made, key=lambda r: r.obj["occurred_at"])
 
 
 def member(fmt: str, where: str, obj: Any, name: str, kinds: Any, what: str) -> Any:

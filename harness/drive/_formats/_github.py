@@ -10,7 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._common import Record, checked_payload, document, fail, header_map, lines, member, replayable
+from ._common import (
+    Record,
+    checked_payload,
+    document,
+    export_records,
+    fail,
+    header_map,
+    member,
+    replayable,
+)
 
 NAME = "github"
 TO_LINES = "jq -c '.[]' deliveries.json > deliveries.jsonl"
@@ -22,16 +31,8 @@ _SUMMARY_HINT = (
 
 def records(path: Path, doc: Any | None) -> Iterator[Record]:
     if path.is_dir():
-        yield from examples(path)
-        return
-    if doc is None:
-        for number, obj in lines(path, NAME):
-            yield delivery(f"{path}:{number}", number, obj)
-        return
-    if not isinstance(doc, list):
-        raise fail(NAME, str(path), "expected a JSON array of deliveries", _SUMMARY_HINT)
-    made = [delivery(f"{path}: [{i}]", i + 1, obj) for i, obj in enumerate(doc)]
-    yield from sorted(made, key=lambda r: r.obj["occurred_at"])
+        return examples(path)
+    return export_records(path, doc, NAME, delivery, None, "deliveries")
 
 
 def delivery(where: str, number: int, obj: Any) -> Record:

@@ -14,10 +14,10 @@ from ._common import (
     Record,
     body_json,
     checked_payload,
+    export_records,
     fail,
     header_map,
     identified,
-    lines,
     member,
     provider_of,
     replayable,
@@ -28,13 +28,7 @@ TO_LINES = "jq -c '.models | reverse | .[]' events.json > events.jsonl"
 
 
 def records(path: Path, doc: Any | None) -> Iterator[Record]:
-    if doc is None:
-        for number, obj in lines(path, NAME):
-            yield model(f"{path}:{number}", number, obj)
-        return
-    data = member(NAME, str(path), doc, "models", list, "a list of events or requests")
-    made = [model(f"{path}: models[{i}]", i + 1, obj) for i, obj in enumerate(data)]
-    yield from sorted(made, key=lambda r: r.obj["occurred_at"])
+    return export_records(path, doc, NAME, model, "models", "events or requests")
 
 
 def model(where: str, number: int, obj: Any) -> Record:

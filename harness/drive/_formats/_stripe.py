@@ -9,27 +9,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._common import Record, checked_payload, fail, lines, member
+from ._common import Record, checked_payload, export_records, fail, member
 
 NAME = "stripe"
 TO_LINES = "jq -c '.data | reverse | .[]' events.json > events.jsonl"
 
 
 def records(path: Path, doc: Any | None) -> Iterator[Record]:
-    if doc is None:
-        for number, obj in lines(path, NAME):
-            yield event(f"{path}:{number}", number, obj)
-        return
-    if not isinstance(doc, dict) or doc.get("object") != "list":
+    if doc is not None and (not isinstance(doc, dict) or doc.get("object") != "list"):
         raise fail(
             NAME,
             str(path),
             'expected a list response {"object": "list", "data": [...]}',
             "save the output of GET /v1/events or stripe events list",
         )
-    data = member(NAME, str(path), doc, "data", list, "a list of event objects")
-    made = [event(f"{path}: data[{i}]", i + 1, obj) for i, obj in enumerate(data)]
-    yield from sorted(made, key=lambda r: r.obj["occurred_at"])
+    return export_records(path, doc, NAME, event, "data", "event objects")
 
 
 def event(where: str, number: int, obj: Any) -> Record:

@@ -9,20 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._common import Record, checked_payload, fail, lines, member
+from ._common import Record, checked_payload, export_records, fail, member
 
 NAME = "svix"
 TO_LINES = "jq -c '.data | reverse | .[]' messages.json > messages.jsonl"
 
 
 def records(path: Path, doc: Any | None) -> Iterator[Record]:
-    if doc is None:
-        for number, obj in lines(path, NAME):
-            yield message(f"{path}:{number}", number, obj)
-        return
-    data = member(NAME, str(path), doc, "data", list, "a list of messages")
-    made = [message(f"{path}: data[{i}]", i + 1, obj) for i, obj in enumerate(data)]
-    yield from sorted(made, key=lambda r: r.obj["occurred_at"])
+    return export_records(path, doc, NAME, message, "data", "messages")
 
 
 def message(where: str, number: int, obj: Any) -> Record:
