@@ -16,6 +16,7 @@ from .._jsonl import MAX_DEPTH, _deeper_than, _finite, _no_constant, byte_limit,
 
 DOCUMENT_LIMIT_ENV = "HARNESS_MAX_DOCUMENT_BYTES"
 DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+_ENVELOPE_LEVELS = 4
 
 # Never replayed: a recorded signature is stale (each delivery is signed afresh with the test
 # secret), a credential is not the harness's to send.
@@ -103,7 +104,7 @@ def document(path: Path, fmt: str, lines_hint: str) -> Any:
     except UnicodeDecodeError as exc:
         raise fail(fmt, str(path), f"not UTF-8 (byte {exc.start:,})", "save it as UTF-8") from None
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        found = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise fail(fmt, str(path), "the document is nested too deep") from None
     except json.JSONDecodeError as exc:
@@ -112,13 +113,16 @@ def document(path: Path, fmt: str, lines_hint: str) -> Any:
         ) from None
     except ValueError as exc:
         raise fail(fmt, str(path), str(exc)) from None
+    # Each record's payload sits a few levels into the document (log.entries[i].request...).
+    return _checked_depth(fmt, str(path), found, text, MAX_DEPTH + _ENVELOPE_LEVELS)
 
 
-def checked_payload(fmt: str, where: str, payload: Any) -> Any:
-    """A payload nested at most MAX_DEPTH levels, as a JSON Lines event must be."""
-    if isinstance(payload, dict | list) and _deeper_than(payload, MAX_DEPTH):
-        raise fail(fmt, where, f"the payload is nested more than {MAX_DEPTH} levels deep")
-    return payload
+def _checked_depth(fmt: str, where: str, value: Any, text: str, levels: int) -> Any:
+    """``value`` (parsed from ``text``) nested at most ``levels`` deep; counting brackets first
+    keeps the walk for the rare value that might be."""
+    if text.count("{") + text.count("[") > levels and _deeper_than(value, levels):
+        raise fail(fmt, where, f"a payload is nested more than {MAX_DEPTH} levels deep")
+    return value
 
 
 def body_json(fmt: str, where: str, text: str) -> Any:
@@ -135,7 +139,7 @@ def body_json(fmt: str, where: str, text: str) -> Any:
         ) from None
     if not isinstance(payload, dict | list):
         raise fail(fmt, where, f"the body {text.strip()[:40]!r} is not a JSON object or array")
-    return checked_payload(fmt, where, payload)
+    return _checked_depth(fmt, where, payload, text, MAX_DEPTH)
 
 
 def replayable(headers: Mapping[str, str]) -> dict[str, str]:

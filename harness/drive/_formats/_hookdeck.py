@@ -13,7 +13,6 @@ from typing import Any
 from ._common import (
     Record,
     body_json,
-    checked_payload,
     export_records,
     fail,
     header_map,
@@ -57,6 +56,6 @@ def model(where: str, number: int, obj: Any) -> Record:
         **identified(headers, payload),
         "occurred_at": at,
         "headers": replayable(headers),
-        "payload": checked_payload(NAME, where, payload),
+        "payload": payload,
     }
     return Record(number, where, out, provider_of(headers, payload))
