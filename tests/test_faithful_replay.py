@@ -190,3 +190,21 @@ def test_a_bad_export_is_refused_with_its_format_and_first_bad_record(
     )
     assert done.code == 2, done.out + done.err
     assert said in done.err and "Traceback" not in done.err, done.err
+
+
+@pytest.mark.integration
+def test_a_replay_nothing_attributes_is_inconclusive_with_the_rule_to_write(
+    sound: Automation, tmp_path: Path
+) -> None:
+    """Svix message ids appear in no request the demo makes: without the Idempotency-Key rule
+    no effect can be tied to an event, and the verdicts say so instead of calling them lost."""
+    samples.svix_export(tmp_path)
+    rest = ORDERS.replace(BY_IDEMPOTENCY_KEY, "")
+    source = "    file: messages.json\n    key: $.data.order_id\n"
+    _, found, _ = run(sound, scenario(tmp_path, source, rest), tmp_path)
+    verdicts = {v["invariant"]: v for v in found["verdicts"]}
+    for invariant in ("no_lost_events", "no_duplicate_effects"):
+        assert verdicts[invariant]["status"] == "inconclusive"
+        summary = verdicts[invariant]["summary"]
+        assert "none of the 4 effects could be attributed" in summary
+        assert "add a correlate: rule" in summary and "tracer rewriting was off" in summary
