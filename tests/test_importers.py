@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from harness.core._errors import SourceError
+from harness.core._errors import InputError, SourceError
 from harness.core._scenario import RecordedSource
 from harness.drive._formats import detect, provider, records
 from harness.drive._sources import recorded
 from harness.scenario._load import load_scenario
+from harness.scenario._project import load_project
 
 from . import recorded_samples as samples
 
@@ -211,3 +212,21 @@ def test_a_scenario_names_the_format_and_har_path(tmp_path: Path) -> None:
     )
     assert loaded.tracer.rewrite is None  # a recorded source replays as recorded
     assert loaded.delivery.signing == "standard-webhooks"  # webhook-id in the recording
+
+
+def test_a_project_names_a_recordings_format_and_har_path(tmp_path: Path) -> None:
+    samples.har(tmp_path)
+    (tmp_path / "harness.yaml").write_text(
+        "target: http://127.0.0.1:8000/hooks/orders\n"
+        "events:\n"
+        "  - recorded: traffic.har\n"
+        "    har: {path: /hooks/orders}\n"
+    )
+    [events] = load_project(tmp_path / "harness.yaml").events
+    assert events.source == RecordedSource(tmp_path / "traffic.har", har_path="/hooks/orders")
+    (tmp_path / "harness.yaml").write_text(
+        "target: http://127.0.0.1:8000/hooks/orders\n"
+        "events:\n  - example: a.json\n    format: har\n"
+    )
+    with pytest.raises(InputError, match="has format or har without recorded"):
+        load_project(tmp_path / "harness.yaml")

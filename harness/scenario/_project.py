@@ -35,7 +35,16 @@ from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
-from ._schema import PROVIDER_NAMES, CorrelateDoc, DownstreamDoc, ExpectedRequests, TracerDoc
+from ._schema import (
+    FORMAT_TEXT,
+    PROVIDER_NAMES,
+    CorrelateDoc,
+    DownstreamDoc,
+    ExpectedRequests,
+    HarDoc,
+    RecordedFormat,
+    TracerDoc,
+)
 from ._values import EnvName, JsonPath
 
 PROJECT_FILE = "harness.yaml"
@@ -67,8 +76,12 @@ class EventsDoc(Doc):
         None, description="a payload of the library, like stripe:checkout.session.completed"
     )
     recorded: str | None = Field(
-        None, description="a path to a JSONL file of recorded events, relative to harness.yaml"
+        None,
+        description="a path to a file of recorded events (JSONL, a provider's export, a HAR, "
+        "a capture), relative to harness.yaml",
     )
+    format: RecordedFormat | None = Field(None, description=FORMAT_TEXT)
+    har: HarDoc | None = Field(None, description=HarDoc.expected)
     id: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event id")
     key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
     type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
@@ -82,6 +95,10 @@ class EventsDoc(Doc):
             raise invalid_mapping(
                 f"has {has} — give exactly one of example (a JSON file), library (a payload "
                 "like stripe:invoice.paid) or recorded (a JSONL file)"
+            )
+        if self.recorded is None and (self.format is not None or self.har is not None):
+            raise invalid_mapping(
+                "has format or har without recorded — they say how to read a recorded file"
             )
         if self.recorded is not None and self.time is not None:
             raise invalid_mapping(
@@ -235,10 +252,15 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
     here: Loc = ("events", i)
     if doc.recorded is not None:
         source: Source = RecordedSource(
-            path=_existing(base, doc.recorded, (*here, "recorded"), _RELATIVE),
+            path=_existing(
+                base, doc.recorded, (*here, "recorded"), _RELATIVE, folder=doc.format == "github"
+            ),
             id_path=doc.id,
             key_path=doc.key,
             type_path=doc.type,
+            format=doc.format,
+            har_url=doc.har.url if doc.har is not None else None,
+            har_path=doc.har.path if doc.har is not None else None,
         )
         origin, kind = f"{dotted(here)} ({doc.recorded})", None
     else:

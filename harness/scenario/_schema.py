@@ -126,6 +126,10 @@ class SyntheticDoc(Doc):
         return self
 
 
+RecordedFormat = Literal["jsonl", "json", "capture", "har", "stripe", "github", "svix", "hookdeck"]
+FORMAT_TEXT = "the recorded file's format (docs/recording.md); detected from the file when left out"
+
+
 class HarDoc(Doc):
     expected = "a mapping with path or url: the webhook's requests in the HAR file"
 
@@ -146,9 +150,7 @@ class RecordedDoc(Doc):
         description="a path to a file (or a folder, for GitHub examples) of recorded "
         "deliveries, relative to the scenario"
     )
-    format: Literal["jsonl", "json", "capture", "har", "stripe", "github", "svix", "hookdeck"] | (
-        None
-    ) = Field(None, description="the file's format; detected from the file when left out")
+    format: RecordedFormat | None = Field(None, description=FORMAT_TEXT)
     har: HarDoc | None = Field(None, description=HarDoc.expected)
     id: JsonPath | None = Field(None, description=_PATH_TEXT)
     key: JsonPath | None = Field(None, description=_PATH_TEXT)
