@@ -13,10 +13,10 @@ import pytest
 
 from harness.core._errors import InputError, SourceError
 from harness.core._scenario import RecordedSource
-from harness.drive._formats import detect, provider, records
+from harness.drive._formats import detect, provider, recognised, records
 from harness.drive._sources import recorded
 from harness.scenario._load import load_scenario
-from harness.scenario._project import load_project
+from harness.scenario._project import events_flag, load_project
 
 from . import recorded_samples as samples
 
@@ -230,3 +230,28 @@ def test_a_project_names_a_recordings_format_and_har_path(tmp_path: Path) -> Non
     )
     with pytest.raises(InputError, match="has format or har without recorded"):
         load_project(tmp_path / "harness.yaml")
+
+
+def test_an_empty_export_is_refused_and_a_recording_is_told_from_an_example(
+    tmp_path: Path,
+) -> None:
+    empty = tmp_path / "events.json"
+    empty.write_text('{"object": "list", "url": "/v1/events", "has_more": false, "data": []}')
+    with pytest.raises(SourceError, match="stripe format: the file holds no deliveries"):
+        events(empty)
+    example = tmp_path / "example.json"
+    example.write_text(json.dumps(samples.order(1), indent=2))
+    assert recognised(example) is None  # an example payload, not a recording
+    assert recognised(samples.stripe_list(tmp_path)) == "stripe"
+    assert recognised(samples.capture(tmp_path)) == "capture"
+    assert recognised(samples.har(tmp_path)) == "har"
+    assert recognised(samples.github_deliveries(tmp_path)) == "github"
+    assert recognised(samples.svix_export(tmp_path)) == "svix"
+
+
+def test_events_flag_takes_a_provider_export_as_recorded_events(tmp_path: Path) -> None:
+    path = samples.stripe_list(tmp_path)
+    assert events_flag(str(path)).source == RecordedSource(path.absolute())
+    example = tmp_path / "example.json"
+    example.write_text(json.dumps(samples.order(1)))
+    assert not isinstance(events_flag(str(example)).source, RecordedSource)

@@ -30,6 +30,7 @@ from ..core._scenario import (
     Source,
     SyntheticSource,
 )
+from ..drive._formats import recognised
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
@@ -381,11 +382,12 @@ def with_flags(
 
 
 def events_flag(value: str) -> ProjectEvents:
-    """The events ``--events`` names: a ``.jsonl`` recorded file, a JSON example file, or a
-    payload of the library (``stripe:checkout.session.completed``)."""
+    """The events ``--events`` names: a ``.jsonl`` recorded file (or a provider's export, a HAR,
+    a capture: docs/recording.md), a JSON example file, or a payload of the library
+    (``stripe:checkout.session.completed``)."""
     path = Path(value)
     try:
-        if value.endswith(".jsonl"):
+        if value.endswith(".jsonl") or (path.is_file() and recognised(path) is not None):
             return _events(0, EventsDoc.model_validate({"recorded": value}), Path())
         if path.is_file() or not _LIBRARY_NAME.match(value):
             return _events(0, EventsDoc.model_validate({"example": value}), Path())

@@ -46,8 +46,17 @@ _GITHUB_DELIVERY = re.compile(r'^\[\s*\{[^{]*"guid"\s*:')
 
 def records(spec: RecordedSource) -> Iterator[Record]:
     """Every delivery of ``spec``'s file, in replay order; SourceError names the format and
-    the first bad record."""
+    the first bad record, or says the file holds none."""
     fmt = spec.format or detect(spec.path)
+    found = False
+    for record in _read(spec, fmt):
+        found = True
+        yield record
+    if not found:  # (the JSON Lines reader says so itself, with its own hint)
+        raise fail(fmt, str(spec.path), "the file holds no deliveries (an empty list?)")
+
+
+def _read(spec: RecordedSource, fmt: str) -> Iterator[Record]:
     path = spec.path
     if fmt == "jsonl":
         return (Record(n, f"{path}:{n}", obj, None) for n, obj in lines(path, "jsonl"))
@@ -84,9 +93,19 @@ class RecordPayloads:
 
 def provider(spec: RecordedSource) -> str | None:
     """The sender the file's first delivery shows (its headers, or a Stripe event body)."""
-    for record in records(spec):
-        return record.provider or provider_of(record.obj.get("headers", {}), payload_of(record.obj))
-    return None
+    record = first(spec)
+    return record.provider or provider_of(record.obj.get("headers", {}), payload_of(record.obj))
+
+
+def first(spec: RecordedSource) -> Record:
+    """The file's first delivery (a file without one is refused by its reader)."""
+    found = iter(records(spec))
+    try:
+        return next(found)
+    finally:
+        close = getattr(found, "close", None)
+        if close is not None:
+            close()
 
 
 def detect(path: Path) -> str:
@@ -100,6 +119,27 @@ def detect(path: Path) -> str:
     if (suffix in _LINES_SUFFIXES or path.is_dir()) and first is None:
         return "jsonl"  # its reader says what is wrong with the first line
     return _document_format(path)
+
+
+def recognised(path: Path) -> str | None:
+    """The recording format ``path`` is plainly in — a ``.jsonl``/``.har`` file, a provider's
+    export or a capture, told by its name or its first bytes without reading it whole — or
+    None (an example payload, a JSON array, a file that cannot be read)."""
+    suffix = path.suffix.lower()
+    if suffix == ".har":
+        return "har"
+    first = _first_object(path)
+    if first is not None and _envelope(first) is None:
+        fmt = _line_format(first)
+        return fmt if fmt != "jsonl" or suffix in _LINES_SUFFIXES else None
+    if suffix in _LINES_SUFFIXES:
+        return "jsonl"
+    head = _head(path).lstrip(b"\xef\xbb\xbf \t\r\n").decode("utf-8", "replace")
+    if first is not None:
+        return _envelope(first)
+    if _GITHUB_DELIVERY.search(head):
+        return "github"
+    return next((fmt for pattern, fmt in _ENVELOPES if pattern.search(head)), None)
 
 
 def _line_format(obj: dict[str, Any]) -> str:
@@ -193,4 +233,13 @@ def _array(path: Path, doc: Any) -> Iterator[Record]:
         yield Record(i + 1, where, obj, None)
 
 
-__all__ = ["FORMATS", "Record", "RecordPayloads", "detect", "provider", "records"]
+__all__ = [
+    "FORMATS",
+    "Record",
+    "RecordPayloads",
+    "detect",
+    "first",
+    "provider",
+    "recognised",
+    "records",
+]
