@@ -20,9 +20,9 @@ from typing import Any
 
 from ...core._model import JSON
 from ...core._scenario import RecordedSource
-from .._jsonl import payload_of
+from .._jsonl import payload_of, read_lines
 from . import _capture, _github, _har, _hookdeck, _stripe, _svix
-from ._common import Record, document, fail, lines, provider_of
+from ._common import Record, document, fail, provider_of
 
 FORMATS = ("jsonl", "json", "capture", "har", "stripe", "github", "svix", "hookdeck")
 # Provider exports: read a line at a time, or as one JSON document (how to make it lines).
@@ -48,18 +48,23 @@ def records(spec: RecordedSource) -> Iterator[Record]:
     """Every delivery of ``spec``'s file, in replay order; SourceError names the format and
     the first bad record, or says the file holds none."""
     fmt = spec.format or detect(spec.path)
+    if fmt == "jsonl":  # the common case, kept lean: its reader refuses an empty file itself
+        where = str(spec.path)
+        return (Record(n, f"{where}:{n}", obj) for n, obj in read_lines(spec.path))
+    return _nonempty(spec, fmt)
+
+
+def _nonempty(spec: RecordedSource, fmt: str) -> Iterator[Record]:
     found = False
     for record in _read(spec, fmt):
         found = True
         yield record
-    if not found:  # (the JSON Lines reader says so itself, with its own hint)
+    if not found:
         raise fail(fmt, str(spec.path), "the file holds no deliveries (an empty list?)")
 
 
 def _read(spec: RecordedSource, fmt: str) -> Iterator[Record]:
     path = spec.path
-    if fmt == "jsonl":
-        return (Record(n, f"{path}:{n}", obj, None) for n, obj in lines(path, "jsonl"))
     if fmt == "capture":
         return _capture.records(path)
     if fmt == "har":
