@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 
 from harness.core._errors import InputError, SourceError
-from harness.core._scenario import RecordedSource
+from harness.core._model import Event
+from harness.core._scenario import RecordedSource, TracerSpec
+from harness.drive._correlate import Correlation
 from harness.drive._formats import detect, provider, recognised, records
 from harness.drive._sources import recorded
+from harness.drive._tracer import trace
 from harness.scenario._load import load_scenario
 from harness.scenario._project import events_flag, load_project
 
@@ -255,3 +258,16 @@ def test_events_flag_takes_a_provider_export_as_recorded_events(tmp_path: Path) 
     example = tmp_path / "example.json"
     example.write_text(json.dumps(samples.order(1)))
     assert not isinstance(events_flag(str(example)).source, RecordedSource)
+
+
+def test_a_faithful_replay_attributes_an_event_id_passed_on_as_idempotency_key() -> None:
+    """The id a careful receiver passes on as Idempotency-Key ties its request to the event."""
+    payload = samples.stripe_event(1)
+    event = Event(payload["id"], "in_1PgcInvoice0001", 0, "invoice.paid", 0.0, payload)
+    tracer = trace([event], "zqabcde", TracerSpec(rewrite=False))
+    attribute = Correlation(tracer, (), TracerSpec(rewrite=False)).for_downstream("api")
+    assert attribute("POST", "/payouts", {"idempotency-key": payload["id"]}, "{}") == (
+        (payload["id"],),
+        "in_1PgcInvoice0001",
+    )
+    assert attribute("POST", "/payouts", {"X-Request-Id": payload["id"]}, "{}") == ((), None)
