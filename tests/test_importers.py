@@ -6,6 +6,8 @@ record."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +273,23 @@ def test_a_faithful_replay_attributes_an_event_id_passed_on_as_idempotency_key()
         "in_1PgcInvoice0001",
     )
     assert attribute("POST", "/payouts", {"X-Request-Id": payload["id"]}, "{}") == ((), None)
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+def test_the_har_size_hints_jq_line_turns_a_har_into_a_capture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = samples.har(tmp_path)
+    monkeypatch.setenv("HARNESS_MAX_DOCUMENT_BYTES", "100")
+    with pytest.raises(SourceError) as err:
+        events(path, har_path="/hooks/orders")
+    line = str(err.value).split("as a capture: ", 1)[1].split(", then format: capture")[0]
+    program = line.split("'")[1].replace("/hooks/…", "/hooks/orders")
+    monkeypatch.delenv("HARNESS_MAX_DOCUMENT_BYTES")
+    converted = subprocess.run(
+        ["jq", "-c", program, str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(converted)
+    found = events(capture, format="capture")
+    assert [e.id for e in found][:4] == samples.ORDER_IDS  # and the cart's POST, unfiltered

@@ -32,6 +32,12 @@ _EXPORTS: dict[str, tuple[Callable[[Path, Any], Iterator[Record]], str]] = {
     "svix": (_svix.records, _svix.TO_LINES),
     "hookdeck": (_hookdeck.records, _hookdeck.TO_LINES),
 }
+_HAR_TO_CAPTURE = (
+    "as a capture: jq -c '.log.entries[] | select(.request.postData) | {received_at: "
+    '.startedDateTime, method: .request.method, path: "/hooks/…", headers: ([.request.headers[]'
+    ' | select(.name | startswith(":") | not) | {(.name): .value}] | add), body: '
+    ".request.postData.text}' traffic.har > capture.jsonl, then format: capture"
+)
 _ARRAY_TO_LINES = "jq -c '.[]' events.json > events.jsonl"
 _PEEK_BYTES = 1 << 20
 _LINES_SUFFIXES = frozenset({".jsonl", ".ndjson", ".jsonlines"})
@@ -68,7 +74,7 @@ def _read(spec: RecordedSource, fmt: str) -> Iterator[Record]:
     if fmt == "capture":
         return _capture.records(path)
     if fmt == "har":
-        doc = document(path, "har", "a HAR file has no JSON Lines form; split it by path")
+        doc = document(path, "har", _HAR_TO_CAPTURE)
         return _har.records(path, doc, spec.har_url, spec.har_path)
     if fmt == "json":
         return _array(path, document(path, "json", _ARRAY_TO_LINES))

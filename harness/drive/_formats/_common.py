@@ -143,11 +143,14 @@ def body_json(fmt: str, where: str, text: str) -> Any:
 
 
 def replayable(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers worth replaying: without signatures and credentials."""
+    """The headers worth replaying: without signatures, credentials and HTTP/2 pseudo-headers
+    (``:path``: the request line, not a header)."""
     return {
         k: v
         for k, v in headers.items()
-        if k.lower() not in SIGNATURE_HEADERS and k.lower() not in CREDENTIAL_HEADERS
+        if k.lower() not in SIGNATURE_HEADERS
+        and k.lower() not in CREDENTIAL_HEADERS
+        and not k.startswith(":")
     }
 
 

@@ -89,8 +89,6 @@ def _delivery(where: str, number: int, entry: dict[str, Any]) -> Record:
                 f"{where}.request.headers[{j}]",
                 'a header must be {"name": "...", "value": "..."}',
             )
-        if name.startswith(":"):  # HTTP/2 pseudo-headers: the request line, not a header
-            continue
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     post = request["postData"]
     text = post.get("text")
