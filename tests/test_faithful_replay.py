@@ -208,3 +208,34 @@ def test_a_replay_nothing_attributes_is_inconclusive_with_the_rule_to_write(
         summary = verdicts[invariant]["summary"]
         assert "none of the 4 effects could be attributed" in summary
         assert "add a correlate: rule" in summary and "tracer rewriting was off" in summary
+
+
+STATEFUL = "model: register\ndownstreams:\n  - name: api\n    stateful: true\n"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("tracer", ["", "tracer: {rewrite: false}\n"])
+def test_a_replay_that_compares_final_states_is_traced_unless_told_not_to(
+    sound: Automation, tmp_path: Path, tracer: str
+) -> None:
+    """Comparing final states needs the run and its clean run traced alike: a recording is then
+    traced by default (the evidence naming its ids); told to go as recorded, the comparison is
+    inconclusive and says why."""
+    samples.stripe_list(tmp_path)
+    path = scenario(tmp_path, "    file: events.json\n", tracer + STATEFUL)
+    path.write_text(
+        path.read_text().replace(
+            "invariants: [no_lost_events, no_duplicate_effects]",
+            "invariants: [final_state_matches_baseline]",
+        )
+    )
+    _, found, _ = run(sound, path, tmp_path)
+    [state] = [v for v in found["verdicts"] if v["invariant"] == "final_state_matches_baseline"]
+    done = " ".join(found["done"])
+    if not tracer:
+        assert state["status"] == "pass", state["summary"]
+        assert "rewritten into tracer tokens" in done and samples.STRIPE_IDS[0] in done
+    else:
+        assert state["status"] == "inconclusive", state["summary"]
+        assert "trace this run too (tracer: {rewrite: true})" in state["summary"]
+        assert "as recorded" in done

@@ -223,13 +223,14 @@ class TracerSpec:
     # ids does not take the replay's events for repeats.
     ids: bool = False
 
-    def resolved(self, source: Source) -> TracerSpec:
+    def resolved(self, source: Source, *, compares_states: bool = False) -> TracerSpec:
         """This setting for ``source``, ``rewrite`` decided: faithful replay of a recorded
-        source unless told otherwise."""
+        source unless told otherwise — or unless the run's final state is compared with its
+        clean run's (``compares_states``), which must then be traced alike."""
         if self.rewrite is not None:
             return self
-        recorded = isinstance(source, RecordedSource) and not self.paths
-        return TracerSpec(rewrite=not recorded, paths=self.paths)
+        faithful = isinstance(source, RecordedSource) and not self.paths and not compares_states
+        return TracerSpec(rewrite=not faithful, paths=self.paths)
 
     def resolved_as_synthetic(self) -> TracerSpec:
         """This setting with ``rewrite`` decided as for events of no recording (rewritten)."""

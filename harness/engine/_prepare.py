@@ -13,7 +13,7 @@ from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
-from ..core._scenario import Scenario, Settle, Source
+from ..core._scenario import Scenario, Settle, Source, TracerSpec
 from ..core._signing import Signer
 from ..double._faults import to_fault
 from ..double._state import check_observer
@@ -27,7 +27,7 @@ from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
-from ..invariants._expected import scenario_settings
+from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..scenario._limits import check_schedule_time
 from ._options import RunOptions, settle_for, time_scale_of
 
@@ -143,6 +143,13 @@ def signer_for(scenario: Scenario) -> Signer:
     return signer
 
 
+def tracing_of(scenario: Scenario) -> TracerSpec:
+    """How ``scenario``'s events are traced (``TracerSpec.resolved``): a recording is sent as
+    recorded unless the scenario compares final states with the clean run."""
+    compares = any(spec.name in NEED_BASELINE for spec in scenario.invariants)
+    return scenario.tracer.resolved(scenario.source, compares_states=compares)
+
+
 def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -155,7 +162,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)
-    tracing = scenario.tracer.resolved(scenario.source)
+    tracing = tracing_of(scenario)
     tracer = trace(stream.events, tag, tracing)
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
