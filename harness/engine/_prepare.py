@@ -171,6 +171,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     stream = load_stream(scenario.source, options.seed)
     tracing = tracing_of(scenario)
     tracer = trace(stream.events, tag, tracing)
+    # Which recorded ids the tracer changed, before the untraced events are let go.
+    replayed = replay_settings(scenario.source, tracing, stream.events, tracer.events)
     stream = replace(stream, events=())  # the traced events replace them: half the memory
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
@@ -225,7 +227,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream.settings(scenario.source),
             # A recording replayed as recorded or traced, with its events' original ids.
-            **replay_settings(scenario.source, tracing, stream.events, tracer.events),
+            **replayed,
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),
             "signing": signer.scheme,
