@@ -7,7 +7,6 @@ PII pseudonymised consistently and no signature, secret or raw email on disk.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import signal
@@ -183,8 +182,6 @@ settle: {{quiet: 1s, deadline: 20s}}
 def replay_capture(capture: Path, tmp_path: Path) -> None:
     """The capture replays as a recorded source, re-signed, with no raw PII on disk after it —
     against a fresh automation: the one recorded remembers the ids and drops them as repeats."""
-    if importlib.util.find_spec("harness.drive._formats") is None:
-        pytest.skip("format: capture is read by the importers (branch importers, not merged)")
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     sound = start_automation("sound", fresh)

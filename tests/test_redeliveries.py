@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from harness.core._scenario import DeliverySpec, Perturbation, RecordedSource, Scenario
+from harness.core._scenario import (
+    DeliverySpec,
+    Perturbation,
+    RecordedSource,
+    Scenario,
+    TracerSpec,
+)
 from harness.drive._perturb import plan
 from harness.drive._sources import recorded
 from harness.engine._baseline import prepare_baseline
@@ -86,7 +92,13 @@ def test_prepare_traces_one_token_per_event_and_the_baseline_sends_it_once(
     tmp_path: Path,
 ) -> None:
     source = RecordedSource(export(tmp_path))
-    scenario = Scenario("redelivered", source, delivery=DeliverySpec(signing="none"))
+    # Its short ids (evt_1) are labels, not ids an effect could be matched by: traced.
+    scenario = Scenario(
+        "redelivered",
+        source,
+        delivery=DeliverySpec(signing="none"),
+        tracer=TracerSpec(rewrite=True),
+    )
     options = RunOptions.create("http://127.0.0.1:9/hooks", seed=1, journal=tmp_path / "j.db")
     prepared = prepare(scenario, options)
     assert len(prepared.events) == 12 and len(prepared.schedule) == 18
@@ -120,6 +132,8 @@ def scenario_file(folder: Path, redeliveries: str | None = None) -> Path:
         "    file: orders.jsonl\n"
         "    key: $.data.order_id\n"
         "    type: $.type\n" + extra + "time_scale: 0.25\n"
+        # Short ids (evt_1) no effect could be matched by as recorded: traced.
+        "tracer: {rewrite: true}\n"
         "invariants: [no_lost_events, no_duplicate_effects]\n"
         "downstreams:\n"
         "  - name: api\n"

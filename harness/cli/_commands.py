@@ -74,8 +74,9 @@ cli.add_command(explore_command)
     "--events",
     multiple=True,
     metavar="FILE|NAME",
-    help="The events the built-in hazards send (repeatable): a JSON example payload, a .jsonl "
-    "recorded file, or a library payload like stripe:checkout.session.completed.",
+    help="The events the built-in hazards send (repeatable): a JSON example payload, a "
+    "recorded file (.jsonl, a provider's export, a HAR, a capture), or a library payload like "
+    "stripe:checkout.session.completed.",
 )
 @click.option(
     "--provider",

@@ -29,6 +29,7 @@ from ..engine._events import (
 )
 from ..history import History
 from ..report._answers import delivery_answers
+from ..report._describe import with_recorded_ids
 from ..report._redact import Redactor
 
 
@@ -162,7 +163,7 @@ def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = (
             cls = f" [dim]\\[{v.failure_class.value}][/]" if v.status is not Status.PASS else ""
             out.print(f"  {_MARK[v.status]} {v.invariant}{cls}  {escape(text(v.summary))}")
             if v.status is not Status.PASS:
-                for line in v.evidence.lines[:evidence]:
+                for line in with_recorded_ids(v.evidence.lines[:evidence], info.settings):
                     out.print(f"      {escape(text(line))}")
                 more = len(v.evidence.lines) - evidence
                 if more > 0:

@@ -68,8 +68,9 @@ _FLAG = {"id": "--id", "key": "--key", "type": "--type", "time": "--time"}
     "--events",
     multiple=True,
     metavar="FILE|NAME",
-    help="An example payload (.json), recorded events (.jsonl), or a library payload such as "
-    "stripe:checkout.session.completed (`harness show` lists them). Repeatable.",
+    help="An example payload (.json), recorded events (.jsonl, a provider's export, a HAR), "
+    "or a library payload such as stripe:checkout.session.completed (`harness show` lists "
+    "them). Repeatable.",
 )
 @click.option("--target", default=None, help="The automation's webhook URL, or module:attr.")
 @click.option(

@@ -17,6 +17,7 @@ class InputError(HarnessError):
     """Bad user input: a scenario, an event file, a flag. Says where and how to fix it."""
 
     def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+        self.message = message
         self.where = where
         self.hint = hint
         text = f"{where}: {message}" if where else message

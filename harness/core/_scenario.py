@@ -46,7 +46,8 @@ class SyntheticSource:
 
 @dataclass(frozen=True, slots=True)
 class RecordedSource:
-    """Events recorded from production, one JSON object a line (JSONL)."""
+    """Events recorded from production: a file in one of ``drive._formats.FORMATS`` (JSONL,
+    a capture, a HAR, a provider's export), ``format`` None: detected from the file."""
 
     path: Path
     id_path: str | None = None  # default: the line's "id", else its position
@@ -56,6 +57,9 @@ class RecordedSource:
     # Lines sharing an event id: "merge" — one event, delivered once per line at the line's
     # time (a provider's redeliveries); "separate" — each line an event of its own.
     redeliveries: str = "merge"
+    format: str | None = None
+    har_url: str | None = None  # a HAR's deliveries: the requests to this URL, or this path
+    har_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,11 +244,29 @@ class TracerSpec:
 
     ``rewrite`` False sends the events as recorded; ``paths`` (when given) rewrites only the
     values at those payload paths. Effects are then attributed by the correlation rules and by
-    the event ids and record keys they carry verbatim.
+    the event ids and record keys they carry verbatim. ``rewrite`` None (not said): a recorded
+    source replays as recorded, a synthetic one is rewritten (``resolved``).
     """
 
-    rewrite: bool = True
+    rewrite: bool | None = None
     paths: tuple[str, ...] = ()
+    # Also every other id-like string (``prefix_…``, a UUID), the same id to the same token
+    # across the run: what a faithful replay's clean run needs, so that a target remembering
+    # ids does not take the replay's events for repeats.
+    ids: bool = False
+
+    def resolved(self, source: Source, *, compares_states: bool = False) -> TracerSpec:
+        """This setting for ``source``, ``rewrite`` decided: faithful replay of a recorded
+        source unless told otherwise — or unless the run's final state is compared with its
+        clean run's (``compares_states``), which must then be traced alike."""
+        if self.rewrite is not None:
+            return self
+        faithful = isinstance(source, RecordedSource) and not self.paths and not compares_states
+        return TracerSpec(rewrite=not faithful, paths=self.paths)
+
+    def resolved_as_synthetic(self) -> TracerSpec:
+        """This setting with ``rewrite`` decided as for events of no recording (rewritten)."""
+        return self if self.rewrite is not None else TracerSpec(True, self.paths, self.ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +335,7 @@ class Scenario:
     redact: tuple[str, ...] = ()  # payload paths (PII) whose values never appear in a report
     origin: str = "<python>"  # the file it came from, for messages
     correlate: tuple[CorrelationRule, ...] = ()  # beside tracer tokens (``drive._correlate``)
-    tracer: TracerSpec = TracerSpec()
+    tracer: TracerSpec = TracerSpec()  # resolved against the source when the run is prepared
     # Declared expected effects per event type; types left out are learned from the clean run.
     expect: tuple[ExpectSpec, ...] = ()
     # False: never drive a clean (baseline) run first, for a target that cannot take two runs.

@@ -260,6 +260,8 @@ def _parse_doc(doc: Any, lenient: bool) -> HookEvent:
         raise BadEvent(f"body is {type(doc).__name__}; expected a JSON object (an event)")
     event_id = _str(doc, "id")
     event_type = _str(doc, "type")
+    if doc.get("object") == "event":
+        return _stripe_event(doc, event_id, event_type)
     _str(doc, "occurred_at")
     sequence = _int(doc, "sequence", minimum=1)
     read = _Fields(lenient)
@@ -277,6 +279,26 @@ def _parse_doc(doc: Any, lenient: bool) -> HookEvent:
             where="type",
         )
     return HookEvent(event_id, event_type, model, key, sequence, call)
+
+
+def _stripe_event(doc: dict[str, Any], event_id: str, event_type: str) -> HookEvent:
+    """A Stripe event (``{"object": "event", "created", "data": {"object": {...}}}``), as
+    replayed from a Stripe export: successive states of the object it is about (a register
+    keyed by its id, ordered by ``created``), written to ``PUT /<object type>s/<id>``."""
+    created = _int(doc, "created", minimum=1)
+    found = _obj(_obj(doc, "data"), "object", "data.")
+    object_id = _str(found, "id", "data.object.")
+    kind = _str(found, "object", "data.object.")
+    body: dict[str, JSON] = {
+        "status": found.get("status"),
+        "amount": found.get("amount_paid", found.get("amount")),
+        "currency": found.get("currency"),
+        "customer": found.get("customer"),
+        "event": event_id,
+    }
+    path = f"/{quote(kind, safe='')}s/{quote(object_id, safe='')}"
+    call = DownstreamCall("PUT", path, body)
+    return HookEvent(event_id, event_type, Model.REGISTER, object_id, created, call)
 
 
 def json_error(status: int, message: str, *, field: str | None = None) -> web.Response:

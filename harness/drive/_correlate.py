@@ -121,7 +121,7 @@ class Correlation:
         where: str | None = None,
     ) -> None:
         self.tracer = tracer
-        self.spec = spec or TracerSpec()
+        self.spec = (spec or TracerSpec()).resolved_as_synthetic()
         for i, rule in enumerate(rules):
             problem = check_rule(rule)
             if problem is not None:
@@ -153,7 +153,7 @@ class Correlation:
         def attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
             found = _Found(*tracer(f"{path}\n{body}")) if tracer else _Found((), None)
             if verbatim:
-                for token in _TOKEN.findall(f"{path}\n{body}"):
+                for token in _TOKEN.findall(f"{path}\n{body}\n{_idempotency_key(headers)}"):
                     found.add(verbatim.get(token, _NOTHING))
             if rules:
                 call = _Call(method, path, headers, body)
@@ -397,3 +397,12 @@ def _distinctive(value: str) -> bool:
     if value.isdigit():
         return len(value) >= _VERBATIM_MIN_DIGITS
     return len(value) >= _VERBATIM_MIN and _TOKEN.fullmatch(value) is not None
+
+
+def _idempotency_key(headers: Mapping[str, str]) -> str:
+    """The request's Idempotency-Key, whatever its case: where a careful automation passes the
+    event's id on (and a real API deduplicates by it), so an id carried there attributes."""
+    for name, value in headers.items():
+        if name.lower() == "idempotency-key":
+            return value
+    return ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -72,35 +72,22 @@ def payload_of(obj: dict[str, Any]) -> Any:
     return obj["payload"] if "payload" in obj else obj
 
 
-class LinePayloads:
-    """Every line's payload with its line number, read from the file again each time they
-    are iterated: what a Sample checks a recorded file's paths against, in flat memory."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._count: int | None = None
-
-    def __iter__(self) -> Iterator[tuple[int, JSON]]:
-        return ((n, payload_of(obj)) for n, obj in read_lines(self.path))
-
-    def __len__(self) -> int:
-        if self._count is None:
-            self._count = sum(1 for _ in read_lines(self.path))
-        return self._count
-
-
 def max_line_bytes(where: str) -> int:
     """The limit in force: HARNESS_MAX_LINE_BYTES if set (a positive integer), else 16 MiB."""
-    text = os.environ.get(LINE_LIMIT_ENV)
+    return byte_limit(LINE_LIMIT_ENV, DEFAULT_MAX_LINE_BYTES, where)
+
+
+def byte_limit(variable: str, default: int, where: str) -> int:
+    """The size limit the environment ``variable`` sets (a positive integer), else ``default``."""
+    text = os.environ.get(variable)
     if text is None:
-        return DEFAULT_MAX_LINE_BYTES
+        return default
     value = int(text) if text.strip().isdigit() else 0
     if value <= 0:
         raise SourceError(
-            f"{LINE_LIMIT_ENV}={text!r} is not a positive integer",
+            f"{variable}={text!r} is not a positive integer",
             where=where,
-            hint=f"unset it for the default ({DEFAULT_MAX_LINE_BYTES:,} bytes) or give e.g. "
-            f"{DEFAULT_MAX_LINE_BYTES * 4}",
+            hint=f"unset it for the default ({default:,} bytes) or give e.g. {default * 4}",
         )
     return value
 

@@ -16,14 +16,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from math import isfinite
-from pathlib import Path
 from typing import Any
 
 from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import Event
 from ..core._scenario import RecordedSource
-from ._jsonl import payload_of, read_lines
+from . import _formats
+from ._jsonl import payload_of
 
 MAX_ID_CHARS = 1000
 MAX_HEADER_CHARS = 8192  # characters of a header value; servers commonly refuse longer lines
@@ -77,8 +77,9 @@ def lines(spec: RecordedSource) -> Iterator[Line]:
     type_steps = _paths.parse(spec.type_path) if spec.type_path else None
     timed: int | None = None
     untimed: int | None = None
-    for seq, (number, obj) in enumerate(read_lines(spec.path)):
-        line = _line(seq, number, obj, spec.path, id_steps, key_steps, type_steps)
+    for seq, record in enumerate(_formats.records(spec)):
+        number = record.number
+        line = _line(seq, number, record.obj, record.where, id_steps, key_steps, type_steps)
         if line.at is None:
             untimed = untimed or number
         else:
@@ -118,12 +119,11 @@ def _line(
     seq: int,
     number: int,
     obj: dict[str, Any],
-    path: Path,
+    where: str,
     id_steps: tuple[_paths.Step, ...] | None,
     key_steps: tuple[_paths.Step, ...] | None,
     type_steps: tuple[_paths.Step, ...] | None,
 ) -> Line:
-    where = f"{path}:{number}"
     wrapped = "payload" in obj
     payload = payload_of(obj)
     if not isinstance(payload, dict | list):

@@ -26,7 +26,7 @@ _MISSING: Any = object()
 
 class Payloads(Protocol):
     """(line number, payload) pairs that can be iterated more than once, and counted: a tuple,
-    or a recorded file's lines read again on each pass (``_jsonl.LinePayloads``)."""
+    or a recorded file's lines read again on each pass (``_formats.RecordPayloads``)."""
 
     def __iter__(self) -> Iterator[tuple[int, JSON]]: ...
 

@@ -22,7 +22,7 @@ from ..core._model import Event
 from ..core._scenario import RecordedSource, SchemaSource, Source, SyntheticSource
 from . import _recorded
 from ._fakes import FakeText
-from ._jsonl import LinePayloads
+from ._formats import RecordPayloads
 from ._sample import Sample
 from ._schema_events import generated
 from ._vary import Variation, render_time
@@ -184,7 +184,7 @@ def sample_of(source: Source) -> Sample:
     (read again on each check, never held whole)."""
     if isinstance(source, SyntheticSource):
         return Sample.example(source.example)
-    return Sample(source.path.name, LinePayloads(source.path))
+    return Sample(source.path.name, RecordPayloads(source))
 
 
 # The source's paths by the name of their field in a scenario file, and their attribute.

@@ -25,6 +25,7 @@ from ..core._model import Event
 from ..core._scenario import TracerSpec
 
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EMAIL = re.compile(r"^([^@\s+]+)(?:\+[^@\s]*)?@([^@\s]+\.[^@\s]+)$")
 
 
@@ -74,11 +75,12 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
     values at those payload paths (the event's id and key only where a path holds them).
     None: everything, as by default.
     """
-    spec = spec or TracerSpec()
+    spec = (spec or TracerSpec()).resolved_as_synthetic()
     if not spec.rewrite:
         return Tracer(tag, events)
     only = tuple(_paths.parse(p) for p in spec.paths)
     key_numbers: dict[str, int] = {}
+    others: dict[str, str] | None = {} if spec.ids else None  # run-wide: one id, one token
     traced: list[Event] = []
     for ev in events:
         number = key_numbers.setdefault(ev.key, len(key_numbers))
@@ -86,7 +88,7 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id = _token_id(ev.id, f"{tag}e{ev.seq}", numbers)
         new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
-        rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}")
+        rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}", others, tag)
         if only:
             traced.append(_rewrite_paths(ev, only, rewrite))
         else:
@@ -149,8 +151,19 @@ def _token_id(value: str, token: str, numbers: Collection[int] = ()) -> str:
 
 
 class _Rewrite:
-    def __init__(self, old_id: str, new_id: str, old_key: str, new_key: str, token: str):
+    def __init__(
+        self,
+        old_id: str,
+        new_id: str,
+        old_key: str,
+        new_key: str,
+        token: str,
+        others: dict[str, str] | None = None,
+        tag: str = "",
+    ):
         self.exact = {old_id: new_id, old_key: new_key}
+        self.others = others
+        self.tag = tag
         self.new_id = new_id
         self.new_key = new_key
         self.token = token
@@ -172,6 +185,11 @@ class _Rewrite:
     def text(self, s: str) -> str:
         if s in self.exact:
             return self.exact[s]
+        if self.others is not None and (_ID_LIKE.match(s) or _UUID.match(s)):
+            found = self.others.get(s)
+            if found is None:
+                found = self.others[s] = _token_id(s, f"{self.tag}i{len(self.others)}")
+            return found
         email = _EMAIL.match(s) if "@" in s else None  # most strings are not: no regex
         if email:
             return f"{email.group(1)}+{self.token}@{email.group(2)}"

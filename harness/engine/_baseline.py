@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core._errors import InputError
-from ..core._scenario import Scenario
+from ..core._scenario import Scenario, TracerSpec
 from ..drive._perturb import Slot
 from ..history import load
 from ..invariants import (
@@ -25,7 +25,7 @@ from ..invariants import (
 )
 from ..invariants._expected import NEED_BASELINE, Expectation, learn
 from ._options import RunOptions
-from ._prepare import PreparedRun, prepare, provider_settings
+from ._prepare import PreparedRun, prepare, provider_settings, tracing_of
 from ._settle import PendingRule
 
 BASELINE_INVARIANT = final_state_matches_baseline.NAME
@@ -75,6 +75,8 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
     at a time, without perturbations or faults, and with a tracer tag of its own (a target
     that deduplicates by event id must not take the perturbed run's events for repeats)."""
     scenario = prepared.scenario
+    # Traced as the run is (resolved here: the clean run drops the invariant that decides it).
+    tracing = tracing_of(scenario)
     clean = replace(
         scenario,
         name=f"{scenario.name}-baseline",
@@ -82,6 +84,9 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         perturbations=(),
         faults=(),
         invariants=tuple(i for i in scenario.invariants if i.name != BASELINE_INVARIANT),
+        # A faithful replay's clean run is traced all the same: sent with the recorded ids, it
+        # would make a target that remembers ids take the run's own events for repeats.
+        tracer=tracing if tracing.rewrite else TracerSpec(True, ids=True),
     )
     base = prepare(clean, options)
     # All at once, delivered one after the other: in order, and no slower than the target.

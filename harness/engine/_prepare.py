@@ -14,7 +14,7 @@ from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
-from ..core._scenario import Scenario, Settle, Source
+from ..core._scenario import Scenario, Settle, Source, TracerSpec
 from ..core._signing import Signer
 from ..double._faults import to_fault
 from ..double._forward import check_forward_to
@@ -25,11 +25,12 @@ from ..drive._drift import drift, drift_settings
 from ..drive._explicit import explicit
 from ..drive._perturb import Slot, delivery_id, plan
 from ..drive._recorded import under_own
+from ..drive._replay import replay_settings
 from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
-from ..invariants._expected import scenario_settings
+from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..scenario._limits import check_schedule_time
 from ._options import RunOptions, settle_for, time_scale_of
 
@@ -145,6 +146,13 @@ def signer_for(scenario: Scenario) -> Signer:
     return signer
 
 
+def tracing_of(scenario: Scenario) -> TracerSpec:
+    """How ``scenario``'s events are traced (``TracerSpec.resolved``): a recording is sent as
+    recorded unless the scenario compares final states with the clean run."""
+    compares = any(spec.name in NEED_BASELINE for spec in scenario.invariants)
+    return scenario.tracer.resolved(scenario.source, compares_states=compares)
+
+
 # No collections inside: each walked every event made so far (100,000 events: 11.4 s with
 # them, 6.8 s without); the collector's state is restored after, errors included.
 @_gc.paused()
@@ -165,14 +173,17 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     events, listed = stream.events, None
     if scenario.schedule is not None:
         events, listed = explicit(events, scenario.schedule, scenario.origin)
-    tracer = trace(events, tag, scenario.tracer)
+    tracing = tracing_of(scenario)
+    tracer = trace(events, tag, tracing)
+    # Which recorded ids the tracer changed, before the untraced events are let go.
+    replayed = replay_settings(scenario.source, tracing, events, tracer.events)
     stream = replace(stream, events=())  # the traced events replace them: half the memory
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
         tracer = Tracer(tag, drifted)
     # Indexed on the events as sent: the values the target saw are those it can write.
-    correlation = Correlation(tracer, scenario.correlate, scenario.tracer, where=scenario.origin)
+    correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
     if listed is None:
         listed = plan(tracer.events, scenario.perturbations, options.seed, stream.redeliveries)
     schedule = tuple(replace(slot, at=slot.at * scale) if scale != 1 else slot for slot in listed)
@@ -220,6 +231,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream.settings(scenario.source),
+            # A recording replayed as recorded or traced, with its events' original ids.
+            **replayed,
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),
             "signing": signer.scheme,

@@ -143,7 +143,19 @@ def _why_not(history: History, baseline: History | None) -> str | None:
         )
     if baseline.status != "complete":
         return f"the baseline run {baseline.info.run_id} did not complete ({baseline.status})"
+    if _rewrite(history) == "off" and _rewrite(baseline) != "off":
+        return (
+            "this run sent its events as recorded and its clean run was traced (so that a "
+            "target remembering ids would not drop the replay): their final states hold other "
+            "ids and values and cannot be compared; trace this run too (tracer: {rewrite: "
+            "true}) to compare final states"
+        )
     return None
+
+
+def _rewrite(history: History) -> Any:
+    tracer = history.info.settings.get("tracer")
+    return tracer.get("rewrite") if isinstance(tracer, dict) else None
 
 
 def _state(history: History) -> tuple[State, str]:

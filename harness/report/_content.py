@@ -19,6 +19,7 @@ from ..invariants._facts import route_of
 from ..invariants._timing import compression
 from . import _advice, _describe, _matrix, _readiness, _sequence, _stats
 from ._answers import delivery_answers
+from ._describe import with_recorded_ids
 from ._redact import Redactor
 from ._views import (
     Counts,
@@ -182,7 +183,7 @@ def _verdicts(
             status=v.status.value,
             failure_class=v.failure_class.value,
             summary=v.summary,
-            lines=v.evidence.lines,
+            lines=with_recorded_ids(v.evidence.lines, h.info.settings),
             event_ids=v.evidence.event_ids,
             delivery_ids=v.evidence.delivery_ids,
             effect_ids=v.evidence.effect_ids,

@@ -7,6 +7,7 @@ history (what was actually delivered), never from the scenario file.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -257,6 +258,7 @@ def what_was_done(history: History) -> tuple[str, ...]:
     ]
     if declared:
         sentences.append("Perturbed: " + "; ".join(declared) + ".")
+    sentences.extend(_replayed(settings.get("recorded")))
     sentences.extend(_redelivered(settings.get("redeliveries")))
     delivered_as = _provider(settings)
     if delivered_as:
@@ -292,6 +294,44 @@ def _source(history: History) -> str:
     pace = f" ({len(ds) / span:,.0f} a second)" if span > 0 else ""
     delivered = f"{len(ds):,} deliver{'ies' if len(ds) != 1 else 'y'}"
     return f"{text}: {delivered} sent over {duration(span)}{pace}."
+
+
+def _replayed(recorded: Any) -> list[str]:
+    """How a recorded file was replayed (``drive._replay``): as recorded, or traced."""
+    if not isinstance(recorded, Mapping):
+        return []
+    ids = [str(i) for i in recorded.get("ids") or ()]
+    more = int(recorded.get("events", len(ids))) - len(ids)
+    named = join_words(ids + ([f"{more:,} more"] if more > 0 else []))
+    where = f"{recorded.get('file')} ({recorded.get('format')} format)"
+    if recorded.get("replay") == "as recorded":
+        return [f"Replayed {where} as recorded: the events' own ids and values ({named})."]
+    originals = recorded.get("original_ids") or {}
+    pairs = [f"{new} was {old}" for new, old in list(originals.items())[:3]]
+    shown = f" ({join_words(pairs)})" if pairs else ""
+    return [
+        f"Replayed {where} with ids and values rewritten into tracer tokens{shown}; the "
+        "evidence names each event's recorded id beside its token."
+    ]
+
+
+_EVENT_REF = re.compile(r"\bevent (\S+) \(")
+
+
+def with_recorded_ids(lines: Sequence[str], settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """Evidence lines naming each traced event's recorded id beside its tracer token:
+    ``event evt_zq…e3 (recorded as evt_1Pgc…, record …``; as they are when nothing was
+    rewritten (a faithful replay names the recorded ids already)."""
+    recorded = settings.get("recorded")
+    originals = recorded.get("original_ids") if isinstance(recorded, Mapping) else None
+    if not originals:
+        return tuple(lines)
+
+    def named(m: re.Match[str]) -> str:
+        old = originals.get(m.group(1))
+        return m.group(0) if old is None else f"{m.group(0)}recorded as {old}, "
+
+    return tuple(_EVENT_REF.sub(named, line) for line in lines)
 
 
 def _redelivered(recorded: Any) -> list[str]:

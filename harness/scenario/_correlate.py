@@ -5,11 +5,11 @@ is an error at its line instead of a rule that silently attributes nothing."""
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from ..core import _paths
+from ..core._errors import SourceError
 from ..core._scenario import (
     CorrelationRule,
     RecordedSource,
@@ -18,6 +18,8 @@ from ..core._scenario import (
     TracerSpec,
 )
 from ..drive._correlate import check_rule
+from ..drive._formats import records
+from ..drive._jsonl import payload_of
 from ._lines import Loc, dotted
 from ._schema import CorrelateDoc, TracerDoc
 
@@ -43,7 +45,10 @@ def correlation(
     built = tuple(_rule(i, doc, samples, downstreams) for i, doc in enumerate(rules))
     for i, path in enumerate(tracer.paths or ()):
         _exists(("tracer", "paths", i), path, samples)
-    return built, TracerSpec(rewrite=tracer.rewrite, paths=tuple(tracer.paths or ()))
+    # Left out: None, which replays a recorded source as recorded (TracerSpec.resolved).
+    given = "rewrite" in tracer.model_fields_set or tracer.paths is not None
+    rewrite = tracer.rewrite if given else None
+    return built, TracerSpec(rewrite=rewrite, paths=tuple(tracer.paths or ()))
 
 
 def _rule(
@@ -82,18 +87,12 @@ def _samples(source: Source) -> list[Any]:
     assert isinstance(source, RecordedSource)
     found: list[Any] = []
     try:
-        with source.path.open(encoding="utf-8") as lines:
-            for line in lines:
-                if len(found) >= _SAMPLED_LINES:
-                    break
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    continue  # the source's own loader reports a bad line, with its number
-                if isinstance(obj, dict):
-                    found.append(obj["payload"] if "payload" in obj else obj)
-    except (OSError, UnicodeError):
-        return []  # reported by the source's loader when the run reads it
+        for record in records(source):
+            if len(found) >= _SAMPLED_LINES:
+                break
+            found.append(payload_of(record.obj))
+    except SourceError:
+        pass  # the source's own loader reports a bad record, with where it is
     return found
 
 

@@ -52,6 +52,7 @@ from ..core._scenario import (
 )
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import check_drift, is_drift
+from ..drive._formats import provider as recorded_provider
 from ..drive._recorded import NOT_REPLAYED
 from ..drive._recorded import survey as recorded_survey
 from ..drive._sample import Sample
@@ -261,7 +262,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         recorded = survey.lines
     check_planned_size(source, perturbations, str(path), recorded)
     _drift_checked(perturbations, source, sample)
-    delivery = _delivery(doc.delivery, doc.provider)
+    delivery = _delivery(doc.delivery, doc.provider, _detected(doc, source))
     _tamper_needs_signing(doc, delivery)
     try:
         names = [d.name for d in doc.downstreams]
@@ -321,13 +322,23 @@ def _source(doc: SourceDoc, base: Path) -> Source:
         )
     assert doc.recorded is not None  # SourceDoc made sure
     r = doc.recorded
+    if r.har is not None and r.format not in (None, "har"):
+        loc: Loc = ("source", "recorded", "har")
+        raise _Invalid(
+            loc,
+            f"{dotted(loc)}: is not allowed — it picks requests of a HAR file, "
+            f"and format is {r.format!r}; leave har out or set format: har",
+        )
     return RecordedSource(
-        path=_existing(base, r.file, ("source", "recorded", "file")),
+        path=_existing(base, r.file, ("source", "recorded", "file"), folder=r.format == "github"),
         id_path=r.id,
         key_path=r.key,
         type_path=r.type,
         over=r.over,
         redeliveries=r.redeliveries,
+        format=r.format,
+        har_url=r.har.url if r.har is not None else None,
+        har_path=r.har.path if r.har is not None else None,
     )
 
 
@@ -603,8 +614,21 @@ def _route(doc: RouteDoc) -> Route:
     )
 
 
-def _delivery(doc: DeliveryDoc, provider_doc: ProviderDoc | None) -> DeliverySpec:
-    signing: str = doc.signing
+def _detected(doc: ScenarioDoc, source: Source) -> str | None:
+    """The signing scheme of the sender a recording shows, when the scenario names none: its
+    deliveries are signed afresh that way, with the test secret (docs/recording.md)."""
+    if not isinstance(source, RecordedSource) or doc.provider is not None:
+        return None
+    if "signing" in doc.delivery.model_fields_set:
+        return None
+    found = recorded_provider(source)
+    return PROVIDERS[found].scheme if found is not None else None
+
+
+def _delivery(
+    doc: DeliveryDoc, provider_doc: ProviderDoc | None, detected: str | None = None
+) -> DeliverySpec:
+    signing: str = detected or doc.signing
     profile = None
     if provider_doc is not None:
         profile = _provider(provider_doc)
@@ -678,13 +702,16 @@ def _tamper_needs_signing(doc: ScenarioDoc, delivery: DeliverySpec) -> None:
 # --- step 4: the files a scenario names, and its invariants' parameters ---------------------
 
 
-def _existing(base: Path, name: str, loc: Loc, of: str = "the scenario file") -> Path:
+def _existing(
+    base: Path, name: str, loc: Loc, of: str = "the scenario file", *, folder: bool = False
+) -> Path:
     path = (base / name).absolute()
-    if not path.is_file():
+    if not (path.is_file() or (folder and path.is_dir())):
+        examples = " (a folder of GitHub example payloads needs format: github)"
         raise _Invalid(
             loc,
             f"{dotted(loc)}: {name!r} is not allowed — there is no file {str(path)!r} "
-            f"(paths are relative to {of})",
+            f"(paths are relative to {of}){examples if path.is_dir() else ''}",
         )
     return path
 

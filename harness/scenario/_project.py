@@ -33,6 +33,7 @@ from ..core._scenario import (
     SyntheticSource,
 )
 from ..core._secret_env import check_secret_env
+from ..drive._formats import recognised
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
@@ -40,10 +41,13 @@ from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
 from ._openapi import SourceProblem, schema_events
 from ._schema import (
+    FORMAT_TEXT,
     PROVIDER_NAMES,
     CorrelateDoc,
     DownstreamDoc,
     ExpectedRequests,
+    HarDoc,
+    RecordedFormat,
     ResetDoc,
     TracerDoc,
 )
@@ -79,7 +83,9 @@ class EventsDoc(Doc):
         None, description="a payload of the library, like stripe:checkout.session.completed"
     )
     recorded: str | None = Field(
-        None, description="a path to a JSONL file of recorded events, relative to harness.yaml"
+        None,
+        description="a path to a file of recorded events (JSONL, a provider's export, a HAR, "
+        "a capture), relative to harness.yaml",
     )
     openapi: str | None = Field(
         None,
@@ -94,6 +100,8 @@ class EventsDoc(Doc):
         alias="schema",
         description="a path to a JSON Schema of the payload, relative to harness.yaml",
     )
+    format: RecordedFormat | None = Field(None, description=FORMAT_TEXT)
+    har: HarDoc | None = Field(None, description=HarDoc.expected)
     id: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event id")
     key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
     type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
@@ -120,6 +128,10 @@ class EventsDoc(Doc):
             raise invalid_mapping(
                 f"has {given[0]} and no key — give key: the path of the record the event is "
                 "about, a property of the schema"
+            )
+        if self.recorded is None and (self.format is not None or self.har is not None):
+            raise invalid_mapping(
+                "has format or har without recorded — they say how to read a recorded file"
             )
         if self.recorded is not None and self.time is not None:
             raise invalid_mapping(
@@ -290,10 +302,15 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         return ProjectEvents(generated, event_type(generated), f"{dotted(here)} ({file})")
     if doc.recorded is not None:
         source: Source = RecordedSource(
-            path=_existing(base, doc.recorded, (*here, "recorded"), _RELATIVE),
+            path=_existing(
+                base, doc.recorded, (*here, "recorded"), _RELATIVE, folder=doc.format == "github"
+            ),
             id_path=doc.id,
             key_path=doc.key,
             type_path=doc.type,
+            format=doc.format,
+            har_url=doc.har.url if doc.har is not None else None,
+            har_path=doc.har.path if doc.har is not None else None,
         )
         origin, kind = f"{dotted(here)} ({doc.recorded})", None
     else:
@@ -405,11 +422,12 @@ def with_flags(
 
 
 def events_flag(value: str) -> ProjectEvents:
-    """The events ``--events`` names: a ``.jsonl`` recorded file, a JSON example file, or a
-    payload of the library (``stripe:checkout.session.completed``)."""
+    """The events ``--events`` names: a ``.jsonl`` recorded file (or a provider's export, a HAR,
+    a capture: docs/recording.md), a JSON example file, or a payload of the library
+    (``stripe:checkout.session.completed``)."""
     path = Path(value)
     try:
-        if value.endswith(".jsonl"):
+        if value.endswith(".jsonl") or (path.is_file() and recognised(path) is not None):
             return _events(0, EventsDoc.model_validate({"recorded": value}), Path())
         if path.is_file() or not _LIBRARY_NAME.match(value):
             return _events(0, EventsDoc.model_validate({"example": value}), Path())

@@ -1,5 +1,6 @@
 """The payload an events reference stands for, to guess its paths from: a JSON example file,
-a JSONL file of recorded events (its first line) or a payload of the library
+a file of recorded events (a JSONL file, a provider's export, a HAR, a capture: its first
+record) or a payload of the library
 (``stripe:checkout.session.completed``)."""
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 
 from ..core._errors import InputError, SourceError
 from ..core._library import entry
-from ..drive._jsonl import read_lines
+from ..core._scenario import RecordedSource
+from ..drive._formats import first as first_record
+from ..drive._formats import recognised
 from ._project import _LIBRARY_NAME
 
 
@@ -50,12 +53,9 @@ def read_sample(ref: str, where: str) -> Sample:
             hint="give an example payload (.json), recorded events (.jsonl), or a library "
             "payload such as stripe:checkout.session.completed (`harness show` lists them)",
         )
-    if path.suffix == ".jsonl":
-        lines = read_lines(path)
-        try:
-            _, first = next(lines)
-        finally:
-            lines.close()
+    fmt = recognised(path)
+    if fmt is not None:
+        first = first_record(RecordedSource(path, format=fmt)).obj
         if "payload" not in first:
             return Sample("recorded", ref, first)
         members = tuple(name for name in ("id", "key", "type") if name in first)

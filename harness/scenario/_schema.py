@@ -129,10 +129,32 @@ class SyntheticDoc(Doc):
         return self
 
 
-class RecordedDoc(Doc):
-    expected = "a mapping with file, and optionally id, key, type, over, redeliveries"
+RecordedFormat = Literal["jsonl", "json", "capture", "har", "stripe", "github", "svix", "hookdeck"]
+FORMAT_TEXT = "the recorded file's format (docs/recording.md); detected from the file when left out"
 
-    file: str = Field(description="a path to a JSONL file of events, relative to the scenario")
+
+class HarDoc(Doc):
+    expected = "a mapping with path or url: the webhook's requests in the HAR file"
+
+    path: str | None = Field(None, description="the webhook's path, like /hooks/stripe")
+    url: str | None = Field(None, description="the webhook's URL (without its query)")
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if (self.path is None) == (self.url is None):
+            raise invalid_mapping("give exactly one of path and url")
+        return self
+
+
+class RecordedDoc(Doc):
+    expected = "a mapping with file, and optionally format, har, id, key, type, over, redeliveries"
+
+    file: str = Field(
+        description="a path to a file (or a folder, for GitHub examples) of recorded "
+        "deliveries, relative to the scenario"
+    )
+    format: RecordedFormat | None = Field(None, description=FORMAT_TEXT)
+    har: HarDoc | None = Field(None, description=HarDoc.expected)
     id: JsonPath | None = Field(None, description=_PATH_TEXT)
     key: JsonPath | None = Field(None, description=_PATH_TEXT)
     type: JsonPath | None = Field(None, description=_PATH_TEXT)
@@ -601,10 +623,10 @@ class CorrelateDoc(Doc):
 class TracerDoc(Doc):
     expected = "a mapping with rewrite (true or false) or paths (a list of JSONPaths)"
 
-    rewrite: bool = Field(
+    rewrite: bool | None = Field(
         _default(TracerSpec, "rewrite"),
         description="true or false (on or off): rewrite the events' ids and values into tracer "
-        "tokens; false sends them as recorded",
+        "tokens; false sends them as recorded (the default for a recorded source)",
     )
     paths: list[JsonPath] | None = Field(
         None,
@@ -614,7 +636,7 @@ class TracerDoc(Doc):
 
     @model_validator(mode="after")
     def _paths_need_rewrite(self) -> Self:
-        if not self.rewrite and self.paths is not None:
+        if self.rewrite is False and self.paths is not None:
             raise invalid_mapping(
                 "has rewrite: false and paths — paths says which values to rewrite; leave "
                 "rewrite out (or true) to rewrite only those, or leave paths out to rewrite none"

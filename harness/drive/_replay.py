@@ -1,0 +1,36 @@
+"""What a run keeps of how a recorded source was replayed, for the report: the file and its
+format, whether the events went out as recorded (faithful replay) or rewritten into tracer
+tokens, and each rewritten event id's original (``original_ids``: tracer id -> recorded id), so
+that evidence can name the id the provider gave the event beside the token the run sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..core._model import Event
+from ..core._scenario import RecordedSource, Source, TracerSpec
+from ._formats import detect
+
+ORIGINALS_KEPT = 10_000  # ids mapped back in the run's settings; a larger file names none
+_SHOWN = 3
+
+
+def replay_settings(
+    source: Source, tracing: TracerSpec, recorded: Sequence[Event], sent: Sequence[Event]
+) -> dict[str, Any]:
+    """``{"recorded": {...}}`` for a recorded source (``recorded``: its events as read,
+    ``sent``: as traced, by seq); nothing for a synthetic one."""
+    if not isinstance(source, RecordedSource):
+        return {}
+    out: dict[str, Any] = {
+        "file": source.path.name,
+        "format": source.format or detect(source.path),
+        "replay": "as recorded" if not tracing.rewrite else "tracer tokens",
+        "ids": [e.id for e in recorded[:_SHOWN]],
+        "events": len(recorded),
+    }
+    changed = {s.id: r.id for r, s in zip(recorded, sent, strict=True) if s.id != r.id}
+    if changed and len(changed) <= ORIGINALS_KEPT:
+        out["original_ids"] = changed
+    return {"recorded": out}

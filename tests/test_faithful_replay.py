@@ -1,0 +1,241 @@
+"""Faithful replay of provider exports (issue #14, points 1 and 3), end to end: a HAR file, a
+Stripe event list, a GitHub deliveries export and a Svix export each replay against the sound
+demo automation (a real process on loopback) as recorded — the provider's ids in the journal and
+the report — and a bad file of each format is refused, naming the format and the first bad
+record, before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import recorded_samples as samples
+from .conftest import SECRET, Automation
+from .conftest import harness as harness_cli
+
+# The sound demo passes the body's own id on as Idempotency-Key: the rule that ties its
+# requests to the events of an export whose event ids are the sender's message ids.
+BY_IDEMPOTENCY_KEY = "correlate:\n  - {effect: {header: Idempotency-Key}, event: $.id}\n"
+ORDERS = (
+    "model: ledger\n"
+    + BY_IDEMPOTENCY_KEY
+    + "downstreams:\n  - name: api\n    routes: [{method: POST, path: /payouts, status: 201}]\n"
+)
+INVOICES = (
+    "model: register\n"
+    "downstreams:\n  - name: api\n"
+    "    routes: [{method: PUT, path: '/invoices/{id}', status: 200}]\n"
+)
+
+
+def scenario(folder: Path, source: str, rest: str) -> Path:
+    path = folder / "replay.scenario.yaml"
+    path.write_text(
+        "name: replay\n"
+        f"source:\n  recorded:\n{source}"
+        "invariants: [no_lost_events, no_duplicate_effects]\n"
+        f"{rest}"
+        "settle: {quiet: 1s, deadline: 20s}\n"
+    )
+    return path
+
+
+def run(automation: Automation, path: Path, tmp_path: Path) -> tuple[int, dict[str, Any], str]:
+    """``harness run``: exit code, the run's JSON report, its Markdown report."""
+    report = tmp_path / "report.json"
+    markdown = tmp_path / "report.md"
+    done = harness_cli(
+        "run",
+        str(path),
+        "--target",
+        automation.hook,
+        "--downstream",
+        f"127.0.0.1:{automation.downstream_port}",
+        "--seed",
+        "5",
+        "--report",
+        str(report),
+        "--journal",
+        str(tmp_path / "j.db"),
+        env={"HARNESS_SECRET": SECRET},
+    )
+    assert report.exists(), done.out + done.err
+    harness_cli("report", str(tmp_path / "j.db"), "--output", str(markdown))
+    [only] = json.loads(report.read_text())["runs"]
+    text = markdown.read_text() if markdown.exists() else ""
+    return done.code, only, done.out + text
+
+
+CASES: dict[str, tuple[Callable[[Path], Path], str, str, list[str], str]] = {
+    "har": (
+        samples.har,
+        "    file: traffic.har\n    har: {path: /hooks/orders}\n    key: $.data.order_id\n",
+        ORDERS,
+        samples.ORDER_IDS,
+        "har",
+    ),
+    "stripe": (
+        samples.stripe_list,
+        "    file: events.json\n",
+        INVOICES,
+        samples.STRIPE_IDS,
+        "stripe",
+    ),
+    "github": (
+        samples.github_deliveries,
+        "    file: deliveries.json\n    key: $.data.order_id\n",
+        ORDERS,
+        samples.GITHUB_GUIDS,
+        "github",
+    ),
+    "svix": (
+        samples.svix_export,
+        "    file: messages.json\n    key: $.data.order_id\n",
+        ORDERS,
+        samples.SVIX_IDS,
+        "svix",
+    ),
+}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_an_export_replays_as_recorded_with_its_ids_in_the_report(
+    sound: Automation, tmp_path: Path, name: str
+) -> None:
+    make, source, rest, ids, fmt = CASES[name]
+    make(tmp_path)
+    code, found, text = run(sound, scenario(tmp_path, source, rest), tmp_path)
+    verdicts = {v["invariant"]: v for v in found["verdicts"]}
+    for invariant in ("no_lost_events", "no_duplicate_effects"):
+        assert verdicts[invariant]["status"] == "pass", verdicts[invariant]["summary"]
+    assert code == 0
+    done = " ".join(found["done"])
+    assert f"({fmt} format) as recorded: the events' own ids and values ({ids[0]}" in done
+    assert found["counts"]["events"] == len(ids)
+    assert ids[0] in text  # the Markdown report names them too
+
+
+@pytest.mark.integration
+def test_a_traced_replay_names_each_events_recorded_id_beside_its_token(
+    fragile: Automation, tmp_path: Path
+) -> None:
+    """``tracer: {rewrite: true}`` rewrites a recording's ids; the evidence of a failed
+    verdict names the recorded id beside the token the run sent."""
+    samples.github_deliveries(tmp_path)
+    source = "    file: deliveries.json\n    key: $.data.order_id\n"
+    path = scenario(tmp_path, source, "tracer: {rewrite: true}\n" + ORDERS)
+    code, found, _ = run(fragile, path, tmp_path)
+    verdicts = {v["invariant"]: v for v in found["verdicts"]}
+    duplicates = verdicts["no_duplicate_effects"]  # fragile acts on GitHub's redelivery
+    assert duplicates["status"] == "fail" and code == 1
+    [line] = [x for x in duplicates["evidence"]["lines"] if "recorded as" in x]
+    assert f"recorded as {samples.GITHUB_GUIDS[0]}," in line
+    assert "rewritten into tracer tokens" in " ".join(found["done"])
+
+
+def _bad_svix(p: Path) -> None:
+    doc = json.loads(p.read_text())
+    doc["data"][2]["eventType"] = 7
+    p.write_text(json.dumps(doc, indent=2))
+
+
+def _bad_stripe(p: Path) -> None:
+    doc = json.loads(p.read_text())
+    doc["data"][1]["object"] = "invoice"
+    p.write_text(json.dumps(doc, indent=2))
+
+
+def _bad_github(p: Path) -> None:
+    doc = json.loads(p.read_text())
+    del doc[2]["request"]
+    p.write_text(json.dumps(doc, indent=2))
+
+
+def _bad_har(p: Path) -> None:
+    doc = json.loads(p.read_text())
+    doc["log"]["entries"][2]["request"]["postData"]["text"] = "amount=1"
+    p.write_text(json.dumps(doc, indent=2))
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "said"),
+    [
+        (
+            "har",
+            _bad_har,
+            "traffic.har: log.entries[2].request.postData.text: har format: the body",
+        ),
+        ("stripe", _bad_stripe, "events.json: data[1]: object: stripe format: not a Stripe event"),
+        ("github", _bad_github, "deliveries.json: [2]: request: github format: request is missing"),
+        ("svix", _bad_svix, "messages.json: data[2]: eventType: svix format: eventType is 7"),
+    ],
+)
+def test_a_bad_export_is_refused_with_its_format_and_first_bad_record(
+    tmp_path: Path, name: str, edit: Callable[[Path], None], said: str
+) -> None:
+    make, source, rest, _, _ = CASES[name]
+    edit(make(tmp_path))
+    done = harness_cli(
+        "run",
+        str(scenario(tmp_path, source, rest)),
+        "--target",
+        "http://127.0.0.1:1/hooks",  # nothing listens: the file is refused before any send
+        "--journal",
+        str(tmp_path / "j.db"),
+    )
+    assert done.code == 2, done.out + done.err
+    assert said in done.err and "Traceback" not in done.err, done.err
+
+
+@pytest.mark.integration
+def test_a_replay_nothing_attributes_is_inconclusive_with_the_rule_to_write(
+    sound: Automation, tmp_path: Path
+) -> None:
+    """Svix message ids appear in no request the demo makes: without the Idempotency-Key rule
+    no effect can be tied to an event, and the verdicts say so instead of calling them lost."""
+    samples.svix_export(tmp_path)
+    rest = ORDERS.replace(BY_IDEMPOTENCY_KEY, "")
+    source = "    file: messages.json\n    key: $.data.order_id\n"
+    _, found, _ = run(sound, scenario(tmp_path, source, rest), tmp_path)
+    verdicts = {v["invariant"]: v for v in found["verdicts"]}
+    for invariant in ("no_lost_events", "no_duplicate_effects"):
+        assert verdicts[invariant]["status"] == "inconclusive"
+        summary = verdicts[invariant]["summary"]
+        assert "none of the 4 effects could be attributed" in summary
+        assert "add a correlate: rule" in summary and "tracer rewriting was off" in summary
+
+
+STATEFUL = "model: register\ndownstreams:\n  - name: api\n    stateful: true\n"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("tracer", ["", "tracer: {rewrite: false}\n"])
+def test_a_replay_that_compares_final_states_is_traced_unless_told_not_to(
+    sound: Automation, tmp_path: Path, tracer: str
+) -> None:
+    """Comparing final states needs the run and its clean run traced alike: a recording is then
+    traced by default (the evidence naming its ids); told to go as recorded, the comparison is
+    inconclusive and says why."""
+    samples.stripe_list(tmp_path)
+    path = scenario(tmp_path, "    file: events.json\n", tracer + STATEFUL)
+    path.write_text(
+        path.read_text().replace(
+            "invariants: [no_lost_events, no_duplicate_effects]",
+            "invariants: [final_state_matches_baseline]",
+        )
+    )
+    _, found, _ = run(sound, path, tmp_path)
+    [state] = [v for v in found["verdicts"] if v["invariant"] == "final_state_matches_baseline"]
+    done = " ".join(found["done"])
+    if not tracer:
+        assert state["status"] == "pass", state["summary"]
+        assert "rewritten into tracer tokens" in done and samples.STRIPE_IDS[0] in done
+    else:
+        assert state["status"] == "inconclusive", state["summary"]
+        assert "trace this run too (tracer: {rewrite: true})" in state["summary"]
+        assert "as recorded" in done
