@@ -88,9 +88,13 @@ class _Failing(Exception):
 
 def replayable(scenario: Scenario, exploration: Exploration) -> Scenario:
     """``scenario`` with exactly ``exploration``'s deliveries and fault windows: its schedule
-    perturbations replaced (field drift kept), the windows added to its own."""
+    perturbations replaced (field drift kept), the windows added to its own. Its events are
+    traced (fresh tokens every run) unless the scenario says otherwise, a recording too: every
+    example then starts from what the target knew, where it remembers ids or records."""
+    tracer = scenario.tracer
     return replace(
         scenario,
+        tracer=tracer if tracer.rewrite is not None else replace(tracer, rewrite=True),
         perturbations=tuple(p for p in scenario.perturbations if is_drift(p)),
         schedule=exploration.schedule,
         faults=(*scenario.faults, *exploration.faults),

@@ -47,6 +47,9 @@ def write_minimal(scenario: Scenario, exploration: Exploration, out: Path) -> Pa
     if windows:
         doc["faults"] = [*doc.get("faults", []), *windows]
     doc.pop("reset", None)  # a replay is one run: nothing to forget
+    tracer = doc.setdefault("tracer", {})
+    if isinstance(tracer, dict):
+        tracer.setdefault("rewrite", True)  # as every example was run (``replayable``)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return out
