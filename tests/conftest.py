@@ -20,6 +20,13 @@ from harness.cli._processes import Service, free_port, start_module
 settings.register_profile("harness", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("harness")
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``long`` first: under xdist they then overlap the many short ones
+    instead of being handed out last and running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 

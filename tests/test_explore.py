@@ -23,7 +23,7 @@ from .fault_scenarios import automation
 from .test_gallery import STRIPE
 from .test_gallery import automation as gallery_automation
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.timeout(600)]
 
 GALLERY = Path(__file__).resolve().parent / "gallery" / "scenarios"
 SEED = 5

@@ -9,7 +9,7 @@ import pytest
 from .conftest import SECRET, Automation
 from .test_pytest_plugin import ENGINE, INI
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.timeout(600)]
 pytest_plugins = ["pytester"]
 assert ENGINE
 

@@ -137,6 +137,7 @@ def test_background_queue_late_work_is_not_lost_at_a_compressed_time_scale(
     assert done.code == 0, done.out
 
 
+@pytest.mark.long
 def test_background_queue_late_effects_stay_with_their_run_in_a_suite(tmp_path: Path) -> None:
     """Two scenarios in one ``harness run``: the first stops watching after 1 s while the queue
     has seconds of work left. What it does for the first run's events later — while the first

@@ -62,6 +62,7 @@ def test_sound_passes_every_provider_and_security_scenario(tmp_path: Path) -> No
     assert checked.code == 0, checked.out + checked.err
 
 
+@pytest.mark.long
 def test_fragile_is_retried_into_duplicates_and_accepts_tampering(tmp_path: Path) -> None:
     found = run("harness.demo.fragile", [*STORMS, *SECURITY], tmp_path)
     for storm in STORMS:
@@ -91,6 +92,7 @@ def test_fragile_is_retried_into_duplicates_and_accepts_tampering(tmp_path: Path
         assert words in report.out, words
 
 
+@pytest.mark.long
 def test_a_check_without_the_timestamp_accepts_stale_and_replayed(tmp_path: Path) -> None:
     found = run(
         "tests.broken_verifiers",
