@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,11 @@ from harness.cli._processes import Service, free_port, start_module
 # nothing about the code under test here, so no deadline and no "too slow" health check.
 settings.register_profile("harness", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("harness")
+
+# Launched as a background job of a non-interactive shell, the suite would pass an ignored
+# SIGINT on to every process it starts, and the tests that stop one with Ctrl-C would hang.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -19,8 +19,16 @@ from .conftest import SECRET, Automation, harness
 pytestmark = pytest.mark.integration
 
 
-def _start_run(fragile: Automation, journal: Path) -> subprocess.Popen[str]:
-    """downstream-outage at real time: four minutes of scenario, so it is surely mid-run."""
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_run(
+    fragile: Automation, journal: Path, *, sigint_ignored: bool = False
+) -> subprocess.Popen[str]:
+    """downstream-outage at real time: four minutes of scenario, so it is surely mid-run.
+    ``sigint_ignored``: started as a background job of a non-interactive shell is (`cmd &`,
+    nohup), with SIGINT ignored, which the child inherits."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -41,6 +49,7 @@ def _start_run(fragile: Automation, journal: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
 
 
@@ -58,11 +67,12 @@ def _wait_for_deliveries(journal: Path, at_least: int = 3, within: float = 30.0)
     pytest.fail(f"no {at_least} deliveries in {journal} within {within} s")
 
 
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["foreground", "sigint-ignored"])
 def test_sigterm_ends_the_run_aborted_with_a_message_and_exit_3(
-    fragile: Automation, tmp_path: Path
+    fragile: Automation, tmp_path: Path, sigint_ignored: bool
 ) -> None:
     journal = tmp_path / "run.db"
-    proc = _start_run(fragile, journal)
+    proc = _start_run(fragile, journal, sigint_ignored=sigint_ignored)
     try:
         _wait_for_deliveries(journal)
         proc.send_signal(signal.SIGTERM)

@@ -368,6 +368,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: aborted, journal kept,
     # exit 3 with a message, instead of dying silently mid-write.
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Started with SIGINT ignored (a background job of a non-interactive shell, nohup, some CI
+    # runners), SIGTERM's SIGINT would be ignored too: Python's own handler back, so that
+    # asyncio's graceful one is installed over it and either signal ends a run cleanly.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         cli.main(args=argv, prog_name="harness", standalone_mode=False)
     except click.exceptions.Abort:
