@@ -338,12 +338,12 @@ def synthetic_template(
     example: Any, paths: dict[str, str], kind: str | None = None
 ) -> SyntheticSource:
     """A synthetic source of ``example`` read by ``paths`` (id, key, type, time). Paths not
-    given are those of a library entry the example matches (``guess_paths``), else the
+    given are those of a library entry the example matches (``library_paths_of``), else the
     defaults of scenario files. ``kind``: the event type when the payload does not carry it
     (GitHub and Shopify name it in headers). Its counts are placeholders: each hazard gives its
     own (``_hazards``)."""
     defaults = SyntheticSource(example, 1, 1, 0.0)
-    paths = {**guess_paths(example), **paths}
+    paths = {**library_paths_of(example), **paths}
     type_path: str | None = paths.get("type")
     types: tuple[str, ...] = ()
     if type_path is None and kind is not None:
@@ -360,7 +360,7 @@ def synthetic_template(
     )
 
 
-def guess_paths(example: Any) -> dict[str, str]:
+def library_paths_of(example: Any) -> dict[str, str]:
     """The paths of the library entry whose type the example has and whose paths all lead
     somewhere in it (a Stripe checkout.session.completed is read as the library reads one)."""
     for name in names():
