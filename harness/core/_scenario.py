@@ -131,6 +131,44 @@ class DownstreamSpec:
     contract: ContractSpec | None = None
     # A real API's base URL: what no route matches is forwarded there (a pass-through double).
     forward_to: str | None = None
+    # How the API authenticates its callers; the double enforces it (None: it does not).
+    auth: AuthSpec | None = None
+    # The stateful store's list endpoints answer at most this many records a page, with a
+    # cursor to the next page (None: every record in one answer).
+    page_size: int | None = None
+    # Changes of the API's answers on dates, as a new API version makes them.
+    shape_changes: tuple[ShapeChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSpec:
+    """How the API a downstream stands for authenticates its callers (``double``).
+
+    oauth: ``POST token_path`` (client-credentials or refresh-token grant) issues access tokens
+    valid ``lifetime`` scenario seconds; every other call needs ``Authorization: Bearer TOKEN``
+    with a live token, else 401. api-key: every call needs the key from the environment
+    variable ``key_env`` in ``header``; from ``rotate_at`` scenario seconds only the key in
+    ``next_key_env`` is accepted (a key rotated on a date).
+    """
+
+    kind: str  # "oauth" | "api-key"
+    token_path: str = "/oauth/token"
+    lifetime: float = 3600.0
+    header: str = "Authorization"
+    key_env: str = "HARNESS_API_KEY"
+    next_key_env: str | None = None
+    rotate_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeChange:
+    """From ``at`` scenario seconds the double's JSON answers to ``route`` (``"GET /deals/*"``;
+    None: every route) have their fields renamed as ``rename`` says (old → new): an API
+    version that changes a response shape on a date."""
+
+    at: float
+    rename: Mapping[str, str]
+    route: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +182,16 @@ class ContractSpec:
     origin: str = "<python>"
 
 
-FAULT_MODES = ("status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n")
+FAULT_MODES = (
+    "status",
+    "throttle",
+    "timeout",
+    "reset",
+    "slow",
+    "commit-then-fail",
+    "fail-first-n",
+    "rate-limit",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +203,9 @@ class FaultSpec:
     connection unanswered · slow: answer after ``latency`` ± ``jitter`` s · commit-then-fail:
     the write takes effect, then the caller gets ``status`` (or, with ``then: timeout``, no
     answer within ``hold`` s) — the ambiguous ack behind double charges · fail-first-n: the
-    first ``count`` calls in the window fail with ``status``, later ones succeed.
+    first ``count`` calls in the window fail with ``status``, later ones succeed ·
+    rate-limit: calls beyond ``rate`` per real second get 429 with Retry-After (a rate limit
+    that tightens on a date).
     ``route`` (``"POST /payouts"``) limits the fault to matching calls; None: every call.
     """
 
@@ -172,6 +221,7 @@ class FaultSpec:
     count: int = 1
     then: str = "status"  # commit-then-fail: "status" or "timeout"
     route: str | None = None
+    rate: float = 0.0  # rate-limit: calls allowed per real second
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +250,23 @@ class DeliverySpec:
     # The sender whose ack timeout and retries drive delivery (scenario seconds); None: one
     # attempt per planned delivery, as before providers retried.
     provider: Provider | None = None
+    # The signing secret rotated on a date, the provider's way (both secrets sign during the
+    # overlap, then only the new one); None: one secret throughout.
+    rotation: SecretRotation | None = None
+    # Seconds the sender's clock runs ahead (+) or behind (-) in what it signs and stamps.
+    clock_skew: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRotation:
+    """A signing-secret rotation as Stripe and Svix roll a secret: from ``at`` scenario seconds
+    each delivery is signed with the old secret and the new one (in ``next_secret_env``), two
+    signatures in the header, for ``overlap`` scenario seconds; after it, with the new secret
+    only."""
+
+    next_secret_env: str
+    at: float
+    overlap: float = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
