@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from .history import History, RunInfo, check_journal_path, load, load_all
     from .invariants import INVARIANTS, judge, judged_specs
     from .report._answers import DeliveryAnswers, delivery_answers
+    from .report._describe import with_recorded_ids
     from .report._redact import Redactor
     from .report._writers import check_report_path
     from .report.json import write_report
@@ -162,6 +163,7 @@ _WHERE = {
     "write_minimal": "explore",
     "PlannedDelivery": "core._scenario",
     "ResetSpec": "core._scenario",
+    "with_recorded_ids": "report._describe",
 }
 
 __all__ = [
@@ -239,6 +241,7 @@ __all__ = [
     "run",
     "run_scenarios",
     "run_schedule",
+    "with_recorded_ids",
     "write_minimal",
     "write_report",
 ]

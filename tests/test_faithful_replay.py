@@ -7,6 +7,9 @@ record, before anything is sent."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,6 +139,16 @@ def test_a_traced_replay_names_each_events_recorded_id_beside_its_token(
     [line] = [x for x in duplicates["evidence"]["lines"] if "recorded as" in x]
     assert f"recorded as {samples.GITHUB_GUIDS[0]}," in line
     assert "rewritten into tracer tokens" in " ".join(found["done"])
+    # The pytest plugin's failure names the recorded id beside the token as the reports do.
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", path.name, "-p", "no:cacheprovider",
+         "--harness-target", fragile.hook, "--harness-seed", "5",
+         "--harness-downstream", f"127.0.0.1:{fragile.downstream_port}"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"recorded as {samples.GITHUB_GUIDS[0]}," in proc.stdout
 
 
 def _bad_svix(p: Path) -> None:

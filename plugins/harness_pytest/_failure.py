@@ -76,6 +76,8 @@ class VerdictFailed(Exception):
 
 def verdict_rows(history: History, verdict: Verdict) -> tuple[Row, ...]:
     """The failed verdict in the words of the domain, one labelled line each."""
+    from harness import with_recorded_ids
+
     info = history.info
     settings = info.settings
     origin = str(settings.get("origin") or "")
@@ -88,7 +90,8 @@ def verdict_rows(history: History, verdict: Verdict) -> tuple[Row, ...]:
         ),
     ]
     evidence = verdict.evidence
-    for i, witness in enumerate(evidence.lines):
+    # A traced replay's events named by their recorded ids too, as the reports name them.
+    for i, witness in enumerate(with_recorded_ids(evidence.lines, settings)):
         rows.append(("evidence" if i == 0 else "", witness))
     ids = [
         _ids("events", evidence.event_ids),
