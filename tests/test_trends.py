@@ -230,3 +230,65 @@ def test_a_month_that_failed_says_why_and_what_it_cost() -> None:
     assert b.why == "CRM maintenance on 2028-02-10"
     assert b.cost == "7 events lost, none duplicated, none late"
     assert "it cost 7 events lost" in y.answer
+
+
+# --- the year in the report --------------------------------------------------------------
+
+
+def _rendered(runs: Sequence[tuple[History, list[Verdict]]]) -> dict[str, str]:
+    from harness.report import html, markdown
+    from harness.report._content import build_report, inputs
+    from harness.report.json import render_json
+
+    report = build_report(inputs(runs), environ={})
+    return {
+        "html": html.render(report),
+        "md": markdown.render(report),
+        "json": render_json(report),
+    }
+
+
+def test_the_year_is_the_first_section_of_every_format() -> None:
+    life = [{"kind": "dst", "on": "2028-03-26", "title": "DST starts"}]
+    runs = [month_run(i, 0.5 * i, life=life if i == 3 else ()) for i in range(1, 5)]
+    out = _rendered(runs)
+    question = "If it runs twelve months with nobody watching, what breaks?"
+    html_text, md_text = out["html"], out["md"]
+    assert html_text.index(question) < html_text.index('id="matrix"')
+    assert "<h1>Not ready</h1>" in html_text and "Over the year it breaks in month" in html_text
+    assert html_text.count("<svg") >= 1 and 'aria-label="The year month by month' in html_text
+    assert "DST starts" in html_text and "acks too slow for Shopify" in html_text
+    assert md_text.index(question) < md_text.index("| scenario")
+    assert "| 3 · March 2028 | 300 | 300 | 294 |" in md_text
+    doc = json.loads(out["json"])
+    assert doc["year"]["survived"] is False
+    assert [m["label"] for m in doc["year"]["months"]] == [
+        "2028-01",
+        "2028-02",
+        "2028-03",
+        "2028-04",
+    ]
+    latency = doc["year"]["trends"][0]
+    assert latency["status"] == "finding" and latency["fit"]["method"] == "theil-sen"
+    assert latency["points"] and len(latency["projected"]) == 12
+
+
+def test_runs_that_are_not_months_have_no_year_section() -> None:
+    h, v = month_run(1, 0.01)
+    plain = History(
+        RunInfo("x@t", "x", 1, "t", "t", Model.LEDGER, (), "", "t"), h.events, h.deliveries, []
+    )
+    out = _rendered([(plain, v)])
+    assert "nobody watching" not in out["html"] + out["md"]
+    assert "year" not in json.loads(out["json"])
+
+
+def test_the_year_section_is_redacted(monkeypatch: object) -> None:
+    from harness.report._content import build_report, inputs
+    from harness.report.markdown import render
+
+    secret = "whsec_year0secret0value0not0real"
+    life = [{"kind": "secret-rotation", "on": "2028-02-01", "title": f"rotated to {secret}"}]
+    runs = [month_run(i, 0.01, life=life if i == 2 else ()) for i in range(1, 4)]
+    text = render(build_report(inputs(runs), environ={"HARNESS_SECRET": secret}))
+    assert "rotated to" in text and secret not in text
