@@ -214,7 +214,7 @@ def test_a_sound_year_survives_and_says_what_was_not_tested() -> None:
     runs = [month_run(i, 0.01, rss=50e6, life=life if i == 2 else ()) for i in range(1, 13)]
     y = year(runs)
     assert y is not None and y.survived, y.answer
-    assert y.answer.startswith("It survived the 12 months run")
+    assert y.answer.startswith("It survived the 12 months it ran")
     assert [t.status for t in y.trends] == ["flat", "flat"]
     assert any("API key rotated (February 2028) was not applied" in u for u in y.untested)
 

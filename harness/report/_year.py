@@ -504,7 +504,7 @@ def _answer(
     ran = f"{n} month{'s' if n != 1 else ''}"
     if not broke:
         text = (
-            f"It survived the {ran} run: no check failed, and no trend crosses {limit_name} "
+            f"It survived the {ran} it ran: no check failed, and no trend crosses {limit_name} "
             "within the year"
         )
         if untested:
