@@ -95,7 +95,7 @@ class Broke:
     month: str
     name: str
     what: str
-    why: str
+    why: str  # "": no life event that month and no trend: the month's verdicts tell
     cost: str
     projected: bool = False  # a trend's projection, not a failure measured in a run
 
@@ -421,7 +421,7 @@ def _broke(months: Sequence[MonthFigures], trends: Sequence[Trend]) -> tuple[Bro
     for m in months:
         if m.passed:
             continue
-        what = _describe.join_words([_describe.title(i).lower() for i in m.failed])
+        what = _describe.join_words([_describe.failure(i) for i in m.failed])
         if m.status != "complete":
             what = _describe.join_words([w for w in (what, "the run was interrupted") if w])
         mine = [t.text for t in findings if t.month == m.index]
@@ -512,7 +512,8 @@ def _answer(
             text += "could not be tested (below)"
         return text + "."
     first = broke[0]
-    text = f"It breaks in month {first.index} ({first.name}): {first.what}, because {first.why}"
+    text = f"It breaks in month {first.index} ({first.name}): {first.what}"
+    text += f", because {first.why}" if first.why else " (no life event that month)"
     if not first.projected:
         text += f"; it cost {first.cost}"
     rest = len(broke) - 1

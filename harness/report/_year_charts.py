@@ -4,6 +4,7 @@ the months that broke marked above it. Built from the year's figures only (``_ye
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from html import escape
 
@@ -22,7 +23,7 @@ def timeline(year: YearView) -> str:
     plot = WIDTH - LEFT - RIGHT
     col = plot / count
     by_index = {m.index: m for m in year.months}
-    top1 = 22.0
+    top1 = 44.0
     top2 = top1 + PANEL + GAP
     top3 = top2 + PANEL + GAP
     axis = top3 + PANEL + 4
@@ -33,6 +34,9 @@ def timeline(year: YearView) -> str:
     body += _errors(by_index, count, col, top3)
     body += _axis(year, spans, count, col, axis, top1)
     body += _broken(year, col)
+    if year.broke:
+        legend = "▼ (top) broke that month; faded: projected"
+        body.append(_text(LEFT + count * col, axis + 40, legend, 10, "end"))
     label = "The year month by month: events, ack latency and errors, life events marked"
     return _svg(WIDTH, height, label, body)
 
@@ -169,7 +173,7 @@ def _axis(
         x = _x(i, col)
         out.append(f'<path stroke="#eee" d="M{_n(x)} {_n(top)}V{_n(y)}"/>')
         label = spans[i - 1] if i - 1 < len(spans) else f"month {i}"
-        shown = label[2:] if len(label) == 7 else label
+        shown = _short(label, first=i == 1)
         weight = "" if i in by else 'fill-opacity="0.45"'
         out.append(_text(x + col / 2, y + 14, shown, 10, "middle", weight))
     for m in year.months:
@@ -197,6 +201,16 @@ def _broken(year: YearView, col: float) -> list[str]:
             f"<title>{escape(f'{b.name}: {b.what}')}</title></path>"
         )
     return out
+
+
+def _short(label: str, first: bool) -> str:
+    """``Mar`` for ``2028-03``; January and the first column with their year."""
+    try:
+        y, m = (int(p) for p in label.split("-"))
+        name = calendar.month_abbr[m]
+    except (ValueError, IndexError):
+        return label
+    return f"{name} {y}" if first or m == 1 else name
 
 
 def _tip(x: float, top: float, col: float, text: str) -> str:
