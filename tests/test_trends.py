@@ -22,6 +22,7 @@ from harness.core._model import (
 from harness.history import History, RunInfo
 from harness.history._history import Mark
 from harness.report._trends import (
+    NOT_SAMPLED,
     MonthSpan,
     latency_trend,
     memory_trend,
@@ -113,6 +114,8 @@ def test_memory_that_grows_without_bound_is_a_finding_and_steady_memory_is_not()
     assert memory_trend(growing, months).status == "finding"
     steady = [(30_000 * m + 3_000 * k, 50.0 + (k % 2)) for m in range(4) for k in range(10)]
     assert memory_trend(steady, months).status == "flat"
+    unsampled = memory_trend([], _months(30_000, {}))
+    assert unsampled.status == "inconclusive" and unsampled.text == NOT_SAMPLED
 
 
 # --- month runs as histories -------------------------------------------------------------
@@ -206,6 +209,7 @@ def test_a_year_whose_acks_grow_names_the_month_and_what_broke() -> None:
     assert y.answer.startswith(f"It breaks in month {latency.month} (")
     assert "acks too slow for Shopify's 5 s ack timeout (projected)" in y.answer
     assert any("8 of 12 months were not run" in u for u in y.untested)
+    assert NOT_SAMPLED in y.untested
 
 
 def test_a_sound_year_survives_and_says_what_was_not_tested() -> None:

@@ -23,6 +23,7 @@ MAX_POINTS = 240
 # A memory trend is a finding when the year's end would hold this many times the first month.
 MEMORY_GROWTH = 1.5
 _Z95 = 1.96
+NOT_SAMPLED = "memory: not measured (run with --target-pid or --metrics-url)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,8 @@ def memory_trend(points: Sequence[tuple[float, float]], months: Sequence[MonthSp
     fit = theil_sen(points) if len(measured) >= MIN_MONTHS else None
     rate = None if fit is None else fit.slope * per
     base = _Trend("memory", "MB", per, rate, None, "", fit, points, months)
+    if not measured:
+        return base.make("inconclusive", NOT_SAMPLED)
     if fit is None:
         return base.make("inconclusive", _too_few(len(measured), "memory"))
     assert rate is not None
