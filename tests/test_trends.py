@@ -296,3 +296,11 @@ def test_the_year_section_is_redacted(monkeypatch: object) -> None:
     runs = [month_run(i, 0.01, life=life if i == 2 else ()) for i in range(1, 4)]
     text = render(build_report(inputs(runs), environ={"HARNESS_SECRET": secret}))
     assert "rotated to" in text and secret not in text
+
+
+def test_memory_growth_is_told_beside_the_answer_without_breaking_the_year() -> None:
+    runs = [month_run(i, 0.01, rss=40e6 * i) for i in range(1, 5)]
+    y = year(runs)
+    assert y is not None and y.survived and not y.broke
+    assert y.trends[1].status == "finding"
+    assert "Watch its memory: memory grows" in y.answer

@@ -151,9 +151,13 @@ def year(
     )
     broke = _broke(months, trends)
     untested = _untested(months, trends, spans, skipped)
+    answer = _answer(broke, untested, months, limit_name)
+    memory = trends[1]
+    if memory.status == "finding":
+        answer += f" Watch its memory: {memory.text}."
     return YearView(
         survived=not broke,
-        answer=_answer(broke, untested, months, limit_name),
+        answer=answer,
         broke=broke,
         untested=untested,
         months=months,
@@ -417,7 +421,12 @@ def cost(m: MonthFigures) -> str:
 
 def _broke(months: Sequence[MonthFigures], trends: Sequence[Trend]) -> tuple[Broke, ...]:
     out: dict[int, Broke] = {}
-    findings = [t for t in trends if t.status == "finding" and t.month is not None]
+    # Memory has no limit to cross: its finding is told beside the answer, never a break.
+    findings = [
+        t
+        for t in trends
+        if t.status == "finding" and t.month is not None and t.measure == "ack latency"
+    ]
     for m in months:
         if m.passed:
             continue
@@ -425,38 +434,30 @@ def _broke(months: Sequence[MonthFigures], trends: Sequence[Trend]) -> tuple[Bro
         if m.status != "complete":
             what = _describe.join_words([w for w in (what, "the run was interrupted") if w])
         mine = [t.text for t in findings if t.month == m.index]
-        why = (
-            "; ".join([*(_life_text(x) for x in m.life if not x.skipped), *mine])
-            or "no life event that month: its verdicts say what happened"
-        )
+        why = "; ".join([*(_life_text(x) for x in m.life if not x.skipped), *mine])
         out[m.index] = Broke(m.index, m.month, m.name, what, why, cost(m))
     for t in findings:
         assert t.month is not None
         if t.month in out:
             continue
         label = t.month_label or f"month {t.month}"
-        what = (
-            f"acks too slow for {t.limit_name}" if t.measure == "ack latency" else "memory growth"
-        )
+        what = f"acks too slow for {t.limit_name}"
         out[t.month] = Broke(
             t.month,
             label,
             month_name(label),
             what + ("" if t.observed_crossing else " (projected)"),
             t.text,
-            _trend_cost(t),
+            ACK_COST,
             projected=not t.observed_crossing,
         )
     return tuple(out[i] for i in sorted(out))
 
 
-def _trend_cost(t: Trend) -> str:
-    if t.measure == "ack latency":
-        return (
-            "from then on the sender gives deliveries up unanswered and retries them: "
-            "duplicates while it retries, losses once its retries run out"
-        )
-    return "a process that grows without bound is killed or swaps: its work in flight is lost"
+ACK_COST = (
+    "from then on the sender gives deliveries up unanswered and retries them: duplicates "
+    "while it retries, losses once its retries run out"
+)
 
 
 def _life_text(x: LifeMark) -> str:
