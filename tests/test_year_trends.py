@@ -26,7 +26,7 @@ from harness.report._year import year
 from harness.report.json import render_json
 from harness.scenario._load import builtin_files, load_scenario
 
-from .conftest import SECRET, free_port, start_automation, start_module
+from .conftest import SECRET, free_port, harness, start_automation, start_module
 
 pytestmark = pytest.mark.integration
 
@@ -129,6 +129,13 @@ def test_an_unbounded_dedup_store_is_a_latency_finding_naming_its_month(
     assert [m["label"] for m in months] == ["2028-01", "2028-02", "2028-03", "2028-04"]
     assert all(m["memory_mb"] and m["memory_mb"] > 1 for m in months)
     assert months[-1]["ack_latency"]["p95"] > months[0]["ack_latency"]["p95"]
+    # `harness report` reads the same year back from the journal alone.
+    out = tmp_path / "year.json"
+    done = harness("report", str(tmp_path / "j.db"), "-o", str(out))
+    assert out.exists(), done.err
+    again = json.loads(out.read_text())["year"]
+    assert again["trends"][0]["month"] == latency["month"]
+    assert again["answer"] == y["answer"]
 
 
 def test_the_sound_demo_has_no_latency_finding(
