@@ -56,6 +56,11 @@ def test_theil_sen_shrugs_off_a_wild_month_that_moves_least_squares() -> None:
     assert fit is not None
     assert abs(fit.slope - 0.001) < 1e-9
     assert fit.lower <= fit.slope <= fit.upper
+    # Least squares through the same points: the window early on tilts it downwards.
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    ols = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+    assert ols < 0 < fit.slope
 
 
 def test_theil_sen_needs_three_distinct_x() -> None:
