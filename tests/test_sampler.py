@@ -76,14 +76,17 @@ def test_a_metrics_url_is_read_and_parsed(metrics_url: str) -> None:
         (2**22 + 12345, None, "--target-pid", "cannot read the memory of process"),
         (None, "http://10.1.2.3:9464/metrics", "--metrics-url", "outside loopback"),
         (None, "ftp://127.0.0.1/metrics", "--metrics-url", "not an http(s) URL"),
-        (os.getpid(), "http://127.0.0.1:1/metrics", "--metrics-url", "both"),
+        ("self", "http://127.0.0.1:1/metrics", "--metrics-url", "both"),
     ],
 )
 def test_bad_sources_are_input_errors_naming_the_flag(
-    pid: int | None, url: str | None, where: str, says: str
+    pid: int | str | None, url: str | None, where: str, says: str
 ) -> None:
+    # The ids stay the same in every xdist worker: this process's pid is looked up here.
+    resolved = os.getpid() if pid == "self" else pid
+    assert not isinstance(resolved, str)
     with pytest.raises(InputError) as caught:
-        memory_source(pid, url)
+        memory_source(resolved, url)
     assert caught.value.where == where and says in caught.value.message
     assert caught.value.hint
 
