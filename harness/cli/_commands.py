@@ -98,6 +98,27 @@ cli.add_command(explore_command)
     help="Never drive a clean run first (for a target that cannot take a second run): loss is "
     "then judged by the declared expect:, else by any effect.",
 )
+@click.option(
+    "--target-pid",
+    type=int,
+    default=None,
+    metavar="PID",
+    help="Sample the target process's memory (RSS, /proc/PID/status) during each run; the "
+    "report shows it per month of a year.",
+)
+@click.option(
+    "--metrics-url",
+    default=None,
+    metavar="URL",
+    help="Sample the target's memory from its Prometheus metrics on loopback "
+    "(process_resident_memory_bytes) during each run.",
+)
+@click.option(
+    "--sample-every",
+    metavar="SECONDS",
+    default=None,
+    help="Real seconds between memory samples (default 1).",
+)
 def run(
     scenarios: tuple[str, ...],
     target: str | None,
@@ -117,6 +138,9 @@ def run(
     settle_quiet: str | None,
     settle_deadline: str | None,
     no_baseline: bool,
+    target_pid: int | None,
+    metrics_url: str | None,
+    sample_every: str | None,
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation; without
     SCENARIOS, the hazards of the project file (harness.yaml)."""
@@ -150,6 +174,9 @@ def run(
         settle_quiet=quiet,
         settle_deadline=deadline,
         listen_beyond_loopback=listen_beyond_loopback,
+        target_pid=target_pid,
+        metrics_url=metrics_url,
+        sample_every=_seconds(sample_every, "--sample-every"),
     )
     _exit(_drive_and_report(resolved, options, report, hazards.skipped))
 

@@ -134,6 +134,9 @@ STATE_UNAVAILABLE_MARK = "state-unavailable"
 SETTLED_MARK = "settled"
 """The Mark of the end of settling (detail: JSON ``{"ended": "quiet" | "pending" | "deadline",
 "waited": s, "pending": n, "idle": s}``)."""
+SAMPLE_MARK = "sample"
+"""The Mark of one measurement of the target during a run (detail: JSON ``{"rss_bytes": n,
+"source": "pid" | "metrics"}``, engine/_sampler)."""
 FORWARDED_MARK = "forwarded"
 """The Mark of a call a pass-through double forwarded (detail: JSON ``{"effect": id, "status":
 the real API's status, "body": its first 200 bytes, secrets redacted}``, and ``"error"`` when it

@@ -17,6 +17,7 @@ from ..core._scenario import Scenario, Settle
 from ..double._downstream import parse_address, require_loopback_listen
 from ..drive._target import Target, parse_target
 from ._events import Listener
+from ._sampler import DEFAULT_EVERY, MemorySource, memory_source
 
 # A scenario's settle times shrink with its time scale, but never below these real seconds (nor
 # above the scenario's own values): the automation's processing, queues and retry timers run in
@@ -53,6 +54,9 @@ class RunOptions:
     # Real seconds that replace every scenario's settle times (--settle-quiet/-deadline).
     settle_quiet: float | None = None
     settle_deadline: float | None = None
+    # The target's memory sampled during each run into ``sample`` marks (--target-pid,
+    # --metrics-url): engine/_sampler.
+    memory: MemorySource | None = None
 
     @classmethod
     def create(
@@ -69,10 +73,15 @@ class RunOptions:
         settle_quiet: float | None = None,
         settle_deadline: float | None = None,
         listen_beyond_loopback: bool = False,
+        target_pid: int | None = None,
+        metrics_url: str | None = None,
+        sample_every: float | None = None,
     ) -> RunOptions:
         """Options from user input: a target URL (or ``module:attr``), ``HOST:PORT`` of the
         double; a random seed and ``harness-runs/<time>.db`` unless given; settle times in
-        real seconds, replacing the scenarios' own. Raises InputError."""
+        real seconds, replacing the scenarios' own; the target's process id or metrics URL to
+        sample its memory from every ``sample_every`` s (default 1; read once here). Raises
+        InputError."""
         parsed = parse_target(target, allow_hosts)
         host, port = parse_address(downstream)
         if not listen_beyond_loopback:
@@ -80,6 +89,9 @@ class RunOptions:
         if time_scale is not None:
             check_time_scale(time_scale, "--time-scale")
         check_settle_times(settle_quiet, settle_deadline)
+        memory = memory_source(
+            target_pid, metrics_url, DEFAULT_EVERY if sample_every is None else sample_every
+        )
         if journal is None:
             journal = default_journal()
         return cls(
@@ -95,6 +107,7 @@ class RunOptions:
             settle_quiet=None if settle_quiet is None else float(settle_quiet),
             settle_deadline=None if settle_deadline is None else float(settle_deadline),
             listen_beyond_loopback=listen_beyond_loopback,
+            memory=memory,
         )
 
 

@@ -19,6 +19,7 @@ from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, Run
 from ._late import EarlierRuns
 from ._options import RunOptions
 from ._prepare import PreparedRun, now_iso
+from ._sampler import sample
 from ._settle import PendingRule, Settled, awaiting_effect, wait_quiet
 from ._snapshot import snapshot
 
@@ -90,6 +91,7 @@ class Recorder:
         self._busy_at: float | None = None  # the target's last activity settling saw
         self._stopped = False
         self._flusher: asyncio.Task[None] | None = None
+        self._sampler: asyncio.Task[None] | None = None
 
     def clock(self) -> float:
         return time.monotonic() - self._t0
@@ -121,6 +123,8 @@ class Recorder:
         ]
         self.emit(RunStarted(self.info, len(self.prepared.schedule), urls[0] if urls else ""))
         self._flusher = asyncio.create_task(self._flush_every_second(asyncio.current_task()))
+        if self.options.memory is not None:
+            self._sampler = asyncio.create_task(sample(self.options.memory, self.mark))
         return urls
 
     async def _flush_every_second(self, run: asyncio.Task[object] | None) -> None:
@@ -208,6 +212,8 @@ class Recorder:
         self._stopped = True
         if self._flusher is not None:
             self._flusher.cancel()
+        if self._sampler is not None:
+            self._sampler.cancel()
         try:
             try:
                 if status == "complete":

@@ -17,7 +17,7 @@ from ..history import History
 from ..invariants import ALWAYS_INVARIANTS, judge
 from ..invariants._facts import route_of
 from ..invariants._timing import compression
-from . import _advice, _describe, _matrix, _readiness, _sequence, _stats
+from . import _advice, _describe, _matrix, _readiness, _sequence, _stats, _year
 from ._answers import delivery_answers
 from ._describe import with_recorded_ids
 from ._redact import Redactor
@@ -86,12 +86,14 @@ def build_report(
     redactor = Redactor.for_runs(histories, os.environ if environ is None else environ)
     scenarios = [_scenario(r, redactor, i) for i, r in enumerate(runs)]
     targets = _targets(scenarios)
-    ready = bool(targets) and all(t.ready for t in targets)
+    year = _year.year([(r.history, r.verdicts) for r in runs], skipped)
+    # A year that breaks (a trend past the ack timeout too) is not ready, whatever held.
+    ready = bool(targets) and all(t.ready for t in targets) and (year is None or year.survived)
     report = Report(
         title="Production readiness of " + _describe.join_words([t.name for t in targets]),
         ready=ready,
         verdict="Ready" if ready else "Not ready",
-        headline=_headline(targets),
+        headline=_headline(targets) + _year_headline(year),
         started_at=min((s.started_at for s in scenarios), default=""),
         journals=tuple(dict.fromkeys(s.journal for s in scenarios if s.journal)),
         targets=targets,
@@ -101,6 +103,7 @@ def build_report(
         refusals=_refusals(scenarios),
         comparison=compare(before, runs) if before is not None else None,
         skipped=tuple(skipped),
+        year=year,
     )
     redacted: Report = redactor.tree(report)
     return redacted
@@ -312,6 +315,13 @@ def _refusals(scenarios: Sequence[ScenarioView]) -> tuple[RefusalView, ...]:
         RefusalView(cause, mine[0].refused, tuple((s.scenario, s.anchor) for s in mine))
         for cause, mine in groups.items()
     )
+
+
+def _year_headline(year: _year.YearView | None) -> str:
+    if year is None or year.survived:
+        return ""
+    first = year.broke[0]
+    return f" Over the year it breaks in month {first.index} ({first.name}): {first.what}."
 
 
 def _capital(text: str) -> str:

@@ -201,7 +201,9 @@ def ack_budget(history: History) -> float | None:
     return None
 
 
-def _lag(history: History, span: float, windows: tuple[Window, ...]) -> Lag:
+def event_lags(history: History) -> list[tuple[float, float]]:
+    """(first delivery's send time, seconds from it to the event's first write) per event
+    that made one."""
     first_sent: dict[str, float] = {}
     for d in history.deliveries:
         held = first_sent.get(d.event_id)
@@ -215,14 +217,18 @@ def _lag(history: History, span: float, windows: tuple[Window, ...]) -> Lag:
             held = first_effect.get(eid)
             if held is None or e.at < held:
                 first_effect[eid] = e.at
+    return [
+        (first_sent[eid], max(0.0, at - first_sent[eid]))
+        for eid, at in first_effect.items()
+        if eid in first_sent
+    ]
+
+
+def _lag(history: History, span: float, windows: tuple[Window, ...]) -> Lag:
     width = span / LAG_BINS
     per_bin: list[list[float]] = [[] for _ in range(LAG_BINS)]
     lags = []
-    for eid, at in first_effect.items():
-        sent = first_sent.get(eid)
-        if sent is None:
-            continue
-        lag = max(0.0, at - sent)
+    for sent, lag in event_lags(history):
         lags.append(lag)
         per_bin[_bin(sent, width, LAG_BINS)].append(lag)
     typical: list[float | None] = []

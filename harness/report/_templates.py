@@ -22,6 +22,15 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def share(rate: float | None) -> str:
+    """A rate as a percentage (``2%``, ``0.4%``), ``n/a`` when there was nothing to divide."""
+    return "n/a" if rate is None else _describe.percent(rate)
+
+
+def megabytes(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} MB"
+
+
 def at(value: float) -> str:
     """A point on the run's timeline, as the invariants write it: ``0.21 s``."""
     return f"{value:.2f} s"
@@ -50,5 +59,7 @@ def environment(html: bool) -> jinja2.Environment:
         clock=_describe.clock,
         title=_describe.title,
         join_words=_describe.join_words,
+        share=share,
+        megabytes=megabytes,
     )
     return env

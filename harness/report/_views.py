@@ -13,6 +13,7 @@ from ..core._scenario import Skipped
 from ._answers import DeliveryAnswers
 from ._sequence import Diagram
 from ._stats import Pictures
+from ._year import YearView
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +228,8 @@ class Report:
     comparison: Comparison | None = None
     # Hazards that did not apply to the project, and why: neither held nor failed.
     skipped: tuple[Skipped, ...] = ()
+    # When the runs are month runs (a year, docs/year.md): the report's first section.
+    year: YearView | None = None
 
     @property
     def scenarios(self) -> tuple[ScenarioView, ...]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from ..core._data_paths import data_dir
-from . import _charts, _matrix, _sequence
+from . import _charts, _matrix, _sequence, _year_charts
 from ._templates import environment
 from ._views import Report, ScenarioView
+from ._year import YearView
 
 
 def _timeline(s: ScenarioView) -> Markup:
@@ -27,6 +28,10 @@ def _sequence_svg(s: ScenarioView) -> Markup:
     return Markup(_sequence.svg(s.sequence)) if s.sequence is not None else Markup("")
 
 
+def _year_timeline(y: YearView) -> Markup:
+    return Markup(_year_charts.timeline(y))
+
+
 def render(report: Report) -> str:
     css = (data_dir("reports") / "report.css").read_text(encoding="utf-8")
     template = environment(html=True).get_template("report.html.j2")
@@ -39,4 +44,5 @@ def render(report: Report) -> str:
         latency=_latency,
         lag=_lag,
         sequence=_sequence_svg,
+        year_timeline=_year_timeline,
     )

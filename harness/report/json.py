@@ -18,6 +18,7 @@ from ..core._scenario import Skipped
 from ..history import History
 from ._answers import CommonAnswer
 from ._content import RunInput, build_report, inputs, reproduce_command
+from ._trends import Trend
 from ._views import (
     AreaView,
     Comparison,
@@ -27,6 +28,7 @@ from ._views import (
     TargetView,
     VerdictView,
 )
+from ._year import MonthFigures, YearView
 
 SCHEMA = "harness.report/1"
 
@@ -96,7 +98,90 @@ def document(report: Report) -> dict[str, Any]:
         doc["comparison"] = _comparison(report.comparison)
     # Added with project files: hazards that did not apply, neither held nor failed.
     doc["skipped"] = [{"scenario": s.name, "reason": s.reason} for s in report.skipped]
+    # Added with the twelve-month run (#17): only when the runs are month runs.
+    if report.year is not None:
+        doc["year"] = _year(report.year)
     return doc
+
+
+def _year(y: YearView) -> dict[str, Any]:
+    return {
+        "survived": y.survived,
+        "answer": y.answer,
+        "broke": [
+            {
+                "month": b.index,
+                "label": b.month,
+                "what": b.what,
+                "why": b.why,
+                "cost": b.cost,
+                "projected": b.projected,
+            }
+            for b in y.broke
+        ],
+        "untested": list(y.untested),
+        "ack_limit": {"seconds": y.limit, "name": y.limit_name},
+        "months": [_month(m) for m in y.months],
+        "trends": [_trend(t) for t in y.trends],
+    }
+
+
+def _month(m: MonthFigures) -> dict[str, Any]:
+    return {
+        "month": m.index,
+        "label": m.month,
+        "run_id": m.run_id,
+        "status": m.status,
+        "passed": m.passed,
+        "events": m.events,
+        "deliveries": m.deliveries,
+        "accepted": m.accepted,
+        "ack_latency": _quantiles(m.ack),
+        "effect_lag": _quantiles(m.lag),
+        "errors": m.errors,
+        "error_rate": m.error_rate,
+        "refusals": m.refusals,
+        "refusal_rate": m.refusal_rate,
+        "lost": m.lost,
+        "duplicated": m.duplicated,
+        "late": m.late,
+        "downstream_errors": m.downstream_errors,
+        "memory_mb": m.memory_mb,
+        "memory_samples": m.samples,
+        "life": [
+            {"kind": x.kind, "on": x.on, "title": x.title, "skipped": x.skipped or None}
+            for x in m.life
+        ],
+        "failed": list(m.failed),
+        "inconclusive": list(m.inconclusive),
+    }
+
+
+def _trend(t: Trend) -> dict[str, Any]:
+    fit = t.fit
+    return {
+        "measure": t.measure,
+        "status": t.status,
+        "text": t.text,
+        "unit": t.unit,
+        "per_events": t.per,
+        "rate": t.rate,
+        "limit": t.limit if t.limit is not None and t.limit != float("inf") else None,
+        "month": t.month,
+        "label": t.month_label,
+        "measured": t.observed_crossing,
+        "fit": None
+        if fit is None
+        else {
+            "method": "theil-sen",
+            "slope": fit.slope,
+            "intercept": fit.intercept,
+            "slope_95": [fit.lower, fit.upper],
+            "points": fit.points,
+        },
+        "points": [[round(x, 3), round(y, 6)] for x, y in t.points],
+        "projected": [{"label": label, "value": v} for label, v in t.projected],
+    }
 
 
 def _run(s: ScenarioView) -> dict[str, Any]:

@@ -16,6 +16,9 @@ report. Each one's docstring says its flaw and the verdict it must get.
 * ``float_ids``: passes 64-bit ids through ``int(float(x))``.
 * ``ignores_types``: acts on ``order.paid`` only and answers 200 to the rest, on purpose.
 * ``partial_write``: writes a HubSpot batch event by event, stops at the first error, answers 200.
+* ``dedup_store``: deduplicates against a processed-events table it reads page by page on every
+  delivery and never prunes: acks grow with the events seen, past the ack timeout within a year
+  (``tests/test_year_trends.py`` drives it as month runs).
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
