@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core._errors import InputError
 from ..core._scenario import Scenario, Settle
+from ..double._carry import Carried
 from ..double._downstream import parse_address, require_loopback_listen
 from ..drive._target import Target, parse_target
 from ._events import Listener
@@ -53,6 +54,9 @@ class RunOptions:
     # Real seconds that replace every scenario's settle times (--settle-quiet/-deadline).
     settle_quiet: float | None = None
     settle_deadline: float | None = None
+    # The downstream doubles' stores and tokens, kept from each run to the next (a year's
+    # months, ``double._carry``); clean runs never use them. None: each run starts afresh.
+    carried: Carried | None = None
 
     @classmethod
     def create(
