@@ -100,17 +100,19 @@ async def test_oauth_issues_tokens_and_refuses_calls_without_a_live_one() -> Non
     assert all(e.header("Authorization") in (None, "[redacted]") for e in effects)
 
 
-async def test_carried_tokens_stay_live_into_the_next_run() -> None:
-    carried = Carried()
-    spec = DownstreamSpec("crm", auth=AuthSpec("oauth", lifetime=60.0))
-    async with started(spec, carried=carried) as (_, _, session):
+async def test_issued_tokens_stay_live_into_the_next_run() -> None:
+    """The API does not forget its tokens when a run ends: a token of the clean run, or of a
+    year's earlier month, works in the next run until it expires."""
+    spec = DownstreamSpec("tokens-kept", auth=AuthSpec("oauth", lifetime=60.0))
+    async with started(spec) as (_, _, session):
         _, token, _ = await call(
             session, "POST", "/oauth/token", data={"grant_type": "client_credentials"}
         )
-    async with started(spec, carried=carried) as (_, _, session):
+    async with started(spec) as (_, _, session):
         status, _, _ = await call(session, "GET", "/x", headers=bearer(token["access_token"]))
         assert status == 200
-    async with started(spec) as (_, _, session):  # a fresh double knows no token
+    other = DownstreamSpec("another-api", auth=AuthSpec("oauth"))
+    async with started(other) as (_, _, session):  # another API knows no token of this one
         status, _, _ = await call(session, "GET", "/x", headers=bearer(token["access_token"]))
         assert status == 401
 

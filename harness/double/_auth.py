@@ -6,8 +6,10 @@ clock ``lifetime`` times the time scale, in real seconds, which is what ``expire
 the automation, since it lives in real time. Any client id and secret are accepted: the double
 stands for the API, not for its client registry. Every other call needs ``Authorization:
 Bearer TOKEN`` with a token still live, else 401 with ``WWW-Authenticate: Bearer
-error="invalid_token"``. Tokens expire on the machine's monotonic clock, so that the ones a
-run issued stay live into the next run of a year (``Tokens`` is carried, ``_carry``).
+error="invalid_token"``. The tokens a downstream issued stay known for as long as the harness
+process lives (``issued``): the API does not forget them when a run ends, so a token the
+automation got during the clean run, or in a year's earlier month, works in the next run until
+it expires — on the machine's monotonic clock, the clock the automation lives by.
 
 api-key: every call needs the key held by the environment variable ``key_env`` in ``header``
 (the key alone, or ``Bearer KEY``); from ``rotate_at`` (scenario seconds, scaled) only the key
@@ -71,6 +73,17 @@ class Tokens:
         if dies <= time.monotonic():
             return "the access token expired"
         return None
+
+
+_ISSUED: dict[str, Tokens] = {}
+
+
+def issued(downstream: str) -> Tokens:
+    """The tokens downstream ``downstream`` has issued in this process (see the module's text)."""
+    found = _ISSUED.get(downstream)
+    if found is None:
+        found = _ISSUED[downstream] = Tokens()
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,21 @@
 """What the downstream doubles of successive runs keep: a year's month runs against one target.
 
-A real API does not forget its records or the tokens it issued at midnight on the last day of
-a month. Hand one ``Carried`` to every run (``RunOptions.carried``): each run's doubles answer
-from its stores and its tokens, by downstream name, and leave them there for the next run.
-A clean (baseline) run never uses it: it starts from an empty store, as its name says.
+A real API does not forget its records at midnight on the last day of a month. Hand one
+``Carried`` to every run (``RunOptions.carried``): each run's stateful doubles answer from its
+stores, by downstream name, and leave them there for the next run. A clean (baseline) run never
+uses it: it starts from an empty store, as its name says. (The tokens an API issued need no
+carrying: a double knows them for as long as the process lives, ``_auth.issued``.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ._auth import Tokens
 from ._resources import Resource, ResourceStore
 
 
 class Carried:
-    """The stores and tokens of the doubles, by downstream name, kept from run to run.
+    """The stores of the stateful doubles, by downstream name, kept from run to run.
 
     ``records``: the resources each stateful downstream starts with (a resumed year: the last
     complete month's final state), by downstream name.
@@ -23,7 +23,6 @@ class Carried:
 
     def __init__(self, records: Mapping[str, Iterable[Resource]] | None = None) -> None:
         self._stores = {name: ResourceStore(rs) for name, rs in (records or {}).items()}
-        self._tokens: dict[str, Tokens] = {}
 
     def store(self, name: str) -> ResourceStore:
         """The store of downstream ``name``, begun for a new run (what it holds is given)."""
@@ -32,12 +31,6 @@ class Carried:
             store = self._stores[name] = ResourceStore()
         store.begin()
         return store
-
-    def tokens(self, name: str) -> Tokens:
-        found = self._tokens.get(name)
-        if found is None:
-            found = self._tokens[name] = Tokens()
-        return found
 
     def records(self, name: str) -> list[Resource]:
         """Every resource downstream ``name`` holds now ([] when it has no store)."""

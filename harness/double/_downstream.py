@@ -13,7 +13,7 @@ answers with its answer, faults applied on the way.
 A downstream with ``auth`` answers its token endpoint and refuses calls without a live
 credential with 401 (``_auth``); with ``page_size`` its store's lists come in pages; its
 ``shape_changes`` rename fields of its JSON answers from their dates on (``_shapes``). Its
-store and tokens may be carried from an earlier run (``_carry``).
+store may be carried from an earlier run (``_carry``).
 
 It runs on aiohttp's low-level server: routing is ours anyway, and the same handler behind
 ``web.Application``'s router cost about 10 µs more server CPU per request when measured.
@@ -43,7 +43,7 @@ from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
 from ..drive._target import is_loopback
-from ._auth import CHALLENGE, TOKEN_MARK, Gate, Tokens, token_mark
+from ._auth import CHALLENGE, TOKEN_MARK, Gate, issued, token_mark
 from ._carry import Carried
 from ._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Checked, Contract
 from ._faults import Action, FaultPlan
@@ -97,7 +97,7 @@ class Downstream:
     ``faults`` are windows on the ``clock``; those naming this downstream apply (``seed``
     drives a slow fault's jitter). ``time_scale`` (run seconds per scenario second) puts the
     spec's token lifetimes, key rotation and shape changes on the ``clock``. ``carried``: the
-    store and tokens to start from and leave for the next run (``_carry``); None: fresh ones.
+    stores to start from and leave for the next run (``_carry``); None: a fresh one.
     """
 
     def __init__(
@@ -126,10 +126,9 @@ class Downstream:
         else:
             self._store = carried.store(spec.name) if carried is not None else ResourceStore()
         self._page_size = spec.page_size
-        tokens = carried.tokens(spec.name) if carried is not None else Tokens()
         where = f"downstream {spec.name!r}"
         self._gate = (
-            Gate(spec.auth, scale=time_scale, tokens=tokens, where=where)
+            Gate(spec.auth, scale=time_scale, tokens=issued(spec.name), where=where)
             if spec.auth is not None
             else None
         )

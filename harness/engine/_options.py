@@ -54,8 +54,8 @@ class RunOptions:
     # Real seconds that replace every scenario's settle times (--settle-quiet/-deadline).
     settle_quiet: float | None = None
     settle_deadline: float | None = None
-    # The downstream doubles' stores and tokens, kept from each run to the next (a year's
-    # months, ``double._carry``); clean runs never use them. None: each run starts afresh.
+    # The stateful doubles' stores, kept from each run to the next (a year's months,
+    # ``double._carry``); clean runs never use them. None: each run starts afresh.
     carried: Carried | None = None
 
     @classmethod
