@@ -17,6 +17,7 @@ from harness.core._scenario import AuthSpec, DownstreamSpec, Route, ShapeChange
 from harness.double._auth import TOKEN_MARK
 from harness.double._carry import Carried
 from harness.double._resources import Resource, ResourceStore
+from harness.report import _describe
 
 from .doubles import started
 
@@ -249,3 +250,10 @@ async def test_a_rate_limit_refuses_calls_beyond_its_rate_with_retry_after() -> 
         assert (await call(session, "POST", "/p", json={}))[0] == 201
         assert (await call(session, "POST", "/p", json={}))[0] == 429
     assert [e.committed for e in effects] == [True, True, False, False, True, False]
+
+
+def test_a_rate_limit_is_described_in_plain_words() -> None:
+    window = Fault("crm", "rate-limit", 0.0, 30.0, {"rate": 5.0, "route": "POST /payouts"})
+    assert _describe.fault(window) == (
+        "crm rate-limiting to 5 calls/s (429 beyond) on POST /payouts for 30 s from 0.0 s"
+    )
