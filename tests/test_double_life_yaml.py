@@ -104,6 +104,11 @@ BAD = [
         "10: downstreams[0].shape_changes[0].route: 'GET deals' is not allowed",
     ),
     (
+        "downstreams:\n  - name: crm\n    forward_to: http://127.0.0.1:9\n"
+        "    auth: {kind: oauth}\n",
+        "10: downstreams[0].auth is not allowed with forward_to — the real API checks its own",
+    ),
+    (
         "downstreams: [{name: crm}]\nfaults:\n"
         "  - {downstream: crm, mode: rate-limit, at: 0s, for: 1m}\n",
         "9: faults[0]: has mode: rate-limit without rate — say how many calls a real second",

@@ -99,6 +99,9 @@ def test_token_calls_are_marks_never_counted_as_effects(tmp_path: Path) -> None:
     assert '"grant": "client_credentials"' in tokens[0][0].detail
     assert "access_token" not in tokens[0][0].detail
     assert all("/oauth/token" not in e.path for h in (clean, judged_run) for e in h.effects)
+    # No access or refresh token (the double's hat_/hrt_ tokens), nor a bearer header, is kept.
+    journal = (tmp_path / "journal.db").read_bytes()
+    assert b"hat_" not in journal and b"hrt_" not in journal and b"Bearer " not in journal
     assert done.code == 0
 
 

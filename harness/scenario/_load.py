@@ -533,6 +533,12 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 f"downstreams[{i}].page_size: {d.page_size!r} is not allowed without stateful: "
                 "true — only the stateful store answers lists in pages; add stateful: true",
             )
+        if d.auth is not None and d.forward_to:
+            raise _Invalid(
+                ("downstreams", i, "auth"),
+                f"downstreams[{i}].auth is not allowed with forward_to — the real API checks "
+                "its own credentials; remove one of them",
+            )
         if d.stateful and d.forward_to:
             raise _Invalid(
                 ("downstreams", i, "forward_to"),
