@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import _gc
 from ..core._model import JSON
 
 GENERATED_PREFIX = "ds_"
@@ -75,10 +76,12 @@ class ResourceStore:
         self._keys: dict[str, tuple[tuple[str, str, Any], Answer]] = {}
         self._given: set[tuple[str, str]] = set()  # given and not written since
         last = 0
-        for r in records:
-            self._put(r.collection, r.id, dict(r.body))
-            found = _GENERATED.fullmatch(r.id)
-            last = max(last, int(found[1]) if found else 0)
+        # A year's store holds many long-lived dicts: full collections would rescan them all.
+        with _gc.paused():
+            for r in records:
+                self._put(r.collection, r.id, dict(r.body))
+                found = _GENERATED.fullmatch(r.id)
+                last = max(last, int(found[1]) if found else 0)
         self._numbers = itertools.count(last + 1)
         self.begin()
 
