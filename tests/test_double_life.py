@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from harness.core._errors import InputError
-from harness.core._model import Fault
+from harness.core._model import OBSERVER, Fault, StateRecord
 from harness.core._scenario import AuthSpec, DownstreamSpec, Route, ShapeChange
 from harness.double._auth import TOKEN_MARK
 from harness.double._carry import Carried
@@ -215,6 +215,21 @@ async def test_carried_records_are_the_next_runs_start() -> None:
         assert [r["id"] for r in listed] == ["c0", "ds_1"]
         assert double.resources() == []  # nothing written in this run yet
     assert [r.id for r in carried.records("crm")] == ["c0", "ds_1"]
+
+
+def test_carried_stores_are_rebuilt_from_the_final_states_of_earlier_runs() -> None:
+    """A resumed year: each complete month's final state, oldest first, makes the store."""
+    months = [
+        StateRecord("crm", "/contacts", "ds_1", {"id": "ds_1", "v": 1}),
+        StateRecord("crm", "/contacts", "ds_2", {"id": "ds_2", "v": 1}),
+        StateRecord(OBSERVER, "/state", "x", {"id": "x"}),
+        StateRecord("crm", "/contacts", "ds_1", {"id": "ds_1", "v": 2}),  # a later month's PATCH
+    ]
+    carried = Carried.from_states(months)
+    assert [(r.id, r.body["v"]) for r in carried.records("crm")] == [("ds_1", 2), ("ds_2", 1)]
+    assert carried.records(OBSERVER) == []
+    created = carried.store("crm").handle("POST", "/contacts", "{}", None)
+    assert created.body == {"id": "ds_3"}
 
 
 # --- shape changes and the rate limit -------------------------------------------------------

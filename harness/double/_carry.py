@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ..core._model import OBSERVER, StateRecord
 from ._resources import Resource, ResourceStore
 
 
@@ -23,6 +24,20 @@ class Carried:
 
     def __init__(self, records: Mapping[str, Iterable[Resource]] | None = None) -> None:
         self._stores = {name: ResourceStore(rs) for name, rs in (records or {}).items()}
+
+    @classmethod
+    def from_states(cls, states: Iterable[StateRecord]) -> Carried:
+        """The stores as runs left them, from the final states they journaled, oldest run
+        first (a resumed year: every complete month's ``StateRecord``s in order). A run's final
+        state holds what it wrote, so a later run's record replaces an earlier one's of the same
+        id; the observer's records are not a double's and are left out. A resource a later run
+        deleted is not known to be gone: it comes back."""
+        found: dict[str, dict[tuple[str, str], Resource]] = {}
+        for state in states:
+            if isinstance(state.body, dict) and state.source != OBSERVER:
+                resource = Resource(state.collection, state.id, state.body)
+                found.setdefault(state.source, {})[(state.collection, state.id)] = resource
+        return cls({name: list(resources.values()) for name, resources in found.items()})
 
     def store(self, name: str) -> ResourceStore:
         """The store of downstream ``name``, begun for a new run (what it holds is given)."""
