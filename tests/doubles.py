@@ -10,6 +10,7 @@ import aiohttp
 
 from harness.core._model import Effect, Fault
 from harness.core._scenario import DownstreamSpec
+from harness.double._carry import Carried
 from harness.double._downstream import Attribute, Downstream
 
 Started = tuple[Downstream, list[Effect], aiohttp.ClientSession]
@@ -24,6 +25,9 @@ async def started(
     on_effect: Callable[[Effect], None] | None = None,
     attribute: Attribute | None = None,
     timeout: float = 5.0,
+    on_mark: Callable[[str, str], None] | None = None,
+    time_scale: float = 1.0,
+    carried: Carried | None = None,
 ) -> AsyncIterator[Started]:
     """The double of ``spec``, listening; ``clock`` ticks 1.0, 2.0, ... unless given. The effects
     list fills unless ``on_effect`` takes them. Stopped on the way out."""
@@ -35,6 +39,9 @@ async def started(
         clock=clock or (lambda: next(ticks)),
         attribute=attribute,
         faults=faults,
+        on_mark=on_mark,
+        time_scale=time_scale,
+        carried=carried,
     )
     await double.start()
     try:

@@ -207,6 +207,14 @@ SCENARIO_FILES: dict[str, str | bytes] = {
     "perturbation-unknown.scenario.yaml": small(perturbations="[{shuffle: {}}]"),
     "rate-2.scenario.yaml": small(perturbations="[{duplicate: {rate: 2}}]"),
     "time-scale-zero.scenario.yaml": scenario("time_scale: 0\n"),
+    "auth-kind.scenario.yaml": scenario("downstreams: [{name: crm, auth: {kind: saml}}]\n"),
+    "auth-pasted-key.scenario.yaml": scenario(
+        "downstreams: [{name: crm, auth: {kind: api-key, key_env: sk_live_51Habc}}]\n"
+    ),
+    "page-size-stateless.scenario.yaml": scenario("downstreams: [{name: crm, page_size: 5}]\n"),
+    "rate-limit-no-rate.scenario.yaml": scenario(
+        "downstreams: [{name: crm}]\nfaults: [{downstream: crm, mode: rate-limit, at: 0, for: 1}]\n"
+    ),
     "settle-inverted.scenario.yaml": scenario("settle: {quiet: 5s, deadline: 1s}\n"),
     "model-unknown.scenario.yaml": scenario("model: queue\n"),
     "key-no-dollar.scenario.yaml": small().replace("key: $.data.order_id", "key: data.order_id"),
@@ -505,6 +513,10 @@ SCENARIO_CASES: list[tuple[list[str], int, str]] = [
     (yaml("perturbation-unknown"), 2, "shuffle"),
     (yaml("rate-2"), 2, "rate"),
     (yaml("time-scale-zero"), 2, "time_scale"),
+    (yaml("auth-kind"), 2, "downstreams[0].auth.kind: 'saml' is not allowed"),
+    (yaml("auth-pasted-key"), 2, "auth.key_env: 'sk…' (14 chars) is not an environment variable"),
+    (yaml("page-size-stateless"), 2, "page_size: 5 is not allowed without stateful: true"),
+    (yaml("rate-limit-no-rate"), 2, "has mode: rate-limit without rate"),
     (yaml("settle-inverted"), 2, "deadline"),
     (yaml("model-unknown"), 2, "'queue'"),
     (yaml("key-no-dollar"), 2, "data.order_id"),

@@ -754,7 +754,7 @@ def test_faults(tmp_path: Path) -> None:
         (
             "{downstream: crm, at: 0, for: 1s, mode: outage}",
             "faults[0].mode: 'outage' is not allowed — must be one of: status, throttle, timeout, "
-            "reset, slow, commit-then-fail, fail-first-n",
+            "reset, slow, commit-then-fail, fail-first-n, rate-limit",
         ),
         ("{downstream: crm, at: 0, fo: 1s, mode: status}", "(did you mean 'for'?)"),
         (

@@ -10,6 +10,9 @@ and different records concurrently; it keeps ledger events in sequence order (ho
 later event a while for a missing earlier one), never applies a register update older than
 the last one applied, and retries transient downstream failures with the event id as the
 ``Idempotency-Key``. Processing state lives in SQLite, so a restart resumes where it stopped.
+Given a token endpoint (``HARNESS_TOKEN_URL``, with ``HARNESS_CLIENT_ID`` and
+``HARNESS_CLIENT_SECRET``), it calls the downstream with an OAuth bearer token, refreshed before
+it expires and at once when the downstream answers 401.
 
     HARNESS_SECRET=whsec_... python -m harness.demo.sound \\
         --downstream http://127.0.0.1:9100 --state-dir .sound-state
@@ -242,7 +245,15 @@ def _retry_after(value: str | None) -> float:
 class Worker:
     """Processes stored events: one record at a time, up to MAX_ACTIVE_RECORDS at once."""
 
-    def __init__(self, store: Store, client: aiohttp.ClientSession, downstream: str, hold: float):
+    def __init__(
+        self,
+        store: Store,
+        client: aiohttp.ClientSession,
+        downstream: str,
+        hold: float,
+        tokens: BearerTokens | None = None,
+    ):
+        self._tokens = tokens
         self._store = store
         self._client = client
         self._downstream = downstream
@@ -317,22 +328,28 @@ class Worker:
         error = ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             wait = delay
+            auth: dict[str, str] = {}
             try:
+                if self._tokens is not None:
+                    auth = await self._tokens.header()
                 async with self._client.request(
                     call.method,
                     self._downstream + call.path,
                     json=call.body,
-                    headers={"Idempotency-Key": event.id},
+                    headers={"Idempotency-Key": event.id, **auth},
                     allow_redirects=False,
                 ) as answer:
                     status = answer.status
                     wait = max(delay, _retry_after(answer.headers.get("Retry-After")))
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientError, TimeoutError, TokenError) as exc:
                 error = f"downstream call failed: {exc!r}"
             else:
                 if 200 <= status < 300:
                     return ProcessResult("done", attempt)
                 error = f"downstream answered {status}"
+                if status == 401 and self._tokens is not None and attempt < MAX_ATTEMPTS:
+                    self._tokens.refused(auth)  # expired or revoked: a new one, at once
+                    continue
                 if status != 429 and status < 500:
                     return ProcessResult("failed", attempt, error)
             if attempt < MAX_ATTEMPTS:
@@ -344,6 +361,74 @@ class Worker:
 
 
 WORKER = web.AppKey("worker", Worker)
+
+TOKEN_URL_ENV = "HARNESS_TOKEN_URL"
+CLIENT_ID_ENV = "HARNESS_CLIENT_ID"
+CLIENT_SECRET_ENV = "HARNESS_CLIENT_SECRET"
+# A token is refreshed once less than this share of its life is left, not at its last instant.
+REFRESH_MARGIN = 0.2
+
+
+class TokenError(Exception):
+    """The token endpoint did not give a token."""
+
+
+class BearerTokens:
+    """OAuth client credentials: a bearer token from ``url``, refreshed (refresh-token grant,
+    else client credentials again) before it expires and whenever the API refuses it."""
+
+    def __init__(
+        self, client: aiohttp.ClientSession, url: str, client_id: str, client_secret: str
+    ) -> None:
+        self._client = client
+        self._url = url
+        self._credentials = {"client_id": client_id, "client_secret": client_secret}
+        self._token = ""
+        self._refresh = ""
+        self._renew_at = 0.0  # time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def header(self) -> dict[str, str]:
+        """The Authorization header with a live token, fetched first if need be."""
+        async with self._lock:  # one fetch for all the record tasks waiting on it
+            if not self._token or time.monotonic() >= self._renew_at:
+                await self._fetch()
+            return {"Authorization": f"Bearer {self._token}"}
+
+    def refused(self, sent: dict[str, str]) -> None:
+        """The API answered 401 to ``sent``: its token is not to be used again."""
+        if sent.get("Authorization") == f"Bearer {self._token}":
+            self._token = ""
+
+    async def _fetch(self) -> None:
+        grants = [{"grant_type": "client_credentials"}]
+        if self._refresh:
+            grants.insert(0, {"grant_type": "refresh_token", "refresh_token": self._refresh})
+        problem = ""
+        for grant in grants:
+            async with self._client.post(self._url, data={**grant, **self._credentials}) as got:
+                try:
+                    answer = await got.json(content_type=None) if got.status == 200 else None
+                except ValueError:
+                    answer = None
+            if isinstance(answer, dict) and isinstance(answer.get("access_token"), str):
+                lifetime = float(answer.get("expires_in") or 3600)
+                self._token = answer["access_token"]
+                self._refresh = str(answer.get("refresh_token") or "")
+                self._renew_at = time.monotonic() + lifetime * (1 - REFRESH_MARGIN)
+                return
+            problem = f"the token endpoint answered {got.status}"
+        raise TokenError(problem)
+
+
+def bearer_tokens(client: aiohttp.ClientSession) -> BearerTokens | None:
+    """The bearer tokens ``HARNESS_TOKEN_URL`` gives, or None when it is not set."""
+    url = os.environ.get(TOKEN_URL_ENV, "")
+    if not url:
+        return None
+    return BearerTokens(
+        client, url, os.environ.get(CLIENT_ID_ENV, ""), os.environ.get(CLIENT_SECRET_ENV, "")
+    )
 
 
 def build_app(opts: SoundOptions, secret: str, store: Store) -> web.Application:
@@ -386,7 +471,8 @@ def build_app(opts: SoundOptions, secret: str, store: Store) -> web.Application:
         return web.json_response(store.counts())
 
     async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[WORKER] = Worker(store, app[CLIENT], opts.common.downstream, opts.hold)
+        tokens = bearer_tokens(app[CLIENT])
+        app[WORKER] = Worker(store, app[CLIENT], opts.common.downstream, opts.hold, tokens)
         yield
         await app[WORKER].stop()
         store.close()

@@ -10,6 +10,10 @@ A ``stateful`` double answers what no stub route matches from its ResourceStore
 (``_resources``): a small REST API in memory, honouring Idempotency-Key. A pass-through double
 (``forward_to``) forwards what no stub route matches to the real API (``_forward``) and
 answers with its answer, faults applied on the way.
+A downstream with ``auth`` answers its token endpoint and refuses calls without a live
+credential with 401 (``_auth``); with ``page_size`` its store's lists come in pages; its
+``shape_changes`` rename fields of its JSON answers from their dates on (``_shapes``). Its
+store may be carried from an earlier run (``_carry``).
 
 It runs on aiohttp's low-level server: routing is ours anyway, and the same handler behind
 ``web.Application``'s router cost about 10 µs more server CPU per request when measured.
@@ -39,11 +43,14 @@ from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
 from ..drive._target import is_loopback
+from ._auth import CHALLENGE, TOKEN_MARK, Gate, issued, token_mark
+from ._carry import Carried
 from ._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Checked, Contract
 from ._faults import Action, FaultPlan
-from ._forward import Forwarder, RealAnswer, journal_headers, journal_target
+from ._forward import REDACTED, Forwarder, RealAnswer, journal_headers, journal_target
 from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
 from ._routes import compile_path
+from ._shapes import Shapes
 
 _log = logging.getLogger("harness.downstream")
 
@@ -88,7 +95,9 @@ class Downstream:
     the error is logged and the request answered anyway. ``on_mark`` (name, detail) gets a
     pass-through double's ``forwarded`` marks: the real API's answer to each forwarded call.
     ``faults`` are windows on the ``clock``; those naming this downstream apply (``seed``
-    drives a slow fault's jitter).
+    drives a slow fault's jitter). ``time_scale`` (run seconds per scenario second) puts the
+    spec's token lifetimes, key rotation and shape changes on the ``clock``. ``carried``: the
+    stores to start from and leave for the next run (``_carry``); None: a fresh one.
     """
 
     def __init__(
@@ -102,6 +111,8 @@ class Downstream:
         faults: Sequence[Fault] = (),
         seed: int = 0,
         on_mark: Callable[[str, str], None] | None = None,
+        time_scale: float = 1.0,
+        carried: Carried | None = None,
     ) -> None:
         self._name = spec.name
         # The real API's OpenAPI document: every request checked against it (``_contract``).
@@ -110,7 +121,18 @@ class Downstream:
         self._forwarder = Forwarder(spec.forward_to) if spec.forward_to else None
         self._on_mark = on_mark
         # Stateful: the store answers whatever the scenario's own routes do not.
-        self._store = ResourceStore() if spec.stateful else None
+        if not spec.stateful:
+            self._store: ResourceStore | None = None
+        else:
+            self._store = carried.store(spec.name) if carried is not None else ResourceStore()
+        self._page_size = spec.page_size
+        where = f"downstream {spec.name!r}"
+        self._gate = (
+            Gate(spec.auth, scale=time_scale, tokens=issued(spec.name), where=where)
+            if spec.auth is not None
+            else None
+        )
+        self._shapes = Shapes(spec.shape_changes, time_scale, where) if spec.shape_changes else None
         self._routes = tuple(
             _compile_route(route, where=f"downstream {spec.name!r}, routes[{i}]")
             for i, route in enumerate(spec.routes)
@@ -194,6 +216,14 @@ class Downstream:
         method = request.method.upper()
         compiled = self._match(method, request.path) if complete else _TOO_LARGE
         headers = _plain_headers(request.headers)
+        if self._gate is not None and complete:
+            if self._gate.is_token_call(method, request.path):
+                return self._token_answer(text)
+            refused = self._gate.refusal(headers, at)
+            if refused is not None:
+                self._record(at, method, target, headers, text, 401, False)
+                problem = {"error": "invalid_token", "error_description": refused}
+                return web.json_response(problem, status=401, headers=CHALLENGE)
         action = self._plan.decide(method, request.path, at) if self._plan and complete else None
         stateful = self._store is not None and compiled.default
         if self._forwarder is not None and compiled.default and complete:
@@ -211,7 +241,7 @@ class Downstream:
                 )
             # The route's own answer (a slow fault only delays it): committed as it says.
             route = compiled.route
-            body = self._answer_body(route, text)
+            body = self._answer_body(route, text, method, request.path, at)
             self._record(at, method, target, headers, text, route.status, route.status < 400)
             delay = route.delay + (action.delay if action else 0.0)
             if delay > 0:
@@ -268,14 +298,36 @@ class Downstream:
         text: str,
     ) -> web.StreamResponse:
         assert self._store is not None  # only called for a stateful double
-        answer = self._store.handle(method, path, text, _idempotency_key(headers))
+        answer = self._store.handle(
+            method,
+            path,
+            text,
+            _idempotency_key(headers),
+            query=target.partition("?")[2],
+            page_size=self._page_size,
+        )
         self._record(at, method, target, headers, text, answer.status, answer.committed)
         if action is not None and action.delay > 0:  # a slow fault
             await asyncio.sleep(action.delay)
         if answer.body is None:
             return web.Response(status=answer.status)
-        extra = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-        return web.json_response(answer.body, status=answer.status, headers=extra)
+        extra = dict(answer.headers)
+        if answer.replayed:
+            extra["Idempotent-Replayed"] = "true"
+        body = self._reshaped(method, path, at, answer.body)
+        return web.json_response(body, status=answer.status, headers=extra)
+
+    def _token_answer(self, text: str) -> web.StreamResponse:
+        """A call to the token endpoint: a mark, not an effect (no event caused it)."""
+        assert self._gate is not None  # only called for a double with auth
+        answer = self._gate.token(text)
+        if self._on_mark is not None:
+            self._on_mark(TOKEN_MARK, token_mark(self._name, answer))
+        no_store = {"Cache-Control": "no-store"}
+        return web.json_response(answer.body, status=answer.status, headers=no_store)
+
+    def _reshaped(self, method: str, path: str, at: float, body: JSON) -> JSON:
+        return body if self._shapes is None else self._shapes.apply(method, path, at, body)
 
     async def _contract_answer(
         self,
@@ -341,14 +393,16 @@ class Downstream:
                 return compiled
         raise AssertionError("the default routes end with '* *', which matches everything")
 
-    def _answer_body(self, route: Route, request_text: str) -> bytes | None:
+    def _answer_body(
+        self, route: Route, request_text: str, method: str, path: str, at: float
+    ) -> bytes | None:
         if not _may_have_body(route.status):
             return None
         answer: JSON = route.body if route.body is not None else _echo(request_text)
         if route.body is None and route.status == 201:
             # A creation gets a fresh server-side id, as a real API would assign one.
             answer["id"] = f"{GENERATED_PREFIX}{next(self._id_numbers)}"
-        return json.dumps(answer).encode()
+        return json.dumps(self._reshaped(method, path, at, answer)).encode()
 
     def _record(
         self,
@@ -362,8 +416,15 @@ class Downstream:
     ) -> str:
         """Record the request as an Effect; its id."""
         event_ids, key = self._attribution(method, target, headers, text)
-        if self._forwarder is not None:  # real credentials for a real API: not in the journal
+        if self._forwarder is not None or self._gate is not None:
+            # Real credentials for a real API, or the double's own tokens and keys: never in
+            # the journal.
             target, headers = journal_target(target), journal_headers(headers)
+            if self._gate is not None:
+                headers = {
+                    k: REDACTED if k.lower() == self._gate.header.lower() else v
+                    for k, v in headers.items()
+                }
         effect = Effect(
             id=f"{self._effect_prefix}{next(self._effect_numbers)}",
             downstream=self._name,

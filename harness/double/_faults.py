@@ -2,7 +2,8 @@
 
 The run turns each FaultSpec into a Fault on the run's clock (its window scaled by the time
 scale); the double asks ``FaultPlan.decide`` for every call. The decision is pure except for
-the counter of ``fail-first-n`` and the seeded jitter of ``slow``.
+the counter of ``fail-first-n``, the seeded jitter of ``slow`` and the bucket of
+``rate-limit``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class Action:
 def to_fault(spec: FaultSpec, scale: float) -> Fault:
     """A scenario's fault on the run's clock: its window (``at``, ``for``) times ``scale``.
 
-    What one call meets (hold, latency, jitter, Retry-After) is not scaled: the automation
+    What one call meets (hold, latency, jitter, Retry-After, a rate limit's calls per second)
+    is not scaled: the automation
     lives through it on its own clock and measures it against its own timeouts, which no time
     scale compresses (the delivery timeout is not scaled for the same reason).
     """
@@ -50,6 +52,7 @@ def to_fault(spec: FaultSpec, scale: float) -> Fault:
         "count": spec.count,
         "then": spec.then,
         "route": spec.route,
+        "rate": spec.rate,
     }
     start = spec.at * scale
     return Fault(spec.downstream, spec.mode, start, start + spec.duration * scale, params)
@@ -62,21 +65,30 @@ class FaultPlan:
         self.faults = tuple(faults)
         self._routes = [_route(f) for f in self.faults]
         self._failed: dict[int, int] = {}  # fail-first-n: calls failed so far, per fault
+        self._buckets: dict[int, _Bucket] = {}  # rate-limit: per fault
         self._rng = random.Random(seed)
 
     def decide(self, method: str, path: str, at: float) -> Action | None:
         for n, fault in enumerate(self.faults):
             if fault.start <= at < fault.end and _matches(self._routes[n], method, path):
-                action = self._act(n, fault)
+                action = self._act(n, fault, at)
                 if action is not None:
                     return action
         return None
 
-    def _act(self, n: int, fault: Fault) -> Action | None:
+    def _act(self, n: int, fault: Fault, at: float) -> Action | None:
         p = fault.params
         status = int(p.get("status", 503))
         if fault.mode == "status":
             return Action(fault, status)
+        if fault.mode == "rate-limit":
+            bucket = self._buckets.get(n)
+            if bucket is None:
+                bucket = self._buckets[n] = _Bucket(float(p.get("rate", 0.0)), fault.start)
+            refill = bucket.take(at)
+            if refill is None:
+                return None
+            return Action(fault, 429, headers=(("Retry-After", str(max(1, math.ceil(refill)))),))
         if fault.mode == "throttle":
             wait = str(max(1, math.ceil(float(p.get("retry_after", 1.0)))))
             return Action(fault, 429, headers=(("Retry-After", wait),))
@@ -110,3 +122,24 @@ def _route(fault: Fault) -> RouteMatcher | None:
 
 def _matches(route: RouteMatcher | None, method: str, path: str) -> bool:
     return route is None or route_matches(route, method, path)
+
+
+class _Bucket:
+    """A token bucket: ``rate`` calls a second, bursts of at most ``max(1, rate)``."""
+
+    def __init__(self, rate: float, start: float) -> None:
+        self._rate = rate
+        self._size = max(1.0, rate)
+        self._tokens = self._size
+        self._at = start
+
+    def take(self, at: float) -> float | None:
+        """None when a call at ``at`` is allowed (and counted); else seconds until one is."""
+        if self._rate <= 0:
+            return 1.0  # nothing is allowed: come back later
+        self._tokens = min(self._size, self._tokens + (at - self._at) * self._rate)
+        self._at = max(self._at, at)
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return None
+        return (1.0 - self._tokens) / self._rate

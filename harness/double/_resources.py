@@ -8,6 +8,14 @@ collection nothing was written to: ``[]`` at the top level, else 404), DELETE re
 Automations that read, modify and write then meet what a real API would give them, and a
 lost update shows in the final state.
 
+With a ``page_size`` a collection GET answers at most that many resources a page, in creation
+order, as ``{"data": [...], "next": "/coll?cursor=N" or null}`` with a ``Link: <...>;
+rel="next"`` header: following ``next`` until it is null yields every resource once, whatever
+is created meanwhile (the cursor is a resource's creation number, not an offset).
+
+A store can start from given resources (``records``: what a year's earlier month left, see
+``_carry``); ``resources()`` is then what this run wrote, ``records()`` everything it holds.
+
 ``Idempotency-Key`` works as Stripe's does: a write repeated with the same key on the same
 downstream gets the first answer again (``Idempotent-Replayed: true``) and does not change the
 store; the same key on a different request is refused with 400.
@@ -15,11 +23,15 @@ store; the same key on a different request is refused with 400.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import _gc
 from ..core._model import JSON
 
 GENERATED_PREFIX = "ds_"
@@ -37,6 +49,7 @@ class Answer:
     body: JSON  # None: no body (204)
     committed: bool
     replayed: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +62,49 @@ class Resource:
 
 
 class ResourceStore:
-    """The resources of one double, by collection path, and the Idempotency-Keys it has seen."""
+    """The resources of one double, by collection path, and the Idempotency-Keys it has seen.
 
-    def __init__(self) -> None:
+    ``records``: resources it starts with (ids it generates then continue past theirs).
+    """
+
+    def __init__(self, records: Iterable[Resource] = ()) -> None:
         self._collections: dict[str, dict[str, dict[str, JSON]]] = {}
-        self._numbers = itertools.count(1)
+        # Per collection, its resources' creation numbers in order (the pagination cursor).
+        self._order: dict[str, _Order] = {}
+        self._created = itertools.count(1)
         # key -> (the request it came with, the answer it got)
         self._keys: dict[str, tuple[tuple[str, str, Any], Answer]] = {}
+        self._given: set[tuple[str, str]] = set()  # given and not written since
+        last = 0
+        # A year's store holds many long-lived dicts: full collections would rescan them all.
+        with _gc.paused():
+            for r in records:
+                self._put(r.collection, r.id, dict(r.body))
+                found = _GENERATED.fullmatch(r.id)
+                last = max(last, int(found[1]) if found else 0)
+        self._numbers = itertools.count(last + 1)
+        self.begin()
 
-    def handle(self, method: str, path: str, text: str, key: str | None) -> Answer:
-        """Apply one request (``path`` without its query) and say what to answer."""
+    def begin(self) -> None:
+        """A new run starts: what the store holds now is given to it, not its own state."""
+        self._given = {(c, rid) for c, items in self._collections.items() for rid in items}
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        text: str,
+        key: str | None,
+        *,
+        query: str = "",
+        page_size: int | None = None,
+    ) -> Answer:
+        """Apply one request (``path`` without its query, ``query`` apart) and say what to
+        answer; ``page_size``: a collection GET answers pages of that many."""
+        if method == "GET" and page_size is not None:
+            page = self._page(path, query, page_size)
+            if page is not None:
+                return page
         if key is None or method not in _WRITES:
             return self._apply(method, path, text)
         request = (method, path, _parsed(text))
@@ -81,12 +127,48 @@ class ResourceStore:
         return answer
 
     def resources(self) -> list[Resource]:
-        """Every stored resource, by collection and then in creation order."""
+        """The run's own resources (written since ``begin``), by collection and then in
+        creation order: its final state."""
+        return [r for r in self.records() if (r.collection, r.id) not in self._given]
+
+    def records(self) -> list[Resource]:
+        """Every stored resource, by collection and then in creation order: what to carry."""
         return [
             Resource(collection, rid, body)
             for collection, items in sorted(self._collections.items())
             for rid, body in items.items()
         ]
+
+    def _put(self, collection: str, rid: str, body: dict[str, JSON]) -> None:
+        items = self._collections.setdefault(collection, {})
+        if rid not in items:
+            self._order.setdefault(collection, _Order()).add(rid, next(self._created))
+        items[rid] = body
+        self._given.discard((collection, rid))
+
+    def _page(self, path: str, query: str, size: int) -> Answer | None:
+        """A page of the collection at ``path``; None when ``path`` is not a collection."""
+        path = "/" + path.strip("/")
+        parent, _, rid = path.rpartition("/")
+        if rid in self._collections.get(parent or "/", {}):
+            return None  # a resource, not a collection
+        if path not in self._collections and parent:
+            return None  # unknown: read as one absent resource
+        cursor = _cursor(query)
+        if cursor is None:
+            return Answer(
+                400,
+                {"error": f"the cursor in ?{query} is not one this API gave: follow next"},
+                False,
+            )
+        items = self._collections.get(path, {})
+        order = self._order.get(path)
+        ids, last = order.after(cursor, size) if order is not None else ([], None)
+        data: list[JSON] = [items[i] for i in ids]
+        more = last is not None and order is not None and order.beyond(last)
+        link = f"{path}?cursor={last}" if more else None
+        headers = {"Link": f'<{link}>; rel="next"'} if link else {}
+        return Answer(200, {"data": data, "next": link}, committed=True, headers=headers)
 
     def _apply(self, method: str, path: str, text: str) -> Answer:
         path = "/" + path.strip("/")
@@ -102,6 +184,8 @@ class ResourceStore:
         if method == "DELETE":
             if items.pop(rid, None) is None:
                 return _absent(path)
+            self._order[parent].remove(rid)
+            self._given.discard((parent, rid))
             return Answer(204, None, committed=True)
         body = json_object(text)
         if body is None:
@@ -109,14 +193,14 @@ class ResourceStore:
         if method == "PUT":
             status = 200 if rid in items else 201
             stored = {**body, "id": rid}
-            self._collections.setdefault(parent, {})[rid] = stored
+            self._put(parent, rid, stored)
             return Answer(status, stored, committed=True)
         current = items.get(rid)  # PATCH
         if current is None:
             return _absent(path)
         merged = _merge(current, body)
         merged["id"] = rid
-        items[rid] = merged
+        self._put(parent, rid, merged)
         return Answer(200, merged, committed=True)
 
     def _create(self, collection: str, text: str) -> Answer:
@@ -125,7 +209,7 @@ class ResourceStore:
             return _not_an_object("POST", collection)
         rid = f"{GENERATED_PREFIX}{next(self._numbers)}"
         stored = {**body, "id": rid}
-        self._collections.setdefault(collection, {})[rid] = stored
+        self._put(collection, rid, stored)
         return Answer(201, stored, committed=True)
 
     def _read(self, path: str, parent: str, rid: str) -> Answer:
@@ -139,6 +223,45 @@ class ResourceStore:
         # Unknown: an absent resource and an empty nested collection look alike; a read of
         # one resource (to modify it) is the common case, and it must see 404.
         return _absent(path)
+
+
+class _Order:
+    """One collection's resource ids in creation order, with their creation numbers."""
+
+    def __init__(self) -> None:
+        self._numbers: list[int] = []
+        self._ids: list[str] = []
+        self._number_of: dict[str, int] = {}
+
+    def add(self, rid: str, number: int) -> None:
+        self._numbers.append(number)
+        self._ids.append(rid)
+        self._number_of[rid] = number
+
+    def remove(self, rid: str) -> None:
+        number = self._number_of.pop(rid)
+        i = bisect.bisect_left(self._numbers, number)
+        del self._numbers[i], self._ids[i]
+
+    def after(self, cursor: int, size: int) -> tuple[list[str], int | None]:
+        """Up to ``size`` ids created after ``cursor``, and the last one's number."""
+        i = bisect.bisect_right(self._numbers, cursor)
+        ids = self._ids[i : i + size]
+        return ids, (self._numbers[i + len(ids) - 1] if ids else None)
+
+    def beyond(self, number: int) -> bool:
+        return bool(self._numbers) and self._numbers[-1] > number
+
+
+def _cursor(query: str) -> int | None:
+    """The ``cursor`` a query names (0: the first page); None for one this store never gave."""
+    for name, _, value in (part.partition("=") for part in query.split("&") if part):
+        if name == "cursor":
+            return int(value) if value.isdigit() else None
+    return 0
+
+
+_GENERATED = re.compile(re.escape(GENERATED_PREFIX) + r"(\d+)")
 
 
 def _parsed(text: str) -> Any:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core._errors import InputError
 from ..core._scenario import Scenario, Settle
+from ..double._carry import Carried
 from ..double._downstream import parse_address, require_loopback_listen
 from ..drive._target import Target, parse_target
 from ._events import Listener
@@ -57,6 +58,9 @@ class RunOptions:
     # The target's memory sampled during each run into ``sample`` marks (--target-pid,
     # --metrics-url): engine/_sampler.
     memory: MemorySource | None = None
+    # The stateful doubles' stores, kept from each run to the next (a year's months,
+    # ``double._carry``); clean runs never use them. None: each run starts afresh.
+    carried: Carried | None = None
 
     @classmethod
     def create(

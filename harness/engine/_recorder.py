@@ -75,6 +75,9 @@ class Recorder:
         self._final = False  # its final state is taken: effects from now on are late
         scenario = prepared.scenario
         several = len(scenario.downstreams) > 1
+        # A clean run starts from an empty store, whatever the runs around it carry.
+        clean = "baseline_of" in prepared.info.settings
+        carried = None if clean else options.carried
         self._doubles = [
             Downstream(
                 spec,
@@ -85,6 +88,8 @@ class Recorder:
                 faults=prepared.faults,
                 seed=options.seed,
                 on_mark=self.mark,
+                time_scale=prepared.time_scale,
+                carried=carried,
             )
             for spec in scenario.downstreams
         ]

@@ -180,6 +180,8 @@ def _fault_words(mode: str, p: Mapping[str, Any]) -> str:
         if p.get("then") == "timeout":
             return "applying writes, then not answering"
         return f"applying writes, then failing the answer {code}"
+    if mode == "rate-limit":
+        return f"rate-limiting to {float(p.get('rate', 0)):g} calls/s (429 beyond)"
     if mode == "fail-first-n":
         count = int(p.get("count", 1))
         return f"failing the first {count} call{'s' if count != 1 else ''} {code}"

@@ -34,6 +34,7 @@ from ..core._errors import InputError, ScenarioError, UnknownScenarioError
 from ..core._model import Model
 from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
+    AuthSpec,
     DeliverySpec,
     DownstreamSpec,
     ExpectedRequest,
@@ -47,9 +48,11 @@ from ..core._scenario import (
     Route,
     Scenario,
     Settle,
+    ShapeChange,
     Source,
     SyntheticSource,
 )
+from ..core._secret_env import ENV_NAME, shape
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import check_drift, is_drift
 from ..drive._formats import provider as recorded_provider
@@ -66,6 +69,7 @@ from ._limits import check_planned_size, check_replay_time
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._openapi import SourceProblem, contract, openapi_source, schema_source
 from ._schema import (
+    AuthDoc,
     DeliveryDoc,
     DownstreamDoc,
     ExpectedRequestDoc,
@@ -523,6 +527,18 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 "another downstream has that name; give each its own",
             )
         seen.add(d.name)
+        if d.page_size is not None and not d.stateful:
+            raise _Invalid(
+                ("downstreams", i, "page_size"),
+                f"downstreams[{i}].page_size: {d.page_size!r} is not allowed without stateful: "
+                "true — only the stateful store answers lists in pages; add stateful: true",
+            )
+        if d.auth is not None and d.forward_to:
+            raise _Invalid(
+                ("downstreams", i, "auth"),
+                f"downstreams[{i}].auth is not allowed with forward_to — the real API checks "
+                "its own credentials; remove one of them",
+            )
         if d.stateful and d.forward_to:
             raise _Invalid(
                 ("downstreams", i, "forward_to"),
@@ -540,11 +556,40 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 if d.contract is None
                 else contract(base, d.contract.file, ("downstreams", i, "contract", "file")),
                 forward_to=d.forward_to,
+                auth=_auth(d.auth, i),
+                page_size=d.page_size,
+                shape_changes=tuple(
+                    ShapeChange(c.at, dict(c.rename), c.route) for c in d.shape_changes
+                ),
             )
             for i, d in enumerate(docs)
         )
     except SourceProblem as exc:
         raise _Invalid(exc.loc, exc.message) from None
+
+
+def _auth(doc: AuthDoc | None, i: int) -> AuthSpec | None:
+    if doc is None:
+        return None
+    for name in ("key_env", "next_key_env"):
+        value = getattr(doc, name)
+        if value is not None and not ENV_NAME.fullmatch(value):
+            # Only its shape: a key pasted in place of its variable's name is a secret.
+            raise _Invalid(
+                ("downstreams", i, "auth", name),
+                f"downstreams[{i}].auth.{name}: {shape(value)} is not an environment variable "
+                "name — give the NAME of the variable that holds the key, in upper case like "
+                "CRM_API_KEY, and export the key in it",
+            )
+    return AuthSpec(
+        doc.kind,
+        doc.token_path,
+        doc.lifetime,
+        doc.header,
+        doc.key_env,
+        doc.next_key_env,
+        doc.rotate_at,
+    )
 
 
 def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
@@ -570,6 +615,7 @@ def _faults(doc: ScenarioDoc) -> tuple[FaultSpec, ...]:
             f.count,
             f.then,
             f.route,
+            f.rate or 0.0,
         )
         for f in doc.faults
     )

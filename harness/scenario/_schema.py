@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     PlainValidator,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -25,6 +26,7 @@ from ..core._providers import PROVIDERS
 from ..core._scenario import (
     CORRELATE_KINDS,
     TRANSFORMS,
+    AuthSpec,
     DeliverySpec,
     DownstreamSpec,
     ExpectedRequest,
@@ -381,6 +383,74 @@ class ContractDoc(Doc):
     )
 
 
+class AuthDoc(Doc):
+    expected = (
+        "a mapping with kind (oauth or api-key); for oauth optionally token_path and lifetime, "
+        "for api-key optionally header, key_env, next_key_env and rotate_at"
+    )
+
+    kind: Literal["oauth", "api-key"] = Field(description="one of: oauth, api-key")
+    token_path: RoutePath = Field(
+        _default(AuthSpec, "token_path"),
+        description="oauth: the URL path of the token endpoint, like /oauth/token",
+    )
+    lifetime: PositiveDuration = Field(
+        _default(AuthSpec, "lifetime"),
+        description=_POSITIVE_DURATION_TEXT + ": how long an access token lives (scenario time)",
+    )
+    header: HeaderName = Field(
+        _default(AuthSpec, "header"),
+        description="api-key: the HTTP header that carries the key, like X-Api-Key",
+    )
+    key_env: EnvName = Field(
+        _default(AuthSpec, "key_env"),
+        description="api-key: the environment variable that holds the key",
+    )
+    next_key_env: EnvName | None = Field(
+        None, description="api-key: the environment variable of the key after rotate_at"
+    )
+    rotate_at: Duration | None = Field(
+        None, description=_DURATION_TEXT + ": api-key: when only next_key_env's key is accepted"
+    )
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> Self:
+        given = self.model_fields_set
+        other: tuple[str, ...] = ("header", "key_env", "next_key_env", "rotate_at")
+        if self.kind == "api-key":
+            other = ("token_path", "lifetime")
+        wrong = [n for n in other if n in given]
+        if wrong:
+            raise invalid_mapping(
+                f"has {', '.join(wrong)}, which {self.kind} does not use — oauth takes "
+                "token_path and lifetime, api-key takes header, key_env, next_key_env and "
+                "rotate_at"
+            )
+        if (self.next_key_env is None) != (self.rotate_at is None):
+            raise invalid_mapping(
+                "gives only one of next_key_env and rotate_at — a rotation needs both: the "
+                "variable of the new key, and when it replaces the old one"
+            )
+        if "{" in self.token_path or self.token_path.endswith("*"):
+            raise invalid_mapping(
+                f"has token_path {self.token_path!r} — give one literal path like /oauth/token"
+            )
+        return self
+
+
+class ShapeChangeDoc(Doc):
+    expected = "a mapping with at and rename, and optionally route"
+
+    at: Duration = Field(description=_DURATION_TEXT + " after the start of the run")
+    rename: dict[Annotated[str, StringConstraints(min_length=1)], Name] = Field(
+        min_length=1,
+        description="a mapping of field names to their new names, like {amount: amount_cents}",
+    )
+    route: FaultRoute | None = Field(
+        None, description="a method and a path like 'GET /deals/*' (default: every answer)"
+    )
+
+
 class DownstreamDoc(Doc):
     expected = "a mapping with name and routes"
 
@@ -403,6 +473,16 @@ class DownstreamDoc(Doc):
         None,
         description="the base URL of a real API (loopback, or a host given with --allow-host) "
         "to forward the calls no route answers to, like https://api.stripe.com",
+    )
+    auth: AuthDoc | None = Field(None, description=AuthDoc.expected)
+    page_size: int | None = Field(
+        None,
+        ge=1,
+        description="an integer greater than 0: a stateful downstream's lists answer pages of "
+        "at most this many records, with a cursor to the next page",
+    )
+    shape_changes: list[ShapeChangeDoc] = Field(
+        default_factory=list, description="a list of dated renames of the answers' fields"
     )
 
 
@@ -512,9 +592,17 @@ class FaultDoc(Doc):
     at: Duration = Field(description=_DURATION_TEXT + " after the start of the run")
     for_: PositiveDuration = Field(alias="for", description=_POSITIVE_DURATION_TEXT)
     mode: Literal[
-        "status", "throttle", "timeout", "reset", "slow", "commit-then-fail", "fail-first-n"
+        "status",
+        "throttle",
+        "timeout",
+        "reset",
+        "slow",
+        "commit-then-fail",
+        "fail-first-n",
+        "rate-limit",
     ] = Field(
-        description="one of: status, throttle, timeout, reset, slow, commit-then-fail, fail-first-n"
+        description="one of: status, throttle, timeout, reset, slow, commit-then-fail, "
+        "fail-first-n, rate-limit"
     )
     status: int = Field(
         _default(FaultSpec, "status"), ge=400, le=599, description="an HTTP status from 400 to 599"
@@ -530,6 +618,22 @@ class FaultDoc(Doc):
         _default(FaultSpec, "then"), description="one of: status, timeout"
     )
     route: FaultRoute | None = Field(None, description="a method and a path like 'POST /payouts'")
+    rate: float | None = Field(
+        None,
+        gt=0,
+        description="a number greater than 0: rate-limit: the calls allowed per real second",
+    )
+
+    @model_validator(mode="after")
+    def _rate_with_rate_limit(self) -> Self:
+        if (self.mode == "rate-limit") != (self.rate is not None):
+            raise invalid_mapping(
+                "has rate, which only mode: rate-limit uses — remove it, or set mode: rate-limit"
+                if self.rate is not None
+                else "has mode: rate-limit without rate — say how many calls a real second "
+                "the downstream allows, like rate: 5"
+            )
+        return self
 
 
 # --- correlation ----------------------------------------------------------------------------
