@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from harness.core._model import Delivery
 from harness.core._providers import PROVIDERS
+from harness.core._scenario import DeliverySpec, SecretRotation
 from harness.core._signing import (
     MULTI_SIGNATURE,
     SCHEMES,
@@ -27,6 +29,7 @@ from harness.core._signing import (
 from harness.drive._deliver import Deliverer
 from harness.drive._perturb import Slot
 from harness.drive._target import parse_target
+from harness.scenario._load import load_scenario
 
 from .test_providers import SLACK_BODY
 
@@ -159,3 +162,38 @@ async def test_a_retry_is_signed_at_its_own_send_time(flaky: Any) -> None:
 
     assert verifies(seen[0], OLD_SW) and not verifies(seen[0], SW_SECRET)
     assert verifies(seen[1], SW_SECRET) and not verifies(seen[1], OLD_SW)
+
+
+SCENARIO = """\
+source:
+  synthetic:
+    example: {id: evt_1, data: {order_id: ord_1}}
+    events: 4
+    records: 2
+    over: 1s
+    key: $.data.order_id
+"""
+
+
+@pytest.mark.parametrize(
+    ("provider", "rotation", "overlap"),
+    [
+        ("stripe", "{next_secret_env: NEXT, at: 2h}", 86400.0),  # a day of both, Svix's way
+        ("standard-webhooks", "{next_secret_env: NEXT, at: 2h, overlap: 30m}", 1800.0),
+        ("github", "{next_secret_env: NEXT, at: 2h}", 0.0),  # one signature: a switch
+        ("slack", "{next_secret_env: NEXT, at: 2h, overlap: 0}", 0.0),
+    ],
+)
+def test_yaml_rotation_and_skew(
+    tmp_path: Path, provider: str, rotation: str, overlap: float
+) -> None:
+    path = tmp_path / "r.scenario.yaml"
+    path.write_text(
+        SCENARIO + f"provider: {provider}\ndelivery: {{rotation: {rotation}, clock_skew: -2m}}\n"
+    )
+    delivery = load_scenario(path).delivery
+    assert delivery.rotation == SecretRotation("NEXT", 7200.0, overlap)
+    assert delivery.clock_skew == -120.0
+    plain = tmp_path / "p.scenario.yaml"
+    plain.write_text(SCENARIO + "delivery: {signing: none, clock_skew: 90}\n")
+    assert load_scenario(plain).delivery == DeliverySpec(signing="none", clock_skew=90.0)

@@ -188,6 +188,15 @@ class Rotation:
         return (old, self.secret) if at < self.end else (self.secret,)
 
 
+DEFAULT_OVERLAP = 86400.0  # Svix keeps the old secret valid for 24 hours after a rotation
+
+
+def default_overlap(scheme: str) -> float:
+    """The overlap of a rotation that names none: a day where the scheme signs with both
+    secrets (MULTI_SIGNATURE), none (a switch at a moment) where it carries one signature."""
+    return DEFAULT_OVERLAP if scheme in MULTI_SIGNATURE else 0.0
+
+
 def check_rotation(scheme: str, overlap: float) -> str | None:
     """Why ``scheme``'s sender cannot rotate with ``overlap`` seconds of both secrets, or
     None when it can."""

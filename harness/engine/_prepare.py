@@ -149,14 +149,17 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
         )
     rotation = _rotation(scenario, scheme, secret, scale)
     signer = Signer(scheme, secret, spec.signature_header, rotation, spec.clock_skew)
-    signer.check(where=f"{scenario.origin}: the secrets in {_secret_envs(scenario)}")
+    signer.check(where=f"{scenario.origin}: {_secret_envs(scenario)}")
     return signer
 
 
 def _secret_envs(scenario: Scenario) -> str:
+    """``the secret in X``, or ``the secrets in X and Y`` with a rotation."""
     rotation = scenario.delivery.rotation
     first = scenario.delivery.secret_env
-    return first if rotation is None else f"{first} and {rotation.next_secret_env}"
+    if rotation is None:
+        return f"the secret in {first}"
+    return f"the secrets in {first} and {rotation.next_secret_env}"
 
 
 _ROTATION = ("delivery", "rotation")
