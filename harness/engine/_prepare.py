@@ -14,7 +14,7 @@ from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
-from ..core._scenario import Scenario, Settle, Source, TracerSpec
+from ..core._scenario import InvariantSpec, Scenario, Settle, Source, TracerSpec
 from ..core._signing import MULTI_SIGNATURE, Rotation, Signer, check_rotation
 from ..double._faults import to_fault
 from ..double._forward import check_forward_to
@@ -30,6 +30,7 @@ from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
+from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..scenario._limits import check_schedule_time
 from ..scenario._lines import where_in
@@ -274,7 +275,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         target=options.target.ref,
         target_name=options.target_name,
         model=scenario.model,
-        invariants=scenario.invariants,
+        invariants=judged_invariants(scenario, signer),
         started_at=now_iso(),
         tracer_tag=tag,
         description=scenario.description,
@@ -359,6 +360,18 @@ def source_paths(source: Source) -> dict[str, str]:
         "time": getattr(source, "time_path", None),
     }
     return {k: v for k, v in found.items() if v}
+
+
+def judged_invariants(scenario: Scenario, signer: Signer) -> tuple[InvariantSpec, ...]:
+    """The scenario's invariants (or the defaults, when it names none), and accepts_genuine
+    when the sender rotates its secret or runs a skewed clock: the hazard's own verdict."""
+    named = scenario.invariants
+    if (signer.rotation is None and not signer.skew) or any(
+        i.name == accepts_genuine.NAME for i in named
+    ):
+        return named
+    chosen = named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
+    return (*chosen, InvariantSpec(accepts_genuine.NAME))
 
 
 def sender_settings(scenario: Scenario, signer: Signer) -> dict[str, object]:
