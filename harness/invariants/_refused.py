@@ -126,19 +126,23 @@ class SecretPhases:
 
 def rotation_cause(phases: SecretPhases, refused: Sequence[Delivery]) -> tuple[str, str]:
     """The cause, in words, of refusals that began with the rotation, and in a few words."""
-    began = min(d.sent_at for d in refused)
-    during = [d for d in refused if phases.phase(d.sent_at) == BOTH]
-    if during:
+    if any(phases.phase(d.sent_at) == BOTH for d in refused):
         return (
-            f"refused from the rotation at {began:.2f} s on, while each delivery carried two "
-            "signatures (the old secret's and the new one's): does the automation accept a "
-            "signature header with several signatures, and look for its secret's among them?",
+            f"refused from the rotation at {phases.start:.2f} s on, while each delivery "
+            "carried two signatures (the old secret's and the new one's): does the automation "
+            "accept a signature header with several signatures, and look for its secret's "
+            "among them?",
             "two signatures in the header",
         )
+    when = (
+        f"from the rotation at {phases.end:.2f} s on"
+        if phases.end > 0
+        else "throughout the run, which began after the rotation"
+    )
     return (
-        f"refused from the rotation at {began:.2f} s on, signed with the new secret alone "
-        f"(in ${phases.next_env}) from {phases.end:.2f} s: does the automation accept the new "
-        f"secret? Give it ${phases.next_env} beside the old one (docs/security.md)",
+        f"refused {when}, signed with the new secret (in ${phases.next_env}) alone: does the "
+        f"automation accept the new secret? Give it ${phases.next_env} beside the old one "
+        "(docs/security.md)",
         "the new secret after the rotation",
     )
 

@@ -16,6 +16,8 @@ report. Each one's docstring says its flaw and the verdict it must get.
 * ``float_ids``: passes 64-bit ids through ``int(float(x))``.
 * ``ignores_types``: acts on ``order.paid`` only and answers 200 to the rest, on purpose.
 * ``partial_write``: writes a HubSpot batch event by event, stops at the first error, answers 200.
+* ``one_secret``: verifies Stripe signatures against the one secret it read at start; after a
+  signing-secret rotation's overlap it refuses every delivery.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
