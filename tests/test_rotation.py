@@ -197,3 +197,79 @@ def test_yaml_rotation_and_skew(
     plain = tmp_path / "p.scenario.yaml"
     plain.write_text(SCENARIO + "delivery: {signing: none, clock_skew: 90}\n")
     assert load_scenario(plain).delivery == DeliverySpec(signing="none", clock_skew=90.0)
+
+
+# -- a run: the engine signs each delivery at its send time, on the sender's skewed clock --------
+
+SEEN: list[tuple[dict[str, str], bytes]] = []
+
+
+async def recording_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An ASGI receiver that keeps every delivery's headers and body and answers 200."""
+    if scope["type"] != "http":
+        return
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    SEEN.append(({k.decode(): v.decode() for k, v in scope["headers"]}, body))
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+# The rotation's times count from the start of the run, as fault windows do: the deliveries start
+# a little later (the run's doubles start first), so each phase is given a second here.
+ROTATING_RUN = SCENARIO.replace("events: 4", "events: 12").replace("over: 1s", "over: 3s") + (
+    "provider: {name: stripe, retries: 0}\n"
+    "invariants: [no_duplicate_effects]\n"
+    "delivery:\n"
+    "  rotation: {next_secret_env: ROTATION_TEST_NEXT, at: 1.5s, overlap: 0.75s}\n"
+    "  clock_skew: 120s\n"
+)
+
+
+def test_a_run_signs_old_both_new_on_a_skewed_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness
+
+    old, new = "whsec_run_old", "whsec_run_new"
+    monkeypatch.setenv("HARNESS_SECRET", old)
+    monkeypatch.setenv("ROTATION_TEST_NEXT", new)
+    path = tmp_path / "rotating.scenario.yaml"
+    path.write_text(ROTATING_RUN)
+    SEEN.clear()
+    before = time.time()
+    (result,) = harness.run(
+        str(path), "tests.test_rotation:recording_app", seed=3, journal=tmp_path / "j.db"
+    )
+    after = time.time()
+    settings = result.history.info.settings
+    assert settings["rotation"] == {
+        "start": 1.5,
+        "end": 2.25,
+        "next_secret_env": "ROTATION_TEST_NEXT",
+    }
+    assert settings["clock_skew"] == 120.0
+    assert [i.name for i in result.history.info.invariants] == [
+        "no_duplicate_effects",
+        "accepts_genuine",
+    ]
+    assert result.passed, result.verdicts
+    sent_at = {d.event_id: d.sent_at for d in result.history.deliveries}
+    phases = {"old": 0, "both": 0, "new": 0}
+    assert len(SEEN) == 12
+    for headers, body in SEEN:
+        header = headers["stripe-signature"]
+        stamp = int(header.split(",")[0].removeprefix("t="))
+        assert before + 120 - 1 <= stamp <= after + 120  # the sender's clock, 2 minutes ahead
+        at = sent_at[json.loads(body)["id"]]
+        phase = "old" if at < 1.5 else "both" if at < 2.25 else "new"
+        phases[phase] += 1
+        signs = {s for s in (old, new) if verify("stripe", s, headers, body, now=stamp)}
+        assert signs == {"old": {old}, "both": {old, new}, "new": {new}}[phase], (phase, header)
+        assert header.count("v1=") == (2 if phase == "both" else 1)
+        # A receiver on a true clock with Stripe's 300 s tolerance accepts it all the same.
+        assert verify("stripe", new if phase == "new" else old, headers, body, now=time.time())
+    assert all(phases.values()), phases
