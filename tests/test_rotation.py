@@ -273,3 +273,23 @@ def test_a_run_signs_old_both_new_on_a_skewed_clock(
         # A receiver on a true clock with Stripe's 300 s tolerance accepts it all the same.
         assert verify("stripe", new if phase == "new" else old, headers, body, now=time.time())
     assert all(phases.values()), phases
+
+
+def test_harness_sign_prints_the_overlap_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.cli import main
+
+    body = tmp_path / "body.json"
+    body.write_bytes(SW_BODY)
+    args = ["sign", "--provider", "standard-webhooks", "--secret", OLD_SW, "--id", SW_ID]
+    main([*args, "--timestamp", str(SW_TS), "--next-secret", SW_SECRET, str(body)])
+    old_sig = Signer("standard-webhooks", OLD_SW).headers(SW_BODY, SW_ID, SW_TS)
+    expected = f"webhook-signature: {old_sig['webhook-signature']} {SW_SIG}"
+    assert expected in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        main(["sign", "--provider", "github", "--secret", "s", "--next-secret", "t", str(body)])
+    assert refused.value.code == 2
+    assert "--next-secret: --next-secret is not allowed — the github scheme carries one" in (
+        capsys.readouterr().err
+    )
