@@ -293,3 +293,32 @@ def test_harness_sign_prints_the_overlap_header(
     assert "--next-secret: --next-secret is not allowed — the github scheme carries one" in (
         capsys.readouterr().err
     )
+
+
+def test_a_rotation_made_in_python_is_checked_when_the_run_is_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a planner builds (SecretRotation's default overlap is a day) meets the same rules."""
+    from dataclasses import replace
+
+    from harness.core._errors import InputError
+    from harness.engine import signer_for
+
+    path = tmp_path / "g.scenario.yaml"
+    path.write_text(SCENARIO + "provider: github\n")
+    github = load_scenario(path)
+    monkeypatch.setenv("HARNESS_SECRET", "first")
+    monkeypatch.setenv("PLANNED_NEXT", "second")
+    rotating = replace(github.delivery, rotation=SecretRotation("PLANNED_NEXT", 3600.0))
+    with pytest.raises(InputError, match="the github scheme carries one signature") as refused:
+        signer_for(replace(github, delivery=rotating))
+    assert "overlap: 0" in str(refused.value)
+    switch = replace(rotating, rotation=SecretRotation("PLANNED_NEXT", 3600.0, 0.0))
+    signer = signer_for(replace(github, delivery=switch), scale=0.01)
+    assert signer.rotation == Rotation("second", 36.0, 36.0)
+    monkeypatch.setenv("PLANNED_NEXT", "first")
+    with pytest.raises(InputError, match="would change nothing"):
+        signer_for(replace(github, delivery=switch))
+    backwards = replace(rotating, rotation=SecretRotation("PLANNED_NEXT", 0.0, -1.0))
+    with pytest.raises(InputError, match="overlap: -1 is not allowed"):
+        signer_for(replace(github, delivery=backwards))
