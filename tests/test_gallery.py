@@ -264,12 +264,16 @@ def test_partial_write_drops_the_rest_of_a_hubspot_batch(tmp_path: Path) -> None
 NEXT_SECRET = {"HARNESS_SECRET_NEXT": "whsec_" + "bmV4dDBnYWxsZXJ5MHNlY3JldDBub3QwcmVhbA=="}
 
 
-def test_one_secret_refuses_every_delivery_after_the_rotation(tmp_path: Path) -> None:
+@pytest.mark.parametrize("provider", ["stripe", "standard-webhooks"])
+def test_one_secret_refuses_every_delivery_after_the_rotation(
+    tmp_path: Path, provider: str
+) -> None:
     """Both signatures during the overlap (the old one matches), the new one alone after: 400."""
+    scenario = tmp_path / "rotation.yaml"
+    text = (SCENARIOS / "stripe-secret-rotation.yaml").read_text()
+    scenario.write_text(text.replace("{name: stripe,", f"{{name: {provider},"))
     with automation("one_secret", "/hooks/orders", {"HARNESS_SECRET": SECRET}) as target:
-        done, report = run(
-            target, str(SCENARIOS / "stripe-secret-rotation.yaml"), tmp_path, env=NEXT_SECRET
-        )
+        done, report = run(target, str(scenario), tmp_path, env=NEXT_SECRET)
     found = verdicts(report)
     refused = found["accepts_genuine"]
     assert refused["status"] == "fail", said(refused)
