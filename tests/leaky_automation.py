@@ -3,11 +3,12 @@
 Each event becomes one payment call (no idempotency: a duplicate delivery pays twice) that
 carries an API key in its query string (``?api_key=``), a bearer token, the event's card number
 under a neutral key (``reference``) and — a debugging leftover — the webhook signing secret
-itself, in a header and in the body. The reports, the console, the pytest plugin and a
+itself, in a header and in the body, and the next secret of a rotation (``LEAKY_ROLLOVER``, a
+name no redaction recognises as a secret's). The reports, the console, the pytest plugin and a
 redacted export must show none of them.
 
     API_URL=http://127.0.0.1:9100 LEAKY_API_KEY=... LEAKY_TOKEN=... HARNESS_SECRET=... \
-        python -m tests.leaky_automation --port 8000
+        LEAKY_ROLLOVER=... python -m tests.leaky_automation --port 8000
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from .gallery import _serve
 API: web.AppKey[aiohttp.ClientSession] = web.AppKey("api", aiohttp.ClientSession)
 
 
-def build_app(api_url: str, api_key: str, token: str, signing_secret: str) -> web.Application:
+def build_app(
+    api_url: str, api_key: str, token: str, signing_secret: str, next_secret: str
+) -> web.Application:
     app = web.Application()
 
     async def client(app: web.Application) -> AsyncIterator[None]:
@@ -42,8 +45,13 @@ def build_app(api_url: str, api_key: str, token: str, signing_secret: str) -> we
             "amount": data["amount"],
             "reference": data["card_number"],  # the card number under a neutral key
             "debug": signing_secret,
+            "debug_next": next_secret,
         }
-        headers = {"Authorization": f"Bearer {token}", "X-Debug": signing_secret}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Debug": signing_secret,
+            "X-Debug-Next": next_secret,
+        }
         async with request.app[API].post(
             f"/payments?api_key={api_key}", json=body, headers=headers
         ) as r:
@@ -61,6 +69,7 @@ def main() -> None:
         os.environ["LEAKY_API_KEY"],
         os.environ["LEAKY_TOKEN"],
         os.environ["HARNESS_SECRET"],
+        os.environ["LEAKY_ROLLOVER"],
     )
     _serve.run(app, opts.port)
 

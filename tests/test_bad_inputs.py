@@ -235,6 +235,42 @@ SCENARIO_FILES: dict[str, str | bytes] = {
     "yaml-bad-utf8.scenario.yaml": b"source: {synthetic: {example: {name: \xff}}}\n",
 }
 
+
+def rotation(provider: str, body: str) -> str:
+    """A scenario of ``provider`` whose delivery rotates its secret as ``body`` says."""
+    return small() + f"provider: {provider}\ndelivery:\n  rotation:\n{body}"
+
+
+# A secret rotation and the sender's clock skew (delivery.rotation, delivery.clock_skew).
+FILES |= {
+    "rotation-github-overlap.scenario.yaml": rotation(
+        "github", "    next_secret_env: ROTATION_NEXT\n    at: 1s\n    overlap: 1h\n"
+    ),
+    "rotation-github-default.scenario.yaml": rotation(
+        "github", "    next_secret_env: ROTATION_NEXT_UNSET\n    at: 1s\n"
+    ),
+    "rotation-negative-overlap.scenario.yaml": rotation(
+        "stripe", "    next_secret_env: ROTATION_NEXT\n    at: 1s\n    overlap: -5s\n"
+    ),
+    "rotation-no-at.scenario.yaml": rotation("stripe", "    next_secret_env: ROTATION_NEXT\n"),
+    "rotation-same-env.scenario.yaml": rotation(
+        "stripe", "    next_secret_env: HARNESS_SECRET\n    at: 1s\n"
+    ),
+    "rotation-secret-pasted.scenario.yaml": rotation(
+        "stripe", "    next_secret_env: next secret\n    at: 1s\n"
+    ),
+    "rotation-unsigned.scenario.yaml": small()
+    + "delivery:\n  signing: none\n  rotation: {next_secret_env: ROTATION_NEXT, at: 1s}\n",
+    "rotation-missing-env.scenario.yaml": rotation(
+        "stripe", "    next_secret_env: ROTATION_NEXT_UNSET\n    at: 1s\n"
+    ),
+    "rotation-bad-secret.scenario.yaml": rotation(
+        "standard-webhooks", "    next_secret_env: ROTATION_NEXT\n    at: 1s\n"
+    ),
+    "skew-word.scenario.yaml": small() + "delivery: {signing: none, clock_skew: soon}\n",
+    "skew-far.scenario.yaml": small() + "delivery: {signing: none, clock_skew: 200h}\n",
+}
+
 RUN_AT = ["--target", "http://127.0.0.1:1/hooks", "--journal", "{tmp}/j.db"]
 RUN = ["run", "duplicate-storm", "--journal", "{tmp}/j.db"]
 
@@ -599,7 +635,65 @@ FLAG_CASES: list[tuple[list[str], int, str]] = [
 ]
 
 
-CASES += RECORDED_CASES + SCENARIO_CASES + JOURNAL_PATH_CASES + FLAG_CASES
+ROTATION_CASES: list[tuple[list[str], int, str]] = [
+    (
+        yaml("rotation-github-overlap"),
+        2,
+        "rotation-github-overlap.scenario.yaml:14: delivery.rotation.overlap: 3600 is not "
+        "allowed — provider 'github' signs with 'github', which carries one signature",
+    ),
+    # A one-signature scheme's rotation is a switch at `at` by default: loaded, then the
+    # next secret's variable is missing.
+    (
+        yaml("rotation-github-default"),
+        2,
+        "rotation-github-default.scenario.yaml:12: scenario 'rotation-github-default' rotates "
+        "its signing secret but the environment variable ROTATION_NEXT_UNSET",
+    ),
+    (
+        yaml("rotation-negative-overlap"),
+        2,
+        "rotation-negative-overlap.scenario.yaml:14: delivery.rotation.overlap: '-5s' is not "
+        "allowed — must be a duration",
+    ),
+    (
+        yaml("rotation-no-at"),
+        2,
+        "rotation-no-at.scenario.yaml:11: delivery.rotation: missing required field 'at'",
+    ),
+    (
+        yaml("rotation-same-env"),
+        2,
+        "rotation-same-env.scenario.yaml:12: delivery.rotation.next_secret_env: "
+        "'HARNESS_SECRET' is not allowed — it is delivery.secret_env",
+    ),
+    (
+        yaml("rotation-secret-pasted"),
+        2,
+        "delivery.rotation.next_secret_env: 'next secret' is not allowed — must be the name of "
+        "an environment variable",
+    ),
+    (
+        yaml("rotation-unsigned"),
+        2,
+        "rotation-unsigned.scenario.yaml:11: delivery.rotation is not allowed — the deliveries "
+        "are not signed",
+    ),
+    (
+        yaml("rotation-missing-env"),
+        2,
+        "hint: export ROTATION_NEXT_UNSET=<the new secret>, a value other than $HARNESS_SECRET",
+    ),
+    (
+        ["env:ROTATION_NEXT=whsec_not base64!", *yaml("rotation-bad-secret")],
+        2,
+        "the secrets in HARNESS_SECRET and ROTATION_NEXT: Standard Webhooks secret is not base64",
+    ),
+    (yaml("skew-word"), 2, "skew-word.scenario.yaml:9: delivery.clock_skew: 'soon' is not"),
+    (yaml("skew-far"), 2, "at most 7 days either way"),
+]
+
+CASES += RECORDED_CASES + SCENARIO_CASES + JOURNAL_PATH_CASES + FLAG_CASES + ROTATION_CASES
 CASES += [
     ([command, f"{{journals}}/{name}.db"], code, fragment)
     for name, code, fragment in JOURNAL_CASES

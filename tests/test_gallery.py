@@ -22,7 +22,7 @@ import pytest
 
 from harness.history import load_all
 
-from .conftest import Completed, free_port, harness, start_module
+from .conftest import SECRET, Completed, free_port, harness, start_module
 
 pytestmark = pytest.mark.integration
 
@@ -257,3 +257,58 @@ def test_partial_write_drops_the_rest_of_a_hubspot_batch(tmp_path: Path) -> None
     # Events after the refused one in its batch: accepted, never even tried.
     assert any(line.endswith("produced no effect") for line in lines), lines
     assert done.code == 1
+
+
+# A signing-secret rotation: the next secret, Stripe's way (its whsec_ value used as-is; base64
+# after the prefix, as the sound demo checks every whsec_ secret it is given).
+NEXT_SECRET = {"HARNESS_SECRET_NEXT": "whsec_" + "bmV4dDBnYWxsZXJ5MHNlY3JldDBub3QwcmVhbA=="}
+
+
+@pytest.mark.parametrize("provider", ["stripe", "standard-webhooks"])
+def test_one_secret_refuses_every_delivery_after_the_rotation(
+    tmp_path: Path, provider: str
+) -> None:
+    """Both signatures during the overlap (the old one matches), the new one alone after: 400."""
+    scenario = tmp_path / "rotation.yaml"
+    text = (SCENARIOS / "stripe-secret-rotation.yaml").read_text()
+    scenario.write_text(text.replace("{name: stripe,", f"{{name: {provider},"))
+    with automation("one_secret", "/hooks/orders", {"HARNESS_SECRET": SECRET}) as target:
+        done, report = run(target, str(scenario), tmp_path, env=NEXT_SECRET)
+    found = verdicts(report)
+    refused = found["accepts_genuine"]
+    assert refused["status"] == "fail", said(refused)
+    summary = refused["summary"]
+    assert "likely cause: refused from the rotation at 2.00 s on" in summary, summary
+    assert (
+        "(in $HARNESS_SECRET_NEXT) alone: does the automation accept the new secret?" in summary
+    ), summary
+    # Every refused delivery was signed with the new secret alone, none before the overlap ended.
+    lines = refused["evidence"]["lines"]
+    assert lines and all("signed with the new secret at" in line for line in lines), lines
+    assert all("refused with 400" in line for line in lines), lines
+    assert refused["evidence"]["deliveries"], refused
+    # What it did accept it did right: the refusals are the one failure.
+    assert found["no_duplicate_effects"]["status"] == "pass", said(found["no_duplicate_effects"])
+    assert done.code == 1
+
+
+def test_the_sound_demo_given_both_secrets_passes_the_rotation(tmp_path: Path) -> None:
+    port = free_port()
+    service = start_module(
+        "sound",
+        "harness.demo.sound",
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", "--state-dir", str(tmp_path)],
+        {"HARNESS_SECRET": SECRET, **NEXT_SECRET},
+    )
+    try:
+        target = Target(service.url + "/hooks/orders", port)
+        done, report = run(
+            target, str(SCENARIOS / "stripe-secret-rotation.yaml"), tmp_path, env=NEXT_SECRET
+        )
+    finally:
+        service.stop()
+    found = verdicts(report)
+    assert found["accepts_genuine"]["status"] == "pass", said(found["accepts_genuine"])
+    assert "(signed with the old secret: " in found["accepts_genuine"]["summary"]
+    assert all(v["status"] == "pass" for v in found.values()), found
+    assert done.code == 0, done.out + done.err

@@ -26,7 +26,10 @@ API_KEY = "seedApiKey7Q2xW9kd"  # ?api_key= of every call
 TOKEN = "seedBearer4Lm8RzTq"  # Authorization: Bearer
 CARD = "4242424242424242"  # a number under card_number in the event, under reference in calls
 HOOK_TOKEN = "seedHookToken3Vn6Pw"  # in the target's own URL (?token=), as some receivers want
-SEEDS = (SIGNING, API_KEY, TOKEN, CARD, HOOK_TOKEN)
+# The next signing secret of a rotation, in a variable not named like a secret's.
+NEXT = "seeded-next-secret-8d1e4b26"
+NEXT_ENV = "LEAKY_ROLLOVER"
+SEEDS = (SIGNING, API_KEY, TOKEN, CARD, HOOK_TOKEN, NEXT)
 
 SCENARIO = """
 name: leaky-payments
@@ -65,6 +68,8 @@ delivery:
   signing: hmac
   secret_env: HARNESS_SECRET
   timeout: 5s
+  # Generic HMAC carries one signature: the secret switches a tenth of a second in.
+  rotation: {next_secret_env: LEAKY_ROLLOVER, at: 0.1s, overlap: 0}
 settle: {quiet: 0.5s, deadline: 10s}
 """
 
@@ -96,11 +101,12 @@ class Done:
 
 
 def _env(secret: str | None) -> dict[str, str]:
-    """This process's environment with the signing secret's variable set, or unset (None)."""
-    env = {k: v for k, v in os.environ.items() if k != "HARNESS_SECRET"}
+    """This process's environment with the signing secrets' variables set (the first to
+    ``secret``), or unset (None)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HARNESS_SECRET", NEXT_ENV)}
     env["COLUMNS"] = "200"
     if secret is not None:
-        env["HARNESS_SECRET"] = secret
+        env |= {"HARNESS_SECRET": secret, NEXT_ENV: NEXT}
     return env
 
 
@@ -133,7 +139,12 @@ def leaky() -> Iterator[Leaky]:
         "leaky",
         "tests.leaky_automation",
         ["--port", "0", "--downstream", f"http://127.0.0.1:{port}"],
-        {"LEAKY_API_KEY": API_KEY, "LEAKY_TOKEN": TOKEN, "HARNESS_SECRET": SIGNING},
+        {
+            "LEAKY_API_KEY": API_KEY,
+            "LEAKY_TOKEN": TOKEN,
+            "HARNESS_SECRET": SIGNING,
+            NEXT_ENV: NEXT,
+        },
     )
     yield Leaky(service, port)
     service.stop()
@@ -201,9 +212,16 @@ def test_the_journal_is_raw_and_holds_every_seed(outputs: Outputs) -> None:
     # The secret is there because the automation echoed it; the run's settings keep only its
     # keyed fingerprint.
     with contextlib.closing(sqlite3.connect(outputs.journal)) as db:
-        (info,) = db.execute("SELECT info FROM runs").fetchone()
-    assert SIGNING not in info
-    assert set(json.loads(info)["settings"]["secret_fingerprint"]) == {"salt", "hmac"}
+        infos = [info for (info,) in db.execute("SELECT info FROM runs")]
+    assert not [info for info in infos if SIGNING in info or NEXT in info]
+    baseline, run = sorted(
+        (json.loads(i)["settings"] for i in infos), key=lambda s: "rotation" in s
+    )
+    assert set(run["secret_fingerprint"]) == set(baseline["secret_fingerprint"]) == {"salt", "hmac"}
+    # The run rotated its secret: the next one is kept as a fingerprint too; its clean run
+    # (the baseline) signed with the first secret only.
+    assert set(run["next_secret_fingerprint"]) == {"salt", "hmac"}
+    assert run["rotation"]["next_secret_env"] == NEXT_ENV and "rotation" not in baseline
 
 
 def test_no_output_shows_a_seed(outputs: Outputs) -> None:
@@ -219,6 +237,8 @@ def test_what_was_redacted_is_still_shown_as_redacted(outputs: Outputs) -> None:
     texts = outputs.texts
     assert "api_key=[redacted]" in texts["run stdout"]
     assert "[redacted secret]" in texts["report .md, variable unset"]
+    # The next secret, recognised by its fingerprint alone (its variable unset).
+    assert '"debug_next": "[redacted sec' in texts["report .md, variable unset"]
     # The card number, a number under a neutral key in the calls, is a label there (JSON still).
     assert '"reference": "[redacted ' in texts["report .md, variable unset"]
     assert "api_key=[redacted]" in texts["pytest stdout"]

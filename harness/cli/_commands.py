@@ -330,6 +330,11 @@ def downstream(
 @click.option("--type", "event_type", default="", help="Event type, for providers that send it.")
 @click.option("--url", default="", help="The receiver's URL (HubSpot signs it).")
 @click.option("--header", default="X-Signature", show_default=True, help="Generic hmac header.")
+@click.option(
+    "--next-secret",
+    default=None,
+    help="Sign with this secret too, as during a rotation's overlap (stripe, standard-webhooks).",
+)
 def sign(
     body: Any,
     provider_name: str,
@@ -339,12 +344,14 @@ def sign(
     event_type: str,
     url: str,
     header: str,
+    next_secret: str | None,
 ) -> None:
     """Print the headers a provider would send with BODY (a file, or - for stdin)."""
+    import math
     import time
 
     from ..core._providers import provider
-    from ..core._signing import Signer
+    from ..core._signing import Rotation, Signer, check_rotation
     from ._console import out
 
     with body:  # closed on a refusal too, not left to the garbage collector
@@ -356,8 +363,18 @@ def sign(
             hint='pass the secret the receiver verifies with, e.g. --secret "$HARNESS_SECRET"',
         )
     scheme = provider(provider_name).scheme
+    rotation = None
+    if next_secret is not None:
+        why = check_rotation(scheme, math.inf) if next_secret else "the next secret is empty"
+        if why is not None:
+            raise InputError(
+                f"--next-secret is not allowed — {why}",
+                where="--next-secret",
+                hint="sign with each secret alone instead (two runs of harness sign)",
+            )
+        rotation = Rotation(next_secret, 0.0, math.inf)  # both secrets sign
     stamp = timestamp if timestamp is not None else int(time.time())
-    headers = Signer(scheme, secret, header).headers(
+    headers = Signer(scheme, secret, header, rotation).headers(
         data, msg_id, stamp, event_type=event_type, url=url
     )
     for name, value in headers.items():

@@ -4,7 +4,8 @@ A report rendered while the secret's variable is unset must still recognise the 
 automation echoed it (into a header, a body, a path). The journal keeps a random per-run salt and
 HMAC-SHA256(salt, secret), cut to 128 bits: a candidate string is tested against it, and the
 secret itself is never written. Recovering the secret from it takes one HMAC per guess, as
-guessing it from any signature the target received would.
+guessing it from any signature the target received would. A run that rotates its secret keeps
+the next secret's fingerprint the same way (``run_secrets`` names both).
 """
 
 from __future__ import annotations
@@ -17,6 +18,25 @@ from typing import Any
 
 _DIGEST_BYTES = 16
 _SALT_BYTES = 16
+
+
+# (the setting naming the variable, the setting keeping the fingerprint) of each secret a run
+# may sign with: the first, and the next of a rotation (``delivery.rotation``).
+_SECRET_SETTINGS = (("secret_env", "secret_fingerprint"), ("rotation", "next_secret_fingerprint"))
+FINGERPRINT_SETTINGS = tuple(kept for _, kept in _SECRET_SETTINGS)
+"""The settings that hold fingerprints: a shared copy of a journal leaves them out."""
+
+
+def run_secrets(settings: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(variable name, stored fingerprint or None) of each secret the run signed with: the
+    first (``HARNESS_SECRET`` unless named), then the next of a rotation."""
+    found: list[tuple[str, Any]] = [
+        (str(settings.get("secret_env") or "HARNESS_SECRET"), settings.get("secret_fingerprint"))
+    ]
+    rotation = settings.get("rotation")
+    if isinstance(rotation, Mapping) and rotation.get("next_secret_env"):
+        found.append((str(rotation["next_secret_env"]), settings.get("next_secret_fingerprint")))
+    return found
 
 
 def fingerprint(secret: str) -> dict[str, str]:

@@ -253,16 +253,24 @@ class DeliverySpec:
     # The signing secret rotated on a date, the provider's way (both secrets sign during the
     # overlap, then only the new one); None: one secret throughout.
     rotation: SecretRotation | None = None
-    # Seconds the sender's clock runs ahead (+) or behind (-) in what it signs and stamps.
+    # Seconds the sender's clock runs ahead (+) or behind (-) in what it signs and stamps
+    # (signature timestamps, timestamp headers); real time, never scaled; the network's timing
+    # is unchanged.
     clock_skew: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class SecretRotation:
     """A signing-secret rotation as Stripe and Svix roll a secret: from ``at`` scenario seconds
-    each delivery is signed with the old secret and the new one (in ``next_secret_env``), two
-    signatures in the header, for ``overlap`` scenario seconds; after it, with the new secret
-    only."""
+    after the start of the run (scaled by the time scale, as fault windows are) each delivery
+    is signed with the old secret and the new one (in ``next_secret_env``), two signatures in
+    the header, for ``overlap`` scenario seconds; after it, with the new secret only. Each
+    attempt is signed at its send time (a retry after ``at`` carries the new secret).
+
+    Only schemes whose header carries several signatures (``core._signing.MULTI_SIGNATURE``:
+    stripe, standard-webhooks) can overlap; for the others give ``overlap=0`` (the secret
+    switches at ``at``) — preparing a run refuses anything else. ``_signing.default_overlap``
+    gives the scheme's default (what a YAML ``rotation:`` without ``overlap`` gets)."""
 
     next_secret_env: str
     at: float

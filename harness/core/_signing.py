@@ -7,6 +7,12 @@ tests and users' receivers share one reading of each recipe.
 
 Timestamped schemes (TIMESTAMPED) reject a stale timestamp; for the others a signature stays
 valid forever, so a receiver's only replay protection is dedup by the delivery or event id.
+
+A secret rotated on a date (``Rotation``) is signed the provider's way: Stripe and Standard
+Webhooks (Svix) put one signature per secret in their header during the overlap
+(MULTI_SIGNATURE); every other scheme carries one signature, so its sender can only switch from
+the old secret to the new one at a moment — a rotation with an overlap is refused for them
+(``check_rotation``). A sender's clock skew moves every timestamp it signs and stamps.
 """
 
 from __future__ import annotations
@@ -75,19 +81,30 @@ class SignRequest:
     method: str = "POST"
     url: str = ""
     header: str = "X-Signature"  # the generic scheme's header
+    # During a rotation's overlap (MULTI_SIGNATURE schemes only): the other secret, whose
+    # signature follows ``secret``'s in the same header.
+    also: str = ""
+
+
+def _secrets(r: SignRequest) -> tuple[str, ...]:
+    return (r.secret, r.also) if r.also else (r.secret,)
 
 
 def _standard(r: SignRequest) -> dict[str, str]:
+    # Space-separated signatures, one per secret: `v1,<old> v1,<new>` during an overlap.
+    sigs = [standard_webhooks_signature(s, r.msg_id, r.timestamp, r.body) for s in _secrets(r)]
     return {
         "webhook-id": r.msg_id,
         "webhook-timestamp": str(r.timestamp),
-        "webhook-signature": standard_webhooks_signature(r.secret, r.msg_id, r.timestamp, r.body),
+        "webhook-signature": " ".join(sigs),
     }
 
 
 def _stripe(r: SignRequest) -> dict[str, str]:
+    # One `v1=` per secret after the timestamp: `t=...,v1=<old>,v1=<new>` during an overlap.
     signed = f"{r.timestamp}.".encode() + r.body
-    return {"Stripe-Signature": f"t={r.timestamp},v1={_hex(r.secret, signed)}"}
+    v1 = ",".join(f"v1={_hex(s, signed)}" for s in _secrets(r))
+    return {"Stripe-Signature": f"t={r.timestamp},{v1}"}
 
 
 def _github(r: SignRequest) -> dict[str, str]:
@@ -148,27 +165,108 @@ SCHEMES: Mapping[str, Callable[[SignRequest], dict[str, str]]] = {
 }
 
 
+MULTI_SIGNATURE = frozenset({"standard-webhooks", "stripe"})
+"""Schemes whose header carries several signatures: a sender signs with both secrets while a
+rotation overlaps. The others (GitHub, Shopify, Slack, HubSpot, Attio, generic HMAC) carry one:
+their sender switches secrets at a moment."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """A signing-secret rotation on the run's clock (run seconds since the run began): the old
+    secret alone before ``start``, both in ``[start, end)`` (an overlap: MULTI_SIGNATURE
+    schemes only), the new ``secret`` alone from ``end``."""
+
+    secret: str  # the next secret
+    start: float
+    end: float
+
+    def secrets(self, old: str, at: float) -> tuple[str, ...]:
+        """The secrets a delivery sent at ``at`` (run seconds) is signed with, in order."""
+        if at < self.start:
+            return (old,)
+        return (old, self.secret) if at < self.end else (self.secret,)
+
+
+DEFAULT_OVERLAP = 86400.0  # Svix keeps the old secret valid for 24 hours after a rotation
+
+
+def default_overlap(scheme: str) -> float:
+    """The overlap of a rotation that names none: a day where the scheme signs with both
+    secrets (MULTI_SIGNATURE), none (a switch at a moment) where it carries one signature."""
+    return DEFAULT_OVERLAP if scheme in MULTI_SIGNATURE else 0.0
+
+
+def check_rotation(scheme: str, overlap: float) -> str | None:
+    """Why ``scheme``'s sender cannot rotate with ``overlap`` seconds of both secrets, or
+    None when it can."""
+    if scheme == "none":
+        return (
+            "the deliveries are not signed (delivery.signing: none): there is no secret to rotate"
+        )
+    if overlap > 0 and scheme not in MULTI_SIGNATURE:
+        return (
+            f"the {scheme} scheme carries one signature, so its sender cannot sign with two "
+            "secrets during an overlap; set overlap: 0 — the sender switches to the new secret "
+            "at `at`, as when the secret is changed in the provider's settings"
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Signer:
-    """How deliveries are signed: one of SCHEMES, with the secret and the generic header."""
+    """How deliveries are signed: one of SCHEMES, with the secret and the generic header.
+
+    ``rotation``: the secret rotated during the run (``headers(..., at=)`` picks the secrets of
+    that moment); ``skew``: seconds the sender's clock runs ahead (+) or behind (-) — added to
+    every timestamp it signs and stamps, the network's timing unchanged.
+    """
 
     scheme: str = "none"
     secret: str = ""
     header: str = "X-Signature"  # for ``hmac``
+    rotation: Rotation | None = None
+    skew: float = 0.0
 
     def headers(
-        self, body: bytes, msg_id: str, timestamp: int, *, event_type: str = "", url: str = ""
+        self,
+        body: bytes,
+        msg_id: str,
+        timestamp: int,
+        *,
+        event_type: str = "",
+        url: str = "",
+        at: float = 0.0,
     ) -> dict[str, str]:
+        """The signature headers of one request sent at Unix time ``timestamp`` (as the
+        sender's clock would say it, ``skew`` added), ``at`` run seconds into the run."""
+        secrets = (
+            (self.secret,) if self.rotation is None else self.rotation.secrets(self.secret, at)
+        )
         request = SignRequest(
-            body, self.secret, msg_id, timestamp, event_type, "POST", url, self.header
+            body,
+            secrets[0],
+            msg_id,
+            timestamp + round(self.skew),
+            event_type,
+            "POST",
+            url,
+            self.header,
+            secrets[1] if len(secrets) > 1 else "",
         )
         return SCHEMES[self.scheme](request)
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this signer may sign with: the one, and the next of a rotation."""
+        return (self.secret,) if self.rotation is None else (self.secret, self.rotation.secret)
+
     def check(self, where: str | None = None) -> None:
-        """Sign an empty body once, so a secret the scheme cannot use (``whsec_`` without
-        base64) is an InputError before the first delivery, not one per delivery."""
+        """Sign an empty body with each secret once, so a secret the scheme cannot use
+        (``whsec_`` without base64) is an InputError before the first delivery, not one per
+        delivery."""
         try:
-            self.headers(b"", "msg_check", 0)
+            for secret in self.secrets():
+                Signer(self.scheme, secret, self.header).headers(b"", "msg_check", 0)
         except InputError as exc:
             if where is None:
                 raise
@@ -178,7 +276,7 @@ class Signer:
         """A signer of the same scheme with a wrong secret: valid-looking, forged signatures."""
         digest = hashlib.sha256(b"forged:" + self.secret.encode()).digest()
         wrong = "whsec_" + base64.b64encode(digest).decode()
-        return Signer(self.scheme, wrong, self.header)
+        return Signer(self.scheme, wrong, self.header, skew=self.skew)
 
 
 # --- verification ---------------------------------------------------------------------------

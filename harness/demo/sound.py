@@ -1,8 +1,10 @@
 """The sound demo automation: what a careful engineer builds.
 
 It verifies the signature (whichever provider's scheme the headers show: Standard Webhooks,
-Stripe, GitHub, Shopify, Slack, HubSpot v3, Attio or generic HMAC, with one secret), refusing
-forged, unsigned and stale deliveries with 401, stores each event in SQLite keyed by its id
+Stripe, GitHub, Shopify, Slack, HubSpot v3, Attio or generic HMAC) against every secret it was
+given — the one in ``--secret-env`` (HARNESS_SECRET) and, while a rotation is under way, the
+next one in the same name with ``_NEXT`` (HARNESS_SECRET_NEXT) — refusing forged, unsigned and
+stale deliveries with 401, stores each event in SQLite keyed by its id
 (a duplicate is acknowledged and dropped; a HubSpot batch, a JSON array of events, is stored
 event by event), acknowledges at once, and leaves the downstream
 calls to a background worker. The worker handles one record (order or contact) at a time
@@ -14,7 +16,7 @@ Given a token endpoint (``HARNESS_TOKEN_URL``, with ``HARNESS_CLIENT_ID`` and
 ``HARNESS_CLIENT_SECRET``), it calls the downstream with an OAuth bearer token, refreshed before
 it expires and at once when the downstream answers 401.
 
-    HARNESS_SECRET=whsec_... python -m harness.demo.sound \\
+    HARNESS_SECRET=whsec_... [HARNESS_SECRET_NEXT=whsec_...] python -m harness.demo.sound \\
         --downstream http://127.0.0.1:9100 --state-dir .sound-state
 """
 
@@ -26,7 +28,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -361,6 +363,7 @@ class Worker:
 
 
 WORKER = web.AppKey("worker", Worker)
+NEXT_SUFFIX = "_NEXT"  # the next secret's variable: the first's name and this
 
 TOKEN_URL_ENV = "HARNESS_TOKEN_URL"
 CLIENT_ID_ENV = "HARNESS_CLIENT_ID"
@@ -431,7 +434,7 @@ def bearer_tokens(client: aiohttp.ClientSession) -> BearerTokens | None:
     )
 
 
-def build_app(opts: SoundOptions, secret: str, store: Store) -> web.Application:
+def build_app(opts: SoundOptions, secrets: Sequence[str], store: Store) -> web.Application:
     """The sound automation as an aiohttp app; it closes ``store`` when it stops."""
 
     async def on_event(request: web.Request) -> web.Response:
@@ -446,7 +449,7 @@ def build_app(opts: SoundOptions, secret: str, store: Store) -> web.Application:
             )
         # A replay of a captured delivery under a scheme without a timestamp passes here;
         # the store's dedup by event id keeps it from acting twice.
-        if not verify(scheme, secret, headers, body, now=time.time(), url=str(request.url)):
+        if not _verified(scheme, secrets, headers, body, url=str(request.url)):
             return json_error(
                 401, f"invalid or stale {scheme} signature; sign with the shared secret, now"
             )
@@ -498,6 +501,25 @@ def _secret(env: str) -> str:
     return secret
 
 
+def _secrets(env: str) -> tuple[str, ...]:
+    """Every secret a delivery may be signed with: the one in ``env`` and, while the sender
+    rotates its secret, the next one in ``<env>_NEXT`` (HARNESS_SECRET_NEXT) when it is set —
+    both stay valid until the old one is removed from the environment."""
+    upcoming = os.environ.get(env + NEXT_SUFFIX, "")
+    if upcoming.startswith("whsec_"):
+        standard_webhooks_signature(upcoming, "probe", 0, b"")
+    return (_secret(env), upcoming) if upcoming else (_secret(env),)
+
+
+def _verified(
+    scheme: str, secrets: Sequence[str], headers: Mapping[str, str], body: bytes, *, url: str
+) -> bool:
+    """Does one of the secrets verify the delivery? A rotation's deliveries carry the old
+    secret's signature, both (Stripe, Standard Webhooks: during the overlap), or the new one."""
+    now = time.time()
+    return any(verify(scheme, s, headers, body, now=now, url=url) for s in secrets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argument_parser(PROG, "Careful webhook receiver: verify, dedup, queue, order, retry.")
     parser.add_argument(
@@ -515,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--hold {ns.hold!r} must be a number of seconds >= 0")
     opts = SoundOptions(common, ns.state_dir, ns.hold)
     try:
-        secret = _secret(common.secret_env)
+        secrets = _secrets(common.secret_env)
     except InputError as exc:
         print(f"{PROG}: refusing to start: {exc}", file=sys.stderr)
         return 2
@@ -529,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return serve(build_app(opts, secret, store), common, PROG)
+    return serve(build_app(opts, secrets, store), common, PROG)
 
 
 if __name__ == "__main__":

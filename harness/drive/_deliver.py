@@ -212,6 +212,8 @@ class Deliverer:
         """Send one attempt, record it, and return its answer (None: no answer came)."""
         attempt = self.attempts.get(slot.event, 0) + 1
         self.attempts[slot.event] = attempt
+        # Signed at its send time, retries too: during a rotation the secrets of that moment.
+        sent = self.clock()
         signed = signed_headers(
             self.signer,
             slot,
@@ -220,9 +222,9 @@ class Deliverer:
             int(time.time()),
             event_type=event_type,
             url=self.target.url,
+            at=sent,
         )
         headers = under_own(extra, {**self.headers, **signed})
-        sent = self.clock()
         answer, status, outcome, error = await self._exchange(send, body, headers)
         answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
         self.on_delivery(
@@ -298,6 +300,7 @@ class Deliverer:
 
         async def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Answer | None:
             headers = {**extra, **retry_headers, **self.headers}
+            sent = self.clock()
             headers.update(
                 signed_headers(
                     self.signer,
@@ -307,9 +310,9 @@ class Deliverer:
                     int(time.time()),
                     event_type="",
                     url=self.target.url,
+                    at=sent,
                 )
             )
-            sent = self.clock()
             answer, status, outcome, error = await self._exchange(send, request.body, headers)
             answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
             answer_body = _body_text(answer)

@@ -12,17 +12,36 @@ from ._perturb import Slot, delivery_id
 
 
 def signed_headers(
-    signer: Signer, slot: Slot, body: bytes, msg_id: str, now: int, *, event_type: str, url: str
+    signer: Signer,
+    slot: Slot,
+    body: bytes,
+    msg_id: str,
+    now: int,
+    *,
+    event_type: str,
+    url: str,
+    at: float = 0.0,
 ) -> dict[str, str]:
-    """The signature headers of ``slot``'s delivery at Unix time ``now``: genuine, or tampered
-    as the slot says (``tampered_headers``)."""
+    """The signature headers of ``slot``'s delivery at Unix time ``now``, ``at`` run seconds
+    into the run (which secrets sign it, during a rotation): genuine, or tampered as the slot
+    says (``tampered_headers``)."""
     if slot.tamper:
-        return tampered_headers(signer, slot, body, msg_id, now, event_type=event_type, url=url)
-    return signer.headers(body, msg_id, now, event_type=event_type, url=url)
+        return tampered_headers(
+            signer, slot, body, msg_id, now, event_type=event_type, url=url, at=at
+        )
+    return signer.headers(body, msg_id, now, event_type=event_type, url=url, at=at)
 
 
 def tampered_headers(
-    signer: Signer, slot: Slot, body: bytes, msg_id: str, now: int, *, event_type: str, url: str
+    signer: Signer,
+    slot: Slot,
+    body: bytes,
+    msg_id: str,
+    now: int,
+    *,
+    event_type: str,
+    url: str,
+    at: float = 0.0,
 ) -> dict[str, str]:
     """The signature headers of tampered ``slot``, signed at Unix time ``now``.
 
@@ -34,7 +53,7 @@ def tampered_headers(
         return {}
     if slot.tamper == "forged":
         return signer.forger().headers(body, msg_id, now, event_type=event_type, url=url)
-    return signer.headers(body, msg_id, now - int(slot.age), event_type=event_type, url=url)
+    return signer.headers(body, msg_id, now - int(slot.age), event_type=event_type, url=url, at=at)
 
 
 def tampered_ids(schedule: tuple[Slot, ...] | list[Slot]) -> dict[str, str]:

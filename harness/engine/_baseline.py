@@ -83,6 +83,8 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         description=f"the baseline of {scenario.name}: each event once, in order, no faults",
         perturbations=(),
         faults=(),
+        # Signed with the first secret on a true clock: a rotation or a skew is a hazard too.
+        delivery=replace(scenario.delivery, rotation=None, clock_skew=0.0),
         invariants=tuple(i for i in scenario.invariants if i.name != BASELINE_INVARIANT),
         # A faithful replay's clean run is traced all the same: sent with the recorded ids, it
         # would make a target that remembers ids take the run's own events for repeats.

@@ -14,8 +14,8 @@ from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
-from ..core._scenario import Scenario, Settle, Source, TracerSpec
-from ..core._signing import Signer
+from ..core._scenario import InvariantSpec, Scenario, Settle, Source, TracerSpec
+from ..core._signing import MULTI_SIGNATURE, Rotation, Signer, check_rotation
 from ..double._faults import to_fault
 from ..double._forward import check_forward_to
 from ..double._state import check_observer
@@ -30,8 +30,10 @@ from ..drive._sources import load_stream
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
+from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..scenario._limits import check_schedule_time
+from ..scenario._lines import where_in
 from ._options import RunOptions, settle_for, time_scale_of
 
 # What every delivery carries unless the scenario or the event says otherwise.
@@ -75,9 +77,10 @@ class PreparedRun:
         """The traced events, by seq."""
         return self.tracer.events
 
-    def slot_headers(self, n: int, timestamp: int) -> dict[str, str]:
+    def slot_headers(self, n: int, timestamp: int, at: float | None = None) -> dict[str, str]:
         """The headers of slot ``n``'s delivery, signed at ``timestamp`` (Unix seconds) and
-        tampered as its slot says (``_tamper``)."""
+        tampered as its slot says (``_tamper``); ``at`` (run seconds; default: the slot's
+        planned time) picks the secrets of a rotation."""
         slot = self.schedule[n]
         ev = self.tracer.events[slot.event]
         signed = signed_headers(
@@ -88,6 +91,7 @@ class PreparedRun:
             timestamp,
             event_type=ev.type,
             url=self.info.target,
+            at=slot.at if at is None else at,
         )
         return under_own(ev.headers, {**self.headers, **signed})
 
@@ -120,12 +124,15 @@ class PreparedRun:
         )
 
 
-def signer_for(scenario: Scenario) -> Signer:
-    """The scenario's signing scheme with its secret read from the environment."""
+def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
+    """The scenario's signing scheme with its secret read from the environment, its secret
+    rotation (times ``scale``d onto the run's clock, as fault windows are) and clock skew."""
     spec = scenario.delivery
     # A provider signs its own way (the YAML loader refuses a conflicting signing).
     scheme = spec.provider.scheme if spec.provider is not None else spec.signing
     if scheme == "none":
+        if spec.rotation is not None:
+            _refuse_rotation(scenario, scheme)
         return Signer()
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
@@ -141,9 +148,73 @@ def signer_for(scenario: Scenario) -> Signer:
             where=scenario.origin,
             hint=f"export {spec.secret_env}=<the secret your automation verifies>, {instead}",
         )
-    signer = Signer(scheme, secret, spec.signature_header)
-    signer.check(where=f"{scenario.origin}: the secret in {spec.secret_env}")
+    rotation = _rotation(scenario, scheme, secret, scale)
+    signer = Signer(scheme, secret, spec.signature_header, rotation, spec.clock_skew)
+    signer.check(where=f"{scenario.origin}: {_secret_envs(scenario)}")
     return signer
+
+
+def _secret_envs(scenario: Scenario) -> str:
+    """``the secret in X``, or ``the secrets in X and Y`` with a rotation."""
+    rotation = scenario.delivery.rotation
+    first = scenario.delivery.secret_env
+    if rotation is None:
+        return f"the secret in {first}"
+    return f"the secrets in {first} and {rotation.next_secret_env}"
+
+
+_ROTATION = ("delivery", "rotation")
+
+
+def _rotation(scenario: Scenario, scheme: str, secret: str, scale: float) -> Rotation | None:
+    """The scenario's secret rotation on the run's clock, its next secret read from the
+    environment; InputError (at the file's line) when it cannot be honoured."""
+    spec = scenario.delivery.rotation
+    if spec is None:
+        return None
+    _refuse_rotation(scenario, scheme)
+    if spec.overlap < 0:
+        raise InputError(
+            f"delivery.rotation.overlap: {spec.overlap:g} is not allowed — an overlap lasts 0 "
+            "seconds or more",
+            where=where_in(scenario.origin, (*_ROTATION, "overlap")),
+            hint="give the seconds both secrets sign (0: the new one from `at` on)",
+        )
+    variable = spec.next_secret_env
+    upcoming = os.environ.get(variable, "")
+    where = where_in(scenario.origin, (*_ROTATION, "next_secret_env"))
+    if not upcoming:
+        raise InputError(
+            f"scenario {scenario.name!r} rotates its signing secret but the environment "
+            f"variable {variable} (delivery.rotation.next_secret_env: the next secret) is not set",
+            where=where,
+            hint=f"export {variable}=<the new secret>, a value other than "
+            f"${scenario.delivery.secret_env}, and give the automation the same value (the "
+            "sound demo reads HARNESS_SECRET_NEXT) — docs/security.md",
+        )
+    if upcoming == secret:
+        raise InputError(
+            f"the next secret (in {variable}) is the secret already in "
+            f"{scenario.delivery.secret_env}: the rotation would change nothing",
+            where=where,
+            hint=f"export {variable} with the new secret the automation is to accept",
+        )
+    start = spec.at * scale
+    return Rotation(upcoming, start, start + spec.overlap * scale)
+
+
+def _refuse_rotation(scenario: Scenario, scheme: str) -> None:
+    spec = scenario.delivery.rotation
+    why = None if spec is None else check_rotation(scheme, spec.overlap)
+    if why is not None:
+        provider = scenario.delivery.provider
+        raise InputError(
+            f"delivery.rotation is not allowed — {why}",
+            where=where_in(scenario.origin, _ROTATION),
+            hint=f"only {' and '.join(sorted(MULTI_SIGNATURE))} sign with two secrets at once"
+            + (f"; {provider.name} signs with {scheme}" if provider is not None else "")
+            + " (docs/providers.md, Secret rotation)",
+        )
 
 
 def tracing_of(scenario: Scenario) -> TracerSpec:
@@ -162,12 +233,12 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     ``tag`` (default: a fresh random one) names this run's tracer tokens; processes that share
     one run pass the same tag and seed. Raises InputError subclasses for bad input.
     """
-    signer = signer_for(scenario)
+    scale = time_scale_of(scenario, options)
+    signer = signer_for(scenario, scale)
     if scenario.observer is not None:
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     for downstream in scenario.downstreams:
         check_forward_to(downstream, options.allow_hosts, scenario.origin)
-    scale = time_scale_of(scenario, options)
     tag = tag or new_tag()
     stream = load_stream(scenario.source, options.seed)
     events, listed = stream.events, None
@@ -204,7 +275,7 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         target=options.target.ref,
         target_name=options.target_name,
         model=scenario.model,
-        invariants=scenario.invariants,
+        invariants=judged_invariants(scenario, signer),
         started_at=now_iso(),
         tracer_tag=tag,
         description=scenario.description,
@@ -225,6 +296,9 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
             "secret_env": scenario.delivery.secret_env,
             # Never the secret: what lets a report recognise it with its variable unset.
             **({"secret_fingerprint": fingerprint(signer.secret)} if signer.secret else {}),
+            # The rotation on the run's clock and the sender's clock skew: what accepts_genuine
+            # judges (the next secret only as a fingerprint, as the first).
+            **sender_settings(scenario, signer),
             # Where the events' id, key and type were written (or read): what a refusal names.
             "paths": source_paths(scenario.source),
             # How a built-in hazard was applied to the project (scenario/_hazards), in words.
@@ -286,6 +360,34 @@ def source_paths(source: Source) -> dict[str, str]:
         "time": getattr(source, "time_path", None),
     }
     return {k: v for k, v in found.items() if v}
+
+
+def judged_invariants(scenario: Scenario, signer: Signer) -> tuple[InvariantSpec, ...]:
+    """The scenario's invariants (or the defaults, when it names none), and accepts_genuine
+    when the sender rotates its secret or runs a skewed clock: the hazard's own verdict."""
+    named = scenario.invariants
+    if (signer.rotation is None and not signer.skew) or any(
+        i.name == accepts_genuine.NAME for i in named
+    ):
+        return named
+    chosen = named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
+    return (*chosen, InvariantSpec(accepts_genuine.NAME))
+
+
+def sender_settings(scenario: Scenario, signer: Signer) -> dict[str, object]:
+    """The run's secret rotation (run seconds) and clock skew, when it has them."""
+    found: dict[str, object] = {}
+    rotation, spec = signer.rotation, scenario.delivery.rotation
+    if rotation is not None and spec is not None:
+        found["rotation"] = {
+            "start": rotation.start,
+            "end": rotation.end,
+            "next_secret_env": spec.next_secret_env,
+        }
+        found["next_secret_fingerprint"] = fingerprint(rotation.secret)
+    if signer.skew:
+        found["clock_skew"] = signer.skew
+    return found
 
 
 def provider_settings(provider: Provider | None) -> dict[str, object]:

@@ -19,11 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..core._fingerprint import FINGERPRINT_SETTINGS
 from ._load import _open
 from ._schema import SCHEMA
 
 # Settings a shared copy leaves out.
-_PRIVATE_SETTINGS = ("secret_fingerprint",)
+_PRIVATE_SETTINGS = FINGERPRINT_SETTINGS
 
 
 class Scrubber(Protocol):

@@ -9,6 +9,13 @@ scheme and the secret's variable (never its value), the URL driven, the paths th
 keys and types were written at.
 
 Tampered deliveries (forged, unsigned, stale, replayed) are left out: refusing them is right.
+
+A run that rotated its signing secret (``delivery.rotation``; its window on the run's clock in
+the settings) signed each delivery with the old secret, both, or the new one (``SecretPhases``).
+Refusals that began with the rotation — deliveries signed the old way accepted, those signed
+with both or the new one refused — have their own cause (``rotation_cause``): the automation
+does not accept the new secret, or a header with two signatures. ``accepts_genuine`` judges
+them; here they explain a run's refusals.
 """
 
 from __future__ import annotations
@@ -74,6 +81,72 @@ def is_accepted(d: Delivery) -> bool:
     return d.status is not None and 200 <= d.status < 300
 
 
+def is_refusal(d: Delivery) -> bool:
+    """A 4xx answer other than 429 (throttling is not a refusal): the target said no."""
+    return d.status is not None and 400 <= d.status < 500 and d.status != 429
+
+
+OLD, BOTH, NEW = "old", "both", "new"  # the secrets a delivery was signed with
+
+
+@dataclass(frozen=True, slots=True)
+class SecretPhases:
+    """A run's signing-secret rotation, on its clock: the old secret alone before ``start``,
+    both until ``end``, the new one (in ``next_env``) from ``end``."""
+
+    start: float
+    end: float
+    next_env: str
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> SecretPhases | None:
+        found = settings.get("rotation")
+        if not isinstance(found, Mapping):
+            return None
+        try:
+            return cls(float(found["start"]), float(found["end"]), str(found["next_secret_env"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def phase(self, sent_at: float) -> str:
+        """Which secrets signed a delivery sent at ``sent_at`` (it is signed as it is sent)."""
+        if sent_at < self.start:
+            return OLD
+        return BOTH if sent_at < self.end else NEW
+
+    def explains(self, genuine: Sequence[Delivery], refused: Sequence[Delivery]) -> bool:
+        """Did the refusals begin with the rotation? Each refused delivery was signed with the
+        new secret (alone or beside the old one), and the old secret alone was accepted — or
+        never used (the whole run signed after the rotation)."""
+        if not refused or any(self.phase(d.sent_at) == OLD for d in refused):
+            return False
+        old = [d for d in genuine if self.phase(d.sent_at) == OLD]
+        return not old or any(is_accepted(d) for d in old)
+
+
+def rotation_cause(phases: SecretPhases, refused: Sequence[Delivery]) -> tuple[str, str]:
+    """The cause, in words, of refusals that began with the rotation, and in a few words."""
+    if any(phases.phase(d.sent_at) == BOTH for d in refused):
+        return (
+            f"refused from the rotation at {phases.start:.2f} s on, while each delivery "
+            "carried two signatures (the old secret's and the new one's): does the automation "
+            "accept a signature header with several signatures, and look for its secret's "
+            "among them?",
+            "two signatures in the header",
+        )
+    when = (
+        f"from the rotation at {phases.end:.2f} s on"
+        if phases.end > 0
+        else "throughout the run, which began after the rotation"
+    )
+    return (
+        f"refused {when}, signed with the new secret (in ${phases.next_env}) alone: does the "
+        f"automation accept the new secret? Give it ${phases.next_env} beside the old one "
+        "(docs/security.md)",
+        "the new secret after the rotation",
+    )
+
+
 def refusals(history: History) -> Refusals | None:
     """The run's refusals when the target accepted fewer than half of its genuine deliveries;
     None when it accepted at least half, or nothing genuine was sent."""
@@ -88,6 +161,10 @@ def refusals(history: History) -> Refusals | None:
     )
     (status, kind), count = answers.most_common(1)[0]
     cause, short = likely_cause(history.info.target, history.info.settings, status, kind)
+    phases = SecretPhases.of(history.info.settings)
+    signature = [d for d in refused if is_refusal(d)]
+    if phases is not None and phases.explains(genuine, signature):
+        cause, short = rotation_cause(phases, signature)
     return Refusals(len(genuine), accepted, bool(tampered), status, kind, count, cause, short)
 
 

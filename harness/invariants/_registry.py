@@ -16,6 +16,7 @@ from ..core._scenario import InvariantSpec
 from ..double._routes import compile_route, split_route
 from ..history import History
 from . import (
+    accepts_genuine,
     ack_within,
     big_numbers_intact,
     drift_is_loud,
@@ -182,6 +183,16 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         {},
         "forged, unsigned, stale and replayed deliveries get a 4xx and cause no effect",
         rejects_forged.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        accepts_genuine.NAME,
+        accepts_genuine.accepts_genuine,
+        {},
+        "no genuine delivery (signed with a secret the automation was given, on a clock within "
+        "the providers' tolerance) is refused: judged in every run that rotates its secret or "
+        "skews the sender's clock",
+        accepts_genuine.CLASS,
         by_default=False,
     ),
     InvariantDef(

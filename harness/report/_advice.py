@@ -85,6 +85,13 @@ ADVICE: dict[str, tuple[str, str]] = {
         "the signature over the raw body before anything else, refuse a request without one, "
         "refuse a timestamp more than 5 minutes old, and dedup by the event id (docs/security.md).",
     ),
+    "genuine_refused": (
+        "Genuine deliveries refused",
+        "Deliveries signed with a secret the automation was given were refused: after a "
+        "signing-secret rotation (give the automation the next secret beside the first and "
+        "accept a delivery either verifies; read every signature of a header that carries two) "
+        "or under a sender's clock skew within the providers' 5 minutes (docs/security.md).",
+    ),
     "other": (
         "Another check failed",
         "The evidence names the events, deliveries and effects involved; look them up in "
@@ -164,6 +171,7 @@ _BY_INVARIANT = {
     "drift_is_loud": "drift",
     "big_numbers_intact": "drift",
     "rejects_forged": "forged",
+    "accepts_genuine": "genuine_refused",
     "effects_match_contract": "contract",
     "target_available": "unavailable",
 }

@@ -31,6 +31,7 @@ TITLES = {
     "drift_is_loud": "Drifted fields caught",
     "big_numbers_intact": "64-bit ids intact",
     "rejects_forged": "Tampered deliveries refused",
+    "accepts_genuine": "Genuine deliveries accepted",
     "effects_match_contract": "Requests the API accepts",
     "target_available": "Target kept answering",
 }
@@ -46,6 +47,7 @@ FAILURES = {
     "drift_is_loud": "silently corrupted drifted events",
     "big_numbers_intact": "rounded 64-bit ids",
     "rejects_forged": "tampered deliveries accepted",
+    "accepts_genuine": "genuine deliveries refused",
     "effects_match_contract": "requests the real API would refuse",
     "target_available": "a target that stopped answering",
 }

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..core import _paths
-from ..core._fingerprint import Fingerprint
+from ..core._fingerprint import Fingerprint, run_secrets
 from ..core._sensitive import HEADER_RE as _HEADER_RE
 from ..core._sensitive import KEYED as _KEYED
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
@@ -109,14 +109,15 @@ class Redactor:
             paths = tuple(_paths.parse(p) for p in settings.get("redact", ()))
             run_paths[h.info.run_id] = paths
             values.update(_run_values(h, paths))
-            name = settings.get("secret_env") or "HARNESS_SECRET"
-            secret = environ.get(str(name), "")
-            if secret:
-                secrets.append(secret)
-            # Tested against tokens shown unless the variable holds the secret it was made of.
-            found = Fingerprint.parse(settings.get("secret_fingerprint"))
-            if found is not None and not (secret and found.matches(secret)):
-                fingerprints.append(found)
+            # The run's secret, and the next one of a rotation.
+            for name, stored in run_secrets(settings):
+                secret = environ.get(name, "")
+                if secret:
+                    secrets.append(secret)
+                # Tested against tokens shown unless the variable holds the secret it was made of.
+                found = Fingerprint.parse(stored)
+                if found is not None and not (secret and found.matches(secret)):
+                    fingerprints.append(found)
         redactor = cls(values, secrets, fingerprints)
         redactor._run_paths = run_paths
         return redactor

@@ -264,3 +264,17 @@ def _not_json(loc: Loc, node: yaml.Node, scalars: SafeConstructor) -> Problem | 
     if node.tag.endswith(":float") and not math.isfinite(scalars.construct_object(node)):
         return Problem(loc, f"{at(loc)}{node.value!r} is not allowed — must be a finite number")
     return None
+
+
+def where_in(origin: str, loc: Loc) -> str:
+    """``file:line`` of ``loc`` in the scenario file ``origin``, for an error found after loading
+    (an environment variable read when the run is prepared); ``origin`` itself when it is no
+    readable YAML file (a built-in or a scenario made in Python)."""
+    path = Path(origin)
+    if not path.is_file():
+        return origin
+    try:
+        text = read_yaml(path)
+    except ScenarioError:
+        return origin
+    return f"{origin}:{text.line(loc)}"

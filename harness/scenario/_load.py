@@ -47,13 +47,14 @@ from ..core._scenario import (
     RecordedSource,
     Route,
     Scenario,
+    SecretRotation,
     Settle,
     ShapeChange,
     Source,
     SyntheticSource,
 )
 from ..core._secret_env import ENV_NAME, shape
-from ..core._signing import TIMESTAMPED
+from ..core._signing import TIMESTAMPED, check_rotation, default_overlap
 from ..drive._drift import check_drift, is_drift
 from ..drive._formats import provider as recorded_provider
 from ..drive._recorded import NOT_REPLAYED
@@ -700,7 +701,42 @@ def _delivery(
         timeout=doc.timeout,
         headers=doc.headers,
         provider=profile,
+        rotation=_rotation(doc, signing, profile),
+        clock_skew=doc.clock_skew,
     )
+
+
+def _rotation(doc: DeliveryDoc, scheme: str, profile: Provider | None) -> SecretRotation | None:
+    """``delivery.rotation`` as the scheme can honour it (its overlap defaults to the scheme's
+    way: a day of both signatures, or a switch at a moment)."""
+    r = doc.rotation
+    if r is None:
+        return None
+    loc: Loc = ("delivery", "rotation")
+    signs = f"provider {profile.name!r} signs with {scheme!r}" if profile else f"{scheme!r}"
+    if scheme == "none":
+        raise _Invalid(
+            loc,
+            "delivery.rotation is not allowed — the deliveries are not signed (delivery.signing: "
+            "none), so there is no secret to rotate; set delivery.signing or provider",
+        )
+    if r.next_secret_env == doc.secret_env:
+        raise _Invalid(
+            (*loc, "next_secret_env"),
+            f"delivery.rotation.next_secret_env: {r.next_secret_env!r} is not allowed — it is "
+            "delivery.secret_env, the secret rotated away from; name the variable that holds "
+            "the next secret, like HARNESS_SECRET_NEXT",
+        )
+    overlap = default_overlap(scheme) if r.overlap is None else r.overlap
+    if check_rotation(scheme, overlap) is not None:
+        raise _Invalid(
+            (*loc, "overlap"),
+            f"delivery.rotation.overlap: {overlap:g} is not allowed — {signs}, which carries one "
+            "signature: its sender cannot sign with two secrets at once; set overlap: 0 (it "
+            "switches to the new secret at `at`), or use stripe or standard-webhooks, which "
+            "sign with both during an overlap",
+        )
+    return SecretRotation(r.next_secret_env, r.at, overlap)
 
 
 def _provider(doc: ProviderDoc) -> Provider:

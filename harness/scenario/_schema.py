@@ -47,6 +47,7 @@ from ._errors import Doc, hint, invalid, invalid_mapping
 from ._limits import MAX_COPIES, MAX_REPLAYS
 from ._values import (
     DURATION_FORMS,
+    SIGNED_DURATION_FORMS,
     Duration,
     EnvName,
     ExpectedRoute,
@@ -62,6 +63,7 @@ from ._values import (
     PositiveDuration,
     RecordsPath,
     RoutePath,
+    SignedDuration,
     parse_duration,
 )
 
@@ -500,8 +502,28 @@ class ObserverDoc(Doc):
     key: JsonPath = Field(description="a JSONPath to each record's key, like '$.id'")
 
 
+class RotationDoc(Doc):
+    expected = "a mapping with next_secret_env and at, and optionally overlap"
+
+    next_secret_env: EnvName = Field(
+        description="the name of the environment variable that holds the next secret, like "
+        "HARNESS_SECRET_NEXT"
+    )
+    at: Duration = Field(
+        description=_DURATION_TEXT + " after the start of the run: when the rotation begins"
+    )
+    overlap: Duration | None = Field(
+        None,
+        description=_DURATION_TEXT + ": how long both secrets sign (default: 24h for "
+        "stripe and standard-webhooks, 0 for the schemes that carry one signature)",
+    )
+
+
 class DeliveryDoc(Doc):
-    expected = "a mapping with signing, secret_env, signature_header, timeout, headers"
+    expected = (
+        "a mapping with signing, secret_env, signature_header, timeout, headers, rotation, "
+        "clock_skew"
+    )
 
     signing: Literal[
         "standard-webhooks",
@@ -528,6 +550,12 @@ class DeliveryDoc(Doc):
         _default(DeliverySpec, "timeout"), description=_POSITIVE_DURATION_TEXT
     )
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, description=_HEADERS_TEXT)
+    rotation: RotationDoc | None = Field(None, description=RotationDoc.expected)
+    clock_skew: SignedDuration = Field(
+        _default(DeliverySpec, "clock_skew"),
+        description=SIGNED_DURATION_FORMS + ": how far the sender's clock runs ahead (or "
+        "behind, with '-') in the timestamps it signs and stamps",
+    )
 
 
 _RETRIES_TEXT = (

@@ -49,6 +49,22 @@ def _duration(value: object) -> float:
     return seconds
 
 
+_MAX_SKEW = 7 * 86400.0
+SIGNED_DURATION_FORMS = (
+    'seconds as a number, or a string like "90s", "-2m", "1h" ("-": behind), at most 7 days '
+    "either way"
+)
+
+
+def _signed_duration(value: object) -> float:
+    """A duration that may be negative (``-2m``): a clock behind."""
+    behind = isinstance(value, str) and value.strip().startswith("-")
+    seconds = parse_duration(value.strip()[1:] if behind and isinstance(value, str) else value)
+    if seconds is None or (behind and seconds < 0) or abs(seconds) > _MAX_SKEW:
+        raise invalid(f"must be {SIGNED_DURATION_FORMS}")
+    return -seconds if behind else seconds
+
+
 def _positive_duration(value: object) -> float:
     seconds = _duration(value)
     if seconds == 0:
@@ -182,6 +198,7 @@ def _invariant(item: object) -> InvariantSpec:
 
 Duration = Annotated[float, BeforeValidator(_duration)]
 PositiveDuration = Annotated[float, BeforeValidator(_positive_duration)]
+SignedDuration = Annotated[float, BeforeValidator(_signed_duration)]
 JsonPath = Annotated[str, AfterValidator(_json_path)]
 Name = Annotated[str, AfterValidator(_name)]
 EnvName = Annotated[str, AfterValidator(_env_name)]

@@ -19,6 +19,8 @@ report. Each one's docstring says its flaw and the verdict it must get.
 * ``dedup_store``: deduplicates against a processed-events table it reads page by page on every
   delivery and never prunes: acks grow with the events seen, past the ack timeout within a year
   (``tests/test_year_trends.py`` drives it as month runs).
+* ``one_secret``: verifies Stripe signatures against the one secret it read at start; after a
+  signing-secret rotation's overlap it refuses every delivery.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).

@@ -1,0 +1,185 @@
+"""accepts_genuine: the target does not refuse genuine deliveries — those the sender signed
+with a secret the automation was given, on a clock within the providers' tolerance (loud).
+
+The mirror of ``rejects_forged``: a refusal (a 4xx other than 429) of a genuine delivery is a
+refusal of the sender's real work, retried by the provider until it gives up, then lost. It
+matters most when the sender's life changes under a running automation: a signing-secret
+rotation (``delivery.rotation``: the automation must accept both secrets' signatures during the
+overlap, then the new one) and a sender's clock running ahead or behind
+(``delivery.clock_skew``). Judged in every run that has either (``engine._prepare`` adds it);
+name it to judge any run.
+
+Tampered deliveries are ``rejects_forged``'s, and a drifted event's refusal ``drift_is_loud``'s:
+both are left out. A sender's clock skewed past the 300 s every timestamped provider allows
+makes its deliveries stale to a careful receiver: refusing them is right (inconclusive). A run
+whose genuine deliveries were all refused stays inconclusive, as every verdict of it is
+(``_refused``), unless the rotation explains it; a run that never signed with the new secret
+alone did not put the rotation to the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..core._model import Delivery, Event, FailureClass, Status, Verdict
+from ..core._signing import DEFAULT_TOLERANCE, TIMESTAMPED
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    event_ref,
+    id_list,
+    plural,
+    timestamp,
+    verdict,
+)
+from ._refused import (
+    BOTH,
+    NEW,
+    OLD,
+    SecretPhases,
+    is_accepted,
+    is_refusal,
+    likely_cause,
+    rotation_cause,
+)
+
+NAME = "accepts_genuine"
+CLASS = FailureClass.LOUD
+
+_SIGNED = {
+    OLD: "signed with the old secret",
+    BOTH: "signed with both secrets",
+    NEW: "signed with the new secret",
+}
+
+
+def accepts_genuine(facts: Facts) -> Verdict:
+    """Fail when the target refused deliveries the sender signed with a secret it was given."""
+    history = facts.history
+    settings = history.info.settings
+    drifted = _drifted(settings)
+    genuine = [
+        d for d in history.deliveries if d.id not in facts.tampered and d.event_id not in drifted
+    ]
+    if not genuine:
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no genuine delivery was sent")
+    skew = _skew(settings)
+    if settings.get("signing") in TIMESTAMPED and abs(skew) > DEFAULT_TOLERANCE:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"the sender's clock ran {_seconds(skew)}, past the {DEFAULT_TOLERANCE:g} s "
+            "the providers allow: a receiver that refuses its deliveries as stale is right",
+        )
+    phases = SecretPhases.of(settings)
+    refused = [d for d in genuine if is_refusal(d)]
+    of = plural(len(genuine), "genuine delivery", "genuine deliveries")
+    signed = _by_phase(genuine, phases)
+    if not refused:
+        if phases is not None and not any(phases.phase(d.sent_at) == NEW for d in genuine):
+            return verdict(
+                NAME,
+                Status.INCONCLUSIVE,
+                CLASS,
+                f"none of the {of} was refused{signed}, but none was signed with the new "
+                f"secret alone (from {timestamp(phases.end)}): the run did not reach the end "
+                "of the rotation's overlap",
+            )
+        return verdict(NAME, Status.PASS, CLASS, f"none of the {of} was refused{signed}")
+    explained = phases is not None and phases.explains(genuine, refused)
+    if explained and phases is not None:
+        cause, _ = rotation_cause(phases, refused)
+    else:
+        cause = _cause(history.info.target, settings, refused, skew)
+    began = min(d.sent_at for d in refused)
+    ids = [d.id for d in sorted(refused, key=lambda d: d.sent_at)]
+    summary = (
+        f"{len(refused):,} of the {of} were refused{signed}, from {timestamp(began)} on "
+        f"({id_list(ids)}); likely cause: {cause}"
+    )
+    if not explained and not any(is_accepted(d) for d in genuine):
+        # Nothing accepted and nothing explains why: the run put nothing to the test.
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, "not judged: " + summary)
+    lost = {d.event_id for d in refused} - facts.accepted
+    if lost:
+        summary += f"; {plural(len(lost), 'event')} never accepted"
+    return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, refused, phases))
+
+
+def _drifted(settings: Mapping[str, Any]) -> set[str]:
+    """The ids of the events a drift perturbation changed: their refusal is drift_is_loud's."""
+    found: set[str] = set()
+    for record in settings.get("drift") or ():
+        if isinstance(record, Mapping) and isinstance(record.get("events"), Mapping):
+            found.update(str(k) for k in record["events"])
+    return found
+
+
+def _skew(settings: Mapping[str, Any]) -> float:
+    value = settings.get("clock_skew") or 0.0
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _seconds(skew: float) -> str:
+    return f"{abs(skew):g} s {'ahead' if skew > 0 else 'behind'}"
+
+
+def _by_phase(genuine: Sequence[Delivery], phases: SecretPhases | None) -> str:
+    """`` (signed with the old secret: 40, both: 5, the new one: 55)`` during a rotation."""
+    if phases is None:
+        return ""
+    counts = {OLD: 0, BOTH: 0, NEW: 0}
+    for d in genuine:
+        counts[phases.phase(d.sent_at)] += 1
+    return (
+        f" (signed with the old secret: {counts[OLD]:,}, both: {counts[BOTH]:,}, "
+        f"the new one: {counts[NEW]:,})"
+    )
+
+
+def _cause(
+    target: str, settings: Mapping[str, Any], refused: Sequence[Delivery], skew: float
+) -> str:
+    """The likely cause of refusals the rotation does not explain: the answer they got most,
+    read as ``_refused`` reads a run's refusals, with the sender's clock skew when it had one."""
+    statuses = [d.status for d in refused]
+    status = max(set(statuses), key=statuses.count)
+    cause, _ = likely_cause(target, settings, status, None)
+    if skew and settings.get("signing") in TIMESTAMPED:
+        return (
+            f"the sender's clock ran {_seconds(skew)} (within the {DEFAULT_TOLERANCE:g} s the "
+            "providers allow): does the automation allow that much skew in the signed "
+            f"timestamp? Otherwise, {cause}"
+        )
+    return cause
+
+
+def _witnesses(
+    facts: Facts, refused: Sequence[Delivery], phases: SecretPhases | None
+) -> list[Witness]:
+    """The first refused delivery of each event, in the order they were sent."""
+    events = facts.events_by_id
+    seen: set[str] = set()
+    found: list[Witness] = []
+    for d in sorted(refused, key=lambda d: d.sent_at):
+        event = events.get(d.event_id)
+        if event is None or d.event_id in seen:
+            continue
+        seen.add(d.event_id)
+        found.append(_witness(d, event, phases))
+        if len(found) == MAX_WITNESSES:
+            break
+    return found
+
+
+def _witness(d: Delivery, event: Event, phases: SecretPhases | None) -> Witness:
+    how = _SIGNED[phases.phase(d.sent_at)] + " " if phases is not None else ""
+    why = f": {d.answer_body.strip()[:80]!r}" if d.answer_body and d.answer_body.strip() else ""
+    line = (
+        f"delivery {d.id} of {event_ref(event)}, {how}at {timestamp(d.sent_at)}, was refused "
+        f"with {d.status}{why}"
+    )
+    return Witness(line, (event.id,), (d.id,))
