@@ -31,6 +31,7 @@ from harness.core._model import (
     Event,
     Model,
     Outcome,
+    Status,
 )
 from harness.core._scenario import DownstreamSpec, InvariantSpec, Scenario, Settle, SyntheticSource
 from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
@@ -330,6 +331,39 @@ async def test_an_earlier_runs_effect_goes_back_to_it_and_out_of_the_next_state(
     ]
     # On the first run's clock: after it ended.
     assert all(e.at > (theirs.ended_at or 0) for e in theirs.late_effects)
+    assert earlier.touched == {first.info.run_id}
+
+
+async def test_a_late_effect_goes_back_to_a_run_of_an_earlier_call_into_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``harness explore``'s examples: each run in a call of its own, with a Journal of its
+    own on one file, one EarlierRuns across them. The journal opened again knows the first
+    run, so the first run's last write, made during the second, goes back to it."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    opts = options(tmp_path)
+    earlier = EarlierRuns()
+    first = prepare(scenario(Settle(0.2, 5.0)), opts)
+    one = Recorder(first, opts, earlier=earlier)  # opens the journal, and closes it in stop
+    [url] = await one.start()
+    accept_all(one, first)
+    await post_later(url, first.events[:3], [0, 0, 0])
+    await one.settle()
+    await one.stop("complete")
+
+    second = prepare(scenario(Settle(0.2, 5.0)), opts)
+    two = Recorder(second, opts, earlier=earlier)
+    [url] = await two.start()
+    accept_all(two, second)
+    await post_later(url, [first.events[3], *second.events], [0] * 5)
+    await two.settle()
+    await two.stop("complete")
+
+    mine = two.judge()
+    assert [e.event_ids for e in mine.history.effects] == [(ev.id,) for ev in second.events]
+    assert all(v.status is not Status.FAIL for v in mine.verdicts), mine.verdicts
+    theirs = load(opts.journal, first.info.run_id)
+    assert [e.event_ids for e in theirs.late_effects] == [(first.events[3].id,)]
     assert earlier.touched == {first.info.run_id}
 
 
