@@ -367,37 +367,6 @@ async def test_a_late_effect_goes_back_to_a_run_of_an_earlier_call_into_the_jour
     assert earlier.touched == {first.info.run_id}
 
 
-async def test_an_earlier_runs_late_effects_do_not_stretch_the_next_runs_settling(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The second run's own effects all came; the first run's late ones keep arriving, closer
-    together than the quiet, for four times as long. The second run settles on its own quiet
-    while they still arrive (counted, they would hold it until they stop), and each goes back
-    to the first run."""
-    monkeypatch.setenv("HARNESS_SECRET", SECRET)
-    opts = options(tmp_path)
-    earlier = EarlierRuns()
-    first = prepare(scenario(Settle(0.3, 10.0)), opts)
-    one = Recorder(first, opts, earlier=earlier)
-    [url] = await one.start()
-    await one.settle()
-    await one.stop("complete")
-
-    second = prepare(scenario(Settle(0.3, 10.0)), opts)
-    two = Recorder(second, opts, earlier=earlier)
-    [url] = await two.start()
-    accept_all(two, second)
-    await post_later(url, second.events, [0] * 4)
-    theirs = [first.events[n % 4] for n in range(6)]
-    posting = asyncio.create_task(post_later(url, theirs, [0.2] * 6))
-    settled = await two.settle()
-    assert settled.ended == "quiet" and not posting.done()
-    await posting
-    await two.stop("complete")
-    assert [e.event_ids for e in two.judge().history.effects] == [(e.id,) for e in second.events]
-    assert len(load(opts.journal, first.info.run_id).late_effects) == 6
-
-
 # --- what the verdicts and the report say ---------------------------------------------------
 
 

@@ -88,7 +88,6 @@ class Recorder:
             for spec in scenario.downstreams
         ]
         self._busy_at: float | None = None  # the target's last activity settling saw
-        self._own_at: float | None = None  # when this run's last own effect arrived
         self._stopped = False
         self._flusher: asyncio.Task[None] | None = None
 
@@ -164,7 +163,6 @@ class Recorder:
             if claimed is not None:
                 self.journal.late_effect(*claimed)
                 return
-        self._own_at = e.at
         if self._final:
             self.journal.late_effect(self.info.run_id, e)
             return
@@ -188,17 +186,11 @@ class Recorder:
         if (still_open := closes - self.clock()) > 0:
             await asyncio.sleep(still_open)
         began = self.clock()
-        # Quiet counts from this run's own last effect: an earlier run's late one is not its.
-        settled = await wait_quiet(
-            self.clock, self._doubles, settle, self.pending, last_effect=self._last_own
-        )
+        settled = await wait_quiet(self.clock, self._doubles, settle, self.pending)
         # Its last call or held answer: quiet since then, unless it ended at the deadline.
         self._busy_at = began + settled.waited - settled.idle
         self.mark(SETTLED_MARK, settled.detail())
         return settled
-
-    def _last_own(self) -> float | None:
-        return self._own_at
 
     async def stop(self, status: str, *, drain: bool = False) -> None:
         """Stop the doubles and close the run in the journal as ``complete`` or ``aborted``.

@@ -10,11 +10,6 @@ seconds (``_options.settle_for``), counted once the last fault window has closed
   between two events is waited for, and a target that ignores some events by design (they never
   get an effect) costs one more quiet period, not the whole deadline;
 * whatever happens, it ends ``deadline`` seconds after it began.
-
-A run's settling counts the run's own effects (``last_effect``): a late effect of an earlier run
-(``_late``) says nothing about this run's events, and counted it would stretch this run's
-settling by chance — two runs of one schedule (an explore example and its clean run) would then
-see a target's held work in one and not the other.
 """
 
 from __future__ import annotations
@@ -77,14 +72,11 @@ async def wait_quiet(
     pending: Callable[[], Collection[str]] | None = None,
     *,
     since: float | None = None,
-    last_effect: Callable[[], float | None] | None = None,
 ) -> Settled:
     """Wait by the settle rule on ``doubles`` (``clock``: the run's time); ``pending`` gives
     the events still waiting, None to wait for quiet alone. The quiet counts from the doubles'
     last call, and not before ``since`` (default: now): a wait that follows one which already
-    saw the quiet (a run's drain after its settling) ends at once when nothing came since.
-    ``last_effect``: the time of the run's own last effect (default: the doubles' last call,
-    whoever's it was)."""
+    saw the quiet (a run's drain after its settling) ends at once when nothing came since."""
     start = clock()
     busy = start if since is None else since
     deadline = start + settle.deadline
@@ -92,10 +84,7 @@ async def wait_quiet(
         now = clock()
         if any(d.in_flight for d in doubles):
             busy = now  # a slow or held answer: the automation is still waiting on it
-        if last_effect is not None:
-            last = last_effect() or 0.0
-        else:
-            last = max((d.last_effect_at or 0.0 for d in doubles), default=0.0)
+        last = max((d.last_effect_at or 0.0 for d in doubles), default=0.0)
         idle = now - max(last, busy)
         if idle >= settle.quiet:
             if pending is None:
