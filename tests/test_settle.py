@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from harness.core._scenario import DownstreamSpec, InvariantSpec, Scenario, Sett
 from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
 from harness.engine._late import EarlierRuns
 from harness.engine._settle import Settled, wait_quiet
+from harness.explore._search import example_options
 from harness.history import History, Journal, Mark, RunInfo, load
 from harness.invariants import judge
 from harness.invariants._timing import compression
@@ -288,6 +289,28 @@ async def test_a_drain_counts_the_quiet_its_settling_already_saw() -> None:
     assert await wait_quiet(lambda: 10.0, [], settle, since=8.5) == Settled("quiet", 0, 0, 1.5)
     own = await wait_quiet(lambda: next(ticks), [], settle)
     assert own.ended == "quiet" and own.waited == pytest.approx(1.0)
+
+
+async def test_a_run_may_wait_longer_for_a_pending_effect_than_twice_its_quiet(
+    tmp_path: Path,
+) -> None:
+    """Explore's examples settle on 0.5 s of quiet, but wait 3 s of it while an accepted event
+    still lacks its effect: a target that holds an event (the sound demo: 2 s for a ledger gap)
+    acts on it inside the run, whatever the example before left running."""
+    settle = Settle(0.5, 10.0)
+
+    def clock() -> Callable[[], float]:
+        ticks = iter(x / 10 for x in range(200))  # the run's clock: 0.0, 0.1, ...
+        return lambda: next(ticks)
+
+    default = await wait_quiet(clock(), [], settle, lambda: {"evt_1"})
+    assert default.ended == "pending" and default.idle == pytest.approx(1.0)
+    longer = await wait_quiet(clock(), [], settle, lambda: {"evt_1"}, pending_quiet=3.0)
+    assert longer.ended == "pending" and longer.idle == pytest.approx(3.0)
+    # Explore's examples ask for it, unless the user gave a quiet of their own.
+    assert example_options(options(tmp_path), tmp_path / "j.db").settle_pending == 3.0
+    given = example_options(options(tmp_path, settle_quiet=2), tmp_path / "j.db")
+    assert given.settle_pending is None and given.settle_quiet == 2
 
 
 # --- a suite: effects of an earlier run arrive during the next ------------------------------

@@ -53,6 +53,9 @@ class RunOptions:
     # Real seconds that replace every scenario's settle times (--settle-quiet/-deadline).
     settle_quiet: float | None = None
     settle_deadline: float | None = None
+    # Real seconds of quiet a run waits while accepted events still lack their expected
+    # effects; None: PENDING_QUIET times the quiet (``_settle``). Explore's examples set it.
+    settle_pending: float | None = None
 
     @classmethod
     def create(
