@@ -104,10 +104,12 @@ def test_a_read_modify_write_sync_shrinks_to_two_events_on_one_record(tmp_path: 
 
 
 def test_the_sound_demo_survives_a_search_of_100_examples(tmp_path: Path) -> None:
-    """The sound demo's queue still works on an example after its 0.5 s of quiet: its late
-    payouts land while the next example (often its clean run) goes. Seed 7 is the search that
-    reported a false flaky loss at example 42 when they were counted there (the clean run learned
-    "2 payouts per run"); they go back to their own example now, and nothing is found.
+    """The sound demo's queue may still work on an example after its quiet (it holds a ledger
+    event whose earlier one is missing for 2 s). Seed 7 is the search that reported a false flaky
+    loss at example 42 when such a late payout was counted in the next example's clean run (which
+    learned "2 payouts per run"), and once at example 68 when a held payout fell inside one run of
+    an example and after the other; late effects now go back to their own example, an example
+    waits 3 s for a pending effect, and nothing is found.
 
     Deliveries 0.1 s apart (or at once) instead of 0.3 s: each example is shorter (about a fifth
     less for the search), the same kinds of schedule are drawn, and the old code still failed
