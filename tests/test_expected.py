@@ -407,6 +407,55 @@ def test_event_level_requests_whose_writes_name_no_event_drop_to_the_run() -> No
     )
 
 
+# -- another run's writes -----------------------------------------------------------------------
+
+
+def late(path: str, token: str) -> Effect:
+    """A write naming no event of its run, whose body carries ``token`` (an earlier run's)."""
+    return replace(write(path), body=f'{{"order": "{token}"}}', key=None)
+
+
+def test_a_write_carrying_another_runs_token_is_not_learned_per_run() -> None:
+    # As measured on the sound demo: the clean run's second payout was the previous example's
+    # late write (its tag, not the clean run's), tied to no event of the clean run.
+    twin, event = ev("zqclean", 1), ev("zqjudge", 1)
+    clean = clean_run([twin], [write("/deals", [twin]), late("/deals", "ord_zqoldeke1")])
+    h = run(
+        [event],
+        [ok(event), ok(event, 2)],
+        [write("/deals", [event])],
+        tag="zqjudge",
+        baseline=clean,
+    )
+    exp = learn(h.info, h.events, clean)
+    assert not exp.per_run and exp.per_event[event.id] == {Request("crm", "POST", "/deals"): 1}
+    v = lost(h)
+    assert v.status is Status.PASS, v.summary
+    assert "1 write in the clean run left out: they carry another run's tracer token" in v.summary
+    # The same write without another run's token is the clean run's own: learned per run.
+    own = clean_run([twin], [write("/deals", [twin]), late("/deals", "ord_41")])
+    v = lost(replace(h, baseline=own))
+    assert v.status is Status.FAIL
+    assert v.summary.startswith("1 POST /deals made where 2 were expected (per run)")
+
+
+def test_a_write_carrying_another_runs_token_does_not_count_for_this_run() -> None:
+    twins = [ev("zqclean", i) for i in (1, 2)]
+    clean = clean_run(twins, [write("/deals", key="") for _ in twins])
+    events = [ev("zqjudge", i) for i in (1, 2)]
+    # One deal of its own, and one an earlier run's event caused: 1 of the 2 expected.
+    effects = [write("/deals", key=""), late("/deals", "ord_zqoldeke7")]
+    h = run(events, [ok(e) for e in events], effects, tag="zqjudge", baseline=clean)
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 POST /deals made where 2 were expected (per run)")
+    assert "1 write in this run left out" in v.summary
+    # A write naming one of this run's events counts, whatever else it carries.
+    mixed = replace(effects[1], event_ids=(events[1].id,), key=events[1].key)
+    v = lost(replace(h, effects=[effects[0], mixed]))
+    assert v.status is not Status.FAIL, v.summary
+
+
 # -- declared -----------------------------------------------------------------------------------
 
 DECLARED = {

@@ -11,13 +11,19 @@ from typing import Any
 
 import pytest
 
-from harness.engine import RunOptions, prepare, run_scenarios
-from harness.engine._baseline import expectation_for, with_baseline
+from harness.core._model import Status
+from harness.core._scenario import Settle
+from harness.engine import Recorder, RunOptions, prepare, run_scenarios
+from harness.engine._baseline import expectation_for, prepare_baseline, with_baseline
+from harness.history import Journal
 from harness.invariants._expected import Request
 from harness.scenario._load import resolve
 
 from .conftest import SECRET, free_port, harness
 from .test_gallery import SCENARIOS, STRIPE, automation, run, verdicts
+from .test_settle import accept_all, post_later
+from .test_settle import options as settle_options
+from .test_settle import scenario as four_payments
 
 pytestmark = pytest.mark.integration
 
@@ -119,3 +125,37 @@ def test_the_settle_loop_can_ask_what_is_still_missing(
     accepted = [prepared.delivery(n, 0.0, 0.01, 200) for n in range(len(prepared.schedule))]
     assert exp.outstanding(events, [], []) == 0  # nothing accepted yet: nothing owed
     assert exp.outstanding(events, accepted, []) == len(events)
+
+
+async def test_a_clean_run_does_not_learn_another_runs_late_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean run, recorded with no earlier run to give it back to (a journal judged apart
+    from the run before it), receives a payout naming an older run's event besides its own
+    four: the run after it, which makes its own four, is not short of a fifth."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    opts = settle_options(tmp_path)
+    base = four_payments(Settle(0.2, 5.0))
+    older = prepare(base, opts)  # never recorded: only one of its tokens is sent
+    run = prepare(base, opts)
+    clean = prepare_baseline(run, opts)
+    journal = Journal(opts.journal)
+    first = Recorder(clean, opts, journal)
+    [url] = await first.start()
+    accept_all(first, clean)
+    await post_later(url, [*clean.events, older.events[0]], [0] * 5)
+    await first.settle()
+    await first.stop("complete")
+    judged = with_baseline(run, clean.info.run_id)
+    second = Recorder(judged, opts, journal)
+    [url] = await second.start()
+    accept_all(second, judged)
+    await post_later(url, judged.events, [0] * 4)
+    await second.settle()
+    await second.stop("complete")
+    journal.close()
+    [lost] = [v for v in second.judge().verdicts if v.invariant == "no_lost_events"]
+    assert lost.status is Status.PASS, lost.summary
+    assert "1 write in the clean run left out: they carry another run's tracer token" in (
+        lost.summary
+    )

@@ -29,11 +29,31 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _EMAIL = re.compile(r"^([^@\s+]+)(?:\+[^@\s]*)?@([^@\s]+\.[^@\s]+)$")
 
 
+# Every tag this process has handed out: one journal may hold thousands of runs (``harness
+# explore``'s search, several per example), where five random letters alone would repeat about
+# once in 25 searches of a thousand runs (the birthday bound over 26**5 tags).
+_ISSUED: set[str] = set()
+
+
 def new_tag() -> str:
     """``zq`` and five random lowercase letters: tokens stand out in a body, and the runs of one
     journal (named ``scenario@tag``) do not collide — three letters did, about once in a
-    hundred test sessions."""
-    return "zq" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(5))
+    hundred test sessions; and never a tag this process has handed out before."""
+    for _ in range(1000):  # the odds of a repeat are tiny until millions are issued
+        tag = "zq" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(5))
+        if tag not in _ISSUED:
+            _ISSUED.add(tag)
+            return tag
+    raise RuntimeError("no tracer tag left unused in this process")
+
+
+# Any run's tracer token: a tag of ``new_tag``'s shape, then ``e`` or ``k`` and a number.
+_ANY_TOKEN = re.compile(r"(zq[a-z]{5})[ek]\d")
+
+
+def carries_other_tag(text: str, tag: str) -> bool:
+    """Does ``text`` carry a tracer token of a run other than the one tagged ``tag``?"""
+    return any(found != tag for found in _ANY_TOKEN.findall(text))
 
 
 class Tracer:

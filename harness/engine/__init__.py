@@ -7,11 +7,13 @@ final state, judge), the baseline run, ``run_scenarios``, which drives them in o
 
 from ._baseline import without_baseline
 from ._execute import run_scenarios, run_side_by_side
+from ._late import EarlierRuns
 from ._options import RunOptions, check_time_scale, settle_for
 from ._prepare import PreparedRun, prepare, signer_for
 from ._recorder import Recorder, RunResult
 
 __all__ = [
+    "EarlierRuns",
     "PreparedRun",
     "Recorder",
     "RunOptions",

@@ -25,9 +25,16 @@ from ._prepare import PreparedRun, prepare
 from ._recorder import Recorder, RunResult
 
 
-async def run_scenarios(scenarios: Sequence[Scenario], options: RunOptions) -> list[RunResult]:
-    """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept."""
-    return await run_side_by_side(scenarios, [options])
+async def run_scenarios(
+    scenarios: Sequence[Scenario], options: RunOptions, *, earlier: EarlierRuns | None = None
+) -> list[RunResult]:
+    """Run each scenario in turn into one journal. On Ctrl-C the run ends aborted, journal kept.
+
+    ``earlier``: the finished runs of the invocation this call continues (``harness explore``
+    makes one call per example), all journaled in ``options.journal``: a late effect of theirs
+    goes back to its own run as it would between the scenarios of one call, never counted in
+    this call's, and this call's runs join them. Default: the invocation is this call."""
+    return await _run(scenarios, [options], [earlier if earlier is not None else EarlierRuns()])
 
 
 async def run_side_by_side(
@@ -41,6 +48,13 @@ async def run_side_by_side(
     The instances must be separate targets with downstream ports of their own (``harness
     demo``: processes of one automation), so that no run sees another's effects; an instance's
     late effects go back to its own earlier runs (``EarlierRuns``)."""
+    return await _run(scenarios, instances, [EarlierRuns() for _ in instances])
+
+
+async def _run(
+    scenarios: Sequence[Scenario], instances: Sequence[RunOptions], earlier: Sequence[EarlierRuns]
+) -> list[RunResult]:
+    """``run_side_by_side``, each instance with the earlier runs its late effects go back to."""
     # Bad input is reported before anything is sent or written; the runs the first instance
     # takes are these, the others' are prepared again for their own target and port.
     first = [prepare(s, instances[0]) for s in scenarios]
@@ -52,12 +66,11 @@ async def run_side_by_side(
     queue.reverse()  # popped from the end: the scenarios' order
     results: dict[int, RunResult] = {}
 
-    async def instance(k: int, options: RunOptions) -> None:
+    async def instance(k: int, options: RunOptions, earlier: EarlierRuns) -> None:
         journal = Journal(options.journal)
         # Each run starts once the one before has been quiet (``drain``); what still comes
         # late is given back to the run it belongs to (``EarlierRuns``), never counted in the
         # next one.
-        earlier = EarlierRuns()
         mine: list[int] = []
         try:
             while queue:
@@ -76,7 +89,10 @@ async def run_side_by_side(
         for n in mine:
             results[n] = _with_late_effects(results[n], journal, earlier.touched)
 
-    tasks = [asyncio.ensure_future(instance(k, o)) for k, o in enumerate(instances)]
+    tasks = [
+        asyncio.ensure_future(instance(k, o, e))
+        for k, (o, e) in enumerate(zip(instances, earlier, strict=True))
+    ]
     try:
         await asyncio.gather(*tasks)
     except BaseException:

@@ -61,6 +61,9 @@ class RunOptions:
     # The stateful doubles' stores, kept from each run to the next (a year's months,
     # ``double._carry``); clean runs never use them. None: each run starts afresh.
     carried: Carried | None = None
+    # Real seconds of quiet a run waits while accepted events still lack their expected
+    # effects; None: PENDING_QUIET times the quiet (``_settle``). Explore's examples set it.
+    settle_pending: float | None = None
 
     @classmethod
     def create(

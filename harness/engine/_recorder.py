@@ -195,7 +195,13 @@ class Recorder:
         if (still_open := closes - self.clock()) > 0:
             await asyncio.sleep(still_open)
         began = self.clock()
-        settled = await wait_quiet(self.clock, self._doubles, settle, self.pending)
+        settled = await wait_quiet(
+            self.clock,
+            self._doubles,
+            settle,
+            self.pending,
+            pending_quiet=self.options.settle_pending,
+        )
         # Its last call or held answer: quiet since then, unless it ended at the deadline.
         self._busy_at = began + settled.waited - settled.idle
         self.mark(SETTLED_MARK, settled.detail())

@@ -72,11 +72,14 @@ async def wait_quiet(
     pending: Callable[[], Collection[str]] | None = None,
     *,
     since: float | None = None,
+    pending_quiet: float | None = None,
 ) -> Settled:
     """Wait by the settle rule on ``doubles`` (``clock``: the run's time); ``pending`` gives
     the events still waiting, None to wait for quiet alone. The quiet counts from the doubles'
     last call, and not before ``since`` (default: now): a wait that follows one which already
-    saw the quiet (a run's drain after its settling) ends at once when nothing came since."""
+    saw the quiet (a run's drain after its settling) ends at once when nothing came since.
+    ``pending_quiet``: the quiet it takes while some are pending (default: PENDING_QUIET times
+    the quiet)."""
     start = clock()
     busy = start if since is None else since
     deadline = start + settle.deadline
@@ -92,7 +95,7 @@ async def wait_quiet(
             waiting = pending()
             if not waiting:
                 return Settled("quiet", now - start, 0, idle)
-            if idle >= settle.quiet * PENDING_QUIET:
+            if idle >= (pending_quiet or settle.quiet * PENDING_QUIET):
                 return Settled("pending", now - start, len(waiting), idle)
         if now >= deadline:
             left = len(pending()) if pending is not None else 0

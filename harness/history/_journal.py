@@ -84,7 +84,9 @@ class Journal:
         self._marks: list[tuple[Any, ...]] = []
         self._run: int | None = None
         self.run_id: str | None = None
-        self._runs: dict[str, int] = {}  # run id -> row number, for late effects
+        # run id -> row number, for late effects: a journal opened again knows its runs, so a
+        # late effect of a run an earlier Journal on this file wrote goes back to it.
+        self._runs: dict[str, int] = dict(self._db.execute("SELECT run_id, run FROM runs"))
         self.failed: OutputError | None = None  # the first write that could not be made
 
     @_written

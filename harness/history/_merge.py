@@ -6,7 +6,7 @@ automation)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from ._journal import Journal, _open_for_writing
@@ -16,9 +16,13 @@ _PER_RUN = ("events", "deliveries", "effects", "faults", "marks", "states")
 MAX_PARTS = 10  # SQLite attaches at most ten databases to one connection
 
 
-def merge_journals(into: Path, parts: Sequence[Path]) -> None:
+def merge_journals(
+    into: Path, parts: Sequence[Path], *, runs: Collection[str] | None = None
+) -> None:
     """Copy every run of the journals ``parts`` (at most MAX_PARTS) into the journal ``into``
-    (made if need be), oldest first; a run id names one run, so none collides with another."""
+    (made if need be), oldest first; a run id names one run, so none collides with another.
+    ``runs``: only the runs of these ids (``harness explore`` keeps its minimal run and its
+    clean run out of the search's journal)."""
     if len(parts) > MAX_PARTS:
         raise ValueError(f"{len(parts)} journals to merge; at most {MAX_PARTS} at once")
     into.parent.mkdir(parents=True, exist_ok=True)
@@ -30,15 +34,16 @@ def merge_journals(into: Path, parts: Sequence[Path]) -> None:
             table: [row[1] for row in db.execute(f"PRAGMA main.table_info({table})")][1:]
             for table in _PER_RUN
         }
-        runs = sorted(
+        found = sorted(
             (json.loads(info)["started_at"], n, run, run_id, info, status, ended)
             for n in range(len(parts))
             for run, run_id, info, status, ended in db.execute(
                 f"SELECT run, run_id, info, status, ended_at FROM part{n}.runs"
             )
+            if runs is None or run_id in runs
         )
         db.execute("BEGIN")
-        for _, n, run, run_id, info, status, ended in runs:
+        for _, n, run, run_id, info, status, ended in found:
             new = db.execute(
                 "INSERT INTO runs(run_id, info, status, ended_at) VALUES (?, ?, ?, ?)",
                 (run_id, info, status, ended),

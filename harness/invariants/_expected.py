@@ -13,6 +13,11 @@ per record or per run; a run whose writes of a request do not all name an event 
 per record or per run too, against the sum of what its events expect — so that "30 deals
 expected, 4 made" is a loss whatever the attribution.
 
+A write that names no event or record of its run and carries another run's tracer token is that
+run's late write (the target finished an earlier run's work while this one went: an explore
+example's queue, a journal judged without its invocation's late-effect hand-back): it is never
+learned as, nor counted among, a run's own writes; the notes say how many were left out.
+
 Everything here reads what ``RunInfo.settings`` holds (the declared expectation, the
 downstreams' routes), the run's events and the baseline History, so ``harness check`` judges a
 stored run as the run itself did; ``Expectation.outstanding`` lets a settling run wait until
@@ -32,6 +37,7 @@ from typing import Any, NamedTuple
 from ..core._model import Delivery, Effect, Event, Model, Outcome
 from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
+from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
@@ -222,6 +228,8 @@ class Expectation:
     clean_run: str | None = None  # the run id learned from
     why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
     several: bool = False  # several downstreams: requests are named with theirs
+    tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
+    others: int = 0  # the clean run's writes of another run, not learned
 
     @property
     def only_any(self) -> bool:
@@ -336,6 +344,8 @@ def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> E
         clean_run=clean.info.run_id if clean is not None else None,
         why_any=why or "no clean run, no expect:",
         several=len(stubs) > 1,
+        tag=info.tracer_tag,
+        others=learned.others if learned else 0,
     )
 
 
@@ -400,8 +410,12 @@ class _Learned:
         key_of = {e.id: e.key for e in clean.events}
         writes: list[tuple[Request, list[str], str | None]] = []
         rank: dict[Request, int] = {}  # the coarsest level a write of it needs: index in _LEVELS
+        self.others = 0
         for w in clean.effects:
             if not is_write(w):
+                continue
+            if of_another_run(w, clean.info.tracer_tag):
+                self.others += 1  # an earlier run's late write: no expected effect of any run
                 continue
             request = routes.of(w)
             named = [eid for eid in distinct(w.event_ids) if eid in known]
@@ -468,6 +482,14 @@ class _Learned:
                 self.any_rule.add(e.id)
 
 
+def of_another_run(effect: Effect, tag: str) -> bool:
+    """Is ``effect`` another run's, made while the run tagged ``tag`` went? It names none of
+    this run's events or records and carries another run's tracer token."""
+    if effect.event_ids or effect.key is not None:
+        return False
+    return carries_other_tag(f"{effect.path}\n{effect.body}", tag)
+
+
 def _common(made: Iterable[Counter[Request]]) -> Counter[Request]:
     """The requests every one of ``made`` holds, each as often as the fewest hold it."""
     common: Counter[Request] | None = None
@@ -516,6 +538,7 @@ class Shortfalls:
     unjudged: int = 0
     coarse: set[Request] = field(default_factory=set)  # requests compared per record or run
     owed: int = 0  # judged events that expect something
+    others: int = 0  # writes of another run among the run's, not counted
 
     @property
     def count(self) -> int:
@@ -564,6 +587,9 @@ def shortfalls(
     no_event: set[Request] = set()
     no_record: set[Request] = set()
     for w in writes:
+        if exp.tag and of_another_run(w, exp.tag):
+            out.others += 1
+            continue
         request = exp.routes.of(w)
         total[request] += 1
         named = [eid for eid in distinct(w.event_ids) if eid in known]

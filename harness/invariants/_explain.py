@@ -86,6 +86,13 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
     if found.coarse:
         requests = ", ".join(sorted(r.text(exp.several) for r in found.coarse))
         notes.append(f"{requests} compared per record or per run (not every one names an event)")
+    if exp.others or found.others:
+        runs = " and ".join(
+            f"{plural(n, 'write')} {where}"
+            for n, where in ((exp.others, "in the clean run"), (found.others, "in this run"))
+            if n
+        )
+        notes.append(f"{runs} left out: they carry another run's tracer token (its late writes)")
     if found.unjudged:
         notes.append(
             f"{plural(found.unjudged, 'request')} the clean run made per record or per run not "
