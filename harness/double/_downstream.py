@@ -102,6 +102,7 @@ class Downstream:
         faults: Sequence[Fault] = (),
         seed: int = 0,
         on_mark: Callable[[str, str], None] | None = None,
+        store: ResourceStore | None = None,
     ) -> None:
         self._name = spec.name
         # The real API's OpenAPI document: every request checked against it (``_contract``).
@@ -109,8 +110,9 @@ class Downstream:
         # Pass-through: the real API answers whatever the scenario's own routes do not.
         self._forwarder = Forwarder(spec.forward_to) if spec.forward_to else None
         self._on_mark = on_mark
-        # Stateful: the store answers whatever the scenario's own routes do not.
-        self._store = ResourceStore() if spec.stateful else None
+        # Stateful: the store answers whatever the scenario's own routes do not; ``store``
+        # carries one over from an earlier run (a year's months, ``harness.year``).
+        self._store = (store or ResourceStore()) if spec.stateful else None
         self._routes = tuple(
             _compile_route(route, where=f"downstream {spec.name!r}, routes[{i}]")
             for i, route in enumerate(spec.routes)
@@ -165,6 +167,11 @@ class Downstream:
             detail = {"downstream": self._name, "document": self._contract.origin}
             self._on_mark(CONTRACT_MARK, json.dumps(detail))
         return self._url
+
+    @property
+    def store(self) -> ResourceStore | None:
+        """The stateful double's store (None without one), to carry into a later run."""
+        return self._store
 
     def resources(self) -> list[Resource] | None:
         """The resources a stateful double holds now; None for a double without a store."""

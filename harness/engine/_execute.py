@@ -11,10 +11,13 @@ with the engine's Deliverer, the Locust adapter with Locust users.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from ..core._errors import RunAborted
 from ..core._scenario import Scenario
+from ..double._resources import ResourceStore
 from ..drive._deliver import Deliverer
 from ..drive._target import check_reachable
 from ..history import Journal, check_journal_path, load
@@ -89,6 +92,62 @@ async def run_side_by_side(
     return [results[n] for n in range(len(scenarios))]
 
 
+class Turns:
+    """Runs driven one after the other into one journal against one target, each prepared by
+    the caller when its turn comes, each starting on a quiet target, the stateful doubles'
+    stores carried from one run to the next (``stores``): a year's months (``harness.year``).
+
+    ``async with Turns(options) as turns``: the journal path and the target are checked and
+    the journal opened; ``baseline`` drives a clean run the caller's runs then name
+    (``with_baseline``); ``drive`` drives and judges one run; ``settled`` gives a result its
+    late effects once the journal is closed. Ctrl-C (a cancelled task) ends the run in progress
+    aborted and keeps the journal, as ``run_scenarios`` does.
+    """
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.stores: dict[str, ResourceStore] = {}
+        self._earlier = EarlierRuns()
+        self._journal: Journal | None = None
+
+    async def __aenter__(self) -> Turns:
+        check_journal_path(self.options.journal)
+        await check_reachable(self.options.target)
+        self._journal = Journal(self.options.journal)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._journal is not None:
+            self._journal.close()
+
+    def _open(self) -> Journal:
+        if self._journal is None:
+            raise RuntimeError("Turns is used outside its `async with`")
+        return self._journal
+
+    async def baseline(self, prepared: PreparedRun, settings: Mapping[str, Any]) -> str:
+        """Drive the clean run of ``prepared`` (``prepare_baseline``), ``settings`` added to
+        its own, on doubles of its own — its writes never reach the carried stores; its run
+        id."""
+        clean = prepare_baseline(prepared, self.options)
+        info = replace(clean.info, settings={**clean.info.settings, **settings})
+        clean = replace(clean, info=info)
+        await _drive(clean, self.options, self._open(), self._earlier, drain=lambda: True)
+        return clean.info.run_id
+
+    async def drive(self, prepared: PreparedRun, *, more: bool) -> RunResult:
+        """Drive ``prepared`` and judge it; ``more``: another run follows (drain first)."""
+        journal = self._open()
+        recorder = await _drive(
+            prepared, self.options, journal, self._earlier, drain=lambda: more, stores=self.stores
+        )
+        return recorder.judge()
+
+    def settled(self, result: RunResult) -> RunResult:
+        """``result`` with the late effects later runs gave it (its verdicts stand)."""
+        return _with_late_effects(result, self._open(), self._earlier.touched)
+
+
 def _with_late_effects(result: RunResult, journal: Journal, touched: set[str]) -> RunResult:
     """``result``, its History read again if a later run gave it (or its baseline) late
     effects; its verdicts stand, as late effects are never judged."""
@@ -106,12 +165,13 @@ async def _drive(
     earlier: EarlierRuns,
     *,
     drain: Callable[[], bool],
+    stores: dict[str, ResourceStore] | None = None,
 ) -> Recorder:
     """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it.
     ``drain()``, asked as the run ends: another run follows, which must start on a quiet
     target."""
     pending = pending_rule(prepared, journal.path)
-    recorder = Recorder(prepared, options, journal, earlier=earlier, pending=pending)
+    recorder = Recorder(prepared, options, journal, earlier=earlier, pending=pending, stores=stores)
     scenario = prepared.scenario
     status = "aborted"
     try:

@@ -11,6 +11,7 @@ from .. import history as _history
 from ..core._errors import OutputError, TargetUnreachableError
 from ..core._model import SETTLED_MARK, Delivery, Effect, Event, Outcome, Verdict
 from ..double._downstream import Downstream
+from ..double._resources import ResourceStore
 from ..drive._target import Target
 from ..history import History, Journal
 from ..history._journal import CHECKPOINT_EVERY
@@ -46,6 +47,8 @@ class Recorder:
     them; default: those no committed write names). ``earlier``: the runs of the same
     invocation before this one; an effect this run cannot attribute that carries one of their
     tracer tokens is recorded as that run's late effect, and this run joins them in ``stop``.
+    ``stores``: the stateful doubles' stores by downstream name, carried from run to run (each
+    double starts from the one of its name, and leaves its own there for the next run).
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class Recorder:
         *,
         pending: PendingRule = awaiting_effect,
         earlier: EarlierRuns | None = None,
+        stores: dict[str, ResourceStore] | None = None,
     ) -> None:
         self.prepared = prepared
         self.options = options
@@ -84,9 +88,14 @@ class Recorder:
                 faults=prepared.faults,
                 seed=options.seed,
                 on_mark=self.mark,
+                store=stores.get(spec.name) if stores is not None else None,
             )
             for spec in scenario.downstreams
         ]
+        if stores is not None:  # what the next run starts from (a year's next month)
+            for d, spec in zip(self._doubles, scenario.downstreams, strict=True):
+                if d.store is not None:
+                    stores[spec.name] = d.store
         self._busy_at: float | None = None  # the target's last activity settling saw
         self._stopped = False
         self._flusher: asyncio.Task[None] | None = None
