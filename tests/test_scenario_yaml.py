@@ -99,7 +99,7 @@ def test_builtin_catalogue_lists_the_scenarios_and_the_suite_sorted() -> None:
             (n, "scenario")
             for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS + DRIFT_SCENARIOS + PROVIDER_SCENARIOS
         ]
-        + [("standard", "suite")]
+        + [("standard", "suite"), ("year", "year")]
     )
     assert all(description and "\n" not in description for _, _, description in catalogue)
 

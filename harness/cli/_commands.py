@@ -98,6 +98,36 @@ cli.add_command(explore_command)
     help="Never drive a clean run first (for a target that cannot take a second run): loss is "
     "then judged by the declared expect:, else by any effect.",
 )
+@click.option(
+    "--events-per-day",
+    type=int,
+    default=None,
+    metavar="N",
+    help="A year (`harness run year`): the events of an average day (default: its calendar's).",
+)
+@click.option(
+    "--months",
+    type=int,
+    default=None,
+    metavar="M",
+    help="A year: how many months to run, from its calendar's start (default: its calendar's).",
+)
+@click.option(
+    "--day-seconds",
+    type=float,
+    default=None,
+    metavar="S",
+    help="A year: wall seconds one calendar day takes (default: chosen from the volume, "
+    "docs/year.md).",
+)
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="JOURNAL",
+    help="A year: go on with the journal of an earlier run of it; its complete months are not "
+    "run again.",
+)
 def run(
     scenarios: tuple[str, ...],
     target: str | None,
@@ -117,9 +147,14 @@ def run(
     settle_quiet: str | None,
     settle_deadline: str | None,
     no_baseline: bool,
+    events_per_day: int | None,
+    months: int | None,
+    day_seconds: float | None,
+    resume: Path | None,
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation; without
-    SCENARIOS, the hazards of the project file (harness.yaml)."""
+    SCENARIOS, the hazards of the project file (harness.yaml). `harness run year` runs a year
+    of months (docs/year.md)."""
     from ..engine import RunOptions, without_baseline
     from ..scenario._hazards import resolve_hazards
     from ._project import project_from, scenario_names, target_of
@@ -151,6 +186,43 @@ def run(
         settle_deadline=deadline,
         listen_beyond_loopback=listen_beyond_loopback,
     )
+    years = [s for s in resolved if s.calendar is not None]
+    year_flags: dict[str, object] = {"--events-per-day": events_per_day, "--months": months}
+    year_flags |= {"--day-seconds": day_seconds, "--resume": resume}
+    given = [flag for flag, value in year_flags.items() if value is not None]
+    if years:
+        from ._year import calendar_for, drive_year
+
+        if len(resolved) > 1:
+            raise InputError(
+                f"{years[0].name!r} is a year and runs alone; {len(resolved) - 1} other "
+                "scenarios were named with it",
+                where="SCENARIOS",
+                hint=f"run `harness run {years[0].name}` on its own",
+            )
+        if resume is not None and journal is not None:
+            raise InputError(
+                "--resume names the journal the year goes on in; --journal another",
+                where="--journal",
+                hint="leave --journal out when resuming",
+            )
+        calendar = calendar_for(years[0], events_per_day, months, day_seconds)
+        _exit(
+            drive_year(
+                years[0],
+                calendar,
+                options,
+                report=report,
+                skipped=hazards.skipped,
+                resume=resume,
+            )
+        )
+    if given:
+        raise InputError(
+            f"{given[0]} is for a year, and no scenario named has a calendar",
+            where=given[0],
+            hint="run `harness run year`, or a scenario file with a calendar: block",
+        )
     _exit(_drive_and_report(resolved, options, report, hazards.skipped))
 
 
@@ -265,7 +337,7 @@ def scenarios() -> None:
     from ._console import out
 
     for name, kind, description in builtin_catalogue():
-        tag = " (suite)" if kind == "suite" else ""
+        tag = f" ({kind})" if kind != "scenario" else ""
         out.print(f"[bold]{name}[/]{tag}  {description}")
 
 

@@ -111,6 +111,8 @@ def apply(hazard: Scenario, project: Project) -> list[Scenario | Skipped]:
         perturbations=perturbations,
         expect=project.expect or hazard.expect,
         correlate=project.correlate or hazard.correlate,
+        # A year (``calendar:``) runs on the project's calendar when it has one.
+        calendar=(project.calendar or hazard.calendar) if hazard.calendar else None,
     )
     base = _downstreams(base, project, notes)
     if not project.events:

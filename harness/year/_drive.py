@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core._errors import InputError
-from ..core._model import Verdict
+from ..core._model import Status, Verdict
 from ..engine import PreparedRun, RunOptions, Turns, prepare, with_baseline
 from ..history import run_infos
 from ._plan import MonthPlan, YearPlan
@@ -37,8 +37,10 @@ class MonthDone:
     seconds: float  # wall seconds the month took
 
     @property
-    def passed(self) -> bool:
-        return all(v.passed for v in self.verdicts)
+    def failed(self) -> tuple[Verdict, ...]:
+        """The verdicts that failed (an inconclusive one — no drift in a month without drift,
+        no fault window to recover from — is not a failure of the year)."""
+        return tuple(v for v in self.verdicts if v.status is Status.FAIL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,8 @@ class YearRun:
     resumed: frozenset[str] = frozenset()
 
     @property
-    def passed(self) -> bool:
-        return all(m.passed for m in self.months)
+    def failed(self) -> bool:
+        return any(m.failed for m in self.months)
 
 
 def resumed(journal: Path, year: str) -> Resumed:

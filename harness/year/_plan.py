@@ -52,7 +52,7 @@ class MonthPlan:
     index: int  # 1-based
     first_day: date
     days: tuple[Day, ...]
-    life: tuple[LifeEvent, ...]  # of this month (the lasting ones of earlier months too)
+    life: tuple[LifeEvent, ...]  # on this month's days (earlier lasting ones apply unnamed)
     scenario: Scenario
     day_seconds: float
     timezone: str
@@ -224,8 +224,7 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
             since = draft.second(event.on)
             here.append(event)
         elif event.on < first and event.kind in _life.LASTING:
-            since = None
-            here.append(event)
+            since = None  # still holds; named in the month it happened only
         else:
             continue
         _life.apply(draft, event, source, since)
