@@ -230,8 +230,9 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
         _life.apply(draft, event, source, since)
     _auth_not_yet(draft, plan.life, last)
     events = len(times)
+    # Of the month's usual volume (not its peaks): one more month, more records, always.
     share = RECORD_SHARE * (1 + RECORD_GROWTH * (index - 1))
-    records = max(1, min(events, round(events * share)))
+    records = max(1, min(events, round(calendar.events_per_day * len(days) * share)))
     month_source = replace(
         source,
         example=draft.example,
