@@ -314,8 +314,8 @@ def calendar_of(doc: CalendarDoc | None) -> CalendarSpec | None:
     for i, event in enumerate(spec.life or ()):
         if not spec.start <= event.on < end:
             raise _Invalid(
-                ("calendar", "life", i, "on"),
-                f"calendar.life[{i}].on: '{event.on}' is not allowed — must fall within the "
+                ("calendar", "life", i, "date"),
+                f"calendar.life[{i}].date: '{event.on}' is not allowed — must fall within the "
                 f"calendar's {spec.months} months, {spec.start} to {end - timedelta(1)}",
             )
     return spec

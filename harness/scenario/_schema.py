@@ -8,7 +8,7 @@ the ``core._scenario`` dataclasses the documents are built into, so the two cann
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date as _date
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -736,12 +736,13 @@ class ResetDoc(Doc):
 
 
 class LifeEventDoc(Doc):
-    expected = "a mapping with kind and on, like {kind: maintenance, on: '2028-03-08'}"
+    expected = "a mapping with kind and date, like {kind: maintenance, date: '2028-03-08'}"
 
     kind: Literal[LIFE_EVENT_KINDS] = Field(  # type: ignore[valid-type]
         description="one of: " + ", ".join(LIFE_EVENT_KINDS)
     )
-    on: CalendarDate = Field(description="a date like '2028-03-08' (quoted): the day it happens")
+    # Not ``on``: YAML 1.1 reads that key as true.
+    date: CalendarDate = Field(description="a date like '2028-03-08' (quoted): the day it happens")
     title: str = Field("", description="one line of text: how the report names it")
     params: dict[str, Any] = Field(
         default_factory=dict,
@@ -783,7 +784,7 @@ class CalendarDoc(Doc):
     )
     life: list[LifeEventDoc] | None = Field(
         None,
-        description="a list of life events, each {kind, on}; leave it out for the built-in "
+        description="a list of life events, each {kind, date}; leave it out for the built-in "
         "year's, [] for none",
     )
 
@@ -791,11 +792,11 @@ class CalendarDoc(Doc):
         life = None
         if self.life is not None:
             life = tuple(
-                LifeEvent(e.kind, date.fromisoformat(e.on), dict(e.params), e.title)
+                LifeEvent(e.kind, _date.fromisoformat(e.date), dict(e.params), e.title)
                 for e in self.life
             )
         return CalendarSpec(
-            start=date.fromisoformat(self.start),
+            start=_date.fromisoformat(self.start),
             months=self.months,
             events_per_day=self.events_per_day,
             timezone=self.timezone,
