@@ -107,6 +107,7 @@ def test_a_project_file_takes_a_calendar(tmp_path: Path) -> None:
         (["year", "--day-seconds", "-1"], "--day-seconds: --day-seconds -1.0 is not a number"),
         (["year", "--resume", "{tmp}/none.db"], "--resume: no journal"),
         (["year", "duplicate-storm"], "'year' is a year and runs alone"),
+        (["year", "--time-scale", "0.1"], "--time-scale: --time-scale does not pace a year"),
         (
             ["year", "--resume", "{tmp}/empty.db", "--journal", "{tmp}/j.db"],
             "--journal: --resume names the journal",

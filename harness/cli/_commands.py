@@ -193,6 +193,19 @@ def run(
     if years:
         from ._year import calendar_for, drive_year
 
+        if len(years) == len(resolved) > 1:
+            raise InputError(
+                f"the project has {len(years)} event sources; a year runs over one",
+                where="events",
+                hint="keep one source in the project's events: (or give --events once), or "
+                "run a scenario file with a calendar: block",
+            )
+        if time_scale is not None:
+            raise InputError(
+                "--time-scale does not pace a year: its days do",
+                where="--time-scale",
+                hint="give --day-seconds, the wall seconds one calendar day takes",
+            )
         if len(resolved) > 1:
             raise InputError(
                 f"{years[0].name!r} is a year and runs alone; {len(resolved) - 1} other "

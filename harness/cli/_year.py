@@ -79,7 +79,7 @@ def drive_year(
         year = asyncio.run(
             run_year(plan, options, resume=state, on_month=_starting, on_done=_finished)
         )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunAborted):
         raise RunAborted(
             f"interrupted; the months that ran are kept in {options.journal}\n"
             f"  hint: go on with `harness run {scenario.name} --resume {options.journal}` "
