@@ -99,9 +99,9 @@ class Turns:
 
     ``async with Turns(options) as turns``: the journal path and the target are checked and
     the journal opened; ``baseline`` drives a clean run the caller's runs then name
-    (``with_baseline``); ``drive`` drives and judges one run; ``settled`` gives a result its
-    late effects once the journal is closed. Ctrl-C (a cancelled task) ends the run in progress
-    aborted and keeps the journal, as ``run_scenarios`` does.
+    (``with_baseline``); ``drive`` drives and judges one run (late effects reach the journal,
+    as the runs they belong to). Ctrl-C (a cancelled task) ends the run in progress aborted and
+    keeps the journal, as ``run_scenarios`` does.
     """
 
     def __init__(self, options: RunOptions) -> None:
@@ -142,10 +142,6 @@ class Turns:
             prepared, self.options, journal, self._earlier, drain=lambda: more, stores=self.stores
         )
         return recorder.judge()
-
-    def settled(self, result: RunResult) -> RunResult:
-        """``result`` with the late effects later runs gave it (its verdicts stand)."""
-        return _with_late_effects(result, self._open(), self._earlier.touched)
 
 
 def _with_late_effects(result: RunResult, journal: Journal, touched: set[str]) -> RunResult:
