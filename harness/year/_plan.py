@@ -34,14 +34,15 @@ RECORD_SHARE = 0.25
 RECORD_GROWTH = 0.25  # each month's share grows by a quarter of the first's
 # Wall seconds a calendar day takes unless the calendar says: events_per_day / THROUGHPUT,
 # within [DAY_SECONDS_MIN, DAY_SECONDS_MAX] (docs/year.md: the rule and how it was measured).
-THROUGHPUT = 150.0  # events per wall second the sound demo takes with room to spare
+THROUGHPUT = 150.0  # events per wall second the sound demo kept up with at 100 a day
 DAY_SECONDS_MIN = 0.5
 DAY_SECONDS_MAX = 60.0
 
 
 def default_day_seconds(events_per_day: int) -> float:
-    """Wall seconds per calendar day for a volume: slow enough for the target's throughput,
-    so a year at 1,000 events a day takes about a minute of deliveries per month."""
+    """Wall seconds per calendar day for a volume: an average day's events at THROUGHPUT a
+    wall second (a year at 100 a day in about 6 minutes; docs/year.md, "Volume and wall
+    time", for what 1,000 a day takes and does)."""
     return min(DAY_SECONDS_MAX, max(DAY_SECONDS_MIN, events_per_day / THROUGHPUT))
 
 
