@@ -241,18 +241,22 @@ def test_a_retry_storm_sends_each_delivery_of_its_day_three_times() -> None:
     assert {c for n, c in counts.items() if n not in that_day} == {1}
 
 
-def test_drift_starts_on_its_day_and_stays() -> None:
+def test_drift_starts_on_its_day_a_rename_in_its_month_only_an_added_field_stays() -> None:
     calendar = CalendarSpec(
         events_per_day=50,
         months=4,
-        life=(LifeEvent("field-renamed", date(2028, 3, 20), {}),),
+        life=(
+            LifeEvent("field-renamed", date(2028, 3, 20), {}),
+            LifeEvent("field-added", date(2028, 3, 25), {}),
+        ),
     )
     months = list(plan_year(year_template(), calendar, seed=1).months())
-    (march,) = months[2].scenario.perturbations
+    renamed, added = months[2].scenario.perturbations
+    assert renamed.kind == "rename_field" and renamed.params["path"] == "$.data.customer.email"
+    assert renamed.params["from"] == hours_into_month(date(2028, 3, 20), 0)
+    assert added.kind == "add_field" and added.params["path"] == "$.data.channel"
     (april,) = months[3].scenario.perturbations
-    assert march.kind == "rename_field" and march.params["path"] == "$.data.customer.email"
-    assert march.params["from"] == hours_into_month(date(2028, 3, 20), 0)
-    assert april.params["from"] == 0.0
+    assert april.kind == "add_field" and april.params["from"] == 0.0
     assert months[1].scenario.perturbations == ()
 
 

@@ -33,7 +33,9 @@ from ..core._scenario import (
 from ..scenario._hazards import choose_rename
 from ._rhythm import HOUR, black_friday, last_business_day, midnight
 
-# Kinds that hold from their day on, in every later month too.
+# Kinds that hold from their day on, in every later month too. Not field-renamed: an automation
+# that rejects the renamed events loudly (as it should) would accept nothing for the rest of the
+# year, and every later month would test nothing; the rename is judged in its own month.
 LASTING = frozenset(
     {
         "rate-limit",
@@ -41,7 +43,6 @@ LASTING = frozenset(
         "api-key-rotation",
         "secret-rotation",
         "field-added",
-        "field-renamed",
         "enum-value-added",
         "api-version",
         "clock-skew",
@@ -244,7 +245,7 @@ def _token_expiry(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float |
         if d.auth is not None and d.auth.kind == "oauth":
             auth = replace(d.auth, lifetime=float(lifetime)) if lifetime else d.auth
             draft.downstreams[n] = replace(d, auth=auth)
-    draft.notes.append(f"OAuth access tokens expire from {_when(e, since)}.")
+    draft.notes.append(f"OAuth access tokens asked for, and expiring, {_when(e, since)}.")
 
 
 def _api_key(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) -> None:
