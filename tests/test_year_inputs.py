@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.core._errors import ScenarioError
+from harness.core._errors import InputError, ScenarioError
 from harness.scenario._load import load_scenario
 from harness.scenario._project import load_project
 
@@ -125,3 +125,15 @@ def test_bad_year_flags_exit_2(
     assert exit_.value.code == 2, err
     assert message in " ".join(err.split())
     assert "Traceback" not in err
+
+
+def test_a_year_is_never_prepared_as_one_run(tmp_path: Path) -> None:
+    """A run of a scenario with a calendar (the pytest plugin, harness.run) would be one run of
+    its example source at its own pace: refused, saying how a year runs."""
+    from harness.engine import RunOptions, prepare
+    from harness.scenario._load import resolve
+
+    (year,) = resolve(["year"])
+    options = RunOptions.create("http://127.0.0.1:1/hooks", seed=1, journal=tmp_path / "j.db")
+    with pytest.raises(InputError, match=r"'year' is a year .* runs as its months"):
+        prepare(year, options)
