@@ -330,3 +330,16 @@ def test_downstream_life_sets_auth_pages_and_shapes() -> None:
     assert change.rename == {"status": "state"}
     assert change.at == hours_into_month(date(2028, 10, 4), 0)
     assert months[9].delivery.clock_skew == -90
+
+
+def test_a_time_in_unix_seconds_stays_a_number() -> None:
+    template = year_template()
+    source = template.source
+    assert isinstance(source, SyntheticSource)
+    unix = replace(source, example={**source.example, "occurred_at": 1_830_000_000})
+    plan = plan_year(replace(template, source=unix), CalendarSpec(months=1), seed=1)
+    january = next(plan.months()).scenario.source
+    assert isinstance(january, SyntheticSource)
+    first = synthetic(replace(january, events=1, times=january.times[:1]), 1)[0]
+    epoch = datetime(2028, 1, 1, tzinfo=BERLIN).timestamp()
+    assert first.payload["occurred_at"] == int(epoch + january.times[0])

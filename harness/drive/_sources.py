@@ -111,9 +111,7 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
         if seq_steps:
             _paths.put(payload, seq_steps, per_record[record])
         if time_steps:
-            # A calendar's month (``epoch``): local time with its offset, DST included.
-            stamp = when.isoformat() if spec.epoch is not None else None
-            _paths.put(payload, time_steps, stamp or render_time(plan.time_atom, when))
+            _paths.put(payload, time_steps, _stamp(spec, plan.time_atom, when))
         events.append(Event(str(event_id), str(keys[record]), i, etype, at, payload))
     return events
 
@@ -124,6 +122,16 @@ def _instant(spec: SyntheticSource, at: float) -> datetime:
     if spec.epoch is None:
         return _EPOCH + timedelta(seconds=at)
     return (spec.epoch.astimezone(UTC) + timedelta(seconds=at)).astimezone(spec.epoch.tzinfo)
+
+
+def _stamp(spec: SyntheticSource, atom: Any, when: datetime) -> Any:
+    """The time written at the source's time path: as the example writes it (Unix seconds or
+    milliseconds stay numbers); an ISO time of a calendar's month (``epoch``) in local time with
+    its offset, DST included."""
+    iso = atom is None or atom.unit == "iso"
+    if spec.epoch is not None and iso:
+        return when.isoformat()
+    return render_time(atom, when)
 
 
 def _unique(draw: Callable[[], Any], taken: set[Any]) -> Any:
