@@ -126,10 +126,10 @@ class Turns:
         return self._journal
 
     async def baseline(self, prepared: PreparedRun, settings: Mapping[str, Any]) -> str:
-        """Drive the clean run of ``prepared`` (``prepare_baseline``), ``settings`` added to
-        its own, on doubles of its own — its writes never reach the carried stores; its run
-        id."""
-        clean = prepare_baseline(prepared, self.options)
+        """Drive the clean run of ``prepared`` (``prepare_baseline``, with ``prepared``'s own
+        seed), ``settings`` added to its own, on doubles of its own — its writes never reach
+        the carried stores; its run id."""
+        clean = prepare_baseline(prepared, replace(self.options, seed=prepared.info.seed))
         info = replace(clean.info, settings={**clean.info.settings, **settings})
         clean = replace(clean, info=info)
         await _drive(clean, self.options, self._open(), self._earlier, drain=lambda: True)

@@ -10,6 +10,7 @@ every month that ran; resuming runs that month again from its start.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from ..history import run_infos
 from ._plan import MonthPlan, YearPlan
 
 YEAR_SETTING = "year"  # RunInfo.settings: the name of the year a month run belongs to
+SEED_SETTING = "year_seed"  # ... and the year's seed (each run's own seed is drawn from it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,8 @@ def resumed(journal: Path, year: str) -> Resumed:
         settings = info.settings
         if settings.get(YEAR_SETTING) != year or status != "complete":
             continue
-        seed = info.seed if seed is None else seed
+        found = settings.get(SEED_SETTING)
+        seed = found if seed is None and isinstance(found, int) else seed
         if "baseline_of" in settings:
             baseline = info.run_id
             continue
@@ -98,6 +101,13 @@ def _tagged(prepared: PreparedRun, year: str, extra: dict[str, Any]) -> Prepared
     return replace(prepared, info=replace(prepared.info, settings=settings))
 
 
+def run_seed(seed: int, name: str) -> int:
+    """The seed of one run of the year (``name``: a month, or ``baseline``): drawn from the
+    year's, so that each month's payloads (and the clean run's) are new ones — a target that
+    keeps the last version of each record must not take month 2's orders for month 1's again."""
+    return random.Random(f"{seed}:{name}").randrange(1, 2**31)
+
+
 async def run_year(
     plan: YearPlan,
     options: RunOptions,
@@ -115,17 +125,20 @@ async def run_year(
     todo = [m for m in plan.months() if m.month not in done]
     if not todo:
         return out
+    tag = {SEED_SETTING: options.seed}
     async with Turns(options) as turns:
         baseline = resume.baseline if resume is not None else None
         if baseline is None and plan.template.baseline:
-            clean = prepare(plan.baseline(), options)
-            baseline = await turns.baseline(clean, {YEAR_SETTING: year})
+            seeded = replace(options, seed=run_seed(options.seed, "baseline"))
+            clean = prepare(plan.baseline(), seeded)
+            baseline = await turns.baseline(clean, {YEAR_SETTING: year, **tag})
         for n, month in enumerate(todo):
             if on_month is not None:
                 on_month(month)
             began = time.monotonic()
+            seeded = replace(options, seed=run_seed(options.seed, month.month))
             prepared = _tagged(
-                prepare(month.scenario, options), year, {"calendar": month.settings()}
+                prepare(month.scenario, seeded), year, {"calendar": month.settings(), **tag}
             )
             if baseline is not None:
                 prepared = with_baseline(prepared, baseline)

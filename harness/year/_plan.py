@@ -100,9 +100,9 @@ class YearPlan:
             yield plan_month(self, index)
 
     def baseline(self, events: int = 200) -> Scenario:
-        """The clean run's scenario: the first ``events`` events of month 1, at its times, so
-        that their twins in month 1 are themselves (``invariants._expected``); every later
-        event is expected what its type's events make."""
+        """The clean run's scenario: ``events`` events shaped as month 1's first (its own seed
+        makes their payloads, ``_drive.run_seed``); what they teach per type is what every
+        month's events are expected to make (``invariants._expected``)."""
         first = plan_month(self, 1).scenario
         assert first.schedule is not None
         n = min(events, first.source.events if isinstance(first.source, SyntheticSource) else 0)
