@@ -343,3 +343,12 @@ def test_a_time_in_unix_seconds_stays_a_number() -> None:
     first = synthetic(replace(january, events=1, times=january.times[:1]), 1)[0]
     epoch = datetime(2028, 1, 1, tzinfo=BERLIN).timestamp()
     assert first.payload["occurred_at"] == int(epoch + january.times[0])
+
+
+def test_each_run_of_a_year_draws_its_payloads_from_a_seed_of_its_own() -> None:
+    from harness.year._drive import run_seed
+
+    seeds = [run_seed(7, name) for name in ("baseline", "2028-01", "2028-02")]
+    assert len(set(seeds)) == 3 and 7 not in seeds
+    assert seeds == [run_seed(7, name) for name in ("baseline", "2028-01", "2028-02")]
+    assert run_seed(8, "2028-01") != seeds[1]
