@@ -99,7 +99,7 @@ def test_builtin_catalogue_lists_the_scenarios_and_the_suite_sorted() -> None:
             (n, "scenario")
             for n in BUILTIN_SCENARIOS + FAULT_SCENARIOS + DRIFT_SCENARIOS + PROVIDER_SCENARIOS
         ]
-        + [("standard", "suite")]
+        + [("standard", "suite"), ("year", "year")]
     )
     assert all(description and "\n" not in description for _, _, description in catalogue)
 
@@ -454,7 +454,7 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
         "perturbations, invariants, downstreams, delivery, settle, faults, provider, time_scale, "
-        "marks, redact, observer, correlate, tracer, expect, baseline, schedule, reset "
+        "marks, redact, observer, correlate, tracer, expect, baseline, schedule, reset, calendar "
         "(did you mean 'model'?)"
     )
 

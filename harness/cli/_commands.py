@@ -119,6 +119,36 @@ cli.add_command(explore_command)
     default=None,
     help="Real seconds between memory samples (default 1).",
 )
+@click.option(
+    "--events-per-day",
+    type=int,
+    default=None,
+    metavar="N",
+    help="A year (`harness run year`): the events of an average day (default: its calendar's).",
+)
+@click.option(
+    "--months",
+    type=int,
+    default=None,
+    metavar="M",
+    help="A year: how many months to run, from its calendar's start (default: its calendar's).",
+)
+@click.option(
+    "--day-seconds",
+    type=float,
+    default=None,
+    metavar="S",
+    help="A year: wall seconds one calendar day takes (default: chosen from the volume, "
+    "docs/year.md).",
+)
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="JOURNAL",
+    help="A year: go on with the journal of an earlier run of it; its complete months are not "
+    "run again.",
+)
 def run(
     scenarios: tuple[str, ...],
     target: str | None,
@@ -141,9 +171,14 @@ def run(
     target_pid: int | None,
     metrics_url: str | None,
     sample_every: str | None,
+    events_per_day: int | None,
+    months: int | None,
+    day_seconds: float | None,
+    resume: Path | None,
 ) -> None:
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation; without
-    SCENARIOS, the hazards of the project file (harness.yaml)."""
+    SCENARIOS, the hazards of the project file (harness.yaml). `harness run year` runs a year
+    of months (docs/year.md)."""
     from ..engine import RunOptions, without_baseline
     from ..scenario._hazards import resolve_hazards
     from ._project import project_from, scenario_names, target_of
@@ -178,6 +213,56 @@ def run(
         metrics_url=metrics_url,
         sample_every=_seconds(sample_every, "--sample-every"),
     )
+    years = [s for s in resolved if s.calendar is not None]
+    year_flags: dict[str, object] = {"--events-per-day": events_per_day, "--months": months}
+    year_flags |= {"--day-seconds": day_seconds, "--resume": resume}
+    given = [flag for flag, value in year_flags.items() if value is not None]
+    if years:
+        from ._year import calendar_for, drive_year
+
+        if len(years) == len(resolved) > 1:
+            raise InputError(
+                f"the project has {len(years)} event sources; a year runs over one",
+                where="events",
+                hint="keep one source in the project's events: (or give --events once), or "
+                "run a scenario file with a calendar: block",
+            )
+        if time_scale is not None:
+            raise InputError(
+                "--time-scale does not pace a year: its days do",
+                where="--time-scale",
+                hint="give --day-seconds, the wall seconds one calendar day takes",
+            )
+        if len(resolved) > 1:
+            raise InputError(
+                f"{years[0].name!r} is a year and runs alone; {len(resolved) - 1} other "
+                "scenarios were named with it",
+                where="SCENARIOS",
+                hint=f"run `harness run {years[0].name}` on its own",
+            )
+        if resume is not None and journal is not None:
+            raise InputError(
+                "--resume names the journal the year goes on in; --journal another",
+                where="--journal",
+                hint="leave --journal out when resuming",
+            )
+        calendar = calendar_for(years[0], events_per_day, months, day_seconds)
+        _exit(
+            drive_year(
+                years[0],
+                calendar,
+                options,
+                report=report,
+                skipped=hazards.skipped,
+                resume=resume,
+            )
+        )
+    if given:
+        raise InputError(
+            f"{given[0]} is for a year, and no scenario named has a calendar",
+            where=given[0],
+            hint="run `harness run year`, or a scenario file with a calendar: block",
+        )
     _exit(_drive_and_report(resolved, options, report, hazards.skipped))
 
 
@@ -292,7 +377,7 @@ def scenarios() -> None:
     from ._console import out
 
     for name, kind, description in builtin_catalogue():
-        tag = " (suite)" if kind == "suite" else ""
+        tag = f" ({kind})" if kind != "scenario" else ""
         out.print(f"[bold]{name}[/]{tag}  {description}")
 
 

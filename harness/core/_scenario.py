@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ._calendar import CalendarSpec
 from ._model import JSON, Model
 from ._providers import Provider
 
@@ -42,6 +44,11 @@ class SyntheticSource:
     seq_path: str | None = None  # where to write the record's 1-based sequence number
     time_path: str | None = None  # where to write occurred_at (ISO 8601)
     types: tuple[str, ...] = ()  # event types to cycle through, written at type_path
+    # Each event's occurred_at (scenario seconds, ascending; one per event) instead of evenly
+    # over ``over``, and the instant of second 0 (an aware datetime, its zone the one times are
+    # written in at time_path): a year's month (``harness.year``). Empty / None: as before.
+    times: tuple[float, ...] = ()
+    epoch: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,6 +430,8 @@ class Scenario:
     schedule: tuple[PlannedDelivery, ...] | None = None
     # How explore resets the target between examples; None: it is checked for state instead.
     reset: ResetSpec | None = None
+    # A year as a scenario (``calendar:``): ``harness.year`` plans and drives its months.
+    calendar: CalendarSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

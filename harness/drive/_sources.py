@@ -48,6 +48,12 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     (``evt_1``) is numbered instead: ``evt_000001``, ``ord_00001``.
     """
     _check_paths(spec, Sample.example(spec.example), "synthetic source")
+    if spec.times and len(spec.times) != spec.events:
+        raise SourceError(
+            f"{len(spec.times)} times given for {spec.events} events",
+            where="synthetic source",
+            hint="give one time per event, or none",
+        )
     rng = random.Random(seed)
     fake = FakeText(seed)
     id_steps = _paths.parse(spec.id_path) if spec.id_path else None
@@ -88,9 +94,10 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
             event_id = _unique(lambda: plan.new_id(id_atom, rng), ids)
         elif id_steps is None:
             event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        at = i * step
+        at = spec.times[i] if spec.times else i * step
+        when = _instant(spec, at)
         values = {**record_values[record], **plan.values(rng, fake, record=False)}
-        values.update(plan.moved(rng, _EPOCH + timedelta(seconds=at)))
+        values.update(plan.moved(rng, when))
         for atom, new in ((plan.id_atom, event_id), (plan.key_atom, keys[record])):
             if atom is not None:
                 values[atom.text] = new
@@ -104,10 +111,27 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
         if seq_steps:
             _paths.put(payload, seq_steps, per_record[record])
         if time_steps:
-            stamp = _EPOCH + timedelta(seconds=at)
-            _paths.put(payload, time_steps, render_time(plan.time_atom, stamp))
+            _paths.put(payload, time_steps, _stamp(spec, plan.time_atom, when))
         events.append(Event(str(event_id), str(keys[record]), i, etype, at, payload))
     return events
+
+
+def _instant(spec: SyntheticSource, at: float) -> datetime:
+    """The instant ``at`` scenario seconds into the source: from its ``epoch`` (counted in
+    elapsed seconds, so a DST day is 23 or 25 hours long) in the epoch's zone, else from 2026."""
+    if spec.epoch is None:
+        return _EPOCH + timedelta(seconds=at)
+    return (spec.epoch.astimezone(UTC) + timedelta(seconds=at)).astimezone(spec.epoch.tzinfo)
+
+
+def _stamp(spec: SyntheticSource, atom: Any, when: datetime) -> Any:
+    """The time written at the source's time path: as the example writes it (Unix seconds or
+    milliseconds stay numbers); an ISO time of a calendar's month (``epoch``) in local time with
+    its offset, DST included."""
+    iso = atom is None or atom.unit == "iso"
+    if spec.epoch is not None and iso:
+        return when.isoformat()
+    return render_time(atom, when)
 
 
 def _unique(draw: Callable[[], Any], taken: set[Any]) -> Any:

@@ -5,8 +5,8 @@ final state, judge), the baseline run, ``run_scenarios``, which drives them in o
 ``run_side_by_side``, which shares them out among several instances of one automation.
 """
 
-from ._baseline import without_baseline
-from ._execute import run_scenarios, run_side_by_side
+from ._baseline import with_baseline, without_baseline
+from ._execute import Turns, run_scenarios, run_side_by_side
 from ._late import EarlierRuns
 from ._options import RunOptions, check_time_scale, settle_for
 from ._prepare import PreparedRun, prepare, signer_for
@@ -18,11 +18,13 @@ __all__ = [
     "Recorder",
     "RunOptions",
     "RunResult",
+    "Turns",
     "check_time_scale",
     "prepare",
     "run_scenarios",
     "run_side_by_side",
     "settle_for",
     "signer_for",
+    "with_baseline",
     "without_baseline",
 ]

@@ -11,10 +11,13 @@ with the engine's Deliverer, the Locust adapter with Locust users.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from ..core._errors import RunAborted
 from ..core._scenario import Scenario
+from ..double._carry import Carried
 from ..drive._deliver import Deliverer
 from ..drive._target import check_reachable
 from ..history import Journal, check_journal_path, load
@@ -103,6 +106,57 @@ async def _run(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return [results[n] for n in range(len(scenarios))]
+
+
+class Turns:
+    """Runs driven one after the other into one journal against one target, each prepared by
+    the caller when its turn comes, each starting on a quiet target, the stateful doubles'
+    stores carried from one run to the next (``RunOptions.carried``, made here unless given):
+    a year's months (``harness.year``).
+
+    ``async with Turns(options) as turns``: the journal path and the target are checked and
+    the journal opened; ``baseline`` drives a clean run the caller's runs then name
+    (``with_baseline``); ``drive`` drives and judges one run (late effects reach the journal,
+    as the runs they belong to). Ctrl-C (a cancelled task) ends the run in progress aborted and
+    keeps the journal, as ``run_scenarios`` does.
+    """
+
+    def __init__(self, options: RunOptions) -> None:
+        carried = options.carried if options.carried is not None else Carried()
+        self.options = replace(options, carried=carried)
+        self._earlier = EarlierRuns()
+        self._journal: Journal | None = None
+
+    async def __aenter__(self) -> Turns:
+        check_journal_path(self.options.journal)
+        await check_reachable(self.options.target)
+        self._journal = Journal(self.options.journal)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._journal is not None:
+            self._journal.close()
+
+    def _open(self) -> Journal:
+        if self._journal is None:
+            raise RuntimeError("Turns is used outside its `async with`")
+        return self._journal
+
+    async def baseline(self, prepared: PreparedRun, settings: Mapping[str, Any]) -> str:
+        """Drive the clean run of ``prepared`` (``prepare_baseline``, with ``prepared``'s own
+        seed), ``settings`` added to its own, on doubles of its own — its writes never reach
+        the carried stores; its run id."""
+        clean = prepare_baseline(prepared, replace(self.options, seed=prepared.info.seed))
+        info = replace(clean.info, settings={**clean.info.settings, **settings})
+        clean = replace(clean, info=info)
+        await _drive(clean, self.options, self._open(), self._earlier, drain=lambda: True)
+        return clean.info.run_id
+
+    async def drive(self, prepared: PreparedRun, *, more: bool) -> RunResult:
+        """Drive ``prepared`` and judge it; ``more``: another run follows (drain first)."""
+        journal = self._open()
+        recorder = await _drive(prepared, self.options, journal, self._earlier, drain=lambda: more)
+        return recorder.judge()
 
 
 def _with_late_effects(result: RunResult, journal: Journal, touched: set[str]) -> RunResult:

@@ -233,6 +233,14 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     ``tag`` (default: a fresh random one) names this run's tracer tokens; processes that share
     one run pass the same tag and seed. Raises InputError subclasses for bad input.
     """
+    if scenario.calendar is not None:
+        raise InputError(
+            f"scenario {scenario.name!r} is a year (it has a calendar:): it runs as its months, "
+            "not as one run",
+            where=scenario.origin,
+            hint=f"run it with `harness run {scenario.name}` (docs/year.md), or drop its "
+            "calendar: block",
+        )
     scale = time_scale_of(scenario, options)
     signer = signer_for(scenario, scale)
     if scenario.observer is not None:

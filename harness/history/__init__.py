@@ -4,7 +4,7 @@ from ._claim import check_journal_path
 from ._export import Scrubber, export
 from ._history import History, LazyHeaders, Mark, RunInfo
 from ._journal import Journal
-from ._load import load, load_all, run_ids
+from ._load import load, load_all, run_ids, run_infos
 from ._merge import merge_journals
 from ._schema import SCHEMA_VERSION
 
@@ -22,4 +22,5 @@ __all__ = [
     "load_all",
     "merge_journals",
     "run_ids",
+    "run_infos",
 ]

@@ -1,4 +1,5 @@
-"""Reading runs back from a journal: ``load``, ``load_all``, ``run_ids``; read-only."""
+"""Reading runs back from a journal: ``load``, ``load_all``, ``run_ids``, ``run_infos``;
+read-only."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ def run_ids(path: str | Path) -> list[str]:
     """The runs a journal holds, in the order they started."""
     with _open(path) as db:
         return [r[0] for r in db.execute("SELECT run_id FROM runs ORDER BY run")]
+
+
+def run_infos(path: str | Path) -> list[tuple[RunInfo, str]]:
+    """Each run's RunInfo and status (complete, aborted, running), in the order they started,
+    without its rows: what resuming a year reads (``harness.year``)."""
+    with _open(path) as db:
+        rows = db.execute("SELECT info, status FROM runs ORDER BY run").fetchall()
+    return [(RunInfo.from_json(info), status) for info, status in rows]
 
 
 def load(path: str | Path, run_id: str) -> History:

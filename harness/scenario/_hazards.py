@@ -111,6 +111,8 @@ def apply(hazard: Scenario, project: Project) -> list[Scenario | Skipped]:
         perturbations=perturbations,
         expect=project.expect or hazard.expect,
         correlate=project.correlate or hazard.correlate,
+        # A year (``calendar:``) runs on the project's calendar when it has one.
+        calendar=(project.calendar or hazard.calendar) if hazard.calendar else None,
     )
     base = _downstreams(base, project, notes)
     if not project.events:
@@ -296,12 +298,20 @@ def _strings(example: Any, source: Source) -> list[tuple[str, Any]]:
     return [(p, v) for p, v in _fields(example, source) if isinstance(v, str) and v]
 
 
-def _rename(p: Perturbation, example: Any, source: Any) -> tuple[Perturbation, str] | None:
+def choose_rename(example: Any, source: Source) -> tuple[str, str] | None:
+    """The string field of ``example`` a careless rename picks, and its new name; None when
+    the payload has no string field (also the year's field-renamed life event, ``harness.year``)."""
     chosen = _preferred(_strings(example, source), _PREFERRED)
     if chosen is None:
         return None
-    path = chosen[0]
-    to = _renamed(path.rsplit(".", 1)[-1])
+    return chosen[0], _renamed(chosen[0].rsplit(".", 1)[-1])
+
+
+def _rename(p: Perturbation, example: Any, source: Any) -> tuple[Perturbation, str] | None:
+    chosen = choose_rename(example, source)
+    if chosen is None:
+        return None
+    path, to = chosen
     note = (
         f"renamed-field chose {path} (a string field of the payload; fields named like "
         f"{', '.join(_PREFERRED)} come first) and renames it to {to}."

@@ -24,11 +24,13 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from ..core import _library as library
 from ..core import _paths
+from ..core._calendar import CalendarSpec
 from ..core._data_paths import data_dir
 from ..core._errors import InputError, ScenarioError, UnknownScenarioError
 from ..core._model import Model
@@ -71,6 +73,7 @@ from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._openapi import SourceProblem, contract, openapi_source, schema_source
 from ._schema import (
     AuthDoc,
+    CalendarDoc,
     DeliveryDoc,
     DownstreamDoc,
     ExpectedRequestDoc,
@@ -149,7 +152,8 @@ def _load(path: Path, within: tuple[Path, ...] = ()) -> Scenario | Suite:
 
 # --- names ----------------------------------------------------------------------------------
 
-_KINDS = {".scenario.yaml": "scenario", ".suite.yaml": "suite"}
+# A year (``calendar:``, ``harness.year``) is a scenario file run as twelve months.
+_KINDS = {".scenario.yaml": "scenario", ".suite.yaml": "suite", ".calendar.yaml": "year"}
 
 
 def resolve(names: Sequence[str]) -> list[Scenario]:
@@ -162,7 +166,7 @@ def resolve(names: Sequence[str]) -> list[Scenario]:
 
 
 def builtin_catalogue() -> list[tuple[str, str, str]]:
-    """(name, "scenario" | "suite", description) of every built-in, sorted by name."""
+    """(name, "scenario" | "suite" | "year", description) of every built-in, sorted by name."""
     out: list[tuple[str, str, str]] = []
     for name, (path, kind) in sorted(_builtins().items()):
         out.append((name, kind, _load(path).description))
@@ -170,7 +174,7 @@ def builtin_catalogue() -> list[tuple[str, str, str]]:
 
 
 def _builtins() -> dict[str, tuple[Path, str]]:
-    """Built-in name -> (file, "scenario" | "suite")."""
+    """Built-in name -> (file, "scenario" | "suite" | "year")."""
     found: dict[str, tuple[Path, str]] = {}
     for path in sorted(data_dir("scenarios").glob("*.yaml")):
         for suffix, kind in _KINDS.items():
@@ -209,7 +213,7 @@ def _locate(name: str, base: Path) -> Path:
 def _stem(path: Path) -> str:
     """``duplicate-storm.scenario.yaml`` -> ``duplicate-storm``."""
     name = path.name
-    for suffix in (".scenario.yaml", ".suite.yaml", ".scenario.yml", ".suite.yml", ".yaml", ".yml"):
+    for suffix in (*_KINDS, ".scenario.yml", ".suite.yml", ".yaml", ".yml"):
         if name.endswith(suffix):
             return name.removesuffix(suffix)
     return path.stem
@@ -301,7 +305,25 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         baseline=_baseline(doc, invariants),
         schedule=_schedule(doc, source),
         reset=None if doc.reset is None else doc.reset.spec(),
+        calendar=calendar_of(doc.calendar),
     )
+
+
+def calendar_of(doc: CalendarDoc | None) -> CalendarSpec | None:
+    """The ``calendar:`` block (scenario or project file), each life event on the calendar."""
+    if doc is None:
+        return None
+    spec = doc.spec()
+    year, month = divmod(spec.start.month - 1 + spec.months, 12)
+    end = date(spec.start.year + year, month + 1, 1)
+    for i, event in enumerate(spec.life or ()):
+        if not spec.start <= event.on < end:
+            raise _Invalid(
+                ("calendar", "life", i, "date"),
+                f"calendar.life[{i}].date: '{event.on}' is not allowed — must fall within the "
+                f"calendar's {spec.months} months, {spec.start} to {end - timedelta(1)}",
+            )
+    return spec
 
 
 def _source(doc: SourceDoc, base: Path) -> Source:

@@ -19,6 +19,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from ..core import _paths
+from ..core._calendar import CalendarSpec
 from ..core._errors import HarnessError, InputError
 from ..core._library import LibraryEntry, entry, names
 from ..core._scenario import (
@@ -38,11 +39,20 @@ from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._lines import Loc, Problem, dotted, read_yaml
-from ._load import _downstreams, _existing, _expect, _Invalid, example_file, require_path
+from ._load import (
+    _downstreams,
+    _existing,
+    _expect,
+    _Invalid,
+    calendar_of,
+    example_file,
+    require_path,
+)
 from ._openapi import SourceProblem, schema_events
 from ._schema import (
     FORMAT_TEXT,
     PROVIDER_NAMES,
+    CalendarDoc,
     CorrelateDoc,
     DownstreamDoc,
     ExpectedRequests,
@@ -177,6 +187,11 @@ class ProjectDoc(Doc):
         description="how harness explore makes the target forget between examples: "
         + ResetDoc.expected,
     )
+    calendar: CalendarDoc | None = Field(
+        None,
+        description="the year `harness run year` drives over the project's events: "
+        + CalendarDoc.expected,
+    )
     hazards: list[str] = Field(
         default_factory=lambda: list(DEFAULT_HAZARDS),
         min_length=1,
@@ -220,6 +235,7 @@ class Project:
     correlate: tuple[CorrelationRule, ...] = ()
     hazards: tuple[str, ...] = DEFAULT_HAZARDS
     reset: ResetSpec | None = None  # harness explore's, for every scenario without its own
+    calendar: CalendarSpec | None = None  # the year's, for a scenario with a calendar
 
     @property
     def described(self) -> str:
@@ -285,6 +301,7 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
         correlate=rules,
         hazards=tuple(doc.hazards),
         reset=None if doc.reset is None else doc.reset.spec(),
+        calendar=calendar_of(doc.calendar),
     )
 
 

@@ -8,6 +8,7 @@ the ``core._scenario`` dataclasses the documents are built into, so the two cann
 from __future__ import annotations
 
 import dataclasses
+from datetime import date as _date
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
 )
 
 from ..core import _paths
+from ..core._calendar import LIFE_EVENT_KINDS, CalendarSpec, LifeEvent
 from ..core._errors import InputError
 from ..core._providers import PROVIDERS
 from ..core._scenario import (
@@ -48,6 +50,7 @@ from ._limits import MAX_COPIES, MAX_REPLAYS
 from ._values import (
     DURATION_FORMS,
     SIGNED_DURATION_FORMS,
+    CalendarDate,
     Duration,
     EnvName,
     ExpectedRoute,
@@ -64,6 +67,7 @@ from ._values import (
     RecordsPath,
     RoutePath,
     SignedDuration,
+    TimeZone,
     parse_duration,
 )
 
@@ -860,6 +864,79 @@ class ResetDoc(Doc):
         return ResetSpec(self.post, tuple(self.command or ()))
 
 
+# --- a year (calendar:) -----------------------------------------------------------------------
+
+
+class LifeEventDoc(Doc):
+    expected = "a mapping with kind and date, like {kind: maintenance, date: '2028-03-08'}"
+
+    kind: Literal[LIFE_EVENT_KINDS] = Field(  # type: ignore[valid-type]
+        description="one of: " + ", ".join(LIFE_EVENT_KINDS)
+    )
+    # Not ``on``: YAML 1.1 reads that key as true.
+    date: CalendarDate = Field(description="a date like '2028-03-08' (quoted): the day it happens")
+    title: str = Field("", description="one line of text: how the report names it")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="a mapping of its parameters, like {hour: 2, hours: 3} (docs/year.md)",
+    )
+
+
+class CalendarDoc(Doc):
+    expected = (
+        "a mapping with start, months, events_per_day, timezone, day_seconds and life, like "
+        "{months: 12, events_per_day: 1000}"
+    )
+
+    start: CalendarDate = Field(
+        _default(CalendarSpec, "start").isoformat(),
+        description="a date like '2028-01-01' (quoted): the first day of the year run",
+    )
+    months: int = Field(
+        _default(CalendarSpec, "months"),
+        ge=1,
+        le=120,
+        description="an integer from 1 to 120: how many months to run",
+    )
+    events_per_day: int = Field(
+        _default(CalendarSpec, "events_per_day"),
+        gt=0,
+        description="an integer greater than 0: the events of an average day",
+    )
+    timezone: TimeZone = Field(
+        _default(CalendarSpec, "timezone"),
+        description="an IANA time zone like Europe/Berlin: where the days and DST are",
+    )
+    day_seconds: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="a number greater than 0: wall seconds one calendar day takes (leave it "
+        "out: chosen from events_per_day)",
+    )
+    life: list[LifeEventDoc] | None = Field(
+        None,
+        description="a list of life events, each {kind, date}; leave it out for the built-in "
+        "year's, [] for none",
+    )
+
+    def spec(self) -> CalendarSpec:
+        life = None
+        if self.life is not None:
+            life = tuple(
+                LifeEvent(e.kind, _date.fromisoformat(e.date), dict(e.params), e.title)
+                for e in self.life
+            )
+        return CalendarSpec(
+            start=_date.fromisoformat(self.start),
+            months=self.months,
+            events_per_day=self.events_per_day,
+            timezone=self.timezone,
+            day_seconds=self.day_seconds,
+            life=life,
+        )
+
+
 # --- the files ------------------------------------------------------------------------------
 
 
@@ -928,6 +1005,7 @@ class ScenarioDoc(Doc):
         "instead of the perturbations' schedule",
     )
     reset: ResetDoc | None = Field(None, description=ResetDoc.expected)
+    calendar: CalendarDoc | None = Field(None, description=CalendarDoc.expected)
 
 
 class SuiteDoc(Doc):

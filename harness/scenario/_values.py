@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from typing import Annotated
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, PlainValidator
 
@@ -196,6 +198,26 @@ def _invariant(item: object) -> InvariantSpec:
     return InvariantSpec(name, params)
 
 
+def _calendar_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise invalid("must be a calendar date like '2028-03-26' (quoted)") from None
+    if len(value) != 10:
+        raise invalid("must be a calendar date like '2028-03-26' (quoted), without a time")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        raise invalid(
+            "must be an IANA time zone like Europe/Berlin, America/New_York or UTC"
+        ) from None
+    return value
+
+
 Duration = Annotated[float, BeforeValidator(_duration)]
 PositiveDuration = Annotated[float, BeforeValidator(_positive_duration)]
 SignedDuration = Annotated[float, BeforeValidator(_signed_duration)]
@@ -212,3 +234,5 @@ RecordsPath = Annotated[str, AfterValidator(_records_path)]
 ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
 ForwardUrl = Annotated[str, AfterValidator(_forward_url)]
 Invariant = Annotated[InvariantSpec, PlainValidator(_invariant)]
+CalendarDate = Annotated[str, AfterValidator(_calendar_date)]  # ISO, as a string: YAML's dates
+TimeZone = Annotated[str, AfterValidator(_time_zone)]

@@ -1,0 +1,123 @@
+"""``harness run year``: a scenario with a ``calendar:`` run as its months (``harness.year``),
+the console showing month by month how it goes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from ..core._calendar import CalendarSpec
+from ..core._errors import InputError, RunAborted
+from ..core._scenario import Scenario, Skipped
+from ..engine import RunOptions
+from ..year import plan_year
+from ..year._drive import MonthDone, Resumed, resumed, run_year
+from ..year._plan import MonthPlan
+from ._console import ProgressView, err, print_skipped
+from ._exits import EXIT_FAILED, EXIT_OK
+
+
+def calendar_for(
+    scenario: Scenario, events_per_day: int | None, months: int | None, day_seconds: float | None
+) -> CalendarSpec:
+    """The scenario's calendar with what the flags give in place of its own."""
+    calendar = scenario.calendar
+    assert calendar is not None  # the caller picked a year
+    for value, flag in ((events_per_day, "--events-per-day"), (months, "--months")):
+        if value is not None and value < 1:
+            raise InputError(
+                f"{flag} {value} is not 1 or more", where=flag, hint=f"give e.g. {flag} 12"
+            )
+    if months is not None and months > 120:
+        raise InputError(
+            f"--months {months} is more than 120", where="--months", hint="give 12 for a year"
+        )
+    if day_seconds is not None and not day_seconds > 0:
+        raise InputError(
+            f"--day-seconds {day_seconds} is not a number of seconds > 0",
+            where="--day-seconds",
+            hint="give the wall seconds one calendar day takes, e.g. 2",
+        )
+    return replace(
+        calendar,
+        events_per_day=events_per_day or calendar.events_per_day,
+        months=months or calendar.months,
+        day_seconds=day_seconds or calendar.day_seconds,
+    )
+
+
+def drive_year(
+    scenario: Scenario,
+    calendar: CalendarSpec,
+    options: RunOptions,
+    *,
+    report: Path | None,
+    skipped: tuple[Skipped, ...],
+    resume: Path | None,
+) -> int:
+    """Plan and run the year; the exit code: 1 when a month's verdict failed, else 0."""
+    state: Resumed | None = None
+    if resume is not None:
+        state = resumed(resume, scenario.name)
+        assert state.seed is not None
+        options = replace(options, journal=resume, seed=state.seed)
+    plan = plan_year(replace(scenario, calendar=None), calendar, options.seed)
+    options = replace(options, listeners=(*options.listeners, ProgressView()))
+    err.print(
+        f"seed {options.seed} · journal {options.journal} · {calendar.months} months from "
+        f"{calendar.start} in {calendar.timezone}, {calendar.events_per_day} events a day, "
+        f"{plan.day_seconds:g} s a day"
+    )
+    print_skipped((*skipped, *plan.skipped))
+    if state is not None and state.months:
+        err.print(f"resumed: {', '.join(sorted(state.months))} already complete in the journal")
+    try:
+        year = asyncio.run(
+            run_year(plan, options, resume=state, on_month=_starting, on_done=_finished)
+        )
+    except (KeyboardInterrupt, RunAborted):
+        raise RunAborted(
+            f"interrupted; the months that ran are kept in {options.journal}\n"
+            f"  hint: go on with `harness run {scenario.name} --resume {options.journal}` "
+            "(with the same --target and flags)"
+        ) from None
+    failed = [m for m in year.months if m.failed]
+    ran = len(year.months)
+    if failed:
+        months = ", ".join(m.plan.month for m in failed)
+        err.print(f"[red]{len(failed)} of {ran} months failed: {months}[/]")
+    else:
+        err.print(f"[green]{ran} month{'s' if ran != 1 else ''} run, none failed[/]")
+    err.print(f"judge them again with `harness check {options.journal}`")
+    if report is not None:
+        _write_report(report, options.journal)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _starting(month: MonthPlan) -> None:
+    life = ", ".join(f"{e.on.day} {e.title or e.kind}" for e in month.life)
+    err.print(
+        f"[bold]{month.month}[/] · {month.events:,} events" + (f" · {escape(life)}" if life else "")
+    )
+
+
+def _finished(done: MonthDone) -> None:
+    mark = "[red]✗[/]" if done.failed else "[green]✓[/]"
+    line = f"  {mark} {done.plan.month}: {done.deliveries:,} deliveries in {done.seconds:.1f} s"
+    err.print(line)
+    for v in done.failed:
+        err.print(f"    [red]{escape(v.invariant)}[/]: {escape(v.summary)}")
+
+
+def _write_report(report: Path, journal: Path) -> None:
+    from ..history import load_all
+    from ..invariants import judge
+    from ..report.json import write_report
+
+    runs: list[tuple[Any, Any]] = [(h, judge(h)) for h in load_all(journal)]
+    write_report(report, runs, journal)
+    err.print(f"report written to {report}")

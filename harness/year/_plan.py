@@ -1,0 +1,284 @@
+"""The planner: a calendar and a scenario's events made into twelve month runs.
+
+Each month is a plain Scenario: the template's synthetic source with the month's event count,
+its records growing month by month, each event's time (``SyntheticSource.times``, written at
+the source's time path in the calendar's zone from the month's first local midnight,
+``epoch``), an explicit schedule of its deliveries (``Scenario.schedule``, scenario seconds from
+that midnight), ``time_scale = day_seconds / 86400``, and the life events of the month (and the
+lasting ones of earlier months) as faults, drift, schedule shapes, downstream and delivery
+settings (``_life``). Every day is drawn from (seed, date) alone (``_rhythm``).
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import copy
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..core._calendar import LIFE_EVENT_KINDS, CalendarSpec, LifeEvent
+from ..core._errors import InputError
+from ..core._scenario import PlannedDelivery, Scenario, Skipped, SyntheticSource
+from ..drive._drift import is_drift
+from . import _life
+from ._rhythm import Day, midnight, plan_day
+
+# Records a month's events touch: a share of its events that grows month by month (pagination
+# needs records that outgrow a page), at least one.
+RECORD_SHARE = 0.25
+RECORD_GROWTH = 0.25  # each month's share grows by a quarter of the first's
+# Wall seconds a calendar day takes unless the calendar says: events_per_day / THROUGHPUT,
+# within [DAY_SECONDS_MIN, DAY_SECONDS_MAX] (docs/year.md: the rule and how it was measured).
+THROUGHPUT = 150.0  # events per wall second the sound demo kept up with at 100 a day
+DAY_SECONDS_MIN = 0.5
+DAY_SECONDS_MAX = 60.0
+
+
+def default_day_seconds(events_per_day: int) -> float:
+    """Wall seconds per calendar day for a volume: an average day's events at THROUGHPUT a
+    wall second (a year at 100 a day in about 6 minutes; docs/year.md, "Volume and wall
+    time", for what 1,000 a day takes and does)."""
+    return min(DAY_SECONDS_MAX, max(DAY_SECONDS_MIN, events_per_day / THROUGHPUT))
+
+
+@dataclass(frozen=True, slots=True)
+class MonthPlan:
+    """One month of the year: its days, its life events and the Scenario that runs it."""
+
+    index: int  # 1-based
+    first_day: date
+    days: tuple[Day, ...]
+    life: tuple[LifeEvent, ...]  # on this month's days (earlier lasting ones apply unnamed)
+    scenario: Scenario
+    day_seconds: float
+    timezone: str
+    events_per_day: int
+
+    @property
+    def month(self) -> str:
+        return self.first_day.strftime("%Y-%m")
+
+    @property
+    def events(self) -> int:
+        return sum(d.events for d in self.days)
+
+    def settings(self) -> dict[str, Any]:
+        """The ``calendar`` block of the month run's ``RunInfo.settings`` (year_spec.md)."""
+        return {
+            "month": self.month,
+            "index": self.index,
+            "first_day": self.first_day.isoformat(),
+            "days": len(self.days),
+            "day_seconds": self.day_seconds,
+            "timezone": self.timezone,
+            "events_per_day": self.events_per_day,
+            "life": [
+                {"kind": e.kind, "on": e.on.isoformat(), "title": e.title or e.kind}
+                for e in self.life
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class YearPlan:
+    """The months to run (made one at a time: ``months()``) and the life events skipped."""
+
+    template: Scenario
+    calendar: CalendarSpec
+    seed: int
+    life: tuple[LifeEvent, ...]  # those that apply
+    skipped: tuple[Skipped, ...]
+    day_seconds: float
+
+    def months(self) -> Iterator[MonthPlan]:
+        for index in range(1, self.calendar.months + 1):
+            yield plan_month(self, index)
+
+    def baseline(self, events: int = 200) -> Scenario:
+        """The clean run's scenario: ``events`` events shaped as month 1's first (its own seed
+        makes their payloads, ``_drive.run_seed``); what they teach per type is what every
+        month's events are expected to make (``invariants._expected``)."""
+        first = plan_month(self, 1).scenario
+        assert first.schedule is not None
+        n = min(events, first.source.events if isinstance(first.source, SyntheticSource) else 0)
+        listed = tuple(PlannedDelivery(i, float(i)) for i in range(n))
+        return replace(first, name=f"{self.template.name}", schedule=listed, faults=())
+
+
+def plan_year(template: Scenario, calendar: CalendarSpec, seed: int) -> YearPlan:
+    """The year ``calendar`` describes over ``template``'s events. Raises InputError when the
+    template cannot be planned (a recorded source, an unknown zone, too few months)."""
+    if not isinstance(template.source, SyntheticSource):
+        raise InputError(
+            f"scenario {template.name!r}: a year needs synthetic events (an example payload) to "
+            "make each day's volume; its source is a recording",
+            where=template.origin,
+            hint="give the scenario (or the project's events) an example payload",
+        )
+    zone = zone_of(calendar.timezone, template.origin)
+    check_calendar(calendar, template.origin)
+    life = calendar.life
+    if life is None:
+        life = _life.builtin_life(calendar.start, calendar.months, zone)
+    applied: list[LifeEvent] = []
+    skipped: list[Skipped] = []
+    for event in life:
+        why = _life.why_not(event, template, zone)
+        if why is None:
+            applied.append(event)
+        else:
+            name = f"{event.kind} on {event.on}"
+            skipped.append(Skipped(name, why, template.origin))
+    day_seconds = calendar.day_seconds or default_day_seconds(calendar.events_per_day)
+    return YearPlan(template, calendar, seed, tuple(applied), tuple(skipped), day_seconds)
+
+
+def zone_of(name: str, where: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        raise InputError(
+            f"calendar.timezone: {name!r} is not a time zone",
+            where=where,
+            hint="give an IANA zone like Europe/Berlin, America/New_York or UTC",
+        ) from None
+
+
+def check_calendar(calendar: CalendarSpec, where: str) -> None:
+    """InputError for a calendar built in Python with values a file would be refused."""
+    if not 1 <= calendar.months <= 120:
+        raise InputError(
+            f"calendar.months: {calendar.months} is not between 1 and 120",
+            where=where,
+            hint="give 12 for a year, fewer for a part of one",
+        )
+    if calendar.events_per_day < 1:
+        raise InputError(
+            f"calendar.events_per_day: {calendar.events_per_day} is not 1 or more",
+            where=where,
+            hint="give the events of an average day, e.g. 1000",
+        )
+    seconds = calendar.day_seconds
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise InputError(
+            f"calendar.day_seconds: {seconds!r} is not a number of seconds > 0",
+            where=where,
+            hint="give the wall seconds one calendar day takes, e.g. 2, or leave it out",
+        )
+    for event in calendar.life or ():
+        if event.kind not in LIFE_EVENT_KINDS:
+            raise InputError(
+                f"calendar.life: {event.kind!r} is not a life event",
+                where=where,
+                hint=f"use one of {', '.join(LIFE_EVENT_KINDS)}",
+            )
+
+
+def month_start(calendar: CalendarSpec, index: int) -> date:
+    year, month = divmod(calendar.start.month - 1 + index - 1, 12)
+    return date(calendar.start.year + year, month + 1, 1)
+
+
+def plan_month(plan: YearPlan, index: int) -> MonthPlan:
+    """Month ``index`` (1-based) of ``plan``: its days, life events and Scenario."""
+    calendar, template = plan.calendar, plan.template
+    source = template.source
+    assert isinstance(source, SyntheticSource)
+    zone = ZoneInfo(calendar.timezone)
+    first = month_start(calendar, index)
+    if index == 1 and calendar.start.day > 1:
+        first = calendar.start
+    last = date(first.year, first.month, _calendar.monthrange(first.year, first.month)[1])
+    days = tuple(
+        plan_day(first + timedelta(n), calendar.events_per_day, zone, plan.seed)
+        for n in range((last - first).days + 1)
+    )
+    epoch = midnight(first, zone)
+    times: list[float] = []
+    for day in days:
+        offset = (midnight(day.day, zone) - epoch).total_seconds()
+        times.extend(offset + t for t in day.times)
+    length = (midnight(last + timedelta(1), zone) - epoch).total_seconds()
+    draft = _life.Draft(
+        deliveries=[(t, n) for n, t in enumerate(times)],
+        times=times,
+        perturbations=[p for p in template.perturbations if is_drift(p)],
+        faults=list(template.faults),
+        downstreams=list(template.downstreams),
+        delivery=template.delivery,
+        example=copy.deepcopy(source.example),
+        types=source.types,
+        length=length,
+        day_seconds=plan.day_seconds,
+        epoch_day=first,
+        zone=zone,
+        rng=random.Random(f"{plan.seed}:{first.isoformat()}:life"),
+    )
+    here: list[LifeEvent] = []
+    for event in plan.life:
+        if first <= event.on <= last:
+            since = draft.second(event.on)
+            here.append(event)
+        elif event.on < first and event.kind in _life.LASTING:
+            since = None  # still holds; named in the month it happened only
+        else:
+            continue
+        _life.apply(draft, event, source, since)
+    _auth_not_yet(draft, plan.life, last)
+    events = len(times)
+    # Of the month's usual volume (not its peaks): one more month, more records, always.
+    share = RECORD_SHARE * (1 + RECORD_GROWTH * (index - 1))
+    records = max(1, min(events, round(calendar.events_per_day * len(days) * share)))
+    month_source = replace(
+        source,
+        example=draft.example,
+        events=events,
+        records=records,
+        over=length,
+        types=draft.types,
+        times=tuple(times),
+        epoch=epoch.astimezone(zone),
+    )
+    name = f"{template.name}-{first.strftime('%Y-%m')}"
+    notes = "; ".join(draft.notes)
+    scenario = replace(
+        template,
+        name=name,
+        description=f"{first.strftime('%B %Y')} of {template.name}: {events} events"
+        + (f"; {notes}" if notes else ""),
+        source=month_source,
+        perturbations=tuple(draft.perturbations),
+        faults=tuple(draft.faults),
+        downstreams=tuple(draft.downstreams),
+        delivery=draft.delivery,
+        schedule=tuple(PlannedDelivery(n, t) for t, n in draft.deliveries),
+        time_scale=plan.day_seconds / 86400,
+        calendar=None,
+        adapted=(*template.adapted, *draft.notes),
+    )
+    return MonthPlan(
+        index,
+        first,
+        days,
+        tuple(here),
+        scenario,
+        plan.day_seconds,
+        calendar.timezone,
+        calendar.events_per_day,
+    )
+
+
+def _auth_not_yet(draft: _life.Draft, life: tuple[LifeEvent, ...], last: date) -> None:
+    """Before the month of the first token-expiry, the downstreams do not ask for OAuth
+    tokens yet: tokens start to matter (and to expire) in that month."""
+    expiry = [e.on for e in life if e.kind == "token-expiry"]
+    if not expiry or min(expiry) <= last:
+        return
+    for n, d in enumerate(draft.downstreams):
+        if d.auth is not None and d.auth.kind == "oauth":
+            draft.downstreams[n] = replace(d, auth=None)
