@@ -23,7 +23,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not message.get("more_body"):
             break
     event = json.loads(body)
-    async with httpx.AsyncClient() as client:
+    # Plain HTTP on loopback: without verify=False each client loads the CA bundle (about 50 ms
+    # of the event loop it shares with the harness), which a burst of 60 turns into timeouts.
+    async with httpx.AsyncClient(verify=False) as client:
         answer = await client.post(
             os.environ["HARNESS_TEST_DOWNSTREAM"] + "/payouts",
             json={"order": event["data"]["order_id"], "email": event["data"]["customer"]["email"]},

@@ -10,9 +10,11 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from xdist.scheduler import LoadScopeScheduling
 
 from harness.cli._processes import Service, free_port, start_module
 
@@ -25,6 +27,34 @@ settings.load_profile("harness")
 # SIGINT on to every process it starts, and the tests that stop one with Ctrl-C would hang.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# Modules whose module-scoped fixtures are costly (a real run to read back, a browser, an
+# engine): under xdist one worker takes each of them whole, so the fixture is made once instead
+# of once per worker that happens to get one of its tests. (xdist's own ``xdist_group`` mark
+# does nothing on pytest 9.2: pytest-dev/pytest-xdist#1386.)
+ONE_WORKER = frozenset(
+    f"tests/{name}.py"
+    for name in (
+        "test_redaction_everywhere",
+        "test_report_browser",
+        "test_year_report_browser",
+        "test_node_red",
+    )
+)
+
+
+class _Scheduling(LoadScopeScheduling):
+    """Each test its own unit, but a module of ONE_WORKER one unit; units in collection order
+    after the grouped modules (LoadScopeScheduling puts the larger units first)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.partition("::")[0]
+        return module if module in ONE_WORKER else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> _Scheduling:
+    return _Scheduling(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,7 +4,9 @@ It verifies the ``Stripe-Signature`` header with its own code (HMAC-SHA256 of
 ``"{t}.{body}"`` with the endpoint secret, a ``v1=`` among the signatures, ``t`` within 300 s:
 Stripe's published scheme), never with harness's; refuses a replayed event id; then, for a
 ``checkout.session.completed``, writes the customer to a CRM: ``PUT /contacts/{customer}``
-with the session's email. A session without an email is refused with 422 (loudly).
+with the session's email. A session without an email is refused with 422 (loudly). Stripe
+does not deliver in order; it handles one customer's events one at a time, in the order they
+come.
 
     STRIPE_WEBHOOK_SECRET=whsec_... python -m tests.stripe_receiver --downstream http://127.0.0.1:9100
 """
@@ -42,6 +44,7 @@ def verified(secret: str, header: str, body: bytes, now: float) -> bool:
 
 def build_app(secret: str, downstream: str) -> web.Application:
     seen: set[str] = set()
+    locks: dict[str, asyncio.Lock] = {}
 
     async def hook(request: web.Request) -> web.Response:
         body = await request.read()
@@ -57,12 +60,13 @@ def build_app(secret: str, downstream: str) -> web.Application:
         email = (session.get("customer_details") or {}).get("email")
         if not email:
             return web.json_response({"error": "no customer email"}, status=422)
-        contact = {"email": email, "session": session["id"], "event": event["id"]}
-        client: aiohttp.ClientSession = request.app["client"]
-        url = f"{downstream}/contacts/{session['customer']}"
-        async with client.put(url, json=contact) as answer:
-            if answer.status >= 300:
-                return web.json_response({"error": "crm failed"}, status=502)
+        customer = session["customer"]
+        async with locks.setdefault(customer, asyncio.Lock()):
+            contact = {"email": email, "session": session["id"], "event": event["id"]}
+            client: aiohttp.ClientSession = request.app["client"]
+            async with client.put(f"{downstream}/contacts/{customer}", json=contact) as answer:
+                if answer.status >= 300:
+                    return web.json_response({"error": "crm failed"}, status=502)
         seen.add(event["id"])
         return web.json_response({"received": True})
 

@@ -54,15 +54,30 @@ def test_two_runs_at_once_into_default_journals_both_complete(tmp_path: Path) ->
     assert len(journals) == 2, journals
 
 
+def _wait_until_locked(journal: Path, running: subprocess.Popen[str]) -> None:
+    """Until the running harness holds the journal's writer lock (read off /proc/locks, so as
+    not to take it ourselves): the file exists as soon as its path is checked, seconds before
+    the run claims it on a loaded machine."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and running.poll() is None:
+        if journal.exists() and _flocked(journal):
+            return
+        time.sleep(0.05)
+    pytest.fail("the first run never held its journal")
+
+
+def _flocked(path: Path) -> bool:
+    inode = f":{path.stat().st_ino} "
+    locks = Path("/proc/locks").read_text().splitlines()
+    return any(" FLOCK " in line and " WRITE " in line and inode in line for line in locks)
+
+
 def test_a_second_run_into_the_same_journal_is_refused_before_it_sends(tmp_path: Path) -> None:
     first, second = (start_automation("fragile", tmp_path / n) for n in ("a", "b"))
     journal = tmp_path / "shared.db"
     try:
         running = _start(first, tmp_path, "--journal", str(journal), "--time-scale", "1")
-        deadline = time.monotonic() + 60
-        while not journal.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)  # the first run holds the journal now
+        _wait_until_locked(journal, running)
         refused = _start(second, tmp_path, "--journal", str(journal))
         out, err = refused.communicate(timeout=60)
         running.terminate()

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 # The whole demo: 18 scenarios against four instances of each of two automations, about 50 s on
 # two cores.
+@pytest.mark.acceptance
 @pytest.mark.timeout(420)
 @pytest.mark.long
 def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> None:
@@ -73,6 +74,7 @@ def test_standard_suite_covers_every_builtin_scenario() -> None:
     assert scenarios == {s.name for s in resolve(["standard"])}
 
 
+@pytest.mark.acceptance
 @pytest.mark.timeout(300)  # the standard suite shared out among four instances: about 30 s
 @pytest.mark.long
 def test_sound_automation_raises_no_false_alarm_under_any_seed(

@@ -66,6 +66,7 @@ def replays(found: Found, hook: str, port: int, tmp: Path) -> list[tuple[str, ..
     return failed
 
 
+@pytest.mark.acceptance
 def test_the_fragile_demo_shrinks_to_one_event_delivered_twice(tmp_path: Path) -> None:
     (scenario,) = resolve(["duplicate-storm"])
     with automation("harness.demo.fragile") as (hook, port):
@@ -78,6 +79,7 @@ def test_the_fragile_demo_shrinks_to_one_event_delivered_twice(tmp_path: Path) -
         assert all(r == ("no_duplicate_effects",) for r in replays(found, hook, port, tmp_path))
 
 
+@pytest.mark.acceptance
 def test_a_check_then_act_dedup_shrinks_to_two_concurrent_copies(tmp_path: Path) -> None:
     scenario = load_scenario(GALLERY / "stripe-checkout-explore.yaml")
     with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
@@ -89,6 +91,7 @@ def test_a_check_then_act_dedup_shrinks_to_two_concurrent_copies(tmp_path: Path)
         assert all(r == ("no_duplicate_effects",) for r in failed), failed
 
 
+@pytest.mark.acceptance
 def test_a_read_modify_write_sync_shrinks_to_two_events_on_one_record(tmp_path: Path) -> None:
     scenario = load_scenario(GALLERY / "contacts-sync-explore.yaml")
     with automation("tests.broken_automations", "--mode", "read-modify-write") as (hook, port):
@@ -103,6 +106,7 @@ def test_a_read_modify_write_sync_shrinks_to_two_events_on_one_record(tmp_path: 
         assert all(r == ("final_state_matches_baseline",) for r in failed), failed
 
 
+@pytest.mark.acceptance
 def test_the_sound_demo_survives_a_search_of_100_examples(tmp_path: Path) -> None:
     """The sound demo's queue may still work on an example after its quiet (it holds a ledger
     event whose earlier one is missing for 2 s). Seed 7 is the search that reported a false flaky

@@ -75,8 +75,15 @@ def history(
     effects: Sequence[Effect],
     model: Model = Model.LEDGER,
     invariants: Sequence[InvariantSpec] = (),
+    paths: Mapping[str, str] | None = None,
 ) -> History:
-    info = RunInfo("run_1", "test", 1, "http://127.0.0.1:1/", "t", model, tuple(invariants), "", "")
+    """A run of a source whose payloads carry each record's sequence, as the built-ins' do,
+    unless ``paths`` says what they carry."""
+    settings = {"paths": {"seq": "$.sequence"} if paths is None else dict(paths)}
+    info = RunInfo(
+        "run_1", "test", 1, "http://127.0.0.1:1/", "t", model, tuple(invariants), "", "", "",
+        settings,
+    )  # fmt: skip
     return History(info, list(events), list(deliveries), list(effects))
 
 
@@ -453,6 +460,55 @@ def test_ledger_effect_out_of_order_names_both_events_and_effects() -> None:
     )
     assert v.evidence.event_ids == ("evt_5", "evt_6")
     assert v.evidence.effect_ids == ("eff_5", "eff_6")
+
+
+def _stripe_like(
+    created: tuple[int, int], sent: tuple[float, float], model: Model = Model.REGISTER
+) -> History:
+    """Two checkout events of one customer, times in whole seconds as Stripe's ``created``,
+    the newer one's effect landing first."""
+    older, newer = (
+        Event(f"evt_{n}", "cus_1", n, "checkout.session.completed", 0.0, {"created": c})
+        for n, c in zip((1, 2), created, strict=True)
+    )
+    deliveries = [
+        delivery("dlv_1", "evt_1", sent=sent[0], latency=0.3),
+        delivery("dlv_2", "evt_2", sent=sent[1]),
+    ]
+    effects = [
+        effect("eff_2", ["evt_2"], 1.0, "PUT", "/contacts/cus_1"),
+        effect("eff_1", ["evt_1"], 1.1, "PUT", "/contacts/cus_1"),
+    ]
+    return history([older, newer], deliveries, effects, model, paths={"time": "$.created"})
+
+
+def test_order_between_events_nothing_could_tell_apart_is_not_judged() -> None:
+    # Same second, the newer one sent while the older was still unanswered: a correct receiver
+    # could apply them either way.
+    v = one(_stripe_like((1700000000, 1700000000), (0.0, 0.1)), "per_key_order")
+    assert v.status is Status.PASS
+    assert v.summary == (
+        "no record's effects went against an order the automation could know (1 record, 2 "
+        "effects checked); 1 out-of-order write not judged: between events of one record with "
+        "the same time at $.created that reached the target together, so nothing told their order"
+    )
+
+
+def test_order_is_owed_when_the_times_differ_or_the_older_was_answered_first() -> None:
+    by_time = one(_stripe_like((1700000000, 1700000001), (0.1, 0.0)), "per_key_order")
+    by_arrival = one(_stripe_like((1700000000, 1700000000), (0.0, 0.5)), "per_key_order")
+    for v in (by_time, by_arrival):
+        assert v.status is Status.FAIL
+        assert v.evidence.event_ids == ("evt_1", "evt_2")
+
+
+def test_a_ledger_owes_order_by_time_only_for_an_older_event_in_hand() -> None:
+    # Times differ, but the older event came second: without a sequence nothing said it was
+    # still coming when the newer one was applied.
+    late = _stripe_like((1700000000, 1700000001), (0.1, 0.0), Model.LEDGER)
+    in_hand = _stripe_like((1700000000, 1700000001), (0.0, 0.1), Model.LEDGER)
+    assert one(late, "per_key_order").status is Status.PASS
+    assert one(in_hand, "per_key_order").status is Status.FAIL
 
 
 def test_register_stale_overwrite_is_a_violation() -> None:

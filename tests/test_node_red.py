@@ -37,7 +37,7 @@ from .node_red import (
     started,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
 SEED = 11
 # The first test on a machine installs Node-RED (about 15 s; .ci/run does it beforehand).

@@ -19,7 +19,7 @@ import pytest
 
 from harness.cli._processes import Service, free_port, start_module
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
 SIGNING = "seeded-signing-secret-5f3c9a71"  # generic hmac: any string signs
 API_KEY = "seedApiKey7Q2xW9kd"  # ?api_key= of every call

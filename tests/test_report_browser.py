@@ -27,7 +27,7 @@ from harness.report.json import report_dict
 from .conftest import SECRET, harness, start_automation
 from .test_report import run_cli
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = (

@@ -20,6 +20,7 @@ from harness.drive._sources import synthetic
 from harness.scenario._load import resolve
 from harness.year import plan_year
 from harness.year._life import PAST_31, builtin_life
+from harness.year._plan import LONG_LIVED, ONE_PAGE
 from harness.year._rhythm import black_friday, kind_of, last_business_day, plan_day
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -322,9 +323,10 @@ def test_downstream_life_sets_auth_pages_and_shapes() -> None:
     )
     plan = plan_year(replace(template, downstreams=(oauth,)), calendar, seed=1)
     months = [m.scenario for m in plan.months()]
-    assert months[3].downstreams[0].auth is None  # April: no tokens asked for yet
+    # April: tokens asked for as ever, long-lived; May: they live an hour.
+    assert months[3].downstreams[0].auth == AuthSpec("oauth", lifetime=LONG_LIVED)
     assert months[4].downstreams[0].auth == AuthSpec("oauth", lifetime=3600)
-    assert months[7].downstreams[0].page_size is None
+    assert months[7].downstreams[0].page_size == ONE_PAGE  # the paged shape, one page
     assert months[8].downstreams[0].page_size == 50
     (change,) = months[9].downstreams[0].shape_changes
     assert change.rename == {"status": "state"}

@@ -17,7 +17,7 @@ from harness.report._content import build_report, inputs
 from .test_report_browser import DESKTOP, PHONE, chromium
 from .test_trends import month_run
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
 PROBE = """<!DOCTYPE html>
 <html><body style="margin: 0">

@@ -9,7 +9,9 @@ Bearer TOKEN`` with a token still live, else 401 with ``WWW-Authenticate: Bearer
 error="invalid_token"``. The tokens a downstream issued stay known for as long as the harness
 process lives (``issued``): the API does not forget them when a run ends, so a token the
 automation got during the clean run, or in a year's earlier month, works in the next run until
-it expires — on the machine's monotonic clock, the clock the automation lives by.
+it expires — on the machine's monotonic clock, the clock the automation lives by. A run whose
+lifetime is shorter than an earlier run's caps the earlier tokens at one lifetime from its start
+(a year's token-expiry: long-lived tokens until then).
 
 api-key: every call needs the key held by the environment variable ``key_env`` in ``header``
 (the key alone, or ``Bearer KEY``); from ``rotate_at`` (scenario seconds, scaled) only the key
@@ -61,6 +63,12 @@ class Tokens:
         self._expiry[access] = now + lifetime
         self._refresh.add(refresh)
         return access, refresh
+
+    def cap(self, dies: float) -> None:
+        """No token issued so far lives past ``dies``: the API shortened its tokens' lifetime."""
+        for token, until in self._expiry.items():
+            if until > dies:
+                self._expiry[token] = dies
 
     def knows_refresh(self, token: str) -> bool:
         return token in self._refresh
@@ -115,6 +123,11 @@ class Gate:
         self.header = spec.header
         self._key = self._next_key = ""
         self._rotate_at = math.inf
+        if spec.kind == "oauth":
+            # Tokens of an earlier run under a longer lifetime (a year's months before the
+            # token-expiry) live at most one lifetime from now; a no-op for tokens already
+            # issued under this one.
+            tokens.cap(time.monotonic() + self.lifetime)
         if spec.kind == "api-key":
             self._key = _key(env, spec.key_env, where)
             if spec.next_key_env is not None:

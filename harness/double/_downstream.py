@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..core._errors import DownstreamBindError, InputError, UnsafeTargetError
+from ..core._errors import DownstreamBindError, InputError, OutputError, UnsafeTargetError
 from ..core._model import FORWARDED_MARK, JSON, Effect, Fault
 from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
@@ -442,6 +442,8 @@ class Downstream:
         self.last_effect_at = at
         try:
             self._on_effect(effect)
+        except OutputError:
+            pass  # the journal could not be written: the run stops and says so, once
         except Exception:
             # The target must see the answer it would get from the real API; a broken
             # recorder is our bug, reported in the log, not the target's failure.

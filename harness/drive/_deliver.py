@@ -123,14 +123,19 @@ class Deliverer:
         """Start each job at its due time (run clock) with at most ``limit`` running; return when
         all have ended. A job that finds them all busy waits (its lateness shows in ``sent_at -
         scheduled_at``) instead of queueing inside the connection pool, where the wait would be
-        counted as the target's latency. The garbage collector is frozen meanwhile."""
+        counted as the target's latency. The garbage collector is frozen meanwhile. A job that
+        raises (the journal could not be written) stops the sending; the first such error is
+        raised once the jobs already running have ended."""
         loop = asyncio.get_running_loop()
         free = asyncio.Semaphore(limit)
         tasks: set[asyncio.Task[Any]] = set()
+        failed: list[BaseException] = []
 
         def done(task: asyncio.Task[Any]) -> None:
             tasks.discard(task)
             free.release()
+            if not task.cancelled() and (error := task.exception()) is not None:
+                failed.append(error)
 
         with _gc.frozen():
             for due, job in jobs:
@@ -138,11 +143,15 @@ class Deliverer:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 await free.acquire()
+                if failed:
+                    break
                 task = loop.create_task(job())
                 tasks.add(task)
                 task.add_done_callback(done)
             if tasks:
-                await asyncio.gather(*tasks)
+                await asyncio.gather(*tasks, return_exceptions=True)
+        if failed:
+            raise failed[0]
 
     def _single(
         self,

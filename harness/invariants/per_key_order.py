@@ -3,6 +3,14 @@
 Ledger: the first effect of each event, per record, in time order, never goes down in seq.
 Register: every write per record, in time order, never goes back to an older event's state
 after a newer one (a stale overwrite); repeats of one event side by side are fine.
+
+A pair of events is judged only when the automation could tell their order: the payload
+carries the record's sequence; or the older one had been answered before the newer one was
+first sent; or their times (at the source's time path) differ and — for a ledger, whose every
+event is owed — the older one was sent first, so it was in hand when the newer one came. Two
+events of one record with the same time (Stripe's ``created`` is whole seconds) that reached
+the target together could be applied either way by a correct automation: such a pair is
+counted, and said, not failed.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from ..core import _paths
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ._facts import (
     MAX_WITNESSES,
@@ -38,12 +47,53 @@ class _Violation:
     newer_event: Event
 
 
+class _Knowable:
+    """Whether the automation could tell that one event of a record came before another."""
+
+    def __init__(self, facts: Facts) -> None:
+        paths = facts.history.info.settings.get("paths") or {}
+        self._sequenced = bool(paths.get("seq"))
+        self._ledger = facts.history.info.model is Model.LEDGER
+        time = paths.get("time")
+        self.time_path: str | None = time if isinstance(time, str) else None
+        self._time = _paths.parse(self.time_path) if self.time_path else None
+        self._facts = facts
+        self._arrival: dict[str, tuple[float, float]] | None = None
+
+    def __call__(self, older: Event, newer: Event) -> bool:
+        if self._sequenced:
+            return True
+        arrival = self._arrivals()
+        older_sent, older_answered = arrival.get(older.id, (0.0, float("inf")))
+        newer_sent = arrival.get(newer.id, (float("inf"), 0.0))[0]
+        if older_answered <= newer_sent:
+            return True
+        if self._time is None or (self._ledger and older_sent > newer_sent):
+            return False
+        then = _paths.get(older.payload, self._time, None)
+        now = _paths.get(newer.payload, self._time, None)
+        return then is not None and now is not None and then != now
+
+    def _arrivals(self) -> dict[str, tuple[float, float]]:
+        """Per event: when its first delivery was sent, and when its first answer came."""
+        if self._arrival is None:
+            found: dict[str, tuple[float, float]] = {}
+            for d in self._facts.history.deliveries:
+                sent, answered = found.get(d.event_id, (float("inf"), float("inf")))
+                if d.answered_at is not None:
+                    answered = min(answered, d.answered_at)
+                found[d.event_id] = (min(sent, d.sent_at), answered)
+            self._arrival = found
+        return self._arrival
+
+
 @dataclass(frozen=True, slots=True)
 class _Walk:
     records: int
     checked: int  # (effect, record) steps judged
     compared: int  # of those, steps on a record that already had an earlier event's effect
     violations: int
+    untold: int  # out-of-order steps between events the automation could not tell apart
     firsts: dict[str, _Violation]  # each violating record's first violation, in time order
     earliest: list[_Violation]  # the first few violations of all, in time order
 
@@ -57,10 +107,11 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
     """
     events = facts.events_by_id
     first = facts.first_write if first_only else None
+    knowable = _Knowable(facts)
     newest: dict[str, tuple[Effect, Event]] = {}
     firsts: dict[str, _Violation] = {}
     earliest: list[_Violation] = []
-    checked = compared = violations = 0
+    checked = compared = violations = untold = 0
     for eff in _first_writes(facts) if first_only else facts.writes_in_order:
         ids = eff.event_ids
         if len(ids) == 1:  # the common case, kept cheap
@@ -77,7 +128,9 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
                 newest[key] = (eff, high)
                 continue
             compared += 1
-            if low.seq < held[1].seq:
+            if low.seq < held[1].seq and not knowable(low, held[1]):
+                untold += 1
+            elif low.seq < held[1].seq:
                 violations += 1
                 if len(earliest) < MAX_WITNESSES or key not in firsts:
                     found = _Violation(key, eff, low, held[0], held[1])
@@ -86,7 +139,7 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
                         earliest.append(found)
             if high.seq > held[1].seq:
                 newest[key] = (eff, high)
-    return _Walk(len(newest), checked, compared, violations, firsts, earliest)
+    return _Walk(len(newest), checked, compared, violations, untold, firsts, earliest)
 
 
 def _first_writes(facts: Facts) -> Iterator[Effect]:
@@ -130,7 +183,7 @@ def per_key_order(facts: Facts) -> Verdict:
         return gap
     register = facts.history.info.model is Model.REGISTER
     walk = _walk(facts, first_only=not register)
-    note = unattributed_note(facts)
+    note = _untold_note(walk, facts) + unattributed_note(facts)
     if not walk.checked:
         return verdict(
             NAME,
@@ -150,11 +203,12 @@ def per_key_order(facts: Facts) -> Verdict:
         )
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
     if not walk.violations:
-        text = (
-            f"no record went back to an older state ({scope})"
-            if register
-            else f"effects kept event order on every record ({scope})"
-        )
+        if walk.untold:
+            text = f"no record's effects went against an order the automation could know ({scope})"
+        elif register:
+            text = f"no record went back to an older state ({scope})"
+        else:
+            text = f"effects kept event order on every record ({scope})"
         return verdict(NAME, Status.PASS, CLASS, text + note)
     records = len(walk.firsts)
     if register:
@@ -168,6 +222,17 @@ def per_key_order(facts: Facts) -> Verdict:
             f"order ({plural(walk.violations, 'violation')})"
         )
     return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register))
+
+
+def _untold_note(walk: _Walk, facts: Facts) -> str:
+    if not walk.untold:
+        return ""
+    time = _Knowable(facts).time_path
+    alike = f"the same time at {time}" if time else "no sequence or time in the payload"
+    return (
+        f"; {plural(walk.untold, 'out-of-order write')} not judged: between events of one record "
+        f"with {alike} that reached the target together, so nothing told their order"
+    )
 
 
 def _witnesses(walk: _Walk, register: bool) -> list[Witness]:

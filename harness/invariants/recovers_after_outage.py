@@ -1,7 +1,8 @@
 """recovers_after_outage: what the target accepted while a downstream misbehaved still happens.
 
-An event the target acknowledged (2xx) while a fault window was open — or only after the window
-closed, having been refused during it — must get all its expected effects (``_expected``:
+An event the target acknowledged (2xx) in a delivery in flight while a fault window was open
+(sent before it closed, answered after it opened) — or only after the window closed, having
+been refused during it — must get all its expected effects (``_expected``:
 learned from the clean run or declared; else any committed effect) by ``deadline`` after the
 window closed: the automation queued it or retried, it did not drop it. Register: an effect of
 a newer event of the same record also counts (a coalesced update).
@@ -167,8 +168,8 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
 
 
 def _touched(facts: Facts, windows: Sequence[Fault]) -> list[_Accepted]:
-    """Each event whose first acknowledgement came while a window was open, or after a window
-    in which it was refused; in time order."""
+    """Each event whose first acknowledgement was in flight while a window was open, or came
+    after a window in which it was refused; in time order."""
     events = facts.events_by_id
     tampered = facts.tampered
     refused_in: dict[str, Fault] = {}
@@ -196,8 +197,11 @@ def _touched(facts: Facts, windows: Sequence[Fault]) -> list[_Accepted]:
         if event is None or d.event_id in seen:
             continue
         seen.add(d.event_id)  # only the first acknowledgement counts: later ones are duplicates
+        # In flight while a window was open (sent before it closed, answered after it opened):
+        # a compressed run's window lasts a fraction of a second, less than an ack may take on a
+        # loaded machine, and the automation may have met the fault at any moment in between.
         at = _answered(d)
-        open_now = [w for w in windows if w.start <= at < w.end]
+        open_now = [w for w in windows if w.start <= at and d.sent_at < w.end]
         if open_now:
             found.append(_Accepted(event, d, max(open_now, key=_end_of)))
         elif (refused := refused_in.get(d.event_id)) is not None and refused.end <= at:

@@ -230,6 +230,7 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
             continue
         _life.apply(draft, event, source, since)
     _auth_not_yet(draft, plan.life, last)
+    _pages_not_yet(draft, plan.life, last)
     events = len(times)
     # Of the month's usual volume (not its peaks): one more month, more records, always.
     share = RECORD_SHARE * (1 + RECORD_GROWTH * (index - 1))
@@ -273,12 +274,34 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
     )
 
 
+ONE_PAGE = 1_000_000_000
+"""A list's page size before the first pagination: every record on the first page."""
+
+LONG_LIVED = 100 * 365 * 86400.0
+"""An access token's lifetime (scenario seconds) before the first token-expiry: a century."""
+
+
 def _auth_not_yet(draft: _life.Draft, life: tuple[LifeEvent, ...], last: date) -> None:
-    """Before the month of the first token-expiry, the downstreams do not ask for OAuth
-    tokens yet: tokens start to matter (and to expire) in that month."""
+    """Before the month of the first token-expiry, the OAuth downstreams issue long-lived
+    tokens: the automation fetches and uses them as ever, and they do not expire. From that
+    month on a token lives its ``lifetime``, the ones issued before included (the double caps
+    them when it starts: ``double._auth.Gate``)."""
     expiry = [e.on for e in life if e.kind == "token-expiry"]
     if not expiry or min(expiry) <= last:
         return
     for n, d in enumerate(draft.downstreams):
         if d.auth is not None and d.auth.kind == "oauth":
-            draft.downstreams[n] = replace(d, auth=None)
+            auth = replace(d.auth, lifetime=max(d.auth.lifetime, LONG_LIVED))
+            draft.downstreams[n] = replace(d, auth=auth)
+
+
+def _pages_not_yet(draft: _life.Draft, life: tuple[LifeEvent, ...], last: date) -> None:
+    """Before the month of the first pagination, a stateful downstream's lists answer in pages
+    already — the API's one shape, ``{"data": [...], "next": ...}`` — of a size no store
+    reaches: every record is on the first page until that month."""
+    paged = [e.on for e in life if e.kind == "pagination"]
+    if not paged or min(paged) <= last:
+        return
+    for n, d in enumerate(draft.downstreams):
+        if d.stateful and d.page_size is None:
+            draft.downstreams[n] = replace(d, page_size=ONE_PAGE)
