@@ -503,10 +503,11 @@ def test_order_is_owed_when_the_times_differ_or_the_older_was_answered_first() -
 
 
 def test_a_ledger_owes_order_by_time_only_for_an_older_event_in_hand() -> None:
-    # Times differ, but the older event came second: without a sequence nothing said it was
-    # still coming when the newer one was applied.
-    late = _stripe_like((1700000000, 1700000001), (0.1, 0.0), Model.LEDGER)
-    in_hand = _stripe_like((1700000000, 1700000001), (0.0, 0.1), Model.LEDGER)
+    # Times differ, but the older event was still unanswered when the newer one's effect was
+    # made (at 1.0 s): without a sequence nothing said it was coming. Answered by then (it was
+    # sent at 0.6 s, answered at 0.9 s), it was in hand.
+    late = _stripe_like((1700000000, 1700000001), (0.8, 0.7), Model.LEDGER)
+    in_hand = _stripe_like((1700000000, 1700000001), (0.6, 0.7), Model.LEDGER)
     assert one(late, "per_key_order").status is Status.PASS
     assert one(in_hand, "per_key_order").status is Status.FAIL
 

@@ -137,6 +137,12 @@ SETTLED_MARK = "settled"
 SAMPLE_MARK = "sample"
 """The Mark of one measurement of the target during a run (detail: JSON ``{"rss_bytes": n,
 "source": "pid" | "metrics"}``, engine/_sampler)."""
+LOOP_LAG_MARK = "loop-lag"
+"""The Mark of the harness's own event loop running late (detail: JSON ``{"lag": s}``, the
+worst lateness in the quarter second the mark ends; engine/_lag): what ``ack_within`` cannot
+blame on the target."""
+LOOP_LAG_BUCKET = 0.25
+"""Seconds one ``loop-lag`` mark covers, up to its time."""
 FORWARDED_MARK = "forwarded"
 """The Mark of a call a pass-through double forwarded (detail: JSON ``{"effect": id, "status":
 the real API's status, "body": its first 200 bytes, secrets redacted}``, and ``"error"`` when it

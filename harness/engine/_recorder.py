@@ -16,6 +16,7 @@ from ..history import History, Journal
 from ..history._journal import CHECKPOINT_EVERY
 from ..invariants import judge
 from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, RunStarted, Settling
+from ._lag import watch_lag
 from ._late import EarlierRuns
 from ._options import RunOptions
 from ._prepare import PreparedRun, now_iso
@@ -97,6 +98,7 @@ class Recorder:
         self._stopped = False
         self._flusher: asyncio.Task[None] | None = None
         self._sampler: asyncio.Task[None] | None = None
+        self._lag: asyncio.Task[None] | None = None
 
     def clock(self) -> float:
         return time.monotonic() - self._t0
@@ -130,6 +132,7 @@ class Recorder:
         self._flusher = asyncio.create_task(self._flush_every_second(asyncio.current_task()))
         if self.options.memory is not None:
             self._sampler = asyncio.create_task(sample(self.options.memory, self.mark))
+        self._lag = asyncio.create_task(watch_lag(self.clock, self.mark))
         return urls
 
     async def _flush_every_second(self, run: asyncio.Task[object] | None) -> None:
@@ -225,6 +228,8 @@ class Recorder:
             self._flusher.cancel()
         if self._sampler is not None:
             self._sampler.cancel()
+        if self._lag is not None:
+            self._lag.cancel()
         try:
             try:
                 if status == "complete":

@@ -35,8 +35,9 @@ from ..strategies._schedules import MAX_DELIVERIES, POOL, SPACING, pool_keys
 from ._reset import check_reset, reset_target
 
 # Real seconds of quiet that end an example's run (--settle-quiet replaces it). Below the 1 s
-# floor of an ordinary run: an example is a few deliveries, and the minimal scenario is judged
-# again with the scenario's own settle rule before it is believed (``confirm``).
+# floor of an ordinary run: an example is a few deliveries. Hypothesis runs the minimal schedule
+# once more before it is reported (a pass then makes it ``flaky``), and the minimal scenario file
+# replays it with the scenario's own settle rule (docs/explore.md).
 EXAMPLE_QUIET = 0.5
 EXAMPLE_DEADLINE = 10.0
 # Real seconds of quiet an example waits while an accepted event still lacks its expected

@@ -5,14 +5,30 @@ answer because the connection failed is a loud failure, not a slow one: left out
 in the text and judged by ``target_available``. Latencies are real seconds; a compressed run
 sent faster than the scenario's clock says, and the verdict says so, with the rate actually
 sent (``_timing``).
+
+The harness times the answers on its own event loop. Where that loop ran late while a delivery
+was in flight (``loop-lag`` marks, engine/_lag), part of the latency may be the harness's: a
+delivery over budget is blamed on the target only if it stays over after the lag is taken off,
+or the lag stayed under a tenth of the budget. The others are counted and said, not failed; a
+run whose every slow delivery is of that kind is inconclusive.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import json
 from collections.abc import Sequence
 
-from ..core._model import Delivery, FailureClass, Outcome, Status, Verdict
+from ..core._model import (
+    LOOP_LAG_BUCKET,
+    LOOP_LAG_MARK,
+    Delivery,
+    FailureClass,
+    Outcome,
+    Status,
+    Verdict,
+)
 from ..core._quantiles import quantiles
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._timing import compression
@@ -55,8 +71,27 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     if unanswered:
         figures += f"; {unanswered:,} got no answer, judged by target_available"
     budget = _budget(seconds)
+    lag = _Lag(facts)
+    slow_kept = [(latency, d) for latency, d in slow if lag.blames_target(d, latency, seconds)]
+    timeouts_kept = [d for d in timeouts if lag.blames_target(d, None, seconds)]
+    doubted = len(slow) - len(slow_kept) + len(timeouts) - len(timeouts_kept)
+    slow, timeouts = slow_kept, timeouts_kept
     over = len(slow) + len(timeouts)
     compressed = compression(facts.history)
+    if doubted:
+        figures += (
+            f"; {plural(doubted, 'more delivery', 'more deliveries')} over the budget not "
+            f"counted: the harness's own event loop ran up to {millis(lag.worst)} late while "
+            "they were in flight, so part of their time may be the harness's (a busy machine: "
+            "rerun on a quieter one, or with fewer runs at once)"
+        )
+    if not over and doubted:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"no delivery shown slow: {figures}" + (f"; {compressed}" if compressed else ""),
+        )
     if not over:
         return verdict(
             NAME,
@@ -124,3 +159,38 @@ def _witnesses(
 
 def _latency(item: tuple[float, Delivery]) -> float:
     return item[0]
+
+
+class _Lag:
+    """The harness's loop lateness over the run (its ``loop-lag`` marks), by time."""
+
+    def __init__(self, facts: Facts) -> None:
+        found = sorted(
+            (m.at, _lag_of(m.detail)) for m in facts.history.marks if m.name == LOOP_LAG_MARK
+        )
+        self._at = [at for at, _ in found]
+        self._lag = [lag for _, lag in found]
+        self.worst = 0.0
+
+    def blames_target(self, d: Delivery, latency: float | None, budget: float) -> bool:
+        """Whether ``d``'s time over ``budget`` is the target's: the harness's loop kept up
+        while it was in flight, or the delivery is over budget even without the lag."""
+        if not self._at:
+            return True
+        # A mark covers the bucket before it: look up to one bucket past the flight's end.
+        flight = latency if latency is not None else budget
+        lo = bisect.bisect_left(self._at, d.sent_at)
+        hi = bisect.bisect_right(self._at, d.sent_at + flight + LOOP_LAG_BUCKET)
+        lag = max(self._lag[lo:hi], default=0.0)
+        if lag < budget / 10 or (latency is not None and latency - lag > budget):
+            return True
+        self.worst = max(self.worst, lag)
+        return False
+
+
+def _lag_of(detail: str) -> float:
+    try:
+        value = json.loads(detail).get("lag", 0.0)
+    except (ValueError, AttributeError):
+        return 0.0
+    return float(value) if isinstance(value, int | float) else 0.0

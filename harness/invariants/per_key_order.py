@@ -7,10 +7,10 @@ after a newer one (a stale overwrite); repeats of one event side by side are fin
 A pair of events is judged only when the automation could tell their order: the payload
 carries the record's sequence; or the older one had been answered before the newer one was
 first sent; or their times (at the source's time path) differ and — for a ledger, whose every
-event is owed — the older one was sent first, so it was in hand when the newer one came. Two
-events of one record with the same time (Stripe's ``created`` is whole seconds) that reached
-the target together could be applied either way by a correct automation: such a pair is
-counted, and said, not failed.
+event is owed — the older one had been answered before the newer one's effect was made, so it
+was in hand when the newer one was applied. Two events of one record with the same time
+(Stripe's ``created`` is whole seconds) that reached the target together could be applied
+either way by a correct automation: such a pair is counted, and said, not failed.
 """
 
 from __future__ import annotations
@@ -60,15 +60,15 @@ class _Knowable:
         self._facts = facts
         self._arrival: dict[str, tuple[float, float]] | None = None
 
-    def __call__(self, older: Event, newer: Event) -> bool:
+    def __call__(self, older: Event, newer: Event, newer_applied: float) -> bool:
         if self._sequenced:
             return True
         arrival = self._arrivals()
-        older_sent, older_answered = arrival.get(older.id, (0.0, float("inf")))
+        older_answered = arrival.get(older.id, (0.0, float("inf")))[1]
         newer_sent = arrival.get(newer.id, (float("inf"), 0.0))[0]
         if older_answered <= newer_sent:
             return True
-        if self._time is None or (self._ledger and older_sent > newer_sent):
+        if self._time is None or (self._ledger and older_answered > newer_applied):
             return False
         then = _paths.get(older.payload, self._time, None)
         now = _paths.get(newer.payload, self._time, None)
@@ -128,7 +128,7 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
                 newest[key] = (eff, high)
                 continue
             compared += 1
-            if low.seq < held[1].seq and not knowable(low, held[1]):
+            if low.seq < held[1].seq and not knowable(low, held[1], held[0].at):
                 untold += 1
             elif low.seq < held[1].seq:
                 violations += 1

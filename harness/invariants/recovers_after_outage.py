@@ -169,9 +169,13 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
 
 def _touched(facts: Facts, windows: Sequence[Fault]) -> list[_Accepted]:
     """Each event whose first acknowledgement was in flight while a window was open, or came
-    after a window in which it was refused; in time order."""
+    after a window in which it was refused, or whose own downstream call a window's fault hit
+    (a call of its, not committed, made while the window was open: the evidence that it met
+    the outage, whatever the timing of its acknowledgement on a loaded machine); in time
+    order."""
     events = facts.events_by_id
     tampered = facts.tampered
+    hit = _hit_by_a_fault(facts, windows)
     refused_in: dict[str, Fault] = {}
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK or d.id in tampered:
@@ -206,7 +210,23 @@ def _touched(facts: Facts, windows: Sequence[Fault]) -> list[_Accepted]:
             found.append(_Accepted(event, d, max(open_now, key=_end_of)))
         elif (refused := refused_in.get(d.event_id)) is not None and refused.end <= at:
             found.append(_Accepted(event, d, refused, after=True))
+        elif (met := hit.get(d.event_id)) is not None:
+            found.append(_Accepted(event, d, met))
     return found
+
+
+def _hit_by_a_fault(facts: Facts, windows: Sequence[Fault]) -> dict[str, Fault]:
+    """Event id -> the window whose fault refused a call of its (its own attributed effect,
+    not committed, made while that window was open at that downstream)."""
+    hit: dict[str, Fault] = {}
+    for eff in facts.effects_in_order:
+        if eff.committed or not eff.event_ids:
+            continue
+        met = [w for w in windows if w.start <= eff.at < w.end and w.downstream == eff.downstream]
+        if met:
+            for eid in eff.event_ids:
+                hit.setdefault(eid, max(met, key=_end_of))
+    return hit
 
 
 def _needs(
