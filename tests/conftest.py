@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import compileall
 import os
 import signal
 import subprocess
@@ -55,6 +56,16 @@ class _Scheduling(LoadScopeScheduling):
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> _Scheduling:
     return _Scheduling(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Once, in the controller: byte-compile harness and the tests' automations. Where
+    PYTHONDONTWRITEBYTECODE is set (this machine, CI) no process writes its .pyc, and each of
+    the suite's hundreds of child processes (the CLI, the automations) would compile the
+    sources again: 0.4 of the 1.5 CPU seconds `harness --help` took. Existing .pyc are read."""
+    if not hasattr(config, "workerinput"):
+        for folder in ("harness", "tests"):
+            compileall.compile_dir(REPO / folder, quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -194,6 +194,7 @@ async def _drive(
             on_delivery=recorder.delivery,
             headers=dict(scenario.delivery.headers),
             provider=prepared.provider,
+            anchor=recorder.restart_clock,
             **({"concurrency": 1} if prepared.serial else {}),
         )
         events = prepared.events

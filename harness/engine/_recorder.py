@@ -103,6 +103,13 @@ class Recorder:
     def clock(self) -> float:
         return time.monotonic() - self._t0
 
+    def restart_clock(self) -> float:
+        """The run's time 0 is now, as the sending starts, after the doubles have started: the
+        schedule and the fault windows (both on this clock) begin together. Returns 0.0, the
+        schedule's origin."""
+        self._t0 = time.monotonic()
+        return 0.0
+
     def emit(self, event: EngineEvent) -> None:
         for listener in self.options.listeners:
             listener(event)
