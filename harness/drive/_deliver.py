@@ -110,7 +110,7 @@ class Deliverer:
         async with _open_transport(self.target, self.concurrency, self.timeout) as send:
 
             def jobs() -> Iterator[_Job]:
-                start = self.clock() if self.anchor is None else self.anchor()
+                start = self._origin()
                 for n, slot in enumerate(schedule):
                     extra = event_headers[slot.event] if event_headers else {}
                     etype = event_types[slot.event] if event_types else ""
@@ -125,6 +125,10 @@ class Deliverer:
                         yield due, partial(self._one, *args)
 
             await self._paced(jobs(), self.concurrency)
+
+    def _origin(self) -> float:
+        """Where slot 0 falls on the clock: the anchor's answer, else now."""
+        return self.clock() if self.anchor is None else self.anchor()
 
     async def _paced(self, jobs: Iterable[_Job], limit: int) -> None:
         """Start each job at its due time (run clock) with at most ``limit`` running; return when
@@ -291,7 +295,7 @@ class Deliverer:
         async with _open_transport(self.target, limit, self.timeout) as send:
 
             def jobs() -> Iterator[_Job]:
-                start = self.clock() if self.anchor is None else self.anchor()
+                start = self._origin()
                 for members in batches(schedule, provider.max_batch, provider.batch_window):
                     # A batch goes out once its last event is due: the sender collects, then sends.
                     first, due = schedule[members[0]], start + schedule[members[-1]].at

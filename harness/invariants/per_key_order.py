@@ -54,9 +54,8 @@ class _Knowable:
         paths = facts.history.info.settings.get("paths") or {}
         self._sequenced = bool(paths.get("seq"))
         self._ledger = facts.history.info.model is Model.LEDGER
-        time = paths.get("time")
-        self.time_path: str | None = time if isinstance(time, str) else None
-        self._time = _paths.parse(self.time_path) if self.time_path else None
+        time = _time_path(facts)
+        self._time = _paths.parse(time) if time else None
         self._facts = facts
         self._arrival: dict[str, tuple[float, float]] | None = None
 
@@ -85,6 +84,12 @@ class _Knowable:
                 found[d.event_id] = (min(sent, d.sent_at), answered)
             self._arrival = found
         return self._arrival
+
+
+def _time_path(facts: Facts) -> str | None:
+    """Where the run's payloads carry their time (the source's time path), when they do."""
+    time = (facts.history.info.settings.get("paths") or {}).get("time")
+    return time if isinstance(time, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +232,7 @@ def per_key_order(facts: Facts) -> Verdict:
 def _untold_note(walk: _Walk, facts: Facts) -> str:
     if not walk.untold:
         return ""
-    time = _Knowable(facts).time_path
+    time = _time_path(facts)
     alike = f"the same time at {time}" if time else "no sequence or time in the payload"
     return (
         f"; {plural(walk.untold, 'out-of-order write')} not judged: between events of one record "

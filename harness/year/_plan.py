@@ -286,8 +286,7 @@ def _auth_not_yet(draft: _life.Draft, life: tuple[LifeEvent, ...], last: date) -
     tokens: the automation fetches and uses them as ever, and they do not expire. From that
     month on a token lives its ``lifetime``, the ones issued before included (the double caps
     them when it starts: ``double._auth.Gate``)."""
-    expiry = [e.on for e in life if e.kind == "token-expiry"]
-    if not expiry or min(expiry) <= last:
+    if not _before_first(life, "token-expiry", last):
         return
     for n, d in enumerate(draft.downstreams):
         if d.auth is not None and d.auth.kind == "oauth":
@@ -299,9 +298,14 @@ def _pages_not_yet(draft: _life.Draft, life: tuple[LifeEvent, ...], last: date) 
     """Before the month of the first pagination, a stateful downstream's lists answer in pages
     already — the API's one shape, ``{"data": [...], "next": ...}`` — of a size no store
     reaches: every record is on the first page until that month."""
-    paged = [e.on for e in life if e.kind == "pagination"]
-    if not paged or min(paged) <= last:
+    if not _before_first(life, "pagination", last):
         return
     for n, d in enumerate(draft.downstreams):
         if d.stateful and d.page_size is None:
             draft.downstreams[n] = replace(d, page_size=ONE_PAGE)
+
+
+def _before_first(life: tuple[LifeEvent, ...], kind: str, last: date) -> bool:
+    """Whether the month ending on ``last`` comes before the first life event of ``kind``."""
+    days = [e.on for e in life if e.kind == kind]
+    return bool(days) and min(days) > last
