@@ -5,7 +5,10 @@ Everything after the drive — judging, reports, ``harness check`` — reads onl
 A killed run loses at most the last unflushed batch; what was flushed can be judged. The
 write-ahead log is copied into the ``.db`` file about every second (CHECKPOINT_EVERY) and when
 the journal is closed, after which the ``.db`` alone holds everything: the file a user attaches
-to a ticket, or reads in a read-only folder, is never an empty shell of a ``-wal`` file.
+to a ticket, or reads in a read-only folder, is never an empty shell of a ``-wal`` file. The
+copy syncs the file to disk (milliseconds, tens on a busy machine), so a thread of its own
+makes it (``_Checkpointer``): the run's event loop, where deliveries are sent on time and
+answers are timed, never waits for the disk.
 
 Rows name their run by a small integer (``runs.run``), not by its run id. An effect
 attributed to one event (the common case) keeps that id in ``event_id``; only several ids
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -75,10 +79,10 @@ class Journal:
         except BaseException:
             os.close(self._lock)
             raise
+        self._checkpointer = _Checkpointer(self.path)
         self._batch = batch
         self._interval = interval
-        self._last_flush = self._last_checkpoint = time.monotonic()
-        self._unchecked = False  # rows written since the last checkpoint
+        self._last_flush = time.monotonic()
         self._deliveries: list[tuple[Any, ...]] = []
         self._effects: list[tuple[Any, ...]] = []
         self._marks: list[tuple[Any, ...]] = []
@@ -197,12 +201,11 @@ class Journal:
 
     @_written
     def flush(self) -> None:
-        """Write what is buffered; about every CHECKPOINT_EVERY seconds, copy the write-ahead
-        log into the .db. Called on each record (when the batch or the interval is full) and,
-        while a run waits, by the Recorder every second."""
+        """Write what is buffered (into the write-ahead log: no sync to disk). Called on each
+        record (when the batch or the interval is full) and, while a run waits, by the Recorder
+        every second."""
         self._last_flush = time.monotonic()
         if not (self._deliveries or self._effects or self._marks):
-            self._checkpoint()
             return
         with self._tx():
             if self._deliveries:
@@ -218,19 +221,12 @@ class Journal:
         self._deliveries.clear()
         self._effects.clear()
         self._marks.clear()
-        self._unchecked = True
-        self._checkpoint()
-
-    def _checkpoint(self) -> None:
-        if self._unchecked and self._last_flush - self._last_checkpoint >= CHECKPOINT_EVERY:
-            self._last_checkpoint = self._last_flush
-            self._unchecked = False
-            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a reader
 
     def close(self) -> None:
         """Flush, and leave one self-contained ``.db`` file (no ``-wal`` or ``-shm`` beside it).
         After a failed write, only closes: what was committed before it stays in the file."""
         try:
+            self._checkpointer.close()  # before the last copy: it needs the only connection
             if self.failed is None:
                 self.flush()
                 try:
@@ -244,6 +240,31 @@ class Journal:
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+class _Checkpointer:
+    """Copies the write-ahead log into the ``.db`` every CHECKPOINT_EVERY seconds, from a
+    thread and a connection of its own (sqlite releases the GIL while it works). A copy that
+    fails (a full disk) is left to the next: the log still holds every row, and the journal's
+    own next write reports the disk."""
+
+    def __init__(self, path: Path):
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._copy, name="journal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _copy(self) -> None:
+        while not self._stop.wait(CHECKPOINT_EVERY):
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a writer
+            except sqlite3.Error:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._db.close()
 
 
 def _effect_row(run: int | None, e: Effect) -> tuple[Any, ...]:
