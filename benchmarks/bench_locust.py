@@ -104,6 +104,7 @@ def on_quitting(environment, **kwargs):
     seen.update(requests=total.num_requests, failures=total.num_failures, rps=total.total_rps)
     # The recorder process has ended by now (ScenarioUser's test_stop waited for it).
     seen["children_cpu"] = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
+    seen["own_cpu"] = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     if os.environ.get("BENCH_TIMES"):
         with open(os.environ["BENCH_TIMES"], "w") as f:
             json.dump(seen, f)
@@ -142,6 +143,7 @@ class Figure:
     locust_per_second: float  # Locust's own Requests/s
     cpu: float  # the Locust process's CPU seconds from the first request to the last answer
     recorder_cpu: float  # the recorder process's CPU seconds, all of its life (0 for plain)
+    master_cpu: float = 0.0  # a master's CPU seconds, all of its life (passing rows on)
 
     @property
     def per_second(self) -> float:
@@ -263,12 +265,15 @@ def run_scenario(
     seen = json.loads(times.read_text())
     # A master makes no requests; its workers' CPU is not measured here.
     cpu = 0.0 if workers else seen["cpu_last"] - seen["cpu_first"]
-    return Figure(label, len(ds), seconds, failures, seen["rps"], cpu, seen["children_cpu"])
+    master = seen["own_cpu"] if workers else 0.0
+    return Figure(label, len(ds), seconds, failures, seen["rps"], cpu, seen["children_cpu"], master)
 
 
 def _line(round_no: int, f: Figure) -> str:
     cpu = f"; Locust CPU/request {f.cpu / f.requests * 1e6:.0f} µs" if f.cpu else ""
     recorder = f", recorder {f.recorder_cpu / f.requests * 1e6:.0f} µs" if f.recorder_cpu else ""
+    if f.master_cpu:
+        recorder += f", master {f.master_cpu / f.requests * 1e6:.0f} µs"
     return (
         f"  round {round_no} {f.label:10} {f.per_second:7.0f} req/s (Locust's own: "
         f"{f.locust_per_second:.0f})  {f.requests} in {f.seconds:.2f} s, {f.failures} failures"
