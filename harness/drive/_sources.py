@@ -111,7 +111,7 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
         if seq_steps:
             _paths.put(payload, seq_steps, per_record[record])
         if time_steps:
-            _paths.put(payload, time_steps, _stamp(spec, plan.time_atom, when))
+            _paths.put(payload, time_steps, _stamp(spec, plan.time_atom, when, values))
         events.append(Event(str(event_id), str(keys[record]), i, etype, at, payload))
     return events
 
@@ -124,14 +124,14 @@ def _instant(spec: SyntheticSource, at: float) -> datetime:
     return (spec.epoch.astimezone(UTC) + timedelta(seconds=at)).astimezone(spec.epoch.tzinfo)
 
 
-def _stamp(spec: SyntheticSource, atom: Any, when: datetime) -> Any:
+def _stamp(spec: SyntheticSource, atom: Any, when: datetime, values: dict[str, Any]) -> Any:
     """The time written at the source's time path: as the example writes it (Unix seconds or
     milliseconds stay numbers); an ISO time of a calendar's month (``epoch``) in local time with
-    its offset, DST included."""
+    its offset, DST included. The time atom is the event's anchor: ``values`` has it already."""
     iso = atom is None or atom.unit == "iso"
     if spec.epoch is not None and iso:
         return when.isoformat()
-    return render_time(atom, when)
+    return render_time(None, when) if atom is None else values[atom.text]
 
 
 def _unique(draw: Callable[[], Any], taken: set[Any]) -> Any:

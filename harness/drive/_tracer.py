@@ -101,6 +101,7 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
     only = tuple(_paths.parse(p) for p in spec.paths)
     key_numbers: dict[str, int] = {}
     others: dict[str, str] | None = {} if spec.ids else None  # run-wide: one id, one token
+    inert: set[str] = set()  # run-wide: strings no event rewrites (the example's "usd", "paid")
     traced: list[Event] = []
     for ev in events:
         number = key_numbers.setdefault(ev.key, len(key_numbers))
@@ -108,7 +109,7 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id = _token_id(ev.id, f"{tag}e{ev.seq}", numbers)
         new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
-        rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}", others, tag)
+        rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}", others, tag, inert)
         if only:
             traced.append(_rewrite_paths(ev, only, rewrite))
         else:
@@ -180,15 +181,19 @@ class _Rewrite:
         token: str,
         others: dict[str, str] | None = None,
         tag: str = "",
+        inert: set[str] | None = None,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
         self.others = others
+        self.inert = set() if inert is None else inert
         self.tag = tag
         self.new_id = new_id
         self.new_key = new_key
         self.token = token
 
     def value(self, node: Any) -> Any:
+        if type(node) is str:  # most leaves; a type test costs less than isinstance
+            return self.text(node)
         if isinstance(node, dict):
             return {k: self.value(v) for k, v in node.items()}
         if isinstance(node, list):
@@ -205,6 +210,8 @@ class _Rewrite:
     def text(self, s: str) -> str:
         if s in self.exact:
             return self.exact[s]
+        if s in self.inert:
+            return s
         if self.others is not None and (_ID_LIKE.match(s) or _UUID.match(s)):
             found = self.others.get(s)
             if found is None:
@@ -217,4 +224,9 @@ class _Rewrite:
         # left alone because they are usually enums the target switches on ("paid", "usd").
         if " " in s.strip() and len(s) <= 500:
             return f"{s} {self.token}"
+        if len(self.inert) < _INERT_KEPT:
+            self.inert.add(s)
         return s
+
+
+_INERT_KEPT = 4096  # the example's constant strings, and a few varied ones (bounded)
