@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -59,7 +59,7 @@ def carries_other_tag(text: str, tag: str) -> bool:
 class Tracer:
     """Holds a run's traced events and attributes text back to them."""
 
-    def __init__(self, tag: str, events: Sequence[Event]):
+    def __init__(self, tag: str, events: Iterable[Event]):
         self.tag = tag
         self.events = tuple(events)
         self._pattern = re.compile(re.escape(tag) + r"([ek])(\d+)")
@@ -88,7 +88,7 @@ class Tracer:
         return tuple(event_ids), record_key or key
 
 
-def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> Tracer:
+def trace(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> Tracer:
     """Rewrite ids, keys, emails and free text of ``events`` into this run's tokens.
 
     ``spec.rewrite`` False leaves the events as they are; ``spec.paths`` rewrites only the
@@ -192,15 +192,23 @@ class _Rewrite:
         self.token = token
 
     def value(self, node: Any) -> Any:
-        if type(node) is str:  # most leaves; a type test costs less than isinstance
-            return self.text(node)
         if isinstance(node, dict):
-            return {k: self.value(v) for k, v in node.items()}
+            return {k: self._leaf(v) for k, v in node.items()}
         if isinstance(node, list):
-            return [self.value(v) for v in node]
+            return [self._leaf(v) for v in node]
         if isinstance(node, str):
             return self.text(node)
         return node
+
+    def _leaf(self, node: Any) -> Any:
+        # Most leaves are plain strings and numbers: a type test costs less than ``value``'s
+        # three isinstance calls.
+        kind = type(node)
+        if kind is str:
+            return self.text(node)
+        if kind in _SCALARS:
+            return node
+        return self.value(node)
 
     def forced(self, s: str) -> str:
         """``s`` as a token whatever it looks like: the user named its path."""
@@ -229,4 +237,5 @@ class _Rewrite:
         return s
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
 _INERT_KEPT = 4096  # the example's constant strings, and a few varied ones (bounded)
