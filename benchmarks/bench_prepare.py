@@ -6,8 +6,9 @@
 
 Each count is prepared in a fresh process (so its peak memory is its own) by
 ``engine.prepare``, as ``harness run`` does before it sends anything: the synthetic source
-(``_sources.synthetic``, varied per event by ``_vary``), the tracer, drift, the correlation
-index, the schedule (``_perturb.plan``, with a duplicate perturbation), the bodies. The time
+(``_sources.synthetic_events``, varied per event by ``_vary``) and the tracer together (each
+event traced as it is made), drift, the correlation index, the schedule (``_perturb.plan``,
+with a duplicate perturbation), the bodies. The time
 of each stage is printed, and events/s of the whole. Nothing is delivered: today the first
 delivery waits for all of it, so the whole preparation is also the time to the first delivery.
 
@@ -37,6 +38,8 @@ from harness.engine._options import RunOptions
 GOAL_RATE = 200_000.0  # events/s
 GOAL_MB_PER_MILLION = 300.0
 GOAL_FIRST_S = 1.0
+# A synthetic source is traced as it is made: its time is in ``trace``. (``load_stream``:
+# the other sources, and a synthetic one with an explicit schedule.)
 STAGES = ("load_stream", "trace", "drift", "Correlation", "plan")
 
 

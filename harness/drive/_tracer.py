@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -59,7 +59,7 @@ def carries_other_tag(text: str, tag: str) -> bool:
 class Tracer:
     """Holds a run's traced events and attributes text back to them."""
 
-    def __init__(self, tag: str, events: Sequence[Event]):
+    def __init__(self, tag: str, events: Iterable[Event]):
         self.tag = tag
         self.events = tuple(events)
         self._pattern = re.compile(re.escape(tag) + r"([ek])(\d+)")
@@ -88,7 +88,7 @@ class Tracer:
         return tuple(event_ids), record_key or key
 
 
-def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> Tracer:
+def trace(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> Tracer:
     """Rewrite ids, keys, emails and free text of ``events`` into this run's tokens.
 
     ``spec.rewrite`` False leaves the events as they are; ``spec.paths`` rewrites only the
@@ -101,6 +101,7 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
     only = tuple(_paths.parse(p) for p in spec.paths)
     key_numbers: dict[str, int] = {}
     others: dict[str, str] | None = {} if spec.ids else None  # run-wide: one id, one token
+    inert: set[str] = set()  # run-wide: strings no event rewrites (the example's "usd", "paid")
     traced: list[Event] = []
     for ev in events:
         number = key_numbers.setdefault(ev.key, len(key_numbers))
@@ -108,7 +109,7 @@ def trace(events: Sequence[Event], tag: str, spec: TracerSpec | None = None) -> 
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id = _token_id(ev.id, f"{tag}e{ev.seq}", numbers)
         new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
-        rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}", others, tag)
+        rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}", others, tag, inert)
         if only:
             traced.append(_rewrite_paths(ev, only, rewrite))
         else:
@@ -180,9 +181,11 @@ class _Rewrite:
         token: str,
         others: dict[str, str] | None = None,
         tag: str = "",
+        inert: set[str] | None = None,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
         self.others = others
+        self.inert = set() if inert is None else inert
         self.tag = tag
         self.new_id = new_id
         self.new_key = new_key
@@ -190,12 +193,22 @@ class _Rewrite:
 
     def value(self, node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: self.value(v) for k, v in node.items()}
+            return {k: self._leaf(v) for k, v in node.items()}
         if isinstance(node, list):
-            return [self.value(v) for v in node]
+            return [self._leaf(v) for v in node]
         if isinstance(node, str):
             return self.text(node)
         return node
+
+    def _leaf(self, node: Any) -> Any:
+        # Most leaves are plain strings and numbers: a type test costs less than ``value``'s
+        # three isinstance calls.
+        kind = type(node)
+        if kind is str:
+            return self.text(node)
+        if kind in _SCALARS:
+            return node
+        return self.value(node)
 
     def forced(self, s: str) -> str:
         """``s`` as a token whatever it looks like: the user named its path."""
@@ -205,6 +218,8 @@ class _Rewrite:
     def text(self, s: str) -> str:
         if s in self.exact:
             return self.exact[s]
+        if s in self.inert:
+            return s
         if self.others is not None and (_ID_LIKE.match(s) or _UUID.match(s)):
             found = self.others.get(s)
             if found is None:
@@ -217,4 +232,10 @@ class _Rewrite:
         # left alone because they are usually enums the target switches on ("paid", "usd").
         if " " in s.strip() and len(s) <= 500:
             return f"{s} {self.token}"
+        if len(self.inert) < _INERT_KEPT:
+            self.inert.add(s)
         return s
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+_INERT_KEPT = 4096  # the example's constant strings, and a few varied ones (bounded)

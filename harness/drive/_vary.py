@@ -33,6 +33,7 @@ from ..core import _paths
 from ..core._model import JSON
 from ._drift import EXACT_IN_DOUBLE, is_big
 from ._fakes import FakeText
+from ._template import Spans, Whole, compile_payload
 
 Steps = tuple[_paths.Step, ...]
 
@@ -170,6 +171,13 @@ class Variation:
             (a for a in self.atoms.values() if a.kind == "time"), None
         )
         self._mark_record(key_steps)
+        self._build = compile_payload(example, {x.steps: self._filled(x) for x in self.leaves})
+        # The atoms ``values`` and ``moved`` draw for, in the example's order (their draws')
+        self._drawn = {
+            record: [a for a in self.atoms.values() if a.record == record and self._drawn_for(a)]
+            for record in (True, False)
+        }
+        self._moving = [a for a in self.atoms.values() if a.kind in ("time", "amount")]
 
     # --- reading the example --------------------------------------------------------------
 
@@ -240,6 +248,20 @@ class Variation:
                 if atom.kind not in ("time", "amount") and atom is not self.id_atom:
                     atom.record = True
 
+    def _filled(self, leaf: _Leaf) -> Whole | Spans:
+        """How the compiled payload fills ``leaf``."""
+        text = _paths.get(self.example, leaf.steps)
+        if leaf.whole is not None:
+            return Whole(leaf.whole, isinstance(text, str))
+        return Spans(text, tuple(leaf.spans))
+
+    def _drawn_for(self, atom: _Atom) -> bool:
+        """Is ``atom`` drawn by ``values`` (an id or free text other than the event's id and
+        the record's key)?"""
+        if atom is self.id_atom or atom is self.key_atom:
+            return False
+        return atom.kind in ID_KINDS or atom.kind == "fake"
+
     # --- new values -----------------------------------------------------------------------
 
     def new_id(self, atom: _Atom, rng: random.Random) -> Any:
@@ -275,13 +297,11 @@ class Variation:
         """New values of the atoms drawn per record (``record``) or per event, by atom text;
         times and amounts are made per event by ``event``."""
         made: dict[str, Any] = {}
-        for atom in self.atoms.values():
-            if atom.record != record or atom is self.id_atom or atom is self.key_atom:
-                continue
-            if atom.kind in ID_KINDS:
-                made[atom.text] = self.new_id(atom, rng)
-            elif atom.kind == "fake":
+        for atom in self._drawn[record]:
+            if atom.kind == "fake":
                 made[atom.text] = fake(atom.field)
+            else:
+                made[atom.text] = self.new_id(atom, rng)
         return made
 
     def moved(self, rng: random.Random, at: datetime) -> dict[str, Any]:
@@ -292,34 +312,20 @@ class Variation:
         shift = at - anchor if anchor is not None else timedelta(0)
         earlier = timedelta(seconds=rng.uniform(0, _JITTER))
         factor = math.exp(rng.uniform(math.log(_SCALE[0]), math.log(_SCALE[1])))
-        for atom in self.atoms.values():
-            if atom.kind == "time":
-                when = at if atom is self.anchor else _instant(atom) + shift - earlier
-                made[atom.text] = render_time(atom, when)
-            elif atom.kind == "amount":
+        for atom in self._moving:
+            if atom.kind == "amount":
                 made[atom.text] = _scaled(atom.value, factor)
+            elif atom is self.anchor:
+                made[atom.text] = render_time(atom, at)
+            else:
+                made[atom.text] = render_time(atom, _instant(atom) + shift - earlier)
         return made
 
     def apply(self, values: dict[str, Any]) -> JSON:
         """A copy of the example with every atom replaced by its value in ``values``."""
-        # Walked, not unmarshalled (3x faster): the copies share the example's strings, and
-        # a million events do not hold a million copies of each.
-        payload = _copy(self.example)
-        for leaf in self.leaves:
-            if leaf.whole is not None:
-                new = values[leaf.whole]
-                as_text = isinstance(_paths.get(self.example, leaf.steps), str)
-                _paths.put(payload, leaf.steps, str(new) if as_text else new)
-                continue
-            text: str = _paths.get(self.example, leaf.steps)
-            parts: list[str] = []
-            last = 0
-            for start, end, atom_text in leaf.spans:
-                parts.extend((text[last:start], str(values[atom_text])))
-                last = end
-            parts.append(text[last:])
-            _paths.put(payload, leaf.steps, "".join(parts))
-        return payload
+        # Compiled once (``_template``): the copies share the example's strings, and a million
+        # events do not hold a million copies of each.
+        return self._build(values)
 
 
 @cache  # called per generated id with the example's few id bodies
@@ -348,13 +354,18 @@ def _scaled(value: Any, factor: float) -> Any:
 
 def _instant(atom: _Atom) -> datetime:
     """The moment a time atom of the example stands for."""
-    if atom.unit == "s":
-        return datetime.fromtimestamp(atom.value, UTC)
-    if atom.unit == "ms":
-        return datetime.fromtimestamp(atom.value / 1000, UTC)
-    if atom.unit == "slack":
-        return datetime.fromtimestamp(float(atom.value), UTC)
-    m = _ISO.match(atom.value)
+    return _moment(atom.unit, atom.value)
+
+
+@cache  # per event and time atom: the example's few times
+def _moment(unit: str, value: Any) -> datetime:
+    if unit == "s":
+        return datetime.fromtimestamp(value, UTC)
+    if unit == "ms":
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if unit == "slack":
+        return datetime.fromtimestamp(float(value), UTC)
+    m = _ISO.match(value)
     assert m is not None  # an ISO time atom
     day, _, clock, fraction, zone = m.groups()
     micros = int((fraction or "0").ljust(6, "0")[:6])
@@ -370,6 +381,29 @@ def _zone(zone: str | None) -> timezone:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
+@dataclass(frozen=True, slots=True)
+class _IsoForm:
+    """How an ISO time atom writes a time: separator, fraction digits, zone and its suffix."""
+
+    sep: str
+    fraction: int
+    zone: timezone
+    suffix: str  # "Z", the offset (``+0200`` or ``+02:00``, as the example), or ""
+
+
+@cache  # per event and time atom: the example's few formats
+def _iso_form(value: str) -> _IsoForm:
+    m = _ISO.match(value)
+    assert m is not None  # an ISO time atom
+    _, sep, _, fraction, zone = m.groups()
+    tz = _zone(zone)
+    suffix = zone or ""
+    if zone and zone != "Z":
+        offset = datetime(2000, 1, 1, tzinfo=tz).strftime("%z")  # a fixed offset: any date
+        suffix = offset if ":" not in zone else f"{offset[:3]}:{offset[3:]}"
+    return _IsoForm(sep, len(fraction or ""), tz, suffix)
+
+
 def render_time(atom: _Atom | None, when: datetime) -> Any:
     """``when`` written as the atom is (unit, offset, fraction digits); ISO 8601 in UTC with
     ``Z`` without an atom."""
@@ -381,24 +415,14 @@ def render_time(atom: _Atom | None, when: datetime) -> Any:
         return int(when.timestamp() * 1000)
     if atom.unit == "slack":
         return f"{when.timestamp():.6f}"
-    m = _ISO.match(atom.value)
-    assert m is not None  # an ISO time atom
-    _, sep, _, fraction, zone = m.groups()
-    local = when.astimezone(_zone(zone))
-    text = local.strftime(f"%Y-%m-%d{sep}%H:%M:%S")
-    if fraction:
-        text += "." + f"{local.microsecond:06d}".ljust(len(fraction), "0")[: len(fraction)]
-    if zone == "Z":
-        return text + "Z"
-    if zone:
-        offset = local.strftime("%z")
-        return text + (offset if ":" not in zone else f"{offset[:3]}:{offset[3:]}")
-    return text
-
-
-def _copy(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _copy(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_copy(v) for v in node]
-    return node
+    form = _iso_form(atom.value)
+    t = when.astimezone(form.zone)
+    if t.year < 1000:  # strftime's %Y pads no year before 1000, isoformat does
+        text = t.strftime(f"%Y-%m-%d{form.sep}%H:%M:%S")
+        micros = f"{t.microsecond:06d}"
+    else:  # isoformat is C: a third of the cost of strftime
+        iso = t.isoformat(form.sep, "microseconds")
+        text, micros = iso[:19], iso[20:26]
+    if form.fraction:
+        text += "." + micros.ljust(form.fraction, "0")[: form.fraction]
+    return text + form.suffix

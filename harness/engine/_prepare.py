@@ -8,13 +8,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
-from ..core._scenario import InvariantSpec, Scenario, Settle, Source, TracerSpec
+from ..core._scenario import (
+    InvariantSpec,
+    Scenario,
+    Settle,
+    Source,
+    SyntheticSource,
+    TracerSpec,
+)
 from ..core._signing import MULTI_SIGNATURE, Rotation, Signer, check_rotation
 from ..double._faults import to_fault
 from ..double._forward import check_forward_to
@@ -26,7 +34,7 @@ from ..drive._explicit import explicit
 from ..drive._perturb import Slot, delivery_id, plan
 from ..drive._recorded import under_own
 from ..drive._replay import replay_settings
-from ..drive._sources import load_stream
+from ..drive._sources import Stream, load_stream, synthetic_events
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
@@ -248,15 +256,8 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
     for downstream in scenario.downstreams:
         check_forward_to(downstream, options.allow_hosts, scenario.origin)
     tag = tag or new_tag()
-    stream = load_stream(scenario.source, options.seed)
-    events, listed = stream.events, None
-    if scenario.schedule is not None:
-        events, listed = explicit(events, scenario.schedule, scenario.origin)
     tracing = tracing_of(scenario)
-    tracer = trace(events, tag, tracing)
-    # Which recorded ids the tracer changed, before the untraced events are let go.
-    replayed = replay_settings(scenario.source, tracing, events, tracer.events)
-    stream = replace(stream, events=())  # the traced events replace them: half the memory
+    stream, tracer, listed, replayed = _traced(scenario, options.seed, tag, tracing)
     # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
     drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
     if drift_records:
@@ -356,6 +357,27 @@ def prepare(scenario: Scenario, options: RunOptions, *, tag: str | None = None) 
         settle=settle,
         provider=provider,
     )
+
+
+def _traced(
+    scenario: Scenario, seed: int, tag: str, tracing: TracerSpec
+) -> tuple[Stream, Tracer, list[Slot] | None, dict[str, Any]]:
+    """The scenario's events traced; its stream without them (the traced events replace them:
+    half the memory), an explicit schedule's slots, and how a recording was replayed.
+
+    A synthetic source without an explicit schedule is traced as it is made: its untraced
+    events are never all held at once."""
+    source = scenario.source
+    if scenario.schedule is None and type(source) is SyntheticSource:
+        return Stream(()), trace(synthetic_events(source, seed), tag, tracing), None, {}
+    stream = load_stream(source, seed)
+    events, listed = stream.events, None
+    if scenario.schedule is not None:
+        events, listed = explicit(events, scenario.schedule, scenario.origin)
+    tracer = trace(events, tag, tracing)
+    # Which recorded ids the tracer changed, before the untraced events are let go.
+    replayed = replay_settings(source, tracing, events, tracer.events)
+    return replace(stream, events=()), tracer, listed, replayed
 
 
 def source_paths(source: Source) -> dict[str, str]:
