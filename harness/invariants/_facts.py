@@ -117,38 +117,24 @@ class Facts:
             if write:
                 writes.append(eff)
             ids = eff.event_ids
-            if len(ids) == 1:  # the common case, without the loop below
-                eid = ids[0]
-                if eid not in known:
-                    unattributed += 1
-                elif write:
-                    attributed += 1
-                    earlier = setdefault(eid, eff)
-                    if earlier is not eff:
-                        more = repeated.get(eid)
-                        if more is None:
-                            repeated[eid] = [earlier, eff]
-                        else:
-                            more.append(eff)
+            if len(ids) == 1:  # the common case: no call, no list
+                hits: Sequence[str] = ids if ids[0] in known else ()
+            else:
+                hits = [eid for eid in distinct(ids) if eid in known]
+            if not hits:
+                unattributed += 1
                 continue
-            hit = False
-            for eid in distinct(eff.event_ids):
-                if eid not in known:
-                    continue
-                hit = True
-                if not write:
-                    continue
-                earlier = first.setdefault(eid, eff)
+            if not write:
+                continue
+            attributed += 1
+            for eid in hits:
+                earlier = setdefault(eid, eff)
                 if earlier is not eff:
                     more = repeated.get(eid)
                     if more is None:
                         repeated[eid] = [earlier, eff]
                     else:
                         more.append(eff)
-            if not hit:
-                unattributed += 1
-            elif write:
-                attributed += 1
         return _Index(writes, unattributed, attributed, first, repeated)
 
     @property
