@@ -343,3 +343,32 @@ def test_two_runs_started_in_one_second_get_journals_of_their_own() -> None:
     names = {default_journal() for _ in range(50)}
     assert len(names) == 50
     assert all(p.parent == Path("harness-runs") and p.suffix == ".db" for p in names)
+
+
+def test_lazy_headers_find_a_header_in_any_case_from_their_text() -> None:
+    h = LazyHeaders('{"content-type": "a/b", "IDEMPOTENCY-KEY": "k1", "Idempotency-Key": "k2"}')
+    assert h.header("Idempotency-Key") == "k1"  # the first in any case, as a dict's scan finds
+    assert LazyHeaders('{"x-request-id": "r1"}').header("Idempotency-Key") is None
+    # An escape can spell the name where the text does not show it.
+    assert LazyHeaders('{"Idempotency\\u002dKey": "k3"}').header("idempotency-key") == "k3"
+    effect = Effect("f1", "d", 0.0, "POST", "/p", h, "", 201, ("e1",))
+    assert effect.header("idempotency-key") == "k1"
+    assert replace(effect, headers=dict(h)).header("idempotency-key") == "k1"
+
+
+def test_loaded_rows_are_the_model_objects_their_constructors_make(tmp_path: Path) -> None:
+    event = Event("e1", "k", 0, "t", 1.5, {"a": [1]}, {"H": "v"})
+    delivery = Delivery("d1", "e1", 1, 0.0, 0.1, 0.2, 200, Outcome.OK)
+    effect = Effect("f1", "ds", 0.3, "POST", "/p", {}, "{}", 201, ("e1",), "k")
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), [event])
+    j.delivery(delivery)
+    j.effect(effect)
+    j.close()
+    h = load(tmp_path / "run.db", "r1")
+    for loaded, made in ((h.events[0], event), (h.deliveries[0], delivery), (h.effects[0], effect)):
+        assert type(loaded) is type(made) and loaded == made
+        with pytest.raises(AttributeError):  # frozen as the constructor's
+            loaded.id = "x"  # type: ignore[misc]
+        assert replace(loaded, id="x").id == "x"
+    assert hash(h.deliveries[0]) == hash(delivery) and repr(h.deliveries[0]) == repr(delivery)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._headers import LazyHeaders
+
 JSON = Any
 
 
@@ -118,6 +120,9 @@ class Effect:
     committed: bool = True
 
     def header(self, name: str) -> str | None:
+        """The value of the first header named ``name`` in any case, or None."""
+        if isinstance(self.headers, LazyHeaders):  # a loaded run's: read from its text
+            return self.headers.header(name)
         lname = name.lower()
         for k, v in self.headers.items():
             if k.lower() == lname:

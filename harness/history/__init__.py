@@ -1,8 +1,9 @@
 """The History of a run and its journal: written during the drive, read by everything after it."""
 
+from ..core._headers import LazyHeaders
 from ._claim import check_journal_path
 from ._export import Scrubber, export
-from ._history import History, LazyHeaders, Mark, RunInfo
+from ._history import History, Mark, RunInfo
 from ._journal import Journal
 from ._load import load, load_all, run_ids, run_infos
 from ._merge import merge_journals

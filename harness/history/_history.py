@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -70,46 +70,6 @@ class Mark:
     at: float
     name: str
     detail: str = ""
-
-
-class LazyHeaders(Mapping[str, str]):
-    """Headers kept as the JSON object text the journal stores, decoded on first read.
-
-    Judging reads an effect's headers rarely (the Idempotency-Key of repeated requests), so a
-    loaded run holds a million short strings instead of a million small dicts. Read-only, and
-    equal to any mapping with the same items, as the dict it stands for would be.
-    """
-
-    __slots__ = ("_decoded", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._decoded: dict[str, str] | None = None
-
-    def _dict(self) -> dict[str, str]:
-        if self._decoded is None:
-            self._decoded = json.loads(self.text)
-        return self._decoded
-
-    def __getitem__(self, name: str) -> str:
-        return self._dict()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._dict())
-
-    def __len__(self) -> int:
-        return len(self._dict())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._dict()
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LazyHeaders) and other.text == self.text:
-            return True
-        return self._dict() == other if isinstance(other, Mapping) else NotImplemented
-
-    def __repr__(self) -> str:
-        return f"LazyHeaders({self._dict()!r})"
 
 
 # Most events, and effects without headers, share this one empty mapping.

@@ -308,8 +308,8 @@ def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> E
     per_event: dict[str, Counter[Request]] = {}
     nothing: set[str] = set()
     types = {t: TypeRule(Rule.DECLARED, ignored=not rs) for t, rs in declared.items()}
-    undeclared: list[Event] = []
-    for e in events:
+    undeclared: list[Event] = [] if by_type else list(events)
+    for e in events if by_type else ():
         found = by_type.get(e.type)
         if found is None:
             undeclared.append(e)
@@ -321,8 +321,8 @@ def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> E
     learned = _Learned(clean, routes, undeclared) if clean is not None and undeclared else None
     if learned is None:
         any_rule = frozenset(e.id for e in undeclared)
-        for e in undeclared:
-            types.setdefault(e.type, TypeRule(Rule.ANY))
+        for t in dict.fromkeys(e.type for e in undeclared):  # one rule per type, in event order
+            types.setdefault(t, TypeRule(Rule.ANY))
     else:
         per_event.update(learned.per_event)
         nothing |= learned.nothing

@@ -111,28 +111,30 @@ class Facts:
         first: dict[str, Effect] = {}
         repeated: dict[str, list[Effect]] = {}
         unattributed = attributed = 0
+        safe, setdefault = SAFE_METHODS, first.setdefault
         for eff in self.effects_in_order:
-            write = is_write(eff)
+            write = eff.committed and eff.method.upper() not in safe  # is_write, inlined
             if write:
                 writes.append(eff)
-            hit = False
-            for eid in distinct(eff.event_ids):
-                if eid not in known:
-                    continue
-                hit = True
-                if not write:
-                    continue
-                earlier = first.setdefault(eid, eff)
+            ids = eff.event_ids
+            if len(ids) == 1:  # the common case: no call, no list
+                hits: Sequence[str] = ids if ids[0] in known else ()
+            else:
+                hits = [eid for eid in distinct(ids) if eid in known]
+            if not hits:
+                unattributed += 1
+                continue
+            if not write:
+                continue
+            attributed += 1
+            for eid in hits:
+                earlier = setdefault(eid, eff)
                 if earlier is not eff:
                     more = repeated.get(eid)
                     if more is None:
                         repeated[eid] = [earlier, eff]
                     else:
                         more.append(eff)
-            if not hit:
-                unattributed += 1
-            elif write:
-                attributed += 1
         return _Index(writes, unattributed, attributed, first, repeated)
 
     @property
@@ -166,8 +168,10 @@ class Facts:
         known = self.events_by_id
         found: dict[str, list[Effect]] = {}
         for eff in self.effects_in_order:
-            if not any(eid in known for eid in eff.event_ids):
-                found.setdefault(route_of(eff), []).append(eff)
+            ids = eff.event_ids
+            if ids[0] in known if len(ids) == 1 else any(eid in known for eid in ids):
+                continue
+            found.setdefault(route_of(eff), []).append(eff)
         return dict(sorted(found.items(), key=lambda item: -len(item[1])))
 
     def deliveries_of(self, event_ids: Collection[str]) -> dict[str, list[Delivery]]:

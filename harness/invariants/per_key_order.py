@@ -77,11 +77,13 @@ class _Knowable:
         """Per event: when its first delivery was sent, and when its first answer came."""
         if self._arrival is None:
             found: dict[str, tuple[float, float]] = {}
+            never = (float("inf"), float("inf"))
             for d in self._facts.history.deliveries:
-                sent, answered = found.get(d.event_id, (float("inf"), float("inf")))
-                if d.answered_at is not None:
-                    answered = min(answered, d.answered_at)
-                found[d.event_id] = (min(sent, d.sent_at), answered)
+                sent, answered = found.get(d.event_id, never)
+                at = d.answered_at
+                if at is not None and at < answered:
+                    answered = at
+                found[d.event_id] = (d.sent_at if d.sent_at < sent else sent, answered)
             self._arrival = found
         return self._arrival
 

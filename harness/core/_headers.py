@@ -1,0 +1,58 @@
+"""Headers kept as the JSON text a journal stores them in, decoded only when read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+
+
+class LazyHeaders(Mapping[str, str]):
+    """Headers kept as the JSON object text the journal stores, decoded on first read.
+
+    Judging reads an effect's headers rarely (the Idempotency-Key of repeated requests), so a
+    loaded run holds a million short strings instead of a million small dicts. Read-only, and
+    equal to any mapping with the same items, as the dict it stands for would be.
+    """
+
+    __slots__ = ("_decoded", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._decoded: dict[str, str] | None = None
+
+    def _dict(self) -> dict[str, str]:
+        if self._decoded is None:
+            self._decoded = json.loads(self.text)
+        return self._decoded
+
+    def __getitem__(self, name: str) -> str:
+        return self._dict()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._dict()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyHeaders) and other.text == self.text:
+            return True
+        return self._dict() == other if isinstance(other, Mapping) else NotImplemented
+
+    def header(self, name: str) -> str | None:
+        """The value of the first header named ``name`` in any case, as ``Effect.header`` reads
+        it; found absent from the text alone when it is (most effects carry no
+        Idempotency-Key), without decoding it."""
+        lname = name.lower()
+        if "\\" not in self.text and lname not in self.text.lower():
+            return None  # no escape could spell the name, and no spelling of it is there
+        for k, v in self._dict().items():
+            if k.lower() == lname:
+                return v
+        return None
+
+    def __repr__(self) -> str:
+        return f"LazyHeaders({self._dict()!r})"
