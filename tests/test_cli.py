@@ -15,7 +15,7 @@ import pytest
 
 from harness.history import load_all
 
-from .conftest import REPO, SECRET, Automation, harness
+from .conftest import REPO, SECRET, Automation, harness, harness_process
 
 SMALL = """
 name: small
@@ -61,7 +61,8 @@ def test_scenarios_lists_builtins_one_line_each() -> None:
 
 
 def test_unknown_scenario_suggests_nearest(tmp_path: Path) -> None:
-    r = harness("run", "dupliate-storm", "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
+    # As a process: exit 2 and the message through the entry point itself (`python -m harness`).
+    r = harness_process("run", "dupliate-storm", "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
     assert r.code == 2
     assert "did you mean 'duplicate-storm'" in r.err and "Traceback" not in r.err
 
@@ -192,7 +193,8 @@ def test_run_then_check_offline(fragile: Automation, tmp_path: Path) -> None:
     assert verdicts["no_lost_events"]["status"] == "pass"
     assert "--seed 3" in run["reproduce"] and fragile.hook in run["reproduce"]
 
-    again = harness("check", str(journal), "--report", str(tmp_path / "again.json"))
+    # As a process: exit 1 through the entry point itself.
+    again = harness_process("check", str(journal), "--report", str(tmp_path / "again.json"))
     assert again.code == 1
     redo = json.loads((tmp_path / "again.json").read_text())
     assert redo["runs"][0]["verdicts"] == run["verdicts"]

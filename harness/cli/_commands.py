@@ -492,8 +492,9 @@ def _exit(code: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: map HarnessError to its exit code with one clear message, no traceback."""
-    from ._console import error, stderr
+    from ._console import begin, error, stderr
 
+    begin()
     # SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: aborted, journal kept,
     # exit 3 with a message, instead of dying silently mid-write.
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -62,6 +62,11 @@ out = Console(file=stdout, highlight=False, soft_wrap=True)
 err = Console(file=stderr, highlight=False, soft_wrap=True)
 
 
+def begin() -> None:
+    """A new invocation (``main``): redact with the patterns and its environment's secrets."""
+    use(Redactor.for_environment(os.environ))
+
+
 def use(redactor: Redactor) -> None:
     """Redact what the consoles print from now on with ``redactor``."""
     _current[0] = redactor
