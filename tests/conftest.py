@@ -88,11 +88,17 @@ class Completed:
 
 
 def harness(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Completed:
-    """Run the ``harness`` command in this process, as its entry point runs it: ``main`` with
-    ``args``, in ``cwd``, with the environment a child would get; its output and exit code.
-    No import of its own to pay (most of a short command's CPU time as a process); tests
-    of what only a process shows (signals, the installed script) use ``harness_process``."""
+    """Run the ``harness`` command in this process, as its entry point runs it (``in_process``),
+    with the environment a child would get here. No import of its own to pay (most of a short
+    command's CPU time as a process); tests of what only a process shows (signals, the
+    installed script) use ``harness_process``."""
     environ = {**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200", **(env or {})}
+    return in_process(list(args), cwd, environ)
+
+
+def in_process(args: list[str], cwd: Path | None, environ: dict[str, str]) -> Completed:
+    """``main(args)`` in ``cwd`` with exactly ``environ`` and standard streams of its own (stdin
+    empty, as a child's is here); its output and exit code. All restored afterwards."""
     saved_environ, saved_cwd = dict(os.environ), os.getcwd()
     saved_streams = sys.stdin, sys.stdout, sys.stderr
     stdout, stderr = _stream(), _stream()
@@ -102,7 +108,7 @@ def harness(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     try:
         if cwd is not None:
             os.chdir(cwd)
-        main(list(args))
+        main(args)
         code = 0
     except SystemExit as exit_:
         code = int(exit_.code or 0)
@@ -115,7 +121,7 @@ def harness(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 
 def _stream() -> io.TextIOWrapper:
-    """A standard stream over memory (stdin empty, as a child's is here)."""
+    """A standard stream over memory."""
     return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
 
 
