@@ -267,3 +267,24 @@ def test_ctrl_c_keeps_the_journal(fragile: Automation, tmp_path: Path) -> None:
     r = harness("check", str(journal))
     # Judged as far as it went, and never passed off as a finished run: exit 3 (incomplete).
     assert r.code == 3 and "small" in r.out and "incomplete (aborted" in r.err
+
+
+def test_help_and_init_start_without_the_engine() -> None:
+    # Each command imports what it needs when it runs: the short ones start in a fraction of
+    # what the engine, aiohttp and the scenario schema's pydantic models take to import.
+    script = (
+        "import sys\n"
+        "from harness.cli import main\n"
+        "for argv in (['--help'], ['init', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('aiohttp', 'harness.engine', 'pydantic', 'harness.scenario._schema')\n"
+        "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "Usage: harness init" in proc.stdout, proc.stderr
+    assert proc.stderr.strip() == "[]"
