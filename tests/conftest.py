@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import compileall
+import io
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from xdist.scheduler import LoadScopeScheduling
 
+from harness.cli import main
 from harness.cli._processes import Service, free_port, start_module
 
 # The suite shares two cores with the real processes it starts: a property test's timing says
@@ -85,7 +87,51 @@ class Completed:
     err: str
 
 
-def harness(
+def harness(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Completed:
+    """Run the ``harness`` command in this process, as its entry point runs it (``in_process``),
+    with the environment a child would get here. No import of its own to pay (most of a short
+    command's CPU time as a process); tests of what only a process shows (signals, the
+    installed script) use ``harness_process``."""
+    environ = {**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200", **(env or {})}
+    return in_process(list(args), cwd, environ)
+
+
+def in_process(args: list[str], cwd: Path | None, environ: dict[str, str]) -> Completed:
+    """``main(args)`` in ``cwd`` with exactly ``environ`` and standard streams of its own (stdin
+    empty, as a child's is here); its output and exit code. All restored afterwards."""
+    saved_environ, saved_cwd = dict(os.environ), os.getcwd()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    stdout, stderr = _stream(), _stream()
+    os.environ.clear()
+    os.environ.update(environ)
+    sys.stdin, sys.stdout, sys.stderr = _stream(), stdout, stderr
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        main(args)
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+    return Completed(code, _text(stdout), _text(stderr))
+
+
+def _stream() -> io.TextIOWrapper:
+    """A standard stream over memory."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue().decode("utf-8")
+
+
+def harness_process(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
 ) -> Completed:
     """Run the ``harness`` command as a user would, in a child process."""

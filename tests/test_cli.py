@@ -15,7 +15,7 @@ import pytest
 
 from harness.history import load_all
 
-from .conftest import REPO, SECRET, Automation, harness
+from .conftest import REPO, SECRET, Automation, harness, harness_process
 
 SMALL = """
 name: small
@@ -61,7 +61,8 @@ def test_scenarios_lists_builtins_one_line_each() -> None:
 
 
 def test_unknown_scenario_suggests_nearest(tmp_path: Path) -> None:
-    r = harness("run", "dupliate-storm", "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
+    # As a process: exit 2 and the message through the entry point itself (`python -m harness`).
+    r = harness_process("run", "dupliate-storm", "--target", "http://127.0.0.1:1/h", cwd=tmp_path)
     assert r.code == 2
     assert "did you mean 'duplicate-storm'" in r.err and "Traceback" not in r.err
 
@@ -192,7 +193,8 @@ def test_run_then_check_offline(fragile: Automation, tmp_path: Path) -> None:
     assert verdicts["no_lost_events"]["status"] == "pass"
     assert "--seed 3" in run["reproduce"] and fragile.hook in run["reproduce"]
 
-    again = harness("check", str(journal), "--report", str(tmp_path / "again.json"))
+    # As a process: exit 1 through the entry point itself.
+    again = harness_process("check", str(journal), "--report", str(tmp_path / "again.json"))
     assert again.code == 1
     redo = json.loads((tmp_path / "again.json").read_text())
     assert redo["runs"][0]["verdicts"] == run["verdicts"]
@@ -265,3 +267,24 @@ def test_ctrl_c_keeps_the_journal(fragile: Automation, tmp_path: Path) -> None:
     r = harness("check", str(journal))
     # Judged as far as it went, and never passed off as a finished run: exit 3 (incomplete).
     assert r.code == 3 and "small" in r.out and "incomplete (aborted" in r.err
+
+
+def test_help_and_init_start_without_the_engine() -> None:
+    # Each command imports what it needs when it runs: the short ones start in a fraction of
+    # what the engine, aiohttp and the scenario schema's pydantic models take to import.
+    script = (
+        "import sys\n"
+        "from harness.cli import main\n"
+        "for argv in (['--help'], ['init', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('aiohttp', 'harness.engine', 'pydantic', 'harness.scenario._schema')\n"
+        "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "Usage: harness init" in proc.stdout, proc.stderr
+    assert proc.stderr.strip() == "[]"

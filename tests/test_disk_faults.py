@@ -125,7 +125,7 @@ def test_a_full_disk_for_the_journal_stops_the_run_with_exit_3_keeping_what_was_
 ) -> None:
     with _tmpfs(tmp_path / "small", "300k") as small:
         journal = small / "run.db"
-        done = harness(*_run_args(fragile, journal), timeout=180)
+        done = harness(*_run_args(fragile, journal))
         _assert_stopped_on_a_full_journal(done, journal, "deliveries")
 
 

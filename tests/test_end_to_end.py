@@ -17,7 +17,7 @@ from harness.engine import RunOptions, run_side_by_side
 from harness.history import run_ids
 from harness.scenario._load import builtin_catalogue, resolve
 
-from .conftest import SECRET, start_automation
+from .conftest import SECRET, harness_process, start_automation
 from .conftest import harness as harness_cli
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 @pytest.mark.long
 def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> None:
     report = tmp_path / "demo" / "report.json"
-    r = harness_cli("demo", "--report", str(report), cwd=tmp_path, timeout=400)
+    r = harness_process("demo", "--report", str(report), cwd=tmp_path, timeout=400)
     assert r.code == 0, r.out + r.err
     doc = json.loads(report.read_text())
     assert doc["schema"] == "harness.report/1"

@@ -23,7 +23,7 @@ from harness.explore import (
 )
 from harness.scenario._load import load_scenario, resolve
 
-from .conftest import SECRET
+from .conftest import SECRET, harness_process
 from .conftest import harness as harness_cli
 from .fault_scenarios import automation
 from .test_gallery import STRIPE
@@ -140,7 +140,7 @@ def test_the_command_writes_the_minimal_scenario_and_its_diagram(tmp_path: Path)
         + f"\nreset: {{command: [python3, -c, \"open({str(calls)!r}, 'a').write('x')\"]}}\n"
     )
     with automation("harness.demo.fragile") as (hook, port):
-        done = harness_cli(
+        done = harness_process(
             "explore", str(scenario), "--target", hook, "--downstream", f"127.0.0.1:{port}",
             "--seed", str(SEED), "--max-examples", "40", "--report", str(tmp_path / "r.html"),
             "--out", str(tmp_path / "min.yaml"), "--journal", str(tmp_path / "min.db"),
@@ -176,7 +176,7 @@ def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> N
         + "\ntracer: {rewrite: false}\n"
     )
     with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
-        done = harness_cli(
+        done = harness_process(
             "explore", str(scenario), "--target", target.url, "--downstream",
             f"127.0.0.1:{target.downstream_port}", "--max-examples", "5", "--no-database",
             cwd=tmp_path, env=STRIPE,
@@ -190,7 +190,7 @@ def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> N
 
 def test_a_search_the_target_refused_throughout_is_incomplete(tmp_path: Path) -> None:
     with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
-        done = harness_cli(
+        done = harness_process(
             "explore", str(GALLERY / "stripe-checkout-explore.yaml"), "--target", target.url,
             "--downstream", f"127.0.0.1:{target.downstream_port}", "--max-examples", "3",
             "--no-database", cwd=tmp_path,

@@ -25,7 +25,7 @@ from harness.engine import RunOptions, prepare
 from harness.history import load_all
 from harness.scenario._load import resolve
 
-from .conftest import REPO, SECRET, Automation, Completed, harness
+from .conftest import REPO, SECRET, Automation, Completed, harness, harness_process
 
 sys.path.insert(0, str(REPO / "plugins"))  # a checkout not installed in editable mode
 
@@ -64,7 +64,7 @@ def test_fragile_fails_with_evidence_and_requests_named_by_event_type(
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     args = locust_cli(fragile, "duplicate-storm", tmp_path, "--seed", "3")
-    r = harness(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
+    r = harness_process(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
     assert r.code == 1, r.err
     doc = json.loads((tmp_path / "report.json").read_text())
     (run,) = doc["runs"]
@@ -101,7 +101,7 @@ def test_distributed_master_and_two_workers_hold_one_history(
             "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
             "--expect-workers", "2", "--expect-workers-max-wait", "30",
         ]  # fmt: skip
-        r = harness(*common, "--", *master, *HEADLESS, "-u", "20", "-r", "20", "-t", "60s")
+        r = harness_process(*common, "--", *master, *HEADLESS, "-u", "20", "-r", "20", "-t", "60s")
         worker_errs = [w.communicate(timeout=30)[1] for w in workers]
     finally:
         for w in workers:
@@ -172,7 +172,7 @@ def test_bad_input_stops_locust_before_any_user_with_exit_code_2(tmp_path: Path)
 def test_unreachable_target_is_an_incomplete_run(tmp_path: Path) -> None:
     target = f"http://127.0.0.1:{free_port()}/hooks/orders"
     args = ["locust", "duplicate-storm", "--target", target, "--downstream", "127.0.0.1:0"]
-    r = harness(*args, "--", *HEADLESS, "-u", "5", "-r", "5", "-t", "30s", cwd=tmp_path)
+    r = harness_process(*args, "--", *HEADLESS, "-u", "5", "-r", "5", "-t", "30s", cwd=tmp_path)
     assert r.code == 3 and "no delivery reached the target" in r.err, r.err
 
 
@@ -250,7 +250,9 @@ def test_unanswered_deliveries_are_indeterminate(
         target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
         args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
         args += ["--journal", str(tmp_path / "run.db")]
-        r = harness(*args, "--", *HEADLESS, "-u", "8", "-r", "100", "-t", run_time, cwd=tmp_path)
+        r = harness_process(
+            *args, "--", *HEADLESS, "-u", "8", "-r", "100", "-t", run_time, cwd=tmp_path
+        )
     assert r.code == 1, r.err  # nothing accepted: inconclusive, not a pass
     (history,) = load_all(tmp_path / "run.db")
     assert len(history.deliveries) == 8
@@ -308,7 +310,7 @@ def test_tampered_deliveries_under_locust_are_judged_as_in_an_engine_run(
     # Locust users sign each slot as planned, tampering included (they do not retry).
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     args = locust_cli(sound, "forged-signature", tmp_path, "--seed", "4")
-    r = harness(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
+    r = harness_process(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
     assert r.code == 0, r.out + r.err
     (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
     verdicts = {v["invariant"]: v for v in run["verdicts"]}

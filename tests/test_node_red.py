@@ -91,7 +91,6 @@ def run(node_red: NodeRed, scenario: str, tmp_path: Path, *options: str) -> Run:
         str(journal),
         *options,
         cwd=tmp_path,
-        timeout=90,
     )
     # Exit 1: an invariant failed, as every scenario here expects of this flow.
     assert done.code == 1, done.out + done.err + node_red.output()

@@ -289,7 +289,7 @@ def test_bad_inputs_exit_2_before_listening(
     for flag in args[::2]:
         base.pop(flag, None)
     argv = [x for pair in base.items() for x in pair] + args
-    done = harness("record", *argv, "-o", str(tmp_path / "c.jsonl"), env=env, timeout=30)
+    done = harness("record", *argv, "-o", str(tmp_path / "c.jsonl"), env=env)
     assert done.code == 2, done.err
     assert says in done.err and "Traceback" not in done.err
     assert len(done.err.strip().splitlines()) <= 2  # the error and its hint

@@ -19,6 +19,8 @@ import pytest
 
 from harness.cli._processes import Service, free_port, start_module
 
+from .conftest import Completed, in_process
+
 pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
 SIGNING = "seeded-signing-secret-5f3c9a71"  # generic hmac: any string signs
@@ -118,8 +120,10 @@ def _run(args: list[str], cwd: Path, secret: str | None = SIGNING) -> Done:
     return Done(proc.returncode, proc.stdout, proc.stderr)
 
 
-def harness(*args: str, cwd: Path, secret: str | None = SIGNING) -> Done:
-    return _run(["-m", "harness", *args], cwd, secret)
+def harness(*args: str, cwd: Path, secret: str | None = SIGNING) -> Completed:
+    """The command in this process (conftest.in_process): everything it prints goes through
+    the standard streams captured there, as a child's would through its pipes."""
+    return in_process(list(args), cwd, _env(secret))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import SECRET, harness
+from .conftest import SECRET, harness_process
 from .test_gallery import SCENARIOS, automation
 
 pytestmark = [pytest.mark.integration, pytest.mark.acceptance, pytest.mark.timeout(300)]
@@ -25,7 +25,7 @@ def year_of(name: str, flaw: str, tmp_path: Path) -> tuple[int, str, dict[str, A
     the exit code, stderr, and the report's ``year``."""
     env = {"HARNESS_SECRET": SECRET, "HARNESS_SECRET_NEXT": NEXT_SECRET}
     with automation(flaw, "/hooks/orders", {"HARNESS_SECRET": SECRET}) as target:
-        done = harness(
+        done = harness_process(
             "run", str(SCENARIOS / name), "--target", target.url,
             "--downstream", f"127.0.0.1:{target.downstream_port}", "--no-project",
             "--seed", "3", "--report", str(tmp_path / "report.json"),

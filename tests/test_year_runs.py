@@ -18,7 +18,7 @@ from harness.core._model import STATE_MARK, Status
 from harness.history import load, run_infos
 from harness.invariants import judge
 
-from .conftest import SECRET, Automation, harness
+from .conftest import SECRET, Automation, harness, harness_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
@@ -31,14 +31,14 @@ def test_the_sound_demo_survives_months_with_its_records_carried_and_resume_skip
     journal = tmp_path / "year.db"
     common = ["--target", sound.hook, "--downstream", f"127.0.0.1:{sound.downstream_port}"]
     small = ["--events-per-day", "20", "--day-seconds", "0.4", "--no-project"]
-    first = harness(
+    first = harness_process(
         "run", "year", *common, *small, "--months", "2", "--journal", str(journal),
         "--seed", "11", cwd=tmp_path, timeout=180,
     )  # fmt: skip
     assert first.code == 0, first.err
     assert "2028-02" in first.err and "2 months run, none failed" in first.err
 
-    second = harness(
+    second = harness_process(
         "run", "year", *common, *small, "--months", "3", "--resume", str(journal),
         cwd=tmp_path, timeout=180,
     )  # fmt: skip
@@ -120,7 +120,7 @@ def test_ctrl_c_keeps_the_months_that_ran_and_resume_runs_the_interrupted_one_ag
     assert "Traceback" not in err
     assert _months_in(journal) == {"2028-01": "complete", "2028-02": "aborted"}
 
-    again = harness(*args, "--months", "2", "--resume", str(journal), cwd=tmp_path, timeout=180)
+    again = harness(*args, "--months", "2", "--resume", str(journal), cwd=tmp_path)
     assert again.code == 0, again.err
     assert "resumed: 2028-01 already complete" in again.err
     runs = [info.scenario for info, status in run_infos(journal) if status == "complete"]

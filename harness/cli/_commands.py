@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import signal
 import sys
@@ -308,9 +307,10 @@ def _drive_and_report(
 
     from ..engine import run_scenarios
     from ..report.json import write_report
-    from ._console import ProgressView, err, print_skipped, print_verdicts
+    from ._console import err, print_skipped, print_verdicts
     from ._exits import judged_exit, notes
     from ._job_summary import append_runs
+    from ._progress import ProgressView
 
     options = replace(options, listeners=(*options.listeners, ProgressView()))
     err.print(f"seed {options.seed} · journal {options.journal}")
@@ -328,6 +328,8 @@ def _drive_and_report(
 
 
 def _run_async(coro: Any, journal: Path) -> Any:
+    import asyncio
+
     try:
         return asyncio.run(coro)
     except KeyboardInterrupt:
@@ -392,6 +394,8 @@ def downstream(
     listen: str, scenario: str | None, duration: float | None, listen_beyond_loopback: bool
 ) -> None:
     """Run the downstream double alone and print every call it records."""
+    import asyncio
+
     from ._downstream import serve
 
     if duration is not None and not (math.isfinite(duration) and duration > 0):
@@ -492,8 +496,9 @@ def _exit(code: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: map HarnessError to its exit code with one clear message, no traceback."""
-    from ._console import error, stderr
+    from ._console import begin, error, stderr
 
+    begin()
     # SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: aborted, journal kept,
     # exit 3 with a message, instead of dying silently mid-write.
     previous = signal.signal(signal.SIGTERM, _interrupt)

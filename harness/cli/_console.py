@@ -10,27 +10,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..core._model import Status, Verdict
-from ..core._scenario import Skipped
-from ..engine._events import (
-    DeliveryDone,
-    EffectRecorded,
-    EngineEvent,
-    RunFinished,
-    RunStarted,
-    Settling,
-)
-from ..history import History
-from ..report._answers import delivery_answers
-from ..report._describe import with_recorded_ids
 from ..report._redact import Redactor
+
+if TYPE_CHECKING:
+    from ..core._scenario import Skipped
+    from ..history import History
+
+    Runs = Sequence[tuple[History, Sequence[Verdict]]]
 
 
 class _Redacted:
@@ -62,59 +55,14 @@ out = Console(file=stdout, highlight=False, soft_wrap=True)
 err = Console(file=stderr, highlight=False, soft_wrap=True)
 
 
+def begin() -> None:
+    """A new invocation (``main``): redact with the patterns and its environment's secrets."""
+    use(Redactor.for_environment(os.environ))
+
+
 def use(redactor: Redactor) -> None:
     """Redact what the consoles print from now on with ``redactor``."""
     _current[0] = redactor
-
-
-class ProgressView:
-    """A listener that shows deliveries and effects as they happen (only on a terminal)."""
-
-    def __init__(self, label: str = "") -> None:
-        self.label = label
-        self._progress: Progress | None = None
-        self._task: Any = None
-        self._effects = 0
-
-    def __call__(self, event: EngineEvent) -> None:
-        if isinstance(event, RunStarted):
-            use(Redactor.for_runs([History(event.info, [], [], [])], os.environ))
-            self._start(event)
-        elif self._progress is None:
-            return
-        elif isinstance(event, DeliveryDone):
-            self._progress.advance(self._task)
-        elif isinstance(event, EffectRecorded):
-            self._effects += 1
-            self._progress.update(self._task, effects=self._effects)
-        elif isinstance(event, Settling):
-            self._progress.update(self._task, phase="settling")
-        elif isinstance(event, RunFinished):
-            self._progress.stop()
-            self._progress = None
-
-    def _start(self, event: RunStarted) -> None:
-        if not err.is_terminal:
-            err.print(
-                f"running {event.info.scenario} against {event.info.target_name}: "
-                f"{event.planned} deliveries planned"
-            )
-            return
-        self._effects = 0
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("deliveries · {task.fields[effects]} effects · {task.fields[phase]}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        )
-        label = f"{self.label} " if self.label else ""
-        self._task = self._progress.add_task(
-            f"{label}{event.info.scenario}", total=event.planned, effects=0, phase="delivering"
-        )
-        self._progress.start()
 
 
 _MARK = {
@@ -124,8 +72,6 @@ _MARK = {
 }
 _SKIPPED = "[dim]○[/]"
 _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INCONCLUSIVE: "yellow"}
-
-Runs = Sequence[tuple[History, Sequence[Verdict]]]
 
 
 def print_skipped(skipped: Sequence[Skipped]) -> None:
@@ -139,6 +85,9 @@ def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = (
     that did not hold, the first witnesses; then a table and the totals. Redacted as the
     report is: nothing the report leaves out reaches a terminal or a CI log either. A hazard
     applied to a project says how (the fields its drift chose); ``skipped`` ones say why."""
+    from ..report._answers import delivery_answers
+    from ..report._describe import with_recorded_ids
+
     redactor = Redactor.for_runs([h for h, _ in runs], os.environ)
     use(redactor)
     text = redactor.text

@@ -24,8 +24,9 @@ from ..history import merge_journals
 from ..report._content import RunInput
 from ..report.json import write_inputs
 from ..scenario._load import resolve
-from ._console import ProgressView, err, out, print_verdicts
+from ._console import err, out, print_verdicts
 from ._processes import Service, free_port, start_module
+from ._progress import ProgressView
 
 SECRET_ENV = "HARNESS_SECRET"
 HOOK_PATH = "/hooks/orders"

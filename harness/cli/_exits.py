@@ -10,10 +10,12 @@ error of the harness (its traceback goes to a crash file; EX_SOFTWARE).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..core._model import Status, Verdict
-from ..history import History
-from ..invariants._refused import refusals
+
+if TYPE_CHECKING:
+    from ..history import History
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_INTERNAL = 70  # sysexits.h EX_SOFTWARE: never 1, which means an invariant failed
@@ -31,6 +33,8 @@ def incomplete(histories: Iterable[History]) -> list[str]:
 
 def untested(histories: Iterable[History]) -> list[str]:
     """One line per run the target accepted none of the genuine deliveries of."""
+    from ..invariants._refused import refusals
+
     out = []
     for h in histories:
         found = refusals(h)

@@ -21,8 +21,9 @@ from ..core._providers import PROVIDERS, provider
 from ..core._secret_env import check_secret_env
 from ..core._sensitive import is_sensitive_key
 from ..scenario._guess import FIELDS, HEADERS, MEANING, Guess, given_path, guess_paths
-from ..scenario._project import PROJECT_FILE, SCHEMA_FILE
 from ..scenario._project_text import (
+    PROJECT_FILE,
+    SCHEMA_FILE,
     TEST_FILE,
     Downstream,
     EventsItem,

@@ -17,8 +17,9 @@ from ..engine import RunOptions
 from ..year import plan_year
 from ..year._drive import MonthDone, Resumed, resumed, run_year
 from ..year._plan import MonthPlan
-from ._console import ProgressView, err, print_skipped
+from ._console import err, print_skipped
 from ._exits import EXIT_FAILED, EXIT_OK
+from ._progress import ProgressView
 
 
 def calendar_for(

@@ -49,6 +49,8 @@ from ._load import (
     require_path,
 )
 from ._openapi import SourceProblem, schema_events
+from ._project_text import _LIBRARY_NAME, PROJECT_FILE
+from ._project_text import SCHEMA_FILE as SCHEMA_FILE  # where it always was, for its users
 from ._schema import (
     FORMAT_TEXT,
     PROVIDER_NAMES,
@@ -63,8 +65,6 @@ from ._schema import (
 )
 from ._values import EnvName, JsonPath
 
-PROJECT_FILE = "harness.yaml"
-SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
 DEFAULT_HAZARDS = ("standard",)
 FLAGS = "<flags>"  # the origin of a project made by flags alone
 
@@ -405,8 +405,6 @@ def event_type(source: SyntheticSource) -> str | None:
 
 
 # --- flags ----------------------------------------------------------------------------------
-
-_LIBRARY_NAME = re.compile(r"^[a-z][a-z-]*:[\w./-]+$")
 
 
 def with_flags(

@@ -7,8 +7,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+PROJECT_FILE = "harness.yaml"
+SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
 TEST_FILE = "tests/test_harness_hazards.py"
+# An events reference that names a library payload, not a file.
+_LIBRARY_NAME = re.compile(r"^[a-z][a-z-]*:[\w./-]+$")
 
 # What a plain YAML scalar may hold without quotes and still read back as the same string.
 _PLAIN = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9_$.\-/:\[\]'@]*")

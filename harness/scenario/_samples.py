@@ -15,7 +15,7 @@ from ..core._library import entry
 from ..core._scenario import RecordedSource
 from ..drive._formats import first as first_record
 from ..drive._formats import recognised
-from ._project import _LIBRARY_NAME
+from ._project_text import _LIBRARY_NAME
 
 
 @dataclass(frozen=True, slots=True)
