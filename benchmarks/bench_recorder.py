@@ -57,9 +57,10 @@ EXAMPLE = {
     "data": {"order_id": "ord_1", "amount": 12900, "currency": "EUR"},
 }
 STUCK_AFTER = 60.0  # seconds the socket may make no progress before the round gives up
-# A recorder waiting for rows wakes every 0.25 s for a moment (its loop-lag watch): idle is
-# a longer stillness than that, and its end is known to a clock tick (10 ms).
-IDLE_FOR = 0.6
+# A recorder waiting for rows still works a little (its loop-lag watch wakes 100 times a
+# second: 2-9% of a CPU here): idle is under IDLE_SHARE of a CPU for IDLE_FOR seconds, its
+# start known to IDLE_FOR.
+IDLE_FOR, IDLE_SHARE = 0.1, 0.3
 
 
 def scenario(rows: int) -> Scenario:
@@ -98,14 +99,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 def idle(pid: int) -> tuple[float, float]:
-    """Wait until a process has used no CPU for IDLE_FOR s: (when it last did, its CPU then)."""
-    last, busy_at = cpu_seconds(pid), time.perf_counter()
-    while time.perf_counter() - busy_at < IDLE_FOR:
-        time.sleep(0.01)
-        now = cpu_seconds(pid)
-        if now > last:
-            last, busy_at = now, time.perf_counter()
-    return busy_at, last
+    """Wait until a process works less than IDLE_SHARE of a CPU over IDLE_FOR s: (when that
+    stillness began, its CPU then)."""
+    start, cpu = time.perf_counter(), cpu_seconds(pid)
+    while True:
+        time.sleep(IDLE_FOR)
+        now, used = time.perf_counter(), cpu_seconds(pid)
+        if used - cpu < IDLE_SHARE * (now - start):
+            return start, cpu
+        start, cpu = now, used
 
 
 class RecorderProcess:
