@@ -249,22 +249,27 @@ class _Checkpointer:
     own next write reports the disk."""
 
     def __init__(self, path: Path):
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._path = path
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._copy, name="journal-checkpoint", daemon=True)
         self._thread.start()
 
     def _copy(self) -> None:
+        # A connection per copy, closed at once: one held between copies would keep the
+        # -wal and -shm files beside the .db of a journal its process never closed.
         while not self._stop.wait(CHECKPOINT_EVERY):
             try:
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a writer
+                db = sqlite3.connect(self._path, isolation_level=None)
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a writer
+                finally:
+                    db.close()
             except sqlite3.Error:
                 continue
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
-        self._db.close()
 
 
 def _effect_row(run: int | None, e: Effect) -> tuple[Any, ...]:
@@ -291,6 +296,9 @@ def _open_for_writing(path: Path) -> sqlite3.Connection:
     try:
         refuse_other_format(db, path, writing=True)
         db.execute("PRAGMA journal_mode=WAL")
+        # Only the _Checkpointer copies the log: sqlite's own copy would run on a COMMIT, in
+        # the run's event loop, every 1,000 pages.
+        db.execute("PRAGMA wal_autocheckpoint=0")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
         check_tables(db, path)
