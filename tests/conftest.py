@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import compileall
 import io
+import logging
 import os
 import signal
 import subprocess
@@ -98,13 +99,21 @@ def harness(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 def in_process(args: list[str], cwd: Path | None, environ: dict[str, str]) -> Completed:
     """``main(args)`` in ``cwd`` with exactly ``environ`` and standard streams of its own (stdin
-    empty, as a child's is here); its output and exit code. All restored afterwards."""
+    empty, as a child's is here); its output and exit code. All restored afterwards.
+
+    A process with no logging set up prints a warning or a logged traceback (the double's
+    ``_log.exception``, asyncio's "Task exception was never retrieved") on its stderr, through
+    logging's last resort; pytest's log capture would keep them from ``err``, so a handler
+    on that stderr stands in for the last resort during the call."""
     saved_environ, saved_cwd = dict(os.environ), os.getcwd()
     saved_streams = sys.stdin, sys.stdout, sys.stderr
     stdout, stderr = _stream(), _stream()
     os.environ.clear()
     os.environ.update(environ)
     sys.stdin, sys.stdout, sys.stderr = _stream(), stdout, stderr
+    last_resort = logging.StreamHandler(stderr)
+    last_resort.setLevel(logging.WARNING)
+    logging.getLogger().addHandler(last_resort)
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -113,6 +122,7 @@ def in_process(args: list[str], cwd: Path | None, environ: dict[str, str]) -> Co
     except SystemExit as exit_:
         code = int(exit_.code or 0)
     finally:
+        logging.getLogger().removeHandler(last_resort)
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_environ)
