@@ -11,6 +11,7 @@ folder without write permission.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -23,6 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from harness.core._model import Event, Model
+from harness.history import Journal, RunInfo, load
 
 from .conftest import SECRET, Automation, Completed, harness
 
@@ -133,9 +137,71 @@ def test_a_file_size_limit_for_the_journal_stops_the_run_with_exit_3(
     fragile: Automation, tmp_path: Path
 ) -> None:
     journal = tmp_path / "run.db"
-    # The write-ahead log fills first: a commit appends whole pages to it.
+    # The run's journal ends near 190 kB. Where the limit is met depends on when the
+    # checkpointer copies the write-ahead log into the .db: the log reaches it first, or a
+    # copy into the .db does (the run stops at its next write), or the last copy at close
+    # does (the run was recorded whole, in the .db and its -wal together).
     done = _harness_limited(150_000, *_run_args(fragile, journal))
-    _assert_stopped_on_a_full_journal(done, journal, "events")
+    if "could not be copied" in done.err:
+        assert done.code == 3 and "Traceback" not in done.out + done.err
+        assert Path(f"{journal}-wal").exists()
+        assert harness("check", str(journal)).code == 1  # every verdict, from both files
+    else:
+        _assert_stopped_on_a_full_journal(done, journal, "events")
+
+
+_GROW_A_FULL_JOURNAL = """
+import json, sys, time
+from harness.core._errors import OutputError
+from harness.core._model import Delivery, Event, Model, Outcome
+from harness.history import Journal, RunInfo
+j = Journal(sys.argv[1], batch=1)
+j.begin(RunInfo("b", "s", 1, "t", "t", Model.LEDGER, (), "now", "zqabc"),
+        [Event(f"b{i}", "k", i, "t", 0.0, {"pad": "y" * 200}) for i in range(100)])
+try:
+    if sys.argv[2] == "mid-run":
+        for _ in range(200):  # bounded: the checkpointer copies every second
+            if j._checkpointer.error is not None:
+                break
+            time.sleep(0.05)
+        j.delivery(Delivery("d1", "b0", 1, 0.0, 0.0, 0.1, 200, Outcome.OK))
+    j.end("complete", 1.0)
+    j.close()
+except OutputError as exc:
+    print(json.dumps(str(exc)))
+"""
+
+
+@pytest.mark.parametrize("where", ["mid-run", "at-close"])
+def test_a_journal_file_that_cannot_grow_is_reported_and_its_log_kept(
+    tmp_path: Path, where: str
+) -> None:
+    """A file-size limit on the .db alone (its write-ahead log still grows): the checkpointer's
+    refused copy mid-run stops the run at its next write; a refused last copy at close is an
+    error too; every row stays readable from the .db and its -wal together."""
+    journal = tmp_path / "run.db"
+    first = Journal(journal)
+    events = [Event(f"a{i}", "k", i, "t", 0.0, {"pad": "x" * 200}) for i in range(2_000)]
+    first.begin(RunInfo("a", "s", 1, "t", "t", Model.LEDGER, (), "now", "zqabc"), events)
+    first.end("complete", 1.0)
+    first.close()
+    done = subprocess.run(
+        [sys.executable, "-c", _GROW_A_FULL_JOURNAL, str(journal), where],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limited(journal.stat().st_size),  # the .db may not grow; its -wal may
+    )
+    assert done.returncode == 0, done.stderr
+    message = json.loads(done.stdout)
+    assert message.startswith(f"{journal}: the journal could not be written ("), message
+    run = load(journal, "b")
+    if where == "mid-run":
+        assert "the run stopped there" in message and run.status == "running"
+    else:
+        assert f"every row is kept, in the file and {journal}-wal together" in message
+        assert run.status == "complete"
+    assert len(run.events) == 100 and Path(f"{journal}-wal").exists()
 
 
 def test_a_full_disk_for_the_report_exits_3_and_the_journal_keeps_the_run(

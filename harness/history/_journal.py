@@ -54,6 +54,8 @@ def _written(
         if journal.failed is not None:
             return
         try:
+            if journal._checkpointer.error is not None:
+                raise journal._checkpointer.error
             method(journal, *args, **kwargs)
         except (sqlite3.OperationalError, OSError) as exc:
             journal.failed = OutputError(
@@ -224,7 +226,8 @@ class Journal:
 
     def close(self) -> None:
         """Flush, and leave one self-contained ``.db`` file (no ``-wal`` or ``-shm`` beside it).
-        After a failed write, only closes: what was committed before it stays in the file."""
+        After a failed write, only closes: what was committed before it stays in the file.
+        A last copy the disk refuses raises OutputError: every row is kept, in the ``-wal``."""
         try:
             self._checkpointer.close()  # before the last copy: it needs the only connection
             if self.failed is None:
@@ -232,24 +235,46 @@ class Journal:
                 try:
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                     self._db.execute("PRAGMA journal_mode=DELETE")
-                except sqlite3.OperationalError:
-                    pass  # another connection still reads it: the WAL stays, nothing is lost
+                except sqlite3.OperationalError as exc:
+                    if _refused_by_disk(exc):
+                        raise self._not_copied(exc) from None
+                    # else another connection still reads it: the WAL stays, nothing is lost
         finally:
             self._db.close()
             os.close(self._lock)  # after the connection: see _claim.claim
+
+    def _not_copied(self, exc: sqlite3.OperationalError) -> OutputError:
+        wal = f"{self.path}-wal"
+        return OutputError(
+            f"the journal could not be written ({exc}): its write-ahead log could not be "
+            "copied into the file; every row is kept, in the file and "
+            f"{wal} together",
+            where=str(self.path),
+            hint=f"keep {wal} beside the file (a copy of the file alone lacks the end of the run) "
+            f"and free some space; `harness check {self.path}` reads both",
+        )
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
 
 
+def _refused_by_disk(exc: sqlite3.OperationalError) -> bool:
+    """A full disk, a file-size limit or an I/O error (SQLITE_FULL, SQLITE_IOERR_*), as
+    against a busy or locked database."""
+    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+
+
 class _Checkpointer:
     """Copies the write-ahead log into the ``.db`` every CHECKPOINT_EVERY seconds, from a
-    thread and a connection of its own (sqlite releases the GIL while it works). A copy that
-    fails (a full disk) is left to the next: the log still holds every row, and the journal's
-    own next write reports the disk."""
+    thread and a connection of its own (sqlite releases the GIL while it works). A copy the
+    disk refuses (full, or a file-size limit on the ``.db`` alone) is kept in ``error`` and
+    copying stops: the log still holds every row, and the journal's next write reports it
+    (the run stops there), as it would a write to the log the disk refused. A busy database
+    is left to the next copy."""
 
     def __init__(self, path: Path):
         self._path = path
+        self.error: sqlite3.OperationalError | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._copy, name="journal-checkpoint", daemon=True)
         self._thread.start()
@@ -264,6 +289,10 @@ class _Checkpointer:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for a writer
                 finally:
                     db.close()
+            except sqlite3.OperationalError as exc:
+                if _refused_by_disk(exc):
+                    self.error = exc
+                    return
             except sqlite3.Error:
                 continue
 
