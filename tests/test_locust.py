@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,7 @@ def test_unanswered_deliveries_are_indeterminate(
             *args, "--", *HEADLESS, "-u", "8", "-r", "100", "-t", run_time, cwd=tmp_path
         )
     assert r.code == 1, r.err  # nothing accepted: inconclusive, not a pass
+    assert "invariants inconclusive: no_lost_events" in r.err  # not said to have failed
     (history,) = load_all(tmp_path / "run.db")
     assert len(history.deliveries) == 8
     assert {(d.outcome.value, d.error, d.answered_at) for d in history.deliveries} == {
@@ -268,33 +270,119 @@ def test_interrupted_load_test_keeps_its_journal_with_exit_code_3(tmp_path: Path
     # No ScenarioShape: Locust ends a shape test on Ctrl-C as if it completed.
     plain = LOCUSTFILE.replace("ScenarioShape, ", "")
     locustfile.write_text(f"{plain}\n    scenario = {str(scenario)!r}\n")
-    path = os.pathsep.join([str(REPO), str(REPO / "plugins")])
     with socket.create_server(("127.0.0.1", 0), backlog=64) as server:  # never answers
         args = ["--host", f"http://127.0.0.1:{server.getsockname()[1]}", "-u", "8", "-r", "100"]
         args += ["--harness-journal", str(tmp_path / "run.db"), "--harness-downstream", ":0"]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "locust", "-f", str(locustfile), *args, *HEADLESS, "-t", "30s"],
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": path},
+        code, err = _stopped_by(
+            signal.SIGINT,
+            [*_LOCUST, "-f", str(locustfile), *args, *HEADLESS, "-t", "30s"],
+            _run_started(tmp_path / "run.db"),
+            tmp_path,
         )
-        try:
-            deadline = time.monotonic() + 20
-            while not _has_running_run(tmp_path / "run.db") and time.monotonic() < deadline:
-                time.sleep(0.1)
-            time.sleep(0.5)  # the users' requests are out, unanswered
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    assert proc.returncode == 3 and "interrupted" in err, err
+    assert code == 3 and "interrupted" in err, err
     (history,) = load_all(tmp_path / "run.db")
     assert history.status == "aborted"
     assert len(history.deliveries) == 8
     assert {d.outcome.value for d in history.deliveries} == {"indeterminate"}
+
+
+def test_sigterm_to_harness_locust_ends_the_load_test_aborted_with_exit_code_3(
+    tmp_path: Path,
+) -> None:
+    """A CI job cancelled signals `harness locust` alone, not its Locust child: passed on, it
+    ends the run as Ctrl-C does, where Locust went on sending, unwatched, until -t."""
+    scenario = tmp_path / "silent.scenario.yaml"
+    scenario.write_text(SILENT.replace("TIMEOUT", "20s"))
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:  # never answers
+        target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+        args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
+        args += ["--journal", str(tmp_path / "run.db"), "--", *HEADLESS, "-u", "8", "-r", "100"]
+        code, err = _stopped_by(
+            signal.SIGTERM,
+            [sys.executable, "-m", "harness", *args, "-t", "60s"],
+            _run_started(tmp_path / "run.db"),
+            tmp_path,
+        )
+    assert code == 3, err
+    (history,) = load_all(tmp_path / "run.db")
+    assert history.status == "aborted" and len(history.deliveries) == 8
+
+
+def test_a_load_test_ended_before_its_run_began_is_never_a_pass(tmp_path: Path) -> None:
+    """Stopped before any test started (a web UI where no one pressed start, then SIGTERM),
+    nothing was sent or judged: exit 3 and why, never Locust's own 0."""
+    scenario = tmp_path / "silent.scenario.yaml"
+    scenario.write_text(SILENT.replace("TIMEOUT", "20s"))
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(f"{LOCUSTFILE}\n    scenario = {str(scenario)!r}\n")
+    args = ["--host", "http://127.0.0.1:9", "--harness-downstream", ":0"]
+    args += ["--harness-journal", str(tmp_path / "run.db")]
+    port = free_port()
+    args += ["--web-host", "127.0.0.1", "--web-port", str(port)]
+    code, err = _stopped_by(
+        signal.SIGTERM,
+        [*_LOCUST, "-f", str(locustfile), *args],
+        _listening(port),  # Locust's SIGTERM handler is set before its web UI serves
+        tmp_path,
+    )
+    assert code == 3, err
+    assert "the load test ended before any test: nothing sent or judged" in err
+
+
+_LOCUST = [sys.executable, "-m", "locust"]
+
+
+def _stopped_by(
+    sig: signal.Signals,
+    argv: list[str],
+    ready: Callable[[subprocess.Popen[str]], str],
+    cwd: Path,
+) -> tuple[int, str]:
+    """``argv`` started (harness and its Locust plugin importable), sent ``sig`` once
+    ``ready`` returns (what it read of stderr); the exit code and the whole stderr."""
+    path = os.pathsep.join([str(REPO), str(REPO / "plugins")])
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    try:
+        said = ready(proc)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, said + err
+
+
+def _run_started(journal: Path) -> Callable[[subprocess.Popen[str]], str]:
+    def ready(_: subprocess.Popen[str]) -> str:
+        deadline = time.monotonic() + 30
+        while not _has_running_run(journal) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the users' requests are out, unanswered
+        return ""
+
+    return ready
+
+
+def _listening(port: int) -> Callable[[subprocess.Popen[str]], str]:
+    def ready(proc: subprocess.Popen[str]) -> str:
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return ""
+            except OSError:
+                time.sleep(0.1)
+        return ""
+
+    return ready
 
 
 def _has_running_run(journal: Path) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -132,8 +133,14 @@ def _run_locust(command: list[str]) -> int:
     inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     path = os.pathsep.join(p for p in dict.fromkeys([*map(str, roots), *inherited]) if p)
     process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path})
+    # SIGTERM (a CI job cancelled, `kill`) reaches this process alone: passed on, Locust ends
+    # the run as on Ctrl-C (aborted, journal kept, exit 3) instead of sending on unwatched.
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C reached Locust too: it ends the run (aborted, journal kept) and says how.
-        return process.wait()
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached Locust too: it ends the run (aborted, journal kept) and says how.
+            return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -231,6 +231,10 @@ def _on_init(environment: Environment, **_: Any) -> None:
     except HarnessError as exc:
         log.error("harness: %s", _said(exc))
         sys.exit(exc.exit_code)
+    # Locust sets its -t timer from gevent's loop time, which is cached: it is older than now
+    # by the whole start-up and preparation (seconds on a busy machine), so -t could expire
+    # before the test started. Counting from here, it measures the test.
+    gevent.get_hub().loop.update_now()
 
 
 def _prepare_owner(environment: Environment, state: _State, settings: Settings) -> None:
@@ -568,12 +572,13 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 @events.quitting.add_listener
 def _on_quitting(environment: Environment, **_: Any) -> None:
     state = _states.get(environment)
-    if state is not None and state.starting:
-        # Stopped (Ctrl-C, -t) before the recorder was ready: nothing was sent or judged.
-        log.error(
-            "harness: the load test ended before the harness recorder was ready: nothing sent"
-        )
-        environment.process_exit_code = 3
+    if state is not None and state.options is not None and state.owner is None:
+        # Stopped (Ctrl-C, -t, SIGTERM) before a run began: nothing was sent or judged, which
+        # is never a pass. (A start that failed has said so and set its exit code.)
+        if environment.process_exit_code is None:
+            when = "while its recorder was starting" if state.starting else "before any test"
+            log.error("harness: the load test ended %s: nothing sent or judged", when)
+            environment.process_exit_code = 3
     if state is not None and state.owner is not None and state.owner.exit_code is None:
         if state.sender is not None and not state.sender.final:
             state.sender.finish()

@@ -33,6 +33,7 @@ from harness import (
     PreparedRun,
     Recorder,
     RunOptions,
+    Status,
     print_verdicts,
     write_report,
 )
@@ -135,8 +136,12 @@ def _judged(recorder: Recorder, options: RunOptions, report: Path | None) -> tup
     where = f"; report written to {report}" if report is not None else ""
     if result.passed:
         return ("result", EXIT_OK, f"every invariant holds{where}")
-    failed = ", ".join(v.invariant for v in result.verdicts if not v.passed)
-    return ("result", EXIT_FAILED, f"invariants failed: {failed}{where}")
+    said = []
+    for status, name in ((Status.FAIL, "failed"), (Status.INCONCLUSIVE, "inconclusive")):
+        invariants = [v.invariant for v in result.verdicts if v.status is status]
+        if invariants:
+            said.append(f"invariants {name}: {', '.join(invariants)}")
+    return ("result", EXIT_FAILED, "; ".join(said) + where)
 
 
 async def main(fd: int) -> None:
