@@ -116,6 +116,7 @@ def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) ->
         return
     only = tuple(_paths.parse(p) for p in spec.paths)
     key_numbers: dict[str, int] = {}
+    key_tokens: dict[str, str] = {}
     others: dict[str, str] | None = {} if spec.ids else None  # run-wide: one id, one token
     inert: set[str] = set()  # run-wide: strings no event rewrites (the example's "usd", "paid")
     for ev in events:
@@ -123,7 +124,11 @@ def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) ->
         # Walking the payload for its numbers costs a third of tracing: only for digit ids.
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id = _token_id(ev.id, f"{tag}e{ev.seq}", numbers)
-        new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
+        new_key = key_tokens.get(ev.key)
+        if new_key is None:  # one string per record, not per event (a stream keeps them all)
+            new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
+            if not ev.key.isdigit():  # else it depends on the event's numbers
+                key_tokens[ev.key] = new_key
         rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}", others, tag, inert)
         if only:
             yield _rewrite_paths(ev, only, rewrite)
