@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from harness.core._model import Event
+from harness.core._scenario import Perturbation
 from harness.drive._deliver import Planned
 from harness.drive._tracer import Tracer
 from harness.engine import RunOptions, run_scenarios
-from harness.engine._feed import streamable
+from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
 from harness.engine._prepare import PreparedRun, prepare, tracing_of
 from harness.history import Journal
 from harness.scenario._load import resolve
@@ -117,11 +118,27 @@ def test_perturbations_stream_as_they_plan_whole(
 
 
 def test_the_first_delivery_comes_before_the_last_event_is_made(tmp_path: Path) -> None:
+    """Once the events of the first AHEAD seconds are made: 101 of 1,324 here (0 to 1 s)."""
     scenario = library_scenario("stripe:payment_intent.succeeded")
-    _, drained = _streamed(scenario, 3, tmp_path)
-    first_send = drained.log.index("send")
-    assert drained.log[:first_send] == ["made"]  # one event made, then its delivery
+    run, drained = _streamed(scenario, 3, tmp_path)
+    soon = [s.event for s in run.schedule if s.at <= run.schedule[0].at + AHEAD]
+    assert drained.log.index("send") == max(soon) + 1 == 101
     assert drained.log.count("made") == len(drained.made) == scenario.source.events
+
+
+def test_events_are_made_ahead_of_their_slot_and_let_go_after_their_last(
+    tmp_path: Path,
+) -> None:
+    """A burst's events are ready before it starts; at most AHEAD_SLOTS slots ahead."""
+    source = replace(library_scenario("stripe:invoice.paid").source, events=3000, over=3.0)
+    burst = Perturbation("burst", {"within": 0.0, "count": 2500})
+    scenario = replace(library_scenario("stripe:invoice.paid"), source=source)
+    _, drained = _streamed(replace(scenario, perturbations=(burst,)), 3, tmp_path)
+    assert drained.log.index("send") == AHEAD_SLOTS  # the burst's first 2,000, then the rest
+    before_each = [
+        drained.log[: i + 1].count("made") for i, x in enumerate(drained.log) if x == "send"
+    ]
+    assert all(made <= n + AHEAD_SLOTS for n, made in enumerate(before_each))
 
 
 def test_a_streamed_run_is_driven_once(tmp_path: Path) -> None:

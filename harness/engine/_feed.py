@@ -32,6 +32,11 @@ from ..history._build import builder
 # Each event made: the event, its payload-less copy and its payload as JSON text.
 Made = Callable[[Event, Event, str], None]
 
+# How far ahead of the slot being sent events are made: the slots due within AHEAD seconds
+# (run clock) of it, at most AHEAD_SLOTS of them (a burst's worth, as bench_burst's).
+AHEAD = 1.0
+AHEAD_SLOTS = 2000
+
 _light = builder(Event)
 _NO_HEADERS: Mapping[str, str] = {}
 
@@ -73,7 +78,10 @@ class Feed:
 
     def sends(self, schedule: Sequence[Slot], on_event: Made) -> Iterator[Planned]:
         """Slot after slot of ``schedule``, its event and body, making the events it reaches;
-        ``on_event`` sees every event once, in seq order, before any send of it. Once only."""
+        ``on_event`` sees every event once, in seq order, before any send of it. The events of
+        the slots due within AHEAD seconds after slot n (at most AHEAD_SLOTS slots) are made
+        before slot n is given: while the Deliverer waits for its time, not in a burst. Once
+        only."""
         if self._taken:
             raise RuntimeError("a streamed run's events are made once: prepare it again")
         self._taken = True
@@ -81,11 +89,18 @@ class Feed:
         for slot in schedule:
             uses[slot.event] += 1
         window: dict[int, tuple[Event, bytes]] = {}
+        made = 0  # events made: seqs below it
+        ahead = 0  # slots whose events are made: below it
         for n, slot in enumerate(schedule):
+            # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
+            last = min(len(schedule), n + AHEAD_SLOTS)
+            while ahead < last and (ahead <= n or schedule[ahead].at <= slot.at + AHEAD):
+                while made <= schedule[ahead].event:
+                    ev = next(self._made)
+                    window[ev.seq] = ev, self._made_one(ev, on_event)
+                    made += 1
+                ahead += 1
             seq = slot.event
-            while seq not in window:
-                ev = next(self._made)
-                window[ev.seq] = ev, self._made_one(ev, on_event)
             ev, body = window[seq]
             uses[seq] -= 1
             if not uses[seq]:
