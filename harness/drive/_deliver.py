@@ -167,8 +167,8 @@ class Deliverer:
         all have ended. A job that finds them all busy waits (its lateness shows in ``sent_at -
         scheduled_at``) instead of queueing inside the connection pool, where the wait would be
         counted as the target's latency. The garbage collector is frozen meanwhile. A job that
-        raises (the journal could not be written) stops the sending; the first such error is
-        raised once the jobs already running have ended."""
+        raises (the journal could not be written), or ``jobs`` itself, stops the sending; the
+        first such error is raised once the jobs already running have ended."""
         loop = asyncio.get_running_loop()
         free = asyncio.Semaphore(limit)
         tasks: set[asyncio.Task[Any]] = set()
@@ -181,16 +181,19 @@ class Deliverer:
                 failed.append(error)
 
         with _gc.frozen():
-            for due, job in jobs:
-                delay = due - self.clock()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                await free.acquire()
-                if failed:
-                    break
-                task = loop.create_task(job())
-                tasks.add(task)
-                task.add_done_callback(done)
+            try:
+                for due, job in jobs:
+                    delay = due - self.clock()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    await free.acquire()
+                    if failed:
+                        break
+                    task = loop.create_task(job())
+                    tasks.add(task)
+                    task.add_done_callback(done)
+            except Exception as error:  # making the next job failed (a streamed run's journal)
+                failed.append(error)
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
         if failed:
