@@ -44,12 +44,15 @@ from ..drive._sources import (
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace, traced
 from ..history import RunInfo
+from ..history._build import builder
 from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..scenario._limits import check_schedule_time
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
+
+_slot = builder(Slot)
 
 # What every delivery carries unless the scenario or the event says otherwise.
 _BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
@@ -405,7 +408,8 @@ def _fed(
         return None
     made = traced(synthetic_events(source, seed), tag, tracing)
     feed = Feed(made, source.events, synthetic_types(source), Tracer(tag))
-    return feed, [Slot(at, seq) for seq, at in enumerate(synthetic_times(source))]
+    # A million Slots: made without their frozen __init__ (``history._build``), 4x faster.
+    return feed, [_slot(at, seq, 0, "", "", 0.0) for seq, at in enumerate(synthetic_times(source))]
 
 
 def _traced(
