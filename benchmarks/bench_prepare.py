@@ -1,16 +1,19 @@
 """How fast synthetic events are prepared for a run, and how much memory that takes.
 
     python benchmarks/bench_prepare.py                      # 10,000 and 100,000 events
-    python benchmarks/bench_prepare.py --events 1000000     # the goal's size (minutes, GBs)
+    python benchmarks/bench_prepare.py --events 1000000     # the goal's size (minutes)
     python benchmarks/bench_prepare.py --library shopify:orders/create
+    python benchmarks/bench_prepare.py --whole              # prepared whole, as before
 
-Each count is prepared in a fresh process (so its peak memory is its own) by
-``engine.prepare``, as ``harness run`` does before it sends anything: the synthetic source
-(``_sources.synthetic_events``, varied per event by ``_vary``) and the tracer together (each
-event traced as it is made), drift, the correlation index, the schedule (``_perturb.plan``,
-with a duplicate perturbation), the bodies. The time
-of each stage is printed, and events/s of the whole. Nothing is delivered: today the first
-delivery waits for all of it, so the whole preparation is also the time to the first delivery.
+Each count is prepared in a fresh process (so its peak memory is its own) as ``harness run``
+prepares it: streamed (``engine.prepare(stream=True)``: the schedule planned from the events'
+times, then a Feed that makes each event — the synthetic source, varied per event by
+``_vary``, traced, its body — as the deliveries reach it). Nothing is sent: the feed is drained
+slot after slot, each event handed to an index by id as the Recorder keeps it (not journaled).
+Printed: the time to the first delivery (from the start of ``prepare`` to the first slot with
+its body), the time until every event is made, events/s, peak RSS. ``--whole`` prepares the
+run whole, as a scenario that cannot stream is (and as every run was before): the first
+delivery then waits for all of it, with the time of each stage.
 
 Goals (issue #16): >= 200,000 events/s; <= 300 MB for 1,000,000 events, flat whatever the
 count; the first delivery within 1 s of the start for any event count.
@@ -30,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _receiver
 from _receiver import SECRET, machine_line
 
-from harness.core import _library
+from harness.core import _gc, _library
 from harness.core._scenario import Perturbation, Scenario, SyntheticSource
 from harness.engine import _prepare
 from harness.engine._options import RunOptions
@@ -60,38 +63,55 @@ def scenario(events: int, library: str) -> Scenario:
     return Scenario("bench", source, perturbations=(Perturbation("duplicate", {"rate": 0.1}),))
 
 
-def child(events: int, library: str) -> None:
-    """In its own process: prepare ``events`` events, stage by stage; one JSON line out."""
-    spent = dict.fromkeys(STAGES, 0.0)
-
-    def timed(name: str, call: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return call(*args, **kwargs)
-            finally:
-                spent[name] += time.perf_counter() - start
-
-        return wrapper
-
-    for name in STAGES:  # the functions prepare() calls, timed where it looks them up
-        setattr(_prepare, name, timed(name, getattr(_prepare, name)))
+def child(events: int, library: str, whole: bool) -> None:
+    """In its own process: prepare ``events`` events; one JSON line out."""
     os.environ["HARNESS_SECRET"] = SECRET
     options = RunOptions.create("http://127.0.0.1:9/", seed=1)
-    start = time.perf_counter()
-    prepared = _prepare.prepare(scenario(events, library), options)
-    total = time.perf_counter() - start
-    spent["the rest (bodies, info)"] = total - sum(spent.values())
-    print(
-        json.dumps(
-            {
-                "total_s": total,
-                "stages": spent,
-                "slots": len(prepared.schedule),
-                "peak_mib": peak_mib(),
-            }
-        )
-    )
+    if whole:
+        spent = dict.fromkeys(STAGES, 0.0)
+        for name in STAGES:  # the functions prepare() calls, timed where it looks them up
+            setattr(_prepare, name, _timed(spent, name, getattr(_prepare, name)))
+        start = time.perf_counter()
+        prepared = _prepare.prepare(scenario(events, library), options)
+        total = time.perf_counter() - start
+        spent["the rest (bodies, info)"] = total - sum(spent.values())
+        first = total
+    else:
+        start = time.perf_counter()
+        prepared = _prepare.prepare(scenario(events, library), options, stream=True)
+        assert prepared.feed is not None
+        planned = time.perf_counter() - start
+        index: dict[str, Any] = {}  # as the Recorder's, by id
+
+        def made(ev: Any, light: Any, payload: str) -> None:
+            index[ev.id] = light
+
+        first = 0.0
+        with _gc.frozen():  # as the Deliverer drains it: the collector on, the heap frozen
+            for _ in prepared.feed.sends(prepared.schedule, made):
+                if not first:
+                    first = time.perf_counter() - start
+        total = time.perf_counter() - start
+        spent = {"plan": planned, "first": first - planned, "the other events": total - first}
+    result = {
+        "total_s": total,
+        "first_s": first,
+        "stages": spent,
+        "slots": len(prepared.schedule),
+        "peak_mib": peak_mib(),
+    }
+    print(json.dumps(result))
+
+
+def _timed(spent: dict[str, float], name: str, call: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - start
+
+    return wrapper
 
 
 def peak_mib() -> float:
@@ -106,17 +126,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--library", default="stripe:payment_intent.succeeded")
+    parser.add_argument("--whole", action="store_true", help="prepare whole, not streamed")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.library)
+        child(args.child, args.library, args.whole)
         return 0
     print(machine_line())
-    print(f"prepare() of synthetic {args.library} events, a duplicate perturbation (rate 0.1)")
+    how = "whole" if args.whole else "streamed"
+    print(f"prepare() {how} of synthetic {args.library} events, a duplicate perturbation (0.1)")
     ok = True
     for events in args.events:
         done = subprocess.run(
-            [sys.executable, __file__, "--child", str(events), "--library", args.library],
+            [sys.executable, __file__, "--child", str(events), "--library", args.library]
+            + (["--whole"] if args.whole else []),
             capture_output=True,
             text=True,
             check=True,
@@ -126,7 +149,7 @@ def main() -> int:
         per_million = got["peak_mib"] * 1_000_000 / events
         stages = ", ".join(f"{k} {v:.2f}" for k, v in got["stages"].items())
         print(f"  {events:>9,} events, {got['slots']:,} slots: {got['total_s']:.2f} s ({stages})")
-        first_ok = got["total_s"] <= GOAL_FIRST_S
+        first_ok = got["first_s"] <= GOAL_FIRST_S
         rate_ok = rate >= GOAL_RATE
         print(f"    {rate:>12,.0f} events/s        goal >= {GOAL_RATE:,.0f}  {_mark(rate_ok)}")
         print(
@@ -134,7 +157,7 @@ def main() -> int:
             f"{per_million:,.0f} MiB per million; goal <= {GOAL_MB_PER_MILLION:,.0f})"
         )
         print(
-            f"    {got['total_s']:>12.2f} s to the first delivery  goal <= {GOAL_FIRST_S} s  "
+            f"    {got['first_s']:>12.2f} s to the first delivery  goal <= {GOAL_FIRST_S} s  "
             f"{_mark(first_ok)}"
         )
         ok = ok and rate_ok and first_ok

@@ -170,7 +170,7 @@ def test_tracing_off_sends_the_events_as_recorded_and_attributes_their_ids_verba
         recorded(2, "42", "7"),  # too short to be told from other values
     ]
     tracer = trace(events, TAG, TracerSpec(rewrite=False))
-    assert tracer.events == tuple(events)
+    assert tracer.events == events
     correlation = Correlation(tracer, (), TracerSpec(rewrite=False))
     f = correlation.for_downstream("crm")
     assert f("POST", "/deals", HEADERS, '{"ref":"evt_1Q8fBEkx"}') == (

@@ -4,16 +4,21 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from harness.core._errors import InputError, TargetUnreachableError, UnsafeTargetError
+from harness.core._errors import (
+    InputError,
+    OutputError,
+    TargetUnreachableError,
+    UnsafeTargetError,
+)
 from harness.core._model import Delivery, Outcome
 from harness.core._signing import Signer, verify_standard_webhooks
-from harness.drive._deliver import Deliverer
+from harness.drive._deliver import Deliverer, Planned
 from harness.drive._perturb import Slot
 from harness.drive._target import check_reachable, parse_target
 
@@ -130,6 +135,21 @@ async def test_asgi_in_process() -> None:
         ("e0", None),
         ("e1", ""),  # httpx answers 500 with an empty body for the app that raised
     ]
+
+
+async def test_deliveries_given_one_at_a_time_stop_where_making_the_next_fails() -> None:
+    """A streamed run's next delivery could not be made (its journal refused the event): the
+    one already sent ends and is recorded, then the error is raised."""
+    found: list[Delivery] = []
+    d = deliverer("tests.test_deliver:asgi_app", found)
+
+    def planned() -> Iterator[Planned]:
+        yield Planned(0, Slot(0.0, 0), b'{"a": 1}', "e0", "t", {})
+        raise OutputError("the journal could not be written", where="j.db", hint="free space")
+
+    with pytest.raises(OutputError, match="could not be written"):
+        await d.send(planned())
+    assert [(x.event_id, x.status) for x in found] == [("e0", 202)]
 
 
 def test_parse_target_refuses_outside_loopback() -> None:

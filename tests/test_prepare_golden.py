@@ -21,9 +21,10 @@ from harness.core._scenario import (
 )
 from harness.drive._fakes import POOL
 from harness.engine._options import RunOptions
-from harness.engine._prepare import prepare
+from harness.engine._prepare import PreparedRun, prepare
 
 EVENTS = POOL + 300  # past the pool of free text
+TAG = "zqgolds"
 ALL_SHAPES = (
     Perturbation("duplicate", {"rate": 0.3, "spread": 2.0}),
     Perturbation("reorder", {"window": 4, "rate": 0.5}),
@@ -35,10 +36,17 @@ ALL_SHAPES = (
 )
 
 
+def options_for(seed: int, tmp_path: Path) -> RunOptions:
+    return RunOptions.create("http://127.0.0.1:9/h", seed=seed, journal=tmp_path / "j.db")
+
+
 def digest(scenario: Scenario, seed: int, tmp_path: Path) -> str:
     """One hash of everything a prepared run sends and journals, signatures included."""
-    options = RunOptions.create("http://127.0.0.1:9/h", seed=seed, journal=tmp_path / "j.db")
-    run = prepare(scenario, options, tag="zqgolds")
+    return digest_of(prepare(scenario, options_for(seed, tmp_path), tag=TAG))
+
+
+def digest_of(run: PreparedRun) -> str:
+    """``digest`` of a run prepared whole."""
     h = hashlib.sha256()
     for ev in run.events:
         row = [ev.id, ev.key, ev.seq, ev.type, ev.occurred_at, ev.payload, dict(ev.headers)]
@@ -51,7 +59,7 @@ def digest(scenario: Scenario, seed: int, tmp_path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _library_scenario(name: str) -> Scenario:
+def library_scenario(name: str) -> Scenario:
     entry = _library.entry(name)
     paths = entry.paths
     source = SyntheticSource(
@@ -99,10 +107,10 @@ SHAPES: dict[str, str] = {
 
 @pytest.mark.parametrize("name", sorted(LIBRARY))
 def test_library_sources_prepare_as_before(name: str, tmp_path: Path) -> None:
-    assert digest(_library_scenario(name), 3, tmp_path) == LIBRARY[name]
+    assert digest(library_scenario(name), 3, tmp_path) == LIBRARY[name]
 
 
-def _shaped(kind: str, tmp_path: Path) -> Scenario:
+def shaped(kind: str, tmp_path: Path) -> Scenario:
     example = {
         "id": "evt_1A2b3C4d5E",
         "key": "ord_9Z8y7X6w",
@@ -140,4 +148,4 @@ def test_perturbations_plan_as_before(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-    assert digest(_shaped(kind, tmp_path), 11, tmp_path) == SHAPES[kind]
+    assert digest(shaped(kind, tmp_path), 11, tmp_path) == SHAPES[kind]

@@ -14,7 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from itertools import chain
+from typing import Any, NamedTuple
 
 from ..core import _gc
 from ..core._model import (
@@ -36,6 +37,18 @@ from ._target import Target
 Clock = Callable[[], float]
 # A job of the paced loop: when it is due (run clock), and what starts it.
 _Job = tuple[float, Callable[[], Coroutine[Any, Any, object]]]
+
+
+class Planned(NamedTuple):
+    """One planned delivery as the Deliverer sends it: slot ``n`` of the schedule, its event's
+    body, id, type and own headers."""
+
+    n: int
+    slot: Slot
+    body: bytes
+    event_id: str
+    event_type: str
+    headers: dict[str, str]
 
 
 def outcome_of(status: int) -> Outcome:
@@ -106,16 +119,35 @@ class Deliverer:
         if provider is not None and provider.max_batch > 1:
             await self._run_batches(schedule, bodies, event_ids, event_headers)
             return
-        retrying = provider is not None and bool(provider.retries)
+        await self.send(
+            Planned(
+                n,
+                slot,
+                bodies[slot.event],
+                event_ids[slot.event],
+                event_types[slot.event] if event_types else "",
+                event_headers[slot.event] if event_headers else {},
+            )
+            for n, slot in enumerate(schedule)
+        )
+
+    async def send(self, planned: Iterable[Planned]) -> None:
+        """``run`` for deliveries given one at a time, in the schedule's order, as a streamed
+        run makes them (``engine/_feed``): each is taken when the one before has started. Not
+        for a batching provider (its batches look ahead: ``run``)."""
+        retrying = self.provider is not None and bool(self.provider.retries)
         async with _open_transport(self.target, self.concurrency, self.timeout) as send:
 
             def jobs() -> Iterator[_Job]:
+                # The first delivery is made before the origin is taken: however long making
+                # it takes, the schedule starts with it, on time.
+                ahead = iter(planned)
+                first = next(ahead, None)
                 start = self._origin()
-                for n, slot in enumerate(schedule):
-                    extra = event_headers[slot.event] if event_headers else {}
-                    etype = event_types[slot.event] if event_types else ""
+                for n, slot, body, event_id, etype, extra in chain(
+                    (first,) if first else (), ahead
+                ):
                     dlv, due = delivery_id(n), start + slot.at
-                    body, event_id = bodies[slot.event], event_ids[slot.event]
                     # Tampered deliveries come from an attacker: the provider never retries them.
                     if retrying and not slot.tamper:
                         attempt = self._single(send, dlv, slot, body, event_id, etype, extra)
@@ -135,8 +167,8 @@ class Deliverer:
         all have ended. A job that finds them all busy waits (its lateness shows in ``sent_at -
         scheduled_at``) instead of queueing inside the connection pool, where the wait would be
         counted as the target's latency. The garbage collector is frozen meanwhile. A job that
-        raises (the journal could not be written) stops the sending; the first such error is
-        raised once the jobs already running have ended."""
+        raises (the journal could not be written), or ``jobs`` itself, stops the sending; the
+        first such error is raised once the jobs already running have ended."""
         loop = asyncio.get_running_loop()
         free = asyncio.Semaphore(limit)
         tasks: set[asyncio.Task[Any]] = set()
@@ -149,16 +181,19 @@ class Deliverer:
                 failed.append(error)
 
         with _gc.frozen():
-            for due, job in jobs:
-                delay = due - self.clock()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                await free.acquire()
-                if failed:
-                    break
-                task = loop.create_task(job())
-                tasks.add(task)
-                task.add_done_callback(done)
+            try:
+                for due, job in jobs:
+                    delay = due - self.clock()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    await free.acquire()
+                    if failed:
+                        break
+                    task = loop.create_task(job())
+                    tasks.add(task)
+                    task.add_done_callback(done)
+            except Exception as error:  # making the next job failed (a streamed run's journal)
+                failed.append(error)
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
         if failed:

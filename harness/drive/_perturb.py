@@ -52,13 +52,28 @@ def plan(
     would be, so ``duplicate`` and ``simultaneous`` (which pick originals) leave them be, and
     ``reorder``, ``burst`` and ``replay`` move them like any delivery.
     """
-    rng = random.Random(seed)
     schedule = [Slot(ev.occurred_at, ev.seq) for ev in events]
     copies: dict[int, int] = {}
     for r in redeliveries:
         copies[r.event] = copies.get(r.event, 0) + 1
         schedule.append(Slot(r.at, r.event, copies[r.event], "redelivered"))
-    keys = {ev.seq: ev.key for ev in events}
+    return perturbed(schedule, perturbations, seed, {ev.seq: ev.key for ev in events})
+
+
+# Perturbations that place a slot by looking at the whole schedule: which records have two
+# events (``simultaneous``) or its whole span (``replay``). The others look at slots near it.
+WHOLE_PLAN = frozenset({"simultaneous", "replay"})
+
+
+def perturbed(
+    schedule: Schedule,
+    perturbations: Sequence[Perturbation],
+    seed: int,
+    keys: Mapping[int, str] | None = None,
+) -> Schedule:
+    """``schedule`` (each event's first slot, at its time) after ``perturbations`` in order;
+    ``keys`` (seq -> record key) only ``simultaneous`` reads: a plan without it needs none."""
+    rng = random.Random(seed)
     for p in perturbations:
         if is_drift(p):
             continue  # changes payloads, not the schedule (``_drift``)

@@ -94,16 +94,14 @@ def _made(spec: SyntheticSource, seed: int) -> Iterator[Event]:
     owners = [i % spec.records for i in range(spec.events)]
     rng.shuffle(owners)
     per_record: dict[int, int] = {}
-    step = spec.over / spec.events if spec.events else 0.0
     ids: set[Any] = set()
-    for i, record in enumerate(owners):
+    for i, (record, at) in enumerate(zip(owners, synthetic_times(spec), strict=True)):
         per_record[record] = per_record.get(record, 0) + 1
         event_id: Any = f"{id_prefix}{i + 1:06d}"
         if id_atom is not None:
             event_id = _unique(lambda: plan.new_id(id_atom, rng), ids)
         elif id_steps is None:
             event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        at = spec.times[i] if spec.times else i * step
         when = _instant(spec, at)
         values = {**record_values[record], **plan.values(rng, fake, record=False)}
         values.update(plan.moved(rng, when))
@@ -122,6 +120,25 @@ def _made(spec: SyntheticSource, seed: int) -> Iterator[Event]:
         if time_steps:
             _paths.put(payload, time_steps, _stamp(spec, plan.time_atom, when, values))
         yield Event(str(event_id), str(keys[record]), i, etype, at, payload)
+
+
+def synthetic_times(spec: SyntheticSource) -> Iterator[float]:
+    """The times (scenario seconds) of ``spec``'s events, by seq, as its events carry them:
+    what a run's schedule is planned from before any payload is made."""
+    if spec.times:
+        yield from spec.times
+        return
+    step = spec.over / spec.events if spec.events else 0.0
+    for i in range(spec.events):
+        yield i * step
+
+
+def synthetic_types(spec: SyntheticSource) -> frozenset[str]:
+    """The event types ``spec``'s events carry, without making them."""
+    if spec.types:
+        return frozenset(spec.types[: spec.events])
+    steps = _paths.parse(spec.type_path) if spec.type_path else None
+    return frozenset({str(_paths.get(spec.example, steps, "event")) if steps else "event"})
 
 
 def _instant(spec: SyntheticSource, at: float) -> datetime:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -57,19 +57,28 @@ def carries_other_tag(text: str, tag: str) -> bool:
 
 
 class Tracer:
-    """Holds a run's traced events and attributes text back to them."""
+    """Holds a run's traced events and attributes text back to them.
 
-    def __init__(self, tag: str, events: Iterable[Event]):
+    A streamed run's Tracer starts empty and is given each event as it is made (``add``): the
+    events it holds are then payload-less (``engine/_feed``), enough to attribute."""
+
+    def __init__(self, tag: str, events: Iterable[Event] = ()):
         self.tag = tag
-        self.events = tuple(events)
+        self.events: list[Event] = []
         self._pattern = re.compile(re.escape(tag) + r"([ek])(\d+)")
-        self._by_seq = {ev.seq: ev for ev in self.events}
+        self._key_token = re.compile(re.escape(tag) + r"k(\d+)")
+        self._by_seq: dict[int, Event] = {}
         self._keys: dict[int, str] = {}
-        key_token = re.compile(re.escape(tag) + r"k(\d+)")
-        for ev in self.events:
-            m = key_token.search(ev.key)
-            if m:
-                self._keys[int(m.group(1))] = ev.key
+        for ev in events:
+            self.add(ev)
+
+    def add(self, ev: Event) -> None:
+        """Index one more event (in seq order) for ``attribute``."""
+        self.events.append(ev)
+        self._by_seq[ev.seq] = ev
+        m = self._key_token.search(ev.key)
+        if m:
+            self._keys[int(m.group(1))] = ev.key
 
     def attribute(self, text: str) -> tuple[tuple[str, ...], str | None]:
         """The events and the record a piece of text (an effect's path and body) mentions."""
@@ -95,26 +104,36 @@ def trace(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> 
     values at those payload paths (the event's id and key only where a path holds them).
     None: everything, as by default.
     """
+    return Tracer(tag, traced(events, tag, spec))
+
+
+def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> Iterator[Event]:
+    """``trace``'s events one at a time, as they are rewritten: a streamed run sends each
+    before the next is made."""
     spec = (spec or TracerSpec()).resolved_as_synthetic()
     if not spec.rewrite:
-        return Tracer(tag, events)
+        yield from events
+        return
     only = tuple(_paths.parse(p) for p in spec.paths)
     key_numbers: dict[str, int] = {}
+    key_tokens: dict[str, str] = {}
     others: dict[str, str] | None = {} if spec.ids else None  # run-wide: one id, one token
     inert: set[str] = set()  # run-wide: strings no event rewrites (the example's "usd", "paid")
-    traced: list[Event] = []
     for ev in events:
         number = key_numbers.setdefault(ev.key, len(key_numbers))
         # Walking the payload for its numbers costs a third of tracing: only for digit ids.
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id = _token_id(ev.id, f"{tag}e{ev.seq}", numbers)
-        new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
+        new_key = key_tokens.get(ev.key)
+        if new_key is None:  # one string per record, not per event (a stream keeps them all)
+            new_key = _token_id(ev.key, f"{tag}k{number}", numbers)
+            if not ev.key.isdigit():  # else it depends on the event's numbers
+                key_tokens[ev.key] = new_key
         rewrite = _Rewrite(ev.id, new_id, ev.key, new_key, f"{tag}e{ev.seq}", others, tag, inert)
         if only:
-            traced.append(_rewrite_paths(ev, only, rewrite))
+            yield _rewrite_paths(ev, only, rewrite)
         else:
-            traced.append(replace(ev, id=new_id, key=new_key, payload=rewrite.value(ev.payload)))
-    return Tracer(tag, traced)
+            yield replace(ev, id=new_id, key=new_key, payload=rewrite.value(ev.payload))
 
 
 def _rewrite_paths(

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core._errors import InputError
+from ..core._model import Effect, Event
 from ..core._scenario import Scenario, TracerSpec
 from ..drive._perturb import Slot
 from ..history import load
@@ -49,7 +50,7 @@ def wants_baseline(prepared: PreparedRun) -> bool:
     if not names & JUDGE_LOSS:
         return False
     declared = {spec.type for spec in scenario.expect}
-    return any(ev.type not in declared for ev in prepared.events)
+    return not prepared.event_types <= declared
 
 
 def without_baseline(scenarios: Sequence[Scenario], where: str) -> list[Scenario]:
@@ -90,9 +91,10 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         # would make a target that remembers ids take the run's own events for repeats.
         tracer=tracing if tracing.rewrite else TracerSpec(True, ids=True),
     )
-    base = prepare(clean, options)
+    base = prepare(clean, options, stream=prepared.feed is not None)
     # All at once, delivered one after the other: in order, and no slower than the target.
-    schedule = tuple(Slot(0.0, ev.seq) for ev in base.events)
+    seqs = range(base.feed.count) if base.feed is not None else (ev.seq for ev in base.events)
+    schedule = tuple(Slot(0.0, seq) for seq in seqs)
     # Each event once: the provider still signs and frames the requests, but never retries.
     provider = None if base.provider is None else replace(base.provider, retries=())
     settings = {
@@ -130,5 +132,15 @@ def expectation_for(prepared: PreparedRun, journal: Path) -> Expectation:
 def pending_rule(prepared: PreparedRun, journal: Path) -> PendingRule:
     """What settling waits for (``_settle``): the accepted events' expected effects still
     missing — per event, else per record or request where the effects name no event — by the
-    expectation ``no_lost_events`` will judge with (``expectation_for``)."""
-    return expectation_for(prepared, journal).waiting
+    expectation ``no_lost_events`` will judge with (``expectation_for``). A streamed run's is
+    learned when settling first asks: its events are all made by then."""
+    if prepared.feed is None:
+        return expectation_for(prepared, journal).waiting
+    learned: list[Expectation] = []
+
+    def waiting(accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
+        if not learned:
+            learned.append(expectation_for(prepared, journal))
+        return learned[0].waiting(accepted, effects)
+
+    return waiting

@@ -60,7 +60,8 @@ async def _run(
     """``run_side_by_side``, each instance with the earlier runs its late effects go back to."""
     # Bad input is reported before anything is sent or written; the runs the first instance
     # takes are these, the others' are prepared again for their own target and port.
-    first = [prepare(s, instances[0]) for s in scenarios]
+    # Streamed where they can be: each is driven once, here.
+    first = [prepare(s, instances[0], stream=True) for s in scenarios]
     for options in instances:
         check_journal_path(options.journal)
     for options in instances:
@@ -78,7 +79,7 @@ async def _run(
         try:
             while queue:
                 n, scenario = queue.pop()
-                run = first[n] if k == 0 else prepare(scenario, options)
+                run = first[n] if k == 0 else prepare(scenario, options, stream=True)
                 if wants_baseline(run):
                     baseline = prepare_baseline(run, options)
                     # Judged as part of the run that names it, not as a result of its own.
@@ -197,14 +198,17 @@ async def _drive(
             anchor=recorder.restart_clock,
             **({"concurrency": 1} if prepared.serial else {}),
         )
-        events = prepared.events
-        await deliverer.run(
-            prepared.schedule,
-            prepared.bodies,
-            [ev.id for ev in events],
-            [dict(ev.headers) for ev in events],
-            [ev.type for ev in events],
-        )
+        if prepared.feed is not None:
+            await deliverer.send(prepared.feed.sends(prepared.schedule, recorder.made))
+        else:
+            events = prepared.events
+            await deliverer.run(
+                prepared.schedule,
+                prepared.bodies,
+                [ev.id for ev in events],
+                [dict(ev.headers) for ev in events],
+                [ev.type for ev in events],
+            )
         await recorder.settle()
         status = "complete"
     except asyncio.CancelledError:

@@ -67,6 +67,7 @@ class Recorder:
         self._t0 = time.monotonic()
         self._pending_rule = pending
         self._earlier = earlier
+        # By id, for the accepted ones; a streamed run's as they are made (``made``).
         self._events = {ev.id: ev for ev in prepared.events}
         self._tampered = frozenset(prepared.info.settings.get("tampered") or ())
         self._accepted: dict[str, Event] = {}  # genuine deliveries answered 2xx, by event id
@@ -153,6 +154,12 @@ class Recorder:
                 self.journal.flush()
         if run is not None:
             run.cancel()
+
+    def made(self, ev: Event, light: Event, payload: str) -> None:
+        """A streamed run made ``ev`` (``_feed``): journal it, and index its payload-less
+        copy ``light`` for ``delivery``."""
+        self.journal.event(ev, payload)
+        self._events[ev.id] = light
 
     def delivery(self, d: Delivery) -> None:
         if d.outcome is Outcome.OK and d.id not in self._tampered:

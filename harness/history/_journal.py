@@ -85,6 +85,7 @@ class Journal:
         self._batch = batch
         self._interval = interval
         self._last_flush = time.monotonic()
+        self._events: list[tuple[Any, ...]] = []
         self._deliveries: list[tuple[Any, ...]] = []
         self._effects: list[tuple[Any, ...]] = []
         self._marks: list[tuple[Any, ...]] = []
@@ -97,7 +98,8 @@ class Journal:
 
     @_written
     def begin(self, info: RunInfo, events: Iterable[Event], faults: Iterable[Fault] = ()) -> None:
-        """Start a run: its description, its source events and its declared faults."""
+        """Start a run: its description, its source events and its declared faults. A
+        streamed run begins with no events and appends each as it is made (``event``)."""
         self.flush()
         with self._tx():
             added = self._db.execute(
@@ -110,19 +112,8 @@ class Journal:
                 self._runs[info.run_id] = run
             self._db.executemany(
                 "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                (  # a generator: half a million rows are never all in memory at once
-                    (
-                        run,
-                        e.seq,
-                        e.id,
-                        e.key,
-                        e.type,
-                        e.occurred_at,
-                        json.dumps(e.payload),
-                        json.dumps(dict(e.headers)),
-                    )
-                    for e in events
-                ),
+                # A generator: half a million rows are never all in memory at once.
+                (_event_row(run, e) for e in events),
             )
             self._db.executemany(
                 "INSERT INTO faults VALUES (?,?,?,?,?,?)",
@@ -131,6 +122,13 @@ class Journal:
                     for f in faults
                 ),
             )
+
+    def event(self, e: Event, payload: str | None = None) -> None:
+        """One more source event of the run, written with the next batch: the same row
+        ``begin`` writes, in the same (seq) order, before any delivery of it is recorded.
+        ``payload``: the event's payload as JSON text, when the caller has made it already."""
+        self._events.append(_event_row(self._run, e, payload))
+        self._maybe_flush()
 
     def delivery(self, d: Delivery) -> None:
         self._deliveries.append(
@@ -197,7 +195,7 @@ class Journal:
         )
 
     def _maybe_flush(self) -> None:
-        pending = len(self._deliveries) + len(self._effects) + len(self._marks)
+        pending = len(self._events) + len(self._deliveries) + len(self._effects) + len(self._marks)
         if pending >= self._batch or time.monotonic() - self._last_flush >= self._interval:
             self.flush()
 
@@ -207,9 +205,11 @@ class Journal:
         record (when the batch or the interval is full) and, while a run waits, by the Recorder
         every second."""
         self._last_flush = time.monotonic()
-        if not (self._deliveries or self._effects or self._marks):
+        if not (self._events or self._deliveries or self._effects or self._marks):
             return
         with self._tx():
+            if self._events:  # first: a delivery's event is in the file before it
+                self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?)", self._events)
             if self._deliveries:
                 self._db.executemany(
                     "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._deliveries
@@ -220,6 +220,7 @@ class Journal:
                 )
             if self._marks:
                 self._db.executemany("INSERT INTO marks VALUES (?,?,?,?)", self._marks)
+        self._events.clear()
         self._deliveries.clear()
         self._effects.clear()
         self._marks.clear()
@@ -299,6 +300,19 @@ class _Checkpointer:
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _event_row(run: int | None, e: Event, payload: str | None = None) -> tuple[Any, ...]:
+    return (
+        run,
+        e.seq,
+        e.id,
+        e.key,
+        e.type,
+        e.occurred_at,
+        json.dumps(e.payload) if payload is None else payload,
+        json.dumps(dict(e.headers)),
+    )
 
 
 def _effect_row(run: int | None, e: Effect) -> tuple[Any, ...]:

@@ -1,0 +1,117 @@
+"""A streamed run's events: made, traced and given their bodies as the deliveries reach them.
+
+``prepare(stream=True)`` plans such a run from its events' times alone (a synthetic source's
+times cost nothing to compute) and leaves the events to a Feed. As the Deliverer pulls slot
+after slot, the Feed makes the events up to the one the slot sends (source, tracer, body),
+hands each to the Recorder (its journal row, its index of accepted events) and to the run's
+Tracer (attribution), and lets an event go once its last slot has been sent: a run holds the
+events in flight, the schedule, and a payload-less copy of each event made (what attribution,
+settling and learning expectations read), never all payloads and bodies at once.
+
+What streams: a synthetic source without an explicit schedule, traced in full, without drift,
+``simultaneous`` or ``replay`` (they place a slot by the whole schedule), correlation rules
+(they index every payload) or a batching provider; its event ids and keys are not numbers
+(a number the payload also holds stays as recorded, which only the whole set of events
+tells). Everything else is prepared whole, as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+from ..core import _paths
+from ..core._model import Event
+from ..core._scenario import Scenario, SyntheticSource, TracerSpec
+from ..drive._deliver import Planned
+from ..drive._drift import is_drift
+from ..drive._perturb import WHOLE_PLAN, Slot
+from ..drive._tracer import Tracer
+from ..history._build import builder
+
+# Each event made: the event, its payload-less copy and its payload as JSON text.
+Made = Callable[[Event, Event, str], None]
+
+# How far ahead of the slot being sent events are made: the slots due within AHEAD seconds
+# (run clock) of it, at most AHEAD_SLOTS of them (a burst's worth, as bench_burst's).
+AHEAD = 1.0
+AHEAD_SLOTS = 2000
+
+_light = builder(Event)
+_NO_HEADERS: Mapping[str, str] = {}
+
+
+def streamable(scenario: Scenario, tracing: TracerSpec) -> bool:
+    """Can ``scenario``'s events be made as they are sent (the module's docstring)?"""
+    source = scenario.source
+    if type(source) is not SyntheticSource or scenario.schedule is not None:
+        return False
+    if scenario.correlate or not tracing.rewrite or tracing.paths:
+        return False
+    provider = scenario.delivery.provider
+    if provider is not None and provider.max_batch > 1:
+        return False
+    if any(is_drift(p) or p.kind in WHOLE_PLAN for p in scenario.perturbations):
+        return False
+    return not any(
+        _numeric(_paths.get(source.example, _paths.parse(path), None))
+        for path in (source.id_path, source.key_path)
+        if path
+    )
+
+
+def _numeric(value: object) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, str) and value.isdigit()
+    )
+
+
+class Feed:
+    """The events of one streamed run, in seq order, made once (``sends``)."""
+
+    def __init__(self, made: Iterator[Event], count: int, types: frozenset[str], tracer: Tracer):
+        self._made = made  # traced events, by seq
+        self.count = count
+        self.types = types
+        self.tracer = tracer
+        self._taken = False
+
+    def sends(self, schedule: Sequence[Slot], on_event: Made) -> Iterator[Planned]:
+        """Slot after slot of ``schedule``, its event and body, making the events it reaches;
+        ``on_event`` sees every event once, in seq order, before any send of it. The events of
+        the slots due within AHEAD seconds after slot n (at most AHEAD_SLOTS slots) are made
+        before slot n is given: while the Deliverer waits for its time, not in a burst. Once
+        only."""
+        if self._taken:
+            raise RuntimeError("a streamed run's events are made once: prepare it again")
+        self._taken = True
+        uses = [0] * self.count  # slots left per event: at 0 it is let go
+        for slot in schedule:
+            uses[slot.event] += 1
+        window: dict[int, tuple[Event, bytes]] = {}
+        made = 0  # events made: seqs below it
+        ahead = 0  # slots whose events are made: below it
+        for n, slot in enumerate(schedule):
+            # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
+            last = min(len(schedule), n + AHEAD_SLOTS)
+            while ahead < last and (ahead <= n or schedule[ahead].at <= slot.at + AHEAD):
+                while made <= schedule[ahead].event:
+                    ev = next(self._made)
+                    window[ev.seq] = ev, self._made_one(ev, on_event)
+                    made += 1
+                ahead += 1
+            seq = slot.event
+            ev, body = window[seq]
+            uses[seq] -= 1
+            if not uses[seq]:
+                del window[seq]
+            yield Planned(n, slot, body, ev.id, ev.type, dict(ev.headers))
+        for ev in self._made:  # events no slot sends still belong to the run
+            self._made_one(ev, on_event)
+
+    def _made_one(self, ev: Event, on_event: Made) -> bytes:
+        text = json.dumps(ev.payload)
+        light = _light(ev.id, ev.key, ev.seq, ev.type, ev.occurred_at, None, _NO_HEADERS)
+        self.tracer.add(light)
+        on_event(ev, light, text)
+        return text.encode()

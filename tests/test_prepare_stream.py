@@ -1,0 +1,197 @@
+"""Events prepared as a stream (issue #16 goal 2): a streamed run makes its events as they are
+sent, yet it is the same run — the golden hashes of ``test_prepare_golden``, the same RunInfo,
+the same journal rows — and its first delivery comes before its last event is made."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.core._model import Event
+from harness.core._scenario import Perturbation
+from harness.drive._deliver import Planned
+from harness.drive._tracer import Tracer
+from harness.engine import RunOptions, run_scenarios
+from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
+from harness.engine._prepare import PreparedRun, prepare, tracing_of
+from harness.history import Journal
+from harness.scenario._load import resolve
+
+from .conftest import SECRET, free_port
+from .test_prepare_golden import (
+    LIBRARY,
+    SHAPES,
+    TAG,
+    digest_of,
+    library_scenario,
+    options_for,
+    shaped,
+)
+
+# Library payloads whose ids or keys are numbers are prepared whole (``_feed.streamable``).
+WHOLE = {"github:issues", "github:pull_request", "github:push", "shopify:orders/create"}
+WHOLE |= {"shopify:orders/updated", "hubspot:contact.propertyChange"}
+STREAMED_SHAPES = ("burst", "duplicate", "reorder", "tamper")
+
+
+class Drained:
+    """A streamed run's feed drained without sending: what it made and sent, in order."""
+
+    def __init__(self, run: PreparedRun) -> None:
+        assert run.feed is not None
+        self.made: list[Event] = []
+        self.light: list[Event] = []
+        self.payloads: list[str] = []
+        self.log: list[str] = []
+        self.sent: list[Planned] = []
+        for planned in run.feed.sends(run.schedule, self.on_event):
+            self.log.append("send")
+            self.sent.append(planned)
+
+    def on_event(self, ev: Event, light: Event, payload: str) -> None:
+        self.log.append("made")
+        self.made.append(ev)
+        self.light.append(light)
+        self.payloads.append(payload)
+
+    def as_whole(self, run: PreparedRun) -> PreparedRun:
+        """``run`` as if prepared whole: its events and bodies, from what the feed made."""
+        bodies = {p.slot.event: p.body for p in self.sent}
+        return replace(
+            run,
+            tracer=Tracer(run.tracer.tag, self.made),
+            bodies=tuple(bodies[n] for n in range(len(self.made))),
+        )
+
+
+def _streamed(scenario: Any, seed: int, tmp_path: Path) -> tuple[PreparedRun, Drained]:
+    run = prepare(scenario, options_for(seed, tmp_path), tag=TAG, stream=True)
+    return run, Drained(run)
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_library_sources_stream_as_they_prepare_whole(name: str, tmp_path: Path) -> None:
+    scenario = library_scenario(name)
+    assert streamable(scenario, tracing_of(scenario)) is (name not in WHOLE)
+    run = prepare(scenario, options_for(3, tmp_path), tag=TAG, stream=True)
+    if name in WHOLE:
+        assert run.feed is None and digest_of(run) == LIBRARY[name]
+        return
+    drained = Drained(run)
+    whole = prepare(scenario, options_for(3, tmp_path), tag=TAG)
+    assert digest_of(drained.as_whole(run)) == LIBRARY[name]
+    assert replace(run.info, started_at="") == replace(whole.info, started_at="")
+    assert run.schedule == whole.schedule and run.attempts == whole.attempts
+    # What attribution, settling and learning read: every event, without its payload.
+    assert [(e.id, e.key, e.seq, e.type, e.occurred_at) for e in run.events] == [
+        (e.id, e.key, e.seq, e.type, e.occurred_at) for e in whole.events
+    ]
+    assert all(e.payload is None for e in run.events)
+    assert run.event_types == whole.event_types
+    for planned in drained.sent:
+        ev = whole.events[planned.slot.event]
+        assert (planned.body, planned.event_id, planned.event_type) == (
+            whole.bodies[ev.seq],
+            ev.id,
+            ev.type,
+        )
+
+
+@pytest.mark.parametrize("kind", sorted(SHAPES))
+def test_perturbations_stream_as_they_plan_whole(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Those that place a slot by the whole plan (and drift, and a recording) stay whole."""
+    monkeypatch.setenv("HARNESS_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    scenario = shaped(kind, tmp_path)
+    run = prepare(scenario, options_for(11, tmp_path), tag=TAG, stream=True)
+    if kind not in STREAMED_SHAPES:
+        assert run.feed is None and digest_of(run) == SHAPES[kind]
+        return
+    assert digest_of(Drained(run).as_whole(run)) == SHAPES[kind]
+
+
+def test_the_first_delivery_comes_before_the_last_event_is_made(tmp_path: Path) -> None:
+    """Once the events of the first AHEAD seconds are made: 101 of 1,324 here (0 to 1 s)."""
+    scenario = library_scenario("stripe:payment_intent.succeeded")
+    run, drained = _streamed(scenario, 3, tmp_path)
+    soon = [s.event for s in run.schedule if s.at <= run.schedule[0].at + AHEAD]
+    assert drained.log.index("send") == max(soon) + 1 == 101
+    assert drained.log.count("made") == len(drained.made) == scenario.source.events
+
+
+def test_events_are_made_ahead_of_their_slot_and_let_go_after_their_last(
+    tmp_path: Path,
+) -> None:
+    """A burst's events are ready before it starts; at most AHEAD_SLOTS slots ahead."""
+    source = replace(library_scenario("stripe:invoice.paid").source, events=3000, over=3.0)
+    burst = Perturbation("burst", {"within": 0.0, "count": 2500})
+    scenario = replace(library_scenario("stripe:invoice.paid"), source=source)
+    _, drained = _streamed(replace(scenario, perturbations=(burst,)), 3, tmp_path)
+    assert drained.log.index("send") == AHEAD_SLOTS  # the burst's first 2,000, then the rest
+    before_each = [
+        drained.log[: i + 1].count("made") for i, x in enumerate(drained.log) if x == "send"
+    ]
+    assert all(made <= n + AHEAD_SLOTS for n, made in enumerate(before_each))
+
+
+def test_a_streamed_run_is_driven_once(tmp_path: Path) -> None:
+    run, _ = _streamed(library_scenario("stripe:invoice.paid"), 3, tmp_path)
+    assert run.feed is not None
+    with pytest.raises(RuntimeError, match="made once"):
+        next(run.feed.sends(run.schedule, lambda *_: None))
+
+
+def _described(info: Any) -> dict[str, Any]:
+    """A RunInfo as the journal keeps it, without what differs from one preparation to the
+    next: its start time, its clean run's id, the secret's fingerprint (salted afresh)."""
+    found: dict[str, Any] = json.loads(info.to_json())
+    found.pop("started_at")
+    found["settings"].pop("baseline", None)
+    found["settings"].pop("secret_fingerprint")
+    return found
+
+
+def _event_rows(journal: Path, run_id: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(journal) as db:
+        return db.execute(
+            "SELECT seq, id, key, type, occurred_at, payload, headers FROM events "
+            "WHERE run = (SELECT run FROM runs WHERE run_id = ?) ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
+
+
+@pytest.mark.integration
+def test_a_streamed_run_journals_the_rows_a_whole_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Driven in full (its clean run first, streamed too): the journal's events rows of both
+    runs are those ``Journal.begin`` writes for the same run prepared whole, in the same order."""
+    port = free_port()
+    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    journal = tmp_path / "j.db"
+    options = RunOptions.create(
+        "tests.asgi_forwarder:app", seed=5, downstream=f"127.0.0.1:{port}", journal=journal
+    )
+    scenario = resolve(["duplicate-storm"])[0]
+    assert streamable(scenario, tracing_of(scenario))
+    (result,) = asyncio.run(run_scenarios([scenario], options))
+    history = result.history
+    assert history.baseline is not None
+    assert len(history.deliveries) == history.info.settings["planned_deliveries"]
+    whole = prepare(scenario, options, tag=history.info.tracer_tag)
+    assert _described(history.info) == _described(whole.info)
+    written = tmp_path / "whole.db"
+    w = Journal(written)
+    w.begin(whole.info, whole.events)
+    w.close()
+    assert _event_rows(journal, history.info.run_id) == _event_rows(written, whole.info.run_id)
+    clean = history.baseline.info
+    assert len(_event_rows(journal, clean.run_id)) == scenario.source.events
