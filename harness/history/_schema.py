@@ -22,7 +22,8 @@ _TEXT = "typeof({0}) = 'text'"
 _JSON = "typeof({0}) = 'text' AND json_valid({0})"
 _OBJECT = "typeof({0}) = 'text' AND json_valid({0}) AND json_type({0}) = 'object'"
 _LIST = "typeof({0}) = 'text' AND json_valid({0}) AND json_type({0}) = 'array'"
-_OUTCOME = "{0} IN (" + ", ".join(f"'{o.value}'" for o in Outcome) + ")"
+# Not ``IN (...)``: a list of four is made into a table for each row an INSERT checks (5 us).
+_OUTCOME = "(" + " OR ".join(f"{{0}} = '{o.value}'" for o in Outcome) + ")"
 
 
 def _or_null(check: str) -> str:
