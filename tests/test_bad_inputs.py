@@ -25,6 +25,7 @@ from harness.core._model import Delivery, Effect, Event, Model, Outcome
 from harness.history import Journal, RunInfo
 
 from .conftest import SECRET
+from .old_journals import as_format_5
 
 pytest_plugins = ["pytester"]
 
@@ -370,9 +371,19 @@ def _write_journal(path: Path, events: int = 300) -> None:
 DAMAGED = {
     "foreign-columns": "DROP TABLE deliveries; CREATE TABLE deliveries (a, b, c);",
     "foreign-table-missing": "DROP TABLE effects;",
+    "checks-dropped": "DROP TABLE marks; CREATE TABLE marks (run, at, name, detail);",
+    "info-without-fields": "UPDATE runs SET info = '{}';",
+    "newer-format": "PRAGMA user_version = 99;",
+    "no-runs": "DELETE FROM runs;",
+    "running": "UPDATE runs SET status = 'running', ended_at = NULL;",
+    "aborted": "UPDATE runs SET status = 'aborted';",
+}
+# Rows of another type than the format's: a journal of this format refuses them when they are
+# written (its tables check their columns), so these damage a copy in format 5, whose rows are
+# checked when they are read.
+DAMAGED_ROWS = {
     "nonjson-payload": "UPDATE events SET payload = 'not json' WHERE seq = 5;",
     "nonjson-info": "UPDATE runs SET info = '{{{';",
-    "info-without-fields": "UPDATE runs SET info = '{}';",
     "nonjson-headers": "UPDATE effects SET headers = 'nope' WHERE id = 'eff_3';",
     "nonjson-fault-params": "INSERT INTO faults VALUES (1, 'api', 'status', 1.0, 2.0, 'nope');",
     "outcome-unknown": "UPDATE deliveries SET outcome = 'weird' WHERE id = 'dlv_3';",
@@ -381,10 +392,6 @@ DAMAGED = {
     "status-as-text": "UPDATE deliveries SET status = 'ok' WHERE id = 'dlv_3';",
     "event-ids-not-json": "UPDATE effects SET event_id = NULL, event_ids = 'x' WHERE id = 'eff_4';",
     "state-body-not-json": "INSERT INTO states VALUES (1, 's', 'c', 'x', 'nope', '[]', 'k');",
-    "newer-format": "PRAGMA user_version = 99;",
-    "no-runs": "DELETE FROM runs;",
-    "running": "UPDATE runs SET status = 'running', ended_at = NULL;",
-    "aborted": "UPDATE runs SET status = 'aborted';",
 }
 
 
@@ -394,9 +401,10 @@ def journals(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("journals")
     good = folder / "good.db"
     _write_journal(good)
-    for name, sql in DAMAGED.items():
+    old = as_format_5(good, folder / "good-format-5.db")
+    for name, sql in [*DAMAGED.items(), *DAMAGED_ROWS.items()]:
         copy = folder / f"{name}.db"
-        shutil.copy(good, copy)
+        shutil.copy(good if name in DAMAGED else old, copy)
         db = sqlite3.connect(copy)
         db.executescript(sql)
         db.close()
@@ -417,6 +425,7 @@ def journals(tmp_path_factory: pytest.TempPathFactory) -> Path:
 JOURNAL_CASES = [
     ("foreign-columns", 2, "its table 'deliveries' has columns a, b, c"),
     ("foreign-table-missing", 2, "its table 'effects' is missing"),
+    ("checks-dropped", 2, "its table 'marks' is not defined as the format's"),
     ("nonjson-payload", 2, "events: payload is 'not json', where JSON is expected"),
     ("nonjson-info", 2, "runs: info is '{{{', where a JSON object is expected"),
     ("info-without-fields", 2, "run 'r1' cannot be read (KeyError"),
@@ -439,6 +448,19 @@ JOURNAL_CASES = [
     ("missing", 2, "no such journal file"),
     ("other-app", 2, "not a harness journal (no such table: runs)"),
 ]
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGED_ROWS))
+def test_a_journal_of_this_format_refuses_a_row_of_another_type(
+    journals: Path, tmp_path: Path, name: str
+) -> None:
+    copy = shutil.copy(journals / "good.db", tmp_path / "good.db")
+    db = sqlite3.connect(copy)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+            db.executescript(DAMAGED_ROWS[name])
+    finally:
+        db.close()
 
 
 def rec(name: str) -> list[str]:

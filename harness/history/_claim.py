@@ -17,7 +17,7 @@ from pathlib import Path
 from ..core._errors import InputError
 from ..core._files import check_writable_file
 from ._integrity import check_tables
-from ._schema import refuse_other_format
+from ._schema import journal_format
 
 try:
     import fcntl
@@ -41,14 +41,14 @@ def check_journal_path(path: Path, where: str = "--journal") -> None:
     db = None
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        refuse_other_format(db, path, writing=True)
+        version = journal_format(db, path, writing=True)
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone() is None:
             raise InputError(
                 f"{str(path)!r} is an SQLite file of another program (it has no runs table)",
                 where=where,
                 hint=_NEW,
             )
-        check_tables(db, path)
+        check_tables(db, path, version)
         found = db.execute("PRAGMA quick_check(1)").fetchone()[0]
         if found != "ok":
             raise InputError(

@@ -33,7 +33,7 @@ from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Stat
 from ._claim import claim
 from ._history import RunInfo
 from ._integrity import check_tables
-from ._schema import SCHEMA, refuse_other_format
+from ._schema import SCHEMA, SCHEMA_VERSION, journal_format
 
 # Seconds between copies of the write-ahead log into the .db file while a run writes.
 CHECKPOINT_EVERY = 1.0
@@ -337,14 +337,14 @@ def _effect_row(run: int | None, e: Effect) -> tuple[Any, ...]:
 def _open_for_writing(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
-        refuse_other_format(db, path, writing=True)
+        journal_format(db, path, writing=True)
         db.execute("PRAGMA journal_mode=WAL")
         # Only the _Checkpointer copies the log: sqlite's own copy would run on a COMMIT, in
         # the run's event loop, every 1,000 pages.
         db.execute("PRAGMA wal_autocheckpoint=0")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
-        check_tables(db, path)
+        check_tables(db, path, SCHEMA_VERSION)
     except (sqlite3.DatabaseError, InputError) as exc:
         db.close()
         if isinstance(exc, InputError):

@@ -16,7 +16,7 @@ from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outc
 from ._build import builder
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
-from ._schema import refuse_other_format
+from ._schema import SCHEMA_VERSION, journal_format
 
 _OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
 _BY_AT = attrgetter("at")
@@ -65,14 +65,16 @@ def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
 
 
 def _read(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
-    with _open(path) as db, _gc.paused():
+    journal = _open(path)
+    with journal as db, _gc.paused():
         found = db.execute(
             "SELECT run, info, status, ended_at FROM runs WHERE run_id = ?", (run_id,)
         ).fetchone()
         if found is None:
             raise InputError(f"no run {run_id!r} in this journal", where=str(path))
         run, info, status, ended_at = found
-        check_rows(db, Path(path), run)
+        if journal.version < SCHEMA_VERSION:  # from format 6 on, SQLite checked each row
+            check_rows(db, Path(path), run)
         # Deliveries and effects name their event by the Event's own id object, and a value
         # that repeats from row to row (record key, type, path, method...) is one object:
         # a million rows hold no copies, and lookups by event id hit on identity.
@@ -231,11 +233,12 @@ class _open:
     Never written to, not even its ``-wal``/``-shm`` files: a journal in a folder the harness
     cannot write to (a read-only mount, an attachment) is read as immutable when a plain
     read-only open cannot set up its write-ahead log — what its ``.db`` holds, which the
-    Journal checkpoints about every second.
+    Journal checkpoints about every second. ``version``: the journal's format, once open.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.version = SCHEMA_VERSION
 
     def __enter__(self) -> sqlite3.Connection:
         if self.path.is_dir():
@@ -263,8 +266,8 @@ class _open:
             # As a URI, so that '#', '?' or '%' in a file name are quoted, not read as syntax.
             db = sqlite3.connect(f"{self.path.resolve().as_uri()}?{mode}", uri=True)
             db.execute("SELECT 1 FROM runs LIMIT 1")
-            refuse_other_format(db, self.path, writing=False)
-            check_tables(db, self.path)
+            self.version = journal_format(db, self.path, writing=False)
+            check_tables(db, self.path, self.version)
         except (sqlite3.DatabaseError, InputError) as exc:
             if db is not None:
                 db.close()

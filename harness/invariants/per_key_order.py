@@ -122,8 +122,9 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
     for eff in _first_writes(facts) if first_only else facts.writes_in_order:
         ids = eff.event_ids
         if len(ids) == 1:  # the common case, kept cheap
+            # A first write naming one event is that event's first: nothing more to look up.
             event = events.get(ids[0])
-            if event is None or (first is not None and first.get(event.id) is not eff):
+            if event is None:
                 continue
             steps: Iterable[tuple[str, Event, Event]] = ((event.key, event, event),)
         else:
