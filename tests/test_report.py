@@ -10,7 +10,6 @@ import dataclasses
 import json
 import os
 import re
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -537,11 +536,8 @@ def test_html_size_does_not_grow_with_the_number_of_deliveries() -> None:
     verdict = [Verdict("no_lost_events", Status.PASS, judge(_big(10))[0].failure_class, "ok")]
     sizes = []
     for n in (1_000, 20_000):
-        h = _big(n)
-        started = time.perf_counter()
-        page = html.render(build_report([RunInput(h, verdict)], environ={}))
-        assert time.perf_counter() - started < 2.0
-        sizes.append(len(page))
+        page = html.render(build_report([RunInput(_big(n), verdict)], environ={}))
+        sizes.append(len(page))  # its time is benchmarks/bench_report.py's
     assert abs(sizes[1] - sizes[0]) < 0.05 * sizes[0], sizes
 
 

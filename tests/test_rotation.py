@@ -139,7 +139,6 @@ async def flaky() -> AsyncIterator[tuple[str, list[dict[str, str]]]]:
 
 async def test_a_retry_is_signed_at_its_own_send_time(flaky: Any) -> None:
     url, seen = flaky
-    t0 = time.monotonic()
     found: list[Delivery] = []
     # The secret switches 1 s into the run; the provider retries 2 s after the first attempt.
     signer = _rotating("standard-webhooks", OLD_SW, SW_SECRET, 1.0, 1.0)
@@ -153,6 +152,7 @@ async def test_a_retry_is_signed_at_its_own_send_time(flaky: Any) -> None:
         provider=provider,
     )
     body = json.dumps({"id": "evt_1"}).encode()
+    t0 = time.monotonic()  # the run's clock starts here, not before the Deliverer is made
     await asyncio.wait_for(deliverer.run([Slot(0.0, 0)], [body], ["evt_1"]), 30)
     assert [d.status for d in found] == [500, 200]
     assert found[0].sent_at < 1.0 <= found[1].sent_at
