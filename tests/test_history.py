@@ -11,8 +11,8 @@ from types import MappingProxyType
 
 import pytest
 
-from harness.core._errors import InputError
-from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome
+from harness.core._errors import InputError, OutputError
+from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome, StateRecord
 from harness.core._scenario import InvariantSpec
 from harness.history import (
     Journal,
@@ -382,3 +382,20 @@ def test_loaded_rows_are_the_model_objects_their_constructors_make(tmp_path: Pat
             loaded.id = "x"  # type: ignore[misc]
         assert replace(loaded, id="x").id == "x"
     assert hash(h.deliveries[0]) == hash(delivery) and repr(h.deliveries[0]) == repr(delivery)
+
+
+def test_a_row_the_format_refuses_stops_the_run_with_a_message_and_keeps_what_was_written(
+    tmp_path: Path,
+) -> None:
+    """A NaN in a downstream's record (json.dumps writes it, json_valid refuses it): one
+    OutputError naming the cause, later writes dropped, the journal still closes and loads."""
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), [Event("e1", "k1", 0, "order.paid", 0.0, {"a": 1})])
+    j.delivery(Delivery("dlv_1", "e1", 1, 0.0, 0.01, 0.02, 200, Outcome.OK))
+    with pytest.raises(OutputError, match=r"the journal refused a row .*NaN or Infinity"):
+        j.states([StateRecord("crm", "/contacts", "c1", {"amount": float("nan")}, ("e1",))])
+    assert j.failed is not None
+    j.end("complete", 1.0)  # dropped: the run stopped at the refused row
+    j.close()
+    h = load(tmp_path / "run.db", "r1")
+    assert h.status == "running" and [d.id for d in h.deliveries] == ["dlv_1"]

@@ -17,7 +17,7 @@ from ..core._errors import InputError
 from ..core._model import Effect, Event
 from ..core._scenario import Scenario, TracerSpec
 from ..drive._perturb import Slot
-from ..history import load
+from ..history import History, load
 from ..invariants import (
     DEFAULT_INVARIANTS,
     final_state_matches_baseline,
@@ -124,9 +124,12 @@ def expectation_for(prepared: PreparedRun, journal: Path) -> Expectation:
     """The expected effects of ``prepared``'s events, as its judgement will see them: learned
     from the clean run its settings name (read back from ``journal``), else declared, else any
     effect. What a settling run waits for (``Expectation.outstanding``)."""
+    return learn(prepared.info, prepared.events, _clean_run(prepared, journal))
+
+
+def _clean_run(prepared: PreparedRun, journal: Path) -> History | None:
     clean_id = prepared.info.settings.get("baseline")
-    clean = load(journal, clean_id) if isinstance(clean_id, str) else None
-    return learn(prepared.info, prepared.events, clean)
+    return load(journal, clean_id) if isinstance(clean_id, str) else None
 
 
 def pending_rule(prepared: PreparedRun, journal: Path) -> PendingRule:
@@ -136,11 +139,14 @@ def pending_rule(prepared: PreparedRun, journal: Path) -> PendingRule:
     learned when settling first asks: its events are all made by then."""
     if prepared.feed is None:
         return expectation_for(prepared, journal).waiting
+    # The clean run is read now, before the run: read while settling, its seconds of loading
+    # would stall the doubles' event loop under a target still at work.
+    clean = _clean_run(prepared, journal)
     learned: list[Expectation] = []
 
     def waiting(accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
         if not learned:
-            learned.append(expectation_for(prepared, journal))
+            learned.append(learn(prepared.info, prepared.events, clean))
         return learned[0].waiting(accepted, effects)
 
     return waiting

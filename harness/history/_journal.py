@@ -45,9 +45,10 @@ _P = ParamSpec("_P")
 def _written(
     method: Callable[Concatenate[Journal, _P], None],
 ) -> Callable[Concatenate[Journal, _P], None]:
-    """A write that a full disk, a removed folder or a read-only file system can refuse: the
-    first refusal raises OutputError (exit 3: the run could not be completed), which ends the
-    run; later writes are dropped, so that ending it does not fail again. What was committed
+    """A write that a full disk, a removed folder or a read-only file system can refuse, or
+    the format's checks (a row of another type: ``_schema``): the first refusal raises
+    OutputError (exit 3: the run could not be completed), which ends the run; later writes are
+    dropped, so that ending it does not fail again. What was committed
     before stays in the file, for `harness check`."""
 
     def guarded(journal: Journal, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
@@ -63,6 +64,15 @@ def _written(
                 where=str(journal.path),
                 hint="free some space or choose another folder (--journal); what was recorded "
                 f"before is kept: judge it with `harness check {journal.path}`",
+            )
+            raise journal.failed from None
+        except sqlite3.IntegrityError as exc:
+            journal.failed = OutputError(
+                f"the journal refused a row ({exc}): a value it cannot hold, such as NaN or "
+                "Infinity in a JSON body, or a bug in harness; the run stopped there",
+                where=str(journal.path),
+                hint=f"what was recorded before is kept: judge it with `harness check "
+                f"{journal.path}`; if no NaN or Infinity is involved, please report it",
             )
             raise journal.failed from None
 
