@@ -33,10 +33,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _receiver
 from _receiver import SECRET, machine_line
 
-from harness.core import _gc, _library
-from harness.core._scenario import Perturbation, Scenario, SyntheticSource
+from harness.core import _gc
+from harness.core._scenario import Perturbation, Scenario
 from harness.engine import _prepare
 from harness.engine._options import RunOptions
+from harness.scenario._load import _library_source
+from harness.scenario._schema import SyntheticDoc
 
 GOAL_RATE = 200_000.0  # events/s
 GOAL_MB_PER_MILLION = 300.0
@@ -47,19 +49,10 @@ STAGES = ("load_stream", "trace", "drift", "Correlation", "plan")
 
 
 def scenario(events: int, library: str) -> Scenario:
-    entry = _library.entry(library)
-    paths = entry.paths
-    source = SyntheticSource(
-        example=entry.example,
-        events=events,
-        records=max(1, events // 5),
-        over=events / 1000.0,
-        id_path=paths.get("id"),
-        key_path=paths["key"],
-        type_path=paths.get("type"),
-        time_path=paths.get("time"),
-        types=() if "type" in paths else (entry.type,),
+    doc = SyntheticDoc(
+        library=library, events=events, records=max(1, events // 5), over=events / 1000.0
     )
+    source = _library_source(doc)  # as the scenario loader makes it
     return Scenario("bench", source, perturbations=(Perturbation("duplicate", {"rate": 0.1}),))
 
 

@@ -100,17 +100,23 @@ def test_no_baseline_falls_back_to_any_effect_and_says_so(tmp_path: Path) -> Non
     assert summary.endswith("(rule: any effect — no clean run, no expect:)")
 
 
+def forwarder_options(journal: Path, monkeypatch: pytest.MonkeyPatch) -> RunOptions:
+    """Options of an in-process run of ``tests.asgi_forwarder`` (seed 5) into ``journal``, its
+    downstream double on a free port the forwarder is told of."""
+    port = free_port()
+    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    return RunOptions.create(
+        "tests.asgi_forwarder:app", seed=5, downstream=f"127.0.0.1:{port}", journal=journal
+    )
+
+
 def test_the_settle_loop_can_ask_what_is_still_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``expectation_for`` reads the clean run back from the journal the run writes."""
-    port = free_port()
-    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("HARNESS_SECRET", SECRET)
     journal = tmp_path / "j.db"
-    options = RunOptions.create(
-        "tests.asgi_forwarder:app", seed=5, downstream=f"127.0.0.1:{port}", journal=journal
-    )
+    options = forwarder_options(journal, monkeypatch)
     scenario = resolve(["duplicate-storm"])[0]
     (result,) = asyncio.run(run_scenarios([scenario], options))
     clean = result.history.baseline

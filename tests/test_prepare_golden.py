@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from harness.core import _library
 from harness.core._scenario import (
     DeliverySpec,
     Perturbation,
@@ -22,6 +21,8 @@ from harness.core._scenario import (
 from harness.drive._fakes import POOL
 from harness.engine._options import RunOptions
 from harness.engine._prepare import PreparedRun, prepare
+from harness.scenario._load import _library_source
+from harness.scenario._schema import SyntheticDoc
 
 EVENTS = POOL + 300  # past the pool of free text
 TAG = "zqgolds"
@@ -60,18 +61,9 @@ def digest_of(run: PreparedRun) -> str:
 
 
 def library_scenario(name: str) -> Scenario:
-    entry = _library.entry(name)
-    paths = entry.paths
-    source = SyntheticSource(
-        example=entry.example,
-        events=EVENTS,
-        records=EVENTS // 5,
-        over=EVENTS / 100.0,
-        id_path=paths.get("id"),
-        key_path=paths["key"],
-        type_path=paths.get("type"),
-        time_path=paths.get("time"),
-        types=() if "type" in paths else (entry.type,),
+    # As the scenario loader makes `source: {synthetic: {library: NAME, …}}`.
+    source = _library_source(
+        SyntheticDoc(library=name, events=EVENTS, records=EVENTS // 5, over=EVENTS / 100.0)
     )
     duplicate = (Perturbation("duplicate", {"rate": 0.1}),)
     return Scenario(name, source, perturbations=duplicate, delivery=DeliverySpec(signing="none"))

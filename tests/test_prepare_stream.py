@@ -17,13 +17,13 @@ from harness.core._model import Event
 from harness.core._scenario import Perturbation
 from harness.drive._deliver import Planned
 from harness.drive._tracer import Tracer
-from harness.engine import RunOptions, run_scenarios
+from harness.engine import run_scenarios
 from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
 from harness.engine._prepare import PreparedRun, prepare, tracing_of
 from harness.history import Journal
 from harness.scenario._load import resolve
 
-from .conftest import SECRET, free_port
+from .test_expected_runs import forwarder_options
 from .test_prepare_golden import (
     LIBRARY,
     SHAPES,
@@ -173,13 +173,8 @@ def test_a_streamed_run_journals_the_rows_a_whole_one_does(
 ) -> None:
     """Driven in full (its clean run first, streamed too): the journal's events rows of both
     runs are those ``Journal.begin`` writes for the same run prepared whole, in the same order."""
-    port = free_port()
-    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("HARNESS_SECRET", SECRET)
     journal = tmp_path / "j.db"
-    options = RunOptions.create(
-        "tests.asgi_forwarder:app", seed=5, downstream=f"127.0.0.1:{port}", journal=journal
-    )
+    options = forwarder_options(journal, monkeypatch)
     scenario = resolve(["duplicate-storm"])[0]
     assert streamable(scenario, tracing_of(scenario))
     (result,) = asyncio.run(run_scenarios([scenario], options))

@@ -15,25 +15,16 @@ from harness.core import _library, _paths
 from harness.core._model import Event
 from harness.core._scenario import SyntheticSource
 from harness.drive._sources import synthetic
+from harness.scenario._load import _library_source
+from harness.scenario._schema import SyntheticDoc
 
 NAMES = _library.names()
 PINNED = {"currency", "status", "object", "livemode", "type", "mode", "action", "event_type"}
 
 
 def source(name: str, events: int = 12, records: int = 4) -> SyntheticSource:
-    found = _library.entry(name)
-    paths = found.paths
-    return SyntheticSource(
-        example=found.example,
-        events=events,
-        records=records,
-        over=30.0,
-        id_path=paths.get("id"),
-        key_path=paths["key"],
-        type_path=paths.get("type"),
-        time_path=paths.get("time"),
-        types=() if "type" in paths else (found.type,),
-    )
+    # As the scenario loader makes `source: {synthetic: {library: NAME, …}}`.
+    return _library_source(SyntheticDoc(library=name, events=events, records=records, over=30.0))
 
 
 def leaves(payload: Any) -> dict[str, Any]:
