@@ -78,6 +78,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The environment of the pytest runs the tests start (pytester's, in this process or a child;
+# `python -m pytest` children): the plugins a harness project uses, named, as this suite does
+# (pyproject.toml's addopts). Autoloaded, every installed plugin cost each run ~4 CPU-s, and in
+# this process pytester drops what a run imported, so the next run paid again.
+# tests/test_new_user.py keeps autoloading: a new user's pytest finds the plugin by itself.
+INNER_PYTEST_ENV = {
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "PYTEST_ADDOPTS": "-p pytest_asyncio.plugin -p harness_pytest.plugin",
+}
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester's runs with INNER_PYTEST_ENV (set after pytester cleared PYTEST_ADDOPTS)."""
+    for name, value in INNER_PYTEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    return pytester
+
+
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from . import recorded_samples as samples
-from .conftest import SECRET, Automation
+from .conftest import INNER_PYTEST_ENV, SECRET, Automation
 from .conftest import harness as harness_cli
 
 # The sound demo passes the body's own id on as Idempotency-Key: the rule that ties its
@@ -145,7 +145,7 @@ def test_a_traced_replay_names_each_events_recorded_id_beside_its_token(
          "--harness-target", fragile.hook, "--harness-seed", "5",
          "--harness-downstream", f"127.0.0.1:{fragile.downstream_port}"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
-        env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
+        env={**os.environ, **INNER_PYTEST_ENV, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
     )  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"recorded as {samples.GITHUB_GUIDS[0]}," in proc.stdout

@@ -23,6 +23,7 @@ from harness.core._library import entry
 from harness.scenario._hazards import resolve_hazards
 from harness.scenario._project import SCHEMA_FILE, load_project, schema_text
 
+from .conftest import INNER_PYTEST_ENV
 from .conftest import harness as run_harness
 
 STRIPE_SECRET = "whsec_" + base64.b64encode(b"stripe-test-secret-0123456789ab").decode()
@@ -143,7 +144,7 @@ def test_pytest_collects_the_project_hazards(receiver: Receiver, tmp_path: Path)
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, **ENV},
+        env={**os.environ, **ENV, **INNER_PYTEST_ENV},
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -675,7 +675,7 @@ def test_loading_the_plugin_imports_no_engine_dependency(
     assert out.strip() == "[]"
     # A whole pytest session with this plugin alone (others import httpx, e.g. respx's):
     # no scenario, nothing heavy.
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.delenv("PYTEST_ADDOPTS")  # no other plugin (autoloading is off: conftest.py)
     pytester.makeini(INI.replace("asyncio_default_fixture_loop_scope = function\n", ""))
     pytester.makepyfile(test_light=CHECK_MODULES)
     pytester.runpytest_subprocess("-p", "harness_pytest.plugin").assert_outcomes(passed=1)

@@ -86,6 +86,8 @@ def test_two_xdist_workers_each_drive_with_a_double_of_their_own(
     monkeypatch.setenv("PYTHONPATH", str(pytester.path))
     base = free_port()
     result = pytester.runpytest_subprocess(
+        "-p",
+        "xdist.plugin",
         "-n",
         "2",
         "-v",
@@ -129,7 +131,7 @@ def test_network_target_runs_take_turns_under_xdist(
     for name in ("alpha", "beta"):
         pytester.makefile(".scenario.yaml", **{name: DEMO.replace("tiny-storm", name)})
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
-    result = pytester.runpytest_subprocess("-n", "2", *against(fragile))
+    result = pytester.runpytest_subprocess("-p", "xdist.plugin", "-n", "2", *against(fragile))
     result.assert_outcomes(passed=8, failed=2)
     lock = Path(
         pytester.path / "harness-runs" / f".harness-downstream-{fragile.downstream_port}.lock"

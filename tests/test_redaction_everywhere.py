@@ -19,7 +19,7 @@ import pytest
 
 from harness.cli._processes import Service, free_port, start_module
 
-from .conftest import Completed, in_process
+from .conftest import INNER_PYTEST_ENV, Completed, in_process
 
 pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
@@ -115,7 +115,7 @@ def _env(secret: str | None) -> dict[str, str]:
 def _run(args: list[str], cwd: Path, secret: str | None = SIGNING) -> Done:
     proc = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, timeout=180, cwd=cwd,
-        env=_env(secret),
+        env=_env(secret) | INNER_PYTEST_ENV,
     )  # fmt: skip
     return Done(proc.returncode, proc.stdout, proc.stderr)
 
