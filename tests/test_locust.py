@@ -286,6 +286,34 @@ def test_interrupted_load_test_keeps_its_journal_with_exit_code_3(tmp_path: Path
     assert {d.outcome.value for d in history.deliveries} == {"indeterminate"}
 
 
+async def test_a_locust_process_gone_before_it_heard_ready_leaves_the_run_aborted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder process's side: its doubles started, the Locust process that asked for
+    them is gone when it says "ready". The run is journaled aborted and its doubles stopped,
+    not left "running"."""
+    from harness_locust import _recorder
+
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    journal = tmp_path / "run.db"
+    (scenario,) = resolve(["duplicate-storm"])
+    options = RunOptions.create(
+        "http://127.0.0.1:9/", seed=1, downstream="127.0.0.1:0", journal=journal
+    )
+
+    class Gone:
+        async def receive(self) -> object:
+            return ("start", prepare(scenario, options), options, None)
+
+        async def send(self, *message: object) -> None:
+            raise ConnectionResetError("the Locust process went away")
+
+    with pytest.raises(ConnectionResetError):
+        await _recorder.serve(Gone())  # type: ignore[arg-type]
+    (history,) = load_all(journal)
+    assert history.status == "aborted" and history.deliveries == []
+
+
 def test_sigterm_to_harness_locust_ends_the_load_test_aborted_with_exit_code_3(
     tmp_path: Path,
 ) -> None:

@@ -90,9 +90,11 @@ async def serve(link: _Link) -> None:
         return
     # Run time 0 on the wall clock: Locust processes stamp deliveries with time.time().
     wall0 = time.time() - recorder.clock()
-    await link.send("ready", urls, wall0)
     status = "aborted"
     try:
+        # Inside: a Locust process gone before it heard "ready" still leaves the run aborted,
+        # its doubles stopped, not a journal saying it is running.
+        await link.send("ready", urls, wall0)
         status = await _record(link, recorder, prepared, wall0)
         if status == "complete":
             await recorder.settle()
