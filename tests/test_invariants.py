@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -21,6 +22,7 @@ from harness.core._model import (
 from harness.core._scenario import InvariantSpec
 from harness.history import History, RunInfo
 from harness.invariants import DEFAULT_INVARIANTS, INVARIANTS, check_specs, judge
+from harness.invariants.no_duplicate_effects import Repeat, classify
 
 # -- builders ------------------------------------------------------------------------------
 
@@ -412,6 +414,35 @@ def test_different_idempotency_keys_are_a_duplicate_and_harmless_ones_are_report
         "1 repeated DELETE, idempotent: harmless"
     )
     assert v.evidence.event_ids == ("evt_1",)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"method": "put"},
+        {"method": "POST"},
+        {"body": '{"a":2}'},
+        {"body": '{"a":2}', "headers": {"idempotency-key": "k"}},
+        {"body": '{"a":2}', "headers": {"Idempotency-Key": "j"}},
+        {"body": '{"a":2}', "headers": {}},
+        {"path": "/c/2"},
+        {"downstream": "crm"},
+    ],
+)
+def test_an_event_written_twice_is_judged_as_classify_says(change: dict[str, object]) -> None:
+    """Two writes of one event are classified without ``classify`` (the common case, kept
+    cheap): the same kind whatever differs between them."""
+    first = effect("eff_1", ["evt_1"], 0.1, "PUT", "/c/1", '{"a":1}', {"Idempotency-Key": "k"})
+    second = replace(first, id="eff_2", at=0.2, **change)  # type: ignore[arg-type]
+    kinds = [kind for _, kind in classify([first, second])]
+    v = one(
+        history([event(1)], [delivery("dlv_1", "evt_1")], [first, second]), "no_duplicate_effects"
+    )
+    assert (v.status is Status.FAIL) == (kinds == [Repeat.DUPLICATE])
+    assert ("idempotent: harmless" in v.summary) == (kinds == [Repeat.IDEMPOTENT])
+    assert ("same Idempotency-Key" in v.summary) == (kinds == [Repeat.SAME_KEY])
+    assert ("no event produced a repeated effect" in v.summary) == (kinds == [])
 
 
 def test_reads_refusals_and_distinct_requests_are_not_repeats() -> None:

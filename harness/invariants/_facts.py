@@ -10,6 +10,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import History
@@ -22,6 +23,7 @@ MAX_IDS = 8
 # Where a hint about unattributed effects sends the user.
 CORRELATION_DOC = "docs/correlation.md"
 _SHOWN_ROUTES = 3
+_AT = attrgetter("at")  # a sort key without a Python call per effect
 # A path segment that names one resource rather than a collection: it holds a digit, and is
 # not an API version (v2, 2024-01). One substitution: a run may have a million such effects.
 _RESOURCE_ID = re.compile(r"(?<=/)(?!(?:v\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?)(?:/|$))[^/]*\d[^/]*")
@@ -51,10 +53,6 @@ def not_counted(effect: Effect) -> str:
 def distinct(ids: tuple[str, ...]) -> Iterable[str]:
     """An effect's event ids, each once: an id named twice is still one attribution."""
     return ids if len(ids) < 2 else dict.fromkeys(ids)
-
-
-def _at(effect: Effect) -> float:
-    return effect.at
 
 
 class Facts:
@@ -101,7 +99,7 @@ class Facts:
     @cached_property
     def effects_in_order(self) -> list[Effect]:
         """All effects by time; the sort is stable, so ties keep their recorded order."""
-        return sorted(self.history.effects, key=_at)
+        return sorted(self.history.effects, key=_AT)
 
     @cached_property
     def _index(self) -> _Index:
@@ -109,18 +107,25 @@ class Facts:
         known = self.events_by_id
         writes: list[Effect] = []
         first: dict[str, Effect] = {}
-        repeated: dict[str, list[Effect]] = {}
+        second: dict[str, Effect] = {}
+        later: dict[str, list[Effect]] = {}
         unattributed = attributed = 0
-        safe, setdefault = SAFE_METHODS, first.setdefault
+        safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
         for eff in self.effects_in_order:
             write = eff.committed and eff.method.upper() not in safe  # is_write, inlined
             if write:
                 writes.append(eff)
             ids = eff.event_ids
-            if len(ids) == 1:  # the common case: no call, no list
-                hits: Sequence[str] = ids if ids[0] in known else ()
-            else:
-                hits = [eid for eid in distinct(ids) if eid in known]
+            if len(ids) == 1:  # the common case: no call, no list, no loop
+                eid = ids[0]
+                if eid not in known:
+                    unattributed += 1
+                elif write:
+                    attributed += 1
+                    if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
+                        later.setdefault(eid, []).append(eff)
+                continue
+            hits = [eid for eid in distinct(ids) if eid in known]
             if not hits:
                 unattributed += 1
                 continue
@@ -128,14 +133,9 @@ class Facts:
                 continue
             attributed += 1
             for eid in hits:
-                earlier = setdefault(eid, eff)
-                if earlier is not eff:
-                    more = repeated.get(eid)
-                    if more is None:
-                        repeated[eid] = [earlier, eff]
-                    else:
-                        more.append(eff)
-        return _Index(writes, unattributed, attributed, first, repeated)
+                if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
+                    later.setdefault(eid, []).append(eff)
+        return _Index(writes, unattributed, attributed, first, second, later)
 
     @property
     def writes_in_order(self) -> list[Effect]:
@@ -158,9 +158,20 @@ class Facts:
         return self._index.first_write
 
     @property
-    def repeated_writes(self) -> dict[str, list[Effect]]:
-        """Known event id -> all its writes in time order, for events with two or more."""
-        return self._index.repeated_writes
+    def second_write(self) -> dict[str, Effect]:
+        """Known event id -> its second write, for every event with two or more; in time order
+        of those. An event's writes are kept without a list of them: ``writes_of``."""
+        return self._index.second_write
+
+    @property
+    def later_writes(self) -> dict[str, list[Effect]]:
+        """Known event id -> its third write and those after it, for events with three or more."""
+        return self._index.later_writes
+
+    def writes_of(self, event_id: str) -> list[Effect]:
+        """All the writes of an event with two or more (a key of ``second_write``), by time."""
+        later = self.later_writes.get(event_id, ())
+        return [self.first_write[event_id], self.second_write[event_id], *later]
 
     @cached_property
     def unattributed_routes(self) -> dict[str, list[Effect]]:
@@ -178,10 +189,8 @@ class Facts:
         """The deliveries of a few events (the witnesses), in recorded order: one scan."""
         out: dict[str, list[Delivery]] = {eid: [] for eid in event_ids}
         if out:
-            for d in self.history.deliveries:
-                found = out.get(d.event_id)
-                if found is not None:
-                    found.append(d)
+            for d in [d for d in self.history.deliveries if d.event_id in out]:
+                out[d.event_id].append(d)
         return out
 
     def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:
@@ -202,7 +211,8 @@ class _Index:
     unattributed: int
     attributed_writes: int
     first_write: dict[str, Effect]
-    repeated_writes: dict[str, list[Effect]]
+    second_write: dict[str, Effect]
+    later_writes: dict[str, list[Effect]]  # an event's third write and those after it
 
 
 @dataclass(frozen=True, slots=True)

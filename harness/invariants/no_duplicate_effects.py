@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
@@ -88,16 +88,44 @@ class _Tally:
     harmless: list[str]  # event ids with only harmless repeats, by time of their first write
 
 
-def _tally(repeated_writes: Mapping[str, Sequence[Effect]]) -> _Tally:
-    """Classify every event's repeats in one pass (locals only: it runs per event)."""
-    duplicates: Counter[str] = Counter()
+def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
+    """Classify the repeats of the events given with their second writes, in one pass;
+    locals only: it runs per event.
+
+    An event written twice (each of its two deliveries applied) is classified here as
+    ``classify`` would, without its call and containers: 0.4 of the time per event.
+    """
+    first, later = facts.first_write, facts.later_writes
+    duplicates: Counter[str] = Counter()  # by method
     idempotent: Counter[str] = Counter()
     same_key = 0
     harmful: list[str] = []
     harmless: list[str] = []
     duplicate, is_idempotent = Repeat.DUPLICATE, Repeat.IDEMPOTENT
-    for eid, writes in repeated_writes.items():
-        repeats = classify(writes)
+    for eid, w in seconds:
+        more = later.get(eid) if later else None
+        if more is None:
+            earlier = first[eid]
+            method = w.method.upper()
+            if (
+                w.path != earlier.path
+                or w.downstream != earlier.downstream
+                or method != earlier.method.upper()
+            ):
+                continue  # two requests, neither a repeat
+            if method in IDEMPOTENT_METHODS and w.body == earlier.body:
+                idempotent[method] += 1
+                harmless.append(eid)
+            elif (key := w.header(IDEMPOTENCY_KEY)) is not None and key == earlier.header(
+                IDEMPOTENCY_KEY
+            ):
+                same_key += 1
+                harmless.append(eid)
+            else:
+                duplicates[method] += 1
+                harmful.append(eid)
+            continue
+        repeats = classify([first[eid], w, *more])
         if not repeats:
             continue
         bad = False
@@ -118,7 +146,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None:
         return gap
-    tally = _tally(facts.repeated_writes)
+    tally = _tally(facts, facts.second_write.items())
     harmless = _harmless_text(tally.idempotent, tally.same_key)
     note = unattributed_note(facts)
     events = len(facts.history.events)
@@ -170,13 +198,13 @@ def _witnesses(facts: Facts, event_ids: Sequence[str]) -> list[Witness]:
     deliveries = facts.deliveries_of([e.id for e in shown])
     out = []
     for event in shown:
-        writes = facts.repeated_writes[event.id]
+        writes = facts.writes_of(event.id)
         dlv = deliveries[event.id]
         line = (
             f"{event_ref(event)} was {deliveries_text(dlv)} and produced "
             f"{plural(len(writes), 'effect')}: {effects_text(writes)}"
         )
-        tally = _tally({event.id: writes})
+        tally = _tally(facts, [(event.id, facts.second_write[event.id])])
         if not tally.harmful:
             line += f" ({_harmless_text(tally.idempotent, tally.same_key)})"
         out.append(

@@ -214,8 +214,10 @@ def _never_note(facts: Facts) -> str:
     if not never:
         return ""
     tampered = facts.tampered
-    genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
-    only_tampered = sum(1 for eid in never if eid not in genuine) if tampered else 0
+    only_tampered = 0
+    if tampered:  # else every delivery is genuine: no scan of them
+        genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
+        only_tampered = sum(1 for eid in never if eid not in genuine)
     notes = []
     if len(never) > only_tampered:
         refused = len(never) - only_tampered

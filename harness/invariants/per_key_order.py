@@ -16,11 +16,11 @@ either way by a correct automation: such a pair is counted, and said, not failed
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core import _paths
-from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -48,21 +48,25 @@ class _Violation:
 
 
 class _Knowable:
-    """Whether the automation could tell that one event of a record came before another."""
+    """Whether the automation could tell that one event of a record came before another.
 
-    def __init__(self, facts: Facts) -> None:
+    Asked only about the steps found out of order, after the walk: their events' arrivals are
+    then gathered in one scan of the deliveries, not kept for every event of the run.
+    """
+
+    def __init__(self, facts: Facts, behind: Sequence[_Violation]) -> None:
         paths = facts.history.info.settings.get("paths") or {}
         self._sequenced = bool(paths.get("seq"))
         self._ledger = facts.history.info.model is Model.LEDGER
         time = _time_path(facts)
         self._time = _paths.parse(time) if time else None
-        self._facts = facts
-        self._arrival: dict[str, tuple[float, float]] | None = None
+        asked = set() if self._sequenced else _events_of(behind)
+        self._arrival = _arrivals(facts.history.deliveries, asked) if asked else {}
 
     def __call__(self, older: Event, newer: Event, newer_applied: float) -> bool:
         if self._sequenced:
             return True
-        arrival = self._arrivals()
+        arrival = self._arrival
         older_answered = arrival.get(older.id, (0.0, float("inf")))[1]
         newer_sent = arrival.get(newer.id, (float("inf"), 0.0))[0]
         if older_answered <= newer_sent:
@@ -73,19 +77,24 @@ class _Knowable:
         now = _paths.get(newer.payload, self._time, None)
         return then is not None and now is not None and then != now
 
-    def _arrivals(self) -> dict[str, tuple[float, float]]:
-        """Per event: when its first delivery was sent, and when its first answer came."""
-        if self._arrival is None:
-            found: dict[str, tuple[float, float]] = {}
-            never = (float("inf"), float("inf"))
-            for d in self._facts.history.deliveries:
-                sent, answered = found.get(d.event_id, never)
-                at = d.answered_at
-                if at is not None and at < answered:
-                    answered = at
-                found[d.event_id] = (d.sent_at if d.sent_at < sent else sent, answered)
-            self._arrival = found
-        return self._arrival
+
+def _events_of(behind: Iterable[_Violation]) -> set[str]:
+    return {eid for v in behind for eid in (v.event.id, v.newer_event.id)}
+
+
+def _arrivals(
+    deliveries: Iterable[Delivery], asked: Container[str]
+) -> dict[str, tuple[float, float]]:
+    """Per event asked about: when its first delivery was sent, and when its first answer came."""
+    found: dict[str, tuple[float, float]] = {}
+    never = (float("inf"), float("inf"))
+    for d in [d for d in deliveries if d.event_id in asked]:
+        sent, answered = found.get(d.event_id, never)
+        at = d.answered_at
+        if at is not None and at < answered:
+            answered = at
+        found[d.event_id] = (d.sent_at if d.sent_at < sent else sent, answered)
+    return found
 
 
 def _time_path(facts: Facts) -> str | None:
@@ -110,44 +119,59 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
 
     An effect can carry several events of one record (a coalesced update): it must not be
     older than what came before (its lowest seq), and it moves the record to its highest.
-    Violations are counted; only those the evidence can show are kept.
+    Steps older than their record's newest are kept and judged after the pass (``_judged``).
     """
     events = facts.events_by_id
     first = facts.first_write if first_only else None
-    knowable = _Knowable(facts)
     newest: dict[str, tuple[Effect, Event]] = {}
-    firsts: dict[str, _Violation] = {}
-    earliest: list[_Violation] = []
-    checked = compared = violations = untold = 0
+    behind: list[_Violation] = []
+    checked = 0
     for eff in _first_writes(facts) if first_only else facts.writes_in_order:
         ids = eff.event_ids
-        if len(ids) == 1:  # the common case, kept cheap
+        if len(ids) == 1:  # the common case, one step without a tuple of steps
             # A first write naming one event is that event's first: nothing more to look up.
             event = events.get(ids[0])
             if event is None:
                 continue
-            steps: Iterable[tuple[str, Event, Event]] = ((event.key, event, event),)
-        else:
-            steps = _spans(eff, events, first)
-        for key, low, high in steps:
+            checked += 1
+            held = newest.get(event.key)
+            if held is None or event.seq > held[1].seq:
+                newest[event.key] = (eff, event)
+            elif event.seq < held[1].seq:
+                behind.append(_Violation(event.key, eff, event, held[0], held[1]))
+            continue
+        for key, low, high in _spans(eff, events, first):
             checked += 1
             held = newest.get(key)
             if held is None:
                 newest[key] = (eff, high)
                 continue
-            compared += 1
-            if low.seq < held[1].seq and not knowable(low, held[1], held[0].at):
-                untold += 1
-            elif low.seq < held[1].seq:
-                violations += 1
-                if len(earliest) < MAX_WITNESSES or key not in firsts:
-                    found = _Violation(key, eff, low, held[0], held[1])
-                    firsts.setdefault(key, found)
-                    if len(earliest) < MAX_WITNESSES:
-                        earliest.append(found)
+            if low.seq < held[1].seq:
+                behind.append(_Violation(key, eff, low, held[0], held[1]))
             if high.seq > held[1].seq:
                 newest[key] = (eff, high)
-    return _Walk(len(newest), checked, compared, violations, untold, firsts, earliest)
+    # Each record's first step is the only one that found nothing held: the rest compared.
+    return _judged(facts, behind, len(newest), checked, checked - len(newest))
+
+
+def _judged(
+    facts: Facts, behind: Sequence[_Violation], records: int, checked: int, compared: int
+) -> _Walk:
+    """The out-of-order steps, in time order, told apart: violations, or untold."""
+    knowable = _Knowable(facts, behind)
+    firsts: dict[str, _Violation] = {}
+    earliest: list[_Violation] = []
+    violations = 0
+    for v in behind:
+        if not knowable(v.event, v.newer_event, v.newer_effect.at):
+            continue
+        violations += 1
+        if len(earliest) < MAX_WITNESSES or v.key not in firsts:
+            firsts.setdefault(v.key, v)
+            if len(earliest) < MAX_WITNESSES:
+                earliest.append(v)
+    untold = len(behind) - violations
+    return _Walk(records, checked, compared, violations, untold, firsts, earliest)
 
 
 def _first_writes(facts: Facts) -> Iterator[Effect]:

@@ -25,6 +25,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ..core._model import (
     CONNECTION_BROKE,
@@ -52,6 +53,7 @@ NAME = "target_available"
 CLASS = FailureClass.LOUD
 DEFAULT_MAX_SHARE = 0.0
 _NEVER = float("-inf")
+_AT = attrgetter("at")
 
 
 class NoAnswer(enum.StrEnum):
@@ -120,14 +122,19 @@ class Availability:
 def availability(history: History) -> Availability:
     """The deliveries of ``history`` the target did not answer, and the outages they make.
 
-    One pass when every delivery was answered (the common case), three when some timed out
-    while the target went on; sorting only when the target did not answer some."""
+    One pass when every delivery was answered (the common case), two more (the effects, then
+    the deliveries only when needed) when some timed out while the target went on; sorting
+    only when the target did not answer some."""
     deliveries = history.deliveries
     silent = [d for d in deliveries if d.status is None]
     if not silent:
         return Availability(len(deliveries), ())
-    last_sent = max((d.sent_at for d in deliveries if d.status is not None), default=_NEVER)
-    last_effect = max((e.at for e in history.effects), default=_NEVER)
+    # The target went on after a timeout when it answered a later delivery or made a later
+    # effect: when an effect came after every silent delivery, the answers need no scan.
+    went_on = max(map(_AT, history.effects), default=_NEVER)
+    if any(d.sent_at >= went_on for d in silent):
+        answered_sent = (d.sent_at for d in deliveries if d.status is not None)
+        went_on = max(went_on, max(answered_sent, default=_NEVER))
     counted: list[tuple[Delivery, NoAnswer]] = []
     slow: list[Delivery] = []
     other: list[Delivery] = []
@@ -135,7 +142,7 @@ def availability(history: History) -> Availability:
         kind = no_answer(d)
         if kind is None:
             other.append(d)
-        elif kind is NoAnswer.TIMEOUT and (last_sent > d.sent_at or last_effect > d.sent_at):
+        elif kind is NoAnswer.TIMEOUT and went_on > d.sent_at:
             slow.append(d)
         else:
             counted.append((d, kind))
