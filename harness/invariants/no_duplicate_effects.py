@@ -84,8 +84,8 @@ class _Tally:
     duplicates: Counter[str]  # by method
     idempotent: Counter[str]  # by method
     same_key: int
-    harmful: list[str]  # event ids with a duplicate, by time of their first write
-    harmless: list[str]  # event ids with only harmless repeats, by time of their first write
+    harmful: list[str]  # event ids with a duplicate, by time of their second write
+    harmless: list[str]  # event ids with only harmless repeats, by time of their second write
 
 
 def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
