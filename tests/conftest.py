@@ -8,9 +8,11 @@ import io
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,6 +197,53 @@ def harness_process(
         env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200", **(env or {})},
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+
+def signalled(
+    argv: list[str],
+    sig: signal.Signals,
+    ready: Callable[[subprocess.Popen[str]], object],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 30,
+) -> Completed:
+    """``argv`` as a process (``env`` over this one's), sent ``sig`` once ``ready`` returns
+    (what it returns is not read); its exit code and output within ``timeout`` s, killed if it
+    outlives them."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **env},
+    )
+    try:
+        ready(proc)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return Completed(proc.returncode, out, err)
+
+
+def listening(
+    port: int, within: float, proc: subprocess.Popen[Any] | None = None, poll: float = 0.1
+) -> bool:
+    """Whether something accepts connections on loopback ``port`` within ``within`` s (a bare
+    socket: no client library's error classes); False at once if ``proc`` has exited."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and (proc is None or proc.poll() is None):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(poll)
+    return False
 
 
 @dataclass

@@ -5,10 +5,8 @@ loopback) that stands in for the real API, so the listing shows the real answers
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 
 from harness.cli._processes import free_port
 
-from .conftest import SECRET, Automation, harness
+from .conftest import SECRET, Automation, harness, listening
 
 pytestmark = pytest.mark.integration
 
@@ -64,13 +62,7 @@ def real_api() -> Iterator[int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    listening(port, 15, poll=0.05)
     try:
         yield port
     finally:

@@ -26,7 +26,16 @@ from harness.engine import RunOptions, prepare
 from harness.history import load_all
 from harness.scenario._load import resolve
 
-from .conftest import REPO, SECRET, Automation, Completed, harness, harness_process
+from .conftest import (
+    REPO,
+    SECRET,
+    Automation,
+    Completed,
+    harness,
+    harness_process,
+    listening,
+    signalled,
+)
 
 sys.path.insert(0, str(REPO / "plugins"))  # a checkout not installed in editable mode
 
@@ -35,6 +44,8 @@ from harness_locust._plan import partition, with_events
 pytestmark = pytest.mark.integration
 
 HEADLESS = ("--headless", "--only-summary", "--loglevel", "WARNING")
+# harness and its Locust plugin importable by the processes a test starts.
+_IMPORTABLE = {"PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")])}
 
 
 def locust_cli(automation: Automation, scenario: str, tmp: Path, *args: str) -> list[str]:
@@ -48,14 +59,13 @@ def locust_cli(automation: Automation, scenario: str, tmp: Path, *args: str) -> 
 
 def run_locust(locustfile: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
     """Locust itself on a user's locustfile, with this checkout importable."""
-    path = os.pathsep.join([str(REPO), str(REPO / "plugins")])
     proc = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(locustfile), *args],
         capture_output=True,
         text=True,
         timeout=90,
         cwd=locustfile.parent,
-        env={**os.environ, "HARNESS_SECRET": SECRET, "PYTHONPATH": path, **(env or {})},
+        env={**os.environ, "HARNESS_SECRET": SECRET, **_IMPORTABLE, **(env or {})},
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 
@@ -273,13 +283,14 @@ def test_interrupted_load_test_keeps_its_journal_with_exit_code_3(tmp_path: Path
     with socket.create_server(("127.0.0.1", 0), backlog=64) as server:  # never answers
         args = ["--host", f"http://127.0.0.1:{server.getsockname()[1]}", "-u", "8", "-r", "100"]
         args += ["--harness-journal", str(tmp_path / "run.db"), "--harness-downstream", ":0"]
-        code, err = _stopped_by(
-            signal.SIGINT,
+        done = signalled(
             [*_LOCUST, "-f", str(locustfile), *args, *HEADLESS, "-t", "30s"],
+            signal.SIGINT,
             _run_started(tmp_path / "run.db"),
-            tmp_path,
+            cwd=tmp_path,
+            env=_IMPORTABLE,
         )
-    assert code == 3 and "interrupted" in err, err
+    assert done.code == 3 and "interrupted" in done.err, done.err
     (history,) = load_all(tmp_path / "run.db")
     assert history.status == "aborted"
     assert len(history.deliveries) == 8
@@ -325,13 +336,14 @@ def test_sigterm_to_harness_locust_ends_the_load_test_aborted_with_exit_code_3(
         target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
         args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
         args += ["--journal", str(tmp_path / "run.db"), "--", *HEADLESS, "-u", "8", "-r", "100"]
-        code, err = _stopped_by(
-            signal.SIGTERM,
+        done = signalled(
             [sys.executable, "-m", "harness", *args, "-t", "60s"],
+            signal.SIGTERM,
             _run_started(tmp_path / "run.db"),
-            tmp_path,
+            cwd=tmp_path,
+            env=_IMPORTABLE,
         )
-    assert code == 3, err
+    assert done.code == 3, done.err
     (history,) = load_all(tmp_path / "run.db")
     assert history.status == "aborted" and len(history.deliveries) == 8
 
@@ -347,68 +359,27 @@ def test_a_load_test_ended_before_its_run_began_is_never_a_pass(tmp_path: Path) 
     args += ["--harness-journal", str(tmp_path / "run.db")]
     port = free_port()
     args += ["--web-host", "127.0.0.1", "--web-port", str(port)]
-    code, err = _stopped_by(
-        signal.SIGTERM,
+    done = signalled(
         [*_LOCUST, "-f", str(locustfile), *args],
-        _listening(port),  # Locust's SIGTERM handler is set before its web UI serves
-        tmp_path,
+        signal.SIGTERM,
+        # Locust's SIGTERM handler is set before its web UI serves.
+        lambda proc: listening(port, 30, proc),
+        cwd=tmp_path,
+        env=_IMPORTABLE,
     )
-    assert code == 3, err
-    assert "the load test ended before any test: nothing sent or judged" in err
+    assert done.code == 3, done.err
+    assert "the load test ended before any test: nothing sent or judged" in done.err
 
 
 _LOCUST = [sys.executable, "-m", "locust"]
 
 
-def _stopped_by(
-    sig: signal.Signals,
-    argv: list[str],
-    ready: Callable[[subprocess.Popen[str]], str],
-    cwd: Path,
-) -> tuple[int, str]:
-    """``argv`` started (harness and its Locust plugin importable), sent ``sig`` once
-    ``ready`` returns (what it read of stderr); the exit code and the whole stderr."""
-    path = os.pathsep.join([str(REPO), str(REPO / "plugins")])
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
-    )
-    try:
-        said = ready(proc)
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return proc.returncode, said + err
-
-
-def _run_started(journal: Path) -> Callable[[subprocess.Popen[str]], str]:
-    def ready(_: subprocess.Popen[str]) -> str:
+def _run_started(journal: Path) -> Callable[[subprocess.Popen[str]], None]:
+    def ready(_: subprocess.Popen[str]) -> None:
         deadline = time.monotonic() + 30
         while not _has_running_run(journal) and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.5)  # the users' requests are out, unanswered
-        return ""
-
-    return ready
-
-
-def _listening(port: int) -> Callable[[subprocess.Popen[str]], str]:
-    def ready(proc: subprocess.Popen[str]) -> str:
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return ""
-            except OSError:
-                time.sleep(0.1)
-        return ""
 
     return ready
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,7 +20,7 @@ from harness.core._model import Delivery, Effect, Event, Model, Outcome
 from harness.history import History, RunInfo
 from harness.report._redact import SECRET_LABEL, Redactor
 
-from .conftest import harness
+from .conftest import harness, listening
 
 SECRET = "whsec_c2VlZGVkLXNpZ25pbmcta2V5LTEyMzQ1Ng=="  # base64 with '/'-free padding
 
@@ -175,14 +173,7 @@ def test_the_standalone_double_prints_calls_redacted(tmp_path: Path) -> None:
     try:
         # Waited for with a bare socket: an httpx error class can be another module's copy
         # here (pytester's inner runs restore sys.modules in this worker) and slip an except.
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the double did not start"
-                time.sleep(0.1)
+        assert listening(port, 30), "the double did not start"
         httpx.post(f"http://127.0.0.1:{port}/charges?api_key=seedtok987", json={})
     finally:
         proc.terminate()

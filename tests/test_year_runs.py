@@ -4,7 +4,6 @@ journal runs only the months not complete in it, and Ctrl-C keeps the months tha
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from harness.core._model import STATE_MARK, Status
 from harness.history import load, run_infos
 from harness.invariants import judge
 
-from .conftest import SECRET, Automation, harness, harness_process
+from .conftest import SECRET, Automation, harness, harness_process, signalled
 
 pytestmark = [pytest.mark.integration, pytest.mark.long]
 
@@ -96,26 +95,17 @@ def test_ctrl_c_keeps_the_months_that_ran_and_resume_runs_the_interrupted_one_ag
         "--events-per-day", "20", "--day-seconds", "0.4",
     ]  # fmt: skip
     argv = [sys.executable, "-m", "harness", *args, "--months", "3", "--journal", str(journal)]
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
-    )
-    try:
+
+    def second_month_began(_: subprocess.Popen[str]) -> None:
         deadline = time.monotonic() + 150
         while "2028-02" not in _months_in(journal) and time.monotonic() < deadline:
             time.sleep(0.3)
         assert _months_in(journal).get("2028-01") == "complete"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 3, err
+
+    env = {"HARNESS_SECRET": SECRET, "COLUMNS": "200"}
+    done = signalled(argv, signal.SIGINT, second_month_began, cwd=tmp_path, env=env, timeout=60)
+    err = done.err
+    assert done.code == 3, err
     assert f"--resume {journal}" in " ".join(err.split())
     assert "Traceback" not in err
     assert _months_in(journal) == {"2028-01": "complete", "2028-02": "aborted"}
