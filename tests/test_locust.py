@@ -404,3 +404,21 @@ def test_tampered_deliveries_under_locust_are_judged_as_in_an_engine_run(
     assert verdicts["rejects_forged"]["status"] == "pass", verdicts["rejects_forged"]
     assert "tampered deliveries were refused" in verdicts["rejects_forged"]["summary"]
     assert run["counts"]["deliveries_by_outcome"]["rejected"] > 0
+
+
+def test_a_master_whose_workers_never_came_exits_3_not_1(tmp_path: Path) -> None:
+    """Locust's master gives up waiting for its workers with exit code 1, the code of a failed
+    invariant; under the harness that test never began: exit 3, saying why."""
+    scenario = tmp_path / "silent.scenario.yaml"
+    scenario.write_text(SILENT.replace("TIMEOUT", "20s"))
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(f"{LOCUSTFILE}\n    scenario = {str(scenario)!r}\n")
+    done = run_locust(
+        locustfile, *HEADLESS, "--master", "--master-bind-port", str(free_port()),
+        "--expect-workers", "1", "--expect-workers-max-wait", "1", "-u", "1", "-r", "1",
+        "-t", "20s", "--host", "http://127.0.0.1:9", "--harness-downstream", ":0",
+        "--harness-journal", str(tmp_path / "run.db"),
+    )  # fmt: skip
+    assert done.code == 3, done.err
+    assert "gave up waiting for workers to connect (0 of 1 after 1 s" in done.err
+    assert not (tmp_path / "run.db").exists() or not load_all(tmp_path / "run.db")

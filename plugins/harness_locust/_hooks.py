@@ -29,7 +29,7 @@ from weakref import WeakKeyDictionary
 import gevent
 from locust import events
 from locust.env import Environment
-from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+from locust.runners import STATE_INIT, STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from harness import (
     HarnessError,
@@ -235,6 +235,38 @@ def _on_init(environment: Environment, **_: Any) -> None:
     # by the whole start-up and preparation (seconds on a busy machine), so -t could expire
     # before the test started. Counting from here, it measures the test.
     gevent.get_hub().loop.update_now()
+    if isinstance(runner, MasterRunner):
+        _wait_for_workers(environment, runner)
+
+
+def _wait_for_workers(environment: Environment, runner: MasterRunner) -> None:
+    """Locust's master gives up waiting for its workers (``--expect-workers-max-wait``) with
+    exit code 1, which the harness's rule keeps for a failed invariant: a test that never began
+    sent and judged nothing (3). The harness takes that wait over: when it ends with workers
+    missing, it says so and ends Locust with exit code 3 (the run, prepared, is aborted)."""
+    options = environment.parsed_options
+    wait = getattr(options, "expect_workers_max_wait", 0)
+    if options is None or not wait or not (options.headless or options.autostart):
+        return
+    options.expect_workers_max_wait = 0  # Locust waits on until the harness ends it
+    expected = options.expect_workers
+
+    def give_up() -> None:
+        ready = len(runner.clients.ready)
+        if ready < expected and runner.state == STATE_INIT:  # the test never began
+            log.error(
+                "harness: gave up waiting for workers to connect (%d of %d after %g s, "
+                "--expect-workers-max-wait): nothing sent or judged",
+                ready,
+                expected,
+                wait,
+            )
+            environment.process_exit_code = 3
+            environment.events.quitting.fire(environment=environment, reverse=True)
+            runner.quit()
+            sys.exit(3)  # gevent raises it in the main greenlet, waiting for the workers
+
+    gevent.spawn_later(wait, give_up)
 
 
 def _prepare_owner(environment: Environment, state: _State, settings: Settings) -> None:
