@@ -422,3 +422,30 @@ def test_a_master_whose_workers_never_came_exits_3_not_1(tmp_path: Path) -> None
     assert done.code == 3, done.err
     assert "gave up waiting for workers to connect (0 of 1 after 1 s" in done.err
     assert not (tmp_path / "run.db").exists() or not load_all(tmp_path / "run.db")
+
+
+def test_a_master_stopped_while_waiting_for_its_workers_exits_3_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM to `harness locust` while its master waits for workers (Locust has no handler of
+    its own yet): exit 3, nothing sent or judged, where Locust died without a word (-15)."""
+    scenario = tmp_path / "silent.scenario.yaml"
+    scenario.write_text(SILENT.replace("TIMEOUT", "20s"))
+    port = free_port()
+    args = ["locust", str(scenario), "--target", "http://127.0.0.1:9/hooks"]
+    args += ["--downstream", "127.0.0.1:0", "--journal", str(tmp_path / "run.db"), "--"]
+    args += [*HEADLESS, "--master", "--master-bind-port", str(port), "--expect-workers", "1"]
+
+    def waiting(proc: subprocess.Popen[str]) -> None:
+        listening(port, 30, proc)  # the master is up; its run is prepared, or nearly
+        time.sleep(1)
+
+    done = signalled(
+        [sys.executable, "-m", "harness", *args, "-t", "20s"],
+        signal.SIGTERM,
+        waiting,
+        cwd=tmp_path,
+        env=_IMPORTABLE,
+    )
+    assert done.code == 3, done.err
+    assert "nothing sent or judged" in done.err and "Traceback" not in done.err

@@ -138,9 +138,16 @@ def _run_locust(command: list[str]) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
     try:
         try:
-            return process.wait()
+            code = process.wait()
         except KeyboardInterrupt:
             # Ctrl-C reached Locust too: it ends the run (aborted, journal kept) and says how.
-            return process.wait()
+            code = process.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if code < 0:  # ended by a signal while starting, before any handler of its own was set
+        from ._console import error
+
+        ended = signal.Signals(-code).name
+        error(f"Locust was ended by {ended} while starting: nothing sent or judged")
+        return 3
+    return code

@@ -19,17 +19,19 @@ import logging
 import os
 import pickle
 import shlex
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from weakref import WeakKeyDictionary
 
 import gevent
 from locust import events
 from locust.env import Environment
-from locust.runners import STATE_INIT, STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, Runner, WorkerRunner
 
 from harness import (
     HarnessError,
@@ -226,47 +228,65 @@ def _on_init(environment: Environment, **_: Any) -> None:
         runner.register_message("harness_rows", _on_rows)
         runner.register_message("harness_exhausted", _on_exhausted)
         runner.register_message("harness_error", _on_worker_error)
+    # Ctrl-C or SIGTERM before Locust sets its own handlers (while preparing, or waiting for
+    # workers) would end it with a traceback or without a word: the harness says what it was.
+    previous = {n: signal.signal(n, _stop) for n in (signal.SIGINT, signal.SIGTERM)}
     try:
         _prepare_owner(environment, state, settings_of(environment))
+        if isinstance(runner, MasterRunner):
+            _wait_for_workers(environment, runner)
     except HarnessError as exc:
         log.error("harness: %s", _said(exc))
         sys.exit(exc.exit_code)
+    except _Stopped:
+        _never_began(environment, runner, "stopped (Ctrl-C or SIGTERM) before the test began")
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     # Locust sets its -t timer from gevent's loop time, which is cached: it is older than now
     # by the whole start-up and preparation (seconds on a busy machine), so -t could expire
     # before the test started. Counting from here, it measures the test.
     gevent.get_hub().loop.update_now()
-    if isinstance(runner, MasterRunner):
-        _wait_for_workers(environment, runner)
 
 
 def _wait_for_workers(environment: Environment, runner: MasterRunner) -> None:
-    """Locust's master gives up waiting for its workers (``--expect-workers-max-wait``) with
-    exit code 1, which the harness's rule keeps for a failed invariant: a test that never began
-    sent and judged nothing (3). The harness takes that wait over: when it ends with workers
-    missing, it says so and ends Locust with exit code 3 (the run, prepared, is aborted)."""
+    """A headless master waits for its workers (``--expect-workers``) before the test starts.
+    Locust's own wait gives up (``--expect-workers-max-wait``) with exit code 1, which the
+    harness's rule keeps for a failed invariant: the harness waits here instead, and a wait
+    that ends with workers missing ends a test that never began with exit code 3."""
     options = environment.parsed_options
-    wait = getattr(options, "expect_workers_max_wait", 0)
-    if options is None or not wait or not (options.headless or options.autostart):
+    if options is None or not options.headless:
         return
-    options.expect_workers_max_wait = 0  # Locust waits on until the harness ends it
-    expected = options.expect_workers
-
-    def give_up() -> None:
-        ready = len(runner.clients.ready)
-        if ready < expected and runner.state == STATE_INIT:  # the test never began
-            log.error(
-                "harness: gave up waiting for workers to connect (%d of %d after %g s, "
-                "--expect-workers-max-wait): nothing sent or judged",
-                ready,
-                expected,
-                wait,
+    expected, wait = options.expect_workers, options.expect_workers_max_wait
+    options.expect_workers_max_wait = 0  # Locust's own give-up never comes first
+    start = time.monotonic()
+    while (ready := len(runner.clients.ready)) < expected:
+        if wait and time.monotonic() - start > wait:
+            _never_began(
+                environment,
+                runner,
+                f"gave up waiting for workers to connect ({ready} of {expected} after {wait:g} s, "
+                "--expect-workers-max-wait)",
             )
-            environment.process_exit_code = 3
-            environment.events.quitting.fire(environment=environment, reverse=True)
-            runner.quit()
-            sys.exit(3)  # gevent raises it in the main greenlet, waiting for the workers
+        gevent.sleep(0.1)
 
-    gevent.spawn_later(wait, give_up)
+
+def _never_began(environment: Environment, runner: Runner, why: str) -> NoReturn:
+    """End Locust before any test began: exit code 3, saying why; a prepared run is aborted."""
+    log.error("harness: %s: nothing sent or judged", why)
+    environment.process_exit_code = 3
+    environment.events.quitting.fire(environment=environment, reverse=True)
+    runner.quit()
+    sys.exit(3)
+
+
+class _Stopped(SystemExit):
+    """Ctrl-C or SIGTERM before the test began. A SystemExit: gevent passes it on to the main
+    greenlet from wherever it was raised without printing it, as it prints KeyboardInterrupt."""
+
+
+def _stop(*_: object) -> None:
+    raise _Stopped(3)
 
 
 def _prepare_owner(environment: Environment, state: _State, settings: Settings) -> None:
