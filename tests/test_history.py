@@ -21,9 +21,9 @@ from harness.history import (
     load,
     load_all,
     merge_journals,
+    payload_text,
     run_ids,
 )
-from harness.history import _load as _history
 
 from .old_journals import as_format_5
 
@@ -193,10 +193,7 @@ def test_loaded_records_name_their_event_by_the_events_own_id(tmp_path: Path) ->
     assert h.deliveries[1].outcome is Outcome.FAILED
 
 
-def test_event_payloads_survive_chunked_decoding(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_history, "_CHUNK", 3)  # 10 events: chunks of 3, 3, 3 and 1
+def test_event_payloads_load_as_written_and_are_decoded_when_first_read(tmp_path: Path) -> None:
     payloads: list[object] = [
         {"a": [1, "x"]},
         [],
@@ -214,7 +211,11 @@ def test_event_payloads_survive_chunked_decoding(
     j = Journal(tmp_path / "run.db")
     j.begin(info(), reversed(events))
     j.close()
-    assert load(tmp_path / "run.db", "r1").events == events
+    loaded = load(tmp_path / "run.db", "r1").events
+    assert [payload_text(e) for e in loaded] == [json.dumps(p) for p in payloads]
+    assert [e.payload for e in loaded] == payloads
+    assert [payload_text(e) for e in loaded] == [None] * len(payloads)  # decoded once, kept
+    assert loaded == events and events == loaded
 
 
 def test_lazy_headers_behave_as_a_read_only_mapping() -> None:
@@ -376,8 +377,10 @@ def test_loaded_rows_are_the_model_objects_their_constructors_make(tmp_path: Pat
     j.effect(effect)
     j.close()
     h = load(tmp_path / "run.db", "r1")
+    # A loaded event is an Event whose payload is decoded when first read (``_event``).
+    assert isinstance(h.events[0], Event) and h.events[0] == event and event == h.events[0]
     for loaded, made in ((h.events[0], event), (h.deliveries[0], delivery), (h.effects[0], effect)):
-        assert type(loaded) is type(made) and loaded == made
+        assert (type(loaded) is type(made) or made is event) and loaded == made
         with pytest.raises(AttributeError):  # frozen as the constructor's
             loaded.id = "x"  # type: ignore[misc]
         assert replace(loaded, id="x").id == "x"

@@ -17,7 +17,7 @@ import pytest
 from harness.cli._processes import free_port
 from harness.core._fingerprint import Fingerprint, fingerprint
 from harness.core._model import Delivery, Effect, Event, Model, Outcome
-from harness.history import History, RunInfo
+from harness.history import History, Journal, RunInfo, load, payload_text
 from harness.report._redact import SECRET_LABEL, Redactor
 
 from .conftest import harness, listening
@@ -145,6 +145,29 @@ def test_values_under_secret_keys_in_effects_and_answers_are_redacted_anywhere()
     r = Redactor.for_runs([h], {})
     shown = r.text("evidence: 5555444433332222 and ak_seed_0987654321")
     assert "5555444433332222" not in shown and "ak_seed_0987654321" not in shown
+
+
+def test_a_loaded_runs_payloads_are_searched_for_secrets_and_left_undecoded(tmp_path: Path) -> None:
+    """A journal's payloads stay JSON text until read: the redaction decodes for itself, and
+    does not keep, those whose text names a secret-looking key or may once decoded (an escape:
+    here a key with a Kelvin sign, which lowers to "k"), and finds their secrets."""
+    payloads: list[object] = [
+        {"name": "Ada", "amount": 12},
+        {"Api-Key": "ak_live_0001122334455"},
+        {"to\u212aen": "tok_0009988776655"},
+        {"note": "text, nothing hidden"},
+    ]
+    h = _history()
+    events = [Event(f"e{i}", "k", i, "t", 0.0, p) for i, p in enumerate(payloads)]
+    journal = Journal(tmp_path / "run.db")
+    journal.begin(h.info, events)
+    journal.end("complete", 1.0)
+    journal.close()
+    loaded = load(tmp_path / "run.db", h.info.run_id)
+    r = Redactor.for_runs([loaded], {})
+    assert [payload_text(e) is None for e in loaded.events] == [False] * 4
+    shown = r.text("ak_live_0001122334455 and tok_0009988776655")
+    assert "ak_live" not in shown and "tok_000" not in shown
 
 
 def test_cli_errors_are_redacted(tmp_path: Path) -> None:

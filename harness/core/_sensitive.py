@@ -58,6 +58,16 @@ def is_sensitive_key(name: str) -> bool:
     return _KEY_RE.search(name.lower().replace("-", "_")) is not None
 
 
+def may_hold_sensitive_key(json_text: str) -> bool:
+    """Whether the JSON text of a value may hold a key ``is_sensitive_key`` finds, read
+    without decoding it: an ASCII key is written as it is, so one of KEY_PARTS is in the text
+    lowered; any escape or other character may spell one once decoded, and counts."""
+    if not json_text.isascii() or "\\" in json_text:
+        return True
+    low = json_text.lower().replace("-", "_")
+    return any(part in low for part in KEY_PARTS)
+
+
 def is_credential_param(name: str) -> bool:
     """Whether a query parameter (its name as written, maybe percent-encoded) holds a
     credential: ``?api_key=``, ``&access_token=``, ``?signature=``."""

@@ -2,6 +2,7 @@
 
 from ..core._headers import LazyHeaders
 from ._claim import check_journal_path
+from ._event import decode_payloads, payload_text
 from ._export import Scrubber, export
 from ._history import History, Mark, RunInfo
 from ._journal import Journal
@@ -18,10 +19,12 @@ __all__ = [
     "RunInfo",
     "Scrubber",
     "check_journal_path",
+    "decode_payloads",
     "export",
     "load",
     "load_all",
     "merge_journals",
+    "payload_text",
     "run_ids",
     "run_infos",
 ]

@@ -14,7 +14,7 @@ Rows name their run by a small integer (``runs.run``), not by its run id. An eff
 attributed to one event (the common case) keeps that id in ``event_id``; only several ids
 go to ``event_ids`` as a JSON list. Loading a run of a million deliveries takes seconds:
 event ids and repeated values are shared, not copied per row; headers stay JSON text until read
-(``LazyHeaders``); the payloads of a chunk of events are decoded in one call.
+(``LazyHeaders``), and payloads until read (``_event``).
 """
 
 from __future__ import annotations

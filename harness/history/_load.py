@@ -14,6 +14,7 @@ from ..core._errors import InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ._build import builder
+from ._event import journal_event
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
 from ._schema import SCHEMA_VERSION, journal_format
@@ -21,9 +22,8 @@ from ._schema import SCHEMA_VERSION, journal_format
 _OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
 _BY_AT = attrgetter("at")
 _BY_SEQ = attrgetter("seq")
-_CHUNK = 10_000  # event rows decoded at once: one json.loads per chunk, bounded memory
-# What a million rows are made into: Event(...), Delivery(...), Effect(...) at a sixth of the cost.
-_event, _delivery, _effect = builder(Event), builder(Delivery), builder(Effect)
+# What a million rows are made into: Delivery(...), Effect(...) at a sixth of the cost.
+_delivery, _effect = builder(Delivery), builder(Effect)
 
 
 def run_ids(path: str | Path) -> list[str]:
@@ -145,19 +145,15 @@ def load_all(path: str | Path) -> list[History]:
 def _load_events(
     db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> list[Event]:
-    share_id, share, make = ids.setdefault, repeated.setdefault, _event
-    cursor = db.execute(
-        "SELECT id, key, seq, type, occurred_at, payload, headers FROM events WHERE run = ?",
-        (run,),
-    )
-    events: list[Event] = []
-    while rows := cursor.fetchmany(_CHUNK):
-        # One decode for the chunk: a loads() call per payload costs several times more.
-        payloads = json.loads("[" + ",".join([r[5] for r in rows]) + "]")
-        events += [
-            make(share_id(i, i), share(k, k), seq, share(t, t), at, payload, _headers(h))
-            for (i, k, seq, t, at, _, h), payload in zip(rows, payloads, strict=True)
-        ]
+    share_id, share = ids.setdefault, repeated.setdefault
+    events: list[Event] = [
+        # The payload stays JSON text until read (``_event``).
+        journal_event(share_id(i, i), share(k, k), seq, share(t, t), at, payload, _headers(h))
+        for i, k, seq, t, at, payload, h in db.execute(
+            "SELECT id, key, seq, type, occurred_at, payload, headers FROM events WHERE run = ?",
+            (run,),
+        )
+    ]
     events.sort(key=_BY_SEQ)  # stored in order already: a check more than a sort
     return events
 

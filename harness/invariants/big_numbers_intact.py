@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from ..core import _paths
 from ..core._model import JSON, Effect, Event, FailureClass, Status, Verdict
 from ..drive._drift import EXACT_IN_DOUBLE, ROUNDED, arrived, is_big, records_of
+from ..history import decode_payloads
 from ._carried import ABSENT, Bodies, Location, carries, kept, learn, own, shown
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, plural, verdict
 
@@ -45,6 +46,7 @@ def big_numbers_intact(facts: Facts) -> Verdict:
             effects.setdefault(eid, []).append(eff)
     # (type, path) -> the events and their big values there.
     fields: dict[tuple[str, Path], list[tuple[Event, int]]] = {}
+    decode_payloads(history.events)  # every one is read: in chunks, not one by one
     for ev in history.events:
         for path, value in _big_leaves(ev.payload):
             if (ev.id, path) not in drifted:

@@ -38,6 +38,7 @@ from ..core._model import (
 )
 from ..double._routes import RouteMatcher, compile_route, route_matches
 from ..drive._drift import ROUNDED, DriftRecord, arrived, is_big, records_of
+from ..history import decode_payloads
 from ._carried import (
     ABSENT,
     MIN_REFERENCES,
@@ -86,6 +87,7 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
             "no event drifted: the scenario declares no drift perturbation (rename_field, "
             "drop_field, null_field, retype_field, add_field)",
         )
+    decode_payloads(history.events)  # learning reads them all: in chunks, not one by one
     drifts: dict[str, list[DriftRecord]] = {}
     for r in records:
         for eid in r.events:

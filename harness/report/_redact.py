@@ -29,16 +29,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from ..core import _paths
+from ..core import _gc, _paths
 from ..core._fingerprint import Fingerprint, run_secrets
 from ..core._sensitive import HEADER_PARTS as _HEADER_PARTS
 from ..core._sensitive import HEADER_RE as _HEADER_RE
 from ..core._sensitive import KEYED as _KEYED
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
-from ..core._sensitive import json_leaves, secret_leaves
+from ..core._sensitive import json_leaves, may_hold_sensitive_key, secret_leaves
 from ..drive._drift import records_of
-from ..history import History
+from ..history import History, payload_text
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
 # "17" in every sentence of a report would garble it without protecting anything.
@@ -57,6 +57,7 @@ _USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#\s@\"'<>\x00-\x1f]+
 # Environment variables whose values are secrets wherever they appear.
 _SECRET_ENV = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL", re.IGNORECASE)
 _MIN_ENV_SECRET = 8
+_PAYLOAD_CHUNK = 10_000  # payloads decoded at once by _run_values
 # What in a body's text may be a secret-looking key (looked for before parsing it).
 _KEY_TEXT_PARTS = (
     *("passw", "secret", "token", "api-key", "api_key", "apikey", "authorization"),
@@ -278,14 +279,23 @@ def _candidates(token: str) -> Iterator[tuple[str, str]]:
 
 def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
     """The values of one run that must not appear anywhere."""
+    # A loaded run's payloads stay JSON text (``history._event``): here those that may hold a
+    # value to hide (a path is redacted, or the text names a secret-looking key) are decoded,
+    # a chunk at a time, walked, and let go; the rest are never decoded.
+    texts: list[str] = []
     for event in history.events:
-        payload = event.payload
-        for steps in paths:
-            yield from _leaves(_paths.get(payload, steps, default=None))
-        if isinstance(payload, dict | list):
-            yield from _secret_key_values(payload)
+        text = payload_text(event)
+        if text is None:
+            yield from _payload_values(event.payload, paths)
+        elif paths or may_hold_sensitive_key(text):
+            texts.append(text)
         if event.headers:
             yield from _header_values(event.headers)
+    for start in range(0, len(texts), _PAYLOAD_CHUNK):
+        with _gc.paused():  # the chunk's objects all live until it is walked: nothing to collect
+            chunk = json.loads("[" + ",".join(texts[start : start + _PAYLOAD_CHUNK]) + "]")
+            found = [v for payload in chunk for v in _payload_values(payload, paths)]
+        yield from found
     paths_seen: set[str] = set()  # an automation calls the same few paths a million times
     for effect in history.effects:
         yield from _header_values(effect.headers)
@@ -299,6 +309,14 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
             yield from _body_values(delivery.answer_body)
     yield from _url_values(history.info.target)
     yield from _drifted_values(history, paths)
+
+
+def _payload_values(payload: Any, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
+    """The values of one payload at the paths to redact, and under secret-looking keys."""
+    for steps in paths:
+        yield from _leaves(_paths.get(payload, steps, default=None))
+    if isinstance(payload, dict | list):
+        yield from _secret_key_values(payload)
 
 
 def _url_values(text: str) -> Iterator[str]:
