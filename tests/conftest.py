@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import compileall
 import io
@@ -12,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,20 @@ def listening(
         except OSError:
             time.sleep(poll)
     return False
+
+
+def loaded_by(imports: str, watched: Sequence[str]) -> list[str]:
+    """Which of the modules ``watched`` a fresh Python has loaded after ``import imports``."""
+    code = f"import sys, {imports}; print([m for m in {tuple(watched)!r} if m in sys.modules])"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=REPO,
+    ).stdout
+    return list(ast.literal_eval(out))
 
 
 @dataclass

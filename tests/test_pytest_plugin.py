@@ -21,7 +21,7 @@ import harness
 from harness.cli._processes import free_port
 from harness.scenario._load import builtin_catalogue, resolve
 
-from .conftest import REPO, SECRET
+from .conftest import REPO, SECRET, loaded_by
 
 pytest_plugins = ["pytester"]
 
@@ -664,15 +664,7 @@ def test_nothing_heavy_loaded():
 def test_loading_the_plugin_imports_no_engine_dependency(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code = "import sys, harness_pytest.plugin; print(sorted(m for m in %r if m in sys.modules))"
-    out = subprocess.run(
-        [sys.executable, "-c", code % (HEAVY,)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    assert out.strip() == "[]"
+    assert loaded_by("harness_pytest.plugin", HEAVY) == []
     # A whole pytest session with this plugin alone (others import httpx, e.g. respx's):
     # no scenario, nothing heavy.
     monkeypatch.delenv("PYTEST_ADDOPTS")  # no other plugin (autoloading is off: conftest.py)
