@@ -653,7 +653,7 @@ def test_network_lock_lets_one_holder_in_at_a_time(tmp_path: Path) -> None:
     assert order == ["first", "second"]
 
 
-HEAVY = ("aiohttp", "httpx", "pydantic", "faker", "rich", "yaml", "harness.engine")
+HEAVY = ("aiohttp", "httpx", "pydantic", "faker", "rich", "yaml", "jinja2", "harness.engine")
 CHECK_MODULES = f"""
 import sys
 def test_nothing_heavy_loaded():
