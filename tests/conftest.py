@@ -47,6 +47,7 @@ ONE_WORKER = frozenset(
         "test_report_browser",
         "test_year_report_browser",
         "test_node_red",
+        "test_inspect",
     )
 )
 
