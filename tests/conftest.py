@@ -272,6 +272,22 @@ class Automation:
         return self.service.url + "/hooks/orders"
 
 
+def run_against(automation: Automation, scenario: Path, journal: Path) -> Completed:
+    """``harness run SCENARIO`` in this process against a demo automation and its double (no
+    project file), into ``journal``."""
+    return harness(
+        "run",
+        str(scenario),
+        "--no-project",
+        "--target",
+        automation.hook,
+        "--downstream",
+        f"127.0.0.1:{automation.downstream_port}",
+        "--journal",
+        str(journal),
+    )
+
+
 def start_automation(name: str, state: Path) -> Automation:
     port = free_port()
     extra = ["--state-dir", str(state)] if name == "sound" else []

@@ -14,7 +14,7 @@ import pytest
 
 from harness.cli._processes import free_port
 
-from .conftest import SECRET, harness, listening, start_automation
+from .conftest import SECRET, harness, listening, run_against, start_automation
 
 pytestmark = pytest.mark.integration
 
@@ -80,17 +80,7 @@ def journal(real_api: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp / "run.db"
     sound = start_automation("sound", tmp / "sound")
     try:
-        done = harness(
-            "run",
-            str(scenario),
-            "--no-project",
-            "--target",
-            sound.hook,
-            "--downstream",
-            f"127.0.0.1:{sound.downstream_port}",
-            "--journal",
-            str(path),
-        )
+        done = run_against(sound, scenario, path)
     finally:
         sound.service.stop()
     assert done.code in (0, 1), done.err
