@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import compileall
 import io
@@ -12,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ ONE_WORKER = frozenset(
         "test_report_browser",
         "test_year_report_browser",
         "test_node_red",
+        "test_inspect",
     )
 )
 
@@ -246,6 +248,20 @@ def listening(
     return False
 
 
+def loaded_by(imports: str, watched: Sequence[str]) -> list[str]:
+    """Which of the modules ``watched`` a fresh Python has loaded after ``import imports``."""
+    code = f"import sys, {imports}; print([m for m in {tuple(watched)!r} if m in sys.modules])"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=REPO,
+    ).stdout
+    return list(ast.literal_eval(out))
+
+
 @dataclass
 class Automation:
     service: Service
@@ -254,6 +270,22 @@ class Automation:
     @property
     def hook(self) -> str:
         return self.service.url + "/hooks/orders"
+
+
+def run_against(automation: Automation, scenario: Path, journal: Path) -> Completed:
+    """``harness run SCENARIO`` in this process against a demo automation and its double (no
+    project file), into ``journal``."""
+    return harness(
+        "run",
+        str(scenario),
+        "--no-project",
+        "--target",
+        automation.hook,
+        "--downstream",
+        f"127.0.0.1:{automation.downstream_port}",
+        "--journal",
+        str(journal),
+    )
 
 
 def start_automation(name: str, state: Path) -> Automation:

@@ -73,18 +73,19 @@ def _flocked(path: Path) -> bool:
 
 
 def test_a_second_run_into_the_same_journal_is_refused_before_it_sends(tmp_path: Path) -> None:
-    first, second = (start_automation("fragile", tmp_path / n) for n in ("a", "b"))
+    # The second run, at the same target and downstream, is refused on the journal before it
+    # binds a double or sends: one automation serves both.
+    target = start_automation("fragile", tmp_path)
     journal = tmp_path / "shared.db"
     try:
-        running = _start(first, tmp_path, "--journal", str(journal), "--time-scale", "1")
+        running = _start(target, tmp_path, "--journal", str(journal), "--time-scale", "1")
         _wait_until_locked(journal, running)
-        refused = _start(second, tmp_path, "--journal", str(journal))
+        refused = _start(target, tmp_path, "--journal", str(journal))
         out, err = refused.communicate(timeout=60)
         running.terminate()
         running.communicate(timeout=60)
     finally:
-        first.service.stop()
-        second.service.stop()
+        target.service.stop()
     assert refused.returncode == 2, out + err
     assert "another run is writing" in err and "give each run its own --journal" in err
     assert "deliveries planned" not in err and "Traceback" not in err

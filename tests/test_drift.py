@@ -10,16 +10,10 @@ from typing import Any
 import pytest
 
 from harness.core._errors import ScenarioError
+from harness.core._js_numbers import through_double
 from harness.core._model import Event
 from harness.core._scenario import Perturbation
-from harness.drive._drift import (
-    DriftRecord,
-    arrived,
-    drift,
-    drift_sentence,
-    records_of,
-    through_double,
-)
+from harness.drive._drift import DriftRecord, arrived, drift, drift_sentence, records_of
 from harness.drive._perturb import plan
 from harness.engine import RunOptions, prepare
 from harness.scenario._load import load_scenario, resolve

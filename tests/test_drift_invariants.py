@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from harness.core._errors import ScenarioError
+from harness.core._js_numbers import through_double
 from harness.core._model import Delivery, Effect, Event, Model, Outcome, Status, Verdict
 from harness.core._scenario import InvariantSpec
-from harness.drive._drift import DriftRecord, through_double
+from harness.drive._drift import DriftRecord
 from harness.history import History, RunInfo
 from harness.invariants import check_specs, judge
 

@@ -14,7 +14,7 @@ import pytest
 
 from harness.cli._processes import free_port
 
-from .conftest import SECRET, Automation, harness, listening
+from .conftest import SECRET, harness, listening, run_against, start_automation
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ settle: {{quiet: 1s, deadline: 20s}}
 """
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def real_api() -> Iterator[int]:
     """A standalone double in its own process: the "real API" the pass-through forwards to."""
     port = free_port()
@@ -70,22 +70,19 @@ def real_api() -> Iterator[int]:
         proc.wait(10)
 
 
-@pytest.fixture
-def journal(sound: Automation, real_api: int, tmp_path: Path) -> Path:
-    scenario = tmp_path / "passing.scenario.yaml"
+@pytest.fixture(scope="module")
+def journal(real_api: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real run for the module (the sound demo, the real API, the run: ~1.3 CPU-s): its
+    tests only read the journal."""
+    tmp = tmp_path_factory.mktemp("inspect")
+    scenario = tmp / "passing.scenario.yaml"
     scenario.write_text(SCENARIO.format(port=real_api), encoding="utf-8")
-    path = tmp_path / "run.db"
-    done = harness(
-        "run",
-        str(scenario),
-        "--no-project",
-        "--target",
-        sound.hook,
-        "--downstream",
-        f"127.0.0.1:{sound.downstream_port}",
-        "--journal",
-        str(path),
-    )
+    path = tmp / "run.db"
+    sound = start_automation("sound", tmp / "sound")
+    try:
+        done = run_against(sound, scenario, path)
+    finally:
+        sound.service.stop()
     assert done.code in (0, 1), done.err
     return path
 

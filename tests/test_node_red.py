@@ -52,9 +52,12 @@ def red() -> Path:
         pytest.skip(f"Node-RED cannot be installed: {exc}")
 
 
-@pytest.fixture
-def node_red(red: Path, tmp_path: Path) -> Iterator[NodeRed]:
-    with started(red, tmp_path) as running:
+@pytest.fixture(scope="module")
+def node_red(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeRed]:
+    """One Node-RED for the module (1.2 CPU-s a start): the flow keeps nothing between requests
+    (no context), each run has a double of its own, and an effect left over from an earlier
+    run would show as an unattributed one, which run() refuses."""
+    with started(red, tmp_path_factory.mktemp("node-red")) as running:
         yield running
 
 

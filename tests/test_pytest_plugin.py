@@ -21,7 +21,7 @@ import harness
 from harness.cli._processes import free_port
 from harness.scenario._load import builtin_catalogue, resolve
 
-from .conftest import REPO, SECRET
+from .conftest import REPO, SECRET, loaded_by
 
 pytest_plugins = ["pytester"]
 
@@ -653,7 +653,7 @@ def test_network_lock_lets_one_holder_in_at_a_time(tmp_path: Path) -> None:
     assert order == ["first", "second"]
 
 
-HEAVY = ("aiohttp", "httpx", "pydantic", "faker", "rich", "yaml", "harness.engine")
+HEAVY = ("aiohttp", "httpx", "pydantic", "faker", "rich", "yaml", "jinja2", "harness.engine")
 CHECK_MODULES = f"""
 import sys
 def test_nothing_heavy_loaded():
@@ -664,15 +664,7 @@ def test_nothing_heavy_loaded():
 def test_loading_the_plugin_imports_no_engine_dependency(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code = "import sys, harness_pytest.plugin; print(sorted(m for m in %r if m in sys.modules))"
-    out = subprocess.run(
-        [sys.executable, "-c", code % (HEAVY,)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    assert out.strip() == "[]"
+    assert loaded_by("harness_pytest.plugin", HEAVY) == []
     # A whole pytest session with this plugin alone (others import httpx, e.g. respx's):
     # no scenario, nothing heavy.
     monkeypatch.delenv("PYTEST_ADDOPTS")  # no other plugin (autoloading is off: conftest.py)

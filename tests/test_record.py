@@ -21,7 +21,7 @@ import pytest
 from harness.cli._processes import Service, free_port, start_module
 from harness.history import load_all
 
-from .conftest import SECRET, Automation, harness, start_automation
+from .conftest import SECRET, Automation, harness, run_against, start_automation
 
 pytestmark = pytest.mark.integration
 
@@ -195,17 +195,7 @@ def replay_capture(capture: Path, tmp_path: Path) -> None:
 def replay_against(sound: Automation, capture: Path, tmp_path: Path) -> None:
     scenario = tmp_path / "replayed.scenario.yaml"
     scenario.write_text(REPLAY.format(file=capture), encoding="utf-8")
-    done = harness(
-        "run",
-        str(scenario),
-        "--no-project",
-        "--target",
-        sound.hook,
-        "--downstream",
-        f"127.0.0.1:{sound.downstream_port}",
-        "--journal",
-        str(tmp_path / "replay.db"),
-    )
+    done = run_against(sound, scenario, tmp_path / "replay.db")
     assert done.code == 0, done.out + done.err
     assert "12 deliveries" in done.out or "12 events" in done.out, done.out
     for raw in (b"Lovelace", b"sk_live_"):

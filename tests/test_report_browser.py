@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ FLAGS = (
     "--disable-sync",
     "--hide-scrollbars",
 )
+Size = tuple[int, int]  # width, height in CSS px
 DESKTOP, PHONE = (1280, 1800), (390, 1800)
 CARD = "4242424242424242"
 API_TOKEN = "tok_live_browser0secret0value"
@@ -150,6 +151,23 @@ def page(real_run: Run) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def seen_at(
+    page: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Size], dict[str, Any]]:
+    """What a reader sees of the page at a size: probed once per size (a Chromium each), read
+    by every test of that size."""
+    tmp = tmp_path_factory.mktemp("probed")
+    probed: dict[Size, dict[str, Any]] = {}
+
+    def at(size: Size) -> dict[str, Any]:
+        if size not in probed:
+            probed[size] = probe(page, tmp, size)
+        return probed[size]
+
+    return at
+
+
 def chromium(tmp: Path, *args: str) -> str:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
@@ -245,7 +263,7 @@ if (frame.contentDocument && frame.contentDocument.readyState === "complete"
 """
 
 
-def probe(page: Path, tmp: Path, size: tuple[int, int]) -> dict[str, Any]:
+def probe(page: Path, tmp: Path, size: Size) -> dict[str, Any]:
     probed = tmp / f"probed-{size[0]}.html"
     fields = {"width": size[0], "height": size[1], "page": html.escape(page.read_text())}
     probed.write_text(PROBE % fields)
@@ -265,9 +283,9 @@ def expected(journal: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_verdict_scenarios_and_failing_evidence_are_visible(
-    page: Path, real_run: Run, tmp_path: Path, size: tuple[int, int]
+    seen_at: Callable[[Size], dict[str, Any]], real_run: Run, size: Size
 ) -> None:
-    seen = probe(page, tmp_path, size)
+    seen = seen_at(size)
     assert seen["width"] == size[0]
     assert seen["verdictShown"] and seen["verdict"] == "Not ready"
     doc = expected(real_run.journal)
@@ -293,10 +311,10 @@ def test_verdict_scenarios_and_failing_evidence_are_visible(
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_matrix_shows_every_verdict_and_links_to_it(
-    page: Path, real_run: Run, tmp_path: Path, size: tuple[int, int]
+    seen_at: Callable[[Size], dict[str, Any]], real_run: Run, size: Size
 ) -> None:
     """The headline: one row per run, one column per invariant, each mark a link to its verdict."""
-    seen = probe(page, tmp_path, size)
+    seen = seen_at(size)
     runs = expected(real_run.journal)["runs"]
     judged = {v["invariant"] for r in runs for v in r["verdicts"]}
     columns = [name for name in INVARIANTS if name in judged]  # the registry's order
@@ -315,7 +333,7 @@ def test_the_matrix_shows_every_verdict_and_links_to_it(
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_screenshots(page: Path, tmp_path: Path, size: tuple[int, int]) -> None:
+def test_screenshots(page: Path, tmp_path: Path, size: Size) -> None:
     shot = tmp_path / f"report-{size[0]}.png"
     chromium(tmp_path, f"--window-size={size[0]},{size[1]}", f"--screenshot={shot}", page.as_uri())
     data = shot.read_bytes()

@@ -21,8 +21,8 @@ import aiohttp
 from aiohttp import web
 
 from ..core._errors import InputError
+from ..core._js_numbers import through_double
 from ..core._model import JSON, Model
-from ..drive._drift import through_double
 
 SHUTDOWN_TIMEOUT = 2.0
 """Seconds in-flight requests get to finish after SIGTERM; a harness run waits on this."""

@@ -23,13 +23,13 @@ from typing import Any
 
 from ..core import _paths
 from ..core._errors import InputError, ScenarioError
+from ..core._js_numbers import EXACT_IN_DOUBLE, through_double
 from ..core._model import JSON, Event
 from ..core._scenario import Perturbation
 from ._sample import Sample, existing
 
 DRIFT_KINDS = ("add_field", "drop_field", "null_field", "rename_field", "retype_field")
 RETYPES = ("string", "number", "double")
-EXACT_IN_DOUBLE = 2**53  # an IEEE-754 double holds every integer up to this, and no odd one above
 _MISSING = object()
 
 
@@ -59,15 +59,6 @@ class DriftRecord:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> DriftRecord:
         return cls(d["kind"], d["path"], d.get("to"), d.get("value"), d["events"])
-
-
-def through_double(value: int | float) -> int | float:
-    """``value`` as a JavaScript client passes it on: parsed into an IEEE-754 double and
-    printed back in the shortest form, so 820982911946154508 becomes 820982911946154500."""
-    f = float(value)
-    if f.is_integer() and abs(f) < 1e21:  # JavaScript prints these as integers
-        return int(Decimal(repr(f)))
-    return f
 
 
 # --- the one rule for 64-bit integers (big_numbers_intact and drift_is_loud) ----------------

@@ -30,8 +30,9 @@ from functools import cache
 from typing import Any
 
 from ..core import _paths
+from ..core._js_numbers import EXACT_IN_DOUBLE
 from ..core._model import JSON
-from ._drift import EXACT_IN_DOUBLE, is_big
+from ._drift import is_big
 from ._fakes import FakeText
 from ._template import Spans, Whole, compile_payload
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..core import _paths
+from ..core._js_numbers import EXACT_IN_DOUBLE
 from ..core._model import JSON, Effect, Event, FailureClass, Status, Verdict
-from ..drive._drift import EXACT_IN_DOUBLE, ROUNDED, arrived, is_big, records_of
+from ..drive._drift import ROUNDED, arrived, is_big, records_of
 from ..history import decode_payloads
 from ._carried import ABSENT, Bodies, Location, carries, kept, learn, own, shown
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, plural, verdict
