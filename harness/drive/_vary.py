@@ -287,6 +287,24 @@ class Variation:
         rest = old[len(head) :]
         return head + "".join(rng.choices(_alphabet(rest), k=len(rest)))
 
+    def shapes(self, atom: _Atom) -> int:
+        """How many different values ``new_id`` makes for ``atom``."""
+        kind, old = atom.kind, atom.text
+        if kind == "uuid":
+            return 2**122
+        if kind == "big":
+            return (2**63 - EXACT_IN_DOUBLE) // 2
+        if kind == "hex":
+            alphabet, length = "0123456789abcdef", len(old)
+        elif kind in ("digits", "int"):
+            alphabet, length = "0123456789", len(old) - 1
+        else:
+            m = _HEAD.match(old)
+            assert m is not None  # every id starts with a letter
+            alphabet = _alphabet(old[m.end() :])
+            length = len(old) - m.end()
+        return int(len(alphabet) ** length)
+
     def values(
         self,
         rng: random.Random,
