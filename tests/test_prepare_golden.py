@@ -73,30 +73,30 @@ def library_scenario(name: str) -> Scenario:
 
 # Computed from the code before issue #16 goal 2's changes (66f58b2); the synthetic sources'
 # again when their events changed on purpose (a record's values drawn at its first event,
-# faker unweighted).
+# faker unweighted; ids drawn from random bytes).
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "06cb1eed66bfcfc7",
-    "github:issues": "4ea349fa5941a68f",
-    "github:pull_request": "c4155843e07d9969",
-    "github:push": "381017acbec6b065",
-    "hubspot:contact.propertyChange": "a0d41ad8bde43e18",
-    "shopify:orders/create": "5e31ea4d5977a0b0",
-    "shopify:orders/updated": "2c1137c75a7b6f36",
-    "slack:event_callback": "0c564f9db516151d",
+    "github:issues": "d2ae35a4df99119c",
+    "github:pull_request": "669259aea43ec1b3",
+    "github:push": "617d5d664694c74b",
+    "hubspot:contact.propertyChange": "c577be67dc18f6bd",
+    "shopify:orders/create": "26ffaa49b6b8d607",
+    "shopify:orders/updated": "87009cb540081b72",
+    "slack:event_callback": "b3882ae6b9c86f04",
     "standard-webhooks:contact.updated": "fa37481da71f79c4",
-    "stripe:checkout.session.completed": "61419d77826f46a3",
-    "stripe:customer.subscription.updated": "fd7f387593b4e94c",
-    "stripe:invoice.paid": "cdf3c500f1a2da11",
-    "stripe:payment_intent.succeeded": "717d3388368c1332",
+    "stripe:checkout.session.completed": "21acbd979aed75dc",
+    "stripe:customer.subscription.updated": "ab4860951e153177",
+    "stripe:invoice.paid": "d2d94657e4868038",
+    "stripe:payment_intent.succeeded": "93fb0bf3e0bdf55f",
 }
 SHAPES: dict[str, str] = {
-    "duplicate": "31db1aa987580475",
-    "reorder": "89b7fe214d1faee1",
-    "simultaneous": "454dacbc7d4960fe",
-    "tamper": "6ebf7dcfc60f1d52",
-    "burst": "b2bbea9cb4225108",
-    "replay": "8b8e3f3b84805c71",
-    "drift": "0b939b02e9060e8a",
+    "duplicate": "12c0b4b536309cbe",
+    "reorder": "514e29c5c996fa30",
+    "simultaneous": "f82c407ba1625b21",
+    "tamper": "7b3e631af4a1360f",
+    "burst": "90dafed6a5c08ca5",
+    "replay": "91520b43123d2dd5",
+    "drift": "a2207074931b9903",
     "recorded": "447a46592e8677ac",
 }
 
