@@ -18,7 +18,7 @@ EXAMPLE = {
 
 def test_the_first_values_of_each_field_are_fakers_own_in_order() -> None:
     made = FakeText(5)
-    faker = Faker()
+    faker = Faker(use_weighting=False)
     faker.seed_instance(5)
     for _ in range(POOL):
         assert made("email") == faker.email()

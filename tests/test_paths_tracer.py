@@ -75,5 +75,14 @@ def test_trace_keeps_formats_and_attributes_back() -> None:
     assert tracer.attribute(f"{tag}e99") == ((), None)
 
 
+def test_events_whose_seqs_are_not_their_positions_attribute_by_seq() -> None:
+    tag = new_tag()
+    tracer = trace([ev(0, "con_1", {}), ev(5, "con_2", {}), ev(2, "con_3", {})], tag)
+    first, fifth, second = tracer.events
+    assert tracer.attribute(f"{tag}e5 {tag}e2") == ((fifth.id, second.id), fifth.key)
+    assert tracer.attribute(f"{tag}e0") == ((first.id,), first.key)
+    assert tracer.attribute(f"{tag}e1") == ((), None)
+
+
 def test_tags_differ_between_runs() -> None:
     assert len({new_tag() for _ in range(50)}) > 40

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from ..core._scenario import RecordedSource, SchemaSource, Source, SyntheticSour
 from . import _recorded
 from ._fakes import FakeText
 from ._formats import RecordPayloads
+from ._owners import Owners
 from ._sample import Sample
 from ._schema_events import generated
 from ._vary import Variation, render_time
@@ -44,7 +46,8 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     """``spec.events`` events over ``spec.records`` records, every record used at least once.
 
     Each event varies the example's ids, timestamps, amounts and free text (``_vary``); the
-    record key is drawn once per record. An example id or key shorter than a real one
+    record key and the record's values are drawn once per record, as its first event is made
+    (``_owners`` says which record an event is about). An example id or key shorter than a real one
     (``evt_1``) is numbered instead: ``evt_000001``, ``ord_00001``.
     """
     return list(synthetic_events(spec, seed))
@@ -81,45 +84,48 @@ def _made(spec: SyntheticSource, seed: int) -> Iterator[Event]:
     key_prefix = _prefix(_paths.get(spec.example, key_steps, None), "rec_")
     default_type = str(_paths.get(spec.example, type_steps, "event")) if type_steps else "event"
 
-    keys: list[Any] = []
-    taken: set[Any] = set()
-    record_values: list[dict[str, Any]] = []
-    for record in range(spec.records):
-        key = f"{key_prefix}{record + 1:05d}"
-        if key_atom is not None:
-            key = _unique(lambda: plan.new_id(key_atom, rng), taken)
-        keys.append(key)
-        record_values.append(plan.values(rng, fake, record=True))
-
-    owners = [i % spec.records for i in range(spec.events)]
-    rng.shuffle(owners)
-    per_record: dict[int, int] = {}
-    ids: set[Any] = set()
-    for i, (record, at) in enumerate(zip(owners, synthetic_times(spec), strict=True)):
-        per_record[record] = per_record.get(record, 0) + 1
+    owners = Owners(spec.events, spec.records, rng)
+    # A record's key and values, drawn as its first event is made, let go after its last: the
+    # first event does not wait for every record's draws, and only the records in flight stay.
+    live: dict[int, tuple[Any, dict[str, Any]]] = {}
+    per_record = array("l", bytes(8 * spec.records))  # events made so far, by record
+    keys = _Unique(key_atom is not None and plan.shapes(key_atom) < _UNCHECKED)
+    ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
+    for i, at in enumerate(synthetic_times(spec)):
+        record = owners(i)
+        drawn = live.get(record)
+        if drawn is None:
+            key: Any = f"{key_prefix}{record + 1:05d}"
+            if key_atom is not None:
+                key = keys.drawn(lambda: plan.new_id(key_atom, rng))
+            drawn = live[record] = key, plan.values(rng, fake, record=True)
+        key, record_values = drawn
+        per_record[record] += 1
+        if per_record[record] == owners.count(record):
+            del live[record]
         event_id: Any = f"{id_prefix}{i + 1:06d}"
         if id_atom is not None:
-            event_id = _unique(lambda: plan.new_id(id_atom, rng), ids)
+            event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
         elif id_steps is None:
             event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         when = _instant(spec, at)
-        values = {**record_values[record], **plan.values(rng, fake, record=False)}
+        values = {**record_values, **plan.values(rng, fake, record=False)}
         values.update(plan.moved(rng, when))
-        for atom, new in ((plan.id_atom, event_id), (plan.key_atom, keys[record])):
+        for atom, new in ((plan.id_atom, event_id), (plan.key_atom, key)):
             if atom is not None:
                 values[atom.text] = new
         payload = plan.apply(values)
         etype = spec.types[i % len(spec.types)] if spec.types else default_type
         if id_steps is not None:
             _paths.put(payload, id_steps, event_id)
-        _paths.put(payload, key_steps, keys[record])
+        _paths.put(payload, key_steps, key)
         if type_steps:
             _paths.put(payload, type_steps, etype)
         if seq_steps:
             _paths.put(payload, seq_steps, per_record[record])
         if time_steps:
             _paths.put(payload, time_steps, _stamp(spec, plan.time_atom, when, values))
-        yield Event(str(event_id), str(keys[record]), i, etype, at, payload)
+        yield Event(str(event_id), str(key), i, etype, at, payload)
 
 
 def synthetic_times(spec: SyntheticSource) -> Iterator[float]:
@@ -159,18 +165,31 @@ def _stamp(spec: SyntheticSource, atom: Any, when: datetime, values: dict[str, A
     return render_time(None, when) if atom is None else values[atom.text]
 
 
-def _unique(draw: Callable[[], Any], taken: set[Any]) -> Any:
-    """A value ``draw`` makes that is not in ``taken`` yet; added to it."""
-    for _ in range(_DRAWS):
-        made = draw()
-        if made not in taken:
-            taken.add(made)
-            return made
-    raise SourceError(
-        f"cannot make {len(taken) + 1:,} different ids of the example's shape",
-        where="synthetic source",
-        hint="use a longer id or key in the example, or fewer events or records",
-    )
+# Ids and keys of a shape with this many values or more are not checked for repeats: a million
+# of them repeat one with odds below 1e-16 (a UUID's are never checked), and the set of every
+# one made held 104 MiB for a million ids of Stripe's shape (``pi_`` and 24 characters).
+_UNCHECKED = 2**96
+
+
+class _Unique:
+    """Values drawn until one is new (``checked``), else taken as drawn."""
+
+    def __init__(self, checked: bool) -> None:
+        self.taken: set[Any] | None = set() if checked else None
+
+    def drawn(self, draw: Callable[[], Any]) -> Any:
+        if self.taken is None:
+            return draw()
+        for _ in range(_DRAWS):
+            made = draw()
+            if made not in self.taken:
+                self.taken.add(made)
+                return made
+        raise SourceError(
+            f"cannot make {len(self.taken) + 1:,} different ids of the example's shape",
+            where="synthetic source",
+            hint="use a longer id or key in the example, or fewer events or records",
+        )
 
 
 _DRAWS = 50

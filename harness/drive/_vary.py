@@ -274,9 +274,9 @@ class Variation:
             made = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             return made.upper() if old.isupper() else made
         if kind == "hex":
-            return "".join(rng.choices("0123456789abcdef", k=len(old)))
+            return _drawn(rng, "0123456789abcdef", len(old))
         if kind in ("digits", "int"):
-            digits = old[0] + "".join(rng.choices("0123456789", k=len(old) - 1))
+            digits = old[0] + _drawn(rng, "0123456789", len(old) - 1)
             if kind == "int":
                 return min(int(digits), EXACT_IN_DOUBLE - 1)
             return digits
@@ -286,7 +286,25 @@ class Variation:
         assert m is not None  # every id starts with a letter
         head = m.group(0)
         rest = old[len(head) :]
-        return head + "".join(rng.choices(_alphabet(rest), k=len(rest)))
+        return head + _drawn(rng, _alphabet(rest), len(rest))
+
+    def shapes(self, atom: _Atom) -> int:
+        """How many different values ``new_id`` makes for ``atom``."""
+        kind, old = atom.kind, atom.text
+        if kind == "uuid":
+            return 2**122
+        if kind == "big":
+            return (2**63 - EXACT_IN_DOUBLE) // 2
+        if kind == "hex":
+            alphabet, length = "0123456789abcdef", len(old)
+        elif kind in ("digits", "int"):
+            alphabet, length = "0123456789", len(old) - 1
+        else:
+            m = _HEAD.match(old)
+            assert m is not None  # every id starts with a letter
+            alphabet = _alphabet(old[m.end() :])
+            length = len(old) - m.end()
+        return int(len(alphabet) ** length)
 
     def values(
         self,
@@ -339,6 +357,27 @@ def _alphabet(sample: str) -> str:
     upper = any(c.isupper() for c in sample)
     low, up = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return digits + (low if lower else "") + (up if upper else "")
+
+
+def _drawn(rng: random.Random, alphabet: str, length: int) -> str:
+    """``length`` characters of ``alphabet`` (ASCII), each uniform: random bytes, those that
+    would favour the alphabet's first characters dropped, the rest mapped onto it (C calls:
+    1.8 µs for 24 characters, where ``rng.choices`` a character at a time took 6.7)."""
+    table, dropped = _byte_table(alphabet)
+    made = b""
+    while len(made) < length:
+        made += rng.randbytes(length + length // 8 + 1).translate(table, dropped)
+    return made[:length].decode("ascii")
+
+
+@cache  # the example's few alphabets
+def _byte_table(alphabet: str) -> tuple[bytes, bytes]:
+    """Byte -> its character of ``alphabet`` (byte mod its size), and the bytes past the last
+    whole multiple of its size (dropped: each character then has the same odds)."""
+    size = len(alphabet)
+    kept = 256 - 256 % size
+    table = bytes(ord(alphabet[b % size]) for b in range(256))
+    return table, bytes(range(kept, 256))
 
 
 def _scaled(value: Any, factor: float) -> Any:

@@ -1,0 +1,50 @@
+"""Which record each synthetic event is about, known event by event without shuffling them all.
+
+A synthetic source spreads ``events`` over ``records``: record ``r`` gets ``events // records``
+events, one more for the first ``events % records``, in a seeded random order. Shuffling a list
+of a million owners before the first event is made took most of a second; instead the owner of
+event ``i`` is ``permuted(i) % records``, ``permuted`` a seeded permutation of ``range(events)``
+computed for one index at a time (a Feistel network, walked until it lands inside the range),
+so the first event is made at once and nothing per event is held.
+"""
+
+from __future__ import annotations
+
+import random
+
+_ROUNDS = 4
+_MIX = 0x9E3779B97F4A7C15  # 2**64 / the golden ratio, odd: Fibonacci hashing's multiplier
+_WORD = (1 << 64) - 1
+
+
+class Owners:
+    """``owners(i)``: the record of event ``i``; ``owners.count(r)``: how many events record
+    ``r`` has."""
+
+    def __init__(self, events: int, records: int, rng: random.Random) -> None:
+        self.events = events
+        self.records = records
+        # Half the bits of the smallest power of four above the last index: the walk takes
+        # (that power / events) steps an event on average, at most 4.
+        self._half = max(1, (max(events - 1, 1).bit_length() + 1) // 2)
+        self._mask = (1 << self._half) - 1
+        self._shift = 64 - self._half  # a round's value: the top bits of a 64-bit product
+        self._keys = tuple(rng.getrandbits(64) for _ in range(_ROUNDS))
+
+    def __call__(self, event: int) -> int:
+        return self._permuted(event) % self.records
+
+    def count(self, record: int) -> int:
+        base, extra = divmod(self.events, self.records)
+        return base + (record < extra)
+
+    def _permuted(self, index: int) -> int:
+        half, mask, shift = self._half, self._mask, self._shift
+        x = index
+        while True:  # cycle walking: a permutation of the power of four, kept in the range
+            left, right = x >> half, x & mask
+            for key in self._keys:
+                left, right = right, left ^ ((((right + key) * _MIX) & _WORD) >> shift)
+            x = (left << half) | right
+            if x < self.events:
+                return x
