@@ -88,7 +88,7 @@ def _made(spec: SyntheticSource, seed: int) -> Iterator[Event]:
     # A record's key and values, drawn as its first event is made, let go after its last: the
     # first event does not wait for every record's draws, and only the records in flight stay.
     live: dict[int, tuple[Any, dict[str, Any]]] = {}
-    per_record = array("l", bytes(8 * spec.records))  # events made so far, by record
+    per_record = array("q", bytes(8 * spec.records))  # events made so far, by record
     keys = _Unique(key_atom is not None and plan.shapes(key_atom) < _UNCHECKED)
     ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
     for i, at in enumerate(synthetic_times(spec)):
