@@ -144,10 +144,16 @@ def _run_locust(command: list[str]) -> int:
             code = process.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if code < 0:  # ended by a signal while starting, before any handler of its own was set
+    if code < 0:  # killed by a signal: Locust sets no handler of its own until its test runs
         from ._console import error
 
-        ended = signal.Signals(-code).name
-        error(f"Locust was ended by {ended} while starting: nothing sent or judged")
+        try:
+            ended = signal.Signals(-code).name
+        except ValueError:
+            ended = f"signal {-code}"
+        error(
+            f"Locust was ended by {ended} before it could end the load test: nothing judged; "
+            "what it sent, if anything, is in the journal"
+        )
         return 3
     return code

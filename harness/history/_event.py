@@ -88,7 +88,8 @@ def decode_payloads(events: Iterable[Event], chunk: int = 10_000) -> None:
                 "[" + ",".join([_TEXT.__get__(e, JournalEvent) for e in part]) + "]"
             )
             for event, value in zip(part, values, strict=True):
-                _keep(event, value)
+                if payload_text(event) is not None:  # not an event listed twice
+                    _keep(event, value)
 
 
 def _keep(event: JournalEvent, value: JSON) -> None:
