@@ -273,37 +273,17 @@ class Variation:
         if kind == "uuid":
             made = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             return made.upper() if old.isupper() else made
-        if kind == "hex":
-            return _drawn(rng, "0123456789abcdef", len(old))
-        if kind in ("digits", "int"):
-            digits = old[0] + _drawn(rng, "0123456789", len(old) - 1)
-            if kind == "int":
-                return min(int(digits), EXACT_IN_DOUBLE - 1)
-            return digits
-        # A prefixed id keeps its prefix and first character (``cus_`` + ``C``), a Slack id
-        # its letters (``Ev08MFMKH6``: ``Ev``, then 8 of [0-9A-Z]).
-        m = _HEAD.match(old)
-        assert m is not None  # every id starts with a letter
-        head = m.group(0)
-        rest = old[len(head) :]
-        return head + _drawn(rng, _alphabet(rest), len(rest))
+        kept, alphabet, length = _id_shape(kind, old)
+        made = kept + _drawn(rng, alphabet, length)
+        return min(int(made), EXACT_IN_DOUBLE - 1) if kind == "int" else made
 
     def shapes(self, atom: _Atom) -> int:
         """How many different values ``new_id`` makes for ``atom``."""
-        kind, old = atom.kind, atom.text
-        if kind == "uuid":
+        if atom.kind == "uuid":
             return 2**122
-        if kind == "big":
+        if atom.kind == "big":
             return (2**63 - EXACT_IN_DOUBLE) // 2
-        if kind == "hex":
-            alphabet, length = "0123456789abcdef", len(old)
-        elif kind in ("digits", "int"):
-            alphabet, length = "0123456789", len(old) - 1
-        else:
-            m = _HEAD.match(old)
-            assert m is not None  # every id starts with a letter
-            alphabet = _alphabet(old[m.end() :])
-            length = len(old) - m.end()
+        _, alphabet, length = _id_shape(atom.kind, atom.text)
         return int(len(alphabet) ** length)
 
     def values(
@@ -357,6 +337,22 @@ def _alphabet(sample: str) -> str:
     upper = any(c.isupper() for c in sample)
     low, up = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return digits + (low if lower else "") + (up if upper else "")
+
+
+def _id_shape(kind: str, old: str) -> tuple[str, str, int]:
+    """What a new id of ``kind`` shaped like ``old`` keeps of it, and the alphabet and length
+    of the part drawn (``new_id``, ``shapes``)."""
+    if kind == "hex":
+        return "", "0123456789abcdef", len(old)
+    if kind in ("digits", "int"):
+        return old[0], "0123456789", len(old) - 1
+    # A prefixed id keeps its prefix and first character (``cus_`` + ``C``), a Slack id its
+    # letters (``Ev08MFMKH6``: ``Ev``, then 8 of [0-9A-Z]).
+    m = _HEAD.match(old)
+    assert m is not None  # every id starts with a letter
+    head = m.group(0)
+    rest = old[len(head) :]
+    return head, _alphabet(rest), len(rest)
 
 
 def _drawn(rng: random.Random, alphabet: str, length: int) -> str:

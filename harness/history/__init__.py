@@ -2,7 +2,7 @@
 
 from ..core._headers import LazyHeaders
 from ._claim import check_journal_path
-from ._event import decode_payloads, payload_text
+from ._event import decode_payloads, decoded, payload_text
 from ._export import Scrubber, export
 from ._history import History, Mark, RunInfo
 from ._journal import Journal
@@ -20,6 +20,7 @@ __all__ = [
     "Scrubber",
     "check_journal_path",
     "decode_payloads",
+    "decoded",
     "export",
     "load",
     "load_all",

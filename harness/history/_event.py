@@ -10,7 +10,7 @@ it is decoded once and kept. Equal to the Event it stands for, and an Event in e
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ..core import _gc
 from ..core._model import JSON, Event
@@ -76,20 +76,30 @@ def journal_event(
     return event
 
 
-def decode_payloads(events: Iterable[Event], chunk: int = 10_000) -> None:
-    """Decode the payloads of those loaded ``events`` not decoded yet, and keep them: a chunk
-    at a time (one call, and one string for each key a chunk repeats), as ``load()`` did
-    before payloads were lazy. What reads many payloads calls this first."""
+PAYLOAD_CHUNK = 10_000
+"""Payloads decoded in one call by ``decoded``."""
+
+
+def decoded(texts: Sequence[str]) -> Iterator[list[JSON]]:
+    """The JSON ``texts`` decoded PAYLOAD_CHUNK at a time, each chunk in one call (one string
+    for each key it repeats): a call per text costs several times more. Collections stay paused
+    while a chunk is decoded and until the next one is asked for: all its objects are alive,
+    and a collection would walk every one of them. Consume it whole."""
+    for start in range(0, len(texts), PAYLOAD_CHUNK):
+        with _gc.paused():
+            yield json.loads("[" + ",".join(texts[start : start + PAYLOAD_CHUNK]) + "]")
+
+
+def decode_payloads(events: Iterable[Event]) -> None:
+    """Decode the payloads of those loaded ``events`` not decoded yet, and keep them, a chunk
+    at a time (``decoded``), as ``load()`` did before payloads were lazy. What reads many
+    payloads calls this first."""
     pending = [e for e in events if isinstance(e, JournalEvent) and payload_text(e) is not None]
-    with _gc.paused():  # a million objects, all kept: nothing to collect
-        for start in range(0, len(pending), chunk):
-            part = pending[start : start + chunk]
-            values = json.loads(
-                "[" + ",".join([_TEXT.__get__(e, JournalEvent) for e in part]) + "]"
-            )
-            for event, value in zip(part, values, strict=True):
-                if payload_text(event) is not None:  # not an event listed twice
-                    _keep(event, value)
+    texts = [_TEXT.__get__(e, JournalEvent) for e in pending]
+    values = (value for chunk in decoded(texts) for value in chunk)
+    for event, value in zip(pending, values, strict=True):
+        if payload_text(event) is not None:  # not an event listed twice
+            _keep(event, value)
 
 
 def _keep(event: JournalEvent, value: JSON) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from ..core import _gc, _paths
+from ..core import _paths
 from ..core._fingerprint import Fingerprint, run_secrets
 from ..core._sensitive import HEADER_PARTS as _HEADER_PARTS
 from ..core._sensitive import HEADER_RE as _HEADER_RE
@@ -38,7 +38,7 @@ from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
 from ..core._sensitive import json_leaves, may_hold_sensitive_key, secret_leaves
 from ..drive._drift import records_of
-from ..history import History, payload_text
+from ..history import History, decoded, payload_text
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
 # "17" in every sentence of a report would garble it without protecting anything.
@@ -57,7 +57,6 @@ _USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#\s@\"'<>\x00-\x1f]+
 # Environment variables whose values are secrets wherever they appear.
 _SECRET_ENV = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL", re.IGNORECASE)
 _MIN_ENV_SECRET = 8
-_PAYLOAD_CHUNK = 10_000  # payloads decoded at once by _run_values
 # What in a body's text may be a secret-looking key (looked for before parsing it).
 _KEY_TEXT_PARTS = (
     *("passw", "secret", "token", "api-key", "api_key", "apikey", "authorization"),
@@ -291,11 +290,8 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
             texts.append(text)
         if event.headers:
             yield from _header_values(event.headers)
-    for start in range(0, len(texts), _PAYLOAD_CHUNK):
-        with _gc.paused():  # the chunk's objects all live until it is walked: nothing to collect
-            chunk = json.loads("[" + ",".join(texts[start : start + _PAYLOAD_CHUNK]) + "]")
-            found = [v for payload in chunk for v in _payload_values(payload, paths)]
-        yield from found
+    for chunk in decoded(texts):
+        yield from [v for payload in chunk for v in _payload_values(payload, paths)]
     paths_seen: set[str] = set()  # an automation calls the same few paths a million times
     for effect in history.effects:
         yield from _header_values(effect.headers)
