@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import random
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import JSON, Event
 from ..core._scenario import SchemaSource
+from ._vary import random_uuid
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -219,7 +219,7 @@ def generated(spec: SchemaSource, seed: int) -> list[Event]:
             payload = {"value": payload}  # paths need an object; a schema of a scalar is odd
         per_record[record] = per_record.get(record, 0) + 1
         at = i * step
-        event_id: Any = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        event_id: Any = random_uuid(rng)
         if id_steps is not None:
             event_id = _made(spec.schema, id_steps, f"evt_{i + 1:06d}", i + 1, rng)
             _paths.put(payload, id_steps, event_id)
@@ -260,5 +260,5 @@ def _made(
         low = max((m["minimum"] for m in members if isinstance(m.get("minimum"), int)), default=0)
         return low + number
     if any(m.get("format") == "uuid" for m in members):
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        return random_uuid(rng)
     return text

@@ -10,12 +10,11 @@ Stream holds those redeliveries beside the events, for the schedule (``_perturb.
 from __future__ import annotations
 
 import random
-import uuid
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import _paths
 from ..core._errors import SourceError
@@ -27,7 +26,7 @@ from ._formats import RecordPayloads
 from ._owners import Owners
 from ._sample import Sample
 from ._schema_events import generated
-from ._vary import Variation, render_time
+from ._vary import Steps, Variation, random_uuid, render_time
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -56,6 +55,12 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
 def synthetic_events(spec: SyntheticSource, seed: int) -> Iterator[Event]:
     """``synthetic``'s events one at a time, in seq order, the spec checked first: a run
     traces each as it is made and never holds them all untraced (a third of its memory)."""
+    return Shape(checked(spec)).events(seed)
+
+
+def checked(spec: SyntheticSource) -> SyntheticSource:
+    """``spec``, its paths resolved in its example and its times one per event; else
+    SourceError."""
     _check_paths(spec, Sample.example(spec.example), "synthetic source")
     if spec.times and len(spec.times) != spec.events:
         raise SourceError(
@@ -63,69 +68,121 @@ def synthetic_events(spec: SyntheticSource, seed: int) -> Iterator[Event]:
             where="synthetic source",
             hint="give one time per event, or none",
         )
-    return _made(spec, seed)
+    return spec
 
 
-def _made(spec: SyntheticSource, seed: int) -> Iterator[Event]:
-    rng = random.Random(seed)
-    fake = FakeText(seed)
-    id_steps = _paths.parse(spec.id_path) if spec.id_path else None
-    key_steps = _paths.parse(spec.key_path)
-    type_steps = _paths.parse(spec.type_path) if spec.type_path else None
-    seq_steps = _paths.parse(spec.seq_path) if spec.seq_path else None
-    time_steps = _paths.parse(spec.time_path) if spec.time_path else None
-    keep = {s for s in (type_steps, seq_steps) if s is not None}
-    plan = Variation(
-        spec.example, id_steps=id_steps, key_steps=key_steps, time_steps=time_steps, keep=keep
-    )
-    id_atom = plan.id_atom if plan.id_atom and len(plan.id_atom.text) >= _SHAPED else None
-    key_atom = plan.key_atom if plan.key_atom and len(plan.key_atom.text) >= _SHAPED else None
-    id_prefix = _prefix(_paths.get(spec.example, id_steps, None) if id_steps else None, "evt_")
-    key_prefix = _prefix(_paths.get(spec.example, key_steps, None), "rec_")
-    default_type = str(_paths.get(spec.example, type_steps, "event")) if type_steps else "event"
+class Drawn(NamedTuple):
+    """What one synthetic event drew: its seq and time, id and key (as the payload holds them),
+    type, its number within its record, the new value of each atom (by atom text), and the
+    time written at the time path."""
 
-    owners = Owners(spec.events, spec.records, rng)
-    # A record's key and values, drawn as its first event is made, let go after its last: the
-    # first event does not wait for every record's draws, and only the records in flight stay.
-    live: dict[int, tuple[Any, dict[str, Any]]] = {}
-    per_record = array("q", bytes(8 * spec.records))  # events made so far, by record
-    keys = _Unique(key_atom is not None and plan.shapes(key_atom) < _UNCHECKED)
-    ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
-    for i, at in enumerate(synthetic_times(spec)):
-        record = owners(i)
-        drawn = live.get(record)
-        if drawn is None:
-            key: Any = f"{key_prefix}{record + 1:05d}"
-            if key_atom is not None:
-                key = keys.drawn(lambda: plan.new_id(key_atom, rng))
-            drawn = live[record] = key, plan.values(rng, fake, record=True)
-        key, record_values = drawn
-        per_record[record] += 1
-        if per_record[record] == owners.count(record):
-            del live[record]
-        event_id: Any = f"{id_prefix}{i + 1:06d}"
-        if id_atom is not None:
-            event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
-        elif id_steps is None:
-            event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        when = _instant(spec, at)
-        values = {**record_values, **plan.values(rng, fake, record=False)}
-        values.update(plan.moved(rng, when))
-        for atom, new in ((plan.id_atom, event_id), (plan.key_atom, key)):
-            if atom is not None:
-                values[atom.text] = new
-        payload = plan.apply(values)
-        etype = spec.types[i % len(spec.types)] if spec.types else default_type
-        if id_steps is not None:
-            _paths.put(payload, id_steps, event_id)
-        _paths.put(payload, key_steps, key)
-        if type_steps:
-            _paths.put(payload, type_steps, etype)
-        if seq_steps:
-            _paths.put(payload, seq_steps, per_record[record])
-        if time_steps:
-            _paths.put(payload, time_steps, _stamp(spec, plan.time_atom, when, values))
-        yield Event(str(event_id), str(key), i, etype, at, payload)
+    seq: int
+    at: float
+    event_id: Any
+    key: Any
+    type: str
+    nth: int
+    values: dict[str, Any]
+    stamp: Any
+
+
+class Shape:
+    """A synthetic source read once: its paths, its example's atoms (``Variation``), how its
+    ids and keys are made; ``draws`` each event's values, ``event`` builds its payload."""
+
+    def __init__(self, spec: SyntheticSource) -> None:
+        self.spec = spec
+        self.id_steps = _paths.parse(spec.id_path) if spec.id_path else None
+        self.key_steps = _paths.parse(spec.key_path)
+        self.type_steps = _paths.parse(spec.type_path) if spec.type_path else None
+        self.seq_steps = _paths.parse(spec.seq_path) if spec.seq_path else None
+        self.time_steps = _paths.parse(spec.time_path) if spec.time_path else None
+        keep = {s for s in (self.type_steps, self.seq_steps) if s is not None}
+        self.plan = Variation(
+            spec.example,
+            id_steps=self.id_steps,
+            key_steps=self.key_steps,
+            time_steps=self.time_steps,
+            keep=keep,
+        )
+        plan = self.plan
+        self.id_atom = plan.id_atom if plan.id_atom and len(plan.id_atom.text) >= _SHAPED else None
+        self.key_atom = (
+            plan.key_atom if plan.key_atom and len(plan.key_atom.text) >= _SHAPED else None
+        )
+        example = spec.example
+        id_example = _paths.get(example, self.id_steps, None) if self.id_steps else None
+        self.id_prefix = _prefix(id_example, "evt_")
+        self.key_prefix = _prefix(_paths.get(example, self.key_steps, None), "rec_")
+        self.default_type = (
+            str(_paths.get(example, self.type_steps, "event")) if self.type_steps else "event"
+        )
+        # The paths ``event`` writes after the atoms, in its order, each with the field of
+        # Drawn it writes there.
+        self.puts: list[tuple[Steps, str]] = [
+            (steps, name)
+            for steps, name in (
+                (self.id_steps, "event_id"),
+                (self.key_steps, "key"),
+                (self.type_steps, "type"),
+                (self.seq_steps, "nth"),
+                (self.time_steps, "stamp"),
+            )
+            if steps or (steps is not None and name in ("event_id", "key"))
+        ]
+
+    def draws(self, seed: int) -> Iterator[Drawn]:
+        """Each event's draws, in seq order (``synthetic``'s docstring says what varies)."""
+        spec, plan = self.spec, self.plan
+        id_atom, key_atom = self.id_atom, self.key_atom
+        rng = random.Random(seed)
+        fake = FakeText(seed)
+        owners = Owners(spec.events, spec.records, rng)
+        # A record's key and values, drawn as its first event is made, let go after its last:
+        # the first event does not wait for every record's draws, and only the records in
+        # flight stay.
+        live: dict[int, tuple[Any, dict[str, Any]]] = {}
+        per_record = array("q", bytes(8 * spec.records))  # events made so far, by record
+        keys = _Unique(key_atom is not None and plan.shapes(key_atom) < _UNCHECKED)
+        ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
+        for i, at in enumerate(synthetic_times(spec)):
+            record = owners(i)
+            drawn = live.get(record)
+            if drawn is None:
+                key: Any = f"{self.key_prefix}{record + 1:05d}"
+                if key_atom is not None:
+                    key = keys.drawn(lambda: plan.new_id(key_atom, rng))
+                drawn = live[record] = key, plan.values(rng, fake, record=True)
+            key, record_values = drawn
+            per_record[record] += 1
+            if per_record[record] == owners.count(record):
+                del live[record]
+            event_id: Any = f"{self.id_prefix}{i + 1:06d}"
+            if id_atom is not None:
+                event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
+            elif self.id_steps is None:
+                event_id = random_uuid(rng)
+            when = _instant(spec, at)
+            values = {**record_values, **plan.values(rng, fake, record=False)}
+            values.update(plan.moved(rng, when))
+            for atom, new in ((plan.id_atom, event_id), (plan.key_atom, key)):
+                if atom is not None:
+                    values[atom.text] = new
+            etype = spec.types[i % len(spec.types)] if spec.types else self.default_type
+            stamp = _stamp(spec, plan.time_atom, when, values) if self.time_steps else None
+            yield Drawn(i, at, event_id, key, etype, per_record[record], values, stamp)
+
+    def events(self, seed: int) -> Iterator[Event]:
+        """Each event, in seq order, its payload an object."""
+        for drawn in self.draws(seed):
+            yield self.event(drawn)
+
+    def event(self, drawn: Drawn) -> Event:
+        """The event of ``drawn``: the example with its atoms and paths written."""
+        payload = self.plan.apply(drawn.values)
+        for steps, name in self.puts:
+            _paths.put(payload, steps, getattr(drawn, name))
+        return Event(str(drawn.event_id), str(drawn.key), drawn.seq, drawn.type, drawn.at, payload)
 
 
 def synthetic_times(spec: SyntheticSource) -> Iterator[float]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import random
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -172,7 +171,8 @@ class Variation:
             (a for a in self.atoms.values() if a.kind == "time"), None
         )
         self._mark_record(key_steps)
-        self._build = compile_payload(example, {x.steps: self._filled(x) for x in self.leaves})
+        self.fills = {x.steps: self._filled(x) for x in self.leaves}  # how each leaf varies
+        self._build = compile_payload(example, self.fills)
         # The atoms ``values`` and ``moved`` draw for, in the example's order (their draws')
         self._drawn = {
             record: [a for a in self.atoms.values() if a.record == record and self._drawn_for(a)]
@@ -271,7 +271,7 @@ class Variation:
         if kind == "big":
             return rng.randrange(EXACT_IN_DOUBLE, 2**63) | 1
         if kind == "uuid":
-            made = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            made = random_uuid(rng)
             return made.upper() if old.isupper() else made
         kept, alphabet, length = _id_shape(kind, old)
         made = kept + _drawn(rng, alphabet, length)
@@ -327,6 +327,18 @@ class Variation:
         return self._build(values)
 
 
+def random_uuid(rng: random.Random) -> str:
+    """``str(uuid.UUID(int=rng.getrandbits(128), version=4))``, the same text at a fifth of
+    the cost: the version and variant bits set, the hex grouped 8-4-4-4-12."""
+    bits = rng.getrandbits(128) & _UUID_KEPT | _UUID_SET
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_UUID_KEPT = ~((0xC000 << 48) | (0xF000 << 64))  # the variant's and the version's bits cleared
+_UUID_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122's variant, version 4
+
+
 @cache  # called per generated id with the example's few id bodies
 def _alphabet(sample: str) -> str:
     """The characters a generated id body draws from, of the example body's class."""
@@ -339,6 +351,7 @@ def _alphabet(sample: str) -> str:
     return digits + (low if lower else "") + (up if upper else "")
 
 
+@cache  # per generated id, with the example's few ids
 def _id_shape(kind: str, old: str) -> tuple[str, str, int]:
     """What a new id of ``kind`` shaped like ``old`` keeps of it, and the alphabet and length
     of the part drawn (``new_id``, ``shapes``)."""

@@ -17,12 +17,12 @@ tells). Everything else is prepared whole, as before.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import Scenario, SyntheticSource, TracerSpec
+from ..core._text_event import payload_json
 from ..drive._deliver import Planned
 from ..drive._drift import is_drift
 from ..drive._perturb import WHOLE_PLAN, Slot
@@ -110,7 +110,7 @@ class Feed:
             self._made_one(ev, on_event)
 
     def _made_one(self, ev: Event, on_event: Made) -> bytes:
-        text = json.dumps(ev.payload)
+        text = payload_json(ev)
         light = _light(ev.id, ev.key, ev.seq, ev.type, ev.occurred_at, None, _NO_HEADERS)
         self.tracer.add(light)
         on_event(ev, light, text)

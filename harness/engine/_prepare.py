@@ -3,7 +3,6 @@ their schedule on the run's clock, bodies, signer and the RunInfo the journal ke
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from ..core._scenario import (
     TracerSpec,
 )
 from ..core._signing import MULTI_SIGNATURE, Rotation, Signer, check_rotation
+from ..core._text_event import payload_json
 from ..double._faults import to_fault
 from ..double._forward import check_forward_to
 from ..double._state import check_observer
@@ -37,12 +37,12 @@ from ..drive._replay import replay_settings
 from ..drive._sources import (
     Stream,
     load_stream,
-    synthetic_events,
     synthetic_times,
     synthetic_types,
 )
+from ..drive._synthetic_text import traced_synthetic
 from ..drive._tamper import signed_headers, tampered_ids
-from ..drive._tracer import Tracer, new_tag, trace, traced
+from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
 from ..history._build import builder
 from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
@@ -387,7 +387,7 @@ def prepare(
         tracer=tracer,
         correlation=correlation,
         schedule=schedule,
-        bodies=() if feed else tuple(json.dumps(ev.payload).encode() for ev in tracer.events),
+        bodies=() if feed else tuple(payload_json(ev).encode() for ev in tracer.events),
         attempts=tuple(attempts),
         signer=signer,
         headers={**_BASE_HEADERS, **scenario.delivery.headers},
@@ -407,7 +407,7 @@ def _fed(
     source = scenario.source
     if not isinstance(source, SyntheticSource) or not streamable(scenario, tracing):
         return None
-    made = traced(synthetic_events(source, seed), tag, tracing)
+    made = traced_synthetic(source, seed, tag, tracing)
     feed = Feed(made, source.events, synthetic_types(source), Tracer(tag))
     # A million Slots: made without their frozen __init__ (``history._build``), 4x faster.
     return feed, [_slot(at, seq, 0, "", "", 0.0) for seq, at in enumerate(synthetic_times(source))]
@@ -423,7 +423,7 @@ def _traced(
     events are never all held at once."""
     source = scenario.source
     if scenario.schedule is None and type(source) is SyntheticSource:
-        return Stream(()), trace(synthetic_events(source, seed), tag, tracing), None, {}
+        return Stream(()), Tracer(tag, traced_synthetic(source, seed, tag, tracing)), None, {}
     stream = load_stream(source, seed)
     events, listed = stream.events, None
     if scenario.schedule is not None:

@@ -1,8 +1,9 @@
 """The History of a run and its journal: written during the drive, read by everything after it."""
 
 from ..core._headers import LazyHeaders
+from ..core._text_event import payload_text
 from ._claim import check_journal_path
-from ._event import decode_payloads, decoded, payload_text
+from ._event import decode_payloads, decoded
 from ._export import Scrubber, export
 from ._history import History, Mark, RunInfo
 from ._journal import Journal

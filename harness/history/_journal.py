@@ -30,6 +30,7 @@ from typing import Any, Concatenate, ParamSpec
 
 from ..core._errors import InputError, OutputError
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, StateRecord
+from ..core._text_event import payload_json
 from ._claim import claim
 from ._history import RunInfo
 from ._integrity import check_tables
@@ -320,7 +321,7 @@ def _event_row(run: int | None, e: Event, payload: str | None = None) -> tuple[A
         e.key,
         e.type,
         e.occurred_at,
-        json.dumps(e.payload) if payload is None else payload,
+        payload_json(e) if payload is None else payload,
         json.dumps(dict(e.headers)),
     )
 

@@ -13,8 +13,8 @@ from ..core import _gc
 from ..core._errors import InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
+from ..core._text_event import text_event
 from ._build import builder
-from ._event import journal_event
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
 from ._schema import SCHEMA_VERSION, journal_format
@@ -148,7 +148,7 @@ def _load_events(
     share_id, share = ids.setdefault, repeated.setdefault
     events: list[Event] = [
         # The payload stays JSON text until read (``_event``).
-        journal_event(share_id(i, i), share(k, k), seq, share(t, t), at, payload, _headers(h))
+        text_event(share_id(i, i), share(k, k), seq, share(t, t), at, payload, _headers(h))
         for i, k, seq, t, at, payload, h in db.execute(
             "SELECT id, key, seq, type, occurred_at, payload, headers FROM events WHERE run = ?",
             (run,),

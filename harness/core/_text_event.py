@@ -1,0 +1,100 @@
+"""An Event whose payload is JSON text until it is read: decoded then, once, and kept.
+
+A payload decoded is several times its JSON text (a 1.8 kB Stripe event: 7.8 kB of dicts and
+strings), and few are read as objects. A run loaded from a journal keeps each payload as the
+text the journal stores (``history._load``): judging reads few of them — the default
+invariants none but the payloads of events out of order, the redaction only those whose text
+names a secret-looking key. A synthetic source's events are written as text in the first place
+(``drive._synthetic_text``): their bodies and journal rows are that text, never an object.
+Equal to the Event it stands for, and an Event in every other way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from ._model import JSON, Event
+
+# The slots of Event, set directly: its frozen __setattr__ refuses, as it should, everyone else.
+_SLOT = {name: Event.__dict__[name] for name in Event.__slots__}
+_PAYLOAD = _SLOT["payload"]
+
+
+class TextEvent(Event):
+    """An Event whose payload is kept as JSON text until read (``payload_text``)."""
+
+    __slots__ = ("_text",)
+
+    @property
+    def payload(self) -> JSON:
+        try:
+            return _PAYLOAD.__get__(self, TextEvent)
+        except AttributeError:  # not decoded yet
+            value = json.loads(_TEXT.__get__(self, TextEvent))
+            keep_payload(self, value)
+            return value
+
+    @payload.setter
+    def payload(self, value: JSON) -> None:  # Event's __init__ (``dataclasses.replace``)
+        _PAYLOAD.__set__(self, value)
+
+    def __eq__(self, other: object) -> bool:
+        # Event's own __eq__ compares events of one class only: a loaded event equals the
+        # Event it was written from.
+        if not isinstance(other, Event):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in Event.__slots__)
+
+    __hash__ = Event.__hash__
+
+
+_TEXT = TextEvent.__dict__["_text"]
+_new = object.__new__
+_set_id, _set_key, _set_seq = _SLOT["id"].__set__, _SLOT["key"].__set__, _SLOT["seq"].__set__
+_set_type, _set_at = _SLOT["type"].__set__, _SLOT["occurred_at"].__set__
+_set_headers, _set_text = _SLOT["headers"].__set__, _TEXT.__set__
+
+
+def text_event(
+    id: str,
+    key: str,
+    seq: int,
+    type: str,
+    occurred_at: float,
+    payload: str,
+    headers: Mapping[str, str],
+) -> TextEvent:
+    """An event whose payload is the JSON text ``payload``."""
+    event: TextEvent = _new(TextEvent)
+    _set_id(event, id)
+    _set_key(event, key)
+    _set_seq(event, seq)
+    _set_type(event, type)
+    _set_at(event, occurred_at)
+    _set_text(event, payload)
+    _set_headers(event, headers)
+    return event
+
+
+def keep_payload(event: TextEvent, value: JSON) -> None:
+    """The payload decoded, kept in place of its text."""
+    _PAYLOAD.__set__(event, value)
+    _TEXT.__delete__(event)
+
+
+def payload_text(event: Event) -> str | None:
+    """The payload's JSON text while ``event`` (a TextEvent) has not decoded it; else None."""
+    if isinstance(event, TextEvent):
+        try:
+            _PAYLOAD.__get__(event, TextEvent)
+        except AttributeError:
+            return str(_TEXT.__get__(event, TextEvent))
+    return None
+
+
+def payload_json(event: Event) -> str:
+    """``event``'s payload as ``json.dumps`` writes it: a TextEvent's own text while it holds
+    it (no decode, no encode)."""
+    text = payload_text(event)
+    return json.dumps(event.payload) if text is None else text

@@ -1,0 +1,196 @@
+"""A synthetic source's events made and traced in one pass, each payload written as JSON text.
+
+Made as objects, every payload is built from the example (``_sources.Shape.event``), walked
+leaf by leaf by the tracer (``_tracer.Tokens``) and encoded by ``json.dumps``: three passes over
+each leaf, most of them the example's constants, the same in every event. Here the example is
+compiled once into the JSON text of its constants with holes for what differs from event to
+event — the varied atoms, the paths the source writes (id, key, type, sequence, time) and the
+token the tracer adds to constant free text and emails — and each event fills the holes. Its
+text is ``json.dumps`` of the traced payload the other way makes, character for character
+(tests/test_synthetic_text.py): the same events, bodies and journal rows, a few times faster.
+The event's payload is decoded from its text only if something reads it (``TextEvent``).
+
+The default tracing only (every value rewritten, ``ids`` off): the other settings, and an event
+whose id or key is a number or equals one of the example's strings, go the way of objects.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Iterator, Mapping
+from json.encoder import encode_basestring_ascii as _quoted
+from typing import Any
+
+from ..core import _paths
+from ..core._model import Event
+from ..core._scenario import SyntheticSource, TracerSpec
+from ..core._text_event import text_event
+from ._sources import Drawn, Shape, checked
+from ._template import Spans, Whole
+from ._tracer import Tokens, marked, traced
+
+# Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
+_NO_HEADERS: Mapping[str, str] = {}
+
+# The holes of a compiled payload, each a tuple whose first item says what fills it.
+_TOKEN = 0  # the event's token (after constant free text, inside a constant email)
+_WHOLE = 1  # (_WHOLE, atom, as_text): a leaf replaced whole by an atom's value
+_SPANS = 2  # (_SPANS, Spans): a string leaf with atoms inside it
+_PUT = 3  # (_PUT, field of Drawn): a path the source writes (id, key, type, sequence, time)
+
+
+class _Put:
+    """Where a path the source writes sits in the compiled example."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class TextTemplate:
+    """The example of a synthetic source compiled into JSON text with holes (module docstring):
+    ``text(drawn, id, key, token)`` is the traced payload of one event as ``json.dumps``
+    writes it."""
+
+    def __init__(self, shape: Shape) -> None:
+        skeleton = copy.deepcopy(shape.spec.example)
+        for steps, name in shape.puts:
+            _paths.put(skeleton, steps, _Put(name))
+        self._fills = shape.plan.fills
+        self._literal: list[str] = []  # the text between holes, '%' doubled
+        self._holes: list[tuple[Any, ...]] = []
+        self.constants: set[str] = set()  # the example's strings written as they are
+        self._pending = ""
+        self._node(skeleton, ())
+        self._format = "%s".join([*self._literal, self._pending.replace("%", "%%")])
+
+    # --- compiling ------------------------------------------------------------------------
+
+    def _text(self, text: str) -> None:
+        self._pending += text
+
+    def _hole(self, hole: tuple[Any, ...]) -> None:
+        self._literal.append(self._pending.replace("%", "%%"))
+        self._pending = ""
+        self._holes.append(hole)
+
+    def _node(self, node: Any, here: tuple[_paths.Step, ...]) -> None:
+        """``node`` written as ``json.dumps`` writes it (", " and ": " between items)."""
+        fill = self._fills.get(here)
+        if isinstance(node, _Put):
+            self._hole((_PUT, node.name))
+        elif fill is not None:
+            self._fill(fill)
+        elif isinstance(node, dict):
+            self._text("{")
+            for n, (name, inner) in enumerate(node.items()):
+                self._text((", " if n else "") + _quoted(name) + ": ")
+                self._node(inner, (*here, name))
+            self._text("}")
+        elif isinstance(node, list):
+            self._text("[")
+            for n, inner in enumerate(node):
+                self._text(", " if n else "")
+                self._node(inner, (*here, n))
+            self._text("]")
+        elif isinstance(node, str):
+            self._constant(node)
+        else:
+            self._text(json.dumps(node))
+
+    def _fill(self, fill: Whole | Spans) -> None:
+        if isinstance(fill, Whole):
+            self._hole((_WHOLE, fill.atom, fill.as_text))
+        else:
+            self._hole((_SPANS, fill))
+
+    def _constant(self, text: str) -> None:
+        """A string of the example as the tracer leaves or marks it: the token, where it goes,
+        is a hole; what is around it is text (JSON escapes each character on its own)."""
+        self.constants.add(text)
+        mark = "\ue000"  # a character the text lacks stands for the token
+        while mark in text:
+            mark = chr(ord(mark) + 1)
+        before, found, after = marked(text, mark).partition(mark)
+        self._text(_quoted(before)[:-1])
+        if found:
+            self._hole((_TOKEN,))
+            self._text(_quoted(after)[1:])
+        else:
+            self._text('"')
+
+    # --- filling --------------------------------------------------------------------------
+
+    def text(self, drawn: Drawn, new_id: str, new_key: str, token: str) -> str:
+        old_id, old_key = str(drawn.event_id), str(drawn.key)
+        values = drawn.values
+        filled: list[str] = []
+        for hole in self._holes:
+            kind = hole[0]
+            if kind == _TOKEN:
+                filled.append(token)
+                continue
+            if kind == _WHOLE:
+                value = values[hole[1]]
+                if hole[2]:
+                    value = str(value)
+            elif kind == _SPANS:
+                value = _spanned(hole[1], values)
+            else:
+                value = getattr(drawn, hole[1])
+            if type(value) is str:
+                if value == old_key:  # the key first: an id that is also the key is the key
+                    value = new_key
+                elif value == old_id:
+                    value = new_id
+                else:
+                    value = marked(value, token)
+                filled.append(_quoted(value))
+            else:
+                filled.append(_scalar(value))
+        return self._format % tuple(filled)
+
+
+def _spanned(spans: Spans, values: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    last = 0
+    for start, end, atom in spans.spans:
+        parts.append(spans.text[last:start])
+        parts.append(str(values[atom]))
+        last = end
+    parts.append(spans.text[last:])
+    return "".join(parts)
+
+
+def _scalar(value: Any) -> str:
+    """A number (or anything not a string) as ``json.dumps`` writes it."""
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value)
+
+
+def traced_synthetic(
+    spec: SyntheticSource, seed: int, tag: str, tracing: TracerSpec | None = None
+) -> Iterator[Event]:
+    """``traced(synthetic_events(spec, seed), tag, tracing)``'s events, the same ones, their
+    payloads made as JSON text where the tracing is the default (module docstring)."""
+    shape = Shape(checked(spec))
+    resolved = (tracing or TracerSpec()).resolved_as_synthetic()
+    if not resolved.rewrite or resolved.paths or resolved.ids:
+        yield from traced(shape.events(seed), tag, tracing)
+        return
+    template = TextTemplate(shape)
+    tokens = Tokens(tag)
+    constants = template.constants
+    for drawn in shape.draws(seed):
+        event_id, key = str(drawn.event_id), str(drawn.key)
+        if event_id.isdigit() or key.isdigit() or event_id in constants or key in constants:
+            yield tokens.event(shape.event(drawn))  # a number stays one; a constant is matched
+            continue
+        new_id, new_key = tokens.ids(event_id, key, drawn.seq)
+        text = template.text(drawn, new_id, new_key, f"{tag}e{drawn.seq}")
+        yield text_event(new_id, new_key, drawn.seq, drawn.type, drawn.at, text, _NO_HEADERS)

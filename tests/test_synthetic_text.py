@@ -1,0 +1,156 @@
+"""A synthetic source's events written as JSON text in one pass (``drive._synthetic_text``) are
+the events the object way makes: the same ids, keys, types and times, and payload texts equal,
+character for character, to ``json.dumps`` of the payloads the tracer rewrites (issue #16,
+goal 2). Checked on every library payload and on examples Hypothesis makes: nested objects and
+lists, emails, free text, ids, strings that need escapes, '%', the character the compiler
+stands a token with, paths written where the example has nothing, constants equal to an id."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.core import _library
+from harness.core._scenario import SyntheticSource, TracerSpec
+from harness.core._text_event import TextEvent, payload_json
+from harness.drive._sources import synthetic_events
+from harness.drive._synthetic_text import traced_synthetic
+from harness.drive._tracer import traced
+from harness.scenario._load import _library_source
+from harness.scenario._schema import SyntheticDoc
+
+TAG = "zqtestab"
+
+
+def both(spec: SyntheticSource, seed: int = 5, tracing: TracerSpec | None = None) -> Any:
+    """Each event as (id, key, seq, type, time, payload JSON), made the object way and as
+    text."""
+    made = [
+        (e.id, e.key, e.seq, e.type, e.occurred_at, json.dumps(e.payload), e.headers)
+        for e in traced(synthetic_events(spec, seed), TAG, tracing)
+    ]
+    written = [
+        (e.id, e.key, e.seq, e.type, e.occurred_at, payload_json(e), e.headers)
+        for e in traced_synthetic(spec, seed, TAG, tracing)
+    ]
+    return made, written
+
+
+@pytest.mark.parametrize("name", _library.names())
+def test_library_payloads_are_written_as_the_tracer_rewrites_them(name: str) -> None:
+    spec = _library_source(SyntheticDoc(library=name, events=300, records=40, over=30.0))
+    made, written = both(spec)
+    assert written == made
+
+
+def test_the_events_hold_text_until_read_and_decode_to_the_payload() -> None:
+    example = {"id": "evt_1A2b3C4d5E6f", "key": "ord_9Z8y7X6w5V", "note": "thanks a lot"}
+    spec = SyntheticSource(example, events=5, records=2, over=1.0)
+    events = list(traced_synthetic(spec, 1, TAG))
+    assert all(isinstance(e, TextEvent) for e in events)
+    made = list(traced(synthetic_events(spec, 1), TAG))
+    assert [e.payload for e in events] == [e.payload for e in made]
+    assert events == made
+
+
+def test_an_event_whose_id_is_one_of_the_examples_strings_is_rewritten_as_one() -> None:
+    # ``evt_000002`` (the second event's numbered id) is also a constant of the example: the
+    # tracer rewrites every string equal to the id, the constant included.
+    example = {"id": "evt_1", "key": "k", "ref": "evt_000002", "list": ["evt_000002", 1.5]}
+    spec = SyntheticSource(example, events=4, records=2, over=1.0)
+    made, written = both(spec)
+    assert written == made
+    assert f"{TAG}e1" in written[1][5] and "evt_000002" not in written[1][5]
+
+
+def test_other_tracings_are_the_tracers_own() -> None:
+    example = {"id": "evt_1A2b3C4d5E6f", "key": "ord_9Z8y7X6w5V", "who": "Ada Lovelace"}
+    spec = SyntheticSource(example, events=20, records=4, over=1.0)
+    for tracing in (
+        TracerSpec(rewrite=False),
+        TracerSpec(paths=("$.who",)),
+        TracerSpec(ids=True),
+    ):
+        made, written = both(spec, tracing=tracing)
+        assert written == made
+
+
+_WORDS = st.sampled_from(
+    [
+        "usd",
+        "paid",
+        "Ada Lovelace",
+        "ada@example.com",
+        "x+y@mail.example.org",
+        "cus_N1a2B3c4D5e6F7",
+        "ord_12345678",
+        "2024-07-29T10:36:56Z",
+        "2024-07-29 10:36:56",
+        "100%",
+        "50% off today",
+        "caf\u00e9 cr\u00e8me",
+        "line\nbreak here",
+        'quote " and \\ slash',
+        "\ue000 private use",
+        "\ue000",
+        "emoji \U0001f600 here",
+        " ",
+        "",
+        "evt_000001",
+        "rec_00001",
+    ]
+)
+_SCALARS = st.one_of(
+    _WORDS,
+    st.text(max_size=12),
+    st.integers(-(10**12), 10**14),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.none(),
+)
+_NAMES = st.sampled_from(
+    ["id", "name", "email", "note", "amount", "created", "customer", "status", "items", "x%y"]
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(_NAMES, inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@st.composite
+def examples(draw: st.DrawFn) -> SyntheticSource:
+    body = draw(st.dictionaries(_NAMES, _JSON, max_size=6))
+    example: dict[str, Any] = {
+        "id": draw(st.sampled_from(["evt_1", "evt_1A2b3C4d5E6fG7h8", "abc"])),
+        "type": "thing.happened",
+        "created": draw(st.sampled_from([1722249416, "2024-07-29T10:36:56.123+02:00"])),
+        "sequence": 0,
+        "data": {"object": {**body, "id": draw(st.sampled_from(["ord_1", "ord_9Z8y7X6w5V4u"]))}},
+    }
+    # The default key path may be written where the example has nothing (a new member).
+    key_path = draw(st.sampled_from(["$.data.object.id", "$.key"]))
+    time_path = draw(st.sampled_from([None, "$.created"]))
+    seq_path = draw(st.sampled_from([None, "$.sequence"]))
+    return SyntheticSource(
+        example,
+        events=draw(st.integers(1, 12)),
+        records=draw(st.integers(1, 4)),
+        over=10.0,
+        key_path=key_path,
+        time_path=time_path,
+        seq_path=seq_path,
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=examples(), seed=st.integers(0, 3))
+def test_any_example_is_written_as_the_tracer_rewrites_it(spec: SyntheticSource, seed: int) -> None:
+    made, written = both(spec, seed)
+    assert written == made
