@@ -147,6 +147,19 @@ def test_values_under_secret_keys_in_effects_and_answers_are_redacted_anywhere()
     assert "5555444433332222" not in shown and "ak_seed_0987654321" not in shown
 
 
+def test_a_secret_key_spelt_with_escapes_in_a_body_is_found() -> None:
+    """An automation's body may escape any character of a key (``\\u0074oken`` is "token"):
+    a body with an escape is read as JSON, not searched as text; an answer's body cut short
+    has its keys' escapes read."""
+    h = _history(
+        effect_body='{"\\u0074oken": "tok_escaped_0123456789"}',
+        answer_body='{"api\\u005fkey": "ak_escaped_9876543210", "detail": "cut sho',
+    )
+    r = Redactor.for_runs([h], {})
+    shown = r.text("evidence: tok_escaped_0123456789 and ak_escaped_9876543210")
+    assert "tok_escaped_0123456789" not in shown and "ak_escaped_9876543210" not in shown
+
+
 def test_a_loaded_runs_payloads_are_searched_for_secrets_and_left_undecoded(tmp_path: Path) -> None:
     """A journal's payloads stay JSON text until read: the redaction decodes for itself, and
     does not keep, those whose text names a secret-looking key or may once decoded (an escape:

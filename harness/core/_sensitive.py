@@ -8,6 +8,7 @@ the journal (``double._forward``).
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -56,6 +57,17 @@ def is_sensitive_header(name: str) -> bool:
 @functools.cache
 def is_sensitive_key(name: str) -> bool:
     return _KEY_RE.search(name.lower().replace("-", "_")) is not None
+
+
+def is_sensitive_written_key(written: str) -> bool:
+    """``is_sensitive_key`` of a key as JSON text writes it between its quotes: its escapes
+    read first (``api\\u005fkey`` is ``api_key``)."""
+    if "\\" in written:
+        try:
+            written = json.loads(f'"{written}"')
+        except ValueError:
+            pass  # cut short, or not JSON's escapes: as written
+    return is_sensitive_key(written)
 
 
 def may_hold_sensitive_key(json_text: str) -> bool:

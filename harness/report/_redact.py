@@ -36,7 +36,12 @@ from ..core._sensitive import HEADER_RE as _HEADER_RE
 from ..core._sensitive import KEYED as _KEYED
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
-from ..core._sensitive import json_leaves, may_hold_sensitive_key, secret_leaves
+from ..core._sensitive import (
+    is_sensitive_written_key,
+    json_leaves,
+    may_hold_sensitive_key,
+    secret_leaves,
+)
 from ..drive._drift import records_of
 from ..history import History, decoded, payload_text
 
@@ -230,7 +235,7 @@ class Redactor:
         """One ``"key": value`` of JSON text that does not parse, its value replaced when the
         key looks secret (as ``_redact_keys`` does to JSON that parses)."""
         key, colon, value = match.groups()
-        if not is_sensitive_key(key):
+        if not is_sensitive_written_key(key):
             return match.group(0)
         bare = value[1:-1] if len(value) > 1 and value.endswith('"') else value.lstrip('"')
         return f'"{key}"{colon}"{self.stand_in(bare)}"'
@@ -298,10 +303,10 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
         if ("=" in effect.path or "@" in effect.path) and effect.path not in paths_seen:
             paths_seen.add(effect.path)
             yield from _url_values(effect.path)
-        if effect.body and _mentions(effect.body, _KEY_TEXT_PARTS, _KEY_TEXT):
+        if effect.body and _may_name_key(effect.body):
             yield from _body_values(effect.body)
     for delivery in history.deliveries:
-        if delivery.answer_body and _mentions(delivery.answer_body, _KEY_TEXT_PARTS, _KEY_TEXT):
+        if delivery.answer_body and _may_name_key(delivery.answer_body):
             yield from _body_values(delivery.answer_body)
     yield from _url_values(history.info.target)
     yield from _drifted_values(history, paths)
@@ -333,7 +338,7 @@ def _body_values(body: str) -> Iterator[str]:
         parsed = json.loads(body)
     except ValueError:
         for key, _, value in _KEYED.findall(body):
-            if is_sensitive_key(key):
+            if is_sensitive_written_key(key):
                 bare = value.strip('"')
                 if bare:
                     yield bare
@@ -365,6 +370,14 @@ def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
         if value and is_sensitive_header(name):
             yield value
             yield from (p for p in _PARTS.split(value) if len(p) >= _MIN_PART)
+
+
+def _may_name_key(body: str) -> bool:
+    """Whether a body may hold a secret-looking key: one written out, or a ``\\u`` escape,
+    which may spell any character of one once decoded (``\\u0074oken``). Bodies with escapes
+    are then read as JSON: an automation's own text is rarely escaped but where it is
+    non-ASCII and written by an encoder that escapes it (Python's json, by default)."""
+    return "\\u" in body or _mentions(body, _KEY_TEXT_PARTS, _KEY_TEXT)
 
 
 def _mentions(text: str, parts: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
