@@ -17,6 +17,7 @@ from harness.cli._processes import free_port
 from harness.core._model import FORWARDED_MARK, Effect, Fault
 from harness.core._scenario import DownstreamSpec, Route
 from harness.double._downstream import Downstream
+from harness.double._forward import _scrub_keys
 
 from .conftest import harness
 
@@ -223,3 +224,12 @@ def test_forward_to_outside_loopback_is_refused_before_anything_is_sent(tmp_path
     assert done.code == 2, done.err
     assert "forward_to" in done.err and "--allow-host api.stripe.com" in done.err
     assert "Traceback" not in done.err
+
+
+def test_an_answer_cut_short_has_keys_written_with_escapes_redacted() -> None:
+    """The journal keeps an answer's first 200 bytes: JSON that no longer parses, read as
+    ``"key": value`` pairs, each key as JSON reads it (``api\\u005fkey`` is ``api_key``)."""
+    start = '{"api\\u005fkey": "ak_live_0123456789", "client_secret": "cs_1", "note": "cut sh'
+    kept = _scrub_keys(start)
+    assert "ak_live_0123456789" not in kept and "cs_1" not in kept
+    assert kept.startswith('{"api\\u005fkey": "[redacted]"') and '"note": "cut sh' in kept

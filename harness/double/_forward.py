@@ -20,7 +20,13 @@ from multidict import CIMultiDict
 
 from ..core._http import end_to_end, not_added
 from ..core._scenario import DownstreamSpec
-from ..core._sensitive import KEYED, is_credential_param, is_sensitive_header, is_sensitive_key
+from ..core._sensitive import (
+    KEYED,
+    is_credential_param,
+    is_sensitive_header,
+    is_sensitive_key,
+    is_sensitive_written_key,
+)
 from ..drive._target import checked_url, require_allowed
 
 REDACTED = "[redacted]"
@@ -129,7 +135,7 @@ def _scrub_keys(text: str) -> str:
 
 def _keyed(match: re.Match[str]) -> str:
     key, colon, _ = match.groups()
-    return f'"{key}"{colon}"{REDACTED}"' if is_sensitive_key(key) else match.group(0)
+    return f'"{key}"{colon}"{REDACTED}"' if is_sensitive_written_key(key) else match.group(0)
 
 
 def _redact(value: object) -> object:
