@@ -31,9 +31,14 @@ class TextEvent(Event):
         try:
             return _PAYLOAD.__get__(self, TextEvent)
         except AttributeError:  # not decoded yet
-            value = json.loads(_TEXT.__get__(self, TextEvent))
-            keep_payload(self, value)
-            return value
+            pass
+        try:
+            text = _TEXT.__get__(self, TextEvent)
+        except AttributeError:  # decoded by another thread since
+            return _PAYLOAD.__get__(self, TextEvent)
+        value = json.loads(text)
+        keep_payload(self, value)
+        return value
 
     @payload.setter
     def payload(self, value: JSON) -> None:  # Event's __init__ (``dataclasses.replace``)
@@ -78,9 +83,13 @@ def text_event(
 
 
 def keep_payload(event: TextEvent, value: JSON) -> None:
-    """The payload decoded, kept in place of its text."""
+    """The payload decoded, kept in place of its text (which another thread decoding it at
+    the same moment may have let go already)."""
     _PAYLOAD.__set__(event, value)
-    _TEXT.__delete__(event)
+    try:
+        _TEXT.__delete__(event)
+    except AttributeError:
+        pass
 
 
 def payload_text(event: Event) -> str | None:
@@ -89,7 +98,10 @@ def payload_text(event: Event) -> str | None:
         try:
             _PAYLOAD.__get__(event, TextEvent)
         except AttributeError:
-            return str(_TEXT.__get__(event, TextEvent))
+            try:
+                return str(_TEXT.__get__(event, TextEvent))
+            except AttributeError:  # decoded by another thread since
+                pass
     return None
 
 
