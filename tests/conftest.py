@@ -36,6 +36,26 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _signal_handlers() -> dict[signal.Signals, Any]:
+    return {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signal_handlers(handlers: dict[signal.Signals, Any]) -> None:
+    for sig, handler in handlers.items():
+        if handler is not None:
+            signal.signal(sig, handler)
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_kept() -> Iterator[None]:
+    """``harness.cli.main`` keeps the SIGINT and SIGTERM handlers it sets until its process
+    exits; a test that calls it in this process gets this one's back. (An ignored SIGINT left
+    here would be inherited by every process a later test starts.)"""
+    handlers = _signal_handlers()
+    yield
+    _restore_signal_handlers(handlers)
+
+
 # Modules whose module-scoped fixtures are costly (a real run to read back, a browser, an
 # engine): under xdist one worker takes each of them whole, so the fixture is made once instead
 # of once per worker that happens to get one of its tests. (xdist's own ``xdist_group`` mark
@@ -159,6 +179,7 @@ def in_process(args: list[str], cwd: Path | None, environ: dict[str, str]) -> Co
     last_resort = logging.StreamHandler(stderr)
     last_resort.setLevel(logging.WARNING)
     logging.getLogger().addHandler(last_resort)
+    signals = _signal_handlers()
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -167,6 +188,7 @@ def in_process(args: list[str], cwd: Path | None, environ: dict[str, str]) -> Co
     except SystemExit as exit_:
         code = int(exit_.code or 0)
     finally:
+        _restore_signal_handlers(signals)
         logging.getLogger().removeHandler(last_resort)
         os.chdir(saved_cwd)
         os.environ.clear()

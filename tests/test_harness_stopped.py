@@ -111,3 +111,24 @@ def test_sigkill_leaves_a_journal_that_check_calls_incomplete(
     assert checked.code == 3, checked.out + checked.err
     assert "incomplete (running: the harness stopped" in checked.err
     assert "Traceback" not in checked.err
+
+
+def test_a_storm_of_sigterms_still_ends_with_the_message_and_exit_3(
+    fragile: Automation, tmp_path: Path
+) -> None:
+    """A SIGTERM, then more while the run is ending (`timeout` and a `kill` both, a CI runner
+    that signals every second): the run ends as on the first, the message whole, no
+    traceback."""
+    journal = tmp_path / "run.db"
+    proc = _start_run(fragile, journal)
+    try:
+        _wait_for_deliveries(journal)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.005)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 3, out + err
+    assert "Traceback" not in err and "interrupted" in err, err

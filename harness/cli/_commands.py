@@ -513,7 +513,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     begin()
     # SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: aborted, journal kept,
     # exit 3 with a message, instead of dying silently mid-write.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # The process's until it exits (not restored: a SIGTERM after the outcome is decided
+    # would otherwise kill it, exit -15 for 3); in-process callers restore them (tests).
+    signal.signal(signal.SIGTERM, _interrupt)
     # Started with SIGINT ignored (a background job of a non-interactive shell, nohup, some CI
     # runners), SIGTERM's SIGINT would be ignored too: Python's own handler back, so that
     # asyncio's graceful one is installed over it and either signal ends a run cleanly.
@@ -522,26 +524,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="harness", standalone_mode=False)
     except click.exceptions.Abort:
+        _ending()
         error("aborted")
         sys.exit(EXIT_INCOMPLETE)
     except click.ClickException as exc:
+        _ending()
         exc.show(file=stderr)  # redacted, as every line printed
         sys.exit(EXIT_USAGE)
     except HarnessError as exc:
+        _ending()
         error(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        _ending()
         error("interrupted")
         sys.exit(EXIT_INCOMPLETE)
     except Exception:  # a bug of ours: one line for the user, the traceback in a file
+        _ending()
         crash = _write_crash_file()
         error(
             f"internal error in harness (a bug, not your input); the traceback is in {crash}\n"
             "  hint: please report it with that file"
         )
         sys.exit(EXIT_INTERNAL)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+
+
+def _ending() -> None:
+    """Ending with a message and an exit code: a second Ctrl-C or SIGTERM (a `timeout` and a
+    `kill` both) would otherwise interrupt the message with a traceback. Ignored from here on."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _write_crash_file() -> str:
