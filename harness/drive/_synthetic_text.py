@@ -11,7 +11,7 @@ text is ``json.dumps`` of the traced payload the other way makes, character for 
 The event's payload is decoded from its text only if something reads it (``TextEvent``).
 
 The default tracing only (every value rewritten, ``ids`` off): the other settings, and an event
-whose id or key is a number or equals one of the example's strings, go the way of objects.
+whose id or key equals one of the example's strings, go the way of objects.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class TextTemplate:
         self._literal: list[str] = []  # the text between holes, '%' doubled
         self._holes: list[tuple[Any, ...]] = []
         self.constants: set[str] = set()  # the example's strings written as they are
+        self._numbers: set[int] = set()  # the example's integers
         self._pending = ""
         self._node(skeleton, ())
         self._format = "%s".join([*self._literal, self._pending.replace("%", "%%")])
@@ -97,6 +98,8 @@ class TextTemplate:
         elif isinstance(node, str):
             self._constant(node)
         else:
+            if type(node) is int:
+                self._numbers.add(node)
             self._text(json.dumps(node))
 
     def _fill(self, fill: Whole | Spans) -> None:
@@ -122,34 +125,47 @@ class TextTemplate:
 
     # --- filling --------------------------------------------------------------------------
 
-    def text(self, drawn: Drawn, new_id: str, new_key: str, token: str) -> str:
-        old_id, old_key = str(drawn.event_id), str(drawn.key)
+    def filled(self, drawn: Drawn) -> list[Any]:
+        """What fills each hole of ``drawn``'s payload, before the tracer (None: the token)."""
         values = drawn.values
-        filled: list[str] = []
+        found: list[Any] = []
         for hole in self._holes:
             kind = hole[0]
             if kind == _TOKEN:
-                filled.append(token)
-                continue
-            if kind == _WHOLE:
+                found.append(None)
+            elif kind == _WHOLE:
                 value = values[hole[1]]
-                if hole[2]:
-                    value = str(value)
+                found.append(str(value) if hole[2] else value)
             elif kind == _SPANS:
-                value = _spanned(hole[1], values)
+                found.append(_spanned(hole[1], values))
             else:
-                value = getattr(drawn, hole[1])
-            if type(value) is str:
+                found.append(getattr(drawn, hole[1]))
+        return found
+
+    def numbers(self, filled: list[Any]) -> set[int]:
+        """The integers of a payload (the tracer's ``_numbers``): the example's, and those
+        its holes are filled with."""
+        return self._numbers | {v for v in filled if type(v) is int}
+
+    def text(self, filled: list[Any], ids: tuple[str, str, str, str], token: str) -> str:
+        """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
+        the event's id and key, then their tokens."""
+        old_id, old_key, new_id, new_key = ids
+        written: list[str] = []
+        for value in filled:
+            if value is None:
+                written.append(token)
+            elif type(value) is str:
                 if value == old_key:  # the key first: an id that is also the key is the key
                     value = new_key
                 elif value == old_id:
                     value = new_id
                 else:
                     value = marked(value, token)
-                filled.append(_quoted(value))
+                written.append(_quoted(value))
             else:
-                filled.append(_scalar(value))
-        return self._format % tuple(filled)
+                written.append(_scalar(value))
+        return self._format % tuple(written)
 
 
 def _spanned(spans: Spans, values: Mapping[str, Any]) -> str:
@@ -188,9 +204,14 @@ def traced_synthetic(
     constants = template.constants
     for drawn in shape.draws(seed):
         event_id, key = str(drawn.event_id), str(drawn.key)
-        if event_id.isdigit() or key.isdigit() or event_id in constants or key in constants:
-            yield tokens.event(shape.event(drawn))  # a number stays one; a constant is matched
+        if event_id in constants or key in constants:
+            yield tokens.event(shape.event(drawn))  # as the tracer matches the constant
             continue
-        new_id, new_key = tokens.ids(event_id, key, drawn.seq)
-        text = template.text(drawn, new_id, new_key, f"{tag}e{drawn.seq}")
+        filled = template.filled(drawn)
+        # An id or key the payload also holds as a number stays as it is (``_tracer``).
+        digits = event_id.isdigit() or key.isdigit()
+        numbers = template.numbers(filled) if digits else ()
+        new_id, new_key = tokens.ids(event_id, key, drawn.seq, numbers)
+        ids = (event_id, key, new_id, new_key)
+        text = template.text(filled, ids, f"{tag}e{drawn.seq}")
         yield text_event(new_id, new_key, drawn.seq, drawn.type, drawn.at, text, _NO_HEADERS)
