@@ -36,20 +36,30 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _signal_handlers() -> dict[signal.Signals, Any]:
-    return {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+def _signal_handlers() -> dict[Any, Any]:
+    """What ``harness.cli.main`` changes for the rest of its process once it is ending: the
+    SIGINT and SIGTERM handlers, the unraisable hook, the asyncio logger's level."""
+    found: dict[Any, Any] = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    found["unraisable"] = sys.unraisablehook
+    found["asyncio"] = logging.getLogger("asyncio").level
+    return found
 
 
-def _restore_signal_handlers(handlers: dict[signal.Signals, Any]) -> None:
-    for sig, handler in handlers.items():
-        if handler is not None:
-            signal.signal(sig, handler)
+def _restore_signal_handlers(handlers: dict[Any, Any]) -> None:
+    for what, handler in handlers.items():
+        if what == "unraisable":
+            sys.unraisablehook = handler
+        elif what == "asyncio":
+            logging.getLogger("asyncio").setLevel(handler)
+        elif handler is not None:
+            signal.signal(what, handler)
 
 
 @pytest.fixture(autouse=True)
 def _signal_handlers_kept() -> Iterator[None]:
-    """``harness.cli.main`` keeps the SIGINT and SIGTERM handlers it sets until its process
-    exits; a test that calls it in this process gets this one's back. (An ignored SIGINT left
+    """``harness.cli.main`` keeps the SIGINT and SIGTERM handlers it sets (and what else
+    ``_signal_handlers`` names) until its process exits; a test that calls it in this process
+    gets this one's back. (An ignored SIGINT left
     here would be inherited by every process a later test starts.)"""
     handlers = _signal_handlers()
     yield

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import signal
 import sys
@@ -551,9 +552,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _ending() -> None:
     """Ending with a message and an exit code: a second Ctrl-C or SIGTERM (a `timeout` and a
-    `kill` both) would otherwise interrupt the message with a traceback. Ignored from here on."""
+    `kill` both) would otherwise interrupt the message with a traceback. Ignored from here on;
+    and what a run cut short by a second Ctrl-C leaves behind (a coroutine never finished, a
+    task destroyed pending) is not printed as if it were news: the message says what happened."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.unraisablehook = _unraisable_ignored
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+
+
+def _unraisable_ignored(_: object) -> None:
+    pass
 
 
 def _write_crash_file() -> str:
@@ -569,4 +578,8 @@ def _write_crash_file() -> str:
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM: a Ctrl-C, once. Further SIGTERMs (a runner signalling every second, `timeout`
+    and `kill` both) are ignored while the run ends as on the first: a second Ctrl-C would make
+    asyncio drop the run's cleanup half-way."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.raise_signal(signal.SIGINT)
