@@ -13,7 +13,6 @@ import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -126,19 +125,6 @@ def _locustfiles() -> Path:
     return folder
 
 
-_PASSED_ON = (signal.SIGINT, signal.SIGTERM)
-
-
-def _passed_on(process: subprocess.Popen[bytes]) -> Callable[[int, object], None]:
-    """A handler that sends the signal it gets on to ``process`` (while it runs)."""
-
-    def handler(signum: int, _: object) -> None:
-        if process.poll() is None:
-            process.send_signal(signum)
-
-    return handler
-
-
 def _run_locust(command: list[str]) -> int:
     """Run Locust with ``harness`` and ``harness_locust`` importable; its exit code."""
     import harness
@@ -146,19 +132,18 @@ def _run_locust(command: list[str]) -> int:
     roots = [Path(harness.__file__).resolve().parents[1], _locustfiles().parents[1]]
     inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     path = os.pathsep.join(p for p in dict.fromkeys([*map(str, roots), *inherited]) if p)
-    # In a process group of its own: a terminal's Ctrl-C reaches this process alone, as a
-    # `kill -INT` of it does, and each is passed on once — a Ctrl-C sent to both would reach
-    # Locust twice. SIGTERM (a CI job cancelled, `kill`) is passed on alike: Locust ends the
-    # run as on Ctrl-C (aborted, journal kept, exit 3) instead of sending on unwatched.
-    process = subprocess.Popen(
-        command, env={**os.environ, "PYTHONPATH": path}, start_new_session=True
-    )
-    passed = {sig: signal.signal(sig, _passed_on(process)) for sig in _PASSED_ON}
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path})
+    # SIGTERM (a CI job cancelled, `kill`) reaches this process alone: passed on, Locust ends
+    # the run as on Ctrl-C (aborted, journal kept, exit 3) instead of sending on unwatched.
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
     try:
-        code = process.wait()
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached Locust too: it ends the run (aborted, journal kept) and says how.
+            code = process.wait()
     finally:
-        for sig, previous in passed.items():
-            signal.signal(sig, previous)
+        signal.signal(signal.SIGTERM, previous)
     if code < 0:  # killed by a signal: Locust sets no handler of its own until its test runs
         from ._console import error
 
