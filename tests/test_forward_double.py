@@ -233,3 +233,9 @@ def test_an_answer_cut_short_has_keys_written_with_escapes_redacted() -> None:
     kept = _scrub_keys(start)
     assert "ak_live_0123456789" not in kept and "cs_1" not in kept
     assert kept.startswith('{"api\\u005fkey": "[redacted]"') and '"note": "cut sh' in kept
+
+
+def test_an_answer_cut_short_has_a_long_key_written_all_in_escapes_redacted() -> None:
+    escaped = "".join(f"\\u{ord(c):04x}" for c in "client_secret")  # 65 characters as written
+    kept = _scrub_keys('{"' + escaped + '": "cs_live_ABCDEFGH123456", "note": "cut sh')
+    assert "cs_live_ABCDEFGH123456" not in kept and "[redacted]" in kept

@@ -160,6 +160,12 @@ def test_a_secret_key_spelt_with_escapes_in_a_body_is_found() -> None:
     assert "tok_escaped_0123456789" not in shown and "ak_escaped_9876543210" not in shown
 
 
+def test_a_card_number_key_in_camel_case_is_secret_looking() -> None:
+    h = _history(effect_body=json.dumps({"cardNumber": "4111222233334444", "n": 1}))
+    shown = Redactor.for_runs([h], {}).text("evidence: 4111222233334444")
+    assert "4111222233334444" not in shown
+
+
 def test_a_loaded_runs_payloads_are_searched_for_secrets_and_left_undecoded(tmp_path: Path) -> None:
     """A journal's payloads stay JSON text until read: the redaction decodes for itself, and
     does not keep, those whose text names a secret-looking key or may once decoded (an escape:

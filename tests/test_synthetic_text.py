@@ -7,7 +7,9 @@ stands a token with, paths written where the example has nothing, constants equa
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 
 from harness.core import _library
 from harness.core._scenario import SyntheticSource, TracerSpec
-from harness.core._text_event import TextEvent, payload_json
+from harness.core._text_event import TextEvent, payload_json, payload_text, text_event
 from harness.drive._sources import synthetic_events
 from harness.drive._synthetic_text import traced_synthetic
 from harness.drive._tracer import traced
@@ -169,3 +171,26 @@ def test_a_number_id_the_example_also_holds_as_a_number_stays_as_it_is() -> None
     made, written = both(spec, seed=5)
     assert written == made
     assert sum(event[0].isdigit() for event in written) >= 2  # not tokens
+
+
+def test_an_example_with_keys_that_are_not_strings_goes_the_object_way() -> None:
+    """Built in Python, an example may have number, bool or null keys (YAML's loader refuses
+    them): ``json.dumps`` writes them as strings, and so do its events here."""
+    example = {"id": "evt_1A2b3C4d5E6f", "key": "ord_9Z8y7X6w5V", "codes": {1: "one two", None: 2}}
+    spec = SyntheticSource(example, events=3, records=2, over=1.0)
+    made, written = both(spec)
+    assert written == made
+
+
+def test_a_text_event_is_pickled_and_copied_as_its_text() -> None:
+    """Locust hands the prepared run to its recorder pickled: as text, not decoded objects
+    (several times the text's size), and the original is not decoded by it."""
+    text = '{"x": [1, 2.5, "\\u00e9"], "who": "Ada Lovelace"}'
+    event = text_event("evt_1", "k", 0, "t", 0.0, text, {})
+    copies = [pickle.loads(pickle.dumps(event)), copy.copy(event), copy.deepcopy(event)]
+    assert [payload_text(c) for c in copies] == [text] * 3
+    assert payload_text(event) == text
+    assert all(c == event for c in copies)  # (reads, so decodes, every payload)
+    decoded_first = text_event("evt_2", "k", 1, "t", 0.0, text, {})
+    assert decoded_first.payload["who"] == "Ada Lovelace"
+    assert pickle.loads(pickle.dumps(decoded_first)) == decoded_first

@@ -35,6 +35,7 @@ KEY_PARTS = (
     "apikey",
     "authorization",
     "card_number",
+    "cardnumber",
     "cvv",
     "cvc",
     "ssn",
@@ -42,8 +43,9 @@ KEY_PARTS = (
 )
 
 # A "key": value pair in JSON text that does not parse (an answer's body cut at 200 bytes): the
-# value quoted (its closing quote maybe cut off) or bare up to the next delimiter.
-KEYED = re.compile(r'"((?:[^"\\]|\\.){1,64})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,}\]]+)')
+# value quoted (its closing quote maybe cut off) or bare up to the next delimiter. A key of up to
+# 80 characters, each maybe written as an escape (``\u0063``: an escape and four characters).
+KEYED = re.compile(r'"((?:[^"\\]|\\.){1,400})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,}\]]+)')
 HEADER_RE = re.compile("|".join(map(re.escape, HEADER_PARTS)), re.IGNORECASE)
 _KEY_RE = re.compile("|".join(map(re.escape, KEY_PARTS)))
 

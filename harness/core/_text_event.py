@@ -53,6 +53,20 @@ class TextEvent(Event):
 
     __hash__ = Event.__hash__
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled (Locust hands the prepared run to its recorder) and copied as its text: a
+        # dataclass's own state would decode the payload and carry it as objects, several
+        # times the text's size.
+        return text_event, (
+            self.id,
+            self.key,
+            self.seq,
+            self.type,
+            self.occurred_at,
+            payload_json(self),
+            self.headers,
+        )
+
 
 _TEXT = TextEvent.__dict__["_text"]
 _new = object.__new__

@@ -10,8 +10,9 @@ text is ``json.dumps`` of the traced payload the other way makes, character for 
 (tests/test_synthetic_text.py): the same events, bodies and journal rows, a few times faster.
 The event's payload is decoded from its text only if something reads it (``TextEvent``).
 
-The default tracing only (every value rewritten, ``ids`` off): the other settings, and an event
-whose id or key equals one of the example's strings, go the way of objects.
+The default tracing only (every value rewritten, ``ids`` off): the other settings, an example
+with keys that are not strings (built in Python), and an event whose id or key equals one of
+the example's strings, go the way of objects.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ _TOKEN = 0  # the event's token (after constant free text, inside a constant ema
 _WHOLE = 1  # (_WHOLE, atom, as_text): a leaf replaced whole by an atom's value
 _SPANS = 2  # (_SPANS, Spans): a string leaf with atoms inside it
 _PUT = 3  # (_PUT, field of Drawn): a path the source writes (id, key, type, sequence, time)
+
+
+class Unwritten(Exception):
+    """An example this module does not write as text (a source built in Python with keys that
+    are not strings): its events go the way of objects."""
 
 
 class _Put:
@@ -86,6 +92,8 @@ class TextTemplate:
         elif isinstance(node, dict):
             self._text("{")
             for n, (name, inner) in enumerate(node.items()):
+                if not isinstance(name, str):  # json.dumps's own rules: the object way
+                    raise Unwritten(f"a key that is not a string: {name!r}")
                 self._text((", " if n else "") + _quoted(name) + ": ")
                 self._node(inner, (*here, name))
             self._text("}")
@@ -199,7 +207,11 @@ def traced_synthetic(
     if not resolved.rewrite or resolved.paths or resolved.ids:
         yield from traced(shape.events(seed), tag, tracing)
         return
-    template = TextTemplate(shape)
+    try:
+        template = TextTemplate(shape)
+    except Unwritten:
+        yield from traced(shape.events(seed), tag, tracing)
+        return
     tokens = Tokens(tag)
     constants = template.constants
     for drawn in shape.draws(seed):

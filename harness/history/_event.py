@@ -28,9 +28,10 @@ def decode_payloads(events: Iterable[Event]) -> None:
     """Decode the payloads of those loaded ``events`` not decoded yet, and keep them, a chunk
     at a time (``decoded``), as ``load()`` did before payloads were lazy. What reads many
     payloads calls this first."""
-    pending = [e for e in events if isinstance(e, TextEvent) and payload_text(e) is not None]
-    texts = [str(payload_text(e)) for e in pending]
+    held = ((e, payload_text(e)) for e in events if isinstance(e, TextEvent))
+    pending = [(e, text) for e, text in held if text is not None]  # one read of each text
+    texts = [text for _, text in pending]
     values = (value for chunk in decoded(texts) for value in chunk)
-    for event, value in zip(pending, values, strict=True):
+    for (event, _), value in zip(pending, values, strict=True):
         if payload_text(event) is not None:  # not an event listed twice
             keep_payload(event, value)

@@ -283,7 +283,7 @@ def _candidates(token: str) -> Iterator[tuple[str, str]]:
 
 def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
     """The values of one run that must not appear anywhere."""
-    # A loaded run's payloads stay JSON text (``history._event``): here those that may hold a
+    # A loaded run's payloads stay JSON text (``core._text_event``): here those that may hold a
     # value to hide (a path is redacted, or the text names a secret-looking key) are decoded,
     # a chunk at a time, walked, and let go; the rest are never decoded.
     texts: list[str] = []
@@ -373,11 +373,14 @@ def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
 
 
 def _may_name_key(body: str) -> bool:
-    """Whether a body may hold a secret-looking key: one written out, or a ``\\u`` escape,
-    which may spell any character of one once decoded (``\\u0074oken``). Bodies with escapes
-    are then read as JSON: an automation's own text is rarely escaped but where it is
-    non-ASCII and written by an encoder that escapes it (Python's json, by default)."""
-    return "\\u" in body or _mentions(body, _KEY_TEXT_PARTS, _KEY_TEXT)
+    """Whether a body may hold a secret-looking key: one written out, or an escape of a
+    character that lowers to a letter of one (``\\u0074oken``: ASCII, or the Kelvin sign).
+    Bodies with such escapes are read as JSON; others (most: an encoder escapes what is not
+    ASCII, Python's json by default) are searched as text, ten times faster."""
+    return _KEY_ESCAPE.search(body) is not None or _mentions(body, _KEY_TEXT_PARTS, _KEY_TEXT)
+
+
+_KEY_ESCAPE = re.compile(r"\\u(?:00[2-7][0-9a-fA-F]|212[aA])")
 
 
 def _mentions(text: str, parts: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
