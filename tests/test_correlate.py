@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import textwrap
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import harness
 from harness.core._errors import InputError, ScenarioError
 from harness.core._model import Event, Status
 from harness.core._scenario import CorrelationRule, DownstreamSpec, Route, TracerSpec
+from harness.core._text_event import payload_text, text_event
 from harness.drive._correlate import Correlation, describe
 from harness.drive._tracer import Tracer, trace
 from harness.history import History, RunInfo
@@ -67,6 +69,22 @@ def test_a_body_rule_reads_a_json_path_of_the_effect() -> None:
     assert f("POST", "/deals", HEADERS, "session=cs_1") == ((), None)
     assert f("POST", "/deals", HEADERS, '{"deal": {"session": {"id": "cs_1"}}}') == ((), None)
     assert f("POST", "/deals", HEADERS, '{"deal": {"session": "cs_9"}}') == ((), None)
+
+
+def test_rules_index_events_made_as_text_and_leave_them_text() -> None:
+    """A synthetic run's events hold their payloads as JSON text (``TextEvent``): a rule
+    indexes each payload read once, not kept decoded (several times the text's size)."""
+    texts = [json.dumps(ev.payload) for ev in EVENTS]
+    events = [
+        text_event(ev.id, ev.key, ev.seq, ev.type, ev.occurred_at, text, {})
+        for ev, text in zip(EVENTS, texts, strict=True)
+    ]
+    f = Correlation(Tracer(TAG, events), (rule("body", "$.deal.session"),)).for_downstream("crm")
+    assert f("POST", "/deals", HEADERS, '{"deal": {"session": "cs_1"}}') == (
+        (EVENTS[1].id,),
+        "cus_a",
+    )
+    assert [payload_text(ev) for ev in events] == texts
 
 
 def test_a_body_rule_reads_each_value_of_a_list() -> None:

@@ -124,3 +124,10 @@ def payload_json(event: Event) -> str:
     it (no decode, no encode)."""
     text = payload_text(event)
     return json.dumps(event.payload) if text is None else text
+
+
+def read_payload(event: Event) -> JSON:
+    """``event``'s payload for one read: a TextEvent's text decoded without being kept, so
+    that what reads every payload once (an index over a run's events) holds them as text."""
+    text = payload_text(event)
+    return event.payload if text is None else json.loads(text)

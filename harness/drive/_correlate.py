@@ -29,6 +29,7 @@ from ..core._errors import InputError
 from ..core._model import Event
 from ..core._routes import compile_path, path_params, split_route
 from ..core._scenario import CORRELATE_KINDS, TRANSFORMS, CorrelationRule, TracerSpec
+from ..core._text_event import read_payload
 from ._tracer import Tracer
 
 Attribution = tuple[tuple[str, ...], str | None]
@@ -270,7 +271,8 @@ class _Index:
         owners: dict[str, _Owner] = {}
         ambiguous: set[str] = set()
         for ev in tracer.events:
-            for value in _values(_paths.get(ev.payload, steps, None)):
+            # Read, not kept decoded: the run holds its payloads as text (``TextEvent``).
+            for value in _values(_paths.get(read_payload(ev), steps, None)):
                 for step in transform:
                     value = _TRANSFORM[step](value)
                 had = owners.get(value, _NOTHING)
