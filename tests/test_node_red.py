@@ -120,9 +120,32 @@ def test_node_red_forwards_every_duplicate(node_red: NodeRed, tmp_path: Path) ->
     times = re.search(r"delivered (\d+) times .* and produced (\d+) effects: POST /payouts", first)
     assert times and int(times[1]) == int(times[2]) > 1, first
     assert dup["evidence"]["effects"] and dup["evidence"]["deliveries"]
-    # A record's events arrive apart in time, so they stay in order; nothing is lost or slow.
-    for invariant in ("no_lost_events", "per_key_order", "ack_within"):
+    # Nothing is lost or slow.
+    for invariant in ("no_lost_events", "ack_within"):
         assert r.status(invariant) == "pass", r.verdicts[invariant]
+    _in_order_unless_overlapping(r)
+
+
+def _in_order_unless_overlapping(r: Run) -> None:
+    """A record's events are sent apart in time and the flow answers after its POST, so their
+    effects keep event order — unless the machine is so loaded that an older event's first
+    delivery was still unanswered when the newer one's was sent: then the flow (which keeps no
+    order of its own) may apply them either way, and a failing per_key_order is right. Each
+    violation it names must be such a pair."""
+    if r.status("per_key_order") == "pass":
+        return
+    first: dict[str, Any] = {}
+    for d in sorted(r.history.deliveries, key=lambda d: d.sent_at):
+        first.setdefault(d.event_id, d)
+    pairs = [
+        re.search(r"seq \d+ \((\S+), \S+\) at .* after seq \d+ \((\S+), \S+\)", line)
+        for line in r.lines("per_key_order")
+    ]
+    assert pairs and all(pairs), r.lines("per_key_order")
+    for found in pairs:
+        assert found is not None
+        older, newer = first[found[1]], first[found[2]]
+        assert older.answered_at is not None and older.answered_at > newer.sent_at, found[0]
 
 
 @pytest.mark.timeout(TIMEOUT)
