@@ -73,14 +73,22 @@ def duplicate(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> 
         int(p.get("copies", 2)),
         float(p.get("spread", 0)),
     )
-    extra = Schedule()
     draw, uniform = rng.random, rng.uniform
-    for at, event, copy in zip(s.at, s.event, s.copy, strict=True):
+    of: list[int] = []  # per copy: the slot it copies, its number, its lag
+    numbers: list[int] = []
+    lags: list[float] = []
+    for n, copy in enumerate(s.copy):
         if copy or draw() >= rate:
             continue
-        for n in range(1, copies):
-            lag = uniform(0, spread) if spread else 0.0
-            extra.add(at + lag, event, n, ("duplicate", "", 0.0))
+        for k in range(1, copies):
+            of.append(n)
+            numbers.append(k)
+            lags.append(uniform(0, spread) if spread else 0.0)
+    extra = Schedule.firsts(
+        [s.at[n] + lag for n, lag in zip(of, lags, strict=True)], [s.event[n] for n in of]
+    )
+    extra.copy = array("q", numbers)
+    extra.mark = array("H", [extra.code(("duplicate", "", 0.0))]) * len(of)
     return s.merged(extra)
 
 
