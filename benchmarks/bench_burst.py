@@ -41,7 +41,8 @@ from harness.core._model import Delivery, Event, Model, Outcome
 from harness.core._scenario import Perturbation
 from harness.core._signing import Signer
 from harness.drive._deliver import Deliverer
-from harness.drive._perturb import Schedule, plan
+from harness.drive._perturb import plan
+from harness.drive._schedule import Schedule
 from harness.drive._target import parse_target
 from harness.history import Journal, RunInfo
 

@@ -19,7 +19,7 @@ from harness.core._errors import (
 from harness.core._model import Delivery, Outcome
 from harness.core._signing import Signer, verify_standard_webhooks
 from harness.drive._deliver import Deliverer, Planned
-from harness.drive._perturb import Slot
+from harness.drive._schedule import Slot
 from harness.drive._target import check_reachable, parse_target
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

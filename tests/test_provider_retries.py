@@ -23,7 +23,7 @@ from harness.core._providers import MAX_RETRY_AFTER, PROVIDERS, Provider
 from harness.core._signing import Signer, verify
 from harness.drive._batch import batches
 from harness.drive._deliver import Deliverer
-from harness.drive._perturb import Slot
+from harness.drive._schedule import Slot
 from harness.drive._target import parse_target
 from harness.engine import RunOptions, prepare
 from harness.scenario._load import resolve

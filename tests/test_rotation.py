@@ -27,7 +27,7 @@ from harness.core._signing import (
     verify,
 )
 from harness.drive._deliver import Deliverer
-from harness.drive._perturb import Slot
+from harness.drive._schedule import Slot
 from harness.drive._target import parse_target
 from harness.scenario._load import load_scenario
 

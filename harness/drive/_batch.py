@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._perturb import Slot
+from ._schedule import Slot
 
 
 def batches(schedule: Sequence[Slot], size: int, window: float) -> list[tuple[int, ...]]:

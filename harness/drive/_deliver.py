@@ -29,8 +29,8 @@ from ..core._model import (
 from ..core._providers import Provider, attempt_timeout
 from ..core._signing import Signer
 from ._batch import Batch, batches
-from ._perturb import Slot, delivery_id
 from ._recorded import under_own
+from ._schedule import Slot, delivery_id
 from ._tamper import signed_headers
 from ._target import Target
 

@@ -13,7 +13,8 @@ from dataclasses import replace
 from ..core._errors import ScenarioError
 from ..core._model import Event
 from ..core._scenario import PlannedDelivery
-from ._perturb import TAMPER_DEFAULTS, TAMPER_MODES, Schedule, Slot
+from ._perturb import TAMPER_DEFAULTS, TAMPER_MODES
+from ._schedule import Schedule, Slot
 
 
 def explicit(
@@ -38,7 +39,7 @@ def explicit(
     index = {old: new for new, old in enumerate(used)}
     kept = tuple(replace(events[old], seq=new) for new, old in enumerate(used))
     copies: dict[int, int] = {}
-    slots: Schedule = []
+    slots: list[Slot] = []
     for p in planned:
         n = index[p.event]
         copy = copies.get(n, -1) + 1
@@ -46,4 +47,4 @@ def explicit(
         age = TAMPER_DEFAULTS["age"] if p.tamper in ("stale", "replayed") else 0.0
         slots.append(Slot(p.at, n, copy, "schedule", p.tamper, age))
     # Stable: deliveries at one instant keep the listed order.
-    return kept, sorted(slots, key=lambda s: s.at)
+    return kept, Schedule.of(sorted(slots, key=lambda s: s.at))

@@ -1,42 +1,24 @@
 """Perturbations: seeded, pure transforms of an event stream into a delivery schedule.
 
-A schedule is a list of Slots — "deliver event #i at t seconds" — sorted by time. Each
-perturbation takes a schedule and returns a new one; the same seed gives the same schedule.
+A schedule (``_schedule.Schedule``) is the planned deliveries — "deliver event #i at t
+seconds" — sorted by time, held as columns. Each perturbation takes a schedule and returns a
+new one, reading and writing its columns (a million slots, no Slot made); the same seed gives
+the same schedule.
 """
 
 from __future__ import annotations
 
 import random
+from array import array
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core._errors import ScenarioError
 from ..core._model import Event
 from ..core._scenario import Perturbation
 from ._drift import DRIFT_KINDS, is_drift
+from ._schedule import Mark, Schedule
 from ._sources import Redelivery
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One planned delivery: event index ``event`` (its seq) at ``at`` seconds."""
-
-    at: float
-    event: int
-    copy: int = 0  # 0 = the original, n = the n-th extra copy
-    why: str = ""  # the perturbation that put it there, for the report
-    tamper: str = ""  # a delivery-side fault of the signature (TAMPER_MODES); "" = genuine
-    age: float = 0.0  # stale, replayed: seconds (real time) the signed timestamp lies back
-
-
-Schedule = list[Slot]
-
-
-def delivery_id(n: int) -> str:
-    """The id of the delivery of slot ``n`` of a schedule: ``dlv_000001`` for the first. Every
-    process that plans the same schedule names its deliveries alike (Locust workers)."""
-    return f"dlv_{n + 1:06d}"
 
 
 def plan(
@@ -52,11 +34,11 @@ def plan(
     would be, so ``duplicate`` and ``simultaneous`` (which pick originals) leave them be, and
     ``reorder``, ``burst`` and ``replay`` move them like any delivery.
     """
-    schedule = [Slot(ev.occurred_at, ev.seq) for ev in events]
+    schedule = Schedule.firsts([ev.occurred_at for ev in events], [ev.seq for ev in events])
     copies: dict[int, int] = {}
     for r in redeliveries:
         copies[r.event] = copies.get(r.event, 0) + 1
-        schedule.append(Slot(r.at, r.event, copies[r.event], "redelivered"))
+        schedule.add(r.at, r.event, copies[r.event], ("redelivered", "", 0.0))
     return perturbed(schedule, perturbations, seed, {ev.seq: ev.key for ev in events})
 
 
@@ -81,12 +63,8 @@ def perturbed(
         if apply is None:
             kinds = ", ".join(sorted((*_KINDS, *DRIFT_KINDS)))
             raise ScenarioError(f"unknown perturbation {p.kind!r}", hint=f"use one of {kinds}")
-        schedule = apply(sorted(schedule, key=_time), p.params, rng, keys)
-    return sorted(schedule, key=_time)
-
-
-def _time(s: Slot) -> float:
-    return s.at
+        schedule = apply(schedule.by_time(), p.params, rng, keys)
+    return schedule.by_time()
 
 
 def duplicate(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
@@ -95,79 +73,110 @@ def duplicate(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> 
         int(p.get("copies", 2)),
         float(p.get("spread", 0)),
     )
-    out = list(s)
-    for slot in s:
-        if slot.copy or rng.random() >= rate:
+    draw, uniform = rng.random, rng.uniform
+    of: list[int] = []  # per copy: the slot it copies, its number, its lag
+    numbers: list[int] = []
+    lags: list[float] = []
+    for n, copy in enumerate(s.copy):
+        if copy or draw() >= rate:
             continue
-        for n in range(1, copies):
-            lag = rng.uniform(0, spread) if spread else 0.0
-            out.append(Slot(slot.at + lag, slot.event, n, "duplicate"))
-    return out
+        for k in range(1, copies):
+            of.append(n)
+            numbers.append(k)
+            lags.append(uniform(0, spread) if spread else 0.0)
+    extra = Schedule.firsts(
+        [s.at[n] + lag for n, lag in zip(of, lags, strict=True)], [s.event[n] for n in of]
+    )
+    extra.copy = array("q", numbers)
+    extra.mark = array("H", [extra.code(("duplicate", "", 0.0))]) * len(of)
+    return s.merged(extra)
 
 
 def burst(s: Schedule, p: Mapping[str, Any], _: random.Random, __: Any) -> Schedule:
     within = float(p["within"])
     count = int(p.get("count", len(s)))
-    head, tail = s[:count], s[count:]
+    head, tail = s.at[:count], s.at[count:]
     if not head:
         return s
-    start, span = head[0].at, head[-1].at - head[0].at
+    start, span = head[0], head[-1] - head[0]
     factor = within / span if span else 0.0
-    squeezed = [replace(x, at=start + (x.at - start) * factor, why=x.why or "burst") for x in head]
-    shift = (squeezed[-1].at - head[-1].at) if tail else 0.0
-    return squeezed + [replace(x, at=x.at + shift) for x in tail]
+    squeezed = array("d", [start + (at - start) * factor for at in head])
+    shift = (squeezed[-1] - head[-1]) if tail else 0.0
+    squeezed.extend([at + shift for at in tail])
+    out = s.like(squeezed, s.event, s.copy, s.mark[:])
+    out.remark(_burst, 0, len(head))
+    return out
+
+
+def _burst(m: Mark) -> Mark:
+    return (m[0] or "burst", m[1], m[2])
 
 
 def simultaneous(s: Schedule, p: Mapping[str, Any], rng: random.Random, keys: Any) -> Schedule:
     records, per = int(p.get("records", 1)), int(p.get("events", 2))
     by_key: dict[str, list[int]] = {}
-    for i, slot in enumerate(s):
-        if slot.copy == 0:
-            by_key.setdefault(keys[slot.event], []).append(i)
+    for i, (event, copy) in enumerate(zip(s.event, s.copy, strict=True)):
+        if copy == 0:
+            by_key.setdefault(keys[event], []).append(i)
     eligible = sorted(k for k, idx in by_key.items() if len(idx) >= 2)
     chosen = rng.sample(eligible, min(records, len(eligible)))
     taken: set[int] = set()
-    moved: list[Slot] = []
+    moved: list[int] = []
+    instants: list[float] = []
     for key in chosen:
-        idx = by_key[key][:per]
-        instant = s[idx[0]].at
-        group = [replace(s[i], at=instant, why="simultaneous") for i in idx]
+        group = by_key[key][:per]
+        instants.extend([s.at[group[0]]] * len(group))
+        taken.update(group)
         rng.shuffle(group)  # at one instant the send order is a race; make it one
-        taken.update(idx)
         moved.extend(group)
-    return [x for i, x in enumerate(s) if i not in taken] + moved
+    kept = [i for i in range(len(s)) if i not in taken]
+    out = s.taken(kept + moved)
+    out.at[len(kept) :] = array("d", instants)
+    out.remark(_simultaneous, len(kept), len(out))
+    return out
+
+
+def _simultaneous(m: Mark) -> Mark:
+    return ("simultaneous", m[1], m[2])
 
 
 def reorder(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
     window, rate = int(p.get("window", 5)), float(p.get("rate", 1.0))
-    out: Schedule = []
+    out = s.like(s.at, s.event[:], s.copy[:], s.mark[:])
+    codes = out.recoded(_reorder)
     for start in range(0, len(s), window):
-        block = s[start : start + window]
-        if len(block) > 1 and rng.random() < rate:
-            events = [(x.event, x.copy) for x in block]
-            shuffled = list(events)
+        stop = min(start + window, len(s))
+        if stop - start > 1 and rng.random() < rate:
+            pairs = list(zip(s.event[start:stop], s.copy[start:stop], strict=True))
+            shuffled = list(pairs)
             rng.shuffle(shuffled)
-            if shuffled == events:
+            if shuffled == pairs:
                 shuffled.reverse()
-            block = [
-                replace(x, event=e, copy=c, why="reorder")
-                for x, (e, c) in zip(block, shuffled, strict=True)
-            ]
-        out.extend(block)
+            out.event[start:stop] = array("q", [e for e, _ in shuffled])
+            out.copy[start:stop] = array("q", [c for _, c in shuffled])
+            out.mark[start:stop] = array("H", [codes[c] for c in s.mark[start:stop]])
     return out
+
+
+def _reorder(m: Mark) -> Mark:
+    return ("reorder", m[1], m[2])
 
 
 def replay(s: Schedule, p: Mapping[str, Any], _: random.Random, __: Any) -> Schedule:
     times, gap = int(p.get("times", 1)), float(p.get("gap", 1.0))
     if not s:
         return s
-    start, end = s[0].at, s[-1].at
-    top = max(x.copy for x in s)
-    out = list(s)
+    start, end = s.at[0], s.at[-1]
+    top = max(s.copy)
+    extra = Schedule()
+    replayed = array("H", [extra.code(("replay", "", 0.0))]) * len(s)
     for n in range(1, times + 1):
         shift = n * (end - start + gap)
-        out.extend(Slot(x.at + shift, x.event, x.copy + n * (top + 1), "replay") for x in s)
-    return out
+        extra.at.extend([at + shift for at in s.at])
+        extra.event.extend(s.event)
+        extra.copy.extend([copy + n * (top + 1) for copy in s.copy])
+        extra.mark.extend(replayed)
+    return s.merged(extra)
 
 
 TAMPER_MODES = ("forged", "unsigned", "stale", "replayed")
@@ -188,20 +197,21 @@ def tamper(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Sch
         )
     p = {**TAMPER_DEFAULTS, **p}
     rate, age, after = float(p["rate"]), float(p["age"]), float(p["after"])
+    genuine = [not m[1] for m in s.marks]
+    draw = rng.random
     if mode == "replayed":
-        top = max((x.copy for x in s), default=0)
-        extra = [
-            Slot(x.at + after, x.event, top + 1, "tamper", mode, age)
-            for x in s
-            if not x.tamper and rng.random() < rate
-        ]
-        return s + extra
-    return [
-        replace(x, why="tamper", tamper=mode, age=age)
-        if not x.tamper and rng.random() < rate
-        else x
-        for x in s
-    ]
+        top = max(s.copy, default=0)
+        extra = Schedule()
+        for at, event, code in zip(s.at, s.event, s.mark, strict=True):
+            if genuine[code] and draw() < rate:
+                extra.add(at + after, event, top + 1, ("tamper", mode, age))
+        return s.merged(extra)
+    out = s[:]
+    tampered = out.code(("tamper", mode, age))
+    for n, code in enumerate(s.mark):
+        if genuine[code] and draw() < rate:
+            out.mark[n] = tampered
+    return out
 
 
 _KINDS: dict[str, Callable[[Schedule, Mapping[str, Any], random.Random, Any], Schedule]] = {

@@ -8,7 +8,7 @@ run's settings (``tampered``: delivery id -> mode), so judging needs nothing but
 from __future__ import annotations
 
 from ..core._signing import Signer
-from ._perturb import Slot, delivery_id
+from ._schedule import Schedule, Slot, delivery_id
 
 
 def signed_headers(
@@ -56,6 +56,6 @@ def tampered_headers(
     return signer.headers(body, msg_id, now - int(slot.age), event_type=event_type, url=url, at=at)
 
 
-def tampered_ids(schedule: tuple[Slot, ...] | list[Slot]) -> dict[str, str]:
+def tampered_ids(schedule: Schedule) -> dict[str, str]:
     """Delivery id -> tamper mode for the tampered slots of a schedule (``dlv_<n+1>``)."""
-    return {delivery_id(n): s.tamper for n, s in enumerate(schedule) if s.tamper}
+    return {delivery_id(n): mode for n, mode in schedule.tampered()}

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..core._errors import InputError
 from ..core._model import Effect, Event
 from ..core._scenario import Scenario, TracerSpec
-from ..drive._perturb import Slot
+from ..drive._schedule import Schedule
 from ..history import History, load
 from ..invariants import (
     DEFAULT_INVARIANTS,
@@ -93,8 +93,8 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
     )
     base = prepare(clean, options, stream=prepared.feed is not None)
     # All at once, delivered one after the other: in order, and no slower than the target.
-    seqs = range(base.feed.count) if base.feed is not None else (ev.seq for ev in base.events)
-    schedule = tuple(Slot(0.0, seq) for seq in seqs)
+    seqs = range(base.feed.count) if base.feed is not None else [ev.seq for ev in base.events]
+    schedule = Schedule.firsts([0.0] * len(seqs), seqs)
     # Each event once: the provider still signs and frames the requests, but never retries.
     provider = None if base.provider is None else replace(base.provider, retries=())
     settings = {
@@ -107,7 +107,6 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
     return replace(
         base,
         schedule=schedule,
-        attempts=(1,) * len(schedule),
         info=replace(base.info, settings=settings),
         serial=True,
         provider=provider,

@@ -17,17 +17,18 @@ tells). Everything else is prepared whole, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 
 from ..core import _paths
+from ..core._build import builder
 from ..core._model import Event
 from ..core._scenario import Scenario, SyntheticSource, TracerSpec
 from ..core._text_event import payload_json
 from ..drive._deliver import Planned
 from ..drive._drift import is_drift
-from ..drive._perturb import WHOLE_PLAN, Slot
+from ..drive._perturb import WHOLE_PLAN
+from ..drive._schedule import Schedule
 from ..drive._tracer import Tracer
-from ..history._build import builder
 
 # Each event made: the event, its payload-less copy and its payload as JSON text.
 Made = Callable[[Event, Event, str], None]
@@ -76,7 +77,7 @@ class Feed:
         self.tracer = tracer
         self._taken = False
 
-    def sends(self, schedule: Sequence[Slot], on_event: Made) -> Iterator[Planned]:
+    def sends(self, schedule: Schedule, on_event: Made) -> Iterator[Planned]:
         """Slot after slot of ``schedule``, its event and body, making the events it reaches;
         ``on_event`` sees every event once, in seq order, before any send of it. The events of
         the slots due within AHEAD seconds after slot n (at most AHEAD_SLOTS slots) are made
@@ -85,17 +86,16 @@ class Feed:
         if self._taken:
             raise RuntimeError("a streamed run's events are made once: prepare it again")
         self._taken = True
-        uses = [0] * self.count  # slots left per event: at 0 it is let go
-        for slot in schedule:
-            uses[slot.event] += 1
+        times, events = schedule.at, schedule.event
+        uses = schedule.per_event[:]  # slots left per event: at 0 it is let go
         window: dict[int, tuple[Event, bytes]] = {}
         made = 0  # events made: seqs below it
         ahead = 0  # slots whose events are made: below it
         for n, slot in enumerate(schedule):
             # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
-            last = min(len(schedule), n + AHEAD_SLOTS)
-            while ahead < last and (ahead <= n or schedule[ahead].at <= slot.at + AHEAD):
-                while made <= schedule[ahead].event:
+            last = min(len(times), n + AHEAD_SLOTS)
+            while ahead < last and (ahead <= n or times[ahead] <= slot.at + AHEAD):
+                while made <= events[ahead]:
                     ev = next(self._made)
                     window[ev.seq] = ev, self._made_one(ev, on_event)
                     made += 1

@@ -31,9 +31,10 @@ from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
 from ..drive._drift import DriftRecord, drift, drift_settings
 from ..drive._explicit import explicit
-from ..drive._perturb import Slot, delivery_id, perturbed, plan
+from ..drive._perturb import perturbed, plan
 from ..drive._recorded import under_own
 from ..drive._replay import replay_settings
+from ..drive._schedule import Schedule, delivery_id
 from ..drive._sources import (
     Stream,
     load_stream,
@@ -44,15 +45,12 @@ from ..drive._synthetic_text import traced_synthetic
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
-from ..history._build import builder
 from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..scenario._limits import check_schedule_time
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
-
-_slot = builder(Slot)
 
 # What every delivery carries unless the scenario or the event says otherwise.
 _BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
@@ -77,9 +75,8 @@ class PreparedRun:
     info: RunInfo
     tracer: Tracer
     correlation: Correlation  # tracer tokens + the scenario's correlation rules, per downstream
-    schedule: tuple[Slot, ...]
+    schedule: Schedule
     bodies: tuple[bytes, ...]  # per event, by seq
-    attempts: tuple[int, ...]  # per slot: 1 for an event's first delivery, 2 for its second...
     signer: Signer
     headers: Mapping[str, str]  # sent with every delivery, before the event's own and signature
     time_scale: float = 1.0
@@ -88,6 +85,11 @@ class PreparedRun:
     provider: Provider | None = None  # its retry delays on the run's clock
     serial: bool = False  # deliver one at a time, each after the previous was answered
     feed: Feed | None = None  # a streamed run's events, made as they are sent
+
+    @property
+    def attempts(self) -> Sequence[int]:
+        """Per slot: 1 for an event's first delivery, 2 for its second..."""
+        return self.schedule.attempts
 
     @property
     def attempt_timeout(self) -> float:
@@ -286,7 +288,7 @@ def prepare(
     tracing = tracing_of(scenario)
     fed = _fed(scenario, options.seed, tag, tracing) if stream else None
     feed: Feed | None = None
-    listed: list[Slot] | None
+    listed: Schedule | None
     if fed is not None:
         # Planned from the events' times alone; streamable scenarios have no drift.
         feed, firsts = fed
@@ -304,8 +306,8 @@ def prepare(
     correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
     if listed is None:
         listed = plan(tracer.events, scenario.perturbations, options.seed, stream_.redeliveries)
-    schedule = tuple(replace(slot, at=slot.at * scale) if scale != 1 else slot for slot in listed)
-    check_schedule_time(max((s.at for s in schedule), default=0.0), scale, scenario.origin)
+    schedule = listed.scaled(scale)
+    check_schedule_time(max(schedule.at, default=0.0), scale, scenario.origin)
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = settle_for(scenario.settle, scale, options)
     provider = scenario.delivery.provider
@@ -375,12 +377,6 @@ def prepare(
             ),
         },
     )
-    # Slots so far by event, in a list: a million slots counted in half the time of a dict's.
-    seen = [0] * (feed.count if feed is not None else len(tracer.events))
-    attempts = []
-    for slot in schedule:
-        seen[slot.event] += 1
-        attempts.append(seen[slot.event])
     return PreparedRun(
         scenario=scenario,
         info=info,
@@ -388,7 +384,6 @@ def prepare(
         correlation=correlation,
         schedule=schedule,
         bodies=() if feed else tuple(payload_json(ev).encode() for ev in tracer.events),
-        attempts=tuple(attempts),
         signer=signer,
         headers={**_BASE_HEADERS, **scenario.delivery.headers},
         time_scale=scale,
@@ -401,7 +396,7 @@ def prepare(
 
 def _fed(
     scenario: Scenario, seed: int, tag: str, tracing: TracerSpec
-) -> tuple[Feed, list[Slot]] | None:
+) -> tuple[Feed, Schedule] | None:
     """The Feed of a streamable scenario's events (none made yet) and each event's first slot,
     at its time; None for a scenario prepared whole."""
     source = scenario.source
@@ -409,13 +404,12 @@ def _fed(
         return None
     made = traced_synthetic(source, seed, tag, tracing)
     feed = Feed(made, source.events, synthetic_types(source), Tracer(tag))
-    # A million Slots: made without their frozen __init__ (``history._build``), 4x faster.
-    return feed, [_slot(at, seq, 0, "", "", 0.0) for seq, at in enumerate(synthetic_times(source))]
+    return feed, Schedule.firsts(synthetic_times(source))
 
 
 def _traced(
     scenario: Scenario, seed: int, tag: str, tracing: TracerSpec
-) -> tuple[Stream, Tracer, list[Slot] | None, dict[str, Any]]:
+) -> tuple[Stream, Tracer, Schedule | None, dict[str, Any]]:
     """The scenario's events traced; its stream without them (the traced events replace them:
     half the memory), an explicit schedule's slots, and how a recording was replayed.
 

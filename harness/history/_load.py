@@ -10,11 +10,11 @@ from operator import attrgetter
 from pathlib import Path
 
 from ..core import _gc
+from ..core._build import builder
 from ..core._errors import InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ..core._text_event import text_event
-from ._build import builder
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
 from ._schema import SCHEMA_VERSION, journal_format

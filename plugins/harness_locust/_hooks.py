@@ -121,7 +121,7 @@ def timeline_of(environment: Environment) -> tuple[list[float], bool, float, flo
     if prepared is None:
         return None
     if state.times_of is not prepared:
-        state.times, state.times_of = [slot.at for slot in prepared.schedule], prepared
+        state.times, state.times_of = prepared.schedule.at.tolist(), prepared
     done = state.owner is not None and state.owner.done
     wall0 = state.owner.wall0 if state.owner is not None else None
     return state.times, done, prepared.scenario.delivery.timeout, wall0

@@ -30,8 +30,8 @@ def partition(prepared: PreparedRun, index: int, count: int) -> list[int]:
     events = prepared.events
     owners: dict[str, int] = {}
     mine: list[int] = []
-    for n, slot in enumerate(prepared.schedule):
-        key = events[slot.event].key
+    for n, seq in enumerate(prepared.schedule.event):
+        key = events[seq].key
         owner = owners.get(key)
         if owner is None:
             owner = owners[key] = owner_of(key, count)

@@ -112,7 +112,7 @@ class Sender:
 
     def due(self, n: int) -> float | None:
         """When slot ``n`` is due on the wall clock, if the run follows the plan's timeline."""
-        return self.wall0 + self.prepared.schedule[n].at if self.timeline else None
+        return self.wall0 + self.prepared.schedule.at[n] if self.timeline else None
 
     def sending(self, n: int, scheduled: float | None) -> None:
         self._held.discard(n)

@@ -58,7 +58,7 @@ class ScenarioUser(FastHttpUser):
             except GreenletExit:
                 sender.give_back(n)
                 raise
-        event = prepared.schedule[n].event
+        event = prepared.schedule.event[n]
         headers = prepared.slot_headers(n, int(time.time()))
         sender.sending(n, scheduled)
         try:

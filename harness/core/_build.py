@@ -1,5 +1,5 @@
-"""The model's frozen objects built from a journal's rows at a fraction of their ``__init__``'s
-cost: what ``load()`` makes a million of.
+"""The model's frozen objects built at a fraction of their ``__init__``'s cost: what
+``history.load()`` makes a million of from a journal's rows, and a schedule a Slot per delivery.
 
 A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (its own
 ``__setattr__`` refuses): for the ten fields of a Delivery that is most of the time it takes to
