@@ -377,7 +377,9 @@ def _may_name_key(body: str) -> bool:
     character that lowers to a letter of one (``\\u0074oken``: ASCII, or the Kelvin sign).
     Bodies with such escapes are read as JSON; others (most: an encoder escapes what is not
     ASCII, Python's json by default) are searched as text, ten times faster."""
-    return _KEY_ESCAPE.search(body) is not None or _mentions(body, _KEY_TEXT_PARTS, _KEY_TEXT)
+    if "\\u" in body and _KEY_ESCAPE.search(body) is not None:  # the search only past a find
+        return True
+    return _mentions(body, _KEY_TEXT_PARTS, _KEY_TEXT)
 
 
 _KEY_ESCAPE = re.compile(r"\\u(?:00[2-7][0-9a-fA-F]|212[aA])")
