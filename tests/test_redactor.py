@@ -160,6 +160,13 @@ def test_a_secret_key_spelt_with_escapes_in_a_body_is_found() -> None:
     assert "tok_escaped_0123456789" not in shown and "ak_escaped_9876543210" not in shown
 
 
+def test_a_forms_credential_field_with_a_percent_encoded_name_is_redacted() -> None:
+    """``api%5Fkey`` is ``api_key`` once decoded, as the target reads the form."""
+    h = _history(effect_body="api%5Fkey=ak_form_0123456789&note=hi+there")
+    shown = Redactor.for_runs([h], {}).text("evidence: ak_form_0123456789")
+    assert "ak_form_0123456789" not in shown
+
+
 def test_a_card_number_key_in_camel_case_is_secret_looking() -> None:
     h = _history(effect_body=json.dumps({"cardNumber": "4111222233334444", "n": 1}))
     shown = Redactor.for_runs([h], {}).text("evidence: 4111222233334444")

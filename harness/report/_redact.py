@@ -34,14 +34,15 @@ from ..core._fingerprint import Fingerprint, run_secrets
 from ..core._sensitive import HEADER_PARTS as _HEADER_PARTS
 from ..core._sensitive import HEADER_RE as _HEADER_RE
 from ..core._sensitive import KEYED as _KEYED
-from ..core._sensitive import is_sensitive_header as is_sensitive_header
-from ..core._sensitive import is_sensitive_key as is_sensitive_key
 from ..core._sensitive import (
+    is_credential_param,
     is_sensitive_written_key,
     json_leaves,
     may_hold_sensitive_key,
     secret_leaves,
 )
+from ..core._sensitive import is_sensitive_header as is_sensitive_header
+from ..core._sensitive import is_sensitive_key as is_sensitive_key
 from ..drive._drift import records_of
 from ..history import History, decoded, payload_text
 
@@ -343,9 +344,20 @@ def _body_values(body: str) -> Iterator[str]:
                 if bare:
                     yield bare
         yield from _url_values("?" + body)
+        yield from _form_values(body)
         return
     if isinstance(parsed, dict | list):
         yield from _secret_key_values(parsed)
+
+
+def _form_values(body: str) -> Iterator[str]:
+    """Values of a form's credential fields whose names are percent-encoded (``api%5Fkey=``),
+    which ``_url_values`` reads as written: decoded, and as the body writes them."""
+    for pair in re.split("[&;]", body):
+        name, equals, value = pair.partition("=")
+        if equals and value and "%" in name and is_credential_param(name):
+            yield unquote(value.replace("+", " "))
+            yield value
 
 
 def _drifted_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) -> Iterator[str]:
@@ -378,6 +390,8 @@ def _may_name_key(body: str) -> bool:
     Bodies with such escapes are read as JSON; others (most: an encoder escapes what is not
     ASCII, Python's json by default) are searched as text, ten times faster."""
     if "\\u" in body and _KEY_ESCAPE.search(body) is not None:  # the search only past a find
+        return True
+    if "%" in body and _mentions(unquote(body), _KEY_TEXT_PARTS, _KEY_TEXT):  # a form's api%5Fkey
         return True
     return _mentions(body, _KEY_TEXT_PARTS, _KEY_TEXT)
 
