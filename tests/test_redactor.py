@@ -161,10 +161,16 @@ def test_a_secret_key_spelt_with_escapes_in_a_body_is_found() -> None:
 
 
 def test_a_forms_credential_field_with_a_percent_encoded_name_is_redacted() -> None:
-    """``api%5Fkey`` is ``api_key`` once decoded, as the target reads the form."""
+    """``api%5Fkey`` is ``api_key`` once decoded, as the target reads the form or the
+    query."""
     h = _history(effect_body="api%5Fkey=ak_form_0123456789&note=hi+there")
     shown = Redactor.for_runs([h], {}).text("evidence: ak_form_0123456789")
     assert "ak_form_0123456789" not in shown
+    # And in a URL's query: an effect's path.
+    effect = dataclasses.replace(h.effects[0], path="/charges?api%5Fkey=ak_path_0123456789#top")
+    h = dataclasses.replace(h, effects=[effect])
+    shown = Redactor.for_runs([h], {}).text("evidence: ak_path_0123456789")
+    assert "ak_path_0123456789" not in shown
 
 
 def test_a_card_number_key_in_camel_case_is_secret_looking() -> None:

@@ -330,6 +330,8 @@ def _url_values(text: str) -> Iterator[str]:
         userinfo = match.group(2)
         yield userinfo
         yield from (p for p in userinfo.split(":") if len(p) >= _MIN_PART)
+    if "%" in text:  # a field whose name is percent-encoded, which _QUERY reads as written
+        yield from _form_values(text.partition("?")[2].partition("#")[0])
 
 
 def _body_values(body: str) -> Iterator[str]:
@@ -344,16 +346,15 @@ def _body_values(body: str) -> Iterator[str]:
                 if bare:
                     yield bare
         yield from _url_values("?" + body)
-        yield from _form_values(body)
         return
     if isinstance(parsed, dict | list):
         yield from _secret_key_values(parsed)
 
 
-def _form_values(body: str) -> Iterator[str]:
-    """Values of a form's credential fields whose names are percent-encoded (``api%5Fkey=``),
-    which ``_url_values`` reads as written: decoded, and as the body writes them."""
-    for pair in re.split("[&;]", body):
+def _form_values(query: str) -> Iterator[str]:
+    """Values of a query's or a form's credential fields whose names are percent-encoded
+    (``api%5Fkey=``): decoded, and as written."""
+    for pair in re.split("[&;]", query):
         name, equals, value = pair.partition("=")
         if equals and value and "%" in name and is_credential_param(name):
             yield unquote(value.replace("+", " "))
