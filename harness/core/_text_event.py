@@ -5,7 +5,7 @@ strings), and few are read as objects. A run loaded from a journal keeps each pa
 text the journal stores (``history._load``): judging reads few of them — the default
 invariants none but the payloads of events out of order, the redaction only those whose text
 names a secret-looking key. A synthetic source's events are written as text in the first place
-(``drive._synthetic_text``): their bodies and journal rows are that text, never an object.
+(``drive._synthetic_text``): their bodies and journal rows are that text.
 Equal to the Event it stands for, and an Event in every other way.
 """
 

@@ -136,8 +136,16 @@ def simultaneous(s: Schedule, p: Mapping[str, Any], rng: random.Random, keys: An
     return out
 
 
-def _simultaneous(m: Mark) -> Mark:
-    return ("simultaneous", m[1], m[2])
+def _put_by(why: str) -> Callable[[Mark], Mark]:
+    """A mark's change: put there by the perturbation ``why``, its tamper and age kept."""
+
+    def change(m: Mark) -> Mark:
+        return (why, m[1], m[2])
+
+    return change
+
+
+_simultaneous, _reorder = _put_by("simultaneous"), _put_by("reorder")
 
 
 def reorder(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
@@ -156,10 +164,6 @@ def reorder(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Sc
             out.copy[start:stop] = array("q", [c for _, c in shuffled])
             out.mark[start:stop] = array("H", [codes[c] for c in s.mark[start:stop]])
     return out
-
-
-def _reorder(m: Mark) -> Mark:
-    return ("reorder", m[1], m[2])
 
 
 def replay(s: Schedule, p: Mapping[str, Any], _: random.Random, __: Any) -> Schedule:

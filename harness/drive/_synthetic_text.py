@@ -56,7 +56,7 @@ class _Put:
 
 class TextTemplate:
     """The example of a synthetic source compiled into JSON text with holes (module docstring):
-    ``text(drawn, id, key, token)`` is the traced payload of one event as ``json.dumps``
+    ``text(filled(drawn), ids, token)`` is the traced payload of one event as ``json.dumps``
     writes it."""
 
     def __init__(self, shape: Shape) -> None:
@@ -197,19 +197,25 @@ def _scalar(value: Any) -> str:
     return json.dumps(value)
 
 
+def _template(shape: Shape, tracing: TracerSpec | None) -> TextTemplate | None:
+    """``shape``'s example compiled, where its events are written as text; else None."""
+    resolved = (tracing or TracerSpec()).resolved_as_synthetic()
+    if not resolved.rewrite or resolved.paths or resolved.ids:
+        return None
+    try:
+        return TextTemplate(shape)
+    except Unwritten:
+        return None
+
+
 def traced_synthetic(
     spec: SyntheticSource, seed: int, tag: str, tracing: TracerSpec | None = None
 ) -> Iterator[Event]:
     """``traced(synthetic_events(spec, seed), tag, tracing)``'s events, the same ones, their
     payloads made as JSON text where the tracing is the default (module docstring)."""
     shape = Shape(checked(spec))
-    resolved = (tracing or TracerSpec()).resolved_as_synthetic()
-    if not resolved.rewrite or resolved.paths or resolved.ids:
-        yield from traced(shape.events(seed), tag, tracing)
-        return
-    try:
-        template = TextTemplate(shape)
-    except Unwritten:
+    template = _template(shape, tracing)
+    if template is None:
         yield from traced(shape.events(seed), tag, tracing)
         return
     tokens = Tokens(tag)
