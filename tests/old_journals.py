@@ -1,10 +1,15 @@
 """Journals of a format this harness still reads but no longer writes: format 5, whose tables
-have no checks of what their columns hold (each run's rows are checked when it is loaded)."""
+have no checks of what their columns hold (each run's rows are checked when it is loaded), and
+format 6, whose tables check them, one row per event, delivery and effect (format 7 keeps these
+as chunks)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
+from harness.history._chunks import rows
+from harness.history._schema import CHUNKED, SCHEMA_VERSION, schema
 
 # Format 5's tables, as harness versions of that format made them.
 FORMAT_5 = """
@@ -41,14 +46,31 @@ _TABLES = ("runs", "events", "deliveries", "effects", "faults", "marks", "states
 
 def as_format_5(journal: Path, dest: Path) -> Path:
     """A copy of ``journal`` (of this harness's format) in format 5, at ``dest``."""
-    db = sqlite3.connect(dest)
+    return _as_rows(journal, dest, FORMAT_5)
+
+
+def as_format_6(journal: Path, dest: Path) -> Path:
+    """A copy of ``journal`` (of this harness's format) in format 6, at ``dest``."""
+    return _as_rows(journal, dest, schema(6))
+
+
+def _as_rows(journal: Path, dest: Path, tables: str) -> Path:
+    db, src = sqlite3.connect(dest), sqlite3.connect(journal)
     try:
-        db.executescript(FORMAT_5)
+        db.executescript(tables)
         db.execute("ATTACH DATABASE ? AS new", (str(journal),))
         with db:
             for table in _TABLES:
-                db.execute(f"INSERT INTO main.{table} SELECT * FROM new.{table}")
+                if table in CHUNKED:  # a row per chunk's row
+                    marks = ",".join("?" * (len(CHUNKED[table]) + 1))
+                    db.executemany(
+                        f"INSERT INTO main.{table} VALUES ({marks})",
+                        rows(src, table, SCHEMA_VERSION),
+                    )
+                else:
+                    db.execute(f"INSERT INTO main.{table} SELECT * FROM new.{table}")
         db.execute("DETACH DATABASE new")
     finally:
         db.close()
+        src.close()
     return dest

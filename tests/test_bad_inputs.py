@@ -25,7 +25,7 @@ from harness.core._model import Delivery, Effect, Event, Model, Outcome
 from harness.history import Journal, RunInfo
 
 from .conftest import SECRET
-from .old_journals import as_format_5
+from .old_journals import as_format_5, as_format_6
 
 pytest_plugins = ["pytester"]
 
@@ -378,8 +378,28 @@ DAMAGED = {
     "running": "UPDATE runs SET status = 'running', ended_at = NULL;",
     "aborted": "UPDATE runs SET status = 'aborted';",
 }
-# Rows of another type than the format's: a journal of this format refuses them when they are
-# written (its tables check their columns), so these damage a copy in format 5, whose rows are
+# Chunks (format 7) that SQLite's checks let through, but that hold what no chunk this harness
+# writes holds: each is refused as it is read, naming the table and column.
+DAMAGED_CHUNKS = {
+    "chunk-id-not-text": "UPDATE deliveries SET id = "
+    "(SELECT json_group_array(1) FROM json_each(deliveries.id));",
+    "chunk-ends-wrong": 'UPDATE events SET payload_ends = zeroblob(8 * "rows");',
+    "chunk-outcome-unknown": "UPDATE deliveries SET outcome = "
+    "(SELECT json_group_array('weird') FROM json_each(deliveries.outcome));",
+    "chunk-code-beyond": "UPDATE events SET key = json_remove(key, '$[#-1]');",
+}
+# Chunks a journal of this format refuses when they are written: its tables check each column
+# of a chunk (packed numbers of the chunk's length, JSON arrays of as many values).
+REFUSED_CHUNKS = {
+    "payload-not-json": "UPDATE events SET payload = '[{\"a\": 1' || substr(payload, 2);",
+    "time-as-text": "UPDATE deliveries SET sent_at = 'soon';",
+    "numbers-cut-short": "UPDATE deliveries SET attempt = substr(attempt, 9);",
+    "codes-one-short": "UPDATE effects SET id_codes = substr(id_codes, 5);",
+    "no-distinct-values": "UPDATE effects SET method = '[]';",
+    "no-rows": 'UPDATE events SET "rows" = 0;',
+}
+# Rows of another type than the format's: formats 6 and 7 refuse them when they are written
+# (their tables check their columns), so these damage a copy in format 5, whose rows are
 # checked when they are read.
 DAMAGED_ROWS = {
     "nonjson-payload": "UPDATE events SET payload = 'not json' WHERE seq = 5;",
@@ -402,9 +422,10 @@ def journals(tmp_path_factory: pytest.TempPathFactory) -> Path:
     good = folder / "good.db"
     _write_journal(good)
     old = as_format_5(good, folder / "good-format-5.db")
-    for name, sql in [*DAMAGED.items(), *DAMAGED_ROWS.items()]:
+    as_format_6(good, folder / "good-format-6.db")
+    for name, sql in [*DAMAGED.items(), *DAMAGED_CHUNKS.items(), *DAMAGED_ROWS.items()]:
         copy = folder / f"{name}.db"
-        shutil.copy(good if name in DAMAGED else old, copy)
+        shutil.copy(old if name in DAMAGED_ROWS else good, copy)
         db = sqlite3.connect(copy)
         db.executescript(sql)
         db.close()
@@ -437,6 +458,10 @@ JOURNAL_CASES = [
     ("status-as-text", 2, "deliveries: status is 'ok'"),
     ("event-ids-not-json", 2, "effects: event_ids is 'x', where a JSON list or null"),
     ("state-body-not-json", 2, "states: body is 'nope'"),
+    ("chunk-id-not-text", 2, "(ValueError: deliveries.id holds other values than text)"),
+    ("chunk-ends-wrong", 2, "events.payload holds no 300 JSON values where it says they end"),
+    ("chunk-outcome-unknown", 2, "run 'r1' cannot be read (KeyError: 'weird')"),
+    ("chunk-code-beyond", 2, "(ValueError: events.key names a value it does not hold)"),
     ("newer-format", 2, "journal format 99"),
     ("no-runs", 2, "the journal holds no run"),
     ("running", 3, "incomplete (running: the harness stopped before the run ended)"),
@@ -450,15 +475,21 @@ JOURNAL_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name", sorted(DAMAGED_ROWS))
-def test_a_journal_of_this_format_refuses_a_row_of_another_type(
-    journals: Path, tmp_path: Path, name: str
+@pytest.mark.parametrize(
+    ("name", "sql"),
+    [*(("format-6", sql) for sql in DAMAGED_ROWS.values()), *REFUSED_CHUNKS.items()],
+    ids=[*(f"format-6-{n}" for n in DAMAGED_ROWS), *REFUSED_CHUNKS],
+)
+def test_a_journal_refuses_a_row_of_another_type(
+    journals: Path, tmp_path: Path, name: str, sql: str
 ) -> None:
-    copy = shutil.copy(journals / "good.db", tmp_path / "good.db")
+    """Formats 6 (a row per record) and 7 (chunks) check what each column holds."""
+    good = journals / ("good-format-6.db" if name == "format-6" else "good.db")
+    copy = shutil.copy(good, tmp_path / "good.db")
     db = sqlite3.connect(copy)
     try:
         with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
-            db.executescript(DAMAGED_ROWS[name])
+            db.executescript(sql)
     finally:
         db.close()
 

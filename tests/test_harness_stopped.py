@@ -59,7 +59,9 @@ def _wait_for_deliveries(journal: Path, at_least: int = 3, within: float = 30.0)
         if journal.exists():
             try:
                 with sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True) as db:
-                    if db.execute("SELECT count(*) FROM deliveries").fetchone()[0] >= at_least:
+                    # Each row of deliveries is a chunk of them (journal format 7).
+                    found = db.execute('SELECT coalesce(sum("rows"), 0) FROM deliveries')
+                    if found.fetchone()[0] >= at_least:
                         return
             except sqlite3.Error:
                 pass

@@ -25,7 +25,7 @@ from harness.history import (
     run_ids,
 )
 
-from .old_journals import as_format_5
+from .old_journals import as_format_5, as_format_6
 
 
 def info(run_id: str = "r1") -> RunInfo:
@@ -67,14 +67,16 @@ def test_round_trip(tmp_path: Path) -> None:
     assert h.marks[0].name == "settling"
     assert (h.status, h.ended_at) == ("complete", 1.0)
     assert timeout.latency is None and d.latency == pytest.approx(0.01)
-    # A journal of format 5 (tables without checks, rows checked on load) reads the same.
-    old = as_format_5(tmp_path / "run.db", tmp_path / "format-5.db")
-    db = sqlite3.connect(old)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 5
-    db.close()
-    assert load(old, "r1") == h
-    with pytest.raises(InputError, match=r"journal format 5 .*\n  hint: write to a new journal"):
-        Journal(old)
+    # Journals of format 5 (tables without checks, rows checked on load) and 6 (a row per
+    # event, delivery and effect, each checked by SQLite) read the same.
+    for version, convert in ((5, as_format_5), (6, as_format_6)):
+        old = convert(tmp_path / "run.db", tmp_path / f"format-{version}.db")
+        db = sqlite3.connect(old)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == version
+        db.close()
+        assert load(old, "r1") == h
+        with pytest.raises(InputError, match=rf"journal format {version} .*\n  hint: write to a"):
+            Journal(old)
 
 
 def test_several_runs_in_one_journal(tmp_path: Path) -> None:
@@ -288,7 +290,7 @@ def test_a_journal_of_another_format_is_refused_with_a_hint(tmp_path: Path) -> N
     db.execute("INSERT INTO runs VALUES ('r1', '{}', 'complete', 1.0)")
     db.commit()
     db.close()
-    with pytest.raises(InputError, match=r"journal format 0 .*format 6\n  hint: judge it with"):
+    with pytest.raises(InputError, match=r"journal format 0 .*format 7\n  hint: judge it with"):
         load(old, "r1")
     with pytest.raises(InputError, match=r"journal format 0 .*\n  hint: write to a new journal"):
         Journal(old)

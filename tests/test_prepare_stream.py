@@ -5,6 +5,7 @@ the same journal rows — and its first delivery comes before its last event is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from dataclasses import replace
@@ -20,7 +21,8 @@ from harness.drive._tracer import Tracer
 from harness.engine import run_scenarios
 from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
 from harness.engine._prepare import PreparedRun, prepare, tracing_of
-from harness.history import Journal
+from harness.history import SCHEMA_VERSION, Journal
+from harness.history import _chunks as chunks
 from harness.scenario._load import resolve
 
 from .test_expected_runs import forwarder_options
@@ -159,12 +161,11 @@ def _described(info: Any) -> dict[str, Any]:
 
 
 def _event_rows(journal: Path, run_id: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(journal) as db:
-        return db.execute(
-            "SELECT seq, id, key, type, occurred_at, payload, headers FROM events "
-            "WHERE run = (SELECT run FROM runs WHERE run_id = ?) ORDER BY rowid",
-            (run_id,),
-        ).fetchall()
+    """The run's events as the journal holds them, a row each (seq, id, key, type, time,
+    payload text, headers text), however they were chunked."""
+    with contextlib.closing(sqlite3.connect(journal)) as db:
+        (run,) = db.execute("SELECT run FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return [row[1:] for row in chunks.rows(db, "events", SCHEMA_VERSION) if row[0] == run]
 
 
 @pytest.mark.integration

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..core._fingerprint import FINGERPRINT_SETTINGS
+from . import _chunks as chunks
+from ._journal import CHUNK_ROWS
 from ._load import _open
 from ._schema import SCHEMA
 
@@ -48,12 +50,12 @@ def export(source: Path, dest: Path, scrub: Scrubber) -> int:
     fd, temp = tempfile.mkstemp(prefix=".harness-export-", suffix=".db", dir=dest.parent)
     os.close(fd)
     try:
-        with _open(source) as src:
+        with (opened := _open(source)) as src:
             out = sqlite3.connect(temp)
             try:
                 out.executescript(SCHEMA)
                 with out:
-                    runs = _copy(src, out, scrub)
+                    runs = _copy(src, opened.version, out, scrub)
             finally:
                 out.close()
         os.replace(temp, dest)
@@ -62,7 +64,7 @@ def export(source: Path, dest: Path, scrub: Scrubber) -> int:
     return runs
 
 
-def _copy(src: sqlite3.Connection, out: sqlite3.Connection, s: Scrubber) -> int:
+def _copy(src: sqlite3.Connection, version: int, out: sqlite3.Connection, s: Scrubber) -> int:
     run_ids: dict[int, str] = {}
     for run, run_id, info, status, ended_at in src.execute(
         "SELECT run, run_id, info, status, ended_at FROM runs ORDER BY run"
@@ -72,8 +74,9 @@ def _copy(src: sqlite3.Connection, out: sqlite3.Connection, s: Scrubber) -> int:
             "INSERT INTO runs VALUES (?,?,?,?,?)",
             (run, run_id, json.dumps(_info(json.loads(info), s)), status, ended_at),
         )
-    out.executemany(
-        "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
+    chunks.write(
+        out,
+        "events",
         (
             (
                 run,
@@ -85,20 +88,22 @@ def _copy(src: sqlite3.Connection, out: sqlite3.Connection, s: Scrubber) -> int:
                 json.dumps(s.payload(run_ids.get(run, ""), json.loads(payload))),
                 _headers(s, headers),
             )
-            for run, seq, eid, key, typ, at, payload, headers in src.execute(
-                "SELECT * FROM events ORDER BY rowid"
-            )
+            for run, seq, eid, key, typ, at, payload, headers in chunks.rows(src, "events", version)
         ),
+        CHUNK_ROWS,
     )
-    out.executemany(
-        "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    chunks.write(
+        out,
+        "deliveries",
         (
             (*row[:2], _text(s, row[2]), *row[3:9], _text(s, row[9]), _body(s, row[10]))
-            for row in src.execute("SELECT * FROM deliveries ORDER BY rowid")
+            for row in chunks.rows(src, "deliveries", version)
         ),
+        CHUNK_ROWS,
     )
-    out.executemany(
-        "INSERT INTO effects VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    chunks.write(
+        out,
+        "effects",
         (
             (
                 *row[:5],
@@ -111,8 +116,9 @@ def _copy(src: sqlite3.Connection, out: sqlite3.Connection, s: Scrubber) -> int:
                 _text(s, row[11]),
                 row[12],
             )
-            for row in src.execute("SELECT * FROM effects ORDER BY rowid")
+            for row in chunks.rows(src, "effects", version)
         ),
+        CHUNK_ROWS,
     )
     out.executemany(
         "INSERT INTO faults VALUES (?,?,?,?,?,?)",

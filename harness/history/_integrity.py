@@ -4,10 +4,11 @@ where a time is, JSON where a payload is). A journal another program changed, or
 were damaged, is then one clear InputError naming the table, row and column, never a crash
 while judging.
 
-From format 6 on the tables carry these checks themselves (``_schema.COLUMNS``): SQLite
-refuses a row of another type when it is written, so its rows need no scan; what is checked is
-that its tables are the format's, checks included. A format 5 run is scanned in SQL, one scan
-per table: about a quarter of the time its load takes.
+From format 6 on the tables carry these checks themselves (``_schema.COLUMNS``, and format
+7's chunks ``_schema.CHUNKED``): SQLite refuses a row of another type when it is written, so its
+rows need no scan; what is checked is that its tables are the format's, checks included (what
+a chunk's text holds is checked as it is read, ``_chunks``). A format 5 run is scanned in SQL,
+one scan per table: about a quarter of the time its load takes.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from functools import cache
 from pathlib import Path
 
 from ..core._errors import InputError
-from ._schema import COLUMNS, SCHEMA, SCHEMA_VERSION, quoted
+from ._schema import COLUMNS, quoted, schema
 
 _HINT = "judge a journal only as a `harness run` wrote it; run the scenario again for a new one"
 
 
 def check_tables(db: sqlite3.Connection, path: Path, version: int) -> None:
-    """InputError unless every table of the format is there with the format's columns and,
-    in a journal of format ``version`` SCHEMA_VERSION, defined as the format defines it."""
-    for table, (expected, definition) in _tables().items():
+    """InputError unless every table of format ``version`` is there with the format's columns
+    and, from format 6 on, defined as the format defines it."""
+    for table, (expected, definition) in _tables(max(version, 6)).items():
         found = tuple(r[1] for r in db.execute(f'PRAGMA table_info("{table}")'))
         if found != expected:
             has = f"has columns {', '.join(found)}" if found else "is missing"
@@ -35,7 +36,7 @@ def check_tables(db: sqlite3.Connection, path: Path, version: int) -> None:
                 where=str(path),
                 hint=_HINT,
             )
-        if version == SCHEMA_VERSION and _definition(db, table) != definition:
+        if version >= 6 and _definition(db, table) != definition:
             raise InputError(
                 f"not a harness journal of format {version}: its table {table!r} is not "
                 "defined as the format's (the checks of what its columns hold)",
@@ -79,11 +80,12 @@ def _definition(db: sqlite3.Connection, table: str) -> str | None:
 
 
 @cache
-def _tables() -> dict[str, tuple[tuple[str, ...], str | None]]:
-    """Every table of the format: its columns and its definition, as SCHEMA creates them."""
+def _tables(version: int) -> dict[str, tuple[tuple[str, ...], str | None]]:
+    """Every table of format ``version`` (6 or 7; format 5 has format 6's columns): its
+    columns and its definition, as ``schema`` creates them."""
     db = sqlite3.connect(":memory:")
     try:
-        db.executescript(SCHEMA)
+        db.executescript(schema(version))
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         return {
             t: (tuple(r[1] for r in db.execute(f'PRAGMA table_info("{t}")')), _definition(db, t))

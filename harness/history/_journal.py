@@ -10,11 +10,12 @@ copy syncs the file to disk (milliseconds, tens on a busy machine), so a thread 
 makes it (``_Checkpointer``): the run's event loop, where deliveries are sent on time and
 answers are timed, never waits for the disk.
 
-Rows name their run by a small integer (``runs.run``), not by its run id. An effect
-attributed to one event (the common case) keeps that id in ``event_id``; only several ids
-go to ``event_ids`` as a JSON list. Loading a run of a million deliveries takes seconds:
-event ids and repeated values are shared, not copied per row; headers stay JSON text until read
-(``LazyHeaders``), and payloads until read (``_event``).
+Rows name their run by a small integer (``runs.run``), not by its run id. Events, deliveries
+and effects are written as chunks (``_chunks``): each batch one row per table and run, each of
+its columns one value. An effect attributed to one event (the common case) keeps that id in
+``event_id``; only several ids go to ``event_ids`` as a JSON list. Loading a run of a million
+deliveries takes seconds: event ids and repeated values are shared, not copied per row; headers
+stay JSON text until read (``LazyHeaders``), and payloads until read (``_event``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, Concatenate, ParamSpec
 from ..core._errors import InputError, OutputError
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, StateRecord
 from ..core._text_event import payload_json
+from . import _chunks as chunks
 from ._claim import claim
 from ._history import RunInfo
 from ._integrity import check_tables
@@ -38,6 +40,9 @@ from ._schema import SCHEMA, SCHEMA_VERSION, journal_format
 
 # Seconds between copies of the write-ahead log into the .db file while a run writes.
 CHECKPOINT_EVERY = 1.0
+# The most rows one chunk holds (``_chunks``); a batch the journal writes at once is one chunk
+# per table and run, unless it is larger.
+CHUNK_ROWS = 4096
 
 
 _P = ParamSpec("_P")
@@ -121,11 +126,8 @@ class Journal:
             self.run_id = info.run_id
             if run is not None:
                 self._runs[info.run_id] = run
-            self._db.executemany(
-                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                # A generator: half a million rows are never all in memory at once.
-                (_event_row(run, e) for e in events),
-            )
+            # A generator: half a million rows are never all in memory at once.
+            chunks.write(self._db, "events", (_event_row(run, e) for e in events), CHUNK_ROWS)
             self._db.executemany(
                 "INSERT INTO faults VALUES (?,?,?,?,?,?)",
                 (
@@ -219,16 +221,10 @@ class Journal:
         if not (self._events or self._deliveries or self._effects or self._marks):
             return
         with self._tx():
-            if self._events:  # first: a delivery's event is in the file before it
-                self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?)", self._events)
-            if self._deliveries:
-                self._db.executemany(
-                    "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._deliveries
-                )
-            if self._effects:
-                self._db.executemany(
-                    "INSERT INTO effects VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self._effects
-                )
+            # Events first: a delivery's event is in the file before it.
+            chunks.write(self._db, "events", self._events, CHUNK_ROWS)
+            chunks.write(self._db, "deliveries", self._deliveries, CHUNK_ROWS)
+            chunks.write(self._db, "effects", self._effects, CHUNK_ROWS)
             if self._marks:
                 self._db.executemany("INSERT INTO marks VALUES (?,?,?,?)", self._marks)
         self._events.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import attrgetter
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from ..core._errors import InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ..core._text_event import text_event
+from ._chunks import column_batches as _batches
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
 from ._schema import SCHEMA_VERSION, journal_format
@@ -73,16 +74,16 @@ def _read(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
         if found is None:
             raise InputError(f"no run {run_id!r} in this journal", where=str(path))
         run, info, status, ended_at = found
-        if journal.version < SCHEMA_VERSION:  # from format 6 on, SQLite checked each row
+        if journal.version == 5:  # from format 6 on, SQLite checked each row
             check_rows(db, Path(path), run)
         # Deliveries and effects name their event by the Event's own id object, and a value
         # that repeats from row to row (record key, type, path, method...) is one object:
         # a million rows hold no copies, and lookups by event id hit on identity.
         ids: dict[str, str] = {}
         repeated: dict[str, str] = {}
-        events = _load_events(db, run, ids, repeated)
-        deliveries = _load_deliveries(db, run, ids, repeated)
-        effects = _load_effects(db, run, ids, repeated)
+        events = _load_events(db, run, journal.version, ids, repeated)
+        deliveries = _load_deliveries(db, run, journal.version, ids, repeated)
+        effects = _load_effects(db, run, journal.version, ids, repeated)
         faults = [
             Fault(r[0], r[1], r[2], r[3], json.loads(r[4]))
             for r in db.execute(
@@ -143,75 +144,74 @@ def load_all(path: str | Path) -> list[History]:
 
 
 def _load_events(
-    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+    db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> list[Event]:
-    share_id, share = ids.setdefault, repeated.setdefault
-    events: list[Event] = [
-        # The payload stays JSON text until read (``_event``).
-        text_event(share_id(i, i), share(k, k), seq, share(t, t), at, payload, _headers(h))
-        for i, k, seq, t, at, payload, h in db.execute(
-            "SELECT id, key, seq, type, occurred_at, payload, headers FROM events WHERE run = ?",
-            (run,),
-        )
-    ]
+    events: list[Event] = []
+    shared = {"id": _sharing(ids), "key": _sharing(repeated), "type": _sharing(repeated)}
+    for seq, i, k, t, at, payload, h in _batches(db, "events", run, version, shared):
+        # The payload stays JSON text until read (``core._text_event``).
+        events += map(text_event, i, k, seq, t, at, payload, map(_headers, h))
     events.sort(key=_BY_SEQ)  # stored in order already: a check more than a sort
     return events
 
 
 def _load_deliveries(
-    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+    db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> list[Delivery]:
-    share_id, share, outcomes, make = ids.setdefault, repeated.setdefault, _OUTCOMES, _delivery
+    deliveries: list[Delivery] = []
     # An error and an answer's body repeat from row to row (the same 500 page): one object each.
-    return [
-        make(
-            i,
-            share_id(e, e),
-            n,
-            sch,
-            sent,
-            ans,
-            st,
-            outcomes[o],
-            err and share(err, err),
-            body and share(body, body),
-        )
-        for i, e, n, sch, sent, ans, st, o, err, body in db.execute(
-            "SELECT id, event_id, attempt, scheduled_at, sent_at, answered_at, status, "
-            "outcome, error, answer_body FROM deliveries WHERE run = ?",
-            (run,),
-        )
-    ]
+    share = _sharing(repeated)
+    shared = {
+        "event_id": _sharing(ids),
+        "outcome": _OUTCOMES.__getitem__,
+        "error": share,
+        "answer_body": share,
+    }
+    for columns in _batches(db, "deliveries", run, version, shared):
+        deliveries += map(_delivery, *columns)
+    return deliveries
 
 
 def _load_effects(
-    db: sqlite3.Connection, run: int, ids: dict[str, str], repeated: dict[str, str]
+    db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> list[Effect]:
-    share_id, share, make = ids.setdefault, repeated.setdefault, _effect
-    effects = [
-        make(
+    share = _sharing(repeated)
+    shared = {name: share for name in ("downstream", "method", "path", "key")}
+    effects: list[Effect] = []
+    for i, ds, at, m, path, h, body, st, one, many, key, committed in _batches(
+        db, "effects", run, version, {**shared, "event_id": _sharing(ids)}
+    ):
+        effects += map(
+            _effect,
             i,
-            share(ds, ds),
+            ds,
             at,
-            share(m, m),
-            share(path, path),
-            _headers(h),
+            m,
+            path,
+            map(_headers, h),
             body,
             st,
-            (share_id(one, one),) if one is not None else _event_ids(many, ids),
-            key and share(key, key),
-            committed == 1,
+            [
+                (e,) if e is not None else _event_ids(several, ids)
+                for e, several in zip(one, many, strict=True)
+            ],
+            key,
+            [c == 1 for c in committed],
         )
-        for i, ds, at, m, path, h, body, st, one, many, key, committed in db.execute(
-            "SELECT id, downstream, at, method, path, headers, body, status, event_id, "
-            "event_ids, key, committed FROM effects WHERE run = ?",
-            (run,),
-        )
-    ]
     # Sorted here, not by SQLite: rows arrive nearly in time order, which Python's sort
     # finishes in one pass, and ties keep the order they were recorded in.
     effects.sort(key=_BY_AT)
     return effects
+
+
+def _sharing(values: dict[str, str]) -> Callable[[str], str]:
+    """One object for each value met again: the first one met (what ``_batches`` makes
+    each distinct value of a chunk's text column into)."""
+
+    def shared(value: str) -> str:
+        return values.setdefault(value, value)
+
+    return shared
 
 
 def _headers(text: str) -> Mapping[str, str]:

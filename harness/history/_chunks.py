@@ -1,0 +1,270 @@
+"""Format 7's chunks: a batch of a run's events, deliveries or effects in one row, each column
+of the batch one value (``_schema.CHUNKED`` says how each kind is held), and the reading of a
+run's rows as columns, a batch at a time, from a journal of any format this harness reads.
+
+A million deliveries read as rows cost sqlite3 a Python object per value and a tuple per row,
+7 s of a ``harness check``; as chunks, a column of up to 4,096 values is one or two values of
+SQLite, made into Python values by C code (``array.tolist``, ``json.loads``, ``map``), and a
+value that repeats from row to row (a record key, a path, an outcome) is read and shared once
+a chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate, groupby, islice
+from operator import itemgetter
+from typing import Any
+
+from ._schema import CHUNKED, COLUMNS, INT_NULL, ROWS_FORMATS, chunk_columns, quoted
+
+_BIG_ENDIAN = sys.byteorder == "big"  # chunks hold numbers little-endian, on any machine
+_NAN = float("nan")
+_BY_RUN = itemgetter(0)
+_STR: frozenset[type] = frozenset({str})
+_STR_OR_NULL: frozenset[type] = frozenset({str, type(None)})
+_CODE = next(c for c in "IL" if array(c).itemsize == 4)  # a row's place: an unsigned 32-bit int
+ROWS_PER_READ = 4096  # a format 5 or 6 run's rows are read this many at a time
+
+Column = list[Any]
+Convert = Callable[[Any], Any] | None  # what each distinct value of a text column is made into
+
+
+class Refused(sqlite3.IntegrityError):
+    """A value a chunk cannot hold (``encode``): the column, and what was found there. Refused
+    as SQLite refuses a row that fails its table's checks."""
+
+
+def encode(table: str, rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The chunk of ``rows`` (each as ``_schema.COLUMNS`` orders a row, its run first; all of
+    one run) as the values of one row of ``table`` in format 7."""
+    columns = list(zip(*rows, strict=True))
+    chunk: list[Any] = [columns[0][0], len(rows)]
+    for (name, kind), values in zip(CHUNKED[table].items(), columns[1:], strict=True):
+        try:
+            chunk.extend(_ENCODE[kind](f"{table}.{name}", values))
+        except (TypeError, OverflowError) as exc:  # array() of what is no number
+            raise Refused(f"{table}.{name} holds what is no number ({exc})") from None
+    return tuple(chunk)
+
+
+def write(db: sqlite3.Connection, table: str, rows: Iterable[tuple[Any, ...]], size: int) -> None:
+    """Insert ``rows`` (in order, each with its run first) into ``table`` as chunks of at most
+    ``size`` rows, one run per chunk."""
+    insert = f"INSERT INTO {table} VALUES ({', '.join('?' * (len(chunk_columns(table)) + 2))})"
+    for _, of_run in groupby(rows, _BY_RUN):
+        while batch := list(islice(of_run, size)):
+            db.execute(insert, encode(table, batch))
+
+
+def column_batches(
+    db: sqlite3.Connection,
+    table: str,
+    run: int,
+    version: int,
+    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> Iterator[list[Column]]:
+    """Run ``run``'s rows of ``table`` in the order they were written, as batches of columns
+    (in ``_schema.COLUMNS`` order, without the run), from a journal of format ``version``;
+    ``convert``: what the values of a text column (by name) are made into, each distinct value
+    of a chunk once (a string shared, an outcome's member). ValueError when a chunk holds what
+    its format does not."""
+    names, convert = list(COLUMNS[table]), convert or {}
+    if version in ROWS_FORMATS:
+        cursor = db.execute(
+            f"SELECT {', '.join(map(quoted, names))} FROM {table} WHERE run = ? ORDER BY rowid",
+            (run,),
+        )
+        while rows := cursor.fetchmany(ROWS_PER_READ):
+            yield [
+                list(map(convert[n], c)) if n in convert else list(c)
+                for n, c in zip(names, zip(*rows, strict=True), strict=True)
+            ]
+        return
+    stored = chunk_columns(table)
+    for chunk in db.execute(
+        f'SELECT "rows", {", ".join(map(quoted, stored))} FROM {table} WHERE run = ? '
+        "ORDER BY rowid",
+        (run,),
+    ):
+        yield _decode(table, chunk[0], chunk[1:], convert)
+
+
+def rows(db: sqlite3.Connection, table: str, version: int) -> Iterator[tuple[Any, ...]]:
+    """Every row of ``table``, each run's in the order written, runs in order, as
+    ``_schema.COLUMNS`` orders a row (its run first), from a journal of format ``version``."""
+    for (run,) in db.execute("SELECT run FROM runs ORDER BY run").fetchall():
+        for columns in column_batches(db, table, run, version):
+            yield from ((run, *row) for row in zip(*columns, strict=True))
+
+
+def _decode(
+    table: str, count: int, stored: Sequence[Any], convert: Mapping[str, Callable[[Any], Any]]
+) -> list[Column]:
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"a chunk of {table} holds {count!r} rows")
+    values = iter(stored)
+    return [
+        _DECODE[kind](f"{table}.{name}", count, values, convert.get(name))
+        for name, kind in CHUNKED[table].items()
+    ]
+
+
+# Encoding: a kind's values -> the values of its column(s) in the chunk's row.
+
+
+def _reals(name: str, values: Sequence[Any]) -> tuple[bytes]:
+    return (_packed(array("d", values)),)
+
+
+def _reals_or_null(name: str, values: Sequence[Any]) -> tuple[bytes]:
+    return (_packed(array("d", [_NAN if v is None else v for v in values])),)
+
+
+def _ints(name: str, values: Sequence[Any]) -> tuple[bytes]:
+    return (_packed(array("q", values)),)
+
+
+def _ints_or_null(name: str, values: Sequence[Any]) -> tuple[bytes]:
+    return (_packed(array("q", [INT_NULL if v is None else v for v in values])),)
+
+
+def _texts(name: str, values: Sequence[Any]) -> tuple[str, bytes]:
+    if not set(map(type, values)) <= _STR:
+        _refuse(name, values, (str,))
+    return _coded(values)
+
+
+def _texts_or_null(name: str, values: Sequence[Any]) -> tuple[str, bytes]:
+    if not set(map(type, values)) <= _STR_OR_NULL:
+        _refuse(name, values, (str, type(None)))
+    return _coded(values)
+
+
+def _coded(values: Sequence[str | None]) -> tuple[str, bytes]:
+    """The distinct values, in the order first met, and each value's place among them."""
+    places: dict[str | None, int] = {}
+    codes = array(_CODE, [places.setdefault(v, len(places)) for v in values])
+    return json.dumps(list(places)), _packed(codes)
+
+
+def _json(name: str, values: Sequence[Any]) -> tuple[str, bytes]:
+    """The JSON texts as one JSON array (SQLite checks it, and so each of them), and where
+    each ends in it: each is cut out again without being parsed."""
+    if not set(map(type, values)) <= _STR:
+        _refuse(name, values, (str,))
+    ends = array("q", accumulate(len(v) + 1 for v in values))
+    return "[" + ",".join(values) + "]", _packed(ends)
+
+
+def _refuse(name: str, values: Sequence[Any], types: tuple[type, ...]) -> None:
+    found = next(v for v in values if type(v) not in types)
+    expected = "text or null" if type(None) in types else "text"
+    raise Refused(f"{name} holds {found!r}, where {expected} is expected")
+
+
+def _packed(numbers: array[Any]) -> bytes:
+    if _BIG_ENDIAN:
+        numbers.byteswap()
+    return numbers.tobytes()
+
+
+# Decoding: the value(s) of a kind's column(s) -> its values; ValueError on what no chunk of
+# this harness holds (another program's rows).
+
+
+def _numbers(code: str, name: str, count: int, blob: Any) -> array[Any]:
+    numbers = array(code)
+    if not isinstance(blob, bytes) or len(blob) != numbers.itemsize * count:
+        raise ValueError(f"{name} holds no {count} numbers")
+    numbers.frombytes(blob)
+    if _BIG_ENDIAN:
+        numbers.byteswap()
+    return numbers
+
+
+def _decode_reals(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
+    return _numbers("d", name, count, next(values)).tolist()
+
+
+def _decode_reals_or_null(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
+    return [None if v != v else v for v in _numbers("d", name, count, next(values))]
+
+
+def _decode_ints(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
+    return _numbers("q", name, count, next(values)).tolist()
+
+
+def _decode_ints_or_null(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
+    return [None if v == INT_NULL else v for v in _numbers("q", name, count, next(values))]
+
+
+def _decode_texts(name: str, count: int, values: Iterator[Any], convert: Convert) -> Column:
+    return _decoded(name, count, values, convert, _STR, "text")
+
+
+def _decode_texts_or_null(name: str, count: int, values: Iterator[Any], convert: Convert) -> Column:
+    return _decoded(name, count, values, convert, _STR_OR_NULL, "text and null")
+
+
+def _decoded(
+    name: str,
+    count: int,
+    values: Iterator[Any],
+    convert: Convert,
+    types: frozenset[type],
+    held: str,
+) -> Column:
+    """Each row's value of a text column: its distinct values (each converted once) taken
+    at each row's place."""
+    text, codes = next(values), _numbers(_CODE, name, count, next(values))
+    distinct = json.loads(text) if isinstance(text, str) else None
+    if not isinstance(distinct, list) or not 0 < len(distinct) <= count:
+        raise ValueError(f"{name} holds no list of its distinct values")
+    if not set(map(type, distinct)) <= types:
+        raise ValueError(f"{name} holds other values than {held}")
+    if max(codes) >= len(distinct):
+        raise ValueError(f"{name} names a value it does not hold")
+    if convert is not None:
+        distinct = list(map(convert, distinct))
+    return list(map(distinct.__getitem__, codes))
+
+
+def _decode_json(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
+    """The JSON texts cut out of their array where each ends (checked: a comma, or the
+    array's closing bracket, at each end)."""
+    text = next(values)
+    ends = _numbers("q", name, count, next(values)).tolist()
+    if not (
+        isinstance(text, str)
+        and text[:1] == "["
+        and ends[-1] == len(text) - 1
+        and text[-1] == "]"
+        and all(text[e] == "," for e in islice(ends, count - 1))
+    ):
+        raise ValueError(f"{name} holds no {count} JSON values where it says they end")
+    return [text[s + 1 : e] for s, e in zip([0, *ends], ends, strict=False)]
+
+
+_ENCODE = {
+    "real": _reals,
+    "real?": _reals_or_null,
+    "int": _ints,
+    "int?": _ints_or_null,
+    "text": _texts,
+    "text?": _texts_or_null,
+    "json": _json,
+}
+_DECODE = {
+    "real": _decode_reals,
+    "real?": _decode_reals_or_null,
+    "int": _decode_ints,
+    "int?": _decode_ints_or_null,
+    "text": _decode_texts,
+    "text?": _decode_texts_or_null,
+    "json": _decode_json,
+}

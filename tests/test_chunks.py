@@ -1,0 +1,167 @@
+"""Format 7's chunks (``history._chunks``): a batch of rows written as columns reads back as the
+very rows written, whatever their values hold, in as many chunks as it takes, each run's apart."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.core._errors import OutputError
+from harness.core._model import Delivery, Effect, Event, Model, Outcome
+from harness.history import Journal, RunInfo, load
+from harness.history import _chunks as chunks
+from harness.history import _journal as journal_module
+from harness.history._schema import SCHEMA, SCHEMA_VERSION
+
+# Text that a naive join or split would cut in the wrong place: JSON's own punctuation, quotes,
+# escapes, a NUL, a line break, text that is not ASCII and text outside the BMP.
+AWKWARD = ["", "a,b", "]", "[", '"', "\\", "\x00", "line\nbreak", "é", "😀", '{"x": [1, 2]}']
+
+
+def _info(run_id: str = "r1") -> RunInfo:
+    return RunInfo(run_id, "s", 1, "http://127.0.0.1:9/", "t", Model.LEDGER, (), "now", "zq")
+
+
+def _write(
+    path: Path, events: list[Event], deliveries: list[Delivery], effects: list[Effect]
+) -> None:
+    j = Journal(path)
+    j.begin(_info(), events)
+    for d in deliveries:
+        j.delivery(d)
+    for e in effects:
+        j.effect(e)
+    j.end("complete", 1.0)
+    j.close()
+
+
+def test_awkward_values_read_back_as_written(tmp_path: Path) -> None:
+    events = [
+        Event(f"e{i}{text}", text, i, text or "t", i * 0.5, {"v": text, text: [text]}, {text: text})
+        for i, text in enumerate(AWKWARD)
+    ]
+    deliveries = [
+        Delivery(
+            f"d{i}",
+            e.id,
+            1,
+            0.1,
+            0.2,
+            None if i % 2 else 0.3,
+            None if i % 3 else 200,
+            Outcome.OK if i % 3 == 0 else Outcome.INDETERMINATE,
+            e.key or None,
+            e.key or None,
+        )
+        for i, e in enumerate(events)
+    ]
+    effects = [
+        Effect(
+            f"f{i}",
+            "api",
+            1.0 + i,
+            "POST",
+            f"/p?{e.key}",
+            {"h": e.key},
+            e.key,
+            201,
+            (e.id,) if i % 2 else (e.id, events[0].id),
+            e.key or None,
+            i % 2 == 0,
+        )
+        for i, e in enumerate(events)
+    ]
+    _write(tmp_path / "j.db", events, deliveries, effects)
+    h = load(tmp_path / "j.db", "r1")
+    assert h.events == events and h.deliveries == deliveries and h.effects == effects
+
+
+def test_a_batch_larger_than_a_chunk_and_late_effects_of_another_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "CHUNK_ROWS", 3)
+    path = tmp_path / "j.db"
+    j = Journal(path, batch=10_000, interval=3600)  # one flush at the end: many chunks of 3
+    events = [Event(f"e{i}", "k", i, "t", float(i), {"i": i}) for i in range(10)]
+    j.begin(_info("first"), events)
+    first = [
+        Effect(f"f{i}", "api", float(i), "POST", "/p", {}, "", 201, (f"e{i}",)) for i in range(4)
+    ]
+    for e in first:
+        j.effect(e)
+    j.end("complete", 1.0)
+    j.begin(_info("second"), events[:2])
+    late = Effect("late", "api", 9.0, "POST", "/p", {}, "", 201, ("e1",))
+    second = Effect("s0", "api", 1.0, "POST", "/p", {}, "", 201, ("e0",))
+    j.effect(second)
+    j.late_effect("first", late)  # between two effects of the second run, in one batch
+    j.effect(second)
+    j.end("complete", 2.0)
+    j.close()
+    db = sqlite3.connect(path)
+    counted = db.execute('SELECT count(*), sum("rows"), max("rows") FROM events').fetchone()
+    db.close()
+    assert counted == (4 + 1, 12, 3)  # 10 events in chunks of 3, then the second run's 2
+    assert load(path, "first").effects == first
+    assert load(path, "first").late_effects == [late]
+    assert load(path, "second").effects == [second, second]
+
+
+def test_numbers_are_stored_little_endian(tmp_path: Path) -> None:
+    _write(tmp_path / "j.db", [Event("e", "k", 7, "t", 1.25, {})], [], [])
+    db = sqlite3.connect(tmp_path / "j.db")
+    seq, at = db.execute("SELECT seq, occurred_at FROM events").fetchone()
+    db.close()
+    assert struct.unpack("<q", seq) == (7,) and struct.unpack("<d", at) == (1.25,)
+
+
+def test_a_value_a_chunk_cannot_hold_stops_the_run_with_what_was_kept(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.db")
+    j.begin(_info(), [Event("e", "k", 0, "t", 0.0, {})])
+    j.delivery(Delivery("d1", "e", 1, 0.0, 0.1, 0.2, 200, Outcome.OK))
+    j.flush()
+    bad: Any = 12  # an event id that is no text: a bug of whoever made the Delivery
+    j.delivery(Delivery("d2", bad, 1, 0.0, 0.1, 0.2, 200, Outcome.OK))
+    with pytest.raises(
+        OutputError,
+        match=r"the journal refused a row \(deliveries.event_id holds 12, where text is",
+    ):
+        j.flush()
+    j.close()
+    assert [d.id for d in load(tmp_path / "j.db", "r1").deliveries] == ["d1"]
+
+
+texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+delivery_rows = st.lists(
+    st.tuples(
+        st.just(1),
+        texts,
+        texts,
+        st.integers(-(2**63) + 1, 2**63 - 1),
+        st.floats(allow_nan=False),
+        st.floats(allow_nan=False),
+        st.none() | st.floats(allow_nan=False),
+        st.none() | st.integers(-(2**63) + 1, 2**63 - 1),
+        st.sampled_from([o.value for o in Outcome]),
+        st.none() | texts,
+        st.none() | texts,
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(delivery_rows)
+def test_any_rows_round_trip_through_a_chunk(rows: list[tuple[Any, ...]]) -> None:
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    db.execute("INSERT INTO runs(run_id, info, status) VALUES ('r', '{}', 'complete')")
+    chunks.write(db, "deliveries", rows, 7)
+    assert list(chunks.rows(db, "deliveries", SCHEMA_VERSION)) == rows
