@@ -12,7 +12,7 @@ Equal to the Event it stands for, and an Event in every other way.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ._model import JSON, Event
 
@@ -107,16 +107,18 @@ def keep_payload(event: TextEvent, value: JSON) -> None:
 
 
 def payload_text(event: Event) -> str | None:
-    """The payload's JSON text while ``event`` (a TextEvent) has not decoded it; else None."""
-    if isinstance(event, TextEvent):
-        try:
-            _PAYLOAD.__get__(event, TextEvent)
-        except AttributeError:
-            try:
-                return str(_TEXT.__get__(event, TextEvent))
-            except AttributeError:  # decoded by another thread since
-                pass
-    return None
+    """The payload's JSON text while ``event`` (a TextEvent) holds it; else None.
+
+    The text is let go just after the payload decoded from it is kept (``keep_payload``):
+    while it is held, it is the payload."""
+    text: str | None = getattr(event, "_text", None)
+    return text
+
+
+def payload_texts(events: Iterable[Event]) -> list[str | None]:
+    """``payload_text`` of each of ``events``, read in one pass: a call for each of a run's
+    500,000 cost its redaction a tenth of a second more."""
+    return [getattr(event, "_text", None) for event in events]
 
 
 def payload_json(event: Event) -> str:

@@ -1,7 +1,7 @@
 """The History of a run and its journal: written during the drive, read by everything after it."""
 
 from ..core._headers import LazyHeaders
-from ..core._text_event import payload_text
+from ..core._text_event import payload_text, payload_texts
 from ._claim import check_journal_path
 from ._event import decode_payloads, decoded
 from ._export import Scrubber, export
@@ -27,6 +27,7 @@ __all__ = [
     "load_all",
     "merge_journals",
     "payload_text",
+    "payload_texts",
     "run_ids",
     "run_infos",
 ]

@@ -25,26 +25,28 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 from ..core import _paths
+from ..core._batch_search import passing
 from ..core._fingerprint import Fingerprint, run_secrets
 from ..core._sensitive import HEADER_PARTS as _HEADER_PARTS
 from ..core._sensitive import HEADER_RE as _HEADER_RE
 from ..core._sensitive import KEYED as _KEYED
 from ..core._sensitive import (
+    holding_sensitive_keys,
     is_credential_param,
     is_sensitive_written_key,
     json_leaves,
-    may_hold_sensitive_key,
+    key_fold,
     secret_leaves,
 )
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
 from ..drive._drift import records_of
-from ..history import History, decoded, payload_text
+from ..history import History, LazyHeaders, decoded, payload_texts
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
 # "17" in every sentence of a report would garble it without protecting anything.
@@ -69,6 +71,9 @@ _KEY_TEXT_PARTS = (
     *("card-number", "card_number", "cardnumber", "cvv", "cvc", "ssn", "iban"),
 )
 _KEY_TEXT = re.compile("|".join(map(re.escape, _KEY_TEXT_PARTS)), re.IGNORECASE)
+# What a body ``_may_name_key`` is found by among many (``core._batch_search``), as key_fold
+# folds it: one of those parts, an escape, a percent-encoding.
+_BODY_WORDS = tuple(dict.fromkeys(key_fold(word) for word in (*_KEY_TEXT_PARTS, "\\", "%")))
 # Candidates for the signing secret's fingerprint: runs of what a secret is made of, and their
 # parts after '=' or between '/' (a query value, a path segment).
 _TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\\x00-\x1f]{6,}")
@@ -286,29 +291,29 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
     """The values of one run that must not appear anywhere."""
     # A loaded run's payloads stay JSON text (``core._text_event``): here those that may hold a
     # value to hide (a path is redacted, or the text names a secret-looking key) are decoded,
-    # a chunk at a time, walked, and let go; the rest are never decoded.
+    # a chunk at a time, walked, and let go; the rest are never decoded. Texts are searched
+    # many at a time (``core._batch_search``): a run holds a million, and nearly none names
+    # anything.
     texts: list[str] = []
-    for event in history.events:
-        text = payload_text(event)
+    for event, text in zip(history.events, payload_texts(history.events), strict=True):
         if text is None:
             yield from _payload_values(event.payload, paths)
-        elif paths or may_hold_sensitive_key(text):
+        else:
             texts.append(text)
-        if event.headers:
-            yield from _header_values(event.headers)
+    if not paths:
+        texts = [texts[i] for i in holding_sensitive_keys(texts)]
     for chunk in decoded(texts):
         yield from [v for payload in chunk for v in _payload_values(payload, paths)]
-    paths_seen: set[str] = set()  # an automation calls the same few paths a million times
-    for effect in history.effects:
-        yield from _header_values(effect.headers)
-        if ("=" in effect.path or "@" in effect.path) and effect.path not in paths_seen:
-            paths_seen.add(effect.path)
-            yield from _url_values(effect.path)
-        if effect.body and _may_name_key(effect.body):
-            yield from _body_values(effect.body)
-    for delivery in history.deliveries:
-        if delivery.answer_body and _may_name_key(delivery.answer_body):
-            yield from _body_values(delivery.answer_body)
+    effects = history.effects
+    yield from _headers_values([event.headers for event in history.events if event.headers])
+    yield from _headers_values([effect.headers for effect in effects])
+    for path in {effect.path for effect in effects}:  # the same few paths, a million times
+        if "=" in path or "@" in path:
+            yield from _url_values(path)
+    bodies = [effect.body for effect in effects]  # an empty one holds no word: never tested
+    bodies.extend(d.answer_body for d in history.deliveries if d.answer_body)
+    for i in _naming_keys(bodies):
+        yield from _body_values(bodies[i])
     yield from _url_values(history.info.target)
     yield from _drifted_values(history, paths)
 
@@ -373,16 +378,38 @@ def _drifted_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]
                 yield from _leaves(original)
 
 
-def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
+def _headers_values(many: Sequence[Mapping[str, str]]) -> Iterator[str]:
+    """The values of credential headers in ``many`` headers."""
     # A journal's headers stay JSON text until read (LazyHeaders): most name nothing
-    # sensitive, and one search of the text spares decoding them.
-    text = getattr(headers, "text", None)
-    if isinstance(text, str) and not _mentions(text, _HEADER_PARTS, _HEADER_RE):
-        return
+    # sensitive, and a search of the texts spares decoding them.
+    lazy = [headers for headers in many if isinstance(headers, LazyHeaders)]
+    if len(lazy) < len(many):
+        for headers in many:
+            if not isinstance(headers, LazyHeaders):
+                yield from _header_values(headers)
+    for i in _naming_headers([headers.text for headers in lazy]):
+        yield from _header_values(lazy[i])
+
+
+def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
     for name, value in headers.items():
         if value and is_sensitive_header(name):
             yield value
             yield from (p for p in _PARTS.split(value) if len(p) >= _MIN_PART)
+
+
+def _naming_headers(texts: Sequence[str]) -> list[int]:
+    """The indices of the JSON ``texts`` of headers that may name a credential header."""
+    return passing(texts, _names_header, _HEADER_PARTS)
+
+
+def _names_header(text: str) -> bool:
+    return _mentions(text, _HEADER_PARTS, _HEADER_RE)
+
+
+def _naming_keys(bodies: Sequence[str]) -> list[int]:
+    """The indices of the ``bodies`` that may hold a secret-looking key (``_may_name_key``)."""
+    return passing(bodies, _may_name_key, _BODY_WORDS, key_fold)
 
 
 def _may_name_key(body: str) -> bool:
