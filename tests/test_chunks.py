@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.core._errors import OutputError
+from harness.core._errors import InputError, OutputError
 from harness.core._model import Delivery, Effect, Event, Model, Outcome
 from harness.history import Journal, RunInfo, load
 from harness.history import _chunks as chunks
@@ -165,3 +166,93 @@ def test_any_rows_round_trip_through_a_chunk(rows: list[tuple[Any, ...]]) -> Non
     db.execute("INSERT INTO runs(run_id, info, status) VALUES ('r', '{}', 'complete')")
     chunks.write(db, "deliveries", rows, 7)
     assert list(chunks.rows(db, "deliveries", SCHEMA_VERSION)) == rows
+
+
+def test_a_batch_over_the_value_budget_is_split_and_a_single_row_over_sqlites_limit_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks, "VALUE_BUDGET", 3_000)
+    path = tmp_path / "j.db"
+    events = [Event(f"e{i}", "k", i, "t", float(i), {"blob": "x" * 1_000}) for i in range(10)]
+    j = Journal(path)
+    j.begin(_info(), events)
+    j.end("complete", 1.0)
+    j.close()
+    db = sqlite3.connect(path)
+    counted = db.execute('SELECT count(*), max("rows") FROM events').fetchone()
+    db.close()
+    assert counted[0] > 1 and counted[1] <= 2  # ~1 kB a payload, 3 kB a value at most
+    assert load(path, "r1").events == events
+    # One row over SQLite's own limit: refused as format 6 refused it, the run stopped there.
+    j = Journal(tmp_path / "small.db")
+    j._db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 500)
+    with pytest.raises(OutputError, match=r"the journal refused a row \(string or blob too big"):
+        j.begin(_info(), events[:1])
+    j.close()
+
+
+class Method(StrEnum):
+    POST = "POST"
+
+
+def test_text_of_a_str_subclass_and_an_integral_float_status_are_kept_as_sqlite_kept_them(
+    tmp_path: Path,
+) -> None:
+    effect = Effect("f", "api", 1.0, Method.POST, "/p", {}, "", cast(int, 201.0), ("e",))
+    _write(tmp_path / "j.db", [Event("e", "k", 0, "t", 0.0, {})], [], [effect])
+    (loaded,) = load(tmp_path / "j.db", "r1").effects
+    assert loaded == effect and type(loaded.method) is str and type(loaded.status) is int
+
+
+def test_the_integer_a_chunk_holds_null_as_is_refused(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.db")
+    j.begin(_info(), [])
+    j.effect(Effect("f", "api", 1.0, "POST", "/p", {}, "", -(2**63), ()))
+    with pytest.raises(OutputError, match=r"effects.status holds -9223372036854775808, which"):
+        j.flush()
+    j.close()
+
+
+def _tampered(tmp_path: Path, sql: str) -> Path:
+    path = tmp_path / "j.db"
+    events = [Event(f"e{i}", "k", i, "t", 0.0, {"note": "a, b"}, {"h": "v"}) for i in range(3)]
+    effects = [Effect("f", "api", 1.0, "POST", "/p", {"h": "v"}, "", 201, ("e0",))]
+    _write(path, events, [], effects)
+    db = sqlite3.connect(path)
+    db.executescript(sql)
+    db.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # the first payload's end moved onto the comma inside it: '{"note": "a,' is no JSON
+        "UPDATE events SET payload_ends = "
+        "CAST(x'0c00000000000000' || substr(payload_ends, 9) AS BLOB);",
+        # an effect's headers a JSON list, its end where the list ends
+        "UPDATE effects SET headers = '[[\"h\"]]', headers_ends = x'0600000000000000';",
+    ],
+    ids=["payload-cut-inside", "headers-not-an-object"],
+)
+def test_a_value_cut_out_wrong_is_a_damaged_journal_when_read(tmp_path: Path, sql: str) -> None:
+    history = load(_tampered(tmp_path, sql), "r1")
+    with pytest.raises(InputError, match=r"damaged journal: (the payload of event|headers are)"):
+        [e.payload for e in history.events] + [dict(e.headers) for e in history.effects]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE events SET payload_ends = "
+        "CAST(x'ffffffffffffffff' || substr(payload_ends, 9) AS BLOB);",  # before the text
+        "UPDATE effects SET method = '[' || replace(hex(zeroblob(1500)), '00', '[') || '\"POST\"'"
+        " || replace(hex(zeroblob(1500)), '00', ']') || ']';",  # deeper than Python reads
+    ],
+    ids=["end-before-the-text", "nested-too-deep"],
+)
+def test_a_chunk_damaged_past_what_sqlite_checks_is_refused_on_load(
+    tmp_path: Path, sql: str
+) -> None:
+    with pytest.raises(InputError, match=r"damaged journal: run 'r1' cannot be read"):
+        load(_tampered(tmp_path, sql), "r1")

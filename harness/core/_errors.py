@@ -13,6 +13,12 @@ class HarnessError(Exception):
     exit_code = 2
 
 
+DAMAGED_HINT = (
+    "judge a journal only as a `harness run` wrote it; run the scenario again for a new one"
+)
+"""What to do about a journal whose rows hold what the harness never writes there."""
+
+
 class InputError(HarnessError):
     """Bad user input: a scenario, an event file, a flag. Says where and how to fix it."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 
+from ._errors import DAMAGED_HINT, InputError
+
 
 class LazyHeaders(Mapping[str, str]):
     """Headers kept as the JSON object text the journal stores, decoded on first read.
@@ -22,7 +24,7 @@ class LazyHeaders(Mapping[str, str]):
 
     def _dict(self) -> dict[str, str]:
         if self._decoded is None:
-            self._decoded = json.loads(self.text)
+            self._decoded = _object_of_texts(self.text)
         return self._decoded
 
     def __getitem__(self, name: str) -> str:
@@ -56,3 +58,19 @@ class LazyHeaders(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"LazyHeaders({self._dict()!r})"
+
+
+def _object_of_texts(text: str) -> dict[str, str]:
+    """The headers a journal's text holds; InputError when it holds no object of texts (a
+    journal another program changed: its chunks say where each value ends, not that it is
+    one)."""
+    try:
+        found = json.loads(text)
+    except (ValueError, RecursionError):
+        found = None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise InputError(
+            f"damaged journal: headers are not a JSON object of texts: {text[:60]!r}",
+            hint=DAMAGED_HINT,
+        )
+    return found

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
+from ._errors import DAMAGED_HINT, InputError
 from ._model import JSON, Event
 
 # The slots of Event, set directly: its frozen __setattr__ refuses, as it should, everyone else.
@@ -36,7 +37,13 @@ class TextEvent(Event):
             text = _TEXT.__get__(self, TextEvent)
         except AttributeError:  # decoded by another thread since
             return _PAYLOAD.__get__(self, TextEvent)
-        value = json.loads(text)
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):  # a journal another program changed
+            raise InputError(
+                f"damaged journal: the payload of event {self.id!r} is not JSON: {text[:60]!r}",
+                hint=DAMAGED_HINT,
+            ) from None
         keep_payload(self, value)
         return value
 

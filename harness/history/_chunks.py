@@ -16,7 +16,7 @@ import sqlite3
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate, groupby, islice
+from itertools import accumulate, groupby, islice, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -29,6 +29,9 @@ _STR: frozenset[type] = frozenset({str})
 _STR_OR_NULL: frozenset[type] = frozenset({str, type(None)})
 _CODE = next(c for c in "IL" if array(c).itemsize == 4)  # a row's place: an unsigned 32-bit int
 ROWS_PER_READ = 4096  # a format 5 or 6 run's rows are read this many at a time
+# The most characters one value of a chunk holds: a quarter of SQLite's limit of a billion bytes
+# (SQLITE_MAX_LENGTH), for text up to 4 bytes a character in UTF-8.
+VALUE_BUDGET = 250_000_000
 
 Column = list[Any]
 Convert = Callable[[Any], Any] | None  # what each distinct value of a text column is made into
@@ -58,7 +61,22 @@ def write(db: sqlite3.Connection, table: str, rows: Iterable[tuple[Any, ...]], s
     insert = f"INSERT INTO {table} VALUES ({', '.join('?' * (len(chunk_columns(table)) + 2))})"
     for _, of_run in groupby(rows, _BY_RUN):
         while batch := list(islice(of_run, size)):
-            db.execute(insert, encode(table, batch))
+            for chunk in _within_budget(table, batch):
+                db.execute(insert, chunk)
+
+
+def _within_budget(table: str, rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The chunks of ``rows``, halved until each value of each is at most VALUE_BUDGET long:
+    SQLite refuses a value over a billion bytes, and a chunk of large payloads or bodies (a
+    4,096 GitHub pushes of up to 25 MB each) can make one. A single row's value over it is
+    refused as format 6 refused it (``sqlite3.DataError``)."""
+    chunk = encode(table, rows)
+    if len(rows) > 1 and any(len(v) > VALUE_BUDGET for v in chunk if isinstance(v, str | bytes)):
+        half = len(rows) // 2
+        yield from _within_budget(table, rows[:half])
+        yield from _within_budget(table, rows[half:])
+    else:
+        yield chunk
 
 
 def column_batches(
@@ -126,23 +144,44 @@ def _reals_or_null(name: str, values: Sequence[Any]) -> tuple[bytes]:
 
 
 def _ints(name: str, values: Sequence[Any]) -> tuple[bytes]:
-    return (_packed(array("q", values)),)
+    return (_packed(_int_array(name, values)),)
 
 
 def _ints_or_null(name: str, values: Sequence[Any]) -> tuple[bytes]:
-    return (_packed(array("q", [INT_NULL if v is None else v for v in values])),)
+    if INT_NULL in values:
+        raise Refused(f"{name} holds {INT_NULL}, which a chunk holds as null")
+    return (_packed(_int_array(name, [INT_NULL if v is None else v for v in values])),)
+
+
+def _int_array(name: str, values: Sequence[Any]) -> array[int]:
+    """The values as int64; an integral float (a status of 200.0) as its integer, as SQLite
+    kept it in an INTEGER column."""
+    try:
+        return array("q", values)
+    except TypeError:
+        if not all(isinstance(v, int) or (isinstance(v, float) and v.is_integer()) for v in values):
+            raise
+        return array("q", map(int, values))
 
 
 def _texts(name: str, values: Sequence[Any]) -> tuple[str, bytes]:
-    if not set(map(type, values)) <= _STR:
-        _refuse(name, values, (str,))
+    _check_texts(name, values, nullable=False)
     return _coded(values)
 
 
 def _texts_or_null(name: str, values: Sequence[Any]) -> tuple[str, bytes]:
-    if not set(map(type, values)) <= _STR_OR_NULL:
-        _refuse(name, values, (str, type(None)))
+    _check_texts(name, values, nullable=True)
     return _coded(values)
+
+
+def _check_texts(name: str, values: Sequence[Any], *, nullable: bool) -> None:
+    """Refused unless each value is text (a str, or a StrEnum's member), or null when
+    ``nullable``; told by the few types met, not value by value."""
+    for kind in set(map(type, values)):
+        if not (issubclass(kind, str) or (nullable and kind is type(None))):
+            found = next(v for v in values if type(v) is kind)
+            expected = "text or null" if nullable else "text"
+            raise Refused(f"{name} holds {found!r}, where {expected} is expected")
 
 
 def _coded(values: Sequence[str | None]) -> tuple[str, bytes]:
@@ -155,16 +194,9 @@ def _coded(values: Sequence[str | None]) -> tuple[str, bytes]:
 def _json(name: str, values: Sequence[Any]) -> tuple[str, bytes]:
     """The JSON texts as one JSON array (SQLite checks it, and so each of them), and where
     each ends in it: each is cut out again without being parsed."""
-    if not set(map(type, values)) <= _STR:
-        _refuse(name, values, (str,))
+    _check_texts(name, values, nullable=False)
     ends = array("q", accumulate(len(v) + 1 for v in values))
     return "[" + ",".join(values) + "]", _packed(ends)
-
-
-def _refuse(name: str, values: Sequence[Any], types: tuple[type, ...]) -> None:
-    found = next(v for v in values if type(v) not in types)
-    expected = "text or null" if type(None) in types else "text"
-    raise Refused(f"{name} holds {found!r}, where {expected} is expected")
 
 
 def _packed(numbers: array[Any]) -> bytes:
@@ -242,8 +274,10 @@ def _decode_json(name: str, count: int, values: Iterator[Any], _: Convert) -> Co
     if not (
         isinstance(text, str)
         and text[:1] == "["
+        and ends[0] > 0
         and ends[-1] == len(text) - 1
         and text[-1] == "]"
+        and all(a < b for a, b in pairwise(ends))
         and all(text[e] == "," for e in islice(ends, count - 1))
     ):
         raise ValueError(f"{name} holds no {count} JSON values where it says they end")

@@ -17,10 +17,8 @@ import sqlite3
 from functools import cache
 from pathlib import Path
 
-from ..core._errors import InputError
+from ..core._errors import DAMAGED_HINT, InputError
 from ._schema import COLUMNS, quoted, schema
-
-_HINT = "judge a journal only as a `harness run` wrote it; run the scenario again for a new one"
 
 
 def check_tables(db: sqlite3.Connection, path: Path, version: int) -> None:
@@ -34,14 +32,14 @@ def check_tables(db: sqlite3.Connection, path: Path, version: int) -> None:
                 f"not a harness journal of this format: its table {table!r} {has}; the "
                 f"format's has {', '.join(expected)}",
                 where=str(path),
-                hint=_HINT,
+                hint=DAMAGED_HINT,
             )
         if version >= 6 and _definition(db, table) != definition:
             raise InputError(
                 f"not a harness journal of format {version}: its table {table!r} is not "
                 "defined as the format's (the checks of what its columns hold)",
                 where=str(path),
-                hint=_HINT,
+                hint=DAMAGED_HINT,
             )
 
 
@@ -68,7 +66,7 @@ def check_rows(db: sqlite3.Connection, path: Path, run: int) -> None:
                 f"{'null' if value is None else repr(value)[:60]}, "
                 f"where {columns[column][2]} is expected",
                 where=str(path),
-                hint=_HINT,
+                hint=DAMAGED_HINT,
             )
 
 

@@ -72,7 +72,7 @@ def _written(
                 f"before is kept: judge it with `harness check {journal.path}`",
             )
             raise journal.failed from None
-        except sqlite3.IntegrityError as exc:
+        except (sqlite3.IntegrityError, sqlite3.DataError) as exc:  # a check, a size limit
             journal.failed = OutputError(
                 f"the journal refused a row ({exc}): a value it cannot hold, such as NaN or "
                 "Infinity in a JSON body, or a bug in harness; the run stopped there",

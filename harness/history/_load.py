@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core import _gc
 from ..core._build import builder
-from ..core._errors import InputError
+from ..core._errors import DAMAGED_HINT, InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ..core._text_event import text_event
@@ -57,11 +57,12 @@ def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
             hint="recover what is left with `sqlite3 JOURNAL .recover | sqlite3 recovered.db`, "
             "or run the scenario again",
         ) from None
-    except (ValueError, KeyError, TypeError) as exc:  # rows check_rows cannot see into
+    # Rows check_rows cannot see into, chunks holding what no chunk of the harness holds.
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise InputError(
             f"damaged journal: run {run_id!r} cannot be read ({type(exc).__name__}: {exc})",
             where=str(path),
-            hint="judge a journal only as a `harness run` wrote it; run the scenario again",
+            hint=DAMAGED_HINT,
         ) from None
 
 

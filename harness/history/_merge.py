@@ -10,6 +10,8 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from ._journal import Journal, _open_for_writing
+from ._load import _open
+from ._schema import journal_format
 
 # The tables whose rows name their run by its row number in ``runs`` (their first column).
 _PER_RUN = ("events", "deliveries", "effects", "faults", "marks", "states")
@@ -25,6 +27,9 @@ def merge_journals(
     clean run out of the search's journal)."""
     if len(parts) > MAX_PARTS:
         raise ValueError(f"{len(parts)} journals to merge; at most {MAX_PARTS} at once")
+    for part in parts:  # each of this harness's format: their tables are copied as they are
+        with _open(part) as opened:
+            journal_format(opened, part, writing=True)
     into.parent.mkdir(parents=True, exist_ok=True)
     db = _open_for_writing(into)
     try:
