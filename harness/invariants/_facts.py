@@ -109,7 +109,9 @@ class Facts:
         first: dict[str, Effect] = {}
         second: dict[str, Effect] = {}
         later: dict[str, list[Effect]] = {}
-        unattributed = attributed = 0
+        # Kept, not only counted: unattributed_routes groups these few without another pass.
+        unattributed: list[Effect] = []
+        attributed = 0
         safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
         for eff in self.effects_in_order:
             write = eff.committed and eff.method.upper() not in safe  # is_write, inlined
@@ -119,7 +121,7 @@ class Facts:
             if len(ids) == 1:  # the common case: no call, no list, no loop
                 eid = ids[0]
                 if eid not in known:
-                    unattributed += 1
+                    unattributed.append(eff)
                 elif write:
                     attributed += 1
                     if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
@@ -127,7 +129,7 @@ class Facts:
                 continue
             hits = [eid for eid in distinct(ids) if eid in known]
             if not hits:
-                unattributed += 1
+                unattributed.append(eff)
                 continue
             if not write:
                 continue
@@ -145,7 +147,7 @@ class Facts:
     @property
     def unattributed(self) -> int:
         """Effects (of any kind) naming no known event."""
-        return self._index.unattributed
+        return len(self._index.unattributed)
 
     @property
     def attributed_writes(self) -> int:
@@ -176,12 +178,8 @@ class Facts:
     @cached_property
     def unattributed_routes(self) -> dict[str, list[Effect]]:
         """``POST /deals`` -> the effects to it naming no known event, most effects first."""
-        known = self.events_by_id
         found: dict[str, list[Effect]] = {}
-        for eff in self.effects_in_order:
-            ids = eff.event_ids
-            if ids[0] in known if len(ids) == 1 else any(eid in known for eid in ids):
-                continue
+        for eff in self._index.unattributed:
             found.setdefault(route_of(eff), []).append(eff)
         return dict(sorted(found.items(), key=lambda item: -len(item[1])))
 
@@ -208,7 +206,7 @@ class Facts:
 @dataclass(frozen=True, slots=True)
 class _Index:
     writes_in_order: list[Effect]
-    unattributed: int
+    unattributed: list[Effect]  # effects naming no known event, by time
     attributed_writes: int
     first_write: dict[str, Effect]
     second_write: dict[str, Effect]
