@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from harness.core._errors import InputError, OutputError
 from harness.core._model import Delivery, Effect, Event, Model, Outcome
-from harness.history import Journal, RunInfo, load
+from harness.history import Journal, RunInfo, export, load
 from harness.history import _chunks as chunks
 from harness.history import _journal as journal_module
 from harness.history._schema import SCHEMA, SCHEMA_VERSION
@@ -256,3 +257,44 @@ def test_a_chunk_damaged_past_what_sqlite_checks_is_refused_on_load(
 ) -> None:
     with pytest.raises(InputError, match=r"damaged journal: run 'r1' cannot be read"):
         load(_tampered(tmp_path, sql), "r1")
+
+
+class _AsIs:
+    """A Scrubber that replaces nothing."""
+
+    def text(self, text: str) -> str:
+        return text
+
+    def headers(self, headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        return tuple(headers.items())
+
+    def payload(self, run_id: str, value: Any) -> Any:
+        return value
+
+    def body(self, text: str) -> str:
+        return text
+
+    def json_value(self, value: Any) -> Any:
+        return value
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE events SET payload_ends = "
+        "CAST(x'0c00000000000000' || substr(payload_ends, 9) AS BLOB);",
+        "UPDATE effects SET headers = '[[\"h\"]]', headers_ends = x'0600000000000000';",
+    ],
+    ids=["payload-cut-inside", "headers-not-an-object"],
+)
+def test_a_damaged_journal_is_not_exported(tmp_path: Path, sql: str) -> None:
+    source = _tampered(tmp_path, sql)
+    with pytest.raises(InputError, match="damaged journal"):
+        export(source, tmp_path / "shared.db", _AsIs())
+    assert not (tmp_path / "shared.db").exists()
+
+
+def test_a_journal_exports_as_it_reads(tmp_path: Path) -> None:
+    source = _tampered(tmp_path, "SELECT 1;")
+    export(source, tmp_path / "shared.db", _AsIs())
+    assert load(tmp_path / "shared.db", "r1") == load(source, "r1")

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..core._errors import DAMAGED_HINT, InputError
 from ..core._fingerprint import FINGERPRINT_SETTINGS
+from ..core._headers import LazyHeaders
 from . import _chunks as chunks
 from ._journal import CHUNK_ROWS
 from ._load import _open
@@ -56,6 +58,12 @@ def export(source: Path, dest: Path, scrub: Scrubber) -> int:
                 out.executescript(SCHEMA)
                 with out:
                     runs = _copy(src, opened.version, out, scrub)
+            except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+                raise InputError(  # what SQLite's checks cannot see (another program's chunks)
+                    f"damaged journal: it cannot be copied ({type(exc).__name__}: {exc})",
+                    where=str(source),
+                    hint=DAMAGED_HINT,
+                ) from None
             finally:
                 out.close()
         os.replace(temp, dest)
@@ -166,7 +174,7 @@ def _body(s: Scrubber, value: str | None) -> str | None:
 
 
 def _headers(s: Scrubber, text: str) -> str:
-    return json.dumps(dict(s.headers(json.loads(text))))
+    return json.dumps(dict(s.headers(LazyHeaders(text))))
 
 
 def _ids(s: Scrubber, text: str | None) -> str | None:
