@@ -78,7 +78,9 @@ def test_a_second_run_into_the_same_journal_is_refused_before_it_sends(tmp_path:
     target = start_automation("fragile", tmp_path)
     journal = tmp_path / "shared.db"
     try:
-        running = _start(target, tmp_path, "--journal", str(journal), "--time-scale", "1")
+        # Slowed down (time scale 5: half a minute and more) so that it still holds the journal
+        # when the second starts on a loaded machine; it is stopped once the second is refused.
+        running = _start(target, tmp_path, "--journal", str(journal), "--time-scale", "5")
         _wait_until_locked(journal, running)
         refused = _start(target, tmp_path, "--journal", str(journal))
         out, err = refused.communicate(timeout=60)
