@@ -21,7 +21,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from itertools import islice
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -413,7 +412,9 @@ class _Verbatim:
     def _catch_up(self) -> None:
         events, tag = self._tracer.events, self._tracer.tag
         end = len(events)
-        for ev in islice(events, self._indexed, end):
+        if end == self._indexed:  # nothing made since: every lookup of a run asks
+            return
+        for ev in events[self._indexed : end]:  # a slice, not islice: that walks from 0
             if tag not in ev.key and _distinctive(ev.key):
                 self._keys[ev.key] = ev.key
             if tag not in ev.id and _distinctive(ev.id):
