@@ -141,7 +141,7 @@ class Correlation:
         # Whether ids may be matched as recorded: known from the events of a run prepared
         # whole; for a streamed run (``growing``), from its source (numbers the tracer leaves).
         self._growing = growing
-        self._matches_verbatim = growing or len(self._verbatim) > 0
+        self._matches_verbatim = growing or bool(self._verbatim)
 
     def for_downstream(self, name: str) -> Attribute:
         """The attribution function of the double of downstream ``name``."""
@@ -408,6 +408,10 @@ class _Verbatim:
     def __len__(self) -> int:
         self._catch_up()
         return len(self._ids.keys() | self._keys.keys())
+
+    def __bool__(self) -> bool:
+        self._catch_up()
+        return bool(self._ids or self._keys)
 
     def _catch_up(self) -> None:
         events, tag = self._tracer.events, self._tracer.tag
