@@ -202,32 +202,6 @@ def test_tracing_off_sends_the_events_as_recorded_and_attributes_their_ids_verba
     assert correlation.settings()["tracer"] == {"rewrite": "off", "verbatim": 3}
 
 
-class _Watched(list[Event]):
-    """A tracer's events, counting the walks over them from their start."""
-
-    walks = 0
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        _Watched.walks += 1
-        return super().__iter__()
-
-
-def test_ids_carried_verbatim_are_looked_up_without_walking_the_events_again() -> None:
-    """The index catches up on the events made since it last looked, and only those: a walk
-    from the start on each lookup made attribution quadratic in a run's events."""
-    events = [recorded(n, f"evt_{n:010d}", f"cus_{n % 7:08d}") for n in range(300)]
-    tracer = trace(events, TAG, TracerSpec(rewrite=False))
-    tracer.events = _Watched(tracer.events[:200])
-    correlation = Correlation(tracer, (), TracerSpec(rewrite=False), growing=True)
-    f = correlation.for_downstream("crm")
-    _Watched.walks = 0
-    for n in range(0, 300, 3):
-        while len(tracer.events) <= n:  # made as the run goes on: indexed when next asked
-            tracer.add(events[len(tracer.events)])
-        assert f("POST", "/x", HEADERS, f'{{"ref": "evt_{n:010d}"}}')[0] == (f"evt_{n:010d}",)
-    assert _Watched.walks == 0
-
-
 def test_tracing_only_some_paths_rewrites_those_and_the_id_follows_its_path() -> None:
     events = [recorded(0, "evt_1Q8f3j27", "cus_RZ4pQ8"), recorded(1, "evt_1Q8fBEkx", "cus_X")]
     spec = TracerSpec(paths=("$.id", "$.note"))

@@ -109,9 +109,8 @@ class Correlation:
     """The attribution of one run: tracer tokens, correlation rules, ids carried verbatim.
 
     ``tracer`` holds the events as they were sent (traced, drifted); ``spec`` says how they
-    were traced (None: the default, everything). ``growing``: the tracer is given its events as
-    they are made (a streamed run), and they may carry ids the tracer leaves as recorded
-    (numbers). Raises InputError for a rule ``check_rule`` refuses (``where``: its scenario).
+    were traced (None: the default, everything). Raises InputError for a rule ``check_rule``
+    refuses (``where``: its scenario).
     """
 
     def __init__(
@@ -121,7 +120,6 @@ class Correlation:
         spec: TracerSpec | None = None,
         *,
         where: str | None = None,
-        growing: bool = False,
     ) -> None:
         self.tracer = tracer
         self.spec = (spec or TracerSpec()).resolved_as_synthetic()
@@ -137,18 +135,14 @@ class Correlation:
                 index = indexes[rule.event, rule.transform] = _Index(rule, tracer)
             compiled.append(_Rule(rule, index))
         self._rules = tuple(compiled)
-        self._verbatim = _Verbatim(tracer)
-        # Whether ids may be matched as recorded: known from the events of a run prepared
-        # whole; for a streamed run (``growing``), from its source (numbers the tracer leaves).
-        self._growing = growing
-        self._matches_verbatim = growing or bool(self._verbatim)
+        self._verbatim = _verbatim(tracer)
 
     def for_downstream(self, name: str) -> Attribute:
         """The attribution function of the double of downstream ``name``."""
         rules = tuple(r for r in self._rules if r.rule.downstream in (None, name))
         tracer = self.tracer.attribute if self.spec.rewrite else None
-        verbatim = self._verbatim if self._matches_verbatim else None
-        if not rules and verbatim is None and tracer is not None:
+        verbatim = self._verbatim
+        if not rules and not verbatim and tracer is not None:
             # The common case stays as cheap as the tracer alone.
             def traced(
                 method: str, path: str, headers: Mapping[str, str], body: str
@@ -159,9 +153,9 @@ class Correlation:
 
         def attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
             found = _Found(*tracer(f"{path}\n{body}")) if tracer else _Found((), None)
-            if verbatim is not None:
+            if verbatim:
                 for token in _TOKEN.findall(f"{path}\n{body}\n{_idempotency_key(headers)}"):
-                    found.add(verbatim.get(token))
+                    found.add(verbatim.get(token, _NOTHING))
             if rules:
                 call = _Call(method, path, headers, body)
                 for rule in rules:
@@ -175,9 +169,9 @@ class Correlation:
         """Tracer tokens and verbatim ids in ``text``: what a final-state record is attributed
         by (the rules describe requests, and a record is not one)."""
         found = _Found(*self.tracer.attribute(text)) if self.spec.rewrite else _Found((), None)
-        if self._matches_verbatim:
+        if self._verbatim:
             for token in _TOKEN.findall(text):
-                found.add(self._verbatim.get(token))
+                found.add(self._verbatim.get(token, _NOTHING))
         return found.attribution()
 
     def settings(self) -> dict[str, Any]:
@@ -187,11 +181,8 @@ class Correlation:
         tracer: dict[str, Any] = {"rewrite": rewrite}
         if spec.rewrite and spec.paths:
             tracer["paths"] = list(spec.paths)
-        # Ids and keys matched as recorded: how many, when the events are all made already.
-        if self._growing:
-            tracer["verbatim"] = "as made"
-        elif self._matches_verbatim:
-            tracer["verbatim"] = len(self._verbatim)
+        if self._verbatim:
+            tracer["verbatim"] = len(self._verbatim)  # ids and keys matched as recorded
         return {
             "tracer": tracer,
             "correlate": [
@@ -387,43 +378,21 @@ _TRANSFORM: dict[str, Callable[[str], str]] = {
 }
 
 
-class _Verbatim:
-    """Event ids and record keys the tracer left as recorded that look distinctive enough, by
-    value; indexed as the tracer is given its events (a streamed run's, as they are made). An
-    event's id wins over a record key of the same text (a source without keys uses the id as
-    its key), and the first event of an id over later ones (one event delivered twice)."""
-
-    def __init__(self, tracer: Tracer) -> None:
-        self._tracer = tracer
-        self._indexed = 0  # tracer events indexed so far
-        self._ids: dict[str, Event] = {}
-        self._keys: dict[str, str] = {}
-
-    def get(self, value: str) -> _Owner:
-        """The event or record ``value`` names, or ``_NOTHING``."""
-        self._catch_up()
-        found = self._ids.get(value)
-        return found if found is not None else self._keys.get(value, _NOTHING)
-
-    def __len__(self) -> int:
-        self._catch_up()
-        return len(self._ids.keys() | self._keys.keys())
-
-    def __bool__(self) -> bool:
-        self._catch_up()
-        return bool(self._ids or self._keys)
-
-    def _catch_up(self) -> None:
-        events, tag = self._tracer.events, self._tracer.tag
-        end = len(events)
-        if end == self._indexed:  # nothing made since: every lookup of a run asks
-            return
-        for ev in events[self._indexed : end]:  # a slice, not islice: that walks from 0
-            if tag not in ev.key and _distinctive(ev.key):
-                self._keys[ev.key] = ev.key
-            if tag not in ev.id and _distinctive(ev.id):
-                self._ids.setdefault(ev.id, ev)
-        self._indexed = end
+def _verbatim(tracer: Tracer) -> dict[str, _Owner]:
+    """Event ids and record keys the tracer left as recorded, that look distinctive enough."""
+    tag = tracer.tag
+    found: dict[str, _Owner] = {}
+    for ev in tracer.events:
+        if tag not in ev.key and _distinctive(ev.key):
+            had = found.get(ev.key, _NOTHING)
+            found[ev.key] = ev.key if had is _NOTHING or had == ev.key else None
+    for ev in tracer.events:  # after the keys: a source without keys uses the id as the key
+        if tag not in ev.id and _distinctive(ev.id):
+            had = found.get(ev.id, _NOTHING)
+            if isinstance(had, Event) and had.id == ev.id:
+                continue  # one event delivered twice
+            found[ev.id] = ev
+    return found
 
 
 def _distinctive(value: str) -> bool:

@@ -10,10 +10,9 @@ settling and learning expectations read), never all payloads and bodies at once.
 
 What streams: a synthetic source without an explicit schedule, traced in full, without drift,
 ``simultaneous`` or ``replay`` (they place a slot by the whole schedule), correlation rules
-(they index every payload) or a batching provider. Ids and keys that are numbers stay as
-recorded (no token is a number): effects are attributed by them through an index of the
-ids carried verbatim that grows as the events are made (``drive._correlate``). Everything else
-is prepared whole, as before.
+(they index every payload) or a batching provider; its event ids and keys are not numbers
+(a number the payload also holds stays as recorded, which only the whole set of events
+tells). Everything else is prepared whole, as before.
 """
 
 from __future__ import annotations
@@ -53,13 +52,9 @@ def streamable(scenario: Scenario, tracing: TracerSpec) -> bool:
     provider = scenario.delivery.provider
     if provider is not None and provider.max_batch > 1:
         return False
-    return not any(is_drift(p) or p.kind in WHOLE_PLAN for p in scenario.perturbations)
-
-
-def numbered(source: SyntheticSource) -> bool:
-    """Whether ``source``'s ids or keys are numbers, which the tracer leaves as they are made
-    (no token is a number): its events are then attributed by the ids they carry verbatim."""
-    return any(
+    if any(is_drift(p) or p.kind in WHOLE_PLAN for p in scenario.perturbations):
+        return False
+    return not any(
         _numeric(_paths.get(source.example, _paths.parse(path), None))
         for path in (source.id_path, source.key_path)
         if path

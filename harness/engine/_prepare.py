@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from ..core import _gc
 from ..core._errors import InputError
@@ -49,7 +49,7 @@ from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..scenario._limits import check_schedule_time
 from ..scenario._lines import where_in
-from ._feed import Feed, numbered, streamable
+from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
 
 # What every delivery carries unless the scenario or the event says otherwise.
@@ -303,10 +303,7 @@ def prepare(
         if drift_records:
             tracer = Tracer(tag, drifted)
     # Indexed on the events as sent: the values the target saw are those it can write.
-    growing = fed is not None and numbered(cast(SyntheticSource, scenario.source))
-    correlation = Correlation(
-        tracer, scenario.correlate, tracing, where=scenario.origin, growing=growing
-    )
+    correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
     if listed is None:
         listed = plan(tracer.events, scenario.perturbations, options.seed, stream_.redeliveries)
     schedule = listed.scaled(scale)
