@@ -580,6 +580,9 @@ def _write_crash_file() -> str:
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM: a Ctrl-C, once. Further SIGTERMs (a runner signalling every second, `timeout`
     and `kill` both) are ignored while the run ends as on the first: a second Ctrl-C would make
-    asyncio drop the run's cleanup half-way."""
+    asyncio drop the run's cleanup half-way. The run is ending from here: what asyncio's
+    shutdown logs of the run cut short (the main task's RunAborted, when it ends while the
+    other tasks are cancelled) is not printed with a traceback, as in ``_ending``."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     signal.raise_signal(signal.SIGINT)
