@@ -18,7 +18,6 @@ from harness.core._errors import InputError, OutputError
 from harness.core._model import Delivery, Effect, Event, Model, Outcome
 from harness.history import Journal, RunInfo, export, load
 from harness.history import _chunks as chunks
-from harness.history import _journal as journal_module
 from harness.history._schema import SCHEMA, SCHEMA_VERSION
 
 # Text that a naive join or split would cut in the wrong place: JSON's own punctuation, quotes,
@@ -87,7 +86,7 @@ def test_awkward_values_read_back_as_written(tmp_path: Path) -> None:
 def test_a_batch_larger_than_a_chunk_and_late_effects_of_another_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(journal_module, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", 3)
     path = tmp_path / "j.db"
     j = Journal(path, batch=10_000, interval=3600)  # one flush at the end: many chunks of 3
     events = [Event(f"e{i}", "k", i, "t", float(i), {"i": i}) for i in range(10)]
@@ -225,17 +224,18 @@ def _tampered(tmp_path: Path, sql: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        # the first payload's end moved onto the comma inside it: '{"note": "a,' is no JSON
-        "UPDATE events SET payload_ends = "
-        "CAST(x'0c00000000000000' || substr(payload_ends, 9) AS BLOB);",
-        # an effect's headers a JSON list, its end where the list ends
-        "UPDATE effects SET headers = '[[\"h\"]]', headers_ends = x'0600000000000000';",
-    ],
-    ids=["payload-cut-inside", "headers-not-an-object"],
-)
+# Chunks whose values are cut out where no value ends: loaded, then refused where read.
+CUT_WRONG = {
+    # the first payload's end moved onto the comma inside it: '{"note": "a,' is no JSON
+    "payload-cut-inside": "UPDATE events SET payload_ends = "
+    "CAST(x'0c00000000000000' || substr(payload_ends, 9) AS BLOB);",
+    # an effect's headers a JSON list, its end where the list ends
+    "headers-not-an-object": "UPDATE effects SET headers = '[[\"h\"]]', "
+    "headers_ends = x'0600000000000000';",
+}
+
+
+@pytest.mark.parametrize("sql", CUT_WRONG.values(), ids=CUT_WRONG)
 def test_a_value_cut_out_wrong_is_a_damaged_journal_when_read(tmp_path: Path, sql: str) -> None:
     history = load(_tampered(tmp_path, sql), "r1")
     with pytest.raises(InputError, match=r"damaged journal: (the payload of event|headers are)"):
@@ -278,15 +278,7 @@ class _AsIs:
         return value
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "UPDATE events SET payload_ends = "
-        "CAST(x'0c00000000000000' || substr(payload_ends, 9) AS BLOB);",
-        "UPDATE effects SET headers = '[[\"h\"]]', headers_ends = x'0600000000000000';",
-    ],
-    ids=["payload-cut-inside", "headers-not-an-object"],
-)
+@pytest.mark.parametrize("sql", CUT_WRONG.values(), ids=CUT_WRONG)
 def test_a_damaged_journal_is_not_exported(tmp_path: Path, sql: str) -> None:
     source = _tampered(tmp_path, sql)
     with pytest.raises(InputError, match="damaged journal"):

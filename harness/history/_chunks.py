@@ -29,6 +29,10 @@ _STR: frozenset[type] = frozenset({str})
 _STR_OR_NULL: frozenset[type] = frozenset({str, type(None)})
 _CODE = next(c for c in "IL" if array(c).itemsize == 4)  # a row's place: an unsigned 32-bit int
 ROWS_PER_READ = 4096  # a format 5 or 6 run's rows are read this many at a time
+CHUNK_ROWS = 4096  # the most rows one chunk holds: a batch written at once, unless larger
+# What reading a journal another program changed raises, past what SQLite's checks refuse:
+# rows format 5 cannot check, chunks holding what no chunk of the harness holds.
+DAMAGED = (ValueError, KeyError, TypeError, IndexError, RecursionError)
 # The most characters one value of a chunk holds: a quarter of SQLite's limit of a billion bytes
 # (SQLITE_MAX_LENGTH), for text up to 4 bytes a character in UTF-8.
 VALUE_BUDGET = 250_000_000
@@ -55,9 +59,12 @@ def encode(table: str, rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
     return tuple(chunk)
 
 
-def write(db: sqlite3.Connection, table: str, rows: Iterable[tuple[Any, ...]], size: int) -> None:
+def write(
+    db: sqlite3.Connection, table: str, rows: Iterable[tuple[Any, ...]], size: int | None = None
+) -> None:
     """Insert ``rows`` (in order, each with its run first) into ``table`` as chunks of at most
-    ``size`` rows, one run per chunk."""
+    ``size`` rows (CHUNK_ROWS), one run per chunk."""
+    size = size or CHUNK_ROWS
     insert = f"INSERT INTO {table} VALUES ({', '.join('?' * (len(chunk_columns(table)) + 2))})"
     for _, of_run in groupby(rows, _BY_RUN):
         while batch := list(islice(of_run, size)):

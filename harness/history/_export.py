@@ -23,7 +23,6 @@ from ..core._errors import DAMAGED_HINT, InputError
 from ..core._fingerprint import FINGERPRINT_SETTINGS
 from ..core._headers import LazyHeaders
 from . import _chunks as chunks
-from ._journal import CHUNK_ROWS
 from ._load import _open
 from ._schema import SCHEMA
 
@@ -58,7 +57,7 @@ def export(source: Path, dest: Path, scrub: Scrubber) -> int:
                 out.executescript(SCHEMA)
                 with out:
                     runs = _copy(src, opened.version, out, scrub)
-            except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+            except chunks.DAMAGED as exc:
                 raise InputError(  # what SQLite's checks cannot see (another program's chunks)
                     f"damaged journal: it cannot be copied ({type(exc).__name__}: {exc})",
                     where=str(source),
@@ -98,7 +97,6 @@ def _copy(src: sqlite3.Connection, version: int, out: sqlite3.Connection, s: Scr
             )
             for run, seq, eid, key, typ, at, payload, headers in chunks.rows(src, "events", version)
         ),
-        CHUNK_ROWS,
     )
     chunks.write(
         out,
@@ -107,7 +105,6 @@ def _copy(src: sqlite3.Connection, version: int, out: sqlite3.Connection, s: Scr
             (*row[:2], _text(s, row[2]), *row[3:9], _text(s, row[9]), _body(s, row[10]))
             for row in chunks.rows(src, "deliveries", version)
         ),
-        CHUNK_ROWS,
     )
     chunks.write(
         out,
@@ -126,7 +123,6 @@ def _copy(src: sqlite3.Connection, version: int, out: sqlite3.Connection, s: Scr
             )
             for row in chunks.rows(src, "effects", version)
         ),
-        CHUNK_ROWS,
     )
     out.executemany(
         "INSERT INTO faults VALUES (?,?,?,?,?,?)",

@@ -40,9 +40,6 @@ from ._schema import SCHEMA, SCHEMA_VERSION, journal_format
 
 # Seconds between copies of the write-ahead log into the .db file while a run writes.
 CHECKPOINT_EVERY = 1.0
-# The most rows one chunk holds (``_chunks``); a batch the journal writes at once is one chunk
-# per table and run, unless it is larger.
-CHUNK_ROWS = 4096
 
 
 _P = ParamSpec("_P")
@@ -127,7 +124,7 @@ class Journal:
             if run is not None:
                 self._runs[info.run_id] = run
             # A generator: half a million rows are never all in memory at once.
-            chunks.write(self._db, "events", (_event_row(run, e) for e in events), CHUNK_ROWS)
+            chunks.write(self._db, "events", (_event_row(run, e) for e in events))
             self._db.executemany(
                 "INSERT INTO faults VALUES (?,?,?,?,?,?)",
                 (
@@ -222,9 +219,9 @@ class Journal:
             return
         with self._tx():
             # Events first: a delivery's event is in the file before it.
-            chunks.write(self._db, "events", self._events, CHUNK_ROWS)
-            chunks.write(self._db, "deliveries", self._deliveries, CHUNK_ROWS)
-            chunks.write(self._db, "effects", self._effects, CHUNK_ROWS)
+            chunks.write(self._db, "events", self._events)
+            chunks.write(self._db, "deliveries", self._deliveries)
+            chunks.write(self._db, "effects", self._effects)
             if self._marks:
                 self._db.executemany("INSERT INTO marks VALUES (?,?,?,?)", self._marks)
         self._events.clear()

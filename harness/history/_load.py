@@ -15,6 +15,7 @@ from ..core._errors import DAMAGED_HINT, InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ..core._text_event import text_event
+from ._chunks import DAMAGED
 from ._chunks import column_batches as _batches
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
@@ -57,8 +58,7 @@ def _load(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
             hint="recover what is left with `sqlite3 JOURNAL .recover | sqlite3 recovered.db`, "
             "or run the scenario again",
         ) from None
-    # Rows check_rows cannot see into, chunks holding what no chunk of the harness holds.
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+    except DAMAGED as exc:
         raise InputError(
             f"damaged journal: run {run_id!r} cannot be read ({type(exc).__name__}: {exc})",
             where=str(path),
