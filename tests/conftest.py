@@ -24,6 +24,7 @@ from xdist.scheduler import LoadScopeScheduling
 
 from harness.cli import main
 from harness.cli._processes import Service, free_port, start_module
+from harness.core._model import Verdict
 
 # The suite shares two cores with the real processes it starts: a property test's timing says
 # nothing about the code under test here, so no deadline and no "too slow" health check.
@@ -154,6 +155,19 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
 
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+
+
+# A verdict on time judges the machine as much as the automation: under the suite's ten workers
+# on two cores a sound automation answers late (p50 3 s against ack_within's 2 s, in .ci/run).
+# A test whose subject is not latency asks `unmet` for the verdicts it holds the automation to;
+# ack_within itself is judged where its inputs are set (test_invariants, test_loop_lag) and
+# on the fragile demo's slow downstream, which is slow by seconds.
+ON_TIME = "ack_within"
+
+
+def unmet(verdicts: Sequence[Verdict]) -> list[tuple[str, str]]:
+    """The verdicts that did not pass, but for the one on time: (invariant, summary) each."""
+    return [(v.invariant, v.summary) for v in verdicts if not v.passed and v.invariant != ON_TIME]
 
 
 @dataclass

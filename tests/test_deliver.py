@@ -3,6 +3,7 @@
 import asyncio
 import itertools
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -109,6 +110,17 @@ async def test_connection_refused_is_failed_not_indeterminate() -> None:
     )
     with pytest.raises(TargetUnreachableError, match="cannot connect to the target"):
         await check_reachable(parse_target("http://127.0.0.1:1/hook"))
+
+
+async def test_a_target_is_reachable_though_the_loop_was_held_past_the_timeout() -> None:
+    """``harness demo`` prepares one automation's scenarios on the loop while the other's
+    target is checked: the check's timeout must not run out on the loop's time alone."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        target = parse_target(f"http://127.0.0.1:{server.getsockname()[1]}/hook")
+        check = asyncio.ensure_future(check_reachable(target, timeout=0.2))
+        await asyncio.sleep(0)  # the check is under way
+        time.sleep(0.6)  # the loop held, as preparing scenarios holds it
+        await check
 
 
 async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -13,11 +13,11 @@ import pytest
 import harness
 from harness.cli._demo import FRAGILE_FAILS
 from harness.cli._processes import free_port
-from harness.engine import RunOptions, run_side_by_side
-from harness.history import run_ids
+from harness.engine import RunOptions, run_side_by_side, together
+from harness.history import load_all, run_ids
 from harness.scenario._load import builtin_catalogue, resolve
 
-from .conftest import SECRET, harness_process, start_automation
+from .conftest import SECRET, harness_process, start_automation, unmet
 from .conftest import harness as harness_cli
 
 pytestmark = pytest.mark.integration
@@ -99,13 +99,38 @@ def test_sound_automation_raises_no_false_alarm_under_any_seed(
         for s in sounds:
             s.service.stop()
     assert [r.history.info.scenario for r in results] == [s.name for s in suite]
-    bad = [
-        (r.history.info.scenario, v.invariant, v.summary)
-        for r in results
-        for v in r.verdicts
-        if not v.passed
-    ]
-    assert bad == []
+    assert [
+        (r.history.info.scenario, unmet(r.verdicts)) for r in results if unmet(r.verdicts)
+    ] == []
+
+
+async def test_one_automation_failing_ends_the_others_runs_aborted_and_raises_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``harness demo`` drives two automations at once (``together``): when one's runs fail,
+    the other's are ended aborted, their journal kept, before the one error is raised; no
+    task is left for ``asyncio.run`` to cancel and log with a traceback."""
+    port = free_port()
+    monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    options = RunOptions.create(
+        "tests.asgi_forwarder:app",
+        seed=1,
+        downstream=f"127.0.0.1:{port}",
+        journal=tmp_path / "j.db",
+    )
+
+    async def other_automation() -> None:
+        while not (tmp_path / "j.db").exists():
+            await asyncio.sleep(0.05)
+        raise harness.TargetUnreachableError("the other automation went away")
+
+    with pytest.raises(harness.TargetUnreachableError, match="went away"):
+        await together(
+            run_side_by_side(resolve(["duplicate-storm"]), [options]), other_automation()
+        )
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+    assert [h.status for h in load_all(tmp_path / "j.db")] == ["aborted"]
 
 
 def test_asgi_app_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,4 +174,4 @@ def test_two_downstreams_built_in_python(tmp_path: Path, monkeypatch: pytest.Mon
     assert {e.downstream for e in effects} == {"payments", "crm"}
     assert len({e.id for e in effects}) == len(effects) == 2 * len(result.history.events)
     assert all(e.id.startswith(f"eff_{e.downstream}_") for e in effects)
-    assert result.passed, [v.summary for v in result.verdicts if not v.passed]
+    assert unmet(result.verdicts) == []

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -280,13 +281,13 @@ def test_interrupted_load_test_keeps_its_journal_with_exit_code_3(tmp_path: Path
     # No ScenarioShape: Locust ends a shape test on Ctrl-C as if it completed.
     plain = LOCUSTFILE.replace("ScenarioShape, ", "")
     locustfile.write_text(f"{plain}\n    scenario = {str(scenario)!r}\n")
-    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:  # never answers
-        args = ["--host", f"http://127.0.0.1:{server.getsockname()[1]}", "-u", "8", "-r", "100"]
+    with Unanswering() as server:
+        args = ["--host", f"http://127.0.0.1:{server.port}", "-u", "8", "-r", "100"]
         args += ["--harness-journal", str(tmp_path / "run.db"), "--harness-downstream", ":0"]
         done = signalled(
             [*_LOCUST, "-f", str(locustfile), *args, *HEADLESS, "-t", "30s"],
             signal.SIGINT,
-            _run_started(tmp_path / "run.db"),
+            server.holding(8),
             cwd=tmp_path,
             env=_IMPORTABLE,
         )
@@ -332,14 +333,14 @@ def test_sigterm_to_harness_locust_ends_the_load_test_aborted_with_exit_code_3(
     ends the run as Ctrl-C does, where Locust went on sending, unwatched, until -t."""
     scenario = tmp_path / "silent.scenario.yaml"
     scenario.write_text(SILENT.replace("TIMEOUT", "20s"))
-    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:  # never answers
-        target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+    with Unanswering() as server:
+        target = f"http://127.0.0.1:{server.port}/hooks"
         args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
         args += ["--journal", str(tmp_path / "run.db"), "--", *HEADLESS, "-u", "8", "-r", "100"]
         done = signalled(
             [sys.executable, "-m", "harness", *args, "-t", "60s"],
             signal.SIGTERM,
-            _run_started(tmp_path / "run.db"),
+            server.holding(8),
             cwd=tmp_path,
             env=_IMPORTABLE,
         )
@@ -374,21 +375,63 @@ def test_a_load_test_ended_before_its_run_began_is_never_a_pass(tmp_path: Path) 
 _LOCUST = [sys.executable, "-m", "locust"]
 
 
-def _run_started(journal: Path) -> Callable[[subprocess.Popen[str]], None]:
-    def ready(_: subprocess.Popen[str]) -> None:
-        deadline = time.monotonic() + 30
-        while not _has_running_run(journal) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)  # the users' requests are out, unanswered
+class Unanswering:
+    """A target on loopback that reads requests and never answers them: ``holding(n)`` waits
+    until ``n`` whole request heads have come in, so a signal sent then finds ``n`` deliveries
+    in flight however slowly a loaded machine got them out."""
 
-    return ready
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port: int = self._server.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._heads = 0
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
 
+    def __enter__(self) -> Unanswering:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
 
-def _has_running_run(journal: Path) -> bool:
-    try:
-        return bool(load_all(journal))
-    except InputError:
-        return False
+    def __exit__(self, *_: object) -> None:
+        self._closed.set()
+        self._server.close()
+        for conn in self._held:
+            conn.close()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except OSError:  # closed
+                return
+            self._held.append(conn)
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        seen = b""
+        while not self._closed.is_set():
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen += chunk
+            *heads, seen = seen.split(b"\r\n\r\n")
+            with self._lock:
+                self._heads += len(heads)
+
+    def holding(self, n: int, within: float = 60) -> Callable[[subprocess.Popen[str]], None]:
+        def ready(proc: subprocess.Popen[str]) -> None:
+            deadline = time.monotonic() + within
+            while time.monotonic() < deadline and proc.poll() is None:
+                with self._lock:
+                    if self._heads >= n:
+                        return
+                time.sleep(0.05)
+            raise AssertionError(f"{self._heads} of {n} requests came in within {within} s")
+
+        return ready
 
 
 def test_tampered_deliveries_under_locust_are_judged_as_in_an_engine_run(

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..core._model import Status
 from ..core._scenario import Scenario
 from ..drive._target import parse_target
-from ..engine import RunOptions, RunResult, run_side_by_side
+from ..engine import RunOptions, RunResult, run_side_by_side, together
 from ..history import merge_journals
 from ..report._content import RunInput
 from ..report.json import write_inputs
@@ -117,9 +117,8 @@ def _start(
 async def _both(
     suite: list[Scenario], options: dict[str, list[RunOptions]]
 ) -> tuple[list[RunResult], list[RunResult]]:
-    fragile, sound = await asyncio.gather(
-        *(run_side_by_side(suite, options[name]) for name in NAMES)
-    )
+    # One automation's error ends the other's runs too, reported once.
+    fragile, sound = await together(*(run_side_by_side(suite, options[name]) for name in NAMES))
     return fragile, sound
 
 

@@ -7,6 +7,7 @@ import importlib
 import inspect
 import ipaddress
 import re
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -182,18 +183,24 @@ def _is_asgi_app(obj: Any) -> bool:
 
 
 async def check_reachable(target: Target, timeout: float = 3.0) -> None:
-    """Fail early, with exit code 3, when nothing listens at a network target."""
+    """Fail early, with exit code 3, when nothing listens at a network target.
+
+    The connection is tried in a thread, its ``timeout`` kept by the socket: on this event
+    loop, work that holds the loop (preparing another automation's scenarios, ``harness
+    demo``) ran the timeout out before the loop ever saw the connection made."""
     if target.in_process:
         return
     parts = urlsplit(target.url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), timeout)
-    except (OSError, TimeoutError) as exc:
+        await asyncio.to_thread(_connect, parts.hostname or "", port, timeout)
+    except OSError as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
         raise TargetUnreachableError(
             f"cannot connect to the target {target.url}: {reason}\n"
             "  hint: start the automation first, and check the host and port of --target"
         ) from None
-    writer.close()
-    await writer.wait_closed()
+
+
+def _connect(host: str, port: int, timeout: float) -> None:
+    socket.create_connection((host, port), timeout).close()

@@ -11,9 +11,9 @@ with the engine's Deliverer, the Locust adapter with Locust users.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core._errors import RunAborted
 from ..core._scenario import Scenario
@@ -26,6 +26,8 @@ from ._late import EarlierRuns
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare
 from ._recorder import Recorder, RunResult
+
+T = TypeVar("T")
 
 
 async def run_scenarios(
@@ -93,20 +95,25 @@ async def _run(
         for n in mine:
             results[n] = _with_late_effects(results[n], journal, earlier.touched)
 
-    tasks = [
-        asyncio.ensure_future(instance(k, o, e))
-        for k, (o, e) in enumerate(zip(instances, earlier, strict=True))
-    ]
+    await together(
+        *(instance(k, o, e) for k, (o, e) in enumerate(zip(instances, earlier, strict=True)))
+    )
+    return [results[n] for n in range(len(scenarios))]
+
+
+async def together(*runs: Awaitable[T]) -> list[T]:
+    """Await ``runs`` at once, their results in order. When one fails (or on Ctrl-C) the
+    others are cancelled and awaited, their runs ended aborted and their journals closed,
+    before the first error is raised, once: none is left for ``asyncio.run`` to cancel and
+    report with a traceback of its own."""
+    tasks = [asyncio.ensure_future(run) for run in runs]
     try:
-        await asyncio.gather(*tasks)
+        return list(await asyncio.gather(*tasks))
     except BaseException:
-        # One instance failed (or Ctrl-C): the others stop too, their journals closed, before
-        # the error is reported once.
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    return [results[n] for n in range(len(scenarios))]
 
 
 class Turns:
