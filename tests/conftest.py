@@ -36,6 +36,15 @@ settings.load_profile("harness")
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+# The suite makes no TLS connection (loopback, plain HTTP), yet each Python process it starts
+# that imports aiohttp (the automations, `harness`, Locust's: some 200 a run) builds aiohttp's
+# default SSL contexts at import, parsing the system's CA bundle: 166 ms of CPU each, and each
+# verifying httpx client parses certifi's (143 ms). Pointed at one throwaway certificate (its
+# key discarded when it was made), 5 ms. Set here, before xdist starts its workers, so that
+# every process of the run inherits it; an empty file would not do: httpx refuses it.
+os.environ["SSL_CERT_FILE"] = str(Path(__file__).with_name("no-tls-ca.pem"))
+os.environ["SSL_CERT_DIR"] = os.devnull
+
 
 def _signal_handlers() -> dict[Any, Any]:
     """What ``harness.cli.main`` changes for the rest of its process once it is ending: the
