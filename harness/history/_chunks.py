@@ -38,7 +38,21 @@ DAMAGED = (ValueError, KeyError, TypeError, IndexError, RecursionError)
 VALUE_BUDGET = 250_000_000
 
 Column = list[Any]
-Convert = Callable[[Any], Any] | None  # what each distinct value of a text column is made into
+# What each distinct value of a text column is made into: what a function makes of it, or, for a
+# dict, the equal string the dict holds (the value itself, added, when it holds none): one
+# object for a value met again in any chunk, found by C code with no call into Python; None:
+# the value as it is.
+Convert = Callable[[Any], Any] | dict[str, str] | None
+
+
+def _converted(convert: Convert, values: Iterable[Any]) -> Column:
+    """``values`` made into what ``convert`` says, as a list."""
+    if convert is None:
+        return list(values)
+    if isinstance(convert, dict):
+        values = list(values)
+        return list(map(convert.setdefault, values, values))
+    return list(map(convert, values))
 
 
 class Refused(sqlite3.IntegrityError):
@@ -91,7 +105,7 @@ def column_batches(
     table: str,
     run: int,
     version: int,
-    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+    convert: Mapping[str, Convert] | None = None,
 ) -> Iterator[list[Column]]:
     """Run ``run``'s rows of ``table`` in the order they were written, as batches of columns
     (in ``_schema.COLUMNS`` order, without the run), from a journal of format ``version``;
@@ -106,7 +120,7 @@ def column_batches(
         )
         while rows := cursor.fetchmany(ROWS_PER_READ):
             yield [
-                list(map(convert[n], c)) if n in convert else list(c)
+                _converted(convert.get(n), c)
                 for n, c in zip(names, zip(*rows, strict=True), strict=True)
             ]
         return
@@ -128,7 +142,7 @@ def rows(db: sqlite3.Connection, table: str, version: int) -> Iterator[tuple[Any
 
 
 def _decode(
-    table: str, count: int, stored: Sequence[Any], convert: Mapping[str, Callable[[Any], Any]]
+    table: str, count: int, stored: Sequence[Any], convert: Mapping[str, Convert]
 ) -> list[Column]:
     if not isinstance(count, int) or count < 1:
         raise ValueError(f"a chunk of {table} holds {count!r} rows")
@@ -268,7 +282,7 @@ def _decoded(
     if not set(map(type, distinct)) <= types:
         raise ValueError(f"{name} holds other values than {held}")
     if convert is not None:
-        distinct = list(map(convert, distinct))
+        distinct = _converted(convert, distinct)
     if len(distinct) == count and places == _IN_ORDER[: 4 * count]:
         return distinct
     try:

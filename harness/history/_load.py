@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from operator import attrgetter
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from ..core._errors import DAMAGED_HINT, InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
 from ..core._text_event import text_event
-from ._chunks import DAMAGED
+from ._chunks import DAMAGED, Convert
 from ._chunks import column_batches as _batches
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
@@ -148,10 +148,10 @@ def _load_events(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> list[Event]:
     events: list[Event] = []
-    shared = {"id": _sharing(ids), "key": _sharing(repeated), "type": _sharing(repeated)}
+    shared: dict[str, Convert] = {"id": ids, "key": repeated, "type": repeated}
     for seq, i, k, t, at, payload, h in _batches(db, "events", run, version, shared):
         # The payload stays JSON text until read (``core._text_event``).
-        events += map(text_event, i, k, seq, t, at, payload, map(_headers, h))
+        events += map(text_event, i, k, seq, t, at, payload, _headers(h))
     events.sort(key=_BY_SEQ)  # stored in order already: a check more than a sort
     return events
 
@@ -161,12 +161,11 @@ def _load_deliveries(
 ) -> list[Delivery]:
     deliveries: list[Delivery] = []
     # An error and an answer's body repeat from row to row (the same 500 page): one object each.
-    share = _sharing(repeated)
-    shared = {
-        "event_id": _sharing(ids),
+    shared: dict[str, Convert] = {
+        "event_id": ids,
         "outcome": _OUTCOMES.__getitem__,
-        "error": share,
-        "answer_body": share,
+        "error": repeated,
+        "answer_body": repeated,
     }
     for columns in _batches(db, "deliveries", run, version, shared):
         deliveries += map(_delivery, *columns)
@@ -176,11 +175,10 @@ def _load_deliveries(
 def _load_effects(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> list[Effect]:
-    share = _sharing(repeated)
-    shared = {name: share for name in ("downstream", "method", "path", "key")}
+    shared: dict[str, Convert] = {n: repeated for n in ("downstream", "method", "path", "key")}
     effects: list[Effect] = []
     for i, ds, at, m, path, h, body, st, one, many, key, committed in _batches(
-        db, "effects", run, version, {**shared, "event_id": _sharing(ids)}
+        db, "effects", run, version, {**shared, "event_id": ids}
     ):
         effects += map(
             _effect,
@@ -189,7 +187,7 @@ def _load_effects(
             at,
             m,
             path,
-            map(_headers, h),
+            _headers(h),
             body,
             st,
             [
@@ -205,18 +203,9 @@ def _load_effects(
     return effects
 
 
-def _sharing(values: dict[str, str]) -> Callable[[str], str]:
-    """One object for each value met again: the first one met (what ``_batches`` makes
-    each distinct value of a chunk's text column into)."""
-
-    def shared(value: str) -> str:
-        return values.setdefault(value, value)
-
-    return shared
-
-
-def _headers(text: str) -> Mapping[str, str]:
-    return NO_HEADERS if text == "{}" else LazyHeaders(text)
+def _headers(texts: list[str]) -> list[Mapping[str, str]]:
+    """A chunk's headers: the shared empty mapping for ``{}``, else read when first used."""
+    return [NO_HEADERS if text == "{}" else LazyHeaders(text) for text in texts]
 
 
 def _event_ids(text: str | None, ids: dict[str, str]) -> tuple[str, ...]:

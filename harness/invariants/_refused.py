@@ -23,12 +23,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
 from ..core._model import Delivery, Evidence, Status, Verdict
 from ..history import History
 from ._facts import Facts, plural
 from .target_available import NoAnswer, no_answer
+
+_STATUS = attrgetter("status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +154,12 @@ def refusals(history: History) -> Refusals | None:
     """The run's refusals when the target accepted fewer than half of its genuine deliveries;
     None when it accepted at least half, or nothing genuine was sent."""
     tampered = history.info.settings.get("tampered") or {}
-    genuine = [d for d in history.deliveries if d.id not in tampered]
-    accepted = sum(1 for d in genuine if is_accepted(d))
+    genuine: Sequence[Delivery] = (
+        [d for d in history.deliveries if d.id not in tampered] if tampered else history.deliveries
+    )
+    # Counted by status in C: `harness check` asks this of every run (its exit code).
+    statuses = Counter(map(_STATUS, genuine))
+    accepted = sum(n for s, n in statuses.items() if s is not None and 200 <= s < 300)
     if not genuine or accepted * 2 >= len(genuine):
         return None
     refused = [d for d in genuine if not is_accepted(d)]
