@@ -225,6 +225,32 @@ def print_load_profile(path: Path) -> None:
     print(out.getvalue().strip())
 
 
+# Runs a command as its only child: its wall time, CPU time and peak RSS, as one JSON line.
+_TIMED = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+wall = time.perf_counter() - start
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+peak = used.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+cpu = used.ru_utime + used.ru_stime
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rss_peak_mib": peak, "code": code}))
+"""
+
+
+def timed_command(argv: list[str]) -> dict[str, float]:
+    """``argv`` run as a user runs it (the whole process: start, imports, exit), measured."""
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMED, *argv],
+        capture_output=True,
+        text=True,
+        timeout=LOAD_TIMEOUT_S,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(done.stdout)
+    return figures
+
+
 def line(label: str, value: str, goal: str = "", ok: bool | None = None) -> str:
     mark = "" if ok is None else ("  OK" if ok else "  MISSED")
     return f"  {label:<38} {value:>16}  {goal}{mark}"
@@ -279,6 +305,7 @@ def phase_journal(
             timeout=LOAD_TIMEOUT_S,
             check=True,
         )
+        command = timed_command([sys.executable, "-m", "harness", "check", str(path)])
     *profile_lines, last = done.stdout.strip().splitlines()
     child = json.loads(last)
     same = bool(child["verdicts"] == expected)
@@ -296,6 +323,14 @@ def phase_journal(
     print(line("judge() of the loaded History", f"{child['judge_s']:.2f} s", goal, ok=judge_ok))
     print(line("the console's redaction (for_runs)", f"{child['redact_s']:.2f} s"))
     print(line("all three: harness check", f"{check_s:.2f} s", goal, ok=check_ok))
+    print(
+        line(
+            "`harness check` itself, whole process",
+            f"{command['wall_s']:.2f} s",
+            f"({command['cpu_s']:.2f} CPU-s, peak RSS {command['rss_peak_mib']:,.0f} MiB, "
+            f"exit {command['code']})",
+        )
+    )
     print(line("process RSS after load()", f"{child['rss_loaded_mib']:,.0f} MiB"))
     goal = f"goal <= {GOAL_PEAK_MIB:,.0f} MiB"
     peak = f"{child['rss_peak_mib']:,.0f} MiB"

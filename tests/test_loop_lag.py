@@ -26,17 +26,19 @@ def test_a_blocked_loop_leaves_a_mark_of_how_late_it_ran() -> None:
 
     async def run() -> None:
         watching = asyncio.create_task(watch_lag(clock, lambda n, d: marks.append((clock(), n, d))))
-        await asyncio.sleep(0.3)  # a quiet loop: no mark
-        quiet = len(marks)
+        await asyncio.sleep(0.3)  # a quiet loop: no mark, or the machine's own lateness
         time.sleep(0.15)  # the loop blocked, as by a CPU-bound neighbour
         await asyncio.sleep(0.4)
         watching.cancel()
-        assert quiet == 0
 
     asyncio.run(run())
-    (mark,) = marks
-    assert mark[1] == LOOP_LAG_MARK
-    assert 0.14 <= json.loads(mark[2])["lag"] < 0.5
+    lags = [(at, json.loads(detail)["lag"]) for at, name, detail in marks if name == LOOP_LAG_MARK]
+    assert len(lags) == len(marks)
+    # A loaded machine (the suite's other workers) may make the loop late before the block
+    # too, and be said so; never by as much as the block itself.
+    at, worst = max(lags, key=lambda mark: mark[1])
+    assert 0.14 <= worst < 0.5 and at >= 0.45
+    assert all(lag < 0.14 for when, lag in lags if when < 0.3)
 
 
 def _judged(latency: float | None, lag: float | None) -> tuple[Status, str]:
