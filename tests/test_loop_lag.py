@@ -5,15 +5,24 @@ one still over budget without the lag, or timed while the loop kept up, is."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
+import pytest
+
+import harness
 from harness.core._model import LOOP_LAG_MARK, Outcome, Status
-from harness.core._scenario import InvariantSpec
+from harness.core._scenario import InvariantSpec, SyntheticSource
 from harness.engine._lag import watch_lag
 from harness.history import History, Mark
 from harness.invariants import judge
+from harness.scenario._load import resolve
 
+from .conftest import SECRET
 from .test_invariants import delivery, event, history
 
 
@@ -70,3 +79,141 @@ def test_a_slow_answer_is_the_targets_when_the_lag_cannot_explain_it() -> None:
 def test_a_timeout_during_a_lagging_loop_is_not_blamed_on_the_target() -> None:
     assert _judged(None, 0.3)[0] is Status.INCONCLUSIVE
     assert _judged(None, 0.03)[0] is Status.FAIL
+
+
+APP = "tests.asgi_forwarder:app"  # an in-process app: it answers on the harness's loop
+
+
+def _judged_busy(target: str, busy_per_mark: float, latency: float = 3.0) -> tuple[Status, str]:
+    """ack_within (budget 2 s) over one delivery sent at 1 s and answered ``latency`` later,
+    while the loop's marks (each step under FLOOR: no lag to speak of) say it was busy
+    ``busy_per_mark`` of each quarter second."""
+    d = delivery("dlv_1", "evt_1", sent=1.0, latency=latency)
+    h = history([event(1)], [d], [])
+    info = dataclasses.replace(h.info, target=target)
+    detail = json.dumps({"lag": 0.015, "busy": busy_per_mark})
+    marks = [Mark(1.0 + 0.25 * k, LOOP_LAG_MARK, detail) for k in range(1, 17)]
+    h = History(info, h.events, h.deliveries, h.effects, marks=marks)
+    [v] = judge(h, [InvariantSpec("ack_within", {"seconds": 2.0})])
+    return v.status, v.summary
+
+
+def test_an_in_process_app_is_not_blamed_for_the_time_its_loop_was_busy() -> None:
+    """The loop the app shares was busy 0.24 of each 0.25 s of a 3 s flight, by steps of 15
+    ms (no lateness over a tenth of the budget): the 3 s are not the app's alone."""
+    status, summary = _judged_busy(APP, 0.24)
+    assert status is Status.INCONCLUSIVE, summary
+    assert "the event loop the harness shares with the in-process app was busy for up to" in (
+        summary
+    )
+    assert "drive the app as a process of its own" in summary
+
+
+def test_an_in_process_app_slow_on_a_free_loop_fails() -> None:
+    assert _judged_busy(APP, 0.01)[0] is Status.FAIL  # awaiting something slow: its own time
+    assert _judged_busy(APP, 0.1, latency=5.0)[0] is Status.FAIL  # 5 s less 1.6 busy: over 2 s
+
+
+def test_the_loop_being_busy_is_not_taken_off_a_target_of_its_own() -> None:
+    """A target at a URL answers from its own process: the harness's loop being busy delays
+    reading an answer by one step at most (the lag), not by the time it was busy."""
+    assert _judged_busy("http://127.0.0.1:8000/hooks", 0.24)[0] is Status.FAIL
+
+
+def test_a_loop_kept_busy_by_short_steps_is_marked_busy_for_an_in_process_run() -> None:
+    """Steps of 4 ms of CPU each (under FLOOR) back to back for 0.6 s: no mark saying so for
+    a target of its own, marks saying the loop was busy for an in-process app's run."""
+
+    def watched(busy: bool) -> list[dict[str, float]]:
+        marks: list[str] = []
+        start = time.monotonic()
+
+        async def run() -> None:
+            watching = asyncio.create_task(
+                watch_lag(lambda: time.monotonic() - start, lambda _, d: marks.append(d), busy=busy)
+            )
+            until = time.monotonic() + 0.6
+            while time.monotonic() < until:
+                step = time.monotonic() + 0.004
+                while time.monotonic() < step:  # a short step of work on the CPU
+                    pass
+                await asyncio.sleep(0)  # then the loop's other callbacks
+            watching.cancel()
+
+        asyncio.run(run())
+        return [json.loads(m) for m in marks]
+
+    # On a loaded machine a step may be late by FLOOR anyway: what is said, not whether.
+    assert all("busy" not in m for m in watched(busy=False))
+    found = watched(busy=True)
+    assert found and max(m["busy"] for m in found) >= 0.15, found
+
+
+async def waits_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers after 2.5 s of waiting on something slow: the loop stays free meanwhile."""
+    await _answered(scope, receive, send, lambda: asyncio.sleep(2.5))
+
+
+async def burns_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Takes 100 ms of the loop's CPU per request in steps of 1 ms, as the harness's own
+    work would: forty at once keep the loop busy, its watch never late by a tenth of 2 s."""
+
+    async def burn() -> None:
+        for _ in range(100):
+            until = time.thread_time() + 0.001
+            while time.thread_time() < until:
+                pass
+            await asyncio.sleep(0)
+
+    await _answered(scope, receive, send, burn)
+
+
+async def _answered(
+    scope: dict[str, Any], receive: Any, send: Any, work: Callable[[], Awaitable[None]]
+) -> None:
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await work()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("app", "status"),
+    [("waits_app", Status.FAIL), ("burns_app", Status.INCONCLUSIVE)],
+)
+def test_an_in_process_app_is_judged_slow_only_when_the_loop_was_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: str, status: Status
+) -> None:
+    """Forty deliveries at once to an app driven in-process: one that waits 2.5 s on the
+    loop left free is slow (fail); one whose requests hold the loop's CPU in turn answers as
+    late, but the harness cannot tell that time from its own: inconclusive, saying so."""
+    (base,) = resolve(["duplicate-storm"])
+    assert isinstance(base.source, SyntheticSource)
+    scenario = dataclasses.replace(
+        base,
+        name=f"in-process-{app}",
+        perturbations=(),
+        invariants=(InvariantSpec("ack_within"),),
+        source=dataclasses.replace(base.source, events=40, over=0.1),
+    )
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    (result,) = harness.run(
+        scenario,
+        f"tests.test_loop_lag:{app}",
+        seed=1,
+        downstream="127.0.0.1:0",
+        journal=tmp_path / "j.db",
+        settle_quiet=0.2,
+    )
+    (verdict,) = (v for v in result.verdicts if v.invariant == "ack_within")
+    assert verdict.status is status, verdict.summary
+    # Each over the 2 s budget: answered late, or (a loaded machine) not within the timeout.
+    deliveries = result.history.deliveries
+    late = [d for d in deliveries if d.answered_at is None or d.answered_at - d.sent_at > 2]
+    assert len(deliveries) == len(late) == 40
+    if status is Status.INCONCLUSIVE:
+        assert "shares with the in-process app was busy" in verdict.summary

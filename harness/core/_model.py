@@ -144,8 +144,9 @@ SAMPLE_MARK = "sample"
 "source": "pid" | "metrics"}``, engine/_sampler)."""
 LOOP_LAG_MARK = "loop-lag"
 """The Mark of the harness's own event loop running late (detail: JSON ``{"lag": s}``, the
-worst lateness in the quarter second the mark ends; engine/_lag): what ``ack_within`` cannot
-blame on the target."""
+worst lateness in the quarter second the mark ends, and for an in-process app's run ``"busy":
+s``, how long the loop's thread ran or waited for a CPU in it; engine/_lag): what
+``ack_within`` cannot blame on the target."""
 LOOP_LAG_BUCKET = 0.25
 """Seconds one ``loop-lag`` mark covers, up to its time."""
 FORWARDED_MARK = "forwarded"

@@ -90,8 +90,14 @@ def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
 def check_target(ref: str, allow_hosts: Sequence[str] = ()) -> None:
     """``parse_target``'s checks without importing a ``module:attr`` app (that waits for the
     run): for front ends that read their settings before anything runs. Raises InputError."""
-    if not _ASGI_REF.match(ref):
+    if not names_app(ref):
         parse_target(ref, allow_hosts)
+
+
+def names_app(ref: str) -> bool:
+    """Whether the target ``ref`` (as a run's RunInfo keeps it) names an ASGI app, driven
+    in-process on the harness's own event loop, rather than a URL."""
+    return _ASGI_REF.match(ref) is not None
 
 
 def checked_url(url: str, where: str, what: str) -> str:

@@ -5,12 +5,19 @@ same cores) makes the loop that sends, times and answers run late: an answer wai
 until the loop reads it, and the double's answers to the target are late too. Each quarter
 second whose worst lateness reaches ``FLOOR`` is kept as a ``loop-lag`` mark, so that a verdict
 on time (``ack_within``) can tell the target's slowness from the harness's own.
+
+An app driven in-process answers on that same loop, so it waits for everything else on it:
+the harness sending and recording, the double, the app's other requests, and the machine
+giving the loop's thread no CPU. For such a run a mark also says how much of its quarter second
+the loop was ``busy``: the seconds its thread ran, and (Linux) waited to run; a loop busy for a
+fifth of a quarter second is kept even when no single step was late by ``FLOOR``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 
 from ..core._model import LOOP_LAG_BUCKET, LOOP_LAG_MARK
@@ -18,14 +25,21 @@ from ..core._model import LOOP_LAG_BUCKET, LOOP_LAG_MARK
 TICK = 0.01  # the sleep whose oversleep is measured
 BUCKET = LOOP_LAG_BUCKET  # one mark at most per this many seconds: the worst lateness in it
 FLOOR = 0.02  # lateness below this is the machine's ordinary jitter: not kept
+BUSY_FLOOR = 0.05  # busy a fifth of a quarter second: kept (an in-process app's run)
+SCHEDSTAT = "/proc/thread-self/schedstat"  # Linux: ns on a CPU, ns waiting for one, slices
 MAX_MARKS = 20_000  # a bound on one run's marks (83 minutes of a lagging loop)
 
 
-async def watch_lag(clock: Callable[[], float], mark: Callable[[str, str], None]) -> None:
-    """Until cancelled: keep a mark for each bucket in which the loop ran ``FLOOR`` late."""
+async def watch_lag(
+    clock: Callable[[], float], mark: Callable[[str, str], None], *, busy: bool = False
+) -> None:
+    """Until cancelled: keep a mark for each bucket in which the loop ran ``FLOOR`` late at
+    worst, or, with ``busy`` (an in-process app's run), was busy ``BUSY_FLOOR`` seconds."""
     loop = asyncio.get_running_loop()
+    used = _loop_thread_time() if busy else None
     worst = 0.0
     ends = clock() + BUCKET
+    since = used() if used is not None else 0.0
     kept = 0
     while kept < MAX_MARKS:
         before = loop.time()
@@ -33,8 +47,29 @@ async def watch_lag(clock: Callable[[], float], mark: Callable[[str, str], None]
         worst = max(worst, loop.time() - before - TICK)
         now = clock()
         if now >= ends:
-            if worst >= FLOOR:
-                mark(LOOP_LAG_MARK, json.dumps({"lag": round(worst, 4)}))
+            detail: dict[str, float] = {"lag": round(worst, 4)}
+            if used is not None:
+                until = used()
+                detail["busy"] = round(until - since, 4)
+                since = until
+            if worst >= FLOOR or detail.get("busy", 0.0) >= BUSY_FLOOR:
+                mark(LOOP_LAG_MARK, json.dumps(detail))
                 kept += 1
             worst = 0.0
             ends = now + BUCKET
+
+
+def _loop_thread_time() -> Callable[[], float]:
+    """A clock of the calling thread's (the loop's) seconds on a CPU, and, where Linux keeps
+    them, its seconds waiting for one: both are time the loop was not free for an answer."""
+
+    def scheduled() -> float:
+        with open(SCHEDSTAT, "rb") as f:
+            on_cpu, waiting = f.read().split()[:2]
+        return (int(on_cpu) + int(waiting)) / 1e9
+
+    try:
+        scheduled()
+    except (OSError, ValueError):
+        return time.thread_time
+    return scheduled

@@ -140,7 +140,9 @@ class Recorder:
         self._flusher = asyncio.create_task(self._flush_every_second(asyncio.current_task()))
         if self.options.memory is not None:
             self._sampler = asyncio.create_task(sample(self.options.memory, self.mark))
-        self._lag = asyncio.create_task(watch_lag(self.clock, self.mark))
+        self._lag = asyncio.create_task(
+            watch_lag(self.clock, self.mark, busy=self.options.target.in_process)
+        )
         return urls
 
     async def _flush_every_second(self, run: asyncio.Task[object] | None) -> None:

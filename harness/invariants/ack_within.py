@@ -9,8 +9,11 @@ sent (``_timing``).
 The harness times the answers on its own event loop. Where that loop ran late while a delivery
 was in flight (``loop-lag`` marks, engine/_lag), part of the latency may be the harness's: a
 delivery over budget is blamed on the target only if it stays over after the lag is taken off,
-or the lag stayed under a tenth of the budget. The others are counted and said, not failed; a
-run whose every slow delivery is of that kind is inconclusive.
+or the lag stayed under a tenth of the budget. An app driven in-process answers on that same
+loop, so the time the loop was busy during a flight (the harness sending and recording, the
+double, the app's other requests, the machine giving it no CPU: the marks' ``busy``) is taken
+off too. The others are counted and said, not failed; a run whose every slow delivery is of
+that kind is inconclusive.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..core._model import (
     Verdict,
 )
 from ..core._quantiles import quantiles
+from ..drive._target import names_app
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._timing import compression
 
@@ -79,11 +83,16 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     over = len(slow) + len(timeouts)
     compressed = compression(facts.history)
     if doubted:
-        figures += (
-            f"; {plural(doubted, 'more delivery', 'more deliveries')} over the budget not "
-            f"counted: the harness's own event loop ran up to {millis(lag.worst)} late while "
-            "they were in flight, so part of their time may be the harness's (a busy machine: "
-            "rerun on a quieter one, or with fewer runs at once)"
+        figures += f"; {plural(doubted, 'more delivery', 'more deliveries')} over the budget " + (
+            f"not counted: the event loop the harness shares with the in-process app was busy "
+            f"for up to {millis(lag.busiest)} of one's flight (the harness, the double, the "
+            "app's other requests, or a machine that gave it no CPU), so their time is not the "
+            "app's alone (drive the app as a process of its own, at its URL, to judge its "
+            "latency)"
+            if lag.in_process and lag.busiest > lag.worst
+            else f"not counted: the harness's own event loop ran up to {millis(lag.worst)} late "
+            "while they were in flight, so part of their time may be the harness's (a busy "
+            "machine: rerun on a quieter one, or with fewer runs at once)"
         )
     if not over and doubted:
         return verdict(
@@ -166,15 +175,18 @@ class _Lag:
 
     def __init__(self, facts: Facts) -> None:
         found = sorted(
-            (m.at, _lag_of(m.detail)) for m in facts.history.marks if m.name == LOOP_LAG_MARK
+            (m.at, *_lag_of(m.detail)) for m in facts.history.marks if m.name == LOOP_LAG_MARK
         )
-        self._at = [at for at, _ in found]
-        self._lag = [lag for _, lag in found]
-        self.worst = 0.0
+        self._at = [at for at, _, _ in found]
+        self._lag = [lag for _, lag, _ in found]
+        self._busy = [busy for _, _, busy in found]
+        self.in_process = names_app(facts.history.info.target)
+        self.worst = self.busiest = 0.0
 
     def blames_target(self, d: Delivery, latency: float | None, budget: float) -> bool:
         """Whether ``d``'s time over ``budget`` is the target's: the harness's loop kept up
-        while it was in flight, or the delivery is over budget even without the lag."""
+        while it was in flight, or the delivery is over budget even without the lag (and,
+        in-process, without the time the loop was busy with other work)."""
         if not self._at:
             return True
         # A mark covers the bucket before it: look up to one bucket past the flight's end.
@@ -182,15 +194,35 @@ class _Lag:
         lo = bisect.bisect_left(self._at, d.sent_at)
         hi = bisect.bisect_right(self._at, d.sent_at + flight + LOOP_LAG_BUCKET)
         lag = max(self._lag[lo:hi], default=0.0)
-        if lag < budget / 10 or (latency is not None and latency - lag > budget):
+        busy = self._busy_in(lo, hi, d.sent_at, d.sent_at + flight) if self.in_process else 0.0
+        harness = max(lag, busy)
+        if harness < budget / 10 or (latency is not None and latency - harness > budget):
             return True
         self.worst = max(self.worst, lag)
+        self.busiest = max(self.busiest, busy)
         return False
 
+    def _busy_in(self, lo: int, hi: int, start: float, end: float) -> float:
+        """The loop's busy seconds within [start, end], each mark's share by the part of its
+        bucket that falls inside."""
+        total = 0.0
+        for at, busy in zip(self._at[lo:hi], self._busy[lo:hi], strict=True):
+            inside = min(at, end) - max(at - LOOP_LAG_BUCKET, start)
+            if inside > 0:
+                total += busy * inside / LOOP_LAG_BUCKET
+        return total
 
-def _lag_of(detail: str) -> float:
+
+def _lag_of(detail: str) -> tuple[float, float]:
+    """A mark's worst lateness and its lateness summed (none in older journals)."""
     try:
-        value = json.loads(detail).get("lag", 0.0)
-    except (ValueError, AttributeError):
-        return 0.0
+        found = json.loads(detail)
+    except ValueError:
+        return 0.0, 0.0
+    if not isinstance(found, dict):
+        return 0.0, 0.0
+    return _seconds(found.get("lag")), _seconds(found.get("busy"))
+
+
+def _seconds(value: object) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
