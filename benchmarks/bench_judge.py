@@ -10,7 +10,9 @@ target_available, and measures memory.
 Phase 2 writes the same History to a SQLite journal with ``Journal`` and, in a fresh
 process (so its memory is its own), times ``load()``, judges the loaded History again and
 times the redaction its verdicts are printed through (``Redactor.for_runs``), as ``harness
-check`` does; the verdicts must be the same as in phase 1. ``--profile`` adds
+check`` does; the verdicts must be the same as in phase 1; then it runs ``harness check`` on
+the journal as a user does (a process of its own: start-up, imports and exit included) and
+prints its wall time, CPU time and peak RSS. ``--profile`` adds
 a cProfiled second load() in that process, its top functions printed. Phase 3 judges a
 failing History of the same size (a target without idempotency, some events late): every
 invariant has to build its evidence; it too is written to a journal, loaded and judged in a
