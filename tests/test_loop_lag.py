@@ -84,23 +84,38 @@ def test_a_timeout_during_a_lagging_loop_is_not_blamed_on_the_target() -> None:
 APP = "tests.asgi_forwarder:app"  # an in-process app: it answers on the harness's loop
 
 
-def _judged_busy(target: str, busy_per_mark: float, latency: float = 3.0) -> tuple[Status, str]:
-    """ack_within (budget 2 s) over one delivery sent at 1 s and answered ``latency`` later,
-    while the loop's marks (each step under FLOOR: no lag to speak of) say it was busy
-    ``busy_per_mark`` of each quarter second."""
-    d = delivery("dlv_1", "evt_1", sent=1.0, latency=latency)
-    h = history([event(1)], [d], [])
-    info = dataclasses.replace(h.info, target=target)
-    detail = json.dumps({"lag": 0.015, "busy": busy_per_mark})
-    marks = [Mark(1.0 + 0.25 * k, LOOP_LAG_MARK, detail) for k in range(1, 17)]
+def _judged_busy(
+    target: str,
+    busy_per_mark: float,
+    latency: float | None = 3.0,
+    *,
+    alone: bool = False,
+    busy_until: float = 5.0,
+    detail: dict[str, object] | None = None,
+) -> tuple[Status, str]:
+    """ack_within (budget 2 s) over a delivery sent at 1 s and answered ``latency`` later
+    (None: timed out after the run's 10 s timeout), with another in flight beside it unless
+    ``alone``, while the loop's marks (each step under FLOOR: no lag to speak of) say it was
+    busy ``busy_per_mark`` of each quarter second up to ``busy_until``."""
+    outcome = Outcome.OK if latency is not None else Outcome.INDETERMINATE
+    status = 200 if latency is not None else None
+    d = delivery("dlv_1", "evt_1", outcome, sent=1.0, latency=latency, status=status)
+    other = [] if alone else [delivery("dlv_2", "evt_2", sent=0.9, latency=3.5)]
+    h = history([event(1), event(2)], [d, *other], [])
+    info = dataclasses.replace(h.info, target=target, settings={**h.info.settings, "timeout": 10})
+    detail = detail or {"lag": 0.015, "busy": busy_per_mark, "span": 0.25}
+    at = [1.0 + 0.25 * k for k in range(1, 60) if 1.0 + 0.25 * k <= busy_until]
+    marks = [Mark(t, LOOP_LAG_MARK, json.dumps(detail)) for t in at]
     h = History(info, h.events, h.deliveries, h.effects, marks=marks)
-    [v] = judge(h, [InvariantSpec("ack_within", {"seconds": 2.0})])
+    verdicts = judge(h, [InvariantSpec("ack_within", {"seconds": 2.0})])
+    (v,) = (v for v in verdicts if v.invariant == "ack_within")
     return v.status, v.summary
 
 
 def test_an_in_process_app_is_not_blamed_for_the_time_its_loop_was_busy() -> None:
     """The loop the app shares was busy 0.24 of each 0.25 s of a 3 s flight, by steps of 15
-    ms (no lateness over a tenth of the budget): the 3 s are not the app's alone."""
+    ms (no lateness over a tenth of the budget), with another delivery in flight: the 3 s are
+    not the app's alone."""
     status, summary = _judged_busy(APP, 0.24)
     assert status is Status.INCONCLUSIVE, summary
     assert "the event loop the harness shares with the in-process app was busy for up to" in (
@@ -109,15 +124,50 @@ def test_an_in_process_app_is_not_blamed_for_the_time_its_loop_was_busy() -> Non
     assert "drive the app as a process of its own" in summary
 
 
-def test_an_in_process_app_slow_on_a_free_loop_fails() -> None:
+def test_an_in_process_app_slow_on_its_own_fails() -> None:
     assert _judged_busy(APP, 0.01)[0] is Status.FAIL  # awaiting something slow: its own time
-    assert _judged_busy(APP, 0.1, latency=5.0)[0] is Status.FAIL  # 5 s less 1.6 busy: over 2 s
+    # Busy, but for less than half of the flight: that work ran while the app waited anyway.
+    assert _judged_busy(APP, 0.1)[0] is Status.FAIL
+    # Busy all along with nothing else in flight: the loop's work was this request's own.
+    assert _judged_busy(APP, 0.24, alone=True)[0] is Status.FAIL
+    # Busy for 5 s of 10 s with no answer: a timeout is judged as an answer 10 s late.
+    assert _judged_busy(APP, 0.24, None, busy_until=6.0)[0] is Status.FAIL
+
+
+def test_an_in_process_timeout_the_busy_loop_explains_is_not_blamed() -> None:
+    assert _judged_busy(APP, 0.24, None, busy_until=12.0)[0] is Status.INCONCLUSIVE
 
 
 def test_the_loop_being_busy_is_not_taken_off_a_target_of_its_own() -> None:
     """A target at a URL answers from its own process: the harness's loop being busy delays
     reading an answer by one step at most (the lag), not by the time it was busy."""
     assert _judged_busy("http://127.0.0.1:8000/hooks", 0.24)[0] is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("detail", "status"),
+    [
+        ({"lag": 0.015, "busy": True}, Status.FAIL),  # not a number of seconds: none
+        ({"lag": 0.015, "busy": 10**400}, Status.FAIL),
+        ({"lag": 0.015, "busy": -3.0, "span": 0.25}, Status.FAIL),
+        ({"lag": "x", "busy": None}, Status.FAIL),
+        ({"lag": 0.015, "busy": 0.24, "span": 0}, Status.INCONCLUSIVE),  # a quarter second
+    ],
+    ids=["bool", "huge", "negative", "not-numbers", "no-span"],
+)
+def test_a_mark_of_another_shape_is_read_safely(detail: dict[str, object], status: Status) -> None:
+    assert _judged_busy(APP, 0.0, detail=detail)[0] is status
+
+
+def test_a_huge_or_infinite_mark_does_not_break_the_verdict() -> None:
+    for text in ('{"lag": Infinity, "busy": Infinity}', '{"lag": 1e999}', "[1]", "{"):
+        d = delivery("dlv_1", "evt_1", sent=1.0, latency=3.0)
+        h = history([event(1)], [d], [])
+        h = History(
+            h.info, h.events, h.deliveries, h.effects, marks=[Mark(1.5, LOOP_LAG_MARK, text)]
+        )
+        (v,) = judge(h, [InvariantSpec("ack_within", {"seconds": 2.0})])
+        assert v.status is Status.FAIL and "inf" not in v.summary, (text, v.summary)
 
 
 def test_a_loop_kept_busy_by_short_steps_is_marked_busy_for_an_in_process_run() -> None:
@@ -147,6 +197,7 @@ def test_a_loop_kept_busy_by_short_steps_is_marked_busy_for_an_in_process_run() 
     assert all("busy" not in m for m in watched(busy=False))
     found = watched(busy=True)
     assert found and max(m["busy"] for m in found) >= 0.15, found
+    assert all(0 <= m["busy"] <= m["span"] and m["span"] >= 0.25 for m in found), found
 
 
 async def waits_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -145,8 +145,8 @@ SAMPLE_MARK = "sample"
 LOOP_LAG_MARK = "loop-lag"
 """The Mark of the harness's own event loop running late (detail: JSON ``{"lag": s}``, the
 worst lateness in the quarter second the mark ends, and for an in-process app's run ``"busy":
-s``, how long the loop's thread ran or waited for a CPU in it; engine/_lag): what
-``ack_within`` cannot blame on the target."""
+s, "span": s``, how long the loop's thread ran or waited for a CPU in the span up to the mark;
+engine/_lag): what ``ack_within`` cannot blame on the target (invariants/_lag)."""
 LOOP_LAG_BUCKET = 0.25
 """Seconds one ``loop-lag`` mark covers, up to its time."""
 FORWARDED_MARK = "forwarded"

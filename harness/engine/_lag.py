@@ -8,15 +8,17 @@ on time (``ack_within``) can tell the target's slowness from the harness's own.
 
 An app driven in-process answers on that same loop, so it waits for everything else on it:
 the harness sending and recording, the double, the app's other requests, and the machine
-giving the loop's thread no CPU. For such a run a mark also says how much of its quarter second
-the loop was ``busy``: the seconds its thread ran, and (Linux) waited to run; a loop busy for a
-fifth of a quarter second is kept even when no single step was late by ``FLOOR``.
+giving the loop's thread no CPU. For such a run a mark also says how long the loop was ``busy``
+in the ``span`` it covers (a quarter second, or longer when the loop ran late): the seconds its
+thread ran, and (Linux) waited to run; a loop busy for a fifth of a quarter second is kept even
+when no single step was late by ``FLOOR``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable
 
@@ -34,42 +36,70 @@ async def watch_lag(
     clock: Callable[[], float], mark: Callable[[str, str], None], *, busy: bool = False
 ) -> None:
     """Until cancelled: keep a mark for each bucket in which the loop ran ``FLOOR`` late at
-    worst, or, with ``busy`` (an in-process app's run), was busy ``BUSY_FLOOR`` seconds."""
+    worst, or, with ``busy`` (an in-process app's run), was busy ``BUSY_FLOOR`` seconds; such
+    a run's marks also say the span they cover."""
     loop = asyncio.get_running_loop()
-    used = _loop_thread_time() if busy else None
-    worst = 0.0
-    ends = clock() + BUCKET
-    since = used() if used is not None else 0.0
-    kept = 0
-    while kept < MAX_MARKS:
-        before = loop.time()
-        await asyncio.sleep(TICK)
-        worst = max(worst, loop.time() - before - TICK)
-        now = clock()
-        if now >= ends:
-            detail: dict[str, float] = {"lag": round(worst, 4)}
-            if used is not None:
-                until = used()
-                detail["busy"] = round(until - since, 4)
-                since = until
-            if worst >= FLOOR or detail.get("busy", 0.0) >= BUSY_FLOOR:
-                mark(LOOP_LAG_MARK, json.dumps(detail))
-                kept += 1
-            worst = 0.0
-            ends = now + BUCKET
-
-
-def _loop_thread_time() -> Callable[[], float]:
-    """A clock of the calling thread's (the loop's) seconds on a CPU, and, where Linux keeps
-    them, its seconds waiting for one: both are time the loop was not free for an answer."""
-
-    def scheduled() -> float:
-        with open(SCHEDSTAT, "rb") as f:
-            on_cpu, waiting = f.read().split()[:2]
-        return (int(on_cpu) + int(waiting)) / 1e9
-
+    used = _LoopThreadTime() if busy else None
     try:
-        scheduled()
-    except (OSError, ValueError):
-        return time.thread_time
-    return scheduled
+        worst = 0.0
+        started = clock()
+        ends = started + BUCKET
+        since = used() if used is not None else 0.0
+        kept = 0
+        while kept < MAX_MARKS:
+            before = loop.time()
+            await asyncio.sleep(TICK)
+            worst = max(worst, loop.time() - before - TICK)
+            now = clock()
+            if now >= ends:
+                detail: dict[str, float] = {"lag": round(worst, 4)}
+                if used is not None:
+                    until = used()
+                    span = now - started
+                    # A thread runs or waits for at most the span (a clock that changed to
+                    # the fallback midway gives one bucket a figure out of it).
+                    detail["busy"] = round(min(max(until - since, 0.0), span), 4)
+                    detail["span"] = round(span, 4)
+                    since = until
+                if worst >= FLOOR or detail.get("busy", 0.0) >= BUSY_FLOOR:
+                    mark(LOOP_LAG_MARK, json.dumps(detail))
+                    kept += 1
+                worst = 0.0
+                started, ends = now, now + BUCKET
+    finally:
+        if used is not None:
+            used.close()
+
+
+class _LoopThreadTime:
+    """A clock of the calling thread's (the loop's) seconds on a CPU and, where Linux keeps
+    them, its seconds waiting for one: both are time the loop was not free for an answer.
+    Linux's figures for the thread that made this (``/proc/thread-self``, opened once); the
+    thread's CPU time (``time.thread_time``) where there are none, or once they fail."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        try:
+            self._fd = os.open(SCHEDSTAT, os.O_RDONLY)
+            if int(self._fields()[0]) == 0:  # a kernel that keeps no scheduler figures
+                self.close()
+        except (OSError, ValueError, IndexError):
+            self.close()
+
+    def __call__(self) -> float:
+        if self._fd is not None:
+            try:
+                on_cpu, waiting = self._fields()[:2]
+                return (int(on_cpu) + int(waiting)) / 1e9
+            except (OSError, ValueError):
+                self.close()
+        return time.thread_time()
+
+    def _fields(self) -> list[bytes]:
+        assert self._fd is not None
+        return os.pread(self._fd, 128, 0).split()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -9,23 +9,18 @@ sent (``_timing``).
 The harness times the answers on its own event loop. Where that loop ran late while a delivery
 was in flight (``loop-lag`` marks, engine/_lag), part of the latency may be the harness's: a
 delivery over budget is blamed on the target only if it stays over after the lag is taken off,
-or the lag stayed under a tenth of the budget. An app driven in-process answers on that same
-loop, so the time the loop was busy during a flight (the harness sending and recording, the
-double, the app's other requests, the machine giving it no CPU: the marks' ``busy``) is taken
-off too. The others are counted and said, not failed; a run whose every slow delivery is of
-that kind is inconclusive.
+or the lag stayed under a tenth of the budget; an app driven in-process answers on that same
+loop, and the time the loop was kept busy by other work is taken off too (``_lag``). The others
+are counted and said, not failed; a run whose every slow delivery is of that kind is
+inconclusive.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
-import json
 from collections.abc import Sequence
 
 from ..core._model import (
-    LOOP_LAG_BUCKET,
-    LOOP_LAG_MARK,
     Delivery,
     FailureClass,
     Outcome,
@@ -33,8 +28,8 @@ from ..core._model import (
     Verdict,
 )
 from ..core._quantiles import quantiles
-from ..drive._target import names_app
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
+from ._lag import Lag
 from ._timing import compression
 
 NAME = "ack_within"
@@ -75,7 +70,7 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     if unanswered:
         figures += f"; {unanswered:,} got no answer, judged by target_available"
     budget = _budget(seconds)
-    lag = _Lag(facts)
+    lag = Lag(facts.history)
     slow_kept = [(latency, d) for latency, d in slow if lag.blames_target(d, latency, seconds)]
     timeouts_kept = [d for d in timeouts if lag.blames_target(d, None, seconds)]
     doubted = len(slow) - len(slow_kept) + len(timeouts) - len(timeouts_kept)
@@ -168,61 +163,3 @@ def _witnesses(
 
 def _latency(item: tuple[float, Delivery]) -> float:
     return item[0]
-
-
-class _Lag:
-    """The harness's loop lateness over the run (its ``loop-lag`` marks), by time."""
-
-    def __init__(self, facts: Facts) -> None:
-        found = sorted(
-            (m.at, *_lag_of(m.detail)) for m in facts.history.marks if m.name == LOOP_LAG_MARK
-        )
-        self._at = [at for at, _, _ in found]
-        self._lag = [lag for _, lag, _ in found]
-        self._busy = [busy for _, _, busy in found]
-        self.in_process = names_app(facts.history.info.target)
-        self.worst = self.busiest = 0.0
-
-    def blames_target(self, d: Delivery, latency: float | None, budget: float) -> bool:
-        """Whether ``d``'s time over ``budget`` is the target's: the harness's loop kept up
-        while it was in flight, or the delivery is over budget even without the lag (and,
-        in-process, without the time the loop was busy with other work)."""
-        if not self._at:
-            return True
-        # A mark covers the bucket before it: look up to one bucket past the flight's end.
-        flight = latency if latency is not None else budget
-        lo = bisect.bisect_left(self._at, d.sent_at)
-        hi = bisect.bisect_right(self._at, d.sent_at + flight + LOOP_LAG_BUCKET)
-        lag = max(self._lag[lo:hi], default=0.0)
-        busy = self._busy_in(lo, hi, d.sent_at, d.sent_at + flight) if self.in_process else 0.0
-        harness = max(lag, busy)
-        if harness < budget / 10 or (latency is not None and latency - harness > budget):
-            return True
-        self.worst = max(self.worst, lag)
-        self.busiest = max(self.busiest, busy)
-        return False
-
-    def _busy_in(self, lo: int, hi: int, start: float, end: float) -> float:
-        """The loop's busy seconds within [start, end], each mark's share by the part of its
-        bucket that falls inside."""
-        total = 0.0
-        for at, busy in zip(self._at[lo:hi], self._busy[lo:hi], strict=True):
-            inside = min(at, end) - max(at - LOOP_LAG_BUCKET, start)
-            if inside > 0:
-                total += busy * inside / LOOP_LAG_BUCKET
-        return total
-
-
-def _lag_of(detail: str) -> tuple[float, float]:
-    """A mark's worst lateness and its lateness summed (none in older journals)."""
-    try:
-        found = json.loads(detail)
-    except ValueError:
-        return 0.0, 0.0
-    if not isinstance(found, dict):
-        return 0.0, 0.0
-    return _seconds(found.get("lag")), _seconds(found.get("busy"))
-
-
-def _seconds(value: object) -> float:
-    return float(value) if isinstance(value, int | float) else 0.0
