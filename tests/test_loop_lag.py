@@ -77,8 +77,18 @@ def test_a_slow_answer_is_the_targets_when_the_lag_cannot_explain_it() -> None:
 
 
 def test_a_timeout_during_a_lagging_loop_is_not_blamed_on_the_target() -> None:
+    """A journal that does not say the delivery timeout: the flight is taken as the budget."""
     assert _judged(None, 0.3)[0] is Status.INCONCLUSIVE
     assert _judged(None, 0.03)[0] is Status.FAIL
+
+
+def test_a_timeout_is_judged_as_an_answer_as_late_as_the_timeout() -> None:
+    """10 s of silence, the loop at most 300 ms late meanwhile: the target's, at any target."""
+    for target in ("http://127.0.0.1:8000/hooks", APP):
+        status, summary = _judged_busy(target, 0.0, None, detail={"lag": 0.3})
+        assert status is Status.FAIL, (target, summary)
+    # Late by nearly all of it (the loop blocked): not blamed.
+    assert _judged_busy(APP, 0.0, None, detail={"lag": 9.5})[0] is Status.INCONCLUSIVE
 
 
 APP = "tests.asgi_forwarder:app"  # an in-process app: it answers on the harness's loop
