@@ -123,6 +123,15 @@ async def test_a_target_is_reachable_though_the_loop_was_held_past_the_timeout()
         await check
 
 
+async def test_localhost_is_reachable_at_whichever_address_listens() -> None:
+    """localhost may resolve to ::1 first: nothing listens there, 127.0.0.1 answers."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        await check_reachable(parse_target(f"http://localhost:{port}/hook"), timeout=2.0)
+    with pytest.raises(TargetUnreachableError, match="cannot connect to the target"):
+        await check_reachable(parse_target(f"http://localhost:{port}/hook"), timeout=2.0)
+
+
 async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     assert scope["type"] == "http"
     body = b""

@@ -8,14 +8,14 @@ import asyncio
 import dataclasses
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import harness
-from harness.core._model import LOOP_LAG_MARK, Outcome, Status
+from harness.core._model import LOOP_LAG_MARK, NO_ANSWER_WITHIN, Delivery, Outcome, Status
 from harness.core._scenario import InvariantSpec, SyntheticSource
 from harness.engine._lag import watch_lag
 from harness.history import History, Mark
@@ -82,13 +82,31 @@ def test_a_timeout_during_a_lagging_loop_is_not_blamed_on_the_target() -> None:
     assert _judged(None, 0.03)[0] is Status.FAIL
 
 
-def test_a_timeout_is_judged_as_an_answer_as_late_as_the_timeout() -> None:
-    """10 s of silence, the loop at most 300 ms late meanwhile: the target's, at any target."""
+def test_a_timeout_is_judged_as_an_answer_as_late_as_its_wait() -> None:
+    """15 s of silence (a provider's ack timeout, whatever delivery.timeout said), the loop at
+    most 300 ms late meanwhile: the target's, at any target."""
     for target in ("http://127.0.0.1:8000/hooks", APP):
-        status, summary = _judged_busy(target, 0.0, None, detail={"lag": 0.3})
+        status, summary = _judged_busy(
+            target, 0.0, None, alone=True, detail={"lag": 0.3}, wait="15"
+        )
         assert status is Status.FAIL, (target, summary)
     # Late by nearly all of it (the loop blocked): not blamed.
     assert _judged_busy(APP, 0.0, None, detail={"lag": 9.5})[0] is Status.INCONCLUSIVE
+    # An error that names no wait: taken as the budget, as before.
+    lagging = {"lag": 0.3}
+    assert _judged_busy(APP, 0.0, None, alone=True, detail=lagging, wait="x")[0] is (
+        Status.INCONCLUSIVE
+    )
+
+
+def test_a_long_mark_elsewhere_does_not_reach_into_a_flight() -> None:
+    """A flight from 1 s to 4 s on a free loop; a mark spanning 20 s up to 40 s and a 1.5 s
+    lateness at 15 s are not during it."""
+    far = [
+        Mark(40.0, LOOP_LAG_MARK, json.dumps({"lag": 0.01, "busy": 0.0, "span": 20.0})),
+        Mark(15.0, LOOP_LAG_MARK, json.dumps({"lag": 1.5, "busy": 0.0, "span": 0.25})),
+    ]
+    assert _judged_busy(APP, 0.01, alone=True, extra=far)[0] is Status.FAIL
 
 
 APP = "tests.asgi_forwarder:app"  # an in-process app: it answers on the harness's loop
@@ -100,22 +118,27 @@ def _judged_busy(
     latency: float | None = 3.0,
     *,
     alone: bool = False,
+    others: Sequence[Delivery] = (),
     busy_until: float = 5.0,
     detail: dict[str, object] | None = None,
+    extra: Sequence[Mark] = (),
+    wait: str = "10",
 ) -> tuple[Status, str]:
-    """ack_within (budget 2 s) over a delivery sent at 1 s and answered ``latency`` later
-    (None: timed out after the run's 10 s timeout), with another in flight beside it unless
-    ``alone``, while the loop's marks (each step under FLOOR: no lag to speak of) say it was
-    busy ``busy_per_mark`` of each quarter second up to ``busy_until``."""
+    """ack_within (budget 2 s) over a delivery of evt_1 sent at 1 s and answered ``latency``
+    later (None: no answer within ``wait`` s), with a delivery of evt_2 in flight beside it
+    unless ``alone`` (and ``others``), while the loop's marks (each step under FLOOR: no lag
+    to speak of) say it was busy ``busy_per_mark`` of each quarter second up to ``busy_until``
+    (and the marks ``extra``)."""
     outcome = Outcome.OK if latency is not None else Outcome.INDETERMINATE
     status = 200 if latency is not None else None
-    d = delivery("dlv_1", "evt_1", outcome, sent=1.0, latency=latency, status=status)
-    other = [] if alone else [delivery("dlv_2", "evt_2", sent=0.9, latency=3.5)]
-    h = history([event(1), event(2)], [d, *other], [])
-    info = dataclasses.replace(h.info, target=target, settings={**h.info.settings, "timeout": 10})
+    error = None if latency is not None else f"{NO_ANSWER_WITHIN} {wait} s"
+    d = delivery("dlv_1", "evt_1", outcome, sent=1.0, latency=latency, status=status, error=error)
+    beside = [] if alone else [delivery("dlv_2", "evt_2", sent=0.9, latency=3.5)]
+    h = history([event(n) for n in range(1, 6)], [d, *beside, *others], [])
+    info = dataclasses.replace(h.info, target=target)
     detail = detail or {"lag": 0.015, "busy": busy_per_mark, "span": 0.25}
     at = [1.0 + 0.25 * k for k in range(1, 60) if 1.0 + 0.25 * k <= busy_until]
-    marks = [Mark(t, LOOP_LAG_MARK, json.dumps(detail)) for t in at]
+    marks = [*(Mark(t, LOOP_LAG_MARK, json.dumps(detail)) for t in at), *extra]
     h = History(info, h.events, h.deliveries, h.effects, marks=marks)
     verdicts = judge(h, [InvariantSpec("ack_within", {"seconds": 2.0})])
     (v,) = (v for v in verdicts if v.invariant == "ack_within")
@@ -142,6 +165,14 @@ def test_an_in_process_app_slow_on_its_own_fails() -> None:
     assert _judged_busy(APP, 0.24, alone=True)[0] is Status.FAIL
     # Busy for 5 s of 10 s with no answer: a timeout is judged as an answer 10 s late.
     assert _judged_busy(APP, 0.24, None, busy_until=6.0)[0] is Status.FAIL
+    # Beside its own retry (Slack retries at the 3 s ack, the first attempt still running):
+    # still this event's own work.
+    retry = delivery("dlv_1b", "evt_1", sent=1.5, latency=3.0, attempt=2)
+    assert _judged_busy(APP, 0.24, alone=True, others=[retry])[0] is Status.FAIL
+    # One batch of three events (HubSpot: one request, its deliveries sent and answered
+    # together) is one request, not three in flight.
+    batch = [delivery(f"dlv_b{n}", f"evt_{n}", sent=1.0, latency=3.0) for n in (3, 4)]
+    assert _judged_busy(APP, 0.24, alone=True, others=batch)[0] is Status.FAIL
 
 
 def test_an_in_process_timeout_the_busy_loop_explains_is_not_blamed() -> None:

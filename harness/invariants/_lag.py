@@ -6,14 +6,15 @@ reading of its answer by the loop's worst step at most (a mark's ``lag``). An ap
 in-process answers on that same loop, so its answer also waited for the other work that kept
 the loop busy (a mark's ``busy``: the harness sending and recording, the double, the app's other
 requests, a machine that gave the loop's thread no CPU). That time is taken off only where it
-can be the cause: another delivery was in flight beside it (else the busy loop was this
-request's own work, which is the app's), and the loop was busy for at least half of the flight
-(else the work ran while the app was waiting anyway).
+can be the cause: a request of another event was in flight beside it (else the busy loop was
+this request's own work, or its retry's, which is the app's), and the loop was busy for at least
+half of the flight (else the work ran while the app was waiting anyway).
 
-A delivery that timed out waited the whole delivery timeout (the run's ``timeout`` setting), and
-is judged as an answer that late: a loop late by 300 ms does not explain 10 s of silence. In a
-journal that does not say its timeout, the flight is taken as the budget and a lateness of a
-tenth of it excuses the timeout, as before.
+A delivery that timed out waited as long as its error says (``no answer within 15 s``: the
+delivery timeout, or the provider's ack timeout), and is judged as an answer that late: a loop
+late by 300 ms does not explain 15 s of silence. One whose error names no wait (a journal of
+another shape, a connection broken before the timeout) is taken to have waited the budget, and
+a lateness of a tenth of it excuses it, as before.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections import defaultdict
+from collections.abc import Sequence
 
-from ..core._model import LOOP_LAG_BUCKET, LOOP_LAG_MARK, Delivery, Outcome
+from ..core._model import LOOP_LAG_BUCKET, LOOP_LAG_MARK, NO_ANSWER_WITHIN, Delivery
 from ..drive._target import names_app
 from ..history import History
 
@@ -43,7 +44,6 @@ class Lag:
         # How far past a flight's end a mark can be and still cover part of the flight.
         self._reach = max([LOOP_LAG_BUCKET, *self._span])
         self.in_process = names_app(history.info.target)
-        self._timeout = _timeout(history.info.settings)
         self._flights: _Flights | None = None
         self._deliveries = history.deliveries
         self.worst = self.busiest = 0.0
@@ -54,15 +54,16 @@ class Lag:
         budget even with the harness's time taken off."""
         if not self._at:
             return True
-        if latency is None and self._timeout is not None:
-            latency = self._timeout  # it waited the whole timeout for no answer
+        if latency is None:
+            latency = waited(d)
         flight = latency if latency is not None else budget
         start, end = d.sent_at, d.sent_at + flight
         lo = bisect.bisect_left(self._at, start)
         hi = bisect.bisect_right(self._at, end + self._reach)
-        lag = max(self._lag[lo:hi], default=0.0)
+        # A mark covers the span up to its time: those whose span reaches into the flight.
+        lag = max((lag for at, lag, span in self._marks(lo, hi) if at - span <= end), default=0.0)
         busy = self._busy_in(lo, hi, start, end) if self.in_process else 0.0
-        if busy < flight / 2 or not self._others_in_flight(start, end):
+        if busy < flight / 2 or not self._others_in_flight(d, start, end, budget):
             busy = 0.0
         harness = max(lag, busy)
         if harness < budget / 10 or (latency is not None and latency - harness > budget):
@@ -70,6 +71,9 @@ class Lag:
         self.worst = max(self.worst, lag)
         self.busiest = max(self.busiest, busy)
         return False
+
+    def _marks(self, lo: int, hi: int) -> zip[tuple[float, float, float]]:
+        return zip(self._at[lo:hi], self._lag[lo:hi], self._span[lo:hi], strict=True)
 
     def _busy_in(self, lo: int, hi: int, start: float, end: float) -> float:
         """The loop's busy seconds within [start, end]: each mark's share by the part of the
@@ -82,36 +86,67 @@ class Lag:
                 total += busy * inside / span
         return total
 
-    def _others_in_flight(self, start: float, end: float) -> bool:
+    def _others_in_flight(self, d: Delivery, start: float, end: float, budget: float) -> bool:
         if self._flights is None:
-            self._flights = _Flights(self._deliveries, self._timeout)
-        return self._flights.overlapping(start, end) > 1  # itself, and another
+            self._flights = _Flights(self._deliveries, budget)
+        return self._flights.others(d, start, end)
 
 
 class _Flights:
-    """The deliveries' flights, from send to answer (or to the timeout, or to the failure),
-    sorted by start and by end: how many overlap a span, by bisection."""
+    """The deliveries' flights, from send to answer (or to the end of the wait its error
+    names, or to a failure), sorted by start and by end: how many overlap a span, by
+    bisection, less those of the same event (its retries) or of the same request (the other
+    events of one batch: sent and answered together)."""
 
-    def __init__(self, deliveries: Sequence[Delivery], timeout: float | None) -> None:
-        waited = timeout if timeout is not None else 0.0
-        indeterminate = Outcome.INDETERMINATE
-        self._starts = sorted(d.sent_at for d in deliveries)
-        # An answer's time, or a failed connection's; a timeout waited the whole timeout.
-        self._ends = sorted(
-            d.answered_at
-            if d.answered_at is not None
-            else d.sent_at + (waited if d.outcome is indeterminate else 0.0)
-            for d in deliveries
-        )
+    def __init__(self, deliveries: Sequence[Delivery], budget: float) -> None:
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+        self._of_event: defaultdict[str, list[_Flight]] = defaultdict(list)
+        self._of_request: defaultdict[tuple[float, float | None], list[_Flight]]
+        self._of_request = defaultdict(list)
+        for d in deliveries:
+            flight = (d.id, d.sent_at, _flight_end(d, budget))
+            self._starts.append(d.sent_at)
+            self._ends.append(flight[2])
+            self._of_event[d.event_id].append(flight)
+            self._of_request[(d.sent_at, d.answered_at)].append(flight)
+        self._starts.sort()
+        self._ends.sort()
 
-    def overlapping(self, start: float, end: float) -> int:
-        """Flights that began before ``end`` and had not ended by ``start``."""
-        return bisect.bisect_left(self._starts, end) - bisect.bisect_right(self._ends, start)
+    def others(self, d: Delivery, start: float, end: float) -> bool:
+        """Whether a request of another event was in flight during [start, end]."""
+        began = bisect.bisect_left(self._starts, end)
+        overlapping = began - bisect.bisect_right(self._ends, start)
+        request = self._of_request[(d.sent_at, d.answered_at)]
+        own = {i for i, s, e in (*self._of_event[d.event_id], *request) if s < end and e > start}
+        return overlapping > len(own)
 
 
-def _timeout(settings: Mapping[str, Any]) -> float | None:
-    value = _seconds(settings.get("timeout"))
-    return value if value > 0 else None
+_Flight = tuple[str, float, float]  # a delivery's id, when it was sent, when its flight ended
+
+
+def waited(d: Delivery) -> float | None:
+    """How long a delivery that got no answer waited for one: the wait its error names
+    (``no answer within 15 s``); None for another error."""
+    error = d.error or ""
+    if not error.startswith(NO_ANSWER_WITHIN) or not error.endswith(" s"):
+        return None
+    seconds = _seconds(_number(error[len(NO_ANSWER_WITHIN) : -2]))
+    return seconds if seconds > 0 else None
+
+
+def _flight_end(d: Delivery, budget: float) -> float:
+    if d.answered_at is not None:  # an answer, or the moment the connection failed
+        return d.answered_at
+    wait = waited(d)
+    return d.sent_at + (wait if wait is not None else budget)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _figures(detail: str) -> tuple[float, float, float]:
