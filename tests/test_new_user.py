@@ -20,7 +20,7 @@ import pytest
 
 from harness.cli._processes import Service, free_port, start_module
 
-from .conftest import REPO, SECRET, harness
+from .conftest import REPO, SECRET, harness, late_by_the_machine
 
 HAZARDS = ("duplicate-storm", "forged-signature")
 
@@ -120,5 +120,12 @@ def test_a_shopify_or_github_receiver_gets_verdicts_too(
     (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
     assert run["counts"]["deliveries_by_answer"]["accepted"] > 0, run["counts"]
     verdicts = {v["invariant"]: v["status"] for v in run["verdicts"]}
-    assert "inconclusive" not in verdicts.values(), verdicts
+    # Each judged: none inconclusive for want of attribution; ack_within may be, on a machine
+    # that made the harness's own loop late (ten test workers on two cores).
+    unjudged = [
+        v["invariant"]
+        for v in run["verdicts"]
+        if v["status"] == "inconclusive" and not late_by_the_machine(v["status"], v["summary"])
+    ]
+    assert not unjudged, verdicts
     assert verdicts["no_duplicate_effects"] == "fail" and ran.code == 1
