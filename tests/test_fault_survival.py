@@ -50,6 +50,10 @@ def test_sound_survives_resets_timeouts_and_first_failures(
         assert recovers.status is Status.PASS
         assert recovers.summary.startswith("all ")
         refused = [e for e in r.history.effects if not e.committed]
-        assert refused, r.history.info.scenario  # calls were refused, and retried
+        # The window is 0.4 s of wall time: on a loaded machine every call the automation
+        # makes can come after it, and then nothing met the fault. Any call within it did.
+        (window,) = r.history.faults
+        met = [e for e in r.history.effects if window.start <= e.at < window.end]
+        assert refused or not met, r.history.info.scenario  # calls were refused, and retried
         retried = {e.header("Idempotency-Key") for e in refused}
         assert None not in retried
