@@ -37,12 +37,10 @@ class Lag:
         found = sorted(
             (m.at, *_figures(m.detail)) for m in history.marks if m.name == LOOP_LAG_MARK
         )
+        self._marks = found  # (time, worst lateness, busy seconds, span) each, by time
         self._at = [at for at, *_ in found]
-        self._lag = [lag for _, lag, _, _ in found]
-        self._busy = [busy for _, _, busy, _ in found]
-        self._span = [span for *_, span in found]
         # How far past a flight's end a mark can be and still cover part of the flight.
-        self._reach = max([LOOP_LAG_BUCKET, *self._span])
+        self._reach = max([LOOP_LAG_BUCKET, *(span for *_, span in found)])
         self.in_process = names_app(history.info.target)
         self._flights: _Flights | None = None
         self._deliveries = history.deliveries
@@ -60,9 +58,7 @@ class Lag:
         start, end = d.sent_at, d.sent_at + flight
         lo = bisect.bisect_left(self._at, start)
         hi = bisect.bisect_right(self._at, end + self._reach)
-        # A mark covers the span up to its time: those whose span reaches into the flight.
-        lag = max((lag for at, lag, span in self._marks(lo, hi) if at - span <= end), default=0.0)
-        busy = self._busy_in(lo, hi, start, end) if self.in_process else 0.0
+        lag, busy = self._during(lo, hi, start, end)
         if busy < flight / 2 or not self._others_in_flight(d, start, end, budget):
             busy = 0.0
         harness = max(lag, busy)
@@ -72,19 +68,18 @@ class Lag:
         self.busiest = max(self.busiest, busy)
         return False
 
-    def _marks(self, lo: int, hi: int) -> zip[tuple[float, float, float]]:
-        return zip(self._at[lo:hi], self._lag[lo:hi], self._span[lo:hi], strict=True)
-
-    def _busy_in(self, lo: int, hi: int, start: float, end: float) -> float:
-        """The loop's busy seconds within [start, end]: each mark's share by the part of the
-        span it covers (up to its time) that falls inside."""
-        total = 0.0
-        marks = zip(self._at[lo:hi], self._busy[lo:hi], self._span[lo:hi], strict=True)
-        for at, busy, span in marks:
+    def _during(self, lo: int, hi: int, start: float, end: float) -> tuple[float, float]:
+        """The worst lateness of the marks ``lo:hi`` whose span (up to the mark's time) reaches
+        into [start, end], and, in-process, the loop's busy seconds within it: each mark's
+        share by the part of its span that falls inside."""
+        lag = busy = 0.0
+        for at, late, used, span in self._marks[lo:hi]:
+            if at - span <= end:
+                lag = max(lag, late)
             inside = min(at, end) - max(at - span, start)
-            if inside > 0:
-                total += busy * inside / span
-        return total
+            if self.in_process and inside > 0:
+                busy += used * inside / span
+        return lag, busy
 
     def _others_in_flight(self, d: Delivery, start: float, end: float, budget: float) -> bool:
         if self._flights is None:

@@ -81,7 +81,11 @@ class Refusals:
 
 
 def is_accepted(d: Delivery) -> bool:
-    return d.status is not None and 200 <= d.status < 300
+    return _is_2xx(d.status)
+
+
+def _is_2xx(status: int | None) -> bool:
+    return status is not None and 200 <= status < 300
 
 
 def is_refusal(d: Delivery) -> bool:
@@ -159,7 +163,7 @@ def refusals(history: History) -> Refusals | None:
     )
     # Counted by status in C: `harness check` asks this of every run (its exit code).
     statuses = Counter(map(_STATUS, genuine))
-    accepted = sum(n for s, n in statuses.items() if s is not None and 200 <= s < 300)
+    accepted = sum(n for status, n in statuses.items() if _is_2xx(status))
     if not genuine or accepted * 2 >= len(genuine):
         return None
     refused = [d for d in genuine if not is_accepted(d)]
