@@ -15,6 +15,7 @@ import pytest
 
 from harness.core._model import Effect, Fault, Model
 from harness.core._scenario import DownstreamSpec, Route
+from harness.double._faults import acted_on
 from harness.history import Journal, RunInfo, load
 
 from .doubles import Started, started
@@ -157,6 +158,38 @@ async def test_fail_first_n_fails_the_first_calls_then_succeeds() -> None:
         statuses = [(await post(session))[0] for _ in range(4)]
     assert statuses == [500, 500, 201, 201]
     assert [e.committed for e in effects] == [False, False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("fault", "met"),
+    [
+        (window("status", status=502), [True, True, True]),
+        (window("throttle"), [True, True, True]),
+        (window("timeout", hold=0.05), [True, True, True]),
+        (window("reset"), [True, True, True]),
+        (window("slow", latency=0.01), [True, True, True]),
+        (window("commit-then-fail", status=502), [True, True, True]),
+        (window("commit-then-fail", then="timeout", hold=0.05), [True, True, True]),
+        (window("fail-first-n", count=2, status=500), [True, True, False]),
+        (window("rate-limit", rate=1.0), [False, True, True]),  # one call a second
+        (window("status", route="PUT /contacts/{id}"), [False, False, False]),
+        (window("status", 5.0, 6.0), [False, False, False]),  # the clock stands at 1.0
+    ],
+    ids=lambda v: v.mode if isinstance(v, Fault) else "",
+)
+async def test_acted_on_names_the_calls_the_double_answered_with_its_fault(
+    fault: Fault, met: list[bool]
+) -> None:
+    """What recovers_after_outage counts as a call the outage met, read back from what the
+    double recorded of three real calls."""
+    async with double(fault) as (_, effects, session):
+        for _ in range(3):
+            try:
+                await post(session)
+            except aiohttp.ClientError:  # reset: the connection is dropped
+                pass
+    assert len(effects) == 3
+    assert [acted_on(fault, e) for e in effects] == met
 
 
 def test_committed_survives_the_journal(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from harness.invariants import check_specs, judge
 from .test_invariants import delivery, effect, event, history, one
 
 OUTAGE = Fault("api", "status", 1.0, 3.0, {"status": 503})
+NAME = "recovers_after_outage"
 
 
 def with_faults(h: History, *faults: Fault, time_scale: float | None = None) -> History:
@@ -170,7 +171,10 @@ def test_register_a_newer_state_of_the_record_carries_an_older_one_out() -> None
             delivery("dlv_2", "evt_2", sent=1.4),
             delivery("dlv_3", "evt_3", sent=1.6),
         ],
-        [effect("eff_1", ["evt_2"], 3.5, "PUT", "/contacts/con_1")],
+        [
+            effect("eff_0", ["evt_2"], 2.0, "PUT", "/contacts/con_1", status=503),
+            effect("eff_1", ["evt_2"], 3.5, "PUT", "/contacts/con_1"),
+        ],
         model=Model.REGISTER,
     )
     v = one(with_faults(h, OUTAGE), "recovers_after_outage")
@@ -178,6 +182,58 @@ def test_register_a_newer_state_of_the_record_carries_an_older_one_out() -> None
     assert v.summary.startswith("1 of 3 events accepted during 1 fault window did not recover")
     assert v.evidence.event_ids == ("evt_3",)
     assert "it made no request to any downstream" in v.evidence.lines[0]
+
+
+def test_a_window_whose_fault_met_no_call_is_inconclusive_never_passed() -> None:
+    """A queue worker makes every call after a short window closed: the events it accepted
+    during the window all got their effects, but nothing met the outage."""
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1", sent=1.2), delivery("dlv_2", "evt_2", sent=1.5)],
+        [effect("eff_1", ["evt_1"], 3.4), effect("eff_2", ["evt_2"], 3.7)],
+    )
+    v = one(with_faults(h, OUTAGE), "recovers_after_outage")
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary.startswith(
+        "the fault acted on no call: the api status fault (1.00 s-3.00 s): the first call to "
+        "api after it opened came at 3.40 s, after it closed. A window no call met shows nothing"
+    ), v.summary
+    assert "make it longer (the fault's `for:`) or the time scale larger" in v.summary
+    # The same run with one of those calls refused while the window was open: judged.
+    refused = effect("eff_0", ["evt_1"], 2.5, status=503)
+    v = one(with_faults(replace(h, effects=[refused, *h.effects]), OUTAGE), NAME)
+    assert v.status is Status.PASS, v.summary
+
+
+def test_a_rate_limit_that_let_every_call_through_met_none() -> None:
+    limit = Fault("api", "rate-limit", 1.0, 3.0, {"rate": 10.0})
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1", sent=1.2), delivery("dlv_2", "evt_2", sent=1.5)],
+        [effect("eff_1", ["evt_1"], 1.4), effect("eff_2", ["evt_2"], 1.7)],
+    )
+    v = one(with_faults(h, limit), NAME)
+    assert v.status is Status.INCONCLUSIVE
+    assert "2 calls reached api during it and went through" in v.summary, v.summary
+    throttled = effect("eff_0", ["evt_2"], 1.6, status=429)
+    v = one(with_faults(replace(h, effects=[throttled, *h.effects]), limit), NAME)
+    assert v.status is Status.PASS, v.summary
+
+
+def test_only_the_windows_that_met_a_call_are_judged() -> None:
+    """evt_2 is accepted in a window no call met and lost: that loss is no_lost_events' to
+    judge, not a failure to recover from an outage it never met."""
+    later = Fault("api", "status", 5.0, 6.0, {"status": 503})
+    h = outage_run(recovered_at=4.0)
+    h = history(
+        [event(1), event(2), event(3)],
+        [*h.deliveries, delivery("dlv_3", "evt_3", sent=5.2)],
+        list(h.effects),
+    )
+    v = one(with_faults(h, OUTAGE, later), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.startswith("all 1 event accepted during 1 fault window got"), v.summary
+    assert "1 fault window that acted on no call not judged (the api status fault " in v.summary
 
 
 def test_without_a_fault_window_it_is_inconclusive() -> None:

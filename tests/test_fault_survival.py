@@ -42,18 +42,22 @@ def test_sound_survives_resets_timeouts_and_first_failures(
         (r.history.info.scenario, v.invariant, v.summary)
         for r in results
         for v in r.verdicts
-        if not v.passed
+        if not v.passed and v.invariant != "recovers_after_outage"
     ]
     assert bad == []
     for r in results:
         [recovers] = [v for v in r.verdicts if v.invariant == "recovers_after_outage"]
-        assert recovers.status is Status.PASS
-        assert recovers.summary.startswith("all ")
         refused = [e for e in r.history.effects if not e.committed]
         # The window is 0.4 s of wall time: on a loaded machine every call the automation
-        # makes can come after it, and then nothing met the fault. Any call within it did.
+        # makes can come after it; then nothing met the fault, and nothing is certified.
         (window,) = r.history.faults
         met = [e for e in r.history.effects if window.start <= e.at < window.end]
-        assert refused or not met, r.history.info.scenario  # calls were refused, and retried
+        if not met:
+            assert recovers.status is Status.INCONCLUSIVE, recovers.summary
+            assert recovers.summary.startswith("the fault acted on no call"), recovers.summary
+            continue
+        assert recovers.status is Status.PASS, recovers.summary
+        assert recovers.summary.startswith("all ")
+        assert refused, r.history.info.scenario  # calls were refused, and retried
         retried = {e.header("Idempotency-Key") for e in refused}
         assert None not in retried

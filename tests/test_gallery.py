@@ -137,6 +137,36 @@ def test_background_queue_late_work_is_not_lost_at_a_compressed_time_scale(
     assert done.code == 0, done.out
 
 
+def test_background_queue_an_outage_its_calls_never_met_is_not_called_recovered(
+    tmp_path: Path,
+) -> None:
+    """The payouts API is down for the first 0.2 s of real time, and the queue's first call
+    comes 0.3 s after the first event: every event accepted during the outage gets its payout,
+    but nothing met the outage. The same automation under a 1.5 s outage meets it, is refused,
+    requeues, and recovers."""
+    queued = SCENARIOS / "orders-queued-outage.yaml"
+    longer = tmp_path / "orders-queued-long-outage.yaml"
+    longer.write_text(queued.read_text().replace("at: 0s, for: 4s,", "at: 0s, for: 30s,"))
+    (tmp_path / "short").mkdir()
+    (tmp_path / "long").mkdir()
+    with automation("background_queue", "/webhook/orders") as target:
+        short_done, short = run(target, str(queued), tmp_path / "short", "--time-scale", "0.05")
+        long_done, long = run(target, str(longer), tmp_path / "long", "--time-scale", "0.05")
+    missed = verdicts(short)
+    assert missed["no_lost_events"]["status"] == "pass", said(missed["no_lost_events"])
+    recovers = missed["recovers_after_outage"]
+    assert recovers["status"] == "inconclusive", said(recovers)
+    # On a loaded machine the 0.2 s may end before any event is even accepted.
+    assert recovers["summary"].startswith(
+        ("the fault acted on no call: the api status fault", "the target accepted no event")
+    ), said(recovers)
+    assert short_done.code == 1, short_done.out  # an inconclusive verdict is not a pass
+    met = verdicts(long)
+    assert met["recovers_after_outage"]["status"] == "pass", said(met["recovers_after_outage"])
+    assert met["no_lost_events"]["status"] == "pass", said(met["no_lost_events"])
+    assert long_done.code == 0, long_done.out
+
+
 @pytest.mark.long
 def test_background_queue_late_effects_stay_with_their_run_in_a_suite(tmp_path: Path) -> None:
     """Two scenarios in one ``harness run``: the first stops watching after 1 s while the queue

@@ -12,8 +12,9 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from ..core._model import Fault
+from ..core._model import Effect, Fault
 from ..core._scenario import FaultSpec
 from ._routes import RouteMatcher, compile_route, route_matches
 
@@ -113,11 +114,43 @@ class FaultPlan:
         raise ValueError(f"unknown fault mode {fault.mode!r}")
 
 
+def acted_on(fault: Fault, effect: Effect) -> bool:
+    """Did ``fault`` act on the call the double recorded as ``effect``?
+
+    The call reached the fault's downstream while its window was open, on its route, and was
+    answered the way the fault answers: a rate limit and fail-first-n let some calls in the
+    window through, and a call the double refused for its token is the gate's, not the
+    fault's. A slow fault acts on every call it meets (each is delayed).
+    """
+    if effect.downstream != fault.downstream or not fault.start <= effect.at < fault.end:
+        return False
+    route = _route(fault)
+    if route is not None and not route_matches(route, effect.method, effect.path):
+        return False
+    p = fault.params
+    if fault.mode == "slow":
+        return True
+    if fault.mode == "commit-then-fail":
+        return effect.status == (504 if p.get("then") == "timeout" else int(p.get("status", 503)))
+    refused = _REFUSED_WITH.get(fault.mode)
+    status = int(p.get("status", 503)) if refused is None else refused
+    return not effect.committed and effect.status == status
+
+
+# The answer each mode refuses a call with, where the scenario does not choose it (0: reset).
+_REFUSED_WITH = {"throttle": 429, "rate-limit": 429, "timeout": 504, "reset": 0}
+
+
 def _route(fault: Fault) -> RouteMatcher | None:
     route = fault.params.get("route")
     if not route:
         return None
-    return compile_route(str(route), where=f"faults on {fault.downstream!r}: route")
+    return _compiled(str(route), fault.downstream)
+
+
+@cache
+def _compiled(route: str, downstream: str) -> RouteMatcher:
+    return compile_route(route, where=f"faults on {downstream!r}: route")
 
 
 def _matches(route: RouteMatcher | None, method: str, path: str) -> bool:

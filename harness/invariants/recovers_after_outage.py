@@ -7,6 +7,11 @@ learned from the clean run or declared; else any committed effect) by ``deadline
 window closed: the automation queued it or retried, it did not drop it. Register: an effect of
 a newer event of the same record also counts (a coalesced update).
 
+A window whose fault acted on no call (``double._faults.acted_on``: none reached its downstream
+while it was open, or the rate limit or fail-first-n let every one through) shows nothing of
+recovery: an automation that works off a queue may make every call after a short window closed.
+Such a window is not judged, and a run with no other is inconclusive, saying so — never passed.
+
 ``deadline`` is scenario time, and the target's time is real: how long the target took is
 measured from the moment it owed the effects (the window closing, or its acceptance of the event
 when that came later) in real seconds, and never divided by the time scale — a backlog of 2 s
@@ -32,6 +37,7 @@ from ..core._model import (
     Verdict,
 )
 from ..core._scenario import FAULT_MODES
+from ..double._faults import acted_on
 from ._expected import Expectation, Level, Request, Short, expectation_of
 from ._explain import missing_text, source_text, tried_text
 from ._facts import (
@@ -99,12 +105,17 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None:
         return gap
+    calls, hit = _met(facts, windows)
+    unmet = [w for w, n in zip(windows, calls, strict=True) if not n]
+    if len(unmet) == len(windows):
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, _unmet_text(facts, unmet))
+    windows = [w for w, n in zip(windows, calls, strict=True) if n]
     scale = float(history.info.settings.get("time_scale", 1.0))
     exp = expectation_of(facts)
-    touched = _touched(facts, windows)
+    touched = _touched(facts, windows, hit)
     needs, left = _needs(facts, exp, [a.event for a in touched])
     accepted = [a for a in touched if a.event.id in needs]
-    notes = _left_note(exp, touched, left) + unattributed_note(facts)
+    notes = _left_note(exp, touched, left) + _unmet_note(unmet) + unattributed_note(facts)
     if not accepted:
         return verdict(
             NAME,
@@ -167,15 +178,13 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
 # --- which events, owing what ------------------------------------------------------------------
 
 
-def _touched(facts: Facts, windows: Sequence[Fault]) -> list[_Accepted]:
+def _touched(facts: Facts, windows: Sequence[Fault], hit: Mapping[str, Fault]) -> list[_Accepted]:
     """Each event whose first acknowledgement was in flight while a window was open, or came
-    after a window in which it was refused, or whose own downstream call a window's fault hit
-    (a call of its, not committed, made while the window was open: the evidence that it met
-    the outage, whatever the timing of its acknowledgement on a loaded machine); in time
-    order."""
+    after a window in which it was refused, or whose own downstream call a window's fault
+    acted on (``hit``: the evidence that it met the outage, whatever the timing of its
+    acknowledgement on a loaded machine); in time order."""
     events = facts.events_by_id
     tampered = facts.tampered
-    hit = _hit_by_a_fault(facts, windows)
     refused_in: dict[str, Fault] = {}
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK or d.id in tampered:
@@ -215,18 +224,21 @@ def _touched(facts: Facts, windows: Sequence[Fault]) -> list[_Accepted]:
     return found
 
 
-def _hit_by_a_fault(facts: Facts, windows: Sequence[Fault]) -> dict[str, Fault]:
-    """Event id -> the window whose fault refused a call of its (its own attributed effect,
-    not committed, made while that window was open at that downstream)."""
+def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, Fault]]:
+    """How many calls each window's fault acted on (``acted_on``); and event id -> the window
+    whose fault acted on a call of its (the last to close, where several did)."""
+    calls = [0] * len(windows)
     hit: dict[str, Fault] = {}
     for eff in facts.effects_in_order:
-        if eff.committed or not eff.event_ids:
+        met = [n for n, w in enumerate(windows) if acted_on(w, eff)]
+        if not met:
             continue
-        met = [w for w in windows if w.start <= eff.at < w.end and w.downstream == eff.downstream]
-        if met:
-            for eid in eff.event_ids:
-                hit.setdefault(eid, max(met, key=_end_of))
-    return hit
+        for n in met:
+            calls[n] += 1
+        last = max((windows[n] for n in met), key=_end_of)
+        for eid in eff.event_ids:
+            hit.setdefault(eid, last)
+    return calls, hit
 
 
 def _needs(
@@ -387,6 +399,45 @@ def _budget(deadline: float, scale: float) -> str:
     return (
         f"{deadline:g} s of the window closing (a run compressed at time scale {scale:g}: the "
         "target's own time counted in real seconds, not scaled)"
+    )
+
+
+def _unmet_text(facts: Facts, unmet: Sequence[Fault]) -> str:
+    """Why a run whose faults acted on no call says nothing of recovery, and how to fix it."""
+    said = "; ".join(_missed_text(facts, w) for w in unmet[:MAX_WITNESSES])
+    more = len(unmet) - MAX_WITNESSES
+    downstreams = " and ".join(distinct(tuple(w.downstream for w in unmet)))
+    return (
+        f"{'the fault' if len(unmet) == 1 else f'none of the {len(unmet):,} faults'} acted on "
+        f"no call: {said}{f'; and {more:,} more' if more > 0 else ''}. A window no call met "
+        "shows nothing of how the automation recovers from an outage: make it longer (the "
+        f"fault's `for:`) or the time scale larger, so that the automation calls {downstreams} "
+        f"while it is open{unattributed_note(facts)}"
+    )
+
+
+def _missed_text(facts: Facts, w: Fault) -> str:
+    """What reached ``w``'s downstream around its window."""
+    calls = [e for e in facts.effects_in_order if e.downstream == w.downstream and e.at >= w.start]
+    during = sum(1 for e in calls if e.at < w.end)
+    if during:
+        seen = f"{plural(during, 'call')} reached {w.downstream} during it and went through"
+    elif calls:
+        seen = (
+            f"the first call to {w.downstream} after it opened came at {timestamp(calls[0].at)}, "
+            "after it closed"
+        )
+    else:
+        seen = f"no call reached {w.downstream} after it opened"
+    return f"{_window_text(w)}: {seen}"
+
+
+def _unmet_note(unmet: Sequence[Fault]) -> str:
+    if not unmet:
+        return ""
+    return (
+        f"; {plural(len(unmet), 'fault window')} that acted on no call not judged "
+        f"({', '.join(_window_text(w) for w in unmet[:MAX_WITNESSES])})"
     )
 
 
