@@ -173,6 +173,27 @@ async def test_deliveries_given_one_at_a_time_stop_where_making_the_next_fails()
     assert [(x.event_id, x.status) for x in found] == [("e0", 202)]
 
 
+async def test_a_cancelled_run_leaves_no_delivery_running(receiver: Any) -> None:
+    """Cancelled while a delivery is in flight and the next is not yet due (Ctrl-C, or the
+    other automation of ``harness demo`` failing): the one in flight is cancelled and awaited,
+    not left running to record into a run already closed."""
+    url, seen = receiver
+    found: list[Delivery] = []
+    bodies = [json.dumps({"mode": "slow"}).encode()]
+    run = asyncio.create_task(
+        deliverer(url, found).run([Slot(0.0, 0), Slot(5.0, 0)], bodies, ["e0"])
+    )
+    while not seen:  # the first delivery is at the receiver, which answers in 0.8 s
+        await asyncio.sleep(0.01)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    running = [t.get_coro().__qualname__ for t in asyncio.all_tasks()]
+    assert not [name for name in running if name.startswith("Deliverer.")], running
+    await asyncio.sleep(1.0)  # past the receiver's answer: nothing is recorded after the end
+    assert found == []
+
+
 def test_parse_target_refuses_outside_loopback() -> None:
     with pytest.raises(UnsafeTargetError, match=r"--allow-host staging\.example\.com"):
         parse_target("https://staging.example.com/hooks")

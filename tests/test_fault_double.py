@@ -4,6 +4,7 @@ in the journal."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -13,8 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from harness.core._model import Effect, Fault, Model
-from harness.core._scenario import DownstreamSpec, Route
+from harness.core._model import FAULT_MARK, Effect, Fault, Model
+from harness.core._scenario import AuthSpec, DownstreamSpec, Route
 from harness.double._faults import acted_on
 from harness.history import Journal, RunInfo, load
 
@@ -161,35 +162,87 @@ async def test_fail_first_n_fails_the_first_calls_then_succeeds() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fault", "met"),
+    ("faults", "routes", "met", "by_answer"),
     [
-        (window("status", status=502), [True, True, True]),
-        (window("throttle"), [True, True, True]),
-        (window("timeout", hold=0.05), [True, True, True]),
-        (window("reset"), [True, True, True]),
-        (window("slow", latency=0.01), [True, True, True]),
-        (window("commit-then-fail", status=502), [True, True, True]),
-        (window("commit-then-fail", then="timeout", hold=0.05), [True, True, True]),
-        (window("fail-first-n", count=2, status=500), [True, True, False]),
-        (window("rate-limit", rate=1.0), [False, True, True]),  # one call a second
-        (window("status", route="PUT /contacts/{id}"), [False, False, False]),
-        (window("status", 5.0, 6.0), [False, False, False]),  # the clock stands at 1.0
+        ([window("status", status=502)], [], [True, True, True], True),
+        ([window("throttle")], [], [True, True, True], True),
+        ([window("timeout", hold=0.05)], [], [True, True, True], True),
+        ([window("reset")], [], [True, True, True], True),
+        ([window("slow", latency=0.01)], [], [True, True, True], True),
+        ([window("commit-then-fail", status=502)], [], [True, True, True], True),
+        ([window("commit-then-fail", then="timeout", hold=0.05)], [], [True] * 3, True),
+        ([window("fail-first-n", count=2, status=500)], [], [True, True, False], True),
+        ([window("rate-limit", rate=1.0)], [], [False, True, True], True),  # one a second
+        ([window("status", route="PUT /contacts/{id}")], [], [False] * 3, True),
+        ([window("status", 5.0, 6.0)], [], [False, False, False], True),  # the clock is at 1.0
+        # Answers with the fault's own status that the fault did not give: only the double's
+        # marks can tell them apart.
+        ([window("rate-limit", rate=100.0)], [Route("POST", "/payouts", 429)], [False] * 3, False),
+        (
+            [window("fail-first-n", count=1, status=409)],
+            [Route("POST", "/payouts", 409)],
+            [True, False, False],
+            False,
+        ),
     ],
-    ids=lambda v: v.mode if isinstance(v, Fault) else "",
+    ids=lambda v: (
+        "-".join(f.mode for f in v) if isinstance(v, list) and v and isinstance(v[0], Fault) else ""
+    ),
 )
-async def test_acted_on_names_the_calls_the_double_answered_with_its_fault(
-    fault: Fault, met: list[bool]
+async def test_the_double_marks_each_call_its_fault_answered(
+    faults: list[Fault], routes: list[Route], met: list[bool], by_answer: bool
 ) -> None:
-    """What recovers_after_outage counts as a call the outage met, read back from what the
-    double recorded of three real calls."""
-    async with double(fault) as (_, effects, session):
+    """What recovers_after_outage counts as a call the outage met: the double's FAULT_MARKs of
+    three real calls, and, for journals without them, ``acted_on`` from the calls' answers."""
+    marks: list[tuple[str, str]] = []
+    async with started(
+        DownstreamSpec("crm", tuple(routes)),
+        clock=lambda: 1.0,
+        faults=faults,
+        on_mark=lambda name, detail: marks.append((name, detail)),
+    ) as (_, effects, session):
         for _ in range(3):
             try:
                 await post(session)
             except aiohttp.ClientError:  # reset: the connection is dropped
                 pass
     assert len(effects) == 3
-    assert [acted_on(fault, e) for e in effects] == met
+    marked = [json.loads(d) for name, d in marks if name == FAULT_MARK]
+    assert all(m["fault"] == 0 for m in marked)
+    assert [e.id in {m["effect"] for m in marked} for e in effects] == met
+    if by_answer:
+        assert [acted_on(faults[0], e) for e in effects] == met
+
+
+async def test_of_overlapping_windows_the_first_answers_and_is_marked() -> None:
+    later = window("commit-then-fail", status=503)
+    marks: list[tuple[str, str]] = []
+    async with started(
+        DownstreamSpec("crm"),
+        clock=lambda: 1.0,
+        faults=[Fault("other", "status", 0.0, 60.0), window("status"), later],
+        on_mark=lambda name, detail: marks.append((name, detail)),
+    ) as (_, effects, session):
+        status, _, _ = await post(session)
+    assert (status, effects[0].committed) == (503, False)
+    assert [json.loads(d) for n, d in marks if n == FAULT_MARK] == [
+        {"effect": effects[0].id, "fault": 1}  # its position among all the run's faults
+    ]
+
+
+async def test_a_call_the_gate_refused_is_not_the_slow_faults() -> None:
+    fault = window("slow", latency=0.01)
+    marks: list[tuple[str, str]] = []
+    async with started(
+        DownstreamSpec("crm", auth=AuthSpec("oauth")),
+        clock=lambda: 1.0,
+        faults=[fault],
+        on_mark=lambda name, detail: marks.append((name, detail)),
+    ) as (_, effects, session):
+        status, _, _ = await post(session)  # no token
+    assert (status, effects[0].committed) == (401, False)
+    assert not [d for n, d in marks if n == FAULT_MARK]
+    assert not acted_on(fault, effects[0])
 
 
 def test_committed_survives_the_journal(tmp_path: Path) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
 
 from harness.core._errors import ScenarioError
-from harness.core._model import Fault, Model, Outcome, Status
+from harness.core._model import FAULT_MARK, FAULT_MARKS, Fault, Model, Outcome, Status
 from harness.core._scenario import InvariantSpec
-from harness.history import History
+from harness.history import History, Mark
 from harness.invariants import check_specs, judge
 
 from .test_invariants import delivery, effect, event, history, one
@@ -194,11 +195,12 @@ def test_a_window_whose_fault_met_no_call_is_inconclusive_never_passed() -> None
     )
     v = one(with_faults(h, OUTAGE), "recovers_after_outage")
     assert v.status is Status.INCONCLUSIVE
-    assert v.summary.startswith(
-        "the fault acted on no call: the api status fault (1.00 s-3.00 s): the first call to "
-        "api after it opened came at 3.40 s, after it closed. A window no call met shows nothing"
+    assert v.summary == (
+        "the fault acted on no call, so the run shows nothing of how the automation recovers "
+        "from an outage: the api status fault (1.00 s-3.00 s): no call reached api while it was "
+        "open (the first after it came at 3.40 s); make it longer (the fault's `for:`) or the "
+        "time scale larger, so that the automation calls it while it is open"
     ), v.summary
-    assert "make it longer (the fault's `for:`) or the time scale larger" in v.summary
     # The same run with one of those calls refused while the window was open: judged.
     refused = effect("eff_0", ["evt_1"], 2.5, status=503)
     v = one(with_faults(replace(h, effects=[refused, *h.effects]), OUTAGE), NAME)
@@ -214,10 +216,50 @@ def test_a_rate_limit_that_let_every_call_through_met_none() -> None:
     )
     v = one(with_faults(h, limit), NAME)
     assert v.status is Status.INCONCLUSIVE
-    assert "2 calls reached api during it and went through" in v.summary, v.summary
+    said = "2 calls reached api during it, never faster than its rate of 10 a second: lower"
+    assert said in v.summary, v.summary
     throttled = effect("eff_0", ["evt_2"], 1.6, status=429)
     v = one(with_faults(replace(h, effects=[throttled, *h.effects]), limit), NAME)
     assert v.status is Status.PASS, v.summary
+
+
+def test_the_doubles_marks_say_which_calls_a_fault_answered() -> None:
+    """A run whose doubles marked the calls their faults answered is judged by the marks: a 503
+    the route gave (no mark) is not the outage met, and a call of the fault's is, whatever its
+    answer."""
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1", sent=1.2)],
+        [effect("eff_1", ["evt_1"], 1.4, status=503), effect("eff_2", ["evt_1"], 3.4)],
+    )
+    marked = with_faults(h, OUTAGE)
+    marked = replace(marked, info=replace(marked.info, settings={**marked.info.settings,
+                                                                 FAULT_MARKS: True}))  # fmt: skip
+    v = one(marked, NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "none answered by this fault" in v.summary, v.summary
+    hit = Mark(1.4, FAULT_MARK, json.dumps({"effect": "eff_1", "fault": 0}))
+    odd = [Mark(1.5, FAULT_MARK, d) for d in ("{", "[]", '{"effect": "eff_1", "fault": 9}')]
+    v = one(replace(marked, marks=[*odd, hit]), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert one(replace(marked, marks=odd), NAME).status is Status.INCONCLUSIVE
+
+
+def test_each_window_no_call_met_is_named_with_what_to_change() -> None:
+    routed = Fault("api", "status", 1.0, 3.0, {"status": 503, "route": "PUT /contacts/{id}"})
+    later = Fault("api", "status", 5.0, 6.0, {"status": 503})
+    h = history(
+        [event(1)],
+        [delivery("dlv_1", "evt_1", sent=1.2)],
+        [effect("eff_1", ["evt_1"], 1.4), effect("eff_2", ["evt_1"], 3.4)],
+    )
+    v = one(with_faults(h, routed, later), NAME)
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary.startswith("none of the 2 faults acted on a call"), v.summary
+    assert "no call reached api on PUT /contacts/{id} while it was open;" in v.summary
+    assert "the api status fault (5.00 s-6.00 s): no call reached api while it was open;" in (
+        v.summary
+    )
 
 
 def test_only_the_windows_that_met_a_call_are_judged() -> None:

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from harness.cli._processes import free_port
-from harness.core._model import FORWARDED_MARK, Effect, Fault
+from harness.core._model import FAULT_MARK, FORWARDED_MARK, Effect, Fault
 from harness.core._scenario import DownstreamSpec, Route
 from harness.double._downstream import Downstream
 from harness.double._forward import _scrub_keys
@@ -126,7 +126,8 @@ async def test_a_refusing_fault_answers_instead_of_forwarding(fault: Fault, stat
     async with sandbox() as (url, received), passing(url, fault) as (session, effects, marks):
         got, body, _ = await charge(session)
     assert got == status and b"harness fault" in body
-    assert received == [] and marks == []  # the real API never saw it
+    assert received == []  # the real API never saw it
+    assert [name for name, _ in marks] == [FAULT_MARK]  # the fault answered: nothing forwarded
     assert (effects[0].status, effects[0].committed) == (status, False)
     assert effects[0].headers["Authorization"] == "[redacted]"
 
@@ -163,15 +164,17 @@ async def test_commit_then_fail_forwards_then_replaces_the_answer(
     assert got == status and b"ch_real_1" not in body  # the caller never sees the real answer
     assert len(received) == 1  # but the real API took the write
     assert (effects[0].status, effects[0].committed) == (status, True)
-    assert json.loads(marks[0][1])["status"] == 201  # and the journal says what it answered
+    assert [name for name, _ in marks] == [FAULT_MARK, FORWARDED_MARK]
+    assert json.loads(marks[1][1])["status"] == 201  # and the journal says what it answered
 
 
 async def test_slow_forwards_then_answers_late() -> None:
     fault = window("slow", latency=0.1)
-    async with sandbox() as (url, received), passing(url, fault) as (session, effects, _):
+    async with sandbox() as (url, received), passing(url, fault) as (session, effects, marks):
         got, body, _ = await charge(session)
     assert got == 201 and json.loads(body)["id"] == "ch_real_1" and len(received) == 1
     assert effects[0].committed is True
+    assert [name for name, _ in marks] == [FAULT_MARK, FORWARDED_MARK]  # delayed by the fault
 
 
 async def test_an_unreachable_api_is_a_502_not_committed() -> None:

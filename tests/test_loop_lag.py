@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import http.server
 import json
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -179,6 +181,34 @@ def test_an_in_process_timeout_the_busy_loop_explains_is_not_blamed() -> None:
     assert _judged_busy(APP, 0.24, None, busy_until=12.0)[0] is Status.INCONCLUSIVE
 
 
+def test_an_in_process_loop_blocked_in_a_call_is_the_apps() -> None:
+    """Marks that say how long the loop's thread waited for a CPU: a loop 2.6 s late while its
+    thread neither ran nor waited was blocked in a call made on it (a blocking SDK call in an
+    async handler), the app's time; the same lateness spent waiting for a CPU is the
+    machine's."""
+    block = [
+        Mark(3.75, LOOP_LAG_MARK, json.dumps({"lag": 2.6, "busy": 0.01, "span": 2.75, "wait": 0.0}))
+    ]
+    quiet = {"lag": 0.015, "busy": 0.01, "span": 0.25, "wait": 0.0}
+    assert _judged_busy(APP, 0.0, detail=quiet, extra=block)[0] is Status.FAIL
+    assert _judged_busy(APP, 0.0, alone=True, detail=quiet, extra=block)[0] is Status.FAIL
+    # The same block in a journal whose marks do not say (another kernel, an older journal):
+    # the harness cannot tell, and does not blame the app.
+    old = [Mark(3.75, LOOP_LAG_MARK, json.dumps({"lag": 2.6, "busy": 0.01, "span": 2.75}))]
+    assert _judged_busy(APP, 0.0, detail=quiet, extra=old)[0] is Status.INCONCLUSIVE
+    starved = [
+        Mark(3.75, LOOP_LAG_MARK, json.dumps({"lag": 2.6, "busy": 2.7, "span": 2.75, "wait": 2.6}))
+    ]
+    status, summary = _judged_busy(APP, 0.0, alone=True, detail=quiet, extra=starved)
+    assert status is Status.INCONCLUSIVE, summary
+    assert "shares with the in-process app was busy for up to" in summary
+    # One long step of the app's own CPU, nothing else in flight: its own time.
+    burnt = [
+        Mark(3.75, LOOP_LAG_MARK, json.dumps({"lag": 2.6, "busy": 2.7, "span": 2.75, "wait": 0.05}))
+    ]
+    assert _judged_busy(APP, 0.0, alone=True, detail=quiet, extra=burnt)[0] is Status.FAIL
+
+
 def test_the_loop_being_busy_is_not_taken_off_a_target_of_its_own() -> None:
     """A target at a URL answers from its own process: the harness's loop being busy delays
     reading an answer by one step at most (the lag), not by the time it was busy."""
@@ -309,3 +339,59 @@ def test_an_in_process_app_is_judged_slow_only_when_the_loop_was_free(
     assert len(deliveries) == len(late) == 40
     if status is Status.INCONCLUSIVE:
         assert "shares with the in-process app was busy" in verdict.summary
+
+
+class _SlowLookup(http.server.BaseHTTPRequestHandler):
+    """An enrichment service that takes 2.5 s to answer."""
+
+    def do_GET(self) -> None:
+        time.sleep(2.5)
+        body = b'{"tier": "gold"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.integration
+def test_an_in_process_app_blocking_its_loop_in_a_call_is_slow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tests/gallery/blocking_enrich: an async handler that makes a blocking 2.5 s HTTP call
+    holds the loop it shares with the harness. The harness's loop runs late, but its thread
+    neither ran nor waited for a CPU meanwhile: the time is the app's, and ack_within fails."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowLookup)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    (base,) = resolve(["duplicate-storm"])
+    assert isinstance(base.source, SyntheticSource)
+    scenario = dataclasses.replace(
+        base,
+        name="in-process-blocking-call",
+        perturbations=(),
+        invariants=(InvariantSpec("ack_within"),),
+        source=dataclasses.replace(base.source, events=2, over=0.1),
+    )
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    monkeypatch.setenv("ENRICH_URL", f"http://127.0.0.1:{server.server_address[1]}/customers")
+    try:
+        (result,) = harness.run(
+            scenario,
+            "tests.gallery.blocking_enrich:app",
+            seed=1,
+            downstream="127.0.0.1:0",
+            journal=tmp_path / "j.db",
+            settle_quiet=0.2,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    marks = [json.loads(m.detail) for m in result.history.marks if m.name == LOOP_LAG_MARK]
+    assert max(m["lag"] for m in marks) >= 2.0, marks  # the loop was held
+    if any("wait" not in m for m in marks):  # a kernel that keeps no scheduler figures
+        pytest.skip("no /proc/thread-self/schedstat figures: the block cannot be told apart")
+    (verdict,) = (v for v in result.verdicts if v.invariant == "ack_within")
+    assert verdict.status is Status.FAIL, verdict.summary

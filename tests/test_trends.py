@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 
 from harness.core._model import (
+    NO_ANSWER_WITHIN,
     SAMPLE_MARK,
     Delivery,
     Effect,
@@ -215,6 +217,23 @@ def test_a_year_whose_acks_grow_names_the_month_and_what_broke() -> None:
     assert "acks too slow for Shopify's 5 s ack timeout (projected)" in y.answer
     assert any("8 of 12 months were not run" in u for u in y.untested)
     assert NOT_SAMPLED in y.untested
+
+
+def test_a_timed_out_ack_counts_as_the_wait_its_error_names() -> None:
+    """Shopify's 5 s ack timeout is the run's setting, but these deliveries waited 10 s (the
+    sender's own timeout, said in their error): the year counts them 10 s slow, not 5."""
+    runs = []
+    for i in range(1, 4):
+        h, v = month_run(i, 0.01)
+        waited = [
+            replace(d, answered_at=None, status=None, outcome=Outcome.INDETERMINATE,
+                    error=f"{NO_ANSWER_WITHIN} 10 s")
+            for d in h.deliveries
+        ]  # fmt: skip
+        runs.append((replace(h, deliveries=waited), v))
+    y = year(runs)
+    assert y is not None
+    assert {p95 for _, p95 in y.trends[0].points} == {10.0}
 
 
 def test_a_sound_year_survives_and_says_what_was_not_tested() -> None:

@@ -153,6 +153,13 @@ FORWARDED_MARK = "forwarded"
 """The Mark of a call a pass-through double forwarded (detail: JSON ``{"effect": id, "status":
 the real API's status, "body": its first 200 bytes, secrets redacted}``, and ``"error"`` when it
 could not be reached)."""
+FAULT_MARK = "fault"
+"""The Mark of a call a fault window answered — refused, reset, held, failed after committing or
+delayed (detail: JSON ``{"effect": id, "fault": n}``, n the fault's position among the run's
+faults); what ``recovers_after_outage`` reads to know the outage met the automation."""
+FAULT_MARKS = "fault_marks"
+"""The run setting that says its doubles kept a FAULT_MARK for each call a fault answered
+(journals written before did not: their calls are judged by their answers alone)."""
 LATE_EFFECT_MARK = "late-effect"
 """The Mark of an effect that arrived after its run's final state was taken (detail: the
 effect's id); such an effect is kept in the journal but never judged."""

@@ -38,7 +38,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..core._errors import DownstreamBindError, InputError, OutputError, UnsafeTargetError
-from ..core._model import FORWARDED_MARK, JSON, Effect, Fault
+from ..core._model import FAULT_MARK, FORWARDED_MARK, JSON, Effect, Fault
 from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
@@ -147,6 +147,9 @@ class Downstream:
         self._id_numbers = itertools.count(1)
         mine = [f for f in faults if f.downstream == spec.name]
         self._plan = FaultPlan(mine, seed) if mine else None
+        # Each fault's position among the run's (as its journal keeps them), by identity: a
+        # Fault holds a dict, so it is not hashable.
+        self._fault_numbers = {id(f): n for n, f in enumerate(faults)}
         self._runner: web.ServerRunner | None = None
         self._url: str | None = None
         self.effects_recorded = 0
@@ -242,7 +245,9 @@ class Downstream:
             # The route's own answer (a slow fault only delays it): committed as it says.
             route = compiled.route
             body = self._answer_body(route, text, method, request.path, at)
-            self._record(at, method, target, headers, text, route.status, route.status < 400)
+            self._record(
+                at, method, target, headers, text, route.status, route.status < 400, action
+            )
             delay = route.delay + (action.delay if action else 0.0)
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -278,7 +283,7 @@ class Downstream:
                 request, failed, at, method, target, headers, text, real
             )
         status = real.status or (504 if real.timed_out else 502)
-        effect_id = self._record(at, method, target, headers, text, status, committed)
+        effect_id = self._record(at, method, target, headers, text, status, committed, action)
         self._forwarded(effect_id, real)
         if action is not None and action.delay > 0:  # a slow fault
             await asyncio.sleep(action.delay)
@@ -306,7 +311,7 @@ class Downstream:
             query=target.partition("?")[2],
             page_size=self._page_size,
         )
-        self._record(at, method, target, headers, text, answer.status, answer.committed)
+        self._record(at, method, target, headers, text, answer.status, answer.committed, action)
         if action is not None and action.delay > 0:  # a slow fault
             await asyncio.sleep(action.delay)
         if answer.body is None:
@@ -343,7 +348,7 @@ class Downstream:
         as a mark for ``effects_match_contract``), else its 2xx with a body from its schema."""
         status = checked.status or 200
         valid = not checked.problems
-        effect_id = self._record(at, method, target, headers, text, status, valid)
+        effect_id = self._record(at, method, target, headers, text, status, valid, action)
         if not valid and self._on_mark is not None:
             detail = {
                 "effect": effect_id,
@@ -370,12 +375,14 @@ class Downstream:
         real: RealAnswer | None = None,
     ) -> web.StreamResponse:
         if action.reset:
-            self._record(at, method, target, headers, text, 0, action.committed)
+            self._record(at, method, target, headers, text, 0, action.committed, action)
             _reset(request)
             # Nothing reaches the caller: the connection is gone before this is written.
             return web.Response(status=500)
         status = action.status or 500
-        effect_id = self._record(at, method, target, headers, text, status, action.committed)
+        effect_id = self._record(
+            at, method, target, headers, text, status, action.committed, action
+        )
         if real is not None:  # forwarded first: what the real API said, the caller never saw
             self._forwarded(effect_id, real)
         if action.delay > 0:
@@ -413,8 +420,10 @@ class Downstream:
         text: str,
         status: int,
         committed: bool,
+        action: Action | None = None,
     ) -> str:
-        """Record the request as an Effect; its id."""
+        """Record the request as an Effect; its id. ``action``: the fault that answered it,
+        kept as a FAULT_MARK (what ``recovers_after_outage`` counts as the outage met)."""
         event_ids, key = self._attribution(method, target, headers, text)
         if self._forwarder is not None or self._gate is not None:
             # Real credentials for a real API, or the double's own tokens and keys: never in
@@ -450,6 +459,9 @@ class Downstream:
             # The path without its query: a query may carry a credential (?api_key=).
             path = target.partition("?")[0]
             _log.exception("on_effect failed for %s %s %s", self._name, method, path)
+        if action is not None and self._on_mark is not None:
+            detail = {"effect": effect.id, "fault": self._fault_numbers[id(action.fault)]}
+            self._on_mark(FAULT_MARK, json.dumps(detail))
         return effect.id
 
     def _attribution(

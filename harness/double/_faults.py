@@ -114,22 +114,35 @@ class FaultPlan:
         raise ValueError(f"unknown fault mode {fault.mode!r}")
 
 
-def acted_on(fault: Fault, effect: Effect) -> bool:
-    """Did ``fault`` act on the call the double recorded as ``effect``?
-
-    The call reached the fault's downstream while its window was open, on its route, and was
-    answered the way the fault answers: a rate limit and fail-first-n let some calls in the
-    window through, and a call the double refused for its token is the gate's, not the
-    fault's. A slow fault acts on every call it meets (each is delayed).
-    """
-    if effect.downstream != fault.downstream or not fault.start <= effect.at < fault.end:
+def on_route(fault: Fault, effect: Effect) -> bool:
+    """Did the call recorded as ``effect`` go to ``fault``'s downstream, on its route?"""
+    if effect.downstream != fault.downstream:
         return False
     route = _route(fault)
-    if route is not None and not route_matches(route, effect.method, effect.path):
+    return route is None or route_matches(route, effect.method, effect.path)
+
+
+def meets(fault: Fault, effect: Effect) -> bool:
+    """Did the call recorded as ``effect`` reach ``fault``'s downstream while its window was
+    open, on its route?"""
+    return fault.start <= effect.at < fault.end and on_route(fault, effect)
+
+
+def acted_on(fault: Fault, effect: Effect) -> bool:
+    """Did ``fault`` act on the call the double recorded as ``effect``, judged by its answer?
+
+    For journals written before the double kept a FAULT_MARK for each call a fault answered:
+    the call met the fault (``meets``) and was answered the way the fault answers. A rate limit
+    and fail-first-n let some calls in the window through, and a call the double refused for
+    its token or its size (401, 413) is not the fault's. Where an answer with the fault's own
+    status came from elsewhere (a route answering 429 under a rate limit; overlapping windows,
+    of which only the first answers) this cannot tell: the marks can.
+    """
+    if not meets(fault, effect):
         return False
     p = fault.params
     if fault.mode == "slow":
-        return True
+        return effect.committed or effect.status not in _REFUSED_BY_THE_DOUBLE
     if fault.mode == "commit-then-fail":
         return effect.status == (504 if p.get("then") == "timeout" else int(p.get("status", 503)))
     refused = _REFUSED_WITH.get(fault.mode)
@@ -139,6 +152,8 @@ def acted_on(fault: Fault, effect: Effect) -> bool:
 
 # The answer each mode refuses a call with, where the scenario does not choose it (0: reset).
 _REFUSED_WITH = {"throttle": 429, "rate-limit": 429, "timeout": 504, "reset": 0}
+# What the double answers before any fault is asked: a bad token, a body over its limit.
+_REFUSED_BY_THE_DOUBLE = (401, 413)
 
 
 def _route(fault: Fault) -> RouteMatcher | None:

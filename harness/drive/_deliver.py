@@ -168,7 +168,8 @@ class Deliverer:
         scheduled_at``) instead of queueing inside the connection pool, where the wait would be
         counted as the target's latency. The garbage collector is frozen meanwhile. A job that
         raises (the journal could not be written), or ``jobs`` itself, stops the sending; the
-        first such error is raised once the jobs already running have ended."""
+        first such error is raised once the jobs already running have ended. Cancelled, it
+        cancels the jobs running and waits for them to end: none outlives the run."""
         loop = asyncio.get_running_loop()
         free = asyncio.Semaphore(limit)
         tasks: set[asyncio.Task[Any]] = set()
@@ -194,6 +195,11 @@ class Deliverer:
                     task.add_done_callback(done)
             except Exception as error:  # making the next job failed (a streamed run's journal)
                 failed.append(error)
+            except BaseException:  # cancelled (Ctrl-C, another run failed): none left running
+                for task in list(tasks):
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
         if failed:

@@ -10,8 +10,10 @@ An app driven in-process answers on that same loop, so it waits for everything e
 the harness sending and recording, the double, the app's other requests, and the machine
 giving the loop's thread no CPU. For such a run a mark also says how long the loop was ``busy``
 in the ``span`` it covers (a quarter second, or longer when the loop ran late): the seconds its
-thread ran, and (Linux) waited to run; a loop busy for a fifth of a quarter second is kept even
-when no single step was late by ``FLOOR``.
+thread ran, and (Linux) waited to run, those also kept alone as ``wait`` (the machine's, not
+the loop's work); a loop busy for a fifth of a quarter second is kept even when no single step
+was late by ``FLOOR``. A loop late while its thread neither ran nor waited to run was blocked
+in a call made on it: in an in-process run, the app's (the harness makes none on its loop).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ async def watch_lag(
         worst = 0.0
         started = clock()
         ends = started + BUCKET
-        since = used() if used is not None else 0.0
+        since, waited = used() if used is not None else (0.0, None)
         kept = 0
         while kept < MAX_MARKS:
             before = loop.time()
@@ -54,13 +56,15 @@ async def watch_lag(
             if now >= ends:
                 detail: dict[str, float] = {"lag": round(worst, 4)}
                 if used is not None:
-                    until = used()
+                    until, waits = used()
                     span = now - started
                     # A thread runs or waits for at most the span (a clock that changed to
                     # the fallback midway gives one bucket a figure out of it).
                     detail["busy"] = round(min(max(until - since, 0.0), span), 4)
+                    if waits is not None and waited is not None:
+                        detail["wait"] = round(min(max(waits - waited, 0.0), span), 4)
                     detail["span"] = round(span, 4)
-                    since = until
+                    since, waited = until, waits
                 if worst >= FLOOR or detail.get("busy", 0.0) >= BUSY_FLOOR:
                     mark(LOOP_LAG_MARK, json.dumps(detail))
                     kept += 1
@@ -86,14 +90,16 @@ class _LoopThreadTime:
         except (OSError, ValueError, IndexError):
             self.close()
 
-    def __call__(self) -> float:
+    def __call__(self) -> tuple[float, float | None]:
+        """Seconds the thread ran or waited to run, and of those, seconds it waited (None
+        where Linux's figures are not kept: the thread's CPU time alone)."""
         if self._fd is not None:
             try:
-                on_cpu, waiting = self._fields()[:2]
-                return (int(on_cpu) + int(waiting)) / 1e9
+                on_cpu, waiting = (int(n) / 1e9 for n in self._fields()[:2])
+                return on_cpu + waiting, waiting
             except (OSError, ValueError):
                 self.close()
-        return time.thread_time()
+        return time.thread_time(), None
 
     def _fields(self) -> list[bytes]:
         assert self._fd is not None

@@ -12,7 +12,7 @@ from typing import Any
 from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
-from ..core._model import Delivery, Event, Fault, Outcome
+from ..core._model import FAULT_MARKS, Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
 from ..core._scenario import (
     InvariantSpec,
@@ -337,6 +337,7 @@ def prepare(
             # journal's own table.
             "settle": {"quiet": settle.quiet, "deadline": settle.deadline},
             "time_scale": scale,
+            **({FAULT_MARKS: True} if faults else {}),
             "timeout": scenario.delivery.timeout,
             "planned_deliveries": len(schedule),
             "downstream": f"{options.downstream_host}:{options.downstream_port}",

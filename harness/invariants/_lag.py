@@ -37,10 +37,10 @@ class Lag:
         found = sorted(
             (m.at, *_figures(m.detail)) for m in history.marks if m.name == LOOP_LAG_MARK
         )
-        self._marks = found  # (time, worst lateness, busy seconds, span) each, by time
+        self._marks = found  # (time, worst lateness, busy seconds, span, wait) each, by time
         self._at = [at for at, *_ in found]
         # How far past a flight's end a mark can be and still cover part of the flight.
-        self._reach = max([LOOP_LAG_BUCKET, *(span for *_, span in found)])
+        self._reach = max([LOOP_LAG_BUCKET, *(span for _, _, _, span, _ in found)])
         self.in_process = names_app(history.info.target)
         self._flights: _Flights | None = None
         self._deliveries = history.deliveries
@@ -58,9 +58,13 @@ class Lag:
         start, end = d.sent_at, d.sent_at + flight
         lo = bisect.bisect_left(self._at, start)
         hi = bisect.bisect_right(self._at, end + self._reach)
-        lag, busy = self._during(lo, hi, start, end)
+        lag, busy, wait = self._during(lo, hi, start, end)
         if busy < flight / 2 or not self._others_in_flight(d, start, end, budget):
-            busy = 0.0
+            busy = wait or 0.0  # the loop's work was this request's own; the machine's wait not
+        if self.in_process and wait is not None:
+            # The loop late while its thread neither ran nor waited to run was blocked in a
+            # call made on it: the app's (a blocking call in async code), not the harness's.
+            lag = 0.0
         harness = max(lag, busy)
         if harness < budget / 10 or (latency is not None and latency - harness > budget):
             return True
@@ -68,18 +72,26 @@ class Lag:
         self.busiest = max(self.busiest, busy)
         return False
 
-    def _during(self, lo: int, hi: int, start: float, end: float) -> tuple[float, float]:
+    def _during(
+        self, lo: int, hi: int, start: float, end: float
+    ) -> tuple[float, float, float | None]:
         """The worst lateness of the marks ``lo:hi`` whose span (up to the mark's time) reaches
-        into [start, end], and, in-process, the loop's busy seconds within it: each mark's
-        share by the part of its span that falls inside."""
-        lag = busy = 0.0
-        for at, late, used, span in self._marks[lo:hi]:
+        into [start, end], and, in-process, the loop's busy seconds within it and of those the
+        seconds its thread waited for a CPU (None unless every mark says): each mark's share by
+        the part of its span that falls inside."""
+        lag = busy = waited = 0.0
+        known = True
+        for at, late, used, span, wait in self._marks[lo:hi]:
             if at - span <= end:
                 lag = max(lag, late)
             inside = min(at, end) - max(at - span, start)
             if self.in_process and inside > 0:
                 busy += used * inside / span
-        return lag, busy
+                if wait is None:
+                    known = False
+                else:
+                    waited += wait * inside / span
+        return lag, busy, waited if known else None
 
     def _others_in_flight(self, d: Delivery, start: float, end: float, budget: float) -> bool:
         if self._flights is None:
@@ -144,20 +156,23 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _figures(detail: str) -> tuple[float, float, float]:
-    """A mark's worst lateness, busy seconds and the span it covers (older journals and
-    targets at a URL: no busy time; the span a bucket's)."""
+def _figures(detail: str) -> tuple[float, float, float, float | None]:
+    """A mark's worst lateness, busy seconds, the span it covers, and the seconds of its busy
+    time the loop's thread waited for a CPU (older journals and targets at a URL: no busy time,
+    the span a bucket's; no wait where the machine does not say: None)."""
     try:
         found = json.loads(detail)
     except ValueError:
-        return 0.0, 0.0, LOOP_LAG_BUCKET
+        return 0.0, 0.0, LOOP_LAG_BUCKET, None
     if not isinstance(found, dict):
-        return 0.0, 0.0, LOOP_LAG_BUCKET
+        return 0.0, 0.0, LOOP_LAG_BUCKET, None
     span = _seconds(found.get("span"))
+    wait = found.get("wait")
     return (
         _seconds(found.get("lag")),
         _seconds(found.get("busy")),
         span if span > 0 else LOOP_LAG_BUCKET,
+        None if wait is None else _seconds(wait),
     )
 
 

@@ -7,10 +7,11 @@ learned from the clean run or declared; else any committed effect) by ``deadline
 window closed: the automation queued it or retried, it did not drop it. Register: an effect of
 a newer event of the same record also counts (a coalesced update).
 
-A window whose fault acted on no call (``double._faults.acted_on``: none reached its downstream
-while it was open, or the rate limit or fail-first-n let every one through) shows nothing of
-recovery: an automation that works off a queue may make every call after a short window closed.
-Such a window is not judged, and a run with no other is inconclusive, saying so — never passed.
+A window whose fault answered no call (the double's FAULT_MARKs; ``double._faults.acted_on``
+for journals without them: none reached its downstream while it was open, a rate limit never
+exceeded, an earlier window answering first) shows nothing of recovery: an automation that
+works off a queue may make every call after a short window closed. Such a window is not judged,
+and a run with no other is inconclusive, saying so — never passed.
 
 ``deadline`` is scenario time, and the target's time is real: how long the target took is
 measured from the moment it owed the effects (the window closing, or its acceptance of the event
@@ -21,11 +22,14 @@ not the target's, and is not counted.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import (
+    FAULT_MARK,
+    FAULT_MARKS,
     Delivery,
     Effect,
     Event,
@@ -37,7 +41,8 @@ from ..core._model import (
     Verdict,
 )
 from ..core._scenario import FAULT_MODES
-from ..double._faults import acted_on
+from ..double._faults import acted_on, on_route
+from ..history import History
 from ._expected import Expectation, Level, Request, Short, expectation_of
 from ._explain import missing_text, source_text, tried_text
 from ._facts import (
@@ -225,12 +230,18 @@ def _touched(facts: Facts, windows: Sequence[Fault], hit: Mapping[str, Fault]) -
 
 
 def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, Fault]]:
-    """How many calls each window's fault acted on (``acted_on``); and event id -> the window
-    whose fault acted on a call of its (the last to close, where several did)."""
+    """How many calls each window's fault answered; and event id -> the window whose fault
+    answered a call of its (the last to close, where several did). The run's doubles marked
+    each call a fault answered (FAULT_MARK); a journal written before they did is read by the
+    calls' answers (``acted_on``)."""
     calls = [0] * len(windows)
     hit: dict[str, Fault] = {}
+    marked = _fault_marks(facts.history, windows)
     for eff in facts.effects_in_order:
-        met = [n for n, w in enumerate(windows) if acted_on(w, eff)]
+        if marked is not None:
+            met = marked.get(eff.id)
+        else:
+            met = [n for n, w in enumerate(windows) if acted_on(w, eff)]
         if not met:
             continue
         for n in met:
@@ -239,6 +250,30 @@ def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, F
         for eid in eff.event_ids:
             hit.setdefault(eid, last)
     return calls, hit
+
+
+def _fault_marks(history: History, windows: Sequence[Fault]) -> dict[str, list[int]] | None:
+    """Effect id -> the positions in ``windows`` of the faults that answered it, from the run's
+    FAULT_MARKs; None for a run whose doubles did not keep them."""
+    if not history.info.settings.get(FAULT_MARKS):
+        return None
+    faults = history.faults
+    position = {id(w): n for n, w in enumerate(windows)}  # a Fault holds a dict: by identity
+    found: dict[str, list[int]] = {}
+    for m in history.marks:
+        if m.name != FAULT_MARK:
+            continue
+        try:
+            detail = json.loads(m.detail)
+        except ValueError:
+            continue
+        if not isinstance(detail, dict):
+            continue
+        effect, n = detail.get("effect"), detail.get("fault")
+        if isinstance(effect, str) and type(n) is int and 0 <= n < len(faults):
+            if (k := position.get(id(faults[n]))) is not None:
+                found.setdefault(effect, []).append(k)
+    return found
 
 
 def _needs(
@@ -403,33 +438,57 @@ def _budget(deadline: float, scale: float) -> str:
 
 
 def _unmet_text(facts: Facts, unmet: Sequence[Fault]) -> str:
-    """Why a run whose faults acted on no call says nothing of recovery, and how to fix it."""
+    """Why a run whose faults answered no call says nothing of recovery, and how to fix it."""
     said = "; ".join(_missed_text(facts, w) for w in unmet[:MAX_WITNESSES])
     more = len(unmet) - MAX_WITNESSES
-    downstreams = " and ".join(distinct(tuple(w.downstream for w in unmet)))
     return (
         f"{'the fault' if len(unmet) == 1 else f'none of the {len(unmet):,} faults'} acted on "
-        f"no call: {said}{f'; and {more:,} more' if more > 0 else ''}. A window no call met "
-        "shows nothing of how the automation recovers from an outage: make it longer (the "
-        f"fault's `for:`) or the time scale larger, so that the automation calls {downstreams} "
-        f"while it is open{unattributed_note(facts)}"
+        f"{'no call' if len(unmet) == 1 else 'a call'}, so the run shows nothing of how the "
+        f"automation recovers from an outage: {said}"
+        f"{f'; and {more:,} more' if more > 0 else ''}{unattributed_note(facts)}"
     )
 
 
 def _missed_text(facts: Facts, w: Fault) -> str:
-    """What reached ``w``'s downstream around its window."""
-    calls = [e for e in facts.effects_in_order if e.downstream == w.downstream and e.at >= w.start]
-    during = sum(1 for e in calls if e.at < w.end)
-    if during:
-        seen = f"{plural(during, 'call')} reached {w.downstream} during it and went through"
-    elif calls:
+    """What reached ``w``'s downstream around its window, and what to change so that its
+    fault meets the automation's calls."""
+    route = w.params.get("route")
+    where = f"{w.downstream} on {route}" if route else w.downstream
+    during, first_after = 0, None
+    for e in facts.effects_in_order:
+        if not on_route(w, e) or e.at < w.start:
+            continue
+        if e.at < w.end:
+            during += 1
+        elif first_after is None:
+            first_after = e.at
+    if during and w.mode == "rate-limit":
         seen = (
-            f"the first call to {w.downstream} after it opened came at {timestamp(calls[0].at)}, "
-            "after it closed"
+            f"{plural(during, 'call')} reached {where} during it, never faster than its rate "
+            f"of {_number(w.params.get('rate'))} a second: lower the rate"
+        )
+    elif during:
+        seen = (
+            f"{plural(during, 'call')} reached {where} during it, none answered by this fault "
+            "(a window opened before it answered them, or the double refused them first: a "
+            "bad token, a body too large)"
         )
     else:
-        seen = f"no call reached {w.downstream} after it opened"
+        seen = (
+            f"no call reached {where} while it was open"
+            + (
+                f" (the first after it came at {timestamp(first_after)})"
+                if first_after is not None
+                else ""
+            )
+            + "; make it longer (the fault's `for:`) or the time scale larger, so that the "
+            "automation calls it while it is open"
+        )
     return f"{_window_text(w)}: {seen}"
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
 def _unmet_note(unmet: Sequence[Fault]) -> str:

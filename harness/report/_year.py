@@ -22,6 +22,7 @@ from ..core._providers import PROVIDERS
 from ..core._quantiles import Quantiles, quantiles
 from ..core._scenario import Skipped
 from ..history import History
+from ..invariants._lag import waited
 from . import _describe
 from ._stats import event_lags
 from ._trends import MonthSpan, Trend, latency_trend, memory_trend
@@ -359,7 +360,8 @@ def _latency_points(
 ) -> tuple[list[tuple[float, float]], dict[int, float]]:
     """(events the target had seen, p95 ack latency) of runs of consecutive deliveries, up to
     POINTS_PER_MONTH a month, and each month's p95; a delivery that timed out counts as the
-    timeout (the target was at least that slow), one that failed to connect not at all."""
+    wait its error names (the target was at least that slow: ``no answer within 15 s``, else the
+    run's timeout), one that failed to connect not at all."""
     points: list[tuple[float, float]] = []
     p95s: dict[int, float] = {}
     for h, _ in ordered:
@@ -371,8 +373,10 @@ def _latency_points(
             seen.add(d.event_id)
             if d.answered_at is not None and d.status is not None:
                 pairs.append((offsets[index] + len(seen), d.answered_at - d.sent_at))
-            elif censor is not None and (d.error or "").startswith(NO_ANSWER_WITHIN):
-                pairs.append((offsets[index] + len(seen), censor))
+            elif (wait := waited(d) or censor) is not None and (d.error or "").startswith(
+                NO_ANSWER_WITHIN
+            ):
+                pairs.append((offsets[index] + len(seen), wait))
         if not pairs:
             continue
         whole = quantiles(y for _, y in pairs).p95

@@ -7,7 +7,8 @@ import argparse
 import asyncio
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -47,3 +48,13 @@ async def _serve(app: web.Application, port: int) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+async def asgi_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    """An ASGI request's whole body, as a framework reads it before the handler runs."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
