@@ -167,6 +167,29 @@ def test_background_queue_an_outage_its_calls_never_met_is_not_called_recovered(
     assert long_done.code == 0, long_done.out
 
 
+def test_bulk_writer_drops_a_whole_batch_to_one_503(tmp_path: Path) -> None:
+    """One bulk call carries many events' payouts: the batches refused while the API answered
+    503 are dropped, and exactly the events in them are lost; the events whose batch went
+    through are not, and no bulk call counts as a duplicate of the others' events."""
+    with automation("bulk_writer", "/webhook/orders") as target:
+        done, report = run(target, str(SCENARIOS / "orders-bulk-outage.yaml"), tmp_path)
+    found = verdicts(report)
+    [outage] = load_all(tmp_path / "journal.db")
+    assert max(len(e.event_ids) for e in outage.effects) > 1  # bulk calls, several events each
+    dropped = {eid for e in outage.effects if not e.committed for eid in e.event_ids}
+    assert dropped, "no bulk call met the outage"
+    lost = found["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert lost["summary"].startswith(f"{len(dropped)} of 24 accepted events produced no effect")
+    assert set(lost["evidence"]["events"]) <= dropped, said(lost)  # up to ten witnesses
+    assert "POST /payouts/bulk" in lost["evidence"]["lines"][0] and "(refused 503)" in said(lost)
+    assert found["no_duplicate_effects"]["status"] == "pass", said(found["no_duplicate_effects"])
+    recovers = found["recovers_after_outage"]
+    assert recovers["status"] == "fail", said(recovers)
+    assert f"{len(dropped)} of " in recovers["summary"], said(recovers)
+    assert done.code == 1
+
+
 @pytest.mark.long
 def test_background_queue_late_effects_stay_with_their_run_in_a_suite(tmp_path: Path) -> None:
     """Two scenarios in one ``harness run``: the first stops watching after 1 s while the queue
