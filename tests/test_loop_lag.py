@@ -8,6 +8,9 @@ import asyncio
 import dataclasses
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -269,6 +272,69 @@ def test_a_loop_kept_busy_by_short_steps_is_marked_busy_for_an_in_process_run() 
     found = watched(busy=True)
     assert found and max(m["busy"] for m in found) >= 0.15, found
     assert all(0 <= m["busy"] <= m["span"] and m["span"] >= 0.25 for m in found), found
+
+
+URL = "http://127.0.0.1:8000/hooks"
+
+
+def test_a_target_starved_of_cpu_is_not_blamed_for_the_wait() -> None:
+    """The target's process (watched by its pid) waited 0.2 of each quarter second for a CPU
+    the machine gave to others during a 3 s flight: that is the machine's time, not the
+    target's; its own work beyond the budget still is."""
+    starved = {"lag": 0.0, "target_wait": 0.2, "span": 0.25}
+    status, summary = _judged_busy(URL, 0.0, detail=starved)
+    assert status is Status.INCONCLUSIVE, summary
+    assert "the target's process waited up to 2,720 ms for a CPU during one's flight" in summary
+    assert _judged_busy(URL, 0.0, latency=8.0, detail=starved)[0] is Status.FAIL  # 8 - 3.2 > 2
+    assert _judged_busy(URL, 0.0, detail={**starved, "target_wait": 0.01})[0] is Status.FAIL
+    assert _judged_busy(URL, 0.0, detail={**starved, "target_wait": "x"})[0] is Status.FAIL
+
+
+_BURN = "import time\nwhile True: time.perf_counter()"
+
+
+def test_the_targets_wait_for_a_cpu_is_marked_when_it_shares_one() -> None:
+    """A target process pinned to one CPU with another process that burns it waits for it about
+    half the time: the watch of its pid marks that wait; the same process alone on its CPU, or
+    asleep, leaves no such mark."""
+    if not hasattr(os, "sched_setaffinity") or not os.path.exists("/proc/self/task"):
+        pytest.skip("Linux scheduler figures are needed")
+    cpu = min(os.sched_getaffinity(0))
+
+    def watched(target: int, seconds: float = 1.0) -> list[dict[str, float]]:
+        marks: list[str] = []
+        start = time.monotonic()
+
+        async def run() -> None:
+            watching = asyncio.create_task(
+                watch_lag(
+                    lambda: time.monotonic() - start,
+                    lambda _, d: marks.append(d),
+                    target_pid=target,
+                )
+            )
+            await asyncio.sleep(seconds)
+            watching.cancel()
+
+        asyncio.run(run())
+        return [json.loads(m) for m in marks]
+
+    target = subprocess.Popen([sys.executable, "-c", _BURN])
+    burner = subprocess.Popen([sys.executable, "-c", _BURN])
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        os.sched_setaffinity(target.pid, {cpu})
+        os.sched_setaffinity(burner.pid, {cpu})
+        shared = watched(target.pid)
+        resting = watched(sleeper.pid)
+    finally:
+        for p in (target, burner, sleeper):
+            p.kill()
+            p.wait()
+    waits = [m.get("target_wait", 0.0) for m in shared]
+    assert sum(waits) >= 0.25, shared  # about half of a second shared with another burner
+    assert all(0 <= w <= m["span"] for w, m in zip(waits, shared, strict=True)), shared
+    assert not [m for m in resting if m.get("target_wait", 0.0) > 0], resting
 
 
 async def waits_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -20,6 +20,7 @@ from ..core._model import Status
 from ..core._scenario import Scenario
 from ..drive._target import parse_target
 from ..engine import RunOptions, RunResult, run_side_by_side, together
+from ..engine._sampler import MemorySource
 from ..history import merge_journals
 from ..report._content import RunInput
 from ..report.json import write_inputs
@@ -141,6 +142,8 @@ def _options(
         reproduce=f"harness demo --seed {seed}"
         + (f" --time-scale {time_scale:g}" if time_scale is not None else ""),
         time_scale=time_scale,
+        # Its process is watched: an answer late for want of a CPU is the machine's.
+        memory=MemorySource(pid=service.process.pid),
     )
 
 

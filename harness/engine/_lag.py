@@ -14,6 +14,10 @@ thread ran, and (Linux) waited to run, those also kept alone as ``wait`` (the ma
 the loop's work); a loop busy for a fifth of a quarter second is kept even when no single step
 was late by ``FLOOR``. A loop late while its thread neither ran nor waited to run was blocked
 in a call made on it: in an in-process run, the app's (the harness makes none on its loop).
+
+A target that is a process on this machine (``--target-pid``; ``harness demo``'s automations)
+is watched too: how long its threads waited for a CPU in each bucket (``target_wait``). An
+answer that waited for a CPU the machine gave to others is not slow by the target's own doing.
 """
 
 from __future__ import annotations
@@ -35,18 +39,25 @@ MAX_MARKS = 20_000  # a bound on one run's marks (83 minutes of a lagging loop)
 
 
 async def watch_lag(
-    clock: Callable[[], float], mark: Callable[[str, str], None], *, busy: bool = False
+    clock: Callable[[], float],
+    mark: Callable[[str, str], None],
+    *,
+    busy: bool = False,
+    target_pid: int | None = None,
 ) -> None:
     """Until cancelled: keep a mark for each bucket in which the loop ran ``FLOOR`` late at
-    worst, or, with ``busy`` (an in-process app's run), was busy ``BUSY_FLOOR`` seconds; such
-    a run's marks also say the span they cover."""
+    worst, or, with ``busy`` (an in-process app's run), was busy ``BUSY_FLOOR`` seconds, or the
+    process ``target_pid`` (the target, on this machine) waited ``FLOOR`` seconds for a CPU
+    (``target_wait``); such marks also say the span they cover."""
     loop = asyncio.get_running_loop()
     used = _LoopThreadTime() if busy else None
+    target = _ProcessWait(target_pid) if target_pid is not None else None
     try:
         worst = 0.0
         started = clock()
         ends = started + BUCKET
         since, waited = used() if used is not None else (0.0, None)
+        target_since = target() if target is not None else None
         kept = 0
         while kept < MAX_MARKS:
             before = loop.time()
@@ -54,18 +65,30 @@ async def watch_lag(
             worst = max(worst, loop.time() - before - TICK)
             now = clock()
             if now >= ends:
+                span = now - started
                 detail: dict[str, float] = {"lag": round(worst, 4)}
                 if used is not None:
                     until, waits = used()
-                    span = now - started
                     # A thread runs or waits for at most the span (a clock that changed to
                     # the fallback midway gives one bucket a figure out of it).
                     detail["busy"] = round(min(max(until - since, 0.0), span), 4)
                     if waits is not None and waited is not None:
                         detail["wait"] = round(min(max(waits - waited, 0.0), span), 4)
-                    detail["span"] = round(span, 4)
                     since, waited = until, waits
-                if worst >= FLOOR or detail.get("busy", 0.0) >= BUSY_FLOOR:
+                if target is not None:
+                    target_until = target()
+                    if target_until is not None and target_since is not None:
+                        # Threads that waited at once: the answer waited the span at most.
+                        starved = min(max(target_until - target_since, 0.0), span)
+                        detail["target_wait"] = round(starved, 4)
+                    target_since = target_until
+                if len(detail) > 1:
+                    detail["span"] = round(span, 4)
+                if (
+                    worst >= FLOOR
+                    or detail.get("busy", 0.0) >= BUSY_FLOOR
+                    or detail.get("target_wait", 0.0) >= FLOOR
+                ):
                     mark(LOOP_LAG_MARK, json.dumps(detail))
                     kept += 1
                 worst = 0.0
@@ -73,6 +96,30 @@ async def watch_lag(
     finally:
         if used is not None:
             used.close()
+
+
+class _ProcessWait:
+    """A clock of the seconds a process's threads have waited for a CPU, summed: Linux's
+    figures of each of its threads (``/proc/PID/task/TID/schedstat``); None once they cannot be
+    read (the process ended, another system). A thread that ended takes its figure with it:
+    the next bucket's difference is then short, never long."""
+
+    def __init__(self, pid: int) -> None:
+        self._tasks = f"/proc/{pid}/task"
+
+    def __call__(self) -> float | None:
+        try:
+            threads = os.listdir(self._tasks)
+        except OSError:
+            return None
+        total = 0
+        for tid in threads:
+            try:
+                with open(f"{self._tasks}/{tid}/schedstat", "rb") as f:
+                    total += int(f.read(128).split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        return total / 1e9
 
 
 class _LoopThreadTime:

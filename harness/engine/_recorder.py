@@ -140,8 +140,14 @@ class Recorder:
         self._flusher = asyncio.create_task(self._flush_every_second(asyncio.current_task()))
         if self.options.memory is not None:
             self._sampler = asyncio.create_task(sample(self.options.memory, self.mark))
+        memory = self.options.memory
         self._lag = asyncio.create_task(
-            watch_lag(self.clock, self.mark, busy=self.options.target.in_process)
+            watch_lag(
+                self.clock,
+                self.mark,
+                busy=self.options.target.in_process,
+                target_pid=memory.pid if memory is not None else None,
+            )
         )
         return urls
 

@@ -8,7 +8,14 @@ the loop busy (a mark's ``busy``: the harness sending and recording, the double,
 requests, a machine that gave the loop's thread no CPU). That time is taken off only where it
 can be the cause: a request of another event was in flight beside it (else the busy loop was
 this request's own work, or its retry's, which is the app's), and the loop was busy for at least
-half of the flight (else the work ran while the app was waiting anyway).
+half of the flight (else the work ran while the app was waiting anyway). Where the marks say
+how long the loop's thread waited for a CPU (``wait``), that wait is the machine's and is taken
+off any in-process flight, and the loop's lateness no longer is: a loop late while its thread
+neither ran nor waited was blocked in a call made on it, the app's.
+
+A target whose process the harness watched (``--target-pid``) may have answered late because
+it waited for a CPU the machine gave to others (a mark's ``target_wait``, its threads' waits
+summed, at most the span): that time is taken off its flights too. Its own CPU time is not.
 
 A delivery that timed out waited as long as its error says (``no answer within 15 s``: the
 delivery timeout, or the provider's ack timeout), and is judged as an answer that late: a loop
@@ -37,14 +44,15 @@ class Lag:
         found = sorted(
             (m.at, *_figures(m.detail)) for m in history.marks if m.name == LOOP_LAG_MARK
         )
-        self._marks = found  # (time, worst lateness, busy seconds, span, wait) each, by time
+        # (time, worst lateness, busy seconds, span, wait, the target's wait) each, by time
+        self._marks = found
         self._at = [at for at, *_ in found]
         # How far past a flight's end a mark can be and still cover part of the flight.
-        self._reach = max([LOOP_LAG_BUCKET, *(span for _, _, _, span, _ in found)])
+        self._reach = max([LOOP_LAG_BUCKET, *(m[3] for m in found)])
         self.in_process = names_app(history.info.target)
         self._flights: _Flights | None = None
         self._deliveries = history.deliveries
-        self.worst = self.busiest = 0.0
+        self.worst = self.busiest = self.starved = 0.0
 
     def blames_target(self, d: Delivery, latency: float | None, budget: float) -> bool:
         """Whether ``d``'s time over ``budget`` (``latency`` None: it timed out) is the
@@ -58,40 +66,44 @@ class Lag:
         start, end = d.sent_at, d.sent_at + flight
         lo = bisect.bisect_left(self._at, start)
         hi = bisect.bisect_right(self._at, end + self._reach)
-        lag, busy, wait = self._during(lo, hi, start, end)
+        lag, busy, wait, starved = self._during(lo, hi, start, end)
         if busy < flight / 2 or not self._others_in_flight(d, start, end, budget):
             busy = wait or 0.0  # the loop's work was this request's own; the machine's wait not
         if self.in_process and wait is not None:
             # The loop late while its thread neither ran nor waited to run was blocked in a
             # call made on it: the app's (a blocking call in async code), not the harness's.
             lag = 0.0
-        harness = max(lag, busy)
+        harness = max(lag, busy, starved)
         if harness < budget / 10 or (latency is not None and latency - harness > budget):
             return True
         self.worst = max(self.worst, lag)
         self.busiest = max(self.busiest, busy)
+        self.starved = max(self.starved, starved)
         return False
 
     def _during(
         self, lo: int, hi: int, start: float, end: float
-    ) -> tuple[float, float, float | None]:
+    ) -> tuple[float, float, float | None, float]:
         """The worst lateness of the marks ``lo:hi`` whose span (up to the mark's time) reaches
-        into [start, end], and, in-process, the loop's busy seconds within it and of those the
-        seconds its thread waited for a CPU (None unless every mark says): each mark's share by
-        the part of its span that falls inside."""
-        lag = busy = waited = 0.0
+        into [start, end]; in-process, the loop's busy seconds within it and of those the
+        seconds its thread waited for a CPU (None unless every mark says); and the seconds the
+        target's process waited for one: each mark's share by the part of its span inside."""
+        lag = busy = waited = starved = 0.0
         known = True
-        for at, late, used, span, wait in self._marks[lo:hi]:
+        for at, late, used, span, wait, target in self._marks[lo:hi]:
             if at - span <= end:
                 lag = max(lag, late)
             inside = min(at, end) - max(at - span, start)
-            if self.in_process and inside > 0:
+            if inside <= 0:
+                continue
+            starved += target * inside / span
+            if self.in_process:
                 busy += used * inside / span
                 if wait is None:
                     known = False
                 else:
                     waited += wait * inside / span
-        return lag, busy, waited if known else None
+        return lag, busy, waited if known else None, starved
 
     def _others_in_flight(self, d: Delivery, start: float, end: float, budget: float) -> bool:
         if self._flights is None:
@@ -156,16 +168,17 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _figures(detail: str) -> tuple[float, float, float, float | None]:
-    """A mark's worst lateness, busy seconds, the span it covers, and the seconds of its busy
-    time the loop's thread waited for a CPU (older journals and targets at a URL: no busy time,
-    the span a bucket's; no wait where the machine does not say: None)."""
+def _figures(detail: str) -> tuple[float, float, float, float | None, float]:
+    """A mark's worst lateness, busy seconds, the span it covers, the seconds of its busy time
+    the loop's thread waited for a CPU, and those the target's process waited for one (older
+    journals and targets at a URL: no busy time, the span a bucket's; no wait where the machine
+    does not say: None; no target's wait unless its process was watched: 0)."""
     try:
         found = json.loads(detail)
     except ValueError:
-        return 0.0, 0.0, LOOP_LAG_BUCKET, None
+        return 0.0, 0.0, LOOP_LAG_BUCKET, None, 0.0
     if not isinstance(found, dict):
-        return 0.0, 0.0, LOOP_LAG_BUCKET, None
+        return 0.0, 0.0, LOOP_LAG_BUCKET, None, 0.0
     span = _seconds(found.get("span"))
     wait = found.get("wait")
     return (
@@ -173,6 +186,7 @@ def _figures(detail: str) -> tuple[float, float, float, float | None]:
         _seconds(found.get("busy")),
         span if span > 0 else LOOP_LAG_BUCKET,
         None if wait is None else _seconds(wait),
+        _seconds(found.get("target_wait")),
     )
 
 

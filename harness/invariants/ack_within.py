@@ -78,16 +78,9 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     over = len(slow) + len(timeouts)
     compressed = compression(facts.history)
     if doubted:
-        figures += f"; {plural(doubted, 'more delivery', 'more deliveries')} over the budget " + (
-            f"not counted: the event loop the harness shares with the in-process app was busy "
-            f"for up to {millis(lag.busiest)} of one's flight (the harness, the double, the "
-            "app's other requests, or a machine that gave it no CPU), so their time is not the "
-            "app's alone (drive the app as a process of its own, at its URL, to judge its "
-            "latency)"
-            if lag.busiest > lag.worst  # busy time is taken off in-process flights only
-            else f"not counted: the harness's own event loop ran up to {millis(lag.worst)} late "
-            "while they were in flight, so part of their time may be the harness's (a busy "
-            "machine: rerun on a quieter one, or with fewer runs at once)"
+        figures += (
+            f"; {plural(doubted, 'more delivery', 'more deliveries')} over the budget not "
+            f"counted: {_why_doubted(lag)}"
         )
     if not over and doubted:
         return verdict(
@@ -116,6 +109,29 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
             "to judge the acks at it"
         )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, timeouts, slow, seconds))
+
+
+def _why_doubted(lag: Lag) -> str:
+    """Why some slow deliveries were not blamed on the target: the largest of the harness's
+    excuses."""
+    if lag.starved >= max(lag.busiest, lag.worst):
+        return (
+            f"the target's process waited up to {millis(lag.starved)} for a CPU during one's "
+            "flight, given to other work on the machine, so their time is not the target's own "
+            "(a busy machine: rerun on a quieter one, or with fewer runs at once)"
+        )
+    if lag.busiest > lag.worst:  # busy time is taken off in-process flights only
+        return (
+            f"the event loop the harness shares with the in-process app was busy for up to "
+            f"{millis(lag.busiest)} of one's flight (the harness, the double, the app's other "
+            "requests, or a machine that gave it no CPU), so their time is not the app's alone "
+            "(drive the app as a process of its own, at its URL, to judge its latency)"
+        )
+    return (
+        f"the harness's own event loop ran up to {millis(lag.worst)} late while they were in "
+        "flight, so part of their time may be the harness's (a busy machine: rerun on a quieter "
+        "one, or with fewer runs at once)"
+    )
 
 
 def _budget(limit: float) -> str:
