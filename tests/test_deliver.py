@@ -6,6 +6,7 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from harness.core._errors import (
     UnsafeTargetError,
 )
 from harness.core._model import Delivery, Outcome
+from harness.core._providers import provider
 from harness.core._signing import Signer, verify_standard_webhooks
 from harness.drive._deliver import Deliverer, Planned
 from harness.drive._schedule import Slot
@@ -191,6 +193,34 @@ async def test_a_cancelled_run_leaves_no_delivery_running(receiver: Any) -> None
     running = [t.get_coro().__qualname__ for t in asyncio.all_tasks()]
     assert not [name for name in running if name.startswith("Deliverer.")], running
     await asyncio.sleep(1.0)  # past the receiver's answer: nothing is recorded after the end
+    assert found == []
+
+
+async def test_a_cancelled_run_leaves_no_overlapping_attempt_running(receiver: Any) -> None:
+    """Slack stops waiting at its ack timeout and retries while the first attempt goes on: a
+    run cancelled between the two ends that attempt too, rather than leaving it to record the
+    harness closing its own connection as the target's failure."""
+    url, _ = receiver
+    slack = replace(provider("slack"), timeout=0.2, retries=(5.0,))
+    found: list[Delivery] = []
+    t0 = time.monotonic()
+    d = Deliverer(
+        parse_target(url),
+        Signer("standard-webhooks", SECRET),
+        timeout=5.0,
+        clock=lambda: time.monotonic() - t0,
+        on_delivery=found.append,
+        provider=slack,
+    )
+    bodies = [json.dumps({"mode": "slow"}).encode()]  # answered in 0.8 s
+    run = asyncio.create_task(d.run([Slot(0.0, 0)], bodies, ["e0"]))
+    await asyncio.sleep(0.4)  # past the ack timeout, waiting to retry; the attempt goes on
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    running = [t.get_coro().__qualname__ for t in asyncio.all_tasks()]
+    assert not [name for name in running if name.startswith("Deliverer.")], running
+    await asyncio.sleep(1.0)
     assert found == []
 
 

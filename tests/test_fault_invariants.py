@@ -218,6 +218,10 @@ def test_a_rate_limit_that_let_every_call_through_met_none() -> None:
     assert v.status is Status.INCONCLUSIVE
     said = "2 calls reached api during it, never faster than its rate of 10 a second: lower"
     assert said in v.summary, v.summary
+    # Refused by the double's token gate before the rate limit was asked: not a rate too high.
+    gated = [replace(e, status=401, committed=False) for e in h.effects]
+    v = one(with_faults(replace(h, effects=gated), limit), NAME)
+    assert "none answered by this fault" in v.summary and "lower" not in v.summary, v.summary
     throttled = effect("eff_0", ["evt_2"], 1.6, status=429)
     v = one(with_faults(replace(h, effects=[throttled, *h.effects]), limit), NAME)
     assert v.status is Status.PASS, v.summary

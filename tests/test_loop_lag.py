@@ -22,7 +22,7 @@ import pytest
 import harness
 from harness.core._model import LOOP_LAG_MARK, NO_ANSWER_WITHIN, Delivery, Outcome, Status
 from harness.core._scenario import InvariantSpec, SyntheticSource
-from harness.engine._lag import watch_lag
+from harness.engine._lag import steal_seconds, watch_lag
 from harness.history import History, Mark
 from harness.invariants import judge
 from harness.scenario._load import resolve
@@ -272,6 +272,16 @@ def test_a_loop_kept_busy_by_short_steps_is_marked_busy_for_an_in_process_run() 
     found = watched(busy=True)
     assert found and max(m["busy"] for m in found) >= 0.15, found
     assert all(0 <= m["busy"] <= m["span"] and m["span"] >= 0.25 for m in found), found
+
+
+def test_a_hypervisors_steal_is_read_as_the_machines_time() -> None:
+    """A VM whose CPUs the hypervisor took shows neither running nor waiting in the thread's
+    own figures: /proc/stat's steal is counted into the loop's wait, never as a blocked call."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    line = f"cpu  10 0 5 100 0 0 0 {3 * ticks} 0 0\ncpu0 5 0 2 50 0 0 0 {ticks} 0 0\n"
+    assert steal_seconds(line.encode()) == 3.0
+    assert steal_seconds(b"cpu  10 0 5 100\n") == 0.0  # an old kernel: no steal figure
+    assert steal_seconds(b"intr 1 2 3 4 5 6 7 8 9\n") == 0.0
 
 
 URL = "http://127.0.0.1:8000/hooks"

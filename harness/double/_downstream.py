@@ -461,7 +461,10 @@ class Downstream:
             _log.exception("on_effect failed for %s %s %s", self._name, method, path)
         if action is not None and self._on_mark is not None:
             detail = {"effect": effect.id, "fault": self._fault_numbers[id(action.fault)]}
-            self._on_mark(FAULT_MARK, json.dumps(detail))
+            try:
+                self._on_mark(FAULT_MARK, json.dumps(detail))
+            except OutputError:
+                pass  # as for the effect: the run stops and says so; the target gets its answer
         return effect.id
 
     def _attribution(

@@ -237,25 +237,31 @@ class Deliverer:
         assert provider is not None  # run() retries only with a provider
         running: list[asyncio.Task[_Answer | None]] = []
         retry_headers: Mapping[str, str] = {}
-        for k in range(len(provider.retries) + 1):
-            call = attempt(k, scheduled, retry_headers)
-            if provider.overlap:
-                # The sender stops waiting at its ack timeout; the request goes on.
-                task: asyncio.Task[_Answer | None] = asyncio.ensure_future(call)
-                running.append(task)
-                finished, _ = await asyncio.wait({task}, timeout=self.ack)
-                answer = task.result() if finished else None
-            else:
-                answer = await call
-            # No answer within the ack timeout: retried like an error answer.
-            wait = 0.0 if answer is None else provider.retry_wait(answer.status, answer.headers)
-            if k == len(provider.retries) or wait is None:
-                break
-            reason = "http_timeout" if answer is None else "http_error"
-            retry_headers = provider.retry_headers(k + 2, reason)
-            delay = max(provider.retries[k], wait)
-            scheduled = self.clock() + delay
-            await asyncio.sleep(delay)
+        try:
+            for k in range(len(provider.retries) + 1):
+                call = attempt(k, scheduled, retry_headers)
+                if provider.overlap:
+                    # The sender stops waiting at its ack timeout; the request goes on.
+                    task: asyncio.Task[_Answer | None] = asyncio.ensure_future(call)
+                    running.append(task)
+                    finished, _ = await asyncio.wait({task}, timeout=self.ack)
+                    answer = task.result() if finished else None
+                else:
+                    answer = await call
+                # No answer within the ack timeout: retried like an error answer.
+                wait = 0.0 if answer is None else provider.retry_wait(answer.status, answer.headers)
+                if k == len(provider.retries) or wait is None:
+                    break
+                reason = "http_timeout" if answer is None else "http_error"
+                retry_headers = provider.retry_headers(k + 2, reason)
+                delay = max(provider.retries[k], wait)
+                scheduled = self.clock() + delay
+                await asyncio.sleep(delay)
+        except BaseException:  # cancelled: the attempts still going on end with it
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
         if running:
             await asyncio.gather(*running)
 

@@ -10,10 +10,13 @@ An app driven in-process answers on that same loop, so it waits for everything e
 the harness sending and recording, the double, the app's other requests, and the machine
 giving the loop's thread no CPU. For such a run a mark also says how long the loop was ``busy``
 in the ``span`` it covers (a quarter second, or longer when the loop ran late): the seconds its
-thread ran, and (Linux) waited to run, those also kept alone as ``wait`` (the machine's, not
-the loop's work); a loop busy for a fifth of a quarter second is kept even when no single step
-was late by ``FLOOR``. A loop late while its thread neither ran nor waited to run was blocked
-in a call made on it: in an in-process run, the app's (the harness makes none on its loop).
+thread ran, and (Linux) waited to run or had its CPU taken by a hypervisor (steal), those also
+kept alone as ``wait`` (the machine's, not the loop's work); a loop busy for a fifth of a
+quarter second is kept even when no single step was late by ``FLOOR``. A loop late while its
+thread neither ran, nor waited to run, nor was stolen was blocked in a call made on it: in an
+in-process run, the app's (the harness's own calls on its loop, journal writes into the page
+cache, take milliseconds). A process stopped whole (SIGSTOP, a frozen container) looks the
+same, and is not told apart.
 
 A target that is a process on this machine (``--target-pid``; ``harness demo``'s automations)
 is watched too: how long its threads waited for a CPU in each bucket (``target_wait``). An
@@ -35,6 +38,7 @@ BUCKET = LOOP_LAG_BUCKET  # one mark at most per this many seconds: the worst la
 FLOOR = 0.02  # lateness below this is the machine's ordinary jitter: not kept
 BUSY_FLOOR = 0.05  # busy a fifth of a quarter second: kept (an in-process app's run)
 SCHEDSTAT = "/proc/thread-self/schedstat"  # Linux: ns on a CPU, ns waiting for one, slices
+STAT = "/proc/stat"  # Linux: its first line sums every CPU's time, steal the 8th figure
 MAX_MARKS = 20_000  # a bound on one run's marks (83 minutes of a lagging loop)
 
 
@@ -124,26 +128,33 @@ class _ProcessWait:
 
 class _LoopThreadTime:
     """A clock of the calling thread's (the loop's) seconds on a CPU and, where Linux keeps
-    them, its seconds waiting for one: both are time the loop was not free for an answer.
-    Linux's figures for the thread that made this (``/proc/thread-self``, opened once); the
-    thread's CPU time (``time.thread_time``) where there are none, or once they fail."""
+    them, its seconds waiting for one, and the seconds a hypervisor took the machine's CPUs
+    (steal, summed over them: an upper bound of this thread's share): all time the loop was not
+    free for an answer, the last two the machine's. Linux's figures for the thread that made
+    this (``/proc/thread-self``, opened once); the thread's CPU time (``time.thread_time``)
+    where there are none, or once they fail."""
 
     def __init__(self) -> None:
         self._fd: int | None = None
+        self._stat: int | None = None
         try:
             self._fd = os.open(SCHEDSTAT, os.O_RDONLY)
             if int(self._fields()[0]) == 0:  # a kernel that keeps no scheduler figures
                 self.close()
+                return
+            self._stat = os.open(STAT, os.O_RDONLY)
         except (OSError, ValueError, IndexError):
             self.close()
 
     def __call__(self) -> tuple[float, float | None]:
-        """Seconds the thread ran or waited to run, and of those, seconds it waited (None
-        where Linux's figures are not kept: the thread's CPU time alone)."""
+        """Seconds the thread ran or waited to run, or the machine was stolen, and of those
+        the seconds the machine took (None where Linux's figures are not kept: the thread's
+        CPU time alone)."""
         if self._fd is not None:
             try:
                 on_cpu, waiting = (int(n) / 1e9 for n in self._fields()[:2])
-                return on_cpu + waiting, waiting
+                machine = waiting + self._stolen()
+                return on_cpu + machine, machine
             except (OSError, ValueError):
                 self.close()
         return time.thread_time(), None
@@ -152,7 +163,25 @@ class _LoopThreadTime:
         assert self._fd is not None
         return os.pread(self._fd, 128, 0).split()
 
+    def _stolen(self) -> float:
+        if self._stat is None:
+            return 0.0
+        try:
+            return steal_seconds(os.pread(self._stat, 256, 0))
+        except (OSError, ValueError):
+            return 0.0
+
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        for fd in (self._fd, self._stat):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._stat = None
+
+
+def steal_seconds(stat: bytes) -> float:
+    """The seconds of steal in ``/proc/stat``'s first line (``cpu  user nice system idle iowait
+    irq softirq steal ...``, in clock ticks); 0 where it has none."""
+    fields = stat.split(b"\n", 1)[0].split()
+    if len(fields) < 9 or fields[0] != b"cpu":
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")

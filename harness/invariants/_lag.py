@@ -9,9 +9,10 @@ requests, a machine that gave the loop's thread no CPU). That time is taken off 
 can be the cause: a request of another event was in flight beside it (else the busy loop was
 this request's own work, or its retry's, which is the app's), and the loop was busy for at least
 half of the flight (else the work ran while the app was waiting anyway). Where the marks say
-how long the loop's thread waited for a CPU (``wait``), that wait is the machine's and is taken
-off any in-process flight, and the loop's lateness no longer is: a loop late while its thread
-neither ran nor waited was blocked in a call made on it, the app's.
+how long the loop's thread waited for a CPU or had it stolen by a hypervisor (``wait``), that
+wait is the machine's and is taken off any in-process flight, and the loop's lateness no longer
+is: a loop late while its thread neither ran, nor waited, nor was stolen was blocked in a call
+made on it, the app's.
 
 A target whose process the harness watched (``--target-pid``) may have answered late because
 it waited for a CPU the machine gave to others (a mark's ``target_wait``, its threads' waits

@@ -454,15 +454,16 @@ def _missed_text(facts: Facts, w: Fault) -> str:
     fault meets the automation's calls."""
     route = w.params.get("route")
     where = f"{w.downstream} on {route}" if route else w.downstream
-    during, first_after = 0, None
+    during, first_after, refused = 0, None, 0
     for e in facts.effects_in_order:
         if not on_route(w, e) or e.at < w.start:
             continue
         if e.at < w.end:
             during += 1
+            refused += not e.committed and e.status in (401, 413)
         elif first_after is None:
             first_after = e.at
-    if during and w.mode == "rate-limit":
+    if during and w.mode == "rate-limit" and not refused:
         seen = (
             f"{plural(during, 'call')} reached {where} during it, never faster than its rate "
             f"of {_number(w.params.get('rate'))} a second: lower the rate"
