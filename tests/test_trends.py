@@ -234,6 +234,7 @@ def test_a_timed_out_ack_counts_as_the_wait_its_error_names() -> None:
     y = year(runs)
     assert y is not None
     assert {p95 for _, p95 in y.trends[0].points} == {10.0}
+    assert [m.ack.p50 for m in y.months] == [10.0] * 3  # the month table says it too
 
 
 def test_a_sound_year_survives_and_says_what_was_not_tested() -> None:

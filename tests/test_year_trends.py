@@ -128,11 +128,8 @@ def test_an_unbounded_dedup_store_is_a_latency_finding_naming_its_month(
     months = y["months"]
     assert [m["label"] for m in months] == ["2028-01", "2028-02", "2028-03", "2028-04"]
     assert all(m["memory_mb"] and m["memory_mb"] > 1 for m in months)
-    first, last = months[0]["ack_latency"]["p95"], months[-1]["ack_latency"]["p95"]
-    # On a loaded machine every delivery of the last month can time out: no answer to take a
-    # p95 of (the month's error rate says so), slower than any.
-    assert last is None or last > first, months
-    assert last is not None or months[-1]["error_rate"] == 1.0, months[-1]
+    # A delivery that timed out counts as its 1 s wait: a month of timeouts is the slowest.
+    assert months[-1]["ack_latency"]["p95"] > months[0]["ack_latency"]["p95"], months
     # `harness report` reads the same year back from the journal alone.
     out = tmp_path / "year.json"
     done = harness("report", str(tmp_path / "j.db"), "-o", str(out))

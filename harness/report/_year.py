@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..core._model import NO_ANSWER_WITHIN, SAMPLE_MARK, Outcome, Status, Verdict
+from ..core._model import NO_ANSWER_WITHIN, SAMPLE_MARK, Delivery, Outcome, Status, Verdict
 from ..core._providers import PROVIDERS
 from ..core._quantiles import Quantiles, quantiles
 from ..core._scenario import Skipped
@@ -178,11 +178,8 @@ def figures(history: History, verdicts: Sequence[Verdict]) -> MonthFigures:
     month = str(block.get("month", ""))
     tampered = history.info.settings.get("tampered") or {}
     genuine = [d for d in history.deliveries if d.id not in tampered]
-    answered = [
-        d.answered_at - d.sent_at
-        for d in history.deliveries
-        if d.answered_at is not None and d.status is not None
-    ]
+    censor = _attempt_timeout(history)
+    acks = [ack for d in history.deliveries if (ack := _ack_seconds(d, censor)) is not None]
     samples = memory_samples(history)
     return MonthFigures(
         index=int(block.get("index", 0)),
@@ -194,7 +191,7 @@ def figures(history: History, verdicts: Sequence[Verdict]) -> MonthFigures:
         events=len(history.events),
         deliveries=len(history.deliveries),
         accepted=len({d.event_id for d in genuine if d.outcome is Outcome.OK}),
-        ack=quantiles(answered),
+        ack=quantiles(acks),
         lag=quantiles(lag for _, lag in event_lags(history)),
         errors=sum(1 for d in history.deliveries if d.outcome in _ERRORS),
         refusals=sum(1 for d in genuine if d.outcome is Outcome.REJECTED),
@@ -371,12 +368,8 @@ def _latency_points(
         pairs = []
         for d in sorted(h.deliveries, key=lambda d: d.sent_at):
             seen.add(d.event_id)
-            if d.answered_at is not None and d.status is not None:
-                pairs.append((offsets[index] + len(seen), d.answered_at - d.sent_at))
-            elif (wait := waited(d) or censor) is not None and (d.error or "").startswith(
-                NO_ANSWER_WITHIN
-            ):
-                pairs.append((offsets[index] + len(seen), wait))
+            if (ack := _ack_seconds(d, censor)) is not None:
+                pairs.append((offsets[index] + len(seen), ack))
         if not pairs:
             continue
         whole = quantiles(y for _, y in pairs).p95
@@ -389,6 +382,17 @@ def _latency_points(
             assert p95 is not None
             points.append((sum(x for x, _ in chunk) / len(chunk), p95))
     return points, p95s
+
+
+def _ack_seconds(d: Delivery, censor: float | None) -> float | None:
+    """How long ``d`` took to be answered; for one that timed out, the wait its error names
+    (else ``censor``, the run's timeout): the target was at least that slow, and leaving it out
+    would hide the worst. None for a connection that failed: no latency."""
+    if d.answered_at is not None and d.status is not None:
+        return d.answered_at - d.sent_at
+    if (d.error or "").startswith(NO_ANSWER_WITHIN):
+        return waited(d) or censor
+    return None
 
 
 def _attempt_timeout(h: History) -> float | None:
