@@ -177,14 +177,17 @@ def test_bulk_writer_drops_a_whole_batch_to_one_503(tmp_path: Path) -> None:
     [outage] = load_all(tmp_path / "journal.db")
     assert max(len(e.event_ids) for e in outage.effects) > 1  # bulk calls, several events each
     dropped = {eid for e in outage.effects if not e.committed for eid in e.event_ids}
-    assert dropped, "no bulk call met the outage"
+    recovers = found["recovers_after_outage"]
+    if not dropped:  # a machine so loaded that every flush came after the 0.55 s outage
+        assert recovers["status"] == "inconclusive", said(recovers)
+        assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
+        return
     lost = found["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert lost["summary"].startswith(f"{len(dropped)} of 24 accepted events produced no effect")
     assert set(lost["evidence"]["events"]) <= dropped, said(lost)  # up to ten witnesses
     assert "POST /payouts/bulk" in lost["evidence"]["lines"][0] and "(refused 503)" in said(lost)
     assert found["no_duplicate_effects"]["status"] == "pass", said(found["no_duplicate_effects"])
-    recovers = found["recovers_after_outage"]
     assert recovers["status"] == "fail", said(recovers)
     assert f"{len(dropped)} of " in recovers["summary"], said(recovers)
     assert done.code == 1

@@ -331,8 +331,12 @@ def test_the_targets_wait_for_a_cpu_is_marked_when_it_shares_one() -> None:
 
     target = subprocess.Popen([sys.executable, "-c", _BURN])
     burner = subprocess.Popen([sys.executable, "-c", _BURN])
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('asleep', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE,
+    )
     try:
+        assert sleeper.stdout is not None and sleeper.stdout.readline() == b"asleep\n"
         os.sched_setaffinity(target.pid, {cpu})
         os.sched_setaffinity(burner.pid, {cpu})
         shared = watched(target.pid)
@@ -341,6 +345,8 @@ def test_the_targets_wait_for_a_cpu_is_marked_when_it_shares_one() -> None:
         for p in (target, burner, sleeper):
             p.kill()
             p.wait()
+        assert sleeper.stdout is not None
+        sleeper.stdout.close()
     waits = [m.get("target_wait", 0.0) for m in shared]
     assert sum(waits) >= 0.25, shared  # about half of a second shared with another burner
     assert all(0 <= w <= m["span"] for w, m in zip(waits, shared, strict=True)), shared
