@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -479,10 +480,19 @@ def test_a_master_stopped_while_waiting_for_its_workers_exits_3_without_a_traceb
     args = ["locust", str(scenario), "--target", "http://127.0.0.1:9/hooks"]
     args += ["--downstream", "127.0.0.1:0", "--journal", str(tmp_path / "run.db"), "--"]
     args += [*HEADLESS, "--master", "--master-bind-port", str(port), "--expect-workers", "1"]
+    args += ["--loglevel", "INFO"]  # the plugin's word that it waits
 
     def waiting(proc: subprocess.Popen[str]) -> None:
-        listening(port, 30, proc)  # the master is up: the plugin's init, and its handlers, run
-        time.sleep(1)
+        # The plugin says so once its handlers are set and its run prepared (a loaded machine
+        # can take seconds from the master's port opening to there).
+        assert proc.stderr is not None
+        said, deadline = b"", time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            if select.select([proc.stderr], [], [], 0.1)[0]:  # unbuffered: the fd itself
+                said += os.read(proc.stderr.fileno(), 65536)
+                if b"harness: waiting for 1 worker(s) to connect" in said:
+                    return
+        raise AssertionError(f"the master never said it waits for its worker: {said!r}")
 
     done = signalled(
         [sys.executable, "-m", "harness", *args, "-t", "20s"],

@@ -259,6 +259,8 @@ def _wait_for_workers(environment: Environment, runner: MasterRunner) -> None:
         return
     expected, wait = options.expect_workers, options.expect_workers_max_wait
     options.expect_workers_max_wait = 0  # Locust's own give-up never comes first
+    if len(runner.clients.ready) < expected:
+        log.info("harness: waiting for %d worker(s) to connect", expected)
     start = time.monotonic()
     while (ready := len(runner.clients.ready)) < expected:
         if wait and time.monotonic() - start > wait:
