@@ -179,6 +179,19 @@ def unmet(verdicts: Sequence[Verdict]) -> list[tuple[str, str]]:
     return [(v.invariant, v.summary) for v in verdicts if not v.passed and v.invariant != ON_TIME]
 
 
+def held_but_late(runs: Sequence[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(scenario, invariant, summary) of each verdict of a JSON report's ``runs`` that neither
+    passed nor is an ack_within the machine made inconclusive: what must be empty for an
+    automation to have held everything but a latency a loaded machine could not judge."""
+    return [
+        (run["scenario"], v["invariant"], v["summary"])
+        for run in runs
+        for v in run["verdicts"]
+        if v["status"] != "pass"
+        and not (v["invariant"] == ON_TIME and late_by_the_machine(v["status"], v["summary"]))
+    ]
+
+
 def late_by_the_machine(status: str, summary: str) -> bool:
     """An ack_within verdict left inconclusive because the harness's own loop ran late while
     the deliveries were in flight (a loaded machine): what a slow automation gets instead of

@@ -414,7 +414,14 @@ def test_an_in_process_app_is_judged_slow_only_when_the_loop_was_free(
         settle_quiet=0.2,
     )
     (verdict,) = (v for v in result.verdicts if v.invariant == "ack_within")
-    assert verdict.status is status, verdict.summary
+    marks = [json.loads(m.detail) for m in result.history.marks if m.name == LOOP_LAG_MARK]
+    machine = sum(m.get("wait", 0.0) for m in marks)
+    if status is Status.FAIL and verdict.status is Status.INCONCLUSIVE:
+        # The loop was not left free: the machine kept its thread waiting for a CPU for over
+        # a second of the 2.5 s (a loaded CI), which is not the app's time.
+        assert machine >= 1.0, (machine, verdict.summary)
+    else:
+        assert verdict.status is status, verdict.summary
     # Each over the 2 s budget: answered late, or (a loaded machine) not within the timeout.
     deliveries = result.history.deliveries
     late = [d for d in deliveries if d.answered_at is None or d.answered_at - d.sent_at > 2]

@@ -568,10 +568,16 @@ def test_python_tests_read_well_when_an_invariant_fails(project: pytest.Pytester
             "E*where False = <no_duplicate_effects FAIL [[]silent[]]: 6 of 6 events produced "
             "duplicate effects*— e.g. event evt_* was delivered 2 times*>.passed",
             "E*where <no_duplicate_effects FAIL*> = verdict('no_duplicate_effects')",
-            "E*where verdict = <harness run built-in-python seed *: 4/5 hold; fails "
-            "no_duplicate_effects>.verdict",
+            "E*where verdict = <harness run built-in-python seed *: */5 hold; fails "
+            "no_duplicate_effects*>.verdict",
         ]
     )
+    # The app answers on the harness's loop: a loaded machine may leave ack_within
+    # inconclusive, never passed where it could not judge; every other verdict holds.
+    out = result.stdout.str()
+    late = "3/5 hold; fails no_duplicate_effects; inconclusive ack_within>" in out
+    assert late or "4/5 hold; fails no_duplicate_effects>" in out, out
+    assert f"shop_app:app: {3 if late else 4}/5 invariants hold" in out, out
     result.stdout.fnmatch_lines(
         [
             "E*KeyError: \"the run of 'built-in-python' judged no invariant 'no_lost_event' — it "
@@ -589,7 +595,7 @@ def test_python_tests_read_well_when_an_invariant_fails(project: pytest.Pytester
     )
     result.stdout.fnmatch_lines(
         [
-            "harness: built-in-python · shop_app:app: 4/5 invariants hold*",
+            "harness: built-in-python · shop_app:app: */5 invariants hold*",
             "SKIPPED [[]1[]] test_shop.py:*: no harness target: pass target= to harness_run*",
             "SKIPPED [[]1[]] test_shop.py:*: no harness target: pass --harness-target*",
         ]

@@ -132,7 +132,14 @@ def test_network_target_runs_take_turns_under_xdist(
         pytester.makefile(".scenario.yaml", **{name: DEMO.replace("tiny-storm", name)})
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     result = pytester.runpytest_subprocess("-p", "xdist.plugin", "-n", "2", *against(fragile))
-    result.assert_outcomes(passed=8, failed=2)
+    # Each run's duplicates fail no_duplicate_effects; on a loaded machine the fragile
+    # automation may also apply one record's two events out of order (per_key_order), as
+    # designed. The subject here is the two runs taking turns, each judged whole.
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 10, outcomes
+    assert 2 <= outcomes.get("failed", 0) <= 4, outcomes
+    for name in ("alpha", "beta"):  # in whichever order the workers ended
+        result.stdout.fnmatch_lines([f"FAILED*{name}*no_duplicate_effects*"])
     lock = Path(
         pytester.path / "harness-runs" / f".harness-downstream-{fragile.downstream_port}.lock"
     )
