@@ -165,6 +165,31 @@ def test_learned_per_event_and_type_ignored_by_design() -> None:
     assert exp.clean_run == clean.info.run_id
 
 
+def test_a_type_the_clean_run_lost_but_this_run_acted_on_is_not_ignored() -> None:
+    """The clean run made nothing for checkout.session.expired — by design, or because the
+    automation lost those events there too. Where this run's events of that type made writes,
+    the silence was not design: the type is judged by any effect, and the rule says why."""
+    twins = [ev("zqclean", 1), ev("zqclean", 2, "checkout.session.expired")]
+    clean = clean_run(twins, [write("/contacts", twins[:1])])
+    events = [ev("zqrun", 1), ev("zqrun", 2, "checkout.session.expired")]
+    info = run(events, [], [], tag="zqrun").info
+    asked: list[str] = []
+
+    def acted(event_type: str) -> bool:
+        asked.append(event_type)
+        return True
+
+    exp = learn(info, events, clean, acted)
+    assert asked == ["checkout.session.expired"]  # only a type the clean run was silent on
+    assert exp.types["checkout.session.expired"] == TypeRule(Rule.ANY)
+    assert exp.any_rule == {events[1].id} and events[1].id not in exp.nothing
+    assert exp.silent_clean == {"checkout.session.expired"}
+    assert "its silence is not taken as design" in exp.why_any
+    ignored = learn(info, events, clean, lambda _: False)
+    assert ignored.types["checkout.session.expired"] == TypeRule(Rule.LEARNED, ignored=True)
+    assert ignored.nothing == {events[1].id} and not ignored.silent_clean
+
+
 def test_an_event_whose_clean_twin_was_refused_is_judged_by_its_type() -> None:
     twins = [ev("zqclean", i) for i in (1, 2, 3)]
     clean = run(

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from harness.core._model import Outcome
 from harness.history import load_all
 
 from .conftest import SECRET, Completed, free_port, harness, start_module
@@ -190,6 +191,30 @@ def test_bulk_writer_drops_a_whole_batch_to_one_503(tmp_path: Path) -> None:
     assert found["no_duplicate_effects"]["status"] == "pass", said(found["no_duplicate_effects"])
     assert recovers["status"] == "fail", said(recovers)
     assert f"{len(dropped)} of " in recovers["summary"], said(recovers)
+    assert done.code == 1
+
+
+def test_a_restarted_worker_loses_what_it_had_queued(tmp_path: Path) -> None:
+    """The supervisor holds the socket, so no delivery is refused; each worker dies after its
+    tenth order with the orders it still had queued. Exactly those are lost — though the clean
+    run, against the same automation, lost its orders too: its silence is not taken as the
+    automation's design (before, 'ignored by design' passed 21 of 24 orders lost)."""
+    with automation("restarts_midrun", "/webhook/orders") as target:
+        done, report = run(target, str(SCENARIOS / "orders-worker-restarted.yaml"), tmp_path)
+    found = verdicts(report)
+    [h] = load_all(tmp_path / "journal.db")
+    paid = {eid for e in h.effects if e.committed for eid in e.event_ids}
+    accepted = {d.event_id for d in h.deliveries if d.outcome is Outcome.OK}
+    lost = accepted - paid
+    assert lost, "no worker died with orders queued"
+    verdict = found["no_lost_events"]
+    assert verdict["status"] == "fail", said(verdict)
+    assert verdict["summary"].startswith(f"{len(lost)} of {len(accepted)} accepted events"), said(
+        verdict
+    )
+    assert set(verdict["evidence"]["events"]) <= lost, said(verdict)
+    if "rule: any effect" in verdict["summary"]:  # the clean run made no payout at all
+        assert "its silence is not taken as design" in verdict["summary"], said(verdict)
     assert done.code == 1
 
 

@@ -30,7 +30,7 @@ import enum
 import re
 import weakref
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -227,6 +227,9 @@ class Expectation:
     by_type: frozenset[str] = frozenset()
     clean_run: str | None = None  # the run id learned from
     why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
+    # Types the clean run made nothing for though this run's events of them made writes: its
+    # silence was not the automation's design (it lost them there too), judged by any effect.
+    silent_clean: frozenset[str] = frozenset()
     several: bool = False  # several downstreams: requests are named with theirs
     tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
     others: int = 0  # the clean run's writes of another run, not learned
@@ -287,13 +290,40 @@ def expectation_of(facts: Facts) -> Expectation:
     found = _CACHE.get(facts)
     if found is None:
         history = facts.history
-        found = _CACHE[facts] = learn(history.info, history.events, history.baseline)
+        found = _CACHE[facts] = learn(history.info, history.events, history.baseline, _acted(facts))
     return found
 
 
-def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> Expectation:
+def _acted(facts: Facts) -> Callable[[str], bool]:
+    """Whether an event type's events made a write in the run (found once, when first asked:
+    only a type the clean run made nothing for is asked about)."""
+    types: set[str] | None = None
+
+    def acted(event_type: str) -> bool:
+        nonlocal types
+        if types is None:
+            events = facts.events_by_id
+            types = {
+                events[eid].type
+                for w in facts.writes_in_order
+                for eid in w.event_ids
+                if eid in events
+            }
+        return event_type in types
+
+    return acted
+
+
+def learn(
+    info: RunInfo,
+    events: Sequence[Event],
+    baseline: History | None,
+    acted: Callable[[str], bool] | None = None,
+) -> Expectation:
     """The expected effects of ``events``: declared in ``info.settings``, else learned from
-    ``baseline`` (when it is the complete clean run), else any effect."""
+    ``baseline`` (when it is the complete clean run), else any effect. ``acted``: whether the
+    run's events of a type made writes — a type the clean run made nothing for, yet the run's
+    events did, is judged by any effect, not ignored by design."""
     settings = info.settings
     declared = _declared(settings)
     stubs = settings.get("routes")
@@ -318,7 +348,11 @@ def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> E
         else:
             nothing.add(e.id)
     clean, why = _usable(settings, baseline)
-    learned = _Learned(clean, routes, undeclared) if clean is not None and undeclared else None
+    learned = (
+        _Learned(clean, routes, undeclared, acted or _never)
+        if clean is not None and undeclared
+        else None
+    )
     if learned is None:
         any_rule = frozenset(e.id for e in undeclared)
         for t in dict.fromkeys(e.type for e in undeclared):  # one rule per type, in event order
@@ -328,8 +362,20 @@ def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> E
         nothing |= learned.nothing
         any_rule = frozenset(learned.any_rule)
         types.update(learned.types)
-        # Learned, yet some type by any effect: the clean run refused all its events.
-        why = "the clean run accepted none of their events"
+        # Learned, yet some type by any effect: the clean run refused all its events, or made
+        # nothing for a type this run's events acted on.
+        why = "; ".join(
+            text
+            for text, found in (
+                ("the clean run accepted none of their events", learned.refused),
+                (
+                    "the clean run made no effect for them, though this run's did: its "
+                    "silence is not taken as design",
+                    learned.silent,
+                ),
+            )
+            if found
+        )
     return Expectation(
         model=info.model,
         routes=routes,
@@ -346,7 +392,12 @@ def learn(info: RunInfo, events: Sequence[Event], baseline: History | None) -> E
         several=len(stubs) > 1,
         tag=info.tracer_tag,
         others=learned.others if learned else 0,
+        silent_clean=frozenset(learned.silent) if learned else frozenset(),
     )
+
+
+def _never(_: str) -> bool:
+    return False
 
 
 def _usable(settings: Mapping[str, Any], baseline: History | None) -> tuple[History | None, str]:
@@ -364,7 +415,13 @@ def _usable(settings: Mapping[str, Any], baseline: History | None) -> tuple[Hist
 class _Learned:
     """What the clean run teaches about the undeclared events of a run (see ``learn``)."""
 
-    def __init__(self, clean: History, routes: Routes, events: Sequence[Event]) -> None:
+    def __init__(
+        self,
+        clean: History,
+        routes: Routes,
+        events: Sequence[Event],
+        acted: Callable[[str], bool],
+    ) -> None:
         twins = {e.seq: e for e in clean.events}
         twin_of = {
             e.id: twin
@@ -385,6 +442,8 @@ class _Learned:
         self.not_expected: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
+        self.refused: set[str] = set()  # types whose every clean twin was refused
+        self.silent: set[str] = set()  # types the clean run made nothing for, this run did
         for t, mine in of_type.items():
             made = {e.id: m for e in mine if (m := _made(by_twin, twin_of.get(e.id)))}
             # A write the clean run could not tie to an event may be one of these events'.
@@ -394,12 +453,19 @@ class _Learned:
                 self._acting(mine, made, twin_of, accepted, records_written)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
-            elif any((tw := twin_of.get(e.id)) is not None and tw.id in accepted for e in mine):
-                self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
-                self.nothing.update(e.id for e in mine)
-            else:  # the clean run refused them all: it teaches nothing about them
+            elif not any(
+                (tw := twin_of.get(e.id)) is not None and tw.id in accepted for e in mine
+            ):  # the clean run refused them all: it teaches nothing about them
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
+                self.refused.add(t)
+            elif acted(t):  # the clean run lost them too: its silence is not design
+                self.types[t] = TypeRule(Rule.ANY)
+                self.any_rule.update(e.id for e in mine)
+                self.silent.add(t)
+            else:
+                self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
+                self.nothing.update(e.id for e in mine)
 
     def _learn_writes(
         self, clean: History, routes: Routes, run_key: Mapping[str, str]

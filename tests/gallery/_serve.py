@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -58,3 +58,19 @@ async def asgi_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
         body += message.get("body", b"")
         if not message.get("more_body"):
             return body
+
+
+def queue_worker(
+    key: web.AppKey[asyncio.Queue[Any]],
+    work: Callable[[asyncio.Queue[Any]], Awaitable[None]],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: the app's in-memory queue under ``key``, and a task working it off
+    for as long as the app serves (what a background-job library gives an app)."""
+
+    async def serving(app: web.Application) -> AsyncIterator[None]:
+        app[key] = asyncio.Queue()
+        task = asyncio.create_task(work(app[key]))
+        yield
+        task.cancel()
+
+    return serving

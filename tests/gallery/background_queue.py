@@ -18,7 +18,6 @@ Must get: ``no_lost_events`` and ``no_duplicate_effects`` pass, even at a compre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -55,13 +54,7 @@ def build_app(api_url: str) -> web.Application:
                 except (aiohttp.ClientError, TimeoutError):
                     queue.put_nowait(event)  # try again after the others
 
-    async def background(app: web.Application) -> AsyncIterator[None]:
-        app[QUEUE] = asyncio.Queue()
-        task = asyncio.create_task(worker(app[QUEUE]))
-        yield
-        task.cancel()
-
-    app.cleanup_ctx.append(background)
+    app.cleanup_ctx.append(_serve.queue_worker(QUEUE, worker))
 
     async def webhook(request: web.Request) -> web.Response:
         request.app[QUEUE].put_nowait(await request.json())

@@ -1,0 +1,117 @@
+"""Order webhooks answered 200 at once and queued in memory, by a worker its supervisor restarts.
+
+The shape of a small service behind systemd socket activation, gunicorn or a container
+platform: the supervisor holds the listening socket and restarts the worker process when it
+exits, so the sender never sees a refused connection. The worker acknowledges each order, keeps
+it in an in-memory queue and pays it out 0.2 s later. After ``--die-after`` orders it exits (an
+OOM kill, a deploy that does not drain), and whatever was still queued is gone — though the
+sender heard 200 for every one. The next worker starts empty and goes on.
+
+Must get: ``no_lost_events`` fail naming the orders that were queued when the worker died, and
+only those; the orders after the restart are paid.
+
+    PAYOUTS_URL=http://127.0.0.1:9100 python -m tests.gallery.restarts_midrun --die-after 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from . import _serve
+
+WORK = 0.2  # real seconds before an order is paid out
+QUEUE: web.AppKey[asyncio.Queue[dict[str, Any]]] = web.AppKey("queue", asyncio.Queue)
+
+
+def build_app(api_url: str, die_after: int) -> web.Application:
+    app = web.Application()
+    accepted = 0
+
+    async def worker(queue: asyncio.Queue[dict[str, Any]]) -> None:
+        async with aiohttp.ClientSession(api_url) as api:
+            while True:
+                event = await queue.get()
+                await asyncio.sleep(WORK)
+                data = event["data"]
+                payout = {"order_id": data["order_id"], "amount": data["amount"]}
+                try:
+                    async with api.post("/payouts", json=payout) as r:
+                        r.raise_for_status()
+                except (aiohttp.ClientError, TimeoutError):
+                    queue.put_nowait(event)
+
+    app.cleanup_ctx.append(_serve.queue_worker(QUEUE, worker))
+
+    async def webhook(request: web.Request) -> web.Response:
+        nonlocal accepted
+        request.app[QUEUE].put_nowait(await request.json())
+        accepted += 1
+        if accepted == die_after:  # the flaw's trigger: gone just after this answer
+            asyncio.get_running_loop().call_later(0.05, os._exit, 1)
+        return web.json_response({"queued": True})
+
+    app.router.add_post("/webhook/orders", webhook)
+    return app
+
+
+async def _work(listening: socket.socket, api_url: str, die_after: int) -> None:
+    """One worker process: serve on the supervisor's socket until told to stop, or dead."""
+    runner = web.AppRunner(build_app(api_url, die_after), access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, listening).start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def _supervise(opts: argparse.Namespace) -> None:
+    """Hold the socket; run a worker on it, and another each time one exits."""
+    listening = socket.create_server(("127.0.0.1", opts.port))
+    print(f"LISTENING http://127.0.0.1:{listening.getsockname()[1]}", flush=True)
+    stopping = False
+    child: subprocess.Popen[bytes] | None = None
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    fd = listening.fileno()
+    while not stopping:
+        argv = [sys.executable, "-m", "tests.gallery.restarts_midrun", "--worker-fd", str(fd)]
+        argv += ["--downstream", opts.downstream, "--die-after", str(opts.die_after)]
+        child = subprocess.Popen(argv, pass_fds=(fd,))
+        child.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.gallery.restarts_midrun")
+    parser.add_argument("--die-after", type=int, default=10)
+    parser.add_argument("--worker-fd", type=int, help=argparse.SUPPRESS)
+    opts, rest = parser.parse_known_args()
+    served = _serve.options("python -m tests.gallery.restarts_midrun", "PAYOUTS_URL", rest)
+    opts.port, opts.downstream = served.port, served.downstream
+    if opts.worker_fd is None:
+        _supervise(opts)
+        return
+    listening = socket.socket(fileno=opts.worker_fd)
+    asyncio.run(_work(listening, opts.downstream, opts.die_after))
+
+
+if __name__ == "__main__":
+    main()
