@@ -175,12 +175,12 @@ def test_a_type_the_clean_run_lost_but_this_run_acted_on_is_not_ignored() -> Non
     info = run(events, [], [], tag="zqrun").info
     asked: list[str] = []
 
-    def acted(event_type: str) -> bool:
-        asked.append(event_type)
+    def acted(event_id: str) -> bool:
+        asked.append(event_id)
         return True
 
     exp = learn(info, events, clean, acted)
-    assert asked == ["checkout.session.expired"]  # only a type the clean run was silent on
+    assert asked == [events[1].id]  # only an event of a type the clean run was silent on
     assert exp.types["checkout.session.expired"] == TypeRule(Rule.ANY)
     assert exp.any_rule == {events[1].id} and events[1].id not in exp.nothing
     assert exp.silent_clean == {"checkout.session.expired"}
@@ -188,6 +188,22 @@ def test_a_type_the_clean_run_lost_but_this_run_acted_on_is_not_ignored() -> Non
     ignored = learn(info, events, clean, lambda _: False)
     assert ignored.types["checkout.session.expired"] == TypeRule(Rule.LEARNED, ignored=True)
     assert ignored.nothing == {events[1].id} and not ignored.silent_clean
+
+
+def test_events_the_clean_run_left_alone_are_owed_their_types_when_such_acted_here() -> None:
+    """Of three checkouts the clean run wrote a deal for one and left two alone: payloads it
+    skips on purpose — or lost. When one of those two made a deal in this run, the automation
+    does not skip such payloads: both are owed a deal, and the summary says why."""
+    twins = [ev("zqclean", i) for i in (1, 2, 3)]
+    clean = clean_run(twins, [write("/deals", twins[:1])])
+    events = [ev("zqrun", i) for i in (1, 2, 3)]
+    info = run(events, [], [], tag="zqrun").info
+    deal = {Request("crm", "POST", "/deals"): 1}
+    skipped = learn(info, events, clean, lambda _: False)
+    assert skipped.not_expected == {events[1].id, events[2].id}
+    exp = learn(info, events, clean, lambda eid: eid == events[2].id)
+    assert exp.per_event == {e.id: deal for e in events}
+    assert exp.unlike_clean == {events[1].id, events[2].id} and not exp.nothing
 
 
 def test_an_event_whose_clean_twin_was_refused_is_judged_by_its_type() -> None:

@@ -230,6 +230,9 @@ class Expectation:
     # Types the clean run made nothing for though this run's events of them made writes: its
     # silence was not the automation's design (it lost them there too), judged by any effect.
     silent_clean: frozenset[str] = frozenset()
+    # Events whose clean twins made nothing, though such events acted in this run: expected
+    # what their type's events made (not ``nothing``).
+    unlike_clean: frozenset[str] = frozenset()
     several: bool = False  # several downstreams: requests are named with theirs
     tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
     others: int = 0  # the clean run's writes of another run, not learned
@@ -295,21 +298,15 @@ def expectation_of(facts: Facts) -> Expectation:
 
 
 def _acted(facts: Facts) -> Callable[[str], bool]:
-    """Whether an event type's events made a write in the run (found once, when first asked:
-    only a type the clean run made nothing for is asked about)."""
-    types: set[str] | None = None
+    """Whether an event made a write in the run (the events that did, found once, when first
+    asked: only events whose clean twins made nothing are asked about)."""
+    made: set[str] | None = None
 
-    def acted(event_type: str) -> bool:
-        nonlocal types
-        if types is None:
-            events = facts.events_by_id
-            types = {
-                events[eid].type
-                for w in facts.writes_in_order
-                for eid in w.event_ids
-                if eid in events
-            }
-        return event_type in types
+    def acted(event_id: str) -> bool:
+        nonlocal made
+        if made is None:
+            made = {eid for w in facts.writes_in_order for eid in w.event_ids}
+        return event_id in made
 
     return acted
 
@@ -321,9 +318,9 @@ def learn(
     acted: Callable[[str], bool] | None = None,
 ) -> Expectation:
     """The expected effects of ``events``: declared in ``info.settings``, else learned from
-    ``baseline`` (when it is the complete clean run), else any effect. ``acted``: whether the
-    run's events of a type made writes — a type the clean run made nothing for, yet the run's
-    events did, is judged by any effect, not ignored by design."""
+    ``baseline`` (when it is the complete clean run), else any effect. ``acted``: whether an
+    event of the run made a write — where the clean run made nothing for a type, or for some
+    events of it, yet such events acted in this run, the clean run's silence was not design."""
     settings = info.settings
     declared = _declared(settings)
     stubs = settings.get("routes")
@@ -393,6 +390,7 @@ def learn(
         tag=info.tracer_tag,
         others=learned.others if learned else 0,
         silent_clean=frozenset(learned.silent) if learned else frozenset(),
+        unlike_clean=frozenset(learned.unlike_clean) if learned else frozenset(),
     )
 
 
@@ -443,6 +441,8 @@ class _Learned:
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
         self.refused: set[str] = set()  # types whose every clean twin was refused
+        # Events whose clean twins made nothing, though such events acted in this run.
+        self.unlike_clean: set[str] = set()
         self.silent: set[str] = set()  # types the clean run made nothing for, this run did
         for t, mine in of_type.items():
             made = {e.id: m for e in mine if (m := _made(by_twin, twin_of.get(e.id)))}
@@ -450,7 +450,7 @@ class _Learned:
             coarse = bool(self.per_run) or any(e.key in records_written for e in mine)
             if made:
                 self.types[t] = TypeRule(Rule.LEARNED)
-                self._acting(mine, made, twin_of, accepted, records_written)
+                self._acting(mine, made, twin_of, accepted, records_written, acted)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
             elif not any(
@@ -459,7 +459,7 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.refused.add(t)
-            elif acted(t):  # the clean run lost them too: its silence is not design
+            elif any(acted(e.id) for e in mine):  # the clean run lost them: not design
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.silent.add(t)
@@ -524,9 +524,11 @@ class _Learned:
         twin_of: Mapping[str, Event],
         accepted: Collection[str],
         records_written: Collection[str],
+        acted: Callable[[str], bool],
     ) -> None:
         """The events of a type some of whose twins made requests."""
         typical: Counter[Request] | None = None
+        left: list[Event] = []  # accepted and left alone in the clean run
         for e in mine:
             if e.id in made:
                 self.per_event[e.id] = made[e.id]
@@ -537,8 +539,7 @@ class _Learned:
                 # either (an automation that skips some payloads on purpose) — unless a write
                 # tied only to its record, or to nothing, may be its.
                 if e.key not in records_written and not self.per_run:
-                    self.nothing.add(e.id)
-                    self.not_expected.add(e.id)
+                    left.append(e)
             elif typical or (typical is None and (typical := _common(made.values()))):
                 # Its twin was refused or is missing: expected what every acting event of its
                 # type made.
@@ -546,6 +547,16 @@ class _Learned:
                 self.by_type.add(e.id)
             elif e.key not in records_written and not self.per_run:
                 self.any_rule.add(e.id)
+        if left and any(acted(e.id) for e in left) and (common := _common(made.values())):
+            # Payloads the clean run left alone acted here: the automation does not skip them
+            # on purpose, it lost them there. Each is expected what its type's events made.
+            for e in left:
+                self.per_event[e.id] = common
+            self.unlike_clean.update(e.id for e in left)
+            return
+        for e in left:
+            self.nothing.add(e.id)
+            self.not_expected.add(e.id)
 
 
 def of_another_run(effect: Effect, tag: str) -> bool:

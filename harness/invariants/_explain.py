@@ -77,6 +77,12 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
             f"the clean run made no effect for {', '.join(sorted(exp.silent_clean))}, though "
             f"this run's did: not taken as design, its {plural(n, 'event')} judged by any effect"
         )
+    if exp.unlike_clean:
+        notes.append(
+            f"{plural(len(exp.unlike_clean), 'event')} made no effect in the clean run, though "
+            "events like them did here: not taken as design, judged by what their type's "
+            "events made"
+        )
     if exp.not_expected:
         notes.append(
             f"{plural(len(exp.not_expected), 'event')} made no effect in the clean run either "
