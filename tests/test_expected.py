@@ -167,43 +167,44 @@ def test_learned_per_event_and_type_ignored_by_design() -> None:
 
 def test_a_type_the_clean_run_lost_but_this_run_acted_on_is_not_ignored() -> None:
     """The clean run made nothing for checkout.session.expired — by design, or because the
-    automation lost those events there too. Where this run's events of that type made writes,
-    the silence was not design: the type is judged by any effect, and the rule says why."""
+    automation lost those events there too. Where this run's events of that type made a
+    request the clean run made (a deal), the silence was not design: the type is judged by any
+    effect, and the rule says why. An audit write the clean run never made proves nothing."""
     twins = [ev("zqclean", 1), ev("zqclean", 2, "checkout.session.expired")]
-    clean = clean_run(twins, [write("/contacts", twins[:1])])
+    clean = clean_run(twins, [write("/deals", twins[:1])])
     events = [ev("zqrun", 1), ev("zqrun", 2, "checkout.session.expired")]
     info = run(events, [], [], tag="zqrun").info
-    asked: list[str] = []
-
-    def acted(event_id: str) -> bool:
-        asked.append(event_id)
-        return True
-
-    exp = learn(info, events, clean, acted)
-    assert asked == [events[1].id]  # only an event of a type the clean run was silent on
+    exp = learn(info, events, clean, [write("/deals", events)])
     assert exp.types["checkout.session.expired"] == TypeRule(Rule.ANY)
     assert exp.any_rule == {events[1].id} and events[1].id not in exp.nothing
     assert exp.silent_clean == {"checkout.session.expired"}
     assert "its silence is not taken as design" in exp.why_any
-    ignored = learn(info, events, clean, lambda _: False)
-    assert ignored.types["checkout.session.expired"] == TypeRule(Rule.LEARNED, ignored=True)
-    assert ignored.nothing == {events[1].id} and not ignored.silent_clean
+    for writes in ([], [write("/audit", events[1:], downstream="log")]):
+        ignored = learn(info, events, clean, writes)
+        assert ignored.types["checkout.session.expired"] == TypeRule(Rule.LEARNED, ignored=True)
+        assert ignored.nothing == {events[1].id} and not ignored.silent_clean
+    # A clean run that wrote nothing at all teaches nothing of what a write should be.
+    silent = learn(info, events, clean_run(twins, []), [write("/deals", events[:1])])
+    assert silent.types[CHECKOUT] == TypeRule(Rule.ANY) and CHECKOUT in silent.silent_clean
 
 
 def test_events_the_clean_run_left_alone_are_owed_their_types_when_such_acted_here() -> None:
-    """Of three checkouts the clean run wrote a deal for one and left two alone: payloads it
-    skips on purpose — or lost. When one of those two made a deal in this run, the automation
-    does not skip such payloads: both are owed a deal, and the summary says why."""
-    twins = [ev("zqclean", i) for i in (1, 2, 3)]
-    clean = clean_run(twins, [write("/deals", twins[:1])])
-    events = [ev("zqrun", i) for i in (1, 2, 3)]
+    """Of four checkouts the clean run wrote a deal for two and left two alone: payloads it
+    skips on purpose — or lost. When one of those made a deal in this run, the automation does
+    not skip such payloads: both are owed a deal, and the summary says why. An alert naming one
+    (drift said loudly) is not a deal."""
+    twins = [ev("zqclean", i) for i in (1, 2, 3, 4)]
+    clean = clean_run(twins, [write("/deals", twins[:2])])
+    events = [ev("zqrun", i) for i in (1, 2, 3, 4)]
     info = run(events, [], [], tag="zqrun").info
     deal = {Request("crm", "POST", "/deals"): 1}
-    skipped = learn(info, events, clean, lambda _: False)
-    assert skipped.not_expected == {events[1].id, events[2].id}
-    exp = learn(info, events, clean, lambda eid: eid == events[2].id)
+    alert = write("/alerts", [events[2]], downstream="slack")
+    for writes in ([write("/deals", events[:2])], [write("/deals", events[:2]), alert]):
+        skipped = learn(info, events, clean, writes)
+        assert skipped.not_expected == {events[2].id, events[3].id}
+    exp = learn(info, events, clean, [write("/deals", events[:3])])
     assert exp.per_event == {e.id: deal for e in events}
-    assert exp.unlike_clean == {events[1].id, events[2].id} and not exp.nothing
+    assert exp.unlike_clean == {events[2].id, events[3].id} and not exp.nothing
 
 
 def test_an_event_whose_clean_twin_was_refused_is_judged_by_its_type() -> None:

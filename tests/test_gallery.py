@@ -198,7 +198,7 @@ def test_a_restarted_worker_loses_what_it_had_queued(tmp_path: Path) -> None:
     """The supervisor holds the socket, so no delivery is refused; each worker dies after its
     tenth order with the orders it still had queued. Exactly those are lost — though the clean
     run, against the same automation, lost its orders too: its silence is not taken as the
-    automation's design (before, 'ignored by design' passed 21 of 24 orders lost)."""
+    automation's design (before, 'ignored by design' passed 22 of 24 orders lost)."""
     with automation("restarts_midrun", "/webhook/orders") as target:
         done, report = run(target, str(SCENARIOS / "orders-worker-restarted.yaml"), tmp_path)
     found = verdicts(report)

@@ -30,7 +30,7 @@ import enum
 import re
 import weakref
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -293,34 +293,43 @@ def expectation_of(facts: Facts) -> Expectation:
     found = _CACHE.get(facts)
     if found is None:
         history = facts.history
-        found = _CACHE[facts] = learn(history.info, history.events, history.baseline, _acted(facts))
+        found = _CACHE[facts] = learn(
+            history.info, history.events, history.baseline, facts.writes_in_order
+        )
     return found
 
 
-def _acted(facts: Facts) -> Callable[[str], bool]:
-    """Whether an event made a write in the run (the events that did, found once, when first
-    asked: only events whose clean twins made nothing are asked about)."""
-    made: set[str] | None = None
+class _RunWrites:
+    """The requests each event of the judged run made, found once, when first asked: only
+    events whose clean twins made nothing are asked about."""
 
-    def acted(event_id: str) -> bool:
-        nonlocal made
-        if made is None:
-            made = {eid for w in facts.writes_in_order for eid in w.event_ids}
-        return event_id in made
+    def __init__(self, writes: Sequence[Effect], routes: Routes) -> None:
+        self._writes = writes
+        self._routes = routes
+        self._by_event: dict[str, set[Request]] | None = None
 
-    return acted
+    def made(self, event_id: str) -> set[Request]:
+        if self._by_event is None:
+            self._by_event = {}
+            for w in self._writes:
+                request = self._routes.of(w)
+                for eid in w.event_ids:
+                    self._by_event.setdefault(eid, set()).add(request)
+        return self._by_event.get(event_id, set())
 
 
 def learn(
     info: RunInfo,
     events: Sequence[Event],
     baseline: History | None,
-    acted: Callable[[str], bool] | None = None,
+    writes: Sequence[Effect] = (),
 ) -> Expectation:
     """The expected effects of ``events``: declared in ``info.settings``, else learned from
-    ``baseline`` (when it is the complete clean run), else any effect. ``acted``: whether an
-    event of the run made a write — where the clean run made nothing for a type, or for some
-    events of it, yet such events acted in this run, the clean run's silence was not design."""
+    ``baseline`` (when it is the complete clean run), else any effect. ``writes``: the run's
+    committed writes — where the clean run made nothing for a type, or for some events of it,
+    yet such events made here a request the clean run made (for that type; for any, where it
+    made none for the type; any request, where the clean run made none at all), the clean
+    run's silence was not design."""
     settings = info.settings
     declared = _declared(settings)
     stubs = settings.get("routes")
@@ -346,7 +355,7 @@ def learn(
             nothing.add(e.id)
     clean, why = _usable(settings, baseline)
     learned = (
-        _Learned(clean, routes, undeclared, acted or _never)
+        _Learned(clean, routes, undeclared, _RunWrites(writes, routes))
         if clean is not None and undeclared
         else None
     )
@@ -394,10 +403,6 @@ def learn(
     )
 
 
-def _never(_: str) -> bool:
-    return False
-
-
 def _usable(settings: Mapping[str, Any], baseline: History | None) -> tuple[History | None, str]:
     """The clean run to learn from, or None and why not."""
     wanted = settings.get("baseline")
@@ -418,7 +423,7 @@ class _Learned:
         clean: History,
         routes: Routes,
         events: Sequence[Event],
-        acted: Callable[[str], bool],
+        here: _RunWrites,
     ) -> None:
         twins = {e.seq: e for e in clean.events}
         twin_of = {
@@ -440,6 +445,11 @@ class _Learned:
         self.not_expected: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
+        # Every request the clean run made: what a type it made nothing for must make here for
+        # its silence to be doubted (an alert or an audit write is not the automation's work).
+        clean_requests = {r for c in by_twin.values() for r in c}
+        clean_requests.update(r for c in self.per_record.values() for r in c)
+        clean_requests.update(self.per_run)
         self.refused: set[str] = set()  # types whose every clean twin was refused
         # Events whose clean twins made nothing, though such events acted in this run.
         self.unlike_clean: set[str] = set()
@@ -450,7 +460,7 @@ class _Learned:
             coarse = bool(self.per_run) or any(e.key in records_written for e in mine)
             if made:
                 self.types[t] = TypeRule(Rule.LEARNED)
-                self._acting(mine, made, twin_of, accepted, records_written, acted)
+                self._acting(mine, made, twin_of, accepted, records_written, here)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
             elif not any(
@@ -459,7 +469,10 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.refused.add(t)
-            elif any(acted(e.id) for e in mine):  # the clean run lost them: not design
+            elif any(
+                (found := here.made(e.id)) and (not clean_requests or found & clean_requests)
+                for e in mine
+            ):  # the clean run lost them: not design
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.silent.add(t)
@@ -524,7 +537,7 @@ class _Learned:
         twin_of: Mapping[str, Event],
         accepted: Collection[str],
         records_written: Collection[str],
-        acted: Callable[[str], bool],
+        here: _RunWrites,
     ) -> None:
         """The events of a type some of whose twins made requests."""
         typical: Counter[Request] | None = None
@@ -547,11 +560,17 @@ class _Learned:
                 self.by_type.add(e.id)
             elif e.key not in records_written and not self.per_run:
                 self.any_rule.add(e.id)
-        if left and any(acted(e.id) for e in left) and (common := _common(made.values())):
-            # Payloads the clean run left alone acted here: the automation does not skip them
-            # on purpose, it lost them there. Each is expected what its type's events made.
+        requests = {r for m in made.values() for r in m}
+        if left and any(here.made(e.id) & requests for e in left):
+            # Payloads the clean run left alone made here what their type makes: the
+            # automation does not skip them on purpose, it lost them there. Each is expected
+            # what every acting event of its type made, else any effect.
+            common = _common(made.values())
             for e in left:
-                self.per_event[e.id] = common
+                if common:
+                    self.per_event[e.id] = common
+                else:
+                    self.any_rule.add(e.id)
             self.unlike_clean.update(e.id for e in left)
             return
         for e in left:

@@ -71,12 +71,6 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
                 notes.append(
                     f"ignored by design ({why}): {', '.join(types)} ({plural(n, 'event')})"
                 )
-    if exp.silent_clean:
-        n = sum(1 for e in events if e.type in exp.silent_clean)
-        notes.append(
-            f"the clean run made no effect for {', '.join(sorted(exp.silent_clean))}, though "
-            f"this run's did: not taken as design, its {plural(n, 'event')} judged by any effect"
-        )
     if exp.unlike_clean:
         notes.append(
             f"{plural(len(exp.unlike_clean), 'event')} made no effect in the clean run, though "
