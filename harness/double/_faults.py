@@ -142,7 +142,7 @@ def acted_on(fault: Fault, effect: Effect) -> bool:
         return False
     p = fault.params
     if fault.mode == "slow":
-        return effect.committed or effect.status not in _REFUSED_BY_THE_DOUBLE
+        return not refused_by_the_double(effect)
     if fault.mode == "commit-then-fail":
         return effect.status == (504 if p.get("then") == "timeout" else int(p.get("status", 503)))
     refused = _REFUSED_WITH.get(fault.mode)
@@ -150,10 +150,14 @@ def acted_on(fault: Fault, effect: Effect) -> bool:
     return not effect.committed and effect.status == status
 
 
+def refused_by_the_double(effect: Effect) -> bool:
+    """Was the call refused before any fault was asked: a bad token (401), a body over the
+    double's limit (413)?"""
+    return not effect.committed and effect.status in (401, 413)
+
+
 # The answer each mode refuses a call with, where the scenario does not choose it (0: reset).
 _REFUSED_WITH = {"throttle": 429, "rate-limit": 429, "timeout": 504, "reset": 0}
-# What the double answers before any fault is asked: a bad token, a body over its limit.
-_REFUSED_BY_THE_DOUBLE = (401, 413)
 
 
 def _route(fault: Fault) -> RouteMatcher | None:

@@ -227,9 +227,6 @@ class Expectation:
     by_type: frozenset[str] = frozenset()
     clean_run: str | None = None  # the run id learned from
     why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
-    # Types the clean run made nothing for though this run's events of them made writes: its
-    # silence was not the automation's design (it lost them there too), judged by any effect.
-    silent_clean: frozenset[str] = frozenset()
     # Events whose clean twins made nothing, though such events acted in this run: expected
     # what their type's events made (not ``nothing``).
     unlike_clean: frozenset[str] = frozenset()
@@ -398,7 +395,6 @@ def learn(
         several=len(stubs) > 1,
         tag=info.tracer_tag,
         others=learned.others if learned else 0,
-        silent_clean=frozenset(learned.silent) if learned else frozenset(),
         unlike_clean=frozenset(learned.unlike_clean) if learned else frozenset(),
     )
 
@@ -445,11 +441,6 @@ class _Learned:
         self.not_expected: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
-        # Every request the clean run made: what a type it made nothing for must make here for
-        # its silence to be doubted (an alert or an audit write is not the automation's work).
-        clean_requests = {r for c in by_twin.values() for r in c}
-        clean_requests.update(r for c in self.per_record.values() for r in c)
-        clean_requests.update(self.per_run)
         self.refused: set[str] = set()  # types whose every clean twin was refused
         # Events whose clean twins made nothing, though such events acted in this run.
         self.unlike_clean: set[str] = set()
@@ -469,16 +460,24 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.refused.add(t)
-            elif any(
-                (found := here.made(e.id)) and (not clean_requests or found & clean_requests)
-                for e in mine
-            ):  # the clean run lost them: not design
+            elif self._acted_here(mine, here, by_twin):  # the clean run lost them: not design
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.silent.add(t)
             else:
                 self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
                 self.nothing.update(e.id for e in mine)
+
+    def _acted_here(
+        self, mine: Sequence[Event], here: _RunWrites, by_twin: Mapping[str, Counter[Request]]
+    ) -> bool:
+        """Whether events of a type the clean run made nothing for made here a request the
+        clean run made for others (any request, where it made none at all): an alert or an
+        audit write is not the automation's work."""
+        clean = {r for c in {id(c): c for c in by_twin.values()}.values() for r in c}
+        clean.update(r for c in self.per_record.values() for r in c)
+        clean.update(self.per_run)
+        return any((found := here.made(e.id)) and (not clean or found & clean) for e in mine)
 
     def _learn_writes(
         self, clean: History, routes: Routes, run_key: Mapping[str, str]
@@ -560,8 +559,10 @@ class _Learned:
                 self.by_type.add(e.id)
             elif e.key not in records_written and not self.per_run:
                 self.any_rule.add(e.id)
-        requests = {r for m in made.values() for r in m}
-        if left and any(here.made(e.id) & requests for e in left):
+        if not left:
+            return
+        requests = {r for m in {id(m): m for m in made.values()}.values() for r in m}
+        if any(here.made(e.id) & requests for e in left):
             # Payloads the clean run left alone made here what their type makes: the
             # automation does not skip them on purpose, it lost them there. Each is expected
             # what every acting event of its type made, else any effect.

@@ -41,7 +41,7 @@ from ..core._model import (
     Verdict,
 )
 from ..core._scenario import FAULT_MODES
-from ..double._faults import acted_on, on_route
+from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
 from ._expected import Expectation, Level, Request, Short, expectation_of
 from ._explain import missing_text, source_text, tried_text
@@ -460,7 +460,7 @@ def _missed_text(facts: Facts, w: Fault) -> str:
             continue
         if e.at < w.end:
             during += 1
-            refused += not e.committed and e.status in (401, 413)
+            refused += refused_by_the_double(e)
         elif first_after is None:
             first_after = e.at
     if during and w.mode == "rate-limit" and not refused:

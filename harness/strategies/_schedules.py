@@ -3,6 +3,7 @@ two together for a scenario (``explorations``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,17 +158,18 @@ def explorations(
     scale = scenario.time_scale or 1.0
     step = spacing / scale
     names = [d.name for d in scenario.downstreams]
+
     # The pool's keys, made at the first draw and kept: making them makes the whole source
     # (0.18 CPU-s for duplicate-storm's 60 events), which every example paid before. A source
-    # without events still raises at each draw, as it did.
-    made: list[tuple[str, ...]] = []
+    # without events still raises at each draw, as it did (a raise is not cached).
+    @functools.cache
+    def keys() -> tuple[str, ...]:
+        return pool_keys(scenario, seed, pool)
 
     @st.composite
     def exploration(draw: st.DrawFn) -> Exploration:
-        if not made:
-            made.append(pool_keys(scenario, seed, pool))
         schedule = draw(
-            deliveries(made[0], max_deliveries=max_deliveries, spacing=step, tamper=tamper)
+            deliveries(keys(), max_deliveries=max_deliveries, spacing=step, tamper=tamper)
         )
         windows = draw(fault_windows(schedule, names, modes=faults, spacing=step)) if faults else ()
         return Exploration(schedule, windows)
