@@ -14,7 +14,7 @@ import pytest
 from harness.core._model import Status
 from harness.core._scenario import Settle
 from harness.engine import Recorder, RunOptions, prepare, run_scenarios
-from harness.engine._baseline import expectation_for, prepare_baseline, with_baseline
+from harness.engine._baseline import pending_rule, prepare_baseline, with_baseline
 from harness.history import Journal
 from harness.invariants._expected import Request
 from harness.scenario._load import resolve
@@ -114,7 +114,7 @@ def forwarder_options(journal: Path, monkeypatch: pytest.MonkeyPatch) -> RunOpti
 def test_the_settle_loop_can_ask_what_is_still_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``expectation_for`` reads the clean run back from the journal the run writes."""
+    """``pending_rule`` reads the clean run back from the journal the run writes."""
     journal = tmp_path / "j.db"
     options = forwarder_options(journal, monkeypatch)
     scenario = resolve(["duplicate-storm"])[0]
@@ -122,7 +122,7 @@ def test_the_settle_loop_can_ask_what_is_still_missing(
     clean = result.history.baseline
     assert clean is not None and clean.info.settings["baseline_of"] == "duplicate-storm"
     prepared = with_baseline(prepare(scenario, options), clean.info.run_id)
-    exp = expectation_for(prepared, journal)
+    exp = pending_rule(prepared, journal).expectation(())
     payout = Request("api", "POST", "/payouts")
     assert {e.id: dict(exp.per_event[e.id]) for e in prepared.events} == {
         e.id: {payout: 1} for e in prepared.events

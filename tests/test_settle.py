@@ -35,6 +35,7 @@ from harness.core._model import (
 )
 from harness.core._scenario import DownstreamSpec, InvariantSpec, Scenario, Settle, SyntheticSource
 from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
+from harness.engine._baseline import PendingAsJudged
 from harness.engine._late import EarlierRuns
 from harness.engine._settle import Settled, wait_quiet
 from harness.explore._search import example_options
@@ -233,6 +234,48 @@ async def test_a_stricter_pending_rule_plugs_into_the_recorder(
     await recorder.stop("complete")
     assert settled(recorder)["pending"] == 4
     assert seen and seen[-1] == (4, 4)
+
+
+async def test_settling_waits_for_what_the_verdict_will_owe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clean run paid out for the first two payments and left the last two alone: skipped
+    by design, or lost there. Here the third one is paid out too, so the automation does not
+    skip such payments and ``no_lost_events`` owes the fourth its payout (``_expected.learn``).
+    Settling learns it as the verdict will, this run's writes included: it waits for the
+    fourth payout, 0.45 s after the third — past the 0.3 s quiet — instead of calling it lost
+    when it comes after the run has ended."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    run = prepare(scenario(Settle(0.3, 20.0)), options(tmp_path))
+    twins = [replace(ev, id=f"evt_clean{ev.seq}") for ev in run.events]
+    clean = History(
+        replace(run.info, run_id="run@clean", tracer_tag="clean", settings={}),
+        twins,
+        [Delivery(f"d{e.seq}", e.id, 1, 0.0, 0.0, 0.01, 200, Outcome.OK) for e in twins],
+        [
+            Effect(f"x{e.seq}", "api", 0.1, "POST", "/payouts", {}, "{}", 201, (e.id,))
+            for e in twins[:2]
+        ],
+    )
+    info = replace(run.info, settings={**run.info.settings, "baseline": "run@clean"})
+    run = replace(run, info=info)
+    recorder = Recorder(
+        run, options(tmp_path), pending=PendingAsJudged(info, lambda: run.events, clean)
+    )
+    [url] = await recorder.start()
+    accept_all(recorder, run)
+    await post_later(url, run.events[:2], [0, 0])
+    assert recorder.pending() == frozenset()  # the clean run's silence, so far, is design
+    posting = asyncio.create_task(post_later(url, run.events[2:], [0.05, 0.45]))
+    await recorder.settle()
+    await recorder.stop("complete")  # as a run ends: its final state, then the doubles stop
+    posting.cancel()
+    await asyncio.gather(posting, return_exceptions=True)
+    history = load(recorder.journal.path, recorder.info.run_id)
+    assert len(history.effects) == 4, settled(recorder)
+    history.baseline = clean
+    [verdict] = judge(history, [InvariantSpec("no_lost_events")])
+    assert verdict.status is Status.PASS, verdict.summary
 
 
 async def test_the_deadline_ends_a_target_that_keeps_working(

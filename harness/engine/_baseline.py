@@ -9,7 +9,7 @@ not to (``--no-baseline``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from ..core._errors import InputError
 from ..core._model import Effect, Event
 from ..core._scenario import Scenario, TracerSpec
 from ..drive._schedule import Schedule
-from ..history import History, load
+from ..history import History, RunInfo, load
 from ..invariants import (
     DEFAULT_INVARIANTS,
     final_state_matches_baseline,
@@ -25,9 +25,9 @@ from ..invariants import (
     recovers_after_outage,
 )
 from ..invariants._expected import NEED_BASELINE, Expectation, learn
+from ..invariants._facts import is_write
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare, provider_settings, tracing_of
-from ._settle import PendingRule
 
 BASELINE_INVARIANT = final_state_matches_baseline.NAME
 # Invariants that judge loss against the expected effects the clean run teaches.
@@ -119,33 +119,58 @@ def with_baseline(prepared: PreparedRun, baseline_run_id: str) -> PreparedRun:
     return replace(prepared, info=replace(prepared.info, settings=settings))
 
 
-def expectation_for(prepared: PreparedRun, journal: Path) -> Expectation:
-    """The expected effects of ``prepared``'s events, as its judgement will see them: learned
-    from the clean run its settings name (read back from ``journal``), else declared, else any
-    effect. What a settling run waits for (``Expectation.outstanding``)."""
-    return learn(prepared.info, prepared.events, _clean_run(prepared, journal))
-
-
 def _clean_run(prepared: PreparedRun, journal: Path) -> History | None:
     clean_id = prepared.info.settings.get("baseline")
     return load(journal, clean_id) if isinstance(clean_id, str) else None
 
 
-def pending_rule(prepared: PreparedRun, journal: Path) -> PendingRule:
+def pending_rule(prepared: PreparedRun, journal: Path) -> PendingAsJudged:
     """What settling waits for (``_settle``): the accepted events' expected effects still
-    missing — per event, else per record or request where the effects name no event — by the
-    expectation ``no_lost_events`` will judge with (``expectation_for``). A streamed run's is
-    learned when settling first asks: its events are all made by then."""
-    if prepared.feed is None:
-        return expectation_for(prepared, journal).waiting
-    # The clean run is read now, before the run: read while settling, its seconds of loading
-    # would stall the doubles' event loop under a target still at work.
-    clean = _clean_run(prepared, journal)
-    learned: list[Expectation] = []
+    missing, by the expectation ``no_lost_events`` will judge with. The clean run its settings
+    name is read now, before the run: read while settling, its seconds of loading would stall
+    the doubles' event loop under a target still at work."""
+    return PendingAsJudged(prepared.info, lambda: prepared.events, _clean_run(prepared, journal))
 
-    def waiting(accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
-        if not learned:
-            learned.append(learn(prepared.info, prepared.events, clean))
-        return learned[0].waiting(accepted, effects)
 
-    return waiting
+class PendingAsJudged:
+    """The PendingRule of a run (``_settle``): the accepted events short of an expected effect —
+    per event, else per record or request where the effects name no event — by the expectation
+    ``no_lost_events`` will judge with: declared, else learned from the clean run, else any
+    effect, and learned as the judgement learns it, with the run's writes so far.
+
+    Those writes matter where the clean run made nothing: a type it left silent, or events of
+    a type it left alone, are owed their type's work once one of them made here a request the
+    clean run made (``_expected.learn``). So the expectation is learned when settling first
+    asks (a streamed run's events are all made by then), and again when a new write names an
+    event it expected nothing of — so settling waits for what the verdict will count as lost.
+    """
+
+    def __init__(
+        self, info: RunInfo, events: Callable[[], Sequence[Event]], clean: History | None
+    ) -> None:
+        """``events()``: the run's events (a streamed run's, made so far)."""
+        self._info = info
+        self._events = events
+        self._clean = clean
+        self._learned: Expectation | None = None
+        self._seen = 0  # effects already looked at for a write naming such an event
+
+    def expectation(self, effects: Sequence[Effect]) -> Expectation:
+        """The expectation as the judgement will learn it from ``effects`` (the run's so far,
+        in the order recorded)."""
+        learned = self._learned
+        if learned is None or _names_any(learned.nothing, effects[self._seen :]):
+            writes = [e for e in effects if is_write(e)]
+            learned = self._learned = learn(self._info, self._events(), self._clean, writes)
+        self._seen = len(effects)
+        return learned
+
+    def __call__(self, accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
+        return self.expectation(effects).waiting(accepted, effects)
+
+
+def _names_any(ids: Collection[str], effects: Sequence[Effect]) -> bool:
+    """Does a write among ``effects`` name one of ``ids``?"""
+    return bool(ids) and any(
+        eid in ids for e in effects if e.event_ids and is_write(e) for eid in e.event_ids
+    )
