@@ -4,13 +4,23 @@ Histories."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from harness.core._model import Delivery, Effect, Event, Model, Outcome, Status, Verdict
+from harness.core._model import (
+    SETTLED_MARK,
+    Delivery,
+    Effect,
+    Event,
+    Model,
+    Outcome,
+    Status,
+    Verdict,
+)
 from harness.core._scenario import (
     DownstreamSpec,
     ExpectedRequest,
@@ -20,7 +30,7 @@ from harness.core._scenario import (
     Scenario,
     SyntheticSource,
 )
-from harness.history import History, RunInfo
+from harness.history import History, Mark, RunInfo
 from harness.invariants import judge
 from harness.invariants._expected import (
     Request,
@@ -600,3 +610,90 @@ def test_the_any_rule_matches_the_old_verdict(model: Model) -> None:
     assert exp.only_any and exp.any_rule == {e.id for e in events}
     assert exp.outstanding(events, h.deliveries, h.effects) == 1
     assert lost(h).status is Status.FAIL
+
+
+# -- late or lost: a run (or its clean run) that stopped watching before the target was done --
+
+
+def _settled(h: History, ended: str, idle: float, quiet: float = 1.0) -> History:
+    """``h`` as a run whose settling ended ``ended``, ``idle`` s after the target's last call."""
+    h.info = replace(h.info, settings={**h.info.settings, "settle": {"quiet": quiet}})
+    detail = json.dumps({"ended": ended, "waited": 20.0, "pending": 1, "idle": idle})
+    h.marks = [Mark(30.0, SETTLED_MARK, detail)]
+    return h
+
+
+def test_a_run_cut_at_its_deadline_while_the_target_worked_proves_no_loss() -> None:
+    """Settling stopped at its deadline 0.2 s after the target's last call (quiet 1 s): the
+    deal missing may be on its way. Inconclusive, saying so and what to do; the same run gone
+    quiet, or cut with the target idle longer than the quiet, fails."""
+    events, clean = checkout_pair(3)
+    effects = [write(p, [e]) for e in events for p in ("/contacts", "/deals")][:-1]
+
+    def judged(ended: str, idle: float) -> Verdict:
+        h = run(events, [ok(e) for e in events], effects, tag="zqrun", baseline=clean)
+        return lost(_settled(h, ended, idle))
+
+    cut = judged("deadline", 0.2)
+    assert cut.status is Status.INCONCLUSIVE
+    assert cut.summary.startswith(
+        "1 of 3 accepted events lack expected effects, but settling stopped at its deadline "
+        "after 20.0 s with the target still working (its last call 0.20 s before, under the 1 s "
+        "quiet): it may be late rather than lost — raise the settle deadline"
+    )
+    assert cut.evidence.event_ids == (events[2].id,)
+    for ended, idle in (("pending", 2.0), ("deadline", 1.5)):
+        assert judged(ended, idle).status is Status.FAIL
+
+
+def test_an_effect_that_came_after_the_final_state_is_late_not_lost() -> None:
+    """The third deal arrived after the run's final state was taken (a late effect): that
+    event is not called lost. The second one's deal never came: lost, and the summary says
+    which one is only late."""
+    events, clean = checkout_pair(3)
+    effects = [write("/contacts", [e]) for e in events] + [write("/deals", events[:1])]
+    h = run(events, [ok(e) for e in events], effects, tag="zqrun", baseline=clean)
+    h.late_effects = [write("/deals", events[2:], at=40.0)]
+    v = lost(h)
+    assert v.status is Status.FAIL
+    assert v.summary.startswith(
+        "1 of 3 accepted events lack expected effects (lost): missing POST /deals for 1; "
+        "1 event more lack theirs, but its effect arrived after the run's final state was taken"
+    )
+    assert v.evidence.event_ids == (events[1].id,)
+    h.late_effects.append(write("/deals", events[1:2], at=41.0))
+    assert lost(h).status is Status.INCONCLUSIVE
+
+
+def test_a_clean_run_cut_at_its_deadline_teaches_no_silence() -> None:
+    """The clean run stopped at its deadline with the target still working, after deals for
+    two of four checkouts, and made nothing for the refunds: whether the other two, or the
+    refund type, are skipped by design or were still queued is not known. Where this run
+    makes them, they pass; where it does not, no loss is proven (nor a skip)."""
+    twins = [ev("zqclean", i) for i in (1, 2, 3, 4)] + [ev("zqclean", 5, "charge.refunded")]
+    clean = _settled(clean_run(twins, [write("/deals", twins[:2])]), "deadline", 0.1)
+    events = [ev("zqrun", i) for i in (1, 2, 3, 4)] + [ev("zqrun", 5, "charge.refunded")]
+    deliveries = [ok(e) for e in events]
+    acted = [write("/deals", events[:4]), write("/refunds", events[4:])]
+    made = run(events, deliveries, acted, tag="zqrun", baseline=clean)
+    assert lost(made).status is Status.PASS
+    exp = learn(made.info, events, clean, made.effects)
+    assert exp.unseen == {events[2].id, events[3].id, events[4].id} and not exp.nothing
+    short = run(events, deliveries, [write("/deals", events[:2])], tag="zqrun", baseline=clean)
+    v = lost(short)
+    assert v.status is Status.INCONCLUSIVE
+    assert "the clean twins of 3 events made no effect while the clean run watched" in v.summary
+    assert "settling stopped at its deadline after 20.0 s" in v.summary
+    # The clean run gone quiet: its silence is design, as before.
+    quiet = _settled(clean_run(twins, [write("/deals", twins[:2])]), "pending", 2.0)
+    short.baseline = quiet
+    assert lost(short).status is Status.PASS
+
+
+def test_without_a_clean_run_a_cut_run_proves_no_loss_either() -> None:
+    events = [ev("zqrun", i) for i in (1, 2)]
+    h = run(events, [ok(e) for e in events], [write("/deals", events[:1])], tag="zqrun")
+    assert lost(h).status is Status.FAIL
+    v = lost(_settled(h, "deadline", 0.0))
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary.startswith("1 of 2 accepted events produced no effect, but settling")

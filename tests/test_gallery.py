@@ -252,7 +252,11 @@ def test_background_queue_late_effects_stay_with_their_run_in_a_suite(tmp_path: 
     events = {e.id for e in cut.events}
     assert cut.late_effects and all(set(e.event_ids) <= events for e in cut.late_effects)
     assert len(cut.effects) + len(cut.late_effects) <= 12
-    assert done.code == 1  # the first run did lose sight of events: no_lost_events fails there
+    # The first run lost sight of events, not the events: no loss is proven there.
+    mine = {v["invariant"]: v for v in first["verdicts"]}["no_lost_events"]
+    assert mine["status"] == "inconclusive", said(mine)
+    assert "may be late rather than lost" in mine["summary"], said(mine)
+    assert done.code == 1  # inconclusive: exit 1
 
 
 def test_derived_ids_without_a_correlation_rule_is_inconclusive_and_says_which(

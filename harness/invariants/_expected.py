@@ -41,6 +41,7 @@ from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
+from ._unfinished import Unfinished, unfinished
 
 # Invariants that cannot judge at all without the clean run.
 NEED_BASELINE = frozenset({final_state_matches_baseline.NAME})
@@ -223,8 +224,13 @@ class Expectation:
     per_run: Counter[Request] = field(default_factory=Counter)
     # Events of a type that acts whose clean twin was accepted and made nothing.
     not_expected: frozenset[str] = frozenset()
-    # Events whose clean twin was refused (or is missing): expected what their type's make.
+    # Events whose clean twin was refused (or is missing), or whose clean twin's work was not
+    # seen to its end (``unseen``): expected what their type's make.
     by_type: frozenset[str] = frozenset()
+    # Events whose clean twin made nothing while the clean run watched, though it may have
+    # acted after (``_unfinished``): not taken as ignored, nor called lost when short.
+    unseen: frozenset[str] = frozenset()
+    why_unseen: str = ""  # how the clean run stopped watching too soon
     clean_run: str | None = None  # the run id learned from
     why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
     # Events whose clean twins made nothing, though such events acted in this run: expected
@@ -372,6 +378,11 @@ def learn(
             for text, found in (
                 ("the clean run accepted none of their events", learned.refused),
                 (
+                    "the clean run made no effect for them while it watched, and stopped "
+                    "watching before the target was done",
+                    learned.cut,
+                ),
+                (
                     "the clean run made no effect for them, though this run's did: its "
                     "silence is not taken as design",
                     learned.silent,
@@ -390,6 +401,8 @@ def learn(
         per_run=learned.per_run if learned else Counter(),
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
+        unseen=frozenset(learned.unseen) if learned else frozenset(),
+        why_unseen=learned.why_unseen if learned else "",
         clean_run=clean.info.run_id if clean is not None else None,
         why_any=why or "no clean run, no expect:",
         several=len(stubs) > 1,
@@ -445,13 +458,19 @@ class _Learned:
         # Events whose clean twins made nothing, though such events acted in this run.
         self.unlike_clean: set[str] = set()
         self.silent: set[str] = set()  # types the clean run made nothing for, this run did
+        # The clean run stopped watching before its target was done (at its deadline, or
+        # effects came after): an event of it left alone may have acted after.
+        undone = unfinished(clean)
+        self.unseen: set[str] = set()  # events whose clean twin may have acted after
+        self.cut: set[str] = set()  # types the clean run made nothing for, while it watched
+        self.why_unseen = undone.cut or "effects of it came after its final state was taken"
         for t, mine in of_type.items():
             made = {e.id: m for e in mine if (m := _made(by_twin, twin_of.get(e.id)))}
             # A write the clean run could not tie to an event may be one of these events'.
             coarse = bool(self.per_run) or any(e.key in records_written for e in mine)
             if made:
                 self.types[t] = TypeRule(Rule.LEARNED)
-                self._acting(mine, made, twin_of, accepted, records_written, here)
+                self._acting(mine, made, twin_of, accepted, records_written, here, undone)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
             elif not any(
@@ -460,6 +479,11 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.refused.add(t)
+            elif undone.maybe_late([tw.id for e in mine if (tw := twin_of.get(e.id))]):
+                self.types[t] = TypeRule(Rule.ANY)  # its silence was not seen to its end
+                self.any_rule.update(e.id for e in mine)
+                self.unseen.update(e.id for e in mine)
+                self.cut.add(t)
             elif self._acted_here(mine, here, by_twin):  # the clean run lost them: not design
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
@@ -537,16 +561,22 @@ class _Learned:
         accepted: Collection[str],
         records_written: Collection[str],
         here: _RunWrites,
+        undone: Unfinished,
     ) -> None:
         """The events of a type some of whose twins made requests."""
         typical: Counter[Request] | None = None
         left: list[Event] = []  # accepted and left alone in the clean run
+        unseen = undone.maybe_late(
+            [tw.id for e in mine if e.id not in made and (tw := twin_of.get(e.id))]
+        )
         for e in mine:
             if e.id in made:
                 self.per_event[e.id] = made[e.id]
                 continue
             twin = twin_of.get(e.id)
-            if twin is not None and twin.id in accepted:
+            if twin is not None and twin.id in unseen:
+                self.unseen.add(e.id)  # judged by its type, below
+            if twin is not None and twin.id in accepted and twin.id not in unseen:
                 # Accepted and left alone in the clean run: this event is not expected to act
                 # either (an automation that skips some payloads on purpose) — unless a write
                 # tied only to its record, or to nothing, may be its.

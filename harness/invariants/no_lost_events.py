@@ -10,7 +10,7 @@ and the summary says so.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
@@ -37,6 +37,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
+from ._unfinished import Unfinished, unfinished
 
 NAME = "no_lost_events"
 CLASS = FailureClass.SILENT
@@ -78,19 +79,66 @@ def no_lost_events(facts: Facts) -> Verdict:
     )
     if not shown and not coarse:
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
+    undone = unfinished(facts.history)
+    late = _doubted(undone, exp, shown)
+    if undone.cut or (len(late) == len(shown) and not coarse):
+        # Nothing proven lost: the run stopped watching before the target was done.
+        heads = [f"{len(shown):,} of {judged_text(found)} lack expected effects"] if shown else []
+        if coarse:
+            heads.append(f"{plural(len(coarse), 'request')} per record or per run fall short")
+        head = ", and ".join(heads)
+        shorts = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"{head}, but {_why(undone, exp, shown, len(shown) or len(coarse))}{note}",
+            [event_witness(facts, exp, e, shown[e.id]) for e in shorts],
+        )
+    lost_ids = {eid: s for eid, s in shown.items() if eid not in late}
     # The coarse shortfalls first: each sums many events, and witnesses are capped.
     witnesses = [coarse_witness(facts, exp, s) for s in [*found.run, *found.records]]
-    lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
-    per_event = [event_witness(facts, exp, e, shown[e.id]) for e in lost]
+    lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
+    per_event = [event_witness(facts, exp, e, lost_ids[e.id]) for e in lost]
     if exp.model is Model.REGISTER:
         per_event = _with_last_effect(facts, per_event)
-    return verdict(
-        NAME,
-        Status.FAIL,
-        CLASS,
-        lost_text(exp, found, shown, [i for i in shown if i not in facts.first_write]) + note,
-        witnesses + per_event,
-    )
+    head = lost_text(exp, found, lost_ids, [i for i in lost_ids if i not in facts.first_write])
+    summary = head + _late_note(undone, exp, late) + note
+    return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _doubted(undone: Unfinished, exp: Expectation | None, ids: Collection[str]) -> set[str]:
+    """Those of ``ids`` (accepted events short of an effect) not called lost: this run may
+    have made their effects after it stopped watching, or the clean run's twins may have."""
+    late = undone.maybe_late(ids)
+    if exp is not None and exp.unseen:
+        late.update(i for i in ids if i in exp.unseen)
+    return late
+
+
+def _why(undone: Unfinished, exp: Expectation | None, doubted: Collection[str], n: int) -> str:
+    """Why ``doubted`` (``n`` in all: coarse shortfalls count) are not called lost, and what
+    to do: this run stopped watching too soon, or its clean run did."""
+    unseen = exp.unseen if exp is not None and not undone.cut else frozenset()
+    theirs = sum(1 for i in doubted if i in unseen and i not in undone.late)
+    parts = [undone.why(n - theirs)] if n > theirs else []
+    if theirs and exp is not None:
+        parts.append(
+            f"{'the clean twin of' if theirs == 1 else 'the clean twins of'} "
+            f"{plural(theirs, 'event')} made no effect while the clean run watched, and it "
+            f"stopped watching before the target was done ({exp.why_unseen}): what "
+            f"{'it owes' if theirs == 1 else 'they owe'} is not known — raise the settle "
+            "deadline (`settle: {deadline: …}` or --settle-deadline) and run again"
+        )
+    return "; and ".join(parts)
+
+
+def _late_note(undone: Unfinished, exp: Expectation | None, late: Collection[str]) -> str:
+    """``; 2 events more lack theirs, but …``: the short events not called lost."""
+    if not late:
+        return ""
+    why = _why(undone, exp, late, len(late))
+    return f"; {plural(len(late), 'event')} more lack theirs, but {why}"
 
 
 def _passed(exp: Expectation, found: Shortfalls) -> str:
@@ -114,16 +162,28 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
     accepted = facts.accepted
     # A set difference before a scan of the events: most runs lose none, and then need none.
     missing = accepted.difference(facts.first_write)
-    lost = [e for e in events if e.id in missing] if missing else []
     note = never_note + unattributed_note(facts) + rule
     judged = plural(len(accepted), "accepted event")
-    if not lost:
+    if not missing:
         return verdict(NAME, Status.PASS, CLASS, f"all {judged} produced an effect{note}")
+    undone = unfinished(facts.history)
+    late = _doubted(undone, exp, missing)
+    lost = [e for e in events if e.id in missing and e.id not in late]
+    if not lost:
+        shown = heapq.nsmallest(MAX_WITNESSES, [e for e in events if e.id in late], key=_seq)
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"{len(late):,} of {judged} produced no effect, but "
+            f"{_why(undone, exp, late, len(late))}{note}",
+            _lost_witnesses(facts, shown),
+        )
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(lost):,} of {judged} produced no effect (lost){note}",
+        f"{len(lost):,} of {judged} produced no effect (lost){_late_note(undone, exp, late)}{note}",
         _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq)),
     )
 
@@ -138,31 +198,40 @@ def _register(facts: Facts, never_note: str, rule: str) -> Verdict:
             if held is None or e.seq > held.seq:
                 latest[e.key] = e
     written = facts.first_write
-    lost = [e for e in latest.values() if e.id not in written]
-    skipped = len(accepted.difference(written)) - len(lost)
+    short = [e for e in latest.values() if e.id not in written]
+    skipped = len(accepted.difference(written)) - len(short)
+    undone = unfinished(facts.history)
+    late = _doubted(undone, None, [e.id for e in short])
+    lost = [e for e in short if e.id not in late]
     note = (
         (f"; {plural(skipped, 'superseded update')} skipped (not loss)" if skipped else "")
         + never_note
         + unattributed_note(facts)
         + rule
     )
-    if not lost:
+    records = plural(len(latest), "record")
+    if not short:
         return verdict(
             NAME,
             Status.PASS,
             CLASS,
-            f"all {plural(len(latest), 'record')} got the effect of their latest accepted "
-            f"event{note}",
+            f"all {records} got the effect of their latest accepted event{note}",
         )
-    witnesses = _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq))
-    return verdict(
-        NAME,
-        Status.FAIL,
-        CLASS,
-        f"{len(lost):,} of {plural(len(latest), 'record')} never got the effect of their latest "
-        f"accepted event (lost){note}",
-        _with_last_effect(facts, witnesses),
-    )
+    if lost:
+        status = Status.FAIL
+        head = (
+            f"{len(lost):,} of {records} never got the effect of their latest accepted event "
+            f"(lost){_late_note(undone, None, late)}"
+        )
+    else:  # each one may be late
+        status = Status.INCONCLUSIVE
+        head = (
+            f"{len(short):,} of {records} got no effect of their latest accepted event, but "
+            f"{_why(undone, None, late, len(short))}"
+        )
+    shown = heapq.nsmallest(MAX_WITNESSES, lost or short, key=_seq)
+    witnesses = _with_last_effect(facts, _lost_witnesses(facts, shown))
+    return verdict(NAME, status, CLASS, head + note, witnesses)
 
 
 def _lost_witnesses(facts: Facts, lost: Sequence[Event]) -> list[Witness]:

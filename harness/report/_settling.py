@@ -8,13 +8,11 @@ run's final state was taken — kept with the run, never judged (docs/troublesho
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
-from ..core._model import SETTLED_MARK
 from ..history import History
 from ..invariants._facts import effects_text, id_list, plural
+from ..invariants._unfinished import settled
 
 _GUIDE = "docs/troubleshooting.md, “Lost or late?”"
 
@@ -30,7 +28,7 @@ def settle_sentence(history: History, duration: Callable[[float], str]) -> str:
         f"passed without a call from it and no accepted event was waiting for its effect "
         f"(at most {duration(deadline)})"
     )
-    ended = _settled(history)
+    ended = settled(history)
     if ended is None:
         return text + "."
     waited, pending = duration(float(ended.get("waited", 0))), int(ended.get("pending", 0))
@@ -64,18 +62,7 @@ def late_sentence(history: History) -> str:
     about = f", for {plural(len(events), 'event')} ({id_list(events)})" if events else ""
     return (
         f"{plural(len(late), 'effect')} arrived after settling, once the run's final state was "
-        f"taken{about}: {effects_text(late)}. They are kept in the journal but not judged, so "
-        f"the events they belong to may be reported lost: raise --settle-quiet or "
-        f"--settle-deadline for this target ({_GUIDE})."
+        f"taken{about}: {effects_text(late)}. They are kept in the journal, not judged as "
+        f"effects, and the events they name are not called lost; to judge them, raise "
+        f"--settle-quiet or --settle-deadline for this target ({_GUIDE})."
     )
-
-
-def _settled(history: History) -> Mapping[str, Any] | None:
-    for mark in history.marks:
-        if mark.name == SETTLED_MARK:
-            try:
-                found = json.loads(mark.detail)
-            except ValueError:
-                return None
-            return found if isinstance(found, dict) else None
-    return None
