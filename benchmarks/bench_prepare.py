@@ -9,7 +9,7 @@ Each count is prepared in a fresh process (so its peak memory is its own) as ``h
 prepares it: streamed (``engine.prepare(stream=True)``: the schedule planned from the events'
 times, then a Feed that makes each event — the synthetic source, varied per event by
 ``_vary``, traced, its body — as the deliveries reach it). Nothing is sent: the feed is drained
-slot after slot, each event handed to an index by id as the Recorder keeps it (not journaled).
+slot after slot, the events held as the Recorder reads them (the tracer's columns; not journaled).
 Printed: the time to the first delivery (from the start of ``prepare`` to the first slot with
 its body), the time until every event is made, events/s, peak RSS, and the CPU seconds from
 the start to the first delivery and in all (what to quote on a machine shared with others).
@@ -75,10 +75,9 @@ def child(events: int, library: str, whole: bool) -> None:
         prepared = _prepare.prepare(scenario(events, library), options, stream=True)
         assert prepared.feed is not None
         planned = time.perf_counter() - start
-        index: dict[str, Any] = {}  # as the Recorder's, by id
 
-        def made(ev: Any, light: Any, payload: str) -> None:
-            index[ev.id] = light
+        def made(ev: Any, payload: str) -> None:
+            """As the Recorder's (its journal aside): the tracer holds the event."""
 
         first = first_cpu = 0.0
         with _gc.frozen():  # as the Deliverer drains it: the collector on, the heap frozen

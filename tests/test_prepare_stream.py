@@ -48,7 +48,6 @@ class Drained:
     def __init__(self, run: PreparedRun) -> None:
         assert run.feed is not None
         self.made: list[Event] = []
-        self.light: list[Event] = []
         self.payloads: list[str] = []
         self.log: list[str] = []
         self.sent: list[Planned] = []
@@ -56,10 +55,9 @@ class Drained:
             self.log.append("send")
             self.sent.append(planned)
 
-    def on_event(self, ev: Event, light: Event, payload: str) -> None:
+    def on_event(self, ev: Event, payload: str) -> None:
         self.log.append("made")
         self.made.append(ev)
-        self.light.append(light)
         self.payloads.append(payload)
 
     def as_whole(self, run: PreparedRun) -> PreparedRun:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
+from ._event_columns import EventColumns
 
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -60,11 +61,14 @@ class Tracer:
     """Holds a run's traced events and attributes text back to them.
 
     A streamed run's Tracer starts empty and is given each event as it is made (``add``): the
-    events it holds are then payload-less (``engine/_feed``), enough to attribute."""
+    events it holds are then payload-less (``engine/_feed``), enough to attribute, and held
+    as columns (``columns``: ``_event_columns``)."""
 
-    def __init__(self, tag: str, events: Iterable[Event] = ()):
+    def __init__(self, tag: str, events: Iterable[Event] = (), *, columns: bool = False):
         self.tag = tag
-        self.events: list[Event] = []
+        self._columns = EventColumns(tag) if columns else None
+        self._list: list[Event] = []
+        self.events: Sequence[Event] = self._list if self._columns is None else self._columns
         self._pattern = re.compile(re.escape(tag) + r"([ek])(\d+)")
         self._key_token = re.compile(re.escape(tag) + r"k(\d+)")
         # Events by seq: ``events`` itself while each event's seq is its position (every
@@ -76,11 +80,14 @@ class Tracer:
 
     def add(self, ev: Event) -> None:
         """Index one more event (in seq order) for ``attribute``."""
-        if self._by_seq is None and ev.seq != len(self.events):
-            self._by_seq = {e.seq: e for e in self.events}
-        if self._by_seq is not None:
-            self._by_seq[ev.seq] = ev
-        self.events.append(ev)
+        if self._columns is not None:
+            self._columns.append(ev)  # its seq is its position, or it raises
+        else:
+            if self._by_seq is None and ev.seq != len(self._list):
+                self._by_seq = {e.seq: e for e in self._list}
+            if self._by_seq is not None:
+                self._by_seq[ev.seq] = ev
+            self._list.append(ev)
         m = self._key_token.search(ev.key)
         if m:
             self._keys[int(m.group(1))] = ev.key

@@ -17,10 +17,9 @@ tells). Everything else is prepared whole, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 
 from ..core import _paths
-from ..core._build import builder
 from ..core._model import Event
 from ..core._scenario import Scenario, SyntheticSource, TracerSpec
 from ..core._text_event import payload_json
@@ -30,16 +29,13 @@ from ..drive._perturb import WHOLE_PLAN
 from ..drive._schedule import Schedule
 from ..drive._tracer import Tracer
 
-# Each event made: the event, its payload-less copy and its payload as JSON text.
-Made = Callable[[Event, Event, str], None]
+# Each event made: the event and its payload as JSON text.
+Made = Callable[[Event, str], None]
 
 # How far ahead of the slot being sent events are made: the slots due within AHEAD seconds
 # (run clock) of it, at most AHEAD_SLOTS of them (a burst's worth, as bench_burst's).
 AHEAD = 1.0
 AHEAD_SLOTS = 2000
-
-_light = builder(Event)
-_NO_HEADERS: Mapping[str, str] = {}
 
 
 def streamable(scenario: Scenario, tracing: TracerSpec) -> bool:
@@ -111,7 +107,6 @@ class Feed:
 
     def _made_one(self, ev: Event, on_event: Made) -> bytes:
         text = payload_json(ev)
-        light = _light(ev.id, ev.key, ev.seq, ev.type, ev.occurred_at, None, _NO_HEADERS)
-        self.tracer.add(light)
-        on_event(ev, light, text)
+        self.tracer.add(ev)  # held payload-less, as columns
+        on_event(ev, text)
         return text.encode()

@@ -404,7 +404,7 @@ def _fed(
     if not isinstance(source, SyntheticSource) or not streamable(scenario, tracing):
         return None
     made = traced_synthetic(source, seed, tag, tracing)
-    feed = Feed(made, source.events, synthetic_types(source), Tracer(tag))
+    feed = Feed(made, source.events, synthetic_types(source), Tracer(tag, columns=True))
     return feed, Schedule.firsts(synthetic_times(source))
 
 

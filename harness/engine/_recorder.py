@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .. import history as _history
 from ..core._errors import OutputError, TargetUnreachableError
 from ..core._model import SETTLED_MARK, Delivery, Effect, Event, Outcome, Verdict
 from ..double._downstream import Downstream
+from ..drive._event_columns import EventColumns
 from ..drive._target import Target
 from ..history import History, Journal
 from ..history._journal import CHECKPOINT_EVERY
@@ -67,8 +69,11 @@ class Recorder:
         self._t0 = time.monotonic()
         self._pending_rule = pending
         self._earlier = earlier
-        # By id, for the accepted ones; a streamed run's as they are made (``made``).
-        self._events = {ev.id: ev for ev in prepared.events}
+        # By id, for the accepted ones: a streamed run's columns find theirs as they are made.
+        events = prepared.events
+        self._find: Callable[[str], Event | None] = (
+            events.find if isinstance(events, EventColumns) else {ev.id: ev for ev in events}.get
+        )
         self._tampered = frozenset(prepared.info.settings.get("tampered") or ())
         self._accepted: dict[str, Event] = {}  # genuine deliveries answered 2xx, by event id
         self._effects: list[Effect] = []  # this run's, until its final state is taken
@@ -163,15 +168,13 @@ class Recorder:
         if run is not None:
             run.cancel()
 
-    def made(self, ev: Event, light: Event, payload: str) -> None:
-        """A streamed run made ``ev`` (``_feed``): journal it, and index its payload-less
-        copy ``light`` for ``delivery``."""
+    def made(self, ev: Event, payload: str) -> None:
+        """A streamed run made ``ev`` (``_feed``): journal it."""
         self.journal.event(ev, payload)
-        self._events[ev.id] = light
 
     def delivery(self, d: Delivery) -> None:
         if d.outcome is Outcome.OK and d.id not in self._tampered:
-            event = self._events.get(d.event_id)
+            event = self._find(d.event_id)
             if event is not None:
                 self._accepted.setdefault(event.id, event)
         self.journal.delivery(d)

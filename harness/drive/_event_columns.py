@@ -1,0 +1,115 @@
+"""A streamed run's payload-less events, held as columns.
+
+A streamed run keeps a payload-less copy of every event it made: what attribution, settling
+and the learned expectation read (``engine/_feed``). As objects — the Event, its id string,
+its time, an index by id — that cost about 200 bytes an event, the most of a million-event
+run's memory. Here an event is its type and record as small numbers, its time as a double,
+and its id as the run's tracer token (``{prefix}{tag}e{seq}``, ``_tracer.Tokens``) — so it
+needs no string of its own, and is found by id by reading the seq back out of the token:
+about 15 bytes an event. An Event is made when one is read.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from typing import overload
+
+from ..core._build import builder
+from ..core._model import Event
+
+_light = builder(Event)
+_NO_HEADERS: Mapping[str, str] = {}
+
+
+class EventColumns(Sequence[Event]):
+    """The payload-less events of the run tagged ``tag``, in seq order (each event's seq is its
+    position, as every source's is)."""
+
+    def __init__(self, tag: str) -> None:
+        self._tag = tag
+        self._token = re.compile(re.escape(tag) + r"e(\d+)\Z")
+        self._at = array("d")
+        self._type = array("H")  # index in _types
+        self._key = array("L")  # index in _keys: one string per record
+        self._form = array("H")  # index in _forms: the id's prefix before its token
+        self._types: list[str] = []
+        self._type_codes: dict[str, int] = {}
+        self._keys: list[str] = []
+        self._key_codes: dict[str, int] = {}
+        self._forms: list[str] = []
+        self._form_codes: dict[str, int] = {}
+        self._odd: dict[int, str] = {}  # ids not of the token's shape, by seq
+        self._odd_seq: dict[str, int] = {}
+
+    def append(self, ev: Event) -> None:
+        """One more event, the next seq."""
+        seq = len(self._at)
+        if ev.seq != seq:
+            raise ValueError(f"event {ev.id} has seq {ev.seq}, expected {seq}")
+        token = f"{self._tag}e{seq}"
+        if ev.id.endswith(token):
+            prefix = ev.id[: -len(token)]
+        else:  # kept as it is: not a token of this run
+            prefix = ""
+            self._odd[seq] = ev.id
+            self._odd_seq[ev.id] = seq
+        self._form.append(_code(self._forms, self._form_codes, prefix))
+        self._type.append(_code(self._types, self._type_codes, ev.type))
+        self._key.append(_code(self._keys, self._key_codes, ev.key))
+        self._at.append(ev.occurred_at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Event]: ...
+
+    def __getitem__(self, i: int | slice) -> Event | list[Event]:
+        if isinstance(i, slice):
+            return [self._event(n) for n in range(*i.indices(len(self)))]
+        n = i + len(self) if i < 0 else i
+        if not 0 <= n < len(self):
+            raise IndexError(i)
+        return self._event(n)
+
+    def __iter__(self) -> Iterator[Event]:
+        for n in range(len(self)):
+            yield self._event(n)
+
+    def find(self, event_id: str) -> Event | None:
+        """The event whose id is ``event_id``, or None."""
+        m = self._token.search(event_id)
+        if m is not None:
+            seq = int(m.group(1))
+            if seq < len(self) and self._id(seq) == event_id:
+                return self._event(seq)
+        seq_ = self._odd_seq.get(event_id)
+        return None if seq_ is None else self._event(seq_)
+
+    def _id(self, seq: int) -> str:
+        odd = self._odd.get(seq) if self._odd else None
+        return odd if odd is not None else f"{self._forms[self._form[seq]]}{self._tag}e{seq}"
+
+    def _event(self, seq: int) -> Event:
+        return _light(
+            self._id(seq),
+            self._keys[self._key[seq]],
+            seq,
+            self._types[self._type[seq]],
+            self._at[seq],
+            None,
+            _NO_HEADERS,
+        )
+
+
+def _code(values: list[str], codes: dict[str, int], value: str) -> int:
+    code = codes.get(value)
+    if code is None:
+        code = codes[value] = len(values)
+        values.append(value)
+    return code
