@@ -1,0 +1,46 @@
+"""A streamed run's payload-less events as columns: read back as the Events they were, found by
+id through the tracer token in it, and ids of another shape kept as they are."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.core._model import Event
+from harness.drive._event_columns import EventColumns
+
+TAG = "zqcolum"
+
+
+def ev(seq: int, event_id: str | None = None, type_: str = "order.paid") -> Event:
+    return Event(
+        event_id or f"evt_{TAG}e{seq}", f"ord_{TAG}k{seq // 2}", seq, type_, seq * 0.5, None, {}
+    )
+
+
+def test_events_read_back_as_they_were_added_without_their_payloads() -> None:
+    made = [ev(0), ev(1, type_="order.refunded"), ev(2, f"{TAG}e2"), ev(3, "custom-id-3")]
+    columns = EventColumns(TAG)
+    for e in made:
+        columns.append(e)
+    assert list(columns) == made and len(columns) == 4
+    assert columns[-1] == made[3] and columns[1:3] == made[1:3]
+    with pytest.raises(IndexError):
+        columns[4]
+
+
+def test_found_by_id_through_the_token_or_as_kept() -> None:
+    columns = EventColumns(TAG)
+    for e in (ev(0), ev(1, "custom-id-1"), ev(2)):
+        columns.append(e)
+    assert columns.find(f"evt_{TAG}e2") == ev(2)
+    assert columns.find("custom-id-1") == ev(1, "custom-id-1")
+    # Another prefix, another run's tag, a seq not made yet, a token ending in more digits.
+    for other in (f"cus_{TAG}e2", "evt_zqother e2", f"evt_{TAG}e3", f"evt_{TAG}e21", "x"):
+        assert columns.find(other) is None, other
+
+
+def test_an_event_out_of_seq_order_is_refused() -> None:
+    columns = EventColumns(TAG)
+    columns.append(ev(0))
+    with pytest.raises(ValueError, match="expected 1"):
+        columns.append(ev(2))
