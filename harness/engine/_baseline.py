@@ -9,7 +9,7 @@ not to (``--no-baseline``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from ..invariants import (
     no_lost_events,
     recovers_after_outage,
 )
-from ..invariants._expected import NEED_BASELINE, Expectation, learn
+from ..invariants._expected import NEED_BASELINE, Expectation, Request, learn
 from ..invariants._facts import is_write
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare, provider_settings, tracing_of
@@ -153,24 +153,39 @@ class PendingAsJudged:
         self._events = events
         self._clean = clean
         self._learned: Expectation | None = None
+        self._requests: frozenset[Request] = frozenset()  # what it expects anything to make
         self._seen = 0  # effects already looked at for a write naming such an event
 
     def expectation(self, effects: Sequence[Effect]) -> Expectation:
         """The expectation as the judgement will learn it from ``effects`` (the run's so far,
         in the order recorded)."""
         learned = self._learned
-        if learned is None or _names_any(learned.nothing, effects[self._seen :]):
+        if learned is None or self._may_owe(learned, effects[self._seen :]):
             writes = [e for e in effects if is_write(e)]
             learned = self._learned = learn(self._info, self._events(), self._clean, writes)
+            self._requests = _expected_requests(learned)
         self._seen = len(effects)
         return learned
+
+    def _may_owe(self, learned: Expectation, effects: Sequence[Effect]) -> bool:
+        """Could one of these new ``effects`` make owed an event ``learned`` expects nothing
+        of: a write naming one, of a request the clean run made (any, where it made none)?
+        An audit line or an alert for a skipped event cannot (``learn``)."""
+        nothing, requests = learned.nothing, self._requests
+        return bool(nothing) and any(
+            any(eid in nothing for eid in e.event_ids)
+            and (not requests or learned.routes.of(e) in requests)
+            for e in effects
+            if e.event_ids and is_write(e)
+        )
 
     def __call__(self, accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
         return self.expectation(effects).waiting(accepted, effects)
 
 
-def _names_any(ids: Collection[str], effects: Sequence[Effect]) -> bool:
-    """Does a write among ``effects`` name one of ``ids``?"""
-    return bool(ids) and any(
-        eid in ids for e in effects if e.event_ids and is_write(e) for eid in e.event_ids
-    )
+def _expected_requests(exp: Expectation) -> frozenset[Request]:
+    """Every request ``exp`` expects of some event, record or run."""
+    found = {r for c in {id(c): c for c in exp.per_event.values()}.values() for r in c}
+    found.update(r for c in exp.per_record.values() for r in c)
+    found.update(exp.per_run)
+    return frozenset(found)

@@ -41,7 +41,7 @@ from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
-from ._unfinished import Unfinished, unfinished
+from ._unfinished import unfinished
 
 # Invariants that cannot judge at all without the clean run.
 NEED_BASELINE = frozenset({final_state_matches_baseline.NAME})
@@ -461,7 +461,10 @@ class _Learned:
         # The clean run stopped watching before its target was done (at its deadline, or
         # effects came after): an event of it left alone may have acted after.
         undone = unfinished(clean)
-        self.unseen: set[str] = set()  # events whose clean twin may have acted after
+        # An accepted twin that made nothing may have acted after: a late effect names some,
+        # the queue behind them holds others — none of them teaches silence.
+        self._unsure = undone.any
+        self.unseen: set[str] = set()  # events whose accepted clean twin may have acted after
         self.cut: set[str] = set()  # types the clean run made nothing for, while it watched
         self.why_unseen = undone.cut or "effects of it came after its final state was taken"
         for t, mine in of_type.items():
@@ -470,7 +473,7 @@ class _Learned:
             coarse = bool(self.per_run) or any(e.key in records_written for e in mine)
             if made:
                 self.types[t] = TypeRule(Rule.LEARNED)
-                self._acting(mine, made, twin_of, accepted, records_written, here, undone)
+                self._acting(mine, made, twin_of, accepted, records_written, here)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
             elif not any(
@@ -479,10 +482,12 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.refused.add(t)
-            elif undone.maybe_late([tw.id for e in mine if (tw := twin_of.get(e.id))]):
-                self.types[t] = TypeRule(Rule.ANY)  # its silence was not seen to its end
+            elif self._unsure:  # its silence was not seen to its end
+                self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
-                self.unseen.update(e.id for e in mine)
+                self.unseen.update(
+                    e.id for e in mine if (tw := twin_of.get(e.id)) and tw.id in accepted
+                )
                 self.cut.add(t)
             elif self._acted_here(mine, here, by_twin):  # the clean run lost them: not design
                 self.types[t] = TypeRule(Rule.ANY)
@@ -561,32 +566,31 @@ class _Learned:
         accepted: Collection[str],
         records_written: Collection[str],
         here: _RunWrites,
-        undone: Unfinished,
     ) -> None:
         """The events of a type some of whose twins made requests."""
         typical: Counter[Request] | None = None
         left: list[Event] = []  # accepted and left alone in the clean run
-        unseen = undone.maybe_late(
-            [tw.id for e in mine if e.id not in made and (tw := twin_of.get(e.id))]
-        )
         for e in mine:
             if e.id in made:
                 self.per_event[e.id] = made[e.id]
                 continue
             twin = twin_of.get(e.id)
-            if twin is not None and twin.id in unseen:
-                self.unseen.add(e.id)  # judged by its type, below
-            if twin is not None and twin.id in accepted and twin.id not in unseen:
+            seen = twin is not None and twin.id in accepted
+            if seen and not self._unsure:
                 # Accepted and left alone in the clean run: this event is not expected to act
                 # either (an automation that skips some payloads on purpose) — unless a write
                 # tied only to its record, or to nothing, may be its.
                 if e.key not in records_written and not self.per_run:
                     left.append(e)
-            elif typical or (typical is None and (typical := _common(made.values()))):
-                # Its twin was refused or is missing: expected what every acting event of its
-                # type made.
+                continue
+            if seen:  # left alone by a clean run that stopped watching too soon
+                self.unseen.add(e.id)
+            if typical or (typical is None and (typical := _common(made.values()))):
+                # Expected what every acting event of its type made (its twin refused or
+                # missing, or its twin's silence not seen to its end).
                 self.per_event[e.id] = typical
-                self.by_type.add(e.id)
+                if not seen:
+                    self.by_type.add(e.id)
             elif e.key not in records_written and not self.per_run:
                 self.any_rule.add(e.id)
         if not left:

@@ -87,6 +87,12 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
             f"{plural(len(exp.by_type), 'event')} judged by what their type's events made "
             "(their own clean run was refused)"
         )
+    if exp.unseen:
+        notes.append(
+            f"{plural(len(exp.unseen), 'event')} judged by what their type's events made "
+            f"(their clean twins made nothing while the clean run watched, and it stopped "
+            f"watching before the target was done: {exp.why_unseen})"
+        )
     if found.superseded:
         notes.append(f"{plural(found.superseded, 'superseded update')} skipped (not loss)")
     if found.coarse:
@@ -200,7 +206,7 @@ def source_text(exp: Expectation, event: Event) -> str:
     rule = exp.types.get(event.type)
     if rule is not None and rule.rule is Rule.DECLARED:
         return f"expect: asks for {listed}"
-    if event.id in exp.by_type:
+    if event.id in exp.by_type or event.id in exp.unseen:
         return f"the clean run's other {event.type} events made {listed}"
     if len(wanted) == 2 and all(n == 1 for n in wanted.values()):
         return "the clean run made both"

@@ -49,10 +49,16 @@ class Unfinished:
 
     ``cut``: settling stopped at its deadline with the target still working — a sentence
     saying so, "" otherwise. ``late``: the events an effect names that came after the final
-    state was taken."""
+    state was taken; ``late_keys``: the records such effects name."""
 
     cut: str
     late: frozenset[str]
+    late_keys: frozenset[str] = frozenset()  # the records late effects name
+
+    @property
+    def any(self) -> bool:
+        """Did the run stop watching before its target was done, by any sign?"""
+        return bool(self.cut or self.late or self.late_keys)
 
     def maybe_late(self, ids: Collection[str]) -> set[str]:
         """Those of ``ids`` (events short of an effect) that may be late rather than lost."""
@@ -77,6 +83,7 @@ class Unfinished:
 def unfinished(history: History) -> Unfinished:
     """What ``history`` may have left undone when it stopped watching."""
     late = frozenset(eid for e in history.late_effects for eid in e.event_ids)
+    keys = frozenset(e.key for e in history.late_effects if e.key is not None)
     ended, quiet = settled(history), quiet_of(history)
     cut = ""
     if ended is not None and ended.get("ended") == "deadline" and quiet is not None:
@@ -86,4 +93,4 @@ def unfinished(history: History) -> Unfinished:
                 f"settling stopped at its deadline after {waited:.1f} s with the target still "
                 f"working (its last call {idle:.2f} s before, under the {quiet:g} s quiet)"
             )
-    return Unfinished(cut, late)
+    return Unfinished(cut, late, keys)

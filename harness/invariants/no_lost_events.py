@@ -81,7 +81,10 @@ def no_lost_events(facts: Facts) -> Verdict:
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
     late = _doubted(undone, exp, shown)
-    if undone.cut or (len(late) == len(shown) and not coarse):
+    # A record a late effect names may have its shortfall on the way; a run-wide one, only
+    # when the run was cut (below).
+    lost_records = [s for s in found.records if s.subject not in undone.late_keys]
+    if undone.cut or (len(late) == len(shown) and not lost_records and not found.run):
         # Nothing proven lost: the run stopped watching before the target was done.
         heads = [f"{len(shown):,} of {judged_text(found)} lack expected effects"] if shown else []
         if coarse:
@@ -97,32 +100,37 @@ def no_lost_events(facts: Facts) -> Verdict:
         )
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late}
     # The coarse shortfalls first: each sums many events, and witnesses are capped.
-    witnesses = [coarse_witness(facts, exp, s) for s in [*found.run, *found.records]]
+    witnesses = [coarse_witness(facts, exp, s) for s in [*found.run, *lost_records]]
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
     per_event = [event_witness(facts, exp, e, lost_ids[e.id]) for e in lost]
     if exp.model is Model.REGISTER:
         per_event = _with_last_effect(facts, per_event)
-    head = lost_text(exp, found, lost_ids, [i for i in lost_ids if i not in facts.first_write])
-    summary = head + _late_note(undone, exp, late) + note
+    head = lost_text(
+        exp,
+        replace(found, records=lost_records),
+        lost_ids,
+        [i for i in lost_ids if i not in facts.first_write],
+    )
+    summary = head + _late_note(undone, exp, late, bool(lost_ids)) + note
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
 
 
-def _doubted(undone: Unfinished, exp: Expectation | None, ids: Collection[str]) -> set[str]:
+def _doubted(undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
     """Those of ``ids`` (accepted events short of an effect) not called lost: this run may
     have made their effects after it stopped watching, or the clean run's twins may have."""
     late = undone.maybe_late(ids)
-    if exp is not None and exp.unseen:
+    if exp.unseen:
         late.update(i for i in ids if i in exp.unseen)
     return late
 
 
-def _why(undone: Unfinished, exp: Expectation | None, doubted: Collection[str], n: int) -> str:
+def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int) -> str:
     """Why ``doubted`` (``n`` in all: coarse shortfalls count) are not called lost, and what
     to do: this run stopped watching too soon, or its clean run did."""
-    unseen = exp.unseen if exp is not None and not undone.cut else frozenset()
+    unseen = exp.unseen if not undone.cut else frozenset()
     theirs = sum(1 for i in doubted if i in unseen and i not in undone.late)
     parts = [undone.why(n - theirs)] if n > theirs else []
-    if theirs and exp is not None:
+    if theirs:
         parts.append(
             f"{'the clean twin of' if theirs == 1 else 'the clean twins of'} "
             f"{plural(theirs, 'event')} made no effect while the clean run watched, and it "
@@ -133,12 +141,20 @@ def _why(undone: Unfinished, exp: Expectation | None, doubted: Collection[str], 
     return "; and ".join(parts)
 
 
-def _late_note(undone: Unfinished, exp: Expectation | None, late: Collection[str]) -> str:
-    """``; 2 events more lack theirs, but …``: the short events not called lost."""
+def _late_note(
+    undone: Unfinished, exp: Expectation, late: Collection[str], more: bool = True
+) -> str:
+    """``; 2 events more lack theirs, but …``: the short events not called lost (``more``:
+    after events that are)."""
     if not late:
         return ""
     why = _why(undone, exp, late, len(late))
-    return f"; {plural(len(late), 'event')} more lack theirs, but {why}"
+    lack = (
+        f"{plural(len(late), 'event')} more lack theirs"
+        if more
+        else (f"{plural(len(late), 'event')} lack expected effects")
+    )
+    return f"; {lack}, but {why}"
 
 
 def _passed(exp: Expectation, found: Shortfalls) -> str:
@@ -157,7 +173,7 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
         return gap
     rule = f" ({rule_text(exp, facts.history.events)})"
     if facts.history.info.model is Model.REGISTER:
-        return _register(facts, never_note, rule)
+        return _register(facts, exp, never_note, rule)
     events = facts.history.events
     accepted = facts.accepted
     # A set difference before a scan of the events: most runs lose none, and then need none.
@@ -188,7 +204,7 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
     )
 
 
-def _register(facts: Facts, never_note: str, rule: str) -> Verdict:
+def _register(facts: Facts, exp: Expectation, never_note: str, rule: str) -> Verdict:
     """Intermediate states may be skipped; only each record's latest accepted state counts."""
     accepted = facts.accepted
     latest: dict[str, Event] = {}
@@ -201,7 +217,7 @@ def _register(facts: Facts, never_note: str, rule: str) -> Verdict:
     short = [e for e in latest.values() if e.id not in written]
     skipped = len(accepted.difference(written)) - len(short)
     undone = unfinished(facts.history)
-    late = _doubted(undone, None, [e.id for e in short])
+    late = _doubted(undone, exp, [e.id for e in short])
     lost = [e for e in short if e.id not in late]
     note = (
         (f"; {plural(skipped, 'superseded update')} skipped (not loss)" if skipped else "")
@@ -221,13 +237,13 @@ def _register(facts: Facts, never_note: str, rule: str) -> Verdict:
         status = Status.FAIL
         head = (
             f"{len(lost):,} of {records} never got the effect of their latest accepted event "
-            f"(lost){_late_note(undone, None, late)}"
+            f"(lost){_late_note(undone, exp, late)}"
         )
     else:  # each one may be late
         status = Status.INCONCLUSIVE
         head = (
             f"{len(short):,} of {records} got no effect of their latest accepted event, but "
-            f"{_why(undone, None, late, len(short))}"
+            f"{_why(undone, exp, late, len(short))}"
         )
     shown = heapq.nsmallest(MAX_WITNESSES, lost or short, key=_seq)
     witnesses = _with_last_effect(facts, _lost_witnesses(facts, shown))

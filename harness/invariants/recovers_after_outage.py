@@ -280,14 +280,17 @@ def _needs(
     facts: Facts, exp: Expectation, events: Sequence[Event]
 ) -> tuple[dict[str, Counter[Request] | None], Counter[str]]:
     """Event id -> the requests it owes per event (None: any effect), for the events this
-    invariant can judge; and why the others were left out (ignored, or owing requests that
-    this run's writes do not tie to events, which ``no_lost_events`` compares coarser)."""
+    invariant can judge; and why the others were left out (ignored, owing what the clean run
+    did not see to its end, or owing requests that this run's writes do not tie to events,
+    which ``no_lost_events`` compares coarser)."""
     unnamed = _unnamed_requests(facts, exp)
     needs: dict[str, Counter[Request] | None] = {}
     left: Counter[str] = Counter()
     for e in events:
         if e.id in exp.nothing:
             left["ignored"] += 1
+        elif e.id in exp.unseen:  # what it owes is not known (``_unfinished``)
+            left["unseen"] += 1
         elif e.id in exp.any_rule:
             needs[e.id] = None
         elif (wanted := exp.per_event.get(e.id)) is None:
@@ -319,6 +322,11 @@ def _left_note(exp: Expectation, touched: Sequence[_Accepted], left: Counter[str
         notes += (
             f"; {plural(left['coarse'], 'event')} whose requests name no event not judged "
             "(no_lost_events compares them per record or per run)"
+        )
+    if left["unseen"]:
+        notes += (
+            f"; {plural(left['unseen'], 'event')} not judged: their clean twins made nothing "
+            "while the clean run watched, and it stopped watching before the target was done"
         )
     return notes
 
