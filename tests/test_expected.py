@@ -697,3 +697,21 @@ def test_without_a_clean_run_a_cut_run_proves_no_loss_either() -> None:
     v = lost(_settled(h, "deadline", 0.0))
     assert v.status is Status.INCONCLUSIVE
     assert v.summary.startswith("1 of 2 accepted events produced no effect, but settling")
+
+
+def test_a_drifted_event_that_acted_proves_nothing_of_its_twins_silence() -> None:
+    """Of four checkouts the clean run wrote a deal for two and left two alone (payloads the
+    automation skips, say unpaid ones). Here the third one's status field was renamed by a
+    drift perturbation and the automation took the paid path for it: that payload is not its
+    twin's, so the fourth is still not owed a deal — nor the third one."""
+    twins = [ev("zqclean", i) for i in (1, 2, 3, 4)]
+    clean = clean_run(twins, [write("/deals", twins[:2])])
+    events = [ev("zqrun", i) for i in (1, 2, 3, 4)]
+    drift = [
+        {"kind": "rename", "path": "$.data.status", "to": "state", "events": {events[2].id: "open"}}
+    ]
+    info = run(events, [], [], tag="zqrun", settings={"drift": drift}).info
+    exp = learn(info, events, clean, [write("/deals", events[:3])])
+    assert exp.not_expected == {events[2].id, events[3].id} and not exp.unlike_clean
+    undrifted = run(events, [], [], tag="zqrun").info
+    assert learn(undrifted, events, clean, [write("/deals", events[:3])]).unlike_clean

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 from ..core._model import Delivery, Effect, Event, Model, Outcome
 from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
+from ..drive._drift import records_of
 from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo
 from . import final_state_matches_baseline
@@ -304,14 +305,21 @@ def expectation_of(facts: Facts) -> Expectation:
 
 class _RunWrites:
     """The requests each event of the judged run made, found once, when first asked: only
-    events whose clean twins made nothing are asked about."""
+    events whose clean twins made nothing are asked about. A drifted event (a field renamed,
+    dropped, retyped) is not its twin's payload: what it made tells nothing of its twin's
+    silence, and counts as nothing here."""
 
-    def __init__(self, writes: Sequence[Effect], routes: Routes) -> None:
+    def __init__(
+        self, writes: Sequence[Effect], routes: Routes, drifted: Collection[str] = ()
+    ) -> None:
         self._writes = writes
         self._routes = routes
+        self._drifted = drifted
         self._by_event: dict[str, set[Request]] | None = None
 
     def made(self, event_id: str) -> set[Request]:
+        if event_id in self._drifted:
+            return set()
         if self._by_event is None:
             self._by_event = {}
             for w in self._writes:
@@ -358,7 +366,7 @@ def learn(
             nothing.add(e.id)
     clean, why = _usable(settings, baseline)
     learned = (
-        _Learned(clean, routes, undeclared, _RunWrites(writes, routes))
+        _Learned(clean, routes, undeclared, _RunWrites(writes, routes, _drifted(settings)))
         if clean is not None and undeclared
         else None
     )
@@ -410,6 +418,11 @@ def learn(
         others=learned.others if learned else 0,
         unlike_clean=frozenset(learned.unlike_clean) if learned else frozenset(),
     )
+
+
+def _drifted(settings: Mapping[str, Any]) -> frozenset[str]:
+    """The events a drift perturbation changed in this run (``_drift.records_of``)."""
+    return frozenset(eid for r in records_of(settings) for eid in r.events)
 
 
 def _usable(settings: Mapping[str, Any], baseline: History | None) -> tuple[History | None, str]:
