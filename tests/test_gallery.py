@@ -218,6 +218,34 @@ def test_a_restarted_worker_loses_what_it_had_queued(tmp_path: Path) -> None:
     assert done.code == 1
 
 
+def test_an_automation_not_pointed_at_the_double_is_not_certified(tmp_path: Path) -> None:
+    """background_queue acknowledges every order and sends its payouts to an API the run's
+    double is not — as an automation left pointing at the real API does. Neither the clean run
+    nor the run sees a call: every order.paid read as ignored by design, and no_lost_events
+    passed. Each check of effects is inconclusive now, and says what to check."""
+    with automation("background_queue", "/webhook/orders") as target:
+        elsewhere = Target(target.url, free_port())  # the double, where nothing calls it
+        done, report = run(
+            elsewhere,
+            str(SCENARIOS / "orders-queued-after-ack.yaml"),
+            tmp_path,
+            "--time-scale",
+            "0.05",
+        )
+    [judged] = report["runs"]
+    own = {v["invariant"]: v for v in judged["verdicts"]}
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        assert own[name]["status"] == "inconclusive", said(own[name])
+        assert (
+            "made no call to any downstream double in this run nor in its clean run"
+            in (own[name]["summary"])
+        )
+        assert "API base URL" in own[name]["summary"]
+    assert own["target_available"]["status"] == "pass", said(own["target_available"])
+    assert judged["counts"]["effects"] == 0
+    assert done.code == 1
+
+
 @pytest.mark.long
 def test_background_queue_late_effects_stay_with_their_run_in_a_suite(tmp_path: Path) -> None:
     """Two scenarios in one ``harness run``: the first stops watching after 1 s while the queue

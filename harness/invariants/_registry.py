@@ -31,6 +31,7 @@ from . import (
     target_available,
 )
 from ._facts import Facts
+from ._no_calls import mark_unseen
 from ._refused import mark_untested
 
 # fn(facts, **params): a pure check over the shared indexes of one History.
@@ -68,6 +69,9 @@ class InvariantDef:
     by_default: bool = True
     always: bool = False
     needs_accepted: bool = True
+    # Judges what the automation did to its downstreams: a pass proves nothing where it
+    # called none (``_no_calls``).
+    judges_effects: bool = False
 
 
 def _route_problem(value: str) -> str | None:
@@ -94,6 +98,7 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         {},
         "every accepted event has an effect (register: every record its latest accepted state)",
         no_lost_events.CLASS,
+        judges_effects=True,
     ),
     InvariantDef(
         no_duplicate_effects.NAME,
@@ -101,6 +106,7 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         {},
         "no event changes a downstream twice, except idempotent or same-Idempotency-Key repeats",
         no_duplicate_effects.CLASS,
+        judges_effects=True,
     ),
     InvariantDef(
         per_key_order.NAME,
@@ -108,6 +114,7 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         {},
         "each record's effects follow its events' order (register: no stale overwrite)",
         per_key_order.CLASS,
+        judges_effects=True,
     ),
     InvariantDef(
         ack_within.NAME,
@@ -134,6 +141,7 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "every event accepted during a fault window gets its effect within `deadline` of the "
         "window closing",
         recovers_after_outage.CLASS,
+        judges_effects=True,
         by_default=False,
     ),
     InvariantDef(
@@ -175,6 +183,7 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "integers beyond 2**53 (64-bit ids) reach the downstream exact, not rounded through a "
         "double",
         big_numbers_intact.CLASS,
+        judges_effects=True,
         by_default=False,
     ),
     InvariantDef(
@@ -202,6 +211,7 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "every record ends in the state a clean baseline run (each event once, in order, no "
         "faults) ends in",
         final_state_matches_baseline.CLASS,
+        judges_effects=True,
         by_default=False,
     ),
     InvariantDef(
@@ -211,6 +221,7 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "every request to a downstream with a contract (its OpenAPI document) is one the real "
         "API accepts: path, method, required fields, types, formats",
         effects_match_contract.CLASS,
+        judges_effects=True,
         by_default=False,
     ),
     InvariantDef(
@@ -239,6 +250,7 @@ DEFAULT_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if 
 ALWAYS_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if d.always)
 # Judged on their own terms even when the target accepted nothing.
 _ANSWERS_ONLY = frozenset(n for n, d in INVARIANTS.items() if not d.needs_accepted)
+_OF_EFFECTS = frozenset(n for n, d in INVARIANTS.items() if d.judges_effects)
 
 
 def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> list[Verdict]:
@@ -249,8 +261,9 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     ALWAYS_INVARIANTS it did not name — what every front end shows. Given ``specs`` are judged
     as they are; an empty selection means the DEFAULT_INVARIANTS with their default
     parameters. A pass on a run whose genuine deliveries the target all refused is made
-    inconclusive (``_refused.mark_untested``): nothing was put to the test. Raises ScenarioError
-    on an unknown invariant or a bad parameter before judging anything.
+    inconclusive (``_refused.mark_untested``): nothing was put to the test; so is a pass of
+    an invariant of effects where the automation called no double (``_no_calls``). Raises
+    ScenarioError on an unknown invariant or a bad parameter before judging anything.
     """
     chosen = history.info.invariants if specs is None else specs
     resolved = check_specs(chosen) if chosen else _defaults()
@@ -259,7 +272,7 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     facts = Facts(history)  # indexes shared by every invariant, each built once
     with _gc.paused():
         verdicts = [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
-    return mark_untested(facts, verdicts, _ANSWERS_ONLY)
+    return mark_unseen(facts, mark_untested(facts, verdicts, _ANSWERS_ONLY), _OF_EFFECTS)
 
 
 def judged_specs(specs: Sequence[InvariantSpec]) -> tuple[InvariantSpec, ...]:
