@@ -247,6 +247,30 @@ def test_an_automation_not_pointed_at_the_double_is_not_certified(tmp_path: Path
 
 
 @pytest.mark.long
+def test_a_job_scheduled_after_the_window_is_seen_only_when_the_run_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """scheduled_sync pays out 4 s after a window's first order. Watched for 1 s of quiet,
+    neither run sees a payout: every order.paid read as ignored by design and both checks
+    passed; now they are inconclusive, naming the settle quiet. Watched for 5 s, both pass."""
+    queued = str(SCENARIOS / "orders-queued-after-ack.yaml")
+    with automation("scheduled_sync", "/webhook/orders") as target:
+        _, short = run(target, queued, tmp_path / "short", "--time-scale", "0.05")
+        done, long = run(
+            target, queued, tmp_path / "long", "--time-scale", "0.05", "--settle-quiet", "5"
+        )
+    unseen = {v["invariant"]: v for v in short["runs"][0]["verdicts"]}
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        assert unseen[name]["status"] == "inconclusive", said(unseen[name])
+        assert "--settle-quiet as long as its interval" in unseen[name]["summary"]
+    seen = {v["invariant"]: v for v in long["runs"][0]["verdicts"]}
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        assert seen[name]["status"] == "pass", said(seen[name])
+    assert long["runs"][0]["counts"]["effects"] == 12
+    assert done.code == 0
+
+
+@pytest.mark.long
 def test_background_queue_late_effects_stay_with_their_run_in_a_suite(tmp_path: Path) -> None:
     """Two scenarios in one ``harness run``: the first stops watching after 1 s while the queue
     has seconds of work left. What it does for the first run's events later — while the first

@@ -33,20 +33,20 @@ def mark_unseen(
     facts: Facts, verdicts: Sequence[Verdict], judging_effects: Collection[str]
 ) -> list[Verdict]:
     """``verdicts``, each pass of an invariant in ``judging_effects`` made inconclusive when
-    neither the run nor its clean run called a double (and no observer read a record)."""
+    the run called no double (and no observer read a record). A failure stands: where the
+    clean run made calls and this one none, ``no_lost_events`` fails, rightly."""
     history = facts.history
     if history.effects or history.late_effects or history.states:
         return list(verdicts)  # the common case, decided at once
-    clean = history.baseline
-    if clean is not None and (clean.effects or clean.late_effects or clean.states):
-        return list(verdicts)
     if not any(v.status is Status.PASS and v.invariant in judging_effects for v in verdicts):
         return list(verdicts)
     exp = expectation_of(facts)
     types = {e.type for e in history.events}
     if types and all((r := exp.types.get(t)) and r.rule is Rule.DECLARED for t in types):
         return list(verdicts)
-    why = WHY.format(clean=" nor in its clean run" if clean is not None else "")
+    clean = history.baseline
+    silent = clean is not None and not (clean.effects or clean.late_effects or clean.states)
+    why = WHY.format(clean=" nor in its clean run" if silent else "")
     return [
         replace(v, status=Status.INCONCLUSIVE, summary=why, evidence=Evidence())
         if v.status is Status.PASS and v.invariant in judging_effects

@@ -135,8 +135,8 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
             f"{'the clean twin of' if theirs == 1 else 'the clean twins of'} "
             f"{plural(theirs, 'event')} made no effect while the clean run watched, and it "
             f"stopped watching before the target was done ({exp.why_unseen}): what "
-            f"{'it owes' if theirs == 1 else 'they owe'} is not known — raise the settle "
-            "deadline (`settle: {deadline: …}` or --settle-deadline) and run again"
+            f"{'it owes' if theirs == 1 else 'they owe'} is not known — let the runs watch "
+            "longer (`settle:` in the scenario, --settle-quiet, --settle-deadline) and run again"
         )
     return "; and ".join(parts)
 

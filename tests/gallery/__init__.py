@@ -21,6 +21,13 @@ report. Each one's docstring says its flaw and the verdict it must get.
   (``tests/test_year_trends.py`` drives it as month runs).
 * ``one_secret``: verifies Stripe signatures against the one secret it read at start; after a
   signing-secret rotation's overlap it refuses every delivery.
+* ``bulk_writer``: buffers orders and writes them in one bulk call a quarter second; a refused
+  batch is dropped.
+* ``restarts_midrun``: a supervisor holds the socket and restarts a worker that dies after ten
+  orders with its in-memory queue, in the clean run too.
+* ``blocking_enrich``: an in-process ASGI app whose async handler makes a blocking call.
+* ``scheduled_sync``: stores each order and pays out 4 s after a window's first one (n8n's
+  Wait node, a scheduled sync); correct, only seconds late — unseen by a short settle quiet.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
