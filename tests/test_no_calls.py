@@ -1,7 +1,8 @@
-"""A run in which the automation called no downstream double — nor did its clean run — shows
-nothing of what it did: a pass of a check of effects is inconclusive there, saying what to
-check. Failures stand; a run whose every event type is declared ``expect: none`` is left as
-judged; checks of the answers (target_available) are not touched."""
+"""A run in which the automation called no downstream double shows nothing of what it did: a
+pass of a check of effects is inconclusive there, saying what to check (and that the clean run
+called none either, where it did not). Failures stand; a run whose every event type is
+declared ``expect: none`` is left as judged; checks of the answers (target_available) are not
+touched."""
 
 from __future__ import annotations
 
@@ -35,12 +36,19 @@ def test_a_silent_run_after_a_silent_clean_run_proves_nothing() -> None:
             "in its clean run"
         )
     assert verdicts["target_available"].status is Status.PASS
-    # One call, in either run, and the checks judge as before.
+    # One call in this run, and the checks judge as before.
     called = run(events, deliveries, [write("/deals", events[:1])], tag="zqrun")
     called.baseline = clean_run(twins, [])
     assert statuses(called)["no_duplicate_effects"] is Status.PASS
-    heard = run(events, deliveries, [], tag="zqrun", baseline=clean_run(twins, [write("/d")]))
-    assert statuses(heard)["no_duplicate_effects"] is Status.PASS
+    # Calls in the clean run only: the loss stands, a pass among none does not.
+    made = clean_run(twins, [write("/deals", [t]) for t in twins])
+    heard = {
+        v.invariant: v
+        for v in judge(run(events, deliveries, [], tag="zqrun", baseline=made), CHECKS)
+    }
+    assert heard["no_lost_events"].status is Status.FAIL
+    assert heard["no_duplicate_effects"].status is Status.INCONCLUSIVE
+    assert "double in this run, so" in heard["no_duplicate_effects"].summary
 
 
 def test_without_a_clean_run_the_loss_stands_and_the_passes_do_not() -> None:
