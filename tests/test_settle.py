@@ -195,6 +195,25 @@ async def test_pending_events_are_waited_for_one_more_quiet_period(
     assert settled(recorder)["ended"] == "quiet"
 
 
+async def test_a_streamed_runs_accepted_events_are_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed run keeps its accepted events as one flag per event made; settling gets the
+    events back, and waits for those still without an effect."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    run = prepare(scenario(Settle(0.3, 20.0)), options(tmp_path), stream=True)
+    assert run.feed is not None
+    recorder = Recorder(run, options(tmp_path))
+    [url] = await recorder.start()
+    assert recorder.pending() == frozenset()  # nothing made, nothing accepted
+    for planned in run.feed.sends(run.schedule, recorder.made):
+        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+    assert recorder.pending() == {ev.id for ev in run.events} and len(run.events) == 4
+    await post_later(url, run.events[:3], [0, 0, 0])
+    assert recorder.pending() == {run.events[3].id}
+    await recorder.stop("complete")
+
+
 async def test_an_event_ignored_by_design_costs_one_quiet_period_not_the_deadline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .. import history as _history
@@ -75,7 +75,7 @@ class Recorder:
             events.find if isinstance(events, EventColumns) else {ev.id: ev for ev in events}.get
         )
         self._tampered = frozenset(prepared.info.settings.get("tampered") or ())
-        self._accepted: dict[str, Event] = {}  # genuine deliveries answered 2xx, by event id
+        self._accepted = _Accepted(events)  # genuine deliveries answered 2xx
         self._effects: list[Effect] = []  # this run's, until its final state is taken
         self._pending_for: tuple[int, int] = (-1, -1)  # (accepted, effects) when last asked
         self._pending: frozenset[str] = frozenset()
@@ -176,7 +176,7 @@ class Recorder:
         if d.outcome is Outcome.OK and d.id not in self._tampered:
             event = self._find(d.event_id)
             if event is not None:
-                self._accepted.setdefault(event.id, event)
+                self._accepted.add(event)
         self.journal.delivery(d)
         self.emit(DeliveryDone(d))
 
@@ -185,7 +185,7 @@ class Recorder:
         genuine delivery of theirs was answered 2xx, and the effects so far do not cover them."""
         now = (len(self._accepted), len(self._effects))
         if now != self._pending_for:  # nothing new arrived: the answer is the same
-            found = self._pending_rule(tuple(self._accepted.values()), tuple(self._effects))
+            found = self._pending_rule(self._accepted.events(), tuple(self._effects))
             self._pending_for, self._pending = now, frozenset(found)
         return self._pending
 
@@ -293,6 +293,39 @@ class Recorder:
         verdicts = tuple(judge(history))
         self.emit(RunFinished(history, verdicts))
         return RunResult(history, verdicts)
+
+
+class _Accepted:
+    """A run's accepted events (a genuine delivery of theirs answered 2xx). A streamed run's
+    hold one byte per event made, not one Event each: settling, the only reader, asks once
+    the target has been quiet, and gets the Events made again from the columns."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self._columns = events if isinstance(events, EventColumns) else None
+        self._by_id: dict[str, Event] = {}
+        self._flags = bytearray()  # per seq of a streamed run: 1 once accepted
+        self._count = 0
+
+    def add(self, ev: Event) -> None:
+        if self._columns is None:
+            self._by_id.setdefault(ev.id, ev)
+            return
+        flags = self._flags
+        if ev.seq >= len(flags):
+            flags.extend(bytes(max(ev.seq + 1 - len(flags), 4096)))
+        if not flags[ev.seq]:
+            flags[ev.seq] = 1
+            self._count += 1
+
+    def __len__(self) -> int:
+        return len(self._by_id) if self._columns is None else self._count
+
+    def events(self) -> tuple[Event, ...]:
+        """The accepted events (a streamed run's in seq order, else in the order accepted)."""
+        if self._columns is None:
+            return tuple(self._by_id.values())
+        columns = self._columns
+        return tuple(columns[seq] for seq, flag in enumerate(self._flags) if flag)
 
 
 def raise_if_unreachable(history: History, target: Target) -> None:
