@@ -11,21 +11,36 @@ from harness.drive._event_columns import EventColumns
 TAG = "zqcolum"
 
 
-def ev(seq: int, event_id: str | None = None, type_: str = "order.paid") -> Event:
+def ev(
+    seq: int, event_id: str | None = None, type_: str = "order.paid", key: str | None = None
+) -> Event:
     return Event(
-        event_id or f"evt_{TAG}e{seq}", f"ord_{TAG}k{seq // 2}", seq, type_, seq * 0.5, None, {}
+        event_id or f"evt_{TAG}e{seq}",
+        key or f"ord_{TAG}k{seq // 2}",
+        seq,
+        type_,
+        seq * 0.5,
+        None,
+        {},
     )
 
 
 def test_events_read_back_as_they_were_added_without_their_payloads() -> None:
-    made = [ev(0), ev(1, type_="order.refunded"), ev(2, f"{TAG}e2"), ev(3, "custom-id-3")]
+    made = [
+        ev(0),
+        ev(1, type_="order.refunded"),
+        ev(2, f"{TAG}e2", key=f"{TAG}k1"),
+        ev(3, "custom-id-3", key="cus_42"),
+        ev(4, key=f"ord_{TAG}k07"),  # not a token of this run: kept as it is
+    ]
     columns = EventColumns(TAG)
     for e in made:
         columns.append(e)
-    assert list(columns) == made and len(columns) == 4
-    assert columns[-1] == made[3] and columns[1:3] == made[1:3]
+    assert list(columns) == made and len(columns) == 5
+    assert columns[-2] == made[3] and columns[1:3] == made[1:3]
+    assert list(columns.subset([4, 0])) == [made[4], made[0]]
     with pytest.raises(IndexError):
-        columns[4]
+        columns[5]
 
 
 def test_found_by_id_through_the_token_or_as_kept() -> None:

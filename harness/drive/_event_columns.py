@@ -4,9 +4,10 @@ A streamed run keeps a payload-less copy of every event it made: what attributio
 and the learned expectation read (``engine/_feed``). As objects — the Event, its id string,
 its time, an index by id — that cost about 200 bytes an event, the most of a million-event
 run's memory. Here an event is its type and record as small numbers, its time as a double,
-and its id as the run's tracer token (``{prefix}{tag}e{seq}``, ``_tracer.Tokens``) — so it
-needs no string of its own, and is found by id by reading the seq back out of the token:
-about 15 bytes an event. An Event is made when one is read.
+its id and its record's key as the run's tracer tokens (``{prefix}{tag}e{seq}``,
+``{prefix}{tag}k{n}``, ``_tracer.Tokens``) — so it needs no string of its own, and is found by
+id by reading the seq back out of the token: about 22 bytes an event, however many records.
+An Event is made when one is read.
 """
 
 from __future__ import annotations
@@ -25,19 +26,21 @@ _NO_HEADERS: Mapping[str, str] = {}
 
 class EventColumns(Sequence[Event]):
     """The payload-less events of the run tagged ``tag``, in seq order (each event's seq is its
-    position, as every source's is)."""
+    position, as every source's is). Ids and keys not of the token's shape are kept as they
+    are."""
 
     def __init__(self, tag: str) -> None:
         self._tag = tag
         self._token = re.compile(re.escape(tag) + r"e(\d+)\Z")
         self._at = array("d")
         self._type = array("H")  # index in _types
-        self._key = array("L")  # index in _keys: one string per record
+        self._key = array("q")  # the record's number in its key token (-1: not a token)
+        self._key_form = array("H")  # index in _forms: the key's prefix before its token
         self._form = array("H")  # index in _forms: the id's prefix before its token
         self._types: list[str] = []
         self._type_codes: dict[str, int] = {}
-        self._keys: list[str] = []
-        self._key_codes: dict[str, int] = {}
+        self._key_token = re.compile(re.escape(tag) + r"k(\d+)\Z")
+        self._odd_keys: dict[int, str] = {}  # keys not of the token's shape, by seq
         self._forms: list[str] = []
         self._form_codes: dict[str, int] = {}
         self._odd: dict[int, str] = {}  # ids not of the token's shape, by seq
@@ -57,7 +60,14 @@ class EventColumns(Sequence[Event]):
             self._odd_seq[ev.id] = seq
         self._form.append(_code(self._forms, self._form_codes, prefix))
         self._type.append(_code(self._types, self._type_codes, ev.type))
-        self._key.append(_code(self._keys, self._key_codes, ev.key))
+        m = self._key_token.search(ev.key)
+        number = int(m.group(1)) if m else -1
+        prefix = ev.key[: m.start()] if m else ""
+        if m is None or ev.key != f"{prefix}{self._tag}k{number}":  # kept as it is
+            number, prefix = -1, ""
+            self._odd_keys[seq] = ev.key
+        self._key.append(number)
+        self._key_form.append(_code(self._forms, self._form_codes, prefix))
         self._at.append(ev.occurred_at)
 
     def __len__(self) -> int:
@@ -81,6 +91,10 @@ class EventColumns(Sequence[Event]):
         for n in range(len(self)):
             yield self._event(n)
 
+    def subset(self, seqs: Sequence[int]) -> Sequence[Event]:
+        """The events at ``seqs``, made as they are read, not held."""
+        return _Subset(self, seqs)
+
     def find(self, event_id: str) -> Event | None:
         """The event whose id is ``event_id``, or None."""
         m = self._token.search(event_id)
@@ -95,16 +109,49 @@ class EventColumns(Sequence[Event]):
         odd = self._odd.get(seq) if self._odd else None
         return odd if odd is not None else f"{self._forms[self._form[seq]]}{self._tag}e{seq}"
 
+    def _record(self, seq: int) -> str:
+        number = self._key[seq]
+        if number < 0:
+            return self._odd_keys[seq]
+        return f"{self._forms[self._key_form[seq]]}{self._tag}k{number}"
+
     def _event(self, seq: int) -> Event:
         return _light(
             self._id(seq),
-            self._keys[self._key[seq]],
+            self._record(seq),
             seq,
             self._types[self._type[seq]],
             self._at[seq],
             None,
             _NO_HEADERS,
         )
+
+
+class _Subset(Sequence[Event]):
+    """Some events of an EventColumns, by seq: each made when it is read."""
+
+    def __init__(self, columns: EventColumns, seqs: Sequence[int]) -> None:
+        self._columns = columns
+        self._seqs = seqs
+
+    def __len__(self) -> int:
+        return len(self._seqs)
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Event]: ...
+
+    def __getitem__(self, i: int | slice) -> Event | list[Event]:
+        if isinstance(i, slice):
+            return [self._columns[n] for n in self._seqs[i]]
+        return self._columns[self._seqs[i]]
+
+    def __iter__(self) -> Iterator[Event]:
+        columns = self._columns
+        for n in self._seqs:
+            yield columns[n]
 
 
 def _code(values: list[str], codes: dict[str, int], value: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -320,12 +321,13 @@ class _Accepted:
     def __len__(self) -> int:
         return len(self._by_id) if self._columns is None else self._count
 
-    def events(self) -> tuple[Event, ...]:
-        """The accepted events (a streamed run's in seq order, else in the order accepted)."""
+    def events(self) -> Sequence[Event]:
+        """The accepted events (a streamed run's in seq order, each made as it is read; else
+        in the order accepted)."""
         if self._columns is None:
             return tuple(self._by_id.values())
-        columns = self._columns
-        return tuple(columns[seq] for seq, flag in enumerate(self._flags) if flag)
+        seqs = array("q", (seq for seq, flag in enumerate(self._flags) if flag))
+        return self._columns.subset(seqs)
 
 
 def raise_if_unreachable(history: History, target: Target) -> None:

@@ -6,8 +6,9 @@ can see. Its clean run is then as silent, and every type of event reads as "igno
 ``no_lost_events`` would pass, and so would every check of effects — no duplicate among none,
 no order broken among none. A pass there proves nothing, so ``judge`` makes each pass of an
 invariant that judges effects inconclusive, with the likely causes (``mark_unseen``). Failures
-stand. A run whose every event type is declared ``expect: none`` is left as it is: the user
-said the automation makes nothing of those events.
+stand. A run that accepted nothing owed nothing (a run of tampered deliveries, rightly
+refused; refusals are ``_refused``'s), and one whose every accepted event's type is declared
+``expect: none`` is left as it is: the user said the automation makes nothing of those.
 """
 
 from __future__ import annotations
@@ -16,16 +17,24 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from ..core._model import Evidence, Status, Verdict
+from ..history import History
 from ._expected import Rule, expectation_of
 from ._facts import Facts
 
 WHY = (
     "not judged: the automation made no call to any downstream double in this run{clean}, so "
-    "nothing shows what it did with the events and a pass would prove nothing — check that "
-    "its API base URL is the downstream double's address (--downstream, 127.0.0.1:9100 by "
-    "default; docs/five-minutes.md), and that it does its work within the settle quiet (a "
-    "poll or a schedule needs --settle-quiet as long as its interval); declare `expect: none` for "
-    "event types it ignores on purpose"
+    "nothing shows what it did with the events and a pass would prove nothing — {advice}"
+)
+ADVICE = (
+    "check that its API base URL is the downstream double's address (--downstream, "
+    "127.0.0.1:9100 by default; docs/five-minutes.md), and that it does its work within the "
+    "settle quiet (a poll or a schedule needs --settle-quiet as long as its interval); declare "
+    "`expect: none` for event types it ignores on purpose"
+)
+# The clean run called the double: the address is right, this run's silence is its own.
+ADVICE_CLEAN_CALLED = (
+    "its clean run did call it, so the address is right: see no_lost_events, and whether this "
+    "run's work comes later than the settle quiet (--settle-quiet)"
 )
 
 
@@ -33,23 +42,35 @@ def mark_unseen(
     facts: Facts, verdicts: Sequence[Verdict], judging_effects: Collection[str]
 ) -> list[Verdict]:
     """``verdicts``, each pass of an invariant in ``judging_effects`` made inconclusive when
-    the run called no double (and no observer read a record). A failure stands: where the
+    the run accepted events and called no double (``_called``). A failure stands: where the
     clean run made calls and this one none, ``no_lost_events`` fails, rightly."""
     history = facts.history
-    if history.effects or history.late_effects or history.states:
-        return list(verdicts)  # the common case, decided at once
+    if _called(history) or not facts.accepted:
+        # The common case, decided at once; or nothing accepted, nothing owed: a run of
+        # refusals (``_refused``) or of tampered deliveries, rightly refused.
+        return list(verdicts)
     if not any(v.status is Status.PASS and v.invariant in judging_effects for v in verdicts):
         return list(verdicts)
     exp = expectation_of(facts)
-    types = {e.type for e in history.events}
-    if types and all((r := exp.types.get(t)) and r.rule is Rule.DECLARED for t in types):
-        return list(verdicts)
+    types = {facts.events_by_id[i].type for i in facts.accepted if i in facts.events_by_id}
+    if all((r := exp.types.get(t)) and r.rule is Rule.DECLARED and r.ignored for t in types):
+        return list(verdicts)  # every accepted event's type declared `expect: none`
     clean = history.baseline
-    silent = clean is not None and not (clean.effects or clean.late_effects or clean.states)
-    why = WHY.format(clean=" nor in its clean run" if silent else "")
+    if clean is not None and _called(clean):
+        why = WHY.format(clean="", advice=ADVICE_CLEAN_CALLED)
+    else:
+        why = WHY.format(clean="" if clean is None else " nor in its clean run", advice=ADVICE)
     return [
         replace(v, status=Status.INCONCLUSIVE, summary=why, evidence=Evidence())
         if v.status is Status.PASS and v.invariant in judging_effects
         else v
         for v in verdicts
     ]
+
+
+def _called(history: History) -> bool:
+    """Did the automation call a double during ``history`` (or did an observer read a record
+    of it)? Late effects do not count: they came after the run was judged, and are never
+    judged. A record an observer read that names none of the run's events or records may be
+    older than the run."""
+    return bool(history.effects) or any(s.event_ids or s.key for s in history.states)
