@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import ast
+import atexit
 import base64
 import compileall
 import io
+import json
 import logging
 import os
+import queue
+import select
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,8 +28,11 @@ from hypothesis import HealthCheck, settings
 from xdist.scheduler import LoadScopeScheduling
 
 from harness.cli import main
-from harness.cli._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port
+from harness.core._errors import RunError
 from harness.core._model import Verdict
+
+from . import zygote
 
 # The suite shares two cores with the real processes it starts: a property test's timing says
 # nothing about the code under test here, so no deadline and no "too slow" health check.
@@ -106,12 +114,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> _Scheduling:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Once, in the controller: byte-compile harness and the tests' automations. Where
-    PYTHONDONTWRITEBYTECODE is set (this machine, CI) no process writes its .pyc, and each of
-    the suite's hundreds of child processes (the CLI, the automations) would compile the
-    sources again: 0.4 of the 1.5 CPU seconds `harness --help` took. Existing .pyc are read."""
+    """Once, in the controller: byte-compile harness, its plugins and the tests' automations.
+    Where PYTHONDONTWRITEBYTECODE is set (this machine, CI) no process writes its .pyc, and each
+    of the suite's hundreds of child processes (the CLI, the automations) would compile the
+    sources again: 0.4 of the 1.5 CPU seconds `harness --help` took; the plugins, imported by
+    every worker, Locust process, recorder and pytest child, 0.04-0.07 each. Existing .pyc are
+    read."""
     if not hasattr(config, "workerinput"):
-        for folder in ("harness", "tests"):
+        for folder in ("harness", "plugins", "tests"):
             compileall.compile_dir(REPO / folder, quiet=1)
         _write_rewritten_tests(config)
 
@@ -387,3 +397,128 @@ def fragile(tmp_path: Path) -> Iterator[Automation]:
     automation = start_automation("fragile", tmp_path)
     yield automation
     automation.service.stop()
+
+
+class Forked:
+    """A child of the worker's zygote (tests/zygote.py) as ``subprocess.Popen`` shows one:
+    ``pid``, ``stdout``, ``returncode``, ``poll``, ``wait``, ``send_signal``, ``terminate``,
+    ``kill``."""
+
+    def __init__(self, zygote_: Zygote, pid: int, argv: list[str], stdout: io.BufferedReader):
+        self._zygote, self.pid, self.args, self.stdout = zygote_, pid, argv, stdout
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._zygote.exit_code(self.pid, 0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self.returncode = self._zygote.exit_code(self.pid, timeout)
+            if self.returncode is None:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """This worker's zygote: one process, started at the first automation, that has imported
+    what the automations import and forks each of them (tests/zygote.py: 0.45 of the 0.5 CPU-s
+    each start cost was those imports)."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.zygote", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            cwd=REPO,
+        )
+        theirs.close()
+        self._sock = ours
+        self._spawn = threading.Lock()
+        self._pids: queue.Queue[int] = queue.Queue()
+        self._exits: dict[int, int] = {}
+        self._ended = threading.Condition()
+        threading.Thread(target=self._read, name="zygote", daemon=True).start()
+
+    def _read(self) -> None:
+        reader = self._sock.makefile("rb")
+        while header := reader.read(zygote.HEADER.size):
+            (size,) = zygote.HEADER.unpack(header)
+            message = json.loads(reader.read(size))
+            if "pid" in message:
+                self._pids.put(message["pid"])
+            else:
+                with self._ended:
+                    self._exits[message["exit"]] = message["code"]
+                    self._ended.notify_all()
+
+    def exit_code(self, pid: int, timeout: float | None) -> int | None:
+        with self._ended:
+            self._ended.wait_for(lambda: pid in self._exits, timeout)
+            return self._exits.get(pid)
+
+    def start(self, module: str, args: Sequence[str], env: dict[str, str]) -> Forked:
+        """``python -m module args`` with exactly ``env``, its stdout a pipe, its stderr this
+        process's, in this process's working directory."""
+        read, write = os.pipe()
+        request = {"module": module, "args": list(args), "env": env, "cwd": os.getcwd()}
+        data = json.dumps(request).encode()
+        with self._spawn:
+            socket.send_fds(self._sock, [zygote.HEADER.pack(len(data)) + data], [write, 2])
+            os.close(write)
+            pid = self._pids.get(timeout=30)
+        argv = [sys.executable, "-m", module, *args]
+        return Forked(self, pid, argv, os.fdopen(read, "rb"))
+
+    def close(self) -> None:
+        """Ends the zygote (its children, if any are left, are not its to stop)."""
+        self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+_zygote: list[Zygote] = []
+
+
+def start_module(
+    name: str, module: str, args: Sequence[str], env: dict[str, str], timeout: float = 15.0
+) -> Service:
+    """``harness.cli._processes.start_module`` (``python -m module args``, returned once it
+    prints ``LISTENING <url>``), the process forked from this worker's zygote."""
+    if not _zygote:
+        _zygote.append(Zygote())
+        atexit.register(_zygote[0].close)
+    proc = _zygote[0].start(module, args, {**os.environ, **env})
+    deadline = time.monotonic() + timeout
+    line = b""
+    while time.monotonic() < deadline:
+        if select.select([proc.stdout], [], [], 0.1)[0]:
+            line = proc.stdout.readline()
+            if line.startswith(b"LISTENING "):
+                return Service(name, proc, line.split()[1].decode())  # type: ignore[arg-type]
+            if not line and proc.poll() is not None:
+                break
+        elif proc.poll() is not None:
+            break
+    proc.kill()
+    proc.wait()
+    raise RunError(
+        f"the {name} automation did not start (exit code {proc.returncode}, "
+        f"last output {line!r}); see its messages above"
+    )

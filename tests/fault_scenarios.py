@@ -13,13 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.cli._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port
 from harness.core._scenario import FaultSpec, Perturbation, Scenario, Settle, SyntheticSource
 from harness.engine import RunOptions, RunResult, run_side_by_side
 from harness.history import merge_journals
 from harness.scenario._load import resolve
 
-from .conftest import SECRET
+from .conftest import SECRET, start_module
 
 SCALE = 0.02
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness.cli._processes import free_port, start_module
+from harness.cli._processes import free_port
 from harness.core import _library
 
-from .conftest import SECRET, unmet
+from .conftest import SECRET, start_module, unmet
 
 # One entry per provider: the first of each.
 PER_PROVIDER = {name.partition(":")[0]: name for name in reversed(_library.names())}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port
 
-from .conftest import REPO, SECRET, harness, late_by_the_machine
+from .conftest import REPO, SECRET, harness, late_by_the_machine, start_module
 
 HAZARDS = ("duplicate-storm", "forged-signature")
 

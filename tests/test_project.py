@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness.cli._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port
 from harness.core._errors import ScenarioError
 from harness.core._library import entry
 from harness.scenario._hazards import resolve_hazards
 from harness.scenario._project import SCHEMA_FILE, load_project, schema_text
 
-from .conftest import INNER_PYTEST_ENV, held_but_late
+from .conftest import INNER_PYTEST_ENV, held_but_late, start_module
 from .conftest import harness as run_harness
 
 STRIPE_SECRET = "whsec_" + base64.b64encode(b"stripe-test-secret-0123456789ab").decode()

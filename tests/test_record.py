@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port
 from harness.history import load_all
 
-from .conftest import SECRET, Automation, harness, run_against, start_automation
+from .conftest import SECRET, Automation, harness, run_against, start_automation, start_module
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port
 
-from .conftest import INNER_PYTEST_ENV, Completed, in_process
+from .conftest import INNER_PYTEST_ENV, Completed, in_process, start_module
 
 pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 

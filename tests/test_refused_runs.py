@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from harness.cli._processes import Service, free_port, start_module
+from harness.cli._processes import Service, free_port
 
-from .conftest import REPO, SECRET, Completed, harness
+from .conftest import REPO, SECRET, Completed, harness, start_module
 
 pytestmark = pytest.mark.integration
 

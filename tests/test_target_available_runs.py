@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from harness.cli._processes import free_port, start_module
+from harness.cli._processes import free_port
 from harness.history import load_all
 
-from .conftest import REPO, SECRET, Automation, harness
+from .conftest import REPO, SECRET, Automation, harness, start_module
 from .error_targets import PASSWORD
 
 pytestmark = pytest.mark.integration
