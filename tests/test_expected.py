@@ -715,3 +715,19 @@ def test_a_drifted_event_that_acted_proves_nothing_of_its_twins_silence() -> Non
     assert exp.not_expected == {events[2].id, events[3].id} and not exp.unlike_clean
     undrifted = run(events, [], [], tag="zqrun").info
     assert learn(undrifted, events, clean, [write("/deals", events[:3])]).unlike_clean
+
+
+def test_a_loss_found_when_settling_gave_up_says_how_long_it_waited() -> None:
+    """Settling stopped after 2 s of quiet with an event still without its deal: a loss — or
+    a target slower than that (a rate limit, a schedule). The failure says which to check."""
+    events, clean = checkout_pair(2)
+    effects = [write("/contacts", events), write("/deals", events[:1])]
+    h = run(events, [ok(e) for e in events], effects, tag="zqrun", baseline=clean)
+    assert "settling stopped after" not in lost(h).summary  # no mark: nothing said
+    v = lost(_settled(h, "pending", 2.0))
+    assert v.status is Status.FAIL
+    assert (
+        "; settling stopped after 2 s without a call from the target, these events still "
+        "without their effects: if it works slower than that (a rate limit, a queue paused "
+        "between events, a schedule), raise --settle-quiet and run again"
+    ) in v.summary

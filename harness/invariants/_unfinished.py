@@ -54,6 +54,19 @@ class Unfinished:
     cut: str
     late: frozenset[str]
     late_keys: frozenset[str] = frozenset()  # the records late effects name
+    # Settling gave up on events still without an effect after this many seconds of quiet:
+    # what a loss found then says (a slower target — a rate limit, a schedule — is not lost).
+    gave_up: float | None = None
+
+    def gave_up_note(self) -> str:
+        """``; settling stopped after 2 s of quiet …``, or ""."""
+        if self.gave_up is None:
+            return ""
+        return (
+            f"; settling stopped after {self.gave_up:g} s without a call from the target, these "
+            "events still without their effects: if it works slower than that (a rate limit, "
+            "a queue paused between events, a schedule), raise --settle-quiet and run again"
+        )
 
     @property
     def any(self) -> bool:
@@ -93,4 +106,7 @@ def unfinished(history: History) -> Unfinished:
                 f"settling stopped at its deadline after {waited:.1f} s with the target still "
                 f"working (its last call {idle:.2f} s before, under the {quiet:g} s quiet)"
             )
-    return Unfinished(cut, late, keys)
+    gave_up = None
+    if ended is not None and ended.get("ended") == "pending" and ended.get("pending"):
+        gave_up = round(float(ended.get("idle", 0.0)), 1)
+    return Unfinished(cut, late, keys, gave_up)

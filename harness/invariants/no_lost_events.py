@@ -111,7 +111,7 @@ def no_lost_events(facts: Facts) -> Verdict:
         lost_ids,
         [i for i in lost_ids if i not in facts.first_write],
     )
-    summary = head + _late_note(undone, exp, late, bool(lost_ids)) + note
+    summary = head + _late_note(undone, exp, late, bool(lost_ids)) + undone.gave_up_note() + note
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
 
 
@@ -199,7 +199,8 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(lost):,} of {judged} produced no effect (lost){_late_note(undone, exp, late)}{note}",
+        f"{len(lost):,} of {judged} produced no effect (lost){_late_note(undone, exp, late)}"
+        f"{undone.gave_up_note()}{note}",
         _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq)),
     )
 
@@ -237,7 +238,7 @@ def _register(facts: Facts, exp: Expectation, never_note: str, rule: str) -> Ver
         status = Status.FAIL
         head = (
             f"{len(lost):,} of {records} never got the effect of their latest accepted event "
-            f"(lost){_late_note(undone, exp, late)}"
+            f"(lost){_late_note(undone, exp, late)}{undone.gave_up_note()}"
         )
     else:  # each one may be late
         status = Status.INCONCLUSIVE
