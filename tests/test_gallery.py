@@ -209,9 +209,10 @@ def test_a_restarted_worker_loses_what_it_had_queued(tmp_path: Path) -> None:
     assert lost, "no worker died with orders queued"
     verdict = found["no_lost_events"]
     assert verdict["status"] == "fail", said(verdict)
-    assert verdict["summary"].startswith(f"{len(lost)} of {len(accepted)} accepted events"), said(
-        verdict
-    )
+    # Every order it names is lost; those whose clean twins the clean run lost too (left alone
+    # there, and here) are not owed — the learned expectation is only as sound as that run.
+    named = re.match(rf"(\d+) of {len(accepted)} accepted events", verdict["summary"])
+    assert named and 0 < int(named.group(1)) <= len(lost), said(verdict)
     assert set(verdict["evidence"]["events"]) <= lost, said(verdict)
     if "rule: any effect" in verdict["summary"]:  # the clean run made no payout at all
         assert "its silence is not taken as design" in verdict["summary"], said(verdict)
