@@ -469,14 +469,22 @@ class Zygote:
             self._ended.wait_for(lambda: pid in self._exits, timeout)
             return self._exits.get(pid)
 
-    def start(self, module: str, args: Sequence[str], env: dict[str, str]) -> Forked:
-        """``python -m module args`` with exactly ``env``, its stdout a pipe, its stderr this
-        process's, in this process's working directory."""
+    def start(
+        self,
+        module: str,
+        args: Sequence[str],
+        env: dict[str, str],
+        *,
+        stderr: int = 2,
+        cwd: Path | None = None,
+    ) -> Forked:
+        """``python -m module args`` with exactly ``env``, its stdout a pipe, its stderr the file
+        descriptor ``stderr`` (this process's), in ``cwd`` (this process's working directory)."""
         read, write = os.pipe()
-        request = {"module": module, "args": list(args), "env": env, "cwd": os.getcwd()}
+        request = {"module": module, "args": list(args), "env": env, "cwd": str(cwd or os.getcwd())}
         data = json.dumps(request).encode()
         with self._spawn:
-            socket.send_fds(self._sock, [zygote.HEADER.pack(len(data)) + data], [write, 2])
+            socket.send_fds(self._sock, [zygote.HEADER.pack(len(data)) + data], [write, stderr])
             os.close(write)
             pid = self._pids.get(timeout=30)
         argv = [sys.executable, "-m", module, *args]
@@ -496,15 +504,27 @@ class Zygote:
 _zygote: list[Zygote] = []
 
 
+def forked(
+    module: str,
+    args: Sequence[str],
+    env: dict[str, str],
+    *,
+    stderr: int = 2,
+    cwd: Path | None = None,
+) -> Forked:
+    """``python -m module args`` forked from this worker's zygote (started at the first call)."""
+    if not _zygote:
+        _zygote.append(Zygote())
+        atexit.register(_zygote[0].close)
+    return _zygote[0].start(module, args, env, stderr=stderr, cwd=cwd)
+
+
 def start_module(
     name: str, module: str, args: Sequence[str], env: dict[str, str], timeout: float = 15.0
 ) -> Service:
     """``harness.cli._processes.start_module`` (``python -m module args``, returned once it
     prints ``LISTENING <url>``), the process forked from this worker's zygote."""
-    if not _zygote:
-        _zygote.append(Zygote())
-        atexit.register(_zygote[0].close)
-    proc = _zygote[0].start(module, args, {**os.environ, **env})
+    proc = forked(module, args, {**os.environ, **env})
     deadline = time.monotonic() + timeout
     line = b""
     while time.monotonic() < deadline:

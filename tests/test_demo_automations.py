@@ -12,6 +12,7 @@ import inspect
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -26,7 +27,7 @@ from aiohttp import web
 from harness.core._signing import Signer
 from harness.demo._common import BadEvent, parse_batch
 
-from .conftest import loaded_by
+from .conftest import Forked, forked, loaded_by
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +45,9 @@ STOP_TIMEOUT = 5.0
 
 @dataclass
 class Automation:
-    """A demo automation running as a subprocess, listening at ``url``."""
+    """A demo automation running as a process of its own, listening at ``url``."""
 
-    process: asyncio.subprocess.Process
+    process: Forked
     url: str
     stderr_path: Path
 
@@ -55,28 +56,35 @@ class Automation:
 
     async def stop(self) -> int:
         """SIGTERM, then SIGKILL after STOP_TIMEOUT; returns the exit code."""
-        if self.process.returncode is None:
+        if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
-            except TimeoutError:
+                await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
                 self.process.kill()
-                await self.process.wait()
+                await asyncio.to_thread(self.process.wait)
+        self.process.stdout.close()
         code = self.process.returncode
         assert code is not None
         return code
 
 
-async def launch(
-    name: str, *args: str, stderr_path: Path, env: Mapping[str, str | None] | None = None
-) -> asyncio.subprocess.Process:
-    """Starts ``python -m harness.demo.<name>``; ``env`` entries set to None are unset."""
+def _environment(env: Mapping[str, str | None] | None) -> dict[str, str]:
+    """This process's environment with ``env`` over it; entries set to None are unset."""
     full_env = {**os.environ, "PYTHONPATH": str(REPO)}
     for key, value in (env or {}).items():
         if value is None:
             full_env.pop(key, None)
         else:
             full_env[key] = value
+    return full_env
+
+
+async def launch(
+    name: str, *args: str, stderr_path: Path, env: Mapping[str, str | None] | None = None
+) -> asyncio.subprocess.Process:
+    """Starts ``python -m harness.demo.<name>`` as a fresh interpreter; ``env`` entries set to
+    None are unset."""
     with stderr_path.open("wb") as stderr:
         return await asyncio.create_subprocess_exec(
             sys.executable,
@@ -84,7 +92,7 @@ async def launch(
             f"harness.demo.{name}",
             *args,
             cwd=REPO,
-            env=full_env,
+            env=_environment(env),
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
         )
@@ -93,13 +101,15 @@ async def launch(
 async def start_automation(
     name: str, *args: str, stderr_path: Path, env: Mapping[str, str | None] | None = None
 ) -> Automation:
-    """Launches an automation on a free loopback port and waits for its LISTENING line."""
-    proc = await launch(
-        name, "--host", "127.0.0.1", "--port", "0", *args, stderr_path=stderr_path, env=env
-    )
-    assert proc.stdout is not None
+    """Starts ``python -m harness.demo.<name>`` on a free loopback port, forked from the
+    worker's zygote (tests/zygote.py), and waits for its LISTENING line."""
+    argv = ["--host", "127.0.0.1", "--port", "0", *args]
+    with stderr_path.open("wb") as stderr:
+        proc = forked(
+            f"harness.demo.{name}", argv, _environment(env), stderr=stderr.fileno(), cwd=REPO
+        )
     try:
-        line = await asyncio.wait_for(proc.stdout.readline(), START_TIMEOUT)
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), START_TIMEOUT)
     except TimeoutError:
         line = b""
     automation = Automation(proc, "", stderr_path)
