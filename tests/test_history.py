@@ -15,9 +15,11 @@ from harness.core._errors import InputError, OutputError
 from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome, StateRecord
 from harness.core._scenario import InvariantSpec
 from harness.history import (
+    Deliveries,
     Journal,
     LazyHeaders,
     RunInfo,
+    delivery_column,
     load,
     load_all,
     merge_journals,
@@ -193,6 +195,29 @@ def test_loaded_records_name_their_event_by_the_events_own_id(tmp_path: Path) ->
     assert ev1.key is ev2.key and ev1.type is ev2.type
     assert [d.outcome for d in h.deliveries] == [Outcome.OK, Outcome.FAILED]
     assert h.deliveries[1].outcome is Outcome.FAILED
+
+
+def test_loaded_deliveries_are_columns_made_into_deliveries_when_read(tmp_path: Path) -> None:
+    written = [
+        Delivery("d1", "evt_1", 1, 0.0, 0.5, 0.7, 200, Outcome.OK),
+        Delivery("d2", "evt_1", 2, 1.0, 1.5, None, None, Outcome.INDETERMINATE, "no answer"),
+        Delivery("d3", "evt_2", 1, 2.0, 2.5, 2.6, 500, Outcome.FAILED, None, "oops"),
+    ]
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), [Event(f"evt_{i}", "k", i, "t", 0.0, {}) for i in (1, 2)])
+    for d in written:
+        j.delivery(d)
+    j.close()
+    loaded = load(tmp_path / "run.db", "r1").deliveries
+    assert isinstance(loaded, Deliveries) and len(loaded) == 3
+    assert delivery_column(loaded, "status") == [200, None, 500]  # as held: no object made
+    assert delivery_column(written, "status") == [200, None, 500]  # read from each
+    assert [loaded[i] for i in range(3)] == written and loaded[-1] == written[-1]
+    assert loaded[1:] == written[1:] and list(reversed(loaded)) == written[::-1]
+    assert loaded == written and list(loaded) == written and written[1] in loaded
+    assert next(iter(loaded)) is loaded[0]  # once all are made, each is kept
+    with pytest.raises(IndexError):
+        loaded[3]
 
 
 def test_event_payloads_load_as_written_and_are_decoded_when_first_read(tmp_path: Path) -> None:

@@ -8,15 +8,18 @@ import sqlite3
 from collections.abc import Mapping
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from ..core import _gc
 from ..core._build import builder
 from ..core._errors import DAMAGED_HINT, InputError
 from ..core._headers import LazyHeaders
-from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
+from ..core._model import LATE_EFFECT_MARK, Effect, Event, Fault, Outcome, StateRecord
 from ..core._text_event import text_event
 from ._chunks import DAMAGED, Convert
 from ._chunks import column_batches as _batches
+from ._deliveries import FIELDS as DELIVERY_FIELDS
+from ._deliveries import Deliveries
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
 from ._schema import SCHEMA_VERSION, journal_format
@@ -24,8 +27,8 @@ from ._schema import SCHEMA_VERSION, journal_format
 _OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
 _BY_AT = attrgetter("at")
 _BY_SEQ = attrgetter("seq")
-# What a million rows are made into: Delivery(...), Effect(...) at a sixth of the cost.
-_delivery, _effect = builder(Delivery), builder(Effect)
+# What a million rows are made into: Effect(...) at a sixth of the cost.
+_effect = builder(Effect)
 
 
 def run_ids(path: str | Path) -> list[str]:
@@ -158,8 +161,8 @@ def _load_events(
 
 def _load_deliveries(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
-) -> list[Delivery]:
-    deliveries: list[Delivery] = []
+) -> Deliveries:
+    columns: list[list[Any]] = [[] for _ in DELIVERY_FIELDS]
     # An error and an answer's body repeat from row to row (the same 500 page): one object each.
     shared: dict[str, Convert] = {
         "event_id": ids,
@@ -167,9 +170,10 @@ def _load_deliveries(
         "error": repeated,
         "answer_body": repeated,
     }
-    for columns in _batches(db, "deliveries", run, version, shared):
-        deliveries += map(_delivery, *columns)
-    return deliveries
+    for batch in _batches(db, "deliveries", run, version, shared):
+        for held, values in zip(columns, batch, strict=True):
+            held += values
+    return Deliveries(columns)
 
 
 def _load_effects(

@@ -13,7 +13,7 @@ from functools import cached_property
 from operator import attrgetter
 
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
-from ..history import History
+from ..history import History, delivery_column
 
 # A read cannot change the downstream, so repeating or reordering one is never a fault.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -84,14 +84,18 @@ class Facts:
         """
         ok = Outcome.OK
         tampered = self.tampered
+        deliveries = self.history.deliveries
+        events = delivery_column(deliveries, "event_id")
+        outcomes = delivery_column(deliveries, "outcome")
         if tampered:
+            ids = delivery_column(deliveries, "id")
             found = {
-                d.event_id
-                for d in self.history.deliveries
-                if d.outcome is ok and d.id not in tampered
+                e
+                for e, o, i in zip(events, outcomes, ids, strict=True)
+                if o is ok and i not in tampered
             }
         else:
-            found = {d.event_id for d in self.history.deliveries if d.outcome is ok}
+            found = {e for e, o in zip(events, outcomes, strict=True) if o is ok}
         if not found <= self.events_by_id.keys():
             found.intersection_update(self.events_by_id)
         return found
@@ -187,8 +191,10 @@ class Facts:
         """The deliveries of a few events (the witnesses), in recorded order: one scan."""
         out: dict[str, list[Delivery]] = {eid: [] for eid in event_ids}
         if out:
-            for d in [d for d in self.history.deliveries if d.event_id in out]:
-                out[d.event_id].append(d)
+            deliveries = self.history.deliveries
+            found = delivery_column(deliveries, "event_id")
+            for i in [i for i, eid in enumerate(found) if eid in out]:
+                out[found[i]].append(deliveries[i])
         return out
 
     def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:

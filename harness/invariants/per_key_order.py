@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..core import _paths
 from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
+from ..history import delivery_column
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -83,17 +84,21 @@ def _events_of(behind: Iterable[_Violation]) -> set[str]:
 
 
 def _arrivals(
-    deliveries: Iterable[Delivery], asked: Container[str]
+    deliveries: Sequence[Delivery], asked: Container[str]
 ) -> dict[str, tuple[float, float]]:
     """Per event asked about: when its first delivery was sent, and when its first answer came."""
     found: dict[str, tuple[float, float]] = {}
     never = (float("inf"), float("inf"))
-    for d in [d for d in deliveries if d.event_id in asked]:
-        sent, answered = found.get(d.event_id, never)
-        at = d.answered_at
+    event_ids = delivery_column(deliveries, "event_id")
+    sent_at = delivery_column(deliveries, "sent_at")
+    answered_at = delivery_column(deliveries, "answered_at")
+    for i in [i for i, eid in enumerate(event_ids) if eid in asked]:
+        eid = event_ids[i]
+        sent, answered = found.get(eid, never)
+        at = answered_at[i]
         if at is not None and at < answered:
             answered = at
-        found[d.event_id] = (d.sent_at if d.sent_at < sent else sent, answered)
+        found[eid] = (sent_at[i] if sent_at[i] < sent else sent, answered)
     return found
 
 

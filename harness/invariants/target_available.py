@@ -36,7 +36,7 @@ from ..core._model import (
     Status,
     Verdict,
 )
-from ..history import History
+from ..history import History, delivery_column
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -126,14 +126,19 @@ def availability(history: History) -> Availability:
     the deliveries only when needed) when some timed out while the target went on; sorting
     only when the target did not answer some."""
     deliveries = history.deliveries
-    silent = [d for d in deliveries if d.status is None]
+    statuses = delivery_column(deliveries, "status")
+    silent = [deliveries[i] for i, status in enumerate(statuses) if status is None]
     if not silent:
         return Availability(len(deliveries), ())
     # The target went on after a timeout when it answered a later delivery or made a later
     # effect: when an effect came after every silent delivery, the answers need no scan.
     went_on = max(map(_AT, history.effects), default=_NEVER)
     if any(d.sent_at >= went_on for d in silent):
-        answered_sent = (d.sent_at for d in deliveries if d.status is not None)
+        answered_sent = (
+            sent
+            for sent, status in zip(delivery_column(deliveries, "sent_at"), statuses, strict=True)
+            if status is not None
+        )
         went_on = max(went_on, max(answered_sent, default=_NEVER))
     counted: list[tuple[Delivery, NoAnswer]] = []
     slow: list[Delivery] = []

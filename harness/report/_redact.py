@@ -46,7 +46,7 @@ from ..core._sensitive import (
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
 from ..drive._drift import records_of
-from ..history import History, LazyHeaders, decoded, payload_texts
+from ..history import History, LazyHeaders, decoded, delivery_column, payload_texts
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
 # "17" in every sentence of a report would garble it without protecting anything.
@@ -311,7 +311,7 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
         if "=" in path or "@" in path:
             yield from _url_values(path)
     bodies = [effect.body for effect in effects]  # an empty one holds no word: never tested
-    bodies.extend(d.answer_body for d in history.deliveries if d.answer_body)
+    bodies.extend(filter(None, delivery_column(history.deliveries, "answer_body")))
     for i in _naming_keys(bodies):
         yield from _body_values(bodies[i])
     yield from _url_values(history.info.target)
