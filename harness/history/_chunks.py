@@ -37,7 +37,8 @@ DAMAGED = (ValueError, KeyError, TypeError, IndexError, RecursionError)
 # (SQLITE_MAX_LENGTH), for text up to 4 bytes a character in UTF-8.
 VALUE_BUDGET = 250_000_000
 
-Column = list[Any]
+# A column's values: a list, or the array of a chunk's column of reals.
+Column = Sequence[Any]
 # What each distinct value of a text column is made into: what a function makes of it, or, for a
 # dict, the equal string the dict holds (the value itself, added, when it holds none): one
 # object for a value met again in any chunk, found by C code with no call into Python; None:
@@ -45,7 +46,7 @@ Column = list[Any]
 Convert = Callable[[Any], Any] | dict[str, str] | None
 
 
-def _converted(convert: Convert, values: Iterable[Any]) -> Column:
+def _converted(convert: Convert, values: Iterable[Any]) -> list[Any]:
     """``values`` made into what ``convert`` says, as a list."""
     if convert is None:
         return list(values)
@@ -241,7 +242,8 @@ def _numbers(code: str, name: str, count: int, blob: Any) -> array[Any]:
 
 
 def _decode_reals(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
-    return _numbers("d", name, count, next(values)).tolist()
+    # As the array: a float made when read, not a million kept (32 bytes each, 8 here).
+    return _numbers("d", name, count, next(values))
 
 
 def _decode_reals_or_null(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
@@ -249,11 +251,22 @@ def _decode_reals_or_null(name: str, count: int, values: Iterator[Any], _: Conve
 
 
 def _decode_ints(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
-    return _numbers("q", name, count, next(values)).tolist()
+    return _one_each(_numbers("q", name, count, next(values)).tolist())
 
 
 def _decode_ints_or_null(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
-    return [None if v == INT_NULL else v for v in _numbers("q", name, count, next(values))]
+    return _one_each(_numbers("q", name, count, next(values)).tolist(), INT_NULL)
+
+
+def _one_each(numbers: list[int], null: int | None = None) -> list[int | None]:
+    """``numbers`` with one object for each value (a status repeated from row to row: 32 bytes
+    a row else, a million statuses 32 MB), and ``null`` made None."""
+    one: dict[int, int | None] = {n: n for n in set(numbers)}
+    if null in one:
+        one[null] = None
+    elif len(one) == len(numbers):  # all differ (seq): nothing to share
+        return list(numbers)
+    return [one[n] for n in numbers]
 
 
 def _decode_texts(name: str, count: int, values: Iterator[Any], convert: Convert) -> Column:

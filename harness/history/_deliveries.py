@@ -29,11 +29,11 @@ class Deliveries(Sequence[Delivery]):
 
     __slots__ = ("_columns", "_made")
 
-    def __init__(self, columns: Sequence[list[Any]]) -> None:
+    def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
         self._columns = dict(zip(FIELDS, columns, strict=True))
         self._made: list[Delivery] | None = None
 
-    def column(self, name: str) -> list[Any]:
+    def column(self, name: str) -> Sequence[Any]:
         return self._columns[name]
 
     def __len__(self) -> int:
@@ -58,7 +58,7 @@ class Deliveries(Sequence[Delivery]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Deliveries):
-            return self._columns == other._columns
+            other = other._all()
         return self._all() == other if isinstance(other, list) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

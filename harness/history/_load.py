@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
 
 from ..core import _gc
 from ..core._build import builder
@@ -16,7 +15,7 @@ from ..core._errors import DAMAGED_HINT, InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Effect, Event, Fault, Outcome, StateRecord
 from ..core._text_event import text_event
-from ._chunks import DAMAGED, Convert
+from ._chunks import DAMAGED, Column, Convert
 from ._chunks import column_batches as _batches
 from ._deliveries import FIELDS as DELIVERY_FIELDS
 from ._deliveries import Deliveries
@@ -162,7 +161,7 @@ def _load_events(
 def _load_deliveries(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
 ) -> Deliveries:
-    columns: list[list[Any]] = [[] for _ in DELIVERY_FIELDS]
+    columns: list[Column] = []
     # An error and an answer's body repeat from row to row (the same 500 page): one object each.
     shared: dict[str, Convert] = {
         "event_id": ids,
@@ -171,9 +170,12 @@ def _load_deliveries(
         "answer_body": repeated,
     }
     for batch in _batches(db, "deliveries", run, version, shared):
+        if not columns:  # each column as the chunks hold it: a list, or an array of reals
+            columns = batch
+            continue
         for held, values in zip(columns, batch, strict=True):
-            held += values
-    return Deliveries(columns)
+            held += values  # type: ignore[operator]
+    return Deliveries(columns or [[] for _ in DELIVERY_FIELDS])
 
 
 def _load_effects(
@@ -207,7 +209,7 @@ def _load_effects(
     return effects
 
 
-def _headers(texts: list[str]) -> list[Mapping[str, str]]:
+def _headers(texts: Iterable[str]) -> list[Mapping[str, str]]:
     """A chunk's headers: the shared empty mapping for ``{}``, else read when first used."""
     return [NO_HEADERS if text == "{}" else LazyHeaders(text) for text in texts]
 
