@@ -45,6 +45,7 @@ from ..core._sensitive import (
 )
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
+from ..core._text_effect import headers_held
 from ..drive._drift import records_of
 from ..history import History, LazyHeaders, decoded, delivery_column, payload_texts
 
@@ -306,7 +307,7 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
         yield from [v for payload in chunk for v in _payload_values(payload, paths)]
     effects = history.effects
     yield from _headers_values([event.headers for event in history.events if event.headers])
-    yield from _headers_values([effect.headers for effect in effects])
+    yield from _headers_values(headers_held(effects))
     for path in {effect.path for effect in effects}:  # the same few paths, a million times
         if "=" in path or "@" in path:
             yield from _url_values(path)
@@ -378,17 +379,22 @@ def _drifted_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]
                 yield from _leaves(original)
 
 
-def _headers_values(many: Sequence[Mapping[str, str]]) -> Iterator[str]:
-    """The values of credential headers in ``many`` headers."""
-    # A journal's headers stay JSON text until read (LazyHeaders): most name nothing
-    # sensitive, and a search of the texts spares decoding them.
-    lazy = [headers for headers in many if isinstance(headers, LazyHeaders)]
-    if len(lazy) < len(many):
+def _headers_values(many: Sequence[Mapping[str, str] | str]) -> Iterator[str]:
+    """The values of credential headers in ``many`` headers (or their JSON texts)."""
+    # A journal's headers stay JSON text until read (a loaded effect's, LazyHeaders): most
+    # name nothing sensitive, and a search of the texts spares decoding them.
+    # str first: a test of LazyHeaders, a Mapping, goes through the ABC's check.
+    texts = [
+        headers if isinstance(headers, str) else headers.text
+        for headers in many
+        if isinstance(headers, str) or isinstance(headers, LazyHeaders)
+    ]
+    if len(texts) < len(many):
         for headers in many:
-            if not isinstance(headers, LazyHeaders):
+            if not (isinstance(headers, str) or isinstance(headers, LazyHeaders)):
                 yield from _header_values(headers)
-    for i in _naming_headers([headers.text for headers in lazy]):
-        yield from _header_values(lazy[i])
+    for i in _naming_headers(texts):
+        yield from _header_values(LazyHeaders(texts[i]))
 
 
 def _header_values(headers: Mapping[str, str]) -> Iterator[str]:
