@@ -383,15 +383,12 @@ def _headers_values(many: Sequence[Mapping[str, str] | str]) -> Iterator[str]:
     """The values of credential headers in ``many`` headers (or their JSON texts)."""
     # A journal's headers stay JSON text until read (a loaded effect's, LazyHeaders): most
     # name nothing sensitive, and a search of the texts spares decoding them.
-    # str first: a test of LazyHeaders, a Mapping, goes through the ABC's check.
-    texts = [
-        headers if isinstance(headers, str) else headers.text
-        for headers in many
-        if isinstance(headers, str) or isinstance(headers, LazyHeaders)
-    ]
-    if len(texts) < len(many):
+    texts = [headers for headers in many if type(headers) is str]
+    if len(texts) < len(many):  # a test of a Mapping goes through its ABC: the few left only
         for headers in many:
-            if not (isinstance(headers, str) or isinstance(headers, LazyHeaders)):
+            if isinstance(headers, LazyHeaders):
+                texts.append(headers.text)
+            elif not isinstance(headers, str):
                 yield from _header_values(headers)
     for i in _naming_headers(texts):
         yield from _header_values(LazyHeaders(texts[i]))
