@@ -44,6 +44,7 @@ from ._facts import (
     Witness,
     event_ref,
     id_list,
+    nones,
     plural,
     timestamp,
     verdict,
@@ -127,7 +128,7 @@ def availability(history: History) -> Availability:
     only when the target did not answer some."""
     deliveries = history.deliveries
     statuses = delivery_column(deliveries, "status")
-    silent = [deliveries[i] for i, status in enumerate(statuses) if status is None]
+    silent = [deliveries[i] for i in nones(statuses)]
     if not silent:
         return Availability(len(deliveries), ())
     # The target went on after a timeout when it answered a later delivery or made a later
