@@ -21,6 +21,7 @@ from harness.history import (
     LazyHeaders,
     RunInfo,
     delivery_column,
+    delivery_rows,
     load,
     load_all,
     merge_journals,
@@ -212,7 +213,11 @@ def test_loaded_deliveries_are_columns_made_into_deliveries_when_read(tmp_path: 
     loaded = load(tmp_path / "run.db", "r1").deliveries
     assert isinstance(loaded, Deliveries) and len(loaded) == 3
     assert delivery_column(loaded, "status") == [200, None, 500]  # as held: no object made
-    assert delivery_column(written, "status") == [200, None, 500]  # read from each
+    assert list(delivery_column(written, "status")) == [200, None, 500]  # read from each
+    assert list(delivery_rows(loaded, "id", "status")) == [("d1", 200), ("d2", None), ("d3", 500)]
+    assert list(delivery_rows(written, "id", "status")) == list(
+        delivery_rows(loaded, "id", "status")
+    )
     assert [loaded[i] for i in range(3)] == written and loaded[-1] == written[-1]
     assert loaded[1:] == written[1:] and list(reversed(loaded)) == written[::-1]
     assert loaded == written and list(loaded) == written and written[1] in loaded

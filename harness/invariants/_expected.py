@@ -38,7 +38,7 @@ from ..core._model import Delivery, Effect, Event, Model, Outcome
 from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
 from ..drive._tracer import carries_other_tag
-from ..history import History, RunInfo, delivery_column
+from ..history import History, RunInfo, delivery_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
 
@@ -430,12 +430,8 @@ class _Learned:
         # The clean run's record keys -> this run's, through the twins.
         run_key = {twin.key: e.key for e in events if (twin := twin_of.get(e.id)) is not None}
         by_twin = self._learn_writes(clean, routes, run_key)
-        outcomes = delivery_column(clean.deliveries, "outcome")
-        accepted = {
-            e
-            for e, o in zip(delivery_column(clean.deliveries, "event_id"), outcomes, strict=True)
-            if o is Outcome.OK
-        }
+        rows = delivery_rows(clean.deliveries, "event_id", "outcome")
+        accepted = {e for e, o in rows if o is Outcome.OK}
         of_type: dict[str, list[Event]] = {}
         for e in events:
             of_type.setdefault(e.type, []).append(e)

@@ -13,7 +13,7 @@ from functools import cached_property
 from operator import attrgetter
 
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
-from ..history import History, delivery_column
+from ..history import History, delivery_column, delivery_rows
 
 # A read cannot change the downstream, so repeating or reordering one is never a fault.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -55,8 +55,11 @@ def distinct(ids: tuple[str, ...]) -> Iterable[str]:
     return ids if len(ids) < 2 else dict.fromkeys(ids)
 
 
-def nones(values: Sequence[object]) -> list[int]:
-    """The positions of None in ``values``, found by C code: a million statuses, a few None."""
+def nones(values: Iterable[object]) -> list[int]:
+    """The positions of None in ``values``; in a list, found by C code: a million statuses, a
+    few None."""
+    if not isinstance(values, list):
+        return [i for i, value in enumerate(values) if value is None]
     found: list[int] = []
     at = -1
     try:
@@ -97,17 +100,14 @@ class Facts:
         ok = Outcome.OK
         tampered = self.tampered
         deliveries = self.history.deliveries
-        events = delivery_column(deliveries, "event_id")
-        outcomes = delivery_column(deliveries, "outcome")
         if tampered:
-            ids = delivery_column(deliveries, "id")
             found = {
                 e
-                for e, o, i in zip(events, outcomes, ids, strict=True)
+                for e, o, i in delivery_rows(deliveries, "event_id", "outcome", "id")
                 if o is ok and i not in tampered
             }
         else:
-            found = {e for e, o in zip(events, outcomes, strict=True) if o is ok}
+            found = {e for e, o in delivery_rows(deliveries, "event_id", "outcome") if o is ok}
         if not found <= self.events_by_id.keys():
             found.intersection_update(self.events_by_id)
         return found
@@ -205,8 +205,8 @@ class Facts:
         if out:
             deliveries = self.history.deliveries
             found = delivery_column(deliveries, "event_id")
-            for i in [i for i, eid in enumerate(found) if eid in out]:
-                out[found[i]].append(deliveries[i])
+            for d in [deliveries[i] for i, eid in enumerate(found) if eid in out]:
+                out[d.event_id].append(d)
         return out
 
     def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from itertools import count
 
 from ..core._model import (
     Delivery,
@@ -29,7 +28,7 @@ from ..core._model import (
     Verdict,
 )
 from ..core._quantiles import quantiles
-from ..history import delivery_column
+from ..history import delivery_rows
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._lag import Lag
 from ._timing import compression
@@ -48,19 +47,14 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     slow: list[tuple[float, Delivery]] = []
     timeouts: list[Delivery] = []
     indeterminate = Outcome.INDETERMINATE
-    outcomes = delivery_column(deliveries, "outcome")
-    # Read as columns (a loaded run holds them so); the few deliveries over budget as objects.
-    for i, answered, status, sent in zip(
-        count(),
-        delivery_column(deliveries, "answered_at"),
-        delivery_column(deliveries, "status"),
-        delivery_column(deliveries, "sent_at"),
-        strict=False,
-    ):
+    # Read as columns where a loaded run holds them so; the few deliveries over budget and
+    # without an answer as objects.
+    rows = delivery_rows(deliveries, "answered_at", "status", "sent_at")
+    for i, (answered, status, sent) in enumerate(rows):
         # A refused connection has the time it failed at, but no answer: no latency.
         if answered is None or status is None:
-            if outcomes[i] is indeterminate:
-                timeouts.append(deliveries[i])
+            if (d := deliveries[i]).outcome is indeterminate:
+                timeouts.append(d)
             continue
         latency = answered - sent
         latencies.append(latency)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..core import _paths
 from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
-from ..history import delivery_column
+from ..history import delivery_rows
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -89,16 +89,13 @@ def _arrivals(
     """Per event asked about: when its first delivery was sent, and when its first answer came."""
     found: dict[str, tuple[float, float]] = {}
     never = (float("inf"), float("inf"))
-    event_ids = delivery_column(deliveries, "event_id")
-    sent_at = delivery_column(deliveries, "sent_at")
-    answered_at = delivery_column(deliveries, "answered_at")
-    for i in [i for i, eid in enumerate(event_ids) if eid in asked]:
-        eid = event_ids[i]
+    for eid, sent_at, at in delivery_rows(deliveries, "event_id", "sent_at", "answered_at"):
+        if eid not in asked:
+            continue
         sent, answered = found.get(eid, never)
-        at = answered_at[i]
         if at is not None and at < answered:
             answered = at
-        found[eid] = (sent_at[i] if sent_at[i] < sent else sent, answered)
+        found[eid] = (sent_at if sent_at < sent else sent, answered)
     return found
 
 

@@ -36,7 +36,7 @@ from ..core._model import (
     Status,
     Verdict,
 )
-from ..history import History, delivery_column
+from ..history import History, delivery_column, delivery_rows
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -127,8 +127,7 @@ def availability(history: History) -> Availability:
     the deliveries only when needed) when some timed out while the target went on; sorting
     only when the target did not answer some."""
     deliveries = history.deliveries
-    statuses = delivery_column(deliveries, "status")
-    silent = [deliveries[i] for i in nones(statuses)]
+    silent = [deliveries[i] for i in nones(delivery_column(deliveries, "status"))]
     if not silent:
         return Availability(len(deliveries), ())
     # The target went on after a timeout when it answered a later delivery or made a later
@@ -137,7 +136,7 @@ def availability(history: History) -> Availability:
     if any(d.sent_at >= went_on for d in silent):
         answered_sent = (
             sent
-            for sent, status in zip(delivery_column(deliveries, "sent_at"), statuses, strict=True)
+            for sent, status in delivery_rows(deliveries, "sent_at", "status")
             if status is not None
         )
         went_on = max(went_on, max(answered_sent, default=_NEVER))
