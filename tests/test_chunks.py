@@ -249,8 +249,10 @@ def test_a_value_cut_out_wrong_is_a_damaged_journal_when_read(tmp_path: Path, sq
         "CAST(x'ffffffffffffffff' || substr(payload_ends, 9) AS BLOB);",  # before the text
         "UPDATE effects SET method = '[' || replace(hex(zeroblob(1500)), '00', '[') || '\"POST\"'"
         " || replace(hex(zeroblob(1500)), '00', ']') || ']';",  # deeper than Python reads
+        # the events' one key ("k") said to be at a second place it does not hold
+        "UPDATE events SET key_codes = x'000000000100000000000000';",
     ],
-    ids=["end-before-the-text", "nested-too-deep"],
+    ids=["end-before-the-text", "nested-too-deep", "one-value-column-names-another"],
 )
 def test_a_chunk_damaged_past_what_sqlite_checks_is_refused_on_load(
     tmp_path: Path, sql: str

@@ -288,3 +288,33 @@ def test_help_and_init_start_without_the_engine() -> None:
     )
     assert "Usage: harness init" in proc.stdout, proc.stderr
     assert proc.stderr.strip() == "[]"
+
+
+def test_check_as_its_own_process_writes_everything_before_it_ends(tmp_path: Path) -> None:
+    # The process leaves its runs to the OS to free (os._exit): only once every line printed,
+    # the report and the job summary are written; the same as the command run in-process.
+    from harness.core._model import Delivery, Effect, Event, Model, Outcome
+    from harness.history import Journal, RunInfo
+
+    journal = Journal(tmp_path / "j.db")
+    info = RunInfo("r1", "many", 1, "http://127.0.0.1:9/", "t", Model.LEDGER, (), "", "tr")
+    events = [Event(f"evt_{i}", f"k{i % 7}", i, "t", float(i), {"i": i}) for i in range(3000)]
+    journal.begin(info, events)
+    for i in range(3000):  # every other event lost, every answer late: long evidence
+        journal.delivery(Delivery(f"d{i}", f"evt_{i}", 1, i, i, i + 3.0, 200, Outcome.OK))
+        if i % 2:
+            ids = (f"evt_{i}",)
+            journal.effect(Effect(f"e{i}", "api", i + 1.0, "POST", "/p", {}, "{}", 201, ids))
+    journal.end("complete", 1.0)
+    journal.close()
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "process.md")}
+    report = str(tmp_path / "p.json")
+    alone = harness_process("check", str(journal.path), "--report", report, env=env)
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "inside.md")}
+    inside = harness("check", str(journal.path), "--report", str(tmp_path / "i.json"), env=env)
+    assert alone.code == inside.code == 1
+    assert alone.out == inside.out and "no_lost_events" in alone.out
+    assert alone.err == inside.err
+    assert (tmp_path / "process.md").read_text() == (tmp_path / "inside.md").read_text()
+    written = json.loads((tmp_path / "p.json").read_text())
+    assert written["runs"] == json.loads((tmp_path / "i.json").read_text())["runs"]

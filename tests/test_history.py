@@ -14,10 +14,14 @@ import pytest
 from harness.core._errors import InputError, OutputError
 from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome, StateRecord
 from harness.core._scenario import InvariantSpec
+from harness.core._text_effect import headers_held
 from harness.history import (
+    Deliveries,
     Journal,
     LazyHeaders,
     RunInfo,
+    delivery_column,
+    delivery_rows,
     load,
     load_all,
     merge_journals,
@@ -195,6 +199,33 @@ def test_loaded_records_name_their_event_by_the_events_own_id(tmp_path: Path) ->
     assert h.deliveries[1].outcome is Outcome.FAILED
 
 
+def test_loaded_deliveries_are_columns_made_into_deliveries_when_read(tmp_path: Path) -> None:
+    written = [
+        Delivery("d1", "evt_1", 1, 0.0, 0.5, 0.7, 200, Outcome.OK),
+        Delivery("d2", "evt_1", 2, 1.0, 1.5, None, None, Outcome.INDETERMINATE, "no answer"),
+        Delivery("d3", "evt_2", 1, 2.0, 2.5, 2.6, 500, Outcome.FAILED, None, "oops"),
+    ]
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), [Event(f"evt_{i}", "k", i, "t", 0.0, {}) for i in (1, 2)])
+    for d in written:
+        j.delivery(d)
+    j.close()
+    loaded = load(tmp_path / "run.db", "r1").deliveries
+    assert isinstance(loaded, Deliveries) and len(loaded) == 3
+    assert delivery_column(loaded, "status") == [200, None, 500]  # as held: no object made
+    assert list(delivery_column(written, "status")) == [200, None, 500]  # read from each
+    assert list(delivery_rows(loaded, "id", "status")) == [("d1", 200), ("d2", None), ("d3", 500)]
+    assert list(delivery_rows(written, "id", "status")) == list(
+        delivery_rows(loaded, "id", "status")
+    )
+    assert [loaded[i] for i in range(3)] == written and loaded[-1] == written[-1]
+    assert loaded[1:] == written[1:] and list(reversed(loaded)) == written[::-1]
+    assert loaded == written and list(loaded) == written and written[1] in loaded
+    assert next(iter(loaded)) is loaded[0]  # once all are made, each is kept
+    with pytest.raises(IndexError):
+        loaded[3]
+
+
 def test_event_payloads_load_as_written_and_are_decoded_when_first_read(tmp_path: Path) -> None:
     payloads: list[object] = [
         {"a": [1, "x"]},
@@ -369,6 +400,27 @@ def test_lazy_headers_find_a_header_in_any_case_from_their_text() -> None:
     assert replace(effect, headers=dict(h)).header("idempotency-key") == "k1"
 
 
+def test_a_loaded_effect_keeps_its_headers_as_text_until_they_are_read(tmp_path: Path) -> None:
+    headers = {"Content-Type": "a/b", "Idempotency-Key": "k1"}
+    written = [
+        Effect("f1", "ds", 0.1, "POST", "/p", headers, "{}", 201, ("e1",)),
+        Effect("f2", "ds", 0.2, "POST", "/p", {"x-request-id": "r"}, "{}", 201, ("e1",)),
+    ]
+    j = Journal(tmp_path / "run.db")
+    j.begin(info(), [Event("e1", "k", 0, "t", 0.0, {})])
+    for e in written:
+        j.effect(e)
+    j.close()
+    keyed, plain = load(tmp_path / "run.db", "r1").effects
+    assert isinstance(keyed, Effect) and headers_held([plain]) == ['{"x-request-id": "r"}']
+    assert plain.header("idempotency-key") is None and isinstance(headers_held([plain])[0], str)
+    assert keyed.header("idempotency-key") == "k1" and keyed.headers == headers
+    assert isinstance(headers_held([keyed])[0], LazyHeaders)  # read once: kept decoded
+    assert [keyed, plain] == written and written == [keyed, plain]
+    assert replace(plain, id="f3").headers == {"x-request-id": "r"}
+    assert pickle.loads(pickle.dumps(plain)) == written[1]
+
+
 def test_loaded_rows_are_the_model_objects_their_constructors_make(tmp_path: Path) -> None:
     event = Event("e1", "k", 0, "t", 1.5, {"a": [1]}, {"H": "v"})
     delivery = Delivery("d1", "e1", 1, 0.0, 0.1, 0.2, 200, Outcome.OK)
@@ -382,7 +434,8 @@ def test_loaded_rows_are_the_model_objects_their_constructors_make(tmp_path: Pat
     # A loaded event is an Event whose payload is decoded when first read (``_event``).
     assert isinstance(h.events[0], Event) and h.events[0] == event and event == h.events[0]
     for loaded, made in ((h.events[0], event), (h.deliveries[0], delivery), (h.effects[0], effect)):
-        assert (type(loaded) is type(made) or made is event) and loaded == made
+        # A loaded effect is an Effect whose headers are read from their text when first read.
+        assert (type(loaded) is type(made) or made in (event, effect)) and loaded == made
         with pytest.raises(AttributeError):  # frozen as the constructor's
             loaded.id = "x"  # type: ignore[misc]
         assert replace(loaded, id="x").id == "x"

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def builder(cls: type[T]) -> Callable[..., T]:
-    """``make(*every_field_in_order)`` -> an instance of the frozen slotted dataclass ``cls``."""
+def builder(cls: type[T], made: type[T] | None = None) -> Callable[..., T]:
+    """``make(*every_field_in_order)`` -> an instance of the frozen slotted dataclass ``cls``,
+    or of ``made``, a subclass of it that adds no slot (``core._text_effect``)."""
     names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
     if (
         getattr(cls, "__slots__", None) != names
@@ -28,6 +29,8 @@ def builder(cls: type[T]) -> Callable[..., T]:
         or any(n.startswith("_") for n in names)
     ):
         raise TypeError(f"{cls.__name__} is not a slotted dataclass without __post_init__")
+    if made is not None and not (issubclass(made, cls) and made.__dict__.get("__slots__") == ()):
+        raise TypeError(f"{made.__name__} is not a subclass of {cls.__name__} adding no slot")
     twin = type(f"_{cls.__name__}Twin", (), {"__slots__": names})
     # Fields are parameters; the function's own names start with _ where no field's can.
     stores = "".join(f"    _x.{n} = {n}\n" for n in names)
@@ -35,7 +38,7 @@ def builder(cls: type[T]) -> Callable[..., T]:
         f"def make({', '.join(names)}):\n    _x = _new(_twin)\n{stores}"
         "    _x.__class__ = _cls\n    return _x\n"
     )
-    scope: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
+    scope: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": made or cls}
     exec(source, scope)  # as dataclasses writes __init__: one plain function per class
     make: Callable[..., T] = scope["make"]
     return make

@@ -48,9 +48,9 @@ class LazyHeaders(Mapping[str, str]):
         """The value of the first header named ``name`` in any case, as ``Effect.header`` reads
         it; found absent from the text alone when it is (most effects carry no
         Idempotency-Key), without decoding it."""
+        if named_nowhere(self.text, name):
+            return None
         lname = name.lower()
-        if "\\" not in self.text and lname not in self.text.lower():
-            return None  # no escape could spell the name, and no spelling of it is there
         for k, v in self._dict().items():
             if k.lower() == lname:
                 return v
@@ -58,6 +58,12 @@ class LazyHeaders(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"LazyHeaders({self._dict()!r})"
+
+
+def named_nowhere(text: str, name: str) -> bool:
+    """Whether the JSON object ``text`` surely holds no header called ``name`` in any case: no
+    escape could spell the name, and no spelling of it is there."""
+    return "\\" not in text and name.lower() not in text.lower()
 
 
 def _object_of_texts(text: str) -> dict[str, str]:

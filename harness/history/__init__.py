@@ -3,6 +3,7 @@
 from ..core._headers import LazyHeaders
 from ..core._text_event import payload_text, payload_texts
 from ._claim import check_journal_path
+from ._deliveries import Deliveries, delivery_column, delivery_rows
 from ._event import decode_payloads, decoded
 from ._export import Scrubber, export
 from ._history import History, Mark, RunInfo
@@ -13,6 +14,7 @@ from ._schema import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Deliveries",
     "History",
     "Journal",
     "LazyHeaders",
@@ -22,6 +24,8 @@ __all__ = [
     "check_journal_path",
     "decode_payloads",
     "decoded",
+    "delivery_column",
+    "delivery_rows",
     "export",
     "load",
     "load_all",

@@ -37,7 +37,8 @@ DAMAGED = (ValueError, KeyError, TypeError, IndexError, RecursionError)
 # (SQLITE_MAX_LENGTH), for text up to 4 bytes a character in UTF-8.
 VALUE_BUDGET = 250_000_000
 
-Column = list[Any]
+# A column's values: a list, or the array of a chunk's column of reals.
+Column = Sequence[Any]
 # What each distinct value of a text column is made into: what a function makes of it, or, for a
 # dict, the equal string the dict holds (the value itself, added, when it holds none): one
 # object for a value met again in any chunk, found by C code with no call into Python; None:
@@ -45,7 +46,7 @@ Column = list[Any]
 Convert = Callable[[Any], Any] | dict[str, str] | None
 
 
-def _converted(convert: Convert, values: Iterable[Any]) -> Column:
+def _converted(convert: Convert, values: Iterable[Any]) -> list[Any]:
     """``values`` made into what ``convert`` says, as a list."""
     if convert is None:
         return list(values)
@@ -241,7 +242,8 @@ def _numbers(code: str, name: str, count: int, blob: Any) -> array[Any]:
 
 
 def _decode_reals(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
-    return _numbers("d", name, count, next(values)).tolist()
+    # As the array: a float made when read, not a million kept (32 bytes each, 8 here).
+    return _numbers("d", name, count, next(values))
 
 
 def _decode_reals_or_null(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
@@ -249,11 +251,22 @@ def _decode_reals_or_null(name: str, count: int, values: Iterator[Any], _: Conve
 
 
 def _decode_ints(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
-    return _numbers("q", name, count, next(values)).tolist()
+    return _one_each(_numbers("q", name, count, next(values)).tolist())
 
 
 def _decode_ints_or_null(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:
-    return [None if v == INT_NULL else v for v in _numbers("q", name, count, next(values))]
+    return _one_each(_numbers("q", name, count, next(values)).tolist(), INT_NULL)
+
+
+def _one_each(numbers: list[int], null: int | None = None) -> list[int | None]:
+    """``numbers`` with one object for each value (a status repeated from row to row: 32 bytes
+    a row else, a million statuses 32 MB), and ``null`` made None."""
+    one: dict[int, int | None] = {n: n for n in set(numbers)}
+    if null in one:
+        one[null] = None
+    elif len(one) == len(numbers):  # all differ (seq): nothing to share
+        return list(numbers)
+    return [one[n] for n in numbers]
 
 
 def _decode_texts(name: str, count: int, values: Iterator[Any], convert: Convert) -> Column:
@@ -285,8 +298,11 @@ def _decoded(
         distinct = _converted(convert, distinct)
     if len(distinct) == count and places == _IN_ORDER[: 4 * count]:
         return distinct
+    if len(distinct) == 1 and places == _FIRST[: 4 * count]:  # one value (a method, a status)
+        return distinct * count
     try:
-        return list(map(distinct.__getitem__, _numbers(_CODE, name, count, places)))
+        # A comprehension: a third of the time of map() calling the list's __getitem__.
+        return [distinct[i] for i in _numbers(_CODE, name, count, places)]
     except IndexError:
         raise ValueError(f"{name} names a value it does not hold") from None
 
@@ -327,5 +343,7 @@ _DECODE = {
     "text?": _decode_texts_or_null,
     "json": _decode_json,
 }
-# The places of a text column's values when all differ, as a chunk of up to 65,536 rows holds them.
+# The places of a text column's values when all differ, as a chunk of up to 65,536 rows holds them;
+# and when all are one value.
 _IN_ORDER = _packed(array(_CODE, range(65_536)))
+_FIRST = bytes(len(_IN_ORDER))

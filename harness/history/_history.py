@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -88,7 +88,7 @@ class History:
 
     info: RunInfo
     events: list[Event]
-    deliveries: list[Delivery]
+    deliveries: Sequence[Delivery]
     effects: list[Effect]
     faults: list[Fault] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from operator import attrgetter
 from pathlib import Path
 
@@ -13,10 +13,13 @@ from ..core import _gc
 from ..core._build import builder
 from ..core._errors import DAMAGED_HINT, InputError
 from ..core._headers import LazyHeaders
-from ..core._model import LATE_EFFECT_MARK, Delivery, Effect, Event, Fault, Outcome, StateRecord
+from ..core._model import LATE_EFFECT_MARK, Effect, Event, Fault, Outcome, StateRecord
+from ..core._text_effect import TextEffect
 from ..core._text_event import text_event
-from ._chunks import DAMAGED, Convert
+from ._chunks import DAMAGED, Column, Convert
 from ._chunks import column_batches as _batches
+from ._deliveries import FIELDS as DELIVERY_FIELDS
+from ._deliveries import Deliveries
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
 from ._schema import SCHEMA_VERSION, journal_format
@@ -24,8 +27,8 @@ from ._schema import SCHEMA_VERSION, journal_format
 _OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
 _BY_AT = attrgetter("at")
 _BY_SEQ = attrgetter("seq")
-# What a million rows are made into: Delivery(...), Effect(...) at a sixth of the cost.
-_delivery, _effect = builder(Delivery), builder(Effect)
+# What a million rows are made into: Effect(...) at a sixth of the cost, headers as text.
+_effect = builder(Effect, TextEffect)
 
 
 def run_ids(path: str | Path) -> list[str]:
@@ -158,8 +161,8 @@ def _load_events(
 
 def _load_deliveries(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
-) -> list[Delivery]:
-    deliveries: list[Delivery] = []
+) -> Deliveries:
+    columns: list[Column] = []
     # An error and an answer's body repeat from row to row (the same 500 page): one object each.
     shared: dict[str, Convert] = {
         "event_id": ids,
@@ -167,9 +170,13 @@ def _load_deliveries(
         "error": repeated,
         "answer_body": repeated,
     }
-    for columns in _batches(db, "deliveries", run, version, shared):
-        deliveries += map(_delivery, *columns)
-    return deliveries
+    for batch in _batches(db, "deliveries", run, version, shared):
+        if not columns:  # each column as the chunks hold it: a list, or an array of reals
+            columns = batch
+            continue
+        for held, values in zip(columns, batch, strict=True):
+            held += values  # type: ignore[operator]
+    return Deliveries(columns or [[] for _ in DELIVERY_FIELDS])
 
 
 def _load_effects(
@@ -187,7 +194,7 @@ def _load_effects(
             at,
             m,
             path,
-            _headers(h),
+            [NO_HEADERS if text == "{}" else text for text in h],  # as text until read
             body,
             st,
             [
@@ -203,7 +210,7 @@ def _load_effects(
     return effects
 
 
-def _headers(texts: list[str]) -> list[Mapping[str, str]]:
+def _headers(texts: Iterable[str]) -> list[Mapping[str, str]]:
     """A chunk's headers: the shared empty mapping for ``{}``, else read when first used."""
     return [NO_HEADERS if text == "{}" else LazyHeaders(text) for text in texts]
 

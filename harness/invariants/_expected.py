@@ -39,7 +39,7 @@ from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
 from ..drive._drift import records_of
 from ..drive._tracer import carries_other_tag
-from ..history import History, RunInfo
+from ..history import History, RunInfo, delivery_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
 from ._unfinished import unfinished
@@ -456,7 +456,8 @@ class _Learned:
         # The clean run's record keys -> this run's, through the twins.
         run_key = {twin.key: e.key for e in events if (twin := twin_of.get(e.id)) is not None}
         by_twin = self._learn_writes(clean, routes, run_key)
-        accepted = {d.event_id for d in clean.deliveries if d.outcome is Outcome.OK}
+        rows = delivery_rows(clean.deliveries, "event_id", "outcome")
+        accepted = {e for e, o in rows if o is Outcome.OK}
         of_type: dict[str, list[Event]] = {}
         for e in events:
             of_type.setdefault(e.type, []).append(e)

@@ -23,15 +23,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from operator import attrgetter
 from typing import Any
 
 from ..core._model import Delivery, Evidence, Status, Verdict
-from ..history import History
+from ..history import History, delivery_column
 from ._facts import Facts, plural
 from .target_available import NoAnswer, no_answer
-
-_STATUS = attrgetter("status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +159,7 @@ def refusals(history: History) -> Refusals | None:
         [d for d in history.deliveries if d.id not in tampered] if tampered else history.deliveries
     )
     # Counted by status in C: `harness check` asks this of every run (its exit code).
-    statuses = Counter(map(_STATUS, genuine))
+    statuses = Counter(delivery_column(genuine, "status"))
     accepted = sum(n for status, n in statuses.items() if _is_2xx(status))
     if not genuine or accepted * 2 >= len(genuine):
         return None

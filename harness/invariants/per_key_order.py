@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..core import _paths
 from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
+from ..history import delivery_rows
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -83,17 +84,18 @@ def _events_of(behind: Iterable[_Violation]) -> set[str]:
 
 
 def _arrivals(
-    deliveries: Iterable[Delivery], asked: Container[str]
+    deliveries: Sequence[Delivery], asked: Container[str]
 ) -> dict[str, tuple[float, float]]:
     """Per event asked about: when its first delivery was sent, and when its first answer came."""
     found: dict[str, tuple[float, float]] = {}
     never = (float("inf"), float("inf"))
-    for d in [d for d in deliveries if d.event_id in asked]:
-        sent, answered = found.get(d.event_id, never)
-        at = d.answered_at
+    for eid, sent_at, at in delivery_rows(deliveries, "event_id", "sent_at", "answered_at"):
+        if eid not in asked:
+            continue
+        sent, answered = found.get(eid, never)
         if at is not None and at < answered:
             answered = at
-        found[d.event_id] = (d.sent_at if d.sent_at < sent else sent, answered)
+        found[eid] = (sent_at if sent_at < sent else sent, answered)
     return found
 
 

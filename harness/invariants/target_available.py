@@ -36,7 +36,7 @@ from ..core._model import (
     Status,
     Verdict,
 )
-from ..history import History
+from ..history import History, delivery_column, delivery_rows
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -44,6 +44,7 @@ from ._facts import (
     Witness,
     event_ref,
     id_list,
+    nones,
     plural,
     timestamp,
     verdict,
@@ -126,14 +127,18 @@ def availability(history: History) -> Availability:
     the deliveries only when needed) when some timed out while the target went on; sorting
     only when the target did not answer some."""
     deliveries = history.deliveries
-    silent = [d for d in deliveries if d.status is None]
+    silent = [deliveries[i] for i in nones(delivery_column(deliveries, "status"))]
     if not silent:
         return Availability(len(deliveries), ())
     # The target went on after a timeout when it answered a later delivery or made a later
     # effect: when an effect came after every silent delivery, the answers need no scan.
     went_on = max(map(_AT, history.effects), default=_NEVER)
     if any(d.sent_at >= went_on for d in silent):
-        answered_sent = (d.sent_at for d in deliveries if d.status is not None)
+        answered_sent = (
+            sent
+            for sent, status in delivery_rows(deliveries, "sent_at", "status")
+            if status is not None
+        )
         went_on = max(went_on, max(answered_sent, default=_NEVER))
     counted: list[tuple[Delivery, NoAnswer]] = []
     slow: list[Delivery] = []

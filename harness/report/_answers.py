@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core._model import Delivery
-from ..history import History
+from ..history import History, delivery_column
 from ..invariants._refused import Refusals, is_accepted, refusals
 from ..invariants.target_available import no_answer
 from ._redact import Redactor
@@ -105,7 +105,7 @@ def delivery_answers(history: History, redactor: Redactor | None = None) -> Deli
     """Count ``history``'s deliveries by answer; the most common answer when none was accepted,
     its body redacted by ``redactor`` (default: one made for this run and this process's
     environment, as a report of it would be)."""
-    by_status: Counter[int | None] = Counter(d.status for d in history.deliveries)
+    by_status: Counter[int | None] = Counter(delivery_column(history.deliveries, "status"))
     accepted = rejected = failed = 0
     for status, n in by_status.items():
         if status is None:

@@ -26,7 +26,8 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from operator import attrgetter
+from typing import Any, cast
 from urllib.parse import unquote
 
 from ..core import _paths
@@ -45,8 +46,9 @@ from ..core._sensitive import (
 )
 from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
+from ..core._text_effect import headers_held
 from ..drive._drift import records_of
-from ..history import History, LazyHeaders, decoded, payload_texts
+from ..history import History, LazyHeaders, decoded, delivery_column, payload_texts
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
 # "17" in every sentence of a report would garble it without protecting anything.
@@ -79,6 +81,7 @@ _BODY_WORDS = tuple(dict.fromkeys(key_fold(word) for word in (*_KEY_TEXT_PARTS, 
 _TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\\x00-\x1f]{6,}")
 _TOKEN_PART = re.compile(r"[^&?=/:]+=*")
 _MIN_SECRET = 6
+_HEADERS, _PATH, _BODY = attrgetter("headers"), attrgetter("path"), attrgetter("body")
 _PARTS = re.compile(r"[\s,;=]+")
 # A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
 _MIN_PART = 8
@@ -294,24 +297,27 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
     # a chunk at a time, walked, and let go; the rest are never decoded. Texts are searched
     # many at a time (``core._batch_search``): a run holds a million, and nearly none names
     # anything.
-    texts: list[str] = []
-    for event, text in zip(history.events, payload_texts(history.events), strict=True):
-        if text is None:
-            yield from _payload_values(event.payload, paths)
-        else:
-            texts.append(text)
+    held = payload_texts(history.events)
+    texts = cast("list[str]", held)
+    if None in held:  # some payloads are held decoded: each read as it is held
+        texts = []
+        for event, text in zip(history.events, held, strict=True):
+            if text is None:
+                yield from _payload_values(event.payload, paths)
+            else:
+                texts.append(text)
     if not paths:
         texts = [texts[i] for i in holding_sensitive_keys(texts)]
     for chunk in decoded(texts):
         yield from [v for payload in chunk for v in _payload_values(payload, paths)]
     effects = history.effects
-    yield from _headers_values([event.headers for event in history.events if event.headers])
-    yield from _headers_values([effect.headers for effect in effects])
-    for path in {effect.path for effect in effects}:  # the same few paths, a million times
+    yield from _headers_values(list(filter(None, map(_HEADERS, history.events))))
+    yield from _headers_values(headers_held(effects))
+    for path in set(map(_PATH, effects)):  # the same few paths, a million times
         if "=" in path or "@" in path:
             yield from _url_values(path)
-    bodies = [effect.body for effect in effects]  # an empty one holds no word: never tested
-    bodies.extend(d.answer_body for d in history.deliveries if d.answer_body)
+    bodies = list(map(_BODY, effects))  # an empty one holds no word: never tested
+    bodies.extend(filter(None, delivery_column(history.deliveries, "answer_body")))
     for i in _naming_keys(bodies):
         yield from _body_values(bodies[i])
     yield from _url_values(history.info.target)
@@ -378,17 +384,19 @@ def _drifted_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]
                 yield from _leaves(original)
 
 
-def _headers_values(many: Sequence[Mapping[str, str]]) -> Iterator[str]:
-    """The values of credential headers in ``many`` headers."""
-    # A journal's headers stay JSON text until read (LazyHeaders): most name nothing
-    # sensitive, and a search of the texts spares decoding them.
-    lazy = [headers for headers in many if isinstance(headers, LazyHeaders)]
-    if len(lazy) < len(many):
+def _headers_values(many: Sequence[Mapping[str, str] | str]) -> Iterator[str]:
+    """The values of credential headers in ``many`` headers (or their JSON texts)."""
+    # A journal's headers stay JSON text until read (a loaded effect's, LazyHeaders): most
+    # name nothing sensitive, and a search of the texts spares decoding them.
+    texts = [headers for headers in many if type(headers) is str]
+    if len(texts) < len(many):  # a test of a Mapping goes through its ABC: the few left only
         for headers in many:
-            if not isinstance(headers, LazyHeaders):
+            if isinstance(headers, LazyHeaders):
+                texts.append(headers.text)
+            elif not isinstance(headers, str):
                 yield from _header_values(headers)
-    for i in _naming_headers([headers.text for headers in lazy]):
-        yield from _header_values(lazy[i])
+    for i in _naming_headers(texts):
+        yield from _header_values(LazyHeaders(texts[i]))
 
 
 def _header_values(headers: Mapping[str, str]) -> Iterator[str]:

@@ -1,0 +1,90 @@
+"""A loaded run's deliveries held as the columns its journal's chunks decode to, a Delivery made
+only when one is read; and ``delivery_column`` and ``delivery_rows``, fields of any run's
+deliveries.
+
+A million Delivery objects are a second of ``load()`` and 110 MB, and judging reads few of them
+as objects: what scans them all (accepted events, latencies, unanswered deliveries, answers by
+status) reads their columns, and the few it names in evidence are made one by one. Whatever
+reads them all as objects (a report's figures) makes each once, and keeps them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
+from typing import Any, overload
+
+from ..core._build import builder
+from ..core._model import Delivery
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Delivery))
+_delivery = builder(Delivery)  # Delivery(...) at a sixth of the cost
+
+
+class Deliveries(Sequence[Delivery]):
+    """Deliveries as columns: one list per field of Delivery, in its order, all of one length.
+
+    A read-only sequence of Delivery objects, equal to the list of them; ``column(name)`` is
+    one field of all of them, as held."""
+
+    __slots__ = ("_columns", "_made")
+
+    def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
+        self._columns = dict(zip(FIELDS, columns, strict=True))
+        self._made: list[Delivery] | None = None
+
+    def column(self, name: str) -> Sequence[Any]:
+        return self._columns[name]
+
+    def __len__(self) -> int:
+        return len(self._columns["id"])
+
+    @overload
+    def __getitem__(self, index: int) -> Delivery: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Delivery]: ...
+
+    def __getitem__(self, index: int | slice) -> Delivery | list[Delivery]:
+        if self._made is not None or isinstance(index, slice):
+            return self._all()[index]
+        return _delivery(*[c[index] for c in self._columns.values()])
+
+    def __iter__(self) -> Iterator[Delivery]:
+        return iter(self._all())
+
+    def __reversed__(self) -> Iterator[Delivery]:
+        return reversed(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Deliveries):
+            other = other._all()
+        return self._all() == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Deliveries({self._all()!r})"
+
+    def _all(self) -> list[Delivery]:
+        if self._made is None:
+            self._made = list(map(_delivery, *self._columns.values()))
+        return self._made
+
+
+def delivery_column(deliveries: Sequence[Delivery], name: str) -> Iterable[Any]:
+    """The field ``name`` of each of ``deliveries``, in order: a loaded run's column as it is
+    held (a list, or an array of reals), else read from each as it is iterated."""
+    if isinstance(deliveries, Deliveries):
+        return deliveries.column(name)
+    return map(attrgetter(name), deliveries)
+
+
+def delivery_rows(deliveries: Sequence[Delivery], *names: str) -> Iterator[tuple[Any, ...]]:
+    """The fields ``names`` (two or more) of each of ``deliveries``, in order, as a tuple: a
+    loaded run's columns zipped, else read from each by one attrgetter; C code either way."""
+    if isinstance(deliveries, Deliveries):
+        return zip(*map(deliveries.column, names), strict=True)
+    fields: Callable[[Delivery], tuple[Any, ...]] = attrgetter(*names)
+    return map(fields, deliveries)
