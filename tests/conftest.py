@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import queue
-import select
 import signal
 import socket
 import subprocess
@@ -28,8 +27,7 @@ from hypothesis import HealthCheck, settings
 from xdist.scheduler import LoadScopeScheduling
 
 from harness.cli import main
-from harness.cli._processes import Service, free_port
-from harness.core._errors import RunError
+from harness.cli._processes import Service, announced, free_port
 from harness.core._model import Verdict
 
 from . import zygote
@@ -525,20 +523,4 @@ def start_module(
     """``harness.cli._processes.start_module`` (``python -m module args``, returned once it
     prints ``LISTENING <url>``), the process forked from this worker's zygote."""
     proc = forked(module, args, {**os.environ, **env})
-    deadline = time.monotonic() + timeout
-    line = b""
-    while time.monotonic() < deadline:
-        if select.select([proc.stdout], [], [], 0.1)[0]:
-            line = proc.stdout.readline()
-            if line.startswith(b"LISTENING "):
-                return Service(name, proc, line.split()[1].decode())  # type: ignore[arg-type]
-            if not line and proc.poll() is not None:
-                break
-        elif proc.poll() is not None:
-            break
-    proc.kill()
-    proc.wait()
-    raise RunError(
-        f"the {name} automation did not start (exit code {proc.returncode}, "
-        f"last output {line!r}); see its messages above"
-    )
+    return announced(name, proc, timeout)  # type: ignore[arg-type]

@@ -64,6 +64,12 @@ def start_module(
         stdout=subprocess.PIPE,
         env={**os.environ, **env},
     )
+    return announced(name, proc, timeout)
+
+
+def announced(name: str, proc: subprocess.Popen[bytes], timeout: float) -> Service:
+    """``proc`` as a Service once it prints ``LISTENING <url>`` on its stdout; killed, and a
+    RunError, if it exits or stays silent for ``timeout`` seconds."""
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     line = b""
