@@ -24,7 +24,7 @@ from ..invariants import (
     no_lost_events,
     recovers_after_outage,
 )
-from ..invariants._expected import NEED_BASELINE, Expectation, Request, learn
+from ..invariants._expected import NEED_BASELINE, Expectation, Request, learn, requests_in
 from ..invariants._facts import is_write
 from ._options import RunOptions
 from ._prepare import PreparedRun, prepare, provider_settings, tracing_of
@@ -185,7 +185,4 @@ class PendingAsJudged:
 
 def _expected_requests(exp: Expectation) -> frozenset[Request]:
     """Every request ``exp`` expects of some event, record or run."""
-    found = {r for c in {id(c): c for c in exp.per_event.values()}.values() for r in c}
-    found.update(r for c in exp.per_record.values() for r in c)
-    found.update(exp.per_run)
-    return frozenset(found)
+    return requests_in(exp.per_event.values(), exp.per_record.values(), [exp.per_run])

@@ -517,9 +517,7 @@ class _Learned:
         """Whether events of a type the clean run made nothing for made here a request the
         clean run made for others (any request, where it made none at all): an alert or an
         audit write is not the automation's work."""
-        clean = {r for c in {id(c): c for c in by_twin.values()}.values() for r in c}
-        clean.update(r for c in self.per_record.values() for r in c)
-        clean.update(self.per_run)
+        clean = requests_in(by_twin.values(), self.per_record.values(), [self.per_run])
         return any((found := here.made(e.id)) and (not clean or found & clean) for e in mine)
 
     def _learn_writes(
@@ -609,7 +607,7 @@ class _Learned:
                 self.any_rule.add(e.id)
         if not left:
             return
-        requests = {r for m in {id(m): m for m in made.values()}.values() for r in m}
+        requests = requests_in(made.values())
         if any(here.made(e.id) & requests for e in left):
             # Payloads the clean run left alone made here what their type makes: the
             # automation does not skip them on purpose, it lost them there. Each is expected
@@ -625,6 +623,13 @@ class _Learned:
         for e in left:
             self.nothing.add(e.id)
             self.not_expected.add(e.id)
+
+
+def requests_in(*groups: Iterable[Counter[Request]]) -> frozenset[Request]:
+    """Every request the Counters of ``groups`` hold; a Counter many events share (most do)
+    read once."""
+    distinct = {id(c): c for group in groups for c in group}
+    return frozenset(r for c in distinct.values() for r in c)
 
 
 def of_another_run(effect: Effect, tag: str) -> bool:
