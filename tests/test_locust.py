@@ -469,6 +469,46 @@ def test_a_master_whose_workers_never_came_exits_3_not_1(tmp_path: Path) -> None
     assert not (tmp_path / "run.db").exists() or not load_all(tmp_path / "run.db")
 
 
+# A signal's handler runs in whichever greenlet is running: here one of Locust's own, as its CPU
+# monitor was when CI's SIGTERM came. Only gevent is imported (locust would patch the test process).
+_SIGNAL_IN_A_GREENLET = """
+import os, signal, gevent
+from harness_locust._stopping import Stopped, stop
+
+signal.signal(signal.SIGTERM, stop)
+
+def monitor():  # the greenlet the signal interrupts
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):  # bytecode for Python to run the handler in
+        pass
+    print("the interrupted greenlet went on")
+
+g = gevent.spawn(monitor)
+try:
+    gevent.sleep(5)
+    print("main slept through")
+except Stopped as exc:
+    print("main stopped with", exc.code)
+g.join()
+print("interrupted greenlet successful:", g.successful())
+"""
+
+
+def test_a_signal_that_interrupts_another_greenlet_stops_the_main_one_alone() -> None:
+    """CI's SIGTERM came while Locust's CPU monitor ran: raised there, it killed the monitor and
+    Locust logged a traceback. The handler ends the main greenlet and leaves the other running."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_IN_A_GREENLET],
+        env={**os.environ, **_IMPORTABLE}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "the interrupted greenlet went on",
+        "main stopped with 3",
+        "interrupted greenlet successful: True",
+    ], done.stdout + done.stderr
+
+
 def test_a_master_stopped_while_waiting_for_its_workers_exits_3_without_a_traceback(
     tmp_path: Path,
 ) -> None:

@@ -48,6 +48,7 @@ from harness import (
 
 from ._plan import partition, with_events
 from ._session import Owner, RecorderProcess, Row, Sender
+from ._stopping import Stopped, stop
 
 if TYPE_CHECKING:
     from ._user import ScenarioUser
@@ -230,7 +231,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         runner.register_message("harness_error", _on_worker_error)
     # Ctrl-C or SIGTERM before Locust sets its own handlers (while preparing, or waiting for
     # workers) would end it with a traceback or without a word: the harness says what it was.
-    previous = {n: signal.signal(n, _stop) for n in (signal.SIGINT, signal.SIGTERM)}
+    previous = {n: signal.signal(n, stop) for n in (signal.SIGINT, signal.SIGTERM)}
     try:
         _prepare_owner(environment, state, settings_of(environment))
         if isinstance(runner, MasterRunner):
@@ -238,7 +239,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     except HarnessError as exc:
         log.error("harness: %s", _said(exc))
         sys.exit(exc.exit_code)
-    except _Stopped:
+    except Stopped:
         _never_began(environment, runner, "stopped (Ctrl-C or SIGTERM) before the test began")
     finally:
         for number, handler in previous.items():
@@ -280,15 +281,6 @@ def _never_began(environment: Environment, runner: Runner, why: str) -> NoReturn
     environment.events.quitting.fire(environment=environment, reverse=True)
     runner.quit()
     sys.exit(3)
-
-
-class _Stopped(SystemExit):
-    """Ctrl-C or SIGTERM before the test began. A SystemExit: gevent passes it on to the main
-    greenlet from wherever it was raised without printing it, as it prints KeyboardInterrupt."""
-
-
-def _stop(*_: object) -> None:
-    raise _Stopped(3)
 
 
 def _prepare_owner(environment: Environment, state: _State, settings: Settings) -> None:
