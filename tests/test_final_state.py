@@ -10,9 +10,11 @@ from pathlib import Path
 from harness.core._model import (
     STATE_MARK,
     STATE_UNAVAILABLE_MARK,
+    Delivery,
     Effect,
     Event,
     Model,
+    Outcome,
     StateRecord,
     Status,
     Verdict,
@@ -177,3 +179,63 @@ def test_load_all_reads_a_baseline_once_and_survives_runs_that_name_each_other(
     assert c.baseline is d and d.baseline is c
     alone = load(path, "s@zqccccc")
     assert alone.baseline is not None and alone.baseline.baseline is alone
+
+
+def _tied(stamps: tuple[int, int], sent: tuple[float, float]) -> Verdict:
+    """Two updates of one contact, their times at ``$.created`` in whole seconds (Stripe's
+    ``created``), sent at ``sent``; the newer one's write lands first, so this run ends on the
+    older one's state where the baseline, fed one event at a time, ends on the newer one's."""
+
+    def contact_run(tag: str, stamped: bool) -> History:
+        key = f"con_{tag}k0"
+        events = [
+            Event(f"evt_{tag}e{n}", key, n, "contact.updated", 0.0, {"created": t})
+            for n, t in zip((1, 2), stamps, strict=True)
+        ]
+        latencies = (0.3, 0.05)
+        deliveries = [
+            Delivery(f"dlv_{n}", e.id, 1, s, s, s + lat, 200, Outcome.OK, None)
+            for n, e, s, lat in zip((1, 2), events, sent, latencies, strict=True)
+        ]
+        writes = [replace(put(tag, "eff_2", "New"), event_ids=(events[1].id,))]
+        writes.append(replace(put(tag, "eff_1", "Old"), at=1.1))
+        last = "New" if not stamped else "Old"
+        body = {"name": f"{last} {tag}e1", "id": key}
+        h = History(
+            replace(info(tag), settings={"paths": {"time": "$.created"}}),
+            events,
+            deliveries,
+            writes if stamped else writes[:1],
+            marks=[Mark(1.2, STATE_MARK, "crm")],
+        )
+        h.states = [StateRecord("crm", "/contacts", key, body, (events[0].id,), key)]
+        return h
+
+    mine = contact_run("zqaaaaa", stamped=True)
+    baseline = contact_run("zqbbbbb", stamped=False)
+    mine.info = replace(mine.info, settings={**mine.info.settings, "baseline": "s@zqbbbbb"})
+    mine.baseline = baseline
+    return judged(mine)
+
+
+def test_an_older_state_nothing_told_from_the_newest_is_not_judged() -> None:
+    """The same second, the newer update sent while the older was unanswered: a correct
+    automation (tests/gallery/stale_guard.py, keeping each contact's newest time) may end on
+    either. It was failed, though per_key_order did not judge the same pair."""
+    v = _tied((1700000000, 1700000000), (0.0, 0.1))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary == (
+        "no record could be judged against the baseline run s@zqbbbbb (the final state); 1 "
+        "record not judged: each ends on the state of an older event than its newest, with the "
+        "same time at $.created, and the two reached the target together, so nothing told their "
+        "order (the baseline, sent one event at a time, ends on the newest)"
+    )
+
+
+def test_an_older_state_is_failed_when_its_time_or_its_arrival_told_the_order() -> None:
+    by_time = _tied((1700000000, 1700000001), (0.1, 0.0))
+    by_arrival = _tied((1700000000, 1700000000), (0.0, 0.5))
+    for v in (by_time, by_arrival):
+        assert v.status is Status.FAIL, v.summary
+        assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+        assert "last by eff_1 of event evt_zqaaaaae1" in v.evidence.lines[0], v.evidence.lines

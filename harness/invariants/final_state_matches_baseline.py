@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..core._model import (
     STATE_MARK,
     STATE_UNAVAILABLE_MARK,
     Effect,
+    Event,
     FailureClass,
     Status,
     Verdict,
@@ -38,6 +40,7 @@ from ._facts import (
     plural,
     verdict,
 )
+from ._order import Knowable, alike
 
 NAME = "final_state_matches_baseline"
 CLASS = FailureClass.SILENT
@@ -81,43 +84,90 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             "observer",
         )
     tag = history.info.tracer_tag
-    shown: list[tuple[str, list[str]]] = []
-    differ = missing = extra = 0
+    ending: dict[str, tuple[str, list[str]]] = {}  # record -> (differ|missing|extra, lines)
     for record in sorted(mine.keys() | theirs.keys()):
         lines = _differences(mine.get(record, {}), theirs.get(record, {}), tag)
-        if not lines:
-            continue
-        if record not in mine:
-            missing += 1
-        elif record not in theirs:
-            extra += 1
-        else:
-            differ += 1
-        if len(shown) < MAX_WITNESSES:
-            shown.append((record.replace(_RUN, tag), lines))
+        if lines:
+            kind = (
+                "missing" if record not in mine else "extra" if record not in theirs else "differ"
+            )
+            ending[record.replace(_RUN, tag)] = (kind, lines)
+    writes = _writes_by_key(facts, set(ending))
+    untold = _untold(facts, [k for k, (kind, _) in ending.items() if kind == "differ"], writes)
+    shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
     records = len(mine.keys() | theirs.keys())
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
+    note = _untold_note(facts, len(untold))
     if not shown:
+        if untold and len(untold) == records:
+            return verdict(
+                NAME,
+                Status.INCONCLUSIVE,
+                CLASS,
+                f"no record could be judged against {against}{note}",
+            )
         return verdict(
             NAME,
             Status.PASS,
             CLASS,
             f"no record ends in another state than in {against}; "
-            f"{plural(records, 'record')} compared",
+            f"{plural(records - len(untold), 'record')} compared{note}",
         )
-    parts = [
-        f"{n:,} {what}"
-        for n, what in ((differ, "differ"), (missing, "missing"), (extra, "extra"))
-        if n
-    ]
-    writes = _writes_by_key(facts, {key for key, _ in shown})
+    counts = Counter(kind for k, (kind, _) in ending.items() if k not in untold)
+    parts = [f"{counts[what]:,} {what}" for what in ("differ", "missing", "extra") if counts[what]]
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
-        f"{differ + missing + extra:,} of {plural(records, 'record')} end in another state "
-        f"than in {against}: {', '.join(parts)}",
-        [_witness(facts, key, lines, mine_kind, writes.get(key, [])) for key, lines in shown],
+        f"{len(shown):,} of {plural(records, 'record')} end in another state "
+        f"than in {against}: {', '.join(parts)}{note}",
+        [
+            _witness(facts, key, lines, mine_kind, writes.get(key, []))
+            for key, lines in shown[:MAX_WITNESSES]
+        ],
+    )
+
+
+def _untold(facts: Facts, keys: Sequence[str], writes: dict[str, list[Effect]]) -> set[str]:
+    """Of ``keys`` (records whose state differs), those left on an older event's state that the
+    automation could not tell from the record's newest event's (``_order``): the same time, no
+    sequence, both in hand at once. A correct automation may end either way; the baseline, fed
+    one event at a time, ends on the newest."""
+    pairs: dict[str, tuple[Event, Event, float]] = {}
+    for key in keys:
+        applied = _applied(facts, key, writes.get(key, []))
+        if applied:
+            last, _ = applied[-1]
+            newest, at = max(applied, key=lambda step: step[0].seq)
+            if last.seq < newest.seq:
+                pairs[key] = (last, newest, at)
+    if not pairs:
+        return set()
+    knowable = Knowable(facts, {e.id for older, newer, _ in pairs.values() for e in (older, newer)})
+    return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
+
+
+def _applied(facts: Facts, key: str, writes: Sequence[Effect]) -> list[tuple[Event, float]]:
+    """Per write of record ``key``, in time order: the newest of its events it carries, and
+    when."""
+    steps = []
+    for e in writes:
+        if not is_write(e):
+            continue
+        carried = [facts.events_by_id.get(i) for i in e.event_ids]
+        own = [event for event in carried if event is not None and event.key == key]
+        if own:
+            steps.append((max(own, key=lambda event: event.seq), e.at))
+    return steps
+
+
+def _untold_note(facts: Facts, untold: int) -> str:
+    if not untold:
+        return ""
+    return (
+        f"; {plural(untold, 'record')} not judged: each ends on the state of an older event "
+        f"than its newest, with {alike(facts)}, and the two reached the target together, so "
+        "nothing told their order (the baseline, sent one event at a time, ends on the newest)"
     )
 
 

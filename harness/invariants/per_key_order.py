@@ -4,24 +4,18 @@ Ledger: the first effect of each event, per record, in time order, never goes do
 Register: every write per record, in time order, never goes back to an older event's state
 after a newer one (a stale overwrite); repeats of one event side by side are fine.
 
-A pair of events is judged only when the automation could tell their order: the payload
-carries the record's sequence; or the older one had been answered before the newer one was
-first sent; or their times (at the source's time path) differ and — for a ledger, whose every
-event is owed — the older one had been answered before the newer one's effect was made, so it
-was in hand when the newer one was applied. Two events of one record with the same time
-(Stripe's ``created`` is whole seconds) that reached the target together could be applied
+A pair of events is judged only when the automation could tell their order (``_order``): two
+events of one record with the same time that reached the target together could be applied
 either way by a correct automation: such a pair is counted, and said, not failed.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..core import _paths
-from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
-from ..history import delivery_rows
+from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -32,6 +26,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
+from ._order import Knowable, alike
 
 NAME = "per_key_order"
 CLASS = FailureClass.SILENT
@@ -48,61 +43,8 @@ class _Violation:
     newer_event: Event
 
 
-class _Knowable:
-    """Whether the automation could tell that one event of a record came before another.
-
-    Asked only about the steps found out of order, after the walk: their events' arrivals are
-    then gathered in one scan of the deliveries, not kept for every event of the run.
-    """
-
-    def __init__(self, facts: Facts, behind: Sequence[_Violation]) -> None:
-        paths = facts.history.info.settings.get("paths") or {}
-        self._sequenced = bool(paths.get("seq"))
-        self._ledger = facts.history.info.model is Model.LEDGER
-        time = _time_path(facts)
-        self._time = _paths.parse(time) if time else None
-        asked = set() if self._sequenced else _events_of(behind)
-        self._arrival = _arrivals(facts.history.deliveries, asked) if asked else {}
-
-    def __call__(self, older: Event, newer: Event, newer_applied: float) -> bool:
-        if self._sequenced:
-            return True
-        arrival = self._arrival
-        older_answered = arrival.get(older.id, (0.0, float("inf")))[1]
-        newer_sent = arrival.get(newer.id, (float("inf"), 0.0))[0]
-        if older_answered <= newer_sent:
-            return True
-        if self._time is None or (self._ledger and older_answered > newer_applied):
-            return False
-        then = _paths.get(older.payload, self._time, None)
-        now = _paths.get(newer.payload, self._time, None)
-        return then is not None and now is not None and then != now
-
-
 def _events_of(behind: Iterable[_Violation]) -> set[str]:
     return {eid for v in behind for eid in (v.event.id, v.newer_event.id)}
-
-
-def _arrivals(
-    deliveries: Sequence[Delivery], asked: Container[str]
-) -> dict[str, tuple[float, float]]:
-    """Per event asked about: when its first delivery was sent, and when its first answer came."""
-    found: dict[str, tuple[float, float]] = {}
-    never = (float("inf"), float("inf"))
-    for eid, sent_at, at in delivery_rows(deliveries, "event_id", "sent_at", "answered_at"):
-        if eid not in asked:
-            continue
-        sent, answered = found.get(eid, never)
-        if at is not None and at < answered:
-            answered = at
-        found[eid] = (sent_at if sent_at < sent else sent, answered)
-    return found
-
-
-def _time_path(facts: Facts) -> str | None:
-    """Where the run's payloads carry their time (the source's time path), when they do."""
-    time = (facts.history.info.settings.get("paths") or {}).get("time")
-    return time if isinstance(time, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +114,7 @@ def _judged(
     facts: Facts, behind: Sequence[_Violation], records: int, checked: int, compared: int
 ) -> _Walk:
     """The out-of-order steps, in time order, told apart: violations, or untold."""
-    knowable = _Knowable(facts, behind)
+    knowable = Knowable(facts, _events_of(behind))
     firsts: dict[str, _Violation] = {}
     earliest: list[_Violation] = []
     violations = 0
@@ -273,11 +215,9 @@ def per_key_order(facts: Facts) -> Verdict:
 def _untold_note(walk: _Walk, facts: Facts) -> str:
     if not walk.untold:
         return ""
-    time = _time_path(facts)
-    alike = f"the same time at {time}" if time else "no sequence or time in the payload"
     return (
         f"; {plural(walk.untold, 'out-of-order write')} not judged: between events of one record "
-        f"with {alike} that reached the target together, so nothing told their order"
+        f"with {alike(facts)} that reached the target together, so nothing told their order"
     )
 
 

@@ -10,6 +10,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 
@@ -58,6 +59,20 @@ async def asgi_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
         body += message.get("body", b"")
         if not message.get("more_body"):
             return body
+
+
+def client_session(
+    key: web.AppKey[aiohttp.ClientSession], base_url: str, timeout: float = 10
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: an HTTP client of ``base_url`` under ``key`` for as long as the app
+    serves, each call given up after ``timeout`` seconds."""
+
+    async def session(app: web.Application) -> AsyncIterator[None]:
+        app[key] = aiohttp.ClientSession(base_url, timeout=aiohttp.ClientTimeout(total=timeout))
+        yield
+        await app[key].close()
+
+    return session
 
 
 def queue_worker(

@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -41,12 +40,7 @@ def build_app(api_url: str, store: Path, page_size: int, page_latency: float) ->
     store.touch()
     lock = asyncio.Lock()
 
-    async def api_session(app: web.Application) -> AsyncIterator[None]:
-        app[API] = aiohttp.ClientSession(api_url, timeout=aiohttp.ClientTimeout(total=10))
-        yield
-        await app[API].close()
-
-    app.cleanup_ctx.append(api_session)
+    app.cleanup_ctx.append(_serve.client_session(API, api_url))
 
     async def seen(event_id: str) -> bool:
         """Read the processed table from the top, one page (one round trip) at a time."""

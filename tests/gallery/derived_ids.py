@@ -22,7 +22,6 @@ inconclusive with a reason naming the rule to write (never pass, never "lost"); 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
@@ -38,12 +37,7 @@ def build_app(crm_url: str, secret: str) -> web.Application:
     app = web.Application()
     app[BALANCE] = {}
 
-    async def crm_session(app: web.Application) -> AsyncIterator[None]:
-        app[CRM] = aiohttp.ClientSession(crm_url, timeout=aiohttp.ClientTimeout(total=10))
-        yield
-        await app[CRM].close()
-
-    app.cleanup_ctx.append(crm_session)
+    app.cleanup_ctx.append(_serve.client_session(CRM, crm_url))
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.read()

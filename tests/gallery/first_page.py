@@ -14,8 +14,6 @@ which writes ``PUT /contacts/{id}`` and never lists, holds on the same scenario.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 from aiohttp import web
 
@@ -27,12 +25,7 @@ API: web.AppKey[aiohttp.ClientSession] = web.AppKey("api", aiohttp.ClientSession
 def build_app(api_url: str) -> web.Application:
     app = web.Application()
 
-    async def client(app: web.Application) -> AsyncIterator[None]:
-        app[API] = aiohttp.ClientSession(api_url, timeout=aiohttp.ClientTimeout(total=10))
-        yield
-        await app[API].close()
-
-    app.cleanup_ctx.append(client)
+    app.cleanup_ctx.append(_serve.client_session(API, api_url))
 
     async def webhook(request: web.Request) -> web.Response:
         event = await request.json()

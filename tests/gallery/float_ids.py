@@ -15,7 +15,6 @@ the value ``int(float(id))`` that arrived.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -33,12 +32,7 @@ def number(value: Any) -> int:
 def build_app(api_url: str) -> web.Application:
     app = web.Application()
 
-    async def client(app: web.Application) -> AsyncIterator[None]:
-        app[API] = aiohttp.ClientSession(api_url, timeout=aiohttp.ClientTimeout(total=10))
-        yield
-        await app[API].close()
-
-    app.cleanup_ctx.append(client)
+    app.cleanup_ctx.append(_serve.client_session(API, api_url))
 
     async def webhook(request: web.Request) -> web.Response:
         event = await request.json()

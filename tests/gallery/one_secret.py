@@ -25,7 +25,7 @@ import hmac
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -40,12 +40,7 @@ API: web.AppKey[aiohttp.ClientSession] = web.AppKey("api", aiohttp.ClientSession
 def build_app(api_url: str, secret: str) -> web.Application:
     app = web.Application()
 
-    async def api_session(app: web.Application) -> AsyncIterator[None]:
-        app[API] = aiohttp.ClientSession(api_url, timeout=aiohttp.ClientTimeout(total=10))
-        yield
-        await app[API].close()
-
-    app.cleanup_ctx.append(api_session)
+    app.cleanup_ctx.append(_serve.client_session(API, api_url))
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.read()

@@ -16,7 +16,6 @@ naming the missing ``POST /deals``.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
@@ -32,12 +31,7 @@ def build_app(crm_url: str, secret: str) -> web.Application:
     app = web.Application()
     app[SEEN] = set()
 
-    async def crm_session(app: web.Application) -> AsyncIterator[None]:
-        app[CRM] = aiohttp.ClientSession(crm_url, timeout=aiohttp.ClientTimeout(total=10))
-        yield
-        await app[CRM].close()
-
-    app.cleanup_ctx.append(crm_session)
+    app.cleanup_ctx.append(_serve.client_session(CRM, crm_url))
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.read()

@@ -12,8 +12,6 @@ which refreshes its token, holds on the same scenario.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 from aiohttp import web
 
@@ -26,12 +24,7 @@ def build_app(api_url: str) -> web.Application:
     app = web.Application()
     token: list[str] = []  # the one token, once fetched
 
-    async def client(app: web.Application) -> AsyncIterator[None]:
-        app[API] = aiohttp.ClientSession(api_url, timeout=aiohttp.ClientTimeout(total=10))
-        yield
-        await app[API].close()
-
-    app.cleanup_ctx.append(client)
+    app.cleanup_ctx.append(_serve.client_session(API, api_url))
 
     async def webhook(request: web.Request) -> web.Response:
         event = await request.json()

@@ -1,0 +1,165 @@
+"""The gallery's automations that out-of-order delivery and an ambiguous downstream answer put to
+the test, through the real ``harness`` command (``tests/test_gallery.py`` has the way).
+
+``stale_guard`` skips stale contact updates on purpose and must not be failed for it;
+``arrival_wins`` lets a stale update overwrite a newer one and must be; ``retry_no_key`` retries
+a payout the API booked and then failed, and books it twice — unless it sends an
+``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.history import load_all
+
+from .test_gallery import SCENARIOS, automation, run, said, verdicts
+
+pytestmark = pytest.mark.integration
+
+CONTACTS = "/webhooks/contacts"
+REORDERED = SCENARIOS / "contacts-reordered.yaml"
+PAYOUTS = SCENARIOS / "payouts-commit-then-fail.yaml"
+KEYED = {"PAYOUT_IDEMPOTENCY_KEY": "1"}
+
+
+def variant(tmp_path: Path, source: Path, old: str, new: str) -> str:
+    """``source`` with ``old`` (found exactly once) replaced, as a scenario file of the test's."""
+    text = source.read_text()
+    assert text.count(old) == 1, old
+    changed = tmp_path / source.name
+    changed.write_text(text.replace(old, new))
+    return str(changed)
+
+
+def test_stale_guard_skips_stale_updates_on_purpose_and_is_not_failed(tmp_path: Path) -> None:
+    """Updates older than the contact's applied one are answered 200 and not written: under
+    reordering some are, and each contact still ends on its newest change."""
+    with automation("stale_guard", CONTACTS) as target:
+        done, report = run(target, str(REORDERED), tmp_path)
+    found = verdicts(report)
+    assert all(v["status"] == "pass" for v in found.values()), found
+    [judged] = report["runs"]
+    assert judged["counts"]["effects"] < judged["counts"]["events"], judged["counts"]
+    assert "superseded updates skipped (not loss)" in found["no_lost_events"]["summary"]
+    assert done.code == 0, done.out
+
+
+def test_stale_guard_on_whole_second_times_is_not_failed_for_an_order_nothing_told(
+    tmp_path: Path,
+) -> None:
+    """The same updates stamped to the second: several of a contact's share one, and arrive
+    shuffled. Applying an equal-time update after the other is all a correct automation can do;
+    per_key_order did not judge those writes, but final_state_matches_baseline failed the
+    contacts left on the older of two equal-time updates."""
+    seconds = variant(tmp_path, REORDERED, '"2026-01-01T00:00:00.000Z"', '"2026-01-01T00:00:00Z"')
+    with automation("stale_guard", CONTACTS) as target:
+        done, report = run(target, seconds, tmp_path)
+    found = verdicts(report)
+    assert not [v for v in found.values() if v["status"] == "fail"], found
+    final = found["final_state_matches_baseline"]
+    assert (
+        "with the same time at $.timestamp, and the two reached the target together"
+        in (final["summary"])
+    ), said(final)
+    assert (
+        "not judged: between events of one record with the same time at $.timestamp"
+        in (found["per_key_order"]["summary"])
+    ), said(found["per_key_order"])
+    assert done.code == 0, done.out
+
+
+def test_arrival_wins_lets_a_stale_update_win_under_reordering(tmp_path: Path) -> None:
+    with automation("arrival_wins", CONTACTS) as target:
+        done, report = run(target, str(REORDERED), tmp_path)
+    found = verdicts(report)
+    order = found["per_key_order"]
+    assert order["status"] == "fail", said(order)
+    stale = set(re.findall(r"record (\S+) went back to an older state", said(order)))
+    assert stale, said(order)
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "fail", said(final)
+    ended = set(re.findall(r"^record (\S+) \(the final state\)", said(final), re.MULTILINE))
+    assert ended and ended <= stale, said(final)  # each ends on a stale overwrite named above
+    for name in ("no_lost_events", "no_duplicate_effects", "target_available"):
+        assert found[name]["status"] == "pass", said(found[name])
+    assert done.code == 1
+
+
+def test_arrival_wins_passes_when_the_updates_come_in_order(tmp_path: Path) -> None:
+    in_order = variant(tmp_path, REORDERED, "  - reorder: {window: 6, rate: 1}\n", "  []\n")
+    with automation("arrival_wins", CONTACTS) as target:
+        done, report = run(target, in_order, tmp_path)
+    found = verdicts(report)
+    assert all(v["status"] == "pass" for v in found.values()), found
+    assert done.code == 0, done.out
+
+
+def test_retry_no_key_pays_twice_when_the_api_fails_after_booking(tmp_path: Path) -> None:
+    """Each call in the commit-then-fail window booked a payout and answered 502; the retries
+    booked it again. The events named are exactly those with more than one payout booked."""
+    with automation("retry_no_key", "/webhook/orders") as target:
+        done, report = run(target, str(PAYOUTS), tmp_path)
+    found = verdicts(report)
+    [h] = load_all(tmp_path / "journal.db")
+    booked: dict[str, int] = {}
+    for e in h.effects:
+        if e.committed:
+            for eid in e.event_ids:
+                booked[eid] = booked.get(eid, 0) + 1
+    twice = {eid for eid, n in booked.items() if n > 1}
+    assert twice, booked
+    dup = found["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    assert set(dup["evidence"]["events"]) == twice, said(dup)
+    assert all("POST /payouts" in line for line in dup["evidence"]["lines"]), said(dup)
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "fail", said(final)
+    assert "(all alike) where the baseline has 1" in said(final), said(final)
+    for name in ("no_lost_events", "recovers_after_outage", "target_available"):
+        assert found[name]["status"] == "pass", said(found[name])
+    assert done.code == 1
+
+
+def test_retry_no_key_passes_without_faults(tmp_path: Path) -> None:
+    calm = variant(
+        tmp_path,
+        PAYOUTS,
+        "  - {downstream: api, at: 0.4s, for: 0.25s, mode: commit-then-fail, status: 502}\n",
+        "  []\n",
+    )
+    calm = variant(tmp_path, Path(calm), "  - recovers_after_outage: {deadline: 30}\n", "")
+    with automation("retry_no_key", "/webhook/orders") as target:
+        done, report = run(target, calm, tmp_path)
+    found = verdicts(report)
+    assert all(v["status"] == "pass" for v in found.values()), found
+    assert done.code == 0, done.out
+
+
+@pytest.mark.parametrize("stateful", [True, False])
+def test_retries_with_an_idempotency_key_are_not_failed(tmp_path: Path, stateful: bool) -> None:
+    """The same retries, each with ``Idempotency-Key: payout-<event id>``. The stateful double
+    honours the key as Stripe does: a retry gets the first answer replayed and books nothing.
+    The stub double honours nothing and books every call; a real API that honours the key would
+    not, so no_duplicate_effects counts such repeats as harmless."""
+    scenario = str(PAYOUTS)
+    if not stateful:
+        scenario = variant(
+            tmp_path,
+            PAYOUTS,
+            "    stateful: true\n",
+            "    routes:\n      - {method: POST, path: /payouts, status: 201}\n",
+        )
+    with automation("retry_no_key", "/webhook/orders", KEYED) as target:
+        done, report = run(target, scenario, tmp_path)
+    found = verdicts(report)
+    [h] = load_all(tmp_path / "journal.db")
+    assert len(h.effects) > len(h.events), "no payout was retried"
+    dup = found["no_duplicate_effects"]
+    if not stateful:
+        assert "repeats with the same Idempotency-Key: harmless" in dup["summary"], said(dup)
+    assert all(v["status"] == "pass" for v in found.values()), found
+    assert done.code == 0, done.out
