@@ -7,6 +7,11 @@ observer's records), else the last committed write per (downstream, record). Tra
 are mapped between the two runs (each run has its own tag; the same source value has the same
 token but for the tag), and ids the server made up (the double's ``ds_12``, the observer's
 key) are not compared.
+
+A record left on an older event's state is failed only where the automation could have told
+that event from the record's newest (``_order``): two updates with the same time that reached
+it together may end either way under a correct automation, so such records are counted, not
+failed (inconclusive when none is left to judge).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Each module is a small aiohttp webhook receiver that knows nothing of the harness (none imports
 ``harness``): it reads its downstream's base URL from a flag or an environment variable, as a
 deployed service reads its CRM's URL, and is started as a real process on loopback by
-``tests/test_gallery.py``, which drives it through the ``harness`` command and reads the JSON
-report. Each one's docstring says its flaw and the verdict it must get.
+``tests/test_gallery.py`` (and ``tests/test_gallery_*.py``), which drives it through the
+``harness`` command and reads the JSON report. Each one's docstring says its flaw and the
+verdict it must get.
 
 * ``seen_first``: marks a Stripe event seen before its two CRM calls; a retry after a CRM
   failure is skipped as a duplicate, so the deal is never created (partial loss).
@@ -28,6 +29,12 @@ report. Each one's docstring says its flaw and the verdict it must get.
 * ``blocking_enrich``: an in-process ASGI app whose async handler makes a blocking call.
 * ``scheduled_sync``: stores each order and pays out 4 s after a window's first one (n8n's
   Wait node, a scheduled sync); correct, only seconds late — unseen by a short settle quiet.
+* ``stale_guard``: keeps each contact's last applied ``timestamp`` and answers 200 to an older
+  update without writing it; correct: under reordering it skips stale updates on purpose.
+* ``arrival_wins``: writes every contact update as it arrives; a reordered stale one overwrites
+  a newer one.
+* ``retry_no_key``: retries ``POST /payouts`` on a 5xx or a timeout with no idempotency key: a
+  payout booked and then failed is booked again (with ``PAYOUT_IDEMPOTENCY_KEY``, keyed).
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
