@@ -29,8 +29,7 @@ class Knowable:
     """
 
     def __init__(self, facts: Facts, asked: Collection[str]) -> None:
-        paths = facts.history.info.settings.get("paths") or {}
-        self._sequenced = bool(paths.get("seq"))
+        self._sequenced = sequenced(facts)
         self._ledger = facts.history.info.model is Model.LEDGER
         time = time_path(facts)
         self._time = _paths.parse(time) if time else None
@@ -66,6 +65,12 @@ def _arrivals(
             answered = at
         found[eid] = (sent_at if sent_at < sent else sent, answered)
     return found
+
+
+def sequenced(facts: Facts) -> bool:
+    """Do the run's payloads carry each record's sequence (the source's sequence path)? Then
+    the automation could tell every pair."""
+    return bool((facts.history.info.settings.get("paths") or {}).get("seq"))
 
 
 def time_path(facts: Facts) -> str | None:

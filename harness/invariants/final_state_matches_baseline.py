@@ -45,7 +45,7 @@ from ._facts import (
     plural,
     verdict,
 )
-from ._order import Knowable, alike
+from ._order import Knowable, alike, sequenced
 
 NAME = "final_state_matches_baseline"
 CLASS = FailureClass.SILENT
@@ -97,8 +97,8 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
                 "missing" if record not in mine else "extra" if record not in theirs else "differ"
             )
             ending[record.replace(_RUN, tag)] = (kind, lines)
-    writes = _writes_by_key(facts, set(ending))
-    untold = _untold(facts, [k for k, (kind, _) in ending.items() if kind == "differ"], writes)
+    differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
+    untold = _untold(facts, differ)
     shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
     records = len(mine.keys() | theirs.keys())
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
@@ -120,50 +120,49 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         )
     counts = Counter(kind for k, (kind, _) in ending.items() if k not in untold)
     parts = [f"{counts[what]:,} {what}" for what in ("differ", "missing", "extra") if counts[what]]
+    witnessed = shown[:MAX_WITNESSES]
+    writes = _writes_by_key(facts, {key for key, _ in witnessed})
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
         f"{len(shown):,} of {plural(records, 'record')} end in another state "
         f"than in {against}: {', '.join(parts)}{note}",
-        [
-            _witness(facts, key, lines, mine_kind, writes.get(key, []))
-            for key, lines in shown[:MAX_WITNESSES]
-        ],
+        [_witness(facts, key, lines, mine_kind, writes.get(key, [])) for key, lines in witnessed],
     )
 
 
-def _untold(facts: Facts, keys: Sequence[str], writes: dict[str, list[Effect]]) -> set[str]:
+def _untold(facts: Facts, keys: set[str]) -> set[str]:
     """Of ``keys`` (records whose state differs), those left on an older event's state that the
     automation could not tell from the record's newest event's (``_order``): the same time, no
     sequence, both in hand at once. A correct automation may end either way; the baseline, fed
-    one event at a time, ends on the newest."""
-    pairs: dict[str, tuple[Event, Event, float]] = {}
-    for key in keys:
-        applied = _applied(facts, key, writes.get(key, []))
-        if applied:
-            last, _ = applied[-1]
-            newest, at = max(applied, key=lambda step: step[0].seq)
-            if last.seq < newest.seq:
-                pairs[key] = (last, newest, at)
+    one event at a time, ends on the newest. One pass over the writes, in time order."""
+    if not keys or sequenced(facts):
+        return set()
+    events = facts.events_by_id
+    # record -> (the newest event its last write carried, its newest event written, when)
+    steps: dict[str, tuple[Event, Event, float]] = {}
+    for e in facts.writes_in_order:
+        key = e.key
+        if key not in keys:
+            continue
+        top = None
+        for eid in e.event_ids:
+            event = events.get(eid)
+            if event is not None and event.key == key and (top is None or event.seq > top.seq):
+                top = event
+        if top is None:
+            continue
+        held = steps.get(key)
+        if held is None or top.seq > held[1].seq:
+            steps[key] = (top, top, e.at)
+        else:
+            steps[key] = (top, held[1], held[2])
+    pairs = {key: step for key, step in steps.items() if step[0].seq < step[1].seq}
     if not pairs:
         return set()
     knowable = Knowable(facts, {e.id for older, newer, _ in pairs.values() for e in (older, newer)})
     return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
-
-
-def _applied(facts: Facts, key: str, writes: Sequence[Effect]) -> list[tuple[Event, float]]:
-    """Per write of record ``key``, in time order: the newest of its events it carries, and
-    when."""
-    steps = []
-    for e in writes:
-        if not is_write(e):
-            continue
-        carried = [facts.events_by_id.get(i) for i in e.event_ids]
-        own = [event for event in carried if event is not None and event.key == key]
-        if own:
-            steps.append((max(own, key=lambda event: event.seq), e.at))
-    return steps
 
 
 def _untold_note(facts: Facts, untold: int) -> str:
