@@ -21,7 +21,8 @@ What the columns leave out, and a port would have to add: payloads, headers, bod
 text (cut from their chunks when a witness or the redaction reads them), effects naming
 several events (``event_ids``: none in these journals; counted), bodies and Idempotency-Keys
 of repeated requests (no_duplicate_effects' harmless repeats), the ``Knowable`` test of steps
-behind (per_key_order), the lag excuses (ack_within).
+behind (per_key_order), the lag excuses (ack_within), tampered deliveries (not accepted; none
+in these journals), a register's walk of every write, the clean run's expectations.
 """
 
 from __future__ import annotations
