@@ -189,6 +189,18 @@ def test_a_deleted_record_does_not_shift_the_pages() -> None:
     assert second.body == {"data": [{"n": 3}, {"n": 4}], "next": None}
 
 
+def test_a_filtered_list_pages_over_the_resources_it_keeps() -> None:
+    """Filtered first, then paged: a match beyond the first page of the whole collection is on
+    the first page of the filtered one, as a real API answers a search."""
+    store = ResourceStore([Resource("/c", f"r{n}", {"n": n, "odd": n % 2}) for n in range(7)])
+    first = store.handle("GET", "/c", "", None, query="odd=1", page_size=2)
+    assert first.body == {"data": [{"n": 1, "odd": 1}, {"n": 3, "odd": 1}], "next": "/c?cursor=4"}
+    second = store.handle("GET", "/c", "", None, query="odd=1&cursor=4", page_size=2)
+    assert second.body == {"data": [{"n": 5, "odd": 1}], "next": None}
+    none = store.handle("GET", "/c", "", None, query="n=9", page_size=2)
+    assert none.body == {"data": [], "next": None}
+
+
 # --- a store that starts from records, carried from run to run -------------------------------
 
 

@@ -658,7 +658,8 @@ def test_an_effect_that_came_after_the_final_state_is_late_not_lost() -> None:
     assert v.status is Status.FAIL
     assert v.summary.startswith(
         "1 of 3 accepted events lack expected effects (lost): missing POST /deals for 1; "
-        "1 event more lack theirs, but its effect arrived after the run's final state was taken"
+        "1 event more lack theirs, but effects naming it arrived after the run's final state "
+        "was taken"
     )
     assert v.evidence.event_ids == (events[1].id,)
     h.late_effects.append(write("/deals", events[1:2], at=41.0))
@@ -729,5 +730,6 @@ def test_a_loss_found_when_settling_gave_up_says_how_long_it_waited() -> None:
     assert (
         "; settling stopped after 2 s without a call from the target, these events still "
         "without their effects: if it works slower than that (a rate limit, a queue paused "
-        "between events, a schedule), raise --settle-quiet and run again"
+        "between events, a schedule), raise the settle quiet (`settle: {quiet: …}` or "
+        "--settle-quiet) and run again"
     ) in v.summary

@@ -98,6 +98,34 @@ def test_a_field_that_differs_is_shown_with_both_values_and_its_writes() -> None
     assert v.evidence.effect_ids == ("eff_1",) and v.evidence.event_ids == ("evt_zqaaaaae1",)
 
 
+def numbered(tag: str, order: int, customer: int, name: str) -> History:
+    """A Shopify-like run: its order (the event's id) and customer (the record) JSON numbers,
+    renumbered per run as the tracer does; the CRM holds the contact under the customer id."""
+    events = [Event(str(order), str(customer), 0, "orders/create", 0.0, {})]
+    body = {"id": customer, "name": name, "orders": [order], "path": f"/customers/{customer}"}
+    state = StateRecord("crm", "/contacts", str(customer), body, (str(order),), str(customer))
+    h = History(info(tag), events, [], [], marks=[Mark(1.0, STATE_MARK, "crm")])
+    h.states = [state]
+    return h
+
+
+def test_ids_and_keys_held_as_numbers_are_mapped_between_runs_by_seq() -> None:
+    """Each run renumbers them (drive/_tracer): the same customer is 7234567891234 in the
+    baseline and 7380211557651 here. Compared as they were, every record was "1 missing, 1
+    extra"."""
+    base = numbered("zqbbbbb", 5040876904547, 7234567891234, "Ada")
+    same = numbered("zqaaaaa", 5173320931107, 7380211557651, "Ada")
+    v = judged(with_baseline(same, base))
+    assert v.status is Status.PASS, v.evidence.lines
+    other = numbered("zqaaaaa", 5173320931107, 7380211557651, "Bob")
+    v = judged(with_baseline(other, base))
+    assert v.status is Status.FAIL and v.summary.endswith(": 1 differ"), v.summary
+    # Shown in this run's numbers, the baseline's value too.
+    assert v.evidence.lines[0].startswith(
+        'record 7380211557651 (the final state): crm /contacts: name: "Bob" (baseline "Ada")'
+    ), v.evidence.lines
+
+
 def test_a_missing_record_is_named() -> None:
     base = run("zqbbbbb", [contact("zqbbbbb", "Ada")])
     v = judged(with_baseline(run("zqaaaaa", []), base))

@@ -378,6 +378,31 @@ def test_float_ids_fail_big_numbers_intact_with_the_python_rounding(tmp_path: Pa
     assert done.code == 1
 
 
+SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0test0secret"}
+
+
+def test_a_receiver_that_remembers_every_webhook_id_is_not_called_lossy(tmp_path: Path) -> None:
+    """Shopify's ids are JSON numbers, which carry no tracer token. Sent unchanged, the run's
+    webhook ids were its clean run's, and a receiver that handles each id once (as it must)
+    skipped every event of the run: "20 of 20 accepted events produced no effect (lost)". Each
+    run renumbers them now, as it tokenizes string ids."""
+    with automation("shopify_dedup", "/webhooks/orders", SHOPIFY) as target:
+        done, report = run(
+            target, str(SCENARIOS / "shopify-orders-redelivered.yaml"), tmp_path, env=SHOPIFY
+        )
+    own = verdicts(report)
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        assert own[name]["status"] == "pass", said(own[name])
+    assert report["runs"][0]["counts"]["effects"] == 20, report["runs"][0]["counts"]
+    assert done.code == 0, done.out + done.err
+    # Its clean run and it share no event id, and every id is still a number.
+    [h] = load_all(tmp_path / "journal.db")
+    assert h.baseline is not None
+    mine, clean = {e.id for e in h.events}, {e.id for e in h.baseline.events}
+    assert len(mine) == len(clean) == 20 and not mine & clean, (mine, clean)
+    assert all(i.isdigit() for i in mine | clean)
+
+
 def test_ignores_types_by_design_is_not_loss(tmp_path: Path) -> None:
     """order.created and order.fulfilled answered 200 with no effect, on purpose."""
     with automation("ignores_types", "/hooks/orders") as target:

@@ -134,3 +134,23 @@ async def test_a_double_without_stateful_keeps_its_stub_answers() -> None:
         assert double.resources() is None
     finally:
         await double.stop()
+
+
+async def test_a_collection_get_is_filtered_by_the_fields_its_query_names() -> None:
+    """Find-or-create: ``GET /contacts?email=…`` then POST when none is found. The query was
+    ignored, so the lookup of a new customer found every contact: an automation that took the
+    first attached the order to someone else's contact and never created its own."""
+    async with crm() as (_, _effects, session):
+        for email, city in (("ada+x@example.com", "London"), ("bob@example.com", "Paris")):
+            body = {"email": email, "address": {"city": city}, "vip": email.startswith("b")}
+            await call(session, "POST", "/contacts", json=body)
+        # As requests and aiohttp encode it: "+" as %2B.
+        _, found, _ = await call(session, "GET", "/contacts", params={"email": "ada+x@example.com"})
+        assert [c["id"] for c in found] == ["ds_1"]
+        _, found, _ = await call(session, "GET", "/contacts?email=carol%40example.com")
+        assert found == []
+        _, found, _ = await call(session, "GET", "/contacts?address.city=Paris&vip=true")
+        assert [c["id"] for c in found] == ["ds_2"]
+        # A parameter no contact has a field for is not a filter (a limit, a credential).
+        _, found, _ = await call(session, "GET", "/contacts?limit=10&api_key=k")
+        assert [c["id"] for c in found] == ["ds_1", "ds_2"]

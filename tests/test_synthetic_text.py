@@ -162,10 +162,10 @@ def test_any_example_is_written_as_the_tracer_rewrites_it(spec: SyntheticSource,
     assert written == made
 
 
-def test_a_number_id_the_example_also_holds_as_a_number_stays_as_it_is() -> None:
-    """The tracer leaves an id as it is when the payload holds it as a number (``_tracer``):
-    the example's own numbers count. An id drawn here (1 and five digits) is one of the
-    example's 2,000 numbers once in 50 events: a few of these 200 (seed 5)."""
+def test_a_number_id_the_example_also_holds_as_a_number_is_renumbered_everywhere() -> None:
+    """The tracer renumbers an id the payload holds as a number (``_tracer``), every
+    occurrence of it, the example's own numbers included. An id drawn here (1 and five digits)
+    is one of the example's 2,000 numbers once in 50 events: a few of these 200 (seed 5)."""
     example = {"id": "123456", "key": "ord_9Z8y7X6w5V", "codes": list(range(100_000, 102_000))}
     spec = SyntheticSource(example, events=200, records=1, over=1.0)
     made, written = both(spec, seed=5)

@@ -159,3 +159,26 @@ def test_the_time_path_keeps_the_example_s_unit() -> None:
     assert hubspot[1].payload["occurredAt"] == 1767225602500
     paid = stripe[0].payload["data"]["object"]["status_transitions"]
     assert paid["finalized_at"] < paid["paid_at"] <= stripe[0].payload["created"]
+
+
+def test_records_never_share_the_ids_of_their_own_objects() -> None:
+    # An issue's number is GitHub's address for it (/repos/{owner}/{repo}/issues/{number}) and
+    # is unique within its repository; an example's 4-digit number has 1,000 values, and 60
+    # issues drawn at random shared one in nearly every run: an automation that upserts a ticket
+    # by the number merged two issues, and its verdicts judged the harness's doing.
+    for seed in range(5):
+        made = synthetic(source("github:issues", events=120, records=60), seed)
+        numbers: dict[int, set[str]] = defaultdict(set)
+        authors: dict[int, set[str]] = defaultdict(set)
+        for e in made:
+            numbers[e.payload["issue"]["number"]].add(e.key)
+            authors[e.payload["issue"]["user"]["id"]].add(e.key)
+        assert len(numbers) == 60 and all(len(keys) == 1 for keys in numbers.values()), seed
+        assert all(len(keys) == 1 for keys in authors.values()), seed
+    # A shape with fewer values than records (a 2-digit number: 10) repeats them, as drawn.
+    ticket = {"id": "tkt_9f8e7d6c5b", "number": 12}
+    example = {"id": "evt_1a2b3c4d5e", "type": "t", "ticket": ticket}
+    spec = SyntheticSource(example, events=40, records=20, over=10.0, key_path="$.ticket.id")
+    few = synthetic(spec, 3)
+    assert len({e.key for e in few}) == 20
+    assert len({e.payload["ticket"]["number"] for e in few}) == 10

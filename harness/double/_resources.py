@@ -8,6 +8,11 @@ collection nothing was written to: ``[]`` at the top level, else 404), DELETE re
 Automations that read, modify and write then meet what a real API would give them, and a
 lost update shows in the final state.
 
+A collection GET is filtered by its query parameters that name a field of the collection's
+resources (``?email=ada@example.com``; dotted for a nested one, ``?customer.email=…``): a
+find-or-create automation looks its record up that way. A parameter no resource has a field
+for (``limit``, ``sort``, a credential) is ignored, as ``cursor`` is.
+
 With a ``page_size`` a collection GET answers at most that many resources a page, in creation
 order, as ``{"data": [...], "next": "/coll?cursor=N" or null}`` with a ``Link: <...>;
 rel="next"`` header: following ``next`` until it is null yields every resource once, whatever
@@ -27,9 +32,10 @@ import bisect
 import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ..core import _gc
 from ..core._model import JSON
@@ -101,10 +107,12 @@ class ResourceStore:
     ) -> Answer:
         """Apply one request (``path`` without its query, ``query`` apart) and say what to
         answer; ``page_size``: a collection GET answers pages of that many."""
-        if method == "GET" and page_size is not None:
-            page = self._page(path, query, page_size)
-            if page is not None:
-                return page
+        if method == "GET":
+            if page_size is not None:
+                page = self._page(path, query, page_size)
+                if page is not None:
+                    return page
+            return self._read(path, query)
         if key is None or method not in _WRITES:
             return self._apply(method, path, text)
         request = (method, path, _parsed(text))
@@ -163,9 +171,10 @@ class ResourceStore:
             )
         items = self._collections.get(path, {})
         order = self._order.get(path)
-        ids, last = order.after(cursor, size) if order is not None else ([], None)
+        keep = _filter(items, query)
+        ids, last = order.after(cursor, size, keep) if order is not None else ([], None)
         data: list[JSON] = [items[i] for i in ids]
-        more = last is not None and order is not None and order.beyond(last)
+        more = last is not None and order is not None and order.beyond(last, keep)
         link = f"{path}?cursor={last}" if more else None
         headers = {"Link": f'<{link}>; rel="next"'} if link else {}
         return Answer(200, {"data": data, "next": link}, committed=True, headers=headers)
@@ -176,8 +185,6 @@ class ResourceStore:
         parent = parent or "/"
         if method == "POST":
             return self._create(path, text)
-        if method == "GET":
-            return self._read(path, parent, rid)
         if method not in _WRITES or not rid:
             return Answer(405, {"error": f"{method} {path} is not supported here"}, False)
         items = self._collections.get(parent, {})
@@ -212,12 +219,18 @@ class ResourceStore:
         self._put(collection, rid, stored)
         return Answer(201, stored, committed=True)
 
-    def _read(self, path: str, parent: str, rid: str) -> Answer:
+    def _read(self, path: str, query: str = "") -> Answer:
+        path = "/" + path.strip("/")
+        parent, _, rid = path.rpartition("/")
+        parent = parent or "/"
         found = self._collections.get(parent, {}).get(rid)
         if found is not None:
             return Answer(200, found, committed=True)
         if path in self._collections:
-            return Answer(200, list(self._collections[path].values()), committed=True)
+            items = self._collections[path]
+            keep = _filter(items, query)
+            listed = [body for rid, body in items.items() if keep is None or keep(rid)]
+            return Answer(200, listed, committed=True)
         if parent == "/":
             return Answer(200, [], committed=True)  # a top-level collection, empty so far
         # Unknown: an absent resource and an empty nested collection look alike; a read of
@@ -243,14 +256,28 @@ class _Order:
         i = bisect.bisect_left(self._numbers, number)
         del self._numbers[i], self._ids[i]
 
-    def after(self, cursor: int, size: int) -> tuple[list[str], int | None]:
-        """Up to ``size`` ids created after ``cursor``, and the last one's number."""
+    def after(
+        self, cursor: int, size: int, keep: Callable[[str], bool] | None = None
+    ) -> tuple[list[str], int | None]:
+        """Up to ``size`` ids created after ``cursor`` (those ``keep`` keeps), and the last
+        one's number."""
         i = bisect.bisect_right(self._numbers, cursor)
-        ids = self._ids[i : i + size]
-        return ids, (self._numbers[i + len(ids) - 1] if ids else None)
+        if keep is None:
+            ids = self._ids[i : i + size]
+            return ids, (self._numbers[i + len(ids) - 1] if ids else None)
+        kept: list[str] = []
+        last = None
+        for n in range(i, len(self._ids)):
+            if len(kept) == size:
+                break
+            if keep(self._ids[n]):
+                kept.append(self._ids[n])
+                last = self._numbers[n]
+        return kept, last
 
-    def beyond(self, number: int) -> bool:
-        return bool(self._numbers) and self._numbers[-1] > number
+    def beyond(self, number: int, keep: Callable[[str], bool] | None = None) -> bool:
+        i = bisect.bisect_right(self._numbers, number)
+        return any(keep(rid) for rid in self._ids[i:]) if keep else i < len(self._ids)
 
 
 def _cursor(query: str) -> int | None:
@@ -259,6 +286,52 @@ def _cursor(query: str) -> int | None:
         if name == "cursor":
             return int(value) if value.isdigit() else None
     return 0
+
+
+def _filter(items: dict[str, dict[str, JSON]], query: str) -> Callable[[str], bool] | None:
+    """Which resources of a collection a GET's query asks for: each parameter that names a
+    field of one of them must equal it (a number or true/false/null as its JSON text); None
+    when no parameter names a field."""
+    if not query or not items:
+        return None
+    asked = [
+        (name.split("."), value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name != "cursor"
+    ]
+    named = [
+        (steps, value)
+        for steps, value in asked
+        if any(_field(body, steps) is not _NO_FIELD for body in items.values())
+    ]
+    if not named:
+        return None
+
+    def keep(rid: str) -> bool:
+        body = items[rid]
+        return all(_text(_field(body, steps)) == value for steps, value in named)
+
+    return keep
+
+
+_NO_FIELD: Any = object()
+
+
+def _field(body: JSON, steps: list[str]) -> Any:
+    for step in steps:
+        if not isinstance(body, dict) or step not in body:
+            return _NO_FIELD
+        body = body[step]
+    return body
+
+
+def _text(value: Any) -> str | None:
+    """A field's value as a query string writes it; None for an object or a list."""
+    if isinstance(value, str):
+        return value
+    if value is _NO_FIELD or isinstance(value, dict | list):
+        return None
+    return json.dumps(value)
 
 
 _GENERATED = re.compile(re.escape(GENERATED_PREFIX) + r"(\d+)")

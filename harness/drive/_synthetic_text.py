@@ -30,7 +30,7 @@ from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
 from ._sources import Drawn, Shape, checked
 from ._template import Spans, Whole
-from ._tracer import Tokens, marked, traced
+from ._tracer import Tokens, marked, renumbering, traced
 
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
 _NO_HEADERS: Mapping[str, str] = {}
@@ -150,6 +150,11 @@ class TextTemplate:
                 found.append(getattr(drawn, hole[1]))
         return found
 
+    def holds(self, value: str) -> bool:
+        """Is ``value`` one of the example's constants, a string or a JSON number? (The tracer
+        rewrites every occurrence of an event's id and key, constants included.)"""
+        return value in self.constants or (value.isdigit() and int(value) in self._numbers)
+
     def numbers(self, filled: list[Any]) -> set[int]:
         """The integers of a payload (the tracer's ``_numbers``): the example's, and those
         its holes are filled with."""
@@ -159,6 +164,7 @@ class TextTemplate:
         """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
         the event's id and key, then their tokens."""
         old_id, old_key, new_id, new_key = ids
+        numbers = renumbering(old_id, new_id, old_key, new_key)
         written: list[str] = []
         for value in filled:
             if value is None:
@@ -171,6 +177,8 @@ class TextTemplate:
                 else:
                     value = marked(value, token)
                 written.append(_quoted(value))
+            elif type(value) is int and numbers:
+                written.append(_scalar(numbers.get(value, value)))
             else:
                 written.append(_scalar(value))
         return self._format % tuple(written)
@@ -219,14 +227,13 @@ def traced_synthetic(
         yield from traced(shape.events(seed), tag, tracing)
         return
     tokens = Tokens(tag)
-    constants = template.constants
     for drawn in shape.draws(seed):
         event_id, key = str(drawn.event_id), str(drawn.key)
-        if event_id in constants or key in constants:
-            yield tokens.event(shape.event(drawn))  # as the tracer matches the constant
+        if template.holds(event_id) or template.holds(key):
+            yield tokens.event(shape.event(drawn))  # as the tracer rewrites the constant
             continue
         filled = template.filled(drawn)
-        # An id or key the payload also holds as a number stays as it is (``_tracer``).
+        # An id or key the payload also holds as a number is renumbered (``_tracer``).
         digits = event_id.isdigit() or key.isdigit()
         numbers = template.numbers(filled) if digits else ()
         new_id, new_key = tokens.ids(event_id, key, drawn.seq, numbers)

@@ -4,7 +4,10 @@ Every run rewrites its events' ids, record keys and free-text values into unique
 from a per-run tag, keeping their format (an email stays an email, ``ord_…`` stays ``ord_…``).
 An effect that carries any token is attributed to its event (or record) without knowing how
 the target maps fields. The tag is random per run, so a stateful target that remembers a
-previous run's ids never mistakes this run's events for old ones.
+previous run's ids never mistakes this run's events for old ones. An id or key the payload
+holds as a JSON number cannot carry a token: it is renumbered per run instead (``renumbered``:
+the same bit length, and the low bits a double drops kept, so a 64-bit id stays one that a
+float mangles), and ``_correlate`` matches it verbatim.
 
 A scenario's ``tracer:`` (``TracerSpec``) can turn rewriting off, so replayed payloads stay as
 recorded, or limit it to some payload paths; ``_correlate`` then attributes by the correlation
@@ -13,6 +16,7 @@ rules and the ids carried verbatim (docs/correlation.md).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import string
@@ -146,6 +150,7 @@ class Tokens:
 
     def __init__(self, tag: str, ids: bool = False) -> None:
         self.tag = tag
+        self._mask = number_mask(tag)
         self._key_numbers: dict[str, int] = {}
         self._key_tokens: dict[str, str] = {}
         self._others: dict[str, str] | None = {} if ids else None  # one id, one token
@@ -155,12 +160,12 @@ class Tokens:
         self, event_id: str, key: str, seq: int, numbers: Collection[int] = ()
     ) -> tuple[str, str]:
         """An event's id and key as tokens (an id or key the payload holds as a number, in
-        ``numbers``, stays as it is)."""
+        ``numbers``, renumbered for this run)."""
         number = self._key_numbers.setdefault(key, len(self._key_numbers))
-        new_id = _token_id(event_id, f"{self.tag}e{seq}", numbers)
+        new_id = _token_id(event_id, f"{self.tag}e{seq}", numbers, self._mask)
         new_key = self._key_tokens.get(key)
         if new_key is None:  # one string per record, not per event (a stream keeps them all)
-            new_key = _token_id(key, f"{self.tag}k{number}", numbers)
+            new_key = _token_id(key, f"{self.tag}k{number}", numbers, self._mask)
             if not key.isdigit():  # else it depends on the event's numbers
                 self._key_tokens[key] = new_key
         return new_id, new_key
@@ -191,7 +196,13 @@ def _rewrite_paths(
     new_id, new_key = ev.id, ev.key
     for steps in only:
         found = _paths.get(payload, steps, None)
-        if not isinstance(found, str):  # missing here, or a number: no token keeps its type
+        if type(found) is int and found in rewrite.numbers:  # an id or key held as a number
+            renumbered = rewrite.numbers[found]
+            new_id = str(renumbered) if str(found) == ev.id else new_id
+            new_key = str(renumbered) if str(found) == ev.key else new_key
+            _paths.put(payload, steps, renumbered)
+            continue
+        if not isinstance(found, str):  # missing here, or another number: left as it is
             continue
         if found == ev.id:  # before the key: a source without keys uses the id as the key
             token = new_id = rewrite.new_id
@@ -228,13 +239,41 @@ def _numbers(payload: Any) -> set[int]:
     return found
 
 
-def _token_id(value: str, token: str, numbers: Collection[int] = ()) -> str:
-    """``value`` as a token of its format; an id the payload holds as a number stays as it
-    is (no token is a number), for ``_correlate`` to match verbatim."""
+def _token_id(value: str, token: str, numbers: Collection[int] = (), mask: int = 0) -> str:
+    """``value`` as a token of its format; an id the payload holds as a number (no token is
+    a number) renumbered by ``mask``, for ``_correlate`` to match verbatim."""
     if value.isdigit() and int(value) in numbers:
-        return value
+        return str(renumbered(int(value), mask))
     m = _ID_LIKE.match(value)
     return (m.group(1) if m else "") + token
+
+
+def number_mask(tag: str) -> int:
+    """The bits this run's numbers are renumbered by: from its tag, so each run has its own."""
+    return int.from_bytes(hashlib.blake2b(tag.encode(), digest_size=8).digest(), "big")
+
+
+def renumbered(n: int, mask: int) -> int:
+    """``n`` as this run's number: the bits below its top one flipped by ``mask``, except
+    those a double drops (above 2**53): the same bit length, one-to-one within a run, and
+    a number a float mangles stays one it mangles (the big-number hazards). Numbers below 4
+    have no bit to flip; a small one repeats between runs more often (1 in 2**(bits-1))."""
+    bits = n.bit_length()
+    low = max(0, bits - 53)  # what float(n) rounds away
+    span = bits - 1 - low
+    if span <= 0:
+        return n
+    return n ^ ((mask & ((1 << span) - 1)) << low)
+
+
+def renumbering(old_id: str, new_id: str, old_key: str, new_key: str) -> dict[int, int]:
+    """The JSON numbers of an event's payload to write anew: its id and key where they were
+    renumbered (the key's last: an id that is also the key is the key)."""
+    found: dict[int, int] = {}
+    for old, new in ((old_id, new_id), (old_key, new_key)):
+        if old != new and old.isdigit() and new.isdigit():
+            found[int(old)] = int(new)
+    return found
 
 
 class _Rewrite:
@@ -250,6 +289,7 @@ class _Rewrite:
         inert: set[str] | None = None,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
+        self.numbers = renumbering(old_id, new_id, old_key, new_key)
         self.others = others
         self.inert = set() if inert is None else inert
         self.tag = tag
@@ -272,6 +312,8 @@ class _Rewrite:
         kind = type(node)
         if kind is str:
             return self.text(node)
+        if kind is int and self.numbers:
+            return self.numbers.get(node, node)
         if kind in _SCALARS:
             return node
         return self.value(node)

@@ -286,6 +286,11 @@ class Variation:
         _, alphabet, length = _id_shape(atom.kind, atom.text)
         return int(len(alphabet) ** length)
 
+    def record_ids(self) -> list[_Atom]:
+        """The id-like atoms drawn once per record (an issue's ``number``, its author's id): the
+        ids of the record's own objects, which no other record shares."""
+        return [a for a in self._drawn[True] if a.kind in ID_KINDS]
+
     def values(
         self,
         rng: random.Random,

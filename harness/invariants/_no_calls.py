@@ -26,15 +26,16 @@ WHY = (
     "nothing shows what it did with the events and a pass would prove nothing — {advice}"
 )
 ADVICE = (
-    "check that its API base URL is the downstream double's address (--downstream, "
-    "127.0.0.1:9100 by default; docs/five-minutes.md), and that it does its work within the "
-    "settle quiet (a poll or a schedule needs --settle-quiet as long as its interval); declare "
-    "`expect: none` for event types it ignores on purpose"
+    "check that its API base URL is the downstream double's address (127.0.0.1:9100 by "
+    "default: --downstream, under pytest and Locust --harness-downstream; "
+    "docs/five-minutes.md), and that it does its work within the settle quiet (a poll or a "
+    "schedule needs a quiet as long as its interval: `settle: {quiet: …}` or --settle-quiet); "
+    "declare `expect: none` for event types it ignores on purpose"
 )
 # The clean run called the double: the address is right, this run's silence is its own.
 ADVICE_CLEAN_CALLED = (
     "its clean run did call it, so the address is right: see no_lost_events, and whether this "
-    "run's work comes later than the settle quiet (--settle-quiet)"
+    "run's work comes later than the settle quiet (`settle: {quiet: …}` or --settle-quiet)"
 )
 
 

@@ -65,7 +65,8 @@ class Unfinished:
         return (
             f"; settling stopped after {self.gave_up:g} s without a call from the target, these "
             "events still without their effects: if it works slower than that (a rate limit, "
-            "a queue paused between events, a schedule), raise --settle-quiet and run again"
+            "a queue paused between events, a schedule), raise the settle quiet "
+            "(`settle: {quiet: …}` or --settle-quiet) and run again"
         )
 
     @property
@@ -87,9 +88,10 @@ class Unfinished:
                 "the settle deadline (`settle: {deadline: …}` or --settle-deadline) and run again"
             )
         return (
-            f"{'its effect' if n == 1 else 'their effects'} arrived after the run's final state "
-            "was taken (late effects, kept, not judged): late, not lost — raise --settle-quiet "
-            "or --settle-deadline for this target"
+            f"effects naming {'it' if n == 1 else 'them'} arrived after the run's final state "
+            "was taken (late effects, kept, not judged): late, not lost — raise the settle quiet "
+            "or deadline for this target (`settle:` in the scenario, --settle-quiet, "
+            "--settle-deadline)"
         )
 
 

@@ -5,7 +5,8 @@ faults (metamorphic testing: duplicates, bursts and reordering must not change t
 Compared per record: the final state the run took (a stateful double's resources, an
 observer's records), else the last committed write per (downstream, record). Tracer values
 are mapped between the two runs (each run has its own tag; the same source value has the same
-token but for the tag), and ids the server made up (the double's ``ds_12``, the observer's
+token but for the tag; an id or key held as a number is renumbered per run, and mapped through
+the events of one seq), and ids the server made up (the double's ``ds_12``, the observer's
 key) are not compared.
 
 A record left on an older event's state is failed only where the automation could have told
@@ -69,8 +70,9 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     problem = _why_not(history, baseline)
     if problem is not None or baseline is None:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, problem or "no baseline run")
-    mine, mine_kind = _state(history)
-    theirs, their_kind = _state(baseline)
+    run = _Neutral.of(history, baseline)
+    mine, mine_kind = _state(history, run)
+    theirs, their_kind = _state(baseline, _Neutral(baseline.info.tracer_tag, {}))
     if mine_kind != their_kind:
         return verdict(
             NAME,
@@ -88,15 +90,14 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             "observer, no committed write); set `stateful: true` on a downstream or add an "
             "observer",
         )
-    tag = history.info.tracer_tag
     ending: dict[str, tuple[str, list[str]]] = {}  # record -> (differ|missing|extra, lines)
     for record in sorted(mine.keys() | theirs.keys()):
-        lines = _differences(mine.get(record, {}), theirs.get(record, {}), tag)
+        lines = _differences(mine.get(record, {}), theirs.get(record, {}), run)
         if lines:
             kind = (
                 "missing" if record not in mine else "extra" if record not in theirs else "differ"
             )
-            ending[record.replace(_RUN, tag)] = (kind, lines)
+            ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
     untold = _untold(facts, differ)
     shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
@@ -212,9 +213,8 @@ def _rewrite(history: History) -> Any:
     return tracer.get("rewrite") if isinstance(tracer, dict) else None
 
 
-def _state(history: History) -> tuple[State, str]:
+def _state(history: History, run: _Neutral) -> tuple[State, str]:
     """The run's final state per record, and where it came from."""
-    tag = history.info.tracer_tag
     if history.states or any(m.name == STATE_MARK for m in history.marks):
         observer = history.info.settings.get("observer") or {}
         key_path = observer.get("key") if isinstance(observer, dict) else None
@@ -223,23 +223,23 @@ def _state(history: History) -> tuple[State, str]:
             body = r.body
             if r.source == OBSERVER and isinstance(key_path, str) and isinstance(body, dict):
                 body = _without(body, key_path)  # the observer's key may be the server's id
-            slot = (r.source, _normal(r.collection, tag))
-            record = _normal(r.key, tag) if r.key else _UNATTRIBUTED
-            state.setdefault(record, {}).setdefault(slot, []).append(_normal(body, tag))
+            slot = (r.source, run.normal(r.collection))
+            record = run.normal(r.key) if r.key else _UNATTRIBUTED
+            state.setdefault(record, {}).setdefault(slot, []).append(run.normal(body))
         return state, _SNAPSHOT
     last: dict[tuple[str, str], Effect] = {}
     for e in history.effects:  # in time order
         if is_write(e) and e.key:
-            last[(_normal(e.key, tag), e.downstream)] = e
+            last[(run.normal(e.key), e.downstream)] = e
     writes: State = {}
     for (record, downstream), e in last.items():
         value = {"request": f"{e.method.upper()} {e.path}", "body": _body(e.body)}
-        writes.setdefault(record, {})[(downstream, "last write")] = [_normal(value, tag)]
+        writes.setdefault(record, {})[(downstream, "last write")] = [run.normal(value)]
     return writes, _WRITES
 
 
 def _differences(
-    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]], tag: str
+    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]], run: _Neutral
 ) -> list[str]:
     out = []
     for slot in sorted(mine.keys() | theirs.keys()):
@@ -248,29 +248,29 @@ def _differences(
             continue
         where = f"{slot[0]} {slot[1]}"
         if len(a) == 1 and len(b) == 1:
-            fields = _fields(a[0], b[0], tag)
+            fields = _fields(a[0], b[0], run)
             out.append(f"{where}: {'; '.join(fields)}")
         elif not a:
-            out.append(f"{where}: missing (the baseline has {_values(b, tag)})")
+            out.append(f"{where}: missing (the baseline has {_values(b, run)})")
         elif not b:
-            out.append(f"{where}: {_values(a, tag)}, which the baseline does not have")
+            out.append(f"{where}: {_values(a, run)}, which the baseline does not have")
         else:
             alike = " (all alike)" if all(v == a[0] for v in a) else ""
             out.append(
                 f"{where}: {plural(len(a), 'record')}{alike} where the baseline has "
-                f"{len(b):,}: {_shown(a[0], tag)}"
+                f"{len(b):,}: {run.shown(a[0])}"
             )
     return out
 
 
-def _fields(a: Any, b: Any, tag: str) -> list[str]:
+def _fields(a: Any, b: Any, run: _Neutral) -> list[str]:
     """``name: 'Bo' (baseline 'Al')`` for every field that differs, nested ones dotted."""
     flat_a, flat_b = _flatten(a), _flatten(b)
     out = []
     for name in sorted(flat_a.keys() | flat_b.keys()):
         va, vb = flat_a.get(name, _ABSENT), flat_b.get(name, _ABSENT)
         if va != vb:
-            out.append(f"{name or '$'}: {_shown(va, tag)} (baseline {_shown(vb, tag)})")
+            out.append(f"{name or '$'}: {run.shown(va)} (baseline {run.shown(vb)})")
     extra = len(out) - _MAX_FIELDS
     return out[:_MAX_FIELDS] + ([f"{extra:,} more fields"] if extra > 0 else [])
 
@@ -319,28 +319,70 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _normal(value: Any, tag: str) -> Any:
-    """``value`` with this run's tag made neutral and generated ids made alike."""
-    if isinstance(value, str):
-        return _GENERATED.sub("{generated id}", value.replace(tag, _RUN))
-    if isinstance(value, dict):
-        return {_normal(k, tag): _normal(v, tag) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normal(v, tag) for v in value]
-    return value
+class _Neutral:
+    """One run's values made comparable with its baseline's: its tag made neutral (``{run}``),
+    generated ids made alike, and its ids and keys held as numbers written as the baseline's
+    for the event of the same seq (``numbers``: this run's digits -> the baseline's); and back,
+    to show a value as this run would write it."""
+
+    def __init__(self, tag: str, numbers: dict[str, str]) -> None:
+        self.tag = tag
+        self._to_base = numbers
+        self._to_mine = {base: mine for mine, base in numbers.items()}
+
+    @classmethod
+    def of(cls, history: History, baseline: History) -> _Neutral:
+        theirs = {e.seq: e for e in baseline.events if e.id.isdigit() or e.key.isdigit()}
+        numbers: dict[str, str] = {}
+        if theirs:
+            for e in history.events:
+                base = theirs.get(e.seq)
+                if base is None:
+                    continue
+                for mine, their in ((e.id, base.id), (e.key, base.key)):
+                    if mine != their and mine.isdigit() and their.isdigit():
+                        numbers[mine] = their
+        return cls(history.info.tracer_tag, numbers)
+
+    def normal(self, value: Any) -> Any:
+        """``value`` as either run would write it."""
+        if isinstance(value, str):
+            text = _GENERATED.sub("{generated id}", value.replace(self.tag, _RUN))
+            return _renumber(text, self._to_base)
+        if isinstance(value, dict):
+            return {self.normal(k): self.normal(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.normal(v) for v in value]
+        if type(value) is int and self._to_base:
+            return int(self._to_base.get(str(value), value))
+        return value
+
+    def restored(self, text: str) -> str:
+        """A normal string as this run wrote it."""
+        return _renumber(text.replace(_RUN, self.tag), self._to_mine)
+
+    def shown(self, value: Any) -> str:
+        """A value as this run would write it: the baseline's tokens mapped to this run's."""
+        if value is _ABSENT:
+            return "absent"
+        # Not ASCII-escaped: the report's redaction finds PII values in evidence as written.
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+        text = self.restored(text)
+        return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _shown(value: Any, tag: str) -> str:
-    """A value as this run would write it: the baseline's tokens mapped to this run's."""
-    if value is _ABSENT:
-        return "absent"
-    # Not ASCII-escaped: the report's redaction finds PII values in evidence as written.
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False).replace(_RUN, tag)
-    return text if len(text) <= 120 else text[:117] + "..."
+# A number standing alone in a text (a path segment, a JSON number), not a token's tail.
+_NUMBER = re.compile(r"(?<![0-9A-Za-z_])[0-9]+(?![0-9A-Za-z_])")
 
 
-def _values(values: Iterable[Any], tag: str) -> str:
-    return ", ".join(_shown(v, tag) for v in list(values)[:3])
+def _renumber(text: str, numbers: dict[str, str]) -> str:
+    if not numbers or not any(c.isdigit() for c in text):
+        return text
+    return _NUMBER.sub(lambda m: numbers.get(m.group(), m.group()), text)
+
+
+def _values(values: Iterable[Any], run: _Neutral) -> str:
+    return ", ".join(run.shown(v) for v in list(values)[:3])
 
 
 def _sorted(values: list[Any]) -> list[Any]:

@@ -27,6 +27,9 @@ verdict it must get.
 * ``restarts_midrun``: a supervisor holds the socket and restarts a worker that dies after ten
   orders with its in-memory queue, in the clean run too.
 * ``blocking_enrich``: an in-process ASGI app whose async handler makes a blocking call.
+* ``shopify_dedup``: handles each Shopify webhook id once and remembers every id for the life
+  of its process; correct — a harness that sends its clean run's numeric ids again sees a run
+  "lost".
 * ``scheduled_sync``: stores each order and pays out 4 s after a window's first one (n8n's
   Wait node, a scheduled sync); correct, only seconds late — unseen by a short settle quiet.
 * ``stale_guard``: keeps each contact's last applied ``timestamp`` and answers 200 to an older

@@ -1,0 +1,75 @@
+"""Shopify ``orders/create`` -> a CRM deal, each webhook handled once. Correct, and stateful.
+
+Written by the book (Shopify's docs): verify ``X-Shopify-Hmac-Sha256`` over the raw body,
+answer within seconds, and handle each ``X-Shopify-Webhook-Id`` once — a redelivery keeps its
+id. The ids handled are kept for the life of the process (a real one keeps them in Redis or a
+table for days), so a webhook id seen in any earlier run is answered 200 and not acted on: as
+it should be, for a redelivery. A harness that sent the same ids in its clean run and in the
+run after it would see every event of the second run skipped.
+
+Must get: ``no_lost_events`` and ``no_duplicate_effects`` pass under duplicates, in a run after
+its clean run, in the same process.
+
+    export SHOPIFY_WEBHOOK_SECRET=...
+    python -m tests.gallery.shopify_dedup --downstream http://127.0.0.1:9100   # or CRM_URL=...
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+
+import aiohttp
+from aiohttp import web
+
+from . import _serve
+
+HANDLED: web.AppKey[set[str]] = web.AppKey("handled", set)
+CRM: web.AppKey[aiohttp.ClientSession] = web.AppKey("crm", aiohttp.ClientSession)
+
+
+def build_app(crm_url: str, secret: str) -> web.Application:
+    app = web.Application()
+    app[HANDLED] = set()
+
+    app.cleanup_ctx.append(_serve.client_session(CRM, crm_url))
+
+    async def orders_create(request: web.Request) -> web.Response:
+        body = await request.read()
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        given = request.headers.get("X-Shopify-Hmac-Sha256", "")
+        if not hmac.compare_digest(base64.b64encode(digest).decode(), given):
+            return web.Response(status=401)
+        webhook_id = request.headers.get("X-Shopify-Webhook-Id", "")
+        handled = request.app[HANDLED]
+        if webhook_id in handled:
+            return web.Response(status=200)  # a redelivery: done before
+        order = json.loads(body)
+        deal = {
+            "shopify_order": order["id"],
+            "email": order.get("email"),
+            "total": order.get("total_price"),
+            "currency": order.get("currency"),
+        }
+        try:
+            async with request.app[CRM].post("/deals", json=deal) as r:
+                r.raise_for_status()
+        except (aiohttp.ClientError, TimeoutError):
+            return web.Response(status=500)  # Shopify retries
+        handled.add(webhook_id)  # once the work is done
+        return web.Response(status=200)
+
+    app.router.add_post("/webhooks/orders", orders_create)
+    return app
+
+
+def main() -> None:
+    opts = _serve.options("python -m tests.gallery.shopify_dedup", "CRM_URL")
+    _serve.run(build_app(opts.downstream, os.environ["SHOPIFY_WEBHOOK_SECRET"]), opts.port)
+
+
+if __name__ == "__main__":
+    main()

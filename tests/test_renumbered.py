@@ -1,0 +1,51 @@
+"""Ids and keys held as JSON numbers, renumbered per run (``drive/_tracer.renumbered``).
+
+A number cannot carry a tracer token, so before this a run sent its clean run's numbers again,
+and a receiver that remembers the ids it handled skipped the whole run (tests/test_gallery.py,
+``shopify_dedup``)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.core._model import Event
+from harness.drive._tracer import number_mask, renumbered, trace
+
+MASKS = st.integers(min_value=0, max_value=2**64 - 1)
+IDS = st.integers(min_value=0, max_value=2**70)
+
+
+@given(IDS, MASKS)
+def test_a_number_keeps_its_bit_length_and_what_a_double_rounds_away(n: int, mask: int) -> None:
+    new = renumbered(n, mask)
+    assert new.bit_length() == n.bit_length()
+    # A 64-bit id a float mangles stays one it mangles (the big-number hazards), and one it
+    # keeps stays kept.
+    assert (int(float(new)) == new) == (int(float(n)) == n)
+
+
+@given(st.sets(IDS, min_size=2, max_size=50), MASKS)
+def test_one_run_never_gives_two_numbers_one(ns: set[int], mask: int) -> None:
+    assert len({renumbered(n, mask) for n in ns}) == len(ns)
+
+
+def test_each_run_renumbers_its_own_way_and_rewrites_every_occurrence() -> None:
+    payload = {"id": 820982911946154508, "customer": {"id": 7234567891234}, "copy": 7234567891234}
+    ev = Event("820982911946154508", "7234567891234", 0, "orders/create", 0.0, payload)
+    first, second = (trace([ev], tag).events[0] for tag in ("zqfirst", "zqsecon"))
+    for made in (first, second):
+        assert made.id.isdigit() and made.key.isdigit()
+        assert made.payload == {
+            "id": int(made.id),
+            "customer": {"id": int(made.key)},
+            "copy": int(made.key),
+        }
+    assert first.id != second.id != ev.id and first.key != second.key != ev.key
+    assert int(first.id) == renumbered(int(ev.id), number_mask("zqfirst"))
+
+
+def test_an_id_written_as_a_string_is_still_a_token() -> None:
+    ev = Event("5040876904547", "7580209803191", 0, "orders/create", 0.0, {"id": "5040876904547"})
+    made = trace([ev], "zqtoken").events[0]
+    assert made.id == "zqtokene0" and made.payload == {"id": "zqtokene0"}
