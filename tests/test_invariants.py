@@ -565,6 +565,36 @@ def test_register_stale_overwrite_is_a_violation() -> None:
     )
 
 
+def test_register_creations_overwrite_nothing_and_are_not_judged() -> None:
+    """Orders of one customer, each POSTing a deal of its own (201), in the reverse order of
+    their events: no state of the customer went back — a creation overwrites nothing. Failed
+    before as a stale overwrite (found on a Flask receiver's thread pool)."""
+    events = [event(1, "c_1"), event(2, "c_1")]
+    deliveries = [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")]
+    deals = [
+        effect("eff_2", ["evt_2"], 0.1, "POST", "/deals", status=201),
+        effect("eff_1", ["evt_1"], 0.2, "POST", "/deals", status=201),
+    ]
+    v = one(history(events, deliveries, deals, Model.REGISTER), "per_key_order")
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary == (
+        "every write created a resource of its own (POST answered 201 Created, 2 times): a "
+        "creation overwrites no record's state, so there was no order to keep"
+    )
+    # Beside them, a stale PUT of the customer is still one, and the creations are said.
+    puts = [
+        effect("eff_3", ["evt_2"], 0.3, "PUT", "/c/1"),
+        effect("eff_4", ["evt_1"], 0.4, "PUT", "/c/1"),
+    ]
+    v = one(history(events, deliveries, deals + puts, Model.REGISTER), "per_key_order")
+    assert v.status is Status.FAIL
+    assert v.summary.endswith(
+        "(stale overwrite, 1 time); 2 writes that created a resource of its own (POST answered "
+        "201 Created) not judged: a creation overwrites nothing"
+    )
+    assert v.evidence.effect_ids == ("eff_4", "eff_3")
+
+
 def test_register_repeats_of_one_event_side_by_side_are_fine() -> None:
     h = history(
         [event(1, "c_1"), event(2, "c_1")],

@@ -2,7 +2,9 @@
 
 Ledger: the first effect of each event, per record, in time order, never goes down in seq.
 Register: every write per record, in time order, never goes back to an older event's state
-after a newer one (a stale overwrite); repeats of one event side by side are fine.
+after a newer one (a stale overwrite); repeats of one event side by side are fine. A POST
+answered 201 Created made a resource of its own (an order's deal, an activity line) and
+overwrote nothing: it is not judged, and said.
 
 A pair of events is judged only when the automation could tell their order (``_order``): two
 events of one record with the same time that reached the target together could be applied
@@ -54,6 +56,7 @@ class _Walk:
     compared: int  # of those, steps on a record that already had an earlier event's effect
     violations: int
     untold: int  # out-of-order steps between events the automation could not tell apart
+    created: int  # register: writes that created a resource of their own, not judged
     firsts: dict[str, _Violation]  # each violating record's first violation, in time order
     earliest: list[_Violation]  # the first few violations of all, in time order
 
@@ -75,12 +78,15 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
     newest: dict[str, Event] = {}
     setters: dict[str, Effect] | None = {} if first is None else None
     behind: list[_Violation] = []
-    checked = 0
+    checked = created = 0
 
     def setter(key: str, held: Event) -> Effect:
         return setters[key] if setters is not None else facts.first_write[held.id]
 
     for eff in _first_writes(facts) if first_only else facts.writes_in_order:
+        if setters is not None and eff.status == 201 and eff.method.upper() == "POST":
+            created += 1  # a resource of its own: no record's state to overwrite
+            continue
         ids = eff.event_ids
         if len(ids) == 1:  # the common case, one step without a tuple of steps
             # A first write naming one event is that event's first: nothing more to look up.
@@ -107,11 +113,16 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
                 if setters is not None:
                     setters[key] = eff
     # Each record's first step is the only one that found nothing held: the rest compared.
-    return _judged(facts, behind, len(newest), checked, checked - len(newest))
+    return _judged(facts, behind, len(newest), checked, checked - len(newest), created)
 
 
 def _judged(
-    facts: Facts, behind: Sequence[_Violation], records: int, checked: int, compared: int
+    facts: Facts,
+    behind: Sequence[_Violation],
+    records: int,
+    checked: int,
+    compared: int,
+    created: int,
 ) -> _Walk:
     """The out-of-order steps, in time order, told apart: violations, or untold."""
     knowable = Knowable(facts, _events_of(behind))
@@ -127,7 +138,7 @@ def _judged(
             if len(earliest) < MAX_WITNESSES:
                 earliest.append(v)
     untold = len(behind) - violations
-    return _Walk(records, checked, compared, violations, untold, firsts, earliest)
+    return _Walk(records, checked, compared, violations, untold, created, firsts, earliest)
 
 
 def _first_writes(facts: Facts) -> Iterator[Effect]:
@@ -172,6 +183,16 @@ def per_key_order(facts: Facts) -> Verdict:
     register = facts.history.info.model is Model.REGISTER
     walk = _walk(facts, first_only=not register)
     note = _untold_note(walk, facts) + unattributed_note(facts)
+    if not walk.checked and walk.created:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"every write created a resource of its own (POST answered 201 Created, "
+            f"{plural(walk.created, 'time')}): a creation overwrites no record's state, so "
+            f"there was no order to keep{note}",
+        )
+    note += _created_note(walk)
     if not walk.checked:
         return verdict(
             NAME,
@@ -210,6 +231,15 @@ def per_key_order(facts: Facts) -> Verdict:
             f"order ({plural(walk.violations, 'violation')})"
         )
     return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register))
+
+
+def _created_note(walk: _Walk) -> str:
+    if not walk.created:
+        return ""
+    return (
+        f"; {plural(walk.created, 'write')} that created a resource of its own (POST answered "
+        "201 Created) not judged: a creation overwrites nothing"
+    )
 
 
 def _untold_note(walk: _Walk, facts: Facts) -> str:
