@@ -350,6 +350,36 @@ def test_derived_ids_with_a_correlation_rule_shows_the_double_booking(tmp_path: 
     assert done.code == 1
 
 
+def test_activity_lines_naming_no_event_are_not_passed_when_redelivered(tmp_path: Path) -> None:
+    """More timeline lines than the clean run made, none naming its event: never a pass; the
+    order's repeated merge PATCH is harmless."""
+    with automation("activity_log", "/hooks/orders") as target:
+        done, report = run(target, str(SCENARIOS / "order-activity-redelivered.yaml"), tmp_path)
+    found = verdicts(report)
+    assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
+    dup = found["no_duplicate_effects"]
+    assert dup["status"] == "inconclusive", said(dup)
+    made = re.search(
+        r"this run made (\d+) POST /timeline/\{id\}/entries, \1 of them naming no event, "
+        r"where its clean run made 20 \(",
+        dup["summary"],
+    )
+    assert made is not None and int(made[1]) > 20, said(dup)
+    assert "add a correlate: rule mapping a field of POST /timeline/{id}/entries" in said(dup)
+    assert "repeated PATCHes, idempotent: harmless" in dup["summary"], said(dup)
+    assert any("naming no event" in line for line in dup["evidence"]["lines"]), said(dup)
+    assert report["ready"] is False
+    assert done.code == 1
+
+
+def test_activity_lines_no_more_than_the_clean_run_made_pass(tmp_path: Path) -> None:
+    with automation("activity_log", "/hooks/orders") as target:
+        _, report = run(target, str(SCENARIOS / "order-activity.yaml"), tmp_path)
+    dup = verdicts(report)["no_duplicate_effects"]
+    assert dup["status"] == "pass", said(dup)
+    assert "20 effects could not be attributed to an event" in dup["summary"], said(dup)
+
+
 def test_dies_midrun_is_never_ready(tmp_path: Path) -> None:
     """The process exits between requests after 20 events; later deliveries are refused."""
     with automation("dies_midrun", "/hooks/orders") as target:

@@ -1,8 +1,13 @@
 """no_duplicate_effects: no event changes a downstream twice with the same request.
 
 A repeat is a second write of one event to the same downstream, method and path. It is
-harmless where a real API makes it so: the same PUT/DELETE with the same body, or the same
-``Idempotency-Key`` as an earlier effect of that event. Any other repeat is a duplicate.
+harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, or PATCH of a JSON
+object (a merge patch), with the same body, or the same ``Idempotency-Key`` as an earlier effect
+of that event. Any other repeat is a duplicate.
+
+Writes naming no event cannot show one; where those a repeat would harm outnumber what the
+clean run made of their request, or there is no clean run to count them against, a pass would
+claim what the run could not see: the verdict is inconclusive (``_unattributed``).
 """
 
 from __future__ import annotations
@@ -14,22 +19,25 @@ from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
 from ._facts import (
+    MAX_IDS,
     MAX_WITNESSES,
     Facts,
     Witness,
     attribution_gap,
+    correlation_advice,
     deliveries_text,
     effects_text,
     event_ref,
+    id_list,
     plural,
     unattributed_note,
     verdict,
 )
+from ._idempotent import IDEMPOTENCY_KEY, harmless_repeat
+from ._unattributed import Counted, unattributed_writes
 
 NAME = "no_duplicate_effects"
 CLASS = FailureClass.SILENT
-IDEMPOTENT_METHODS = frozenset({"PUT", "DELETE"})
-IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 class Repeat(enum.Enum):
@@ -56,7 +64,7 @@ def classify(writes: Sequence[Effect]) -> list[tuple[Effect, Repeat]]:
         if bodies is None:
             bodies_by_request[request] = {w.body}
             continue
-        if method in IDEMPOTENT_METHODS and w.body in bodies:
+        if w.body in bodies and harmless_repeat(method, w.body):
             kind = Repeat.IDEMPOTENT
         else:
             key = w.header(IDEMPOTENCY_KEY)
@@ -113,7 +121,7 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
                 or method != earlier.method.upper()
             ):
                 continue  # two requests, neither a repeat
-            if method in IDEMPOTENT_METHODS and w.body == earlier.body:
+            if w.body == earlier.body and harmless_repeat(method, w.body):
                 idempotent[method] += 1
                 harmless.append(eid)
             elif (key := w.header(IDEMPOTENCY_KEY)) is not None and key == earlier.header(
@@ -163,28 +171,90 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary + (f"; {harmless}" if harmless else "") + note,
             _witnesses(facts, tally.harmful),
         )
-    if tally.harmless:
-        return verdict(
-            NAME,
-            Status.PASS,
-            CLASS,
-            f"no harmful duplicate effects: {harmless}{note}",
-            _witnesses(facts, tally.harmless),
-        )
-    return verdict(
-        NAME,
-        Status.PASS,
-        CLASS,
-        f"no event produced a repeated effect ({plural(facts.attributed_writes, 'effect')} "
-        f"over {plural(len(facts.first_write), 'event')}){note}",
+    seen = (
+        f"no harmful duplicate effects: {harmless}"
+        if tally.harmless
+        else f"no event produced a repeated effect ({plural(facts.attributed_writes, 'effect')} "
+        f"over {plural(len(facts.first_write), 'event')})"
     )
+    unseen = _unseen(facts, seen)
+    if unseen is not None:
+        return unseen
+    return verdict(NAME, Status.PASS, CLASS, seen + note, _witnesses(facts, tally.harmless))
+
+
+def _unseen(facts: Facts, seen: str) -> Verdict | None:
+    """Inconclusive where writes naming no event may hide a repeat: more of a request than the
+    clean run made, or no clean run to count them against. ``seen``: what the attributed
+    effects show."""
+    found = unattributed_writes(facts)
+    if found is None:
+        return None
+    over = found.over
+    if found.clean_run is not None and not over:
+        return None
+    several = len({c.request.downstream for c in found.requests}) > 1
+    shown = over or found.requests
+    if over:
+        made = "; ".join(
+            f"{c.here:,} {c.request.text(several)}, {len(c.unattributed):,} of them naming no "
+            f"event, where its clean run made {c.clean:,}"
+            for c in over
+        )
+        events = (
+            f"the same {plural(found.events, 'event')}"
+            if found.events == found.clean_events
+            else f"its {plural(found.clean_events, 'event')}"
+        )
+        why = (
+            f"this run made {made} ({found.clean_run}, {events}): some event may have repeated "
+            "one (a redelivery not deduplicated, a retry without an Idempotency-Key), but "
+            "nothing shows which"
+        )
+    else:
+        names = ", ".join(f"{len(c.unattributed):,} {c.request.text(several)}" for c in shown)
+        why = (
+            f"{names} name no event, and there is no clean run to count them against "
+            f"({found.why_no_clean}): a repeat among them would not show"
+        )
+    summary = (
+        f"not judged: {why}, so a pass would claim what the run could not see; "
+        f"{correlation_advice(facts, shown[0].request.text())} (an Idempotency-Key carrying the "
+        f"event id makes them attributable, and harmless to repeat); of the attributed effects, "
+        f"{seen}"
+    )
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, _unseen_witnesses(shown, several))
+
+
+def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness]:
+    """Per request, the paths it was written to most often, their effects naming no event."""
+    out = []
+    for c in counted:
+        by_path: dict[str, list[Effect]] = {}
+        for e in c.unattributed:
+            by_path.setdefault(e.path, []).append(e)
+        ranked = sorted(by_path.items(), key=lambda item: -len(item[1]))
+        for path, effects in ranked[: max(1, MAX_WITNESSES // len(counted))]:
+            ids = [e.id for e in effects]
+            where = f" ({c.request.downstream})" if several else ""
+            out.append(
+                Witness(
+                    f"{c.request.method} {path}{where} {id_list(ids)}: "
+                    f"{plural(len(ids), 'write')}, naming no event",
+                    effect_ids=tuple(ids[:MAX_IDS]),
+                )
+            )
+    return out
 
 
 def _harmless_text(idempotent: Counter[str], same_key: int) -> str:
     """``3 repeated PUTs and 1 repeated DELETE, idempotent: harmless; 2 repeats with ...``."""
     parts = []
     if idempotent:
-        methods = " and ".join(plural(n, f"repeated {m}") for m, n in sorted(idempotent.items()))
+        methods = " and ".join(
+            plural(n, f"repeated {m}", f"repeated {m}{'es' if m.endswith('H') else 's'}")
+            for m, n in sorted(idempotent.items())
+        )
         parts.append(f"{methods}, idempotent: harmless")
     if same_key:
         parts.append(f"{plural(same_key, 'repeat')} with the same Idempotency-Key: harmless")

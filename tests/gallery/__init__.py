@@ -13,6 +13,9 @@ verdict it must get.
   per event (n8n's "respond immediately"); correct, only late.
 * ``derived_ids``: writes only a Checkout Session id and a running balance, never the event id;
   and pays twice on a redelivery, which only a correlation rule lets the harness see.
+* ``activity_log``: patches the order (a merge patch) and appends an activity line to a timeline
+  whose number it derived, with no dedup: a redelivery appends the line again, and nothing in
+  the line names its event.
 * ``dies_midrun``: the process exits after N events, between requests.
 * ``float_ids``: passes 64-bit ids through ``int(float(x))``.
 * ``ignores_types``: acts on ``order.paid`` only and answers 200 to the rest, on purpose.

@@ -1,0 +1,259 @@
+"""``no_duplicate_effects`` over hand-built Histories: the writes it cannot attribute, counted
+against the clean run's, and which repeats a real API makes harmless (a merge PATCH).
+
+Found on automations written as practitioners write them: a GitHub receiver appending an
+activity line to a ticket whose id it derived (every line naming no event) passed under a
+duplicate storm that doubled its lines; a HubSpot receiver's repeated identical merge PATCH was
+failed as a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from harness.core._model import Delivery, Effect, Event, Model, Outcome, Status, Verdict
+from harness.core._scenario import InvariantSpec
+from harness.history import History, RunInfo
+from harness.invariants import judge
+
+ROUTES = {"tracker": ["PUT /tickets/{id}", "POST /tickets/{id}/activity"]}
+ACTIVITY = "POST /tickets/{id}/activity"
+
+
+def ev(tag: str, seq: int) -> Event:
+    return Event(f"evt_{tag}e{seq}", f"iss_{tag}k{seq}", seq, "issues", 0.0, {})
+
+
+def ok(event: Event, n: int = 1) -> Delivery:
+    at = event.seq + n / 10
+    return Delivery(f"dlv_{event.id}_{n}", event.id, n, at, at, at + 0.01, 200, Outcome.OK)
+
+
+def write(
+    eid: str,
+    method: str,
+    path: str,
+    events: Sequence[Event] = (),
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    downstream: str = "tracker",
+    at: float = 0.5,
+) -> Effect:
+    return Effect(
+        eid,
+        downstream,
+        at,
+        method,
+        path,
+        headers or {},
+        json.dumps({"n": 1} if body is None else body),
+        201,
+        tuple(e.id for e in events),
+        events[0].key if events else None,
+    )
+
+
+def ticket(event: Event, n: int = 1, **kw: Any) -> list[Effect]:
+    """The GitHub receiver's two writes for one delivery of ``event``: the ticket upserted by a
+    number it derived (its title carries the event's token: attributed), then an activity line
+    under it (nothing of the event: unattributed)."""
+    at = event.seq + n / 10
+    number = 1000 + event.seq
+    return [
+        write(f"eff_{event.id}_{n}p", "PUT", f"/tickets/t-{number}", [event], at=at),
+        write(f"eff_{event.id}_{n}a", "POST", f"/tickets/t-{number}/activity", at=at, **kw),
+    ]
+
+
+def run(
+    events: Sequence[Event],
+    deliveries: Sequence[Delivery],
+    effects: Sequence[Effect],
+    *,
+    tag: str,
+    baseline: History | None = None,
+) -> History:
+    """A run of a downstream ``tracker`` whose routes are known, learning from ``baseline``."""
+    settings: dict[str, Any] = {"routes": ROUTES}
+    if baseline is not None:
+        settings["baseline"] = baseline.info.run_id
+    info = RunInfo(
+        f"storm@{tag}", "storm", 1, "http://127.0.0.1:1/", "t", Model.LEDGER,
+        (InvariantSpec("no_duplicate_effects"),), "", tag, settings=settings,
+    )  # fmt: skip
+    h = History(info, list(events), list(deliveries), list(effects))
+    h.baseline = baseline
+    return h
+
+
+def clean(n: int = 3, **kw: Any) -> History:
+    """The clean run: n events, each delivered once, each a ticket and one activity line."""
+    twins = [ev("zqclean", i) for i in range(n)]
+    return run(twins, [ok(e) for e in twins], [w for e in twins for w in ticket(e, **kw)],
+               tag="zqclean")  # fmt: skip
+
+
+def storm(copies: int, n: int = 3, with_clean: bool = True, **kw: Any) -> History:
+    """The same n events, each delivered ``copies`` times and handled each time, no dedup."""
+    events = [ev("zqrun", i) for i in range(n)]
+    deliveries = [ok(e, c) for e in events for c in range(1, copies + 1)]
+    effects = [w for e in events for c in range(1, copies + 1) for w in ticket(e, c, **kw)]
+    return run(events, deliveries, effects, tag="zqrun",
+               baseline=clean(n, **kw) if with_clean else None)  # fmt: skip
+
+
+def dup(h: History) -> Verdict:
+    [v] = judge(h, [InvariantSpec("no_duplicate_effects")])
+    return v
+
+
+# -- unattributed writes against the clean run -----------------------------------------------
+
+
+def test_more_unattributed_posts_than_the_clean_run_made_is_inconclusive_not_a_pass() -> None:
+    """The practitioner's duplicate storm: the ticket PUTs repeat harmlessly, the activity
+    lines (naming no event) double; the old verdict passed, 'no harmful duplicate effects'."""
+    v = dup(storm(2))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        f"not judged: this run made 6 {ACTIVITY}, 6 of them naming no event, where its clean "
+        "run made 3 (storm@zqclean, the same 3 events): some event may have repeated one (a "
+        "redelivery not deduplicated, a retry without an Idempotency-Key), but nothing shows "
+        "which, so a pass would claim what the run could not see; add a correlate: rule "
+        f"mapping a field of {ACTIVITY} to the event field it comes from; see "
+        "docs/correlation.md"
+    ), v.summary
+    # What it can say stays said: the attributed effects' repeats, harmless.
+    assert v.summary.endswith(
+        "of the attributed effects, no harmful duplicate effects: 3 repeated PUTs, idempotent: "
+        "harmless"
+    ), v.summary
+    # Each path written most often, with its effects.
+    assert v.evidence.lines[0] == (
+        "POST /tickets/t-1000/activity eff_evt_zqrune0_1a, eff_evt_zqrune0_2a: 2 writes, "
+        "naming no event"
+    )
+    assert v.evidence.effect_ids[:2] == ("eff_evt_zqrune0_1a", "eff_evt_zqrune0_2a")
+
+
+def test_unattributed_posts_no_more_than_the_clean_run_made_still_pass() -> None:
+    v = dup(storm(1))
+    assert v.status is Status.PASS, v.summary
+    assert v.summary == (
+        "no event produced a repeated effect (3 effects over 3 events); 3 effects could not be "
+        f"attributed to an event ({ACTIVITY} (3): add a correlate: rule for them, see "
+        "docs/correlation.md)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kw", "harmless"),
+    [
+        ({"headers": {"Idempotency-Key": "k"}}, True),  # the API deduplicates it
+        ({"body": {"line": "opened"}}, False),
+        ({"body": [{"op": "add", "path": "/lines/-", "value": "opened"}]}, False),  # JSON Patch
+    ],
+)
+def test_unattributed_writes_counted_are_those_a_repeat_would_harm(
+    kw: dict[str, Any], harmless: bool
+) -> None:
+    v = dup(storm(2, **kw))
+    assert (v.status is Status.PASS) == harmless, v.summary
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_unattributed_idempotent_writes_are_not_counted(method: str) -> None:
+    """A PUT, a DELETE or a merge PATCH (a JSON object) repeated changes nothing more."""
+    h = storm(2)
+    for history in (h, h.baseline):
+        assert history is not None
+        history.effects[:] = [
+            Effect(e.id, e.downstream, e.at, method, e.path, e.headers, e.body, e.status)
+            if e.method == "POST"
+            else e
+            for e in history.effects
+        ]
+    assert dup(h).status is Status.PASS
+
+
+def test_counted_per_downstream() -> None:
+    """One request to another downstream is another request: the clean run's lines to the
+    tracker do not cover an audit log's."""
+    h = storm(1)
+    h.effects.extend(
+        write(f"eff_audit_{i}", "POST", "/log", downstream="audit", at=9.0 + i) for i in range(2)
+    )
+    v = dup(h)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "this run made 2 POST /log (audit), 2 of them naming no event, where its clean run " \
+        "made 0 " in v.summary  # fmt: skip
+    assert ACTIVITY not in v.summary.split("; add")[0]
+
+
+def test_without_a_clean_run_unattributed_posts_are_not_passed() -> None:
+    """Nothing to count them against: the verdict says what the attributed effects show, and
+    that a repeat among the others would not show."""
+    v = dup(storm(1, with_clean=False))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary == (
+        f"not judged: 3 {ACTIVITY} name no event, and there is no clean run to count them "
+        "against (baseline: false, --no-baseline, or a Locust run): a repeat among them would "
+        "not show, so a pass would claim what the run could not see; add a correlate: rule "
+        f"mapping a field of {ACTIVITY} to the event field it comes from; see "
+        "docs/correlation.md (an Idempotency-Key carrying the event id makes them "
+        "attributable, and harmless to repeat); of the attributed effects, no event produced a "
+        "repeated effect (3 effects over 3 events)"
+    )
+
+
+def test_an_attributed_duplicate_still_fails() -> None:
+    h = storm(2)
+    h.effects.append(write("eff_pay", "POST", "/payouts", [h.events[0]], at=0.9))
+    h.effects.append(write("eff_pay2", "POST", "/payouts", [h.events[0]], at=0.95))
+    v = dup(h)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 of 3 events produced duplicate effects: 1 repeated request")
+
+
+# -- merge PATCH: an identical repeat is harmless ----------------------------------------------
+
+
+def patches(*bodies: Any) -> History:
+    """One HubSpot event delivered len(bodies) times, each PATCHing its member with a body."""
+    event = ev("zqrun", 0)
+    return run(
+        [event],
+        [ok(event, n) for n in range(1, len(bodies) + 1)],
+        [
+            write(f"eff_{n}", "PATCH", "/lists/newsletter/members/51263145977", [event],
+                  body=body, at=n / 10)
+            for n, body in enumerate(bodies, 1)
+        ],
+        tag="zqrun",
+    )  # fmt: skip
+
+
+def test_a_repeated_identical_merge_patch_is_harmless() -> None:
+    merge = {"merge_fields": {"email": "jane.doe+zqrune0@example.com"}}
+    v = dup(patches(merge, merge, merge))
+    assert v.status is Status.PASS, v.summary
+    assert v.summary == "no harmful duplicate effects: 2 repeated PATCHes, idempotent: harmless"
+
+
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        # A JSON Patch: its add appends to the array again.
+        ([{"op": "add", "path": "/tags/-", "value": "vip"}],) * 2,
+        ({"email": "a+zqrune0@example.com"}, {"email": "b+zqrune0@example.com"}),  # two states
+    ],
+)
+def test_a_json_patch_or_another_merge_patch_repeated_is_a_duplicate(bodies: Any) -> None:
+    v = dup(patches(*bodies))
+    assert v.status is Status.FAIL, v.summary
+    assert "1 repeated request (1 PATCH)" in v.summary
