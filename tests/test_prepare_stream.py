@@ -9,22 +9,24 @@ import contextlib
 import json
 import sqlite3
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.core._model import Event
-from harness.core._scenario import Perturbation
+from harness.core._scenario import Perturbation, Scenario
 from harness.drive._deliver import Planned
 from harness.drive._tracer import Tracer
-from harness.engine import run_scenarios
+from harness.engine import Recorder, RunOptions, run_scenarios
 from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
 from harness.engine._prepare import PreparedRun, prepare, tracing_of
-from harness.history import SCHEMA_VERSION, Journal
+from harness.history import SCHEMA_VERSION, Journal, load
 from harness.history import _chunks as chunks
 from harness.scenario._load import resolve
 
+from .conftest import SECRET
 from .test_expected_runs import forwarder_options
 from .test_prepare_golden import (
     LIBRARY,
@@ -169,16 +171,28 @@ def _event_rows(journal: Path, run_id: str) -> list[tuple[Any, ...]]:
         return [row[1:] for row in chunks.rows(db, "events", SCHEMA_VERSION) if row[0] == run]
 
 
+def _storm(planned_as_sent: bool) -> Scenario:
+    """duplicate-storm: its two duplicates planned whole, or its first alone, as sent."""
+    scenario = resolve(["duplicate-storm"])[0]
+    return (
+        replace(scenario, perturbations=scenario.perturbations[:1]) if planned_as_sent else scenario
+    )
+
+
 @pytest.mark.integration
+@pytest.mark.parametrize("planned_as_sent", [False, True], ids=["planned whole", "as sent"])
 def test_a_streamed_run_journals_the_rows_a_whole_one_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    planned_as_sent: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Driven in full (its clean run first, streamed too): the journal's events rows of both
-    runs are those ``Journal.begin`` writes for the same run prepared whole, in the same order."""
+    runs are those ``Journal.begin`` writes for the same run prepared whole, in the same order;
+    a schedule planned as it was sent has its count in the run's settings once it ends."""
     journal = tmp_path / "j.db"
     options = forwarder_options(journal, monkeypatch)
-    scenario = resolve(["duplicate-storm"])[0]
+    scenario = _storm(planned_as_sent)
     assert streamable(scenario, tracing_of(scenario))
+    planned = prepare(scenario, options, stream=True).plan is not None
+    assert planned is planned_as_sent
     (result,) = asyncio.run(run_scenarios([scenario], options))
     history = result.history
     assert history.baseline is not None
@@ -192,3 +206,38 @@ def test_a_streamed_run_journals_the_rows_a_whole_one_does(
     assert _event_rows(journal, history.info.run_id) == _event_rows(written, whole.info.run_id)
     clean = history.baseline.info
     assert len(_event_rows(journal, clean.run_id)) == scenario.source.events
+
+
+def test_the_first_delivery_is_given_before_the_schedule_is_planned(tmp_path: Path) -> None:
+    """100,000 events, 10 a second: the first is sent once the slots of its first AHEAD
+    seconds are planned, not the 110,000 of the whole schedule."""
+    scenario = library_scenario("stripe:invoice.paid")
+    source = replace(scenario.source, events=100_000, over=10_000.0)
+    run = prepare(replace(scenario, source=source), options_for(3, tmp_path), stream=True)
+    assert run.feed is not None
+    first = next(run.feed.sends(run.slots(), lambda *_: None))
+    assert first.n == 0 and len(run.schedule) < 20
+
+
+async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after three deliveries: its schedule is planned to its end (nothing more sent)
+    and its count written, as a run planned whole has it — what `harness check` reads."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    scenario = _storm(planned_as_sent=True)
+    options = RunOptions.create(
+        "http://127.0.0.1:9/hooks", seed=1, downstream="127.0.0.1:0", journal=tmp_path / "j.db"
+    )
+    run = prepare(scenario, options, stream=True)
+    assert run.feed is not None and run.info.settings["planned_deliveries"] is None
+    recorder = Recorder(run, options)
+    await recorder.start()
+    for planned in islice(run.feed.sends(run.slots(), recorder.made), 3):
+        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+    await recorder.stop("aborted")
+    kept = load(tmp_path / "j.db", run.info.run_id)
+    whole = prepare(scenario, options, tag=run.info.tracer_tag)
+    assert len(kept.deliveries) == 3
+    assert kept.info.settings["planned_deliveries"] == len(whole.schedule) == len(run.schedule)
+    assert run.schedule == whole.schedule

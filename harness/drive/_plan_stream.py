@@ -158,13 +158,14 @@ def _duplicated(rows: Rows, p: Mapping[str, Any], rng: random.Random, live: Live
         while later and later[0][0] < at:
             due, _, of, number = heappop(later)
             yield due, of, number, DUPLICATE_MARK
+        # Drawn before the original is given: its copies are counted before it is sent.
+        if not copy and draw() < rate:
+            for number in range(1, copies):
+                lag = uniform(0, spread) if spread else 0.0
+                heappush(later, (at + lag, made, event, number))
+                live[event] += 1
+                made += 1
         yield row
-        if copy or draw() >= rate:
-            continue
-        live[event] += copies - 1
-        for number in range(1, copies):
-            heappush(later, (at + (uniform(0, spread) if spread else 0.0), made, event, number))
-            made += 1
     while later:
         due, _, of, number = heappop(later)
         yield due, of, number, DUPLICATE_MARK
