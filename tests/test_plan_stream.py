@@ -136,7 +136,17 @@ def test_what_cannot_be_planned_as_sent_is_planned_whole(
 
 def test_times_out_of_order_and_a_run_too_long_are_planned_whole() -> None:
     assert streamed(source(3, times=(0.0, 2.0, 1.0)), (), 1, 1.0, math.inf) is None
+    assert streamed(source(3, over=-3.0), (), 1, 1.0, math.inf) is None
     duplicate = (Perturbation("duplicate", {"spread": 5.0}),)
     # Its last event at 9 s, a copy up to 5 s later, twice as slow: 28 s at most.
     assert streamed(source(10, 10.0), duplicate, 1, 2.0, 28.0) is not None
     assert streamed(source(10, 10.0), duplicate, 1, 2.0, 27.9) is None
+
+
+def test_a_plan_finished_is_the_whole_plan_after_the_slots_given() -> None:
+    """What the Recorder does as a run stops: the rest planned, none of it given."""
+    perturbations = (Perturbation("duplicate", {"rate": 0.4, "spread": 1.5}),)
+    plan = planned(source(200), perturbations, 4)
+    given = list(islice(plan, 17))
+    assert plan.finish() == whole(source(200), perturbations, 4, 1.0)
+    assert given == list(plan.schedule[:17])

@@ -79,8 +79,9 @@ class PlanStream:
 
     def finish(self) -> Schedule:
         """The whole schedule: the slots not asked for yet planned (none given)."""
-        for _ in self:
-            pass
+        add = self.schedule.add
+        for at, event, copy, mark in self._rows:
+            add(at, event, copy, mark)
         return self.schedule
 
 
@@ -115,6 +116,9 @@ def streamed(
 
 
 def _in_order(source: SyntheticSource) -> bool:
+    """Are ``source``'s events' times in their seq order (as a whole plan would sort them)?"""
+    if not source.times:
+        return source.over >= 0
     return all(map(le, source.times, islice(source.times, 1, None)))
 
 

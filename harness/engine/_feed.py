@@ -1,8 +1,9 @@
 """A streamed run's events: made, traced and given their bodies as the deliveries reach them.
 
 ``prepare(stream=True)`` plans such a run from its events' times alone (a synthetic source's
-times cost nothing to compute) and leaves the events to a Feed. As the Deliverer pulls slot
-after slot, the Feed makes the events up to the one the slot sends (source, tracer, body),
+times cost nothing to compute), where it can as it is sent (``drive/_plan_stream``), and leaves
+the events to a Feed. As the Deliverer pulls slot after slot (planning it then), the Feed makes
+the events up to the one the slot sends (source, tracer, body),
 hands each to the Recorder (its journal row, its index of accepted events) and to the run's
 Tracer (attribution), and lets an event go once its last slot has been sent: a run holds the
 events in flight, the schedule, and a payload-less copy of each event made (what attribution,

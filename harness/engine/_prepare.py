@@ -70,9 +70,11 @@ class PreparedRun:
     ``schedule`` and ``faults`` are on the run's clock: the scenario's times multiplied by
     ``time_scale``; ``settle`` is in real seconds, by the settle rule (``settle_for``).
 
-    A streamed run (``feed``, ``prepare(stream=True)``) has its schedule and RunInfo, and its
-    events only as they are made: ``bodies`` is empty, ``events`` fills (payload-less) as the
-    feed makes them, ``slot_headers`` and ``delivery`` are for a run prepared whole.
+    A streamed run (``feed``, ``prepare(stream=True)``) has its RunInfo, and its events only as
+    they are made: ``bodies`` is empty, ``events`` fills (payload-less) as the feed makes them,
+    ``slot_headers`` and ``delivery`` are for a run prepared whole. Its schedule is whole, or
+    (``plan``) planned as it is sent: ``schedule`` fills as the feed plans it, and its RunInfo's
+    ``planned_deliveries`` is None until the Recorder counts it as the run stops.
     """
 
     scenario: Scenario
