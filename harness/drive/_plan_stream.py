@@ -47,8 +47,8 @@ class PlanStream:
     def __init__(self, rows: Rows, live: Live, schedule: Schedule | None = None) -> None:
         self._rows = rows
         self._live = live
-        self._whole = schedule is not None  # a schedule planned whole, given slot by slot
         self.schedule = schedule if schedule is not None else Schedule()
+        # A schedule planned whole, given slot by slot: its slots left per event, counted.
         self._per_event = schedule.per_event[:] if schedule is not None else None
 
     @classmethod
@@ -57,7 +57,7 @@ class PlanStream:
         return cls(iter(()), {}, schedule)
 
     def __iter__(self) -> Iterator[Slot]:
-        if self._whole:
+        if self._per_event is not None:
             yield from self.schedule
             return
         add, made = self.schedule.add, self.schedule
