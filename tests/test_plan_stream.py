@@ -150,3 +150,18 @@ def test_a_plan_finished_is_the_whole_plan_after_the_slots_given() -> None:
     given = list(islice(plan, 17))
     assert plan.finish() == whole(source(200), perturbations, 4, 1.0)
     assert given == list(plan.schedule[:17])
+
+
+@pytest.mark.parametrize(
+    "perturbation",
+    [Perturbation("duplicate", {"rate": 0.5, "copies": 3, "spread": 2.0}), Perturbation("reorder")],
+    ids=str,
+)
+def test_a_plan_finished_keeps_no_count_per_event_it_planned(perturbation: Perturbation) -> None:
+    """A run cut short at its first delivery plans the rest as it stops: none of it is given,
+    so no count of an event's slots left is kept for it (10M events: a gigabyte held)."""
+    plan = planned(source(5_000), (perturbation,), 2)
+    given = list(islice(plan, 3))
+    plan.finish()
+    assert len(plan.schedule) >= 5_000
+    assert set(plan._live) <= {slot.event for slot in given} | set(range(10))

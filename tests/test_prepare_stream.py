@@ -241,3 +241,34 @@ async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
     assert len(kept.deliveries) == 3
     assert kept.info.settings["planned_deliveries"] == len(whole.schedule) == len(run.schedule)
     assert run.schedule == whole.schedule
+
+
+async def test_a_run_cut_short_is_ended_before_the_rest_is_planned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest of a cut-short plan takes seconds at 10M events: interrupted then (a second
+    Ctrl-C), the run is ended all the same, at the time it stopped, its count left null."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    scenario = _storm(planned_as_sent=True)
+    options = RunOptions.create(
+        "http://127.0.0.1:9/hooks", seed=1, downstream="127.0.0.1:0", journal=tmp_path / "j.db"
+    )
+    run = prepare(scenario, options, stream=True)
+    assert run.plan is not None
+    recorder = Recorder(run, options)
+    await recorder.start()
+    for planned in islice(run.feed.sends(run.slots(), recorder.made), 3):
+        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run.plan, "finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        await recorder.stop("aborted")
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db")) as db:
+        (status,) = db.execute(
+            "SELECT status FROM runs WHERE run_id = ?", (run.info.run_id,)
+        ).fetchone()
+    assert status == "aborted"
+    assert load(tmp_path / "j.db", run.info.run_id).info.settings["planned_deliveries"] is None

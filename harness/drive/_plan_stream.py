@@ -78,10 +78,13 @@ class PlanStream:
         return True
 
     def finish(self) -> Schedule:
-        """The whole schedule: the slots not asked for yet planned (none given)."""
-        add = self.schedule.add
+        """The whole schedule: the slots not asked for yet planned (none given, nor after it).
+        The slots left per event are not kept for what it plans: none of them is given, and a
+        run cut short at its first delivery would hold an entry per event (a gigabyte at 10M)."""
+        add, drop = self.schedule.add, self._live.pop
         for at, event, copy, mark in self._rows:
             add(at, event, copy, mark)
+            drop(event, None)
         return self.schedule
 
 

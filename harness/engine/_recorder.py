@@ -265,8 +265,12 @@ class Recorder:
             finally:
                 self._final = True
                 self._effects = []  # only settling needed them
-                self._planned()
-                self.journal.end(status, self.clock())
+                # Ended first, at its end: the rest of a plan cut short takes seconds to plan
+                # (10M events: 25 CPU-s), and a second Ctrl-C or a kill then leaves it ended.
+                try:
+                    self.journal.end(status, self.clock())
+                finally:
+                    self._planned()
             if self._earlier is not None:
                 # Attributed as this run attributes: tracer tokens and its correlation rules.
                 self._earlier.add(
