@@ -165,3 +165,21 @@ def test_a_plan_finished_keeps_no_count_per_event_it_planned(perturbation: Pertu
     plan.finish()
     assert len(plan.schedule) >= 5_000
     assert set(plan._live) <= {slot.event for slot in given} | set(range(10))
+
+
+@pytest.mark.parametrize(
+    "perturbations",
+    [(), (Perturbation("reorder", {"window": 4}),), (Perturbation("duplicate", {"rate": 0.5}),)],
+    ids=["none", "reorder", "duplicate"],
+)
+@pytest.mark.parametrize("times", [(), TIED], ids=["evenly", "tied"])
+def test_a_plan_without_copies_is_counted_before_it_is_planned(
+    perturbations: tuple[Perturbation, ...], times: tuple[float, ...]
+) -> None:
+    """One slot an event: the run's planned count (the progress bar's total) from the start;
+    a duplicate's copies are drawn as it goes, its count known at its end."""
+    src = source(len(times) or 40, times=times)
+    plan = planned(src, perturbations, 5)
+    duplicated = any(p.kind == "duplicate" for p in perturbations)
+    assert plan.count == (None if duplicated else len(whole(src, perturbations, 5, 1.0)))
+    assert PlanStream.of(plan.finish()).count == len(plan.schedule)

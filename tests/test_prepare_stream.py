@@ -272,3 +272,13 @@ async def test_a_run_cut_short_is_ended_before_the_rest_is_planned(
         ).fetchone()
     assert status == "aborted"
     assert load(tmp_path / "j.db", run.info.run_id).info.settings["planned_deliveries"] is None
+
+
+def test_a_streamed_run_without_copies_has_its_planned_count_at_once(tmp_path: Path) -> None:
+    """Planned as it is sent, without a duplicate: one slot an event, counted before the first
+    is planned — what the progress line shows as its total — as the whole plan counts it."""
+    scenario = replace(library_scenario("stripe:invoice.paid"), perturbations=())
+    run = prepare(scenario, options_for(3, tmp_path), stream=True)
+    whole = prepare(scenario, options_for(3, tmp_path), tag=run.info.tracer_tag)
+    assert run.plan is not None and len(run.schedule) == 0
+    assert run.info.settings["planned_deliveries"] == len(whole.schedule) == scenario.source.events

@@ -44,10 +44,14 @@ class PlanStream:
     """A schedule's slots in order, each planned when it is asked for (once); ``schedule``
     holds those planned so far: the whole schedule once ``finish`` has run."""
 
-    def __init__(self, rows: Rows, live: Live, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self, rows: Rows, live: Live, schedule: Schedule | None = None, count: int | None = None
+    ) -> None:
         self._rows = rows
         self._live = live
         self.schedule = schedule if schedule is not None else Schedule()
+        # How many slots it plans, when known before they are (no ``duplicate``: one an event).
+        self.count = len(schedule) if schedule is not None else count
         # A schedule planned whole, given slot by slot: its slots left per event, counted.
         self._per_event = schedule.per_event[:] if schedule is not None else None
 
@@ -105,6 +109,8 @@ def streamed(
     live: Live = {}
     rows, last = _firsts(synthetic_times(source), live), _last_time(source)
     rng = random.Random(seed)
+    # One slot an event, unless a duplicate adds copies (drawn as it goes).
+    count = None if shaping and shaping[0].kind == "duplicate" else _event_count(source)
     for p in shaping:
         stage = _STAGES.get(p.kind)
         lag = None if stage is None else _lag(p)
@@ -115,7 +121,7 @@ def streamed(
         return None
     if scale != 1:
         rows = ((at * scale, event, copy, mark) for at, event, copy, mark in rows)
-    return PlanStream(rows, live)
+    return PlanStream(rows, live, count=count)
 
 
 def _in_order(source: SyntheticSource) -> bool:
@@ -123,6 +129,11 @@ def _in_order(source: SyntheticSource) -> bool:
     if not source.times:
         return source.over >= 0
     return all(map(le, source.times, islice(source.times, 1, None)))
+
+
+def _event_count(source: SyntheticSource) -> int:
+    """How many events ``synthetic_times`` times: the slots of a plan without copies."""
+    return len(source.times) if source.times else max(source.events, 0)
 
 
 def _last_time(source: SyntheticSource) -> float:

@@ -74,7 +74,8 @@ class PreparedRun:
     they are made: ``bodies`` is empty, ``events`` fills (payload-less) as the feed makes them,
     ``slot_headers`` and ``delivery`` are for a run prepared whole. Its schedule is whole, or
     (``plan``) planned as it is sent: ``schedule`` fills as the feed plans it, and its RunInfo's
-    ``planned_deliveries`` is None until the Recorder counts it as the run stops.
+    ``planned_deliveries`` is None (a ``duplicate``'s copies are drawn as it goes) until the
+    Recorder counts it as the run stops.
     """
 
     scenario: Scenario
@@ -360,8 +361,9 @@ def prepare(
             "time_scale": scale,
             **({FAULT_MARKS: True} if faults else {}),
             "timeout": scenario.delivery.timeout,
-            # A schedule planned as it is sent: counted when the run ends (``Recorder.stop``).
-            PLANNED: None if planning is not None else len(schedule),
+            # Planned as it is sent: known when it has no copies (one slot an event), else
+            # counted when the run ends (``Recorder.stop``).
+            PLANNED: planning.count if planning is not None else len(schedule),
             "downstream": f"{options.downstream_host}:{options.downstream_port}",
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),

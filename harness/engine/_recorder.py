@@ -142,7 +142,8 @@ class Recorder:
                 zip(self._doubles, self.prepared.scenario.downstreams, strict=True)
             )
         ]
-        planned = None if self.prepared.plan is not None else len(self.prepared.schedule)
+        plan = self.prepared.plan
+        planned = plan.count if plan is not None else len(self.prepared.schedule)
         self.emit(RunStarted(self.info, planned, urls[0] if urls else ""))
         self._flusher = asyncio.create_task(self._flush_every_second(asyncio.current_task()))
         if self.options.memory is not None:
