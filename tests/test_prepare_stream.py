@@ -9,22 +9,24 @@ import contextlib
 import json
 import sqlite3
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.core._model import Event
-from harness.core._scenario import Perturbation
+from harness.core._scenario import Perturbation, Scenario
 from harness.drive._deliver import Planned
 from harness.drive._tracer import Tracer
-from harness.engine import run_scenarios
+from harness.engine import Recorder, RunOptions, run_scenarios
 from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
 from harness.engine._prepare import PreparedRun, prepare, tracing_of
-from harness.history import SCHEMA_VERSION, Journal
+from harness.history import SCHEMA_VERSION, Journal, load
 from harness.history import _chunks as chunks
 from harness.scenario._load import resolve
 
+from .conftest import SECRET
 from .test_expected_runs import forwarder_options
 from .test_prepare_golden import (
     LIBRARY,
@@ -51,7 +53,7 @@ class Drained:
         self.payloads: list[str] = []
         self.log: list[str] = []
         self.sent: list[Planned] = []
-        for planned in run.feed.sends(run.schedule, self.on_event):
+        for planned in run.feed.sends(run.slots(), self.on_event):
             self.log.append("send")
             self.sent.append(planned)
 
@@ -86,7 +88,10 @@ def test_library_sources_stream_as_they_prepare_whole(name: str, tmp_path: Path)
     drained = Drained(run)
     whole = prepare(scenario, options_for(3, tmp_path), tag=TAG)
     assert digest_of(drained.as_whole(run)) == LIBRARY[name]
-    assert replace(run.info, started_at="") == replace(whole.info, started_at="")
+    # Planned as it was sent: counted once planned to its end, as the Recorder does then.
+    assert run.plan is not None and run.info.settings["planned_deliveries"] is None
+    counted = {**run.info.settings, "planned_deliveries": len(run.plan.finish())}
+    assert replace(run.info, started_at="", settings=counted) == replace(whole.info, started_at="")
     assert run.schedule == whole.schedule and run.attempts == whole.attempts
     # What attribution, settling and learning read: every event, without its payload.
     assert [(e.id, e.key, e.seq, e.type, e.occurred_at) for e in run.events] == [
@@ -145,7 +150,7 @@ def test_a_streamed_run_is_driven_once(tmp_path: Path) -> None:
     run, _ = _streamed(library_scenario("stripe:invoice.paid"), 3, tmp_path)
     assert run.feed is not None
     with pytest.raises(RuntimeError, match="made once"):
-        next(run.feed.sends(run.schedule, lambda *_: None))
+        next(run.feed.sends(run.slots(), lambda *_: None))
 
 
 def _described(info: Any) -> dict[str, Any]:
@@ -166,16 +171,28 @@ def _event_rows(journal: Path, run_id: str) -> list[tuple[Any, ...]]:
         return [row[1:] for row in chunks.rows(db, "events", SCHEMA_VERSION) if row[0] == run]
 
 
+def _storm(planned_as_sent: bool) -> Scenario:
+    """duplicate-storm: its two duplicates planned whole, or its first alone, as sent."""
+    scenario = resolve(["duplicate-storm"])[0]
+    return (
+        replace(scenario, perturbations=scenario.perturbations[:1]) if planned_as_sent else scenario
+    )
+
+
 @pytest.mark.integration
+@pytest.mark.parametrize("planned_as_sent", [False, True], ids=["planned whole", "as sent"])
 def test_a_streamed_run_journals_the_rows_a_whole_one_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    planned_as_sent: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Driven in full (its clean run first, streamed too): the journal's events rows of both
-    runs are those ``Journal.begin`` writes for the same run prepared whole, in the same order."""
+    runs are those ``Journal.begin`` writes for the same run prepared whole, in the same order;
+    a schedule planned as it was sent has its count in the run's settings once it ends."""
     journal = tmp_path / "j.db"
     options = forwarder_options(journal, monkeypatch)
-    scenario = resolve(["duplicate-storm"])[0]
+    scenario = _storm(planned_as_sent)
     assert streamable(scenario, tracing_of(scenario))
+    planned = prepare(scenario, options, stream=True).plan is not None
+    assert planned is planned_as_sent
     (result,) = asyncio.run(run_scenarios([scenario], options))
     history = result.history
     assert history.baseline is not None
@@ -189,3 +206,79 @@ def test_a_streamed_run_journals_the_rows_a_whole_one_does(
     assert _event_rows(journal, history.info.run_id) == _event_rows(written, whole.info.run_id)
     clean = history.baseline.info
     assert len(_event_rows(journal, clean.run_id)) == scenario.source.events
+
+
+def test_the_first_delivery_is_given_before_the_schedule_is_planned(tmp_path: Path) -> None:
+    """100,000 events, 10 a second: the first is sent once the slots of its first AHEAD
+    seconds are planned, not the 110,000 of the whole schedule."""
+    scenario = library_scenario("stripe:invoice.paid")
+    source = replace(scenario.source, events=100_000, over=10_000.0)
+    run = prepare(replace(scenario, source=source), options_for(3, tmp_path), stream=True)
+    assert run.feed is not None
+    first = next(run.feed.sends(run.slots(), lambda *_: None))
+    assert first.n == 0 and len(run.schedule) < 20
+
+
+async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after three deliveries: its schedule is planned to its end (nothing more sent)
+    and its count written, as a run planned whole has it — what `harness check` reads."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    scenario = _storm(planned_as_sent=True)
+    options = RunOptions.create(
+        "http://127.0.0.1:9/hooks", seed=1, downstream="127.0.0.1:0", journal=tmp_path / "j.db"
+    )
+    run = prepare(scenario, options, stream=True)
+    assert run.feed is not None and run.info.settings["planned_deliveries"] is None
+    recorder = Recorder(run, options)
+    await recorder.start()
+    for planned in islice(run.feed.sends(run.slots(), recorder.made), 3):
+        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+    await recorder.stop("aborted")
+    kept = load(tmp_path / "j.db", run.info.run_id)
+    whole = prepare(scenario, options, tag=run.info.tracer_tag)
+    assert len(kept.deliveries) == 3
+    assert kept.info.settings["planned_deliveries"] == len(whole.schedule) == len(run.schedule)
+    assert run.schedule == whole.schedule
+
+
+async def test_a_run_cut_short_is_ended_before_the_rest_is_planned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest of a cut-short plan takes seconds at 10M events: interrupted then (a second
+    Ctrl-C), the run is ended all the same, at the time it stopped, its count left null."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    scenario = _storm(planned_as_sent=True)
+    options = RunOptions.create(
+        "http://127.0.0.1:9/hooks", seed=1, downstream="127.0.0.1:0", journal=tmp_path / "j.db"
+    )
+    run = prepare(scenario, options, stream=True)
+    assert run.plan is not None
+    recorder = Recorder(run, options)
+    await recorder.start()
+    for planned in islice(run.feed.sends(run.slots(), recorder.made), 3):
+        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run.plan, "finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        await recorder.stop("aborted")
+    with contextlib.closing(sqlite3.connect(tmp_path / "j.db")) as db:
+        (status,) = db.execute(
+            "SELECT status FROM runs WHERE run_id = ?", (run.info.run_id,)
+        ).fetchone()
+    assert status == "aborted"
+    assert load(tmp_path / "j.db", run.info.run_id).info.settings["planned_deliveries"] is None
+
+
+def test_a_streamed_run_without_copies_has_its_planned_count_at_once(tmp_path: Path) -> None:
+    """Planned as it is sent, without a duplicate: one slot an event, counted before the first
+    is planned — what the progress line shows as its total — as the whole plan counts it."""
+    scenario = replace(library_scenario("stripe:invoice.paid"), perturbations=())
+    run = prepare(scenario, options_for(3, tmp_path), stream=True)
+    whole = prepare(scenario, options_for(3, tmp_path), tag=run.info.tracer_tag)
+    assert run.plan is not None and len(run.schedule) == 0
+    assert run.info.settings["planned_deliveries"] == len(whole.schedule) == scenario.source.events

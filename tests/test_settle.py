@@ -206,7 +206,7 @@ async def test_a_streamed_runs_accepted_events_are_waited_for(
     recorder = Recorder(run, options(tmp_path))
     [url] = await recorder.start()
     assert recorder.pending() == frozenset()  # nothing made, nothing accepted
-    for planned in run.feed.sends(run.schedule, recorder.made):
+    for planned in run.feed.sends(run.slots(), recorder.made):
         recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
     assert recorder.pending() == {ev.id for ev in run.events} and len(run.events) == 4
     await post_later(url, run.events[:3], [0, 0, 0])

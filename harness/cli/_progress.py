@@ -50,7 +50,11 @@ class ProgressView:
         if not err.is_terminal:
             err.print(
                 f"running {event.info.scenario} against {event.info.target_name}: "
-                f"{event.planned} deliveries planned"
+                + (
+                    f"{event.planned} deliveries planned"
+                    if event.planned is not None
+                    else "deliveries planned as they are sent"
+                )
             )
             return
         self._effects = 0

@@ -67,6 +67,9 @@ def perturbed(
     return schedule.by_time()
 
 
+DUPLICATE_MARK: Mark = ("duplicate", "", 0.0)  # an extra copy's
+
+
 def duplicate(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
     rate, copies, spread = (
         float(p.get("rate", 0.3)),
@@ -88,7 +91,7 @@ def duplicate(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> 
         [s.at[n] + lag for n, lag in zip(of, lags, strict=True)], [s.event[n] for n in of]
     )
     extra.copy = array("q", numbers)
-    extra.mark = array("H", [extra.code(("duplicate", "", 0.0))]) * len(of)
+    extra.mark = array("H", [extra.code(DUPLICATE_MARK)]) * len(of)
     return s.merged(extra)
 
 
@@ -145,13 +148,13 @@ def _put_by(why: str) -> Callable[[Mark], Mark]:
     return change
 
 
-_simultaneous, _reorder = _put_by("simultaneous"), _put_by("reorder")
+_simultaneous, reordered_mark = _put_by("simultaneous"), _put_by("reorder")
 
 
 def reorder(s: Schedule, p: Mapping[str, Any], rng: random.Random, _: Any) -> Schedule:
     window, rate = int(p.get("window", 5)), float(p.get("rate", 1.0))
     out = s.like(s.at, s.event[:], s.copy[:], s.mark[:])
-    codes = out.recoded(_reorder)
+    codes = out.recoded(reordered_mark)
     for start in range(0, len(s), window):
         stop = min(start + window, len(s))
         if stop - start > 1 and rng.random() < rate:

@@ -92,7 +92,8 @@ class Schedule(Sequence[Slot]):
         return found
 
     def add(self, at: float, event: int, copy: int, mark: Mark = GENUINE) -> None:
-        """Append one slot."""
+        """Append one slot (what was counted over the slots is counted again when asked)."""
+        self._attempts = self._per_event = None
         self.at.append(at)
         self.event.append(event)
         self.copy.append(copy)

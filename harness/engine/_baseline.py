@@ -27,7 +27,7 @@ from ..invariants import (
 from ..invariants._expected import NEED_BASELINE, Expectation, Request, learn, requests_in
 from ..invariants._facts import is_write
 from ._options import RunOptions
-from ._prepare import PreparedRun, prepare, provider_settings, tracing_of
+from ._prepare import PLANNED, PreparedRun, prepare, provider_settings, tracing_of
 
 BASELINE_INVARIANT = final_state_matches_baseline.NAME
 # Invariants that judge loss against the expected effects the clean run teaches.
@@ -103,10 +103,11 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         "baseline_of": scenario.name,
         "serial": True,
     }
-    settings["planned_deliveries"] = len(schedule)
+    settings[PLANNED] = len(schedule)
     return replace(
         base,
         schedule=schedule,
+        plan=None,
         info=replace(base.info, settings=settings),
         serial=True,
         provider=provider,

@@ -12,7 +12,7 @@ from ..history import History, RunInfo
 @dataclass(frozen=True, slots=True)
 class RunStarted:
     info: RunInfo
-    planned: int  # deliveries in the schedule
+    planned: int | None  # deliveries in the schedule; None: planned as they are sent
     downstream_url: str
 
 

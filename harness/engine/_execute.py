@@ -206,7 +206,7 @@ async def _drive(
             **({"concurrency": 1} if prepared.serial else {}),
         )
         if prepared.feed is not None:
-            await deliverer.send(prepared.feed.sends(prepared.schedule, recorder.made))
+            await deliverer.send(prepared.feed.sends(prepared.slots(), recorder.made))
         else:
             events = prepared.events
             await deliverer.run(

@@ -1,8 +1,9 @@
 """A streamed run's events: made, traced and given their bodies as the deliveries reach them.
 
 ``prepare(stream=True)`` plans such a run from its events' times alone (a synthetic source's
-times cost nothing to compute) and leaves the events to a Feed. As the Deliverer pulls slot
-after slot, the Feed makes the events up to the one the slot sends (source, tracer, body),
+times cost nothing to compute), where it can as it is sent (``drive/_plan_stream``), and leaves
+the events to a Feed. As the Deliverer pulls slot after slot (planning it then), the Feed makes
+the events up to the one the slot sends (source, tracer, body),
 hands each to the Recorder (its journal row, its index of accepted events) and to the run's
 Tracer (attribution), and lets an event go once its last slot has been sent: a run holds the
 events in flight, the schedule, and a payload-less copy of each event made (what attribution,
@@ -17,7 +18,9 @@ tells). Everything else is prepared whole, as before.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import count
 
 from ..core import _paths
 from ..core._model import Event
@@ -26,7 +29,8 @@ from ..core._text_event import payload_json
 from ..drive._deliver import Planned
 from ..drive._drift import is_drift
 from ..drive._perturb import WHOLE_PLAN
-from ..drive._schedule import Schedule
+from ..drive._plan_stream import PlanStream
+from ..drive._schedule import Slot
 from ..drive._tracer import Tracer
 
 # Each event made: the event and its payload as JSON text.
@@ -73,8 +77,8 @@ class Feed:
         self.tracer = tracer
         self._taken = False
 
-    def sends(self, schedule: Schedule, on_event: Made) -> Iterator[Planned]:
-        """Slot after slot of ``schedule``, its event and body, making the events it reaches;
+    def sends(self, plan: PlanStream, on_event: Made) -> Iterator[Planned]:
+        """Slot after slot of ``plan``, its event and body, making the events it reaches;
         ``on_event`` sees every event once, in seq order, before any send of it. The events of
         the slots due within AHEAD seconds after slot n (at most AHEAD_SLOTS slots) are made
         before slot n is given: while the Deliverer waits for its time, not in a burst. Once
@@ -82,24 +86,34 @@ class Feed:
         if self._taken:
             raise RuntimeError("a streamed run's events are made once: prepare it again")
         self._taken = True
-        times, events = schedule.at, schedule.event
-        uses = schedule.per_event[:]  # slots left per event: at 0 it is let go
+        slots = iter(plan)
+        queue: deque[Slot] = deque()  # slots n, n+1, ... planned, not given yet
         window: dict[int, tuple[Event, bytes]] = {}
         made = 0  # events made: seqs below it
-        ahead = 0  # slots whose events are made: below it
-        for n, slot in enumerate(schedule):
+        ready = 0  # the first slots of the queue whose events are made
+        for n in count():
+            if not queue:
+                first = next(slots, None)
+                if first is None:
+                    break
+                queue.append(first)
+            slot = queue[0]
             # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
-            last = min(len(times), n + AHEAD_SLOTS)
-            while ahead < last and (ahead <= n or times[ahead] <= slot.at + AHEAD):
-                while made <= events[ahead]:
+            while ready < AHEAD_SLOTS:
+                if ready == len(queue) and (following := next(slots, None)) is not None:
+                    queue.append(following)
+                if ready == len(queue) or (ready and queue[ready].at > slot.at + AHEAD):
+                    break
+                while made <= queue[ready].event:
                     ev = next(self._made)
                     window[ev.seq] = ev, self._made_one(ev, on_event)
                     made += 1
-                ahead += 1
+                ready += 1
+            queue.popleft()
+            ready -= 1
             seq = slot.event
             ev, body = window[seq]
-            uses[seq] -= 1
-            if not uses[seq]:
+            if plan.sent(seq):
                 del window[seq]
             yield Planned(n, slot, body, ev.id, ev.type, dict(ev.headers))
         for ev in self._made:  # events no slot sends still belong to the run

@@ -32,6 +32,7 @@ from ..drive._deliver import outcome_of
 from ..drive._drift import DriftRecord, drift, drift_settings
 from ..drive._explicit import explicit
 from ..drive._perturb import perturbed, plan
+from ..drive._plan_stream import PlanStream, streamed
 from ..drive._recorded import under_own
 from ..drive._replay import replay_settings
 from ..drive._schedule import Schedule, delivery_id
@@ -47,10 +48,13 @@ from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
 from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
-from ..scenario._limits import check_schedule_time
+from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
+
+# The run's setting that counts its planned deliveries.
+PLANNED = "planned_deliveries"
 
 # What every delivery carries unless the scenario or the event says otherwise.
 _BASE_HEADERS = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
@@ -66,9 +70,12 @@ class PreparedRun:
     ``schedule`` and ``faults`` are on the run's clock: the scenario's times multiplied by
     ``time_scale``; ``settle`` is in real seconds, by the settle rule (``settle_for``).
 
-    A streamed run (``feed``, ``prepare(stream=True)``) has its schedule and RunInfo, and its
-    events only as they are made: ``bodies`` is empty, ``events`` fills (payload-less) as the
-    feed makes them, ``slot_headers`` and ``delivery`` are for a run prepared whole.
+    A streamed run (``feed``, ``prepare(stream=True)``) has its RunInfo, and its events only as
+    they are made: ``bodies`` is empty, ``events`` fills (payload-less) as the feed makes them,
+    ``slot_headers`` and ``delivery`` are for a run prepared whole. Its schedule is whole, or
+    (``plan``) planned as it is sent: ``schedule`` fills as the feed plans it, and its RunInfo's
+    ``planned_deliveries`` is None (a ``duplicate``'s copies are drawn as it goes) until the
+    Recorder counts it as the run stops.
     """
 
     scenario: Scenario
@@ -85,6 +92,13 @@ class PreparedRun:
     provider: Provider | None = None  # its retry delays on the run's clock
     serial: bool = False  # deliver one at a time, each after the previous was answered
     feed: Feed | None = None  # a streamed run's events, made as they are sent
+    # A streamed run's schedule planned as it is sent (``_plan_stream``): ``schedule`` holds
+    # the slots planned so far, the whole schedule once the run has ended.
+    plan: PlanStream | None = None
+
+    def slots(self) -> PlanStream:
+        """A streamed run's slots, in order, as its Feed sends them."""
+        return self.plan if self.plan is not None else PlanStream.of(self.schedule)
 
     @property
     def attempts(self) -> Sequence[int]:
@@ -289,13 +303,18 @@ def prepare(
     fed = _fed(scenario, options.seed, tag, tracing) if stream else None
     feed: Feed | None = None
     listed: Schedule | None
+    planning: PlanStream | None = None
     if fed is not None:
-        # Planned from the events' times alone; streamable scenarios have no drift.
-        feed, firsts = fed
+        # Planned from the events' times alone; streamable scenarios have no drift. Planned as
+        # it is sent where it can be (``_plan_stream``), else whole.
+        feed, source = fed
         stream_, tracer = Stream(()), feed.tracer
         replayed: dict[str, Any] = {}
         drift_records: list[DriftRecord] = []
-        listed = perturbed(firsts, scenario.perturbations, options.seed)
+        planning = streamed(source, scenario.perturbations, options.seed, scale, MAX_REPLAY_SECONDS)
+        if planning is None:
+            firsts = Schedule.firsts(synthetic_times(source))
+            listed = perturbed(firsts, scenario.perturbations, options.seed)
     else:
         stream_, tracer, listed, replayed = _traced(scenario, options.seed, tag, tracing)
         # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
@@ -304,10 +323,13 @@ def prepare(
             tracer = Tracer(tag, drifted)
     # Indexed on the events as sent: the values the target saw are those it can write.
     correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
-    if listed is None:
-        listed = plan(tracer.events, scenario.perturbations, options.seed, stream_.redeliveries)
-    schedule = listed.scaled(scale)
-    check_schedule_time(max(schedule.at, default=0.0), scale, scenario.origin)
+    if planning is not None:
+        schedule = planning.schedule  # the slots planned so far: none yet
+    else:
+        if listed is None:
+            listed = plan(tracer.events, scenario.perturbations, options.seed, stream_.redeliveries)
+        schedule = listed.scaled(scale)
+        check_schedule_time(max(schedule.at, default=0.0), scale, scenario.origin)
     faults = tuple(to_fault(f, scale) for f in scenario.faults)
     settle = settle_for(scenario.settle, scale, options)
     provider = scenario.delivery.provider
@@ -339,7 +361,9 @@ def prepare(
             "time_scale": scale,
             **({FAULT_MARKS: True} if faults else {}),
             "timeout": scenario.delivery.timeout,
-            "planned_deliveries": len(schedule),
+            # Planned as it is sent: known when it has no copies (one slot an event), else
+            # counted when the run ends (``Recorder.stop``).
+            PLANNED: planning.count if planning is not None else len(schedule),
             "downstream": f"{options.downstream_host}:{options.downstream_port}",
             "reproduce": options.reproduce,
             "redact": list(scenario.redact),
@@ -392,20 +416,20 @@ def prepare(
         settle=settle,
         provider=provider,
         feed=feed,
+        plan=planning,
     )
 
 
 def _fed(
     scenario: Scenario, seed: int, tag: str, tracing: TracerSpec
-) -> tuple[Feed, Schedule] | None:
-    """The Feed of a streamable scenario's events (none made yet) and each event's first slot,
-    at its time; None for a scenario prepared whole."""
+) -> tuple[Feed, SyntheticSource] | None:
+    """The Feed of a streamable scenario's events (none made yet) and their source; None for
+    a scenario prepared whole."""
     source = scenario.source
     if not isinstance(source, SyntheticSource) or not streamable(scenario, tracing):
         return None
     made = traced_synthetic(source, seed, tag, tracing)
-    feed = Feed(made, source.events, synthetic_types(source), Tracer(tag, columns=True))
-    return feed, Schedule.firsts(synthetic_times(source))
+    return Feed(made, source.events, synthetic_types(source), Tracer(tag, columns=True)), source
 
 
 def _traced(

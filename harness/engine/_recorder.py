@@ -22,7 +22,7 @@ from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, Run
 from ._lag import watch_lag
 from ._late import EarlierRuns
 from ._options import RunOptions
-from ._prepare import PreparedRun, now_iso
+from ._prepare import PLANNED, PreparedRun, now_iso
 from ._sampler import sample
 from ._settle import PendingRule, Settled, awaiting_effect, wait_quiet
 from ._snapshot import snapshot
@@ -142,7 +142,9 @@ class Recorder:
                 zip(self._doubles, self.prepared.scenario.downstreams, strict=True)
             )
         ]
-        self.emit(RunStarted(self.info, len(self.prepared.schedule), urls[0] if urls else ""))
+        plan = self.prepared.plan
+        planned = plan.count if plan is not None else len(self.prepared.schedule)
+        self.emit(RunStarted(self.info, planned, urls[0] if urls else ""))
         self._flusher = asyncio.create_task(self._flush_every_second(asyncio.current_task()))
         if self.options.memory is not None:
             self._sampler = asyncio.create_task(sample(self.options.memory, self.mark))
@@ -264,7 +266,12 @@ class Recorder:
             finally:
                 self._final = True
                 self._effects = []  # only settling needed them
-                self.journal.end(status, self.clock())
+                # Ended first, at its end: the rest of a plan cut short takes seconds to plan
+                # (10M events: 25 CPU-s), and a second Ctrl-C or a kill then leaves it ended.
+                try:
+                    self.journal.end(status, self.clock())
+                finally:
+                    self._planned()
             if self._earlier is not None:
                 # Attributed as this run attributes: tracer tokens and its correlation rules.
                 self._earlier.add(
@@ -285,6 +292,15 @@ class Recorder:
                 self.journal.flush()  # the late effects too, before the run is read back
                 if self._owns_journal:
                     self.journal.close()
+
+    def _planned(self) -> None:
+        """A schedule planned as it was sent: planned to its end (a run cut short too, without
+        sending), its count in the run's settings, as a run planned whole has it from the start."""
+        if self.prepared.plan is None:
+            return
+        planned = len(self.prepared.plan.finish())
+        self.info = replace(self.info, settings={**self.info.settings, PLANNED: planned})
+        self.journal.describe(self.info)
 
     def judge(self) -> RunResult:
         """Read the run back from the journal and judge it. Raises TargetUnreachableError when

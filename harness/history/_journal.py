@@ -196,6 +196,12 @@ class Journal:
             )
 
     @_written
+    def describe(self, info: RunInfo) -> None:
+        """The run's description (``begin``'s) replaced by ``info``: what became known as it
+        ran (a schedule planned as it was sent, counted at its end)."""
+        self._db.execute("UPDATE runs SET info = ? WHERE run = ?", (info.to_json(), self._run))
+
+    @_written
     def end(self, status: str, ended_at: float) -> None:
         """Close the run with its final status ("complete" or "aborted")."""
         self.flush()
