@@ -171,3 +171,14 @@ def test_a_timed_out_delivery_is_in_flight_for_what_follows() -> None:
         "; 2 of them were sent while earlier deliveries were still unanswered, faster than the "
         "scenario's own pace: " + RERUN
     )
+
+
+def test_a_batchs_deliveries_waited_on_the_calls_of_any_of_its_events() -> None:
+    """HubSpot sends several events in one request: the request waited on its first event's
+    slow call, and so did the deliveries of the events after it in the batch."""
+    events = [event(1, key="ord_1"), event(2, key="ord_2")]
+    ds = [delivery(f"dlv_{i}", f"evt_{i}", sent=0.2, latency=2.3) for i in (1, 2)]
+    h = compressed(history(events, ds, [effect("eff_1", ["evt_1"], 0.21)]), SLOW, marks=True)
+    v = one(marked(h, "eff_1"), "ack_within")
+    assert "; 2 of them waited on api's slow calls" in v.summary
+    assert "no other delivery in flight" not in v.summary

@@ -3,16 +3,17 @@
 Two causes are told apart, because they call for opposite advice:
 
 - **a downstream's fault, waited on**: the delivery was in flight while a fault window answered
-  a call of its (one naming its event, or naming none) — a ``slow`` or ``timeout`` fault's call
-  holds the answer by itself; after a fault that answers at once (a 429 of ``throttle``, a 503)
-  the automation called that downstream again before answering: it waited out ``Retry-After``
-  or retried. A call's latency, a hold and ``Retry-After`` are real seconds at any time scale,
-  so a rerun at ``--time-scale 1`` waits as long: the advice is to answer first and work after.
+  a call of its (one naming its event, or only its record, or nothing; a batch's request
+  counts for all its events) — a ``slow`` or ``timeout`` fault's call holds the answer by
+  itself; after a fault that answers at once (a 429 of ``throttle``, a 503) the automation
+  called that downstream again before answering: it waited out ``Retry-After`` or retried. A
+  call's latency, a hold and ``Retry-After`` are real seconds at any time scale, so a rerun at
+  ``--time-scale 1`` waits as long: the advice is to answer first and work after.
 - **a backlog** that a compressed run's pace can have built: the slow deliveries were sent
-  while earlier ones were still unanswered. Compression sends faster than the scenario says, so
-  ``--time-scale 1`` judges the acks at the scenario's pace — unless a delivery sent with no
-  other in flight was over the budget too: the target is slow on one delivery alone, and the
-  pace is not the cause.
+  while earlier ones (of other events) were still unanswered. Compression sends
+  faster than the scenario says, so ``--time-scale 1`` judges the acks at the scenario's pace
+  — unless a delivery sent with no other in flight was over the budget too: the target is
+  slow on one delivery alone, and the pace is not the cause.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from ..core._model import Delivery, Effect, Fault
+from ..history import delivery_rows
 from ._facts import Facts, id_list, plural, timestamp
 from ._fault_calls import FaultCalls
 from ._lag import flight_end
@@ -199,18 +202,19 @@ def pace_text(deliveries: Sequence[Delivery], rest: Sequence[Delivery]) -> str:
 
 def _queued(deliveries: Sequence[Delivery]) -> set[str]:
     """The deliveries sent while one of another event, sent before, was still unanswered (one
-    that timed out counts as never answered: the target may still hold it)."""
+    that timed out counts as never answered: the target may still hold it). Read as columns
+    where a loaded run holds them so."""
     found: set[str] = set()
     flying: list[tuple[float, str]] = []  # (end, event id), the earliest end first
     events: Counter[str] = Counter()  # of the deliveries in flight
-    for d in sorted(deliveries, key=_sent):
-        while flying and flying[0][0] <= d.sent_at:
+    rows = delivery_rows(deliveries, "sent_at", "answered_at", "event_id", "id")
+    for sent, answered, event, dlv_id in sorted(rows, key=itemgetter(0)):
+        while flying and flying[0][0] <= sent:
             events[heapq.heappop(flying)[1]] -= 1
-        if len(flying) > events[d.event_id]:
-            found.add(d.id)
-        end = d.answered_at if d.answered_at is not None else math.inf
-        heapq.heappush(flying, (end, d.event_id))
-        events[d.event_id] += 1
+        if len(flying) > events[event]:
+            found.add(dlv_id)
+        heapq.heappush(flying, (answered if answered is not None else math.inf, event))
+        events[event] += 1
     return found
 
 
