@@ -4,16 +4,17 @@ Two causes are told apart, because they call for opposite advice:
 
 - **a downstream's fault, waited on**: the delivery was in flight while a fault window answered
   a call of its (one naming its event, or only its record, or nothing; a batch's request
-  counts for all its events) — a ``slow`` or ``timeout`` fault's call holds the answer by
-  itself; after a fault that answers at once (a 429 of ``throttle``, a 503) the automation
-  called that downstream again before answering: it waited out ``Retry-After`` or retried. A
-  call's latency, a hold and ``Retry-After`` are real seconds at any time scale, so a rerun at
-  ``--time-scale 1`` waits as long: the advice is to answer first and work after.
+  counts for all its events) — a ``slow`` or ``timeout`` fault's call (``commit-then-fail``'s
+  with ``then: timeout``) holds the answer by itself; after a fault that answers at once (a
+  429 of ``throttle``, a 503) the automation called that downstream again before answering:
+  it waited out ``Retry-After`` or retried. A call's latency, a hold and ``Retry-After`` are
+  real seconds at any time scale, so a rerun at ``--time-scale 1`` waits as long: the advice
+  is to answer first and work after.
 - **a backlog** that a compressed run's pace can have built: the slow deliveries were sent
-  while earlier ones (of other events) were still unanswered. Compression sends
-  faster than the scenario says, so ``--time-scale 1`` judges the acks at the scenario's pace
-  — unless a delivery sent with no other in flight was over the budget too: the target is
-  slow on one delivery alone, and the pace is not the cause.
+  while earlier ones (of other events) were still unanswered. Compression sends faster than
+  the scenario says, so ``--time-scale 1`` judges the acks at the scenario's pace — unless a
+  delivery sent with no other in flight was over the budget too: the target is slow on one
+  delivery alone, and the pace is not the cause.
 """
 
 from __future__ import annotations
