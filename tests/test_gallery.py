@@ -509,3 +509,40 @@ def test_the_sound_demo_given_both_secrets_passes_the_rotation(tmp_path: Path) -
     assert "(signed with the old secret: " in found["accepts_genuine"]["summary"]
     assert all(v["status"] == "pass" for v in found.values()), found
     assert done.code == 0, done.out + done.err
+
+
+def test_slow_acks_of_a_work_before_answering_automation_name_the_slow_downstream(
+    tmp_path: Path,
+) -> None:
+    """seen_first writes the contact and the deal before answering; each CRM call takes 1.5 s
+    (real seconds, at any time scale): ack_within fails and names the CRM's slow calls, not a
+    rerun at --time-scale 1, which would wait as long."""
+    with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
+        done, report = run(
+            target, str(SCENARIOS / "stripe-checkout-crm-slow.yaml"), tmp_path, env=STRIPE
+        )
+    acks = verdicts(report)["ack_within"]
+    assert acks["status"] == "fail", said(acks)
+    assert "run with --time-scale 1" not in acks["summary"], said(acks)
+    assert "of them waited on crm's slow calls (1.5 s a call; the slow fault, " in acks["summary"]
+    assert "--time-scale 1 would wait as long — acknowledge first" in acks["summary"]
+    assert "meanwhile crm's slow fault answered its 2 calls: POST /contacts " in said(acks)
+    assert done.code == 1
+
+
+def test_5xx_answers_while_the_crm_is_down_are_its_failure_passed_on_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """seen_first answers 500 while the CRM refuses it: the likely cause of the refusals names
+    the CRM's outage and Stripe's redelivery; no_server_errors still fails."""
+    with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
+        done, report = run(
+            target, str(SCENARIOS / "stripe-checkout-crm-down.yaml"), tmp_path, env=STRIPE
+        )
+    [only] = report["runs"]
+    cause = only["likely_cause"]
+    assert cause.startswith("the automation answered 500 while crm was failing (the status "), cause
+    assert "which Stripe redelivers (up to 8 retries)" in cause and "crashed" not in cause
+    assert verdicts(report)["no_server_errors"]["status"] == "fail"
+    assert "likely cause: the automation answered 500 while crm was failing" in done.out
+    assert done.code == 1

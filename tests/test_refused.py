@@ -16,7 +16,7 @@ import pytest
 
 from harness.cli import _job_summary
 from harness.cli._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, judged_exit
-from harness.core._model import Delivery, Outcome, Status
+from harness.core._model import Delivery, Fault, Outcome, Status
 from harness.core._scenario import InvariantSpec
 from harness.history import History
 from harness.invariants import INVARIANTS, judge
@@ -207,3 +207,99 @@ def test_a_job_summary_that_cannot_be_written_warns(
     _job_summary.append_runs([(h, judge(h))], environ={_job_summary.VARIABLE: str(tmp_path)})
     err = capsys.readouterr().err
     assert f"warning: could not append the job summary to {tmp_path}" in err
+
+
+# -- what around the refusals changes their cause (_refusal_context) ---------------------------
+
+
+def timed_out_run(error: str, *, went_on: bool, **settings: Any) -> History:
+    """Six events, each delivery but the last timed out with ``error``; the last answered 200
+    when the target ``went_on``, else timed out too."""
+    events = [event(i, key=f"ord_{i}") for i in range(1, 7)]
+    ds = [
+        delivery(f"dlv_{i}", e.id, Outcome.INDETERMINATE, sent=i / 10, latency=None, status=None,
+                 error=error)
+        for i, e in enumerate(events[:-1], 1)
+    ]  # fmt: skip
+    last = delivery("dlv_6", "evt_6", sent=0.6) if went_on else replace_error(ds[0], "dlv_6")
+    return with_settings(history(events, [*ds, last], []), **settings)
+
+
+def replace_error(d: Delivery, dlv_id: str) -> Delivery:
+    return dataclasses.replace(d, id=dlv_id, event_id="evt_6", sent_at=0.6, scheduled_at=0.6)
+
+
+def test_deliveries_ended_by_the_providers_ack_timeout_quote_it_not_the_delivery_timeout() -> None:
+    """A retry storm: the sender gave each delivery up after its 0.5 s ack timeout while the
+    target went on answering others. Raising delivery.timeout (10 s) would change nothing."""
+    h = timed_out_run(
+        "no answer within 0.5 s", went_on=True, provider="standard-webhooks", ack_timeout=0.5,
+        timeout=10.0,
+    )  # fmt: skip
+    found = refusals(h)
+    assert found is not None
+    assert "(10 s)" not in found.cause and "it is stuck" not in found.cause
+    assert found.cause.startswith(
+        "the target did not answer within the ack timeout of Standard Webhooks (0.5 s), after "
+        "which the sender gives a delivery up, and went on answering other deliveries: it is "
+        "too slow to acknowledge, not stuck — acknowledge within 0.5 s: answer first and do the "
+        "work after (a queue). Raising delivery.timeout would not help"
+    )
+    assert "Standard Webhooks's own is 15 s" in found.cause
+    assert found.short == "too slow for Standard Webhooks's 0.5 s ack timeout"
+
+
+def test_deliveries_ended_by_the_delivery_timeout_say_whether_the_target_went_on() -> None:
+    stuck = refusals(timed_out_run("no answer within 10 s", went_on=False, timeout=10.0))
+    assert stuck is not None
+    assert stuck.cause.startswith(
+        "the target did not answer within the delivery timeout (10 s): it is stuck"
+    )
+    slow = refusals(timed_out_run("no answer within 10 s", went_on=True, timeout=10.0))
+    assert slow is not None
+    assert slow.cause.startswith(
+        "the target did not answer within the delivery timeout (10 s), and went on answering "
+        "other deliveries: it is too slow to acknowledge, not stuck"
+    )
+
+
+def answered_during(fault: Fault | None, provider: str) -> History:
+    """Six events answered 503 (as an automation whose downstream refused it answers), during
+    ``fault``'s window, or with none."""
+    h = with_settings(answered(503), provider=provider)
+    return dataclasses.replace(h, faults=[fault] if fault is not None else [])
+
+
+OUTAGE = Fault("accounting", "status", 0.05, 1.25, {"status": 503})
+
+
+@pytest.mark.parametrize(
+    ("provider", "redelivery"),
+    [
+        ("stripe", "the sender, which Stripe redelivers (up to 8 retries) — "),
+        ("github", "the sender; GitHub does not redeliver on its own: the event is lost to it"),
+    ],
+)
+def test_5xx_answers_during_a_downstream_fault_pass_its_failure_on(
+    provider: str, redelivery: str
+) -> None:
+    h = answered_during(OUTAGE, provider)
+    found = refusals(h)
+    assert found is not None
+    assert "crashed" not in found.cause
+    assert found.cause.startswith(
+        "the automation answered 503 while accounting was failing (the status fault, "
+        "0.05 s-1.25 s): it passed the downstream's failure back to "
+    )
+    assert redelivery in found.cause
+    assert found.short == "503 while accounting was failing"
+    # The verdict is no_server_errors' to give, and it stands: only the words changed.
+    [v] = judge(h, [InvariantSpec("no_server_errors")])
+    assert v.status is Status.FAIL
+
+
+def test_5xx_answers_outside_any_fault_window_are_still_a_crash() -> None:
+    late = Fault("accounting", "status", 5.0, 6.0, {"status": 503})
+    for h in (answered_during(None, "stripe"), answered_during(late, "stripe")):
+        found = refusals(h)
+        assert found is not None and found.cause.startswith("the automation crashed (5xx)")

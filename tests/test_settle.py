@@ -491,9 +491,12 @@ def test_a_compressed_run_says_the_rate_it_actually_sent() -> None:
 
 
 def test_a_slow_ack_under_compression_says_which_pace_was_judged() -> None:
+    """Slow acks queued behind earlier deliveries: a backlog the compressed pace can have
+    built (tests/test_slow_acks.py has the other causes)."""
     history = _compressed(0.025, 30, 0.5)
-    slow = replace(history.deliveries[3], answered_at=history.deliveries[3].sent_at + 1.5)
-    history.deliveries[3] = slow
+    for i, latency in ((3, 0.9), (4, 1.5), (5, 1.5)):  # 4 and 5 queued behind 3
+        d = history.deliveries[i]
+        history.deliveries[i] = replace(d, answered_at=d.sent_at + latency)
     [acks] = judge(history, history.info.invariants)  # the ack check alone
     assert not acks.passed
     assert "compressed run: 30 events over 20 s" in acks.summary

@@ -125,7 +125,7 @@ class _Flights:
         self._of_request: defaultdict[tuple[float, float | None], list[_Flight]]
         self._of_request = defaultdict(list)
         for d in deliveries:
-            flight = (d.id, d.sent_at, _flight_end(d, budget))
+            flight = (d.id, d.sent_at, flight_end(d, budget))
             self._starts.append(d.sent_at)
             self._ends.append(flight[2])
             self._of_event[d.event_id].append(flight)
@@ -155,7 +155,9 @@ def waited(d: Delivery) -> float | None:
     return seconds if seconds > 0 else None
 
 
-def _flight_end(d: Delivery, budget: float) -> float:
+def flight_end(d: Delivery, budget: float) -> float:
+    """When a delivery's flight ended: its answer (or failure), else the end of the wait its
+    error names, else ``budget`` after it was sent."""
     if d.answered_at is not None:  # an answer, or the moment the connection failed
         return d.answered_at
     wait = waited(d)

@@ -25,9 +25,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..core._model import Delivery, Evidence, Status, Verdict
+from ..core._model import Delivery, Evidence, Fault, Status, Verdict
 from ..history import History, delivery_column
 from ._facts import Facts, plural
+from ._refusal_context import (
+    TimedOut,
+    failing_cause,
+    failing_fault,
+    timed_out,
+    timeout_cause,
+)
 from .target_available import NoAnswer, no_answer
 
 
@@ -168,7 +175,15 @@ def refusals(history: History) -> Refusals | None:
         (d.status, no_answer(d)) for d in refused
     )
     (status, kind), count = answers.most_common(1)[0]
-    cause, short = likely_cause(history.info.target, history.info.settings, status, kind)
+    most = [d for d in refused if d.status == status and no_answer(d) is kind]
+    cause, short = likely_cause(
+        history.info.target,
+        history.info.settings,
+        status,
+        kind,
+        timed_out=timed_out(history, most) if kind is NoAnswer.TIMEOUT else None,
+        failing=failing_fault(history, most) if status is not None and status >= 500 else None,
+    )
     phases = SecretPhases.of(history.info.settings)
     signature = [d for d in refused if is_refusal(d)]
     if phases is not None and phases.explains(genuine, signature):
@@ -177,19 +192,21 @@ def refusals(history: History) -> Refusals | None:
 
 
 def likely_cause(
-    target: str, settings: Mapping[str, Any], status: int | None, kind: NoAnswer | None
+    target: str,
+    settings: Mapping[str, Any],
+    status: int | None,
+    kind: NoAnswer | None,
+    *,
+    timed_out: TimedOut | None = None,
+    failing: Fault | None = None,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
-    words naming what the run used, and in a few words (for a verdict's summary)."""
+    words naming what the run used, and in a few words (for a verdict's summary). What the
+    run shows around those answers (``_refusal_context``): ``timed_out``, how deliveries that
+    got no answer ended; ``failing``, the downstream fault window most 5xx answers came in."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
-            timeout = settings.get("timeout")
-            within = f" within the delivery timeout ({timeout:g} s)" if timeout else ""
-            return (
-                f"the target did not answer{within}: it is stuck or far too slow — check that it "
-                "answers at all, then raise delivery.timeout if it is only slow",
-                "the target is stuck",
-            )
+            return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
         if kind is NoAnswer.RESET:
             return (
                 f"the connection to {target} was reset before an answer: the automation "
@@ -211,6 +228,8 @@ def likely_cause(
         )
     if status in (400, 415, 422):
         return _payload(settings), "the payload's shape"
+    if status >= 500 and failing is not None:
+        return failing_cause(settings, status, failing)
     if status >= 500:
         return (
             "the automation crashed (5xx): the body of its answer usually names "

@@ -31,6 +31,7 @@ from ..core._quantiles import quantiles
 from ..history import delivery_rows
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._lag import Lag
+from ._slow_acks import Waited, pace_text, waits, waits_text
 from ._timing import compression
 
 NAME = "ack_within"
@@ -105,13 +106,18 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
         f"{over:,} of {plural(judged, 'delivery', 'deliveries')} over the {budget} budget "
         f"({plural(len(slow), 'slow answer')}, {len(timeouts):,} timed out); {figures}"
     )
+    # Why they were late, where the journal shows it: a downstream's fault the answers waited
+    # on (the same at any time scale), or, compressed, a backlog the pace built (_slow_acks).
+    overs = [*timeouts, *(d for _, d in slow)]
+    waited = waits(facts, overs, seconds)
     if compressed:
-        # The budget is real seconds but the pace is not the scenario's: say which was judged.
-        summary += (
-            f"; {compressed}, faster than the scenario's own pace: run with --time-scale 1 "
-            "to judge the acks at it"
-        )
-    return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, timeouts, slow, seconds))
+        summary += f"; {compressed}"
+    if found := waits_text(waited, bool(compressed)):
+        summary += f"; {found}"
+    if compressed and (pace := pace_text(deliveries, [d for d in overs if d.id not in waited])):
+        summary += f"; {pace}"
+    witnesses = _witnesses(facts, timeouts, slow, seconds, waited)
+    return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
 
 
 def _why_doubted(lag: Lag) -> str:
@@ -157,6 +163,7 @@ def _witnesses(
     timeouts: Sequence[Delivery],
     slow: list[tuple[float, Delivery]],
     limit: float,
+    waited: dict[str, Waited],
 ) -> list[Witness]:
     """Timeouts first (the worst: the sender does not know), then the slowest answers."""
     events = facts.events_by_id
@@ -170,14 +177,22 @@ def _witnesses(
     for d in timeouts[:MAX_WITNESSES]:
         error = f"; error: {d.error}" if d.error else ""
         line = f"{about(d)} timed out with no answer (sent at {timestamp(d.sent_at)}{error})"
-        out.append(Witness(line, (d.event_id,), (d.id,)))
+        out.append(_witness(line, d, waited.get(d.id)))
     for latency, d in heapq.nlargest(MAX_WITNESSES, slow, key=_latency):
         line = (
             f"{about(d)} was answered {d.status} after {millis(latency)}, over the "
             f"{millis(limit)} budget"
         )
-        out.append(Witness(line, (d.event_id,), (d.id,)))
+        out.append(_witness(line, d, waited.get(d.id)))
     return out
+
+
+def _witness(line: str, d: Delivery, waited: Waited | None) -> Witness:
+    """A late delivery's witness, with the calls a fault answered while it waited."""
+    if waited is None:
+        return Witness(line, (d.event_id,), (d.id,))
+    calls = tuple(e.id for e in waited.calls)
+    return Witness(line + waited.witness(), (d.event_id,), (d.id,), calls)
 
 
 def _latency(item: tuple[float, Delivery]) -> float:

@@ -22,14 +22,11 @@ not the target's, and is not counted.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import (
-    FAULT_MARK,
-    FAULT_MARKS,
     Delivery,
     Effect,
     Event,
@@ -59,6 +56,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
+from ._fault_calls import marked_faults
 
 NAME = "recovers_after_outage"
 CLASS = FailureClass.SILENT
@@ -255,22 +253,14 @@ def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, F
 def _fault_marks(history: History, windows: Sequence[Fault]) -> dict[str, list[int]] | None:
     """Effect id -> the positions in ``windows`` of the faults that answered it, from the run's
     FAULT_MARKs; None for a run whose doubles did not keep them."""
-    if not history.info.settings.get(FAULT_MARKS):
+    marked = marked_faults(history)
+    if marked is None:
         return None
     faults = history.faults
     position = {id(w): n for n, w in enumerate(windows)}  # a Fault holds a dict: by identity
     found: dict[str, list[int]] = {}
-    for m in history.marks:
-        if m.name != FAULT_MARK:
-            continue
-        try:
-            detail = json.loads(m.detail)
-        except ValueError:
-            continue
-        if not isinstance(detail, dict):
-            continue
-        effect, n = detail.get("effect"), detail.get("fault")
-        if isinstance(effect, str) and type(n) is int and 0 <= n < len(faults):
+    for effect, ns in marked.items():
+        for n in ns:
             if (k := position.get(id(faults[n]))) is not None:
                 found.setdefault(effect, []).append(k)
     return found

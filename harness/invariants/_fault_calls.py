@@ -1,0 +1,54 @@
+"""Which fault window answered each call: what the doubles marked, or what the answers say.
+
+The run's doubles keep a FAULT_MARK for each call a fault answered (its effect, and the fault's
+position among the run's faults). A journal written before they did is read by the calls'
+answers instead (``double._faults.acted_on``): a call that met a window and got the answer its
+fault gives. ``recovers_after_outage`` counts the calls a window met; ``ack_within`` asks
+whether a slow answer waited on one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from ..core._model import FAULT_MARK, FAULT_MARKS, Effect, Fault
+from ..double._faults import acted_on
+from ..history import History
+
+
+def marked_faults(history: History) -> dict[str, list[int]] | None:
+    """Effect id -> the positions in ``history.faults`` of the faults that answered it, from
+    the run's FAULT_MARKs; None for a run whose doubles did not keep them."""
+    if not history.info.settings.get(FAULT_MARKS):
+        return None
+    count = len(history.faults)
+    found: dict[str, list[int]] = {}
+    for m in history.marks:
+        if m.name != FAULT_MARK:
+            continue
+        try:
+            detail = json.loads(m.detail)
+        except ValueError:
+            continue
+        if not isinstance(detail, dict):
+            continue
+        effect, n = detail.get("effect"), detail.get("fault")
+        if isinstance(effect, str) and type(n) is int and 0 <= n < count:
+            found.setdefault(effect, []).append(n)
+    return found
+
+
+class FaultCalls:
+    """The faults that answered a run's calls: by its marks where it kept them, else by the
+    calls' answers."""
+
+    def __init__(self, history: History) -> None:
+        self._faults: Sequence[Fault] = history.faults
+        self._marked = marked_faults(history) if self._faults else {}
+
+    def answering(self, effect: Effect) -> list[Fault]:
+        """The faults that answered ``effect`` (none for a call a route answered)."""
+        if self._marked is not None:
+            return [self._faults[n] for n in self._marked.get(effect.id, ())]
+        return [f for f in self._faults if acted_on(f, effect)]

@@ -1,0 +1,150 @@
+"""What around a run's refusals changes their likely cause (``_refused.likely_cause``).
+
+- **Which timeout ended them**: a delivery that got no answer waited as long as its error says
+  (``no answer within 0.5 s``) — the provider's ack timeout where the run delivered as one
+  (``ack_timeout`` in the settings), else the scenario's ``delivery.timeout``. Raising
+  ``delivery.timeout`` does not lengthen a provider's ack timeout; and a target that went on
+  answering other deliveries (``target_available``'s "slow, not gone") is too slow, not stuck.
+- **A downstream's fault window**: most deliveries answered 5xx while in flight during one. The
+  automation passed the downstream's failure back to its sender, which redelivers or not as
+  the provider does (``core._providers``): not a crash — whether a 5xx during an outage is a
+  failure is a design question, which ``no_server_errors`` judges.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..core._model import Delivery, Fault
+from ..core._providers import PROVIDERS
+from ..core._scenario import FAULT_MODES
+from ..history import History
+from ._facts import timestamp
+from ._lag import waited
+from ._timing import seconds
+from .target_available import availability
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """How deliveries that got no answer ended: ``wait`` (None: their errors do not say), the
+    provider whose ack timeout it was (None: the delivery timeout), and whether the target
+    went on answering others (slow, not stuck)."""
+
+    wait: float | None
+    provider: str | None
+    went_on: bool
+
+
+def timed_out(history: History, deliveries: Sequence[Delivery]) -> TimedOut:
+    """What ended ``deliveries`` (timed out, all of them) and what the target did after."""
+    settings = history.info.settings
+    waits = Counter(w for d in deliveries if (w := waited(d)) is not None)
+    wait = waits.most_common(1)[0][0] if waits else None
+    ack, name = settings.get("ack_timeout"), settings.get("provider")
+    by_provider = bool(name) and isinstance(ack, int | float) and wait == ack
+    slow = {d.id for d in availability(history).slow}
+    went_on = sum(1 for d in deliveries if d.id in slow) * 2 > len(deliveries)
+    return TimedOut(wait, str(name) if by_provider else None, went_on)
+
+
+def timeout_cause(settings: Mapping[str, Any], found: TimedOut) -> tuple[str, str]:
+    """The likely cause of deliveries that timed out, naming the timeout that ended them."""
+    if found.provider is not None:
+        return _ack_timeout(found.provider, found)
+    timeout = found.wait if found.wait is not None else settings.get("timeout")
+    within = f" within the delivery timeout ({timeout:g} s)" if timeout else ""
+    if found.went_on:
+        return (
+            f"the target did not answer{within}, and went on answering other deliveries: it is "
+            "too slow to acknowledge, not stuck — acknowledge first and do the work after (a "
+            "queue); real senders wait no longer than seconds (GitHub 10 s, Shopify 5 s, "
+            "Slack 3 s: docs/providers.md)",
+            "too slow to acknowledge",
+        )
+    return (
+        f"the target did not answer{within}: it is stuck or far too slow — check that it "
+        "answers at all, then raise delivery.timeout if it is only slow",
+        "the target is stuck",
+    )
+
+
+def _ack_timeout(name: str, found: TimedOut) -> tuple[str, str]:
+    profile = PROVIDERS.get(name)
+    title = _title(name)
+    wait = seconds(found.wait or 0.0)
+    documented = (
+        f"; {title}'s own is {seconds(profile.timeout)}"
+        if profile is not None and profile.timeout and profile.timeout != found.wait
+        else ""
+    )
+    state = (
+        ", and went on answering other deliveries: it is too slow to acknowledge, not stuck"
+        if found.went_on
+        else ": it is stuck or too slow to acknowledge — check that it answers at all"
+    )
+    return (
+        f"the target did not answer within the ack timeout of {title} ({wait}), after which "
+        f"the sender gives a delivery up{state} — acknowledge within {wait}: answer first and "
+        "do the work after (a queue). Raising delivery.timeout would not help: the ack timeout "
+        f"is the sender's (provider.timeout in the scenario{documented})",
+        f"too slow for {title}'s {wait} ack timeout",
+    )
+
+
+def failing_fault(history: History, deliveries: Sequence[Delivery]) -> Fault | None:
+    """The downstream fault window most of ``deliveries`` were in flight in, when more than
+    half were in one."""
+    windows = [f for f in history.faults if f.mode in FAULT_MODES]
+    if not windows or not deliveries:
+        return None
+    hits: Counter[int] = Counter()
+    for d in deliveries:
+        end = d.answered_at if d.answered_at is not None else d.sent_at
+        for n, f in enumerate(windows):
+            if d.sent_at < f.end and f.start <= end:
+                hits[n] += 1
+                break
+    if sum(hits.values()) * 2 <= len(deliveries):
+        return None
+    return windows[hits.most_common(1)[0][0]]
+
+
+def failing_cause(settings: Mapping[str, Any], status: int, fault: Fault) -> tuple[str, str]:
+    """The likely cause of 5xx answers given while a downstream's fault window was open."""
+    doing = {"slow": "slow", "throttle": "throttling", "rate-limit": "rate-limiting"}
+    state = f"was {doing.get(fault.mode, 'failing')}"
+    where = f"the {fault.mode} fault, {timestamp(fault.start)}-{timestamp(fault.end)}"
+    return (
+        f"the automation answered {status} while {fault.downstream} {state} ({where}): it passed "
+        f"the downstream's failure back to the sender{_redelivery(settings)} — its answer's "
+        "body says whether on purpose ('retry later') or by an exception. To keep the sender "
+        f"out of it, acknowledge and retry the call to {fault.downstream} from a queue; "
+        "no_server_errors judges the 5xx (docs/invariants.md)",
+        f"{status} while {fault.downstream} {state}",
+    )
+
+
+def _redelivery(settings: Mapping[str, Any]) -> str:
+    """``, which Stripe redelivers (up to 8 retries)``, or that the provider does not, or
+    nothing known."""
+    name = settings.get("provider")
+    profile = PROVIDERS.get(str(name)) if name else None
+    if profile is None or profile.name in ("hmac", "none"):
+        return ", which redelivers it if it retries (docs/providers.md)"
+    title = _title(profile.name)
+    if not profile.retries:
+        return (
+            f"; {title} does not redeliver on its own: the event is lost to it unless "
+            "redelivered by hand"
+        )
+    return f", which {title} redelivers (up to {len(profile.retries)} retries)"
+
+
+def _title(name: str) -> str:
+    """``HubSpot`` for ``hubspot``: the provider's title without its qualifier."""
+    profile = PROVIDERS.get(name)
+    return profile.title.split(" (")[0] if profile is not None else name

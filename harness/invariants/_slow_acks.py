@@ -1,0 +1,223 @@
+"""Why deliveries were answered late, where the journal shows it: what ``ack_within`` advises.
+
+Two causes are told apart, because they call for opposite advice:
+
+- **a downstream's fault, waited on**: the delivery was in flight while a fault window answered
+  a call of its (one naming its event, or only its record, or nothing; a batch's request
+  counts for all its events) — a ``slow`` or ``timeout`` fault's call (``commit-then-fail``'s
+  with ``then: timeout``) holds the answer by itself; after a fault that answers at once (a
+  429 of ``throttle``, a 503) the automation called that downstream again before answering:
+  it waited out ``Retry-After`` or retried. A call's latency, a hold and ``Retry-After`` are
+  real seconds at any time scale, so a rerun at ``--time-scale 1`` waits as long: the advice
+  is to answer first and work after.
+- **a backlog** that a compressed run's pace can have built: the slow deliveries were sent
+  while earlier ones (of other events) were still unanswered. Compression sends faster than
+  the scenario says, so ``--time-scale 1`` judges the acks at the scenario's pace — unless a
+  delivery sent with no other in flight was over the budget too: the target is slow on one
+  delivery alone, and the pace is not the cause.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+
+from ..core._model import Delivery, Effect, Fault
+from ..history import delivery_rows
+from ._facts import Facts, id_list, plural, timestamp
+from ._fault_calls import FaultCalls
+from ._lag import flight_end
+from ._timing import seconds
+
+# Faults whose call itself holds the caller: one such call in a flight is enough.
+_HOLDING = frozenset({"slow", "timeout"})
+_THROTTLING = frozenset({"throttle", "rate-limit"})
+_SHOWN = 3  # calls named in a witness
+
+
+# Whose a call made during a delivery's flight is, by what it names (best first).
+_ITS, _RECORDS, _UNNAMED = "its", "its record's", "naming no event"
+
+
+@dataclass(frozen=True, slots=True)
+class Waited:
+    """A delivery's calls that ``fault`` answered while the delivery was in flight; ``whose``:
+    how they are the delivery's (they name its event, only its record, or nothing)."""
+
+    fault: Fault
+    calls: tuple[Effect, ...]
+    whose: str
+
+    def witness(self) -> str:
+        """``; meanwhile api's slow fault answered its call POST /payouts eff_3``."""
+        f, n = self.fault, len(self.calls)
+        calls = id_list([f"{e.method.upper()} {e.path} {e.id}" for e in self.calls[:_SHOWN]])
+        more = f" and {n - _SHOWN:,} more" if n > _SHOWN else ""
+        if self.whose == _UNNAMED:
+            what = f"{plural(n, 'call')} naming no event"
+        else:
+            what = f"{self.whose} {plural(n, 'call')}"
+        return f"; meanwhile {f.downstream}'s {f.mode} fault answered {what}: {calls}{more}"
+
+
+def waits(facts: Facts, over: Sequence[Delivery], budget: float) -> dict[str, Waited]:
+    """Delivery id -> the fault it waited on, for the deliveries of ``over`` that did."""
+    history = facts.history
+    if not history.faults or not over:
+        return {}
+    answered_by = FaultCalls(history)
+    effects = facts.effects_in_order
+    ats = [e.at for e in effects]
+    events = facts.events_by_id
+    # A batch's deliveries share one request (sent and answered together): its calls for any
+    # of their events held them all.
+    batch: defaultdict[tuple[float, float | None], set[str]] = defaultdict(set)
+    for d in over:
+        batch[(d.sent_at, d.answered_at)].add(d.event_id)
+    found: dict[str, Waited] = {}
+    for d in over:
+        ids = batch[(d.sent_at, d.answered_at)]
+        keys = {e.key for i in ids if (e := events.get(i)) is not None}
+        flight = effects[
+            bisect.bisect_left(ats, d.sent_at) : bisect.bisect_right(ats, flight_end(d, budget))
+        ]
+        for whose in (_ITS, _RECORDS, _UNNAMED):
+            own = [e for e in flight if _whose(e, ids, keys) == whose]
+            if (held := _held_by(own, answered_by)) is not None:
+                calls = tuple(c for c in own if held in answered_by.answering(c))
+                found[d.id] = Waited(held, calls, whose)
+                break
+    return found
+
+
+def _whose(e: Effect, event_ids: set[str], keys: set[str]) -> str | None:
+    """Whether a call is of the events ``event_ids`` (of records ``keys``): how, or None."""
+    if e.event_ids:
+        return _ITS if not event_ids.isdisjoint(e.event_ids) else None
+    if e.key is not None:
+        return _RECORDS if e.key in keys else None
+    return _UNNAMED
+
+
+def _held_by(calls: Sequence[Effect], answered_by: FaultCalls) -> Fault | None:
+    """The first fault whose answer to one of ``calls`` held the delivery they were made for."""
+    for i, e in enumerate(calls):
+        for f in answered_by.answering(e):
+            if _held(f, e, calls[i + 1 :]):
+                return f
+    return None
+
+
+def _held(fault: Fault, call: Effect, later: Sequence[Effect]) -> bool:
+    """Did ``fault``'s answer to ``call`` hold the delivery: a call that is slow itself, or one
+    answered at once and followed by another call to that downstream before the answer."""
+    if _holds(fault):
+        return True
+    return any(e.downstream == call.downstream for e in later)
+
+
+def waits_text(found: dict[str, Waited], compressed: bool) -> str:
+    """``20 of them waited on api's slow calls (2.2 s a call; the slow fault, 0.10 s-1.10 s):
+    the automation called api before answering …``; "" when none did."""
+    if not found:
+        return ""
+    faults = Counter(id(w.fault) for w in found.values())
+    by_id = {id(w.fault): w.fault for w in found.values()}
+    parts = [
+        f"{n:,} of them waited on {by_id[k].downstream}'s {_what(by_id[k])}"
+        for k, n in faults.most_common()
+    ]
+    first = by_id[faults.most_common(1)[0][0]]
+    names = sorted({f.downstream for f in by_id.values()})
+    same = ", and a call's wait is real seconds: --time-scale 1 would wait as long"
+    same = same if compressed else ""
+    return (
+        f"{', '.join(parts)}: the automation called {' and '.join(names)} before answering{same}"
+        f" — {_fix(first)}"
+    )
+
+
+def _what(f: Fault) -> str:
+    """``slow calls (2.2 s ± 0.1 s a call; the slow fault, 0.10 s-1.10 s)``."""
+    p, window = f.params, f"the {f.mode} fault, {timestamp(f.start)}-{timestamp(f.end)}"
+    if f.mode == "slow":
+        jitter = float(p.get("jitter", 0) or 0)
+        spread = f" ± {seconds(jitter)}" if jitter else ""
+        return f"slow calls ({seconds(float(p.get('latency', 1)))}{spread} a call; {window})"
+    if _holds(f):
+        return f"held calls (no answer for {seconds(float(p.get('hold', 30)))}; {window})"
+    if f.mode == "throttle":
+        return f"429 answers (Retry-After {seconds(float(p.get('retry_after', 1)))}; {window})"
+    if f.mode == "rate-limit":
+        rate = float(p.get("rate", 0))
+        return f"429 answers beyond its rate limit ({rate:g} calls a second; {window})"
+    if f.mode == "reset":
+        return f"reset connections ({window})"
+    return f"failing calls ({int(p.get('status', 503))}; {window})"
+
+
+def _holds(f: Fault) -> bool:
+    """Does the fault's call itself hold its caller (for its latency, or its hold)?"""
+    return f.mode in _HOLDING or (
+        f.mode == "commit-then-fail" and f.params.get("then") == "timeout"
+    )
+
+
+def _fix(f: Fault) -> str:
+    if f.mode in _THROTTLING:
+        return (
+            "acknowledge first and do the work after (a queue), waiting out Retry-After there, "
+            "not while the sender waits"
+        )
+    if _holds(f):
+        return "acknowledge first and do the work after (a queue), or bound the call's timeout"
+    return "acknowledge first and retry the call from a queue, not while the sender waits"
+
+
+def pace_text(deliveries: Sequence[Delivery], rest: Sequence[Delivery]) -> str:
+    """What a compressed run's pace says of the slow deliveries ``rest`` (those no fault
+    explains): a backlog — run at the scenario's pace — or slow alone; "" for none."""
+    if not rest:
+        return ""
+    queued = _queued(deliveries)
+    alone = [d for d in rest if d.id not in queued]
+    if alone:
+        first = min(alone, key=_sent)
+        return (
+            f"{first.id} was over the budget with no other delivery in flight: slow on its own, "
+            "not for the pace, so --time-scale 1 would not change it — acknowledge first and "
+            "do the work after"
+        )
+    n = len(rest)
+    return (
+        f"{n:,} of them {'was' if n == 1 else 'were'} sent while earlier deliveries were still "
+        "unanswered, faster than the scenario's own pace: run with --time-scale 1 to judge the "
+        "acks at it"
+    )
+
+
+def _queued(deliveries: Sequence[Delivery]) -> set[str]:
+    """The deliveries sent while one of another event, sent before, was still unanswered (one
+    that timed out counts as never answered: the target may still hold it). Read as columns
+    where a loaded run holds them so."""
+    found: set[str] = set()
+    flying: list[tuple[float, str]] = []  # (end, event id), the earliest end first
+    events: Counter[str] = Counter()  # of the deliveries in flight
+    rows = delivery_rows(deliveries, "sent_at", "answered_at", "event_id", "id")
+    for sent, answered, event, dlv_id in sorted(rows, key=itemgetter(0)):
+        while flying and flying[0][0] <= sent:
+            events[heapq.heappop(flying)[1]] -= 1
+        if len(flying) > events[event]:
+            found.add(dlv_id)
+        heapq.heappush(flying, (answered if answered is not None else math.inf, event))
+        events[event] += 1
+    return found
+
+
+def _sent(d: Delivery) -> float:
+    return d.sent_at
