@@ -22,6 +22,8 @@ from harness.invariants import judge
 
 ROUTES = {"tracker": ["PUT /tickets/{id}", "POST /tickets/{id}/activity"]}
 ACTIVITY = "POST /tickets/{id}/activity"
+MERGE_TYPE = "application/merge-patch+json"
+MERGE = {"Content-Type": MERGE_TYPE}
 
 
 def ev(tag: str, seq: int) -> Event:
@@ -168,12 +170,13 @@ def test_unattributed_writes_counted_are_those_a_repeat_would_harm(
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 def test_unattributed_idempotent_writes_are_not_counted(method: str) -> None:
-    """A PUT, a DELETE or a merge PATCH (a JSON object) repeated changes nothing more."""
+    """A PUT, a DELETE or a merge PATCH (application/merge-patch+json) repeated changes
+    nothing more."""
     h = storm(2)
     for history in (h, h.baseline):
         assert history is not None
         history.effects[:] = [
-            Effect(e.id, e.downstream, e.at, method, e.path, e.headers, e.body, e.status)
+            Effect(e.id, e.downstream, e.at, method, e.path, MERGE, e.body, e.status)
             if e.method == "POST"
             else e
             for e in history.effects
@@ -195,20 +198,30 @@ def test_counted_per_downstream() -> None:
     assert ACTIVITY not in v.summary.split("; add")[0]
 
 
-def test_without_a_clean_run_unattributed_posts_are_not_passed() -> None:
-    """Nothing to count them against: the verdict says what the attributed effects show, and
-    that a repeat among the others would not show."""
+def test_without_a_clean_run_unattributed_posts_are_only_noted() -> None:
+    """Nothing says how many the events owe (a Locust run, `baseline: false`, or no invariant
+    that needs a clean run): a correct automation's lines would be as inconclusive as a
+    storm's, and pytest fails an inconclusive item. The verdict says what it judged."""
     v = dup(storm(1, with_clean=False))
-    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.status is Status.PASS, v.summary
     assert v.summary == (
-        f"not judged: 3 {ACTIVITY} name no event, and there is no clean run to count them "
-        "against (baseline: false, --no-baseline, or a Locust run): a repeat among them would "
-        "not show, so a pass would claim what the run could not see; add a correlate: rule "
-        f"mapping a field of {ACTIVITY} to the event field it comes from; see "
-        "docs/correlation.md (an Idempotency-Key carrying the event id makes them "
-        "attributable, and harmless to repeat); of the attributed effects, no event produced a "
-        "repeated effect (3 effects over 3 events)"
+        "no event produced a repeated effect (3 effects over 3 events); 3 effects could not be "
+        f"attributed to an event ({ACTIVITY} (3): add a correlate: rule for them, see "
+        "docs/correlation.md)"
     )
+
+
+def test_a_clean_run_of_fewer_events_is_counted_per_event() -> None:
+    """A year's month of many events against one clean run of a few (``harness year``): a
+    correct automation's one line per event is not more than the clean run's, per event."""
+    h = storm(1, n=6)
+    h.baseline = clean(3)
+    assert dup(h).status is Status.PASS
+    h = storm(2, n=6)
+    h.baseline = clean(3)
+    v = dup(h)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "where its clean run made 3 (storm@zqclean, its 3 events, this run 6)" in v.summary
 
 
 def test_an_attributed_duplicate_still_fails() -> None:
@@ -223,7 +236,7 @@ def test_an_attributed_duplicate_still_fails() -> None:
 # -- merge PATCH: an identical repeat is harmless ----------------------------------------------
 
 
-def patches(*bodies: Any) -> History:
+def patches(*bodies: Any, headers: Mapping[str, str] = MERGE) -> History:
     """One HubSpot event delivered len(bodies) times, each PATCHing its member with a body."""
     event = ev("zqrun", 0)
     return run(
@@ -231,7 +244,7 @@ def patches(*bodies: Any) -> History:
         [ok(event, n) for n in range(1, len(bodies) + 1)],
         [
             write(f"eff_{n}", "PATCH", "/lists/newsletter/members/51263145977", [event],
-                  body=body, at=n / 10)
+                  body=body, headers=headers, at=n / 10)
             for n, body in enumerate(bodies, 1)
         ],
         tag="zqrun",
@@ -245,6 +258,16 @@ def test_a_repeated_identical_merge_patch_is_harmless() -> None:
     assert v.summary == "no harmful duplicate effects: 2 repeated PATCHes, idempotent: harmless"
 
 
+def test_a_patch_not_declared_a_merge_patch_repeated_is_a_duplicate() -> None:
+    """A JSON object PATCHed as application/json is what its API makes of it: Notion's
+    PATCH /v1/blocks/{id}/children appends the children again. Judged harmless, it passed a
+    duplicate the verdict had failed before (a review's finding)."""
+    children = {"children": [{"paragraph": {"text": "paid"}}]}
+    v = dup(patches(children, children, headers={"Content-Type": "application/json"}))
+    assert v.status is Status.FAIL, v.summary
+    assert "1 repeated request (1 PATCH)" in v.summary
+
+
 @pytest.mark.parametrize(
     "bodies",
     [
@@ -254,6 +277,7 @@ def test_a_repeated_identical_merge_patch_is_harmless() -> None:
     ],
 )
 def test_a_json_patch_or_another_merge_patch_repeated_is_a_duplicate(bodies: Any) -> None:
-    v = dup(patches(*bodies))
+    kind = "application/json-patch+json" if isinstance(bodies[0], list) else MERGE_TYPE
+    v = dup(patches(*bodies, headers={"Content-Type": kind}))
     assert v.status is Status.FAIL, v.summary
     assert "1 repeated request (1 PATCH)" in v.summary

@@ -1,13 +1,14 @@
 """no_duplicate_effects: no event changes a downstream twice with the same request.
 
 A repeat is a second write of one event to the same downstream, method and path. It is
-harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, or PATCH of a JSON
-object (a merge patch), with the same body, or the same ``Idempotency-Key`` as an earlier effect
-of that event. Any other repeat is a duplicate.
+harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, or merge PATCH
+(``application/merge-patch+json``), with the same body, or the same ``Idempotency-Key`` as an
+earlier effect of that event. Any other repeat is a duplicate.
 
 Writes naming no event cannot show one; where those a repeat would harm outnumber what the
-clean run made of their request, or there is no clean run to count them against, a pass would
-claim what the run could not see: the verdict is inconclusive (``_unattributed``).
+clean run made of their request (scaled by the two runs' events), a pass would claim what the
+run could not see: the verdict is inconclusive (``_unattributed``). Without a clean run they
+are only noted, as before.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def classify(writes: Sequence[Effect]) -> list[tuple[Effect, Repeat]]:
         if bodies is None:
             bodies_by_request[request] = {w.body}
             continue
-        if w.body in bodies and harmless_repeat(method, w.body):
+        if w.body in bodies and harmless_repeat(w, method):
             kind = Repeat.IDEMPOTENT
         else:
             key = w.header(IDEMPOTENCY_KEY)
@@ -121,7 +122,7 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
                 or method != earlier.method.upper()
             ):
                 continue  # two requests, neither a repeat
-            if w.body == earlier.body and harmless_repeat(method, w.body):
+            if w.body == earlier.body and harmless_repeat(w, method):
                 idempotent[method] += 1
                 harmless.append(eid)
             elif (key := w.header(IDEMPOTENCY_KEY)) is not None and key == earlier.header(
@@ -185,45 +186,36 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
 
 def _unseen(facts: Facts, seen: str) -> Verdict | None:
     """Inconclusive where writes naming no event may hide a repeat: more of a request than the
-    clean run made, or no clean run to count them against. ``seen``: what the attributed
-    effects show."""
+    clean run made, per event. ``seen``: what the attributed effects show."""
     found = unattributed_writes(facts)
-    if found is None:
-        return None
+    if found is None or found.clean_run is None:
+        return None  # without a clean run nothing says how many the events owe: noted only
     over = found.over
-    if found.clean_run is not None and not over:
+    if not over:
         return None
     several = len({c.request.downstream for c in found.requests}) > 1
-    shown = over or found.requests
-    if over:
-        made = "; ".join(
-            f"{c.here:,} {c.request.text(several)}, {len(c.unattributed):,} of them naming no "
-            f"event, where its clean run made {c.clean:,}"
-            for c in over
-        )
-        events = (
-            f"the same {plural(found.events, 'event')}"
-            if found.events == found.clean_events
-            else f"its {plural(found.clean_events, 'event')}"
-        )
-        why = (
-            f"this run made {made} ({found.clean_run}, {events}): some event may have repeated "
-            "one (a redelivery not deduplicated, a retry without an Idempotency-Key), but "
-            "nothing shows which"
-        )
-    else:
-        names = ", ".join(f"{len(c.unattributed):,} {c.request.text(several)}" for c in shown)
-        why = (
-            f"{names} name no event, and there is no clean run to count them against "
-            f"({found.why_no_clean}): a repeat among them would not show"
-        )
+    made = "; ".join(
+        f"{c.here:,} {c.request.text(several)}, {len(c.unattributed):,} of them naming no "
+        f"event, where its clean run made {c.clean:,}"
+        for c in over
+    )
+    events = (
+        f"the same {plural(found.events, 'event')}"
+        if found.events == found.clean_events
+        else f"its {plural(found.clean_events, 'event')}, this run {found.events:,}"
+    )
+    why = (
+        f"this run made {made} ({found.clean_run}, {events}): some event may have repeated "
+        "one (a redelivery not deduplicated, a retry without an Idempotency-Key), but "
+        "nothing shows which"
+    )
     summary = (
         f"not judged: {why}, so a pass would claim what the run could not see; "
-        f"{correlation_advice(facts, shown[0].request.text())} (an Idempotency-Key carrying the "
+        f"{correlation_advice(facts, over[0].request.text())} (an Idempotency-Key carrying the "
         f"event id makes them attributable, and harmless to repeat); of the attributed effects, "
         f"{seen}"
     )
-    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, _unseen_witnesses(shown, several))
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, _unseen_witnesses(over, several))
 
 
 def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness]:

@@ -1,10 +1,11 @@
 """Order webhooks -> the order patched in a CRM, and a line appended to the order's timeline.
 
-Each event sets the order's status and email with a ``PATCH`` of a JSON object (a merge patch:
-sent twice, the order is as after once), then appends an activity line to the order's timeline,
-whose number it derives from the order id (a CRC, as a legacy system's numeric key): the line
-holds the event type and the amount, nothing the event carries as it is. It does not
-deduplicate, and sends no ``Idempotency-Key``: a redelivered event appends its line again.
+Each event sets the order's status and email with a JSON Merge Patch (``PATCH``, ``Content-Type:
+application/merge-patch+json``: sent twice, the order is as after once), then appends an
+activity line to the order's timeline, whose number it derives from the order id (a CRC, as a
+legacy system's numeric key): the line holds the event type and the amount, nothing the event
+carries as it is. It does not deduplicate, and sends no ``Idempotency-Key``: a redelivered event
+appends its line again.
 
 Must get: ``no_duplicate_effects`` never pass under redeliveries — the lines name no event, so
 nothing ties a second line to the event it repeats, and the run made more of them than its
@@ -17,6 +18,7 @@ redeliveries (as many lines as the clean run), a pass.
 
 from __future__ import annotations
 
+import json
 import zlib
 
 import aiohttp
@@ -39,7 +41,8 @@ def build_app(crm_url: str) -> web.Application:
         crm = request.app[CRM]
         try:
             patch = {"status": event["type"], "email": data["customer"]["email"]}
-            async with crm.patch(f"/orders/{order}", json=patch) as r:
+            merge = {"Content-Type": "application/merge-patch+json"}
+            async with crm.patch(f"/orders/{order}", data=json.dumps(patch), headers=merge) as r:
                 r.raise_for_status()
             line = {"line": event["type"], "amount": data["amount"]}
             async with crm.post(f"/timeline/{timeline}/entries", json=line) as r:
