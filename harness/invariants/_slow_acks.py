@@ -71,8 +71,7 @@ def waits(facts: Facts, over: Sequence[Delivery], budget: float) -> dict[str, Wa
     if not history.faults or not over:
         return {}
     answered_by = FaultCalls(history)
-    effects = facts.effects_in_order
-    ats = [e.at for e in effects]
+    calls = _Calls(facts.effects_in_order, history.deliveries)
     events = facts.events_by_id
     # A batch's deliveries share one request (sent and answered together): its calls for any
     # of their events held them all.
@@ -83,25 +82,74 @@ def waits(facts: Facts, over: Sequence[Delivery], budget: float) -> dict[str, Wa
     for d in over:
         ids = batch[(d.sent_at, d.answered_at)]
         keys = {e.key for i in ids if (e := events.get(i)) is not None}
-        flight = effects[
-            bisect.bisect_left(ats, d.sent_at) : bisect.bisect_right(ats, flight_end(d, budget))
-        ]
-        for whose in (_ITS, _RECORDS, _UNNAMED):
-            own = [e for e in flight if _whose(e, ids, keys) == whose]
+        span = calls.span(d.sent_at, flight_end(d, budget))
+        for whose, own in calls.owned(span, ids, keys):
             if (held := _held_by(own, answered_by)) is not None:
-                calls = tuple(c for c in own if held in answered_by.answering(c))
-                found[d.id] = Waited(held, calls, whose)
+                held_calls = tuple(c for c in own if held in answered_by.answering(c))
+                found[d.id] = Waited(held, held_calls, whose)
                 break
     return found
 
 
-def _whose(e: Effect, event_ids: set[str], keys: set[str]) -> str | None:
-    """Whether a call is of the events ``event_ids`` (of records ``keys``): how, or None."""
-    if e.event_ids:
-        return _ITS if not event_ids.isdisjoint(e.event_ids) else None
-    if e.key is not None:
-        return _RECORDS if e.key in keys else None
-    return _UNNAMED
+class _Calls:
+    """A run's calls in time order, found by what they name: a delivery's own calls in its
+    flight read from the lists of its events, its records and the calls naming nothing, not
+    by a scan of every call in flight (a loaded run has hundreds at once). A call naming
+    nothing is a delivery's only when no other request was in flight as it was made: with
+    others in flight, it may be theirs."""
+
+    def __init__(self, effects: Sequence[Effect], deliveries: Sequence[Delivery]) -> None:
+        self._effects = effects
+        self._ats = [e.at for e in effects]
+        self._by_event: defaultdict[str, list[int]] = defaultdict(list)
+        self._by_key: defaultdict[str, list[int]] = defaultdict(list)
+        self._unnamed: list[int] = []
+        alone = _Alone(deliveries)
+        for n, e in enumerate(effects):
+            if e.event_ids:
+                for i in e.event_ids:
+                    self._by_event[i].append(n)
+            elif e.key is not None:
+                self._by_key[e.key].append(n)
+            elif alone(e.at):
+                self._unnamed.append(n)
+
+    def span(self, start: float, end: float) -> tuple[int, int]:
+        """The positions of the calls made from ``start`` to ``end``."""
+        return bisect.bisect_left(self._ats, start), bisect.bisect_right(self._ats, end)
+
+    def owned(
+        self, span: tuple[int, int], ids: set[str], keys: set[str]
+    ) -> list[tuple[str, list[Effect]]]:
+        """In ``span``, the calls naming one of ``ids``, those naming only one of the records
+        ``keys``, and those naming nothing — each in time order, best first."""
+        lo, hi = span
+        its = sorted({n for i in ids for n in _within(self._by_event.get(i, ()), lo, hi)})
+        records = sorted(n for k in keys for n in _within(self._by_key.get(k, ()), lo, hi))
+        unnamed = _within(self._unnamed, lo, hi)
+        effects = self._effects
+        return [
+            (whose, [effects[n] for n in positions])
+            for whose, positions in ((_ITS, its), (_RECORDS, records), (_UNNAMED, unnamed))
+        ]
+
+
+class _Alone:
+    """Was one request alone in flight at a moment? A batch's deliveries are one request; one
+    never answered (timed out) is in flight to the end, as the target may still hold it."""
+
+    def __init__(self, deliveries: Sequence[Delivery]) -> None:
+        flights = set(delivery_rows(deliveries, "sent_at", "answered_at"))
+        self._starts = sorted(sent for sent, _ in flights)
+        self._ends = sorted(math.inf if end is None else end for _, end in flights)
+
+    def __call__(self, at: float) -> bool:
+        started = bisect.bisect_right(self._starts, at)
+        return started - bisect.bisect_left(self._ends, at) <= 1
+
+
+def _within(positions: Sequence[int], lo: int, hi: int) -> Sequence[int]:
+    return positions[bisect.bisect_left(positions, lo) : bisect.bisect_left(positions, hi)]
 
 
 def _held_by(calls: Sequence[Effect], answered_by: FaultCalls) -> Fault | None:
