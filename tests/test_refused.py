@@ -263,11 +263,21 @@ def test_deliveries_ended_by_the_delivery_timeout_say_whether_the_target_went_on
     )
 
 
-def answered_during(fault: Fault | None, provider: str) -> History:
+def answered_during(
+    fault: Fault | None, provider: str, calls_to: str = "accounting", answer: int = 503
+) -> History:
     """Six events answered 503 (as an automation whose downstream refused it answers), during
-    ``fault``'s window, or with none."""
+    ``fault``'s window, or with none; each delivery's one call to ``calls_to``, answered
+    ``answer``."""
     h = with_settings(answered(503), provider=provider)
-    return dataclasses.replace(h, faults=[fault] if fault is not None else [])
+    calls = [
+        dataclasses.replace(
+            effect(f"eff_{d.id}", [d.event_id], d.sent_at + 0.001, status=answer),
+            downstream=calls_to,
+        )
+        for d in h.deliveries
+    ]
+    return dataclasses.replace(h, faults=[fault] if fault is not None else [], effects=calls)
 
 
 OUTAGE = Fault("accounting", "status", 0.05, 1.25, {"status": 503})
@@ -299,7 +309,10 @@ def test_5xx_answers_during_a_downstream_fault_pass_its_failure_on(
 
 
 def test_5xx_answers_outside_any_fault_window_are_still_a_crash() -> None:
+    """Outside the window, or inside it while their calls went elsewhere and were answered
+    (a review's case: the window was only open meanwhile, it met none of their calls)."""
     late = Fault("accounting", "status", 5.0, 6.0, {"status": 503})
-    for h in (answered_during(None, "stripe"), answered_during(late, "stripe")):
+    elsewhere = answered_during(OUTAGE, "stripe", calls_to="api", answer=200)
+    for h in (answered_during(None, "stripe"), answered_during(late, "stripe"), elsewhere):
         found = refusals(h)
         assert found is not None and found.cause.startswith("the automation crashed (5xx)")

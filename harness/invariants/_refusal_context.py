@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from ..core._model import Delivery, Fault
@@ -23,7 +24,9 @@ from ..core._providers import PROVIDERS
 from ..core._scenario import FAULT_MODES
 from ..history import History
 from ._facts import timestamp
+from ._fault_calls import FaultCalls
 from ._lag import waited
+from ._own_calls import OwnCalls
 from ._timing import seconds
 from .target_available import availability
 
@@ -96,18 +99,35 @@ def _ack_timeout(name: str, found: TimedOut) -> tuple[str, str]:
 
 
 def failing_fault(history: History, deliveries: Sequence[Delivery]) -> Fault | None:
-    """The downstream fault window most of ``deliveries`` were in flight in, when more than
-    half were in one."""
+    """The downstream fault window that answered a call of most of ``deliveries`` while they
+    were in flight (``_own_calls``: their event's calls, their record's, or one naming nothing
+    made while one was alone in flight), when more than half met one. A window that was only
+    open meanwhile, its calls other events', is not theirs."""
     windows = [f for f in history.faults if f.mode in FAULT_MODES]
     if not windows or not deliveries:
         return None
-    hits: Counter[int] = Counter()
+    answered_by = FaultCalls(history)
+    calls = OwnCalls(sorted(history.effects, key=attrgetter("at")), history.deliveries)
+    wanted = {d.event_id for d in deliveries}
+    keys = {e.id: e.key for e in history.events if e.id in wanted}
+    hits: Counter[int] = Counter()  # by the window's place in ``windows``
     for d in deliveries:
         end = d.answered_at if d.answered_at is not None else d.sent_at
-        for n, f in enumerate(windows):
-            if d.sent_at < f.end and f.start <= end:
-                hits[n] += 1
-                break
+        span = calls.span(d.sent_at, end)
+        ids, records = {d.event_id}, {keys[d.event_id]} if d.event_id in keys else set()
+        met = next(
+            (
+                n
+                for _, own in calls.owned(span, ids, records)
+                for c in own
+                for f in answered_by.answering(c)
+                for n, w in enumerate(windows)
+                if w == f
+            ),
+            None,
+        )
+        if met is not None:
+            hits[met] += 1
     if sum(hits.values()) * 2 <= len(deliveries):
         return None
     return windows[hits.most_common(1)[0][0]]

@@ -19,7 +19,6 @@ Two causes are told apart, because they call for opposite advice:
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from collections import Counter, defaultdict
@@ -32,16 +31,13 @@ from ..history import delivery_rows
 from ._facts import Facts, id_list, plural, timestamp
 from ._fault_calls import FaultCalls
 from ._lag import flight_end
+from ._own_calls import UNNAMED, OwnCalls
 from ._timing import seconds
 
 # Faults whose call itself holds the caller: one such call in a flight is enough.
 _HOLDING = frozenset({"slow", "timeout"})
 _THROTTLING = frozenset({"throttle", "rate-limit"})
 _SHOWN = 3  # calls named in a witness
-
-
-# Whose a call made during a delivery's flight is, by what it names (best first).
-_ITS, _RECORDS, _UNNAMED = "its", "its record's", "naming no event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +54,7 @@ class Waited:
         f, n = self.fault, len(self.calls)
         calls = id_list([f"{e.method.upper()} {e.path} {e.id}" for e in self.calls[:_SHOWN]])
         more = f" and {n - _SHOWN:,} more" if n > _SHOWN else ""
-        if self.whose == _UNNAMED:
+        if self.whose == UNNAMED:
             what = f"{plural(n, 'call')} naming no event"
         else:
             what = f"{self.whose} {plural(n, 'call')}"
@@ -71,7 +67,7 @@ def waits(facts: Facts, over: Sequence[Delivery], budget: float) -> dict[str, Wa
     if not history.faults or not over:
         return {}
     answered_by = FaultCalls(history)
-    calls = _Calls(facts.effects_in_order, history.deliveries)
+    calls = OwnCalls(facts.effects_in_order, history.deliveries)
     events = facts.events_by_id
     # A batch's deliveries share one request (sent and answered together): its calls for any
     # of their events held them all.
@@ -89,67 +85,6 @@ def waits(facts: Facts, over: Sequence[Delivery], budget: float) -> dict[str, Wa
                 found[d.id] = Waited(held, held_calls, whose)
                 break
     return found
-
-
-class _Calls:
-    """A run's calls in time order, found by what they name: a delivery's own calls in its
-    flight read from the lists of its events, its records and the calls naming nothing, not
-    by a scan of every call in flight (a loaded run has hundreds at once). A call naming
-    nothing is a delivery's only when no other request was in flight as it was made: with
-    others in flight, it may be theirs."""
-
-    def __init__(self, effects: Sequence[Effect], deliveries: Sequence[Delivery]) -> None:
-        self._effects = effects
-        self._ats = [e.at for e in effects]
-        self._by_event: defaultdict[str, list[int]] = defaultdict(list)
-        self._by_key: defaultdict[str, list[int]] = defaultdict(list)
-        self._unnamed: list[int] = []
-        alone = _Alone(deliveries)
-        for n, e in enumerate(effects):
-            if e.event_ids:
-                for i in e.event_ids:
-                    self._by_event[i].append(n)
-            elif e.key is not None:
-                self._by_key[e.key].append(n)
-            elif alone(e.at):
-                self._unnamed.append(n)
-
-    def span(self, start: float, end: float) -> tuple[int, int]:
-        """The positions of the calls made from ``start`` to ``end``."""
-        return bisect.bisect_left(self._ats, start), bisect.bisect_right(self._ats, end)
-
-    def owned(
-        self, span: tuple[int, int], ids: set[str], keys: set[str]
-    ) -> list[tuple[str, list[Effect]]]:
-        """In ``span``, the calls naming one of ``ids``, those naming only one of the records
-        ``keys``, and those naming nothing — each in time order, best first."""
-        lo, hi = span
-        its = sorted({n for i in ids for n in _within(self._by_event.get(i, ()), lo, hi)})
-        records = sorted(n for k in keys for n in _within(self._by_key.get(k, ()), lo, hi))
-        unnamed = _within(self._unnamed, lo, hi)
-        effects = self._effects
-        return [
-            (whose, [effects[n] for n in positions])
-            for whose, positions in ((_ITS, its), (_RECORDS, records), (_UNNAMED, unnamed))
-        ]
-
-
-class _Alone:
-    """Was one request alone in flight at a moment? A batch's deliveries are one request; one
-    never answered (timed out) is in flight to the end, as the target may still hold it."""
-
-    def __init__(self, deliveries: Sequence[Delivery]) -> None:
-        flights = set(delivery_rows(deliveries, "sent_at", "answered_at"))
-        self._starts = sorted(sent for sent, _ in flights)
-        self._ends = sorted(math.inf if end is None else end for _, end in flights)
-
-    def __call__(self, at: float) -> bool:
-        started = bisect.bisect_right(self._starts, at)
-        return started - bisect.bisect_left(self._ends, at) <= 1
-
-
-def _within(positions: Sequence[int], lo: int, hi: int) -> Sequence[int]:
-    return positions[bisect.bisect_left(positions, lo) : bisect.bisect_left(positions, hi)]
 
 
 def _held_by(calls: Sequence[Effect], answered_by: FaultCalls) -> Fault | None:
