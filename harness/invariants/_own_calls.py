@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..core._model import Delivery, Effect
 from ..history import delivery_rows
@@ -45,18 +45,17 @@ class OwnCalls:
 
     def owned(
         self, span: tuple[int, int], ids: set[str], keys: set[str]
-    ) -> list[tuple[str, list[Effect]]]:
+    ) -> Iterator[tuple[str, list[Effect]]]:
         """In ``span``, the calls naming one of ``ids``, those naming only one of the records
-        ``keys``, and those naming nothing — each in time order, best first."""
+        ``keys``, and those naming nothing — each in time order, best first, each found only
+        when the one before did not serve."""
         lo, hi = span
-        its = sorted({n for i in ids for n in _within(self._by_event.get(i, ()), lo, hi)})
-        records = sorted(n for k in keys for n in _within(self._by_key.get(k, ()), lo, hi))
-        unnamed = _within(self._unnamed, lo, hi)
         effects = self._effects
-        return [
-            (whose, [effects[n] for n in positions])
-            for whose, positions in ((ITS, its), (RECORDS, records), (UNNAMED, unnamed))
-        ]
+        its = {n for i in ids for n in _within(self._by_event.get(i, ()), lo, hi)}
+        yield ITS, [effects[n] for n in sorted(its)]
+        records = sorted(n for k in keys for n in _within(self._by_key.get(k, ()), lo, hi))
+        yield RECORDS, [effects[n] for n in records]
+        yield UNNAMED, [effects[n] for n in _within(self._unnamed, lo, hi)]
 
 
 class _Alone:

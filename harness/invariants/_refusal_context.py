@@ -110,6 +110,7 @@ def failing_fault(history: History, deliveries: Sequence[Delivery]) -> Fault | N
     calls = OwnCalls(sorted(history.effects, key=attrgetter("at")), history.deliveries)
     wanted = {d.event_id for d in deliveries}
     keys = {e.id: e.key for e in history.events if e.id in wanted}
+    place = {id(w): n for n, w in enumerate(windows)}  # FaultCalls answers with these objects
     hits: Counter[int] = Counter()  # by the window's place in ``windows``
     for d in deliveries:
         end = d.answered_at if d.answered_at is not None else d.sent_at
@@ -121,8 +122,7 @@ def failing_fault(history: History, deliveries: Sequence[Delivery]) -> Fault | N
                 for _, own in calls.owned(span, ids, records)
                 for c in own
                 for f in answered_by.answering(c)
-                for n, w in enumerate(windows)
-                if w == f
+                if (n := place.get(id(f))) is not None
             ),
             None,
         )

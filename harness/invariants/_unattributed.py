@@ -2,8 +2,9 @@
 
 An effect naming no event cannot show a repeated event: ``no_duplicate_effects`` judges the
 attributed ones. But a write whose repeat would harm (``_idempotent.may_repeat_harm``: a
-``POST``, a JSON Patch, no ``Idempotency-Key``) may be exactly what an undeduplicated
-redelivery repeats — an activity line appended to a path the automation derived. Per request
+``POST``, a ``PATCH`` not sent as a merge patch, no ``Idempotency-Key``) may be exactly what an
+undeduplicated redelivery repeats — an activity line appended to a path the automation derived.
+Per request
 (downstream, method, route template, as ``_expected.Routes`` names it), the run's such writes
 are counted against what its clean run (the same events, each once) made of the request: more
 here than there is a repeat that nothing ties to an event.
@@ -24,11 +25,11 @@ from ._idempotent import may_repeat_harm
 @dataclass(frozen=True, slots=True)
 class Counted:
     """One request some unattributed writes of the run went to: how many such writes (``here``,
-    attributed or not), and how many the clean run made (None: no clean run to ask)."""
+    attributed or not), and how many the clean run made."""
 
     request: Request
     here: int
-    clean: int | None
+    clean: int
     unattributed: list[Effect] = field(default_factory=list)  # this run's, naming no event
 
 
@@ -37,7 +38,7 @@ class Unattributed:
     """The requests with unattributed writes a repeat would harm, and the clean run asked."""
 
     requests: list[Counted]  # most unattributed writes first
-    clean_run: str | None  # its run id; None: the run has none
+    clean_run: str  # its run id
     events: int  # this run's events
     clean_events: int  # the clean run's
 
@@ -46,16 +47,22 @@ class Unattributed:
         """The requests this run made more of than its clean run, per event: a year's month
         of 2,000 events against a clean run of 200 owes ten times its count."""
         scale = self.events / self.clean_events if self.clean_events else 1.0
-        return [c for c in self.requests if c.clean is not None and c.here > c.clean * scale]
+        return [c for c in self.requests if c.here > c.clean * scale]
 
 
 def unattributed_writes(facts: Facts) -> Unattributed | None:
     """The run's unattributed writes a repeat would harm, per request, with the clean run's
-    count of each request; None when it has none. Another run's late writes are left out."""
+    count of each request; None when it has none, or no clean run to count them against
+    (nothing says how many the events owe). Another run's late writes are left out."""
     mine = [e for routes in facts.unattributed_routes.values() for e in routes if _counts(e)]
     if not mine:
         return None
+    baseline = facts.history.baseline
+    if baseline is None:
+        return None  # not learnt for nothing: the expectation costs a pass over the events
     exp = expectation_of(facts)
+    if exp.clean_run is None:
+        return None
     mine = [e for e in mine if not (exp.tag and of_another_run(e, exp.tag))]
     if not mine:
         return None
@@ -64,21 +71,13 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     for e in mine:
         unattributed.setdefault(routes.of(e), []).append(e)
     here = _count(facts.writes_in_order, routes, unattributed.keys(), exp.tag)
-    baseline = facts.history.baseline if exp.clean_run is not None else None
-    clean = (
-        _count(baseline.effects, routes, unattributed.keys(), baseline.info.tracer_tag)
-        if baseline is not None
-        else None
-    )
+    clean = _count(baseline.effects, routes, unattributed.keys(), baseline.info.tracer_tag)
     ordered = sorted(unattributed.items(), key=lambda item: -len(item[1]))
     return Unattributed(
-        [
-            Counted(request, here[request], None if clean is None else clean[request], effects)
-            for request, effects in ordered
-        ],
+        [Counted(request, here[request], clean[request], effects) for request, effects in ordered],
         exp.clean_run,
         len(facts.history.events),
-        len(baseline.events) if baseline is not None else 0,
+        len(baseline.events),
     )
 
 

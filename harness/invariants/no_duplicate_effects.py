@@ -187,9 +187,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
 def _unseen(facts: Facts, seen: str) -> Verdict | None:
     """Inconclusive where writes naming no event may hide a repeat: more of a request than the
     clean run made, per event. ``seen``: what the attributed effects show."""
-    found = unattributed_writes(facts)
-    if found is None or found.clean_run is None:
-        return None  # without a clean run nothing says how many the events owe: noted only
+    found = unattributed_writes(facts)  # None without a clean run: then only noted
+    if found is None:
+        return None
     over = found.over
     if not over:
         return None
