@@ -219,7 +219,7 @@ class ResourceStore:
         self._put(collection, rid, stored)
         return Answer(201, stored, committed=True)
 
-    def _read(self, path: str, query: str = "") -> Answer:
+    def _read(self, path: str, query: str) -> Answer:
         path = "/" + path.strip("/")
         parent, _, rid = path.rpartition("/")
         parent = parent or "/"

@@ -256,8 +256,8 @@ def number_mask(tag: str) -> int:
 def renumbered(n: int, mask: int) -> int:
     """``n`` as this run's number: the bits below its top one flipped by ``mask``, except
     those a double drops (above 2**53): the same bit length, one-to-one within a run, and
-    a number a float mangles stays one it mangles (the big-number hazards). Numbers below 4
-    have no bit to flip; a small one repeats between runs more often (1 in 2**(bits-1))."""
+    a number a float mangles stays one it mangles (the big-number hazards). 0 and 1 have no
+    bit to flip; a small one repeats between runs more often (1 in 2**(bits-1))."""
     bits = n.bit_length()
     low = max(0, bits - 53)  # what float(n) rounds away
     span = bits - 1 - low
