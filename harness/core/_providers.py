@@ -55,6 +55,9 @@ class Provider:
     gives_up_on: frozenset[int] = frozenset()  # answers that end an event's retries
     honours_retry_after: bool = False  # a Retry-After answer header delays the next retry
     no_retry_header: str | None = None  # an answer header the receiver sets to stop retries
+    # False for the generic profiles (hmac, none): the sender is the user's own, and whether
+    # it retries is not known (``retries`` is then only what a scenario sets).
+    retries_known: bool = True
 
     def retry_wait(self, status: int | None, headers: Mapping[str, str]) -> float | None:
         """After an answer (``status`` None: the connection failed): None when this sender
@@ -191,8 +194,8 @@ PROVIDERS: Mapping[str, Provider] = {
             notes="10 retries, exponential, over about 3 days; Idempotency-Key kept across "
             "retries; timeout not published",
         ),
-        Provider("hmac", "generic HMAC-SHA256", "hmac", None, ()),
-        Provider("none", "unsigned", "none", None, ()),
+        Provider("hmac", "generic HMAC-SHA256", "hmac", None, (), retries_known=False),
+        Provider("none", "unsigned", "none", None, (), retries_known=False),
     )
 }
 assert set(PROVIDERS) == set(SCHEMES), "every scheme has a provider profile"

@@ -153,7 +153,7 @@ def _redelivery(settings: Mapping[str, Any]) -> str:
     nothing known."""
     name = settings.get("provider")
     profile = PROVIDERS.get(str(name)) if name else None
-    if profile is None or profile.name in ("hmac", "none"):
+    if profile is None or not profile.retries_known:
         return ", which redelivers it if it retries (docs/providers.md)"
     title = _title(profile.name)
     if not profile.retries:

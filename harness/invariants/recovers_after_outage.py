@@ -57,6 +57,7 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import marked_faults
+from ._sender import Redelivery, Sender, sender_of
 
 NAME = "recovers_after_outage"
 CLASS = FailureClass.SILENT
@@ -118,18 +119,21 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     touched = _touched(facts, windows, hit)
     needs, left = _needs(facts, exp, [a.event for a in touched])
     accepted = [a for a in touched if a.event.id in needs]
+    refused = _unredelivered(facts, exp, windows, left)
     notes = _left_note(exp, touched, left) + _unmet_note(unmet) + unattributed_note(facts)
     if not accepted:
+        if refused.lost:
+            return _lost_verdict(facts, refused, "", notes)
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
             f"the target accepted no event while {plural(len(windows), 'fault window')} "
-            f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
-            + _refused_note(facts, windows)
-            + notes,
+            f"{'was' if len(windows) == 1 else 'were'} open, nor after refusing it during one; "
+            f"nothing to recover{_unseen_text(refused, windows)}{notes}",
+            _refused_witnesses(facts, refused),
         )
-    done, short = _done(facts, exp, accepted, needs)
+    done, short = _done(facts, exp, [a.event for a in accepted], needs)
     lags = {
         a.event.id: owed_lag(a.window.end, a.delivery, done[a.event.id].at)
         for a in accepted
@@ -150,6 +154,8 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         )
     )
     if not missing and not late:
+        if refused.lost:
+            return _lost_verdict(facts, refused, f"; all {scope} got {what}", notes)
         slowest = max(lags.values())
         when = (
             f"the last {timestamp(slowest)} after it was owed (its window closed, or it was "
@@ -159,9 +165,17 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             if slowest > 0
             else "all before their window closed"
         )
-        return verdict(
-            NAME, Status.PASS, CLASS, f"all {scope} got {what} within {budget}: {when}{notes}"
-        )
+        recovered = f"all {scope} got {what} within {budget}: {when}"
+        if refused.refused:
+            return verdict(
+                NAME,
+                Status.INCONCLUSIVE,
+                CLASS,
+                f"{_unseen_head(refused, windows)}; only the others were judged: {recovered}"
+                f"{notes}",
+                _refused_witnesses(facts, refused),
+            )
+        return verdict(NAME, Status.PASS, CLASS, f"{recovered}{notes}")
     parts = []
     if missing:
         parts.append(f"{len(missing):,} never got {'an effect' if any_effect else what}")
@@ -169,12 +183,13 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         parts.append(f"{len(late):,} only after the deadline")
     summary = (
         f"{len(missing) + len(late):,} of {scope} did not recover within {budget}: "
-        f"{' and '.join(parts)}{notes}"
+        f"{' and '.join(parts)}{_unseen_text(refused, windows)}{notes}"
     )
     end = _end(facts)
     witnesses = [_missing(facts, exp, a, short[a.event.id], end) for a in missing[:MAX_WITNESSES]]
     for a in late[: max(0, MAX_WITNESSES - len(witnesses))]:
         witnesses.append(_late(facts, a, done[a.event.id], lags[a.event.id], budget))
+    witnesses += _refused_witnesses(facts, refused)[: max(0, MAX_WITNESSES - len(witnesses))]
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
 
 
@@ -188,16 +203,7 @@ def _touched(facts: Facts, windows: Sequence[Fault], hit: Mapping[str, Fault]) -
     acknowledgement on a loaded machine); in time order."""
     events = facts.events_by_id
     tampered = facts.tampered
-    refused_in: dict[str, Fault] = {}
-    for d in facts.history.deliveries:
-        if d.outcome is Outcome.OK or d.id in tampered:
-            continue
-        open_then = [w for w in windows if w.start <= d.sent_at < w.end]
-        if open_then:
-            last = max(open_then, key=_end_of)
-            held = refused_in.get(d.event_id)
-            if held is None or last.end > held.end:
-                refused_in[d.event_id] = last
+    refused_in = _refused_in(facts, windows)
     seen: set[str] = set()
     found: list[_Accepted] = []
     acks = sorted(
@@ -220,11 +226,81 @@ def _touched(facts: Facts, windows: Sequence[Fault], hit: Mapping[str, Fault]) -
         open_now = [w for w in windows if w.start <= at and d.sent_at < w.end]
         if open_now:
             found.append(_Accepted(event, d, max(open_now, key=_end_of)))
-        elif (refused := refused_in.get(d.event_id)) is not None and refused.end <= at:
-            found.append(_Accepted(event, d, refused, after=True))
+        elif (refused := refused_in.get(d.event_id)) is not None and refused.window.end <= at:
+            found.append(_Accepted(event, d, refused.window, after=True))
         elif (met := hit.get(d.event_id)) is not None:
             found.append(_Accepted(event, d, met))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """How a window met an event's genuine deliveries that the target did not accept: the
+    last of them sent while one was open, and the last-closing window one was sent in."""
+
+    delivery: Delivery
+    window: Fault
+
+
+def _refused_in(facts: Facts, windows: Sequence[Fault]) -> dict[str, _Refusal]:
+    """Event id -> how the target refused it while a window was open (not a 2xx: an error
+    answer, a throttle, no answer), for each event it refused so."""
+    tampered = facts.tampered
+    found: dict[str, _Refusal] = {}
+    for d in facts.history.deliveries:
+        if d.outcome is Outcome.OK or d.id in tampered:
+            continue
+        open_then = [w for w in windows if w.start <= d.sent_at < w.end]
+        if not open_then:
+            continue
+        last = max(open_then, key=_end_of)
+        held = found.get(d.event_id)
+        if held is None:
+            found[d.event_id] = _Refusal(d, last)
+            continue
+        window = last if last.end > held.window.end else held.window
+        found[d.event_id] = _Refusal(
+            d if d.sent_at >= held.delivery.sent_at else held.delivery, window
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Unredelivered:
+    """The events refused during a window and never accepted that owe effects they lack
+    (``refused``), and what happens to them in production (``sender``)."""
+
+    refused: list[tuple[Event, _Refusal]]
+    sender: Sender
+
+    @property
+    def lost(self) -> bool:
+        """Whether the sender never redelivers them: lost in production."""
+        return bool(self.refused) and self.sender.redelivery in _GIVEN_UP
+
+
+_GIVEN_UP = (Redelivery.NEVER, Redelivery.GIVEN_UP)
+
+
+def _unredelivered(
+    facts: Facts, exp: Expectation, windows: Sequence[Fault], left: Counter[str]
+) -> _Unredelivered:
+    """The events the target refused during a window and never accepted, whose effects were
+    not made anyway (a refused delivery may still have done its work); those whose effects
+    cannot be told are counted in ``left`` (the verdict's notes), those owed nothing skipped."""
+    accepted = facts.accepted
+    events = facts.events_by_id
+    refused = {
+        eid: r
+        for eid, r in _refused_in(facts, windows).items()
+        if eid not in accepted and eid in events
+    }
+    needs, unknown = _needs(facts, exp, [events[eid] for eid in refused])
+    left.update(unknown)
+    done, _ = _done(facts, exp, [events[eid] for eid in needs], needs)
+    undone = [(events[eid], r) for eid, r in refused.items() if eid in needs and eid not in done]
+    undone.sort(key=lambda er: er[1].delivery.sent_at)
+    return _Unredelivered(undone, sender_of(facts.history.info.settings))
 
 
 def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, Fault]]:
@@ -324,7 +400,7 @@ def _left_note(exp: Expectation, touched: Sequence[_Accepted], left: Counter[str
 def _done(
     facts: Facts,
     exp: Expectation,
-    accepted: Sequence[_Accepted],
+    owing: Sequence[Event],
     needs: Mapping[str, Counter[Request] | None],
 ) -> tuple[dict[str, _Done], dict[str, list[Short]]]:
     """Event id -> when all it owes was made; and, for the others, what they still lack.
@@ -334,8 +410,8 @@ def _done(
     """
     events = facts.events_by_id
     register = facts.history.info.model is Model.REGISTER
-    wanted = {a.event.id for a in accepted}
-    keys = {a.event.key for a in accepted} if register else set()
+    wanted = {e.id for e in owing}
+    keys = {e.key for e in owing} if register else set()
     # (event id or record key, request) -> writes in time order; request None: any write.
     writes: dict[tuple[str, Request | None], list[Effect]] = {}
     for w in facts.writes_in_order:
@@ -350,11 +426,10 @@ def _done(
             if register and event.key in keys:
                 writes.setdefault((f"{event.key}#{event.seq}", request), []).append(w)
                 writes.setdefault((f"{event.key}#{event.seq}", None), []).append(w)
-    newer = _newer(facts, accepted) if register else {}
+    newer = _newer(facts, owing) if register else {}
     done: dict[str, _Done] = {}
     short: dict[str, list[Short]] = {}
-    for a in accepted:
-        e = a.event
+    for e in owing:
         owed: dict[Request | None, int] = {None: 1}
         if (counted := needs[e.id]) is not None:
             owed = {r: n for r, n in counted.items()}
@@ -375,15 +450,12 @@ def _done(
     return done, short
 
 
-def _newer(facts: Facts, accepted: Sequence[_Accepted]) -> dict[str, list[str]]:
-    """Register: accepted event id -> the ``key#seq`` of its record's events at its seq or newer."""
+def _newer(facts: Facts, owing: Sequence[Event]) -> dict[str, list[str]]:
+    """Register: event id -> the ``key#seq`` of its record's events at its seq or newer."""
     by_key: dict[str, list[Event]] = {}
     for e in facts.history.events:
         by_key.setdefault(e.key, []).append(e)
-    return {
-        a.event.id: [f"{e.key}#{e.seq}" for e in by_key[a.event.key] if e.seq > a.event.seq]
-        for a in accepted
-    }
+    return {o.id: [f"{e.key}#{e.seq}" for e in by_key[o.key] if e.seq > o.seq] for o in owing}
 
 
 def _candidates(
@@ -499,18 +571,82 @@ def _unmet_note(unmet: Sequence[Fault]) -> str:
     )
 
 
-def _refused_note(facts: Facts, windows: Sequence[Fault]) -> str:
-    refused = sum(
-        1
-        for d in facts.history.deliveries
-        if d.outcome is not Outcome.OK and any(w.start <= d.sent_at < w.end for w in windows)
-    )
-    if not refused:
-        return ""
+def _during(windows: Sequence[Fault]) -> str:
+    return "the fault window" if len(windows) == 1 else f"{len(windows):,} fault windows"
+
+
+def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
+    """``3 events refused during the fault window were never redelivered and accepted ...``:
+    what the run did not see, why, and what to change."""
+    n = len(refused.refused)
+    sender = refused.sender
+    found = sender.redelivery
+    if found is Redelivery.LATER:
+        change = (
+            "to see them, run a scenario of your own with the provider's retries and a settle "
+            "deadline that holds them (`harness show NAME` prints the hazard to copy)"
+        )
+    elif sender.title is None:
+        change = (
+            "name the sender (the project's `provider:`, or the scenario's) so that the run "
+            "redelivers as it does"
+        )
+    else:
+        change = (
+            f"give the scenario's provider the sender's retries (provider: {{name: "
+            f"{sender.title.split()[-1].lower()}, retries: [1m, 5m]}})"
+        )
     return (
-        f"; {plural(refused, 'delivery', 'deliveries')} sent during a window "
-        f"{'was' if refused == 1 else 'were'} not accepted (the sender must retry them)"
+        f"{plural(n, 'event')} refused during {_during(windows)} {'was' if n == 1 else 'were'} "
+        f"never redelivered and accepted: {sender.unredelivered()}; the run did not see "
+        f"{'it' if n == 1 else 'them'} recover, so {'it is' if n == 1 else 'they are'} not "
+        f"judged — {change}"
     )
+
+
+def _unseen_text(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
+    """What the summary adds for the refused events the run did not see redelivered."""
+    if not refused.refused:
+        return ""
+    if refused.lost:
+        n = len(refused.refused)
+        return (
+            f"; and {plural(n, 'event')} refused during {_during(windows)} "
+            f"{'was' if n == 1 else 'were'} never accepted: {refused.sender.unredelivered()}"
+        )
+    return f"; {_unseen_head(refused, windows)}"
+
+
+def _lost_verdict(facts: Facts, refused: _Unredelivered, judged: str, notes: str) -> Verdict:
+    """FAIL: events the target refused during a window, which its sender never redelivers."""
+    n = len(refused.refused)
+    return verdict(
+        NAME,
+        Status.FAIL,
+        CLASS,
+        f"{plural(n, 'event')} refused during a fault window {'was' if n == 1 else 'were'} never "
+        f"accepted and never got {'its' if n == 1 else 'their'} effects: "
+        f"{refused.sender.unredelivered()}{judged}{notes}",
+        _refused_witnesses(facts, refused),
+    )
+
+
+def _refused_witnesses(facts: Facts, refused: _Unredelivered) -> list[Witness]:
+    shown = refused.refused[:MAX_WITNESSES]
+    effects = facts.effects_of([e.id for e, _ in shown])
+    out = []
+    for event, r in shown:
+        d = r.delivery
+        answer = f"answered {d.status}" if d.status is not None else f"got no answer ({d.error})"
+        made = effects[event.id]
+        line = (
+            f"{event_ref(event)}: its last refused delivery {d.id} (attempt {d.attempt}, sent at "
+            f"{timestamp(d.sent_at)}) {answer} during {_window_text(r.window)}; no delivery of "
+            "it was accepted"
+            + (tried_text(made) if made else "; it made no request to any downstream")
+        )
+        out.append(Witness(line, (event.id,), (d.id,), tuple(e.id for e in made)))
+    return out
 
 
 def _window_text(w: Fault) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from ..core._scenario import (
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import is_big
 from ..drive._sources import sample_of
+from ..report._describe import duration
 from ._load import Suite, _load, _locate
 from ._project import Project, ProjectEvents
 
@@ -130,9 +132,12 @@ def apply(hazard: Scenario, project: Project) -> list[Scenario | Skipped]:
 
 def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliverySpec | Skipped:
     """The hazard's delivery signed as the project's provider, with its secret variable. A
-    retry storm runs only as the project's provider's own; other hazards get the provider's
-    signing, headers and batching, without its retries (one attempt per planned delivery, as
-    the hazard was written)."""
+    retry storm runs only as the project's provider's own; a fault hazard (downstream fault
+    windows) gets the provider's retries that fit in its span (``_fitting_retries``): what the
+    target refused during a window is redelivered as in production, and judged on it
+    (``recovers_after_outage``). Other hazards get the provider's signing, headers and
+    batching, without its retries (one attempt per planned delivery, as the hazard was
+    written)."""
     spec = hazard.delivery
     secret_env = project.secret_env or spec.secret_env
     storm = spec.provider
@@ -140,6 +145,10 @@ def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliveryS
     if name is None:
         return replace(spec, secret_env=secret_env)
     profile = PROVIDERS[name]
+    notes.append(
+        f"Deliveries signed as {name}"
+        + (f" with the secret in {secret_env}." if profile.scheme != "none" else " (unsigned).")
+    )
     if storm is not None:
         why = _storm_skipped(storm.name, name)
         if why is not None:
@@ -148,12 +157,51 @@ def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliveryS
             storm = replace(profile, retries=storm.retries, timeout=storm.timeout)
         provider: Provider | None = storm
     else:
-        provider = None if profile.scheme == "none" else profile.with_overrides(0, None)
-    notes.append(
-        f"Deliveries signed as {name}"
-        + (f" with the secret in {secret_env}." if profile.scheme != "none" else " (unsigned).")
-    )
+        kept = _fitting_retries(hazard, profile, notes) if hazard.faults else 0
+        provider = None if profile.scheme == "none" else profile.with_overrides(kept, None)
     return replace(spec, signing=profile.scheme, secret_env=secret_env, provider=provider)
+
+
+def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> int:
+    """How many of ``profile``'s retries a fault hazard sends: those due within its settle
+    deadline of the delivery they retry, so that each falls inside the hazard's span (its
+    events' time and its settle deadline) and the run still ends in it; the note says which."""
+    if not profile.retries_known:
+        notes.append(
+            f"Whether the sender ({profile.title}) redelivers what the target refuses is not known: "
+            "the run does not, and recovers_after_outage does not judge an event refused "
+            "during a fault window."
+        )
+        return 0
+    if not profile.retries:
+        notes.append(
+            f"{profile.title} does not redeliver what the target refuses: an event refused "
+            "during a fault window is lost in production (recovers_after_outage says so)."
+        )
+        return 0
+    deadline = hazard.settle.deadline
+    due = list(accumulate(profile.retries))
+    kept = sum(1 for d in due if d <= deadline)
+    last = duration(due[kept - 1]) if kept else ""
+    sent = (
+        f"none of its {len(due)} retries"
+        if not kept
+        else f"its first retry of {len(due)} ({last} after the delivery it retries)"
+        if kept == 1
+        else f"its first {kept} retries of {len(due)} (the last {last} after the delivery)"
+        if kept < len(due)
+        else f"all its {kept} retries (the last {last} after the delivery)"
+    )
+    sent += ", time-scaled like the rest" if kept else ""
+    cut = (
+        f"; the later ones ({duration(due[kept])} after it and more) fall past the hazard's "
+        f"settle deadline of {duration(deadline)} and are left out: an event refused until "
+        "then is not judged (recovers_after_outage says how many)"
+        if kept < len(due)
+        else ""
+    )
+    notes.append(f"{profile.title} redelivers what the target refuses: the run sends {sent}{cut}.")
+    return kept
 
 
 def _storm_skipped(storm: str, provider: str) -> str | None:

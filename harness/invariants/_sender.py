@@ -1,0 +1,94 @@
+"""The run's sender as its settings name it: does it redeliver what the target refuses, and did
+the run send all of its retries?
+
+An event the target refused is redelivered, or not, by its sender (``core._providers``). The
+run delivered as its provider does, with the retries its settings list (on the run's clock):
+all of the provider's schedule, or the first few (a fault hazard keeps those that fit in its
+span; a scenario may set fewer). What happens to an event still refused after the run's last
+attempt follows (``Redelivery``): the sender gives it up (lost in production), or would try
+again later (not seen by the run), or nobody knows (no provider, or a generic one).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..core._providers import PROVIDERS
+
+
+class Redelivery(enum.Enum):
+    """What the sender does with an event still refused after the run's last attempt."""
+
+    UNKNOWN = "unknown"  # no provider, or a generic one that sent no retry: not known
+    NEVER = "never"  # a provider that does not retry (GitHub): lost in production
+    GIVEN_UP = "given up"  # the run sent the whole schedule: the sender stops there, lost
+    LATER = "later"  # the run sent the first retries only: the sender tries again, unseen
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """``title`` (None: the run named no provider), the retries of its published schedule,
+    and those the run sent."""
+
+    title: str | None
+    schedule: int
+    sent: int
+    known: bool  # whether the provider's retries are known (not hmac, none)
+
+    @property
+    def redelivery(self) -> Redelivery:
+        if self.sent == 0:
+            if self.title is None or not self.known:
+                return Redelivery.UNKNOWN
+            return Redelivery.NEVER if self.schedule == 0 else Redelivery.LATER
+        if self.known and self.sent < self.schedule:
+            return Redelivery.LATER
+        return Redelivery.GIVEN_UP  # a generic sender with a schedule of the scenario's own
+
+    @property
+    def name(self) -> str:
+        """``Stripe``, or ``the sender`` when the run named no provider."""
+        return "the sender" if self.title is None else self.title
+
+    def unredelivered(self) -> str:
+        """Why an event still refused after the run's last attempt is not redelivered in it,
+        and what follows in production."""
+        found = self.redelivery
+        if found is Redelivery.NEVER:
+            return f"{self.name} does not redeliver what the target refuses: lost in production"
+        if found is Redelivery.GIVEN_UP:
+            return (
+                f"{self.name} gives an event up after its {self._retries(self.sent)}, which the "
+                "run sent: lost in production"
+            )
+        if found is Redelivery.LATER:
+            sent = f"its first {self._retries(self.sent)}" if self.sent else "none of them"
+            return (
+                f"{self.name} retries {self._retries(self.schedule)}, later than the run "
+                f"watched: the run sent {sent}"
+            )
+        if self.title is None:
+            return (
+                "the run named no provider, so it made one attempt per planned delivery: "
+                "whether the sender redelivers is not known"
+            )
+        return f"whether a {self.title} sender redelivers is not known, and the run did not"
+
+    @staticmethod
+    def _retries(n: int) -> str:
+        return f"{n:,} {'retry' if n == 1 else 'retries'}"
+
+
+def sender_of(settings: Mapping[str, Any]) -> Sender:
+    """The run's sender, from its ``provider`` and ``retries`` settings."""
+    name = settings.get("provider")
+    profile = PROVIDERS.get(str(name)) if name else None
+    retries = settings.get("retries")
+    sent = len(retries) if isinstance(retries, list) else 0
+    if profile is None:
+        return Sender(None, 0, sent, known=False)
+    title = profile.title.split(" (")[0]
+    return Sender(title, len(profile.retries), sent, profile.retries_known)
