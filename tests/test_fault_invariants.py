@@ -301,9 +301,102 @@ def test_nothing_accepted_during_the_window_is_inconclusive() -> None:
     v = one(with_faults(h, OUTAGE), "recovers_after_outage")
     assert v.status is Status.INCONCLUSIVE
     assert v.summary == (
-        "the target accepted no event while 1 fault window was open; nothing to recover; "
-        "2 deliveries sent during a window were not accepted (the sender must retry them)"
+        "the target accepted no event during the fault window, nor after it: 1 event refused "
+        "during the fault window was never redelivered and accepted: the run named no "
+        "provider, so it made one attempt per planned delivery: whether the sender redelivers "
+        "is not known; the run did not see it recover, so it is not judged — name the sender "
+        "(the project's `provider:`, or the scenario's) so that the run redelivers as it does"
     )
+    assert v.evidence.delivery_ids == ("dlv_2",)  # its last refused delivery
+
+
+def refused_run(sender: str | None = None, retries: int = 0) -> History:
+    """evt_1 accepted during the outage and recovered; evt_2 and evt_3 refused 503 during it
+    (by their first delivery and ``retries`` retries, all in the window) and never accepted:
+    the run of a target that answers 503 while its downstream is down."""
+    deliveries = [delivery("dlv_1", "evt_1", sent=1.1)]
+    for n in (2, 3):
+        deliveries += [
+            delivery(
+                f"dlv_{n}" + (f".r{k}" if k else ""),
+                f"evt_{n}",
+                Outcome.FAILED,
+                sent=1.2 + n / 10 + k / 100,
+                status=503,
+                attempt=k + 1,
+            )
+            for k in range(retries + 1)
+        ]
+    h = history(
+        [event(1), event(2), event(3)],
+        deliveries,
+        [
+            effect("eff_1", ["evt_1"], 3.5),
+            effect("eff_2", ["evt_2"], 1.41, status=503),
+            effect("eff_3", ["evt_3"], 1.51, status=503),
+        ],
+    )
+    settings = dict(h.info.settings)
+    if sender is not None:
+        settings.update(provider=sender, retries=[0.01] * retries)
+    return with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+
+
+def test_refused_events_never_redelivered_make_a_pass_on_the_others_inconclusive() -> None:
+    """D8: the one event the outage spared recovered; the two it refused were never sent
+    again. Not a pass: the run did not see them recover."""
+    v = one(refused_run(), NAME)
+    assert v.status is Status.INCONCLUSIVE
+    assert v.summary.startswith(
+        "2 events refused during the fault window were never redelivered and accepted: the run "
+        "named no provider"
+    )
+    assert "; only the others were judged: all 1 event accepted during 1 fault window got " in (
+        v.summary
+    )
+    assert v.evidence.event_ids == ("evt_2", "evt_3")
+    assert v.evidence.lines[0].startswith(
+        "event evt_2 (record ord_1, seq 2): its last refused delivery dlv_2 (attempt 1, sent "
+        "at 1.40 s) answered 503 during the api status fault (1.00 s-3.00 s); no delivery of "
+        "it was accepted; its requests did not count: POST /payouts eff_2 (refused 503)"
+    )
+
+
+def test_retries_the_run_left_out_leave_the_refused_events_unjudged() -> None:
+    v = one(refused_run("stripe", retries=1), NAME)
+    assert v.status is Status.INCONCLUSIVE
+    assert (
+        "Stripe redelivers later than the run watched (the run sent the first 1 of its 8 "
+        "retries)" in v.summary
+    )
+    assert "run a scenario of your own with the provider's retries" in v.summary
+
+
+def test_a_sender_that_never_redelivers_loses_what_was_refused() -> None:
+    v = one(refused_run("github"), NAME)
+    assert v.status is Status.FAIL
+    assert v.summary.startswith(
+        "2 events refused during a fault window were never accepted and never got their "
+        "effects: GitHub does not redeliver what the target refuses: lost in production; all "
+        "1 event accepted during 1 fault window got their effect"
+    )
+    assert v.evidence.event_ids == ("evt_2", "evt_3")
+
+
+def test_refused_on_every_retry_of_the_whole_schedule_is_lost() -> None:
+    v = one(refused_run("slack", retries=3), NAME)
+    assert v.status is Status.FAIL
+    assert "Slack Events API gives an event up after its 3 retries, which the run sent" in (
+        v.summary
+    )
+    assert v.evidence.delivery_ids == ("dlv_2.r3", "dlv_3.r3")
+
+
+def test_a_refused_event_whose_work_was_done_anyway_is_not_unseen() -> None:
+    h = refused_run("github")
+    done = [effect("eff_4", ["evt_2"], 3.6), effect("eff_5", ["evt_3"], 3.7)]
+    v = one(replace(h, effects=[*h.effects, *done]), NAME)
+    assert v.status is Status.PASS
 
 
 def test_an_event_refused_during_the_window_and_accepted_after_it_is_judged() -> None:
@@ -414,3 +507,51 @@ def test_the_fault_invariants_are_not_judged_unless_named() -> None:
     h = history([event(1)], [delivery("dlv_1", "evt_1")], [effect("eff_1", ["evt_1"], 0.1)])
     names = [v.invariant for v in judge(h)]
     assert "recovers_after_outage" not in names and "no_server_errors" not in names
+
+
+def passed_on_run(sender: str | None, *, redelivered: bool = True) -> History:
+    """evt_1 answered 503 while the outage refused its own call, then (maybe) redelivered and
+    accepted once it was over."""
+    deliveries = [delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, status=503)]
+    effects = [effect("eff_1", ["evt_1"], 1.52, status=503)]
+    if redelivered:
+        deliveries.append(delivery("dlv_1.r1", "evt_1", sent=4.0, attempt=2))
+        effects.append(effect("eff_2", ["evt_1"], 4.02))
+    h = history([event(1)], deliveries, effects)
+    settings = dict(h.info.settings)
+    if sender is not None:
+        settings.update(provider=sender, retries=[2.5] if sender != "github" else [])
+    return with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+
+
+def test_a_503_passed_on_to_a_sender_that_retries_and_redelivered_is_not_a_server_error() -> None:
+    """D4c: the automation answered 503 while its downstream was down; Stripe redelivered
+    and the target accepted the event: the outage passed back, not a crash."""
+    v = one(passed_on_run("stripe"), "no_server_errors")
+    assert v.status is Status.PASS
+    assert v.summary == (
+        "no server error counted in 2 deliveries; not counted: 1 answer (1 503) given while a "
+        "downstream fault window answered the automation's own calls, to a sender that "
+        "retries (Stripe), each event accepted on a later delivery — the outage passed back, "
+        "not a crash (recovers_after_outage judges those events)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "redelivered"),
+    [("github", True), (None, True), ("stripe", False)],
+    ids=["a sender that never retries", "no provider", "never accepted after"],
+)
+def test_a_503_still_counts_unless_a_retrying_sender_saw_it_accepted_later(
+    sender: str | None, redelivered: bool
+) -> None:
+    v = one(passed_on_run(sender, redelivered=redelivered), "no_server_errors")
+    assert v.status is Status.FAIL
+    assert "not counted" not in v.summary
+    assert v.evidence.delivery_ids == ("dlv_1",)
+
+
+def test_a_503_no_fault_answered_a_call_of_still_counts() -> None:
+    h = passed_on_run("stripe")
+    v = one(replace(h, effects=h.effects[1:]), "no_server_errors")  # its call never made
+    assert v.status is Status.FAIL

@@ -4,17 +4,21 @@ The run's doubles keep a FAULT_MARK for each call a fault answered (its effect, 
 position among the run's faults). A journal written before they did is read by the calls'
 answers instead (``double._faults.acted_on``): a call that met a window and got the answer its
 fault gives. ``recovers_after_outage`` counts the calls a window met; ``ack_within`` asks
-whether a slow answer waited on one.
+whether a slow answer waited on one; the refusal box and ``no_server_errors`` ask which window
+answered a delivery's own calls (``DeliveryWindows``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from operator import attrgetter
 
-from ..core._model import FAULT_MARK, FAULT_MARKS, Effect, Fault
+from ..core._model import FAULT_MARK, FAULT_MARKS, Delivery, Effect, Fault
+from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on
 from ..history import History
+from ._own_calls import OwnCalls
 
 
 def marked_faults(history: History) -> dict[str, list[int]] | None:
@@ -52,3 +56,34 @@ class FaultCalls:
         if self._marked is not None:
             return [self._faults[n] for n in self._marked.get(effect.id, ())]
         return [f for f in self._faults if acted_on(f, effect)]
+
+
+class DeliveryWindows:
+    """The fault window that answered a call of a delivery's own while it was in flight
+    (``_own_calls``: its event's calls, its record's, or one naming nothing made while it was
+    alone in flight); a window only open meanwhile, its calls other events', is not its."""
+
+    def __init__(self, history: History, event_ids: Collection[str]) -> None:
+        """For deliveries of ``event_ids``."""
+        self.windows = [f for f in history.faults if f.mode in FAULT_MODES]
+        self._answered_by = FaultCalls(history)
+        self._calls = OwnCalls(sorted(history.effects, key=attrgetter("at")), history.deliveries)
+        self._keys = {e.id: e.key for e in history.events if e.id in event_ids}
+        self._place = {id(w): n for n, w in enumerate(self.windows)}  # FaultCalls answers these
+
+    def met(self, d: Delivery) -> int | None:
+        """The place in ``windows`` of the first window that answered a call of ``d``'s."""
+        end = d.answered_at if d.answered_at is not None else d.sent_at
+        span = self._calls.span(d.sent_at, end)
+        key = self._keys.get(d.event_id)
+        records = {key} if key is not None else set()
+        return next(
+            (
+                n
+                for _, own in self._calls.owned(span, {d.event_id}, records)
+                for c in own
+                for f in self._answered_by.answering(c)
+                if (n := self._place.get(id(f))) is not None
+            ),
+            None,
+        )

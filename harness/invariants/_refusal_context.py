@@ -16,17 +16,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 from ..core._model import Delivery, Fault
 from ..core._providers import PROVIDERS
-from ..core._scenario import FAULT_MODES
 from ..history import History
 from ._facts import timestamp
-from ._fault_calls import FaultCalls
+from ._fault_calls import DeliveryWindows
 from ._lag import waited
-from ._own_calls import OwnCalls
 from ._timing import seconds
 from .target_available import availability
 
@@ -103,34 +100,15 @@ def failing_fault(history: History, deliveries: Sequence[Delivery]) -> Fault | N
     were in flight (``_own_calls``: their event's calls, their record's, or one naming nothing
     made while one was alone in flight), when more than half met one. A window that was only
     open meanwhile, its calls other events', is not theirs."""
-    windows = [f for f in history.faults if f.mode in FAULT_MODES]
-    if not windows or not deliveries:
+    if not deliveries:
         return None
-    answered_by = FaultCalls(history)
-    calls = OwnCalls(sorted(history.effects, key=attrgetter("at")), history.deliveries)
-    wanted = {d.event_id for d in deliveries}
-    keys = {e.id: e.key for e in history.events if e.id in wanted}
-    place = {id(w): n for n, w in enumerate(windows)}  # FaultCalls answers with these objects
-    hits: Counter[int] = Counter()  # by the window's place in ``windows``
-    for d in deliveries:
-        end = d.answered_at if d.answered_at is not None else d.sent_at
-        span = calls.span(d.sent_at, end)
-        ids, records = {d.event_id}, {keys[d.event_id]} if d.event_id in keys else set()
-        met = next(
-            (
-                n
-                for _, own in calls.owned(span, ids, records)
-                for c in own
-                for f in answered_by.answering(c)
-                if (n := place.get(id(f))) is not None
-            ),
-            None,
-        )
-        if met is not None:
-            hits[met] += 1
+    windows = DeliveryWindows(history, {d.event_id for d in deliveries})
+    if not windows.windows:
+        return None
+    hits = Counter(n for d in deliveries if (n := windows.met(d)) is not None)
     if sum(hits.values()) * 2 <= len(deliveries):
         return None
-    return windows[hits.most_common(1)[0][0]]
+    return windows.windows[hits.most_common(1)[0][0]]
 
 
 def failing_cause(settings: Mapping[str, Any], status: int, fault: Fault) -> tuple[str, str]:

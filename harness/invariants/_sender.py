@@ -49,6 +49,12 @@ class Sender:
         return Redelivery.GIVEN_UP  # a generic sender with a schedule of the scenario's own
 
     @property
+    def retries(self) -> bool:
+        """Whether the sender redelivers what the target refuses (the run's retries, or the
+        provider's published schedule when the run sent none of it)."""
+        return self.sent > 0 or (self.known and self.schedule > 0)
+
+    @property
     def name(self) -> str:
         """``Stripe``, or ``the sender`` when the run named no provider."""
         return "the sender" if self.title is None else self.title
@@ -65,10 +71,10 @@ class Sender:
                 "run sent: lost in production"
             )
         if found is Redelivery.LATER:
-            sent = f"its first {self._retries(self.sent)}" if self.sent else "none of them"
+            sent = f"the first {self.sent:,}" if self.sent else "none"
             return (
-                f"{self.name} retries {self._retries(self.schedule)}, later than the run "
-                f"watched: the run sent {sent}"
+                f"{self.name} redelivers later than the run watched (the run sent {sent} of "
+                f"its {self._retries(self.schedule)})"
             )
         if self.title is None:
             return (

@@ -4,6 +4,17 @@ A delivery answered 5xx, or whose connection failed before an answer, is a serve
 sender sees the automation break and has to retry (or gives up). The share of such deliveries
 must stay at most ``max_share``. A 429 (with Retry-After) is back-pressure, not an error, and a
 timeout is slow, not loud (``ack_within`` judges it); neither counts.
+
+Nor does a 5xx the automation answered on purpose to a sender that retries: answering 503
+while its downstream is down, so that the sender redelivers later, is a common pattern and a
+correct one with such a sender (Stripe, Shopify, Slack). A 5xx answer is *passed on* when the
+run's sender retries (``_sender``: the run sent its retries, or its provider publishes some), a
+fault window answered one of the delivery's own calls while it was in flight
+(``_fault_calls.DeliveryWindows``), and its event was accepted by a later delivery. Those are
+not counted; the summary says how many, and ``recovers_after_outage`` judges whether their
+events got their effects. A 5xx to a sender that does not retry (GitHub) or of unknown habits
+(no provider, a generic one), one whose event was never accepted after it, or one without a
+window behind it still counts: the event is lost to the sender, or the automation broke.
 """
 
 from __future__ import annotations
@@ -13,6 +24,8 @@ from collections.abc import Sequence
 
 from ..core._model import Delivery, Effect, FailureClass, Fault, Outcome, Status, Verdict
 from ._facts import MAX_WITNESSES, Facts, Witness, id_list, plural, timestamp, verdict
+from ._fault_calls import DeliveryWindows
+from ._sender import sender_of
 
 NAME = "no_server_errors"
 CLASS = FailureClass.LOUD
@@ -32,17 +45,20 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     if not deliveries:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no delivery was made; nothing to judge")
     errors = [d for d in deliveries if is_server_error(d)]
+    passed = _passed_on(facts, errors)
+    if passed:
+        errors = [d for d in errors if d.id not in passed]
     share = len(errors) / len(deliveries)
     allowed = f"at most {_percent(max_share)} allowed"
     throttled = sum(1 for d in deliveries if d.status == 429)
     note = f"; {plural(throttled, 'delivery', 'deliveries')} throttled (429, not an error)"
-    note = note if throttled else ""
+    note = (note if throttled else "") + _passed_note(facts, passed)
     if share <= max_share:
         found = (
             f"{plural(len(errors), 'server error')} in {_of(deliveries)} ({_percent(share)}, "
             f"{allowed})"
             if errors
-            else f"no server error in {_of(deliveries)}"
+            else f"no server error {'counted ' if passed else ''}in {_of(deliveries)}"
         )
         return verdict(NAME, Status.PASS, CLASS, found + note)
     kinds = Counter(_kind(d) for d in errors)
@@ -52,6 +68,42 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         f"{by_kind}; {allowed}{note}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors))
+
+
+def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
+    """Delivery id -> each 5xx answer passed on to a sender that retries: a fault window
+    answered the delivery's own calls, and a later delivery of its event was accepted."""
+    if not errors or not sender_of(facts.history.info.settings).retries:
+        return {}
+    tampered = facts.tampered
+    answered = [d for d in errors if d.status is not None and d.id not in tampered]
+    if not answered:
+        return {}
+    wanted = {d.event_id for d in answered}
+    last_ok: dict[str, float] = {}
+    for d in facts.history.deliveries:
+        if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
+            last_ok[d.event_id] = max(d.sent_at, last_ok.get(d.event_id, d.sent_at))
+    windows = DeliveryWindows(facts.history, wanted)
+    return {
+        d.id: d
+        for d in answered
+        if last_ok.get(d.event_id, -1.0) > d.sent_at and windows.met(d) is not None
+    }
+
+
+def _passed_note(facts: Facts, passed: dict[str, Delivery]) -> str:
+    if not passed:
+        return ""
+    statuses = Counter(d.status for d in passed.values())
+    answers = ", ".join(f"{n:,} {status}" for status, n in statuses.most_common())
+    sender = sender_of(facts.history.info.settings).name
+    return (
+        f"; not counted: {plural(len(passed), 'answer')} ({answers}) given while a downstream "
+        f"fault window answered the automation's own calls, to a sender that retries "
+        f"({sender}), each event accepted on a later delivery — the outage passed back, not a "
+        "crash (recovers_after_outage judges those events)"
+    )
 
 
 def _of(deliveries: Sequence[Delivery]) -> str:

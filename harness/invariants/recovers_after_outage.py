@@ -128,9 +128,14 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
-            f"the target accepted no event while {plural(len(windows), 'fault window')} "
-            f"{'was' if len(windows) == 1 else 'were'} open, nor after refusing it during one; "
-            f"nothing to recover{_unseen_text(refused, windows)}{notes}",
+            (
+                f"the target accepted no event during {_during(windows)}, nor after it: "
+                f"{_unseen_head(refused, windows)}"
+                if refused.refused
+                else f"the target accepted no event while {plural(len(windows), 'fault window')} "
+                f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
+            )
+            + notes,
             _refused_witnesses(facts, refused),
         )
     done, short = _done(facts, exp, [a.event for a in accepted], needs)

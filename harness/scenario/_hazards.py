@@ -168,9 +168,9 @@ def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> i
     events' time and its settle deadline) and the run still ends in it; the note says which."""
     if not profile.retries_known:
         notes.append(
-            f"Whether the sender ({profile.title}) redelivers what the target refuses is not known: "
-            "the run does not, and recovers_after_outage does not judge an event refused "
-            "during a fault window."
+            f"Whether the sender ({profile.title}) redelivers what the target refuses is not "
+            "known: the run does not, and recovers_after_outage does not judge an event "
+            "refused during a fault window."
         )
         return 0
     if not profile.retries:
@@ -193,10 +193,11 @@ def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> i
         else f"all its {kept} retries (the last {last} after the delivery)"
     )
     sent += ", time-scaled like the rest" if kept else ""
+    later = "the later ones" if kept else "the first"
     cut = (
-        f"; the later ones ({duration(due[kept])} after it and more) fall past the hazard's "
-        f"settle deadline of {duration(deadline)} and are left out: an event refused until "
-        "then is not judged (recovers_after_outage says how many)"
+        f"; {later} ({duration(due[kept])} after it or more) fall past the hazard's settle "
+        f"deadline of {duration(deadline)} and are left out: an event the run does not see "
+        "accepted is not judged (recovers_after_outage says how many)"
         if kept < len(due)
         else ""
     )

@@ -1,0 +1,93 @@
+"""The gallery's inline automations through a downstream outage, as a practitioner runs them:
+``harness init`` with their provider, then ``harness run downstream-outage`` (the D8 audit).
+
+``refuses_while_down`` calls its CRM inside the webhook request and answers 503 while the CRM
+fails, so that Stripe redelivers; ``seen_first`` does the same but remembers the event id
+first, and drops the redelivery as a duplicate. The hazard must deliver as Stripe does — the
+refused events redelivered after the outage — and ``recovers_after_outage`` judge those, not
+the few events the outage spared; when the run redelivers nothing, it is inconclusive and says
+how many refused events it could not see. Real processes on loopback, time-compressed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import harness
+from .test_gallery import SCENARIOS, STRIPE, automation, run, said, verdicts
+
+pytestmark = pytest.mark.integration
+
+# Stripe's first retry (17 min) in 2 s; the 4-minute outage in 0.48 s.
+TIME_SCALE = "0.002"
+
+
+def outage(name: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """``harness init --provider stripe`` for the gallery automation ``name``, then
+    ``harness run downstream-outage``: its verdicts by invariant."""
+    with automation(name, "/webhooks/stripe", STRIPE) as target:
+        created = harness(
+            "init", "--provider", "stripe", "--events", "stripe:checkout.session.completed",
+            "--target", target.url, "--downstream", f"crm={target.downstream_port}", "--yes",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert created.code == 0, created.err
+        ran = harness(
+            "run", "downstream-outage", "--time-scale", TIME_SCALE, "--seed", "7",
+            "--report", "report.json", cwd=tmp_path, env=STRIPE,
+        )  # fmt: skip
+    assert (tmp_path / "report.json").is_file(), ran.out + ran.err
+    # The adapted notes, as the console prints them: which of Stripe's retries the run sends.
+    assert "Stripe redelivers what the target refuses: the run sends its first retry" in (
+        ran.out.replace("\n", " ")
+    ), ran.out
+    return verdicts(json.loads((tmp_path / "report.json").read_text()))
+
+
+def refused_then_accepted(summary: str) -> int:
+    found = re.search(r"\((\d+) refused while it was open, accepted once closed\)", summary)
+    return int(found.group(1)) if found else 0
+
+
+def test_an_inline_automation_is_judged_on_the_events_stripe_redelivered(tmp_path: Path) -> None:
+    """Most events met the outage and were refused 503; Stripe's retry after it is accepted
+    and does the work: a pass on those events, not on the few the outage spared. Its 503s,
+    redelivered and accepted, are the outage passed back, not server errors."""
+    judged = outage("refuses_while_down", tmp_path)
+    recovered = judged["recovers_after_outage"]
+    assert recovered["status"] == "pass", said(recovered)
+    assert refused_then_accepted(recovered["summary"]) >= 10, said(recovered)
+    errors = judged["no_server_errors"]
+    assert errors["status"] == "pass", said(errors)
+    assert "to a sender that retries (Stripe), each event accepted on a later" in said(errors)
+
+
+def test_an_automation_that_drops_stripes_redeliveries_fails(tmp_path: Path) -> None:
+    """seen_first answers 500 while the CRM is down and 200 to Stripe's retry, as a duplicate,
+    without the work: every event the outage refused is named."""
+    recovered = outage("seen_first", tmp_path)["recovers_after_outage"]
+    assert recovered["status"] == "fail", said(recovered)
+    assert refused_then_accepted(recovered["summary"]) >= 10, said(recovered)
+    assert re.search(r"accepted by dlv_\d+\.r1 \(200\)", said(recovered)), said(recovered)
+
+
+def test_refused_events_the_run_never_redelivered_are_not_passed(tmp_path: Path) -> None:
+    """The CRM refuses the first 5 calls of its window; the others get through while it is
+    open. The run sends none of Stripe's retries: the refused events are never seen again, so
+    the pass the accepted ones would give is inconclusive, saying how many and why."""
+    with automation("refuses_while_down", "/webhooks/stripe", STRIPE) as target:
+        _, report = run(
+            target, str(SCENARIOS / "stripe-checkout-crm-blip-unretried.yaml"), tmp_path, env=STRIPE
+        )
+    recovered = verdicts(report)["recovers_after_outage"]
+    assert recovered["status"] == "inconclusive", said(recovered)
+    assert recovered["summary"].startswith(
+        "5 events refused during the fault window were never redelivered and accepted: Stripe "
+        "redelivers later than the run watched (the run sent none of its 8 retries)"
+    ), said(recovered)
+    assert "only the others were judged: all 7 events accepted during" in said(recovered)
