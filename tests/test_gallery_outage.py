@@ -1,12 +1,14 @@
 """The gallery's inline automations through a downstream outage, as a practitioner runs them:
 ``harness init`` with their provider, then ``harness run downstream-outage`` (the D8 audit).
 
-``refuses_while_down`` calls its CRM inside the webhook request and answers 503 while the CRM
-fails, so that Stripe redelivers; ``seen_first`` does the same but remembers the event id
-first, and drops the redelivery as a duplicate. The hazard must deliver as Stripe does — the
-refused events redelivered after the outage — and ``recovers_after_outage`` judge those, not
-the few events the outage spared; when the run redelivers nothing, it is inconclusive and says
-how many refused events it could not see. Real processes on loopback, time-compressed.
+``marked_after`` calls its CRM inside the webhook request and answers 500 while the CRM fails,
+so that Stripe redelivers; it remembers an event id only once the deal is written, so the
+redelivery does the work (its flaw, a check-then-act race between concurrent copies, needs
+copies that arrive together: not here). ``seen_first`` remembers the id first, and drops the
+redelivery as a duplicate. The hazard must deliver as Stripe does — the refused events
+redelivered after the outage — and ``recovers_after_outage`` judge those, not the few events
+the outage spared; when the run redelivers nothing, it is inconclusive and says how many refused
+events it could not see. Real processes on loopback, time-compressed.
 """
 
 from __future__ import annotations
@@ -57,10 +59,10 @@ def refused_then_accepted(summary: str) -> int:
 
 
 def test_an_inline_automation_is_judged_on_the_events_stripe_redelivered(tmp_path: Path) -> None:
-    """Most events met the outage and were refused 503; Stripe's retry after it is accepted
-    and does the work: a pass on those events, not on the few the outage spared. Its 503s,
+    """Most events met the outage and were refused (500); Stripe's retry after it is accepted
+    and does the work: a pass on those events, not on the few the outage spared. Its 500s,
     redelivered and accepted, are the outage passed back, not server errors."""
-    judged, out = outage("refuses_while_down", tmp_path)
+    judged, out = outage("marked_after", tmp_path)
     recovered = judged["recovers_after_outage"]
     assert recovered["status"] == "pass", said(recovered)
     assert refused_then_accepted(recovered["summary"]) >= 10, said(recovered)
@@ -85,7 +87,7 @@ def test_refused_events_the_run_never_redelivered_are_not_passed(tmp_path: Path)
     """The CRM refuses the first 5 calls of its window; the others get through while it is
     open. The run sends none of Stripe's retries: the refused events are never seen again, so
     the pass the accepted ones would give is inconclusive, saying how many and why."""
-    with automation("refuses_while_down", "/webhooks/stripe", STRIPE) as target:
+    with automation("marked_after", "/webhooks/stripe", STRIPE) as target:
         _, report = run(
             target, str(SCENARIOS / "stripe-checkout-crm-blip-unretried.yaml"), tmp_path, env=STRIPE
         )

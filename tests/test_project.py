@@ -20,6 +20,7 @@ import harness
 from harness.cli._processes import Service, free_port
 from harness.core._errors import ScenarioError
 from harness.core._library import entry
+from harness.core._providers import PROVIDERS
 from harness.scenario._hazards import resolve_hazards
 from harness.scenario._project import SCHEMA_FILE, load_project, schema_text
 
@@ -216,6 +217,41 @@ def test_retry_storms_follow_the_project_provider(
     for scenario in found.scenarios:
         assert scenario.delivery.provider is not None
         assert scenario.delivery.provider.scheme == provider
+
+
+@pytest.mark.parametrize(
+    ("provider", "retries", "note"),
+    [
+        # Stripe's first retry (17 min) fits the hazard's 20 min settle deadline; its second
+        # (51 min after the delivery) does not.
+        ("stripe", 1, "the run sends its first retry of 8 (16 min 56 s after the delivery"),
+        ("slack", 3, "the run sends all its 3 retries (the last 6 min after the delivery)"),
+        ("shopify", 4, "its first 4 retries of 8 (the last 14 min 7 s after the delivery)"),
+        ("github", 0, "GitHub does not redeliver what the target refuses: an event refused"),
+        ("hmac", 0, "Whether the sender (generic HMAC-SHA256) redelivers what the target"),
+    ],
+)
+def test_a_fault_hazard_redelivers_as_the_project_provider_within_its_span(
+    provider: str, retries: int, note: str, tmp_path: Path
+) -> None:
+    """D8: a fault hazard gets the provider's retries due within its settle deadline, and
+    says which; its own planned deliveries are unchanged, and other hazards get none."""
+    path = tmp_path / "harness.yaml"
+    path.write_text(f"provider: {provider}\n")
+    outage, storm = resolve_hazards(
+        ["downstream-outage", "duplicate-storm"], load_project(path)
+    ).scenarios
+    sent = outage.delivery.provider
+    assert sent is not None and len(sent.retries) == retries
+    assert sent.retries == PROVIDERS[provider].retries[:retries]
+    assert any(note in n for n in outage.adapted), outage.adapted
+    builtin = harness.resolve(["downstream-outage"])[0]
+    assert (outage.source, outage.perturbations, outage.faults) == (
+        builtin.source,
+        builtin.perturbations,
+        builtin.faults,
+    )
+    assert storm.delivery.provider is not None and storm.delivery.provider.retries == ()
 
 
 def test_each_event_source_gets_its_own_run_and_recorded_files_keep_their_events(

@@ -13,6 +13,23 @@ exceeded, an earlier window answering first) shows nothing of recovery: an autom
 works off a queue may make every call after a short window closed. Such a window is not judged,
 and a run with no other is inconclusive, saying so — never passed.
 
+An event refused during a window (a genuine delivery sent while it was open and not answered
+2xx) and never accepted by any delivery was not seen to recover: only its sender's redelivery
+could bring it back. When its expected effects were made anyway (a refused delivery may still
+have done its work) it is not counted; an event of a type ignored by design owes nothing; the
+others follow the run's sender (``_sender``), by a strict rule:
+
+* a sender that never redelivers what was refused (GitHub), or gives up after the schedule the
+  run sent in full: the event is lost in production — FAIL, naming each;
+* a sender that would redeliver later than the run watched (the run sent only the first of its
+  retries: a fault hazard keeps those that fit in its span), or one whose habits are not known
+  (no provider, a generic one): the event is unseen, and a single unseen event makes what would
+  be a pass INCONCLUSIVE, saying how many, why, and what to change (a failure among the judged
+  events stands, the unseen counted beside it).
+
+A pass therefore means every event the outage met was seen through to its effects, never a
+judgement of the few it spared while the others were refused (D8).
+
 ``deadline`` is scenario time, and the target's time is real: how long the target took is
 measured from the moment it owed the effects (the window closing, or its acceptance of the event
 when that came later) in real seconds, and never divided by the time scale — a backlog of 2 s
