@@ -59,6 +59,11 @@ class Provider:
     # it retries is not known (``retries`` is then only what a scenario sets).
     retries_known: bool = True
 
+    @property
+    def short_title(self) -> str:
+        """``HubSpot`` for ``HubSpot (v3 signature)``: the title without its qualifier."""
+        return self.title.split(" (")[0]
+
     def retry_wait(self, status: int | None, headers: Mapping[str, str]) -> float | None:
         """After an answer (``status`` None: the connection failed): None when this sender
         stops retrying, else the least wait (s, real time) the receiver asked for."""

@@ -145,4 +145,4 @@ def _redelivery(settings: Mapping[str, Any]) -> str:
 def _title(name: str) -> str:
     """``HubSpot`` for ``hubspot``: the provider's title without its qualifier."""
     profile = PROVIDERS.get(name)
-    return profile.title.split(" (")[0] if profile is not None else name
+    return profile.short_title if profile is not None else name

@@ -96,5 +96,4 @@ def sender_of(settings: Mapping[str, Any]) -> Sender:
     sent = len(retries) if isinstance(retries, list) else 0
     if profile is None:
         return Sender(None, 0, sent, known=False)
-    title = profile.title.split(" (")[0]
-    return Sender(title, len(profile.retries), sent, profile.retries_known)
+    return Sender(profile.short_title, len(profile.retries), sent, profile.retries_known)

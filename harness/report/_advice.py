@@ -47,7 +47,9 @@ ADVICE: dict[str, tuple[str, str]] = {
         "out once the API was back: its one attempt failed and nothing retried it. Store the "
         "event before acknowledging, and retry downstream calls with backoff (honouring "
         "Retry-After) until the API answers, with an Idempotency-Key so a retry that follows "
-        "an ambiguous answer is harmless.",
+        "an ambiguous answer is harmless. Refusing the event instead (a 5xx while the API "
+        "is down) works only with a sender that retries: one that does not (GitHub), or gives "
+        "up after its schedule, loses it — the verdict names those events.",
     ),
     "unavailable": (
         "The target stopped answering",

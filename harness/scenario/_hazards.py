@@ -175,33 +175,41 @@ def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> i
         return 0
     if not profile.retries:
         notes.append(
-            f"{profile.title} does not redeliver what the target refuses: an event refused "
+            f"{profile.short_title} does not redeliver what the target refuses: an event refused "
             "during a fault window is lost in production (recovers_after_outage says so)."
         )
         return 0
     deadline = hazard.settle.deadline
     due = list(accumulate(profile.retries))
     kept = sum(1 for d in due if d <= deadline)
-    last = duration(due[kept - 1]) if kept else ""
-    sent = (
-        f"none of its {len(due)} retries"
-        if not kept
-        else f"its first retry of {len(due)} ({last} after the delivery it retries)"
-        if kept == 1
-        else f"its first {kept} retries of {len(due)} (the last {last} after the delivery)"
-        if kept < len(due)
-        else f"all its {kept} retries (the last {last} after the delivery)"
-    )
-    sent += ", time-scaled like the rest" if kept else ""
-    later = "the later ones" if kept else "the first"
+    if not kept:
+        sent = (
+            f"none of its {len(due)} retries: the first comes {duration(due[0])} after the "
+            f"delivery it retries, past the hazard's settle deadline of {duration(deadline)}"
+        )
+    else:
+        last = duration(due[kept - 1])
+        sent = (
+            f"its first retry of {len(due)} ({last} after the delivery it retries)"
+            if kept == 1
+            else f"its first {kept} retries of {len(due)} (the last {last} after the delivery)"
+            if kept < len(due)
+            else f"all its {kept} retries (the last {last} after the delivery)"
+        ) + ", time-scaled like the rest"
+        if kept < len(due):
+            sent += (
+                f"; the later ones ({duration(due[kept])} after it or more) fall past the "
+                f"hazard's settle deadline of {duration(deadline)} and are left out"
+            )
     cut = (
-        f"; {later} ({duration(due[kept])} after it or more) fall past the hazard's settle "
-        f"deadline of {duration(deadline)} and are left out: an event the run does not see "
-        "accepted is not judged (recovers_after_outage says how many)"
+        ": an event the run does not see accepted is not judged (recovers_after_outage says "
+        "how many)"
         if kept < len(due)
         else ""
     )
-    notes.append(f"{profile.title} redelivers what the target refuses: the run sends {sent}{cut}.")
+    notes.append(
+        f"{profile.short_title} redelivers what the target refuses: the run sends {sent}{cut}."
+    )
     return kept
 
 
