@@ -370,6 +370,11 @@ def test_retries_the_run_left_out_leave_the_refused_events_unjudged() -> None:
         "retries)" in v.summary
     )
     assert "run a scenario of your own with the provider's retries" in v.summary
+    # A sender of the user's own (hmac) whose retries the scenario does not give: not known.
+    v = one(refused_run("hmac"), NAME)
+    assert v.status is Status.INCONCLUSIVE
+    assert "whether a generic HMAC-SHA256 sender redelivers is not known" in v.summary
+    assert "(provider: {name: hmac, retries: [1m, 5m]})" in v.summary
 
 
 def test_a_sender_that_never_redelivers_loses_what_was_refused() -> None:

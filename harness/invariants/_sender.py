@@ -30,9 +30,10 @@ class Redelivery(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Sender:
-    """``title`` (None: the run named no provider), the retries of its published schedule,
-    and those the run sent."""
+    """``provider`` and its ``title`` (None: the run named no provider), the retries of its
+    published schedule, and those the run sent."""
 
+    provider: str | None
     title: str | None
     schedule: int
     sent: int
@@ -95,5 +96,7 @@ def sender_of(settings: Mapping[str, Any]) -> Sender:
     retries = settings.get("retries")
     sent = len(retries) if isinstance(retries, list) else 0
     if profile is None:
-        return Sender(None, 0, sent, known=False)
-    return Sender(profile.short_title, len(profile.retries), sent, profile.retries_known)
+        return Sender(None, None, 0, sent, known=False)
+    return Sender(
+        profile.name, profile.short_title, len(profile.retries), sent, profile.retries_known
+    )

@@ -133,10 +133,11 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     windows = [w for w, n in zip(windows, calls, strict=True) if n]
     scale = float(history.info.settings.get("time_scale", 1.0))
     exp = expectation_of(facts)
-    touched = _touched(facts, windows, hit)
+    refused_in = _refused_in(facts, windows)
+    touched = _touched(facts, windows, hit, refused_in)
     needs, left = _needs(facts, exp, [a.event for a in touched])
     accepted = [a for a in touched if a.event.id in needs]
-    refused = _unredelivered(facts, exp, windows, left)
+    refused = _unredelivered(facts, exp, refused_in, left)
     notes = _left_note(exp, touched, left) + _unmet_note(unmet) + unattributed_note(facts)
     if not accepted:
         if refused.lost:
@@ -211,21 +212,26 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     witnesses = [_missing(facts, exp, a, short[a.event.id], end) for a in missing[:MAX_WITNESSES]]
     for a in late[: max(0, MAX_WITNESSES - len(witnesses))]:
         witnesses.append(_late(facts, a, done[a.event.id], lags[a.event.id], budget))
-    witnesses += _refused_witnesses(facts, refused)[: max(0, MAX_WITNESSES - len(witnesses))]
+    if refused.lost:
+        witnesses += _refused_witnesses(facts, refused)[: max(0, MAX_WITNESSES - len(witnesses))]
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
 
 
 # --- which events, owing what ------------------------------------------------------------------
 
 
-def _touched(facts: Facts, windows: Sequence[Fault], hit: Mapping[str, Fault]) -> list[_Accepted]:
+def _touched(
+    facts: Facts,
+    windows: Sequence[Fault],
+    hit: Mapping[str, Fault],
+    refused_in: Mapping[str, _Refusal],
+) -> list[_Accepted]:
     """Each event whose first acknowledgement was in flight while a window was open, or came
     after a window in which it was refused, or whose own downstream call a window's fault
     acted on (``hit``: the evidence that it met the outage, whatever the timing of its
     acknowledgement on a loaded machine); in time order."""
     events = facts.events_by_id
     tampered = facts.tampered
-    refused_in = _refused_in(facts, windows)
     seen: set[str] = set()
     found: list[_Accepted] = []
     acks = sorted(
@@ -305,18 +311,14 @@ _GIVEN_UP = (Redelivery.NEVER, Redelivery.GIVEN_UP)
 
 
 def _unredelivered(
-    facts: Facts, exp: Expectation, windows: Sequence[Fault], left: Counter[str]
+    facts: Facts, exp: Expectation, refused_in: Mapping[str, _Refusal], left: Counter[str]
 ) -> _Unredelivered:
     """The events the target refused during a window and never accepted, whose effects were
     not made anyway (a refused delivery may still have done its work); those whose effects
     cannot be told are counted in ``left`` (the verdict's notes), those owed nothing skipped."""
     accepted = facts.accepted
     events = facts.events_by_id
-    refused = {
-        eid: r
-        for eid, r in _refused_in(facts, windows).items()
-        if eid not in accepted and eid in events
-    }
+    refused = {eid: r for eid, r in refused_in.items() if eid not in accepted and eid in events}
     needs, unknown = _needs(facts, exp, [events[eid] for eid in refused])
     left.update(unknown)
     done, _ = _done(facts, exp, [events[eid] for eid in needs], needs)
@@ -616,7 +618,7 @@ def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
     else:
         change = (
             f"give the scenario's provider the sender's retries (provider: {{name: "
-            f"{sender.title.split()[-1].lower()}, retries: [1m, 5m]}})"
+            f"{sender.provider}, retries: [1m, 5m]}})"
         )
     return (
         f"{plural(n, 'event')} refused during {_during(windows)} {'was' if n == 1 else 'were'} "
