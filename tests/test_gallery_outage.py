@@ -97,4 +97,7 @@ def test_refused_events_the_run_never_redelivered_are_not_passed(tmp_path: Path)
         "5 events refused during the fault window were never redelivered and accepted: Stripe "
         "redelivers later than the run watched (the run sent none of its 8 retries)"
     ), said(recovered)
-    assert "only the others were judged: all 7 events accepted during" in said(recovered)
+    # The others, accepted while the window was open (how many, a loaded machine decides).
+    assert re.search(
+        r"only the others were judged: all \d+ events accepted during", said(recovered)
+    )
