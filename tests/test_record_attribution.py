@@ -130,10 +130,11 @@ def test_record_writes_no_more_than_the_clean_run_made_pass_per_record() -> None
     v = verdict_of(h, "no_duplicate_effects")
     assert v.status is Status.PASS, v.summary
     assert v.summary.startswith(
-        "no write names an event: 6 effects name only their record (PATCH "
-        "/crm/v3/objects/contacts/{id} (6); 3 of 3 records named had several events); 3 "
-        "records' PATCH /crm/v3/objects/contacts/{id} naming no event compared with the clean "
-        "run storm@zqclean, each no more than it made for the record's accepted events"
+        "no write names an event; 3 records' PATCH /crm/v3/objects/contacts/{id} naming no "
+        "event compared with the clean run storm@zqclean, each no more than it made for the "
+        "record's accepted events; 6 effects name only their record (PATCH "
+        "/crm/v3/objects/contacts/{id} (6); 3 of 3 records named had several events), not "
+        "which of its events each was for"
     ), v.summary
 
 
