@@ -55,10 +55,11 @@ def hubspot(
     refused: Sequence[int] = (),
     baseline: History | None = None,
     model: Model = Model.LEDGER,
+    per: int = 2,
 ) -> History:
     """Each event delivered ``copies`` times and PATCHed each time; the events of seq in
-    ``refused`` answered 503 and never written."""
-    events = contact_events(tag)
+    ``refused`` answered 503 and never written; ``per`` events a contact."""
+    events = contact_events(tag, per=per)
     deliveries: list[Delivery] = []
     effects: list[Effect] = []
     for e in events:
@@ -130,9 +131,9 @@ def test_record_writes_no_more_than_the_clean_run_made_pass_per_record() -> None
     v = verdict_of(h, "no_duplicate_effects")
     assert v.status is Status.PASS, v.summary
     assert v.summary.startswith(
-        "no write names an event; 3 records' PATCH /crm/v3/objects/contacts/{id} naming no "
-        "event compared with the clean run storm@zqclean, each no more than it made for the "
-        "record's accepted events; 6 effects name only their record (PATCH "
+        "no write names an event; PATCH /crm/v3/objects/contacts/{id} naming no event compared "
+        "per record (3 records) with the clean run storm@zqclean: each no more than it made for "
+        "the record's accepted events; 6 effects name only their record (PATCH "
         "/crm/v3/objects/contacts/{id} (6); 3 of 3 records named had several events), not "
         "which of its events each was for"
     ), v.summary
@@ -198,6 +199,17 @@ def test_per_key_order_says_record_writes_name_no_event() -> None:
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert v.summary.startswith("none of the 6 effects names an event: 6 effects name only")
     assert "could not be attributed" not in v.summary
+
+
+def test_record_writes_of_single_event_records_say_they_name_no_event() -> None:
+    """Not 'which of its events': each record has one."""
+    v = verdict_of(hubspot("zqrun", per=1, model=Model.REGISTER), "per_key_order")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "none of the 3 effects names an event: 3 effects name only their record (PATCH "
+        "/crm/v3/objects/contacts/{id} (3); each of the 3 records named had a single event), "
+        "naming no event; add a correlate: rule"
+    ), v.summary
 
 
 # -- writes naming nothing: owed per accepted event ----------------------------------------------

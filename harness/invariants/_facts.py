@@ -210,6 +210,16 @@ class Facts:
         return _by_route(self._index.unattributed)
 
     @cached_property
+    def record_only_several(self) -> int:
+        """How many records the ``record_only`` effects name have several events in the run."""
+        named = {e.key for e in self.record_only}
+        per_record: dict[str, int] = {}
+        for e in self.history.events:
+            if e.key in named:
+                per_record[e.key] = per_record.get(e.key, 0) + 1
+        return sum(1 for n in per_record.values() if n > 1)
+
+    @cached_property
     def record_only_routes(self) -> dict[str, list[Effect]]:
         """``PATCH /contacts/{id}`` -> the effects to it naming a record and no event."""
         return _by_route(self._index.record_only)
@@ -307,10 +317,9 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
             f"{_routes_text(nothing)} carry no value of this run's events"
         )
     else:
-        head = (
-            f"none of the {plural(total, 'effect')} names an event: "
-            f"{record_only_text(facts)}, which does not tell which of its events each was for"
-        )
+        which = _which(facts, ", which does not tell which of its events each was for")
+        head = f"none of the {plural(total, 'effect')} names an event: "
+        head += record_only_text(facts) + which
         if nothing:
             head += (
                 f"; {plural(facts.unattributed, 'effect')} ({_routes_text(nothing)}) carry no "
@@ -334,23 +343,30 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
     )
 
 
+def _which(facts: Facts, text: str) -> str:
+    """``text`` where a record named has several events, else that they name no event."""
+    return text if facts.record_only_several else ", naming no event"
+
+
 def record_only_text(facts: Facts) -> str:
-    """``30 name only their record (PUT /members/{id} (30); 12 of 30 records had several
-    events)``."""
+    """``30 effects name only their record (PUT /members/{id} (30); 12 of 30 records named had
+    several events)``."""
     effects = facts.record_only
-    named = {e.key for e in effects}
-    per_record: dict[str, int] = {}
-    for e in facts.history.events:
-        if e.key in named:
-            per_record[e.key] = per_record.get(e.key, 0) + 1
-    several = sum(1 for n in per_record.values() if n > 1)
+    named = len({e.key for e in effects})
+    several = facts.record_only_several
     text = f"{plural(len(effects), 'effect')} name only their record"
     if len(effects) == 1:
         text = "1 effect names only its record"
-    return (
-        f"{text} ({_routes_text(facts.record_only_routes)}; {several:,} of "
-        f"{plural(len(named), 'record')} named had several events)"
+    records = (
+        f"{several:,} of {plural(named, 'record')} named had several events"
+        if several
+        else (
+            "the record named had a single event"
+            if named == 1
+            else f"each of the {named:,} records named had a single event"
+        )
     )
+    return f"{text} ({_routes_text(facts.record_only_routes)}; {records})"
 
 
 def unattributed_note(facts: Facts) -> str:
@@ -358,7 +374,9 @@ def unattributed_note(facts: Facts) -> str:
     naming only their record."""
     out = ""
     if facts.record_only:
-        out = f"; {record_only_text(facts)}, not which of its events each was for"
+        out = (
+            f"; {record_only_text(facts)}{_which(facts, ', not which of its events each was for')}"
+        )
     n = facts.unattributed
     if not n:
         return out

@@ -227,14 +227,14 @@ def _harmful_record_only(facts: Facts, repeats: Repeats) -> bool:
 
 
 def _per_record_text(found: Unattributed) -> str:
-    """``30 records' PATCH /members/{id} naming no event, each no more than the clean run made
-    for the record's accepted events``."""
+    """``PATCH /members/{id} naming no event compared per record (30 records) with the clean
+    run …``."""
     counted = [c for c in found.requests if c.record is not None]
     requests = sorted({c.request.text() for c in counted})
     return (
-        f"{plural(len(counted), 'record')}' {', '.join(requests)} naming no event compared with "
-        f"the clean run {found.clean_run}, each no more than it made for the record's accepted "
-        "events"
+        f"{', '.join(requests)} naming no event compared per record "
+        f"({plural(len(counted), 'record')}) with the clean run {found.clean_run}: each no more "
+        "than it made for the record's accepted events"
     )
 
 
