@@ -78,3 +78,23 @@ def test_a_repeated_patch_naming_its_event_is_not_failed_until_its_route_is_decl
     ), said(dup)
     assert f"declare the route on downstream crm: `merges: ['{CONTACT}']`" in dup["summary"]
     assert done.code == 1
+
+
+def test_activity_lines_are_owed_per_accepted_event_not_per_event(tmp_path: Path) -> None:
+    """Redeliveries while the CRM refuses the middle of the run: the events refused made no
+    line, the redelivered ones two. Fewer lines in all than the clean run made, so the count
+    against the whole clean run passed ('no harmful duplicate effects'); owed per accepted
+    event, they are more."""
+    with automation("activity_log", "/hooks/orders") as target:
+        done, report = run(
+            target, str(SCENARIOS / "order-activity-outage-redelivered.yaml"), tmp_path
+        )
+    dup = verdicts(report)["no_duplicate_effects"]
+    assert dup["status"] == "inconclusive", said(dup)
+    made = re.search(
+        r"this run made (\d+) POST /timeline/\{id\}/entries, \1 of them naming no event, where "
+        r"its clean run made 20 \(\S+, 20 events accepted there, (\d+) of 20 here\)",
+        dup["summary"],
+    )
+    assert made is not None and int(made[2]) < int(made[1]), said(dup)
+    assert done.code == 1
