@@ -172,6 +172,28 @@ def test_a_record_that_refused_one_event_and_repeated_the_other_is_not_passed() 
         "here)" in v.summary  # fmt: skip
 
 
+@pytest.mark.parametrize("copies", [1, 2])
+def test_records_the_clean_run_never_saw_are_counted_in_the_whole_run(copies: int) -> None:
+    """A year's month against one small clean run: records without a twin owe what the clean
+    run made per accepted event, in all — not nothing (every one inconclusive), nor the clean
+    run's whole count each (a pass whatever they made)."""
+    clean = hubspot("zqclean")
+    clean.events[:] = clean.events[:2]  # its one record, k0
+    clean.deliveries[:] = [
+        d for d in clean.deliveries if d.event_id in {e.id for e in clean.events}
+    ]
+    clean.effects[:] = [e for e in clean.effects if e.key == "zqcleank0"]
+    v = verdict_of(hubspot("zqrun", copies=copies, baseline=clean), "no_duplicate_effects")
+    if copies == 1:
+        assert v.status is Status.PASS, v.summary
+        return
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: this run made 12 PATCH /crm/v3/objects/contacts/{id}, 12 of them naming no "
+        "event, where its clean run made 2 (storm@zqclean, 2 events accepted there, 6 of 6 here)"
+    ), v.summary
+
+
 def test_without_a_clean_run_record_writes_a_repeat_would_harm_are_not_passed() -> None:
     v = verdict_of(hubspot("zqrun", copies=2), "no_duplicate_effects")
     assert v.status is Status.INCONCLUSIVE, v.summary

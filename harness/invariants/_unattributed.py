@@ -9,9 +9,10 @@ are counted against what the clean run (the same events, each once) made of the 
 per accepted event: a run that refused some events owes fewer, so their missing writes do not
 hide the repeats of others.
 
-Where every such write of a request names its record (its key, not its event), they are counted
-per record, against the clean run's for the record's twin (the record of the clean events of the
-same seq), scaled by the record's accepted events; else in the whole run.
+Where every such write of a request names its record (its key, not its event) and each record
+has a twin (the record of the clean events of the same seq), they are counted per record,
+against the clean run's for the twin, scaled by the record's accepted events; else in the whole
+run.
 """
 
 from __future__ import annotations
@@ -97,12 +98,13 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     unattributed: dict[Request, list[Effect]] = {}
     for e in mine:
         unattributed.setdefault(routes.of(e), []).append(e)
-    records = facts.records
-    per_record = {r for r, found in unattributed.items() if all(e.key in records for e in found)}
+    twin = _twin_records(facts.history.events, baseline.events)
+    # Per record where every such write names a record with a twin in the clean run (a year's
+    # month has records its clean run never saw: counted in the whole run, per accepted event).
+    per_record = {r for r, found in unattributed.items() if all(e.key in twin for e in found)}
     tag, clean_tag = exp.tag, baseline.info.tracer_tag
     here = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
     clean = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
-    twin = _twin_records(facts.history.events, baseline.events)
     mine_by_record = _events_by_record(facts.history.events, facts.accepted)
     clean_by_record = _events_by_record(baseline.events, _accepted(baseline))
     out: list[Counted] = []
@@ -115,11 +117,12 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             continue
         by_record: dict[str, list[Effect]] = {}
         for e in effects:
-            by_record.setdefault(e.key or "", []).append(e)
+            if e.key is not None:  # per_record: every one names a record
+                by_record.setdefault(e.key, []).append(e)
         for key, found in by_record.items():
             n, accepted = mine_by_record[key]
-            theirs = twin.get(key)
-            _, clean_accepted = clean_by_record.get(theirs, (0, 0))
+            theirs = twin[key]
+            _, clean_accepted = clean_by_record[theirs]
             counts = (here[(request, key)], clean[(request, theirs)])
             out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found))
     out.sort(key=lambda c: -len(c.unattributed))
