@@ -229,8 +229,8 @@ def test_record_writes_of_single_event_records_say_they_name_no_event() -> None:
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert v.summary.startswith(
         "none of the 3 effects names an event: 3 effects name only their record (PATCH "
-        "/crm/v3/objects/contacts/{id} (3); each of the 3 records named had a single event), "
-        "naming no event; add a correlate: rule"
+        "/crm/v3/objects/contacts/{id} (3); each of the 3 records named had a single event); "
+        "add a correlate: rule"
     ), v.summary
 
 

@@ -319,7 +319,7 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
     else:
         which = _which(facts, ", which does not tell which of its events each was for")
         head = f"none of the {plural(total, 'effect')} names an event: "
-        head += record_only_text(facts) + which
+        head += _record_only_text(facts) + which
         if nothing:
             head += (
                 f"; {plural(facts.unattributed, 'effect')} ({_routes_text(nothing)}) carry no "
@@ -343,12 +343,12 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
     )
 
 
-def _which(facts: Facts, text: str) -> str:
-    """``text`` where a record named has several events, else that they name no event."""
-    return text if facts.record_only_several else ", naming no event"
+def _which(facts: Facts, text: str, otherwise: str = "") -> str:
+    """``text`` where a record named has several events, else ``otherwise``."""
+    return text if facts.record_only_several else otherwise
 
 
-def record_only_text(facts: Facts) -> str:
+def _record_only_text(facts: Facts) -> str:
     """``30 effects name only their record (PUT /members/{id} (30); 12 of 30 records named had
     several events)``."""
     effects = facts.record_only
@@ -374,8 +374,8 @@ def unattributed_note(facts: Facts) -> str:
     naming only their record."""
     out = ""
     if facts.record_only:
-        out = (
-            f"; {record_only_text(facts)}{_which(facts, ', not which of its events each was for')}"
+        out = f"; {_record_only_text(facts)}" + _which(
+            facts, ", not which of its events each was for", ", naming no event"
         )
     n = facts.unattributed
     if not n:
