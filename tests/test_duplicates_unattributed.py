@@ -309,6 +309,26 @@ def test_a_declared_route_says_whether_a_repeated_patch_is_harmless(
         assert "1 repeated request (1 PATCH)" in v.summary
 
 
+def test_an_undeclared_patch_does_not_hide_writes_naming_no_event() -> None:
+    """Both not judged: the PATCH's kind, and more activity lines than the clean run made."""
+    h = storm(2)
+    for n, history in enumerate((h, h.baseline)):
+        assert history is not None
+        event = history.events[0]
+        history.effects.extend(
+            write(f"eff_p{n}{c}", "PATCH", "/tickets/t-1000", [event], body={"a": 1},
+                  headers=JSON, at=0.7 + c / 10)
+            for c in range(1 if history is h.baseline else 2)
+        )  # fmt: skip
+    v = dup(h)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith("not judged: 1 event repeated an identical JSON object PATCH")
+    assert v.summary.endswith(
+        "; and writes naming no event outnumber what the clean run storm@zqclean made for the "
+        f"same accepted events ({ACTIVITY}): not judged either"
+    ), v.summary
+
+
 def test_an_undeclared_patch_does_not_hide_a_duplicate() -> None:
     """A real duplicate beside an undeclared PATCH still fails, the PATCH noted."""
     h = patches({"a": 1}, {"a": 1}, headers=JSON)

@@ -208,9 +208,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             f"no event produced a repeated effect ({plural(facts.attributed_writes, 'effect')} "
             f"over {plural(len(facts.first_write), 'event')})"
         )
-    if tally.undeclared:
-        return _undeclared(facts, tally, repeats, note)
     found = unattributed_writes(facts)  # None without a clean run: then only noted
+    if tally.undeclared:
+        return _undeclared(facts, tally, repeats, found, note)
     if found is not None and found.over:
         return _unseen(facts, found, seen)
     if gap is not None and found is None and _harmful_record_only(facts, repeats):
@@ -238,9 +238,12 @@ def _per_record_text(found: Unattributed) -> str:
     )
 
 
-def _undeclared(facts: Facts, tally: _Tally, repeats: Repeats, note: str) -> Verdict:
+def _undeclared(
+    facts: Facts, tally: _Tally, repeats: Repeats, found: Unattributed | None, note: str
+) -> Verdict:
     """Inconclusive: identical JSON object PATCHes repeated, to routes declared neither
-    ``merges:`` nor ``appends:`` — a merge is harmless, an append a duplicate."""
+    ``merges:`` nor ``appends:`` — a merge is harmless, an append a duplicate. ``found``: the
+    writes naming no event, noted where they outnumber what the clean run made."""
     routes: dict[tuple[str, str], int] = {}
     for w in tally.patches:
         key = (w.downstream, route_of(w))
@@ -257,6 +260,12 @@ def _undeclared(facts: Facts, tally: _Tally, repeats: Repeats, note: str) -> Ver
     )
     harmless = _harmless_text(tally.idempotent, tally.same_key)
     summary += (f"; {harmless}" if harmless else "") + note
+    if found is not None and found.over:
+        over = sorted({c.request.text() for c in found.over})
+        summary += (
+            f"; and writes naming no event outnumber what the clean run {found.clean_run} made "
+            f"for the same accepted events ({', '.join(over)}): not judged either"
+        )
     return verdict(
         NAME, Status.INCONCLUSIVE, CLASS, summary, _witnesses(facts, tally.undeclared, repeats)
     )
