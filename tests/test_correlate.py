@@ -539,13 +539,22 @@ def test_a_run_with_tracing_off_sends_the_events_as_made_and_attributes_by_a_rul
 
 
 @pytest.mark.integration
-def test_a_run_with_tracing_off_and_no_rule_is_inconclusive_and_says_so(
+def test_a_run_with_tracing_off_and_no_rule_judges_per_record_and_says_what_it_cannot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = run_forwarder(tmp_path, monkeypatch, tracer=TracerSpec(rewrite=False))
     # The order id is the record key, carried as made: the record, never the event.
     assert all(e.key and not e.event_ids for e in result.history.effects)
-    lost = next(v for v in result.verdicts if v.invariant == "no_lost_events")
-    assert lost.status is Status.INCONCLUSIVE
-    assert "add a correlate: rule mapping a field of POST /payouts" in lost.summary
-    assert "tracer rewriting was off" in lost.summary
+    verdicts = {v.invariant: v for v in result.verdicts}
+    # Each record's payouts against its clean twin's: none lost (it was inconclusive, "none of
+    # the effects could be attributed to an event", of effects tied to their records).
+    lost = verdicts["no_lost_events"]
+    assert lost.passed, lost.summary
+    assert "POST /payouts compared per record" in lost.summary, lost.summary
+    # Redelivered and never deduplicated: more payouts per record than its clean twin, which
+    # the requests cannot pin on an event.
+    dup = verdicts["no_duplicate_effects"]
+    assert dup.status is Status.INCONCLUSIVE, dup.summary
+    assert "those writes name their record, not their event" in dup.summary, dup.summary
+    assert "add a correlate: rule mapping a field of POST /payouts" in dup.summary
+    assert "tracer rewriting was off" in dup.summary

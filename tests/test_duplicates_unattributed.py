@@ -79,9 +79,11 @@ def run(
     *,
     tag: str,
     baseline: History | None = None,
+    declared: Mapping[str, Any] | None = None,
 ) -> History:
-    """A run of a downstream ``tracker`` whose routes are known, learning from ``baseline``."""
-    settings: dict[str, Any] = {"routes": ROUTES}
+    """A run of a downstream ``tracker`` whose routes are known, learning from ``baseline``;
+    ``declared``: its settings' ``merges``/``appends``."""
+    settings: dict[str, Any] = {"routes": ROUTES, **(declared or {})}
     if baseline is not None:
         settings["baseline"] = baseline.info.run_id
     info = RunInfo(
@@ -124,9 +126,9 @@ def test_more_unattributed_posts_than_the_clean_run_made_is_inconclusive_not_a_p
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert v.summary.startswith(
         f"not judged: this run made 6 {ACTIVITY}, 6 of them naming no event, where its clean "
-        "run made 3 (storm@zqclean, the same 3 events): some event may have repeated one (a "
-        "redelivery not deduplicated, a retry without an Idempotency-Key), but nothing shows "
-        "which, so a pass would claim what the run could not see; add a correlate: rule "
+        "run made 3 (storm@zqclean, the same 3 events, all accepted): some event may have repeated "
+        "one (a redelivery not deduplicated, a retry without an Idempotency-Key), but nothing "
+        "shows which, so a pass would claim what the run could not see; add a correlate: rule "
         f"mapping a field of {ACTIVITY} to the event field it comes from; see "
         "docs/correlation.md"
     ), v.summary
@@ -221,7 +223,8 @@ def test_a_clean_run_of_fewer_events_is_counted_per_event() -> None:
     h.baseline = clean(3)
     v = dup(h)
     assert v.status is Status.INCONCLUSIVE, v.summary
-    assert "where its clean run made 3 (storm@zqclean, its 3 events, this run 6)" in v.summary
+    made = "where its clean run made 3 (storm@zqclean, 3 events accepted there, 6 of 6 here)"
+    assert made in v.summary, v.summary
 
 
 def test_an_attributed_duplicate_still_fails() -> None:
@@ -236,7 +239,9 @@ def test_an_attributed_duplicate_still_fails() -> None:
 # -- merge PATCH: an identical repeat is harmless ----------------------------------------------
 
 
-def patches(*bodies: Any, headers: Mapping[str, str] = MERGE) -> History:
+def patches(
+    *bodies: Any, headers: Mapping[str, str] = MERGE, declared: Mapping[str, Any] | None = None
+) -> History:
     """One HubSpot event delivered len(bodies) times, each PATCHing its member with a body."""
     event = ev("zqrun", 0)
     return run(
@@ -248,6 +253,7 @@ def patches(*bodies: Any, headers: Mapping[str, str] = MERGE) -> History:
             for n, body in enumerate(bodies, 1)
         ],
         tag="zqrun",
+        declared=declared,
     )  # fmt: skip
 
 
@@ -258,14 +264,79 @@ def test_a_repeated_identical_merge_patch_is_harmless() -> None:
     assert v.summary == "no harmful duplicate effects: 2 repeated PATCHes, idempotent: harmless"
 
 
-def test_a_patch_not_declared_a_merge_patch_repeated_is_a_duplicate() -> None:
-    """A JSON object PATCHed as application/json is what its API makes of it: Notion's
-    PATCH /v1/blocks/{id}/children appends the children again. Judged harmless, it passed a
-    duplicate the verdict had failed before (a review's finding)."""
+JSON = {"Content-Type": "application/json"}
+MEMBER = "PATCH /lists/newsletter/members/{id}"
+
+
+def test_an_identical_json_object_patch_undeclared_is_inconclusive_naming_the_route() -> None:
+    """A JSON object PATCHed as application/json is what its API makes of it: HubSpot's
+    merges (harmless), Notion's PATCH /v1/blocks/{id}/children appends (a duplicate). The
+    journal cannot tell which: 4460f11 failed HubSpot's repeat as a duplicate; now neither
+    passed nor failed, the verdict names the route and what to declare."""
+    fields = {"merge_fields": {"email": "jane.doe+zqrune0@example.com"}}
+    v = dup(patches(fields, fields, headers=JSON))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary == (
+        "not judged: 1 event repeated an identical JSON object PATCH sent as application/json "
+        f"({MEMBER} (tracker): 1): whether its API merges it (HubSpot's PATCH sets the "
+        "properties it names: harmless) or appends it (Notion's PATCH /v1/blocks/{id}/children: "
+        f"a duplicate) is not in the request; declare the route on downstream tracker: "
+        f"`merges: ['{MEMBER}']` if the API merges it, `appends: ['{MEMBER}']` if it appends "
+        "(see docs/invariants.md)"
+    )
+    assert v.evidence.event_ids == ("evt_zqrune0",)
+
+
+@pytest.mark.parametrize(
+    ("declared", "status"),
+    [
+        ({"merges": {"tracker": ["PATCH /lists/{list}/members/{id}"]}}, Status.PASS),
+        ({"appends": {"tracker": ["PATCH /lists/*"]}}, Status.FAIL),
+        ({"merges": {"crm": ["PATCH /lists/{list}/members/{id}"]}}, Status.INCONCLUSIVE),
+    ],
+)
+def test_a_declared_route_says_whether_a_repeated_patch_is_harmless(
+    declared: dict[str, Any], status: Status
+) -> None:
+    """``merges:`` (HubSpot) makes the identical repeat harmless; ``appends:`` (Notion) a
+    duplicate; a route declared on another downstream does not cover this one's."""
     children = {"children": [{"paragraph": {"text": "paid"}}]}
-    v = dup(patches(children, children, headers={"Content-Type": "application/json"}))
+    v = dup(patches(children, children, headers=JSON, declared=declared))
+    assert v.status is status, v.summary
+    if status is Status.PASS:
+        assert v.summary == "no harmful duplicate effects: 1 repeated PATCH, idempotent: harmless"
+    if status is Status.FAIL:
+        assert "1 repeated request (1 PATCH)" in v.summary
+
+
+def test_an_undeclared_patch_does_not_hide_writes_naming_no_event() -> None:
+    """Both not judged: the PATCH's kind, and more activity lines than the clean run made."""
+    h = storm(2)
+    for n, history in enumerate((h, h.baseline)):
+        assert history is not None
+        event = history.events[0]
+        history.effects.extend(
+            write(f"eff_p{n}{c}", "PATCH", "/tickets/t-1000", [event], body={"a": 1},
+                  headers=JSON, at=0.7 + c / 10)
+            for c in range(1 if history is h.baseline else 2)
+        )  # fmt: skip
+    v = dup(h)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith("not judged: 1 event repeated an identical JSON object PATCH")
+    assert v.summary.endswith(
+        "; and writes naming no event outnumber what the clean run storm@zqclean made for the "
+        f"same accepted events ({ACTIVITY}): not judged either"
+    ), v.summary
+
+
+def test_an_undeclared_patch_does_not_hide_a_duplicate() -> None:
+    """A real duplicate beside an undeclared PATCH still fails, the PATCH noted."""
+    h = patches({"a": 1}, {"a": 1}, headers=JSON)
+    event = h.events[0]
+    h.effects.append(write("eff_pay", "POST", "/payouts", [event], at=0.9))
+    h.effects.append(write("eff_pay2", "POST", "/payouts", [event], at=0.95))
+    v = dup(h)
     assert v.status is Status.FAIL, v.summary
-    assert "1 repeated request (1 PATCH)" in v.summary
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from harness.core._model import (
 from harness.core._scenario import InvariantSpec
 from harness.history import History, RunInfo
 from harness.invariants import DEFAULT_INVARIANTS, INVARIANTS, check_specs, judge
+from harness.invariants._idempotent import Repeats
 from harness.invariants.no_duplicate_effects import Repeat, classify
 
 # -- builders ------------------------------------------------------------------------------
@@ -428,6 +429,9 @@ def test_different_idempotency_keys_are_a_duplicate_and_harmless_ones_are_report
         {"body": '{"a":2}', "headers": {}},
         {"path": "/c/2"},
         {"downstream": "crm"},
+        {"method": "PATCH"},  # the same Idempotency-Key
+        {"method": "PATCH", "headers": {}},  # a JSON object PATCHed: merged or appended?
+        {"method": "PATCH", "headers": {}, "body": "[1]"},  # not an object
     ],
 )
 def test_an_event_written_twice_is_judged_as_classify_says(change: dict[str, object]) -> None:
@@ -435,11 +439,12 @@ def test_an_event_written_twice_is_judged_as_classify_says(change: dict[str, obj
     cheap): the same kind whatever differs between them."""
     first = effect("eff_1", ["evt_1"], 0.1, "PUT", "/c/1", '{"a":1}', {"Idempotency-Key": "k"})
     second = replace(first, id="eff_2", at=0.2, **change)  # type: ignore[arg-type]
-    kinds = [kind for _, kind in classify([first, second])]
+    kinds = [kind for _, kind in classify([first, second], Repeats({}))]
     v = one(
         history([event(1)], [delivery("dlv_1", "evt_1")], [first, second]), "no_duplicate_effects"
     )
     assert (v.status is Status.FAIL) == (kinds == [Repeat.DUPLICATE])
+    assert (v.status is Status.INCONCLUSIVE) == (kinds == [Repeat.UNDECLARED])
     assert ("idempotent: harmless" in v.summary) == (kinds == [Repeat.IDEMPOTENT])
     assert ("same Idempotency-Key" in v.summary) == (kinds == [Repeat.SAME_KEY])
     assert ("no event produced a repeated effect" in v.summary) == (kinds == [])

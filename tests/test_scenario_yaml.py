@@ -835,3 +835,54 @@ def test_bad_stateful_or_observer_keys_name_their_line(
     message = error_of(path)
     assert message.startswith(f"{path}:{line}: "), message
     assert expected in message, message
+
+
+# --- a downstream's merges: and appends: routes ---------------------------------------------
+
+
+def test_merges_and_appends_routes_are_loaded(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        MINIMAL
+        + "downstreams:\n"
+        + "  - name: crm\n"
+        + "    merges: ['PATCH /crm/v3/objects/contacts/{id}', 'post /contacts/upsert']\n"
+        + "    appends: ['PATCH /v1/blocks/{id}/children']\n",
+    )
+    [crm] = load_scenario(path).downstreams
+    assert crm.merges == ("PATCH /crm/v3/objects/contacts/{id}", "POST /contacts/upsert")
+    assert crm.appends == ("PATCH /v1/blocks/{id}/children",)
+
+
+@pytest.mark.parametrize(
+    ("routes", "line", "said"),
+    [
+        (
+            "    merges: ['GET /contacts/{id}']\n",
+            9,
+            "downstreams[0].merges[0]: 'GET /contacts/{id}' is not allowed — must be a PATCH, POST "
+            "or PUT and a path whose writes merge into the resource, like "
+            "'PATCH /crm/v3/objects/contacts/{id}'",
+        ),
+        (
+            "    merges: ['PATCH /contacts/{id']\n",
+            9,
+            "must be a method and a path whose segments are literal, a whole '{name}', or a "
+            "trailing '*', like 'PATCH /contacts/{id}'",
+        ),
+        (
+            "    merges: ['PATCH /c/{id}']\n    appends: ['PATCH /b', 'PATCH /c/{id}']\n",
+            10,
+            "downstreams[0].appends: 'PATCH /c/{id}' is also in merges — a route's writes either "
+            "merge into the resource (a repeat is harmless) or add to it (a repeat is a "
+            "duplicate); keep it in one of them",
+        ),
+    ],
+)
+def test_a_bad_merges_or_appends_route_is_refused_at_its_line(
+    tmp_path: Path, routes: str, line: int, said: str
+) -> None:
+    path = write(tmp_path, MINIMAL + "downstreams:\n  - name: crm\n" + routes)
+    error = error_of(path)
+    assert f"{path}:{line}" in error, error
+    assert said in error, error

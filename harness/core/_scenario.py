@@ -145,6 +145,12 @@ class DownstreamSpec:
     page_size: int | None = None
     # Changes of the API's answers on dates, as a new API version makes them.
     shape_changes: tuple[ShapeChange, ...] = ()
+    # Routes ('PATCH /contacts/{id}') whose writes merge the fields they send into the
+    # resource, as HubSpot's PATCH does: an identical repeat of one changes nothing more.
+    merges: tuple[str, ...] = ()
+    # Routes whose writes add to the resource each time, as Notion's
+    # PATCH /v1/blocks/{id}/children does: a repeat is a duplicate, however identical.
+    appends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
 from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
+from ..invariants._idempotent import repeat_settings
 from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
@@ -391,6 +392,8 @@ def prepare(
             "tampered": tampered_ids(schedule),
             # The downstreams' routes and any declared expected effects (expect:), offline.
             **scenario_settings(scenario),
+            # The routes whose writes merge or append: what no_duplicate_effects judges.
+            **repeat_settings(scenario),
             "observer": (
                 None
                 if scenario.observer is None

@@ -118,15 +118,22 @@ class Facts:
         return sorted(self.history.effects, key=_AT)
 
     @cached_property
+    def records(self) -> set[str]:
+        """The run's record keys."""
+        return {e.key for e in self.history.events}
+
+    @cached_property
     def _index(self) -> _Index:
         """One pass over the effects for everything about writes and attribution."""
         known = self.events_by_id
+        records = self.records
         writes: list[Effect] = []
         first: dict[str, Effect] = {}
         second: dict[str, Effect] = {}
         later: dict[str, list[Effect]] = {}
         # Kept, not only counted: unattributed_routes groups these few without another pass.
         unattributed: list[Effect] = []
+        record_only: list[Effect] = []  # naming one record of the run, and no event
         attributed = 0
         safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
         for eff in self.effects_in_order:
@@ -137,7 +144,7 @@ class Facts:
             if len(ids) == 1:  # the common case: no call, no list, no loop
                 eid = ids[0]
                 if eid not in known:
-                    unattributed.append(eff)
+                    (record_only if eff.key in records else unattributed).append(eff)
                 elif write:
                     attributed += 1
                     if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
@@ -145,7 +152,7 @@ class Facts:
                 continue
             hits = [eid for eid in distinct(ids) if eid in known]
             if not hits:
-                unattributed.append(eff)
+                (record_only if eff.key in records else unattributed).append(eff)
                 continue
             if not write:
                 continue
@@ -153,7 +160,7 @@ class Facts:
             for eid in hits:
                 if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
                     later.setdefault(eid, []).append(eff)
-        return _Index(writes, unattributed, attributed, first, second, later)
+        return _Index(writes, unattributed, record_only, attributed, first, second, later)
 
     @property
     def writes_in_order(self) -> list[Effect]:
@@ -162,8 +169,14 @@ class Facts:
 
     @property
     def unattributed(self) -> int:
-        """Effects (of any kind) naming no known event."""
+        """Effects (of any kind) naming no known event, nor a record of the run."""
         return len(self._index.unattributed)
+
+    @property
+    def record_only(self) -> list[Effect]:
+        """Effects (of any kind) naming a record of the run but none of its events, by time:
+        a record's effects, though not which of its events each was for."""
+        return self._index.record_only
 
     @property
     def attributed_writes(self) -> int:
@@ -193,11 +206,23 @@ class Facts:
 
     @cached_property
     def unattributed_routes(self) -> dict[str, list[Effect]]:
-        """``POST /deals`` -> the effects to it naming no known event, most effects first."""
-        found: dict[str, list[Effect]] = {}
-        for eff in self._index.unattributed:
-            found.setdefault(route_of(eff), []).append(eff)
-        return dict(sorted(found.items(), key=lambda item: -len(item[1])))
+        """``POST /deals`` -> the effects to it naming no known event nor record, most first."""
+        return _by_route(self._index.unattributed)
+
+    @cached_property
+    def record_only_several(self) -> int:
+        """How many records the ``record_only`` effects name have several events in the run."""
+        named = {e.key for e in self.record_only}
+        per_record: dict[str, int] = {}
+        for e in self.history.events:
+            if e.key in named:
+                per_record[e.key] = per_record.get(e.key, 0) + 1
+        return sum(1 for n in per_record.values() if n > 1)
+
+    @cached_property
+    def record_only_routes(self) -> dict[str, list[Effect]]:
+        """``PATCH /contacts/{id}`` -> the effects to it naming a record and no event."""
+        return _by_route(self._index.record_only)
 
     def deliveries_of(self, event_ids: Collection[str]) -> dict[str, list[Delivery]]:
         """The deliveries of a few events (the witnesses), in recorded order: one scan."""
@@ -221,10 +246,19 @@ class Facts:
         return out
 
 
+def _by_route(effects: Iterable[Effect]) -> dict[str, list[Effect]]:
+    """Effects by ``route_of``, the route with most effects first."""
+    found: dict[str, list[Effect]] = {}
+    for eff in effects:
+        found.setdefault(route_of(eff), []).append(eff)
+    return dict(sorted(found.items(), key=lambda item: -len(item[1])))
+
+
 @dataclass(frozen=True, slots=True)
 class _Index:
     writes_in_order: list[Effect]
-    unattributed: list[Effect]  # effects naming no known event, by time
+    unattributed: list[Effect]  # effects naming no known event nor record, by time
+    record_only: list[Effect]  # effects naming a record of the run and no event, by time
     attributed_writes: int
     first_write: dict[str, Effect]
     second_write: dict[str, Effect]
@@ -268,37 +302,86 @@ def route_of(effect: Effect) -> str:
 
 
 def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:
-    """Inconclusive when effects exist but none names a known event: nothing can be judged.
+    """Inconclusive when effects exist but none names a known event: nothing can be judged
+    event by event. Effects naming their record are said to: they belong to the record,
+    though not to which of its events.
 
     The summary names the routes of those effects and the correlation rule to write."""
     total = len(facts.history.effects)
-    if total and facts.unattributed == total:
-        routes = facts.unattributed_routes
-        return verdict(
-            name,
-            Status.INCONCLUSIVE,
-            failure_class,
+    if not total or facts.unattributed + len(facts.record_only) < total:
+        return None
+    nothing, records = facts.unattributed_routes, facts.record_only_routes
+    if not records:
+        head = (
             f"none of the {plural(total, 'effect')} could be attributed to an event: those to "
-            f"{_routes_text(routes)} carry no value of this run's events; "
-            f"{correlation_advice(facts, next(iter(routes)))}",
-            (
-                Witness(
-                    f"{route} {id_list([e.id for e in effects])}: no event named",
-                    effect_ids=tuple(e.id for e in effects[:MAX_IDS]),
-                )
-                for route, effects in routes.items()
-            ),
+            f"{_routes_text(nothing)} carry no value of this run's events"
         )
-    return None
+    else:
+        which = _which(facts, ", which does not tell which of its events each was for")
+        head = f"none of the {plural(total, 'effect')} names an event: "
+        head += _record_only_text(facts) + which
+        if nothing:
+            head += (
+                f"; {plural(facts.unattributed, 'effect')} ({_routes_text(nothing)}) carry no "
+                "value of this run's events"
+            )
+    first = next(iter(records or nothing))
+    witnesses = [
+        Witness(
+            f"{route} {id_list([e.id for e in effects])}: {what}",
+            effect_ids=tuple(e.id for e in effects[:MAX_IDS]),
+        )
+        for routes, what in ((records, "its record named, no event"), (nothing, "no event named"))
+        for route, effects in routes.items()
+    ]
+    return verdict(
+        name,
+        Status.INCONCLUSIVE,
+        failure_class,
+        f"{head}; {correlation_advice(facts, first)}",
+        witnesses,
+    )
+
+
+def _which(facts: Facts, text: str, otherwise: str = "") -> str:
+    """``text`` where a record named has several events, else ``otherwise``."""
+    return text if facts.record_only_several else otherwise
+
+
+def _record_only_text(facts: Facts) -> str:
+    """``30 effects name only their record (PUT /members/{id} (30); 12 of 30 records named had
+    several events)``."""
+    effects = facts.record_only
+    named = len({e.key for e in effects})
+    several = facts.record_only_several
+    text = f"{plural(len(effects), 'effect')} name only their record"
+    if len(effects) == 1:
+        text = "1 effect names only its record"
+    records = (
+        f"{several:,} of {plural(named, 'record')} named had several events"
+        if several
+        else (
+            "the record named had a single event"
+            if named == 1
+            else f"each of the {named:,} records named had a single event"
+        )
+    )
+    return f"{text} ({_routes_text(facts.record_only_routes)}; {records})"
 
 
 def unattributed_note(facts: Facts) -> str:
-    """``; 16 effects could not be attributed to an event (POST /ledger (16): ...)``."""
+    """``; 16 effects could not be attributed to an event (POST /ledger (16): ...)``, and those
+    naming only their record."""
+    out = ""
+    if facts.record_only:
+        out = f"; {_record_only_text(facts)}" + _which(
+            facts, ", not which of its events each was for", ", naming no event"
+        )
     n = facts.unattributed
     if not n:
-        return ""
+        return out
     routes = facts.unattributed_routes
-    return (
+    return out + (
         f"; {plural(n, 'effect')} could not be attributed to an event ({_routes_text(routes)}: "
         f"add a correlate: rule for them, see {CORRELATION_DOC})"
     )

@@ -1,60 +1,88 @@
-"""The writes a run could not attribute that a repeat would harm, counted against its clean run.
+"""The writes naming no event that a repeat would harm, counted against the clean run's.
 
 An effect naming no event cannot show a repeated event: ``no_duplicate_effects`` judges the
-attributed ones. But a write whose repeat would harm (``_idempotent.may_repeat_harm``: a
-``POST``, a ``PATCH`` not sent as a merge patch, no ``Idempotency-Key``) may be exactly what an
+attributed ones. But a write whose repeat would harm (``_idempotent.Repeats.may_harm``: a
+``POST``, a ``PATCH`` not known to merge, no ``Idempotency-Key``) may be exactly what an
 undeduplicated redelivery repeats — an activity line appended to a path the automation derived.
-Per request
-(downstream, method, route template, as ``_expected.Routes`` names it), the run's such writes
-are counted against what its clean run (the same events, each once) made of the request: more
-here than there is a repeat that nothing ties to an event.
+Per request (downstream, method, route template, as ``_expected.Routes`` names it), such writes
+are counted against what the clean run (the same events, each once) made of the request, owed
+per accepted event: a run that refused some events owes fewer, so their missing writes do not
+hide the repeats of others.
+
+Where every such write of a request names its record (its key, not its event) and each record
+has a twin (the record of the clean events of the same seq), they are counted per record,
+against the clean run's for the twin, scaled by the record's accepted events; else in the whole
+run.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from ..core._model import Effect
+from ..core._model import Effect, Event, Outcome
+from ..history import History, delivery_rows
 from ._expected import Request, Routes, expectation_of, of_another_run
-from ._facts import Facts, is_write
-from ._idempotent import may_repeat_harm
+from ._facts import Facts, is_write, plural
+from ._idempotent import Repeats
 
 
 @dataclass(frozen=True, slots=True)
 class Counted:
-    """One request some unattributed writes of the run went to: how many such writes (``here``,
-    attributed or not), and how many the clean run made."""
+    """The writes of one request a repeat would harm, to one record (or in the run): how many
+    (``here``, attributed or not), how many the clean run made, and how many that owes for
+    this run's accepted events."""
 
     request: Request
+    record: str | None  # None: in the whole run (some of its writes name no record)
     here: int
     clean: int
+    accepted: int  # this run's accepted events (of the record)
+    clean_accepted: int  # the clean run's (of the record's twin)
+    events: int  # this run's events (of the record)
     unattributed: list[Effect] = field(default_factory=list)  # this run's, naming no event
+
+    @property
+    def owed(self) -> float:
+        """What the clean run made, per accepted event, times this run's accepted events."""
+        if not self.clean_accepted:
+            return float(self.clean)
+        return self.clean * self.accepted / self.clean_accepted
+
+    @property
+    def over(self) -> bool:
+        return self.here > self.owed
+
+    def accepted_text(self) -> str:
+        """``the same 3 events, all accepted`` or ``3 events accepted there, 2 of 3 here``."""
+        if self.accepted == self.clean_accepted == self.events:
+            return f"the same {plural(self.events, 'event')}, all accepted"
+        return (
+            f"{plural(self.clean_accepted, 'event')} accepted there, {self.accepted:,} of "
+            f"{self.events:,} here"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Unattributed:
-    """The requests with unattributed writes a repeat would harm, and the clean run asked."""
+    """The requests with writes naming no event a repeat would harm, and the clean run asked."""
 
-    requests: list[Counted]  # most unattributed writes first
+    requests: list[Counted]  # per request (and record), most writes naming no event first
     clean_run: str  # its run id
-    events: int  # this run's events
-    clean_events: int  # the clean run's
 
     @property
     def over(self) -> list[Counted]:
-        """The requests this run made more of than its clean run, per event: a year's month
-        of 2,000 events against a clean run of 200 owes ten times its count."""
-        scale = self.events / self.clean_events if self.clean_events else 1.0
-        return [c for c in self.requests if c.here > c.clean * scale]
+        """Those of which this run made more than its accepted events owe."""
+        return [c for c in self.requests if c.over]
 
 
 def unattributed_writes(facts: Facts) -> Unattributed | None:
-    """The run's unattributed writes a repeat would harm, per request, with the clean run's
-    count of each request; None when it has none, or no clean run to count them against
+    """The run's writes naming no event a repeat would harm, per request (and record), with
+    the clean run's count; None when it has none, or no clean run to count them against
     (nothing says how many the events owe). Another run's late writes are left out."""
-    mine = [e for routes in facts.unattributed_routes.values() for e in routes if _counts(e)]
+    repeats = Repeats(facts.history.info.settings)
+    mine = [e for e in [*facts.record_only, *_nothing(facts)] if _counts(e, repeats)]
     if not mine:
         return None
     baseline = facts.history.baseline
@@ -70,33 +98,95 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     unattributed: dict[Request, list[Effect]] = {}
     for e in mine:
         unattributed.setdefault(routes.of(e), []).append(e)
-    here = _count(facts.writes_in_order, routes, unattributed.keys(), exp.tag)
-    clean = _count(baseline.effects, routes, unattributed.keys(), baseline.info.tracer_tag)
-    ordered = sorted(unattributed.items(), key=lambda item: -len(item[1]))
-    return Unattributed(
-        [Counted(request, here[request], clean[request], effects) for request, effects in ordered],
-        exp.clean_run,
-        len(facts.history.events),
-        len(baseline.events),
-    )
+    twin = _twin_records(facts.history.events, baseline.events)
+    # Per record where every such write names a record with a twin in the clean run (a year's
+    # month has records its clean run never saw: counted in the whole run, per accepted event).
+    per_record = {r for r, found in unattributed.items() if all(e.key in twin for e in found)}
+    tag, clean_tag = exp.tag, baseline.info.tracer_tag
+    here = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
+    clean = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
+    mine_by_record = _events_by_record(facts.history.events, facts.accepted)
+    clean_by_record = _events_by_record(baseline.events, _accepted(baseline))
+    out: list[Counted] = []
+    for request, effects in unattributed.items():
+        if request not in per_record:
+            n, accepted = mine_by_record[None]
+            _, clean_accepted = clean_by_record[None]
+            counts = (here[(request, None)], clean[(request, None)])
+            out.append(Counted(request, None, *counts, accepted, clean_accepted, n, effects))
+            continue
+        by_record: dict[str, list[Effect]] = {}
+        for e in effects:
+            if e.key is not None:  # per_record: every one names a record
+                by_record.setdefault(e.key, []).append(e)
+        for key, found in by_record.items():
+            n, accepted = mine_by_record[key]
+            theirs = twin[key]
+            _, clean_accepted = clean_by_record[theirs]
+            counts = (here[(request, key)], clean[(request, theirs)])
+            out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found))
+    out.sort(key=lambda c: -len(c.unattributed))
+    return Unattributed(out, exp.clean_run)
 
 
-def _counts(effect: Effect) -> bool:
-    return is_write(effect) and may_repeat_harm(effect)
+def _nothing(facts: Facts) -> Iterable[Effect]:
+    """The effects naming neither an event nor a record of the run."""
+    for effects in facts.unattributed_routes.values():
+        yield from effects
+
+
+def _counts(effect: Effect, repeats: Repeats) -> bool:
+    return is_write(effect) and repeats.may_harm(effect)
 
 
 def _count(
-    effects: Iterable[Effect], routes: Routes, wanted: Iterable[Request], tag: str
-) -> Counter[Request]:
-    """How many writes a repeat would harm each of ``wanted`` got among ``effects``; the cheap
-    tests first: a run may have a million writes and a few of them unattributed."""
-    found: Counter[Request] = Counter()
+    effects: Iterable[Effect],
+    routes: Routes,
+    wanted: Iterable[Request],
+    tag: str,
+    repeats: Repeats,
+) -> Counter[tuple[Request, str | None]]:
+    """How many writes a repeat would harm each of ``wanted`` got among ``effects``, in all
+    (record None) and per record they name; the cheap tests first: a run may have a million
+    writes and a few of them naming no event."""
+    found: Counter[tuple[Request, str | None]] = Counter()
     asked = set(wanted)
     methods = {r.method for r in asked}
     for e in effects:
         if e.method.upper() not in methods or not is_write(e):
             continue
         request = routes.of(e)
-        if request in asked and may_repeat_harm(e) and not (tag and of_another_run(e, tag)):
-            found[request] += 1
+        if request in asked and repeats.may_harm(e) and not (tag and of_another_run(e, tag)):
+            found[(request, None)] += 1
+            if e.key is not None:
+                found[(request, e.key)] += 1
     return found
+
+
+def _twin_records(events: Iterable[Event], clean: Iterable[Event]) -> dict[str, str]:
+    """This run's record key -> the clean run's, through the events of the same seq."""
+    twins = {e.seq: e for e in clean}
+    return {
+        e.key: twin.key
+        for e in events
+        if (twin := twins.get(e.seq)) is not None and twin.type == e.type
+    }
+
+
+def _events_by_record(
+    events: Iterable[Event], accepted: Collection[str]
+) -> dict[str | None, tuple[int, int]]:
+    """Record key -> (its events, those accepted); None -> the run's."""
+    out: dict[str | None, tuple[int, int]] = {}
+    for e in events:
+        yes = int(e.id in accepted)
+        for key in (e.key, None):
+            n, a = out.get(key, (0, 0))
+            out[key] = (n + 1, a + yes)
+    return out
+
+
+def _accepted(history: History) -> set[str]:
+    """The clean run's events with a delivery answered 2xx."""
+    rows = delivery_rows(history.deliveries, "event_id", "outcome")
+    return {e for e, o in rows if o is Outcome.OK}

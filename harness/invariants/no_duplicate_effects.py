@@ -1,14 +1,18 @@
 """no_duplicate_effects: no event changes a downstream twice with the same request.
 
 A repeat is a second write of one event to the same downstream, method and path. It is
-harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, or merge PATCH
-(``application/merge-patch+json``), with the same body, or the same ``Idempotency-Key`` as an
-earlier effect of that event. Any other repeat is a duplicate.
+harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, merge PATCH
+(``application/merge-patch+json``) or write to a route declared ``merges:``, with the same
+body, or the same ``Idempotency-Key`` as an earlier effect of that event. A JSON object
+PATCHed as ``application/json`` to a route declared neither ``merges:`` nor ``appends:`` may
+be either: repeated identically, it makes the verdict inconclusive, naming the route to
+declare. Any other repeat is a duplicate.
 
 Writes naming no event cannot show one; where those a repeat would harm outnumber what the
-clean run made of their request (scaled by the two runs' events), a pass would claim what the
-run could not see: the verdict is inconclusive (``_unattributed``). Without a clean run they
-are only noted, as before.
+clean run made of their request for the same accepted events — per record where each names its
+record, else in the whole run — a pass would claim what the run could not see: the verdict is
+inconclusive (``_unattributed``). Without a clean run they are only noted, as before, unless no
+write names an event at all.
 """
 
 from __future__ import annotations
@@ -30,15 +34,19 @@ from ._facts import (
     effects_text,
     event_ref,
     id_list,
+    is_write,
     plural,
+    route_of,
     unattributed_note,
     verdict,
 )
-from ._idempotent import IDEMPOTENCY_KEY, harmless_repeat
-from ._unattributed import Counted, unattributed_writes
+from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats
+from ._unattributed import Counted, Unattributed, unattributed_writes
 
 NAME = "no_duplicate_effects"
 CLASS = FailureClass.SILENT
+# Where declaring a route's merges: or appends: is explained.
+REPEATS_DOC = "docs/invariants.md"
 
 
 class Repeat(enum.Enum):
@@ -47,9 +55,11 @@ class Repeat(enum.Enum):
     IDEMPOTENT = "idempotent"
     SAME_KEY = "same Idempotency-Key"
     DUPLICATE = "duplicate"
+    # An identical JSON object PATCHed as application/json: its API merges or appends it.
+    UNDECLARED = "undeclared"
 
 
-def classify(writes: Sequence[Effect]) -> list[tuple[Effect, Repeat]]:
+def classify(writes: Sequence[Effect], repeats: Repeats) -> list[tuple[Effect, Repeat]]:
     """The repeats among one event's writes (in time order), each with its kind.
 
     Linear in the number of writes, however many: a runaway target may write one event
@@ -65,14 +75,16 @@ def classify(writes: Sequence[Effect]) -> list[tuple[Effect, Repeat]]:
         if bodies is None:
             bodies_by_request[request] = {w.body}
             continue
-        if w.body in bodies and harmless_repeat(w, method):
+        does = repeats.kind(w, method) if w.body in bodies else Kind.HARMFUL
+        if does is Kind.HARMLESS:
             kind = Repeat.IDEMPOTENT
         else:
             key = w.header(IDEMPOTENCY_KEY)
             if key is not None and first_with_key is None:
                 first_with_key = _first_with_key(writes)
             keyed = key is not None and first_with_key is not None and first_with_key[key] < i
-            kind = Repeat.SAME_KEY if keyed else Repeat.DUPLICATE
+            unsure = Repeat.UNDECLARED if does is Kind.UNDECLARED else Repeat.DUPLICATE
+            kind = Repeat.SAME_KEY if keyed else unsure
         out.append((w, kind))
         bodies.add(w.body)
     return out
@@ -95,9 +107,12 @@ class _Tally:
     same_key: int
     harmful: list[str]  # event ids with a duplicate, by time of their second write
     harmless: list[str]  # event ids with only harmless repeats, by time of their second write
+    # Event ids with an undeclared PATCH repeated (and no duplicate), and those PATCHes.
+    undeclared: list[str]
+    patches: list[Effect]
 
 
-def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
+def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats) -> _Tally:
     """Classify the repeats of the events given with their second writes, in one pass;
     locals only: it runs per event.
 
@@ -110,7 +125,9 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
     same_key = 0
     harmful: list[str] = []
     harmless: list[str] = []
-    duplicate, is_idempotent = Repeat.DUPLICATE, Repeat.IDEMPOTENT
+    undeclared: list[str] = []
+    patches: list[Effect] = []
+    duplicate, is_idempotent, unsure = Repeat.DUPLICATE, Repeat.IDEMPOTENT, Repeat.UNDECLARED
     for eid, w in seconds:
         more = later.get(eid) if later else None
         if more is None:
@@ -122,7 +139,8 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
                 or method != earlier.method.upper()
             ):
                 continue  # two requests, neither a repeat
-            if w.body == earlier.body and harmless_repeat(w, method):
+            does = repeats.kind(w, method) if w.body == earlier.body else Kind.HARMFUL
+            if does is Kind.HARMLESS:
                 idempotent[method] += 1
                 harmless.append(eid)
             elif (key := w.header(IDEMPOTENCY_KEY)) is not None and key == earlier.header(
@@ -130,32 +148,39 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]]) -> _Tally:
             ):
                 same_key += 1
                 harmless.append(eid)
+            elif does is Kind.UNDECLARED:
+                undeclared.append(eid)
+                patches.append(w)
             else:
                 duplicates[method] += 1
                 harmful.append(eid)
             continue
-        repeats = classify([first[eid], w, *more])
-        if not repeats:
+        found = classify([first[eid], w, *more], repeats)
+        if not found:
             continue
-        bad = False
-        for w, kind in repeats:
+        bad = doubt = False
+        for w, kind in found:
             if kind is duplicate:
                 duplicates[w.method.upper()] += 1
                 bad = True
             elif kind is is_idempotent:
                 idempotent[w.method.upper()] += 1
+            elif kind is unsure:
+                patches.append(w)
+                doubt = True
             else:
                 same_key += 1
-        (harmful if bad else harmless).append(eid)
-    return _Tally(duplicates, idempotent, same_key, harmful, harmless)
+        (harmful if bad else undeclared if doubt else harmless).append(eid)
+    return _Tally(duplicates, idempotent, same_key, harmful, harmless, undeclared, patches)
 
 
 def no_duplicate_effects(facts: Facts) -> Verdict:
     """Fail on any repeated write that no real API would make harmless."""
     gap = attribution_gap(facts, NAME, CLASS)
-    if gap is not None:
+    if gap is not None and not facts.record_only:
         return gap
-    tally = _tally(facts, facts.second_write.items())
+    repeats = Repeats(facts.history.info.settings)
+    tally = _tally(facts, facts.second_write.items(), repeats)
     harmless = _harmless_text(tally.idempotent, tally.same_key)
     note = unattributed_note(facts)
     events = len(facts.history.events)
@@ -169,45 +194,119 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             NAME,
             Status.FAIL,
             CLASS,
-            summary + (f"; {harmless}" if harmless else "") + note,
-            _witnesses(facts, tally.harmful),
+            summary + (f"; {harmless}" if harmless else "") + _undeclared_note(tally) + note,
+            _witnesses(facts, tally.harmful, repeats),
         )
-    seen = (
-        f"no harmful duplicate effects: {harmless}"
-        if tally.harmless
-        else f"no event produced a repeated effect ({plural(facts.attributed_writes, 'effect')} "
-        f"over {plural(len(facts.first_write), 'event')})"
-    )
-    unseen = _unseen(facts, seen)
-    if unseen is not None:
-        return unseen
-    return verdict(NAME, Status.PASS, CLASS, seen + note, _witnesses(facts, tally.harmless))
-
-
-def _unseen(facts: Facts, seen: str) -> Verdict | None:
-    """Inconclusive where writes naming no event may hide a repeat: more of a request than the
-    clean run made, per event. ``seen``: what the attributed effects show."""
+    if gap is not None:  # every effect names its record only: counted per record, or nothing
+        seen = "no write names an event, and none naming its record is one a repeat would harm"
+        if _harmful_record_only(facts, repeats):
+            seen = "no write names an event"
+    elif tally.harmless:
+        seen = f"no harmful duplicate effects: {harmless}"
+    else:
+        seen = (
+            f"no event produced a repeated effect ({plural(facts.attributed_writes, 'effect')} "
+            f"over {plural(len(facts.first_write), 'event')})"
+        )
     found = unattributed_writes(facts)  # None without a clean run: then only noted
-    if found is None:
-        return None
+    if tally.undeclared:
+        return _undeclared(facts, tally, repeats, found, note)
+    if found is not None and found.over:
+        return _unseen(facts, found, seen)
+    if gap is not None and found is None and _harmful_record_only(facts, repeats):
+        return gap  # nothing compared them: without a clean run, nothing says what is owed
+    if found is not None and any(c.record is not None for c in found.requests):
+        seen += f"; {_per_record_text(found)}"
+    return verdict(
+        NAME, Status.PASS, CLASS, seen + note, _witnesses(facts, tally.harmless, repeats)
+    )
+
+
+def _harmful_record_only(facts: Facts, repeats: Repeats) -> bool:
+    return any(is_write(e) and repeats.may_harm(e) for e in facts.record_only)
+
+
+def _per_record_text(found: Unattributed) -> str:
+    """``PATCH /members/{id} naming no event compared per record (30 records) with the clean
+    run …``."""
+    counted = [c for c in found.requests if c.record is not None]
+    requests = sorted({c.request.text() for c in counted})
+    return (
+        f"{', '.join(requests)} naming no event compared per record "
+        f"({plural(len(counted), 'record')}) with the clean run {found.clean_run}: each no more "
+        "than it made for the record's accepted events"
+    )
+
+
+def _undeclared(
+    facts: Facts, tally: _Tally, repeats: Repeats, found: Unattributed | None, note: str
+) -> Verdict:
+    """Inconclusive: identical JSON object PATCHes repeated, to routes declared neither
+    ``merges:`` nor ``appends:`` — a merge is harmless, an append a duplicate. ``found``: the
+    writes naming no event, noted where they outnumber what the clean run made."""
+    routes: dict[tuple[str, str], int] = {}
+    for w in tally.patches:
+        key = (w.downstream, route_of(w))
+        routes[key] = routes.get(key, 0) + 1
+    (downstream, route), _ = max(routes.items(), key=lambda item: item[1])
+    shown = "; ".join(f"{r} ({d}): {k:,}" for (d, r), k in routes.items())
+    summary = (
+        f"not judged: {plural(len(tally.undeclared), 'event')} repeated an identical JSON object "
+        f"PATCH sent as application/json ({shown}): whether its API merges it (HubSpot's "
+        "PATCH sets the properties it names: harmless) or appends it (Notion's PATCH "
+        "/v1/blocks/{id}/children: a duplicate) is not in the request; declare the route on "
+        f"downstream {downstream}: `merges: ['{route}']` if the API merges it, `appends: "
+        f"['{route}']` if it appends (see {REPEATS_DOC})"
+    )
+    harmless = _harmless_text(tally.idempotent, tally.same_key)
+    summary += (f"; {harmless}" if harmless else "") + note
+    if found is not None and found.over:
+        over = sorted({c.request.text() for c in found.over})
+        summary += (
+            f"; and writes naming no event outnumber what the clean run {found.clean_run} made "
+            f"for the same accepted events ({', '.join(over)}): not judged either"
+        )
+    return verdict(
+        NAME, Status.INCONCLUSIVE, CLASS, summary, _witnesses(facts, tally.undeclared, repeats)
+    )
+
+
+def _undeclared_note(tally: _Tally) -> str:
+    if not tally.undeclared:
+        return ""
+    return (
+        f"; {plural(len(tally.undeclared), 'event')} more repeated an identical JSON object "
+        "PATCH to a route declared neither merges: nor appends: (not judged)"
+    )
+
+
+def _unseen(facts: Facts, found: Unattributed, seen: str) -> Verdict:
+    """Inconclusive where writes naming no event may hide a repeat: more of a request than the
+    clean run made for the same accepted events, per record or in the run. ``seen``: what the
+    attributed effects show."""
     over = found.over
-    if not over:
-        return None
     several = len({c.request.downstream for c in found.requests}) > 1
-    made = "; ".join(
-        f"{c.here:,} {c.request.text(several)}, {len(c.unattributed):,} of them naming no "
-        f"event, where its clean run made {c.clean:,}"
-        for c in over
-    )
-    events = (
-        f"the same {plural(found.events, 'event')}"
-        if found.events == found.clean_events
-        else f"its {plural(found.clean_events, 'event')}, this run {found.events:,}"
-    )
+    runs = [c for c in over if c.record is None]
+    records = [c for c in over if c.record is not None]
+    parts = [
+        f"this run made {c.here:,} {c.request.text(several)}, {len(c.unattributed):,} of them "
+        f"naming no event, where its clean run made {c.clean:,} ({found.clean_run}, "
+        f"{c.accepted_text()})"
+        for c in runs
+    ]
+    if records:
+        worst = max(records, key=lambda c: c.here - c.owed)
+        requests = sorted({c.request.text(several) for c in records})
+        parts.append(
+            f"{plural(len({c.record for c in records}), 'record')} got more "
+            f"{', '.join(requests)} than the clean run {found.clean_run} made for the record's "
+            f"accepted events (record {worst.record}: {worst.here:,}, where its clean twin "
+            f"got {worst.clean:,}, {worst.accepted_text()}); those writes name their record, "
+            "not their event"
+        )
     why = (
-        f"this run made {made} ({found.clean_run}, {events}): some event may have repeated "
-        "one (a redelivery not deduplicated, a retry without an Idempotency-Key), but "
-        "nothing shows which"
+        f"{'; '.join(parts)}: some event may have repeated one (a redelivery not deduplicated, "
+        "a retry without an Idempotency-Key), but nothing shows which"
     )
     summary = (
         f"not judged: {why}, so a pass would claim what the run could not see; "
@@ -221,7 +320,7 @@ def _unseen(facts: Facts, seen: str) -> Verdict | None:
 def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness]:
     """Per request, the paths it was written to most often, their effects naming no event."""
     out = []
-    for c in counted:
+    for c in sorted(counted, key=lambda c: c.owed - c.here)[:MAX_WITNESSES]:
         by_path: dict[str, list[Effect]] = {}
         for e in c.unattributed:
             by_path.setdefault(e.path, []).append(e)
@@ -229,10 +328,12 @@ def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness
         for path, effects in ranked[: max(1, MAX_WITNESSES // len(counted))]:
             ids = [e.id for e in effects]
             where = f" ({c.request.downstream})" if several else ""
+            whose = "" if c.record is None else f" of record {c.record}"
+            clean = "" if c.record is None else f" (its clean twin: {c.clean:,})"
             out.append(
                 Witness(
                     f"{c.request.method} {path}{where} {id_list(ids)}: "
-                    f"{plural(len(ids), 'write')}, naming no event",
+                    f"{plural(len(ids), 'write')}{whose}, naming no event{clean}",
                     effect_ids=tuple(ids[:MAX_IDS]),
                 )
             )
@@ -253,7 +354,7 @@ def _harmless_text(idempotent: Counter[str], same_key: int) -> str:
     return "; ".join(parts)
 
 
-def _witnesses(facts: Facts, event_ids: Sequence[str]) -> list[Witness]:
+def _witnesses(facts: Facts, event_ids: Sequence[str], repeats: Repeats) -> list[Witness]:
     """The first events seen repeating, with all their deliveries and writes, in stream order."""
     events = facts.events_by_id
     shown = sorted((events[eid] for eid in event_ids[:MAX_WITNESSES]), key=_seq)
@@ -266,8 +367,10 @@ def _witnesses(facts: Facts, event_ids: Sequence[str]) -> list[Witness]:
             f"{event_ref(event)} was {deliveries_text(dlv)} and produced "
             f"{plural(len(writes), 'effect')}: {effects_text(writes)}"
         )
-        tally = _tally(facts, [(event.id, facts.second_write[event.id])])
-        if not tally.harmful:
+        tally = _tally(facts, [(event.id, facts.second_write[event.id])], repeats)
+        if tally.undeclared:
+            line += " (an identical JSON object PATCH repeated: its API merges or appends it)"
+        elif not tally.harmful:
             line += f" ({_harmless_text(tally.idempotent, tally.same_key)})"
         out.append(
             Witness(line, (event.id,), tuple(d.id for d in dlv), tuple(w.id for w in writes))

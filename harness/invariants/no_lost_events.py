@@ -64,7 +64,8 @@ def no_lost_events(facts: Facts) -> Verdict:
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
     found = shortfalls(exp, events, accepted, facts.writes_in_order)
-    gap = attribution_gap(facts, NAME, CLASS)
+    # Effects naming their record are compared per record: a gap only when none names one.
+    gap = None if facts.record_only else attribution_gap(facts, NAME, CLASS)
     coarse = found.records or found.run
     # A shortfall per record or per run is a loss whatever the attribution; per event, only
     # when some effect could be attributed at all.

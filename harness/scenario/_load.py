@@ -562,6 +562,14 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 f"downstreams[{i}].auth is not allowed with forward_to — the real API checks "
                 "its own credentials; remove one of them",
             )
+        both = [r for r in d.appends if r in d.merges]
+        if both:
+            raise _Invalid(
+                ("downstreams", i, "appends", d.appends.index(both[0])),
+                f"downstreams[{i}].appends: {both[0]!r} is also in merges — a route's writes "
+                "either merge into the resource (a repeat is harmless) or add to it (a repeat "
+                "is a duplicate); keep it in one of them",
+            )
         if d.stateful and d.forward_to:
             raise _Invalid(
                 ("downstreams", i, "forward_to"),
@@ -584,6 +592,8 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 shape_changes=tuple(
                     ShapeChange(c.at, dict(c.rename), c.route) for c in d.shape_changes
                 ),
+                merges=tuple(d.merges),
+                appends=tuple(d.appends),
             )
             for i, d in enumerate(docs)
         )

@@ -60,6 +60,7 @@ from ._values import (
     HeaderValue,
     Invariant,
     JsonPath,
+    MergeRoute,
     Method,
     Name,
     ObserverUrl,
@@ -489,6 +490,18 @@ class DownstreamDoc(Doc):
     )
     shape_changes: list[ShapeChangeDoc] = Field(
         default_factory=list, description="a list of dated renames of the answers' fields"
+    )
+    merges: list[MergeRoute] = Field(
+        default_factory=list,
+        description="a list of routes like 'PATCH /contacts/{id}' whose writes merge the fields "
+        "they send into the resource (HubSpot's PATCH): an identical repeat changes nothing "
+        "more, so no_duplicate_effects counts it harmless",
+    )
+    appends: list[MergeRoute] = Field(
+        default_factory=list,
+        description="a list of routes like 'PATCH /v1/blocks/{id}/children' whose writes add "
+        "to the resource each time (Notion's block children): a repeat is a duplicate effect, "
+        "however identical",
     )
 
 

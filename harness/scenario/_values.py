@@ -159,6 +159,26 @@ def _fault_route(value: str) -> str:
     return " ".join(route)
 
 
+MERGE_METHODS = ("PATCH", "POST", "PUT")
+
+
+def _merge_route(value: str) -> str:
+    route = split_route(value)
+    if route is None or route[0] not in MERGE_METHODS:
+        raise invalid(
+            "must be a PATCH, POST or PUT and a path whose writes merge into the resource, "
+            "like 'PATCH /crm/v3/objects/contacts/{id}'"
+        )
+    try:
+        compile_path(route[1], where="")
+    except ScenarioError:
+        raise invalid(
+            "must be a method and a path whose segments are literal, a whole '{name}', or a "
+            "trailing '*', like 'PATCH /contacts/{id}'"
+        ) from None
+    return " ".join(route)
+
+
 def _expected_request(value: str) -> str:
     route = split_route(value)
     if route is None or route[0] == "*":
@@ -230,6 +250,7 @@ Method = Annotated[str, AfterValidator(_method)]
 RoutePath = Annotated[str, AfterValidator(_route_path)]
 FaultRoute = Annotated[str, AfterValidator(_fault_route)]
 ExpectedRoute = Annotated[str, AfterValidator(_expected_request)]
+MergeRoute = Annotated[str, AfterValidator(_merge_route)]
 RecordsPath = Annotated[str, AfterValidator(_records_path)]
 ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
 ForwardUrl = Annotated[str, AfterValidator(_forward_url)]

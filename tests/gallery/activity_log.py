@@ -11,7 +11,8 @@ Must get: ``no_duplicate_effects`` never pass under redeliveries — the lines n
 nothing ties a second line to the event it repeats, and the run made more of them than its
 clean run: inconclusive, counting both and naming ``POST /timeline/{id}/entries`` and the
 ``correlate:`` rule to write; its repeated ``PATCH`` harmless, never a duplicate. Without
-redeliveries (as many lines as the clean run), a pass.
+redeliveries (as many lines as the clean run), a pass. Redeliveries while the CRM refuses some
+events (no line for those): still inconclusive, the lines owed per accepted event.
 
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.activity_log --port 8000
 """

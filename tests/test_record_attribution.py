@@ -1,0 +1,264 @@
+"""Effects naming their record but no event, judged over hand-built Histories.
+
+A HubSpot receiver PATCHes ``/crm/v3/objects/contacts/{objectId}``: the objectId is the event's
+record key (renumbered per run), and nothing of the event itself is in the request. Such an
+effect belongs to a record, not to one of its events. Before, every verdict counted it as
+unattributed and said so: "none of the effects could be attributed to an event". Now a verdict
+judges per record where that is sound (expected effects, counts against the clean run's for the
+same accepted events), and says it needs the event where it does (per_key_order).
+
+And writes naming nothing at all are owed per accepted event: a run that refused some events
+and repeated others made as many as its clean run, and was passed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from harness.core._model import Delivery, Effect, Event, Model, Outcome, Status, Verdict
+from harness.core._scenario import InvariantSpec
+from harness.history import History, RunInfo
+from harness.invariants import judge
+
+from .test_duplicates_unattributed import ev, ok, run, storm, ticket
+
+JSON = {"Content-Type": "application/json"}
+CONTACT = "/crm/v3/objects/contacts/"
+
+
+def contact_events(tag: str, records: int = 3, per: int = 2) -> list[Event]:
+    """``per`` property changes of each of ``records`` contacts, record after record."""
+    return [
+        Event(f"evt_{tag}e{seq}", f"{tag}k{seq // per}", seq, "contact.propertyChange", 0.0, {})
+        for seq in range(records * per)
+    ]
+
+
+def patch(event: Event, n: int = 1, method: str = "PATCH") -> Effect:
+    """The receiver's write for one delivery of ``event``: its contact, by record key only."""
+    at = event.seq + n / 10
+    body = json.dumps({"properties": {"lifecyclestage": "customer"}})
+    return Effect(
+        f"eff_{event.id}_{n}", "crm", at, method, CONTACT + event.key, JSON, body, 200, (),
+        event.key,
+    )  # fmt: skip
+
+
+def hubspot(
+    tag: str,
+    copies: int = 1,
+    refused: Sequence[int] = (),
+    baseline: History | None = None,
+    model: Model = Model.LEDGER,
+    per: int = 2,
+) -> History:
+    """Each event delivered ``copies`` times and PATCHed each time; the events of seq in
+    ``refused`` answered 503 and never written; ``per`` events a contact."""
+    events = contact_events(tag, per=per)
+    deliveries: list[Delivery] = []
+    effects: list[Effect] = []
+    for e in events:
+        for c in range(1, copies + 1):
+            if e.seq in refused:
+                at = e.seq + c / 10
+                deliveries.append(
+                    Delivery(f"dlv_{e.id}_{c}", e.id, c, at, at, at + 0.01, 503, Outcome.FAILED)
+                )
+                continue
+            deliveries.append(ok(e, c))
+            effects.append(patch(e, c))
+    h = run(events, deliveries, effects, tag=tag, baseline=baseline)
+    if model is not Model.LEDGER:
+        h.info = _with_model(h.info, model)
+    return h
+
+
+def _with_model(info: RunInfo, model: Model) -> RunInfo:
+    return replace(info, model=model)
+
+
+def verdict_of(h: History, name: str) -> Verdict:
+    [v] = judge(h, [InvariantSpec(name)])
+    return v
+
+
+# -- no_lost_events: compared per record ---------------------------------------------------------
+
+
+def test_writes_naming_their_record_are_compared_per_record_not_called_unattributed() -> None:
+    """The old verdict: 'none of the 6 effects could be attributed to an event'."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.PASS, v.summary
+    assert "could not be attributed" not in v.summary
+    assert (
+        "6 effects name only their record (PATCH /crm/v3/objects/contacts/{id} (6); 3 of 3 "
+        "records named had several events), not which of its events each was for"
+    ) in v.summary
+
+
+def test_a_record_short_of_its_writes_is_lost_per_record() -> None:
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    h.effects[:] = [e for e in h.effects if e.key != "zqrunk1"]
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+    assert any("zqrunk1" in line for line in v.evidence.lines), v.evidence.lines
+
+
+def test_without_a_clean_run_record_writes_say_they_name_no_event() -> None:
+    """Any effect per event (the old rule) needs the event: inconclusive, and why — true."""
+    v = verdict_of(hubspot("zqrun"), "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "none of the 6 effects names an event: 6 effects name only their record (PATCH "
+        "/crm/v3/objects/contacts/{id} (6); 3 of 3 records named had several events), which "
+        "does not tell which of its events each was for; add a correlate: rule mapping a field "
+        "of PATCH /crm/v3/objects/contacts/{id} to the event field it comes from"
+    ), v.summary
+    assert v.evidence.lines[0].endswith(": its record named, no event"), v.evidence.lines
+
+
+# -- no_duplicate_effects: counted per record against the clean run ------------------------------
+
+
+def test_record_writes_no_more_than_the_clean_run_made_pass_per_record() -> None:
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    v = verdict_of(h, "no_duplicate_effects")
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.startswith(
+        "no write names an event; PATCH /crm/v3/objects/contacts/{id} naming no event compared "
+        "per record (3 records) with the clean run storm@zqclean: each no more than it made for "
+        "the record's accepted events; 6 effects name only their record (PATCH "
+        "/crm/v3/objects/contacts/{id} (6); 3 of 3 records named had several events), not "
+        "which of its events each was for"
+    ), v.summary
+
+
+def test_record_writes_redelivered_are_inconclusive_saying_they_name_their_record() -> None:
+    """Each event twice: every record got 4 PATCHes where its clean twin got 2. Duplicates of
+    one event, or two events of the record each writing twice? Only the record is named."""
+    h = hubspot("zqrun", copies=2, baseline=hubspot("zqclean"))
+    v = verdict_of(h, "no_duplicate_effects")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: 3 records got more PATCH /crm/v3/objects/contacts/{id} than the clean run "
+        "storm@zqclean made for the record's accepted events (record zqrunk0: 4, where its "
+        "clean twin got 2, the same 2 events, all accepted); those writes name their record, "
+        "not their event: some event may have repeated one"
+    ), v.summary
+    assert v.evidence.lines[0].startswith("PATCH /crm/v3/objects/contacts/zqrunk"), v.evidence
+    assert "4 writes of record zqrunk" in v.evidence.lines[0], v.evidence.lines
+
+
+def test_a_record_that_refused_one_event_and_repeated_the_other_is_not_passed() -> None:
+    """Record k0's two events: the first refused (nothing written), the second written twice.
+    As many PATCHes as its clean twin, but owed for one accepted event, not two."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    first, second = h.events[0], h.events[1]
+    h.deliveries[:] = [
+        Delivery("dlv_x", first.id, 1, 0.1, 0.1, 0.11, 503, Outcome.FAILED),
+        *[d for d in h.deliveries if d.event_id != first.id],
+        ok(second, 2),
+    ]
+    h.effects[:] = [e for e in h.effects if e.id != f"eff_{first.id}_1"] + [patch(second, 2)]
+    v = verdict_of(h, "no_duplicate_effects")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "(record zqrunk0: 2, where its clean twin got 2, 2 events accepted there, 1 of 2 " \
+        "here)" in v.summary  # fmt: skip
+
+
+@pytest.mark.parametrize("copies", [1, 2])
+def test_records_the_clean_run_never_saw_are_counted_in_the_whole_run(copies: int) -> None:
+    """A year's month against one small clean run: records without a twin owe what the clean
+    run made per accepted event, in all — not nothing (every one inconclusive), nor the clean
+    run's whole count each (a pass whatever they made)."""
+    clean = hubspot("zqclean")
+    clean.events[:] = clean.events[:2]  # its one record, k0
+    clean.deliveries[:] = [
+        d for d in clean.deliveries if d.event_id in {e.id for e in clean.events}
+    ]
+    clean.effects[:] = [e for e in clean.effects if e.key == "zqcleank0"]
+    v = verdict_of(hubspot("zqrun", copies=copies, baseline=clean), "no_duplicate_effects")
+    if copies == 1:
+        assert v.status is Status.PASS, v.summary
+        return
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: this run made 12 PATCH /crm/v3/objects/contacts/{id}, 12 of them naming no "
+        "event, where its clean run made 2 (storm@zqclean, 2 events accepted there, 6 of 6 here)"
+    ), v.summary
+
+
+def test_without_a_clean_run_record_writes_a_repeat_would_harm_are_not_passed() -> None:
+    v = verdict_of(hubspot("zqrun", copies=2), "no_duplicate_effects")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith("none of the 12 effects names an event: 12 effects name only")
+
+
+def test_record_writes_that_merge_are_harmless_to_repeat() -> None:
+    """Declared ``merges:``, the PATCHes are harmless to repeat: nothing to count."""
+    h = hubspot("zqrun", copies=2)
+    h.info = _declared(h.info, {"merges": {"crm": ["PATCH /crm/v3/objects/contacts/{id}"]}})
+    v = verdict_of(h, "no_duplicate_effects")
+    assert v.status is Status.PASS, v.summary
+
+
+def _declared(info: RunInfo, more: dict[str, Any]) -> RunInfo:
+    return replace(info, settings={**info.settings, **more})
+
+
+# -- per_key_order: needs the event --------------------------------------------------------------
+
+
+def test_per_key_order_says_record_writes_name_no_event() -> None:
+    h = hubspot("zqrun", baseline=hubspot("zqclean"), model=Model.REGISTER)
+    v = verdict_of(h, "per_key_order")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith("none of the 6 effects names an event: 6 effects name only")
+    assert "could not be attributed" not in v.summary
+
+
+def test_record_writes_of_single_event_records_say_they_name_no_event() -> None:
+    """Not 'which of its events': each record has one."""
+    v = verdict_of(hubspot("zqrun", per=1, model=Model.REGISTER), "per_key_order")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "none of the 3 effects names an event: 3 effects name only their record (PATCH "
+        "/crm/v3/objects/contacts/{id} (3); each of the 3 records named had a single event); "
+        "add a correlate: rule"
+    ), v.summary
+
+
+# -- writes naming nothing: owed per accepted event ----------------------------------------------
+
+
+@pytest.mark.parametrize("refused", [(), (0,)])
+def test_unnamed_writes_are_owed_per_accepted_event(refused: tuple[int, ...]) -> None:
+    """Six events: the clean run made six activity lines. A run that refused three events and
+    handled the other three twice made six too: the same count, where three were owed."""
+    clean = storm(1, n=6).baseline
+    assert clean is not None
+    events = [ev("zqrun", i) for i in range(6)]
+    gone = set(range(3)) if refused else set()
+    deliveries = [
+        Delivery(f"dlv_{e.id}", e.id, 1, e.seq, e.seq, e.seq + 0.01, 503, Outcome.FAILED)
+        if e.seq in gone
+        else ok(e)
+        for e in events
+    ]
+    copies = 2 if refused else 1
+    effects = [w for e in events if e.seq not in gone for c in range(1, copies + 1)
+               for w in ticket(e, c)]  # fmt: skip
+    v = verdict_of(run(events, deliveries, effects, tag="zqrun", baseline=clean),
+                   "no_duplicate_effects")  # fmt: skip
+    if not refused:
+        assert v.status is Status.PASS, v.summary
+        return
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "where its clean run made 6 (storm@zqclean, 6 events accepted there, 3 of 6 here)" \
+        in v.summary  # fmt: skip
