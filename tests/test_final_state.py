@@ -267,3 +267,40 @@ def test_an_older_state_is_failed_when_its_time_or_its_arrival_told_the_order() 
         assert v.status is Status.FAIL, v.summary
         assert v.summary.startswith("1 of 1 record end in another state"), v.summary
         assert "last by eff_1 of event evt_zqaaaaae1" in v.evidence.lines[0], v.evidence.lines
+
+
+def _activity(tag: str, lines: int) -> list[StateRecord]:
+    """``lines`` activity lines a stateful double holds under a generated id, naming no record."""
+    body = {"action": "opened", "by": "mona-lisa"}
+    return [
+        StateRecord("crm", f"/tickets/t-{n}/activity", f"ds_{n}", {**body, "id": f"ds_{n}"}, ())
+        for n in range(lines)
+    ]
+
+
+def test_the_resources_naming_no_record_are_not_counted_as_a_record() -> None:
+    """A record and activity lines naming none: 'of 1 record', and the lines said apart —
+    the lines were counted as a record of their own ('1 of 2 records')."""
+    base = run("zqbbbbb", [contact("zqbbbbb", "Ada"), *_activity("zqbbbbb", 1)])
+    same = run("zqaaaaa", [contact("zqaaaaa", "Ada"), *_activity("zqaaaaa", 1)])
+    v = judged(with_baseline(same, base))
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.endswith(
+        "; 1 record compared, and the 1 resource naming no record (in 1 collection)"
+    ), v.summary
+    twice = run("zqaaaaa", [contact("zqaaaaa", "Ada"), *_activity("zqaaaaa", 1) * 2])
+    v = judged(with_baseline(twice, base))
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "the 2 resources naming no record (in 1 collection; the baseline's: 1) end in another "
+        "state than in the baseline run s@zqbbbbb (the final state); no record differs (1 "
+        "record compared)"
+    ), v.summary
+    assert v.evidence.lines[0].startswith("resources naming no record (the final state): crm ")
+    both = run("zqaaaaa", [contact("zqaaaaa", "Bob"), *_activity("zqaaaaa", 2)])
+    v = judged(with_baseline(both, base))
+    assert v.summary.startswith(
+        "1 of 1 record end in another state than in the baseline run s@zqbbbbb (the final "
+        "state): 1 differ; the 2 resources naming no record (in 2 collections; the baseline's: "
+        "1) end in another state than in the baseline"
+    ), v.summary

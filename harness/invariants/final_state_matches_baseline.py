@@ -101,7 +101,9 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
     untold = _untold(facts, differ)
     shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
-    records = len(mine.keys() | theirs.keys())
+    # The resources naming no record are one group, not a record: counted and said apart.
+    records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
+    loose = _loose_text(mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {}))
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
     note = _untold_note(facts, len(untold))
     if not shown:
@@ -112,25 +114,53 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
                 CLASS,
                 f"no record could be judged against {against}{note}",
             )
+        also = f", and {loose}" if loose else ""
         return verdict(
             NAME,
             Status.PASS,
             CLASS,
             f"no record ends in another state than in {against}; "
-            f"{plural(records - len(untold), 'record')} compared{note}",
+            f"{plural(records - len(untold), 'record')} compared{also}{note}",
         )
-    counts = Counter(kind for k, (kind, _) in ending.items() if k not in untold)
+    counts = Counter(
+        kind for k, (kind, _) in ending.items() if k not in untold and k != _UNATTRIBUTED
+    )
     parts = [f"{counts[what]:,} {what}" for what in ("differ", "missing", "extra") if counts[what]]
+    off = sum(counts.values())
+    heads = []
+    if off:
+        heads.append(
+            f"{off:,} of {plural(records, 'record')} end in another state than in {against}: "
+            f"{', '.join(parts)}"
+        )
+    if _UNATTRIBUTED in ending:
+        where = "than in the baseline" if off else f"than in {against}"
+        heads.append(f"{loose} end in another state {where}")
+        if not off:
+            heads.append(f"no record differs ({plural(records, 'record')} compared)")
     witnessed = shown[:MAX_WITNESSES]
     writes = _writes_by_key(facts, {key for key, _ in witnessed})
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(shown):,} of {plural(records, 'record')} end in another state "
-        f"than in {against}: {', '.join(parts)}{note}",
+        "; ".join(heads) + note,
         [_witness(facts, key, lines, mine_kind, writes.get(key, [])) for key, lines in witnessed],
     )
+
+
+def _loose_text(
+    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]]
+) -> str:
+    """``the 80 resources naming no record (in 40 collections; the baseline's: 40)``, or ""
+    when neither run has any."""
+    if not mine and not theirs:
+        return ""
+    held = sum(len(v) for v in mine.values())
+    base = sum(len(v) for v in theirs.values())
+    where = plural(len(mine.keys() | theirs.keys()), "collection")
+    baseline = f"; the baseline's: {base:,}" if base != held else ""
+    return f"the {plural(held, 'resource')} naming no record (in {where}{baseline})"
 
 
 def _untold(facts: Facts, keys: set[str]) -> set[str]:
@@ -298,7 +328,12 @@ def _witness(
             wrote += f", last by {last.id} of {event_ref(events[last.event_ids[0]])}"
     else:
         wrote = "; no write of this run names it"
-    line = f"record {key} ({kind}): {' | '.join(lines)}{wrote}"
+    if key == _UNATTRIBUTED:  # no write names them: none to show
+        more = len(lines) - _MAX_FIELDS
+        lines = [*lines[:_MAX_FIELDS], *([f"{more:,} more collections"] if more > 0 else [])]
+        line = f"resources naming no record ({kind}): {' | '.join(lines)}"
+    else:
+        line = f"record {key} ({kind}): {' | '.join(lines)}{wrote}"
     return Witness(line, event_ids, (), tuple(e.id for e in shown))
 
 
