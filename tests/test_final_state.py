@@ -304,3 +304,56 @@ def test_the_resources_naming_no_record_are_not_counted_as_a_record() -> None:
         "state): 1 differ; the 2 resources naming no record (in 2 collections; the baseline's: "
         "1) end in another state than in the baseline"
     ), v.summary
+
+
+def _changes(tag: str, values: Sequence[str]) -> History:
+    """A register run of one contact's changes, each PATCHing ``lifecyclestage`` to its value,
+    the contact ending on the last."""
+    key = f"con_{tag}k0"
+    events = [
+        Event(f"evt_{tag}e{n}", key, n, "contact.propertyChange", 0.0, {})
+        for n in range(len(values))
+    ]
+    writes = [
+        Effect(
+            f"eff_{n}",
+            "crm",
+            float(n),
+            "PATCH",
+            f"/contacts/{key}",
+            {},
+            json.dumps({"lifecyclestage": value}),
+            200,
+            (e.id,),
+            key,
+        )
+        for n, (e, value) in enumerate(zip(events, values, strict=True))
+    ]
+    body = {"lifecyclestage": values[-1], "id": key}
+    state = StateRecord("crm", "/contacts", key, body, (events[-1].id,), key)
+    h = History(info(tag), events, [], writes, marks=[Mark(9.0, STATE_MARK, "crm")])
+    h.states = [state]
+    return h
+
+
+def test_a_pass_where_no_event_changed_a_value_says_nothing_shows_order() -> None:
+    """Every change of the contact set lifecyclestage to 'customer' (the library's HubSpot
+    payload did): a record left on an older change ends as on its newest, and the match shows
+    nothing of order — inconclusive, saying so, where it passed. Values that change: a pass."""
+    constant = ["customer", "customer", "customer"]
+    v = judged(with_baseline(_changes("zqaaaaa", constant), _changes("zqbbbbb", constant)))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.endswith(
+        "1 record compared — but nothing shows order: in the clean run, no record of several "
+        "events (1 record) got another value in one write than in another, so a record left "
+        "on an older event's state would end the same; give the events values that change "
+        "from one to the next (a property's new value, a name, an amount)"
+    ), v.summary
+    # Writes naming no event, only their record (a numeric HubSpot id): the same.
+    unnamed = _changes("zqbbbbb", constant)
+    unnamed.effects = [replace(w, event_ids=()) for w in unnamed.effects]
+    v = judged(with_baseline(_changes("zqaaaaa", constant), unnamed))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    changing = ["lead", "opportunity", "customer"]
+    v = judged(with_baseline(_changes("zqaaaaa", changing), _changes("zqbbbbb", changing)))
+    assert v.status is Status.PASS, v.summary

@@ -199,3 +199,31 @@ def test_stale_guard_upserting_is_not_failed_for_a_contact_put_where_the_clean_r
         in found["no_lost_events"]["summary"]
     ), said(found["no_lost_events"])
     assert done.code == 0, done.out
+
+
+HUBSPOT = {"HUBSPOT_CLIENT_SECRET": "gallery-hubspot-secret-not-real"}
+
+
+def test_member_sync_leaves_a_member_on_an_older_email_and_the_final_state_sees_it(
+    tmp_path: Path,
+) -> None:
+    """The library's HubSpot changes, shuffled: each brings a new email, so a member left on an
+    older change ends on another email than in the clean run. When every change of the library's
+    payload set lifecyclestage to 'customer', no write carried a value of its event (nothing
+    attributed: per_key_order and no_lost_events inconclusive), the same stale overwrites ended
+    as the clean run did, and final_state_matches_baseline passed on nothing it could see."""
+    project = [
+        "--events", "hubspot:contact.propertyChange", "--provider", "hubspot",
+        "--secret-env", "HUBSPOT_CLIENT_SECRET",
+    ]  # fmt: skip
+    with automation("member_sync", "/hubspot/webhook") as target:
+        # Seed 3's shuffle leaves members on an older change (the last --seed is the one taken).
+        done, report = run(target, "out-of-order", tmp_path, *project, "--seed", "3", env=HUBSPOT)
+    found = verdicts(report)
+    order = found["per_key_order"]
+    assert order["status"] == "fail", said(order)
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "fail", said(final)
+    assert "merge_fields.email" in final["evidence"]["lines"][0], said(final)
+    assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
+    assert done.code == 1
