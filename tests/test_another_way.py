@@ -117,3 +117,37 @@ def test_the_settle_advice_only_where_the_target_may_still_have_worked() -> None
         v = lost(_settled(h, "pending", 2.0))
         assert v.status is Status.FAIL, v.summary
         assert (advice in v.summary) is advised, v.summary
+
+
+def test_per_record_too_the_resource_counts_whichever_method_wrote_it() -> None:
+    """Contact writes naming only their record (a numeric CRM id, no event's value), beside a
+    deal per event naming it: the contact compared per record. The clean run PUT the contact
+    once and PATCHed it once; this run PATCHed it twice (its first PATCH found the contact,
+    created by an earlier run of the sync) — the contact written twice, as owed. Once is
+    short: 1 where 2 were expected."""
+    twins = contacts("zqclean", 2)
+    key = twins[0].key
+    contact = [
+        write(f"/contacts/{key}", key=key, method=m, at=0.005, status=200) for m in ("PUT", "PATCH")
+    ]
+    clean = clean_run(twins, [*contact, *(write("/deals", [e], at=0.005) for e in twins)])
+    events = contacts("zqrun", 2)
+    mine = events[0].key
+    deals = [write("/deals", [e], at=0.005) for e in events]
+
+    def patched(times: int) -> Verdict:
+        contact = [
+            write(f"/contacts/{mine}", key=mine, method="PATCH", at=0.005, status=200)
+            for _ in range(times)
+        ]
+        return judged([*contact, *deals], events, clean)
+
+    v = patched(2)
+    assert v.status is Status.PASS, v.summary
+    v = patched(1)
+    assert v.status is Status.FAIL, v.summary
+    assert "short of PUT/PATCH /contacts/{id} (per record)" in v.summary, v.summary
+    assert (
+        "the clean run made 2 PUT/PATCH /contacts/{id} for its 2 events; this run made 1 ("
+        in (v.evidence.lines[0])
+    ), v.evidence.lines

@@ -76,7 +76,8 @@ def same_resource(request: Request) -> Request:
     """The resource ``request`` writes, whatever its write method: a PUT, PATCH or POST to an
     item (a route whose last segment is a parameter) stands for all three; any other request
     (a POST to a collection creates, a DELETE removes) for itself only."""
-    if request.method in _ITEM_WRITES and request.route.rsplit("/", 1)[-1].startswith("{"):
+    methods = request.method.split("/")  # several: a need summed over them (``_shown``)
+    if all(m in _ITEM_WRITES for m in methods) and request.route.rsplit("/", 1)[-1][:1] == "{":
         return Request(request.downstream, _ANY_ITEM_WRITE, request.route)
     return request
 
@@ -87,6 +88,15 @@ def _by_resource(wanted: Counter[Request]) -> list[tuple[Request, list[tuple[Req
     for request, need in wanted.items():
         groups.setdefault(same_resource(request), []).append((request, need))
     return list(groups.items())
+
+
+def _shown(requests: Sequence[tuple[Request, int]]) -> Request:
+    """How a need summed over one resource's requests is named: ``PUT/PATCH /contacts/{id}``
+    where the clean run wrote it by both, else its one request."""
+    first = requests[0][0]
+    if len(requests) == 1:
+        return first
+    return first._replace(method="/".join(r.method for r, _ in requests))
 
 
 class Rule(enum.StrEnum):
@@ -798,14 +808,16 @@ def shortfalls(
             found = grouped[id(wanted)] = _by_resource(wanted)
         return found
 
-    def owe_coarse(key: str, resource: Request, request: Request, need: int, n: int) -> None:
-        out.coarse.add(request)
+    def owe_coarse(key: str, resource: Request, requests: list[tuple[Request, int]]) -> None:
+        """One event's need of ``resource``, owed per record or per run."""
+        out.coarse.update(r for r, _ in requests)
+        need, shown = sum(n for _, n in requests), _shown(requests)
         if resource in no_record:
-            held, count, first = run_need.get(resource, (0, 0, request))
-            run_need[resource] = (held + need, count + n, first)
+            held, count, first = run_need.get(resource, (0, 0, shown))
+            run_need[resource] = (held + need, count + 1, first)
         else:
-            held, count, first = record_need.get((key, resource), (0, 0, request))
-            record_need[(key, resource)] = (held + need, count + n, first)
+            held, count, first = record_need.get((key, resource), (0, 0, shown))
+            record_need[(key, resource)] = (held + need, count + 1, first)
 
     for e in out.judged:
         if e.id in exp.nothing:
@@ -818,8 +830,7 @@ def shortfalls(
             continue  # else judged per record or per run only
         for resource, requests in groups(wanted):
             if resource in no_event:
-                for request, need in requests:
-                    owe_coarse(e.key, resource, request, need, 1)
+                owe_coarse(e.key, resource, requests)
                 continue
             need = sum(n for _, n in requests)
             have = by_event[(e.id, resource)]
@@ -853,7 +864,7 @@ def shortfalls(
             out.unjudged += 1
             continue
         for resource, requests in groups(wanted):
-            first = requests[0][0]
+            first = _shown(requests)
             need = sum(n for _, n in requests)
             need = min(need, 1) if register else need
             out.coarse.update(r for r, _ in requests)
@@ -868,7 +879,7 @@ def shortfalls(
         owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
         if owed:
             for resource, requests in groups(exp.per_run):
-                first = requests[0][0]
+                first = _shown(requests)
                 out.coarse.update(r for r, _ in requests)
                 have = total[resource]
                 need = sum(n for _, n in requests)
