@@ -267,3 +267,93 @@ def test_an_older_state_is_failed_when_its_time_or_its_arrival_told_the_order() 
         assert v.status is Status.FAIL, v.summary
         assert v.summary.startswith("1 of 1 record end in another state"), v.summary
         assert "last by eff_1 of event evt_zqaaaaae1" in v.evidence.lines[0], v.evidence.lines
+
+
+def _activity(tag: str, lines: int) -> list[StateRecord]:
+    """``lines`` activity lines a stateful double holds under a generated id, naming no record."""
+    body = {"action": "opened", "by": "mona-lisa"}
+    return [
+        StateRecord("crm", f"/tickets/t-{n}/activity", f"ds_{n}", {**body, "id": f"ds_{n}"}, ())
+        for n in range(lines)
+    ]
+
+
+def test_the_resources_naming_no_record_are_not_counted_as_a_record() -> None:
+    """A record and activity lines naming none: 'of 1 record', and the lines said apart —
+    the lines were counted as a record of their own ('1 of 2 records')."""
+    base = run("zqbbbbb", [contact("zqbbbbb", "Ada"), *_activity("zqbbbbb", 1)])
+    same = run("zqaaaaa", [contact("zqaaaaa", "Ada"), *_activity("zqaaaaa", 1)])
+    v = judged(with_baseline(same, base))
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.endswith(
+        "; 1 record compared, and the 1 resource naming no record (in 1 collection)"
+    ), v.summary
+    twice = run("zqaaaaa", [contact("zqaaaaa", "Ada"), *_activity("zqaaaaa", 1) * 2])
+    v = judged(with_baseline(twice, base))
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "the 2 resources naming no record (in 1 collection; the baseline's: 1) end in another "
+        "state than in the baseline run s@zqbbbbb (the final state); no record differs (1 "
+        "record compared)"
+    ), v.summary
+    assert v.evidence.lines[0].startswith("resources naming no record (the final state): crm ")
+    both = run("zqaaaaa", [contact("zqaaaaa", "Bob"), *_activity("zqaaaaa", 2)])
+    v = judged(with_baseline(both, base))
+    assert v.summary.startswith(
+        "1 of 1 record end in another state than in the baseline run s@zqbbbbb (the final "
+        "state): 1 differ; the 2 resources naming no record (in 2 collections; the baseline's: "
+        "1) end in another state than in the baseline"
+    ), v.summary
+
+
+def _changes(tag: str, values: Sequence[str]) -> History:
+    """A register run of one contact's changes, each PATCHing ``lifecyclestage`` to its value,
+    the contact ending on the last."""
+    key = f"con_{tag}k0"
+    events = [
+        Event(f"evt_{tag}e{n}", key, n, "contact.propertyChange", 0.0, {})
+        for n in range(len(values))
+    ]
+    writes = [
+        Effect(
+            f"eff_{n}",
+            "crm",
+            float(n),
+            "PATCH",
+            f"/contacts/{key}",
+            {},
+            json.dumps({"lifecyclestage": value}),
+            200,
+            (e.id,),
+            key,
+        )
+        for n, (e, value) in enumerate(zip(events, values, strict=True))
+    ]
+    body = {"lifecyclestage": values[-1], "id": key}
+    state = StateRecord("crm", "/contacts", key, body, (events[-1].id,), key)
+    h = History(info(tag), events, [], writes, marks=[Mark(9.0, STATE_MARK, "crm")])
+    h.states = [state]
+    return h
+
+
+def test_a_pass_where_no_event_changed_a_value_says_nothing_shows_order() -> None:
+    """Every change of the contact set lifecyclestage to 'customer' (the library's HubSpot
+    payload did): a record left on an older change ends as on its newest, and the match shows
+    nothing of order — inconclusive, saying so, where it passed. Values that change: a pass."""
+    constant = ["customer", "customer", "customer"]
+    v = judged(with_baseline(_changes("zqaaaaa", constant), _changes("zqbbbbb", constant)))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.endswith(
+        "1 record compared — but nothing shows order: in the clean run, no record of several "
+        "events (1 record) got another value in one write than in another, so a record left "
+        "on an older event's state would end the same; give the events values that change "
+        "from one to the next (a property's new value, a name, an amount)"
+    ), v.summary
+    # Writes naming no event, only their record (a numeric HubSpot id): the same.
+    unnamed = _changes("zqbbbbb", constant)
+    unnamed.effects = [replace(w, event_ids=()) for w in unnamed.effects]
+    v = judged(with_baseline(_changes("zqaaaaa", constant), unnamed))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    changing = ["lead", "opportunity", "customer"]
+    v = judged(with_baseline(_changes("zqaaaaa", changing), _changes("zqbbbbb", changing)))
+    assert v.status is Status.PASS, v.summary

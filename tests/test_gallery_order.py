@@ -163,3 +163,67 @@ def test_retries_with_an_idempotency_key_are_not_failed(tmp_path: Path, stateful
         assert "repeats with the same Idempotency-Key: harmless" in dup["summary"], said(dup)
     assert all(v["status"] == "pass" for v in found.values()), found
     assert done.code == 0, done.out
+
+
+def test_stale_guard_upserting_is_not_failed_for_a_contact_put_where_the_clean_run_patched(
+    tmp_path: Path,
+) -> None:
+    """The same guard, writing by PATCH and PUT on a 404: shuffled whole, some contacts' newest
+    update arrives first and creates the contact with a PUT, where the clean run PATCHed it.
+    no_lost_events called that the newest update's loss ('never PATCH /contacts/{id}')."""
+    shuffled = variant(
+        tmp_path,
+        REORDERED,
+        "  - reorder: {window: 6, rate: 1}\n",
+        "  - reorder: {window: 36, rate: 1}\n",
+    )
+    with automation("stale_guard", CONTACTS, {"CONTACT_WRITE": "upsert"}) as target:
+        done, report = run(target, shuffled, tmp_path)
+    [judged] = load_all(tmp_path / "journal.db")
+    # The run's premise (the seed's shuffle): some contact's newest update made its PUT.
+    newest: dict[str, int] = {}
+    for e in judged.events:
+        newest[e.key] = max(e.seq, newest.get(e.key, e.seq))
+    events = {e.id: e for e in judged.events}
+    put = [
+        events[eid]
+        for w in judged.effects
+        if w.method == "PUT" and w.committed
+        for eid in w.event_ids
+    ]
+    assert any(e.seq == newest[e.key] for e in put), "no contact's newest update came first"
+    found = verdicts(report)
+    assert all(v["status"] == "pass" for v in found.values()), found
+    assert (
+        "PUT /contacts/{id} made where the clean run made PATCH /contacts/{id}"
+        in found["no_lost_events"]["summary"]
+    ), said(found["no_lost_events"])
+    assert done.code == 0, done.out
+
+
+HUBSPOT = {"HUBSPOT_CLIENT_SECRET": "gallery-hubspot-secret-not-real"}
+
+
+def test_member_sync_leaves_a_member_on_an_older_email_and_the_final_state_sees_it(
+    tmp_path: Path,
+) -> None:
+    """The library's HubSpot changes, shuffled: each brings a new email, so a member left on an
+    older change ends on another email than in the clean run. When every change of the library's
+    payload set lifecyclestage to 'customer', no write carried a value of its event (nothing
+    attributed: per_key_order and no_lost_events inconclusive), the same stale overwrites ended
+    as the clean run did, and final_state_matches_baseline passed on nothing it could see."""
+    project = [
+        "--events", "hubspot:contact.propertyChange", "--provider", "hubspot",
+        "--secret-env", "HUBSPOT_CLIENT_SECRET",
+    ]  # fmt: skip
+    with automation("member_sync", "/hubspot/webhook") as target:
+        # Seed 3's shuffle leaves members on an older change (the last --seed is the one taken).
+        done, report = run(target, "out-of-order", tmp_path, *project, "--seed", "3", env=HUBSPOT)
+    found = verdicts(report)
+    order = found["per_key_order"]
+    assert order["status"] == "fail", said(order)
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "fail", said(final)
+    assert "merge_fields.email" in final["evidence"]["lines"][0], said(final)
+    assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
+    assert done.code == 1

@@ -121,11 +121,15 @@ def test_a_shopify_or_github_receiver_gets_verdicts_too(
     assert run["counts"]["deliveries_by_answer"]["accepted"] > 0, run["counts"]
     verdicts = {v["invariant"]: v["status"] for v in run["verdicts"]}
     # Each judged: none inconclusive for want of attribution; ack_within may be, on a machine
-    # that made the harness's own loop late (ten test workers on two cores).
+    # that made the harness's own loop late (ten test workers on two cores). GitHub's issues
+    # are a register (the library's model, the hazard judged by it): the receiver's POSTs each
+    # created a resource of their own, and overwrote no state whose order per_key_order keeps.
     unjudged = [
         v["invariant"]
         for v in run["verdicts"]
-        if v["status"] == "inconclusive" and not late_by_the_machine(v["status"], v["summary"])
+        if v["status"] == "inconclusive"
+        and not late_by_the_machine(v["status"], v["summary"])
+        and not v["summary"].startswith("every write created a resource of its own")
     ]
     assert not unjudged, verdicts
     assert verdicts["no_duplicate_effects"] == "fail" and ran.code == 1

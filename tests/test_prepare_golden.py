@@ -76,13 +76,14 @@ def library_scenario(name: str) -> Scenario:
 # faker unweighted; ids drawn from random bytes); the six whose ids or keys are JSON numbers
 # again when those were renumbered per run (``_tracer.renumbered``); the two GitHub ones again
 # when a record's own ids were kept apart between records (``_sources._Owned``: their 264
-# issues had 223 numbers between them).
+# issues had 223 numbers between them); HubSpot's again when its entry's first change became an
+# email, new for every event (``_vary``: a property change's value varies by its property).
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "06cb1eed66bfcfc7",
     "github:issues": "d152c4376079c460",
     "github:pull_request": "c6dfdb08097a5877",
     "github:push": "8a69ab65d68db46f",
-    "hubspot:contact.propertyChange": "1c59220bf1aaa87c",
+    "hubspot:contact.propertyChange": "8df090e873a32af2",
     "shopify:orders/create": "cac5a8dbf1b74b16",
     "shopify:orders/updated": "fd1b1b631105125f",
     "slack:event_callback": "b3882ae6b9c86f04",

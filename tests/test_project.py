@@ -425,3 +425,67 @@ def test_locust_applies_the_project_and_refuses_a_hazard_that_does_not_apply(
     done = run_harness("locust", "provider-retry-storm", cwd=tmp_path)
     assert done.code == 2, done.err
     assert "provider-retry-storm does not apply to the project: GitHub" in done.err
+
+
+def test_a_hazard_is_judged_by_the_model_of_the_project_events(tmp_path: Path) -> None:
+    """A register hazard over a ledger's events (paid invoices: each its own fact) is judged as
+    a ledger, and a ledger hazard over a register's (a contact's property changes) as a
+    register; the model the library payload knows, or the item's model:, which wins. An
+    example of no library payload's kind keeps the hazard's. The notes say which."""
+    (tmp_path / "change.json").write_text(
+        json.dumps(entry("hubspot:contact.propertyChange").example)
+    )
+    (tmp_path / "own.json").write_text(
+        json.dumps({"id": "evt_1", "type": "thing.done", "key": "k_1"})
+    )
+    path = tmp_path / "harness.yaml"
+    path.write_text(
+        "events:\n"
+        "  - library: stripe:invoice.paid\n"
+        "  - example: change.json\n"
+        "  - example: own.json\n"
+        "    key: $.key\n"
+        "  - library: stripe:invoice.paid\n"
+        "    model: register\n"
+    )
+    found = resolve_hazards(["simultaneous-same-record", "duplicate-storm"], load_project(path))
+    models = [(s.name, s.model.value) for s in found.scenarios]
+    assert models == [
+        ("simultaneous-same-record:invoice.paid", "ledger"),
+        ("simultaneous-same-record:contact.propertyChange", "register"),
+        ("simultaneous-same-record:thing.done", "register"),
+        ("simultaneous-same-record:invoice.paid", "register"),
+        ("duplicate-storm:invoice.paid", "ledger"),
+        ("duplicate-storm:contact.propertyChange", "register"),
+        ("duplicate-storm:thing.done", "ledger"),
+        ("duplicate-storm:invoice.paid", "register"),
+    ], models
+    notes = [" ".join(s.adapted) for s in found.scenarios]
+    assert (
+        "Judged as a ledger, not as the hazard's register: the events of events[0] "
+        "(stripe:invoice.paid) are each their own fact (a later one supersedes none)"
+    ) in notes[0]
+    assert (
+        "Judged as a register, not as the hazard's ledger: the events of events[1] "
+        "(change.json) are successive states of a record"
+    ) in notes[5]
+    assert not [n for n in (notes[2], notes[3], notes[6]) if "Judged as" in n], notes
+
+
+def test_a_register_hazard_over_checkouts_owes_every_one_its_effect(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """Three checkouts of one customer at once, judged as the ledger they are: each accepted
+    checkout owes its contact write. Judged as the hazard's register, two of each three were
+    'superseded updates skipped (not loss)' — a receiver that dropped them would have passed."""
+    project(tmp_path, stripe_project(receiver, "simultaneous-same-record"))
+    done = run_harness(
+        "run", "--time-scale", "0.05", "--report", "report.json", cwd=tmp_path, env=ENV
+    )
+    (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert "(ledger, seed" in done.out, done.out
+    assert any(line.startswith("Judged as a ledger") for line in run["done"]), run["done"]
+    lost = next(v for v in run["verdicts"] if v["invariant"] == "no_lost_events")
+    assert lost["status"] == "pass", lost["summary"]
+    assert lost["summary"].startswith("all 36 accepted events made their expected effects")
+    assert "superseded" not in lost["summary"]

@@ -182,3 +182,13 @@ def test_records_never_share_the_ids_of_their_own_objects() -> None:
     few = synthetic(spec, 3)
     assert len({e.key for e in few}) == 20
     assert len({e.payload["ticket"]["number"] for e in few}) == 10
+
+
+def test_a_property_change_brings_a_new_value_each_time() -> None:
+    """HubSpot's contact.propertyChange: each event a new email, as real changes of a contact's
+    email are — the library's first change set 'lifecyclestage' to 'customer' in every event,
+    and a register hazard saw nothing change from one update to the next."""
+    made = synthetic(source("hubspot:contact.propertyChange", events=40, records=10), 1)
+    assert {e.payload["propertyName"] for e in made} == {"email"}
+    values = [e.payload["propertyValue"] for e in made]
+    assert len(set(values)) == len(values) and all("@" in v for v in values), values

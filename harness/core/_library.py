@@ -2,10 +2,12 @@
 documentation, by name (``stripe:checkout.session.completed``).
 
 Each entry is a JSON file ``payloads/<provider>/<type>.json`` shipped inside the package:
-``{"provider", "type", "source" (the documentation page it was written from), "paths" (id, key,
-type, time: where the event id, the record key, the event type and the event's time live),
-"payload"}``. A batching provider's payload (HubSpot) is a JSON array, the request body a
-sender posts; ``paths`` then apply to each element and ``example`` is the first one.
+``{"provider", "type", "source" (the documentation page it was written from), "model" (what its
+events mean: ``ledger``, each its own fact — a paid invoice, a push; ``register``, successive
+states of a record — a contact's change, an order updated), "paths" (id, key, type, time: where
+the event id, the record key, the event type and the event's time live), "payload"}``. A
+batching provider's payload (HubSpot) is a JSON array, the request body a sender posts;
+``paths`` then apply to each element and ``example`` is the first one.
 
 Where a provider names the event type or id in headers rather than the body (GitHub's
 ``X-GitHub-Event`` and ``X-GitHub-Delivery``, Shopify's ``X-Shopify-Topic`` and
@@ -27,7 +29,7 @@ from importlib import resources
 from typing import Any
 
 from ._errors import InputError
-from ._model import JSON
+from ._model import JSON, Model
 
 PATH_NAMES = ("id", "key", "type", "time")
 
@@ -42,6 +44,7 @@ class LibraryEntry:
     source: str
     paths: Mapping[str, str]
     payload: JSON
+    model: Model  # what its events mean: a hazard over them is judged by it (scenario._hazards)
 
     @property
     def example(self) -> JSON:
@@ -77,6 +80,7 @@ def _read(doc: dict[str, Any]) -> LibraryEntry:
         doc["source"],
         paths,
         doc["payload"],
+        Model(doc["model"]),
     )
 
 

@@ -13,7 +13,10 @@ The record key's value is drawn once per record, so a record's events share it a
 equal to it. When the key is an object's own id (``$.issue.id``, ``$.data.object.id``), the
 other ids and text of that object belong to the record as well (its author, its customer).
 Timestamps move with the event's time and keep their distances to each other; the amounts of
-one event are scaled by one factor, so a total stays about the sum of its parts. Values that
+one event are scaled by one factor, so a total stays about the sum of its parts. A property
+change's new value (HubSpot's ``propertyValue``) is filled by the name of its property
+(``propertyName``: an ``email`` gets a new email per event), as each change of a real one brings
+a new value. Values that
 are none of these (``usd``, ``complete``, ``event``, ``false``) stay as they are.
 """
 
@@ -61,6 +64,8 @@ _DECIMAL = re.compile(r"^-?\d+\.(\d+)$")
 _MONEY = ("amount", "price", "total", "subtotal", "balance", "fee", "tax", "discount", "cost")
 _NOT_MONEY = ("weight", "count", "quantity")
 _TIME_WORDS = ("created", "updated", "time", "date", "expires", "period", "start", "end")
+# A value field -> the sibling field that names the property it is the value of.
+_NAMED_BY = {"propertyValue": "propertyName"}
 _SECONDS = (10**9, 10**10)
 _MILLIS = (10**12, 10**13)
 
@@ -199,7 +204,7 @@ class Variation:
             self.leaves.append(_Leaf(steps, self._add(str(value), kind, value, name, unit)))
 
     def _string(self, steps: Steps, value: str) -> None:
-        name = _name(steps)
+        name = self._property(steps) or _name(steps)
         if _ISO.match(value) or _SLACK_TS.match(value):
             unit = "iso" if _ISO.match(value) else "slack"
             self.leaves.append(_Leaf(steps, self._add(value, "time", value, name, unit)))
@@ -214,6 +219,15 @@ class Variation:
         if spans:
             whole = spans[0][2] if spans[0][:2] == (0, len(value)) else None
             self.leaves.append(_Leaf(steps, whole, [] if whole else spans))
+
+    def _property(self, steps: Steps) -> str | None:
+        """The property a property change's new value is of (HubSpot's ``propertyValue``
+        beside its ``propertyName``: ``email``): that value varies as the property's would,
+        from one change to the next."""
+        if not steps or steps[-1] not in _NAMED_BY:
+            return None
+        named = _paths.get(self.example, (*steps[:-1], _NAMED_BY[str(steps[-1])]), None)
+        return named if isinstance(named, str) and named else None
 
     def _tokens(self, value: str, name: str) -> Iterator[tuple[int, int, str]]:
         for m in _TOKEN.finditer(value):

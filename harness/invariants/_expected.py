@@ -65,6 +65,40 @@ class Request(NamedTuple):
         return f"{self.method} {self.route}" + (f" ({self.downstream})" if shown else "")
 
 
+# Methods that set an item's state (``/members/{id}``): one of them where the clean run made
+# another writes the same resource another way — an upsert that PATCHes a record it finds and
+# PUTs one it does not, or whichever won a race — not a loss.
+_ITEM_WRITES = ("PUT", "PATCH", "POST")
+_ANY_ITEM_WRITE = "|".join(_ITEM_WRITES)
+
+
+def same_resource(request: Request) -> Request:
+    """The resource ``request`` writes, whatever its write method: a PUT, PATCH or POST to an
+    item (a route whose last segment is a parameter) stands for all three; any other request
+    (a POST to a collection creates, a DELETE removes) for itself only."""
+    methods = request.method.split("/")  # several: a need summed over them (``_shown``)
+    if all(m in _ITEM_WRITES for m in methods) and request.route.rsplit("/", 1)[-1][:1] == "{":
+        return Request(request.downstream, _ANY_ITEM_WRITE, request.route)
+    return request
+
+
+def _by_resource(wanted: Counter[Request]) -> list[tuple[Request, list[tuple[Request, int]]]]:
+    """``wanted``'s requests grouped by the resource they write (``same_resource``)."""
+    groups: dict[Request, list[tuple[Request, int]]] = {}
+    for request, need in wanted.items():
+        groups.setdefault(same_resource(request), []).append((request, need))
+    return list(groups.items())
+
+
+def _shown(requests: Sequence[tuple[Request, int]]) -> Request:
+    """How a need summed over one resource's requests is named: ``PUT/PATCH /contacts/{id}``
+    where the clean run wrote it by both, else its one request."""
+    first = requests[0][0]
+    if len(requests) == 1:
+        return first
+    return first._replace(method="/".join(r.method for r, _ in requests))
+
+
 class Rule(enum.StrEnum):
     """Where an event type's expected effects come from."""
 
@@ -689,6 +723,9 @@ class Shortfalls:
     coarse: set[Request] = field(default_factory=set)  # requests compared per record or run
     owed: int = 0  # judged events that expect something
     others: int = 0  # writes of another run among the run's, not counted
+    # (the request expected, the one made instead) -> how many events wrote the resource by
+    # another method than their clean twins (``same_resource``): not loss, said.
+    another_way: Counter[tuple[Request, Request]] = field(default_factory=Counter)
 
     @property
     def count(self) -> int:
@@ -724,14 +761,17 @@ def shortfalls(
     writes: Sequence[Effect],
 ) -> Shortfalls:
     """Compare the run's committed ``writes`` with what ``exp`` expects of its ``accepted``
-    events, each request at the finest level its writes allow."""
+    events, each request at the finest level its writes allow. Writes of one resource by
+    different methods count for each other (``same_resource``); the events whose twin's
+    method was not theirs are counted in ``another_way``."""
     out = Shortfalls()
     out.judged, out.superseded = judged_events(exp.model, events, accepted)
     known = {e.id: e for e in events}
     keys = {e.key for e in events}
-    # Flat counts: (event id or record key, request) -> writes; one dict, not one per event.
+    # Flat counts: (event id or record key, resource) -> writes; one dict, not one per event.
     by_event: Counter[tuple[str, Request]] = Counter()
     by_record: Counter[tuple[str, Request]] = Counter()
+    exact: Counter[tuple[str, Request]] = Counter()  # (event id, request): an item's writes
     any_write: set[str] = set()
     total: Counter[Request] = Counter()
     no_event: set[Request] = set()
@@ -740,12 +780,15 @@ def shortfalls(
         if exp.tag and of_another_run(w, exp.tag):
             out.others += 1
             continue
-        request = exp.routes.of(w)
+        made = exp.routes.of(w)
+        request = same_resource(made)
         total[request] += 1
         named = [eid for eid in distinct(w.event_ids) if eid in known]
         for eid in named:
             by_event[(eid, request)] += 1
             any_write.add(eid)
+            if request != made:
+                exact[(eid, made)] += 1
         key = w.key if w.key in keys else (known[named[0]].key if named else None)
         if key is None:
             no_record.add(request)
@@ -753,18 +796,28 @@ def shortfalls(
             by_record[(key, request)] += 1
         if not named:
             no_event.add(request)
-    record_need: dict[tuple[str, Request], tuple[int, int]] = {}
-    run_need: dict[Request, tuple[int, int]] = {}
+    # (record key or "" for the run, resource) -> (need, events, the request first expected)
+    record_need: dict[tuple[str, Request], tuple[int, int, Request]] = {}
+    run_need: dict[Request, tuple[int, int, Request]] = {}
     register = exp.model is Model.REGISTER
+    grouped: dict[int, list[tuple[Request, list[tuple[Request, int]]]]] = {}
 
-    def owe_coarse(key: str, request: Request, need: int) -> None:
-        out.coarse.add(request)
-        if request in no_record:
-            held, n = run_need.get(request, (0, 0))
-            run_need[request] = (held + need, n + 1)
+    def groups(wanted: Counter[Request]) -> list[tuple[Request, list[tuple[Request, int]]]]:
+        found = grouped.get(id(wanted))  # most events share one Counter
+        if found is None:
+            found = grouped[id(wanted)] = _by_resource(wanted)
+        return found
+
+    def owe_coarse(key: str, resource: Request, requests: list[tuple[Request, int]]) -> None:
+        """One event's need of ``resource``, owed per record or per run."""
+        out.coarse.update(r for r, _ in requests)
+        need, shown = sum(n for _, n in requests), _shown(requests)
+        if resource in no_record:
+            held, count, first = run_need.get(resource, (0, 0, shown))
+            run_need[resource] = (held + need, count + 1, first)
         else:
-            held, n = record_need.get((key, request), (0, 0))
-            record_need[(key, request)] = (held + need, n + 1)
+            held, count, first = record_need.get((key, resource), (0, 0, shown))
+            record_need[(key, resource)] = (held + need, count + 1, first)
 
     for e in out.judged:
         if e.id in exp.nothing:
@@ -775,15 +828,28 @@ def shortfalls(
             if e.id in exp.any_rule and e.id not in any_write:
                 out.events[e.id] = [Short(Level.EVENT, e.id, None, 1, 0)]
             continue  # else judged per record or per run only
-        for request, need in wanted.items():
-            if request in no_event:
-                owe_coarse(e.key, request, need)
+        for resource, requests in groups(wanted):
+            if resource in no_event:
+                owe_coarse(e.key, resource, requests)
                 continue
-            have = by_event[(e.id, request)]
+            need = sum(n for _, n in requests)
+            have = by_event[(e.id, resource)]
+            if resource == requests[0][0]:  # not an item's: its own method only
+                if have < need:
+                    out.events.setdefault(e.id, []).append(
+                        Short(Level.EVENT, e.id, resource, need, have)
+                    )
+                continue
+            short = [
+                Short(Level.EVENT, e.id, r, n, exact[(e.id, r)])
+                for r, n in requests
+                if exact[(e.id, r)] < n
+            ]
             if have < need:
-                out.events.setdefault(e.id, []).append(
-                    Short(Level.EVENT, e.id, request, need, have)
-                )
+                out.events.setdefault(e.id, []).extend(short)
+            elif short:  # the resource written, by another method than the clean run's
+                instead = _instead(e.id, resource, wanted, exact)
+                out.another_way[(short[0].request or resource, instead)] += 1
     # What the clean run made per record or per run, owed when all its events were accepted.
     by_key: dict[str, list[Event]] = {}
     for e in events:
@@ -797,39 +863,53 @@ def shortfalls(
         if not owed:
             out.unjudged += 1
             continue
-        for request, need in wanted.items():
+        for resource, requests in groups(wanted):
+            first = _shown(requests)
+            need = sum(n for _, n in requests)
             need = min(need, 1) if register else need
-            out.coarse.add(request)
-            if request in no_record:
-                held, n = run_need.get(request, (0, 0))
-                run_need[request] = (held + need, n + len(mine))
+            out.coarse.update(r for r, _ in requests)
+            if resource in no_record:
+                held, n, _ = run_need.get(resource, (0, 0, first))
+                run_need[resource] = (held + need, n + len(mine), first)
                 continue
-            have = by_record[(key, request)]
+            have = by_record[(key, resource)]
             if have < need:
-                out.records.append(
-                    Short(Level.RECORD, key, request, need, have, "clean", len(mine))
-                )
+                out.records.append(Short(Level.RECORD, key, first, need, have, "clean", len(mine)))
     if exp.per_run:
         owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
         if owed:
-            for request, need in exp.per_run.items():
-                out.coarse.add(request)
-                have = total[request]
+            for resource, requests in groups(exp.per_run):
+                first = _shown(requests)
+                out.coarse.update(r for r, _ in requests)
+                have = total[resource]
+                need = sum(n for _, n in requests)
                 need = min(need, 1) if register else need
-                held, _ = run_need.get(request, (0, 0))
+                held, _, _ = run_need.get(resource, (0, 0, first))
                 if have < need + held:
                     out.run.append(
-                        Short(Level.RUN, "", request, need + held, have, "clean", len(events))
+                        Short(Level.RUN, "", first, need + held, have, "clean", len(events))
                     )
-                run_need.pop(request, None)
+                run_need.pop(resource, None)
         else:
             out.unjudged += len(exp.per_run)
-    for (key, request), (need, n) in record_need.items():
-        have = by_record[(key, request)]
+    for (key, resource), (need, n, first) in record_need.items():
+        have = by_record[(key, resource)]
         if have < need:
-            out.records.append(Short(Level.RECORD, key, request, need, have, "events", n))
-    for request, (need, n) in run_need.items():
-        have = total[request]
+            out.records.append(Short(Level.RECORD, key, first, need, have, "events", n))
+    for resource, (need, n, first) in run_need.items():
+        have = total[resource]
         if have < need:
-            out.run.append(Short(Level.RUN, "", request, need, have, "events", n))
+            out.run.append(Short(Level.RUN, "", first, need, have, "events", n))
     return out
+
+
+def _instead(
+    event_id: str, resource: Request, wanted: Counter[Request], exact: Counter[tuple[str, Request]]
+) -> Request:
+    """The request an event made of ``resource`` beyond what its clean twin made: the method
+    it wrote the resource by instead."""
+    for method in _ITEM_WRITES:
+        request = Request(resource.downstream, method, resource.route)
+        if exact[(event_id, request)] > wanted.get(request, 0):
+            return request
+    return resource

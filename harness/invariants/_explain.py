@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 from ..core._model import Effect, Event, Model
-from ._expected import Expectation, Level, Request, Rule, Short, Shortfalls
+from ._expected import Expectation, Level, Request, Rule, Short, Shortfalls, same_resource
 from ._facts import (
     Facts,
     Witness,
@@ -95,6 +95,8 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
         )
     if found.superseded:
         notes.append(f"{plural(found.superseded, 'superseded update')} skipped (not loss)")
+    if found.another_way:
+        notes.append(_another_way_text(exp, found))
     if found.coarse:
         requests = ", ".join(sorted(r.text(exp.several) for r in found.coarse))
         notes.append(f"{requests} compared per record or per run (not every one names an event)")
@@ -111,6 +113,19 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
             "judged (not every event of it was accepted)"
         )
     return "".join(f"; {n}" for n in notes)
+
+
+def _another_way_text(exp: Expectation, found: Shortfalls) -> str:
+    """``PUT /members/{id} made where the clean run made PATCH /members/{id} (4 events): …``"""
+    ways = [
+        f"{made.text(exp.several)} made where the clean run made "
+        f"{wanted.text(exp.several)} ({plural(n, 'event')})"
+        for (wanted, made), n in found.another_way.most_common()
+    ]
+    return (
+        f"{'; '.join(ways)}: the same resource written another way (an upsert that chose by "
+        "whether it existed, or a race), not loss"
+    )
 
 
 def lost_text(
@@ -225,10 +240,12 @@ def coarse_witness(facts: Facts, exp: Expectation, s: Short) -> Witness:
     assert s.request is not None
     request = s.request.text(exp.several)
     routes = exp.routes
+    resource = same_resource(s.request)
     made = [
         w
         for w in facts.writes_in_order
-        if routes.of(w) == s.request and (s.level is Level.RUN or _key(facts, w) == s.subject)
+        if same_resource(routes.of(w)) == resource
+        and (s.level is Level.RUN or _key(facts, w) == s.subject)
     ]
     ids = id_list([w.id for w in made]) if made else "none"
     if s.level is Level.RUN and s.source == "clean":

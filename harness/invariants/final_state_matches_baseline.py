@@ -31,6 +31,7 @@ from ..core._model import (
     Effect,
     Event,
     FailureClass,
+    Model,
     Status,
     Verdict,
 )
@@ -101,7 +102,9 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
     untold = _untold(facts, differ)
     shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
-    records = len(mine.keys() | theirs.keys())
+    # The resources naming no record are one group, not a record: counted and said apart.
+    records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
+    loose = _loose_text(mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {}))
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
     note = _untold_note(facts, len(untold))
     if not shown:
@@ -112,25 +115,53 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
                 CLASS,
                 f"no record could be judged against {against}{note}",
             )
-        return verdict(
-            NAME,
-            Status.PASS,
-            CLASS,
-            f"no record ends in another state than in {against}; "
-            f"{plural(records - len(untold), 'record')} compared{note}",
+        also = f", and {loose}" if loose else ""
+        same = f"no record ends in another state than in {against}; " + (
+            f"{plural(records - len(untold), 'record')} compared{also}{note}"
         )
-    counts = Counter(kind for k, (kind, _) in ending.items() if k not in untold)
+        alike = _alike_values(baseline) if history.info.model is Model.REGISTER else 0
+        if alike:
+            return verdict(NAME, Status.INCONCLUSIVE, CLASS, same + _alike_note(alike))
+        return verdict(NAME, Status.PASS, CLASS, same)
+    counts = Counter(
+        kind for k, (kind, _) in ending.items() if k not in untold and k != _UNATTRIBUTED
+    )
     parts = [f"{counts[what]:,} {what}" for what in ("differ", "missing", "extra") if counts[what]]
+    off = sum(counts.values())
+    heads = []
+    if off:
+        heads.append(
+            f"{off:,} of {plural(records, 'record')} end in another state than in {against}: "
+            f"{', '.join(parts)}"
+        )
+    if _UNATTRIBUTED in ending:
+        where = "than in the baseline" if off else f"than in {against}"
+        heads.append(f"{loose} end in another state {where}")
+        if not off:
+            heads.append(f"no record differs ({plural(records, 'record')} compared)")
     witnessed = shown[:MAX_WITNESSES]
     writes = _writes_by_key(facts, {key for key, _ in witnessed})
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(shown):,} of {plural(records, 'record')} end in another state "
-        f"than in {against}: {', '.join(parts)}{note}",
+        "; ".join(heads) + note,
         [_witness(facts, key, lines, mine_kind, writes.get(key, [])) for key, lines in witnessed],
     )
+
+
+def _loose_text(
+    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]]
+) -> str:
+    """``the 80 resources naming no record (in 40 collections; the baseline's: 40)``, or ""
+    when neither run has any."""
+    if not mine and not theirs:
+        return ""
+    held = sum(len(v) for v in mine.values())
+    base = sum(len(v) for v in theirs.values())
+    where = plural(len(mine.keys() | theirs.keys()), "collection")
+    baseline = f"; the baseline's: {base:,}" if base != held else ""
+    return f"the {plural(held, 'resource')} naming no record (in {where}{baseline})"
 
 
 def _untold(facts: Facts, keys: set[str]) -> set[str]:
@@ -164,6 +195,38 @@ def _untold(facts: Facts, keys: set[str]) -> set[str]:
         return set()
     knowable = Knowable(facts, {e.id for older, newer, _ in pairs.values() for e in (older, newer)})
     return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
+
+
+def _alike_values(baseline: History) -> int:
+    """How many records of several events the clean run wrote, when none of them got another
+    value in one write than in another (0 when some did, or none was written): then a record
+    left on an older event's state ends as on its newest, and the final state cannot show
+    order. A field one write set and another did not (a create's extra field) is no
+    difference; a value two writes set differently is. Writes are the record's by their key,
+    else by the record of an event they name (the values need not name their event)."""
+    events = Counter(e.key for e in baseline.events)
+    key_of = {e.id: e.key for e in baseline.events}
+    values: dict[str, dict[str, set[str]]] = {}  # record -> field -> the values written
+    for w in baseline.effects:
+        key = w.key or next((key_of[i] for i in w.event_ids if i in key_of), None)
+        if key is None or events[key] < 2 or not is_write(w):
+            continue
+        fields = values.setdefault(key, {})
+        for name, value in _flatten(_body(w.body)).items():
+            seen = fields.setdefault(name, set())
+            seen.add(json.dumps(value, sort_keys=True))
+            if len(seen) > 1:  # a value that changed: most runs stop at their first writes
+                return 0
+    return len(values)
+
+
+def _alike_note(records: int) -> str:
+    return (
+        " — but nothing shows order: in the clean run, no record of several events "
+        f"({plural(records, 'record')}) got another value in one write than in another, so a "
+        "record left on an older event's state would end the same; give the events values "
+        "that change from one to the next (a property's new value, a name, an amount)"
+    )
 
 
 def _untold_note(facts: Facts, untold: int) -> str:
@@ -298,7 +361,12 @@ def _witness(
             wrote += f", last by {last.id} of {event_ref(events[last.event_ids[0]])}"
     else:
         wrote = "; no write of this run names it"
-    line = f"record {key} ({kind}): {' | '.join(lines)}{wrote}"
+    if key == _UNATTRIBUTED:  # no write names them: none to show
+        more = len(lines) - _MAX_FIELDS
+        lines = [*lines[:_MAX_FIELDS], *([f"{more:,} more collections"] if more > 0 else [])]
+        line = f"resources naming no record ({kind}): {' | '.join(lines)}"
+    else:
+        line = f"record {key} ({kind}): {' | '.join(lines)}{wrote}"
     return Witness(line, event_ids, (), tuple(e.id for e in shown))
 
 

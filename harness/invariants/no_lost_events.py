@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, Verdict
 from ._expected import Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witness,
@@ -31,6 +31,7 @@ from ._facts import (
     deliveries_text,
     event_ref,
     id_list,
+    is_write,
     not_counted,
     plural,
     timestamp,
@@ -112,8 +113,34 @@ def no_lost_events(facts: Facts) -> Verdict:
         lost_ids,
         [i for i in lost_ids if i not in facts.first_write],
     )
-    summary = head + _late_note(undone, exp, late, bool(lost_ids)) + undone.gave_up_note() + note
+    gave_up = undone.gave_up_note() if _may_still_work(facts, lost_ids) else ""
+    summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up + note
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _may_still_work(facts: Facts, lost: Collection[str]) -> bool:
+    """Whether the target may have been working on some of ``lost`` (events short of an
+    expected effect) when settling gave up: one made no write, or wrote after its delivery
+    was answered (work after the answer: a queue, a job). An event whose every write came
+    before its answer was handled inline: the target had finished with it, and a longer
+    settle would show nothing more. Coarse shortfalls alone (``lost`` empty) cannot tell."""
+    if not lost:
+        return True
+    answered = facts.deliveries_of(list(lost))
+    made = facts.effects_of(list(lost))
+    for eid in lost:
+        writes = [w.at for w in made[eid] if is_write(w)]
+        first = min(
+            (
+                d.answered_at
+                for d in answered[eid]
+                if d.answered_at is not None and d.outcome is Outcome.OK
+            ),
+            default=None,
+        )
+        if not writes or first is None or max(writes) > first:
+            return True
+    return False
 
 
 def _doubted(undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:

@@ -21,6 +21,7 @@ from typing import Any
 from ..core import _paths
 from ..core._data_paths import data_dir
 from ..core._errors import InputError
+from ..core._model import Model
 from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
     DeliverySpec,
@@ -328,7 +329,38 @@ def _over(hazard: Scenario, item: ProjectEvents, notes: list[str]) -> Scenario |
         perturbations.append(choice[0])
         if choice[1]:
             notes.append(choice[1])
-    return replace(hazard, source=source, perturbations=tuple(perturbations), adapted=tuple(notes))
+    model = _model(hazard, item, notes)
+    return replace(
+        hazard,
+        source=source,
+        perturbations=tuple(perturbations),
+        model=model,
+        adapted=tuple(notes),
+    )
+
+
+_MEANS = {
+    Model.LEDGER: "each their own fact (a later one supersedes none), so every accepted event "
+    "is owed its effects and order is judged the ledger's way",
+    Model.REGISTER: "successive states of a record (a newer one supersedes an older), so each "
+    "record's latest accepted event is owed its effects and a stale overwrite is a failure",
+}
+
+
+def _model(hazard: Scenario, item: ProjectEvents, notes: list[str]) -> Model:
+    """The model the hazard over ``item`` is judged by: the events' own when known (their
+    ``model:``, their library payload's), else the hazard's. A register hazard (two updates of
+    a record at once, out of order) over a ledger's events still sends what it sends; judged as
+    a register, each record's newest event alone was owed its effects, and a paid invoice's
+    receipt was 'superseded' by the next."""
+    model = item.model
+    if model is None or model is hazard.model:
+        return hazard.model
+    notes.append(
+        f"Judged as a {model}, not as the hazard's {hazard.model}: the events of {item.origin} "
+        f"are {_MEANS[model]}."
+    )
+    return model
 
 
 def _fields(example: Any, source: Source) -> Iterator[tuple[str, Any]]:

@@ -22,6 +22,7 @@ from ..core import _paths
 from ..core._calendar import CalendarSpec
 from ..core._errors import HarnessError, InputError
 from ..core._library import LibraryEntry, entry, names
+from ..core._model import Model
 from ..core._scenario import (
     TRANSFORMS,
     CorrelationRule,
@@ -116,6 +117,12 @@ class EventsDoc(Doc):
     key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
     type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
     time: JsonPath | None = Field(None, description=_PATH_TEXT + ": when the event occurred")
+    model: Literal["ledger", "register"] | None = Field(
+        None,
+        description="what the events mean — ledger: each its own fact (a payment, an order); "
+        "register: successive states of a record (a contact's update). A library payload "
+        "knows its own; the hazards are judged by it",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
@@ -218,6 +225,9 @@ class ProjectEvents:
     source: Source
     type: str | None = None
     origin: str = ""  # how messages name it: "events[0] (events/checkout.json)"
+    # What the events mean, when known (the item's model:, else its library payload's): the
+    # hazards over them are judged by it, not by their own (``_hazards``).
+    model: Model | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +326,10 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             generated = schema_events(base, (file, named), doc.webhook, here, shape)
         except SourceProblem as exc:
             raise _Invalid(exc.loc, exc.message) from None
-        return ProjectEvents(generated, event_type(generated), f"{dotted(here)} ({file})")
+        origin = f"{dotted(here)} ({file})"
+        model = Model(doc.model) if doc.model else None
+        return ProjectEvents(generated, event_type(generated), origin, model)
+    like: LibraryEntry | None  # the library payload the events are, or are like
     if doc.recorded is not None:
         source: Source = RecordedSource(
             path=_existing(
@@ -329,16 +342,16 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             har_url=doc.har.url if doc.har is not None else None,
             har_path=doc.har.path if doc.har is not None else None,
         )
-        origin, kind = f"{dotted(here)} ({doc.recorded})", None
+        origin, kind, like = f"{dotted(here)} ({doc.recorded})", None, None
     else:
         if doc.library is not None:
-            found = _library(doc.library, (*here, "library"))
-            example, paths, kind = found.example, dict(found.paths), found.type
+            like = _library(doc.library, (*here, "library"))
+            example, paths, kind = like.example, dict(like.paths), like.type
             origin = f"{dotted(here)} ({doc.library})"
         else:
             assert doc.example is not None  # EventsDoc made sure
             example, paths = example_file(base, doc.example, (*here, "example"), _RELATIVE), {}
-            kind, origin = None, f"{dotted(here)} ({doc.example})"
+            kind, origin, like = None, f"{dotted(here)} ({doc.example})", library_of(example)
         given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
         paths.update(given)
         source = synthetic_template(example, paths, kind)
@@ -348,7 +361,8 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         value = getattr(doc, name)
         if value is not None:
             require_path(sample, value, (*here, name))
-    return ProjectEvents(source, kind, origin)
+    model = Model(doc.model) if doc.model else like.model if like is not None else None
+    return ProjectEvents(source, kind, origin, model)
 
 
 def synthetic_template(
@@ -378,16 +392,22 @@ def synthetic_template(
 
 
 def library_paths_of(example: Any) -> dict[str, str]:
-    """The paths of the library entry whose type the example has and whose paths all lead
-    somewhere in it (a Stripe checkout.session.completed is read as the library reads one)."""
+    """The paths of the library entry the example is like (``library_of``), else none."""
+    found = library_of(example)
+    return dict(found.paths) if found is not None else {}
+
+
+def library_of(example: Any) -> LibraryEntry | None:
+    """The library entry whose type the example has and whose paths all lead somewhere in it
+    (a Stripe checkout.session.completed is read as the library reads one), or None."""
     for name in names():
         found = entry(name)
         type_path = found.paths.get("type")
         if type_path is None or _get(example, type_path) != found.type:
             continue
         if all(_get(example, p) is not None for p in found.paths.values()):
-            return dict(found.paths)
-    return {}
+            return found
+    return None
 
 
 def _get(payload: Any, path: str) -> Any:

@@ -10,8 +10,14 @@ is set only once the write went through: a failed ``PUT`` answers 500 and the se
 Under out-of-order delivery it skips stale updates on purpose, and every contact still ends on
 its newest change, as in the clean run.
 
+With ``CONTACT_WRITE=upsert`` it writes the way many CRM syncs do: ``PATCH`` the contact, and
+``PUT`` it when the CRM answers 404 (not there yet). The first update of a contact to arrive
+creates it: in the clean run its first, under reordering whichever came first — its newest, at
+times, which the clean run PATCHed.
+
 Must get: no failure — ``no_lost_events`` does not call the skipped stale updates lost (the
-register model owes only each contact's newest update), ``per_key_order`` and
+register model owes only each contact's newest update), nor a newest update that PUT what its
+clean twin PATCHed (the same contact written another way); ``per_key_order`` and
 ``final_state_matches_baseline`` hold.
 
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.stale_guard --port 8000
@@ -20,6 +26,7 @@ register model owes only each contact's newest update), ``per_key_order`` and
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from datetime import datetime
 
@@ -31,7 +38,20 @@ from . import _serve
 CRM: web.AppKey[aiohttp.ClientSession] = web.AppKey("crm", aiohttp.ClientSession)
 
 
-def build_app(crm_url: str) -> web.Application:
+async def _put(crm: aiohttp.ClientSession, path: str, fields: dict[str, str]) -> None:
+    async with crm.put(path, json=fields) as r:
+        r.raise_for_status()
+
+
+async def _upsert(crm: aiohttp.ClientSession, path: str, fields: dict[str, str]) -> None:
+    async with crm.patch(path, json=fields) as r:
+        if r.status == 404:  # not in the CRM yet
+            await _put(crm, path, fields)
+            return
+        r.raise_for_status()
+
+
+def build_app(crm_url: str, upsert: bool = False) -> web.Application:
     app = web.Application()
     applied: dict[str, datetime] = {}  # contact id -> timestamp of the change it holds
     locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -47,11 +67,9 @@ def build_app(crm_url: str) -> web.Application:
             if newest is not None and changed < newest:
                 return web.json_response({"received": True, "stale": True})
             fields = {k: contact[k] for k in ("name", "email", "company")}
+            write = _upsert if upsert else _put
             try:
-                async with request.app[CRM].put(
-                    f"/contacts/{contact['contact_id']}", json=fields
-                ) as r:
-                    r.raise_for_status()
+                await write(request.app[CRM], f"/contacts/{contact['contact_id']}", fields)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 return web.json_response({"error": f"CRM: {exc}"}, status=500)
             applied[contact["contact_id"]] = changed
@@ -63,7 +81,7 @@ def build_app(crm_url: str) -> web.Application:
 
 def main() -> None:
     opts = _serve.options("python -m tests.gallery.stale_guard", "CRM_URL")
-    _serve.run(build_app(opts.downstream), opts.port)
+    _serve.run(build_app(opts.downstream, os.environ.get("CONTACT_WRITE") == "upsert"), opts.port)
 
 
 if __name__ == "__main__":

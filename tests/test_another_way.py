@@ -1,0 +1,153 @@
+"""A resource written by another method than the clean run's (an upsert that PATCHes a record it
+finds and PUTs one it does not, or whichever won a race) is the effect made another way: not
+lost, and said (invariants/_expected.py, ``same_resource``). And a loss settling gave up on is
+told to raise the settle quiet only when the target may still have been working on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from harness.core._model import Effect, Event, Model, Status, Verdict
+from harness.history import History
+
+from .test_expected import _settled, clean_run, ev, lost, ok, run, write
+
+UPDATED = "contact.updated"
+ANOTHER_WAY = (
+    "PUT /contacts/{id} made where the clean run made PATCH /contacts/{id} (1 event): the same "
+    "resource written another way (an upsert that chose by whether it existed, or a race), "
+    "not loss"
+)
+
+
+def contacts(tag: str, n: int) -> list[Event]:
+    """``n`` updates of one contact."""
+    return [ev(tag, i, UPDATED, key=f"con_{tag}k1") for i in range(1, n + 1)]
+
+
+def upsert(method: str, event: Event, at: float = 0.005) -> Effect:
+    """The contact's write for ``event``: its PUT (created) or its PATCH (merged)."""
+    return write(
+        f"/contacts/{event.key}",
+        [event],
+        method=method,
+        at=at,
+        status=201 if method == "PUT" else 200,
+    )
+
+
+def judged(effects: Sequence[Effect], events: Sequence[Event], clean: History) -> Verdict:
+    return lost(
+        run(
+            events,
+            [ok(e) for e in events],
+            effects,
+            tag="zqrun",
+            baseline=clean,
+            model=clean.info.model,
+        )
+    )
+
+
+def test_the_newest_update_put_where_its_clean_twin_patched_is_not_lost() -> None:
+    """The clean run PUT the contact for its first update and PATCHed it for the second; here
+    the second arrived first, found nothing and PUT it. Register: the newest update is owed,
+    and it wrote the contact — it was called lost ('never PATCH /contacts/{id}')."""
+    twins = contacts("zqclean", 2)
+    clean = clean_run(
+        twins, [upsert("PUT", twins[0]), upsert("PATCH", twins[1])], model=Model.REGISTER
+    )
+    events = contacts("zqrun", 2)
+    v = judged([upsert("PUT", events[1]), upsert("PATCH", events[0])], events, clean)
+    assert v.status is Status.PASS, v.summary
+    assert ANOTHER_WAY in v.summary
+
+
+def test_every_event_of_a_ledger_may_write_its_resource_either_way() -> None:
+    twins = contacts("zqclean", 3)
+    clean = clean_run(twins, [upsert("PUT", twins[0]), *(upsert("PATCH", e) for e in twins[1:])])
+    events = contacts("zqrun", 3)
+    swapped = [upsert("PATCH", events[0]), upsert("PUT", events[1]), upsert("PATCH", events[2])]
+    v = judged(swapped, events, clean)
+    assert v.status is Status.PASS, v.summary
+    assert (
+        "PATCH /contacts/{id} made where the clean run made PUT /contacts/{id} (1 event); "
+        "PUT /contacts/{id} made where the clean run made PATCH /contacts/{id} (1 event): the "
+        "same resource written another way"
+    ) in v.summary
+
+
+def test_a_create_in_the_collection_or_a_delete_is_not_the_item_written() -> None:
+    """Only a PUT, PATCH or POST of the same item stands for another: a POST to the
+    collection makes a new resource, a DELETE removes one; nor does one write stand for two."""
+    twins = contacts("zqclean", 1)
+    clean = clean_run(twins, [upsert("PATCH", twins[0])])
+    events = contacts("zqrun", 1)
+    for other in (
+        write("/contacts", events, at=0.005),
+        write(f"/contacts/{events[0].key}", events, method="DELETE", at=0.005, status=204),
+    ):
+        v = judged([other], events, clean)
+        assert v.status is Status.FAIL, v.summary
+        assert "missing PATCH /contacts/{id}" in v.summary, v.summary
+    both = clean_run(twins, [upsert("PATCH", twins[0]), upsert("PUT", twins[0])])
+    v = judged([upsert("PUT", events[0])], events, both)
+    assert v.status is Status.FAIL, v.summary
+    assert "missing PATCH /contacts/{id} for 1" in v.summary, v.summary
+    assert judged([upsert("PUT", events[0])] * 2, events, both).passed
+
+
+def test_the_settle_advice_only_where_the_target_may_still_have_worked() -> None:
+    """Settling gave up with a deal missing. Its contact was written before the delivery was
+    answered (inline work: the target had finished with the event): a longer settle shows
+    nothing more, and the failure does not ask for one. Written after the answer (a queue's
+    work), it may: the advice stays."""
+    twins = [ev("zqclean", 1)]
+    clean = clean_run(twins, [write("/contacts", twins), write("/deals", twins)])
+    events = [ev("zqrun", 1)]
+    advice = "raise the settle quiet"
+    for at, advised in ((0.005, False), (0.5, True)):
+        h = run(
+            events,
+            [ok(events[0])],
+            [write("/contacts", events, at=at)],
+            tag="zqrun",
+            baseline=clean,
+        )
+        v = lost(_settled(h, "pending", 2.0))
+        assert v.status is Status.FAIL, v.summary
+        assert (advice in v.summary) is advised, v.summary
+
+
+def test_per_record_too_the_resource_counts_whichever_method_wrote_it() -> None:
+    """Contact writes naming only their record (a numeric CRM id, no event's value), beside a
+    deal per event naming it: the contact compared per record. The clean run PUT the contact
+    once and PATCHed it once; this run PATCHed it twice (its first PATCH found the contact,
+    created by an earlier run of the sync) — the contact written twice, as owed. Once is
+    short: 1 where 2 were expected."""
+    twins = contacts("zqclean", 2)
+    key = twins[0].key
+    contact = [
+        write(f"/contacts/{key}", key=key, method=m, at=0.005, status=200) for m in ("PUT", "PATCH")
+    ]
+    clean = clean_run(twins, [*contact, *(write("/deals", [e], at=0.005) for e in twins)])
+    events = contacts("zqrun", 2)
+    mine = events[0].key
+    deals = [write("/deals", [e], at=0.005) for e in events]
+
+    def patched(times: int) -> Verdict:
+        contact = [
+            write(f"/contacts/{mine}", key=mine, method="PATCH", at=0.005, status=200)
+            for _ in range(times)
+        ]
+        return judged([*contact, *deals], events, clean)
+
+    v = patched(2)
+    assert v.status is Status.PASS, v.summary
+    v = patched(1)
+    assert v.status is Status.FAIL, v.summary
+    assert "short of PUT/PATCH /contacts/{id} (per record)" in v.summary, v.summary
+    assert (
+        "the clean run made 2 PUT/PATCH /contacts/{id} for its 2 events; this run made 1 ("
+        in (v.evidence.lines[0])
+    ), v.evidence.lines
