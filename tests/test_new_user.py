@@ -23,6 +23,9 @@ from harness.cli._processes import Service, free_port
 from .conftest import REPO, SECRET, harness, late_by_the_machine, start_module
 
 HAZARDS = ("duplicate-storm", "forged-signature")
+# Through the generated test file, one of them: the file's items are the same code per hazard,
+# and each run costs the suite a clean run and a run (the test was its slowest).
+PYTEST_HAZARD = "forged-signature"
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def test_init_then_run_gives_verdicts_on_accepted_deliveries(
     tested = subprocess.run(
         [
             sys.executable, "-m", "pytest", "tests/test_harness_hazards.py",
-            "-k", " or ".join(HAZARDS), "--harness-time-scale", "0.05", "-p", "no:cacheprovider",
+            "-k", PYTEST_HAZARD, "--harness-time-scale", "0.05", "-p", "no:cacheprovider",
         ],
         cwd=tmp_path,
         capture_output=True,
@@ -81,7 +84,7 @@ def test_init_then_run_gives_verdicts_on_accepted_deliveries(
         env={**os.environ, **env},
     )  # fmt: skip
     assert tested.returncode == 0, tested.stdout[-3000:]
-    assert f"{len(HAZARDS)} passed" in tested.stdout
+    assert "1 passed" in tested.stdout
     assert "accepted no event" not in tested.stdout
 
 
