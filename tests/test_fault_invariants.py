@@ -519,3 +519,57 @@ def test_a_503_passed_on_to_a_sender_that_retries_and_redelivered_is_not_a_serve
         assert v.status is Status.FAIL
         assert "not counted" not in v.summary
         assert v.evidence.delivery_ids == ("dlv_1",)
+
+
+def refused_once(status: int | None, *, sent: float = 1.5, call: float | None = None) -> History:
+    """evt_1 accepted during the outage, its call refused, and recovered; evt_2's one
+    delivery, sent at ``sent``, answered ``status`` (None: no answer) and never accepted, its
+    call (at ``call``) refused 503 by the window; a GitHub run, whose sender never redelivers."""
+    refused = delivery(
+        "dlv_2",
+        "evt_2",
+        Outcome.FAILED if status is None or status >= 500 else Outcome.REJECTED,
+        sent=sent,
+        status=status,
+        latency=0.1,
+        error=None if status is not None else "connection refused",
+    )
+    effects = [effect("eff_0", ["evt_1"], 1.2, status=503), effect("eff_1", ["evt_1"], 3.5)]
+    if call is not None:
+        effects.append(effect("eff_2", ["evt_2"], call, status=503))
+    h = history([event(1), event(2)], [delivery("dlv_1", "evt_1", sent=1.1), refused], effects)
+    settings = {**h.info.settings, "provider": "github", "retries": []}
+    return with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 422])
+def test_an_event_refused_on_purpose_during_the_window_is_not_lost(status: int) -> None:
+    """A 4xx the target gave without meeting the outage (a payload it refuses, a signature it
+    does not take) is its own refusal, which the clean run makes too: not the outage's, so
+    neither lost nor unseen. The same answer after a call of its the window refused is."""
+    v = one(refused_once(status), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert "refused" not in v.summary, v.summary
+    v = one(refused_once(status, call=1.55), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2",)
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503, None])
+def test_an_answer_the_outage_explains_counts_without_a_call_of_its(status: int | None) -> None:
+    """A circuit breaker answers 503 (or 429) without calling the downstream it knows down."""
+    v = one(refused_once(status), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2",)
+
+
+def test_a_delivery_in_flight_as_the_window_opened_is_refused_in_it() -> None:
+    """Sent just before the window opened, its call refused by it, answered 503 once it was
+    open (a compressed run's window lasts a second): refused by the outage, never accepted,
+    and GitHub never redelivers — lost, not a pass on the one event the outage spared."""
+    v = one(refused_once(503, sent=0.95, call=1.02), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2",)
+    # Answered before the window opened: not the outage's refusal.
+    early = one(refused_once(503, sent=0.5), NAME)
+    assert early.status is Status.PASS, early.summary
