@@ -573,3 +573,40 @@ def test_a_delivery_in_flight_as_the_window_opened_is_refused_in_it() -> None:
     # Answered before the window opened: not the outage's refusal.
     early = one(refused_once(503, sent=0.5), NAME)
     assert early.status is Status.PASS, early.summary
+
+
+def lost_run(refused: int, *, dropped: bool = False) -> History:
+    """A GitHub run: evt_1 accepted during the outage (``dropped``: and never carried out),
+    ``refused`` events refused 503 during it and never redelivered — lost in production."""
+    events = [event(n) for n in range(1, refused + 2)]
+    deliveries = [delivery("dlv_1", "evt_1", sent=1.1)]
+    effects = [effect("eff_0", ["evt_1"], 1.15, status=503)]
+    if not dropped:
+        effects.append(effect("eff_1", ["evt_1"], 3.5))
+    for n in range(2, refused + 2):
+        deliveries.append(
+            delivery(f"dlv_{n}", f"evt_{n}", Outcome.FAILED, sent=1.2 + n / 100, status=503)
+        )
+    h = history(events, deliveries, effects)
+    settings = {**h.info.settings, "provider": "github", "retries": []}
+    return with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+
+
+@pytest.mark.parametrize("dropped", [False, True])
+def test_the_years_lost_count_holds_every_event_lost_to_a_sender_that_never_redelivers(
+    dropped: bool,
+) -> None:
+    """The year report counts the events recovers_after_outage found lost — those the sender
+    never redelivers too, more than its witnesses name — beside no_lost_events' (accepted
+    events only: none is counted twice)."""
+    from harness.report._year import figures
+
+    h = lost_run(12, dropped=dropped)
+    outage = one(h, NAME)
+    assert outage.status is Status.FAIL, outage.summary
+    assert len(outage.evidence.event_ids) < 13  # the witnesses name at most 10
+    assert figures(h, [outage]).lost == 12 + dropped
+    # evt_1, accepted and never carried out, is no_lost_events' too: counted once.
+    accepted = one(h, "no_lost_events")
+    assert (accepted.status is Status.FAIL) is dropped, accepted.summary
+    assert figures(h, [accepted, outage]).lost == 12 + dropped
