@@ -610,3 +610,26 @@ def test_the_years_lost_count_holds_every_event_lost_to_a_sender_that_never_rede
     accepted = one(h, "no_lost_events")
     assert (accepted.status is Status.FAIL) is dropped, accepted.summary
     assert figures(h, [accepted, outage]).lost == 12 + dropped
+
+
+def test_a_batch_answered_503_for_the_call_of_one_of_its_events_is_passed_on_whole() -> None:
+    """HubSpot batches: one request of three events, answered 503 when the first event's call
+    met the outage (the automation stopped there), redelivered whole and accepted once it was
+    over. One answer passed on, not one for the first event and two crashes."""
+    batch = [
+        delivery(f"dlv_{n}", f"evt_{n}", Outcome.FAILED, sent=1.5, status=503) for n in (1, 2, 3)
+    ]
+    retried = [delivery(f"dlv_{n}.r1", f"evt_{n}", sent=4.0, attempt=2) for n in (1, 2, 3)]
+    effects = [effect("eff_0", ["evt_1"], 1.52, status=503)]
+    effects += [effect(f"eff_{n}", [f"evt_{n}"], 4.02) for n in (1, 2, 3)]
+    h = history([event(1), event(2), event(3)], [*batch, *retried], effects)
+    settings = {**h.info.settings, "provider": "hubspot", "retries": [2.5]}
+    h = with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+    v = one(h, "no_server_errors")
+    assert v.status is Status.PASS, v.summary
+    assert "not counted: 3 answers (3 503)" in v.summary, v.summary
+    # Three requests of their own (sent apart): only the one whose call met the window.
+    apart = [replace(d, sent_at=d.sent_at + n / 100) for n, d in enumerate(batch)]
+    v = one(replace(h, deliveries=[*apart, *retried]), "no_server_errors")
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.delivery_ids == ("dlv_2", "dlv_3")

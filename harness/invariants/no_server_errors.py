@@ -10,7 +10,8 @@ while its downstream is down, so that the sender redelivers later, is a common p
 correct one with such a sender (Stripe, Shopify, Slack). A 5xx answer is *passed on* when the
 run's sender retries (``_sender``: the run sent its retries, or its provider publishes some), a
 fault window answered one of the delivery's own calls while it was in flight
-(``_fault_calls.DeliveryWindows``), and its event was accepted by a later delivery. Those are
+(``_fault_calls.DeliveryWindows``; a batch's deliveries are one request, its answer explained by
+a call of any of its events), and its event was accepted by a later delivery. Those are
 not counted; the summary says how many, and ``recovers_after_outage`` judges whether their
 events got their effects. A 5xx to a sender that does not retry (GitHub) or of unknown habits
 (no provider, a generic one), one whose event was never accepted after it, or one without a
@@ -23,6 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..core._model import Delivery, Effect, FailureClass, Fault, Outcome, Status, Verdict
+from ..core._scenario import FAULT_MODES
 from ._facts import MAX_WITNESSES, Facts, Witness, id_list, plural, timestamp, verdict
 from ._fault_calls import DeliveryWindows
 from ._sender import sender_of
@@ -75,6 +77,8 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     answered the delivery's own calls, and a later delivery of its event was accepted."""
     if not errors or not sender_of(facts.history.info.settings).retries:
         return {}
+    if not any(f.mode in FAULT_MODES for f in facts.history.faults):
+        return {}  # no window to pass on: the calls are not read (DeliveryWindows)
     tampered = facts.tampered
     answered = [d for d in errors if d.status is not None and d.id not in tampered]
     if not answered:
@@ -85,11 +89,22 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
         if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
             last_ok[d.event_id] = max(d.sent_at, last_ok.get(d.event_id, d.sent_at))
     windows = DeliveryWindows(facts.history, wanted)
-    return {
-        d.id: d
-        for d in answered
-        if last_ok.get(d.event_id, -1.0) > d.sent_at and windows.met(d) is not None
-    }
+    # One request's deliveries (a batch's events: sent and answered together) share its answer:
+    # passed on when a window answered a call of any of them.
+    requests: dict[tuple[float, float | None], list[Delivery]] = {}
+    for d in answered:
+        requests.setdefault((d.sent_at, d.answered_at), []).append(d)
+    met: dict[tuple[float, float | None], bool] = {}
+    passed: dict[str, Delivery] = {}
+    for d in answered:
+        if last_ok.get(d.event_id, -1.0) <= d.sent_at:
+            continue
+        request = (d.sent_at, d.answered_at)
+        if request not in met:
+            met[request] = any(windows.met(m) is not None for m in requests[request])
+        if met[request]:
+            passed[d.id] = d
+    return passed
 
 
 def _passed_note(facts: Facts, passed: dict[str, Delivery]) -> str:
