@@ -63,11 +63,19 @@ class DeliveryWindows:
     (``_own_calls``: its event's calls, its record's, or one naming nothing made while it was
     alone in flight); a window only open meanwhile, its calls other events', is not its."""
 
-    def __init__(self, history: History, event_ids: Collection[str]) -> None:
-        """For deliveries of ``event_ids``."""
+    def __init__(
+        self,
+        history: History,
+        event_ids: Collection[str],
+        effects_in_order: Sequence[Effect] | None = None,
+    ) -> None:
+        """For deliveries of ``event_ids``; ``effects_in_order``: the run's effects by time,
+        where the caller has them (``Facts.effects_in_order``)."""
         self.windows = [f for f in history.faults if f.mode in FAULT_MODES]
         self._answered_by = FaultCalls(history)
-        self._calls = OwnCalls(sorted(history.effects, key=attrgetter("at")), history.deliveries)
+        if effects_in_order is None:
+            effects_in_order = sorted(history.effects, key=attrgetter("at"))
+        self._calls = OwnCalls(effects_in_order, history.deliveries)
         self._keys = {e.id: e.key for e in history.events if e.id in event_ids}
         self._place = {id(w): n for n, w in enumerate(self.windows)}  # FaultCalls answers these
 

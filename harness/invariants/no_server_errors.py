@@ -88,7 +88,7 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
             last_ok[d.event_id] = max(d.sent_at, last_ok.get(d.event_id, d.sent_at))
-    windows = DeliveryWindows(facts.history, wanted)
+    windows = DeliveryWindows(facts.history, wanted, facts.effects_in_order)
     # One request's deliveries (a batch's events: sent and answered together) share its answer:
     # passed on when a window answered a call of any of them.
     requests: dict[tuple[float, float | None], list[Delivery]] = {}
