@@ -633,3 +633,25 @@ def test_a_batch_answered_503_for_the_call_of_one_of_its_events_is_passed_on_who
     v = one(replace(h, deliveries=[*apart, *retried]), "no_server_errors")
     assert v.status is Status.FAIL, v.summary
     assert v.evidence.delivery_ids == ("dlv_2", "dlv_3")
+
+
+def test_a_refused_tampered_delivery_is_never_lost_nor_unseen() -> None:
+    """A forged copy the target refused during the window (503: it called the API before
+    checking the signature) is an attacker's, never redelivered by the sender: not an event
+    lost (GitHub) nor unseen (no provider). Its genuine delivery, accepted, is what counts."""
+    h = refused_once(503, call=1.55)
+    genuine = delivery("dlv_3", "evt_2", sent=3.2)
+    forged = {**h.info.settings, "tampered": {"dlv_2": "forged"}}
+    h = replace(h, info=replace(h.info, settings=forged))
+    h = replace(
+        h,
+        deliveries=[*h.deliveries, genuine],
+        effects=[*h.effects, effect("eff_3", ["evt_2"], 3.3)],
+    )
+    assert one(h, NAME).status is Status.PASS
+    # Only the forged copy: the event was never delivered by its sender, nothing of it owed.
+    alone = replace(h, deliveries=h.deliveries[:2], effects=h.effects[:3])
+    for settings in (alone.info.settings, {**alone.info.settings, "provider": None}):
+        v = one(replace(alone, info=replace(alone.info, settings=settings)), NAME)
+        assert v.status is Status.PASS, v.summary
+        assert "refused" not in v.summary, v.summary
