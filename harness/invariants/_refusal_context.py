@@ -103,7 +103,7 @@ def failing_fault(history: History, deliveries: Sequence[Delivery]) -> Fault | N
     open meanwhile, its calls other events', is not theirs."""
     if not deliveries:
         return None
-    windows = DeliveryWindows(history, {d.event_id for d in deliveries})
+    windows = DeliveryWindows(history, deliveries)
     if not windows.windows:
         return None
     hits = Counter(n for d in deliveries if (n := windows.met(d)) is not None)

@@ -88,23 +88,12 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
             last_ok[d.event_id] = max(d.sent_at, last_ok.get(d.event_id, d.sent_at))
-    windows = DeliveryWindows(facts.history, wanted, facts.effects_in_order)
-    # One request's deliveries (a batch's events: sent and answered together) share its answer:
-    # passed on when a window answered a call of any of them.
-    requests: dict[tuple[float, float | None], list[Delivery]] = {}
-    for d in answered:
-        requests.setdefault((d.sent_at, d.answered_at), []).append(d)
-    met: dict[tuple[float, float | None], bool] = {}
-    passed: dict[str, Delivery] = {}
-    for d in answered:
-        if last_ok.get(d.event_id, -1.0) <= d.sent_at:
-            continue
-        request = (d.sent_at, d.answered_at)
-        if request not in met:
-            met[request] = any(windows.met(m) is not None for m in requests[request])
-        if met[request]:
-            passed[d.id] = d
-    return passed
+    windows = DeliveryWindows(facts.history, answered, facts.effects_in_order)
+    return {
+        d.id: d
+        for d in answered
+        if last_ok.get(d.event_id, -1.0) > d.sent_at and windows.met(d) is not None
+    }
 
 
 def _passed_note(facts: Facts, passed: dict[str, Delivery]) -> str:

@@ -300,7 +300,7 @@ def _refused_in(facts: Facts, windows: Sequence[Fault]) -> dict[str, _Refusal]:
         else:
             _hold(found, d, last)
     if own:
-        met = DeliveryWindows(facts.history, {d.event_id for d, _ in own}, facts.effects_in_order)
+        met = DeliveryWindows(facts.history, (d for d, _ in own), facts.effects_in_order)
         for d, last in own:
             if met.met(d) is not None:
                 _hold(found, d, last)
