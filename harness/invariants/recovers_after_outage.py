@@ -636,8 +636,10 @@ def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
     found = sender.redelivery
     if found is Redelivery.LATER:
         change = (
-            "to see them, run a scenario of your own with the provider's retries and a settle "
-            "deadline that holds them (`harness show NAME` prints the hazard to copy)"
+            "to see them, run a scenario of your own with all the provider's retries "
+            f"(provider: {{name: {sender.provider}, retries: {sender.schedule}}}: the run sends "
+            "them, time-scaled, before it settles; `harness show NAME` prints the hazard to "
+            "copy), with `harness run` (a Locust load test never retries)"
         )
     elif sender.title is None:
         change = (
