@@ -584,3 +584,8 @@ def test_a_load_test_sends_none_of_the_providers_retries_and_says_so(
     assert recovered["status"] == "inconclusive", (recovered["summary"], r.err)
     assert "(the run sent none of its 3 retries)" in recovered["summary"], recovered
     assert run["counts"]["deliveries"] == 6  # one attempt a planned delivery
+    (history,) = load_all(tmp_path / "run.db")
+    assert history.info.settings["retries"] == []
+    assert "Run under Locust: none of the slack retries is sent" in " ".join(
+        history.info.settings["adapted"]
+    )

@@ -71,6 +71,12 @@ def unretried(scenario: Scenario) -> Scenario:
     provider = scenario.delivery.provider
     if provider is None or not provider.retries:
         return scenario
+    note = (
+        f"Run under Locust: none of the {provider.name} retries is sent (one request per planned "
+        "delivery); what the target refuses is not redelivered in this run."
+    )
     return replace(
-        scenario, delivery=replace(scenario.delivery, provider=replace(provider, retries=()))
+        scenario,
+        delivery=replace(scenario.delivery, provider=replace(provider, retries=())),
+        adapted=(*scenario.adapted, note),
     )
