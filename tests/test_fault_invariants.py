@@ -659,3 +659,20 @@ def test_a_refused_tampered_delivery_is_never_lost_nor_unseen() -> None:
         v = one(replace(alone, info=replace(alone.info, settings=settings)), NAME)
         assert v.status is Status.PASS, v.summary
         assert "refused" not in v.summary, v.summary
+
+
+def test_a_run_stopped_before_its_end_did_not_send_the_whole_schedule() -> None:
+    """Ctrl-C while Slack's retries were pending: the journal holds the refusals but not the
+    retries the run would have sent. Not 'given up after its 3 retries, which the run sent':
+    unseen, and said why. GitHub, which never retries, loses them either way."""
+    h = refused_run("slack", retries=1)  # the first retry sent, the run stopped
+    settings = {**h.info.settings, "retries": [0.01] * 3}  # the three it would have sent
+    h = replace(h, info=replace(h.info, settings=settings), status="aborted")
+    assert one(replace(h, status="complete"), NAME).status is Status.FAIL
+    v = one(h, NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "which the run sent" not in v.summary
+    assert "the run stopped before its end (aborted): whether it sent Slack Events API's " in (
+        v.summary
+    )
+    assert one(replace(refused_run("github"), status="aborted"), NAME).status is Status.FAIL

@@ -26,7 +26,8 @@ others follow the run's sender (``_sender``), by a strict rule:
   run sent in full: the event is lost in production — FAIL, naming each;
 * a sender that would redeliver later than the run watched (the run sent only the first of its
   retries: a fault hazard keeps those that fit in its span), or one whose habits are not known
-  (no provider, a generic one): the event is unseen, and a single unseen event makes what would
+  (no provider, a generic one), or a run that stopped before its end (aborted: the retries it
+  would have sent may be missing): the event is unseen, and a single unseen event makes what would
   be a pass INCONCLUSIVE, saying how many, why, and what to change (a failure among the judged
   events stands, the unseen counted beside it).
 
@@ -353,7 +354,8 @@ def _unredelivered(
     done, _ = _done(facts, exp, [events[eid] for eid in needs], needs)
     undone = [(events[eid], r) for eid, r in refused.items() if eid in needs and eid not in done]
     undone.sort(key=lambda er: er[1].delivery.sent_at)
-    return _Unredelivered(undone, sender_of(facts.history.info.settings))
+    history = facts.history
+    return _Unredelivered(undone, sender_of(history.info.settings, history.status))
 
 
 def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, Fault]]:
@@ -634,7 +636,9 @@ def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
     n = len(refused.refused)
     sender = refused.sender
     found = sender.redelivery
-    if found is Redelivery.LATER:
+    if found is Redelivery.CUT:
+        change = "run it again to its end"
+    elif found is Redelivery.LATER:
         change = (
             "to see them, run a scenario of your own with all the provider's retries "
             f"(provider: {{name: {sender.provider}, retries: {sender.schedule}}}: the run sends "
