@@ -369,7 +369,11 @@ def test_retries_the_run_left_out_leave_the_refused_events_unjudged() -> None:
         "Stripe redelivers later than the run watched (the run sent the first 1 of its 8 "
         "retries)" in v.summary
     )
-    assert "run a scenario of your own with the provider's retries" in v.summary
+    # All of them, sent before the run settles: no settle deadline has to hold them.
+    assert (
+        "run a scenario of your own with all the provider's retries (provider: {name: stripe, "
+        "retries: 8}: the run sends them, time-scaled, before it settles;" in v.summary
+    )
     # A sender of the user's own (hmac) whose retries the scenario does not give: not known.
     v = one(refused_run("hmac"), NAME)
     assert v.status is Status.INCONCLUSIVE
@@ -519,3 +523,156 @@ def test_a_503_passed_on_to_a_sender_that_retries_and_redelivered_is_not_a_serve
         assert v.status is Status.FAIL
         assert "not counted" not in v.summary
         assert v.evidence.delivery_ids == ("dlv_1",)
+
+
+def refused_once(status: int | None, *, sent: float = 1.5, call: float | None = None) -> History:
+    """evt_1 accepted during the outage, its call refused, and recovered; evt_2's one
+    delivery, sent at ``sent``, answered ``status`` (None: no answer) and never accepted, its
+    call (at ``call``) refused 503 by the window; a GitHub run, whose sender never redelivers."""
+    refused = delivery(
+        "dlv_2",
+        "evt_2",
+        Outcome.FAILED if status is None or status >= 500 else Outcome.REJECTED,
+        sent=sent,
+        status=status,
+        latency=0.1,
+        error=None if status is not None else "connection refused",
+    )
+    effects = [effect("eff_0", ["evt_1"], 1.2, status=503), effect("eff_1", ["evt_1"], 3.5)]
+    if call is not None:
+        effects.append(effect("eff_2", ["evt_2"], call, status=503))
+    h = history([event(1), event(2)], [delivery("dlv_1", "evt_1", sent=1.1), refused], effects)
+    settings = {**h.info.settings, "provider": "github", "retries": []}
+    return with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 422])
+def test_an_event_refused_on_purpose_during_the_window_is_not_lost(status: int) -> None:
+    """A 4xx the target gave without meeting the outage (a payload it refuses, a signature it
+    does not take) is its own refusal, which the clean run makes too: not the outage's, so
+    neither lost nor unseen. The same answer after a call of its the window refused is."""
+    v = one(refused_once(status), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert "refused" not in v.summary, v.summary
+    v = one(refused_once(status, call=1.55), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2",)
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503, None])
+def test_an_answer_the_outage_explains_counts_without_a_call_of_its(status: int | None) -> None:
+    """A circuit breaker answers 503 (or 429) without calling the downstream it knows down."""
+    v = one(refused_once(status), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2",)
+
+
+def test_a_delivery_in_flight_as_the_window_opened_is_refused_in_it() -> None:
+    """Sent just before the window opened, its call refused by it, answered 503 once it was
+    open (a compressed run's window lasts a second): refused by the outage, never accepted,
+    and GitHub never redelivers — lost, not a pass on the one event the outage spared."""
+    v = one(refused_once(503, sent=0.95, call=1.02), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2",)
+    # Answered before the window opened: not the outage's refusal.
+    early = one(refused_once(503, sent=0.5), NAME)
+    assert early.status is Status.PASS, early.summary
+
+
+def lost_run(refused: int, *, dropped: bool = False) -> History:
+    """A GitHub run: evt_1 accepted during the outage (``dropped``: and never carried out),
+    ``refused`` events refused 503 during it and never redelivered — lost in production."""
+    events = [event(n) for n in range(1, refused + 2)]
+    deliveries = [delivery("dlv_1", "evt_1", sent=1.1)]
+    effects = [effect("eff_0", ["evt_1"], 1.15, status=503)]
+    if not dropped:
+        effects.append(effect("eff_1", ["evt_1"], 3.5))
+    for n in range(2, refused + 2):
+        deliveries.append(
+            delivery(f"dlv_{n}", f"evt_{n}", Outcome.FAILED, sent=1.2 + n / 100, status=503)
+        )
+    h = history(events, deliveries, effects)
+    settings = {**h.info.settings, "provider": "github", "retries": []}
+    return with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+
+
+@pytest.mark.parametrize("dropped", [False, True])
+def test_the_years_lost_count_holds_every_event_lost_to_a_sender_that_never_redelivers(
+    dropped: bool,
+) -> None:
+    """The year report counts the events recovers_after_outage found lost — those the sender
+    never redelivers too, more than its witnesses name — beside no_lost_events' (accepted
+    events only: none is counted twice)."""
+    from harness.report._year import figures
+
+    h = lost_run(12, dropped=dropped)
+    outage = one(h, NAME)
+    assert outage.status is Status.FAIL, outage.summary
+    assert len(outage.evidence.event_ids) < 13  # the witnesses name at most 10
+    assert figures(h, [outage]).lost == 12 + dropped
+    # evt_1, accepted and never carried out, is no_lost_events' too: counted once.
+    accepted = one(h, "no_lost_events")
+    assert (accepted.status is Status.FAIL) is dropped, accepted.summary
+    assert figures(h, [accepted, outage]).lost == 12 + dropped
+
+
+def test_a_batch_answered_503_for_the_call_of_one_of_its_events_is_passed_on_whole() -> None:
+    """HubSpot batches: one request of three events, answered 503 when the first event's call
+    met the outage (the automation stopped there), redelivered whole and accepted once it was
+    over. One answer passed on, not one for the first event and two crashes."""
+    batch = [
+        delivery(f"dlv_{n}", f"evt_{n}", Outcome.FAILED, sent=1.5, status=503) for n in (1, 2, 3)
+    ]
+    retried = [delivery(f"dlv_{n}.r1", f"evt_{n}", sent=4.0, attempt=2) for n in (1, 2, 3)]
+    effects = [effect("eff_0", ["evt_1"], 1.52, status=503)]
+    effects += [effect(f"eff_{n}", [f"evt_{n}"], 4.02) for n in (1, 2, 3)]
+    h = history([event(1), event(2), event(3)], [*batch, *retried], effects)
+    settings = {**h.info.settings, "provider": "hubspot", "retries": [2.5]}
+    h = with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+    v = one(h, "no_server_errors")
+    assert v.status is Status.PASS, v.summary
+    assert "not counted: 3 answers (3 503)" in v.summary, v.summary
+    # Three requests of their own (sent apart): only the one whose call met the window.
+    apart = [replace(d, sent_at=d.sent_at + n / 100) for n, d in enumerate(batch)]
+    v = one(replace(h, deliveries=[*apart, *retried]), "no_server_errors")
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.delivery_ids == ("dlv_2", "dlv_3")
+
+
+def test_a_refused_tampered_delivery_is_never_lost_nor_unseen() -> None:
+    """A forged copy the target refused during the window (503: it called the API before
+    checking the signature) is an attacker's, never redelivered by the sender: not an event
+    lost (GitHub) nor unseen (no provider). Its genuine delivery, accepted, is what counts."""
+    h = refused_once(503, call=1.55)
+    genuine = delivery("dlv_3", "evt_2", sent=3.2)
+    forged = {**h.info.settings, "tampered": {"dlv_2": "forged"}}
+    h = replace(h, info=replace(h.info, settings=forged))
+    h = replace(
+        h,
+        deliveries=[*h.deliveries, genuine],
+        effects=[*h.effects, effect("eff_3", ["evt_2"], 3.3)],
+    )
+    assert one(h, NAME).status is Status.PASS
+    # Only the forged copy: the event was never delivered by its sender, nothing of it owed.
+    alone = replace(h, deliveries=h.deliveries[:2], effects=h.effects[:3])
+    for settings in (alone.info.settings, {**alone.info.settings, "provider": None}):
+        v = one(replace(alone, info=replace(alone.info, settings=settings)), NAME)
+        assert v.status is Status.PASS, v.summary
+        assert "refused" not in v.summary, v.summary
+
+
+def test_a_run_stopped_before_its_end_did_not_send_the_whole_schedule() -> None:
+    """Ctrl-C while Slack's retries were pending: the journal holds the refusals but not the
+    retries the run would have sent. Not 'given up after its 3 retries, which the run sent':
+    unseen, and said why. GitHub, which never retries, loses them either way."""
+    h = refused_run("slack", retries=1)  # the first retry sent, the run stopped
+    settings = {**h.info.settings, "retries": [0.01] * 3}  # the three it would have sent
+    h = replace(h, info=replace(h.info, settings=settings), status="aborted")
+    assert one(replace(h, status="complete"), NAME).status is Status.FAIL
+    v = one(h, NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "which the run sent" not in v.summary
+    assert "the run stopped before its end (aborted): whether it sent Slack Events API's " in (
+        v.summary
+    )
+    assert one(replace(refused_run("github"), status="aborted"), NAME).status is Status.FAIL

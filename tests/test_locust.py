@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.cli._processes import free_port
 from harness.core._errors import InputError
@@ -545,3 +546,46 @@ def test_a_master_stopped_while_waiting_for_its_workers_exits_3_without_a_traceb
     # The plugin's own words: it, not only the wrapper's mapping of Locust's -15, ended it.
     assert "stopped (Ctrl-C or SIGTERM) before the test began: nothing sent or judged" in done.err
     assert "Traceback" not in done.err
+
+
+def slack_outage(tmp: Path) -> Path:
+    """downstream-outage's events, six of them, delivered as Slack does, through a 503 window
+    of 5 s (real time) that every call of theirs meets."""
+    doc = yaml.safe_load((REPO / "scenarios" / "downstream-outage.scenario.yaml").read_text())
+    doc["source"]["synthetic"].update(events=6, records=3, over="0.3s")
+    doc.update(
+        name="slack-outage",
+        time_scale=1,
+        provider="slack",
+        delivery={"secret_env": "HARNESS_SECRET", "timeout": "5s"},
+        faults=[{"downstream": "api", "at": "0s", "for": "5s", "mode": "status", "status": 503}],
+        invariants=["recovers_after_outage"],
+        settle={"quiet": "0.3s", "deadline": "3s"},
+    )
+    path = tmp / "slack-outage.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_a_load_test_sends_none_of_the_providers_retries_and_says_so(
+    fragile: Automation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locust users never retry: the run's settings say none was sent, so an event the
+    automation refused (fragile: 502 while its API is down) is unseen — Slack would redeliver
+    it — never 'lost after the 3 retries the run sent'."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    args = locust_cli(fragile, str(slack_outage(tmp_path)), tmp_path, "--seed", "2")
+    cli = (*args, "--", *HEADLESS, "-u", "6", "-r", "6", "-t", "60s")
+    r = harness_process(*cli, cwd=tmp_path, env=_IMPORTABLE)  # this checkout's adapter
+    assert (tmp_path / "report.json").is_file(), r.out + r.err
+    (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
+    verdicts = {v["invariant"]: v for v in run["verdicts"]}
+    recovered = verdicts["recovers_after_outage"]
+    assert recovered["status"] == "inconclusive", (recovered["summary"], r.err)
+    assert "(the run sent none of its 3 retries)" in recovered["summary"], recovered
+    assert run["counts"]["deliveries"] == 6  # one attempt a planned delivery
+    (history,) = load_all(tmp_path / "run.db")
+    assert history.info.settings["retries"] == []
+    assert "Run under Locust: none of the slack retries is sent" in " ".join(
+        history.info.settings["adapted"]
+    )

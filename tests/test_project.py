@@ -254,6 +254,19 @@ def test_a_fault_hazard_redelivers_as_the_project_provider_within_its_span(
     assert storm.delivery.provider is not None and storm.delivery.provider.retries == ()
 
 
+def test_a_generic_senders_note_says_its_refused_events_make_a_pass_inconclusive(
+    tmp_path: Path,
+) -> None:
+    """hmac: the run redelivers nothing, and what the target refused is unseen — counted, a
+    pass made inconclusive — not left unjudged, as the verdict says (docs/invariants.md)."""
+    path = tmp_path / "harness.yaml"
+    path.write_text("provider: hmac\n")
+    (outage,) = resolve_hazards(["downstream-outage"], load_project(path)).scenarios
+    (note,) = [n for n in outage.adapted if n.startswith("Whether the sender")]
+    assert "counts an event refused during a fault window as unseen, making its pass " in note
+    assert "inconclusive (a scenario of your own with provider: {name: hmac, retries: " in note
+
+
 def test_each_event_source_gets_its_own_run_and_recorded_files_keep_their_events(
     tmp_path: Path,
 ) -> None:

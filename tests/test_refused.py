@@ -308,6 +308,19 @@ def test_5xx_answers_during_a_downstream_fault_pass_its_failure_on(
     assert v.status is Status.FAIL
 
 
+def test_a_batch_answered_503_when_one_of_its_events_met_the_fault_passes_it_on() -> None:
+    """HubSpot: the six events in one request, answered 503 once the first one's call met the
+    outage (the automation stopped there): the batch's answer is the outage passed back, not
+    a crash of five events and one outage."""
+    h = answered_during(OUTAGE, "hubspot")
+    one_request = [dataclasses.replace(d, sent_at=0.1, answered_at=0.15) for d in h.deliveries]
+    first = dataclasses.replace(h.effects[0], at=0.11)
+    h = dataclasses.replace(h, deliveries=one_request, effects=[first])
+    found = refusals(h)
+    assert found is not None
+    assert found.cause.startswith("the automation answered 503 while accounting was failing")
+
+
 def test_5xx_answers_outside_any_fault_window_are_still_a_crash() -> None:
     """Outside the window, or inside it while their calls went elsewhere and were answered
     (a review's case: the window was only open meanwhile, it met none of their calls)."""

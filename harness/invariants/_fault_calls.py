@@ -11,7 +11,7 @@ answered a delivery's own calls (``DeliveryWindows``).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Iterable, Sequence
 from operator import attrgetter
 
 from ..core._model import FAULT_MARK, FAULT_MARKS, Delivery, Effect, Fault
@@ -61,29 +61,56 @@ class FaultCalls:
 class DeliveryWindows:
     """The fault window that answered a call of a delivery's own while it was in flight
     (``_own_calls``: its event's calls, its record's, or one naming nothing made while it was
-    alone in flight); a window only open meanwhile, its calls other events', is not its."""
+    alone in flight); a window only open meanwhile, its calls other events', is not its. A
+    batch's deliveries (its events, sent and answered together) are one request with one
+    answer: a call of any of its events is the request's."""
 
-    def __init__(self, history: History, event_ids: Collection[str]) -> None:
-        """For deliveries of ``event_ids``."""
+    def __init__(
+        self,
+        history: History,
+        deliveries: Iterable[Delivery],
+        effects_in_order: Sequence[Effect] | None = None,
+    ) -> None:
+        """For ``deliveries``; ``effects_in_order``: the run's effects by time, where the
+        caller has them (``Facts.effects_in_order``)."""
         self.windows = [f for f in history.faults if f.mode in FAULT_MODES]
         self._answered_by = FaultCalls(history)
-        self._calls = OwnCalls(sorted(history.effects, key=attrgetter("at")), history.deliveries)
-        self._keys = {e.id: e.key for e in history.events if e.id in event_ids}
+        if effects_in_order is None:
+            effects_in_order = sorted(history.effects, key=attrgetter("at"))
+        self._calls = OwnCalls(effects_in_order, history.deliveries)
+        self._requests: dict[_Request, set[str]] = {}
+        for d in deliveries:
+            self._requests.setdefault(_request(d), set()).add(d.event_id)
+        wanted = {i for ids in self._requests.values() for i in ids}
+        self._keys = {e.id: e.key for e in history.events if e.id in wanted}
         self._place = {id(w): n for n, w in enumerate(self.windows)}  # FaultCalls answers these
+        self._met: dict[_Request, int | None] = {}
 
     def met(self, d: Delivery) -> int | None:
-        """The place in ``windows`` of the first window that answered a call of ``d``'s."""
+        """The place in ``windows`` of the first window that answered a call of ``d``'s (or
+        of its batch's)."""
+        request = _request(d)
+        if request in self._met:
+            return self._met[request]
         end = d.answered_at if d.answered_at is not None else d.sent_at
         span = self._calls.span(d.sent_at, end)
-        key = self._keys.get(d.event_id)
-        records = {key} if key is not None else set()
-        return next(
+        ids = self._requests.get(request) or {d.event_id}
+        records = {k for i in ids if (k := self._keys.get(i)) is not None}
+        found = self._met[request] = next(
             (
                 n
-                for _, own in self._calls.owned(span, {d.event_id}, records)
+                for _, own in self._calls.owned(span, ids, records)
                 for c in own
                 for f in self._answered_by.answering(c)
                 if (n := self._place.get(id(f))) is not None
             ),
             None,
         )
+        return found
+
+
+_Request = tuple[float, float | None]  # a request's send and answer times: a batch's are one
+
+
+def _request(d: Delivery) -> _Request:
+    return d.sent_at, d.answered_at

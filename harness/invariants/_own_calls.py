@@ -29,15 +29,17 @@ class OwnCalls:
         self._by_event: defaultdict[str, list[int]] = defaultdict(list)
         self._by_key: defaultdict[str, list[int]] = defaultdict(list)
         self._unnamed: list[int] = []
-        alone = _Alone(deliveries)
+        alone: _Alone | None = None  # made for the first call naming nothing: most runs have none
         for n, e in enumerate(effects):
             if e.event_ids:
                 for i in e.event_ids:
                     self._by_event[i].append(n)
             elif e.key is not None:
                 self._by_key[e.key].append(n)
-            elif alone(e.at):
-                self._unnamed.append(n)
+            else:
+                alone = alone or _Alone(deliveries)
+                if alone(e.at):
+                    self._unnamed.append(n)
 
     def span(self, start: float, end: float) -> tuple[int, int]:
         """The positions of the calls made from ``start`` to ``end``."""

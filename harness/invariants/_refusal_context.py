@@ -24,6 +24,7 @@ from ..history import History
 from ._facts import timestamp
 from ._fault_calls import DeliveryWindows
 from ._lag import waited
+from ._sender import sender_of
 from ._timing import seconds
 from .target_available import availability
 
@@ -102,7 +103,7 @@ def failing_fault(history: History, deliveries: Sequence[Delivery]) -> Fault | N
     open meanwhile, its calls other events', is not theirs."""
     if not deliveries:
         return None
-    windows = DeliveryWindows(history, {d.event_id for d in deliveries})
+    windows = DeliveryWindows(history, deliveries)
     if not windows.windows:
         return None
     hits = Counter(n for d in deliveries if (n := windows.met(d)) is not None)
@@ -129,17 +130,15 @@ def failing_cause(settings: Mapping[str, Any], status: int, fault: Fault) -> tup
 def _redelivery(settings: Mapping[str, Any]) -> str:
     """``, which Stripe redelivers (up to 8 retries)``, or that the provider does not, or
     nothing known."""
-    name = settings.get("provider")
-    profile = PROVIDERS.get(str(name)) if name else None
-    if profile is None or not profile.retries_known:
+    sender = sender_of(settings)
+    if sender.title is None or not sender.known:
         return ", which redelivers it if it retries (docs/providers.md)"
-    title = _title(profile.name)
-    if not profile.retries:
+    if not sender.schedule:
         return (
-            f"; {title} does not redeliver on its own: the event is lost to it unless "
+            f"; {sender.name} does not redeliver on its own: the event is lost to it unless "
             "redelivered by hand"
         )
-    return f", which {title} redelivers (up to {len(profile.retries)} retries)"
+    return f", which {sender.name} redelivers (up to {sender.schedule} retries)"
 
 
 def _title(name: str) -> str:

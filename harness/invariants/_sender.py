@@ -6,7 +6,8 @@ run delivered as its provider does, with the retries its settings list (on the r
 all of the provider's schedule, or the first few (a fault hazard keeps those that fit in its
 span; a scenario may set fewer). What happens to an event still refused after the run's last
 attempt follows (``Redelivery``): the sender gives it up (lost in production), or would try
-again later (not seen by the run), or nobody knows (no provider, or a generic one).
+again later (not seen by the run), or nobody knows (no provider, or a generic one; or a run
+that stopped before its end, which may not have sent the retries its settings list).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Redelivery(enum.Enum):
     NEVER = "never"  # a provider that does not retry (GitHub): lost in production
     GIVEN_UP = "given up"  # the run sent the whole schedule: the sender stops there, lost
     LATER = "later"  # the run sent the first retries only: the sender tries again, unseen
+    CUT = "cut"  # the run stopped before its end: the retries it would have sent, unseen
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,9 @@ class Sender:
     schedule: int
     sent: int
     known: bool  # whether the provider's retries are known (not hmac, none)
+    # The run's status when it did not complete (aborted, interrupted): the retries it lists
+    # may not all have been sent.
+    stopped: str | None = None
 
     @property
     def redelivery(self) -> Redelivery:
@@ -47,6 +52,8 @@ class Sender:
             return Redelivery.NEVER if self.schedule == 0 else Redelivery.LATER
         if self.known and self.sent < self.schedule:
             return Redelivery.LATER
+        if self.stopped is not None:
+            return Redelivery.CUT
         return Redelivery.GIVEN_UP  # a generic sender with a schedule of the scenario's own
 
     @property
@@ -77,6 +84,11 @@ class Sender:
                 f"{self.name} redelivers later than the run watched (the run sent {sent} of "
                 f"its {self._retries(self.schedule)})"
             )
+        if found is Redelivery.CUT:
+            return (
+                f"the run stopped before its end ({self.stopped}): whether it sent {self.name}'s "
+                f"{self._retries(self.sent)} is not known"
+            )
         if self.title is None:
             return (
                 "the run named no provider, so it made one attempt per planned delivery: "
@@ -89,14 +101,21 @@ class Sender:
         return f"{n:,} {'retry' if n == 1 else 'retries'}"
 
 
-def sender_of(settings: Mapping[str, Any]) -> Sender:
-    """The run's sender, from its ``provider`` and ``retries`` settings."""
+def sender_of(settings: Mapping[str, Any], status: str = "complete") -> Sender:
+    """The run's sender, from its ``provider`` and ``retries`` settings; ``status``: the run's
+    (``History.status``)."""
     name = settings.get("provider")
     profile = PROVIDERS.get(str(name)) if name else None
     retries = settings.get("retries")
     sent = len(retries) if isinstance(retries, list) else 0
+    stopped = None if status == "complete" else status
     if profile is None:
-        return Sender(None, None, 0, sent, known=False)
+        return Sender(None, None, 0, sent, known=False, stopped=stopped)
     return Sender(
-        profile.name, profile.short_title, len(profile.retries), sent, profile.retries_known
+        profile.name,
+        profile.short_title,
+        len(profile.retries),
+        sent,
+        profile.retries_known,
+        stopped,
     )

@@ -10,7 +10,8 @@ while its downstream is down, so that the sender redelivers later, is a common p
 correct one with such a sender (Stripe, Shopify, Slack). A 5xx answer is *passed on* when the
 run's sender retries (``_sender``: the run sent its retries, or its provider publishes some), a
 fault window answered one of the delivery's own calls while it was in flight
-(``_fault_calls.DeliveryWindows``), and its event was accepted by a later delivery. Those are
+(``_fault_calls.DeliveryWindows``; a batch's deliveries are one request, its answer explained by
+a call of any of its events), and its event was accepted by a later delivery. Those are
 not counted; the summary says how many, and ``recovers_after_outage`` judges whether their
 events got their effects. A 5xx to a sender that does not retry (GitHub) or of unknown habits
 (no provider, a generic one), one whose event was never accepted after it, or one without a
@@ -23,6 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..core._model import Delivery, Effect, FailureClass, Fault, Outcome, Status, Verdict
+from ..core._scenario import FAULT_MODES
 from ._facts import MAX_WITNESSES, Facts, Witness, id_list, plural, timestamp, verdict
 from ._fault_calls import DeliveryWindows
 from ._sender import sender_of
@@ -75,6 +77,8 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     answered the delivery's own calls, and a later delivery of its event was accepted."""
     if not errors or not sender_of(facts.history.info.settings).retries:
         return {}
+    if not any(f.mode in FAULT_MODES for f in facts.history.faults):
+        return {}  # no window to pass on: the calls are not read (DeliveryWindows)
     tampered = facts.tampered
     answered = [d for d in errors if d.status is not None and d.id not in tampered]
     if not answered:
@@ -84,7 +88,7 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
             last_ok[d.event_id] = max(d.sent_at, last_ok.get(d.event_id, d.sent_at))
-    windows = DeliveryWindows(facts.history, wanted)
+    windows = DeliveryWindows(facts.history, answered, facts.effects_in_order)
     return {
         d.id: d
         for d in answered

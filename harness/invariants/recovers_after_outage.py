@@ -13,17 +13,21 @@ exceeded, an earlier window answering first) shows nothing of recovery: an autom
 works off a queue may make every call after a short window closed. Such a window is not judged,
 and a run with no other is inconclusive, saying so — never passed.
 
-An event refused during a window (a genuine delivery sent while it was open and not answered
-2xx) and never accepted by any delivery was not seen to recover: only its sender's redelivery
-could bring it back. When its expected effects were made anyway (a refused delivery may still
-have done its work) it is not counted; an event of a type ignored by design owes nothing; the
+An event refused during a window (a genuine delivery in flight while it was open — sent before
+it closed, answered after it opened — and not answered 2xx) and never accepted by any delivery
+was not seen to recover: only its sender's redelivery could bring it back. An answer an outage
+explains (a 5xx, 429, 408, or none) counts; another 4xx (a payload or a signature the target
+refuses on purpose) counts only when the window answered one of the delivery's own calls.
+When its expected effects were made anyway (a refused delivery may still have done its work)
+it is not counted; an event of a type ignored by design owes nothing; the
 others follow the run's sender (``_sender``), by a strict rule:
 
 * a sender that never redelivers what was refused (GitHub), or gives up after the schedule the
   run sent in full: the event is lost in production — FAIL, naming each;
 * a sender that would redeliver later than the run watched (the run sent only the first of its
   retries: a fault hazard keeps those that fit in its span), or one whose habits are not known
-  (no provider, a generic one): the event is unseen, and a single unseen event makes what would
+  (no provider, a generic one), or a run that stopped before its end (aborted: the retries it
+  would have sent may be missing): the event is unseen, and a single unseen event makes what would
   be a pass INCONCLUSIVE, saying how many, why, and what to change (a failure among the judged
   events stands, the unseen counted beside it).
 
@@ -73,7 +77,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
-from ._fault_calls import marked_faults
+from ._fault_calls import DeliveryWindows, marked_faults
 from ._sender import Redelivery, Sender, sender_of
 
 NAME = "recovers_after_outage"
@@ -264,7 +268,7 @@ def _touched(
 @dataclass(frozen=True, slots=True)
 class _Refusal:
     """How a window met an event's genuine deliveries that the target did not accept: the
-    last of them sent while one was open, and the last-closing window one was sent in."""
+    last of them in flight while one was open, and the last-closing window one was in."""
 
     delivery: Delivery
     window: Fault
@@ -272,25 +276,51 @@ class _Refusal:
 
 def _refused_in(facts: Facts, windows: Sequence[Fault]) -> dict[str, _Refusal]:
     """Event id -> how the target refused it while a window was open (not a 2xx: an error
-    answer, a throttle, no answer), for each event it refused so."""
+    answer, a throttle, no answer), for each event it refused so.
+
+    A delivery in flight while a window was open (sent before it closed, answered after it
+    opened: as ``_touched`` reads an acknowledgement) was refused in it. An answer an outage
+    explains — a 5xx, 429 or 408, or none — counts whether or not the delivery called the
+    downstream (a circuit breaker refuses without calling); any other (a 400 for a payload the
+    target refuses, a 401 for a signature it does not take) is the target's own refusal, which
+    counts only when a window answered one of the delivery's own calls
+    (``_fault_calls.DeliveryWindows``)."""
     tampered = facts.tampered
     found: dict[str, _Refusal] = {}
+    own: list[tuple[Delivery, Fault]] = []
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK or d.id in tampered:
             continue
-        open_then = [w for w in windows if w.start <= d.sent_at < w.end]
+        at = _answered(d)
+        open_then = [w for w in windows if w.start <= at and d.sent_at < w.end]
         if not open_then:
             continue
         last = max(open_then, key=_end_of)
-        held = found.get(d.event_id)
-        if held is None:
-            found[d.event_id] = _Refusal(d, last)
-            continue
-        window = last if last.end > held.window.end else held.window
-        found[d.event_id] = _Refusal(
-            d if d.sent_at >= held.delivery.sent_at else held.delivery, window
-        )
+        if d.status is not None and d.status < 500 and d.status not in _OUTAGE_ANSWERS:
+            own.append((d, last))
+        else:
+            _hold(found, d, last)
+    if own:
+        met = DeliveryWindows(facts.history, (d for d, _ in own), facts.effects_in_order)
+        for d, last in own:
+            if met.met(d) is not None:
+                _hold(found, d, last)
     return found
+
+
+# Answers below 500 an outage explains: a throttle passed on, a timeout.
+_OUTAGE_ANSWERS = frozenset({408, 429})
+
+
+def _hold(found: dict[str, _Refusal], d: Delivery, window: Fault) -> None:
+    """Keep ``d``, refused while ``window`` was open, in its event's refusal: the last refused
+    delivery and the last-closing window."""
+    held = found.get(d.event_id)
+    if held is None:
+        found[d.event_id] = _Refusal(d, window)
+        return
+    last = window if window.end > held.window.end else held.window
+    found[d.event_id] = _Refusal(d if d.sent_at >= held.delivery.sent_at else held.delivery, last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +354,8 @@ def _unredelivered(
     done, _ = _done(facts, exp, [events[eid] for eid in needs], needs)
     undone = [(events[eid], r) for eid, r in refused.items() if eid in needs and eid not in done]
     undone.sort(key=lambda er: er[1].delivery.sent_at)
-    return _Unredelivered(undone, sender_of(facts.history.info.settings))
+    history = facts.history
+    return _Unredelivered(undone, sender_of(history.info.settings, history.status))
 
 
 def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, Fault]]:
@@ -605,10 +636,14 @@ def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
     n = len(refused.refused)
     sender = refused.sender
     found = sender.redelivery
-    if found is Redelivery.LATER:
+    if found is Redelivery.CUT:
+        change = "run it again to its end"
+    elif found is Redelivery.LATER:
         change = (
-            "to see them, run a scenario of your own with the provider's retries and a settle "
-            "deadline that holds them (`harness show NAME` prints the hazard to copy)"
+            "to see them, run a scenario of your own with all the provider's retries "
+            f"(provider: {{name: {sender.provider}, retries: {sender.schedule}}}: the run sends "
+            "them, time-scaled, before it settles; `harness show NAME` prints the hazard to "
+            "copy), with `harness run` (a Locust load test never retries)"
         )
     elif sender.title is None:
         change = (

@@ -34,6 +34,11 @@ POINTS_PER_MONTH = 10
 MIN_PER_POINT = 5
 _COUNT = re.compile(r"^([\d,]+) of ")
 _LATE = re.compile(r"([\d,]+) only after the deadline")
+# recovers_after_outage's events refused during a window, never accepted, that the sender never
+# redelivers (its ``_lost_verdict`` leads with them; a failure of the accepted ones adds them).
+_REFUSED_LOST = re.compile(
+    r"([\d,]+) events? refused during (?:a|the|[\d,]+) fault windows? (?:was|were) never accepted"
+)
 LOST = ("no_lost_events", "recovers_after_outage")
 DUPLICATED = "no_duplicate_effects"
 
@@ -220,21 +225,28 @@ def _count(v: Verdict) -> int:
     """How many events a failed verdict counts: its summary's leading ``N of``, else the
     events its evidence names (at most its witnesses: a lower bound)."""
     found = _COUNT.match(v.summary)
-    if found:
-        return int(found.group(1).replace(",", ""))
-    return len(set(v.evidence.event_ids))
+    return _number(found) if found else len(set(v.evidence.event_ids))
 
 
 def _lost(verdicts: Sequence[Verdict]) -> int:
-    """Events lost: no_lost_events's count, else the outage's events that never recovered."""
-    counts = {v.invariant: _count(v) for v in verdicts if v.invariant in LOST and _failed(v)}
-    if "no_lost_events" in counts:
-        return counts["no_lost_events"]
-    outage = next((v for v in verdicts if v.invariant == LOST[1] and _failed(v)), None)
+    """Events lost: no_lost_events's count, else the accepted events the outage's verdict
+    found never recovered (its leading ``N of``, less the late); and the events it found
+    refused and never redelivered, which no_lost_events never counts (never accepted)."""
+    failed = {v.invariant: v for v in verdicts if v.invariant in LOST and _failed(v)}
+    lost, outage = (failed.get(name) for name in LOST)
+    refused = _number(_REFUSED_LOST.search(outage.summary)) if outage is not None else 0
+    if lost is not None:
+        return _count(lost) + refused
     if outage is None:
         return 0
-    late = _LATE.search(outage.summary)
-    return counts[LOST[1]] - (int(late.group(1).replace(",", "")) if late else 0)
+    accepted = _COUNT.match(outage.summary)
+    never = _number(accepted) - _number(_LATE.search(outage.summary)) if accepted else 0
+    return never + refused
+
+
+def _number(found: re.Match[str] | None) -> int:
+    """The number a match of ``_COUNT``, ``_LATE`` or ``_REFUSED_LOST`` holds; 0 for none."""
+    return int(found.group(1).replace(",", "")) if found else 0
 
 
 def _late(history: History, verdicts: Sequence[Verdict]) -> int:
@@ -244,9 +256,8 @@ def _late(history: History, verdicts: Sequence[Verdict]) -> int:
     made = {eid for e in history.effects for eid in e.event_ids}
     count = len(late - made)
     for v in verdicts:
-        found = _LATE.search(v.summary) if v.invariant == LOST[1] and _failed(v) else None
-        if found:
-            count += int(found.group(1).replace(",", ""))
+        if v.invariant == LOST[1] and _failed(v):
+            count += _number(_LATE.search(v.summary))
     return count
 
 

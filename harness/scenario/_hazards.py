@@ -170,8 +170,9 @@ def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> i
     if not profile.retries_known:
         notes.append(
             f"Whether the sender ({profile.title}) redelivers what the target refuses is not "
-            "known: the run does not, and recovers_after_outage does not judge an event "
-            "refused during a fault window."
+            "known: the run does not, and recovers_after_outage counts an event refused during "
+            "a fault window as unseen, making its pass inconclusive (a scenario of your own "
+            f"with provider: {{name: {profile.name}, retries: [...]}} judges them)."
         )
         return 0
     if not profile.retries:

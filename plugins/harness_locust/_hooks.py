@@ -46,7 +46,7 @@ from harness import (
     resolve_hazards,
 )
 
-from ._plan import partition, with_events
+from ._plan import partition, unretried, with_events
 from ._session import Owner, RecorderProcess, Row, Sender
 from ._stopping import Stopped, stop
 
@@ -340,7 +340,7 @@ def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scen
     count = settings.events or (counts.pop() if len(counts) == 1 else None)
     if count is None and len(counts) > 1:
         raise InputError(f"the ScenarioUser classes set different event_count values {counts}")
-    return scenario if count is None else with_events(scenario, count)
+    return unretried(scenario if count is None else with_events(scenario, count))
 
 
 def _one(ref: str, project: Project | None) -> Scenario:

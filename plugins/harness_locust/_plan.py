@@ -60,3 +60,23 @@ def with_events(scenario: Scenario, count: int) -> Scenario:
         over=source.over * ratio,
     )
     return replace(scenario, source=scaled)
+
+
+def unretried(scenario: Scenario) -> Scenario:
+    """``scenario`` with none of its provider's retries: Locust users send one request per
+    planned delivery (a retry would be a duplicate the History does not know of). The run's
+    settings then say no retry was sent, and what judges the run's sender (an event the target
+    refused: redelivered by the sender later, not given up after retries the run never sent)
+    reads what happened."""
+    provider = scenario.delivery.provider
+    if provider is None or not provider.retries:
+        return scenario
+    note = (
+        f"Run under Locust: none of the {provider.name} retries is sent (one request per planned "
+        "delivery); what the target refuses is not redelivered in this run."
+    )
+    return replace(
+        scenario,
+        delivery=replace(scenario.delivery, provider=replace(provider, retries=())),
+        adapted=(*scenario.adapted, note),
+    )
