@@ -7,7 +7,8 @@ observer's records), else the last committed write per (downstream, record). Tra
 are mapped between the two runs (each run has its own tag; the same source value has the same
 token but for the tag; an id or key held as a number is renumbered per run, and mapped through
 the events of one seq), and ids the server made up (the double's ``ds_12``, the observer's
-key) are not compared.
+key) are not compared, nor texts the automation made from what it was sent (``_made``: a hash of
+an address, a time it stamped), which differ between the runs with nothing to map them.
 
 A record left on an older event's state is failed only where the automation could have told
 that event from the record's newest (``_order``): two updates with the same time that reached
@@ -47,6 +48,7 @@ from ._facts import (
     plural,
     verdict,
 )
+from ._made import Made
 from ._order import Knowable, alike, sequenced
 
 NAME = "final_state_matches_baseline"
@@ -73,7 +75,8 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, problem or "no baseline run")
     run = _Neutral.of(history, baseline)
     mine, mine_kind = _state(history, run)
-    theirs, their_kind = _state(baseline, _Neutral(baseline.info.tracer_tag, {}))
+    base = _Neutral(baseline.info.tracer_tag, {})
+    theirs, their_kind = _state(baseline, base)
     if mine_kind != their_kind:
         return verdict(
             NAME,
@@ -91,9 +94,14 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             "observer, no committed write); set `stateful: true` on a downstream or add an "
             "observer",
         )
+    made = Made(
+        ((history.events, run.normal), (baseline.events, base.normal)),
+        (mine.values(), theirs.values()),
+        _RUN,
+    )
     ending: dict[str, tuple[str, list[str]]] = {}  # record -> (differ|missing|extra, lines)
     for record in sorted(mine.keys() | theirs.keys()):
-        lines = _differences(mine.get(record, {}), theirs.get(record, {}), run)
+        lines = _differences(mine.get(record, {}), theirs.get(record, {}), run, made)
         if lines:
             kind = (
                 "missing" if record not in mine else "extra" if record not in theirs else "differ"
@@ -106,7 +114,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
     loose = _loose_text(mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {}))
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
-    note = _untold_note(facts, len(untold))
+    note = _untold_note(facts, len(untold)) + made.note()
     if not shown:
         if untold and len(untold) == records:
             return verdict(
@@ -302,17 +310,19 @@ def _state(history: History, run: _Neutral) -> tuple[State, str]:
 
 
 def _differences(
-    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]], run: _Neutral
+    mine: dict[tuple[str, str], list[Any]],
+    theirs: dict[tuple[str, str], list[Any]],
+    run: _Neutral,
+    made: Made,
 ) -> list[str]:
     out = []
     for slot in sorted(mine.keys() | theirs.keys()):
         a, b = _sorted(mine.get(slot, [])), _sorted(theirs.get(slot, []))
-        if a == b:
+        if a == b or _alike_but_made(a, b, made):
             continue
         where = f"{slot[0]} {slot[1]}"
         if len(a) == 1 and len(b) == 1:
-            fields = _fields(a[0], b[0], run)
-            out.append(f"{where}: {'; '.join(fields)}")
+            out.append(f"{where}: {'; '.join(_fields(a[0], b[0], run, made))}")
         elif not a:
             out.append(f"{where}: missing (the baseline has {_values(b, run)})")
         elif not b:
@@ -326,13 +336,52 @@ def _differences(
     return out
 
 
-def _fields(a: Any, b: Any, run: _Neutral) -> list[str]:
-    """``name: 'Bo' (baseline 'Al')`` for every field that differs, nested ones dotted."""
+_MAX_PAIRED = 20  # resources of a record in one collection paired one by one, at most
+
+
+def _alike_but_made(a: list[Any], b: list[Any], made: Made) -> bool:
+    """Whether each of a record's resources in a collection has one in the baseline that
+    differs from it only in texts the automation made (``_made``: a member's id that is the
+    hash of its address); the fields are counted as left out when so."""
+    if len(a) != len(b) or len(a) > _MAX_PAIRED:
+        return False
+    left = list(b)
+    fields: set[str] = set()
+    for x in a:
+        for i, y in enumerate(left):
+            only = _made_fields(x, y, made)
+            if only is not None:
+                fields |= only
+                del left[i]
+                break
+        else:
+            return False
+    made.count(fields)
+    return True
+
+
+def _made_fields(a: Any, b: Any, made: Made) -> set[str] | None:
+    """The fields in which ``a`` and ``b`` differ, when the automation made every one of
+    them; None when another differs."""
+    flat_a, flat_b = _flatten(a), _flatten(b)
+    out = set()
+    for name in flat_a.keys() | flat_b.keys():
+        va, vb = flat_a.get(name, _ABSENT), flat_b.get(name, _ABSENT)
+        if va != vb:
+            if not made.texts(va, vb):
+                return None
+            out.add(name)
+    return out
+
+
+def _fields(a: Any, b: Any, run: _Neutral, made: Made) -> list[str]:
+    """``name: 'Bo' (baseline 'Al')`` for every field that differs, nested ones dotted, but
+    those whose two values the automation made (not compared)."""
     flat_a, flat_b = _flatten(a), _flatten(b)
     out = []
     for name in sorted(flat_a.keys() | flat_b.keys()):
         va, vb = flat_a.get(name, _ABSENT), flat_b.get(name, _ABSENT)
-        if va != vb:
+        if va != vb and not made.texts(va, vb):
             out.append(f"{name or '$'}: {run.shown(va)} (baseline {run.shown(vb)})")
     extra = len(out) - _MAX_FIELDS
     return out[:_MAX_FIELDS] + ([f"{extra:,} more fields"] if extra > 0 else [])

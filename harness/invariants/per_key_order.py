@@ -1,10 +1,11 @@
 """per_key_order: each record's effects follow its events' order.
 
 Ledger: the first effect of each event, per record, in time order, never goes down in seq.
-Register: every write per record, in time order, never goes back to an older event's state
-after a newer one (a stale overwrite); repeats of one event side by side are fine. A POST
-answered 201 Created made a resource of its own (an order's deal, an activity line) and
-overwrote nothing: it is not judged, and said.
+Register: every write per record and resource (downstream and path), in time order, never goes
+back to an older event's state after a newer one (a stale overwrite); repeats of one event side
+by side are fine. A write to another resource of the record (a member whose id is the hash of a
+new address) overwrote nothing, and a POST answered 201 Created made a resource of its own (an
+order's deal, an activity line): not judged, and said.
 
 A pair of events is judged only when the automation could tell their order (``_order``): two
 events of one record with the same time that reached the target together could be applied
@@ -14,7 +15,7 @@ either way by a correct automation: such a pair is counted, and said, not failed
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
@@ -52,6 +53,7 @@ def _events_of(behind: Iterable[_Violation]) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class _Walk:
     records: int
+    resources: int  # register: (record, downstream, path) written; ledger: the records
     checked: int  # (effect, record) steps judged
     compared: int  # of those, steps on a record that already had an earlier event's effect
     violations: int
@@ -75,13 +77,16 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
     # quarter of the walk. The write that set the state is, in a ledger walk, that event's
     # first, looked up again only for the few steps out of order; a register walk keeps it in
     # ``setters``.
-    newest: dict[str, Event] = {}
-    setters: dict[str, Effect] | None = {} if first is None else None
+    # A register's state is its resource's: (record, downstream, path) — a write to another
+    # resource of the record (a member whose id is the hash of a new address) overwrote
+    # nothing. A ledger's steps are the record's.
+    newest: dict[Hashable, Event] = {}
+    setters: dict[Hashable, Effect] | None = {} if first is None else None
     behind: list[_Violation] = []
     checked = created = 0
 
-    def setter(key: str, held: Event) -> Effect:
-        return setters[key] if setters is not None else facts.first_write[held.id]
+    def setter(slot: Hashable, held: Event) -> Effect:
+        return setters[slot] if setters is not None else facts.first_write[held.id]
 
     for eff in _first_writes(facts) if first_only else facts.writes_in_order:
         if setters is not None and eff.status == 201 and eff.method.upper() == "POST":
@@ -95,33 +100,39 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
                 continue
             checked += 1
             key = event.key
-            held = newest.get(key)
+            slot: Hashable = key if setters is None else (key, eff.downstream, _resource(eff))
+            held = newest.get(slot)
             if held is None or event.seq > held.seq:
-                newest[key] = event
+                newest[slot] = event
                 if setters is not None:
-                    setters[key] = eff
+                    setters[slot] = eff
             elif event.seq < held.seq:
-                behind.append(_Violation(key, eff, event, setter(key, held), held))
+                behind.append(_Violation(key, eff, event, setter(slot, held), held))
             continue
         for key, low, high in _spans(eff, events, first):
             checked += 1
-            held = newest.get(key)
+            slot = key if setters is None else (key, eff.downstream, _resource(eff))
+            held = newest.get(slot)
             if held is not None and low.seq < held.seq:
-                behind.append(_Violation(key, eff, low, setter(key, held), held))
+                behind.append(_Violation(key, eff, low, setter(slot, held), held))
             if held is None or high.seq > held.seq:
-                newest[key] = high
+                newest[slot] = high
                 if setters is not None:
-                    setters[key] = eff
-    # Each record's first step is the only one that found nothing held: the rest compared.
-    return _judged(facts, behind, len(newest), checked, checked - len(newest), created)
+                    setters[slot] = eff
+    records = len(newest) if setters is None else len({e.key for e in newest.values()})
+    return _judged(facts, behind, (records, len(newest)), checked, created)
+
+
+def _resource(eff: Effect) -> str:
+    """The resource a write set: its path without the query."""
+    return eff.path.partition("?")[0]
 
 
 def _judged(
     facts: Facts,
     behind: Sequence[_Violation],
-    records: int,
+    written: tuple[int, int],
     checked: int,
-    compared: int,
     created: int,
 ) -> _Walk:
     """The out-of-order steps, in time order, told apart: violations, or untold."""
@@ -138,7 +149,12 @@ def _judged(
             if len(earliest) < MAX_WITNESSES:
                 earliest.append(v)
     untold = len(behind) - violations
-    return _Walk(records, checked, compared, violations, untold, created, firsts, earliest)
+    records, resources = written
+    # Each resource's first step is the only one that found nothing held: the rest compared.
+    compared = checked - resources
+    return _Walk(
+        records, resources, checked, compared, violations, untold, created, firsts, earliest
+    )
 
 
 def _first_writes(facts: Facts) -> Iterator[Effect]:
@@ -199,6 +215,16 @@ def per_key_order(facts: Facts) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"no attributed effect changed a downstream; nothing to order{note}",
+        )
+    if not walk.compared and walk.resources > walk.records:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"each of the {plural(walk.resources, 'resource')} the "
+            f"{plural(walk.records, 'record')} wrote was written by a single event: a write to "
+            "another resource of its record (another path) overwrites nothing, so there was no "
+            f"order to keep{note}",
         )
     if not walk.compared:
         # One event's effect per record: nothing could have been out of order, so nothing
