@@ -118,6 +118,12 @@ def test_the_targets_own_time_after_the_window_counts_in_real_seconds() -> None:
     assert "(a run compressed at time scale 0.1: the target's own time counted in real" in (
         v.summary
     )
+    # What the pass saw: a 2 s outage, which the target's own retry timers met in real time,
+    # not the 20 s the scenario says.
+    assert "the longest window lasted 2.00 s of real time here (20 s of the scenario's)" in (
+        v.summary
+    )
+    assert "run with --time-scale 1 to hold it to the whole outage" in v.summary
     late = outage_run(recovered_at=14.0, time_scale=0.1)
     v = one(late, "recovers_after_outage", deadline=10)
     assert v.status is Status.FAIL

@@ -202,7 +202,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
                 f"{notes}",
                 _refused_witnesses(facts, refused),
             )
-        return verdict(NAME, Status.PASS, CLASS, f"{recovered}{notes}")
+        return verdict(NAME, Status.PASS, CLASS, f"{recovered}{_compressed(windows, scale)}{notes}")
     parts = []
     if missing:
         parts.append(f"{len(missing):,} never got {'an effect' if any_effect else what}")
@@ -559,6 +559,19 @@ def _budget(deadline: float, scale: float) -> str:
     return (
         f"{deadline:g} s of the window closing (a run compressed at time scale {scale:g}: the "
         "target's own time counted in real seconds, not scaled)"
+    )
+
+
+def _compressed(windows: Sequence[Fault], scale: float) -> str:
+    """What a pass of a compressed run saw: outages as long as its windows lasted in real time,
+    which the target's own retry timers and queues met — not the scenario's."""
+    if scale >= 1:
+        return ""
+    real = max(w.end - w.start for w in windows)
+    return (
+        f"; the longest window lasted {timestamp(real)} of real time here ({real / scale:,.0f} s "
+        "of the scenario's): a target whose own retries give up sooner than that passes a "
+        "compressed run, so run with --time-scale 1 to hold it to the whole outage"
     )
 
 
