@@ -262,3 +262,61 @@ def test_unnamed_writes_are_owed_per_accepted_event(refused: tuple[int, ...]) ->
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert "where its clean run made 6 (storm@zqclean, 6 events accepted there, 3 of 6 here)" \
         in v.summary  # fmt: skip
+
+
+# -- a repeat hidden by a loss in the same record ------------------------------------------------
+
+
+def _emails(h: History) -> History:
+    """Each event's PATCH sets its own value (the record's email, changed per event)."""
+    seq = {f"eff_{e.id}_": e.seq for e in h.events}
+    for i, w in enumerate(h.effects):
+        n = next(s for prefix, s in seq.items() if w.id.startswith(prefix))
+        body = json.dumps({"properties": {"email": f"v{n}@example.com"}})
+        h.effects[i] = replace(w, body=body)
+    return h
+
+
+def _one_repeated_one_lost(h: History) -> History:
+    """Record k0: its first event delivered twice and PATCHed each time, its second accepted
+    and never written — as many PATCHes of the record as its clean twin got."""
+    first, second = h.events[0], h.events[1]
+    h.deliveries.append(ok(first, 2))
+    h.effects[:] = [e for e in h.effects if e.id != f"eff_{second.id}_1"]
+    h.effects.append(replace(h.effects[0], id=f"eff_{first.id}_2", at=first.seq + 0.5))
+    h.effects.sort(key=lambda e: e.at)
+    return h
+
+
+def test_a_record_with_one_event_repeated_and_one_lost_is_not_passed() -> None:
+    """The count per record cannot tell one event written twice and another not at all from
+    each written once; the bodies can: the clean twin wrote two values, this run one of them
+    twice. Both PASSed ('each no more than it made for the record's accepted events')."""
+    h = _one_repeated_one_lost(_emails(hubspot("zqrun", baseline=_emails(hubspot("zqclean")))))
+    v = verdict_of(h, "no_duplicate_effects")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert (
+        "record zqrunk0: 2 PATCH /crm/v3/objects/contacts/{id} with 1 body between them, where "
+        "its clean twin's 2 had 2"
+    ) in v.summary, v.summary
+    lost = verdict_of(h, "no_lost_events")
+    assert lost.status is Status.INCONCLUSIVE, lost.summary
+    assert lost.summary.startswith(
+        "not judged: 1 record got as many writes as owed, but fewer different ones than the "
+        "clean run's twin (record zqrunk0: 2 PATCH /crm/v3/objects/contacts/{id} with 1 body "
+        "between them, where its clean twin's 2 had 2)"
+    ), lost.summary
+
+
+def test_a_record_whose_events_were_all_redelivered_still_passes_no_lost_events() -> None:
+    """Every event written twice: repeats, but every value the clean twin wrote is there."""
+    h = _emails(hubspot("zqrun", copies=2, baseline=_emails(hubspot("zqclean"))))
+    assert verdict_of(h, "no_lost_events").status is Status.PASS
+
+
+def test_a_record_whose_clean_twin_repeated_its_body_too_still_passes() -> None:
+    """Two events of a record setting the same value: the clean twin's writes repeat a body
+    as this run's do — no sign of a repeat."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    assert verdict_of(h, "no_duplicate_effects").status is Status.PASS
+    assert verdict_of(h, "no_lost_events").status is Status.PASS

@@ -12,7 +12,10 @@ hide the repeats of others.
 Where every such write of a request names its record (its key, not its event) and each record
 has a twin (the record of the clean events of the same seq), they are counted per record,
 against the clean run's for the twin, scaled by the record's accepted events; else in the whole
-run.
+run. A count per record cannot tell one event written twice and another of the record not at
+all from each written once: where the record's writes repeat a body more often than its clean
+twin's did (one event's value written twice, another's never), they are not passed either
+(``Counted.repeats``, ``repeated_records``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from ..core._model import Effect, Event, Outcome
+from ..core._model import Effect, Event, Model, Outcome
 from ..history import History, delivery_rows
 from ._expected import Request, Routes, expectation_of, of_another_run
 from ._facts import Facts, is_write, plural
@@ -42,6 +45,9 @@ class Counted:
     clean_accepted: int  # the clean run's (of the record's twin)
     events: int  # this run's events (of the record)
     unattributed: list[Effect] = field(default_factory=list)  # this run's, naming no event
+    # Per record: how many different bodies its writes had, here and in the twin.
+    distinct: int = 0
+    clean_distinct: int = 0
 
     @property
     def owed(self) -> float:
@@ -52,7 +58,15 @@ class Counted:
 
     @property
     def over(self) -> bool:
-        return self.here > self.owed
+        return self.here > self.owed or self.repeated
+
+    @property
+    def repeated(self) -> bool:
+        """Does the record repeat a body more often than its clean twin did? One event's write
+        then stands where another's is missing: a count no higher than owed shows nothing."""
+        if self.record is None:  # in the whole run: its bodies are not kept
+            return False
+        return self.here - self.distinct > self.clean - self.clean_distinct
 
     def accepted_text(self) -> str:
         """``the same 3 events, all accepted`` or ``3 events accepted there, 2 of 3 here``."""
@@ -103,8 +117,8 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     # month has records its clean run never saw: counted in the whole run, per accepted event).
     per_record = {r for r, found in unattributed.items() if all(e.key in twin for e in found)}
     tag, clean_tag = exp.tag, baseline.info.tracer_tag
-    here = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
-    clean = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
+    here, here_bodies = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
+    clean, clean_bodies = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
     mine_by_record = _events_by_record(facts.history.events, facts.accepted)
     clean_by_record = _events_by_record(baseline.events, _accepted(baseline))
     out: list[Counted] = []
@@ -124,7 +138,11 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             theirs = twin[key]
             _, clean_accepted = clean_by_record[theirs]
             counts = (here[(request, key)], clean[(request, theirs)])
-            out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found))
+            same = (
+                len(set(here_bodies.get((request, key), ()))),
+                len(set(clean_bodies.get((request, theirs), ()))),
+            )
+            out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found, *same))
     out.sort(key=lambda c: -len(c.unattributed))
     return Unattributed(out, exp.clean_run)
 
@@ -144,23 +162,102 @@ def _count(
     routes: Routes,
     wanted: Iterable[Request],
     tag: str,
-    repeats: Repeats,
-) -> Counter[tuple[Request, str | None]]:
-    """How many writes a repeat would harm each of ``wanted`` got among ``effects``, in all
-    (record None) and per record they name; the cheap tests first: a run may have a million
-    writes and a few of them naming no event."""
+    repeats: Repeats | None,
+) -> tuple[Counter[tuple[Request, str | None]], dict[tuple[Request, str], list[str]]]:
+    """How many writes (those a repeat would harm, unless ``repeats`` is None) each of
+    ``wanted`` got among ``effects``, in all (record None) and per record they name, and the
+    bodies of those per record; the cheap tests first: a run may have a million writes and a
+    few of them naming no event."""
     found: Counter[tuple[Request, str | None]] = Counter()
+    bodies: dict[tuple[Request, str], list[str]] = {}
     asked = set(wanted)
     methods = {r.method for r in asked}
     for e in effects:
         if e.method.upper() not in methods or not is_write(e):
             continue
         request = routes.of(e)
-        if request in asked and repeats.may_harm(e) and not (tag and of_another_run(e, tag)):
+        if (
+            request in asked
+            and (repeats is None or repeats.may_harm(e))
+            and not (tag and of_another_run(e, tag))
+        ):
             found[(request, None)] += 1
             if e.key is not None:
                 found[(request, e.key)] += 1
-    return found
+                bodies.setdefault((request, e.key), []).append(e.body)
+    return found, bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Repeated:
+    """A record whose writes of one request, naming no event, had fewer different bodies than
+    its clean twin's, though as many writes as owed: one event's value may have been written
+    twice and another's never."""
+
+    request: Request
+    record: str
+    here: int
+    distinct: int
+    clean: int
+    clean_distinct: int
+    effects: list[Effect]  # this run's, naming no event
+
+    def text(self) -> str:
+        return repeat_text(
+            self.record,
+            self.request.text(),
+            self.here,
+            self.distinct,
+            self.clean,
+            self.clean_distinct,
+        )
+
+
+def repeat_text(
+    record: str | None, request: str, here: int, distinct: int, clean: int, clean_distinct: int
+) -> str:
+    """``record k0: 2 PATCH /contacts/{id} with 1 body between them, where its clean twin's 2
+    had 2``."""
+    bodies = "1 body" if distinct == 1 else f"{distinct:,} different bodies"
+    return (
+        f"record {record}: {here:,} {request} with {bodies} between them, where its clean "
+        f"twin's {clean:,} had {clean_distinct:,}"
+    )
+
+
+def repeated_records(facts: Facts) -> list[Repeated]:
+    """The records of a ledger whose writes naming no event (any write: a repeated PUT stands
+    for a missing one as well) had fewer different bodies than their clean twin's, every event
+    of the record accepted: a value the clean run wrote is missing, whatever the count says.
+    ``no_lost_events`` cannot pass them. Empty without a clean run, for records without a twin,
+    and for a register (an older event's value is superseded, not owed)."""
+    baseline = facts.history.baseline
+    if baseline is None or not facts.record_only:
+        return []
+    exp = expectation_of(facts)
+    if exp.clean_run is None or exp.model is Model.REGISTER:
+        return []
+    twin = _twin_records(facts.history.events, baseline.events)
+    mine: dict[Request, list[Effect]] = {}
+    for e in facts.record_only:
+        if is_write(e) and e.key in twin and not (exp.tag and of_another_run(e, exp.tag)):
+            mine.setdefault(exp.routes.of(e), []).append(e)
+    if not mine:
+        return []
+    events = _events_by_record(facts.history.events, facts.accepted)
+    _, here = _count(facts.writes_in_order, exp.routes, mine.keys(), exp.tag, None)
+    _, clean = _count(baseline.effects, exp.routes, mine.keys(), baseline.info.tracer_tag, None)
+    out = []
+    for request, effects in mine.items():
+        for key in dict.fromkeys(e.key for e in effects if e.key is not None):
+            n, accepted = events[key]
+            bodies, theirs = here.get((request, key), []), clean.get((request, twin[key]), [])
+            distinct, clean_distinct = len(set(bodies)), len(set(theirs))
+            if n == accepted and distinct < clean_distinct:
+                found = [e for e in effects if e.key == key]
+                counts = (len(bodies), distinct, len(theirs), clean_distinct)
+                out.append(Repeated(request, key, *counts, found))
+    return out
 
 
 def _twin_records(events: Iterable[Event], clean: Iterable[Event]) -> dict[str, str]:

@@ -41,7 +41,7 @@ from ._facts import (
     verdict,
 )
 from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats
-from ._unattributed import Counted, Unattributed, unattributed_writes
+from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 
 NAME = "no_duplicate_effects"
 CLASS = FailureClass.SILENT
@@ -287,7 +287,8 @@ def _unseen(facts: Facts, found: Unattributed, seen: str) -> Verdict:
     over = found.over
     several = len({c.request.downstream for c in found.requests}) > 1
     runs = [c for c in over if c.record is None]
-    records = [c for c in over if c.record is not None]
+    records = [c for c in over if c.record is not None and c.here > c.owed]
+    alike = [c for c in over if c.record is not None and c.here <= c.owed]
     parts = [
         f"this run made {c.here:,} {c.request.text(several)}, {len(c.unattributed):,} of them "
         f"naming no event, where its clean run made {c.clean:,} ({found.clean_run}, "
@@ -303,6 +304,24 @@ def _unseen(facts: Facts, found: Unattributed, seen: str) -> Verdict:
             f"accepted events (record {worst.record}: {worst.here:,}, where its clean twin "
             f"got {worst.clean:,}, {worst.accepted_text()}); those writes name their record, "
             "not their event"
+        )
+    if alike:
+        worst = max(alike, key=lambda c: c.here - c.distinct)
+        requests = sorted({c.request.text(several) for c in alike})
+        text = repeat_text(
+            worst.record,
+            worst.request.text(several),
+            worst.here,
+            worst.distinct,
+            worst.clean,
+            worst.clean_distinct,
+        )
+        parts.append(
+            f"{plural(len({c.record for c in alike}), 'record')} got no more "
+            f"{', '.join(requests)} than the clean run {found.clean_run} made for the record's "
+            f"accepted events, but repeated a body more often than the clean twin ({text}): "
+            "one event's write may stand where another's is missing; those writes name their "
+            "record, not their event"
         )
     why = (
         f"{'; '.join(parts)}: some event may have repeated one (a redelivery not deduplicated, "
