@@ -300,6 +300,10 @@ def test_a_record_with_one_event_repeated_and_one_lost_is_not_passed() -> None:
         "record zqrunk0: 2 PATCH /crm/v3/objects/contacts/{id} with 1 body between them, where "
         "its clean twin's 2 had 2"
     ) in v.summary, v.summary
+    assert v.evidence.lines == (
+        "PATCH /crm/v3/objects/contacts/zqrunk0 eff_evt_zqrune0_1, eff_evt_zqrune0_2: 2 writes "
+        "of record zqrunk0, naming no event (1 different, its clean twin: 2, 2 different)",
+    )
     lost = verdict_of(h, "no_lost_events")
     assert lost.status is Status.INCONCLUSIVE, lost.summary
     assert lost.summary.startswith(
