@@ -23,11 +23,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from ..core._model import Effect, Event, Model, Outcome
 from ..history import History, delivery_rows
 from ._expected import Request, Routes, expectation_of, of_another_run
-from ._facts import Facts, is_write, plural
+from ._facts import Facts, is_write, plural, route_of
 from ._idempotent import Repeats
 
 
@@ -112,14 +113,13 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     unattributed: dict[Request, list[Effect]] = {}
     for e in mine:
         unattributed.setdefault(routes.of(e), []).append(e)
-    twin = _twin_records(facts.history.events, baseline.events)
+    twin, mine_by_record = _records_of(facts, baseline)
     # Per record where every such write names a record with a twin in the clean run (a year's
     # month has records its clean run never saw: counted in the whole run, per accepted event).
     per_record = {r for r, found in unattributed.items() if all(e.key in twin for e in found)}
     tag, clean_tag = exp.tag, baseline.info.tracer_tag
     here, here_bodies = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
     clean, clean_bodies = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
-    mine_by_record = _events_by_record(facts.history.events, facts.accepted)
     clean_by_record = _events_by_record(baseline.events, _accepted(baseline))
     out: list[Counted] = []
     for request, effects in unattributed.items():
@@ -190,11 +190,11 @@ def _count(
 
 @dataclass(frozen=True, slots=True)
 class Repeated:
-    """A record whose writes of one request, naming no event, had fewer different bodies than
+    """A record whose writes of one method, naming no event, had fewer different bodies than
     its clean twin's, though as many writes as owed: one event's value may have been written
     twice and another's never."""
 
-    request: Request
+    request: str  # ``PATCH /contacts/{id}``: the routes of those writes
     record: str
     here: int
     distinct: int
@@ -204,12 +204,7 @@ class Repeated:
 
     def text(self) -> str:
         return repeat_text(
-            self.record,
-            self.request.text(),
-            self.here,
-            self.distinct,
-            self.clean,
-            self.clean_distinct,
+            self.record, self.request, self.here, self.distinct, self.clean, self.clean_distinct
         )
 
 
@@ -227,37 +222,63 @@ def repeat_text(
 
 def repeated_records(facts: Facts) -> list[Repeated]:
     """The records of a ledger whose writes naming no event (any write: a repeated PUT stands
-    for a missing one as well) had fewer different bodies than their clean twin's, every event
-    of the record accepted: a value the clean run wrote is missing, whatever the count says.
-    ``no_lost_events`` cannot pass them. Empty without a clean run, for records without a twin,
-    and for a register (an older event's value is superseded, not owed)."""
+    for a missing one as well) had fewer different bodies than their clean twin's of the same
+    downstream and method, every event of the record accepted: a value the clean run wrote is
+    missing, whatever the count says. ``no_lost_events`` cannot pass them. Empty without a clean
+    run, for records without a twin, and for a register (an older event's value is superseded,
+    not owed). No route is worked out but for those found: a run may write a million times."""
     baseline = facts.history.baseline
     if baseline is None or not facts.record_only:
         return []
     exp = expectation_of(facts)
     if exp.clean_run is None or exp.model is Model.REGISTER:
         return []
-    twin = _twin_records(facts.history.events, baseline.events)
-    mine: dict[Request, list[Effect]] = {}
+    twin, events = _records_of(facts, baseline)
+    Group = tuple[str, str, str]  # downstream, method, record key
+    mine: dict[Group, list[Effect]] = {}
     for e in facts.record_only:
-        if is_write(e) and e.key in twin and not (exp.tag and of_another_run(e, exp.tag)):
-            mine.setdefault(exp.routes.of(e), []).append(e)
+        key = e.key
+        if key not in twin or not is_write(e) or (exp.tag and of_another_run(e, exp.tag)):
+            continue
+        n, accepted = events[key]
+        if n == accepted:
+            mine.setdefault((e.downstream, e.method.upper(), key), []).append(e)
     if not mine:
         return []
-    events = _events_by_record(facts.history.events, facts.accepted)
-    _, here = _count(facts.writes_in_order, exp.routes, mine.keys(), exp.tag, None)
-    _, clean = _count(baseline.effects, exp.routes, mine.keys(), baseline.info.tracer_tag, None)
+    wanted = {(d, m, twin[k]) for d, m, k in mine}
+    named = {e.id for e in baseline.events}
+    clean_tag = baseline.info.tracer_tag
+    theirs: dict[Group, list[str]] = {}
+    for e in baseline.effects:
+        if e.key is None or (e.event_ids and any(i in named for i in e.event_ids)):
+            continue
+        group = (e.downstream, e.method.upper(), e.key)
+        if group in wanted and is_write(e) and not (clean_tag and of_another_run(e, clean_tag)):
+            theirs.setdefault(group, []).append(e.body)
     out = []
-    for request, effects in mine.items():
-        for key in dict.fromkeys(e.key for e in effects if e.key is not None):
-            n, accepted = events[key]
-            bodies, theirs = here.get((request, key), []), clean.get((request, twin[key]), [])
-            distinct, clean_distinct = len(set(bodies)), len(set(theirs))
-            if n == accepted and distinct < clean_distinct:
-                found = [e for e in effects if e.key == key]
-                counts = (len(bodies), distinct, len(theirs), clean_distinct)
-                out.append(Repeated(request, key, *counts, found))
+    for (downstream, method, key), effects in mine.items():
+        bodies = theirs.get((downstream, method, twin[key]), [])
+        distinct, clean_distinct = len({e.body for e in effects}), len(set(bodies))
+        if distinct < clean_distinct:
+            routes = ", ".join(dict.fromkeys(route_of(e) for e in effects))
+            counts = (len(effects), distinct, len(bodies), clean_distinct)
+            out.append(Repeated(routes, key, *counts, effects))
     return out
+
+
+_Records = tuple[dict[str, str], dict[str | None, tuple[int, int]]]
+_RECORDS: WeakKeyDictionary[Facts, _Records] = WeakKeyDictionary()
+
+
+def _records_of(facts: Facts, baseline: History) -> _Records:
+    """The run's records' twins (``_twin_records``) and their events (``_events_by_record``),
+    found once per ``judge()`` for both invariants that ask (two passes over the events)."""
+    found = _RECORDS.get(facts)
+    if found is None:
+        events = facts.history.events
+        twin = _twin_records(events, baseline.events)
+        found = _RECORDS[facts] = (twin, _events_by_record(events, facts.accepted))
+    return found
 
 
 def _twin_records(events: Iterable[Event], clean: Iterable[Event]) -> dict[str, str]:

@@ -132,7 +132,7 @@ def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:
         f"not judged: {plural(len(hidden), 'record')} got as many writes as owed, but fewer "
         f"different ones than the clean run's twin ({worst.text()}): one event's write may "
         "stand where another's is missing, and those writes name their record, not their "
-        f"event; {correlation_advice(facts, worst.request.text())}; of the counts, {seen}"
+        f"event; {correlation_advice(facts, worst.request.split(', ')[0])}; of the counts, {seen}"
     )
     witnesses = [
         Witness(
