@@ -349,7 +349,7 @@ def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness
             where = f" ({c.request.downstream})" if several else ""
             whose = "" if c.record is None else f" of record {c.record}"
             clean = "" if c.record is None else f" (its clean twin: {c.clean:,})"
-            if c.repeated:
+            if c.repeated and c.here <= c.owed:  # the bodies, not the count, say it
                 clean = f" ({c.distinct:,} different, its clean twin: {c.clean:,}, "
                 clean += f"{c.clean_distinct:,} different)"
             out.append(
