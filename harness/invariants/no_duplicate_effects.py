@@ -243,7 +243,8 @@ def _undeclared(
 ) -> Verdict:
     """Inconclusive: identical JSON object PATCHes repeated, to routes declared neither
     ``merges:`` nor ``appends:`` — a merge is harmless, an append a duplicate. ``found``: the
-    writes naming no event, noted where they outnumber what the clean run made."""
+    writes naming no event, noted where they outnumber what the clean run made (or repeat a
+    body more often, per record)."""
     routes: dict[tuple[str, str], int] = {}
     for w in tally.patches:
         key = (w.downstream, route_of(w))
@@ -263,12 +264,21 @@ def _undeclared(
     if found is not None and found.over:
         over = sorted({c.request.text() for c in found.over})
         summary += (
-            f"; and writes naming no event outnumber what the clean run {found.clean_run} made "
-            f"for the same accepted events ({', '.join(over)}): not judged either"
+            f"; and writes naming no event {_beyond(found)} what the clean run "
+            f"{found.clean_run} made for the same accepted events ({', '.join(over)}): not "
+            "judged either"
         )
     return verdict(
         NAME, Status.INCONCLUSIVE, CLASS, summary, _witnesses(facts, tally.undeclared, repeats)
     )
+
+
+def _beyond(found: Unattributed) -> str:
+    """How the writes naming no event go beyond the clean run's: by their count, or (per
+    record, as many) by repeating a body more often."""
+    if any(c.here > c.owed for c in found.over):
+        return "outnumber"
+    return "repeat a body more often, per record, than"
 
 
 def _undeclared_note(tally: _Tally) -> str:
