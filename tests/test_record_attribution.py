@@ -338,3 +338,28 @@ def test_an_index_of_effects_naming_no_record_does_not_gather_the_runs_record_ke
     assert "records" not in facts.__dict__
     facts = Facts(hubspot("zqrun"))
     assert len(facts.record_only) == 6 and facts.unattributed == 0
+
+
+def test_a_record_put_twice_where_its_clean_twin_put_and_patched_it_is_not_passed() -> None:
+    """Record k0's first event PUTs the contact, its second PATCHes it (an upsert). Here the
+    first was written twice and the second never: as many writes of the record as its clean
+    twin's, the resource written either way (same_resource), and one PUT body where the twin
+    had a PUT's and a PATCH's."""
+
+    def upserting(h: History) -> History:
+        firsts = {f"eff_{e.id}_" for e in h.events if e.seq % 2 == 0}
+        h.effects[:] = [
+            replace(w, method="PUT") if any(w.id.startswith(f) for f in firsts) else w
+            for w in h.effects
+        ]
+        return h
+
+    clean = upserting(_emails(hubspot("zqclean")))
+    h = _one_repeated_one_lost(upserting(_emails(hubspot("zqrun", baseline=clean))))
+    assert [w.method for w in h.effects if w.key == "zqrunk0"] == ["PUT", "PUT"]
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert (
+        "record zqrunk0: 2 PUT /crm/v3/objects/contacts/{id} with 1 body between them, where its "
+        "clean twin's 2 had 2"
+    ) in v.summary, v.summary

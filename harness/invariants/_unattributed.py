@@ -194,7 +194,7 @@ class Repeated:
     its clean twin's, though as many writes as owed: one event's value may have been written
     twice and another's never."""
 
-    request: str  # ``PATCH /contacts/{id}``: the routes of those writes
+    request: str  # ``PATCH /contacts/{id}``: the routes of those writes, by their first
     record: str
     here: int
     distinct: int
@@ -222,9 +222,11 @@ def repeat_text(
 
 def repeated_records(facts: Facts) -> list[Repeated]:
     """The records of a ledger whose writes naming no event (any write: a repeated PUT stands
-    for a missing one as well) had fewer different bodies than their clean twin's of the same
-    downstream and method, every event of the record accepted: a value the clean run wrote is
-    missing, whatever the count says. ``no_lost_events`` cannot pass them. Empty without a clean
+    for a missing one as well) had fewer different bodies than their clean twin's to the same
+    downstream, whatever their methods, every event of the record accepted: a value the clean
+    run wrote is missing, whatever the count says — also where a PUT stood for a PATCH
+    (``_expected.same_resource``), while an upsert's PATCH where the twin PUT the same body is
+    no loss. ``no_lost_events`` cannot pass them. Empty without a clean
     run, for records without a twin, and for a register (an older event's value is superseded,
     not owed). No route is worked out but for those found: a run may write a million times."""
     baseline = facts.history.baseline
@@ -234,7 +236,7 @@ def repeated_records(facts: Facts) -> list[Repeated]:
     if exp.clean_run is None or exp.model is Model.REGISTER:
         return []
     twin, events = _records_of(facts, baseline)
-    Group = tuple[str, str, str]  # downstream, method, record key
+    Group = tuple[str, str]  # downstream, record key
     mine: dict[Group, list[Effect]] = {}
     for e in facts.record_only:
         key = e.key
@@ -242,23 +244,24 @@ def repeated_records(facts: Facts) -> list[Repeated]:
             continue
         n, accepted = events[key]
         if n == accepted:
-            mine.setdefault((e.downstream, e.method.upper(), key), []).append(e)
+            mine.setdefault((e.downstream, key), []).append(e)
     if not mine:
         return []
-    wanted = {(d, m, twin[k]) for d, m, k in mine}
+    wanted = {(d, twin[k]) for d, k in mine}
     named = {e.id for e in baseline.events}
     clean_tag = baseline.info.tracer_tag
     theirs: dict[Group, list[str]] = {}
     for e in baseline.effects:
         if e.key is None or (e.event_ids and any(i in named for i in e.event_ids)):
             continue
-        group = (e.downstream, e.method.upper(), e.key)
+        group = (e.downstream, e.key)
         if group in wanted and is_write(e) and not (clean_tag and of_another_run(e, clean_tag)):
             theirs.setdefault(group, []).append(e.body)
     out = []
-    for (downstream, method, key), effects in mine.items():
-        bodies = theirs.get((downstream, method, twin[key]), [])
-        distinct, clean_distinct = len({e.body for e in effects}), len(set(bodies))
+    for (downstream, key), effects in mine.items():
+        bodies = theirs.get((downstream, twin[key]), [])
+        distinct = len({e.body for e in effects})
+        clean_distinct = len(set(bodies))
         if distinct < clean_distinct:
             routes = ", ".join(dict.fromkeys(route_of(e) for e in effects))
             counts = (len(effects), distinct, len(bodies), clean_distinct)
