@@ -94,7 +94,21 @@ def test_a_create_in_the_collection_or_a_delete_is_not_the_item_written() -> Non
     v = judged([upsert("PUT", events[0])], events, both)
     assert v.status is Status.FAIL, v.summary
     assert "missing PATCH /contacts/{id} for 1" in v.summary, v.summary
-    assert judged([upsert("PUT", events[0])] * 2, events, both).passed
+
+
+def test_one_method_made_twice_is_not_the_other_its_clean_twin_also_made() -> None:
+    """The clean twin PATCHed the contact and PUT it: two operations of the event. This run PUT
+    it twice and never PATCHed it (a retried PUT, the PATCH dropped): one of them repeated, the
+    other lost, and the repeated PUT is harmless to no_duplicate_effects. It was passed, 'the
+    same resource written another way'."""
+    twins = contacts("zqclean", 1)
+    both = clean_run(twins, [upsert("PATCH", twins[0]), upsert("PUT", twins[0])])
+    events = contacts("zqrun", 1)
+    v = judged([upsert("PUT", events[0])] * 2, events, both)
+    assert v.status is Status.FAIL, v.summary
+    assert "missing PATCH /contacts/{id} for 1" in v.summary, v.summary
+    assert "another way" not in v.summary, v.summary
+    assert judged([upsert("PATCH", events[0]), upsert("PUT", events[0])], events, both).passed
 
 
 def test_the_settle_advice_only_where_the_target_may_still_have_worked() -> None:

@@ -24,6 +24,7 @@ from harness.core._model import Delivery, Effect, Event, Model, Outcome, Status,
 from harness.core._scenario import InvariantSpec
 from harness.history import History, RunInfo
 from harness.invariants import judge
+from harness.invariants._facts import Facts
 
 from .test_duplicates_unattributed import ev, ok, run, storm, ticket
 
@@ -262,3 +263,103 @@ def test_unnamed_writes_are_owed_per_accepted_event(refused: tuple[int, ...]) ->
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert "where its clean run made 6 (storm@zqclean, 6 events accepted there, 3 of 6 here)" \
         in v.summary  # fmt: skip
+
+
+# -- a repeat hidden by a loss in the same record ------------------------------------------------
+
+
+def _emails(h: History) -> History:
+    """Each event's PATCH sets its own value (the record's email, changed per event)."""
+    seq = {f"eff_{e.id}_": e.seq for e in h.events}
+    for i, w in enumerate(h.effects):
+        n = next(s for prefix, s in seq.items() if w.id.startswith(prefix))
+        body = json.dumps({"properties": {"email": f"v{n}@example.com"}})
+        h.effects[i] = replace(w, body=body)
+    return h
+
+
+def _one_repeated_one_lost(h: History) -> History:
+    """Record k0: its first event delivered twice and PATCHed each time, its second accepted
+    and never written — as many PATCHes of the record as its clean twin got."""
+    first, second = h.events[0], h.events[1]
+    h.deliveries.append(ok(first, 2))
+    h.effects[:] = [e for e in h.effects if e.id != f"eff_{second.id}_1"]
+    h.effects.append(replace(h.effects[0], id=f"eff_{first.id}_2", at=first.seq + 0.5))
+    h.effects.sort(key=lambda e: e.at)
+    return h
+
+
+def test_a_record_with_one_event_repeated_and_one_lost_is_not_passed() -> None:
+    """The count per record cannot tell one event written twice and another not at all from
+    each written once; the bodies can: the clean twin wrote two values, this run one of them
+    twice. Both PASSed ('each no more than it made for the record's accepted events')."""
+    h = _one_repeated_one_lost(_emails(hubspot("zqrun", baseline=_emails(hubspot("zqclean")))))
+    v = verdict_of(h, "no_duplicate_effects")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert (
+        "record zqrunk0: 2 PATCH /crm/v3/objects/contacts/{id} with 1 body between them, where "
+        "its clean twin's 2 had 2"
+    ) in v.summary, v.summary
+    assert v.evidence.lines == (
+        "PATCH /crm/v3/objects/contacts/zqrunk0 eff_evt_zqrune0_1, eff_evt_zqrune0_2: 2 writes "
+        "of record zqrunk0, naming no event (1 different, its clean twin: 2, 2 different)",
+    )
+    lost = verdict_of(h, "no_lost_events")
+    assert lost.status is Status.INCONCLUSIVE, lost.summary
+    assert lost.summary.startswith(
+        "not judged: 1 record got as many writes as owed, but fewer different ones than the "
+        "clean run's twin (record zqrunk0: 2 PATCH /crm/v3/objects/contacts/{id} with 1 body "
+        "between them, where its clean twin's 2 had 2)"
+    ), lost.summary
+
+
+def test_a_record_whose_events_were_all_redelivered_still_passes_no_lost_events() -> None:
+    """Every event written twice: repeats, but every value the clean twin wrote is there."""
+    h = _emails(hubspot("zqrun", copies=2, baseline=_emails(hubspot("zqclean"))))
+    assert verdict_of(h, "no_lost_events").status is Status.PASS
+
+
+def test_a_record_whose_clean_twin_repeated_its_body_too_still_passes() -> None:
+    """Two events of a record setting the same value: the clean twin's writes repeat a body
+    as this run's do — no sign of a repeat."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    assert verdict_of(h, "no_duplicate_effects").status is Status.PASS
+    assert verdict_of(h, "no_lost_events").status is Status.PASS
+
+
+def test_an_index_of_effects_naming_no_record_does_not_gather_the_runs_record_keys() -> None:
+    """The judge's hot path: a set of every event's record key, built for each run, cost
+    ``_index`` about a sixth more on a run whose effects name their event or nothing at all
+    (benchmarks/bench_judge.py's History, 200,000 events: about 0.34 -> 0.40 CPU-s). Gathered
+    only when some effect naming no event names a record."""
+    h = storm(1)  # tickets naming their event, activity lines naming nothing
+    facts = Facts(h)
+    assert facts.attributed_writes == 3 and facts.unattributed == 3
+    assert "records" not in facts.__dict__
+    facts = Facts(hubspot("zqrun"))
+    assert len(facts.record_only) == 6 and facts.unattributed == 0
+
+
+def test_a_record_put_twice_where_its_clean_twin_put_and_patched_it_is_not_passed() -> None:
+    """Record k0's first event PUTs the contact, its second PATCHes it (an upsert). Here the
+    first was written twice and the second never: as many writes of the record as its clean
+    twin's, the resource written either way (same_resource), and one PUT body where the twin
+    had a PUT's and a PATCH's."""
+
+    def upserting(h: History) -> History:
+        firsts = {f"eff_{e.id}_" for e in h.events if e.seq % 2 == 0}
+        h.effects[:] = [
+            replace(w, method="PUT") if any(w.id.startswith(f) for f in firsts) else w
+            for w in h.effects
+        ]
+        return h
+
+    clean = upserting(_emails(hubspot("zqclean")))
+    h = _one_repeated_one_lost(upserting(_emails(hubspot("zqrun", baseline=clean))))
+    assert [w.method for w in h.effects if w.key == "zqrunk0"] == ["PUT", "PUT"]
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert (
+        "record zqrunk0: 2 PUT /crm/v3/objects/contacts/{id} with 1 body between them, where its "
+        "clean twin's 2 had 2"
+    ) in v.summary, v.summary

@@ -877,6 +877,19 @@ def test_merges_and_appends_routes_are_loaded(tmp_path: Path) -> None:
             "merge into the resource (a repeat is harmless) or add to it (a repeat is a "
             "duplicate); keep it in one of them",
         ),
+        (  # the same route, its parameter named otherwise: appends: won at judge time, unsaid
+            "    merges: ['PATCH /c/{id}']\n    appends: ['PATCH /c/{contact}']\n",
+            10,
+            "downstreams[0].appends: 'PATCH /c/{contact}' is also in merges (as 'PATCH /c/{id}') "
+            "— a route's writes either merge into the resource",
+        ),
+        (  # an append's route was told it must 'merge into the resource'
+            "    appends: ['GET /v1/blocks/{id}/children']\n",
+            9,
+            "downstreams[0].appends[0]: 'GET /v1/blocks/{id}/children' is not allowed — must be "
+            "a PATCH, POST or PUT and a path whose writes add to the resource each time, like "
+            "'PATCH /v1/blocks/{id}/children'",
+        ),
     ],
 )
 def test_a_bad_merges_or_appends_route_is_refused_at_its_line(

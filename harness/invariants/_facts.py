@@ -126,14 +126,14 @@ class Facts:
     def _index(self) -> _Index:
         """One pass over the effects for everything about writes and attribution."""
         known = self.events_by_id
-        records = self.records
         writes: list[Effect] = []
         first: dict[str, Effect] = {}
         second: dict[str, Effect] = {}
         later: dict[str, list[Effect]] = {}
         # Kept, not only counted: unattributed_routes groups these few without another pass.
+        # Those naming a record of the run are told apart after the loop: the run's record
+        # keys cost a pass over its events, which most runs (every effect attributed) skip.
         unattributed: list[Effect] = []
-        record_only: list[Effect] = []  # naming one record of the run, and no event
         attributed = 0
         safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
         for eff in self.effects_in_order:
@@ -144,7 +144,7 @@ class Facts:
             if len(ids) == 1:  # the common case: no call, no list, no loop
                 eid = ids[0]
                 if eid not in known:
-                    (record_only if eff.key in records else unattributed).append(eff)
+                    unattributed.append(eff)
                 elif write:
                     attributed += 1
                     if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
@@ -152,7 +152,7 @@ class Facts:
                 continue
             hits = [eid for eid in distinct(ids) if eid in known]
             if not hits:
-                (record_only if eff.key in records else unattributed).append(eff)
+                unattributed.append(eff)
                 continue
             if not write:
                 continue
@@ -160,6 +160,12 @@ class Facts:
             for eid in hits:
                 if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
                     later.setdefault(eid, []).append(eff)
+        record_only: list[Effect] = []  # naming one record of the run, and no event
+        if any(e.key is not None for e in unattributed):
+            records = self.records
+            record_only = [e for e in unattributed if e.key in records]
+            if record_only:
+                unattributed = [e for e in unattributed if e.key not in records]
         return _Index(writes, unattributed, record_only, attributed, first, second, later)
 
     @property

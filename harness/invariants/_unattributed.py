@@ -12,7 +12,10 @@ hide the repeats of others.
 Where every such write of a request names its record (its key, not its event) and each record
 has a twin (the record of the clean events of the same seq), they are counted per record,
 against the clean run's for the twin, scaled by the record's accepted events; else in the whole
-run.
+run. A count per record cannot tell one event written twice and another of the record not at
+all from each written once: where the record's writes repeat a body more often than its clean
+twin's did (one event's value written twice, another's never), they are not passed either
+(``Counted.repeats``, ``repeated_records``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
-from ..core._model import Effect, Event, Outcome
+from ..core._model import Effect, Event, Model, Outcome
 from ..history import History, delivery_rows
 from ._expected import Request, Routes, expectation_of, of_another_run
-from ._facts import Facts, is_write, plural
+from ._facts import Facts, is_write, plural, route_of
 from ._idempotent import Repeats
 
 
@@ -42,6 +46,9 @@ class Counted:
     clean_accepted: int  # the clean run's (of the record's twin)
     events: int  # this run's events (of the record)
     unattributed: list[Effect] = field(default_factory=list)  # this run's, naming no event
+    # Per record: how many different bodies its writes had, here and in the twin.
+    distinct: int = 0
+    clean_distinct: int = 0
 
     @property
     def owed(self) -> float:
@@ -52,7 +59,15 @@ class Counted:
 
     @property
     def over(self) -> bool:
-        return self.here > self.owed
+        return self.here > self.owed or self.repeated
+
+    @property
+    def repeated(self) -> bool:
+        """Does the record repeat a body more often than its clean twin did? One event's write
+        then stands where another's is missing: a count no higher than owed shows nothing."""
+        if self.record is None:  # in the whole run: its bodies are not kept
+            return False
+        return self.here - self.distinct > self.clean - self.clean_distinct
 
     def accepted_text(self) -> str:
         """``the same 3 events, all accepted`` or ``3 events accepted there, 2 of 3 here``."""
@@ -98,14 +113,13 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     unattributed: dict[Request, list[Effect]] = {}
     for e in mine:
         unattributed.setdefault(routes.of(e), []).append(e)
-    twin = _twin_records(facts.history.events, baseline.events)
+    twin, mine_by_record = _records_of(facts, baseline)
     # Per record where every such write names a record with a twin in the clean run (a year's
     # month has records its clean run never saw: counted in the whole run, per accepted event).
     per_record = {r for r, found in unattributed.items() if all(e.key in twin for e in found)}
     tag, clean_tag = exp.tag, baseline.info.tracer_tag
-    here = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
-    clean = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
-    mine_by_record = _events_by_record(facts.history.events, facts.accepted)
+    here, here_bodies = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
+    clean, clean_bodies = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
     clean_by_record = _events_by_record(baseline.events, _accepted(baseline))
     out: list[Counted] = []
     for request, effects in unattributed.items():
@@ -124,7 +138,11 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             theirs = twin[key]
             _, clean_accepted = clean_by_record[theirs]
             counts = (here[(request, key)], clean[(request, theirs)])
-            out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found))
+            same = (
+                len(set(here_bodies.get((request, key), ()))),
+                len(set(clean_bodies.get((request, theirs), ()))),
+            )
+            out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found, *same))
     out.sort(key=lambda c: -len(c.unattributed))
     return Unattributed(out, exp.clean_run)
 
@@ -144,22 +162,125 @@ def _count(
     routes: Routes,
     wanted: Iterable[Request],
     tag: str,
-    repeats: Repeats,
-) -> Counter[tuple[Request, str | None]]:
-    """How many writes a repeat would harm each of ``wanted`` got among ``effects``, in all
-    (record None) and per record they name; the cheap tests first: a run may have a million
-    writes and a few of them naming no event."""
+    repeats: Repeats | None,
+) -> tuple[Counter[tuple[Request, str | None]], dict[tuple[Request, str], list[str]]]:
+    """How many writes (those a repeat would harm, unless ``repeats`` is None) each of
+    ``wanted`` got among ``effects``, in all (record None) and per record they name, and the
+    bodies of those per record; the cheap tests first: a run may have a million writes and a
+    few of them naming no event."""
     found: Counter[tuple[Request, str | None]] = Counter()
+    bodies: dict[tuple[Request, str], list[str]] = {}
     asked = set(wanted)
     methods = {r.method for r in asked}
     for e in effects:
         if e.method.upper() not in methods or not is_write(e):
             continue
         request = routes.of(e)
-        if request in asked and repeats.may_harm(e) and not (tag and of_another_run(e, tag)):
+        if (
+            request in asked
+            and (repeats is None or repeats.may_harm(e))
+            and not (tag and of_another_run(e, tag))
+        ):
             found[(request, None)] += 1
             if e.key is not None:
                 found[(request, e.key)] += 1
+                bodies.setdefault((request, e.key), []).append(e.body)
+    return found, bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Repeated:
+    """A record whose writes of one method, naming no event, had fewer different bodies than
+    its clean twin's, though as many writes as owed: one event's value may have been written
+    twice and another's never."""
+
+    request: str  # ``PATCH /contacts/{id}``: the routes of those writes, by their first
+    record: str
+    here: int
+    distinct: int
+    clean: int
+    clean_distinct: int
+    effects: list[Effect]  # this run's, naming no event
+
+    def text(self) -> str:
+        return repeat_text(
+            self.record, self.request, self.here, self.distinct, self.clean, self.clean_distinct
+        )
+
+
+def repeat_text(
+    record: str | None, request: str, here: int, distinct: int, clean: int, clean_distinct: int
+) -> str:
+    """``record k0: 2 PATCH /contacts/{id} with 1 body between them, where its clean twin's 2
+    had 2``."""
+    bodies = "1 body" if distinct == 1 else f"{distinct:,} different bodies"
+    return (
+        f"record {record}: {here:,} {request} with {bodies} between them, where its clean "
+        f"twin's {clean:,} had {clean_distinct:,}"
+    )
+
+
+def repeated_records(facts: Facts) -> list[Repeated]:
+    """The records of a ledger whose writes naming no event (any write: a repeated PUT stands
+    for a missing one as well) had fewer different bodies than their clean twin's to the same
+    downstream, whatever their methods, every event of the record accepted: a value the clean
+    run wrote is missing, whatever the count says — also where a PUT stood for a PATCH
+    (``_expected.same_resource``), while an upsert's PATCH where the twin PUT the same body is
+    no loss. ``no_lost_events`` cannot pass them. Empty without a clean
+    run, for records without a twin, and for a register (an older event's value is superseded,
+    not owed). No route is worked out but for those found: a run may write a million times."""
+    baseline = facts.history.baseline
+    if baseline is None or not facts.record_only:
+        return []
+    exp = expectation_of(facts)
+    if exp.clean_run is None or exp.model is Model.REGISTER:
+        return []
+    twin, events = _records_of(facts, baseline)
+    Group = tuple[str, str]  # downstream, record key
+    mine: dict[Group, list[Effect]] = {}
+    for e in facts.record_only:
+        key = e.key
+        if key not in twin or not is_write(e) or (exp.tag and of_another_run(e, exp.tag)):
+            continue
+        n, accepted = events[key]
+        if n == accepted:
+            mine.setdefault((e.downstream, key), []).append(e)
+    if not mine:
+        return []
+    wanted = {(d, twin[k]) for d, k in mine}
+    named = {e.id for e in baseline.events}
+    clean_tag = baseline.info.tracer_tag
+    theirs: dict[Group, list[str]] = {}
+    for e in baseline.effects:
+        if e.key is None or (e.event_ids and any(i in named for i in e.event_ids)):
+            continue
+        group = (e.downstream, e.key)
+        if group in wanted and is_write(e) and not (clean_tag and of_another_run(e, clean_tag)):
+            theirs.setdefault(group, []).append(e.body)
+    out = []
+    for (downstream, key), effects in mine.items():
+        bodies = theirs.get((downstream, twin[key]), [])
+        distinct = len({e.body for e in effects})
+        clean_distinct = len(set(bodies))
+        if distinct < clean_distinct:
+            routes = ", ".join(dict.fromkeys(route_of(e) for e in effects))
+            counts = (len(effects), distinct, len(bodies), clean_distinct)
+            out.append(Repeated(routes, key, *counts, effects))
+    return out
+
+
+_Records = tuple[dict[str, str], dict[str | None, tuple[int, int]]]
+_RECORDS: WeakKeyDictionary[Facts, _Records] = WeakKeyDictionary()
+
+
+def _records_of(facts: Facts, baseline: History) -> _Records:
+    """The run's records' twins (``_twin_records``) and their events (``_events_by_record``),
+    found once per ``judge()`` for both invariants that ask (two passes over the events)."""
+    found = _RECORDS.get(facts)
+    if found is None:
+        events = facts.history.events
+        twin = _twin_records(events, baseline.events)
+        found = _RECORDS[facts] = (twin, _events_by_record(events, facts.accepted))
     return found
 
 

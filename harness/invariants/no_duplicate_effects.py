@@ -41,7 +41,7 @@ from ._facts import (
     verdict,
 )
 from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats
-from ._unattributed import Counted, Unattributed, unattributed_writes
+from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 
 NAME = "no_duplicate_effects"
 CLASS = FailureClass.SILENT
@@ -243,7 +243,8 @@ def _undeclared(
 ) -> Verdict:
     """Inconclusive: identical JSON object PATCHes repeated, to routes declared neither
     ``merges:`` nor ``appends:`` — a merge is harmless, an append a duplicate. ``found``: the
-    writes naming no event, noted where they outnumber what the clean run made."""
+    writes naming no event, noted where they outnumber what the clean run made (or repeat a
+    body more often, per record)."""
     routes: dict[tuple[str, str], int] = {}
     for w in tally.patches:
         key = (w.downstream, route_of(w))
@@ -263,12 +264,21 @@ def _undeclared(
     if found is not None and found.over:
         over = sorted({c.request.text() for c in found.over})
         summary += (
-            f"; and writes naming no event outnumber what the clean run {found.clean_run} made "
-            f"for the same accepted events ({', '.join(over)}): not judged either"
+            f"; and writes naming no event {_beyond(found)} what the clean run "
+            f"{found.clean_run} made for the same accepted events ({', '.join(over)}): not "
+            "judged either"
         )
     return verdict(
         NAME, Status.INCONCLUSIVE, CLASS, summary, _witnesses(facts, tally.undeclared, repeats)
     )
+
+
+def _beyond(found: Unattributed) -> str:
+    """How the writes naming no event go beyond the clean run's: by their count, or (per
+    record, as many) by repeating a body more often."""
+    if any(c.here > c.owed for c in found.over):
+        return "outnumber"
+    return "repeat a body more often, per record, than"
 
 
 def _undeclared_note(tally: _Tally) -> str:
@@ -287,7 +297,8 @@ def _unseen(facts: Facts, found: Unattributed, seen: str) -> Verdict:
     over = found.over
     several = len({c.request.downstream for c in found.requests}) > 1
     runs = [c for c in over if c.record is None]
-    records = [c for c in over if c.record is not None]
+    records = [c for c in over if c.record is not None and c.here > c.owed]
+    alike = [c for c in over if c.record is not None and c.here <= c.owed]
     parts = [
         f"this run made {c.here:,} {c.request.text(several)}, {len(c.unattributed):,} of them "
         f"naming no event, where its clean run made {c.clean:,} ({found.clean_run}, "
@@ -303,6 +314,24 @@ def _unseen(facts: Facts, found: Unattributed, seen: str) -> Verdict:
             f"accepted events (record {worst.record}: {worst.here:,}, where its clean twin "
             f"got {worst.clean:,}, {worst.accepted_text()}); those writes name their record, "
             "not their event"
+        )
+    if alike:
+        worst = max(alike, key=lambda c: c.here - c.distinct)
+        requests = sorted({c.request.text(several) for c in alike})
+        text = repeat_text(
+            worst.record,
+            worst.request.text(several),
+            worst.here,
+            worst.distinct,
+            worst.clean,
+            worst.clean_distinct,
+        )
+        parts.append(
+            f"{plural(len({c.record for c in alike}), 'record')} got no more "
+            f"{', '.join(requests)} than the clean run {found.clean_run} made for the record's "
+            f"accepted events, but repeated a body more often than the clean twin ({text}): "
+            "one event's write may stand where another's is missing; those writes name their "
+            "record, not their event"
         )
     why = (
         f"{'; '.join(parts)}: some event may have repeated one (a redelivery not deduplicated, "
@@ -330,6 +359,9 @@ def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness
             where = f" ({c.request.downstream})" if several else ""
             whose = "" if c.record is None else f" of record {c.record}"
             clean = "" if c.record is None else f" (its clean twin: {c.clean:,})"
+            if c.repeated and c.here <= c.owed:  # the bodies, not the count, say it
+                clean = f" ({c.distinct:,} different, its clean twin: {c.clean:,}, "
+                clean += f"{c.clean_distinct:,} different)"
             out.append(
                 Witness(
                     f"{c.request.method} {path}{where} {id_list(ids)}: "

@@ -24,10 +24,12 @@ from ._explain import (
     rule_text,
 )
 from ._facts import (
+    MAX_IDS,
     MAX_WITNESSES,
     Facts,
     Witness,
     attribution_gap,
+    correlation_advice,
     deliveries_text,
     event_ref,
     id_list,
@@ -38,6 +40,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
+from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 
 NAME = "no_lost_events"
@@ -80,6 +83,9 @@ def no_lost_events(facts: Facts) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
+        hidden = repeated_records(facts)
+        if hidden:
+            return _hidden(facts, hidden, _passed(exp, found) + note)
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
     late = _doubted(undone, exp, shown)
@@ -116,6 +122,26 @@ def no_lost_events(facts: Facts) -> Verdict:
     gave_up = undone.gave_up_note() if _may_still_work(facts, lost_ids) else ""
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up + note
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:
+    """Inconclusive: records with as many writes as owed, naming their record and no event,
+    whose writes repeat a body more often than their clean twin's (``repeated_records``)."""
+    worst = max(hidden, key=lambda r: r.clean_distinct - r.distinct)
+    summary = (
+        f"not judged: {plural(len(hidden), 'record')} got as many writes as owed, but fewer "
+        f"different ones than the clean run's twin ({worst.text()}): one event's write may "
+        "stand where another's is missing, and those writes name their record, not their "
+        f"event; {correlation_advice(facts, worst.request.split(', ')[0])}; of the counts, {seen}"
+    )
+    witnesses = [
+        Witness(
+            f"{r.text()}: {id_list([e.id for e in r.effects])}",
+            effect_ids=tuple(e.id for e in r.effects[:MAX_IDS]),
+        )
+        for r in hidden[:MAX_WITNESSES]
+    ]
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
 
 def _may_still_work(facts: Facts, lost: Collection[str]) -> bool:

@@ -540,6 +540,14 @@ def _with_contract(doc: ScenarioDoc, downstreams: Sequence[DownstreamSpec]) -> l
     return [*named, InvariantSpec(CONTRACT_INVARIANT)]
 
 
+_PARAMETER = re.compile(r"\{[^/{}]*\}")
+
+
+def _unnamed(route: str) -> str:
+    """``PATCH /c/{}`` for ``PATCH /c/{contact}``: a route whatever its parameters' names."""
+    return _PARAMETER.sub("{}", route)
+
+
 def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamSpec, ...]:
     seen: set[str] = set()
     for i, d in enumerate(docs):
@@ -562,13 +570,18 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 f"downstreams[{i}].auth is not allowed with forward_to — the real API checks "
                 "its own credentials; remove one of them",
             )
-        both = [r for r in d.appends if r in d.merges]
+        # One route whatever its parameters are named: appends: would win at judge time.
+        merged = {_unnamed(r): r for r in d.merges}
+        both = [(j, r) for j, r in enumerate(d.appends) if _unnamed(r) in merged]
         if both:
+            j, route = both[0]
+            same = merged[_unnamed(route)]
+            shown = f" (as {same!r})" if same != route else ""
             raise _Invalid(
-                ("downstreams", i, "appends", d.appends.index(both[0])),
-                f"downstreams[{i}].appends: {both[0]!r} is also in merges — a route's writes "
-                "either merge into the resource (a repeat is harmless) or add to it (a repeat "
-                "is a duplicate); keep it in one of them",
+                ("downstreams", i, "appends", j),
+                f"downstreams[{i}].appends: {route!r} is also in merges{shown} — a route's "
+                "writes either merge into the resource (a repeat is harmless) or add to it (a "
+                "repeat is a duplicate); keep it in one of them",
             )
         if d.stateful and d.forward_to:
             raise _Invalid(

@@ -50,6 +50,7 @@ from ._limits import MAX_COPIES, MAX_REPLAYS
 from ._values import (
     DURATION_FORMS,
     SIGNED_DURATION_FORMS,
+    AppendRoute,
     CalendarDate,
     Duration,
     EnvName,
@@ -497,7 +498,7 @@ class DownstreamDoc(Doc):
         "they send into the resource (HubSpot's PATCH): an identical repeat changes nothing "
         "more, so no_duplicate_effects counts it harmless",
     )
-    appends: list[MergeRoute] = Field(
+    appends: list[AppendRoute] = Field(
         default_factory=list,
         description="a list of routes like 'PATCH /v1/blocks/{id}/children' whose writes add "
         "to the resource each time (Notion's block children): a repeat is a duplicate effect, "

@@ -163,18 +163,33 @@ MERGE_METHODS = ("PATCH", "POST", "PUT")
 
 
 def _merge_route(value: str) -> str:
+    return _repeat_route(
+        value,
+        "merge into the resource",
+        "PATCH /crm/v3/objects/contacts/{id}",
+        "PATCH /contacts/{id}",
+    )
+
+
+def _append_route(value: str) -> str:
+    example = "PATCH /v1/blocks/{id}/children"
+    return _repeat_route(value, "add to the resource each time", example, example)
+
+
+def _repeat_route(value: str, what: str, example: str, short: str) -> str:
+    """A ``merges:`` or ``appends:`` route: ``what`` its writes do, an ``example`` of one (and
+    a ``short`` one, for the path's form)."""
     route = split_route(value)
     if route is None or route[0] not in MERGE_METHODS:
         raise invalid(
-            "must be a PATCH, POST or PUT and a path whose writes merge into the resource, "
-            "like 'PATCH /crm/v3/objects/contacts/{id}'"
+            f"must be a PATCH, POST or PUT and a path whose writes {what}, like '{example}'"
         )
     try:
         compile_path(route[1], where="")
     except ScenarioError:
         raise invalid(
             "must be a method and a path whose segments are literal, a whole '{name}', or a "
-            "trailing '*', like 'PATCH /contacts/{id}'"
+            f"trailing '*', like '{short}'"
         ) from None
     return " ".join(route)
 
@@ -251,6 +266,7 @@ RoutePath = Annotated[str, AfterValidator(_route_path)]
 FaultRoute = Annotated[str, AfterValidator(_fault_route)]
 ExpectedRoute = Annotated[str, AfterValidator(_expected_request)]
 MergeRoute = Annotated[str, AfterValidator(_merge_route)]
+AppendRoute = Annotated[str, AfterValidator(_append_route)]
 RecordsPath = Annotated[str, AfterValidator(_records_path)]
 ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
 ForwardUrl = Annotated[str, AfterValidator(_forward_url)]
