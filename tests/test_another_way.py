@@ -6,9 +6,12 @@ told to raise the settle quiet only when the target may still have been working 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from harness.core._model import Effect, Event, Model, Status, Verdict
+from harness.core._model import Effect, Event, Fault, Model, Status, Verdict
+from harness.core._scenario import InvariantSpec
 from harness.history import History
+from harness.invariants import judge
 
 from .test_expected import _settled, clean_run, ev, lost, ok, run, write
 
@@ -165,3 +168,26 @@ def test_per_record_too_the_resource_counts_whichever_method_wrote_it() -> None:
         "the clean run made 2 PUT/PATCH /contacts/{id} for its 2 events; this run made 1 ("
         in (v.evidence.lines[0])
     ), v.evidence.lines
+
+
+def test_an_event_accepted_in_an_outage_and_put_where_its_twin_patched_recovered() -> None:
+    """recovers_after_outage read the clean twin's method alone: a contact accepted while the
+    CRM failed, PUT once it was back where the clean run PATCHed it, 'made PUT … but no PATCH
+    /contacts/{id}' — failed (found on a HubSpot sync that PUTs a member its PATCH did not
+    find, under slow-downstream). A twin that wrote the item by two methods still owes both."""
+    twins = contacts("zqclean", 1)
+    events = contacts("zqrun", 1)
+    refused = write(f"/contacts/{events[0].key}", events, method="PATCH", at=1.5, status=503)
+
+    def recovers(clean: History, effects: Sequence[Effect]) -> Verdict:
+        h = run(events, [ok(events[0], at=1.2)], effects, tag="zqrun", baseline=clean)
+        outage = Fault("crm", "status", 1.0, 3.0, {"status": 503})
+        [v] = judge(replace(h, faults=[outage]), [InvariantSpec("recovers_after_outage")])
+        return v
+
+    patched = clean_run(twins, [upsert("PATCH", twins[0])])
+    v = recovers(patched, [refused, upsert("PUT", events[0], at=3.5)])
+    assert v.status is Status.PASS, v.summary
+    both = clean_run(twins, [upsert("PUT", twins[0]), upsert("PATCH", twins[0], at=0.006)])
+    v = recovers(both, [refused, upsert("PUT", events[0], at=3.5)])
+    assert v.status is Status.FAIL, v.summary
