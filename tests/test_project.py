@@ -220,36 +220,6 @@ def test_retry_storms_follow_the_project_provider(
 
 
 @pytest.mark.parametrize(
-    ("provider", "downstreams", "timeout", "delay"),
-    [
-        # HubSpot waits 5 s: the storm's calls outlast that by its 0.5 s margin.
-        ("hubspot", False, 5.0, 5.5),
-        ("hubspot", True, 5.0, 5.5),
-        # Attio publishes no timeout: the storm's own 0.5 s, its 1 s calls.
-        ("attio", False, 0.5, 1.0),
-    ],
-)
-def test_the_generic_retry_storm_runs_at_the_project_providers_ack_timeout(
-    provider: str, downstreams: bool, timeout: float, delay: float, tmp_path: Path
-) -> None:
-    """The generic storm was written for a sender that waits 0.5 s; a HubSpot project ran it
-    at 0.5 s and failed ack_within on answers HubSpot, which waits 5 s, would have taken."""
-    path = tmp_path / "harness.yaml"
-    crm = "downstreams:\n  - name: crm\n    port: 9310\n" if downstreams else ""
-    path.write_text(f"provider: {provider}\n{crm}")
-    (storm,) = resolve_hazards(["provider-retry-storm"], load_project(path)).scenarios
-    assert storm.delivery.provider is not None and storm.delivery.provider.timeout == timeout
-    [ack] = [i for i in storm.invariants if i.name == "ack_within"]
-    assert ack.params["seconds"] == timeout
-    if downstreams:
-        assert {f.latency for f in storm.faults if f.mode == "slow"} == {delay}
-    else:
-        assert {r.delay for d in storm.downstreams for r in d.routes} == {delay}
-    paced = [n for n in storm.adapted if "for an answer (the storm was written for" in n]
-    assert bool(paced) is (timeout != 0.5), storm.adapted
-
-
-@pytest.mark.parametrize(
     ("provider", "retries", "note"),
     [
         # Stripe's first retry (17 min) fits the hazard's 20 min settle deadline; its second

@@ -117,7 +117,7 @@ def apply(hazard: Scenario, project: Project) -> list[Scenario | Skipped]:
         # A year (``calendar:``) runs on the project's calendar when it has one.
         calendar=(project.calendar or hazard.calendar) if hazard.calendar else None,
     )
-    base = _downstreams(_storm_paced(base, hazard, notes), project, notes)
+    base = _downstreams(base, project, notes)
     if not project.events:
         return [replace(base, adapted=tuple(notes))]
     out: list[Scenario | Skipped] = []
@@ -155,9 +155,7 @@ def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliveryS
         if why is not None:
             return Skipped(hazard.name, why, hazard.origin)
         if storm.name != name:  # the generic storm, with this provider's own signing
-            # and its own ack timeout where published (``_storm_paced`` slows the calls to it)
-            timeout = profile.timeout if profile.timeout is not None else storm.timeout
-            storm = replace(profile, retries=storm.retries, timeout=timeout)
+            storm = replace(profile, retries=storm.retries, timeout=storm.timeout)
         provider: Provider | None = storm
     else:
         kept = _fitting_retries(hazard, profile, notes) if hazard.faults else 0
@@ -215,42 +213,6 @@ def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> i
         f"{profile.short_title} redelivers what the target refuses: the run sends {sent}{cut}."
     )
     return kept
-
-
-def _storm_paced(base: Scenario, hazard: Scenario, notes: list[str]) -> Scenario:
-    """The generic retry storm's timing for a sender whose ack timeout is not the one it was
-    written for: each slow call outlasts the sender's own timeout by the margin it outlasted
-    the written one (a HubSpot sender waits 5 s, not 0.5), and ack_within holds the answers to
-    that timeout — a storm against a timeout the sender does not have judges what production
-    never sends."""
-    written, paced = hazard.delivery.provider, base.delivery.provider
-    if (
-        written is None
-        or paced is None
-        or written.timeout is None
-        or paced.timeout is None
-        or paced.timeout == written.timeout
-    ):
-        return base
-    shift = paced.timeout - written.timeout
-    downstreams = tuple(
-        replace(
-            d, routes=tuple(replace(r, delay=r.delay + shift) if r.delay else r for r in d.routes)
-        )
-        for d in base.downstreams
-    )
-    invariants = tuple(
-        replace(i, params={**i.params, "seconds": paced.timeout})
-        if i.name == "ack_within" and i.params.get("seconds") == written.timeout
-        else i
-        for i in base.invariants
-    )
-    notes.append(
-        f"{paced.short_title} waits {paced.timeout:g} s for an answer (the storm was written for "
-        f"a sender that waits {written.timeout:g} s): each slow call takes {shift:g} s longer, "
-        f"and ack_within holds answers to {paced.timeout:g} s."
-    )
-    return replace(base, downstreams=downstreams, invariants=invariants)
 
 
 def _storm_skipped(storm: str, provider: str) -> str | None:
