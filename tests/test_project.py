@@ -219,6 +219,25 @@ def test_retry_storms_follow_the_project_provider(
         assert scenario.delivery.provider.scheme == provider
 
 
+def test_the_generic_retry_storm_says_its_timeout_stands_for_the_providers(
+    tmp_path: Path,
+) -> None:
+    """A HubSpot project's storm is failed on a 0.5 s budget where HubSpot waits 5 s: the
+    adapted notes say that the storm's timeout and slow calls stand for HubSpot's and an API
+    slower than it, compressed (a reader saw '32 of 46 deliveries over the 0.5 s budget')."""
+    path = tmp_path / "harness.yaml"
+    path.write_text("provider: hubspot\n")
+    (storm,) = resolve_hazards(["provider-retry-storm"], load_project(path)).scenarios
+    assert storm.delivery.provider is not None and storm.delivery.provider.timeout == 0.5
+    assert any(
+        n.startswith("HubSpot waits 5 s for an answer: the storm's 0.5 s ack timeout")
+        for n in storm.adapted
+    ), storm.adapted
+    path.write_text("provider: attio\n")  # no published timeout: nothing to say
+    (storm,) = resolve_hazards(["provider-retry-storm"], load_project(path)).scenarios
+    assert not any("waits" in n for n in storm.adapted), storm.adapted
+
+
 @pytest.mark.parametrize(
     ("provider", "retries", "note"),
     [

@@ -155,6 +155,13 @@ def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliveryS
         if why is not None:
             return Skipped(hazard.name, why, hazard.origin)
         if storm.name != name:  # the generic storm, with this provider's own signing
+            if profile.timeout is not None and storm.timeout is not None:
+                notes.append(
+                    f"{profile.short_title} waits {profile.timeout:g} s for an answer: the "
+                    f"storm's {storm.timeout:g} s ack timeout, and its calls slower than that, "
+                    "stand for it and an API slower than it, compressed as in the providers' "
+                    "own storms (ack_within's budget is the storm's)."
+                )
             storm = replace(profile, retries=storm.retries, timeout=storm.timeout)
         provider: Provider | None = storm
     else:
