@@ -61,13 +61,15 @@ def busy_cpus(seconds: float = 1.0) -> float | None:
 
 
 def machine_line() -> str:
-    """One line saying how loaded the machine is before a benchmark starts."""
+    """One line saying how loaded the machine is before a benchmark starts: the CPUs busy over
+    the last second, and the load average over the last minute."""
     busy = busy_cpus()
     cpus = os.cpu_count() or 1
+    load = f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
     if busy is None:
-        return f"{cpus} CPUs"
+        return f"{cpus} CPUs{load}"
     warning = "  (other work is running: figures will be low)" if busy > 0.25 else ""
-    return f"{cpus} CPUs, {busy:.2f} busy before the start{warning}"
+    return f"{cpus} CPUs, {busy:.2f} busy before the start{load}{warning}"
 
 
 def order_events(times: list[float]) -> list[Event]:

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_judge.py                # 500,000 events, 1,000,000 deliveries
     python benchmarks/bench_judge.py --events 50000 # a quicker look
+    python benchmarks/bench_judge.py --faulted      # phase 4 alone: 50,000 faulted deliveries
 
 Phase 1 builds a synthetic ledger History in memory (each event delivered twice, some
 failures and timeouts, ~1% duplicate effects, some harmless repeated PUTs, a few
@@ -17,6 +18,16 @@ a cProfiled second load() in that process, its top functions printed. Phase 3 ju
 failing History of the same size (a target without idempotency, some events late): every
 invariant has to build its evidence; it too is written to a journal, loaded and judged in a
 fresh process. Exit status 1 when a goal is missed.
+
+Phase 4 (``--faulted [N]``, run on its own) times ack_within's explanation of slow answers on
+the shape that costs it most: N deliveries (50,000 unless given), one an event, all answered
+over ack_within's 2 s budget with ~250 in flight, every downstream call made while a fault
+window was open and marked by the double as that fault's (``FAULT_MARK``) — a ``slow`` fault,
+then a ``status`` 503 window; the calls naming their event, then naming none. Each History is
+judged next to its peer, the same History without its fault window and marks: the CPU-seconds
+of ``judge`` (best of ``--runs``) for ack_within alone, recovers_after_outage with
+no_server_errors, and the default invariants (with target_available, judged in every run), and
+judge's own peak allocation. No goal: the difference is what explaining the faults costs.
 
 Goals: judge <= 5 s and <= 1 GiB peak memory for 1,000,000 deliveries, in memory; load() +
 judge() + the redaction (``harness check``) <= 5 s and <= 1 GiB, for the passing and the
@@ -38,6 +49,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,10 +58,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # _receiver
 
 from _receiver import machine_line
 
-from harness.core._model import Delivery, Effect, Event, Model, Outcome, Verdict
+from harness.core._model import (
+    FAULT_MARK,
+    FAULT_MARKS,
+    Delivery,
+    Effect,
+    Event,
+    Fault,
+    Model,
+    Outcome,
+    Verdict,
+)
 from harness.core._scenario import InvariantSpec
-from harness.history import History, Journal, RunInfo, load
-from harness.invariants import judge
+from harness.history import History, Journal, Mark, RunInfo, load
+from harness.invariants import DEFAULT_INVARIANTS, judge
 from harness.report._redact import Redactor
 
 GOAL_JUDGE_S = 5.0
@@ -66,14 +89,12 @@ def build(n_events: int, *, failing: bool = False, seed: int = 7) -> History:
     and 5% of the events arrive 2 s late, so their effects land out of order.
     """
     rng = random.Random(seed)
-    records = max(1, n_events // 5)
     events: list[Event] = []
     deliveries: list[Delivery] = []
     effects: list[Effect] = []
-    for i in range(n_events):
+    for i, key in _keyed(n_events, rng):
         eid = f"evt_{i:08d}"
-        key = f"ord_{rng.randrange(records):07d}"
-        events.append(Event(eid, key, i, "order.created", i * 0.001, {"id": eid, "n": i}))
+        events.append(_event(i, key, i * 0.001))
         late = 2.0 if failing and rng.random() < 0.05 else 0.0
         for attempt in (1, 2):  # every event delivered twice: 1,000,000 deliveries for 500,000
             sent = i * 0.001 + (attempt - 1) * 0.5 + late
@@ -96,10 +117,35 @@ def build(n_events: int, *, failing: bool = False, seed: int = 7) -> History:
                 effects.append(_effect(f"eff_{dlv_id}", eid, answered - 0.001, "POST", "/p"))
         if not failing:
             effects.extend(_passing_effects(rng, i, eid, key))
-    info = RunInfo(
-        RUN_ID, "bench", seed, "http://127.0.0.1:9/", "bench", Model.LEDGER, (), "", "tr"
+    return History(_run_info(seed), events, deliveries, effects)
+
+
+def _run_info(seed: int, settings: dict[str, object] | None = None) -> RunInfo:
+    return RunInfo(
+        RUN_ID,
+        "bench",
+        seed,
+        "http://127.0.0.1:9/",
+        "bench",
+        Model.LEDGER,
+        (),
+        "",
+        "tr",
+        settings=settings or {},
     )
-    return History(info, events, deliveries, effects)
+
+
+def _keyed(n_events: int, rng: random.Random) -> Iterator[tuple[int, str]]:
+    """Each event's number and its record, drawn among n/5 records as the event comes (between
+    the caller's own draws)."""
+    records = max(1, n_events // 5)
+    for i in range(n_events):
+        yield i, f"ord_{rng.randrange(records):07d}"
+
+
+def _event(i: int, key: str, at: float) -> Event:
+    eid = f"evt_{i:08d}"
+    return Event(eid, key, i, "order.created", at, {"id": eid, "n": i})
 
 
 def _passing_effects(rng: random.Random, i: int, eid: str, key: str) -> list[Effect]:
@@ -125,28 +171,36 @@ def _effect(eff_id: str, event_id: str | None, at: float, method: str, path: str
 
 
 ALL = [InvariantSpec(n) for n in ("no_lost_events", "no_duplicate_effects", "per_key_order")]
+ACK_BUDGET_S = 2.0
+ACK_WITHIN = InvariantSpec("ack_within", {"seconds": ACK_BUDGET_S})
 # target_available too: every run judges it, named or not.
-SPECS = [*ALL, InvariantSpec("ack_within", {"seconds": 2.0}), InvariantSpec("target_available")]
+SPECS = [*ALL, ACK_WITHIN, InvariantSpec("target_available")]
 TIMEOUT = "no answer within 5 s"
 ANSWER_500 = '{"error": "internal server error", "request_id": null}'
 
 
-def timed_judge(history: History, runs: int) -> tuple[list[float], list[Verdict]]:
+def timed_judge(
+    history: History,
+    runs: int,
+    specs: list[InvariantSpec] = SPECS,
+    clock: Callable[[], float] = time.perf_counter,
+) -> tuple[list[float], list[Verdict]]:
+    """``runs`` judge() runs of ``specs``, each timed by ``clock`` (wall time unless told)."""
     times = []
     verdicts: list[Verdict] = []
     for _ in range(runs):
         gc.collect()
-        start = time.perf_counter()
-        verdicts = judge(history, SPECS)
-        times.append(time.perf_counter() - start)
+        start = clock()
+        verdicts = judge(history, specs)
+        times.append(clock() - start)
     return times, verdicts
 
 
-def traced_peak(history: History) -> float:
+def traced_peak(history: History, specs: list[InvariantSpec] = SPECS) -> float:
     """MiB allocated at peak by judge() itself (tracemalloc; slows the run, so timed apart)."""
     gc.collect()
     tracemalloc.start()
-    judge(history, SPECS)
+    judge(history, specs)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 2**20
@@ -360,6 +414,112 @@ def phase_failing(n_events: int, runs: int, journal: bool, profile: bool) -> boo
     return ok
 
 
+# Phase 4's shape: one delivery sent every 10 ms, answered 2.5 s later (~250 in flight, every
+# one over ack_within's budget); every call made while the fault window is open.
+FAULTED_DELIVERIES = 50_000
+FAULTED_GAP_S = 0.01
+FAULTED_LATENCY_S = 2.5
+FAULTED_TIME_SCALE = 0.05  # compressed, as the review's: ack_within also reads the backlog
+FAULTED_MODES = {
+    "slow": {"latency": 2.4},  # one call a delivery, held 2.4 s
+    "status": {"status": 503},  # a call refused 503, retried 1 s later, refused again
+}
+FAULTED_CALLS_AFTER_S = {"slow": (0.005,), "status": (0.005, 1.005)}
+FAULTED_GROUPS = {
+    "ack_within alone": [ACK_WITHIN],
+    "recovers_after_outage+no_server_errors": [
+        InvariantSpec("recovers_after_outage"),
+        InvariantSpec("no_server_errors"),
+    ],
+    # With their own parameters (ack_within's budget is 2 s too), as a run naming none judges.
+    "defaults + target_available": [
+        *(InvariantSpec(n) for n in DEFAULT_INVARIANTS),
+        InvariantSpec("target_available"),
+    ],
+}
+# Every invariant of the groups, once: what the peak allocation is measured judging.
+FAULTED_ALL = list({s.name: s for specs in FAULTED_GROUPS.values() for s in specs}.values())
+
+
+def build_faulted(n: int, mode: str, *, named: bool, seed: int = 7) -> History:
+    """Phase 4's History: ``n`` events over n/5 records, each delivered once, answered 200
+    after FAULTED_LATENCY_S; its calls (FAULTED_CALLS_AFTER_S) made while one fault window of
+    ``mode`` was open on payments, each with the double's FAULT_MARK. ``named``: the calls name
+    their event; else they name nothing (an automation without a correlate rule)."""
+    events: list[Event] = []
+    deliveries: list[Delivery] = []
+    effects: list[Effect] = []
+    for i, key in _keyed(n, random.Random(seed)):
+        sent = i * FAULTED_GAP_S
+        event = _event(i, key, sent)
+        events.append(event)
+        answered = sent + FAULTED_LATENCY_S
+        dlv_id = f"dlv_{i:08d}_1"
+        deliveries.append(Delivery(dlv_id, event.id, 1, sent, sent, answered, 200, Outcome.OK))
+        for call, after in enumerate(FAULTED_CALLS_AFTER_S[mode]):
+            named_id = event.id if named else None
+            effect = _effect(f"eff_{i:08d}_{call}", named_id, sent + after, "POST", f"/p/{key}")
+            effects.append(
+                effect if mode == "slow" else replace(effect, status=503, committed=False)
+            )
+    window = Fault("payments", mode, 0.0, n * FAULTED_GAP_S + 10.0, FAULTED_MODES[mode])
+    marks = [Mark(e.at, FAULT_MARK, json.dumps({"effect": e.id, "fault": 0})) for e in effects]
+    info = _run_info(seed, {"time_scale": FAULTED_TIME_SCALE, FAULT_MARKS: True})
+    return History(info, events, deliveries, effects, faults=[window], marks=marks)
+
+
+def without_faults(history: History) -> History:
+    """The same History without its fault windows and marks (nor the setting saying the
+    doubles kept them): judged as if no fault had been scheduled."""
+    settings = {k: v for k, v in history.info.settings.items() if k != FAULT_MARKS}
+    return replace(history, info=replace(history.info, settings=settings), faults=[], marks=[])
+
+
+def phase_faulted(n: int, runs: int) -> None:
+    """Phase 4: each faulted, all-slow History judged beside its peer without faults."""
+    print(
+        f"Phase 4: judge() faulted, all-slow Histories: {n:,} events, each delivered once and "
+        f"answered {FAULTED_LATENCY_S} s after it was sent (ack_within's budget "
+        f"{ACK_BUDGET_S} s), one sent every {FAULTED_GAP_S * 1000:.0f} ms "
+        f"(~{FAULTED_LATENCY_S / FAULTED_GAP_S:.0f} in flight); CPU-s, best of {runs}; "
+        "peer: the same History without its fault window and marks"
+    )
+    for mode, params in FAULTED_MODES.items():
+        for named in (True, False):
+            history = build_faulted(n, mode, named=named)
+            whose = "naming their event" if named else "naming no event"
+            print(
+                f"  {mode} fault {params}, calls {whose}: {len(history.effects):,} calls, "
+                f"{len(history.marks):,} fault marks"
+            )
+            judge_beside_peer(history, runs)
+            del history
+            gc.collect()
+    print(line("process peak RSS", f"{max_rss_mib():,.0f} MiB"))
+
+
+def judge_beside_peer(history: History, runs: int) -> None:
+    """Each group's best CPU-s of judge() for ``history`` and its peer, judge's own peak for
+    both, and the verdicts."""
+    peer = without_faults(history)
+    verdicts: dict[str, tuple[Verdict, Verdict]] = {}  # invariant -> faulted's, peer's
+    for label, specs in FAULTED_GROUPS.items():
+        faulted_times, faulted_verdicts = timed_judge(history, runs, specs, time.process_time)
+        peer_times, peer_verdicts = timed_judge(peer, runs, specs, time.process_time)
+        verdicts.update(
+            (v.invariant, (v, p)) for v, p in zip(faulted_verdicts, peer_verdicts, strict=True)
+        )
+        faulted_s, peer_s = min(faulted_times), min(peer_times)
+        diff = f"peer {peer_s:.2f} CPU-s ({faulted_s - peer_s:+.2f})"
+        print(line(label, f"{faulted_s:.2f} CPU-s", diff))
+    faulted_mib, peer_mib = traced_peak(history, FAULTED_ALL), traced_peak(peer, FAULTED_ALL)
+    peak = f"peer {peer_mib:,.0f} MiB (tracemalloc)"
+    print(line("judge's own peak, every invariant", f"{faulted_mib:,.0f} MiB", peak))
+    statuses = (f"{n} {v.status.value} ({p.status.value})" for n, (v, p) in verdicts.items())
+    print(f"    verdicts (the peer's): {', '.join(statuses)}")
+    print(f"    ack_within: {verdicts[ACK_WITHIN.name][0].summary}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500_000)
@@ -367,12 +527,24 @@ def main() -> int:
     parser.add_argument("--skip-journal", action="store_true", help="no phase 2")
     parser.add_argument("--skip-failing", action="store_true", help="no phase 3")
     parser.add_argument("--profile", action="store_true", help="cProfile load() in phase 2")
+    parser.add_argument(
+        "--faulted",
+        type=int,
+        nargs="?",
+        const=FAULTED_DELIVERIES,
+        metavar="DELIVERIES",
+        help=f"phase 4 alone: faulted, all-slow Histories ({FAULTED_DELIVERIES:,} deliveries "
+        "unless given)",
+    )
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # phase 2's child
     args = parser.parse_args()
     if args.load:
         child_load(args.load, args.profile)
         return 0
     print(f"Machine: {machine_line()}")
+    if args.faulted:
+        phase_faulted(args.faulted, args.runs)
+        return 0
     start = time.perf_counter()
     history = build(args.events)
     ok, verdicts = phase_memory(history, args.runs, time.perf_counter() - start)
