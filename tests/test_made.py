@@ -84,3 +84,21 @@ def test_a_text_the_other_run_wrote_is_compared() -> None:
     wrote = (["PUT /contacts/c_zqbb1", {"plan": "basic_2023"}],)
     assert _made([], []).texts("basic_2023", "pro_2024") is True
     assert _made([], [], wrote).texts("basic_2023", "pro_2024") is False
+
+
+def test_a_number_the_events_carried_written_as_text_is_compared() -> None:
+    """A company's id the events carried as a number (7001), written into a path or a text
+    field: it is the event's, not the automation's making — it was left out as made, so a
+    write to another company ('/companies/7001' against the baseline's '/companies/7002')
+    passed."""
+    mine = [Event("e_zqaa1", "d_zqaa1", 1, "deal.updated", 0.0, {"companyId": 7001})]
+    theirs = [Event("e_zqbb1", "d_zqbb1", 1, "deal.updated", 0.0, {"companyId": 7002})]
+    made = Made(
+        ((mine, _neutral("zqaa")), (theirs, _neutral("zqbb"))),
+        ([], []),
+        RUN,
+        (((), _neutral("zqaa")), ((), _neutral("zqbb"))),
+    )
+    assert made.texts("PUT /companies/7001", "PUT /companies/7002") is False
+    assert made.texts("7001", "7002") is False
+    assert made.texts("co_7001", "co_7002") is True  # derived, in no event: made

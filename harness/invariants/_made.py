@@ -6,13 +6,13 @@ state: ``final_state_matches_baseline`` does not compare it, and counts and says
 
 A text is taken as made when it holds a digit (words such as ``active`` or ``PUT`` are the
 automation's vocabulary, and compared), does not hold the tracer's tag, is none of the texts
-the events of either run carried (ids, keys, payload values; without case: an automation may
-lower an email), and appears nowhere in the other run's final state nor in anything it wrote
-(a value a record could take in either run is compared: a stale overwrite's value — a plan code
-or a time the automation derived from an older event — was written by the baseline too, when it
-applied that event). A text of several parts (a path, ``PUT /members/1f3a…``) is
-compared part by part, the same shape in both: only parts the automation made may differ.
-Numbers are always compared (a run's amounts are its baseline's).
+the events of either run carried (ids, keys, payload values, whole numbers as text too;
+without case: an automation may lower an email), and appears nowhere in the other run's final
+state nor in anything it wrote (a value a record could take in either run is compared: a stale
+overwrite's value — a plan code or a time the automation derived from an older event — was
+written by the baseline too, when it applied that event). A text of several parts (a path,
+``PUT /members/1f3a…``) is compared part by part, the same shape in both: only parts the
+automation made may differ. Numbers are always compared (a run's amounts are its baseline's).
 """
 
 from __future__ import annotations
@@ -97,8 +97,10 @@ class Made:
         if self._known is None:
             sent: set[str] = set()
             for events, normal in self._runs:
-                raw = {t for event in events for t in _texts(_leaves(event))}
-                sent.update(normal(t).lower() for t in _with_parts(raw))
+                raw = {t for event in events for t in _texts(_leaves(event), numbers=True)}
+                texts = {t for t in raw if isinstance(t, str)}
+                sent.update(normal(t).lower() for t in _with_parts(texts))
+                sent.update(str(normal(n)) for n in raw if type(n) is int)
             mine, theirs = (
                 _with_parts(_texts(list(state)))
                 | {normal(t) for t in _with_parts(_texts(list(written)))}
@@ -112,8 +114,9 @@ def _leaves(event: Event) -> list[Any]:
     return [event.id, event.key, event.payload]
 
 
-def _texts(value: Any) -> Iterator[str]:
-    """Every text in ``value``."""
+def _texts(value: Any, numbers: bool = False) -> Iterator[Any]:
+    """Every text in ``value``; and, with ``numbers``, every whole number (an event's id held
+    as a number, written into a path as text, is the event's, not the automation's making)."""
     stack: list[Any] = [value]
     while stack:
         value = stack.pop()
@@ -122,6 +125,8 @@ def _texts(value: Any) -> Iterator[str]:
         elif isinstance(value, list):
             stack.extend(value)
         elif isinstance(value, str):
+            yield value
+        elif numbers and type(value) is int:
             yield value
 
 
