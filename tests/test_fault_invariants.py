@@ -120,7 +120,7 @@ def test_the_targets_own_time_after_the_window_counts_in_real_seconds() -> None:
     )
     # What the pass saw: a 2 s outage, which the target's own retry timers met in real time,
     # not the 20 s the scenario says.
-    assert "the longest window lasted 2.00 s of real time here (20 s of the scenario's)" in (
+    assert "the longest outage lasted 2.00 s of real time here (20 s of the scenario's)" in (
         v.summary
     )
     assert "run with --time-scale 1 to hold it to the whole outage" in v.summary
@@ -131,6 +131,25 @@ def test_the_targets_own_time_after_the_window_counts_in_real_seconds() -> None:
     line = v.evidence.lines[0]
     assert "its effects were complete with POST /payouts eff_4 at 14.00 s, 11.00 s after" in line
     assert v.evidence.effect_ids == ("eff_2", "eff_3", "eff_4")
+
+
+def test_a_compressed_pass_names_the_longest_outage_not_a_slow_window() -> None:
+    """A 2 s outage beside a 6 s slow window (every call let through, late): the pass said 'the
+    longest window lasted 6.00 s of real time here (60 s of the scenario's): a target whose own
+    retries give up sooner than that passes' — retries that gave up after 3 s passed a 2 s
+    outage, and nothing refused a call for 6 s. A run whose only window let its calls through
+    says nothing of retries giving up."""
+    both = outage_run(recovered_at=2.5, time_scale=0.1)
+    both = replace(both, faults=[*both.faults, Fault("api", "slow", 0.0, 6.0, {"latency": 0.1})])
+    v = one(both, "recovers_after_outage")
+    assert v.status is Status.PASS, v.summary
+    assert "the longest outage lasted 2.00 s of real time here (20 s of the scenario's)" in (
+        v.summary
+    )
+    only_slow = replace(both, faults=both.faults[1:])
+    v = one(only_slow, "recovers_after_outage")
+    assert v.status is Status.PASS, v.summary
+    assert "give up" not in v.summary, v.summary
 
 
 def test_an_event_accepted_after_the_window_owes_its_effects_from_its_acceptance() -> None:

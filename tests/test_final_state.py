@@ -357,3 +357,61 @@ def test_a_pass_where_no_event_changed_a_value_says_nothing_shows_order() -> Non
     changing = ["lead", "opportunity", "customer"]
     v = judged(with_baseline(_changes("zqaaaaa", changing), _changes("zqbbbbb", changing)))
     assert v.status is Status.PASS, v.summary
+
+
+def _derived(tag: str, plans: tuple[str, str], stale: bool) -> History:
+    """One contact's two changes, each PUT with a plan code the automation derived from the
+    event's plan ('Basic 2023' -> 'basic_2023'); ``stale``: the older change's write came last
+    (the newer event's time told the order), so the contact ends on the older plan."""
+    key = f"con_{tag}k0"
+    events = [
+        Event(f"evt_{tag}e{n}", key, n, "contact.updated", 0.0, {"created": t, "plan": p})
+        for n, t, p in zip((1, 2), (1700000000, 1700000001), plans, strict=True)
+    ]
+    codes = [p.lower().replace(" ", "_") for p in plans]
+    writes = [
+        Effect(
+            f"eff_{n}",
+            "crm",
+            at,
+            "PUT",
+            f"/contacts/{key}",
+            {},
+            json.dumps({"plan": code}),
+            200,
+            (e.id,),
+            key,
+        )
+        for n, e, code, at in zip(
+            (1, 2), events, codes, (1.1, 1.0) if stale else (1.0, 1.1), strict=True
+        )
+    ]
+    writes.sort(key=lambda w: w.at)
+    body = {"plan": codes[0] if stale else codes[1], "id": key}
+    h = History(
+        replace(info(tag), settings={"paths": {"time": "$.created"}}),
+        events,
+        [],
+        writes,
+        marks=[Mark(1.2, STATE_MARK, "crm")],
+    )
+    h.states = [StateRecord("crm", "/contacts", key, body, (events[0].id,), key)]
+    return h
+
+
+def test_a_stale_value_the_automation_derived_from_the_event_is_compared() -> None:
+    """A contact left on its older change's plan, the plan a code the automation derived from
+    the event's ('pro_2024'): in no event, in neither run's final state but its own, and holding
+    a digit, it was left out as made ('not compared: plan') and the stale overwrite passed. The
+    baseline wrote that code too, from the same older event: a value either run wrote is not
+    one run's own making."""
+    for snapshot in (True, False):  # the stateful double's state, or the last write per record
+        mine = _derived("zqaaaaa", ("Basic 2023", "Pro 2024"), stale=True)
+        base = _derived("zqbbbbb", ("Basic 2023", "Pro 2024"), stale=False)
+        if not snapshot:
+            for h in (mine, base):
+                h.states, h.marks = [], []
+        v = judged(with_baseline(mine, base))
+        assert v.status is Status.FAIL, v.summary
+        assert 'plan: "basic_2023" (baseline "pro_2024")' in v.evidence.lines[0], v.evidence.lines
+        assert "not compared" not in v.summary

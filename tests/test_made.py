@@ -32,11 +32,16 @@ def _event(tag: str, email: str) -> Event:
     return Event(f"e_{tag}1", f"c_{tag}1", 1, "contact.updated", 0.0, payload)
 
 
-def _made(mine_state: list[Any], theirs_state: list[Any]) -> Made:
+def _made(
+    mine_state: list[Any], theirs_state: list[Any], their_writes: tuple[Any, ...] = ()
+) -> Made:
     mine = [_event("zqaa", "Ada+zqaa1@example.org")]
     theirs = [_event("zqbb", "Ada+zqbb1@example.org")]
     return Made(
-        ((mine, _neutral("zqaa")), (theirs, _neutral("zqbb"))), (mine_state, theirs_state), RUN
+        ((mine, _neutral("zqaa")), (theirs, _neutral("zqbb"))),
+        (mine_state, theirs_state),
+        RUN,
+        (((), _neutral("zqaa")), (their_writes, _neutral("zqbb"))),
     )
 
 
@@ -70,3 +75,30 @@ def test_a_text_the_other_runs_state_holds_is_compared() -> None:
     state = [{"status": "v2"}]
     assert _made([], []).texts("v1", "v2") is True
     assert _made([], state).texts("v2", "v1") is False
+
+
+def test_a_text_the_other_run_wrote_is_compared() -> None:
+    """A stale overwrite's value, derived from an older event ('basic_2023' from the plan
+    'Basic 2023'): the baseline wrote it too, when it applied that event, then the newer one
+    over it. It is a value the record could take in either run, not one run's making."""
+    wrote = (["PUT /contacts/c_zqbb1", {"plan": "basic_2023"}],)
+    assert _made([], []).texts("basic_2023", "pro_2024") is True
+    assert _made([], [], wrote).texts("basic_2023", "pro_2024") is False
+
+
+def test_a_number_the_events_carried_written_as_text_is_compared() -> None:
+    """A company's id the events carried as a number (7001), written into a path or a text
+    field: it is the event's, not the automation's making — it was left out as made, so a
+    write to another company ('/companies/7001' against the baseline's '/companies/7002')
+    passed."""
+    mine = [Event("e_zqaa1", "d_zqaa1", 1, "deal.updated", 0.0, {"companyId": 7001})]
+    theirs = [Event("e_zqbb1", "d_zqbb1", 1, "deal.updated", 0.0, {"companyId": 7002})]
+    made = Made(
+        ((mine, _neutral("zqaa")), (theirs, _neutral("zqbb"))),
+        ([], []),
+        RUN,
+        (((), _neutral("zqaa")), ((), _neutral("zqbb"))),
+    )
+    assert made.texts("PUT /companies/7001", "PUT /companies/7002") is False
+    assert made.texts("7001", "7002") is False
+    assert made.texts("co_7001", "co_7002") is True  # derived, in no event: made

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..core import _paths
@@ -98,6 +98,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         ((history.events, run.normal), (baseline.events, base.normal)),
         (mine.values(), theirs.values()),
         _RUN,
+        ((_written(history), run.normal), (_written(baseline), base.normal)),
     )
     ending: dict[str, tuple[str, list[str]]] = {}  # record -> (differ|missing|extra, lines)
     for record in sorted(mine.keys() | theirs.keys()):
@@ -307,6 +308,14 @@ def _state(history: History, run: _Neutral) -> tuple[State, str]:
         value = {"request": f"{e.method.upper()} {e.path}", "body": _body(e.body)}
         writes.setdefault(record, {})[(downstream, "last write")] = [run.normal(value)]
     return writes, _WRITES
+
+
+def _written(history: History) -> Iterator[Any]:
+    """Each write of the run, its request and body: read only when a difference is weighed
+    as made (``_made``)."""
+    for e in history.effects:
+        if is_write(e):
+            yield [f"{e.method.upper()} {e.path}", _body(e.body)]
 
 
 def _differences(

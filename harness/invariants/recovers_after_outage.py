@@ -572,15 +572,21 @@ def _budget(deadline: float, scale: float) -> str:
 
 def _compressed(windows: Sequence[Fault], scale: float) -> str:
     """What a pass of a compressed run saw: outages as long as its windows lasted in real time,
-    which the target's own retry timers and queues met — not the scenario's."""
-    if scale >= 1:
+    which the target's own retry timers and queues met — not the scenario's. A window that let
+    every call through (``slow``) or failed a count of calls (``fail-first-n``) is no outage a
+    retry could give up on: not counted."""
+    outages = [w.end - w.start for w in windows if w.mode not in _NOT_OUTAGES]
+    if scale >= 1 or not outages:
         return ""
-    real = max(w.end - w.start for w in windows)
+    real = max(outages)
     return (
-        f"; the longest window lasted {timestamp(real)} of real time here ({real / scale:,.0f} s "
+        f"; the longest outage lasted {timestamp(real)} of real time here ({real / scale:,.0f} s "
         "of the scenario's): a target whose own retries give up sooner than that passes a "
         "compressed run, so run with --time-scale 1 to hold it to the whole outage"
     )
+
+
+_NOT_OUTAGES = frozenset({"slow", "fail-first-n"})
 
 
 def _unmet_text(facts: Facts, unmet: Sequence[Fault]) -> str:
