@@ -107,8 +107,10 @@ def no_lost_events(facts: Facts) -> Verdict:
             [event_witness(facts, exp, e, shown[e.id]) for e in shorts],
         )
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late}
-    # The coarse shortfalls first: each sums many events, and witnesses are capped.
-    witnesses = [coarse_witness(facts, exp, s) for s in [*found.run, *lost_records]]
+    # The coarse shortfalls first: each sums many events, and witnesses are capped (each
+    # reads every write: one per lost record made judging quadratic in a run's size).
+    coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
+    witnesses = [coarse_witness(facts, exp, s) for s in coarse_shorts]
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
     per_event = [event_witness(facts, exp, e, lost_ids[e.id]) for e in lost]
     if exp.model is Model.REGISTER:
