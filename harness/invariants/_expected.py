@@ -130,7 +130,7 @@ def normalise(path: str) -> str:
     out = []
     for segment in path.split("?", 1)[0].split("/"):
         is_id = (
-            any(c.isdigit() for c in segment) and not _VERSION.fullmatch(segment)
+            any(map(str.isdigit, segment)) and not _VERSION.fullmatch(segment)
         ) or "@" in segment
         out.append(_ID if is_id else segment)
     return "/".join(out)
@@ -156,6 +156,7 @@ class Routes:
                 if not path.endswith("*"):
                     self._add(downstream, method, path)
         self._seen: dict[tuple[str, str, str], Request] = {}
+        self._resources: dict[tuple[str, str, str], tuple[Request, Request]] = {}
 
     def _add(self, downstream: str, method: str, path: str) -> None:
         matcher = compile_route(f"{method} {path}", where="expected effects")
@@ -166,6 +167,16 @@ class Routes:
         known = self._seen.get(found)
         if known is None:
             known = self._seen[found] = self._request(*found)
+        return known
+
+    def resource_of(self, effect: Effect) -> tuple[Request, Request]:
+        """``of(effect)`` and the resource it writes (``same_resource``), worked out once per
+        distinct (downstream, method, path): a run may write a million times."""
+        found = (effect.downstream, effect.method, effect.path)
+        known = self._resources.get(found)
+        if known is None:
+            request = self.of(effect)
+            known = self._resources[found] = (request, same_resource(request))
         return known
 
     def _request(self, downstream: str, method: str, path: str) -> Request:
@@ -587,7 +598,10 @@ class _Learned:
                 for eid in named:
                     pairs[(eid, request)] += 1
             elif at is Level.RECORD and key is not None and key in run_key:
-                self.per_record.setdefault(run_key[key], Counter())[request] += 1
+                found = self.per_record.get(run_key[key])
+                if found is None:
+                    found = self.per_record[run_key[key]] = Counter()
+                found[request] += 1
             else:
                 self.per_run[request] += 1
         grouped: dict[str, list[tuple[Request, int]]] = {}
@@ -776,12 +790,12 @@ def shortfalls(
     total: Counter[Request] = Counter()
     no_event: set[Request] = set()
     no_record: set[Request] = set()
+    resource_of = exp.routes.resource_of
     for w in writes:
         if exp.tag and of_another_run(w, exp.tag):
             out.others += 1
             continue
-        made = exp.routes.of(w)
-        request = same_resource(made)
+        made, request = resource_of(w)
         total[request] += 1
         named = [eid for eid in distinct(w.event_ids) if eid in known]
         for eid in named:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, Verdict
 from ._expected import Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
-    coarse_witness,
+    coarse_witnesses,
     event_witness,
     expectation_notes,
     judged_text,
@@ -110,7 +110,7 @@ def no_lost_events(facts: Facts) -> Verdict:
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
     # reads every write: one per lost record made judging quadratic in a run's size).
     coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
-    witnesses = [coarse_witness(facts, exp, s) for s in coarse_shorts]
+    witnesses = coarse_witnesses(facts, exp, coarse_shorts)
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
     per_event = [event_witness(facts, exp, e, lost_ids[e.id]) for e in lost]
     if exp.model is Model.REGISTER:
