@@ -25,6 +25,7 @@ from harness.core._scenario import InvariantSpec
 from harness.history import History, RunInfo
 from harness.invariants import judge
 from harness.invariants._facts import Facts
+from harness.report.json import report_dict
 
 from .test_duplicates_unattributed import ev, ok, run, storm, ticket
 
@@ -363,3 +364,23 @@ def test_a_record_put_twice_where_its_clean_twin_put_and_patched_it_is_not_passe
         "record zqrunk0: 2 PUT /crm/v3/objects/contacts/{id} with 1 body between them, where its "
         "clean twin's 2 had 2"
     ) in v.summary, v.summary
+
+
+# -- the report: writes naming their record are counted apart -----------------------------------
+
+
+def test_the_report_counts_writes_naming_only_their_record_apart_from_unattributed() -> None:
+    """The report counted every effect naming no event as unattributed, those naming their
+    record too, which the verdicts judge per record: "6 unattributed effects" for a run whose
+    every write named its contact, and the advice to add a correlate: rule for them."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    h.effects.append(replace(patch(h.events[0], 9), id="eff_audit", path="/audit", key=None))
+    doc = report_dict([(h, judge(h))])
+    counts = doc["runs"][0]["counts"]
+    assert counts["unattributed_effects"] == 1, counts
+    assert counts["effects_naming_only_their_record"] == 6, counts
+    advice = {a["key"]: a for a in doc["handoff"]["advice"]}
+    assert "PATCH /audit (1)" in advice["unattributed"]["seen_in"][0], advice["unattributed"]
+    [where] = advice["record_only"]["seen_in"]
+    assert "PATCH /crm/v3/objects/contacts/{id} (6)" in where, where
+    assert advice["record_only"]["title"] == "Effects that named only their record"
