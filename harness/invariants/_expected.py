@@ -741,9 +741,25 @@ class Shortfalls:
     # another method than their clean twins (``same_resource``): not loss, said.
     another_way: Counter[tuple[Request, Request]] = field(default_factory=Counter)
 
+    # Requests compared in the whole run whose count held only as a repeat elsewhere made up
+    # records short of theirs (``Cancelled``): not passed.
+    cancelled: list[Cancelled] = field(default_factory=list)
+
     @property
     def count(self) -> int:
         return sum(len(s) for s in self.events.values()) + len(self.records) + len(self.run)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """A request compared in the whole run (some of its writes name no record) whose count
+    there held, though the records it is owed per record got fewer writes naming them than
+    they need, by more than the writes naming no record could make up: other records' writes
+    beyond theirs (a repeat) made up the count, which cannot pass as no loss."""
+
+    request: Request
+    unnamed: int  # the run's writes of it naming no record
+    short: list[Short]  # per record, the writes naming it against its need
 
 
 def judged_events(
@@ -789,7 +805,7 @@ def shortfalls(
     any_write: set[str] = set()
     total: Counter[Request] = Counter()
     no_event: set[Request] = set()
-    no_record: set[Request] = set()
+    no_record: Counter[Request] = Counter()  # writes naming no record, per resource
     resource_of = exp.routes.resource_of
     for w in writes:
         if exp.tag and of_another_run(w, exp.tag):
@@ -805,7 +821,7 @@ def shortfalls(
                 exact[(eid, made)] += 1
         key = w.key if w.key in keys else (known[named[0]].key if named else None)
         if key is None:
-            no_record.add(request)
+            no_record[request] += 1
         else:
             by_record[(key, request)] += 1
         if not named:
@@ -813,6 +829,29 @@ def shortfalls(
     # (record key or "" for the run, resource) -> (need, events, the request first expected)
     record_need: dict[tuple[str, Request], tuple[int, int, Request]] = {}
     run_need: dict[Request, tuple[int, int, Request]] = {}
+    # (record key, resource) -> (need, events, the request first expected, source): what each
+    # record is owed of the needs compared in the whole run, to tell a count that held only by
+    # cancelling (``Cancelled``).
+    held_by_record: dict[tuple[str, Request], tuple[int, int, Request, str]] = {}
+
+    def hold(
+        key: str, resource: Request, need: int, events: int, first: Request, source: str
+    ) -> None:
+        held, count, shown, was = held_by_record.get((key, resource), (0, 0, first, source))
+        held_by_record[(key, resource)] = (held + need, count + events, shown, was)
+
+    def cancelled(resource: Request) -> None:
+        """Whether the whole-run count of ``resource``, which held, did only by cancelling."""
+        short = [
+            Short(Level.RECORD, key, first, need, by_record[(key, r)], source, n)
+            for (key, r), (need, n, first, source) in held_by_record.items()
+            if r == resource and by_record[(key, r)] < need
+        ]
+        if sum(s.need - s.made for s in short) > no_record[resource]:
+            out.cancelled.append(
+                Cancelled(short[0].request or resource, no_record[resource], short)
+            )
+
     register = exp.model is Model.REGISTER
     grouped: dict[int, list[tuple[Request, list[tuple[Request, int]]]]] = {}
 
@@ -829,6 +868,7 @@ def shortfalls(
         if resource in no_record:
             held, count, first = run_need.get(resource, (0, 0, shown))
             run_need[resource] = (held + need, count + 1, first)
+            hold(key, resource, need, 1, shown, "events")
         else:
             held, count, first = record_need.get((key, resource), (0, 0, shown))
             record_need[(key, resource)] = (held + need, count + 1, first)
@@ -888,6 +928,7 @@ def shortfalls(
             if resource in no_record:
                 held, n, _ = run_need.get(resource, (0, 0, first))
                 run_need[resource] = (held + need, n + len(mine), first)
+                hold(key, resource, need, len(mine), first, "clean")
                 continue
             have = by_record[(key, resource)]
             if have < need:
@@ -906,6 +947,8 @@ def shortfalls(
                     out.run.append(
                         Short(Level.RUN, "", first, need + held, have, "clean", len(events))
                     )
+                elif held:
+                    cancelled(resource)
                 run_need.pop(resource, None)
         else:
             out.unjudged += len(exp.per_run)
@@ -917,6 +960,8 @@ def shortfalls(
         have = total[resource]
         if have < need:
             out.run.append(Short(Level.RUN, "", first, need, have, "events", n))
+        else:
+            cancelled(resource)
     return out
 
 

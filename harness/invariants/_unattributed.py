@@ -49,6 +49,9 @@ class Counted:
     # Per record: how many different bodies its writes had, here and in the twin.
     distinct: int = 0
     clean_distinct: int = 0
+    # A record whose request is counted in the whole run, compared to its twin there: its
+    # writes beyond the twin's, which the run's count held by a loss elsewhere.
+    whole_run: bool = False
 
     @property
     def owed(self) -> float:
@@ -137,16 +140,11 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     clean_by_record = events_by_record(baseline.events, _accepted(baseline))
     out: list[Counted] = []
     for request, effects in unattributed.items():
-        if keys[request] is None:
-            n, accepted = mine_by_record[None]
-            _, clean_accepted = clean_by_record[None]
-            counts = (here[(request, None)], clean[(request, None)])
-            out.append(Counted(request, None, *counts, accepted, clean_accepted, n, effects))
-            continue
         by_record: dict[str, list[Effect]] = {}
         for e in effects:
-            if e.key is not None:  # per record: every one names a record
+            if e.key is not None and e.key in twin:
                 by_record.setdefault(e.key, []).append(e)
+        per_record = []
         for key, found in by_record.items():
             n, accepted = mine_by_record[key]
             theirs = twin[key]
@@ -156,7 +154,22 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
                 len(set(here_bodies.get((request, key), ()))),
                 len(set(clean_bodies.get((request, theirs), ()))),
             )
-            out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found, *same))
+            whole_run = keys[request] is None
+            per_record.append(
+                Counted(request, key, *counts, accepted, clean_accepted, n, found, *same, whole_run)
+            )
+        if keys[request] is not None:
+            out.extend(per_record)
+            continue
+        n, accepted = mine_by_record[None]
+        _, clean_accepted = clean_by_record[None]
+        counts = (here[(request, None)], clean[(request, None)])
+        run = Counted(request, None, *counts, accepted, clean_accepted, n, effects)
+        out.append(run)
+        if not run.over:
+            # The count held in the whole run: judged where it can be, a record with a twin
+            # getting more than it — a repeat there, and a loss elsewhere held the count.
+            out.extend(c for c in per_record if c.here > c.owed)
     out.sort(key=lambda c: -len(c.unattributed))
     return Unattributed(out, exp.clean_run)
 

@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, Verdict
-from ._expected import Expectation, Shortfalls, expectation_of, shortfalls
+from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witnesses,
     event_witness,
@@ -83,6 +83,8 @@ def no_lost_events(facts: Facts) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
+        if found.cancelled:
+            return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
         hidden = repeated_records(facts)
         if hidden:
             return _hidden(facts, hidden, _passed(exp, found) + note)
@@ -144,6 +146,30 @@ def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:
         for r in hidden[:MAX_WITNESSES]
     ]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
+
+
+def _cancelled(
+    facts: Facts, exp: Expectation, cancelled: Sequence[Cancelled], seen: str
+) -> Verdict:
+    """Inconclusive: a request compared in the whole run whose count held, though records got
+    fewer writes naming them than they need by more than the writes naming no record could
+    make up (``_expected.Cancelled``): a repeat in another record made up the count."""
+    first = cancelled[0]
+    worst = max(first.short, key=lambda s: s.need - s.made)
+    request = first.request.text(exp.several)
+    records = plural(len({s.subject for c in cancelled for s in c.short}), "record")
+    summary = (
+        f"not judged: {request} was compared in the whole run "
+        f"({plural(first.unnamed, 'write')} of it {'names' if first.unnamed == 1 else 'name'} "
+        f"no record), and its count there held, but {records} got fewer than "
+        f"{'it needs' if records.startswith('1 ') else 'they need'} (record {worst.subject}: "
+        f"{worst.made:,}, where it needs {worst.need:,}) by more than the writes naming no "
+        "record could make up: other records' writes beyond their own (a repeat) made up the "
+        "count, and a count cannot tell that from no loss; "
+        f"{correlation_advice(facts, first.request.text())}; of the counts, {seen}"
+    )
+    shorts = [s for c in cancelled for s in c.short][:MAX_WITNESSES]
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, coarse_witnesses(facts, exp, shorts))
 
 
 def _may_still_work(facts: Facts, lost: Collection[str]) -> bool:
