@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from ..core._model import Effect, Event, Model
+from ..core._model import Delivery, Effect, Event, Model
 from ._expected import Expectation, Level, Request, Rule, Short, Shortfalls, same_resource
 from ._facts import (
     Facts,
@@ -147,6 +147,7 @@ def lost_text(
                 if s.request is not None:
                     missing[s.request.text(exp.several)] += 1
         which = ", ".join(f"{r} for {n:,}" for r, n in missing.most_common())
+        silent = set(silent)  # a list may be as long as ``shown``: a lookup each
         nothing = sum(1 for eid in shown if eid in silent)
         if nothing == len(shown):
             none = "never got an effect" if register else "produced no effect"
@@ -171,11 +172,25 @@ def lost_text(
     return "; ".join(parts)
 
 
-def event_witness(facts: Facts, exp: Expectation, event: Event, shorts: Sequence[Short]) -> Witness:
+def event_witnesses(
+    facts: Facts, exp: Expectation, events: Sequence[Event], shorts: Mapping[str, Sequence[Short]]
+) -> list[Witness]:
+    """One per event of ``events`` (a few), short of ``shorts[event.id]``: their deliveries and
+    effects read in one scan each for all of them."""
+    ids = [e.id for e in events]
+    deliveries, effects = facts.deliveries_of(ids), facts.effects_of(ids)
+    return [_event_witness(exp, e, shorts[e.id], deliveries[e.id], effects[e.id]) for e in events]
+
+
+def _event_witness(
+    exp: Expectation,
+    event: Event,
+    shorts: Sequence[Short],
+    deliveries: Sequence[Delivery],
+    effects: Sequence[Effect],
+) -> Witness:
     """``event evt_… was delivered … and made POST /contacts eff_3 but never POST /deals; the
     clean run made both; its requests did not count: POST /deals eff_4 (refused 503)``."""
-    deliveries = facts.deliveries_of([event.id])[event.id]
-    effects = facts.effects_of([event.id])[event.id]
     writes = [e for e in effects if is_write(e)]
     line = f"{event_ref(event)} was {deliveries_text(deliveries)}"
     if not writes:

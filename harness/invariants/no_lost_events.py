@@ -17,7 +17,7 @@ from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, V
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witnesses,
-    event_witness,
+    event_witnesses,
     expectation_notes,
     judged_text,
     lost_text,
@@ -106,7 +106,7 @@ def no_lost_events(facts: Facts) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"{head}, but {_why(undone, exp, shown, len(shown) or len(coarse))}{note}",
-            [event_witness(facts, exp, e, shown[e.id]) for e in shorts],
+            event_witnesses(facts, exp, shorts, shown),
         )
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
@@ -114,7 +114,7 @@ def no_lost_events(facts: Facts) -> Verdict:
     coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
     witnesses = coarse_witnesses(facts, exp, coarse_shorts)
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
-    per_event = [event_witness(facts, exp, e, lost_ids[e.id]) for e in lost]
+    per_event = event_witnesses(facts, exp, lost, lost_ids)
     if exp.model is Model.REGISTER:
         per_event = _with_last_effect(facts, per_event)
     head = lost_text(
