@@ -28,7 +28,7 @@ from typing import cast
 from ..core._model import Effect, Model, Outcome
 from ..history import History, delivery_rows
 from ._expected import Request, Routes, expectation_of, of_another_run
-from ._facts import Facts, events_by_record, is_write, plural, route_of
+from ._facts import SAFE_METHODS, Facts, events_by_record, is_write, plural, route_of
 from ._idempotent import Repeats
 
 
@@ -132,11 +132,12 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     tag, clean_tag = exp.tag, baseline.info.tracer_tag
     # This run's writes naming an event, then ``mine``: each asked whether a repeat would
     # harm it once, its headers read once.
-    here, here_bodies = _count(_attributed(facts), routes, keys, tag, harm)
+    here_bodies = _bodies(_attributed(facts), routes, keys, tag, harm)
     for request, effects in unattributed.items():
         for e in effects:
-            _add(here, here_bodies, request, e)
-    clean, clean_bodies = _count(baseline.effects, routes, clean_keys, clean_tag, harm)
+            here_bodies.setdefault((request, e.key), []).append(e.body)
+    clean_bodies = _bodies(baseline.effects, routes, clean_keys, clean_tag, harm)
+    here, clean = _totals(here_bodies), _totals(clean_bodies)
     clean_by_record = events_by_record(baseline.events, _accepted(baseline))
     out: list[Counted] = []
     for request, effects in unattributed.items():
@@ -149,11 +150,12 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             n, accepted = mine_by_record[key]
             theirs = twin[key]
             _, clean_accepted = clean_by_record[theirs]
-            counts = (here[(request, key)], clean[(request, theirs)])
-            same = (
-                len(set(here_bodies.get((request, key), ()))),
-                len(set(clean_bodies.get((request, theirs), ()))),
+            written, twin_written = (
+                here_bodies.get((request, key), ()),
+                clean_bodies.get((request, theirs), ()),
             )
+            counts = (len(written), len(twin_written))
+            same = (len(set(written)), len(set(twin_written)))
             whole_run = keys[request] is None
             per_record.append(
                 Counted(request, key, *counts, accepted, clean_accepted, n, found, *same, whole_run)
@@ -163,7 +165,7 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             continue
         n, accepted = mine_by_record[None]
         _, clean_accepted = clean_by_record[None]
-        counts = (here[(request, None)], clean[(request, None)])
+        counts = (here[request], clean[request])
         run = Counted(request, None, *counts, accepted, clean_accepted, n, effects)
         out.append(run)
         if not run.over:
@@ -188,47 +190,46 @@ def _attributed(facts: Facts) -> Iterator[Effect]:
             yield w
 
 
-def _count(
+# (request, record key or None) -> the bodies of its writes counted there, in order.
+_Bodies = dict[tuple[Request, str | None], list[str]]
+
+
+def _bodies(
     effects: Iterable[Effect],
     routes: Routes,
     wanted: Mapping[Request, Collection[str] | None],
     tag: str,
-    harm: Callable[[Effect], bool] | None,
-) -> tuple[Counter[tuple[Request, str | None]], dict[tuple[Request, str], list[str]]]:
-    """How many writes (those a repeat would harm, unless ``harm`` is None) each request of
-    ``wanted`` got among ``effects`` — in all (record None) where it maps to None, else per
-    record it names among those it maps to — and the bodies of those per record; the cheap
-    tests first, a header read last: a run may have a million writes and a few of them naming
-    no event."""
-    found: Counter[tuple[Request, str | None]] = Counter()
-    bodies: dict[tuple[Request, str], list[str]] = {}
+    harm: Callable[[Effect], bool],
+) -> _Bodies:
+    """The writes a repeat would harm among ``effects``, by request of ``wanted`` and record
+    they name: all of them where it maps to None, else those naming a record it maps to; the
+    cheap tests first, a header read last: a run may have a million writes and a few of them
+    naming no event."""
+    found: _Bodies = {}
     methods = {r.method for r in wanted}
+    request_of, safe = routes.of, SAFE_METHODS
     for e in effects:
-        if e.method.upper() not in methods or not is_write(e):
+        method = e.method.upper()
+        if method not in methods or method in safe or not e.committed:  # is_write
             continue
-        request = routes.of(e)
+        request = request_of(e)
         if request not in wanted:
             continue
         keys = wanted[request]
         if keys is not None and e.key not in keys:
             continue  # a record not counted: not read
-        if (tag and of_another_run(e, tag)) or not (harm is None or harm(e)):
+        if (tag and of_another_run(e, tag)) or not harm(e):
             continue
-        _add(found, bodies, request, e)
-    return found, bodies
+        found.setdefault((request, e.key), []).append(e.body)
+    return found
 
 
-def _add(
-    found: Counter[tuple[Request, str | None]],
-    bodies: dict[tuple[Request, str], list[str]],
-    request: Request,
-    e: Effect,
-) -> None:
-    """Count ``e``, a write of ``request``, in the run and to its record, and keep its body."""
-    found[(request, None)] += 1
-    if e.key is not None:
-        found[(request, e.key)] += 1
-        bodies.setdefault((request, e.key), []).append(e.body)
+def _totals(found: _Bodies) -> Counter[Request]:
+    """Request -> its writes counted, in all."""
+    out: Counter[Request] = Counter()
+    for (request, _), bodies in found.items():
+        out[request] += len(bodies)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
