@@ -3,6 +3,7 @@
     python benchmarks/bench_judge.py                # 500,000 events, 1,000,000 deliveries
     python benchmarks/bench_judge.py --events 50000 # a quicker look
     python benchmarks/bench_judge.py --faulted      # phase 4 alone: 50,000 faulted deliveries
+    python benchmarks/bench_judge.py --record-only  # phase 5 alone: writes naming their record
 
 Phase 1 builds a synthetic ledger History in memory (each event delivered twice, some
 failures and timeouts, ~1% duplicate effects, some harmless repeated PUTs, a few
@@ -28,6 +29,16 @@ judged next to its peer, the same History without its fault window and marks: th
 of ``judge`` (best of ``--runs``) for ack_within alone, recovers_after_outage with
 no_server_errors, and the default invariants (with target_available, judged in every run), and
 judge's own peak allocation. No goal: the difference is what explaining the faults costs.
+
+Phase 5 (``--record-only [N]``, run on its own) times judging writes that name only their
+record (a HubSpot-style sync PATCHing its contact by the record's key, nothing of the event in
+the request): N events (200,000 unless given) over N/5 records, each PATCHing once, judged
+against the clean run of the same layout — passing, then failing (half the records lose their
+last event's write, a quarter more write their first event's body again in its place: records
+short and records repeating a body, by the thousand, to show anything quadratic in them). Each
+beside its peer, the same Histories with writes naming their event too: CPU-s of ``judge``
+(best of ``--runs``) with the four defaults and target_available, and judge's own peak
+allocation. The issue's aim: within 1.5x of the peer.
 
 Goals: judge <= 5 s and <= 1 GiB peak memory for 1,000,000 deliveries, in memory; load() +
 judge() + the redaction (``harness check``) <= 5 s and <= 1 GiB, for the passing and the

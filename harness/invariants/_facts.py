@@ -278,8 +278,8 @@ def events_by_record(
 ) -> dict[str | None, tuple[int, int]]:
     """Record key -> (its events, those accepted); None -> the run's. Counted by C code: a
     run may have a million events."""
-    n = Counter(e.key for e in events)
-    yes = Counter(e.key for e in events if e.id in accepted)
+    n = Counter([e.key for e in events])
+    yes = Counter([e.key for e in events if e.id in accepted])
     out: dict[str | None, tuple[int, int]] = {key: (count, yes[key]) for key, count in n.items()}
     out[None] = (n.total(), yes.total())
     return out

@@ -279,27 +279,26 @@ def repeated_records(facts: Facts) -> list[Repeated]:
     exp = expectation_of(facts)
     if exp.clean_run is None or exp.model is Model.REGISTER:
         return []
-    twin, events = facts.record_twins, facts.record_events
+    twin = facts.record_twins
+    # The records with a twin whose every event was accepted. Writes naming a record are never
+    # another run's (``of_another_run``): not asked, here nor in the clean run.
+    full = {key for key, (n, accepted) in facts.record_events.items() if n == accepted}
     Group = tuple[str, str]  # downstream, record key
     mine: dict[Group, list[Effect]] = {}
     for e in facts.record_only:
-        key = e.key
-        if key not in twin or not is_write(e) or (exp.tag and of_another_run(e, exp.tag)):
-            continue
-        n, accepted = events[key]
-        if n == accepted:
+        key = cast(str, e.key)  # a record of the run
+        if key in twin and key in full and is_write(e):
             mine.setdefault((e.downstream, key), []).append(e)
     if not mine:
         return []
     wanted = {(d, twin[k]) for d, k in mine}
     named = {e.id for e in baseline.events}
-    clean_tag = baseline.info.tracer_tag
     theirs: dict[Group, list[str]] = {}
     for e in baseline.effects:
         if e.key is None or (e.event_ids and any(i in named for i in e.event_ids)):
             continue
         group = (e.downstream, e.key)
-        if group in wanted and is_write(e) and not (clean_tag and of_another_run(e, clean_tag)):
+        if group in wanted and is_write(e):
             theirs.setdefault(group, []).append(e.body)
     out = []
     for (downstream, key), effects in mine.items():
