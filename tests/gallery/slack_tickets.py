@@ -61,7 +61,12 @@ def verified(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
 
 
 def build_app(
-    helpdesk_url: str, secret: str, slack_url: str | None, ignore_retries: bool, ack_first: bool
+    helpdesk_url: str,
+    secret: str,
+    *,
+    slack_url: str | None = None,
+    ignore_retries: bool = False,
+    ack_first: bool = False,
 ) -> web.Application:
     app = web.Application()
     app[HANDLED] = {}
@@ -135,13 +140,13 @@ def build_app(
 
 def main() -> None:
     opts = _serve.options("python -m tests.gallery.slack_tickets", "HELPDESK_URL")
-    app = build_app(
-        opts.downstream,
-        os.environ["SLACK_SIGNING_SECRET"],
-        os.environ.get("SLACK_API_URL"),
-        bool(os.environ.get("SLACK_IGNORE_RETRIES")),
-        bool(os.environ.get("SLACK_ACK_FIRST")),
-    )
+    env = os.environ
+    secret = env["SLACK_SIGNING_SECRET"]
+    habits = {
+        "ignore_retries": "SLACK_IGNORE_RETRIES" in env,
+        "ack_first": "SLACK_ACK_FIRST" in env,
+    }
+    app = build_app(opts.downstream, secret, slack_url=env.get("SLACK_API_URL"), **habits)
     _serve.run(app, opts.port)
 
 
