@@ -6,7 +6,8 @@ The bot opens a ticket inside the request and answers 500 while the helpdesk fai
 Slack retries. Under a helpdesk outage Slack's retries (at once, +1 min, +5 min) bring every
 refused event back after it: a pass. With the common advice "if ``X-Slack-Retry-Num`` is
 present, return 200 and do nothing" the retry of a failed first attempt is dropped: the events
-the outage refused are lost, and named. Shaped for Slack's 3 s ack (the answer first, the work
+the outage refused are lost, and named — while a retry of a first attempt still running (a
+slow helpdesk) is answered 200 rightly. Shaped for Slack's 3 s ack (the answer first, the work
 in the background), a helpdesk that commits a ticket and then fails leaves the ticket without
 its reply in the thread: the reply names its channel, not its message, and the verdict on
 recovery must not pass on the tickets alone.
@@ -94,3 +95,16 @@ def test_a_ticket_committed_without_its_thread_reply_is_not_a_recovery(tmp_path:
     assert all("POST /chat.postMessage (slack)" in line for line in recovered["evidence"]["lines"])
     lost = judged["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
+
+
+def test_acking_a_retry_unread_is_right_while_the_first_attempt_still_runs(
+    tmp_path: Path,
+) -> None:
+    """provider-retry-storm-slack: every helpdesk call takes 1 s, past the 500 ms ack timeout,
+    and Slack retries while the first attempt still runs. There the advice holds: the first
+    attempt opens the ticket, the retries answered unread add nothing — no loss, no duplicate,
+    only slow acks."""
+    judged = slack_run("provider-retry-storm-slack", tmp_path, IGNORES_RETRIES)
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        assert judged[name]["status"] == "pass", said(judged[name])
+    assert judged["ack_within"]["status"] == "fail", said(judged["ack_within"])
