@@ -21,10 +21,11 @@ Must get, under a helpdesk outage with Slack's retries (``downstream-outage``): 
 habit, ``no_lost_events`` and ``recovers_after_outage`` pass (a retry after the outage opens
 the ticket); with it, both fail, naming the events whose retries were dropped. Under a slow
 helpdesk (``provider-retry-storm-slack``) the habit is right: the first attempt, still running,
-opens the ticket, and its retries add nothing (no loss, no duplicate; only slow acks). When the helpdesk
-commits a ticket and then fails (``ambiguous-commit``) under ``SLACK_ACK_FIRST``, the ticket is
-there but the thread never gets its reply: a reply names its channel (the record), not its
-message, and ``recovers_after_outage`` must fail on the replies, not pass on the tickets.
+opens the ticket, and its retries add nothing (no loss, no duplicate; only slow acks). When the
+helpdesk commits a ticket and then fails (``ambiguous-commit``) under ``SLACK_ACK_FIRST``, the
+ticket is there but the thread never gets its reply: a reply names its channel (the record),
+not its message, and ``recovers_after_outage`` must fail on the replies, not pass on the
+tickets.
 
     SLACK_SIGNING_SECRET=... HELPDESK_URL=http://127.0.0.1:9100 \
         python -m tests.gallery.slack_tickets --port 3000
