@@ -79,3 +79,39 @@ def test_a_record_with_an_event_the_outage_did_not_meet_is_not_failed() -> None:
     assert status is Status.INCONCLUSIVE, summary
     assert "and not every event of it met the outage" in summary, summary
     assert lines[0].startswith(f"record {CHANNEL}: the clean run made 3 POST /contacts")
+
+
+def contact_sync(*, written: bool) -> History:
+    """Two updates of one contact accepted while the CRM answered 503, whose only write names
+    the contact (the record), not the update; a third event, of another contact, writes a deal
+    naming it after the window. The contact written after the window (``written``) or never."""
+    twins = [ev("zqclean", i, key=CLEAN_CHANNEL) for i in (1, 2)] + [ev("zqclean", 3)]
+    clean = clean_run(
+        twins,
+        [write("/contacts", key=CLEAN_CHANNEL) for _ in (1, 2)] + [write("/deals", [twins[2]])],
+    )
+    events = [ev("zqrun", i, key=CHANNEL) for i in (1, 2)] + [ev("zqrun", 3)]
+    writes = [write("/contacts", key=CHANNEL, at=0.2, status=503), write("/deals", [events[2]])]
+    writes[-1] = replace(writes[-1], at=2.0)
+    if written:
+        writes += [write("/contacts", key=CHANNEL, at=1.5) for _ in (1, 2)]
+    deliveries = [ok(e, at=0.1) for e in events[:2]] + [ok(events[2], at=1.9)]
+    h = run(events, deliveries, writes, tag="zqrun", baseline=clean)
+    return replace(h, faults=[Fault("crm", "status", 0.0, 1.0, {"status": 503})])
+
+
+def test_events_owing_only_requests_naming_their_record_are_judged_by_the_record() -> None:
+    """It said "the target accepted no event while 1 fault window was open; nothing to
+    recover": both updates had been accepted during it, and their contact was never written."""
+    status, summary, _ = recovery(contact_sync(written=False))
+    assert status is Status.FAIL, summary
+    assert summary.startswith(
+        "1 record each of whose events met the fault window fell short of POST /contacts"
+    ), summary
+    assert "no event accepted during the fault window or after it could be judged" in summary
+    status, summary, _ = recovery(contact_sync(written=True))
+    assert status is Status.INCONCLUSIVE, summary
+    assert summary.startswith(
+        "no event accepted during the fault window or after it could be judged by requests "
+        "naming it; 2 events whose requests name no event not judged"
+    ), summary

@@ -155,19 +155,27 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     if not accepted:
         if refused.lost:
             return _lost_verdict(facts, refused, "", notes)
-        return verdict(
-            NAME,
-            Status.INCONCLUSIVE,
-            CLASS,
-            (
+        if touched:  # accepted, but owing no request that names them: ignored, or coarse
+            unjudged = (
+                f"no event accepted during {_during(windows)} or after it could be judged by "
+                "requests naming it"
+            )
+            coarse = _records_short(facts, exp, touched)
+            if coarse.whole or coarse.partial:
+                return _coarse_verdict(facts, exp, coarse, windows, unjudged + notes)
+            head = unjudged + (f"; {_unseen_head(refused, windows)}" if refused.refused else "")
+        elif refused.refused:
+            head = (
                 f"the target accepted no event during {_during(windows)}, nor after it: "
                 f"{_unseen_head(refused, windows)}"
-                if refused.refused
-                else f"the target accepted no event while {plural(len(windows), 'fault window')} "
+            )
+        else:
+            head = (
+                f"the target accepted no event while {plural(len(windows), 'fault window')} "
                 f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
             )
-            + notes,
-            _refused_witnesses(facts, refused),
+        return verdict(
+            NAME, Status.INCONCLUSIVE, CLASS, head + notes, _refused_witnesses(facts, refused)
         )
     done, short = _done(facts, exp, [a.event for a in accepted], needs)
     lags = {
