@@ -430,6 +430,44 @@ def test_refused_on_every_retry_of_the_whole_schedule_is_lost() -> None:
     assert v.evidence.delivery_ids == ("dlv_2.r3", "dlv_3.r3")
 
 
+def test_an_event_answered_an_answer_its_sender_gives_up_on_is_lost_not_unseen() -> None:
+    """Standard Webhooks stops on a 410 (it disables the endpoint: PROVIDERS.md): evt_2's
+    delivery answered 410 after its call met the outage is never redelivered, however many of
+    the 9 retries the run left out — lost, not 'redelivered later than the run watched'. evt_3,
+    refused 503, is still unseen (its retries come later) and counted beside it. Shopify's
+    published habits say nothing of a 410: unseen, as before."""
+    h = refused_run("standard-webhooks", retries=1)
+    gone = [
+        replace(d, status=410, outcome=Outcome.REJECTED) if d.id == "dlv_2" else d
+        for d in h.deliveries
+    ]
+    gone = [d for d in gone if d.id != "dlv_2.r1"]  # the sender stopped on the 410
+    h = replace(h, deliveries=gone)
+    v = one(h, NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "1 event refused during a fault window was never accepted and never got its effects: "
+        "Standard Webhooks gives up on a 410 answer and redelivers nothing more: lost in "
+        "production; all 1 event accepted during 1 fault window got their effect"
+    ), v.summary
+    assert (
+        "; 1 event refused during the fault window was never redelivered and accepted: "
+        "Standard Webhooks redelivers later than the run watched (the run sent the first 1 of "
+        "its 9 retries)" in v.summary
+    ), v.summary
+    assert v.evidence.event_ids == ("evt_2", "evt_3")
+    from harness.report._year import figures
+
+    assert figures(h, [v]).lost == 1  # the year counts the one given up on, not the unseen
+    shopify = replace(h, info=replace(h.info, settings={**h.info.settings, "provider": "shopify"}))
+    v = one(shopify, NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "2 events refused during the fault window were never redelivered and accepted: Shopify "
+        "redelivers later than the run watched"
+    ), v.summary
+
+
 # -- no_server_errors ------------------------------------------------------------------------
 
 
