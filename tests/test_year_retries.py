@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import harness_process
+from .conftest import harness
 from .test_gallery import SCENARIOS, STRIPE, automation
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -50,11 +50,11 @@ def test_the_maintenance_windows_refusals_are_redelivered_and_lost_on_stripes_re
     project = tmp_path / "harness.yaml"
     project.write_text(PROJECT.format(example=example), encoding="utf-8")
     with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
-        done = harness_process(
+        done = harness(
             "run", "year", "--project", str(project), "--target", target.url,
             "--downstream", f"127.0.0.1:{target.downstream_port}", "--seed", "5",
-            "--report", str(tmp_path / "report.json"),
-            cwd=tmp_path, env=STRIPE, timeout=240,
+            "--report", str(tmp_path / "report.json"), "--journal", str(tmp_path / "year.db"),
+            env=STRIPE,
         )  # fmt: skip
     assert "Traceback" not in done.err, done.err
     report: dict[str, Any] = json.loads((tmp_path / "report.json").read_text())
