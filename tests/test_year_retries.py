@@ -11,23 +11,16 @@ from typing import Any
 import pytest
 
 from .conftest import harness
-from .test_gallery import SCENARIOS, STRIPE, automation
+from .test_explore_project import STRIPE_PROJECT
+from .test_gallery import STRIPE, automation
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-PROJECT = """\
-provider: stripe
-secret_env: STRIPE_WEBHOOK_SECRET
-events:
-  - example: {example}
-    id: $.id
-    key: $.data.object.id
-    type: $.type
-downstreams:
-  - name: crm
-    routes:
-      - {{method: POST, path: /contacts, status: 201}}
-      - {{method: POST, path: /deals, status: 201}}
+PROJECT = (
+    STRIPE_PROJECT
+    + """\
+      - {method: POST, path: /contacts, status: 201}
+      - {method: POST, path: /deals, status: 201}
 calendar:
   start: "2028-01-25"
   months: 1
@@ -35,8 +28,9 @@ calendar:
   timezone: Europe/Berlin
   day_seconds: 1
   life:
-    - {{kind: maintenance, date: "2028-01-27", params: {{hour: 6, hours: 12}}}}
+    - {kind: maintenance, date: "2028-01-27", params: {hour: 6, hours: 12}}
 """
+)
 
 
 def test_the_maintenance_windows_refusals_are_redelivered_and_lost_on_stripes_retries(
@@ -46,9 +40,8 @@ def test_the_maintenance_windows_refusals_are_redelivered_and_lost_on_stripes_re
     seen: Stripe's retry after the window is answered 200 as a duplicate, and the checkout
     never gets its contact nor its deal — lost, in the month's count. Without the retries the
     run never redelivered them: never accepted, not counted lost, the 500s counted as crashes."""
-    example = SCENARIOS / "stripe-checkout.session.completed.json"
     project = tmp_path / "harness.yaml"
-    project.write_text(PROJECT.format(example=example), encoding="utf-8")
+    project.write_text(PROJECT, encoding="utf-8")
     with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
         done = harness(
             "run", "year", "--project", str(project), "--target", target.url,
