@@ -162,6 +162,12 @@ def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliveryS
                     "stand for it and an API slower than it, compressed as in the providers' "
                     "own storms (ack_within's budget is the storm's)."
                 )
+            elif storm.timeout is not None:
+                notes.append(
+                    f"{profile.short_title} publishes no ack timeout: the storm's "
+                    f"{storm.timeout:g} s stands for one shorter than the API's calls "
+                    "(ack_within's budget is the storm's, not a documented one of the provider's)."
+                )
             storm = replace(profile, retries=storm.retries, timeout=storm.timeout)
         provider: Provider | None = storm
     else:
