@@ -363,3 +363,21 @@ def test_a_record_put_twice_where_its_clean_twin_put_and_patched_it_is_not_passe
         "record zqrunk0: 2 PUT /crm/v3/objects/contacts/{id} with 1 body between them, where its "
         "clean twin's 2 had 2"
     ) in v.summary, v.summary
+
+
+def test_the_correlate_advice_names_a_written_route_not_the_record_read_first() -> None:
+    """A fetch-on-receipt sync reads each record before it writes it (Attio sends ids only):
+    the reads outnumber the writes, and the advice named the read's route, which orders
+    nothing."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"), model=Model.REGISTER)
+    reads = [
+        replace(w, id=f"{w.id}_read{n}", method="GET", body="", status=200, at=w.at - 0.01)
+        for w in h.effects
+        for n in (1, 2)
+    ]
+    h.effects = sorted([*reads, *h.effects], key=lambda e: e.at)
+    v = verdict_of(h, "per_key_order")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "add a correlate: rule mapping a field of PATCH /crm/v3/objects/contacts/{id} " in (
+        v.summary
+    ), v.summary

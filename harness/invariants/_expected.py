@@ -82,6 +82,15 @@ def same_resource(request: Request) -> Request:
     return request
 
 
+def created_in(resource: Request) -> Request | None:
+    """The creation (``POST /customers``) in the collection of ``resource``, an item's writes
+    (``same_resource``: ``PUT|PATCH|POST /customers/{id}``); None for any other request."""
+    collection, _, last = resource.route.rpartition("/")
+    if resource.method != _ANY_ITEM_WRITE or not collection or last[:1] != "{":
+        return None
+    return Request(resource.downstream, "POST", collection)
+
+
 def _by_resource(wanted: Counter[Request]) -> list[tuple[Request, list[tuple[Request, int]]]]:
     """``wanted``'s requests grouped by the resource they write (``same_resource``)."""
     groups: dict[Request, list[tuple[Request, int]]] = {}
@@ -708,6 +717,19 @@ class Short:
     events: int = 0  # how many judged events the need sums over (record, run)
 
 
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A record short of ``short``'s request where this run made ``made`` writes of the item,
+    creations in its collection (``creation``) counted, and its clean twin ``clean``."""
+
+    short: Short
+    creation: Request
+    made: int
+    clean: int
+    created: int  # this run's creations among ``made``
+    clean_created: int  # the clean twin's
+
+
 @dataclass(slots=True)
 class Shortfalls:
     """What a run lacks of its expected effects, at each level."""
@@ -726,6 +748,10 @@ class Shortfalls:
     # (the request expected, the one made instead) -> how many events wrote the resource by
     # another method than their clean twins (``same_resource``): not loss, said.
     another_way: Counter[tuple[Request, Request]] = field(default_factory=Counter)
+    # Records short of an item's writes that got as many writes of it, creations in its
+    # collection counted, as their clean twin did (``created_in``): a find-or-create that
+    # created where the clean run updated (a race) and a lost update cannot be told apart.
+    created: list[Created] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -877,7 +903,12 @@ def shortfalls(
                 continue
             have = by_record[(key, resource)]
             if have < need:
-                out.records.append(Short(Level.RECORD, key, first, need, have, "clean", len(mine)))
+                lack = Short(Level.RECORD, key, first, need, have, "clean", len(mine))
+                created = _created_instead(lack, resource, wanted, by_record)
+                if created is None:
+                    out.records.append(lack)
+                else:
+                    out.created.append(created)
     if exp.per_run:
         owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
         if owed:
@@ -904,6 +935,29 @@ def shortfalls(
         if have < need:
             out.run.append(Short(Level.RUN, "", first, need, have, "events", n))
     return out
+
+
+def _created_instead(
+    short: Short,
+    resource: Request,
+    wanted: Counter[Request],
+    by_record: Counter[tuple[str, Request]],
+) -> Created | None:
+    """``short`` (a record's, against its clean twin's ``wanted``) where the record got as
+    many writes of the item as its twin, creations in its collection counted, and more
+    creations than its twin: written another way, or lost, which writes naming their record
+    cannot tell. None where not (a loss, as before)."""
+    creation = created_in(resource)
+    if creation is None:
+        return None
+    key = short.subject
+    clean_created = wanted.get(creation, 0)
+    created = by_record[(key, creation)]
+    made = by_record[(key, resource)] + created
+    clean = clean_created + sum(n for r, n in wanted.items() if same_resource(r) == resource)
+    if created <= clean_created or made < clean:
+        return None
+    return Created(short, creation, made, clean, created, clean_created)
 
 
 def _instead(

@@ -17,6 +17,8 @@ from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, V
 from ._expected import Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witness,
+    created_line,
+    created_text,
     event_witness,
     expectation_notes,
     judged_text,
@@ -83,6 +85,8 @@ def no_lost_events(facts: Facts) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
+        if found.created:
+            return _created(facts, exp, found, note)
         hidden = repeated_records(facts)
         if hidden:
             return _hidden(facts, hidden, _passed(exp, found) + note)
@@ -123,7 +127,22 @@ def no_lost_events(facts: Facts) -> Verdict:
     )
     gave_up = undone.gave_up_note() if _may_still_work(facts, lost_ids) else ""
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up + note
+    if found.created:
+        summary += f"; not counted as lost: {created_text(exp, found.created)}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _created(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> Verdict:
+    """Inconclusive: records short of an item's writes that created it as often as their
+    clean twin wrote it (``_expected.Created``), and nothing else short."""
+    request = found.created[0].short.request
+    assert request is not None
+    summary = (
+        f"not judged: {created_text(exp, found.created)}; those writes name their record, not "
+        f"their event; {correlation_advice(facts, request.text())}{note}"
+    )
+    witnesses = [Witness(created_line(exp, c)) for c in found.created[:MAX_WITNESSES]]
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
 
 def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:

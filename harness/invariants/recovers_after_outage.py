@@ -154,7 +154,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     notes = _left_note(exp, touched, left) + _unmet_note(unmet) + unattributed_note(facts)
     if not accepted:
         if refused.lost:
-            return _lost_verdict(facts, refused, "", notes)
+            return _lost_verdict(facts, refused, windows, "", notes)
         if touched:  # accepted, but owing no request that names them: ignored, or coarse
             unjudged = (
                 f"no event accepted during {_during(windows)} or after it could be judged by "
@@ -163,8 +163,8 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             coarse = _records_short(facts, exp, touched)
             if coarse.whole or coarse.partial:
                 return _coarse_verdict(facts, exp, coarse, windows, unjudged + notes)
-            head = unjudged + (f"; {_unseen_head(refused, windows)}" if refused.refused else "")
-        elif refused.refused:
+            head = unjudged + (f"; {_unseen_head(refused, windows)}" if refused.unseen else "")
+        elif refused.unseen:
             head = (
                 f"the target accepted no event during {_during(windows)}, nor after it: "
                 f"{_unseen_head(refused, windows)}"
@@ -175,7 +175,11 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
                 f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
             )
         return verdict(
-            NAME, Status.INCONCLUSIVE, CLASS, head + notes, _refused_witnesses(facts, refused)
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            head + notes,
+            _refused_witnesses(facts, refused.unseen),
         )
     done, short = _done(facts, exp, [a.event for a in accepted], needs)
     lags = {
@@ -199,7 +203,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     )
     if not missing and not late:
         if refused.lost:
-            return _lost_verdict(facts, refused, f"; all {scope} got {what}", notes)
+            return _lost_verdict(facts, refused, windows, f"; all {scope} got {what}", notes)
         coarse = _records_short(facts, exp, touched)
         slowest = max(lags.values())
         when = (
@@ -214,14 +218,14 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         recovered = f"all {scope} got {made} within {budget}: {when}"
         if coarse.whole or coarse.partial:
             return _coarse_verdict(facts, exp, coarse, windows, recovered + notes)
-        if refused.refused:
+        if refused.unseen:
             return verdict(
                 NAME,
                 Status.INCONCLUSIVE,
                 CLASS,
                 f"{_unseen_head(refused, windows)}; only the others were judged: {recovered}"
                 f"{notes}",
-                _refused_witnesses(facts, refused),
+                _refused_witnesses(facts, refused.unseen),
             )
         return verdict(NAME, Status.PASS, CLASS, f"{recovered}{_compressed(windows, scale)}{notes}")
     parts = []
@@ -238,7 +242,9 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     for a in late[: max(0, MAX_WITNESSES - len(witnesses))]:
         witnesses.append(_late(facts, a, done[a.event.id], lags[a.event.id], budget))
     if refused.lost:
-        witnesses += _refused_witnesses(facts, refused)[: max(0, MAX_WITNESSES - len(witnesses))]
+        witnesses += _refused_witnesses(facts, refused.lost)[
+            : max(0, MAX_WITNESSES - len(witnesses))
+        ]
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
 
 
@@ -420,15 +426,34 @@ def _hold(found: dict[str, _Refusal], d: Delivery, window: Fault) -> None:
 @dataclass(frozen=True, slots=True)
 class _Unredelivered:
     """The events refused during a window and never accepted that owe effects they lack
-    (``refused``), and what happens to them in production (``sender``)."""
+    (``refused``), what happens to them in production (``sender``), and those of them a
+    delivery answered with a status the sender gives up on (``gave_up``: event id -> that
+    delivery; Standard Webhooks' 410), which it never redelivers whatever its schedule."""
 
     refused: list[tuple[Event, _Refusal]]
     sender: Sender
+    gave_up: Mapping[str, Delivery]
 
     @property
-    def lost(self) -> bool:
-        """Whether the sender never redelivers them: lost in production."""
-        return bool(self.refused) and self.sender.redelivery in _GIVEN_UP
+    def lost(self) -> list[tuple[Event, _Refusal]]:
+        """Those the sender never redelivers: lost in production."""
+        if self.sender.redelivery in _GIVEN_UP:
+            return self.refused
+        return [(e, r) for e, r in self.refused if e.id in self.gave_up]
+
+    @property
+    def unseen(self) -> list[tuple[Event, _Refusal]]:
+        """Those the sender may redeliver later than the run watched, or nobody knows."""
+        if self.sender.redelivery in _GIVEN_UP:
+            return []
+        return [(e, r) for e, r in self.refused if e.id not in self.gave_up]
+
+    def lost_reason(self) -> str:
+        """Why the lost ones are never redelivered."""
+        if self.sender.redelivery in _GIVEN_UP or not self.gave_up:
+            return self.sender.unredelivered()
+        statuses = [d.status for d in self.gave_up.values() if d.status is not None]
+        return self.sender.gave_up_text(statuses)
 
 
 _GIVEN_UP = (Redelivery.NEVER, Redelivery.GIVEN_UP)
@@ -449,7 +474,15 @@ def _unredelivered(
     undone = [(events[eid], r) for eid, r in refused.items() if eid in needs and eid not in done]
     undone.sort(key=lambda er: er[1].delivery.sent_at)
     history = facts.history
-    return _Unredelivered(undone, sender_of(history.info.settings, history.status))
+    sender = sender_of(history.info.settings, history.status)
+    gave_up: dict[str, Delivery] = {}
+    if undone and sender.gives_up_on:
+        ids = {e.id for e, _ in undone}
+        tampered = facts.tampered
+        for d in history.deliveries:
+            if d.event_id in ids and d.id not in tampered and sender.gave_up(d.status):
+                gave_up.setdefault(d.event_id, d)
+    return _Unredelivered(undone, sender, gave_up)
 
 
 def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, Fault]]:
@@ -754,7 +787,7 @@ def _during(windows: Sequence[Fault]) -> str:
 def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
     """``3 events refused during the fault window were never redelivered and accepted ...``:
     what the run did not see, why, and what to change."""
-    n = len(refused.refused)
+    n = len(refused.unseen)
     sender = refused.sender
     found = sender.redelivery
     if found is Redelivery.CUT:
@@ -785,34 +818,40 @@ def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
 
 
 def _unseen_text(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
-    """What the summary adds for the refused events the run did not see redelivered."""
-    if not refused.refused:
-        return ""
+    """What the summary adds for the refused events the run did not see redelivered: those
+    lost, and those unseen."""
+    said = ""
     if refused.lost:
-        n = len(refused.refused)
-        return (
+        n = len(refused.lost)
+        said += (
             f"; and {plural(n, 'event')} refused during {_during(windows)} "
-            f"{'was' if n == 1 else 'were'} never accepted: {refused.sender.unredelivered()}"
+            f"{'was' if n == 1 else 'were'} never accepted: {refused.lost_reason()}"
         )
-    return f"; {_unseen_head(refused, windows)}"
+    if refused.unseen:
+        said += f"; {_unseen_head(refused, windows)}"
+    return said
 
 
-def _lost_verdict(facts: Facts, refused: _Unredelivered, judged: str, notes: str) -> Verdict:
-    """FAIL: events the target refused during a window, which its sender never redelivers."""
-    n = len(refused.refused)
+def _lost_verdict(
+    facts: Facts, refused: _Unredelivered, windows: Sequence[Fault], judged: str, notes: str
+) -> Verdict:
+    """FAIL: events the target refused during a window, which its sender never redelivers
+    (and those unseen beside them, counted)."""
+    n = len(refused.lost)
+    unseen = f"; {_unseen_head(refused, windows)}" if refused.unseen else ""
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
         f"{plural(n, 'event')} refused during a fault window {'was' if n == 1 else 'were'} never "
         f"accepted and never got {'its' if n == 1 else 'their'} effects: "
-        f"{refused.sender.unredelivered()}{judged}{notes}",
-        _refused_witnesses(facts, refused),
+        f"{refused.lost_reason()}{judged}{unseen}{notes}",
+        _refused_witnesses(facts, [*refused.lost, *refused.unseen]),
     )
 
 
-def _refused_witnesses(facts: Facts, refused: _Unredelivered) -> list[Witness]:
-    shown = refused.refused[:MAX_WITNESSES]
+def _refused_witnesses(facts: Facts, refused: Sequence[tuple[Event, _Refusal]]) -> list[Witness]:
+    shown = refused[:MAX_WITNESSES]
     effects = facts.effects_of([e.id for e, _ in shown])
     out = []
     for event, r in shown:
