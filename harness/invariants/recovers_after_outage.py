@@ -61,8 +61,16 @@ from ..core._model import (
 from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
-from ._expected import Expectation, Level, Request, Short, expectation_of, same_resource
-from ._explain import missing_text, source_text, tried_text
+from ._expected import (
+    Expectation,
+    Level,
+    Request,
+    Short,
+    expectation_of,
+    same_resource,
+    shortfalls,
+)
+from ._explain import coarse_witness, missing_text, source_text, tried_text
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -79,6 +87,7 @@ from ._facts import (
 )
 from ._fault_calls import DeliveryWindows, marked_faults
 from ._sender import Redelivery, Sender, sender_of
+from ._unfinished import unfinished
 
 NAME = "recovers_after_outage"
 CLASS = FailureClass.SILENT
@@ -146,18 +155,30 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     if not accepted:
         if refused.lost:
             return _lost_verdict(facts, refused, windows, "", notes)
+        if touched:  # accepted, but owing no request that names them: ignored, or coarse
+            unjudged = (
+                f"no event accepted during {_during(windows)} or after it could be judged by "
+                "requests naming it"
+            )
+            coarse = _records_short(facts, exp, touched)
+            if coarse.whole or coarse.partial:
+                return _coarse_verdict(facts, exp, coarse, windows, unjudged + notes)
+            head = unjudged + (f"; {_unseen_head(refused, windows)}" if refused.unseen else "")
+        elif refused.unseen:
+            head = (
+                f"the target accepted no event during {_during(windows)}, nor after it: "
+                f"{_unseen_head(refused, windows)}"
+            )
+        else:
+            head = (
+                f"the target accepted no event while {plural(len(windows), 'fault window')} "
+                f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
+            )
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
-            (
-                f"the target accepted no event during {_during(windows)}, nor after it: "
-                f"{_unseen_head(refused, windows)}"
-                if refused.unseen
-                else f"the target accepted no event while {plural(len(windows), 'fault window')} "
-                f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
-            )
-            + notes,
+            head + notes,
             _refused_witnesses(facts, refused.unseen),
         )
     done, short = _done(facts, exp, [a.event for a in accepted], needs)
@@ -183,6 +204,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     if not missing and not late:
         if refused.lost:
             return _lost_verdict(facts, refused, windows, f"; all {scope} got {what}", notes)
+        coarse = _records_short(facts, exp, touched)
         slowest = max(lags.values())
         when = (
             f"the last {timestamp(slowest)} after it was owed (its window closed, or it was "
@@ -192,7 +214,10 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             if slowest > 0
             else "all before their window closed"
         )
-        recovered = f"all {scope} got {what} within {budget}: {when}"
+        made = "the requests naming them" if coarse.whole or coarse.partial else what
+        recovered = f"all {scope} got {made} within {budget}: {when}"
+        if coarse.whole or coarse.partial:
+            return _coarse_verdict(facts, exp, coarse, windows, recovered + notes)
         if refused.unseen:
             return verdict(
                 NAME,
@@ -221,6 +246,79 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             : max(0, MAX_WITNESSES - len(witnesses))
         ]
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
+
+
+@dataclass(frozen=True, slots=True)
+class _CoarseShort:
+    """The records of events that met a window short of requests compared per record (or per
+    run: they name no event), split by whether every event of the record met a window."""
+
+    whole: list[Short]  # every event of the record met one: the outage's events lack them
+    partial: list[Short]  # others of its events did not (or may still be acting): unknown
+
+
+def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted]) -> _CoarseShort:
+    """The shortfalls per record and per run (as ``no_lost_events`` finds them) that the events
+    which met a window may owe: a write naming only its record (a Slack reply posted to the
+    message's channel) cannot say which event lacks it, but when every event of its record met
+    the outage, one of those did not recover."""
+    met = {a.event.id for a in touched}
+    keys = {a.event.key for a in touched}
+    history = facts.history
+    found = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order)
+    if not found.records and not found.run:
+        return _CoarseShort([], [])
+    undone = unfinished(history)
+    of_key: dict[str, list[str]] = {}
+    for e in history.events:
+        of_key.setdefault(e.key, []).append(e.id)
+    whole: list[Short] = []
+    partial: list[Short] = []
+    for s in found.records:
+        if s.subject not in keys:
+            continue
+        sure = not undone.cut and s.subject not in undone.late_keys
+        (whole if sure and all(i in met for i in of_key[s.subject]) else partial).append(s)
+    everyone = not undone.cut and all(e.id in met for e in history.events)
+    for s in found.run:
+        (whole if everyone else partial).append(s)
+    return _CoarseShort(whole, partial)
+
+
+def _coarse_verdict(
+    facts: Facts, exp: Expectation, coarse: _CoarseShort, windows: Sequence[Fault], judged: str
+) -> Verdict:
+    """Not a pass: the events' own requests were made, but their records (or the run) are
+    short of requests naming no event — FAIL where every event of such a record met a window,
+    else INCONCLUSIVE."""
+    shorts = coarse.whole or coarse.partial
+    requests = ", ".join(sorted({s.request.text(exp.several) for s in shorts if s.request}))
+    records = {s.subject for s in shorts if s.level is Level.RECORD}
+    whom = plural(len(records), "record") if records else "the run"
+    per = " (per record" if records else " (per run"
+    per += ": these requests name no event, so which event lacks them is not known)"
+    witnesses = [coarse_witness(facts, exp, s) for s in shorts[:MAX_WITNESSES]]
+    if coarse.whole:
+        every = "each of whose events" if records else "every event of which"
+        return verdict(
+            NAME,
+            Status.FAIL,
+            CLASS,
+            f"{whom} {every} met {_during(windows)} fell short of {requests}{per}: events the "
+            f"outage met did not recover; {judged}",
+            witnesses,
+        )
+    return verdict(
+        NAME,
+        Status.INCONCLUSIVE,
+        CLASS,
+        f"{whom} of events that met {_during(windows)} fell short of {requests}{per}, and not "
+        "every event of it met the outage, or the target was still acting: whether the events "
+        f"the outage met recovered is not known — no_lost_events judges the shortfall; a "
+        f"correlate: rule tying {requests} to its event lets this verdict judge each event; "
+        f"{judged}",
+        witnesses,
+    )
 
 
 # --- which events, owing what ------------------------------------------------------------------
