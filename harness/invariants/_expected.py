@@ -904,7 +904,8 @@ def shortfalls(
             have = by_record[(key, resource)]
             if have < need:
                 lack = Short(Level.RECORD, key, first, need, have, "clean", len(mine))
-                created = _created_instead(lack, resource, wanted, by_record)
+                twin = _twin_writes(wanted, exp, mine)
+                created = _created_instead(lack, resource, twin, by_record)
                 if created is None:
                     out.records.append(lack)
                 else:
@@ -937,14 +938,26 @@ def shortfalls(
     return out
 
 
+def _twin_writes(
+    wanted: Counter[Request], exp: Expectation, events: Sequence[Event]
+) -> Counter[Request]:
+    """What the clean twin of a record made: ``wanted`` (its writes naming the record only)
+    and what its ``events``' twins made naming them (a creation whose body carries the
+    event's values, where the updates name the record only)."""
+    found = Counter(wanted)
+    for e in events:
+        found.update(exp.per_event.get(e.id, ()))
+    return found
+
+
 def _created_instead(
     short: Short,
     resource: Request,
     wanted: Counter[Request],
     by_record: Counter[tuple[str, Request]],
 ) -> Created | None:
-    """``short`` (a record's, against its clean twin's ``wanted``) where the record got as
-    many writes of the item as its twin, creations in its collection counted, and more
+    """``short`` (a record's) where the record got as many writes of the item as its clean
+    twin made (``wanted``: ``_twin_writes``), creations in its collection counted, and more
     creations than its twin: written another way, or lost, which writes naming their record
     cannot tell. None where not (a loss, as before)."""
     creation = created_in(resource)
