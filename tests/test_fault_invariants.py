@@ -468,6 +468,30 @@ def test_an_event_answered_an_answer_its_sender_gives_up_on_is_lost_not_unseen()
     ), v.summary
 
 
+def test_an_event_given_up_on_a_410_is_not_said_to_have_had_the_whole_schedule() -> None:
+    """A run that sent all 9 of Standard Webhooks' retries (a year's month sends them all):
+    evt_3, refused 503 on each, was given up after them; evt_2, answered 410 on its first
+    delivery, got no retry. Both lost, but the summary said only "gives an event up after its
+    9 retries, which the run sent" — untrue of evt_2."""
+    h = refused_run("standard-webhooks", retries=9)
+    gone = [
+        replace(d, status=410, outcome=Outcome.REJECTED) if d.id == "dlv_2" else d
+        for d in h.deliveries
+        if not d.id.startswith("dlv_2.r")  # the sender stopped on the 410
+    ]
+    v = one(replace(h, deliveries=gone), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "2 events refused during a fault window were never accepted and never got their "
+        "effects: Standard Webhooks gives up on a 410 answer and redelivers nothing more: lost "
+        "in production (1 event); Standard Webhooks gives an event up after its 9 retries, "
+        "which the run sent: lost in production (the other 1)"
+    ), v.summary
+    from harness.report._year import figures
+
+    assert figures(replace(h, deliveries=gone), [v]).lost == 2
+
+
 # -- no_server_errors ------------------------------------------------------------------------
 
 
