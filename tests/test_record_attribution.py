@@ -433,3 +433,21 @@ def test_a_creation_owed_by_its_event_is_not_counted_again_as_the_record_created
         "record zqrunk0: 3 POST /customers and 0 other writes of the item, where its clean twin "
         "made 1 and 2" in v.summary
     ), v.summary
+
+
+def test_the_correlate_advice_names_a_write_naming_nothing_not_a_read_naming_a_record() -> None:
+    """The records fetched name their record (its id in the path); the deals written carry
+    nothing of the event. The advice named the read's route — a rule on it orders nothing —
+    because it looked for a write among the routes naming a record only."""
+    h = hubspot("zqrun")
+    reads = [
+        replace(w, id=f"{w.id}_read", method="GET", body="", status=200, at=w.at - 0.01)
+        for w in h.effects
+    ]
+    writes = [replace(w, method="POST", path="/crm/v3/objects/deals", key=None) for w in h.effects]
+    h.effects = sorted([*reads, *writes], key=lambda e: e.at)
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "add a correlate: rule mapping a field of POST /crm/v3/objects/deals " in v.summary, (
+        v.summary
+    )
