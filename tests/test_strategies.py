@@ -267,3 +267,27 @@ def test_a_hazard_over_a_library_payload_without_an_id_field_is_written_as_it_ra
             ran.delivery,
             ran.downstreams,
         ), ran.name
+
+
+def test_a_hazard_over_one_of_a_projects_several_event_sources_is_written_loadable(
+    tmp_path: Path,
+) -> None:
+    """A project of two event sources runs each hazard once per source, named hazard:type
+    (duplicate-storm:invoice.paid). The minimal file was named that, with '-minimal', and a
+    scenario's name is of letters, digits, '.', '_' and '-': the file did not load."""
+    from harness.scenario._hazards import resolve_hazards
+    from harness.scenario._project import load_project
+
+    project_file = tmp_path / "harness.yaml"
+    project_file.write_text(
+        "provider: stripe\nsecret_env: STRIPE_WEBHOOK_SECRET\nevents:\n"
+        "  - library: stripe:checkout.session.completed\n  - library: stripe:invoice.paid\n",
+        encoding="utf-8",
+    )
+    project = load_project(project_file)
+    found = Exploration((PlannedDelivery(0, 0.0),))
+    [ran] = resolve_hazards(["duplicate-storm"], project).scenarios[1:]
+    assert ran.name == "duplicate-storm:invoice.paid"
+    again = load_scenario(write_minimal(ran, found, tmp_path / "minimal.yaml", project))
+    assert again.name == "duplicate-storm-invoice.paid-minimal"
+    assert again.source == ran.source
