@@ -451,3 +451,36 @@ def test_the_correlate_advice_names_a_write_naming_nothing_not_a_read_naming_a_r
     assert "add a correlate: rule mapping a field of POST /crm/v3/objects/deals " in v.summary, (
         v.summary
     )
+
+
+def test_a_register_record_whose_later_changes_were_refused_is_not_lost_for_their_writes() -> None:
+    """A register (each record owes its latest accepted event's effects): the clean twin
+    created the customer and updated it twice, its writes naming the record only. Here the
+    two updates were refused (never accepted) and the first change created the customer —
+    all it owed — yet the record was failed "short of PATCH /customers/{id}": the twin's
+    PATCHes were the refused changes'. Which of the twin's writes the latest accepted event
+    made is not known: inconclusive, saying why. A record that got no write at all is
+    still lost."""
+    clean = customers("zqclean", [(0, "POST", False), (1, "PATCH", False), (2, "PATCH", False)])
+
+    def register(writes: Sequence[tuple[int, str, bool]]) -> History:
+        h = customers("zqrun", writes)
+        h.baseline = clean
+        settings = {**h.info.settings, "baseline": clean.info.run_id}
+        h.info = replace(h.info, model=Model.REGISTER, settings=settings)
+        h.deliveries = [
+            replace(d, status=503, outcome=Outcome.FAILED) if not d.event_id.endswith("e0") else d
+            for d in h.deliveries
+        ]
+        return h
+
+    v = verdict_of(register([(0, "POST", False)]), "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: 1 record got no PATCH /customers/{id} where their clean twin made some, "
+        "but other writes it made, and not all their events were accepted (record zqrunk0: 0 "
+        "PATCH /customers/{id} where its clean twin made some; not all of its 3 events "
+        "accepted): each owes only its latest accepted event's effects"
+    ), v.summary
+    v = verdict_of(register([]), "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
