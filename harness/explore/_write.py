@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from ..drive._drift import DRIFT_KINDS
 from ..scenario._project import Project
 from ..strategies import Exploration
 from ._adapted import adapt, applied
+
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def write_minimal(
@@ -31,7 +34,9 @@ def write_minimal(
             hint="explore a scenario file or a built-in scenario by name",
         )
     doc: dict[str, Any] = yaml.safe_load(origin.read_text(encoding="utf-8"))
-    doc["name"] = f"{scenario.name}-minimal"
+    # A hazard over one of a project's several event sources is named hazard:type; a file's
+    # name is of letters, digits, '.', '_' and '-'.
+    doc["name"] = f"{_NOT_IN_NAME.sub('-', scenario.name)}-minimal"
     doc["description"] = (
         f"The minimal schedule harness explore found for {scenario.name}"
         + (f" as applied to {project.described}" if project and applied(scenario, project) else "")

@@ -317,7 +317,10 @@ class Expectation:
         name no event — judged as ``no_lost_events`` will judge them."""
         ids = {e.id for e in accepted}
         short = shortfalls(self, accepted, ids, [e for e in effects if is_write(e)])
-        coarse = (f"{s.level} {s.subject} {s.request}" for s in (*short.records, *short.run))
+        coarse = (
+            f"{s.level} {s.subject} {s.request}"
+            for s in (*short.records, *short.partly, *short.run)
+        )
         return {*short.events, *coarse}
 
 
@@ -752,10 +755,15 @@ class Shortfalls:
     # collection counted, as their clean twin did (``created_in``): a find-or-create that
     # created where the clean run updated (a race) and a lost update cannot be told apart.
     created: list[Created] = field(default_factory=list)
+    # Register records short of a request, some of whose events were never accepted, that got
+    # other writes the clean twin made (``_written_in_part``): the twin's writes of that
+    # request may have been for the events refused here — not lost, not known.
+    partly: list[Short] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return sum(len(s) for s in self.events.values()) + len(self.records) + len(self.run)
+        shorts = sum(len(s) for s in self.events.values())
+        return shorts + len(self.records) + len(self.run) + len(self.partly)
 
 
 def judged_events(
@@ -904,11 +912,14 @@ def shortfalls(
             have = by_record[(key, resource)]
             if have < need:
                 lack = Short(Level.RECORD, key, first, need, have, "clean", len(mine))
-                created = _created_instead(lack, resource, wanted, by_record)
-                if created is None:
-                    out.records.append(lack)
-                else:
+                twin = _twin_writes(wanted, exp, mine)
+                created = _created_instead(lack, resource, twin, by_record)
+                if created is not None:
                     out.created.append(created)
+                elif register and _written_in_part(key, mine, accepted, wanted, by_record):
+                    out.partly.append(lack)
+                else:
+                    out.records.append(lack)
     if exp.per_run:
         owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
         if owed:
@@ -937,14 +948,41 @@ def shortfalls(
     return out
 
 
+def _written_in_part(
+    key: str,
+    events: Sequence[Event],
+    accepted: Collection[str],
+    wanted: Counter[Request],
+    by_record: Counter[tuple[str, Request]],
+) -> bool:
+    """Whether record ``key`` (register) had some of its ``events`` never accepted and got
+    some write of the resources its clean twin wrote (``wanted``): which of the twin's writes
+    its latest accepted event made is not known, when they name the record only."""
+    if all(e.id in accepted for e in events):
+        return False
+    return any(by_record[(key, resource)] for resource, _ in _by_resource(wanted))
+
+
+def _twin_writes(
+    wanted: Counter[Request], exp: Expectation, events: Sequence[Event]
+) -> Counter[Request]:
+    """What the clean twin of a record made: ``wanted`` (its writes naming the record only)
+    and what its ``events``' twins made naming them (a creation whose body carries the
+    event's values, where the updates name the record only)."""
+    found = Counter(wanted)
+    for e in events:
+        found.update(exp.per_event.get(e.id, ()))
+    return found
+
+
 def _created_instead(
     short: Short,
     resource: Request,
     wanted: Counter[Request],
     by_record: Counter[tuple[str, Request]],
 ) -> Created | None:
-    """``short`` (a record's, against its clean twin's ``wanted``) where the record got as
-    many writes of the item as its twin, creations in its collection counted, and more
+    """``short`` (a record's) where the record got as many writes of the item as its clean
+    twin made (``wanted``: ``_twin_writes``), creations in its collection counted, and more
     creations than its twin: written another way, or lost, which writes naming their record
     cannot tell. None where not (a loss, as before)."""
     creation = created_in(resource)

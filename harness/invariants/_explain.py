@@ -151,6 +151,28 @@ def created_text(exp: Expectation, created: Sequence[Created]) -> str:
     )
 
 
+def partly_text(exp: Expectation, partly: Sequence[Short]) -> str:
+    """``1 record got no PATCH /customers/{id} where its clean twin made some, but other
+    writes of it, and not all its events were accepted (record r1: …): …`` (a register)."""
+    wanted = sorted({s.request.text(exp.several) for s in partly if s.request})
+    return (
+        f"{plural(len(partly), 'record')} got no {' or '.join(wanted)} where their clean twin "
+        f"made some, but other writes it made, and not all their events were accepted "
+        f"({partly_line(exp, partly[0])}): each owes only its latest accepted event's effects, "
+        "and the twin's may have been for the events refused here"
+    )
+
+
+def partly_line(exp: Expectation, s: Short) -> str:
+    """``record r1: 0 PATCH /customers/{id} of its clean twin's 1 or more; 1 of its 3 events
+    never accepted``."""
+    assert s.request is not None
+    return (
+        f"record {s.subject}: {s.made:,} {s.request.text(exp.several)} where its clean twin "
+        f"made some; not all of its {plural(s.events, 'event')} accepted"
+    )
+
+
 def created_line(exp: Expectation, c: Created) -> str:
     """``record r1: 3 POST /customers and 0 other writes of the item, where its clean twin
     made 1 and 2``."""

@@ -23,6 +23,8 @@ from ._explain import (
     expectation_notes,
     judged_text,
     lost_text,
+    partly_line,
+    partly_text,
     rule_text,
 )
 from ._facts import (
@@ -85,8 +87,8 @@ def no_lost_events(facts: Facts) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
-        if found.created:
-            return _created(facts, exp, found, note)
+        if found.created or found.partly:
+            return _not_known(facts, exp, found, note)
         hidden = repeated_records(facts)
         if hidden:
             return _hidden(facts, hidden, _passed(exp, found) + note)
@@ -127,21 +129,35 @@ def no_lost_events(facts: Facts) -> Verdict:
     )
     gave_up = undone.gave_up_note() if _may_still_work(facts, lost_ids) else ""
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up + note
-    if found.created:
-        summary += f"; not counted as lost: {created_text(exp, found.created)}"
+    unknown = _unknown_text(exp, found)
+    if unknown:
+        summary += f"; not counted as lost: {unknown}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
 
 
-def _created(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> Verdict:
+def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
+    """The records short of a request that writes naming only their record cannot call lost:
+    created anew (``_expected.Created``), or of a register whose events were not all
+    accepted (``Shortfalls.partly``)."""
+    parts = [created_text(exp, found.created)] if found.created else []
+    if found.partly:
+        parts.append(partly_text(exp, found.partly))
+    return "; and ".join(parts)
+
+
+def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> Verdict:
     """Inconclusive: records short of an item's writes that created it as often as their
-    clean twin wrote it (``_expected.Created``), and nothing else short."""
-    request = found.created[0].short.request
+    clean twin wrote it, or whose events were not all accepted (``_unknown_text``), and
+    nothing else short."""
+    request = found.created[0].short.request if found.created else found.partly[0].request
     assert request is not None
     summary = (
-        f"not judged: {created_text(exp, found.created)}; those writes name their record, not "
+        f"not judged: {_unknown_text(exp, found)}; those writes name their record, not "
         f"their event; {correlation_advice(facts, request.text())}{note}"
     )
-    witnesses = [Witness(created_line(exp, c)) for c in found.created[:MAX_WITNESSES]]
+    lines = [created_line(exp, c) for c in found.created]
+    lines += [partly_line(exp, s) for s in found.partly]
+    witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
 

@@ -11,14 +11,16 @@ correct one with such a sender (Stripe, Shopify, Slack). A 5xx answer is *passed
 run's sender retries (``_sender``: the run sent its retries, or its provider publishes some), a
 fault window answered one of the delivery's own calls while it was in flight
 (``_fault_calls.DeliveryWindows``; a batch's deliveries are one request, its answer explained by
-a call of any of its events), and its event was accepted by a delivery sent after that answer:
-the sender's retry of it, or a later copy of the event. A copy sent while the 5xx was still in
-flight (a concurrent duplicate answered 200 as the first got 503) is no acceptance after it:
-the sender had not yet heard the 5xx. Those passed on are not counted; the summary says how
-many, by a retry or a later copy, and ``recovers_after_outage`` judges whether their events got
-their effects. A 5xx to a sender that does not retry (GitHub) or of unknown habits
-(no provider, a generic one), one whose event was never accepted after it, or one without a
-window behind it still counts: the event is lost to the sender, or the automation broke.
+a call of any of its events), and its event was accepted by a delivery sent after that answer
+— the sender's retry of it, or a later copy of the event — or by the sender's retry sent once it
+stopped waiting (Slack retries at its ack timeout while the first request still runs). A copy
+sent while the 5xx was still in flight (a concurrent duplicate answered 200 as the first got
+503) is no acceptance after it: the sender had not yet heard the 5xx. Those passed on are not
+counted; the summary says how many, by a retry or a later copy, and ``recovers_after_outage``
+judges whether their events got their effects. A 5xx to a sender that does not retry (GitHub)
+or of unknown habits (no provider, a generic one), one whose event was never accepted after it,
+or one without a window behind it still counts: the event is lost to the sender, or the
+automation broke.
 """
 
 from __future__ import annotations
@@ -106,10 +108,19 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
 
 def _accepted_after(d: Delivery, accepted: Sequence[Delivery]) -> Delivery | None:
     """The first of its event's ``accepted`` deliveries (in send order) sent after ``d``'s
-    answer: one sent while ``d`` was in flight (a concurrent copy) came before the sender heard
-    the 5xx, and says nothing of what it does with it."""
+    answer, or the sender's retry of ``d`` sent after it: a sender retries once it stopped
+    waiting for ``d`` — on its answer, or (Slack) at its ack timeout while ``d`` still ran. A
+    copy sent while ``d`` was in flight came before the sender heard the 5xx, and says nothing
+    of what it does with it."""
     heard = d.answered_at if d.answered_at is not None else d.sent_at
-    return next((a for a in accepted if a.sent_at > heard), None)
+    return next(
+        (
+            a
+            for a in accepted
+            if a.sent_at > heard or (a.sent_at > d.sent_at and _is_retry_of(a, d))
+        ),
+        None,
+    )
 
 
 def _is_retry_of(later: Delivery, d: Delivery) -> bool:

@@ -449,11 +449,18 @@ class _Unredelivered:
         return [(e, r) for e, r in self.refused if e.id not in self.gave_up]
 
     def lost_reason(self) -> str:
-        """Why the lost ones are never redelivered."""
-        if self.sender.redelivery in _GIVEN_UP or not self.gave_up:
+        """Why the lost ones are never redelivered: an answer the sender gives up on, or (the
+        others, where the sender gives up after the schedule the run sent) that schedule."""
+        lost = self.lost
+        statuses = [d.status for e, _ in lost if (d := self.gave_up.get(e.id)) and d.status]
+        if not statuses:
             return self.sender.unredelivered()
-        statuses = [d.status for d in self.gave_up.values() if d.status is not None]
-        return self.sender.gave_up_text(statuses)
+        said = self.sender.gave_up_text(statuses)
+        others = len(lost) - len(statuses)
+        if not others:
+            return said
+        after = self.sender.unredelivered()
+        return f"{said} ({plural(len(statuses), 'event')}); {after} (the other {others:,})"
 
 
 _GIVEN_UP = (Redelivery.NEVER, Redelivery.GIVEN_UP)
