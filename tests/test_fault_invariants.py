@@ -430,6 +430,68 @@ def test_refused_on_every_retry_of_the_whole_schedule_is_lost() -> None:
     assert v.evidence.delivery_ids == ("dlv_2.r3", "dlv_3.r3")
 
 
+def test_an_event_answered_an_answer_its_sender_gives_up_on_is_lost_not_unseen() -> None:
+    """Standard Webhooks stops on a 410 (it disables the endpoint: PROVIDERS.md): evt_2's
+    delivery answered 410 after its call met the outage is never redelivered, however many of
+    the 9 retries the run left out — lost, not 'redelivered later than the run watched'. evt_3,
+    refused 503, is still unseen (its retries come later) and counted beside it. Shopify's
+    published habits say nothing of a 410: unseen, as before."""
+    h = refused_run("standard-webhooks", retries=1)
+    gone = [
+        replace(d, status=410, outcome=Outcome.REJECTED) if d.id == "dlv_2" else d
+        for d in h.deliveries
+    ]
+    gone = [d for d in gone if d.id != "dlv_2.r1"]  # the sender stopped on the 410
+    h = replace(h, deliveries=gone)
+    v = one(h, NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "1 event refused during a fault window was never accepted and never got its effects: "
+        "Standard Webhooks gives up on a 410 answer and redelivers nothing more: lost in "
+        "production; all 1 event accepted during 1 fault window got their effect"
+    ), v.summary
+    assert (
+        "; 1 event refused during the fault window was never redelivered and accepted: "
+        "Standard Webhooks redelivers later than the run watched (the run sent the first 1 of "
+        "its 9 retries)" in v.summary
+    ), v.summary
+    assert v.evidence.event_ids == ("evt_2", "evt_3")
+    from harness.report._year import figures
+
+    assert figures(h, [v]).lost == 1  # the year counts the one given up on, not the unseen
+    shopify = replace(h, info=replace(h.info, settings={**h.info.settings, "provider": "shopify"}))
+    v = one(shopify, NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "2 events refused during the fault window were never redelivered and accepted: Shopify "
+        "redelivers later than the run watched"
+    ), v.summary
+
+
+def test_an_event_given_up_on_a_410_is_not_said_to_have_had_the_whole_schedule() -> None:
+    """A run that sent all 9 of Standard Webhooks' retries (a year's month sends them all):
+    evt_3, refused 503 on each, was given up after them; evt_2, answered 410 on its first
+    delivery, got no retry. Both lost, but the summary said only "gives an event up after its
+    9 retries, which the run sent" — untrue of evt_2."""
+    h = refused_run("standard-webhooks", retries=9)
+    gone = [
+        replace(d, status=410, outcome=Outcome.REJECTED) if d.id == "dlv_2" else d
+        for d in h.deliveries
+        if not d.id.startswith("dlv_2.r")  # the sender stopped on the 410
+    ]
+    v = one(replace(h, deliveries=gone), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "2 events refused during a fault window were never accepted and never got their "
+        "effects: Standard Webhooks gives up on a 410 answer and redelivers nothing more: lost "
+        "in production (1 event); Standard Webhooks gives an event up after its 9 retries, "
+        "which the run sent: lost in production (the other 1)"
+    ), v.summary
+    from harness.report._year import figures
+
+    assert figures(replace(h, deliveries=gone), [v]).lost == 2
+
+
 # -- no_server_errors ------------------------------------------------------------------------
 
 
@@ -534,8 +596,9 @@ def test_a_503_passed_on_to_a_sender_that_retries_and_redelivered_is_not_a_serve
     assert v.summary == (
         "no server error counted in 2 deliveries; not counted: 1 answer (1 503) given while a "
         "downstream fault window answered the automation's own calls, to a sender that "
-        "retries (Stripe), each event accepted on a later delivery — the outage passed back, "
-        "not a crash (recovers_after_outage judges those events)"
+        "retries (Stripe), each event accepted by a delivery sent after that answer (1 by the "
+        "sender's retry; a copy sent while it was in flight does not count) — the outage "
+        "passed back, not a crash (recovers_after_outage judges those events)"
     )
     no_call = passed_on_run("stripe")
     for h in (
@@ -548,6 +611,52 @@ def test_a_503_passed_on_to_a_sender_that_retries_and_redelivered_is_not_a_serve
         assert v.status is Status.FAIL
         assert "not counted" not in v.summary
         assert v.evidence.delivery_ids == ("dlv_1",)
+
+
+def test_a_copy_sent_while_the_5xx_was_in_flight_is_no_acceptance_after_it() -> None:
+    """D4c: a duplicate of the event sent 10 ms after the first delivery, answered 200 while
+    the first was still waiting on the outage and then answered 503, is no sign that the
+    sender got the event through after the 503: the sender had not heard it yet. Counted.
+    A copy sent after the 503's answer is that acceptance, and the note says it was a copy."""
+    first = delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, latency=0.3, status=503)
+    effects = [effect("eff_1", ["evt_1"], 1.6, status=503)]
+    h = history([event(1)], [first], effects)
+    settings = {**h.info.settings, "provider": "stripe", "retries": []}
+    h = with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+    concurrent = delivery("dlv_2", "evt_1", sent=1.51, attempt=2)
+    v = one(replace(h, deliveries=[first, concurrent]), "no_server_errors")
+    assert v.status is Status.FAIL, v.summary
+    assert "not counted" not in v.summary, v.summary
+    assert v.evidence.delivery_ids == ("dlv_1",)
+    later = delivery("dlv_2", "evt_1", sent=1.9, attempt=2)
+    v = one(replace(h, deliveries=[first, later]), "no_server_errors")
+    assert v.status is Status.PASS, v.summary
+    assert "(1 by a later copy of the event; a copy sent while it was in flight" in v.summary
+
+
+def test_slacks_retry_sent_while_the_5xx_was_in_flight_is_its_retry_of_it() -> None:
+    """Slack stops waiting at its 3 s ack timeout and retries while the first request still
+    runs (``overlap``): dlv_1, its call refused by the outage, answered 503 after 3.1 s, and
+    Slack's own retry of it, sent at its ack timeout, was accepted. That retry is the sender's
+    answer to dlv_1's failure, not a concurrent copy: the outage passed back, as before D4c.
+    It was counted (FAIL, 1 of 2 deliveries) since only a delivery sent after the 503's answer
+    counted."""
+    first = delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, latency=3.1, status=503)
+    retry = delivery("dlv_1.r1", "evt_1", sent=4.5, attempt=2)
+    effects = [effect("eff_1", ["evt_1"], 1.52, status=503), effect("eff_2", ["evt_1"], 4.52)]
+    h = history([event(1)], [first, retry], effects)
+    settings = {**h.info.settings, "provider": "slack", "retries": [0.0]}
+    h = with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+    v = one(h, "no_server_errors")
+    assert v.status is Status.PASS, v.summary
+    assert "(1 by the sender's retry; a copy sent while it was in flight does not count)" in (
+        v.summary
+    ), v.summary
+    # Another planned delivery of the event sent at that moment is a copy: still counted.
+    copy = replace(retry, id="dlv_2", attempt=2)
+    v = one(replace(h, deliveries=[first, copy]), "no_server_errors")
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.delivery_ids == ("dlv_1",)
 
 
 def refused_once(status: int | None, *, sent: float = 1.5, call: float | None = None) -> History:

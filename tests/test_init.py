@@ -108,6 +108,11 @@ def test_an_example_file_gets_guessed_paths_with_their_reasons(tmp_path: Path) -
     assert "key: $.data.order_id   # the first field named *_id (order_id)" in text
     assert "time: $.created_at   # given" in text
     assert "(a field named topic (type/event/topic/action) holding text)" in out
+    # Each API's double is named with its port, not only the first's.
+    assert (
+        "start your automation with the base URL of each API it calls at its double: crm at "
+        "http://127.0.0.1:9200, mail at http://127.0.0.1:9101, then run the hazards"
+    ) in " ".join(out.split()), out
 
 
 def test_recorded_events_need_no_path(tmp_path: Path) -> None:

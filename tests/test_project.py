@@ -233,9 +233,13 @@ def test_the_generic_retry_storm_says_its_timeout_stands_for_the_providers(
         n.startswith("HubSpot waits 5 s for an answer: the storm's 0.5 s ack timeout")
         for n in storm.adapted
     ), storm.adapted
-    path.write_text("provider: attio\n")  # no published timeout: nothing to say
+    path.write_text("provider: attio\n")  # no published timeout: none is claimed
     (storm,) = resolve_hazards(["provider-retry-storm"], load_project(path)).scenarios
     assert not any("waits" in n for n in storm.adapted), storm.adapted
+    assert any(
+        n.startswith("Attio publishes no ack timeout: the storm's 0.5 s stands for one shorter")
+        for n in storm.adapted
+    ), storm.adapted
 
 
 @pytest.mark.parametrize(

@@ -366,6 +366,127 @@ def test_a_record_put_twice_where_its_clean_twin_put_and_patched_it_is_not_passe
     ) in v.summary, v.summary
 
 
+def test_the_correlate_advice_names_a_written_route_not_the_record_read_first() -> None:
+    """A fetch-on-receipt sync reads each record before it writes it (Attio sends ids only):
+    the reads outnumber the writes, and the advice named the read's route, which orders
+    nothing."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"), model=Model.REGISTER)
+    reads = [
+        replace(w, id=f"{w.id}_read{n}", method="GET", body="", status=200, at=w.at - 0.01)
+        for w in h.effects
+        for n in (1, 2)
+    ]
+    h.effects = sorted([*reads, *h.effects], key=lambda e: e.at)
+    v = verdict_of(h, "per_key_order")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "add a correlate: rule mapping a field of PATCH /crm/v3/objects/contacts/{id} " in (
+        v.summary
+    ), v.summary
+
+
+# -- no_lost_events: a record's creations, where the clean twin's creation named its event ------
+
+
+def customers(tag: str, writes: Sequence[tuple[int, str, bool]]) -> History:
+    """Three changes of one customer record, each accepted once; ``writes``: (the event's seq,
+    its method, whether the write names the event) — a POST creates the customer, a PATCH
+    updates it, and a write not naming its event names its record only."""
+    events = [
+        Event(f"evt_{tag}e{seq}", f"{tag}k0", seq, "record.updated", 0.0, {}) for seq in range(3)
+    ]
+    effects = []
+    for n, (seq, method, named) in enumerate(writes):
+        event = events[seq]
+        path = "/customers" if method == "POST" else "/customers/cus_1"
+        body = json.dumps({"attio_id": event.key})
+        names = (event.id,) if named else ()
+        at = seq + n / 10
+        made = Effect(f"eff_{tag}_{n}", "billing", at, method, path, JSON, body, 200, names)
+        effects.append(replace(made, key=event.key))
+    return run(events, [ok(e) for e in events], effects, tag=tag)
+
+
+def test_a_creation_owed_by_its_event_is_not_counted_again_as_the_record_created_anew() -> None:
+    """The clean run created the customer for the first change (its POST names the event: the
+    body carries its values) and updated it for the two others (the PATCHes name the record
+    only): 3 writes. This run created it for the first change, created it again for the
+    second (a race) and never wrote the third: 2 writes for 3 changes. The record's creations
+    (2) were set against the creations its clean twin made per record (0, the clean POST
+    counted per event) — "as many writes of the item in all" (2 against the 2 PATCHes), so the
+    record was called created anew (inconclusive); the twin wrote the item 3 times, this run
+    twice: one change's write is lost. Where it did write each change, the twin's creation is
+    said (it made 1, not 0)."""
+    clean = customers("zqclean", [(0, "POST", True), (1, "PATCH", False), (2, "PATCH", False)])
+    h = customers("zqrun", [(0, "POST", True), (1, "POST", False)])
+    h.baseline = clean
+    h.info = replace(h.info, settings={**h.info.settings, "baseline": clean.info.run_id})
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+    assert "creating it anew" not in v.summary, v.summary
+    assert "1 record short of PATCH /customers/{id}" in v.summary, v.summary
+    # As many writes as the twin, one more creation: created anew, as before.
+    h = customers("zqrun", [(0, "POST", True), (1, "POST", False), (2, "POST", False)])
+    h.baseline = clean
+    h.info = replace(h.info, settings={**h.info.settings, "baseline": clean.info.run_id})
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert (
+        "record zqrunk0: 3 POST /customers and 0 other writes of the item, where its clean twin "
+        "made 1 and 2" in v.summary
+    ), v.summary
+
+
+def test_the_correlate_advice_names_a_write_naming_nothing_not_a_read_naming_a_record() -> None:
+    """The records fetched name their record (its id in the path); the deals written carry
+    nothing of the event. The advice named the read's route — a rule on it orders nothing —
+    because it looked for a write among the routes naming a record only."""
+    h = hubspot("zqrun")
+    reads = [
+        replace(w, id=f"{w.id}_read", method="GET", body="", status=200, at=w.at - 0.01)
+        for w in h.effects
+    ]
+    writes = [replace(w, method="POST", path="/crm/v3/objects/deals", key=None) for w in h.effects]
+    h.effects = sorted([*reads, *writes], key=lambda e: e.at)
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "add a correlate: rule mapping a field of POST /crm/v3/objects/deals " in v.summary, (
+        v.summary
+    )
+
+
+def test_a_register_record_whose_later_changes_were_refused_is_not_lost_for_their_writes() -> None:
+    """A register (each record owes its latest accepted event's effects): the clean twin
+    created the customer and updated it twice, its writes naming the record only. Here the
+    two updates were refused (never accepted) and the first change created the customer —
+    all it owed — yet the record was failed "short of PATCH /customers/{id}": the twin's
+    PATCHes were the refused changes'. Which of the twin's writes the latest accepted event
+    made is not known: inconclusive, saying why. A record that got no write at all is
+    still lost."""
+    clean = customers("zqclean", [(0, "POST", False), (1, "PATCH", False), (2, "PATCH", False)])
+
+    def register(writes: Sequence[tuple[int, str, bool]]) -> History:
+        h = customers("zqrun", writes)
+        h.baseline = clean
+        settings = {**h.info.settings, "baseline": clean.info.run_id}
+        h.info = replace(h.info, model=Model.REGISTER, settings=settings)
+        h.deliveries = [
+            replace(d, status=503, outcome=Outcome.FAILED) if not d.event_id.endswith("e0") else d
+            for d in h.deliveries
+        ]
+        return h
+
+    v = verdict_of(register([(0, "POST", False)]), "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: 1 record got no PATCH /customers/{id} where their clean twin made some, "
+        "but other writes it made, and not all their events were accepted (record zqrunk0: 0 "
+        "PATCH /customers/{id} where its clean twin made some; not all of its 3 events "
+        "accepted): each owes only its latest accepted event's effects"
+    ), v.summary
+    v = verdict_of(register([]), "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+
+
 # -- the report: writes naming their record are counted apart -----------------------------------
 
 

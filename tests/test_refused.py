@@ -249,6 +249,22 @@ def test_deliveries_ended_by_the_providers_ack_timeout_quote_it_not_the_delivery
     assert found.short == "too slow for Standard Webhooks's 0.5 s ack timeout"
 
 
+def test_an_ack_timeout_the_provider_does_not_publish_is_not_called_its_own() -> None:
+    """Attio publishes no ack timeout: the generic storm's 0.5 s is the scenario's, and the
+    cause said it was 'the ack timeout of Attio (0.5 s)'."""
+    h = timed_out_run(
+        "no answer within 0.5 s", went_on=True, provider="attio", ack_timeout=0.5, timeout=10.0
+    )
+    found = refusals(h)
+    assert found is not None
+    assert "the ack timeout of Attio" not in found.cause, found.cause
+    assert found.cause.startswith(
+        "the target did not answer within the ack timeout given Attio (0.5 s: it publishes "
+        "none), after which the sender gives a delivery up"
+    ), found.cause
+    assert found.short == "too slow for a 0.5 s ack timeout"
+
+
 def test_deliveries_ended_by_the_delivery_timeout_say_whether_the_target_went_on() -> None:
     stuck = refusals(timed_out_run("no answer within 10 s", went_on=False, timeout=10.0))
     assert stuck is not None

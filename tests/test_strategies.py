@@ -191,3 +191,103 @@ def test_the_minimal_file_names_the_original_files_wherever_it_is_written(
     assert isinstance(again.source, harness.RecordedSource)
     assert again.source.path == gallery / "stripe-checkouts.jsonl"
     assert again.schedule == found.schedule
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        "  - library: stripe:checkout.session.completed\n",
+        "  - recorded: {recording}\n    id: $.id\n    key: $.data.object.customer\n",
+    ],
+)
+def test_a_hazard_over_a_project_is_written_as_it_ran(events: str, tmp_path: Path) -> None:
+    """Each of the standard hazards applied to a project (a Stripe library payload, or a
+    recording; Stripe's signing and retries; a crm downstream; expected effects) is written as
+    the Scenario the search ran: loaded again, the same source, delivery (provider and retries
+    included), downstreams, faults, model, drift and expected effects. It was the built-in's own
+    file: another source, signing and downstream."""
+    from harness.scenario._hazards import resolve_hazards
+    from harness.scenario._project import load_project
+
+    recording = Path(__file__).resolve().parent / "gallery" / "scenarios" / "stripe-checkouts.jsonl"
+    project_file = tmp_path / "harness.yaml"
+    project_file.write_text(
+        "provider: stripe\nsecret_env: STRIPE_WEBHOOK_SECRET\nevents:\n"
+        + events.format(recording=recording)
+        + "downstreams:\n  - name: crm\n    stateful: true\n"
+        + "expect: {checkout.session.completed: [POST /deals]}\n",
+        encoding="utf-8",
+    )
+    project = load_project(project_file)
+    found = Exploration((PlannedDelivery(0, 0.0), PlannedDelivery(0, 0.0)))
+    for ran in resolve_hazards(["standard"], project).scenarios:
+        again = load_scenario(write_minimal(ran, found, tmp_path / f"{ran.name}.yaml", project))
+        drift = tuple(p for p in ran.perturbations if p.kind.endswith("_field"))
+        assert (again.source, again.delivery, again.downstreams) == (
+            ran.source,
+            ran.delivery,
+            ran.downstreams,
+        ), ran.name
+        assert (again.faults, again.model, again.perturbations, again.invariants) == (
+            ran.faults,
+            ran.model,
+            drift,
+            ran.invariants,
+        ), ran.name
+        assert [e.type for e in again.expect] == ["checkout.session.completed"], ran.name
+        assert "as applied to the project " in again.description
+
+
+def test_a_hazard_over_a_library_payload_without_an_id_field_is_written_as_it_ran(
+    tmp_path: Path,
+) -> None:
+    """Attio's record.updated (the library's) carries no ``$.id``: its events are given one
+    there, the default path, as a scenario's example is. The minimal file wrote ``id: $.id``
+    out, and a path given is checked against the example — the file did not load ("source.
+    synthetic.id: '$.id' is not allowed — the example payload has no such field"). Paths left
+    at their defaults are now left out, as the project left them."""
+    from harness.scenario._hazards import resolve_hazards
+    from harness.scenario._project import load_project
+
+    project_file = tmp_path / "harness.yaml"
+    project_file.write_text(
+        "provider: attio\nsecret_env: ATTIO_SECRET\nevents:\n"
+        "  - library: attio:record.updated\n"
+        "downstreams:\n  - name: billing\n    stateful: true\n",
+        encoding="utf-8",
+    )
+    project = load_project(project_file)
+    found = Exploration((PlannedDelivery(0, 0.0), PlannedDelivery(0, 0.0)))
+    ran_all = resolve_hazards(["standard"], project).scenarios
+    assert ran_all
+    for ran in ran_all:
+        again = load_scenario(write_minimal(ran, found, tmp_path / f"{ran.name}.yaml", project))
+        assert (again.source, again.delivery, again.downstreams) == (
+            ran.source,
+            ran.delivery,
+            ran.downstreams,
+        ), ran.name
+
+
+def test_a_hazard_over_one_of_a_projects_several_event_sources_is_written_loadable(
+    tmp_path: Path,
+) -> None:
+    """A project of two event sources runs each hazard once per source, named hazard:type
+    (duplicate-storm:invoice.paid). The minimal file was named that, with '-minimal', and a
+    scenario's name is of letters, digits, '.', '_' and '-': the file did not load."""
+    from harness.scenario._hazards import resolve_hazards
+    from harness.scenario._project import load_project
+
+    project_file = tmp_path / "harness.yaml"
+    project_file.write_text(
+        "provider: stripe\nsecret_env: STRIPE_WEBHOOK_SECRET\nevents:\n"
+        "  - library: stripe:checkout.session.completed\n  - library: stripe:invoice.paid\n",
+        encoding="utf-8",
+    )
+    project = load_project(project_file)
+    found = Exploration((PlannedDelivery(0, 0.0),))
+    [ran] = resolve_hazards(["duplicate-storm"], project).scenarios[1:]
+    assert ran.name == "duplicate-storm:invoice.paid"
+    again = load_scenario(write_minimal(ran, found, tmp_path / "minimal.yaml", project))
+    assert again.name == "duplicate-storm-invoice.paid-minimal"
+    assert again.source == ran.source

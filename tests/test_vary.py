@@ -192,3 +192,15 @@ def test_a_property_change_brings_a_new_value_each_time() -> None:
     assert {e.payload["propertyName"] for e in made} == {"email"}
     values = [e.payload["propertyValue"] for e in made]
     assert len(set(values)) == len(values) and all("@" in v for v in values), values
+
+
+def test_a_time_that_is_the_event_s_own_moves_with_it() -> None:
+    """Slack's message ``ts`` and ``event_ts`` are the moment of ``event_time``, written finer:
+    moved a random bit earlier each, they would put one message of a channel before another
+    that its ``event_time`` (and the run's order) puts after it."""
+    made = synthetic(source("slack:event_callback", 30, 3), 5)
+    for e in made:
+        message = e.payload["event"]
+        assert message["ts"] == message["event_ts"]
+        assert int(float(message["ts"])) == e.payload["event_time"], e.payload
+    assert sorted(made, key=lambda e: float(e.payload["event"]["ts"])) == made

@@ -354,3 +354,31 @@ def test_each_run_of_a_year_draws_its_payloads_from_a_seed_of_its_own() -> None:
     assert len(set(seeds)) == 3 and 7 not in seeds
     assert seeds == [run_seed(7, name) for name in ("baseline", "2028-01", "2028-02")]
     assert run_seed(8, "2028-01") != seeds[1]
+
+
+def test_a_month_with_a_fault_window_sends_the_project_providers_retries(tmp_path: Path) -> None:
+    """The built-in year over a Stripe project: the month of the maintenance window redelivers
+    what the target refused, on Stripe's schedule, as a fault hazard does (the months without a
+    window, as every hazard without one, send none); a calendar file of the user's own is left
+    as it says."""
+    from harness.core._providers import PROVIDERS
+    from harness.scenario._hazards import resolve_hazards
+    from harness.scenario._project import load_project
+
+    path = tmp_path / "harness.yaml"
+    path.write_text("provider: stripe\nsecret_env: STRIPE_WEBHOOK_SECRET\n", encoding="utf-8")
+    (template,) = resolve_hazards(["year"], load_project(path)).scenarios
+    template = replace(template, calendar=None)
+    maintenance = LifeEvent("maintenance", date(2028, 3, 8), {"hour": 2, "hours": 2})
+    calendar = CalendarSpec(events_per_day=100, months=3, life=(maintenance,))
+    months = [m.scenario for m in plan_year(template, calendar, seed=2).months()]
+    providers = [m.delivery.provider for m in months]
+    assert [p.name if p else None for p in providers] == ["stripe"] * 3
+    assert [p.retries if p else None for p in providers] == [(), (), PROVIDERS["stripe"].retries]
+    assert (
+        "Stripe redelivers what the target refuses: the run sends all its 8 retries (the last "
+        "3 days after the delivery), time-scaled like the rest." in months[2].description
+    ), months[2].description
+    own = replace(template, origin=str(tmp_path / "year.calendar.yaml"))
+    march = list(plan_year(own, calendar, seed=2).months())[2].scenario
+    assert march.delivery.provider is not None and march.delivery.provider.retries == ()

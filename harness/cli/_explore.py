@@ -188,6 +188,7 @@ def explore(
         chosen,
         minimal.exploration,
         out or Path(".harness") / "explore" / f"{chosen.name}-minimal.yaml",
+        project,
     )
     stdout.print(
         f"{found.examples} examples in {found.seconds:.1f} s: {chosen.name} fails "

@@ -401,9 +401,15 @@ def _write(project: Project) -> None:
         if project.secret_env
         else ""
     )
+    downstreams = project.downstreams
+    bases = (
+        f"its API base URL at http://127.0.0.1:{downstreams[0].port}"
+        if len(downstreams) == 1
+        else "the base URL of each API it calls at its double: "
+        + ", ".join(f"{d.name} at http://127.0.0.1:{d.port}" for d in downstreams)
+    )
     out.print(
-        f"next: {secret}start your automation with its API base URL at "
-        f"http://127.0.0.1:{project.downstreams[0].port}, then run the hazards:\n"
+        f"next: {secret}start your automation with {bases}, then run the hazards:\n"
         "  harness run\n"
         f"or through pytest:\n  pytest {TEST_FILE}",
         markup=False,

@@ -12,12 +12,14 @@ value everywhere in the event.
 The record key's value is drawn once per record, so a record's events share it and everything
 equal to it. When the key is an object's own id (``$.issue.id``, ``$.data.object.id``), the
 other ids and text of that object belong to the record as well (its author, its customer).
-Timestamps move with the event's time and keep their distances to each other; the amounts of
-one event are scaled by one factor, so a total stays about the sum of its parts. A property
-change's new value (HubSpot's ``propertyValue``) is filled by the name of its property
+Timestamps move with the event's time and keep their distances to each other (those within a
+second of the event's time in the example — the same moment written another way, as Slack's
+``event_ts`` beside ``event_time`` — move with it exactly, the others a little earlier); the
+amounts of one event are scaled by one factor, so a total stays about the sum of its parts. A
+property change's new value (HubSpot's ``propertyValue``) is filled by the name of its property
 (``propertyName``: an ``email`` gets a new email per event), as each change of a real one brings
-a new value. Values that
-are none of these (``usd``, ``complete``, ``event``, ``false``) stay as they are.
+a new value. Values that are none of these (``usd``, ``complete``, ``event``, ``false``) stay
+as they are.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ ID_KINDS = frozenset({"prefixed", "uuid", "hex", "upper", "digits", "int", "big"
 _MIN_BODY = 8  # a prefixed id's body (after ``cus_``) at least this long; ``evt_1`` is a label
 _MIN_EMBEDDED_DIGITS = 6  # a digit run inside a string counts as an id from this length
 _JITTER = 600.0  # s: how much earlier than their event's time an event's other timestamps move
+# Times of the example less than this apart from its event's time stand for that moment itself.
+_SAME_MOMENT = timedelta(seconds=1)
 _SCALE = (0.25, 4.0)  # the range of one event's amount factor (log-uniform)
 
 _TOKEN = re.compile(
@@ -335,6 +339,11 @@ class Variation:
                 made[atom.text] = _scaled(atom.value, factor)
             elif atom is self.anchor:
                 made[atom.text] = render_time(atom, at)
+            elif anchor is not None and abs(_instant(atom) - anchor) < _SAME_MOMENT:
+                # The event's own time written another way (Slack's ``event_ts`` beside
+                # ``event_time``): it moves with the event, or the two would disagree on
+                # which of two events came first.
+                made[atom.text] = render_time(atom, _instant(atom) + shift)
             else:
                 made[atom.text] = render_time(atom, _instant(atom) + shift - earlier)
         return made

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,21 @@ import yaml
 from ..core._errors import InputError
 from ..core._scenario import Scenario
 from ..drive._drift import DRIFT_KINDS
+from ..scenario._project import Project
 from ..strategies import Exploration
+from ._adapted import adapt, applied
+
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def write_minimal(scenario: Scenario, exploration: Exploration, out: Path) -> Path:
+def write_minimal(
+    scenario: Scenario, exploration: Exploration, out: Path, project: Project | None = None
+) -> Path:
     """``out``: ``scenario``'s own file with its schedule perturbations replaced by
     ``exploration``'s explicit ``schedule:`` and its fault windows added. Paths the file names
-    (an example file, a recording) are written absolute, so it runs from anywhere."""
+    (an example file, a recording) are written absolute, so it runs from anywhere. A built-in
+    hazard ``project`` was applied to is written as it ran (``_adapted``): the project's
+    events, signing, provider and retries, downstreams, expected effects and correlation."""
     origin = Path(scenario.origin)
     if not origin.is_file():
         raise InputError(
@@ -25,12 +34,18 @@ def write_minimal(scenario: Scenario, exploration: Exploration, out: Path) -> Pa
             hint="explore a scenario file or a built-in scenario by name",
         )
     doc: dict[str, Any] = yaml.safe_load(origin.read_text(encoding="utf-8"))
-    doc["name"] = f"{scenario.name}-minimal"
+    # A hazard over one of a project's several event sources is named hazard:type; a file's
+    # name is of letters, digits, '.', '_' and '-'.
+    doc["name"] = f"{_NOT_IN_NAME.sub('-', scenario.name)}-minimal"
     doc["description"] = (
-        f"The minimal schedule harness explore found for {scenario.name}: "
+        f"The minimal schedule harness explore found for {scenario.name}"
+        + (f" as applied to {project.described}" if project and applied(scenario, project) else "")
+        + ": "
         + "; ".join(_delivery_words(exploration))
     )
     _absolute_paths(doc, origin.parent)
+    if project is not None and applied(scenario, project):
+        adapt(doc, scenario, project, out)
     drift = [p for p in doc.get("perturbations", []) if _kind(p) in DRIFT_KINDS]
     if drift:
         doc["perturbations"] = drift

@@ -82,6 +82,15 @@ def same_resource(request: Request) -> Request:
     return request
 
 
+def created_in(resource: Request) -> Request | None:
+    """The creation (``POST /customers``) in the collection of ``resource``, an item's writes
+    (``same_resource``: ``PUT|PATCH|POST /customers/{id}``); None for any other request."""
+    collection, _, last = resource.route.rpartition("/")
+    if resource.method != _ANY_ITEM_WRITE or not collection or last[:1] != "{":
+        return None
+    return Request(resource.downstream, "POST", collection)
+
+
 def _by_resource(wanted: Counter[Request]) -> list[tuple[Request, list[tuple[Request, int]]]]:
     """``wanted``'s requests grouped by the resource they write (``same_resource``)."""
     groups: dict[Request, list[tuple[Request, int]]] = {}
@@ -319,7 +328,10 @@ class Expectation:
         name no event — judged as ``no_lost_events`` will judge them."""
         ids = {e.id for e in accepted}
         short = shortfalls(self, accepted, ids, [e for e in effects if is_write(e)])
-        coarse = (f"{s.level} {s.subject} {s.request}" for s in (*short.records, *short.run))
+        coarse = (
+            f"{s.level} {s.subject} {s.request}"
+            for s in (*short.records, *short.partly, *short.run)
+        )
         return {*short.events, *coarse}
 
 
@@ -722,6 +734,19 @@ class Short:
     events: int = 0  # how many judged events the need sums over (record, run)
 
 
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A record short of ``short``'s request where this run made ``made`` writes of the item,
+    creations in its collection (``creation``) counted, and its clean twin ``clean``."""
+
+    short: Short
+    creation: Request
+    made: int
+    clean: int
+    created: int  # this run's creations among ``made``
+    clean_created: int  # the clean twin's
+
+
 @dataclass(slots=True)
 class Shortfalls:
     """What a run lacks of its expected effects, at each level."""
@@ -740,6 +765,14 @@ class Shortfalls:
     # (the request expected, the one made instead) -> how many events wrote the resource by
     # another method than their clean twins (``same_resource``): not loss, said.
     another_way: Counter[tuple[Request, Request]] = field(default_factory=Counter)
+    # Records short of an item's writes that got as many writes of it, creations in its
+    # collection counted, as their clean twin did (``created_in``): a find-or-create that
+    # created where the clean run updated (a race) and a lost update cannot be told apart.
+    created: list[Created] = field(default_factory=list)
+    # Register records short of a request, some of whose events were never accepted, that got
+    # other writes the clean twin made (``_written_in_part``): the twin's writes of that
+    # request may have been for the events refused here — not lost, not known.
+    partly: list[Short] = field(default_factory=list)
 
     # Requests compared in the whole run whose count held only as a repeat elsewhere made up
     # records short of theirs (``Cancelled``): not passed.
@@ -747,7 +780,8 @@ class Shortfalls:
 
     @property
     def count(self) -> int:
-        return sum(len(s) for s in self.events.values()) + len(self.records) + len(self.run)
+        shorts = sum(len(s) for s in self.events.values())
+        return shorts + len(self.records) + len(self.run) + len(self.partly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -932,7 +966,15 @@ def shortfalls(
                 continue
             have = by_record[(key, resource)]
             if have < need:
-                out.records.append(Short(Level.RECORD, key, first, need, have, "clean", len(mine)))
+                lack = Short(Level.RECORD, key, first, need, have, "clean", len(mine))
+                twin = _twin_writes(wanted, exp, mine)
+                created = _created_instead(lack, resource, twin, by_record)
+                if created is not None:
+                    out.created.append(created)
+                elif register and _written_in_part(key, mine, accepted, wanted, by_record):
+                    out.partly.append(lack)
+                else:
+                    out.records.append(lack)
     if exp.per_run:
         owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
         if owed:
@@ -963,6 +1005,56 @@ def shortfalls(
         else:
             cancelled(resource)
     return out
+
+
+def _written_in_part(
+    key: str,
+    events: Sequence[Event],
+    accepted: Collection[str],
+    wanted: Counter[Request],
+    by_record: Counter[tuple[str, Request]],
+) -> bool:
+    """Whether record ``key`` (register) had some of its ``events`` never accepted and got
+    some write of the resources its clean twin wrote (``wanted``): which of the twin's writes
+    its latest accepted event made is not known, when they name the record only."""
+    if all(e.id in accepted for e in events):
+        return False
+    return any(by_record[(key, resource)] for resource, _ in _by_resource(wanted))
+
+
+def _twin_writes(
+    wanted: Counter[Request], exp: Expectation, events: Sequence[Event]
+) -> Counter[Request]:
+    """What the clean twin of a record made: ``wanted`` (its writes naming the record only)
+    and what its ``events``' twins made naming them (a creation whose body carries the
+    event's values, where the updates name the record only)."""
+    found = Counter(wanted)
+    for e in events:
+        found.update(exp.per_event.get(e.id, ()))
+    return found
+
+
+def _created_instead(
+    short: Short,
+    resource: Request,
+    wanted: Counter[Request],
+    by_record: Counter[tuple[str, Request]],
+) -> Created | None:
+    """``short`` (a record's) where the record got as many writes of the item as its clean
+    twin made (``wanted``: ``_twin_writes``), creations in its collection counted, and more
+    creations than its twin: written another way, or lost, which writes naming their record
+    cannot tell. None where not (a loss, as before)."""
+    creation = created_in(resource)
+    if creation is None:
+        return None
+    key = short.subject
+    clean_created = wanted.get(creation, 0)
+    created = by_record[(key, creation)]
+    made = by_record[(key, resource)] + created
+    clean = clean_created + sum(n for r, n in wanted.items() if same_resource(r) == resource)
+    if created <= clean_created or made < clean:
+        return None
+    return Created(short, creation, made, clean, created, clean_created)
 
 
 def _instead(

@@ -8,7 +8,16 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 from ..core._model import Delivery, Effect, Event, Model
-from ._expected import Expectation, Level, Request, Rule, Short, Shortfalls, same_resource
+from ._expected import (
+    Created,
+    Expectation,
+    Level,
+    Request,
+    Rule,
+    Short,
+    Shortfalls,
+    same_resource,
+)
 from ._facts import (
     Facts,
     Witness,
@@ -125,6 +134,52 @@ def _another_way_text(exp: Expectation, found: Shortfalls) -> str:
     return (
         f"{'; '.join(ways)}: the same resource written another way (an upsert that chose by "
         "whether it existed, or a race), not loss"
+    )
+
+
+def created_text(exp: Expectation, created: Sequence[Created]) -> str:
+    """``2 records got no PATCH /customers/{id} where their clean twin made some, but as many
+    writes of the item as it by creating it anew (record r1: …): …``"""
+    first = max(created, key=lambda c: c.created - c.clean_created)
+    wanted = {c.short.request.text(exp.several) for c in created if c.short.request}
+    return (
+        f"{plural(len(created), 'record')} got no {' or '.join(sorted(wanted))} where their "
+        "clean twin made some, but as many writes of the item as it by creating it anew "
+        f"({created_line(exp, first)}): a find-or-create that created where the clean run "
+        "found the record (simultaneous events racing; final_state_matches_baseline judges "
+        "the copies), or an update lost with another event's creation in its place"
+    )
+
+
+def partly_text(exp: Expectation, partly: Sequence[Short]) -> str:
+    """``1 record got no PATCH /customers/{id} where its clean twin made some, but other
+    writes of it, and not all its events were accepted (record r1: …): …`` (a register)."""
+    wanted = sorted({s.request.text(exp.several) for s in partly if s.request})
+    return (
+        f"{plural(len(partly), 'record')} got no {' or '.join(wanted)} where their clean twin "
+        f"made some, but other writes it made, and not all their events were accepted "
+        f"({partly_line(exp, partly[0])}): each owes only its latest accepted event's effects, "
+        "and the twin's may have been for the events refused here"
+    )
+
+
+def partly_line(exp: Expectation, s: Short) -> str:
+    """``record r1: 0 PATCH /customers/{id} of its clean twin's 1 or more; 1 of its 3 events
+    never accepted``."""
+    assert s.request is not None
+    return (
+        f"record {s.subject}: {s.made:,} {s.request.text(exp.several)} where its clean twin "
+        f"made some; not all of its {plural(s.events, 'event')} accepted"
+    )
+
+
+def created_line(exp: Expectation, c: Created) -> str:
+    """``record r1: 3 POST /customers and 0 other writes of the item, where its clean twin
+    made 1 and 2``."""
+    return (
+        f"record {c.short.subject}: {c.created:,} {c.creation.text(exp.several)} and "
+        f"{c.made - c.created:,} other writes of the item, where its clean twin made "
+        f"{c.clean_created:,} and {c.clean - c.clean_created:,}"
     )
 
 

@@ -364,7 +364,11 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
                 f"; {plural(facts.unattributed, 'effect')} ({_routes_text(nothing)}) carry no "
                 "value of this run's events"
             )
-    first = next(iter(records or nothing))
+    # The rule to write is for a write's route: a read (the record fetched) orders nothing,
+    # though it names the record where the writes name nothing.
+    routes = {**records, **nothing}
+    writing = (r for r, effects in routes.items() if any(map(is_write, effects)))
+    first = next(writing, next(iter(routes)))
     witnesses = [
         Witness(
             f"{route} {id_list([e.id for e in effects])}: {what}",

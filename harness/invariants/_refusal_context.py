@@ -77,22 +77,26 @@ def _ack_timeout(name: str, found: TimedOut) -> tuple[str, str]:
     profile = PROVIDERS.get(name)
     title = _title(name)
     wait = seconds(found.wait or 0.0)
+    published = profile is None or bool(profile.timeout)
     documented = (
         f"; {title}'s own is {seconds(profile.timeout)}"
         if profile is not None and profile.timeout and profile.timeout != found.wait
         else ""
     )
+    whose = f"of {title} ({wait})" if published else f"given {title} ({wait}: it publishes none)"
     state = (
         ", and went on answering other deliveries: it is too slow to acknowledge, not stuck"
         if found.went_on
         else ": it is stuck or too slow to acknowledge — check that it answers at all"
     )
     return (
-        f"the target did not answer within the ack timeout of {title} ({wait}), after which "
+        f"the target did not answer within the ack timeout {whose}, after which "
         f"the sender gives a delivery up{state} — acknowledge within {wait}: answer first and "
         "do the work after (a queue). Raising delivery.timeout would not help: the ack timeout "
         f"is the sender's (provider.timeout in the scenario{documented})",
-        f"too slow for {title}'s {wait} ack timeout",
+        f"too slow for {title}'s {wait} ack timeout"
+        if published
+        else f"too slow for a {wait} ack timeout",
     )
 
 

@@ -7,13 +7,16 @@ all of the provider's schedule, or the first few (a fault hazard keeps those tha
 span; a scenario may set fewer). What happens to an event still refused after the run's last
 attempt follows (``Redelivery``): the sender gives it up (lost in production), or would try
 again later (not seen by the run), or nobody knows (no provider, or a generic one; or a run
-that stopped before its end, which may not have sent the retries its settings list).
+that stopped before its end, which may not have sent the retries its settings list). Whatever
+the schedule, a sender stops on an answer its profile gives up on (``Provider.gives_up_on``:
+Standard Webhooks on a 410, which disables the endpoint): an event refused so is lost, never
+redelivered later (``gave_up``). Only the answers a provider's published habits name do so.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +46,19 @@ class Sender:
     # The run's status when it did not complete (aborted, interrupted): the retries it lists
     # may not all have been sent.
     stopped: str | None = None
+    gives_up_on: frozenset[int] = frozenset()  # answers after which it redelivers nothing
+
+    def gave_up(self, status: int | None) -> bool:
+        """Whether an answer of ``status`` ends this sender's redelivery of the event."""
+        return status is not None and status in self.gives_up_on
+
+    def gave_up_text(self, statuses: Iterable[int]) -> str:
+        """Why events refused with ``statuses`` (ones it gives up on) are not redelivered."""
+        answers = " or ".join(str(s) for s in sorted(set(statuses)))
+        return (
+            f"{self.name} gives up on a {answers} answer and redelivers nothing more: lost in "
+            "production"
+        )
 
     @property
     def redelivery(self) -> Redelivery:
@@ -118,4 +134,5 @@ def sender_of(settings: Mapping[str, Any], status: str = "complete") -> Sender:
         sent,
         profile.retries_known,
         stopped,
+        profile.gives_up_on,
     )

@@ -17,10 +17,14 @@ from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, V
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witnesses,
+    created_line,
+    created_text,
     event_witnesses,
     expectation_notes,
     judged_text,
     lost_text,
+    partly_line,
+    partly_text,
     rule_text,
 )
 from ._facts import (
@@ -83,6 +87,8 @@ def no_lost_events(facts: Facts) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
+        if found.created or found.partly:
+            return _not_known(facts, exp, found, note)
         if found.cancelled:
             return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
         hidden = repeated_records(facts)
@@ -125,7 +131,36 @@ def no_lost_events(facts: Facts) -> Verdict:
     )
     gave_up = undone.gave_up_note() if _may_still_work(facts, lost_ids) else ""
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up + note
+    unknown = _unknown_text(exp, found)
+    if unknown:
+        summary += f"; not counted as lost: {unknown}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
+    """The records short of a request that writes naming only their record cannot call lost:
+    created anew (``_expected.Created``), or of a register whose events were not all
+    accepted (``Shortfalls.partly``)."""
+    parts = [created_text(exp, found.created)] if found.created else []
+    if found.partly:
+        parts.append(partly_text(exp, found.partly))
+    return "; and ".join(parts)
+
+
+def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> Verdict:
+    """Inconclusive: records short of an item's writes that created it as often as their
+    clean twin wrote it, or whose events were not all accepted (``_unknown_text``), and
+    nothing else short."""
+    request = found.created[0].short.request if found.created else found.partly[0].request
+    assert request is not None
+    summary = (
+        f"not judged: {_unknown_text(exp, found)}; those writes name their record, not "
+        f"their event; {correlation_advice(facts, request.text())}{note}"
+    )
+    lines = [created_line(exp, c) for c in found.created]
+    lines += [partly_line(exp, s) for s in found.partly]
+    witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
 
 def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:

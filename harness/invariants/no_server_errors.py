@@ -11,17 +11,22 @@ correct one with such a sender (Stripe, Shopify, Slack). A 5xx answer is *passed
 run's sender retries (``_sender``: the run sent its retries, or its provider publishes some), a
 fault window answered one of the delivery's own calls while it was in flight
 (``_fault_calls.DeliveryWindows``; a batch's deliveries are one request, its answer explained by
-a call of any of its events), and its event was accepted by a later delivery. Those are
-not counted; the summary says how many, and ``recovers_after_outage`` judges whether their
-events got their effects. A 5xx to a sender that does not retry (GitHub) or of unknown habits
-(no provider, a generic one), one whose event was never accepted after it, or one without a
-window behind it still counts: the event is lost to the sender, or the automation broke.
+a call of any of its events), and its event was accepted by a delivery sent after that answer
+— the sender's retry of it, or a later copy of the event — or by the sender's retry sent once it
+stopped waiting (Slack retries at its ack timeout while the first request still runs). A copy
+sent while the 5xx was still in flight (a concurrent duplicate answered 200 as the first got
+503) is no acceptance after it: the sender had not yet heard the 5xx. Those passed on are not
+counted; the summary says how many, by a retry or a later copy, and ``recovers_after_outage``
+judges whether their events got their effects. A 5xx to a sender that does not retry (GitHub)
+or of unknown habits (no provider, a generic one), one whose event was never accepted after it,
+or one without a window behind it still counts: the event is lost to the sender, or the
+automation broke.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..core._model import Delivery, Effect, FailureClass, Fault, Outcome, Status, Verdict
 from ..core._scenario import FAULT_MODES
@@ -48,13 +53,14 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no delivery was made; nothing to judge")
     errors = [d for d in deliveries if is_server_error(d)]
     passed = _passed_on(facts, errors)
+    note_passed = _passed_note(facts, errors, passed)
     if passed:
         errors = [d for d in errors if d.id not in passed]
     share = len(errors) / len(deliveries)
     allowed = f"at most {_percent(max_share)} allowed"
     throttled = sum(1 for d in deliveries if d.status == 429)
     note = f"; {plural(throttled, 'delivery', 'deliveries')} throttled (429, not an error)"
-    note = (note if throttled else "") + _passed_note(facts, passed)
+    note = (note if throttled else "") + note_passed
     if share <= max_share:
         found = (
             f"{plural(len(errors), 'server error')} in {_of(deliveries)} ({_percent(share)}, "
@@ -73,8 +79,9 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
 
 
 def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
-    """Delivery id -> each 5xx answer passed on to a sender that retries: a fault window
-    answered the delivery's own calls, and a later delivery of its event was accepted."""
+    """Delivery id -> the delivery that accepted its event after it, for each 5xx answer
+    passed on to a sender that retries: a fault window answered the delivery's own calls, and
+    a delivery of its event sent after that answer was accepted (``_accepted_after``)."""
     if not errors or not sender_of(facts.history.info.settings).retries:
         return {}
     if not any(f.mode in FAULT_MODES for f in facts.history.faults):
@@ -84,29 +91,62 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     if not answered:
         return {}
     wanted = {d.event_id for d in answered}
-    last_ok: dict[str, float] = {}
+    accepted: dict[str, list[Delivery]] = {}
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
-            last_ok[d.event_id] = max(d.sent_at, last_ok.get(d.event_id, d.sent_at))
+            accepted.setdefault(d.event_id, []).append(d)
+    for found in accepted.values():
+        found.sort(key=_sent)
     windows = DeliveryWindows(facts.history, answered, facts.effects_in_order)
-    return {
-        d.id: d
-        for d in answered
-        if last_ok.get(d.event_id, -1.0) > d.sent_at and windows.met(d) is not None
-    }
+    passed = {}
+    for d in answered:
+        later = _accepted_after(d, accepted.get(d.event_id, ()))
+        if later is not None and windows.met(d) is not None:
+            passed[d.id] = later
+    return passed
 
 
-def _passed_note(facts: Facts, passed: dict[str, Delivery]) -> str:
+def _accepted_after(d: Delivery, accepted: Sequence[Delivery]) -> Delivery | None:
+    """The first of its event's ``accepted`` deliveries (in send order) sent after ``d``'s
+    answer, or the sender's retry of ``d`` sent after it: a sender retries once it stopped
+    waiting for ``d`` — on its answer, or (Slack) at its ack timeout while ``d`` still ran. A
+    copy sent while ``d`` was in flight came before the sender heard the 5xx, and says nothing
+    of what it does with it."""
+    heard = d.answered_at if d.answered_at is not None else d.sent_at
+    return next(
+        (
+            a
+            for a in accepted
+            if a.sent_at > heard or (a.sent_at > d.sent_at and _is_retry_of(a, d))
+        ),
+        None,
+    )
+
+
+def _is_retry_of(later: Delivery, d: Delivery) -> bool:
+    """Whether ``later`` is the sender's retry of ``d``'s planned delivery (``dlv_000007.r2``
+    of ``dlv_000007``), not another copy of its event."""
+    return later.id.split(".r")[0] == d.id.split(".r")[0]
+
+
+def _passed_note(facts: Facts, errors: Sequence[Delivery], passed: Mapping[str, Delivery]) -> str:
     if not passed:
         return ""
-    statuses = Counter(d.status for d in passed.values())
+    shown = [d for d in errors if d.id in passed]
+    statuses = Counter(d.status for d in shown)
     answers = ", ".join(f"{n:,} {status}" for status, n in statuses.most_common())
+    retried = sum(1 for d in shown if _is_retry_of(passed[d.id], d))
+    by = [
+        f"{retried:,} by the sender's retry" if retried else "",
+        f"{len(shown) - retried:,} by a later copy of the event" if retried < len(shown) else "",
+    ]
     sender = sender_of(facts.history.info.settings).name
     return (
-        f"; not counted: {plural(len(passed), 'answer')} ({answers}) given while a downstream "
+        f"; not counted: {plural(len(shown), 'answer')} ({answers}) given while a downstream "
         f"fault window answered the automation's own calls, to a sender that retries "
-        f"({sender}), each event accepted on a later delivery — the outage passed back, not a "
-        "crash (recovers_after_outage judges those events)"
+        f"({sender}), each event accepted by a delivery sent after that answer "
+        f"({', '.join(b for b in by if b)}; a copy sent while it was in flight does not count) "
+        "— the outage passed back, not a crash (recovers_after_outage judges those events)"
     )
 
 

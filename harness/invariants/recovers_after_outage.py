@@ -61,8 +61,16 @@ from ..core._model import (
 from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
-from ._expected import Expectation, Level, Request, Short, expectation_of, same_resource
-from ._explain import missing_text, source_text, tried_text
+from ._expected import (
+    Expectation,
+    Level,
+    Request,
+    Short,
+    expectation_of,
+    same_resource,
+    shortfalls,
+)
+from ._explain import coarse_witnesses, missing_text, source_text, tried_text
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -79,6 +87,7 @@ from ._facts import (
 )
 from ._fault_calls import DeliveryWindows, marked_faults
 from ._sender import Redelivery, Sender, sender_of
+from ._unfinished import unfinished
 
 NAME = "recovers_after_outage"
 CLASS = FailureClass.SILENT
@@ -145,20 +154,32 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     notes = _left_note(exp, touched, left) + _unmet_note(unmet) + unattributed_note(facts)
     if not accepted:
         if refused.lost:
-            return _lost_verdict(facts, refused, "", notes)
+            return _lost_verdict(facts, refused, windows, "", notes)
+        if touched:  # accepted, but owing no request that names them: ignored, or coarse
+            unjudged = (
+                f"no event accepted during {_during(windows)} or after it could be judged by "
+                "requests naming it"
+            )
+            coarse = _records_short(facts, exp, touched)
+            if coarse.whole or coarse.partial:
+                return _coarse_verdict(facts, exp, coarse, windows, unjudged + notes)
+            head = unjudged + (f"; {_unseen_head(refused, windows)}" if refused.unseen else "")
+        elif refused.unseen:
+            head = (
+                f"the target accepted no event during {_during(windows)}, nor after it: "
+                f"{_unseen_head(refused, windows)}"
+            )
+        else:
+            head = (
+                f"the target accepted no event while {plural(len(windows), 'fault window')} "
+                f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
+            )
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
-            (
-                f"the target accepted no event during {_during(windows)}, nor after it: "
-                f"{_unseen_head(refused, windows)}"
-                if refused.refused
-                else f"the target accepted no event while {plural(len(windows), 'fault window')} "
-                f"{'was' if len(windows) == 1 else 'were'} open; nothing to recover"
-            )
-            + notes,
-            _refused_witnesses(facts, refused),
+            head + notes,
+            _refused_witnesses(facts, refused.unseen),
         )
     done, short = _done(facts, exp, [a.event for a in accepted], needs)
     lags = {
@@ -182,7 +203,8 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     )
     if not missing and not late:
         if refused.lost:
-            return _lost_verdict(facts, refused, f"; all {scope} got {what}", notes)
+            return _lost_verdict(facts, refused, windows, f"; all {scope} got {what}", notes)
+        coarse = _records_short(facts, exp, touched)
         slowest = max(lags.values())
         when = (
             f"the last {timestamp(slowest)} after it was owed (its window closed, or it was "
@@ -192,15 +214,18 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             if slowest > 0
             else "all before their window closed"
         )
-        recovered = f"all {scope} got {what} within {budget}: {when}"
-        if refused.refused:
+        made = "the requests naming them" if coarse.whole or coarse.partial else what
+        recovered = f"all {scope} got {made} within {budget}: {when}"
+        if coarse.whole or coarse.partial:
+            return _coarse_verdict(facts, exp, coarse, windows, recovered + notes)
+        if refused.unseen:
             return verdict(
                 NAME,
                 Status.INCONCLUSIVE,
                 CLASS,
                 f"{_unseen_head(refused, windows)}; only the others were judged: {recovered}"
                 f"{notes}",
-                _refused_witnesses(facts, refused),
+                _refused_witnesses(facts, refused.unseen),
             )
         return verdict(NAME, Status.PASS, CLASS, f"{recovered}{_compressed(windows, scale)}{notes}")
     parts = []
@@ -217,8 +242,83 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     for a in late[: max(0, MAX_WITNESSES - len(witnesses))]:
         witnesses.append(_late(facts, a, done[a.event.id], lags[a.event.id], budget))
     if refused.lost:
-        witnesses += _refused_witnesses(facts, refused)[: max(0, MAX_WITNESSES - len(witnesses))]
+        witnesses += _refused_witnesses(facts, refused.lost)[
+            : max(0, MAX_WITNESSES - len(witnesses))
+        ]
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
+
+
+@dataclass(frozen=True, slots=True)
+class _CoarseShort:
+    """The records of events that met a window short of requests compared per record (or per
+    run: they name no event), split by whether every event of the record met a window."""
+
+    whole: list[Short]  # every event of the record met one: the outage's events lack them
+    partial: list[Short]  # others of its events did not (or may still be acting): unknown
+
+
+def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted]) -> _CoarseShort:
+    """The shortfalls per record and per run (as ``no_lost_events`` finds them) that the events
+    which met a window may owe: a write naming only its record (a Slack reply posted to the
+    message's channel) cannot say which event lacks it, but when every event of its record met
+    the outage, one of those did not recover."""
+    met = {a.event.id for a in touched}
+    keys = {a.event.key for a in touched}
+    history = facts.history
+    found = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order)
+    if not found.records and not found.run:
+        return _CoarseShort([], [])
+    undone = unfinished(history)
+    of_key: dict[str, list[str]] = {}
+    for e in history.events:
+        of_key.setdefault(e.key, []).append(e.id)
+    whole: list[Short] = []
+    partial: list[Short] = []
+    for s in found.records:
+        if s.subject not in keys:
+            continue
+        sure = not undone.cut and s.subject not in undone.late_keys
+        (whole if sure and all(i in met for i in of_key[s.subject]) else partial).append(s)
+    everyone = not undone.cut and all(e.id in met for e in history.events)
+    for s in found.run:
+        (whole if everyone else partial).append(s)
+    return _CoarseShort(whole, partial)
+
+
+def _coarse_verdict(
+    facts: Facts, exp: Expectation, coarse: _CoarseShort, windows: Sequence[Fault], judged: str
+) -> Verdict:
+    """Not a pass: the events' own requests were made, but their records (or the run) are
+    short of requests naming no event — FAIL where every event of such a record met a window,
+    else INCONCLUSIVE."""
+    shorts = coarse.whole or coarse.partial
+    requests = ", ".join(sorted({s.request.text(exp.several) for s in shorts if s.request}))
+    records = {s.subject for s in shorts if s.level is Level.RECORD}
+    whom = plural(len(records), "record") if records else "the run"
+    per = " (per record" if records else " (per run"
+    per += ": these requests name no event, so which event lacks them is not known)"
+    witnesses = coarse_witnesses(facts, exp, shorts[:MAX_WITNESSES])
+    if coarse.whole:
+        every = "each of whose events" if records else "every event of which"
+        return verdict(
+            NAME,
+            Status.FAIL,
+            CLASS,
+            f"{whom} {every} met {_during(windows)} fell short of {requests}{per}: events the "
+            f"outage met did not recover; {judged}",
+            witnesses,
+        )
+    return verdict(
+        NAME,
+        Status.INCONCLUSIVE,
+        CLASS,
+        f"{whom} of events that met {_during(windows)} fell short of {requests}{per}, and not "
+        "every event of it met the outage, or the target was still acting: whether the events "
+        f"the outage met recovered is not known — no_lost_events judges the shortfall; a "
+        f"correlate: rule tying {requests} to its event lets this verdict judge each event; "
+        f"{judged}",
+        witnesses,
+    )
 
 
 # --- which events, owing what ------------------------------------------------------------------
@@ -326,15 +426,41 @@ def _hold(found: dict[str, _Refusal], d: Delivery, window: Fault) -> None:
 @dataclass(frozen=True, slots=True)
 class _Unredelivered:
     """The events refused during a window and never accepted that owe effects they lack
-    (``refused``), and what happens to them in production (``sender``)."""
+    (``refused``), what happens to them in production (``sender``), and those of them a
+    delivery answered with a status the sender gives up on (``gave_up``: event id -> that
+    delivery; Standard Webhooks' 410), which it never redelivers whatever its schedule."""
 
     refused: list[tuple[Event, _Refusal]]
     sender: Sender
+    gave_up: Mapping[str, Delivery]
 
     @property
-    def lost(self) -> bool:
-        """Whether the sender never redelivers them: lost in production."""
-        return bool(self.refused) and self.sender.redelivery in _GIVEN_UP
+    def lost(self) -> list[tuple[Event, _Refusal]]:
+        """Those the sender never redelivers: lost in production."""
+        if self.sender.redelivery in _GIVEN_UP:
+            return self.refused
+        return [(e, r) for e, r in self.refused if e.id in self.gave_up]
+
+    @property
+    def unseen(self) -> list[tuple[Event, _Refusal]]:
+        """Those the sender may redeliver later than the run watched, or nobody knows."""
+        if self.sender.redelivery in _GIVEN_UP:
+            return []
+        return [(e, r) for e, r in self.refused if e.id not in self.gave_up]
+
+    def lost_reason(self) -> str:
+        """Why the lost ones are never redelivered: an answer the sender gives up on, or (the
+        others, where the sender gives up after the schedule the run sent) that schedule."""
+        lost = self.lost
+        statuses = [d.status for e, _ in lost if (d := self.gave_up.get(e.id)) and d.status]
+        if not statuses:
+            return self.sender.unredelivered()
+        said = self.sender.gave_up_text(statuses)
+        others = len(lost) - len(statuses)
+        if not others:
+            return said
+        after = self.sender.unredelivered()
+        return f"{said} ({plural(len(statuses), 'event')}); {after} (the other {others:,})"
 
 
 _GIVEN_UP = (Redelivery.NEVER, Redelivery.GIVEN_UP)
@@ -355,7 +481,15 @@ def _unredelivered(
     undone = [(events[eid], r) for eid, r in refused.items() if eid in needs and eid not in done]
     undone.sort(key=lambda er: er[1].delivery.sent_at)
     history = facts.history
-    return _Unredelivered(undone, sender_of(history.info.settings, history.status))
+    sender = sender_of(history.info.settings, history.status)
+    gave_up: dict[str, Delivery] = {}
+    if undone and sender.gives_up_on:
+        ids = {e.id for e, _ in undone}
+        tampered = facts.tampered
+        for d in history.deliveries:
+            if d.event_id in ids and d.id not in tampered and sender.gave_up(d.status):
+                gave_up.setdefault(d.event_id, d)
+    return _Unredelivered(undone, sender, gave_up)
 
 
 def _met(facts: Facts, windows: Sequence[Fault]) -> tuple[list[int], dict[str, Fault]]:
@@ -660,7 +794,7 @@ def _during(windows: Sequence[Fault]) -> str:
 def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
     """``3 events refused during the fault window were never redelivered and accepted ...``:
     what the run did not see, why, and what to change."""
-    n = len(refused.refused)
+    n = len(refused.unseen)
     sender = refused.sender
     found = sender.redelivery
     if found is Redelivery.CUT:
@@ -691,34 +825,40 @@ def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
 
 
 def _unseen_text(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
-    """What the summary adds for the refused events the run did not see redelivered."""
-    if not refused.refused:
-        return ""
+    """What the summary adds for the refused events the run did not see redelivered: those
+    lost, and those unseen."""
+    said = ""
     if refused.lost:
-        n = len(refused.refused)
-        return (
+        n = len(refused.lost)
+        said += (
             f"; and {plural(n, 'event')} refused during {_during(windows)} "
-            f"{'was' if n == 1 else 'were'} never accepted: {refused.sender.unredelivered()}"
+            f"{'was' if n == 1 else 'were'} never accepted: {refused.lost_reason()}"
         )
-    return f"; {_unseen_head(refused, windows)}"
+    if refused.unseen:
+        said += f"; {_unseen_head(refused, windows)}"
+    return said
 
 
-def _lost_verdict(facts: Facts, refused: _Unredelivered, judged: str, notes: str) -> Verdict:
-    """FAIL: events the target refused during a window, which its sender never redelivers."""
-    n = len(refused.refused)
+def _lost_verdict(
+    facts: Facts, refused: _Unredelivered, windows: Sequence[Fault], judged: str, notes: str
+) -> Verdict:
+    """FAIL: events the target refused during a window, which its sender never redelivers
+    (and those unseen beside them, counted)."""
+    n = len(refused.lost)
+    unseen = f"; {_unseen_head(refused, windows)}" if refused.unseen else ""
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
         f"{plural(n, 'event')} refused during a fault window {'was' if n == 1 else 'were'} never "
         f"accepted and never got {'its' if n == 1 else 'their'} effects: "
-        f"{refused.sender.unredelivered()}{judged}{notes}",
-        _refused_witnesses(facts, refused),
+        f"{refused.lost_reason()}{judged}{unseen}{notes}",
+        _refused_witnesses(facts, [*refused.lost, *refused.unseen]),
     )
 
 
-def _refused_witnesses(facts: Facts, refused: _Unredelivered) -> list[Witness]:
-    shown = refused.refused[:MAX_WITNESSES]
+def _refused_witnesses(facts: Facts, refused: Sequence[tuple[Event, _Refusal]]) -> list[Witness]:
+    shown = refused[:MAX_WITNESSES]
     effects = facts.effects_of([e.id for e, _ in shown])
     out = []
     for event, r in shown:

@@ -134,7 +134,7 @@ def apply(hazard: Scenario, project: Project) -> list[Scenario | Skipped]:
 def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliverySpec | Skipped:
     """The hazard's delivery signed as the project's provider, with its secret variable. A
     retry storm runs only as the project's provider's own; a fault hazard (downstream fault
-    windows) gets the provider's retries that fit in its span (``_fitting_retries``): what the
+    windows) gets the provider's retries that fit in its span (``fitting_retries``): what the
     target refused during a window is redelivered as in production, and judged on it
     (``recovers_after_outage``). Other hazards get the provider's signing, headers and
     batching, without its retries (one attempt per planned delivery, as the hazard was
@@ -162,18 +162,30 @@ def _delivery(hazard: Scenario, project: Project, notes: list[str]) -> DeliveryS
                     "stand for it and an API slower than it, compressed as in the providers' "
                     "own storms (ack_within's budget is the storm's)."
                 )
+            elif storm.timeout is not None:
+                notes.append(
+                    f"{profile.short_title} publishes no ack timeout: the storm's "
+                    f"{storm.timeout:g} s stands for one shorter than the API's calls "
+                    "(ack_within's budget is the storm's, not a documented one of the provider's)."
+                )
             storm = replace(profile, retries=storm.retries, timeout=storm.timeout)
         provider: Provider | None = storm
     else:
-        kept = _fitting_retries(hazard, profile, notes) if hazard.faults else 0
+        kept = 0
+        if hazard.faults:
+            deadline = hazard.settle.deadline
+            bound = f"the hazard's settle deadline of {duration(deadline)}"
+            kept = fitting_retries(profile, deadline, bound, notes)
         provider = None if profile.scheme == "none" else profile.with_overrides(kept, None)
     return replace(spec, signing=profile.scheme, secret_env=secret_env, provider=provider)
 
 
-def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> int:
-    """How many of ``profile``'s retries a fault hazard sends: those due within its settle
-    deadline of the delivery they retry, so that each falls inside the hazard's span (its
-    events' time and its settle deadline) and the run still ends in it; the note says which."""
+def fitting_retries(profile: Provider, within: float, bound: str, notes: list[str]) -> int:
+    """How many of ``profile``'s retries a run with downstream fault windows sends: those due
+    within ``within`` scenario seconds of the delivery they retry (``bound`` words it). A fault
+    hazard's is its settle deadline, so that each falls inside its span (its events' time and
+    its settle deadline) and the run still ends in it; a year's month's is the month
+    (``year._plan``). The note says which."""
     if not profile.retries_known:
         notes.append(
             f"Whether the sender ({profile.title}) redelivers what the target refuses is not "
@@ -188,13 +200,12 @@ def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> i
             "during a fault window is lost in production (recovers_after_outage says so)."
         )
         return 0
-    deadline = hazard.settle.deadline
     due = list(accumulate(profile.retries))
-    kept = sum(1 for d in due if d <= deadline)
+    kept = sum(1 for d in due if d <= within)
     if not kept:
         sent = (
             f"none of its {len(due)} retries: the first comes {duration(due[0])} after the "
-            f"delivery it retries, past the hazard's settle deadline of {duration(deadline)}"
+            f"delivery it retries, past {bound}"
         )
     else:
         last = duration(due[kept - 1])
@@ -207,8 +218,8 @@ def _fitting_retries(hazard: Scenario, profile: Provider, notes: list[str]) -> i
         ) + ", time-scaled like the rest"
         if kept < len(due):
             sent += (
-                f"; the later ones ({duration(due[kept])} after it or more) fall past the "
-                f"hazard's settle deadline of {duration(deadline)} and are left out"
+                f"; the later ones ({duration(due[kept])} after it or more) fall past {bound} "
+                "and are left out"
             )
     cut = (
         ": an event the run does not see accepted is not judged (recovers_after_outage says "

@@ -23,8 +23,11 @@ from zoneinfo import ZoneInfo
 
 from ..core._calendar import LIFE_EVENT_KINDS, CalendarSpec, LifeEvent
 from ..core._errors import InputError
+from ..core._providers import PROVIDERS
 from ..core._scenario import PlannedDelivery, Scenario, Skipped, SyntheticSource
 from ..drive._drift import is_drift
+from ..report._describe import duration
+from ..scenario._hazards import fitting_retries, is_builtin
 from . import _life
 from ._rhythm import Day, midnight, plan_day
 
@@ -231,6 +234,7 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
         _life.apply(draft, event, source, since)
     _auth_not_yet(draft, plan.life, last)
     _pages_not_yet(draft, plan.life, last)
+    _retried_in_faults(draft, template)
     events = len(times)
     # Of the month's usual volume (not its peaks): one more month, more records, always.
     share = RECORD_SHARE * (1 + RECORD_GROWTH * (index - 1))
@@ -303,6 +307,25 @@ def _pages_not_yet(draft: _life.Draft, life: tuple[LifeEvent, ...], last: date) 
     for n, d in enumerate(draft.downstreams):
         if d.stateful and d.page_size is None:
             draft.downstreams[n] = replace(d, page_size=ONE_PAGE)
+
+
+def _retried_in_faults(draft: _life.Draft, template: Scenario) -> None:
+    """A built-in year applied to a project (its provider without retries, as every hazard
+    without fault windows gets it) sends the provider's retries in a month with a downstream
+    fault window — maintenance, a rate limit — as a fault hazard does
+    (``_hazards.fitting_retries``, bounded by the month: every published schedule fits): what
+    the target refused during it is redelivered as in production, and judged on it. Other
+    months, and a calendar file of the user's own (it says what it sends), are left as they
+    are."""
+    provider = draft.delivery.provider
+    if not draft.faults or provider is None or provider.retries or not is_builtin(template):
+        return
+    profile = PROVIDERS[provider.name]
+    month = f"the month ({duration(draft.length)})"
+    kept = fitting_retries(profile, draft.length, month, draft.notes)
+    if kept:
+        retried = replace(provider, retries=profile.retries[:kept])
+        draft.delivery = replace(draft.delivery, provider=retried)
 
 
 def _before_first(life: tuple[LifeEvent, ...], kind: str, last: date) -> bool:

@@ -41,6 +41,14 @@ verdict it must get.
   a newer one.
 * ``retry_no_key``: retries ``POST /payouts`` on a 5xx or a timeout with no idempotency key: a
   payout booked and then failed is booked again (with ``PAYOUT_IDEMPOTENCY_KEY``, keyed).
+* ``fetch_upsert``: Attio sends ids only; it looks the customer up, fetches the record, then
+  creates or updates the customer, nothing holding the look-up and the creation together:
+  changes of one record arriving at once each create one (with ``SKIP_BUSY=1`` it also drops a
+  change of a record it is syncing).
+* ``slack_tickets``: a Slack bot opening a helpdesk ticket per message and replying in its
+  thread; with ``SLACK_IGNORE_RETRIES`` it answers Slack's retries 200 unread ("we already got
+  the first one"), dropping the events whose first attempt failed; with ``SLACK_ACK_FIRST`` it
+  acks at once and works in the background, where a helpdesk error loses the reply.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
