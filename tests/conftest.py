@@ -83,9 +83,10 @@ def _signal_handlers_kept() -> Iterator[None]:
 
 
 # Modules whose module-scoped fixtures are costly (a real run to read back, a browser, an
-# engine): under xdist one worker takes each of them whole, so the fixture is made once instead
-# of once per worker that happens to get one of its tests. (xdist's own ``xdist_group`` mark
-# does nothing on pytest 9.2: pytest-dev/pytest-xdist#1386.)
+# engine), or whose tests share a costly first use in a process (test_openapi: Schemathesis's
+# first draw, ~1 CPU-s, and the crm contract): under xdist one worker takes each of them whole,
+# so that cost is paid once instead of once per worker that happens to get one of its tests.
+# (xdist's own ``xdist_group`` mark does nothing on pytest 9.2: pytest-dev/pytest-xdist#1386.)
 ONE_WORKER = frozenset(
     f"tests/{name}.py"
     for name in (
@@ -94,6 +95,7 @@ ONE_WORKER = frozenset(
         "test_year_report_browser",
         "test_node_red",
         "test_inspect",
+        "test_openapi",
     )
 )
 
