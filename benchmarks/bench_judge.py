@@ -3,6 +3,7 @@
     python benchmarks/bench_judge.py                # 500,000 events, 1,000,000 deliveries
     python benchmarks/bench_judge.py --events 50000 # a quicker look
     python benchmarks/bench_judge.py --faulted      # phase 4 alone: 50,000 faulted deliveries
+    python benchmarks/bench_judge.py --record-only  # phase 5 alone: writes naming their record
 
 Phase 1 builds a synthetic ledger History in memory (each event delivered twice, some
 failures and timeouts, ~1% duplicate effects, some harmless repeated PUTs, a few
@@ -28,6 +29,16 @@ judged next to its peer, the same History without its fault window and marks: th
 of ``judge`` (best of ``--runs``) for ack_within alone, recovers_after_outage with
 no_server_errors, and the default invariants (with target_available, judged in every run), and
 judge's own peak allocation. No goal: the difference is what explaining the faults costs.
+
+Phase 5 (``--record-only [N]``, run on its own) times judging writes that name only their
+record (a HubSpot-style sync PATCHing its contact by the record's key, nothing of the event in
+the request): N events (200,000 unless given) over N/5 records, each PATCHing once, judged
+against the clean run of the same layout — passing, then failing (half the records lose their
+last event's write, a quarter more write their first event's body again in its place: records
+short and records repeating a body, by the thousand, to show anything quadratic in them). Each
+beside its peer, the same Histories with writes naming their event too: CPU-s of ``judge``
+(best of ``--runs``) with the four defaults and target_available, and judge's own peak
+allocation. The issue's aim: within 1.5x of the peer.
 
 Goals: judge <= 5 s and <= 1 GiB peak memory for 1,000,000 deliveries, in memory; load() +
 judge() + the redaction (``harness check``) <= 5 s and <= 1 GiB, for the passing and the
@@ -520,6 +531,104 @@ def judge_beside_peer(history: History, runs: int) -> None:
     print(f"    ack_within: {verdicts[ACK_WITHIN.name][0].summary}")
 
 
+# Phase 5's shape: a HubSpot-style sync PATCHes its contact once per event, the path and the
+# record written by the record's key (renumbered per run), nothing of the event in the request.
+RECORD_ONLY_EVENTS = 200_000
+RECORD_ONLY_REDELIVERED = 0.02  # events delivered twice, the second deduplicated: no write
+RECORD_ONLY_CONTACT = "/crm/v3/objects/contacts/"
+RECORD_ONLY_HEADERS = {"content-type": "application/json"}
+
+
+def build_record_only(
+    n: int, tag: str, *, named: bool, failing: bool = False, seed: int = 7
+) -> History:
+    """Phase 5's History: ``n`` events over n/5 records (run ``tag``, record keys
+    ``{tag}_r…``), each delivered once (RECORD_ONLY_REDELIVERED of them twice), each PATCHing
+    its contact once with a body of its own. ``named``: the writes name their event as well as
+    their record (the peer); else only their record. ``failing``: half the records (every
+    other one) lose their last event's write, and a quarter more write their first event's body
+    again in its place — as many writes as owed, one value missing."""
+    keyed = list(_keyed(n, random.Random(seed)))
+    last_of = {drawn: i for i, drawn in keyed}
+    rng = random.Random(seed + 1)
+    events: list[Event] = []
+    deliveries: list[Delivery] = []
+    effects: list[Effect] = []
+    first_body: dict[str, str] = {}
+    for i, drawn in keyed:
+        record = int(drawn.removeprefix("ord_"))
+        key = f"{tag}_r{record:07d}"
+        event = replace(_event(i, key, i * 0.001), id=f"evt_{tag}_{i:08d}")
+        events.append(event)
+        copies = 2 if rng.random() < RECORD_ONLY_REDELIVERED else 1
+        for attempt in range(1, copies + 1):
+            sent = event.occurred_at + (attempt - 1) * 0.5
+            dlv_id = f"dlv_{tag}_{i:08d}_{attempt}"
+            deliveries.append(
+                Delivery(dlv_id, event.id, attempt, sent, sent, sent + 0.02, 200, Outcome.OK)
+            )
+        body = json.dumps({"properties": {"lifecyclestage": f"stage-{i}"}})
+        first_body.setdefault(key, body)
+        if failing and last_of[drawn] == i and first_body[key] is not body:
+            if record % 2 == 0:
+                continue  # lost: the record's last event made no write
+            if record % 4 == 1:
+                body = first_body[key]  # repeated: its first event's value again
+        ids = (event.id,) if named else ()
+        path, headers = RECORD_ONLY_CONTACT + key, dict(RECORD_ONLY_HEADERS)
+        at = event.occurred_at + 0.01
+        effects.append(
+            Effect(f"eff_{tag}_{i:08d}", "crm", at, "PATCH", path, headers, body, 200, ids, key)
+        )
+    info = replace(_run_info(seed), run_id=f"bench@{tag}", tracer_tag=tag)
+    return History(info, events, deliveries, effects)
+
+
+def judged_beside(history: History, clean: History) -> History:
+    """``history`` judged against ``clean`` as its clean run (the baseline)."""
+    settings = {**history.info.settings, "baseline": clean.info.run_id}
+    judged = replace(history, info=replace(history.info, settings=settings))
+    judged.baseline = clean
+    return judged
+
+
+def phase_record_only(n: int, runs: int) -> None:
+    """Phase 5: a passing and a failing History whose writes name only their record, each
+    judged against the clean run of the same layout, beside its peer: the same History (and
+    clean run) with writes naming their event too."""
+    print(
+        f"Phase 5: judge() Histories whose writes name only their record: {n:,} events over "
+        f"{max(1, n // 5):,} records, each PATCHing its contact once (PATCH "
+        f"{RECORD_ONLY_CONTACT}{{id}}, the record's key), against the clean run of the same "
+        f"layout; CPU-s of judge (the four defaults + target_available), best of {runs}; "
+        "peer: the same Histories, writes naming their event too"
+    )
+    for failing in (False, True):
+        pair = []
+        for named in (False, True):
+            clean = build_record_only(n, "zqclean", named=named)
+            run = build_record_only(n, "zqrun", named=named, failing=failing)
+            pair.append(judged_beside(run, clean))
+        history, peer = pair
+        shape = (
+            "failing: half the records short, a quarter repeating a body" if failing else "passing"
+        )
+        print(f"  {shape}: {len(history.effects):,} writes")
+        times, verdicts = timed_judge(history, runs, SPECS, time.process_time)
+        peer_times, peer_verdicts = timed_judge(peer, runs, SPECS, time.process_time)
+        best, peer_best = min(times), min(peer_times)
+        ratio = f"peer {peer_best:.2f} CPU-s ({best / peer_best:.2f}x)"
+        print(line("judge, writes naming their record", f"{best:.2f} CPU-s", ratio))
+        mib, peer_mib = traced_peak(history), traced_peak(peer)
+        peak = f"peer {peer_mib:,.0f} MiB (tracemalloc)"
+        print(line("judge's own peak allocation", f"{mib:,.0f} MiB", peak))
+        for v, p in zip(verdicts, peer_verdicts, strict=True):
+            print(f"    {v.invariant}: {v.status.value} (peer {p.status.value}): {v.summary}")
+        del history, peer, pair
+        gc.collect()
+    print(line("process peak RSS", f"{max_rss_mib():,.0f} MiB"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500_000)
@@ -536,6 +645,15 @@ def main() -> int:
         help=f"phase 4 alone: faulted, all-slow Histories ({FAULTED_DELIVERIES:,} deliveries "
         "unless given)",
     )
+    parser.add_argument(
+        "--record-only",
+        type=int,
+        nargs="?",
+        const=RECORD_ONLY_EVENTS,
+        metavar="EVENTS",
+        help=f"phase 5 alone: writes naming only their record ({RECORD_ONLY_EVENTS:,} events "
+        "unless given), passing and failing, each beside its peer naming its event",
+    )
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # phase 2's child
     args = parser.parse_args()
     if args.load:
@@ -544,6 +662,9 @@ def main() -> int:
     print(f"Machine: {machine_line()}")
     if args.faulted:
         phase_faulted(args.faulted, args.runs)
+        return 0
+    if args.record_only:
+        phase_record_only(args.record_only, args.runs)
         return 0
     start = time.perf_counter()
     history = build(args.events)

@@ -25,6 +25,7 @@ from harness.core._scenario import InvariantSpec
 from harness.history import History, RunInfo
 from harness.invariants import judge
 from harness.invariants._facts import Facts
+from harness.report.json import report_dict
 
 from .test_duplicates_unattributed import ev, ok, run, storm, ticket
 
@@ -484,3 +485,76 @@ def test_a_register_record_whose_later_changes_were_refused_is_not_lost_for_thei
     ), v.summary
     v = verdict_of(register([]), "no_lost_events")
     assert v.status is Status.FAIL, v.summary
+
+
+# -- the report: writes naming their record are counted apart -----------------------------------
+
+
+def test_the_report_counts_writes_naming_only_their_record_apart_from_unattributed() -> None:
+    """The report counted every effect naming no event as unattributed, those naming their
+    record too, which the verdicts judge per record: "6 unattributed effects" for a run whose
+    every write named its contact, and the advice to add a correlate: rule for them."""
+    h = hubspot("zqrun", baseline=hubspot("zqclean"))
+    h.effects.append(replace(patch(h.events[0], 9), id="eff_audit", path="/audit", key=None))
+    doc = report_dict([(h, judge(h))])
+    counts = doc["runs"][0]["counts"]
+    assert counts["unattributed_effects"] == 1, counts
+    assert counts["effects_naming_only_their_record"] == 6, counts
+    advice = {a["key"]: a for a in doc["handoff"]["advice"]}
+    assert "PATCH /audit (1)" in advice["unattributed"]["seen_in"][0], advice["unattributed"]
+    [where] = advice["record_only"]["seen_in"]
+    assert "PATCH /crm/v3/objects/contacts/{id} (6)" in where, where
+    assert advice["record_only"]["title"] == "Effects that named only their record"
+
+
+# -- the whole-run count: a repeat in one record cannot stand for a loss in another --------------
+
+
+def _by_address(h: History) -> History:
+    """The first event's contact written by its email address: a write of the same resource
+    naming no record, so the run's writes of it are counted in the whole run."""
+    first = h.effects[0]
+    h.effects[0] = replace(first, path=CONTACT + "ada@example.com", key=None)
+    return h
+
+
+def _repeated_here_lost_there(h: History) -> History:
+    """Record k1's first event PATCHed twice (redelivered, not deduplicated); record k2's
+    second event accepted and never written: as many writes in all as the clean run made."""
+    repeated, lost = h.events[2], h.events[5]
+    h.deliveries.append(ok(repeated, 2))
+    h.effects[:] = [e for e in h.effects if e.id != f"eff_{lost.id}_1"]
+    h.effects.append(patch(repeated, 2))
+    h.effects.sort(key=lambda e: e.at)
+    return h
+
+
+def test_a_whole_run_count_does_not_pass_a_repeat_cancelling_a_loss() -> None:
+    """Counted in the whole run (one write names no record), 6 PATCHes where the clean run made
+    6: both passed, though record k1 got 3 (its twin 2), and records k0 and k2 1 each (their
+    twins 2) — the one write naming no record can make up one of them, not both."""
+    h = _repeated_here_lost_there(_by_address(hubspot("zqrun", baseline=hubspot("zqclean"))))
+    lost = verdict_of(h, "no_lost_events")
+    assert lost.status is Status.INCONCLUSIVE and lost.summary.startswith(
+        "not judged: PATCH /crm/v3/objects/contacts/{id} was compared in the whole run (1 "
+        "write of it names no record), and its count there held, but 2 records got fewer than "
+        "they need (record zqrunk0: 1, where it needs 2) by more than the writes naming no "
+        "record could make up: other records' writes beyond their own (a repeat) made up the "
+        "count"
+    ), lost.summary
+    assert [line.split(":")[0] for line in lost.evidence.lines] == [
+        "record zqrunk0",
+        "record zqrunk2",
+    ]
+    dup = verdict_of(h, "no_duplicate_effects")
+    assert dup.status is Status.INCONCLUSIVE, dup.summary
+    assert "record zqrunk1: 3, where its clean twin got 2" in dup.summary, dup.summary
+    assert "counted in the whole run, where a repeat in one record" in dup.summary, dup.summary
+
+
+def test_a_whole_run_count_still_passes_writes_naming_no_record_making_up_a_record() -> None:
+    """The contact written by its address is record k0's: k0 is short by the writes naming
+    it, and the one naming no record makes it up. No record got more than its twin: pass."""
+    h = _by_address(hubspot("zqrun", baseline=hubspot("zqclean")))
+    assert verdict_of(h, "no_lost_events").status is Status.PASS
+    assert verdict_of(h, "no_duplicate_effects").status is Status.PASS

@@ -121,10 +121,14 @@ class Effect:
 
     def header(self, name: str) -> str | None:
         """The value of the first header named ``name`` in any case, or None."""
-        if isinstance(self.headers, LazyHeaders):  # a loaded run's: read from its text
-            return self.headers.header(name)
+        headers = self.headers
+        # A loaded run's are read from their text; a dict's type is told apart first: an
+        # isinstance of a Mapping subclass costs a Python call, and a run may write a million
+        # times.
+        if type(headers) is not dict and isinstance(headers, LazyHeaders):
+            return headers.header(name)
         lname = name.lower()
-        for k, v in self.headers.items():
+        for k, v in headers.items():
             if k.lower() == lname:
                 return v
         return None

@@ -139,7 +139,7 @@ def normalise(path: str) -> str:
     out = []
     for segment in path.split("?", 1)[0].split("/"):
         is_id = (
-            any(c.isdigit() for c in segment) and not _VERSION.fullmatch(segment)
+            any(map(str.isdigit, segment)) and not _VERSION.fullmatch(segment)
         ) or "@" in segment
         out.append(_ID if is_id else segment)
     return "/".join(out)
@@ -165,6 +165,7 @@ class Routes:
                 if not path.endswith("*"):
                     self._add(downstream, method, path)
         self._seen: dict[tuple[str, str, str], Request] = {}
+        self._resources: dict[tuple[str, str, str], tuple[Request, Request]] = {}
 
     def _add(self, downstream: str, method: str, path: str) -> None:
         matcher = compile_route(f"{method} {path}", where="expected effects")
@@ -175,6 +176,16 @@ class Routes:
         known = self._seen.get(found)
         if known is None:
             known = self._seen[found] = self._request(*found)
+        return known
+
+    def resource_of(self, effect: Effect) -> tuple[Request, Request]:
+        """``of(effect)`` and the resource it writes (``same_resource``), worked out once per
+        distinct (downstream, method, path): a run may write a million times."""
+        found = (effect.downstream, effect.method, effect.path)
+        known = self._resources.get(found)
+        if known is None:
+            request = self.of(effect)
+            known = self._resources[found] = (request, same_resource(request))
         return known
 
     def _request(self, downstream: str, method: str, path: str) -> Request:
@@ -599,7 +610,10 @@ class _Learned:
                 for eid in named:
                     pairs[(eid, request)] += 1
             elif at is Level.RECORD and key is not None and key in run_key:
-                self.per_record.setdefault(run_key[key], Counter())[request] += 1
+                found = self.per_record.get(run_key[key])
+                if found is None:
+                    found = self.per_record[run_key[key]] = Counter()
+                found[request] += 1
             else:
                 self.per_run[request] += 1
         grouped: dict[str, list[tuple[Request, int]]] = {}
@@ -760,10 +774,26 @@ class Shortfalls:
     # request may have been for the events refused here — not lost, not known.
     partly: list[Short] = field(default_factory=list)
 
+    # Requests compared in the whole run whose count held only as a repeat elsewhere made up
+    # records short of theirs (``Cancelled``): not passed.
+    cancelled: list[Cancelled] = field(default_factory=list)
+
     @property
     def count(self) -> int:
         shorts = sum(len(s) for s in self.events.values())
         return shorts + len(self.records) + len(self.run) + len(self.partly)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """A request compared in the whole run (some of its writes name no record) whose count
+    there held, though the records it is owed per record got fewer writes naming them than
+    they need, by more than the writes naming no record could make up: other records' writes
+    beyond theirs (a repeat) made up the count, which cannot pass as no loss."""
+
+    request: Request
+    unnamed: int  # the run's writes of it naming no record
+    short: list[Short]  # per record, the writes naming it against its need
 
 
 def judged_events(
@@ -809,13 +839,13 @@ def shortfalls(
     any_write: set[str] = set()
     total: Counter[Request] = Counter()
     no_event: set[Request] = set()
-    no_record: set[Request] = set()
+    no_record: Counter[Request] = Counter()  # writes naming no record, per resource
+    resource_of = exp.routes.resource_of
     for w in writes:
         if exp.tag and of_another_run(w, exp.tag):
             out.others += 1
             continue
-        made = exp.routes.of(w)
-        request = same_resource(made)
+        made, request = resource_of(w)
         total[request] += 1
         named = [eid for eid in distinct(w.event_ids) if eid in known]
         for eid in named:
@@ -825,7 +855,7 @@ def shortfalls(
                 exact[(eid, made)] += 1
         key = w.key if w.key in keys else (known[named[0]].key if named else None)
         if key is None:
-            no_record.add(request)
+            no_record[request] += 1
         else:
             by_record[(key, request)] += 1
         if not named:
@@ -833,6 +863,29 @@ def shortfalls(
     # (record key or "" for the run, resource) -> (need, events, the request first expected)
     record_need: dict[tuple[str, Request], tuple[int, int, Request]] = {}
     run_need: dict[Request, tuple[int, int, Request]] = {}
+    # (record key, resource) -> (need, events, the request first expected, source): what each
+    # record is owed of the needs compared in the whole run, to tell a count that held only by
+    # cancelling (``Cancelled``).
+    held_by_record: dict[tuple[str, Request], tuple[int, int, Request, str]] = {}
+
+    def hold(
+        key: str, resource: Request, need: int, events: int, first: Request, source: str
+    ) -> None:
+        held, count, shown, was = held_by_record.get((key, resource), (0, 0, first, source))
+        held_by_record[(key, resource)] = (held + need, count + events, shown, was)
+
+    def cancelled(resource: Request) -> None:
+        """Whether the whole-run count of ``resource``, which held, did only by cancelling."""
+        short = [
+            Short(Level.RECORD, key, first, need, by_record[(key, r)], source, n)
+            for (key, r), (need, n, first, source) in held_by_record.items()
+            if r == resource and by_record[(key, r)] < need
+        ]
+        if sum(s.need - s.made for s in short) > no_record[resource]:
+            out.cancelled.append(
+                Cancelled(short[0].request or resource, no_record[resource], short)
+            )
+
     register = exp.model is Model.REGISTER
     grouped: dict[int, list[tuple[Request, list[tuple[Request, int]]]]] = {}
 
@@ -849,6 +902,7 @@ def shortfalls(
         if resource in no_record:
             held, count, first = run_need.get(resource, (0, 0, shown))
             run_need[resource] = (held + need, count + 1, first)
+            hold(key, resource, need, 1, shown, "events")
         else:
             held, count, first = record_need.get((key, resource), (0, 0, shown))
             record_need[(key, resource)] = (held + need, count + 1, first)
@@ -908,6 +962,7 @@ def shortfalls(
             if resource in no_record:
                 held, n, _ = run_need.get(resource, (0, 0, first))
                 run_need[resource] = (held + need, n + len(mine), first)
+                hold(key, resource, need, len(mine), first, "clean")
                 continue
             have = by_record[(key, resource)]
             if have < need:
@@ -934,6 +989,8 @@ def shortfalls(
                     out.run.append(
                         Short(Level.RUN, "", first, need + held, have, "clean", len(events))
                     )
+                elif held:
+                    cancelled(resource)
                 run_need.pop(resource, None)
         else:
             out.unjudged += len(exp.per_run)
@@ -945,6 +1002,8 @@ def shortfalls(
         have = total[resource]
         if have < need:
             out.run.append(Short(Level.RUN, "", first, need, have, "events", n))
+        else:
+            cancelled(resource)
     return out
 
 

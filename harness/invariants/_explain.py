@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from ..core._model import Effect, Event, Model
+from ..core._model import Delivery, Effect, Event, Model
 from ._expected import (
     Created,
     Expectation,
@@ -202,6 +202,7 @@ def lost_text(
                 if s.request is not None:
                     missing[s.request.text(exp.several)] += 1
         which = ", ".join(f"{r} for {n:,}" for r, n in missing.most_common())
+        silent = set(silent)  # a list may be as long as ``shown``: a lookup each
         nothing = sum(1 for eid in shown if eid in silent)
         if nothing == len(shown):
             none = "never got an effect" if register else "produced no effect"
@@ -226,11 +227,25 @@ def lost_text(
     return "; ".join(parts)
 
 
-def event_witness(facts: Facts, exp: Expectation, event: Event, shorts: Sequence[Short]) -> Witness:
+def event_witnesses(
+    facts: Facts, exp: Expectation, events: Sequence[Event], shorts: Mapping[str, Sequence[Short]]
+) -> list[Witness]:
+    """One per event of ``events`` (a few), short of ``shorts[event.id]``: their deliveries and
+    effects read in one scan each for all of them."""
+    ids = [e.id for e in events]
+    deliveries, effects = facts.deliveries_of(ids), facts.effects_of(ids)
+    return [_event_witness(exp, e, shorts[e.id], deliveries[e.id], effects[e.id]) for e in events]
+
+
+def _event_witness(
+    exp: Expectation,
+    event: Event,
+    shorts: Sequence[Short],
+    deliveries: Sequence[Delivery],
+    effects: Sequence[Effect],
+) -> Witness:
     """``event evt_… was delivered … and made POST /contacts eff_3 but never POST /deals; the
     clean run made both; its requests did not count: POST /deals eff_4 (refused 503)``."""
-    deliveries = facts.deliveries_of([event.id])[event.id]
-    effects = facts.effects_of([event.id])[event.id]
     writes = [e for e in effects if is_write(e)]
     line = f"{event_ref(event)} was {deliveries_text(deliveries)}"
     if not writes:
@@ -290,18 +305,45 @@ def tried_text(effects: Sequence[Effect]) -> str:
     return "; its requests did not count: " + id_list([not_counted(t) for t in tried])
 
 
-def coarse_witness(facts: Facts, exp: Expectation, s: Short) -> Witness:
-    """A shortfall per record or per run, with the writes this run made of that request."""
+def coarse_witnesses(facts: Facts, exp: Expectation, shorts: Sequence[Short]) -> list[Witness]:
+    """Each shortfall per record or per run, with the writes this run made of that request:
+    one pass over the writes and one over the events for all of them (a pass each made judging
+    a run losing thousands of records quadratic)."""
+    resource_of = exp.routes.resource_of
+    wanted: dict[tuple[Request, str | None], list[list[Effect]]] = {}
+    made: list[list[Effect]] = []
+    for s in shorts:
+        assert s.request is not None
+        subject = None if s.level is Level.RUN else s.subject
+        made.append([])
+        wanted.setdefault((same_resource(s.request), subject), []).append(made[-1])
+    resources = {resource for resource, _ in wanted}
+    for w in facts.writes_in_order:
+        resource = resource_of(w)[1]
+        if resource not in resources:
+            continue
+        key = _key(facts, w)
+        for subject in (None, key) if key is not None else (None,):
+            for found in wanted.get((resource, subject), ()):
+                found.append(w)
+    subjects = {s.subject for s in shorts if s.level is not Level.RUN}
+    events: dict[str, list[str]] = {key: [] for key in subjects}
+    for e in facts.history.events if subjects else ():
+        if e.key in events:
+            events[e.key].append(e.id)
+    return [
+        _coarse_witness(exp, s, writes, () if s.level is Level.RUN else tuple(events[s.subject]))
+        for s, writes in zip(shorts, made, strict=True)
+    ]
+
+
+def _coarse_witness(
+    exp: Expectation, s: Short, made: Sequence[Effect], events: tuple[str, ...]
+) -> Witness:
+    """A shortfall per record or per run: ``made``, the writes this run made of its request
+    (for its record); ``events``, the record's."""
     assert s.request is not None
     request = s.request.text(exp.several)
-    routes = exp.routes
-    resource = same_resource(s.request)
-    made = [
-        w
-        for w in facts.writes_in_order
-        if same_resource(routes.of(w)) == resource
-        and (s.level is Level.RUN or _key(facts, w) == s.subject)
-    ]
     ids = id_list([w.id for w in made]) if made else "none"
     if s.level is Level.RUN and s.source == "clean":
         line = (
@@ -325,11 +367,6 @@ def coarse_witness(facts: Facts, exp: Expectation, s: Short) -> Witness:
             f"{request}; this run made {s.made:,} for it ({ids}) — compared per record, as some "
             "name no event"
         )
-    events = (
-        ()
-        if s.level is Level.RUN
-        else tuple(e.id for e in facts.history.events if e.key == s.subject)
-    )
     return Witness(line, events, (), tuple(w.id for w in made))
 
 

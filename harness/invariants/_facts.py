@@ -7,6 +7,7 @@ deliveries and effects the same way.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -123,6 +124,25 @@ class Facts:
         return {e.key for e in self.history.events}
 
     @cached_property
+    def record_events(self) -> dict[str | None, tuple[int, int]]:
+        """Record key -> (its events, those accepted); None -> the run's."""
+        return events_by_record(self.history.events, self.accepted)
+
+    @cached_property
+    def record_twins(self) -> dict[str, str]:
+        """This run's record key -> its clean run's, through the events of the same seq and
+        type; empty without a clean run."""
+        baseline = self.history.baseline
+        if baseline is None:
+            return {}
+        twins = {e.seq: e for e in baseline.events}
+        return {
+            e.key: twin.key
+            for e in self.history.events
+            if (twin := twins.get(e.seq)) is not None and twin.type == e.type
+        }
+
+    @cached_property
     def _index(self) -> _Index:
         """One pass over the effects for everything about writes and attribution."""
         known = self.events_by_id
@@ -216,14 +236,15 @@ class Facts:
         return _by_route(self._index.unattributed)
 
     @cached_property
+    def record_only_keys(self) -> set[str]:
+        """The records the ``record_only`` effects name."""
+        return {e.key for e in self.record_only if e.key is not None}
+
+    @cached_property
     def record_only_several(self) -> int:
         """How many records the ``record_only`` effects name have several events in the run."""
-        named = {e.key for e in self.record_only}
-        per_record: dict[str, int] = {}
-        for e in self.history.events:
-            if e.key in named:
-                per_record[e.key] = per_record.get(e.key, 0) + 1
-        return sum(1 for n in per_record.values() if n > 1)
+        events = self.record_events
+        return sum(1 for key in self.record_only_keys if events[key][0] > 1)
 
     @cached_property
     def record_only_routes(self) -> dict[str, list[Effect]]:
@@ -250,6 +271,18 @@ class Facts:
                     if found is not None:
                         found.append(eff)
         return out
+
+
+def events_by_record(
+    events: Sequence[Event], accepted: Collection[str]
+) -> dict[str | None, tuple[int, int]]:
+    """Record key -> (its events, those accepted); None -> the run's. Counted by C code: a
+    run may have a million events."""
+    n = Counter([e.key for e in events])
+    yes = Counter([e.key for e in events if e.id in accepted])
+    out: dict[str | None, tuple[int, int]] = {key: (count, yes[key]) for key, count in n.items()}
+    out[None] = (n.total(), yes.total())
+    return out
 
 
 def _by_route(effects: Iterable[Effect]) -> dict[str, list[Effect]]:
@@ -362,7 +395,7 @@ def _record_only_text(facts: Facts) -> str:
     """``30 effects name only their record (PUT /members/{id} (30); 12 of 30 records named had
     several events)``."""
     effects = facts.record_only
-    named = len({e.key for e in effects})
+    named = len(facts.record_only_keys)
     several = facts.record_only_several
     text = f"{plural(len(effects), 'effect')} name only their record"
     if len(effects) == 1:

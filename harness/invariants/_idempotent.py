@@ -57,24 +57,32 @@ class Repeats:
 
     def kind(self, effect: Effect, method: str) -> Kind:
         """What sending this request (its upper-case ``method``) again with the same body does."""
-        if self._appends and _declared(self._appends, effect, method):
+        if self._harmless(effect, method):
+            return Kind.HARMLESS
+        if method != "PATCH" or self._appended(effect, method):
             return Kind.HARMFUL
-        if method in IDEMPOTENT_METHODS:
-            return Kind.HARMLESS
-        if self._merges and _declared(self._merges, effect, method):
-            return Kind.HARMLESS
-        if method != "PATCH":
-            return Kind.HARMFUL
-        if merge_patch(effect):
-            return Kind.HARMLESS
         return Kind.UNDECLARED if _json_object(effect.body) else Kind.HARMFUL
 
     def may_harm(self, effect: Effect) -> bool:
         """Could a repeat of this write be a duplicate effect? Not one its API makes harmless
-        to repeat, and no ``Idempotency-Key`` for the API to deduplicate it by."""
-        return self.kind(effect, effect.method.upper()) is not Kind.HARMLESS and (
+        to repeat, and no ``Idempotency-Key`` for the API to deduplicate it by. Its body is
+        not read: harmful or undecided, a repeat may harm."""
+        return not self._harmless(effect, effect.method.upper()) and (
             effect.header(IDEMPOTENCY_KEY) is None
         )
+
+    def _harmless(self, effect: Effect, method: str) -> bool:
+        """Does its API make a repeat change nothing more (idempotent, a merge)?"""
+        if self._appended(effect, method):
+            return False
+        if method in IDEMPOTENT_METHODS:
+            return True
+        if self._merges and _declared(self._merges, effect, method):
+            return True
+        return method == "PATCH" and merge_patch(effect)
+
+    def _appended(self, effect: Effect, method: str) -> bool:
+        return bool(self._appends) and _declared(self._appends, effect, method)
 
 
 def merge_patch(effect: Effect) -> bool:

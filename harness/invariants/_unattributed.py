@@ -21,14 +21,14 @@ twin's did (one event's value written twice, another's never), they are not pass
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
+from typing import cast
 
-from ..core._model import Effect, Event, Model, Outcome
+from ..core._model import Effect, Model, Outcome
 from ..history import History, delivery_rows
 from ._expected import Request, Routes, expectation_of, of_another_run
-from ._facts import Facts, is_write, plural, route_of
+from ._facts import SAFE_METHODS, Facts, events_by_record, is_write, plural, route_of
 from ._idempotent import Repeats
 
 
@@ -49,6 +49,9 @@ class Counted:
     # Per record: how many different bodies its writes had, here and in the twin.
     distinct: int = 0
     clean_distinct: int = 0
+    # A record whose request is counted in the whole run, compared to its twin there: its
+    # writes beyond the twin's, which the run's count held by a loss elsewhere.
+    whole_run: bool = False
 
     @property
     def owed(self) -> float:
@@ -96,8 +99,8 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     """The run's writes naming no event a repeat would harm, per request (and record), with
     the clean run's count; None when it has none, or no clean run to count them against
     (nothing says how many the events owe). Another run's late writes are left out."""
-    repeats = Repeats(facts.history.info.settings)
-    mine = [e for e in [*facts.record_only, *_nothing(facts)] if _counts(e, repeats)]
+    harm = Repeats(facts.history.info.settings).may_harm
+    mine = [e for e in [*facts.record_only, *_nothing(facts)] if is_write(e) and harm(e)]
     if not mine:
         return None
     baseline = facts.history.baseline
@@ -113,36 +116,62 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     unattributed: dict[Request, list[Effect]] = {}
     for e in mine:
         unattributed.setdefault(routes.of(e), []).append(e)
-    twin, mine_by_record = _records_of(facts, baseline)
+    twin, mine_by_record = facts.record_twins, facts.record_events
     # Per record where every such write names a record with a twin in the clean run (a year's
     # month has records its clean run never saw: counted in the whole run, per accepted event).
-    per_record = {r for r, found in unattributed.items() if all(e.key in twin for e in found)}
+    # The records counted, and their twins: the writes of other records are not read.
+    keys: dict[Request, set[str] | None] = {}
+    clean_keys: dict[Request, set[str] | None] = {}
+    for request, found in unattributed.items():
+        named = {e.key for e in found}
+        if all(key in twin for key in named):
+            keys[request] = cast(set[str], named)
+            clean_keys[request] = {twin[key] for key in cast(set[str], named)}
+        else:
+            keys[request] = clean_keys[request] = None
     tag, clean_tag = exp.tag, baseline.info.tracer_tag
-    here, here_bodies = _count(facts.writes_in_order, routes, unattributed.keys(), tag, repeats)
-    clean, clean_bodies = _count(baseline.effects, routes, unattributed.keys(), clean_tag, repeats)
-    clean_by_record = _events_by_record(baseline.events, _accepted(baseline))
+    # This run's writes naming an event, then ``mine``: each asked whether a repeat would
+    # harm it once, its headers read once.
+    here_bodies = _bodies(_attributed(facts), routes, keys, tag, harm)
+    for request, effects in unattributed.items():
+        for e in effects:
+            here_bodies.setdefault((request, e.key), []).append(e.body)
+    clean_bodies = _bodies(baseline.effects, routes, clean_keys, clean_tag, harm)
+    here, clean = _totals(here_bodies), _totals(clean_bodies)
+    clean_by_record = events_by_record(baseline.events, _accepted(baseline))
     out: list[Counted] = []
     for request, effects in unattributed.items():
-        if request not in per_record:
-            n, accepted = mine_by_record[None]
-            _, clean_accepted = clean_by_record[None]
-            counts = (here[(request, None)], clean[(request, None)])
-            out.append(Counted(request, None, *counts, accepted, clean_accepted, n, effects))
-            continue
         by_record: dict[str, list[Effect]] = {}
         for e in effects:
-            if e.key is not None:  # per_record: every one names a record
+            if e.key is not None and e.key in twin:
                 by_record.setdefault(e.key, []).append(e)
+        per_record = []
         for key, found in by_record.items():
             n, accepted = mine_by_record[key]
             theirs = twin[key]
             _, clean_accepted = clean_by_record[theirs]
-            counts = (here[(request, key)], clean[(request, theirs)])
-            same = (
-                len(set(here_bodies.get((request, key), ()))),
-                len(set(clean_bodies.get((request, theirs), ()))),
+            written, twin_written = (
+                here_bodies.get((request, key), ()),
+                clean_bodies.get((request, theirs), ()),
             )
-            out.append(Counted(request, key, *counts, accepted, clean_accepted, n, found, *same))
+            counts = (len(written), len(twin_written))
+            same = (len(set(written)), len(set(twin_written)))
+            whole_run = keys[request] is None
+            per_record.append(
+                Counted(request, key, *counts, accepted, clean_accepted, n, found, *same, whole_run)
+            )
+        if keys[request] is not None:
+            out.extend(per_record)
+            continue
+        n, accepted = mine_by_record[None]
+        _, clean_accepted = clean_by_record[None]
+        counts = (here[request], clean[request])
+        run = Counted(request, None, *counts, accepted, clean_accepted, n, effects)
+        out.append(run)
+        if not run.over:
+            # The count held in the whole run: judged where it can be, a record with a twin
+            # getting more than it — a repeat there, and a loss elsewhere held the count.
+            out.extend(c for c in per_record if c.here > c.owed)
     out.sort(key=lambda c: -len(c.unattributed))
     return Unattributed(out, exp.clean_run)
 
@@ -153,39 +182,54 @@ def _nothing(facts: Facts) -> Iterable[Effect]:
         yield from effects
 
 
-def _counts(effect: Effect, repeats: Repeats) -> bool:
-    return is_write(effect) and repeats.may_harm(effect)
+def _attributed(facts: Facts) -> Iterator[Effect]:
+    """The run's writes naming one of its events, by time."""
+    known = facts.events_by_id
+    for w in facts.writes_in_order:
+        if w.event_ids and any(i in known for i in w.event_ids):
+            yield w
 
 
-def _count(
+# (request, record key or None) -> the bodies of its writes counted there, in order.
+_Bodies = dict[tuple[Request, str | None], list[str]]
+
+
+def _bodies(
     effects: Iterable[Effect],
     routes: Routes,
-    wanted: Iterable[Request],
+    wanted: Mapping[Request, Collection[str] | None],
     tag: str,
-    repeats: Repeats | None,
-) -> tuple[Counter[tuple[Request, str | None]], dict[tuple[Request, str], list[str]]]:
-    """How many writes (those a repeat would harm, unless ``repeats`` is None) each of
-    ``wanted`` got among ``effects``, in all (record None) and per record they name, and the
-    bodies of those per record; the cheap tests first: a run may have a million writes and a
-    few of them naming no event."""
-    found: Counter[tuple[Request, str | None]] = Counter()
-    bodies: dict[tuple[Request, str], list[str]] = {}
-    asked = set(wanted)
-    methods = {r.method for r in asked}
+    harm: Callable[[Effect], bool],
+) -> _Bodies:
+    """The writes a repeat would harm among ``effects``, by request of ``wanted`` and record
+    they name: all of them where it maps to None, else those naming a record it maps to; the
+    cheap tests first, a header read last: a run may have a million writes and a few of them
+    naming no event."""
+    found: _Bodies = {}
+    methods = {r.method for r in wanted}
+    request_of, safe = routes.of, SAFE_METHODS
     for e in effects:
-        if e.method.upper() not in methods or not is_write(e):
+        method = e.method.upper()
+        if method not in methods or method in safe or not e.committed:  # is_write
             continue
-        request = routes.of(e)
-        if (
-            request in asked
-            and (repeats is None or repeats.may_harm(e))
-            and not (tag and of_another_run(e, tag))
-        ):
-            found[(request, None)] += 1
-            if e.key is not None:
-                found[(request, e.key)] += 1
-                bodies.setdefault((request, e.key), []).append(e.body)
-    return found, bodies
+        request = request_of(e)
+        if request not in wanted:
+            continue
+        keys = wanted[request]
+        if keys is not None and e.key not in keys:
+            continue  # a record not counted: not read
+        if (tag and of_another_run(e, tag)) or not harm(e):
+            continue
+        found.setdefault((request, e.key), []).append(e.body)
+    return found
+
+
+def _totals(found: _Bodies) -> Counter[Request]:
+    """Request -> its writes counted, in all."""
+    out: Counter[Request] = Counter()
+    for (request, _), bodies in found.items():
+        out[request] += len(bodies)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,27 +279,26 @@ def repeated_records(facts: Facts) -> list[Repeated]:
     exp = expectation_of(facts)
     if exp.clean_run is None or exp.model is Model.REGISTER:
         return []
-    twin, events = _records_of(facts, baseline)
+    twin = facts.record_twins
+    # The records with a twin whose every event was accepted. Writes naming a record are never
+    # another run's (``of_another_run``): not asked, here nor in the clean run.
+    full = {key for key, (n, accepted) in facts.record_events.items() if n == accepted}
     Group = tuple[str, str]  # downstream, record key
     mine: dict[Group, list[Effect]] = {}
     for e in facts.record_only:
-        key = e.key
-        if key not in twin or not is_write(e) or (exp.tag and of_another_run(e, exp.tag)):
-            continue
-        n, accepted = events[key]
-        if n == accepted:
+        key = cast(str, e.key)  # a record of the run
+        if key in twin and key in full and is_write(e):
             mine.setdefault((e.downstream, key), []).append(e)
     if not mine:
         return []
     wanted = {(d, twin[k]) for d, k in mine}
     named = {e.id for e in baseline.events}
-    clean_tag = baseline.info.tracer_tag
     theirs: dict[Group, list[str]] = {}
     for e in baseline.effects:
         if e.key is None or (e.event_ids and any(i in named for i in e.event_ids)):
             continue
         group = (e.downstream, e.key)
-        if group in wanted and is_write(e) and not (clean_tag and of_another_run(e, clean_tag)):
+        if group in wanted and is_write(e):
             theirs.setdefault(group, []).append(e.body)
     out = []
     for (downstream, key), effects in mine.items():
@@ -266,44 +309,6 @@ def repeated_records(facts: Facts) -> list[Repeated]:
             routes = ", ".join(dict.fromkeys(route_of(e) for e in effects))
             counts = (len(effects), distinct, len(bodies), clean_distinct)
             out.append(Repeated(routes, key, *counts, effects))
-    return out
-
-
-_Records = tuple[dict[str, str], dict[str | None, tuple[int, int]]]
-_RECORDS: WeakKeyDictionary[Facts, _Records] = WeakKeyDictionary()
-
-
-def _records_of(facts: Facts, baseline: History) -> _Records:
-    """The run's records' twins (``_twin_records``) and their events (``_events_by_record``),
-    found once per ``judge()`` for both invariants that ask (two passes over the events)."""
-    found = _RECORDS.get(facts)
-    if found is None:
-        events = facts.history.events
-        twin = _twin_records(events, baseline.events)
-        found = _RECORDS[facts] = (twin, _events_by_record(events, facts.accepted))
-    return found
-
-
-def _twin_records(events: Iterable[Event], clean: Iterable[Event]) -> dict[str, str]:
-    """This run's record key -> the clean run's, through the events of the same seq."""
-    twins = {e.seq: e for e in clean}
-    return {
-        e.key: twin.key
-        for e in events
-        if (twin := twins.get(e.seq)) is not None and twin.type == e.type
-    }
-
-
-def _events_by_record(
-    events: Iterable[Event], accepted: Collection[str]
-) -> dict[str | None, tuple[int, int]]:
-    """Record key -> (its events, those accepted); None -> the run's."""
-    out: dict[str | None, tuple[int, int]] = {}
-    for e in events:
-        yes = int(e.id in accepted)
-        for key in (e.key, None):
-            n, a = out.get(key, (0, 0))
-            out[key] = (n + 1, a + yes)
     return out
 
 

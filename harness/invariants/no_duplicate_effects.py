@@ -313,7 +313,7 @@ def _unseen(facts: Facts, found: Unattributed, seen: str) -> Verdict:
             f"{', '.join(requests)} than the clean run {found.clean_run} made for the record's "
             f"accepted events (record {worst.record}: {worst.here:,}, where its clean twin "
             f"got {worst.clean:,}, {worst.accepted_text()}); those writes name their record, "
-            "not their event"
+            "not their event" + _whole_run_text([c for c in records if c.whole_run], several)
         )
     if alike:
         worst = max(alike, key=lambda c: c.here - c.distinct)
@@ -344,6 +344,20 @@ def _unseen(facts: Facts, found: Unattributed, seen: str) -> Verdict:
         f"{seen}"
     )
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, _unseen_witnesses(over, several))
+
+
+def _whole_run_text(records: Sequence[Counted], several: bool) -> str:
+    """``; PATCH /contacts/{id} is counted in the whole run, where …``: why records of a
+    request whose count held in the whole run are compared to their twins all the same."""
+    if not records:
+        return ""
+    requests = sorted({c.request.text(several) for c in records})
+    return (
+        f"; {', '.join(requests)} {'is' if len(requests) == 1 else 'are'} counted in the whole "
+        "run, where a repeat in one record can stand for a loss in another, as some of its "
+        "writes name no record or a record the clean run never saw: its count there held, and "
+        "the records with a clean twin are compared to it"
+    )
 
 
 def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness]:

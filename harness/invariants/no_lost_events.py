@@ -14,12 +14,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, Verdict
-from ._expected import Expectation, Shortfalls, expectation_of, shortfalls
+from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
-    coarse_witness,
+    coarse_witnesses,
     created_line,
     created_text,
-    event_witness,
+    event_witnesses,
     expectation_notes,
     judged_text,
     lost_text,
@@ -89,6 +89,8 @@ def no_lost_events(facts: Facts) -> Verdict:
     if not shown and not coarse:
         if found.created or found.partly:
             return _not_known(facts, exp, found, note)
+        if found.cancelled:
+            return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
         hidden = repeated_records(facts)
         if hidden:
             return _hidden(facts, hidden, _passed(exp, found) + note)
@@ -110,15 +112,15 @@ def no_lost_events(facts: Facts) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"{head}, but {_why(undone, exp, shown, len(shown) or len(coarse))}{note}",
-            [event_witness(facts, exp, e, shown[e.id]) for e in shorts],
+            event_witnesses(facts, exp, shorts, shown),
         )
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
     # reads every write: one per lost record made judging quadratic in a run's size).
     coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
-    witnesses = [coarse_witness(facts, exp, s) for s in coarse_shorts]
+    witnesses = coarse_witnesses(facts, exp, coarse_shorts)
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
-    per_event = [event_witness(facts, exp, e, lost_ids[e.id]) for e in lost]
+    per_event = event_witnesses(facts, exp, lost, lost_ids)
     if exp.model is Model.REGISTER:
         per_event = _with_last_effect(facts, per_event)
     head = lost_text(
@@ -179,6 +181,30 @@ def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:
         for r in hidden[:MAX_WITNESSES]
     ]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
+
+
+def _cancelled(
+    facts: Facts, exp: Expectation, cancelled: Sequence[Cancelled], seen: str
+) -> Verdict:
+    """Inconclusive: a request compared in the whole run whose count held, though records got
+    fewer writes naming them than they need by more than the writes naming no record could
+    make up (``_expected.Cancelled``): a repeat in another record made up the count."""
+    first = cancelled[0]
+    worst = max(first.short, key=lambda s: s.need - s.made)
+    request = first.request.text(exp.several)
+    records = plural(len({s.subject for c in cancelled for s in c.short}), "record")
+    summary = (
+        f"not judged: {request} was compared in the whole run "
+        f"({plural(first.unnamed, 'write')} of it {'names' if first.unnamed == 1 else 'name'} "
+        f"no record), and its count there held, but {records} got fewer than "
+        f"{'it needs' if records.startswith('1 ') else 'they need'} (record {worst.subject}: "
+        f"{worst.made:,}, where it needs {worst.need:,}) by more than the writes naming no "
+        "record could make up: other records' writes beyond their own (a repeat) made up the "
+        "count, and a count cannot tell that from no loss; "
+        f"{correlation_advice(facts, first.request.text())}; of the counts, {seen}"
+    )
+    shorts = [s for c in cancelled for s in c.short][:MAX_WITNESSES]
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, coarse_witnesses(facts, exp, shorts))
 
 
 def _may_still_work(facts: Facts, lost: Collection[str]) -> bool:

@@ -70,7 +70,7 @@ from ._expected import (
     same_resource,
     shortfalls,
 )
-from ._explain import coarse_witness, missing_text, source_text, tried_text
+from ._explain import coarse_witnesses, missing_text, source_text, tried_text
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -297,7 +297,7 @@ def _coarse_verdict(
     whom = plural(len(records), "record") if records else "the run"
     per = " (per record" if records else " (per run"
     per += ": these requests name no event, so which event lacks them is not known)"
-    witnesses = [coarse_witness(facts, exp, s) for s in shorts[:MAX_WITNESSES]]
+    witnesses = coarse_witnesses(facts, exp, shorts[:MAX_WITNESSES])
     if coarse.whole:
         every = "each of whose events" if records else "every event of which"
         return verdict(

@@ -116,6 +116,15 @@ ADVICE: dict[str, tuple[str, str]] = {
         "query) to the event field it comes from. docs/correlation.md shows how, also for "
         "values the automation computes.",
     ),
+    "record_only": (
+        "Effects that named only their record",
+        "These requests carry the record's key (a contact id in the path) and nothing of the "
+        "event: they are not unattributed, and the verdicts judge them per record — lost writes, "
+        "more writes per record than the clean run made. Per-record order and recovery need "
+        "the event, and say so. To judge them per event, tie them to their events: the event "
+        "id in an Idempotency-Key, or a correlate: rule on a value each event has of its own "
+        "(docs/correlation.md).",
+    ),
     "rejected": (
         "Deliveries rejected (4xx)",
         "Usually the signature: the automation verifies with another secret than the one "
@@ -186,8 +195,8 @@ def advice(scenarios: Sequence[ScenarioView]) -> tuple[AdviceView, ...]:
         where = f"{s.target_name} · {s.scenario}"
         for key in _keys(s):
             seen.setdefault(key, [])
-            # Unattributed effects: which routes the rule is needed for.
-            here = _unattributed_where(s, where) if key == "unattributed" else where
+            # Effects naming no event: their routes.
+            here = _routes_where(s, key, where)
             if here not in seen[key]:
                 seen[key].append(here)
     failures = (*_BY_INVARIANT.values(), "other")
@@ -202,8 +211,12 @@ def advice(scenarios: Sequence[ScenarioView]) -> tuple[AdviceView, ...]:
     )
 
 
-def _unattributed_where(s: ScenarioView, where: str) -> str:
-    routes = s.counts.unattributed_routes
+def _routes_where(s: ScenarioView, key: str, where: str) -> str:
+    """``where`` with the routes of the effects naming no event, for their two items."""
+    routes = {
+        "unattributed": s.counts.unattributed_routes,
+        "record_only": s.counts.record_only_routes,
+    }.get(key)
     return f"{where} ({', '.join(routes)})" if routes else where
 
 
@@ -222,6 +235,8 @@ def _keys(s: ScenarioView) -> list[str]:
         keys.append("timeouts")
     if s.counts.unattributed:
         keys.append("unattributed")
+    if s.counts.record_only:
+        keys.append("record_only")
     if s.status != "complete":
         keys.append("aborted")
     return keys

@@ -159,19 +159,33 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
 def _counts(h: History, redactor: Redactor) -> Counts:
     per_event = Counter(d.event_id for d in h.deliveries)
     outcomes = Counter(d.outcome.value for d in h.deliveries)
-    # Named by the advice on unattributed effects: the routes a correlate: rule is needed for.
-    unattributed = Counter(route_of(e) for e in h.effects if not e.event_ids)
+    records = {e.key for e in h.events}
+    # Named by the advice on effects naming no event: the routes a correlate: rule is needed
+    # for. Those naming a record of the run are counted apart: the verdicts judge them per
+    # record, they are not unattributed.
+    unattributed: Counter[str] = Counter()
+    record_only: Counter[str] = Counter()
+    for e in h.effects:
+        if not e.event_ids:
+            (record_only if e.key in records else unattributed)[route_of(e)] += 1
     return Counts(
         events=len(h.events),
-        records=len({e.key for e in h.events}),
+        records=len(records),
         deliveries=len(h.deliveries),
         effects=len(h.effects),
-        unattributed=sum(1 for e in h.effects if not e.event_ids),
+        unattributed=unattributed.total(),
         repeated=sum(1 for n in per_event.values() if n > 1),
         by_outcome=tuple(sorted(outcomes.items())),
-        unattributed_routes=tuple(f"{r} ({n:,})" for r, n in unattributed.most_common(3)),
+        unattributed_routes=_largest(unattributed),
         answers=delivery_answers(h, redactor),
+        record_only=record_only.total(),
+        record_only_routes=_largest(record_only),
     )
+
+
+def _largest(routes: Counter[str]) -> tuple[str, ...]:
+    """``("POST /deals (16)", ...)``: the three routes with most effects, the largest first."""
+    return tuple(f"{r} ({n:,})" for r, n in routes.most_common(3))
 
 
 def _verdicts(

@@ -55,11 +55,13 @@ class Counts:
     records: int
     deliveries: int
     effects: int
-    unattributed: int
+    unattributed: int  # effects naming no event, nor a record of the run
     repeated: int  # events delivered more than once
     by_outcome: tuple[tuple[str, int], ...]  # ok, rejected, failed, indeterminate (sorted)
     answers: DeliveryAnswers  # accepted, rejected, failed, unanswered; the common answer
     unattributed_routes: tuple[str, ...] = ()  # "POST /deals (16)", the largest first
+    record_only: int = 0  # effects naming a record of the run and no event
+    record_only_routes: tuple[str, ...] = ()  # "PATCH /contacts/{id} (30)", the largest first
 
 
 @dataclass(frozen=True, slots=True)

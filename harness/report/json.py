@@ -205,6 +205,7 @@ def _run(s: ScenarioView) -> dict[str, Any]:
             "effects": c.effects,
             "deliveries_by_outcome": dict(c.by_outcome),
             "unattributed_effects": c.unattributed,
+            "effects_naming_only_their_record": c.record_only,
             "records": c.records,
             "events_delivered_more_than_once": c.repeated,
             # Added with target_available:
