@@ -11,8 +11,9 @@ declare. Any other repeat is a duplicate.
 Writes naming no event cannot show one; where those a repeat would harm outnumber what the
 clean run made of their request for the same accepted events — per record where each names its
 record, else in the whole run — a pass would claim what the run could not see: the verdict is
-inconclusive (``_unattributed``). Without a clean run they are only noted, as before, unless no
-write names an event at all.
+inconclusive (``_unattributed``) — but for creations answered 201, more per record than the clean
+twin's for the same events, which fail (``_creations``). Without a clean run they are only
+noted, as before, unless no write names an event at all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
+from ._creations import created_more, created_text
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -209,6 +211,16 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             f"over {plural(len(facts.first_write), 'event')})"
         )
     found = unattributed_writes(facts)  # None without a clean run: then only noted
+    created = created_more(facts, found) if found is not None else []
+    if found is not None and created:
+        several = len({c.request.downstream for c in found.requests}) > 1
+        return verdict(
+            NAME,
+            Status.FAIL,
+            CLASS,
+            created_text(created, found.clean_run, several) + note,
+            _unseen_witnesses(created, several),
+        )
     if tally.undeclared:
         return _undeclared(facts, tally, repeats, found, note)
     if found is not None and found.over:

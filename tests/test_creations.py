@@ -1,0 +1,89 @@
+"""Creations naming only their record, more than the clean twin made: a resource made twice.
+
+A find-or-create sync whose writes carry the record (``attio_id``), never the event: under
+redeliveries, or changes of one record racing, a record got two customers where its clean twin
+got one. no_duplicate_effects was inconclusive ("some event may have repeated one … nothing
+shows which"): whichever event made it, a second ``201 Created`` is a second resource.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from harness.core._model import Effect, Event, Status, Verdict
+from harness.history import History
+
+from .test_duplicates_unattributed import ok, run
+from .test_record_attribution import verdict_of
+
+CUSTOMERS = "/customers"
+
+
+def events(tag: str, records: int = 3) -> list[Event]:
+    """Two changes of each record."""
+    return [
+        Event(f"evt_{tag}e{seq}", f"{tag}k{seq // 2}", seq, "record.updated", 0.0, {})
+        for seq in range(records * 2)
+    ]
+
+
+def customer(event: Event, n: int, created: bool, status: int = 201) -> Effect:
+    """The sync's write for one delivery: the record's customer created, or updated."""
+    at = event.seq + n / 10
+    body = json.dumps({"attio_id": event.key, "name": "Ada"})
+    method, path = ("POST", CUSTOMERS) if created else ("PATCH", f"{CUSTOMERS}/ds_{event.key}")
+    return Effect(
+        f"eff_{event.id}_{n}", "billing", at, method, path, {}, body, status if created else 200,
+        (), event.key,
+    )  # fmt: skip
+
+
+def sync(tag: str, copies: int, baseline: History | None = None, status: int = 201) -> History:
+    """Each change delivered ``copies`` times; every delivery of a record's first change
+    creates the customer (the look-up raced), the second change updates it."""
+    evs = events(tag)
+    deliveries = [ok(e, c) for e in evs for c in range(1, copies + 1)]
+    effects = [
+        customer(e, c, created=e.seq % 2 == 0, status=status)
+        for e in evs
+        for c in range(1, copies + 1)
+    ]
+    return run(evs, deliveries, effects, tag=tag, baseline=baseline)
+
+
+def dup(h: History) -> Verdict:
+    return verdict_of(h, "no_duplicate_effects")
+
+
+def test_a_record_created_twice_where_its_twin_was_created_once_fails() -> None:
+    v = dup(sync("zqrun", 2, baseline=sync("zqclean", 1)))
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "3 records got more resources created by POST /customers than the clean run "
+        "storm@zqclean created for the same events, all accepted (record zqrunk0: 2 created, "
+        "where its clean twin got 1): a resource made twice, whichever of the record's events "
+        "made it"
+    ), v.summary
+    assert "declare it `merges: ['POST /customers']` on downstream billing" in v.summary
+    assert v.evidence.lines[0].startswith("POST /customers eff_evt_zqrune0_1, eff_evt_zqrune0_2")
+
+
+def test_creations_not_answered_201_stay_inconclusive() -> None:
+    """A POST answered 200 may be an upsert (or a search): nothing says it made a resource."""
+    v = dup(sync("zqrun", 2, baseline=sync("zqclean", 1, status=200), status=200))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+
+
+def test_a_twin_whose_creations_named_no_record_is_not_counted_short() -> None:
+    """The clean run's creation named nothing (its body carried no value of the run): its
+    twin's count per record is short, so more here says nothing."""
+    clean = sync("zqclean", 1)
+    clean.effects = [replace(e, key=None) if e.method == "POST" else e for e in clean.effects]
+    v = dup(sync("zqrun", 2, baseline=clean))
+    assert v.status is not Status.FAIL, v.summary
+
+
+def test_as_many_creations_as_the_twin_made_pass() -> None:
+    v = dup(sync("zqrun", 1, baseline=sync("zqclean", 1)))
+    assert v.status is Status.PASS, v.summary
