@@ -5,7 +5,8 @@ it once and updated it after. Its writes name the record only.
 Before, no_lost_events failed "2 records short of PATCH /customers/{id}" — a loss — where each
 change had written the customer, by creating it: a race, or an update lost with another
 change's creation in its place, which the writes cannot tell. The copies are
-final_state_matches_baseline's to fail.
+final_state_matches_baseline's to fail, and no_duplicate_effects' (a customer created twice,
+whichever change created it).
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ def test_a_racing_find_or_create_is_not_called_lost(tmp_path: Path) -> None:
     assert made is not None, said(lost)
     assert int(made[2]) >= int(made[3]) + int(made[4]) and int(made[2]) > int(made[3])
     assert "those writes name their record, not their event" in lost["summary"]
+    # Whichever change made it, a customer created twice is a duplicate: created 201 each.
+    dup = found["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    assert re.match(
+        r"\d+ records? got more resources created by POST /customers than the clean run \S+ "
+        r"created for the same events, all accepted \(record \S+: [23] created, where its clean "
+        r"twin got 1\): a resource made twice",
+        dup["summary"],
+    ), said(dup)
     state = found["final_state_matches_baseline"]
     assert state["status"] == "fail", said(state)
     assert "where the baseline has 1" in said(state)
