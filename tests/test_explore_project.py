@@ -15,7 +15,9 @@ from harness.scenario._load import load_scenario
 from .conftest import harness_process
 from .test_gallery import SCENARIOS, STRIPE, automation
 
-pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.timeout(600)]
+# A search and the run of what it wrote, as real processes: about a minute, so an acceptance
+# run (.ci/run runs them after the suite), as the other searches of tests/test_explore.py.
+pytestmark = [pytest.mark.integration, pytest.mark.acceptance, pytest.mark.timeout(600)]
 
 # The processes import this checkout, whatever the folder they start in.
 CHECKOUT = {**STRIPE, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
