@@ -364,13 +364,25 @@ def source_paths(source: Source) -> dict[str, str]:
     return {name: path for name, path in found.items() if path is not None}
 
 
+def given_paths(source: SyntheticSource) -> dict[str, str | None]:
+    """A synthetic source's paths that are not their defaults, by the name of their field in
+    the scenario file (None: a path it reads nothing at)."""
+    found = {name: getattr(source, attribute) for name, attribute in _PATH_FIELDS.items()}
+    return {
+        name: path
+        for name, path in found.items()
+        if path != _SYNTHETIC_DEFAULTS[_PATH_FIELDS[name]]
+    }
+
+
 def _check_paths(spec: Source, sample: Sample, where: str) -> None:
     """The source's paths resolve in its sample (a scenario file is checked when loaded, with
     its lines; this is for sources built in Python). A synthetic path left at its default may
     be written where the example has nothing, as it always could."""
     synthetic = isinstance(spec, SyntheticSource)
+    given = given_paths(spec) if isinstance(spec, SyntheticSource) else {}
     for name, json_path in source_paths(spec).items():
-        if synthetic and json_path == _SYNTHETIC_DEFAULTS[_PATH_FIELDS[name]]:
+        if synthetic and name not in given:
             continue
         problem = sample.unresolved(json_path)
         if problem is not None:

@@ -28,8 +28,8 @@ from ..core._scenario import (
     Scenario,
     SchemaSource,
     Source,
-    SyntheticSource,
 )
+from ..drive._sources import given_paths
 from ..scenario._hazards import is_builtin
 from ..scenario._project import Project
 
@@ -86,25 +86,13 @@ def _source(source: Source, out: Path) -> dict[str, Any]:
     }
     # A path at its default is left out, as the project left it: one given is checked against
     # the example (Attio's record.updated has no $.id, which its events are given there).
-    for name, attr in _PATHS.items():
-        if getattr(source, attr) != _SOURCE_DEFAULTS[attr]:
-            made[name] = getattr(source, attr)
+    made.update(given_paths(source))
     if isinstance(source, SchemaSource):
         schema = out.with_name(f"{out.stem}.schema.json")
         schema.parent.mkdir(parents=True, exist_ok=True)
         schema.write_text(json.dumps(source.schema, indent=2), encoding="utf-8")
         return {"schema": {"file": str(schema.resolve()), **made}}
     return {"synthetic": {"example": source.example, **made}}
-
-
-_PATHS = {
-    "id": "id_path",
-    "key": "key_path",
-    "type": "type_path",
-    "sequence": "seq_path",
-    "time": "time_path",
-}
-_SOURCE_DEFAULTS = {f.name: f.default for f in fields(SyntheticSource)}
 
 
 def _provider(provider: Provider) -> dict[str, Any]:
