@@ -558,3 +558,38 @@ def test_a_whole_run_count_still_passes_writes_naming_no_record_making_up_a_reco
     h = _by_address(hubspot("zqrun", baseline=hubspot("zqclean")))
     assert verdict_of(h, "no_lost_events").status is Status.PASS
     assert verdict_of(h, "no_duplicate_effects").status is Status.PASS
+
+
+# -- records the clean run never saw ---------------------------------------------------------
+
+
+def _clean_of_first_record(tag: str) -> History:
+    """The clean run of one record only, as a year's month's may be: the run's other records
+    have no twin there."""
+    clean = hubspot(tag)
+    first = clean.events[0].key
+    clean.events = [e for e in clean.events if e.key == first]
+    ids = {e.id for e in clean.events}
+    clean.deliveries = [d for d in clean.deliveries if d.event_id in ids]
+    clean.effects = [w for w in clean.effects if w.key == first]
+    return clean
+
+
+def test_a_record_the_clean_run_never_saw_that_lost_every_write_is_lost() -> None:
+    """It owed nothing: the clean run's writes were compared per record, and only for the
+    records it had twins of — a record of this run it never saw passed with no write at all."""
+    h = hubspot("zqrun", baseline=_clean_of_first_record("zqclean"))
+    lost = h.events[-1].key
+    h.effects = [w for w in h.effects if w.key != lost]
+    v = verdict_of(h, "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 record short of PATCH /crm/v3/objects/contacts/{id}")
+    assert v.evidence.lines[0].startswith(
+        f"record {lost}: the clean run had no record like it (no twin of its 2 events), and "
+        "every record of it got PATCH /crm/v3/objects/contacts/{id}; this run made none for it"
+    ), v.evidence.lines
+
+
+def test_records_the_clean_run_never_saw_that_were_written_pass() -> None:
+    v = verdict_of(hubspot("zqrun", baseline=_clean_of_first_record("zqclean")), "no_lost_events")
+    assert v.status is Status.PASS, v.summary

@@ -277,6 +277,10 @@ class Expectation:
     types: Mapping[str, TypeRule]  # event type -> the rule its events are judged by
     per_record: Mapping[str, Counter[Request]] = field(default_factory=dict)
     per_run: Counter[Request] = field(default_factory=Counter)
+    # This run's records the clean run had no twin of (a year's month holds records its clean
+    # run never saw), whose writes name only their record: each owes one of every request
+    # every record of the clean run got (``_Learned.untwinned``).
+    untwinned: Mapping[str, Counter[Request]] = field(default_factory=dict)
     # Events of a type that acts whose clean twin was accepted and made nothing.
     not_expected: frozenset[str] = frozenset()
     # Events whose clean twin was refused (or is missing), or whose clean twin's work was not
@@ -464,6 +468,7 @@ def learn(
         types=types,
         per_record=learned.per_record if learned else {},
         per_run=learned.per_run if learned else Counter(),
+        untwinned=learned.untwinned if learned else {},
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
@@ -567,6 +572,25 @@ class _Learned:
             else:
                 self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
                 self.nothing.update(e.id for e in mine)
+        self.untwinned = self._untwinned(events, twin_of)
+
+    def _untwinned(
+        self, events: Sequence[Event], twin_of: Mapping[str, Event]
+    ) -> dict[str, Counter[Request]]:
+        """This run's records none of whose events has a clean twin or is expected anything of
+        its own, where the clean run's writes were compared per record: each owes one of every
+        request every record of the clean run got — else a record the clean run never saw owed
+        nothing, and lost every write unseen."""
+        if not self.per_record:
+            return {}
+        typical = Counter(dict.fromkeys(_common(self.per_record.values()), 1))
+        if not typical:
+            return {}
+        keys: dict[str, bool] = {}
+        for e in events:
+            alone = e.id not in twin_of and e.id not in self.per_event and e.id not in self.nothing
+            keys[e.key] = keys.get(e.key, True) and alone
+        return {k: typical for k, alone in keys.items() if alone and k not in self.per_record}
 
     def _acted_here(
         self, mine: Sequence[Event], here: _RunWrites, by_twin: Mapping[str, Counter[Request]]
@@ -975,6 +999,23 @@ def shortfalls(
                     out.partly.append(lack)
                 else:
                     out.records.append(lack)
+    # The records the clean run never saw: one of each request its every record got.
+    for key, wanted in exp.untwinned.items():
+        mine = by_key.get(key, [])
+        owed = (
+            any(e.id in accepted for e in mine)
+            if register
+            else bool(mine) and all(e.id in accepted for e in mine)
+        )
+        if not owed:
+            continue
+        for resource, requests in groups(wanted):
+            if resource in no_record:
+                continue  # compared in the whole run
+            out.coarse.update(r for r, _ in requests)
+            if by_record[(key, resource)] < 1:
+                first = _shown(requests)
+                out.records.append(Short(Level.RECORD, key, first, 1, 0, "type", len(mine)))
     if exp.per_run:
         owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
         if owed:

@@ -361,6 +361,12 @@ def _coarse_witness(
             f"record {s.subject}: the clean run made {s.need:,} {request} for its "
             f"{plural(s.events, 'event')}; this run made {s.made:,} ({ids}), all of them accepted"
         )
+    elif s.source == "type":
+        line = (
+            f"record {s.subject}: the clean run had no record like it (no twin of its "
+            f"{plural(s.events, 'event')}), and every record of it got {request}; this run made "
+            f"none for it, its events accepted"
+        )
     else:
         line = (
             f"record {s.subject}: its {plural(s.events, 'accepted event')} expect {s.need:,} "
