@@ -47,7 +47,7 @@ downstreams:
   - name: api
     forward_to: http://127.0.0.1:{port}
 faults:
-  - {{downstream: api, mode: commit-then-fail, at: 0s, for: 0.3s, status: 502}}
+  - {{downstream: api, mode: commit-then-fail, at: 0s, for: 0.8s, status: 502}}
 delivery: {{signing: standard-webhooks, secret_env: HARNESS_SECRET, timeout: 5s}}
 settle: {{quiet: 1s, deadline: 20s}}
 """
