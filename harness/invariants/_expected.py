@@ -971,11 +971,7 @@ def shortfalls(
         by_key.setdefault(e.key, []).append(e)
     for key, wanted in exp.per_record.items():
         mine = by_key.get(key, [])
-        if register:
-            owed = any(e.id in accepted for e in mine)
-        else:
-            owed = bool(mine) and all(e.id in accepted for e in mine)
-        if not owed:
+        if not _record_owed(mine, accepted, register):
             out.unjudged += 1
             continue
         for resource, requests in groups(wanted):
@@ -1002,12 +998,7 @@ def shortfalls(
     # The records the clean run never saw: one of each request its every record got.
     for key, wanted in exp.untwinned.items():
         mine = by_key.get(key, [])
-        owed = (
-            any(e.id in accepted for e in mine)
-            if register
-            else bool(mine) and all(e.id in accepted for e in mine)
-        )
-        if not owed:
+        if not _record_owed(mine, accepted, register):
             continue
         for resource, requests in groups(wanted):
             if resource in no_record:
@@ -1046,6 +1037,14 @@ def shortfalls(
         else:
             cancelled(resource)
     return out
+
+
+def _record_owed(events: Sequence[Event], accepted: Collection[str], register: bool) -> bool:
+    """Whether a record of ``events`` is owed what its clean twin made: a register's once some
+    event of it was accepted (its latest accepted one is owed), a ledger's once every one was."""
+    if register:
+        return any(e.id in accepted for e in events)
+    return bool(events) and all(e.id in accepted for e in events)
 
 
 def _written_in_part(
