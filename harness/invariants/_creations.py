@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._expected import expectation_of
+from ._expected import expectation_of, is_item
 from ._facts import Facts, is_write
 from ._unattributed import Counted, Unattributed
 
@@ -51,10 +51,9 @@ def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
 def _creation(c: Counted) -> bool:
     """A POST to a collection (the route's last segment no parameter), each of this run's
     writes of it naming no event answered 201."""
-    last = c.request.route.rsplit("/", 1)[-1]
     return (
         c.request.method == "POST"
-        and last[:1] != "{"
+        and not is_item(c.request.route)
         and bool(c.unattributed)
         and all(e.status == CREATED for e in c.unattributed)
     )

@@ -72,12 +72,18 @@ _ITEM_WRITES = ("PUT", "PATCH", "POST")
 _ANY_ITEM_WRITE = "|".join(_ITEM_WRITES)
 
 
+def is_item(route: str) -> bool:
+    """Does ``route`` name an item (``/members/{id}``: its last segment a parameter), not a
+    collection (``/members``)?"""
+    return route.rpartition("/")[2][:1] == "{"
+
+
 def same_resource(request: Request) -> Request:
     """The resource ``request`` writes, whatever its write method: a PUT, PATCH or POST to an
     item (a route whose last segment is a parameter) stands for all three; any other request
     (a POST to a collection creates, a DELETE removes) for itself only."""
     methods = request.method.split("/")  # several: a need summed over them (``_shown``)
-    if all(m in _ITEM_WRITES for m in methods) and request.route.rsplit("/", 1)[-1][:1] == "{":
+    if all(m in _ITEM_WRITES for m in methods) and is_item(request.route):
         return Request(request.downstream, _ANY_ITEM_WRITE, request.route)
     return request
 
@@ -85,8 +91,8 @@ def same_resource(request: Request) -> Request:
 def created_in(resource: Request) -> Request | None:
     """The creation (``POST /customers``) in the collection of ``resource``, an item's writes
     (``same_resource``: ``PUT|PATCH|POST /customers/{id}``); None for any other request."""
-    collection, _, last = resource.route.rpartition("/")
-    if resource.method != _ANY_ITEM_WRITE or not collection or last[:1] != "{":
+    collection = resource.route.rpartition("/")[0]
+    if resource.method != _ANY_ITEM_WRITE or not collection or not is_item(resource.route):
         return None
     return Request(resource.downstream, "POST", collection)
 
