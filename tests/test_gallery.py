@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,6 +192,34 @@ def test_bulk_writer_drops_a_whole_batch_to_one_503(tmp_path: Path) -> None:
     assert found["no_duplicate_effects"]["status"] == "pass", said(found["no_duplicate_effects"])
     assert recovers["status"] == "fail", said(recovers)
     assert f"{len(dropped)} of " in recovers["summary"], said(recovers)
+    assert done.code == 1
+
+
+def test_bulk_writer_pays_twins_twice_inside_one_bulk_call(tmp_path: Path) -> None:
+    """Two copies of an order delivered at one instant reach the same batch: one bulk call
+    carries its payout twice. Exactly the orders whose payout the calls carried more than once
+    fail (before, 'no event produced a repeated effect': each call names an order once)."""
+    with automation("bulk_writer", "/webhook/orders") as target:
+        done, report = run(target, str(SCENARIOS / "orders-bulk-twins.yaml"), tmp_path)
+    [h] = load_all(tmp_path / "journal.db")
+    token = re.compile(re.escape(h.info.tracer_tag) + r"e(\d+)")
+    paid: Counter[int] = Counter()  # payouts per order, over every committed bulk call
+    for effect in h.effects:
+        assert effect.committed and effect.path == "/payouts/bulk"
+        for item in json.loads(effect.body)["payouts"]:
+            paid.update({int(n) for n in token.findall(json.dumps(item))})
+    twice = sorted(seq for seq, n in paid.items() if n > 1)
+    assert twice and len(paid) == 24, paid  # all paid; twins at one instant share a batch
+    found = verdicts(report)
+    dup = found["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    assert dup["summary"].startswith(f"{len(twice)} of 24 events produced duplicate effects"), said(
+        dup
+    )
+    assert "repeated their item within one call (POST /payouts/bulk" in dup["summary"]
+    named = {e.seq for e in h.events if e.id in dup["evidence"]["events"]}
+    assert named and named <= set(twice), said(dup)
+    assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
     assert done.code == 1
 
 

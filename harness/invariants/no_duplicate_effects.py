@@ -44,6 +44,7 @@ from ._facts import (
 )
 from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
+from ._within import repeated_within, within_text, within_witnesses
 
 NAME = "no_duplicate_effects"
 CLASS = FailureClass.SILENT
@@ -186,18 +187,24 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     harmless = _harmless_text(tally.idempotent, tally.same_key)
     note = unattributed_note(facts)
     events = len(facts.history.events)
-    if tally.harmful:
-        by_method = ", ".join(f"{n:,} {m}" for m, n in tally.duplicates.most_common())
-        summary = (
-            f"{len(tally.harmful):,} of {plural(events, 'event')} produced duplicate effects: "
-            f"{plural(tally.duplicates.total(), 'repeated request')} ({by_method})"
-        )
+    within = repeated_within(facts, repeats)
+    if tally.harmful or within:
+        harmful = list(dict.fromkeys([*tally.harmful, *(f.event.id for f in within)]))
+        summary = f"{len(harmful):,} of {plural(events, 'event')} produced duplicate effects"
+        if tally.harmful:
+            by_method = ", ".join(f"{n:,} {m}" for m, n in tally.duplicates.most_common())
+            summary += f": {plural(tally.duplicates.total(), 'repeated request')} ({by_method})"
+        if within:
+            summary += f"; {within_text(within)}"
         return verdict(
             NAME,
             Status.FAIL,
             CLASS,
             summary + (f"; {harmless}" if harmless else "") + _undeclared_note(tally) + note,
-            _witnesses(facts, tally.harmful, repeats),
+            [
+                *_witnesses(facts, tally.harmful, repeats),
+                *within_witnesses(facts, within, MAX_WITNESSES - len(tally.harmful)),
+            ],
         )
     if gap is not None:  # every effect names its record only: counted per record, or nothing
         seen = "no write names an event, and none naming its record is one a repeat would harm"
