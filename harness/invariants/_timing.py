@@ -43,3 +43,38 @@ def compression(history: History) -> str:
 def seconds(t: float) -> str:
     """``0.5 s``, ``20 s``, ``240 s``: three significant digits at most."""
     return f"{t:.3g} s" if t < 1000 else f"{t:,.0f} s"
+
+
+def repeats_compressed(history: History) -> str:
+    """``""`` for a run in real time, or one whose events were each delivered once; else
+    ``an event's deliveries came at most 0.9 s apart here, 1.3 h in the scenario's time …``: a
+    pass over repeats deduplicated that quickly says nothing of a store that forgets sooner."""
+    scale = time_scale(history)
+    if scale >= 1:
+        return ""
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for d in history.deliveries:
+        if d.status is not None:
+            first.setdefault(d.event_id, d.sent_at)
+            last[d.event_id] = d.sent_at
+    span = max((last[eid] - t for eid, t in first.items()), default=0.0)
+    if span / scale < 60:
+        return ""
+    return (
+        f"an event's deliveries came at most {seconds(span)} apart here, "
+        f"{_long(span / scale)} in the scenario's time (time scale {scale:g}): an automation "
+        "that forgets the events it handled sooner than that — a dedup cache with a time to "
+        "live — passes here and repeats them in production; keep each event's id as long as "
+        "its sender redelivers (Stripe: up to 3 days; docs/providers.md)"
+    )
+
+
+def _long(t: float) -> str:
+    """``5 min``, ``1.3 h``, ``2.5 days``."""
+    if t < 2 * 3600:
+        return f"{t / 60:.0f} min"
+    if t < 2 * 86400:
+        return f"{t / 3600:.2g} h"
+    days = t / 86400
+    return f"{days:.2g} days" if days < 10 else f"{days:,.0f} days"

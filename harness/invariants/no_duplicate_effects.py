@@ -43,6 +43,7 @@ from ._facts import (
     verdict,
 )
 from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats
+from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._within import repeated_within, within_text, within_witnesses
 
@@ -236,6 +237,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         return gap  # nothing compared them: without a clean run, nothing says what is owed
     if found is not None and any(c.record is not None for c in found.requests):
         seen += f"; {_per_record_text(found)}"
+    compressed = repeats_compressed(facts.history)
+    if compressed:
+        seen += f"; {compressed}"
     return verdict(
         NAME, Status.PASS, CLASS, seen + note, _witnesses(facts, tally.harmless, repeats)
     )

@@ -1,0 +1,69 @@
+"""A pass over repeats that came seconds apart in a compressed run says what it could not see.
+
+Stripe redelivers an event for up to 3 days. A receiver that deduplicates with a cache whose
+entries expire (a TTL of ten minutes, say) handles a provider retry storm run at time scale
+0.0002 — its retries an hour apart in the scenario arrive 0.7 s apart — and repeats the payout
+in production, when the retry comes after the entry expired. The run cannot show that; its
+pass must say how far apart the repeats it saw really were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness.core._model import Delivery, Effect, Outcome, Status, Verdict
+from harness.history import History
+
+from .test_duplicates_unattributed import ev, run
+from .test_record_attribution import verdict_of
+
+
+def deduplicated(scale: float, gap: float) -> History:
+    """Two events, the first delivered again ``gap`` run seconds later and answered 200
+    without a second payout."""
+    events = [ev("zqrun", 0), ev("zqrun", 1)]
+    sent = [(events[0], 1.0), (events[1], 1.2), (events[0], 1.0 + gap)]
+    deliveries = [
+        Delivery(f"dlv_{n}", e.id, n, at, at, at + 0.01, 200, Outcome.OK)
+        for n, (e, at) in enumerate(sent, 1)
+    ]
+    effects = [
+        Effect(
+            f"eff_{e.seq}",
+            "api",
+            1.1 + e.seq,
+            "POST",
+            "/payouts",
+            {},
+            f'{{"e": "{e.id}"}}',
+            201,
+            (e.id,),
+        )
+        for e in events
+    ]
+    h = run(events, deliveries, effects, tag="zqrun")
+    h.info = replace(h.info, settings={**h.info.settings, "time_scale": scale})
+    return h
+
+
+def dup(h: History) -> Verdict:
+    return verdict_of(h, "no_duplicate_effects")
+
+
+def test_a_compressed_run_says_how_far_apart_the_repeats_really_came() -> None:
+    v = dup(deduplicated(0.0002, 0.72))
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.endswith(
+        "an event's deliveries came at most 0.72 s apart here, 60 min in the scenario's time "
+        "(time scale 0.0002): an automation that forgets the events it handled sooner than that "
+        "— a dedup cache with a time to live — passes here and repeats them in production; keep "
+        "each event's id as long as its sender redelivers (Stripe: up to 3 days; "
+        "docs/providers.md)"
+    ), v.summary
+
+
+def test_a_run_in_real_time_or_a_short_span_needs_no_word() -> None:
+    for scale, gap in ((1.0, 5.0), (0.5, 10.0)):  # 5 s, and 20 s of scenario time
+        v = dup(deduplicated(scale, gap))
+        assert v.status is Status.PASS, v.summary
+        assert "in the scenario's time" not in v.summary, v.summary
