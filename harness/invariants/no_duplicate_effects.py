@@ -6,7 +6,9 @@ harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, me
 body, or the same ``Idempotency-Key`` as an earlier effect of that event. A JSON object
 PATCHed as ``application/json`` to a route declared neither ``merges:`` nor ``appends:`` may
 be either: repeated identically, it makes the verdict inconclusive, naming the route to
-declare. Any other repeat is a duplicate.
+declare. Any other repeat is a duplicate. A write of another body to a path the event wrote
+before is no repeat while the event wrote the path no more often than its clean twin (or
+``expect:``) wrote the request: an invoice's lines, each POSTed to ``/invoices/{id}/lines``.
 
 Writes naming no event cannot show one; where those a repeat would harm outnumber what the
 clean run made of their request for the same accepted events — per record where each names its
@@ -20,11 +22,12 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
 from ._creations import created_more, created_text
+from ._expected import expectation_of
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -63,21 +66,41 @@ class Repeat(enum.Enum):
     UNDECLARED = "undeclared"
 
 
-def classify(writes: Sequence[Effect], repeats: Repeats) -> list[tuple[Effect, Repeat]]:
+# How many writes of an effect's request (downstream, method, route) its event's clean twin
+# made, or the scenario's expect: declares for it; 0 where nothing says.
+Own = Callable[[Effect], int]
+
+
+def _none_own(_: Effect) -> int:
+    return 0
+
+
+def classify(
+    writes: Sequence[Effect], repeats: Repeats, own: Own = _none_own
+) -> list[tuple[Effect, Repeat]]:
     """The repeats among one event's writes (in time order), each with its kind.
+
+    A write to a path the event wrote before with another body is the event's own next write,
+    not a repeat, while the event has written that path no more often than ``own`` says its
+    clean twin wrote the request (an invoice's lines, each POSTed to ``/invoices/{id}/lines``).
 
     Linear in the number of writes, however many: a runaway target may write one event
     thousands of times, and that history must still be judged in seconds.
     """
     out = []
     bodies_by_request: dict[tuple[str, str, str], set[str]] = {}
+    written: Counter[tuple[str, str, str]] = Counter()
     first_with_key: dict[str | None, int] | None = None  # read only when a repeat has a key
     for i, w in enumerate(writes):
         method = w.method.upper()
         request = (w.downstream, method, w.path)
+        written[request] += 1
         bodies = bodies_by_request.get(request)
         if bodies is None:
             bodies_by_request[request] = {w.body}
+            continue
+        if w.body not in bodies and written[request] <= own(w):
+            bodies.add(w.body)
             continue
         does = repeats.kind(w, method) if w.body in bodies else Kind.HARMFUL
         if does is Kind.HARMLESS:
@@ -116,6 +139,16 @@ class _Tally:
     patches: list[Effect]
 
 
+def _own(facts: Facts, event_id: str) -> Own:
+    """How many writes of each request the event's clean twin made (or ``expect:`` declares)."""
+    exp = expectation_of(facts)
+    wanted = exp.per_event.get(event_id)
+    if not wanted:
+        return _none_own
+    routes = exp.routes
+    return lambda effect: wanted[routes.of(effect)]
+
+
 def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats) -> _Tally:
     """Classify the repeats of the events given with their second writes, in one pass;
     locals only: it runs per event.
@@ -143,6 +176,8 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
                 or method != earlier.method.upper()
             ):
                 continue  # two requests, neither a repeat
+            if w.body != earlier.body and _own(facts, eid)(w) >= 2:
+                continue  # the event's two writes of the request, as its clean twin's
             does = repeats.kind(w, method) if w.body == earlier.body else Kind.HARMFUL
             if does is Kind.HARMLESS:
                 idempotent[method] += 1
@@ -159,7 +194,7 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
                 duplicates[method] += 1
                 harmful.append(eid)
             continue
-        found = classify([first[eid], w, *more], repeats)
+        found = classify([first[eid], w, *more], repeats, _own(facts, eid))
         if not found:
             continue
         bad = doubt = False
