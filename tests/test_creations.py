@@ -87,3 +87,34 @@ def test_a_twin_whose_creations_named_no_record_is_not_counted_short() -> None:
 def test_as_many_creations_as_the_twin_made_pass() -> None:
     v = dup(sync("zqrun", 1, baseline=sync("zqclean", 1)))
     assert v.status is Status.PASS, v.summary
+
+
+def committed_then_failed(h: History, status: int) -> History:
+    """``h`` with each record's first creation booked by the API and then answered ``status``
+    (a proxy's 502 after the commit; 0: the connection dropped): made, its answer lost."""
+    firsts = {e.key: e.id for e in reversed(h.effects) if e.method == "POST"}
+    h.effects = [
+        replace(e, status=status, committed=True) if e.id in firsts.values() else e
+        for e in h.effects
+    ]
+    return h
+
+
+def test_a_creation_committed_then_failed_and_made_again_fails() -> None:
+    """The Standard Webhooks billing sync (tests/gallery/invoice_lines): the invoice booked,
+    answered 502, booked again on the redelivery. It was inconclusive: only 201s counted."""
+    for status in (502, 0):
+        v = dup(committed_then_failed(sync("zqrun", 2, baseline=sync("zqclean", 1)), status))
+        assert v.status is Status.FAIL, v.summary
+        assert v.summary.startswith(
+            "3 records got more resources created by POST /customers than the clean run"
+        ), v.summary
+
+
+def test_creations_that_only_failed_after_the_commit_stay_inconclusive() -> None:
+    """No write of the record answered 201: nothing says the route creates (an upsert's
+    failure looks alike)."""
+    h = sync("zqrun", 2, baseline=sync("zqclean", 1))
+    h.effects = [replace(e, status=502, committed=True) if e.method == "POST" else e
+                 for e in h.effects]  # fmt: skip
+    assert dup(h).status is Status.INCONCLUSIVE, dup(h).summary

@@ -4,35 +4,49 @@ invoice, then one ``POST /invoices/{id}/lines`` per line, answered after the wri
 Before, no_duplicate_effects failed every run of it — "16 of 16 events produced duplicate
 effects" — on an invoice's two lines: two POSTs of one event to one path, with two bodies, which
 its clean twin made too. They are the event's own writes; only writes beyond its clean twin's
-count are repeats.
+count are repeats. And an invoice the API booked and answered 502, booked again on the
+redelivery, was inconclusive ("nothing shows which" event repeated it, of an invoice paid once):
+a creation committed then failed made its resource as surely as one answered 201.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from harness.core._model import Effect
 from harness.history import load_all
 
+from .conftest import Completed
 from .test_gallery import SCENARIOS, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
 HOOK = "/webhooks/billing"
 REDELIVERED = str(SCENARIOS / "invoices-redelivered.yaml")
+COMMIT_THEN_FAIL = str(SCENARIOS / "invoices-commit-then-fail.yaml")
+
+
+def judged(
+    scenario: str, tmp_path: Path, booked: Callable[[Effect], Iterable[str]]
+) -> tuple[Completed, dict[str, dict[str, Any]], Counter[str]]:
+    """The exit and verdicts of a run of ``scenario`` against the sync, and the run's truth
+    from its journal: how many committed writes each name ``booked`` gives was booked by."""
+    with automation("invoice_lines", HOOK) as target:
+        done, report = run(target, scenario, tmp_path)
+    [h] = load_all(tmp_path / "journal.db")
+    count = Counter(name for e in h.effects if e.committed for name in booked(e))
+    return done, verdicts(report), count
 
 
 def test_an_invoices_lines_are_not_duplicates(tmp_path: Path) -> None:
-    with automation("invoice_lines", HOOK) as target:
-        done, report = run(target, REDELIVERED, tmp_path)
-    found = verdicts(report)
-    [h] = load_all(tmp_path / "journal.db")
-    lines: dict[str, int] = {}
-    for e in h.effects:
-        if e.committed and e.path.endswith("/lines"):
-            for eid in e.event_ids:
-                lines[eid] = lines.get(eid, 0) + 1
+    done, found, lines = judged(
+        REDELIVERED, tmp_path, lambda e: e.event_ids if e.path.endswith("/lines") else ()
+    )
     # The run's truth: every event booked its two lines once, none more (the dedup held).
     assert len(lines) == 16 and set(lines.values()) == {2}, lines
     dup = found["no_duplicate_effects"]
@@ -42,3 +56,24 @@ def test_an_invoices_lines_are_not_duplicates(tmp_path: Path) -> None:
     ), said(dup)
     assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
     assert done.code == 0, done.out
+
+
+def test_an_invoice_committed_then_failed_and_booked_again_is_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    """The API booked the invoice and answered 502; the app answered 502 and the platform's
+    redelivery booked a second. The POST /invoices name their invoice (the record), not their
+    event: the creations, counted per record against the clean twin's, show it — the booked
+    ones answered 502 as surely as those answered 201."""
+    done, found, booked = judged(
+        COMMIT_THEN_FAIL, tmp_path, lambda e: [str(e.key)] if e.path == "/invoices" else []
+    )
+    twice = {key for key, n in booked.items() if n > 1}
+    assert twice, booked  # the run's truth: invoices booked twice
+    dup = found["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    assert dup["summary"].startswith(
+        f"{len(twice)} records got more resources created by POST /invoices than the clean run"
+    ), said(dup)
+    assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
+    assert done.code == 1, done.out

@@ -8,13 +8,15 @@ a record that got more of them than its clean twin, for the same events all acce
 resource made twice — whichever of its events made it (a redelivery not deduplicated, a retry
 without an Idempotency-Key, simultaneous events racing a find-or-create). Only where every
 write of the request in the clean run named its record (else the twin's count may be short)
-and every one counted here was answered 201.
+and every one counted here was answered 201, or committed and then failed (an API that booked
+it and answered 502: made all the same), one at least 201.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..core._model import Effect
 from ._expected import expectation_of, is_item
 from ._facts import Facts, is_write
 from ._unattributed import Counted, Unattributed
@@ -50,13 +52,19 @@ def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
 
 def _creation(c: Counted) -> bool:
     """A POST to a collection (the route's last segment no parameter), each of this run's
-    writes of it naming no event answered 201."""
+    writes of it naming no event answered 201 or committed and then failed (the double booked
+    it, then answered 5xx or dropped the connection: a resource made, its answer lost), one of
+    them at least answered 201 (the route creates)."""
     return (
         c.request.method == "POST"
         and not is_item(c.request.route)
-        and bool(c.unattributed)
-        and all(e.status == CREATED for e in c.unattributed)
+        and any(e.status == CREATED for e in c.unattributed)
+        and all(e.status == CREATED or _failed_after_commit(e) for e in c.unattributed)
     )
+
+
+def _failed_after_commit(e: Effect) -> bool:
+    return e.committed and not 200 <= e.status < 300
 
 
 def created_text(created: Sequence[Counted], clean_run: str, several: bool) -> str:
