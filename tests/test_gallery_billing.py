@@ -11,8 +11,11 @@ a creation committed then failed made its resource as surely as one answered 201
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +35,67 @@ COMMIT_THEN_FAIL = str(SCENARIOS / "invoices-commit-then-fail.yaml")
 
 
 def judged(
-    scenario: str, tmp_path: Path, booked: Callable[[Effect], Iterable[str]]
+    scenario: str,
+    tmp_path: Path,
+    booked: Callable[[Effect], Iterable[str]],
+    env: dict[str, str] | None = None,
 ) -> tuple[Completed, dict[str, dict[str, Any]], Counter[str]]:
     """The exit and verdicts of a run of ``scenario`` against the sync, and the run's truth
     from its journal: how many committed writes each name ``booked`` gives was booked by."""
-    with automation("invoice_lines", HOOK) as target:
+    with automation("invoice_lines", HOOK, env) as target:
         done, report = run(target, scenario, tmp_path)
     [h] = load_all(tmp_path / "journal.db")
     count = Counter(name for e in h.effects if e.committed for name in booked(e))
     return done, verdicts(report), count
+
+
+def cents_booked(tmp_path: Path) -> Callable[[Effect], Iterable[str]]:
+    """Names ``short`` for an invoice booked with a total other than its event's in cents,
+    ``exact`` for one booked to the cent: the truth from the journal's events and writes."""
+    totals: dict[str, int] = {}
+
+    def booked(e: Effect) -> Iterable[str]:
+        if e.path != "/invoices":
+            return []
+        if not totals:
+            for h in load_all(tmp_path / "journal.db"):
+                for ev in h.events:
+                    assert isinstance(ev.payload, dict)
+                    totals[ev.key] = int(Decimal(ev.payload["data"]["total"]).scaleb(2))
+        sent = json.loads(e.body)
+        return ["exact" if sent["total_cents"] == totals[str(e.key)] else "short"]
+
+    return booked
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_totals_converted_through_a_float_are_a_cent_short(tmp_path: Path, exact: bool) -> None:
+    """``int(float("20.40") * 100)`` is 2039. Its clean run books the same 2039: only the
+    event's own amount shows it. Converted with Decimal, every total arrives to the cent."""
+    env = {"EXACT_CENTS": "1"} if exact else None
+    done, found, booked = judged(REDELIVERED, tmp_path, cents_booked(tmp_path), env)
+    amounts = found["amounts_intact"]
+    if exact:
+        assert booked["short"] == 0 and booked["exact"] == 24, booked
+        assert amounts["status"] == "pass", said(amounts)
+        assert re.match(
+            r"24 amounts arrived to the cent, \d+ of them ones a double", amounts["summary"]
+        )
+        assert done.code == 0, done.out
+        return
+    assert booked["short"] > 0, booked  # the run's truth: totals booked a cent short
+    assert amounts["status"] == "fail", said(amounts)
+    assert amounts["summary"].startswith(
+        f"{booked['short']} of 24 amounts arrived changed (in minor units through a double"
+    ), said(amounts)
+    assert amounts["summary"].endswith(
+        "$.data.total of 'invoice.paid' -> POST /invoices $.total_cents"
+    ), said(amounts)
+    assert re.search(
+        r'\$\.data\.total "(\d+\.\d\d)" arrived as \d+ \(in minor units through a double: '
+        r'int\(float\("\1"\) \* 100\)\) in POST /invoices',
+        said(amounts),
+    ), said(amounts)
 
 
 def test_an_invoices_lines_are_not_duplicates(tmp_path: Path) -> None:
@@ -48,14 +103,14 @@ def test_an_invoices_lines_are_not_duplicates(tmp_path: Path) -> None:
         REDELIVERED, tmp_path, lambda e: e.event_ids if e.path.endswith("/lines") else ()
     )
     # The run's truth: every event booked its two lines once, none more (the dedup held).
-    assert len(lines) == 16 and set(lines.values()) == {2}, lines
+    assert len(lines) == 24 and set(lines.values()) == {2}, lines
     dup = found["no_duplicate_effects"]
     assert dup["status"] == "pass", said(dup)
     assert dup["summary"].startswith(
-        "no event produced a repeated effect (32 effects over 16 events)"
+        "no event produced a repeated effect (48 effects over 24 events)"
     ), said(dup)
     assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
-    assert done.code == 0, done.out
+    assert done.code == 1, done.out  # amounts_intact: below
 
 
 def test_an_invoice_committed_then_failed_and_booked_again_is_a_duplicate(

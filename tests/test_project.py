@@ -525,3 +525,29 @@ def test_a_register_hazard_over_checkouts_owes_every_one_its_effect(
     assert lost["status"] == "pass", lost["summary"]
     assert lost["summary"].startswith("all 36 accepted events made their expected effects")
     assert "superseded" not in lost["summary"]
+
+
+def test_decimal_amounts_are_judged_to_the_cent_in_the_bulk_import(tmp_path: Path) -> None:
+    """A payload with decimal amounts outside lists (a Standard Webhooks invoice's "64.32")
+    gets amounts_intact in bulk-import-burst, the hazard of the most events, and says which
+    fields; another hazard, or a payload of minor-unit integers (Stripe's), does not."""
+    invoice = {
+        "type": "invoice.paid",
+        "timestamp": "2026-11-03T10:15:22.481Z",
+        "data": {"id": "inv_01JBX4", "total": "64.32", "lines": [{"amount": "64.32"}]},
+    }
+    (tmp_path / "invoice.json").write_text(json.dumps(invoice))
+    path = tmp_path / "harness.yaml"
+    path.write_text("provider: standard-webhooks\nevents:\n  - example: invoice.json\n")
+    burst, storm = resolve_hazards(
+        ["bulk-import-burst", "duplicate-storm"], load_project(path)
+    ).scenarios
+    assert [i.name for i in burst.invariants][-1] == "amounts_intact"
+    assert (
+        "The payload's decimal amounts ($.data.total) are judged to the cent (amounts_intact) "
+        "over the hazard's 200 events."
+    ) in burst.adapted
+    assert "amounts_intact" not in [i.name for i in storm.invariants]
+    path.write_text("events:\n  - library: stripe:invoice.paid\n")
+    (stripe,) = resolve_hazards(["bulk-import-burst"], load_project(path)).scenarios
+    assert "amounts_intact" not in [i.name for i in stripe.invariants]

@@ -110,6 +110,19 @@ def _money(name: str) -> bool:
     return any(w in low for w in _MONEY) and not any(w in low for w in _NOT_MONEY)
 
 
+def _decimal_amount(name: str, value: object) -> bool:
+    """A money-named field holding a decimal: a string like ``"19.99"``, or a JSON float."""
+    if isinstance(value, str):
+        return bool(_DECIMAL.match(value)) and _money(name)
+    return isinstance(value, float) and _money(name)
+
+
+def decimal_amount_at(steps: Steps, value: object) -> bool:
+    """Is the payload's leaf at ``steps`` a decimal amount, as variation scales it (the field
+    a list item is in names it: ``lines[0].amount``)?"""
+    return _decimal_amount(_name(steps), value)
+
+
 def _is_time_name(name: str) -> bool:
     low = name.lower()
     return low.endswith(("at", "_ts")) or low == "ts" or any(w in low for w in _TIME_WORDS)
@@ -199,7 +212,7 @@ class Variation:
     def _number(self, steps: Steps, value: int | float) -> None:
         name = _name(steps)
         if isinstance(value, float):
-            if _money(name):
+            if _decimal_amount(name, value):
                 self.leaves.append(_Leaf(steps, self._add(repr(value), "amount", value, name)))
             return
         found = _int_kind(name, value)
@@ -213,7 +226,7 @@ class Variation:
             unit = "iso" if _ISO.match(value) else "slack"
             self.leaves.append(_Leaf(steps, self._add(value, "time", value, name, unit)))
             return
-        if _DECIMAL.match(value) and _money(name):
+        if _decimal_amount(name, value):
             self.leaves.append(_Leaf(steps, self._add(value, "amount", value, name)))
             return
         if _fakes(name, value):

@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from ..core import _paths
-from ..core._model import JSON, Effect
-from ..drive._drift import INTACT, ROUNDED, arrived, is_big
+from ..core._model import JSON, Effect, Event
+from ..drive._drift import INTACT, ROUNDED, arrived, is_big, records_of
+from ..history import History, decode_payloads
 
 MIN_REFERENCES = 2
 ABSENT: Any = object()  # a field or body path that is not there (JSON null is None)
 
 Leaves = dict[tuple[_paths.Step, ...], JSON]
+Path = tuple[_paths.Step, ...]
+# (event type, payload path) -> the events and their values there.
+Fields = dict[tuple[str, Path], list[tuple[Event, JSON]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,3 +213,57 @@ def shown(value: JSON) -> str:
         return "nothing (the field was missing)"
     text = json.dumps(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def fields_of(history: History, wanted: Callable[[Path, JSON], bool]) -> Fields:
+    """The leaves of the run's payloads that ``wanted`` picks, by event type and path; a field
+    drifted in an event (renamed, dropped, retyped) is left out of it: ``drift_is_loud``'s."""
+    drifted: set[tuple[str, Path]] = set()
+    for r in records_of(history.info.settings):
+        steps = _paths.parse(r.path)
+        drifted.update((eid, steps) for eid in r.events)
+    fields: Fields = {}
+    decode_payloads(history.events)  # every one is read: in chunks, not one by one
+    for ev in history.events:
+        for path, value in _paths.leaves(ev.payload):
+            if wanted(path, value) and (ev.id, path) not in drifted:
+                fields.setdefault((ev.type, path), []).append((ev, value))
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What one effect holds (``got``: ABSENT if nothing) where the target carries a field, for
+    the event whose value there is ``value``."""
+
+    event: Event
+    path: Path
+    value: JSON
+    effect: Effect
+    location: Location
+    got: JSON
+
+
+def carried_values(
+    bodies: Bodies,
+    fields: Fields,
+    effects_of: Callable[[list[tuple[Event, JSON]]], Mapping[str, Sequence[Effect]]],
+    matches: Callable[[JSON, JSON], bool],
+    where: list[str],
+) -> Iterator[Carried]:
+    """For each field, where the target carries it (``learn`` with ``matches``, from the
+    events' effects ``effects_of`` gives), what each of its events' effects holds there;
+    ``where`` gets each carried field's text (``$.data.total of 'invoice.paid' -> POST
+    /invoices $.total_cents``)."""
+    for (event_type, path), found in fields.items():
+        effects = effects_of(found)
+        refs = [(value, effects[ev.id]) for ev, value in found if effects.get(ev.id)]
+        learned = learn(bodies, refs, matches)
+        if not learned.locations:
+            continue
+        places = ", ".join(loc.text() for loc in learned.locations)
+        where.append(f"{_paths.render(path)} of {event_type!r} -> {places}")
+        for ev, value in found:
+            for loc in learned.locations:
+                for eff in bodies.routed(effects.get(ev.id, ()), loc):
+                    yield Carried(ev, path, value, eff, loc, bodies.at(eff, loc))

@@ -18,6 +18,7 @@ from ..history import History
 from . import (
     accepts_genuine,
     ack_within,
+    amounts_intact,
     big_numbers_intact,
     drift_is_loud,
     effects_match_contract,
@@ -183,6 +184,15 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         "integers beyond 2**53 (64-bit ids) reach the downstream exact, not rounded through a "
         "double",
         big_numbers_intact.CLASS,
+        judges_effects=True,
+        by_default=False,
+    ),
+    InvariantDef(
+        amounts_intact.NAME,
+        amounts_intact.amounts_intact,
+        {},
+        "decimal amounts (19.99) reach the downstream to the cent, not converted through a double",
+        amounts_intact.CLASS,
         judges_effects=True,
         by_default=False,
     ),

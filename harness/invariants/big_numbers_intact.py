@@ -18,14 +18,21 @@ passes one on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ..core import _paths
 from ..core._js_numbers import EXACT_IN_DOUBLE
 from ..core._model import JSON, Effect, Event, FailureClass, Status, Verdict
-from ..drive._drift import ROUNDED, arrived, is_big, records_of
-from ..history import decode_payloads
-from ._carried import ABSENT, Bodies, Location, carries, kept, learn, own, shown
+from ..drive._drift import ROUNDED, arrived, is_big
+from ._carried import (
+    ABSENT,
+    Bodies,
+    Location,
+    carried_values,
+    carries,
+    fields_of,
+    kept,
+    own,
+    shown,
+)
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, plural, verdict
 
 NAME = "big_numbers_intact"
@@ -37,21 +44,11 @@ Path = tuple[_paths.Step, ...]
 def big_numbers_intact(facts: Facts) -> Verdict:
     """Fail for every effect that carries an event's big integer rounded or changed."""
     history = facts.history
-    drifted: set[tuple[str, Path]] = set()
-    for r in records_of(history.info.settings):
-        steps = _paths.parse(r.path)
-        drifted.update((eid, steps) for eid in r.events)
     effects: dict[str, list[Effect]] = {}
     for eff in own(facts.effects_in_order):
         for eid in eff.event_ids[:1]:
             effects.setdefault(eid, []).append(eff)
-    # (type, path) -> the events and their big values there.
-    fields: dict[tuple[str, Path], list[tuple[Event, int]]] = {}
-    decode_payloads(history.events)  # every one is read: in chunks, not one by one
-    for ev in history.events:
-        for path, value in _big_leaves(ev.payload):
-            if (ev.id, path) not in drifted:
-                fields.setdefault((ev.type, path), []).append((ev, value))
+    fields = fields_of(history, lambda _, value: is_big(value))
     if not fields:
         return verdict(
             NAME,
@@ -64,23 +61,11 @@ def big_numbers_intact(facts: Facts) -> Verdict:
     carried: list[str] = []
     failures: list[Witness] = []
     rounded = 0
-    for (event_type, path), found in fields.items():
-        refs = [(value, effects[ev.id]) for ev, value in found if effects.get(ev.id)]
-        learned = learn(bodies, refs, carries)
-        if not learned.locations:
-            continue
-        carried.append(
-            f"{_paths.render(path)} of {event_type!r} -> "
-            + ", ".join(loc.text() for loc in learned.locations)
-        )
-        for ev, value in found:
-            for loc in learned.locations:
-                for eff in bodies.routed(effects.get(ev.id, ()), loc):
-                    checked += 1
-                    got = bodies.at(eff, loc)
-                    if got is ABSENT or not kept(got, value):
-                        rounded += got is not ABSENT and arrived(got, value) == ROUNDED
-                        failures.append(_witness(ev, path, value, eff, loc, got))
+    for c in carried_values(bodies, fields, lambda _: effects, carries, carried):
+        checked += 1
+        if c.got is ABSENT or not kept(c.got, c.value):
+            rounded += c.got is not ABSENT and arrived(c.got, c.value) == ROUNDED
+            failures.append(_witness(c.event, c.path, c.value, c.effect, c.location, c.got))
     if not carried:
         n = sum(len(v) for v in fields.values())
         return verdict(
@@ -105,10 +90,6 @@ def big_numbers_intact(facts: Facts) -> Verdict:
     return verdict(
         NAME, Status.PASS, CLASS, f"{plural(checked, 'value')} beyond 2**53 arrived exact — {where}"
     )
-
-
-def _big_leaves(payload: JSON) -> Iterator[tuple[Path, int]]:
-    return ((at, value) for at, value in _paths.leaves(payload) if is_big(value))
 
 
 def _witness(ev: Event, path: Path, value: int, eff: Effect, loc: Location, got: JSON) -> Witness:

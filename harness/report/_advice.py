@@ -81,6 +81,13 @@ ADVICE: dict[str, tuple[str, str]] = {
         "you use and reject (4xx) or alert on what does not fit; parse large integer ids as "
         "strings or big integers, never through a double.",
     ),
+    "amounts": (
+        "Amounts changed on the way",
+        'A decimal amount ("64.32") reached the API changed: converted to minor units through '
+        "a float, int(float(x) * 100) is a cent short on about one amount in ten. Parse amounts "
+        "as decimals (Python's Decimal, a decimal library in JavaScript) and convert with "
+        "Decimal(x).scaleb(2), or ask the sender for minor units.",
+    ),
     "forged": (
         "Tampered deliveries accepted",
         "A forged, unsigned, stale or replayed delivery got a 2xx or caused an effect. Verify "
@@ -181,6 +188,7 @@ _BY_INVARIANT = {
     "final_state_matches_baseline": "state",
     "drift_is_loud": "drift",
     "big_numbers_intact": "drift",
+    "amounts_intact": "amounts",
     "rejects_forged": "forged",
     "accepts_genuine": "genuine_refused",
     "effects_match_contract": "contract",

@@ -26,6 +26,7 @@ from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
     DeliverySpec,
     FaultSpec,
+    InvariantSpec,
     Perturbation,
     RecordedSource,
     Scenario,
@@ -36,6 +37,8 @@ from ..core._scenario import (
 from ..core._signing import TIMESTAMPED
 from ..drive._drift import is_big
 from ..drive._sources import sample_of
+from ..drive._vary import decimal_amount_at
+from ..invariants import DEFAULT_INVARIANTS, amounts_intact
 from ..report._describe import duration
 from ._load import Suite, _load, _locate
 from ._project import Project, ProjectEvents
@@ -44,6 +47,9 @@ from ._project import Project, ProjectEvents
 _PREFERRED = ("email", "customer", "account", "name")
 _NUMERIC = ("amount", "total", "price", "quantity")
 _GENERIC_STORM = "standard-webhooks"
+# The hazard that judges the payload's decimal amounts (``_amounts_judged``).
+_AMOUNTS_IN = "bulk-import-burst"
+Steps = tuple[_paths.Step, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,8 +360,32 @@ def _over(hazard: Scenario, item: ProjectEvents, notes: list[str]) -> Scenario |
         source=source,
         perturbations=tuple(perturbations),
         model=model,
+        invariants=_amounts_judged(hazard, example, source, shape.events, notes),
         adapted=tuple(notes),
     )
+
+
+def _amounts_judged(
+    hazard: Scenario, example: Any, source: Source, events: int, notes: list[str]
+) -> tuple[InvariantSpec, ...]:
+    """The hazard's invariants, and ``amounts_intact`` in the hazard of the most events
+    (``_AMOUNTS_IN``: the likeliest to carry amounts a double changes) when the payload has
+    decimal amounts outside lists: each event's own amount is all that shows a conversion
+    through a float, which its clean run makes too."""
+    named = hazard.invariants
+    if hazard.name != _AMOUNTS_IN or any(i.name == amounts_intact.NAME for i in named):
+        return named
+    found = [
+        _paths.render(at) for at, v in _field_leaves(example, source) if decimal_amount_at(at, v)
+    ]
+    if not found:
+        return named
+    notes.append(
+        f"The payload's decimal amounts ({', '.join(found)}) are judged to the cent "
+        f"(amounts_intact) over the hazard's {events} events."
+    )
+    return (*(named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)),
+            InvariantSpec(amounts_intact.NAME))  # fmt: skip
 
 
 _MEANS = {
@@ -385,12 +415,17 @@ def _model(hazard: Scenario, item: ProjectEvents, notes: list[str]) -> Model:
 def _fields(example: Any, source: Source) -> Iterator[tuple[str, Any]]:
     """(path, value) of each leaf outside lists that is not the source's id, key, type or
     time, in document order: the fields a drift may act on."""
+    return ((_paths.render(steps), value) for steps, value in _field_leaves(example, source))
+
+
+def _field_leaves(example: Any, source: Source) -> Iterator[tuple[Steps, Any]]:
+    """``_fields``, each path as its steps."""
     paths = (source.id_path, source.key_path, source.type_path, getattr(source, "time_path", None))
     own = {_paths.parse(p) for p in paths if p}
     for steps, value in _paths.leaves(example):
         if steps in own or any(isinstance(s, int) for s in steps):
             continue
-        yield _paths.render(steps), value
+        yield steps, value
 
 
 def _preferred(found: list[tuple[str, Any]], words: Sequence[str]) -> tuple[str, Any] | None:

@@ -13,13 +13,18 @@ API committed it (a proxy's 502 after the commit) leaves an invoice booked: the 
 books a second one.
 
 Must get: ``no_duplicate_effects`` pass under redeliveries (its lines are not duplicates);
-fail under the double's ``commit-then-fail`` fault (invoices booked twice, whichever event's).
+fail under the double's ``commit-then-fail`` fault (invoices booked twice, whichever event's);
+``amounts_intact`` fail on the totals a double truncates, naming them. With ``EXACT_CENTS``
+set it converts with ``Decimal``, and ``amounts_intact`` must pass.
 
     ACCOUNTING_API_URL=http://127.0.0.1:9100 python -m tests.gallery.invoice_lines --port 8000
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -29,13 +34,18 @@ from . import _serve
 
 API: web.AppKey[aiohttp.ClientSession] = web.AppKey("api", aiohttp.ClientSession)
 BOOKED: web.AppKey[set[str]] = web.AppKey("booked", set)
+Cents = Callable[[str], int]
 
 
-def cents(amount: str) -> int:
-    return int(float(amount) * 100)
+def float_cents(amount: str) -> int:
+    return int(float(amount) * 100)  # the flaw: "20.40" -> 2039
 
 
-async def book(api: aiohttp.ClientSession, invoice: dict[str, Any]) -> None:
+def exact_cents(amount: str) -> int:
+    return int(Decimal(amount).scaleb(2))
+
+
+async def book(api: aiohttp.ClientSession, invoice: dict[str, Any], cents: Cents) -> None:
     head = {
         "external_id": invoice["id"],
         "number": invoice["number"],
@@ -52,7 +62,7 @@ async def book(api: aiohttp.ClientSession, invoice: dict[str, Any]) -> None:
             r.raise_for_status()
 
 
-def build_app(api_url: str) -> web.Application:
+def build_app(api_url: str, cents: Cents) -> web.Application:
     app = web.Application()
     app[BOOKED] = set()
     app.cleanup_ctx.append(_serve.client_session(API, api_url))
@@ -65,7 +75,7 @@ def build_app(api_url: str) -> web.Application:
         if event["type"] != "invoice.paid":
             return web.json_response({"ok": True})
         try:
-            await book(request.app[API], event["data"])
+            await book(request.app[API], event["data"], cents)
         except (aiohttp.ClientError, TimeoutError):
             return web.json_response({"ok": False}, status=502)  # the platform redelivers
         request.app[BOOKED].add(msg_id)
@@ -77,7 +87,8 @@ def build_app(api_url: str) -> web.Application:
 
 def main() -> None:
     opts = _serve.options("python -m tests.gallery.invoice_lines", "ACCOUNTING_API_URL")
-    _serve.run(build_app(opts.downstream), opts.port)
+    cents = exact_cents if os.environ.get("EXACT_CENTS") else float_cents
+    _serve.run(build_app(opts.downstream, cents), opts.port)
 
 
 if __name__ == "__main__":
