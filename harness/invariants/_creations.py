@@ -26,7 +26,9 @@ CREATED = 201
 
 def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
     """The records of ``found`` (its requests over what the clean run made) that got more
-    creations than their clean twin for the same events, all accepted."""
+    creations than their clean twin for the same events, all accepted. A twin that created
+    nothing shows nothing of what its events create (a clean run whose worker died with them
+    queued): one creation here is not a resource made twice."""
     baseline = facts.history.baseline
     if baseline is None:
         return []
@@ -34,7 +36,7 @@ def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
         c
         for c in found.over
         if c.record is not None
-        and c.here > c.clean
+        and c.here > c.clean >= 1
         and c.accepted == c.clean_accepted == c.events
         and _creation(c)
     ]

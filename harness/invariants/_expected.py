@@ -374,13 +374,20 @@ class _RunWrites:
     """The requests each event of the judged run made, found once, when first asked: only
     events whose clean twins made nothing are asked about. A drifted event (a field renamed,
     dropped, retyped) is not its twin's payload: what it made tells nothing of its twin's
-    silence, and counts as nothing here."""
+    silence, and counts as nothing here. A write naming only its record was made for one of
+    the record's events: where those are all of one type, an event of that type made it (a
+    worker that pays orders by their order id: its payouts name no event)."""
 
     def __init__(
-        self, writes: Sequence[Effect], routes: Routes, drifted: Collection[str] = ()
+        self,
+        writes: Sequence[Effect],
+        routes: Routes,
+        events: Sequence[Event],
+        drifted: Collection[str] = (),
     ) -> None:
         self._writes = writes
         self._routes = routes
+        self._events = events
         self._drifted = drifted
         self._by_event: dict[str, set[Request]] | None = None
 
@@ -388,12 +395,28 @@ class _RunWrites:
         if event_id in self._drifted:
             return set()
         if self._by_event is None:
-            self._by_event = {}
-            for w in self._writes:
-                request = self._routes.of(w)
-                for eid in w.event_ids:
-                    self._by_event.setdefault(eid, set()).add(request)
+            self._by_event = self._index()
         return self._by_event.get(event_id, set())
+
+    def _index(self) -> dict[str, set[Request]]:
+        by_event: dict[str, set[Request]] = {}
+        by_record: dict[str, set[Request]] = {}
+        for w in self._writes:
+            request = self._routes.of(w)
+            for eid in w.event_ids:
+                by_event.setdefault(eid, set()).add(request)
+            if not w.event_ids and w.key is not None:
+                by_record.setdefault(w.key, set()).add(request)
+        if by_record:
+            of_record: dict[str, list[Event]] = {}
+            for e in self._events:
+                if e.key in by_record:
+                    of_record.setdefault(e.key, []).append(e)
+            for key, mine in of_record.items():
+                if len({e.type for e in mine}) == 1:
+                    for e in mine:
+                        by_event.setdefault(e.id, set()).update(by_record[key])
+        return by_event
 
 
 def learn(
@@ -433,7 +456,7 @@ def learn(
             nothing.add(e.id)
     clean, why = _usable(settings, baseline)
     learned = (
-        _Learned(clean, routes, undeclared, _RunWrites(writes, routes, _drifted(settings)))
+        _Learned(clean, routes, undeclared, _RunWrites(writes, routes, events, _drifted(settings)))
         if clean is not None and undeclared
         else None
     )

@@ -1,0 +1,60 @@
+"""A clean run that lost its events (a worker that died with them queued) teaches no silence.
+
+Found by running the gallery's restarts_midrun (orders acknowledged, queued in memory, paid by
+order id 0.2 s later; the worker dies after ten) under provider-retry-storm: its clean run,
+sent back to back, got all 16 orders queued before the first payout and lost them all. The
+run itself paid 7 of its 16 orders — each payout naming its order, not its event — and lost 9.
+no_lost_events passed, "ignored by design (no effect in the clean run): order.paid (16
+events)", since no write of the run named an event of the type; and no_duplicate_effects failed
+7 orders paid once each: "a resource made twice … 1 created, where its clean twin got 0".
+"""
+
+from __future__ import annotations
+
+import json
+
+from harness.core._model import Effect, Event, Status
+from harness.history import History
+
+from .test_duplicates_unattributed import ok, run
+from .test_record_attribution import verdict_of
+
+
+def orders(tag: str) -> list[Event]:
+    return [Event(f"evt_{tag}e{s}", f"ord_{tag}k{s}", s, "order.paid", 0.0, {}) for s in range(4)]
+
+
+def payout(event: Event) -> Effect:
+    """Paid by order id: the body names the order (the record), nothing of the event."""
+    body = json.dumps({"order_id": event.key, "amount": 1999})
+    return Effect(f"eff_{event.seq}", "tracker", event.seq + 0.5, "POST", "/payouts", {}, body,
+                  201, (), event.key)  # fmt: skip
+
+
+def worker_run(tag: str, paid: range, baseline: History | None = None) -> History:
+    events = orders(tag)
+    return run(
+        events,
+        [ok(e) for e in events],
+        [payout(e) for e in events if e.seq in paid],
+        tag=tag,
+        baseline=baseline,
+    )
+
+
+def test_a_type_whose_writes_name_only_their_records_acted_here_though_its_clean_run_lost_all() -> (
+    None
+):
+    v = verdict_of(
+        worker_run("zqrun", range(2), baseline=worker_run("zqclean", range(0))), "no_lost_events"
+    )
+    assert v.status is not Status.PASS, v.summary
+    assert "ignored by design" not in v.summary, v.summary
+
+
+def test_one_creation_where_the_clean_twin_made_none_is_no_resource_made_twice() -> None:
+    v = verdict_of(
+        worker_run("zqrun", range(2), baseline=worker_run("zqclean", range(0))),
+        "no_duplicate_effects",
+    )
+    assert v.status is not Status.FAIL, v.summary
