@@ -58,3 +58,29 @@ def test_one_creation_where_the_clean_twin_made_none_is_no_resource_made_twice()
         "no_duplicate_effects",
     )
     assert v.status is not Status.FAIL, v.summary
+
+
+def test_records_whose_twins_got_nothing_owe_what_written_records_got_once_such_records_acted() -> (
+    None
+):
+    """Its clean run paid one order of four; this run paid that one and another whose twin got
+    nothing: the clean run lost them, so the two paid by neither are lost here (the burst's
+    restarts_midrun: 43 of 49 orders unpaid passed 'all 199 accepted events made their expected
+    effects')."""
+    v = verdict_of(
+        worker_run("zqrun", range(2), baseline=worker_run("zqclean", range(1))), "no_lost_events"
+    )
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("2 records short of POST /payouts (per record)"), v.summary
+    assert v.evidence.lines[0].startswith(
+        "record ord_zqrunk2: its clean twin got no write, though records like it got POST "
+        "/payouts here (the clean run lost them too: its silence is not taken as design)"
+    ), v.evidence.lines
+
+
+def test_records_left_alone_in_both_runs_owe_nothing() -> None:
+    """The same orders unpaid in both runs: the automation skips them, as far as anyone saw."""
+    v = verdict_of(
+        worker_run("zqrun", range(1), baseline=worker_run("zqclean", range(1))), "no_lost_events"
+    )
+    assert v.status is Status.PASS, v.summary

@@ -287,6 +287,9 @@ class Expectation:
     # run never saw), whose writes name only their record: each owes one of every request
     # every record of the clean run got (``_Learned.untwinned``).
     untwinned: Mapping[str, Counter[Request]] = field(default_factory=dict)
+    # Records whose clean twins got nothing though such records acted here (the clean run lost
+    # them): each owes the same (``_Learned.hushed``).
+    hushed: Mapping[str, Counter[Request]] = field(default_factory=dict)
     # Events of a type that acts whose clean twin was accepted and made nothing.
     not_expected: frozenset[str] = frozenset()
     # Events whose clean twin was refused (or is missing), or whose clean twin's work was not
@@ -498,6 +501,7 @@ def learn(
         per_record=learned.per_record if learned else {},
         per_run=learned.per_run if learned else Counter(),
         untwinned=learned.untwinned if learned else {},
+        hushed=learned.hushed if learned else {},
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
@@ -602,6 +606,7 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
                 self.nothing.update(e.id for e in mine)
         self.untwinned = self._untwinned(events, twin_of)
+        self.hushed = self._hushed(events, twin_of, here)
 
     def _untwinned(
         self, events: Sequence[Event], twin_of: Mapping[str, Event]
@@ -620,6 +625,38 @@ class _Learned:
             alone = e.id not in twin_of and e.id not in self.per_event and e.id not in self.nothing
             keys[e.key] = keys.get(e.key, True) and alone
         return {k: typical for k, alone in keys.items() if alone and k not in self.per_record}
+
+    def _hushed(
+        self, events: Sequence[Event], twin_of: Mapping[str, Event], here: _RunWrites
+    ) -> dict[str, Counter[Request]]:
+        """This run's records each of whose events has a clean twin, where the twins' record got
+        no write and no event of it is expected anything of its own, while the clean run's
+        writes were compared per record: where such a record of the same event types got here
+        a request every written record of the clean run got, the clean run lost them (a worker
+        that died with them queued) — its silence is not design, and each owes one of those
+        requests. Not where the clean run stopped watching before its target was done."""
+        typical = Counter(dict.fromkeys(_common(self.per_record.values()), 1))
+        if not typical or self._unsure:
+            return {}
+        of_record: dict[str, list[Event]] = {}
+        for e in events:
+            of_record.setdefault(e.key, []).append(e)
+        groups: dict[frozenset[str], list[str]] = {}
+        for key, mine in of_record.items():
+            if (
+                key not in self.per_record
+                and key not in self.untwinned
+                and all(
+                    e.id in twin_of and e.id not in self.per_event and e.id not in self.nothing
+                    for e in mine
+                )
+            ):
+                groups.setdefault(frozenset(e.type for e in mine), []).append(key)
+        out: dict[str, Counter[Request]] = {}
+        for keys in groups.values():
+            if any(here.made(e.id) & typical.keys() for k in keys for e in of_record[k]):
+                out.update(dict.fromkeys(keys, typical))
+        return out
 
     def _acted_here(
         self, mine: Sequence[Event], here: _RunWrites, by_twin: Mapping[str, Counter[Request]]
@@ -1024,18 +1061,19 @@ def shortfalls(
                     out.partly.append(lack)
                 else:
                     out.records.append(lack)
-    # The records the clean run never saw: one of each request its every record got.
-    for key, wanted in exp.untwinned.items():
-        mine = by_key.get(key, [])
-        if not _record_owed(mine, accepted, register):
-            continue
-        for resource, requests in groups(wanted):
-            if resource in no_record:
-                continue  # compared in the whole run
-            out.coarse.update(r for r, _ in requests)
-            if by_record[(key, resource)] < 1:
-                first = _shown(requests)
-                out.records.append(Short(Level.RECORD, key, first, 1, 0, "type", len(mine)))
+    # The records the clean run never saw, or lost: one of each request its every record got.
+    for source, owing in (("type", exp.untwinned), ("hushed", exp.hushed)):
+        for key, wanted in owing.items():
+            mine = by_key.get(key, [])
+            if not _record_owed(mine, accepted, register):
+                continue
+            for resource, requests in groups(wanted):
+                if resource in no_record:
+                    continue  # compared in the whole run
+                out.coarse.update(r for r, _ in requests)
+                if by_record[(key, resource)] < 1:
+                    first = _shown(requests)
+                    out.records.append(Short(Level.RECORD, key, first, 1, 0, source, len(mine)))
     if exp.per_run:
         owed = any(e.id in accepted for e in events) if register else len(accepted) == len(events)
         if owed:

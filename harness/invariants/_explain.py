@@ -367,6 +367,13 @@ def _coarse_witness(
             f"{plural(s.events, 'event')}), and every record of it got {request}; this run made "
             f"none for it, its events accepted"
         )
+    elif s.source == "hushed":
+        line = (
+            f"record {s.subject}: its clean twin got no write, though records like it got "
+            f"{request} here (the clean run lost them too: its silence is not taken as design), "
+            f"and every record the clean run wrote got it; this run made none for it, its "
+            f"{plural(s.events, 'event')} accepted"
+        )
     else:
         line = (
             f"record {s.subject}: its {plural(s.events, 'accepted event')} expect {s.need:,} "
