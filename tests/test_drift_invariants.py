@@ -161,6 +161,17 @@ def test_accepted_without_effect_fails_for_a_ledger_not_for_a_register() -> None
     assert one(world(None, model=Model.REGISTER), "drift_is_loud").status is Status.PASS
 
 
+def test_a_type_the_target_never_acts_on_is_not_dropped_by_its_drift() -> None:
+    """An automation that ignores invoice.paid altogether (the gallery's background_queue pays
+    orders only) made nothing for the undrifted invoices either: 'dropped silently' blamed the
+    rename for what the automation does to every invoice."""
+    h = world(None)
+    h.effects.clear()
+    v = one(h, "drift_is_loud")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "as no undrifted 'invoice.paid' event had one" in v.evidence.lines[0]
+
+
 def test_a_field_the_target_never_carries_is_harmless_drift() -> None:
     events = [ev(n, note=f"n{n}") for n in range(1, 5)]
     effects = [eff(n, {"invoice_id": f"inv_{n}"}) for n in range(1, 5)]

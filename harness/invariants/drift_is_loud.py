@@ -14,8 +14,9 @@ A drifted event (a field renamed, dropped, nulled, retyped or added by the sende
 
 It fails when an effect (other than an alert) carries the value missing, null or changed —
 a rounded 64-bit id, ``""`` for a renamed email — or when a ledger event was answered 2xx and
-has no effect and no alert at all: dropped silently. It is inconclusive when no event drifted,
-or when undrifted events of a drifted event's type are too few to show what the target carries.
+has no effect and no alert at all: dropped silently — where undrifted events of its type acted
+(else nothing shows what it should have made). It is inconclusive when no event drifted, or
+when undrifted events of a drifted event's type are too few to show what the target carries.
 """
 
 from __future__ import annotations
@@ -182,6 +183,13 @@ class _Judge:
             self.per_record[ev.key] = self.per_record.get(ev.key, 0) + 1
         self.deliveries = facts.deliveries_of(drifts)
         self._learned: dict[tuple[str, str], Learned] = {}
+        # The types some undrifted event of acted on a downstream (an alert is not acting).
+        self.acting = {
+            ev.type
+            for ev in facts.history.events
+            if ev.id not in drifts
+            and any(not self.is_alert(e) for e in self.effects.get(ev.id, ()))
+        }
 
     def is_alert(self, eff: Effect) -> bool:
         return self.alert is not None and route_matches(self.alert, eff.method, eff.path)
@@ -238,6 +246,12 @@ class _Judge:
             return _Judged("loud", Witness(f"{head}; rejected loudly ({how})", *ids))
         if not effects:
             accepted = any(d.outcome is Outcome.OK for d in deliveries)
+            if accepted and ev.type not in self.acting:
+                line = (
+                    f"{head}; accepted and no effect, as no undrifted {ev.type!r} event had one: "
+                    "nothing shows what it should have made (no_lost_events judges the type)"
+                )
+                return _Judged("unjudged", Witness(line, *ids))
             if accepted and self.ledger:
                 line = f"{head}; accepted and no effect, no alert: dropped silently"
                 return _Judged("fail", Witness(line, *ids))
