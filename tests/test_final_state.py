@@ -39,9 +39,14 @@ def contact(tag: str, name: str, *, rid: str | None = None) -> StateRecord:
     return StateRecord("crm", "/contacts", rid or key, body, (f"evt_{tag}e1",), key)
 
 
-def run(tag: str, states: list[StateRecord], effects: Sequence[Effect] = ()) -> History:
+def run(
+    tag: str, states: list[StateRecord], effects: Sequence[Effect] = (), status: int = 200
+) -> History:
+    """Record 0's one event, delivered once and answered ``status``."""
     events = [Event(f"evt_{tag}e1", f"con_{tag}k0", 1, "contact.updated", 0.0, {})]
-    h = History(info(tag), events, [], list(effects), marks=[Mark(1.0, STATE_MARK, "crm")])
+    outcome = Outcome.OK if status < 300 else Outcome.FAILED
+    deliveries = [Delivery("dlv_1", events[0].id, 1, 0.1, 0.1, 0.2, status, outcome)]
+    h = History(info(tag), events, deliveries, list(effects), marks=[Mark(1.0, STATE_MARK, "crm")])
     h.states = states
     return h
 
@@ -132,6 +137,16 @@ def test_a_missing_record_is_named() -> None:
     assert v.status is Status.FAIL and v.summary.endswith(": 1 missing")
     assert "crm /contacts: missing (the baseline has {" in v.evidence.lines[0]
     assert "no write of this run names it" in v.evidence.lines[0]
+
+
+def test_a_record_missing_because_every_event_of_it_was_refused_is_not_failed() -> None:
+    """A target that refused the record's every delivery (dead, or 503 throughout) told the
+    sender: the record is missing, refused, not lost (the gallery's dies_midrun under
+    import-run-twice was failed '36 of 36 records … 36 missing' with nothing accepted)."""
+    base = run("zqbbbbb", [contact("zqbbbbb", "Ada")])
+    v = judged(with_baseline(run("zqaaaaa", [], status=503), base))
+    assert v.status is not Status.FAIL, v.summary
+    assert "1 record missing, the target having accepted none of its events: refused" in (v.summary)
 
 
 def test_without_a_snapshot_the_last_write_per_record_is_compared() -> None:

@@ -110,12 +110,20 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
     untold = _untold(facts, differ)
+    # Missing because the target refused every event of it: loud, the sender's to redeliver.
+    accepted = {e.key for e in history.events if e.id in facts.accepted}
+    refused = {
+        key
+        for key, (kind, _) in ending.items()
+        if kind == "missing" and key != _UNATTRIBUTED and key not in accepted
+    }
+    untold |= refused
     shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
     # The resources naming no record are one group, not a record: counted and said apart.
     records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
     loose = _loose_text(mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {}))
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
-    note = _untold_note(facts, len(untold)) + made.note()
+    note = _untold_note(facts, len(untold - refused)) + _refused_note(len(refused)) + made.note()
     if not shown:
         if untold and len(untold) == records:
             return verdict(
@@ -235,6 +243,16 @@ def _alike_note(records: int) -> str:
         f"({plural(records, 'record')}) got another value in one write than in another, so a "
         "record left on an older event's state would end the same; give the events values "
         "that change from one to the next (a property's new value, a name, an amount)"
+    )
+
+
+def _refused_note(refused: int) -> str:
+    if not refused:
+        return ""
+    whose = "its" if refused == 1 else "their"
+    return (
+        f"; {plural(refused, 'record')} missing, the target having accepted none of {whose} "
+        "events: refused, not lost (no_server_errors and target_available judge refusals)"
     )
 
 
