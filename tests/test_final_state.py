@@ -149,6 +149,19 @@ def test_a_record_missing_because_every_event_of_it_was_refused_is_not_failed() 
     assert "1 record missing, the target having accepted none of its events: refused" in (v.summary)
 
 
+def test_a_baseline_that_stopped_watching_early_is_no_end_state_to_compare() -> None:
+    """The clean run of a scheduled sync took its final state before the sync ran (its payout
+    came late): this run's every record was 'extra' (the gallery's scheduled_sync under
+    import-run-twice: '40 of 40 records … 40 extra', with no event paid twice)."""
+    base = run("zqbbbbb", [])
+    base.late_effects = [put("zqbbbbb", "eff_late", "Ada")]
+    v = judged(with_baseline(run("zqaaaaa", [contact("zqaaaaa", "Ada")]), base))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "1 record not judged: the baseline run stopped watching before its target was done" in (
+        v.summary
+    )
+
+
 def test_without_a_snapshot_the_last_write_per_record_is_compared() -> None:
     base = run("zqbbbbb", [], [put("zqbbbbb", "eff_1", "Ada")])
     base.marks = []

@@ -50,6 +50,7 @@ from ._facts import (
 )
 from ._made import Made
 from ._order import Knowable, alike, sequenced
+from ._unfinished import unfinished
 
 NAME = "final_state_matches_baseline"
 CLASS = FailureClass.SILENT
@@ -118,12 +119,23 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         if kind == "missing" and key != _UNATTRIBUTED and key not in accepted
     }
     untold |= refused
+    # A baseline that stopped watching before its target was done holds a state short of the
+    # end: a record it lacks or holds otherwise may be one it had yet to write.
+    early = set()
+    if unfinished(baseline).any:
+        early = {key for key, (kind, _) in ending.items() if kind != "missing"} - untold
+    untold |= early
     shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
     # The resources naming no record are one group, not a record: counted and said apart.
     records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
     loose = _loose_text(mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {}))
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
-    note = _untold_note(facts, len(untold - refused)) + _refused_note(len(refused)) + made.note()
+    note = (
+        _untold_note(facts, len(untold - refused - early))
+        + _refused_note(len(refused))
+        + _early_note(len(early))
+        + made.note()
+    )
     if not shown:
         if untold and len(untold) == records:
             return verdict(
@@ -243,6 +255,17 @@ def _alike_note(records: int) -> str:
         f"({plural(records, 'record')}) got another value in one write than in another, so a "
         "record left on an older event's state would end the same; give the events values "
         "that change from one to the next (a property's new value, a name, an amount)"
+    )
+
+
+def _early_note(early: int) -> str:
+    if not early:
+        return ""
+    return (
+        f"; {plural(early, 'record')} not judged: the baseline run stopped watching before "
+        "its target was done (settling cut at its deadline, or effects of it came after its "
+        "final state was taken), so its state is not where the automation ends — let the runs "
+        "watch longer (`settle:` in the scenario, --settle-quiet, --settle-deadline)"
     )
 
 
