@@ -334,6 +334,23 @@ def test_the_resources_naming_no_record_are_not_counted_as_a_record() -> None:
     ), v.summary
 
 
+def test_as_many_resources_naming_no_record_with_other_values_are_not_judged() -> None:
+    """A ledger of entries naming nothing, each with the running balance after it: events in
+    another order leave other balances, as many entries (derived_ids under out-of-order was
+    failed 'the 120 resources naming no record … end in another state')."""
+    base = run("zqbbbbb", [contact("zqbbbbb", "Ada"), *_activity("zqbbbbb", 2)])
+    other = _activity("zqaaaaa", 2)
+    other[1] = StateRecord(
+        "crm", "/tickets/t-1/activity", "ds_1", {"action": "closed", "id": "ds_1"}, ()
+    )
+    v = judged(with_baseline(run("zqaaaaa", [contact("zqaaaaa", "Ada"), *other]), base))
+    assert v.status is Status.PASS, v.summary
+    assert "; 1 record compared; the 2 resources naming no record (in 2 collections) hold as " in (
+        v.summary
+    ), v.summary
+    assert "not judged" in v.summary
+
+
 def _changes(tag: str, values: Sequence[str]) -> History:
     """A register run of one contact's changes, each PATCHing ``lifecyclestage`` to its value,
     the contact ending on the last."""

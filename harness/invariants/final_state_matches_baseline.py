@@ -125,26 +125,34 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     if unfinished(baseline).any:
         early = {key for key, (kind, _) in ending.items() if kind != "missing"} - untold
     untold |= early
-    shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
     # The resources naming no record are one group, not a record: counted and said apart.
     records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
-    loose = _loose_text(mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {}))
+    loose_mine, loose_theirs = mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {})
+    loose = _loose_text(loose_mine, loose_theirs)
+    # As many of them as the baseline's, other values: nothing tells which event made which.
+    unjudged = _UNATTRIBUTED in ending and _as_many(loose_mine, loose_theirs)
+    shown = [
+        (k, lines)
+        for k, (_, lines) in ending.items()
+        if k not in untold and not (unjudged and k == _UNATTRIBUTED)
+    ]
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
     note = (
         _untold_note(facts, len(untold - refused - early))
         + _refused_note(len(refused))
         + _early_note(len(early))
+        + (_unjudged_note(loose) if unjudged else "")
         + made.note()
     )
     if not shown:
-        if untold and len(untold) == records:
+        if (untold or unjudged) and len(untold) == records:
             return verdict(
                 NAME,
                 Status.INCONCLUSIVE,
                 CLASS,
                 f"no record could be judged against {against}{note}",
             )
-        also = f", and {loose}" if loose else ""
+        also = f", and {loose}" if loose and not unjudged else ""
         same = f"no record ends in another state than in {against}; " + (
             f"{plural(records - len(untold), 'record')} compared{also}{note}"
         )
@@ -163,7 +171,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             f"{off:,} of {plural(records, 'record')} end in another state than in {against}: "
             f"{', '.join(parts)}"
         )
-    if _UNATTRIBUTED in ending:
+    if _UNATTRIBUTED in ending and not unjudged:
         where = "than in the baseline" if off else f"than in {against}"
         heads.append(f"{loose} end in another state {where}")
         if not off:
@@ -255,6 +263,22 @@ def _alike_note(records: int) -> str:
         f"({plural(records, 'record')}) got another value in one write than in another, so a "
         "record left on an older event's state would end the same; give the events values "
         "that change from one to the next (a property's new value, a name, an amount)"
+    )
+
+
+def _as_many(
+    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]]
+) -> bool:
+    """Whether each collection holds as many resources naming no record as the baseline's."""
+    return all(len(mine.get(s, [])) == len(theirs.get(s, [])) for s in mine.keys() | theirs.keys())
+
+
+def _unjudged_note(loose: str) -> str:
+    return (
+        f"; {loose} hold as many per collection as the baseline's, with other values: no write "
+        "names their event or record, so nothing tells a value the automation derived (a "
+        "running balance, a total) that moved with the order of arrival from one gone wrong — "
+        "not judged (add a correlate: rule, docs/correlation.md)"
     )
 
 
