@@ -82,3 +82,31 @@ def test_an_event_that_only_arrived_tampered_is_not_owed_an_effect() -> None:
     assert one(h, "no_lost_events").status is Status.FAIL
     v = one(tampered(h, dlv_2="forged"), "no_lost_events")
     assert v.passed and "1 event sent only as tampered deliveries (not owed" in v.summary
+
+
+def crashed(dlv_id: str, event_id: str, sent: float = 0.0) -> Delivery:
+    return delivery(dlv_id, event_id, Outcome.FAILED, sent=sent, status=500)
+
+
+def test_a_target_failing_every_delivery_shows_nothing_of_its_signature_check() -> None:
+    """A HubSpot receiver that read a batch (an array) as one object answered 500 to every
+    delivery, genuine or forged: rejects_forged failed '18 of 18 tampered deliveries were
+    accepted or caused an effect' though none was accepted and none acted."""
+    h = history([event(1), event(2)], [crashed("dlv_1", "evt_1"), crashed("dlv_2", "evt_2")], [])
+    v = one(tampered(h, dlv_2="forged"), "rejects_forged")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "the target accepted none of the run's genuine deliveries either" in v.summary
+
+
+def test_a_forgery_answered_5xx_where_genuine_ones_were_accepted_fails_saying_so() -> None:
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), crashed("dlv_2", "evt_2")],
+        [effect("eff_1", ["evt_1"], 0.1)],
+    )
+    v = one(tampered(h, dlv_2="forged"), "rejects_forged")
+    assert v.status is Status.FAIL
+    assert v.summary == (
+        "1 of 1 tampered delivery were not refused with a 4xx, or caused an effect "
+        "(1 answered 5xx or not at all)"
+    ), v.summary

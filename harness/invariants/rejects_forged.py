@@ -46,6 +46,7 @@ def rejects_forged(facts: Facts) -> Verdict:
     effects = facts.effects_of({d.event_id for d in sent})
     events = facts.events_by_id
     witnesses: list[Witness] = []
+    tally = {"accepted (2xx)": 0, "answered 5xx or not at all": 0, "caused an effect": 0}
     for d in sent:
         event = events.get(d.event_id)
         if event is None:
@@ -58,14 +59,29 @@ def rejects_forged(facts: Facts) -> Verdict:
         unrefused = must_refuse and not refused
         if caused or unrefused:
             witnesses.append(_witness(d, mode, event, caused, unrefused))
+            tally["caused an effect"] += bool(caused)
+            if unrefused:
+                ok = d.status is not None and 200 <= d.status < 300
+                tally["accepted (2xx)" if ok else "answered 5xx or not at all"] += 1
     total = plural(len(sent), "tampered delivery", "tampered deliveries")
     if not witnesses:
         return verdict(NAME, Status.PASS, CLASS, f"all {total} were refused and caused no effect")
+    if not tally["accepted (2xx)"] and not tally["caused an effect"] and not facts.accepted:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"not judged: {total} got no 4xx, but the target accepted none of the run's genuine "
+            "deliveries either (5xx or no answer to all): a target failing every delivery shows "
+            "nothing of whether it checks signatures",
+            witnesses[:MAX_WITNESSES],
+        )
+    how = ", ".join(f"{n:,} {what}" for what, n in tally.items() if n)
     return verdict(
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(witnesses):,} of {total} were accepted or caused an effect",
+        f"{len(witnesses):,} of {total} were not refused with a 4xx, or caused an effect ({how})",
         witnesses[:MAX_WITNESSES],
     )
 
