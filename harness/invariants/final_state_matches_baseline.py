@@ -38,6 +38,7 @@ from ..core._model import (
 )
 from ..double._resources import GENERATED_PREFIX
 from ..history import History
+from ._clean_behind import behind, behind_note, last_written
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -125,13 +126,16 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     if unfinished(baseline).any:
         early = {key for key, (kind, _) in ending.items() if kind != "missing"} - untold
     untold |= early
+    left_behind, behind_text = _clean_run_behind(history, run, base, differ - untold)
+    untold |= left_behind
     shown = [(k, lines) for k, (_, lines) in ending.items() if k not in untold]
     # The resources naming no record are one group, not a record: counted and said apart.
     records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
     loose = _loose_text(mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {}))
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
     note = (
-        _untold_note(facts, len(untold - refused - early))
+        _untold_note(facts, len(untold - refused - early - left_behind))
+        + behind_text
         + _refused_note(len(refused))
         + _early_note(len(early))
         + made.note()
@@ -224,6 +228,25 @@ def _untold(facts: Facts, keys: set[str]) -> set[str]:
         return set()
     knowable = Knowable(facts, {e.id for older, newer, _ in pairs.values() for e in (older, newer)})
     return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
+
+
+def _clean_run_behind(
+    history: History, run: _Neutral, base: _Neutral, differ: set[str]
+) -> tuple[set[str], str]:
+    """Of ``differ`` (records as this run names them), those the clean run itself left on an
+    older event's state than this run (``_clean_behind``), in a register; and their note."""
+    baseline = history.baseline
+    if not differ or baseline is None or history.info.model is not Model.REGISTER:
+        return set(), ""
+    mine = last_written(history, run.normal)
+    theirs = last_written(baseline, base.normal)
+    neutral = {run.normal(k): k for k in differ}
+    found = sorted(behind(mine, theirs, neutral))
+    if not found:
+        return set(), ""
+    first = found[0]
+    note = behind_note(len(found), (neutral[first], theirs[first], mine[first]))
+    return {neutral[k] for k in found}, note
 
 
 def _alike_values(baseline: History) -> int:
