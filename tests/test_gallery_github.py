@@ -10,15 +10,35 @@ final states compared the two and failed the run that was right.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from .conftest import harness
 from .test_gallery import SCENARIOS, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
 GITHUB = {"GITHUB_WEBHOOK_SECRET": "gallery0github0secret0not0real"}  # the test's own
+
+
+def github_run(hazard: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """``harness init --provider github --events github:issues`` for the sync, as
+    docs/five-minutes.md says, then ``harness run hazard``: the verdicts by invariant."""
+    with automation("github_issues", "/hooks/github", GITHUB) as target:
+        created = harness(
+            "init", "--provider", "github", "--events", "github:issues",
+            "--target", target.url, "--downstream", f"tracker={target.downstream_port}",
+            "--yes", cwd=tmp_path,
+        )  # fmt: skip
+        assert created.code == 0, created.err
+        ran = harness(
+            "run", hazard, "--seed", "7", "--report", "report.json", cwd=tmp_path, env=GITHUB
+        )
+    assert (tmp_path / "report.json").is_file(), ran.out + ran.err
+    return verdicts(json.loads((tmp_path / "report.json").read_text()))
 
 
 def test_a_clean_run_that_lost_updates_is_no_reference_for_a_run_that_kept_them(
@@ -38,3 +58,15 @@ def test_a_clean_run_that_lost_updates_is_no_reference_for_a_run_that_kept_them(
     # a second later are skipped, or repeat an identical PATCH the tracker merges.
     for name in ("no_lost_events", "no_duplicate_effects"):
         assert judged[name]["status"] == "pass", said(judged[name])
+
+
+def test_edits_racing_the_opening_of_their_issue_are_lost_and_named(tmp_path: Path) -> None:
+    """simultaneous-same-record over the library's issue events: an issue opened and edited at
+    once. Each worker looks the ticket up before waiting its turn, so an edit taken while the
+    opening waits finds none and is dropped: the ticket keeps the title it was opened with.
+    Every event of the library's was an ``opened`` again, each a ticket of its own: nothing was
+    ever edited, and the run passed."""
+    judged = github_run("simultaneous-same-record", tmp_path)
+    lost = judged["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert "missing PATCH /tickets/{id}" in lost["summary"], said(lost)

@@ -79,11 +79,13 @@ def library_scenario(name: str) -> Scenario:
 # issues had 223 numbers between them); HubSpot's again when its entry's first change became an
 # email, new for every event (``_vary``: a property change's value varies by its property); Slack's
 # and Standard Webhooks' again when a time within a second of the event's own (Slack's
-# ``event_ts``, a contact's ``updated_at``) moved with it exactly, not a random bit earlier.
+# ``event_ts``, a contact's ``updated_at``) moved with it exactly, not a random bit earlier;
+# the two GitHub ones again when a record's events after its first became edits of the issue
+# or pull request (their entries' ``later``: ``"action": "edited"``), not openings again.
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "06cb1eed66bfcfc7",
-    "github:issues": "d152c4376079c460",
-    "github:pull_request": "c6dfdb08097a5877",
+    "github:issues": "1dbc88acd3bfa444",
+    "github:pull_request": "2aae84f14a2a27b2",
     "github:push": "8a69ab65d68db46f",
     "hubspot:contact.propertyChange": "8df090e873a32af2",
     "shopify:orders/create": "cac5a8dbf1b74b16",

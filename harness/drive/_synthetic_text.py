@@ -11,8 +11,9 @@ text is ``json.dumps`` of the traced payload the other way makes, character for 
 The event's payload is decoded from its text only if something reads it (``TextEvent``).
 
 The default tracing only (every value rewritten, ``ids`` off): the other settings, an example
-with keys that are not strings (built in Python), and an event whose id or key equals one of
-the example's strings, go the way of objects.
+with keys that are not strings (built in Python), an event whose id or key equals one of the
+example's strings, and a record's later events where the source writes ``later`` values (a
+GitHub issue edited after it was opened), go the way of objects.
 """
 
 from __future__ import annotations
@@ -229,8 +230,10 @@ def traced_synthetic(
     tokens = Tokens(tag)
     for drawn in shape.draws(seed):
         event_id, key = str(drawn.event_id), str(drawn.key)
-        if template.holds(event_id) or template.holds(key):
-            yield tokens.event(shape.event(drawn))  # as the tracer rewrites the constant
+        if template.holds(event_id) or template.holds(key) or (shape.later and drawn.nth > 1):
+            # as the tracer rewrites the constant; a record's later event (an issue edited) as
+            # its source's ``later`` values write it
+            yield tokens.event(shape.event(drawn))
             continue
         filled = template.filled(drawn)
         # An id or key the payload also holds as a number is renumbered (``_tracer``).
