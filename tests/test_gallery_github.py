@@ -70,3 +70,22 @@ def test_edits_racing_the_opening_of_their_issue_are_lost_and_named(tmp_path: Pa
     lost = judged["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert "missing PATCH /tickets/{id}" in lost["summary"], said(lost)
+
+
+def test_a_worker_that_died_on_a_payload_is_neither_processed_nor_refused(
+    tmp_path: Path,
+) -> None:
+    """An issue without its title: the worker that takes it raises KeyError after the 202 and
+    is never restarted; with both dead, every later event is answered 202 and goes nowhere.
+    drift_is_loud passed ("none corrupted silently"), each untitled event "left to
+    no_lost_events" as a register update that a later one may have coalesced, when none of
+    their records wrote again."""
+    with automation("github_issues", "/hooks/github", GITHUB) as target:
+        _, report = run(
+            target, str(SCENARIOS / "github-issues-untitled.yaml"), tmp_path, env=GITHUB
+        )
+    judged = verdicts(report)
+    loud = judged["drift_is_loud"]
+    assert loud["status"] == "inconclusive", said(loud)
+    assert "neither processed nor refused, and not superseded" in loud["summary"], said(loud)
+    assert judged["no_lost_events"]["status"] == "fail", said(judged["no_lost_events"])
