@@ -89,3 +89,18 @@ def test_a_worker_that_died_on_a_payload_is_neither_processed_nor_refused(
     assert loud["status"] == "inconclusive", said(loud)
     assert "neither processed nor refused, and not superseded" in loud["summary"], said(loud)
     assert judged["no_lost_events"]["status"] == "fail", said(judged["no_lost_events"])
+
+
+def test_an_issue_whose_ticket_id_was_lost_is_not_found_in_the_clean_runs_memory(
+    tmp_path: Path,
+) -> None:
+    """ambiguous-commit: the tracker creates a ticket, then answers 502; the sync logs the
+    error and keeps no id, so the issue's edit finds no ticket and is dropped. The clean run
+    had sent the same issue numbers, and the sync's dict still held the tickets it made there:
+    the edit updated the clean run's ticket id — in the fresh double, the same issue's ticket
+    again — and the run passed a loss that production would have (each run's issue numbers are
+    its own now, as its ids are)."""
+    judged = github_run("ambiguous-commit", tmp_path)
+    lost = judged["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert "missing PATCH /tickets/{id}" in lost["summary"], said(lost)

@@ -37,6 +37,7 @@ from ..core._model import (
     Verdict,
 )
 from ..double._resources import GENERATED_PREFIX
+from ..drive._vary import id_named
 from ..history import History
 from ._clean_behind import behind, behind_note, last_written
 from ._facts import (
@@ -522,16 +523,16 @@ class _Neutral:
 
     @classmethod
     def of(cls, history: History, baseline: History) -> _Neutral:
-        theirs = {e.seq: e for e in baseline.events if e.id.isdigit() or e.key.isdigit()}
+        theirs = {e.seq: e for e in baseline.events}
         numbers: dict[str, str] = {}
-        if theirs:
-            for e in history.events:
-                base = theirs.get(e.seq)
-                if base is None:
-                    continue
-                for mine, their in ((e.id, base.id), (e.key, base.key)):
-                    if mine != their and mine.isdigit() and their.isdigit():
-                        numbers[mine] = their
+        for e in history.events:
+            base = theirs.get(e.seq)
+            if base is None:
+                continue
+            for mine, their in ((e.id, base.id), (e.key, base.key)):
+                if mine != their and mine.isdigit() and their.isdigit():
+                    numbers[mine] = their
+            _owned_numbers(e.payload, base.payload, numbers)
         return cls(history.info.tracer_tag, numbers)
 
     def normal(self, value: Any) -> Any:
@@ -559,6 +560,25 @@ class _Neutral:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False)
         text = self.restored(text)
         return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _owned_numbers(mine: Any, theirs: Any, numbers: dict[str, str]) -> None:
+    """The integers under id-named fields (an issue's ``number``) that the tracer renumbered
+    per run (``drive._tracer``), read from twin payloads side by side: this run's -> the
+    baseline's."""
+    todo = [(mine, theirs)]
+    while todo:
+        a, b = todo.pop()
+        if isinstance(a, dict) and isinstance(b, dict):
+            for name, value in a.items():
+                other = b.get(name)
+                if type(value) is int and type(other) is int:
+                    if value != other and isinstance(name, str) and id_named(name):
+                        numbers[str(value)] = str(other)
+                elif isinstance(value, dict | list):
+                    todo.append((value, other))
+        elif isinstance(a, list) and isinstance(b, list):
+            todo.extend(zip(a, b, strict=False))
 
 
 # A number standing alone in a text (a path segment, a JSON number), not a token's tail.
