@@ -460,3 +460,39 @@ def test_a_stale_value_the_automation_derived_from_the_event_is_compared() -> No
         assert v.status is Status.FAIL, v.summary
         assert 'plan: "basic_2023" (baseline "pro_2024")' in v.evidence.lines[0], v.evidence.lines
         assert "not compared" not in v.summary
+
+
+def _ticket_run(tag: str, ends_on: int) -> History:
+    """An issue's ticket of two events (opened, seq 0; closed, seq 1) as a stateful double holds
+    it, its state naming the event it ended on (its title carries that event's token)."""
+    key = f"iss_{tag}k0"
+    events = [Event(f"evt_{tag}e{n}", key, n, "issues", 0.0, {}) for n in (0, 1)]
+    state = "closed" if ends_on else "open"
+    body = {"title": f"Checkout fails {tag}e{ends_on}", "state": state}
+    eid = events[ends_on].id
+    h = History(info(tag), events, [], [], marks=[Mark(1.0, STATE_MARK, "tracker")])
+    h.states = [StateRecord("tracker", "/tickets", "ds_1", body, (eid,), key)]
+    return h
+
+
+def test_a_record_the_clean_run_itself_left_on_an_older_state_is_not_failed() -> None:
+    """An automation that answers first and works on two threads dropped the closing event of
+    the clean run, sent back to back (tests/gallery/github_issues.py): its clean ticket stays
+    open. This run, at the sender's pace, closed it. It was failed, the clean run taken for the
+    newest state."""
+    v = judged(with_baseline(_ticket_run("zqaaaaa", 1), _ticket_run("zqbbbbb", 0)))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary == (
+        "no record could be judged against the baseline run s@zqbbbbb (the final state); 1 "
+        "record not judged: the clean run itself left each on an older event's state than this "
+        "run did (record iss_zqaaaaak0: the clean run ended it on seq 0's, this run on seq 1's) "
+        "— an automation that answers first and works on several threads can drop or reorder "
+        "even events sent one at a time, so the clean run is no reference for them; "
+        "per_key_order and no_lost_events judge this run's order and losses"
+    )
+
+
+def test_a_record_this_run_left_behind_the_clean_run_still_fails() -> None:
+    v = judged(with_baseline(_ticket_run("zqaaaaa", 0), _ticket_run("zqbbbbb", 1)))
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 of 1 record end in another state"), v.summary

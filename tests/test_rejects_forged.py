@@ -62,7 +62,14 @@ def test_a_refusal_that_still_acted_fails() -> None:
 def test_a_replay_without_a_timestamp_is_judged_by_its_effect_only() -> None:
     deliveries = [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_1", sent=1.0, attempt=2)]
     deduped = history([event(1)], deliveries, [effect("eff_1", ["evt_1"], 0.1)])
-    assert one(tampered(deduped, "github", dlv_2="replayed"), "rejects_forged").passed
+    held = one(tampered(deduped, "github", dlv_2="replayed"), "rejects_forged")
+    assert held.passed
+    # Answered 200, not refused: it said "all 1 tampered delivery were refused".
+    assert held.summary == (
+        "all 1 tampered delivery caused no effect: 1 replayed delivery was accepted (2xx) without "
+        "acting again — github signs no timestamp, so a receiver can tell a replay from a "
+        "redelivery only by its id"
+    )
     # Under a timestamped scheme the same 200 is a failure: the replay should have been refused.
     assert not one(tampered(deduped, dlv_2="replayed"), "rejects_forged").passed
     acted = history(

@@ -49,3 +49,23 @@ def test_an_id_written_as_a_string_is_still_a_token() -> None:
     ev = Event("5040876904547", "7580209803191", 0, "orders/create", 0.0, {"id": "5040876904547"})
     made = trace([ev], "zqtoken").events[0]
     assert made.id == "zqtokene0" and made.payload == {"id": "zqtokene0"}
+
+
+def test_the_other_ids_held_as_numbers_are_renumbered_per_run_too() -> None:
+    """An issue's ``number`` is neither the event's id nor its record's key (``$.issue.id``),
+    and went out the same in a run and its clean run: a sync that keeps a ticket per
+    ``repo#number`` met the run's issues as the clean run's, and updated tickets it had made
+    there (tests/test_gallery_github.py)."""
+    issue = {"id": 2651234567, "number": 1347, "comments": 1347, "user": {"id": 90123456}}
+    payload = {"action": "opened", "issue": issue, "repository": {"id": 1012345678}}
+    ev = Event("d0c5e3a1-8f5e-4c7a-9a59-5a2f0e1c9b7d", "2651234567", 0, "issues", 0.0, payload)
+    first, second = (trace([ev], tag).events[0] for tag in ("zqfirst", "zqsecon"))
+    for made, tag in ((first, "zqfirst"), (second, "zqsecon")):
+        mask = number_mask(tag)
+        got = made.payload["issue"]
+        assert got["number"] == renumbered(1347, mask) != 1347
+        assert got["user"]["id"] == renumbered(90123456, mask)
+        assert made.payload["repository"]["id"] == renumbered(1012345678, mask)
+        assert got["id"] == int(made.key)  # the key the same way, wherever it is
+        assert got["comments"] == 1347  # a count, not an id
+    assert first.payload["issue"]["number"] != second.payload["issue"]["number"]

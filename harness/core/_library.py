@@ -24,7 +24,7 @@ import difflib
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -45,6 +45,9 @@ class LibraryEntry:
     paths: Mapping[str, str]
     payload: JSON
     model: Model  # what its events mean: a hazard over them is judged by it (scenario._hazards)
+    # Values at payload paths for a record's events after its first: a GitHub issue is opened
+    # once, and its later events are edits of it, not openings again.
+    later: Mapping[str, JSON] = field(default_factory=dict)
 
     @property
     def example(self) -> JSON:
@@ -81,6 +84,7 @@ def _read(doc: dict[str, Any]) -> LibraryEntry:
         paths,
         doc["payload"],
         Model(doc["model"]),
+        doc.get("later", {}),
     )
 
 

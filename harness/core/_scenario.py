@@ -49,6 +49,9 @@ class SyntheticSource:
     # written in at time_path): a year's month (``harness.year``). Empty / None: as before.
     times: tuple[float, ...] = ()
     epoch: datetime | None = None
+    # (path, value) written in each of a record's events after its first (a library entry's
+    # ``later``: a GitHub issue is opened once, then edited). Empty: every event as the example.
+    later: tuple[tuple[str, JSON], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

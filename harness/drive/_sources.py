@@ -97,7 +97,9 @@ class Shape:
         self.type_steps = _paths.parse(spec.type_path) if spec.type_path else None
         self.seq_steps = _paths.parse(spec.seq_path) if spec.seq_path else None
         self.time_steps = _paths.parse(spec.time_path) if spec.time_path else None
+        self.later = [(_paths.parse(path), value) for path, value in spec.later]
         keep = {s for s in (self.type_steps, self.seq_steps) if s is not None}
+        keep.update(steps for steps, _ in self.later)
         self.plan = Variation(
             spec.example,
             id_steps=self.id_steps,
@@ -183,6 +185,9 @@ class Shape:
         payload = self.plan.apply(drawn.values)
         for steps, name in self.puts:
             _paths.put(payload, steps, getattr(drawn, name))
+        if drawn.nth > 1:  # a record's later events: an issue edited, not opened again
+            for steps, value in self.later:
+                _paths.put(payload, steps, value)
         return Event(str(drawn.event_id), str(drawn.key), drawn.seq, drawn.type, drawn.at, payload)
 
 

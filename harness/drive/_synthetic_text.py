@@ -11,8 +11,9 @@ text is ``json.dumps`` of the traced payload the other way makes, character for 
 The event's payload is decoded from its text only if something reads it (``TextEvent``).
 
 The default tracing only (every value rewritten, ``ids`` off): the other settings, an example
-with keys that are not strings (built in Python), and an event whose id or key equals one of
-the example's strings, go the way of objects.
+with keys that are not strings (built in Python), a source's ``later`` value that is not a
+string or a number, and an event whose id or key equals one of the example's strings, go the
+way of objects.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
 from ._sources import Drawn, Shape, checked
 from ._template import Spans, Whole
-from ._tracer import Tokens, marked, renumbering, traced
+from ._tracer import Tokens, marked, number_mask, renumbered, renumbering, traced
+from ._vary import id_named
 
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
 _NO_HEADERS: Mapping[str, str] = {}
@@ -40,6 +42,8 @@ _TOKEN = 0  # the event's token (after constant free text, inside a constant ema
 _WHOLE = 1  # (_WHOLE, atom, as_text): a leaf replaced whole by an atom's value
 _SPANS = 2  # (_SPANS, Spans): a string leaf with atoms inside it
 _PUT = 3  # (_PUT, field of Drawn): a path the source writes (id, key, type, sequence, time)
+_OWNED = 4  # (_OWNED, n): a constant integer under an id-named field, renumbered per run
+_LATER = 5  # (_LATER, first, later): a source's ``later`` path: ``later`` after a record's first
 
 
 class Unwritten(Exception):
@@ -54,6 +58,17 @@ class _Put:
         self.name = name
 
 
+class _Later:
+    """Where a ``later`` path of the source sits: the example's value in a record's first
+    event, ``later`` in the others (an issue opened, then edited)."""
+
+    def __init__(self, first: Any, later: Any) -> None:
+        if not all(isinstance(v, str | int | float | bool) for v in (first, later)):
+            raise Unwritten(f"a later value that is not a scalar: {first!r}, {later!r}")
+        self.first = first
+        self.later = later
+
+
 class TextTemplate:
     """The example of a synthetic source compiled into JSON text with holes (module docstring):
     ``text(filled(drawn), ids, token)`` is the traced payload of one event as ``json.dumps``
@@ -63,9 +78,13 @@ class TextTemplate:
         skeleton = copy.deepcopy(shape.spec.example)
         for steps, name in shape.puts:
             _paths.put(skeleton, steps, _Put(name))
+        for steps, value in shape.later:
+            _paths.put(skeleton, steps, _Later(_paths.get(skeleton, steps, None), value))
         self._fills = shape.plan.fills
         self._literal: list[str] = []  # the text between holes, '%' doubled
         self._holes: list[tuple[Any, ...]] = []
+        # The holes under an id-named field, where an integer is renumbered per run (``_tracer``)
+        self._owned: list[int] = []
         self.constants: set[str] = set()  # the example's strings written as they are
         self._numbers: set[int] = set()  # the example's integers
         self._pending = ""
@@ -77,18 +96,23 @@ class TextTemplate:
     def _text(self, text: str) -> None:
         self._pending += text
 
-    def _hole(self, hole: tuple[Any, ...]) -> None:
+    def _hole(self, hole: tuple[Any, ...], owned: bool = False) -> None:
         self._literal.append(self._pending.replace("%", "%%"))
         self._pending = ""
+        if owned:
+            self._owned.append(len(self._holes))
         self._holes.append(hole)
 
     def _node(self, node: Any, here: tuple[_paths.Step, ...]) -> None:
         """``node`` written as ``json.dumps`` writes it (", " and ": " between items)."""
         fill = self._fills.get(here)
+        owned = bool(here) and isinstance(here[-1], str) and id_named(here[-1])
         if isinstance(node, _Put):
-            self._hole((_PUT, node.name))
+            self._hole((_PUT, node.name), owned)
+        elif isinstance(node, _Later):
+            self._hole((_LATER, node.first, node.later), owned)
         elif fill is not None:
-            self._fill(fill)
+            self._fill(fill, owned)
         elif isinstance(node, dict):
             self._text("{")
             for n, (name, inner) in enumerate(node.items()):
@@ -105,14 +129,17 @@ class TextTemplate:
             self._text("]")
         elif isinstance(node, str):
             self._constant(node)
+        elif type(node) is int and owned:
+            self._numbers.add(node)
+            self._hole((_OWNED, node), owned)
         else:
             if type(node) is int:
                 self._numbers.add(node)
             self._text(json.dumps(node))
 
-    def _fill(self, fill: Whole | Spans) -> None:
+    def _fill(self, fill: Whole | Spans, owned: bool) -> None:
         if isinstance(fill, Whole):
-            self._hole((_WHOLE, fill.atom, fill.as_text))
+            self._hole((_WHOLE, fill.atom, fill.as_text), owned)
         else:
             self._hole((_SPANS, fill))
 
@@ -146,6 +173,10 @@ class TextTemplate:
                 found.append(str(value) if hole[2] else value)
             elif kind == _SPANS:
                 found.append(_spanned(hole[1], values))
+            elif kind == _OWNED:
+                found.append(hole[1])
+            elif kind == _LATER:
+                found.append(hole[2] if drawn.nth > 1 else hole[1])
             else:
                 found.append(getattr(drawn, hole[1]))
         return found
@@ -160,9 +191,10 @@ class TextTemplate:
         its holes are filled with."""
         return self._numbers | {v for v in filled if type(v) is int}
 
-    def text(self, filled: list[Any], ids: tuple[str, str, str, str], token: str) -> str:
+    def text(self, filled: list[Any], ids: tuple[str, str, str, str], token: str, mask: int) -> str:
         """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
-        the event's id and key, then their tokens."""
+        the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
+        integers under id-named fields."""
         old_id, old_key, new_id, new_key = ids
         numbers = renumbering(old_id, new_id, old_key, new_key)
         written: list[str] = []
@@ -181,6 +213,10 @@ class TextTemplate:
                 written.append(_scalar(numbers.get(value, value)))
             else:
                 written.append(_scalar(value))
+        for n in self._owned:
+            value = filled[n]
+            if type(value) is int and value > 1:
+                written[n] = _scalar(renumbered(value, mask))
         return self._format % tuple(written)
 
 
@@ -227,6 +263,7 @@ def traced_synthetic(
         yield from traced(shape.events(seed), tag, tracing)
         return
     tokens = Tokens(tag)
+    mask = number_mask(tag)
     for drawn in shape.draws(seed):
         event_id, key = str(drawn.event_id), str(drawn.key)
         if template.holds(event_id) or template.holds(key):
@@ -238,5 +275,5 @@ def traced_synthetic(
         numbers = template.numbers(filled) if digits else ()
         new_id, new_key = tokens.ids(event_id, key, drawn.seq, numbers)
         ids = (event_id, key, new_id, new_key)
-        text = template.text(filled, ids, f"{tag}e{drawn.seq}")
+        text = template.text(filled, ids, f"{tag}e{drawn.seq}", mask)
         yield text_event(new_id, new_key, drawn.seq, drawn.type, drawn.at, text, _NO_HEADERS)

@@ -7,7 +7,10 @@ the target maps fields. The tag is random per run, so a stateful target that rem
 previous run's ids never mistakes this run's events for old ones. An id or key the payload
 holds as a JSON number cannot carry a token: it is renumbered per run instead (``renumbered``:
 the same bit length, and the low bits a double drops kept, so a 64-bit id stays one that a
-float mangles), and ``_correlate`` matches it verbatim.
+float mangles), and ``_correlate`` matches it verbatim. So is every other integer under a field
+named like an id (``id``, ``number``, ``*_id``, ``*Id``: an issue's ``number``, an order's
+``customer_id``), the same number to the same one within a run: a target that remembers records
+by them (a ticket per ``repo#number``) meets this run's as new ones, not as the clean run's.
 
 A scenario's ``tracer:`` (``TracerSpec``) can turn rewriting off, so replayed payloads stay as
 recorded, or limit it to some payload paths; ``_correlate`` then attributes by the correlation
@@ -28,6 +31,7 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
 from ._event_columns import EventColumns
+from ._vary import id_named
 
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -176,7 +180,9 @@ class Tokens:
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id, new_key = self.ids(ev.id, ev.key, ev.seq, numbers)
         token = f"{self.tag}e{ev.seq}"
-        return _Rewrite(ev.id, new_id, ev.key, new_key, token, self._others, self.tag, self._inert)
+        return _Rewrite(
+            ev.id, new_id, ev.key, new_key, token, self._others, self.tag, self._inert, self._mask
+        )
 
     def event(self, ev: Event) -> Event:
         """``ev`` with its id, key and payload rewritten."""
@@ -287,6 +293,7 @@ class _Rewrite:
         others: dict[str, str] | None = None,
         tag: str = "",
         inert: set[str] | None = None,
+        mask: int = 0,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
         self.numbers = renumbering(old_id, new_id, old_key, new_key)
@@ -296,10 +303,16 @@ class _Rewrite:
         self.new_id = new_id
         self.new_key = new_key
         self.token = token
+        self.mask = mask
 
     def value(self, node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: self._leaf(v) for k, v in node.items()}
+            return {
+                k: self.owned(v)
+                if type(v) is int and type(k) is str and id_named(k)
+                else self._leaf(v)
+                for k, v in node.items()
+            }
         if isinstance(node, list):
             return [self._leaf(v) for v in node]
         if isinstance(node, str):
@@ -317,6 +330,11 @@ class _Rewrite:
         if kind in _SCALARS:
             return node
         return self.value(node)
+
+    def owned(self, n: int) -> int:
+        """An integer under an id-named field, renumbered for this run (an id or key the
+        event holds as a number the same way, ``_token_id``)."""
+        return renumbered(n, self.mask) if self.mask and n > 1 else n
 
     def forced(self, s: str) -> str:
         """``s`` as a token whatever it looks like: the user named its path."""

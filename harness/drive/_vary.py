@@ -101,7 +101,8 @@ def _name(steps: Steps) -> str:
     return next((s for s in reversed(steps) if isinstance(s, str)), "")
 
 
-def _id_named(name: str) -> bool:
+def id_named(name: str) -> bool:
+    """Is a field of this name an id: `id`, `number`, `*_id`, `*Id` (an issue's `number`)?"""
     return name == "id" or name.lower() == "number" or name.endswith(("_id", "Id"))
 
 
@@ -138,7 +139,7 @@ def _int_kind(name: str, value: int) -> tuple[str, str] | None:
             return "time", "ms"
     if _money(name):
         return "amount", ""
-    if _id_named(name) and value > 0:
+    if id_named(name) and value > 0:
         return "int", ""
     return None
 

@@ -58,6 +58,7 @@ from ._facts import (
     deliveries_text,
     effects_text,
     event_ref,
+    is_write,
     plural,
     verdict,
 )
@@ -126,6 +127,17 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
             "drift a share (rate) or from a later time (from) so some events stay as they were"
         )
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unjudged)
+    unseen = [r.witness for r in results if r.kind == "unseen"]
+    if unseen:
+        summary = (
+            f"{plural(len(unseen), 'drifted event')} of {len(drifted):,} "
+            f"{'was' if len(unseen) == 1 else 'were'} accepted (2xx) and made no effect, and no "
+            "later event of their record made one: neither processed nor refused, and not "
+            "superseded — dropped silently (a handler that failed on the drifted payload after "
+            "answering), or an update the automation ignores; no_lost_events judges whether "
+            f"they owed one ({tally})"
+        )
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unseen)
     notes = [r.witness for r in results if r.kind in ("harmless", "loud", "left")]
     summary = f"{plural(len(drifted), 'drifted event')}, none corrupted silently: {tally}"
     return verdict(NAME, Status.PASS, CLASS, summary, notes)
@@ -136,6 +148,7 @@ _TALLY = (
     ("correct", "processed correctly"),
     ("harmless", "harmless drift"),
     ("left", "accepted without an effect (register: left to no_lost_events)"),
+    ("unseen", "accepted without an effect, not superseded"),
     ("unjudged", "not judged"),
     ("fail", "corrupted or dropped silently"),
 )
@@ -190,6 +203,19 @@ class _Judge:
             if ev.id not in drifts
             and any(not self.is_alert(e) for e in self.effects.get(ev.id, ()))
         }
+        self._acted: dict[str, int] | None = None  # record -> the newest seq that wrote
+
+    def superseded(self, ev: Event) -> bool:
+        """Did a later event of ``ev``'s record make a write (an alert aside)? Then a register
+        update of ``ev`` left without an effect may have been coalesced into it."""
+        if self._acted is None:
+            self._acted = {}
+            events = self.facts.events_by_id
+            for eid, effects in self.effects.items():
+                if any(is_write(e) and not self.is_alert(e) for e in effects):
+                    done = events[eid]
+                    self._acted[done.key] = max(self._acted.get(done.key, -1), done.seq)
+        return self._acted.get(ev.key, -1) > ev.seq
 
     def is_alert(self, eff: Effect) -> bool:
         return self.alert is not None and route_matches(self.alert, eff.method, eff.path)
@@ -255,12 +281,18 @@ class _Judge:
             if accepted and self.ledger:
                 line = f"{head}; accepted and no effect, no alert: dropped silently"
                 return _Judged("fail", Witness(line, *ids))
-            if accepted:
+            if accepted and self.superseded(ev):
                 line = (
                     f"{head}; accepted, no effect: a register update may be coalesced, "
                     "no_lost_events judges the record's final state"
                 )
                 return _Judged("left", Witness(line, *ids))
+            if accepted:
+                line = (
+                    f"{head}; accepted, no effect, and no later event of its record made one: "
+                    "not coalesced"
+                )
+                return _Judged("unseen", Witness(line, *ids))
             line = f"{head}; never accepted and no effect: loud (no_server_errors judges 5xx)"
             return _Judged("loud", Witness(line, *ids))
         kinds = {o[0] for o in outcomes if o is not None}

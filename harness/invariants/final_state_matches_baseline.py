@@ -37,7 +37,9 @@ from ..core._model import (
     Verdict,
 )
 from ..double._resources import GENERATED_PREFIX
+from ..drive._vary import id_named
 from ..history import History
+from ._clean_behind import behind, behind_note, last_written
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -125,6 +127,8 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     if unfinished(baseline).any:
         early = {key for key, (kind, _) in ending.items() if kind != "missing"} - untold
     untold |= early
+    left_behind, behind_text = _clean_run_behind(history, run, base, differ - untold)
+    untold |= left_behind
     # The resources naming no record are one group, not a record: counted and said apart.
     records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
     loose_mine, loose_theirs = mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {})
@@ -138,7 +142,8 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     ]
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
     note = (
-        _untold_note(facts, len(untold - refused - early))
+        _untold_note(facts, len(untold - refused - early - left_behind))
+        + behind_text
         + _refused_note(len(refused))
         + _early_note(len(early))
         + (_unjudged_note(loose) if unjudged else "")
@@ -232,6 +237,25 @@ def _untold(facts: Facts, keys: set[str]) -> set[str]:
         return set()
     knowable = Knowable(facts, {e.id for older, newer, _ in pairs.values() for e in (older, newer)})
     return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
+
+
+def _clean_run_behind(
+    history: History, run: _Neutral, base: _Neutral, differ: set[str]
+) -> tuple[set[str], str]:
+    """Of ``differ`` (records as this run names them), those the clean run itself left on an
+    older event's state than this run (``_clean_behind``), in a register; and their note."""
+    baseline = history.baseline
+    if not differ or baseline is None or history.info.model is not Model.REGISTER:
+        return set(), ""
+    mine = last_written(history, run.normal)
+    theirs = last_written(baseline, base.normal)
+    neutral = {run.normal(k): k for k in differ}
+    found = sorted(behind(mine, theirs, neutral))
+    if not found:
+        return set(), ""
+    first = found[0]
+    note = behind_note(len(found), (neutral[first], theirs[first], mine[first]))
+    return {neutral[k] for k in found}, note
 
 
 def _alike_values(baseline: History) -> int:
@@ -523,16 +547,16 @@ class _Neutral:
 
     @classmethod
     def of(cls, history: History, baseline: History) -> _Neutral:
-        theirs = {e.seq: e for e in baseline.events if e.id.isdigit() or e.key.isdigit()}
+        theirs = {e.seq: e for e in baseline.events}
         numbers: dict[str, str] = {}
-        if theirs:
-            for e in history.events:
-                base = theirs.get(e.seq)
-                if base is None:
-                    continue
-                for mine, their in ((e.id, base.id), (e.key, base.key)):
-                    if mine != their and mine.isdigit() and their.isdigit():
-                        numbers[mine] = their
+        for e in history.events:
+            base = theirs.get(e.seq)
+            if base is None:
+                continue
+            for mine, their in ((e.id, base.id), (e.key, base.key)):
+                if mine != their and mine.isdigit() and their.isdigit():
+                    numbers[mine] = their
+            _owned_numbers(e.payload, base.payload, numbers)
         return cls(history.info.tracer_tag, numbers)
 
     def normal(self, value: Any) -> Any:
@@ -560,6 +584,25 @@ class _Neutral:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False)
         text = self.restored(text)
         return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _owned_numbers(mine: Any, theirs: Any, numbers: dict[str, str]) -> None:
+    """The integers under id-named fields (an issue's ``number``) that the tracer renumbered
+    per run (``drive._tracer``), read from twin payloads side by side: this run's -> the
+    baseline's."""
+    todo = [(mine, theirs)]
+    while todo:
+        a, b = todo.pop()
+        if isinstance(a, dict) and isinstance(b, dict):
+            for name, value in a.items():
+                other = b.get(name)
+                if type(value) is int and type(other) is int:
+                    if value != other and isinstance(name, str) and id_named(name):
+                        numbers[str(value)] = str(other)
+                elif isinstance(value, dict | list):
+                    todo.append((value, other))
+        elif isinstance(a, list) and isinstance(b, list):
+            todo.extend(zip(a, b, strict=False))
 
 
 # A number standing alone in a text (a path segment, a JSON number), not a token's tail.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..core._model import Delivery, Effect, Event, FailureClass, Status, Verdict
 from ..core._signing import TIMESTAMPED
+from ..history import History
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -47,6 +48,7 @@ def rejects_forged(facts: Facts) -> Verdict:
     events = facts.events_by_id
     witnesses: list[Witness] = []
     tally = {"accepted (2xx)": 0, "answered 5xx or not at all": 0, "caused an effect": 0}
+    accepted = 0  # replays a scheme without a signed timestamp may accept: judged by effect
     for d in sent:
         event = events.get(d.event_id)
         if event is None:
@@ -57,6 +59,7 @@ def rejects_forged(facts: Facts) -> Verdict:
         must_refuse = mode != "replayed" or timestamped
         refused = d.status is not None and 400 <= d.status < 500
         unrefused = must_refuse and not refused
+        accepted += not (must_refuse or refused)
         if caused or unrefused:
             witnesses.append(_witness(d, mode, event, caused, unrefused))
             tally["caused an effect"] += bool(caused)
@@ -65,7 +68,7 @@ def rejects_forged(facts: Facts) -> Verdict:
                 tally["accepted (2xx)" if ok else "answered 5xx or not at all"] += 1
     total = plural(len(sent), "tampered delivery", "tampered deliveries")
     if not witnesses:
-        return verdict(NAME, Status.PASS, CLASS, f"all {total} were refused and caused no effect")
+        return verdict(NAME, Status.PASS, CLASS, _held(total, len(sent), accepted, history))
     if not tally["accepted (2xx)"] and not tally["caused an effect"] and not facts.accepted:
         return verdict(
             NAME,
@@ -83,6 +86,23 @@ def rejects_forged(facts: Facts) -> Verdict:
         CLASS,
         f"{len(witnesses):,} of {total} were not refused with a 4xx, or caused an effect ({how})",
         witnesses[:MAX_WITNESSES],
+    )
+
+
+def _held(total: str, sent: int, accepted: int, history: History) -> str:
+    """The pass's summary: refused, or — replays under a scheme that signs no timestamp —
+    accepted and deduplicated (the receiver cannot tell one from a redelivery)."""
+    if not accepted:
+        return f"all {total} were refused and caused no effect"
+    scheme = history.info.settings.get("signing")
+    others = sent - accepted
+    refused = f"; the other {others:,} {'was' if others == 1 else 'were'} refused" if others else ""
+    replays = plural(accepted, "replayed delivery", "replayed deliveries")
+    return (
+        f"all {total} caused no effect: {replays} {'was' if accepted == 1 else 'were'} "
+        "accepted (2xx) without acting again — "
+        f"{scheme} signs no timestamp, so a receiver can tell a replay from a redelivery only by "
+        f"its id{refused}"
     )
 
 

@@ -399,6 +399,7 @@ def _library_source(s: SyntheticDoc) -> SyntheticSource:
         seq_path=s.sequence,
         time_path=path("time", s.time),
         types=types,
+        later=tuple(found.later.items()),
     )
 
 

@@ -355,6 +355,8 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
         paths.update(given)
         source = synthetic_template(example, paths, kind)
+        if like is not None and like.later:
+            source = replace(source, later=tuple(like.later.items()))
         kind = event_type(source)
     sample = sample_of(source)
     for name in ("id", "key", "type", "time"):

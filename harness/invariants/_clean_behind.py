@@ -1,0 +1,67 @@
+"""Records the clean run itself left behind: its last write to them was an older event's than
+this run's last write.
+
+The clean run sends one event at a time, each after the last was answered, and
+``final_state_matches_baseline`` takes its ending for each record's newest state. An automation
+that answers first and works on several threads (GitHub's 10 s timeout makes practitioners do
+so) may still drop or reorder events sent back to back: an edit handled before the creation it
+updates finds nothing to update, a close written before the edit that preceded it is
+overwritten. The clean run then ends such a record on an older event's state, and a run that
+ended it on a newer one differs from it without being wrong: the clean run is no reference for
+that record (``per_key_order`` and ``no_lost_events`` judge this run's own order and losses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from ..core._model import Event
+from ..history import History
+from ._facts import is_write, plural
+
+
+def last_written(history: History, normal: Callable[[Any], Any]) -> dict[str, Event]:
+    """Per record (its key made neutral by ``normal``), the newest of its events its final
+    state names: in the final state the run took (a stateful double's or an observer's
+    records, named by tracer values: a write's arrival order need not be the order it was
+    applied in), else in its last committed write."""
+    events = {e.id: e for e in history.events}
+    named: list[tuple[str | None, tuple[str, ...]]]
+    if history.states:
+        named = [(r.key, r.event_ids) for r in history.states]
+    else:  # in time order: the last write per record stands
+        named = [(e.key, e.event_ids) for e in history.effects if is_write(e)]
+    out: dict[str, Event] = {}
+    for key, ids in named:
+        if not key:
+            continue
+        mine = [events[i] for i in ids if i in events and events[i].key == key]
+        if not mine:
+            continue
+        newest = max(mine, key=lambda e: e.seq)
+        held = out.get(normal(key))
+        if not history.states or held is None or held.seq < newest.seq:
+            out[normal(key)] = newest
+    return out
+
+
+def behind(mine: dict[str, Event], theirs: dict[str, Event], records: Collection[str]) -> set[str]:
+    """Of ``records`` (neutral keys whose state differs), those the clean run ended on an older
+    event's state (by seq) than this run did."""
+    return {r for r in records if r in mine and r in theirs and theirs[r].seq < mine[r].seq}
+
+
+def behind_note(count: int, example: tuple[str, Event, Event] | None) -> str:
+    """The note naming the records not judged for the clean run's own ending."""
+    if not count or example is None:
+        return ""
+    key, clean, this = example
+    return (
+        f"; {plural(count, 'record')} not judged: the clean run itself left each on an older "
+        f"event's state than this run did (record {key}: the clean run ended it on seq "
+        f"{clean.seq}'s, this run on seq {this.seq}'s) — an automation that answers "
+        "first and works on several threads can drop or reorder even events sent one at a "
+        "time, so the clean run is no reference for them; per_key_order and no_lost_events "
+        "judge this run's order and losses"
+    )
