@@ -162,6 +162,21 @@ def test_a_baseline_that_stopped_watching_early_is_no_end_state_to_compare() -> 
     )
 
 
+def test_a_record_the_clean_run_was_sent_and_never_wrote_is_not_judged_extra() -> None:
+    """A Node-RED flow dropping what comes faster than its rate limit dropped nearly all of its
+    clean run (sent back to back): this run's records were '28 extra' against it."""
+    base = run("zqbbbbb", [])
+    v = judged(with_baseline(run("zqaaaaa", [contact("zqaaaaa", "Ada")]), base))
+    assert v.status is not Status.FAIL, v.summary
+    assert "1 record not judged: this run wrote it and the clean run, sent events of each" in (
+        v.summary
+    )
+    # A record under a key the clean run never saw is still an extra one.
+    stray = StateRecord("crm", "/contacts", "con_other", {"name": "Eve"}, (), "con_other")
+    v = judged(with_baseline(run("zqaaaaa", [contact("zqaaaaa", "Ada"), stray]), base))
+    assert v.status is Status.FAIL and "1 extra" in v.summary, v.summary
+
+
 def test_without_a_snapshot_the_last_write_per_record_is_compared() -> None:
     base = run("zqbbbbb", [], [put("zqbbbbb", "eff_1", "Ada")])
     base.marks = []

@@ -129,6 +129,9 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     untold |= early
     left_behind, behind_text = _clean_run_behind(history, run, base, differ - untold)
     untold |= left_behind
+    extra = {key for key, (kind, _) in ending.items() if kind == "extra"} - untold
+    lost_there = _clean_run_lost(history, run, base, extra)
+    untold |= lost_there
     # The resources naming no record are one group, not a record: counted and said apart.
     records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
     loose_mine, loose_theirs = mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {})
@@ -142,8 +145,9 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     ]
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
     note = (
-        _untold_note(facts, len(untold - refused - early - left_behind))
+        _untold_note(facts, len(untold - refused - early - left_behind - lost_there))
         + behind_text
+        + _lost_there_note(len(lost_there))
         + _refused_note(len(refused))
         + _early_note(len(early))
         + (_unjudged_note(loose) if unjudged else "")
@@ -256,6 +260,31 @@ def _clean_run_behind(
     first = found[0]
     note = behind_note(len(found), (neutral[first], theirs[first], mine[first]))
     return {neutral[k] for k in found}, note
+
+
+def _clean_run_lost(history: History, run: _Neutral, base: _Neutral, extra: set[str]) -> set[str]:
+    """Of ``extra`` (records this run holds and the baseline does not, as this run names them),
+    those the clean run was sent events of: it wrote nothing for them, so it lost them (a
+    throttle dropping what came faster than its limit, the clean run sent back to back) or
+    refused them, or this run should not have written them — the baseline cannot tell which.
+    A record of keys the clean run never saw (created under another key) still fails."""
+    baseline = history.baseline
+    if not extra or baseline is None:
+        return set()
+    seen = {base.normal(e.key) for e in baseline.events}
+    return {key for key in extra if run.normal(key) in seen}
+
+
+def _lost_there_note(records: int) -> str:
+    if not records:
+        return ""
+    them = "it" if records == 1 else "them"
+    return (
+        f"; {plural(records, 'record')} not judged: this run wrote {them} and the clean run, "
+        f"sent events of each, wrote nothing for {them} — it lost or refused {them}, or this "
+        f"run should not have written {them}, which the baseline cannot tell (no_lost_events "
+        "judges what each owes)"
+    )
 
 
 def _alike_values(baseline: History) -> int:
