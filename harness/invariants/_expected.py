@@ -605,19 +605,19 @@ class _Learned:
             else:
                 self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
                 self.nothing.update(e.id for e in mine)
-        self.untwinned = self._untwinned(events, twin_of)
-        self.hushed = self._hushed(events, twin_of, here)
+        # One of each request every record of the clean run got, where its writes were
+        # compared per record: what a record it has no reference for owes.
+        typical = Counter(dict.fromkeys(_common(self.per_record.values()), 1))
+        self.untwinned = self._untwinned(events, twin_of, typical)
+        self.hushed = self._hushed(events, twin_of, here, typical)
 
     def _untwinned(
-        self, events: Sequence[Event], twin_of: Mapping[str, Event]
+        self, events: Sequence[Event], twin_of: Mapping[str, Event], typical: Counter[Request]
     ) -> dict[str, Counter[Request]]:
         """This run's records none of whose events has a clean twin or is expected anything of
         its own, where the clean run's writes were compared per record: each owes one of every
         request every record of the clean run got — else a record the clean run never saw owed
         nothing, and lost every write unseen."""
-        if not self.per_record:
-            return {}
-        typical = Counter(dict.fromkeys(_common(self.per_record.values()), 1))
         if not typical:
             return {}
         keys: dict[str, bool] = {}
@@ -627,7 +627,11 @@ class _Learned:
         return {k: typical for k, alone in keys.items() if alone and k not in self.per_record}
 
     def _hushed(
-        self, events: Sequence[Event], twin_of: Mapping[str, Event], here: _RunWrites
+        self,
+        events: Sequence[Event],
+        twin_of: Mapping[str, Event],
+        here: _RunWrites,
+        typical: Counter[Request],
     ) -> dict[str, Counter[Request]]:
         """This run's records each of whose events has a clean twin, where the twins' record got
         no write and no event of it is expected anything of its own, while the clean run's
@@ -635,7 +639,6 @@ class _Learned:
         a request every written record of the clean run got, the clean run lost them (a worker
         that died with them queued) — its silence is not design, and each owes one of those
         requests. Not where the clean run stopped watching before its target was done."""
-        typical = Counter(dict.fromkeys(_common(self.per_record.values()), 1))
         if not typical or self._unsure:
             return {}
         of_record: dict[str, list[Event]] = {}

@@ -494,6 +494,18 @@ def deliveries_text(deliveries: Sequence[Delivery]) -> str:
     return f"delivered {times} ({id_list([delivery_result(d) for d in deliveries])})"
 
 
+def produced(
+    event: Event, deliveries: Sequence[Delivery], writes: Sequence[Effect], tail: str = ""
+) -> Witness:
+    """``event … was delivered 2 times (…) and produced 1 effect: POST /payouts eff_1``, then
+    ``tail``: an event seen repeating, with all its deliveries and writes."""
+    line = (
+        f"{event_ref(event)} was {deliveries_text(deliveries)} and produced "
+        f"{plural(len(writes), 'effect')}: {effects_text(writes)}{tail}"
+    )
+    return Witness(line, (event.id,), tuple(d.id for d in deliveries), tuple(w.id for w in writes))
+
+
 def effects_text(effects: Sequence[Effect]) -> str:
     """``POST /payouts eff_1, eff_2; PUT /contacts/7 eff_3``: grouped by request, in time order."""
     groups: dict[tuple[str, str], list[str]] = {}

@@ -20,16 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core._model import Effect, Event
-from ._facts import (
-    Facts,
-    Witness,
-    deliveries_text,
-    effects_text,
-    event_ref,
-    is_write,
-    plural,
-    route_of,
-)
+from ._facts import Facts, Witness, is_write, produced, route_of
 from ._idempotent import Kind, Repeats
 
 Request = tuple[str, str]  # downstream, route (``POST /payouts/bulk``)
@@ -91,16 +82,12 @@ def within_witnesses(facts: Facts, found: list[Within], room: int) -> list[Witne
     out = []
     for f in shown:
         writes = [w for w in effects[f.event.id] if is_write(w)]
-        dlv = deliveries[f.event.id]
         clean = "one" if f.clean == 1 else str(f.clean)
-        line = (
-            f"{event_ref(f.event)} was {deliveries_text(dlv)} and produced "
-            f"{plural(len(writes), 'effect')}: {effects_text(writes)}; {f.effect.id} carried "
-            f"{f.items} items of it in one call, where each call of its clean twin carried {clean}"
+        tail = (
+            f"; {f.effect.id} carried {f.items} items of it in one call, where each call of its "
+            f"clean twin carried {clean}"
         )
-        out.append(
-            Witness(line, (f.event.id,), tuple(d.id for d in dlv), tuple(w.id for w in writes))
-        )
+        out.append(produced(f.event, deliveries[f.event.id], writes, tail))
     return out
 
 
@@ -144,7 +131,7 @@ class _Tokens:
 
 
 def _lists(doc: Any) -> Iterator[list[Any]]:
-    """Every list in a JSON document, outermost first."""
+    """Every list in a JSON document, nested ones included."""
     stack = [doc]
     while stack:
         node = stack.pop()

@@ -112,7 +112,8 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             )
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
-    untold = _untold(facts, differ)
+    tied = _untold(facts, differ)
+    untold = set(tied)
     # Missing because the target refused every event of it: loud, the sender's to redeliver.
     accepted = {e.key for e in history.events if e.id in facts.accepted}
     refused = {
@@ -145,7 +146,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     ]
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
     note = (
-        _untold_note(facts, len(untold - refused - early - left_behind - lost_there))
+        _untold_note(facts, len(tied))
         + behind_text
         + _lost_there_note(len(lost_there))
         + _refused_note(len(refused))

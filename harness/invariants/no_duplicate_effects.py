@@ -35,12 +35,10 @@ from ._facts import (
     Witness,
     attribution_gap,
     correlation_advice,
-    deliveries_text,
-    effects_text,
-    event_ref,
     id_list,
     is_write,
     plural,
+    produced,
     route_of,
     unattributed_note,
     verdict,
@@ -465,20 +463,13 @@ def _witnesses(facts: Facts, event_ids: Sequence[str], repeats: Repeats) -> list
     deliveries = facts.deliveries_of([e.id for e in shown])
     out = []
     for event in shown:
-        writes = facts.writes_of(event.id)
-        dlv = deliveries[event.id]
-        line = (
-            f"{event_ref(event)} was {deliveries_text(dlv)} and produced "
-            f"{plural(len(writes), 'effect')}: {effects_text(writes)}"
-        )
         tally = _tally(facts, [(event.id, facts.second_write[event.id])], repeats)
+        tail = ""
         if tally.undeclared:
-            line += " (an identical JSON object PATCH repeated: its API merges or appends it)"
+            tail = " (an identical JSON object PATCH repeated: its API merges or appends it)"
         elif not tally.harmful:
-            line += f" ({_harmless_text(tally.idempotent, tally.same_key)})"
-        out.append(
-            Witness(line, (event.id,), tuple(d.id for d in dlv), tuple(w.id for w in writes))
-        )
+            tail = f" ({_harmless_text(tally.idempotent, tally.same_key)})"
+        out.append(produced(event, deliveries[event.id], facts.writes_of(event.id), tail))
     return out
 
 
