@@ -33,7 +33,7 @@ def both(spec: SyntheticSource, seed: int = 5, tracing: TracerSpec | None = None
     text."""
     made = [
         (e.id, e.key, e.seq, e.type, e.occurred_at, json.dumps(e.payload), e.headers)
-        for e in traced(synthetic_events(spec, seed), TAG, tracing)
+        for e in traced(synthetic_events(spec, seed, TAG), TAG, tracing)
     ]
     written = [
         (e.id, e.key, e.seq, e.type, e.occurred_at, payload_json(e), e.headers)
@@ -54,7 +54,7 @@ def test_the_events_hold_text_until_read_and_decode_to_the_payload() -> None:
     spec = SyntheticSource(example, events=5, records=2, over=1.0)
     events = list(traced_synthetic(spec, 1, TAG))
     assert all(isinstance(e, TextEvent) for e in events)
-    made = list(traced(synthetic_events(spec, 1), TAG))
+    made = list(traced(synthetic_events(spec, 1, TAG), TAG))
     assert [e.payload for e in events] == [e.payload for e in made]
     assert events == made
 

@@ -24,6 +24,7 @@ from . import _recorded
 from ._fakes import FakeText
 from ._formats import RecordPayloads
 from ._owners import Owners
+from ._run_ids import RunAlphabets
 from ._sample import Sample
 from ._schema_events import generated
 from ._vary import Steps, Variation, random_uuid, render_time
@@ -41,7 +42,7 @@ def _prefix(example_value: Any, fallback: str) -> str:
 _SHAPED = 6  # an example id or key this long is copied in shape; a shorter one is a label
 
 
-def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
+def synthetic(spec: SyntheticSource, seed: int, tag: str = "") -> list[Event]:
     """``spec.events`` events over ``spec.records`` records, every record used at least once.
 
     Each event varies the example's ids, timestamps, amounts and free text (``_vary``); the
@@ -49,13 +50,14 @@ def synthetic(spec: SyntheticSource, seed: int) -> list[Event]:
     (``_owners`` says which record an event is about). An example id or key shorter than a real one
     (``evt_1``) is numbered instead: ``evt_000001``, ``ord_00001``.
     """
-    return list(synthetic_events(spec, seed))
+    return list(synthetic_events(spec, seed, tag))
 
 
-def synthetic_events(spec: SyntheticSource, seed: int) -> Iterator[Event]:
+def synthetic_events(spec: SyntheticSource, seed: int, tag: str = "") -> Iterator[Event]:
     """``synthetic``'s events one at a time, in seq order, the spec checked first: a run
-    traces each as it is made and never holds them all untraced (a third of its memory)."""
-    return Shape(checked(spec)).events(seed)
+    traces each as it is made and never holds them all untraced (a third of its memory).
+    ``tag``: the run's, whose string ids they carry (``_run_ids``)."""
+    return Shape(checked(spec)).events(seed, tag)
 
 
 def checked(spec: SyntheticSource) -> SyntheticSource:
@@ -133,9 +135,11 @@ class Shape:
             if steps or (steps is not None and name in ("event_id", "key"))
         ]
 
-    def draws(self, seed: int) -> Iterator[Drawn]:
-        """Each event's draws, in seq order (``synthetic``'s docstring says what varies)."""
+    def draws(self, seed: int, tag: str = "") -> Iterator[Drawn]:
+        """Each event's draws, in seq order (``synthetic``'s docstring says what varies); the
+        string ids those of the run tagged ``tag`` (``_run_ids``), or the seed's without one."""
         spec, plan = self.spec, self.plan
+        run = RunAlphabets(tag) if tag else None
         id_atom, key_atom = self.id_atom, self.key_atom
         rng = random.Random(seed)
         fake = FakeText(seed)
@@ -147,7 +151,7 @@ class Shape:
         per_record = array("q", bytes(8 * spec.records))  # events made so far, by record
         keys = _Unique(key_atom is not None and plan.shapes(key_atom) < _UNCHECKED)
         ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
-        owned = _Owned(plan, rng)
+        owned = _Owned(plan, rng, run)
         for i, at in enumerate(synthetic_times(spec)):
             record = owners(i)
             drawn = live.get(record)
@@ -155,7 +159,7 @@ class Shape:
                 key: Any = f"{self.key_prefix}{record + 1:05d}"
                 if key_atom is not None:
                     key = keys.drawn(lambda: plan.new_id(key_atom, rng))
-                drawn = live[record] = key, owned(plan.values(rng, fake, record=True))
+                drawn = live[record] = key, owned(plan.values(rng, fake, record=True, run=run))
             key, record_values = drawn
             per_record[record] += 1
             if per_record[record] == owners.count(record):
@@ -166,7 +170,7 @@ class Shape:
             elif self.id_steps is None:
                 event_id = random_uuid(rng)
             when = _instant(spec, at)
-            values = {**record_values, **plan.values(rng, fake, record=False)}
+            values = {**record_values, **plan.values(rng, fake, record=False, run=run)}
             values.update(plan.moved(rng, when))
             for atom, new in ((plan.id_atom, event_id), (plan.key_atom, key)):
                 if atom is not None:
@@ -175,9 +179,9 @@ class Shape:
             stamp = _stamp(spec, plan.time_atom, when, values) if self.time_steps else None
             yield Drawn(i, at, event_id, key, etype, per_record[record], values, stamp)
 
-    def events(self, seed: int) -> Iterator[Event]:
-        """Each event, in seq order, its payload an object."""
-        for drawn in self.draws(seed):
+    def events(self, seed: int, tag: str = "") -> Iterator[Event]:
+        """Each event, in seq order, its payload an object (``draws``)."""
+        for drawn in self.draws(seed, tag):
             yield self.event(drawn)
 
     def event(self, drawn: Drawn) -> Event:
@@ -273,8 +277,10 @@ class _Owned:
     and the verdicts judged the harness's doing. Where the shape has fewer values than there
     are records, a repeat is taken as drawn."""
 
-    def __init__(self, plan: Variation, rng: random.Random) -> None:
-        self._plan, self._rng = plan, rng
+    def __init__(
+        self, plan: Variation, rng: random.Random, run: RunAlphabets | None = None
+    ) -> None:
+        self._plan, self._rng, self._run = plan, rng, run
         self._atoms = [a for a in plan.record_ids() if plan.shapes(a) < _OWNED_UNCHECKED]
         self._taken: dict[str, set[Any]] = {a.text: set() for a in self._atoms}
 
@@ -285,7 +291,7 @@ class _Owned:
             for _ in range(_DRAWS):
                 if made not in taken:
                     break
-                made = self._plan.new_id(atom, self._rng)
+                made = self._plan.new_id(atom, self._rng, self._run)
             values[atom.text] = made
             taken.add(made)
         return values
@@ -334,12 +340,13 @@ class Stream:
         }
 
 
-def load_stream(source: Source, seed: int) -> Stream:
+def load_stream(source: Source, seed: int, tag: str = "") -> Stream:
+    """The source's events; a synthetic source's string ids those of the run tagged ``tag``."""
     if isinstance(source, SchemaSource):
         _check_paths(source, Sample.example(source.example), source.origin)
         return Stream(tuple(generated(source, seed)))
     if isinstance(source, SyntheticSource):
-        return Stream(tuple(synthetic(source, seed)))
+        return Stream(tuple(synthetic(source, seed, tag)))
     return recorded(source)
 
 

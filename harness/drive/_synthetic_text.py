@@ -255,16 +255,16 @@ def _template(shape: Shape, tracing: TracerSpec | None) -> TextTemplate | None:
 def traced_synthetic(
     spec: SyntheticSource, seed: int, tag: str, tracing: TracerSpec | None = None
 ) -> Iterator[Event]:
-    """``traced(synthetic_events(spec, seed), tag, tracing)``'s events, the same ones, their
+    """``traced(synthetic_events(spec, seed, tag), tag, tracing)``'s events, the same ones, their
     payloads made as JSON text where the tracing is the default (module docstring)."""
     shape = Shape(checked(spec))
     template = _template(shape, tracing)
     if template is None:
-        yield from traced(shape.events(seed), tag, tracing)
+        yield from traced(shape.events(seed, tag), tag, tracing)
         return
     tokens = Tokens(tag)
     mask = number_mask(tag)
-    for drawn in shape.draws(seed):
+    for drawn in shape.draws(seed, tag):
         event_id, key = str(drawn.event_id), str(drawn.key)
         if template.holds(event_id) or template.holds(key):
             yield tokens.event(shape.event(drawn))  # as the tracer rewrites the constant

@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ..core import _paths
@@ -38,6 +38,7 @@ from ..core._js_numbers import EXACT_IN_DOUBLE
 from ..core._model import JSON
 from ._drift import is_big
 from ._fakes import FakeText
+from ._run_ids import RunAlphabets
 from ._template import Spans, Whole, compile_payload
 
 Steps = tuple[_paths.Step, ...]
@@ -297,17 +298,20 @@ class Variation:
 
     # --- new values -----------------------------------------------------------------------
 
-    def new_id(self, atom: _Atom, rng: random.Random) -> Any:
-        """A new value of an id-like atom's shape (a number for a number)."""
+    def new_id(self, atom: _Atom, rng: random.Random, run: RunAlphabets | None = None) -> Any:
+        """A new value of an id-like atom's shape (a number for a number); a string one drawn
+        from ``run``'s alphabets where given (``_run_ids``)."""
         kind, old = atom.kind, atom.text
         if kind == "big":
             return rng.randrange(EXACT_IN_DOUBLE, 2**63) | 1
         if kind == "uuid":
             made = random_uuid(rng)
+            made = run.uuid(made) if run is not None else made
             return made.upper() if old.isupper() else made
-        kept, alphabet, length = _id_shape(kind, old)
-        made = kept + _drawn(rng, alphabet, length)
-        return min(int(made), EXACT_IN_DOUBLE - 1) if kind == "int" else made
+        kept, alphabet, length = id_shape(kind, old)
+        if kind == "int":
+            return min(int(kept + _drawn(rng, alphabet, length)), EXACT_IN_DOUBLE - 1)
+        return kept + _drawn(rng, run(alphabet) if run is not None else alphabet, length)
 
     def shapes(self, atom: _Atom) -> int:
         """How many different values ``new_id`` makes for ``atom``."""
@@ -315,7 +319,7 @@ class Variation:
             return 2**122
         if atom.kind == "big":
             return (2**63 - EXACT_IN_DOUBLE) // 2
-        _, alphabet, length = _id_shape(atom.kind, atom.text)
+        _, alphabet, length = id_shape(atom.kind, atom.text)
         return int(len(alphabet) ** length)
 
     def record_ids(self) -> list[_Atom]:
@@ -329,15 +333,16 @@ class Variation:
         fake: FakeText,
         *,
         record: bool,
+        run: RunAlphabets | None = None,
     ) -> dict[str, Any]:
-        """New values of the atoms drawn per record (``record``) or per event, by atom text;
-        times and amounts are made per event by ``event``."""
+        """New values of the atoms drawn per record (``record``) or per event, by atom text,
+        string ids from ``run``'s alphabets; times and amounts are made per event by ``event``."""
         made: dict[str, Any] = {}
         for atom in self._drawn[record]:
             if atom.kind == "fake":
                 made[atom.text] = fake(atom.field)
             else:
-                made[atom.text] = self.new_id(atom, rng)
+                made[atom.text] = self.new_id(atom, rng, run)
         return made
 
     def moved(self, rng: random.Random, at: datetime) -> dict[str, Any]:
@@ -394,7 +399,7 @@ def _alphabet(sample: str) -> str:
 
 
 @cache  # per generated id, with the example's few ids
-def _id_shape(kind: str, old: str) -> tuple[str, str, int]:
+def id_shape(kind: str, old: str) -> tuple[str, str, int]:
     """What a new id of ``kind`` shaped like ``old`` keeps of it, and the alphabet and length
     of the part drawn (``new_id``, ``shapes``)."""
     if kind == "hex":
@@ -421,7 +426,7 @@ def _drawn(rng: random.Random, alphabet: str, length: int) -> str:
     return made[:length].decode("ascii")
 
 
-@cache  # the example's few alphabets
+@lru_cache(maxsize=1024)  # the example's few alphabets, in each run's order
 def _byte_table(alphabet: str) -> tuple[bytes, bytes]:
     """Byte -> its character of ``alphabet`` (byte mod its size), and the bytes past the last
     whole multiple of its size (dropped: each character then has the same odds)."""

@@ -446,7 +446,7 @@ def _traced(
     source = scenario.source
     if scenario.schedule is None and type(source) is SyntheticSource:
         return Stream(()), Tracer(tag, traced_synthetic(source, seed, tag, tracing)), None, {}
-    stream = load_stream(source, seed)
+    stream = load_stream(source, seed, tag)
     events, listed = stream.events, None
     if scenario.schedule is not None:
         events, listed = explicit(events, scenario.schedule, scenario.origin)

@@ -566,32 +566,37 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 class _Neutral:
     """One run's values made comparable with its baseline's: its tag made neutral (``{run}``),
-    generated ids made alike, and its ids and keys held as numbers written as the baseline's
-    for the event of the same seq (``numbers``: this run's digits -> the baseline's); and back,
-    to show a value as this run would write it."""
+    generated ids made alike, its ids and keys held as numbers written as the baseline's for
+    the event of the same seq (``numbers``: this run's digits -> the baseline's), and the
+    string ids a synthetic source drew for this run (``drive._run_ids``) as the baseline's
+    (``ids``); and back, to show a value as this run would write it."""
 
-    def __init__(self, tag: str, numbers: dict[str, str]) -> None:
+    def __init__(self, tag: str, numbers: dict[str, str], ids: dict[str, str] | None = None):
         self.tag = tag
         self._to_base = numbers
         self._to_mine = {base: mine for mine, base in numbers.items()}
+        self._ids = ids or {}
+        self._ids_back = {base: mine for mine, base in self._ids.items()}
 
     @classmethod
     def of(cls, history: History, baseline: History) -> _Neutral:
         theirs = {e.seq: e for e in baseline.events}
-        numbers: dict[str, str] = {}
+        twins = _Twins(history.info.tracer_tag, baseline.info.tracer_tag)
         for e in history.events:
             base = theirs.get(e.seq)
             if base is None:
                 continue
             for mine, their in ((e.id, base.id), (e.key, base.key)):
                 if mine != their and mine.isdigit() and their.isdigit():
-                    numbers[mine] = their
-            _owned_numbers(e.payload, base.payload, numbers)
-        return cls(history.info.tracer_tag, numbers)
+                    twins.numbers[mine] = their
+            twins.read(e.payload, base.payload)
+        return cls(history.info.tracer_tag, twins.numbers, twins.ids)
 
     def normal(self, value: Any) -> Any:
         """``value`` as either run would write it."""
         if isinstance(value, str):
+            if self._ids:
+                value = _swapped(value, self._ids)
             text = _GENERATED.sub("{generated id}", value.replace(self.tag, _RUN))
             return _renumber(text, self._to_base)
         if isinstance(value, dict):
@@ -604,7 +609,8 @@ class _Neutral:
 
     def restored(self, text: str) -> str:
         """A normal string as this run wrote it."""
-        return _renumber(text.replace(_RUN, self.tag), self._to_mine)
+        text = _renumber(text.replace(_RUN, self.tag), self._to_mine)
+        return _swapped(text, self._ids_back) if self._ids_back else text
 
     def shown(self, value: Any) -> str:
         """A value as this run would write it: the baseline's tokens mapped to this run's."""
@@ -616,23 +622,57 @@ class _Neutral:
         return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _owned_numbers(mine: Any, theirs: Any, numbers: dict[str, str]) -> None:
-    """The integers under id-named fields (an issue's ``number``) that the tracer renumbered
-    per run (``drive._tracer``), read from twin payloads side by side: this run's -> the
-    baseline's."""
-    todo = [(mine, theirs)]
-    while todo:
-        a, b = todo.pop()
-        if isinstance(a, dict) and isinstance(b, dict):
-            for name, value in a.items():
-                other = b.get(name)
+# A run of id characters standing alone in a text: a string id, a path's segment, a number.
+_WORD = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _swapped(text: str, ids: dict[str, str]) -> str:
+    """``text`` with each of its words found in ``ids`` written as its value there."""
+    return _WORD.sub(lambda m: ids.get(m.group(), m.group()), text)
+
+
+class _Twins:
+    """What differs between twin payloads (this run's event and the baseline's of one seq),
+    read side by side: the integers under id-named fields the tracer renumbered per run
+    (``drive._tracer``) and the string ids a synthetic source drew per run
+    (``drive._run_ids``), each this run's -> the baseline's. Tokens, which carry either run's
+    tag, are made neutral by the tag instead."""
+
+    def __init__(self, tag: str, base_tag: str) -> None:
+        self._tags = tuple(t for t in (tag, base_tag) if t)
+        self.numbers: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+
+    def read(self, mine: Any, theirs: Any) -> None:
+        """Pairs what differs between ``mine`` and ``theirs``, walked side by side."""
+        todo = [(mine, theirs)]
+        while todo:
+            a, b = todo.pop()
+            if isinstance(a, dict) and isinstance(b, dict):
+                pairs: Iterable[tuple[Any, Any]] = ((v, b.get(k)) for k, v in a.items())
+                names: Iterable[Any] = a.keys()
+            elif isinstance(a, list) and isinstance(b, list):
+                pairs, names = zip(a, b, strict=False), [None] * len(a)
+            else:
+                continue
+            for name, (value, other) in zip(names, pairs, strict=False):
                 if type(value) is int and type(other) is int:
                     if value != other and isinstance(name, str) and id_named(name):
-                        numbers[str(value)] = str(other)
+                        self.numbers[str(value)] = str(other)
+                elif type(value) is str and type(other) is str:
+                    if value != other:
+                        self._text(value, other)
                 elif isinstance(value, dict | list):
                     todo.append((value, other))
-        elif isinstance(a, list) and isinstance(b, list):
-            todo.extend(zip(a, b, strict=False))
+
+    def _text(self, mine: str, theirs: str) -> None:
+        """The ids of two texts of one shape that differ, word by word (an id alone, or inside
+        a URL); texts carrying a tag are left to it."""
+        if len(mine) != len(theirs) or any(t in mine or t in theirs for t in self._tags):
+            return
+        for a, b in zip(_WORD.findall(mine), _WORD.findall(theirs), strict=False):
+            if a != b and len(a) == len(b):
+                self.ids[a] = b
 
 
 # A number standing alone in a text (a path segment, a JSON number), not a token's tail.
