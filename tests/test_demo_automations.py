@@ -563,6 +563,29 @@ def test_a_batch_is_parsed_event_by_event_and_a_bad_item_is_named() -> None:
         parse_batch(b"[]")
 
 
+def test_a_stripe_amount_that_is_not_a_whole_number_is_refused_naming_it() -> None:
+    """A paid invoice whose amount went missing (the missing-field hazard sets it to null) was
+    written on with no amount: drift_is_loud failed the sound demo under `harness init` with a
+    Stripe export + `harness run`. It is refused now, naming the field."""
+    paid = {
+        "id": "evt_1Pgc",
+        "object": "event",
+        "type": "invoice.paid",
+        "created": 1_772_366_400,
+        "data": {"object": {"id": "in_1Pgc", "object": "invoice", "amount_paid": 2000}},
+    }
+    [(event, _)] = parse_batch(json.dumps(paid).encode())
+    assert event.call.body["amount"] == 2000
+    for value in (None, "2000", 20.5):
+        paid["data"]["object"]["amount_paid"] = value  # type: ignore[index]
+        with pytest.raises(BadEvent) as caught:
+            parse_batch(json.dumps(paid).encode())
+        assert caught.value.where == "data.object.amount_paid" and caught.value.status == 400
+    del paid["data"]["object"]["amount_paid"]  # type: ignore[attr-defined]
+    [(event, _)] = parse_batch(json.dumps(paid).encode())  # a subscription: no amount at all
+    assert event.call.body["amount"] is None
+
+
 def test_the_demos_load_neither_the_scenario_model_nor_the_drift_stage() -> None:
     """The suite and `harness demo` start the demo automations by the hundred: the scenario
     model and the drift stage cost each start ~0.14 CPU-s (0.62 -> 0.48) and serve it nothing."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from harness.core._scenario import (
     RecordedSource,
     Scenario,
     SyntheticSource,
+    TracerSpec,
 )
 from harness.drive._fakes import POOL
 from harness.engine._options import RunOptions
@@ -109,7 +111,9 @@ SHAPES: dict[str, str] = {
     "burst": "90dafed6a5c08ca5",
     "replay": "91520b43123d2dd5",
     "drift": "a2207074931b9903",
-    "recorded": "447a46592e8677ac",
+    # Recomputed when a recording's ids became each run's own (``drive._own_ids``): the old
+    # hash with ``tracer: {rewrite: false}``, the recording sent exactly as recorded.
+    "recorded": "75b65f8c77cf4f49",
 }
 
 
@@ -157,3 +161,13 @@ def test_perturbations_plan_as_before(
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     assert digest(shaped(kind, tmp_path), 11, tmp_path) == SHAPES[kind]
+
+
+def test_a_recording_sent_exactly_as_recorded_prepares_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tracer: {rewrite: false}``: the recorded ids themselves, as every replay sent them
+    before a recording's ids became each run's own."""
+    monkeypatch.setenv("HARNESS_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    exact = replace(shaped("recorded", tmp_path), tracer=TracerSpec(rewrite=False))
+    assert digest(exact, 11, tmp_path) == "447a46592e8677ac"

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness.core._model import Status
-from harness.core._scenario import SyntheticSource
+from harness.core._model import Event, Status
+from harness.core._scenario import RecordedSource, SyntheticSource, TracerSpec
 from harness.drive._sources import synthetic_events
+from harness.drive._tracer import traced
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
 
@@ -119,3 +120,45 @@ def test_a_receiver_remembering_invoices_is_not_judged_to_lose_the_run_s(
     assert {"no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"} <= set(found)
     assert not unmet(result.verdicts), [(v.invariant, v.summary) for v in result.verdicts]
     assert all(v.status is Status.PASS for v in found.values())
+
+
+def _recorded(n: int) -> Event:
+    invoice = {
+        "id": f"in_1PgcInvoice{n % 3:04d}",  # three invoices, each in several events
+        "object": "invoice",
+        "billing_reason": "subscription_cycle",
+        "collection_method": "charge_automatically",
+        "customer_email": "ada@example.com",
+        "customer_name": "Ada Lovelace",
+        "request": "0b2c3d4e-5f60-4a71-8b92-a3b4c5d6e7f8",
+        "sha": "3f2a9c0d4e5b6a7f8091a2b3c4d5e6f708192a3b",
+        "url": "https://invoice.stripe.com/i/acct_1PgcR8QWoDuPnP/x",
+        "amount_paid": 2000,
+    }
+    payload = {"id": f"evt_1PgcStripe{n:04d}Inv", "data": {"object": invoice}}
+    return Event(payload["id"], invoice["id"], n, "invoice.paid", float(n), payload)
+
+
+def test_a_recording_is_sent_as_recorded_but_for_its_ids_each_run_s_own() -> None:
+    recorded = [_recorded(n) for n in range(6)]
+    spec = TracerSpec().resolved(RecordedSource(Path("events.json")))
+    assert spec == TracerSpec(rewrite=False, ids=True)
+    runs = {tag: list(traced(recorded, tag, spec)) for tag in ("zqaaaaa", "zqbbbbb")}
+    for sent in runs.values():
+        for before, after in zip(recorded, sent, strict=True):
+            was, now = before.payload["data"]["object"], after.payload["data"]["object"]
+            # the event's id and the record's key: the run's own, of their shape
+            assert after.id != before.id and after.id[:5] == before.id[:5]
+            assert len(after.id) == len(before.id) and after.payload["id"] == after.id
+            assert after.key == now["id"] != was["id"] and len(now["id"]) == len(was["id"])
+            assert re.fullmatch(r"[0-9a-f]{40}", now["sha"]) and now["sha"] != was["sha"]
+            assert uuid.UUID(now["request"]).version == 4 and now["request"] != was["request"]
+            # everything else as recorded: enums, an email, a name, a URL holding an id, amounts
+            for field in ("billing_reason", "collection_method", "customer_email", "url"):
+                assert now[field] == was[field]
+            assert now["customer_name"] == "Ada Lovelace" and now["amount_paid"] == 2000
+        # one invoice, one id within the run
+        assert len({e.key for e in sent}) == 3
+        assert [e.key for e in sent[:3]] == [e.key for e in sent[3:]]
+    a, b = runs.values()
+    assert all(x.id != y.id and x.key != y.key for x, y in zip(a, b, strict=True))

@@ -335,25 +335,31 @@ class TracerSpec:
 
     ``rewrite`` False sends the events as recorded; ``paths`` (when given) rewrites only the
     values at those payload paths. Effects are then attributed by the correlation rules and by
-    the event ids and record keys they carry verbatim. ``rewrite`` None (not said): a recorded
-    source replays as recorded, a synthetic one is rewritten (``resolved``).
+    the event ids and record keys they carry verbatim. ``rewrite`` None (not said): a synthetic
+    source is rewritten, a recorded one sent as recorded but for its ids (``resolved``).
     """
 
     rewrite: bool | None = None
     paths: tuple[str, ...] = ()
-    # Also every other id-like string (``prefix_…``, a UUID), the same id to the same token
-    # across the run: what a faithful replay's clean run needs, so that a target remembering
-    # ids does not take the replay's events for repeats.
+    # Every id of the events this run's own, of its shape (``drive._own_ids``): the event's id
+    # and key too where nothing else is rewritten. A recording's default, so that a target
+    # remembering ids does not take each replay after the first for repeats.
     ids: bool = False
 
     def resolved(self, source: Source, *, compares_states: bool = False) -> TracerSpec:
-        """This setting for ``source``, ``rewrite`` decided: faithful replay of a recorded
-        source unless told otherwise — or unless the run's final state is compared with its
-        clean run's (``compares_states``), which must then be traced alike."""
-        if self.rewrite is not None:
-            return self
-        faithful = isinstance(source, RecordedSource) and not self.paths and not compares_states
-        return TracerSpec(rewrite=not faithful, paths=self.paths)
+        """This setting for ``source``, ``rewrite`` decided: a recorded source keeps its
+        payloads as recorded but for its ids, each run's own, unless told otherwise
+        (``rewrite: false`` sends it exactly as recorded) — or unless the run's final state is
+        compared with its clean run's (``compares_states``): traced then, as the tokens in
+        names and notes tie more of its state to its events; a rewritten recording's other ids
+        are its own too."""
+        recorded = isinstance(source, RecordedSource) and not self.paths
+        if self.rewrite is None:
+            rewrite = not recorded or compares_states
+            return TracerSpec(rewrite=rewrite, paths=self.paths, ids=recorded)
+        if self.rewrite and recorded:
+            return TracerSpec(True, self.paths, ids=True)
+        return self
 
     def resolved_as_synthetic(self) -> TracerSpec:
         """This setting with ``rewrite`` decided as for events of no recording (rewritten)."""

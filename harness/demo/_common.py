@@ -289,9 +289,12 @@ def _stripe_event(doc: dict[str, Any], event_id: str, event_type: str) -> HookEv
     found = _obj(_obj(doc, "data"), "object", "data.")
     object_id = _str(found, "id", "data.object.")
     kind = _str(found, "object", "data.object.")
+    # An amount the object has is a whole number of minor units: null or text is refused,
+    # never written on as a paid invoice of no amount.
+    amount = next((n for n in ("amount_paid", "amount") if n in found), None)
     body: dict[str, JSON] = {
         "status": found.get("status"),
-        "amount": found.get("amount_paid", found.get("amount")),
+        "amount": _int(found, amount, "data.object.") if amount else None,
         "currency": found.get("currency"),
         "customer": found.get("customer"),
         "event": event_id,

@@ -6,8 +6,9 @@ Three kinds of evidence, used together:
 * the scenario's correlation rules: a value read from the effect (a JSONPath into its body, a
   ``{name}`` parameter of a route's path, a header, a query parameter) equal to a value of an
   event's payload as it was sent;
-* event ids and record keys the effect carries as recorded, for events the tracer left as they
-  were (``tracer: {rewrite: false}``, or ``paths`` that do not cover them).
+* event ids and record keys the effect carries as sent, for events the tracer made no tokens of
+  (a recording's, sent with ids of the run's own; ``tracer: {rewrite: false}``; ``paths`` that
+  do not cover them).
 
 The events' values are indexed once, when the run is prepared (value -> event); an effect then
 costs one dict lookup per value it carries, whatever the number of events. A value several
@@ -177,7 +178,9 @@ class Correlation:
     def settings(self) -> dict[str, Any]:
         """How the run attributes, for its RunInfo: ``harness check`` and the hints read it."""
         spec = self.spec
-        rewrite = "off" if not spec.rewrite else ("paths" if spec.paths else "all")
+        rewrite = "paths" if spec.paths else "all"
+        if not spec.rewrite:
+            rewrite = "ids" if spec.ids else "off"  # "ids": as recorded but for their ids
         tracer: dict[str, Any] = {"rewrite": rewrite}
         if spec.rewrite and spec.paths:
             tracer["paths"] = list(spec.paths)

@@ -1,7 +1,8 @@
 """What a run keeps of how a recorded source was replayed, for the report: the file and its
-format, whether the events went out as recorded (faithful replay) or rewritten into tracer
-tokens, and each rewritten event id's original (``original_ids``: tracer id -> recorded id), so
-that evidence can name the id the provider gave the event beside the token the run sent."""
+format, whether the events went out as recorded but for their ids (each run's own:
+``_own_ids``), exactly as recorded, or rewritten into tracer tokens, and each changed event id's
+original (``original_ids``: sent id -> recorded id), so that evidence can name the id the
+provider gave the event beside the one the run sent."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def replay_settings(
     out: dict[str, Any] = {
         "file": source.path.name,
         "format": source.format or detect(source.path),
-        "replay": "as recorded" if not tracing.rewrite else "tracer tokens",
+        "replay": (
+            "tracer tokens" if tracing.rewrite else "own ids" if tracing.ids else "as recorded"
+        ),
         "ids": [e.id for e in recorded[:_SHOWN]],
         "events": len(recorded),
     }

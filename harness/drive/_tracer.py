@@ -31,10 +31,10 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
 from ._event_columns import EventColumns
+from ._own_ids import OwnIds
 from ._vary import id_named
 
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EMAIL = re.compile(r"^([^@\s+]+)(?:\+[^@\s]*)?@([^@\s]+\.[^@\s]+)$")
 
 
@@ -136,11 +136,11 @@ def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) ->
     """``trace``'s events one at a time, as they are rewritten: a streamed run sends each
     before the next is made."""
     spec = (spec or TracerSpec()).resolved_as_synthetic()
-    if not spec.rewrite:
+    if not spec.rewrite and not spec.ids:
         yield from events
         return
     only = tuple(_paths.parse(p) for p in spec.paths)
-    tokens = Tokens(tag, spec.ids)
+    tokens = Tokens(tag, spec.ids, mark=bool(spec.rewrite))
     for ev in events:
         if only:
             yield _rewrite_paths(ev, only, tokens.rewrite(ev))
@@ -150,21 +150,28 @@ def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) ->
 
 class Tokens:
     """The tokens of one run's events, handed out event after event in seq order: an event's
-    id token from its seq, a record's key token from the order its first event came in."""
+    id token from its seq, a record's key token from the order its first event came in.
 
-    def __init__(self, tag: str, ids: bool = False) -> None:
+    ``ids``: every other id of the payloads this run's own too (``_own_ids``); without
+    ``mark``, the event's id and key as well, instead of tokens, and nothing else rewritten
+    (a recording's default: its payloads as recorded but for their ids)."""
+
+    def __init__(self, tag: str, ids: bool = False, *, mark: bool = True) -> None:
         self.tag = tag
         self._mask = number_mask(tag)
         self._key_numbers: dict[str, int] = {}
         self._key_tokens: dict[str, str] = {}
-        self._others: dict[str, str] | None = {} if ids else None  # one id, one token
+        self._own = OwnIds(tag) if ids or not mark else None
+        self._mark = mark
         self._inert: set[str] = set()  # strings no event rewrites (the example's "usd")
 
     def ids(
         self, event_id: str, key: str, seq: int, numbers: Collection[int] = ()
     ) -> tuple[str, str]:
-        """An event's id and key as tokens (an id or key the payload holds as a number, in
-        ``numbers``, renumbered for this run)."""
+        """An event's id and key as tokens, or this run's own (``mark`` off); an id or key
+        the payload holds as a number, in ``numbers``, renumbered for this run."""
+        if not self._mark and self._own is not None:
+            return self._owned(event_id, numbers), self._owned(key, numbers)
         number = self._key_numbers.setdefault(key, len(self._key_numbers))
         new_id = _token_id(event_id, f"{self.tag}e{seq}", numbers, self._mask)
         new_key = self._key_tokens.get(key)
@@ -174,6 +181,12 @@ class Tokens:
                 self._key_tokens[key] = new_key
         return new_id, new_key
 
+    def _owned(self, value: str, numbers: Collection[int]) -> str:
+        if value.isdigit() and int(value) in numbers:
+            return str(renumbered(int(value), self._mask))
+        assert self._own is not None
+        return self._own.declared(value)
+
     def rewrite(self, ev: Event) -> _Rewrite:
         """How ``ev``'s payload is rewritten."""
         # Walking the payload for its numbers costs a third of tracing: only for digit ids.
@@ -181,7 +194,7 @@ class Tokens:
         new_id, new_key = self.ids(ev.id, ev.key, ev.seq, numbers)
         token = f"{self.tag}e{ev.seq}"
         return _Rewrite(
-            ev.id, new_id, ev.key, new_key, token, self._others, self.tag, self._inert, self._mask
+            ev.id, new_id, ev.key, new_key, token, self._own, self._mark, self._inert, self._mask
         )
 
     def event(self, ev: Event) -> Event:
@@ -290,16 +303,16 @@ class _Rewrite:
         old_key: str,
         new_key: str,
         token: str,
-        others: dict[str, str] | None = None,
-        tag: str = "",
+        own: OwnIds | None = None,
+        mark: bool = True,
         inert: set[str] | None = None,
         mask: int = 0,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
         self.numbers = renumbering(old_id, new_id, old_key, new_key)
-        self.others = others
+        self.own = own
+        self.mark = mark
         self.inert = set() if inert is None else inert
-        self.tag = tag
         self.new_id = new_id
         self.new_key = new_key
         self.token = token
@@ -346,12 +359,11 @@ class _Rewrite:
             return self.exact[s]
         if s in self.inert:
             return s
-        if self.others is not None and (_ID_LIKE.match(s) or _UUID.match(s)):
-            found = self.others.get(s)
-            if found is None:
-                found = self.others[s] = _token_id(s, f"{self.tag}i{len(self.others)}")
-            return found
-        found = marked(s, self.token)
+        if self.own is not None:
+            found = self.own.string(s)
+            if found is not s:
+                return found
+        found = marked(s, self.token) if self.mark else s
         if found is s and len(self.inert) < _INERT_KEPT:
             self.inert.add(s)
         return found

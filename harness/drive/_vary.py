@@ -250,17 +250,12 @@ class Variation:
 
     def _tokens(self, value: str, name: str) -> Iterator[tuple[int, int, str]]:
         for m in _TOKEN.finditer(value):
-            text = m.group(0)
-            kind = m.lastgroup if m.lastgroup != "body" else "prefixed"
-            if kind == "prefixed" and (
-                len(m.group("body")) < _MIN_BODY or not any(c.isdigit() for c in text)
-            ):
-                continue
-            if kind == "upper" and not any(c.isdigit() for c in text):
+            text, kind = m.group(0), _kind(m)
+            if kind is None:
                 continue
             if kind == "digits" and text not in self.atoms and len(text) < _MIN_EMBEDDED_DIGITS:
                 continue
-            yield m.start(), m.end(), self._add(text, str(kind), text, name)
+            yield m.start(), m.end(), self._add(text, kind, text, name)
 
     def _atom_at(self, steps: Steps | None, kinds: set[str] | frozenset[str]) -> _Atom | None:
         if steps is None:
@@ -372,6 +367,27 @@ class Variation:
         # Compiled once (``_template``): the copies share the example's strings, and a million
         # events do not hold a million copies of each.
         return self._build(values)
+
+
+def id_kind(text: str) -> str | None:
+    """The kind of id ``text`` is, whole, by the rules that find an example's id atoms
+    (``prefixed``, ``uuid``, ``hex``, ``upper``); None for anything else (``usd``,
+    ``subscription_cycle``, a bare number, a URL holding an id)."""
+    m = _TOKEN.fullmatch(text)
+    kind = _kind(m) if m is not None else None
+    return None if kind == "digits" else kind
+
+
+def _kind(m: re.Match[str]) -> str | None:
+    """The kind of id a match of ``_TOKEN`` is; None for a word not taken for one (a prefixed
+    word with a short body or no digit, ``charge_automatically``; a capitalised word)."""
+    kind = m.lastgroup if m.lastgroup != "body" else "prefixed"
+    digit = any(c.isdigit() for c in m.group(0))
+    if kind == "prefixed" and (len(m.group("body")) < _MIN_BODY or not digit):
+        return None
+    if kind == "upper" and not digit:
+        return None
+    return kind
 
 
 def random_uuid(rng: random.Random) -> str:

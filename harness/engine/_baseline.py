@@ -87,9 +87,10 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         # Signed with the first secret on a true clock: a rotation or a skew is a hazard too.
         delivery=replace(scenario.delivery, rotation=None, clock_skew=0.0),
         invariants=tuple(i for i in scenario.invariants if i.name != BASELINE_INVARIANT),
-        # A faithful replay's clean run is traced all the same: sent with the recorded ids, it
-        # would make a target that remembers ids take the run's own events for repeats.
-        tracer=tracing if tracing.rewrite else TracerSpec(True, ids=True),
+        # A replay sent exactly as recorded has a clean run with ids of its own all the same:
+        # sent with the recorded ids, it would make a target that remembers ids take the
+        # run's events for repeats.
+        tracer=tracing if tracing.rewrite or tracing.ids else TracerSpec(False, ids=True),
     )
     base = prepare(clean, options, stream=prepared.feed is not None)
     # All at once, delivered one after the other: in order, and no slower than the target.

@@ -266,7 +266,8 @@ def _refuse_rotation(scenario: Scenario, scheme: str) -> None:
 
 def tracing_of(scenario: Scenario) -> TracerSpec:
     """How ``scenario``'s events are traced (``TracerSpec.resolved``): a recording is sent as
-    recorded unless the scenario compares final states with the clean run."""
+    recorded but for its ids, each run's own, unless the scenario compares final states with
+    the clean run (traced then)."""
     compares = any(spec.name in NEED_BASELINE for spec in scenario.invariants)
     return scenario.tracer.resolved(scenario.source, compares_states=compares)
 
@@ -380,7 +381,8 @@ def prepare(
             **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream_.settings(scenario.source),
-            # A recording replayed as recorded or traced, with its events' original ids.
+            # How a recording was replayed (its ids the run's own by default), with its events'
+            # original ids.
             **replayed,
             # Which events drifted and how, with their original values: judged offline.
             **({"drift": drift_settings(drift_records)} if drift_records else {}),

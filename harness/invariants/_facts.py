@@ -443,8 +443,8 @@ def correlation_advice(facts: Facts, route: str) -> str:
         f"matched none of them: check the route and paths against a recorded {route}, or add a "
         "rule for it"
     )
-    if rewrite == "off":
-        advice += " (tracer rewriting was off: only rules and ids carried as recorded attribute)"
+    if rewrite in ("off", "ids"):
+        advice += " (tracer rewriting was off: only rules and ids carried as sent attribute)"
     return f"{advice}; see {CORRELATION_DOC}"
 
 

@@ -391,10 +391,10 @@ def _why_not(history: History, baseline: History | None) -> str | None:
         return f"the baseline run {baseline.info.run_id} did not complete ({baseline.status})"
     if _rewrite(history) == "off" and _rewrite(baseline) != "off":
         return (
-            "this run sent its events as recorded and its clean run was traced (so that a "
-            "target remembering ids would not drop the replay): their final states hold other "
-            "ids and values and cannot be compared; trace this run too (tracer: {rewrite: "
-            "true}) to compare final states"
+            "this run sent its events exactly as recorded and its clean run with ids of its own "
+            "(so that a target remembering ids would not drop the replay): their final states "
+            "hold other ids and cannot be compared; leave the tracer at its default (each "
+            "run's own ids) or trace this run (tracer: {rewrite: true}) to compare final states"
         )
     return None
 

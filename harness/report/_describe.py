@@ -225,15 +225,17 @@ def _attribution(settings: Mapping[str, Any]) -> str:
     tracer = tracer if isinstance(tracer, Mapping) else {}
     rewrite = tracer.get("rewrite", "all")
     rules = [str(r.get("rule")) for r in settings.get("correlate") or () if isinstance(r, Mapping)]
-    means = ["tracer values"] if rewrite != "off" else []
+    means = ["tracer values"] if rewrite in ("all", "paths") else []
     rule_s = "rules" if len(rules) > 1 else "rule"
     means += [f"correlate: {rule_s} ({'; '.join(rules)})"] if rules else []
     if rewrite == "all":
         return f"Effects were attributed by {' and by '.join(means)}." if rules else ""
-    means.append("event ids and record keys carried as recorded")
+    means.append("event ids and record keys carried as sent")
     by = ", by ".join(means[:-1]) + (" and by " if len(means) > 1 else "") + means[-1]
     if rewrite == "off":
         sent = "The events were sent as recorded (tracer rewriting off)"
+    elif rewrite == "ids":
+        sent = "The events were sent as recorded but for their ids, each this run's own"
     else:
         sent = f"Only the values at {', '.join(map(str, tracer.get('paths', ())))} were traced"
     return f"{sent}: effects were attributed by {by}."
@@ -315,6 +317,12 @@ def _replayed(recorded: Any) -> list[str]:
     originals = recorded.get("original_ids") or {}
     pairs = [f"{new} was {old}" for new, old in list(originals.items())[:3]]
     shown = f" ({join_words(pairs)})" if pairs else ""
+    if recorded.get("replay") == "own ids":
+        return [
+            f"Replayed {where} as recorded but for its ids, each this run's own of the "
+            f"recorded ids' shape{shown}, so that a target remembering ids meets each replay's "
+            "events as new; the evidence names each event's recorded id beside its own."
+        ]
     return [
         f"Replayed {where} with ids and values rewritten into tracer tokens{shown}; the "
         "evidence names each event's recorded id beside its token."
