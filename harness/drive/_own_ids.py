@@ -20,7 +20,7 @@ recorded id beside its own (``_replay``).
 from __future__ import annotations
 
 from ._run_ids import RunAlphabets
-from ._vary import id_kind, id_shape
+from ._vary import id_head, id_kind
 
 _DIGITS = "0123456789"
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
@@ -49,7 +49,7 @@ class OwnIds:
             return self._alphabets.uuid(text)
         if kind == "hex":
             return text.translate(self._hex)
-        kept = len(id_shape(kind, text)[0])  # a prefix and first character: ``cus_`` + ``Q``
+        kept = id_head(text)  # a prefix and first character: ``cus_`` + ``Q``
         return text[:kept] + text[kept:].translate(self._chars)
 
     def declared(self, text: str) -> str:

@@ -64,6 +64,7 @@ _ISO = re.compile(
     r"^(\d{4}-\d{2}-\d{2})([T ])(\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
 )
 _HEAD = re.compile(r"[A-Za-z][A-Za-z0-9]*_(?:test_|live_)?[A-Za-z0-9]|[A-Za-z]+")
+_DIGIT = re.compile(r"\d")
 _SLACK_TS = re.compile(r"^\d{10}\.\d{6}$")
 _DECIMAL = re.compile(r"^-?\d+\.(\d+)$")
 _MONEY = ("amount", "price", "total", "subtotal", "balance", "fee", "tax", "discount", "cost")
@@ -303,7 +304,7 @@ class Variation:
             made = random_uuid(rng)
             made = run.uuid(made) if run is not None else made
             return made.upper() if old.isupper() else made
-        kept, alphabet, length = id_shape(kind, old)
+        kept, alphabet, length = _id_shape(kind, old)
         if kind == "int":
             return min(int(kept + _drawn(rng, alphabet, length)), EXACT_IN_DOUBLE - 1)
         return kept + _drawn(rng, run(alphabet) if run is not None else alphabet, length)
@@ -314,7 +315,7 @@ class Variation:
             return 2**122
         if atom.kind == "big":
             return (2**63 - EXACT_IN_DOUBLE) // 2
-        _, alphabet, length = id_shape(atom.kind, atom.text)
+        _, alphabet, length = _id_shape(atom.kind, atom.text)
         return int(len(alphabet) ** length)
 
     def record_ids(self) -> list[_Atom]:
@@ -378,11 +379,18 @@ def id_kind(text: str) -> str | None:
     return None if kind == "digits" else kind
 
 
+def id_head(text: str) -> int:
+    """How many leading characters a new id of ``text``'s shape keeps: a prefix and its first
+    character (``cus_`` + ``Q``), a Slack id's letters (``U``); none for a hex id."""
+    m = _HEAD.match(text)
+    return len(m.group(0)) if m is not None else 0
+
+
 def _kind(m: re.Match[str]) -> str | None:
     """The kind of id a match of ``_TOKEN`` is; None for a word not taken for one (a prefixed
     word with a short body or no digit, ``charge_automatically``; a capitalised word)."""
     kind = m.lastgroup if m.lastgroup != "body" else "prefixed"
-    digit = any(c.isdigit() for c in m.group(0))
+    digit = _DIGIT.search(m.group(0)) is not None
     if kind == "prefixed" and (len(m.group("body")) < _MIN_BODY or not digit):
         return None
     if kind == "upper" and not digit:
@@ -415,7 +423,7 @@ def _alphabet(sample: str) -> str:
 
 
 @cache  # per generated id, with the example's few ids
-def id_shape(kind: str, old: str) -> tuple[str, str, int]:
+def _id_shape(kind: str, old: str) -> tuple[str, str, int]:
     """What a new id of ``kind`` shaped like ``old`` keeps of it, and the alphabet and length
     of the part drawn (``new_id``, ``shapes``)."""
     if kind == "hex":
@@ -424,9 +432,8 @@ def id_shape(kind: str, old: str) -> tuple[str, str, int]:
         return old[0], "0123456789", len(old) - 1
     # A prefixed id keeps its prefix and first character (``cus_`` + ``C``), a Slack id its
     # letters (``Ev08MFMKH6``: ``Ev``, then 8 of [0-9A-Z]).
-    m = _HEAD.match(old)
-    assert m is not None  # every id starts with a letter
-    head = m.group(0)
+    head = old[: id_head(old)]
+    assert head  # every id of these kinds starts with a letter
     rest = old[len(head) :]
     return head, _alphabet(rest), len(rest)
 
