@@ -33,7 +33,14 @@ from harness.core._model import (
     Outcome,
     Status,
 )
-from harness.core._scenario import DownstreamSpec, InvariantSpec, Scenario, Settle, SyntheticSource
+from harness.core._scenario import (
+    DownstreamSpec,
+    InvariantSpec,
+    RecordedSource,
+    Scenario,
+    Settle,
+    SyntheticSource,
+)
 from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
 from harness.engine._baseline import PendingAsJudged
 from harness.engine._late import EarlierRuns
@@ -417,6 +424,54 @@ async def test_an_earlier_runs_effect_goes_back_to_it_and_out_of_the_next_state(
     # On the first run's clock: after it ended.
     assert all(e.at > (theirs.ended_at or 0) for e in theirs.late_effects)
     assert earlier.touched == {first.info.run_id}
+
+
+async def test_a_recordings_late_effect_goes_back_to_its_run_by_the_ids_it_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recording replays with ids of each run's own and no tokens: an earlier run's last
+    writes, made during the next run, name that run's ids. They went into the next run as
+    effects naming nothing of it (and its state), where they now go back to their run."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    lines = tmp_path / "orders.jsonl"
+    lines.write_text(
+        "".join(
+            json.dumps({"id": f"evt_1PgcOrder{n:04d}Paid", "key": f"ord_7Qx9Recorded{n:04d}"})
+            + "\n"
+            for n in range(4)
+        )
+    )
+    recorded = replace(
+        scenario(Settle(0.2, 5.0), stateful=True),
+        source=RecordedSource(lines, id_path="$.id", key_path="$.key", over=1.0),
+    )
+    opts = options(tmp_path)
+    journal = Journal(opts.journal)
+    earlier = EarlierRuns()
+    first = prepare(recorded, opts)
+    assert first.events[0].id != "evt_1PgcOrder0000Paid"  # its own
+    one = Recorder(first, opts, journal, earlier=earlier)
+    [url] = await one.start()
+    accept_all(one, first)
+    await post_later(url, first.events[:2], [0, 0])
+    await one.settle()
+    await one.stop("complete")
+
+    second = prepare(recorded, opts)
+    two = Recorder(second, opts, journal, earlier=earlier)
+    [url] = await two.start()
+    accept_all(two, second)
+    await post_later(url, [*first.events[2:], *second.events], [0] * 6)
+    await two.settle()
+    await two.stop("complete")
+    journal.close()
+
+    mine = load(opts.journal, second.info.run_id)
+    assert [e.event_ids for e in mine.effects] == [(ev.id,) for ev in second.events]
+    [state] = [m.detail for m in mine.marks if m.name == STATE_MARK]
+    assert state == "api: 4 resources (2 of earlier runs left out)"
+    theirs = load(opts.journal, first.info.run_id)
+    assert [e.event_ids for e in theirs.late_effects] == [(ev.id,) for ev in first.events[2:]]
 
 
 async def test_a_late_effect_goes_back_to_a_run_of_an_earlier_call_into_the_journal(

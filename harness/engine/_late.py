@@ -5,7 +5,9 @@ invocation goes, to that run's doubles. They carry the earlier run's tracer tag,
 current one's, so the current run cannot attribute them; counted there they read as "effects
 that could not be attributed" and, in a stateful double, as records the run never wrote. The
 Recorder asks ``EarlierRuns`` instead: an unattributed effect that carries an earlier run's tag
-goes to that run's journal rows as a late effect, and never counts in the current run.
+goes to that run's journal rows as a late effect, and never counts in the current run. A run
+without tokens (a recording sent with ids of its own, ``drive._own_ids``) claims what its own
+attribution ties to one of its events or records: its ids are no other run's.
 """
 
 from __future__ import annotations
@@ -21,9 +23,18 @@ from ..double._downstream import Attribution
 @dataclass(frozen=True, slots=True)
 class _Finished:
     run_id: str
-    token: re.Pattern[str]  # a tracer token of the run: its tag, then e or k and a number
+    # A tracer token of the run: its tag, then e or k and a number; None for a run without
+    # tokens, whose attribution alone says what is its.
+    token: re.Pattern[str] | None
     attribute: Callable[[str], Attribution]
     t0: float  # time.monotonic() when its clock started
+
+    def owns(self, text: str) -> Attribution | None:
+        """What of this run ``text`` names (its events, its record), or None."""
+        if self.token is not None and self.token.search(text) is None:
+            return None
+        found = self.attribute(text)
+        return found if self.token is not None or found[0] or found[1] is not None else None
 
 
 class EarlierRuns:
@@ -38,26 +49,34 @@ class EarlierRuns:
         self.touched: set[str] = set()
 
     def add(
-        self, run_id: str, tag: str, attribute: Callable[[str], Attribution], t0: float
+        self,
+        run_id: str,
+        tag: str,
+        attribute: Callable[[str], Attribution],
+        t0: float,
+        *,
+        tokens: bool = True,
     ) -> None:
-        """A run that has taken its final state: effects carrying ``tag`` are late from now."""
-        token = re.compile(re.escape(tag) + r"[ek]\d")
+        """A run that has taken its final state: effects carrying ``tag`` (or, for a run
+        without ``tokens``, that ``attribute`` ties to it) are late from now."""
+        token = re.compile(re.escape(tag) + r"[ek]\d") if tokens else None
         self._runs.append(_Finished(run_id, token, attribute, t0))
 
     def carries(self, text: str) -> bool:
-        """Does ``text`` carry a tracer token of an earlier run?"""
-        return any(run.token.search(text) for run in self._runs)
+        """Does ``text`` name an earlier run's event or record?"""
+        return any(run.owns(text) is not None for run in self._runs)
 
     def claim(self, effect: Effect, t0: float, tag: str) -> tuple[str, Effect] | None:
         """The earlier run an effect recorded by the run ``tag`` (clock started at ``t0``)
         belongs to, and the effect as that run keeps it: attributed by that run's tracer, its
         time on that run's clock, its id ``eff_7@<tag>`` (unique among that run's effects).
-        None when it carries no earlier run's token; the newest such run wins."""
+        None when it names no earlier run's; the newest such run wins."""
         text = f"{effect.path}\n{effect.body}"
         for run in reversed(self._runs):
-            if run.token.search(text) is None:
+            found = run.owns(text)
+            if found is None:
                 continue
-            event_ids, key = run.attribute(text)
+            event_ids, key = found
             self.touched.add(run.run_id)
             late = replace(
                 effect,

@@ -272,13 +272,16 @@ class Recorder:
                     self.journal.end(status, self.clock())
                 finally:
                     self._planned()
-            if self._earlier is not None:
-                # Attributed as this run attributes: tracer tokens and its correlation rules.
+            spec = self.prepared.correlation.spec
+            # A replay sent exactly as recorded is not: its ids are every such run's.
+            if self._earlier is not None and (spec.rewrite or spec.ids):
+                # Attributed as this run attributes: tracer tokens, or the ids it sent.
                 self._earlier.add(
                     self.info.run_id,
                     self.prepared.tracer.tag,
                     self.prepared.correlation.attribute_text,
                     self._t0,
+                    tokens=bool(spec.rewrite),
                 )
             if drain and status == "complete":
                 await wait_quiet(
