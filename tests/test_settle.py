@@ -385,31 +385,38 @@ async def test_a_run_may_wait_longer_for_a_pending_effect_than_twice_its_quiet(
 # --- a suite: effects of an earlier run arrive during the next ------------------------------
 
 
-async def test_an_earlier_runs_effect_goes_back_to_it_and_out_of_the_next_state(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HARNESS_SECRET", SECRET)
-    opts = options(tmp_path)
+async def two_runs(
+    scenario: Scenario, opts: RunOptions, earlier: EarlierRuns
+) -> tuple[PreparedRun, PreparedRun]:
+    """Two runs of ``scenario`` into one journal, one after the other: the first acts on two
+    of its four events in time, then, during the second, on its two last — late — before the
+    second's own four."""
     journal = Journal(opts.journal)
-    earlier = EarlierRuns()
-    first = prepare(scenario(Settle(0.2, 5.0), stateful=True), opts)
+    first = prepare(scenario, opts)
     one = Recorder(first, opts, journal, earlier=earlier)
     [url] = await one.start()
     accept_all(one, first)
     await post_later(url, first.events[:2], [0, 0])
     await one.settle()
     await one.stop("complete")
-
-    second = prepare(scenario(Settle(0.2, 5.0), stateful=True), opts)
+    second = prepare(scenario, opts)
     two = Recorder(second, opts, journal, earlier=earlier)
     [url] = await two.start()
     accept_all(two, second)
-    # The first run's two last events, late, then the second run's own four.
     await post_later(url, [*first.events[2:], *second.events], [0] * 6)
     await two.settle()
     await two.stop("complete")
     journal.close()
+    return first, second
 
+
+async def test_an_earlier_runs_effect_goes_back_to_it_and_out_of_the_next_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    opts = options(tmp_path)
+    earlier = EarlierRuns()
+    first, second = await two_runs(scenario(Settle(0.2, 5.0), stateful=True), opts, earlier)
     mine = load(opts.journal, second.info.run_id)
     assert [e.event_ids for e in mine.effects] == [(ev.id,) for ev in second.events]
     assert all(second.info.tracer_tag in json.dumps(r.body) for r in mine.states)
@@ -446,26 +453,8 @@ async def test_a_recordings_late_effect_goes_back_to_its_run_by_the_ids_it_sent(
         source=RecordedSource(lines, id_path="$.id", key_path="$.key", over=1.0),
     )
     opts = options(tmp_path)
-    journal = Journal(opts.journal)
-    earlier = EarlierRuns()
-    first = prepare(recorded, opts)
+    first, second = await two_runs(recorded, opts, EarlierRuns())
     assert first.events[0].id != "evt_1PgcOrder0000Paid"  # its own
-    one = Recorder(first, opts, journal, earlier=earlier)
-    [url] = await one.start()
-    accept_all(one, first)
-    await post_later(url, first.events[:2], [0, 0])
-    await one.settle()
-    await one.stop("complete")
-
-    second = prepare(recorded, opts)
-    two = Recorder(second, opts, journal, earlier=earlier)
-    [url] = await two.start()
-    accept_all(two, second)
-    await post_later(url, [*first.events[2:], *second.events], [0] * 6)
-    await two.settle()
-    await two.stop("complete")
-    journal.close()
-
     mine = load(opts.journal, second.info.run_id)
     assert [e.event_ids for e in mine.effects] == [(ev.id,) for ev in second.events]
     [state] = [m.detail for m in mine.marks if m.name == STATE_MARK]
