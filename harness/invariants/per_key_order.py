@@ -25,10 +25,12 @@ from ._facts import (
     Witness,
     attribution_gap,
     plural,
+    route_of,
     timestamp,
     unattributed_note,
     verdict,
 )
+from ._objects import Against, Relation, resource
 from ._order import Knowable, alike
 
 NAME = "per_key_order"
@@ -37,13 +39,17 @@ CLASS = FailureClass.SILENT
 
 @dataclass(frozen=True, slots=True)
 class _Violation:
-    """``effect`` (for ``event``) reached record ``key`` after a newer event's effect had."""
+    """``effect`` (for ``event``) reached record ``key`` after a newer event's effect had.
+
+    ``unsure``: a ledger's, where nothing told whether the two were about one object
+    (``_objects``)."""
 
     key: str
     effect: Effect
     event: Event
     newer_effect: Effect
     newer_event: Event
+    unsure: bool = False
 
 
 def _events_of(behind: Iterable[_Violation]) -> set[str]:
@@ -59,6 +65,10 @@ class _Walk:
     violations: int
     untold: int  # out-of-order steps between events the automation could not tell apart
     created: int  # register: writes that created a resource of their own, not judged
+    apart: int  # ledger: out-of-order steps about another object than every newer event's
+    unsure: int  # ledger: out-of-order steps nothing told were about the newer event's object
+    apart_write: Effect | None  # the first of the apart steps, for the note
+    unsure_write: Effect | None  # the first of the unsure steps, for the note
     firsts: dict[str, _Violation]  # each violating record's first violation, in time order
     earliest: list[_Violation]  # the first few violations of all, in time order
 
@@ -100,7 +110,7 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
                 continue
             checked += 1
             key = event.key
-            slot: Hashable = key if setters is None else (key, eff.downstream, _resource(eff))
+            slot: Hashable = key if setters is None else (key, eff.downstream, resource(eff))
             held = newest.get(slot)
             if held is None or event.seq > held.seq:
                 newest[slot] = event
@@ -111,7 +121,7 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
             continue
         for key, low, high in _spans(eff, events, first):
             checked += 1
-            slot = key if setters is None else (key, eff.downstream, _resource(eff))
+            slot = key if setters is None else (key, eff.downstream, resource(eff))
             held = newest.get(slot)
             if held is not None and low.seq < held.seq:
                 behind.append(_Violation(key, eff, low, setter(slot, held), held))
@@ -123,11 +133,6 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
     return _judged(facts, behind, (records, len(newest)), checked, created)
 
 
-def _resource(eff: Effect) -> str:
-    """The resource a write set: its path without the query."""
-    return eff.path.partition("?")[0]
-
-
 def _judged(
     facts: Facts,
     behind: Sequence[_Violation],
@@ -135,26 +140,68 @@ def _judged(
     checked: int,
     created: int,
 ) -> _Walk:
-    """The out-of-order steps, in time order, told apart: violations, or untold."""
-    knowable = Knowable(facts, _events_of(behind))
+    """The out-of-order steps, in time order, told apart: violations, untold, or — a ledger's
+    — about another object than the newer events' (apart) or not told to be one (unsure)."""
+    objects = _Objects(facts, behind)
+    knowable = Knowable(facts, _events_of(objects.judged))
     firsts: dict[str, _Violation] = {}
     earliest: list[_Violation] = []
-    violations = 0
-    for v in behind:
+    violations = untold = unsure = 0
+    unsure_write: Effect | None = None
+    for v in objects.judged:
         if not knowable(v.event, v.newer_event, v.newer_effect.at):
-            continue
-        violations += 1
-        if len(earliest) < MAX_WITNESSES or v.key not in firsts:
-            firsts.setdefault(v.key, v)
-            if len(earliest) < MAX_WITNESSES:
-                earliest.append(v)
-    untold = len(behind) - violations
+            untold += 1
+        elif v.unsure:
+            unsure += 1
+            unsure_write = unsure_write or v.effect
+        else:
+            violations += 1
+            if len(earliest) < MAX_WITNESSES or v.key not in firsts:
+                firsts.setdefault(v.key, v)
+                if len(earliest) < MAX_WITNESSES:
+                    earliest.append(v)
     records, resources = written
     # Each resource's first step is the only one that found nothing held: the rest compared.
     compared = checked - resources
     return _Walk(
-        records, resources, checked, compared, violations, untold, created, firsts, earliest
+        records,
+        resources,
+        checked,
+        compared,
+        violations,
+        untold,
+        created,
+        len(behind) - len(objects.judged),
+        unsure,
+        objects.apart_write,
+        unsure_write,
+        firsts,
+        earliest,
     )
+
+
+class _Objects:
+    """A ledger's out-of-order steps, each against the newest event applied before it about
+    the same object (``_objects``): ``judged``, and the first write ``apart`` from all."""
+
+    def __init__(self, facts: Facts, behind: Sequence[_Violation]) -> None:
+        self.apart_write: Effect | None = None
+        self.judged: list[_Violation] = []
+        if facts.history.info.model is Model.REGISTER:
+            self.judged.extend(behind)
+            return
+        against = Against(facts)
+        for v in behind:
+            newer, how = against(v.event, v.effect, v.newer_event)
+            if how is Relation.APART:
+                self.apart_write = self.apart_write or v.effect
+                continue
+            if newer is v.newer_event and how is Relation.SAME:
+                self.judged.append(v)
+                continue
+            unsure = how is Relation.UNSURE
+            newer_effect = facts.first_write[newer.id]
+            self.judged.append(_Violation(v.key, v.effect, v.event, newer_effect, newer, unsure))
 
 
 def _first_writes(facts: Facts) -> Iterator[Effect]:
@@ -198,7 +245,7 @@ def per_key_order(facts: Facts) -> Verdict:
         return gap
     register = facts.history.info.model is Model.REGISTER
     walk = _walk(facts, first_only=not register)
-    note = _untold_note(walk, facts) + unattributed_note(facts)
+    note = _untold_note(walk, facts) + _objects_note(walk) + unattributed_note(facts)
     if not walk.checked and walk.created:
         return verdict(
             NAME,
@@ -236,10 +283,26 @@ def per_key_order(facts: Facts) -> Verdict:
             f"each of the {plural(walk.records, 'record')} got effects of a single event; "
             f"there was no order to keep{note}",
         )
+    judged = register or walk.violations or walk.unsure or walk.untold
+    shown = None if judged else Against(facts).lone()
+    if shown is not None:
+        # Out of order or not, each event was about an object of its own: no order was kept.
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"each event of the {plural(walk.records, 'record')} wrote an object of its own"
+            f"{'' if walk.apart else f' ({_apart(shown)})'}, so there was no order to keep{note}",
+        )
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
     if not walk.violations:
+        if walk.unsure:
+            text = f"no record's effects went against event order on an object told apart ({scope})"
+            return verdict(NAME, Status.INCONCLUSIVE, CLASS, text + note)
         if walk.untold:
             text = f"no record's effects went against an order the automation could know ({scope})"
+        elif walk.apart:
+            text = f"no record's effects went against event order on any one object ({scope})"
         elif register:
             text = f"no record went back to an older state ({scope})"
         else:
@@ -265,6 +328,33 @@ def _created_note(walk: _Walk) -> str:
     return (
         f"; {plural(walk.created, 'write')} that created a resource of its own (POST answered "
         "201 Created) not judged: a creation overwrites nothing"
+    )
+
+
+def _objects_note(walk: _Walk) -> str:
+    """A ledger's out-of-order writes about another object than the newer events', or not
+    told to be about the same one."""
+    note = ""
+    if walk.apart_write is not None:
+        note += (
+            f"; {plural(walk.apart, 'out-of-order write')} not judged: each was about another "
+            f"object of its record than the newer events written before it "
+            f"({_apart(walk.apart_write)}), so their order changed neither"
+        )
+    if walk.unsure_write is not None:
+        note += (
+            f"; {plural(walk.unsure, 'out-of-order write')} not judged: an idempotent write to "
+            f"another path of its record than the newer events' ({route_of(walk.unsure_write)}) "
+            "holding no id its event carries (derived or hashed), so nothing told whether the "
+            "two were about one object; final_state_matches_baseline compares the objects "
+            "themselves"
+        )
+    return note
+
+
+def _apart(write: Effect) -> str:
+    return (
+        f"{route_of(write)}: an idempotent write to a path holding an id only its own event carries"
     )
 
 
