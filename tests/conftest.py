@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from xdist.scheduler import LoadScopeScheduling
 
+from harness import run as run_scenarios
 from harness.cli import main
 from harness.cli._processes import Service, announced, free_port
 from harness.core._model import Verdict
@@ -371,6 +372,25 @@ def run_against(automation: Automation, scenario: Path, journal: Path) -> Comple
         "--journal",
         str(journal),
     )
+
+
+def run_text(
+    automation: Automation, text: str, tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> list[Verdict]:
+    """The verdicts of scenario ``text`` run by ``harness.run`` against a demo automation's
+    ``/hooks/stripe`` and its double, into a journal in ``tmp_path``, deliveries signed with
+    SECRET in HARNESS_SECRET (the scenario's ``secret_env``)."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(text)
+    (result,) = run_scenarios(
+        [str(scenario)],
+        automation.service.url + "/hooks/stripe",
+        seed=seed,
+        downstream=f"127.0.0.1:{automation.downstream_port}",
+        journal=tmp_path / "j.db",
+    )
+    return list(result.verdicts)
 
 
 def start_automation(name: str, state: Path) -> Automation:

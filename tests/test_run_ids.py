@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import harness
 from harness.core._model import Event, Status
 from harness.core._scenario import RecordedSource, SyntheticSource, TracerSpec
 from harness.drive._sources import synthetic_events
@@ -18,7 +17,7 @@ from harness.drive._tracer import traced
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
 
-from .conftest import SECRET, Automation, unmet
+from .conftest import Automation, run_text, unmet
 
 INVOICES = _library_source(
     SyntheticDoc(library="stripe:invoice.paid", events=60, records=12, over=6.0)
@@ -106,19 +105,10 @@ def test_a_receiver_remembering_invoices_is_not_judged_to_lose_the_run_s(
     """The sound demo keeps a Stripe object's state by its id and skips an event no newer than
     what it holds: with the clean run's invoice ids sent again, it skipped every event of the
     run and no_lost_events failed it (60 of 60 lost, in `harness init` + `harness run`)."""
-    monkeypatch.setenv("HARNESS_SECRET", SECRET)
-    scenario = tmp_path / "scenario.yaml"
-    scenario.write_text(SCENARIO)
-    (result,) = harness.run(
-        [str(scenario)],
-        sound.service.url + "/hooks/stripe",
-        seed=5,
-        downstream=f"127.0.0.1:{sound.downstream_port}",
-        journal=tmp_path / "j.db",
-    )
-    found = {v.invariant: v for v in result.verdicts}
+    verdicts = run_text(sound, SCENARIO, tmp_path, 5, monkeypatch)
+    found = {v.invariant: v for v in verdicts}
     assert {"no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"} <= set(found)
-    assert not unmet(result.verdicts), [(v.invariant, v.summary) for v in result.verdicts]
+    assert not unmet(verdicts), [(v.invariant, v.summary) for v in verdicts]
     assert all(v.status is Status.PASS for v in found.values())
 
 

@@ -22,13 +22,17 @@ from __future__ import annotations
 
 import enum
 import json
+import re
+from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ..core import _paths
 from ..core._model import Effect, Event
+from ..core._text_event import payload_json
 from ._facts import Facts
 
 IDEMPOTENT = frozenset({"PUT", "PATCH", "DELETE"})
+# A segment written into JSON as it is, between quotes: nothing to escape.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")
 
 
 class Relation(enum.Enum):
@@ -37,49 +41,65 @@ class Relation(enum.Enum):
     UNSURE = "unsure"
 
 
-class Objects:
-    """``objects.relation(older, older_write, newer, newer_write)``; each event's payload is
-    read once, and only for the pairs asked about (a run's out-of-order steps are few)."""
+@dataclass(slots=True)
+class Side:
+    """One event and its first write, as ``relation`` reads them: the write's path segments
+    (each as a JSON string would hold it), the payload's JSON text read once (a loaded event's
+    own text, not decoded)."""
 
-    def __init__(self) -> None:
-        self._values: dict[str, frozenset[str]] = {}
-        self._texts: dict[str, str] = {}
+    event: Event
+    write: Effect
+    _segments: dict[str, str] | None = None
+    _text: str | None = None
 
-    def relation(self, a: Event, write_a: Effect, b: Event, write_b: Effect) -> Relation:
-        if not (idempotent(write_a) and idempotent(write_b)):
-            return Relation.SAME
-        if (write_a.downstream, resource(write_a)) == (write_b.downstream, resource(write_b)):
-            return Relation.SAME
-        in_a, in_b = _segments(write_a), _segments(write_b)
-        if a.id in in_a or b.id in in_b:
-            return Relation.SAME
-        values_a, values_b = self._values_of(a), self._values_of(b)
-        shared = (values_a & values_b) - {a.key}
-        if not shared.isdisjoint(in_a) or not shared.isdisjoint(in_b):
-            return Relation.SAME
-        own_a = self._only(in_a & values_a, b)
-        own_b = self._only(in_b & values_b, a)
-        return Relation.APART if own_a and own_b else Relation.UNSURE
+    @property
+    def segments(self) -> dict[str, str]:
+        """Segment -> its JSON string literal."""
+        if self._segments is None:
+            self._segments = {s: _literal(s) for s in _segments(resource(self.write))}
+        return self._segments
 
-    def _only(self, ids: set[str], other: Event) -> bool:
-        """Is one of ``ids`` (of one event) nowhere in ``other``'s payload, not even inside a
-        longer string (a URL naming it)?"""
-        text = self._text_of(other)
-        return any(i not in text for i in ids)
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = payload_json(self.event)
+        return self._text
 
-    def _values_of(self, event: Event) -> frozenset[str]:
-        found = self._values.get(event.id)
-        if found is None:
-            found = frozenset(_scalars(event.payload))
-            self._values[event.id] = found
-        return found
 
-    def _text_of(self, event: Event) -> str:
-        found = self._texts.get(event.id)
-        if found is None:
-            found = json.dumps(event.payload, ensure_ascii=False)
-            self._texts[event.id] = found
-        return found
+def relation(a: Side, b: Side) -> Relation:
+    """How two events of one record relate through their first writes (the module's doc)."""
+    if not (idempotent(a.write) and idempotent(b.write)):
+        return Relation.SAME
+    if (a.write.downstream, resource(a.write)) == (b.write.downstream, resource(b.write)):
+        return Relation.SAME
+    return _by_ids(a, b)
+
+
+def _by_ids(a: Side, b: Side) -> Relation:
+    """``relation`` of two idempotent writes to different resources: by the ids their paths
+    hold and their events carry."""
+    if a.event.id in a.segments or b.event.id in b.segments:
+        return Relation.SAME
+    own_a, own_b = _own(a, b), _own(b, a)
+    if own_a is None or own_b is None:
+        return Relation.SAME
+    return Relation.APART if own_a and own_b else Relation.UNSURE
+
+
+def _own(mine: Side, other: Side) -> bool | None:
+    """Does ``mine``'s path hold an id only its event carries? None when it holds one both
+    events carry, other than their record's key: both are about that object."""
+    text, other_text = mine.text, other.text
+    own = False
+    for s, literal in mine.segments.items():
+        if not _carries(text, s, literal):
+            continue
+        if _carries(other_text, s, literal):
+            if s != mine.event.key:
+                return None
+        elif literal[1:-1] not in other_text:
+            own = True
+    return own
 
 
 class Against:
@@ -95,13 +115,13 @@ class Against:
 
     def __init__(self, facts: Facts) -> None:
         self._facts = facts
-        self._objects = Objects()
         self._place: dict[str, int] = {}  # event id -> its first write's place in time order
         self._records: dict[str, list[Event]] = {}
 
     def __call__(self, older: Event, write: Effect, held: Event) -> tuple[Event, Relation]:
         first = self._facts.first_write
-        if self._objects.relation(older, write, held, first[held.id]) is Relation.SAME:
+        side = Side(older, write)
+        if relation(side, Side(held, first[held.id])) is Relation.SAME:
             return held, Relation.SAME
         if not self._place:
             self._index()
@@ -110,7 +130,7 @@ class Against:
         for newer in self._records[older.key]:
             if newer.seq <= older.seq or self._place[newer.id] >= before:
                 continue
-            how = self._objects.relation(older, write, newer, first[newer.id])
+            how = relation(side, Side(newer, first[newer.id]))
             if how not in found or newer.seq > found[how].seq:
                 found[how] = newer
         for how in (Relation.SAME, Relation.UNSURE):
@@ -118,36 +138,9 @@ class Against:
                 return found[how], how
         return held, Relation.APART
 
-    def lone(self) -> Effect | None:
-        """When each event of the run wrote an object of its own — no resource written by two
-        events of a record, no event's write but apart from its record's last before it — the
-        first write apart from another; None when two events could be about one object (asked
-        only when no out-of-order step was judged: a pass needs an order kept)."""
-        first = self._facts.first_write
-        events = self._facts.events_by_id
-        last: dict[str, Event] = {}
-        seen: set[tuple[str, str, str]] = set()
-        shown: Effect | None = None
-        for eid, write in first.items():
-            event = events.get(eid)
-            if event is None:
-                continue
-            slot = (event.key, write.downstream, resource(write))
-            if slot in seen:
-                return None
-            seen.add(slot)
-            prior = last.get(event.key)
-            last[event.key] = event
-            if prior is None:
-                continue
-            if self._objects.relation(event, write, prior, first[prior.id]) is not Relation.APART:
-                return None
-            shown = shown or write
-        return shown
-
     def _index(self) -> None:
         """Each event's first write's place among the run's first writes, and the events of
-        each record that have one."""
+        each record that have one, in that order."""
         events = self._facts.events_by_id
         place, last = -1, None
         for eid, eff in self._facts.first_write.items():
@@ -159,6 +152,30 @@ class Against:
                 self._records.setdefault(event.key, []).append(event)
 
 
+def lone(facts: Facts) -> Effect | None:
+    """When no two events of a record wrote one resource — each event's first write
+    idempotent, to a path of its own not named by the event's id — the first write of a
+    record written before; else None. Then no pair of the run was shown in order: a pass needs
+    one (asked when no out-of-order step was judged). The paths alone: no payload is read."""
+    events = facts.events_by_id
+    seen: set[tuple[str, str, str]] = set()
+    records: set[str] = set()
+    shown: Effect | None = None
+    for eid, write in facts.first_write.items():
+        event = events.get(eid)
+        if event is None:
+            continue
+        path = resource(write)
+        slot = (event.key, write.downstream, path)
+        if slot in seen or not idempotent(write) or (eid in path and eid in _segments(path)):
+            return None
+        seen.add(slot)
+        if event.key in records:
+            shown = shown or write
+        records.add(event.key)
+    return shown
+
+
 def idempotent(write: Effect) -> bool:
     return write.method.upper() in IDEMPOTENT
 
@@ -168,16 +185,16 @@ def resource(write: Effect) -> str:
     return write.path.partition("?")[0]
 
 
-def _segments(write: Effect) -> set[str]:
-    return {unquote(s) for s in resource(write).split("/") if s}
+def _segments(path: str) -> list[str]:
+    return [unquote(s) if "%" in s else s for s in path.split("/") if s]
 
 
-def _scalars(payload: object) -> list[str]:
-    """The payload's strings and integers, as text: the ids a path may hold."""
-    found = []
-    for _, value in _paths.leaves(payload):
-        if isinstance(value, str) and value:
-            found.append(value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            found.append(str(value))
-    return found
+def _literal(segment: str) -> str:
+    return f'"{segment}"' if _PLAIN.fullmatch(segment) else json.dumps(segment)
+
+
+def _carries(text: str, segment: str, literal: str) -> bool:
+    """Does a payload's JSON ``text`` hold ``segment`` as a whole string, or a whole number?"""
+    if literal in text:
+        return True
+    return segment.isdigit() and re.search(rf"[:\[,]\s*{segment}\s*[,\]}}]", text) is not None

@@ -30,7 +30,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
-from ._objects import Against, Relation, resource
+from ._objects import Against, Relation, lone, resource
 from ._order import Knowable, alike
 
 NAME = "per_key_order"
@@ -284,15 +284,14 @@ def per_key_order(facts: Facts) -> Verdict:
             f"there was no order to keep{note}",
         )
     judged = register or walk.violations or walk.unsure or walk.untold
-    shown = None if judged else Against(facts).lone()
+    shown = None if judged else lone(facts)
     if shown is not None:
-        # Out of order or not, each event was about an object of its own: no order was kept.
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
-            f"each event of the {plural(walk.records, 'record')} wrote an object of its own"
-            f"{'' if walk.apart else f' ({_apart(shown)})'}, so there was no order to keep{note}",
+            f"no two events of one record wrote one resource (each wrote a path of its own, "
+            f"idempotently: {route_of(shown)}), so no order was shown kept{note}",
         )
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
     if not walk.violations:
