@@ -135,10 +135,11 @@ def test_paths_holding_no_id_their_events_carry_are_not_judged_and_not_passed() 
     )
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert v.summary == (
-        "no record's effects went against event order on an object told apart (1 record, 2 "
-        "effects checked); 1 out-of-order write not judged: an idempotent write to another path "
-        "of its record than the newer events' (PUT /members/{id}) holding no id its event "
-        "carries (derived or hashed), so nothing told whether the two were about one object; "
+        "no record's effects went against event order where the harness could tell their "
+        "objects (1 record, 2 effects checked); 1 out-of-order write not judged: an idempotent "
+        "write to another path of its record than the newer events' (PUT /members/{id}) "
+        "holding no id only its own event carries (derived, hashed, or one the other event "
+        "names too), so nothing told whether the two were about one object; "
         "final_state_matches_baseline compares the objects themselves"
     )
 

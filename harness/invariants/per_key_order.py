@@ -1,6 +1,10 @@
 """per_key_order: each record's effects follow its events' order.
 
-Ledger: the first effect of each event, per record, in time order, never goes down in seq.
+Ledger: the first effect of each event, per record, in time order, never goes down in seq —
+between events about one object of the record: two whose first writes are idempotent, to paths
+each holding an id only its own event carries (a customer's two invoices, ``PUT
+/invoices/{id}``), are about different objects and not compared (``_objects``), and a run in
+which no two events of a record wrote one resource showed no order kept (inconclusive).
 Register: every write per record and resource (downstream and path), in time order, never goes
 back to an older event's state after a newer one (a stale overwrite); repeats of one event side
 by side are fine. A write to another resource of the record (a member whose id is the hash of a
@@ -296,7 +300,10 @@ def per_key_order(facts: Facts) -> Verdict:
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
     if not walk.violations:
         if walk.unsure:
-            text = f"no record's effects went against event order on an object told apart ({scope})"
+            text = (
+                "no record's effects went against event order where the harness could tell "
+                f"their objects ({scope})"
+            )
             return verdict(NAME, Status.INCONCLUSIVE, CLASS, text + note)
         if walk.untold:
             text = f"no record's effects went against an order the automation could know ({scope})"
@@ -338,23 +345,18 @@ def _objects_note(walk: _Walk) -> str:
         note += (
             f"; {plural(walk.apart, 'out-of-order write')} not judged: each was about another "
             f"object of its record than the newer events written before it "
-            f"({_apart(walk.apart_write)}), so their order changed neither"
+            f"({route_of(walk.apart_write)}: an idempotent write to a path holding an id only "
+            "its own event carries), so their order changed neither"
         )
     if walk.unsure_write is not None:
         note += (
             f"; {plural(walk.unsure, 'out-of-order write')} not judged: an idempotent write to "
             f"another path of its record than the newer events' ({route_of(walk.unsure_write)}) "
-            "holding no id its event carries (derived or hashed), so nothing told whether the "
-            "two were about one object; final_state_matches_baseline compares the objects "
-            "themselves"
+            "holding no id only its own event carries (derived, hashed, or one the other event "
+            "names too), so nothing told whether the two were about one object; "
+            "final_state_matches_baseline compares the objects themselves"
         )
     return note
-
-
-def _apart(write: Effect) -> str:
-    return (
-        f"{route_of(write)}: an idempotent write to a path holding an id only its own event carries"
-    )
 
 
 def _untold_note(walk: _Walk, facts: Facts) -> str:
