@@ -4,6 +4,7 @@
     python benchmarks/bench_judge.py --events 50000 # a quicker look
     python benchmarks/bench_judge.py --faulted      # phase 4 alone: 50,000 faulted deliveries
     python benchmarks/bench_judge.py --record-only  # phase 5 alone: writes naming their record
+    python benchmarks/bench_judge.py --objects      # phase 6 alone: a ledger's objects
 
 Phase 1 builds a synthetic ledger History in memory (each event delivered twice, some
 failures and timeouts, ~1% duplicate effects, some harmless repeated PUTs, a few
@@ -39,6 +40,13 @@ short and records repeating a body, by the thousand, to show anything quadratic 
 beside its peer, the same Histories with writes naming their event too: CPU-s of ``judge``
 (best of ``--runs``) with the four defaults and target_available, and judge's own peak
 allocation. The issue's aim: within 1.5x of the peer.
+
+Phase 6 (``--objects [N]``, run on its own) times per_key_order's objects of a ledger record
+on their dearest shape: N events (200,000 unless given) over N/5 customers, each about an
+invoice of its own written ``PUT /invoices/<id>`` (every pair of a customer's events apart,
+10% of them written newer first: each looked at; then the run's paths, for an order kept),
+beside its peer, the same History POSTing to ``/invoices`` (judged as before: the swapped
+pairs fail). CPU-s of ``judge`` (best of ``--runs``).
 
 Goals: judge <= 5 s and <= 1 GiB peak memory for 1,000,000 deliveries, in memory; load() +
 judge() + the redaction (``harness check``) <= 5 s and <= 1 GiB, for the passing and the
@@ -629,6 +637,74 @@ def phase_record_only(n: int, runs: int) -> None:
     print(line("process peak RSS", f"{max_rss_mib():,.0f} MiB"))
 
 
+# Phase 6's shape: Stripe invoice.paid judged as a ledger keyed by the customer, each event about
+# an invoice of its own, written by the invoice's id (as the sound demo writes a Stripe object).
+OBJECTS_EVENTS = 200_000
+OBJECTS_SWAPPED = 0.1  # a customer's consecutive events written newer first
+
+
+def build_objects(n: int, *, put: bool, seed: int = 7) -> History:
+    """Phase 6's History: ``n`` events over n/5 customers, each delivered once and about an
+    invoice of its own (``in_…`` in its payload), written ``PUT /invoices/<id>`` (``put``) or
+    ``POST /invoices`` (the peer); OBJECTS_SWAPPED of a customer's consecutive pairs written
+    newer first, the older one answered before either write: an order the ledger judges."""
+    rng = random.Random(seed)
+    events = []
+    deliveries = []
+    for i, drawn in _keyed(n, rng):
+        key = drawn.replace("ord_", "cus_")
+        invoice = {"id": f"in_{i:08d}Q", "object": "invoice", "customer": key, "amount": 2000}
+        eid = f"evt_{i:08d}"
+        payload = {"id": eid, "object": "event", "data": {"object": invoice}}
+        events.append(Event(eid, key, i, "invoice.paid", i * 0.001, payload))
+        deliveries.append(
+            Delivery(
+                f"dlv_{i:08d}", eid, 1, i * 0.001, i * 0.001, i * 0.001 + 0.0005, 200, Outcome.OK
+            )
+        )
+    written = {e.id: e.occurred_at + 0.0007 for e in events}
+    last: dict[str, Event] = {}
+    for event in events:  # swap some writes with the customer's event before
+        prior = last.get(event.key)
+        if prior is not None and rng.random() < OBJECTS_SWAPPED:
+            written[prior.id], written[event.id] = written[event.id], written[prior.id]
+        last[event.key] = event
+    effects = []
+    for event in sorted(events, key=lambda e: written[e.id]):
+        invoice_id = event.payload["data"]["object"]["id"]
+        method, path = ("PUT", f"/invoices/{invoice_id}") if put else ("POST", "/invoices")
+        effects.append(
+            Effect(
+                f"eff_{event.seq:08d}", "api", written[event.id], method, path, {}, "{}",
+                200, (event.id,), None,
+            )
+        )  # fmt: skip
+    return History(_run_info(seed), events, deliveries, effects)
+
+
+def phase_objects(n: int, runs: int) -> None:
+    """Phase 6: per_key_order's objects of a ledger record (``invariants._objects``) on their
+    dearest shape, beside its peer POSTing to one collection (judged as before)."""
+    print(
+        f"Phase 6: judge() a ledger keyed by the customer whose events are each about an invoice "
+        f"of its own: {n:,} events over {max(1, n // 5):,} customers, "
+        f"{OBJECTS_SWAPPED:.0%} of a customer's consecutive pairs written newer first; CPU-s of "
+        f"judge (the four defaults + target_available), best of {runs}; peer: the same "
+        "History POSTing to one collection (/invoices)"
+    )
+    history, peer = build_objects(n, put=True), build_objects(n, put=False)
+    times, verdicts = timed_judge(history, runs, SPECS, time.process_time)
+    peer_times, peer_verdicts = timed_judge(peer, runs, SPECS, time.process_time)
+    best, peer_best = min(times), min(peer_times)
+    ratio = f"peer {peer_best:.2f} CPU-s ({best / peer_best:.2f}x)"
+    print(line("judge, PUT /invoices/{id}", f"{best:.2f} CPU-s", ratio))
+    for v, p in zip(verdicts, peer_verdicts, strict=True):
+        if v.invariant == "per_key_order":
+            print(f"    {v.invariant}: {v.status.value}: {v.summary}")
+            print(f"    peer: {p.status.value}: {p.summary}")
+    print(line("process peak RSS", f"{max_rss_mib():,.0f} MiB"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500_000)
@@ -654,6 +730,15 @@ def main() -> int:
         help=f"phase 5 alone: writes naming only their record ({RECORD_ONLY_EVENTS:,} events "
         "unless given), passing and failing, each beside its peer naming its event",
     )
+    parser.add_argument(
+        "--objects",
+        type=int,
+        nargs="?",
+        const=OBJECTS_EVENTS,
+        metavar="EVENTS",
+        help=f"phase 6 alone: a ledger whose events are each about an object of their own "
+        f"({OBJECTS_EVENTS:,} events unless given), beside its peer POSTing to one collection",
+    )
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # phase 2's child
     args = parser.parse_args()
     if args.load:
@@ -665,6 +750,9 @@ def main() -> int:
         return 0
     if args.record_only:
         phase_record_only(args.record_only, args.runs)
+        return 0
+    if args.objects:
+        phase_objects(args.objects, args.runs)
         return 0
     start = time.perf_counter()
     history = build(args.events)

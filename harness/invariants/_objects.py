@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -109,19 +110,21 @@ class Against:
     ``held`` is the record's newest event applied before it; when ``held`` is not about the
     same object, the record's other newer events applied before it are looked at (the newest
     about the same object, else the newest nothing told apart) — an out-of-order step is
-    ``APART`` only when it is apart from every one of them. Built for the few out-of-order
-    steps of a run: the indexes are made at the first that needs them.
+    ``APART`` only when it is apart from every one of them. Built for a run's out-of-order
+    steps, on ``records`` (theirs): the index is made at the first that needs it, each
+    event's payload read once.
     """
 
-    def __init__(self, facts: Facts) -> None:
+    def __init__(self, facts: Facts, records: Collection[str]) -> None:
         self._facts = facts
+        self._asked = records
         self._place: dict[str, int] = {}  # event id -> its first write's place in time order
         self._records: dict[str, list[Event]] = {}
+        self._sides: dict[str, Side] = {}
 
     def __call__(self, older: Event, write: Effect, held: Event) -> tuple[Event, Relation]:
-        first = self._facts.first_write
-        side = Side(older, write)
-        if relation(side, Side(held, first[held.id])) is Relation.SAME:
+        side = self._side(older)
+        if relation(side, self._side(held)) is Relation.SAME:
             return held, Relation.SAME
         if not self._place:
             self._index()
@@ -130,7 +133,7 @@ class Against:
         for newer in self._records[older.key]:
             if newer.seq <= older.seq or self._place[newer.id] >= before:
                 continue
-            how = relation(side, Side(newer, first[newer.id]))
+            how = relation(side, self._side(newer))
             if how not in found or newer.seq > found[how].seq:
                 found[how] = newer
         for how in (Relation.SAME, Relation.UNSURE):
@@ -138,17 +141,24 @@ class Against:
                 return found[how], how
         return held, Relation.APART
 
+    def _side(self, event: Event) -> Side:
+        found = self._sides.get(event.id)
+        if found is None:
+            found = self._sides[event.id] = Side(event, self._facts.first_write[event.id])
+        return found
+
     def _index(self) -> None:
         """Each event's first write's place among the run's first writes, and the events of
-        each record that have one, in that order."""
+        each record asked about that have one, in that order."""
         events = self._facts.events_by_id
+        asked = self._asked
         place, last = -1, None
         for eid, eff in self._facts.first_write.items():
             if eff is not last:
                 place, last = place + 1, eff
-            self._place[eid] = place
             event = events.get(eid)
-            if event is not None:
+            if event is not None and event.key in asked:
+                self._place[eid] = place
                 self._records.setdefault(event.key, []).append(event)
 
 
@@ -159,20 +169,23 @@ def lone(facts: Facts) -> Effect | None:
     one (asked when no out-of-order step was judged). The paths alone: no payload is read."""
     events = facts.events_by_id
     seen: set[tuple[str, str, str]] = set()
-    records: set[str] = set()
+    records: set[str] = set()  # until one is shown
     shown: Effect | None = None
     for eid, write in facts.first_write.items():
         event = events.get(eid)
         if event is None:
             continue
-        path = resource(write)
+        path = write.path.partition("?")[0]  # resource(), inlined: once per event of the run
         slot = (event.key, write.downstream, path)
-        if slot in seen or not idempotent(write) or (eid in path and eid in _segments(path)):
+        if slot in seen or write.method.upper() not in IDEMPOTENT:
+            return None
+        if eid in path and eid in _segments(path):
             return None
         seen.add(slot)
-        if event.key in records:
-            shown = shown or write
-        records.add(event.key)
+        if shown is None:
+            if event.key in records:
+                shown = write
+            records.add(event.key)
     return shown
 
 

@@ -194,7 +194,7 @@ class _Objects:
         if facts.history.info.model is Model.REGISTER:
             self.judged.extend(behind)
             return
-        against = Against(facts)
+        against = Against(facts, {v.key for v in behind})
         for v in behind:
             newer, how = against(v.event, v.effect, v.newer_event)
             if how is Relation.APART:
