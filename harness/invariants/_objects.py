@@ -7,15 +7,19 @@ invoice's final state is independent of the other's. A refund applied before the
 the same charge is what the ledger's order is for, and a POST appending to a collection, or
 a write naming an id both events carry, keeps the pair judged.
 
-``relation(older, its write, newer, its write)``:
+``relation(Side(older, its first write), Side(newer, its first write))``:
 
 * ``APART`` — both are idempotent writes (PUT, PATCH, DELETE) to different resources, each path
   holds an id its own event carries and the other does not (anywhere in its payload), and
   neither path holds an id both carry other than their record's key, nor its own event's id
   (an entry per event is a line of the ledger, kept in order like a POST's).
 * ``UNSURE`` — idempotent writes to different resources, nothing shared, but a path holds no
-  id its event carries (a hashed or derived one): nothing tells whether it is one object.
+  id only its own event carries (a hashed or derived one, or one the other event names too):
+  nothing tells whether the two are about one object.
 * ``SAME`` — anything else: judged, as it always was.
+
+``Against`` finds what an out-of-order step is judged against; ``lone`` says when no two
+events of a record wrote one resource, so that no order was shown kept.
 """
 
 from __future__ import annotations
