@@ -65,6 +65,9 @@ def test_a_uuid_keeps_its_version_and_variant_and_a_record_s_ids_stay_its_own() 
         for ev in events:
             made = uuid.UUID(ev.payload["request"])
             assert made.version == 4 and made.variant == uuid.RFC_4122
+            # in the example's lower case: a digit permuted to a letter came out upper case
+            # (``58739aB6-…-eBB2924F5c35``), which a receiver matching ``[0-9a-f]`` would refuse
+            assert ev.payload["request"] == str(made)
         customers: dict[str, set[str]] = {}
         for ev in events:
             customers.setdefault(ev.key, set()).add(ev.payload["order"]["customer"])
