@@ -47,3 +47,24 @@ def test_a_subscription_updated_twice_in_one_second_ends_on_its_later_update(
     judged = init_and_run(sound, "stripe:customer.subscription.updated", hazard, tmp_path)
     for name in ("no_lost_events", "per_key_order", "final_state_matches_baseline"):
         assert judged[name]["status"] == "pass", said(judged[name])
+
+
+@pytest.mark.parametrize(
+    ("library", "hazard"),
+    [
+        ("stripe:customer.subscription.updated", "renamed-field"),
+        ("stripe:payment_intent.succeeded", "missing-field"),
+    ],
+)
+def test_a_stripe_object_missing_a_field_it_writes_is_refused_not_written_as_null(
+    sound: Automation, library: str, hazard: str, tmp_path: Path
+) -> None:
+    """The hazards rename a subscription's ``customer`` and null a payment's ``amount``. The
+    sound automation read a Stripe object's fields with ``.get()`` and wrote null in their
+    place, with a 202: ``drift_is_loud`` failed it, true to what it did ("20 drifted events of
+    20 … corrupted or dropped silently"; "8 … of 14"). Stripe writes every field of an object
+    (null where it has none) and never a null amount: it now answers 400 naming the field."""
+    judged = init_and_run(sound, library, hazard, tmp_path)
+    drift = judged["drift_is_loud"]
+    assert drift["status"] == "pass", said(drift)
+    assert "rejected loudly" in drift["summary"], said(drift)
