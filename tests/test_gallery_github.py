@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from .conftest import harness
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +28,8 @@ def github_run(hazard: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
     """``harness init --provider github --events github:issues`` for the sync, as
     docs/five-minutes.md says, then ``harness run hazard``: the verdicts by invariant."""
     with automation("github_issues", "/hooks/github", GITHUB) as target:
-        created = harness(
-            "init", "--provider", "github", "--events", "github:issues",
-            "--target", target.url, "--downstream", f"tracker={target.downstream_port}",
-            "--yes", cwd=tmp_path,
-        )  # fmt: skip
-        assert created.code == 0, created.err
+        tracker = f"tracker={target.downstream_port}"
+        init_project("github", "github:issues", target.url, tracker, tmp_path)
         ran = harness(
             "run", hazard, "--seed", "7", "--report", "report.json", cwd=tmp_path, env=GITHUB
         )

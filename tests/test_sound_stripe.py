@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .conftest import SECRET, Automation, harness
-from .test_gallery import said, verdicts
+from .test_gallery import init_project, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -21,12 +21,8 @@ def init_and_run(
 ) -> dict[str, dict[str, Any]]:
     """The project init writes for ``library`` against the sound automation, then ``harness run
     hazard``: the verdicts by invariant."""
-    created = harness(
-        "init", "--provider", "stripe", "--events", library,
-        "--target", sound.service.url + "/hooks/stripe", "--secret-env", "HARNESS_SECRET",
-        "--downstream", f"api={sound.downstream_port}", "--yes", cwd=tmp_path,
-    )  # fmt: skip
-    assert created.code == 0, created.err
+    hook, api = sound.service.url + "/hooks/stripe", f"api={sound.downstream_port}"
+    init_project("stripe", library, hook, api, tmp_path, "--secret-env", "HARNESS_SECRET")
     env = {"HARNESS_SECRET": SECRET}
     ran = harness("run", hazard, "--seed", "7", "--report", "report.json", cwd=tmp_path, env=env)
     assert (tmp_path / "report.json").is_file(), ran.out + ran.err
