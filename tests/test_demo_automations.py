@@ -572,7 +572,16 @@ def test_a_stripe_amount_that_is_not_a_whole_number_is_refused_naming_it() -> No
         "object": "event",
         "type": "invoice.paid",
         "created": 1_772_366_400,
-        "data": {"object": {"id": "in_1Pgc", "object": "invoice", "amount_paid": 2000}},
+        "data": {
+            "object": {
+                "id": "in_1Pgc",
+                "object": "invoice",
+                "amount_paid": 2000,
+                "status": "paid",
+                "currency": "usd",
+                "customer": "cus_Q1w2",
+            }
+        },
     }
     [(event, _)] = parse_batch(json.dumps(paid).encode())
     assert event.call.body["amount"] == 2000

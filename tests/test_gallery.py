@@ -88,6 +88,18 @@ def run(
     return done, json.loads(report.read_text())
 
 
+def init_project(
+    provider: str, events: str, target: str, downstream: str, cwd: Path, *more: str
+) -> None:
+    """``harness init --provider … --events … --target … --downstream NAME=PORT --yes`` in
+    ``cwd``, as docs/five-minutes.md says: a new user's project."""
+    created = harness(
+        "init", "--provider", provider, "--events", events, "--target", target,
+        "--downstream", downstream, *more, "--yes", cwd=cwd,
+    )  # fmt: skip
+    assert created.code == 0, created.err
+
+
 def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     [only] = report["runs"]
     return {v["invariant"]: v for v in only["verdicts"]}

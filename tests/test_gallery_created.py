@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .conftest import harness
+from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +65,19 @@ def test_a_debounce_that_drops_the_latest_change_is_still_lost(tmp_path: Path) -
     assert re.search(r"\d+ records? short of PATCH /customers/\{id\}", lost["summary"]), said(lost)
     assert "creating it anew" not in lost["summary"]
     assert done.code == 1
+
+
+def test_a_sync_whose_fetch_the_double_cannot_answer_is_told_to_stub_it(tmp_path: Path) -> None:
+    """``harness init --provider attio --events attio:record.updated`` + ``harness run``, as a
+    new user does: the double holds no Attio record, the sync's fetch gets 404 and it answers
+    500 to every delivery. The verdicts said "likely cause: the automation crashed"; it is the
+    read that wants a stub."""
+    with automation("fetch_upsert", "/webhooks/attio") as target:
+        api = f"api={target.downstream_port}"
+        init_project("attio", "attio:record.updated", target.url, api, tmp_path)
+        env = {"ATTIO_WEBHOOK_SECRET": "gallery0attio0secret0not0real"}  # the test's own
+        ran = harness("run", "duplicate-storm", "--seed", "7", cwd=tmp_path, env=env)
+    assert ran.code == 3, ran.out + ran.err  # nothing accepted: nothing put to the test
+    assert "crashed" not in ran.out, ran.out
+    read = "500 after GET /v2/objects/{id}/records/{id} answered 404"
+    assert f"likely cause: {read}" in ran.out, ran.out

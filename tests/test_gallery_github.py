@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from .conftest import harness
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +28,8 @@ def github_run(hazard: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
     """``harness init --provider github --events github:issues`` for the sync, as
     docs/five-minutes.md says, then ``harness run hazard``: the verdicts by invariant."""
     with automation("github_issues", "/hooks/github", GITHUB) as target:
-        created = harness(
-            "init", "--provider", "github", "--events", "github:issues",
-            "--target", target.url, "--downstream", f"tracker={target.downstream_port}",
-            "--yes", cwd=tmp_path,
-        )  # fmt: skip
-        assert created.code == 0, created.err
+        tracker = f"tracker={target.downstream_port}"
+        init_project("github", "github:issues", target.url, tracker, tmp_path)
         ran = harness(
             "run", hazard, "--seed", "7", "--report", "report.json", cwd=tmp_path, env=GITHUB
         )
@@ -104,3 +100,20 @@ def test_an_issue_whose_ticket_id_was_lost_is_not_found_in_the_clean_runs_memory
     lost = judged["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert "missing PATCH /tickets/{id}" in lost["summary"], said(lost)
+
+
+def test_a_sync_keeping_tickets_by_issue_number_meets_each_run_s_issues_as_new(
+    tmp_path: Path,
+) -> None:
+    """``issue_tickets`` keeps a ticket per ``repo#number`` for the life of its process, as a
+    correct sync does: an issue's number is never another issue's. Each run renumbers an
+    issue's ``number``, but kept its bit length: 1347 has 1,024 values, and of 150 issues some
+    always met a number of the clean run's, whose ticket the sync updated instead of creating
+    this run's — a false failure ("missing POST /tickets"), in one harness run after another
+    (harness init --provider github --events github:issues + harness run: over a third of a
+    late run's issues)."""
+    with automation("issue_tickets", "/hooks/github", GITHUB) as target:
+        _, report = run(target, str(SCENARIOS / "github-issues-many.yaml"), tmp_path, env=GITHUB)
+    judged = verdicts(report)
+    for name in ("no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"):
+        assert judged[name]["status"] == "pass", said(judged[name])

@@ -65,6 +65,9 @@ def test_a_uuid_keeps_its_version_and_variant_and_a_record_s_ids_stay_its_own() 
         for ev in events:
             made = uuid.UUID(ev.payload["request"])
             assert made.version == 4 and made.variant == uuid.RFC_4122
+            # in the example's lower case: a digit permuted to a letter came out upper case
+            # (``58739aB6-…-eBB2924F5c35``), which a receiver matching ``[0-9a-f]`` would refuse
+            assert ev.payload["request"] == str(made)
         customers: dict[str, set[str]] = {}
         for ev in events:
             customers.setdefault(ev.key, set()).add(ev.payload["order"]["customer"])
@@ -121,6 +124,7 @@ def _recorded(n: int) -> Event:
         "customer_email": "ada@example.com",
         "customer_name": "Ada Lovelace",
         "request": "0b2c3d4e-5f60-4a71-8b92-a3b4c5d6e7f8",
+        "trace": "0B2C3D4E-5F60-4A71-8B92-A3B4C5D6E7F8",
         "sha": "3f2a9c0d4e5b6a7f8091a2b3c4d5e6f708192a3b",
         "url": "https://invoice.stripe.com/i/acct_1PgcR8QWoDuPnP/x",
         "amount_paid": 2000,
@@ -143,6 +147,8 @@ def test_a_recording_is_sent_as_recorded_but_for_its_ids_each_run_s_own() -> Non
             assert after.key == now["id"] != was["id"] and len(now["id"]) == len(was["id"])
             assert re.fullmatch(r"[0-9a-f]{40}", now["sha"]) and now["sha"] != was["sha"]
             assert uuid.UUID(now["request"]).version == 4 and now["request"] != was["request"]
+            assert now["request"] == now["request"].lower() and now["trace"].isupper()
+            assert now["trace"] == now["request"].upper()  # one id in either case
             # everything else as recorded: enums, an email, a name, a URL holding an id, amounts
             for field in ("billing_reason", "collection_method", "customer_email", "url"):
                 assert now[field] == was[field]

@@ -261,7 +261,7 @@ def _parse_doc(doc: Any, lenient: bool) -> HookEvent:
     event_id = _str(doc, "id")
     event_type = _str(doc, "type")
     if doc.get("object") == "event":
-        return _stripe_event(doc, event_id, event_type)
+        return _stripe_event(doc, event_id, event_type, lenient)
     _str(doc, "occurred_at")
     sequence = _int(doc, "sequence", minimum=1)
     read = _Fields(lenient)
@@ -281,27 +281,41 @@ def _parse_doc(doc: Any, lenient: bool) -> HookEvent:
     return HookEvent(event_id, event_type, model, key, sequence, call)
 
 
-def _stripe_event(doc: dict[str, Any], event_id: str, event_type: str) -> HookEvent:
+def _stripe_event(doc: dict[str, Any], event_id: str, event_type: str, lenient: bool) -> HookEvent:
     """A Stripe event (``{"object": "event", "created", "data": {"object": {...}}}``), as
     replayed from a Stripe export: successive states of the object it is about (a register
-    keyed by its id, ordered by ``created``), written to ``PUT /<object type>s/<id>``."""
+    keyed by its id, ordered by ``created``), written to ``PUT /<object type>s/<id>``.
+
+    Stripe writes every field of an object, null where it has none (a payment without a
+    customer): read strictly, a missing field is a malformed event (400 naming it), and an
+    amount is an integer; ``lenient`` passes a missing one on as null."""
     created = _int(doc, "created", minimum=1)
     found = _obj(_obj(doc, "data"), "object", "data.")
     object_id = _str(found, "id", "data.object.")
     kind = _str(found, "object", "data.object.")
-    # An amount the object has is a whole number of minor units: null or text is refused,
-    # never written on as a paid invoice of no amount.
-    amount = next((n for n in ("amount_paid", "amount") if n in found), None)
+
+    def field(name: str) -> JSON:
+        return found.get(name) if lenient else _member(found, name, f"data.object.{name}")
+
     body: dict[str, JSON] = {
-        "status": found.get("status"),
-        "amount": _int(found, amount, "data.object.") if amount else None,
-        "currency": found.get("currency"),
-        "customer": found.get("customer"),
+        "status": field("status"),
+        "amount": _stripe_amount(found, lenient),
+        "currency": field("currency"),
+        "customer": field("customer"),
         "event": event_id,
     }
     path = f"/{quote(kind, safe='')}s/{quote(object_id, safe='')}"
     call = DownstreamCall("PUT", path, body)
     return HookEvent(event_id, event_type, Model.REGISTER, object_id, created, call)
+
+
+def _stripe_amount(found: dict[str, Any], lenient: bool) -> JSON:
+    """An invoice's ``amount_paid`` or a payment's ``amount`` (an integer of minor units, never
+    null in Stripe's objects); None for an object that has neither (a subscription)."""
+    for name in ("amount_paid", "amount"):
+        if name in found:
+            return found[name] if lenient else _int(found, name, "data.object.")
+    return None
 
 
 def json_error(status: int, message: str, *, field: str | None = None) -> web.Response:

@@ -4,17 +4,18 @@ It verifies the signature (whichever provider's scheme the headers show: Standar
 Stripe, GitHub, Shopify, Slack, HubSpot v3, Attio or generic HMAC) against every secret it was
 given — the one in ``--secret-env`` (HARNESS_SECRET) and, while a rotation is under way, the
 next one in the same name with ``_NEXT`` (HARNESS_SECRET_NEXT) — refusing forged, unsigned and
-stale deliveries with 401, stores each event in SQLite keyed by its id
-(a duplicate is acknowledged and dropped; a HubSpot batch, a JSON array of events, is stored
-event by event), acknowledges at once, and leaves the downstream
-calls to a background worker. The worker handles one record (order or contact) at a time
-and different records concurrently; it keeps ledger events in sequence order (holding a
-later event a while for a missing earlier one), never applies a register update older than
-the last one applied, and retries transient downstream failures with the event id as the
-``Idempotency-Key``. Processing state lives in SQLite, so a restart resumes where it stopped.
-Given a token endpoint (``HARNESS_TOKEN_URL``, with ``HARNESS_CLIENT_ID`` and
-``HARNESS_CLIENT_SECRET``), it calls the downstream with an OAuth bearer token, refreshed before
-it expires and at once when the downstream answers 401.
+stale deliveries with 401, stores each event in SQLite keyed by its id (a duplicate is
+acknowledged and dropped; a HubSpot batch, a JSON array of events, is stored event by event),
+acknowledges at once, and leaves the downstream calls to a background worker. The worker handles
+one record (order or contact) at a time and different records concurrently; it keeps ledger
+events in sequence order (holding a later event a while for a missing earlier one), never
+applies a register update older than the last one applied (one of the same time, as Stripe's
+whole-second ``created`` gives two updates of a second, is taken as the newer when it arrives
+later), and retries transient downstream failures with the event id as the ``Idempotency-Key``.
+Processing state lives in SQLite, so a restart resumes where it stopped. Given a token endpoint
+(``HARNESS_TOKEN_URL``, with ``HARNESS_CLIENT_ID`` and ``HARNESS_CLIENT_SECRET``), it calls the
+downstream with an OAuth bearer token, refreshed before it expires and at once when the
+downstream answers 401.
 
     HARNESS_SECRET=whsec_... [HARNESS_SECRET_NEXT=whsec_...] python -m harness.demo.sound \\
         --downstream http://127.0.0.1:9100 --state-dir .sound-state
@@ -315,8 +316,11 @@ class Worker:
             self._wake.set()
 
     async def _process(self, event: HookEvent, last_sequence: int) -> None:
-        if event.model is Model.REGISTER and event.sequence <= last_sequence:
-            reason = f"sequence {event.sequence} <= last applied {last_sequence}"
+        # Only an older update is stale: one of the same sequence or time (Stripe's ``created``
+        # is whole seconds, and one subscription changes twice in a second) arrived later and is
+        # taken as the newer; a redelivery of one event was dropped on receipt by its id.
+        if event.model is Model.REGISTER and event.sequence < last_sequence:
+            reason = f"sequence {event.sequence} < last applied {last_sequence}"
             await self._store.finish(event, ProcessResult("superseded", 0, reason), advance=False)
             return
         result = await self._deliver(event)

@@ -45,8 +45,9 @@ class OwnIds:
         kind = id_kind(text)
         if kind is None:
             return text
-        if kind == "uuid":
-            return self._alphabets.uuid(text)
+        if kind == "uuid":  # in the case it was recorded in (hex digits of one case)
+            made = self._alphabets.uuid(text.lower())
+            return made.upper() if text.isupper() else made
         if kind == "hex":
             return text.translate(self._hex)
         kept = id_head(text)  # a prefix and first character: ``cus_`` + ``Q``

@@ -46,12 +46,11 @@ class RunAlphabets:
         return found
 
     def uuid(self, made: str) -> str:
-        """A UUID drawn from the seed (``_vary.random_uuid``) as this run's: its hex digits
-        permuted, its version (14) and variant (19) kept, upper case kept."""
+        """A UUID drawn from the seed (``_vary.random_uuid``, lower case) as this run's: its hex
+        digits permuted, its version (14) and variant (19) kept; the caller upper-cases it for
+        an example in upper case."""
         if self._hex is None:
-            table = {ord(a): ord(b) for a, b in zip(_HEX, self(_HEX), strict=True)}
-            table |= {ord(chr(a).upper()): ord(chr(b).upper()) for a, b in table.items()}
-            self._hex = table
+            self._hex = {ord(a): ord(b) for a, b in zip(_HEX, self(_HEX), strict=True)}
         t = self._hex
         return (
             made[:14].translate(t)

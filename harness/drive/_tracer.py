@@ -1,16 +1,16 @@
 """Correlation by tracer values (DESIGN.md, "Seeing effects").
 
-Every run rewrites its events' ids, record keys and free-text values into unique tokens built
-from a per-run tag, keeping their format (an email stays an email, ``ord_…`` stays ``ord_…``).
-An effect that carries any token is attributed to its event (or record) without knowing how
-the target maps fields. The tag is random per run, so a stateful target that remembers a
-previous run's ids never mistakes this run's events for old ones. An id or key the payload
-holds as a JSON number cannot carry a token: it is renumbered per run instead (``renumbered``:
-the same bit length, and the low bits a double drops kept, so a 64-bit id stays one that a
-float mangles), and ``_correlate`` matches it verbatim. So is every other integer under a field
-named like an id (``id``, ``number``, ``*_id``, ``*Id``: an issue's ``number``, an order's
-``customer_id``), the same number to the same one within a run: a target that remembers records
-by them (a ticket per ``repo#number``) meets this run's as new ones, not as the clean run's.
+Every run rewrites its events' ids, record keys and free-text values into unique tokens built from a
+per-run tag, keeping their format (an email stays an email, ``ord_…`` stays ``ord_…``). An effect
+that carries any token is attributed to its event (or record) without knowing how the target maps
+fields. The tag is random per run, so a stateful target that remembers a previous run's ids never
+mistakes this run's events for old ones. An id or key the payload holds as a JSON number cannot
+carry a token: it is renumbered per run instead (``renumbered``: the same bit length but for a short
+number, moved among the 31-bit ones, and the low bits a double drops kept, so a 64-bit id stays one
+that a float mangles), and ``_correlate`` matches it verbatim. So is every other integer under a
+field named like an id (``id``, ``number``, ``*_id``, ``*Id``: an issue's ``number``, an order's
+``customer_id``), the same number to the same one within a run: a target that remembers records by
+them (a ticket per ``repo#number``) meets this run's as new ones, not as the clean run's.
 
 A scenario's ``tracer:`` (``TracerSpec``) can turn rewriting off, so replayed payloads stay as
 recorded, or limit it to some payload paths; ``_correlate`` then attributes by the correlation
@@ -272,17 +272,34 @@ def number_mask(tag: str) -> int:
     return int.from_bytes(hashlib.blake2b(tag.encode(), digest_size=8).digest(), "big")
 
 
+_SHORT = 16  # bits: a number this short is renumbered into ...
+_WIDE = 31  # ... the numbers of this many bits (an int4 still), a block of them the run's own
+
+
 def renumbered(n: int, mask: int) -> int:
     """``n`` as this run's number: the bits below its top one flipped by ``mask``, except
-    those a double drops (above 2**53): the same bit length, one-to-one within a run, and
-    a number a float mangles stays one it mangles (the big-number hazards). 0 and 1 have no
-    bit to flip; a small one repeats between runs more often (1 in 2**(bits-1))."""
+    those a double drops (above 2**53): one-to-one within a run, and a number a float mangles
+    stays one it mangles (the big-number hazards). 0 and 1 have no bit to flip.
+
+    A number of 17 bits or more keeps its bit length. A shorter one has too few values to be
+    another in every run — an issue's ``number`` 1347 came out the same in two runs once in
+    1,024, and an automation that keeps tickets by number meets dozens of runs' issues in one
+    ``harness run`` (over a third of a late run's did) — so it is moved into a block of 2**16 of
+    the 31-bit numbers chosen by ``mask`` (one in 16,384 blocks): ``1347`` becomes a 10-digit
+    number. A 31-bit number the flip lands in that block takes the place the short one left."""
     bits = n.bit_length()
     low = max(0, bits - 53)  # what float(n) rounds away
     span = bits - 1 - low
     if span <= 0:
         return n
-    return n ^ ((mask & ((1 << span) - 1)) << low)
+    flipped = n ^ ((mask & ((1 << span) - 1)) << low)
+    if _SHORT < bits != _WIDE:
+        return flipped
+    block = (1 << (_WIDE - 1)) | ((mask >> 40) % (1 << (_WIDE - 1 - _SHORT))) << _SHORT
+    if bits <= _SHORT:
+        return block | flipped
+    moved = flipped - block
+    return moved if 1 < moved < 1 << _SHORT else flipped
 
 
 def renumbering(old_id: str, new_id: str, old_key: str, new_key: str) -> dict[int, int]:

@@ -9,6 +9,10 @@
   automation passed the downstream's failure back to its sender, which redelivers or not as
   the provider does (``core._providers``): not a crash — whether a 5xx during an outage is a
   failure is a design question, which ``no_server_errors`` judges.
+- **A read the double could not answer**: most deliveries answered 5xx, and the automation's
+  reads of one route were answered 404 at least half as often — it fetches the record an event
+  names (Attio's webhooks carry ids only) from a double that holds nothing of it: the read
+  wants a stub, not the automation a fix.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 from ..core._model import Delivery, Fault
 from ..core._providers import PROVIDERS
 from ..history import History
-from ._facts import timestamp
+from ._facts import route_of, timestamp
 from ._fault_calls import DeliveryWindows
 from ._lag import waited
 from ._sender import sender_of
@@ -128,6 +132,43 @@ def failing_cause(settings: Mapping[str, Any], status: int, fault: Fault) -> tup
         f"out of it, acknowledge and retry the call to {fault.downstream} from a queue; "
         "no_server_errors judges the 5xx (docs/invariants.md)",
         f"{status} while {fault.downstream} {state}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MissingRead:
+    """The read (``GET``) of a downstream double answered 404 most: what route, how often."""
+
+    downstream: str
+    route: str
+    count: int
+
+
+def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRead | None:
+    """The route whose reads the double answered 404 most, when at least half as often as
+    ``deliveries`` (answered 5xx) number: the automation failed on what it fetched."""
+    reads = Counter(
+        (e.downstream, route_of(e))
+        for e in history.effects
+        if e.status == 404 and e.method.upper() == "GET"
+    )
+    if not reads:
+        return None
+    (downstream, route), count = reads.most_common(1)[0]
+    return MissingRead(downstream, route, count) if count * 2 >= len(deliveries) else None
+
+
+def missing_read_cause(status: int, found: MissingRead) -> tuple[str, str]:
+    """The likely cause of 5xx answers given by an automation whose reads the double answered
+    404: a stub to add (docs/scenarios.md, "downstreams")."""
+    return (
+        f"the automation answered {status} after reading what the downstream double does not "
+        f"hold: {found.route} on {found.downstream} was answered 404 {found.count} times (a "
+        "double answers a read with what the run wrote to it, or with a stub). An automation "
+        "that fetches the record an event names (Attio sends ids only) needs that read "
+        f"stubbed: a `routes:` entry for {found.route} on downstream {found.downstream} "
+        '(docs/scenarios.md, "downstreams"), then run again',
+        f"{status} after {found.route} answered 404",
     )
 
 

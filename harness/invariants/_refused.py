@@ -29,9 +29,12 @@ from ..core._model import Delivery, Evidence, Fault, Status, Verdict
 from ..history import History, delivery_column
 from ._facts import Facts, plural
 from ._refusal_context import (
+    MissingRead,
     TimedOut,
     failing_cause,
     failing_fault,
+    missing_read,
+    missing_read_cause,
     timed_out,
     timeout_cause,
 )
@@ -176,13 +179,15 @@ def refusals(history: History) -> Refusals | None:
     )
     (status, kind), count = answers.most_common(1)[0]
     most = [d for d in refused if d.status == status and no_answer(d) is kind]
+    server_error = status is not None and status >= 500
     cause, short = likely_cause(
         history.info.target,
         history.info.settings,
         status,
         kind,
         timed_out=timed_out(history, most) if kind is NoAnswer.TIMEOUT else None,
-        failing=failing_fault(history, most) if status is not None and status >= 500 else None,
+        failing=failing_fault(history, most) if server_error else None,
+        missing=missing_read(history, most) if server_error else None,
     )
     phases = SecretPhases.of(history.info.settings)
     signature = [d for d in refused if is_refusal(d)]
@@ -199,11 +204,13 @@ def likely_cause(
     *,
     timed_out: TimedOut | None = None,
     failing: Fault | None = None,
+    missing: MissingRead | None = None,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
     words naming what the run used, and in a few words (for a verdict's summary). What the
     run shows around those answers (``_refusal_context``): ``timed_out``, how deliveries that
-    got no answer ended; ``failing``, the downstream fault window most 5xx answers came in."""
+    got no answer ended; ``failing``, the downstream fault window most 5xx answers came in;
+    ``missing``, the read of a downstream double answered 404 with them."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -230,6 +237,8 @@ def likely_cause(
         return _payload(settings), "the payload's shape"
     if status >= 500 and failing is not None:
         return failing_cause(settings, status, failing)
+    if status >= 500 and missing is not None:
+        return missing_read_cause(status, missing)
     if status >= 500:
         return (
             "the automation crashed (5xx): the body of its answer usually names "

@@ -33,6 +33,9 @@ verdict it must get.
 * ``shopify_dedup``: handles each Shopify webhook id once and remembers every id for the life
   of its process; correct — a harness that sends its clean run's numeric ids again sees a run
   "lost".
+* ``issue_tickets``: a GitHub issues sync keeping one ticket per ``repo#number`` for the life of
+  its process; correct — a harness that gave a run's issues an earlier run's numbers would see
+  it update the old tickets instead of creating its own.
 * ``scheduled_sync``: stores each order and pays out 4 s after a window's first one (n8n's
   Wait node, a scheduled sync); correct, only seconds late — unseen by a short settle quiet.
 * ``stale_guard``: keeps each contact's last applied ``timestamp`` and answers 200 to an older
