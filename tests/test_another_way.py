@@ -13,7 +13,7 @@ from harness.core._scenario import InvariantSpec
 from harness.history import History
 from harness.invariants import judge
 
-from .test_expected import _settled, clean_run, ev, lost, ok, run, write
+from .test_expected import _settled, clean_run, ev, lost, ok, refused, run, write
 
 UPDATED = "contact.updated"
 ANOTHER_WAY = (
@@ -82,7 +82,9 @@ def test_every_event_of_a_ledger_may_write_its_resource_either_way() -> None:
 
 def test_a_create_in_the_collection_or_a_delete_is_not_the_item_written() -> None:
     """Only a PUT, PATCH or POST of the same item stands for another: a POST to the
-    collection makes a new resource, a DELETE removes one; nor does one write stand for two."""
+    collection makes a new resource, a DELETE removes one; nor does one write stand for two.
+    (A creation stands for an update only where the event that created the item in the clean
+    run made no creation here: below.)"""
     twins = contacts("zqclean", 1)
     clean = clean_run(twins, [upsert("PATCH", twins[0])])
     events = contacts("zqrun", 1)
@@ -191,3 +193,125 @@ def test_an_event_accepted_in_an_outage_and_put_where_its_twin_patched_recovered
     both = clean_run(twins, [upsert("PUT", twins[0]), upsert("PATCH", twins[0], at=0.006)])
     v = recovers(both, [refused, upsert("PUT", events[0], at=3.5)])
     assert v.status is Status.FAIL, v.summary
+
+
+OPENED, EDITED = "issues.opened", "issues.edited"
+STOOD = (
+    "POST /tickets made where the clean run made PATCH /tickets/{id} (1 event): the item "
+    "created by a later event of its record, after the event that created it in the clean run "
+    "was refused: counted as written (no record got more creations than its clean twin)"
+)
+
+
+def issue(tag: str) -> list[Event]:
+    """An issue opened, then edited."""
+    return [ev(tag, 1, OPENED, key=f"iss_{tag}k1"), ev(tag, 2, EDITED, key=f"iss_{tag}k1")]
+
+
+def ticket(event: Event, method: str = "POST", status: int = 201, at: float = 0.005) -> Effect:
+    """The issue's ticket written for ``event``: created (``POST /tickets``) or updated."""
+    path = "/tickets" if method == "POST" else "/tickets/ds_1"
+    return write(path, [event], method=method, at=at, status=status, downstream="tracker")
+
+
+def tickets_clean(model: Model) -> History:
+    """The clean run: the opening created the ticket, the edit updated it."""
+    twins = issue("zqclean")
+    return clean_run(twins, [ticket(twins[0]), ticket(twins[1], "PATCH", 200)], model=model)
+
+
+def opened_refused(effects: Sequence[Effect], clean: History) -> Verdict:
+    """The opening refused (the tracker down: its POST answered 503, the sender never
+    redelivered), the edit accepted, having made ``effects``."""
+    events = issue("zqrun")
+    refusal = ticket(events[0], status=503)
+    deliveries = [refused(events[0]), ok(events[1], at=1.0)]
+    h = run(
+        events, deliveries, [refusal, *effects], tag="zqrun", baseline=clean, model=clean.info.model
+    )
+    return lost(h)
+
+
+def test_a_ticket_created_by_the_edit_after_the_opening_was_refused_is_the_edit_written() -> None:
+    """The first event of an issue the sync sees creates its ticket, whichever it is: the
+    opening refused, the edit created it with the issue's latest state. Its clean twin PATCHed
+    (the opening had created the ticket there): it was failed, 'missing PATCH /tickets/{id}'
+    (issue_tickets under downstream-outage)."""
+    for model in (Model.REGISTER, Model.LEDGER):
+        clean = tickets_clean(model)
+        edit = issue("zqrun")[1]
+        v = opened_refused([ticket(edit)], clean)
+        assert v.status is Status.PASS, (model, v.summary)
+        assert STOOD in v.summary, v.summary
+
+
+def test_no_creation_a_failed_one_or_a_second_one_does_not_stand_for_the_update() -> None:
+    """The rule stands a creation for an update only where it is the record's one creation,
+    made: the edit that made nothing, or whose creation was refused or committed and then
+    answered 502 (the sync was told it failed), lost its write; a record whose opening created
+    the ticket and whose edit created another holds a duplicate, not an update."""
+    clean = tickets_clean(Model.REGISTER)
+    edit = issue("zqrun")[1]
+    for made in (
+        [],
+        [ticket(edit, status=503)],
+        [replace(ticket(edit, status=502), committed=True)],
+    ):
+        v = opened_refused(made, clean)
+        assert v.status is Status.FAIL, v.summary
+        assert "missing PATCH /tickets/{id} for 1" in v.summary, v.summary
+    events = issue("zqrun")
+    h = run(
+        events,
+        [ok(e) for e in events],
+        [ticket(events[0]), ticket(events[1], at=0.5)],
+        tag="zqrun",
+        baseline=clean,
+        model=Model.REGISTER,
+    )
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert "missing PATCH /tickets/{id} for 1" in v.summary, v.summary
+
+
+def test_an_edit_that_created_the_ticket_ahead_of_its_racing_opening_is_not_lost() -> None:
+    """simultaneous-same-record: the edit reached the sync first and created the ticket, the
+    opening then PATCHed it with its older state. A stale overwrite (per_key_order and
+    final_state_matches_baseline fail it), not a loss: no_lost_events said 'missing PATCH
+    /tickets/{id}' for the edit."""
+    clean = tickets_clean(Model.REGISTER)
+    events = issue("zqrun")
+    h = run(
+        events,
+        [ok(events[1], at=0.0), ok(events[0], at=0.001)],
+        [ticket(events[1]), ticket(events[0], "PATCH", 200, at=0.01)],
+        tag="zqrun",
+        baseline=clean,
+        model=Model.REGISTER,
+    )
+    v = lost(h)
+    assert v.status is Status.PASS, v.summary
+    assert (
+        "the item created by a later event of its record, ahead of the event that created it in "
+        "the clean run, which wrote the item it found (the events raced: per_key_order judges "
+        "their order): counted as written"
+    ) in v.summary, v.summary
+
+
+def test_an_edit_accepted_in_an_outage_that_created_its_ticket_recovered() -> None:
+    """recovers_after_outage read the clean twin's PATCH alone: the edit, accepted while the
+    tracker failed, created the ticket once it was back (the opening, refused before the
+    window, had made none) — 'made POST /tickets … but no PATCH /tickets/{id}', failed
+    (issue_tickets under downstream-outage)."""
+    clean = tickets_clean(Model.REGISTER)
+    events = issue("zqrun")
+    effects = [
+        ticket(events[0], status=503),
+        ticket(events[1], status=503, at=1.5),
+        ticket(events[1], at=3.5),
+    ]
+    deliveries = [refused(events[0]), ok(events[1], at=1.2)]
+    h = run(events, deliveries, effects, tag="zqrun", baseline=clean, model=Model.REGISTER)
+    outage = Fault("tracker", "status", 1.0, 3.0, {"status": 503})
+    [v] = judge(replace(h, faults=[outage]), [InvariantSpec("recovers_after_outage")])
+    assert v.status is Status.PASS, v.summary

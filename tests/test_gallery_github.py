@@ -24,10 +24,12 @@ pytestmark = pytest.mark.integration
 GITHUB = {"GITHUB_WEBHOOK_SECRET": "gallery0github0secret0not0real"}  # the test's own
 
 
-def github_run(hazard: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
-    """``harness init --provider github --events github:issues`` for the sync, as
+def github_run(
+    hazard: str, tmp_path: Path, sync: str = "github_issues"
+) -> dict[str, dict[str, Any]]:
+    """``harness init --provider github --events github:issues`` for ``sync``, as
     docs/five-minutes.md says, then ``harness run hazard``: the verdicts by invariant."""
-    with automation("github_issues", "/hooks/github", GITHUB) as target:
+    with automation(sync, "/hooks/github", GITHUB) as target:
         tracker = f"tracker={target.downstream_port}"
         init_project("github", "github:issues", target.url, tracker, tmp_path)
         ran = harness(
@@ -117,3 +119,19 @@ def test_a_sync_keeping_tickets_by_issue_number_meets_each_run_s_issues_as_new(
     judged = verdicts(report)
     for name in ("no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"):
         assert judged[name]["status"] == "pass", said(judged[name])
+
+
+def test_a_ticket_created_by_a_later_event_after_the_opening_was_refused_is_not_lost(
+    tmp_path: Path,
+) -> None:
+    """downstream-outage: an issue's ``opened`` met the tracker down and was answered 502
+    (GitHub never redelivers), so no ticket was made; its ``edited`` then found none and
+    created it with the issue's latest state. The record ends right. Its clean twin POSTed
+    for ``opened`` and PATCHed for ``edited``, and the run was failed as having lost the
+    PATCH ("2 of 4 records lack … missing PATCH /tickets/{id}")."""
+    judged = github_run("downstream-outage", tmp_path, "issue_tickets")
+    lost = judged["no_lost_events"]
+    assert lost["status"] == "pass", said(lost)
+    refused = "after the event that created it in the clean run was refused: counted as written"
+    assert refused in lost["summary"], said(lost)
+    assert judged["no_duplicate_effects"]["status"] == "pass", said(judged["no_duplicate_effects"])

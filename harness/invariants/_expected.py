@@ -13,6 +13,10 @@ per record or per run; a run whose writes of a request do not all name an event 
 per record or per run too, against the sum of what its events expect — so that "30 deals
 expected, 4 made" is a loss whatever the attribution.
 
+An item's write made by another method than its clean twin's counts for it (``same_resource``);
+so does the item's creation, where the event that created it in the clean run made none here
+and its record got no more creations than its clean twin (``Stood``).
+
 A write that names no event or record of its run and carries another run's tracer token is that
 run's late write (the target finished an earlier run's work while this one went: an explore
 example's queue, a journal judged without its invocation's late-effect hand-back): it is never
@@ -840,6 +844,34 @@ class Created:
     clean_created: int  # the clean twin's
 
 
+class Creator(enum.StrEnum):
+    """What became, in this run, of the event whose clean twin created a record's item."""
+
+    REFUSED = "refused"  # never accepted here
+    RACED = "raced"  # accepted, and wrote the item another event had created
+    FAILED = "failed"  # accepted, and made no creation of it
+
+
+@dataclass(frozen=True, slots=True)
+class Stood:
+    """An event that wrote no ``request`` (an item's write its clean twin made) but created
+    the item (``creation``), standing for the write.
+
+    The first event of a record an automation sees creates its item, whichever it is: where
+    the event whose clean twin created it made no creation here (``creator``: refused — its
+    sender never redelivered —, accepted with its creation failed, or it came after this one
+    and wrote the item it found), a later event creates it where its twin updated it. Only
+    where this event made, answered 2xx, as many creations in the item's collection beyond
+    its own twin's as it lacks writes, and the record got no more creations than its clean
+    twin: a second creation is a resource made twice (``no_duplicate_effects``), and no
+    creation at all stays a loss."""
+
+    request: Request
+    creation: Request
+    creator: Creator
+    later: bool  # the event's seq is after the creating event's
+
+
 @dataclass(slots=True)
 class Shortfalls:
     """What a run lacks of its expected effects, at each level."""
@@ -866,6 +898,10 @@ class Shortfalls:
     # other writes the clean twin made (``_written_in_part``): the twin's writes of that
     # request may have been for the events refused here — not lost, not known.
     partly: list[Short] = field(default_factory=list)
+
+    # Event id -> how its item's write was made by creating the item, the record's creating
+    # event having made no creation here (``Stood``): not loss, said.
+    stood: dict[str, Stood] = field(default_factory=dict)
 
     # Requests compared in the whole run whose count held only as a repeat elsewhere made up
     # records short of theirs (``Cancelled``): not passed.
@@ -988,6 +1024,43 @@ def shortfalls(
             found = grouped[id(wanted)] = _by_resource(wanted)
         return found
 
+    made_ok: Counter[tuple[str, Request]] | None = None  # (event id, creation) -> 2xx ones
+    of_record: dict[str, list[Event]] = {}
+    # (record key, creation) -> what its clean twin created, and its earliest event that made
+    # fewer than its twin: once per record, however many of its events ask.
+    creators: dict[tuple[str, Request], tuple[int, Event | None]] = {}
+
+    def stands(e: Event, request: Request, lack: int) -> Stood | None:
+        """Whether ``e``, short of ``lack`` writes of ``request`` (an item's), created the item
+        instead (``Stood``); what it reads found once, when first asked."""
+        nonlocal made_ok
+        resource = same_resource(request)
+        creation = created_in(resource)
+        if creation is None:
+            return None
+        if made_ok is None:
+            made_ok = _created_ok(writes, exp.routes, known)
+            for other in events:
+                of_record.setdefault(other.key, []).append(other)
+        own = exp.per_event.get(e.id)
+        if made_ok[(e.id, creation)] - (own.get(creation, 0) if own else 0) < lack:
+            return None
+        found = creators.get((e.key, creation))
+        if found is None:
+            found = creators[(e.key, creation)] = _creator(
+                of_record[e.key], creation, exp.per_event, by_event
+            )
+        clean, creator = found
+        if creator is None or by_record[(e.key, creation)] > clean:
+            return None
+        if creator.id not in accepted:
+            how = Creator.REFUSED
+        elif by_event[(creator.id, resource)]:
+            how = Creator.RACED
+        else:
+            how = Creator.FAILED
+        return Stood(request, creation, how, e.seq > creator.seq)
+
     def owe_coarse(key: str, resource: Request, requests: list[tuple[Request, int]]) -> None:
         """One event's need of ``resource``, owed per record or per run."""
         out.coarse.update(r for r, _ in requests)
@@ -1030,7 +1103,11 @@ def shortfalls(
             # where the twin wrote it by one; where by several (a PATCH and a PUT), the event
             # did each, and one made twice is not the other made: each is owed.
             if have < need or (short and len(requests) > 1):
-                out.events.setdefault(e.id, []).extend(short)
+                stood = None if len(requests) > 1 else stands(e, requests[0][0], need - have)
+                if stood is None:
+                    out.events.setdefault(e.id, []).extend(short)
+                else:
+                    out.stood[e.id] = stood
             elif short:  # the resource written, by another method than the clean run's
                 instead = _instead(e.id, resource, wanted, exact)
                 out.another_way[(short[0].request or resource, instead)] += 1
@@ -1165,6 +1242,40 @@ def _created_instead(
     if created <= clean_created or made < clean:
         return None
     return Created(short, creation, made, clean, created, clean_created)
+
+
+def _created_ok(
+    writes: Sequence[Effect], routes: Routes, known: Collection[str]
+) -> Counter[tuple[str, Request]]:
+    """(event id, creation) -> the creations (a POST to a collection) naming the event that
+    were answered 2xx: a creation committed and then failed is not one the target knew made."""
+    found: Counter[tuple[str, Request]] = Counter()
+    for w in writes:
+        request = routes.of(w)
+        if request.method == "POST" and not is_item(request.route) and 200 <= w.status < 300:
+            for eid in distinct(w.event_ids):
+                if eid in known:
+                    found[(eid, request)] += 1
+    return found
+
+
+def _creator(
+    record: Sequence[Event],
+    creation: Request,
+    per_event: Mapping[str, Counter[Request]],
+    by_event: Counter[tuple[str, Request]],
+) -> tuple[int, Event | None]:
+    """How many ``creation`` the clean twin of ``record`` (its events) made, and the earliest
+    of its events that made fewer here than its twin did (None: each made its own)."""
+    clean = 0
+    creator: Event | None = None
+    for e in record:
+        wanted = per_event.get(e.id)
+        twin_made = wanted.get(creation, 0) if wanted else 0
+        clean += twin_made
+        if by_event[(e.id, creation)] < twin_made and (creator is None or e.seq < creator.seq):
+            creator = e
+    return clean, creator
 
 
 def _instead(

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from ..core._model import Delivery, Effect, Event, Model
 from ._expected import (
     Created,
+    Creator,
     Expectation,
     Level,
     Request,
@@ -106,6 +107,8 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
         notes.append(f"{plural(found.superseded, 'superseded update')} skipped (not loss)")
     if found.another_way:
         notes.append(_another_way_text(exp, found))
+    if found.stood:
+        notes.append(_stood_text(exp, found))
     if found.coarse:
         requests = ", ".join(sorted(r.text(exp.several) for r in found.coarse))
         notes.append(f"{requests} compared per record or per run (not every one names an event)")
@@ -134,6 +137,42 @@ def _another_way_text(exp: Expectation, found: Shortfalls) -> str:
     return (
         f"{'; '.join(ways)}: the same resource written another way (an upsert that chose by "
         "whether it existed, or a race), not loss"
+    )
+
+
+_CREATOR = {
+    Creator.REFUSED: "after the event that created it in the clean run was refused",
+    Creator.FAILED: (
+        "after the event that created it in the clean run was accepted and made no creation"
+    ),
+    Creator.RACED: (
+        "ahead of the event that created it in the clean run, which wrote the item it found "
+        "(the events raced: per_key_order judges their order)"
+    ),
+}
+
+
+def _stood_text(exp: Expectation, found: Shortfalls) -> str:
+    """``POST /tickets made where the clean run made PATCH /tickets/{id} (3 events): the item
+    created by a later event of its record, after the event that created it in the clean run
+    was refused: counted as written …`` (``_expected.Stood``)."""
+    stood = found.stood.values()
+    ways = Counter((s.request, s.creation) for s in stood)
+    made = "; ".join(
+        f"{creation.text(exp.several)} made where the clean run made "
+        f"{request.text(exp.several)} ({plural(n, 'event')})"
+        for (request, creation), n in ways.most_common()
+    )
+    how = Counter(s.creator for s in stood)
+    whys = [
+        _CREATOR[c] + ("" if len(how) == 1 else f" ({plural(how[c], 'event')})")
+        for c in Creator
+        if how[c]
+    ]
+    which = "a later event" if all(s.later for s in stood) else "another event"
+    return (
+        f"{made}: the item created by {which} of its record, {'; or '.join(whys)}: counted as "
+        "written (no record got more creations than its clean twin)"
     )
 
 

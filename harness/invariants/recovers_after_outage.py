@@ -66,6 +66,7 @@ from ._expected import (
     Level,
     Request,
     Short,
+    Stood,
     expectation_of,
     same_resource,
     shortfalls,
@@ -622,6 +623,7 @@ def _done(
     newer = _newer(facts, owing) if register else {}
     done: dict[str, _Done] = {}
     short: dict[str, list[Short]] = {}
+    stood: dict[str, Stood] | None = None  # found once, when an event first lacks a write
     for e in owing:
         owed: dict[Request | None, int] = {None: 1}
         if (counted := needs[e.id]) is not None:
@@ -634,6 +636,15 @@ def _done(
         for kind, n in owed.items():
             look = kind if kind is None or ways[same_resource(kind)] > 1 else same_resource(kind)
             found = _candidates(writes, e, look, newer.get(e.id, ()))
+            if len(found) < n and kind is not None:
+                if stood is None:
+                    history = facts.history
+                    stood = shortfalls(
+                        exp, history.events, facts.accepted, facts.writes_in_order
+                    ).stood
+                # The item created where its clean twin updated it (``_expected.Stood``).
+                if (instead := stood.get(e.id)) is not None and instead.request == kind:
+                    found = sorted([*found, *writes.get((e.id, instead.creation), [])], key=_at)
             if len(found) < n:
                 lacking.append(Short(Level.EVENT, e.id, kind, n, len(found)))
                 continue
