@@ -504,6 +504,31 @@ def test_a_receiver_that_remembers_every_webhook_id_is_not_called_lossy(tmp_path
     assert all(i.isdigit() for i in mine | clean)
 
 
+def test_a_receiver_keeping_orders_by_their_gid_meets_each_runs_orders_as_new(
+    tmp_path: Path,
+) -> None:
+    """The order's ``id`` was renumbered per run, but the number inside its
+    ``admin_graphql_api_id`` went out as drawn, the same in the clean run and this one: a
+    receiver keeping orders by their gid (tests/gallery/shopify_gid_orders.py) skipped every
+    order of this run, "12 of 12 accepted events produced no effect (lost)". The gid's number
+    is renumbered as the ``id`` now, and the fulfilment orders still pair with their clean
+    twins by it."""
+    with automation("shopify_gid_orders", "/webhooks/orders", SHOPIFY) as target:
+        done, report = run(
+            target, str(SCENARIOS / "shopify-orders-by-gid.yaml"), tmp_path, env=SHOPIFY
+        )
+    own = verdicts(report)
+    for name in ("no_lost_events", "final_state_matches_baseline"):
+        assert own[name]["status"] == "pass", said(own[name])
+    assert report["runs"][0]["counts"]["effects"] == 12, report["runs"][0]["counts"]
+    assert done.code == 0, done.out + done.err
+    [h] = load_all(tmp_path / "journal.db")
+    assert h.baseline is not None
+    for run_events in (h.events, h.baseline.events):
+        for e in run_events:
+            assert e.payload["admin_graphql_api_id"] == f"gid://shopify/Order/{e.payload['id']}"
+
+
 def test_ignores_types_by_design_is_not_loss(tmp_path: Path) -> None:
     """order.created and order.fulfilled answered 200 with no effect, on purpose."""
     with automation("ignores_types", "/hooks/orders") as target:

@@ -11,10 +11,11 @@ string of the payload that is an id by the rules that find an example's ids (``_
 letters chosen by the run's tag (``_run_ids.RunAlphabets``): the prefix and first character
 kept, each character's class kept (a hex id stays hex, a UUID keeps its version and variant),
 the same id to the same id within the run and another in another run. Integers under id-named
-fields are renumbered (``_tracer.renumbered``). Everything else — names, emails, amounts,
-enums, a URL holding an id — is sent as recorded. Effects are attributed by the ids they carry
-(``_correlate``'s verbatim ids) and the correlation rules; the journal keeps each event's
-recorded id beside its own (``_replay``).
+fields are renumbered (``_tracer.renumbered``), and an id inside a longer string (a URL's
+``acct_…``) is made the run's own as it is whole (``_inner_ids``). Everything else — names,
+emails, amounts, enums, the rest of a URL — is sent as recorded. Effects are attributed by the
+ids they carry (``_correlate``'s verbatim ids) and the correlation rules; the journal keeps each
+event's recorded id beside its own (``_replay``).
 """
 
 from __future__ import annotations

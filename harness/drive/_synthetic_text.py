@@ -29,6 +29,7 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
+from ._inner_ids import inner, inner_words
 from ._sources import Drawn, Shape, checked
 from ._template import Spans, Whole
 from ._tracer import Tokens, marked, number_mask, renumbered, renumbering, traced
@@ -86,6 +87,8 @@ class TextTemplate:
         # The holes under an id-named field, where an integer is renumbered per run (``_tracer``)
         self._owned: list[int] = []
         self.constants: set[str] = set()  # the example's strings written as they are
+        # What ``_inner_ids`` may rewrite inside them (their digit runs and id-like words)
+        self._inside: set[str] = set()
         self._numbers: set[int] = set()  # the example's integers
         self._pending = ""
         self._node(skeleton, ())
@@ -147,6 +150,7 @@ class TextTemplate:
         """A string of the example as the tracer leaves or marks it: the token, where it goes,
         is a hole; what is around it is text (JSON escapes each character on its own)."""
         self.constants.add(text)
+        self._inside.update(inner_words(text))
         mark = "\ue000"  # a character the text lacks stands for the token
         while mark in text:
             mark = chr(ord(mark) + 1)
@@ -191,10 +195,35 @@ class TextTemplate:
         its holes are filled with."""
         return self._numbers | {v for v in filled if type(v) is int}
 
-    def text(self, filled: list[Any], ids: tuple[str, str, str, str], token: str, mask: int) -> str:
+    def inner_ids(
+        self, filled: list[Any], ids: tuple[str, str, str, str], mask: int
+    ) -> dict[str, str] | None:
+        """What an id inside a string of the payload becomes (``_tracer._Rewrite.inner_ids``);
+        None where one of the example's constants may hold one: that event goes the way of
+        objects."""
+        old_id, old_key, new_id, new_key = ids
+        found: dict[str, str] = {}
+        for n in self._owned:
+            value = filled[n]
+            if type(value) is int and value > 1:
+                found[str(value)] = str(renumbered(value, mask))
+        numbers = renumbering(old_id, new_id, old_key, new_key)
+        found.update((str(old), str(new)) for old, new in numbers.items())
+        found.update((old, new) for old, new in ((old_id, new_id), (old_key, new_key)) if old)
+        found = {old: new for old, new in found.items() if old != new}
+        return None if not self._inside.isdisjoint(found) else found
+
+    def text(
+        self,
+        filled: list[Any],
+        ids: tuple[str, str, str, str],
+        token: str,
+        mask: int,
+        inside: dict[str, str],
+    ) -> str:
         """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
         the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
-        integers under id-named fields."""
+        integers under id-named fields; ``inside`` the ids inside strings (``inner_ids``)."""
         old_id, old_key, new_id, new_key = ids
         numbers = renumbering(old_id, new_id, old_key, new_key)
         written: list[str] = []
@@ -207,7 +236,7 @@ class TextTemplate:
                 elif value == old_id:
                     value = new_id
                 else:
-                    value = marked(value, token)
+                    value = inner(marked(value, token), inside)
                 written.append(_quoted(value))
             elif type(value) is int and numbers:
                 written.append(_scalar(numbers.get(value, value)))
@@ -275,5 +304,9 @@ def traced_synthetic(
         numbers = template.numbers(filled) if digits else ()
         new_id, new_key = tokens.ids(event_id, key, drawn.seq, numbers)
         ids = (event_id, key, new_id, new_key)
-        text = template.text(filled, ids, f"{tag}e{drawn.seq}", mask)
+        inside = template.inner_ids(filled, ids, mask)
+        if inside is None:  # a constant may hold an id the tracer rewrites inside it
+            yield tokens.event(shape.event(drawn))
+            continue
+        text = template.text(filled, ids, f"{tag}e{drawn.seq}", mask, inside)
         yield text_event(new_id, new_key, drawn.seq, drawn.type, drawn.at, text, _NO_HEADERS)

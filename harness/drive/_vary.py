@@ -51,7 +51,8 @@ _JITTER = 600.0  # s: how much earlier than their event's time an event's other 
 _SAME_MOMENT = timedelta(seconds=1)
 _SCALE = (0.25, 4.0)  # the range of one event's amount factor (log-uniform)
 
-_TOKEN = re.compile(
+# An id, whole or inside a longer string, by its shape (``_inner_ids`` finds ids in strings by it).
+ID_TOKEN = re.compile(
     r"(?<![A-Za-z0-9])(?:"
     r"(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
     r"|(?P<hex>[0-9a-f]{32,64})"
@@ -250,7 +251,7 @@ class Variation:
         return named if isinstance(named, str) and named else None
 
     def _tokens(self, value: str, name: str) -> Iterator[tuple[int, int, str]]:
-        for m in _TOKEN.finditer(value):
+        for m in ID_TOKEN.finditer(value):
             text, kind = m.group(0), _kind(m)
             if kind is None:
                 continue
@@ -374,7 +375,7 @@ def id_kind(text: str) -> str | None:
     """The kind of id ``text`` is, whole, by the rules that find an example's id atoms
     (``prefixed``, ``uuid``, ``hex``, ``upper``); None for anything else (``usd``,
     ``subscription_cycle``, a bare number, a URL holding an id)."""
-    m = _TOKEN.fullmatch(text)
+    m = ID_TOKEN.fullmatch(text)
     kind = _kind(m) if m is not None else None
     return None if kind == "digits" else kind
 
@@ -387,7 +388,7 @@ def id_head(text: str) -> int:
 
 
 def _kind(m: re.Match[str]) -> str | None:
-    """The kind of id a match of ``_TOKEN`` is; None for a word not taken for one (a prefixed
+    """The kind of id a match of ``ID_TOKEN`` is; None for a word not taken for one (a prefixed
     word with a short body or no digit, ``charge_automatically``; a capitalised word)."""
     kind = m.lastgroup if m.lastgroup != "body" else "prefixed"
     digit = _DIGIT.search(m.group(0)) is not None
