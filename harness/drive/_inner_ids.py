@@ -10,9 +10,9 @@ then meets a run's objects as its clean run's, and skips them: a false loss.
 
 So every string keeps its text but for its ids: a digit run standing as a word — not part of a
 time, a date, a decimal or a dotted address (no letter, digit or ``_`` beside it, no digit on
-the far side of a ``.``, ``:`` or ``-``) — that is an integer the payload renumbers takes its
-new value; an id-like word (``_vary``'s rules: ``sub_1Pgc…``, a UUID, a 40-hex sha) that is the
-event's id or key takes theirs; and in a recording every other id-like word is permuted as
+the far side of a ``.``, ``:``, ``-`` or ``+``) — that is an integer the payload renumbers takes
+its new value; an id-like word (``_vary``'s rules: ``sub_1Pgc…``, a UUID, a 40-hex sha) that is
+the event's id or key takes theirs; and in a recording every other id-like word is permuted as
 ``_own_ids`` permutes it whole.
 """
 
@@ -24,35 +24,52 @@ from collections.abc import Mapping
 from ._own_ids import OwnIds
 from ._vary import ID_TOKEN
 
-_INNER = re.compile(
-    r"(?<![A-Za-z0-9_])(?<![0-9][.:-])(?P<number>[0-9]+)(?![A-Za-z0-9_])(?![.:-][0-9])|"
-    + ID_TOKEN.pattern
-)
+_NUMBER = r"(?<![A-Za-z0-9_])(?<![0-9][.:+-])(?P<number>[0-9]+)(?![A-Za-z0-9_])(?![.:+-][0-9])"
+_NUMBERS = re.compile(_NUMBER)
+_INNER = re.compile(_NUMBER + "|" + ID_TOKEN.pattern)
 
 
 def has_inner(text: str) -> bool:
-    """Does ``text`` hold anything ``inner`` may rewrite (a digit run or an id-like word)?"""
+    """Does ``text`` hold anything an ``Inner`` may rewrite (a digit run or an id-like word)?"""
     return _INNER.search(text) is not None
 
 
 def inner_words(text: str) -> set[str]:
-    """What ``inner`` may rewrite in ``text``: its digit runs and id-like words."""
-    return {m.group(0) for m in _INNER.finditer(text)}
+    """What an ``Inner`` may rewrite in ``text``: its digit runs and id-like words."""
+    return {m.group(0) for m in _INNER.finditer(text)} | set(_NUMBERS.findall(text))
 
 
-def inner(text: str, found: Mapping[str, str], own: OwnIds | None = None) -> str:
-    """``text`` with each id inside it as ``found`` (old text -> the run's) says, and where
-    ``own`` is given every other id-like word as ``own`` makes it (module docstring)."""
+class Inner:
+    """One payload's ids inside strings: ``found`` maps an id's text to the run's (its
+    renumbered integers, its event's id and key); ``own``, a recording's, permutes every other
+    id-like word as it does one whole (module docstring)."""
 
-    def new(m: re.Match[str]) -> str:
+    def __init__(self, found: Mapping[str, str], own: OwnIds | None = None) -> None:
+        self.found = found
+        self._own = own
+        self._numbers = {k for k in found if k.isdigit()}
+        self._words = [k for k in found if not k.isdigit()]
+
+    def __call__(self, text: str) -> str:
+        """``text`` with the ids inside it the run's."""
+        if self._own is None and not (self._words and any(w in text for w in self._words)):
+            # Only numbers to look for (most strings): their runs found in C, and a string
+            # with none of the payload's rewritten only then.
+            if not self._numbers:
+                return text
+            runs = _NUMBERS.findall(text)
+            if not runs or self._numbers.isdisjoint(runs):
+                return text
+            return _NUMBERS.sub(self._new, text)
+        return _INNER.sub(self._new, text)
+
+    def _new(self, m: re.Match[str]) -> str:
         word = m.group(0)
         if m.group("number") is not None:
-            return found.get(word, word)
+            return self.found.get(word, word)
         if m.lastgroup == "digits":  # a digit run in a time or a decimal: no id
             return word
-        made = found.get(word)
+        made = self.found.get(word)
         if made is not None:
             return made
-        return own.string(word) if own is not None else word
-
-    return _INNER.sub(new, text)
+        return self._own.string(word) if self._own is not None else word

@@ -29,7 +29,7 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
-from ._inner_ids import inner, inner_words
+from ._inner_ids import Inner, inner_words
 from ._sources import Drawn, Shape, checked
 from ._template import Spans, Whole
 from ._tracer import Tokens, marked, number_mask, renumbered, renumbering, traced
@@ -84,6 +84,10 @@ class TextTemplate:
         self._fills = shape.plan.fills
         self._literal: list[str] = []  # the text between holes, '%' doubled
         self._holes: list[tuple[Any, ...]] = []
+        # Whether a hole's string may hold an id (``_inner_ids``): not a time's nor an amount's,
+        # whose digit runs all stand beside a '.', ':', '-' or '+' and a digit.
+        self._scanned: list[bool] = []
+        self._kinds = {text: atom.kind for text, atom in shape.plan.atoms.items()}
         # The holes under an id-named field, where an integer is renumbered per run (``_tracer``)
         self._owned: list[int] = []
         self.constants: set[str] = set()  # the example's strings written as they are
@@ -105,6 +109,8 @@ class TextTemplate:
         if owned:
             self._owned.append(len(self._holes))
         self._holes.append(hole)
+        plain = hole[0] == _WHOLE and self._kinds[hole[1]] in ("time", "amount")
+        self._scanned.append(not plain)
 
     def _node(self, node: Any, here: tuple[_paths.Step, ...]) -> None:
         """``node`` written as ``json.dumps`` writes it (", " and ": " between items)."""
@@ -195,39 +201,32 @@ class TextTemplate:
         its holes are filled with."""
         return self._numbers | {v for v in filled if type(v) is int}
 
-    def inner_ids(
-        self, filled: list[Any], ids: tuple[str, str, str, str], mask: int
-    ) -> dict[str, str] | None:
-        """What an id inside a string of the payload becomes (``_tracer._Rewrite.inner_ids``);
-        None where one of the example's constants may hold one: that event goes the way of
+    def text(
+        self, filled: list[Any], ids: tuple[str, str, str, str], token: str, mask: int
+    ) -> str | None:
+        """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
+        the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
+        integers under id-named fields, there and inside strings (``_inner_ids``). None where
+        one of the example's constants may hold an id inside it: that event goes the way of
         objects."""
         old_id, old_key, new_id, new_key = ids
+        numbers = renumbering(old_id, new_id, old_key, new_key)
         found: dict[str, str] = {}
+        owned: list[tuple[int, str]] = []
         for n in self._owned:
             value = filled[n]
             if type(value) is int and value > 1:
-                found[str(value)] = str(renumbered(value, mask))
-        numbers = renumbering(old_id, new_id, old_key, new_key)
+                made = str(renumbered(value, mask))
+                owned.append((n, made))
+                found[str(value)] = made
         found.update((str(old), str(new)) for old, new in numbers.items())
         found.update((old, new) for old, new in ((old_id, new_id), (old_key, new_key)) if old)
         found = {old: new for old, new in found.items() if old != new}
-        return None if not self._inside.isdisjoint(found) else found
-
-    def text(
-        self,
-        filled: list[Any],
-        ids: tuple[str, str, str, str],
-        token: str,
-        mask: int,
-        inside: dict[str, str],
-    ) -> str:
-        """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
-        the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
-        integers under id-named fields; ``inside`` the ids inside strings (``inner_ids``)."""
-        old_id, old_key, new_id, new_key = ids
-        numbers = renumbering(old_id, new_id, old_key, new_key)
+        if not self._inside.isdisjoint(found):
+            return None
+        inside = Inner(found)
         written: list[str] = []
-        for value in filled:
+        for value, scanned in zip(filled, self._scanned, strict=True):
             if value is None:
                 written.append(token)
             elif type(value) is str:
@@ -235,17 +234,17 @@ class TextTemplate:
                     value = new_key
                 elif value == old_id:
                     value = new_id
+                elif scanned:
+                    value = inside(marked(value, token))
                 else:
-                    value = inner(marked(value, token), inside)
+                    value = marked(value, token)
                 written.append(_quoted(value))
             elif type(value) is int and numbers:
                 written.append(_scalar(numbers.get(value, value)))
             else:
                 written.append(_scalar(value))
-        for n in self._owned:
-            value = filled[n]
-            if type(value) is int and value > 1:
-                written[n] = _scalar(renumbered(value, mask))
+        for n, made in owned:
+            written[n] = made
         return self._format % tuple(written)
 
 
@@ -304,9 +303,8 @@ def traced_synthetic(
         numbers = template.numbers(filled) if digits else ()
         new_id, new_key = tokens.ids(event_id, key, drawn.seq, numbers)
         ids = (event_id, key, new_id, new_key)
-        inside = template.inner_ids(filled, ids, mask)
-        if inside is None:  # a constant may hold an id the tracer rewrites inside it
+        text = template.text(filled, ids, f"{tag}e{drawn.seq}", mask)
+        if text is None:  # a constant may hold an id the tracer rewrites inside it
             yield tokens.event(shape.event(drawn))
             continue
-        text = template.text(filled, ids, f"{tag}e{drawn.seq}", mask, inside)
         yield text_event(new_id, new_key, drawn.seq, drawn.type, drawn.at, text, _NO_HEADERS)

@@ -33,7 +33,7 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
 from ._event_columns import EventColumns
-from ._inner_ids import has_inner, inner
+from ._inner_ids import Inner, has_inner
 from ._own_ids import OwnIds
 from ._vary import id_named
 
@@ -338,21 +338,21 @@ class _Rewrite:
         self.token = token
         self.mask = mask
         self._root: Any = None
-        self._inner: dict[str, str] | None = None
+        self._inner: Inner | None = None
 
     def payload(self, payload: Any) -> Any:
         """``payload`` rewritten, the ids inside its strings as they stand alone in it."""
         self._root = payload
         return self.value(payload)
 
-    def inner_ids(self) -> dict[str, str]:
+    def inner_ids(self) -> Inner:
         """What an id inside a string becomes (``_inner_ids``): the payload's renumbered
         integers, by their text, and the event's id and key."""
         if self._inner is None:
             found = {str(n): str(self.owned(n)) for n in _owned_ints(self._root)}
             found.update((str(old), str(new)) for old, new in self.numbers.items())
-            found.update((old, new) for old, new in self.exact.items() if old and old != new)
-            self._inner = {old: new for old, new in found.items() if old != new}
+            found.update((old, new) for old, new in self.exact.items() if old)
+            self._inner = Inner({old: new for old, new in found.items() if old != new}, self.own)
         return self._inner
 
     def value(self, node: Any) -> Any:
@@ -405,7 +405,7 @@ class _Rewrite:
             if found is s and len(self.inert) < _INERT_KEPT:
                 self.inert.add(s)
             return found
-        return inner(found, self.inner_ids(), self.own)
+        return self.inner_ids()(found)
 
 
 def _owned_ints(payload: Any) -> set[int]:
