@@ -34,6 +34,11 @@ def has_inner(text: str) -> bool:
     return _INNER.search(text) is not None
 
 
+def runs(text: str) -> list[str]:
+    """The digit runs of ``text`` that stand as words (module docstring)."""
+    return _NUMBERS.findall(text)
+
+
 def inner_words(text: str) -> set[str]:
     """What an ``Inner`` may rewrite in ``text``: its digit runs and id-like words."""
     return {m.group(0) for m in _INNER.finditer(text)} | set(_NUMBERS.findall(text))
@@ -47,21 +52,27 @@ class Inner:
     def __init__(self, found: Mapping[str, str], own: OwnIds | None = None) -> None:
         self.found = found
         self._own = own
-        self._numbers = {k for k in found if k.isdigit()}
-        self._words = [k for k in found if not k.isdigit()]
+        self.numbers = frozenset(k for k in found if k.isdigit())
+        self._words = tuple(k for k in found if not k.isdigit())
 
     def __call__(self, text: str) -> str:
         """``text`` with the ids inside it the run's."""
-        if self._own is None and not (self._words and any(w in text for w in self._words)):
+        if self._own is None and not self.has_word(text):
             # Only numbers to look for (most strings): their runs found in C, and a string
             # with none of the payload's rewritten only then.
-            if not self._numbers:
-                return text
-            runs = _NUMBERS.findall(text)
-            if not runs or self._numbers.isdisjoint(runs):
+            if not self.numbers or self.numbers.isdisjoint(runs(text)):
                 return text
             return _NUMBERS.sub(self._new, text)
         return _INNER.sub(self._new, text)
+
+    def has_word(self, text: str) -> bool:
+        """Does ``text`` hold an id-like word to rewrite (the event's id or key), or may it?"""
+        if self._own is not None:
+            return True
+        for word in self._words:  # one or two
+            if word in text:
+                return True
+        return False
 
     def _new(self, m: re.Match[str]) -> str:
         word = m.group(0)

@@ -29,7 +29,7 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
-from ._inner_ids import Inner, inner_words
+from ._inner_ids import Inner, inner_words, runs
 from ._sources import Drawn, Shape, checked
 from ._template import Spans, Whole
 from ._tracer import Tokens, marked, number_mask, renumbered, renumbering, traced
@@ -45,6 +45,9 @@ _SPANS = 2  # (_SPANS, Spans): a string leaf with atoms inside it
 _PUT = 3  # (_PUT, field of Drawn): a path the source writes (id, key, type, sequence, time)
 _OWNED = 4  # (_OWNED, n): a constant integer under an id-named field, renumbered per run
 _LATER = 5  # (_LATER, first, later): a source's ``later`` path: ``later`` after a record's first
+
+# How a hole's string is looked into for ids inside it (``TextTemplate._scanned``).
+_PLAIN, _AT_ONCE, _ALONE = range(3)
 
 
 class Unwritten(Exception):
@@ -84,9 +87,11 @@ class TextTemplate:
         self._fills = shape.plan.fills
         self._literal: list[str] = []  # the text between holes, '%' doubled
         self._holes: list[tuple[Any, ...]] = []
-        # Whether a hole's string may hold an id (``_inner_ids``): not a time's nor an amount's,
-        # whose digit runs all stand beside a '.', ':', '-' or '+' and a digit.
-        self._scanned: list[bool] = []
+        # How a hole's string is looked into for ids (``_inner_ids``): _PLAIN, a time's or an
+        # amount's (their digit runs all stand beside a '.', ':', '-' or '+' and a digit);
+        # _AT_ONCE, the other atoms' (a name, an email, an id: those of an event looked into
+        # as one text first, as they seldom hold one); _ALONE, the others (a URL with atoms).
+        self._scanned: list[int] = []
         self._kinds = {text: atom.kind for text, atom in shape.plan.atoms.items()}
         # The holes under an id-named field, where an integer is renumbered per run (``_tracer``)
         self._owned: list[int] = []
@@ -109,8 +114,11 @@ class TextTemplate:
         if owned:
             self._owned.append(len(self._holes))
         self._holes.append(hole)
-        plain = hole[0] == _WHOLE and self._kinds[hole[1]] in ("time", "amount")
-        self._scanned.append(not plain)
+        if hole[0] != _WHOLE:
+            self._scanned.append(_ALONE)
+        else:
+            plain = self._kinds[hole[1]] in ("time", "amount")
+            self._scanned.append(_PLAIN if plain else _AT_ONCE)
 
     def _node(self, node: Any, here: tuple[_paths.Step, ...]) -> None:
         """``node`` written as ``json.dumps`` writes it (", " and ": " between items)."""
@@ -226,6 +234,7 @@ class TextTemplate:
             return None
         inside = Inner(found)
         written: list[str] = []
+        at_once: list[int] = []  # the holes written unquoted, to look into at once after
         for value, scanned in zip(filled, self._scanned, strict=True):
             if value is None:
                 written.append(token)
@@ -234,7 +243,11 @@ class TextTemplate:
                     value = new_key
                 elif value == old_id:
                     value = new_id
-                elif scanned:
+                elif scanned == _AT_ONCE:
+                    at_once.append(len(written))
+                    written.append(marked(value, token))
+                    continue
+                elif scanned == _ALONE:
                     value = inside(marked(value, token))
                 else:
                     value = marked(value, token)
@@ -243,6 +256,13 @@ class TextTemplate:
                 written.append(_scalar(numbers.get(value, value)))
             else:
                 written.append(_scalar(value))
+        if at_once:
+            # One text of them all ('\0' bounds a digit run as a string's end does): where it
+            # holds no id, none of them does.
+            joined = "\0".join([written[n] for n in at_once])
+            holds = inside.has_word(joined) or not inside.numbers.isdisjoint(runs(joined))
+            for n in at_once:
+                written[n] = _quoted(inside(written[n]) if holds else written[n])
         for n, made in owned:
             written[n] = made
         return self._format % tuple(written)
