@@ -22,16 +22,21 @@ import re
 from collections.abc import Mapping
 
 from ._own_ids import OwnIds
-from ._vary import ID_TOKEN
+from ._vary import ID_TOKEN, id_kind
 
 _NUMBER = r"(?<![A-Za-z0-9_])(?<![0-9][.:+-])(?P<number>[0-9]+)(?![A-Za-z0-9_])(?![.:+-][0-9])"
 _NUMBERS = re.compile(_NUMBER)
 _INNER = re.compile(_NUMBER + "|" + ID_TOKEN.pattern)
 
 
-def has_inner(text: str) -> bool:
-    """Does ``text`` hold anything an ``Inner`` may rewrite (a digit run or an id-like word)?"""
-    return _INNER.search(text) is not None
+def has_words(text: str) -> bool:
+    """Does ``text`` hold an id-like word an ``Inner`` may rewrite, whatever the payload?"""
+    return any(m.lastgroup != "digits" for m in ID_TOKEN.finditer(text))
+
+
+def has_ids(text: str) -> bool:
+    """Does ``text`` hold an id (``_vary.id_kind``) a recording's ``Inner`` permutes?"""
+    return any(id_kind(m.group(0)) is not None for m in ID_TOKEN.finditer(text))
 
 
 def runs(text: str) -> list[str]:
@@ -46,29 +51,41 @@ def inner_words(text: str) -> set[str]:
 
 class Inner:
     """One payload's ids inside strings: ``found`` maps an id's text to the run's (its
-    renumbered integers, its event's id and key); ``own``, a recording's, permutes every other
-    id-like word as it does one whole (module docstring)."""
+    renumbered integers, its event's id and key), ``words`` those of its keys that are not
+    numbers; ``own``, a recording's, permutes every other id-like word as it does one whole
+    (module docstring). ``found`` may grow after (the tracer's, as it meets the integers)."""
 
-    def __init__(self, found: Mapping[str, str], own: OwnIds | None = None) -> None:
+    def __init__(
+        self, found: Mapping[str, str], words: tuple[str, ...], own: OwnIds | None = None
+    ) -> None:
         self.found = found
+        self._words = words
         self._own = own
-        self.numbers = frozenset(k for k in found if k.isdigit())
-        self._words = tuple(k for k in found if not k.isdigit())
 
     def __call__(self, text: str) -> str:
         """``text`` with the ids inside it the run's."""
         if self._own is None and not self.has_word(text):
             # Only numbers to look for (most strings): their runs found in C, and a string
             # with none of the payload's rewritten only then.
-            if not self.numbers or self.numbers.isdisjoint(runs(text)):
+            if not self.any_number(runs(text)):
                 return text
             return _NUMBERS.sub(self._new, text)
         return _INNER.sub(self._new, text)
 
+    def any_number(self, found_runs: list[str]) -> bool:
+        """Is one of ``found_runs`` an integer to rewrite?"""
+        found = self.found
+        for run in found_runs:
+            if run in found:
+                return True
+        return False
+
     def has_word(self, text: str) -> bool:
         """Does ``text`` hold an id-like word to rewrite (the event's id or key), or may it?"""
-        if self._own is not None:
-            return True
+        return self._own is not None or self.names_event(text)
+
+    def names_event(self, text: str) -> bool:
+        """Does ``text`` hold the event's id or key (as ``found`` has them)?"""
         for word in self._words:  # one or two
             if word in text:
                 return True

@@ -232,7 +232,7 @@ class TextTemplate:
         found = {old: new for old, new in found.items() if old != new}
         if not self._inside.isdisjoint(found):
             return None
-        inside = Inner(found)
+        inside = Inner(found, tuple(k for k in found if not k.isdigit()))
         written: list[str] = []
         at_once: list[int] = []  # the holes written unquoted, to look into at once after
         for value, scanned in zip(filled, self._scanned, strict=True):
@@ -260,7 +260,7 @@ class TextTemplate:
             # One text of them all ('\0' bounds a digit run as a string's end does): where it
             # holds no id, none of them does.
             joined = "\0".join([written[n] for n in at_once])
-            holds = inside.has_word(joined) or not inside.numbers.isdisjoint(runs(joined))
+            holds = inside.has_word(joined) or inside.any_number(runs(joined))
             for n in at_once:
                 written[n] = _quoted(inside(written[n]) if holds else written[n])
         for n, made in owned:

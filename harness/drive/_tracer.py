@@ -33,7 +33,7 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
 from ._event_columns import EventColumns
-from ._inner_ids import Inner, has_inner
+from ._inner_ids import Inner, has_ids, has_words, runs
 from ._own_ids import OwnIds
 from ._vary import id_named
 
@@ -167,6 +167,10 @@ class Tokens:
         self._own = OwnIds(tag) if ids or not mark else None
         self._mark = mark
         self._inert: set[str] = set()  # strings no event rewrites (the example's "usd")
+        # strings without a digit run whose id-shaped words only an event's id or key inside
+        # them makes the run's (``_inner_ids``): all such, or a recording's that hold no id
+        # (``charge_automatically``); with ``_inert``, up to _INERT_KEPT strings
+        self._spare: set[str] = set()
 
     def ids(
         self, event_id: str, key: str, seq: int, numbers: Collection[int] = ()
@@ -197,7 +201,16 @@ class Tokens:
         new_id, new_key = self.ids(ev.id, ev.key, ev.seq, numbers)
         token = f"{self.tag}e{ev.seq}"
         return _Rewrite(
-            ev.id, new_id, ev.key, new_key, token, self._own, self._mark, self._inert, self._mask
+            ev.id,
+            new_id,
+            ev.key,
+            new_key,
+            token,
+            self._own,
+            self._mark,
+            self._inert,
+            self._mask,
+            self._spare,
         )
 
     def event(self, ev: Event) -> Event:
@@ -327,33 +340,33 @@ class _Rewrite:
         mark: bool = True,
         inert: set[str] | None = None,
         mask: int = 0,
+        spare: set[str] | None = None,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
         self.numbers = renumbering(old_id, new_id, old_key, new_key)
         self.own = own
         self.mark = mark
         self.inert = set() if inert is None else inert
+        self.spare = set() if spare is None else spare
         self.new_id = new_id
         self.new_key = new_key
         self.token = token
         self.mask = mask
-        self._root: Any = None
-        self._inner: Inner | None = None
+        # What an id inside a string becomes (``_inner_ids``): the event's id and key, then
+        # each integer under an id-named field as ``value`` meets it.
+        words = {old: new for old, new in self.exact.items() if old and old != new}
+        self._found = {str(old): str(new) for old, new in self.numbers.items()} | words
+        self._inner = Inner(self._found, tuple(k for k in self._found if not k.isdigit()), own)
+        self._missed: set[str] = set()  # digit runs met before an integer they may be
 
     def payload(self, payload: Any) -> Any:
-        """``payload`` rewritten, the ids inside its strings as they stand alone in it."""
-        self._root = payload
-        return self.value(payload)
-
-    def inner_ids(self) -> Inner:
-        """What an id inside a string becomes (``_inner_ids``): the payload's renumbered
-        integers, by their text, and the event's id and key."""
-        if self._inner is None:
-            found = {str(n): str(self.owned(n)) for n in _owned_ints(self._root)}
-            found.update((str(old), str(new)) for old, new in self.numbers.items())
-            found.update((old, new) for old, new in self.exact.items() if old)
-            self._inner = Inner({old: new for old, new in found.items() if old != new}, self.own)
-        return self._inner
+        """``payload`` rewritten, the ids inside its strings as they stand alone in it:
+        walked again where a string was met before an integer of the payload it holds."""
+        made = self.value(payload)
+        if self._missed and not self._missed.isdisjoint(self._found):
+            self._missed = set()
+            made = self.value(payload)
+        return made
 
     def value(self, node: Any) -> Any:
         if isinstance(node, dict):
@@ -384,7 +397,12 @@ class _Rewrite:
     def owned(self, n: int) -> int:
         """An integer under an id-named field, renumbered for this run (an id or key the
         event holds as a number the same way, ``_token_id``)."""
-        return renumbered(n, self.mask) if self.mask and n > 1 else n
+        if not self.mask or n <= 1:
+            return n
+        made = renumbered(n, self.mask)
+        if made != n:
+            self._found[str(n)] = str(made)
+        return made
 
     def forced(self, s: str) -> str:
         """``s`` as a token whatever it looks like: the user named its path."""
@@ -401,28 +419,24 @@ class _Rewrite:
             if found is not s:
                 return found
         found = marked(s, self.token) if self.mark else s
-        if not has_inner(found):
-            if found is s and len(self.inert) < _INERT_KEPT:
-                self.inert.add(s)
-            return found
-        return self.inner_ids()(found)
-
-
-def _owned_ints(payload: Any) -> set[int]:
-    """The integers ``payload`` holds under id-named fields (``_Rewrite.owned``'s)."""
-    found: set[int] = set()
-    todo = [payload] if isinstance(payload, dict | list) else []
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if isinstance(v, dict | list):
-                    todo.append(v)
-                elif type(v) is int and type(k) is str and id_named(k):
-                    found.add(v)
-        elif isinstance(node, list):
-            todo.extend(v for v in node if isinstance(v, dict | list))
-    return found
+        if s in self.spare:  # no digit run, no id: only the event's id or key to rewrite
+            return self._inner(found) if self._inner.names_event(found) else found
+        numbers = runs(found)
+        if numbers:
+            for run in numbers:
+                if run not in self._found:
+                    self._missed.add(run)
+            return self._inner(found)
+        if len(self.inert) + len(self.spare) < _INERT_KEPT:  # the first strings met, kept
+            if not has_words(s):
+                if found is s:
+                    self.inert.add(s)
+                return found
+            if self.own is None or not has_ids(s):  # ``subscription_cycle``
+                self.spare.add(s)
+        if self.own is None:  # only the event's id or key to rewrite
+            return self._inner(found) if self._inner.names_event(found) else found
+        return self._inner(found)
 
 
 def marked(s: str, token: str) -> str:
