@@ -194,3 +194,20 @@ def test_a_text_event_is_pickled_and_copied_as_its_text() -> None:
     decoded_first = text_event("evt_2", "k", 1, "t", 0.0, text, {})
     assert decoded_first.payload["who"] == "Ada Lovelace"
     assert pickle.loads(pickle.dumps(decoded_first)) == decoded_first
+
+
+def test_a_constant_holding_an_events_key_inside_it_is_rewritten_as_the_tracer_does() -> None:
+    """An id inside a string takes the run's own value (``_inner_ids``); a constant of the
+    example that holds the event's key inside it is written the way of objects, the key in it
+    the key's token."""
+    example = {"id": "evt_1", "key": "k", "ref": "/records/rec_00002/notes"}
+    spec = SyntheticSource(example, events=6, records=2, over=1.0)
+    made, written = both(spec)
+    assert written == made
+    payloads = [json.loads(event[5]) for event in written]
+    # The first event is rec_00002's (seed 5): its record's events name their own key there,
+    # the other record's keep the constant as it is.
+    mine = [p for p in payloads if p["key"] == f"rec_{TAG}k0"]
+    others = [p for p in payloads if p["key"] == f"rec_{TAG}k1"]
+    assert mine and all(p["ref"] == f"/records/rec_{TAG}k0/notes" for p in mine), payloads
+    assert others and all(p["ref"] == "/records/rec_00002/notes" for p in others), payloads
