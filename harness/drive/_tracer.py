@@ -189,10 +189,8 @@ class Tokens:
         return new_id, new_key
 
     def _owned(self, value: str, numbers: Collection[int]) -> str:
-        if value.isdigit() and int(value) in numbers:
-            return str(renumbered(int(value), self._mask))
         assert self._own is not None
-        return self._own.declared(value)
+        return _held_number(value, numbers, self._mask) or self._own.declared(value)
 
     def rewrite(self, ev: Event) -> _Rewrite:
         """How ``ev``'s payload is rewritten."""
@@ -277,10 +275,19 @@ def _numbers(payload: Any) -> set[int]:
 def _token_id(value: str, token: str, numbers: Collection[int] = (), mask: int = 0) -> str:
     """``value`` as a token of its format; an id the payload holds as a number (no token is
     a number) renumbered by ``mask``, for ``_correlate`` to match verbatim."""
-    if value.isdigit() and int(value) in numbers:
-        return str(renumbered(int(value), mask))
+    held = _held_number(value, numbers, mask)
+    if held is not None:
+        return held
     m = _ID_LIKE.match(value)
     return (m.group(1) if m else "") + token
+
+
+def _held_number(value: str, numbers: Collection[int], mask: int) -> str | None:
+    """An id or key the payload holds as a number (one of ``numbers``), renumbered by
+    ``mask``; None for any other."""
+    if value.isdigit() and int(value) in numbers:
+        return str(renumbered(int(value), mask))
+    return None
 
 
 def number_mask(tag: str) -> int:

@@ -22,8 +22,6 @@ right (tests/test_gallery_github.py).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -36,7 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import _serve
+from . import _github, _serve
 
 PACE = 0.2  # seconds between two calls of one worker: the tracker allows 5 a second
 WORKERS = 2
@@ -98,8 +96,7 @@ def build_app(tracker_url: str, secret: bytes) -> web.Application:
 
     async def hook(request: web.Request) -> web.Response:
         body = await request.read()
-        expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Hub-Signature-256", "")):
+        if not _github.verified(body, request.headers.get("X-Hub-Signature-256"), secret):
             return web.Response(status=401)
         delivery = request.headers.get("X-GitHub-Delivery", "")
         if delivery in seen:

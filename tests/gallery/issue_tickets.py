@@ -21,8 +21,6 @@ first, in the same process.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 from collections import defaultdict
@@ -30,7 +28,7 @@ from collections import defaultdict
 import aiohttp
 from aiohttp import web
 
-from . import _serve
+from . import _github, _serve
 
 TRACKER: web.AppKey[aiohttp.ClientSession] = web.AppKey("tracker", aiohttp.ClientSession)
 
@@ -42,8 +40,7 @@ def build_app(tracker_url: str, secret: bytes) -> web.Application:
 
     async def hook(request: web.Request) -> web.Response:
         body = await request.read()
-        expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Hub-Signature-256", "")):
+        if not _github.verified(body, request.headers.get("X-Hub-Signature-256"), secret):
             return web.Response(status=401)
         if request.headers.get("X-GitHub-Event") != "issues":
             return web.Response(status=204)
