@@ -16,7 +16,9 @@ from dataclasses import replace
 
 from harness.core._model import Delivery, Effect, Event, Outcome, Status
 from harness.history import History
+from harness.invariants import judge
 from harness.invariants._facts import Facts
+from harness.report.json import report_dict
 
 from .test_duplicates_unattributed import ok, run
 from .test_record_attribution import verdict_of
@@ -165,3 +167,31 @@ def test_refused_deliveries_still_open_the_window() -> None:
     deliveries = [refused, *(ok(e, 2 if e is first else 1) for e in events)]
     h = paid("zqrun", events, [payout(e, at=e.seq + 0.01) for e in events], deliveries)
     assert Facts(h).first_write[first.id].id == "eff_0_1"
+
+
+def test_the_report_counts_apart_only_the_payouts_not_taken() -> None:
+    """Three payouts taken as their order's payment's, one made before it was sent: the report
+    counts the one as naming only its record, and its advice names its route once."""
+    events = orders("zqrun")
+    effects = [payout(e) for e in events[:3]] + [payout(events[3], at=events[3].seq - 0.5)]
+    h = paid("zqrun", events, effects, baseline=clean())
+    doc = report_dict([(h, judge(h))])
+    assert doc["runs"][0]["counts"]["effects_naming_only_their_record"] == 1
+    advice = {a["key"]: a for a in doc["handoff"]["advice"]}
+    assert "POST /payouts (1)" in advice["record_only"]["seen_in"][0], advice["record_only"]
+
+
+def test_orders_of_several_payments_naming_none_keep_per_key_order_inconclusive() -> None:
+    """Most orders paid twice, their payouts naming only the order; one order paid once. Its
+    payout, taken as its payment's, orders nothing: per_key_order stays inconclusive for the
+    payouts that name no payment, and says both."""
+    once = Event("evt_zqrune6", "ord_zqrunk3", 6, "order.paid", 0.0, {})
+    events = [*orders("zqrun", n=3, per=2), once]
+    h = paid("zqrun", events, [payout(e) for e in events])
+    v = verdict_of(h, "per_key_order")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "none of the 7 effects names an event: 6 effects name only their record (POST /payouts "
+        "(6); 3 of 3 records named had several events), which does not tell which of its events "
+        "each was for; 1 effect naming only its record was taken as its single event's"
+    ), v.summary

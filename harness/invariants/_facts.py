@@ -395,11 +395,16 @@ def route_of(effect: Effect) -> str:
 def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:
     """Inconclusive when effects exist but none names a known event: nothing can be judged
     event by event. Effects naming their record are said to: they belong to the record,
-    though not to which of its events.
+    though not to which of its events. Those taken as a record's single event's name it, but
+    only where no record of several events is left naming none: else they alone, records
+    without an order to keep, would be judged for the run.
 
     The summary names the routes of those effects and the correlation rule to write."""
     total = len(facts.history.effects)
-    if not total or facts.unattributed + len(facts.record_only) < total:
+    taken = len(facts.single_event.effects)
+    if not total or facts.unattributed + len(facts.record_only) + taken < total:
+        return None
+    if taken and not facts.record_only:
         return None
     nothing, records = facts.unattributed_routes, facts.record_only_routes
     if not records:
@@ -410,7 +415,7 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
     else:
         which = _which(facts, ", which does not tell which of its events each was for")
         head = f"none of the {plural(total, 'effect')} names an event: "
-        head += _record_only_text(facts) + which
+        head += _record_only_text(facts) + which + taken_note(facts)
         if nothing:
             head += (
                 f"; {plural(facts.unattributed, 'effect')} ({_routes_text(nothing)}) carry no "
