@@ -24,7 +24,7 @@ from ..core._model import Effect, Event
 from ..history import History, delivery_rows
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Taken:
     """What was taken, and what of a single-event record's was not, and why."""
 
@@ -58,15 +58,15 @@ def single_event_records(
     keys = {e.key for e in alone} | {e.key for e in late}
     event_of: dict[str, Event] = {e.key: e for e in history.events if e.key in keys}
     first = _first_genuine(history, {e.id for e in event_of.values()}, tampered)
-    out = Taken(history)
     taken: dict[int, Effect] = {}
+    before = tampered_only = 0
     for eff in alone:
         event = event_of[cast(str, eff.key)]  # a record of the run
         sent = first.get(event.id)
         if sent is None:
-            out.tampered_only += 1
+            tampered_only += 1
         elif eff.at < sent:
-            out.before += 1
+            before += 1
         else:
             taken[id(eff)] = replace(eff, event_ids=(event.id,))
     late_taken = {
@@ -75,14 +75,13 @@ def single_event_records(
         if (sent := first.get((event := event_of[cast(str, eff.key)]).id)) is not None
         and eff.at >= sent
     }
-    out.effects = taken
-    out.history = replace(
+    judged = replace(
         history,
         effects=[taken.get(id(e), e) for e in history.effects] if taken else history.effects,
         late_effects=[late_taken.get(id(e), e) for e in history.late_effects],
         baseline=clean() if alone else history.baseline,
     )
-    return out
+    return Taken(judged, taken, before, tampered_only)
 
 
 def _first_genuine(
