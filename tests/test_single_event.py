@@ -14,7 +14,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
+from harness.core._build import builder
 from harness.core._model import Delivery, Effect, Event, Outcome, Status
+from harness.core._text_effect import TextEffect, headers_held, naming
 from harness.history import History
 from harness.invariants import judge
 from harness.invariants._facts import Facts
@@ -195,3 +197,16 @@ def test_orders_of_several_payments_naming_none_keep_per_key_order_inconclusive(
         "(6); 3 of 3 records named had several events), which does not tell which of its events "
         "each was for; 1 effect naming only its record was taken as its single event's"
     ), v.summary
+
+
+def test_a_loaded_effect_named_keeps_its_headers_as_text() -> None:
+    """A journal's effect holds its headers as JSON text until read: named, it still does."""
+    loaded = builder(Effect, TextEffect)(
+        "eff_1", "tracker", 0.5, "POST", "/payouts", '{"Idempotency-Key": "k1"}', "{}", 201, (),
+        "ord_1", True,
+    )  # fmt: skip
+    named = naming(loaded, ("evt_1",))
+    assert type(named) is TextEffect and named.event_ids == ("evt_1",)
+    assert headers_held([named]) == ['{"Idempotency-Key": "k1"}']  # not decoded
+    assert named == replace(loaded, event_ids=("evt_1",))
+    assert named.header("idempotency-key") == "k1"

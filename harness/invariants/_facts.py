@@ -15,7 +15,7 @@ from operator import attrgetter
 
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import History, delivery_column, delivery_rows
-from ._single_event import Taken, single_event_records
+from ._single_event import Taken, clean_run, single_event_records
 
 # A read cannot change the downstream, so repeating or reordering one is never a fault.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -97,13 +97,14 @@ class Facts:
         if not record_only and not late_only:
             return Taken(recorded)
         clean = recorded.baseline
+        single = {key for key, (n, _) in self.record_events.items() if n == 1 and key is not None}
         return single_event_records(
             recorded,
             record_only,
             late_only,
-            self.record_events,
+            single,
             self.tampered,
-            lambda: None if clean is None else Facts(clean).history,
+            lambda: None if clean is None else clean_run(clean, _tampered(clean)),
         )
 
     @property
@@ -122,8 +123,7 @@ class Facts:
     @cached_property
     def tampered(self) -> dict[str, str]:
         """Delivery id -> tamper mode (forged, unsigned, stale, replayed), from the run."""
-        found = self.recorded.info.settings.get("tampered")
-        return dict(found) if isinstance(found, dict) else {}
+        return _tampered(self.recorded)
 
     @cached_property
     def accepted(self) -> set[str]:
@@ -323,6 +323,11 @@ class Facts:
                     if found is not None:
                         found.append(eff)
         return out
+
+
+def _tampered(history: History) -> dict[str, str]:
+    found = history.info.settings.get("tampered")
+    return dict(found) if isinstance(found, dict) else {}
 
 
 def events_by_record(

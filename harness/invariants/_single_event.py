@@ -16,11 +16,13 @@ request, not the sender's event — an effect after it alone stays the record's,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import cast
+from operator import attrgetter
 
 from ..core._model import Effect, Event
+from ..core._text_effect import naming
 from ..history import History, delivery_rows
 
 
@@ -42,38 +44,38 @@ def single_event_records(
     history: History,
     record_only: Sequence[Effect],
     late_only: Sequence[Effect],
-    record_events: Mapping[str | None, tuple[int, int]],
+    single: Collection[str],
     tampered: Mapping[str, str],
     clean: Callable[[], History | None],
 ) -> Taken:
     """Take ``record_only`` (the run's effects naming a record and no event, by time) and
     ``late_only`` (its late effects so) as their record's single event's where it had one
-    (``record_events``: key -> its events, counted) and it was genuinely sent before them.
+    (``single``: the keys of the records with one event) and it was genuinely sent before them.
     ``clean``: the clean run, taken by the same rule, put in the History returned where any of
     ``record_only`` is a single-event record's."""
-    alone = [e for e in record_only if record_events[e.key][0] == 1]
-    late = [e for e in late_only if record_events[e.key][0] == 1]
+    alone = [e for e in record_only if e.key in single]
+    late = [e for e in late_only if e.key in single]
     if not alone and not late:
         return Taken(history)
     keys = {e.key for e in alone} | {e.key for e in late}
-    event_of: dict[str, Event] = {e.key: e for e in history.events if e.key in keys}
+    # Keyed as effects hold keys (str | None: theirs are all a record's); no cast per effect.
+    event_of: dict[str | None, Event] = {e.key: e for e in history.events if e.key in keys}
     first = _first_genuine(history, {e.id for e in event_of.values()}, tampered)
     taken: dict[int, Effect] = {}
     before = tampered_only = 0
     for eff in alone:
-        event = event_of[cast(str, eff.key)]  # a record of the run
+        event = event_of[eff.key]
         sent = first.get(event.id)
         if sent is None:
             tampered_only += 1
         elif eff.at < sent:
             before += 1
         else:
-            taken[id(eff)] = replace(eff, event_ids=(event.id,))
+            taken[id(eff)] = naming(eff, (event.id,))
     late_taken = {
-        id(eff): replace(eff, event_ids=(event.id,))
+        id(eff): naming(eff, (event.id,))
         for eff in late
-        if (sent := first.get((event := event_of[cast(str, eff.key)]).id)) is not None
-        and eff.at >= sent
+        if (sent := first.get((event := event_of[eff.key]).id)) is not None and eff.at >= sent
     }
     judged = replace(
         history,
@@ -82,6 +84,29 @@ def single_event_records(
         baseline=clean() if alone else history.baseline,
     )
     return Taken(judged, taken, before, tampered_only)
+
+
+def clean_run(clean: History, tampered: Mapping[str, str]) -> History:
+    """The clean run as judged: its effects taken by the same rule (``single_event_records``),
+    found in one light pass — its Facts are never built."""
+    counts = Counter([e.key for e in clean.events])
+    single = {key for key, n in counts.items() if n == 1}
+    if not single:
+        return clean
+    known = {e.id for e in clean.events}
+
+    def record_only(effects: Iterable[Effect]) -> list[Effect]:
+        return [e for e in effects if e.key in single and not any(i in known for i in e.event_ids)]
+
+    found = single_event_records(
+        clean,
+        sorted(record_only(clean.effects), key=attrgetter("at")),
+        record_only(clean.late_effects),
+        single,
+        tampered,
+        lambda: clean.baseline,
+    )
+    return found.history
 
 
 def _first_genuine(
