@@ -210,3 +210,16 @@ def test_a_loaded_effect_named_keeps_its_headers_as_text() -> None:
     assert headers_held([named]) == ['{"Idempotency-Key": "k1"}']  # not decoded
     assert named == replace(loaded, event_ids=("evt_1",))
     assert named.header("idempotency-key") == "k1"
+
+
+def test_orders_of_several_payments_naming_none_say_what_the_taken_payouts_showed() -> None:
+    """no_duplicate_effects beside the same run: the taken payout is judged per event (it said
+    'no write names an event' of a run where one did)."""
+    once = Event("evt_zqrune6", "ord_zqrunk3", 6, "order.paid", 0.0, {})
+    events = [*orders("zqrun", n=3, per=2), once]
+    twins = [*orders("zqclean", n=3, per=2), replace(once, id="evt_zqcleane6", key="ord_zqcleank3")]
+    clean_run = paid("zqclean", twins, [payout(e) for e in twins])
+    v = verdict_of(paid("zqrun", events, [payout(e) for e in events], baseline=clean_run),
+                   "no_duplicate_effects")  # fmt: skip
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.startswith("no event produced a repeated effect (1 effect over 1 event)")
