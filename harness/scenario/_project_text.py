@@ -29,6 +29,7 @@ class EventsItem:
     ref: str
     paths: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # field -> why that path, as a comment
+    har_path: str | None = None  # a HAR's requests to this path are the deliveries
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,10 @@ def project_yaml(project: Project, schema: str) -> str:
     lines += ["", "# The project's events; the hazards perturb these.", "events:"]
     for item in project.events:
         lines.append(f"  - {item.kind}: {_scalar(item.ref)}")
+        if item.har_path is not None:
+            lines.append(
+                f"    har: {{path: {_scalar(item.har_path)}}}   # its requests to the target's path"
+            )
         for name, path in item.paths.items():
             note = item.notes.get(name)
             comment = f"   # {note}" if note else ""
