@@ -89,6 +89,27 @@ def test_a_worker_that_died_on_a_payload_is_neither_processed_nor_refused(
     assert judged["no_lost_events"]["status"] == "fail", said(judged["no_lost_events"])
 
 
+def test_after_its_workers_died_the_next_scenario_is_told_the_address_was_right(
+    tmp_path: Path,
+) -> None:
+    """Both workers die in github-issues-untitled; the next scenario of the same ``harness
+    run`` gets 202s and no call, in its clean run too. Its verdicts are not judged — rightly —
+    and the advice said to "check that its API base URL is the downstream double's address",
+    which the earlier run had just shown to be right."""
+    later = str(SCENARIOS / "github-issues-redelivered.yaml")
+    with automation("github_issues", "/hooks/github", GITHUB) as target:
+        _, report = run(
+            target, str(SCENARIOS / "github-issues-untitled.yaml"), tmp_path, later, env=GITHUB
+        )
+    first, second = report["runs"]
+    assert first["scenario"] == "github-issues-untitled"
+    lost = {v["invariant"]: v for v in second["verdicts"]}["no_lost_events"]
+    assert lost["status"] == "inconclusive", said(lost)
+    assert "made no call to any downstream double in this run nor in its clean run" in said(lost)
+    assert "an earlier run of this invocation (github-issues-untitled) made " in said(lost)
+    assert "check that its API base URL" not in said(lost)
+
+
 def test_an_issue_whose_ticket_id_was_lost_is_not_found_in_the_clean_runs_memory(
     tmp_path: Path,
 ) -> None:

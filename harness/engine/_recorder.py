@@ -18,6 +18,7 @@ from ..drive._target import Target
 from ..history import History, Journal
 from ..history._journal import CHECKPOINT_EVERY
 from ..invariants import judge
+from ..invariants._no_calls import CALLED_BEFORE
 from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, RunStarted, Settling
 from ._lag import watch_lag
 from ._late import EarlierRuns
@@ -129,6 +130,11 @@ class Recorder:
         ports, port 0).
         """
         self.info = replace(self.prepared.info, started_at=now_iso())
+        called = self._earlier.called if self._earlier is not None else None
+        if called is not None:
+            scenario, calls = called
+            before = {CALLED_BEFORE: {"scenario": scenario, "calls": calls}}
+            self.info = replace(self.info, settings={**self.info.settings, **before})
         self.journal.begin(self.info, self.prepared.events, self.prepared.faults)
         host, port = self.options.downstream_host, self.options.downstream_port
         # Loopback, unless the user said --listen-beyond-loopback (RunOptions checked it).
@@ -265,6 +271,8 @@ class Recorder:
                     await snapshot(self.journal, self._doubles, self.prepared, self.mark, carries)
             finally:
                 self._final = True
+                if self._effects and self._earlier is not None:
+                    self._earlier.called = (self.info.scenario, len(self._effects))
                 self._effects = []  # only settling needed them
                 # Ended first, at its end: the rest of a plan cut short takes seconds to plan
                 # (10M events: 25 CPU-s), and a second Ctrl-C or a kill then leaves it ended.
