@@ -49,7 +49,7 @@ from ..history import RunInfo
 from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..invariants._idempotent import repeat_settings
-from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time
+from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
@@ -300,6 +300,8 @@ def prepare(
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     for downstream in scenario.downstreams:
         check_forward_to(downstream, options.allow_hosts, scenario.origin)
+    if isinstance(scenario.source, SyntheticSource):  # one built in Python: no file checked it
+        check_synthetic_span(scenario.source, scenario.origin)
     tag = tag or new_tag()
     tracing = tracing_of(scenario)
     fed = _fed(scenario, options.seed, tag, tracing) if stream else None
