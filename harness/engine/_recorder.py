@@ -85,7 +85,7 @@ class Recorder:
         scenario = prepared.scenario
         several = len(scenario.downstreams) > 1
         # A clean run starts from an empty store, whatever the runs around it carry.
-        clean = "baseline_of" in prepared.info.settings
+        clean = self._clean = "baseline_of" in prepared.info.settings
         carried = None if clean else options.carried
         self._doubles = [
             Downstream(
@@ -271,7 +271,8 @@ class Recorder:
                     await snapshot(self.journal, self._doubles, self.prepared, self.mark, carries)
             finally:
                 self._final = True
-                if self._effects and self._earlier is not None:
+                # A scenario's run, not its clean run: the advice a later one gets names it.
+                if self._effects and self._earlier is not None and not self._clean:
                     self._earlier.called = (self.info.scenario, len(self._effects))
                 self._effects = []  # only settling needed them
                 # Ended first, at its end: the rest of a plan cut short takes seconds to plan
