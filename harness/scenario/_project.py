@@ -39,6 +39,7 @@ from ..drive._formats import recognised
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
+from ._leave_out import LEAVE_OUT_TEXT, LeftOutName, Reason
 from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import (
     _downstreams,
@@ -205,6 +206,7 @@ class ProjectDoc(Doc):
         description="a non-empty list of built-in scenario or suite names (or .yaml paths): "
         "what `harness run` runs when no scenario is named",
     )
+    leave_out: dict[LeftOutName, Reason] = Field(default_factory=dict, description=LEAVE_OUT_TEXT)
 
     @field_validator("target")
     @classmethod
@@ -246,6 +248,8 @@ class Project:
     hazards: tuple[str, ...] = DEFAULT_HAZARDS
     reset: ResetSpec | None = None  # harness explore's, for every scenario without its own
     calendar: CalendarSpec | None = None  # the year's, for a scenario with a calendar
+    # Invariants no built-in hazard judges, each with the project's reason (``_leave_out``).
+    leave_out: tuple[tuple[str, str], ...] = ()
 
     @property
     def described(self) -> str:
@@ -312,6 +316,7 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
         hazards=tuple(doc.hazards),
         reset=None if doc.reset is None else doc.reset.spec(),
         calendar=calendar_of(doc.calendar),
+        leave_out=tuple(doc.leave_out.items()),
     )
 
 
