@@ -21,22 +21,21 @@ from ._errors import hint, invalid
 
 ANCHOR = "docs/project.md#leave-out"
 ACCEPTS = accepts_genuine.NAME
+NAMES = tuple(n for n in INVARIANTS if n not in ALWAYS_INVARIANTS)  # those it can leave out
 LEAVE_OUT_TEXT = (
     "a mapping of invariant names to the reason each cannot apply to this automation, like "
-    "{per_key_order: 'each invoice event is about its own invoice'}; names: "
-    + ", ".join(n for n in INVARIANTS if n not in ALWAYS_INVARIANTS)
+    "{per_key_order: 'each invoice event is about its own invoice'}; names: " + ", ".join(NAMES)
 )
-_NAMES = tuple(n for n in INVARIANTS if n not in ALWAYS_INVARIANTS)
 
 
 def _name(value: object) -> str:
     if value in ALWAYS_INVARIANTS:
         raise invalid(
             f"is judged in every run, a precondition of every other verdict, and cannot be "
-            f"left out; name one of: {', '.join(_NAMES)}"
+            f"left out; name one of: {', '.join(NAMES)}"
         )
     if not isinstance(value, str) or value not in INVARIANTS:
-        raise invalid(f"must name an invariant, one of: {', '.join(_NAMES)}{hint(value, _NAMES)}")
+        raise invalid(f"must name an invariant, one of: {', '.join(NAMES)}{hint(value, NAMES)}")
     return value
 
 

@@ -40,6 +40,7 @@ from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
 from ._leave_out import LEAVE_OUT_TEXT, LeftOutName, Reason
+from ._leave_out import NAMES as LEFT_OUT_NAMES
 from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import (
     _downstreams,
@@ -508,6 +509,9 @@ def schema_text() -> str:
     transform = schema["$defs"]["CorrelateDoc"]["properties"]["transform"]
     steps = {"enum": list(TRANSFORMS), "type": "string"}
     transform["anyOf"] = [steps, {"type": "array", "items": steps, "minItems": 1}]
+    leave_out = schema["properties"]["leave_out"]
+    leave_out["propertyNames"] = {"enum": list(LEFT_OUT_NAMES)}
+    leave_out["additionalProperties"] = {"type": "string", "minLength": 1}
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
