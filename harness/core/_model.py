@@ -164,6 +164,9 @@ faults); what ``recovers_after_outage`` reads to know the outage met the automat
 FAULT_MARKS = "fault_marks"
 """The run setting that says its doubles kept a FAULT_MARK for each call a fault answered
 (journals written before did not: their calls are judged by their answers alone)."""
+LEFT_OUT = "left_out"
+"""The run setting holding the invariants its project left out (``leave_out:``), each mapped to
+the project's reason: not judged, neither passed nor failed (docs/project.md#leave-out)."""
 LATE_EFFECT_MARK = "late-effect"
 """The Mark of an effect that arrived after its run's final state was taken (detail: the
 effect's id); such an effect is kept in the journal but never judged."""

@@ -447,6 +447,9 @@ class Scenario:
     reset: ResetSpec | None = None
     # A year as a scenario (``calendar:``): ``harness.year`` plans and drives its months.
     calendar: CalendarSpec | None = None
+    # The invariants it would judge that its project leaves out (``leave_out:``), with the
+    # project's reason each: not judged, and said so in every report.
+    left_out: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
-from ..core._model import FAULT_MARKS, Delivery, Event, Fault, Outcome
+from ..core._model import FAULT_MARKS, LEFT_OUT, Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
 from ..core._scenario import (
     InvariantSpec,
@@ -381,6 +381,8 @@ def prepare(
             "paths": source_paths(scenario.source),
             # How a built-in hazard was applied to the project (scenario/_hazards), in words.
             **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
+            # The invariants the project leaves out, with its reasons: not judged.
+            **({LEFT_OUT: dict(scenario.left_out)} if scenario.left_out else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream_.settings(scenario.source),
             # How a recording was replayed (its ids the run's own by default), with its events'
@@ -474,11 +476,11 @@ def source_paths(source: Source) -> dict[str, str]:
 
 def judged_invariants(scenario: Scenario, signer: Signer) -> tuple[InvariantSpec, ...]:
     """The scenario's invariants (or the defaults, when it names none), and accepts_genuine
-    when the sender rotates its secret or runs a skewed clock: the hazard's own verdict."""
+    when the sender rotates its secret or runs a skewed clock (and the project does not leave
+    it out): the hazard's own verdict."""
     named = scenario.invariants
-    if (signer.rotation is None and not signer.skew) or any(
-        i.name == accepts_genuine.NAME for i in named
-    ):
+    given = {i.name for i in named} | dict(scenario.left_out).keys()  # left out: not judged
+    if (signer.rotation is None and not signer.skew) or accepts_genuine.NAME in given:
         return named
     chosen = named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
     return (*chosen, InvariantSpec(accepts_genuine.NAME))

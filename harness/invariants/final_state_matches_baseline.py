@@ -50,6 +50,7 @@ from ._facts import (
     plural,
     verdict,
 )
+from ._leave_out import leave_out_advice
 from ._made import Made
 from ._order import Knowable, alike, sequenced
 from ._unfinished import unfinished
@@ -95,7 +96,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             CLASS,
             "neither this run nor its baseline has a final state (no stateful downstream, no "
             "observer, no committed write); set `stateful: true` on a downstream or add an "
-            "observer",
+            "observer" + leave_out_advice(NAME, "a final state"),
         )
     made = Made(
         ((history.events, run.normal), (baseline.events, base.normal)),

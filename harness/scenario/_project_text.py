@@ -92,6 +92,11 @@ def project_yaml(project: Project, schema: str) -> str:
         "# What `harness run` runs when no scenario is named (`harness scenarios` lists them).",
         f"hazards: [{', '.join(_scalar(h) for h in project.hazards)}]",
         "",
+        "# An invariant that cannot apply to this automation, left out of every hazard with the",
+        "# reason: not judged, and every report says so (docs/project.md#leave-out).",
+        "# leave_out:",
+        "#   per_key_order: each invoice event is about its own invoice",
+        "",
     ]
     return "\n".join(lines)
 
@@ -106,7 +111,9 @@ def test_file(hazards: Sequence[str], skipped: Sequence[tuple[str, str]] = ()) -
         '"""The hazards of harness.yaml as pytest tests (written by `harness init`).\n'
         "\n"
         "Each test drives one hazard against the target in harness.yaml and fails on any\n"
-        "invariant that does not hold (an inconclusive verdict fails too: nothing was judged).\n"
+        "invariant that does not hold (an inconclusive verdict fails too: nothing was judged;\n"
+        "one that cannot apply to the automation is left out in harness.yaml, with the reason:\n"
+        "docs/project.md#leave-out).\n"
         "Run: pytest " + TEST_FILE + "\n"
         '"""\n'
         "\n"
