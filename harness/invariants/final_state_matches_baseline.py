@@ -112,7 +112,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             )
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
-    tied = _untold(facts, differ)
+    tied = _own_states(facts, _untold(facts, differ), base, run, made)
     untold = set(tied)
     # Missing because the target refused every event of it: loud, the sender's to redeliver.
     accepted = {e.key for e in history.events if e.id in facts.accepted}
@@ -242,6 +242,43 @@ def _untold(facts: Facts, keys: set[str]) -> set[str]:
         return set()
     knowable = Knowable(facts, {e.id for older, newer, _ in pairs.values() for e in (older, newer)})
     return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
+
+
+def _own_states(
+    facts: Facts, tied: set[str], base: _Neutral, run: _Neutral, made: Made
+) -> set[str]:
+    """Of ``tied`` (records left on an older event's state nothing told from the newest's),
+    those whose every write here, of an event the baseline wrote too, is as the baseline wrote
+    it: each write is its event's own state, so whichever landed last, the record holds an
+    event's state. A write that differs was made of more than its event (a balance read and
+    written back, raced by its twin: a lost update) and its record is judged."""
+    baseline = facts.history.baseline
+    if not tied or baseline is None:
+        return tied
+    events = {e.id: e for e in baseline.events}
+    theirs: dict[tuple[Any, int], list[tuple[Any, Any]]] = {}
+    for w in baseline.effects:
+        if is_write(w) and w.key:
+            for eid in w.event_ids:
+                if (e := events.get(eid)) is not None and e.key == w.key:
+                    request = base.normal(f"{w.method.upper()} {w.path}")
+                    written = (request, base.normal(_body(w.body)))
+                    theirs.setdefault((base.normal(w.key), e.seq), []).append(written)
+    mine = facts.events_by_id
+    kept = set(tied)
+    for w in facts.writes_in_order:
+        if w.key not in kept:
+            continue
+        request, body = run.normal(f"{w.method.upper()} {w.path}"), run.normal(_body(w.body))
+        for eid in w.event_ids:
+            e = mine.get(eid)
+            twins = theirs.get((run.normal(w.key), e.seq)) if e and e.key == w.key else None
+            if twins and not any(
+                request == r and (body == b or _made_fields(body, b, made) is not None)
+                for r, b in twins
+            ):
+                kept.discard(w.key)
+    return kept
 
 
 def _clean_run_behind(
