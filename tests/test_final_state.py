@@ -476,6 +476,30 @@ def test_a_pass_where_no_event_changed_a_value_says_nothing_shows_order() -> Non
     assert v.status is Status.PASS, v.summary
 
 
+def _coalesced(tag: str, values: Sequence[str]) -> History:
+    """One contact's changes, each setting ``lifecyclestage`` to its value, written once
+    after the last (tests/gallery/debounce_sync.py: a debounce writes the newest only)."""
+    h = _changes(tag, values)
+    changes = zip(h.events, values, strict=True)
+    h.events = [replace(e, payload={"lifecyclestage": v}) for e, v in changes]
+    h.effects = h.effects[-1:]
+    return h
+
+
+def test_a_record_its_clean_run_wrote_once_shows_order_by_its_events_values() -> None:
+    """A debounce writes each contact once, with its newest change: one write per record, so
+    no value ever changed from one write to another, and the match was inconclusive, telling
+    the user to give the events values that change — they did. Another change's write would
+    have differed: the match shows order, and passes. Events all alike still show none."""
+    changing = ["lead", "opportunity", "customer"]
+    v = judged(with_baseline(_coalesced("zqaaaaa", changing), _coalesced("zqbbbbb", changing)))
+    assert v.status is Status.PASS, v.summary
+    constant = ["customer", "customer", "customer"]
+    v = judged(with_baseline(_coalesced("zqaaaaa", constant), _coalesced("zqbbbbb", constant)))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "nothing shows order" in v.summary, v.summary
+
+
 def _derived(tag: str, plans: tuple[str, str], stale: bool) -> History:
     """One contact's two changes, each PUT with a plan code the automation derived from the
     event's plan ('Basic 2023' -> 'basic_2023'); ``stale``: the older change's write came last

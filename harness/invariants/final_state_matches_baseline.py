@@ -331,21 +331,56 @@ def _alike_values(baseline: History) -> int:
     left on an older event's state ends as on its newest, and the final state cannot show
     order. A field one write set and another did not (a create's extra field) is no
     difference; a value two writes set differently is. Writes are the record's by their key,
-    else by the record of an event they name (the values need not name their event)."""
+    else by the record of an event they name (the values need not name their event). A record
+    written once (an automation that coalesced its events, writing the newest only) shows
+    order where that write holds a value of its event that another event of the record lacks:
+    another event's write would differ."""
     events = Counter(e.key for e in baseline.events)
-    key_of = {e.id: e.key for e in baseline.events}
+    by_id = {e.id: e for e in baseline.events}
     values: dict[str, dict[str, set[str]]] = {}  # record -> field -> the values written
+    once: dict[str, list[Effect]] = {}  # record -> its writes
     for w in baseline.effects:
-        key = w.key or next((key_of[i] for i in w.event_ids if i in key_of), None)
+        key = w.key or next((by_id[i].key for i in w.event_ids if i in by_id), None)
         if key is None or events[key] < 2 or not is_write(w):
             continue
+        once.setdefault(key, []).append(w)
         fields = values.setdefault(key, {})
         for name, value in _flatten(_body(w.body)).items():
             seen = fields.setdefault(name, set())
             seen.add(json.dumps(value, sort_keys=True))
             if len(seen) > 1:  # a value that changed: most runs stop at their first writes
                 return 0
+    by_key: dict[str, list[Event]] = {}
+    for e in baseline.events:
+        by_key.setdefault(e.key, []).append(e)
+    single = (ws[0] for ws in once.values() if len(ws) == 1)
+    if any(_of_its_event(w, by_id, by_key) for w in single):
+        return 0
     return len(values)
+
+
+def _of_its_event(write: Effect, by_id: dict[str, Event], by_key: dict[str, list[Event]]) -> bool:
+    """Whether ``write`` holds a value of an event it names that another event of the same
+    record lacks."""
+    written = set(_leaves(_body(write.body)))
+    for event in (by_id[i] for i in write.event_ids if i in by_id):
+        own = written & set(_leaves(event.payload))
+        others = (e for e in by_key[event.key] if e.id != event.id)
+        if own and any(own - set(_leaves(o.payload)) for o in others):
+            return True
+    return False
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    """Each scalar in ``value``, nested in objects and lists, as JSON."""
+    if isinstance(value, dict):
+        for inner in value.values():
+            yield from _leaves(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _leaves(inner)
+    else:
+        yield json.dumps(value)
 
 
 def _alike_note(records: int) -> str:
