@@ -36,6 +36,7 @@ from ..core._model import (
     Status,
     Verdict,
 )
+from ..core._sensitive import json_leaves
 from ..double._resources import GENERATED_PREFIX
 from ..drive._vary import id_named
 from ..history import History
@@ -362,25 +363,13 @@ def _alike_values(baseline: History) -> int:
 def _of_its_event(write: Effect, by_id: dict[str, Event], by_key: dict[str, list[Event]]) -> bool:
     """Whether ``write`` holds a value of an event it names that another event of the same
     record lacks."""
-    written = set(_leaves(_body(write.body)))
+    written = set(json_leaves(_body(write.body)))
     for event in (by_id[i] for i in write.event_ids if i in by_id):
-        own = written & set(_leaves(event.payload))
+        own = written & set(json_leaves(event.payload))
         others = (e for e in by_key[event.key] if e.id != event.id)
-        if own and any(own - set(_leaves(o.payload)) for o in others):
+        if own and any(own - set(json_leaves(o.payload)) for o in others):
             return True
     return False
-
-
-def _leaves(value: Any) -> Iterator[str]:
-    """Each scalar in ``value``, nested in objects and lists, as JSON."""
-    if isinstance(value, dict):
-        for inner in value.values():
-            yield from _leaves(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _leaves(inner)
-    else:
-        yield json.dumps(value)
 
 
 def _alike_note(records: int) -> str:
