@@ -249,34 +249,33 @@ def _own_states(
     facts: Facts, tied: set[str], base: _Neutral, run: _Neutral, made: Made
 ) -> set[str]:
     """Of ``tied`` (records left on an older event's state nothing told from the newest's),
-    those whose every write here, of an event the baseline wrote too, is as the baseline wrote
-    it: each write is its event's own state, so whichever landed last, the record holds an
-    event's state. A write that differs was made of more than its event (a balance read and
-    written back, raced by its twin: a lost update) and its record is judged."""
+    those whose every write here, of an event the baseline wrote too, carries the body the
+    baseline wrote for it (by whichever method: a contact created here by the update the clean
+    run PATCHed): each write is its event's own state, so whichever landed last, the record
+    holds an event's state. A write that differs was made of more than its event (a balance
+    read and written back, raced by its twin: a lost update) and its record is judged."""
     baseline = facts.history.baseline
     if not tied or baseline is None:
         return tied
     events = {e.id: e for e in baseline.events}
-    theirs: dict[tuple[Any, int], list[tuple[Any, Any]]] = {}
+    theirs: dict[tuple[Any, int], list[Any]] = {}
     for w in baseline.effects:
         if is_write(w) and w.key:
             for eid in w.event_ids:
                 if (e := events.get(eid)) is not None and e.key == w.key:
-                    request = base.normal(f"{w.method.upper()} {w.path}")
-                    written = (request, base.normal(_body(w.body)))
-                    theirs.setdefault((base.normal(w.key), e.seq), []).append(written)
+                    body = base.normal(_body(w.body))
+                    theirs.setdefault((base.normal(w.key), e.seq), []).append(body)
     mine = facts.events_by_id
     kept = set(tied)
     for w in facts.writes_in_order:
         if w.key not in kept:
             continue
-        request, body = run.normal(f"{w.method.upper()} {w.path}"), run.normal(_body(w.body))
+        body = run.normal(_body(w.body))
         for eid in w.event_ids:
             e = mine.get(eid)
             twins = theirs.get((run.normal(w.key), e.seq)) if e and e.key == w.key else None
             if twins and not any(
-                request == r and (body == b or _made_fields(body, b, made) is not None)
-                for r, b in twins
+                body == b or _made_fields(body, b, made) is not None for b in twins
             ):
                 kept.discard(w.key)
     return kept
