@@ -95,6 +95,7 @@ ONE_WORKER = frozenset(
         "test_report_browser",
         "test_year_report_browser",
         "test_node_red",
+        "test_node_red_flows",
         "test_inspect",
         "test_openapi",
     )

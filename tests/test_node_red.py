@@ -46,6 +46,7 @@ from .node_red import (
 pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
 SEED = 11
+Env = dict[str, str] | None
 # The first test on a machine installs Node-RED (about 15 s; .ci/run does it beforehand).
 TIMEOUT = int(INSTALL_TIMEOUT) + 90
 
@@ -86,15 +87,31 @@ def run(
 ) -> Run:
     """``harness run`` as a user runs it against the flow (its webhook at ``hook``, else the
     first tab's); its JSON report and journal."""
+    target = node_red.url + hook if hook else node_red.hook
+    return harness_run(
+        node_red,
+        tmp_path,
+        scenario,
+        "--target",
+        target,
+        "--downstream",
+        node_red.downstream,
+        *options,
+        code=code,
+    )
+
+
+def harness_run(
+    node_red: NodeRed, cwd: Path, scenario: str, *options: str, code: int, env: Env = None
+) -> Run:
+    """``harness run scenario *options`` in ``cwd``, its exit code ``code`` (1: an invariant
+    failed, as most scenarios here expect of these flows); its one run, complete, every effect
+    attributed."""
     name = Path(scenario).name.split(".")[0]
-    report, journal = tmp_path / f"{name}.json", tmp_path / f"{name}.db"
+    report, journal = cwd / f"{name}.json", cwd / f"{name}.db"
     done = harness_cli(
         "run",
         scenario,
-        "--target",
-        node_red.url + hook if hook else node_red.hook,
-        "--downstream",
-        node_red.downstream,
         "--seed",
         str(SEED),
         "--report",
@@ -102,9 +119,9 @@ def run(
         "--journal",
         str(journal),
         *options,
-        cwd=tmp_path,
+        cwd=cwd,
+        env=env,
     )
-    # Exit 1: an invariant failed, as most scenarios here expect of these flows.
     assert done.code == code, done.out + done.err + node_red.output()
     doc = json.loads(report.read_text())
     [found] = doc["runs"]
