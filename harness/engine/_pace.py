@@ -13,9 +13,10 @@ with ``event_quiet`` and ``event_deadline`` the scenario's real seconds (``Settl
 * otherwise the wait is settling's (``_settle.wait_quiet``) on one event: no call for
   ``event_quiet`` s since the answer or the last call, at most ``event_deadline`` s; an event
   that made no call yet waits for its first one up to ``event_deadline``;
-* an event type one of whose events made no call at all within ``event_deadline`` is taken as
-  one the automation ignores: its later events wait ``event_quiet`` alone once the automation
-  was seen working after it answers, and not at all before.
+* an event type none of whose events made a call, one of which made none within
+  ``event_deadline``, is taken as one the automation ignores: its later events wait
+  ``event_quiet`` alone once the automation was seen working after it answers, and not at all
+  before (until one of them makes a call).
 
 The automation is seen working after it answers once a call reaches a double after an answer
 (while the harness waited, or before it sent the next event).
@@ -41,10 +42,12 @@ class CleanPace:
         self._doubles = doubles
         self._wait = Settle(settle.event_quiet, settle.event_deadline)
         self._after_answer = False  # a call reached a double after an answer
-        self._silent: set[str] = set()  # types whose event made no call within the deadline
+        self._acting: set[str] = set()  # types an event of which made a call
+        self._silent: set[str] = set()  # types taken as ignored (none of them made a call)
         self._since_answer = 0  # calls recorded when the last wait ended
         self._events = 0
         self._waits = 0
+        self._capped = 0  # waits that reached event_deadline
         self._waited = 0.0
 
     def _calls(self) -> int:
@@ -61,6 +64,8 @@ class CleanPace:
         if not self._wait.deadline:
             return
         made = calls > sent
+        if made:
+            self._acting.add(event_type)
         busy = any(d.in_flight for d in self._doubles)
         silent = event_type in self._silent
         if not self._after_answer and not busy and (made or silent):
@@ -78,20 +83,26 @@ class CleanPace:
             pending_quiet=self._wait.deadline,
         )
         self._waits += 1
+        self._capped += settled.ended != "quiet"
         self._waited += settled.waited
         self._since_answer = after = self._calls()
         if after > calls:
             self._after_answer = True
-        elif after == sent and not silent:
+        if after > sent:
+            self._acting.add(event_type)
+            self._silent.discard(event_type)
+        elif event_type not in self._acting:
             self._silent.add(event_type)
 
     def detail(self) -> str:
-        """How the clean run was paced: events sent, waits, seconds waited, whether the
-        automation was seen working after it answered, the types taken as ignored."""
+        """How the clean run was paced: events sent, waits, those that reached the event
+        deadline, seconds waited, whether the automation was seen working after it answered,
+        the types taken as ignored."""
         return json.dumps(
             {
                 "events": self._events,
                 "waits": self._waits,
+                "capped": self._capped,
                 "waited": round(self._waited, 3),
                 "after_answer": self._after_answer,
                 "ignored_types": sorted(self._silent),
