@@ -145,6 +145,20 @@ async def test_a_synchronous_automation_s_ignored_type_is_waited_for_once(
     assert found["ignored_types"] == ["ping"]
 
 
+async def test_a_synchronous_automation_that_skips_events_is_waited_for_once(
+    double: tuple[Downstream, Target, Callable[[], float]],
+) -> None:
+    """Calls made before answering; some events of the type skipped (no call): the first skip
+    is waited for in vain, and shows the automation synchronous."""
+    d, target, clock = double
+    pace = CleanPace(clock, [d], SETTLE)
+    for _ in range(3):
+        await pace(target.job(before=True), "order.paid")
+        await pace(target.job(), "order.paid")
+    found = detail(pace)
+    assert (found["waits"], found["capped"], found["ignored_types"]) == (1, 1, [])
+
+
 async def test_a_type_that_acted_once_is_never_taken_as_ignored(
     double: tuple[Downstream, Target, Callable[[], float]],
 ) -> None:

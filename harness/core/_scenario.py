@@ -303,7 +303,7 @@ class Settle:
 
     quiet: float = 1.0
     deadline: float = 30.0
-    event_quiet: float = 0.1
+    event_quiet: float = 0.05
     event_deadline: float = 0.5
 
 

@@ -13,6 +13,9 @@ with ``event_quiet`` and ``event_deadline`` the scenario's real seconds (``Settl
 * otherwise the wait is settling's (``_settle.wait_quiet``) on one event: no call for
   ``event_quiet`` s since the answer or the last call, at most ``event_deadline`` s; an event
   that made no call yet waits for its first one up to ``event_deadline``;
+* an automation that made its calls before answering, and after an event that made none was
+  waited for in vain, is taken as synchronous: an event that made none is not waited for again
+  (one ``event_deadline`` per run, for the events it skips);
 * an event type none of whose events made a call, one of which made none within
   ``event_deadline``, is taken as one the automation ignores: its later events wait
   ``event_quiet`` alone once the automation was seen working after it answers, and not at all
@@ -43,6 +46,8 @@ class CleanPace:
         self._wait = Settle(settle.event_quiet, settle.event_deadline)
         self._after_answer = False  # a call reached a double after an answer
         self._acting: set[str] = set()  # types an event of which made a call
+        self._before_answer = False  # an event's calls were all made before its answer
+        self._synchronous = False  # ... and a wait after an event without calls saw none
         self._silent: set[str] = set()  # types taken as ignored (none of them made a call)
         self._since_answer = 0  # calls recorded when the last wait ended
         self._events = 0
@@ -64,12 +69,13 @@ class CleanPace:
         if not self._wait.deadline:
             return
         made = calls > sent
+        busy = any(d.in_flight for d in self._doubles)
         if made:
             self._acting.add(event_type)
-        busy = any(d.in_flight for d in self._doubles)
+            self._before_answer |= not busy
         silent = event_type in self._silent
-        if not self._after_answer and not busy and (made or silent):
-            return  # worked before answering, or a type it ignores
+        if not self._after_answer and not busy and (made or silent or self._synchronous):
+            return  # worked before answering, or an event it ignores
 
         def first_call() -> tuple[str, ...]:
             return () if self._calls() > sent else (event_type,)
@@ -88,6 +94,8 @@ class CleanPace:
         self._since_answer = after = self._calls()
         if after > calls:
             self._after_answer = True
+        elif self._before_answer:
+            self._synchronous = True
         if after > sent:
             self._acting.add(event_type)
             self._silent.discard(event_type)
