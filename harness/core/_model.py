@@ -143,6 +143,11 @@ STATE_UNAVAILABLE_MARK = "state-unavailable"
 SETTLED_MARK = "settled"
 """The Mark of the end of settling (detail: JSON ``{"ended": "quiet" | "pending" | "deadline",
 "waited": s, "pending": n, "idle": s}``)."""
+PACED_MARK = "paced"
+"""The Mark of how a clean run was paced once all its events were sent (detail: JSON
+``{"events": n, "waits": n, "capped": n, "waited": s, "after_answer": bool, "ignored_types":
+[...]}``: ``capped``, the waits that reached the event deadline;
+engine/_pace)."""
 SAMPLE_MARK = "sample"
 """The Mark of one measurement of the target during a run (detail: JSON ``{"rss_bytes": n,
 "source": "pid" | "metrics"}``, engine/_sampler)."""

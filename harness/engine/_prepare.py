@@ -91,7 +91,7 @@ class PreparedRun:
     faults: tuple[Fault, ...] = ()
     settle: Settle = field(default_factory=Settle)
     provider: Provider | None = None  # its retry delays on the run's clock
-    serial: bool = False  # deliver one at a time, each after the previous was answered
+    serial: bool = False  # deliver one at a time, each once the previous one's work is done (_pace)
     feed: Feed | None = None  # a streamed run's events, made as they are sent
     # A streamed run's schedule planned as it is sent (``_plan_stream``): ``schedule`` holds
     # the slots planned so far, the whole schedule once the run has ended.

@@ -111,6 +111,11 @@ class Recorder:
     def clock(self) -> float:
         return time.monotonic() - self._t0
 
+    @property
+    def doubles(self) -> Sequence[Downstream]:
+        """The run's downstream doubles, started in ``start``."""
+        return self._doubles
+
     def restart_clock(self) -> float:
         """The run's time 0 is now, as the sending starts, after the doubles have started: the
         schedule and the fault windows (both on this clock) begin together. Returns 0.0, the

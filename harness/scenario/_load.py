@@ -290,7 +290,12 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         invariants=invariants,
         downstreams=downstreams,
         delivery=delivery,
-        settle=Settle(doc.settle.quiet, doc.settle.deadline),
+        settle=Settle(
+            doc.settle.quiet,
+            doc.settle.deadline,
+            doc.settle.event_quiet,
+            doc.settle.event_deadline,
+        ),
         faults=_faults(doc),
         observer=_observer(doc.observer),
         time_scale=doc.time_scale,
