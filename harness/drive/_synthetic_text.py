@@ -330,7 +330,7 @@ def _numbered(spans: Spans, kinds: Mapping[str, str]) -> frozenset[str] | None:
         return None
     rest = list(text)
     for start, end, atom in spans.spans:
-        if kinds[atom] not in ("int", "big", "digits"):
+        if kinds[atom] not in ("int", "big", "digits", "counted"):
             return None
         for beside in (text[start - 1 : start], text[end : end + 1]):
             if beside.isalnum() or beside in _JOINS:
