@@ -6,18 +6,19 @@ and emails with the event's token (``marked``) and makes the ids inside it the r
 (``_inner_ids.Inner``). Only two things in that differ from event to event: the token, and the
 ids an event renumbers (its id and key, its integers under id-named fields). The rest is the
 same for every event of the run, and strings repeat from event to event — an example's
-constants, a record's name and email, a recording's account URL — so it is worked out once per
-distinct string (``Rewrites.plan``): the run's text around the token, and the words inside the
-string an event may rewrite. An event then only asks whether it renumbers one of those words
-(most do not, most strings have none) and otherwise joins the text to its token; where it does,
-the string is rewritten as before, its ids looked for in it.
+constants, a record's name and email, a recording's account URL — so a string met a second
+time is worked out once (``Rewrites.met``): the run's text around the token, and the words
+inside the string an event may rewrite. An event then only asks whether it renumbers one of
+those words (most do not, most strings have none) and otherwise joins the text to its token;
+where it does, the string is rewritten as it stands, its ids looked for in it, as is a string
+met once (most that vary: a synthetic source's or a recording's ids, URLs).
 
 Exact, not a guess: the token is letters then digits after a letter (``zqabcdee12``), after a
 space or a ``+`` and before ``@`` or the end, so no id pattern matches in it or across it and
 whatever follows or precedes it reads it as a letter; worked out with a character the string
 lacks in its place, the string's ids and digit runs are those of every event's text. A run
-whose tag is not lowercase letters from ``g`` (none that ``new_tag`` hands out) works every
-string out each time.
+whose tag is not lowercase letters from ``g`` on (``new_tag`` hands out none such) rewrites
+every string as it stands.
 """
 
 from __future__ import annotations
