@@ -391,7 +391,9 @@ def test_node_red_queued_behind_a_rate_limit_is_late_not_lost(
     assert made == {e.id: 1 for e in h.events}, made
     answered = max(d.answered_at for d in h.deliveries if d.answered_at is not None)
     assert max(e.at for e in h.effects) > answered + 1.0
-    _held(r, *r.verdicts)
+    # Not per_key_order: the http request node does not wait for one call before the next, and
+    # on a loaded machine a call taking over 40 ms lands after the one the queue let go next.
+    _held(r, *(name for name in r.verdicts if name != "per_key_order"))
 
 
 @pytest.mark.timeout(TIMEOUT)
@@ -399,8 +401,8 @@ def test_node_red_dropping_over_the_rate_limit_loses_what_it_acknowledged(
     node_red: NodeRed, tmp_path: Path
 ) -> None:
     # The same burst, the delay node set to drop what comes faster than 20 a second: every
-    # delivery answered 200, most payments never made. Its clean run (each event sent once the
-    # one before was answered) dropped most of its events too; that is not taken for design.
+    # delivery answered 200, most payments never made. Its clean run, paced by the flow's work
+    # (each event sent once the one before made its call), dropped none: each loss is owed.
     r = run(node_red, "bulk-import-burst", tmp_path, hook="/hooks/throttled")
     h = r.history
     made = _effects_by_event(h)
@@ -410,7 +412,7 @@ def test_node_red_dropping_over_the_rate_limit_loses_what_it_acknowledged(
     lost = _silent_fail(
         r, "no_lost_events", f"{len(dropped)} of {len(h.events)} accepted events produced no effect"
     )
-    assert "made no effect in the clean run" in lost, lost
+    assert "made no effect in the clean run" not in lost, lost
     assert _named(r, "no_lost_events", "event") <= {e.id for e in dropped}
     _held(r, "no_duplicate_effects", "per_key_order", "ack_within")
 
