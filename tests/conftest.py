@@ -6,6 +6,7 @@ import ast
 import atexit
 import base64
 import compileall
+import contextlib
 import io
 import json
 import logging
@@ -95,6 +96,7 @@ ONE_WORKER = frozenset(
         "test_report_browser",
         "test_year_report_browser",
         "test_node_red",
+        "test_node_red_flows",
         "test_inspect",
         "test_openapi",
     )
@@ -297,8 +299,9 @@ def signalled(
     timeout: float = 30,
 ) -> Completed:
     """``argv`` as a process (``env`` over this one's), sent ``sig`` once ``ready`` returns
-    (what it returns is not read); its exit code and output within ``timeout`` s, killed if it
-    outlives them."""
+    (what it returns is not read); its exit code and output within ``timeout`` s. Started in a
+    session of its own: its process group (a Locust it started, say) is killed if ``ready``
+    fails or it outlives ``timeout``, not left running after the test."""
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
@@ -307,14 +310,16 @@ def signalled(
         text=True,
         cwd=cwd,
         env={**os.environ, **env},
+        start_new_session=True,
     )
     try:
         ready(proc)
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=timeout)
     finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # what it started, if still there
         if proc.poll() is None:
-            proc.kill()
             proc.communicate()
     return Completed(proc.returncode, out, err)
 

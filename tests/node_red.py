@@ -221,12 +221,15 @@ def _ready(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def started(red: Path, work: Path, timeout: float = READY_TIMEOUT) -> Iterator[NodeRed]:
-    """Node-RED with the flow, on a free loopback port, its user directory in ``work``,
-    calling the double at another free port; ready once the flow answers ``GET /health``."""
+def started(
+    red: Path, work: Path, flow: Path = FLOW, timeout: float = READY_TIMEOUT
+) -> Iterator[NodeRed]:
+    """Node-RED with ``flow`` (a flow file of tests/node-red/, each with a ``GET /health``), on a
+    free loopback port, its user directory in ``work``, calling the double at another free
+    port; ready once the flow answers ``GET /health``."""
     user_dir = work / "node-red-user"
     user_dir.mkdir(parents=True)
-    shutil.copyfile(FLOW, user_dir / "flows.json")
+    shutil.copyfile(flow, user_dir / "flows.json")
     port = free_port()
     downstream_port = free_port()
     while downstream_port == port:

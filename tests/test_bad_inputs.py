@@ -57,6 +57,7 @@ def nested(depth: int) -> str:
 FILES: dict[str, str | bytes] = {
     "huge-events.scenario.yaml": small(50_000_000),
     "huge-events-30.scenario.yaml": small(10**30),
+    "over-years.scenario.yaml": small().replace("over: 1s", "over: 99999999h"),
     "huge-copies.scenario.yaml": small(perturbations="[{duplicate: {rate: 1, copies: 100000000}}]"),
     "huge-replay.scenario.yaml": small(perturbations="[{replay: {times: 100000000}}]"),
     "many-deliveries.scenario.yaml": small(
@@ -323,6 +324,8 @@ CASES: list[tuple[list[str], int, str]] = [
     # scenario files: sizes that would hang or exhaust memory, nesting, suites that loop
     (["run", "{tmp}/huge-events.scenario.yaml", *RUN_AT], 2, "the limit is 5,000,000"),
     (["run", "{tmp}/huge-events-30.scenario.yaml", *RUN_AT], 2, "HARNESS_MAX_DELIVERIES="),
+    # a typo of a span: refused before the events are dated past the year 9999
+    (["run", "{tmp}/over-years.scenario.yaml", *RUN_AT], 2, "are dated, and may span at most 100"),
     (["run", "{tmp}/huge-copies.scenario.yaml", *RUN_AT], 2, "an integer from 2 to 100"),
     (["run", "{tmp}/huge-replay.scenario.yaml", *RUN_AT], 2, "an integer from 1 to 100"),
     (["run", "{tmp}/many-deliveries.scenario.yaml", *RUN_AT], 2, "plans about 1,000,000,000"),

@@ -312,6 +312,63 @@ def test_an_older_state_is_failed_when_its_time_or_its_arrival_told_the_order() 
         assert "last by eff_1 of event evt_zqaaaaae1" in v.evidence.lines[0], v.evidence.lines
 
 
+def _points(tag: str, raced: bool) -> History:
+    """Two orders of one member, the same second at ``$.created``, each adding its points to
+    the balance it read (tests/gallery/loyalty_points.py): one at a time (the baseline) the
+    writes are 10 then 30; raced, both read 0, the newer's 20 lands first and the older's 10
+    last, overwriting it."""
+    key = f"mem_{tag}k0"
+    events = [
+        Event(f"evt_{tag}e{n}", key, n, "orders/create", 0.0, {"created": 1700000000})
+        for n in (1, 2)
+    ]
+    sent = (0.0, 0.0) if raced else (0.0, 0.5)
+    deliveries = [
+        Delivery(f"dlv_{n}", e.id, 1, s, s, s + 0.3, 200, Outcome.OK, None)
+        for n, e, s in zip((1, 2), events, sent, strict=True)
+    ]
+    written = ((1, 20, 0.1), (0, 10, 0.2)) if raced else ((0, 10, 0.1), (1, 30, 0.6))
+    writes = [
+        Effect(
+            f"eff_{n}",
+            "api",
+            at,
+            "PUT",
+            f"/members/{key}",
+            {},
+            json.dumps({"points": points}),
+            200,
+            (events[n].id,),
+            key,
+        )
+        for n, points, at in written
+    ]
+    h = History(
+        replace(info(tag), model=Model.LEDGER, settings={"paths": {"time": "$.created"}}),
+        events,
+        deliveries,
+        writes,
+        marks=[Mark(1.0, STATE_MARK, "api")],
+    )
+    body = {"points": json.loads(writes[-1].body)["points"], "id": key}
+    h.states = [StateRecord("api", "/members", key, body, writes[-1].event_ids, key)]
+    return h
+
+
+def test_a_lost_update_is_not_taken_for_an_older_state_nothing_told() -> None:
+    """The member ends on the older order's write, and the two orders were the same second
+    and arrived together: it was not judged, as if the record held the older order's state.
+    It holds a balance short of the newer order's points: the newer's write (20) is not the
+    one the baseline made for it (30), so the writes are no event's own state."""
+    mine = _points("zqaaaaa", raced=True)
+    mine.info = replace(mine.info, settings={**mine.info.settings, "baseline": "s@zqbbbbb"})
+    mine.baseline = _points("zqbbbbb", raced=False)
+    v = judged(mine)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+    assert "points: 10 (baseline 30)" in v.evidence.lines[0], v.evidence.lines
+
+
 def _activity(tag: str, lines: int) -> list[StateRecord]:
     """``lines`` activity lines a stateful double holds under a generated id, naming no record."""
     body = {"action": "opened", "by": "mona-lisa"}
@@ -417,6 +474,30 @@ def test_a_pass_where_no_event_changed_a_value_says_nothing_shows_order() -> Non
     changing = ["lead", "opportunity", "customer"]
     v = judged(with_baseline(_changes("zqaaaaa", changing), _changes("zqbbbbb", changing)))
     assert v.status is Status.PASS, v.summary
+
+
+def _coalesced(tag: str, values: Sequence[str]) -> History:
+    """One contact's changes, each setting ``lifecyclestage`` to its value, written once
+    after the last (tests/gallery/debounce_sync.py: a debounce writes the newest only)."""
+    h = _changes(tag, values)
+    changes = zip(h.events, values, strict=True)
+    h.events = [replace(e, payload={"lifecyclestage": v}) for e, v in changes]
+    h.effects = h.effects[-1:]
+    return h
+
+
+def test_a_record_its_clean_run_wrote_once_shows_order_by_its_events_values() -> None:
+    """A debounce writes each contact once, with its newest change: one write per record, so
+    no value ever changed from one write to another, and the match was inconclusive, telling
+    the user to give the events values that change — they did. Another change's write would
+    have differed: the match shows order, and passes. Events all alike still show none."""
+    changing = ["lead", "opportunity", "customer"]
+    v = judged(with_baseline(_coalesced("zqaaaaa", changing), _coalesced("zqbbbbb", changing)))
+    assert v.status is Status.PASS, v.summary
+    constant = ["customer", "customer", "customer"]
+    v = judged(with_baseline(_coalesced("zqaaaaa", constant), _coalesced("zqbbbbb", constant)))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "nothing shows order" in v.summary, v.summary
 
 
 def _derived(tag: str, plans: tuple[str, str], stale: bool) -> History:

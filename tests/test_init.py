@@ -352,3 +352,31 @@ def test_a_library_path_edited_in_a_terminal_is_written(tmp_path: Path) -> None:
     assert project["events"] == [
         {"library": "stripe:checkout.session.completed", "key": "$.data.object.id"}
     ]
+
+
+def test_a_har_of_several_paths_takes_the_targets(tmp_path: Path) -> None:
+    """A HAR saved by a browser or proxy holds requests to several paths: the target's path
+    says which are the webhook's deliveries, written into harness.yaml; the project reads the
+    four POSTs to /hooks/orders, not the one to /api/cart."""
+    from harness.core._scenario import RecordedSource
+    from harness.drive._formats import records
+    from harness.scenario._project import load_project
+
+    from . import recorded_samples
+
+    recorded_samples.har(tmp_path)
+    args = ["--provider", "standard-webhooks", "--events", "traffic.har", "-y"]
+    code, out, err = init(tmp_path, *args, "--target", "http://127.0.0.1:8000/hooks/orders")
+    assert code == 0, out + err
+    assert "deliveries: the requests to /hooks/orders (the target's path" in out
+    project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
+    assert project["events"][0]["har"] == {"path": "/hooks/orders"}
+    source = load_project(tmp_path / "harness.yaml").events[0].source
+    assert isinstance(source, RecordedSource)
+    assert len(list(records(source))) == recorded_samples.ORDERS
+
+    code, out, err = init(tmp_path, *args, "--force", "--target", "http://127.0.0.1:8000/other")
+    assert code == 2
+    assert "requests go to 2 paths; say which are the webhook's" in err
+    assert "harness init takes --target's path" in err
+    assert "POST /hooks/orders (4)" in err and "POST /api/cart (1)" in err

@@ -585,6 +585,8 @@ def test_register_creations_overwrite_nothing_and_are_not_judged() -> None:
     assert v.summary == (
         "every write created a resource of its own (POST answered 201 Created, 2 times): a "
         "creation overwrites no record's state, so there was no order to keep"
+        "; if order cannot apply to this automation, leave per_key_order out in harness.yaml "
+        "with the reason (docs/project.md#leave-out)"
     )
     # Beside them, a stale PUT of the customer is still one, and the creations are said.
     puts = [
@@ -810,7 +812,8 @@ def test_per_key_order_is_inconclusive_when_no_record_had_two_events() -> None:
     )
     v = one(h, "per_key_order")
     assert v.status is Status.INCONCLUSIVE
-    assert (
-        v.summary
-        == "each of the 4 records got effects of a single event; there was no order to keep"
+    assert v.summary == (
+        "each of the 4 records got effects of a single event; there was no order to keep; if "
+        "order cannot apply to this automation, leave per_key_order out in harness.yaml with "
+        "the reason (docs/project.md#leave-out)"
     )

@@ -19,6 +19,11 @@ LONE = (
     "no two events of one record wrote one resource (each wrote a path of its own, "
     "idempotently: PUT /invoices/{id}), so no order was shown kept"
 )
+# What a project can answer it with, when order cannot apply (docs/project.md#leave-out).
+ADVICE = (
+    "; if order cannot apply to this automation, leave per_key_order out in harness.yaml with "
+    "the reason (docs/project.md#leave-out)"
+)
 
 
 def _invoice(n: int, invoice: str, **more: Any) -> Event:
@@ -60,6 +65,7 @@ def test_two_invoices_of_one_customer_written_newer_first_are_not_failed() -> No
     assert v.summary == (
         f"{LONE}; 1 out-of-order write not judged: each was about another object of its record "
         f"than the newer events written before it ({APART}), so their order changed neither"
+        f"{ADVICE}"
     )
 
 
@@ -68,7 +74,7 @@ def test_a_write_per_event_named_by_the_event_s_id_is_a_ledger_line_kept_in_orde
     in_order = _judged(events, [(1, "PUT", "/entries/evt_1"), (2, "PUT", "/entries/evt_2")])
     assert in_order.status is Status.PASS, in_order.summary
     lone = _judged(events, [(1, "PUT", "/invoices/in_1A"), (2, "PUT", "/invoices/in_2B")])
-    assert (lone.status, lone.summary) == (Status.INCONCLUSIVE, LONE)
+    assert (lone.status, lone.summary) == (Status.INCONCLUSIVE, LONE + ADVICE)
 
 
 def test_an_invoice_with_two_events_is_judged_and_an_order_kept_there_passes() -> None:

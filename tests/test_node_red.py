@@ -46,6 +46,7 @@ from .node_red import (
 pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
 SEED = 11
+Env = dict[str, str] | None
 # The first test on a machine installs Node-RED (about 15 s; .ci/run does it beforehand).
 TIMEOUT = int(INSTALL_TIMEOUT) + 90
 
@@ -86,15 +87,31 @@ def run(
 ) -> Run:
     """``harness run`` as a user runs it against the flow (its webhook at ``hook``, else the
     first tab's); its JSON report and journal."""
+    target = node_red.url + hook if hook else node_red.hook
+    return harness_run(
+        node_red,
+        tmp_path,
+        scenario,
+        "--target",
+        target,
+        "--downstream",
+        node_red.downstream,
+        *options,
+        code=code,
+    )
+
+
+def harness_run(
+    node_red: NodeRed, cwd: Path, scenario: str, *options: str, code: int, env: Env = None
+) -> Run:
+    """``harness run scenario *options`` in ``cwd``, its exit code ``code`` (1: an invariant
+    failed, as most scenarios here expect of these flows); its one run, complete, every effect
+    attributed."""
     name = Path(scenario).name.split(".")[0]
-    report, journal = tmp_path / f"{name}.json", tmp_path / f"{name}.db"
+    report, journal = cwd / f"{name}.json", cwd / f"{name}.db"
     done = harness_cli(
         "run",
         scenario,
-        "--target",
-        node_red.url + hook if hook else node_red.hook,
-        "--downstream",
-        node_red.downstream,
         "--seed",
         str(SEED),
         "--report",
@@ -102,9 +119,9 @@ def run(
         "--journal",
         str(journal),
         *options,
-        cwd=tmp_path,
+        cwd=cwd,
+        env=env,
     )
-    # Exit 1: an invariant failed, as most scenarios here expect of these flows.
     assert done.code == code, done.out + done.err + node_red.output()
     doc = json.loads(report.read_text())
     [found] = doc["runs"]
@@ -374,7 +391,9 @@ def test_node_red_queued_behind_a_rate_limit_is_late_not_lost(
     assert made == {e.id: 1 for e in h.events}, made
     answered = max(d.answered_at for d in h.deliveries if d.answered_at is not None)
     assert max(e.at for e in h.effects) > answered + 1.0
-    _held(r, *r.verdicts)
+    # Not per_key_order: the http request node does not wait for one call before the next, and
+    # on a loaded machine a call taking over 40 ms lands after the one the queue let go next.
+    _held(r, *(name for name in r.verdicts if name != "per_key_order"))
 
 
 @pytest.mark.timeout(TIMEOUT)
@@ -382,8 +401,8 @@ def test_node_red_dropping_over_the_rate_limit_loses_what_it_acknowledged(
     node_red: NodeRed, tmp_path: Path
 ) -> None:
     # The same burst, the delay node set to drop what comes faster than 20 a second: every
-    # delivery answered 200, most payments never made. Its clean run (each event sent once the
-    # one before was answered) dropped most of its events too; that is not taken for design.
+    # delivery answered 200, most payments never made. Its clean run, paced by the flow's work
+    # (each event sent once the one before made its call), dropped none: each loss is owed.
     r = run(node_red, "bulk-import-burst", tmp_path, hook="/hooks/throttled")
     h = r.history
     made = _effects_by_event(h)
@@ -393,7 +412,7 @@ def test_node_red_dropping_over_the_rate_limit_loses_what_it_acknowledged(
     lost = _silent_fail(
         r, "no_lost_events", f"{len(dropped)} of {len(h.events)} accepted events produced no effect"
     )
-    assert "made no effect in the clean run" in lost, lost
+    assert "made no effect in the clean run" not in lost, lost
     assert _named(r, "no_lost_events", "event") <= {e.id for e in dropped}
     _held(r, "no_duplicate_effects", "per_key_order", "ack_within")
 

@@ -95,15 +95,17 @@ def library_scenario(name: str) -> Scenario:
 # six whose strings hold an id of the payload (GitHub's URLs ending in an issue's number or
 # holding a user's id, Shopify's ``gid://shopify/Order/…``, a subscription's items ``url``
 # naming it) again when an id inside a string took the run's own value, as it does standing
-# alone (``drive._inner_ids``: the same hashes with it turned off).
+# alone (``drive._inner_ids``: the same hashes with it turned off); the two Shopify ones again
+# when each synthetic order was counted its own ``order_number``, its ``name`` written from it,
+# both renumbered per run as ids (``drive._vary.COUNTED``: 1001 and "#1001" in every order before).
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "6bffef80929b70e9",
     "github:issues": "eff48f5a90e47c44",
     "github:pull_request": "e5c59cb15ebdcaf8",
     "github:push": "7e32bb29d8007828",
     "hubspot:contact.propertyChange": "2ae351f2f8c6e0a9",
-    "shopify:orders/create": "19307a7902f68336",
-    "shopify:orders/updated": "169404a7627650d8",
+    "shopify:orders/create": "1d7ea283cdfce37a",
+    "shopify:orders/updated": "61eed8f0032c7444",
     "slack:event_callback": "3906149dcf1a1027",
     "standard-webhooks:contact.updated": "6708dcbb71f75f34",
     "stripe:checkout.session.completed": "351e995a067bd735",

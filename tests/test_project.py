@@ -141,17 +141,22 @@ def test_no_project_ignores_a_broken_file(tmp_path: Path) -> None:
     assert ignored.code == 3, ignored.err  # unreachable: the file was not read
 
 
-def test_pytest_collects_the_project_hazards(receiver: Receiver, tmp_path: Path) -> None:
-    project(tmp_path, stripe_project(receiver, "duplicate-storm, big-number-ids"))
+def pytest_project(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``pytest harness.yaml -rs`` in ``folder``, time-scaled, with ``env`` beside this one."""
     command = [sys.executable, "-m", "pytest", "harness.yaml", "-p", "no:cacheprovider", "-rs"]
-    proc = subprocess.run(
+    return subprocess.run(
         [*command, "--harness-time-scale", "0.05"],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env={**os.environ, **ENV, **INNER_PYTEST_ENV},
+        cwd=folder,
+        env={**os.environ, **env, **INNER_PYTEST_ENV},
         timeout=120,
     )
+
+
+def test_pytest_collects_the_project_hazards(receiver: Receiver, tmp_path: Path) -> None:
+    project(tmp_path, stripe_project(receiver, "duplicate-storm, big-number-ids"))
+    proc = pytest_project(tmp_path, ENV)
     # ack_within, one item of the five, may be left inconclusive by a loaded machine.
     late = "over the budget not counted" in proc.stdout
     assert proc.returncode == (1 if late else 0), proc.stdout + proc.stderr
@@ -374,6 +379,34 @@ BAD = [
         "harness.yaml:1: correlate: is not allowed without events",
         "give events",
     ),
+    # leave_out: each name an invariant that can be left out, each with a reason in words.
+    (
+        "leave_out: {per_key_ordr: x}\n",
+        "harness.yaml:1: leave_out: key 'per_key_ordr' is not allowed — must name an invariant, "
+        "one of: no_lost_events, no_duplicate_effects, per_key_order,",
+        "(did you mean 'per_key_order'?)",
+    ),
+    (
+        'leave_out: {per_key_order: "  "}\n',
+        "harness.yaml:1: leave_out.per_key_order: '  ' is not allowed — must be the reason",
+        "like 'each invoice event is about its own invoice'",
+    ),
+    (
+        "leave_out:\n  per_key_order:\n",
+        "harness.yaml:2: leave_out.per_key_order: None is not allowed — must be the reason",
+        "cannot apply to this automation",
+    ),
+    (
+        "leave_out: [per_key_order]\n",
+        "harness.yaml:1: leave_out: ['per_key_order'] is not allowed — must be a mapping of "
+        "invariant names to the reason each cannot apply",
+        "names: no_lost_events, no_duplicate_effects, per_key_order, ack_within",
+    ),
+    (
+        "leave_out: {target_available: restarts are fine}\n",
+        "harness.yaml:1: leave_out: key 'target_available' is not allowed — is judged in every run",
+        "cannot be left out; name one of: no_lost_events",
+    ),
 ]
 
 
@@ -426,7 +459,7 @@ def test_the_shipped_schema_is_current() -> None:
     schema = json.loads(SCHEMA_FILE.read_text())
     assert set(schema["properties"]) == {
         "target", "provider", "secret_env", "events", "downstreams", "expect", "correlate",
-        "hazards", "reset", "calendar",
+        "hazards", "reset", "calendar", "leave_out",
     }  # fmt: skip
 
 

@@ -504,6 +504,20 @@ def test_deadline_shorter_than_quiet(tmp_path: Path) -> None:
     )
 
 
+def test_the_clean_runs_event_pace_is_read_and_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "settle: {event_quiet: 200ms, event_deadline: 2s}\n")
+    assert load_scenario(path).settle == Settle(event_quiet=0.2, event_deadline=2.0)
+    off = write(tmp_path, MINIMAL + "settle: {event_deadline: 0}\n", "off.yaml")
+    assert load_scenario(off).settle == Settle(event_deadline=0.0)
+    bad = write(
+        tmp_path, MINIMAL + "settle:\n  event_quiet: 1s\n  event_deadline: 300ms\n", "b.yaml"
+    )
+    assert error_of(bad) == (
+        f"{bad}:9: settle.event_deadline: '300ms' is not allowed — "
+        "must be 0 or a duration of at least event_quiet (1 s)"
+    )
+
+
 def test_missing_required_fields_are_named_at_their_parent(tmp_path: Path) -> None:
     path = write(tmp_path, "name: x\nsource:\n  synthetic:\n    example: {a: 1}\n    over: 1\n")
     assert error_of(path) == (

@@ -85,6 +85,7 @@ def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = (
     that did not hold, the first witnesses; then a table and the totals. Redacted as the
     report is: nothing the report leaves out reaches a terminal or a CI log either. A hazard
     applied to a project says how (the fields its drift chose); ``skipped`` ones say why."""
+    from ..report import _left_out
     from ..report._answers import delivery_answers
     from ..report._describe import with_recorded_ids
 
@@ -119,6 +120,11 @@ def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = (
                     out.print(f"      … and {more} more in the report")
     for s in skipped:
         out.print(f"\n[bold]{escape(s.name)}[/] {_SKIPPED} skipped: {escape(s.reason)}")
+    left = _left_out.left_out(h for h, _ in runs)
+    if left:
+        out.print()
+    for x in left:
+        out.print(f"{_SKIPPED} {escape(text(_left_out.line(x)))}")
     out.print()
     out.print(summary_table(runs, redactor, skipped))
     out.print(totals(runs, skipped))
@@ -151,7 +157,9 @@ def summary_table(
 
 def totals(runs: Runs, skipped: Sequence[Skipped] = ()) -> str:
     """``3 failed, 2 inconclusive, 11 held``, each in its colour, over every run; then how
-    many hazards were skipped."""
+    many hazards were skipped and how many invariants the project left out."""
+    from ..report._left_out import count_text, left_out
+
     counts = {status: 0 for status in Status}
     for _, verdicts in runs:
         for v in verdicts:
@@ -167,6 +175,9 @@ def totals(runs: Runs, skipped: Sequence[Skipped] = ()) -> str:
     ]
     if skipped:
         parts.append(f"[dim]{len(skipped)} hazard{'s' if len(skipped) != 1 else ''} skipped[/]")
+    left = count_text(left_out(h for h, _ in runs))
+    if left:
+        parts.append(f"[dim]{escape(left)}[/]")
     return ", ".join(parts)
 
 

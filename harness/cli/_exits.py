@@ -4,7 +4,9 @@
 completed, or a journal holds a run that did not complete (aborted, or the harness was killed),
 or — when no invariant failed — a run whose genuine deliveries the target all refused: nothing
 was put to the test, and the setup is the likely cause, not the automation · 70 an internal
-error of the harness (its traceback goes to a crash file; EX_SOFTWARE).
+error of the harness (its traceback goes to a crash file; EX_SOFTWARE). An invariant the project
+left out (``leave_out:``) has no verdict, so it counts neither as held nor as failed or
+inconclusive.
 """
 
 from __future__ import annotations

@@ -124,7 +124,12 @@ def init(
         _check_path_syntax(path, _FLAG[name])
     if provider_name is None and not events and ask:
         provider_name = click.prompt("Provider", type=click.Choice(list(PROVIDERS)))
-    samples = [read_sample(ref, "--events") for ref in _events(events, provider_name, ask)]
+    from ..drive._target import target_path  # imported here, as _target does: start-up time
+
+    webhook_path = target_path(target) if target is not None else None
+    samples = [
+        read_sample(ref, "--events", webhook_path) for ref in _events(events, provider_name, ask)
+    ]
     provider_name = _provider(provider_name, samples, ask)
     items = tuple(_item(sample, provider_name, given, ask) for sample in samples)
     project = Project(
@@ -243,11 +248,17 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
         if g.path is not None and g.path != sample.paths.get(name)
     }
     notes = {name: guesses[name].reason for name in written}
-    return EventsItem(sample.kind, _relative(sample), written, notes)
+    return EventsItem(sample.kind, _relative(sample), written, notes, sample.har_path)
 
 
 def _show_guesses(sample: Sample, guesses: dict[str, Guess], needed: set[str]) -> None:
     out.print(f"[bold]{escape(sample.ref)}[/] ({sample.kind}):", markup=True)
+    if sample.har_path is not None:
+        out.print(
+            f"  deliveries: the requests to {sample.har_path} (the target's path; the HAR's "
+            "other requests are left out)",
+            markup=False,
+        )
     for name, guess in guesses.items():
         if guess.path is None:
             out.print(f"  {name:<4}  ?  {_fallback(sample, guess, needed)}", markup=False)

@@ -55,6 +55,7 @@ def report(
     from ..core._errors import InputError
     from ..core._files import check_writable_file
     from ..report._content import build_report
+    from ..report._left_out import count_text
     from ..report._writers import write, writer_for
     from ._console import err
     from ._exits import judged_exit, notes
@@ -79,7 +80,9 @@ def report(
         click.echo(text, nl=False)
     else:
         write(output, text)
-        err.print(f"{result.verdict}: {result.held} of {result.checks} checks held · {output}")
+        left = count_text(result.left_out)
+        held = f"{result.held} of {result.checks} checks held" + (f", {left}" if left else "")
+        err.print(f"{result.verdict}: {escape(held)} · {output}")
     append_report(result)
     # As `harness check`: one exit-code rule (docs/cli.md), an incomplete run included.
     judged = [(r.history, r.verdicts) for r in after]

@@ -143,6 +143,11 @@ STATE_UNAVAILABLE_MARK = "state-unavailable"
 SETTLED_MARK = "settled"
 """The Mark of the end of settling (detail: JSON ``{"ended": "quiet" | "pending" | "deadline",
 "waited": s, "pending": n, "idle": s}``)."""
+PACED_MARK = "paced"
+"""The Mark of how a clean run was paced once all its events were sent (detail: JSON
+``{"events": n, "waits": n, "capped": n, "waited": s, "after_answer": bool, "ignored_types":
+[...]}``: ``capped``, the waits that reached the event deadline;
+engine/_pace)."""
 SAMPLE_MARK = "sample"
 """The Mark of one measurement of the target during a run (detail: JSON ``{"rss_bytes": n,
 "source": "pid" | "metrics"}``, engine/_sampler)."""
@@ -164,6 +169,9 @@ faults); what ``recovers_after_outage`` reads to know the outage met the automat
 FAULT_MARKS = "fault_marks"
 """The run setting that says its doubles kept a FAULT_MARK for each call a fault answered
 (journals written before did not: their calls are judged by their answers alone)."""
+LEFT_OUT = "left_out"
+"""The run setting holding the invariants its project left out (``leave_out:``), each mapped to
+the project's reason: not judged, neither passed nor failed (docs/project.md#leave-out)."""
 LATE_EFFECT_MARK = "late-effect"
 """The Mark of an effect that arrived after its run's final state was taken (detail: the
 effect's id); such an effect is kept in the journal but never judged."""

@@ -295,10 +295,16 @@ class SecretRotation:
 
 @dataclass(frozen=True, slots=True)
 class Settle:
-    """After the last delivery, wait for ``quiet`` s without an effect, at most ``deadline`` s."""
+    """After the last delivery, wait for ``quiet`` s without an effect, at most ``deadline`` s.
+
+    In the clean run, between two events of an automation seen working after it answers, wait
+    for ``event_quiet`` real seconds without an effect, at most ``event_deadline`` (0: send the
+    next event once the previous is answered) — ``engine._pace``."""
 
     quiet: float = 1.0
     deadline: float = 30.0
+    event_quiet: float = 0.05
+    event_deadline: float = 0.5
 
 
 CORRELATE_KINDS = ("body", "path", "header", "query")
@@ -447,6 +453,9 @@ class Scenario:
     reset: ResetSpec | None = None
     # A year as a scenario (``calendar:``): ``harness.year`` plans and drives its months.
     calendar: CalendarSpec | None = None
+    # The invariants it would judge that its project leaves out (``leave_out:``), with the
+    # project's reason each: not judged, and said so in every report.
+    left_out: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

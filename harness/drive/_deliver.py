@@ -37,6 +37,9 @@ from ._target import Target
 Clock = Callable[[], float]
 # A job of the paced loop: when it is due (run clock), and what starts it.
 _Job = tuple[float, Callable[[], Coroutine[Any, Any, object]]]
+# How a one-at-a-time run sends: ``pace(job, event_type)`` runs the job (one delivery and its
+# retries, or one batch: event type "") and returns once the next may be sent (engine._pace).
+Pace = Callable[[Callable[[], Awaitable[object]], str], Coroutine[Any, Any, None]]
 
 
 class Planned(NamedTuple):
@@ -79,6 +82,7 @@ class Deliverer:
         concurrency: int = 1000,
         provider: Provider | None = None,
         anchor: Callable[[], float] | None = None,
+        pace: Pace | None = None,
     ):
         self.target = target
         # Where slot 0 falls on ``clock``, asked once the connections are ready: None, then.
@@ -92,6 +96,7 @@ class Deliverer:
         self.headers = {"Content-Type": "application/json", "User-Agent": "harness/0.1"}
         self.headers.update(headers or {})
         self.concurrency = concurrency
+        self.pace = pace
         self.attempts: dict[int, int] = {}
         self.provider = provider
         # The ack timeout is the sender's patience, in real time: never scaled.
@@ -151,12 +156,18 @@ class Deliverer:
                     # Tampered deliveries come from an attacker: the provider never retries them.
                     if retrying and not slot.tamper:
                         attempt = self._single(send, dlv, slot, body, event_id, etype, extra)
-                        yield due, partial(self._with_retries, attempt, due)
+                        yield due, self._paced_job(partial(self._with_retries, attempt, due), etype)
                     else:
                         args = (send, dlv, slot, due, body, event_id, etype, extra)
-                        yield due, partial(self._one, *args)
+                        yield due, self._paced_job(partial(self._one, *args), etype)
 
             await self._paced(jobs(), self.concurrency)
+
+    def _paced_job(
+        self, job: Callable[[], Coroutine[Any, Any, object]], event_type: str
+    ) -> Callable[[], Coroutine[Any, Any, object]]:
+        """``job``, followed by the run's wait before the next job (``pace``), if it has one."""
+        return job if self.pace is None else partial(self.pace, job, event_type)
 
     def _origin(self) -> float:
         """Where slot 0 falls on the clock: the anchor's answer, else now."""
@@ -356,9 +367,9 @@ class Deliverer:
                     batch = self._batch(send, request, extra)
                     # A batch holding a tampered slot is the attacker's one request: not retried.
                     if first.tamper or not provider.retries:
-                        yield due, partial(batch, 0, due, {})
+                        yield due, self._paced_job(partial(batch, 0, due, {}), "")
                     else:
-                        yield due, partial(self._with_retries, batch, due)
+                        yield due, self._paced_job(partial(self._with_retries, batch, due), "")
 
             await self._paced(jobs(), limit)
 

@@ -172,6 +172,7 @@ class Shape:
             when = _instant(spec, at)
             values = {**record_values, **plan.values(rng, fake, record=False, run=run)}
             values.update(plan.moved(rng, when))
+            values.update(plan.counted(i, record))
             for atom, new in ((plan.id_atom, event_id), (plan.key_atom, key)):
                 if atom is not None:
                     values[atom.text] = new

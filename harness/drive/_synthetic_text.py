@@ -29,10 +29,11 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
-from ._inner_ids import Inner, inner_words, runs
+from ._inner_ids import Inner, inner_words
 from ._sources import Drawn, Shape, checked
+from ._string_rewrites import marked
 from ._template import Spans, Whole
-from ._tracer import Tokens, marked, number_mask, renumbered, renumbering, traced
+from ._tracer import Tokens, number_mask, renumbered, renumbering, traced
 from ._vary import id_named
 
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
@@ -47,7 +48,10 @@ _OWNED = 4  # (_OWNED, n): a constant integer under an id-named field, renumbere
 _LATER = 5  # (_LATER, first, later): a source's ``later`` path: ``later`` after a record's first
 
 # How a hole's string is looked into for ids inside it (``TextTemplate._scanned``).
-_PLAIN, _AT_ONCE, _ALONE = range(3)
+_PLAIN, _AT_ONCE, _ALONE, _NUMBERED = range(4)
+# What may stand beside a number inside a string for the number to be a word of its own that
+# nothing around it can join (``_numbered``): not a letter, digit, ``_``, nor ``.:+-``.
+_JOINS = frozenset("_.:+-")
 
 
 class Unwritten(Exception):
@@ -90,9 +94,12 @@ class TextTemplate:
         # How a hole's string is looked into for ids (``_inner_ids``): _PLAIN, a time's or an
         # amount's (their digit runs all stand beside a '.', ':', '-' or '+' and a digit);
         # _AT_ONCE, the other atoms' (a name, an email, an id: those of an event looked into
-        # as one text first, as they seldom hold one); _ALONE, the others (a URL with atoms).
+        # as one text first, as they seldom hold one); _NUMBERED, a string whose atoms are
+        # numbers standing alone in text that holds no id (a gid: ``gid://shopify/Order/1``),
+        # filled as its parts; _ALONE, the others (a URL with other atoms).
         self._scanned: list[int] = []
         self._kinds = {text: atom.kind for text, atom in shape.plan.atoms.items()}
+        self._words: dict[int, frozenset[str]] = {}  # a _NUMBERED hole's text's own words
         # The holes under an id-named field, where an integer is renumbered per run (``_tracer``)
         self._owned: list[int] = []
         self.constants: set[str] = set()  # the example's strings written as they are
@@ -114,7 +121,11 @@ class TextTemplate:
         if owned:
             self._owned.append(len(self._holes))
         self._holes.append(hole)
-        if hole[0] != _WHOLE:
+        words = _numbered(hole[1], self._kinds) if hole[0] == _SPANS else None
+        if words is not None:
+            self._scanned.append(_NUMBERED)
+            self._words[len(self._holes) - 1] = words
+        elif hole[0] != _WHOLE:
             self._scanned.append(_ALONE)
         else:
             plain = self._kinds[hole[1]] in ("time", "amount")
@@ -164,7 +175,7 @@ class TextTemplate:
         """A string of the example as the tracer leaves or marks it: the token, where it goes,
         is a hole; what is around it is text (JSON escapes each character on its own)."""
         self.constants.add(text)
-        self._inside.update(inner_words(text))
+        self._inside.update(inner_words(text)[0])
         mark = "\ue000"  # a character the text lacks stands for the token
         while mark in text:
             mark = chr(ord(mark) + 1)
@@ -182,7 +193,7 @@ class TextTemplate:
         """What fills each hole of ``drawn``'s payload, before the tracer (None: the token)."""
         values = drawn.values
         found: list[Any] = []
-        for hole in self._holes:
+        for n, (hole, scanned) in enumerate(zip(self._holes, self._scanned, strict=True)):
             kind = hole[0]
             if kind == _TOKEN:
                 found.append(None)
@@ -190,7 +201,11 @@ class TextTemplate:
                 value = values[hole[1]]
                 found.append(str(value) if hole[2] else value)
             elif kind == _SPANS:
-                found.append(_spanned(hole[1], values))
+                parts = _parts(hole[1], values)
+                if scanned == _NUMBERED:  # its text's words first, then its parts
+                    found.append((self._words[n], *parts))
+                else:
+                    found.append("".join(parts))
             elif kind == _OWNED:
                 found.append(hole[1])
             elif kind == _LATER:
@@ -224,17 +239,22 @@ class TextTemplate:
         for n in self._owned:
             value = filled[n]
             if type(value) is int and value > 1:
-                made = str(renumbered(value, mask))
-                owned.append((n, made))
-                found[str(value)] = made
-        found.update((str(old), str(new)) for old, new in numbers.items())
-        found.update((old, new) for old, new in ((old_id, new_id), (old_key, new_key)) if old)
-        found = {old: new for old, new in found.items() if old != new}
+                moved = renumbered(value, mask)
+                owned.append((n, str(moved)))
+                if moved != value:
+                    found[str(value)] = owned[-1][1]
+        for old, new in numbers.items():  # each one renumbered: another number
+            found[str(old)] = str(new)
+        if old_id and old_id != new_id:
+            found[old_id] = new_id
+        if old_key and old_key != new_key:
+            found[old_key] = new_key
         if not self._inside.isdisjoint(found):
             return None
-        inside = Inner(found, tuple(k for k in found if not k.isdigit()))
+        inside = Inner(found, tuple(w for w in (old_id, old_key) if w in found and not w.isdigit()))
         written: list[str] = []
-        at_once: list[int] = []  # the holes written unquoted, to look into at once after
+        at_once: list[int] = []  # the holes to look into at once after, and their strings
+        texts: list[str] = []
         for value, scanned in zip(filled, self._scanned, strict=True):
             if value is None:
                 written.append(token)
@@ -244,31 +264,51 @@ class TextTemplate:
                 elif value == old_id:
                     value = new_id
                 elif scanned == _AT_ONCE:
+                    value = marked(value, token)
                     at_once.append(len(written))
-                    written.append(marked(value, token))
-                    continue
+                    texts.append(value)
                 elif scanned == _ALONE:
                     value = inside(marked(value, token))
                 else:
                     value = marked(value, token)
                 written.append(_quoted(value))
-            elif type(value) is int and numbers:
-                written.append(_scalar(numbers.get(value, value)))
+            elif type(value) is int:
+                written.append(_scalar(numbers.get(value, value) if numbers else value))
+            elif type(value) is tuple:  # _NUMBERED: its text's words, text, a number, text...
+                written.append(_quoted(_renumbered(value, found, ids, inside)))
             else:
                 written.append(_scalar(value))
-        if at_once:
-            # One text of them all ('\0' bounds a digit run as a string's end does): where it
-            # holds no id, none of them does.
-            joined = "\0".join([written[n] for n in at_once])
-            holds = inside.has_word(joined) or inside.any_number(runs(joined))
-            for n in at_once:
-                written[n] = _quoted(inside(written[n]) if holds else written[n])
+        # One text of them all: where it holds no id, none of them does.
+        if texts and inside.holds("\0".join(texts)):
+            for n, value in zip(at_once, texts, strict=True):
+                written[n] = _quoted(inside(value))
         for n, made in owned:
             written[n] = made
         return self._format % tuple(written)
 
 
-def _spanned(spans: Spans, values: Mapping[str, Any]) -> str:
+def _renumbered(
+    value: tuple[Any, ...], found: dict[str, str], ids: tuple[str, str, str, str], inside: Inner
+) -> str:
+    """A _NUMBERED hole's string (``filled``'s: its text's words, then its text and numbers
+    in turn) as ``inside`` rewrites it, number by number where its text's words are not ids
+    to rewrite."""
+    old_id, old_key, new_id, new_key = ids
+    parts = value[1:]
+    joined = "".join(parts)
+    if joined == old_key:  # the key first: an id that is also the key is the key
+        return new_key
+    if joined == old_id:
+        return new_id
+    if not found.keys().isdisjoint(value[0]):
+        return inside(joined)
+    if found.keys().isdisjoint(parts[1::2]):
+        return joined
+    return "".join([found.get(v, v) if n % 2 else v for n, v in enumerate(parts)])
+
+
+def _parts(spans: Spans, values: Mapping[str, Any]) -> list[str]:
+    """A string's text and atoms' values in turn: text, value, text, ..., text."""
     parts: list[str] = []
     last = 0
     for start, end, atom in spans.spans:
@@ -276,7 +316,27 @@ def _spanned(spans: Spans, values: Mapping[str, Any]) -> str:
         parts.append(str(values[atom]))
         last = end
     parts.append(spans.text[last:])
-    return "".join(parts)
+    return parts
+
+
+def _numbered(spans: Spans, kinds: Mapping[str, str]) -> frozenset[str] | None:
+    """The words an ``Inner`` may rewrite in ``spans``' text around its atoms, where its atoms
+    are numbers (drawn as digits only) that stand alone, joining nothing beside them, in a
+    string never marked (no space, no ``@``); else None. In every event, an ``Inner`` then
+    rewrites those words and each number whole, nothing else: where the words are none of
+    the ids to rewrite, the string is rewritten number by number, without a regex."""
+    text = spans.text
+    if " " in text or "@" in text:
+        return None
+    rest = list(text)
+    for start, end, atom in spans.spans:
+        if kinds[atom] not in ("int", "big", "digits", "counted"):
+            return None
+        for beside in (text[start - 1 : start], text[end : end + 1]):
+            if beside.isalnum() or beside in _JOINS:
+                return None
+        rest[start:end] = "\ue000" * (end - start)  # no digit, no letter: what stood there
+    return inner_words("".join(rest))[0]
 
 
 def _scalar(value: Any) -> str:

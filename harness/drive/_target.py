@@ -101,6 +101,15 @@ def names_app(ref: str) -> bool:
     return _ASGI_REF.match(ref) is not None
 
 
+def target_path(ref: str) -> str | None:
+    """The path a target ``ref`` receives webhooks at (``/hooks/orders`` of a URL or of
+    ``module:attr/hooks/orders``), without importing an app; None for a ref of neither shape."""
+    if ref.startswith(("http://", "https://")):
+        return urlsplit(ref).path or "/"
+    found = _ASGI_REF.match(ref)
+    return (found["path"] or "/") if found else None
+
+
 def checked_url(url: str, where: str, what: str) -> str:
     """The host of ``url``, after refusing what HTTP clients parse differently or leak.
 

@@ -33,12 +33,12 @@ from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
 from ._event_columns import EventColumns
-from ._inner_ids import Inner, has_ids, has_words, runs
+from ._inner_ids import Inner, idless, runs
 from ._own_ids import OwnIds
+from ._string_rewrites import Rewrites, marked
 from ._vary import id_named
 
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
-_EMAIL = re.compile(r"^([^@\s+]+)(?:\+[^@\s]*)?@([^@\s]+\.[^@\s]+)$")
 
 
 # Every tag this process has handed out: one journal may hold thousands of runs (``harness
@@ -166,11 +166,7 @@ class Tokens:
         self._key_tokens: dict[str, str] = {}
         self._own = OwnIds(tag) if ids or not mark else None
         self._mark = mark
-        self._inert: set[str] = set()  # strings no event rewrites (the example's "usd")
-        # strings without a digit run whose id-shaped words only an event's id or key inside
-        # them makes the run's (``_inner_ids``): all such, or a recording's that hold no id
-        # (``charge_automatically``); with ``_inert``, up to _INERT_KEPT strings
-        self._spare: set[str] = set()
+        self._rewrites = Rewrites(tag, self._own, mark)  # each distinct string's, worked out once
 
     def ids(
         self, event_id: str, key: str, seq: int, numbers: Collection[int] = ()
@@ -199,16 +195,7 @@ class Tokens:
         new_id, new_key = self.ids(ev.id, ev.key, ev.seq, numbers)
         token = f"{self.tag}e{ev.seq}"
         return _Rewrite(
-            ev.id,
-            new_id,
-            ev.key,
-            new_key,
-            token,
-            self._own,
-            self._mark,
-            self._inert,
-            self._mask,
-            self._spare,
+            ev.id, new_id, ev.key, new_key, token, self._rewrites, self._own, self._mark, self._mask
         )
 
     def event(self, ev: Event) -> Event:
@@ -343,18 +330,16 @@ class _Rewrite:
         old_key: str,
         new_key: str,
         token: str,
+        rewrites: Rewrites,
         own: OwnIds | None = None,
         mark: bool = True,
-        inert: set[str] | None = None,
         mask: int = 0,
-        spare: set[str] | None = None,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
         self.numbers = renumbering(old_id, new_id, old_key, new_key)
+        self.rewrites = rewrites
         self.own = own
         self.mark = mark
-        self.inert = set() if inert is None else inert
-        self.spare = set() if spare is None else spare
         self.new_id = new_id
         self.new_key = new_key
         self.token = token
@@ -365,15 +350,34 @@ class _Rewrite:
         self._found = {str(old): str(new) for old, new in self.numbers.items()} | words
         self._inner = Inner(self._found, tuple(k for k in self._found if not k.isdigit()), own)
         self._missed: set[str] = set()  # digit runs met before an integer they may be
+        # strings rewritten without a plan, and how many ids ``_found`` held then
+        self._met: list[tuple[str, int]] = []
+        self._plans = rewrites.plans
+        self._inert = rewrites.inert
 
     def payload(self, payload: Any) -> Any:
         """``payload`` rewritten, the ids inside its strings as they stand alone in it:
         walked again where a string was met before an integer of the payload it holds."""
         made = self.value(payload)
-        if self._missed and not self._missed.isdisjoint(self._found):
+        if self._missed_one():
             self._missed = set()
+            self._met = []
             made = self.value(payload)
         return made
+
+    def _missed_one(self) -> bool:
+        """Did a string hold, as a digit run, an integer met after it in the walk?"""
+        found = self._found
+        if self._missed and not self._missed.isdisjoint(found):
+            return True
+        if not self._met:
+            return False
+        keys = list(found)
+        for text, n in self._met:  # the strings met once, as they were met
+            late = keys[n:]  # the integers met after it
+            if late and any(k in text for k in late) and not set(late).isdisjoint(runs(text)):
+                return True
+        return False
 
     def value(self, node: Any) -> Any:
         if isinstance(node, dict):
@@ -419,44 +423,28 @@ class _Rewrite:
     def text(self, s: str) -> str:
         if s in self.exact:
             return self.exact[s]
-        if s in self.inert:
+        if s in self._inert:
             return s
-        if self.own is not None:
-            found = self.own.string(s)
-            if found is not s:
-                return found
-        found = marked(s, self.token) if self.mark else s
-        if s in self.spare:  # no digit run, no id: only the event's id or key to rewrite
-            return self._inner(found) if self._inner.names_event(found) else found
-        numbers = runs(found)
-        if numbers:
-            for run in numbers:
-                if run not in self._found:
-                    self._missed.add(run)
-            return self._inner(found)
-        if len(self.inert) + len(self.spare) < _INERT_KEPT:  # the first strings met, kept
-            if not has_words(s):
-                if found is s:
-                    self.inert.add(s)
-                return found
-            if self.own is None or not has_ids(s):  # ``subscription_cycle``
-                self.spare.add(s)
-        if self.own is None:  # only the event's id or key to rewrite
-            return self._inner(found) if self._inner.names_event(found) else found
-        return self._inner(found)
-
-
-def marked(s: str, token: str) -> str:
-    """``s`` carrying the event's ``token`` when it is an email (``a+token@b.c``) or free text
-    (names, notes, addresses: ``text token``); else ``s`` itself. Short single words are left
-    alone because they are usually enums the target switches on ("paid", "usd")."""
-    email = _EMAIL.match(s) if "@" in s else None  # most strings are not: no regex
-    if email:
-        return f"{email.group(1)}+{token}@{email.group(2)}"
-    if " " in s.strip() and len(s) <= 500:
-        return f"{s} {token}"
-    return s
+        plan = self._plans.get(s) or self.rewrites.met(s)
+        if plan is None:  # met once: rewritten as it stands
+            if self.own is not None:
+                if idless(s):  # a name, an email: no id to permute, only the event's
+                    text = marked(s, self.token) if self.mark else s
+                    return self._inner(text) if self._inner.holds(text) else text
+                whole = self.own.string(s)
+                if whole is not s:
+                    return whole
+            text = marked(s, self.token) if self.mark else s
+            self._met.append((text, len(self._found)))  # looked into again at the end
+            return self._inner(text)
+        head, tail, words, numbers = plan
+        found = self._found
+        for run in numbers:
+            if run not in found:
+                self._missed.add(run)
+        if words and not found.keys().isdisjoint(words):  # an id this event renumbers
+            return self._inner(marked(s, self.token) if self.mark else s)
+        return head if tail is None else head + self.token + tail
 
 
 _SCALARS = frozenset({int, float, bool, type(None)})
-_INERT_KEPT = 4096  # the example's constant strings, and a few varied ones (bounded)

@@ -104,9 +104,16 @@ def _name(steps: Steps) -> str:
     return next((s for s in reversed(steps) if isinstance(s, str)), "")
 
 
+# A number a sender counts its objects by, the one people read (Shopify's ``order_number``,
+# from which an order's ``name`` "#1001" is written): each object's its own, counted from the
+# example's (``Variation.counted``), and renumbered per run as an id is (``id_named``).
+COUNTED = frozenset({"order_number"})
+
+
 def id_named(name: str) -> bool:
-    """Is a field of this name an id: `id`, `number`, `*_id`, `*Id` (an issue's `number`)?"""
-    return name == "id" or name.lower() == "number" or name.endswith(("_id", "Id"))
+    """Is a field of this name an id: `id`, `number`, `*_id`, `*Id` (an issue's `number`), or a
+    number its object is counted by (``COUNTED``: an order's `order_number`)?"""
+    return name == "id" or name.lower() in ("number", *COUNTED) or name.endswith(("_id", "Id"))
 
 
 def _money(name: str) -> bool:
@@ -135,6 +142,8 @@ def _is_time_name(name: str) -> bool:
 def _int_kind(name: str, value: int) -> tuple[str, str] | None:
     if is_big(value):
         return "big", ""
+    if name.lower() in COUNTED and value > 0:
+        return "counted", ""
     if _is_time_name(name):
         if _SECONDS[0] <= value < _SECONDS[1]:
             return "time", "s"
@@ -189,7 +198,8 @@ class Variation:
         for steps, value in scalars:
             atom = self.atoms.get(str(value))
             if steps not in placed and atom is not None and type(atom.value) is type(value):
-                self.leaves.append(_Leaf(steps, atom.text))
+                if atom.kind != "counted":  # a count's 1 is no quantity's 1
+                    self.leaves.append(_Leaf(steps, atom.text))
         self.id_atom = self._atom_at(id_steps, ID_KINDS)
         self.key_atom = self._atom_at(key_steps, ID_KINDS)
         self.time_atom = self._atom_at(time_steps, {"time"})
@@ -205,6 +215,7 @@ class Variation:
             for record in (True, False)
         }
         self._moving = [a for a in self.atoms.values() if a.kind in ("time", "amount")]
+        self._counted = [a for a in self.atoms.values() if a.kind == "counted"]
 
     # --- reading the example --------------------------------------------------------------
 
@@ -267,8 +278,15 @@ class Variation:
         return atom if atom is not None and atom.kind in kinds else None
 
     def _mark_record(self, key_steps: Steps) -> None:
-        """The atoms of the object the key is the id of belong to the record."""
-        if len(key_steps) < 2 or key_steps[-1] != "id":  # ``order_id`` names another object
+        """The atoms of the object the key is the id of belong to the record; so does a count
+        (``COUNTED``) in it, the payload's own where the key is its ``id`` (an order updated)."""
+        if key_steps[-1:] != ("id",):  # ``order_id`` names another object
+            return
+        for leaf in self.leaves:
+            atom = self.atoms[leaf.whole] if leaf.whole else None
+            if atom is not None and atom.kind == "counted":
+                atom.record = leaf.steps[: len(key_steps) - 1] == key_steps[:-1]
+        if len(key_steps) < 2:
             return
         inside = key_steps[:-1]
         for leaf in self.leaves:
@@ -341,6 +359,11 @@ class Variation:
             else:
                 made[atom.text] = self.new_id(atom, rng, run)
         return made
+
+    def counted(self, event: int, record: int) -> dict[str, Any]:
+        """Each count (``COUNTED``) of the ``event``-th event of the ``record``-th record: the
+        example's, plus the events before (the record's, for a count of the record's object)."""
+        return {a.text: a.value + (record if a.record else event) for a in self._counted}
 
     def moved(self, rng: random.Random, at: datetime) -> dict[str, Any]:
         """Each timestamp at ``at`` (the anchor) or moved with it, a little earlier; each

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from ..core._errors import RunAborted
+from ..core._model import PACED_MARK
 from ..core._scenario import Scenario
 from ..double._carry import Carried
 from ..drive._deliver import Deliverer
@@ -24,6 +25,7 @@ from ..history import Journal, check_journal_path, load
 from ._baseline import pending_rule, prepare_baseline, wants_baseline, with_baseline
 from ._late import EarlierRuns
 from ._options import RunOptions
+from ._pace import CleanPace
 from ._prepare import PreparedRun, prepare
 from ._recorder import Recorder, RunResult
 
@@ -192,6 +194,8 @@ async def _drive(
     recorder = Recorder(prepared, options, journal, earlier=earlier, pending=pending)
     scenario = prepared.scenario
     status = "aborted"
+    # One at a time: each event once the previous one's work is done (the clean run, _pace).
+    pace = CleanPace(recorder.clock, recorder.doubles, prepared.settle) if prepared.serial else None
     try:
         await recorder.start()
         deliverer = Deliverer(
@@ -203,7 +207,8 @@ async def _drive(
             headers=dict(scenario.delivery.headers),
             provider=prepared.provider,
             anchor=recorder.restart_clock,
-            **({"concurrency": 1} if prepared.serial else {}),
+            pace=pace,
+            **({"concurrency": 1} if pace is not None else {}),
         )
         if prepared.feed is not None:
             await deliverer.send(prepared.feed.sends(prepared.slots(), recorder.made))
@@ -216,6 +221,8 @@ async def _drive(
                 [dict(ev.headers) for ev in events],
                 [ev.type for ev in events],
             )
+        if pace is not None:
+            recorder.mark(PACED_MARK, pace.detail())
         await recorder.settle()
         status = "complete"
     except asyncio.CancelledError:

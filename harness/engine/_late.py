@@ -41,12 +41,15 @@ class EarlierRuns:
     """The runs an invocation has finished, for the runs after them (one per ``run_scenarios``).
 
     ``touched`` names the runs that were given late effects after they were judged: their
-    History must be read again from the journal to show them.
+    History must be read again from the journal to show them. ``called``: the latest run that
+    recorded calls to its doubles (its scenario and how many): a later run that sees none
+    knows the address was right then (``invariants._no_calls``).
     """
 
     def __init__(self) -> None:
         self._runs: list[_Finished] = []
         self.touched: set[str] = set()
+        self.called: tuple[str, int] | None = None
 
     def add(
         self,

@@ -8,7 +8,7 @@ import math
 import random
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -166,15 +166,17 @@ def settle_for(settle: Settle, scale: float, options: RunOptions | None = None) 
     The scenario's ``quiet`` and ``deadline`` are scenario time, scaled like its schedule but
     never below QUIET_FLOOR and DEADLINE_FLOOR real seconds (a value under a floor is taken as
     written); the deadline is never under the quiet. ``--settle-quiet``/``--settle-deadline``
-    (``options``) replace them with real seconds, unscaled and without floors.
+    (``options``) replace them with real seconds, unscaled and without floors. The clean run's
+    ``event_quiet`` and ``event_deadline`` are real seconds already: the target works in real
+    time between two events.
     """
     quiet = max(settle.quiet * scale, min(settle.quiet, QUIET_FLOOR))
     deadline = max(settle.deadline * scale, min(settle.deadline, DEADLINE_FLOOR))
     if options is not None and options.settle_quiet is not None:
         quiet = options.settle_quiet
     if options is not None and options.settle_deadline is not None:
-        return Settle(quiet, options.settle_deadline)
-    return Settle(quiet, max(deadline, quiet))
+        return replace(settle, quiet=quiet, deadline=options.settle_deadline)
+    return replace(settle, quiet=quiet, deadline=max(deadline, quiet))
 
 
 def time_scale_of(scenario: Scenario, options: RunOptions) -> float:

@@ -12,7 +12,7 @@ from typing import Any
 from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
-from ..core._model import FAULT_MARKS, Delivery, Event, Fault, Outcome
+from ..core._model import FAULT_MARKS, LEFT_OUT, Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
 from ..core._scenario import (
     InvariantSpec,
@@ -49,7 +49,7 @@ from ..history import RunInfo
 from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..invariants._idempotent import repeat_settings
-from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time
+from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
@@ -91,7 +91,7 @@ class PreparedRun:
     faults: tuple[Fault, ...] = ()
     settle: Settle = field(default_factory=Settle)
     provider: Provider | None = None  # its retry delays on the run's clock
-    serial: bool = False  # deliver one at a time, each after the previous was answered
+    serial: bool = False  # deliver one at a time, each once the previous one's work is done (_pace)
     feed: Feed | None = None  # a streamed run's events, made as they are sent
     # A streamed run's schedule planned as it is sent (``_plan_stream``): ``schedule`` holds
     # the slots planned so far, the whole schedule once the run has ended.
@@ -300,6 +300,8 @@ def prepare(
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     for downstream in scenario.downstreams:
         check_forward_to(downstream, options.allow_hosts, scenario.origin)
+    if isinstance(scenario.source, SyntheticSource):  # one built in Python: no file checked it
+        check_synthetic_span(scenario.source, scenario.origin)
     tag = tag or new_tag()
     tracing = tracing_of(scenario)
     fed = _fed(scenario, options.seed, tag, tracing) if stream else None
@@ -379,6 +381,8 @@ def prepare(
             "paths": source_paths(scenario.source),
             # How a built-in hazard was applied to the project (scenario/_hazards), in words.
             **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
+            # The invariants the project leaves out, with its reasons: not judged.
+            **({LEFT_OUT: dict(scenario.left_out)} if scenario.left_out else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream_.settings(scenario.source),
             # How a recording was replayed (its ids the run's own by default), with its events'
@@ -472,11 +476,11 @@ def source_paths(source: Source) -> dict[str, str]:
 
 def judged_invariants(scenario: Scenario, signer: Signer) -> tuple[InvariantSpec, ...]:
     """The scenario's invariants (or the defaults, when it names none), and accepts_genuine
-    when the sender rotates its secret or runs a skewed clock: the hazard's own verdict."""
+    when the sender rotates its secret or runs a skewed clock (and the project does not leave
+    it out): the hazard's own verdict."""
     named = scenario.invariants
-    if (signer.rotation is None and not signer.skew) or any(
-        i.name == accepts_genuine.NAME for i in named
-    ):
+    given = {i.name for i in named} | dict(scenario.left_out).keys()  # left out: not judged
+    if (signer.rotation is None and not signer.skew) or accepts_genuine.NAME in given:
         return named
     chosen = named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
     return (*chosen, InvariantSpec(accepts_genuine.NAME))

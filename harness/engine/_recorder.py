@@ -18,6 +18,7 @@ from ..drive._target import Target
 from ..history import History, Journal
 from ..history._journal import CHECKPOINT_EVERY
 from ..invariants import judge
+from ..invariants._no_calls import CALLED_BEFORE
 from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, RunStarted, Settling
 from ._lag import watch_lag
 from ._late import EarlierRuns
@@ -84,7 +85,7 @@ class Recorder:
         scenario = prepared.scenario
         several = len(scenario.downstreams) > 1
         # A clean run starts from an empty store, whatever the runs around it carry.
-        clean = "baseline_of" in prepared.info.settings
+        clean = self._clean = "baseline_of" in prepared.info.settings
         carried = None if clean else options.carried
         self._doubles = [
             Downstream(
@@ -110,6 +111,11 @@ class Recorder:
     def clock(self) -> float:
         return time.monotonic() - self._t0
 
+    @property
+    def doubles(self) -> Sequence[Downstream]:
+        """The run's downstream doubles, started in ``start``."""
+        return self._doubles
+
     def restart_clock(self) -> float:
         """The run's time 0 is now, as the sending starts, after the doubles have started: the
         schedule and the fault windows (both on this clock) begin together. Returns 0.0, the
@@ -129,6 +135,11 @@ class Recorder:
         ports, port 0).
         """
         self.info = replace(self.prepared.info, started_at=now_iso())
+        called = self._earlier.called if self._earlier is not None else None
+        if called is not None:
+            scenario, calls = called
+            before = {CALLED_BEFORE: {"scenario": scenario, "calls": calls}}
+            self.info = replace(self.info, settings={**self.info.settings, **before})
         self.journal.begin(self.info, self.prepared.events, self.prepared.faults)
         host, port = self.options.downstream_host, self.options.downstream_port
         # Loopback, unless the user said --listen-beyond-loopback (RunOptions checked it).
@@ -265,6 +276,9 @@ class Recorder:
                     await snapshot(self.journal, self._doubles, self.prepared, self.mark, carries)
             finally:
                 self._final = True
+                # A scenario's run, not its clean run: the advice a later one gets names it.
+                if self._effects and self._earlier is not None and not self._clean:
+                    self._earlier.called = (self.info.scenario, len(self._effects))
                 self._effects = []  # only settling needed them
                 # Ended first, at its end: the rest of a plan cut short takes seconds to plan
                 # (10M events: 25 CPU-s), and a second Ctrl-C or a kill then leaves it ended.

@@ -32,6 +32,14 @@ ADVICE = (
     "schedule needs a quiet as long as its interval: `settle: {quiet: …}` or --settle-quiet); "
     "declare `expect: none` for event types it ignores on purpose"
 )
+# A run's setting: the latest earlier run of the same invocation that called its doubles.
+CALLED_BEFORE = "called_before"
+# An earlier run called the doubles, neither this one nor its clean run: the address was right.
+ADVICE_CALLED_BEFORE = (
+    "an earlier run of this invocation ({scenario}) made {calls} to its doubles, so the "
+    "address was right then: the automation may have stopped working since (a worker that "
+    "died, a queue that stopped: check its log), or works later than the settle quiet"
+)
 # The clean run called the double: the address is right, this run's silence is its own.
 ADVICE_CLEAN_CALLED = (
     "its clean run did call it, so the address is right: see no_lost_events, and whether this "
@@ -57,10 +65,16 @@ def mark_unseen(
     if all((r := exp.types.get(t)) and r.rule is Rule.DECLARED and r.ignored for t in types):
         return list(verdicts)  # every accepted event's type declared `expect: none`
     clean = history.baseline
+    before = history.info.settings.get(CALLED_BEFORE)
     if clean is not None and _called(clean):
         why = WHY.format(clean="", advice=ADVICE_CLEAN_CALLED)
     else:
-        why = WHY.format(clean="" if clean is None else " nor in its clean run", advice=ADVICE)
+        advice = ADVICE
+        if isinstance(before, dict):
+            calls = before.get("calls")
+            calls = f"{calls:,} calls" if isinstance(calls, int) and calls != 1 else "a call"
+            advice = ADVICE_CALLED_BEFORE.format(scenario=before.get("scenario"), calls=calls)
+        why = WHY.format(clean="" if clean is None else " nor in its clean run", advice=advice)
     return [
         replace(v, status=Status.INCONCLUSIVE, summary=why, evidence=Evidence())
         if v.status is Status.PASS and v.invariant in judging_effects

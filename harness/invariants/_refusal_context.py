@@ -13,6 +13,10 @@
   reads of one route were answered 404 at least half as often — it fetches the record an event
   names (Attio's webhooks carry ids only) from a double that holds nothing of it: the read
   wants a stub, not the automation a fix.
+- **A write to what the double does not hold**: the same, of its updates (``PATCH``, ``PUT``,
+  ``DELETE``) — it updates items it remembers creating in an earlier run, found by a value the
+  run sent again as it was (an email of a recording's replay), in a double each run starts
+  empty.
 """
 
 from __future__ import annotations
@@ -135,32 +139,54 @@ def failing_cause(settings: Mapping[str, Any], status: int, fault: Fault) -> tup
     )
 
 
+_UPDATES = frozenset({"PATCH", "PUT", "DELETE"})
+
+
 @dataclass(frozen=True, slots=True)
 class MissingRead:
-    """The read (``GET``) of a downstream double answered 404 most: what route, how often."""
+    """The read (``GET``), else the update, of a downstream double answered 404 most: what
+    route (its method in it), how often."""
 
     downstream: str
     route: str
     count: int
+    update: bool = False
 
 
 def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRead | None:
-    """The route whose reads the double answered 404 most, when at least half as often as
-    ``deliveries`` (answered 5xx) number: the automation failed on what it fetched."""
-    reads = Counter(
-        (e.downstream, route_of(e))
-        for e in history.effects
-        if e.status == 404 and e.method.upper() == "GET"
-    )
-    if not reads:
-        return None
-    (downstream, route), count = reads.most_common(1)[0]
-    return MissingRead(downstream, route, count) if count * 2 >= len(deliveries) else None
+    """The route whose reads, else whose updates, the double answered 404 most, when at least
+    half as often as ``deliveries`` (answered 5xx) number: the automation failed on what it
+    fetched, or on writing to what it took to be there."""
+    for methods in (frozenset({"GET"}), _UPDATES):
+        calls = Counter(
+            (e.downstream, route_of(e))
+            for e in history.effects
+            if e.status == 404 and e.method.upper() in methods
+        )
+        if calls:
+            (downstream, route), count = calls.most_common(1)[0]
+            if count * 2 >= len(deliveries):
+                return MissingRead(downstream, route, count, update="GET" not in methods)
+    return None
 
 
 def missing_read_cause(status: int, found: MissingRead) -> tuple[str, str]:
     """The likely cause of 5xx answers given by an automation whose reads the double answered
-    404: a stub to add (docs/scenarios.md, "downstreams")."""
+    404: a stub to add (docs/scenarios.md, "downstreams"); or whose updates it answered 404:
+    items remembered from an earlier run."""
+    if found.update:
+        return (
+            f"the automation answered {status} after updating what the downstream double does "
+            f"not hold: {found.route} on {found.downstream} was answered 404 {found.count} "
+            "times. Each run's double starts empty: an automation that keeps the ids of what it "
+            "created, found again by a value each run sends as it was (an email or a name: a "
+            "recording replays as recorded but for its ids), updates in this run what an "
+            "earlier run created — its clean run, or the hazard before. Trace the recording "
+            "(`tracer: {rewrite: true}` in a scenario file makes each run's emails and names "
+            "its own: docs/correlation.md), or stub the route with a `routes:` entry on "
+            f'downstream {found.downstream} (docs/scenarios.md, "downstreams")',
+            f"{status} after {found.route} answered 404",
+        )
     return (
         f"the automation answered {status} after reading what the downstream double does not "
         f"hold: {found.route} on {found.downstream} was answered 404 {found.count} times (a "

@@ -36,6 +36,7 @@ from ..core._model import (
     Status,
     Verdict,
 )
+from ..core._sensitive import json_leaves
 from ..double._resources import GENERATED_PREFIX
 from ..drive._vary import id_named
 from ..history import History
@@ -50,6 +51,7 @@ from ._facts import (
     plural,
     verdict,
 )
+from ._leave_out import leave_out_advice
 from ._made import Made
 from ._order import Knowable, alike, sequenced
 from ._unfinished import unfinished
@@ -95,7 +97,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             CLASS,
             "neither this run nor its baseline has a final state (no stateful downstream, no "
             "observer, no committed write); set `stateful: true` on a downstream or add an "
-            "observer",
+            "observer" + leave_out_advice(NAME, "a final state"),
         )
     made = Made(
         ((history.events, run.normal), (baseline.events, base.normal)),
@@ -112,7 +114,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             )
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
-    tied = _untold(facts, differ)
+    tied = _own_states(facts, _untold(facts, differ), base, run, made)
     untold = set(tied)
     # Missing because the target refused every event of it: loud, the sender's to redeliver.
     accepted = {e.key for e in history.events if e.id in facts.accepted}
@@ -244,6 +246,42 @@ def _untold(facts: Facts, keys: set[str]) -> set[str]:
     return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
 
 
+def _own_states(
+    facts: Facts, tied: set[str], base: _Neutral, run: _Neutral, made: Made
+) -> set[str]:
+    """Of ``tied`` (records left on an older event's state nothing told from the newest's),
+    those whose every write here, of an event the baseline wrote too, carries the body the
+    baseline wrote for it (by whichever method: a contact created here by the update the clean
+    run PATCHed): each write is its event's own state, so whichever landed last, the record
+    holds an event's state. A write that differs was made of more than its event (a balance
+    read and written back, raced by its twin: a lost update) and its record is judged."""
+    baseline = facts.history.baseline
+    if not tied or baseline is None:
+        return tied
+    events = {e.id: e for e in baseline.events}
+    theirs: dict[tuple[Any, int], list[Any]] = {}
+    for w in baseline.effects:
+        if is_write(w) and w.key:
+            for eid in w.event_ids:
+                if (e := events.get(eid)) is not None and e.key == w.key:
+                    body = base.normal(_body(w.body))
+                    theirs.setdefault((base.normal(w.key), e.seq), []).append(body)
+    mine = facts.events_by_id
+    kept = set(tied)
+    for w in facts.writes_in_order:
+        if w.key not in kept:
+            continue
+        body = run.normal(_body(w.body))
+        for eid in w.event_ids:
+            e = mine.get(eid)
+            twins = theirs.get((run.normal(w.key), e.seq)) if e and e.key == w.key else None
+            if twins and not any(
+                body == b or _made_fields(body, b, made) is not None for b in twins
+            ):
+                kept.discard(w.key)
+    return kept
+
+
 def _clean_run_behind(
     history: History, run: _Neutral, base: _Neutral, differ: set[str]
 ) -> tuple[set[str], str]:
@@ -294,21 +332,44 @@ def _alike_values(baseline: History) -> int:
     left on an older event's state ends as on its newest, and the final state cannot show
     order. A field one write set and another did not (a create's extra field) is no
     difference; a value two writes set differently is. Writes are the record's by their key,
-    else by the record of an event they name (the values need not name their event)."""
+    else by the record of an event they name (the values need not name their event). A record
+    written once (an automation that coalesced its events, writing the newest only) shows
+    order where that write holds a value of its event that another event of the record lacks:
+    another event's write would differ."""
     events = Counter(e.key for e in baseline.events)
-    key_of = {e.id: e.key for e in baseline.events}
+    by_id = {e.id: e for e in baseline.events}
     values: dict[str, dict[str, set[str]]] = {}  # record -> field -> the values written
+    once: dict[str, list[Effect]] = {}  # record -> its writes
     for w in baseline.effects:
-        key = w.key or next((key_of[i] for i in w.event_ids if i in key_of), None)
+        key = w.key or next((by_id[i].key for i in w.event_ids if i in by_id), None)
         if key is None or events[key] < 2 or not is_write(w):
             continue
+        once.setdefault(key, []).append(w)
         fields = values.setdefault(key, {})
         for name, value in _flatten(_body(w.body)).items():
             seen = fields.setdefault(name, set())
             seen.add(json.dumps(value, sort_keys=True))
             if len(seen) > 1:  # a value that changed: most runs stop at their first writes
                 return 0
+    by_key: dict[str, list[Event]] = {}
+    for e in baseline.events:
+        by_key.setdefault(e.key, []).append(e)
+    single = (ws[0] for ws in once.values() if len(ws) == 1)
+    if any(_of_its_event(w, by_id, by_key) for w in single):
+        return 0
     return len(values)
+
+
+def _of_its_event(write: Effect, by_id: dict[str, Event], by_key: dict[str, list[Event]]) -> bool:
+    """Whether ``write`` holds a value of an event it names that another event of the same
+    record lacks."""
+    written = set(json_leaves(_body(write.body)))
+    for event in (by_id[i] for i in write.event_ids if i in by_id):
+        own = written & set(json_leaves(event.payload))
+        others = (e for e in by_key[event.key] if e.id != event.id)
+        if own and any(own - set(json_leaves(o.payload)) for o in others):
+            return True
+    return False
 
 
 def _alike_note(records: int) -> str:

@@ -34,6 +34,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
+from ._leave_out import leave_out_advice
 from ._objects import Against, Relation, lone, resource
 from ._order import Knowable, alike
 
@@ -250,6 +251,7 @@ def per_key_order(facts: Facts) -> Verdict:
     register = facts.history.info.model is Model.REGISTER
     walk = _walk(facts, first_only=not register)
     note = _untold_note(walk, facts) + _objects_note(walk) + unattributed_note(facts)
+    advice = leave_out_advice(NAME, "order")  # for each "nothing to order" below
     if not walk.checked and walk.created:
         return verdict(
             NAME,
@@ -257,7 +259,7 @@ def per_key_order(facts: Facts) -> Verdict:
             CLASS,
             f"every write created a resource of its own (POST answered 201 Created, "
             f"{plural(walk.created, 'time')}): a creation overwrites no record's state, so "
-            f"there was no order to keep{note}",
+            f"there was no order to keep{note}{advice}",
         )
     note += _created_note(walk)
     if not walk.checked:
@@ -265,7 +267,7 @@ def per_key_order(facts: Facts) -> Verdict:
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
-            f"no attributed effect changed a downstream; nothing to order{note}",
+            f"no attributed effect changed a downstream; nothing to order{note}{advice}",
         )
     if not walk.compared and walk.resources > walk.records:
         return verdict(
@@ -275,7 +277,7 @@ def per_key_order(facts: Facts) -> Verdict:
             f"each of the {plural(walk.resources, 'resource')} the "
             f"{plural(walk.records, 'record')} wrote was written by a single event: a write to "
             "another resource of its record (another path) overwrites nothing, so there was no "
-            f"order to keep{note}",
+            f"order to keep{note}{advice}",
         )
     if not walk.compared:
         # One event's effect per record: nothing could have been out of order, so nothing
@@ -285,7 +287,7 @@ def per_key_order(facts: Facts) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"each of the {plural(walk.records, 'record')} got effects of a single event; "
-            f"there was no order to keep{note}",
+            f"there was no order to keep{note}{advice}",
         )
     judged = register or walk.violations or walk.unsure or walk.untold
     shown = None if judged else lone(facts)
@@ -295,7 +297,7 @@ def per_key_order(facts: Facts) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"no two events of one record wrote one resource (each wrote a path of its own, "
-            f"idempotently: {route_of(shown)}), so no order was shown kept{note}",
+            f"idempotently: {route_of(shown)}), so no order was shown kept{note}{advice}",
         )
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
     if not walk.violations:

@@ -17,12 +17,13 @@ from ..history import History
 from ..invariants import ALWAYS_INVARIANTS, judge
 from ..invariants._facts import Facts, route_of
 from ..invariants._timing import compression
-from . import _advice, _describe, _matrix, _readiness, _sequence, _stats, _year
+from . import _advice, _describe, _left_out, _matrix, _readiness, _sequence, _stats, _year
 from ._answers import delivery_answers
 from ._describe import with_recorded_ids
 from ._redact import Redactor
 from ._views import (
     Counts,
+    LeftOutView,
     RefusalView,
     Report,
     RequestView,
@@ -89,11 +90,12 @@ def build_report(
     year = _year.year([(r.history, r.verdicts) for r in runs], skipped)
     # A year that breaks (a trend past the ack timeout too) is not ready, whatever held.
     ready = bool(targets) and all(t.ready for t in targets) and (year is None or year.survived)
+    left = _left_out.left_out(r.history for r in runs)
     report = Report(
         title="Production readiness of " + _describe.join_words([t.name for t in targets]),
         ready=ready,
         verdict="Ready" if ready else "Not ready",
-        headline=_headline(targets) + _year_headline(year),
+        headline=_headline(targets) + _left_out_headline(left) + _year_headline(year),
         started_at=min((s.started_at for s in scenarios), default=""),
         journals=tuple(dict.fromkeys(s.journal for s in scenarios if s.journal)),
         targets=targets,
@@ -103,6 +105,7 @@ def build_report(
         refusals=_refusals(scenarios),
         comparison=compare(before, runs) if before is not None else None,
         skipped=tuple(skipped),
+        left_out=left,
         year=year,
     )
     redacted: Report = redactor.tree(report)
@@ -335,6 +338,13 @@ def _refusals(scenarios: Sequence[ScenarioView]) -> tuple[RefusalView, ...]:
         RefusalView(cause, mine[0].refused, tuple((s.scenario, s.anchor) for s in mine))
         for cause, mine in groups.items()
     )
+
+
+def _left_out_headline(left: Sequence[LeftOutView]) -> str:
+    """`` Not judged: 1 invariant left out by the project (per_key_order).``: a headline of
+    checks that all held never reads as if everything was checked."""
+    text = _left_out.count_text(left)
+    return f" Not judged: {text}." if text else ""
 
 
 def _year_headline(year: _year.YearView | None) -> str:

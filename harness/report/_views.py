@@ -215,6 +215,15 @@ class Matrix:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOutView:
+    """An invariant the project left out (``leave_out:``): not judged, neither held nor failed."""
+
+    invariant: str
+    reason: str  # the project's
+    scenarios: tuple[str, ...]  # the runs that would have judged it
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     title: str
     ready: bool
@@ -230,6 +239,8 @@ class Report:
     comparison: Comparison | None = None
     # Hazards that did not apply to the project, and why: neither held nor failed.
     skipped: tuple[Skipped, ...] = ()
+    # Invariants the project left out, once per report (``_left_out``): not judged.
+    left_out: tuple[LeftOutView, ...] = ()
     # When the runs are month runs (a year, docs/year.md): the report's first section.
     year: YearView | None = None
 

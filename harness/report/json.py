@@ -98,6 +98,11 @@ def document(report: Report) -> dict[str, Any]:
         doc["comparison"] = _comparison(report.comparison)
     # Added with project files: hazards that did not apply, neither held nor failed.
     doc["skipped"] = [{"scenario": s.name, "reason": s.reason} for s in report.skipped]
+    # Added with leave_out: invariants the project left out, not judged, each with its reason.
+    doc["left_out"] = [
+        {"invariant": x.invariant, "reason": x.reason, "scenarios": list(x.scenarios)}
+        for x in report.left_out
+    ]
     # Added with the twelve-month run (#17): only when the runs are month runs.
     if report.year is not None:
         doc["year"] = _year(report.year)

@@ -2,16 +2,21 @@
 
 A failed verdict is a ``<failure>`` whose text is its evidence; an inconclusive one is a
 ``<failure type="inconclusive">`` too, since readiness was not shown (the CLI exits 1 for it
-as well). The run's plain-words description and reproduce line go to ``<system-out>``.
+as well). The run's plain-words description and reproduce line go to ``<system-out>``. A
+hazard that did not apply is a suite of one skipped case; the invariants the project left out
+(``leave_out:``) are one suite of skipped cases, one per invariant, saying why — once, as the
+project decided it once for every hazard.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 
 from ..core._scenario import Skipped
-from ._views import Report, ScenarioView, VerdictView
+from ._left_out import line
+from ._views import LeftOutView, Report, ScenarioView, VerdictView
 
 # XML 1.0 cannot carry most control characters, even escaped; a body may hold them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -33,6 +38,8 @@ def render(report: Report) -> str:
         root.append(_suite(s))
     for skipped in report.skipped:
         root.append(_skipped(skipped))
+    if report.left_out:
+        root.append(_left_out(report.left_out))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
@@ -72,6 +79,22 @@ def _skipped(skipped: Skipped) -> ET.Element:
     )
     case = ET.SubElement(suite, "testcase", classname=f"harness.{skipped.name}", name="applies")
     ET.SubElement(case, "skipped", message=_clean(skipped.reason))
+    return suite
+
+
+def _left_out(left: Sequence[LeftOutView]) -> ET.Element:
+    """The invariants the project left out: a suite of skipped cases, each with the reason."""
+    suite = ET.Element(
+        "testsuite",
+        name="left out by the project",
+        tests=str(len(left)),
+        failures="0",
+        errors="0",
+        skipped=str(len(left)),
+    )
+    for x in left:
+        case = ET.SubElement(suite, "testcase", classname="harness.left_out", name=x.invariant)
+        ET.SubElement(case, "skipped", message=_clean(line(x)))
     return suite
 
 

@@ -40,6 +40,7 @@ from ..drive._sources import sample_of
 from ..drive._vary import decimal_amount_at
 from ..invariants import DEFAULT_INVARIANTS, amounts_intact
 from ..report._describe import duration
+from ._leave_out import leave_out
 from ._load import Suite, _load, _locate
 from ._project import Project, ProjectEvents
 
@@ -88,14 +89,17 @@ def resolve_hazards(names: Sequence[str], project: Project | None) -> Hazards:
     for name in names:
         loaded = _load(_locate(name, Path()))
         for scenario in loaded.scenarios if isinstance(loaded, Suite) else (loaded,):
-            if project is None or not project.gives_anything or not is_builtin(scenario):
+            if project is None or not is_builtin(scenario):
                 scenarios.append(scenario)
                 continue
-            for applied in apply(scenario, project):
-                if isinstance(applied, Skipped):
-                    skipped.append(applied)
+            applied = apply(scenario, project) if project.gives_anything else [scenario]
+            for one in applied:
+                if not isinstance(one, Skipped) and project.leave_out:
+                    one = leave_out(one, project.leave_out)
+                if isinstance(one, Skipped):
+                    skipped.append(one)
                 else:
-                    scenarios.append(applied)
+                    scenarios.append(one)
     return Hazards(tuple(scenarios), tuple(skipped))
 
 

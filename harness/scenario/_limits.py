@@ -23,6 +23,7 @@ DEFAULT_MAX_DELIVERIES = 5_000_000  # about 2 GB of journal; a million-event run
 MAX_COPIES = 100  # deliveries of one event by one duplicate perturbation
 MAX_REPLAYS = 100  # extra passes of one replay perturbation
 MAX_REPLAY_SECONDS = 24 * 3600  # real seconds a recorded file's replay may take
+MAX_SYNTHETIC_YEARS = 100  # how long synthetic events may span, at their natural pace: dates
 
 
 def max_deliveries(where: str) -> int:
@@ -86,6 +87,20 @@ def check_replay_time(survey: Survey, time_scale: float | None, where: str) -> N
         hint="spread them evenly with over: under source.recorded (e.g. over: 60s), or "
         f"compress time with time_scale: {_scale(MAX_REPLAY_SECONDS / survey.span / 2)} or less",
     )
+
+
+def check_synthetic_span(source: SyntheticSource, where: str) -> None:
+    """ScenarioError when a synthetic source's ``over`` would date its events more than
+    MAX_SYNTHETIC_YEARS apart: a typo (``over: 99999999h``) found here, not as a date past the
+    year 9999 while the run is made. How long the run takes at its time scale (a flag may set
+    it) is checked when it is planned (``check_schedule_time``)."""
+    if source.over > MAX_SYNTHETIC_YEARS * 365.25 * 86400:
+        raise ScenarioError(
+            f"source.synthetic.over spans {_long(source.over)}; the events are dated, and may "
+            f"span at most {MAX_SYNTHETIC_YEARS} years",
+            where=where,
+            hint="give the time the events span at their natural pace, e.g. over: 60s or 30d",
+        )
 
 
 def check_schedule_time(last: float, scale: float, where: str) -> None:

@@ -68,7 +68,7 @@ from ..invariants._expected import NEED_BASELINE
 from ..invariants.effects_match_contract import NAME as CONTRACT_INVARIANT
 from ._correlate import CorrelationProblem, correlation
 from ._errors import hint, validate
-from ._limits import check_planned_size, check_replay_time
+from ._limits import check_planned_size, check_replay_time, check_synthetic_span
 from ._lines import Loc, Problem, YamlText, dotted, read_yaml
 from ._openapi import SourceProblem, contract, openapi_source, schema_source
 from ._schema import (
@@ -269,6 +269,8 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         survey = recorded_survey(source)
         check_replay_time(survey, doc.time_scale, str(path))
         recorded = survey.lines
+    elif isinstance(source, SyntheticSource):
+        check_synthetic_span(source, str(path))
     check_planned_size(source, perturbations, str(path), recorded)
     _drift_checked(perturbations, source, sample)
     delivery = _delivery(doc.delivery, doc.provider, _detected(doc, source))
@@ -288,7 +290,12 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         invariants=invariants,
         downstreams=downstreams,
         delivery=delivery,
-        settle=Settle(doc.settle.quiet, doc.settle.deadline),
+        settle=Settle(
+            doc.settle.quiet,
+            doc.settle.deadline,
+            doc.settle.event_quiet,
+            doc.settle.event_deadline,
+        ),
         faults=_faults(doc),
         observer=_observer(doc.observer),
         time_scale=doc.time_scale,

@@ -39,6 +39,8 @@ from ..drive._formats import recognised
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
+from ._leave_out import LEAVE_OUT_TEXT, LeftOutName, Reason
+from ._leave_out import NAMES as LEFT_OUT_NAMES
 from ._lines import Loc, Problem, dotted, read_yaml
 from ._load import (
     _downstreams,
@@ -205,6 +207,7 @@ class ProjectDoc(Doc):
         description="a non-empty list of built-in scenario or suite names (or .yaml paths): "
         "what `harness run` runs when no scenario is named",
     )
+    leave_out: dict[LeftOutName, Reason] = Field(default_factory=dict, description=LEAVE_OUT_TEXT)
 
     @field_validator("target")
     @classmethod
@@ -246,6 +249,8 @@ class Project:
     hazards: tuple[str, ...] = DEFAULT_HAZARDS
     reset: ResetSpec | None = None  # harness explore's, for every scenario without its own
     calendar: CalendarSpec | None = None  # the year's, for a scenario with a calendar
+    # Invariants no built-in hazard judges, each with the project's reason (``_leave_out``).
+    leave_out: tuple[tuple[str, str], ...] = ()
 
     @property
     def described(self) -> str:
@@ -312,6 +317,7 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
         hazards=tuple(doc.hazards),
         reset=None if doc.reset is None else doc.reset.spec(),
         calendar=calendar_of(doc.calendar),
+        leave_out=tuple(doc.leave_out.items()),
     )
 
 
@@ -503,6 +509,9 @@ def schema_text() -> str:
     transform = schema["$defs"]["CorrelateDoc"]["properties"]["transform"]
     steps = {"enum": list(TRANSFORMS), "type": "string"}
     transform["anyOf"] = [steps, {"type": "array", "items": steps, "minItems": 1}]
+    leave_out = schema["properties"]["leave_out"]
+    leave_out["propertyNames"] = {"enum": list(LEFT_OUT_NAMES)}
+    leave_out["additionalProperties"] = {"type": "string", "minLength": 1}
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 

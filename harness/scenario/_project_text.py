@@ -29,6 +29,7 @@ class EventsItem:
     ref: str
     paths: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # field -> why that path, as a comment
+    har_path: str | None = None  # a HAR's requests to this path are the deliveries
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,10 @@ def project_yaml(project: Project, schema: str) -> str:
     lines += ["", "# The project's events; the hazards perturb these.", "events:"]
     for item in project.events:
         lines.append(f"  - {item.kind}: {_scalar(item.ref)}")
+        if item.har_path is not None:
+            lines.append(
+                f"    har: {{path: {_scalar(item.har_path)}}}   # its requests to the target's path"
+            )
         for name, path in item.paths.items():
             note = item.notes.get(name)
             comment = f"   # {note}" if note else ""
@@ -87,6 +92,11 @@ def project_yaml(project: Project, schema: str) -> str:
         "# What `harness run` runs when no scenario is named (`harness scenarios` lists them).",
         f"hazards: [{', '.join(_scalar(h) for h in project.hazards)}]",
         "",
+        "# An invariant that cannot apply to this automation, left out of every hazard with the",
+        "# reason: not judged, and every report says so (docs/project.md#leave-out).",
+        "# leave_out:",
+        "#   per_key_order: each invoice event is about its own invoice",
+        "",
     ]
     return "\n".join(lines)
 
@@ -101,7 +111,9 @@ def test_file(hazards: Sequence[str], skipped: Sequence[tuple[str, str]] = ()) -
         '"""The hazards of harness.yaml as pytest tests (written by `harness init`).\n'
         "\n"
         "Each test drives one hazard against the target in harness.yaml and fails on any\n"
-        "invariant that does not hold (an inconclusive verdict fails too: nothing was judged).\n"
+        "invariant that does not hold (an inconclusive verdict fails too: nothing was judged;\n"
+        "one that cannot apply to the automation is left out in harness.yaml, with the reason:\n"
+        "docs/project.md#leave-out).\n"
         "Run: pytest " + TEST_FILE + "\n"
         '"""\n'
         "\n"

@@ -14,7 +14,7 @@ from ..core._errors import InputError, SourceError
 from ..core._library import entry
 from ..core._scenario import RecordedSource
 from ..drive._formats import first as first_record
-from ..drive._formats import recognised
+from ..drive._formats import har_paths, recognised
 from ._project_text import _LIBRARY_NAME
 
 
@@ -30,6 +30,7 @@ class Sample:
     provider: str | None = None
     paths: dict[str, str] = field(default_factory=dict)
     members: tuple[str, ...] = ()  # id, key, type: what a recorded line carries beside its payload
+    har_path: str | None = None  # a HAR's webhook path, of the several its requests went to
 
 
 def is_library_name(ref: str) -> bool:
@@ -37,8 +38,10 @@ def is_library_name(ref: str) -> bool:
     return not ref.endswith(".jsonl") and not Path(ref).is_file() and bool(_LIBRARY_NAME.match(ref))
 
 
-def read_sample(ref: str, where: str) -> Sample:
-    """The Sample of ``ref``; a SourceError naming the file (and line) when it is unusable."""
+def read_sample(ref: str, where: str, webhook_path: str | None = None) -> Sample:
+    """The Sample of ``ref``; a SourceError naming the file (and line) when it is unusable.
+    ``webhook_path``: the path the target receives webhooks at, which picks a HAR's deliveries
+    among requests to several paths."""
     if is_library_name(ref):
         try:
             found = entry(ref)
@@ -55,12 +58,22 @@ def read_sample(ref: str, where: str) -> Sample:
         )
     fmt = recognised(path)
     if fmt is not None:
-        first = first_record(RecordedSource(path, format=fmt)).obj
+        har_path = _har_path(path, webhook_path) if fmt == "har" else None
+        first = first_record(RecordedSource(path, format=fmt, har_path=har_path)).obj
         if "payload" not in first:
-            return Sample("recorded", ref, first)
+            return Sample("recorded", ref, first, har_path=har_path)
         members = tuple(name for name in ("id", "key", "type") if name in first)
-        return Sample("recorded", ref, first["payload"], members=members)
+        return Sample("recorded", ref, first["payload"], members=members, har_path=har_path)
     return Sample("example", ref, _read_json(path))
+
+
+def _har_path(path: Path, webhook_path: str | None) -> str | None:
+    """``webhook_path`` where the HAR's requests went to several paths, that one among them;
+    else None: the HAR's one path is the webhook's, or the reader says to pick one."""
+    if webhook_path is None:
+        return None
+    found = har_paths(path)
+    return webhook_path if len(found) > 1 and webhook_path in found else None
 
 
 def _read_json(path: Path) -> Any:

@@ -615,11 +615,23 @@ class ProviderDoc(Doc):
 
 
 class SettleDoc(Doc):
-    expected = "a mapping with quiet and deadline"
+    expected = (
+        "a mapping with quiet and deadline, and optionally event_quiet and event_deadline (the "
+        "clean run's wait between two events)"
+    )
 
     quiet: Duration = Field(_default(Settle, "quiet"), description=_DURATION_TEXT)
     deadline: PositiveDuration = Field(
         _default(Settle, "deadline"), description=_POSITIVE_DURATION_TEXT
+    )
+    event_quiet: PositiveDuration = Field(
+        _default(Settle, "event_quiet"),
+        description=_POSITIVE_DURATION_TEXT + " of real time, like 100ms",
+    )
+    event_deadline: Duration = Field(
+        _default(Settle, "event_deadline"),
+        description=_DURATION_TEXT + " of real time, like 500ms; 0 to send the next event of the "
+        "clean run once the previous is answered",
     )
 
     @field_validator("deadline")
@@ -628,6 +640,14 @@ class SettleDoc(Doc):
         quiet = info.data.get("quiet")
         if isinstance(quiet, float) and deadline < quiet:
             raise invalid(f"must be a duration of at least quiet ({quiet:g} s)")
+        return deadline
+
+    @field_validator("event_deadline")
+    @classmethod
+    def _after_event_quiet(cls, deadline: float, info: ValidationInfo) -> float:
+        quiet = info.data.get("event_quiet")
+        if deadline and isinstance(quiet, float) and deadline < quiet:
+            raise invalid(f"must be 0 or a duration of at least event_quiet ({quiet:g} s)")
         return deadline
 
 

@@ -84,6 +84,22 @@ class SkippedHazard(pytest.Item):
         return self.path, 0, f"hazard {self.name} (does not apply)"
 
 
+class LeftOutItem(pytest.Item):
+    """An invariant the project leaves out (``leave_out:``): skipped, with the project's
+    reason; never judged, so never a pass."""
+
+    def __init__(self, *, reason: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_marker(pytest.mark.skip(reason=f"{self.name} left out by the project: {reason}"))
+
+    def runtest(self) -> None:
+        raise AssertionError("a left-out invariant is never judged")  # the skip mark stops it
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        assert self.parent is not None
+        return self.path, 0, f"scenario {self.parent.name} · invariant {self.name} (left out)"
+
+
 def _node(parent: pytest.File, scenario: Scenario) -> ScenarioNode:
     """The node of one scenario, with its marks (``harness`` and the scenario's own)."""
     node = ScenarioNode.from_parent(parent, name=scenario.name, scenario=scenario)
@@ -108,7 +124,7 @@ class ScenarioNode(pytest.Collector):
         self._result: RunResult | None = None
         self._error: BaseException | None = None  # the run's failure, told by every item
 
-    def collect(self) -> Iterator[ScenarioItem]:
+    def collect(self) -> Iterator[ScenarioItem | LeftOutItem]:
         specs = _specs(self.scenario)
         names = [s.name for s in specs]
         no_target = state_of(self.config).settings.target is None
@@ -120,6 +136,8 @@ class ScenarioNode(pytest.Collector):
             if no_target:  # a project with scenario files but no target configured still passes
                 item.add_marker(pytest.mark.skip(reason=_NO_TARGET))
             yield item
+        for name, reason in self.scenario.left_out:
+            yield LeftOutItem.from_parent(self, name=name, reason=reason)
 
     @property
     def result(self) -> RunResult | None:

@@ -42,6 +42,9 @@ def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, Colour]]:
     ]
     if tails:
         total += " — " + "; ".join(tails)
+    left = list(dict.fromkeys(n for h, _ in runs for n in h.info.settings.get("left_out") or {}))
+    if left:  # the project's leave_out: not judged, and the total says so
+        total += f"; left out by the project: {', '.join(left)}"
     lines.append((total, _COLOUR["fail" if failed else "inconclusive" if unjudged else "pass"]))
     text = redactor_for([h for h, _ in runs]).text
     return [(text(line), colour) for line, colour in lines]

@@ -11,8 +11,9 @@ no lock, so an update looked up while the ``opened`` before it is still waiting 
 ticket and is dropped (logged); deliveries marked seen only once handled, so two copies in the
 queue at once are both handled.
 
-Sent one event at a time, back to back, as a clean run sends them, an issue's updates arrive
-while its ``opened`` waits: every one is dropped, and the ticket keeps the issue's first state.
+Sent one event at a time, back to back (each as soon as the previous was answered, as a clean
+run once sent them), an issue's updates arrive while its ``opened`` waits: every one is dropped,
+and the ticket keeps the issue's first state.
 Sent at GitHub's pace (seconds apart), each is handled before the next arrives, and the ticket
 ends on the issue's last state. A verdict comparing the two must not blame the run that was
 right (tests/test_gallery_github.py).

@@ -102,6 +102,11 @@ class RecordPayloads:
         return self._count
 
 
+def har_paths(path: Path) -> set[str]:
+    """The paths a HAR file's requests with a body went to (``_har.webhook_paths``)."""
+    return _har.webhook_paths(path, document(path, "har", _HAR_TO_CAPTURE))
+
+
 def provider(spec: RecordedSource) -> str | None:
     """The sender the file's first delivery shows (its headers, or a Stripe event body)."""
     record = first(spec)

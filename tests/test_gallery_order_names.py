@@ -1,0 +1,44 @@
+"""A Shopify receiver keeping orders by their name (tests/gallery/shopify_order_names.py).
+
+Before, every synthetic ``orders/create`` event carried the library example's ``order_number``
+1001 and ``name`` "#1001": the receiver took the run's second to twelfth orders for its first
+and skipped them — "11 of 12 accepted events produced no effect (lost)" — and its clean run's
+for the same order again. Each synthetic order is counted now (``_vary.COUNTED``: the
+example's number plus the orders before it), the name written from it, and each run renumbers
+it as an id, the name following: twelve orders, twelve names, none the clean run's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.history import load_all
+
+from .test_gallery import SCENARIOS, automation, run, said, verdicts
+
+pytestmark = pytest.mark.integration
+
+SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0test0secret"}
+
+
+def test_a_receiver_keeping_orders_by_their_name_meets_each_order_once(tmp_path: Path) -> None:
+    with automation("shopify_order_names", "/webhooks/orders", SHOPIFY) as target:
+        done, report = run(
+            target, str(SCENARIOS / "shopify-orders-by-name.yaml"), tmp_path, env=SHOPIFY
+        )
+    own = verdicts(report)
+    for name in ("no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"):
+        assert own[name]["status"] == "pass", said(own[name])
+    assert report["runs"][0]["counts"]["effects"] == 12, report["runs"][0]["counts"]
+    assert done.code == 0, done.out + done.err
+    [h] = load_all(tmp_path / "journal.db")
+    assert h.baseline is not None
+    names = []
+    for run_events in (h.events, h.baseline.events):
+        found = {e.payload["name"] for e in run_events}
+        assert len(found) == 12, found
+        for e in run_events:
+            assert e.payload["name"] == f"#{e.payload['order_number']}"
+        names.append(found)
+    assert not names[0] & names[1], names
