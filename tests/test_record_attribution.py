@@ -230,7 +230,7 @@ def test_record_writes_of_single_event_records_are_taken_as_their_event() -> Non
     'none of the 3 effects names an event … each of the 3 records named had a single event')."""
     v = verdict_of(hubspot("zqrun", per=1, model=Model.REGISTER), "per_key_order")
     assert v.status is Status.INCONCLUSIVE, v.summary
-    assert v.summary == (
+    assert v.summary.startswith(
         "each of the 3 records got effects of a single event; there was no order to keep; 3 "
         "effects naming only their record were taken as its single event's (PATCH "
         "/crm/v3/objects/contacts/{id} (3): the record had a single event in the run, sent "
