@@ -39,7 +39,9 @@ last event's write, a quarter more write their first event's body again in its p
 short and records repeating a body, by the thousand, to show anything quadratic in them). Each
 beside its peer, the same Histories with writes naming their event too: CPU-s of ``judge``
 (best of ``--runs``) with the four defaults and target_available, and judge's own peak
-allocation. The issue's aim: within 1.5x of the peer.
+allocation. The issue's aim: within 1.5x of the peer. Then the same over N records of one event
+each, passing and failing (every other record's write lost): those writes are taken as their
+record's single event's (``invariants._single_event``), each beside the same peer.
 
 Phase 6 (``--objects [N]``, run on its own) times per_key_order's objects of a ledger record
 on their dearest shape: N events (200,000 unless given) over N/5 customers, each about an
@@ -548,14 +550,16 @@ RECORD_ONLY_HEADERS = {"content-type": "application/json"}
 
 
 def build_record_only(
-    n: int, tag: str, *, named: bool, failing: bool = False, seed: int = 7
+    n: int, tag: str, *, named: bool, failing: bool = False, single: bool = False, seed: int = 7
 ) -> History:
     """Phase 5's History: ``n`` events over n/5 records (run ``tag``, record keys
     ``{tag}_r…``), each delivered once (RECORD_ONLY_REDELIVERED of them twice), each PATCHing
     its contact once with a body of its own. ``named``: the writes name their event as well as
     their record (the peer); else only their record. ``failing``: half the records (every
     other one) lose their last event's write, and a quarter more write their first event's body
-    again in its place — as many writes as owed, one value missing."""
+    again in its place — as many writes as owed, one value missing. ``single``: each event a
+    record of its own (its writes taken as its event's), half of them losing their write when
+    ``failing``."""
     keyed = list(_keyed(n, random.Random(seed)))
     last_of = {drawn: i for i, drawn in keyed}
     rng = random.Random(seed + 1)
@@ -564,7 +568,7 @@ def build_record_only(
     effects: list[Effect] = []
     first_body: dict[str, str] = {}
     for i, drawn in keyed:
-        record = int(drawn.removeprefix("ord_"))
+        record = i if single else int(drawn.removeprefix("ord_"))
         key = f"{tag}_r{record:07d}"
         event = replace(_event(i, key, i * 0.001), id=f"evt_{tag}_{i:08d}")
         events.append(event)
@@ -577,7 +581,9 @@ def build_record_only(
             )
         body = json.dumps({"properties": {"lifecyclestage": f"stage-{i}"}})
         first_body.setdefault(key, body)
-        if failing and last_of[drawn] == i and first_body[key] is not body:
+        if failing and single and record % 2 == 0:
+            continue  # lost: the record's one event made no write
+        if failing and not single and last_of[drawn] == i and first_body[key] is not body:
             if record % 2 == 0:
                 continue  # lost: the record's last event made no write
             if record % 4 == 1:
@@ -603,24 +609,28 @@ def judged_beside(history: History, clean: History) -> History:
 def phase_record_only(n: int, runs: int) -> None:
     """Phase 5: a passing and a failing History whose writes name only their record, each
     judged against the clean run of the same layout, beside its peer: the same History (and
-    clean run) with writes naming their event too."""
+    clean run) with writes naming their event too; then the same over records of one event."""
     print(
         f"Phase 5: judge() Histories whose writes name only their record: {n:,} events over "
         f"{max(1, n // 5):,} records, each PATCHing its contact once (PATCH "
         f"{RECORD_ONLY_CONTACT}{{id}}, the record's key), against the clean run of the same "
-        f"layout; CPU-s of judge (the four defaults + target_available), best of {runs}; "
+        f"layout; then over {n:,} records of one event each (their writes taken as its "
+        f"event's); CPU-s of judge (the four defaults + target_available), best of {runs}; "
         "peer: the same Histories, writes naming their event too"
     )
-    for failing in (False, True):
+    shapes = {
+        (False, False): "passing",
+        (False, True): "failing: half the records short, a quarter repeating a body",
+        (True, False): "single-event records, passing",
+        (True, True): "single-event records, failing: half of them unwritten",
+    }
+    for (single, failing), shape in shapes.items():
         pair = []
         for named in (False, True):
-            clean = build_record_only(n, "zqclean", named=named)
-            run = build_record_only(n, "zqrun", named=named, failing=failing)
+            clean = build_record_only(n, "zqclean", named=named, single=single)
+            run = build_record_only(n, "zqrun", named=named, failing=failing, single=single)
             pair.append(judged_beside(run, clean))
         history, peer = pair
-        shape = (
-            "failing: half the records short, a quarter repeating a body" if failing else "passing"
-        )
         print(f"  {shape}: {len(history.effects):,} writes")
         times, verdicts = timed_judge(history, runs, SPECS, time.process_time)
         peer_times, peer_verdicts = timed_judge(peer, runs, SPECS, time.process_time)

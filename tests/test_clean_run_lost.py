@@ -20,8 +20,12 @@ from .test_duplicates_unattributed import ok, run
 from .test_record_attribution import verdict_of
 
 
-def orders(tag: str) -> list[Event]:
-    return [Event(f"evt_{tag}e{s}", f"ord_{tag}k{s}", s, "order.paid", 0.0, {}) for s in range(4)]
+def orders(tag: str, per: int = 1) -> list[Event]:
+    """Four orders, ``per`` payments each."""
+    return [
+        Event(f"evt_{tag}e{s}", f"ord_{tag}k{s // per}", s, "order.paid", 0.0, {})
+        for s in range(4 * per)
+    ]
 
 
 def payout(event: Event) -> Effect:
@@ -31,12 +35,13 @@ def payout(event: Event) -> Effect:
                   201, (), event.key)  # fmt: skip
 
 
-def worker_run(tag: str, paid: range, baseline: History | None = None) -> History:
-    events = orders(tag)
+def worker_run(tag: str, paid: range, baseline: History | None = None, per: int = 1) -> History:
+    """The payments of the orders numbered in ``paid`` paid, each payment once."""
+    events = orders(tag, per)
     return run(
         events,
         [ok(e) for e in events],
-        [payout(e) for e in events if e.seq in paid],
+        [payout(e) for e in events if e.seq // per in paid],
         tag=tag,
         baseline=baseline,
     )
@@ -67,15 +72,27 @@ def test_records_whose_twins_got_nothing_owe_what_written_records_got_once_such_
     nothing: the clean run lost them, so the two paid by neither are lost here (the burst's
     restarts_midrun: 43 of 49 orders unpaid passed 'all 199 accepted events made their expected
     effects')."""
-    v = verdict_of(
-        worker_run("zqrun", range(2), baseline=worker_run("zqclean", range(1))), "no_lost_events"
-    )
+    clean = worker_run("zqclean", range(1), per=2)
+    v = verdict_of(worker_run("zqrun", range(2), baseline=clean, per=2), "no_lost_events")
     assert v.status is Status.FAIL, v.summary
     assert v.summary.startswith("2 records short of POST /payouts (per record)"), v.summary
     assert v.evidence.lines[0].startswith(
         "record ord_zqrunk2: its clean twin got no write, though records like it got POST "
         "/payouts here (the clean run lost them too: its silence is not taken as design)"
     ), v.evidence.lines
+
+
+def test_an_order_of_one_payment_is_owed_its_payout_though_its_clean_twin_got_none() -> None:
+    """The same with one payment an order: each payout, naming only its order, is taken as
+    that order's payment's, and the two orders unpaid are found by their payments."""
+    clean = worker_run("zqclean", range(1))
+    v = verdict_of(worker_run("zqrun", range(2), baseline=clean), "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "2 of 4 accepted events produced no effect (lost): missing POST /payouts for 2"
+    ), v.summary
+    assert set(v.evidence.event_ids) == {"evt_zqrune2", "evt_zqrune3"}, v.evidence
+    assert "2 effects naming only their record were taken as its single event's" in v.summary
 
 
 def test_records_left_alone_in_both_runs_owe_nothing() -> None:

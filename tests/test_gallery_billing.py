@@ -106,8 +106,10 @@ def test_an_invoices_lines_are_not_duplicates(tmp_path: Path) -> None:
     assert len(lines) == 24 and set(lines.values()) == {2}, lines
     dup = found["no_duplicate_effects"]
     assert dup["status"] == "pass", said(dup)
+    # The invoice POSTs name only their invoice, whose one event it is: taken as its.
     assert dup["summary"].startswith(
-        "no event produced a repeated effect (48 effects over 24 events)"
+        "no event produced a repeated effect (72 effects over 24 events); 24 effects naming only "
+        "their record were taken as its single event's (POST /invoices (24)"
     ), said(dup)
     assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
     assert done.code == 1, done.out  # amounts_intact: below
@@ -118,8 +120,10 @@ def test_an_invoice_committed_then_failed_and_booked_again_is_a_duplicate(
 ) -> None:
     """The API booked the invoice and answered 502; the app answered 502 and the platform's
     redelivery booked a second. The POST /invoices name their invoice (the record), not their
-    event: the creations, counted per record against the clean twin's, show it — the booked
-    ones answered 502 as surely as those answered 201."""
+    event, but each invoice has a single event, sent before them: both bookings are that
+    event's, a duplicate — the booked ones answered 502 as surely as those answered 201 (they
+    were counted per record against the clean twin's: "N records got more resources created by
+    POST /invoices than the clean run")."""
     done, found, booked = judged(
         COMMIT_THEN_FAIL, tmp_path, lambda e: [str(e.key)] if e.path == "/invoices" else []
     )
@@ -128,7 +132,11 @@ def test_an_invoice_committed_then_failed_and_booked_again_is_a_duplicate(
     dup = found["no_duplicate_effects"]
     assert dup["status"] == "fail", said(dup)
     assert dup["summary"].startswith(
-        f"{len(twice)} records got more resources created by POST /invoices than the clean run"
+        f"{len(twice)} of 16 events produced duplicate effects: {len(twice)} repeated requests "
+        f"({len(twice)} POST)"
     ), said(dup)
+    [h] = load_all(tmp_path / "journal.db")
+    named = {e.key for e in h.events if e.id in dup["evidence"]["events"]}
+    assert named and named <= twice, said(dup)  # at most 10 witnesses
     assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
     assert done.code == 1, done.out

@@ -225,14 +225,16 @@ def test_per_key_order_says_record_writes_name_no_event() -> None:
     assert "could not be attributed" not in v.summary
 
 
-def test_record_writes_of_single_event_records_say_they_name_no_event() -> None:
-    """Not 'which of its events': each record has one."""
+def test_record_writes_of_single_event_records_are_taken_as_their_event() -> None:
+    """Each record has one event, sent before its write: the write is that event's (it was
+    'none of the 3 effects names an event … each of the 3 records named had a single event')."""
     v = verdict_of(hubspot("zqrun", per=1, model=Model.REGISTER), "per_key_order")
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert v.summary.startswith(
-        "none of the 3 effects names an event: 3 effects name only their record (PATCH "
-        "/crm/v3/objects/contacts/{id} (3); each of the 3 records named had a single event); "
-        "add a correlate: rule"
+        "each of the 3 records got effects of a single event; there was no order to keep; 3 "
+        "effects naming only their record were taken as its single event's (PATCH "
+        "/crm/v3/objects/contacts/{id} (3): the record had a single event in the run, sent "
+        "before them)"
     ), v.summary
 
 

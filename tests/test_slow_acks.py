@@ -105,9 +105,14 @@ def test_calls_of_other_records_during_the_flight_are_not_its() -> None:
     h = marked(compressed(history(events, ds, [other]), SLOW, marks=True), "eff_1")
     v = one(h, "ack_within")
     assert "waited on api" not in v.summary
-    # Its own record's call, naming no event, is its.
+    # Its own record's call, naming no event, is its: its event's, the record's only one
+    # (``Facts.single_event``); its record's, where the record has another event.
     mine = replace(other, key="ord_1")
     v = one(replace(h, effects=[mine]), "ack_within")
+    assert "1 of them waited on api's slow calls" in v.summary
+    assert v.evidence.lines[0].endswith("answered its 1 call: POST /payouts eff_1")
+    later = event(3, key="ord_1")
+    v = one(replace(h, events=[*events, later], effects=[mine]), "ack_within")
     assert "1 of them waited on api's slow calls" in v.summary
     assert v.evidence.lines[0].endswith("answered its record's 1 call: POST /payouts eff_1")
 

@@ -15,6 +15,7 @@ from operator import attrgetter
 
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import History, delivery_column, delivery_rows
+from ._single_event import Taken, clean_run, single_event_records
 
 # A read cannot change the downstream, so repeating or reordering one is never a fault.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -79,17 +80,50 @@ class Facts:
     """
 
     def __init__(self, history: History) -> None:
-        self.history = history
+        self.recorded = history  # as recorded; ``history`` is what the invariants judge
+
+    @cached_property
+    def history(self) -> History:
+        """The run as judged: as recorded, but for the effects naming only a record that had a
+        single event, taken as that event's (``single_event``), in the run and its clean run."""
+        return self.single_event.history
+
+    @cached_property
+    def single_event(self) -> Taken:
+        """The effects naming only their record taken as its single event's, and those not."""
+        recorded = self.recorded
+        record_only = self._recorded_index.record_only
+        late_only = self._late_record_only
+        if not record_only and not late_only:
+            return Taken(recorded)
+        clean = recorded.baseline
+        single = {key for key, (n, _) in self.record_events.items() if n == 1 and key is not None}
+        return single_event_records(
+            recorded,
+            record_only,
+            late_only,
+            single,
+            self.tampered,
+            lambda: None if clean is None else clean_run(clean, _tampered(clean)),
+        )
+
+    @property
+    def _late_record_only(self) -> list[Effect]:
+        """The late effects (never judged; a few) naming a record of the run and no event."""
+        late = self.recorded.late_effects
+        if not late:
+            return []
+        known, records = self.events_by_id, self.records
+        return [e for e in late if e.key in records and not any(i in known for i in e.event_ids)]
 
     @cached_property
     def events_by_id(self) -> dict[str, Event]:
-        return {e.id: e for e in self.history.events}
+        return {e.id: e for e in self.recorded.events}
 
     @cached_property
     def tampered(self) -> dict[str, str]:
         """Delivery id -> tamper mode (forged, unsigned, stale, replayed), from the run."""
-        found = self.history.info.settings.get("tampered")
-        return dict(found) if isinstance(found, dict) else {}
+        return _tampered(self.recorded)
 
     @cached_property
     def accepted(self) -> set[str]:
@@ -100,7 +134,7 @@ class Facts:
         """
         ok = Outcome.OK
         tampered = self.tampered
-        deliveries = self.history.deliveries
+        deliveries = self.recorded.deliveries
         if tampered:
             found = {
                 e
@@ -115,24 +149,32 @@ class Facts:
 
     @cached_property
     def effects_in_order(self) -> list[Effect]:
-        """All effects by time; the sort is stable, so ties keep their recorded order."""
-        return sorted(self.history.effects, key=_AT)
+        """All effects by time, as judged; the sort is stable, so ties keep their recorded
+        order."""
+        taken = self.single_event.effects
+        if not taken:
+            return self._recorded_in_order
+        return [taken.get(id(e), e) for e in self._recorded_in_order]
+
+    @cached_property
+    def _recorded_in_order(self) -> list[Effect]:
+        return sorted(self.recorded.effects, key=_AT)
 
     @cached_property
     def records(self) -> set[str]:
         """The run's record keys."""
-        return {e.key for e in self.history.events}
+        return {e.key for e in self.recorded.events}
 
     @cached_property
     def record_events(self) -> dict[str | None, tuple[int, int]]:
         """Record key -> (its events, those accepted); None -> the run's."""
-        return events_by_record(self.history.events, self.accepted)
+        return events_by_record(self.recorded.events, self.accepted)
 
     @cached_property
     def record_twins(self) -> dict[str, str]:
         """This run's record key -> its clean run's, through the events of the same seq and
         type; empty without a clean run."""
-        baseline = self.history.baseline
+        baseline = self.recorded.baseline
         if baseline is None:
             return {}
         twins = {e.seq: e for e in baseline.events}
@@ -144,6 +186,16 @@ class Facts:
 
     @cached_property
     def _index(self) -> _Index:
+        """Everything about writes and attribution, as judged."""
+        if not self.single_event.effects:
+            return self._recorded_index
+        return self._index_of(self.effects_in_order)
+
+    @cached_property
+    def _recorded_index(self) -> _Index:
+        return self._index_of(self._recorded_in_order)
+
+    def _index_of(self, effects_in_order: list[Effect]) -> _Index:
         """One pass over the effects for everything about writes and attribution."""
         known = self.events_by_id
         writes: list[Effect] = []
@@ -156,7 +208,7 @@ class Facts:
         unattributed: list[Effect] = []
         attributed = 0
         safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
-        for eff in self.effects_in_order:
+        for eff in effects_in_order:
             write = eff.committed and eff.method.upper() not in safe  # is_write, inlined
             if write:
                 writes.append(eff)
@@ -273,6 +325,11 @@ class Facts:
         return out
 
 
+def _tampered(history: History) -> dict[str, str]:
+    found = history.info.settings.get("tampered")
+    return dict(found) if isinstance(found, dict) else {}
+
+
 def events_by_record(
     events: Sequence[Event], accepted: Collection[str]
 ) -> dict[str | None, tuple[int, int]]:
@@ -343,11 +400,16 @@ def route_of(effect: Effect) -> str:
 def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:
     """Inconclusive when effects exist but none names a known event: nothing can be judged
     event by event. Effects naming their record are said to: they belong to the record,
-    though not to which of its events.
+    though not to which of its events. Those taken as a record's single event's name it, but
+    only where no record of several events is left naming none: else they alone, records
+    without an order to keep, would be judged for the run.
 
     The summary names the routes of those effects and the correlation rule to write."""
     total = len(facts.history.effects)
-    if not total or facts.unattributed + len(facts.record_only) < total:
+    taken = len(facts.single_event.effects)
+    if not total or facts.unattributed + len(facts.record_only) + taken < total:
+        return None
+    if taken and not facts.record_only:
         return None
     nothing, records = facts.unattributed_routes, facts.record_only_routes
     if not records:
@@ -358,7 +420,7 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
     else:
         which = _which(facts, ", which does not tell which of its events each was for")
         head = f"none of the {plural(total, 'effect')} names an event: "
-        head += _record_only_text(facts) + which
+        head += _record_only_text(facts) + which + taken_note(facts)
         if nothing:
             head += (
                 f"; {plural(facts.unattributed, 'effect')} ({_routes_text(nothing)}) carry no "
@@ -409,15 +471,49 @@ def _record_only_text(facts: Facts) -> str:
             else f"each of the {named:,} records named had a single event"
         )
     )
-    return f"{text} ({_routes_text(facts.record_only_routes)}; {records})"
+    return f"{text} ({_routes_text(facts.record_only_routes)}; {records}{_not_taken(facts)})"
+
+
+def _not_taken(facts: Facts) -> str:
+    """``; 2 made before it was first delivered``: the effects of records with a single event
+    not taken as its (``_single_event``), and why."""
+    found = facts.single_event
+    parts = []
+    if found.before:
+        parts.append(f"{found.before:,} made before their record's single event was first sent")
+    if found.tampered_only:
+        parts.append(
+            f"{found.tampered_only:,} after a single event sent only tampered (an attacker's "
+            "requests, not the sender's event: rejects_forged judges them)"
+        )
+    return "; " + ", ".join(parts) if parts else ""
+
+
+def taken_note(facts: Facts) -> str:
+    """``; 4 effects naming only their record were taken as its single event's (POST /payouts
+    (4): …)``, or "": how effects were attributed by their record (``_single_event``)."""
+    taken = facts.single_event.effects
+    if not taken:
+        return ""
+    n = len(taken)
+    head = (
+        "1 effect naming only its record was"
+        if n == 1
+        else f"{n:,} effects naming only their record were"
+    )
+    routes = _routes_text(_by_route(sorted(taken.values(), key=_AT)))
+    return (
+        f"; {head} taken as its single event's ({routes}: the record had a single event in the "
+        "run, sent before them)"
+    )
 
 
 def unattributed_note(facts: Facts) -> str:
     """``; 16 effects could not be attributed to an event (POST /ledger (16): ...)``, and those
-    naming only their record."""
-    out = ""
+    naming only their record, taken as its single event's or not."""
+    out = taken_note(facts)
     if facts.record_only:
-        out = f"; {_record_only_text(facts)}" + _which(
+        out += f"; {_record_only_text(facts)}" + _which(
             facts, ", not which of its events each was for", ", naming no event"
         )
     n = facts.unattributed

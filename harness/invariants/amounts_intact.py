@@ -154,22 +154,13 @@ def amounts_intact(facts: Facts) -> Verdict:
 
 
 def _effects_by_event(facts: Facts) -> dict[str, list[Effect]]:
-    """Each event's writes: those naming it alone, and those naming only its record where the
-    record had that one event (its amount cannot be another event's)."""
+    """Each event's writes naming it alone, by time: those naming only its record where the
+    record had that one event among them (``Facts.single_event``)."""
     effects: dict[str, list[Effect]] = {}
     for eff in own(facts.effects_in_order):
         if is_write(eff):
             for eid in eff.event_ids[:1]:
                 effects.setdefault(eid, []).append(eff)
-    alone: dict[str, list[str]] = {}
-    for ev in facts.history.events:
-        alone.setdefault(ev.key, []).append(ev.id)
-    for eff in facts.record_only:
-        ids = alone.get(eff.key) if eff.key is not None else None
-        if ids is not None and len(ids) == 1 and is_write(eff):
-            effects.setdefault(ids[0], []).append(eff)
-    for found in effects.values():
-        found.sort(key=lambda e: e.at)
     return effects
 
 

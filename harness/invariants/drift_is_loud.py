@@ -241,14 +241,14 @@ class _Judge:
         deliveries = self.deliveries.get(ev.id, [])
         all_effects = self.effects.get(ev.id, [])
         by_record = self.record_only.get(ev.key, [])
-        if not all_effects and by_record:
-            if self.per_record.get(ev.key) != 1:
-                line = (
-                    f"{event_ref(ev)}: {effects_text(by_record)} name its record but no event; "
-                    "which event they belong to cannot be told"
-                )
-                return _Judged("unjudged", Witness(line, *_ids(ev, deliveries, by_record)))
-            all_effects = by_record  # the record's only event: they are its effects
+        # A record's only event has its record's effects already (``Facts.single_event``):
+        # those left naming the record were made before it was sent.
+        if not all_effects and by_record and self.per_record.get(ev.key) != 1:
+            line = (
+                f"{event_ref(ev)}: {effects_text(by_record)} name its record but no event; "
+                "which event they belong to cannot be told"
+            )
+            return _Judged("unjudged", Witness(line, *_ids(ev, deliveries, by_record)))
         alerts = [e for e in all_effects if self.is_alert(e)]
         effects = [e for e in all_effects if not self.is_alert(e)]
         rejected = bool(deliveries) and all(

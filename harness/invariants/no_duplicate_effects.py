@@ -240,7 +240,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
                 *within_witnesses(facts, within, MAX_WITNESSES - len(tally.harmful)),
             ],
         )
-    if gap is not None:  # every effect names its record only: counted per record, or nothing
+    # Every effect names its record only (but those taken as its single event's: ``_facts``):
+    # counted per record, or nothing.
+    if gap is not None and not facts.attributed_writes:
         seen = "no write names an event, and none naming its record is one a repeat would harm"
         if _harmful_record_only(facts, repeats):
             seen = "no write names an event"

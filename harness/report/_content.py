@@ -15,7 +15,7 @@ from ..core._model import Effect, Verdict
 from ..core._scenario import InvariantSpec, Skipped
 from ..history import History
 from ..invariants import ALWAYS_INVARIANTS, judge
-from ..invariants._facts import route_of
+from ..invariants._facts import Facts, route_of
 from ..invariants._timing import compression
 from . import _advice, _describe, _left_out, _matrix, _readiness, _sequence, _stats, _year
 from ._answers import delivery_answers
@@ -171,6 +171,12 @@ def _counts(h: History, redactor: Redactor) -> Counts:
     for e in h.effects:
         if not e.event_ids:
             (record_only if e.key in records else unattributed)[route_of(e)] += 1
+    if record_only:  # less those the verdicts took as their record's single event's
+        taken = Facts(h).single_event.effects
+        for e in h.effects:
+            if id(e) in taken and not e.event_ids:
+                record_only[route_of(e)] -= 1
+        record_only = +record_only
     return Counts(
         events=len(h.events),
         records=len(records),

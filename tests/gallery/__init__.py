@@ -29,6 +29,9 @@ verdict it must get.
   batch is dropped.
 * ``restarts_midrun``: a supervisor holds the socket and restarts a worker that dies after ten
   orders with its in-memory queue, in the clean run too.
+* ``payout_by_order``: pays each order ``POST /payouts {"order", "amount"}``, nothing of the
+  event in it, answering 503 when the payments API fails; correct — with ``--drop-every 2`` it
+  acknowledges every second order unpaid.
 * ``blocking_enrich``: an in-process ASGI app whose async handler makes a blocking call.
 * ``shopify_dedup``: handles each Shopify webhook id once and remembers every id for the life
   of its process; correct — a harness that sends its clean run's numeric ids again sees a run
