@@ -21,6 +21,11 @@ with ``event_quiet`` and ``event_deadline`` the scenario's real seconds (``Settl
   ``event_quiet`` alone once the automation was seen working after it answers, and not at all
   before (until one of them makes a call).
 
+* an automation that let IN_VAIN waits for an event's first call reach ``event_deadline``
+  without any call (a batch that fills or times out, a schedule) is taken as deferring its
+  work: from then on no event waits for its first call, only for ``event_quiet`` — a clean run
+  of a batching automation costs a few deadlines, not one per event.
+
 The automation is seen working after it answers once a call reaches a double after an answer
 (while the harness waited, or before it sent the next event).
 """
@@ -33,6 +38,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from ..core._scenario import Settle
 from ..double._downstream import Downstream
 from ._settle import wait_quiet
+
+IN_VAIN = 3  # waits for a first call that saw none before the automation is taken as deferring
 
 
 class CleanPace:
@@ -53,6 +60,7 @@ class CleanPace:
         self._events = 0
         self._waits = 0
         self._capped = 0  # waits that reached event_deadline
+        self._in_vain = 0  # ... of which no call at all came in
         self._waited = 0.0
 
     def _calls(self) -> int:
@@ -84,7 +92,7 @@ class CleanPace:
             self._clock,
             self._doubles,
             self._wait,
-            None if made or silent else first_call,
+            None if made or silent or self._in_vain >= IN_VAIN else first_call,
             since=answered,
             pending_quiet=self._wait.deadline,
         )
@@ -92,6 +100,7 @@ class CleanPace:
         self._capped += settled.ended != "quiet"
         self._waited += settled.waited
         self._since_answer = after = self._calls()
+        self._in_vain += settled.ended != "quiet" and after == calls
         if after > calls:
             self._after_answer = True
         elif self._before_answer:
@@ -111,6 +120,7 @@ class CleanPace:
                 "events": self._events,
                 "waits": self._waits,
                 "capped": self._capped,
+                "deferring": self._in_vain >= IN_VAIN,
                 "waited": round(self._waited, 3),
                 "after_answer": self._after_answer,
                 "ignored_types": sorted(self._silent),
