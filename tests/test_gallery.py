@@ -267,12 +267,14 @@ def test_a_restarted_worker_under_a_burst_is_not_passed_on_its_clean_runs_silenc
     tmp_path: Path,
 ) -> None:
     """200 payments in 3 s: each worker dies after its 100th order with the last it queued,
-    in the clean run (sent back to back: most of a worker's orders still queued) as here. Its
+    in the clean run (sent back to back then: most of a worker's orders still queued) as here. Its
     payouts name the order, not the event, and the clean run paid some orders and not others:
     those it left unpaid were owed nothing, and 'all 199 accepted events made their expected
     effects' passed over 43 of 49 orders lost (with 10 a worker). An order whose every payment
     was accepted and that got no payout must not pass."""
-    options = ("--die-after", "100")
+    # Paid 50 ms after it is queued (0.2 s by default): the clean run, paced by its work,
+    # waits for each of its 200 payouts.
+    options = ("--die-after", "100", "--work", "0.05")
     with automation("restarts_midrun", "/webhook/orders", options=options) as target:
         done, report = run(target, "bulk-import-burst", tmp_path)
     [h] = load_all(tmp_path / "journal.db")

@@ -29,11 +29,11 @@ from aiohttp import web
 
 from . import _serve
 
-WORK = 0.2  # real seconds before an order is paid out
+WORK = 0.2  # real seconds before an order is paid out (--work)
 QUEUE: web.AppKey[asyncio.Queue[dict[str, Any]]] = web.AppKey("queue", asyncio.Queue)
 
 
-def build_app(api_url: str, die_after: int) -> web.Application:
+def build_app(api_url: str, die_after: int, work: float = WORK) -> web.Application:
     app = web.Application()
     accepted = 0
 
@@ -41,7 +41,7 @@ def build_app(api_url: str, die_after: int) -> web.Application:
         async with aiohttp.ClientSession(api_url) as api:
             while True:
                 event = await queue.get()
-                await asyncio.sleep(WORK)
+                await asyncio.sleep(work)
                 data = event["data"]
                 payout = {"order_id": data["order_id"], "amount": data["amount"]}
                 try:
@@ -64,9 +64,9 @@ def build_app(api_url: str, die_after: int) -> web.Application:
     return app
 
 
-async def _work(listening: socket.socket, api_url: str, die_after: int) -> None:
+async def _work(listening: socket.socket, api_url: str, die_after: int, work: float) -> None:
     """One worker process: serve on the supervisor's socket until told to stop, or dead."""
-    runner = web.AppRunner(build_app(api_url, die_after), access_log=None)
+    runner = web.AppRunner(build_app(api_url, die_after, work), access_log=None)
     await runner.setup()
     await web.SockSite(runner, listening).start()
     stop = asyncio.Event()
@@ -95,6 +95,7 @@ def _supervise(opts: argparse.Namespace) -> None:
     while not stopping:
         argv = [sys.executable, "-m", "tests.gallery.restarts_midrun", "--worker-fd", str(fd)]
         argv += ["--downstream", opts.downstream, "--die-after", str(opts.die_after)]
+        argv += ["--work", str(opts.work)]
         child = subprocess.Popen(argv, pass_fds=(fd,))
         child.wait()
 
@@ -102,6 +103,7 @@ def _supervise(opts: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.gallery.restarts_midrun")
     parser.add_argument("--die-after", type=int, default=10)
+    parser.add_argument("--work", type=float, default=WORK, help="seconds before a payout")
     parser.add_argument("--worker-fd", type=int, help=argparse.SUPPRESS)
     opts, rest = parser.parse_known_args()
     served = _serve.options("python -m tests.gallery.restarts_midrun", "PAYOUTS_URL", rest)
@@ -110,7 +112,7 @@ def main() -> None:
         _supervise(opts)
         return
     listening = socket.socket(fileno=opts.worker_fd)
-    asyncio.run(_work(listening, opts.downstream, opts.die_after))
+    asyncio.run(_work(listening, opts.downstream, opts.die_after, opts.work))
 
 
 if __name__ == "__main__":
