@@ -274,6 +274,18 @@ class DeliverySpec:
     # is unchanged.
     clock_skew: float = 0.0
 
+    @property
+    def scheme(self) -> str:
+        """How deliveries are signed: the provider's own way (the YAML loader refuses a
+        conflicting ``signing``), else ``signing``."""
+        return self.provider.scheme if self.provider is not None else self.signing
+
+    @property
+    def signs_oddly(self) -> bool:
+        """Does the sender sign with a rotated secret or on a skewed clock (what
+        ``accepts_genuine`` judges)? Unsigned deliveries carry neither."""
+        return self.scheme != "none" and (self.rotation is not None or bool(self.clock_skew))
+
 
 @dataclass(frozen=True, slots=True)
 class SecretRotation:

@@ -19,8 +19,7 @@ with ``event_quiet`` and ``event_deadline`` the scenario's real seconds (``Settl
 * an event type none of whose events made a call, one of which made none within
   ``event_deadline``, is taken as one the automation ignores: its later events wait
   ``event_quiet`` alone once the automation was seen working after it answers, and not at all
-  before (until one of them makes a call).
-
+  before (until one of them makes a call);
 * an automation that let IN_VAIN waits for an event's first call reach ``event_deadline``
   without any call (a batch that fills or times out, a schedule) is taken as deferring its
   work: from then on no event waits for its first call, only for ``event_quiet`` — a clean run
@@ -66,6 +65,11 @@ class CleanPace:
     def _calls(self) -> int:
         return sum(d.effects_recorded for d in self._doubles)
 
+    @property
+    def _deferring(self) -> bool:
+        """Taken as deferring its work: no event waits for its first call any more."""
+        return self._in_vain >= IN_VAIN
+
     async def __call__(self, job: Callable[[], Awaitable[object]], event_type: str) -> None:
         sent = self._calls()
         if sent > self._since_answer:  # calls after the previous answer, before this send
@@ -92,7 +96,7 @@ class CleanPace:
             self._clock,
             self._doubles,
             self._wait,
-            None if made or silent or self._in_vain >= IN_VAIN else first_call,
+            None if made or silent or self._deferring else first_call,
             since=answered,
             pending_quiet=self._wait.deadline,
         )
@@ -113,14 +117,14 @@ class CleanPace:
 
     def detail(self) -> str:
         """How the clean run was paced: events sent, waits, those that reached the event
-        deadline, seconds waited, whether the automation was seen working after it answered,
-        the types taken as ignored."""
+        deadline, whether it was taken as deferring its work, seconds waited, whether the
+        automation was seen working after it answered, the types taken as ignored."""
         return json.dumps(
             {
                 "events": self._events,
                 "waits": self._waits,
                 "capped": self._capped,
-                "deferring": self._in_vain >= IN_VAIN,
+                "deferring": self._deferring,
                 "waited": round(self._waited, 3),
                 "after_answer": self._after_answer,
                 "ignored_types": sorted(self._silent),

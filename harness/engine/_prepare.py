@@ -15,7 +15,6 @@ from ..core._fingerprint import fingerprint
 from ..core._model import FAULT_MARKS, LEFT_OUT, Delivery, Event, Fault, Outcome
 from ..core._providers import Provider, attempt_timeout
 from ..core._scenario import (
-    InvariantSpec,
     Scenario,
     Settle,
     Source,
@@ -46,7 +45,7 @@ from ..drive._synthetic_text import traced_synthetic
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
-from ..invariants import DEFAULT_INVARIANTS, accepts_genuine
+from ..invariants import run_invariants
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..invariants._idempotent import repeat_settings
 from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
@@ -175,8 +174,7 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
     """The scenario's signing scheme with its secret read from the environment, its secret
     rotation (times ``scale``d onto the run's clock, as fault windows are) and clock skew."""
     spec = scenario.delivery
-    # A provider signs its own way (the YAML loader refuses a conflicting signing).
-    scheme = spec.provider.scheme if spec.provider is not None else spec.signing
+    scheme = spec.scheme
     if scheme == "none":
         if spec.rotation is not None:
             _refuse_rotation(scenario, scheme)
@@ -350,7 +348,7 @@ def prepare(
         target=options.target.ref,
         target_name=options.target_name,
         model=scenario.model,
-        invariants=judged_invariants(scenario, signer),
+        invariants=run_invariants(scenario),
         started_at=now_iso(),
         tracer_tag=tag,
         description=scenario.description,
@@ -472,18 +470,6 @@ def source_paths(source: Source) -> dict[str, str]:
         "time": getattr(source, "time_path", None),
     }
     return {k: v for k, v in found.items() if v}
-
-
-def judged_invariants(scenario: Scenario, signer: Signer) -> tuple[InvariantSpec, ...]:
-    """The scenario's invariants (or the defaults, when it names none), and accepts_genuine
-    when the sender rotates its secret or runs a skewed clock (and the project does not leave
-    it out): the hazard's own verdict."""
-    named = scenario.invariants
-    given = {i.name for i in named} | dict(scenario.left_out).keys()  # left out: not judged
-    if (signer.rotation is None and not signer.skew) or accepts_genuine.NAME in given:
-        return named
-    chosen = named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
-    return (*chosen, InvariantSpec(accepts_genuine.NAME))
 
 
 def sender_settings(scenario: Scenario, signer: Signer) -> dict[str, object]:

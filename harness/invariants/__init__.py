@@ -15,6 +15,7 @@ from ._registry import (
     check_specs,
     judge,
     judged_specs,
+    run_invariants,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "check_specs",
     "judge",
     "judged_specs",
+    "run_invariants",
 ]

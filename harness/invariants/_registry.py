@@ -12,7 +12,7 @@ from typing import Any
 from ..core import _gc
 from ..core._errors import ScenarioError
 from ..core._model import FailureClass, Verdict
-from ..core._scenario import InvariantSpec
+from ..core._scenario import InvariantSpec, Scenario
 from ..double._routes import compile_route, split_route
 from ..history import History
 from . import (
@@ -283,6 +283,19 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     with _gc.paused():
         verdicts = [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
     return mark_unseen(facts, mark_untested(facts, verdicts, _ANSWERS_ONLY), _OF_EFFECTS)
+
+
+def run_invariants(scenario: Scenario) -> tuple[InvariantSpec, ...]:
+    """The invariants a scenario's run is declared with: those it names (none: the defaults,
+    as ``judge`` reads it), and accepts_genuine after them when its sender signs with a rotated
+    secret or on a skewed clock — the hazard's own verdict — unless named or left out by the
+    project (``leave_out:``)."""
+    named = scenario.invariants
+    given = {i.name for i in named} | dict(scenario.left_out).keys()
+    if not scenario.delivery.signs_oddly or accepts_genuine.NAME in given:
+        return named
+    chosen = named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
+    return (*chosen, InvariantSpec(accepts_genuine.NAME))
 
 
 def judged_specs(specs: Sequence[InvariantSpec]) -> tuple[InvariantSpec, ...]:

@@ -6,7 +6,7 @@ refusal of the sender's real work, retried by the provider until it gives up, th
 matters most when the sender's life changes under a running automation: a signing-secret
 rotation (``delivery.rotation``: the automation must accept both secrets' signatures during the
 overlap, then the new one) and a sender's clock running ahead or behind
-(``delivery.clock_skew``). Judged in every run that has either (``engine._prepare`` adds it);
+(``delivery.clock_skew``). Judged in every run that has either (``run_invariants`` adds it);
 name it to judge any run.
 
 Tampered deliveries are ``rejects_forged``'s, and a drifted event's refusal ``drift_is_loud``'s:

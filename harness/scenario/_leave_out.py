@@ -16,11 +16,10 @@ from typing import Annotated
 from pydantic import BeforeValidator
 
 from ..core._scenario import InvariantSpec, Scenario, Skipped
-from ..invariants import ALWAYS_INVARIANTS, DEFAULT_INVARIANTS, INVARIANTS, accepts_genuine
+from ..invariants import ALWAYS_INVARIANTS, DEFAULT_INVARIANTS, INVARIANTS, run_invariants
 from ._errors import hint, invalid
 
 ANCHOR = "docs/project.md#leave-out"
-ACCEPTS = accepts_genuine.NAME
 NAMES = tuple(n for n in INVARIANTS if n not in ALWAYS_INVARIANTS)  # those it can leave out
 LEAVE_OUT_TEXT = (
     "a mapping of invariant names to the reason each cannot apply to this automation, like "
@@ -56,10 +55,7 @@ Reason = Annotated[str, BeforeValidator(_reason)]
 def leave_out(scenario: Scenario, left_out: tuple[tuple[str, str], ...]) -> Scenario | Skipped:
     """``scenario`` judging its invariants but those ``left_out`` names (name, reason each),
     those it would have judged kept in its ``left_out``; Skipped when none is left."""
-    named = scenario.invariants or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
-    if scenario.delivery.rotation is not None or scenario.delivery.clock_skew:
-        # What the run adds to them (``engine._prepare.judged_invariants``).
-        named = (*named, *(() if _names(named, ACCEPTS) else (InvariantSpec(ACCEPTS),)))
+    named = run_invariants(scenario) or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
     reasons = dict(left_out)
     kept = tuple(i for i in named if i.name not in reasons)
     gone = tuple((i.name, reasons[i.name]) for i in named if i.name in reasons)
@@ -73,7 +69,3 @@ def leave_out(scenario: Scenario, left_out: tuple[tuple[str, str], ...]) -> Scen
             scenario.origin,
         )
     return replace(scenario, invariants=kept, left_out=gone)
-
-
-def _names(specs: tuple[InvariantSpec, ...], name: str) -> bool:
-    return any(i.name == name for i in specs)
