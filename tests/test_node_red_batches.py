@@ -1,0 +1,55 @@
+"""The Node-RED batch flow (tests/node-red/batch.json: a ``join`` of 10 contacts, or what came
+within 2 s, then one ``POST /contacts/batch/upsert``) under a hazard that compares final
+states: final_state_matches_baseline judges each call by its items
+(harness/invariants/_batch_items.py).
+
+Before, each call stood as the write of its first contact's record: the clean run and the
+replayed import grouped the contacts alike but the import's calls were stored twice, and the
+verdict was "4 of 4 records end in another state … (the final state): 4 differ" — four
+records, for forty contacts.
+
+Skipped only when npm cannot reach its registry to install Node-RED (tests/node_red.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .node_red import NodeRed
+from .test_node_red import TIMEOUT, _held
+from .test_node_red_flows import batch, hazard, red
+
+__all__ = ["batch", "red"]  # fixtures: the session's Node-RED install, the module's flow
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_join_then_batch_upsert_ends_as_its_clean_run_after_an_import_run_twice(
+    batch: NodeRed, tmp_path: Path
+) -> None:
+    # Every checkout upserted twice, ten to a call: each contact's item is the same in both
+    # imports and in the clean run, so every contact ends as in the clean run.
+    r = hazard(
+        batch,
+        "/hooks/stripe/batched",
+        "stripe:checkout.session.completed",
+        "import-run-twice",
+        tmp_path,
+    )
+    h = r.history
+    assert all(len(e.event_ids) > 1 for e in h.effects) and len(h.effects) < len(h.events)
+    state = r.verdicts["final_state_matches_baseline"]
+    assert state["status"] == "pass", state
+    assert state["summary"].startswith(
+        "no record ends in another state than in the baseline run "
+    ) and state["summary"].endswith(
+        "(the final state); 40 records compared; the writes to POST /contacts/batch/upsert "
+        "judged by their items, each element of a call's list the write of the record it names "
+        "(which events share a call differs from run to run)"
+    ), state
+    _held(r, "no_lost_events", "ack_within")
+    # Each POST of the second import made its contacts again: not harmless, and failed.
+    assert r.status("no_duplicate_effects") == "fail"
