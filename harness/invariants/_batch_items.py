@@ -8,8 +8,10 @@ whole differs between the clean run and a perturbed one although nothing was los
 each of its items is one record's write.
 
 A route (``POST /contacts/batch/upsert``) is a **batch route** when a write to it, in either
-run, names several events and holds a list (at one path of its JSON body) two or more of whose
-elements each name an event (tracer tokens, ids carried as sent). Every write to a batch route
+run, names events of several records and holds a list (at one path of its JSON body) two or
+more of whose elements each name an event, of two records or more (tracer tokens, ids carried
+as sent). A write naming several events of one record is that record's state (a contact
+holding the names its updates brought), judged whole. Every write to a batch route
 in both runs, a batch of one included, is then judged as its items: one write per element of
 that list, naming the events and the record the element names, its body the element. A batch
 is taken as upserts, each record's last item its state: a stateful double stores the call as
@@ -110,8 +112,7 @@ def split(history: History) -> Split | None:
                 if path is not None:
                     lists[route] = path
                     continue
-            if len(r.records_of(w.event_ids)) > 1:
-                several.add(route)
+            several.add(route)
     if not lists and not several:
         return None
     mine, theirs = (r.split(lists, several - lists.keys()) for r in runs)
@@ -124,8 +125,13 @@ class _Run:
     def __init__(self, history: History) -> None:
         self.history = history
         self.aside = Aside()
-        # A write naming several events: a batch, or one record's write naming several of its.
-        self.candidates = [w for w in history.effects if is_write(w) and len(set(w.event_ids)) > 1]
+        # A write naming events of several records: a batch. (One naming several events of one
+        # record is that record's state: a contact holding the names its updates brought.)
+        self.candidates = [
+            w
+            for w in history.effects
+            if len(w.event_ids) > 1 and is_write(w) and len(self.records_of(w.event_ids)) > 1
+        ]
 
     @cached_property
     def events(self) -> dict[str, Event]:
@@ -147,10 +153,10 @@ class _Run:
 
     def item_list(self, write: Effect) -> tuple[Step, ...] | None:
         """Where ``write``'s body holds its items: the first list (outermost first) two or
-        more of whose elements name an event each, of two events or more."""
+        more of whose elements name an event each, of two records or more."""
         for path, items in _lists(_json(write.body)):
             named = [ids for ids in (self.named(x)[0] for x in items) if ids]
-            if len(named) >= _MIN_ITEMS and len({i for ids in named for i in ids}) > 1:
+            if len(named) >= _MIN_ITEMS and len(self.records_of([i for n in named for i in n])) > 1:
                 return path
         return None
 

@@ -14,6 +14,10 @@ A record left on an older event's state is failed only where the automation coul
 that event from the record's newest (``_order``): two updates with the same time that reached
 it together may end either way under a correct automation, so such records are counted, not
 failed (inconclusive when none is left to judge).
+
+A batch call (one upsert carrying many records' items) is judged by its items (``_batch_items``):
+which events share a call differs from run to run; each record's last item is its state.
+What cannot be told apart record by record is set aside with the records it names, and said.
 """
 
 from __future__ import annotations
