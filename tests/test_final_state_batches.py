@@ -230,3 +230,31 @@ def test_items_naming_several_records_are_set_aside_and_said() -> None:
         "or none in the two runs): check that each item of a batch call carries its event's id "
         "or its record's key, or a value of its event (an email, a name), as sent"
     ), v.summary
+
+
+def test_a_records_list_of_its_own_events_values_is_its_state_not_a_batch() -> None:
+    # A contact holding the names its updates brought (read, append, write back): a list whose
+    # elements each name an event, all of one record. A lost update still fails on the list;
+    # taken for a batch, its last name alone was compared, and it passed.
+    events = [contact_event(t, s, 0) for t in (MINE,) for s in (0, 1, 2)]
+    base_events = [contact_event(BASE, s, 0) for s in (0, 1, 2)]
+
+    def put(tag: str, eff: str, at: float, seqs: Sequence[int]) -> Effect:
+        body = json.dumps({"names": [f"Ada {tag}e{s}" for s in seqs]})
+        ids = tuple(f"evt_{tag}e{s}" for s in seqs)
+        return Effect(
+            eff, "crm", at, "PUT", f"/contacts/con_{tag}k0", {}, body, 200, ids, f"con_{tag}k0"
+        )
+
+    mine = [put(MINE, "eff_1", 1.0, [0]), put(MINE, "eff_2", 2.0, [0, 2])]  # seq 1's name lost
+    base = [
+        put(BASE, "eff_1", 1.0, [0]),
+        put(BASE, "eff_2", 2.0, [0, 1]),
+        put(BASE, "eff_3", 3.0, [0, 1, 2]),
+    ]
+    v = judged(history(MINE, events, mine), history(BASE, base_events, base))
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary == (
+        "1 of 1 record end in another state than in the baseline run s@zqbbbbb (the last write "
+        "per record): 1 differ"
+    ), v.summary
