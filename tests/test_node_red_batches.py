@@ -23,12 +23,18 @@ from harness.core import _paths
 from harness.core._model import Event
 
 from .node_red import NodeRed
-from .test_node_red import TIMEOUT, _held
+from .test_node_red import TIMEOUT, Run, _held
 from .test_node_red_flows import batch, hazard, red
 
 __all__ = ["batch", "red"]  # fixtures: the session's Node-RED install, the module's flow
 
 pytestmark = pytest.mark.integration
+
+
+def batched(batch: NodeRed, scenario: str, tmp_path: Path, code: int | None) -> Run:
+    """The built-in ``scenario`` applied to Stripe checkouts at the join flow with a timeout."""
+    hook, events = "/hooks/stripe/batched", "stripe:checkout.session.completed"
+    return hazard(batch, hook, events, scenario, tmp_path, code)
 
 
 @pytest.mark.timeout(TIMEOUT)
@@ -37,13 +43,7 @@ def test_join_then_batch_upsert_ends_as_its_clean_run_after_an_import_run_twice(
 ) -> None:
     # Every checkout upserted twice, ten to a call: each contact's item is the same in both
     # imports and in the clean run, so every contact ends as in the clean run.
-    r = hazard(
-        batch,
-        "/hooks/stripe/batched",
-        "stripe:checkout.session.completed",
-        "import-run-twice",
-        tmp_path,
-    )
+    r = batched(batch, "import-run-twice", tmp_path, 1)
     h = r.history
     assert all(len(e.event_ids) > 1 for e in h.effects) and len(h.effects) < len(h.events)
     state = r.verdicts["final_state_matches_baseline"]
@@ -69,14 +69,7 @@ def test_join_then_batch_upsert_fails_only_contacts_left_on_an_older_known_state
     # Failed: exactly the customers whose last item is an older checkout than their newest,
     # whose `created` told them apart; those of one second are not judged. Before, the calls'
     # grouping failed records no item left behind ("3 of 6 records … 1 differ, 2 missing").
-    r = hazard(
-        batch,
-        "/hooks/stripe/batched",
-        "stripe:checkout.session.completed",
-        "simultaneous-same-record",
-        tmp_path,
-        code=None,
-    )
+    r = batched(batch, "simultaneous-same-record", tmp_path, None)
     h = r.history
     token = re.compile(re.escape(h.info.tracer_tag) + r"e(\d+)")
     by_seq = {e.seq: e for e in h.events}
