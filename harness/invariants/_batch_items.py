@@ -38,7 +38,7 @@ from ..drive._tracer import Tracer
 from ..history import History
 from ._facts import is_write, plural, route_of
 
-ITEMS = " (batch items)"  # a batch route's collection, as the final state names its items
+_ITEMS = " (batch items)"  # a batch route's collection, as the final state names its items
 
 Step = str | int  # a dict member's name or a list's index
 _MIN_ITEMS = 2  # elements naming an event, of one list, that make a write a batch
@@ -75,20 +75,20 @@ class Split:
             )
         elements = self.aside.elements + self.baseline_aside.elements
         writes = self.aside.writes + self.baseline_aside.writes
-        why = [
-            f"{plural(elements, 'batch item')} naming events of several records, or none"
-            if elements
-            else "",
-            f"{plural(writes, 'write')} to a route whose calls name events of several "
-            "records without a list of one item per event in the body"
-            if writes
-            else "",
-        ]
-        if elements or writes:
+        why = []
+        if elements:
+            items = plural(elements, "batch item")
+            why.append(f"{items} naming events of several records, or none")
+        if writes:
+            why.append(
+                f"{plural(writes, 'write')} to a route whose calls name events of several "
+                "records without a list of one item per event in the body"
+            )
+        if why:
             whose = f"{plural(records, 'record')} not judged" if records else "not judged"
             text += (
                 f"; {whose}, their state being in what could not be told apart record by "
-                f"record ({' and '.join(w for w in why if w)} in the two runs): check that each "
+                f"record ({' and '.join(why)} in the two runs): check that each "
                 "item of a batch call carries its event's id or its record's key, or a value "
                 "of its event (an email, a name), as sent"
             )
@@ -222,7 +222,7 @@ class _Run:
         last: dict[tuple[str, str, str | None], StateRecord] = {}
         for w in sorted(items, key=_at_time):
             if w.committed and w.downstream in stateful:
-                collection = _place(w)[1] + ITEMS
+                collection = _place(w)[1] + _ITEMS
                 body = json.loads(w.body)
                 last[(w.downstream, collection, w.key)] = StateRecord(
                     w.downstream, collection, "", body, w.event_ids, w.key
