@@ -94,9 +94,9 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
         )
     if exp.held:
         notes.append(
-            f"{plural(len(exp.held), 'event')} judged by what their type's events made: their "
-            "clean twins made no effect, but they were the clean run's last of their type and "
-            "it acted on all the others (held at its end, not taken as design)"
+            f"{plural(len(exp.held), 'event')} judged by what their type's events made (held "
+            "at the clean run's end: their twins were its last of their type and made no "
+            "effect, though it acted on all the others)"
         )
     if exp.by_type:
         notes.append(

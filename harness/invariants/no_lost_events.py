@@ -269,16 +269,15 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
 def _held_text(n: int) -> str:
     """Why ``n`` events both runs held last of their type are not called lost (``_held``)."""
     one = n == 1
+    its, it = ("its", "it") if one else ("their", "them")
     return (
         f"{'its clean twin was' if one else 'their clean twins were'} among the clean run's "
-        f"last events of {'its' if one else 'their'} type, which made no effect there either "
-        "though it acted on all the others, and here too no event of "
-        f"{'its' if one else 'their'} type acted after {'it' if one else 'them'}: an "
-        "automation that holds its last events until more come (a batch written by count "
-        "alone, a flush that waits for the next event) writes them later or never, and "
-        "neither run could show which — see whether it also writes on a timer (docs/"
-        "invariants.md, no_lost_events); a run with more events after them shows whether they "
-        "are written"
+        f"last events of {its} type, which made no effect there either though it acted on all "
+        f"the others, and no event of {its} type acted after {it} here: an automation that "
+        "holds its last events until more come (a batch written only when full, a flush that "
+        "waits for the next event) writes them later or never, and neither run can show which "
+        "— check that it also writes what it holds on a timer (docs/invariants.md, "
+        "no_lost_events, *Held at the end*)"
     )
 
 
