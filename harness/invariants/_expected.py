@@ -275,9 +275,10 @@ class Expectation:
 
     Each event is in one of: ``per_event`` (the requests it must cause), ``nothing`` (it is
     expected to cause nothing: a type ignored by design, or an event whose clean twin made
-    nothing), ``any_rule`` (no clean run and no declaration for it: any effect counts), or
-    none of them: what the clean run made for it could be tied only to its record or to no
-    event, and ``per_record`` (this run's record keys) and ``per_run`` hold those.
+    nothing, not among the last of its type there: ``held``), ``any_rule`` (no clean run and
+    no declaration for it: any effect counts), or none of them: what the clean run made for
+    it could be tied only to its record or to no event, and ``per_record`` (this run's record
+    keys) and ``per_run`` hold those.
     """
 
     model: Model
