@@ -96,8 +96,16 @@ def test_an_order_of_one_payment_is_owed_its_payout_though_its_clean_twin_got_no
 
 
 def test_records_left_alone_in_both_runs_owe_nothing() -> None:
-    """The same orders unpaid in both runs: the automation skips them, as far as anyone saw."""
+    """The same orders unpaid in both runs, between paid ones: the automation skips them, as far
+    as anyone saw. (Unpaid last, after the paid ones, they may be held until more come: owed,
+    and not known here — test_stuck_tail.py.)"""
+    paid = range(0, 4, 3)  # the first and the last
     v = verdict_of(
-        worker_run("zqrun", range(1), baseline=worker_run("zqclean", range(1))), "no_lost_events"
+        worker_run("zqrun", paid, baseline=worker_run("zqclean", paid)), "no_lost_events"
     )
     assert v.status is Status.PASS, v.summary
+    assert "2 events made no effect in the clean run either (not owed one)" in v.summary
+    last = verdict_of(
+        worker_run("zqrun", range(1), baseline=worker_run("zqclean", range(1))), "no_lost_events"
+    )
+    assert last.status is Status.INCONCLUSIVE, last.summary

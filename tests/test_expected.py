@@ -118,7 +118,9 @@ def run(
 
 
 def clean_run(events: Sequence[Event], effects: Sequence[Effect], **kw: Any) -> History:
-    return run(events, [ok(e) for e in events], effects, tag="zqclean", **kw)
+    """A clean run of ``events``: each delivered once, one at a time, a second apart."""
+    deliveries = [ok(e, at=float(n)) for n, e in enumerate(events)]
+    return run(events, deliveries, effects, tag="zqclean", **kw)
 
 
 def lost(h: History) -> Verdict:
@@ -199,20 +201,22 @@ def test_a_type_the_clean_run_lost_but_this_run_acted_on_is_not_ignored() -> Non
 
 
 def test_events_the_clean_run_left_alone_are_owed_their_types_when_such_acted_here() -> None:
-    """Of four checkouts the clean run wrote a deal for two and left two alone: payloads it
-    skips on purpose — or lost. When one of those made a deal in this run, the automation does
-    not skip such payloads: both are owed a deal, and the summary says why. An alert naming one
-    (drift said loudly) is not a deal."""
-    twins = [ev("zqclean", i) for i in (1, 2, 3, 4)]
-    clean = clean_run(twins, [write("/deals", twins[:2])])
-    events = [ev("zqrun", i) for i in (1, 2, 3, 4)]
+    """Of five checkouts the clean run wrote a deal for the first two and the last, and left the
+    third and fourth alone: payloads it skips on purpose — or lost. When one of those made a
+    deal in this run, the automation does not skip such payloads: both are owed a deal, and the
+    summary says why. An alert naming one (drift said loudly) is not a deal. (Left alone last,
+    they would be held, not skipped: test_stuck_tail.py.)"""
+    twins = [ev("zqclean", i) for i in (1, 2, 3, 4, 5)]
+    clean = clean_run(twins, [write("/deals", [*twins[:2], twins[4]])])
+    events = [ev("zqrun", i) for i in (1, 2, 3, 4, 5)]
     info = run(events, [], [], tag="zqrun").info
     deal = {Request("crm", "POST", "/deals"): 1}
     alert = write("/alerts", [events[2]], downstream="slack")
-    for writes in ([write("/deals", events[:2])], [write("/deals", events[:2]), alert]):
+    paid = write("/deals", [*events[:2], events[4]])
+    for writes in ([paid], [paid, alert]):
         skipped = learn(info, events, clean, writes)
-        assert skipped.not_expected == {events[2].id, events[3].id}
-    exp = learn(info, events, clean, [write("/deals", events[:3])])
+        assert skipped.not_expected == {events[2].id, events[3].id} and not skipped.held
+    exp = learn(info, events, clean, [write("/deals", [*events[:3], events[4]])])
     assert exp.per_event == {e.id: deal for e in events}
     assert exp.unlike_clean == {events[2].id, events[3].id} and not exp.nothing
 
@@ -232,10 +236,11 @@ def test_an_event_whose_clean_twin_was_refused_is_judged_by_its_type() -> None:
 
 
 def test_an_event_its_clean_twin_left_alone_is_not_owed_anything() -> None:
-    twins = [ev("zqclean", 1), ev("zqclean", 2)]
-    clean = clean_run(twins, [write("/deals", [twins[0]])])  # seq 2: skipped on purpose
-    events = [ev("zqrun", 1), ev("zqrun", 2)]
-    h = run(events, [ok(e) for e in events], [write("/deals", [events[0]])], tag="zqrun")
+    twins = [ev("zqclean", i) for i in (1, 2, 3)]
+    clean = clean_run(twins, [write("/deals", [twins[0], twins[2]])])  # seq 2: skipped on purpose
+    events = [ev("zqrun", i) for i in (1, 2, 3)]
+    paid = [write("/deals", [events[0], events[2]])]
+    h = run(events, [ok(e) for e in events], paid, tag="zqrun")
     v = lost(replace(h, baseline=clean, info=_named(h, clean)))
     assert v.status is Status.PASS, v.summary
     assert "1 event made no effect in the clean run either (not owed one)" in v.summary
@@ -685,10 +690,12 @@ def test_a_clean_run_cut_at_its_deadline_teaches_no_silence() -> None:
     assert v.status is Status.INCONCLUSIVE
     assert "the clean twins of 3 events made no effect while the clean run watched" in v.summary
     assert "settling stopped at its deadline after 20.0 s" in v.summary
-    # The clean run gone quiet: its silence is design, as before.
-    quiet = _settled(clean_run(twins, [write("/deals", twins[:2])]), "pending", 2.0)
-    short.baseline = quiet
-    assert lost(short).status is Status.PASS
+    # The clean run gone quiet: its silence is design, as before — for payloads it skipped
+    # between others (left alone last, they would be held: test_stuck_tail.py).
+    quiet = _settled(clean_run(twins, [write("/deals", [twins[0], twins[3]])]), "pending", 2.0)
+    paid = [write("/deals", [events[0], events[3]])]
+    skipped = run(events, deliveries, paid, tag="zqrun", baseline=quiet)
+    assert lost(skipped).status is Status.PASS
 
 
 def test_without_a_clean_run_a_cut_run_proves_no_loss_either() -> None:
@@ -701,21 +708,23 @@ def test_without_a_clean_run_a_cut_run_proves_no_loss_either() -> None:
 
 
 def test_a_drifted_event_that_acted_proves_nothing_of_its_twins_silence() -> None:
-    """Of four checkouts the clean run wrote a deal for two and left two alone (payloads the
-    automation skips, say unpaid ones). Here the third one's status field was renamed by a
-    drift perturbation and the automation took the paid path for it: that payload is not its
-    twin's, so the fourth is still not owed a deal — nor the third one."""
-    twins = [ev("zqclean", i) for i in (1, 2, 3, 4)]
-    clean = clean_run(twins, [write("/deals", twins[:2])])
-    events = [ev("zqrun", i) for i in (1, 2, 3, 4)]
+    """Of five checkouts the clean run wrote a deal for the first two and the last, and left the
+    third and fourth alone (payloads the automation skips, say unpaid ones). Here the third
+    one's status field was renamed by a drift perturbation and the automation took the paid
+    path for it: that payload is not its twin's, so the fourth is still not owed a deal — nor
+    the third one."""
+    twins = [ev("zqclean", i) for i in (1, 2, 3, 4, 5)]
+    clean = clean_run(twins, [write("/deals", [*twins[:2], twins[4]])])
+    events = [ev("zqrun", i) for i in (1, 2, 3, 4, 5)]
     drift = [
         {"kind": "rename", "path": "$.data.status", "to": "state", "events": {events[2].id: "open"}}
     ]
     info = run(events, [], [], tag="zqrun", settings={"drift": drift}).info
-    exp = learn(info, events, clean, [write("/deals", events[:3])])
+    paid = [write("/deals", [*events[:3], events[4]])]
+    exp = learn(info, events, clean, paid)
     assert exp.not_expected == {events[2].id, events[3].id} and not exp.unlike_clean
     undrifted = run(events, [], [], tag="zqrun").info
-    assert learn(undrifted, events, clean, [write("/deals", events[:3])]).unlike_clean
+    assert learn(undrifted, events, clean, paid).unlike_clean
 
 
 def test_a_loss_found_when_settling_gave_up_says_how_long_it_waited() -> None:

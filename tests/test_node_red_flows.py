@@ -214,8 +214,9 @@ def test_join_with_a_timeout_loses_a_batch_the_api_refused(batch: NodeRed, tmp_p
 def test_join_by_count_alone_never_writes_its_last_partial_batch(red: Path, tmp_path: Path) -> None:
     # A Node-RED of its own, its join empty: the clean run's 16 checkouts leave 6 in the join,
     # which the hazard's first 4 complete; its own last 2 are never written. (Where the clean
-    # run's stuck tail holds the twins of the hazard's, no_lost_events takes that loss for
-    # design — harness/invariants/_expected.py, events left alone in the clean run — and passes.)
+    # run's stuck tail holds the twins of the hazard's, whether they would ever be written
+    # neither run shows: no_lost_events is inconclusive — harness/invariants/_held.py,
+    # tests/test_stuck_tail_runs.py.)
     with started(red, tmp_path / "engine", FILES / "batch.json") as fresh:
         project = tmp_path / "project"
         project.mkdir()

@@ -265,22 +265,27 @@ async def test_a_stricter_pending_rule_plugs_into_the_recorder(
 async def test_settling_waits_for_what_the_verdict_will_owe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The clean run paid out for the first two payments and left the last two alone: skipped
-    by design, or lost there. Here the third one is paid out too, so the automation does not
-    skip such payments and ``no_lost_events`` owes the fourth its payout (``_expected.learn``).
-    Settling learns it as the verdict will, this run's writes included: it waits for the
-    fourth payout, 0.45 s after the third — past the 0.3 s quiet — instead of calling it lost
-    when it comes after the run has ended."""
+    """The clean run, one payment at a time, paid out for the first and the last and left the
+    two between alone: skipped by design, or lost there. Here the second one is paid out too,
+    so the automation does not skip such payments and ``no_lost_events`` owes the third its
+    payout (``_expected.learn``). Settling learns it as the verdict will, this run's writes
+    included: it waits for the third payout, 0.45 s after the second — past the 0.3 s quiet —
+    instead of calling it lost when it comes after the run has ended. (Left alone last, after
+    every paid one, they would be owed from the start: held, test_stuck_tail.py.)"""
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     run = prepare(scenario(Settle(0.3, 20.0)), options(tmp_path))
     twins = [replace(ev, id=f"evt_clean{ev.seq}") for ev in run.events]
+    paid = [run.events[0], run.events[3]]
     clean = History(
         replace(run.info, run_id="run@clean", tracer_tag="clean", settings={}),
         twins,
-        [Delivery(f"d{e.seq}", e.id, 1, 0.0, 0.0, 0.01, 200, Outcome.OK) for e in twins],
         [
-            Effect(f"x{e.seq}", "api", 0.1, "POST", "/payouts", {}, "{}", 201, (e.id,))
-            for e in twins[:2]
+            Delivery(f"d{e.seq}", e.id, 1, e.seq, e.seq, e.seq + 0.01, 200, Outcome.OK)
+            for e in twins
+        ],
+        [
+            Effect(f"x{e.seq}", "api", e.seq + 0.1, "POST", "/payouts", {}, "{}", 201, (e.id,))
+            for e in (twins[0], twins[3])
         ],
     )
     info = replace(run.info, settings={**run.info.settings, "baseline": "run@clean"})
@@ -290,9 +295,9 @@ async def test_settling_waits_for_what_the_verdict_will_owe(
     )
     [url] = await recorder.start()
     accept_all(recorder, run)
-    await post_later(url, run.events[:2], [0, 0])
+    await post_later(url, paid, [0, 0])
     assert recorder.pending() == frozenset()  # the clean run's silence, so far, is design
-    posting = asyncio.create_task(post_later(url, run.events[2:], [0.05, 0.45]))
+    posting = asyncio.create_task(post_later(url, run.events[1:3], [0.05, 0.45]))
     await recorder.settle()
     await recorder.stop("complete")  # as a run ends: its final state, then the doubles stop
     posting.cancel()

@@ -46,6 +46,7 @@ from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo, delivery_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
+from ._held import followed
 from ._unfinished import unfinished
 
 # Invariants that cannot judge at all without the clean run.
@@ -274,9 +275,10 @@ class Expectation:
 
     Each event is in one of: ``per_event`` (the requests it must cause), ``nothing`` (it is
     expected to cause nothing: a type ignored by design, or an event whose clean twin made
-    nothing), ``any_rule`` (no clean run and no declaration for it: any effect counts), or
-    none of them: what the clean run made for it could be tied only to its record or to no
-    event, and ``per_record`` (this run's record keys) and ``per_run`` hold those.
+    nothing, not among the last of its type there: ``held``), ``any_rule`` (no clean run and
+    no declaration for it: any effect counts), or none of them: what the clean run made for
+    it could be tied only to its record or to no event, and ``per_record`` (this run's record
+    keys) and ``per_run`` hold those.
     """
 
     model: Model
@@ -296,6 +298,9 @@ class Expectation:
     hushed: Mapping[str, Counter[Request]] = field(default_factory=dict)
     # Events of a type that acts whose clean twin was accepted and made nothing.
     not_expected: frozenset[str] = frozenset()
+    # Events whose clean twins were accepted and made nothing, the last of their type there,
+    # which acted on every other (``_held``): expected what their type's events made.
+    held: frozenset[str] = frozenset()
     # Events whose clean twin was refused (or is missing), or whose clean twin's work was not
     # seen to its end (``unseen``): expected what their type's make.
     by_type: frozenset[str] = frozenset()
@@ -507,6 +512,7 @@ def learn(
         untwinned=learned.untwinned if learned else {},
         hushed=learned.hushed if learned else {},
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
+        held=frozenset(learned.held) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
         why_unseen=learned.why_unseen if learned else "",
@@ -555,6 +561,7 @@ class _Learned:
         # The clean run's record keys -> this run's, through the twins.
         run_key = {twin.key: e.key for e in events if (twin := twin_of.get(e.id)) is not None}
         by_twin = self._learn_writes(clean, routes, run_key)
+        self._clean, self._by_twin = clean, by_twin
         rows = delivery_rows(clean.deliveries, "event_id", "outcome")
         accepted = {e for e, o in rows if o is Outcome.OK}
         of_type: dict[str, list[Event]] = {}
@@ -565,6 +572,7 @@ class _Learned:
         self.nothing: set[str] = set()
         self.any_rule: set[str] = set()
         self.not_expected: set[str] = set()
+        self.held: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
         self.refused: set[str] = set()  # types whose every clean twin was refused
@@ -765,21 +773,36 @@ class _Learned:
         if not left:
             return
         requests = requests_in(made.values())
+        # Payloads the clean run left alone made here what their type makes: the automation
+        # does not skip them on purpose, it lost them there (``unlike_clean``). Or they were
+        # its last of their type, which it acted on all the others: held at its end, not
+        # skipped (``held``). Each is expected what every acting event of its type made, else
+        # any effect.
         if any(here.made(e.id) & requests for e in left):
-            # Payloads the clean run left alone made here what their type makes: the
-            # automation does not skip them on purpose, it lost them there. Each is expected
-            # what every acting event of its type made, else any effect.
+            owed = self.unlike_clean
+        elif self._held_at_end([twin_of[e.id] for e in left]):
+            owed = self.held
+        else:
+            owed = None
+        if owed is not None:
             common = _common(made.values())
             for e in left:
                 if common:
                     self.per_event[e.id] = common
                 else:
                     self.any_rule.add(e.id)
-            self.unlike_clean.update(e.id for e in left)
+            owed.update(e.id for e in left)
             return
         for e in left:
             self.nothing.add(e.id)
             self.not_expected.add(e.id)
+
+    def _held_at_end(self, twins: Sequence[Event]) -> bool:
+        """Whether ``twins`` (accepted clean events of one type that made nothing) were all
+        after every event of their type that acted in the clean run (``_held``)."""
+        type_of = {e.id: e.type for e in self._clean.events}
+        ids = [e.id for e in twins]
+        return not followed(ids, self._by_twin.keys(), type_of, self._clean.deliveries)
 
 
 def requests_in(*groups: Iterable[Counter[Request]]) -> frozenset[Request]:

@@ -92,6 +92,12 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
             f"{plural(len(exp.not_expected), 'event')} made no effect in the clean run either "
             "(not owed one)"
         )
+    if exp.held:
+        notes.append(
+            f"{plural(len(exp.held), 'event')} judged by what their type's events made (held "
+            "at the clean run's end: their twins were its last of their type and made no "
+            "effect, though it acted on all the others)"
+        )
     if exp.by_type:
         notes.append(
             f"{plural(len(exp.by_type), 'event')} judged by what their type's events made "
@@ -330,7 +336,7 @@ def source_text(exp: Expectation, event: Event) -> str:
     rule = exp.types.get(event.type)
     if rule is not None and rule.rule is Rule.DECLARED:
         return f"expect: asks for {listed}"
-    if event.id in exp.by_type or event.id in exp.unseen:
+    if event.id in exp.by_type or event.id in exp.unseen or event.id in exp.held:
         return f"the clean run's other {event.type} events made {listed}"
     if len(wanted) == 2 and all(n == 1 for n in wanted.values()):
         return "the clean run made both"

@@ -44,6 +44,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
+from ._held import held_last
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 
@@ -96,7 +97,7 @@ def no_lost_events(facts: Facts) -> Verdict:
             return _hidden(facts, hidden, _passed(exp, found) + note)
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
-    late = _doubted(undone, exp, shown)
+    late = _doubted(facts, undone, exp, shown)
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
@@ -232,12 +233,15 @@ def _may_still_work(facts: Facts, lost: Collection[str]) -> bool:
     return False
 
 
-def _doubted(undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
+def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
     """Those of ``ids`` (accepted events short of an effect) not called lost: this run may
-    have made their effects after it stopped watching, or the clean run's twins may have."""
+    have made their effects after it stopped watching, or the clean run's twins may have; or
+    both runs held them last of their type (``_held``)."""
     late = undone.maybe_late(ids)
     if exp.unseen:
         late.update(i for i in ids if i in exp.unseen)
+    if exp.held:
+        late.update(held_last(facts, exp.held, ids))
     return late
 
 
@@ -245,8 +249,10 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     """Why ``doubted`` (``n`` in all: coarse shortfalls count) are not called lost, and what
     to do: this run stopped watching too soon, or its clean run did."""
     unseen = exp.unseen if not undone.cut else frozenset()
+    held = exp.held if not undone.cut else frozenset()
     theirs = sum(1 for i in doubted if i in unseen and i not in undone.late)
-    parts = [undone.why(n - theirs)] if n > theirs else []
+    last = sum(1 for i in doubted if i in held and i not in unseen and i not in undone.late)
+    parts = [undone.why(n - theirs - last)] if n > theirs + last else []
     if theirs:
         parts.append(
             f"{'the clean twin of' if theirs == 1 else 'the clean twins of'} "
@@ -255,7 +261,24 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
             f"{'it owes' if theirs == 1 else 'they owe'} is not known — let the runs watch "
             "longer (`settle:` in the scenario, --settle-quiet, --settle-deadline) and run again"
         )
+    if last:
+        parts.append(_held_text(last))
     return "; and ".join(parts)
+
+
+def _held_text(n: int) -> str:
+    """Why ``n`` events both runs held last of their type are not called lost (``_held``)."""
+    one = n == 1
+    its, it = ("its", "it") if one else ("their", "them")
+    return (
+        f"{'its clean twin was' if one else 'their clean twins were'} among the clean run's "
+        f"last events of {its} type, which made no effect there either though it acted on all "
+        f"the others, and no event of {its} type acted after {it} here: an automation that "
+        "holds its last events until more come (a batch written only when full, a flush that "
+        "waits for the next event) writes them later or never, and neither run can show which "
+        "— check that it also writes what it holds on a timer (docs/invariants.md, "
+        "no_lost_events, *Held at the end*)"
+    )
 
 
 def _late_note(
@@ -300,7 +323,7 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
     if not missing:
         return verdict(NAME, Status.PASS, CLASS, f"all {judged} produced an effect{note}")
     undone = unfinished(facts.history)
-    late = _doubted(undone, exp, missing)
+    late = _doubted(facts, undone, exp, missing)
     lost = [e for e in events if e.id in missing and e.id not in late]
     if not lost:
         shown = heapq.nsmallest(MAX_WITNESSES, [e for e in events if e.id in late], key=_seq)
@@ -335,7 +358,7 @@ def _register(facts: Facts, exp: Expectation, never_note: str, rule: str) -> Ver
     short = [e for e in latest.values() if e.id not in written]
     skipped = len(accepted.difference(written)) - len(short)
     undone = unfinished(facts.history)
-    late = _doubted(undone, exp, [e.id for e in short])
+    late = _doubted(facts, undone, exp, [e.id for e in short])
     lost = [e for e in short if e.id not in late]
     note = (
         (f"; {plural(skipped, 'superseded update')} skipped (not loss)" if skipped else "")

@@ -55,6 +55,9 @@ verdict it must get.
   thread; with ``SLACK_IGNORE_RETRIES`` it answers Slack's retries 200 unread ("we already got
   the first one"), dropping the events whose first attempt failed; with ``SLACK_ACK_FIRST`` it
   acks at once and works in the background, where a helpdesk error loses the reply.
+* ``count_batcher``: upserts Stripe checkouts' customers into a CRM ten to a call, and only
+  ten (Node-RED's ``join`` by count with no timeout): the last partial batch waits forever, in
+  the clean run too.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).

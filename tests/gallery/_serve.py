@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -34,6 +35,16 @@ def options(
 
 def run(app: web.Application, port: int) -> None:
     asyncio.run(_serve(app, port))
+
+
+def run_stripe(
+    prog: str, downstream_env: str, build_app: Callable[[str, str], web.Application]
+) -> None:
+    """A Stripe receiver's ``main()``: ``build_app(downstream URL, signing secret)``, the secret
+    from ``$STRIPE_WEBHOOK_SECRET``, served on ``--port``; warnings logged."""
+    logging.basicConfig(level=logging.WARNING)
+    opts = options(prog, downstream_env)
+    run(build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"]), opts.port)
 
 
 async def _serve(app: web.Application, port: int) -> None:

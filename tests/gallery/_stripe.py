@@ -10,6 +10,8 @@ import json
 import time
 from typing import Any
 
+from aiohttp import web
+
 TOLERANCE = 300
 
 
@@ -37,3 +39,13 @@ def construct_event(body: bytes, header: str | None, secret: str) -> dict[str, A
         raise SignatureError("timestamp outside the tolerance")
     event: dict[str, Any] = json.loads(body)
     return event
+
+
+async def read_event(request: web.Request, secret: str) -> dict[str, Any] | None:
+    """The event ``request`` carries, or None where its signature does not prove it came from
+    Stripe or its body is no JSON (to be answered 400)."""
+    body = await request.read()
+    try:
+        return construct_event(body, request.headers.get("Stripe-Signature"), secret)
+    except (SignatureError, json.JSONDecodeError):
+        return None
