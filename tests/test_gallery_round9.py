@@ -1,0 +1,80 @@
+"""Four automations nobody wrote for the test, driven the way a new user drives theirs:
+``harness init`` with a library payload of their provider, then ``harness run`` of the hazards
+that fit (tests/gallery/: graphql_customers, circuit_breaker, hash_dedup, fanout_orders).
+
+What they found wrong, fixed here: a GraphQL writer's every call is ``POST /graphql``, so its
+look-ups (``query`` operations) were counted as writes — duplicates when a retry looked up
+again, and the expected effect an event "made" when only its look-up went through — and an
+upsert mutation (Shopify's ``customerSet``) repeated by Stripe's retries failed as a duplicate
+POST, which the request cannot show it to be.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .test_gallery import said
+from .test_gallery_round8 import hazards, project
+
+pytestmark = pytest.mark.integration
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0round90secret0not0real"}  # the test's own
+SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0round9_not0real"}
+CHECKOUTS = "stripe:checkout.session.completed"
+
+
+def declare(cwd: Path, key: str, route: str) -> None:
+    """``merges:`` or ``appends:`` ``route`` on the project's downstream, as docs/invariants.md
+    says."""
+    project_file = cwd / "harness.yaml"
+    text = project_file.read_text()
+    stateful = "    stateful: true"
+    assert stateful in text, text
+    project_file.write_text(text.replace(stateful, f'{stateful}\n    {key}: ["{route}"]', 1))
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "merges"])
+def test_an_upsert_mutation_repeated_by_stripes_retries_is_no_duplicate_post(
+    tmp_path: Path, declared: bool
+) -> None:
+    """The API slow past Stripe's ack timeout: each checkout's ``customerSet`` is sent again by
+    its retries. It failed: 'produced 2 effects: POST /graphql' — a second POST, when the
+    mutation is an upsert by email. Undeclared, the request does not say what the mutation
+    does: not judged, naming the field to declare; declared ``merges:``, harmless."""
+    with project(tmp_path, "graphql_customers", "/webhooks/stripe", STRIPE, CHECKOUTS):
+        if declared:
+            declare(tmp_path, "merges", "POST /graphql customerSet")
+        _, found = hazards(tmp_path, "provider-retry-storm-stripe", env=STRIPE)
+    repeated = found["provider-retry-storm-stripe"]["no_duplicate_effects"]
+    if declared:
+        assert repeated["status"] == "pass", said(repeated)
+        assert re.search(r"\d+ repeated POSTs?, idempotent: harmless", said(repeated))
+    else:
+        assert repeated["status"] == "inconclusive", said(repeated)
+        assert "repeated an identical GraphQL mutation" in repeated["summary"], said(repeated)
+        assert "`merges: ['POST /graphql customerSet']`" in repeated["summary"], said(repeated)
+
+
+def test_a_create_mutation_repeated_is_a_duplicate_and_its_look_ups_are_reads(
+    tmp_path: Path,
+) -> None:
+    """``MUTATION=create``: a look-up (a GraphQL ``query``), then ``customerCreate``; two copies
+    of a checkout at once each create the customer. Declared ``appends:``, a duplicate; each
+    witness names the two creations, not the look-ups (it named 4 effects, 'POST /graphql eff_3,
+    eff_4, eff_5, eff_6'). Under ambiguous-commit the look-up answered 502 and Stripe's retry
+    created once: it failed as 'produced 3 effects'."""
+    env = {**STRIPE, "MUTATION": "create"}
+    with project(tmp_path, "graphql_customers", "/webhooks/stripe", env, CHECKOUTS):
+        declare(tmp_path, "appends", "POST /graphql customerCreate")
+        _, found = hazards(tmp_path, "duplicate-storm", "ambiguous-commit", env=STRIPE)
+    repeated = found["duplicate-storm"]["no_duplicate_effects"]
+    assert repeated["status"] == "fail", said(repeated)
+    witnesses = repeated["evidence"]["lines"]
+    assert witnesses, said(repeated)
+    for line in witnesses:
+        assert re.search(r"produced 2 effects: POST /graphql eff_\d+, eff_\d+$", line), line
+    committed = found["ambiguous-commit"]["no_duplicate_effects"]
+    assert committed["status"] == "pass", said(committed)
