@@ -16,7 +16,8 @@ from graphql import GraphQLError, OperationDefinitionNode, parse
 from graphql.language import FieldNode
 
 # Cheap test before a body is parsed: a run may POST a million times, few of them GraphQL.
-_MARK = '"query"'
+# Callers judging every write test it inline before calling ``graphql_read``.
+MARK = '"query"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class Operation:
 def operation_of(body: str) -> Operation | None:
     """The operation a request's body runs, or None when it is not a GraphQL request (not a
     JSON object with a ``query`` string that parses, naming one operation)."""
-    if _MARK not in body:
+    if MARK not in body:
         return None
     try:
         request = json.loads(body)

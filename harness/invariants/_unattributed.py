@@ -25,6 +25,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
+from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Effect, Model, Outcome
 from ..history import History, delivery_rows
@@ -213,7 +214,7 @@ def _bodies(
         method = e.method.upper()
         if method not in methods or method in safe or not e.committed:  # is_write
             continue
-        if graphql_read(method, e.body):
+        if GRAPHQL_MARK in e.body and graphql_read(method, e.body):
             continue
         request = request_of(e)
         if request not in wanted:
