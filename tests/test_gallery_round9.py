@@ -6,7 +6,9 @@ What they found wrong, fixed here: a GraphQL writer's every call is ``POST /grap
 look-ups (``query`` operations) were counted as writes — duplicates when a retry looked up
 again, and the expected effect an event "made" when only its look-up went through — and an
 upsert mutation (Shopify's ``customerSet``) repeated by Stripe's retries failed as a duplicate
-POST, which the request cannot show it to be.
+POST, which the request cannot show it to be. And HubSpot's retries went out as the same bytes,
+where HubSpot counts its attempts in each event (``attemptNumber``): a receiver deduplicating by
+a hash of the event passed a retry storm it fails in production.
 """
 
 from __future__ import annotations
@@ -78,3 +80,64 @@ def test_a_create_mutation_repeated_is_a_duplicate_and_its_look_ups_are_reads(
         assert re.search(r"produced 2 effects: POST /graphql eff_\d+, eff_\d+$", line), line
     committed = found["ambiguous-commit"]["no_duplicate_effects"]
     assert committed["status"] == "pass", said(committed)
+
+
+HUBSPOT = {"HUBSPOT_CLIENT_SECRET": "gallery0round9hubspot0not0real"}  # the test's own
+
+
+@pytest.mark.parametrize("key", ["hash", "event"])
+def test_a_dedup_by_the_events_hash_is_beaten_by_hubspots_attempt_number(
+    tmp_path: Path, key: str
+) -> None:
+    """Calls slower than the ack timeout: HubSpot gives each batch up and retries it while its
+    appends are still running. Its retries carry ``attemptNumber`` 1, 2, 3: hashed, each is a
+    new event, appended again. It passed ('no event produced a repeated effect'): the run's
+    retries were the first attempt's bytes. Keyed by ``eventId``, each change once."""
+    env = {**HUBSPOT, **({"DEDUP_KEY": "event"} if key == "event" else {})}
+    changes = "hubspot:contact.propertyChange"
+    with project(tmp_path, "hash_dedup", "/hubspot/webhooks", env, changes):
+        _, found = hazards(tmp_path, "provider-retry-storm", env=HUBSPOT)
+    repeated = found["provider-retry-storm"]["no_duplicate_effects"]
+    if key == "event":
+        assert repeated["status"] == "pass", said(repeated)
+    else:
+        assert repeated["status"] == "fail", said(repeated)
+        assert re.search(r"produced \d+ effects: POST /contact-changes eff_", said(repeated))
+
+
+@pytest.mark.parametrize("on_open", ["skip", "queue"])
+def test_orders_skipped_by_an_open_circuit_breaker_are_lost(tmp_path: Path, on_open: str) -> None:
+    """Acked at once; after 3 failed calls the breaker opens for 2 s and its fallback drops
+    the orders (and the failed one): lost, and named, each refused 503 or never tried. Parked
+    and sent once it closes: every order once."""
+    env = {**SHOPIFY, **({"ON_OPEN": "queue"} if on_open == "queue" else {})}
+    with project(tmp_path, "circuit_breaker", "/webhooks/orders", env, "shopify:orders/create"):
+        _, found = hazards(tmp_path, "downstream-outage", env=SHOPIFY)
+    verdicts = found["downstream-outage"]
+    lost, recovers = verdicts["no_lost_events"], verdicts["recovers_after_outage"]
+    if on_open == "queue":
+        for verdict in (lost, recovers, verdicts["no_duplicate_effects"]):
+            assert verdict["status"] == "pass", said(verdict)
+    else:
+        assert lost["status"] == "fail", said(lost)
+        assert "missing POST /orders" in lost["summary"], said(lost)
+        assert recovers["status"] == "fail", said(recovers)
+
+
+@pytest.mark.parametrize("per_step", [False, True], ids=["all-again", "per-step"])
+def test_a_fan_out_retried_whole_writes_its_committed_crm_order_again(
+    tmp_path: Path, per_step: bool
+) -> None:
+    """CRM order, Slack message, receipt email, then the answer: a 502 after the CRM committed
+    makes Shopify retry, and the retry does all three again. Remembering each step under the
+    webhook id, with the id as the CRM call's Idempotency-Key, it does each once."""
+    env = {**SHOPIFY, **({"PER_STEP": "1"} if per_step else {})}
+    with project(tmp_path, "fanout_orders", "/webhooks/orders", env, "shopify:orders/create"):
+        _, found = hazards(tmp_path, "ambiguous-commit", env=SHOPIFY)
+    repeated = found["ambiguous-commit"]["no_duplicate_effects"]
+    if per_step:
+        assert repeated["status"] == "pass", said(repeated)
+    else:
+        assert repeated["status"] == "fail", said(repeated)
+        assert re.search(r"POST /crm/orders eff_\d+, eff_\d+", said(repeated)), said(repeated)
+    assert found["ambiguous-commit"]["no_lost_events"]["status"] == "pass"
