@@ -6,9 +6,11 @@ What they found wrong, fixed here: a GraphQL writer's every call is ``POST /grap
 look-ups (``query`` operations) were counted as writes — duplicates when a retry looked up
 again, and the expected effect an event "made" when only its look-up went through — and an
 upsert mutation (Shopify's ``customerSet``) repeated by Stripe's retries failed as a duplicate
-POST, which the request cannot show it to be. And HubSpot's retries went out as the same bytes,
-where HubSpot counts its attempts in each event (``attemptNumber``): a receiver deduplicating by
-a hash of the event passed a retry storm it fails in production.
+POST, which the request cannot show it to be; a customer left on an older checkout's values by
+Stripe's retries after an outage passed ``final_state_matches_baseline``, the stateful double
+holding the GraphQL requests themselves, the same set in any order. And HubSpot's retries went
+out as the same bytes, where HubSpot counts its attempts in each event (``attemptNumber``): a
+receiver deduplicating by a hash of the event passed a retry storm it fails in production.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from .test_gallery import said
+from harness.history import load_all
+from harness.invariants._facts import is_write
+
+from .test_gallery import SCENARIOS, automation, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -80,6 +85,38 @@ def test_a_create_mutation_repeated_is_a_duplicate_and_its_look_ups_are_reads(
         assert re.search(r"produced 2 effects: POST /graphql eff_\d+, eff_\d+$", line), line
     committed = found["ambiguous-commit"]["no_duplicate_effects"]
     assert committed["status"] == "pass", said(committed)
+
+
+def test_a_customer_upserted_stale_by_a_retry_is_not_passed_by_the_doubles_request_log(
+    tmp_path: Path,
+) -> None:
+    """4 customers, 4 checkouts each; the API answers 503 for 20 minutes and Stripe's retries
+    write refused checkouts after newer ones of the same customers: ``customerSet`` upserts,
+    so those customers end on an older checkout. It passed ('no record ends in another state
+    … 4 records compared'): the stateful double stored every request as a resource of
+    /graphql. Compared by each customer's last mutation, the stale ones differ."""
+    scenario = str(SCENARIOS / "checkout-customers-graphql-outage.yaml")
+    with automation("graphql_customers", "/webhooks/stripe", STRIPE) as target:
+        _, report = run(target, scenario, tmp_path, env=STRIPE)
+    final = verdicts(report)["final_state_matches_baseline"]
+    [outage] = load_all(tmp_path / "journal.db")
+    seq_of = {e.id: e.seq for e in outage.events}
+    ended_on = {}  # record -> seq of the event its last write was for
+    for effect in outage.effects:  # in time order
+        if is_write(effect) and effect.event_ids:
+            ended_on[effect.key] = seq_of[effect.event_ids[0]]
+    newest: dict[str | None, int] = {}
+    for event in outage.events:
+        newest[event.key] = max(newest.get(event.key, -1), event.seq)
+    stale = {key for key, seq in ended_on.items() if seq < newest[key]}
+    if not stale:  # a loaded machine: every retry came before its customer's next checkout
+        assert final["status"] == "pass", said(final)
+        return
+    assert final["status"] == "fail", said(final)
+    assert "compared by the last mutation written for each" in final["summary"], said(final)
+    assert f"{len(stale)} of 4 records end in another state" in final["summary"], said(final)
+    for key in stale:
+        assert f"record {key} (the final state): shop last GraphQL mutation: " in said(final)
 
 
 HUBSPOT = {"HUBSPOT_CLIENT_SECRET": "gallery0round9hubspot0not0real"}  # the test's own

@@ -42,6 +42,12 @@ def operation_of(body: str) -> Operation | None:
         request = json.loads(body)
     except ValueError:
         return None
+    return request_operation(request)
+
+
+def request_operation(request: object) -> Operation | None:
+    """The operation of a GraphQL request already parsed from its JSON (``{"query": …,
+    "variables": …}``: a stateful double's resource holds one), or None."""
     if not isinstance(request, dict) or not isinstance(query := request.get("query"), str):
         return None
     name = request.get("operationName")
