@@ -166,8 +166,9 @@ def test_a_fan_out_retried_whole_writes_its_committed_crm_order_again(
     tmp_path: Path, per_step: bool
 ) -> None:
     """CRM order, Slack message, receipt email, then the answer: a 502 after the CRM committed
-    makes Shopify retry, and the retry does all three again. Remembering each step under the
-    webhook id, with the id as the CRM call's Idempotency-Key, it does each once."""
+    makes Shopify retry, and the retry does all three again. Claiming each step under the
+    webhook id before its call, with the id as the CRM call's Idempotency-Key, it does each
+    once."""
     env = {**SHOPIFY, **({"PER_STEP": "1"} if per_step else {})}
     with project(tmp_path, "fanout_orders", "/webhooks/orders", env, "shopify:orders/create"):
         _, found = hazards(tmp_path, "ambiguous-commit", env=SHOPIFY)

@@ -6,9 +6,11 @@ the three calls, 500 when any failed, so that Shopify retries — and a retry do
 again: the CRM order was committed before the Slack call failed, and a CRM that creates on
 ``POST`` holds the order twice (the email goes out twice too). Nothing deduplicates.
 
-With ``PER_STEP=1`` it is idempotent per event, as it should be: each step done is remembered
-under the ``X-Shopify-Webhook-Id`` (the same on Shopify's retries), a retry does only the steps
-still missing, and the CRM call carries the id as its ``Idempotency-Key``.
+With ``PER_STEP=1`` it is idempotent per event, as it should be: each step is claimed under the
+``X-Shopify-Webhook-Id`` (the same on Shopify's retries) before its call and released when the
+call fails, so a retry, or a copy arriving at once, does only the steps still missing; the CRM
+call carries the id as its ``Idempotency-Key`` (a CRM that committed and then answered 502 is
+asked again with it). Slack and the mail API take no key: claimed first, they are sent once.
 
 Must get, when a retry follows a committed CRM write (the notify failing, the CRM slow past
 Shopify's 5 s, a 502 after the commit): ``no_duplicate_effects`` fails naming the order's second
@@ -67,13 +69,16 @@ def build_app(api_url: str) -> web.Application:
         for name, path, body in steps(order):
             if name in done:
                 continue
-            headers = {"Idempotency-Key": f"{webhook_id}-{name}"} if PER_STEP else {}
+            done.add(name)  # claimed before the call: a copy arriving meanwhile skips it
+            # Only the CRM honours an Idempotency-Key; Slack and the mail API post again.
+            key = PER_STEP and name == "crm"
+            headers = {"Idempotency-Key": webhook_id} if key else {}
             try:
                 async with request.app[API].post(path, json=body, headers=headers) as answer:
                     answer.raise_for_status()
             except (aiohttp.ClientError, TimeoutError):
+                done.discard(name)  # to be done again on Shopify's retry
                 return web.Response(status=500)  # Shopify retries the whole webhook
-            done.add(name)
         return web.Response(status=200)
 
     app.router.add_post("/webhooks/orders", webhook)
