@@ -12,9 +12,6 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import GraphQLError, OperationDefinitionNode, parse
-from graphql.language import FieldNode
-
 # Cheap test before a body is parsed: a run may POST a million times, few of them GraphQL.
 # Callers judging every write test it inline before calling ``graphql_read``.
 MARK = '"query"'
@@ -58,6 +55,9 @@ def request_operation(request: object) -> Operation | None:
 def _operation(query: str, name: str | None) -> Operation | None:
     """Parsed once per query text: a run's calls share a few queries and vary their
     variables."""
+    # Imported here: graphql-core takes ~0.2 s to import, and most runs send it nothing.
+    from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+
     try:
         document = parse(query, no_location=True)
     except GraphQLError:
