@@ -10,9 +10,9 @@ event itself (``attemptNumber``: 0, then 1, 2, … on each retry), so a retry of
 written hashes anew and is appended again. With ``DEDUP_KEY=event`` it keys by ``eventId``, as
 HubSpot's docs ask.
 
-Must get, when HubSpot retries a batch whose events were written (a CRM slow past the 5 s
-timeout): hashed, ``no_duplicate_effects`` fails, naming each retried event's second append;
-keyed by event id, it passes.
+Must get, when HubSpot retries a batch whose events were being written (calls slower than its
+ack timeout: provider-retry-storm): hashed, ``no_duplicate_effects`` fails, naming each retried
+event's appends; keyed by event id, it passes.
 
     MAILING_LIST_URL=http://127.0.0.1:9100 python -m tests.gallery.hash_dedup --port 8000
 """
