@@ -87,6 +87,29 @@ def test_a_create_mutation_repeated_is_a_duplicate_and_its_look_ups_are_reads(
     assert committed["status"] == "pass", said(committed)
 
 
+@pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "merges"])
+def test_a_tag_mutation_naming_its_customer_is_no_resource_made_twice(
+    tmp_path: Path, declared: bool
+) -> None:
+    """``MUTATION=tag``: ``tagsAdd`` on the Stripe customer's gid, nothing of the checkout in
+    the request: counted per customer. Copies at once tag a customer more often than its clean
+    twin. It failed: 'a resource made twice … declare it merges: ['POST /graphql']', for the
+    201 the stateful double answers every POST. A tag added twice is one tag; the request does
+    not say so: not judged until declared, then harmless."""
+    env = {**STRIPE, "MUTATION": "tag"}
+    with project(tmp_path, "graphql_customers", "/webhooks/stripe", env, CHECKOUTS):
+        if declared:
+            declare(tmp_path, "merges", "POST /graphql tagsAdd")
+        _, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+    repeated = found["duplicate-storm"]["no_duplicate_effects"]
+    assert "resources created by POST /graphql" not in repeated["summary"], said(repeated)
+    if declared:
+        assert repeated["status"] == "pass", said(repeated)
+    else:
+        assert repeated["status"] == "inconclusive", said(repeated)
+        assert "those writes name their record, not their event" in repeated["summary"]
+
+
 def test_a_customer_upserted_stale_by_a_retry_is_not_passed_by_the_doubles_request_log(
     tmp_path: Path,
 ) -> None:

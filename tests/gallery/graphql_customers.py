@@ -10,9 +10,13 @@ then ``customerCreate`` — and a Stripe retry of an event whose write went thro
 answer did not (the API slow past Stripe's timeout, a 502 after the commit) looks up again
 and creates the customer again.
 
+With ``MUTATION=tag`` it only tags the customer (``tagsAdd`` on the Stripe customer's gid): a
+write naming its record, not its event, harmless to repeat (a tag added twice is one tag).
+
 Must get: a retry storm's repeated ``customerSet`` not failed (an upsert: harmless to repeat;
 the request does not say so, so inconclusive naming the operation until declared); the
-repeated ``customerCreate`` a duplicate once declared, its look-ups never counted as writes.
+repeated ``customerCreate`` a duplicate once declared, its look-ups never counted as writes;
+the repeated ``tagsAdd`` never "a resource made twice" for the 201 the double answers a POST.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     SHOP_URL=http://127.0.0.1:9100 python -m tests.gallery.graphql_customers --port 8000
@@ -31,7 +35,7 @@ from . import _serve, _stripe
 
 SHOP: web.AppKey[aiohttp.ClientSession] = web.AppKey("shop", aiohttp.ClientSession)
 SEEN: web.AppKey[set[str]] = web.AppKey("seen", set)
-CREATE = os.environ.get("MUTATION") == "create"
+MUTATION = os.environ.get("MUTATION", "set")
 
 FIND = """query FindCustomer($q: String!) {
   customers(first: 1, query: $q) { nodes { id } }
@@ -44,6 +48,9 @@ CREATE_ONE = """mutation CreateCustomer($input: CustomerInput!) {
 }"""
 UPDATE_ONE = """mutation UpdateCustomer($input: CustomerInput!) {
   customerUpdate(input: $input) { customer { id } userErrors { message } }
+}"""
+TAG = """mutation TagPaid($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { node { id } userErrors { message } }
 }"""
 
 
@@ -62,9 +69,15 @@ async def graphql(shop: aiohttp.ClientSession, query: str, variables: dict[str, 
     return result.get("data") or {}
 
 
-async def write_customer(shop: aiohttp.ClientSession, email: str, fields: dict[str, Any]) -> None:
-    if not CREATE:
+async def write_customer(
+    shop: aiohttp.ClientSession, email: str, fields: dict[str, Any], customer: str
+) -> None:
+    if MUTATION == "set":
         await graphql(shop, SET, {"email": email, "input": {"email": email, **fields}})
+        return
+    if MUTATION == "tag":
+        gid = f"gid://shopify/Customer/{customer}"
+        await graphql(shop, TAG, {"id": gid, "tags": ["stripe-paid"]})
         return
     found = await graphql(shop, FIND, {"q": f"email:{email}"})
     nodes = (found.get("customers") or {}).get("nodes") or []
@@ -93,7 +106,9 @@ def build_app(shop_url: str, secret: str) -> web.Application:
             return web.json_response({"received": True})
         fields = {"firstName": details.get("name"), "note": f"checkout {session.get('id')}"}
         try:
-            await write_customer(request.app[SHOP], details["email"], fields)
+            await write_customer(
+                request.app[SHOP], details["email"], fields, str(session.get("customer"))
+            )
         except (aiohttp.ClientError, TimeoutError, GraphQLError):
             return web.Response(status=500)  # Stripe retries
         app[SEEN].add(event["id"])
