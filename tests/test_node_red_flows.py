@@ -57,7 +57,7 @@ def batch(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeR
 
 
 def hazard(
-    node_red: NodeRed, hook: str, events: str, name: str, tmp_path: Path, code: int = 1
+    node_red: NodeRed, hook: str, events: str, name: str, tmp_path: Path, code: int | None = 1
 ) -> Run:
     """``harness init`` for the flow at ``hook`` with the library payload ``events``, then
     ``harness run name`` in that project; its JSON report and journal."""

@@ -97,7 +97,10 @@ def library_scenario(name: str) -> Scenario:
 # naming it) again when an id inside a string took the run's own value, as it does standing
 # alone (``drive._inner_ids``: the same hashes with it turned off); the two Shopify ones again
 # when each synthetic order was counted its own ``order_number``, its ``name`` written from it,
-# both renumbered per run as ids (``drive._vary.COUNTED``: 1001 and "#1001" in every order before).
+# both renumbered per run as ids (``drive._vary.COUNTED``: 1001 and "#1001" in every order before);
+# Stripe's invoice and Shopify's updated order again when an upper-case id led by a digit (an
+# invoice ``number``'s prefix ``6C2E1A3B``, a tracking number ``1Z2345E6…``) became an id
+# (``drive._vary.ID_TOKEN``: every invoice had the example's "6C2E1A3B-0002" before).
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "6bffef80929b70e9",
     "github:issues": "eff48f5a90e47c44",
@@ -105,12 +108,12 @@ LIBRARY: dict[str, str] = {
     "github:push": "7e32bb29d8007828",
     "hubspot:contact.propertyChange": "2ae351f2f8c6e0a9",
     "shopify:orders/create": "1d7ea283cdfce37a",
-    "shopify:orders/updated": "61eed8f0032c7444",
+    "shopify:orders/updated": "533e2a986684803e",
     "slack:event_callback": "3906149dcf1a1027",
     "standard-webhooks:contact.updated": "6708dcbb71f75f34",
     "stripe:checkout.session.completed": "351e995a067bd735",
     "stripe:customer.subscription.updated": "fe6430ebb512db95",
-    "stripe:invoice.paid": "389e0490f764e9fe",
+    "stripe:invoice.paid": "d6d9ffab93904eee",
     "stripe:payment_intent.succeeded": "f804a351af6e4d01",
 }
 SHAPES: dict[str, str] = {

@@ -57,7 +57,7 @@ ID_TOKEN = re.compile(
     r"(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
     r"|(?P<hex>[0-9a-f]{32,64})"
     r"|(?P<prefixed>(?P<prefix>[A-Za-z][A-Za-z0-9]*_(?:test_|live_)?)(?P<body>[A-Za-z0-9]+))"
-    r"|(?P<upper>[A-Z][A-Za-z0-9]{7,})"
+    r"|(?P<upper>[A-Z][A-Za-z0-9]{7,}|[0-9](?=[0-9]*[A-Z])[0-9A-Z]{7,})"
     r"|(?P<digits>\d{4,})"
     r")(?![A-Za-z0-9])"
 )
@@ -456,8 +456,7 @@ def _id_shape(kind: str, old: str) -> tuple[str, str, int]:
         return old[0], "0123456789", len(old) - 1
     # A prefixed id keeps its prefix and first character (``cus_`` + ``C``), a Slack id its
     # letters (``Ev08MFMKH6``: ``Ev``, then 8 of [0-9A-Z]).
-    head = old[: id_head(old)]
-    assert head  # every id of these kinds starts with a letter
+    head = old[: id_head(old)]  # none for an upper-case id led by a digit (``6C2E1A3B``)
     rest = old[len(head) :]
     return head, _alphabet(rest), len(rest)
 

@@ -14,6 +14,10 @@ A record left on an older event's state is failed only where the automation coul
 that event from the record's newest (``_order``): two updates with the same time that reached
 it together may end either way under a correct automation, so such records are counted, not
 failed (inconclusive when none is left to judge).
+
+A batch call (one upsert carrying many records' items) is judged by its items (``_batch_items``):
+which events share a call differs from run to run; each record's last item is its state.
+What cannot be told apart record by record is set aside with the records it names, and said.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from ..core._sensitive import json_leaves
 from ..double._resources import GENERATED_PREFIX
 from ..drive._vary import id_named
 from ..history import History
+from ._batch_items import split
 from ._clean_behind import behind, behind_note, last_written
 from ._facts import (
     MAX_WITNESSES,
@@ -79,10 +84,19 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     problem = _why_not(history, baseline)
     if problem is not None or baseline is None:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, problem or "no baseline run")
+    batches = split(history)
+    if batches is not None:  # judged by their items (_batch_items)
+        facts = Facts(batches.history)
+        history = facts.history
+        baseline = history.baseline or baseline
     run = _Neutral.of(history, baseline)
     mine, mine_kind = _state(history, run)
     base = _Neutral(baseline.info.tracer_tag, {})
     theirs, their_kind = _state(baseline, base)
+    aside = set()
+    if batches is not None:
+        aside = {run.normal(k) for k in batches.aside.records}
+        aside |= {base.normal(k) for k in batches.baseline_aside.records}
     if mine_kind != their_kind:
         return verdict(
             NAME,
@@ -91,7 +105,15 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             f"this run's final state is {mine_kind}, the baseline's {their_kind}: they cannot "
             "be compared; run both with the same downstreams and observer",
         )
-    if not mine and not theirs and mine_kind == _WRITES:
+    if not mine and not theirs and not aside and batches is not None:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            "no record's final state could be judged: no item of the two runs' batch calls "
+            "names a record" + batches.note(0),
+        )
+    if not mine and not theirs and not aside and mine_kind == _WRITES:
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -136,8 +158,9 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     extra = {key for key, (kind, _) in ending.items() if kind == "extra"} - untold
     lost_there = _clean_run_lost(history, run, base, extra)
     untold |= lost_there
+    untold |= {run.restored(key) for key in aside}
     # The resources naming no record are one group, not a record: counted and said apart.
-    records = len((mine.keys() | theirs.keys()) - {_UNATTRIBUTED})
+    records = len((mine.keys() | theirs.keys() | aside) - {_UNATTRIBUTED})
     loose_mine, loose_theirs = mine.get(_UNATTRIBUTED, {}), theirs.get(_UNATTRIBUTED, {})
     loose = _loose_text(loose_mine, loose_theirs)
     # As many of them as the baseline's, other values: nothing tells which event made which.
@@ -156,6 +179,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         + _early_note(len(early))
         + (_unjudged_note(loose) if unjudged else "")
         + made.note()
+        + (batches.note(len(aside)) if batches is not None else "")
         + compared_note(mine)
     )
     if not shown:
@@ -590,7 +614,10 @@ def _writes_by_key(facts: Facts, keys: set[str]) -> dict[str, list[Effect]]:
     out: dict[str, list[Effect]] = {}
     for e in facts.writes_in_order:
         if e.key in keys:
-            out.setdefault(e.key, []).append(e)
+            writes = out.setdefault(e.key, [])
+            if writes and writes[-1].id == e.id:  # a batch's items of one record: its last
+                writes.pop()
+            writes.append(e)
     return out
 
 

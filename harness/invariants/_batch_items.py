@@ -1,0 +1,282 @@
+"""Batch writes judged by their items: what ``final_state_matches_baseline`` compares for an
+automation that batches.
+
+An automation that batches (a Node-RED ``join`` then one upsert call; a sync flushing a buffer
+every N events or T ms) writes many records in one call: ``POST /contacts/batch/upsert`` with
+``{"inputs": [10 contacts]}``. Which events share a call depends on timing, so the call as a
+whole differs between the clean run and a perturbed one although nothing was lost or stale:
+each of its items is one record's write.
+
+A route (``POST /contacts/batch/upsert``) is a **batch route** when a write to it, in either
+run, names events of several records and holds a list (at one path of its JSON body) two or
+more of whose elements each name an event, of two records or more (tracer tokens, ids carried
+as sent). A write naming several events of one record is that record's state (a contact
+holding the names its updates brought), judged whole. Every write to a batch route
+in both runs, a batch of one included, is then judged as its items: one write per element of
+that list, naming the events and the record the element names, its body the element. A batch
+is taken as upserts, each record's last item its state: a stateful double stores the call as
+one resource, which is not the state a real batch API leaves, so that resource is set aside.
+
+Set aside, with the records they name (not judged, and said): an element naming events of
+several records, or none and no record; a write naming events of several records that holds no
+such list (a batch whose items cannot be told apart).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+from ..core._model import OBSERVER, Effect, Event, StateRecord
+from ..core._scenario import TracerSpec
+from ..drive._correlate import Correlation
+from ..drive._tracer import Tracer
+from ..history import History
+from ._facts import is_write, plural, route_of
+
+_ITEMS = " (batch items)"  # a batch route's collection, as the final state names its items
+
+Step = str | int  # a dict member's name or a list's index
+_MIN_ITEMS = 2  # elements naming an event, of one list, that make a write a batch
+
+
+@dataclass(slots=True)
+class Aside:
+    """What of one run's batches was set aside: the records they name (this run's keys), and
+    the elements naming no record."""
+
+    records: set[str] = field(default_factory=set)
+    elements: int = 0  # elements naming no record, or several
+    writes: int = 0  # writes to a route with calls of several records and no list of items
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """The run and its baseline with their batch writes as items; what was set aside in each."""
+
+    history: History  # its ``baseline`` split alike
+    routes: tuple[str, ...]  # the batch routes, as ``route_of`` writes them
+    aside: Aside
+    baseline_aside: Aside
+
+    def note(self, records: int) -> str:
+        """What the summary says: the routes judged by their items, and the ``records`` (of
+        both runs) named by what was set aside, with why."""
+        text = ""
+        if self.routes:
+            text = (
+                f"; the writes to {', '.join(self.routes)} judged by their items, each element "
+                "of a call's list the write of the record it names (which events share a call "
+                "differs from run to run)"
+            )
+        elements = self.aside.elements + self.baseline_aside.elements
+        writes = self.aside.writes + self.baseline_aside.writes
+        why = []
+        if elements:
+            items = plural(elements, "batch item")
+            why.append(f"{items} naming events of several records, or none")
+        if writes:
+            why.append(
+                f"{plural(writes, 'write')} to a route whose calls name events of several "
+                "records without a list of one item per event in the body"
+            )
+        if why:
+            whose = f"{plural(records, 'record')} not judged" if records else "not judged"
+            text += (
+                f"; {whose}, their state being in what could not be told apart record by "
+                f"record ({' and '.join(why)} in the two runs): check that each "
+                "item of a batch call carries its event's id or its record's key, or a value "
+                "of its event (an email, a name), as sent"
+            )
+        return text
+
+
+def split(history: History) -> Split | None:
+    """``history`` (and its baseline) with its batch writes as items; None when neither run
+    has a batch write."""
+    baseline = history.baseline
+    if baseline is None:
+        return None
+    runs = (_Run(history), _Run(baseline))
+    lists: dict[str, tuple[Step, ...]] = {}
+    several: set[str] = set()  # routes with a write of several records and no list of items
+    for r in runs:
+        for w in r.candidates:
+            route = route_of(w)
+            if route not in lists:
+                path = r.item_list(w)
+                if path is not None:
+                    lists[route] = path
+                    continue
+            several.add(route)
+    if not lists and not several:
+        return None
+    mine, theirs = (r.split(lists, several - lists.keys()) for r in runs)
+    return Split(replace(mine, baseline=theirs), tuple(sorted(lists)), runs[0].aside, runs[1].aside)
+
+
+class _Run:
+    """One run's writes, read for batches."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.aside = Aside()
+        # A write naming events of several records: a batch. (One naming several events of one
+        # record is that record's state: a contact holding the names its updates brought.)
+        self.candidates = [
+            w
+            for w in history.effects
+            if len(w.event_ids) > 1 and is_write(w) and len(self.records_of(w.event_ids)) > 1
+        ]
+
+    @cached_property
+    def events(self) -> dict[str, Event]:
+        return {e.id: e for e in self.history.events}
+
+    @cached_property
+    def _correlation(self) -> Correlation:
+        tag = self.history.info.tracer_tag  # none: ids carried as sent only
+        tracer = Tracer(tag, self.history.events)
+        return Correlation(tracer, spec=TracerSpec(rewrite=bool(tag)))
+
+    def named(self, text: str) -> tuple[tuple[str, ...], str | None]:
+        """The events and the record one element of a list (as JSON text) names."""
+        ids, key = self._correlation.attribute_text(text)
+        return tuple(i for i in ids if i in self.events), key
+
+    def records_of(self, event_ids: Sequence[str]) -> set[str]:
+        return {self.events[i].key for i in event_ids if i in self.events}
+
+    def item_list(self, write: Effect) -> tuple[Step, ...] | None:
+        """Where ``write``'s body holds its items: the first list (outermost first) two or
+        more of whose elements name an event each, of two records or more."""
+        for path, items in _lists(_json(write.body)):
+            named = [ids for ids in (self.named(_text(x))[0] for x in items) if ids]
+            if len(named) >= _MIN_ITEMS and len(self.records_of([i for n in named for i in n])) > 1:
+                return path
+        return None
+
+    def split(self, lists: dict[str, tuple[Step, ...]], aside: set[str]) -> History:
+        """The run with each write to a batch route (``lists``: where its items are) as its
+        items; a write of several records with no items, and every write to its route
+        (``aside``: in either run), set aside; a stateful double's resources those made
+        replaced by each record's last item."""
+        effects: list[Effect] = []
+        places: set[tuple[str, str, str | None]] = set()  # (downstream, collection, id)
+        items: list[Effect] = []
+        for e in self.history.effects:
+            route = route_of(e) if is_write(e) else ""
+            path = lists.get(route)
+            elements = _at(_json(e.body), path) if path is not None else None
+            if elements is not None:
+                places.add(_place(e))
+                mine = list(self._items(e, elements))
+                effects.extend(mine)
+                items.extend(mine)
+            elif route in aside or (route and len(self.records_of(e.event_ids)) > 1):
+                places.add(_place(e))
+                self.aside.records |= self.records_of(e.event_ids)
+                self.aside.writes += 1
+            else:
+                effects.append(e)
+        return replace(self.history, effects=effects, states=self._states(places, items))
+
+    def _items(self, write: Effect, elements: list[Any]) -> Iterator[Effect]:
+        w = write
+        for element in elements:
+            body = _text(element)
+            ids, key = self.named(body)
+            records = self.records_of(ids) | ({key} if key else set())
+            if len(records) != 1:
+                self.aside.records |= records
+                self.aside.elements += 1
+                continue
+            # Not dataclasses.replace: a batch run splits a write per item, 3x as fast so.
+            yield Effect(
+                w.id, w.downstream, w.at, w.method, w.path, w.headers, body, w.status, ids,
+                records.pop(), w.committed,
+            )  # fmt: skip
+
+    def _states(
+        self, places: set[tuple[str, str, str | None]], items: list[Effect]
+    ) -> list[StateRecord]:
+        """The final state with the resources batch writes made replaced by each record's last
+        item (per stateful double and collection), written in time order."""
+        states = self.history.states
+        if not states or not places:
+            return states
+        kept = [
+            r
+            for r in states
+            if r.source == OBSERVER
+            or (
+                (r.source, r.collection, None) not in places
+                and (r.source, r.collection, r.id) not in places
+            )
+        ]
+        stateful = {r.source for r in states if r.source != OBSERVER}
+        last: dict[tuple[str, str, str | None], StateRecord] = {}
+        for w in sorted(items, key=_at_time):
+            if w.committed and w.downstream in stateful:
+                collection = _place(w)[1] + _ITEMS
+                body = json.loads(w.body)
+                last[(w.downstream, collection, w.key)] = StateRecord(
+                    w.downstream, collection, "", body, w.event_ids, w.key
+                )
+        return kept + list(last.values())
+
+
+def _at_time(effect: Effect) -> float:
+    return effect.at
+
+
+def _place(write: Effect) -> tuple[str, str, str | None]:
+    """Where a stateful double keeps what ``write`` wrote: (downstream, collection, resource
+    id), the id None for a POST, which creates a resource of its own in the collection."""
+    path = "/" + write.path.partition("?")[0].strip("/")
+    if write.method.upper() == "POST":
+        return write.downstream, path, None
+    parent, _, rid = path.rpartition("/")
+    return write.downstream, parent or "/", rid
+
+
+def _text(element: Any) -> str:
+    """An element as JSON text (what is attributed, and its write's body: parsed again before
+    anything shows it, so ASCII escapes are harmless, and the default encoder the fastest)."""
+    return json.dumps(element)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _lists(doc: Any) -> Iterator[tuple[tuple[Step, ...], list[Any]]]:
+    """Every list in a JSON document with its path, outermost first; a list's elements are
+    searched by their index (a list of lists is rare in a request)."""
+    todo: deque[tuple[tuple[Step, ...], Any]] = deque([((), doc)])
+    while todo:
+        path, node = todo.popleft()
+        if isinstance(node, list):
+            yield path, node
+            todo.extend(((*path, i), v) for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            todo.extend(((*path, k), v) for k, v in node.items())
+
+
+def _at(doc: Any, path: tuple[Step, ...]) -> list[Any] | None:
+    """The list at ``path`` in ``doc``, or None."""
+    for step in path:
+        if isinstance(step, str) and isinstance(doc, dict):
+            doc = doc.get(step)
+        elif isinstance(step, int) and isinstance(doc, list) and step < len(doc):
+            doc = doc[step]
+        else:
+            return None
+    return doc if isinstance(doc, list) else None
