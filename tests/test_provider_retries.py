@@ -286,6 +286,33 @@ async def test_a_failed_batch_is_retried_whole(hub: BatchReceiver) -> None:
     assert hub.requests[0][1] == hub.requests[1][1]  # the same array again
 
 
+async def test_hubspot_counts_its_retries_in_each_events_attempt_number(
+    hub: BatchReceiver,
+) -> None:
+    """HubSpot's events carry ``attemptNumber`` (0, then 1, 2 on its retries): the same array
+    again was a retry no receiver deduplicating by a hash of the event could be caught by."""
+    hub.statuses = [500, 503, 200]
+    hubspot = profile("hubspot", (0.01, 0.01))
+    t0 = time.monotonic()
+    bodies = [
+        json.dumps({"eventId": i, "attemptNumber": 0, "objectId": 100 + i}).encode()
+        for i in range(2)
+    ]
+    await Deliverer(
+        parse_target(hub.url),
+        Signer(hubspot.scheme, SECRET),
+        timeout=5.0,
+        clock=lambda: time.monotonic() - t0,
+        on_delivery=lambda _: None,
+        provider=hubspot,
+    ).run([Slot(0.0, 0), Slot(0.0, 1)], bodies, ["evt_0", "evt_1"])
+    arrays = [json.loads(body) for _, body in hub.requests]
+    assert [[e["attemptNumber"] for e in a] for a in arrays] == [[0, 0], [1, 1], [2, 2]]
+    assert all([{**e, "attemptNumber": 0} for e in a] == arrays[0] for a in arrays)
+    for headers, body in hub.requests:  # each signed over the body it carried
+        assert verify("hubspot", SECRET, headers, body, now=time.time(), url=hub.url)
+
+
 def test_batches_group_by_window_and_size_and_send_tampered_slots_alone() -> None:
     slots = [Slot(0.0, 0), Slot(0.5, 1), Slot(1.2, 2), Slot(1.3, 3, tamper="forged"), Slot(1.4, 4)]
     assert batches(slots, 100, 1.0) == [(0, 1), (2,), (3,), (4,)]

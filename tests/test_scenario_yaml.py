@@ -861,11 +861,11 @@ def test_merges_and_appends_routes_are_loaded(tmp_path: Path) -> None:
         + "downstreams:\n"
         + "  - name: crm\n"
         + "    merges: ['PATCH /crm/v3/objects/contacts/{id}', 'post /contacts/upsert']\n"
-        + "    appends: ['PATCH /v1/blocks/{id}/children']\n",
+        + "    appends: ['PATCH /v1/blocks/{id}/children', 'post /graphql  customerCreate']\n",
     )
     [crm] = load_scenario(path).downstreams
     assert crm.merges == ("PATCH /crm/v3/objects/contacts/{id}", "POST /contacts/upsert")
-    assert crm.appends == ("PATCH /v1/blocks/{id}/children",)
+    assert crm.appends == ("PATCH /v1/blocks/{id}/children", "POST /graphql customerCreate")
 
 
 @pytest.mark.parametrize(
@@ -903,6 +903,18 @@ def test_merges_and_appends_routes_are_loaded(tmp_path: Path) -> None:
             "downstreams[0].appends[0]: 'GET /v1/blocks/{id}/children' is not allowed — must be "
             "a PATCH, POST or PUT and a path whose writes add to the resource each time, like "
             "'PATCH /v1/blocks/{id}/children'",
+        ),
+        (  # a GraphQL mutation's field is POSTed
+            "    merges: ['PATCH /graphql customerSet']\n",
+            9,
+            "downstreams[0].merges[0]: 'PATCH /graphql customerSet' is not allowed — "
+            "'customerSet' after the path must be the name of a GraphQL mutation's field, after "
+            "a POST: like 'POST /graphql customerSet'",
+        ),
+        (
+            "    merges: ['POST /graphql customer-set']\n",
+            9,
+            "'customer-set' after the path must be the name of a GraphQL mutation's field",
         ),
     ],
 )

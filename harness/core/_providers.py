@@ -9,6 +9,7 @@ figure is not published it is None (a scenario must set it); where only its shap
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -32,6 +33,21 @@ def _slack_retry(attempt: int, reason: str) -> Mapping[str, str]:
     return {"X-Slack-Retry-Num": str(attempt - 1), "X-Slack-Retry-Reason": reason}
 
 
+def _same_body(body: bytes, _retry: int) -> bytes:
+    return body
+
+
+# HubSpot counts its attempts in each event of the body: "attemptNumber": 0, then 1, 2, ...
+_HUBSPOT_ATTEMPT = re.compile(rb'("attemptNumber"\s*:\s*)\d+')
+
+
+def _hubspot_retry_body(body: bytes, retry: int) -> bytes:
+    """The body of HubSpot's ``retry``-th retry: each event's ``attemptNumber`` set to it (its
+    documentation: "starting at 0, which number attempt this is"), nothing else touched — a
+    receiver deduplicating by a hash of the event sees a new one."""
+    return _HUBSPOT_ATTEMPT.sub(rb"\g<1>" + str(retry).encode(), body)
+
+
 @dataclass(frozen=True, slots=True)
 class Provider:
     """A sender's delivery profile."""
@@ -50,6 +66,9 @@ class Provider:
     max_in_flight: int | None = None
     notes: str = ""
     retry_headers: Callable[[int, str], Mapping[str, str]] = field(default=_no_headers)
+    # The body of the k-th retry (k >= 1), from the first attempt's: the same, but where the
+    # sender counts its attempts in the payload (HubSpot's attemptNumber).
+    retry_body: Callable[[bytes, int], bytes] = field(default=_same_body)
     # A retry is sent when the ack timeout passes while the first request still runs.
     overlap: bool = False
     gives_up_on: frozenset[int] = frozenset()  # answers that end an event's retries
@@ -188,7 +207,9 @@ PROVIDERS: Mapping[str, Provider] = {
             tolerance=300,
             max_batch=100,
             max_in_flight=10,
-            notes="up to 10 retries over 24 h, randomised; batches of up to 100 events",
+            notes="up to 10 retries over 24 h, randomised; batches of up to 100 events; each "
+            "event's attemptNumber counts the retries",
+            retry_body=_hubspot_retry_body,
         ),
         Provider(
             "attio",

@@ -228,13 +228,15 @@ class Deliverer:
     ) -> _Attempt:
         """Attempt k of one planned delivery, for ``_with_retries``."""
 
+        retried = self.provider.retry_body if self.provider is not None else None
+
         def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Sent:
             return self._one(
                 send,
                 delivery_id if k == 0 else f"{delivery_id}.r{k}",
                 slot,
                 due,
-                body,
+                body if k == 0 or retried is None else retried(body, k),
                 event_id,
                 event_type,
                 {**extra, **retry_headers},
@@ -376,14 +378,17 @@ class Deliverer:
     def _batch(self, send: _Send, request: Batch, extra: dict[str, str]) -> _Attempt:
         """Attempt k of one batch: one request, one Delivery per event in it."""
 
+        retried = self.provider.retry_body if self.provider is not None else None
+
         async def attempt(k: int, due: float, retry_headers: Mapping[str, str]) -> _Answer | None:
             headers = {**extra, **retry_headers, **self.headers}
+            body = request.body if k == 0 or retried is None else retried(request.body, k)
             sent = self.clock()
             headers.update(
                 signed_headers(
                     self.signer,
                     request.slots[0],
-                    request.body,
+                    body,
                     request.event_ids[0],
                     int(time.time()),
                     event_type="",
@@ -391,7 +396,7 @@ class Deliverer:
                     at=sent,
                 )
             )
-            answer, status, outcome, error = await self._exchange(send, request.body, headers)
+            answer, status, outcome, error = await self._exchange(send, body, headers)
             answered = self.clock() if outcome is not Outcome.INDETERMINATE else None
             answer_body = _body_text(answer)
             suffix = f".r{k}" if k else ""

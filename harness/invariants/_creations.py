@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from ..core._model import Effect
 from ._expected import expectation_of, is_item
 from ._facts import Facts, is_write
+from ._idempotent import mutation_fields
 from ._unattributed import Counted, Unattributed
 
 CREATED = 201
@@ -56,12 +57,15 @@ def _creation(c: Counted) -> bool:
     """A POST to a collection (the route's last segment no parameter), each of this run's
     writes of it naming no event answered 201 or committed and then failed (the double booked
     it, then answered 5xx or dropped the connection: a resource made, its answer lost), one of
-    them at least answered 201 (the route creates)."""
+    them at least answered 201 (the route creates). Not a GraphQL mutation: a stateful double
+    answers every POST 201, and whether ``tagsAdd`` or ``customerCreate`` makes something is
+    the mutation's to say, not the path's."""
     return (
         c.request.method == "POST"
         and not is_item(c.request.route)
         and any(e.status == CREATED for e in c.unattributed)
         and all(e.status == CREATED or _failed_after_commit(e) for e in c.unattributed)
+        and not any(mutation_fields(e) for e in c.unattributed)
     )
 
 

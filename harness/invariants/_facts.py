@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
 
+from ..core._graphql import MARK as GRAPHQL_MARK
+from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import History, delivery_column, delivery_rows
 from ._single_event import Taken, clean_run, single_event_records
 
-# A read cannot change the downstream, so repeating or reordering one is never a fault.
+# A read cannot change the downstream, so repeating or reordering one is never a fault. A
+# GraphQL query is POSTed, and reads as well (graphql_read).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_WITNESSES = 10
 # Ids listed per witness: a line naming 500 deliveries is no longer readable.
@@ -34,11 +37,18 @@ _RESOURCE_ID = re.compile(r"(?<=/)(?!(?:v\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?)(?
 def is_write(effect: Effect) -> bool:
     """Could this effect have changed the downstream?
 
-    Reads cannot, and a request the downstream did not commit (refused 4xx/5xx during an
-    outage, a reset connection) did not: counting it would hide an event the target dropped
-    after a 503. A write committed and then answered 5xx (the ambiguous ack) did.
+    Reads cannot (a GraphQL query, POSTed, is one), and a request the downstream did not
+    commit (refused 4xx/5xx during an outage, a reset connection) did not: counting it would
+    hide an event the target dropped after a 503. A write committed and then answered 5xx
+    (the ambiguous ack) did.
     """
-    return effect.committed and effect.method.upper() not in SAFE_METHODS
+    if not effect.committed:
+        return False
+    method = effect.method.upper()
+    if method in SAFE_METHODS:
+        return False
+    # The GraphQL test inline first: a call per POST costs a million calls in a large run.
+    return GRAPHQL_MARK not in effect.body or not graphql_read(method, effect.body)
 
 
 def not_counted(effect: Effect) -> str:
@@ -208,8 +218,14 @@ class Facts:
         unattributed: list[Effect] = []
         attributed = 0
         safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
+        mark = GRAPHQL_MARK
         for eff in effects_in_order:
-            write = eff.committed and eff.method.upper() not in safe  # is_write, inlined
+            method = eff.method.upper()
+            write = (  # is_write, inlined
+                eff.committed
+                and method not in safe
+                and (mark not in eff.body or not graphql_read(method, eff.body))
+            )
             if write:
                 writes.append(eff)
             ids = eff.event_ids

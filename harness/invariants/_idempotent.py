@@ -9,6 +9,11 @@ duplicate). The journal cannot tell them apart: a downstream's ``merges:`` and `
 routes say which (``Repeats``); undeclared, such a repeat is ``UNDECLARED``, neither passed nor
 failed. A JSON Patch (RFC 6902, a list), whose ``add`` appends again, stays counted. A request
 carrying an ``Idempotency-Key`` is deduplicated by an API that honours it.
+
+A GraphQL mutation is ``POST``ed whatever it does: Shopify's ``customerSet`` upserts (harmless to
+repeat), its ``customerCreate`` creates again. Its fields decide, and the request does not say
+what they do: undeclared, it is ``UNDECLARED`` too; a route may name them, ``POST /graphql
+customerSet``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from ..core._graphql import operation_of
 from ..core._model import Effect
 from ..core._scenario import Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
@@ -34,7 +40,8 @@ class Kind(enum.Enum):
 
     HARMLESS = "harmless"  # changes nothing more (idempotent, a merge)
     HARMFUL = "harmful"  # applies again (a POST, an append)
-    UNDECLARED = "undeclared"  # a JSON object PATCHed as application/json: its API decides
+    # A JSON object PATCHed as application/json, a GraphQL mutation: its API decides.
+    UNDECLARED = "undeclared"
 
 
 def repeat_settings(scenario: Scenario) -> dict[str, Any]:
@@ -59,7 +66,11 @@ class Repeats:
         """What sending this request (its upper-case ``method``) again with the same body does."""
         if self._harmless(effect, method):
             return Kind.HARMLESS
-        if method != "PATCH" or self._appended(effect, method):
+        if self._appended(effect, method):
+            return Kind.HARMFUL
+        if method == "POST":
+            return Kind.UNDECLARED if mutation_fields(effect) else Kind.HARMFUL
+        if method != "PATCH":
             return Kind.HARMFUL
         return Kind.UNDECLARED if _json_object(effect.body) else Kind.HARMFUL
 
@@ -77,12 +88,12 @@ class Repeats:
             return False
         if method in IDEMPOTENT_METHODS:
             return True
-        if self._merges and _declared(self._merges, effect, method):
+        if self._merges and _declared(self._merges, effect, method, every=True):
             return True
         return method == "PATCH" and merge_patch(effect)
 
     def _appended(self, effect: Effect, method: str) -> bool:
-        return bool(self._appends) and _declared(self._appends, effect, method)
+        return bool(self._appends) and _declared(self._appends, effect, method, every=False)
 
 
 def merge_patch(effect: Effect) -> bool:
@@ -98,15 +109,46 @@ def _json_object(body: str) -> bool:
     return text.startswith("{") and text.endswith("}")
 
 
-def _routes(found: object) -> dict[str, list[RouteMatcher]]:
+def mutation_fields(effect: Effect) -> tuple[str, ...]:
+    """The root fields of the GraphQL mutation ``effect`` POSTed; () when it is none."""
+    found = operation_of(effect.body)
+    return found.fields if found is not None and found.kind == "mutation" else ()
+
+
+# A declared route, and the GraphQL field it names (None: every request to the route).
+_Declared = tuple[RouteMatcher, str | None]
+
+
+def _routes(found: object) -> dict[str, list[_Declared]]:
     if not isinstance(found, Mapping):
         return {}
-    return {
-        str(name): [compile_route(str(r), where=f"downstream {name}") for r in routes]
-        for name, routes in found.items()
-        if isinstance(routes, list)
-    }
+    out: dict[str, list[_Declared]] = {}
+    for name, routes in found.items():
+        if isinstance(routes, list):
+            out[str(name)] = [_route(str(r), f"downstream {name}") for r in routes]
+    return out
 
 
-def _declared(routes: Mapping[str, list[RouteMatcher]], effect: Effect, method: str) -> bool:
-    return any(route_matches(r, method, effect.path) for r in routes.get(effect.downstream, ()))
+def _route(text: str, where: str) -> _Declared:
+    """``POST /graphql customerSet`` -> the route's matcher and its field."""
+    method, _, rest = text.partition(" ")
+    path, _, field = rest.partition(" ")
+    return compile_route(f"{method} {path}", where=where), field or None
+
+
+def _declared(
+    routes: Mapping[str, list[_Declared]], effect: Effect, method: str, *, every: bool
+) -> bool:
+    """Does a route declared for the effect's downstream cover it? A route naming a GraphQL
+    field covers a mutation through it: ``every`` field of the mutation declared, or any."""
+    named: set[str] = set()
+    for matcher, field in routes.get(effect.downstream, ()):
+        if route_matches(matcher, method, effect.path):
+            if field is None:
+                return True
+            named.add(field)
+    if not named:
+        return False
+    fields = mutation_fields(effect)
+    test = all if every else any
+    return bool(fields) and test(f in named for f in fields)

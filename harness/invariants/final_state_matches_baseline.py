@@ -56,6 +56,7 @@ from ._facts import (
     plural,
     verdict,
 )
+from ._graphql_state import compared_note, graphql_resource, last_mutations
 from ._leave_out import leave_out_advice
 from ._made import Made
 from ._order import Knowable, alike, sequenced
@@ -179,6 +180,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         + (_unjudged_note(loose) if unjudged else "")
         + made.note()
         + (batches.note(len(aside)) if batches is not None else "")
+        + compared_note(mine)
     )
     if not shown:
         if (untold or unjudged) and len(untold) == records:
@@ -495,13 +497,20 @@ def _state(history: History, run: _Neutral) -> tuple[State, str]:
         observer = history.info.settings.get("observer") or {}
         key_path = observer.get("key") if isinstance(observer, dict) else None
         state: State = {}
+        graphql = False
         for r in history.states:
             body = r.body
+            if graphql_resource(body):
+                graphql = True
+                continue
             if r.source == OBSERVER and isinstance(key_path, str) and isinstance(body, dict):
                 body = _without(body, key_path)  # the observer's key may be the server's id
             slot = (r.source, run.normal(r.collection))
             record = run.normal(r.key) if r.key else _UNATTRIBUTED
             state.setdefault(record, {}).setdefault(slot, []).append(run.normal(body))
+        if graphql:
+            for record, slots in last_mutations(history, run.normal).items():
+                state.setdefault(record, {}).update(slots)
         return state, _SNAPSHOT
     last: dict[tuple[str, str], Effect] = {}
     for e in history.effects:  # in time order

@@ -4,11 +4,12 @@ A repeat is a second write of one event to the same downstream, method and path.
 harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, merge PATCH
 (``application/merge-patch+json``) or write to a route declared ``merges:``, with the same
 body, or the same ``Idempotency-Key`` as an earlier effect of that event. A JSON object
-PATCHed as ``application/json`` to a route declared neither ``merges:`` nor ``appends:`` may
-be either: repeated identically, it makes the verdict inconclusive, naming the route to
-declare. Any other repeat is a duplicate. A write of another body to a path the event wrote
-before is no repeat while the event wrote the path no more often than its clean twin (or
-``expect:``) wrote the request: an invoice's lines, each POSTed to ``/invoices/{id}/lines``.
+PATCHed as ``application/json``, or a GraphQL mutation (``POST /graphql``, whatever it does),
+to a route declared neither ``merges:`` nor ``appends:`` may be either: repeated
+identically, it makes the verdict inconclusive, naming the route to declare. Any other repeat
+is a duplicate. A write of another body to a path the event wrote before is no repeat while
+the event wrote the path no more often than its clean twin (or ``expect:``) wrote the request:
+an invoice's lines, each POSTed to ``/invoices/{id}/lines``.
 
 Writes naming no event cannot show one; where those a repeat would harm outnumber what the
 clean run made of their request for the same accepted events — per record where each names its
@@ -43,7 +44,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
-from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats
+from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats, mutation_fields
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._within import repeated_within, within_text, within_witnesses
@@ -60,7 +61,8 @@ class Repeat(enum.Enum):
     IDEMPOTENT = "idempotent"
     SAME_KEY = "same Idempotency-Key"
     DUPLICATE = "duplicate"
-    # An identical JSON object PATCHed as application/json: its API merges or appends it.
+    # An identical JSON object PATCHed as application/json, or GraphQL mutation: its API
+    # merges or appends it.
     UNDECLARED = "undeclared"
 
 
@@ -299,24 +301,35 @@ def _per_record_text(found: Unattributed) -> str:
 def _undeclared(
     facts: Facts, tally: _Tally, repeats: Repeats, found: Unattributed | None, note: str
 ) -> Verdict:
-    """Inconclusive: identical JSON object PATCHes repeated, to routes declared neither
-    ``merges:`` nor ``appends:`` — a merge is harmless, an append a duplicate. ``found``: the
-    writes naming no event, noted where they outnumber what the clean run made (or repeat a
-    body more often, per record)."""
+    """Inconclusive: identical JSON object PATCHes or GraphQL mutations repeated, to routes
+    declared neither ``merges:`` nor ``appends:`` — a merge is harmless, an append a duplicate.
+    ``found``: the writes naming no event, noted where they outnumber what the clean run made
+    (or repeat a body more often, per record)."""
     routes: dict[tuple[str, str], int] = {}
     for w in tally.patches:
-        key = (w.downstream, route_of(w))
+        key = (w.downstream, _declarable(w))
         routes[key] = routes.get(key, 0) + 1
     (downstream, route), _ = max(routes.items(), key=lambda item: item[1])
     shown = "; ".join(f"{r} ({d}): {k:,}" for (d, r), k in routes.items())
-    summary = (
-        f"not judged: {plural(len(tally.undeclared), 'event')} repeated an identical JSON object "
-        f"PATCH sent as application/json ({shown}): whether its API merges it (HubSpot's "
-        "PATCH sets the properties it names: harmless) or appends it (Notion's PATCH "
-        "/v1/blocks/{id}/children: a duplicate) is not in the request; declare the route on "
-        f"downstream {downstream}: `merges: ['{route}']` if the API merges it, `appends: "
-        f"['{route}']` if it appends (see {REPEATS_DOC})"
-    )
+    if route.startswith("POST "):
+        field = route.rpartition(" ")[2]
+        summary = (
+            f"not judged: {plural(len(tally.undeclared), 'event')} repeated an identical "
+            f"GraphQL mutation ({shown}): whether {field} upserts or sets (Shopify's "
+            "customerSet: harmless to repeat) or creates or adds again (customerCreate: a "
+            f"duplicate) is not in the request; declare it on downstream {downstream}: "
+            f"`merges: ['{route}']` if a repeat changes nothing more, `appends: ['{route}']` "
+            f"if it makes something again (see {REPEATS_DOC})"
+        )
+    else:
+        summary = (
+            f"not judged: {plural(len(tally.undeclared), 'event')} repeated an identical JSON "
+            f"object PATCH sent as application/json ({shown}): whether its API merges it "
+            "(HubSpot's PATCH sets the properties it names: harmless) or appends it (Notion's "
+            "PATCH /v1/blocks/{id}/children: a duplicate) is not in the request; declare the "
+            f"route on downstream {downstream}: `merges: ['{route}']` if the API merges it, "
+            f"`appends: ['{route}']` if it appends (see {REPEATS_DOC})"
+        )
     harmless = _harmless_text(tally.idempotent, tally.same_key)
     summary += (f"; {harmless}" if harmless else "") + note
     if found is not None and found.over:
@@ -339,12 +352,21 @@ def _beyond(found: Unattributed) -> str:
     return "repeat a body more often, per record, than"
 
 
+def _declarable(write: Effect) -> str:
+    """The route to declare ``merges:`` or ``appends:`` for: a GraphQL mutation's with its
+    first field (``POST /graphql customerSet``)."""
+    route = route_of(write)
+    fields = mutation_fields(write) if write.method.upper() == "POST" else ()
+    return f"{route} {fields[0]}" if fields else route
+
+
 def _undeclared_note(tally: _Tally) -> str:
     if not tally.undeclared:
         return ""
     return (
         f"; {plural(len(tally.undeclared), 'event')} more repeated an identical JSON object "
-        "PATCH to a route declared neither merges: nor appends: (not judged)"
+        "PATCH or GraphQL mutation to a route declared neither merges: nor appends: (not "
+        "judged)"
     )
 
 
@@ -468,7 +490,12 @@ def _witnesses(facts: Facts, event_ids: Sequence[str], repeats: Repeats) -> list
         tally = _tally(facts, [(event.id, facts.second_write[event.id])], repeats)
         tail = ""
         if tally.undeclared:
-            tail = " (an identical JSON object PATCH repeated: its API merges or appends it)"
+            what = (
+                f"GraphQL mutation {_declarable(tally.patches[0]).rpartition(' ')[2]}"
+                if mutation_fields(tally.patches[0])
+                else "JSON object PATCH"
+            )
+            tail = f" (an identical {what} repeated: its API merges or appends it)"
         elif not tally.harmful:
             tail = f" ({_harmless_text(tally.idempotent, tally.same_key)})"
         out.append(produced(event, deliveries[event.id], facts.writes_of(event.id), tail))

@@ -176,13 +176,26 @@ def _append_route(value: str) -> str:
     return _repeat_route(value, "add to the resource each time", example, example)
 
 
+# The name of a GraphQL field (the spec's Name), which a POST route may add: a mutation's.
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
 def _repeat_route(value: str, what: str, example: str, short: str) -> str:
     """A ``merges:`` or ``appends:`` route: ``what`` its writes do, an ``example`` of one (and
-    a ``short`` one, for the path's form)."""
-    route = split_route(value)
+    a ``short`` one, for the path's form); a ``POST`` route may name a GraphQL mutation's field
+    after its path (``POST /graphql customerSet``)."""
+    parts = value.split()
+    field = parts[2] if len(parts) == 3 else ""
+    route = split_route(" ".join(parts[:2])) if len(parts) in (2, 3) else None
     if route is None or route[0] not in MERGE_METHODS:
         raise invalid(
-            f"must be a PATCH, POST or PUT and a path whose writes {what}, like '{example}'"
+            f"must be a PATCH, POST or PUT and a path whose writes {what}, like '{example}' "
+            "(a GraphQL mutation's field after a POST's path: 'POST /graphql customerSet')"
+        )
+    if field and (route[0] != "POST" or not _GRAPHQL_NAME.fullmatch(field)):
+        raise invalid(
+            f"{field!r} after the path must be the name of a GraphQL mutation's field, after a "
+            "POST: like 'POST /graphql customerSet'"
         )
     try:
         compile_path(route[1], where="")
@@ -191,7 +204,7 @@ def _repeat_route(value: str, what: str, example: str, short: str) -> str:
             "must be a method and a path whose segments are literal, a whole '{name}', or a "
             f"trailing '*', like '{short}'"
         ) from None
-    return " ".join(route)
+    return " ".join((*route, field) if field else route)
 
 
 def _expected_request(value: str) -> str:
