@@ -150,9 +150,16 @@ def _write_rewritten_tests(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked ``long`` first: under xdist they then overlap the many short ones
-    instead of being handed out last and running alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """The tests marked ``long`` first, then the other ``integration`` ones (real processes,
+    seconds each), then the rest (milliseconds each): under xdist the long ones overlap the
+    many short ones instead of being handed out last and running alone at the end, and the
+    short ones fill the workers' last seconds."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("long") is None,
+            item.get_closest_marker("integration") is None,
+        )
+    )
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -263,6 +263,7 @@ def test_a_restarted_worker_loses_what_it_had_queued(tmp_path: Path) -> None:
     assert done.code == 1
 
 
+@pytest.mark.long
 def test_a_restarted_worker_under_a_burst_is_not_passed_on_its_clean_runs_silence(
     tmp_path: Path,
 ) -> None:

@@ -73,6 +73,7 @@ def test_a_throttled_order_is_lost_where_the_429_is_dropped_and_not_where_it_is_
         assert verdicts["no_duplicate_effects"]["status"] == "pass"
 
 
+@pytest.mark.long
 def test_a_debounced_sync_coalescing_states_is_neither_lost_nor_unjudged(tmp_path: Path) -> None:
     """Each subscription written once it has been quiet 300 ms, with its newest state: the
     states coalesced are superseded, not lost; and the final state, which the clean run wrote

@@ -10,6 +10,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from harness.core._model import Status
 from harness.core._scenario import Skipped
 from harness.scenario._hazards import resolve_hazards
@@ -140,6 +142,7 @@ def _unmet(report: dict[str, object]) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.integration
 def test_a_correct_invoice_receiver_exits_0_with_per_key_order_left_out(
     sound: Automation, tmp_path: Path
 ) -> None:
@@ -193,6 +196,7 @@ def test_a_correct_invoice_receiver_exits_0_with_per_key_order_left_out(
     assert case is not None and REASON in case.attrib["message"]
 
 
+@pytest.mark.integration
 def test_pytest_skips_a_left_out_invariant_with_its_reason(
     sound: Automation, tmp_path: Path
 ) -> None:

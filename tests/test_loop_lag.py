@@ -417,9 +417,10 @@ def test_an_in_process_app_is_judged_slow_only_when_the_loop_was_free(
     marks = [json.loads(m.detail) for m in result.history.marks if m.name == LOOP_LAG_MARK]
     machine = sum(m.get("wait", 0.0) for m in marks)
     if status is Status.FAIL and verdict.status is Status.INCONCLUSIVE:
-        # The loop was not left free: the machine kept its thread waiting for a CPU for over
-        # a second of the 2.5 s (a loaded CI), which is not the app's time.
-        assert machine >= 1.0, (machine, verdict.summary)
+        # The loop was not left free: the machine kept its thread waiting for a CPU longer
+        # than the app's 2.5 s is over the 2 s budget (a loaded CI), which is not the app's
+        # time, and the verdict cannot tell the two apart.
+        assert machine >= 2.5 - 2.0, (machine, verdict.summary)
     else:
         assert verdict.status is status, verdict.summary
     # Each over the 2 s budget: answered late, or (a loaded machine) not within the timeout.

@@ -22,6 +22,8 @@ from harness.cli._processes import Service, free_port
 
 from .conftest import REPO, SECRET, harness, late_by_the_machine, start_module
 
+pytestmark = pytest.mark.integration
+
 HAZARDS = ("duplicate-storm", "forged-signature")
 # Through the generated test file, one of them: the file's items are the same code per hazard,
 # and each run costs the suite a clean run and a run (the test was its slowest).
@@ -41,6 +43,7 @@ def receiver() -> Iterator[tuple[Service, int]]:
     service.stop()
 
 
+@pytest.mark.long
 def test_init_then_run_gives_verdicts_on_accepted_deliveries(
     tmp_path: Path, receiver: tuple[Service, int]
 ) -> None:

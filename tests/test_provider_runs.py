@@ -23,6 +23,8 @@ from .conftest import SECRET, late_by_the_machine, unmet
 from .conftest import harness as harness_cli
 from .fault_scenarios import automation, run_side_by_side_on
 
+pytestmark = pytest.mark.integration
+
 STORMS = [
     "provider-retry-storm",
     "provider-retry-storm-slack",
@@ -52,6 +54,7 @@ def failed(verdicts: dict[str, Verdict]) -> set[str]:
     return {name for name, v in verdicts.items() if v.status is Status.FAIL}
 
 
+@pytest.mark.long
 def test_sound_passes_every_provider_and_security_scenario(tmp_path: Path) -> None:
     found = run("harness.demo.sound", [*STORMS, *SECURITY], tmp_path)
     assert set(found) == {*STORMS, *SECURITY}
