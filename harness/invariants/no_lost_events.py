@@ -10,10 +10,11 @@ and the summary says so.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
-from ..core._model import Effect, Event, FailureClass, Model, Outcome, Status, Verdict
+from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ._after_answers import works_after_answering
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witnesses,
@@ -37,13 +38,13 @@ from ._facts import (
     deliveries_text,
     event_ref,
     id_list,
-    is_write,
     not_counted,
     plural,
     timestamp,
     unattributed_note,
     verdict,
 )
+from ._foreign_ids import ForeignWrite, foreign_text, foreign_writes
 from ._held import held_last
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
@@ -98,30 +99,43 @@ def no_lost_events(facts: Facts) -> Verdict:
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
     late = _doubted(facts, undone, exp, shown)
+    foreign = foreign_writes(facts, exp, {i: s for i, s in shown.items() if i not in late})
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
-    if undone.cut or (len(late) == len(shown) and not lost_records and not found.run):
+    doubted = len(late) + len(foreign)
+    if undone.cut or (doubted == len(shown) and not lost_records and not found.run):
         # Nothing proven lost: the run stopped watching before the target was done.
         heads = [f"{len(shown):,} of {judged_text(found)} lack expected effects"] if shown else []
         if coarse:
             heads.append(f"{plural(len(coarse), 'request')} per record or per run fall short")
         head = ", and ".join(heads)
         shorts = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
+        if undone.cut or not foreign:
+            why = _why(undone, exp, shown, len(shown) or len(coarse))
+        else:
+            n = len(late) + len(coarse)
+            whom = ("it" if len(foreign) == 1 else "they") if not n else f"{len(foreign):,} of them"
+            why = f"{_why(undone, exp, late, n)}; and " if n else ""
+            why += foreign_text(foreign, whom)
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
-            f"{head}, but {_why(undone, exp, shown, len(shown) or len(coarse))}{note}",
-            event_witnesses(facts, exp, shorts, shown),
+            f"{head}, but {why}{note}",
+            _foreign_lines(event_witnesses(facts, exp, shorts, shown), foreign),
         )
-    lost_ids = {eid: s for eid, s in shown.items() if eid not in late}
+    lost_ids = {eid: s for eid, s in shown.items() if eid not in late and eid not in foreign}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
     # reads every write: one per lost record made judging quadratic in a run's size).
     coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
     witnesses = coarse_witnesses(facts, exp, coarse_shorts)
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
     per_event = event_witnesses(facts, exp, lost, lost_ids)
+    if foreign and len(per_event) < MAX_WITNESSES:
+        room = MAX_WITNESSES - len(per_event)
+        also = heapq.nsmallest(room, [facts.events_by_id[i] for i in foreign], key=_seq)
+        per_event += _foreign_lines(event_witnesses(facts, exp, also, shown), foreign)
     if exp.model is Model.REGISTER:
         per_event = _with_last_effect(facts, per_event)
     head = lost_text(
@@ -130,12 +144,29 @@ def no_lost_events(facts: Facts) -> Verdict:
         lost_ids,
         [i for i in lost_ids if i not in facts.first_write],
     )
-    gave_up = undone.gave_up_note() if _may_still_work(facts, lost_ids) else ""
-    summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up + note
+    gave_up = _settle_note(facts, undone)
+    summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
+    if foreign:
+        summary += f"; {plural(len(foreign), 'event')} more lack theirs, but " + foreign_text(
+            foreign, "it" if len(foreign) == 1 else "they"
+        )
+    summary += note
     unknown = _unknown_text(exp, found)
     if unknown:
         summary += f"; not counted as lost: {unknown}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _foreign_lines(witnesses: list[Witness], foreign: Mapping[str, ForeignWrite]) -> list[Witness]:
+    """``witnesses`` of events short of a creation, each of ``foreign``'s saying which of its
+    writes named an item its run's double had not issued (``_foreign_ids``)."""
+    if not foreign:
+        return witnesses
+    out = []
+    for w in witnesses:
+        found = foreign.get(w.event_ids[0]) if w.event_ids else None
+        out.append(w if found is None else replace(w, line=f"{w.line}; {found.text()}"))
+    return out
 
 
 def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
@@ -208,29 +239,28 @@ def _cancelled(
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, coarse_witnesses(facts, exp, shorts))
 
 
-def _may_still_work(facts: Facts, lost: Collection[str]) -> bool:
-    """Whether the target may have been working on some of ``lost`` (events short of an
-    expected effect) when settling gave up: one made no write, or wrote after its delivery
-    was answered (work after the answer: a queue, a job). An event whose every write came
-    before its answer was handled inline: the target had finished with it, and a longer
-    settle would show nothing more. Coarse shortfalls alone (``lost`` empty) cannot tell."""
-    if not lost:
-        return True
-    answered = facts.deliveries_of(list(lost))
-    made = facts.effects_of(list(lost))
-    for eid in lost:
-        writes = [w.at for w in made[eid] if is_write(w)]
-        first = min(
-            (
-                d.answered_at
-                for d in answered[eid]
-                if d.answered_at is not None and d.outcome is Outcome.OK
-            ),
-            default=None,
-        )
-        if not writes or first is None or max(writes) > first:
-            return True
-    return False
+def _settle_note(facts: Facts, undone: Unfinished) -> str:
+    """What a loss found once settling gave up (quiet, events still short) says of settling:
+    raise the quiet where the run shows the target working after it answers
+    (``_after_answers``; its clean run's pace where its own writes name no event), or nothing
+    shows how it works; else that it answered these events without their work, and a longer
+    settle would show nothing more."""
+    if undone.gave_up is None:
+        return ""
+    history = facts.history
+    runs = "this run"
+    after = works_after_answering(history.deliveries, facts.effects_in_order)
+    clean = history.baseline
+    if after is None and clean is not None:
+        runs = "its clean run"
+        after = works_after_answering(clean.deliveries, clean.effects)
+    if after is not False:
+        return undone.gave_up_note()
+    return (
+        f"; every write of {runs} tied to an event came while a delivery of that event was "
+        "in flight: the target does its work before it answers, and answered these events "
+        "without it (dropped, not slow: a longer settle would show nothing more)"
+    )
 
 
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
@@ -340,7 +370,7 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
         Status.FAIL,
         CLASS,
         f"{len(lost):,} of {judged} produced no effect (lost){_late_note(undone, exp, late)}"
-        f"{undone.gave_up_note()}{note}",
+        f"{_settle_note(facts, undone)}{note}",
         _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq)),
     )
 
@@ -378,7 +408,7 @@ def _register(facts: Facts, exp: Expectation, never_note: str, rule: str) -> Ver
         status = Status.FAIL
         head = (
             f"{len(lost):,} of {records} never got the effect of their latest accepted event "
-            f"(lost){_late_note(undone, exp, late)}{undone.gave_up_note()}"
+            f"(lost){_late_note(undone, exp, late)}{_settle_note(facts, undone)}"
         )
     else:  # each one may be late
         status = Status.INCONCLUSIVE

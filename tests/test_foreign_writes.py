@@ -1,0 +1,110 @@
+"""Verdict texts of ``no_lost_events`` that were wrong or misleading on automations nobody wrote
+for the test.
+
+* A write to an item whose id this run's double never issued (an earlier run's: the clean
+  run's contact, found again by an email a recording replays as recorded) stands where the
+  clean run created the item: not a loss, not a pass — inconclusive, saying why
+  (``invariants/_foreign_ids.py``). It was "lost: … never POST /contacts".
+* "raise the settle quiet" only where the run shows the target working after it answers
+  (``invariants/_after_answers.py``); a target that works inline and answered an event without
+  its work dropped it, and is told so.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.core._model import Effect, Event, Status, Verdict
+
+from .test_expected import _settled, clean_run, ev, lost, ok, run, write
+from .test_gallery import SCENARIOS, said
+from .test_gallery_round8 import STRIPE, hazards, project
+
+ADVICE = "raise the settle quiet"
+DROPPED = "dropped, not slow"
+
+
+def _judged(n: int, made: Callable[[list[Event]], list[Effect]], gave_up: bool = False) -> Verdict:
+    """``no_lost_events`` of a run of ``n`` checkouts that made ``made(events)``, against a
+    clean run that created a contact for each (ds_1, ds_2, …); ``gave_up``: settling stopped
+    after 2 s of quiet with events still short."""
+    twins = [ev("zqclean", i) for i in range(1, n + 1)]
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins])
+    events = [ev("zqrun", i) for i in range(1, n + 1)]
+    h = run(events, [ok(e) for e in events], made(events), tag="zqrun", baseline=clean)
+    return lost(_settled(h, "pending", 2.0) if gave_up else h)
+
+
+def _patch(item: str, event: Event, at: float = 0.006) -> Effect:
+    return write(f"/contacts/{item}", [event], method="PATCH", status=200, at=at)
+
+
+def test_an_update_of_the_clean_runs_item_is_not_judged_against_its_creation() -> None:
+    """The clean run created ds_1 and ds_2; this run's events PATCHed them (the automation
+    kept their ids) and created nothing: this run's double issued no id."""
+    v = _judged(2, lambda events: [_patch(f"ds_{n}", e) for n, e in enumerate(events, 1)])
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "2 of 2 accepted events lack expected effects, but they wrote to an item" in v.summary
+    assert "this run's downstream double had not issued (PATCH /contacts/ds_1 " in v.summary
+    assert "its clean run's double issued it" in v.summary
+    assert "`tracer: {rewrite: true}`" in v.summary
+    assert any("wrote ds_2, an id this run's double had not issued" in w for w in v.evidence.lines)
+
+
+def test_an_update_of_an_item_this_run_created_is_still_a_loss() -> None:
+    """ds_1 was created in this run (one 201 before the PATCH): the event that PATCHed it and
+    created nothing, where its clean twin created its own, lost that creation."""
+    v = _judged(2, lambda e: [write("/contacts", e[:1], at=0.005), _patch("ds_1", e[1])])
+    assert v.status is Status.FAIL, v.summary
+    assert "had not issued" not in v.summary, v.summary
+
+
+def test_a_foreign_write_beside_a_real_loss_fails_and_says_both() -> None:
+    v = _judged(3, lambda e: [write("/contacts", e[:1], at=0.005), _patch("ds_7", e[1])])
+    assert v.status is Status.FAIL, v.summary
+    assert "1 event more lack theirs, but it wrote to an item whose id" in v.summary
+    assert "nor had its clean run's" in v.summary  # ds_7: the clean run made 3
+
+
+def test_a_target_working_inline_that_dropped_an_event_is_not_told_to_wait_longer() -> None:
+    """A circuit breaker that skipped the second contact's call: every write came while its
+    delivery was in flight (answered at 0.01 s), and settling gave up on the second. The
+    advice to raise the settle quiet was given, though a longer settle shows nothing more."""
+    v = _judged(2, lambda e: [write("/contacts", e[:1], at=0.005)], gave_up=True)
+    assert v.status is Status.FAIL, v.summary
+    assert ADVICE not in v.summary, v.summary
+    assert DROPPED in v.summary, v.summary
+    assert "every write of this run tied to an event came while a delivery" in v.summary
+
+
+def test_a_target_working_after_its_answers_is_told_to_wait_longer() -> None:
+    """The first contact written at 0.5 s, its delivery answered at 0.01 s: a queue's work."""
+    v = _judged(2, lambda e: [write("/contacts", e[:1], at=0.5)], gave_up=True)
+    assert v.status is Status.FAIL, v.summary
+    assert ADVICE in v.summary and DROPPED not in v.summary, v.summary
+
+
+@pytest.mark.integration
+def test_the_email_sync_updating_the_clean_runs_contacts_is_not_called_lost(
+    tmp_path: Path,
+) -> None:
+    """tests/gallery/email_contacts.py, a stateless double, the recording replayed as recorded:
+    its email -> contact table, filled by the clean run, sends the storm's events to PATCH the
+    clean run's contacts. It was '3 of 4 accepted events lack expected effects (lost)' with
+    'raise the settle quiet'; now inconclusive, naming the earlier run's ids."""
+    recording = tmp_path / "checkouts.jsonl"
+    shutil.copy(SCENARIOS / "stripe-checkouts-two-spellings.jsonl", recording)
+    with project(tmp_path, "email_contacts", "/webhooks/stripe", STRIPE, str(recording)):
+        project_file = tmp_path / "harness.yaml"
+        text = project_file.read_text()
+        assert "stateful: true" in text, text
+        project_file.write_text(text.replace("stateful: true", "stateful: false", 1))
+        _, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+    v = found["duplicate-storm"]["no_lost_events"]
+    assert v["status"] == "inconclusive", said(v)
+    assert "(lost)" not in v["summary"] and ADVICE not in v["summary"], said(v)
+    assert "an id this run's double had not issued (its clean run's did)" in said(v), said(v)
