@@ -12,8 +12,10 @@ for the test.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,7 +80,7 @@ def test_a_target_working_inline_that_dropped_an_event_is_not_told_to_wait_longe
     assert v.status is Status.FAIL, v.summary
     assert ADVICE not in v.summary, v.summary
     assert DROPPED in v.summary, v.summary
-    assert "every write of this run tied to an event came while a delivery" in v.summary
+    assert "every call of this run tied to an event came while a delivery" in v.summary
 
 
 def test_a_target_working_after_its_answers_is_told_to_wait_longer() -> None:
@@ -86,6 +88,43 @@ def test_a_target_working_after_its_answers_is_told_to_wait_longer() -> None:
     v = _judged(2, lambda e: [write("/contacts", e[:1], at=0.5)], gave_up=True)
     assert v.status is Status.FAIL, v.summary
     assert ADVICE in v.summary and DROPPED not in v.summary, v.summary
+
+
+def test_a_target_that_passed_events_over_at_once_is_told_what_its_pace_shows() -> None:
+    """Answered at 0.01 s and written 1 ms later (a background task), the second event never
+    written, its answer 30 s before settling ended: a circuit breaker's fallback that dropped
+    it, not a queue still at it. The plain advice to raise the settle quiet was given."""
+    v = _judged(2, lambda e: [write("/contacts", e[:1], at=0.011)], gave_up=True)
+    assert v.status is Status.FAIL, v.summary
+    assert DROPPED not in v.summary, v.summary
+    assert (
+        "; settling stopped after 2 s without a call from the target, 30.0 s after the last "
+        "of these events was answered: the target works after it answers, but each call of "
+        "this run came at most 1.0 ms after its event's delivery was answered — it passed "
+        "these over rather than queued them, unless it works far slower than it showed"
+    ) in v.summary, v.summary
+
+
+def _mutation(field: str, event: Event, at: float = 0.005) -> Effect:
+    """``POST /graphql`` of a mutation selecting ``field`` at its root, for ``event``."""
+    query = f"mutation M($input: CustomerInput!) {{ {field}(input: $input) {{ id }} }}"
+    body = json.dumps({"query": query, "variables": {"input": {"note": event.id}}})
+    return replace(write("/graphql", [event], at=at, status=200), body=body)
+
+
+def test_two_mutations_through_one_graphql_route_are_two_expected_effects() -> None:
+    """The clean run set each customer and tagged it, both ``POST /graphql``; this run set each
+    twice (a retry) and tagged none. Counted by route, 2 of 2 ``POST /graphql``: passed."""
+    twins = [ev("zqclean", i) for i in (1, 2)]
+    clean = clean_run(twins, [_mutation(f, e) for e in twins for f in ("customerSet", "tagsAdd")])
+    events = [ev("zqrun", i) for i in (1, 2)]
+    twice = [_mutation("customerSet", e, at) for e in events for at in (0.004, 0.005)]
+    v = lost(run(events, [ok(e) for e in events], twice, tag="zqrun", baseline=clean))
+    assert v.status is Status.FAIL, v.summary
+    assert "missing POST /graphql tagsAdd for 2" in v.summary, v.summary
+    assert all("but never POST /graphql tagsAdd;" in line for line in v.evidence.lines), v
+    both = [_mutation(f, e) for e in events for f in ("tagsAdd", "customerSet")]
+    assert lost(run(events, [ok(e) for e in events], both, tag="zqrun", baseline=clean)).passed
 
 
 @pytest.mark.integration
@@ -108,3 +147,18 @@ def test_the_email_sync_updating_the_clean_runs_contacts_is_not_called_lost(
     assert v["status"] == "inconclusive", said(v)
     assert "(lost)" not in v["summary"] and ADVICE not in v["summary"], said(v)
     assert "an id this run's double had not issued (its clean run's did)" in said(v), said(v)
+
+
+@pytest.mark.integration
+def test_orders_a_circuit_breaker_dropped_are_not_called_slow(tmp_path: Path) -> None:
+    """tests/gallery/circuit_breaker.py skipping the orders its open breaker meets: each call
+    came a few ms after its order was answered, then none for 35 orders. It said 'if it works
+    slower than that … raise the settle quiet', as if a queue were still at them."""
+    shopify = {"SHOPIFY_WEBHOOK_SECRET": "shpss_foreign0writes_not0real"}  # the test's own
+    orders = "shopify:orders/create"
+    with project(tmp_path, "circuit_breaker", "/webhooks/orders", shopify, orders):
+        _, found = hazards(tmp_path, "downstream-outage", env=shopify)
+    v = found["downstream-outage"]["no_lost_events"]
+    assert v["status"] == "fail", said(v)
+    assert "it passed these over rather than queued them" in v["summary"], said(v)
+    assert "if it works slower than that" not in v["summary"], said(v)

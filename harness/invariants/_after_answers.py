@@ -1,42 +1,107 @@
-"""Does the target work after it answers? What a run's pace says of its missing effects.
+"""Does the target work after it answers, and how long after? What a run's pace says of the
+effects settling gave up on.
 
-A target that does its work before it answers (inline) made every write while a delivery of
-its event was in flight: an event it answered without its effect was dropped there and then (a
-circuit breaker that skipped the call, a renamed field it ignored, an invoice number it took for
-one it had booked), and a longer settle shows nothing more. One that answers first and works
-after (a queue, a job, a debounce) made some write once every delivery of its event had been
-answered: what it still owes may be on its way. ``no_lost_events`` tells a user to raise the
-settle quiet only in the second case (docs/troubleshooting.md, "Lost or late?").
+A target that does its work before it answers (inline) made every call while a delivery of its
+event was in flight: an event it answered without its effect was dropped there and then (a
+renamed field it ignored, an invoice number it took for one it had booked), and a longer settle
+shows nothing more. One that answers first and works after (a queue, a job, a debounce) made
+some call once every delivery of its event had been answered; how long after (its lag) tells a
+queue working through a backlog from one that passed events over at once (a circuit breaker
+whose fallback drops them). ``no_lost_events`` tells a user to raise the settle quiet only
+where the pace leaves that open (docs/troubleshooting.md, "Lost or late?").
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 
-from ..core._model import Delivery, Effect
-from ..history import delivery_rows
-from ._facts import is_write
+from ..core._model import SETTLED_MARK, Delivery, Effect
+from ..history import History, delivery_rows
+from ._unfinished import Unfinished
+
+# A target whose every call came within this share of the quiet after its answers showed no
+# pace a longer quiet could wait out.
+_BRISK = 0.1
 
 
-def works_after_answering(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> bool | None:
-    """Whether some write tied to an event came while none of that event's deliveries was in
-    flight, after one had been sent (work after the answer); None: no write was tied to an
-    event, and the pace tells nothing."""
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """``after``: some call tied to an event came once every delivery of that event had been
+    answered (None: no call was tied to an event, nothing told). ``lag``: the longest such a
+    call came after its event's last answer before it."""
+
+    after: bool | None
+    lag: float = 0.0
+
+
+def pace_of(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> Pace:
+    """How the target worked in a run of ``deliveries`` and ``effects``."""
     flights: dict[str, list[tuple[float, float]]] = {}
     for eid, sent, answered in delivery_rows(deliveries, "event_id", "sent_at", "answered_at"):
         # Unanswered (a timeout): the target may still be at it, inline.
         flights.setdefault(eid, []).append((sent, math.inf if answered is None else answered))
-    told = False
+    told = after = False
+    lag = 0.0
     for w in effects:
-        if not w.event_ids or not is_write(w):
-            continue
         for eid in w.event_ids:
             windows = flights.get(eid)
             if not windows:
                 continue
             told = True
-            started = any(sent <= w.at for sent, _ in windows)
-            if started and not any(sent <= w.at <= answered for sent, answered in windows):
-                return True
-    return None if not told else False
+            answers = [a for s, a in windows if a <= w.at]
+            if answers and not any(s <= w.at <= a for s, a in windows):
+                after = True
+                lag = max(lag, w.at - max(answers))
+    return Pace(after if told else None, lag)
+
+
+def settle_note(
+    history: History, effects: Sequence[Effect], undone: Unfinished, lost: Collection[str]
+) -> str:
+    """What settling that gave up (quiet, events still short) says of ``lost`` (the events
+    called lost): raise the quiet where the run's pace (its clean run's, where its own calls
+    name no event) leaves it open that the target was still at them; else what it shows."""
+    if undone.gave_up is None:
+        return ""
+    runs, pace = "this run", pace_of(history.deliveries, effects)
+    clean = history.baseline
+    if pace.after is None and clean is not None:
+        runs, pace = "its clean run", pace_of(clean.deliveries, clean.effects)
+    if pace.after is False:
+        return (
+            f"; every call of {runs} tied to an event came while a delivery of that event was "
+            "in flight: the target does its work before it answers, and answered these events "
+            "without it (dropped, not slow: a longer settle would show nothing more)"
+        )
+    since = _since_answered(history, lost)
+    if pace.after is None or pace.lag >= _BRISK * undone.gave_up or since is None:
+        return undone.gave_up_note()
+    return (
+        f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
+        f"{since:.1f} s after the last of these events was answered: the target works after "
+        f"it answers, but each call of {runs} came at most {_seconds(pace.lag)} after its "
+        "event's delivery was answered — it passed these over rather than queued them, "
+        "unless it works far slower than it showed (a rate limit, a schedule): then raise the "
+        "settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
+    )
+
+
+def _since_answered(history: History, lost: Collection[str]) -> float | None:
+    """How long before settling ended the last of ``lost``'s deliveries was answered; None
+    when not known (no settled mark, or none of them answered)."""
+    ended = next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
+    if ended is None or not lost:
+        return None
+    wanted = set(lost)
+    answers = [
+        a
+        for eid, a in delivery_rows(history.deliveries, "event_id", "answered_at")
+        if eid in wanted and a is not None
+    ]
+    return ended - max(answers) if answers else None
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.1f} s"

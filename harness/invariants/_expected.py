@@ -38,6 +38,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ..core._graphql import MARK as GRAPHQL_MARK
+from ..core._graphql import operation_of
 from ..core._model import Delivery, Effect, Event, Model, Outcome
 from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
@@ -169,42 +171,54 @@ class Routes:
         self._routes: list[tuple[str, str, str, RouteMatcher]] = []
         for downstream, method, path in declared:
             self._add(downstream, method, path)
+        self._declared = len(self._routes)  # the first routes: declared, named as declared
         for downstream, routes in stubs.items():
             for route in routes:
                 method, _, path = route.partition(" ")
                 # A trailing '*' covers many resources: each keeps its own normalised path.
                 if not path.endswith("*"):
                     self._add(downstream, method, path)
-        self._seen: dict[tuple[str, str, str], Request] = {}
-        self._resources: dict[tuple[str, str, str], tuple[Request, Request]] = {}
+        # (downstream, method, path) -> its request, and whether a GraphQL mutation POSTed
+        # there is named by its fields (not where the route was declared: ``expect:`` names it)
+        self._seen: dict[tuple[str, str, str], tuple[Request, bool]] = {}
+        self._resources: dict[Request, Request] = {}
 
     def _add(self, downstream: str, method: str, path: str) -> None:
         matcher = compile_route(f"{method} {path}", where="expected effects")
         self._routes.append((downstream, method, path, matcher))
 
     def of(self, effect: Effect) -> Request:
+        """The request ``effect`` is; a GraphQL mutation's named by its root fields too
+        (``POST /graphql customerSet``, as ``merges:`` spells it): two mutations through one
+        route are two requests."""
         found = (effect.downstream, effect.method, effect.path)
         known = self._seen.get(found)
         if known is None:
             known = self._seen[found] = self._request(*found)
-        return known
+        request, by_fields = known
+        if by_fields and GRAPHQL_MARK in effect.body:
+            operation = operation_of(effect.body)
+            if operation is not None and operation.kind == "mutation" and operation.fields:
+                fields = "+".join(operation.fields)
+                return request._replace(route=f"{request.route} {fields}")
+        return request
 
     def resource_of(self, effect: Effect) -> tuple[Request, Request]:
         """``of(effect)`` and the resource it writes (``same_resource``), worked out once per
-        distinct (downstream, method, path): a run may write a million times."""
-        found = (effect.downstream, effect.method, effect.path)
-        known = self._resources.get(found)
-        if known is None:
-            request = self.of(effect)
-            known = self._resources[found] = (request, same_resource(request))
-        return known
+        distinct request: a run may write a million times."""
+        request = self.of(effect)
+        resource = self._resources.get(request)
+        if resource is None:
+            resource = self._resources[request] = same_resource(request)
+        return request, resource
 
-    def _request(self, downstream: str, method: str, path: str) -> Request:
-        for name, want, template, matcher in self._routes:
+    def _request(self, downstream: str, method: str, path: str) -> tuple[Request, bool]:
+        for n, (name, want, template, matcher) in enumerate(self._routes):
             if name in (ANY_DOWNSTREAM, downstream) and route_matches(matcher, method, path):
                 # A '*' method stands for any: the effect keeps its own.
-                return Request(name, method.upper() if want == "*" else want, template)
-        return Request(downstream, method.upper(), normalise(path))
+                found = Request(name, method.upper() if want == "*" else want, template)
+                return found, n >= self._declared and found.method == "POST"
+        return Request(downstream, method.upper(), normalise(path)), method.upper() == "POST"
 
 
 # --- what the run's settings keep -------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
-from ._after_answers import works_after_answering
+from ._after_answers import settle_note
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witnesses,
@@ -144,7 +144,7 @@ def no_lost_events(facts: Facts) -> Verdict:
         lost_ids,
         [i for i in lost_ids if i not in facts.first_write],
     )
-    gave_up = _settle_note(facts, undone)
+    gave_up = _settle_note(facts, undone, lost_ids)
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
     if foreign:
         summary += f"; {plural(len(foreign), 'event')} more lack theirs, but " + foreign_text(
@@ -239,28 +239,9 @@ def _cancelled(
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, coarse_witnesses(facts, exp, shorts))
 
 
-def _settle_note(facts: Facts, undone: Unfinished) -> str:
-    """What a loss found once settling gave up (quiet, events still short) says of settling:
-    raise the quiet where the run shows the target working after it answers
-    (``_after_answers``; its clean run's pace where its own writes name no event), or nothing
-    shows how it works; else that it answered these events without their work, and a longer
-    settle would show nothing more."""
-    if undone.gave_up is None:
-        return ""
-    history = facts.history
-    runs = "this run"
-    after = works_after_answering(history.deliveries, facts.effects_in_order)
-    clean = history.baseline
-    if after is None and clean is not None:
-        runs = "its clean run"
-        after = works_after_answering(clean.deliveries, clean.effects)
-    if after is not False:
-        return undone.gave_up_note()
-    return (
-        f"; every write of {runs} tied to an event came while a delivery of that event was "
-        "in flight: the target does its work before it answers, and answered these events "
-        "without it (dropped, not slow: a longer settle would show nothing more)"
-    )
+def _settle_note(facts: Facts, undone: Unfinished, lost: Collection[str]) -> str:
+    """``_after_answers.settle_note`` of the run as judged."""
+    return settle_note(facts.history, facts.effects_in_order, undone, lost)
 
 
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
@@ -370,7 +351,7 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
         Status.FAIL,
         CLASS,
         f"{len(lost):,} of {judged} produced no effect (lost){_late_note(undone, exp, late)}"
-        f"{_settle_note(facts, undone)}{note}",
+        f"{_settle_note(facts, undone, [e.id for e in lost])}{note}",
         _lost_witnesses(facts, heapq.nsmallest(MAX_WITNESSES, lost, key=_seq)),
     )
 
@@ -408,7 +389,8 @@ def _register(facts: Facts, exp: Expectation, never_note: str, rule: str) -> Ver
         status = Status.FAIL
         head = (
             f"{len(lost):,} of {records} never got the effect of their latest accepted event "
-            f"(lost){_late_note(undone, exp, late)}{_settle_note(facts, undone)}"
+            f"(lost){_late_note(undone, exp, late)}"
+            f"{_settle_note(facts, undone, [e.id for e in lost])}"
         )
     else:  # each one may be late
         status = Status.INCONCLUSIVE
