@@ -22,7 +22,7 @@ import pytest
 
 from harness.core._model import Effect, Event, Status, Verdict
 
-from .test_expected import _settled, clean_run, ev, lost, ok, run, write
+from .test_expected import CHECKOUT, _settled, clean_run, ev, lost, ok, run, write
 from .test_gallery import SCENARIOS, said
 from .test_gallery_round8 import STRIPE, hazards, project
 
@@ -125,6 +125,19 @@ def test_two_mutations_through_one_graphql_route_are_two_expected_effects() -> N
     assert all("but never POST /graphql tagsAdd;" in line for line in v.evidence.lines), v
     both = [_mutation(f, e) for e in events for f in ("tagsAdd", "customerSet")]
     assert lost(run(events, [ok(e) for e in events], both, tag="zqrun", baseline=clean)).passed
+
+
+def test_a_graphql_route_declared_in_expect_counts_every_mutation_through_it() -> None:
+    """``expect:`` names the route, not a mutation: any mutation POSTed there is its write."""
+    expect = {"expect": {CHECKOUT: [{"method": "POST", "path": "/graphql", "count": 1}]}}
+    events = [ev("zqrun", 1), ev("zqrun", 2)]
+    made = [_mutation("customerSet", events[0]), _mutation("customerCreate", events[1])]
+    for writes, want in (
+        (made, "all 2 accepted events made"),
+        (made[:1], "missing POST /graphql "),
+    ):
+        v = lost(run(events, [ok(e) for e in events], writes, tag="zqrun", settings=expect))
+        assert want in v.summary, v.summary
 
 
 @pytest.mark.integration
