@@ -11,7 +11,9 @@ names an event (tracer values), per record when every one names at least a recor
 run (how many the run made in all). A clean run that cannot tie a request to events teaches it
 per record or per run; a run whose writes of a request do not all name an event is compared
 per record or per run too, against the sum of what its events expect — so that "30 deals
-expected, 4 made" is a loss whatever the attribution.
+expected, 4 made" is a loss whatever the attribution. A GraphQL mutation is named by its root
+fields after its route (``POST /graphql customerSet``), but where ``expect:`` declared the
+route: two mutations through one route are two requests.
 
 An item's write made by another method than its clean twin's counts for it (``same_resource``);
 so does the item's creation, where the event that created it in the clean run made none here

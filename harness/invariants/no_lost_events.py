@@ -4,7 +4,10 @@ An event's expected effects are learned from the clean run or declared (``_expec
 accepted event that lacks any of them lost work, even when it made the others (the contact
 written, the deal not). Types the clean run ignored, or declared ``none``, are not owed
 anything. Without a clean run or a declaration, any effect of the event counts (the old rule),
-and the summary says so.
+and the summary says so. An event short of a creation that wrote an item of its collection
+with an id its run's double had not issued (an earlier run's: ``_foreign_ids``) is not called
+lost; what a loss settling gave up on says of settling depends on the run's pace
+(``_after_answers``).
 """
 
 from __future__ import annotations
