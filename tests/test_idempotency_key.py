@@ -79,7 +79,7 @@ def test_a_write_the_stateful_double_replayed_for_its_key_is_said_assumed() -> N
     assert v.status is Status.PASS
     assert v.summary == (
         "no event produced a repeated effect (1 effect over 1 event); 1 repeat excused by the "
-        "Idempotency-Key alone (1 of them answered by the stateful double with the key's first "
+        "Idempotency-Key alone (all answered by the stateful double with the key's first "
         "answer, not applied), assumed harmless: no idempotency_key: declared for POST "
         "/payouts (api): 1, so its API was taken to honour the key (Stripe's does; Slack's "
         "chat.postMessage, mail APIs and most CRMs ignore it and make the repeat again); "

@@ -515,12 +515,11 @@ def _key_note(tally: _Tally, replays: Counter[tuple[str, str]]) -> str:
         return ""
     shown = ", ".join(f"{r} ({d}): {n:,}" for (d, r), n in assumed.most_common())
     downstreams = ", ".join(sorted({d for d, _ in assumed}))
-    replayed = (
-        f" ({replays.total():,} of them answered by the stateful double with the key's first "
-        "answer, not applied)"
-        if replays
-        else ""
-    )
+    replayed = ""
+    if replays:
+        which = "all" if replays == assumed else f"{replays.total():,} of them"
+        replayed = f" ({which} answered by the stateful double with the key's first answer, "
+        replayed += "not applied)"
     return (
         f"; {plural(assumed.total(), 'repeat')} excused by the Idempotency-Key alone"
         f"{replayed}, assumed harmless: no idempotency_key: declared for {shown}, so its API "
