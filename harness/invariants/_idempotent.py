@@ -105,10 +105,14 @@ class Repeats:
         keys = keys if isinstance(keys, Mapping) else {}
         self._honoured = _routes(_rule_routes(keys, KeyRule.HONOURED))
         self._ignored = _routes(_rule_routes(keys, KeyRule.IGNORED))
+        # Does any downstream say whether its API honours an Idempotency-Key?
+        self.declares_keys = bool(self._honoured or self._ignored)
 
     def key_rule(self, effect: Effect) -> KeyRule:
         """What the effect's API does with an Idempotency-Key: ignored wins where both a
         route declared honoured and one declared ignored cover it."""
+        if not self.declares_keys:
+            return KeyRule.UNDECLARED
         method = effect.method.upper()
         if self._ignored and _declared(self._ignored, effect, method, every=False):
             return KeyRule.IGNORED

@@ -43,6 +43,7 @@ from ._facts import (
     plural,
     produced,
     route_of,
+    route_text,
     unattributed_note,
     verdict,
 )
@@ -165,7 +166,8 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
     duplicates: Counter[str] = Counter()  # by method
     idempotent: Counter[str] = Counter()
     same_key = 0
-    assumed: Counter[tuple[str, str]] = Counter()
+    keyed: list[Effect] = []  # the repeats a key excused
+    declares = repeats.declares_keys
     harmful: list[str] = []
     harmless: list[str] = []
     undeclared: list[str] = []
@@ -188,10 +190,13 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
             if does is Kind.HARMLESS:
                 idempotent[method] += 1
                 harmless.append(eid)
-            elif (key := repeats.key(w)) is not None and key == earlier.header(IDEMPOTENCY_KEY):
+            elif (
+                (key := w.header(IDEMPOTENCY_KEY)) is not None
+                and key == earlier.header(IDEMPOTENCY_KEY)
+                and not (declares and repeats.key_rule(w) is KeyRule.IGNORED)
+            ):
                 same_key += 1
-                if repeats.key_rule(w) is KeyRule.UNDECLARED:
-                    assumed[(w.downstream, route_of(w))] += 1
+                keyed.append(w)
                 harmless.append(eid)
             elif does is Kind.UNDECLARED:
                 undeclared.append(eid)
@@ -215,9 +220,17 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
                 doubt = True
             else:
                 same_key += 1
-                if repeats.key_rule(w) is KeyRule.UNDECLARED:
-                    assumed[(w.downstream, route_of(w))] += 1
+                keyed.append(w)
         (harmful if bad else undeclared if doubt else harmless).append(eid)
+    # Counted by route at the end: a route per repeat would cost a regular expression each.
+    assumed: Counter[tuple[str, str]] = Counter()
+    at = Counter(
+        (w.downstream, w.method, w.path)
+        for w in keyed
+        if not declares or repeats.key_rule(w) is KeyRule.UNDECLARED
+    )
+    for (downstream, method, path), n in at.items():
+        assumed[(downstream, route_text(method, path))] += n
     return _Tally(duplicates, idempotent, same_key, assumed, harmful, harmless, undeclared, patches)
 
 
