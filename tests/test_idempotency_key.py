@@ -86,6 +86,11 @@ def test_a_write_the_stateful_double_replayed_for_its_key_is_said_assumed() -> N
         "declare `idempotency_key: honoured` or `ignored` on downstream api (see "
         "docs/invariants.md)"
     )
+    assert v.evidence.lines == (
+        "POST /payouts (api) eff_1b: 1 write answered by the stateful double with the first "
+        "answer for the same Idempotency-Key, assumed honoured by its API",
+    )
+    assert v.evidence.effect_ids == ("eff_1b",)
     honoured = one(declared(h, {"honoured": ["POST /payouts"]}), "no_duplicate_effects")
     assert honoured.summary == "no event produced a repeated effect (1 effect over 1 event)"
 

@@ -242,7 +242,8 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     repeats = Repeats(facts.history.info.settings)
     tally = _tally(facts, facts.second_write.items(), repeats)
     harmless = _harmless_text(tally)
-    keys = _key_note(tally, _assumed_replays(facts, repeats))
+    replays = _assumed_replays(facts, repeats)
+    keys = _key_note(tally, replays)
     note = keys + unattributed_note(facts)
     events = len(facts.history.events)
     within = repeated_within(facts, repeats)
@@ -300,7 +301,11 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     if compressed:
         seen += f"; {compressed}"
     return verdict(
-        NAME, Status.PASS, CLASS, seen + note, _witnesses(facts, tally.harmless, repeats)
+        NAME,
+        Status.PASS,
+        CLASS,
+        seen + note,
+        [*_witnesses(facts, tally.harmless, repeats), *_replay_witnesses(replays)],
     )
 
 
@@ -507,22 +512,36 @@ def _harmless_text(tally: _Tally, *, short: bool = False) -> str:
     return "; ".join(parts)
 
 
-def _assumed_replays(facts: Facts, repeats: Repeats) -> Counter[tuple[str, str]]:
-    """(downstream, route) -> the writes a stateful double answered with their key's first
-    answer (changing nothing, so never a repeat here) where no ``idempotency_key:`` says the
-    API honours the key."""
+def _assumed_replays(facts: Facts, repeats: Repeats) -> dict[tuple[str, str], list[str]]:
+    """(downstream, route) -> the ids of the writes a stateful double answered with their
+    key's first answer (changing nothing, so never a repeat here) where no
+    ``idempotency_key:`` says the API honours the key."""
     replayed = key_replays(facts.history)
-    found: Counter[tuple[str, str]] = Counter()
+    found: dict[tuple[str, str], list[str]] = {}
     if replayed:
         for e in facts.history.effects:
             if e.id in replayed and repeats.key_rule(e) is KeyRule.UNDECLARED:
-                found[(e.downstream, route_of(e))] += 1
+                found.setdefault((e.downstream, route_of(e)), []).append(e.id)
     return found
 
 
-def _key_note(tally: _Tally, replays: Counter[tuple[str, str]]) -> str:
+def _replay_witnesses(replays: dict[tuple[str, str], list[str]]) -> list[Witness]:
+    """Per route, the writes the stateful double replayed for their key, assumed honoured."""
+    return [
+        Witness(
+            f"{route} ({downstream}) {id_list(ids)}: {plural(len(ids), 'write')} answered by "
+            "the stateful double with the first answer for the same Idempotency-Key, assumed "
+            "honoured by its API",
+            effect_ids=tuple(ids[:MAX_IDS]),
+        )
+        for (downstream, route), ids in sorted(replays.items(), key=lambda item: -len(item[1]))
+    ]
+
+
+def _key_note(tally: _Tally, replay_ids: dict[tuple[str, str], list[str]]) -> str:
     """``; 3 repeats excused by their Idempotency-Key alone …``: where the verdict took a key
     as honoured because nothing said whether its API honours it."""
+    replays = Counter({route: len(ids) for route, ids in replay_ids.items()})
     assumed = tally.assumed + replays
     if not assumed:
         return ""
