@@ -410,7 +410,12 @@ def verdict(
 
 def route_of(effect: Effect) -> str:
     """``POST /deals/{id}``: an effect's method and path, resource ids made ``{id}``."""
-    return f"{effect.method.upper()} {_RESOURCE_ID.sub('{id}', effect.path.partition('?')[0])}"
+    return route_text(effect.method, effect.path)
+
+
+def route_text(method: str, path: str) -> str:
+    """``POST /deals/{id}`` for a request's method and path (its query left out)."""
+    return f"{method.upper()} {_RESOURCE_ID.sub('{id}', path.partition('?')[0])}"
 
 
 def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:
