@@ -71,11 +71,11 @@ class Split:
     baseline_aside: Aside
     # id() of each item -> (its place in its call, from 1; its call's items): the items are
     # made here and held by ``history``, so their ids stand as long as it does.
-    places: dict[int, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[int, tuple[int, int]] = field(default_factory=dict)
 
-    def place(self, item: Effect) -> str:
+    def position(self, item: Effect) -> str:
         """``item 3 of 10`` for an item of a batch call, else ""."""
-        found = self.places.get(id(item))
+        found = self.positions.get(id(item))
         return f"item {found[0]:,} of {found[1]:,}" if found else ""
 
     def note(self, records: int) -> str:
@@ -135,7 +135,7 @@ def in_order(history: History) -> Split | None:
         return None
     lists, aside = found
     mine = run.split(lists, aside)
-    return Split(mine, tuple(sorted(lists)), run.aside, Aside(), run.places)
+    return Split(mine, tuple(sorted(lists)), run.aside, Aside(), run.positions)
 
 
 def _routes(runs: Sequence[_Run]) -> tuple[dict[str, tuple[Step, ...]], set[str]] | None:
@@ -166,7 +166,7 @@ class _Run:
         # What cannot be told apart kept as one write (``in_order``), not left out; and each
         # item's place in its call.
         self.whole = whole
-        self.places: dict[int, tuple[int, int]] = {}
+        self.positions: dict[int, tuple[int, int]] = {}
         # A write naming events of several records: a batch. (One naming several events of one
         # record is that record's state: a contact holding the names its updates brought.)
         self.candidates = [
@@ -227,11 +227,13 @@ class _Run:
                     effects.append(e)
             else:
                 effects.append(e)
+        if self.whole:  # for an order: the final state is not read
+            return replace(self.history, effects=effects)
         return replace(self.history, effects=effects, states=self._states(places, items))
 
     def _items(self, write: Effect, elements: list[Any]) -> Iterator[Effect]:
         w = write
-        places = self.places if self.whole else None
+        positions = self.positions if self.whole else None
         for n, element in enumerate(elements, 1):
             body = _text(element)
             ids, key = self.named(body)
@@ -249,8 +251,8 @@ class _Run:
                 w.id, w.downstream, w.at, w.method, w.path, w.headers, body, w.status, ids,
                 record, w.committed,
             )  # fmt: skip
-            if places is not None:
-                places[id(item)] = (n, len(elements))
+            if positions is not None:
+                positions[id(item)] = (n, len(elements))
             yield item
 
     def _states(

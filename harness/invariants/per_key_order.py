@@ -267,7 +267,7 @@ def per_key_order(facts: Facts) -> Verdict:
     if batches is not None:  # judged by their items (_batch_items)
         facts = Facts(batches.history)
     register = facts.history.info.model is Model.REGISTER
-    walk = _walk(facts, not register, batches.places if batches is not None else {})
+    walk = _walk(facts, not register, batches.positions if batches is not None else {})
     note = (
         _untold_note(walk, facts)
         + _objects_note(walk)
@@ -448,5 +448,5 @@ def _witness(v: _Violation, register: bool, batches: Split | None) -> Witness:
 
 def _ref(effect: Effect, batches: Split | None) -> str:
     """``eff_3``, or ``eff_3 item 2 of 10`` for a batch call's item."""
-    place = batches.place(effect) if batches is not None else ""
-    return f"{effect.id} {place}" if place else effect.id
+    position = batches.position(effect) if batches is not None else ""
+    return f"{effect.id} {position}" if position else effect.id
