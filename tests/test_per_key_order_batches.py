@@ -144,11 +144,27 @@ def test_an_item_naming_several_records_is_judged_as_one_write_and_said() -> Non
     assert v.summary == (
         "no record went back to an older state (2 records, 4 effects checked)"
         + JUDGED
-        + "; 1 batch item naming events of several records (or none) judged as one write each, "
-        "by each record's oldest event in it: the order inside not seen (check that each item "
-        "of a batch call carries its event's id or its record's key, as sent)"
+        + "; 1 batch item naming events of several records judged as one write each, by each "
+        "record's oldest event in it: the order inside not seen (check that each item of a "
+        "batch call carries its event's id or its record's key, as sent)"
     ), v.summary
     # Its oldest event of contact 0 older than what the call's first element wrote: failed.
     merged = {"ids": ["con_zqaaaaak0", "con_zqaaaaak1"], "names": "zqaaaaae0 zqaaaaae3"}
     calls = [call(MINE, "eff_1", 1.0, [*items(2, 1), merged])]
     assert judged(calls, Model.REGISTER).status is Status.FAIL
+
+
+def test_an_item_naming_no_event_of_the_run_orders_nothing_and_is_said() -> None:
+    # Another run's contact left in a join (its clean run's tail) rides in this run's call.
+    theirs = {"id": "ada@example.org", "properties": {"name": "Ada zqbbbbbe7"}}
+    calls = [
+        call(MINE, "eff_1", 1.0, [*items(0, 1), theirs]),
+        call(MINE, "eff_2", 2.0, items(2, 3)),
+    ]
+    v = judged(calls, Model.REGISTER)
+    assert v.status is Status.PASS, v.summary
+    assert v.summary == (
+        "no record went back to an older state (2 records, 4 effects checked)"
+        + JUDGED
+        + "; 1 batch item naming no event nor record of this run not judged: nothing to order"
+    ), v.summary

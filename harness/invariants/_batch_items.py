@@ -58,6 +58,7 @@ class Aside:
 
     records: set[str] = field(default_factory=set)
     elements: int = 0  # elements naming no record, or several
+    merged: int = 0  # of those, the elements naming events of several records
     writes: int = 0  # writes to a route with calls of several records and no list of items
 
 
@@ -241,6 +242,7 @@ class _Run:
             if len(records) != 1:
                 self.aside.records |= records
                 self.aside.elements += 1
+                self.aside.merged += len(records) > 1
                 if not (self.whole and ids):
                     continue
                 record = None  # kept whole: one write of several records (``in_order``)

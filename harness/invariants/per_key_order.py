@@ -363,8 +363,8 @@ def _batches_note(batches: Split) -> str:
         )
     aside = batches.aside
     parts = []
-    if aside.elements:
-        parts.append(f"{plural(aside.elements, 'batch item')} naming events of several records")
+    if aside.merged:
+        parts.append(f"{plural(aside.merged, 'batch item')} naming events of several records")
     if aside.writes:
         parts.append(
             f"{plural(aside.writes, 'write')} to a route whose calls name events of several "
@@ -372,9 +372,15 @@ def _batches_note(batches: Split) -> str:
         )
     if parts:
         text += (
-            f"; {' and '.join(parts)} (or none) judged as one write each, by each record's "
-            "oldest event in it: the order inside not seen (check that each item of a batch "
-            "call carries its event's id or its record's key, as sent)"
+            f"; {' and '.join(parts)} judged as one write each, by each record's oldest event "
+            "in it: the order inside not seen (check that each item of a batch call carries "
+            "its event's id or its record's key, as sent)"
+        )
+    nameless = aside.elements - aside.merged
+    if nameless:
+        text += (
+            f"; {plural(nameless, 'batch item')} naming no event nor record of this run not "
+            "judged: nothing to order"
         )
     return text
 
