@@ -263,7 +263,9 @@ def per_key_order(facts: Facts) -> Verdict:
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None:
         return gap
-    batches = in_order(facts.history)
+    # A batch call names events of several records: a run with no write naming two events
+    # has none, and is not looked at again.
+    batches = in_order(facts.history) if facts.several_events_writes else None
     if batches is not None:  # judged by their items (_batch_items)
         facts = Facts(batches.history)
     register = facts.history.info.model is Model.REGISTER
