@@ -1,14 +1,16 @@
-"""What judging a batch call by its items costs final_state_matches_baseline, against its peer.
+"""What judging a batch call by its items costs an invariant, against its peer.
 
     python benchmarks/bench_batches.py                  # 30,000 contact updates
     python benchmarks/bench_batches.py --events 100000
+    python benchmarks/bench_batches.py --invariant per_key_order
 
 Two register runs of N contact updates (3 a contact) and their clean runs, in memory, judged by
-final_state_matches_baseline alone, best of ``--runs`` rounds each, one after the other in this
-process: the peer writes one ``PUT /contacts/{id}`` per event; the batched run writes the same
-contacts ten to a ``POST /contacts/batch/upsert`` call, grouped otherwise than its clean run
-(which writes five to a call), so each call is judged by its items (``invariants/_batch_items``).
-Printed: CPU seconds and µs per event for each, the batched over the peer, and both verdicts.
+final_state_matches_baseline (or ``--invariant``) alone, best of ``--runs`` rounds each, one
+after the other in this process: the peer writes one ``PUT /contacts/{id}`` per event; the
+batched run writes the same contacts ten to a ``POST /contacts/batch/upsert`` call, grouped
+otherwise than its clean run (which writes five to a call), so each call is judged by its items
+(``invariants/_batch_items``). Printed: CPU seconds and µs per event for each, the batched over
+the peer, and both verdicts.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from harness.core._model import Delivery, Effect, Event, Model, Outcome, Verdict
 from harness.core._scenario import InvariantSpec
 from harness.history import History, RunInfo
 from harness.invariants import judge
-
-NAME = "final_state_matches_baseline"
 
 
 def run(tag: str, n: int, batch: int) -> History:
@@ -62,14 +62,14 @@ def run(tag: str, n: int, batch: int) -> History:
     return History(info, events, deliveries, effects)
 
 
-def timed(n: int, batch: int, clean_batch: int, runs: int) -> tuple[float, Verdict]:
+def timed(name: str, n: int, batch: int, clean_batch: int, runs: int) -> tuple[float, Verdict]:
     best, found = float("inf"), None
     for _ in range(runs):
         mine, base = run("zqaaaaa", n, batch), run("zqbbbbb", n, clean_batch)
         mine.info = replace(mine.info, settings={**mine.info.settings, "baseline": "s@zqbbbbb"})
         mine.baseline = base
         start = time.process_time()
-        [found] = judge(mine, [InvariantSpec(NAME)])
+        [found] = judge(mine, [InvariantSpec(name)])
         best = min(best, time.process_time() - start)
     assert found is not None
     return best, found
@@ -79,11 +79,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--runs", type=int, default=3, help="rounds of each (best is kept)")
+    parser.add_argument("--invariant", default="final_state_matches_baseline")
     opts = parser.parse_args()
     n = max(opts.events - opts.events % 30, 30)
     print(machine_line())
-    peer, peer_verdict = timed(n, 1, 1, opts.runs)
-    batched, verdict = timed(n, 10, 5, opts.runs)
+    peer, peer_verdict = timed(opts.invariant, n, 1, 1, opts.runs)
+    batched, verdict = timed(opts.invariant, n, 10, 5, opts.runs)
     for label, cpu, v in (
         ("one PUT an event", peer, peer_verdict),
         ("calls of 10 items", batched, verdict),
@@ -92,7 +93,10 @@ def main() -> None:
             f"{label:>18}: {cpu:6.2f} CPU-s, {cpu / n * 1e6:5.1f} µs an event; "
             f"{v.status.value}: {v.summary[:100]}"
         )
-    print(f"{n:,} events; judged by their items: {batched / peer:.2f}x the peer's CPU")
+    print(
+        f"{n:,} events, {opts.invariant}; judged by their items: {batched / peer:.2f}x the "
+        "peer's CPU"
+    )
 
 
 if __name__ == "__main__":

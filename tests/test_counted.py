@@ -41,6 +41,19 @@ def test_each_synthetic_order_has_its_own_number_and_name_in_each_run(way: str) 
 
 
 @pytest.mark.parametrize("way", ["text", "objects"])
+def test_an_id_of_one_digit_is_counted_each_orders_and_each_runs_own(way: str) -> None:
+    """Shopify's order ``number`` (1 in the example: the order's place in the shop's count) is
+    id-named, and an id is drawn keeping its first digit: a one-digit id came out 1 in every
+    order of every run, and the tracer left 1 alone ("no bit to flip"). It is counted now,
+    and 1 is renumbered as any short number is: the first order's too."""
+    runs = [_orders("shopify:orders/create", tag, way) for tag in TAGS]
+    for orders in runs:
+        assert len({p["number"] for p in orders}) == 12, [p["number"] for p in orders]
+    first, second = ({p["number"] for p in orders} for orders in runs)
+    assert not first & second, (first, second)
+
+
+@pytest.mark.parametrize("way", ["text", "objects"])
 def test_an_updated_order_keeps_its_number(way: str) -> None:
     """``orders/updated``: the record is the order (its ``id``), so its number is counted per
     order, the same in each of its updates."""

@@ -12,10 +12,13 @@ run now sends each event once the previous one's work is done (engine/_pace).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from harness.history import History, load_all
 
 from .conftest import harness
 from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
@@ -128,6 +131,18 @@ def test_an_issue_whose_ticket_id_was_lost_is_not_found_in_the_clean_runs_memory
     assert "missing PATCH /tickets/{id}" in lost["summary"], said(lost)
 
 
+def _overtaken(history: History, record: str) -> bool:
+    """Did two deliveries of ``record``'s events reach the target together (one sent before
+    another, of another event, was answered)?"""
+    ids = {e.id for e in history.events if e.key == record}
+    spans = sorted(
+        (d.sent_at, d.answered_at or float("inf"), d.event_id)
+        for d in history.deliveries
+        if d.event_id in ids
+    )
+    return any(b[0] < a[1] and a[2] != b[2] for i, a in enumerate(spans) for b in spans[i + 1 :])
+
+
 def test_a_sync_keeping_tickets_by_issue_number_meets_each_run_s_issues_as_new(
     tmp_path: Path,
 ) -> None:
@@ -141,8 +156,18 @@ def test_a_sync_keeping_tickets_by_issue_number_meets_each_run_s_issues_as_new(
     with automation("issue_tickets", "/hooks/github", GITHUB) as target:
         _, report = run(target, str(SCENARIOS / "github-issues-many.yaml"), tmp_path, env=GITHUB)
     judged = verdicts(report)
-    for name in ("no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"):
+    for name in ("no_lost_events", "no_duplicate_effects"):
         assert judged[name]["status"] == "pass", said(judged[name])
+    state = judged["final_state_matches_baseline"]
+    if state["status"] != "pass":
+        # Its events 10 ms apart and redelivered within a second: on a loaded machine two of an
+        # issue's can reach the sync together and land in either order, and the issue ends on
+        # the older one's title — a stale state it would reach in production too, rightly
+        # failed. Only such issues may fail.
+        assert state["status"] == "fail", said(state)
+        [h] = load_all(tmp_path / "journal.db")
+        for record in re.findall(r"record (\S+) \(the final state\)", said(state)):
+            assert _overtaken(h, record), (record, said(state))
 
 
 def test_a_ticket_created_by_a_later_event_after_the_opening_was_refused_is_not_lost(

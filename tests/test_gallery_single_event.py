@@ -60,8 +60,11 @@ def test_orders_acknowledged_unpaid_are_found_lost(tmp_path: Path) -> None:
     unpaid = {e.id for e in h.events if e.id in accepted and e.key not in paid}
     assert unpaid, "every order accepted was paid"
     recovers = found["recovers_after_outage"]
-    assert recovers["status"] == "fail", said(recovers)
-    assert set(recovers["evidence"]["events"]) <= unpaid, said(recovers)
+    refused = {d.event_id for d in h.deliveries if d.outcome is not Outcome.OK}
+    if recovers["status"] == "fail":
+        assert set(recovers["evidence"]["events"]) <= unpaid, said(recovers)
+    else:  # on a loaded machine every order the outage refused may have been a paid one
+        assert recovers["status"] == "pass" and not refused & unpaid, said(recovers)
     lost = found["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert set(lost["evidence"]["events"]) <= unpaid, said(lost)

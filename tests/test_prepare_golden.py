@@ -100,15 +100,17 @@ def library_scenario(name: str) -> Scenario:
 # both renumbered per run as ids (``drive._vary.COUNTED``: 1001 and "#1001" in every order before);
 # Stripe's invoice and Shopify's updated order again when an upper-case id led by a digit (an
 # invoice ``number``'s prefix ``6C2E1A3B``, a tracking number ``1Z2345E6…``) became an id
-# (``drive._vary.ID_TOKEN``: every invoice had the example's "6C2E1A3B-0002" before).
+# (``drive._vary.ID_TOKEN``: every invoice had the example's "6C2E1A3B-0002" before); the two
+# Shopify ones again when an id of one digit (an order's ``number`` 1) was counted per order and
+# 1 renumbered per run as any short number is (``_tracer.renumbered``: 1 in every order before).
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "6bffef80929b70e9",
     "github:issues": "eff48f5a90e47c44",
     "github:pull_request": "e5c59cb15ebdcaf8",
     "github:push": "7e32bb29d8007828",
     "hubspot:contact.propertyChange": "2ae351f2f8c6e0a9",
-    "shopify:orders/create": "1d7ea283cdfce37a",
-    "shopify:orders/updated": "533e2a986684803e",
+    "shopify:orders/create": "f77134371b86f5f4",
+    "shopify:orders/updated": "6e885e10764475f8",
     "slack:event_callback": "3906149dcf1a1027",
     "standard-webhooks:contact.updated": "6708dcbb71f75f34",
     "stripe:checkout.session.completed": "351e995a067bd735",

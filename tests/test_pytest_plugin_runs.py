@@ -46,7 +46,13 @@ def test_fragile_demo_fails_with_evidence_over_real_sockets(
     demo_project: pytest.Pytester, fragile: Automation
 ) -> None:
     result = demo_project.runpytest(*against(fragile, "--harness-report", "fragile.json"))
-    result.assert_outcomes(passed=4, failed=1)
+    # It forwards each delivery inline as it comes: where a loaded machine lets two events of a
+    # record overtake each other, per_key_order fails too, rightly.
+    outcomes = result.parseoutcomes()
+    failed = [line for line in result.outlines if line.startswith("FAILED ")]
+    assert outcomes["passed"] + outcomes["failed"] == 5, outcomes
+    assert any("::no_duplicate_effects" in line for line in failed), failed
+    assert all(("::no_duplicate_effects" in f) or ("::per_key_order" in f) for f in failed), failed
     result.stdout.fnmatch_lines(
         [
             "no_duplicate_effects FAILED (silent): 8 of 8 events produced duplicate effects*",

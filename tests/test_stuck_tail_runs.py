@@ -33,7 +33,7 @@ SCENARIO = str(SCENARIOS / "stripe-checkouts-first-retried.yaml")
 HELD = (
     "6 of 16 accepted events lack expected effects, but their clean twins were among the clean "
     "run's last events of their type, which made no effect there either though it acted on all "
-    "the others, and no event of their type acted after them here"
+    "the others: an automation that holds its last events until more come"
 )
 
 

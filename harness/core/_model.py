@@ -166,6 +166,11 @@ FAULT_MARK = "fault"
 """The Mark of a call a fault window answered — refused, reset, held, failed after committing or
 delayed (detail: JSON ``{"effect": id, "fault": n}``, n the fault's position among the run's
 faults); what ``recovers_after_outage`` reads to know the outage met the automation."""
+KEY_REPLAY_MARK = "key-replay"
+"""The Mark of a write a stateful double answered with the first answer given to its
+Idempotency-Key, changing nothing (detail: JSON ``{"effect": id}``): a repeat only the key
+excused, which ``no_duplicate_effects`` names where no ``idempotency_key:`` says the API
+honours the key."""
 FAULT_MARKS = "fault_marks"
 """The run setting that says its doubles kept a FAULT_MARK for each call a fault answered
 (journals written before did not: their calls are judged by their answers alone)."""

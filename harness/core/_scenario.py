@@ -154,6 +154,13 @@ class DownstreamSpec:
     # Routes whose writes add to the resource each time, as Notion's
     # PATCH /v1/blocks/{id}/children does: a repeat is a duplicate, however identical.
     appends: tuple[str, ...] = ()
+    # Routes ('POST /v1/charges', '* /*' for all) whose API deduplicates a write repeated with
+    # the same Idempotency-Key, as Stripe's does, and routes whose API ignores the key, as
+    # Slack's chat.postMessage does: there the double applies each repeat and
+    # no_duplicate_effects counts it. A route in neither: the double honours the key and the
+    # verdict says it assumed so. Both match: ignored.
+    key_honoured: tuple[str, ...] = ()
+    key_ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ Inside a fault window (``faults``, on the run's clock) the FaultPlan decides the
 instead: an error status, a 429 with Retry-After, a held call, a reset connection, a slow
 answer, or a write that takes effect and is then answered with an error.
 A ``stateful`` double answers what no stub route matches from its ResourceStore
-(``_resources``): a small REST API in memory, honouring Idempotency-Key. A pass-through double
+(``_resources``): a small REST API in memory, honouring Idempotency-Key but on the routes its
+spec says the API ignores the key on (``key_ignored``). A pass-through double
 (``forward_to``) forwards what no stub route matches to the real API (``_forward``) and
 answers with its answer, faults applied on the way.
 A downstream with ``auth`` answers its token endpoint and refuses calls without a live
@@ -38,7 +39,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..core._errors import DownstreamBindError, InputError, OutputError, UnsafeTargetError
-from ..core._model import FAULT_MARK, FORWARDED_MARK, JSON, Effect, Fault
+from ..core._model import FAULT_MARK, FORWARDED_MARK, JSON, KEY_REPLAY_MARK, Effect, Fault
 from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
@@ -49,7 +50,7 @@ from ._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Checked, Contract
 from ._faults import Action, FaultPlan
 from ._forward import REDACTED, Forwarder, RealAnswer, journal_headers, journal_target
 from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
-from ._routes import compile_path
+from ._routes import compile_path, compile_route, route_matches
 from ._shapes import Shapes
 
 _log = logging.getLogger("harness.downstream")
@@ -126,6 +127,11 @@ class Downstream:
         else:
             self._store = carried.store(spec.name) if carried is not None else ResourceStore()
         self._page_size = spec.page_size
+        # Routes whose API ignores an Idempotency-Key: the store applies each repeat there.
+        self._key_ignored = tuple(
+            compile_route(r, where=f"downstream {spec.name!r}, idempotency_key.ignored")
+            for r in spec.key_ignored
+        )
         where = f"downstream {spec.name!r}"
         self._gate = (
             Gate(spec.auth, scale=time_scale, tokens=issued(spec.name), where=where)
@@ -254,8 +260,12 @@ class Downstream:
             return web.Response(status=route.status, body=body, headers=compiled.headers)
         if stateful and action.committed and self._store is not None:
             # Commit-then-fail: the write takes effect in the store, then the caller is failed.
-            stored = self._store.handle(method, request.path, text, _idempotency_key(headers))
+            key = self._idempotency_key(method, request.path, headers)
+            stored = self._store.handle(method, request.path, text, key)
             action = replace(action, committed=stored.committed)
+            return await self._fault_answer(
+                request, action, at, method, target, headers, text, replayed=stored.replayed
+            )
         return await self._fault_answer(request, action, at, method, target, headers, text)
 
     async def _forwarded_answer(
@@ -307,11 +317,15 @@ class Downstream:
             method,
             path,
             text,
-            _idempotency_key(headers),
+            self._idempotency_key(method, path, headers),
             query=target.partition("?")[2],
             page_size=self._page_size,
         )
-        self._record(at, method, target, headers, text, answer.status, answer.committed, action)
+        effect_id = self._record(
+            at, method, target, headers, text, answer.status, answer.committed, action
+        )
+        if answer.replayed:
+            self._key_replayed(effect_id)
         if action is not None and action.delay > 0:  # a slow fault
             await asyncio.sleep(action.delay)
         if answer.body is None:
@@ -321,6 +335,16 @@ class Downstream:
             extra["Idempotent-Replayed"] = "true"
         body = self._reshaped(method, path, at, answer.body)
         return web.json_response(body, status=answer.status, headers=extra)
+
+    def _idempotency_key(self, method: str, path: str, headers: dict[str, str]) -> str | None:
+        """The request's Idempotency-Key, whatever its case; None where there is none or the
+        API ignores it (``key_ignored``): a repeat is then applied again, as that API does."""
+        if any(route_matches(r, method, path) for r in self._key_ignored):
+            return None
+        for name, value in headers.items():
+            if name.lower() == "idempotency-key":
+                return value
+        return None
 
     def _token_answer(self, text: str) -> web.StreamResponse:
         """A call to the token endpoint: a mark, not an effect (no event caused it)."""
@@ -373,9 +397,14 @@ class Downstream:
         headers: dict[str, str],
         text: str,
         real: RealAnswer | None = None,
+        *,
+        replayed: bool = False,
     ) -> web.StreamResponse:
+        """``replayed``: the store answered the write with its key's first answer."""
         if action.reset:
-            self._record(at, method, target, headers, text, 0, action.committed, action)
+            effect_id = self._record(at, method, target, headers, text, 0, action.committed, action)
+            if replayed:
+                self._key_replayed(effect_id)
             _reset(request)
             # Nothing reaches the caller: the connection is gone before this is written.
             return web.Response(status=500)
@@ -385,10 +414,19 @@ class Downstream:
         )
         if real is not None:  # forwarded first: what the real API said, the caller never saw
             self._forwarded(effect_id, real)
+        if replayed:
+            self._key_replayed(effect_id)
         if action.delay > 0:
             await asyncio.sleep(action.delay)
         answer = {"error": f"harness fault on downstream {self._name!r}: {action.fault.mode}"}
         return web.json_response(answer, status=status, headers=dict(action.headers))
+
+    def _key_replayed(self, effect_id: str) -> None:
+        if self._on_mark is not None:
+            try:
+                self._on_mark(KEY_REPLAY_MARK, json.dumps({"effect": effect_id}))
+            except OutputError:
+                pass  # as for the effect: the run stops and says so; the target gets its answer
 
     def _forwarded(self, effect_id: str, real: RealAnswer) -> None:
         if self._on_mark is not None:
@@ -520,14 +558,6 @@ def _compile_route(route: Route, *, where: str, default: bool = False) -> _Compi
         headers=headers,
         default=default,
     )
-
-
-def _idempotency_key(headers: dict[str, str]) -> str | None:
-    """The request's Idempotency-Key header, whatever its case."""
-    for name, value in headers.items():
-        if name.lower() == "idempotency-key":
-            return value
-    return None
 
 
 async def _read_body(request: web.BaseRequest) -> tuple[bytes, bool]:

@@ -23,7 +23,9 @@ A store can start from given resources (``records``: what a year's earlier month
 
 ``Idempotency-Key`` works as Stripe's does: a write repeated with the same key on the same
 downstream gets the first answer again (``Idempotent-Replayed: true``) and does not change the
-store; the same key on a different request is refused with 400.
+store; the same key on a different request is refused with 400. Where the API ignores the key
+(a downstream's ``idempotency_key: ignored`` routes), the double passes none: each repeat is
+applied again.
 """
 
 from __future__ import annotations

@@ -238,7 +238,7 @@ class TextTemplate:
         owned: list[tuple[int, str]] = []
         for n in self._owned:
             value = filled[n]
-            if type(value) is int and value > 1:
+            if type(value) is int and value > 0:
                 moved = renumbered(value, mask)
                 owned.append((n, str(moved)))
                 if moved != value:

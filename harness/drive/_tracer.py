@@ -289,7 +289,8 @@ _WIDE = 31  # ... the numbers of this many bits (an int4 still), a block of them
 def renumbered(n: int, mask: int) -> int:
     """``n`` as this run's number: the bits below its top one flipped by ``mask``, except
     those a double drops (above 2**53): one-to-one within a run, and a number a float mangles
-    stays one it mangles (the big-number hazards). 0 and 1 have no bit to flip.
+    stays one it mangles (the big-number hazards). 0 stays 0; 1 has no bit to flip, and is
+    moved into the block as any short number is (a first order's ``number`` 1 was 1 in every run).
 
     A number of 17 bits or more keeps its bit length. A shorter one has too few values to be
     another in every run — an issue's ``number`` 1347 came out the same in two runs once in
@@ -298,10 +299,10 @@ def renumbered(n: int, mask: int) -> int:
     the 31-bit numbers chosen by ``mask`` (one in 16,384 blocks): ``1347`` becomes a 10-digit
     number. A 31-bit number the flip lands in that block takes the place the short one left."""
     bits = n.bit_length()
+    if bits == 0:
+        return n
     low = max(0, bits - 53)  # what float(n) rounds away
     span = bits - 1 - low
-    if span <= 0:
-        return n
     flipped = n ^ ((mask & ((1 << span) - 1)) << low)
     if _SHORT < bits != _WIDE:
         return flipped
@@ -309,7 +310,7 @@ def renumbered(n: int, mask: int) -> int:
     if bits <= _SHORT:
         return block | flipped
     moved = flipped - block
-    return moved if 1 < moved < 1 << _SHORT else flipped
+    return moved if 0 < moved < 1 << _SHORT else flipped
 
 
 def renumbering(old_id: str, new_id: str, old_key: str, new_key: str) -> dict[int, int]:
@@ -408,7 +409,7 @@ class _Rewrite:
     def owned(self, n: int) -> int:
         """An integer under an id-named field, renumbered for this run (an id or key the
         event holds as a number the same way, ``_token_id``)."""
-        if not self.mask or n <= 1:
+        if not self.mask or n < 1:
             return n
         made = renumbered(n, self.mask)
         if made != n:

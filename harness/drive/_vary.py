@@ -142,7 +142,9 @@ def _is_time_name(name: str) -> bool:
 def _int_kind(name: str, value: int) -> tuple[str, str] | None:
     if is_big(value):
         return "big", ""
-    if name.lower() in COUNTED and value > 0:
+    if value > 0 and (name.lower() in COUNTED or (id_named(name) and value < 10)):
+        # An id of one digit (Shopify's order ``number`` 1) keeps its first digit when drawn,
+        # so it would be the same in every event: it is counted instead, as an order's is.
         return "counted", ""
     if _is_time_name(name):
         if _SECONDS[0] <= value < _SECONDS[1]:

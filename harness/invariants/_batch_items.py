@@ -20,6 +20,13 @@ one resource, which is not the state a real batch API leaves, so that resource i
 Set aside, with the records they name (not judged, and said): an element naming events of
 several records, or none and no record; a write naming events of several records that holds no
 such list (a batch whose items cannot be told apart).
+
+``per_key_order`` reads one run's batch calls alike (``in_order``): each item a write of its
+own, at its call's time, standing where it stands in the call (an upsert applies them in
+order). What cannot be told apart record by record is kept whole there, one write naming the
+events of several records, as such a write always was: judged by its oldest event per record
+against what came before, its inside unseen; dropping it would move its events' first writes
+to later ones.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ class Aside:
 
     records: set[str] = field(default_factory=set)
     elements: int = 0  # elements naming no record, or several
+    merged: int = 0  # of those, the elements naming events of several records
     writes: int = 0  # writes to a route with calls of several records and no list of items
 
 
@@ -58,10 +66,18 @@ class Aside:
 class Split:
     """The run and its baseline with their batch writes as items; what was set aside in each."""
 
-    history: History  # its ``baseline`` split alike
+    history: History  # its ``baseline`` split alike (``split``)
     routes: tuple[str, ...]  # the batch routes, as ``route_of`` writes them
     aside: Aside
     baseline_aside: Aside
+    # id() of each item -> (its place in its call, from 1; its call's items): the items are
+    # made here and held by ``history``, so their ids stand as long as it does.
+    positions: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, item: Effect) -> str:
+        """``item 3 of 10`` for an item of a batch call, else ""."""
+        found = self.positions.get(id(item))
+        return f"item {found[0]:,} of {found[1]:,}" if found else ""
 
     def note(self, records: int) -> str:
         """What the summary says: the routes judged by their items, and the ``records`` (of
@@ -102,6 +118,30 @@ def split(history: History) -> Split | None:
     if baseline is None:
         return None
     runs = (_Run(history), _Run(baseline))
+    found = _routes(runs)
+    if found is None:
+        return None
+    lists, aside = found
+    mine, theirs = (r.split(lists, aside) for r in runs)
+    return Split(replace(mine, baseline=theirs), tuple(sorted(lists)), runs[0].aside, runs[1].aside)
+
+
+def in_order(history: History) -> Split | None:
+    """This run alone with its batch writes as items, for an order: each item where it stands
+    in its call; what cannot be told apart record by record kept whole (counted in ``aside``).
+    None when the run has no batch route: its writes of several records stand as they are."""
+    run = _Run(history, whole=True)
+    found = _routes((run,))
+    if found is None or not found[0]:
+        return None
+    lists, aside = found
+    mine = run.split(lists, aside)
+    return Split(mine, tuple(sorted(lists)), run.aside, Aside(), run.positions)
+
+
+def _routes(runs: Sequence[_Run]) -> tuple[dict[str, tuple[Step, ...]], set[str]] | None:
+    """The batch routes of ``runs`` with where their items are, and the routes whose writes
+    name several records with no list of items; None when there are neither."""
     lists: dict[str, tuple[Step, ...]] = {}
     several: set[str] = set()  # routes with a write of several records and no list of items
     for r in runs:
@@ -115,16 +155,19 @@ def split(history: History) -> Split | None:
             several.add(route)
     if not lists and not several:
         return None
-    mine, theirs = (r.split(lists, several - lists.keys()) for r in runs)
-    return Split(replace(mine, baseline=theirs), tuple(sorted(lists)), runs[0].aside, runs[1].aside)
+    return lists, several - lists.keys()
 
 
 class _Run:
     """One run's writes, read for batches."""
 
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: History, whole: bool = False) -> None:
         self.history = history
         self.aside = Aside()
+        # What cannot be told apart kept as one write (``in_order``), not left out; and each
+        # item's place in its call.
+        self.whole = whole
+        self.positions: dict[int, tuple[int, int]] = {}
         # A write naming events of several records: a batch. (One naming several events of one
         # record is that record's state: a contact holding the names its updates brought.)
         self.candidates = [
@@ -181,25 +224,38 @@ class _Run:
                 places.add(_place(e))
                 self.aside.records |= self.records_of(e.event_ids)
                 self.aside.writes += 1
+                if self.whole:
+                    effects.append(e)
             else:
                 effects.append(e)
+        if self.whole:  # for an order: the final state is not read
+            return replace(self.history, effects=effects)
         return replace(self.history, effects=effects, states=self._states(places, items))
 
     def _items(self, write: Effect, elements: list[Any]) -> Iterator[Effect]:
         w = write
-        for element in elements:
+        positions = self.positions if self.whole else None
+        for n, element in enumerate(elements, 1):
             body = _text(element)
             ids, key = self.named(body)
             records = self.records_of(ids) | ({key} if key else set())
             if len(records) != 1:
                 self.aside.records |= records
                 self.aside.elements += 1
-                continue
+                self.aside.merged += len(records) > 1
+                if not (self.whole and ids):
+                    continue
+                record = None  # kept whole: one write of several records (``in_order``)
+            else:
+                record = records.pop()
             # Not dataclasses.replace: a batch run splits a write per item, 3x as fast so.
-            yield Effect(
+            item = Effect(
                 w.id, w.downstream, w.at, w.method, w.path, w.headers, body, w.status, ids,
-                records.pop(), w.committed,
+                record, w.committed,
             )  # fmt: skip
+            if positions is not None:
+                positions[id(item)] = (n, len(elements))
+            yield item
 
     def _states(
         self, places: set[tuple[str, str, str | None]], items: list[Effect]

@@ -216,7 +216,7 @@ class Facts:
         # Those naming a record of the run are told apart after the loop: the run's record
         # keys cost a pass over its events, which most runs (every effect attributed) skip.
         unattributed: list[Effect] = []
-        attributed = 0
+        attributed = several = 0
         safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
         mark = GRAPHQL_MARK
         for eff in effects_in_order:
@@ -245,6 +245,7 @@ class Facts:
             if not write:
                 continue
             attributed += 1
+            several += len(hits) > 1
             for eid in hits:
                 if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
                     later.setdefault(eid, []).append(eff)
@@ -254,7 +255,7 @@ class Facts:
             record_only = [e for e in unattributed if e.key in records]
             if record_only:
                 unattributed = [e for e in unattributed if e.key not in records]
-        return _Index(writes, unattributed, record_only, attributed, first, second, later)
+        return _Index(writes, unattributed, record_only, attributed, several, first, second, later)
 
     @property
     def writes_in_order(self) -> list[Effect]:
@@ -276,6 +277,11 @@ class Facts:
     def attributed_writes(self) -> int:
         """Writes naming at least one known event."""
         return self._index.attributed_writes
+
+    @property
+    def several_events_writes(self) -> int:
+        """Writes naming two known events or more (a batch call may be one)."""
+        return self._index.several_events_writes
 
     @property
     def first_write(self) -> dict[str, Effect]:
@@ -372,6 +378,7 @@ class _Index:
     unattributed: list[Effect]  # effects naming no known event nor record, by time
     record_only: list[Effect]  # effects naming a record of the run and no event, by time
     attributed_writes: int
+    several_events_writes: int  # naming two known events or more
     first_write: dict[str, Effect]
     second_write: dict[str, Effect]
     later_writes: dict[str, list[Effect]]  # an event's third write and those after it
@@ -410,7 +417,12 @@ def verdict(
 
 def route_of(effect: Effect) -> str:
     """``POST /deals/{id}``: an effect's method and path, resource ids made ``{id}``."""
-    return f"{effect.method.upper()} {_RESOURCE_ID.sub('{id}', effect.path.partition('?')[0])}"
+    return route_text(effect.method, effect.path)
+
+
+def route_text(method: str, path: str) -> str:
+    """``POST /deals/{id}`` for a request's method and path (its query left out)."""
+    return f"{method.upper()} {_RESOURCE_ID.sub('{id}', path.partition('?')[0])}"
 
 
 def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:

@@ -7,10 +7,12 @@ leaves its last events unwritten when the deliveries stop, in the clean run as i
 Where the clean run left alone only its last events of a type and acted on every other one,
 its silence for them says where they stood, not what they are (a payload skipped on purpose):
 ``_expected`` does not learn it as "owed nothing" but owes them what their type's events made
-(``Expectation.held``). Whether they would ever be written no run can show where the judged
-run held them last too — no event of their type acted after them: ``no_lost_events`` says so,
-inconclusive. One the judged run held while an event of its type accepted after it acted is
-lost, as any event is.
+(``Expectation.held``). Whether they would ever be written no run can show: where the judged
+run held them last too, no event of their type acted after them; where events of their type
+acted after them and they still made nothing, a batch would have taken them, but a payload the
+automation skips by its content is skipped wherever it comes, and the clean run, holding them
+last, could not show which of the two they are. ``no_lost_events`` says so, inconclusive, and
+``recovers_after_outage`` leaves them out.
 
 "After" is by the deliveries: an event follows another where its first accepted delivery was
 sent once the other's first accepted delivery had been answered — the target had the other
@@ -23,7 +25,6 @@ import math
 from collections.abc import Collection, Iterable, Mapping
 
 from ..core._model import Delivery, Outcome
-from ._facts import Facts
 
 
 def _first_accepted(
@@ -67,16 +68,3 @@ def followed(
         if answered is not None and latest.get(type_of[i], -math.inf) > answered:
             out.add(i)
     return out
-
-
-def held_last(facts: Facts, held: Collection[str], ids: Collection[str]) -> set[str]:
-    """Those of ``ids`` (accepted events of the judged run short of an effect) of ``held``
-    (``Expectation.held``) that no event of their type which made a write followed here: held
-    last in this run too, what they owe is not known."""
-    mine = [i for i in ids if i in held]
-    if not mine:
-        return set()
-    history = facts.history
-    type_of = {e.id: e.type for e in history.events}
-    after = followed(mine, facts.first_write.keys(), type_of, history.deliveries, facts.tampered)
-    return set(mine) - after

@@ -7,8 +7,13 @@ it sets the fields it names, and applying it twice gives what once does. A JSON 
 it names (harmless to repeat), Notion's ``PATCH /v1/blocks/{id}/children`` appends them again (a
 duplicate). The journal cannot tell them apart: a downstream's ``merges:`` and ``appends:``
 routes say which (``Repeats``); undeclared, such a repeat is ``UNDECLARED``, neither passed nor
-failed. A JSON Patch (RFC 6902, a list), whose ``add`` appends again, stays counted. A request
-carrying an ``Idempotency-Key`` is deduplicated by an API that honours it.
+failed. A JSON Patch (RFC 6902, a list), whose ``add`` appends again, stays counted.
+
+A request carrying an ``Idempotency-Key`` is deduplicated by an API that honours it (Stripe's),
+and made again by one that ignores it (Slack's ``chat.postMessage``, mail APIs, most CRMs). The
+journal cannot tell them apart either: a downstream's ``idempotency_key:`` routes say which
+(``KeyRule``); undeclared, the key is taken as honoured — the automation's author sent it for
+that — and the verdict says so (``KeyRule.UNDECLARED``).
 
 A GraphQL mutation is ``POST``ed whatever it does: Shopify's ``customerSet`` upserts (harmless to
 repeat), its ``customerCreate`` creates again. Its fields decide, and the request does not say
@@ -19,13 +24,15 @@ customerSet``.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..core._graphql import operation_of
-from ..core._model import Effect
+from ..core._model import KEY_REPLAY_MARK, Effect
 from ..core._scenario import Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
+from ..history import History
 
 IDEMPOTENT_METHODS = frozenset({"PUT", "DELETE"})
 IDEMPOTENCY_KEY = "Idempotency-Key"
@@ -33,6 +40,8 @@ MERGE_PATCH = "application/merge-patch+json"
 # The run's settings keys: downstream name -> its declared routes.
 MERGES = "merges"
 APPENDS = "appends"
+# downstream name -> {"honoured": routes, "ignored": routes}
+KEYS = "idempotency_key"
 
 
 class Kind(enum.Enum):
@@ -44,15 +53,46 @@ class Kind(enum.Enum):
     UNDECLARED = "undeclared"
 
 
+class KeyRule(enum.Enum):
+    """What a write's API does with its ``Idempotency-Key``, as its downstream declares."""
+
+    HONOURED = "honoured"  # a repeat with the same key gets the first answer, nothing more
+    IGNORED = "ignored"  # a repeat is made again, key or not
+    UNDECLARED = "undeclared"  # taken as honoured, and said so
+
+
 def repeat_settings(scenario: Scenario) -> dict[str, Any]:
-    """The downstreams' ``merges:`` and ``appends:`` routes, for ``RunInfo.settings``: judged
-    offline as the run was."""
+    """The downstreams' ``merges:``, ``appends:`` and ``idempotency_key:`` routes, for
+    ``RunInfo.settings``: judged offline as the run was."""
     out: dict[str, Any] = {}
     for key in (MERGES, APPENDS):
         found = {d.name: list(getattr(d, key)) for d in scenario.downstreams if getattr(d, key)}
         if found:
             out[key] = found
+    keys = {
+        d.name: {"honoured": list(d.key_honoured), "ignored": list(d.key_ignored)}
+        for d in scenario.downstreams
+        if d.key_honoured or d.key_ignored
+    }
+    if keys:
+        out[KEYS] = keys
     return out
+
+
+def key_replays(history: History) -> set[str]:
+    """The ids of the effects a stateful double answered with their Idempotency-Key's first
+    answer (its KEY_REPLAY_MARKs)."""
+    found: set[str] = set()
+    for m in history.marks:
+        if m.name != KEY_REPLAY_MARK:
+            continue
+        try:
+            detail = json.loads(m.detail)
+        except ValueError:
+            continue
+        if isinstance(detail, dict) and isinstance(detail.get("effect"), str):
+            found.add(detail["effect"])
+    return found
 
 
 class Repeats:
@@ -61,6 +101,32 @@ class Repeats:
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self._merges = _routes(settings.get(MERGES))
         self._appends = _routes(settings.get(APPENDS))
+        keys = settings.get(KEYS)
+        keys = keys if isinstance(keys, Mapping) else {}
+        self._honoured = _routes(_rule_routes(keys, KeyRule.HONOURED))
+        self._ignored = _routes(_rule_routes(keys, KeyRule.IGNORED))
+        # Does any downstream say whether its API honours an Idempotency-Key?
+        self.declares_keys = bool(self._honoured or self._ignored)
+
+    def key_rule(self, effect: Effect) -> KeyRule:
+        """What the effect's API does with an Idempotency-Key: ignored wins where both a
+        route declared honoured and one declared ignored cover it."""
+        if not self.declares_keys:
+            return KeyRule.UNDECLARED
+        method = effect.method.upper()
+        if self._ignored and _declared(self._ignored, effect, method, every=False):
+            return KeyRule.IGNORED
+        if self._honoured and _declared(self._honoured, effect, method, every=False):
+            return KeyRule.HONOURED
+        return KeyRule.UNDECLARED
+
+    def key(self, effect: Effect) -> str | None:
+        """The ``Idempotency-Key`` its API may deduplicate the effect by: None without one, or
+        where the API is declared to ignore it."""
+        found = effect.header(IDEMPOTENCY_KEY)
+        if found is None or (self._ignored and self.key_rule(effect) is KeyRule.IGNORED):
+            return None
+        return found
 
     def kind(self, effect: Effect, method: str) -> Kind:
         """What sending this request (its upper-case ``method``) again with the same body does."""
@@ -76,11 +142,10 @@ class Repeats:
 
     def may_harm(self, effect: Effect) -> bool:
         """Could a repeat of this write be a duplicate effect? Not one its API makes harmless
-        to repeat, and no ``Idempotency-Key`` for the API to deduplicate it by. Its body is
+        to repeat, and no ``Idempotency-Key`` for the API to deduplicate it by (none, or one
+        its downstream declares ignored). Its body is
         not read: harmful or undecided, a repeat may harm."""
-        return not self._harmless(effect, effect.method.upper()) and (
-            effect.header(IDEMPOTENCY_KEY) is None
-        )
+        return not self._harmless(effect, effect.method.upper()) and self.key(effect) is None
 
     def _harmless(self, effect: Effect, method: str) -> bool:
         """Does its API make a repeat change nothing more (idempotent, a merge)?"""
@@ -117,6 +182,15 @@ def mutation_fields(effect: Effect) -> tuple[str, ...]:
 
 # A declared route, and the GraphQL field it names (None: every request to the route).
 _Declared = tuple[RouteMatcher, str | None]
+
+
+def _rule_routes(keys: Mapping[str, Any], rule: KeyRule) -> dict[str, Any]:
+    """downstream name -> its routes declared ``rule`` (``honoured`` or ``ignored``)."""
+    return {
+        name: declared.get(rule.value)
+        for name, declared in keys.items()
+        if isinstance(declared, Mapping)
+    }
 
 
 def _routes(found: object) -> dict[str, list[_Declared]]:

@@ -3,7 +3,9 @@
 A repeat is a second write of one event to the same downstream, method and path. It is
 harmless where a real API makes it so (``_idempotent``): the same PUT/DELETE, merge PATCH
 (``application/merge-patch+json``) or write to a route declared ``merges:``, with the same
-body, or the same ``Idempotency-Key`` as an earlier effect of that event. A JSON object
+body, or the same ``Idempotency-Key`` as an earlier effect of that event — but where its
+downstream declares the route's API ignores the key (``idempotency_key:``); where it declares
+nothing, the verdict says which repeats only the key excused, and on which routes. A JSON object
 PATCHed as ``application/json``, or a GraphQL mutation (``POST /graphql``, whatever it does),
 to a route declared neither ``merges:`` nor ``appends:`` may be either: repeated
 identically, it makes the verdict inconclusive, naming the route to declare. Any other repeat
@@ -41,10 +43,11 @@ from ._facts import (
     plural,
     produced,
     route_of,
+    route_text,
     unattributed_note,
     verdict,
 )
-from ._idempotent import IDEMPOTENCY_KEY, Kind, Repeats, mutation_fields
+from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._within import repeated_within, within_text, within_witnesses
@@ -106,7 +109,7 @@ def classify(
         if does is Kind.HARMLESS:
             kind = Repeat.IDEMPOTENT
         else:
-            key = w.header(IDEMPOTENCY_KEY)
+            key = repeats.key(w)
             if key is not None and first_with_key is None:
                 first_with_key = _first_with_key(writes)
             keyed = key is not None and first_with_key is not None and first_with_key[key] < i
@@ -132,6 +135,9 @@ class _Tally:
     duplicates: Counter[str]  # by method
     idempotent: Counter[str]  # by method
     same_key: int
+    # Of those, the repeats excused by a key on routes no idempotency_key: declares, by
+    # (downstream, route).
+    assumed: Counter[tuple[str, str]]
     harmful: list[str]  # event ids with a duplicate, by time of their second write
     harmless: list[str]  # event ids with only harmless repeats, by time of their second write
     # Event ids with an undeclared PATCH repeated (and no duplicate), and those PATCHes.
@@ -160,6 +166,8 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
     duplicates: Counter[str] = Counter()  # by method
     idempotent: Counter[str] = Counter()
     same_key = 0
+    keyed: list[Effect] = []  # the repeats a key excused
+    declares = repeats.declares_keys
     harmful: list[str] = []
     harmless: list[str] = []
     undeclared: list[str] = []
@@ -182,10 +190,13 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
             if does is Kind.HARMLESS:
                 idempotent[method] += 1
                 harmless.append(eid)
-            elif (key := w.header(IDEMPOTENCY_KEY)) is not None and key == earlier.header(
-                IDEMPOTENCY_KEY
+            elif (
+                (key := w.header(IDEMPOTENCY_KEY)) is not None
+                and key == earlier.header(IDEMPOTENCY_KEY)
+                and not (declares and repeats.key_rule(w) is KeyRule.IGNORED)
             ):
                 same_key += 1
+                keyed.append(w)
                 harmless.append(eid)
             elif does is Kind.UNDECLARED:
                 undeclared.append(eid)
@@ -209,8 +220,18 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
                 doubt = True
             else:
                 same_key += 1
+                keyed.append(w)
         (harmful if bad else undeclared if doubt else harmless).append(eid)
-    return _Tally(duplicates, idempotent, same_key, harmful, harmless, undeclared, patches)
+    # Counted by route at the end: a route per repeat would cost a regular expression each.
+    assumed: Counter[tuple[str, str]] = Counter()
+    at = Counter(
+        (w.downstream, w.method, w.path)
+        for w in keyed
+        if not declares or repeats.key_rule(w) is KeyRule.UNDECLARED
+    )
+    for (downstream, method, path), n in at.items():
+        assumed[(downstream, route_text(method, path))] += n
+    return _Tally(duplicates, idempotent, same_key, assumed, harmful, harmless, undeclared, patches)
 
 
 def no_duplicate_effects(facts: Facts) -> Verdict:
@@ -220,8 +241,10 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         return gap
     repeats = Repeats(facts.history.info.settings)
     tally = _tally(facts, facts.second_write.items(), repeats)
-    harmless = _harmless_text(tally.idempotent, tally.same_key)
-    note = unattributed_note(facts)
+    harmless = _harmless_text(tally)
+    replays = _assumed_replays(facts, repeats)
+    keys = _key_note(tally, replays)
+    note = keys + unattributed_note(facts)
     events = len(facts.history.events)
     within = repeated_within(facts, repeats)
     if tally.harmful or within:
@@ -269,7 +292,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     if tally.undeclared:
         return _undeclared(facts, tally, repeats, found, note)
     if found is not None and found.over:
-        return _unseen(facts, found, seen)
+        return _unseen(facts, found, seen + keys)
     if gap is not None and found is None and _harmful_record_only(facts, repeats):
         return gap  # nothing compared them: without a clean run, nothing says what is owed
     if found is not None and any(c.record is not None for c in found.requests):
@@ -278,7 +301,11 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     if compressed:
         seen += f"; {compressed}"
     return verdict(
-        NAME, Status.PASS, CLASS, seen + note, _witnesses(facts, tally.harmless, repeats)
+        NAME,
+        Status.PASS,
+        CLASS,
+        seen + note,
+        [*_witnesses(facts, tally.harmless, repeats), *_replay_witnesses(replays)],
     )
 
 
@@ -330,7 +357,7 @@ def _undeclared(
             f"route on downstream {downstream}: `merges: ['{route}']` if the API merges it, "
             f"`appends: ['{route}']` if it appends (see {REPEATS_DOC})"
         )
-    harmless = _harmless_text(tally.idempotent, tally.same_key)
+    harmless = _harmless_text(tally)
     summary += (f"; {harmless}" if harmless else "") + note
     if found is not None and found.over:
         over = sorted({c.request.text() for c in found.over})
@@ -466,8 +493,10 @@ def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness
     return out
 
 
-def _harmless_text(idempotent: Counter[str], same_key: int) -> str:
-    """``3 repeated PUTs and 1 repeated DELETE, idempotent: harmless; 2 repeats with ...``."""
+def _harmless_text(tally: _Tally, *, short: bool = False) -> str:
+    """``3 repeated PUTs and 1 repeated DELETE, idempotent: harmless; 2 repeats with ...``;
+    ``short`` (a witness's): whether a key excused them on a route declaring nothing."""
+    idempotent, same_key = tally.idempotent, tally.same_key
     parts = []
     if idempotent:
         methods = " and ".join(
@@ -476,8 +505,60 @@ def _harmless_text(idempotent: Counter[str], same_key: int) -> str:
         )
         parts.append(f"{methods}, idempotent: harmless")
     if same_key:
-        parts.append(f"{plural(same_key, 'repeat')} with the same Idempotency-Key: harmless")
+        text = f"{plural(same_key, 'repeat')} with the same Idempotency-Key: harmless"
+        if short and tally.assumed:
+            text += " if its API honours the key"
+        parts.append(text)
     return "; ".join(parts)
+
+
+def _assumed_replays(facts: Facts, repeats: Repeats) -> dict[tuple[str, str], list[str]]:
+    """(downstream, route) -> the ids of the writes a stateful double answered with their
+    key's first answer (changing nothing, so never a repeat here) where no
+    ``idempotency_key:`` says the API honours the key."""
+    replayed = key_replays(facts.history)
+    found: dict[tuple[str, str], list[str]] = {}
+    if replayed:
+        for e in facts.history.effects:
+            if e.id in replayed and repeats.key_rule(e) is KeyRule.UNDECLARED:
+                found.setdefault((e.downstream, route_of(e)), []).append(e.id)
+    return found
+
+
+def _replay_witnesses(replays: dict[tuple[str, str], list[str]]) -> list[Witness]:
+    """Per route, the writes the stateful double replayed for their key, assumed honoured."""
+    return [
+        Witness(
+            f"{route} ({downstream}) {id_list(ids)}: {plural(len(ids), 'write')} answered by "
+            "the stateful double with the first answer for the same Idempotency-Key, assumed "
+            "honoured by its API",
+            effect_ids=tuple(ids[:MAX_IDS]),
+        )
+        for (downstream, route), ids in sorted(replays.items(), key=lambda item: -len(item[1]))
+    ]
+
+
+def _key_note(tally: _Tally, replay_ids: dict[tuple[str, str], list[str]]) -> str:
+    """``; 3 repeats excused by their Idempotency-Key alone …``: where the verdict took a key
+    as honoured because nothing said whether its API honours it."""
+    replays = Counter({route: len(ids) for route, ids in replay_ids.items()})
+    assumed = tally.assumed + replays
+    if not assumed:
+        return ""
+    shown = ", ".join(f"{r} ({d}): {n:,}" for (d, r), n in assumed.most_common())
+    downstreams = ", ".join(sorted({d for d, _ in assumed}))
+    replayed = ""
+    if replays:
+        which = "all" if replays == assumed else f"{replays.total():,} of them"
+        replayed = f" ({which} answered by the stateful double with the key's first answer, "
+        replayed += "not applied)"
+    return (
+        f"; {plural(assumed.total(), 'repeat')} excused by the Idempotency-Key alone"
+        f"{replayed}, assumed harmless: no idempotency_key: declared for {shown}, so its API "
+        "was taken to honour the key (Stripe's does; Slack's chat.postMessage, mail APIs and "
+        "most CRMs ignore it and make the repeat again); declare `idempotency_key: honoured` "
+        f"or `ignored` on downstream {downstreams} (see {REPEATS_DOC})"
+    )
 
 
 def _witnesses(facts: Facts, event_ids: Sequence[str], repeats: Repeats) -> list[Witness]:
@@ -497,7 +578,7 @@ def _witnesses(facts: Facts, event_ids: Sequence[str], repeats: Repeats) -> list
             )
             tail = f" (an identical {what} repeated: its API merges or appends it)"
         elif not tally.harmful:
-            tail = f" ({_harmless_text(tally.idempotent, tally.same_key)})"
+            tail = f" ({_harmless_text(tally, short=True)})"
         out.append(produced(event, deliveries[event.id], facts.writes_of(event.id), tail))
     return out
 

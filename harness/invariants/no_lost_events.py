@@ -48,7 +48,6 @@ from ._facts import (
     verdict,
 )
 from ._foreign_ids import ForeignWrite, foreign_text, foreign_writes
-from ._held import held_last
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 
@@ -250,12 +249,15 @@ def _settle_note(facts: Facts, undone: Unfinished, lost: Collection[str]) -> str
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
     """Those of ``ids`` (accepted events short of an effect) not called lost: this run may
     have made their effects after it stopped watching, or the clean run's twins may have; or
-    both runs held them last of their type (``_held``)."""
+    the clean run held their twins last of their type (``_held``): held until more come, or
+    skipped by their content, it could not show which, and this run cannot either — where
+    events of their type acted after them here, a batch would have taken them, but a payload
+    skipped by its content is skipped wherever it comes."""
     late = undone.maybe_late(ids)
     if exp.unseen:
         late.update(i for i in ids if i in exp.unseen)
     if exp.held:
-        late.update(held_last(facts, exp.held, ids))
+        late.update(i for i in ids if i in exp.held)
     return late
 
 
@@ -281,17 +283,19 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
 
 
 def _held_text(n: int) -> str:
-    """Why ``n`` events both runs held last of their type are not called lost (``_held``)."""
+    """Why ``n`` events whose clean twins the clean run held last of their type are not called
+    lost (``_held``)."""
     one = n == 1
-    its, it = ("its", "it") if one else ("their", "them")
+    its, it, they = ("its", "it", "it") if one else ("their", "them", "they")
     return (
         f"{'its clean twin was' if one else 'their clean twins were'} among the clean run's "
         f"last events of {its} type, which made no effect there either though it acted on all "
-        f"the others, and no event of {its} type acted after {it} here: an automation that "
-        "holds its last events until more come (a batch written only when full, a flush that "
-        "waits for the next event) writes them later or never, and neither run can show which "
-        "— check that it also writes what it holds on a timer (docs/invariants.md, "
-        "no_lost_events, *Held at the end*)"
+        "the others: an automation that holds its last events until more come (a batch written "
+        "only when full, a flush that waits for the next event) writes them later or never, "
+        f"and one that skips a payload by its content never does; the clean run, where {they} "
+        f"came last, cannot show which, and this run cannot either — check that the automation "
+        f"writes what it holds on a timer, and whether it skips {it} by {its} content "
+        "(docs/invariants.md, no_lost_events, *Held at the end*)"
     )
 
 

@@ -14,15 +14,23 @@ order's deal, an activity line): not judged, and said.
 A pair of events is judged only when the automation could tell their order (``_order``): two
 events of one record with the same time that reached the target together could be applied
 either way by a correct automation: such a pair is counted, and said, not failed.
+
+A batch call (one upsert carrying many records' items) is judged by its items
+(``_batch_items.in_order``): each a write of the record it names, applied where it stands in
+its call (after the call's earlier items, before its later ones), and across calls by the
+calls' times; an item is an upsert, not a creation, whatever the call was answered. What
+cannot be told apart record by record is judged as one write, as such a write always was, and
+said.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ._batch_items import Split, in_order
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -78,12 +86,14 @@ class _Walk:
     earliest: list[_Violation]  # the first few violations of all, in time order
 
 
-def _walk(facts: Facts, first_only: bool) -> _Walk:
+def _walk(facts: Facts, first_only: bool, items: Container[int]) -> _Walk:
     """One pass over the writes in time order, keeping only each record's newest state so far.
 
     An effect can carry several events of one record (a coalesced update): it must not be
     older than what came before (its lowest seq), and it moves the record to its highest.
     Steps older than their record's newest are kept and judged after the pass (``_judged``).
+    ``items``: the id() of each batch call's item, an upsert even where the call was answered
+    201 Created.
     """
     events = facts.events_by_id
     first = facts.first_write if first_only else None
@@ -104,7 +114,12 @@ def _walk(facts: Facts, first_only: bool) -> _Walk:
         return setters[slot] if setters is not None else facts.first_write[held.id]
 
     for eff in _first_writes(facts) if first_only else facts.writes_in_order:
-        if setters is not None and eff.status == 201 and eff.method.upper() == "POST":
+        if (
+            setters is not None
+            and eff.status == 201
+            and eff.method.upper() == "POST"
+            and id(eff) not in items
+        ):
             created += 1  # a resource of its own: no record's state to overwrite
             continue
         ids = eff.event_ids
@@ -248,9 +263,19 @@ def per_key_order(facts: Facts) -> Verdict:
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None:
         return gap
+    # A batch call names events of several records: a run with no write naming two events
+    # has none, and is not looked at again.
+    batches = in_order(facts.history) if facts.several_events_writes else None
+    if batches is not None:  # judged by their items (_batch_items)
+        facts = Facts(batches.history)
     register = facts.history.info.model is Model.REGISTER
-    walk = _walk(facts, first_only=not register)
-    note = _untold_note(walk, facts) + _objects_note(walk) + unattributed_note(facts)
+    walk = _walk(facts, not register, batches.positions if batches is not None else {})
+    note = (
+        _untold_note(walk, facts)
+        + _objects_note(walk)
+        + unattributed_note(facts)
+        + (_batches_note(batches) if batches is not None else "")
+    )
     advice = leave_out_advice(NAME, "order")  # for each "nothing to order" below
     if not walk.checked and walk.created:
         return verdict(
@@ -327,7 +352,39 @@ def per_key_order(facts: Facts) -> Verdict:
             f"{records:,} of {plural(walk.records, 'record')} had effects applied out of event "
             f"order ({plural(walk.violations, 'violation')})"
         )
-    return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register))
+    return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register, batches))
+
+
+def _batches_note(batches: Split) -> str:
+    """The batch routes judged by their items, and what was judged as one write."""
+    text = ""
+    if batches.routes:
+        text = (
+            f"; the writes to {', '.join(batches.routes)} judged by their items, each element "
+            "of a call's list a write of the record it names, applied where it stands in its call"
+        )
+    aside = batches.aside
+    parts = []
+    if aside.merged:
+        parts.append(f"{plural(aside.merged, 'batch item')} naming events of several records")
+    if aside.writes:
+        parts.append(
+            f"{plural(aside.writes, 'write')} to a route whose calls name events of several "
+            "records without a list of one item per event in the body"
+        )
+    if parts:
+        text += (
+            f"; {' and '.join(parts)} judged as one write each, by each record's oldest event "
+            "in it: the order inside not seen (check that each item of a batch call carries "
+            "its event's id or its record's key, as sent)"
+        )
+    nameless = aside.elements - aside.merged
+    if nameless:
+        text += (
+            f"; {plural(nameless, 'batch item')} naming no event nor record of this run not "
+            "judged: nothing to order"
+        )
+    return text
 
 
 def _created_note(walk: _Walk) -> str:
@@ -370,22 +427,24 @@ def _untold_note(walk: _Walk, facts: Facts) -> str:
     )
 
 
-def _witnesses(walk: _Walk, register: bool) -> list[Witness]:
+def _witnesses(walk: _Walk, register: bool, batches: Split | None) -> list[Witness]:
     """The first violation of each record before further ones: as many records as can be shown."""
     shown = list(itertools.islice(walk.firsts.values(), MAX_WITNESSES))
     taken = {id(v) for v in shown}
     more = [v for v in walk.earliest if id(v) not in taken]
-    return [_witness(v, register) for v in shown + sorted(more, key=_when)]
+    return [_witness(v, register, batches) for v in shown + sorted(more, key=_when)]
 
 
 def _when(v: _Violation) -> float:
     return v.effect.at
 
 
-def _witness(v: _Violation, register: bool) -> Witness:
-    then = f"seq {v.event.seq} ({v.event.id}, {v.effect.id}) at {timestamp(v.effect.at)}"
+def _witness(v: _Violation, register: bool, batches: Split | None) -> Witness:
+    then = (
+        f"seq {v.event.seq} ({v.event.id}, {_ref(v.effect, batches)}) at {timestamp(v.effect.at)}"
+    )
     before = (
-        f"seq {v.newer_event.seq} ({v.newer_event.id}, {v.newer_effect.id}) "
+        f"seq {v.newer_event.seq} ({v.newer_event.id}, {_ref(v.newer_effect, batches)}) "
         f"at {timestamp(v.newer_effect.at)}"
     )
     if register:
@@ -393,3 +452,9 @@ def _witness(v: _Violation, register: bool) -> Witness:
     else:
         line = f"effects for record {v.key} applied out of event order: {then} after {before}"
     return Witness(line, (v.event.id, v.newer_event.id), (), (v.effect.id, v.newer_effect.id))
+
+
+def _ref(effect: Effect, batches: Split | None) -> str:
+    """``eff_3``, or ``eff_3 item 2 of 10`` for a batch call's item."""
+    position = batches.position(effect) if batches is not None else ""
+    return f"{effect.id} {position}" if position else effect.id

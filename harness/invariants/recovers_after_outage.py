@@ -87,7 +87,6 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import DeliveryWindows, marked_faults
-from ._held import held_last
 from ._sender import Redelivery, Sender, sender_of
 from ._unfinished import unfinished
 
@@ -543,15 +542,12 @@ def _needs(
     unnamed = _unnamed_requests(facts, exp)
     needs: dict[str, Counter[Request] | None] = {}
     left: Counter[str] = Counter()
-    # Held last of its type in the clean run, and here not followed by an event of its type
-    # that acted (never accepted: nothing followed it): what it owes is not known (``_held``).
-    last = held_last(facts, exp.held, [e.id for e in events])
     for e in events:
         if e.id in exp.nothing:
             left["ignored"] += 1
         elif e.id in exp.unseen:  # what it owes is not known (``_unfinished``)
             left["unseen"] += 1
-        elif e.id in last:
+        elif e.id in exp.held:  # held last of its type in the clean run: owed not known
             left["held"] += 1
         elif e.id in exp.any_rule:
             needs[e.id] = None
@@ -593,8 +589,9 @@ def _left_note(exp: Expectation, touched: Sequence[_Accepted], left: Counter[str
     if left["held"]:
         notes += (
             f"; {plural(left['held'], 'event')} not judged: their clean twins were the clean run's "
-            "last of their type and made nothing, though it acted on all the others, and here "
-            "no event of their type acted after them (no_lost_events says why)"
+            "last of their type and made nothing, though it acted on all the others: held until "
+            "more come or skipped by their content, it could not show which (no_lost_events "
+            "says why)"
         )
     return notes
 

@@ -27,7 +27,8 @@ ADVICE: dict[str, tuple[str, str]] = {
         "Senders deliver the same event again: retries, replays, concurrent twins. "
         "Deduplicate on the event id with a unique key in durable storage before acting, "
         "and send an Idempotency-Key downstream so retries of your own calls are harmless "
-        "too.",
+        "too — where the API honours one (Stripe does; Slack and mail APIs ignore it: there, "
+        "record each call done under the event id before making it).",
     ),
     "order": (
         "Effects applied out of order, or a record overwritten with an older state",

@@ -591,6 +591,7 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 "writes either merge into the resource (a repeat is harmless) or add to it (a "
                 "repeat is a duplicate); keep it in one of them",
             )
+        _one_key_rule(d, i)
         if d.stateful and d.forward_to:
             raise _Invalid(
                 ("downstreams", i, "forward_to"),
@@ -615,11 +616,32 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 ),
                 merges=tuple(d.merges),
                 appends=tuple(d.appends),
+                key_honoured=tuple(d.idempotency_key.honoured) if d.idempotency_key else (),
+                key_ignored=tuple(d.idempotency_key.ignored) if d.idempotency_key else (),
             )
             for i, d in enumerate(docs)
         )
     except SourceProblem as exc:
         raise _Invalid(exc.loc, exc.message) from None
+
+
+def _one_key_rule(d: DownstreamDoc, i: int) -> None:
+    """A route both honoured and ignored is refused: which one the user meant is theirs."""
+    keys = d.idempotency_key
+    if keys is None:
+        return
+    honoured = {_unnamed(r): r for r in keys.honoured}
+    both = [(j, r) for j, r in enumerate(keys.ignored) if _unnamed(r) in honoured]
+    if both:
+        j, route = both[0]
+        same = honoured[_unnamed(route)]
+        shown = f" (as {same!r})" if same != route else ""
+        raise _Invalid(
+            ("downstreams", i, "idempotency_key", "ignored", j),
+            f"downstreams[{i}].idempotency_key.ignored: {route!r} is also honoured{shown} — "
+            "its API either deduplicates a write repeated with the same Idempotency-Key or "
+            "makes it again; keep the route in one of them",
+        )
 
 
 def _auth(doc: AuthDoc | None, i: int) -> AuthSpec | None:

@@ -61,6 +61,7 @@ from ._values import (
     HeaderValue,
     Invariant,
     JsonPath,
+    KeyRoute,
     MergeRoute,
     Method,
     Name,
@@ -459,6 +460,51 @@ class ShapeChangeDoc(Doc):
     )
 
 
+# What a whole downstream's ``idempotency_key: honoured`` or ``ignored`` declares: every write.
+EVERY_WRITE = "* /*"
+KEY_RULES = ("honoured", "ignored")
+
+
+class IdempotencyKeyDoc(Doc):
+    expected = (
+        "honoured or ignored (every write of the downstream), or a mapping with honoured and "
+        "ignored route lists, like {honoured: ['POST /crm/*'], ignored: ['POST /slack/*']}"
+    )
+
+    honoured: list[KeyRoute] = Field(
+        default_factory=list,
+        description="a list of routes like 'POST /v1/charges' whose API answers a write "
+        "repeated with the same Idempotency-Key with its first answer and does nothing more "
+        "(Stripe, Adyen, Square)",
+    )
+    ignored: list[KeyRoute] = Field(
+        default_factory=list,
+        description="a list of routes like 'POST /slack/chat.postMessage' whose API ignores an "
+        "Idempotency-Key (Slack, SendGrid, Mailgun, HubSpot, most CRMs): a repeat is a second "
+        "effect, key or not",
+    )
+
+
+def _key_rule(value: object) -> object:
+    """``honoured`` / ``ignored`` -> that rule for every write of the downstream."""
+    if isinstance(value, str):
+        if value not in KEY_RULES:
+            raise invalid(
+                f"must be honoured or ignored{hint(value, KEY_RULES)}, or a mapping with "
+                "honoured and ignored route lists, like {ignored: ['POST /slack/*']}"
+            )
+        return {value: [EVERY_WRITE]}
+    return value
+
+
+IdempotencyKey = Annotated[
+    IdempotencyKeyDoc | None,
+    BeforeValidator(
+        _key_rule, json_schema_input_type=Literal["honoured", "ignored"] | IdempotencyKeyDoc | None
+    ),
+]
+
+
 class DownstreamDoc(Doc):
     expected = "a mapping with name and routes"
 
@@ -503,6 +549,13 @@ class DownstreamDoc(Doc):
         description="a list of routes like 'PATCH /v1/blocks/{id}/children' whose writes add "
         "to the resource each time (Notion's block children): a repeat is a duplicate effect, "
         "however identical",
+    )
+    idempotency_key: IdempotencyKey = Field(
+        None,
+        description="honoured or ignored, or a mapping with honoured and ignored route lists: "
+        "whether the API this downstream stands for deduplicates a write repeated with the "
+        "same Idempotency-Key (Stripe) or makes it again (Slack, mail APIs, most CRMs); "
+        "undeclared, the double honours the key and no_duplicate_effects says it assumed so",
     )
 
 

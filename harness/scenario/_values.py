@@ -207,6 +207,27 @@ def _repeat_route(value: str, what: str, example: str, short: str) -> str:
     return " ".join((*route, field) if field else route)
 
 
+KEY_METHODS = ("POST", "PUT", "PATCH", "DELETE", "*")
+
+
+def _key_route(value: str) -> str:
+    """An ``idempotency_key:`` route: a write's method (or ``*``) and a path."""
+    route = split_route(value.strip())
+    if route is None or route[0] not in KEY_METHODS:
+        raise invalid(
+            "must be POST, PUT, PATCH, DELETE or '*' and a path, like 'POST /v1/charges' or "
+            "'POST /slack/*' ('* /*': every write of the downstream)"
+        )
+    try:
+        compile_path(route[1], where="")
+    except ScenarioError:
+        raise invalid(
+            "must be a method and a path whose segments are literal, a whole '{name}', or a "
+            "trailing '*', like 'POST /v1/refunds/{id}'"
+        ) from None
+    return " ".join(route)
+
+
 def _expected_request(value: str) -> str:
     route = split_route(value)
     if route is None or route[0] == "*":
@@ -280,6 +301,7 @@ FaultRoute = Annotated[str, AfterValidator(_fault_route)]
 ExpectedRoute = Annotated[str, AfterValidator(_expected_request)]
 MergeRoute = Annotated[str, AfterValidator(_merge_route)]
 AppendRoute = Annotated[str, AfterValidator(_append_route)]
+KeyRoute = Annotated[str, AfterValidator(_key_route)]
 RecordsPath = Annotated[str, AfterValidator(_records_path)]
 ObserverUrl = Annotated[str, AfterValidator(_observer_url)]
 ForwardUrl = Annotated[str, AfterValidator(_forward_url)]

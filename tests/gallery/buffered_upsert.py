@@ -19,7 +19,9 @@ Two variants:
 Must get: ``final_state_matches_baseline`` judges the batches by their items — the correct
 variant holds under a burst with redeliveries and under an outage (the grouping of items into
 calls is never a difference); ``--drop-failed`` fails under the outage, naming the contacts
-the dropped batches left behind.
+the dropped batches left behind. ``per_key_order`` judges the items too, each where it stands
+in its call: it passes, the buffer keeping each contact's newest update (a stateful double's
+201 to a call makes no item a creation).
 
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.buffered_upsert --port 8000
 """

@@ -12,6 +12,15 @@ call fails, so a retry, or a copy arriving at once, does only the steps still mi
 call carries the id as its ``Idempotency-Key`` (a CRM that committed and then answered 502 is
 asked again with it). Slack and the mail API take no key: claimed first, they are sent once.
 
+With ``KEYS=every`` (this module's first per-step attempt) every call carries an
+``Idempotency-Key`` made of the webhook id and the step (``<id>:slack``) and nothing is
+claimed: the author took the key to make any retry harmless. The CRM honours it; Slack's
+``chat.postMessage`` and the mail API ignore it, so a copy of the webhook posts the message
+and sends the email again. It passed while the double honoured every key: declared
+``idempotency_key: {ignored: ['POST /slack/*', 'POST /mail/*']}``, ``no_duplicate_effects``
+fails naming the second ``POST /slack/chat.postMessage``; undeclared, it passes saying where
+it assumed the key honoured.
+
 Must get, when a retry follows a committed CRM write (the notify failing, the CRM slow past
 Shopify's 5 s, a 502 after the commit): ``no_duplicate_effects`` fails naming the order's second
 ``POST /crm/orders``; per step, it passes.
@@ -32,6 +41,7 @@ from . import _serve
 API: web.AppKey[aiohttp.ClientSession] = web.AppKey("api", aiohttp.ClientSession)
 DONE: web.AppKey[dict[str, set[str]]] = web.AppKey("done", dict)
 PER_STEP = os.environ.get("PER_STEP") == "1"
+KEY_EVERY_CALL = os.environ.get("KEYS") == "every"
 
 
 def steps(order: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -71,8 +81,11 @@ def build_app(api_url: str) -> web.Application:
                 continue
             done.add(name)  # claimed before the call: a copy arriving meanwhile skips it
             # Only the CRM honours an Idempotency-Key; Slack and the mail API post again.
-            key = PER_STEP and name == "crm"
-            headers = {"Idempotency-Key": webhook_id} if key else {}
+            if KEY_EVERY_CALL:
+                headers = {"Idempotency-Key": f"{webhook_id}:{name}"}
+            else:
+                key = PER_STEP and name == "crm"
+                headers = {"Idempotency-Key": webhook_id} if key else {}
             try:
                 async with request.app[API].post(path, json=body, headers=headers) as answer:
                     answer.raise_for_status()
