@@ -663,7 +663,7 @@ def test_an_effect_that_came_after_the_final_state_is_late_not_lost() -> None:
     assert v.status is Status.FAIL
     assert v.summary.startswith(
         "1 of 3 accepted events lack expected effects (lost): missing POST /deals for 1; "
-        "1 event more lack theirs, but effects naming it arrived after the run's final state "
+        "1 event more lacks its, but effects naming it arrived after the run's final state "
         "was taken"
     )
     assert v.evidence.event_ids == (events[1].id,)

@@ -68,7 +68,7 @@ def test_an_update_of_an_item_this_run_created_is_still_a_loss() -> None:
 def test_a_foreign_write_beside_a_real_loss_fails_and_says_both() -> None:
     v = _judged(3, lambda e: [write("/contacts", e[:1], at=0.005), _patch("ds_7", e[1])])
     assert v.status is Status.FAIL, v.summary
-    assert "1 event more lack theirs, but it wrote to an item whose id" in v.summary
+    assert "1 event more lacks its, but it wrote to an item whose id" in v.summary
     assert "nor had its clean run's" in v.summary  # ds_7: the clean run made 3
 
 

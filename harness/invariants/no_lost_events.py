@@ -149,7 +149,7 @@ def no_lost_events(facts: Facts) -> Verdict:
     gave_up = _settle_note(facts, undone, lost_ids)
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
     if foreign:
-        summary += f"; {plural(len(foreign), 'event')} more lack theirs, but " + foreign_text(
+        summary += f"; {_more_lack(len(foreign))}, but " + foreign_text(
             foreign, "it" if len(foreign) == 1 else "they"
         )
     summary += note
@@ -307,12 +307,18 @@ def _late_note(
     if not late:
         return ""
     why = _why(undone, exp, late, len(late))
+    n = len(late)
     lack = (
-        f"{plural(len(late), 'event')} more lack theirs"
+        _more_lack(n)
         if more
-        else (f"{plural(len(late), 'event')} lack expected effects")
+        else f"{plural(n, 'event')} {'lacks' if n == 1 else 'lack'} expected effects"
     )
     return f"; {lack}, but {why}"
+
+
+def _more_lack(n: int) -> str:
+    """``1 event more lacks its``, ``2 events more lack theirs``: beside events called lost."""
+    return f"{plural(n, 'event')} more " + ("lacks its" if n == 1 else "lack theirs")
 
 
 def _passed(exp: Expectation, found: Shortfalls) -> str:
