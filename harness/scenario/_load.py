@@ -579,12 +579,8 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
                 "its own credentials; remove one of them",
             )
         # One route whatever its parameters are named: appends: would win at judge time.
-        merged = {_unnamed(r): r for r in d.merges}
-        both = [(j, r) for j, r in enumerate(d.appends) if _unnamed(r) in merged]
-        if both:
-            j, route = both[0]
-            same = merged[_unnamed(route)]
-            shown = f" (as {same!r})" if same != route else ""
+        if both := _in_both(d.merges, d.appends):
+            j, route, shown = both
             raise _Invalid(
                 ("downstreams", i, "appends", j),
                 f"downstreams[{i}].appends: {route!r} is also in merges{shown} — a route's "
@@ -628,20 +624,26 @@ def _downstreams(docs: Sequence[DownstreamDoc], base: Path) -> tuple[DownstreamS
 def _one_key_rule(d: DownstreamDoc, i: int) -> None:
     """A route both honoured and ignored is refused: which one the user meant is theirs."""
     keys = d.idempotency_key
-    if keys is None:
-        return
-    honoured = {_unnamed(r): r for r in keys.honoured}
-    both = [(j, r) for j, r in enumerate(keys.ignored) if _unnamed(r) in honoured]
-    if both:
-        j, route = both[0]
-        same = honoured[_unnamed(route)]
-        shown = f" (as {same!r})" if same != route else ""
+    if keys is not None and (both := _in_both(keys.honoured, keys.ignored)):
+        j, route, shown = both
         raise _Invalid(
             ("downstreams", i, "idempotency_key", "ignored", j),
             f"downstreams[{i}].idempotency_key.ignored: {route!r} is also honoured{shown} — "
             "its API either deduplicates a write repeated with the same Idempotency-Key or "
             "makes it again; keep the route in one of them",
         )
+
+
+def _in_both(first: Sequence[str], then: Sequence[str]) -> tuple[int, str, str] | None:
+    """The first route of ``then`` that ``first`` names too, whatever their parameters are
+    named: its index in ``then``, the route, and `` (as 'PATCH /x/{id}')`` where ``first``
+    spells it otherwise; None where no route is in both."""
+    spelled = {_unnamed(r): r for r in first}
+    for j, route in enumerate(then):
+        same = spelled.get(_unnamed(route))
+        if same is not None:
+            return j, route, f" (as {same!r})" if same != route else ""
+    return None
 
 
 def _auth(doc: AuthDoc | None, i: int) -> AuthSpec | None:

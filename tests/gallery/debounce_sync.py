@@ -23,9 +23,7 @@ left on an older state of the same second.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 from typing import Any
 
 import aiohttp
@@ -98,10 +96,8 @@ def build_app(crm_url: str, secret: str) -> web.Application:
             log.error("subscription %s not written after %d tries", sub_id, TRIES)
 
     async def webhook(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            event = _stripe.construct_event(body, request.headers.get("Stripe-Signature"), secret)
-        except (_stripe.SignatureError, json.JSONDecodeError):
+        event = await _stripe.read_event(request, secret)
+        if event is None:
             return web.Response(status=400)
         if event.get("type") != "customer.subscription.updated" or event["id"] in app[SEEN]:
             return web.json_response({"received": True})
@@ -118,9 +114,7 @@ def build_app(crm_url: str, secret: str) -> web.Application:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING)
-    opts = _serve.options("python -m tests.gallery.debounce_sync", "CRM_URL")
-    _serve.run(build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"]), opts.port)
+    _serve.run_stripe("python -m tests.gallery.debounce_sync", "CRM_URL", build_app)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ second contact). The flaw shows only to an expectation the user states.
 
 from __future__ import annotations
 
-import json
 import os
 
 import aiohttp
@@ -38,10 +37,8 @@ def build_app(crm_url: str, secret: str) -> web.Application:
     app.cleanup_ctx.append(_serve.client_session(CRM, crm_url))
 
     async def webhook(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            event = _stripe.construct_event(body, request.headers.get("Stripe-Signature"), secret)
-        except (_stripe.SignatureError, json.JSONDecodeError):
+        event = await _stripe.read_event(request, secret)
+        if event is None:
             return web.Response(status=400)
         if event.get("type") != "checkout.session.completed" or event["id"] in app[SEEN]:
             return web.json_response({"received": True})
@@ -76,8 +73,7 @@ def build_app(crm_url: str, secret: str) -> web.Application:
 
 
 def main() -> None:
-    opts = _serve.options("python -m tests.gallery.email_contacts", "CRM_URL")
-    _serve.run(build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"]), opts.port)
+    _serve.run_stripe("python -m tests.gallery.email_contacts", "CRM_URL", build_app)
 
 
 if __name__ == "__main__":

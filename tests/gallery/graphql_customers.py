@@ -24,7 +24,6 @@ the repeated ``tagsAdd`` never "a resource made twice" for the 201 the double an
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -93,10 +92,8 @@ def build_app(shop_url: str, secret: str) -> web.Application:
     app.cleanup_ctx.append(_serve.client_session(SHOP, shop_url))
 
     async def webhook(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            event = _stripe.construct_event(body, request.headers.get("Stripe-Signature"), secret)
-        except (_stripe.SignatureError, json.JSONDecodeError):
+        event = await _stripe.read_event(request, secret)
+        if event is None:
             return web.Response(status=400)
         if event.get("type") != "checkout.session.completed" or event["id"] in app[SEEN]:
             return web.json_response({"received": True})
@@ -119,8 +116,7 @@ def build_app(shop_url: str, secret: str) -> web.Application:
 
 
 def main() -> None:
-    opts = _serve.options("python -m tests.gallery.graphql_customers", "SHOP_URL")
-    _serve.run(build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"]), opts.port)
+    _serve.run_stripe("python -m tests.gallery.graphql_customers", "SHOP_URL", build_app)
 
 
 if __name__ == "__main__":

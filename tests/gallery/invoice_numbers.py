@@ -18,8 +18,6 @@ every invoice of the run like its clean run's: "lost".
 
 from __future__ import annotations
 
-import os
-
 import aiohttp
 from aiohttp import web
 
@@ -36,11 +34,8 @@ def build_app(ledger_url: str, secret: str) -> web.Application:
     app.cleanup_ctx.append(_serve.client_session(LEDGER, ledger_url))
 
     async def stripe_webhook(request: web.Request) -> web.Response:
-        try:
-            event = _stripe.construct_event(
-                await request.read(), request.headers.get("Stripe-Signature"), secret
-            )
-        except _stripe.SignatureError:
+        event = await _stripe.read_event(request, secret)
+        if event is None:
             return web.Response(status=400)
         if event.get("type") != "invoice.paid":
             return web.Response(status=200)
@@ -68,8 +63,7 @@ def build_app(ledger_url: str, secret: str) -> web.Application:
 
 
 def main() -> None:
-    opts = _serve.options("python -m tests.gallery.invoice_numbers", "LEDGER_URL")
-    _serve.run(build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"]), opts.port)
+    _serve.run_stripe("python -m tests.gallery.invoice_numbers", "LEDGER_URL", build_app)
 
 
 if __name__ == "__main__":
