@@ -424,8 +424,9 @@ def test_node_red_keeping_each_records_latest_arrival_ends_records_stale(
 ) -> None:
     # Each record's three updates arrive at one instant in a shuffled order; the fair queue
     # keeps the one that arrived last and drops the others. Where that was not the record's
-    # latest event, the record ends on an older state and its latest update is lost. Nothing
-    # ever goes back (one write a record), so per_key_order holds.
+    # latest event, the record ends on an older state and its latest update is lost. On a
+    # loaded machine a trio can arrive over more than the queue's 100 ms, and two of its
+    # updates are sent: the counts are read from the journal, not assumed one write a record.
     r = run(node_red, "simultaneous-same-record", tmp_path, hook="/hooks/latest")
     h = r.history
     made = _effects_by_event(h)
@@ -433,15 +434,22 @@ def test_node_red_keeping_each_records_latest_arrival_ends_records_stale(
     for event in h.events:
         if event.key not in latest or event.seq > latest[event.key].seq:
             latest[event.key] = event
-    stale = sorted(k for k, e in latest.items() if e.id not in made)
+    key_of = {event.id: event.key for event in h.events}
+    writes: dict[str, list[str]] = {}
+    for effect in sorted(h.effects, key=lambda e: e.at):
+        writes.setdefault(key_of[effect.event_ids[0]] or "", []).append(effect.event_ids[0])
+    lost = sorted(k for k, e in latest.items() if e.id not in made)
+    stale = sorted(k for k, e in latest.items() if writes.get(k, [""])[-1] != e.id)
     # All 8 trios' latest arriving last by chance would be about 1 in 3**8.
     assert stale, made
-    _silent_fail(
-        r, "no_lost_events", f"{len(stale)} of {len(latest)} records never got an effect of"
-    )
+    if lost:
+        start = f"{len(lost)} of {len(latest)} records never got an effect of"
+        _silent_fail(r, "no_lost_events", start)
     _silent_fail(r, "final_state_matches_baseline", f"{len(stale)} of {len(latest)} records end in")
     assert _named(r, "final_state_matches_baseline", "record") <= set(stale)
-    _held(r, "per_key_order", "no_duplicate_effects", "ack_within")
+    _held(r, "no_duplicate_effects", "ack_within")
+    if all(len(w) == 1 for w in writes.values()):
+        _held(r, "per_key_order")  # nothing ever goes back where each record is written once
 
 
 def test_a_registry_npm_cannot_reach_skips_and_any_other_failure_fails(tmp_path: Path) -> None:
