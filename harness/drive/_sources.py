@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, NamedTuple
 
 from ..core import _paths
@@ -40,6 +41,9 @@ def _prefix(example_value: Any, fallback: str) -> str:
 
 
 _SHAPED = 6  # an example id or key this long is copied in shape; a shorter one is a label
+# Events whose per-event values are drawn at once (``Shape.draws``): the first event waits for
+# this many events' draws (about 2 ms).
+_BATCH = 256
 
 
 def synthetic(spec: SyntheticSource, seed: int, tag: str = "") -> list[Event]:
@@ -144,6 +148,8 @@ class Shape:
         rng = random.Random(seed)
         fake = FakeText(seed)
         owners = Owners(spec.events, spec.records, rng)
+        id_text = plan.id_atom.text if plan.id_atom is not None else None
+        key_text = plan.key_atom.text if plan.key_atom is not None else None
         # A record's key and values, drawn as its first event is made, let go after its last:
         # the first event does not wait for every record's draws, and only the records in
         # flight stay.
@@ -152,33 +158,49 @@ class Shape:
         keys = _Unique(key_atom is not None and plan.shapes(key_atom) < _UNCHECKED)
         ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
         owned = _Owned(plan, rng, run)
-        for i, at in enumerate(synthetic_times(spec)):
-            record = owners(i)
-            drawn = live.get(record)
-            if drawn is None:
-                key: Any = f"{self.key_prefix}{record + 1:05d}"
-                if key_atom is not None:
-                    key = keys.drawn(lambda: plan.new_id(key_atom, rng))
-                drawn = live[record] = key, owned(plan.values(rng, fake, record=True, run=run))
-            key, record_values = drawn
-            per_record[record] += 1
-            if per_record[record] == owners.count(record):
-                del live[record]
-            event_id: Any = f"{self.id_prefix}{i + 1:06d}"
-            if id_atom is not None:
-                event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
-            elif self.id_steps is None:
-                event_id = random_uuid(rng)
-            when = _instant(spec, at)
-            values = {**record_values, **plan.values(rng, fake, record=False, run=run)}
-            values.update(plan.moved(rng, when))
-            values.update(plan.counted(i, record))
-            for atom, new in ((plan.id_atom, event_id), (plan.key_atom, key)):
-                if atom is not None:
-                    values[atom.text] = new
-            etype = spec.types[i % len(spec.types)] if spec.types else self.default_type
-            stamp = _stamp(spec, plan.time_atom, when, values) if self.time_steps else None
-            yield Drawn(i, at, event_id, key, etype, per_record[record], values, stamp)
+        times = synthetic_times(spec)
+        for start in range(0, spec.events, _BATCH):
+            # A batch's per-event draws at once (``Variation.columns``); a record's, as its
+            # first event is reached.
+            at_batch = list(islice(times, _BATCH))
+            whens = [_instant(spec, at) for at in at_batch]
+            event_ids: list[Any] | None = None
+            if id_atom is not None and ids.taken is None:
+                event_ids = plan.new_ids(id_atom, rng, len(at_batch))
+            columns = plan.columns(rng, fake, whens, run)
+            for j, at in enumerate(at_batch):
+                i = start + j
+                record = owners(i)
+                drawn = live.get(record)
+                if drawn is None:
+                    key: Any = f"{self.key_prefix}{record + 1:05d}"
+                    if key_atom is not None:
+                        key = keys.drawn(lambda: plan.new_id(key_atom, rng))
+                    record_values = owned(plan.values(rng, fake, record=True, run=run))
+                    drawn = live[record] = key, record_values
+                key, record_values = drawn
+                nth = per_record[record] = per_record[record] + 1
+                if nth == owners.count(record):
+                    del live[record]
+                event_id: Any = f"{self.id_prefix}{i + 1:06d}"
+                if event_ids is not None:
+                    event_id = event_ids[j]
+                elif id_atom is not None:
+                    event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
+                elif self.id_steps is None:
+                    event_id = random_uuid(rng)
+                values = record_values.copy()
+                for text, column in columns:
+                    values[text] = column[j]
+                if plan.counts:
+                    values.update(plan.counted(i, record))
+                if id_text is not None:
+                    values[id_text] = event_id
+                if key_text is not None:
+                    values[key_text] = key
+                etype = spec.types[i % len(spec.types)] if spec.types else self.default_type
+                stamp = _stamp(spec, plan.time_atom, whens[j], values) if self.time_steps else None
+                yield Drawn(i, at, event_id, key, etype, nth, values, stamp)
 
     def events(self, seed: int, tag: str = "") -> Iterator[Event]:
         """Each event, in seq order, its payload an object (``draws``)."""

@@ -211,13 +211,14 @@ class Variation:
         self._mark_record(key_steps)
         self.fills = {x.steps: self._filled(x) for x in self.leaves}  # how each leaf varies
         self._build = compile_payload(example, self.fills)
-        # The atoms ``values`` and ``moved`` draw for, in the example's order (their draws')
+        # The atoms ``values`` and ``columns`` draw for, in the example's order (their draws')
         self._drawn = {
             record: [a for a in self.atoms.values() if a.record == record and self._drawn_for(a)]
             for record in (True, False)
         }
         self._moving = [a for a in self.atoms.values() if a.kind in ("time", "amount")]
         self._counted = [a for a in self.atoms.values() if a.kind == "counted"]
+        self.counts = bool(self._counted)  # does ``counted`` give any value?
 
     # --- reading the example --------------------------------------------------------------
 
@@ -353,7 +354,7 @@ class Variation:
         run: RunAlphabets | None = None,
     ) -> dict[str, Any]:
         """New values of the atoms drawn per record (``record``) or per event, by atom text,
-        string ids from ``run``'s alphabets; times and amounts are made per event by ``event``."""
+        string ids from ``run``'s alphabets; times and amounts are made per event by ``columns``."""
         made: dict[str, Any] = {}
         for atom in self._drawn[record]:
             if atom.kind == "fake":
@@ -362,32 +363,71 @@ class Variation:
                 made[atom.text] = self.new_id(atom, rng, run)
         return made
 
+    def columns(
+        self,
+        rng: random.Random,
+        fake: FakeText,
+        whens: list[datetime],
+        run: RunAlphabets | None = None,
+    ) -> list[tuple[str, list[Any]]]:
+        """New values of the atoms drawn per event (as ``values`` draws a record's), then of
+        the times and amounts, for the ``len(whens)`` events at those instants at once: each
+        atom's column of values, by atom text. Each timestamp is at its event's instant (the
+        anchor) or moved with it, a little earlier; each event's amounts are scaled by one
+        factor. Drawn a batch at a time (an id's characters for every event in one draw of
+        random bytes, each event's two draws in one pass), where an event at a time cost a call
+        per value: 16 of 33 µs an event's draws took."""
+        count = len(whens)
+        made: list[tuple[str, list[Any]]] = []
+        for atom in self._drawn[False]:
+            if atom.kind == "fake":
+                made.append((atom.text, [fake(atom.field) for _ in range(count)]))
+            else:
+                made.append((atom.text, self.new_ids(atom, rng, count, run)))
+        if not self._moving:
+            return made
+        anchor = _instant(self.anchor) if self.anchor is not None else None
+        # Each event's two draws: how much earlier its other times move, its amounts' factor.
+        low, high = math.log(_SCALE[0]), math.log(_SCALE[1])
+        draws = [rng.random() for _ in range(2 * count)]
+        earlier = [timedelta(seconds=_JITTER * u) for u in draws[:count]]
+        factors = [math.exp(low + (high - low) * u) for u in draws[count:]]
+        for atom in self._moving:
+            if atom.kind == "amount":
+                value = atom.value
+                made.append((atom.text, [_scaled(value, f) for f in factors]))
+            elif atom is self.anchor:
+                made.append((atom.text, [render_time(atom, at) for at in whens]))
+            else:  # the anchor is a time atom: there is one where this one is
+                assert anchor is not None
+                start = _instant(atom) - anchor  # where it stands from the event's time
+                if abs(start) < _SAME_MOMENT:
+                    # The event's own time written another way (Slack's ``event_ts`` beside
+                    # ``event_time``): it moves with the event, or the two would disagree on
+                    # which of two events came first.
+                    moved = [render_time(atom, at + start) for at in whens]
+                else:
+                    pairs = zip(whens, earlier, strict=True)
+                    moved = [render_time(atom, at + start - e) for at, e in pairs]
+                made.append((atom.text, moved))
+        return made
+
+    def new_ids(
+        self, atom: _Atom, rng: random.Random, count: int, run: RunAlphabets | None = None
+    ) -> list[Any]:
+        """``count`` new values of an id-like atom (``new_id``), a string id's characters
+        drawn at once."""
+        kind = atom.kind
+        if kind in ("big", "uuid", "int"):
+            return [self.new_id(atom, rng, run) for _ in range(count)]
+        kept, alphabet, length = _id_shape(kind, atom.text)
+        text = _drawn(rng, run(alphabet) if run is not None else alphabet, length * count)
+        return [kept + text[n : n + length] for n in range(0, length * count, length)]
+
     def counted(self, event: int, record: int) -> dict[str, Any]:
         """Each count (``COUNTED``) of the ``event``-th event of the ``record``-th record: the
         example's, plus the events before (the record's, for a count of the record's object)."""
         return {a.text: a.value + (record if a.record else event) for a in self._counted}
-
-    def moved(self, rng: random.Random, at: datetime) -> dict[str, Any]:
-        """Each timestamp at ``at`` (the anchor) or moved with it, a little earlier; each
-        amount scaled by one factor."""
-        made: dict[str, Any] = {}
-        anchor = _instant(self.anchor) if self.anchor is not None else None
-        shift = at - anchor if anchor is not None else timedelta(0)
-        earlier = timedelta(seconds=rng.uniform(0, _JITTER))
-        factor = math.exp(rng.uniform(math.log(_SCALE[0]), math.log(_SCALE[1])))
-        for atom in self._moving:
-            if atom.kind == "amount":
-                made[atom.text] = _scaled(atom.value, factor)
-            elif atom is self.anchor:
-                made[atom.text] = render_time(atom, at)
-            elif anchor is not None and abs(_instant(atom) - anchor) < _SAME_MOMENT:
-                # The event's own time written another way (Slack's ``event_ts`` beside
-                # ``event_time``): it moves with the event, or the two would disagree on
-                # which of two events came first.
-                made[atom.text] = render_time(atom, _instant(atom) + shift)
-            else:
-                made[atom.text] = render_time(atom, _instant(atom) + shift - earlier)
-        return made
 
     def apply(self, values: dict[str, Any]) -> JSON:
         """A copy of the example with every atom replaced by its value in ``values``."""
