@@ -211,3 +211,24 @@ def test_a_constant_holding_an_events_key_inside_it_is_rewritten_as_the_tracer_d
     others = [p for p in payloads if p["key"] == f"rec_{TAG}k1"]
     assert mine and all(p["ref"] == f"/records/rec_{TAG}k0/notes" for p in mine), payloads
     assert others and all(p["ref"] == "/records/rec_00002/notes" for p in others), payloads
+
+
+def test_a_batch_writes_the_events_that_hold_their_key_inside_a_string_one_by_one() -> None:
+    """A batch's events are written hole by hole (``TextTemplate.texts``); an event whose
+    string holds its key inside (a URL naming its customer) is the tracer's: the key in it the
+    key's token, in every event of a batch of 256 and the one after."""
+    example = {
+        "id": "evt_1A2b3C4d5E6fG7h8",
+        "customer": "cus_CsMehGAkWvj7FA",
+        "url": "https://example.com/customers/cus_CsMehGAkWvj7FA/charges",
+        "note": "paid in full",
+        "email": "jenny.rosen@example.com",
+    }
+    spec = SyntheticSource(example, events=300, records=60, over=1.0, key_path="$.customer")
+    made, written = both(spec)
+    assert written == made
+    payloads = [json.loads(event[5]) for event in written]
+    assert all(
+        p["url"] == f"https://example.com/customers/{p['customer']}/charges" for p in payloads
+    )
+    assert all(f"{TAG}k" in p["customer"] for p in payloads)
