@@ -32,15 +32,18 @@ def test_events_read_back_as_they_were_added_without_their_payloads() -> None:
         ev(2, f"{TAG}e2", key=f"{TAG}k1"),
         ev(3, "custom-id-3", key="cus_42"),
         ev(4, key=f"ord_{TAG}k07"),  # not a token of this run: kept as it is
+        ev(5, key=f"ord_{TAG}k"),  # no number, Arabic-Indic digits, two tokens: as they are
+        ev(6, key=f"ord_{TAG}k\u0661"),
+        ev(7, key=f"{TAG}k1-{TAG}k12"),
     ]
     columns = EventColumns(TAG)
     for e in made:
         columns.append(e)
-    assert list(columns) == made and len(columns) == 5
-    assert columns[-2] == made[3] and columns[1:3] == made[1:3]
+    assert list(columns) == made and len(columns) == 8
+    assert columns[-5] == made[3] and columns[1:3] == made[1:3]
     assert list(columns.subset([4, 0])) == [made[4], made[0]]
     with pytest.raises(IndexError):
-        columns[5]
+        columns[8]
 
 
 def test_found_by_id_through_the_token_or_as_kept() -> None:

@@ -39,7 +39,7 @@ class EventColumns(Sequence[Event]):
         self._form = array("H")  # index in _forms: the id's prefix before its token
         self._types: list[str] = []
         self._type_codes: dict[str, int] = {}
-        self._key_token = re.compile(re.escape(tag) + r"k(\d+)\Z")
+        self._key_mark = f"{tag}k"  # before a key token's number
         self._odd_keys: dict[int, str] = {}  # keys not of the token's shape, by seq
         self._forms: list[str] = []
         self._form_codes: dict[str, int] = {}
@@ -52,22 +52,30 @@ class EventColumns(Sequence[Event]):
         if ev.seq != seq:
             raise ValueError(f"event {ev.id} has seq {ev.seq}, expected {seq}")
         token = f"{self._tag}e{seq}"
-        if ev.id.endswith(token):
-            prefix = ev.id[: -len(token)]
+        event_id = ev.id
+        if event_id.endswith(token):
+            prefix = event_id[: -len(token)]
         else:  # kept as it is: not a token of this run
             prefix = ""
-            self._odd[seq] = ev.id
-            self._odd_seq[ev.id] = seq
-        self._form.append(_code(self._forms, self._form_codes, prefix))
-        self._type.append(_code(self._types, self._type_codes, ev.type))
-        m = self._key_token.search(ev.key)
-        number = int(m.group(1)) if m else -1
-        prefix = ev.key[: m.start()] if m else ""
-        if m is None or ev.key != f"{prefix}{self._tag}k{number}":  # kept as it is
+            self._odd[seq] = event_id
+            self._odd_seq[event_id] = seq
+        form = self._form_codes.get(prefix)
+        self._form.append(_code(self._forms, self._form_codes, prefix) if form is None else form)
+        kind = self._type_codes.get(ev.type)
+        self._type.append(_code(self._types, self._type_codes, ev.type) if kind is None else kind)
+        # The key's token (``{prefix}{tag}k{n}``, ``n`` as ``str`` writes it) ends it, or the
+        # key is kept as it is.
+        key = ev.key
+        prefix, found, digits = key.rpartition(self._key_mark)
+        number = int(digits) if found and digits.isdecimal() else -1
+        if number < 0 or str(number) != digits:
             number, prefix = -1, ""
-            self._odd_keys[seq] = ev.key
+            self._odd_keys[seq] = key
         self._key.append(number)
-        self._key_form.append(_code(self._forms, self._form_codes, prefix))
+        form = self._form_codes.get(prefix)
+        self._key_form.append(
+            _code(self._forms, self._form_codes, prefix) if form is None else form
+        )
         self._at.append(ev.occurred_at)
 
     def __len__(self) -> int:

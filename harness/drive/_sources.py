@@ -182,13 +182,15 @@ class Shape:
                 nth = per_record[record] = per_record[record] + 1
                 if nth == owners.count(record):
                     del live[record]
-                event_id: Any = f"{self.id_prefix}{i + 1:06d}"
+                event_id: Any
                 if event_ids is not None:
                     event_id = event_ids[j]
                 elif id_atom is not None:
                     event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
                 elif self.id_steps is None:
                     event_id = random_uuid(rng)
+                else:
+                    event_id = f"{self.id_prefix}{i + 1:06d}"
                 values = record_values.copy()
                 for text, column in columns:
                     values[text] = column[j]
