@@ -30,7 +30,7 @@ from typing import Any
 from ..core._scenario import Perturbation, SyntheticSource
 from ._drift import is_drift
 from ._perturb import DUPLICATE_MARK, reordered_mark
-from ._schedule import GENUINE, Mark, Schedule, Slot
+from ._schedule import GENUINE, Mark, Schedule, Slot, slot_of
 from ._sources import synthetic_times
 
 Row = tuple[float, int, int, Mark]  # a slot's time, event, copy and mark
@@ -64,10 +64,10 @@ class PlanStream:
         if self._per_event is not None:
             yield from self.schedule
             return
-        add, made = self.schedule.add, self.schedule
-        for n, (at, event, copy, mark) in enumerate(self._rows, len(made)):
+        add = self.schedule.add
+        for at, event, copy, mark in self._rows:
             add(at, event, copy, mark)
-            yield made[n]
+            yield slot_of(at, event, copy, mark)  # as the schedule gives it, not read back
 
     def sent(self, seq: int) -> bool:
         """One slot of event ``seq`` is given: True when it was its last."""
