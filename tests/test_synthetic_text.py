@@ -232,3 +232,14 @@ def test_a_batch_writes_the_events_that_hold_their_key_inside_a_string_one_by_on
         p["url"] == f"https://example.com/customers/{p['customer']}/charges" for p in payloads
     )
     assert all(f"{TAG}k" in p["customer"] for p in payloads)
+
+
+def test_a_batch_with_a_later_number_after_a_first_string_is_written_as_objects_are() -> None:
+    """A ``later`` path whose first value is a string and later one a number: one hole holds
+    both kinds in one batch, and its events are written one at a time, as the object way."""
+    example = {"id": "evt_1A2b3C4d5E6fG7h8", "key": "ord_9Z8y7X6w5V4u", "state": "opened"}
+    spec = SyntheticSource(example, events=40, records=8, over=1.0, later=(("$.state", 2),))
+    made, written = both(spec)
+    assert written == made
+    states = [json.loads(event[5])["state"] for event in written]
+    assert states.count("opened") == 8 and states.count(2) == 32

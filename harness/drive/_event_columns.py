@@ -46,8 +46,8 @@ class EventColumns(Sequence[Event]):
         self._odd: dict[int, str] = {}  # ids not of the token's shape, by seq
         self._odd_seq: dict[str, int] = {}
 
-    def append(self, ev: Event) -> None:
-        """One more event, the next seq."""
+    def append(self, ev: Event) -> int:
+        """One more event, the next seq; the number of its key's token (-1: none)."""
         seq = len(self._at)
         if ev.seq != seq:
             raise ValueError(f"event {ev.id} has seq {ev.seq}, expected {seq}")
@@ -77,6 +77,7 @@ class EventColumns(Sequence[Event]):
             _code(self._forms, self._form_codes, prefix) if form is None else form
         )
         self._at.append(ev.occurred_at)
+        return number
 
     def __len__(self) -> int:
         return len(self._at)

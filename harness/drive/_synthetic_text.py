@@ -122,6 +122,8 @@ class TextTemplate:
         self._batched = not self._words and not any(h[0] == _OWNED for h in self._holes)
         # The holes whose strings ``texts`` looks into for the event's id or key.
         self._looked = [s in (_AT_ONCE, _ALONE) for s in self._scanned]
+        # Each _SPANS hole's text as a %-format of its atoms' values, and its atoms.
+        self._spans = {n: _spans_format(h[1]) for n, h in enumerate(self._holes) if h[0] == _SPANS}
         # The holes whose strings are never marked (no space, no '@'): an id's, an amount's.
         # (Not a time's: an ISO time may be written with a space, and marked as free text.)
         self._unmarked = {
@@ -319,10 +321,11 @@ class TextTemplate:
         or key inside, an integer of it under an id-named field, a constant that may hold its
         id — is written by ``text``, one at a time."""
         made: list[str | None] = [None] * len(drawn)
-        alone: set[int] = set(range(len(drawn)))  # the events written by ``text``
-        if self._batched and drawn:
-            alone.clear()
-            written = self._columns(drawn, ids, tokens, alone)
+        alone: set[int] = set()  # the events written by ``text``
+        written = self._columns(drawn, ids, tokens, alone) if self._batched and drawn else None
+        if written is None:
+            alone.update(range(len(drawn)))
+        else:
             made = [self._format % row for row in zip(*written, strict=True)]
         for n in alone:
             made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask)
@@ -334,9 +337,10 @@ class TextTemplate:
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         alone: set[int],
-    ) -> list[list[str]]:
+    ) -> list[list[str]] | None:
         """Each hole's text for each event of a batch (``texts``); the events it is not exact
-        for added to ``alone``."""
+        for added to ``alone``; None where a hole holds strings in some events and other
+        values in others (the batch is written one event at a time)."""
         old_ids, old_keys, new_ids, new_keys = (list(c) for c in zip(*ids, strict=True))
         values = [d.values for d in drawn]
         owned = set(self._owned)
@@ -352,7 +356,8 @@ class TextTemplate:
                 atom = hole[1]
                 column = [str(v[atom]) for v in values] if hole[2] else [v[atom] for v in values]
             elif kind == _SPANS:
-                column = ["".join(_parts(hole[1], v)) for v in values]
+                form, atoms = self._spans[h]
+                column = [form % tuple([str(v[a]) for a in atoms]) for v in values]
             elif kind == _LATER:
                 column = [hole[2] if d.nth > 1 else hole[1] for d in drawn]
             else:
@@ -360,46 +365,38 @@ class TextTemplate:
             if h in owned:  # an integer there is renumbered per run: ``text`` does it
                 alone.update(n for n, v in enumerate(column) if type(v) is int and v > 0)
             types = set(map(type, column))
-            if types == {int}:
-                written.append(list(map(int.__repr__, column)))
+            if str not in types:  # numbers, booleans, nulls: as ``json.dumps`` writes them
+                write = int.__repr__ if types == {int} else _scalar
+                written.append(list(map(write, column)))
                 continue
-            if types != {str}:
-                # Mixed or other values: each as ``text`` writes it (strings as below).
-                column = [v if type(v) is str else _Scalar(v) for v in column]
-            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, strict=True)
+            if len(types) > 1:  # strings among other values (a ``later`` number): alone
+                return None
+            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, tokens, strict=True)
             if h in self._unmarked:
-                strings = [nk if v == ok else ni if v == oi else v for v, ok, oi, nk, ni in swapped]
-            else:
                 strings = [
-                    v if type(v) is _Scalar else nk if v == ok else ni if v == oi else marked(v, t)
-                    for (v, ok, oi, nk, ni), t in zip(swapped, tokens, strict=True)
+                    nk if v == ok else ni if v == oi else v for v, ok, oi, nk, ni, _ in swapped
+                ]
+            else:  # ``marked`` leaves a string without a space or an '@' as it is: no call
+                strings = [
+                    k if v == ok else i if v == oi else marked(v, t) if " " in v or "@" in v else v
+                    for v, ok, oi, k, i, t in swapped
                 ]
             if self._looked[h]:
                 looked.append(strings)
-            written.append([v.text if type(v) is _Scalar else _quoted(v) for v in strings])
+            written.append(list(map(_quoted, strings)))
         # An event holding its id or key inside a string ``text`` looks into: ``Inner``
         # rewrites it there (a replaced id looked into as well: never a wrong text, at worst
         # an event written one at a time).
         if looked:
-            for n, joined in enumerate(map("\0".join, zip(*looked, strict=True))):
-                old_id, old_key = old_ids[n], old_keys[n]
-                if (old_id and old_id in joined) or (old_key and old_key in joined):
-                    alone.add(n)
-        found = zip(old_ids, old_keys, new_ids, new_keys, strict=True)
-        for n, (old_id, old_key, new_id, new_key) in enumerate(found):
-            words = [w for w, new in ((old_id, new_id), (old_key, new_key)) if w and w != new]
-            if not self._inside.isdisjoint(words):  # a constant may hold one: ``text`` says
-                alone.add(n)
+            joined = map("\0".join, zip(*looked, strict=True))
+            pairs = enumerate(zip(joined, old_ids, old_keys, strict=True))
+            alone.update(n for n, (j, i, k) in pairs if (i and i in j) or (k and k in j))
+        # An event whose id or key is a word inside a constant: ``text`` says (None).
+        inside = self._inside
+        if inside:
+            olds = enumerate(zip(old_ids, old_keys, strict=True))
+            alone.update(n for n, (i, k) in olds if i in inside or k in inside)
         return written
-
-
-class _Scalar:
-    """A value of a batch's column that is not a string, as ``json.dumps`` writes it."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, value: Any) -> None:
-        self.text = _scalar(value)
 
 
 def _renumbered(
@@ -432,6 +429,18 @@ def _parts(spans: Spans, values: Mapping[str, Any]) -> list[str]:
         last = end
     parts.append(spans.text[last:])
     return parts
+
+
+def _spans_format(spans: Spans) -> tuple[str, tuple[str, ...]]:
+    """``spans``' text with ``%s`` for each atom (the rest's '%' doubled), and its atoms: the
+    string ``_parts`` joins is ``form % tuple(str(value) for each atom)``."""
+    parts: list[str] = []
+    last = 0
+    for start, end, _ in spans.spans:
+        parts.append(spans.text[last:start].replace("%", "%%"))
+        last = end
+    parts.append(spans.text[last:].replace("%", "%%"))
+    return "%s".join(parts), tuple(atom for _, _, atom in spans.spans)
 
 
 def _numbered(spans: Spans, kinds: Mapping[str, str]) -> frozenset[str] | None:

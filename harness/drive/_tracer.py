@@ -92,7 +92,9 @@ class Tracer:
     def add(self, ev: Event) -> None:
         """Index one more event (in seq order) for ``attribute``."""
         if self._columns is not None:
-            self._columns.append(ev)  # its seq is its position, or it raises
+            number = self._columns.append(ev)  # its seq is its position, or it raises
+            if number >= 0 and self._keys.get(number) == ev.key:
+                return  # its record's key, indexed at an earlier event: no search again
         else:
             if self._by_seq is None and ev.seq != len(self._list):
                 self._by_seq = {e.seq: e for e in self._list}
