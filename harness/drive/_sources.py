@@ -176,7 +176,7 @@ class Shape:
                     key: Any = f"{self.key_prefix}{record + 1:05d}"
                     if key_atom is not None:
                         key = keys.drawn(lambda: plan.new_id(key_atom, rng))
-                    record_values = owned(plan.values(rng, fake, record=True, run=run))
+                    record_values = owned(plan.record_values(rng, fake, run))
                     drawn = live[record] = key, record_values
                 key, record_values = drawn
                 nth = per_record[record] = per_record[record] + 1

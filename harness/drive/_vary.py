@@ -211,7 +211,8 @@ class Variation:
         self._mark_record(key_steps)
         self.fills = {x.steps: self._filled(x) for x in self.leaves}  # how each leaf varies
         self._build = compile_payload(example, self.fills)
-        # The atoms ``values`` and ``columns`` draw for, in the example's order (their draws')
+        # The atoms ``record_values`` and ``columns`` draw for, in the example's order (their
+        # draws' order)
         self._drawn = {
             record: [a for a in self.atoms.values() if a.record == record and self._drawn_for(a)]
             for record in (True, False)
@@ -308,8 +309,8 @@ class Variation:
         return Spans(text, tuple(leaf.spans))
 
     def _drawn_for(self, atom: _Atom) -> bool:
-        """Is ``atom`` drawn by ``values`` (an id or free text other than the event's id and
-        the record's key)?"""
+        """Is ``atom`` drawn by ``record_values`` or ``columns`` (an id or free text other than
+        the event's id and the record's key)?"""
         if atom is self.id_atom or atom is self.key_atom:
             return False
         return atom.kind in ID_KINDS or atom.kind == "fake"
@@ -345,18 +346,13 @@ class Variation:
         ids of the record's own objects, which no other record shares."""
         return [a for a in self._drawn[True] if a.kind in ID_KINDS]
 
-    def values(
-        self,
-        rng: random.Random,
-        fake: FakeText,
-        *,
-        record: bool,
-        run: RunAlphabets | None = None,
+    def record_values(
+        self, rng: random.Random, fake: FakeText, run: RunAlphabets | None = None
     ) -> dict[str, Any]:
-        """New values of the atoms drawn per record (``record``) or per event, by atom text,
-        string ids from ``run``'s alphabets; times and amounts are made per event by ``columns``."""
+        """New values of the atoms drawn once per record, by atom text, string ids from
+        ``run``'s alphabets; the other atoms' are drawn per event by ``columns``."""
         made: dict[str, Any] = {}
-        for atom in self._drawn[record]:
+        for atom in self._drawn[True]:
             if atom.kind == "fake":
                 made[atom.text] = fake(atom.field)
             else:
@@ -370,7 +366,7 @@ class Variation:
         whens: list[datetime],
         run: RunAlphabets | None = None,
     ) -> list[tuple[str, list[Any]]]:
-        """New values of the atoms drawn per event (as ``values`` draws a record's), then of
+        """New values of the atoms drawn per event (as ``record_values`` draws a record's), then of
         the times and amounts, for the ``len(whens)`` events at those instants at once: each
         atom's column of values, by atom text. Each timestamp is at its event's instant (the
         anchor) or moved with it, a little earlier; each event's amounts are scaled by one
