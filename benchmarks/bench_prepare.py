@@ -96,7 +96,7 @@ def child(events: int, library: str, whole: bool, first_only: bool = False) -> N
         "first_cpu_s": first_cpu - cpu0,
         "cpu_s": time.process_time() - cpu0,
         "stages": spent,
-        "slots": len(prepared.schedule),
+        "slots": len(prepared.schedule) if prepared.plan is None else prepared.plan.planned,
         "peak_mib": peak_mib(),
     }
     print(json.dumps(result))

@@ -29,10 +29,10 @@ def whole(src: SyntheticSource, perturbations: tuple[Perturbation, ...], seed: i
 
 
 def as_sent(plan: PlanStream) -> Schedule:
-    """The plan's slots as a Feed takes them, one by one (not ``finish``)."""
+    """The plan's slots as a Feed takes them, one by one (not ``finish``): counted, not held."""
     slots = list(plan)
-    assert plan.schedule == Schedule.of(slots)
-    return plan.schedule
+    assert plan.planned == len(slots) and not plan.schedule
+    return Schedule.of(slots)
 
 
 def planned(
@@ -94,7 +94,7 @@ def test_a_streamed_plan_plans_its_first_slots_alone() -> None:
     plan = planned(source(1_000_000, 1000.0), (Perturbation("duplicate", {"rate": 0.1}),), 1)
     first = list(islice(plan, 10))
     assert [s.event for s in first if not s.copy][:3] == [0, 1, 2]
-    assert len(plan.schedule) == 10
+    assert plan.planned == 10 and not plan.schedule
 
 
 def test_each_event_is_let_go_after_its_last_slot() -> None:
@@ -143,13 +143,15 @@ def test_times_out_of_order_and_a_run_too_long_are_planned_whole() -> None:
     assert streamed(source(10, 10.0), duplicate, 1, 2.0, 27.9) is None
 
 
-def test_a_plan_finished_is_the_whole_plan_after_the_slots_given() -> None:
-    """What the Recorder does as a run stops: the rest planned, none of it given."""
+def test_a_plan_finished_counts_the_whole_plan_after_the_slots_given() -> None:
+    """What the Recorder does as a run stops: the rest planned and counted, none of it given
+    nor held."""
     perturbations = (Perturbation("duplicate", {"rate": 0.4, "spread": 1.5}),)
     plan = planned(source(200), perturbations, 4)
     given = list(islice(plan, 17))
-    assert plan.finish() == whole(source(200), perturbations, 4, 1.0)
-    assert given == list(plan.schedule[:17])
+    everything = whole(source(200), perturbations, 4, 1.0)
+    assert plan.finish() == plan.planned == len(everything) > 200
+    assert given == list(everything[:17]) and not plan.schedule
 
 
 @pytest.mark.parametrize(
@@ -162,8 +164,7 @@ def test_a_plan_finished_keeps_no_count_per_event_it_planned(perturbation: Pertu
     so no count of an event's slots left is kept for it (10M events: a gigabyte held)."""
     plan = planned(source(5_000), (perturbation,), 2)
     given = list(islice(plan, 3))
-    plan.finish()
-    assert len(plan.schedule) >= 5_000
+    assert plan.finish() >= 5_000 and not plan.schedule
     assert set(plan._live) <= {slot.event for slot in given} | set(range(10))
 
 
@@ -182,4 +183,5 @@ def test_a_plan_without_copies_is_counted_before_it_is_planned(
     plan = planned(src, perturbations, 5)
     duplicated = any(p.kind == "duplicate" for p in perturbations)
     assert plan.count == (None if duplicated else len(whole(src, perturbations, 5, 1.0)))
-    assert PlanStream.of(plan.finish()).count == len(plan.schedule)
+    assert plan.finish() == len(whole(src, perturbations, 5, 1.0))
+    assert PlanStream.of(whole(src, perturbations, 5, 1.0)).finish() == plan.planned

@@ -18,6 +18,7 @@ import pytest
 from harness.core._model import Event
 from harness.core._scenario import Perturbation, Scenario
 from harness.drive._deliver import Planned
+from harness.drive._schedule import Schedule
 from harness.drive._tracer import Tracer
 from harness.engine import Recorder, RunOptions, run_scenarios
 from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
@@ -37,6 +38,7 @@ from .test_prepare_golden import (
     options_for,
     shaped,
 )
+from .test_settle import answered
 
 # Library payloads whose ids or keys are numbers are prepared whole (``_feed.streamable``).
 WHOLE = {"github:issues", "github:pull_request", "github:push", "shopify:orders/create"}
@@ -63,13 +65,19 @@ class Drained:
         self.payloads.append(payload)
 
     def as_whole(self, run: PreparedRun) -> PreparedRun:
-        """``run`` as if prepared whole: its events and bodies, from what the feed made."""
+        """``run`` as if prepared whole: its events, schedule and bodies, from what the feed
+        made and gave."""
         bodies = {p.slot.event: p.body for p in self.sent}
         return replace(
             run,
             tracer=Tracer(run.tracer.tag, self.made),
+            schedule=self.schedule(),
             bodies=tuple(bodies[n] for n in range(len(self.made))),
         )
+
+    def schedule(self) -> Schedule:
+        """The slots the feed gave, in order, as a schedule."""
+        return Schedule.of(p.slot for p in self.sent)
 
 
 def _streamed(scenario: Any, seed: int, tmp_path: Path) -> tuple[PreparedRun, Drained]:
@@ -90,9 +98,11 @@ def test_library_sources_stream_as_they_prepare_whole(name: str, tmp_path: Path)
     assert digest_of(drained.as_whole(run)) == LIBRARY[name]
     # Planned as it was sent: counted once planned to its end, as the Recorder does then.
     assert run.plan is not None and run.info.settings["planned_deliveries"] is None
-    counted = {**run.info.settings, "planned_deliveries": len(run.plan.finish())}
+    counted = {**run.info.settings, "planned_deliveries": run.plan.finish()}
     assert replace(run.info, started_at="", settings=counted) == replace(whole.info, started_at="")
-    assert run.schedule == whole.schedule and run.attempts == whole.attempts
+    given = drained.schedule()
+    assert given == whole.schedule and given.attempts == whole.attempts
+    assert not run.schedule  # each slot planned as it was given, none held
     # What attribution, settling and learning read: every event, without its payload.
     assert [(e.id, e.key, e.seq, e.type, e.occurred_at) for e in run.events] == [
         (e.id, e.key, e.seq, e.type, e.occurred_at) for e in whole.events
@@ -125,8 +135,9 @@ def test_perturbations_stream_as_they_plan_whole(
 def test_the_first_delivery_comes_before_the_last_event_is_made(tmp_path: Path) -> None:
     """Once the events of the first AHEAD seconds are made: 101 of 1,324 here (0 to 1 s)."""
     scenario = library_scenario("stripe:payment_intent.succeeded")
-    run, drained = _streamed(scenario, 3, tmp_path)
-    soon = [s.event for s in run.schedule if s.at <= run.schedule[0].at + AHEAD]
+    _, drained = _streamed(scenario, 3, tmp_path)
+    given = drained.schedule()
+    soon = [s.event for s in given if s.at <= given[0].at + AHEAD]
     assert drained.log.index("send") == max(soon) + 1 == 101
     assert drained.log.count("made") == len(drained.made) == scenario.source.events
 
@@ -169,6 +180,16 @@ def _event_rows(journal: Path, run_id: str) -> list[tuple[Any, ...]]:
     with contextlib.closing(sqlite3.connect(journal)) as db:
         (run,) = db.execute("SELECT run FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return [row[1:] for row in chunks.rows(db, "events", SCHEMA_VERSION) if row[0] == run]
+
+
+def _attempts(given: list[Planned]) -> list[int]:
+    """Each delivery's attempt number: 1 for its event's first, 2 for its second..."""
+    counted: dict[int, int] = {}
+    made: list[int] = []
+    for planned in given:
+        counted[planned.slot.event] = counted.get(planned.slot.event, 0) + 1
+        made.append(counted[planned.slot.event])
+    return made
 
 
 def _storm(planned_as_sent: bool) -> Scenario:
@@ -216,7 +237,7 @@ def test_the_first_delivery_is_given_before_the_schedule_is_planned(tmp_path: Pa
     run = prepare(replace(scenario, source=source), options_for(3, tmp_path), stream=True)
     assert run.feed is not None
     first = next(run.feed.sends(run.slots(), lambda *_: None))
-    assert first.n == 0 and len(run.schedule) < 20
+    assert first.n == 0 and run.plan is not None and run.plan.planned < 20
 
 
 async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
@@ -233,14 +254,15 @@ async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
     assert run.feed is not None and run.info.settings["planned_deliveries"] is None
     recorder = Recorder(run, options)
     await recorder.start()
-    for planned in islice(run.feed.sends(run.slots(), recorder.made), 3):
-        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+    given = list(islice(run.feed.sends(run.slots(), recorder.made), 3))
+    for planned, attempt in zip(given, _attempts(given), strict=True):
+        recorder.delivery(answered(planned, attempt))
     await recorder.stop("aborted")
     kept = load(tmp_path / "j.db", run.info.run_id)
     whole = prepare(scenario, options, tag=run.info.tracer_tag)
     assert len(kept.deliveries) == 3
-    assert kept.info.settings["planned_deliveries"] == len(whole.schedule) == len(run.schedule)
-    assert run.schedule == whole.schedule
+    assert kept.info.settings["planned_deliveries"] == len(whole.schedule) == run.plan.planned
+    assert Schedule.of(p.slot for p in given) == whole.schedule[:3]
 
 
 async def test_a_run_cut_short_is_ended_before_the_rest_is_planned(
@@ -257,8 +279,9 @@ async def test_a_run_cut_short_is_ended_before_the_rest_is_planned(
     assert run.plan is not None
     recorder = Recorder(run, options)
     await recorder.start()
-    for planned in islice(run.feed.sends(run.slots(), recorder.made), 3):
-        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+    given = list(islice(run.feed.sends(run.slots(), recorder.made), 3))
+    for planned, attempt in zip(given, _attempts(given), strict=True):
+        recorder.delivery(answered(planned, attempt))
 
     def interrupted() -> None:
         raise KeyboardInterrupt

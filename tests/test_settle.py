@@ -41,6 +41,8 @@ from harness.core._scenario import (
     Settle,
     SyntheticSource,
 )
+from harness.drive._deliver import Planned
+from harness.drive._schedule import delivery_id
 from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
 from harness.engine._baseline import PendingAsJudged
 from harness.engine._late import EarlierRuns
@@ -89,6 +91,14 @@ def accept_all(recorder: Recorder, prepared: PreparedRun) -> None:
     """Every event delivered once and answered 200 (no target: the test plays it)."""
     for n in range(len(prepared.schedule)):
         recorder.delivery(prepared.delivery(n, 0.0, 0.001, 200))
+
+
+def answered(planned: Planned, attempt: int = 1) -> Delivery:
+    """A delivery of ``planned`` sent at 0 s and answered 200 a millisecond later, as the
+    Deliverer records it."""
+    return Delivery(
+        delivery_id(planned.n), planned.event_id, attempt, 0.0, 0.0, 0.001, 200, Outcome.OK
+    )
 
 
 async def post_later(url: str, events: Sequence[Event], delays: Sequence[float]) -> None:
@@ -213,8 +223,8 @@ async def test_a_streamed_runs_accepted_events_are_waited_for(
     recorder = Recorder(run, options(tmp_path))
     [url] = await recorder.start()
     assert recorder.pending() == frozenset()  # nothing made, nothing accepted
-    for planned in run.feed.sends(run.slots(), recorder.made):
-        recorder.delivery(run.delivery(planned.n, 0.0, 0.001, 200))
+    for planned in run.feed.sends(run.slots(), recorder.made):  # one slot an event
+        recorder.delivery(answered(planned))
     assert recorder.pending() == {ev.id for ev in run.events} and len(run.events) == 4
     await post_later(url, run.events[:3], [0, 0, 0])
     assert recorder.pending() == {run.events[3].id}

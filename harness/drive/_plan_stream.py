@@ -41,8 +41,11 @@ Stage = Callable[[Rows, Mapping[str, Any], random.Random, Live], Rows]
 
 
 class PlanStream:
-    """A schedule's slots in order, each planned when it is asked for (once); ``schedule``
-    holds those planned so far: the whole schedule once ``finish`` has run."""
+    """A schedule's slots in order, each planned when it is asked for (once). Planned as it is
+    sent, it holds none of them (a slot given is the Feed's: 26 bytes a slot, 28 MiB at a
+    million events, were held until the run ended), only how many it has planned
+    (``planned``); ``schedule`` is then empty. Planned whole (``of``), ``schedule`` is that
+    schedule."""
 
     def __init__(
         self, rows: Rows, live: Live, schedule: Schedule | None = None, count: int | None = None
@@ -50,6 +53,7 @@ class PlanStream:
         self._rows = rows
         self._live = live
         self.schedule = schedule if schedule is not None else Schedule()
+        self.planned = len(self.schedule)  # slots planned so far
         # How many slots it plans, when known before they are (no ``duplicate``: one an event).
         self.count = len(schedule) if schedule is not None else count
         # A schedule planned whole, given slot by slot: its slots left per event, counted.
@@ -64,10 +68,9 @@ class PlanStream:
         if self._per_event is not None:
             yield from self.schedule
             return
-        add = self.schedule.add
         for at, event, copy, mark in self._rows:
-            add(at, event, copy, mark)
-            yield slot_of(at, event, copy, mark)  # as the schedule gives it, not read back
+            self.planned += 1
+            yield slot_of(at, event, copy, mark)  # as a schedule holding it would give it
 
     def sent(self, seq: int) -> bool:
         """One slot of event ``seq`` is given: True when it was its last."""
@@ -81,15 +84,16 @@ class PlanStream:
         del self._live[seq]
         return True
 
-    def finish(self) -> Schedule:
-        """The whole schedule: the slots not asked for yet planned (none given, nor after it).
-        The slots left per event are not kept for what it plans: none of them is given, and a
-        run cut short at its first delivery would hold an entry per event (a gigabyte at 10M)."""
-        add, drop = self.schedule.add, self._live.pop
-        for at, event, copy, mark in self._rows:
-            add(at, event, copy, mark)
+    def finish(self) -> int:
+        """How many slots the whole schedule has: the slots not asked for yet planned and
+        counted (none given, nor kept). The slots left per event are not kept for what it
+        plans: none of them is given, and a run cut short at its first delivery would hold an
+        entry per event (a gigabyte at 10M)."""
+        drop = self._live.pop
+        for _, event, _, _ in self._rows:
+            self.planned += 1
             drop(event, None)
-        return self.schedule
+        return self.planned
 
 
 def streamed(

@@ -73,9 +73,9 @@ class PreparedRun:
     A streamed run (``feed``, ``prepare(stream=True)``) has its RunInfo, and its events only as
     they are made: ``bodies`` is empty, ``events`` fills (payload-less) as the feed makes them,
     ``slot_headers`` and ``delivery`` are for a run prepared whole. Its schedule is whole, or
-    (``plan``) planned as it is sent: ``schedule`` fills as the feed plans it, and its RunInfo's
-    ``planned_deliveries`` is None (a ``duplicate``'s copies are drawn as it goes) until the
-    Recorder counts it as the run stops.
+    (``plan``) planned as it is sent: ``schedule`` is then empty (each slot is planned as the
+    feed asks for it, and not kept after), and its RunInfo's ``planned_deliveries`` is None (a
+    ``duplicate``'s copies are drawn as it goes) until the Recorder counts it as the run stops.
     """
 
     scenario: Scenario
@@ -92,8 +92,8 @@ class PreparedRun:
     provider: Provider | None = None  # its retry delays on the run's clock
     serial: bool = False  # deliver one at a time, each once the previous one's work is done (_pace)
     feed: Feed | None = None  # a streamed run's events, made as they are sent
-    # A streamed run's schedule planned as it is sent (``_plan_stream``): ``schedule`` holds
-    # the slots planned so far, the whole schedule once the run has ended.
+    # A streamed run's schedule planned as it is sent (``_plan_stream``): its slots are not
+    # held (``schedule`` is empty), only counted.
     plan: PlanStream | None = None
 
     def slots(self) -> PlanStream:
@@ -326,7 +326,7 @@ def prepare(
     # Indexed on the events as sent: the values the target saw are those it can write.
     correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
     if planning is not None:
-        schedule = planning.schedule  # the slots planned so far: none yet
+        schedule = planning.schedule  # empty: its slots are not held
     else:
         if listed is None:
             listed = plan(tracer.events, scenario.perturbations, options.seed, stream_.redeliveries)

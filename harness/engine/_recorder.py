@@ -315,7 +315,7 @@ class Recorder:
         sending), its count in the run's settings, as a run planned whole has it from the start."""
         if self.prepared.plan is None:
             return
-        planned = len(self.prepared.plan.finish())
+        planned = self.prepared.plan.finish()
         self.info = replace(self.info, settings={**self.info.settings, PLANNED: planned})
         self.journal.describe(self.info)
 
