@@ -224,23 +224,14 @@ class _Objects:
             self.judged.append(_Violation(v.key, v.effect, v.event, newer_effect, newer, unsure))
 
 
-def _first_writes(facts: Facts) -> Iterable[Effect]:
+def _first_writes(facts: Facts) -> Iterator[Effect]:
     """The writes that are some event's first, in time order, each once.
 
     ``first_write`` was filled in time order, so it already is; an effect carrying several
-    events appears once per event, side by side. Where no write names several events, none
-    does: its values are read as they are (500,000 steps of a generator cost a tenth of a
-    second).
+    events appears once per event, side by side.
     """
-    if not facts.several_events_writes:
-        return facts.first_write.values()
-    return _each_once(facts.first_write.values())
-
-
-def _each_once(effects: Iterable[Effect]) -> Iterator[Effect]:
-    """``effects`` without the repeats of one effect side by side."""
     last = None
-    for eff in effects:
+    for eff in facts.first_write.values():
         if eff is not last:
             yield eff
             last = eff
