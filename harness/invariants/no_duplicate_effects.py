@@ -253,8 +253,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         harmful = list(dict.fromkeys([*tally.harmful, *(f.event.id for f in within)]))
         summary = f"{len(harmful):,} of {plural(events, 'event')} produced duplicate effects"
         if tally.harmful:
-            by_method = ", ".join(f"{n:,} {m}" for m, n in tally.duplicates.most_common())
-            summary += f": {plural(tally.duplicates.total(), 'repeated request')} ({by_method})"
+            summary += _repeated_text(facts, tally)
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
@@ -538,6 +537,30 @@ def _replay_witnesses(replays: dict[tuple[str, str], list[str]]) -> list[Witness
         )
         for (downstream, route), ids in sorted(replays.items(), key=lambda item: -len(item[1]))
     ]
+
+
+def _repeated_text(facts: Facts, tally: _Tally) -> str:
+    """``: 40 repeated requests (40 POST)``; where repeats are calls carrying several events
+    (a batch, counted once for each), the calls counted once and what to declare if the API
+    upserts their items."""
+    counted = f": {plural(tally.duplicates.total(), 'repeated request')}"
+    by_method = ", ".join(f"{n:,} {m}" for m, n in tally.duplicates.most_common())
+    if not facts.several_events_writes:  # no batch in the run: each repeat is one event's
+        return f"{counted} ({by_method})"
+    second = facts.second_write
+    calls = {id(second[eid]): second[eid] for eid in tally.harmful}
+    several = [c for c in calls.values() if len(c.event_ids) > 1]
+    if not several:
+        return f"{counted} ({by_method})"
+    routes = sorted({route_of(c) for c in several})
+    declared = ", ".join(f"'{r}'" for r in routes)
+    return (
+        f"{counted}, one for each event a call carried ({by_method}): "
+        f"{plural(len(calls), 'call')} made again, {len(several):,} of them carrying several "
+        f"events ({', '.join(routes)}, a batch); if the API upserts a batch's items by a key "
+        f"of theirs, repeating one changes nothing: declare `merges: [{declared}]` on its "
+        f"downstream (see {REPEATS_DOC})"
+    )
 
 
 def _key_note(tally: _Tally, replay_ids: dict[tuple[str, str], list[str]]) -> str:
