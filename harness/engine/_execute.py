@@ -223,8 +223,11 @@ async def _drive(
     status = "aborted"
     # One at a time: each event once the previous one's work is done (the clean run, _pace).
     pace = CleanPace(recorder.clock, recorder.doubles, prepared.settle) if prepared.serial else None
-    sending: asyncio.Future[None] | None = None
-    watch = GoneWatch(recorder.clock, recorder.doubles, lambda: sending and sending.cancel())
+    # The target gone: the sending stops as Ctrl-C stops it, by cancelling this task, and
+    # goes on to judging (the Recorder's own stop, a journal that failed, cancels it too).
+    this = asyncio.current_task()
+    assert this is not None  # a coroutine of the event loop
+    watch = GoneWatch(recorder.clock, recorder.doubles, this.cancel)
 
     def delivered(d: Delivery) -> None:
         recorder.delivery(d)
@@ -255,12 +258,12 @@ async def _drive(
                 [dict(ev.headers) for ev in events],
                 [ev.type for ev in events],
             )
-        sending = asyncio.ensure_future(sent)
         try:
-            await sending
+            await sent
         except asyncio.CancelledError:
-            if watch.reason is None or _cancelled():
+            if watch.reason is None or this.cancelling() > 1 or journal.failed is not None:
                 raise
+            this.uncancel()  # the watch's own: the run goes on to be judged
         if pace is not None:
             recorder.mark(PACED_MARK, pace.detail())
         if watch.reason is None:
@@ -270,9 +273,6 @@ async def _drive(
             recorder.mark(STOPPED_MARK, watch.reason)
             status = UNAVAILABLE
     except asyncio.CancelledError:
-        if sending is not None:
-            sending.cancel()
-            await asyncio.gather(sending, return_exceptions=True)
         if journal.failed is not None:  # the Recorder stopped the run: it cannot be kept
             raise journal.failed from None
         raise RunAborted(
@@ -285,9 +285,3 @@ async def _drive(
         raise journal.failed
     recorder.gone = watch.reason
     return recorder
-
-
-def _cancelled() -> bool:
-    """Whether this task itself is being cancelled (Ctrl-C, another run failed)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
