@@ -1,0 +1,137 @@
+"""Three automations nobody wrote for the test, driven the way a new user drives theirs:
+``harness init --provider stripe --events stripe:checkout.session.completed``, then ``harness
+run`` of the hazards that fit (tests/gallery/: outbox_relay, worker_pool, ttl_dedup), each
+verdict read against the run's journal: a loss is an accepted checkout with no committed
+effect, a duplicate a checkout with more committed writes than one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.core._model import Outcome
+from harness.history import History, load_all
+from harness.invariants._facts import is_write
+
+from .test_gallery import said
+from .test_gallery_round8 import hazards, project
+
+pytestmark = pytest.mark.integration
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0round10secret0not0real"}  # the test's own
+CHECKOUTS = "stripe:checkout.session.completed"
+
+
+def checkouts(
+    cwd: Path, app: str, hazard: str, **env: str
+) -> tuple[dict[str, dict[str, Any]], History]:
+    """``tests.gallery.<app>`` (its environment ``env``) in a Stripe checkouts project in
+    ``cwd``, run under ``hazard``: the verdicts by invariant, and the run's journal."""
+    with project(cwd, app, "/webhooks/stripe", {**STRIPE, **env}, CHECKOUTS):
+        _, found = hazards(cwd, hazard, env=STRIPE)
+    [db] = (cwd / "harness-runs").glob("*.db")
+    [run] = load_all(db)
+    return found[hazard], run
+
+
+def lost(run: History) -> set[str]:
+    """The events the target accepted that have no committed write."""
+    accepted = {d.event_id for d in run.deliveries if d.outcome is Outcome.OK}
+    written = {e for eff in run.effects if eff.committed and is_write(eff) for e in eff.event_ids}
+    return accepted - written
+
+
+def written_twice(run: History) -> set[str]:
+    """The events with more than one committed write (a replay of an Idempotency-Key's first
+    answer is not committed)."""
+    writes = Counter(
+        e for eff in run.effects if eff.committed and is_write(eff) for e in eff.event_ids
+    )
+    return {e for e, n in writes.items() if n > 1}
+
+
+def out_of_order(run: History) -> set[str | None]:
+    """The records whose committed writes came out of their events' order."""
+    seq = {e.id: (e.key, e.seq) for e in run.events}
+    newest: dict[str | None, int] = {}
+    records = set()
+    for eff in sorted(run.effects, key=lambda e: e.at):
+        if eff.committed and is_write(eff) and eff.event_ids:
+            key, n = seq[eff.event_ids[0]]
+            if n < newest.get(key, -1):
+                records.add(key)
+            newest[key] = max(newest.get(key, -1), n)
+    return records
+
+
+@pytest.mark.parametrize("relay", ["mark-first", "keyed"])
+def test_an_outbox_row_marked_sent_before_its_call_is_lost_to_an_outage(
+    tmp_path: Path, relay: str
+) -> None:
+    """The relay marks each row sent, then calls the CRM: every order refused during the
+    outage stays marked and is never sent, though Stripe heard 200 — lost, each named with its
+    refused call. Marked after a 2xx and retried with backoff, every order is written once; the
+    relay's retries of refused rows come after newer rows of the same customer, which
+    ``per_key_order`` fails where the journal shows it."""
+    verdicts, run = checkouts(tmp_path, "outbox_relay", "downstream-outage", OUTBOX_RELAY=relay)
+    missing = lost(run)
+    lost_verdict = verdicts["no_lost_events"]
+    if relay == "keyed":
+        assert not missing
+        for name in ("no_lost_events", "no_duplicate_effects", "recovers_after_outage"):
+            assert verdicts[name]["status"] == "pass", said(verdicts[name])
+        order = verdicts["per_key_order"]
+        assert order["status"] == ("fail" if out_of_order(run) else "pass"), said(order)
+        return
+    assert missing, "the outage refused no call: nothing to lose"
+    assert lost_verdict["status"] == "fail", said(lost_verdict)
+    accepted = len({d.event_id for d in run.deliveries if d.outcome is Outcome.OK})
+    assert lost_verdict["summary"].startswith(f"{len(missing)} of {accepted} accepted events")
+    assert set(lost_verdict["evidence"]["events"]) <= missing
+    assert "its requests did not count: POST /orders eff_" in said(lost_verdict)
+    assert "(refused 503)" in said(lost_verdict)
+    assert verdicts["recovers_after_outage"]["status"] == "fail"
+    assert verdicts["no_duplicate_effects"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("relay", ["no-key", "keyed"])
+def test_an_outbox_relay_resending_without_a_key_books_a_committed_order_twice(
+    tmp_path: Path, relay: str
+) -> None:
+    """The CRM commits each order, then answers 502: the relay keeps the row unsent and sends
+    it again after its backoff. Without a key each resend is another order; with
+    ``Idempotency-Key: <event id>`` the double answers it with the first, and the verdict
+    passes saying it assumed the CRM honours the key."""
+    verdicts, run = checkouts(tmp_path, "outbox_relay", "ambiguous-commit", OUTBOX_RELAY=relay)
+    twice = written_twice(run)
+    repeated = verdicts["no_duplicate_effects"]
+    assert verdicts["no_lost_events"]["status"] == "pass", said(verdicts["no_lost_events"])
+    if relay == "keyed":
+        assert not twice
+        assert repeated["status"] == "pass", said(repeated)
+        assert "assumed harmless: no idempotency_key: declared for POST /orders" in said(repeated)
+        return
+    assert twice, "no order was resent after a committed call"
+    assert repeated["status"] == "fail", said(repeated)
+    assert repeated["summary"].startswith(f"{len(twice)} of 30 events produced duplicate")
+    assert set(repeated["evidence"]["events"]) <= twice
+    assert re.search(r"produced \d+ effects: POST /orders eff_\d+, eff_\d+", said(repeated))
+
+
+def test_a_worker_pool_dropping_what_its_full_queue_cannot_take_loses_it(tmp_path: Path) -> None:
+    """4 workers, a queue of 20, 200 checkouts in 3 s: what finds the queue full is logged and
+    answered 200 — lost, and exactly those."""
+    verdicts, run = checkouts(tmp_path, "worker_pool", "bulk-import-burst")
+    lost_verdict = verdicts["no_lost_events"]
+    missing = lost(run)
+    if not missing:  # a machine so slow that the pool kept up with the burst
+        assert lost_verdict["status"] == "pass", said(lost_verdict)
+        return
+    assert lost_verdict["status"] == "fail", said(lost_verdict)
+    assert lost_verdict["summary"].startswith(f"{len(missing)} of 200 accepted events")
+    assert set(lost_verdict["evidence"]["events"]) <= missing
