@@ -67,3 +67,23 @@ def test_a_run_in_real_time_or_a_short_span_needs_no_word() -> None:
         v = dup(deduplicated(scale, gap))
         assert v.status is Status.PASS, v.summary
         assert "in the scenario's time" not in v.summary, v.summary
+
+
+def test_a_first_attempt_that_timed_out_counts_as_received() -> None:
+    """A provider retry storm's repeats: the first attempt outlasts the sender's ack timeout
+    (no answer: timed out, the target still working on it), the retry 0.72 s later is answered
+    200 at once by a dedup that remembers the id. The word was missing: only answered
+    deliveries were counted, so the span was the retry's alone, 0 s. A connection refused
+    before any answer reached no one and still does not count."""
+    h = deduplicated(0.0002, 0.72)
+    first = h.deliveries[0]
+    timed_out = replace(first, answered_at=None, status=None, outcome=Outcome.INDETERMINATE)
+    h.deliveries = [timed_out, *h.deliveries[1:]]
+    v = dup(h)
+    assert v.status is Status.PASS, v.summary
+    assert "deliveries came at most 0.72 s apart here, 60 min in the scenario's" in v.summary
+    refused = replace(timed_out, outcome=Outcome.FAILED, error="connection refused")
+    h.deliveries = [refused, *h.deliveries[1:]]
+    v = dup(h)
+    assert v.status is Status.PASS, v.summary
+    assert "in the scenario's time" not in v.summary, v.summary

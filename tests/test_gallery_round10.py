@@ -135,3 +135,32 @@ def test_a_worker_pool_dropping_what_its_full_queue_cannot_take_loses_it(tmp_pat
     assert lost_verdict["status"] == "fail", said(lost_verdict)
     assert lost_verdict["summary"].startswith(f"{len(missing)} of 200 accepted events")
     assert set(lost_verdict["evidence"]["events"]) <= missing
+
+
+@pytest.mark.parametrize("ttl", ["30", "0.1"])
+def test_a_dedup_claim_that_expires_is_passed_only_with_what_the_run_could_not_see(
+    tmp_path: Path, ttl: str
+) -> None:
+    """The warehouse API takes 1 s, past Stripe's ack timeout: each checkout is retried while
+    its shipment is made. Claims kept 30 s outlive the storm's retries, sent about 0.7 s after
+    their first attempt here for Stripe's 17 min and more: the pass must say that a dedup that
+    forgets sooner is not seen. It said only 'no event produced a repeated effect': the first
+    attempts timed out, and the span counted answered deliveries alone. Claims kept 0.1 s
+    expire before the retries: a shipment per attempt, each named."""
+    verdicts, run = checkouts(tmp_path, "ttl_dedup", "provider-retry-storm-stripe", DEDUP_TTL=ttl)
+    repeated = verdicts["no_duplicate_effects"]
+    twice = written_twice(run)
+    if ttl == "0.1":
+        assert twice, "no retry came after its claim expired"
+        assert repeated["status"] == "fail", said(repeated)
+        assert set(repeated["evidence"]["events"]) <= twice
+        assert re.search(r"produced \d+ effects: POST /shipments eff_\d+, eff_\d+", said(repeated))
+        return
+    assert not twice
+    assert repeated["status"] == "pass", said(repeated)
+    assert re.search(
+        r"an event's deliveries came at most [\d.]+ s apart here, \d+ min in the scenario's "
+        r"time \(time scale 0\.0002\): an automation that forgets the events it handled sooner "
+        r"than that — a dedup cache with a time to live — passes here",
+        repeated["summary"],
+    ), said(repeated)

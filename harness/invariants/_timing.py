@@ -8,6 +8,7 @@ so, with the rate actually sent, or a reader takes a compressed storm for the re
 
 from __future__ import annotations
 
+from ..core._model import Outcome
 from ..history import History
 
 
@@ -48,14 +49,16 @@ def seconds(t: float) -> str:
 def repeats_compressed(history: History) -> str:
     """``""`` for a run in real time, or one whose events were each delivered once; else
     ``an event's deliveries came at most 0.9 s apart here, 1.3 h in the scenario's time …``: a
-    pass over repeats deduplicated that quickly says nothing of a store that forgets sooner."""
+    pass over repeats deduplicated that quickly says nothing of a store that forgets sooner.
+    A delivery counts once the target had it: answered, or timed out while it worked (a retry
+    storm's first attempts); not one refused or reset before any answer."""
     scale = time_scale(history)
     if scale >= 1:
         return ""
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     for d in history.deliveries:
-        if d.status is not None:
+        if d.status is not None or d.outcome is Outcome.INDETERMINATE:
             first.setdefault(d.event_id, d.sent_at)
             last[d.event_id] = d.sent_at
     span = max((last[eid] - t for eid, t in first.items()), default=0.0)
