@@ -18,7 +18,8 @@ from harness.core._model import Outcome
 from harness.history import History, load_all
 from harness.invariants._facts import is_write
 
-from .test_gallery import said
+from .test_gallery import SCENARIOS, automation, said, verdicts
+from .test_gallery import run as run_scenario
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -123,18 +124,70 @@ def test_an_outbox_relay_resending_without_a_key_books_a_committed_order_twice(
     assert re.search(r"produced \d+ effects: POST /orders eff_\d+, eff_\d+", said(repeated))
 
 
-def test_a_worker_pool_dropping_what_its_full_queue_cannot_take_loses_it(tmp_path: Path) -> None:
-    """4 workers, a queue of 20, 200 checkouts in 3 s: what finds the queue full is logged and
-    answered 200 — lost, and exactly those."""
-    verdicts, run = checkouts(tmp_path, "worker_pool", "bulk-import-burst")
+def deferred(run: History) -> set[str]:
+    """The events answered 503 to every delivery, never accepted."""
+    answers: dict[str, set[int | None]] = {}
+    for d in run.deliveries:
+        answers.setdefault(d.event_id, set()).add(d.status)
+    return {e for e, statuses in answers.items() if statuses == {503}}
+
+
+@pytest.mark.parametrize("when_full", ["drop", "refuse"])
+def test_a_worker_pool_full_under_a_burst(tmp_path: Path, when_full: str) -> None:
+    """4 workers, a queue of 20, 200 checkouts in 3 s. What finds the queue full is logged and
+    answered 200 — lost, and exactly those; or answered 503, for Stripe to retry — which this
+    hazard never does, so whether the pool takes them is not seen. It passed: '63 events never
+    accepted by the target (not counted as lost)', and the run was Ready."""
+    verdicts, run = checkouts(tmp_path, "worker_pool", "bulk-import-burst", WHEN_FULL=when_full)
     lost_verdict = verdicts["no_lost_events"]
-    missing = lost(run)
-    if not missing:  # a machine so slow that the pool kept up with the burst
+    missing, refused = lost(run), deferred(run)
+    if not missing and not refused:  # a machine so slow that the pool kept up with the burst
         assert lost_verdict["status"] == "pass", said(lost_verdict)
         return
+    if when_full == "refuse":
+        assert refused and not missing
+        assert lost_verdict["status"] == "inconclusive", said(lost_verdict)
+        assert (
+            f"not judged: {len(refused)} events the target deferred (answered 503 to every "
+            "delivery, outside any downstream fault window) were never redelivered and "
+            "accepted: Stripe redelivers later than the run watched"
+        ) in lost_verdict["summary"], said(lost_verdict)
+        assert set(lost_verdict["evidence"]["events"]) <= refused
+        return
+    assert missing and not refused
     assert lost_verdict["status"] == "fail", said(lost_verdict)
     assert lost_verdict["summary"].startswith(f"{len(missing)} of 200 accepted events")
     assert set(lost_verdict["evidence"]["events"]) <= missing
+
+
+@pytest.mark.parametrize("when_full", ["drop", "refuse"])
+def test_a_worker_pool_full_under_a_burst_stripe_retries(tmp_path: Path, when_full: str) -> None:
+    """The same burst in a scenario that sends Stripe's first five retries (1 to 16 s here):
+    the refused checkouts are taken on a retry and written, every one, and ``no_lost_events``
+    passes having seen them; dropped ones are lost all the same. Each 503 still counts in
+    ``no_server_errors``: a sender counts it as a failed delivery, and the run cannot tell an
+    overloaded target's 503 from a broken one's (no fault window explains it)."""
+    env = {**STRIPE, "WHEN_FULL": when_full}
+    scenario = str(SCENARIOS / "checkouts-burst-retried.yaml")
+    with automation("worker_pool", "/webhooks/stripe", env) as target:
+        _, report = run_scenario(target, scenario, tmp_path, env=STRIPE)
+    found = verdicts(report)
+    [burst] = load_all(tmp_path / "journal.db")
+    missing, refused = lost(burst), deferred(burst)
+    lost_verdict, errors = found["no_lost_events"], found["no_server_errors"]
+    if when_full == "drop":
+        assert lost_verdict["status"] == ("fail" if missing else "pass"), said(lost_verdict)
+        assert errors["status"] == "pass", said(errors)
+        return
+    assert not missing
+    if refused:  # still refused after the fifth retry: not seen
+        assert lost_verdict["status"] == "inconclusive", said(lost_verdict)
+        return
+    assert lost_verdict["status"] == "pass", said(lost_verdict)
+    retried = {d.event_id for d in burst.deliveries if d.status == 503}
+    if retried:
+        assert errors["status"] == "fail", said(errors)
+        assert re.search(r"\d+ answered 503; at most 0% allowed", errors["summary"])
 
 
 @pytest.mark.parametrize("ttl", ["30", "0.1"])
