@@ -76,7 +76,8 @@ def test_an_outbox_row_marked_sent_before_its_call_is_lost_to_an_outage(
 ) -> None:
     """The relay marks each row sent, then calls the CRM: every order refused during the
     outage stays marked and is never sent, though Stripe heard 200 — lost, each named with its
-    refused call. Marked after a 2xx and retried with backoff, every order is written once; the
+    refused call, and said to be given up, not 'passed over rather than queued' (as it was:
+    each was queued and tried once). Marked after a 2xx and retried with backoff, every order is written once; the
     relay's retries of refused rows come after newer rows of the same customer, which
     ``per_key_order`` fails where the journal shows it."""
     verdicts, run = checkouts(tmp_path, "outbox_relay", "downstream-outage", OUTBOX_RELAY=relay)
@@ -96,6 +97,13 @@ def test_an_outbox_row_marked_sent_before_its_call_is_lost_to_an_outage(
     assert set(lost_verdict["evidence"]["events"]) <= missing
     assert "its requests did not count: POST /orders eff_" in said(lost_verdict)
     assert "(refused 503)" in said(lost_verdict)
+    # Each was tried once and refused, then never again: not 'passed over' (it said so).
+    assert "passed these over" not in lost_verdict["summary"], said(lost_verdict)
+    if "after its event's delivery was answered" in lost_verdict["summary"]:  # a brisk pace
+        assert (
+            "the calls of these events that did not count were never made again: it gave them "
+            "up rather than retried them, unless it retries far slower than it showed"
+        ) in lost_verdict["summary"], said(lost_verdict)
     assert verdicts["recovers_after_outage"]["status"] == "fail"
     assert verdicts["no_duplicate_effects"]["status"] == "pass"
 
