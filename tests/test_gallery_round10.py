@@ -77,9 +77,9 @@ def test_an_outbox_row_marked_sent_before_its_call_is_lost_to_an_outage(
     """The relay marks each row sent, then calls the CRM: every order refused during the
     outage stays marked and is never sent, though Stripe heard 200 — lost, each named with its
     refused call, and said to be given up, not 'passed over rather than queued' (as it was:
-    each was queued and tried once). Marked after a 2xx and retried with backoff, every order is written once; the
-    relay's retries of refused rows come after newer rows of the same customer, which
-    ``per_key_order`` fails where the journal shows it."""
+    each was queued and tried once). Marked after a 2xx and retried with backoff, every order
+    is written once; the relay's retries of refused rows come after newer rows of the same
+    customer, which ``per_key_order`` fails where the journal shows it."""
     verdicts, run = checkouts(tmp_path, "outbox_relay", "downstream-outage", OUTBOX_RELAY=relay)
     missing = lost(run)
     lost_verdict = verdicts["no_lost_events"]
