@@ -108,14 +108,14 @@ def test_an_outbox_row_marked_sent_before_its_call_is_lost_to_an_outage(
     assert verdicts["no_duplicate_effects"]["status"] == "pass"
 
 
-@pytest.mark.parametrize("relay", ["no-key", "keyed"])
+@pytest.mark.parametrize("relay", ["no-key", "fresh-key", "keyed"])
 def test_an_outbox_relay_resending_without_a_key_books_a_committed_order_twice(
     tmp_path: Path, relay: str
 ) -> None:
     """The CRM commits each order, then answers 502: the relay keeps the row unsent and sends
-    it again after its backoff. Without a key each resend is another order; with
-    ``Idempotency-Key: <event id>`` the double answers it with the first, and the verdict
-    passes saying it assumed the CRM honours the key."""
+    it again after its backoff. Without a key each resend is another order, and so with a new
+    key on each attempt (``uuid4()``); with ``Idempotency-Key: <event id>`` the double answers
+    it with the first, and the verdict passes saying it assumed the CRM honours the key."""
     verdicts, run = checkouts(tmp_path, "outbox_relay", "ambiguous-commit", OUTBOX_RELAY=relay)
     twice = written_twice(run)
     repeated = verdicts["no_duplicate_effects"]

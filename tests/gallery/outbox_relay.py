@@ -13,11 +13,14 @@ difference (``OUTBOX_RELAY``):
   with no ``Idempotency-Key``: a call the CRM committed before its answer was lost (a 502
   from a proxy, a timeout) is sent again, and the CRM books the order twice;
 - ``keyed``: as ``no-key``, each call carrying ``Idempotency-Key: <event id>``: the CRM
-  answers the retry with the first one's result.
+  answers the retry with the first one's result;
+- ``fresh-key``: as ``keyed``, but the key made where the call is (``uuid4()`` per attempt, as
+  many an HTTP helper does it): every resend carries a new key, and the CRM books it again.
 
 Must get: under a CRM outage, ``mark-first`` fails ``no_lost_events`` naming the orders refused
 (Stripe heard 200 for each), the others pass it; under ambiguous commits, ``no-key`` fails
-``no_duplicate_effects`` naming each order's two ``POST /orders``, ``keyed`` passes it.
+``no_duplicate_effects`` naming each order's two ``POST /orders``, and so does ``fresh-key``
+(a key on every call, none twice); ``keyed`` passes it.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.outbox_relay --port 8000
@@ -32,6 +35,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -98,7 +102,11 @@ class Relay(threading.Thread):
     def relay(self, event_id: str, event: dict[str, Any], failures: int) -> None:
         if RELAY == "mark-first":
             self.mark_sent(event_id)
-        headers = {"Idempotency-Key": event_id} if RELAY == "keyed" else {}
+        headers = {}
+        if RELAY == "keyed":
+            headers["Idempotency-Key"] = event_id
+        elif RELAY == "fresh-key":
+            headers["Idempotency-Key"] = str(uuid.uuid4())
         try:
             self.crm.post("/orders", json=_order(event), headers=headers).raise_for_status()
         except httpx.HTTPError as error:
