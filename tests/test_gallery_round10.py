@@ -7,6 +7,7 @@ effect, a duplicate a checkout with more committed writes than one.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,7 @@ from harness.core._model import Outcome
 from harness.history import History, load_all
 from harness.invariants._facts import is_write
 
+from .conftest import harness
 from .test_gallery import SCENARIOS, automation, said, verdicts
 from .test_gallery import run as run_scenario
 from .test_gallery_round8 import hazards, project
@@ -232,3 +234,34 @@ def test_a_dedup_claim_that_expires_is_passed_only_with_what_the_run_could_not_s
         r"than that — a dedup cache with a time to live — passes here",
         repeated["summary"],
     ), said(repeated)
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("relay", ["no-key", "keyed"])
+def test_two_outbox_relays_whose_lease_a_slow_call_outlasts_send_one_order_twice(
+    tmp_path: Path, relay: str
+) -> None:
+    """Two relays, each claiming a row for 1 s; the CRM takes 2.2 s a call for 6 s (the
+    slow-downstream hazard at time scale 0.3): a relay free while the other's call outlasts its
+    lease claims that row and sends it too. Without a key, a second order for each, as the
+    journal counts them; keyed, the second is answered with the first."""
+    env = {**STRIPE, "OUTBOX_RELAY": relay, "OUTBOX_RELAYS": "2"}
+    report = tmp_path / "report.json"
+    with project(tmp_path, "outbox_relay", "/webhooks/stripe", env, CHECKOUTS):
+        harness(
+            "run", "slow-downstream", "--seed", "7", "--time-scale", "0.3",
+            "--report", str(report), cwd=tmp_path, env=STRIPE,
+        )  # fmt: skip
+    [only] = json.loads(report.read_text())["runs"]
+    repeated = {v["invariant"]: v for v in only["verdicts"]}["no_duplicate_effects"]
+    [db] = (tmp_path / "harness-runs").glob("*.db")
+    [slow] = load_all(db)
+    twice = written_twice(slow)
+    if relay == "keyed":
+        assert not twice
+        assert repeated["status"] == "pass", said(repeated)
+        return
+    assert repeated["status"] == ("fail" if twice else "pass"), said(repeated)
+    if twice:
+        assert repeated["summary"].startswith(f"{len(twice)} of 30 events produced duplicate")
+        assert set(repeated["evidence"]["events"]) <= twice

@@ -17,10 +17,16 @@ difference (``OUTBOX_RELAY``):
 - ``fresh-key``: as ``keyed``, but the key made where the call is (``uuid4()`` per attempt, as
   many an HTTP helper does it): every resend carries a new key, and the CRM books it again.
 
+Scaled out, the relay runs ``OUTBOX_RELAYS`` at once (default 1), each claiming a row for a
+lease of ``LEASE`` seconds before it sends it (``update … set locked_until = now + 1 where
+locked_until <= now``, the usual visibility timeout): a call slower than the lease lets
+another relay claim the row and send it too.
+
 Must get: under a CRM outage, ``mark-first`` fails ``no_lost_events`` naming the orders refused
 (Stripe heard 200 for each), the others pass it; under ambiguous commits, ``no-key`` fails
 ``no_duplicate_effects`` naming each order's two ``POST /orders``, and so does ``fresh-key``
-(a key on every call, none twice); ``keyed`` passes it.
+(a key on every call, none twice); ``keyed`` passes it. Two relays and a CRM slower than the
+lease: each slow order sent by both, a duplicate without a key; keyed, one order.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.outbox_relay --port 8000
@@ -50,6 +56,8 @@ log = logging.getLogger("outbox_relay")
 RELAY = os.environ.get("OUTBOX_RELAY", "mark-first")
 POLL = 0.2  # s between the relay's looks at the outbox
 BACKOFF = (0.2, 0.4, 0.8)  # s before a failed row is tried again: its 1st, 2nd, 3rd+ failure
+RELAYS = int(os.environ.get("OUTBOX_RELAYS", "1"))
+LEASE = 1.0  # s a relay holds the row it claimed
 
 SCHEMA = """
 create table if not exists outbox (
@@ -57,7 +65,8 @@ create table if not exists outbox (
     body text not null,
     sent integer not null default 0,
     failures integer not null default 0,
-    next_try real not null default 0
+    next_try real not null default 0,
+    locked_until real not null default 0
 )
 """
 DB: web.AppKey[sqlite3.Connection] = web.AppKey("db", sqlite3.Connection)
@@ -83,8 +92,8 @@ def _order(event: dict[str, Any]) -> dict[str, Any]:
 class Relay(threading.Thread):
     """Sends the outbox's unsent rows to the CRM, oldest first, until stopped."""
 
-    def __init__(self, path: Path, crm_url: str) -> None:
-        super().__init__(name="outbox-relay", daemon=True)
+    def __init__(self, path: Path, crm_url: str, name: str) -> None:
+        super().__init__(name=name, daemon=True)
         self.db = _connect(path)
         self.crm = httpx.Client(base_url=crm_url, timeout=10)
         self.stopping = threading.Event()
@@ -97,7 +106,18 @@ class Relay(threading.Thread):
                 (time.monotonic(),),
             ).fetchall()
             for event_id, body, failures in due:
-                self.relay(event_id, json.loads(body), failures)
+                if self.claim(event_id):
+                    self.relay(event_id, json.loads(body), failures)
+
+    def claim(self, event_id: str) -> bool:
+        """The row for LEASE seconds, unless another relay holds it (or sent it)."""
+        now = time.monotonic()
+        claimed = self.db.execute(
+            "update outbox set locked_until = ?"
+            " where event_id = ? and sent = 0 and locked_until <= ?",
+            (now + LEASE, event_id, now),
+        )
+        return claimed.rowcount == 1
 
     def relay(self, event_id: str, event: dict[str, Any], failures: int) -> None:
         if RELAY == "mark-first":
@@ -139,10 +159,12 @@ def build_app(crm_url: str, secret: str) -> web.Application:
             path = Path(folder) / "outbox.db"
             app[DB] = _connect(path)
             app[DB].execute(SCHEMA)
-            relay = Relay(path, crm_url)
-            relay.start()
+            relays = [Relay(path, crm_url, f"outbox-relay-{n}") for n in range(RELAYS)]
+            for relay in relays:
+                relay.start()
             yield
-            relay.stop()
+            for relay in relays:
+                relay.stop()
             app[DB].close()
 
     app.cleanup_ctx.append(outbox)
