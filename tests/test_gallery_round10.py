@@ -166,7 +166,7 @@ def test_a_worker_pool_full_under_a_burst(tmp_path: Path, when_full: str) -> Non
         assert lost_verdict["status"] == "inconclusive", said(lost_verdict)
         assert (
             f"not judged: {len(refused)} events the target deferred (answered 503 to every "
-            "delivery, outside any downstream fault window) were never redelivered and "
+            "delivery, none in flight during a downstream fault window) were never redelivered and "
             "accepted: Stripe redelivers later than the run watched"
         ) in lost_verdict["summary"], said(lost_verdict)
         assert set(lost_verdict["evidence"]["events"]) <= refused

@@ -1,5 +1,6 @@
 """Events the target deferred — answered 503 or 429, "come back later", to every genuine
-delivery, none of them during a downstream fault window — that the run never redelivered.
+delivery, none of them in flight during a downstream fault window — that the run never
+redelivered.
 
 A target that cannot take an event now (its queue full, a lock held) and says so does right
 where its sender retries: the event is the sender's again, and whether the target takes it on
@@ -36,7 +37,8 @@ class Deferred:
         said = " or ".join(str(s) for s, _ in answers.most_common())
         return (
             f"not judged: {plural(n, 'event')} the target deferred (answered {said} to every "
-            f"delivery, outside any downstream fault window) {'was' if n == 1 else 'were'} "
+            "delivery, none in flight during a downstream fault window) "
+            f"{'was' if n == 1 else 'were'} "
             f"never redelivered and accepted: {self.sender.unredelivered()}; whether the target "
             f"takes {'it' if n == 1 else 'them'} on a retry is not seen — {self._change()}"
         )
@@ -86,14 +88,19 @@ def deferred(facts: Facts) -> Deferred | None:
         (facts.events_by_id[eid], tuple(ds))
         for eid, ds in by_event.items()
         if eid in facts.events_by_id
-        and all(
-            d.status in DEFERRALS and not any(a <= d.sent_at <= b for a, b in windows) for d in ds
-        )
+        and all(d.status in DEFERRALS and not _in_flight(d, windows) for d in ds)
     ]
     if not found:
         return None
     found.sort(key=lambda pair: pair[0].seq)
     return Deferred(tuple(found), sender)
+
+
+def _in_flight(d: Delivery, windows: list[tuple[float, float]]) -> bool:
+    """Whether ``d`` was in flight while a window was open: sent before it closed, answered
+    after it opened (its calls may have met the fault)."""
+    answered = d.answered_at if d.answered_at is not None else d.sent_at
+    return any(d.sent_at <= end and answered >= start for start, end in windows)
 
 
 def mark_deferred(facts: Facts, judged: Verdict) -> Verdict:
