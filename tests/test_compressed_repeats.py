@@ -67,3 +67,44 @@ def test_a_run_in_real_time_or_a_short_span_needs_no_word() -> None:
         v = dup(deduplicated(scale, gap))
         assert v.status is Status.PASS, v.summary
         assert "in the scenario's time" not in v.summary, v.summary
+
+
+def test_a_first_attempt_that_timed_out_counts_as_received() -> None:
+    """A provider retry storm's repeats: the first attempt outlasts the sender's ack timeout
+    (no answer: timed out, the target still working on it), the retry 0.72 s later is answered
+    200 at once by a dedup that remembers the id. The word was missing: only answered
+    deliveries were counted, so the span was the retry's alone, 0 s. A connection refused
+    before any answer reached no one and still does not count."""
+    h = deduplicated(0.0002, 0.72)
+    first = h.deliveries[0]
+    timed_out = replace(first, answered_at=None, status=None, outcome=Outcome.INDETERMINATE)
+    h.deliveries = [timed_out, *h.deliveries[1:]]
+    v = dup(h)
+    assert v.status is Status.PASS, v.summary
+    assert "deliveries came at most 0.72 s apart here, 60 min in the scenario's" in v.summary
+    refused = replace(timed_out, outcome=Outcome.FAILED, error="connection refused")
+    h.deliveries = [refused, *h.deliveries[1:]]
+    v = dup(h)
+    assert v.status is Status.PASS, v.summary
+    assert "in the scenario's time" not in v.summary, v.summary
+
+
+def test_a_retry_is_as_far_from_its_attempt_as_the_senders_delay_and_its_real_wait() -> None:
+    """Stripe's first retry comes 16 min 56 s after the attempt it gave up on, which it waited
+    0.5 s for (its ack timeout, real time in any run). Here that is 0.5 s + 0.2 s: it said '59
+    min in the scenario's time', the real wait divided by the time scale as if it were
+    scenario time — and a dedup keeping ids 30 min, which Stripe's first retry does not
+    outlast, was told it repeats them in production."""
+    h = deduplicated(0.0002, 0.72)
+    delay = 1016 * 0.0002  # Stripe's first retry, on the run's clock
+    h.info = replace(h.info, settings={**h.info.settings, "retries": [delay, 2 * delay]})
+    first = h.deliveries[0]
+    timed_out = replace(first, answered_at=None, status=None, outcome=Outcome.INDETERMINATE)
+    due = first.scheduled_at + 0.5 + delay
+    retry = replace(first, id=f"{first.id}.r1", attempt=2, scheduled_at=due, sent_at=due)
+    h.deliveries = [timed_out, h.deliveries[1], retry]
+    v = dup(h)
+    assert v.status is Status.PASS, v.summary
+    assert "deliveries came at most 0.703 s apart here, 17 min in the scenario's time" in (
+        v.summary
+    ), v.summary

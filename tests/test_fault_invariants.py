@@ -92,6 +92,27 @@ def test_recovered_after_the_window_passes() -> None:
     )
 
 
+def test_never_recovered_says_how_long_the_run_watched_not_the_deadline() -> None:
+    """A run that ended 2.5 s after its window closed did not see 600 s go by: it said 'did
+    not recover within 600 s of the window closing' (an outbox relay that marks a row sent
+    before its call, tests/gallery/outbox_relay.py, under downstream-outage). One that watched
+    past the deadline still says 'within'."""
+    h = outage_run(recovered_at=None)
+    h.ended_at = 5.5
+    v = one(h, "recovers_after_outage", deadline=600)
+    assert v.status is Status.FAIL
+    assert v.summary.startswith(
+        "1 of 1 event accepted during 1 fault window did not recover by the end of the run "
+        "(5.50 s, 2.50 s after the last window closed; the deadline, 600 s of the window "
+        "closing, was not waited out): 1 never got an effect"
+    ), v.summary
+    v = one(h, "recovers_after_outage", deadline=2)
+    assert v.summary.startswith(
+        "1 of 1 event accepted during 1 fault window did not recover within 2 s of the window "
+        "closing: 1 never got an effect"
+    ), v.summary
+
+
 def test_never_recovered_fails_naming_the_event_delivery_and_refused_calls() -> None:
     v = one(outage_run(recovered_at=None), "recovers_after_outage")
     assert v.status is Status.FAIL

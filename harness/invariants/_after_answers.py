@@ -82,9 +82,31 @@ def settle_note(
         f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
         f"{since:.1f} s after the last of these events was answered: the target works after "
         f"it answers, but each call of {runs} came at most {_seconds(pace.lag)} after its "
-        "event's delivery was answered — it passed these over rather than queued them, "
-        "unless it works far slower than it showed (a rate limit, a schedule): then raise the "
-        "settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
+        f"event's delivery was answered — {_dropped(effects, lost)}: then raise the settle "
+        "quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
+    )
+
+
+def _dropped(effects: Iterable[Effect], lost: Collection[str]) -> str:
+    """How a brisk target dropped ``lost``: passed over (no call of theirs), or given up
+    after a call of theirs that did not count (refused, never made again)."""
+    refused = {e for w in effects if not w.committed for e in w.event_ids if e in lost}
+    over = len(set(lost)) - len(refused)
+    if not refused:
+        return (
+            "it passed these over rather than queued them, unless it works far slower than it "
+            "showed (a rate limit, a schedule)"
+        )
+    gave_up = "were never made again: it gave them up rather than retried them"
+    if not over:
+        return (
+            f"the calls of these events that did not count {gave_up}, unless it retries far "
+            "slower than it showed (a backoff longer than the quiet)"
+        )
+    return (
+        f"it passed {over:,} of these over rather than queued them, and the calls of the other "
+        f"{len(refused):,} that did not count {gave_up}, unless it works far slower than it "
+        "showed (a rate limit, a schedule, a backoff longer than the quiet)"
     )
 
 

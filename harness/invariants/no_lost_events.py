@@ -7,7 +7,8 @@ anything. Without a clean run or a declaration, any effect of the event counts (
 and the summary says so. An event short of a creation that wrote an item of its collection
 with an id its run's double had not issued (an earlier run's: ``_foreign_ids``) is not called
 lost; what a loss settling gave up on says of settling depends on the run's pace
-(``_after_answers``).
+(``_after_answers``). Events the target answered "come back later" (503, 429) that the run
+never redelivered are not seen (``_deferred``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ._after_answers import settle_note
+from ._deferred import mark_deferred
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witnesses,
@@ -61,7 +63,12 @@ def _seq(event: Event) -> int:
 
 def no_lost_events(facts: Facts) -> Verdict:
     """Ledger: each accepted event has its expected effects. Register: each record's latest
-    accepted event has them."""
+    accepted event has them. Events the target deferred and the run never redelivered are not
+    seen: said, and a pass inconclusive (``_deferred``)."""
+    return mark_deferred(facts, _judged(facts))
+
+
+def _judged(facts: Facts) -> Verdict:
     events = facts.history.events
     accepted = facts.accepted
     never_note = _never_note(facts)

@@ -43,6 +43,7 @@ not the target's, and is not counted.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -234,11 +235,13 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         parts.append(f"{len(missing):,} never got {'an effect' if any_effect else what}")
     if late:
         parts.append(f"{len(late):,} only after the deadline")
+    end = _end(facts)
+    closed = max(w.end for w in windows)
+    within = _within(budget, deadline, end - closed if missing else math.inf, end)
     summary = (
-        f"{len(missing) + len(late):,} of {scope} did not recover within {budget}: "
+        f"{len(missing) + len(late):,} of {scope} did not recover {within}: "
         f"{' and '.join(parts)}{_unseen_text(refused, windows)}{notes}"
     )
-    end = _end(facts)
     witnesses = [_missing(facts, exp, a, short[a.event.id], end) for a in missing[:MAX_WITNESSES]]
     for a in late[: max(0, MAX_WITNESSES - len(witnesses))]:
         witnesses.append(_late(facts, a, done[a.event.id], lags[a.event.id], budget))
@@ -713,6 +716,23 @@ def _end(facts: Facts) -> float:
 
 
 # --- what the verdict says ----------------------------------------------------------------------
+
+
+def _within(budget: str, deadline: float, watched: float, end: float) -> str:
+    """``within 600 s of the window closing``, or — where events never recovered and the run
+    ended before the deadline after its last window — how long it watched: a run that settled
+    once the target went quiet did not see the rest of the deadline go by."""
+    if watched >= deadline:
+        return f"within {budget}"
+    after = (
+        f"{timestamp(watched)} after the last window closed"
+        if watched > 0
+        else "before the last window closed"
+    )
+    return (
+        f"by the end of the run ({timestamp(end)}, {after}; the deadline, {budget}, was not "
+        "waited out)"
+    )
 
 
 def _budget(deadline: float, scale: float) -> str:

@@ -1,0 +1,83 @@
+"""Events the target deferred (503, 429: "come back later") that the run never redelivered.
+
+A worker pool whose queue is full answers 503 so that Stripe retries (tests/gallery/
+worker_pool.py). A burst hazard sends no retries: 62 of 200 checkouts were refused and never
+sent again, and ``no_lost_events`` passed over the 138 accepted ones, the run Ready — though
+whether the pool takes those 62 on Stripe's retry, which decides their loss, was not seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from harness.core._model import Fault, Outcome, Status
+from harness.history import History
+
+from .test_invariants import delivery, effect, event, history, one
+
+
+def burst(*refusals: int, provider: str = "stripe", faults: tuple[Fault, ...] = ()) -> History:
+    """Two events accepted and written, then one delivery each of events refused with
+    ``refusals``."""
+    events = [event(n, key=f"ord_{n}") for n in range(1, 3 + len(refusals))]
+    deliveries = [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2", sent=0.1)]
+    deliveries += [
+        delivery(f"dlv_{n}", f"evt_{n}", Outcome.FAILED, sent=0.1 * n, status=status)
+        for n, status in enumerate(refusals, 3)
+    ]
+    effects = [effect("eff_1", ["evt_1"], 0.5), effect("eff_2", ["evt_2"], 0.6)]
+    h = history(events, deliveries, effects)
+    h.info = replace(h.info, settings={**h.info.settings, "provider": provider})
+    h.faults = list(faults)
+    return h
+
+
+def test_a_deferred_event_never_redelivered_makes_a_pass_inconclusive() -> None:
+    v = one(burst(503, 429), "no_lost_events")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith("all 2 accepted events produced an effect"), v.summary
+    assert (
+        "not judged: 2 events the target deferred (answered 503 or 429 to every delivery, "
+        "none in flight during a downstream fault window) were never redelivered and "
+        "accepted: Stripe redelivers later than the run watched (the run sent none of its 8 "
+        "retries); whether "
+        "the target takes them on a retry is not seen — to see it, run the hazard as a "
+        "scenario of your own that sends the provider's retries (provider: {name: stripe, "
+        "retries: 8}, with a `time_scale`"
+    ) in v.summary, v.summary
+    assert v.evidence.lines == (
+        "event evt_3 (record ord_3, seq 3) was delivered once (dlv_3 503) and never redelivered",
+        "event evt_4 (record ord_4, seq 4) was delivered once (dlv_4 429) and never redelivered",
+    )
+
+
+def test_what_is_no_deferral_or_not_the_runs_to_see_is_left_as_it_was() -> None:
+    """A 500 (the target broke), a sender that never redelivers (GitHub: lost to it, loudly),
+    a 503 while the downstream was down (recovers_after_outage's) — or answered once it was,
+    sent just before: not counted, as before."""
+    outage = Fault("api", "status", 0.0, 1.0, {"status": 503})
+    opened = Fault("api", "status", 0.32, 1.0, {"status": 503})  # dlv_3: sent 0.30, answered 0.35
+    cases = (burst(500), burst(503, provider="github"), burst(503, faults=(outage,)))
+    for h in (*cases, burst(503, faults=(opened,))):
+        v = one(h, "no_lost_events")
+        assert v.status is Status.PASS, v.summary
+        assert "1 event never accepted by the target (not counted as lost)" in v.summary
+        assert "deferred" not in v.summary, v.summary
+
+
+def test_a_deferred_event_redelivered_and_accepted_is_judged() -> None:
+    h = burst(503)
+    h.deliveries.append(delivery("dlv_3.r1", "evt_3", sent=2.0, attempt=2))
+    h.effects.append(effect("eff_3", ["evt_3"], 2.1))
+    v = one(h, "no_lost_events")
+    assert v.status is Status.PASS, v.summary
+    assert "deferred" not in v.summary, v.summary
+
+
+def test_a_loss_among_the_accepted_still_fails_with_the_deferred_said() -> None:
+    h = burst(503)
+    h.effects.pop()
+    v = one(h, "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 of 2 accepted events produced no effect (lost)"), v.summary
+    assert "not judged: 1 event the target deferred (answered 503" in v.summary, v.summary
