@@ -242,7 +242,11 @@ def test_a_run_signs_old_both_new_on_a_skewed_clock(
     SEEN.clear()
     before = time.time()
     (result,) = harness.run(
-        str(path), "tests.test_rotation:recording_app", seed=3, journal=tmp_path / "j.db"
+        str(path),
+        "tests.test_rotation:recording_app",
+        seed=3,
+        journal=tmp_path / "j.db",
+        downstream="127.0.0.1:0",  # not the default 9100, which anything else may hold
     )
     after = time.time()
     settings = result.history.info.settings
