@@ -221,3 +221,21 @@ def test_a_hung_target_stops_the_run_judges_it_and_runs_nothing_after(
     assert stopped.detail.startswith("none of the last ")
     # It stopped: fewer deliveries than the 60 planned, one a second of patience.
     assert GONE_AFTER <= len(history.deliveries) < 60
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(180)
+def test_a_hung_target_stops_the_year_and_says_how_to_go_on(hung: str, tmp_path: Path) -> None:
+    journal = tmp_path / "year.db"
+    done = harness(
+        "run", "year", "--no-project", "--target", hung, "--downstream", "127.0.0.1:0",
+        "--events-per-day", "20", "--day-seconds", "0.4", "--months", "2",
+        "--journal", str(journal), "--report", str(tmp_path / "year.json"),
+    )  # fmt: skip
+    assert done.code == 1, done.out + done.err
+    said = " ".join(done.err.split())
+    assert "the target stopped answering in the clean run of year — none of the last " in said
+    assert f"go on with `harness run year --resume {journal}`" in said, said
+    assert (tmp_path / "year.json").is_file()
+    [history] = load_all(journal)
+    assert history.status == UNAVAILABLE

@@ -14,6 +14,7 @@ from ..core._calendar import CalendarSpec
 from ..core._errors import InputError, RunAborted
 from ..core._scenario import Scenario, Skipped
 from ..engine import RunOptions
+from ..engine._gone import TargetGone
 from ..year import plan_year
 from ..year._drive import MonthDone, Resumed, resumed, run_year
 from ..year._plan import MonthPlan
@@ -80,6 +81,13 @@ def drive_year(
         year = asyncio.run(
             run_year(plan, options, resume=state, on_month=_starting, on_done=_finished)
         )
+    except TargetGone as gone:  # the months before it are judged, in the journal
+        if report is not None:
+            _write_report(report, options.journal)
+        raise TargetGone(
+            f"{gone}\n  hint: once it answers again, go on with `harness run {scenario.name} "
+            f"--resume {options.journal}` (with the same --target and flags)"
+        ) from None
     except (KeyboardInterrupt, RunAborted):
         raise RunAborted(
             f"interrupted; the months that ran are kept in {options.journal}\n"
