@@ -18,6 +18,7 @@ from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import History, delivery_column, delivery_rows
 from ._single_event import Taken, clean_run, single_event_records
+from ._undone import Undone, undo
 
 # A read cannot change the downstream, so repeating or reordering one is never a fault. A
 # GraphQL query is POSTed, and reads as well (graphql_read).
@@ -53,8 +54,12 @@ def is_write(effect: Effect) -> bool:
 
 def not_counted(effect: Effect) -> str:
     """``POST /payouts eff_3 (refused 503)``: a request that is not a write, and why."""
-    if effect.committed:
+    if isinstance(effect, Undone):
+        why = effect.why()
+    elif effect.committed:
         why = "read-only"
+    elif 0 < effect.status < 400:  # not applied, though answered as if it were
+        why = "answered its Idempotency-Key's first answer, not applied"
     elif effect.status == 0:
         why = "connection reset"
     else:
@@ -90,7 +95,9 @@ class Facts:
     """
 
     def __init__(self, history: History) -> None:
-        self.recorded = history  # as recorded; ``history`` is what the invariants judge
+        # As recorded, but for the creations an event undid (_undone); ``history`` is what the
+        # invariants judge.
+        self.recorded = undo(history)
 
     @cached_property
     def history(self) -> History:

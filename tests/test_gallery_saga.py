@@ -1,0 +1,105 @@
+"""Automations nobody wrote for the test whose writes undo or build on one another, driven
+through the ``harness`` command, every verdict read against the journal's final state
+(tests/gallery/: saga_orders).
+
+What they found wrong, fixed here: a saga that undid an order's invoice when its reservation
+failed (``DELETE /invoices/{id}``, the id billing answered) and answered 200 passed
+``no_lost_events`` — every request the clean run made had been made, one of them undone — and
+the correct saga, answering 500 after undoing so that Shopify retries it whole, failed
+``no_duplicate_effects`` on the invoice its retry made again (``invariants/_undone.py``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from harness.core._model import Outcome
+from harness.history import History, load_all
+
+from .conftest import free_port, start_module
+from .test_gallery import SCENARIOS, Target, run, said, verdicts
+
+pytestmark = pytest.mark.integration
+
+SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0saga_not0real"}  # the test's own
+
+
+@contextmanager
+def saga(variant: str) -> Iterator[Target]:
+    """``tests.gallery.saga_orders`` with ``SAGA=variant``: billing on a free port, inventory
+    on the next (where ``harness run`` puts a scenario's second downstream)."""
+    port = free_port()
+    env = {**SHOPIFY, "SAGA": variant, "INVENTORY_URL": f"http://127.0.0.1:{port + 1}"}
+    service = start_module(
+        "saga_orders",
+        "tests.gallery.saga_orders",
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}"],
+        env,
+    )
+    try:
+        yield Target(service.url + "/webhooks/orders", port)
+    finally:
+        service.stop()
+
+
+def ended(run: History) -> tuple[set[str], set[str]]:
+    """What the doubles hold at the end, order by order: the accepted orders without their
+    invoice or their reservation (lost), and the orders holding two of either (duplicated)."""
+    held = Counter((s.collection, s.key) for s in run.states)
+    accepted = {d.event_id for d in run.deliveries if d.outcome is Outcome.OK}
+    lost = {
+        e.id
+        for e in run.events
+        if e.id in accepted
+        and (held[("/invoices", e.key)] == 0 or held[("/reservations", e.key)] == 0)
+    }
+    twice = {
+        e.id
+        for e in run.events
+        if held[("/invoices", e.key)] > 1 or held[("/reservations", e.key)] > 1
+    }
+    return lost, twice
+
+
+CASES = [
+    # (fault, variant, what no_lost_events says, what no_duplicate_effects says)
+    ("outage", "compensate", "pass", "pass"),
+    ("outage", "swallow", "fail", "pass"),
+    ("outage", "forget", "fail", "pass"),
+    ("commit-then-fail", "compensate", "pass", "pass"),
+    ("commit-then-fail", "swallow", "fail", "pass"),
+    ("commit-then-fail", "same-key", "fail", "pass"),
+]
+
+
+@pytest.mark.parametrize(("fault", "variant", "lost", "repeated"), CASES)
+def test_a_sagas_verdicts_are_what_its_doubles_hold_at_the_end(
+    tmp_path: Path, fault: str, variant: str, lost: str, repeated: str
+) -> None:
+    """Inventory refuses reservations for 0.6 s (or takes them and answers 502). Compensated
+    and retried, each order ends with one invoice and one reservation: it failed as 'produced
+    3 effects: POST /invoices eff_…, eff_…'. Compensated and answered 200 (or retried under the
+    invoice's first key, answered the deleted invoice again) orders end without an invoice:
+    under commit-then-fail every request had been made and it passed. Each verdict names
+    exactly the orders the final state shows short or doubled."""
+    scenario = str(SCENARIOS / f"saga-orders-inventory-{fault}.yaml")
+    with saga(variant) as target:
+        done, report = run(target, scenario, tmp_path, env=SHOPIFY)
+    found = verdicts(report)
+    [judged] = load_all(tmp_path / "journal.db")
+    short, twice = ended(judged)
+    assert found["no_lost_events"]["status"] == lost, said(found["no_lost_events"])
+    assert found["no_duplicate_effects"]["status"] == repeated, said(found["no_duplicate_effects"])
+    named = set(found["no_lost_events"]["evidence"]["events"])
+    assert named == short, (named, short)  # lost: exactly the orders the doubles lack
+    assert not twice
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == ("fail" if short else "pass"), said(final)
+    if variant in ("swallow", "same-key") and fault == "commit-then-fail":
+        assert "(undone by DELETE /invoices/ds_" in said(found["no_lost_events"])
+    assert done.code == (1 if short else 0), done.out
