@@ -1,16 +1,20 @@
 """Automations nobody wrote for the test whose writes undo or build on one another, driven
 through the ``harness`` command, every verdict read against the journal's final state
-(tests/gallery/: saga_orders).
+(tests/gallery/: saga_orders, chained_accounts).
 
 What they found wrong, fixed here: a saga that undid an order's invoice when its reservation
 failed (``DELETE /invoices/{id}``, the id billing answered) and answered 200 passed
 ``no_lost_events`` — every request the clean run made had been made, one of them undone — and
 the correct saga, answering 500 after undoing so that Shopify retries it whole, failed
-``no_duplicate_effects`` on the invoice its retry made again (``invariants/_undone.py``).
+``no_duplicate_effects`` on the invoice its retry made again (``invariants/_undone.py``). A
+subscription naming only the account id the API answered (``{"account": "ds_7"}``) named no
+event nor record, and a checkout subscribed twice was not judged, the verdict asking for a
+correlate rule no event field could satisfy (``invariants/_chained.py``).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +27,7 @@ from harness.history import History, load_all
 
 from .conftest import free_port, start_module
 from .test_gallery import SCENARIOS, Target, run, said, verdicts
+from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +108,35 @@ def test_a_sagas_verdicts_are_what_its_doubles_hold_at_the_end(
     if variant in ("swallow", "same-key") and fault == "commit-then-fail":
         assert "(undone by DELETE /invoices/ds_" in said(found["no_lost_events"])
     assert done.code == (1 if short else 0), done.out
+
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0saga0secret0not0real"}  # the test's own
+CHECKOUTS = "stripe:checkout.session.completed"
+
+
+@pytest.mark.parametrize("dedup", [True, False], ids=["dedup", "none"])
+def test_subscriptions_naming_only_the_account_id_the_api_answered_are_judged(
+    tmp_path: Path, dedup: bool
+) -> None:
+    """Account found or created, then ``POST /subscriptions {"account": "ds_7"}``: nothing of
+    the event. The import run twice: deduplicated, each checkout subscribed once; not, twice —
+    a duplicate naming the second subscription. It was inconclusive ('add a correlate: rule
+    mapping a field of POST /subscriptions to the event field it comes from': none holds it)."""
+    env = {**STRIPE, **({} if dedup else {"DEDUP": "none"})}
+    with project(tmp_path, "chained_accounts", "/webhooks/stripe", env, CHECKOUTS):
+        done, found = hazards(tmp_path, "import-run-twice", "duplicate-storm", env=STRIPE)
+    twice = found["import-run-twice"]
+    repeated = twice["no_duplicate_effects"]
+    for verdict in twice.values():
+        assert "add a correlate" not in verdict["summary"], said(verdict)
+    if dedup:
+        for scenario in ("import-run-twice", "duplicate-storm"):
+            for name, verdict in found[scenario].items():
+                assert verdict["status"] == "pass", (scenario, name, said(verdict))
+        assert done.code == 0, done.out
+    else:
+        assert repeated["status"] == "fail", said(repeated)
+        lines = repeated["evidence"]["lines"]
+        assert lines, said(repeated)
+        for line in lines:
+            assert re.search(r"POST /subscriptions eff_\d+, eff_\d+$", line), line

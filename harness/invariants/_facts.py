@@ -17,6 +17,7 @@ from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import History, delivery_column, delivery_rows
+from ._chained import chain
 from ._single_event import Taken, clean_run, single_event_records
 from ._undone import Undone, undo
 
@@ -95,9 +96,9 @@ class Facts:
     """
 
     def __init__(self, history: History) -> None:
-        # As recorded, but for the creations an event undid (_undone); ``history`` is what the
-        # invariants judge.
-        self.recorded = undo(history)
+        # As recorded, but for the creations an event undid (_undone) and the effects naming
+        # only an id made up for a creation (_chained); ``history`` is what the invariants judge.
+        self.recorded = chain(undo(history))
 
     @cached_property
     def history(self) -> History:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from operator import attrgetter
 
 from ..core._model import ISSUED_MARK, Effect, Event
-from ..history import History, delivery_rows
+from ..history import History, Mark, delivery_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def undo(history: History) -> History:
 
 def _pairs(history: History) -> dict[str, Undone]:
     """Effect id -> the same as ``Undone``, for each creation its event undid and its DELETE."""
-    issued = _issued(history.marks)
+    issued = issued_ids(history.marks)
     if not issued:
         return {}
     events = {e.id: e for e in history.events}
@@ -110,14 +110,14 @@ def _pairs(history: History) -> dict[str, Undone]:
     return out
 
 
-def _issued(marks: Iterable[object]) -> dict[str, str]:
+def issued_ids(marks: Iterable[Mark]) -> dict[str, str]:
     """Effect id -> the id its double made up for it (its ISSUED_MARKs)."""
     found: dict[str, str] = {}
     for m in marks:
-        if getattr(m, "name", None) != ISSUED_MARK:
+        if m.name != ISSUED_MARK:
             continue
         try:
-            detail = json.loads(getattr(m, "detail", ""))
+            detail = json.loads(m.detail)
         except ValueError:
             continue
         if isinstance(detail, dict):
