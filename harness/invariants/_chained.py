@@ -24,7 +24,7 @@ from dataclasses import replace
 from ..core._model import Effect, Event
 from ..double._resources import GENERATED_PREFIX
 from ..history import History
-from ._undone import issued_ids
+from ._undone import issued_ids, rewritten
 
 _MADE_UP = re.compile(rf"(?<![\w-]){re.escape(GENERATED_PREFIX)}\d+(?!\d)")
 
@@ -32,13 +32,7 @@ _MADE_UP = re.compile(rf"(?<![\w-]){re.escape(GENERATED_PREFIX)}\d+(?!\d)")
 def chain(history: History) -> History:
     """``history`` with each effect naming only an id made up for a creation taken as naming
     the creation's record (its clean run the same); ``history`` itself where there is none."""
-    baseline = history.baseline
-    judged_baseline = None if baseline is None else chain(baseline)
-    taken = _taken(history)
-    if not taken and judged_baseline is baseline:
-        return history
-    effects = [taken.get(e.id, e) for e in history.effects] if taken else history.effects
-    return replace(history, effects=effects, baseline=judged_baseline)
+    return rewritten(history, _taken)
 
 
 def _taken(history: History) -> dict[str, Effect]:

@@ -20,7 +20,7 @@ an event's requests that did not count), and the deletion names the creating eve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from operator import attrgetter
 
@@ -61,14 +61,18 @@ class _Window:
 def undo(history: History) -> History:
     """``history`` with each creation its own event undid, and that ``DELETE``, as ``Undone``
     (its clean run the same); ``history`` itself where there is none."""
+    return rewritten(history, _pairs)
+
+
+def rewritten(history: History, found: Callable[[History], Mapping[str, Effect]]) -> History:
+    """``history`` with each effect of ``found(history)`` (effect id -> its stand-in) in its
+    place, and its clean run the same; ``history`` itself where nothing changed."""
     baseline = history.baseline
-    judged_baseline = None if baseline is None else undo(baseline)
-    pairs = _pairs(history)
-    if not pairs:
-        if judged_baseline is baseline:
-            return history
-        return replace(history, baseline=judged_baseline)
-    effects = [pairs.get(e.id, e) for e in history.effects]
+    judged_baseline = None if baseline is None else rewritten(baseline, found)
+    taken = found(history)
+    if not taken and judged_baseline is baseline:
+        return history
+    effects = [taken.get(e.id, e) for e in history.effects] if taken else history.effects
     return replace(history, effects=effects, baseline=judged_baseline)
 
 
