@@ -1,6 +1,6 @@
 """Automations nobody wrote for the test whose writes undo or build on one another, driven
 through the ``harness`` command, every verdict read against the journal's final state
-(tests/gallery/: saga_orders, chained_accounts).
+(tests/gallery/: saga_orders, chained_accounts, derived_contacts).
 
 What they found wrong, fixed here: a saga that undid an order's invoice when its reservation
 failed (``DELETE /invoices/{id}``, the id billing answered) and answered 200 passed
@@ -140,3 +140,34 @@ def test_subscriptions_naming_only_the_account_id_the_api_answered_are_judged(
         assert lines, said(repeated)
         for line in lines:
             assert re.search(r"POST /subscriptions eff_\d+, eff_\d+$", line), line
+
+
+@pytest.mark.parametrize("normalise", [False, True], ids=["lowered", "plus-dropped"])
+def test_a_contact_upserted_by_values_it_derived_is_judged_as_far_as_they_show(
+    tmp_path: Path, normalise: bool
+) -> None:
+    """``PUT /contacts/{email lowered}`` with the name title-cased and dollars as a float.
+    Lowered, the email still carries the tracer's token: judged, and each contact's name
+    compared with the clean run's (it was 'not compared: name … made by the automation': the
+    token title-cased). With the address's +tag dropped, nothing it writes names an event:
+    no check of effects passes or fails, and each address is one request, PUT
+    /contacts/{id} (the note listed 'PUT /contacts/fpaul@example.org (4) … and 43 more
+    routes')."""
+    env = {**STRIPE, **({"NORMALISE": "plus"} if normalise else {})}
+    with project(tmp_path, "derived_contacts", "/webhooks/stripe", env, CHECKOUTS):
+        _, found = hazards(tmp_path, "duplicate-storm", "out-of-order", env=STRIPE)
+    effects = ("no_lost_events", "no_duplicate_effects")
+    if normalise:
+        for scenario in ("duplicate-storm", "out-of-order"):
+            for name in effects:
+                verdict = found[scenario][name]
+                assert verdict["status"] == "inconclusive", said(verdict)
+                assert re.match(r"none of the \d+ effects could be attributed", verdict["summary"])
+                assert "@" not in verdict["summary"], said(verdict)
+    else:
+        for scenario in ("duplicate-storm", "out-of-order"):
+            for name in effects:
+                assert found[scenario][name]["status"] == "pass", said(found[scenario][name])
+        final = found["out-of-order"]["final_state_matches_baseline"]
+        assert final["status"] == "pass", said(final)
+        assert "not compared" not in final["summary"], said(final)
