@@ -25,7 +25,7 @@ import pytest
 from harness.core._model import Outcome
 from harness.history import History, load_all
 
-from .conftest import free_port, start_module
+from .conftest import free_port, harness, start_module
 from .test_gallery import SCENARIOS, Target, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 
@@ -107,6 +107,11 @@ def test_a_sagas_verdicts_are_what_its_doubles_hold_at_the_end(
     assert final["status"] == ("fail" if short else "pass"), said(final)
     if variant in ("swallow", "same-key") and fault == "commit-then-fail":
         assert "(undone by DELETE /invoices/ds_" in said(found["no_lost_events"])
+        # The journal read as a user would: each invoice's id, then its DELETE naming it.
+        shown = harness("inspect", str(tmp_path / "journal.db"), judged.info.run_id)
+        made = re.findall(r"POST /invoices  -> 201 committed id (ds_\d+)", shown.out)
+        deleted = re.findall(r"DELETE /invoices/(ds_\d+)  -> 204 committed", shown.out)
+        assert deleted and set(deleted) <= set(made), shown.out
     assert done.code == (1 if short else 0), done.out
 
 
