@@ -36,8 +36,10 @@ def accounts(tag: str, events: list[Event], again: bool) -> History:
     effects, marks = [], []
     for n, e in enumerate(events, 1):
         made = write("/accounts", [e], at=n)
-        effects += [made, subscribed(f"ds_{n}", n + 0.1)]
-        marks += issued((made, f"ds_{n}"))
+        subscription = subscribed(f"ds_{n}", n + 0.1)
+        effects += [made, subscription]
+        # The subscription is a creation too, its own id made up (ds_100, …).
+        marks += issued((made, f"ds_{n}"), (subscription, f"ds_{100 + n}"))
         if again:
             effects.append(subscribed(f"ds_{n}", n + 0.5))
     deliveries = [ok(e, at=float(n)) for n, e in enumerate(events, 1)]

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 
 from ..core._model import Effect, Event
+from ..core._text_effect import naming
 from ..double._resources import GENERATED_PREFIX
 from ..history import History
 from ._undone import issued_ids, rewritten
 
+_PREFIX = GENERATED_PREFIX
 _MADE_UP = re.compile(rf"(?<![\w-]){re.escape(GENERATED_PREFIX)}\d+(?!\d)")
 
 
@@ -42,27 +43,37 @@ def _taken(history: History) -> dict[str, Effect]:
         return {}
     events = {e.id: e for e in history.events}
     records = {e.key for e in history.events}
-    by_id = {e.id: e for e in history.effects}
-    # made-up id -> downstream -> the creation it was made up for
-    owners: dict[str, dict[str, Effect]] = {}
-    for effect_id, made_up in issued.items():
-        creation = by_id.get(effect_id)
-        if creation is not None:
-            owners.setdefault(made_up, {})[creation.downstream] = creation
-    out: dict[str, Effect] = {}
+    # The effects naming no event of the run nor a record, and the made-up ids they name.
+    named: list[tuple[Effect, list[str]]] = []
     for effect in history.effects:
-        if effect.key in records or any(i in events for i in effect.event_ids):
-            continue
+        # By C code first: most effects hold no made-up id, or name their event.
+        if (_PREFIX in effect.body or _PREFIX in effect.path) and effect.key not in records:
+            ids = effect.event_ids
+            if not ids or not any(i in events for i in ids):
+                tokens = _MADE_UP.findall(effect.path + " " + effect.body)
+                if tokens:
+                    named.append((effect, tokens))
+    if not named:
+        return {}
+    wanted = {t for _, tokens in named for t in tokens}
+    # made-up id -> downstream -> the creation it was made up for (those named only)
+    owners: dict[str, dict[str, Effect]] = {}
+    for effect in history.effects:
+        made_up = issued.get(effect.id)
+        if made_up is not None and made_up in wanted:
+            owners.setdefault(made_up, {})[effect.downstream] = effect
+    out: dict[str, Effect] = {}
+    for effect, tokens in named:
         found = {
             _record_of(creation, events)
-            for t in _MADE_UP.findall(effect.path + " " + effect.body)
+            for t in tokens
             # An id made up after the effect is another run's it kept (_foreign_ids).
-            if (creation := _owner(owners.get(t, {}), effect.downstream)) is not None
+            if (creation := _owner(owners.get(t), effect.downstream)) is not None
             and creation.at <= effect.at
         }
         found.discard(None)
         if len(found) == 1:
-            out[effect.id] = replace(effect, key=found.pop())
+            out[effect.id] = naming(effect, effect.event_ids, found.pop())
     return out
 
 
@@ -74,9 +85,11 @@ def _record_of(creation: Effect, events: Mapping[str, Event]) -> str | None:
     return keys.pop() if len(keys) == 1 else None
 
 
-def _owner(made: Mapping[str, Effect], downstream: str) -> Effect | None:
+def _owner(made: Mapping[str, Effect] | None, downstream: str) -> Effect | None:
     """The creation an id names on ``downstream`` (its own double's first, else the one other
     double that made it up), or None."""
+    if made is None:
+        return None
     if downstream in made:
         return made[downstream]
     return next(iter(made.values())) if len(made) == 1 else None

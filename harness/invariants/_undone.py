@@ -20,6 +20,7 @@ an event's requests that did not count), and the deletion names the creating eve
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from operator import attrgetter
@@ -81,33 +82,34 @@ def _pairs(history: History) -> dict[str, Undone]:
     issued = issued_ids(history.marks)
     if not issued:
         return {}
+    deletes = [e for e in history.effects if e.committed and e.method.upper() == "DELETE"]
+    if not deletes:
+        return {}
     events = {e.id: e for e in history.events}
-    by_id = {e.id: e for e in history.effects}
-    # (downstream, path of the item) -> the creation that made it
-    made: dict[tuple[str, str], Effect] = {}
-    for effect_id, item in issued.items():
-        creation = by_id.get(effect_id)
-        if creation is None or not creation.committed:
+    deleted = {e.path.partition("?")[0].rstrip("/").rpartition("/")[2] for e in deletes}
+    # (downstream, path of the item) -> the creation that made it, and its event
+    made: dict[tuple[str, str], tuple[Effect, Event]] = {}
+    for creation in history.effects:
+        item = issued.get(creation.id)
+        if item is None or item not in deleted or not creation.committed:
             continue
         owner = _own_event(creation, events)
-        if owner is None:
-            continue
-        collection = creation.path.partition("?")[0].rstrip("/")
-        made[(creation.downstream, f"{collection}/{item}")] = creation
+        if owner is not None:
+            collection = creation.path.partition("?")[0].rstrip("/")
+            made[(creation.downstream, f"{collection}/{item}")] = (creation, owner)
     if not made:
         return {}
     windows = _windows(history, events)
     out: dict[str, Undone] = {}
-    for effect in sorted(history.effects, key=attrgetter("at")):
-        if effect.method.upper() != "DELETE" or not effect.committed:
+    for effect in sorted(deletes, key=attrgetter("at")):
+        found = made.pop((effect.downstream, effect.path.partition("?")[0].rstrip("/")), None)
+        if found is None:
             continue
-        creation = made.pop((effect.downstream, effect.path.partition("?")[0].rstrip("/")), None)
-        if creation is None or creation.at > effect.at:
+        creation, owner = found
+        if creation.at > effect.at:
             continue
-        owner = _own_event(creation, events)
-        assert owner is not None  # only such creations are in ``made``
         named = {i for i in effect.event_ids if i in events}
-        if named - {owner.id} or not _alone(owner, effect.at, windows, events):
+        if named - {owner.id} or not _alone(owner, effect.at, windows):
             continue
         out[creation.id] = _undone(creation, effect, creation.event_ids)
         out[effect.id] = _undone(effect, creation, (owner.id,))
@@ -120,6 +122,11 @@ def issued_ids(marks: Iterable[Mark]) -> dict[str, str]:
     for m in marks:
         if m.name != ISSUED_MARK:
             continue
+        # As the double writes it; anything else (a hand-written journal) through json.
+        written = _ISSUED.fullmatch(m.detail)
+        if written is not None:
+            found[written[1]] = written[2]
+            continue
         try:
             detail = json.loads(m.detail)
         except ValueError:
@@ -131,9 +138,15 @@ def issued_ids(marks: Iterable[Mark]) -> dict[str, str]:
     return found
 
 
+_ISSUED = re.compile(r'\{"effect": "([\w.:-]+)", "id": "([\w.:-]+)"\}')
+
+
 def _own_event(creation: Effect, events: Mapping[str, Event]) -> Event | None:
     """The one event of the run ``creation`` names, or None (several, or none)."""
-    named = {i for i in creation.event_ids if i in events}
+    ids = creation.event_ids
+    if len(ids) == 1:  # the common case, without a set
+        return events.get(ids[0])
+    named = {i for i in ids if i in events}
     return events[named.pop()] if len(named) == 1 else None
 
 
@@ -149,12 +162,7 @@ def _windows(history: History, events: Mapping[str, Event]) -> dict[str | None, 
     return out
 
 
-def _alone(
-    owner: Event,
-    at: float,
-    windows: Mapping[str | None, list[_Window]],
-    events: Mapping[str, Event],
-) -> bool:
+def _alone(owner: Event, at: float, windows: Mapping[str | None, list[_Window]]) -> bool:
     """Was ``owner`` the only event of its record being delivered at ``at`` — or, none being
     delivered then (work done after the answer), the only one sent by then?"""
     mine = windows.get(owner.key, [])
