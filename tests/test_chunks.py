@@ -261,6 +261,50 @@ def test_a_chunk_damaged_past_what_sqlite_checks_is_refused_on_load(
         load(_tampered(tmp_path, sql), "r1")
 
 
+def test_events_without_headers_read_back_as_no_headers_and_a_wrong_end_is_still_damage(
+    tmp_path: Path,
+) -> None:
+    # A chunk whose headers are all {} is read without cutting each out (``_decode_json``),
+    # only where each ends where a {} would.
+    path = tmp_path / "j.db"
+    _write(path, [Event(f"e{i}", "k", i, "t", 0.0, {"n": i}) for i in range(3)], [], [])
+    assert [dict(e.headers) for e in load(path, "r1").events] == [{}, {}, {}]
+    db = sqlite3.connect(path)
+    # The first two ends swapped for 6 and 3: '{},{}' then '' and '{}' cut out.
+    db.execute("UPDATE events SET headers_ends = ?", (struct.pack("<3q", 6, 3, 9),))
+    db.commit()
+    db.close()
+    with pytest.raises(InputError, match="damaged journal: headers are not a JSON object"):
+        [dict(e.headers) for e in load(path, "r1").events]
+
+
+def test_small_and_distinct_integers_read_back_as_written(tmp_path: Path) -> None:
+    # Small ints (attempts, statuses under 257, committed flags) and all-distinct ones (seq) are
+    # taken as read (``_one_each``); larger repeated ones shared; null read as None.
+    path = tmp_path / "j.db"
+    events = [Event(f"e{i}", "k", i, "t", 0.0, {}) for i in range(4)]
+    statuses = [200, 256, -5, 201]
+    effects = [
+        Effect(f"f{i}", "api", float(i), "POST", "/p", {}, "", s, (f"e{i}",), committed=i != 2)
+        for i, s in enumerate(statuses)
+    ]
+    deliveries = [
+        Delivery(f"d{i}", f"e{i}", i % 2 + 1, 0.0, 0.0, None, s, Outcome.OK)
+        for i, s in enumerate([500, 500, None, 257])
+    ]
+    _write(path, events, deliveries, effects)
+    history = load(path, "r1")
+    assert [e.seq for e in history.events] == [0, 1, 2, 3]
+    assert [e.status for e in history.effects] == statuses
+    assert [e.committed for e in history.effects] == [True, True, False, True]
+    assert [(d.attempt, d.status) for d in history.deliveries] == [
+        (1, 500),
+        (2, 500),
+        (1, None),
+        (2, 257),
+    ]
+
+
 class _AsIs:
     """A Scrubber that replaces nothing."""
 

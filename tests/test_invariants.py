@@ -22,7 +22,7 @@ from harness.core._model import (
 from harness.core._scenario import InvariantSpec
 from harness.history import History, RunInfo
 from harness.invariants import DEFAULT_INVARIANTS, INVARIANTS, check_specs, judge
-from harness.invariants._idempotent import Repeats
+from harness.invariants._idempotent import Kind, Repeats
 from harness.invariants.no_duplicate_effects import Repeat, classify
 
 # -- builders ------------------------------------------------------------------------------
@@ -452,6 +452,23 @@ def test_an_event_written_twice_is_judged_as_classify_says(change: dict[str, obj
     assert ("idempotent: harmless" in v.summary) == (kinds == [Repeat.IDEMPOTENT])
     assert ("same Idempotency-Key" in v.summary) == (kinds == [Repeat.SAME_KEY])
     assert ("no event produced a repeated effect" in v.summary) == (kinds == [])
+
+
+@pytest.mark.parametrize(
+    ("settings", "body", "kind"),
+    [
+        ({}, '{"a":1}', Kind.HARMFUL),  # told before the rules are read
+        ({}, '{"query": "mutation { customerSet { id } }"}', Kind.UNDECLARED),
+        ({"merges": {"api": ["POST /c/1"]}}, '{"a":1}', Kind.HARMLESS),
+        ({"appends": {"api": ["POST /c/1"]}}, '{"a":1}', Kind.HARMFUL),
+        ({"appends": {"api": ["PUT /c/1"]}}, '{"query": "mutation { a }"}', Kind.UNDECLARED),
+    ],
+)
+def test_a_post_repeated_is_what_its_routes_and_body_make_it(
+    settings: dict[str, object], body: str, kind: Kind
+) -> None:
+    post = effect("eff_1", ["evt_1"], 0.1, "POST", "/c/1", body, {})
+    assert Repeats(settings).kind(post, "POST") is kind
 
 
 def test_reads_refusals_and_distinct_requests_are_not_repeats() -> None:

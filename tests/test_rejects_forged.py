@@ -9,6 +9,8 @@ from harness.history import History
 
 from .test_invariants import delivery, effect, event, history, one
 
+NAME = "rejects_forged"
+
 
 def tampered(h: History, signing: str = "standard-webhooks", **modes: str) -> History:
     settings = {"signing": signing, "tampered": modes}
@@ -77,6 +79,29 @@ def test_a_replay_without_a_timestamp_is_judged_by_its_effect_only() -> None:
     )
     v = one(tampered(acted, "github", dlv_2="replayed"), "rejects_forged")
     assert v.status is Status.FAIL and v.evidence.effect_ids == ("eff_2",)
+
+
+def test_a_replay_acted_on_from_a_queue_before_its_genuine_copy_was_written_fails() -> None:
+    # A receiver that answers 202 and works off a queue (tests/gallery/github_issues.py under
+    # replayed-delivery): the replay came before the genuine copy's write, and both were
+    # written. It passed, "13 replayed deliveries were accepted (2xx) without acting again",
+    # while no_duplicate_effects failed 3 of their events.
+    deliveries = [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_1", sent=1.0, attempt=2)]
+    both = [effect("eff_1", ["evt_1"], 2.0), effect("eff_2", ["evt_1"], 3.0)]
+    v = one(tampered(history([event(1)], deliveries, both), "github", dlv_2="replayed"), NAME)
+    assert v.status is Status.FAIL and v.evidence.effect_ids == ("eff_2",)
+    assert v.evidence.lines == (
+        "replayed delivery dlv_2 of event evt_1 (record ord_1, seq 1) was answered 200; "
+        "it caused POST /payouts eff_2",
+    )
+    # A call refused (503) and made again is one write, not the replay's.
+    retried = [effect("eff_1", ["evt_1"], 2.0, status=503), effect("eff_2", ["evt_1"], 3.0)]
+    h = history([event(1)], deliveries, retried)
+    assert one(tampered(h, "github", dlv_2="replayed"), NAME).passed
+    # Two genuine deliveries accepted: the repeat may be theirs (no_duplicate_effects' to judge).
+    twice = [*deliveries, delivery("dlv_3", "evt_1", sent=0.5, attempt=2)]
+    h = history([event(1)], twice, both)
+    assert one(tampered(h, "github", dlv_2="replayed"), NAME).passed
 
 
 def test_an_event_that_only_arrived_tampered_is_not_owed_an_effect() -> None:

@@ -311,6 +311,7 @@ def _drive_and_report(
     from rich.markup import escape
 
     from ..engine import run_scenarios
+    from ..engine._gone import TargetGone
     from ..report.json import write_report
     from ._console import err, print_skipped, print_verdicts
     from ._exits import judged_exit, notes
@@ -320,7 +321,12 @@ def _drive_and_report(
     options = replace(options, listeners=(*options.listeners, ProgressView()))
     err.print(f"seed {options.seed} · journal {options.journal}")
     print_skipped(skipped)
-    results = _run_async(run_scenarios(scenarios, options), options.journal) if scenarios else []
+    gone, results = None, []
+    try:
+        if scenarios:
+            results = _run_async(run_scenarios(scenarios, options), options.journal)
+    except TargetGone as stopped:  # the runs it judged are reported, then its error
+        results, gone = stopped.results, stopped
     runs = [(r.history, r.verdicts) for r in results]
     print_verdicts(runs, skipped=skipped)
     if report is not None:
@@ -329,6 +335,8 @@ def _drive_and_report(
     append_runs(runs, options.journal)
     for line in notes([h for h, _ in runs]):
         err.print(f"[yellow]{escape(line)}[/]")
+    if gone is not None:
+        raise gone
     return judged_exit(runs)
 
 

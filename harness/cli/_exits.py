@@ -1,7 +1,9 @@
 """The one exit-code rule of every command (docs/cli.md):
 
-0 every invariant holds · 1 an invariant failed · 2 bad input or usage · 3 the run could not be
-completed, or a journal holds a run that did not complete (aborted, or the harness was killed),
+0 every invariant holds · 1 an invariant failed (a run stopped because the target stopped
+answering, ``unavailable``, included: target_available fails on it) · 2 bad input or usage · 3
+the run could not be completed, or a journal holds a run that did not complete (aborted, or the
+harness was killed),
 or — when no invariant failed — a run whose genuine deliveries the target all refused: nothing
 was put to the test, and the setup is the likely cause, not the automation · 70 an internal
 error of the harness (its traceback goes to a crash file; EX_SOFTWARE). An invariant the project
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..core._model import Status, Verdict
+from ..core._model import UNAVAILABLE, Status, Verdict
 
 if TYPE_CHECKING:
     from ..history import History
@@ -59,7 +61,7 @@ def judged_exit(runs: Sequence[tuple[History, Sequence[Verdict]]]) -> int:
     target accepted none of its genuine deliveries); else 1 when a verdict is inconclusive;
     else 0."""
     histories = [h for h, _ in runs]
-    if incomplete(histories):
+    if incomplete(h for h in histories if h.status != UNAVAILABLE):
         return EXIT_INCOMPLETE
     verdicts = [v for _, vs in runs for v in vs]
     if any(v.status is Status.FAIL for v in verdicts):
@@ -72,4 +74,6 @@ def judged_exit(runs: Sequence[tuple[History, Sequence[Verdict]]]) -> int:
 def _why(status: str) -> str:
     if status == "aborted":
         return "aborted: interrupted or terminated"
+    if status == UNAVAILABLE:
+        return "unavailable: the target stopped answering, and the run stopped sending"
     return f"{status}: the harness stopped before the run ended"

@@ -148,6 +148,12 @@ PACED_MARK = "paced"
 ``{"events": n, "waits": n, "capped": n, "waited": s, "after_answer": bool, "ignored_types":
 [...]}``: ``capped``, the waits that reached the event deadline;
 engine/_pace)."""
+STOPPED_MARK = "stopped"
+"""The Mark of a run that stopped sending before its schedule ended (detail: why: the target
+answered nothing and called nothing for a while, ``engine/_gone``)."""
+UNAVAILABLE = "unavailable"
+"""The status of a run stopped that way (beside ``complete``, ``aborted`` and ``running``):
+judged, not incomplete, for the exit code — target_available fails on it."""
 SAMPLE_MARK = "sample"
 """The Mark of one measurement of the target during a run (detail: JSON ``{"rss_bytes": n,
 "source": "pid" | "metrics"}``, engine/_sampler)."""

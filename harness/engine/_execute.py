@@ -16,13 +16,14 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from ..core._errors import RunAborted
-from ..core._model import PACED_MARK
+from ..core._model import PACED_MARK, STOPPED_MARK, UNAVAILABLE, Delivery
 from ..core._scenario import Scenario
 from ..double._carry import Carried
 from ..drive._deliver import Deliverer
 from ..drive._target import check_reachable
 from ..history import Journal, check_journal_path, load
 from ._baseline import pending_rule, prepare_baseline, wants_baseline, with_baseline
+from ._gone import GoneWatch, TargetGone, gone_text
 from ._late import EarlierRuns
 from ._options import RunOptions
 from ._pace import CleanPace
@@ -87,20 +88,39 @@ async def _run(
                 if wants_baseline(run):
                     baseline = prepare_baseline(run, options)
                     # Judged as part of the run that names it, not as a result of its own.
-                    await _drive(baseline, options, journal, earlier, drain=lambda: True)
+                    clean = await _drive(baseline, options, journal, earlier, drain=lambda: True)
+                    if clean.gone is not None:  # judged alone: what it saw of the target
+                        results[n] = clean.judge()
+                    _raise_if_gone(clean, f"the clean run of {scenario.name}", queue, options)
                     run = with_baseline(run, baseline.info.run_id)
                 recorder = await _drive(run, options, journal, earlier, drain=lambda: bool(queue))
                 results[n] = recorder.judge()
                 mine.append(n)
+                _raise_if_gone(recorder, f"the run of {scenario.name}", queue, options)
         finally:
             journal.close()
         for n in mine:
             results[n] = _with_late_effects(results[n], journal, earlier.touched)
 
-    await together(
-        *(instance(k, o, e) for k, (o, e) in enumerate(zip(instances, earlier, strict=True)))
-    )
+    try:
+        await together(
+            *(instance(k, o, e) for k, (o, e) in enumerate(zip(instances, earlier, strict=True)))
+        )
+    except TargetGone as gone:
+        gone.results = [results[n] for n in sorted(results)]
+        raise
     return [results[n] for n in range(len(scenarios))]
+
+
+def _raise_if_gone(
+    recorder: Recorder, where: str, left: Sequence[tuple[int, Scenario]], options: RunOptions
+) -> None:
+    """TargetGone when ``recorder``'s run stopped for the target gone; ``left``: the
+    scenarios not taken yet, which will not be run."""
+    if recorder.gone is not None:
+        names = [s.name for _, s in reversed(left)]
+        text = gone_text(recorder.gone, where, names, options.target.url, str(options.journal))
+        raise TargetGone(text)
 
 
 async def together(*runs: Awaitable[T]) -> list[T]:
@@ -159,14 +179,21 @@ class Turns:
         clean = prepare_baseline(prepared, replace(self.options, seed=prepared.info.seed))
         info = replace(clean.info, settings={**clean.info.settings, **settings})
         clean = replace(clean, info=info)
-        await _drive(clean, self.options, self._open(), self._earlier, drain=lambda: True)
+        done = await _drive(clean, self.options, self._open(), self._earlier, drain=lambda: True)
+        _raise_if_gone(done, f"the clean run of {prepared.info.scenario}", [], self.options)
         return clean.info.run_id
 
     async def drive(self, prepared: PreparedRun, *, more: bool) -> RunResult:
         """Drive ``prepared`` and judge it; ``more``: another run follows (drain first)."""
         journal = self._open()
         recorder = await _drive(prepared, self.options, journal, self._earlier, drain=lambda: more)
-        return recorder.judge()
+        result = recorder.judge()
+        try:
+            _raise_if_gone(recorder, f"the run of {prepared.info.scenario}", [], self.options)
+        except TargetGone as gone:
+            gone.results = [result]
+            raise
+        return result
 
 
 def _with_late_effects(result: RunResult, journal: Journal, touched: set[str]) -> RunResult:
@@ -196,6 +223,13 @@ async def _drive(
     status = "aborted"
     # One at a time: each event once the previous one's work is done (the clean run, _pace).
     pace = CleanPace(recorder.clock, recorder.doubles, prepared.settle) if prepared.serial else None
+    sending: asyncio.Future[None] | None = None
+    watch = GoneWatch(recorder.clock, recorder.doubles, lambda: sending and sending.cancel())
+
+    def delivered(d: Delivery) -> None:
+        recorder.delivery(d)
+        watch.delivery(d)
+
     try:
         await recorder.start()
         deliverer = Deliverer(
@@ -203,7 +237,7 @@ async def _drive(
             prepared.signer,
             timeout=scenario.delivery.timeout,
             clock=recorder.clock,
-            on_delivery=recorder.delivery,
+            on_delivery=delivered,
             headers=dict(scenario.delivery.headers),
             provider=prepared.provider,
             anchor=recorder.restart_clock,
@@ -211,21 +245,34 @@ async def _drive(
             **({"concurrency": 1} if pace is not None else {}),
         )
         if prepared.feed is not None:
-            await deliverer.send(prepared.feed.sends(prepared.slots(), recorder.made))
+            sent = deliverer.send(prepared.feed.sends(prepared.slots(), recorder.made))
         else:
             events = prepared.events
-            await deliverer.run(
+            sent = deliverer.run(
                 prepared.schedule,
                 prepared.bodies,
                 [ev.id for ev in events],
                 [dict(ev.headers) for ev in events],
                 [ev.type for ev in events],
             )
+        sending = asyncio.ensure_future(sent)
+        try:
+            await sending
+        except asyncio.CancelledError:
+            if watch.reason is None or _cancelled():
+                raise
         if pace is not None:
             recorder.mark(PACED_MARK, pace.detail())
-        await recorder.settle()
-        status = "complete"
+        if watch.reason is None:
+            await recorder.settle()
+            status = "complete"
+        else:
+            recorder.mark(STOPPED_MARK, watch.reason)
+            status = UNAVAILABLE
     except asyncio.CancelledError:
+        if sending is not None:
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
         if journal.failed is not None:  # the Recorder stopped the run: it cannot be kept
             raise journal.failed from None
         raise RunAborted(
@@ -236,4 +283,11 @@ async def _drive(
         await recorder.stop(status, drain=drain())
     if journal.failed is not None:
         raise journal.failed
+    recorder.gone = watch.reason
     return recorder
+
+
+def _cancelled() -> bool:
+    """Whether this task itself is being cancelled (Ctrl-C, another run failed)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

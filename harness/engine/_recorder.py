@@ -77,6 +77,8 @@ class Recorder:
             events.find if isinstance(events, EventColumns) else {ev.id: ev for ev in events}.get
         )
         self._tampered = frozenset(prepared.info.settings.get("tampered") or ())
+        # Why the run stopped sending before its schedule ended (the target gone), if it did.
+        self.gone: str | None = None
         self._accepted = _Accepted(events)  # genuine deliveries answered 2xx
         self._effects: list[Effect] = []  # this run's, until its final state is taken
         self._pending_for: tuple[int, int] = (-1, -1)  # (accepted, effects) when last asked

@@ -51,7 +51,7 @@ def _converted(convert: Convert, values: Iterable[Any]) -> list[Any]:
     if convert is None:
         return list(values)
     if isinstance(convert, dict):
-        values = list(values)
+        values = values if type(values) is list else list(values)  # read twice
         return list(map(convert.setdefault, values, values))
     return list(map(convert, values))
 
@@ -258,14 +258,16 @@ def _decode_ints_or_null(name: str, count: int, values: Iterator[Any], _: Conver
     return _one_each(_numbers("q", name, count, next(values)).tolist(), INT_NULL)
 
 
-def _one_each(numbers: list[int], null: int | None = None) -> list[int | None]:
+def _one_each(numbers: list[int], null: int | None = None) -> Sequence[int | None]:
     """``numbers`` with one object for each value (a status repeated from row to row: 32 bytes
     a row else, a million statuses 32 MB), and ``null`` made None."""
     one: dict[int, int | None] = {n: n for n in set(numbers)}
     if null in one:
         one[null] = None
-    elif len(one) == len(numbers):  # all differ (seq): nothing to share
-        return list(numbers)
+    elif len(one) == len(numbers) or all(_SMALL_INT <= n <= _BIG_SMALL_INT for n in one):
+        # All differ (seq): nothing to share. All small (an attempt, a 200, a flag): CPython
+        # made each value one object already.
+        return numbers
     return [one[n] for n in numbers]
 
 
@@ -322,6 +324,9 @@ def _decode_json(name: str, count: int, values: Iterator[Any], _: Convert) -> Co
         and ends[-1] == len(text) - 1
     ):
         raise ValueError(f"{name} holds no {count} JSON values where it says they end")
+    if len(text) == 3 * count + 1 and text == _EMPTY_OBJECTS[: 3 * count] + "]":
+        if ends == list(range(3, 3 * count + 1, 3)):  # a run's events' headers, mostly
+            return [_EMPTY_OBJECT] * count
     return [text[start + 1 : end] for start, end in zip([0, *ends], ends, strict=False)]
 
 
@@ -347,3 +352,8 @@ _DECODE = {
 # and when all are one value.
 _IN_ORDER = _packed(array(_CODE, range(65_536)))
 _FIRST = bytes(len(_IN_ORDER))
+# A JSON column whose values are all ``{}`` (no headers), cut out as one object.
+_EMPTY_OBJECT = "{}"
+_EMPTY_OBJECTS = "[" + "{}," * 65_536
+# The ints CPython keeps one object of each (``_one_each``).
+_SMALL_INT, _BIG_SMALL_INT = -5, 256

@@ -194,15 +194,20 @@ def _load_effects(
             at,
             m,
             path,
-            [NO_HEADERS if text == "{}" else text for text in h],  # as text until read
+            # As text until read; a chunk's columns of one kind of value made by C code.
+            [NO_HEADERS if text == "{}" else text for text in h] if "{}" in h else h,
             body,
             st,
-            [
+            list(zip(one))  # each naming its one event
+            if None not in one
+            else [
                 (e,) if e is not None else _event_ids(several, ids)
                 for e, several in zip(one, many, strict=True)
             ],
             key,
-            [c == 1 for c in committed],
+            [True] * len(committed)
+            if committed.count(1) == len(committed)
+            else [c == 1 for c in committed],
         )
     # Sorted here, not by SQLite: rows arrive nearly in time order, which Python's sort
     # finishes in one pass, and ties keep the order they were recorded in.

@@ -28,6 +28,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import operation_of
 from ..core._model import KEY_REPLAY_MARK, Effect
 from ..core._scenario import Scenario
@@ -51,6 +52,10 @@ class Kind(enum.Enum):
     HARMFUL = "harmful"  # applies again (a POST, an append)
     # A JSON object PATCHed as application/json, a GraphQL mutation: its API decides.
     UNDECLARED = "undeclared"
+
+
+# A member read from its class costs a call of the enum's machinery (150 ns): read once.
+_HARMFUL = Kind.HARMFUL
 
 
 class KeyRule(enum.Enum):
@@ -107,6 +112,9 @@ class Repeats:
         self._ignored = _routes(_rule_routes(keys, KeyRule.IGNORED))
         # Does any downstream say whether its API honours an Idempotency-Key?
         self.declares_keys = bool(self._honoured or self._ignored)
+        # Does any declare routes merges: or appends:? Without, a POST of no GraphQL request is
+        # harmful to repeat, told without a call: a failing run may repeat a million POSTs.
+        self._declares_repeats = bool(self._merges or self._appends)
 
     def key_rule(self, effect: Effect) -> KeyRule:
         """What the effect's API does with an Idempotency-Key: ignored wins where both a
@@ -130,6 +138,8 @@ class Repeats:
 
     def kind(self, effect: Effect, method: str) -> Kind:
         """What sending this request (its upper-case ``method``) again with the same body does."""
+        if method == "POST" and not self._declares_repeats and GRAPHQL_MARK not in effect.body:
+            return _HARMFUL  # what the rules below find for it, sooner
         if self._harmless(effect, method):
             return Kind.HARMLESS
         if self._appended(effect, method):

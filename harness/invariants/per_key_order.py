@@ -29,7 +29,7 @@ import itertools
 from collections.abc import Container, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
 from ._batch_items import Split, in_order
 from ._facts import (
     MAX_WITNESSES,
@@ -350,9 +350,43 @@ def per_key_order(facts: Facts) -> Verdict:
     else:
         text = (
             f"{records:,} of {plural(walk.records, 'record')} had effects applied out of event "
-            f"order ({plural(walk.violations, 'violation')})"
+            f"order ({plural(walk.violations, 'violation')}){_retried_note(walk, facts)}"
         )
     return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register, batches))
+
+
+def _retried_note(walk: _Walk, facts: Facts) -> str:
+    """A ledger's records whose older event was written late because the target refused its
+    first delivery and the sender delivered it again: the order any retry gives, which only a
+    record that holds its newer events back keeps — and which matters only where the order of
+    its lines does, as the journal cannot tell."""
+    firsts = list(walk.firsts.values())
+    sent = facts.deliveries_of({v.event.id for v in firsts})
+    late = sum(1 for v in firsts if _refused_first(sent[v.event.id], v.newer_effect.at))
+    if not late:
+        return ""
+    return (
+        f"; on {late:,} of these records the older event was written after the newer because "
+        "the target refused its first delivery (5xx or no answer) and the sender delivered it "
+        "again — the order a retry gives: where a record's order matters (a running balance, "
+        "a refund after its payment), hold its newer events until the older one is written; "
+        "where its lines are independent (a deal per order, a receipt per payment), judge "
+        "these events as a register: `model: register` on them in harness.yaml or the "
+        "scenario (see docs/invariants.md)"
+    )
+
+
+def _refused_first(deliveries: Sequence[Delivery], newer_at: float) -> bool:
+    """Whether the event's first delivery got no 2xx and it was delivered again, that first
+    one sent before the newer event's write."""
+    if len(deliveries) < 2:
+        return False
+    first = min(deliveries, key=_sent)
+    return first.sent_at < newer_at and not (first.status and 200 <= first.status < 300)
+
+
+def _sent(d: Delivery) -> float:
+    return d.sent_at
 
 
 def _batches_note(batches: Split) -> str:

@@ -8,11 +8,13 @@ can only refuse its effect (dedup by id), so there it must cause no effect, what
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from ..core._model import Delivery, Effect, Event, FailureClass, Status, Verdict
 from ..core._signing import TIMESTAMPED
 from ..history import History
+from ._expected import Request, expectation_of
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -44,7 +46,13 @@ def rejects_forged(facts: Facts) -> Verdict:
     timestamped = history.info.settings.get("signing") in TIMESTAMPED
     sent = [d for d in history.deliveries if d.id in tampered]
     genuine = {d.event_id for d in history.deliveries if d.id not in tampered}
+    taken = Counter(
+        d.event_id
+        for d in history.deliveries
+        if d.id not in tampered and d.status is not None and 200 <= d.status < 300
+    )
     effects = facts.effects_of({d.event_id for d in sent})
+    owed = _Owed(facts)
     events = facts.events_by_id
     witnesses: list[Witness] = []
     tally = {"accepted (2xx)": 0, "answered 5xx or not at all": 0, "caused an effect": 0}
@@ -55,7 +63,13 @@ def rejects_forged(facts: Facts) -> Verdict:
             continue
         mode = tampered[d.id]
         writes = [e for e in effects[d.event_id] if is_write(e)]
-        caused = _caused(d, writes, only_tampered=d.event_id not in genuine)
+        caused = _caused(
+            d,
+            writes,
+            only_tampered=d.event_id not in genuine,
+            repeats_its=taken[d.event_id] <= 1,
+            owed=owed,
+        )
         must_refuse = mode != "replayed" or timestamped
         refused = d.status is not None and 400 <= d.status < 500
         unrefused = must_refuse and not refused
@@ -106,17 +120,63 @@ def _held(total: str, sent: int, accepted: int, history: History) -> str:
     )
 
 
-def _caused(d: Delivery, writes: Sequence[Effect], *, only_tampered: bool) -> list[Effect]:
+def _caused(
+    d: Delivery,
+    writes: Sequence[Effect],
+    *,
+    only_tampered: bool,
+    repeats_its: bool,
+    owed: _Owed,
+) -> list[Effect]:
     """The writes this tampered delivery caused.
 
     An event that only ever arrived tampered owes no effect: each of its writes was caused by
     a tampered delivery. Otherwise a write that came after this delivery was sent, when the
-    event had already been written before it, is the tampered copy acted on again.
+    event had already been written before it, is the tampered copy acted on again. And where
+    the event had no write yet when the copy came (a receiver that answers, then works off a
+    queue) and only one genuine delivery was accepted (``repeats_its``): each committed write
+    of a request beyond what the event owes of it (its clean twin's count, else one), made
+    after this delivery was sent — nothing else asked for it twice.
     """
     if only_tampered:
         return list(writes)
-    before = any(e.at < d.sent_at for e in writes)
-    return [e for e in writes if e.at >= d.sent_at] if before else []
+    if any(e.at < d.sent_at for e in writes):
+        return [e for e in writes if e.at >= d.sent_at]
+    if not repeats_its:
+        return []
+    by_request: dict[tuple[Request, str], list[Effect]] = {}
+    for e in sorted(writes, key=_at):
+        if e.committed:
+            by_request.setdefault(owed.request(e), []).append(e)
+    caused = [
+        e
+        for same in by_request.values()
+        if len(same) > (allowed := max(1, owed(same[0])))
+        for e in same[allowed:]
+        if e.at >= d.sent_at
+    ]
+    return sorted(caused, key=_at)
+
+
+class _Owed:
+    """How many writes of an effect's request its event owes: its clean twin's (or what
+    ``expect:`` declares), 0 where nothing says; the request a GraphQL mutation's fields name
+    too, and the path it wrote."""
+
+    def __init__(self, facts: Facts) -> None:
+        exp = expectation_of(facts)
+        self._per_event, self._routes = exp.per_event, exp.routes
+
+    def request(self, e: Effect) -> tuple[Request, str]:
+        return self._routes.of(e), e.path.partition("?")[0]
+
+    def __call__(self, e: Effect) -> int:
+        request = self._routes.of(e)
+        return sum(self._per_event[i][request] for i in e.event_ids if i in self._per_event)
+
+
+def _at(e: Effect) -> float:
+    return e.at
 
 
 def _witness(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..core._model import UNAVAILABLE
 from ._views import AdviceView, ScenarioView
 
 ADVICE: dict[str, tuple[str, str]] = {
@@ -152,6 +153,13 @@ ADVICE: dict[str, tuple[str, str]] = {
         "A timed-out delivery may or may not have been processed; the sender cannot know and "
         "retries it. Acknowledge faster, and make processing idempotent.",
     ),
+    "stopped": (
+        "The target stopped answering, and the run stopped",
+        "For 30 s it answered no delivery and called no downstream: the run stopped sending "
+        "and the scenarios after it were not run. Check that the automation is alive and "
+        "answers, then its log (a deadlock, a connection pool never given back, a log pipe "
+        "nobody reads); rerun the reproduce line once it answers.",
+    ),
     "aborted": (
         "A run was interrupted",
         "Its journal keeps everything recorded up to the interruption: harness check "
@@ -246,6 +254,8 @@ def _keys(s: ScenarioView) -> list[str]:
         keys.append("unattributed")
     if s.counts.record_only:
         keys.append("record_only")
-    if s.status != "complete":
+    if s.status == UNAVAILABLE:
+        keys.append("stopped")
+    elif s.status != "complete":
         keys.append("aborted")
     return keys

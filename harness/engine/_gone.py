@@ -1,0 +1,115 @@
+"""A target gone mid-run: the run stops sending instead of waiting out every delivery.
+
+A target that hangs (a deadlock, a full log pipe, an exhausted pool) or dies keeps accepting
+no delivery, and each waits out its timeout: a clean run sends one event at a time, so 200 of
+them at 5 s each held a run 17 minutes, and every scenario after it as long again. Once
+``GONE_AFTER`` deliveries in a row ended without an answer (timed out, could not connect, the
+connection reset) and the target has shown no sign of life for ``GONE_QUIET`` real seconds —
+no answer, no downstream call made or held open — the run stops sending: it ends
+``unavailable``, is judged for what it recorded (``target_available`` fails naming the
+deliveries: exit 1, a finding about the automation), and no later scenario is run.
+
+A target slow past the delivery timeout but working (calling its downstreams, answering some)
+is not gone: ``ack_within`` judges it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from ..core._errors import RunError
+from ..core._model import Delivery
+from ..double._downstream import Downstream
+from ..invariants._facts import plural
+from ..invariants.target_available import NoAnswer, no_answer
+
+if TYPE_CHECKING:
+    from ._recorder import RunResult
+
+GONE_AFTER = 5  # deliveries in a row without an answer
+GONE_QUIET = 30.0  # real seconds without an answer or a downstream call
+
+
+class GoneWatch:
+    """Fed each finished delivery (``delivery``); calls ``stop`` once, when the target is
+    gone by the rule above. ``reason``: why, once it is."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        doubles: Sequence[Downstream],
+        stop: Callable[[], object],
+    ) -> None:
+        self._clock = clock
+        self._doubles = doubles
+        self._stop = stop
+        self._life = clock()  # the target's last sign of life, on the run's clock
+        self._calls = self._made()
+        self._unanswered: list[tuple[Delivery, NoAnswer]] = []
+        self.reason: str | None = None
+
+    def _made(self) -> int:
+        return sum(d.effects_recorded for d in self._doubles)
+
+    def delivery(self, d: Delivery) -> None:
+        if self.reason is not None:
+            return
+        now = self._clock()
+        calls = self._made()
+        if calls != self._calls or any(double.in_flight for double in self._doubles):
+            self._calls, self._life = calls, now
+            self._unanswered.clear()
+        how = no_answer(d)
+        if how is None:
+            if d.status is not None:
+                self._life = max(self._life, d.answered_at or now)
+                self._unanswered.clear()
+            return  # else the sender's own reason: not the target's
+        self._unanswered.append((d, how))
+        if len(self._unanswered) >= GONE_AFTER and now - self._life >= GONE_QUIET:
+            self.reason = self._text(now)
+            self._stop()
+
+    def _text(self, now: float) -> str:
+        """``none of the last 5 deliveries was answered (5 timed out, from dlv_000001 on) and
+        no downstream call came for 31 s``."""
+        hows: dict[str, int] = {}
+        for _, how in self._unanswered:
+            hows[how.value] = hows.get(how.value, 0) + 1
+        said = ", ".join(f"{n} {how}" for how, n in hows.items())
+        return (
+            f"none of the last {len(self._unanswered)} deliveries was answered ({said}, from "
+            f"{self._unanswered[0][0].id} on) and no downstream call came for "
+            f"{now - self._life:.0f} s"
+        )
+
+
+class TargetGone(RunError):
+    """The target stopped answering mid-run (``GoneWatch``): the run it stopped ended
+    ``unavailable`` and no later one was run. ``results``: the runs judged before and with it,
+    in their scenarios' order, the one it stopped among them (a clean run judged alone).
+    Exit 1, not 3: the target stopped answering, a finding about the automation that
+    ``target_available`` fails on, not a run the harness could not make."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, results: Sequence[RunResult] = ()) -> None:
+        super().__init__(message)
+        self.results = list(results)
+
+
+def gone_text(reason: str, where: str, left: Sequence[str], target: str, journal: str) -> str:
+    """The error of a run stopped for the target gone: why, where, what was not run, and what
+    to check."""
+    skipped = ""
+    if left:
+        names = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        skipped = f"; not run: {plural(len(left), 'scenario')} ({names})"
+    return (
+        f"the target stopped answering in {where} — {reason}: hung or gone; the run stopped "
+        f"sending{skipped}\n"
+        f"  hint: is the automation still running? Its log says why it stopped answering; "
+        f"`curl -i -X POST {target}` should get an answer. What was recorded is kept in "
+        f"{journal} (`harness check {journal}` judges it)"
+    )
