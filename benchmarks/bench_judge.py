@@ -82,6 +82,7 @@ from _receiver import machine_line
 from harness.core._model import (
     FAULT_MARK,
     FAULT_MARKS,
+    ISSUED_MARK,
     Delivery,
     Effect,
     Event,
@@ -715,6 +716,82 @@ def phase_objects(n: int, runs: int) -> None:
     print(line("process peak RSS", f"{max_rss_mib():,.0f} MiB"))
 
 
+# Phase 7's shape: an account created per customer, then a subscription naming only its id.
+ISSUED_EVENTS = 200_000
+ISSUED_UNDONE = 0.01  # the events whose invoice their own DELETE undid
+
+
+def build_issued(n: int, tag: str, *, marked: bool, seed: int = 7) -> History:
+    """Phase 7's History: ``n`` events over n/5 customers, each delivered once; a customer's
+    first event creates its account (``POST /accounts``, answered ``ds_<n>``), and every event
+    subscribes it (``POST /subscriptions`` naming only that id) and invoices it (``POST
+    /invoices``, ``ds_<n>`` too); ISSUED_UNDONE of the invoices deleted by their event, in
+    flight (``DELETE /invoices/ds_<n>``). ``marked``: the double's ISSUED_MARKs kept (the
+    peer: none, as a journal written before them)."""
+    rng, undo = random.Random(seed), random.Random(seed + 1)  # the same records in both runs
+    events, deliveries, effects, marks = [], [], [], []
+    accounts: dict[str, str] = {}
+    made = iter(range(1, 10 * n))
+
+    def created(eid: str, key: str, at: float, path: str) -> str:
+        number = f"ds_{next(made)}"
+        effect = Effect(f"eff_{tag}_{number}", "api", at, "POST", path, {}, "{}", 201, (eid,), key)
+        effects.append(effect)
+        if marked:
+            detail = json.dumps({"effect": effect.id, "id": number})
+            marks.append(Mark(at, ISSUED_MARK, detail))
+        return number
+
+    for i, drawn in _keyed(n, rng):
+        key, eid, at = drawn.replace("ord_", f"cus_{tag}"), f"evt_{tag}{i:08d}", i * 0.001
+        events.append(Event(eid, key, i, "checkout.completed", at, {"id": eid}))
+        deliveries.append(Delivery(f"dlv_{i:08d}", eid, 1, at, at, at + 0.0008, 200, Outcome.OK))
+        if key not in accounts:
+            accounts[key] = created(eid, key, at + 0.0001, "/accounts")
+        body = json.dumps({"account": accounts[key], "plan": "pro"})
+        effects.append(
+            Effect(f"eff_{tag}_s{i}", "api", at + 0.0002, "POST", "/subscriptions", {}, body, 201)
+        )
+        invoice = created(eid, key, at + 0.0003, "/invoices")
+        if tag != "zqclean" and undo.random() < ISSUED_UNDONE:
+            effects.append(
+                Effect(f"eff_{tag}_d{i}", "api", at + 0.0004, "DELETE", f"/invoices/{invoice}",
+                       {}, "", 204)
+            )  # fmt: skip
+    info = replace(_run_info(seed), run_id=f"bench@{tag}", tracer_tag=tag)
+    return History(info, events, deliveries, effects, marks=marks)
+
+
+def phase_issued(n: int, runs: int) -> None:
+    """Phase 7: writes naming only an id a double made up (``invariants._chained``) and
+    creations their own event undid (``invariants._undone``), beside the same Histories
+    without the double's ISSUED_MARKs (judged as before them)."""
+    print(
+        f"Phase 7: judge() {n:,} events over {max(1, n // 5):,} customers, each subscribing "
+        "its account by the id the double made up (POST /subscriptions naming only ds_<n>) "
+        f"and invoicing it, {ISSUED_UNDONE:.0%} of the invoices deleted by their event, "
+        f"against the clean run of the same layout; CPU-s of judge (the four defaults + "
+        f"target_available), best of {runs}; peer: the same Histories without the "
+        "double's issued marks"
+    )
+    pair = []
+    for marked in (True, False):
+        clean = build_issued(n, "zqclean", marked=marked)
+        pair.append(judged_beside(build_issued(n, "zqrun", marked=marked), clean))
+    history, peer = pair
+    print(f"  {len(history.effects):,} effects, {len(history.marks):,} issued marks")
+    times, verdicts = timed_judge(history, runs, SPECS, time.process_time)
+    peer_times, peer_verdicts = timed_judge(peer, runs, SPECS, time.process_time)
+    best, peer_best = min(times), min(peer_times)
+    ratio = f"peer {peer_best:.2f} CPU-s ({best / peer_best:.2f}x)"
+    print(line("judge, ids followed", f"{best:.2f} CPU-s", ratio))
+    mib, peer_mib = traced_peak(history), traced_peak(peer)
+    print(line("judge's own peak allocation", f"{mib:,.0f} MiB", f"peer {peer_mib:,.0f} MiB"))
+    for v, p in zip(verdicts, peer_verdicts, strict=True):
+        print(f"    {v.invariant}: {v.status.value} (peer {p.status.value}): {v.summary[:160]}")
+    print(line("process peak RSS", f"{max_rss_mib():,.0f} MiB"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500_000)
@@ -749,6 +826,15 @@ def main() -> int:
         help=f"phase 6 alone: a ledger whose events are each about an object of their own "
         f"({OBJECTS_EVENTS:,} events unless given), beside its peer POSTing to one collection",
     )
+    parser.add_argument(
+        "--issued",
+        type=int,
+        nargs="?",
+        const=ISSUED_EVENTS,
+        metavar="EVENTS",
+        help=f"phase 7 alone: writes naming only an id the double made up, and creations "
+        f"undone ({ISSUED_EVENTS:,} events unless given), beside the same without issued marks",
+    )
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # phase 2's child
     args = parser.parse_args()
     if args.load:
@@ -757,6 +843,9 @@ def main() -> int:
     print(f"Machine: {machine_line()}")
     if args.faulted:
         phase_faulted(args.faulted, args.runs)
+        return 0
+    if args.issued:
+        phase_issued(args.issued, args.runs)
         return 0
     if args.record_only:
         phase_record_only(args.record_only, args.runs)

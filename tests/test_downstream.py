@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import time
@@ -15,7 +16,7 @@ import pytest
 from multidict import CIMultiDict
 
 from harness.core._errors import DownstreamBindError, InputError, ScenarioError, UnsafeTargetError
-from harness.core._model import Effect
+from harness.core._model import ISSUED_MARK, Effect
 from harness.core._scenario import DownstreamSpec, Route
 from harness.double import _downstream
 from harness.double._downstream import Attribute, Attribution, Downstream, parse_address
@@ -157,12 +158,16 @@ async def test_route_headers_are_answered() -> None:
 
 @pytest.mark.integration
 async def test_route_without_body_echoes_and_adds_an_id_only_for_201() -> None:
+    """The id it made up is marked with its effect, for a later call naming it."""
     routes = (Route("POST", "/v1/orders", status=201), Route("POST", "/v1/quotes", status=200))
-    async with running(*routes) as (_, _effects, session):
+    spec = DownstreamSpec(name="crm", routes=routes)
+    marks: list[tuple[str, str]] = []
+    async with started(spec, on_mark=lambda *mark: marks.append(mark)) as (_, effects, session):
         created = await call(session, "POST", "/v1/orders", json={"sku": "A1"})
         quoted = await call(session, "POST", "/v1/quotes", json={"sku": "A1"})
     assert created[:2] == (201, '{"sku": "A1", "id": "ds_1"}')
     assert quoted[:2] == (200, '{"sku": "A1"}')
+    assert marks == [(ISSUED_MARK, json.dumps({"effect": effects[0].id, "id": "ds_1"}))]
 
 
 @pytest.mark.integration

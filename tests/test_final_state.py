@@ -592,3 +592,23 @@ def test_a_record_this_run_left_behind_the_clean_run_still_fails() -> None:
     v = judged(with_baseline(_ticket_run("zqaaaaa", 0), _ticket_run("zqbbbbb", 1)))
     assert v.status is Status.FAIL, v.summary
     assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+
+
+def test_a_value_the_automation_title_cased_is_compared_as_the_events() -> None:
+    """The contact's name title-cased ('Ada Zqaaaaae1': the tracer's token in another case),
+    and this run's contact left on its first event's name where the baseline's ends on the
+    second's: only the token tells them apart. It was taken for a text the automation made,
+    left out ('not compared: name'), and the contact passed."""
+
+    def titled(tag: str, seq: int) -> StateRecord:
+        record = contact(tag, "Ada")
+        assert isinstance(record.body, dict)
+        return replace(record, body={**record.body, "name": f"Ada {tag}e{seq}".title()})
+
+    base = run("zqbbbbb", [titled("zqbbbbb", 2)])
+    v = judged(with_baseline(run("zqaaaaa", [titled("zqaaaaa", 1)]), base))
+    assert v.status is Status.FAIL, v.summary
+    assert 'name: "Ada zqaaaaae1" (baseline "Ada zqaaaaae2")' in v.evidence.lines[0]
+    alike = judged(with_baseline(run("zqaaaaa", [titled("zqaaaaa", 2)]), base))
+    assert alike.status is Status.PASS, alike.summary
+    assert "not compared" not in alike.summary, alike.summary

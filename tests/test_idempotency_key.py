@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.core._model import KEY_REPLAY_MARK, Effect, Status
+from harness.core._model import ISSUED_MARK, KEY_REPLAY_MARK, Effect, Status
 from harness.core._scenario import DownstreamSpec
 from harness.history import History, Mark
 from harness.invariants._idempotent import KeyRule, Repeats, repeat_settings
@@ -184,7 +184,13 @@ async def test_the_stateful_double_applies_each_repeat_where_the_key_is_ignored(
             ("/slack/chat.postMessage", "ds_3"),
         ]
         assert [e.committed for e in effects] == [True, False, True, True]
-        assert marks == [(KEY_REPLAY_MARK, json.dumps({"effect": effects[1].id}))]
+        replays = [m for m in marks if m[0] == KEY_REPLAY_MARK]
+        assert replays == [(KEY_REPLAY_MARK, json.dumps({"effect": effects[1].id}))]
+        # Each creation's id, for a later call naming it (invariants/_undone); not the replay's.
+        assert [m for m in marks if m[0] == ISSUED_MARK] == [
+            (ISSUED_MARK, json.dumps({"effect": effects[n].id, "id": made}))
+            for n, made in ((0, "ds_1"), (2, "ds_2"), (3, "ds_3"))
+        ]
 
 
 # --- the declaration in a scenario file ---------------------------------------------------

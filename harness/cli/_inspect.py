@@ -15,6 +15,7 @@ from ..core._errors import InputError
 from ..core._model import FORWARDED_MARK, Delivery, Effect
 from ..double._routes import RouteMatcher, compile_route
 from ..history import History
+from ..invariants._undone import issued_ids
 
 _STATUS_HINT = "give a status like 503, a class like 5xx, or none (no answer)"
 
@@ -146,13 +147,15 @@ def _heading(h: History) -> str:
 def _lines(h: History, chosen: _Filter) -> Iterator[str]:
     types = {ev.id: ev.type for ev in h.events}
     answers = _forwarded(h)
+    made_up = issued_ids(h.marks)
     timed: list[tuple[float, int, str]] = []
     for n, d in enumerate(h.deliveries):
         if chosen.delivery(d, types.get(d.event_id, "")):
             timed.append((d.sent_at, n, _delivery(d, types.get(d.event_id, ""))))
     for n, e in enumerate([*h.effects, *h.late_effects]):
         if chosen.effect(e, {types.get(i, "") for i in e.event_ids}):
-            timed.append((e.at, len(h.deliveries) + n, _effect(e, answers.get(e.id))))
+            line = _effect(e, answers.get(e.id), made_up.get(e.id))
+            timed.append((e.at, len(h.deliveries) + n, line))
     for _, _, line in sorted(timed):
         yield line
 
@@ -169,9 +172,13 @@ def _delivery(d: Delivery, event_type: str) -> str:
     )
 
 
-def _effect(e: Effect, real: str | None) -> str:
+def _effect(e: Effect, real: str | None, made_up: str | None) -> str:
+    """``made_up``: the id the double answered the creation with (``id ds_5``), which a later
+    call naming it is read against."""
     answer = str(e.status) if e.status else "reset"
     committed = "committed" if e.committed else "not committed"
+    if made_up is not None:
+        committed += f" id {made_up}"
     events = f"  [{', '.join(e.event_ids)}]" if e.event_ids else "  [unattributed]"
     line = (
         f"{e.at:9.3f}s  effect   {e.id}  {e.downstream} {e.method} {e.path}  -> {answer} "

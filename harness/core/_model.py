@@ -168,6 +168,11 @@ FORWARDED_MARK = "forwarded"
 """The Mark of a call a pass-through double forwarded (detail: JSON ``{"effect": id, "status":
 the real API's status, "body": its first 200 bytes, secrets redacted}``, and ``"error"`` when it
 could not be reached)."""
+ISSUED_MARK = "issued"
+"""The Mark of a creation a double answered with an id it made up (detail: JSON ``{"effect":
+id, "id": the id}``): what lets a later call naming that id (``DELETE /invoices/ds_3``, a
+subscription's body carrying the customer's id) be read against the creation it answers
+(invariants/_undone)."""
 FAULT_MARK = "fault"
 """The Mark of a call a fault window answered — refused, reset, held, failed after committing or
 delayed (detail: JSON ``{"effect": id, "fault": n}``, n the fault's position among the run's

@@ -63,15 +63,16 @@ _effect = builder(Effect)
 _text_effect = builder(Effect, TextEffect)
 
 
-def naming(effect: Effect, event_ids: tuple[str, ...]) -> Effect:
-    """``effect`` naming ``event_ids``: a copy, its headers as it holds them (a loaded effect's
-    JSON text stays unread), at a fraction of ``dataclasses.replace``'s cost — a run may have a
-    million effects to copy."""
+def naming(effect: Effect, event_ids: tuple[str, ...], key: str | None = None) -> Effect:
+    """``effect`` naming ``event_ids`` (and the record ``key``, where given): a copy, its headers
+    as it holds them (a loaded effect's JSON text stays unread), at a fraction of
+    ``dataclasses.replace``'s cost — a run may have a million effects to copy."""
     kind = type(effect)
+    record = effect.key if key is None else key
     if kind is not Effect and kind is not TextEffect:
-        return replace(effect, event_ids=event_ids)
+        return replace(effect, event_ids=event_ids, key=record)
     make = _text_effect if kind is TextEffect else _effect
     e = effect
     held = _HEADERS.__get__(e, Effect)
     return make(e.id, e.downstream, e.at, e.method, e.path, held, e.body, e.status, event_ids,
-                e.key, e.committed)  # fmt: skip
+                record, e.committed)  # fmt: skip

@@ -39,7 +39,15 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..core._errors import DownstreamBindError, InputError, OutputError, UnsafeTargetError
-from ..core._model import FAULT_MARK, FORWARDED_MARK, JSON, KEY_REPLAY_MARK, Effect, Fault
+from ..core._model import (
+    FAULT_MARK,
+    FORWARDED_MARK,
+    ISSUED_MARK,
+    JSON,
+    KEY_REPLAY_MARK,
+    Effect,
+    Fault,
+)
 from ..core._scenario import DownstreamSpec, Route
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
@@ -250,10 +258,12 @@ class Downstream:
                 )
             # The route's own answer (a slow fault only delays it): committed as it says.
             route = compiled.route
-            body = self._answer_body(route, text, method, request.path, at)
-            self._record(
+            body, made_up = self._answer_body(route, text, method, request.path, at)
+            effect_id = self._record(
                 at, method, target, headers, text, route.status, route.status < 400, action
             )
+            if made_up is not None:
+                self._issued(effect_id, made_up)
             delay = route.delay + (action.delay if action else 0.0)
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -326,6 +336,10 @@ class Downstream:
         )
         if answer.replayed:
             self._key_replayed(effect_id)
+        elif answer.status == 201 and isinstance(answer.body, dict):
+            made_up = answer.body.get("id")
+            if isinstance(made_up, str) and made_up.startswith(GENERATED_PREFIX):
+                self._issued(effect_id, made_up)
         if action is not None and action.delay > 0:  # a slow fault
             await asyncio.sleep(action.delay)
         if answer.body is None:
@@ -428,6 +442,14 @@ class Downstream:
             except OutputError:
                 pass  # as for the effect: the run stops and says so; the target gets its answer
 
+    def _issued(self, effect_id: str, made_up: str) -> None:
+        """The id a creation was answered with: a later call naming it is read against it."""
+        if self._on_mark is not None:
+            try:
+                self._on_mark(ISSUED_MARK, json.dumps({"effect": effect_id, "id": made_up}))
+            except OutputError:
+                pass  # as for the effect: the run stops and says so; the target gets its answer
+
     def _forwarded(self, effect_id: str, real: RealAnswer) -> None:
         if self._on_mark is not None:
             self._on_mark(FORWARDED_MARK, real.mark_detail(effect_id))
@@ -440,14 +462,16 @@ class Downstream:
 
     def _answer_body(
         self, route: Route, request_text: str, method: str, path: str, at: float
-    ) -> bytes | None:
+    ) -> tuple[bytes | None, str | None]:
+        """The route's answer to a request, and the id it made up for a creation (or None)."""
         if not _may_have_body(route.status):
-            return None
+            return None, None
         answer: JSON = route.body if route.body is not None else _echo(request_text)
+        made_up = None
         if route.body is None and route.status == 201:
             # A creation gets a fresh server-side id, as a real API would assign one.
-            answer["id"] = f"{GENERATED_PREFIX}{next(self._id_numbers)}"
-        return json.dumps(self._reshaped(method, path, at, answer)).encode()
+            made_up = answer["id"] = f"{GENERATED_PREFIX}{next(self._id_numbers)}"
+        return json.dumps(self._reshaped(method, path, at, answer)).encode(), made_up
 
     def _record(
         self,

@@ -17,7 +17,9 @@ from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import History, delivery_column, delivery_rows
+from ._chained import chain
 from ._single_event import Taken, clean_run, single_event_records
+from ._undone import Undone, undo
 
 # A read cannot change the downstream, so repeating or reordering one is never a fault. A
 # GraphQL query is POSTed, and reads as well (graphql_read).
@@ -30,8 +32,11 @@ CORRELATION_DOC = "docs/correlation.md"
 _SHOWN_ROUTES = 3
 _AT = attrgetter("at")  # a sort key without a Python call per effect
 # A path segment that names one resource rather than a collection: it holds a digit, and is
-# not an API version (v2, 2024-01). One substitution: a run may have a million such effects.
-_RESOURCE_ID = re.compile(r"(?<=/)(?!(?:v\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?)(?:/|$))[^/]*\d[^/]*")
+# not an API version (v2, 2024-01), or it holds an @ (an email: _expected.normalise). One
+# substitution: a run may have a million such effects.
+_RESOURCE_ID = re.compile(
+    r"(?<=/)(?!(?:v\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?)(?:/|$))[^/]*[\d@][^/]*"
+)
 
 
 def is_write(effect: Effect) -> bool:
@@ -53,8 +58,12 @@ def is_write(effect: Effect) -> bool:
 
 def not_counted(effect: Effect) -> str:
     """``POST /payouts eff_3 (refused 503)``: a request that is not a write, and why."""
-    if effect.committed:
+    if isinstance(effect, Undone):
+        why = effect.why()
+    elif effect.committed:
         why = "read-only"
+    elif 0 < effect.status < 400:  # not applied, though answered as if it were
+        why = "answered its Idempotency-Key's first answer, not applied"
     elif effect.status == 0:
         why = "connection reset"
     else:
@@ -90,7 +99,9 @@ class Facts:
     """
 
     def __init__(self, history: History) -> None:
-        self.recorded = history  # as recorded; ``history`` is what the invariants judge
+        # As recorded, but for the creations an event undid (_undone) and the effects naming
+        # only an id made up for a creation (_chained); ``history`` is what the invariants judge.
+        self.recorded = chain(undo(history))
 
     @cached_property
     def history(self) -> History:

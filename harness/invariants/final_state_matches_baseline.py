@@ -670,6 +670,9 @@ class _Neutral:
 
     def __init__(self, tag: str, numbers: dict[str, str], ids: dict[str, str] | None = None):
         self.tag = tag
+        # In any case: an automation that title-cases a name ("Ada Lovelace Zqabcde3") or
+        # upper-cases a code still wrote the event's value, and is compared as it.
+        self._tag = re.compile(re.escape(tag), re.IGNORECASE) if tag else None
         self._to_base = numbers
         self._to_mine = {base: mine for mine, base in numbers.items()}
         self._ids = ids or {}
@@ -694,7 +697,9 @@ class _Neutral:
         if isinstance(value, str):
             if self._ids:
                 value = _swapped(value, self._ids)
-            text = _GENERATED.sub("{generated id}", value.replace(self.tag, _RUN))
+            if self._tag is not None:
+                value = self._tag.sub(_RUN, value)
+            text = _GENERATED.sub("{generated id}", value)
             return _renumber(text, self._to_base)
         if isinstance(value, dict):
             return {self.normal(k): self.normal(v) for k, v in value.items()}

@@ -19,7 +19,6 @@ clean run's gids again in the next run, and this receiver skipped every order of
 
 from __future__ import annotations
 
-import json
 import os
 
 import aiohttp
@@ -38,10 +37,9 @@ def build_app(fulfilment_url: str, secret: str) -> web.Application:
     app.cleanup_ctx.append(_serve.client_session(FULFILMENT, fulfilment_url))
 
     async def orders_create(request: web.Request) -> web.Response:
-        body = await request.read()
-        if not _shopify.verified(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
+        order = await _shopify.read_order(request, secret)
+        if order is None:
             return web.Response(status=401)
-        order = json.loads(body)
         gid = order["admin_graphql_api_id"]
         held = request.app[HELD]
         if gid in held:

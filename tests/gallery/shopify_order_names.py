@@ -18,7 +18,6 @@ first to this receiver, and every order of the run like its clean run's: "lost".
 
 from __future__ import annotations
 
-import json
 import os
 
 import aiohttp
@@ -37,10 +36,9 @@ def build_app(slips_url: str, secret: str) -> web.Application:
     app.cleanup_ctx.append(_serve.client_session(SLIPS, slips_url))
 
     async def orders_create(request: web.Request) -> web.Response:
-        body = await request.read()
-        if not _shopify.verified(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
+        order = await _shopify.read_order(request, secret)
+        if order is None:
             return web.Response(status=401)
-        order = json.loads(body)
         name = order["name"]  # "#1001": what the merchant and the customer both read
         held = request.app[HELD]
         if name in held:
