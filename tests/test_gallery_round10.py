@@ -149,6 +149,7 @@ def deferred(run: History) -> set[str]:
     return {e for e, statuses in answers.items() if statuses == {503}}
 
 
+@pytest.mark.long  # 200 checkouts and their clean run, one at a time: 40 s each
 @pytest.mark.parametrize("when_full", ["drop", "refuse"])
 def test_a_worker_pool_full_under_a_burst(tmp_path: Path, when_full: str) -> None:
     """4 workers, a queue of 20, 200 checkouts in 3 s. What finds the queue full is logged and
@@ -177,14 +178,15 @@ def test_a_worker_pool_full_under_a_burst(tmp_path: Path, when_full: str) -> Non
     assert set(lost_verdict["evidence"]["events"]) <= missing
 
 
-@pytest.mark.parametrize("when_full", ["drop", "refuse"])
-def test_a_worker_pool_full_under_a_burst_stripe_retries(tmp_path: Path, when_full: str) -> None:
+@pytest.mark.long
+def test_a_worker_pool_full_under_a_burst_stripe_retries(tmp_path: Path) -> None:
     """The same burst in a scenario that sends Stripe's first five retries (1 to 16 s here):
     the refused checkouts are taken on a retry and written, every one, and ``no_lost_events``
-    passes having seen them; dropped ones are lost all the same. Each 503 still counts in
+    passes having seen them (dropped ones are lost all the same: the test above; the retries
+    change nothing for them, and a run of its own cost 40 s). Each 503 still counts in
     ``no_server_errors``: a sender counts it as a failed delivery, and the run cannot tell an
     overloaded target's 503 from a broken one's (no fault window explains it)."""
-    env = {**STRIPE, "WHEN_FULL": when_full}
+    env = {**STRIPE, "WHEN_FULL": "refuse"}
     scenario = str(SCENARIOS / "checkouts-burst-retried.yaml")
     with automation("worker_pool", "/webhooks/stripe", env) as target:
         _, report = run_scenario(target, scenario, tmp_path, env=STRIPE)
@@ -192,10 +194,6 @@ def test_a_worker_pool_full_under_a_burst_stripe_retries(tmp_path: Path, when_fu
     [burst] = load_all(tmp_path / "journal.db")
     missing, refused = lost(burst), deferred(burst)
     lost_verdict, errors = found["no_lost_events"], found["no_server_errors"]
-    if when_full == "drop":
-        assert lost_verdict["status"] == ("fail" if missing else "pass"), said(lost_verdict)
-        assert errors["status"] == "pass", said(errors)
-        return
     assert not missing
     if refused:  # still refused after the fifth retry: not seen
         assert lost_verdict["status"] == "inconclusive", said(lost_verdict)

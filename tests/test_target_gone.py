@@ -180,7 +180,7 @@ def hung() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@pytest.mark.integration
+@pytest.mark.long  # 30 s of a hung target's silence: started first, it overlaps the rest
 @pytest.mark.timeout(120)
 def test_a_hung_target_stops_the_run_judges_it_and_runs_nothing_after(
     hung: str, tmp_path: Path
@@ -223,7 +223,7 @@ def test_a_hung_target_stops_the_run_judges_it_and_runs_nothing_after(
     assert GONE_AFTER <= len(history.deliveries) < 60
 
 
-@pytest.mark.integration
+@pytest.mark.long
 @pytest.mark.timeout(180)
 def test_a_hung_target_stops_the_year_and_says_how_to_go_on(hung: str, tmp_path: Path) -> None:
     journal = tmp_path / "year.db"
