@@ -75,7 +75,8 @@ def child(events: int, library: str, whole: bool, first_only: bool = False) -> N
     else:
         start, cpu0 = time.perf_counter(), time.process_time()
         prepared = _prepare.prepare(scenario(events, library), options, stream=True)
-        assert prepared.feed is not None
+        if prepared.feed is None:
+            raise SystemExit(f"{library} is prepared whole, not streamed: run with --whole")
         planned = time.perf_counter() - start
 
         def made(ev: Any, payload: str) -> None:
@@ -143,8 +144,11 @@ def main() -> int:
             + (["--first"] if args.first else []),
             capture_output=True,
             text=True,
-            check=True,
         )
+        if done.returncode != 0:  # the child's own message (a source that cannot stream)
+            raise SystemExit(
+                done.stderr.strip().splitlines()[-1] if done.stderr else done.returncode
+            )
         got = json.loads(done.stdout.strip().splitlines()[-1])
         stages = ", ".join(f"{k} {v:.2f}" for k, v in got["stages"].items())
         print(f"  {events:>9,} events, {got['slots']:,} slots: {got['total_s']:.2f} s ({stages})")
