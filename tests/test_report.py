@@ -605,6 +605,17 @@ def test_render_json_round_trips(failing: RunInput) -> None:
     assert json.loads(text)["runs"][0]["scenario"] == "payouts-under-outage"
 
 
+def test_a_run_stopped_for_its_target_gone_says_so_and_what_to_check() -> None:
+    h = dataclasses.replace(fixture_history(), status="unavailable")
+    content = build_report([judged(h)], environ=ENV)
+    assert not content.ready
+    assert "stopped, the target answering nothing: payouts-under-outage" in content.headline
+    assert "interrupted" not in content.headline
+    assert "stopped" in {a.key for a in content.advice}
+    for writer in WRITERS.values():
+        assert writer.render(content)
+
+
 def test_an_interrupted_run_with_nothing_delivered_renders_in_every_format() -> None:
     h = dataclasses.replace(fixture_history(), deliveries=[], effects=[], status="aborted")
     content = build_report([judged(h)], environ=ENV)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core._model import Effect, Verdict
+from ..core._model import UNAVAILABLE, Effect, Verdict
 from ..core._scenario import InvariantSpec, Skipped
 from ..history import History
 from ..invariants import ALWAYS_INVARIANTS, judge
@@ -321,7 +321,10 @@ def _counts_headline(scenarios: Sequence[ScenarioView], held: int, checks: int) 
             f"; the target accepted no event in {n} run{'s' if n != 1 else ''} "
             f"(likely cause: {causes})"
         )
-    aborted = [s.scenario for s in scenarios if s.status != "complete"]
+    stopped = [s.scenario for s in scenarios if s.status == UNAVAILABLE]
+    if stopped:
+        text += f"; stopped, the target answering nothing: {_describe.join_words(stopped)}"
+    aborted = [s.scenario for s in scenarios if s.status not in ("complete", UNAVAILABLE)]
     if aborted:
         text += f"; interrupted: {_describe.join_words(aborted)}"
     return text

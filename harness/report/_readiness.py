@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ..core._model import UNAVAILABLE
 from ..core._quantiles import Quantiles
 from . import _describe
 from ._views import AreaView, PrincipleView, ScenarioView, VerdictView
@@ -270,8 +271,9 @@ def _documented(scenarios: Sequence[ScenarioView]) -> PrincipleView:
 
 def _unattended(scenarios: Sequence[ScenarioView]) -> PrincipleView:
     aborted = [s.scenario for s in scenarios if s.status != "complete"]
+    stopped = any(s.status == UNAVAILABLE for s in scenarios)
     note = (
-        f"interrupted: {_describe.join_words(aborted)}"
+        f"{'stopped or interrupted' if stopped else 'interrupted'}: {_describe.join_words(aborted)}"
         if aborted
         else f"all {len(scenarios)} runs completed without intervention"
         if len(scenarios) > 1
