@@ -474,7 +474,7 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
     # though it names the record where the writes name nothing.
     routes = {**records, **nothing}
     writing = (r for r, effects in routes.items() if any(map(is_write, effects)))
-    first = next(writing, next(iter(routes)))
+    first = next(writing, None)
     witnesses = [
         Witness(
             f"{route} {id_list([e.id for e in effects])}: {what}",
@@ -483,13 +483,14 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
         for routes, what in ((records, "its record named, no event"), (nothing, "no event named"))
         for route, effects in routes.items()
     ]
-    return verdict(
-        name,
-        Status.INCONCLUSIVE,
-        failure_class,
-        f"{head}; {correlation_advice(facts, first)}",
-        witnesses,
-    )
+    if first is None:  # reads alone: a rule would tie them, and still nothing was written
+        advice = (
+            "each is a read, which changes nothing: no write reached a downstream double to be "
+            "judged (no correlate: rule would change that)"
+        )
+    else:
+        advice = correlation_advice(facts, first)
+    return verdict(name, Status.INCONCLUSIVE, failure_class, f"{head}; {advice}", witnesses)
 
 
 def _which(facts: Facts, text: str, otherwise: str = "") -> str:
