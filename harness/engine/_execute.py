@@ -113,14 +113,18 @@ async def _run(
 
 
 def _raise_if_gone(
-    recorder: Recorder, where: str, left: Sequence[tuple[int, Scenario]], options: RunOptions
+    recorder: Recorder,
+    where: str,
+    left: Sequence[tuple[int, Scenario]],
+    options: RunOptions,
+    results: Sequence[RunResult] = (),
 ) -> None:
-    """TargetGone when ``recorder``'s run stopped for the target gone; ``left``: the
-    scenarios not taken yet, which will not be run."""
+    """TargetGone, carrying ``results``, when ``recorder``'s run stopped for the target gone;
+    ``left``: the scenarios not taken yet, which will not be run."""
     if recorder.gone is not None:
         names = [s.name for _, s in reversed(left)]
         text = gone_text(recorder.gone, where, names, options.target.url, str(options.journal))
-        raise TargetGone(text)
+        raise TargetGone(text, results)
 
 
 async def together(*runs: Awaitable[T]) -> list[T]:
@@ -188,11 +192,8 @@ class Turns:
         journal = self._open()
         recorder = await _drive(prepared, self.options, journal, self._earlier, drain=lambda: more)
         result = recorder.judge()
-        try:
-            _raise_if_gone(recorder, f"the run of {prepared.info.scenario}", [], self.options)
-        except TargetGone as gone:
-            gone.results = [result]
-            raise
+        where = f"the run of {prepared.info.scenario}"
+        _raise_if_gone(recorder, where, [], self.options, [result])
         return result
 
 

@@ -36,7 +36,7 @@ import enum
 import re
 import weakref
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -396,6 +396,25 @@ def expectation_of(facts: Facts) -> Expectation:
             history.info, history.events, history.baseline, facts.writes_in_order
         )
     return found
+
+
+# How many writes of an effect's request (downstream, method, route) its event's clean twin
+# made, or the scenario's expect: declares for it; 0 where nothing says.
+Own = Callable[[Effect], int]
+
+
+def none_owed(_: Effect) -> int:
+    return 0
+
+
+def owed_writes(facts: Facts, event_id: str) -> Own:
+    """How many writes of each request the event's clean twin made (or ``expect:`` declares)."""
+    exp = expectation_of(facts)
+    wanted = exp.per_event.get(event_id)
+    if not wanted:
+        return none_owed
+    routes = exp.routes
+    return lambda effect: wanted[routes.of(effect)]
 
 
 class _RunWrites:

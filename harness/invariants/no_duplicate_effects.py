@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
 from ._creations import created_more, created_text
-from ._expected import expectation_of
+from ._expected import Own, none_owed, owed_writes
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -69,17 +69,8 @@ class Repeat(enum.Enum):
     UNDECLARED = "undeclared"
 
 
-# How many writes of an effect's request (downstream, method, route) its event's clean twin
-# made, or the scenario's expect: declares for it; 0 where nothing says.
-Own = Callable[[Effect], int]
-
-
-def _none_own(_: Effect) -> int:
-    return 0
-
-
 def classify(
-    writes: Sequence[Effect], repeats: Repeats, own: Own = _none_own
+    writes: Sequence[Effect], repeats: Repeats, own: Own = none_owed
 ) -> list[tuple[Effect, Repeat]]:
     """The repeats among one event's writes (in time order), each with its kind.
 
@@ -145,16 +136,6 @@ class _Tally:
     patches: list[Effect]
 
 
-def _own(facts: Facts, event_id: str) -> Own:
-    """How many writes of each request the event's clean twin made (or ``expect:`` declares)."""
-    exp = expectation_of(facts)
-    wanted = exp.per_event.get(event_id)
-    if not wanted:
-        return _none_own
-    routes = exp.routes
-    return lambda effect: wanted[routes.of(effect)]
-
-
 def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats) -> _Tally:
     """Classify the repeats of the events given with their second writes, in one pass;
     locals only: it runs per event.
@@ -186,7 +167,7 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
                 or method != earlier.method.upper()
             ):
                 continue  # two requests, neither a repeat
-            if w.body != earlier.body and _own(facts, eid)(w) >= 2:
+            if w.body != earlier.body and owed_writes(facts, eid)(w) >= 2:
                 continue  # the event's two writes of the request, as its clean twin's
             does = repeats.kind(w, method) if w.body == earlier.body else harmful_kind
             if does is harmless_kind:
@@ -207,7 +188,7 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
                 duplicates[method] += 1
                 harmful.append(eid)
             continue
-        found = classify([first[eid], w, *more], repeats, _own(facts, eid))
+        found = classify([first[eid], w, *more], repeats, owed_writes(facts, eid))
         if not found:
             continue
         bad = doubt = False

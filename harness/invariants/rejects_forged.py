@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ..core._model import Delivery, Effect, Event, FailureClass, Status, Verdict
 from ..core._signing import TIMESTAMPED
 from ..history import History
-from ._expected import Request, expectation_of
+from ._expected import Request, expectation_of, owed_writes
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -52,7 +52,6 @@ def rejects_forged(facts: Facts) -> Verdict:
         if d.id not in tampered and d.status is not None and 200 <= d.status < 300
     )
     effects = facts.effects_of({d.event_id for d in sent})
-    owed = _Owed(facts)
     events = facts.events_by_id
     witnesses: list[Witness] = []
     tally = {"accepted (2xx)": 0, "answered 5xx or not at all": 0, "caused an effect": 0}
@@ -64,11 +63,11 @@ def rejects_forged(facts: Facts) -> Verdict:
         mode = tampered[d.id]
         writes = [e for e in effects[d.event_id] if is_write(e)]
         caused = _caused(
+            facts,
             d,
             writes,
             only_tampered=d.event_id not in genuine,
             repeats_its=taken[d.event_id] <= 1,
-            owed=owed,
         )
         must_refuse = mode != "replayed" or timestamped
         refused = d.status is not None and 400 <= d.status < 500
@@ -121,12 +120,12 @@ def _held(total: str, sent: int, accepted: int, history: History) -> str:
 
 
 def _caused(
+    facts: Facts,
     d: Delivery,
     writes: Sequence[Effect],
     *,
     only_tampered: bool,
     repeats_its: bool,
-    owed: _Owed,
 ) -> list[Effect]:
     """The writes this tampered delivery caused.
 
@@ -144,35 +143,25 @@ def _caused(
         return [e for e in writes if e.at >= d.sent_at]
     if not repeats_its:
         return []
+    routes = expectation_of(facts).routes
     by_request: dict[tuple[Request, str], list[Effect]] = {}
     for e in sorted(writes, key=_at):
-        if e.committed:
-            by_request.setdefault(owed.request(e), []).append(e)
+        if e.committed:  # a GraphQL mutation's request named by its fields, on the path written
+            by_request.setdefault((routes.of(e), e.path.partition("?")[0]), []).append(e)
     caused = [
         e
         for same in by_request.values()
-        if len(same) > (allowed := max(1, owed(same[0])))
+        if len(same) > (allowed := max(1, _owed(facts, same[0])))
         for e in same[allowed:]
         if e.at >= d.sent_at
     ]
     return sorted(caused, key=_at)
 
 
-class _Owed:
-    """How many writes of an effect's request its event owes: its clean twin's (or what
-    ``expect:`` declares), 0 where nothing says; the request a GraphQL mutation's fields name
-    too, and the path it wrote."""
-
-    def __init__(self, facts: Facts) -> None:
-        exp = expectation_of(facts)
-        self._per_event, self._routes = exp.per_event, exp.routes
-
-    def request(self, e: Effect) -> tuple[Request, str]:
-        return self._routes.of(e), e.path.partition("?")[0]
-
-    def __call__(self, e: Effect) -> int:
-        request = self._routes.of(e)
-        return sum(self._per_event[i][request] for i in e.event_ids if i in self._per_event)
+def _owed(facts: Facts, e: Effect) -> int:
+    """The writes of ``e``'s request the events it names owe together (a batch call's, each
+    of its events' own)."""
+    return sum(owed_writes(facts, i)(e) for i in e.event_ids)
 
 
 def _at(e: Effect) -> float:
