@@ -224,3 +224,33 @@ def test_a_recorded_project_s_bulk_import_loses_updates_the_clean_run_made(
     # Inconclusive on main: "none of the 12 effects could be attributed to an event".
     assert lost["status"] == "fail", said(lost)
     assert "PATCH /tickets/{id} made where 12 were expected" in lost["summary"], said(lost)
+
+
+def test_a_replay_taken_from_the_queue_before_its_genuine_copy_was_written_is_named(
+    tmp_path: Path,
+) -> None:
+    """GitHub signs no timestamp: a replay a second later is told from a redelivery only by its
+    id, which this sync marks seen only once handled. A replay that came while its genuine copy
+    still waited in the queue is handled too: its event written twice, both writes after the
+    replay was sent. rejects_forged passed ("accepted without acting again") while
+    no_duplicate_effects failed the same events; now it names each replay that acted, as the
+    journal shows them."""
+    found = github_run("replayed-delivery", tmp_path)
+    [history] = load_all(next((tmp_path / "harness-runs").glob("*.db")))
+    replays = {d.id: d for d in history.deliveries if d.id in history.info.settings["tampered"]}
+    acted = set()
+    for d in replays.values():
+        writes = [e for e in history.effects if d.event_id in e.event_ids and e.committed]
+        if len(writes) > 1 and max(e.at for e in writes) >= d.sent_at:
+            acted.add(d.id)
+    forged = found["rejects_forged"]
+    if not acted:  # every genuine copy written before its replay came: nothing acted again
+        assert forged["status"] == "pass", said(forged)
+        return
+    assert forged["status"] == "fail", said(forged)
+    assert forged["summary"].startswith(
+        f"{len(acted)} of {len(replays)} tampered deliveries were not refused with a 4xx, or "
+        f"caused an effect ({len(acted)} caused an effect)"
+    ), (said(forged), acted)
+    assert set(forged["evidence"]["deliveries"]) <= acted, (said(forged), acted)
+    assert found["no_duplicate_effects"]["status"] == "fail", said(found["no_duplicate_effects"])
