@@ -29,7 +29,7 @@ class OwnCalls:
         self._by_event: defaultdict[str, list[int]] = defaultdict(list)
         self._by_key: defaultdict[str, list[int]] = defaultdict(list)
         self._unnamed: list[int] = []
-        alone: _Alone | None = None  # made for the first call naming nothing: most runs have none
+        alone: Alone | None = None  # made for the first call naming nothing: most runs have none
         for n, e in enumerate(effects):
             if e.event_ids:
                 for i in e.event_ids:
@@ -37,7 +37,7 @@ class OwnCalls:
             elif e.key is not None:
                 self._by_key[e.key].append(n)
             else:
-                alone = alone or _Alone(deliveries)
+                alone = alone or Alone(deliveries)
                 if alone(e.at):
                     self._unnamed.append(n)
 
@@ -60,9 +60,10 @@ class OwnCalls:
         yield UNNAMED, [effects[n] for n in _within(self._unnamed, lo, hi)]
 
 
-class _Alone:
-    """Was one request alone in flight at a moment? A batch's deliveries are one request; one
-    never answered (timed out) is in flight to the end, as the target may still hold it."""
+class Alone:
+    """Was one request alone in flight at a moment, and how many were? A batch's deliveries
+    are one request; one never answered (timed out) is in flight to the end, as the target
+    may still hold it."""
 
     def __init__(self, deliveries: Sequence[Delivery]) -> None:
         flights = set(delivery_rows(deliveries, "sent_at", "answered_at"))
@@ -70,8 +71,11 @@ class _Alone:
         self._ends = sorted(math.inf if end is None else end for _, end in flights)
 
     def __call__(self, at: float) -> bool:
-        started = bisect.bisect_right(self._starts, at)
-        return started - bisect.bisect_left(self._ends, at) <= 1
+        return self.in_flight(at) <= 1
+
+    def in_flight(self, at: float) -> int:
+        """How many requests were in flight at ``at``."""
+        return bisect.bisect_right(self._starts, at) - bisect.bisect_left(self._ends, at)
 
 
 def _within(positions: Sequence[int], lo: int, hi: int) -> Sequence[int]:

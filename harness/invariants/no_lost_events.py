@@ -20,6 +20,7 @@ from dataclasses import replace
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ._after_answers import settle_note
 from ._deferred import mark_deferred
+from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
     coarse_witnesses,
@@ -107,12 +108,17 @@ def _judged(facts: Facts) -> Verdict:
             return _hidden(facts, hidden, _passed(exp, found) + note)
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
-    late = _doubted(facts, undone, exp, shown)
-    foreign = foreign_writes(facts, exp, {i: s for i, s in shown.items() if i not in late})
+    # Written in its own flight on another record's item: said first (``_elsewhere``).
+    elsewhere = written_elsewhere(facts, exp, shown)
+    late = _doubted(facts, undone, exp, shown) - elsewhere.keys()
+    foreign = foreign_writes(
+        facts, exp, {i: s for i, s in shown.items() if i not in late and i not in elsewhere}
+    )
+    aside: dict[str, ForeignWrite | OtherRecordsWrite] = {**foreign, **elsewhere}
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
-    doubted = len(late) + len(foreign)
+    doubted = len(late) + len(aside)
     if undone.cut or (doubted == len(shown) and not lost_records and not found.run):
         # Nothing proven lost: the run stopped watching before the target was done.
         heads = [f"{len(shown):,} of {judged_text(found)} lack expected effects"] if shown else []
@@ -120,31 +126,30 @@ def _judged(facts: Facts) -> Verdict:
             heads.append(f"{plural(len(coarse), 'request')} per record or per run fall short")
         head = ", and ".join(heads)
         shorts = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
-        if undone.cut or not foreign:
+        if undone.cut or not aside:
             why = _why(undone, exp, shown, len(shown) or len(coarse))
         else:
             n = len(late) + len(coarse)
-            whom = ("it" if len(foreign) == 1 else "they") if not n else f"{len(foreign):,} of them"
             why = f"{_why(undone, exp, late, n)}; and " if n else ""
-            why += foreign_text(foreign, whom)
+            why += _aside_text(foreign, elsewhere, bool(n))
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
             f"{head}, but {why}{note}",
-            _foreign_lines(event_witnesses(facts, exp, shorts, shown), foreign),
+            _aside_lines(event_witnesses(facts, exp, shorts, shown), aside),
         )
-    lost_ids = {eid: s for eid, s in shown.items() if eid not in late and eid not in foreign}
+    lost_ids = {eid: s for eid, s in shown.items() if eid not in late and eid not in aside}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
     # reads every write: one per lost record made judging quadratic in a run's size).
     coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
     witnesses = coarse_witnesses(facts, exp, coarse_shorts)
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
     per_event = event_witnesses(facts, exp, lost, lost_ids)
-    if foreign and len(per_event) < MAX_WITNESSES:
+    if aside and len(per_event) < MAX_WITNESSES:
         room = MAX_WITNESSES - len(per_event)
-        also = heapq.nsmallest(room, [facts.events_by_id[i] for i in foreign], key=_seq)
-        per_event += _foreign_lines(event_witnesses(facts, exp, also, shown), foreign)
+        also = heapq.nsmallest(room, [facts.events_by_id[i] for i in aside], key=_seq)
+        per_event += _aside_lines(event_witnesses(facts, exp, also, shown), aside)
     if exp.model is Model.REGISTER:
         per_event = _with_last_effect(facts, per_event)
     head = lost_text(
@@ -155,10 +160,8 @@ def _judged(facts: Facts) -> Verdict:
     )
     gave_up = _settle_note(facts, undone, lost_ids)
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
-    if foreign:
-        summary += f"; {_more_lack(len(foreign))}, but " + foreign_text(
-            foreign, "it" if len(foreign) == 1 else "they"
-        )
+    if aside:
+        summary += f"; {_more_lack(len(aside))}, but " + _aside_text(foreign, elsewhere, False)
     summary += note
     unknown = _unknown_text(exp, found)
     if unknown:
@@ -166,16 +169,35 @@ def _judged(facts: Facts) -> Verdict:
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
 
 
-def _foreign_lines(witnesses: list[Witness], foreign: Mapping[str, ForeignWrite]) -> list[Witness]:
-    """``witnesses`` of events short of a creation, each of ``foreign``'s saying which of its
-    writes named an item its run's double had not issued (``_foreign_ids``)."""
-    if not foreign:
+def _aside_lines(
+    witnesses: list[Witness], aside: Mapping[str, ForeignWrite | OtherRecordsWrite]
+) -> list[Witness]:
+    """``witnesses`` of events short of an effect, each of ``aside``'s saying which of its
+    writes named an item its run's double had not issued (``_foreign_ids``), or one made for
+    another record (``_elsewhere``)."""
+    if not aside:
         return witnesses
     out = []
     for w in witnesses:
-        found = foreign.get(w.event_ids[0]) if w.event_ids else None
+        found = aside.get(w.event_ids[0]) if w.event_ids else None
         out.append(w if found is None else replace(w, line=f"{w.line}; {found.text()}"))
     return out
+
+
+def _aside_text(
+    foreign: Mapping[str, ForeignWrite], elsewhere: Mapping[str, OtherRecordsWrite], more: bool
+) -> str:
+    """Why the events of ``foreign`` and ``elsewhere`` are not called lost (``more``: after
+    other events not called lost)."""
+    several = more or bool(foreign and elsewhere)
+
+    def whom(n: int) -> str:
+        return f"{n:,} of them" if several else "it" if n == 1 else "they"
+
+    parts = [foreign_text(foreign, whom(len(foreign)))] if foreign else []
+    if elsewhere:
+        parts.append(elsewhere_text(elsewhere, whom(len(elsewhere))))
+    return "; and ".join(parts)
 
 
 def _unknown_text(exp: Expectation, found: Shortfalls) -> str:

@@ -18,8 +18,9 @@ Variants:
 
 Must get: the correct one passes ``no_lost_events``, ``no_duplicate_effects`` and
 ``final_state_matches_baseline`` (ids the API made up differ between runs; they are not
-compared, but what they point at is); ``LOOKUP=typo`` fails ``final_state_matches_baseline``
-(accounts left without their subscription, one holding them all), never a pass;
+compared, but what they point at is); ``LOOKUP=typo`` (the clean run subscribes the first
+account as often, so no comparison with it can show the fault) is never a pass:
+``no_lost_events`` names the account made for another record (``invariants/_elsewhere.py``);
 ``DEDUP=none`` fails ``no_duplicate_effects`` on the second ``POST /subscriptions``.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
