@@ -161,6 +161,21 @@ def test_the_object_the_key_is_the_id_of_belongs_to_the_record() -> None:
     assert len({e.payload["created"] for e in made}) > 1  # times still vary per event
 
 
+@pytest.mark.parametrize("name", ["stripe:checkout.session.completed", "stripe:invoice.paid"])
+def test_the_customer_a_key_names_is_described_alike_in_its_events(name: str) -> None:
+    """Keyed by ``customer``: a customer's checkouts carry its email and name (a find-or-create
+    by email races only where they do), other customers' their own; the session is each
+    event's. Each event drew a new email and name at first."""
+    made = synthetic(source(name, events=12, records=3), 5)
+    described: dict[str, set[str]] = defaultdict(set)
+    for e in made:
+        found = e.payload["data"]["object"]
+        described[e.key].add(repr({k: v for k, v in found.items() if k.startswith("customer_")}))
+    assert len(described) == 3 and all(len(v) == 1 for v in described.values()), described
+    assert len({next(iter(v)) for v in described.values()}) == 3  # records differ
+    assert len({e.payload["data"]["object"]["id"] for e in made}) == 12
+
+
 def test_the_time_path_keeps_the_example_s_unit() -> None:
     stripe = synthetic(source("stripe:invoice.paid"), 1)
     hubspot = synthetic(source("hubspot:contact.propertyChange"), 1)

@@ -11,7 +11,9 @@ value everywhere in the event.
 
 The record key's value is drawn once per record, so a record's events share it and everything
 equal to it. When the key is an object's own id (``$.issue.id``, ``$.data.object.id``), the
-other ids and text of that object belong to the record as well (its author, its customer).
+other ids and text of that object belong to the record as well (its author, its customer);
+when it names another object (a checkout's ``customer``), the fields beside it describing that
+object do (``customer_details``, ``customer_email``).
 Timestamps move with the event's time and keep their distances to each other (those within a
 second of the event's time in the example — the same moment written another way, as Slack's
 ``event_ts`` beside ``event_time`` — move with it exactly, the others a little earlier); the
@@ -283,8 +285,11 @@ class Variation:
 
     def _mark_record(self, key_steps: Steps) -> None:
         """The atoms of the object the key is the id of belong to the record; so does a count
-        (``COUNTED``) in it, the payload's own where the key is its ``id`` (an order updated)."""
+        (``COUNTED``) in it, the payload's own where the key is its ``id`` (an order updated).
+        A key naming another object (a checkout's ``customer``, an ``order_id``): the fields
+        beside it that describe that object (``customer_details``, ``customer_email``)."""
         if key_steps[-1:] != ("id",):  # ``order_id`` names another object
+            self._mark_described(key_steps)
             return
         for leaf in self.leaves:
             atom = self.atoms[leaf.whole] if leaf.whole else None
@@ -295,6 +300,28 @@ class Variation:
         inside = key_steps[:-1]
         for leaf in self.leaves:
             if leaf.steps[: len(inside)] != inside:
+                continue
+            for text in [leaf.whole] if leaf.whole else [s[2] for s in leaf.spans]:
+                atom = self.atoms[text]
+                if atom.kind not in ("time", "amount") and atom is not self.id_atom:
+                    atom.record = True
+
+    def _mark_described(self, key_steps: Steps) -> None:
+        """The atoms beside the key describing the object it names (``customer``:
+        ``customer_details.email``, ``customer_email``) belong to the record: a customer's
+        checkouts carry its email and name, and a find-or-create by email races only where
+        they do."""
+        name = key_steps[-1] if key_steps else None
+        if not isinstance(name, str):
+            return
+        prefix = f"{name.removesuffix('_id')}_"
+        depth = len(key_steps) - 1
+        for leaf in self.leaves:
+            steps = leaf.steps
+            if len(steps) <= depth or steps[:depth] != key_steps[:-1] or steps == key_steps:
+                continue
+            beside = steps[depth]
+            if not (isinstance(beside, str) and beside.startswith(prefix)):
                 continue
             for text in [leaf.whole] if leaf.whole else [s[2] for s in leaf.spans]:
                 atom = self.atoms[text]
