@@ -118,3 +118,34 @@ def test_creations_that_only_failed_after_the_commit_stay_inconclusive() -> None
     h.effects = [replace(e, status=502, committed=True) if e.method == "POST" else e
                  for e in h.effects]  # fmt: skip
     assert dup(h).status is Status.INCONCLUSIVE, dup(h).summary
+
+
+def raced(tag: str, creators: int, baseline: History | None = None, keyed: bool = False) -> History:
+    """Each record's two changes delivered once; the first ``creators`` of them create the
+    customer (the look-up raced), the rest update it, each write naming its event."""
+    evs = events(tag)
+    effects = []
+    for e in evs:
+        made = customer(e, 1, created=e.seq % 2 < creators)
+        headers = {"Idempotency-Key": e.key} if keyed else {}
+        effects.append(replace(made, event_ids=(e.id,), key=None, headers=headers))
+    return run(evs, [ok(e, 1) for e in evs], effects, tag=tag, baseline=baseline)
+
+
+def test_a_records_events_each_creating_once_where_its_twin_created_once_fail() -> None:
+    """Both changes of a record made its customer, each once, naming its event: no event
+    repeated a write, and it passed; the record holds two customers where its clean twin made
+    one — simultaneous events racing a find-or-create."""
+    v = dup(raced("zqrun", 2, baseline=raced("zqclean", 1)))
+    assert v.status is Status.FAIL, v.summary
+    assert "simultaneous events racing a find-or-create" in v.summary, v.summary
+    assert "(record zqrunk0: 2 created, where its clean twin got 1)" in v.summary, v.summary
+    assert "each naming its event" in v.evidence.lines[0], v.evidence.lines
+
+
+def test_creations_as_many_as_the_twins_or_one_key_answered_again_pass() -> None:
+    """One creation a record, as its clean twin: a pass; two under one Idempotency-Key (the
+    API answers the second with the first): one resource, a pass."""
+    for h in (raced("zqrun", 1, raced("zqclean", 1)), raced("zqrun", 2, raced("zqclean", 1), True)):
+        v = dup(h)
+        assert v.status is Status.PASS, v.summary

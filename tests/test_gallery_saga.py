@@ -147,6 +147,35 @@ def test_subscriptions_naming_only_the_account_id_the_api_answered_are_judged(
             assert re.search(r"POST /subscriptions eff_\d+, eff_\d+$", line), line
 
 
+def test_a_customers_checkouts_racing_a_find_or_create_make_its_account_twice(
+    tmp_path: Path,
+) -> None:
+    """``LOOKUP=customer``: the account found by Stripe customer id, else created, no lock. A
+    customer's three checkouts at once each find none and each create one: three accounts where
+    the clean run, sent one at a time, made one. Each checkout made one creation and no repeat,
+    so no_duplicate_effects passed; it counts the creations per customer now, as the journal
+    does. Redelivered copies (duplicate-storm) of one checkout still make one account."""
+    env = {**STRIPE, "LOOKUP": "customer"}
+    with project(tmp_path, "chained_accounts", "/webhooks/stripe", env, CHECKOUTS):
+        _, found = hazards(tmp_path, "simultaneous-same-record", "duplicate-storm", env=STRIPE)
+    [db] = (tmp_path / "harness-runs").glob("*.db")
+    raced = next(r for r in load_all(db) if r.info.scenario == "simultaneous-same-record")
+    made = Counter(
+        e.event_ids and next(v.key for v in raced.events if v.id == e.event_ids[0])
+        for e in raced.effects
+        if e.method == "POST" and e.path == "/accounts" and e.status == 201
+    )
+    twice = {key for key, n in made.items() if n > 1}
+    repeated = found["simultaneous-same-record"]["no_duplicate_effects"]
+    assert repeated["status"] == ("fail" if twice else "pass"), said(repeated)
+    if twice:
+        assert "simultaneous events racing a find-or-create" in repeated["summary"]
+        named = set(re.findall(r"record (cus_\w+),", said(repeated)))
+        assert named and named <= twice, (named, twice)
+    storm = found["duplicate-storm"]["no_duplicate_effects"]
+    assert storm["status"] == "pass", said(storm)
+
+
 def test_checkouts_subscribing_the_account_a_misspelt_look_up_found_are_said_so(
     tmp_path: Path,
 ) -> None:

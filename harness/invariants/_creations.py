@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..core._model import Effect
-from ._expected import expectation_of, is_item
-from ._facts import Facts, is_write
-from ._idempotent import mutation_fields
-from ._unattributed import Counted, Unattributed
+from ..history import History
+from ._expected import Request, Routes, expectation_of, is_item
+from ._facts import Facts, events_by_record, is_write
+from ._idempotent import IDEMPOTENCY_KEY, mutation_fields
+from ._unattributed import Counted, Unattributed, accepted_in
+from ._undone import issued_ids
 
 CREATED = 201
 
@@ -53,6 +55,78 @@ def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
     return [c for c in candidates if c.request not in unkeyed]
 
 
+def created_more_by_events(facts: Facts) -> list[Counted]:
+    """The records whose events made more creations of one request than their clean twin's
+    events made, counted whether each names its event or only its record — the record's
+    events as many in both runs, all accepted. Which of a customer's checkouts creates its
+    account (a find-or-create) is the order's to say, and each event made one creation at
+    most, no repeat; but three accounts where its clean twin made one are two made twice:
+    simultaneous events racing a find-or-create (``Counted.unattributed`` holds the
+    creations, here naming their events)."""
+    baseline = facts.recorded.baseline
+    if baseline is None:
+        return []
+    exp = expectation_of(facts)
+    if exp.clean_run is None:
+        return []
+    routes = exp.routes
+    several = {key for key, (n, _) in facts.record_events.items() if n > 1 and key is not None}
+    here = _creations_by_record(facts.recorded, routes, several)
+    if not here:
+        return []
+    twin, mine = facts.record_twins, facts.record_events
+    wanted = {twin[key] for _, key in here if key in twin}
+    clean = _creations_by_record(baseline, routes, wanted)
+    clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
+    out = []
+    for (request, key), made in here.items():
+        theirs = twin.get(key)
+        if theirs is None or theirs not in clean_by_record:
+            continue
+        n, yes = mine[key]
+        clean_n, clean_yes = clean_by_record[theirs]
+        made_clean = len(clean.get((request, theirs), ()))
+        if len(made) > made_clean >= 1 and n == yes == clean_n == clean_yes:
+            out.append(Counted(request, key, len(made), made_clean, yes, clean_yes, n, made))
+    return out
+
+
+def _creations_by_record(
+    history: History, routes: Routes, records: set[str]
+) -> dict[tuple[Request, str], list[Effect]]:
+    """(request, record) -> the creations of ``history`` naming one of ``records`` (by their
+    event, or the record alone): POSTs to a collection answered 201, not GraphQL — each a new
+    resource: where the double marks the ids it makes up, one it made up; not an
+    ``Idempotency-Key`` met before (the API answers the first creation again)."""
+    events = {e.id: e.key for e in history.events if e.key in records}
+    out: dict[tuple[Request, str], list[Effect]] = {}
+    if not events:
+        return out
+    issued = issued_ids(history.marks)
+    replayed: set[str] = set()  # the Idempotency-Keys met
+    for e in history.effects:
+        if e.status != CREATED or e.method.upper() != "POST":
+            continue
+        if issued and e.id not in issued:
+            continue
+        idempotency = e.header(IDEMPOTENCY_KEY)
+        if idempotency is not None:
+            if idempotency in replayed:
+                continue
+            replayed.add(idempotency)
+        keys = {events.get(i) for i in e.event_ids} if e.event_ids else {e.key}
+        if len(keys) != 1:
+            continue
+        key = keys.pop()
+        if key is None or key not in records:
+            continue
+        request = routes.of(e)
+        if is_item(request.route) or mutation_fields(e):
+            continue
+        out.setdefault((request, key), []).append(e)
+    return out
+
+
 def _creation(c: Counted) -> bool:
     """A POST to a collection (the route's last segment no parameter), each of this run's
     writes of it naming no event answered 201 or committed and then failed (the double booked
@@ -73,17 +147,27 @@ def _failed_after_commit(e: Effect) -> bool:
     return e.committed and not 200 <= e.status < 300
 
 
-def created_text(created: Sequence[Counted], clean_run: str, several: bool) -> str:
+def created_text(
+    created: Sequence[Counted], clean_run: str, several: bool, named: bool = False
+) -> str:
+    """``named``: the creations name their events (``created_more_by_events``), each made
+    once: simultaneous events racing; else they name their record alone."""
     worst = max(created, key=lambda c: c.here - c.clean)
     request = f"{worst.request.method} {worst.request.route}"
     requests = sorted({c.request.text(several) for c in created})
+    why = (
+        "each of its events made one at most: simultaneous events racing a find-or-create "
+        "(each looked for the resource before another had made it)"
+        if named
+        else "a redelivery not deduplicated, a retry without an Idempotency-Key, or "
+        "simultaneous events racing a find-or-create; those writes name their record, not "
+        "their event"
+    )
     return (
         f"{len({c.record for c in created}):,} records got more resources created by "
         f"{', '.join(requests)} than the clean run {clean_run} created for the same events, "
         f"all accepted (record {worst.record}: {worst.here:,} created, where its clean twin "
         f"got {worst.clean:,}): a resource made twice, whichever of the record's events made "
-        "it — a redelivery not deduplicated, a retry without an Idempotency-Key, or "
-        "simultaneous events racing a find-or-create; those writes name their record, not "
-        f"their event (if the API upserts on this POST, declare it `merges: ['{request}']` on "
+        f"it — {why} (if the API upserts on this POST, declare it `merges: ['{request}']` on "
         f"downstream {worst.request.downstream})"
     )

@@ -140,7 +140,7 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             here_bodies.setdefault((request, e.key), []).append(e.body)
     clean_bodies = _bodies(baseline.effects, routes, clean_keys, clean_tag, harm)
     here, clean = _totals(here_bodies), _totals(clean_bodies)
-    clean_by_record = events_by_record(baseline.events, _accepted(baseline))
+    clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
     out: list[Counted] = []
     for request, effects in unattributed.items():
         by_record: dict[str, list[Effect]] = {}
@@ -316,7 +316,7 @@ def repeated_records(facts: Facts) -> list[Repeated]:
     return out
 
 
-def _accepted(history: History) -> set[str]:
-    """The clean run's events with a delivery answered 2xx."""
+def accepted_in(history: History) -> set[str]:
+    """The events of ``history`` (a clean run) with a delivery answered 2xx."""
     rows = delivery_rows(history.deliveries, "event_id", "outcome")
     return {e for e, o in rows if o is Outcome.OK}

@@ -29,8 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
-from ._creations import created_more, created_text
-from ._expected import Own, none_owed, owed_writes
+from ._creations import created_more, created_more_by_events, created_text
+from ._expected import Own, expectation_of, none_owed, owed_writes
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -271,6 +271,18 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             created_text(created, found.clean_run, several) + note,
             _unseen_witnesses(created, several),
         )
+    # Each event's creations once, but a record's more than its clean twin's (``_creations``).
+    raced = created_more_by_events(facts) if not tally.undeclared else []
+    if raced:
+        several = len({c.request.downstream for c in raced}) > 1
+        clean_run = str(expectation_of(facts).clean_run)
+        return verdict(
+            NAME,
+            Status.FAIL,
+            CLASS,
+            created_text(raced, clean_run, several, named=True) + note,
+            _unseen_witnesses(raced, several, named=True),
+        )
     if tally.undeclared:
         return _undeclared(facts, tally, repeats, found, note)
     if found is not None and found.over:
@@ -449,8 +461,11 @@ def _whole_run_text(records: Sequence[Counted], several: bool) -> str:
     )
 
 
-def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness]:
-    """Per request, the paths it was written to most often, their effects naming no event."""
+def _unseen_witnesses(
+    counted: Sequence[Counted], several: bool, named: bool = False
+) -> list[Witness]:
+    """Per request, the paths it was written to most often, their effects naming no event
+    (``named``: naming their events, ``_creations.created_more_by_events``)."""
     out = []
     for c in sorted(counted, key=lambda c: c.owed - c.here)[:MAX_WITNESSES]:
         by_path: dict[str, list[Effect]] = {}
@@ -468,7 +483,8 @@ def _unseen_witnesses(counted: Sequence[Counted], several: bool) -> list[Witness
             out.append(
                 Witness(
                     f"{c.request.method} {path}{where} {id_list(ids)}: "
-                    f"{plural(len(ids), 'write')}{whose}, naming no event{clean}",
+                    f"{plural(len(ids), 'write')}{whose}, "
+                    f"{'each naming its event' if named else 'naming no event'}{clean}",
                     effect_ids=tuple(ids[:MAX_IDS]),
                 )
             )

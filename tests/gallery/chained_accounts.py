@@ -15,13 +15,19 @@ Variants:
   subscribes the *first* customer's account. As many subscriptions as the clean run made, each
   to an id the API issued; the customers after the first have none.
 - ``DEDUP=none``: no dedup, and no key: a redelivered checkout subscribes its account again.
+- ``LOOKUP=customer``: the account found by its Stripe customer id (``?stripe_customer=``), as
+  sound as by email, with no lock either: a customer's checkouts arriving together each find
+  no account and each create one — a find-or-create race, three accounts for one customer.
 
 Must get: the correct one passes ``no_lost_events``, ``no_duplicate_effects`` and
 ``final_state_matches_baseline`` (ids the API made up differ between runs; they are not
 compared, but what they point at is); ``LOOKUP=typo`` (the clean run subscribes the first
 account as often, so no comparison with it can show the fault) is never a pass:
 ``no_lost_events`` names the account made for another record (``invariants/_elsewhere.py``);
-``DEDUP=none`` fails ``no_duplicate_effects`` on the second ``POST /subscriptions``.
+``DEDUP=none`` fails ``no_duplicate_effects`` on the second ``POST /subscriptions``;
+``LOOKUP=customer`` fails it under simultaneous-same-record, counting the accounts per customer
+(each checkout made one, none twice: no repeat of one event's), and passes where they come one
+at a time.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     BILLING_URL=http://127.0.0.1:9100 python -m tests.gallery.chained_accounts --port 8000
@@ -40,6 +46,7 @@ from . import _serve, _stripe
 API: web.AppKey[aiohttp.ClientSession] = web.AppKey("api", aiohttp.ClientSession)
 SEEN: web.AppKey[set[str]] = web.AppKey("seen", set)
 TYPO = os.environ.get("LOOKUP") == "typo"
+BY_CUSTOMER = os.environ.get("LOOKUP") == "customer"
 DEDUP = os.environ.get("DEDUP") != "none"
 
 Failed = (aiohttp.ClientError, TimeoutError, KeyError, IndexError)
@@ -48,7 +55,11 @@ Failed = (aiohttp.ClientError, TimeoutError, KeyError, IndexError)
 async def account_of(api: aiohttp.ClientSession, details: dict[str, Any], customer: Any) -> str:
     """The account's id: found by email, else created."""
     email = details.get("email")
-    async with api.get("/accounts", params={"mail" if TYPO else "email": email}) as found:
+    if BY_CUSTOMER:
+        query = {"stripe_customer": customer}
+    else:
+        query = {"mail" if TYPO else "email": email}
+    async with api.get("/accounts", params=query) as found:
         found.raise_for_status()
         listed = await found.json()
     if listed:
