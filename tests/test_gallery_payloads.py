@@ -59,3 +59,32 @@ def test_an_import_run_twice_to_a_first_event_receiver_names_the_rest_lost(
         _, found = hazards(tmp_path, "import-run-twice", env=HUBSPOT)
     lost = found["import-run-twice"]["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
+
+
+GITHUB = {"GITHUB_WEBHOOK_SECRET": "gallery0payloads0github0not0real"}  # the test's own
+
+
+@pytest.mark.parametrize("over", ["compact", "dumps", "raw"])
+def test_a_signature_checked_over_the_re_serialised_payload_is_not_passed(
+    tmp_path: Path, over: str
+) -> None:
+    """GitHub's compact UTF-8 bodies, names as real customers write them: re-serialised
+    compact, the deliveries whose events hold text beyond ASCII are refused 401 and named,
+    with the likely cause; re-serialised with json.dumps's spaces, every one is refused and
+    nothing is passed. Before, bodies were json.dumps's own and names ASCII: the json.dumps
+    variant passed every verdict, and the compact one had every delivery refused."""
+    env = {**GITHUB, "VERIFY_OVER": over}
+    with project(tmp_path, "reserialised_signature", "/hooks/github", env, "github:issues"):
+        done, found = hazards(tmp_path, "bulk-import-burst", env=GITHUB)
+    genuine = found["bulk-import-burst"]["accepts_genuine"]
+    if over == "raw":
+        assert genuine["status"] == "pass", said(genuine)
+    elif over == "dumps":
+        assert genuine["status"] == "inconclusive", said(genuine)
+        assert "200 of the 200 genuine deliveries were refused" in genuine["summary"]
+        assert done.code != 0
+    else:
+        assert genuine["status"] == "fail", said(genuine)
+        assert re.search(r"^\d+ of the 200 genuine deliveries were refused", genuine["summary"])
+        assert "holds text beyond ASCII" in genuine["summary"], said(genuine)
+        assert re.search(r"delivery dlv_\d+ of event \S+ .* was refused with 401", said(genuine))
