@@ -47,18 +47,24 @@ def test_a_receiver_taking_the_first_event_of_a_hubspot_batch_loses_the_rest(
     assert "made no effect in the clean run either" not in said(lost)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the clean run sends the whole import as one batch, and its events after the first "
-    "are taken as 'held at the end' (_held): no_lost_events inconclusive instead of failed",
-)
-def test_an_import_run_twice_to_a_first_event_receiver_names_the_rest_lost(
+def test_an_import_run_twice_to_a_first_event_receiver_is_not_excused_as_held(
     tmp_path: Path,
 ) -> None:
+    """The import of 40 changes, run twice: the clean run sends it as one batch, whose first
+    change alone acted — the others made nothing there either, and came in the same request
+    as the one that acted. Held until more come, skipped by their content, or dropped after
+    the array's first: neither run can show which (each batch here is the clean one's, the
+    same changes in the same places), so inconclusive — but said as it is, the likely cause
+    first. It read 'an automation that holds its last events until more come', nothing of
+    the batch (fails before)."""
     with project(tmp_path, "first_event", "/hubspot/webhook", HUBSPOT, CHANGES):
         _, found = hazards(tmp_path, "import-run-twice", env=HUBSPOT)
     lost = found["import-run-twice"]["no_lost_events"]
-    assert lost["status"] == "fail", said(lost)
+    assert lost["status"] == "inconclusive", said(lost)
+    assert re.search(r"^\d+ of 40 accepted events lack expected effects", lost["summary"])
+    assert "came in one request with an event of their type that acted" in lost["summary"]
+    assert "reads only part of the request's array (the first event" in lost["summary"]
+    assert "holds its last events until more come" not in lost["summary"], said(lost)
 
 
 GITHUB = {"GITHUB_WEBHOOK_SECRET": "gallery0payloads0github0not0real"}  # the test's own
