@@ -3,6 +3,7 @@
     python benchmarks/bench_prepare.py                      # 10,000 and 100,000 events
     python benchmarks/bench_prepare.py --events 1000000     # the goal's size (minutes)
     python benchmarks/bench_prepare.py --library shopify:orders/create
+    python benchmarks/bench_prepare.py --provider stripe  # bodies laid out as Stripe's
     python benchmarks/bench_prepare.py --whole              # prepared whole, as before
     python benchmarks/bench_prepare.py --events 10000000 --first  # to the first delivery only
 
@@ -17,6 +18,9 @@ the start to the first delivery and in all (what to quote on a machine shared wi
 ``--whole`` prepares the run whole, as a scenario that cannot stream is (and as every run was
 before): the first delivery then waits for all of it, with the time of each stage. ``--first``
 stops a streamed run at its first delivery: its figures alone, in seconds at any count.
+``--provider NAME`` delivers as that provider does, its bodies laid out as it lays out its JSON
+(``Provider.body``: pretty-printed for Stripe, compact for GitHub, Shopify and HubSpot); without
+it, as ``json.dumps`` writes them, the peer to compare with.
 
 Goals (issue #16): >= 200,000 events/s; <= 300 MB for 1,000,000 events, flat whatever the
 count; the first delivery within 1 s of the start for any event count.
@@ -37,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # _receiver
 from _receiver import SECRET, machine_line
 
 from harness.core import _gc
-from harness.core._scenario import Perturbation, Scenario
+from harness.core._providers import provider as provider_named
+from harness.core._scenario import DeliverySpec, Perturbation, Scenario
 from harness.engine import _prepare
 from harness.engine._options import RunOptions
 from harness.scenario._load import _library_source
@@ -51,15 +56,21 @@ GOAL_FIRST_S = 1.0
 STAGES = ("load_stream", "trace", "drift", "Correlation", "plan")
 
 
-def scenario(events: int, library: str) -> Scenario:
+def scenario(events: int, library: str, provider: str | None = None) -> Scenario:
     doc = SyntheticDoc(
         library=library, events=events, records=max(1, events // 5), over=events / 1000.0
     )
     source = _library_source(doc)  # as the scenario loader makes it
-    return Scenario("bench", source, perturbations=(Perturbation("duplicate", {"rate": 0.1}),))
+    delivery = (
+        DeliverySpec() if provider is None else DeliverySpec(provider=provider_named(provider))
+    )
+    duplicate = (Perturbation("duplicate", {"rate": 0.1}),)
+    return Scenario("bench", source, perturbations=duplicate, delivery=delivery)
 
 
-def child(events: int, library: str, whole: bool, first_only: bool = False) -> None:
+def child(
+    events: int, library: str, whole: bool, first_only: bool = False, provider: str | None = None
+) -> None:
     """In its own process: prepare ``events`` events; one JSON line out."""
     os.environ["HARNESS_SECRET"] = SECRET
     options = RunOptions.create("http://127.0.0.1:9/", seed=1)
@@ -68,13 +79,13 @@ def child(events: int, library: str, whole: bool, first_only: bool = False) -> N
         for name in STAGES:  # the functions prepare() calls, timed where it looks them up
             setattr(_prepare, name, _timed(spent, name, getattr(_prepare, name)))
         start, cpu0 = time.perf_counter(), time.process_time()
-        prepared = _prepare.prepare(scenario(events, library), options)
+        prepared = _prepare.prepare(scenario(events, library, provider), options)
         total = time.perf_counter() - start
         spent["the rest (bodies, info)"] = total - sum(spent.values())
         first, first_cpu = total, time.process_time()
     else:
         start, cpu0 = time.perf_counter(), time.process_time()
-        prepared = _prepare.prepare(scenario(events, library), options, stream=True)
+        prepared = _prepare.prepare(scenario(events, library, provider), options, stream=True)
         if prepared.feed is None:
             raise SystemExit(f"{library} is prepared whole, not streamed: run with --whole")
         planned = time.perf_counter() - start
@@ -128,20 +139,26 @@ def main() -> int:
     parser.add_argument("--library", default="stripe:payment_intent.succeeded")
     parser.add_argument("--whole", action="store_true", help="prepare whole, not streamed")
     parser.add_argument("--first", action="store_true", help="stop at the first delivery")
+    parser.add_argument("--provider", help="deliver as this provider (its bodies' layout)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.library, args.whole, args.first)
+        child(args.child, args.library, args.whole, args.first, args.provider)
         return 0
     print(machine_line())
     how = "whole" if args.whole else "streamed"
-    print(f"prepare() {how} of synthetic {args.library} events, a duplicate perturbation (0.1)")
+    sender = f", delivered as {args.provider}" if args.provider else ""
+    print(
+        f"prepare() {how} of synthetic {args.library} events, a duplicate perturbation (0.1)"
+        + sender
+    )
     ok = True
     for events in args.events:
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(events), "--library", args.library]
             + (["--whole"] if args.whole else [])
-            + (["--first"] if args.first else []),
+            + (["--first"] if args.first else [])
+            + (["--provider", args.provider] if args.provider else []),
             capture_output=True,
             text=True,
         )

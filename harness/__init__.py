@@ -76,7 +76,7 @@ if TYPE_CHECKING:
         write_minimal,
     )
     from .history import History, RunInfo, check_journal_path, load, load_all
-    from .invariants import INVARIANTS, judge, judged_specs
+    from .invariants import INVARIANTS, judge, judged_specs, run_invariants
     from .report._answers import DeliveryAnswers, delivery_answers
     from .report._describe import with_recorded_ids
     from .report._redact import Redactor
@@ -104,6 +104,7 @@ _WHERE = {
     "DeliveryAnswers": "report._answers",
     "delivery_answers": "report._answers",
     "judged_specs": "invariants",
+    "run_invariants": "invariants",
     "DownstreamBindError": "core._errors",
     "DownstreamSpec": "core._scenario",
     "ContractSpec": "core._scenario",
@@ -239,6 +240,7 @@ __all__ = [
     "resolve",
     "resolve_hazards",
     "run",
+    "run_invariants",
     "run_scenarios",
     "run_schedule",
     "with_recorded_ids",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import subprocess
 import sys
 
@@ -143,3 +144,18 @@ def test_sign_command_bad_input() -> None:
     assert r.returncode == 2 and "did you mean 'stripe'" in r.stderr
     r = sign_cli("--provider", "standard-webhooks", "--secret", "whsec_!!notbase64", body=b"{}")
     assert r.returncode == 2 and "not base64" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bodies_are_laid_out_as_each_sender_lays_out_its_json() -> None:
+    """GitHub, Shopify and HubSpot send compact JSON, Stripe pretty-printed, all as UTF-8: a
+    receiver that re-serialises the body before checking its signature is put to the test."""
+    text = json.dumps({"name": "Zoë O'Brien", "amount": 1.0, "items": [1, 2]})
+    compact = '{"name":"Zoë O\'Brien","amount":1.0,"items":[1,2]}'.encode()
+    for name in ("github", "shopify", "hubspot"):
+        assert provider(name).body(text) == compact, name
+    assert (
+        provider("stripe").body(text)
+        == json.dumps(json.loads(text), indent=2, ensure_ascii=False).encode()
+    )
+    assert provider("stripe").body(text).startswith(b'{\n  "name": "Zo\xc3\xab')
+    assert provider("standard-webhooks").body(text) == text.encode()

@@ -109,6 +109,7 @@ ITEMS = (
     "no_duplicate_effects",
     "per_key_order",
     "ack_within",
+    "accepts_genuine",  # its deliveries are signed
     "target_available",
 )
 
@@ -179,7 +180,7 @@ def test_suites_skipped_glob_and_scenarios_dir_configurable(pytester: pytest.Pyt
         [
             "first.hazard.yml::first::no_lost_events",
             "lib/second.yaml::second::no_lost_events",
-            "10 tests collected*",
+            "12 tests collected*",
         ]
     )
     assert "ignored" not in result.stdout.str() and "suite" not in result.stdout.str()
@@ -205,7 +206,7 @@ def test_broken_yaml_fails_collection_at_its_line_without_traceback(
 
 
 def test_yaml_marks_are_pytest_marks(project: pytest.Pytester) -> None:
-    project.runpytest("-m", "payments and harness").assert_outcomes(skipped=5)
+    project.runpytest("-m", "payments and harness").assert_outcomes(skipped=6)
     project.runpytest("-m", "not payments").assert_outcomes()
     project.makefile(".scenario.yaml", tiny=TINY.replace("[payments]", "[refunds]"))
     result = project.runpytest("--strict-markers", "--collect-only")
@@ -217,18 +218,18 @@ def test_k_selects_scenario_and_invariant_as_junit_names_them(project: pytest.Py
     result.stdout.fnmatch_lines(
         [
             "tiny.scenario.yaml::tiny-storm::no_duplicate_effects",
-            "1/5 tests collected (4 deselected)*",
+            "1/6 tests collected (5 deselected)*",
         ]
     )
 
 
 def test_without_target_items_skip_with_the_reason(project: pytest.Pytester) -> None:
     result = project.runpytest("-rs", "--harness-report", "readiness.json")
-    result.assert_outcomes(skipped=5)
+    result.assert_outcomes(skipped=6)
     result.stdout.fnmatch_lines(
         [
             "harness: no scenario ran, so no report was written",
-            "SKIPPED [[]5[]] tiny.scenario.yaml: no harness target: pass --harness-target URL*",
+            "SKIPPED [[]6[]] tiny.scenario.yaml: no harness target: pass --harness-target URL*",
         ]
     )
     assert result.ret == pytest.ExitCode.OK
@@ -256,7 +257,9 @@ def test_the_projects_own_run_collects_no_scenario(pytestconfig: pytest.Config) 
     )
     # One item per invariant of every built-in scenario.
     builtins = [name for name, kind, _ in builtin_catalogue() if kind == "scenario"]
-    items = sum(len(harness.judged_specs(resolve([name])[0].invariants)) for name in builtins)
+    items = sum(
+        len(harness.judged_specs(harness.run_invariants(resolve([name])[0]))) for name in builtins
+    )
     assert f"{items} tests collected" in result.stdout, result.stdout + result.stderr
     assert "scenarios/duplicate-storm.scenario.yaml::duplicate-storm::no_duplicate_effects" in (
         result.stdout
@@ -346,7 +349,7 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
             "0.5",
         )
     )
-    result.assert_outcomes(passed=4, failed=1)
+    result.assert_outcomes(passed=5, failed=1)
     out = result.stdout.str()
     result.stdout.fnmatch_lines(
         [
@@ -363,11 +366,11 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
             "--harness-seed 7 --harness-downstream 127.0.0.1:* --harness-time-scale 0.5 "
             "--harness-httpx-route https://api.shop.example",
             "*harness readiness*",
-            "harness: tiny-storm · shop_app:app: 4/5 invariants hold (1 failed) — failed: "
+            "harness: tiny-storm · shop_app:app: 5/6 invariants hold (1 failed) — failed: "
             "no_duplicate_effects [[]silent[]]",
             "harness:   16 deliveries: 16 accepted (2xx), 0 rejected (4xx), 0 failed (5xx), "
             "0 unanswered (no connection, reset, timeout)",
-            "harness: 0/1 scenarios hold (1 failed, 4 held) — failed: tiny-storm (silent: 8 of 8 "
+            "harness: 0/1 scenarios hold (1 failed, 5 held) — failed: tiny-storm (silent: 8 of 8 "
             "events produced*)",
             "harness: report written to out/report.json",
             "FAILED tiny.scenario.yaml::tiny-storm::no_duplicate_effects - no_duplicate_effects "
@@ -418,19 +421,19 @@ def test_inconclusive_verdicts_are_summed_up_apart_from_failures(
     args[args.index("shop_app:app")] = "down_app:app"
     result = project.runpytest(*args)
     # Only target_available holds: it answered. The other passes would prove nothing (#13).
-    result.assert_outcomes(passed=1, failed=4)
+    result.assert_outcomes(passed=1, failed=5)
     result.stdout.fnmatch_lines(
         [
             "*harness readiness*",
-            "harness: tiny-storm · down_app:app: 1/5 invariants hold (4 inconclusive) — "
+            "harness: tiny-storm · down_app:app: 1/6 invariants hold (5 inconclusive) — "
             "inconclusive: no_lost_events [[]silent[]], no_duplicate_effects [[]silent[]], "
-            "per_key_order [[]silent[]], ack_within [[]slow[]]",
+            "per_key_order [[]silent[]], ack_within [[]slow[]], accepts_genuine [[]loud[]]",
             "harness:   16 deliveries: 0 accepted (2xx), 0 rejected (4xx), 16 failed (5xx), 0 "
             "unanswered (no connection, reset, timeout); the target accepted no event; most "
             'common answer: 500 {"error": "database is down"} (16 of 16 deliveries); likely '
             "cause: the automation crashed (5xx)*",
-            "harness: 0/1 scenarios hold (4 inconclusive, 1 held) — inconclusive: tiny-storm "
-            "(silent: the target accepted no event; nothing to judge*, +3 more)",
+            "harness: 0/1 scenarios hold (5 inconclusive, 1 held) — inconclusive: tiny-storm "
+            "(silent: the target accepted no event; nothing to judge*, +4 more)",
         ]
     )
     assert "failed:" not in result.stdout.str()
@@ -440,7 +443,7 @@ def test_a_route_to_an_unknown_downstream_is_refused(project: pytest.Pytester) -
     args = in_process()
     args[args.index("https://api.shop.example")] = "payments=https://api.shop.example"
     result = project.runpytest(*args)
-    result.assert_outcomes(errors=5)
+    result.assert_outcomes(errors=6)
     result.stdout.fnmatch_lines(
         [
             "httpx route payments=https://api.shop.example: the scenario has no downstream "
@@ -479,7 +482,7 @@ def test_a_run_that_cannot_happen_is_one_clear_error(
     monkeypatch.delenv("SHOP_WEBHOOK_SECRET", raising=False)
     project.makeini(INI + "harness_secret_env = SHOP_WEBHOOK_SECRET\n")
     result = project.runpytest(*in_process())
-    result.assert_outcomes(errors=5)
+    result.assert_outcomes(errors=6)
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of scenario tiny-storm · invariant no_lost_events*",
@@ -491,7 +494,7 @@ def test_a_run_that_cannot_happen_is_one_clear_error(
     )
     assert "Traceback" not in result.stdout.str()
     monkeypatch.setenv("SHOP_WEBHOOK_SECRET", SECRET)
-    project.runpytest(*in_process()).assert_outcomes(passed=4, failed=1)
+    project.runpytest(*in_process()).assert_outcomes(passed=5, failed=1)
 
 
 PYTHON_TESTS = """

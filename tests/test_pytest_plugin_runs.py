@@ -50,7 +50,7 @@ def test_fragile_demo_fails_with_evidence_over_real_sockets(
     # record overtake each other, per_key_order fails too, rightly.
     outcomes = result.parseoutcomes()
     failed = [line for line in result.outlines if line.startswith("FAILED ")]
-    assert outcomes["passed"] + outcomes["failed"] == 5, outcomes
+    assert outcomes["passed"] + outcomes["failed"] == 6, outcomes
     assert any("::no_duplicate_effects" in line for line in failed), failed
     assert all(("::no_duplicate_effects" in f) or ("::per_key_order" in f) for f in failed), failed
     result.stdout.fnmatch_lines(
@@ -70,13 +70,13 @@ def test_sound_demo_holds_over_real_sockets(
     demo_project: pytest.Pytester, sound: Automation
 ) -> None:
     result = demo_project.runpytest(*against(sound))
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
         [
-            "harness: tiny-storm · 127.0.0.1:*: 5/5 invariants hold",
+            "harness: tiny-storm · 127.0.0.1:*: 6/6 invariants hold",
             "harness:   16 deliveries: 16 accepted (2xx), 0 rejected (4xx), 0 failed (5xx), 0 "
             "unanswered (no connection, reset, timeout)",
-            "harness: 1/1 scenarios hold (5 held)",
+            "harness: 1/1 scenarios hold (6 held)",
         ]
     )
 
@@ -142,7 +142,7 @@ def test_network_target_runs_take_turns_under_xdist(
     # automation may also apply one record's two events out of order (per_key_order), as
     # designed. The subject here is the two runs taking turns, each judged whole.
     outcomes = result.parseoutcomes()
-    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 10, outcomes
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 12, outcomes  # six items each
     assert 2 <= outcomes.get("failed", 0) <= 4, outcomes
     for name in ("alpha", "beta"):  # in whichever order the workers ended
         result.stdout.fnmatch_lines([f"FAILED*{name}*no_duplicate_effects*"])

@@ -9,6 +9,7 @@ figure is not published it is None (a scenario must set it); where only its shap
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,12 @@ def _hubspot_retry_body(body: bytes, retry: int) -> bytes:
     return _HUBSPOT_ATTEMPT.sub(rb"\g<1>" + str(retry).encode(), body)
 
 
+# How a sender lays out the JSON text of its bodies (``Provider.body``).
+PYTHON = "python"  # as json.dumps writes it: ", " and ": ", non-ASCII as \u escapes
+COMPACT = "compact"  # no space, non-ASCII as UTF-8 (GitHub, Shopify, HubSpot)
+PRETTY = "pretty"  # indented two spaces, non-ASCII as UTF-8 (Stripe)
+
+
 @dataclass(frozen=True, slots=True)
 class Provider:
     """A sender's delivery profile."""
@@ -77,11 +84,25 @@ class Provider:
     # False for the generic profiles (hmac, none): the sender is the user's own, and whether
     # it retries is not known (``retries`` is then only what a scenario sets).
     retries_known: bool = True
+    # How its bodies' JSON is laid out: PYTHON (the harness's own, where the sender's layout is
+    # not known), COMPACT or PRETTY. A receiver that checks the signature over its own
+    # re-serialisation of the body passes only the bodies it happens to re-serialise byte for
+    # byte: to put it to the test, bodies are laid out as the sender lays them out.
+    layout: str = PYTHON
 
     @property
     def short_title(self) -> str:
         """``HubSpot`` for ``HubSpot (v3 signature)``: the title without its qualifier."""
         return self.title.split(" (")[0]
+
+    def body(self, text: str) -> bytes:
+        """The bytes of a body whose JSON ``text`` is as json.dumps writes it, laid out as
+        this sender lays out its bodies."""
+        if self.layout == COMPACT:
+            text = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+        elif self.layout == PRETTY:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        return text.encode()
 
     def retry_wait(self, status: int | None, headers: Mapping[str, str]) -> float | None:
         """After an answer (``status`` None: the connection failed): None when this sender
@@ -176,8 +197,11 @@ PROVIDERS: Mapping[str, Provider] = {
             tolerance=300,
             notes="live mode retries for up to 3 days with exponential backoff; the count and "
             "the timeout are not published (8 doublings assumed: set retries to override)",
+            layout=PRETTY,
         ),
-        Provider("github", "GitHub", "github", 10.0, (), notes="no automatic retries"),
+        Provider(
+            "github", "GitHub", "github", 10.0, (), notes="no automatic retries", layout=COMPACT
+        ),
         Provider(
             "shopify",
             "Shopify",
@@ -185,6 +209,7 @@ PROVIDERS: Mapping[str, Provider] = {
             5.0,
             exponential(8, 4 * _HOUR),
             notes="8 retries over 4 h, exponential, same payload; 1 s to connect",
+            layout=COMPACT,
         ),
         Provider(
             "slack",
@@ -210,6 +235,7 @@ PROVIDERS: Mapping[str, Provider] = {
             notes="up to 10 retries over 24 h, randomised; batches of up to 100 events; each "
             "event's attemptNumber counts the retries",
             retry_body=_hubspot_retry_body,
+            layout=COMPACT,
         ),
         Provider(
             "attio",

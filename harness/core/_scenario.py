@@ -289,8 +289,8 @@ class DeliverySpec:
 
     @property
     def signs_oddly(self) -> bool:
-        """Does the sender sign with a rotated secret or on a skewed clock (what
-        ``accepts_genuine`` judges)? Unsigned deliveries carry neither."""
+        """Does the sender sign with a rotated secret or on a skewed clock (the hazards
+        ``accepts_genuine`` is the verdict of)? Unsigned deliveries carry neither."""
         return self.scheme != "none" and (self.rotation is not None or bool(self.clock_skew))
 
 

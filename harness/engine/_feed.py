@@ -70,8 +70,16 @@ def _numeric(value: object) -> bool:
 class Feed:
     """The events of one streamed run, in seq order, made once (``sends``)."""
 
-    def __init__(self, made: Iterator[Event], count: int, types: frozenset[str], tracer: Tracer):
+    def __init__(
+        self,
+        made: Iterator[Event],
+        count: int,
+        types: frozenset[str],
+        tracer: Tracer,
+        body: Callable[[str], bytes],
+    ):
         self._made = made  # traced events, by seq
+        self._body = body  # a delivery's body from its payload's text (``Provider.body``)
         self.count = count
         self.types = types
         self.tracer = tracer
@@ -123,4 +131,4 @@ class Feed:
         text = payload_json(ev)
         self.tracer.add(ev)  # held payload-less, as columns
         on_event(ev, text)
-        return text.encode()
+        return self._body(text)

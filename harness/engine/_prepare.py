@@ -4,7 +4,7 @@ their schedule on the run's clock, bodies, signer and the RunInfo the journal ke
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -302,7 +302,8 @@ def prepare(
         check_synthetic_span(scenario.source, scenario.origin)
     tag = tag or new_tag()
     tracing = tracing_of(scenario)
-    fed = _fed(scenario, options.seed, tag, tracing) if stream else None
+    body = _body_of(scenario.delivery.provider)
+    fed = _fed(scenario, options.seed, tag, tracing, body) if stream else None
     feed: Feed | None = None
     listed: Schedule | None
     planning: PlanStream | None = None
@@ -415,7 +416,7 @@ def prepare(
         tracer=tracer,
         correlation=correlation,
         schedule=schedule,
-        bodies=() if feed else tuple(payload_json(ev).encode() for ev in tracer.events),
+        bodies=() if feed else tuple(body(payload_json(ev)) for ev in tracer.events),
         signer=signer,
         headers={**_BASE_HEADERS, **scenario.delivery.headers},
         time_scale=scale,
@@ -427,8 +428,13 @@ def prepare(
     )
 
 
+def _body_of(provider: Provider | None) -> Callable[[str], bytes]:
+    """A body's bytes from its payload's JSON text: laid out as the provider lays out its."""
+    return str.encode if provider is None else provider.body
+
+
 def _fed(
-    scenario: Scenario, seed: int, tag: str, tracing: TracerSpec
+    scenario: Scenario, seed: int, tag: str, tracing: TracerSpec, body: Callable[[str], bytes]
 ) -> tuple[Feed, SyntheticSource] | None:
     """The Feed of a streamable scenario's events (none made yet) and their source; None for
     a scenario prepared whole."""
@@ -436,7 +442,8 @@ def _fed(
     if not isinstance(source, SyntheticSource) or not streamable(scenario, tracing):
         return None
     made = traced_synthetic(source, seed, tag, tracing)
-    return Feed(made, source.events, synthetic_types(source), Tracer(tag, columns=True)), source
+    tracer = Tracer(tag, columns=True)
+    return Feed(made, source.events, synthetic_types(source), tracer, body), source
 
 
 def _traced(

@@ -50,7 +50,7 @@ from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo, delivery_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
-from ._held import followed
+from ._held import batched_with, followed
 from ._unfinished import unfinished
 
 # Invariants that cannot judge at all without the clean run.
@@ -317,6 +317,9 @@ class Expectation:
     # Events whose clean twins were accepted and made nothing, the last of their type there,
     # which acted on every other (``_held``): expected what their type's events made.
     held: frozenset[str] = frozenset()
+    # Those of ``held`` whose clean twins came in one request with an event of their type that
+    # acted (a batching sender: ``_held.batched_with``).
+    held_batched: frozenset[str] = frozenset()
     # Events whose clean twin was refused (or is missing), or whose clean twin's work was not
     # seen to its end (``unseen``): expected what their type's make.
     by_type: frozenset[str] = frozenset()
@@ -548,6 +551,7 @@ def learn(
         hushed=learned.hushed if learned else {},
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         held=frozenset(learned.held) if learned else frozenset(),
+        held_batched=frozenset(learned.held_batched) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
         why_unseen=learned.why_unseen if learned else "",
@@ -608,6 +612,7 @@ class _Learned:
         self.any_rule: set[str] = set()
         self.not_expected: set[str] = set()
         self.held: set[str] = set()
+        self.held_batched: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
         self.refused: set[str] = set()  # types whose every clean twin was refused
@@ -827,6 +832,8 @@ class _Learned:
                 else:
                     self.any_rule.add(e.id)
             owed.update(e.id for e in left)
+            if owed is self.held:
+                self.held_batched.update(self._batched([e.id for e in left], twin_of))
             return
         for e in left:
             self.nothing.add(e.id)
@@ -838,6 +845,14 @@ class _Learned:
         type_of = {e.id: e.type for e in self._clean.events}
         ids = [e.id for e in twins]
         return not followed(ids, self._by_twin.keys(), type_of, self._clean.deliveries)
+
+    def _batched(self, ids: Sequence[str], twin_of: Mapping[str, Event]) -> set[str]:
+        """Those of ``ids`` (this run's events, held) whose clean twins came in one request
+        with an event of their type that acted in the clean run (``_held.batched_with``)."""
+        type_of = {e.id: e.type for e in self._clean.events}
+        twins = {twin_of[i].id: i for i in ids}
+        found = batched_with(twins, self._by_twin.keys(), type_of, self._clean.deliveries)
+        return {twins[t] for t in found}
 
 
 def requests_in(*groups: Iterable[Counter[Request]]) -> frozenset[Request]:

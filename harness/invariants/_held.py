@@ -17,6 +17,13 @@ last, could not show which of the two they are. ``no_lost_events`` says so, inco
 "After" is by the deliveries: an event follows another where its first accepted delivery was
 sent once the other's first accepted delivery had been answered — the target had the other
 first. Deliveries in flight together follow neither.
+
+A batching sender (HubSpot) sends several events in one request, each recorded as a delivery
+of its own with the request's times: events the clean run left alone that came in one request
+with an event of their type that acted (``batched_with``) were in the automation's hands with
+it. Held until more come, skipped by their content, or dropped by a receiver that reads only
+part of the request's array (``events[0]``): the clean run cannot show which either, but the
+last is the likely one, and a hazard that sends them in other requests tells.
 """
 
 from __future__ import annotations
@@ -39,6 +46,30 @@ def _first_accepted(
         if held is None or d.sent_at < held.sent_at:
             first[d.event_id] = d
     return first
+
+
+def batched_with(
+    ids: Collection[str],
+    acted: Collection[str],
+    type_of: Mapping[str, str],
+    deliveries: Iterable[Delivery],
+) -> set[str]:
+    """Those of ``ids`` (accepted events) whose first accepted delivery went in one request
+    with the first accepted delivery of an event of their type that ``acted``: sent and
+    answered at the same instants, as a batch's deliveries are recorded."""
+    if not ids:
+        return set()
+    types = {type_of[i] for i in ids}
+    acting = {i for i in acted if type_of.get(i) in types}
+    first = _first_accepted(deliveries, {*ids, *acting}, ())
+    requests = {
+        (type_of[i], d.sent_at, d.answered_at) for i in acting if (d := first.get(i)) is not None
+    }
+    return {
+        i
+        for i in ids
+        if (d := first.get(i)) is not None and (type_of[i], d.sent_at, d.answered_at) in requests
+    }
 
 
 def followed(

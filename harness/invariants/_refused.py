@@ -277,7 +277,8 @@ def _signature(settings: Mapping[str, Any]) -> str:
     return (
         f"the signature scheme or the secret: the deliveries were signed {how}, with the "
         f"secret in ${variable} — check that the automation verifies that scheme (its headers, "
-        f"what is signed) with the same secret; to sign another way, set the scenario's "
+        "what is signed: the raw body as received, not the payload parsed and written back as "
+        f"JSON) with the same secret; to sign another way, set the scenario's "
         "provider or delivery.signing, and delivery.secret_env for another variable "
         "(docs/providers.md)"
     )

@@ -287,12 +287,13 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
 
 def run_invariants(scenario: Scenario) -> tuple[InvariantSpec, ...]:
     """The invariants a scenario's run is declared with: those it names (none: the defaults,
-    as ``judge`` reads it), and accepts_genuine after them when its sender signs with a rotated
-    secret or on a skewed clock — the hazard's own verdict — unless named or left out by the
-    project (``leave_out:``)."""
+    as ``judge`` reads it), and accepts_genuine after them when its sender signs its deliveries
+    — a rotated secret's or a skewed clock's hazard, and in any run a receiver that refuses
+    genuine deliveries it cannot verify (a signature checked over its own re-serialisation of
+    the body) — unless named or left out by the project (``leave_out:``)."""
     named = scenario.invariants
     given = {i.name for i in named} | dict(scenario.left_out).keys()
-    if not scenario.delivery.signs_oddly or accepts_genuine.NAME in given:
+    if scenario.delivery.scheme == "none" or accepts_genuine.NAME in given:
         return named
     chosen = named or tuple(InvariantSpec(n) for n in DEFAULT_INVARIANTS)
     return (*chosen, InvariantSpec(accepts_genuine.NAME))

@@ -6,8 +6,11 @@ refusal of the sender's real work, retried by the provider until it gives up, th
 matters most when the sender's life changes under a running automation: a signing-secret
 rotation (``delivery.rotation``: the automation must accept both secrets' signatures during the
 overlap, then the new one) and a sender's clock running ahead or behind
-(``delivery.clock_skew``). Judged in every run that has either (``run_invariants`` adds it);
-name it to judge any run.
+(``delivery.clock_skew``). And in any run: a receiver that checks the signature over its own
+re-serialisation of the body (``json.dumps`` of the parsed payload) refuses every genuine
+delivery it does not write back byte for byte — those with text beyond ASCII, which the sender
+sends as UTF-8 and ``json.dumps`` escapes. Judged in every run whose deliveries are signed
+(``run_invariants`` adds it).
 
 Tampered deliveries are ``rejects_forged``'s, and a drifted event's refusal ``drift_is_loud``'s:
 both are left out. A sender's clock skewed past the 300 s every timestamped provider allows
@@ -24,6 +27,7 @@ from typing import Any
 
 from ..core._model import Delivery, Event, FailureClass, Status, Verdict
 from ..core._signing import DEFAULT_TOLERANCE, TIMESTAMPED
+from ..core._text_event import payload_json
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -93,7 +97,9 @@ def accepts_genuine(facts: Facts) -> Verdict:
     if explained and phases is not None:
         cause, _ = rotation_cause(phases, refused)
     else:
-        cause = _cause(history.info.target, settings, refused, skew)
+        cause = _beyond_ascii(facts, genuine, refused) or _cause(
+            history.info.target, settings, refused, skew
+        )
     began = min(d.sent_at for d in refused)
     ids = [d.id for d in sorted(refused, key=lambda d: d.sent_at)]
     summary = (
@@ -155,6 +161,32 @@ def _cause(
             f"timestamp? Otherwise, {cause}"
         )
     return cause
+
+
+def _beyond_ascii(
+    facts: Facts, genuine: Sequence[Delivery], refused: Sequence[Delivery]
+) -> str | None:
+    """The cause when the refused deliveries are those whose events hold text beyond ASCII
+    (``"Zoë"``) and the accepted ones those whose events hold none; None otherwise. A payload's
+    JSON text (``payload_json``) writes such text as ``\\u`` escapes; the values are not shown."""
+    events = facts.events_by_id
+    taken = {d.event_id for d in genuine if is_accepted(d)}
+    if not taken:
+        return None
+
+    def beyond(event_id: str) -> bool:
+        event = events.get(event_id)
+        return event is not None and "\\u" in payload_json(event)
+
+    if not all(beyond(d.event_id) for d in refused) or any(beyond(i) for i in taken):
+        return None
+    return (
+        "every refused delivery's event holds text beyond ASCII (a name such as 'Zoë' or "
+        "'Łukasz'), and no accepted one's does: the automation likely checks the signature over "
+        "the payload it parsed, written back as JSON (json.dumps escapes 'ë' as \\u00eb, where "
+        "the sender signed its UTF-8 bytes) — verify the signature over the raw body, byte for "
+        "byte as received (docs/troubleshooting.md)"
+    )
 
 
 def _witnesses(

@@ -296,8 +296,10 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     unseen = exp.unseen if not undone.cut else frozenset()
     held = exp.held if not undone.cut else frozenset()
     theirs = sum(1 for i in doubted if i in unseen and i not in undone.late)
-    last = sum(1 for i in doubted if i in held and i not in unseen and i not in undone.late)
-    parts = [undone.why(n - theirs - last)] if n > theirs + last else []
+    lasts = [i for i in doubted if i in held and i not in unseen and i not in undone.late]
+    batched = sum(1 for i in lasts if i in exp.held_batched)
+    last = len(lasts) - batched
+    parts = [undone.why(n - theirs - len(lasts))] if n > theirs + len(lasts) else []
     if theirs:
         parts.append(
             f"{'the clean twin of' if theirs == 1 else 'the clean twins of'} "
@@ -308,6 +310,8 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
         )
     if last:
         parts.append(_held_text(last))
+    if batched:
+        parts.append(_batched_text(batched))
     return "; and ".join(parts)
 
 
@@ -324,6 +328,23 @@ def _held_text(n: int) -> str:
         f"and one that skips a payload by its content never does; the clean run, where {they} "
         f"came last, cannot show which, and this run cannot either — check that the automation "
         f"writes what it holds on a timer, and whether it skips {it} by {its} content "
+        "(docs/invariants.md, no_lost_events, *Held at the end*)"
+    )
+
+
+def _batched_text(n: int) -> str:
+    """Why ``n`` events whose clean twins came in one request with an event of their type that
+    acted, and made nothing there, are not called lost (``_held.batched_with``)."""
+    one = n == 1
+    its, they = ("its", "it") if one else ("their", "they")
+    return (
+        f"{'its clean twin' if one else 'their clean twins'} came in one request with an event "
+        f"of {its} type that acted (the sender batches events), and made no effect there "
+        "either: a receiver that reads only part of the request's array (the first event, "
+        "`events[0]`) loses them — the likely cause; one that holds events until more come, "
+        "or skips some by their content, looks the same in that run, and this one cannot tell "
+        f"either — check that the automation handles every event of a request, and run a "
+        f"hazard that sends {they} in other requests (duplicate-storm, out-of-order) to see "
         "(docs/invariants.md, no_lost_events, *Held at the end*)"
     )
 

@@ -223,10 +223,11 @@ class ScenarioItem(pytest.Item):
 
 def _specs(scenario: Scenario) -> tuple[InvariantSpec, ...]:
     """The scenario's invariants, in the order the engine judges them (the defaults, when none
-    named), then those judged in every run (target_available): one item each."""
-    from harness import INVARIANTS, InvariantSpec, judged_specs
+    named, and accepts_genuine where its deliveries are signed: ``run_invariants``), then those
+    judged in every run (target_available): one item each."""
+    from harness import INVARIANTS, InvariantSpec, judged_specs, run_invariants
 
-    named = scenario.invariants or tuple(
+    named = run_invariants(scenario) or tuple(
         InvariantSpec(name) for name, d in INVARIANTS.items() if d.by_default
     )
     return judged_specs(named)
