@@ -11,9 +11,13 @@ reads them all as objects (a report's figures) makes each once, and keeps them.
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from ..core._build import builder
 from ..core._model import Delivery
@@ -88,3 +92,13 @@ def delivery_rows(deliveries: Sequence[Delivery], *names: str) -> Iterator[tuple
         return zip(*map(deliveries.column, names), strict=True)
     fields: Callable[[Delivery], tuple[Any, ...]] = attrgetter(*names)
     return map(fields, deliveries)
+
+
+def delivery_numbers(deliveries: Sequence[Delivery], name: str) -> npt.NDArray[np.float64]:
+    """The numeric field ``name`` (a time, a status) of each of ``deliveries`` as an array of
+    reals, None made NaN: a loaded run's array of reals shared as it is held, a list of its
+    column or a live run's field converted by numpy's C code."""
+    found = delivery_column(deliveries, name)
+    if isinstance(found, array):
+        return np.frombuffer(found, dtype=np.float64)
+    return np.array(found if isinstance(found, list) else list(found), dtype=np.float64)
