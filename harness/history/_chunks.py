@@ -20,8 +20,6 @@ from itertools import accumulate, groupby, islice
 from operator import itemgetter
 from typing import Any
 
-import numpy as np
-
 from ._schema import CHUNKED, COLUMNS, INT_NULL, ROWS_FORMATS, chunk_columns, quoted
 
 _BIG_ENDIAN = sys.byteorder == "big"  # chunks hold numbers little-endian, on any machine
@@ -306,6 +304,8 @@ def _decoded(
         return distinct * count
     if not isinstance(places, bytes) or len(places) != 4 * count:
         raise ValueError(f"{name} holds no {count} numbers")
+    import numpy as np  # here: a journal written is never read back as columns
+
     try:
         # Taken by numpy at each place (little-endian on any machine): half the time of a
         # comprehension over the places, the same objects.

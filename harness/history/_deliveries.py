@@ -14,13 +14,14 @@ import dataclasses
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
-from typing import Any, overload
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, overload
 
 from ..core._build import builder
 from ..core._model import Delivery
+
+if TYPE_CHECKING:  # numpy imported where an array is made: not every command makes one
+    import numpy as np
+    import numpy.typing as npt
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Delivery))
 _delivery = builder(Delivery)  # Delivery(...) at a sixth of the cost
@@ -98,6 +99,8 @@ def delivery_numbers(deliveries: Sequence[Delivery], name: str) -> npt.NDArray[n
     """The numeric field ``name`` (a time, a status) of each of ``deliveries`` as an array of
     reals, None made NaN: a loaded run's array of reals shared as it is held, a list of its
     column or a live run's field converted by numpy's C code."""
+    import numpy as np
+
     found = delivery_column(deliveries, name)
     if isinstance(found, array):
         return np.frombuffer(found, dtype=np.float64)

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from ..core._model import (
     Delivery,
@@ -37,6 +35,10 @@ from ._lag import Lag
 from ._slow_acks import Waited, pace_text, waits, waits_text
 from ._timing import compression
 
+if TYPE_CHECKING:  # numpy imported when a run is judged: not every command judges one
+    import numpy as np
+    import numpy.typing as npt
+
 NAME = "ack_within"
 CLASS = FailureClass.SLOW
 DEFAULT_SECONDS = 2.0
@@ -47,6 +49,8 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     deliveries = facts.history.deliveries
     if not deliveries:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no delivery was made; nothing to judge")
+    import numpy as np
+
     # The answers' latencies as arrays, one implementation for a live run and a loaded one;
     # the few deliveries over budget and without an answer made into objects.
     answered = delivery_numbers(deliveries, "answered_at")
