@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from ..core._model import Delivery, Event, Status, Verdict
 from ..core._scenario import FAULT_MODES
-from ..history import delivery_column
+from ..history import delivery_column, delivery_numbers
 from ._facts import MAX_WITNESSES, Facts, Witness, deliveries_text, event_ref, evidence, plural
 from ._sender import Redelivery, Sender, sender_of
 
@@ -79,14 +79,20 @@ def deferred(facts: Facts) -> Deferred | None:
     sender = sender_of(history.info.settings, history.status)
     if sender.redelivery in (Redelivery.NEVER, Redelivery.GIVEN_UP):
         return None
-    # The run's events never accepted, a few: only their deliveries are made into objects (a
-    # million of them are a second and a half and 200 MB of a large run's check).
-    never = facts.events_by_id.keys() - facts.accepted
+    # Found from the deliveries answered 429 or 503 (an array's few rows), the events of those
+    # never accepted, and only those events' deliveries made into objects: a million of them
+    # are a second and a half and 200 MB of a large run's check.
+    import numpy as np
+
+    deliveries = history.deliveries
+    statuses = delivery_numbers(deliveries, "status")
+    known, accepted = facts.events_by_id, facts.accepted
+    said = np.flatnonzero(np.isin(statuses, sorted(DEFERRALS))).tolist()
+    never = {e for e in {deliveries[i].event_id for i in said} if e in known and e not in accepted}
     if not never:
         return None
     tampered = facts.tampered
     windows = [(f.start, f.end) for f in history.faults if f.mode in FAULT_MODES]
-    deliveries = history.deliveries
     by_event: dict[str, list[Delivery]] = {}
     for d in [
         deliveries[i] for i, e in enumerate(delivery_column(deliveries, "event_id")) if e in never
