@@ -5,7 +5,8 @@ the same scans as the harness makes them now (``load()``, then ``Facts`` and the
     python benchmarks/bench_columns.py                 # builds bench_judge's two 1M journals
     python benchmarks/bench_columns.py A.db B.db       # journals written by bench_judge.build()
 
-numpy is not a dependency of the harness: without it this prints how to install it and stops.
+numpy became a dependency of the harness with the port's first steps (ack_within's latencies,
+the deferred answers, a chunk's places); without it this prints how to install it and stops.
 Each journal's run "bench" is read twice in one process. First as codes and columns: every
 chunk's packed numbers taken as arrays (``np.frombuffer``), each text column's distinct values
 mapped to global codes once a chunk (event ids to the event's row, record keys, requests), each
@@ -48,7 +49,7 @@ from bench_judge import build, max_rss_mib, reset_peak_rss, write_journal
 _start = time.process_time()
 try:
     import numpy as np
-except ImportError:  # not a dependency: measured here before it is adopted
+except ImportError:  # a dependency since the port began; an older environment may lack it
     np = None  # type: ignore[assignment]
 NUMPY_IMPORT_S = time.process_time() - _start  # a cost each `harness check` would pay
 

@@ -9,11 +9,14 @@ whether the pool takes those 62 on Stripe's retry, which decides their loss, was
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from harness.core._model import Fault, Outcome, Status
-from harness.history import History
+from harness.history import History, load
+from harness.history._deliveries import Deliveries
 
 from .test_invariants import delivery, effect, event, history, one
+from .test_report import _journal as journal
 
 
 def burst(*refusals: int, provider: str = "stripe", faults: tuple[Fault, ...] = ()) -> History:
@@ -81,3 +84,17 @@ def test_a_loss_among_the_accepted_still_fails_with_the_deferred_said() -> None:
     assert v.status is Status.FAIL, v.summary
     assert v.summary.startswith("1 of 2 accepted events produced no effect (lost)"), v.summary
     assert "not judged: 1 event the target deferred (answered 503" in v.summary, v.summary
+
+
+def test_a_loaded_run_s_deferred_events_are_found_without_making_every_delivery(
+    tmp_path: Path,
+) -> None:
+    """A journal's deliveries stay columns (``history._deliveries``): only the deliveries of
+    the events never accepted are made into objects — a million of them were 1.5 CPU-s and
+    200 MB of a large run's ``harness check``."""
+    h = burst(503, 429)
+    journal(tmp_path / "j.db", h)
+    loaded = load(tmp_path / "j.db", h.info.run_id)
+    assert isinstance(loaded.deliveries, Deliveries)
+    assert one(loaded, "no_lost_events") == one(h, "no_lost_events")
+    assert loaded.deliveries._made is None  # none made but those read

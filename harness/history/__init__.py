@@ -3,7 +3,7 @@
 from ..core._headers import LazyHeaders
 from ..core._text_event import payload_text, payload_texts
 from ._claim import check_journal_path
-from ._deliveries import Deliveries, delivery_column, delivery_rows
+from ._deliveries import Deliveries, delivery_column, delivery_numbers, delivery_rows
 from ._event import decode_payloads, decoded
 from ._export import Scrubber, export
 from ._history import History, Mark, RunInfo
@@ -25,6 +25,7 @@ __all__ = [
     "decode_payloads",
     "decoded",
     "delivery_column",
+    "delivery_numbers",
     "delivery_rows",
     "export",
     "load",

@@ -302,11 +302,18 @@ def _decoded(
         return distinct
     if len(distinct) == 1 and places == _FIRST[: 4 * count]:  # one value (a method, a status)
         return distinct * count
+    if not isinstance(places, bytes) or len(places) != 4 * count:
+        raise ValueError(f"{name} holds no {count} numbers")
+    import numpy as np  # here: a journal written is never read back as columns
+
     try:
-        # A comprehension: a third of the time of map() calling the list's __getitem__.
-        return [distinct[i] for i in _numbers(_CODE, name, count, places)]
+        # Taken by numpy at each place (little-endian on any machine): half the time of a
+        # comprehension over the places, the same objects.
+        kept = np.fromiter(distinct, dtype=object, count=len(distinct))
+        taken: list[Any] = kept[np.frombuffer(places, dtype="<u4")].tolist()
     except IndexError:
         raise ValueError(f"{name} names a value it does not hold") from None
+    return taken
 
 
 def _decode_json(name: str, count: int, values: Iterator[Any], _: Convert) -> Column:

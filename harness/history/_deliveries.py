@@ -11,12 +11,17 @@ reads them all as objects (a report's figures) makes each once, and keeps them.
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from ..core._build import builder
 from ..core._model import Delivery
+
+if TYPE_CHECKING:  # numpy imported where an array is made: not every command makes one
+    import numpy as np
+    import numpy.typing as npt
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Delivery))
 _delivery = builder(Delivery)  # Delivery(...) at a sixth of the cost
@@ -88,3 +93,15 @@ def delivery_rows(deliveries: Sequence[Delivery], *names: str) -> Iterator[tuple
         return zip(*map(deliveries.column, names), strict=True)
     fields: Callable[[Delivery], tuple[Any, ...]] = attrgetter(*names)
     return map(fields, deliveries)
+
+
+def delivery_numbers(deliveries: Sequence[Delivery], name: str) -> npt.NDArray[np.float64]:
+    """The numeric field ``name`` (a time, a status) of each of ``deliveries`` as an array of
+    reals, None made NaN: a loaded run's array of reals shared as it is held, a list of its
+    column or a live run's field converted by numpy's C code."""
+    import numpy as np
+
+    found = delivery_column(deliveries, name)
+    if isinstance(found, array):
+        return np.frombuffer(found, dtype=np.float64)
+    return np.array(found if isinstance(found, list) else list(found), dtype=np.float64)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..core._model import (
     Delivery,
@@ -28,11 +29,15 @@ from ..core._model import (
     Verdict,
 )
 from ..core._quantiles import quantiles
-from ..history import delivery_rows
+from ..history import delivery_numbers
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._lag import Lag
 from ._slow_acks import Waited, pace_text, waits, waits_text
 from ._timing import compression
+
+if TYPE_CHECKING:  # numpy imported when a run is judged: not every command judges one
+    import numpy as np
+    import numpy.typing as npt
 
 NAME = "ack_within"
 CLASS = FailureClass.SLOW
@@ -44,25 +49,25 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     deliveries = facts.history.deliveries
     if not deliveries:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no delivery was made; nothing to judge")
-    latencies: list[float] = []
-    slow: list[tuple[float, Delivery]] = []
-    timeouts: list[Delivery] = []
+    import numpy as np
+
+    # The answers' latencies as arrays, one implementation for a live run and a loaded one;
+    # the few deliveries over budget and without an answer made into objects.
+    answered = delivery_numbers(deliveries, "answered_at")
+    latency = answered - delivery_numbers(deliveries, "sent_at")
+    # A refused connection has the time it failed at, but no answer: no latency.
+    has = ~(np.isnan(answered) | np.isnan(delivery_numbers(deliveries, "status")))
+    latencies = latency[has]
     indeterminate = Outcome.INDETERMINATE
-    # Read as columns where a loaded run holds them so; the few deliveries over budget and
-    # without an answer as objects.
-    rows = delivery_rows(deliveries, "answered_at", "status", "sent_at")
-    for i, (answered, status, sent) in enumerate(rows):
-        # A refused connection has the time it failed at, but no answer: no latency.
-        if answered is None or status is None:
-            if (d := deliveries[i]).outcome is indeterminate:
-                timeouts.append(d)
-            continue
-        latency = answered - sent
-        latencies.append(latency)
-        if latency > seconds:
-            slow.append((latency, deliveries[i]))
+    timeouts = [
+        d for i in np.flatnonzero(~has).tolist() if (d := deliveries[i]).outcome is indeterminate
+    ]
+    slow = [
+        (float(latency[i]), deliveries[i])
+        for i in np.flatnonzero(has & (latency > seconds)).tolist()
+    ]
     unanswered = len(deliveries) - len(latencies) - len(timeouts)
-    if not latencies and not timeouts:
+    if not len(latencies) and not timeouts:
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -147,7 +152,7 @@ def _budget(limit: float) -> str:
     return f"{limit:g} s"
 
 
-def _percentiles(latencies: list[float]) -> str:
+def _percentiles(latencies: npt.NDArray[np.float64]) -> str:
     """p50/p95/p99/max of answered deliveries (nearest rank)."""
     q = quantiles(latencies)
     if not (q.p50 is not None and q.p95 is not None and q.p99 is not None and q.max is not None):
