@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Imported before any test: pytester's inner runs restore sys.modules after each, dropping a
+# module first imported inside one, and numpy's C extension cannot be loaded twice in a
+# process ("cannot load module more than once per process" in every later test of the worker).
+import numpy  # noqa: F401
 import pytest
 from hypothesis import HealthCheck, settings
 from xdist.scheduler import LoadScopeScheduling

@@ -110,8 +110,9 @@ def test_two_xdist_workers_each_drive_with_a_double_of_their_own(
         "--harness-journal",
         "runs/ci.db",
     )
-    result.assert_outcomes(passed=12, failed=3)
-    # Each scenario's five items ran on one worker, which drove it once.
+    result.assert_outcomes(passed=15, failed=3)
+    # Each scenario's six items (accepts_genuine among them: signed) ran on one worker, which
+    # drove it once.
     for name in ("alpha", "beta", "gamma"):
         workers = {
             line.split()[0]
@@ -126,7 +127,7 @@ def test_two_xdist_workers_each_drive_with_a_double_of_their_own(
     assert ports <= {f"127.0.0.1:{base + 10}", f"127.0.0.1:{base + 20}"} and len(ports) == 2
     journals = sorted(p.name for p in (pytester.path / "runs").glob("ci-gw*.db"))
     assert journals == ["ci-gw0.db", "ci-gw1.db"]
-    result.stdout.fnmatch_lines(["harness: 0/3 scenarios hold (3 failed, 12 held) — failed: *"])
+    result.stdout.fnmatch_lines(["harness: 0/3 scenarios hold (3 failed, 15 held) — failed: *"])
 
 
 def test_network_target_runs_take_turns_under_xdist(

@@ -184,7 +184,7 @@ def test_a_target_that_refuses_everything_is_never_a_pass(
     assert text.startswith("earlier step output\n## harness: Not ready\n")
     assert (
         "| scenario | no_lost_events | no_duplicate_effects | ack_within | no_server_errors "
-        "| target_available |" in text
+        "| accepts_genuine | target_available |" in text
     )
     assert re.search(r"\| payments ⚠ accepted 0 of \d+ deliveries \(most ", text), text
     assert f"(most {status}) | ? | ? | ? |" in text
@@ -233,10 +233,12 @@ def test_a_small_accepted_share_is_judged_with_the_refusals_beside_it(
     finally:
         service.stop()
     found = verdicts(tmp_path / "report.json")
-    # What was accepted is judged: no verdict turned inconclusive for the refusals.
+    # What was accepted is judged: no verdict turned inconclusive for the refusals; and the
+    # genuine deliveries refused fail accepts_genuine, judged in every signed run (it passed).
     assert found["no_duplicate_effects"]["status"] == "pass", found["no_duplicate_effects"]
     assert found["no_lost_events"]["status"] == "pass", found["no_lost_events"]
-    assert done.code == 0, done.out + done.err
+    assert found["accepts_genuine"]["status"] == "fail", found["accepts_genuine"]
+    assert done.code == 1, done.out + done.err
     assert re.search(
         r"the target accepted only 3 of the \d+ deliveries: the verdicts judge those; most ",
         done.out,

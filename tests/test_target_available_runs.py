@@ -200,7 +200,7 @@ def test_an_all_500_run_shows_the_most_common_answer_redacted(tmp_path: Path) ->
     ), done.out
     assert "? no_lost_events [silent]  the target accepted no event" in done.out
     assert "likely cause: the automation crashed (5xx)" in done.out
-    assert "2 inconclusive, 1 held" in done.out
+    assert "3 inconclusive, 1 held" in done.out
     report = (tmp_path / "report.json").read_text()
     assert PASSWORD not in done.out + done.err + report
     [run] = json.loads(report)["runs"]
