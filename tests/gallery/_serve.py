@@ -100,3 +100,18 @@ def queue_worker(
         task.cancel()
 
     return serving
+
+
+def worker_tasks(
+    count: int, work: Callable[[web.Application], Awaitable[None]]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: ``count`` tasks each running ``work(app)`` for as long as the app
+    serves (a pool of workers on one queue)."""
+
+    async def serving(app: web.Application) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(work(app)) for _ in range(count)]
+        yield
+        for task in tasks:
+            task.cancel()
+
+    return serving
