@@ -1,5 +1,6 @@
-"""A queue whose workers lease their jobs (tests/gallery/leased_jobs.py: SQS's visibility
-timeout, BullMQ's lock behind n8n's queue mode, Celery's ``acks_late``), driven the way a new
+"""Queues whose workers lease their jobs (tests/gallery/leased_jobs.py, reaped_jobs.py: SQS's
+visibility timeout, BullMQ's lock behind n8n's queue mode, Celery's ``acks_late``, a Sidekiq or
+Oban reaper), driven the way a new
 user drives it: ``harness init --provider stripe --events stripe:checkout.session.completed``,
 then ``harness run`` of the hazards that fit, each verdict read against the run's journal.
 
@@ -11,6 +12,10 @@ then ``harness run`` of the hazards that fit, each verdict read against the run'
 * An outage longer than a job's attempts: the job is dead-lettered after Stripe heard 200.
   ``no_lost_events`` fails naming them, said to be tried and given up (it said "if it works
   slower than that … raise the settle quiet").
+* A worker process killed after a payout, before its job was marked done
+  (tests/gallery/reaped_jobs.py): the job is reaped and paid again. ``no_duplicate_effects``
+  fails naming them, nothing lost — where the clean run's twins, paid twice the same way, were
+  learned as owing two payouts and each checkout paid once here was called lost.
 """
 
 from __future__ import annotations
@@ -125,3 +130,34 @@ def test_jobs_dead_lettered_in_an_outage_are_lost_and_said_given_up(tmp_path: Pa
     )
     assert "raise the settle quiet" not in verdict["summary"], said(verdict)
     assert found["downstream-outage"]["no_duplicate_effects"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "keyed"])
+def test_a_job_whose_worker_died_after_its_payout_is_reaped_and_paid_again(
+    tmp_path: Path, keyed: bool
+) -> None:
+    """tests/gallery/reaped_jobs.py: the worker process is killed after every tenth payout,
+    before it marks the job done; once its lease runs out the restarted worker pays it again.
+    A duplicate, each named, nothing lost — and not said to be made while the first call was
+    open (it had been answered). The clean run's worker died the same way, and its twins paid
+    twice were learned as owing two payouts: every checkout of theirs paid once here was 'lost:
+    only 1 of 2 POST /payouts'. Keyed, the second payout is answered with the first."""
+    env = {**STRIPE, **({"REAPED_JOBS": "keyed"} if keyed else {})}
+    with project(tmp_path, "reaped_jobs", "/webhooks/stripe", env, CHECKOUTS):
+        _, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+    run = _journal(tmp_path)["duplicate-storm"]
+    verdicts = found["duplicate-storm"]
+    assert not lost(run)
+    assert verdicts["no_lost_events"]["status"] == "pass", said(verdicts["no_lost_events"])
+    twice = written_twice(run)
+    repeated = verdicts["no_duplicate_effects"]
+    if keyed:
+        assert not twice, sorted(twice)
+        assert repeated["status"] == "pass", said(repeated)
+        return
+    assert twice, "no worker died between a payout and its job's end"
+    assert repeated["status"] == "fail", said(repeated)
+    events = len(run.events)
+    assert repeated["summary"].startswith(f"{len(twice)} of {events} events produced duplicate")
+    assert set(repeated["evidence"]["events"]) <= twice
+    assert "still open" not in said(repeated), said(repeated)

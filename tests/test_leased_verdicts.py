@@ -117,3 +117,25 @@ def test_tries_a_growing_backoff_may_still_follow_are_not_said_given_up() -> Non
         v = _dead_lettered(tries)
         assert v.status is Status.FAIL, v.summary
         assert "gave them up (a retry limit" not in v.summary, v.summary
+
+
+def test_a_clean_twin_that_wrote_a_payout_twice_as_it_was_owes_it_once() -> None:
+    """The clean run's worker died after paying a checkout and before marking its job done:
+    the job ran again and paid it twice, the same request, the same body. This run paid it
+    once: not 'lost: only 1 of 2 POST /payouts'. Two payouts of different bodies (two line
+    items) are still two owed."""
+    [twin], [mine] = [ev("zqclean", 1)], [ev("zqrun", 1)]
+
+    def judged(second_body: str) -> Verdict:
+        clean = clean_run(
+            [twin],
+            [write("/payouts", [twin]), replace(write("/payouts", [twin]), body=second_body)],
+        )
+        h = run([mine], [ok(mine)], [write("/payouts", [mine])], tag="zqrun", baseline=clean)
+        return lost(h)
+
+    again = judged("{}")
+    assert again.status is Status.PASS, again.summary
+    other = judged('{"line": 2}')
+    assert other.status is Status.FAIL, other.summary
+    assert "only 1 of 2 POST /payouts" in " ".join(other.evidence.lines), other.evidence.lines

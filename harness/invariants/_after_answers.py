@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..core._model import SETTLED_MARK, Delivery, Effect
 from ..history import History, delivery_rows
+from ._facts import SAFE_METHODS
 from ._unfinished import Unfinished
 
 # A target whose every call came within this share of the quiet after its answers showed no
@@ -127,6 +128,8 @@ def _tried_and_given_up(history: History, effects: Iterable[Effect], lost: Colle
         return ""
     tries: dict[str, list[float]] = {e: [] for e in lost}
     for w in effects:
+        if w.method.upper() in SAFE_METHODS:
+            continue  # a look-up is no try of the write
         for e in w.event_ids:
             if e in tries:
                 if w.committed:

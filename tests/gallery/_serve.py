@@ -8,7 +8,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import aiohttp
@@ -103,7 +103,7 @@ def queue_worker(
 
 
 def worker_tasks(
-    count: int, work: Callable[[web.Application], Awaitable[None]]
+    count: int, work: Callable[[web.Application], Coroutine[Any, Any, None]]
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A ``cleanup_ctx``: ``count`` tasks each running ``work(app)`` for as long as the app
     serves (a pool of workers on one queue)."""

@@ -104,7 +104,7 @@ JOBS: web.AppKey[Jobs] = web.AppKey("jobs", Jobs)
 API: web.AppKey[aiohttp.ClientSession] = web.AppKey("api", aiohttp.ClientSession)
 
 
-def _payout(event: dict[str, Any]) -> dict[str, Any]:
+def payout(event: dict[str, Any]) -> dict[str, Any]:
     session = event["data"]["object"]
     details = session.get("customer_details") or {}
     return {
@@ -125,7 +125,7 @@ async def run(api: aiohttp.ClientSession, jobs: Jobs, job: Job) -> None:
     headers = {"Idempotency-Key": job.id} if HOLD == "keyed" else {}
     renewing = asyncio.create_task(_renew(jobs, job)) if HOLD == "renewed" else None
     try:
-        async with api.post("/payouts", json=_payout(job.event), headers=headers) as answer:
+        async with api.post("/payouts", json=payout(job.event), headers=headers) as answer:
             answer.raise_for_status()
     except (aiohttp.ClientError, TimeoutError) as error:
         jobs.failed(job, error)
@@ -152,15 +152,10 @@ def build_app(api_url: str, secret: str) -> web.Application:
     app.cleanup_ctx.append(_serve.client_session(API, api_url))
     app.cleanup_ctx.append(_serve.worker_tasks(WORKERS, work))
 
-    async def webhook(request: web.Request) -> web.Response:
-        event = await _stripe.read_event(request, secret)
-        if event is None:
-            return web.Response(status=400)
-        if event.get("type") == "checkout.session.completed":
-            request.app[JOBS].add(event["id"], event)
-        return web.json_response({"received": True})
+    def accept(app: web.Application, event: dict[str, Any]) -> None:
+        app[JOBS].add(event["id"], event)
 
-    app.router.add_post("/webhooks/stripe", webhook)
+    app.router.add_post("/webhooks/stripe", _stripe.checkout_hook(secret, accept))
     return app
 
 
