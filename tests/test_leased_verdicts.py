@@ -86,6 +86,19 @@ def test_a_payout_made_again_after_the_first_was_answered_is_no_open_call() -> N
     assert not any("still open" in line for line in v.evidence.lines), v.evidence.lines
 
 
+def test_a_payout_made_again_after_a_redelivery_is_not_said_made_by_a_lease() -> None:
+    """The sender sent the event again at 1.5 s (its ack timeout passed while the first call
+    was held): the second payout, at 2.0 s, may be that delivery's own work — a duplicate of a
+    redelivery, not a job run twice; nothing said of an open call."""
+    e = ev("zqrun", 1)
+    first, again = write("/payouts", [e], at=1.0), write("/payouts", [e], at=2.0)
+    h = _slow_run([e], [first, again], held=[first, again])
+    h.deliveries = [ok(e, 1, at=0.9), ok(e, 2, at=1.5)]
+    v = _repeats(h)
+    assert v.status is Status.FAIL, v.summary
+    assert "before the double had answered" not in v.summary, v.summary
+
+
 def _dead_lettered(tries: Sequence[float], events: int = 2) -> Verdict:
     """``no_lost_events`` of a run whose every payout call, made at each of ``tries`` (s),
     was refused 503; settling stopped at 30 s, its clean run paid each event once."""

@@ -8,16 +8,20 @@ lease (SQS's visibility timeout, BullMQ's lock — n8n's stalled jobs —, Celer
 ``visibility_timeout`` under ``acks_late``, a Sidekiq or Oban reaper) ran out while its
 worker's call was still open hands the job to another worker that way; so does a client
 timeout shorter than the call. ``no_duplicate_effects`` says so where the journal shows it: the
-cure is the lease or the timeout (or a key the API honours), not deduplicating deliveries.
+cure is the lease or the timeout (or a key the API honours), not deduplicating deliveries. Not
+where a delivery of the event was sent between the two writes: the second may be that
+delivery's own work (a sender retrying at its ack timeout while the first still ran), which
+deduplicating deliveries does cure.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Fault
-from ..history import History
+from ._facts import Facts
 from ._fault_calls import FaultCalls
 
 
@@ -57,35 +61,43 @@ def _number(value: object, default: float) -> float:
     return float(value) if isinstance(value, int | float) else default
 
 
-class OpenCalls:
-    """Which of a run's repeated writes came while an earlier one of the same request was
-    still held open by a fault."""
+def made_while_open(facts: Facts, event_ids: Sequence[str]) -> dict[str, Open]:
+    """Of ``event_ids`` (events written more than once), those with a write made while an
+    earlier write of the same request was still held by a fault and no delivery of the event
+    was sent in between (a redelivery's own work is no job run twice), each with the first
+    such write."""
+    if not facts.history.faults or not event_ids:
+        return {}
+    calls = FaultCalls(facts.history)
+    deliveries = facts.deliveries_of(event_ids)
+    found = {}
+    for eid in event_ids:
+        sent = sorted(d.sent_at for d in deliveries[eid])
+        made = _first_open(calls, facts.writes_of(eid), sent)
+        if made is not None:
+            found[eid] = made
+    return found
 
-    def __init__(self, history: History) -> None:
-        self._faults = FaultCalls(history) if history.faults else None
 
-    def first_open(self, writes: Sequence[Effect]) -> Open | None:
-        """The first of one event's ``writes`` (in time order) made while an earlier write of
-        the same request was still held; None if none was."""
-        if self._faults is None:
-            return None
-        held: list[tuple[Effect, float, Fault]] = []
-        for w in writes:
-            # Those answered by now dropped: a runaway's thousands of writes stay linear.
-            held = [h for h in held if w.at < h[0].at + h[1]]
-            for first, hold, fault in held:
-                same = (first.downstream, first.method.upper(), first.path) == (
-                    w.downstream,
-                    w.method.upper(),
-                    w.path,
-                )
-                if same and first.at <= w.at:
-                    return Open(first, w, hold, fault)
-            for fault in self._faults.answering(w):
-                hold = held_for(fault)
-                if hold > 0:
-                    held.append((w, hold, fault))
-        return None
+def _first_open(calls: FaultCalls, writes: Sequence[Effect], sent: Sequence[float]) -> Open | None:
+    """The first of one event's ``writes`` (in time order) made while an earlier write of the
+    same request was still held, with no delivery ``sent`` (times, in order) between them."""
+    held: list[tuple[Effect, float, Fault]] = []
+    for w in writes:
+        # Those answered by now dropped: a runaway's thousands of writes stay linear.
+        held = [h for h in held if w.at < h[0].at + h[1]]
+        request = (w.downstream, w.method.upper(), w.path)
+        for first, hold, fault in held:
+            if (first.downstream, first.method.upper(), first.path) != request:
+                continue
+            redelivered = bisect.bisect_right(sent, w.at) > bisect.bisect_right(sent, first.at)
+            if not redelivered:
+                return Open(first, w, hold, fault)
+        for fault in calls.answering(w):
+            hold = held_for(fault)
+            if hold > 0:
+                held.append((w, hold, fault))
+    return None
 
 
 def open_text(found: Sequence[Open], repeated: int) -> str:

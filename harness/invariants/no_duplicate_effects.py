@@ -48,7 +48,7 @@ from ._facts import (
     verdict,
 )
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
-from ._open_calls import Open, OpenCalls, open_text
+from ._open_calls import Open, made_while_open, open_text
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._within import repeated_within, within_text, within_witnesses
@@ -237,12 +237,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         opened: dict[str, Open] = {}
         if tally.harmful:
             summary += _repeated_text(facts, tally)
-            calls = OpenCalls(facts.history)
-            opened = {
-                eid: o
-                for eid in tally.harmful
-                if (o := calls.first_open(facts.writes_of(eid))) is not None
-            }
+            opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
         if within:
             summary += f"; {within_text(within)}"

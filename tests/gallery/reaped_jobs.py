@@ -1,12 +1,12 @@
 """Stripe checkouts -> payouts, by a worker process that dies mid-job and a queue that reaps it.
 
 The receiver answers 200 once the checkout is a row of a job table in SQLite (its key the event
-id: a redelivery adds nothing) and keeps one worker process running, started again whenever it
-exits (a supervisor: systemd, a container's restart policy, a Celery or Sidekiq pool). The
-worker takes the oldest job that is free, leasing it for ``LEASE`` seconds (``locked_until``),
-pays it out (``POST /payouts``), then marks it done. A job whose worker died is free again once
-its lease runs out, and the next worker runs it: the reaper of Oban and Sidekiq Pro, BullMQ's
-stalled-job check, SQS's visibility timeout. Nothing acknowledged is lost.
+id: a redelivery adds nothing) and keeps ``WORKERS`` worker processes running, each started
+again whenever it exits (a supervisor: systemd, a container's restart policy, Celery's prefork
+pool). A worker takes the oldest job that is free, leasing it for ``LEASE`` seconds
+(``locked_until``), pays it out (``POST /payouts``), then marks it done. A job whose worker died
+is free again once its lease runs out, and the next worker runs it: the reaper of Oban and
+Sidekiq Pro, BullMQ's stalled-job check, SQS's visibility timeout. Nothing acknowledged is lost.
 
 Its flaw: the worker renders a receipt after each payout, and after ``DIE_AFTER`` payouts its
 memory is gone (an OOM kill: here ``os._exit(137)``) — after the payout committed, before the
@@ -41,6 +41,7 @@ from . import _serve, _stripe
 from .leased_jobs import payout
 
 KEYED = os.environ.get("REAPED_JOBS") == "keyed"
+WORKERS = 2  # processes
 LEASE = 1.0  # s a worker holds the job it took
 POLL = 0.05  # s between an idle worker's looks at the table
 DIE_AFTER = 10  # payouts a worker makes before it is killed, mid-job
@@ -107,10 +108,11 @@ def build_app(api_url: str, secret: str) -> web.Application:
             path = Path(folder) / "jobs.db"
             app[DB] = _connect(path)
             app[DB].execute(SCHEMA)
-            supervisor = asyncio.create_task(_supervise(path, api_url))
+            pool = [asyncio.create_task(_supervise(path, api_url)) for _ in range(WORKERS)]
             yield
-            supervisor.cancel()
-            await asyncio.gather(supervisor, return_exceptions=True)
+            for supervisor in pool:
+                supervisor.cancel()
+            await asyncio.gather(*pool, return_exceptions=True)
             app[DB].close()
 
     app.cleanup_ctx.append(jobs)
@@ -125,7 +127,7 @@ def build_app(api_url: str, secret: str) -> web.Application:
 
 
 async def _supervise(db_path: Path, api_url: str) -> None:
-    """Keep one worker process running: another each time one exits."""
+    """Keep a worker process running: another each time one exits."""
     argv = [sys.executable, "-m", "tests.gallery.reaped_jobs", "--worker", str(db_path)]
     while True:
         child = await asyncio.create_subprocess_exec(*argv, "--downstream", api_url)
