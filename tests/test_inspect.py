@@ -116,8 +116,13 @@ def test_inspect_filters_by_route_status_and_event(journal: Path) -> None:
     assert all("POST /payouts" in line for line in lines if " effect " in line)
     failed = harness("inspect", str(journal), run[0], "--status", "5xx")
     shown = [line for line in failed.out.splitlines()[1:] if re.match(r"\s*\d", line)]
-    # The fault's window failed the first calls with 502; the automation retried them.
+    # The fault's window failed the first calls with 502; the automation retried them. Each
+    # says which window answered it, as a repeat's verdict reads it (none held it open).
     assert shown and all("-> 502" in line for line in shown)
+    assert all(
+        line.endswith("  · api commit-then-fail fault") for line in shown if " effect " in line
+    )
+    assert "fault" not in "".join(line for line in lines if "-> 201" in line)
     first = re.search(r"(evt_\w+)", by_route.out)
     assert first is not None
     one = harness("inspect", str(journal), run[0], "--event", first.group(1))

@@ -15,6 +15,8 @@ from ..core._errors import InputError
 from ..core._model import FORWARDED_MARK, Delivery, Effect
 from ..double._routes import RouteMatcher, compile_route
 from ..history import History
+from ..invariants._fault_calls import FaultCalls
+from ..invariants._open_calls import held_for
 from ..invariants._undone import issued_ids
 
 _STATUS_HINT = "give a status like 503, a class like 5xx, or none (no answer)"
@@ -148,13 +150,15 @@ def _lines(h: History, chosen: _Filter) -> Iterator[str]:
     types = {ev.id: ev.type for ev in h.events}
     answers = _forwarded(h)
     made_up = issued_ids(h.marks)
+    faults = FaultCalls(h) if h.faults else None
     timed: list[tuple[float, int, str]] = []
     for n, d in enumerate(h.deliveries):
         if chosen.delivery(d, types.get(d.event_id, "")):
             timed.append((d.sent_at, n, _delivery(d, types.get(d.event_id, ""))))
     for n, e in enumerate([*h.effects, *h.late_effects]):
         if chosen.effect(e, {types.get(i, "") for i in e.event_ids}):
-            line = _effect(e, answers.get(e.id), made_up.get(e.id))
+            met = _met(faults, e) if faults is not None else ""
+            line = _effect(e, answers.get(e.id), made_up.get(e.id), met)
             timed.append((e.at, len(h.deliveries) + n, line))
     for _, _, line in sorted(timed):
         yield line
@@ -172,9 +176,9 @@ def _delivery(d: Delivery, event_type: str) -> str:
     )
 
 
-def _effect(e: Effect, real: str | None, made_up: str | None) -> str:
+def _effect(e: Effect, real: str | None, made_up: str | None, met: str = "") -> str:
     """``made_up``: the id the double answered the creation with (``id ds_5``), which a later
-    call naming it is read against."""
+    call naming it is read against; ``met``: the fault windows that answered it (``_met``)."""
     answer = str(e.status) if e.status else "reset"
     committed = "committed" if e.committed else "not committed"
     if made_up is not None:
@@ -182,9 +186,21 @@ def _effect(e: Effect, real: str | None, made_up: str | None) -> str:
     events = f"  [{', '.join(e.event_ids)}]" if e.event_ids else "  [unattributed]"
     line = (
         f"{e.at:9.3f}s  effect   {e.id}  {e.downstream} {e.method} {e.path}  -> {answer} "
-        f"{committed}{events}"
+        f"{committed}{events}{met}"
     )
     return line + (f"\n{'':11}real answer {real}" if real else "")
+
+
+def _met(faults: FaultCalls, e: Effect) -> str:
+    """``  · api slow fault, held 2.1 s or more``: the fault windows that answered the call,
+    and the least time one held it open (what says a repeat came before the first's answer)."""
+    met = []
+    for f in faults.answering(e):
+        held = held_for(f)
+        met.append(
+            f"{f.downstream} {f.mode} fault" + (f", held {held:.1f} s or more" if held else "")
+        )
+    return f"  · {'; '.join(met)}" if met else ""
 
 
 def _forwarded(h: History) -> dict[str, str]:

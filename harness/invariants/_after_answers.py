@@ -13,17 +13,22 @@ where the pace leaves that open (docs/troubleshooting.md, "Lost or late?").
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import SETTLED_MARK, Delivery, Effect
 from ..history import History, delivery_rows
+from ._facts import SAFE_METHODS
 from ._unfinished import Unfinished
 
 # A target whose every call came within this share of the quiet after its answers showed no
 # pace a longer quiet could wait out.
 _BRISK = 0.1
+# Calls of an event refused and not made again for this many times the longest wait between
+# them were given up: a backoff that doubles at each try would have tried again twice over.
+_GIVEN_UP = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,9 @@ def settle_note(
             "in flight: the target does its work before it answers, and answered these events "
             "without it (dropped, not slow: a longer settle would show nothing more)"
         )
+    given_up = _tried_and_given_up(history, effects, lost)
+    if given_up:
+        return given_up
     since = _since_answered(history, lost)
     if pace.after is None or pace.lag >= _BRISK * undone.gave_up or since is None:
         return undone.gave_up_note()
@@ -107,6 +115,40 @@ def _dropped(effects: Iterable[Effect], lost: Collection[str]) -> str:
         f"it passed {over:,} of these over rather than queued them, and the calls of the other "
         f"{len(refused):,} that did not count {gave_up}, unless it works far slower than it "
         "showed (a rate limit, a schedule, a backoff longer than the quiet)"
+    )
+
+
+def _tried_and_given_up(history: History, effects: Iterable[Effect], lost: Collection[str]) -> str:
+    """``; each of these was tried 3 times …``: where the calls of every one of ``lost`` were
+    refused at least twice, and none was made again before settling ended for ``_GIVEN_UP``
+    times the longest wait between two of them — tried and given up (a retry limit: a
+    dead-letter queue, a failed-jobs list), not slow; "" otherwise."""
+    ended = next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
+    if ended is None or not lost:
+        return ""
+    tries: dict[str, list[float]] = {e: [] for e in lost}
+    for w in effects:
+        if w.method.upper() in SAFE_METHODS:
+            continue  # a look-up is no try of the write
+        for e in w.event_ids:
+            if e in tries:
+                if w.committed:
+                    return ""  # a write of its took effect: not a call given up
+                tries[e].append(w.at)
+    counts = {len(ats) for ats in tries.values()}
+    if min(counts) < 2:
+        return ""
+    wait = max(b - a for ats in tries.values() for a, b in itertools.pairwise(sorted(ats)))
+    silence = ended - max(max(ats) for ats in tries.values())
+    if silence < _GIVEN_UP * max(wait, 1e-3):
+        return ""
+    times = f"{min(counts)}" if len(counts) == 1 else f"{min(counts)} to {max(counts)}"
+    return (
+        f"; each of these was tried {times} times, every call refused, and none again in the "
+        f"{_seconds(silence)} before settling stopped, {silence / max(wait, 1e-3):.0f} times "
+        f"the longest wait between two tries ({_seconds(wait)}): it tried them and gave them up "
+        "(a retry limit: a dead-letter queue, a failed-jobs list) after its sender had been "
+        "told each was accepted, unless its backoff grows far more than it showed"
     )
 
 

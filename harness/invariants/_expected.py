@@ -729,7 +729,7 @@ class _Learned:
         the clean run could not tie to an event every time."""
         known = {e.id for e in clean.events}
         key_of = {e.id: e.key for e in clean.events}
-        writes: list[tuple[Request, list[str], str | None]] = []
+        writes: list[tuple[Request, list[str], str | None, Effect]] = []
         rank: dict[Request, int] = {}  # the coarsest level a write of it needs: index in _LEVELS
         self.others = 0
         for w in clean.effects:
@@ -741,7 +741,7 @@ class _Learned:
             request = routes.of(w)
             named = [eid for eid in distinct(w.event_ids) if eid in known]
             key = w.key if w.key in run_key else (key_of[named[0]] if named else None)
-            writes.append((request, named, key))
+            writes.append((request, named, key, w))
             here = 0 if named else 1 if key is not None else 2
             if here > rank.get(request, -1):
                 rank[request] = here
@@ -749,11 +749,17 @@ class _Learned:
         pairs: Counter[tuple[str, Request]] = Counter()
         self.per_record: dict[str, Counter[Request]] = {}
         self.per_run: Counter[Request] = Counter()
-        for request, named, key in writes:
+        # An event's write repeated as it was (a job run again: its worker died before marking
+        # it done) is a duplicate, by no_duplicate_effects' rule, not a second write it owes.
+        made: set[tuple[str, str, str, str, str]] = set()
+        for request, named, key, w in writes:
             at = level[request]
             if at is Level.EVENT:
                 for eid in named:
-                    pairs[(eid, request)] += 1
+                    same = (eid, w.downstream, w.method.upper(), w.path, w.body)
+                    if same not in made:
+                        made.add(same)
+                        pairs[(eid, request)] += 1
             elif at is Level.RECORD and key is not None and key in run_key:
                 found = self.per_record.get(run_key[key])
                 if found is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
@@ -48,6 +48,7 @@ from ._facts import (
     verdict,
 )
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
+from ._open_calls import Open, made_while_open, open_text
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._within import repeated_within, within_text, within_witnesses
@@ -233,8 +234,11 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     if tally.harmful or within:
         harmful = list(dict.fromkeys([*tally.harmful, *(f.event.id for f in within)]))
         summary = f"{len(harmful):,} of {plural(events, 'event')} produced duplicate effects"
+        opened: dict[str, Open] = {}
         if tally.harmful:
             summary += _repeated_text(facts, tally)
+            opened = made_while_open(facts, tally.harmful)
+            summary += open_text(list(opened.values()), len(tally.harmful))
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
@@ -243,7 +247,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             CLASS,
             summary + (f"; {harmless}" if harmless else "") + _undeclared_note(tally) + note,
             [
-                *_witnesses(facts, tally.harmful, repeats),
+                *_witnesses(facts, tally.harmful, repeats, opened),
                 *within_witnesses(facts, within, MAX_WITNESSES - len(tally.harmful)),
             ],
         )
@@ -583,8 +587,14 @@ def _key_note(tally: _Tally, replay_ids: dict[tuple[str, str], list[str]]) -> st
     )
 
 
-def _witnesses(facts: Facts, event_ids: Sequence[str], repeats: Repeats) -> list[Witness]:
-    """The first events seen repeating, with all their deliveries and writes, in stream order."""
+def _witnesses(
+    facts: Facts,
+    event_ids: Sequence[str],
+    repeats: Repeats,
+    opened: Mapping[str, Open] | None = None,
+) -> list[Witness]:
+    """The first events seen repeating, with all their deliveries and writes, in stream order;
+    ``opened``: those made again while their first call was held open (``_open_calls``)."""
     events = facts.events_by_id
     shown = sorted((events[eid] for eid in event_ids[:MAX_WITNESSES]), key=_seq)
     deliveries = facts.deliveries_of([e.id for e in shown])
@@ -601,6 +611,8 @@ def _witnesses(facts: Facts, event_ids: Sequence[str], repeats: Repeats) -> list
             tail = f" (an identical {what} repeated: its API merges or appends it)"
         elif not tally.harmful:
             tail = f" ({_harmless_text(tally, short=True)})"
+        elif opened and event.id in opened:
+            tail = f" ({opened[event.id].text()}: made while the first call was still open)"
         out.append(produced(event, deliveries[event.id], facts.writes_of(event.id), tail))
     return out
 

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import aiohttp
@@ -98,5 +98,20 @@ def queue_worker(
         task = asyncio.create_task(work(app[key]))
         yield
         task.cancel()
+
+    return serving
+
+
+def worker_tasks(
+    count: int, work: Callable[[web.Application], Coroutine[Any, Any, None]]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx``: ``count`` tasks each running ``work(app)`` for as long as the app
+    serves (a pool of workers on one queue)."""
+
+    async def serving(app: web.Application) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(work(app)) for _ in range(count)]
+        yield
+        for task in tasks:
+            task.cancel()
 
     return serving

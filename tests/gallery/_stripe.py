@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -49,3 +50,21 @@ async def read_event(request: web.Request, secret: str) -> dict[str, Any] | None
         return construct_event(body, request.headers.get("Stripe-Signature"), secret)
     except (SignatureError, json.JSONDecodeError):
         return None
+
+
+def checkout_hook(
+    secret: str, accept: Callable[[web.Application, dict[str, Any]], None]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A Stripe webhook handler: 400 where the signature does not prove the event, else
+    ``accept(app, event)`` for a ``checkout.session.completed`` and 200 ``{"received": true}``
+    for any event."""
+
+    async def webhook(request: web.Request) -> web.Response:
+        event = await read_event(request, secret)
+        if event is None:
+            return web.Response(status=400)
+        if event.get("type") == "checkout.session.completed":
+            accept(request.app, event)
+        return web.json_response({"received": True})
+
+    return webhook

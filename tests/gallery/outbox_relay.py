@@ -169,18 +169,13 @@ def build_app(crm_url: str, secret: str) -> web.Application:
 
     app.cleanup_ctx.append(outbox)
 
-    async def webhook(request: web.Request) -> web.Response:
-        event = await _stripe.read_event(request, secret)
-        if event is None:
-            return web.Response(status=400)
-        if event.get("type") == "checkout.session.completed":
-            request.app[DB].execute(
-                "insert or ignore into outbox (event_id, body) values (?, ?)",
-                (event["id"], json.dumps(event)),
-            )
-        return web.json_response({"received": True})
+    def accept(app: web.Application, event: dict[str, Any]) -> None:
+        app[DB].execute(
+            "insert or ignore into outbox (event_id, body) values (?, ?)",
+            (event["id"], json.dumps(event)),
+        )
 
-    app.router.add_post("/webhooks/stripe", webhook)
+    app.router.add_post("/webhooks/stripe", _stripe.checkout_hook(secret, accept))
     return app
 
 
