@@ -355,7 +355,8 @@ class TextTemplate:
                 written[n] = _quoted(inside(value))
         for n, made in owned:
             written[n] = made
-        return self._written([[cell] for cell in written])[0]
+        text = self._format % tuple(written)
+        return text, text if self._laid is None else self._laid % tuple(_utf8(written))
 
     def texts(
         self,
