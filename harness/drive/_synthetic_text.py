@@ -16,6 +16,11 @@ a dispatch per hole (a Stripe event's 13 holes: 26 of the 71 µs an event cost).
 which the batch's way is not exact (a string of it holding its id or key inside, an integer
 under an id-named field) is written by ``text``, alone.
 
+Where the run's provider lays out its bodies otherwise (compact, or Stripe's two-space indent:
+``core._providers.Layout``), the example is compiled in that layout too and the same holes are
+filled into both texts (``laid_synthetic``): the body is the second text, never parsed and written
+again as ``Provider.body`` does (a few µs an event against 40 to 100).
+
 The default tracing only (every value rewritten, ``ids`` off): the other settings, an example
 with keys that are not strings (built in Python), a source's ``later`` value that is not a
 string or a number, and an event whose id or key equals one of the example's strings, go the
