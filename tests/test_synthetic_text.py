@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from harness.core import _library
 from harness.core._scenario import SyntheticSource, TracerSpec
 from harness.core._text_event import TextEvent, payload_json, payload_text, text_event
-from harness.drive._sources import synthetic_events
-from harness.drive._synthetic_text import traced_synthetic
+from harness.drive._sources import Shape, checked, synthetic_events
+from harness.drive._synthetic_text import traced_objects, traced_synthetic
 from harness.drive._tracer import traced
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
@@ -33,7 +33,7 @@ def both(spec: SyntheticSource, seed: int = 5, tracing: TracerSpec | None = None
     text."""
     made = [
         (e.id, e.key, e.seq, e.type, e.occurred_at, json.dumps(e.payload), e.headers)
-        for e in traced(synthetic_events(spec, seed, TAG), TAG, tracing)
+        for e in traced_objects(Shape(checked(spec)), seed, TAG, tracing)
     ]
     written = [
         (e.id, e.key, e.seq, e.type, e.occurred_at, payload_json(e), e.headers)

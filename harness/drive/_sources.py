@@ -114,6 +114,7 @@ class Shape:
             keep=keep,
         )
         plan = self.plan
+        self.record_emails = plan.record_emails()
         self.id_atom = plan.id_atom if plan.id_atom and len(plan.id_atom.text) >= _SHAPED else None
         self.key_atom = (
             plan.key_atom if plan.key_atom and len(plan.key_atom.text) >= _SHAPED else None
@@ -208,6 +209,12 @@ class Shape:
         """Each event, in seq order, its payload an object (``draws``)."""
         for drawn in self.draws(seed, tag):
             yield self.event(drawn)
+
+    def emails_of_record(self, drawn: Drawn) -> frozenset[str]:
+        """The values of ``drawn``'s record's emails (``Variation.record_emails``)."""
+        if not self.record_emails:
+            return frozenset()
+        return frozenset(v for t in self.record_emails if type(v := drawn.values[t]) is str)
 
     def event(self, drawn: Drawn) -> Event:
         """The event of ``drawn``: the example with its atoms and paths written."""

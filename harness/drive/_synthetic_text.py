@@ -131,6 +131,10 @@ class TextTemplate:
             for n, h in enumerate(self._holes)
             if h[0] == _WHOLE and self._kinds[h[1]] in (*ID_KINDS, "amount")
         }
+        # The holes of a record's own emails, marked with the record's token (``_tracer``).
+        self._record_holes = frozenset(
+            n for n, h in enumerate(self._holes) if h[0] == _WHOLE and h[1] in shape.record_emails
+        )
 
     # --- compiling ------------------------------------------------------------------------
 
@@ -247,13 +251,18 @@ class TextTemplate:
         return self._numbers | {v for v in filled if type(v) is int}
 
     def text(
-        self, filled: list[Any], ids: tuple[str, str, str, str], token: str, mask: int
+        self,
+        filled: list[Any],
+        ids: tuple[str, str, str, str],
+        token: str,
+        mask: int,
+        record: str | None = None,
     ) -> str | None:
         """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
         the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
-        integers under id-named fields, there and inside strings (``_inner_ids``). None where
-        one of the example's constants may hold an id inside it: that event goes the way of
-        objects."""
+        integers under id-named fields, there and inside strings (``_inner_ids``); ``record``
+        the record's token its own emails carry, if any. None where one of the example's
+        constants may hold an id inside it: that event goes the way of objects."""
         old_id, old_key, new_id, new_key = ids
         numbers = renumbering(old_id, new_id, old_key, new_key)
         found: dict[str, str] = {}
@@ -277,7 +286,8 @@ class TextTemplate:
         written: list[str] = []
         at_once: list[int] = []  # the holes to look into at once after, and their strings
         texts: list[str] = []
-        for value, scanned in zip(filled, self._scanned, strict=True):
+        by_record = self._record_holes if record is not None else frozenset()
+        for n, (value, scanned) in enumerate(zip(filled, self._scanned, strict=True)):
             if value is None:
                 written.append(token)
             elif type(value) is str:
@@ -285,6 +295,8 @@ class TextTemplate:
                     value = new_key
                 elif value == old_id:
                     value = new_id
+                elif n in by_record:
+                    value = marked(value, record or token)
                 elif scanned == _AT_ONCE:
                     value = marked(value, token)
                     at_once.append(len(written))
@@ -314,21 +326,24 @@ class TextTemplate:
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         mask: int,
+        records: list[str | None],
     ) -> list[str | None]:
-        """``text(filled(d), i, t, mask)`` for each event ``d`` of a batch, with its ids ``i``
-        (none of them digits) and token ``t``: each hole's values written for the whole batch
-        at once. An event for which that would not be exact — a string of it holding its id
-        or key inside, an integer of it under an id-named field, a constant that may hold its
-        id — is written by ``text``, one at a time."""
+        """``text(filled(d), i, t, mask, r)`` for each event ``d`` of a batch, with its ids
+        ``i`` (none of them digits), token ``t`` and record token ``r``: each hole's values
+        written for the whole batch at once. An event for which that would not be exact — a
+        string of it holding its id or key inside, an integer of it under an id-named field, a
+        constant that may hold its id — is written by ``text``, one at a time."""
         made: list[str | None] = [None] * len(drawn)
         alone: set[int] = set()  # the events written by ``text``
-        written = self._columns(drawn, ids, tokens, alone) if self._batched and drawn else None
+        written = (
+            self._columns(drawn, ids, tokens, records, alone) if self._batched and drawn else None
+        )
         if written is None:
             alone.update(range(len(drawn)))
         else:
             made = [self._format % row for row in zip(*written, strict=True)]
         for n in alone:
-            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask)
+            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask, records[n])
         return made
 
     def _columns(
@@ -336,6 +351,7 @@ class TextTemplate:
         drawn: list[Drawn],
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
+        records: list[str | None],
         alone: set[int],
     ) -> list[list[str]] | None:
         """Each hole's text for each event of a batch (``texts``); the events it is not exact
@@ -371,7 +387,10 @@ class TextTemplate:
                 continue
             if len(types) > 1:  # strings among other values (a ``later`` number): alone
                 return None
-            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, tokens, strict=True)
+            marks = tokens
+            if h in self._record_holes:  # a record's own email: its record's token
+                marks = [r or t for r, t in zip(records, tokens, strict=True)]
+            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, marks, strict=True)
             if h in self._unmarked:
                 strings = [
                     nk if v == ok else ni if v == oi else v for v, ok, oi, nk, ni, _ in swapped
@@ -492,7 +511,7 @@ def traced_synthetic(
     shape = Shape(checked(spec))
     template = _template(shape, tracing)
     if template is None:
-        yield from traced(shape.events(seed, tag), tag, tracing)
+        yield from traced_objects(shape, seed, tag, tracing)
         return
     tokens = Tokens(tag)
     mask = number_mask(tag)
@@ -502,12 +521,15 @@ def traced_synthetic(
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
         ids: list[tuple[str, str, str, str]] = []
         holes: list[str] = []
+        records: list[str | None] = []  # each event's record token, where its emails take it
         for drawn in batch:
             event_id, key = str(drawn.event_id), str(drawn.key)
             if template.holds(event_id) or template.holds(key):
-                made.append(tokens.event(shape.event(drawn)))  # as the tracer rewrites it
+                # as the tracer rewrites it
+                made.append(tokens.event(shape.event(drawn), shape.emails_of_record(drawn)))
                 continue
-            # An id or key the payload also holds as a number is renumbered (``_tracer``).
+            # An id or key the payload also holds as a number is renumbered (``_tracer``): no
+            # record token.
             if event_id.isdigit() or key.isdigit():
                 filled = template.filled(drawn)
                 new = tokens.ids(event_id, key, drawn.seq, template.numbers(filled))
@@ -522,16 +544,31 @@ def traced_synthetic(
             made.append(None)
             ids.append((event_id, key, new_id, new_key))
             holes.append(f"{tag}e{drawn.seq}")
-        written = template.texts([batch[n] for n in texts], ids, holes, mask)
+            records.append(tokens.record_token(key) if shape.record_emails else None)
+        written = template.texts([batch[n] for n in texts], ids, holes, mask, records)
         for n, i, text in zip(texts, ids, written, strict=True):
             drawn = batch[n]
             if text is None:  # a constant may hold an id the tracer rewrites inside it
-                made[n] = tokens.event(shape.event(drawn))
+                made[n] = tokens.event(shape.event(drawn), shape.emails_of_record(drawn))
             else:
                 made[n] = _made(drawn, i[2:], text)
         for event in made:
             assert event is not None
             yield event
+
+
+def traced_objects(
+    shape: Shape, seed: int, tag: str, tracing: TracerSpec | None
+) -> Iterator[Event]:
+    """``shape``'s events made as objects and traced (``traced``), a record's own emails
+    marked with its record's token where every string is rewritten (``_tracer``)."""
+    resolved = (tracing or TracerSpec()).resolved_as_synthetic()
+    if not shape.record_emails or not resolved.rewrite or resolved.paths:
+        yield from traced(shape.events(seed, tag), tag, tracing)
+        return
+    tokens = Tokens(tag, resolved.ids)
+    for drawn in shape.draws(seed, tag):
+        yield tokens.event(shape.event(drawn), shape.emails_of_record(drawn))
 
 
 def _made(drawn: Drawn, ids: tuple[str, ...], text: str) -> Event:

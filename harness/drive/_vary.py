@@ -373,6 +373,12 @@ class Variation:
         ids of the record's own objects, which no other record shares."""
         return [a for a in self._drawn[True] if a.kind in ID_KINDS]
 
+    def record_emails(self) -> frozenset[str]:
+        """The atoms drawn once per record that are emails (a customer's, on its checkouts):
+        the tracer marks them with the record's token, not the event's, so that a record's
+        events carry one email, as a customer's do (``_tracer.Tokens.record_token``)."""
+        return frozenset(a.text for a in self._drawn[True] if a.kind == "fake" and "@" in a.text)
+
     def record_values(
         self, rng: random.Random, fake: FakeText, run: RunAlphabets | None = None
     ) -> dict[str, Any]:
