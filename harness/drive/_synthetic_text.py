@@ -44,6 +44,10 @@ from ._tracer import Tokens, number_mask, renumbered, renumbering, traced
 from ._vary import ID_KINDS, id_named
 
 _BATCH = 256  # events written at once (``TextTemplate.texts``)
+# An event's ``_tracer.Marks`` as its text is written: the token its record's emails carry, and
+# its own object's id made a token (None: not marked).
+EventMarks = tuple[str | None, str | None]
+_UNMARKED: EventMarks = (None, None)
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
 _NO_HEADERS: Mapping[str, str] = {}
 
@@ -131,9 +135,13 @@ class TextTemplate:
             for n, h in enumerate(self._holes)
             if h[0] == _WHOLE and self._kinds[h[1]] in (*ID_KINDS, "amount")
         }
-        # The holes of a record's own emails, marked with the record's token (``_tracer``).
+        # The holes of a record's own emails, marked with the record's token, and of the
+        # event's own object's id, the event's token (``_tracer.Marks``).
         self._record_holes = frozenset(
             n for n, h in enumerate(self._holes) if h[0] == _WHOLE and h[1] in shape.record_emails
+        )
+        self._own_holes = frozenset(
+            n for n, h in enumerate(self._holes) if h[0] == _WHOLE and h[1] == shape.own_id
         )
 
     # --- compiling ------------------------------------------------------------------------
@@ -256,13 +264,14 @@ class TextTemplate:
         ids: tuple[str, str, str, str],
         token: str,
         mask: int,
-        record: str | None = None,
+        marks: EventMarks = _UNMARKED,
     ) -> str | None:
         """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
         the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
-        integers under id-named fields, there and inside strings (``_inner_ids``); ``record``
-        the record's token its own emails carry, if any. None where one of the example's
-        constants may hold an id inside it: that event goes the way of objects."""
+        integers under id-named fields, there and inside strings (``_inner_ids``); ``marks``
+        the record's token its own emails carry and the event's own object's id, if any. None
+        where one of the example's constants may hold an id inside it: that event goes the way
+        of objects."""
         old_id, old_key, new_id, new_key = ids
         numbers = renumbering(old_id, new_id, old_key, new_key)
         found: dict[str, str] = {}
@@ -286,7 +295,9 @@ class TextTemplate:
         written: list[str] = []
         at_once: list[int] = []  # the holes to look into at once after, and their strings
         texts: list[str] = []
+        record, own = marks
         by_record = self._record_holes if record is not None else frozenset()
+        by_own = self._own_holes if own is not None else frozenset()
         for n, (value, scanned) in enumerate(zip(filled, self._scanned, strict=True)):
             if value is None:
                 written.append(token)
@@ -295,6 +306,8 @@ class TextTemplate:
                     value = new_key
                 elif value == old_id:
                     value = new_id
+                elif n in by_own:
+                    value = own or value
                 elif n in by_record:
                     value = marked(value, record or token)
                 elif scanned == _AT_ONCE:
@@ -326,24 +339,24 @@ class TextTemplate:
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         mask: int,
-        records: list[str | None],
+        marks: list[EventMarks],
     ) -> list[str | None]:
-        """``text(filled(d), i, t, mask, r)`` for each event ``d`` of a batch, with its ids
-        ``i`` (none of them digits), token ``t`` and record token ``r``: each hole's values
+        """``text(filled(d), i, t, mask, m)`` for each event ``d`` of a batch, with its ids
+        ``i`` (none of them digits), token ``t`` and marks ``m``: each hole's values
         written for the whole batch at once. An event for which that would not be exact — a
         string of it holding its id or key inside, an integer of it under an id-named field, a
         constant that may hold its id — is written by ``text``, one at a time."""
         made: list[str | None] = [None] * len(drawn)
         alone: set[int] = set()  # the events written by ``text``
         written = (
-            self._columns(drawn, ids, tokens, records, alone) if self._batched and drawn else None
+            self._columns(drawn, ids, tokens, marks, alone) if self._batched and drawn else None
         )
         if written is None:
             alone.update(range(len(drawn)))
         else:
             made = [self._format % row for row in zip(*written, strict=True)]
         for n in alone:
-            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask, records[n])
+            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask, marks[n])
         return made
 
     def _columns(
@@ -351,7 +364,7 @@ class TextTemplate:
         drawn: list[Drawn],
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
-        records: list[str | None],
+        marks: list[EventMarks],
         alone: set[int],
     ) -> list[list[str]] | None:
         """Each hole's text for each event of a batch (``texts``); the events it is not exact
@@ -387,11 +400,17 @@ class TextTemplate:
                 continue
             if len(types) > 1:  # strings among other values (a ``later`` number): alone
                 return None
-            marks = tokens
+            by = tokens
             if h in self._record_holes:  # a record's own email: its record's token
-                marks = [r or t for r, t in zip(records, tokens, strict=True)]
-            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, marks, strict=True)
-            if h in self._unmarked:
+                by = [r or t for (r, _), t in zip(marks, tokens, strict=True)]
+            elif h in self._own_holes:  # the event's own object's id: its token
+                by = [o or "" for _, o in marks]
+            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
+            if h in self._own_holes:
+                strings = [
+                    nk if v == ok else ni if v == oi else o or v for v, ok, oi, nk, ni, o in swapped
+                ]
+            elif h in self._unmarked:
                 strings = [
                     nk if v == ok else ni if v == oi else v for v, ok, oi, nk, ni, _ in swapped
                 ]
@@ -521,21 +540,23 @@ def traced_synthetic(
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
         ids: list[tuple[str, str, str, str]] = []
         holes: list[str] = []
-        records: list[str | None] = []  # each event's record token, where its emails take it
+        marks: list[EventMarks] = []  # each event's (``_tracer.Marks``)
         for drawn in batch:
             event_id, key = str(drawn.event_id), str(drawn.key)
             if template.holds(event_id) or template.holds(key):
                 # as the tracer rewrites it
-                made.append(tokens.event(shape.event(drawn), shape.emails_of_record(drawn)))
+                made.append(tokens.event(shape.event(drawn), shape.marks(drawn)))
                 continue
-            # An id or key the payload also holds as a number is renumbered (``_tracer``): no
-            # record token.
+            # An id or key the payload also holds as a number is renumbered (``_tracer``).
             if event_id.isdigit() or key.isdigit():
                 filled = template.filled(drawn)
                 new = tokens.ids(event_id, key, drawn.seq, template.numbers(filled))
-                text = template.text(filled, (event_id, key, *new), f"{tag}e{drawn.seq}", mask)
+                token = f"{tag}e{drawn.seq}"
+                text = template.text(
+                    filled, (event_id, key, *new), token, mask, _marks(shape, tokens, drawn, key)
+                )
                 if text is None:  # a constant may hold an id the tracer rewrites inside it
-                    made.append(tokens.event(shape.event(drawn)))
+                    made.append(tokens.event(shape.event(drawn), shape.marks(drawn)))
                 else:
                     made.append(_made(drawn, new, text))
                 continue
@@ -544,12 +565,12 @@ def traced_synthetic(
             made.append(None)
             ids.append((event_id, key, new_id, new_key))
             holes.append(f"{tag}e{drawn.seq}")
-            records.append(tokens.record_token(key) if shape.record_emails else None)
-        written = template.texts([batch[n] for n in texts], ids, holes, mask, records)
+            marks.append(_marks(shape, tokens, drawn, key))
+        written = template.texts([batch[n] for n in texts], ids, holes, mask, marks)
         for n, i, text in zip(texts, ids, written, strict=True):
             drawn = batch[n]
             if text is None:  # a constant may hold an id the tracer rewrites inside it
-                made[n] = tokens.event(shape.event(drawn), shape.emails_of_record(drawn))
+                made[n] = tokens.event(shape.event(drawn), shape.marks(drawn))
             else:
                 made[n] = _made(drawn, i[2:], text)
         for event in made:
@@ -557,18 +578,26 @@ def traced_synthetic(
             yield event
 
 
+def _marks(shape: Shape, tokens: Tokens, drawn: Drawn, key: str) -> EventMarks:
+    """``drawn``'s ``_tracer.Marks`` as ``Tokens.rewrite`` writes them (its ``ids`` met
+    ``key`` already): its record's token, its own object's id made a token."""
+    record = tokens.record_token(key) if shape.record_emails else None
+    own = drawn.values[shape.own_id] if shape.own_id is not None else None
+    return record, tokens.own_id(own, drawn.seq) if type(own) is str else None
+
+
 def traced_objects(
     shape: Shape, seed: int, tag: str, tracing: TracerSpec | None
 ) -> Iterator[Event]:
-    """``shape``'s events made as objects and traced (``traced``), a record's own emails
-    marked with its record's token where every string is rewritten (``_tracer``)."""
+    """``shape``'s events made as objects and traced (``traced``), each with its marks
+    (``_tracer.Marks``) where every string is rewritten."""
     resolved = (tracing or TracerSpec()).resolved_as_synthetic()
-    if not shape.record_emails or not resolved.rewrite or resolved.paths:
+    if not shape.marked or not resolved.rewrite or resolved.paths:
         yield from traced(shape.events(seed, tag), tag, tracing)
         return
     tokens = Tokens(tag, resolved.ids)
     for drawn in shape.draws(seed, tag):
-        yield tokens.event(shape.event(drawn), shape.emails_of_record(drawn))
+        yield tokens.event(shape.event(drawn), shape.marks(drawn))
 
 
 def _made(drawn: Drawn, ids: tuple[str, ...], text: str) -> Event:

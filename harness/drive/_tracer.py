@@ -25,9 +25,9 @@ import hashlib
 import re
 import secrets
 import string
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import _paths
 from ..core._model import Event
@@ -38,7 +38,8 @@ from ._own_ids import OwnIds
 from ._string_rewrites import Rewrites, marked
 from ._vary import id_named
 
-_ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
+# An id led by a prefix, Stripe's test and live ones included (``cs_test_``): a token keeps it.
+_ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_(?:test_|live_)?)[A-Za-z0-9-]+$")
 
 
 # Every tag this process has handed out: one journal may hold thousands of runs (``harness
@@ -127,17 +128,39 @@ class Tracer:
         return tuple(event_ids), record_key or key
 
 
-def trace(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> Tracer:
+class Marks(NamedTuple):
+    """What of a synthetic event the tracer marks by whose it is (``Tokens.rewrite``): its
+    record's own emails (a customer's, on each of its checkouts: ``Variation.record_emails``),
+    marked with the record's token so that they stay one email; and where the key names
+    another object, the id of the event's own (the checkout session's: ``Variation.own_atom``),
+    made a token of the event's, as its id is, so that a write naming the session is still
+    the event's."""
+
+    emails: frozenset[str] = frozenset()
+    own_id: str | None = None
+
+
+def trace(
+    events: Iterable[Event],
+    tag: str,
+    spec: TracerSpec | None = None,
+    marks: Mapping[str, Marks] | None = None,
+) -> Tracer:
     """Rewrite ids, keys, emails and free text of ``events`` into this run's tokens.
 
     ``spec.rewrite`` False leaves the events as they are; ``spec.paths`` rewrites only the
     values at those payload paths (the event's id and key only where a path holds them).
-    None: everything, as by default.
+    None: everything, as by default. ``marks``: a synthetic source's, by event id (``Marks``).
     """
-    return Tracer(tag, traced(events, tag, spec))
+    return Tracer(tag, traced(events, tag, spec, marks))
 
 
-def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> Iterator[Event]:
+def traced(
+    events: Iterable[Event],
+    tag: str,
+    spec: TracerSpec | None = None,
+    marks: Mapping[str, Marks] | None = None,
+) -> Iterator[Event]:
     """``trace``'s events one at a time, as they are rewritten: a streamed run sends each
     before the next is made."""
     spec = (spec or TracerSpec()).resolved_as_synthetic()
@@ -147,10 +170,10 @@ def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) ->
     only = tuple(_paths.parse(p) for p in spec.paths)
     tokens = Tokens(tag, spec.ids, mark=bool(spec.rewrite))
     for ev in events:
-        if only:
+        if only:  # the paths the user named, as they are: no marks
             yield _rewrite_paths(ev, only, tokens.rewrite(ev))
         else:
-            yield tokens.event(ev)
+            yield tokens.event(ev, marks.get(ev.id) if marks else None)
 
 
 class Tokens:
@@ -198,14 +221,26 @@ class Tokens:
         assert self._own is not None
         return _held_number(value, numbers, self._mask) or self._own.declared(value)
 
-    def rewrite(self, ev: Event, emails: frozenset[str] = frozenset()) -> _Rewrite:
-        """How ``ev``'s payload is rewritten; ``emails``: its record's own, marked with the
-        record's token (``record_token``) where there is one."""
+    def own_id(self, value: str, seq: int) -> str | None:
+        """The event's own object's id (``Marks.own_id``) as a token of the event ``seq``,
+        of its format (``cs_test_`` kept); None where nothing is marked."""
+        return _token_id(value, f"{self.tag}e{seq}") if self._mark else None
+
+    def rewrite(self, ev: Event, marks: Marks | None = None) -> _Rewrite:
+        """How ``ev``'s payload is rewritten; ``marks``: the strings of it marked by whose
+        they are (``Marks``), replaced where they stand whole."""
         # Walking the payload for its numbers costs a third of tracing: only for digit ids.
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id, new_key = self.ids(ev.id, ev.key, ev.seq, numbers)
         token = f"{self.tag}e{ev.seq}"
-        record = self.record_token(ev.key) if emails else None
+        whole: dict[str, str] = {}
+        if marks is not None:
+            record = self.record_token(ev.key) if marks.emails else None
+            if record is not None:
+                whole = {s: marked(s, record) for s in marks.emails}
+            own = self.own_id(marks.own_id, ev.seq) if marks.own_id is not None else None
+            if marks.own_id is not None and own is not None:
+                whole[marks.own_id] = own
         return _Rewrite(
             ev.id,
             new_id,
@@ -216,12 +251,12 @@ class Tokens:
             self._own,
             self._mark,
             self._mask,
-            {s: marked(s, record) for s in emails} if record else None,
+            whole or None,
         )
 
-    def event(self, ev: Event, emails: frozenset[str] = frozenset()) -> Event:
+    def event(self, ev: Event, marks: Marks | None = None) -> Event:
         """``ev`` with its id, key and payload rewritten (``rewrite``)."""
-        rewrite = self.rewrite(ev, emails)
+        rewrite = self.rewrite(ev, marks)
         # Built, not ``replace``d: 2.9 µs an event instead of 6.5.
         payload = rewrite.payload(ev.payload)
         return Event(
@@ -356,10 +391,10 @@ class _Rewrite:
         own: OwnIds | None = None,
         mark: bool = True,
         mask: int = 0,
-        record: dict[str, str] | None = None,
+        whole: dict[str, str] | None = None,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
-        self.record = record  # the record's own emails, marked with its token
+        self.whole = whole  # the strings ``Marks`` names, as they are marked
         self.numbers = renumbering(old_id, new_id, old_key, new_key)
         self.rewrites = rewrites
         self.own = own
@@ -447,8 +482,8 @@ class _Rewrite:
     def text(self, s: str) -> str:
         if s in self.exact:
             return self.exact[s]
-        if self.record is not None and s in self.record:
-            return self.record[s]
+        if self.whole is not None and s in self.whole:
+            return self.whole[s]
         if s in self._inert:
             return s
         plan = self._plans.get(s) or self.rewrites.met(s)
