@@ -14,6 +14,10 @@ them (a ticket per ``repo#number``) meets this run's as new ones, not as the cle
 inside a string (an order's ``gid://shopify/Order/…``) takes the value the same id takes
 standing alone in the payload (``_inner_ids``).
 
+A synthetic event says whose some of its values are (``Marks``): its record's own emails carry
+the record's token (``…k<n>``), one email for a customer's checkouts; the id of its own object,
+where the key names another (a checkout's session id), a token of the event's.
+
 A scenario's ``tracer:`` (``TracerSpec``) can turn rewriting off, so replayed payloads stay as
 recorded, or limit it to some payload paths; ``_correlate`` then attributes by the correlation
 rules and the ids carried verbatim (docs/correlation.md).
