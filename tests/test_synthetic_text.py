@@ -243,3 +243,33 @@ def test_a_batch_with_a_later_number_after_a_first_string_is_written_as_objects_
     assert written == made
     states = [json.loads(event[5])["state"] for event in written]
     assert states.count("opened") == 8 and states.count(2) == 32
+
+
+@pytest.mark.parametrize(
+    ("own", "kept"),
+    [
+        ("cs_test_a1B2c3D4e5F6g7H8", "cs_test_"),
+        ("4f1c2b3a-9d8e-4c7b-a6f5-e4d3c2b1a0f9", ""),
+        ("U2147483697", ""),
+        ("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", ""),
+    ],
+)
+@pytest.mark.parametrize("event_id", ["evt_1A2b3C4d5E6f", 123456789])
+def test_the_events_own_objects_id_is_a_token_of_the_events(
+    own: str, kept: str, event_id: object
+) -> None:
+    """Keyed by the customer it names, a checkout's own id (``data.id``) is the event's token
+    (``_tracer.Marks``), its prefix kept, as text as made as objects; the customer's email the
+    record's token (an event id held as a number: the event written alone, ``text``)."""
+    example = {
+        "id": event_id,
+        "data": {"id": own, "customer": "cus_Q1w2E3r4T5y6", "customer_email": "ada@example.com"},
+    }
+    spec = SyntheticSource(example, events=30, records=4, over=1.0, key_path="$.data.customer")
+    made, written = both(spec)
+    assert written == made
+    for _, key, seq, *_, text, _ in written:
+        data = json.loads(text)["data"]
+        assert data["id"] == f"{kept}{TAG}e{seq}"
+        record = key.removeprefix(f"cus_{TAG}k")
+        assert f"+{TAG}k{record}@" in data["customer_email"], (key, data)

@@ -40,7 +40,7 @@ from ._inner_ids import Inner, inner_words
 from ._sources import Drawn, Shape, checked
 from ._string_rewrites import marked
 from ._template import Spans, Whole
-from ._tracer import Tokens, number_mask, renumbered, renumbering, traced
+from ._tracer import Tokens, number_mask, renumbered, renumbering, token_prefix, traced
 from ._vary import ID_KINDS, id_named
 
 _BATCH = 256  # events written at once (``TextTemplate.texts``)
@@ -535,6 +535,10 @@ def traced_synthetic(
     tokens = Tokens(tag)
     mask = number_mask(tag)
     draws = shape.draws(seed, tag)
+    # Each event's marks (``_tracer.Marks``): its record's token, once ``tokens.ids`` met its
+    # key; its own object's id, the token after the prefix every id of that shape has.
+    by_record = bool(shape.record_emails)
+    own = token_prefix(shape.own_id) if shape.own_id is not None else None
     while batch := list(islice(draws, _BATCH)):
         made: list[Event | None] = []
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
@@ -552,9 +556,11 @@ def traced_synthetic(
                 filled = template.filled(drawn)
                 new = tokens.ids(event_id, key, drawn.seq, template.numbers(filled))
                 token = f"{tag}e{drawn.seq}"
-                text = template.text(
-                    filled, (event_id, key, *new), token, mask, _marks(shape, tokens, drawn, key)
+                marked_as = (
+                    tokens.record_token(key) if by_record else None,
+                    None if own is None else own + token,
                 )
+                text = template.text(filled, (event_id, key, *new), token, mask, marked_as)
                 if text is None:  # a constant may hold an id the tracer rewrites inside it
                     made.append(tokens.event(shape.event(drawn), shape.marks(drawn)))
                 else:
@@ -564,8 +570,14 @@ def traced_synthetic(
             texts.append(len(made))
             made.append(None)
             ids.append((event_id, key, new_id, new_key))
-            holes.append(f"{tag}e{drawn.seq}")
-            marks.append(_marks(shape, tokens, drawn, key))
+            token = f"{tag}e{drawn.seq}"
+            holes.append(token)
+            marks.append(
+                (
+                    tokens.record_token(key) if by_record else None,
+                    None if own is None else own + token,
+                )
+            )
         written = template.texts([batch[n] for n in texts], ids, holes, mask, marks)
         for n, i, text in zip(texts, ids, written, strict=True):
             drawn = batch[n]
@@ -576,14 +588,6 @@ def traced_synthetic(
         for event in made:
             assert event is not None
             yield event
-
-
-def _marks(shape: Shape, tokens: Tokens, drawn: Drawn, key: str) -> EventMarks:
-    """``drawn``'s ``_tracer.Marks`` as ``Tokens.rewrite`` writes them (its ``ids`` met
-    ``key`` already): its record's token, its own object's id made a token."""
-    record = tokens.record_token(key) if shape.record_emails else None
-    own = drawn.values[shape.own_id] if shape.own_id is not None else None
-    return record, tokens.own_id(own, drawn.seq) if type(own) is str else None
 
 
 def traced_objects(

@@ -225,11 +225,6 @@ class Tokens:
         assert self._own is not None
         return _held_number(value, numbers, self._mask) or self._own.declared(value)
 
-    def own_id(self, value: str, seq: int) -> str | None:
-        """The event's own object's id (``Marks.own_id``) as a token of the event ``seq``,
-        of its format (``cs_test_`` kept); None where nothing is marked."""
-        return _token_id(value, f"{self.tag}e{seq}") if self._mark else None
-
     def rewrite(self, ev: Event, marks: Marks | None = None) -> _Rewrite:
         """How ``ev``'s payload is rewritten; ``marks``: the strings of it marked by whose
         they are (``Marks``), replaced where they stand whole."""
@@ -242,9 +237,8 @@ class Tokens:
             record = self.record_token(ev.key) if marks.emails else None
             if record is not None:
                 whole = {s: marked(s, record) for s in marks.emails}
-            own = self.own_id(marks.own_id, ev.seq) if marks.own_id is not None else None
-            if marks.own_id is not None and own is not None:
-                whole[marks.own_id] = own
+            if marks.own_id is not None and self._mark:
+                whole[marks.own_id] = _token_id(marks.own_id, token)
         return _Rewrite(
             ev.id,
             new_id,
@@ -325,8 +319,14 @@ def _token_id(value: str, token: str, numbers: Collection[int] = (), mask: int =
     held = _held_number(value, numbers, mask)
     if held is not None:
         return held
+    return token_prefix(value) + token
+
+
+def token_prefix(value: str) -> str:
+    """What of an id its token keeps: its prefix (``cs_test_`` of a Checkout Session's),
+    the same for every id drawn in its shape (``_vary``); none for a UUID."""
     m = _ID_LIKE.match(value)
-    return (m.group(1) if m else "") + token
+    return m.group(1) if m else ""
 
 
 def _held_number(value: str, numbers: Collection[int], mask: int) -> str | None:
