@@ -19,8 +19,9 @@ the start to the first delivery and in all (what to quote on a machine shared wi
 before): the first delivery then waits for all of it, with the time of each stage. ``--first``
 stops a streamed run at its first delivery: its figures alone, in seconds at any count.
 ``--provider NAME`` delivers as that provider does, its bodies laid out as it lays out its JSON
-(``Provider.body``: pretty-printed for Stripe, compact for GitHub, Shopify and HubSpot); without
-it, as ``json.dumps`` writes them, the peer to compare with.
+(pretty-printed for Stripe, compact for GitHub, Shopify and HubSpot: streamed, each written laid
+out with its event, ``drive/_synthetic_text``; whole, by ``Provider.body``); without it, as
+``json.dumps`` writes them, the peer to compare with.
 
 Goals (issue #16): >= 200,000 events/s; <= 300 MB for 1,000,000 events, flat whatever the
 count; the first delivery within 1 s of the start for any event count.

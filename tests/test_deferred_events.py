@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from harness.core._model import Fault, Outcome, Status
+from harness.core._model import Fault, Model, Outcome, Status
 from harness.history import History, load
 from harness.history._deliveries import Deliveries
 
@@ -54,18 +54,66 @@ def test_a_deferred_event_never_redelivered_makes_a_pass_inconclusive() -> None:
     )
 
 
-def test_what_is_no_deferral_or_not_the_runs_to_see_is_left_as_it_was() -> None:
-    """A 500 (the target broke), a sender that never redelivers (GitHub: lost to it, loudly),
-    a 503 while the downstream was down (recovers_after_outage's) — or answered once it was,
-    sent just before: not counted, as before."""
+def test_a_refusal_during_a_fault_window_is_left_to_recovers_after_outage() -> None:
+    """A 503 while the downstream was down (recovers_after_outage's) — or answered once it
+    was, sent just before: not counted, as before."""
     outage = Fault("api", "status", 0.0, 1.0, {"status": 503})
     opened = Fault("api", "status", 0.32, 1.0, {"status": 503})  # dlv_3: sent 0.30, answered 0.35
-    cases = (burst(500), burst(503, provider="github"), burst(503, faults=(outage,)))
-    for h in (*cases, burst(503, faults=(opened,))):
+    for h in (burst(503, faults=(outage,)), burst(503, faults=(opened,))):
         v = one(h, "no_lost_events")
         assert v.status is Status.PASS, v.summary
         assert "1 event never accepted by the target (not counted as lost)" in v.summary
         assert "deferred" not in v.summary, v.summary
+
+
+def test_an_event_refused_with_500_to_a_sender_that_retries_is_left_as_it_was() -> None:
+    """A 500 (the target broke: no_server_errors counts it) to a sender that retries later than
+    the run watched: not counted, as before."""
+    v = one(burst(500), "no_lost_events")
+    assert v.status is Status.PASS, v.summary
+    assert "1 event never accepted by the target (not counted as lost)" in v.summary
+    assert "refused" not in v.summary, v.summary
+
+
+def test_an_event_refused_to_a_sender_that_never_redelivers_is_lost() -> None:
+    """GitHub does not redeliver: an issue answered 500 (or 503), or never answered, is lost
+    in production. It passed, 'never accepted by the target (not counted as lost)', and the
+    run was Ready."""
+    unanswered = burst(500, provider="github")
+    unanswered.deliveries[-1] = replace(
+        unanswered.deliveries[-1], status=None, answered_at=None, error="timeout"
+    )
+    v = one(unanswered, "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+    assert "1 event the target refused (got no answer to every delivery" in v.summary, v.summary
+    for status in (500, 503):
+        v = one(burst(status, provider="github"), "no_lost_events")
+        assert v.status is Status.FAIL, v.summary
+        assert v.summary.startswith(
+            f"1 of 3 events lost: 1 event the target {'refused' if status == 500 else 'deferred'}"
+            f" (answered {status} to every delivery"
+        ), v.summary
+        assert "GitHub does not redeliver what the target refuses: lost in production" in (
+            v.summary
+        )
+        assert "not counted as lost" not in v.summary, v.summary
+        assert v.evidence.lines == (
+            f"event evt_3 (record ord_3, seq 3) was delivered once (dlv_3 {status}) and never "
+            "redelivered: lost",
+        )
+
+
+def test_a_registers_refused_state_a_newer_accepted_one_supersedes_is_not_lost() -> None:
+    """A register (a contact's changes): a refused change whose record took a newer one holds
+    no state of its own; refused last, it is lost."""
+    h = burst(500, provider="github")
+    h.info = replace(h.info, model=Model.REGISTER)
+    assert one(h, "no_lost_events").status is Status.FAIL
+    h.events.append(event(9, key="ord_3"))
+    h.deliveries.append(delivery("dlv_9", "evt_9", sent=0.9))
+    h.effects.append(effect("eff_9", ["evt_9"], 1.0))
+    v = one(h, "no_lost_events")
+    assert v.status is Status.PASS, v.summary
 
 
 def test_a_deferred_event_redelivered_and_accepted_is_judged() -> None:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from harness.core._model import Event
-from harness.core._scenario import Perturbation, Scenario
+from harness.core._providers import Provider, provider
+from harness.core._scenario import DeliverySpec, Perturbation, Scenario
 from harness.drive._deliver import Planned
 from harness.drive._schedule import Schedule
 from harness.drive._tracer import Tracer
@@ -162,6 +163,31 @@ def test_a_streamed_run_is_driven_once(tmp_path: Path) -> None:
     assert run.feed is not None
     with pytest.raises(RuntimeError, match="made once"):
         next(run.feed.sends(run.slots(), lambda *_: None))
+
+
+@pytest.mark.parametrize("sender", ["stripe", "shopify", "standard-webhooks"])
+def test_a_streamed_runs_bodies_are_laid_out_as_they_are_written_never_parsed_again(
+    sender: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed run's bodies are written in its sender's layout with their events' text
+    (``_synthetic_text``): the bytes ``Provider.body`` lays out, in a run prepared whole, from
+    the parsed text — Stripe's two-space indent, Shopify's compact UTF-8 — without it."""
+    monkeypatch.setenv("HARNESS_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    laid_out: list[str] = []
+    body = Provider.body
+    monkeypatch.setattr(Provider, "body", lambda p, text: laid_out.append(text) or body(p, text))
+    delivery = DeliverySpec(provider=provider(sender))
+    scenario = replace(library_scenario("stripe:payment_intent.succeeded"), delivery=delivery)
+    run, drained = _streamed(scenario, 3, tmp_path)
+    assert run.feed is not None and len(drained.sent) > len(drained.made) > 100
+    assert laid_out == []  # not one body parsed and written again
+    whole = prepare(scenario, options_for(3, tmp_path), tag=TAG)
+    assert len(laid_out) == len(whole.events)  # each body of the whole run laid out from text
+    assert [p.body for p in drained.sent] == [whole.bodies[p.slot.event] for p in drained.sent]
+    first = drained.sent[0].body
+    assert first.startswith(
+        {"stripe": b'{\n  "id": "', "shopify": b'{"id":"'}.get(sender, b'{"id": "')
+    )
 
 
 def _described(info: Any) -> dict[str, Any]:

@@ -100,9 +100,11 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str,
 
 
 def shape(text: str) -> str:
-    """Letters as a/A, digits as 9: what format-preserving keeps."""
-    text = re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", text))
-    return re.sub(r"\d", "9", text)
+    """Letters as a/A, digits as 9: what format-preserving keeps — any letter, "é" and "Ł"
+    as "a" and "A" (a synthetic name may hold them: several faker locales)."""
+    return "".join(
+        "A" if c.isupper() else "a" if c.isalpha() else "9" if c.isdigit() else c for c in text
+    )
 
 
 def lines(path: Path) -> list[dict[str, object]]:

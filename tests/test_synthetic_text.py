@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.core import _library
+from harness.core._providers import LAYOUTS, PRETTY, PROVIDERS, Provider
 from harness.core._scenario import SyntheticSource, TracerSpec
 from harness.core._text_event import TextEvent, payload_json, payload_text, text_event
 from harness.drive._sources import Shape, checked, synthetic_events
-from harness.drive._synthetic_text import traced_objects, traced_synthetic
+from harness.drive._synthetic_text import laid_synthetic, traced_objects, traced_synthetic
 from harness.drive._tracer import traced
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
@@ -127,8 +128,8 @@ _JSON = st.recursive(
 
 
 @st.composite
-def examples(draw: st.DrawFn) -> SyntheticSource:
-    body = draw(st.dictionaries(_NAMES, _JSON, max_size=6))
+def examples(draw: st.DrawFn, values: st.SearchStrategy[Any] = _JSON) -> SyntheticSource:
+    body = draw(st.dictionaries(_NAMES, values, max_size=6))
     example: dict[str, Any] = {
         # Ids and keys as numbers too (GitHub's, Shopify's): a number the payload also holds
         # stays as it is.
@@ -273,3 +274,71 @@ def test_the_events_own_objects_id_is_a_token_of_the_events(
         assert data["id"] == f"{kept}{TAG}e{seq}"
         record = key.removeprefix(f"cus_{TAG}k")
         assert f"+{TAG}k{record}@" in data["customer_email"], (key, data)
+
+
+def laid_out_as(sender: Provider, spec: SyntheticSource, seed: int = 5) -> int:
+    """How many of ``spec``'s events were written laid out as ``sender`` lays out its bodies,
+    each checked to be the bytes ``Provider.body`` makes of its text (parsed, written again),
+    the events themselves those of ``traced_synthetic``."""
+    pairs = list(laid_synthetic(spec, seed, TAG, None, LAYOUTS[sender.layout]))
+    assert [e for e, _ in pairs] == list(traced_synthetic(spec, seed, TAG))
+    for event, laid in pairs:
+        if laid is not None:
+            assert laid.encode() == sender.body(payload_json(event)), sender.name
+    return sum(laid is not None for _, laid in pairs)
+
+
+@pytest.mark.parametrize("name", _library.names())
+def test_library_payloads_are_written_laid_out_as_each_provider_lays_out_its_bodies(
+    name: str,
+) -> None:
+    spec = _library_source(SyntheticDoc(library=name, events=60, records=12, over=30.0))
+    for sender in PROVIDERS.values():
+        assert laid_out_as(sender, spec) > 50  # written as text, not as objects
+
+
+# Beside _JSON's: integers beyond 64 bits, floats of every size, any text (non-ASCII, control
+# characters), and the nesting and empty containers _JSON draws.
+_WIDE = st.recursive(
+    st.one_of(
+        _WORDS,
+        st.text(max_size=12),
+        st.integers(-(2**80), 2**80),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.booleans(),
+        st.none(),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(_NAMES | st.text(max_size=4), inner, max_size=5),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=examples(_WIDE), seed=st.integers(0, 3), sender=st.sampled_from(sorted(PROVIDERS)))
+def test_any_example_is_written_laid_out_as_its_provider_lays_out_its_bodies(
+    spec: SyntheticSource, seed: int, sender: str
+) -> None:
+    laid_out_as(PROVIDERS[sender], spec, seed)
+
+
+def test_an_example_of_every_kind_of_value_is_written_laid_out_whole() -> None:
+    example = {
+        "id": "evt_1A2b3C4d5E6f",
+        "key": "ord_9Z8y7X6w5V",
+        "status": "pay\u00e9 \u2014 \U0001f600",  # a constant
+        "ref": "caf\u00e9 cus_N1a2B3c4D5e6F7",  # a hole: an id varied inside non-ASCII text
+        "big": 2**70,
+        "ratio": 1e-07,
+        "empty": {"list": [], "object": {}},
+        "nested": [[1, [2.5, 2**70, {"deep": "\x7f\x01"}]], {}],
+    }
+    spec = SyntheticSource(example, events=20, records=4, over=1.0)
+    assert laid_out_as(PROVIDERS["stripe"], spec) == 20
+    assert laid_out_as(PROVIDERS["github"], spec) == 20
+    (_, laid), *_ = laid_synthetic(spec, 5, TAG, None, LAYOUTS[PRETTY])
+    assert laid.startswith('{\n  "id": "') and '"status": "pay\u00e9 \u2014 \U0001f600' in laid
+    assert '"ref": "caf\u00e9 cus_' in laid
+    assert '"empty": {\n    "list": [],\n    "object": {}\n  }' in laid

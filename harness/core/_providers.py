@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ._errors import InputError
 from ._signing import SCHEMES
@@ -53,6 +54,32 @@ def _hubspot_retry_body(body: bytes, retry: int) -> bytes:
 PYTHON = "python"  # as json.dumps writes it: ", " and ": ", non-ASCII as \u escapes
 COMPACT = "compact"  # no space, non-ASCII as UTF-8 (GitHub, Shopify, HubSpot)
 PRETTY = "pretty"  # indented two spaces, non-ASCII as UTF-8 (Stripe)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A layout as ``json.dumps`` writes it: ``items`` between the items of an object or array,
+    ``keys`` between a key and its value, ``indent`` spaces a level (None: all on one line),
+    non-ASCII characters as \\u escapes where ``ascii``. (A synthetic source's template is
+    compiled in it too: ``drive/_synthetic_text``.)"""
+
+    items: str
+    keys: str
+    indent: int | None
+    ascii: bool
+
+    def dumps(self, value: Any) -> str:
+        """``value`` as JSON text in this layout."""
+        return json.dumps(
+            value, separators=(self.items, self.keys), indent=self.indent, ensure_ascii=self.ascii
+        )
+
+
+LAYOUTS: Mapping[str, Layout] = {
+    PYTHON: Layout(", ", ": ", None, ascii=True),
+    COMPACT: Layout(",", ":", None, ascii=False),
+    PRETTY: Layout(",", ": ", 2, ascii=False),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +125,8 @@ class Provider:
     def body(self, text: str) -> bytes:
         """The bytes of a body whose JSON ``text`` is as json.dumps writes it, laid out as
         this sender lays out its bodies."""
-        if self.layout == COMPACT:
-            text = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-        elif self.layout == PRETTY:
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        if self.layout != PYTHON:
+            text = LAYOUTS[self.layout].dumps(json.loads(text))
         return text.encode()
 
     def retry_wait(self, status: int | None, headers: Mapping[str, str]) -> float | None:

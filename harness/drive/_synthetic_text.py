@@ -16,6 +16,11 @@ a dispatch per hole (a Stripe event's 13 holes: 26 of the 71 µs an event cost).
 which the batch's way is not exact (a string of it holding its id or key inside, an integer
 under an id-named field) is written by ``text``, alone.
 
+Where the run's provider lays out its bodies otherwise (compact, or Stripe's two-space indent:
+``core._providers.Layout``), the example is compiled in that layout too and the same holes are
+filled into both texts (``laid_synthetic``): the body is the second text, never parsed and written
+again as ``Provider.body`` does (a few µs an event against 40 to 100).
+
 The default tracing only (every value rewritten, ``ids`` off): the other settings, an example
 with keys that are not strings (built in Python), a source's ``later`` value that is not a
 string or a number, and an event whose id or key equals one of the example's strings, go the
@@ -29,11 +34,13 @@ import json
 import math
 from collections.abc import Iterator, Mapping
 from itertools import islice
+from json.encoder import encode_basestring as _utf8_quoted
 from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
 
 from ..core import _paths
 from ..core._model import Event
+from ..core._providers import LAYOUTS, PYTHON, Layout
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
 from ._inner_ids import Inner, inner_words
@@ -44,6 +51,9 @@ from ._tracer import Tokens, number_mask, renumbered, renumbering, token_prefix,
 from ._vary import ID_KINDS, id_named
 
 _BATCH = 256  # events written at once (``TextTemplate.texts``)
+# An event's payload as json.dumps writes it (its TextEvent's text) and laid out as its
+# sender lays out its bodies (``Provider.body``'s bytes, decoded): the same text in PYTHON's.
+Written = tuple[str, str]
 # An event's ``_tracer.Marks`` as its text is written: the token its record's emails carry, and
 # its own object's id made a token (None: not marked).
 EventMarks = tuple[str | None, str | None]
@@ -89,19 +99,52 @@ class _Later:
         self.later = later
 
 
+class _Writer:
+    """The text between a compiled example's holes, as one layout writes it (``Layout``)."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.quoted = _quoted if layout.ascii else _utf8_quoted
+        self.literal: list[str] = []  # the text between holes, '%' doubled
+        self.pending = ""
+
+    def hole(self) -> None:
+        self.literal.append(self.pending.replace("%", "%%"))
+        self.pending = ""
+
+    def format(self) -> str:
+        """The text with ``%s`` for each hole."""
+        return "%s".join([*self.literal, self.pending.replace("%", "%%")])
+
+    def item(self, n: int, depth: int, name: str | None) -> None:
+        """Before the ``n``-th item of an object (its key ``name``) or array at ``depth``."""
+        layout = self.layout
+        self.pending += (layout.items if n else "") + self.newline(depth + 1)
+        if name is not None:
+            self.pending += self.quoted(name) + layout.keys
+
+    def newline(self, depth: int) -> str:
+        """What stands before an item or a closing bracket at ``depth``: nothing on one line."""
+        indent = self.layout.indent
+        return "" if indent is None else "\n" + " " * (indent * depth)
+
+
 class TextTemplate:
     """The example of a synthetic source compiled into JSON text with holes (module docstring):
     ``text(filled(drawn), ids, token)`` is the traced payload of one event as ``json.dumps``
-    writes it."""
+    writes it, and as ``layout`` lays it out (``Provider.body``'s bytes, decoded)."""
 
-    def __init__(self, shape: Shape) -> None:
+    def __init__(self, shape: Shape, layout: Layout = LAYOUTS[PYTHON]) -> None:
         skeleton = copy.deepcopy(shape.spec.example)
         for steps, name in shape.puts:
             _paths.put(skeleton, steps, _Put(name))
         for steps, value in shape.later:
             _paths.put(skeleton, steps, _Later(_paths.get(skeleton, steps, None), value))
         self._fills = shape.plan.fills
-        self._literal: list[str] = []  # the text between holes, '%' doubled
+        # The text between holes as json.dumps writes it, then in ``layout`` where it differs.
+        self._writers = [_Writer(LAYOUTS[PYTHON])]
+        if layout != LAYOUTS[PYTHON]:
+            self._writers.append(_Writer(layout))
         self._holes: list[tuple[Any, ...]] = []
         # How a hole's string is looked into for ids (``_inner_ids``): _PLAIN, a time's or an
         # amount's (their digit runs all stand beside a '.', ':', '-' or '+' and a digit);
@@ -118,9 +161,9 @@ class TextTemplate:
         # What ``_inner_ids`` may rewrite inside them (their digit runs and id-like words)
         self._inside: set[str] = set()
         self._numbers: set[int] = set()  # the example's integers
-        self._pending = ""
         self._node(skeleton, ())
-        self._format = "%s".join([*self._literal, self._pending.replace("%", "%%")])
+        self._format = self._writers[0].format()
+        self._laid = self._writers[-1].format() if len(self._writers) > 1 else None
         # Written a batch at a time (``texts``) but for a constant integer renumbered in
         # every event and a string written number by number: those are written one at a time.
         self._batched = not self._words and not any(h[0] == _OWNED for h in self._holes)
@@ -147,11 +190,12 @@ class TextTemplate:
     # --- compiling ------------------------------------------------------------------------
 
     def _text(self, text: str) -> None:
-        self._pending += text
+        for writer in self._writers:
+            writer.pending += text
 
     def _hole(self, hole: tuple[Any, ...], owned: bool = False) -> None:
-        self._literal.append(self._pending.replace("%", "%%"))
-        self._pending = ""
+        for writer in self._writers:
+            writer.hole()
         if owned:
             self._owned.append(len(self._holes))
         self._holes.append(hole)
@@ -166,7 +210,7 @@ class TextTemplate:
             self._scanned.append(_PLAIN if plain else _AT_ONCE)
 
     def _node(self, node: Any, here: tuple[_paths.Step, ...]) -> None:
-        """``node`` written as ``json.dumps`` writes it (", " and ": " between items)."""
+        """``node`` written as ``json.dumps`` writes it, in each writer's layout."""
         fill = self._fills.get(here)
         owned = bool(here) and isinstance(here[-1], str) and id_named(here[-1])
         if isinstance(node, _Put):
@@ -175,20 +219,24 @@ class TextTemplate:
             self._hole((_LATER, node.first, node.later), owned)
         elif fill is not None:
             self._fill(fill, owned)
+        elif isinstance(node, dict | list) and not node:
+            self._text("{}" if isinstance(node, dict) else "[]")
         elif isinstance(node, dict):
             self._text("{")
             for n, (name, inner) in enumerate(node.items()):
                 if not isinstance(name, str):  # json.dumps's own rules: the object way
                     raise Unwritten(f"a key that is not a string: {name!r}")
-                self._text((", " if n else "") + _quoted(name) + ": ")
+                for writer in self._writers:
+                    writer.item(n, len(here), name)
                 self._node(inner, (*here, name))
-            self._text("}")
+            self._closed("}", len(here))
         elif isinstance(node, list):
             self._text("[")
             for n, inner in enumerate(node):
-                self._text(", " if n else "")
+                for writer in self._writers:
+                    writer.item(n, len(here), None)
                 self._node(inner, (*here, n))
-            self._text("]")
+            self._closed("]", len(here))
         elif isinstance(node, str):
             self._constant(node)
         elif type(node) is int and owned:
@@ -198,6 +246,10 @@ class TextTemplate:
             if type(node) is int:
                 self._numbers.add(node)
             self._text(json.dumps(node))
+
+    def _closed(self, bracket: str, depth: int) -> None:
+        for writer in self._writers:
+            writer.pending += writer.newline(depth) + bracket
 
     def _fill(self, fill: Whole | Spans, owned: bool) -> None:
         if isinstance(fill, Whole):
@@ -214,10 +266,12 @@ class TextTemplate:
         while mark in text:
             mark = chr(ord(mark) + 1)
         before, found, after = marked(text, mark).partition(mark)
-        self._text(_quoted(before)[:-1])
+        for writer in self._writers:
+            writer.pending += writer.quoted(before)[:-1]
         if found:
             self._hole((_TOKEN,))
-            self._text(_quoted(after)[1:])
+            for writer in self._writers:
+                writer.pending += writer.quoted(after)[1:]
         else:
             self._text('"')
 
@@ -265,7 +319,7 @@ class TextTemplate:
         token: str,
         mask: int,
         marks: EventMarks = _UNMARKED,
-    ) -> str | None:
+    ) -> Written | None:
         """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
         the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
         integers under id-named fields, there and inside strings (``_inner_ids``); ``marks``
@@ -331,7 +385,8 @@ class TextTemplate:
                 written[n] = _quoted(inside(value))
         for n, made in owned:
             written[n] = made
-        return self._format % tuple(written)
+        text = self._format % tuple(written)
+        return text, text if self._laid is None else self._laid % tuple(_utf8(written))
 
     def texts(
         self,
@@ -340,13 +395,13 @@ class TextTemplate:
         tokens: list[str],
         mask: int,
         marks: list[EventMarks],
-    ) -> list[str | None]:
+    ) -> list[Written | None]:
         """``text(filled(d), i, t, mask, m)`` for each event ``d`` of a batch, with its ids
         ``i`` (none of them digits), token ``t`` and marks ``m``: each hole's values
         written for the whole batch at once. An event for which that would not be exact — a
         string of it holding its id or key inside, an integer of it under an id-named field, a
         constant that may hold its id — is written by ``text``, one at a time."""
-        made: list[str | None] = [None] * len(drawn)
+        made: list[Written | None] = [None] * len(drawn)
         alone: set[int] = set()  # the events written by ``text``
         written = (
             self._columns(drawn, ids, tokens, marks, alone) if self._batched and drawn else None
@@ -354,10 +409,19 @@ class TextTemplate:
         if written is None:
             alone.update(range(len(drawn)))
         else:
-            made = [self._format % row for row in zip(*written, strict=True)]
+            made = [*self._written(written)]
         for n in alone:
             made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask, marks[n])
         return made
+
+    def _written(self, columns: list[list[str]]) -> list[Written]:
+        """Each event's text from each hole's text for each event (json.dumps's), and laid out:
+        a string's non-ASCII characters as they are where the layout writes them so."""
+        texts = [self._format % row for row in zip(*columns, strict=True)]
+        if self._laid is None:
+            return list(zip(texts, texts, strict=True))
+        laid = [self._laid % row for row in zip(*map(_utf8, columns), strict=True)]
+        return list(zip(texts, laid, strict=True))
 
     def _columns(
         self,
@@ -437,6 +501,14 @@ class TextTemplate:
         return written
 
 
+def _utf8(column: list[str]) -> list[str]:
+    """Hole texts as ``json.dumps`` writes them with ``ensure_ascii=False``: the same but for a
+    string with a \\u escape, decoded and quoted again."""
+    if "\\u" not in "".join(column):
+        return column
+    return [_utf8_quoted(json.loads(cell)) if "\\u" in cell else cell for cell in column]
+
+
 def _renumbered(
     value: tuple[Any, ...], found: dict[str, str], ids: tuple[str, str, str, str], inside: Inner
 ) -> str:
@@ -511,13 +583,13 @@ def _scalar(value: Any) -> str:
     return json.dumps(value)
 
 
-def _template(shape: Shape, tracing: TracerSpec | None) -> TextTemplate | None:
+def _template(shape: Shape, tracing: TracerSpec | None, layout: Layout) -> TextTemplate | None:
     """``shape``'s example compiled, where its events are written as text; else None."""
     resolved = (tracing or TracerSpec()).resolved_as_synthetic()
     if not resolved.rewrite or resolved.paths or resolved.ids:
         return None
     try:
-        return TextTemplate(shape)
+        return TextTemplate(shape, layout)
     except Unwritten:
         return None
 
@@ -527,10 +599,25 @@ def traced_synthetic(
 ) -> Iterator[Event]:
     """``traced(synthetic_events(spec, seed, tag), tag, tracing)``'s events, the same ones, their
     payloads made as JSON text where the tracing is the default (module docstring)."""
+    for event, _ in laid_synthetic(spec, seed, tag, tracing):
+        yield event
+
+
+def laid_synthetic(
+    spec: SyntheticSource,
+    seed: int,
+    tag: str,
+    tracing: TracerSpec | None = None,
+    layout: Layout = LAYOUTS[PYTHON],
+) -> Iterator[tuple[Event, str | None]]:
+    """``traced_synthetic``'s events, each with its payload's text laid out in ``layout`` where
+    it was written as text (``Provider.body``'s, decoded: never parsed again); None where it
+    was made as objects."""
     shape = Shape(checked(spec))
-    template = _template(shape, tracing)
+    template = _template(shape, tracing, layout)
     if template is None:
-        yield from traced_objects(shape, seed, tag, tracing)
+        for event in traced_objects(shape, seed, tag, tracing):
+            yield event, None
         return
     tokens = Tokens(tag)
     mask = number_mask(tag)
@@ -540,7 +627,7 @@ def traced_synthetic(
     by_record = bool(shape.record_emails)
     own = token_prefix(shape.own_id) if shape.own_id is not None else None
     while batch := list(islice(draws, _BATCH)):
-        made: list[Event | None] = []
+        made: list[tuple[Event, str | None] | None] = []
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
         ids: list[tuple[str, str, str, str]] = []
         holes: list[str] = []
@@ -549,7 +636,7 @@ def traced_synthetic(
             event_id, key = str(drawn.event_id), str(drawn.key)
             if template.holds(event_id) or template.holds(key):
                 # as the tracer rewrites it
-                made.append(tokens.event(shape.event(drawn), shape.marks(drawn)))
+                made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
                 continue
             # An id or key the payload also holds as a number is renumbered (``_tracer``).
             if event_id.isdigit() or key.isdigit():
@@ -562,7 +649,7 @@ def traced_synthetic(
                 )
                 text = template.text(filled, (event_id, key, *new), token, mask, marked_as)
                 if text is None:  # a constant may hold an id the tracer rewrites inside it
-                    made.append(tokens.event(shape.event(drawn), shape.marks(drawn)))
+                    made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
                 else:
                     made.append(_made(drawn, new, text))
                 continue
@@ -582,12 +669,12 @@ def traced_synthetic(
         for n, i, text in zip(texts, ids, written, strict=True):
             drawn = batch[n]
             if text is None:  # a constant may hold an id the tracer rewrites inside it
-                made[n] = tokens.event(shape.event(drawn), shape.marks(drawn))
+                made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
             else:
                 made[n] = _made(drawn, i[2:], text)
-        for event in made:
-            assert event is not None
-            yield event
+        for pair in made:
+            assert pair is not None
+            yield pair
 
 
 def traced_objects(
@@ -604,6 +691,8 @@ def traced_objects(
         yield tokens.event(shape.event(drawn), shape.marks(drawn))
 
 
-def _made(drawn: Drawn, ids: tuple[str, ...], text: str) -> Event:
-    """The event of ``drawn``, its id and key the tracer's, its payload ``text``."""
-    return text_event(ids[0], ids[1], drawn.seq, drawn.type, drawn.at, text, _NO_HEADERS)
+def _made(drawn: Drawn, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:
+    """The event of ``drawn``, its id and key the tracer's, its payload ``text``; its text
+    laid out."""
+    event = text_event(ids[0], ids[1], drawn.seq, drawn.type, drawn.at, text[0], _NO_HEADERS)
+    return event, text[1]

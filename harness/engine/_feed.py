@@ -72,14 +72,16 @@ class Feed:
 
     def __init__(
         self,
-        made: Iterator[Event],
+        made: Iterator[tuple[Event, str | None]],
         count: int,
         types: frozenset[str],
         tracer: Tracer,
         body: Callable[[str], bytes],
     ):
-        self._made = made  # traced events, by seq
-        self._body = body  # a delivery's body from its payload's text (``Provider.body``)
+        # Traced events, by seq, each with its payload's text laid out as its body is (None:
+        # laid out by ``body``, ``Provider.body``, from its payload's text).
+        self._made = made
+        self._body = body
         self.count = count
         self.types = types
         self.tracer = tracer
@@ -113,8 +115,8 @@ class Feed:
                 if ready == len(queue) or (ready and queue[ready].at > slot.at + AHEAD):
                     break
                 while made <= queue[ready].event:
-                    ev = next(self._made)
-                    window[ev.seq] = ev, self._made_one(ev, on_event)
+                    ev, laid = next(self._made)
+                    window[ev.seq] = ev, self._made_one(ev, laid, on_event)
                     made += 1
                 ready += 1
             queue.popleft()
@@ -124,11 +126,11 @@ class Feed:
             if plan.sent(seq):
                 del window[seq]
             yield Planned(n, slot, body, ev.id, ev.type, dict(ev.headers))
-        for ev in self._made:  # events no slot sends still belong to the run
-            self._made_one(ev, on_event)
+        for ev, laid in self._made:  # events no slot sends still belong to the run
+            self._made_one(ev, laid, on_event)
 
-    def _made_one(self, ev: Event, on_event: Made) -> bytes:
+    def _made_one(self, ev: Event, laid: str | None, on_event: Made) -> bytes:
         text = payload_json(ev)
         self.tracer.add(ev)  # held payload-less, as columns
         on_event(ev, text)
-        return self._body(text)
+        return self._body(text) if laid is None else laid.encode()

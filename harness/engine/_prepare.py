@@ -13,7 +13,7 @@ from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
 from ..core._model import FAULT_MARKS, LEFT_OUT, Delivery, Event, Fault, Outcome
-from ..core._providers import Provider, attempt_timeout
+from ..core._providers import LAYOUTS, PYTHON, Layout, Provider, attempt_timeout
 from ..core._scenario import (
     Scenario,
     Settle,
@@ -42,7 +42,7 @@ from ..drive._sources import (
     synthetic_times,
     synthetic_types,
 )
-from ..drive._synthetic_text import traced_synthetic
+from ..drive._synthetic_text import laid_synthetic, traced_synthetic
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
@@ -434,6 +434,11 @@ def _body_of(provider: Provider | None) -> Callable[[str], bytes]:
     return str.encode if provider is None else provider.body
 
 
+def _layout_of(provider: Provider | None) -> Layout:
+    """How the provider lays out its bodies' JSON (json.dumps's own without one)."""
+    return LAYOUTS[PYTHON if provider is None else provider.layout]
+
+
 def _fed(
     scenario: Scenario, seed: int, tag: str, tracing: TracerSpec, body: Callable[[str], bytes]
 ) -> tuple[Feed, SyntheticSource] | None:
@@ -442,7 +447,7 @@ def _fed(
     source = scenario.source
     if not isinstance(source, SyntheticSource) or not streamable(scenario, tracing):
         return None
-    made = traced_synthetic(source, seed, tag, tracing)
+    made = laid_synthetic(source, seed, tag, tracing, _layout_of(scenario.delivery.provider))
     tracer = Tracer(tag, columns=True)
     return Feed(made, source.events, synthetic_types(source), tracer, body), source
 

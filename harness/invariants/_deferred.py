@@ -1,14 +1,22 @@
-"""Events the target deferred — answered 503 or 429, "come back later", to every genuine
+"""Events the target deferred — answered 503 or 429 ("come back later") to every genuine
 delivery, none of them in flight during a downstream fault window — that the run never
-redelivered.
+redelivered; and, where the sender never brings an event back, those it refused otherwise
+(another 5xx, or no answer at all).
 
 A target that cannot take an event now (its queue full, a lock held) and says so does right
 where its sender retries: the event is the sender's again, and whether the target takes it on
 a retry is what decides its loss. A run that sent no such retry (a hazard that sends none, or a
 provider whose retries come later than the run watched) did not see that; a ``no_lost_events``
-pass over the accepted events alone would claim it. Refusals during a downstream fault window
-are ``recovers_after_outage``'s; a sender that never redelivers (GitHub), or gave up after the
-retries the run sent, is left as before: the event is not counted.
+pass over the accepted events alone would claim it: inconclusive, saying so (a 500 to such a
+sender is left as it was: the target broke, ``no_server_errors`` counts it). A sender that
+never redelivers (GitHub), or gave up after the retries the run sent, will not bring back an
+event refused any way: it is lost in production, and ``no_lost_events`` fails on it — a
+GitHub receiver that answered 500 to one issue of 200 (a title beyond Latin-1 in a header)
+passed, "never accepted by the target (not counted as lost)", the run Ready. Refusals during
+a downstream fault
+window are ``recovers_after_outage``'s; a 4xx is a refusal of the event (a payload the
+automation rejects), and an event a drift hazard changed may be refused on purpose
+(``drift_is_loud`` judges those).
 """
 
 from __future__ import annotations
@@ -16,13 +24,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from ..core._model import Delivery, Event, Status, Verdict
+from ..core._model import Delivery, Event, Model, Status, Verdict
 from ..core._scenario import FAULT_MODES
+from ..drive._drift import records_of
 from ..history import delivery_column, delivery_numbers
 from ._facts import MAX_WITNESSES, Facts, Witness, deliveries_text, event_ref, evidence, plural
 from ._sender import Redelivery, Sender, sender_of
 
 DEFERRALS = frozenset({429, 503})
+
+
+def _refusal(status: int | None) -> bool:
+    """An answer after which the sender may come back: 429, a 5xx, or none."""
+    return status is None or status == 429 or status >= 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +46,41 @@ class Deferred:
     events: tuple[tuple[Event, tuple[Delivery, ...]], ...]
     sender: Sender
 
+    @property
+    def lost(self) -> bool:
+        """Whether the sender will not bring them back: lost in production."""
+        return self.sender.redelivery in (Redelivery.NEVER, Redelivery.GIVEN_UP)
+
+    @property
+    def lost_count(self) -> int:
+        return len(self.events) if self.lost else 0
+
+    def _answers(self) -> str:
+        """``answered 503``, ``answered 500 or got no answer``, …: to every delivery."""
+        answers = Counter(d.status for _, ds in self.events for d in ds)
+        said = [str(s) for s, _ in answers.most_common() if s is not None]
+        parts = [f"answered {' or '.join(said)}"] if said else []
+        if None in answers:
+            parts.append("got no answer")
+        return " or ".join(parts)
+
     def text(self) -> str:
         n = len(self.events)
-        answers = Counter(d.status for _, ds in self.events for d in ds)
-        said = " or ".join(str(s) for s, _ in answers.most_common())
+        deferred = all(d.status in DEFERRALS for _, ds in self.events for d in ds)
+        what = "deferred" if deferred else "refused"
+        head = (
+            f"{plural(n, 'event')} the target {what} ({self._answers()} to every delivery, none "
+            f"in flight during a downstream fault window) {'was' if n == 1 else 'were'} never "
+            f"redelivered and accepted: {self.sender.unredelivered()}"
+        )
+        if self.lost:
+            return (
+                f"{head} — answer 2xx once the event is kept (a durable queue) and do the work "
+                "after, and find why it was refused (`harness inspect` shows each answer)"
+            )
         return (
-            f"not judged: {plural(n, 'event')} the target deferred (answered {said} to every "
-            "delivery, none in flight during a downstream fault window) "
-            f"{'was' if n == 1 else 'were'} "
-            f"never redelivered and accepted: {self.sender.unredelivered()}; whether the target "
-            f"takes {'it' if n == 1 else 'them'} on a retry is not seen — {self._change()}"
+            f"not judged: {head}; whether the target takes {'it' if n == 1 else 'them'} on a "
+            f"retry is not seen — {self._change()}"
         )
 
     def _change(self) -> str:
@@ -64,7 +103,8 @@ class Deferred:
     def witnesses(self) -> list[Witness]:
         return [
             Witness(
-                f"{event_ref(event)} was {deliveries_text(ds)} and never redelivered",
+                f"{event_ref(event)} was {deliveries_text(ds)} and never redelivered"
+                + (": lost" if self.lost else ""),
                 (event.id,),
                 tuple(d.id for d in ds),
             )
@@ -73,22 +113,32 @@ class Deferred:
 
 
 def deferred(facts: Facts) -> Deferred | None:
-    """The run's deferred events not redelivered, or None where there are none (or where the
-    sender would not redeliver them: not this module's to judge)."""
+    """The run's events refused to every genuine delivery and not redelivered (module
+    docstring), or None where there are none."""
     history = facts.history
     sender = sender_of(history.info.settings, history.status)
-    if sender.redelivery in (Redelivery.NEVER, Redelivery.GIVEN_UP):
-        return None
-    # Found from the deliveries answered 429 or 503 (an array's few rows), the events of those
-    # never accepted, and only those events' deliveries made into objects: a million of them
-    # are a second and a half and 200 MB of a large run's check.
+    # Found from the deliveries answered 429 or 5xx, or not answered (an array's few rows),
+    # the events of those never accepted, and only those events' deliveries made into objects:
+    # a million of them are a second and a half and 200 MB of a large run's check.
     import numpy as np
 
     deliveries = history.deliveries
-    statuses = delivery_numbers(deliveries, "status")
+    statuses = delivery_numbers(deliveries, "status")  # no answer: NaN
     known, accepted = facts.events_by_id, facts.accepted
-    said = np.flatnonzero(np.isin(statuses, sorted(DEFERRALS))).tolist()
-    never = {e for e in {deliveries[i].event_id for i in said} if e in known and e not in accepted}
+    # A sender that never brings an event back loses it to any refusal; one that retries, to
+    # a deferral it was not seen to retry (a 500 is the target broken: no_server_errors').
+    lost = sender.redelivery in (Redelivery.NEVER, Redelivery.GIVEN_UP)
+    refusal = _refusal if lost else DEFERRALS.__contains__
+    if lost:
+        said = np.flatnonzero(~(statuses < 500) | (statuses == 429)).tolist()
+    else:
+        said = np.flatnonzero(np.isin(statuses, sorted(DEFERRALS))).tolist()
+    drifted = {eid for r in records_of(history.info.settings) for eid in r.events}
+    never = {
+        e
+        for e in {deliveries[i].event_id for i in said}
+        if e in known and e not in accepted and e not in drifted
+    }
     if not never:
         return None
     tampered = facts.tampered
@@ -102,12 +152,28 @@ def deferred(facts: Facts) -> Deferred | None:
     found = [
         (facts.events_by_id[eid], tuple(ds))
         for eid, ds in by_event.items()
-        if all(d.status in DEFERRALS and not _in_flight(d, windows) for d in ds)
+        if all(refusal(d.status) and not _in_flight(d, windows) for d in ds)
     ]
+    if found and history.info.model is Model.REGISTER:
+        found = _latest(found, facts)
     if not found:
         return None
     found.sort(key=lambda pair: pair[0].seq)
     return Deferred(tuple(found), sender)
+
+
+def _latest(
+    found: list[tuple[Event, tuple[Delivery, ...]]], facts: Facts
+) -> list[tuple[Event, tuple[Delivery, ...]]]:
+    """A register's refused events that no accepted event of their record came after: a
+    state a newer one supersedes is no state lost."""
+    keys = {event.key for event, _ in found}
+    accepted = facts.accepted
+    newest: dict[str, int] = {}
+    for e in facts.history.events:
+        if e.key in keys and e.id in accepted and e.seq > newest.get(e.key, -1):
+            newest[e.key] = e.seq
+    return [(e, ds) for e, ds in found if newest.get(e.key, -1) < e.seq]
 
 
 def _in_flight(d: Delivery, windows: list[tuple[float, float]]) -> bool:
@@ -117,11 +183,20 @@ def _in_flight(d: Delivery, windows: list[tuple[float, float]]) -> bool:
     return any(d.sent_at <= end and answered >= start for start, end in windows)
 
 
-def mark_deferred(facts: Facts, judged: Verdict) -> Verdict:
-    """``judged`` with the deferred events said; a pass over the others made inconclusive."""
-    found = deferred(facts)
+def mark_deferred(found: Deferred | None, facts: Facts, judged: Verdict) -> Verdict:
+    """``judged`` with the refused events ``found`` (``deferred``) said: lost where the sender
+    will not bring them back (a fail, their count first), else a pass over the others made
+    inconclusive."""
     if found is None:
         return judged
+    if found.lost and judged.status is not Status.FAIL:
+        n, total = len(found.events), len(facts.history.events)
+        return replace(
+            judged,
+            status=Status.FAIL,
+            summary=f"{n:,} of {plural(total, 'event')} lost: {found.text()}; {judged.summary}",
+            evidence=evidence(found.witnesses()),
+        )
     summary = f"{judged.summary}; {found.text()}"
     if judged.status is not Status.PASS:
         return replace(judged, summary=summary)

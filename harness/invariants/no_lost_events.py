@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ._after_answers import settle_note
-from ._deferred import mark_deferred
+from ._deferred import deferred, mark_deferred
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
 from ._explain import (
@@ -64,15 +64,19 @@ def _seq(event: Event) -> int:
 
 def no_lost_events(facts: Facts) -> Verdict:
     """Ledger: each accepted event has its expected effects. Register: each record's latest
-    accepted event has them. Events the target deferred and the run never redelivered are not
-    seen: said, and a pass inconclusive (``_deferred``)."""
-    return mark_deferred(facts, _judged(facts))
+    accepted event has them. Events the target refused and the run never redelivered are lost
+    where the sender never brings them back, else not seen: said, and a pass inconclusive
+    (``_deferred``)."""
+    refused = deferred(facts)
+    return mark_deferred(refused, facts, _judged(facts, refused.lost_count if refused else 0))
 
 
-def _judged(facts: Facts) -> Verdict:
+def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
+    """The verdict over the accepted events; ``refused_lost``: the never accepted ones
+    ``_deferred`` counts lost, left out of the note on those not counted."""
     events = facts.history.events
     accepted = facts.accepted
-    never_note = _never_note(facts)
+    never_note = _never_note(facts, refused_lost)
     if not accepted:
         return verdict(
             NAME,
@@ -508,9 +512,10 @@ def _with_last_effect(facts: Facts, witnesses: list[Witness]) -> list[Witness]:
     return out
 
 
-def _never_note(facts: Facts) -> str:
+def _never_note(facts: Facts, lost: int = 0) -> str:
     """The events not judged, and why: refused (or never answered) by the target, or sent only
-    as tampered deliveries — an attacker's, which the target owed nothing (rejects_forged)."""
+    as tampered deliveries — an attacker's, which the target owed nothing (rejects_forged); but
+    the ``lost`` ones (``_deferred``: their sender never brings them back), said there."""
     accepted = facts.accepted
     never = [e.id for e in facts.history.events if e.id not in accepted]
     if not never:
@@ -521,8 +526,8 @@ def _never_note(facts: Facts) -> str:
         genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
         only_tampered = sum(1 for eid in never if eid not in genuine)
     notes = []
-    if len(never) > only_tampered:
-        refused = len(never) - only_tampered
+    if len(never) > only_tampered + lost:
+        refused = len(never) - only_tampered - lost
         notes.append(
             f"{plural(refused, 'event')} never accepted by the target (not counted as lost)"
         )

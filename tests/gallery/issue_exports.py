@@ -9,8 +9,9 @@ raises ``UnicodeEncodeError`` inside the handler and is answered 500 — and Git
 retry: that issue is never filed. With ``FILENAME=rfc6266`` the file is named as RFC 6266
 says (``filename*=UTF-8''…`` beside an ASCII ``filename``).
 
-Must get: those issues' deliveries seen failing, and never a pass while every title it met
-was ASCII; with the RFC 6266 name, nothing lost.
+Must get: those issues' deliveries seen failing; an issue whose newest change was refused
+lost (GitHub never redelivers), one a newer filed change superseded not (the store holds its
+newest state); with the RFC 6266 name, nothing lost.
 
     export GITHUB_WEBHOOK_SECRET=… DOCS_URL=http://127.0.0.1:9100
     python -m tests.gallery.issue_exports --port 8000
