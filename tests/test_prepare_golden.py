@@ -112,7 +112,11 @@ def library_scenario(name: str) -> Scenario:
 # locales (``drive._fakes.LOCALES``: a name in thirteen beyond ASCII, as real customers' are);
 # Stripe's checkout and paid invoice again when the fields describing the customer their key
 # names (``customer_details``, ``customer_email``, …) were drawn once per record, not per event
-# (``_vary.Variation._mark_described``).
+# (``_vary.Variation._mark_described``); those two and Standard Webhooks' contact again when a
+# record's own emails carried the record's tracer token, not the event's, and the three Stripe
+# ones keyed by ``customer`` again when the id of the event's own object (the session's
+# ``cs_test_…``, the invoice's ``in_…``, the payment intent's ``pi_…``) became a token of the
+# event's (``_tracer.Marks``).
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "0191ab68a644a36c",
     "github:issues": "d38eb66c025c5cf5",
@@ -122,11 +126,11 @@ LIBRARY: dict[str, str] = {
     "shopify:orders/create": "a9a1f1541664b184",
     "shopify:orders/updated": "b570fa452714c529",
     "slack:event_callback": "88b2d23251541aba",
-    "standard-webhooks:contact.updated": "b6e986f7815d5323",
-    "stripe:checkout.session.completed": "852f86fe807ff701",
+    "standard-webhooks:contact.updated": "8585617d250db6af",
+    "stripe:checkout.session.completed": "0b299217827a26e6",
     "stripe:customer.subscription.updated": "5f4b343fe937c3ff",
-    "stripe:invoice.paid": "c966f3b5651717e9",
-    "stripe:payment_intent.succeeded": "295a3d255e818877",
+    "stripe:invoice.paid": "ca394d156cf2ff47",
+    "stripe:payment_intent.succeeded": "7e324279ed078c97",
 }
 SHAPES: dict[str, str] = {
     "duplicate": "3816a1e991e55efa",

@@ -20,8 +20,8 @@ from harness.core import _library
 from harness.core._providers import LAYOUTS, PRETTY, PROVIDERS, Provider
 from harness.core._scenario import SyntheticSource, TracerSpec
 from harness.core._text_event import TextEvent, payload_json, payload_text, text_event
-from harness.drive._sources import synthetic_events
-from harness.drive._synthetic_text import laid_synthetic, traced_synthetic
+from harness.drive._sources import Shape, checked, synthetic_events
+from harness.drive._synthetic_text import laid_synthetic, traced_objects, traced_synthetic
 from harness.drive._tracer import traced
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
@@ -34,7 +34,7 @@ def both(spec: SyntheticSource, seed: int = 5, tracing: TracerSpec | None = None
     text."""
     made = [
         (e.id, e.key, e.seq, e.type, e.occurred_at, json.dumps(e.payload), e.headers)
-        for e in traced(synthetic_events(spec, seed, TAG), TAG, tracing)
+        for e in traced_objects(Shape(checked(spec)), seed, TAG, tracing)
     ]
     written = [
         (e.id, e.key, e.seq, e.type, e.occurred_at, payload_json(e), e.headers)
@@ -244,6 +244,36 @@ def test_a_batch_with_a_later_number_after_a_first_string_is_written_as_objects_
     assert written == made
     states = [json.loads(event[5])["state"] for event in written]
     assert states.count("opened") == 8 and states.count(2) == 32
+
+
+@pytest.mark.parametrize(
+    ("own", "kept"),
+    [
+        ("cs_test_a1B2c3D4e5F6g7H8", "cs_test_"),
+        ("4f1c2b3a-9d8e-4c7b-a6f5-e4d3c2b1a0f9", ""),
+        ("U2147483697", ""),
+        ("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", ""),
+    ],
+)
+@pytest.mark.parametrize("event_id", ["evt_1A2b3C4d5E6f", 123456789])
+def test_the_events_own_objects_id_is_a_token_of_the_events(
+    own: str, kept: str, event_id: object
+) -> None:
+    """Keyed by the customer it names, a checkout's own id (``data.id``) is the event's token
+    (``_tracer.Marks``), its prefix kept, as text as made as objects; the customer's email the
+    record's token (an event id held as a number: the event written alone, ``text``)."""
+    example = {
+        "id": event_id,
+        "data": {"id": own, "customer": "cus_Q1w2E3r4T5y6", "customer_email": "ada@example.com"},
+    }
+    spec = SyntheticSource(example, events=30, records=4, over=1.0, key_path="$.data.customer")
+    made, written = both(spec)
+    assert written == made
+    for _, key, seq, *_, text, _ in written:
+        data = json.loads(text)["data"]
+        assert data["id"] == f"{kept}{TAG}e{seq}"
+        record = key.removeprefix(f"cus_{TAG}k")
+        assert f"+{TAG}k{record}@" in data["customer_email"], (key, data)
 
 
 def laid_out_as(sender: Provider, spec: SyntheticSource, seed: int = 5) -> int:

@@ -28,6 +28,7 @@ from ._owners import Owners
 from ._run_ids import RunAlphabets
 from ._sample import Sample
 from ._schema_events import generated
+from ._tracer import Marks
 from ._vary import Steps, Variation, random_uuid, render_time
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -62,6 +63,22 @@ def synthetic_events(spec: SyntheticSource, seed: int, tag: str = "") -> Iterato
     traces each as it is made and never holds them all untraced (a third of its memory).
     ``tag``: the run's, whose string ids they carry (``_run_ids``)."""
     return Shape(checked(spec)).events(seed, tag)
+
+
+def marked_synthetic(
+    spec: SyntheticSource, seed: int, tag: str = ""
+) -> tuple[tuple[Event, ...], dict[str, Marks]]:
+    """``synthetic``'s events, and by event id what of each the tracer marks by whose it is
+    (``Shape.marks``): for a run that picks some of them before tracing (``schedule:``)."""
+    shape = Shape(checked(spec))
+    events: list[Event] = []
+    marks: dict[str, Marks] = {}
+    for drawn in shape.draws(seed, tag):
+        events.append(shape.event(drawn))
+        found = shape.marks(drawn)
+        if found is not None:
+            marks[events[-1].id] = found
+    return tuple(events), marks
 
 
 def checked(spec: SyntheticSource) -> SyntheticSource:
@@ -114,6 +131,9 @@ class Shape:
             keep=keep,
         )
         plan = self.plan
+        self.record_emails = plan.record_emails()
+        self.own_id = plan.own_atom.text if plan.own_atom is not None else None
+        self.marked = bool(self.record_emails) or self.own_id is not None  # ``marks`` gives any
         self.id_atom = plan.id_atom if plan.id_atom and len(plan.id_atom.text) >= _SHAPED else None
         self.key_atom = (
             plan.key_atom if plan.key_atom and len(plan.key_atom.text) >= _SHAPED else None
@@ -208,6 +228,16 @@ class Shape:
         """Each event, in seq order, its payload an object (``draws``)."""
         for drawn in self.draws(seed, tag):
             yield self.event(drawn)
+
+    def marks(self, drawn: Drawn) -> Marks | None:
+        """What of ``drawn``'s payload the tracer marks by whose it is (``_tracer.Marks``):
+        its record's emails' values, its own object's id's; None where there is neither."""
+        if not self.marked:
+            return None
+        values = drawn.values
+        emails = frozenset(v for t in self.record_emails if type(v := values[t]) is str)
+        own = values[self.own_id] if self.own_id is not None else None
+        return Marks(emails, own if type(own) is str else None)
 
     def event(self, drawn: Drawn) -> Event:
         """The event of ``drawn``: the example with its atoms and paths written."""

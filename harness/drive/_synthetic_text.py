@@ -47,13 +47,17 @@ from ._inner_ids import Inner, inner_words
 from ._sources import Drawn, Shape, checked
 from ._string_rewrites import marked
 from ._template import Spans, Whole
-from ._tracer import Tokens, number_mask, renumbered, renumbering, traced
+from ._tracer import Tokens, number_mask, renumbered, renumbering, token_prefix, traced
 from ._vary import ID_KINDS, id_named
 
 _BATCH = 256  # events written at once (``TextTemplate.texts``)
 # An event's payload as json.dumps writes it (its TextEvent's text) and laid out as its
 # sender lays out its bodies (``Provider.body``'s bytes, decoded): the same text in PYTHON's.
 Written = tuple[str, str]
+# An event's ``_tracer.Marks`` as its text is written: the token its record's emails carry, and
+# its own object's id made a token (None: not marked).
+EventMarks = tuple[str | None, str | None]
+_UNMARKED: EventMarks = (None, None)
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
 _NO_HEADERS: Mapping[str, str] = {}
 
@@ -174,6 +178,14 @@ class TextTemplate:
             for n, h in enumerate(self._holes)
             if h[0] == _WHOLE and self._kinds[h[1]] in (*ID_KINDS, "amount")
         }
+        # The holes of a record's own emails, marked with the record's token, and of the
+        # event's own object's id, the event's token (``_tracer.Marks``).
+        self._record_holes = frozenset(
+            n for n, h in enumerate(self._holes) if h[0] == _WHOLE and h[1] in shape.record_emails
+        )
+        self._own_holes = frozenset(
+            n for n, h in enumerate(self._holes) if h[0] == _WHOLE and h[1] == shape.own_id
+        )
 
     # --- compiling ------------------------------------------------------------------------
 
@@ -301,13 +313,19 @@ class TextTemplate:
         return self._numbers | {v for v in filled if type(v) is int}
 
     def text(
-        self, filled: list[Any], ids: tuple[str, str, str, str], token: str, mask: int
+        self,
+        filled: list[Any],
+        ids: tuple[str, str, str, str],
+        token: str,
+        mask: int,
+        marks: EventMarks = _UNMARKED,
     ) -> Written | None:
         """The payload's JSON text, its holes ``filled`` as the tracer rewrites them: ``ids``
         the event's id and key, then their tokens; ``mask`` the run's, that renumbers the
-        integers under id-named fields, there and inside strings (``_inner_ids``). None where
-        one of the example's constants may hold an id inside it: that event goes the way of
-        objects."""
+        integers under id-named fields, there and inside strings (``_inner_ids``); ``marks``
+        the record's token its own emails carry and the event's own object's id, if any. None
+        where one of the example's constants may hold an id inside it: that event goes the way
+        of objects."""
         old_id, old_key, new_id, new_key = ids
         numbers = renumbering(old_id, new_id, old_key, new_key)
         found: dict[str, str] = {}
@@ -331,7 +349,10 @@ class TextTemplate:
         written: list[str] = []
         at_once: list[int] = []  # the holes to look into at once after, and their strings
         texts: list[str] = []
-        for value, scanned in zip(filled, self._scanned, strict=True):
+        record, own = marks
+        by_record = self._record_holes if record is not None else frozenset()
+        by_own = self._own_holes if own is not None else frozenset()
+        for n, (value, scanned) in enumerate(zip(filled, self._scanned, strict=True)):
             if value is None:
                 written.append(token)
             elif type(value) is str:
@@ -339,6 +360,10 @@ class TextTemplate:
                     value = new_key
                 elif value == old_id:
                     value = new_id
+                elif n in by_own:
+                    value = own or value
+                elif n in by_record:
+                    value = marked(value, record or token)
                 elif scanned == _AT_ONCE:
                     value = marked(value, token)
                     at_once.append(len(written))
@@ -369,21 +394,24 @@ class TextTemplate:
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         mask: int,
+        marks: list[EventMarks],
     ) -> list[Written | None]:
-        """``text(filled(d), i, t, mask)`` for each event ``d`` of a batch, with its ids ``i``
-        (none of them digits) and token ``t``: each hole's values written for the whole batch
-        at once. An event for which that would not be exact — a string of it holding its id
-        or key inside, an integer of it under an id-named field, a constant that may hold its
-        id — is written by ``text``, one at a time."""
+        """``text(filled(d), i, t, mask, m)`` for each event ``d`` of a batch, with its ids
+        ``i`` (none of them digits), token ``t`` and marks ``m``: each hole's values
+        written for the whole batch at once. An event for which that would not be exact — a
+        string of it holding its id or key inside, an integer of it under an id-named field, a
+        constant that may hold its id — is written by ``text``, one at a time."""
         made: list[Written | None] = [None] * len(drawn)
         alone: set[int] = set()  # the events written by ``text``
-        written = self._columns(drawn, ids, tokens, alone) if self._batched and drawn else None
+        written = (
+            self._columns(drawn, ids, tokens, marks, alone) if self._batched and drawn else None
+        )
         if written is None:
             alone.update(range(len(drawn)))
         else:
             made = [*self._written(written)]
         for n in alone:
-            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask)
+            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask, marks[n])
         return made
 
     def _written(self, columns: list[list[str]]) -> list[Written]:
@@ -400,6 +428,7 @@ class TextTemplate:
         drawn: list[Drawn],
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
+        marks: list[EventMarks],
         alone: set[int],
     ) -> list[list[str]] | None:
         """Each hole's text for each event of a batch (``texts``); the events it is not exact
@@ -435,8 +464,17 @@ class TextTemplate:
                 continue
             if len(types) > 1:  # strings among other values (a ``later`` number): alone
                 return None
-            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, tokens, strict=True)
-            if h in self._unmarked:
+            by = tokens
+            if h in self._record_holes:  # a record's own email: its record's token
+                by = [r or t for (r, _), t in zip(marks, tokens, strict=True)]
+            elif h in self._own_holes:  # the event's own object's id: its token
+                by = [o or "" for _, o in marks]
+            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
+            if h in self._own_holes:
+                strings = [
+                    nk if v == ok else ni if v == oi else o or v for v, ok, oi, nk, ni, o in swapped
+                ]
+            elif h in self._unmarked:
                 strings = [
                     nk if v == ok else ni if v == oi else v for v, ok, oi, nk, ni, _ in swapped
                 ]
@@ -578,29 +616,40 @@ def laid_synthetic(
     shape = Shape(checked(spec))
     template = _template(shape, tracing, layout)
     if template is None:
-        for event in traced(shape.events(seed, tag), tag, tracing):
+        for event in traced_objects(shape, seed, tag, tracing):
             yield event, None
         return
     tokens = Tokens(tag)
     mask = number_mask(tag)
     draws = shape.draws(seed, tag)
+    # Each event's marks (``_tracer.Marks``): its record's token, once ``tokens.ids`` met its
+    # key; its own object's id, the token after the prefix every id of that shape has.
+    by_record = bool(shape.record_emails)
+    own = token_prefix(shape.own_id) if shape.own_id is not None else None
     while batch := list(islice(draws, _BATCH)):
         made: list[tuple[Event, str | None] | None] = []
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
         ids: list[tuple[str, str, str, str]] = []
         holes: list[str] = []
+        marks: list[EventMarks] = []  # each event's (``_tracer.Marks``)
         for drawn in batch:
             event_id, key = str(drawn.event_id), str(drawn.key)
             if template.holds(event_id) or template.holds(key):
-                made.append((tokens.event(shape.event(drawn)), None))  # as the tracer rewrites it
+                # as the tracer rewrites it
+                made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
                 continue
             # An id or key the payload also holds as a number is renumbered (``_tracer``).
             if event_id.isdigit() or key.isdigit():
                 filled = template.filled(drawn)
                 new = tokens.ids(event_id, key, drawn.seq, template.numbers(filled))
-                text = template.text(filled, (event_id, key, *new), f"{tag}e{drawn.seq}", mask)
+                token = f"{tag}e{drawn.seq}"
+                marked_as = (
+                    tokens.record_token(key) if by_record else None,
+                    None if own is None else own + token,
+                )
+                text = template.text(filled, (event_id, key, *new), token, mask, marked_as)
                 if text is None:  # a constant may hold an id the tracer rewrites inside it
-                    made.append((tokens.event(shape.event(drawn)), None))
+                    made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
                 else:
                     made.append(_made(drawn, new, text))
                 continue
@@ -608,17 +657,38 @@ def laid_synthetic(
             texts.append(len(made))
             made.append(None)
             ids.append((event_id, key, new_id, new_key))
-            holes.append(f"{tag}e{drawn.seq}")
-        written = template.texts([batch[n] for n in texts], ids, holes, mask)
+            token = f"{tag}e{drawn.seq}"
+            holes.append(token)
+            marks.append(
+                (
+                    tokens.record_token(key) if by_record else None,
+                    None if own is None else own + token,
+                )
+            )
+        written = template.texts([batch[n] for n in texts], ids, holes, mask, marks)
         for n, i, text in zip(texts, ids, written, strict=True):
             drawn = batch[n]
             if text is None:  # a constant may hold an id the tracer rewrites inside it
-                made[n] = tokens.event(shape.event(drawn)), None
+                made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
             else:
                 made[n] = _made(drawn, i[2:], text)
         for pair in made:
             assert pair is not None
             yield pair
+
+
+def traced_objects(
+    shape: Shape, seed: int, tag: str, tracing: TracerSpec | None
+) -> Iterator[Event]:
+    """``shape``'s events made as objects and traced (``traced``), each with its marks
+    (``_tracer.Marks``) where every string is rewritten."""
+    resolved = (tracing or TracerSpec()).resolved_as_synthetic()
+    if not shape.marked or not resolved.rewrite or resolved.paths:
+        yield from traced(shape.events(seed, tag), tag, tracing)
+        return
+    tokens = Tokens(tag, resolved.ids)
+    for drawn in shape.draws(seed, tag):
+        yield tokens.event(shape.event(drawn), shape.marks(drawn))
 
 
 def _made(drawn: Drawn, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:

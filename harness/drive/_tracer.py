@@ -14,6 +14,10 @@ them (a ticket per ``repo#number``) meets this run's as new ones, not as the cle
 inside a string (an order's ``gid://shopify/Order/…``) takes the value the same id takes
 standing alone in the payload (``_inner_ids``).
 
+A synthetic event says whose some of its values are (``Marks``): its record's own emails carry
+the record's token (``…k<n>``), one email for a customer's checkouts; the id of its own object,
+where the key names another (a checkout's session id), a token of the event's.
+
 A scenario's ``tracer:`` (``TracerSpec``) can turn rewriting off, so replayed payloads stay as
 recorded, or limit it to some payload paths; ``_correlate`` then attributes by the correlation
 rules and the ids carried verbatim (docs/correlation.md).
@@ -25,9 +29,9 @@ import hashlib
 import re
 import secrets
 import string
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import _paths
 from ..core._model import Event
@@ -38,7 +42,8 @@ from ._own_ids import OwnIds
 from ._string_rewrites import Rewrites, marked
 from ._vary import id_named
 
-_ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_)[A-Za-z0-9-]+$")
+# An id led by a prefix, Stripe's test and live ones included (``cs_test_``): a token keeps it.
+_ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_(?:test_|live_)?)[A-Za-z0-9-]+$")
 
 
 # Every tag this process has handed out: one journal may hold thousands of runs (``harness
@@ -127,17 +132,39 @@ class Tracer:
         return tuple(event_ids), record_key or key
 
 
-def trace(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> Tracer:
+class Marks(NamedTuple):
+    """What of a synthetic event the tracer marks by whose it is (``Tokens.rewrite``): its
+    record's own emails (a customer's, on each of its checkouts: ``Variation.record_emails``),
+    marked with the record's token so that they stay one email; and where the key names
+    another object, the id of the event's own (the checkout session's: ``Variation.own_atom``),
+    made a token of the event's, as its id is, so that a write naming the session is still
+    the event's."""
+
+    emails: frozenset[str] = frozenset()
+    own_id: str | None = None
+
+
+def trace(
+    events: Iterable[Event],
+    tag: str,
+    spec: TracerSpec | None = None,
+    marks: Mapping[str, Marks] | None = None,
+) -> Tracer:
     """Rewrite ids, keys, emails and free text of ``events`` into this run's tokens.
 
     ``spec.rewrite`` False leaves the events as they are; ``spec.paths`` rewrites only the
     values at those payload paths (the event's id and key only where a path holds them).
-    None: everything, as by default.
+    None: everything, as by default. ``marks``: a synthetic source's, by event id (``Marks``).
     """
-    return Tracer(tag, traced(events, tag, spec))
+    return Tracer(tag, traced(events, tag, spec, marks))
 
 
-def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) -> Iterator[Event]:
+def traced(
+    events: Iterable[Event],
+    tag: str,
+    spec: TracerSpec | None = None,
+    marks: Mapping[str, Marks] | None = None,
+) -> Iterator[Event]:
     """``trace``'s events one at a time, as they are rewritten: a streamed run sends each
     before the next is made."""
     spec = (spec or TracerSpec()).resolved_as_synthetic()
@@ -147,10 +174,10 @@ def traced(events: Iterable[Event], tag: str, spec: TracerSpec | None = None) ->
     only = tuple(_paths.parse(p) for p in spec.paths)
     tokens = Tokens(tag, spec.ids, mark=bool(spec.rewrite))
     for ev in events:
-        if only:
+        if only:  # the paths the user named, as they are: no marks
             yield _rewrite_paths(ev, only, tokens.rewrite(ev))
         else:
-            yield tokens.event(ev)
+            yield tokens.event(ev, marks.get(ev.id) if marks else None)
 
 
 class Tokens:
@@ -186,23 +213,48 @@ class Tokens:
                 self._key_tokens[key] = new_key
         return new_id, new_key
 
+    def record_token(self, key: str) -> str | None:
+        """The token of ``key``'s record (``ids`` has met it), where its new key carries it:
+        what the record's own emails are marked with (``Variation.record_emails``); None where
+        the key is a number (renumbered: no token to find the record by) or not marked."""
+        if not self._mark or key.isdigit() or key not in self._key_tokens:
+            return None
+        return f"{self.tag}k{self._key_numbers[key]}"
+
     def _owned(self, value: str, numbers: Collection[int]) -> str:
         assert self._own is not None
         return _held_number(value, numbers, self._mask) or self._own.declared(value)
 
-    def rewrite(self, ev: Event) -> _Rewrite:
-        """How ``ev``'s payload is rewritten."""
+    def rewrite(self, ev: Event, marks: Marks | None = None) -> _Rewrite:
+        """How ``ev``'s payload is rewritten; ``marks``: the strings of it marked by whose
+        they are (``Marks``), replaced where they stand whole."""
         # Walking the payload for its numbers costs a third of tracing: only for digit ids.
         numbers = _numbers(ev.payload) if ev.id.isdigit() or ev.key.isdigit() else ()
         new_id, new_key = self.ids(ev.id, ev.key, ev.seq, numbers)
         token = f"{self.tag}e{ev.seq}"
+        whole: dict[str, str] = {}
+        if marks is not None:
+            record = self.record_token(ev.key) if marks.emails else None
+            if record is not None:
+                whole = {s: marked(s, record) for s in marks.emails}
+            if marks.own_id is not None and self._mark:
+                whole[marks.own_id] = _token_id(marks.own_id, token)
         return _Rewrite(
-            ev.id, new_id, ev.key, new_key, token, self._rewrites, self._own, self._mark, self._mask
+            ev.id,
+            new_id,
+            ev.key,
+            new_key,
+            token,
+            self._rewrites,
+            self._own,
+            self._mark,
+            self._mask,
+            whole or None,
         )
 
-    def event(self, ev: Event) -> Event:
-        """``ev`` with its id, key and payload rewritten."""
-        rewrite = self.rewrite(ev)
+    def event(self, ev: Event, marks: Marks | None = None) -> Event:
+        """``ev`` with its id, key and payload rewritten (``rewrite``)."""
+        rewrite = self.rewrite(ev, marks)
         # Built, not ``replace``d: 2.9 µs an event instead of 6.5.
         payload = rewrite.payload(ev.payload)
         return Event(
@@ -267,8 +319,14 @@ def _token_id(value: str, token: str, numbers: Collection[int] = (), mask: int =
     held = _held_number(value, numbers, mask)
     if held is not None:
         return held
+    return token_prefix(value) + token
+
+
+def token_prefix(value: str) -> str:
+    """What of an id its token keeps: its prefix (``cs_test_`` of a Checkout Session's),
+    the same for every id drawn in its shape (``_vary``); none for a UUID."""
     m = _ID_LIKE.match(value)
-    return (m.group(1) if m else "") + token
+    return m.group(1) if m else ""
 
 
 def _held_number(value: str, numbers: Collection[int], mask: int) -> str | None:
@@ -337,8 +395,10 @@ class _Rewrite:
         own: OwnIds | None = None,
         mark: bool = True,
         mask: int = 0,
+        whole: dict[str, str] | None = None,
     ):
         self.exact = {old_id: new_id, old_key: new_key}
+        self.whole = whole  # the strings ``Marks`` names, as they are marked
         self.numbers = renumbering(old_id, new_id, old_key, new_key)
         self.rewrites = rewrites
         self.own = own
@@ -426,6 +486,8 @@ class _Rewrite:
     def text(self, s: str) -> str:
         if s in self.exact:
             return self.exact[s]
+        if self.whole is not None and s in self.whole:
+            return self.whole[s]
         if s in self._inert:
             return s
         plan = self._plans.get(s) or self.rewrites.met(s)

@@ -46,6 +46,7 @@ from ._template import Spans, Whole, compile_payload
 Steps = tuple[_paths.Step, ...]
 
 ID_KINDS = frozenset({"prefixed", "uuid", "hex", "upper", "digits", "int", "big"})
+_STRING_IDS = frozenset({"prefixed", "uuid", "hex", "upper"})  # never all digits
 _MIN_BODY = 8  # a prefixed id's body (after ``cus_``) at least this long; ``evt_1`` is a label
 _MIN_EMBEDDED_DIGITS = 6  # a digit run inside a string counts as an id from this length
 _JITTER = 600.0  # s: how much earlier than their event's time an event's other timestamps move
@@ -211,6 +212,7 @@ class Variation:
             (a for a in self.atoms.values() if a.kind == "time"), None
         )
         self._mark_record(key_steps)
+        self.own_atom = self._own_atom(key_steps)
         self.fills = {x.steps: self._filled(x) for x in self.leaves}  # how each leaf varies
         self._build = compile_payload(example, self.fills)
         # The atoms ``record_values`` and ``columns`` draw for, in the example's order (their
@@ -328,6 +330,18 @@ class Variation:
                 if atom.kind not in ("time", "amount") and atom is not self.id_atom:
                     atom.record = True
 
+    def _own_atom(self, key_steps: Steps) -> _Atom | None:
+        """Where the key names another object (a checkout's ``customer``), the id of the
+        event's own object beside it (the session's ``id``), a string drawn per event: what an
+        automation writes to say which checkout a write is for (``_tracer.Marks``). None where
+        the key is that object's own id, or that id is the event's, or a number."""
+        if not key_steps or not isinstance(key_steps[-1], str) or key_steps[-1] == "id":
+            return None
+        atom = self._atom_at((*key_steps[:-1], "id"), _STRING_IDS)
+        if atom is None or atom.record or atom is self.id_atom or atom is self.key_atom:
+            return None
+        return atom
+
     def _filled(self, leaf: _Leaf) -> Whole | Spans:
         """How the compiled payload fills ``leaf``."""
         text = _paths.get(self.example, leaf.steps)
@@ -372,6 +386,12 @@ class Variation:
         """The id-like atoms drawn once per record (an issue's ``number``, its author's id): the
         ids of the record's own objects, which no other record shares."""
         return [a for a in self._drawn[True] if a.kind in ID_KINDS]
+
+    def record_emails(self) -> frozenset[str]:
+        """The atoms drawn once per record that are emails (a customer's, on its checkouts):
+        the tracer marks them with the record's token, not the event's, so that a record's
+        events carry one email, as a customer's do (``_tracer.Tokens.record_token``)."""
+        return frozenset(a.text for a in self._drawn[True] if a.kind == "fake" and "@" in a.text)
 
     def record_values(
         self, rng: random.Random, fake: FakeText, run: RunAlphabets | None = None

@@ -38,6 +38,7 @@ from ..drive._schedule import Schedule, delivery_id
 from ..drive._sources import (
     Stream,
     load_stream,
+    marked_synthetic,
     synthetic_times,
     synthetic_types,
 )
@@ -458,15 +459,21 @@ def _traced(
     half the memory), an explicit schedule's slots, and how a recording was replayed.
 
     A synthetic source without an explicit schedule is traced as it is made: its untraced
-    events are never all held at once."""
+    events are never all held at once; with one, made whole, then the events it names traced
+    with their marks (``_tracer.Marks``), as they would be made."""
     source = scenario.source
     if scenario.schedule is None and type(source) is SyntheticSource:
         return Stream(()), Tracer(tag, traced_synthetic(source, seed, tag, tracing)), None, {}
-    stream = load_stream(source, seed, tag)
+    marks = None
+    if type(source) is SyntheticSource:  # an explicit schedule's: marked as when streamed
+        events, marks = marked_synthetic(source, seed, tag)
+        stream = Stream(events)
+    else:
+        stream = load_stream(source, seed, tag)
     events, listed = stream.events, None
     if scenario.schedule is not None:
         events, listed = explicit(events, scenario.schedule, scenario.origin)
-    tracer = trace(events, tag, tracing)
+    tracer = trace(events, tag, tracing, marks)
     # Which recorded ids the tracer changed, before the untraced events are let go.
     replayed = replay_settings(source, tracing, events, tracer.events)
     return replace(stream, events=()), tracer, listed, replayed

@@ -17,17 +17,19 @@ Variants:
 - ``DEDUP=none``: no dedup, and no key: a redelivered checkout subscribes its account again.
 - ``LOOKUP=customer``: the account found by its Stripe customer id (``?stripe_customer=``), as
   sound as by email, with no lock either: a customer's checkouts arriving together each find
-  no account and each create one — a find-or-create race, three accounts for one customer.
+  no account and each create one — a find-or-create race, three accounts for one customer (as
+  by email).
 
-Must get: the correct one passes ``no_lost_events``, ``no_duplicate_effects`` and
-``final_state_matches_baseline`` (ids the API made up differ between runs; they are not
+Must get: the correct one (by email, deduplicated) passes ``no_lost_events``,
+``no_duplicate_effects`` and ``final_state_matches_baseline`` where a customer's checkouts come
+one at a time (ids the API made up differ between runs; they are not
 compared, but what they point at is); ``LOOKUP=typo`` (the clean run subscribes the first
 account as often, so no comparison with it can show the fault) is never a pass:
 ``no_lost_events`` names the account made for another record (``invariants/_elsewhere.py``);
 ``DEDUP=none`` fails ``no_duplicate_effects`` on the second ``POST /subscriptions``;
-``LOOKUP=customer`` fails it under simultaneous-same-record, counting the accounts per customer
-(each checkout made one, none twice: no repeat of one event's), and passes where they come one
-at a time.
+by email or ``LOOKUP=customer``, ``no_duplicate_effects`` fails under simultaneous-same-record,
+counting the accounts per customer (each checkout made one, none twice: no repeat of one
+event's; a customer's checkouts carry its one email, as real ones do).
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     BILLING_URL=http://127.0.0.1:9100 python -m tests.gallery.chained_accounts --port 8000

@@ -8,10 +8,11 @@ nothing maps one run's to the other's. It keeps no order.
 ``MEMBER_BY=contact`` hashes the contact's id instead of its email: one member per contact,
 which a change arriving after a newer one of the same contact overwrites (a stale overwrite).
 
-Must get, under out-of-order delivery of the library's events (each change brings a new email):
-by email, every change writes a member of its own — ``per_key_order`` has no order to judge and
-``final_state_matches_baseline`` passes, not comparing the hashed ids; by contact, both fail on
-the members left on an older change.
+Must get, under out-of-order delivery of the library's events (a contact's changes carry its
+email, as a real contact's do): either way, one member per contact, and ``per_key_order`` and
+``final_state_matches_baseline`` fail on the members left on an older change, the hashed ids not
+compared. (By email, each change once wrote a member of its own: the tracer marked each event's
+copy of the email with the event's token.)
 
     NEWSLETTER_URL=http://127.0.0.1:9100 python -m tests.gallery.newsletter_sync --port 8000
 """
