@@ -149,3 +149,17 @@ def test_creations_as_many_as_the_twins_or_one_key_answered_again_pass() -> None
     for h in (raced("zqrun", 1, raced("zqclean", 1)), raced("zqrun", 2, raced("zqclean", 1), True)):
         v = dup(h)
         assert v.status is Status.PASS, v.summary
+
+
+def test_a_route_declared_merges_or_a_key_declared_ignored_is_taken_at_its_word() -> None:
+    """Declared ``merges:`` (the API upserts on that POST), two creations are one resource: a
+    pass, as the failure's own advice says; a key its API is declared to ignore does not
+    make the second creation the first answered again: a fail (review: both the other way)."""
+    merged = raced("zqrun", 2, raced("zqclean", 1))
+    settings = {**merged.info.settings, "merges": {"billing": [f"POST {CUSTOMERS}"]}}
+    assert dup(replace(merged, info=replace(merged.info, settings=settings))).status is Status.PASS
+    keyed = raced("zqrun", 2, raced("zqclean", 1), keyed=True)
+    ignored = {"idempotency_key": {"billing": {"ignored": [f"POST {CUSTOMERS}"]}}}
+    settings = {**keyed.info.settings, **ignored}
+    v = dup(replace(keyed, info=replace(keyed.info, settings=settings)))
+    assert v.status is Status.FAIL, v.summary

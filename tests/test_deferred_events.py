@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.core._model import Fault, Model, Outcome, Status
 from harness.history import History, load
 from harness.history._deliveries import Deliveries
+from harness.report._year import _lost
 
 from .test_invariants import delivery, effect, event, history, one
 from .test_report import _journal as journal
@@ -146,3 +147,26 @@ def test_a_loaded_run_s_deferred_events_are_found_without_making_every_delivery(
     assert isinstance(loaded.deliveries, Deliveries)
     assert one(loaded, "no_lost_events") == one(h, "no_lost_events")
     assert loaded.deliveries._made is None  # none made but those read
+
+
+def test_a_refused_event_that_wrote_its_effect_all_the_same_is_not_lost() -> None:
+    """A slow receiver that wrote, then timed out (or answered 500 after its write) did its
+    work: not lost for its answer (review: it failed as lost)."""
+    h = burst(500, provider="github")
+    h.effects.append(effect("eff_3", ["evt_3"], 0.35))
+    v = one(h, "no_lost_events")
+    assert v.status is Status.PASS, v.summary
+    assert "lost" not in v.summary.replace("not counted as lost", ""), v.summary
+
+
+def test_refusals_lost_beside_a_loss_among_the_accepted_are_counted_after_it() -> None:
+    """A loss among the accepted first, then the refused events GitHub never brings back,
+    counted as 'and N more lost' (the year's report adds them up) and witnessed too."""
+    h = burst(500, 500, provider="github")
+    h.effects.pop()
+    v = one(h, "no_lost_events")
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 of 2 accepted events produced no effect (lost)"), v.summary
+    assert "; and 2 more lost: 2 events the target refused (answered 500" in v.summary
+    assert {"evt_2", "evt_3", "evt_4"} <= set(v.evidence.event_ids), v.evidence
+    assert _lost([v]) == 3

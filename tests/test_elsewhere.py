@@ -78,3 +78,36 @@ def test_writes_made_after_the_answer_or_beside_another_request_are_not_taken() 
         v = lost(first_account("zqrun", checkouts("zqrun"), **shape))
         assert "the item made for record" not in v.summary, (shape, v.summary)
         assert v.status is not Status.PASS, (shape, v.summary)
+
+
+def test_a_late_write_naming_its_own_event_is_not_taken_for_the_one_in_flight() -> None:
+    """Each checkout creates its account and subscribes it; the third's work is lost, and the
+    second's subscription, naming its own event, lands late while only the third's delivery is
+    in flight: the third is lost, not 'a look-up that found another record's item' (review:
+    it was made inconclusive)."""
+    events = checkouts("zqrun")[:3]
+    effects, marks = [], []
+    for n, e in enumerate(events, 1):
+        if n == 3:
+            continue
+        made = write("/accounts", [e], at=n + 0.002)
+        late = 3.005 if n == 2 else n + 0.005
+        sub = replace(subscribed(f"ds_{n}", late), event_ids=(e.id,))
+        effects += [made, sub]
+        marks += issued((made, f"ds_{n}"))
+    twins = [ev("zqclean", e.seq) for e in events]
+    clean_effects, clean_marks = [], []
+    for n, e in enumerate(twins, 1):
+        made = write("/accounts", [e], at=n + 0.002)
+        clean_effects += [made, replace(subscribed(f"ds_{n}", n + 0.005), event_ids=(e.id,))]
+        clean_marks += issued((made, f"ds_{n}"))
+    deliveries = [ok(e, at=float(n)) for n, e in enumerate(events, 1)]
+    clean_deliveries = [ok(e, at=float(n)) for n, e in enumerate(twins, 1)]
+    baseline = replace(
+        run(twins, clean_deliveries, clean_effects, tag="zqclean", settings=ACCOUNTS),
+        marks=clean_marks,
+    )
+    h = run(events, deliveries, effects, tag="zqrun", baseline=baseline, settings=ACCOUNTS)
+    v = lost(replace(h, marks=marks))
+    assert v.status is Status.FAIL, v.summary
+    assert "the item made for record" not in v.summary, v.summary

@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..core._model import Effect
+from ..drive._drift import records_of
 from ..history import History
 from ._expected import Request, Routes, expectation_of, is_item
 from ._facts import Facts, events_by_record, is_write
-from ._idempotent import IDEMPOTENCY_KEY, mutation_fields
+from ._idempotent import Repeats, mutation_fields
 from ._unattributed import Counted, Unattributed, accepted_in
 from ._undone import issued_ids
 
@@ -70,13 +71,22 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     if exp.clean_run is None:
         return []
     routes = exp.routes
-    several = {key for key, (n, _) in facts.record_events.items() if n > 1 and key is not None}
-    here = _creations_by_record(facts.recorded, routes, several)
+    repeats = Repeats(facts.history.info.settings)
+    # Records of several events, none a drift hazard changed (a look-up by a renamed field
+    # that misses and creates again is drift_is_loud's to judge).
+    drifted = {e.key for e in facts.history.events if e.id in _drifted_ids(facts)}
+    several = {
+        key
+        for key, (n, _) in facts.record_events.items()
+        if n > 1 and key is not None and key not in drifted
+    }
+    here = _creations_by_record(facts.recorded, routes, several, repeats)
+    here = {found: made for found, made in here.items() if len(made) > 1}
     if not here:
         return []
     twin, mine = facts.record_twins, facts.record_events
     wanted = {twin[key] for _, key in here if key in twin}
-    clean = _creations_by_record(baseline, routes, wanted)
+    clean = _creations_by_record(baseline, routes, wanted, repeats)
     clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
     out = []
     for (request, key), made in here.items():
@@ -92,39 +102,49 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
 
 
 def _creations_by_record(
-    history: History, routes: Routes, records: set[str]
+    history: History, routes: Routes, records: set[str], repeats: Repeats
 ) -> dict[tuple[Request, str], list[Effect]]:
     """(request, record) -> the creations of ``history`` naming one of ``records`` (by their
-    event, or the record alone): POSTs to a collection answered 201, not GraphQL — each a new
-    resource: where the double marks the ids it makes up, one it made up; not an
-    ``Idempotency-Key`` met before (the API answers the first creation again)."""
+    event, or the record alone): POSTs to a collection answered 201, not GraphQL nor a route
+    declared ``merges:`` — each a new resource: where the double marks the ids it makes up, one
+    it made up; not one under an ``Idempotency-Key`` its request met before (the API answers
+    the first creation again), unless its downstream declares the key ignored."""
     events = {e.id: e.key for e in history.events if e.key in records}
     out: dict[tuple[Request, str], list[Effect]] = {}
     if not events:
         return out
     issued = issued_ids(history.marks)
-    replayed: set[str] = set()  # the Idempotency-Keys met
+    replayed: set[tuple[Request, str]] = set()  # the requests' Idempotency-Keys met
     for e in history.effects:
         if e.status != CREATED or e.method.upper() != "POST":
             continue
         if issued and e.id not in issued:
             continue
-        idempotency = e.header(IDEMPOTENCY_KEY)
-        if idempotency is not None:
-            if idempotency in replayed:
-                continue
-            replayed.add(idempotency)
-        keys = {events.get(i) for i in e.event_ids} if e.event_ids else {e.key}
-        if len(keys) != 1:
-            continue
-        key = keys.pop()
+        ids = e.event_ids
+        key = (events.get(ids[0]) if len(ids) == 1 else _one(events, ids)) if ids else e.key
         if key is None or key not in records:
             continue
         request = routes.of(e)
-        if is_item(request.route) or mutation_fields(e):
+        if is_item(request.route) or mutation_fields(e) or not repeats.may_harm_body(e):
             continue
+        idempotency = repeats.key(e)
+        if idempotency is not None:
+            if (request, idempotency) in replayed:
+                continue
+            replayed.add((request, idempotency))
         out.setdefault((request, key), []).append(e)
     return out
+
+
+def _one(events: dict[str, str], ids: tuple[str, ...]) -> str | None:
+    """The one record the events ``ids`` name, else None."""
+    keys = {events.get(i) for i in ids}
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _drifted_ids(facts: Facts) -> frozenset[str]:
+    """The events a drift hazard changed in the run (``drive._drift``)."""
+    return frozenset(eid for r in records_of(facts.history.info.settings) for eid in r.events)
 
 
 def _creation(c: Counted) -> bool:

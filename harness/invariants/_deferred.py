@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from ..core._model import Delivery, Event, Model, Status, Verdict
+from ..core._model import Delivery, Event, Evidence, Model, Status, Verdict
 from ..core._scenario import FAULT_MODES
 from ..drive._drift import records_of
 from ..history import delivery_column, delivery_numbers
@@ -32,6 +32,8 @@ from ._facts import MAX_WITNESSES, Facts, Witness, deliveries_text, event_ref, e
 from ._sender import Redelivery, Sender, sender_of
 
 DEFERRALS = frozenset({429, 503})
+# Where the verdict failed on other events already: how many more the refusals lost.
+MORE_LOST = "and {n:,} more lost: "
 
 
 def _refusal(status: int | None) -> bool:
@@ -134,10 +136,13 @@ def deferred(facts: Facts) -> Deferred | None:
     else:
         said = np.flatnonzero(np.isin(statuses, sorted(DEFERRALS))).tolist()
     drifted = {eid for r in records_of(history.info.settings) for eid in r.events}
+    # An event that made writes all the same (a slow receiver that wrote, then timed out; one
+    # that wrote, then answered 500) did its work: not lost for its answer.
+    wrote = facts.first_write
     never = {
         e
         for e in {deliveries[i].event_id for i in said}
-        if e in known and e not in accepted and e not in drifted
+        if e in known and e not in accepted and e not in drifted and e not in wrote
     }
     if not never:
         return None
@@ -189,14 +194,16 @@ def mark_deferred(found: Deferred | None, facts: Facts, judged: Verdict) -> Verd
     inconclusive."""
     if found is None:
         return judged
-    if found.lost and judged.status is not Status.FAIL:
+    if found.lost:
+        # Counted for the year's report either way (``report._year``): first where nothing
+        # else was lost, else after the judged verdict's count, as ``and N more lost``.
         n, total = len(found.events), len(facts.history.events)
-        return replace(
-            judged,
-            status=Status.FAIL,
-            summary=f"{n:,} of {plural(total, 'event')} lost: {found.text()}; {judged.summary}",
-            evidence=evidence(found.witnesses()),
-        )
+        if judged.status is Status.FAIL:
+            summary = f"{judged.summary}; {MORE_LOST.format(n=n)}{found.text()}"
+        else:
+            summary = f"{n:,} of {plural(total, 'event')} lost: {found.text()}; {judged.summary}"
+        shown = _joined(judged.evidence, evidence(found.witnesses()))
+        return replace(judged, status=Status.FAIL, summary=summary, evidence=shown)
     summary = f"{judged.summary}; {found.text()}"
     if judged.status is not Status.PASS:
         return replace(judged, summary=summary)
@@ -205,4 +212,14 @@ def mark_deferred(found: Deferred | None, facts: Facts, judged: Verdict) -> Verd
         status=Status.INCONCLUSIVE,
         summary=summary,
         evidence=evidence(found.witnesses()),
+    )
+
+
+def _joined(first: Evidence, then: Evidence) -> Evidence:
+    """``first``'s witnesses, then ``then``'s."""
+    return Evidence(
+        (*first.lines, *then.lines),
+        tuple(dict.fromkeys((*first.event_ids, *then.event_ids))),
+        tuple(dict.fromkeys((*first.delivery_ids, *then.delivery_ids))),
+        tuple(dict.fromkeys((*first.effect_ids, *then.effect_ids))),
     )

@@ -74,14 +74,17 @@ def written_elsewhere(
         return {}
     creations = _creations(facts, exp, issued)
     events = facts.events_by_id
-    effects = facts.effects_in_order
+    # As recorded (before a record's single event is taken as the author of what names it): a
+    # write naming an event by its own values is that event's, not the one in flight (a late
+    # write of another event's work, a batch-mate's).
+    effects = sorted(facts.recorded.effects, key=_at)
     ats = [e.at for e in effects]
     flights: Alone | None = None
     out: dict[str, OtherRecordsWrite] = {}
     for eid, deliveries in facts.deliveries_of(list(wanted)).items():
         event = events[eid]
         for w in _in_flights(effects, ats, deliveries):
-            if not is_write(w) or eid in w.event_ids or w.key == event.key:
+            if not is_write(w) or w.event_ids or w.key == event.key:
                 continue
             found = _elsewhere(w, event, wanted[eid], creations, exp)
             if found is None:
@@ -91,6 +94,10 @@ def written_elsewhere(
                 out[eid] = found
                 break
     return out
+
+
+def _at(effect: Effect) -> float:
+    return effect.at
 
 
 def _in_flights(

@@ -157,6 +157,11 @@ class Repeats:
         not read: harmful or undecided, a repeat may harm."""
         return not self._harmless(effect, effect.method.upper()) and self.key(effect) is None
 
+    def may_harm_body(self, effect: Effect) -> bool:
+        """Could the same request again make something more, its key aside? Not where its API
+        makes it harmless (idempotent, declared ``merges:``)."""
+        return not self._harmless(effect, effect.method.upper())
+
     def _harmless(self, effect: Effect, method: str) -> bool:
         """Does its API make a repeat change nothing more (idempotent, a merge)?"""
         if self._appended(effect, method):

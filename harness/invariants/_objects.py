@@ -102,9 +102,17 @@ def _own(mine: Side, other: Side) -> bool | None:
         if _carries(other_text, s, literal):
             if s != mine.event.key:
                 return None
-        elif literal[1:-1] not in other_text:
+        elif not _named_in(other_text, literal[1:-1]):
             own = True
     return own
+
+
+def _named_in(text: str, word: str) -> bool:
+    """Does ``text`` hold ``word`` (a path segment as JSON writes it) anywhere, but as the
+    start of a longer id (``in_zqabcdee1`` in ``in_zqabcdee10``: another event's)?"""
+    if word not in text:
+        return False
+    return re.search(rf"{re.escape(word)}(?![A-Za-z0-9])", text) is not None
 
 
 class Against:

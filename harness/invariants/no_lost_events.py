@@ -536,4 +536,4 @@ def _never_note(facts: Facts, lost: int = 0) -> str:
             f"{plural(only_tampered, 'event')} sent only as tampered deliveries (not owed; "
             "rejects_forged judges those)"
         )
-    return "; " + "; ".join(notes)
+    return "; " + "; ".join(notes) if notes else ""

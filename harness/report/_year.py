@@ -33,6 +33,9 @@ YEAR_MONTHS = 12
 POINTS_PER_MONTH = 10
 MIN_PER_POINT = 5
 _COUNT = re.compile(r"^([\d,]+) of ")
+# no_lost_events' refused events its sender never brings back, after its own count
+# (``invariants._deferred.MORE_LOST``).
+_MORE_LOST = re.compile(r"; and ([\d,]+) more lost: ")
 _LATE = re.compile(r"([\d,]+) only after the deadline")
 # recovers_after_outage's events refused during a window, never accepted, that the sender never
 # redelivers (its ``_lost_verdict`` leads with them; a failure of the accepted ones adds them).
@@ -236,7 +239,7 @@ def _lost(verdicts: Sequence[Verdict]) -> int:
     lost, outage = (failed.get(name) for name in LOST)
     refused = _number(_REFUSED_LOST.search(outage.summary)) if outage is not None else 0
     if lost is not None:
-        return _count(lost) + refused
+        return _count(lost) + _number(_MORE_LOST.search(lost.summary)) + refused
     if outage is None:
         return 0
     accepted = _COUNT.match(outage.summary)
@@ -245,7 +248,8 @@ def _lost(verdicts: Sequence[Verdict]) -> int:
 
 
 def _number(found: re.Match[str] | None) -> int:
-    """The number a match of ``_COUNT``, ``_LATE`` or ``_REFUSED_LOST`` holds; 0 for none."""
+    """The number a match of ``_COUNT``, ``_LATE``, ``_MORE_LOST`` or ``_REFUSED_LOST`` holds; 0
+    for none."""
     return int(found.group(1).replace(",", "")) if found else 0
 
 
