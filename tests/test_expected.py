@@ -745,3 +745,23 @@ def test_a_loss_found_when_settling_gave_up_says_how_long_it_waited() -> None:
         "between events, a schedule), raise the settle quiet (`settle: {quiet: …}` or "
         "--settle-quiet) and run again"
     ) in v.summary
+
+
+def test_held_events_sent_at_one_instant_are_one_request_only_for_a_batching_sender() -> None:
+    """The clean run's last checkout was answered at the same instants as the one before it
+    (two requests of a sender that does not batch, in flight together): not 'came in one
+    request with an event of their type that acted' — only HubSpot's batches are (review)."""
+    for provider, batched in (("stripe", False), ("hubspot", True)):
+        twins = [ev("zqclean", n) for n in (1, 2, 3)]
+        at = [0.0, 1.0, 1.0]
+        made = [write("/contacts", [e], at=at[n] + 0.005) for n, e in enumerate(twins[:2])]
+        settings = {"provider": provider}
+        deliveries = [ok(e, at=at[n]) for n, e in enumerate(twins)]
+        base = run(twins, deliveries, made, tag="zqclean", settings=settings)
+        events = [ev("zqrun", n) for n in (1, 2, 3)]
+        effects = [write("/contacts", [e], at=n + 0.005) for n, e in enumerate(events[:2])]
+        h = run(events, [ok(e, at=float(n)) for n, e in enumerate(events)], effects,
+                tag="zqrun", baseline=base, settings=settings)  # fmt: skip
+        v = lost(h)
+        assert v.status is Status.INCONCLUSIVE, (provider, v.summary)
+        assert ("came in one request with an event" in v.summary) is batched, (provider, v.summary)

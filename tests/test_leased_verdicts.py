@@ -152,3 +152,16 @@ def test_a_clean_twin_that_wrote_a_payout_twice_as_it_was_owes_it_once() -> None
     other = judged('{"line": 2}')
     assert other.status is Status.FAIL, other.summary
     assert "only 1 of 2 POST /payouts" in " ".join(other.evidence.lines), other.evidence.lines
+
+
+def test_a_repeat_is_not_said_open_on_another_body_still_held() -> None:
+    """Two lines of one payout run (bodies A, B) posted 0.5 s apart, then A again once its
+    first call was answered: B's call was still held, but B is no earlier copy of A (review:
+    it was said 'made again before the double had answered the first call')."""
+    [e] = [ev("zqrun", 1)]
+    a = replace(write("/payouts", [e], at=1.0), body='{"line": "A"}')
+    b = replace(write("/payouts", [e], at=1.5), body='{"line": "B"}')
+    again = replace(write("/payouts", [e], at=3.5), body='{"line": "A"}')
+    v = _repeats(_slow_run([e], [a, b, again], held=[a, b, again]))
+    assert v.status is Status.FAIL, v.summary
+    assert "before the double had answered the first call" not in v.summary, v.summary

@@ -176,8 +176,9 @@ def created_text(
     request = f"{worst.request.method} {worst.request.route}"
     requests = sorted({c.request.text(several) for c in created})
     why = (
-        "each of its events made one at most: simultaneous events racing a find-or-create "
-        "(each looked for the resource before another had made it)"
+        "each of its events made one at most: events of one record each creating it — "
+        "simultaneous events racing a find-or-create (each looked for the resource before "
+        "another had made it), or a later event's look-up missing the earlier one's"
         if named
         else "a redelivery not deduplicated, a retry without an Idempotency-Key, or "
         "simultaneous events racing a find-or-create; those writes name their record, not "

@@ -81,14 +81,17 @@ def made_while_open(facts: Facts, event_ids: Sequence[str]) -> dict[str, Open]:
 
 def _first_open(calls: FaultCalls, writes: Sequence[Effect], sent: Sequence[float]) -> Open | None:
     """The first of one event's ``writes`` (in time order) made while an earlier write of the
-    same request was still held, with no delivery ``sent`` (times, in order) between them."""
+    same request and body was still held, with no delivery ``sent`` (times, in order) between
+    them."""
     held: list[tuple[Effect, float, Fault]] = []
     for w in writes:
         # Those answered by now dropped: a runaway's thousands of writes stay linear.
         held = [h for h in held if w.at < h[0].at + h[1]]
-        request = (w.downstream, w.method.upper(), w.path)
+        # The same request, body and all: two lines of one invoice posted at once are no
+        # repeat (only an identical write is a duplicate).
+        request = (w.downstream, w.method.upper(), w.path, w.body)
         for first, hold, fault in held:
-            if (first.downstream, first.method.upper(), first.path) != request:
+            if (first.downstream, first.method.upper(), first.path, first.body) != request:
                 continue
             redelivered = bisect.bisect_right(sent, w.at) > bisect.bisect_right(sent, first.at)
             if not redelivered:
