@@ -207,7 +207,9 @@ def test_checkouts_subscribing_the_account_a_misspelt_look_up_found_are_said_so(
     with project(tmp_path, "chained_accounts", "/webhooks/stripe", env, CHECKOUTS):
         done, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
     verdict = found["duplicate-storm"]["no_lost_events"]
-    assert verdict["status"] == "inconclusive", said(verdict)
+    # Never a pass; a fail where a race at the start made a second account and a subscription
+    # went to it (the first customer's record then short of one).
+    assert verdict["status"] in ("inconclusive", "fail"), said(verdict)
     assert re.search(r"named ds_1, the item made for record cus_\w+", said(verdict)), said(verdict)
     # Most checkouts, at least: one whose subscription came while another's copy was in
     # flight is no more its own than the other's, and is not said so.
