@@ -310,5 +310,10 @@ def records_of(settings: Mapping[str, Any]) -> list[DriftRecord]:
     return [DriftRecord.from_json(d) for d in settings.get("drift") or ()]
 
 
+def drifted_events(settings: Mapping[str, Any]) -> frozenset[str]:
+    """The events a drift perturbation changed in a run (its settings' drift records)."""
+    return frozenset(eid for r in records_of(settings) for eid in r.events)
+
+
 def drift_settings(records: Sequence[DriftRecord]) -> list[dict[str, JSON]]:
     return [r.to_json() for r in records]

@@ -27,7 +27,7 @@ from ..history import History
 from ._undone import issued_ids, rewritten
 
 _PREFIX = GENERATED_PREFIX
-_MADE_UP = re.compile(rf"(?<![\w-]){re.escape(GENERATED_PREFIX)}\d+(?!\d)")
+MADE_UP = re.compile(rf"(?<![\w-]){re.escape(GENERATED_PREFIX)}\d+(?!\d)")
 
 
 def chain(history: History) -> History:
@@ -50,7 +50,7 @@ def _taken(history: History) -> dict[str, Effect]:
         if (_PREFIX in effect.body or _PREFIX in effect.path) and effect.key not in records:
             ids = effect.event_ids
             if not ids or not any(i in events for i in ids):
-                tokens = _MADE_UP.findall(effect.path + " " + effect.body)
+                tokens = MADE_UP.findall(effect.path + " " + effect.body)
                 if tokens:
                     named.append((effect, tokens))
     if not named:
@@ -65,7 +65,7 @@ def _taken(history: History) -> dict[str, Effect]:
     out: dict[str, Effect] = {}
     for effect, tokens in named:
         found = {
-            _record_of(creation, events)
+            record_of(creation, events)
             for t in tokens
             # An id made up after the effect is another run's it kept (_foreign_ids).
             if (creation := _owner(owners.get(t), effect.downstream)) is not None
@@ -77,7 +77,7 @@ def _taken(history: History) -> dict[str, Effect]:
     return out
 
 
-def _record_of(creation: Effect, events: Mapping[str, Event]) -> str | None:
+def record_of(creation: Effect, events: Mapping[str, Event]) -> str | None:
     """The record ``creation`` names, or None (none, or events of several)."""
     if creation.key is not None:
         return creation.key

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..core._model import Effect
-from ..drive._drift import records_of
+from ..drive._drift import drifted_events
 from ..history import History
 from ._expected import Request, Routes, expectation_of, is_item
 from ._facts import Facts, events_by_record, is_write
@@ -74,7 +74,8 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     repeats = Repeats(facts.history.info.settings)
     # Records of several events, none a drift hazard changed (a look-up by a renamed field
     # that misses and creates again is drift_is_loud's to judge).
-    drifted = {e.key for e in facts.history.events if e.id in _drifted_ids(facts)}
+    changed = drifted_events(facts.history.info.settings)
+    drifted = {e.key for e in facts.history.events if e.id in changed} if changed else set()
     several = {
         key
         for key, (n, _) in facts.record_events.items()
@@ -140,11 +141,6 @@ def _one(events: dict[str, str], ids: tuple[str, ...]) -> str | None:
     """The one record the events ``ids`` name, else None."""
     keys = {events.get(i) for i in ids}
     return keys.pop() if len(keys) == 1 else None
-
-
-def _drifted_ids(facts: Facts) -> frozenset[str]:
-    """The events a drift hazard changed in the run (``drive._drift``)."""
-    return frozenset(eid for r in records_of(facts.history.info.settings) for eid in r.events)
 
 
 def _creation(c: Counted) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from ..core._model import Delivery, Event, Evidence, Model, Status, Verdict
 from ..core._scenario import FAULT_MODES
-from ..drive._drift import records_of
+from ..drive._drift import drifted_events
 from ..history import delivery_column, delivery_numbers
 from ._facts import MAX_WITNESSES, Facts, Witness, deliveries_text, event_ref, evidence, plural
 from ._sender import Redelivery, Sender, sender_of
@@ -51,7 +51,7 @@ class Deferred:
     @property
     def lost(self) -> bool:
         """Whether the sender will not bring them back: lost in production."""
-        return self.sender.redelivery in (Redelivery.NEVER, Redelivery.GIVEN_UP)
+        return self.sender.never_brings_back
 
     @property
     def lost_count(self) -> int:
@@ -129,13 +129,15 @@ def deferred(facts: Facts) -> Deferred | None:
     known, accepted = facts.events_by_id, facts.accepted
     # A sender that never brings an event back loses it to any refusal; one that retries, to
     # a deferral it was not seen to retry (a 500 is the target broken: no_server_errors').
-    lost = sender.redelivery in (Redelivery.NEVER, Redelivery.GIVEN_UP)
+    lost = sender.never_brings_back
     refusal = _refusal if lost else DEFERRALS.__contains__
     if lost:
         said = np.flatnonzero(~(statuses < 500) | (statuses == 429)).tolist()
     else:
         said = np.flatnonzero(np.isin(statuses, sorted(DEFERRALS))).tolist()
-    drifted = {eid for r in records_of(history.info.settings) for eid in r.events}
+    if not said:
+        return None
+    drifted = drifted_events(history.info.settings)
     # An event that made writes all the same (a slow receiver that wrote, then timed out; one
     # that wrote, then answered 500) did its work: not lost for its answer.
     wrote = facts.first_write

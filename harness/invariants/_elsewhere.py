@@ -20,18 +20,15 @@ record shares on purpose (one workspace all customers join), which the run canno
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect, Event, Outcome
-from ..double._resources import GENERATED_PREFIX
+from ._chained import MADE_UP, record_of
 from ._expected import Expectation, Request, Short
 from ._facts import Facts, is_write
 from ._own_calls import Alone
 from ._undone import issued_ids
-
-_MADE_UP = re.compile(rf"(?<![\w-]){re.escape(GENERATED_PREFIX)}\d+(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +131,7 @@ def _elsewhere(
 ) -> OtherRecordsWrite | None:
     """``w`` as a write naming an item made for another record's creation, where ``event``
     lacks that creation or ``w``'s request; else None."""
-    for item in _MADE_UP.findall(w.path + " " + w.body):
+    for item in MADE_UP.findall(w.path + " " + w.body):
         made = creations.get(item)
         if made is None or made.record is None or made.record == event.key:
             continue
@@ -153,11 +150,9 @@ def _creations(facts: Facts, exp: Expectation, issued: Mapping[str, str]) -> dic
         item = issued.get(e.id)
         if item is None:
             continue
-        keys = {events[i].key for i in e.event_ids if i in events} if e.event_ids else {e.key}
-        record = next(iter(keys)) if len(keys) == 1 else None
         if item in out:
             twice.add(item)
-        out[item] = _Creation(exp.routes.of(e), record)
+        out[item] = _Creation(exp.routes.of(e), record_of(e, events))
     for item in twice:
         del out[item]
     return out

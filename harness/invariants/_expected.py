@@ -46,7 +46,7 @@ from ..core._model import Delivery, Effect, Event, Model, Outcome
 from ..core._providers import PROVIDERS
 from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
-from ..drive._drift import records_of
+from ..drive._drift import drifted_events
 from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo, delivery_rows
 from . import final_state_matches_baseline
@@ -507,7 +507,9 @@ def learn(
             nothing.add(e.id)
     clean, why = _usable(settings, baseline)
     learned = (
-        _Learned(clean, routes, undeclared, _RunWrites(writes, routes, events, _drifted(settings)))
+        _Learned(
+            clean, routes, undeclared, _RunWrites(writes, routes, events, drifted_events(settings))
+        )
         if clean is not None and undeclared
         else None
     )
@@ -563,11 +565,6 @@ def learn(
         others=learned.others if learned else 0,
         unlike_clean=frozenset(learned.unlike_clean) if learned else frozenset(),
     )
-
-
-def _drifted(settings: Mapping[str, Any]) -> frozenset[str]:
-    """The events a drift perturbation changed in this run (``_drift.records_of``)."""
-    return frozenset(eid for r in records_of(settings) for eid in r.events)
 
 
 def _usable(settings: Mapping[str, Any], baseline: History | None) -> tuple[History | None, str]:

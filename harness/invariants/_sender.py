@@ -73,6 +73,12 @@ class Sender:
         return Redelivery.GIVEN_UP  # a generic sender with a schedule of the scenario's own
 
     @property
+    def never_brings_back(self) -> bool:
+        """Whether an event still refused after the run's last attempt is lost to this sender:
+        it does not redeliver (GitHub), or the run sent its whole schedule."""
+        return self.redelivery in (Redelivery.NEVER, Redelivery.GIVEN_UP)
+
+    @property
     def retries(self) -> bool:
         """Whether the sender redelivers what the target refuses (the run's retries, or the
         provider's published schedule when the run sent none of it)."""

@@ -441,14 +441,14 @@ class _Unredelivered:
     @property
     def lost(self) -> list[tuple[Event, _Refusal]]:
         """Those the sender never redelivers: lost in production."""
-        if self.sender.redelivery in _GIVEN_UP:
+        if self.sender.never_brings_back:
             return self.refused
         return [(e, r) for e, r in self.refused if e.id in self.gave_up]
 
     @property
     def unseen(self) -> list[tuple[Event, _Refusal]]:
         """Those the sender may redeliver later than the run watched, or nobody knows."""
-        if self.sender.redelivery in _GIVEN_UP:
+        if self.sender.never_brings_back:
             return []
         return [(e, r) for e, r in self.refused if e.id not in self.gave_up]
 
@@ -465,9 +465,6 @@ class _Unredelivered:
             return said
         after = self.sender.unredelivered()
         return f"{said} ({plural(len(statuses), 'event')}); {after} (the other {others:,})"
-
-
-_GIVEN_UP = (Redelivery.NEVER, Redelivery.GIVEN_UP)
 
 
 def _unredelivered(
