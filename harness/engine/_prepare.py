@@ -32,6 +32,7 @@ from ..drive._drift import DriftRecord, drift, drift_settings
 from ..drive._explicit import explicit
 from ..drive._perturb import perturbed, plan
 from ..drive._plan_stream import PlanStream, streamed
+from ..drive._record_marks import record_marks
 from ..drive._recorded import under_own
 from ..drive._replay import replay_settings
 from ..drive._schedule import Schedule, delivery_id
@@ -473,6 +474,8 @@ def _traced(
     events, listed = stream.events, None
     if scenario.schedule is not None:
         events, listed = explicit(events, scenario.schedule, scenario.origin)
+    if marks is None and tracing.rewrite and not tracing.paths:  # a recording's, marked
+        marks = record_marks(events)
     tracer = trace(events, tag, tracing, marks)
     # Which recorded ids the tracer changed, before the untraced events are let go.
     replayed = replay_settings(source, tracing, events, tracer.events)

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -35,7 +36,7 @@ from ..core._scenario import (
     SyntheticSource,
 )
 from ..core._secret_env import check_secret_env
-from ..drive._formats import recognised
+from ..drive._formats import RecordPayloads, recognised
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
@@ -370,7 +371,29 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         if value is not None:
             require_path(sample, value, (*here, name))
     model = Model(doc.model) if doc.model else like.model if like is not None else None
+    if model is None and isinstance(source, RecordedSource):
+        model = recorded_model(source)
     return ProjectEvents(source, kind, origin, model)
+
+
+# How many of a recording's events ``recorded_model`` reads.
+_MODEL_SAMPLE = 1_000
+
+
+def recorded_model(source: RecordedSource) -> Model | None:
+    """The model of a recording's events where the payload library knows each of the first
+    ``_MODEL_SAMPLE`` (``library_of``) and they agree: Stripe's checkouts are a ledger. Judged
+    by the hazard's register instead (simultaneous-same-record, out-of-order), two of a
+    customer's three recorded checkouts were 'superseded', and a lost subscription would pass.
+    None where a type is not in the library or the types mean different things: the hazard's
+    model, as ``model:`` can change."""
+    models = set()
+    for _, payload in islice(RecordPayloads(source), _MODEL_SAMPLE):
+        found = library_of(payload)
+        if found is None:
+            return None
+        models.add(found.model)
+    return models.pop() if len(models) == 1 else None
 
 
 def synthetic_template(
