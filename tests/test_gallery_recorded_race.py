@@ -21,7 +21,7 @@ import pytest
 from harness.core._model import Model
 from harness.core._scenario import RecordedSource
 from harness.history import load_all
-from harness.scenario._project import recorded_model
+from harness.scenario._project import events_flag, recorded_model
 
 from .test_gallery import said
 from .test_gallery_round8 import hazards, project
@@ -96,3 +96,16 @@ def test_a_recordings_model_is_its_library_types_where_they_agree(tmp_path: Path
     unknown = tmp_path / "unknown.jsonl"
     unknown.write_text(json.dumps({"id": "e1", "key": "k1", "payload": {"amount": 1}}) + "\n")
     assert recorded_model(RecordedSource(unknown)) is None
+
+
+def test_events_flag_keys_an_export_as_init_does(tmp_path: Path) -> None:
+    """``harness run --events events.jsonl`` without a project: the same key init writes, where
+    a key was each checkout's session (the export's reader's) and no two events shared one."""
+    found = events_flag(str(recording(tmp_path / "checkouts.jsonl")))
+    assert isinstance(found.source, RecordedSource)
+    assert found.source.key_path == "$.data.object.customer"
+    assert found.model is Model.LEDGER
+    own = tmp_path / "own.jsonl"  # JSON lines that name their record: theirs, as before
+    own.write_text(json.dumps({"id": "e1", "key": "k1", "payload": {"amount": 1}}) + "\n")
+    found = events_flag(str(own))
+    assert isinstance(found.source, RecordedSource) and found.source.key_path is None
