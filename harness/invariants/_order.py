@@ -80,6 +80,12 @@ def time_path(facts: Facts) -> str | None:
 
 
 def alike(facts: Facts) -> str:
-    """What two events the automation could not tell apart had in common: for a note."""
+    """What two events the automation could not tell apart had in common: for a note. A
+    ledger's may differ in time: the older still unanswered when the newer was applied
+    (``Knowable``)."""
     time = time_path(facts)
-    return f"the same time at {time}" if time else "no sequence or time in the payload"
+    if not time:
+        return "no sequence or time in the payload"
+    if facts.history.info.model is Model.LEDGER:
+        return f"the same time at {time}, or the older still unanswered when the newer was written"
+    return f"the same time at {time}"
