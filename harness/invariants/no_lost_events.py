@@ -50,7 +50,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
-from ._foreign_ids import ForeignWrite, foreign_text, foreign_writes
+from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 
@@ -122,6 +122,9 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
+    # A record whose creations went to an earlier run's items (``_foreign_ids``), as an event's.
+    foreign_records = foreign_record_writes(facts, exp, lost_records)
+    lost_records = [s for s in lost_records if s.subject not in foreign_records]
     doubted = len(late) + len(aside)
     if undone.cut or (doubted == len(shown) and not lost_records and not found.run):
         # Nothing proven lost: the run stopped watching before the target was done.
@@ -130,7 +133,10 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
             heads.append(f"{plural(len(coarse), 'request')} per record or per run fall short")
         head = ", and ".join(heads)
         shorts = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
-        if undone.cut or not aside:
+        elsewhere_records = len(coarse) - len(foreign_records)
+        if foreign_records and not undone.cut and not aside and not late and not elsewhere_records:
+            why = foreign_text(foreign_records, "they")
+        elif undone.cut or not aside:
             why = _why(undone, exp, shown, len(shown) or len(coarse))
         else:
             n = len(late) + len(coarse)
@@ -141,7 +147,8 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"{head}, but {why}{note}",
-            _aside_lines(event_witnesses(facts, exp, shorts, shown), aside),
+            _aside_lines(event_witnesses(facts, exp, shorts, shown), aside)
+            + _foreign_record_lines(facts, exp, found, foreign_records),
         )
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late and eid not in aside}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
@@ -166,11 +173,26 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
     if aside:
         summary += f"; {_more_lack(len(aside))}, but " + _aside_text(foreign, elsewhere, False)
+    if foreign_records:
+        more = plural(len(foreign_records), "record")
+        summary += f"; {more} more fall short, but " + foreign_text(foreign_records, "they")
     summary += note
     unknown = _unknown_text(exp, found)
     if unknown:
         summary += f"; not counted as lost: {unknown}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _foreign_record_lines(
+    facts: Facts, exp: Expectation, found: Shortfalls, foreign: Mapping[str, ForeignWrite]
+) -> list[Witness]:
+    """The witnesses of the records whose creations went to an earlier run's items, each
+    with the write that says so (``_foreign_ids.foreign_record_writes``)."""
+    shorts = [s for s in found.records if s.subject in foreign][:MAX_WITNESSES]
+    return [
+        replace(w, line=f"{w.line}; {foreign[short.subject].text()}")
+        for short, w in zip(shorts, coarse_witnesses(facts, exp, shorts), strict=False)
+    ]
 
 
 def _aside_lines(
