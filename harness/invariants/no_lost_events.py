@@ -133,8 +133,8 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
             heads.append(f"{plural(len(coarse), 'request')} per record or per run fall short")
         head = ", and ".join(heads)
         shorts = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
-        elsewhere_records = len(coarse) - len(foreign_records)
-        if foreign_records and not undone.cut and not aside and not late and not elsewhere_records:
+        other_coarse = len(coarse) - len(foreign_records)
+        if foreign_records and not undone.cut and not aside and not late and not other_coarse:
             why = foreign_text(foreign_records, "they")
         elif undone.cut or not aside:
             why = _why(undone, exp, shown, len(shown) or len(coarse))
