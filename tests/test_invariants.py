@@ -416,10 +416,11 @@ def test_different_idempotency_keys_are_a_duplicate_and_harmless_ones_are_report
     assert v.status is Status.FAIL
     assert v.summary == (
         "1 of 2 events produced duplicate effects: 1 repeated request (1 POST); every write of "
-        "these carried an Idempotency-Key, no two the same: a key made per attempt (a uuid4() "
-        "inside the retry loop, an HTTP helper's), not per event, so the API takes each retry "
-        "for a new request and makes it again; make the key once per event, from its id, "
-        "before the first attempt; 1 repeated DELETE, idempotent: harmless"
+        "these carried an Idempotency-Key, no two the same: a key made per call (a uuid4() "
+        "where the call is made, in a retry loop or an HTTP helper), not per event, so the API "
+        "takes each repeat — a retry, a redelivery's call — for a new request and makes it "
+        "again; make the key once per event, from its id; 1 repeated DELETE, idempotent: "
+        "harmless"
     )
     assert v.evidence.event_ids == ("evt_1",)
     assert v.evidence.lines[0].endswith(

@@ -1,8 +1,9 @@
-"""Repeats that each carried an Idempotency-Key of their own: a key made per attempt.
+"""Repeats that each carried an Idempotency-Key of their own: a key made per call.
 
 An automation that sends ``Idempotency-Key: <uuid4()>`` made where the call is — inside its
-retry loop, or by an HTTP helper that adds a key to every POST — gives each retry a key the API
-has never seen: the retry is a new request, and the API makes its effect again. The journal
+retry loop, or by an HTTP helper that adds a key to every POST — gives each retry (and each
+redelivery's call) a key the API has never seen: a new request, and the API makes its effect
+again. The journal
 shows it: an event's duplicate writes of one request each carry a key, none of them an earlier
 write's. ``no_duplicate_effects`` says so, where it would otherwise read as a retry sent with no
 key at all: the cure is the key's making (once per event, from its id), not adding one.
@@ -21,7 +22,7 @@ def fresh_keyed(
     event_ids: Sequence[str], writes_of: Callable[[str], Sequence[Effect]]
 ) -> list[str]:
     """Of ``event_ids`` (events with a duplicate effect), those whose repeated request's
-    writes each carried an Idempotency-Key, every one different: made per attempt."""
+    writes each carried an Idempotency-Key, every one different: made per call."""
     found = []
     for eid in event_ids:
         by_request: dict[tuple[str, str, str], list[str | None]] = {}
@@ -41,7 +42,7 @@ def fresh_key_text(fresh: Sequence[str], harmful: int) -> str:
     which = "these" if len(fresh) == harmful else f"{plural(len(fresh), 'event')} of these"
     return (
         f"; every write of {which} carried an Idempotency-Key, no two the same: a key made "
-        "per attempt (a uuid4() inside the retry loop, an HTTP helper's), not per event, so "
-        "the API takes each retry for a new request and makes it again; make the key once "
-        "per event, from its id, before the first attempt"
+        "per call (a uuid4() where the call is made, in a retry loop or an HTTP helper), not "
+        "per event, so the API takes each repeat — a retry, a redelivery's call — for a new "
+        "request and makes it again; make the key once per event, from its id"
     )
