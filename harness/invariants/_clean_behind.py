@@ -21,6 +21,7 @@ from ..core._model import Event
 from ..history import History
 from ._after_answers import pace_of
 from ._facts import is_write, plural
+from ._order import time_path
 
 
 def last_written(history: History, normal: Callable[[Any], Any]) -> dict[str, Event]:
@@ -90,8 +91,8 @@ def _why(baseline: History | None, clean: Event, this: Event) -> str:
         f"the clean run answered its seq {this.seq} with no write, though the target does its "
         "work before it answers: it skipped that event, sent alone"
     )
-    time = (baseline.info.settings.get("paths") or {}).get("time")
-    if not isinstance(time, str):
+    time = time_path(baseline)
+    if time is None:
         return skipped
     steps = _paths.parse(time)
     then = _paths.get(clean.payload, steps, None)
