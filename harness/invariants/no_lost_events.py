@@ -51,6 +51,7 @@ from ._facts import (
     verdict,
 )
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
+from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 
@@ -110,6 +111,11 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         hidden = repeated_records(facts)
         if hidden:
             return _hidden(facts, hidden, _passed(exp, found) + note)
+        tied = [e for e in found.judged if e.id in exp.tied and e.id not in facts.first_write]
+        if tied:
+            others = plural(len(found.judged) - len(tied), "record")
+            seen = f"the other {others} got the expected effects of their latest accepted event"
+            return _tied(facts, exp, tied, seen + note)
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
     # Written in its own flight on another record's item: said first (``_elsewhere``).
@@ -269,6 +275,31 @@ def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:
         )
         for r in hidden[:MAX_WITNESSES]
     ]
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
+
+
+def _tied(facts: Facts, exp: Expectation, tied: Sequence[Event], seen: str) -> Verdict:
+    """Inconclusive: records whose latest accepted event made nothing, here and in the clean
+    run, where an older event of the record with the same time was written (``_ties``): a
+    newest-wins check on a coarse time lost it, or a skip by content meant it."""
+    first = tied[0]
+    path = time_path(facts.history) or "the source's time path"
+    one = len(tied) == 1
+    whose = "1 record's" if one else f"{len(tied):,} records'"
+    summary = (
+        f"not judged: {whose} latest accepted "
+        f"{'event' if one else 'events'} made no effect, as {'its' if one else 'their'} clean "
+        f"{'twin' if one else 'twins'} made none, where an older event of "
+        f"{'its' if one else 'each'} record with the same time at {path} was written (record "
+        f"{first.key}: seq {first.seq} skipped, seq {exp.tied[first.id]} written): an automation "
+        "that writes only an update newer than the last it wrote (`created > last`) skips the "
+        "later of two changes with the same time (Stripe's created is whole seconds), in "
+        "order or not, and leaves the record on the older one — a loss; one that skips an "
+        "update whose content changed nothing it writes does the same on purpose, and neither "
+        "run can tell which: run a hazard that sends a record's changes in another order "
+        f"(simultaneous-same-record, out-of-order), or give each change a time of its own; {seen}"
+    )
+    witnesses = _with_last_effect(facts, _lost_witnesses(facts, tied[:MAX_WITNESSES]))
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
 
