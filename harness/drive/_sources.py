@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -109,6 +109,53 @@ class Drawn(NamedTuple):
     stamp: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Draws:
+    """A batch of events' draws (``Shape.batches``): each of ``Drawn``'s fields a column, one
+    item an event, and ``values`` each atom's column by atom text; ``row(j)``, the Drawn of its
+    ``j``-th event."""
+
+    seq: Sequence[int]
+    at: list[float]
+    event_id: list[Any]
+    key: list[Any]
+    type: list[str]
+    nth: list[int]
+    values: dict[str, list[Any]]
+    stamp: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+    def row(self, j: int) -> Drawn:
+        values = {text: column[j] for text, column in self.values.items()}
+        return Drawn(
+            self.seq[j],
+            self.at[j],
+            self.event_id[j],
+            self.key[j],
+            self.type[j],
+            self.nth[j],
+            values,
+            self.stamp[j],
+        )
+
+    def picked(self, events: list[int]) -> Draws:
+        """The batch of the events at ``events`` (indexes into this one), in that order."""
+        if len(events) == len(self.seq):
+            return self
+        return Draws(
+            [self.seq[j] for j in events],
+            [self.at[j] for j in events],
+            [self.event_id[j] for j in events],
+            [self.key[j] for j in events],
+            [self.type[j] for j in events],
+            [self.nth[j] for j in events],
+            {text: [column[j] for j in events] for text, column in self.values.items()},
+            [self.stamp[j] for j in events],
+        )
+
+
 class Shape:
     """A synthetic source read once: its paths, its example's atoms (``Variation``), how its
     ids and keys are made; ``draws`` each event's values, ``event`` builds its payload."""
@@ -162,14 +209,22 @@ class Shape:
     def draws(self, seed: int, tag: str = "") -> Iterator[Drawn]:
         """Each event's draws, in seq order (``synthetic``'s docstring says what varies); the
         string ids those of the run tagged ``tag`` (``_run_ids``), or the seed's without one."""
+        for batch in self.batches(seed, tag):
+            for j in range(len(batch)):
+                yield batch.row(j)
+
+    def batches(self, seed: int, tag: str = "") -> Iterator[Draws]:
+        """``draws``' events, a batch at a time, as columns (``Draws``)."""
         spec, plan = self.spec, self.plan
         run = RunAlphabets(tag) if tag else None
         id_atom, key_atom = self.id_atom, self.key_atom
         rng = random.Random(seed)
         fake = FakeText(seed)
         owners = Owners(spec.events, spec.records, rng)
+        least, extra = divmod(spec.events, spec.records)  # ``owners.count``: least + (r < extra)
         id_text = plan.id_atom.text if plan.id_atom is not None else None
         key_text = plan.key_atom.text if plan.key_atom is not None else None
+        record_texts = [a.text for a in plan.per_record]
         # A record's key and values, drawn as its first event is made, let go after its last:
         # the first event does not wait for every record's draws, and only the records in
         # flight stay.
@@ -179,50 +234,76 @@ class Shape:
         ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
         owned = _Owned(plan, rng, run)
         times = synthetic_times(spec)
+        types = spec.types
         for start in range(0, spec.events, _BATCH):
             # A batch's per-event draws at once (``Variation.columns``); a record's, as its
             # first event is reached.
             at_batch = list(islice(times, _BATCH))
+            count = len(at_batch)
             whens = [_instant(spec, at) for at in at_batch]
-            event_ids: list[Any] | None = None
+            event_ids: list[Any] = []
+            drawn_ids = False  # the batch's ids drawn at once
             if id_atom is not None and ids.taken is None:
-                event_ids = plan.new_ids(id_atom, rng, len(at_batch))
+                event_ids, drawn_ids = plan.new_ids(id_atom, rng, count), True
             columns = plan.columns(rng, fake, whens, run)
-            for j, at in enumerate(at_batch):
-                i = start + j
-                record = owners(i)
+            records = owners.many(start, start + count)
+            batch_keys: list[Any] = []
+            nths: list[int] = []
+            of_record: list[dict[str, Any]] = []  # each event's record's values
+            for i, record in enumerate(records, start):
                 drawn = live.get(record)
                 if drawn is None:
                     key: Any = f"{self.key_prefix}{record + 1:05d}"
                     if key_atom is not None:
                         key = keys.drawn(lambda: plan.new_id(key_atom, rng))
-                    record_values = owned(plan.record_values(rng, fake, run))
-                    drawn = live[record] = key, record_values
-                key, record_values = drawn
+                    drawn = live[record] = key, owned(plan.record_values(rng, fake, run))
+                batch_keys.append(drawn[0])
+                of_record.append(drawn[1])
                 nth = per_record[record] = per_record[record] + 1
-                if nth == owners.count(record):
+                nths.append(nth)
+                if nth == least + (record < extra):
                     del live[record]
-                event_id: Any
-                if event_ids is not None:
-                    event_id = event_ids[j]
-                elif id_atom is not None:
-                    event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
+                if drawn_ids:
+                    continue
+                if id_atom is not None:
+                    event_ids.append(ids.drawn(lambda: plan.new_id(id_atom, rng)))
                 elif self.id_steps is None:
-                    event_id = random_uuid(rng)
+                    event_ids.append(random_uuid(rng))
                 else:
-                    event_id = f"{self.id_prefix}{i + 1:06d}"
-                values = record_values.copy()
-                for text, column in columns:
-                    values[text] = column[j]
-                if plan.counts:
-                    values.update(plan.counted(i, record))
-                if id_text is not None:
-                    values[id_text] = event_id
-                if key_text is not None:
-                    values[key_text] = key
-                etype = spec.types[i % len(spec.types)] if spec.types else self.default_type
-                stamp = _stamp(spec, plan.time_atom, whens[j], values) if self.time_steps else None
-                yield Drawn(i, at, event_id, key, etype, nth, values, stamp)
+                    event_ids.append(f"{self.id_prefix}{i + 1:06d}")
+            seqs = range(start, start + count)
+            values = {text: [v[text] for v in of_record] for text in record_texts}
+            values.update(columns)
+            if plan.counts:
+                values.update(plan.counted_columns(seqs, records))
+            if id_text is not None:
+                values[id_text] = event_ids
+            if key_text is not None:
+                values[key_text] = batch_keys
+            yield Draws(
+                seqs,
+                at_batch,
+                event_ids,
+                batch_keys,
+                [types[i % len(types)] for i in seqs] if types else [self.default_type] * count,
+                nths,
+                values,
+                self._stamps(whens, values),
+            )
+
+    def _stamps(self, whens: list[datetime], values: dict[str, list[Any]]) -> list[Any]:
+        """The time written at the source's time path, per event (None: it has none): as the
+        example writes it (Unix seconds or milliseconds stay numbers); an ISO time of a
+        calendar's month (``epoch``) in local time with its offset, DST included. The time atom
+        is the event's anchor: ``values`` has its column already."""
+        atom = self.plan.time_atom
+        if not self.time_steps:
+            return [None] * len(whens)
+        if self.spec.epoch is not None and (atom is None or atom.unit == "iso"):
+            return [when.isoformat() for when in whens]
+        if atom is None:
+            return [render_time(None, when) for when in whens]
+        return values[atom.text]
 
     def events(self, seed: int, tag: str = "") -> Iterator[Event]:
         """Each event, in seq order, its payload an object (``draws``)."""
@@ -275,16 +356,6 @@ def _instant(spec: SyntheticSource, at: float) -> datetime:
     if spec.epoch is None:
         return _EPOCH + timedelta(seconds=at)
     return (spec.epoch.astimezone(UTC) + timedelta(seconds=at)).astimezone(spec.epoch.tzinfo)
-
-
-def _stamp(spec: SyntheticSource, atom: Any, when: datetime, values: dict[str, Any]) -> Any:
-    """The time written at the source's time path: as the example writes it (Unix seconds or
-    milliseconds stay numbers); an ISO time of a calendar's month (``epoch``) in local time with
-    its offset, DST included. The time atom is the event's anchor: ``values`` has it already."""
-    iso = atom is None or atom.unit == "iso"
-    if spec.epoch is not None and iso:
-        return when.isoformat()
-    return render_time(None, when) if atom is None else values[atom.text]
 
 
 # Ids and keys of a shape with this many values or more are not checked for repeats: a million

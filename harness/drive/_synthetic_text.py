@@ -10,8 +10,9 @@ text is ``json.dumps`` of the traced payload the other way makes, character for 
 (tests/test_synthetic_text.py): the same events, bodies and journal rows, a few times faster.
 The event's payload is decoded from its text only if something reads it (``TextEvent``).
 
-The holes are filled a batch of events at a time (``TextTemplate.texts``): each hole's strings
-for 256 events in one pass, then one ``%`` per event — where an event at a time paid a call and
+The holes are filled a batch of events at a time (``TextTemplate.texts``), the source's batch
+of draws (``_sources.Shape.batches``: each atom's values a column): each hole's strings for 256
+events in one pass, then one ``%`` per event — where an event at a time paid a call and
 a dispatch per hole (a Stripe event's 13 holes: 26 of the 71 µs an event cost). An event for
 which the batch's way is not exact (a string of it holding its id or key inside, an integer
 under an id-named field) is written by ``text``, alone.
@@ -33,7 +34,6 @@ import copy
 import json
 import math
 from collections.abc import Iterator, Mapping
-from itertools import islice
 from json.encoder import encode_basestring as _utf8_quoted
 from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
@@ -44,13 +44,12 @@ from ..core._providers import LAYOUTS, PYTHON, Layout
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
 from ._inner_ids import Inner, inner_words
-from ._sources import Drawn, Shape, checked
+from ._sources import Drawn, Draws, Shape, checked
 from ._string_rewrites import marked
 from ._template import Spans, Whole
 from ._tracer import Tokens, number_mask, renumbered, renumbering, token_prefix, traced
 from ._vary import ID_KINDS, id_named
 
-_BATCH = 256  # events written at once (``TextTemplate.texts``)
 # An event's payload as json.dumps writes it (its TextEvent's text) and laid out as its
 # sender lays out its bodies (``Provider.body``'s bytes, decoded): the same text in PYTHON's.
 Written = tuple[str, str]
@@ -390,7 +389,7 @@ class TextTemplate:
 
     def texts(
         self,
-        drawn: list[Drawn],
+        drawn: Draws,
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         mask: int,
@@ -411,7 +410,7 @@ class TextTemplate:
         else:
             made = [*self._written(written)]
         for n in alone:
-            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask, marks[n])
+            made[n] = self.text(self.filled(drawn.row(n)), ids[n], tokens[n], mask, marks[n])
         return made
 
     def _written(self, columns: list[list[str]]) -> list[Written]:
@@ -425,7 +424,7 @@ class TextTemplate:
 
     def _columns(
         self,
-        drawn: list[Drawn],
+        drawn: Draws,
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         marks: list[EventMarks],
@@ -435,7 +434,7 @@ class TextTemplate:
         for added to ``alone``; None where a hole holds strings in some events and other
         values in others (the batch is written one event at a time)."""
         old_ids, old_keys, new_ids, new_keys = (list(c) for c in zip(*ids, strict=True))
-        values = [d.values for d in drawn]
+        values = drawn.values
         owned = set(self._owned)
         written: list[list[str]] = []
         looked: list[list[str]] = []  # the strings ``text`` would look into for ids
@@ -446,15 +445,17 @@ class TextTemplate:
                 continue
             column: list[Any]
             if kind == _WHOLE:
-                atom = hole[1]
-                column = [str(v[atom]) for v in values] if hole[2] else [v[atom] for v in values]
+                column = values[hole[1]]
+                if hole[2]:
+                    column = list(map(str, column))
             elif kind == _SPANS:
                 form, atoms = self._spans[h]
-                column = [form % tuple([str(v[a]) for a in atoms]) for v in values]
+                rows = zip(*[values[a] for a in atoms], strict=True)
+                column = [form % tuple(map(str, row)) for row in rows]
             elif kind == _LATER:
-                column = [hole[2] if d.nth > 1 else hole[1] for d in drawn]
+                column = [hole[2] if nth > 1 else hole[1] for nth in drawn.nth]
             else:
-                column = [getattr(d, hole[1]) for d in drawn]
+                column = getattr(drawn, hole[1])
             if h in owned:  # an integer there is renumbered per run: ``text`` does it
                 alone.update(n for n, v in enumerate(column) if type(v) is int and v > 0)
             types = set(map(type, column))
@@ -621,28 +622,30 @@ def laid_synthetic(
         return
     tokens = Tokens(tag)
     mask = number_mask(tag)
-    draws = shape.draws(seed, tag)
     # Each event's marks (``_tracer.Marks``): its record's token, once ``tokens.ids`` met its
     # key; its own object's id, the token after the prefix every id of that shape has.
     by_record = bool(shape.record_emails)
     own = token_prefix(shape.own_id) if shape.own_id is not None else None
-    while batch := list(islice(draws, _BATCH)):
+    for batch in shape.batches(seed, tag):
         made: list[tuple[Event, str | None] | None] = []
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
         ids: list[tuple[str, str, str, str]] = []
         holes: list[str] = []
         marks: list[EventMarks] = []  # each event's (``_tracer.Marks``)
-        for drawn in batch:
-            event_id, key = str(drawn.event_id), str(drawn.key)
+        for n, (seq, event_id, key) in enumerate(
+            zip(batch.seq, map(str, batch.event_id), map(str, batch.key), strict=True)
+        ):
             if template.holds(event_id) or template.holds(key):
                 # as the tracer rewrites it
+                drawn = batch.row(n)
                 made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
                 continue
+            token = f"{tag}e{seq}"
             # An id or key the payload also holds as a number is renumbered (``_tracer``).
             if event_id.isdigit() or key.isdigit():
+                drawn = batch.row(n)
                 filled = template.filled(drawn)
-                new = tokens.ids(event_id, key, drawn.seq, template.numbers(filled))
-                token = f"{tag}e{drawn.seq}"
+                new = tokens.ids(event_id, key, seq, template.numbers(filled))
                 marked_as = (
                     tokens.record_token(key) if by_record else None,
                     None if own is None else own + token,
@@ -651,13 +654,12 @@ def laid_synthetic(
                 if text is None:  # a constant may hold an id the tracer rewrites inside it
                     made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
                 else:
-                    made.append(_made(drawn, new, text))
+                    made.append(_made(batch, n, new, text))
                 continue
-            new_id, new_key = tokens.ids(event_id, key, drawn.seq)
-            texts.append(len(made))
+            new_id, new_key = tokens.ids(event_id, key, seq)
+            texts.append(n)
             made.append(None)
             ids.append((event_id, key, new_id, new_key))
-            token = f"{tag}e{drawn.seq}"
             holes.append(token)
             marks.append(
                 (
@@ -665,13 +667,13 @@ def laid_synthetic(
                     None if own is None else own + token,
                 )
             )
-        written = template.texts([batch[n] for n in texts], ids, holes, mask, marks)
+        written = template.texts(batch.picked(texts), ids, holes, mask, marks)
         for n, i, text in zip(texts, ids, written, strict=True):
-            drawn = batch[n]
             if text is None:  # a constant may hold an id the tracer rewrites inside it
+                drawn = batch.row(n)
                 made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
             else:
-                made[n] = _made(drawn, i[2:], text)
+                made[n] = _made(batch, n, i[2:], text)
         for pair in made:
             assert pair is not None
             yield pair
@@ -691,8 +693,8 @@ def traced_objects(
         yield tokens.event(shape.event(drawn), shape.marks(drawn))
 
 
-def _made(drawn: Drawn, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:
-    """The event of ``drawn``, its id and key the tracer's, its payload ``text``; its text
-    laid out."""
-    event = text_event(ids[0], ids[1], drawn.seq, drawn.type, drawn.at, text[0], _NO_HEADERS)
-    return event, text[1]
+def _made(batch: Draws, n: int, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:
+    """The ``n``-th event of ``batch``, its id and key the tracer's, its payload ``text``;
+    its text laid out."""
+    seq, kind, at = batch.seq[n], batch.type[n], batch.at[n]
+    return text_event(ids[0], ids[1], seq, kind, at, text[0], _NO_HEADERS), text[1]

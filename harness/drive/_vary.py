@@ -109,7 +109,7 @@ def _name(steps: Steps) -> str:
 
 # A number a sender counts its objects by, the one people read (Shopify's ``order_number``,
 # from which an order's ``name`` "#1001" is written): each object's its own, counted from the
-# example's (``Variation.counted``), and renumbered per run as an id is (``id_named``).
+# example's (``Variation.counted_columns``), and renumbered per run as an id is (``id_named``).
 COUNTED = frozenset({"order_number"})
 
 
@@ -223,7 +223,7 @@ class Variation:
         }
         self._moving = [a for a in self.atoms.values() if a.kind in ("time", "amount")]
         self._counted = [a for a in self.atoms.values() if a.kind == "counted"]
-        self.counts = bool(self._counted)  # does ``counted`` give any value?
+        self.counts = bool(self._counted)  # does ``counted_columns`` give any column?
 
     # --- reading the example --------------------------------------------------------------
 
@@ -382,6 +382,11 @@ class Variation:
         _, alphabet, length = _id_shape(atom.kind, atom.text)
         return int(len(alphabet) ** length)
 
+    @property
+    def per_record(self) -> list[_Atom]:
+        """The atoms drawn once per record (``record_values``), in the order they are drawn."""
+        return self._drawn[True]
+
     def record_ids(self) -> list[_Atom]:
         """The id-like atoms drawn once per record (an issue's ``number``, its author's id): the
         ids of the record's own objects, which no other record shares."""
@@ -467,10 +472,13 @@ class Variation:
         text = _drawn(rng, run(alphabet) if run is not None else alphabet, length * count)
         return [kept + text[n : n + length] for n in range(0, length * count, length)]
 
-    def counted(self, event: int, record: int) -> dict[str, Any]:
-        """Each count (``COUNTED``) of the ``event``-th event of the ``record``-th record: the
-        example's, plus the events before (the record's, for a count of the record's object)."""
-        return {a.text: a.value + (record if a.record else event) for a in self._counted}
+    def counted_columns(self, events: range, records: list[int]) -> dict[str, list[Any]]:
+        """Each count (``COUNTED``) of each event of ``events``, its record's number in
+        ``records``: the example's, plus the events before (the record's, for a count of the
+        record's object); each count's column, by atom text."""
+        return {
+            a.text: [a.value + n for n in (records if a.record else events)] for a in self._counted
+        }
 
     def apply(self, values: dict[str, Any]) -> JSON:
         """A copy of the example with every atom replaced by its value in ``values``."""
