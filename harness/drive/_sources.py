@@ -13,7 +13,6 @@ import random
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -24,14 +23,13 @@ from ..core._scenario import RecordedSource, SchemaSource, Source, SyntheticSour
 from . import _recorded
 from ._fakes import FakeText
 from ._formats import RecordPayloads
+from ._instants import Instants
 from ._owners import Owners
 from ._run_ids import RunAlphabets
 from ._sample import Sample
 from ._schema_events import generated
 from ._tracer import Marks
 from ._vary import Steps, Variation, random_uuid, render_time
-
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _prefix(example_value: Any, fallback: str) -> str:
@@ -240,12 +238,12 @@ class Shape:
             # first event is reached.
             at_batch = list(islice(times, _BATCH))
             count = len(at_batch)
-            whens = [_instant(spec, at) for at in at_batch]
+            instants = Instants(at_batch, spec.epoch)
             event_ids: list[Any] = []
             drawn_ids = False  # the batch's ids drawn at once
             if id_atom is not None and ids.taken is None:
                 event_ids, drawn_ids = plan.new_ids(id_atom, rng, count), True
-            columns = plan.columns(rng, fake, whens, run)
+            columns = plan.columns(rng, fake, instants, run)
             records = owners.many(start, start + count)
             batch_keys: list[Any] = []
             nths: list[int] = []
@@ -288,21 +286,21 @@ class Shape:
                 [types[i % len(types)] for i in seqs] if types else [self.default_type] * count,
                 nths,
                 values,
-                self._stamps(whens, values),
+                self._stamps(instants, values),
             )
 
-    def _stamps(self, whens: list[datetime], values: dict[str, list[Any]]) -> list[Any]:
+    def _stamps(self, instants: Instants, values: dict[str, list[Any]]) -> list[Any]:
         """The time written at the source's time path, per event (None: it has none): as the
         example writes it (Unix seconds or milliseconds stay numbers); an ISO time of a
         calendar's month (``epoch``) in local time with its offset, DST included. The time atom
         is the event's anchor: ``values`` has its column already."""
         atom = self.plan.time_atom
         if not self.time_steps:
-            return [None] * len(whens)
+            return [None] * len(instants)
         if self.spec.epoch is not None and (atom is None or atom.unit == "iso"):
-            return [when.isoformat() for when in whens]
+            return [when.isoformat() for when in instants.whens]
         if atom is None:
-            return [render_time(None, when) for when in whens]
+            return [render_time(None, when) for when in instants.whens]
         return values[atom.text]
 
     def events(self, seed: int, tag: str = "") -> Iterator[Event]:
@@ -348,14 +346,6 @@ def synthetic_types(spec: SyntheticSource) -> frozenset[str]:
         return frozenset(spec.types[: spec.events])
     steps = _paths.parse(spec.type_path) if spec.type_path else None
     return frozenset({str(_paths.get(spec.example, steps, "event")) if steps else "event"})
-
-
-def _instant(spec: SyntheticSource, at: float) -> datetime:
-    """The instant ``at`` scenario seconds into the source: from its ``epoch`` (counted in
-    elapsed seconds, so a DST day is 23 or 25 hours long) in the epoch's zone, else from 2026."""
-    if spec.epoch is None:
-        return _EPOCH + timedelta(seconds=at)
-    return (spec.epoch.astimezone(UTC) + timedelta(seconds=at)).astimezone(spec.epoch.tzinfo)
 
 
 # Ids and keys of a shape with this many values or more are not checked for repeats: a million
