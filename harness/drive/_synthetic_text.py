@@ -36,6 +36,7 @@ import math
 from collections.abc import Iterator, Mapping
 from json.encoder import encode_basestring as _utf8_quoted
 from json.encoder import encode_basestring_ascii as _quoted
+from os.path import commonprefix
 from typing import Any
 
 from ..core import _paths
@@ -301,6 +302,14 @@ class TextTemplate:
                 found.append(getattr(drawn, hole[1]))
         return found
 
+    def plain(self, event_ids: list[str], keys: list[str]) -> bool:
+        """Is none of these ids and keys a number, nor one of the example's strings (``holds``
+        none of them)?"""
+        constants = self.constants
+        if not (constants.isdisjoint(event_ids) and constants.isdisjoint(keys)):
+            return False
+        return not any(map(str.isdigit, event_ids)) and not any(map(str.isdigit, keys))
+
     def holds(self, value: str) -> bool:
         """Is ``value`` one of the example's constants, a string or a JSON number? (The tracer
         rewrites every occurrence of an event's id and key, constants included.)"""
@@ -436,6 +445,7 @@ class TextTemplate:
         old_ids, old_keys, new_ids, new_keys = (list(c) for c in zip(*ids, strict=True))
         values = drawn.values
         owned = set(self._owned)
+        drawn_ids = {*old_ids, *old_keys}  # the batch's events' own
         written: list[list[str]] = []
         looked: list[list[str]] = []  # the strings ``text`` would look into for ids
         for h, hole in enumerate(self._holes):
@@ -470,16 +480,20 @@ class TextTemplate:
                 by = [r or t for (r, _), t in zip(marks, tokens, strict=True)]
             elif h in self._own_holes:  # the event's own object's id: its token
                 by = [o or "" for _, o in marks]
-            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
-            if h in self._own_holes:
+            if drawn_ids.isdisjoint(column):  # no event's own id or key: none to swap
+                strings = self._kept(h, column, by)
+            elif h in self._own_holes:
+                swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
                 strings = [
                     nk if v == ok else ni if v == oi else o or v for v, ok, oi, nk, ni, o in swapped
                 ]
             elif h in self._unmarked:
+                swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
                 strings = [
                     nk if v == ok else ni if v == oi else v for v, ok, oi, nk, ni, _ in swapped
                 ]
             else:  # ``marked`` leaves a string without a space or an '@' as it is: no call
+                swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
                 strings = [
                     k if v == ok else i if v == oi else marked(v, t) if " " in v or "@" in v else v
                     for v, ok, oi, k, i, t in swapped
@@ -490,7 +504,7 @@ class TextTemplate:
         # An event holding its id or key inside a string ``text`` looks into: ``Inner``
         # rewrites it there (a replaced id looked into as well: never a wrong text, at worst
         # an event written one at a time).
-        if looked:
+        if looked and _may_hold(looked, old_ids, old_keys):
             joined = map("\0".join, zip(*looked, strict=True))
             pairs = enumerate(zip(joined, old_ids, old_keys, strict=True))
             alone.update(n for n, (j, i, k) in pairs if (i and i in j) or (k and k in j))
@@ -500,6 +514,23 @@ class TextTemplate:
             olds = enumerate(zip(old_ids, old_keys, strict=True))
             alone.update(n for n, (i, k) in olds if i in inside or k in inside)
         return written
+
+    def _kept(self, h: int, column: list[str], by: list[str]) -> list[str]:
+        """Hole ``h``'s strings, none an event's id or key, as ``text`` writes them: the event's
+        own object's id its token (``by``), free text and emails marked with ``by``."""
+        if h in self._own_holes:
+            return [o or v for v, o in zip(column, by, strict=True)]
+        if h in self._unmarked:
+            return column
+        pairs = zip(column, by, strict=True)
+        return [marked(v, t) if " " in v or "@" in v else v for v, t in pairs]
+
+
+def _may_hold(looked: list[list[str]], old_ids: list[str], old_keys: list[str]) -> bool:
+    """May a string of ``looked`` hold an event's id or key? Not where none holds what the
+    batch's ids, and its keys, all begin with (an id's drawn prefix, ``evt_1``)."""
+    every = "\0".join(["\0".join(strings) for strings in looked])
+    return any(not head or head in every for head in map(commonprefix, (old_ids, old_keys)))
 
 
 def _utf8(column: list[str]) -> list[str]:
@@ -627,46 +658,54 @@ def laid_synthetic(
     by_record = bool(shape.record_emails)
     own = token_prefix(shape.own_id) if shape.own_id is not None else None
     for batch in shape.batches(seed, tag):
-        made: list[tuple[Event, str | None] | None] = []
+        made: list[tuple[Event, str | None] | None] = [None] * len(batch)
+        event_ids, keys = list(map(str, batch.event_id)), list(map(str, batch.key))
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
         ids: list[tuple[str, str, str, str]] = []
         holes: list[str] = []
         marks: list[EventMarks] = []  # each event's (``_tracer.Marks``)
-        for n, (seq, event_id, key) in enumerate(
-            zip(batch.seq, map(str, batch.event_id), map(str, batch.key), strict=True)
-        ):
-            if template.holds(event_id) or template.holds(key):
-                # as the tracer rewrites it
-                drawn = batch.row(n)
-                made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
-                continue
-            token = f"{tag}e{seq}"
-            # An id or key the payload also holds as a number is renumbered (``_tracer``).
-            if event_id.isdigit() or key.isdigit():
-                drawn = batch.row(n)
-                filled = template.filled(drawn)
-                new = tokens.ids(event_id, key, seq, template.numbers(filled))
-                marked_as = (
-                    tokens.record_token(key) if by_record else None,
-                    None if own is None else own + token,
+        if template.plain(event_ids, keys):  # each written as text: their ids as columns
+            texts = list(range(len(batch)))
+            new_ids, new_keys = tokens.ids_of(event_ids, keys, batch.seq)
+            ids = list(zip(event_ids, keys, new_ids, new_keys, strict=True))
+            holes = [f"{tag}e{seq}" for seq in batch.seq]
+            none: list[str | None] = [None] * len(batch)
+            records = [tokens.record_token(k) for k in keys] if by_record else none
+            owns: list[str | None] = none if own is None else [own + token for token in holes]
+            marks = list(zip(records, owns, strict=True))
+        else:  # event by event: some go the way of objects, or are renumbered
+            for n, (seq, event_id, key) in enumerate(zip(batch.seq, event_ids, keys, strict=True)):
+                if template.holds(event_id) or template.holds(key):
+                    # as the tracer rewrites it
+                    drawn = batch.row(n)
+                    made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
+                    continue
+                token = f"{tag}e{seq}"
+                # An id or key the payload also holds as a number is renumbered (``_tracer``).
+                if event_id.isdigit() or key.isdigit():
+                    drawn = batch.row(n)
+                    filled = template.filled(drawn)
+                    new = tokens.ids(event_id, key, seq, template.numbers(filled))
+                    marked_as = (
+                        tokens.record_token(key) if by_record else None,
+                        None if own is None else own + token,
+                    )
+                    text = template.text(filled, (event_id, key, *new), token, mask, marked_as)
+                    if text is None:  # a constant may hold an id the tracer rewrites inside it
+                        made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
+                    else:
+                        made[n] = _made(batch, n, new, text)
+                    continue
+                new_id, new_key = tokens.ids(event_id, key, seq)
+                texts.append(n)
+                ids.append((event_id, key, new_id, new_key))
+                holes.append(token)
+                marks.append(
+                    (
+                        tokens.record_token(key) if by_record else None,
+                        None if own is None else own + token,
+                    )
                 )
-                text = template.text(filled, (event_id, key, *new), token, mask, marked_as)
-                if text is None:  # a constant may hold an id the tracer rewrites inside it
-                    made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
-                else:
-                    made.append(_made(batch, n, new, text))
-                continue
-            new_id, new_key = tokens.ids(event_id, key, seq)
-            texts.append(n)
-            made.append(None)
-            ids.append((event_id, key, new_id, new_key))
-            holes.append(token)
-            marks.append(
-                (
-                    tokens.record_token(key) if by_record else None,
-                    None if own is None else own + token,
-                )
-            )
         written = template.texts(batch.picked(texts), ids, holes, mask, marks)
         for n, i, text in zip(texts, ids, written, strict=True):
             if text is None:  # a constant may hold an id the tracer rewrites inside it

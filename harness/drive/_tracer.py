@@ -213,6 +213,24 @@ class Tokens:
                 self._key_tokens[key] = new_key
         return new_id, new_key
 
+    def ids_of(
+        self, event_ids: list[str], keys: list[str], seqs: Sequence[int]
+    ) -> tuple[list[str], list[str]]:
+        """``ids`` of each event (its id, key and seq), none of them digits: the new ids, then
+        the new keys."""
+        if not self._mark:
+            raise ValueError("ids_of makes tokens: a Tokens that marks")
+        numbers, known, tag = self._key_numbers, self._key_tokens, self.tag
+        new_ids = [token_prefix(i) + f"{tag}e{seq}" for i, seq in zip(event_ids, seqs, strict=True)]
+        new_keys: list[str] = []
+        for key in keys:
+            number = numbers.setdefault(key, len(numbers))
+            new_key = known.get(key)
+            if new_key is None:
+                new_key = known[key] = token_prefix(key) + f"{tag}k{number}"
+            new_keys.append(new_key)
+        return new_ids, new_keys
+
     def record_token(self, key: str) -> str | None:
         """The token of ``key``'s record (``ids`` has met it), where its new key carries it:
         what the record's own emails are marked with (``Variation.record_emails``); None where
