@@ -97,18 +97,32 @@ class Tracer:
     def add(self, ev: Event) -> None:
         """Index one more event (in seq order) for ``attribute``."""
         if self._columns is not None:
-            number = self._columns.append(ev)  # its seq is its position, or it raises
-            if number >= 0 and self._keys.get(number) == ev.key:
-                return  # its record's key, indexed at an earlier event: no search again
-        else:
-            if self._by_seq is None and ev.seq != len(self._list):
-                self._by_seq = {e.seq: e for e in self._list}
-            if self._by_seq is not None:
-                self._by_seq[ev.seq] = ev
-            self._list.append(ev)
-        m = self._key_token.search(ev.key)
+            self.extend((ev,))
+            return
+        if self._by_seq is None and ev.seq != len(self._list):
+            self._by_seq = {e.seq: e for e in self._list}
+        if self._by_seq is not None:
+            self._by_seq[ev.seq] = ev
+        self._list.append(ev)
+        self._key_of(ev.key)
+
+    def extend(self, events: Sequence[Event]) -> None:
+        """``add`` each of ``events``; held as columns, at once."""
+        if self._columns is None:
+            for ev in events:
+                self.add(ev)
+            return
+        keys = self._keys
+        numbers = self._columns.extend(events)  # their seqs are their positions, or it raises
+        for ev, number in zip(events, numbers, strict=True):
+            if number < 0 or keys.get(number) != ev.key:  # else indexed at an earlier event
+                self._key_of(ev.key)
+
+    def _key_of(self, key: str) -> None:
+        """``key`` indexed by its token's number, where it holds one."""
+        m = self._key_token.search(key)
         if m:
-            self._keys[int(m.group(1))] = ev.key
+            self._keys[int(m.group(1))] = key
 
     def _event(self, seq: int) -> Event | None:
         if self._by_seq is not None:
