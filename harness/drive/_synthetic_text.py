@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from json.encoder import encode_basestring as _utf8_quoted
 from json.encoder import encode_basestring_ascii as _quoted
 from os.path import commonprefix
@@ -105,16 +105,18 @@ class _Writer:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.quoted = _quoted if layout.ascii else _utf8_quoted
-        self.literal: list[str] = []  # the text between holes, '%' doubled
+        self.literal: list[str] = []  # the text between holes
         self.pending = ""
 
     def hole(self) -> None:
-        self.literal.append(self.pending.replace("%", "%%"))
+        self.literal.append(self.pending)
         self.pending = ""
 
-    def format(self) -> str:
-        """The text with ``%s`` for each hole."""
-        return "%s".join([*self.literal, self.pending.replace("%", "%%")])
+    def pieces(self) -> list[str | None]:
+        """The text between holes, None in each hole's place: what ``_filled_in`` fills."""
+        made: list[str | None] = [None] * (2 * len(self.literal) + 1)
+        made[0::2] = [*self.literal, self.pending]
+        return made
 
     def item(self, n: int, depth: int, name: str | None) -> None:
         """Before the ``n``-th item of an object (its key ``name``) or array at ``depth``."""
@@ -162,8 +164,8 @@ class TextTemplate:
         self._inside: set[str] = set()
         self._numbers: set[int] = set()  # the example's integers
         self._node(skeleton, ())
-        self._format = self._writers[0].format()
-        self._laid = self._writers[-1].format() if len(self._writers) > 1 else None
+        self._pieces = self._writers[0].pieces()
+        self._laid = self._writers[-1].pieces() if len(self._writers) > 1 else None
         # Written a batch at a time (``texts``) but for a constant integer renumbered in
         # every event and a string written number by number: those are written one at a time.
         self._batched = not self._words and not any(h[0] == _OWNED for h in self._holes)
@@ -393,8 +395,8 @@ class TextTemplate:
                 written[n] = _quoted(inside(value))
         for n, made in owned:
             written[n] = made
-        text = self._format % tuple(written)
-        return text, text if self._laid is None else self._laid % tuple(_utf8(written))
+        text = _filled_in(self._pieces[:], written)
+        return text, text if self._laid is None else _filled_in(self._laid[:], _utf8(written))
 
     def texts(
         self,
@@ -425,10 +427,12 @@ class TextTemplate:
     def _written(self, columns: list[list[str]]) -> list[Written]:
         """Each event's text from each hole's text for each event (json.dumps's), and laid out:
         a string's non-ASCII characters as they are where the layout writes them so."""
-        texts = [self._format % row for row in zip(*columns, strict=True)]
+        pieces = self._pieces[:]
+        texts = [_filled_in(pieces, row) for row in zip(*columns, strict=True)]
         if self._laid is None:
             return list(zip(texts, texts, strict=True))
-        laid = [self._laid % row for row in zip(*map(_utf8, columns), strict=True)]
+        pieces = self._laid[:]
+        laid = [_filled_in(pieces, row) for row in zip(*map(_utf8, columns), strict=True)]
         return list(zip(texts, laid, strict=True))
 
     def _columns(
@@ -531,6 +535,14 @@ def _may_hold(looked: list[list[str]], old_ids: list[str], old_keys: list[str]) 
     batch's ids, and its keys, all begin with (an id's drawn prefix, ``evt_1``)."""
     every = "\0".join(["\0".join(strings) for strings in looked])
     return any(not head or head in every for head in map(commonprefix, (old_ids, old_keys)))
+
+
+def _filled_in(pieces: list[str | None], values: Sequence[str]) -> str:
+    """The text of ``pieces`` (``_Writer.pieces``) with ``values`` in its holes, in turn: one
+    join of the pieces (a ``%`` format of the same text scanned its 1.3 kB for each event:
+    2.1 µs a Stripe payload, the join 0.5). ``pieces`` is filled in place."""
+    pieces[1::2] = values
+    return "".join(pieces)  # type: ignore[arg-type]
 
 
 def _utf8(column: list[str]) -> list[str]:

@@ -3,11 +3,12 @@
 ``prepare(stream=True)`` plans such a run from its events' times alone (a synthetic source's
 times cost nothing to compute), where it can as it is sent (``drive/_plan_stream``), and leaves
 the events to a Feed. As the Deliverer pulls slot after slot (planning it then), the Feed makes
-the events up to the one the slot sends (source, tracer, body; the source draws and the
-tracer indexes them 256 at a time), hands each to the Recorder (its journal row, its index of accepted events) and to the run's
-Tracer (attribution), and lets an event go once its last slot has been sent: a run holds the
-events in flight, the schedule, and a payload-less copy of each event made (what attribution,
-settling and learning expectations read), never all payloads and bodies at once.
+the events up to the one the slot sends (source, tracer, body; the source draws them and the
+tracer indexes them 256 at a time), hands each to the Recorder (its journal row, its index of
+accepted events) and to the run's Tracer (attribution), and lets an event go once its last
+slot has been sent: a run holds the events in flight, the schedule, and a payload-less copy of
+each event made (what attribution, settling and learning expectations read), never all
+payloads and bodies at once.
 
 What streams: a synthetic source without an explicit schedule, traced in full, without drift,
 ``simultaneous`` or ``replay`` (they place a slot by the whole schedule), correlation rules
