@@ -432,7 +432,7 @@ class Variation:
         made: list[tuple[str, list[Any]]] = []
         for atom in self._drawn[False]:
             if atom.kind == "fake":
-                made.append((atom.text, [fake(atom.field) for _ in range(count)]))
+                made.append((atom.text, fake.many(atom.field, count)))
             else:
                 made.append((atom.text, self.new_ids(atom, rng, count, run)))
         if not self._moving:
@@ -598,8 +598,10 @@ def _times(
 def _scaled_column(value: Any, factors: list[float]) -> list[Any]:
     """``_scaled(value, f)`` for each factor: an integer amount's in numpy (its product a
     double, rounded half to even as ``round`` does), the others' one by one."""
-    if type(value) is not int or not value or abs(value) >= 2**53:
+    if type(value) is not int or abs(value) >= 2**53:
         return [_scaled(value, f) for f in factors]
+    if not value:
+        return [0] * len(factors)
     import numpy as np
 
     rounded = np.rint(value * np.array(factors, dtype=np.float64))
