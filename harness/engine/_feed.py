@@ -100,30 +100,26 @@ class Feed:
         self._taken = True
         slots = iter(plan)
         bodies = self._bodies(on_event)
-        queue: deque[Slot] = deque()  # slots n, n+1, ... planned, not given yet
+        queue: deque[Slot] = deque()  # slots n, n+1, ... planned, their events made
+        following: Slot | None = None  # the slot after them, planned, its event not made yet
         window: dict[int, tuple[Event, bytes]] = {}
         made = 0  # events made: seqs below it
-        ready = 0  # the first slots of the queue whose events are made
         for n in count():
-            if not queue:
-                first = next(slots, None)
-                if first is None:
-                    break
-                queue.append(first)
-            slot = queue[0]
             # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
-            while ready < AHEAD_SLOTS:
-                if ready == len(queue) and (following := next(slots, None)) is not None:
-                    queue.append(following)
-                if ready == len(queue) or (ready and queue[ready].at > slot.at + AHEAD):
+            while len(queue) < AHEAD_SLOTS:
+                if following is None and (following := next(slots, None)) is None:
                     break
-                while made <= queue[ready].event:
+                if queue and following.at > queue[0].at + AHEAD:
+                    break
+                while made <= following.event:
                     ev, body = next(bodies)
                     window[ev.seq] = ev, body
                     made += 1
-                ready += 1
-            queue.popleft()
-            ready -= 1
+                queue.append(following)
+                following = None
+            if not queue:
+                break
+            slot = queue.popleft()
             seq = slot.event
             ev, body = window[seq]
             if plan.sent(seq):
