@@ -44,6 +44,7 @@ from ._vary import id_named
 
 # An id led by a prefix, Stripe's test and live ones included (``cs_test_``): a token keeps it.
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_(?:test_|live_)?)[A-Za-z0-9-]+$")
+_IDS_LIKE = re.compile(_ID_LIKE.pattern, re.MULTILINE)  # one a line (``token_prefixes``)
 
 
 # Every tag this process has handed out: one journal may hold thousands of runs (``harness
@@ -235,7 +236,8 @@ class Tokens:
         if not self._mark:
             raise ValueError("ids_of makes tokens: a Tokens that marks")
         numbers, known, tag = self._key_numbers, self._key_tokens, self.tag
-        new_ids = [token_prefix(i) + f"{tag}e{seq}" for i, seq in zip(event_ids, seqs, strict=True)]
+        pairs = zip(token_prefixes(event_ids), seqs, strict=True)
+        new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in pairs]
         new_keys: list[str] = []
         for key in keys:
             number = numbers.setdefault(key, len(numbers))
@@ -359,6 +361,17 @@ def token_prefix(value: str) -> str:
     the same for every id drawn in its shape (``_vary``); none for a UUID."""
     m = _ID_LIKE.match(value)
     return m.group(1) if m else ""
+
+
+def token_prefixes(values: list[str]) -> list[str]:
+    """``token_prefix`` of each value: found in one search of them all, a line each, where
+    each is an id led by a prefix (a batch's ids, drawn in one shape); else one by one."""
+    joined = "\n".join(values)
+    if joined.count("\n") == len(values) - 1:  # no value holds a line break
+        found = _IDS_LIKE.findall(joined)
+        if len(found) == len(values):  # one a line: every value's
+            return found
+    return [token_prefix(value) for value in values]
 
 
 def _held_number(value: str, numbers: Collection[int], mask: int) -> str | None:
