@@ -233,6 +233,14 @@ class Shape:
         owned = _Owned(plan, rng, run)
         times = synthetic_times(spec)
         types = spec.types
+
+        def first_draws(record: int) -> tuple[Any, dict[str, Any]]:
+            """A record's key and values, drawn at its first event."""
+            key: Any = f"{self.key_prefix}{record + 1:05d}"
+            if key_atom is not None:
+                key = keys.drawn(lambda: plan.new_id(key_atom, rng))
+            return key, owned(plan.record_values(rng, fake, run))
+
         for start in range(0, spec.events, _BATCH):
             # A batch's per-event draws at once (``Variation.columns``); a record's, as its
             # first event is reached.
@@ -245,32 +253,34 @@ class Shape:
                 event_ids, drawn_ids = plan.new_ids(id_atom, rng, count), True
             columns = plan.columns(rng, fake, instants, run)
             records = owners.many(start, start + count)
-            batch_keys: list[Any] = []
-            nths: list[int] = []
-            of_record: list[dict[str, Any]] = []  # each event's record's values
-            for i, record in enumerate(records, start):
-                drawn = live.get(record)
-                if drawn is None:
-                    key: Any = f"{self.key_prefix}{record + 1:05d}"
-                    if key_atom is not None:
-                        key = keys.drawn(lambda: plan.new_id(key_atom, rng))
-                    drawn = live[record] = key, owned(plan.record_values(rng, fake, run))
-                batch_keys.append(drawn[0])
-                of_record.append(drawn[1])
+            # A record's first draws as its first event is reached, each event's id after its
+            # record's: in one pass of the batch's records where the ids are drawn already.
+            if drawn_ids or (id_atom is None and self.id_steps is not None):
+                if not drawn_ids:
+                    event_ids = [
+                        f"{self.id_prefix}{i + 1:06d}" for i in range(start, start + count)
+                    ]
+                for record in dict.fromkeys(records):  # in the order they are first reached
+                    if record not in live:
+                        live[record] = first_draws(record)
+            else:
+                for record in records:
+                    if record not in live:
+                        live[record] = first_draws(record)
+                    if id_atom is not None:
+                        event_ids.append(ids.drawn(lambda: plan.new_id(id_atom, rng)))
+                    else:
+                        event_ids.append(random_uuid(rng))
+            drawn = [live[record] for record in records]  # each event's record's key and values
+            batch_keys = [key for key, _ in drawn]
+            nths: list[int] = []  # each event's number within its record
+            for record in records:
                 nth = per_record[record] = per_record[record] + 1
                 nths.append(nth)
-                if nth == least + (record < extra):
+                if nth == least + (record < extra):  # its last event: let go
                     del live[record]
-                if drawn_ids:
-                    continue
-                if id_atom is not None:
-                    event_ids.append(ids.drawn(lambda: plan.new_id(id_atom, rng)))
-                elif self.id_steps is None:
-                    event_ids.append(random_uuid(rng))
-                else:
-                    event_ids.append(f"{self.id_prefix}{i + 1:06d}")
             seqs = range(start, start + count)
-            values = {text: [v[text] for v in of_record] for text in record_texts}
+            values = {text: [v[text] for _, v in drawn] for text in record_texts}
             values.update(columns)
             if plan.counts:
                 values.update(plan.counted_columns(seqs, records))
