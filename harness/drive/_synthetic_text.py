@@ -460,8 +460,6 @@ class TextTemplate:
             column: list[Any]
             if kind == _WHOLE:
                 column = values[hole[1]]
-                if hole[2]:
-                    column = list(map(str, column))
             elif kind == _SPANS:
                 form, atoms = self._spans[h]
                 rows = zip(*[values[a] for a in atoms], strict=True)
@@ -473,6 +471,8 @@ class TextTemplate:
             if h in owned:  # an integer there is renumbered per run: ``text`` does it
                 alone.update(n for n, v in enumerate(column) if type(v) is int and v > 0)
             types = set(map(type, column))
+            if kind == _WHOLE and hole[2] and types != {str}:  # written as text: its strings
+                column, types = list(map(str, column)), {str}
             if str not in types:  # numbers, booleans, nulls: as ``json.dumps`` writes them
                 write = int.__repr__ if types == {int} else _scalar
                 written.append(list(map(write, column)))
@@ -719,6 +719,9 @@ def laid_synthetic(
                     )
                 )
         written = template.texts(batch.picked(texts), ids, holes, mask, marks)
+        if len(texts) == len(batch) and None not in written:  # each written as text
+            yield from _text_events(batch, ids, written)  # type: ignore[arg-type]
+            continue
         for n, i, text in zip(texts, ids, written, strict=True):
             if text is None:  # a constant may hold an id the tracer rewrites inside it
                 drawn = batch.row(n)
@@ -742,6 +745,17 @@ def traced_objects(
     tokens = Tokens(tag, resolved.ids)
     for drawn in shape.draws(seed, tag):
         yield tokens.event(shape.event(drawn), shape.marks(drawn))
+
+
+def _text_events(
+    batch: Draws, ids: list[tuple[str, str, str, str]], texts: list[Written]
+) -> list[tuple[Event, str]]:
+    """``_made`` of each event of ``batch``, ``ids`` their ids and keys before and after."""
+    made = zip(batch.seq, batch.type, batch.at, ids, texts, strict=True)
+    return [
+        (text_event(i[2], i[3], seq, kind, at, text[0], _NO_HEADERS), text[1])
+        for seq, kind, at, i, text in made
+    ]
 
 
 def _made(batch: Draws, n: int, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:
