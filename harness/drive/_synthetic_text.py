@@ -462,8 +462,8 @@ class TextTemplate:
                 column = values[hole[1]]
             elif kind == _SPANS:
                 form, atoms = self._spans[h]
-                rows = zip(*[values[a] for a in atoms], strict=True)
-                column = [form % tuple(map(str, row)) for row in rows]
+                rows = zip(*[map(str, values[a]) for a in atoms], strict=True)
+                column = [form % row for row in rows]
             elif kind == _LATER:
                 column = [hole[2] if nth > 1 else hole[1] for nth in drawn.nth]
             else:
@@ -514,7 +514,7 @@ class TextTemplate:
             alone.update(n for n, (j, i, k) in pairs if (i and i in j) or (k and k in j))
         # An event whose id or key is a word inside a constant: ``text`` says (None).
         inside = self._inside
-        if inside:
+        if not inside.isdisjoint(drawn_ids):
             olds = enumerate(zip(old_ids, old_keys, strict=True))
             alone.update(n for n, (i, k) in olds if i in inside or k in inside)
         return written
