@@ -36,6 +36,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from json.encoder import encode_basestring as _utf8_quoted
 from json.encoder import encode_basestring_ascii as _quoted
+from operator import eq
 from os.path import commonprefix
 from typing import Any
 
@@ -486,6 +487,10 @@ class TextTemplate:
                 by = [o or "" for _, o in marks]
             if drawn_ids.isdisjoint(column):  # no event's own id or key: none to swap
                 strings = self._kept(h, column, by)
+            elif column == old_keys:  # each event's key (the key first: an id that is also it)
+                strings = new_keys
+            elif column == old_ids and not any(map(eq, old_ids, old_keys)):  # each one's id
+                strings = new_ids
             elif h in self._own_holes:
                 swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
                 strings = [
