@@ -62,3 +62,27 @@ def test_an_event_out_of_seq_order_is_refused() -> None:
     columns.append(ev(0))
     with pytest.raises(ValueError, match="expected 1"):
         columns.append(ev(2))
+
+
+def test_a_batch_is_held_as_its_events_one_by_one() -> None:
+    """``extend`` (the Feed's, 256 events at a time: their ids checked against the first's
+    prefix at once) holds what ``append`` holds event by event: ids of one prefix, of
+    another, kept as they are; keys of every kind; the numbers of the keys' tokens."""
+    mixed = [
+        ev(0),
+        ev(1, f"cus_{TAG}e1"),
+        ev(2, "custom-id-2"),
+        ev(3),
+        ev(4, key=f"ord_{TAG}k07"),
+        ev(5, key="cus_42"),
+        ev(6, type_="order.refunded"),
+    ]
+    plain = [ev(n) for n in range(7, 20)]
+    one, many = EventColumns(TAG), EventColumns(TAG)
+    numbers = [one.append(e) for e in mixed + plain]
+    assert many.extend(mixed) + many.extend(plain) == numbers
+    assert list(many) == list(one) == mixed + plain
+    assert many.find("custom-id-2") == mixed[2] and many.find(f"cus_{TAG}e1") == mixed[1]
+    with pytest.raises(ValueError, match="seq 22, expected 21"):
+        many.extend([ev(20), ev(22)])
+    assert len(many) == 20  # a batch out of order is refused whole

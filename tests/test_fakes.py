@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from faker import Faker
 
 from harness.core._scenario import SyntheticSource
@@ -53,3 +55,15 @@ def test_names_have_the_letters_and_apostrophes_real_customers_have() -> None:
     assert any("'" in n for n in names)
     again = FakeText(7)
     assert [again("name") for _ in range(POOL)] == names
+
+
+def test_a_batch_of_values_is_what_calls_one_at_a_time_gave() -> None:
+    """``many`` (a synthetic batch's free text): faker's values until the pool is full, then
+    the picks ``randrange(POOL)`` of the seeded generator gave one call at a time — batches
+    across the pool's end, after it, and calls between them."""
+    fake = FakeText(4)
+    got = [*fake.many("email", 1000), fake("email"), *fake.many("email", 2999)]
+    pool = got[:POOL]
+    assert len(set(pool)) > POOL // 2  # faker's own, not picks
+    pick = random.Random(4)
+    assert got[POOL:] == [pool[pick.randrange(POOL)] for _ in range(4000 - POOL)]

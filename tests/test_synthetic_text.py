@@ -22,7 +22,7 @@ from harness.core._scenario import SyntheticSource, TracerSpec
 from harness.core._text_event import TextEvent, payload_json, payload_text, text_event
 from harness.drive._sources import Shape, checked, synthetic_events
 from harness.drive._synthetic_text import laid_synthetic, traced_objects, traced_synthetic
-from harness.drive._tracer import traced
+from harness.drive._tracer import Tokens, token_prefix, token_prefixes, traced
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
 
@@ -233,6 +233,40 @@ def test_a_batch_writes_the_events_that_hold_their_key_inside_a_string_one_by_on
         p["url"] == f"https://example.com/customers/{p['customer']}/charges" for p in payloads
     )
     assert all(f"{TAG}k" in p["customer"] for p in payloads)
+
+
+def test_a_batchs_tokens_are_its_events_made_one_by_one() -> None:
+    """``Tokens.ids_of`` (a batch of events none of whose ids or keys is a number) gives what
+    ``ids`` gives event by event: each key numbered where it is first met, a record's key one
+    token in all its events, the prefixes kept (none for a UUID)."""
+    event_ids = ["evt_1aB2c3D4", "pi_3Pgcc9QeWJKY40", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"]
+    event_ids += ["evt_1xY", "cs_test_a1B2c3"]
+    keys = ["cus_A1b2C3d4", "cus_B2c3D4e5", "cus_A1b2C3d4", "a plain key", "cus_B2c3D4e5"]
+    seqs = range(7, 12)
+    one_by_one, batched = Tokens(TAG), Tokens(TAG)
+    one_by_one.ids("evt_0", "cus_Z9y8X7w6", 6)  # a record met before the batch
+    batched.ids("evt_0", "cus_Z9y8X7w6", 6)
+    expected = [one_by_one.ids(i, k, s) for i, k, s in zip(event_ids, keys, seqs, strict=True)]
+    new_ids, new_keys = batched.ids_of(event_ids, keys, seqs)
+    assert list(zip(new_ids, new_keys, strict=True)) == expected
+    assert all(batched.record_token(k) == one_by_one.record_token(k) for k in keys)
+    assert new_keys[0] == new_keys[2] == f"cus_{TAG}k1" and new_ids[2] == f"{TAG}e9"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["evt_1aB2c3D4", "cs_test_a1B2c3", "pi_3Pgc-c9Qe", "x_1"],
+        ["evt_1aB2c3D4", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "cus_A1b2"],
+        ["a_b\nc_d", "no prefix", "evt_1aB2c3D4"],  # two lines that match, one that does not
+        ["evt_1aB2c3D4\n", "cus_A1b2"],
+        [],
+    ],
+)
+def test_a_batchs_prefixes_are_each_ones(values: list[str]) -> None:
+    """``token_prefixes`` (one search of a batch's ids, a line each) is ``token_prefix`` of each:
+    a value that is not an id of a prefix, or holds a line break, makes it look one by one."""
+    assert token_prefixes(values) == [token_prefix(v) for v in values]
 
 
 def test_a_batch_with_a_later_number_after_a_first_string_is_written_as_objects_are() -> None:

@@ -48,36 +48,54 @@ class EventColumns(Sequence[Event]):
 
     def append(self, ev: Event) -> int:
         """One more event, the next seq; the number of its key's token (-1: none)."""
-        seq = len(self._at)
-        if ev.seq != seq:
-            raise ValueError(f"event {ev.id} has seq {ev.seq}, expected {seq}")
-        token = f"{self._tag}e{seq}"
-        event_id = ev.id
-        if event_id.endswith(token):
-            prefix = event_id[: -len(token)]
-        else:  # kept as it is: not a token of this run
-            prefix = ""
-            self._odd[seq] = event_id
-            self._odd_seq[event_id] = seq
-        form = self._form_codes.get(prefix)
-        self._form.append(_code(self._forms, self._form_codes, prefix) if form is None else form)
-        kind = self._type_codes.get(ev.type)
-        self._type.append(_code(self._types, self._type_codes, ev.type) if kind is None else kind)
+        return self.extend((ev,))[0]
+
+    def extend(self, events: Sequence[Event]) -> list[int]:
+        """More events, the next seqs; the number of each one's key's token (-1: none)."""
+        start = len(self._at)
+        seqs = range(start, start + len(events))
+        for seq, ev in zip(seqs, events, strict=True):
+            if ev.seq != seq:
+                raise ValueError(f"event {ev.id} has seq {ev.seq}, expected {seq}")
+        ids = [ev.id for ev in events]
+        # Each id a token of this run (``{prefix}{tag}e{seq}``), or kept as it is. A batch's
+        # ids share their prefix: checked against the first's at once.
+        tag, head = self._tag, ""
+        if ids and ids[0].endswith(token := f"{tag}e{start}"):
+            head = ids[0][: -len(token)]
+        if ids and ids == [f"{head}{tag}e{seq}" for seq in seqs]:
+            forms = [head] * len(ids)
+        else:
+            forms = [self._id_form(seq, event_id) for seq, event_id in zip(seqs, ids, strict=True)]
         # The key's token (``{prefix}{tag}k{n}``, ``n`` as ``str`` writes it) ends it, or the
         # key is kept as it is.
-        key = ev.key
-        prefix, found, digits = key.rpartition(self._key_mark)
-        number = int(digits) if found and digits.isdecimal() else -1
-        if number < 0 or str(number) != digits:
-            number, prefix = -1, ""
-            self._odd_keys[seq] = key
-        self._key.append(number)
-        form = self._form_codes.get(prefix)
-        self._key_form.append(
-            _code(self._forms, self._form_codes, prefix) if form is None else form
-        )
-        self._at.append(ev.occurred_at)
-        return number
+        numbers: list[int] = []
+        key_forms: list[str] = []
+        mark = self._key_mark
+        for seq, ev in zip(seqs, events, strict=True):
+            key = ev.key
+            prefix, found, digits = key.rpartition(mark)
+            number = int(digits) if found and digits.isdecimal() else -1
+            if number < 0 or str(number) != digits:
+                number, prefix = -1, ""
+                self._odd_keys[seq] = key
+            numbers.append(number)
+            key_forms.append(prefix)
+        self._form.extend(_codes(self._forms, self._form_codes, forms))
+        self._type.extend(_codes(self._types, self._type_codes, [ev.type for ev in events]))
+        self._key.extend(numbers)
+        self._key_form.extend(_codes(self._forms, self._form_codes, key_forms))
+        self._at.extend([ev.occurred_at for ev in events])
+        return numbers
+
+    def _id_form(self, seq: int, event_id: str) -> str:
+        """The prefix before the token ``event_id`` ends with; "" for an id kept as it is."""
+        token = f"{self._tag}e{seq}"
+        if event_id.endswith(token):
+            return event_id[: -len(token)]
+        self._odd[seq] = event_id  # kept as it is: not a token of this run
+        self._odd_seq[event_id] = seq
+        return ""
 
     def __len__(self) -> int:
         return len(self._at)
@@ -161,6 +179,14 @@ class _Subset(Sequence[Event]):
         columns = self._columns
         for n in self._seqs:
             yield columns[n]
+
+
+def _codes(values: list[str], codes: dict[str, int], made: list[str]) -> list[int]:
+    """The code of each of ``made``, each new one coded."""
+    found = [codes.get(value, -1) for value in made]
+    if -1 in found:
+        found = [_code(values, codes, value) for value in made]
+    return found
 
 
 def _code(values: list[str], codes: dict[str, int], value: str) -> int:

@@ -36,11 +36,23 @@ class FakeText:
         self._pick = random.Random(seed)
 
     def __call__(self, name: str) -> str:
+        return self.many(name, 1)[0]
+
+    def many(self, name: str, count: int) -> list[str]:
+        """``count`` values for ``name``, as ``count`` calls give them: faker's until the pool
+        is full, then picks (``randrange(POOL)``'s draws: 11 random bits, again while they
+        are POOL or more, taken here without its call an event)."""
         made = self._made.setdefault(name, [])
-        if len(made) < POOL:
+        given: list[str] = []
+        while len(made) < POOL and len(given) < count:
             made.append(_fake(name, self._faker))
-            return made[-1]
-        return made[self._pick.randrange(POOL)]
+            given.append(made[-1])
+        bits, width = self._pick.getrandbits, POOL.bit_length()
+        while len(given) < count:
+            drawn = bits(width)
+            if drawn < POOL:
+                given.append(made[drawn])
+        return given
 
 
 def _fake(name: str, fake: Any) -> str:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import random
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -24,14 +23,13 @@ from ..core._scenario import RecordedSource, SchemaSource, Source, SyntheticSour
 from . import _recorded
 from ._fakes import FakeText
 from ._formats import RecordPayloads
+from ._instants import Instants
 from ._owners import Owners
 from ._run_ids import RunAlphabets
 from ._sample import Sample
 from ._schema_events import generated
 from ._tracer import Marks
 from ._vary import Steps, Variation, random_uuid, render_time
-
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _prefix(example_value: Any, fallback: str) -> str:
@@ -109,6 +107,53 @@ class Drawn(NamedTuple):
     stamp: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Draws:
+    """A batch of events' draws (``Shape.batches``): each of ``Drawn``'s fields a column, one
+    item an event, and ``values`` each atom's column by atom text; ``row(j)``, the Drawn of its
+    ``j``-th event."""
+
+    seq: Sequence[int]
+    at: list[float]
+    event_id: list[Any]
+    key: list[Any]
+    type: list[str]
+    nth: list[int]
+    values: dict[str, list[Any]]
+    stamp: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+    def row(self, j: int) -> Drawn:
+        values = {text: column[j] for text, column in self.values.items()}
+        return Drawn(
+            self.seq[j],
+            self.at[j],
+            self.event_id[j],
+            self.key[j],
+            self.type[j],
+            self.nth[j],
+            values,
+            self.stamp[j],
+        )
+
+    def picked(self, events: list[int]) -> Draws:
+        """The batch of the events at ``events`` (indexes into this one), in that order."""
+        if len(events) == len(self.seq):
+            return self
+        return Draws(
+            [self.seq[j] for j in events],
+            [self.at[j] for j in events],
+            [self.event_id[j] for j in events],
+            [self.key[j] for j in events],
+            [self.type[j] for j in events],
+            [self.nth[j] for j in events],
+            {text: [column[j] for j in events] for text, column in self.values.items()},
+            [self.stamp[j] for j in events],
+        )
+
+
 class Shape:
     """A synthetic source read once: its paths, its example's atoms (``Variation``), how its
     ids and keys are made; ``draws`` each event's values, ``event`` builds its payload."""
@@ -162,14 +207,22 @@ class Shape:
     def draws(self, seed: int, tag: str = "") -> Iterator[Drawn]:
         """Each event's draws, in seq order (``synthetic``'s docstring says what varies); the
         string ids those of the run tagged ``tag`` (``_run_ids``), or the seed's without one."""
+        for batch in self.batches(seed, tag):
+            for j in range(len(batch)):
+                yield batch.row(j)
+
+    def batches(self, seed: int, tag: str = "") -> Iterator[Draws]:
+        """``draws``' events, a batch at a time, as columns (``Draws``)."""
         spec, plan = self.spec, self.plan
         run = RunAlphabets(tag) if tag else None
         id_atom, key_atom = self.id_atom, self.key_atom
         rng = random.Random(seed)
         fake = FakeText(seed)
         owners = Owners(spec.events, spec.records, rng)
+        least, extra = divmod(spec.events, spec.records)  # ``owners.count``: least + (r < extra)
         id_text = plan.id_atom.text if plan.id_atom is not None else None
         key_text = plan.key_atom.text if plan.key_atom is not None else None
+        record_texts = [a.text for a in plan.per_record]
         # A record's key and values, drawn as its first event is made, let go after its last:
         # the first event does not wait for every record's draws, and only the records in
         # flight stay.
@@ -179,50 +232,86 @@ class Shape:
         ids = _Unique(id_atom is not None and plan.shapes(id_atom) < _UNCHECKED)
         owned = _Owned(plan, rng, run)
         times = synthetic_times(spec)
+        types = spec.types
+
+        def first_draws(record: int) -> tuple[Any, dict[str, Any]]:
+            """A record's key and values, drawn at its first event."""
+            key: Any = f"{self.key_prefix}{record + 1:05d}"
+            if key_atom is not None:
+                key = keys.drawn(lambda: plan.new_id(key_atom, rng))
+            return key, owned(plan.record_values(rng, fake, run))
+
         for start in range(0, spec.events, _BATCH):
             # A batch's per-event draws at once (``Variation.columns``); a record's, as its
             # first event is reached.
             at_batch = list(islice(times, _BATCH))
-            whens = [_instant(spec, at) for at in at_batch]
-            event_ids: list[Any] | None = None
+            count = len(at_batch)
+            instants = Instants(at_batch, spec.epoch)
+            event_ids: list[Any] = []
+            drawn_ids = False  # the batch's ids drawn at once
             if id_atom is not None and ids.taken is None:
-                event_ids = plan.new_ids(id_atom, rng, len(at_batch))
-            columns = plan.columns(rng, fake, whens, run)
-            for j, at in enumerate(at_batch):
-                i = start + j
-                record = owners(i)
-                drawn = live.get(record)
-                if drawn is None:
-                    key: Any = f"{self.key_prefix}{record + 1:05d}"
-                    if key_atom is not None:
-                        key = keys.drawn(lambda: plan.new_id(key_atom, rng))
-                    record_values = owned(plan.record_values(rng, fake, run))
-                    drawn = live[record] = key, record_values
-                key, record_values = drawn
+                event_ids, drawn_ids = plan.new_ids(id_atom, rng, count), True
+            columns = plan.columns(rng, fake, instants, run)
+            records = owners.many(start, start + count)
+            # A record's first draws as its first event is reached, each event's id after its
+            # record's: in one pass of the batch's records where the ids are drawn already.
+            if drawn_ids or (id_atom is None and self.id_steps is not None):
+                if not drawn_ids:
+                    event_ids = [
+                        f"{self.id_prefix}{i + 1:06d}" for i in range(start, start + count)
+                    ]
+                for record in dict.fromkeys(records):  # in the order they are first reached
+                    if record not in live:
+                        live[record] = first_draws(record)
+            else:
+                for record in records:
+                    if record not in live:
+                        live[record] = first_draws(record)
+                    if id_atom is not None:
+                        event_ids.append(ids.drawn(lambda: plan.new_id(id_atom, rng)))
+                    else:
+                        event_ids.append(random_uuid(rng))
+            drawn = [live[record] for record in records]  # each event's record's key and values
+            batch_keys = [key for key, _ in drawn]
+            nths: list[int] = []  # each event's number within its record
+            for record in records:
                 nth = per_record[record] = per_record[record] + 1
-                if nth == owners.count(record):
+                nths.append(nth)
+                if nth == least + (record < extra):  # its last event: let go
                     del live[record]
-                event_id: Any
-                if event_ids is not None:
-                    event_id = event_ids[j]
-                elif id_atom is not None:
-                    event_id = ids.drawn(lambda: plan.new_id(id_atom, rng))
-                elif self.id_steps is None:
-                    event_id = random_uuid(rng)
-                else:
-                    event_id = f"{self.id_prefix}{i + 1:06d}"
-                values = record_values.copy()
-                for text, column in columns:
-                    values[text] = column[j]
-                if plan.counts:
-                    values.update(plan.counted(i, record))
-                if id_text is not None:
-                    values[id_text] = event_id
-                if key_text is not None:
-                    values[key_text] = key
-                etype = spec.types[i % len(spec.types)] if spec.types else self.default_type
-                stamp = _stamp(spec, plan.time_atom, whens[j], values) if self.time_steps else None
-                yield Drawn(i, at, event_id, key, etype, nth, values, stamp)
+            seqs = range(start, start + count)
+            values = {text: [v[text] for _, v in drawn] for text in record_texts}
+            values.update(columns)
+            if plan.counts:
+                values.update(plan.counted_columns(seqs, records))
+            if id_text is not None:
+                values[id_text] = event_ids
+            if key_text is not None:
+                values[key_text] = batch_keys
+            yield Draws(
+                seqs,
+                at_batch,
+                event_ids,
+                batch_keys,
+                [types[i % len(types)] for i in seqs] if types else [self.default_type] * count,
+                nths,
+                values,
+                self._stamps(instants, values),
+            )
+
+    def _stamps(self, instants: Instants, values: dict[str, list[Any]]) -> list[Any]:
+        """The time written at the source's time path, per event (None: it has none): as the
+        example writes it (Unix seconds or milliseconds stay numbers); an ISO time of a
+        calendar's month (``epoch``) in local time with its offset, DST included. The time atom
+        is the event's anchor: ``values`` has its column already."""
+        atom = self.plan.time_atom
+        if not self.time_steps:
+            return [None] * len(instants)
+        if self.spec.epoch is not None and (atom is None or atom.unit == "iso"):
+            return [when.isoformat() for when in instants.whens]
+        if atom is None:
+            return [render_time(None, when) for when in instants.whens]
+        return values[atom.text]
 
     def events(self, seed: int, tag: str = "") -> Iterator[Event]:
         """Each event, in seq order, its payload an object (``draws``)."""
@@ -267,24 +356,6 @@ def synthetic_types(spec: SyntheticSource) -> frozenset[str]:
         return frozenset(spec.types[: spec.events])
     steps = _paths.parse(spec.type_path) if spec.type_path else None
     return frozenset({str(_paths.get(spec.example, steps, "event")) if steps else "event"})
-
-
-def _instant(spec: SyntheticSource, at: float) -> datetime:
-    """The instant ``at`` scenario seconds into the source: from its ``epoch`` (counted in
-    elapsed seconds, so a DST day is 23 or 25 hours long) in the epoch's zone, else from 2026."""
-    if spec.epoch is None:
-        return _EPOCH + timedelta(seconds=at)
-    return (spec.epoch.astimezone(UTC) + timedelta(seconds=at)).astimezone(spec.epoch.tzinfo)
-
-
-def _stamp(spec: SyntheticSource, atom: Any, when: datetime, values: dict[str, Any]) -> Any:
-    """The time written at the source's time path: as the example writes it (Unix seconds or
-    milliseconds stay numbers); an ISO time of a calendar's month (``epoch``) in local time with
-    its offset, DST included. The time atom is the event's anchor: ``values`` has it already."""
-    iso = atom is None or atom.unit == "iso"
-    if spec.epoch is not None and iso:
-        return when.isoformat()
-    return render_time(None, when) if atom is None else values[atom.text]
 
 
 # Ids and keys of a shape with this many values or more are not checked for repeats: a million

@@ -24,6 +24,7 @@ every string as it stands.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ._inner_ids import Inner, inner_words
 from ._own_ids import OwnIds
@@ -49,12 +50,19 @@ def marked(s: str, token: str) -> str:
     """``s`` carrying the event's ``token`` when it is an email (``a+token@b.c``) or free text
     (names, notes, addresses: ``text token``); else ``s`` itself. Short single words are left
     alone because they are usually enums the target switches on ("paid", "usd")."""
-    email = _EMAIL.match(s) if "@" in s else None  # most strings are not: no regex
-    if email:
-        return f"{email.group(1)}+{token}@{email.group(2)}"
+    email = _email(s) if "@" in s else None  # most strings are not: no regex
+    if email is not None:
+        return f"{email[0]}+{token}@{email[1]}"
     if " " in s.strip() and len(s) <= 500:
         return f"{s} {token}"
     return s
+
+
+@lru_cache(maxsize=4096)  # a synthetic run's emails: faker's pool, a thousand a field
+def _email(s: str) -> tuple[str, str] | None:
+    """An email's name (without a ``+tag``) and domain; None for any other string."""
+    found = _EMAIL.match(s)
+    return None if found is None else (found.group(1), found.group(2))
 
 
 class Rewrites:

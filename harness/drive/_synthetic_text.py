@@ -10,8 +10,9 @@ text is ``json.dumps`` of the traced payload the other way makes, character for 
 (tests/test_synthetic_text.py): the same events, bodies and journal rows, a few times faster.
 The event's payload is decoded from its text only if something reads it (``TextEvent``).
 
-The holes are filled a batch of events at a time (``TextTemplate.texts``): each hole's strings
-for 256 events in one pass, then one ``%`` per event — where an event at a time paid a call and
+The holes are filled a batch of events at a time (``TextTemplate.texts``), the source's batch
+of draws (``_sources.Shape.batches``: each atom's values a column): each hole's strings for 256
+events in one pass, then one ``%`` per event — where an event at a time paid a call and
 a dispatch per hole (a Stripe event's 13 holes: 26 of the 71 µs an event cost). An event for
 which the batch's way is not exact (a string of it holding its id or key inside, an integer
 under an id-named field) is written by ``text``, alone.
@@ -32,10 +33,11 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Iterator, Mapping
-from itertools import islice
+from collections.abc import Iterator, Mapping, Sequence
 from json.encoder import encode_basestring as _utf8_quoted
 from json.encoder import encode_basestring_ascii as _quoted
+from operator import eq
+from os.path import commonprefix
 from typing import Any
 
 from ..core import _paths
@@ -44,13 +46,12 @@ from ..core._providers import LAYOUTS, PYTHON, Layout
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
 from ._inner_ids import Inner, inner_words
-from ._sources import Drawn, Shape, checked
+from ._sources import Drawn, Draws, Shape, checked
 from ._string_rewrites import marked
 from ._template import Spans, Whole
 from ._tracer import Tokens, number_mask, renumbered, renumbering, token_prefix, traced
 from ._vary import ID_KINDS, id_named
 
-_BATCH = 256  # events written at once (``TextTemplate.texts``)
 # An event's payload as json.dumps writes it (its TextEvent's text) and laid out as its
 # sender lays out its bodies (``Provider.body``'s bytes, decoded): the same text in PYTHON's.
 Written = tuple[str, str]
@@ -105,16 +106,18 @@ class _Writer:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.quoted = _quoted if layout.ascii else _utf8_quoted
-        self.literal: list[str] = []  # the text between holes, '%' doubled
+        self.literal: list[str] = []  # the text between holes
         self.pending = ""
 
     def hole(self) -> None:
-        self.literal.append(self.pending.replace("%", "%%"))
+        self.literal.append(self.pending)
         self.pending = ""
 
-    def format(self) -> str:
-        """The text with ``%s`` for each hole."""
-        return "%s".join([*self.literal, self.pending.replace("%", "%%")])
+    def pieces(self) -> list[str | None]:
+        """The text between holes, None in each hole's place: what ``_filled_in`` fills."""
+        made: list[str | None] = [None] * (2 * len(self.literal) + 1)
+        made[0::2] = [*self.literal, self.pending]
+        return made
 
     def item(self, n: int, depth: int, name: str | None) -> None:
         """Before the ``n``-th item of an object (its key ``name``) or array at ``depth``."""
@@ -162,8 +165,8 @@ class TextTemplate:
         self._inside: set[str] = set()
         self._numbers: set[int] = set()  # the example's integers
         self._node(skeleton, ())
-        self._format = self._writers[0].format()
-        self._laid = self._writers[-1].format() if len(self._writers) > 1 else None
+        self._pieces = self._writers[0].pieces()
+        self._laid = self._writers[-1].pieces() if len(self._writers) > 1 else None
         # Written a batch at a time (``texts``) but for a constant integer renumbered in
         # every event and a string written number by number: those are written one at a time.
         self._batched = not self._words and not any(h[0] == _OWNED for h in self._holes)
@@ -302,6 +305,14 @@ class TextTemplate:
                 found.append(getattr(drawn, hole[1]))
         return found
 
+    def plain(self, event_ids: list[str], keys: list[str]) -> bool:
+        """Is none of these ids and keys a number, nor one of the example's strings (``holds``
+        none of them)?"""
+        constants = self.constants
+        if not (constants.isdisjoint(event_ids) and constants.isdisjoint(keys)):
+            return False
+        return not any(map(str.isdigit, event_ids)) and not any(map(str.isdigit, keys))
+
     def holds(self, value: str) -> bool:
         """Is ``value`` one of the example's constants, a string or a JSON number? (The tracer
         rewrites every occurrence of an event's id and key, constants included.)"""
@@ -385,12 +396,12 @@ class TextTemplate:
                 written[n] = _quoted(inside(value))
         for n, made in owned:
             written[n] = made
-        text = self._format % tuple(written)
-        return text, text if self._laid is None else self._laid % tuple(_utf8(written))
+        text = _filled_in(self._pieces[:], written)
+        return text, text if self._laid is None else _filled_in(self._laid[:], _utf8(written))
 
     def texts(
         self,
-        drawn: list[Drawn],
+        drawn: Draws,
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         mask: int,
@@ -411,21 +422,23 @@ class TextTemplate:
         else:
             made = [*self._written(written)]
         for n in alone:
-            made[n] = self.text(self.filled(drawn[n]), ids[n], tokens[n], mask, marks[n])
+            made[n] = self.text(self.filled(drawn.row(n)), ids[n], tokens[n], mask, marks[n])
         return made
 
     def _written(self, columns: list[list[str]]) -> list[Written]:
         """Each event's text from each hole's text for each event (json.dumps's), and laid out:
         a string's non-ASCII characters as they are where the layout writes them so."""
-        texts = [self._format % row for row in zip(*columns, strict=True)]
+        pieces = self._pieces[:]
+        texts = [_filled_in(pieces, row) for row in zip(*columns, strict=True)]
         if self._laid is None:
             return list(zip(texts, texts, strict=True))
-        laid = [self._laid % row for row in zip(*map(_utf8, columns), strict=True)]
+        pieces = self._laid[:]
+        laid = [_filled_in(pieces, row) for row in zip(*map(_utf8, columns), strict=True)]
         return list(zip(texts, laid, strict=True))
 
     def _columns(
         self,
-        drawn: list[Drawn],
+        drawn: Draws,
         ids: list[tuple[str, str, str, str]],
         tokens: list[str],
         marks: list[EventMarks],
@@ -435,8 +448,9 @@ class TextTemplate:
         for added to ``alone``; None where a hole holds strings in some events and other
         values in others (the batch is written one event at a time)."""
         old_ids, old_keys, new_ids, new_keys = (list(c) for c in zip(*ids, strict=True))
-        values = [d.values for d in drawn]
+        values = drawn.values
         owned = set(self._owned)
+        drawn_ids = {*old_ids, *old_keys}  # the batch's events' own
         written: list[list[str]] = []
         looked: list[list[str]] = []  # the strings ``text`` would look into for ids
         for h, hole in enumerate(self._holes):
@@ -446,18 +460,20 @@ class TextTemplate:
                 continue
             column: list[Any]
             if kind == _WHOLE:
-                atom = hole[1]
-                column = [str(v[atom]) for v in values] if hole[2] else [v[atom] for v in values]
+                column = values[hole[1]]
             elif kind == _SPANS:
                 form, atoms = self._spans[h]
-                column = [form % tuple([str(v[a]) for a in atoms]) for v in values]
+                rows = zip(*[map(str, values[a]) for a in atoms], strict=True)
+                column = [form % row for row in rows]
             elif kind == _LATER:
-                column = [hole[2] if d.nth > 1 else hole[1] for d in drawn]
+                column = [hole[2] if nth > 1 else hole[1] for nth in drawn.nth]
             else:
-                column = [getattr(d, hole[1]) for d in drawn]
+                column = getattr(drawn, hole[1])
             if h in owned:  # an integer there is renumbered per run: ``text`` does it
                 alone.update(n for n, v in enumerate(column) if type(v) is int and v > 0)
             types = set(map(type, column))
+            if kind == _WHOLE and hole[2] and types != {str}:  # written as text: its strings
+                column, types = list(map(str, column)), {str}
             if str not in types:  # numbers, booleans, nulls: as ``json.dumps`` writes them
                 write = int.__repr__ if types == {int} else _scalar
                 written.append(list(map(write, column)))
@@ -469,16 +485,24 @@ class TextTemplate:
                 by = [r or t for (r, _), t in zip(marks, tokens, strict=True)]
             elif h in self._own_holes:  # the event's own object's id: its token
                 by = [o or "" for _, o in marks]
-            swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
-            if h in self._own_holes:
+            if drawn_ids.isdisjoint(column):  # no event's own id or key: none to swap
+                strings = self._kept(h, column, by)
+            elif column == old_keys:  # each event's key (the key first: an id that is also it)
+                strings = new_keys
+            elif column == old_ids and not any(map(eq, old_ids, old_keys)):  # each one's id
+                strings = new_ids
+            elif h in self._own_holes:
+                swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
                 strings = [
                     nk if v == ok else ni if v == oi else o or v for v, ok, oi, nk, ni, o in swapped
                 ]
             elif h in self._unmarked:
+                swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
                 strings = [
                     nk if v == ok else ni if v == oi else v for v, ok, oi, nk, ni, _ in swapped
                 ]
             else:  # ``marked`` leaves a string without a space or an '@' as it is: no call
+                swapped = zip(column, old_keys, old_ids, new_keys, new_ids, by, strict=True)
                 strings = [
                     k if v == ok else i if v == oi else marked(v, t) if " " in v or "@" in v else v
                     for v, ok, oi, k, i, t in swapped
@@ -489,16 +513,41 @@ class TextTemplate:
         # An event holding its id or key inside a string ``text`` looks into: ``Inner``
         # rewrites it there (a replaced id looked into as well: never a wrong text, at worst
         # an event written one at a time).
-        if looked:
+        if looked and _may_hold(looked, old_ids, old_keys):
             joined = map("\0".join, zip(*looked, strict=True))
             pairs = enumerate(zip(joined, old_ids, old_keys, strict=True))
             alone.update(n for n, (j, i, k) in pairs if (i and i in j) or (k and k in j))
         # An event whose id or key is a word inside a constant: ``text`` says (None).
         inside = self._inside
-        if inside:
+        if not inside.isdisjoint(drawn_ids):
             olds = enumerate(zip(old_ids, old_keys, strict=True))
             alone.update(n for n, (i, k) in olds if i in inside or k in inside)
         return written
+
+    def _kept(self, h: int, column: list[str], by: list[str]) -> list[str]:
+        """Hole ``h``'s strings, none an event's id or key, as ``text`` writes them: the event's
+        own object's id its token (``by``), free text and emails marked with ``by``."""
+        if h in self._own_holes:
+            return [o or v for v, o in zip(column, by, strict=True)]
+        if h in self._unmarked:
+            return column
+        pairs = zip(column, by, strict=True)
+        return [marked(v, t) if " " in v or "@" in v else v for v, t in pairs]
+
+
+def _may_hold(looked: list[list[str]], old_ids: list[str], old_keys: list[str]) -> bool:
+    """May a string of ``looked`` hold an event's id or key? Not where none holds what the
+    batch's ids, and its keys, all begin with (an id's drawn prefix, ``evt_1``)."""
+    every = "\0".join(["\0".join(strings) for strings in looked])
+    return any(not head or head in every for head in map(commonprefix, (old_ids, old_keys)))
+
+
+def _filled_in(pieces: list[str | None], values: Sequence[str]) -> str:
+    """The text of ``pieces`` (``_Writer.pieces``) with ``values`` in its holes, in turn: one
+    join of the pieces (a ``%`` format of the same text scanned its 1.3 kB for each event:
+    2.1 µs a Stripe payload, the join 0.5). ``pieces`` is filled in place."""
+    pieces[1::2] = values
+    return "".join(pieces)  # type: ignore[arg-type]
 
 
 def _utf8(column: list[str]) -> list[str]:
@@ -621,57 +670,69 @@ def laid_synthetic(
         return
     tokens = Tokens(tag)
     mask = number_mask(tag)
-    draws = shape.draws(seed, tag)
     # Each event's marks (``_tracer.Marks``): its record's token, once ``tokens.ids`` met its
     # key; its own object's id, the token after the prefix every id of that shape has.
     by_record = bool(shape.record_emails)
     own = token_prefix(shape.own_id) if shape.own_id is not None else None
-    while batch := list(islice(draws, _BATCH)):
-        made: list[tuple[Event, str | None] | None] = []
+    for batch in shape.batches(seed, tag):
+        made: list[tuple[Event, str | None] | None] = [None] * len(batch)
+        event_ids, keys = list(map(str, batch.event_id)), list(map(str, batch.key))
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
         ids: list[tuple[str, str, str, str]] = []
         holes: list[str] = []
         marks: list[EventMarks] = []  # each event's (``_tracer.Marks``)
-        for drawn in batch:
-            event_id, key = str(drawn.event_id), str(drawn.key)
-            if template.holds(event_id) or template.holds(key):
-                # as the tracer rewrites it
-                made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
-                continue
-            # An id or key the payload also holds as a number is renumbered (``_tracer``).
-            if event_id.isdigit() or key.isdigit():
-                filled = template.filled(drawn)
-                new = tokens.ids(event_id, key, drawn.seq, template.numbers(filled))
-                token = f"{tag}e{drawn.seq}"
-                marked_as = (
-                    tokens.record_token(key) if by_record else None,
-                    None if own is None else own + token,
+        if template.plain(event_ids, keys):  # each written as text: their ids as columns
+            texts = list(range(len(batch)))
+            new_ids, new_keys = tokens.ids_of(event_ids, keys, batch.seq)
+            ids = list(zip(event_ids, keys, new_ids, new_keys, strict=True))
+            holes = [f"{tag}e{seq}" for seq in batch.seq]
+            none: list[str | None] = [None] * len(batch)
+            records = [tokens.record_token(k) for k in keys] if by_record else none
+            owns: list[str | None] = none if own is None else [own + token for token in holes]
+            marks = list(zip(records, owns, strict=True))
+        else:  # event by event: some go the way of objects, or are renumbered
+            for n, (seq, event_id, key) in enumerate(zip(batch.seq, event_ids, keys, strict=True)):
+                if template.holds(event_id) or template.holds(key):
+                    # as the tracer rewrites it
+                    drawn = batch.row(n)
+                    made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
+                    continue
+                token = f"{tag}e{seq}"
+                # An id or key the payload also holds as a number is renumbered (``_tracer``).
+                if event_id.isdigit() or key.isdigit():
+                    drawn = batch.row(n)
+                    filled = template.filled(drawn)
+                    new = tokens.ids(event_id, key, seq, template.numbers(filled))
+                    marked_as = (
+                        tokens.record_token(key) if by_record else None,
+                        None if own is None else own + token,
+                    )
+                    text = template.text(filled, (event_id, key, *new), token, mask, marked_as)
+                    if text is None:  # a constant may hold an id the tracer rewrites inside it
+                        made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
+                    else:
+                        made[n] = _made(batch, n, new, text)
+                    continue
+                new_id, new_key = tokens.ids(event_id, key, seq)
+                texts.append(n)
+                ids.append((event_id, key, new_id, new_key))
+                holes.append(token)
+                marks.append(
+                    (
+                        tokens.record_token(key) if by_record else None,
+                        None if own is None else own + token,
+                    )
                 )
-                text = template.text(filled, (event_id, key, *new), token, mask, marked_as)
-                if text is None:  # a constant may hold an id the tracer rewrites inside it
-                    made.append((tokens.event(shape.event(drawn), shape.marks(drawn)), None))
-                else:
-                    made.append(_made(drawn, new, text))
-                continue
-            new_id, new_key = tokens.ids(event_id, key, drawn.seq)
-            texts.append(len(made))
-            made.append(None)
-            ids.append((event_id, key, new_id, new_key))
-            token = f"{tag}e{drawn.seq}"
-            holes.append(token)
-            marks.append(
-                (
-                    tokens.record_token(key) if by_record else None,
-                    None if own is None else own + token,
-                )
-            )
-        written = template.texts([batch[n] for n in texts], ids, holes, mask, marks)
+        written = template.texts(batch.picked(texts), ids, holes, mask, marks)
+        if len(texts) == len(batch) and None not in written:  # each written as text
+            yield from _text_events(batch, ids, written)  # type: ignore[arg-type]
+            continue
         for n, i, text in zip(texts, ids, written, strict=True):
-            drawn = batch[n]
             if text is None:  # a constant may hold an id the tracer rewrites inside it
+                drawn = batch.row(n)
                 made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
             else:
-                made[n] = _made(drawn, i[2:], text)
+                made[n] = _made(batch, n, i[2:], text)
         for pair in made:
             assert pair is not None
             yield pair
@@ -691,8 +752,19 @@ def traced_objects(
         yield tokens.event(shape.event(drawn), shape.marks(drawn))
 
 
-def _made(drawn: Drawn, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:
-    """The event of ``drawn``, its id and key the tracer's, its payload ``text``; its text
-    laid out."""
-    event = text_event(ids[0], ids[1], drawn.seq, drawn.type, drawn.at, text[0], _NO_HEADERS)
-    return event, text[1]
+def _text_events(
+    batch: Draws, ids: list[tuple[str, str, str, str]], texts: list[Written]
+) -> list[tuple[Event, str]]:
+    """``_made`` of each event of ``batch``, ``ids`` their ids and keys before and after."""
+    made = zip(batch.seq, batch.type, batch.at, ids, texts, strict=True)
+    return [
+        (text_event(i[2], i[3], seq, kind, at, text[0], _NO_HEADERS), text[1])
+        for seq, kind, at, i, text in made
+    ]
+
+
+def _made(batch: Draws, n: int, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:
+    """The ``n``-th event of ``batch``, its id and key the tracer's, its payload ``text``;
+    its text laid out."""
+    seq, kind, at = batch.seq[n], batch.type[n], batch.at[n]
+    return text_event(ids[0], ids[1], seq, kind, at, text[0], _NO_HEADERS), text[1]

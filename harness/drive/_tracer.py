@@ -44,6 +44,7 @@ from ._vary import id_named
 
 # An id led by a prefix, Stripe's test and live ones included (``cs_test_``): a token keeps it.
 _ID_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9]*_(?:test_|live_)?)[A-Za-z0-9-]+$")
+_IDS_LIKE = re.compile(_ID_LIKE.pattern, re.MULTILINE)  # one a line (``token_prefixes``)
 
 
 # Every tag this process has handed out: one journal may hold thousands of runs (``harness
@@ -97,18 +98,32 @@ class Tracer:
     def add(self, ev: Event) -> None:
         """Index one more event (in seq order) for ``attribute``."""
         if self._columns is not None:
-            number = self._columns.append(ev)  # its seq is its position, or it raises
-            if number >= 0 and self._keys.get(number) == ev.key:
-                return  # its record's key, indexed at an earlier event: no search again
-        else:
-            if self._by_seq is None and ev.seq != len(self._list):
-                self._by_seq = {e.seq: e for e in self._list}
-            if self._by_seq is not None:
-                self._by_seq[ev.seq] = ev
-            self._list.append(ev)
-        m = self._key_token.search(ev.key)
+            self.extend((ev,))
+            return
+        if self._by_seq is None and ev.seq != len(self._list):
+            self._by_seq = {e.seq: e for e in self._list}
+        if self._by_seq is not None:
+            self._by_seq[ev.seq] = ev
+        self._list.append(ev)
+        self._key_of(ev.key)
+
+    def extend(self, events: Sequence[Event]) -> None:
+        """``add`` each of ``events``; held as columns, at once."""
+        if self._columns is None:
+            for ev in events:
+                self.add(ev)
+            return
+        keys = self._keys
+        numbers = self._columns.extend(events)  # their seqs are their positions, or it raises
+        for ev, number in zip(events, numbers, strict=True):
+            if number < 0 or keys.get(number) != ev.key:  # else indexed at an earlier event
+                self._key_of(ev.key)
+
+    def _key_of(self, key: str) -> None:
+        """``key`` indexed by its token's number, where it holds one."""
+        m = self._key_token.search(key)
         if m:
-            self._keys[int(m.group(1))] = ev.key
+            self._keys[int(m.group(1))] = key
 
     def _event(self, seq: int) -> Event | None:
         if self._by_seq is not None:
@@ -212,6 +227,25 @@ class Tokens:
             if not key.isdigit():  # else it depends on the event's numbers
                 self._key_tokens[key] = new_key
         return new_id, new_key
+
+    def ids_of(
+        self, event_ids: list[str], keys: list[str], seqs: Sequence[int]
+    ) -> tuple[list[str], list[str]]:
+        """``ids`` of each event (its id, key and seq), none of them digits: the new ids, then
+        the new keys."""
+        if not self._mark:
+            raise ValueError("ids_of makes tokens: a Tokens that marks")
+        numbers, known, tag = self._key_numbers, self._key_tokens, self.tag
+        pairs = zip(token_prefixes(event_ids), seqs, strict=True)
+        new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in pairs]
+        new_keys: list[str] = []
+        for key in keys:
+            number = numbers.setdefault(key, len(numbers))
+            new_key = known.get(key)
+            if new_key is None:
+                new_key = known[key] = token_prefix(key) + f"{tag}k{number}"
+            new_keys.append(new_key)
+        return new_ids, new_keys
 
     def record_token(self, key: str) -> str | None:
         """The token of ``key``'s record (``ids`` has met it), where its new key carries it:
@@ -327,6 +361,17 @@ def token_prefix(value: str) -> str:
     the same for every id drawn in its shape (``_vary``); none for a UUID."""
     m = _ID_LIKE.match(value)
     return m.group(1) if m else ""
+
+
+def token_prefixes(values: list[str]) -> list[str]:
+    """``token_prefix`` of each value: found in one search of them all, a line each, where
+    each is an id led by a prefix (a batch's ids, drawn in one shape); else one by one."""
+    joined = "\n".join(values)
+    if joined.count("\n") == len(values) - 1:  # no value holds a line break
+        found = _IDS_LIKE.findall(joined)
+        if len(found) == len(values):  # one a line: every value's
+            return found
+    return [token_prefix(value) for value in values]
 
 
 def _held_number(value: str, numbers: Collection[int], mask: int) -> str | None:

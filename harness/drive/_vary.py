@@ -40,6 +40,7 @@ from ..core._js_numbers import EXACT_IN_DOUBLE
 from ..core._model import JSON
 from ._drift import is_big
 from ._fakes import FakeText
+from ._instants import Instants, micros, unix_times
 from ._run_ids import RunAlphabets
 from ._template import Spans, Whole, compile_payload
 
@@ -52,6 +53,7 @@ _MIN_EMBEDDED_DIGITS = 6  # a digit run inside a string counts as an id from thi
 _JITTER = 600.0  # s: how much earlier than their event's time an event's other timestamps move
 # Times of the example less than this apart from its event's time stand for that moment itself.
 _SAME_MOMENT = timedelta(seconds=1)
+_MICRO = timedelta(microseconds=1)
 _SCALE = (0.25, 4.0)  # the range of one event's amount factor (log-uniform)
 
 # An id, whole or inside a longer string, by its shape (``_inner_ids`` finds ids in strings by it).
@@ -109,7 +111,7 @@ def _name(steps: Steps) -> str:
 
 # A number a sender counts its objects by, the one people read (Shopify's ``order_number``,
 # from which an order's ``name`` "#1001" is written): each object's its own, counted from the
-# example's (``Variation.counted``), and renumbered per run as an id is (``id_named``).
+# example's (``Variation.counted_columns``), and renumbered per run as an id is (``id_named``).
 COUNTED = frozenset({"order_number"})
 
 
@@ -223,7 +225,7 @@ class Variation:
         }
         self._moving = [a for a in self.atoms.values() if a.kind in ("time", "amount")]
         self._counted = [a for a in self.atoms.values() if a.kind == "counted"]
-        self.counts = bool(self._counted)  # does ``counted`` give any value?
+        self.counts = bool(self._counted)  # does ``counted_columns`` give any column?
 
     # --- reading the example --------------------------------------------------------------
 
@@ -382,6 +384,11 @@ class Variation:
         _, alphabet, length = _id_shape(atom.kind, atom.text)
         return int(len(alphabet) ** length)
 
+    @property
+    def per_record(self) -> list[_Atom]:
+        """The atoms drawn once per record (``record_values``), in the order they are drawn."""
+        return self._drawn[True]
+
     def record_ids(self) -> list[_Atom]:
         """The id-like atoms drawn once per record (an issue's ``number``, its author's id): the
         ids of the record's own objects, which no other record shares."""
@@ -410,21 +417,22 @@ class Variation:
         self,
         rng: random.Random,
         fake: FakeText,
-        whens: list[datetime],
+        instants: Instants,
         run: RunAlphabets | None = None,
     ) -> list[tuple[str, list[Any]]]:
         """New values of the atoms drawn per event (as ``record_values`` draws a record's), then of
-        the times and amounts, for the ``len(whens)`` events at those instants at once: each
+        the times and amounts, for the ``len(instants)`` events at those instants at once: each
         atom's column of values, by atom text. Each timestamp is at its event's instant (the
         anchor) or moved with it, a little earlier; each event's amounts are scaled by one
         factor. Drawn a batch at a time (an id's characters for every event in one draw of
         random bytes, each event's two draws in one pass), where an event at a time cost a call
-        per value: 16 of 33 µs an event's draws took."""
-        count = len(whens)
+        per value: 16 of 33 µs an event's draws took; Unix times and integer amounts written
+        as numpy's columns (``_instants``, ``_scaled_column``)."""
+        count = len(instants)
         made: list[tuple[str, list[Any]]] = []
         for atom in self._drawn[False]:
             if atom.kind == "fake":
-                made.append((atom.text, [fake(atom.field) for _ in range(count)]))
+                made.append((atom.text, fake.many(atom.field, count)))
             else:
                 made.append((atom.text, self.new_ids(atom, rng, count, run)))
         if not self._moving:
@@ -433,26 +441,23 @@ class Variation:
         # Each event's two draws: how much earlier its other times move, its amounts' factor.
         low, high = math.log(_SCALE[0]), math.log(_SCALE[1])
         draws = [rng.random() for _ in range(2 * count)]
-        earlier = [timedelta(seconds=_JITTER * u) for u in draws[:count]]
         factors = [math.exp(low + (high - low) * u) for u in draws[count:]]
         for atom in self._moving:
             if atom.kind == "amount":
-                value = atom.value
-                made.append((atom.text, [_scaled(value, f) for f in factors]))
-            elif atom is self.anchor:
-                made.append((atom.text, [render_time(atom, at) for at in whens]))
-            else:  # the anchor is a time atom: there is one where this one is
+                made.append((atom.text, _scaled_column(atom.value, factors)))
+                continue
+            start = timedelta(0)  # where it stands from the event's time
+            jitter = False  # moved a random bit earlier than the event's time
+            if atom is not self.anchor:  # the anchor is a time atom: there is one where this is
                 assert anchor is not None
-                start = _instant(atom) - anchor  # where it stands from the event's time
-                if abs(start) < _SAME_MOMENT:
-                    # The event's own time written another way (Slack's ``event_ts`` beside
-                    # ``event_time``): it moves with the event, or the two would disagree on
-                    # which of two events came first.
-                    moved = [render_time(atom, at + start) for at in whens]
-                else:
-                    pairs = zip(whens, earlier, strict=True)
-                    moved = [render_time(atom, at + start - e) for at, e in pairs]
-                made.append((atom.text, moved))
+                start = _instant(atom) - anchor
+                # Within a second, the event's own time written another way (Slack's
+                # ``event_ts`` beside ``event_time``): it moves with the event, or the two would
+                # disagree on which of two events came first.
+                jitter = abs(start) >= _SAME_MOMENT
+            made.append(
+                (atom.text, _times(atom, instants, start, draws[:count] if jitter else None))
+            )
         return made
 
     def new_ids(
@@ -467,10 +472,13 @@ class Variation:
         text = _drawn(rng, run(alphabet) if run is not None else alphabet, length * count)
         return [kept + text[n : n + length] for n in range(0, length * count, length)]
 
-    def counted(self, event: int, record: int) -> dict[str, Any]:
-        """Each count (``COUNTED``) of the ``event``-th event of the ``record``-th record: the
-        example's, plus the events before (the record's, for a count of the record's object)."""
-        return {a.text: a.value + (record if a.record else event) for a in self._counted}
+    def counted_columns(self, events: range, records: list[int]) -> dict[str, list[Any]]:
+        """Each count (``COUNTED``) of each event of ``events``, its record's number in
+        ``records``: the example's, plus the events before (the record's, for a count of the
+        record's object); each count's column, by atom text."""
+        return {
+            a.text: [a.value + n for n in (records if a.record else events)] for a in self._counted
+        }
 
     def apply(self, values: dict[str, Any]) -> JSON:
         """A copy of the example with every atom replaced by its value in ``values``."""
@@ -565,6 +573,40 @@ def _byte_table(alphabet: str) -> tuple[bytes, bytes]:
     kept = 256 - 256 % size
     table = bytes(ord(alphabet[b % size]) for b in range(256))
     return table, bytes(range(kept, 256))
+
+
+def _times(
+    atom: _Atom, instants: Instants, start: timedelta, draws: list[float] | None
+) -> list[Any]:
+    """``atom``'s time in each event: its instant moved by ``start``, and where ``draws`` are
+    given each earlier by ``_JITTER`` times its draw (as ``timedelta`` rounds it)."""
+    made = instants.micros
+    if atom.unit != "iso" and made is not None:
+        import numpy as np
+
+        moved = made + start // _MICRO
+        if draws is not None:
+            moved = moved - micros(_JITTER * np.array(draws, dtype=np.float64))
+        return unix_times(atom.unit, moved)
+    whens = instants.whens
+    if draws is None:
+        return [render_time(atom, at + start) for at in whens]
+    earlier = [timedelta(seconds=_JITTER * u) for u in draws]
+    return [render_time(atom, at + start - e) for at, e in zip(whens, earlier, strict=True)]
+
+
+def _scaled_column(value: Any, factors: list[float]) -> list[Any]:
+    """``_scaled(value, f)`` for each factor: an integer amount's in numpy (its product a
+    double, rounded half to even as ``round`` does), the others' one by one."""
+    if type(value) is not int or abs(value) >= 2**53:
+        return [_scaled(value, f) for f in factors]
+    if not value:
+        return [0] * len(factors)
+    import numpy as np
+
+    rounded = np.rint(value * np.array(factors, dtype=np.float64))
+    bounded = np.maximum(rounded, 1) if value > 0 else np.minimum(rounded, -1)
+    return bounded.astype(np.int64).tolist()  # type: ignore[no-any-return]
 
 
 def _scaled(value: Any, factor: float) -> Any:

@@ -3,11 +3,12 @@
 ``prepare(stream=True)`` plans such a run from its events' times alone (a synthetic source's
 times cost nothing to compute), where it can as it is sent (``drive/_plan_stream``), and leaves
 the events to a Feed. As the Deliverer pulls slot after slot (planning it then), the Feed makes
-the events up to the one the slot sends (source, tracer, body),
-hands each to the Recorder (its journal row, its index of accepted events) and to the run's
-Tracer (attribution), and lets an event go once its last slot has been sent: a run holds the
-events in flight, the schedule, and a payload-less copy of each event made (what attribution,
-settling and learning expectations read), never all payloads and bodies at once.
+the events up to the one the slot sends (source, tracer, body; the source draws them and the
+tracer indexes them 256 at a time), hands each to the Recorder (its journal row, its index of
+accepted events) and to the run's Tracer (attribution), and lets an event go once its last
+slot has been sent: a run holds the events in flight, the schedule, and a payload-less copy of
+each event made (what attribution, settling and learning expectations read), never all
+payloads and bodies at once.
 
 What streams: a synthetic source without an explicit schedule, traced in full, without drift,
 ``simultaneous`` or ``replay`` (they place a slot by the whole schedule), correlation rules
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from itertools import count
+from itertools import count, islice
 
 from ..core import _paths
 from ..core._model import Event
@@ -40,6 +41,7 @@ Made = Callable[[Event, str], None]
 # (run clock) of it, at most AHEAD_SLOTS of them (a burst's worth, as bench_burst's).
 AHEAD = 1.0
 AHEAD_SLOTS = 2000
+_BATCH = 256  # events traced at once (as many as the source draws at once)
 
 
 def streamable(scenario: Scenario, tracing: TracerSpec) -> bool:
@@ -97,40 +99,41 @@ class Feed:
             raise RuntimeError("a streamed run's events are made once: prepare it again")
         self._taken = True
         slots = iter(plan)
-        queue: deque[Slot] = deque()  # slots n, n+1, ... planned, not given yet
+        bodies = self._bodies(on_event)
+        queue: deque[Slot] = deque()  # slots n, n+1, ... planned, their events made
+        following: Slot | None = None  # the slot after them, planned, its event not made yet
         window: dict[int, tuple[Event, bytes]] = {}
         made = 0  # events made: seqs below it
-        ready = 0  # the first slots of the queue whose events are made
         for n in count():
-            if not queue:
-                first = next(slots, None)
-                if first is None:
-                    break
-                queue.append(first)
-            slot = queue[0]
             # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
-            while ready < AHEAD_SLOTS:
-                if ready == len(queue) and (following := next(slots, None)) is not None:
-                    queue.append(following)
-                if ready == len(queue) or (ready and queue[ready].at > slot.at + AHEAD):
+            while len(queue) < AHEAD_SLOTS:
+                if following is None and (following := next(slots, None)) is None:
                     break
-                while made <= queue[ready].event:
-                    ev, laid = next(self._made)
-                    window[ev.seq] = ev, self._made_one(ev, laid, on_event)
+                if queue and following.at > queue[0].at + AHEAD:
+                    break
+                while made <= following.event:
+                    ev, body = next(bodies)
+                    window[ev.seq] = ev, body
                     made += 1
-                ready += 1
-            queue.popleft()
-            ready -= 1
+                queue.append(following)
+                following = None
+            if not queue:
+                break
+            slot = queue.popleft()
             seq = slot.event
             ev, body = window[seq]
             if plan.sent(seq):
                 del window[seq]
             yield Planned(n, slot, body, ev.id, ev.type, dict(ev.headers))
-        for ev, laid in self._made:  # events no slot sends still belong to the run
-            self._made_one(ev, laid, on_event)
+        for _ in bodies:  # events no slot sends still belong to the run
+            pass
 
-    def _made_one(self, ev: Event, laid: str | None, on_event: Made) -> bytes:
-        text = payload_json(ev)
-        self.tracer.add(ev)  # held payload-less, as columns
-        on_event(ev, text)
-        return self._body(text) if laid is None else laid.encode()
+    def _bodies(self, on_event: Made) -> Iterator[tuple[Event, bytes]]:
+        """Each event made, with its body: traced a batch at a time (held payload-less, as
+        columns), then seen by ``on_event`` one by one."""
+        while made := list(islice(self._made, _BATCH)):
+            self.tracer.extend([ev for ev, _ in made])
+            for ev, laid in made:
+                text = payload_json(ev)
+                on_event(ev, text)
+                yield ev, self._body(text) if laid is None else laid.encode()
