@@ -30,6 +30,7 @@ import signal
 import sqlite3
 import tempfile
 import time
+import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -147,8 +148,9 @@ def _worker(db_path: Path, api_url: str) -> NoReturn:
         signal.signal(sig, signal.SIG_DFL)
     try:
         work(db_path, api_url)
-    finally:
-        os._exit(1)
+    except BaseException:
+        traceback.print_exc()
+    os._exit(1)
 
 
 async def _exited(pid: int) -> None:
