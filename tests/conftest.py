@@ -89,9 +89,10 @@ def _signal_handlers_kept() -> Iterator[None]:
 
 
 # Modules whose module-scoped fixtures are costly (a real run to read back, a browser, an
-# engine), or whose tests share a costly first use in a process (test_openapi: Schemathesis's
-# first draw, ~1 CPU-s, and the crm contract): under xdist one worker takes each of them whole,
-# so that cost is paid once instead of once per worker that happens to get one of its tests.
+# engine: a Node-RED start is 0.8 CPU-s), or whose tests share a costly first use in a process
+# (test_openapi: Schemathesis's first draw, ~1 CPU-s, and the crm contract): under xdist one
+# worker takes each of them whole, so that cost is paid once instead of once per worker that
+# happens to get one of its tests.
 # (xdist's own ``xdist_group`` mark does nothing on pytest 9.2: pytest-dev/pytest-xdist#1386.)
 ONE_WORKER = frozenset(
     f"tests/{name}.py"
@@ -101,6 +102,8 @@ ONE_WORKER = frozenset(
         "test_year_report_browser",
         "test_node_red",
         "test_node_red_flows",
+        "test_node_red_fanout",
+        "test_node_red_batches",
         "test_inspect",
         "test_openapi",
     )

@@ -11,27 +11,29 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SECRET, Automation, start_automation
+from .conftest import SECRET, Automation, harness, start_automation
 
 pytestmark = pytest.mark.integration
 
 
+def _run_args(automation: Automation, *extra: str) -> list[str]:
+    """``harness run duplicate-storm`` against ``automation``, time-compressed."""
+    return [
+        "run",
+        "duplicate-storm",
+        "--target",
+        automation.hook,
+        "--downstream",
+        f"127.0.0.1:{automation.downstream_port}",
+        "--time-scale",
+        "0.2",
+        *extra,
+    ]
+
+
 def _start(automation: Automation, cwd: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "run",
-            "duplicate-storm",
-            "--target",
-            automation.hook,
-            "--downstream",
-            f"127.0.0.1:{automation.downstream_port}",
-            "--time-scale",
-            "0.2",
-            *extra,
-        ],
+        [sys.executable, "-m", "harness", *_run_args(automation, *extra)],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -82,12 +84,13 @@ def test_a_second_run_into_the_same_journal_is_refused_before_it_sends(tmp_path:
         # when the second starts on a loaded machine; it is stopped once the second is refused.
         running = _start(target, tmp_path, "--journal", str(journal), "--time-scale", "5")
         _wait_until_locked(journal, running)
-        refused = _start(target, tmp_path, "--journal", str(journal))
-        out, err = refused.communicate(timeout=60)
+        # The second in this process: the lock is the first's, a process of its own.
+        refused = harness(*_run_args(target, "--journal", str(journal)), cwd=tmp_path)
         running.terminate()
         running.communicate(timeout=60)
     finally:
         target.service.stop()
-    assert refused.returncode == 2, out + err
+    err = refused.err
+    assert refused.code == 2, refused.out + err
     assert "another run is writing" in err and "give each run its own --journal" in err
     assert "deliveries planned" not in err and "Traceback" not in err

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import harness
 from harness.core._model import Status
@@ -25,7 +28,7 @@ from harness.explore import (
 )
 from harness.scenario._load import load_scenario, resolve
 
-from .conftest import SECRET, harness_process
+from .conftest import SECRET, Completed
 from .conftest import harness as harness_cli
 from .fault_scenarios import automation
 from .test_gallery import STRIPE
@@ -42,6 +45,24 @@ REPLAYS = 10
 def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     monkeypatch.setenv(*next(iter(STRIPE.items())))
+
+
+@contextmanager
+def users_profile() -> Iterator[None]:
+    """Hypothesis's default settings, as a user's ``harness explore`` process has them, for
+    the command run in this process (the suite's profile drops the deadline and a health
+    check): the command without a Python of its own to start (0.9 CPU-s)."""
+    settings.load_profile("default")
+    try:
+        yield
+    finally:
+        settings.load_profile("harness")
+
+
+def explore_command(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Completed:
+    """``harness explore ARGS`` in this process, under the user's Hypothesis settings."""
+    with users_profile():
+        return harness_cli("explore", *args, cwd=cwd, env=env)
 
 
 def search(scenario: harness.Scenario, hook: str, port: int, tmp: Path, examples: int) -> Found:
@@ -141,11 +162,11 @@ def test_the_command_writes_the_minimal_scenario_and_its_diagram(tmp_path: Path)
     append = json.dumps(f"printf x >> {shlex.quote(str(calls))}")
     scenario.write_text(text.read_text() + f"\nreset: {{command: [sh, -c, {append}]}}\n")
     with automation("harness.demo.fragile") as (hook, port):
-        done = harness_process(
-            "explore", str(scenario), "--target", hook, "--downstream", f"127.0.0.1:{port}",
+        done = explore_command(
+            str(scenario), "--target", hook, "--downstream", f"127.0.0.1:{port}",
             "--seed", str(SEED), "--max-examples", "40", "--report", str(tmp_path / "r.html"),
             "--out", str(tmp_path / "min.yaml"), "--journal", str(tmp_path / "min.db"),
-            cwd=tmp_path, timeout=500,
+            cwd=tmp_path,
         )  # fmt: skip
         assert done.code == 1, done.out + done.err
         assert "fails no_duplicate_effects under this minimal schedule" in done.out
@@ -177,8 +198,8 @@ def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> N
         + "\ntracer: {rewrite: false}\n"
     )
     with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
-        done = harness_process(
-            "explore", str(scenario), "--target", target.url, "--downstream",
+        done = explore_command(
+            str(scenario), "--target", target.url, "--downstream",
             f"127.0.0.1:{target.downstream_port}", "--max-examples", "5", "--no-database",
             cwd=tmp_path, env=STRIPE,
         )  # fmt: skip
@@ -191,8 +212,8 @@ def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> N
 
 def test_a_search_the_target_refused_throughout_is_incomplete(tmp_path: Path) -> None:
     with gallery_automation("marked_after", "/webhooks/stripe", STRIPE) as target:
-        done = harness_process(
-            "explore", str(GALLERY / "stripe-checkout-explore.yaml"), "--target", target.url,
+        done = explore_command(
+            str(GALLERY / "stripe-checkout-explore.yaml"), "--target", target.url,
             "--downstream", f"127.0.0.1:{target.downstream_port}", "--max-examples", "3",
             "--no-database", cwd=tmp_path,
             env={"STRIPE_WEBHOOK_SECRET": "whsec_not0the0secret0it0verifies"},

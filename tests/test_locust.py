@@ -2,7 +2,10 @@
 and ScenarioShape, and Locust's master/worker mode, as real processes on loopback.
 
 Locust monkey-patches the process that imports it, so nothing here imports locust: every run
-is a child process.
+is a child process. ``harness locust`` itself runs in this process (``harness``) where a test
+reads only the journal and the report: Locust's child prints on this process's own streams,
+not into ``Completed``; where a test reads what Locust printed, it is a process
+(``harness_process``).
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ def test_distributed_master_and_two_workers_hold_one_history(
             "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
             "--expect-workers", "2", "--expect-workers-max-wait", "30",
         ]  # fmt: skip
-        r = harness_process(*common, "--", *master, *HEADLESS, "-u", "20", "-r", "20", "-t", "60s")
+        r = harness(*common, "--", *master, *HEADLESS, "-u", "20", "-r", "20", "-t", "60s")
         worker_errs = [w.communicate(timeout=30)[1] for w in workers]
     finally:
         for w in workers:
@@ -443,7 +446,7 @@ def test_tampered_deliveries_under_locust_are_judged_as_in_an_engine_run(
     # Locust users sign each slot as planned, tampering included (they do not retry).
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     args = locust_cli(sound, "forged-signature", tmp_path, "--seed", "4")
-    r = harness_process(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
+    r = harness(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
     assert r.code == 0, r.out + r.err
     (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
     verdicts = {v["invariant"]: v for v in run["verdicts"]}
@@ -576,7 +579,7 @@ def test_a_load_test_sends_none_of_the_providers_retries_and_says_so(
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     args = locust_cli(fragile, str(slack_outage(tmp_path)), tmp_path, "--seed", "2")
     cli = (*args, "--", *HEADLESS, "-u", "6", "-r", "6", "-t", "60s")
-    r = harness_process(*cli, cwd=tmp_path, env=_IMPORTABLE)  # this checkout's adapter
+    r = harness(*cli, cwd=tmp_path, env=_IMPORTABLE)  # this checkout's adapter
     assert (tmp_path / "report.json").is_file(), r.out + r.err
     (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
     verdicts = {v["invariant"]: v for v in run["verdicts"]}

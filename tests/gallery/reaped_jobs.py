@@ -1,12 +1,12 @@
 """Stripe checkouts -> payouts, by a worker process that dies mid-job and a queue that reaps it.
 
 The receiver answers 200 once the checkout is a row of a job table in SQLite (its key the event
-id: a redelivery adds nothing) and keeps ``WORKERS`` worker processes running, each started
-again whenever it exits (a supervisor: systemd, a container's restart policy, Celery's prefork
-pool). A worker takes the oldest job that is free, leasing it for ``LEASE`` seconds
-(``locked_until``), pays it out (``POST /payouts``), then marks it done. A job whose worker died
-is free again once its lease runs out, and the next worker runs it: the reaper of Oban and
-Sidekiq Pro, BullMQ's stalled-job check, SQS's visibility timeout. Nothing acknowledged is lost.
+id: a redelivery adds nothing) and keeps ``WORKERS`` worker processes running, each forked
+again whenever it exits (a prefork pool's supervisor: Celery's, gunicorn's). A worker takes
+the oldest job that is free, leasing it for ``LEASE`` seconds (``locked_until``), pays it out
+(``POST /payouts``), then marks it done. A job whose worker died is free again once its lease
+runs out, and the next worker runs it: the reaper of Oban and Sidekiq Pro, BullMQ's stalled-job
+check, SQS's visibility timeout. Nothing acknowledged is lost.
 
 Its flaw: the worker renders a receipt after each payout, and after ``DIE_AFTER`` payouts its
 memory is gone (an OOM kill: here ``os._exit(137)``) — after the payout committed, before the
@@ -26,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sqlite3
-import sys
 import tempfile
 import time
+import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from aiohttp import web
@@ -127,23 +128,46 @@ def build_app(api_url: str, secret: str) -> web.Application:
 
 
 async def _supervise(db_path: Path, api_url: str) -> None:
-    """Keep a worker process running: another each time one exits."""
-    argv = [sys.executable, "-m", "tests.gallery.reaped_jobs", "--worker", str(db_path)]
+    """Keep a worker process running: another forked each time one exits (a prefork pool)."""
     while True:
-        child = await asyncio.create_subprocess_exec(*argv, "--downstream", api_url)
+        pid = os.fork()
+        if pid == 0:
+            _worker(db_path, api_url)
         try:
-            await child.wait()
+            await _exited(pid)
         except asyncio.CancelledError:
-            child.terminate()
-            await child.wait()
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
             raise
 
 
+def _worker(db_path: Path, api_url: str) -> NoReturn:
+    """In the fork: the worker, with none of the server's signal handlers."""
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        work(db_path, api_url)
+    except BaseException:
+        traceback.print_exc()
+    os._exit(1)
+
+
+async def _exited(pid: int) -> None:
+    """Once the child ``pid`` has exited, reaped."""
+    loop = asyncio.get_running_loop()
+    fd = os.pidfd_open(pid)
+    ended: asyncio.Future[None] = loop.create_future()
+    loop.add_reader(fd, lambda: ended.done() or ended.set_result(None))
+    try:
+        await ended
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+    os.waitpid(pid, 0)
+
+
 def main() -> None:
-    if sys.argv[1:2] == ["--worker"]:
-        opts = _serve.options("python -m tests.gallery.reaped_jobs", "PAYOUTS_URL", sys.argv[3:])
-        work(Path(sys.argv[2]), opts.downstream)
-        return
     _serve.run_stripe("python -m tests.gallery.reaped_jobs", "PAYOUTS_URL", build_app)
 
 

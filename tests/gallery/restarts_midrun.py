@@ -1,7 +1,7 @@
 """Order webhooks answered 200 at once and queued in memory, by a worker its supervisor restarts.
 
 The shape of a small service behind systemd socket activation, gunicorn or a container
-platform: the supervisor holds the listening socket and restarts the worker process when it
+platform: the supervisor holds the listening socket and forks the worker process again when it
 exits, so the sender never sees a refused connection. The worker acknowledges each order, keeps
 it in an in-memory queue and pays it out 0.2 s later. After ``--die-after`` orders it exits (an
 OOM kill, a deploy that does not drain), and whatever was still queued is gone — though the
@@ -20,9 +20,8 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
-import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
 import aiohttp
 from aiohttp import web
@@ -77,42 +76,49 @@ async def _work(listening: socket.socket, api_url: str, die_after: int, work: fl
 
 
 def _supervise(opts: argparse.Namespace) -> None:
-    """Hold the socket; run a worker on it, and another each time one exits."""
+    """Hold the socket; fork a worker on it, and another each time one exits."""
     listening = socket.create_server(("127.0.0.1", opts.port))
     print(f"LISTENING http://127.0.0.1:{listening.getsockname()[1]}", flush=True)
     stopping = False
-    child: subprocess.Popen[bytes] | None = None
+    child: int | None = None
 
     def stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
-        if child is not None and child.poll() is None:
-            child.terminate()
+        if child is not None:
+            os.kill(child, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    fd = listening.fileno()
     while not stopping:
-        argv = [sys.executable, "-m", "tests.gallery.restarts_midrun", "--worker-fd", str(fd)]
-        argv += ["--downstream", opts.downstream, "--die-after", str(opts.die_after)]
-        argv += ["--work", str(opts.work)]
-        child = subprocess.Popen(argv, pass_fds=(fd,))
-        child.wait()
+        pid = os.fork()
+        if pid == 0:
+            _worker(listening, opts)
+        child = pid
+        os.waitpid(pid, 0)
+        child = None
+
+
+def _worker(listening: socket.socket, opts: argparse.Namespace) -> NoReturn:
+    """In the fork: a worker process, with none of the supervisor's signal handlers."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        asyncio.run(_work(listening, opts.downstream, opts.die_after, opts.work))
+    except BaseException:
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.gallery.restarts_midrun")
     parser.add_argument("--die-after", type=int, default=10)
     parser.add_argument("--work", type=float, default=WORK, help="seconds before a payout")
-    parser.add_argument("--worker-fd", type=int, help=argparse.SUPPRESS)
     opts, rest = parser.parse_known_args()
     served = _serve.options("python -m tests.gallery.restarts_midrun", "PAYOUTS_URL", rest)
     opts.port, opts.downstream = served.port, served.downstream
-    if opts.worker_fd is None:
-        _supervise(opts)
-        return
-    listening = socket.socket(fileno=opts.worker_fd)
-    asyncio.run(_work(listening, opts.downstream, opts.die_after, opts.work))
+    _supervise(opts)
 
 
 if __name__ == "__main__":
