@@ -116,15 +116,17 @@ def library_scenario(name: str) -> Scenario:
 # record's own emails carried the record's tracer token, not the event's, and the three Stripe
 # ones keyed by ``customer`` again when the id of the event's own object (the session's
 # ``cs_test_…``, the invoice's ``in_…``, the payment intent's ``pi_…``) became a token of the
-# event's (``_tracer.Marks``).
+# event's (``_tracer.Marks``); the two Shopify ones again when a customer's one-word
+# ``first_name`` and ``last_name`` were drawn per record (``_vary._fakes``, ``_fakes.PERSON_NAME``:
+# "Bob Norman" in every order before).
 LIBRARY: dict[str, str] = {
     "attio:record.updated": "0191ab68a644a36c",
     "github:issues": "d38eb66c025c5cf5",
     "github:pull_request": "1b4440554c04622a",
     "github:push": "a6bf770d112c6867",
     "hubspot:contact.propertyChange": "62f301b9bba5668e",
-    "shopify:orders/create": "a9a1f1541664b184",
-    "shopify:orders/updated": "b570fa452714c529",
+    "shopify:orders/create": "f6715d38f0658b88",
+    "shopify:orders/updated": "d21262d8187c85e5",
     "slack:event_callback": "88b2d23251541aba",
     "standard-webhooks:contact.updated": "8585617d250db6af",
     "stripe:checkout.session.completed": "0b299217827a26e6",

@@ -16,6 +16,7 @@ from harness.core import _library, _paths
 from harness.core._model import Event
 from harness.core._scenario import SyntheticSource
 from harness.drive._sources import synthetic
+from harness.drive._synthetic_text import traced_synthetic
 from harness.drive._vary import Variation
 from harness.scenario._load import _library_source
 from harness.scenario._project import events_flag
@@ -245,3 +246,24 @@ def test_a_time_that_is_the_event_s_own_moves_with_it() -> None:
         assert message["ts"] == message["event_ts"]
         assert int(float(message["ts"])) == e.payload["event_time"], e.payload
     assert sorted(made, key=lambda e: float(e.payload["event"]["ts"])) == made
+
+
+def test_a_customers_first_and_last_names_are_drawn_per_record() -> None:
+    """Shopify's ``customer.first_name``/``last_name`` are one word each: taken for enums, every
+    synthetic order was "Bob Norman"'s. Drawn by faker per record now, the same in the order's
+    addresses where the example repeats them."""
+    source = _library_source(
+        SyntheticDoc(library="shopify:orders/create", events=12, records=4, over=1.0)
+    )
+    names: dict[str, set[tuple[str, str, str]]] = {}
+    for ev in traced_synthetic(source, 5, "zqnames"):
+        customer, billing = ev.payload["customer"], ev.payload["billing_address"]
+        assert (billing["first_name"], billing["last_name"]) == (
+            customer["first_name"],
+            customer["last_name"],
+        )
+        names.setdefault(ev.key, set()).add(
+            (customer["first_name"], customer["last_name"], billing["first_name"])
+        )
+    assert all(len(found) == 1 for found in names.values()), names  # one customer, one name
+    assert len({next(iter(found)) for found in names.values()}) > 1, names  # not all Bob

@@ -17,6 +17,7 @@ such a customer in a run as it would in production, and the same seed still give
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 POOL = 1024  # faker calls per field name; past them, values are picked from those made
@@ -55,9 +56,17 @@ class FakeText:
         return given
 
 
+# A field holding one part of a person's name: ``first_name``, ``lastName``, ``surname``.
+PERSON_NAME = re.compile(r"(first|given|last|family|sur)_?name$")
+
+
 def _fake(name: str, fake: Any) -> str:
     if "email" in name:
         return str(fake.email())
+    part = PERSON_NAME.search(name.lower())
+    if part is not None:
+        first = part.group(1) in ("first", "given")
+        return str(fake.first_name() if first else fake.last_name())
     if "company" in name or "organization" in name:
         return str(fake.company())
     if "name" in name:

@@ -39,7 +39,7 @@ from ..core import _paths
 from ..core._js_numbers import EXACT_IN_DOUBLE
 from ..core._model import JSON
 from ._drift import is_big
-from ._fakes import FakeText
+from ._fakes import PERSON_NAME, FakeText
 from ._instants import Instants, micros, unix_times
 from ._run_ids import RunAlphabets
 from ._template import Spans, Whole, compile_payload
@@ -164,10 +164,13 @@ def _int_kind(name: str, value: int) -> tuple[str, str] | None:
 
 
 def _fakes(name: str, value: str) -> bool:
-    """Free text faker refills by field name: an email, or words with a space in them."""
+    """Free text faker refills by field name: an email, a person's first or last name (one
+    word: Shopify's ``customer.first_name``), or words with a space in them."""
     low = name.lower()
     if "email" in low:
         return "@" in value
+    if PERSON_NAME.search(low):
+        return bool(value.strip())
     words = ("name", "company", "organization", "phone", "city", "address", "street")
     text = ("note", "description", "comment", "message", "text", "title")
     return " " in value.strip() and any(w in low for w in (*words, *text))
