@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, overload
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ..core._build import builder
 from ..core._model import Effect, Event
 from ..core._text_effect import TextEffect
+from ._made import Made
 
 if TYPE_CHECKING:  # numpy imported where an array is made: not every command makes one
     import numpy as np
@@ -47,7 +48,7 @@ SEVERAL, UNKNOWN = -2, -1
 _effect = builder(Effect, TextEffect)  # Effect(...) at a sixth of the cost, headers as text
 
 
-class Effects(Sequence[Effect]):
+class Effects(Made[Effect]):
     """Effects as columns (``FIELDS``), all of one length, held in the order they were stored
     (nearly the order of time), read in the order of time (ties as stored).
 
@@ -225,25 +226,9 @@ class Effects(Sequence[Effect]):
         )
         return found
 
-    def __iter__(self) -> Iterator[Effect]:
-        return iter(self._all())
-
     def make_all(self) -> None:
         """Make every effect now: what is about to read most of them one by one."""
         self._all()
-
-    def __reversed__(self) -> Iterator[Effect]:
-        return reversed(self._all())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Effects):
-            other = other._all()
-        return self._all() == other if isinstance(other, list) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Effects({self._all()!r})"
 
     def _all(self) -> list[Effect]:
         if self._made is None:
