@@ -62,7 +62,7 @@ def test_a_loaded_run_judged_makes_only_the_effects_its_verdicts_name(tmp_path: 
 
 
 def _shapes() -> History:
-    events = [Event(f"evt_{i}", f"ord_{i % 3}", i, "order.created", 0.0, {}) for i in range(1, 10)]
+    events = [Event(f"evt_{i}", f"ord_{i % 3}", i, "order.created", 0.0, {}) for i in range(1, 12)]
     keyed = {"Idempotency-Key": "k-1"}
     effects = [
         effect("eff_1", ["evt_1"], 1.0),
@@ -83,6 +83,10 @@ def _shapes() -> History:
         effect("eff_7", ["evt_7"], 0.3),  # before its record's older events': out of order
         effect("eff_6b", ["evt_6"], 3.9),
         effect("eff_6c", ["evt_6"], 3.8),  # recorded after a later write
+        effect("eff_10", ["evt_10"], 4.2, body='{"query": "mutation { pay }"}'),
+        effect("eff_10b", ["evt_10"], 4.3, body='{"query": "mutation { pay }"}'),
+        effect("eff_11", ["evt_11"], 4.4, headers={"X-Tög": "1"}),  # an escape in its JSON
+        effect("eff_11b", ["evt_11"], 4.5, headers={"X-Tög": "1"}),
     ]
     effects[-4] = replace(effects[-4], committed=False)  # refused 503: no write
     return history(

@@ -53,7 +53,7 @@ class Codes:
 
     def __init__(self, names: list[Any]) -> None:
         self.names = names
-        self._places: dict[Any, int] = {name: i for i, name in enumerate(names)}
+        self._places: dict[Any, int] = dict(zip(names, itertools.count()))
 
     def of(self, values: Iterable[Any]) -> npt.NDArray[np.int64]:
         import numpy as np

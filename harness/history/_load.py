@@ -7,7 +7,8 @@ import json
 import sqlite3
 from array import array
 from collections.abc import Iterable, Mapping
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, gt
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,9 @@ def _read(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
         # a million rows hold no copies, and lookups by event id hit on identity.
         ids: dict[str, str] = {}
         repeated: dict[str, str] = {}
-        events = _load_events(db, run, journal.version, ids, repeated)
+        events, named = _load_events(db, run, journal.version, ids, repeated)
         deliveries = _load_deliveries(db, run, journal.version, ids, repeated)
-        effects = _load_effects(db, run, journal.version, ids, repeated, events)
+        effects = _load_effects(db, run, journal.version, repeated, events, named)
         faults = [
             Fault(r[0], r[1], r[2], r[3], json.loads(r[4]))
             for r in db.execute(
@@ -148,14 +149,21 @@ def load_all(path: str | Path) -> list[History]:
 
 def _load_events(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
-) -> list[Event]:
+) -> tuple[list[Event], list[str]]:
+    """The run's events in seq order, and their ids in that order."""
     events: list[Event] = []
     shared: dict[str, Convert] = {"id": ids, "key": repeated, "type": repeated}
+    named: list[str] = []  # the events' ids and seqs in their order, read off the columns
+    seqs: list[int] = []
     for seq, i, k, t, at, payload, h in _batches(db, "events", run, version, shared):
         # The payload stays JSON text until read (``core._text_event``).
         events += map(text_event, i, k, seq, t, at, payload, _headers(h))
-    events.sort(key=_BY_SEQ)  # stored in order already: a check more than a sort
-    return events
+        named += i
+        seqs += seq
+    if any(map(gt, seqs, islice(seqs, 1, None))):  # in order, unless another program wrote it
+        events.sort(key=_BY_SEQ)
+        named = [e.id for e in events]
+    return events, named
 
 
 def _load_deliveries(
@@ -182,17 +190,17 @@ def _load_effects(
     db: sqlite3.Connection,
     run: int,
     version: int,
-    ids: dict[str, str],
     repeated: dict[str, str],
     events: list[Event],
+    named: list[str],
 ) -> Effects:
-    """The run's effects as columns, each row's event coded against ``events``; no Effect
-    made (``_effects``)."""
+    """The run's effects as columns, each row's event coded against ``events`` (``named``:
+    their ids); no Effect made (``_effects``)."""
     import numpy as np
 
     shared: dict[str, Convert] = {n: repeated for n in ("downstream", "method", "path", "key")}
     # Each row's event as its number: the run's events' places, then the other ids named.
-    codes = Codes([*(e.id for e in events), None])  # None numbered SEVERAL below
+    codes = Codes([*named, None])  # None numbered SEVERAL below
     held: dict[str, list[Any]] = {name: [] for name in EFFECT_FIELDS if name != "at"}
     at = array("d")
     for batch in _batches(db, "effects", run, version, {**shared, "event_id": codes}):

@@ -9,8 +9,11 @@ check. What is not plain is told by the tally, effect by effect, as before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import eq, itemgetter
+from typing import Any
 
+from ..core._batch_search import passing
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._headers import named_nowhere
 from ..core._model import Effect
@@ -35,28 +38,46 @@ def plain_repeats(
     order = time_order(effects)
     if order is not None:
         rows = [order[r] for r in rows]
-    plain = np.ones(len(second), dtype=bool)
-    for name in ("method", "path", "downstream", "body"):
+    n = len(second)
+    # Each field of both writes taken by C code (a tuple each), compared pair by pair.
+    earlier, again = (_taker(r.tolist()) for r in rows)
+    plain = np.ones(n, dtype=bool)
+    for name in ("path", "downstream", "body"):
         held = effect_values(effects, name)
-        values = np.fromiter(held, dtype=object, count=len(held))
-        earlier, again = values[rows[0]], values[rows[1]]
-        if name == "method":
-            post = {m: m.upper() == "POST" for m in set(held)}
-            plain &= np.fromiter(map(post.__getitem__, earlier), dtype=bool, count=len(earlier))
-            plain &= np.fromiter(map(post.__getitem__, again), dtype=bool, count=len(again))
-            continue
-        plain &= earlier == again
-        if name == "body":
-            plain &= np.fromiter(
-                (GRAPHQL_MARK not in b for b in again), dtype=bool, count=len(again)
-            )
-    # Headers as held: JSON text, or the shared empty mapping.
-    headers = effect_values(effects, "headers")
-    again = rows[1][plain].tolist()
-    keyed = [
-        isinstance(h, str) and not named_nowhere(h, IDEMPOTENCY_KEY)
-        for h in map(headers.__getitem__, again)
-    ]
-    plain[np.flatnonzero(plain)[keyed]] = False
+        plain &= np.fromiter(map(eq, earlier(held), again(held)), dtype=bool, count=n)
+    methods = effect_values(effects, "method")
+    post = {m: m.upper() == "POST" for m in set(methods)}
+    plain &= np.fromiter(map(post.__getitem__, earlier(methods)), dtype=bool, count=n)
+    plain &= np.fromiter(map(post.__getitem__, again(methods)), dtype=bool, count=n)
+    # Of those left, the few a GraphQL mark or an Idempotency-Key may be in: searched at once.
+    left = rows[1][plain].tolist()
+    if not left:
+        return [False] * n
+    take = _taker(left)
+    out = passing(list(take(effect_values(effects, "body"))), _marked, [GRAPHQL_MARK], str)
+    texts = list(take(effect_values(effects, "headers")))  # JSON, or the shared empty mapping
+    if set(map(type, texts)) != {str}:
+        texts = [h if isinstance(h, str) else "" for h in texts]
+    out += passing(texts, _keyed, [_KEY_LOWER, "\\"])
+    plain[np.flatnonzero(plain)[out]] = False
     found: list[bool] = plain.tolist()
     return found
+
+
+def _taker(rows: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """The values of a column at ``rows``, by C code."""
+    if len(rows) == 1:
+        return lambda values: [values[rows[0]]]
+    return itemgetter(*rows)
+
+
+def _marked(body: str) -> bool:
+    return GRAPHQL_MARK in body
+
+
+def _keyed(text: str) -> bool:
+    """May these headers' JSON text name an Idempotency-Key?"""
+    return bool(text) and not named_nowhere(text, IDEMPOTENCY_KEY)
+
+
+_KEY_LOWER = IDEMPOTENCY_KEY.lower()

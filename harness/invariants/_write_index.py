@@ -166,7 +166,11 @@ def index_writes(
     places = np.arange(len(of))
     rank = np.empty(len(of), dtype=np.int64)
     rank[by_event] = places - np.maximum.accumulate(np.where(starts, places, 0))
-    ids_of = np.fromiter((e.id for e in events), dtype=object, count=len(events))
+    # The events' ids by code: a loaded run's as its effects were numbered, read off columns.
+    numbered = effects.names if isinstance(effects, Effects) and effects.events is events else None
+    ids_of = np.fromiter(
+        (e.id for e in events) if numbered is None else numbered, dtype=object, count=len(events)
+    )
     first, second, later_at = rank == 0, rank == 1, np.flatnonzero(rank >= 2)
     later: dict[str, list[Effect]] = {}
     for row, eid in zip(rows[later_at].tolist(), ids_of[of[later_at]].tolist(), strict=True):
