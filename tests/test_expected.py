@@ -387,6 +387,61 @@ def test_register_keeps_skipping_superseded_updates() -> None:
     assert "record con_zqrunk1 was left at seq 1" in v.evidence.lines[0]
 
 
+def _subscription(tag: str, seq: int, created: int, record: int = 1) -> Event:
+    event = ev(tag, seq, "customer.subscription.updated", key=f"sub_{tag}k{record}")
+    return replace(event, payload={"created": created})
+
+
+def _subscriptions(tag: str, second: int) -> tuple[list[Event], list[Effect]]:
+    """Subscription 1's two changes, the second (at ``second``) skipped; then subscription
+    2's one change, written (the skipped change is not the last of its type)."""
+    events = [
+        _subscription(tag, 1, 1767225601),
+        _subscription(tag, 2, second),
+        _subscription(tag, 3, 1767225603, record=2),
+    ]
+    puts = [write(f"/subscriptions/{e.key}", [e], method="PUT") for e in (events[0], events[2])]
+    return events, puts
+
+
+@pytest.mark.parametrize("second", [1767225601, 1767225602])
+def test_a_latest_update_skipped_beside_one_of_the_same_time_is_not_passed(second: int) -> None:
+    """A subscription's two changes, the second skipped by the clean run and by this one: where
+    the two share their second at ``$.created`` (a newest-wins check with ``<=``,
+    tests/gallery/second_ties.py), the record is left on the older change, or the automation
+    skipped an update that changed nothing on purpose — not judged, saying which record. It
+    passed: '1 event made no effect in the clean run either (not owed one)'. A second apart,
+    the skip is taken as the automation's design, as before."""
+    settings = {"paths": {"time": "$.created"}}
+    clean = clean_run(*_subscriptions("zqclean", second), model=Model.REGISTER, settings=settings)
+    events, puts = _subscriptions("zqrun", second)
+    h = run(
+        events,
+        [ok(e, at=float(n)) for n, e in enumerate(events)],
+        puts,
+        tag="zqrun",
+        baseline=clean,
+        model=Model.REGISTER,
+        settings=settings,
+    )
+    v = lost(h)
+    if second != 1767225601:
+        assert v.status is Status.PASS, v.summary
+        assert "1 event made no effect in the clean run either (not owed one)" in v.summary
+        return
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: 1 record's latest accepted event made no effect, as its clean twin made "
+        "none, where an older event of its record with the same time at $.created was written "
+        "(record sub_zqrunk1: seq 2 skipped, seq 1 written): an automation that writes only an "
+        "update newer than the last it wrote (`created > last`) skips the later of two changes "
+        "with the same time"
+    ), v.summary
+    assert "; the other 1 record got the expected effects" in v.summary, v.summary
+    assert v.evidence.event_ids == ("evt_zqrune2",)
+    assert "record sub_zqrunk1 was left at seq 1" in v.evidence.lines[0], v.evidence.lines
+
+
 # -- the record and run levels ----------------------------------------------------------------
 
 
@@ -448,8 +503,10 @@ def test_not_every_event_accepted_leaves_the_run_level_unjudged() -> None:
         baseline=clean,
     )
     v = lost(h)
-    assert v.status is Status.PASS, v.summary
+    # The refused event is not seen retried (no provider named): not a pass.
+    assert v.status is Status.INCONCLUSIVE, v.summary
     assert "not judged (not every event of it was accepted)" in v.summary
+    assert "not judged: 1 event the target refused (answered 500" in v.summary
 
 
 def test_event_level_requests_whose_writes_name_no_event_drop_to_the_run() -> None:

@@ -588,6 +588,65 @@ def test_a_record_the_clean_run_itself_left_on_an_older_state_is_not_failed() ->
     )
 
 
+def _subscription_run(tag: str, ends_on: int, created: tuple[int, int]) -> History:
+    """A subscription's two changes (seq 0, 1) at ``created``, each sent after the last was
+    answered, written inline (within its delivery) — all but seq 1 where the run ``ends_on``
+    seq 0: answered with no write (tests/gallery/second_ties.py skips a change not newer than
+    the last it wrote)."""
+    key = f"sub_{tag}k0"
+    events = [
+        Event(f"evt_{tag}e{n}", key, n, "customer.subscription.updated", 0.0, {"created": t})
+        for n, t in zip((0, 1), created, strict=True)
+    ]
+    deliveries = [
+        Delivery(f"dlv_{n}", e.id, 1, n, n, n + 0.1, 200, Outcome.OK) for n, e in enumerate(events)
+    ]
+    written = events[: ends_on + 1]
+    path = f"/subscriptions/{key}"
+    writes = [
+        Effect(f"eff_{n}", "crm", n + 0.05, "PUT", path, {}, _plan(e), 200, (e.id,), key)
+        for n, e in enumerate(written)
+    ]
+    settings = {"paths": {"time": "$.created"}}
+    h = History(
+        replace(info(tag), settings=settings), events, deliveries, writes,
+        marks=[Mark(2.0, STATE_MARK, "crm")],
+    )  # fmt: skip
+    body = {"plan": f"plan {written[-1].id}", "id": key}
+    h.states = [StateRecord("crm", "/subscriptions", key, body, (written[-1].id,), key)]
+    return h
+
+
+def _plan(event: Event) -> str:
+    return json.dumps({"plan": f"plan {event.id}"})
+
+
+def test_a_clean_run_that_skipped_a_change_of_the_same_second_is_said_to_have() -> None:
+    """The clean run, one change at a time, wrote seq 0 and answered seq 1 — the same second
+    at ``$.created`` — with no write, though it writes before it answers: the automation
+    skipped it as not newer. It was said to be 'an automation that answers first and works on
+    several threads', which this one is not. Changes a second apart: said to be skipped,
+    without the time."""
+    for created, why in (
+        ((1767225601, 1767225601), "whose time at $.created (1767225601) is seq 0's"),
+        ((1767225601, 1767225602), "it skipped that event, sent alone,"),
+    ):
+        mine = _subscription_run("zqaaaaa", 1, created)
+        v = judged(with_baseline(mine, _subscription_run("zqbbbbb", 0, created)))
+        assert v.status is Status.INCONCLUSIVE, v.summary
+        assert (
+            "(record sub_zqaaaaak0: the clean run ended it on seq 0's, this run on seq 1's) — the "
+            "clean run answered its seq 1 with no write, though the target does its work before "
+            "it answers: it skipped that event, sent alone"
+        ) in v.summary, v.summary
+        assert why in v.summary, v.summary
+        assert "several threads" not in v.summary, v.summary
+        assert v.summary.endswith(
+            "so the clean run is no reference for them; per_key_order and no_lost_events judge "
+            "this run's order and losses"
+        ), v.summary
+
+
 def test_a_record_this_run_left_behind_the_clean_run_still_fails() -> None:
     v = judged(with_baseline(_ticket_run("zqaaaaa", 0), _ticket_run("zqbbbbb", 1)))
     assert v.status is Status.FAIL, v.summary

@@ -15,6 +15,7 @@ import yaml
 from .conftest import harness
 
 TARGET = "http://127.0.0.1:8000/hooks/stripe"
+LIBRARY = Path(__file__).parent.parent / "harness" / "core" / "payloads"
 ORDER = {
     "event_id": "e_1",
     "topic": "order.created",
@@ -127,6 +128,31 @@ def test_recorded_events_need_no_path(tmp_path: Path) -> None:
     assert "secret_env" not in project  # unsigned: no secret
     assert "key   ?  no path: each line's own 'key' member" in out
     assert "type  ?  no path found: the type 'event'" in out
+
+
+def test_a_stripe_export_is_keyed_by_the_record_its_events_share(tmp_path: Path) -> None:
+    """Stripe's event objects, a line each (``jq -c '.data[]'``): the reader takes each event's
+    object as its record (a checkout session: one a checkout), so a customer's checkouts were
+    as many records, and the hazards of one record's events (simultaneous-same-record,
+    per_key_order) had nothing to judge. init writes the customer, as the layout and the
+    library's checkout entry key it."""
+    example = json.loads((LIBRARY / "stripe" / "checkout.session.completed.json").read_text())[
+        "payload"
+    ]
+    lines = []
+    for n, customer in enumerate(["cus_A", "cus_A", "cus_B"]):
+        event = json.loads(json.dumps(example))
+        event["id"], event["data"]["object"]["id"] = f"evt_{n}", f"cs_test_{n}"
+        event["data"]["object"]["customer"] = customer
+        lines.append(json.dumps(event))
+    (tmp_path / "events.jsonl").write_text("\n".join(lines) + "\n")
+    code, out, _ = init(
+        tmp_path, "--provider", "stripe", "--events", "events.jsonl", "--target", TARGET, "-y"
+    )
+    assert code == 0, out
+    project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
+    assert project["events"] == [{"recorded": "events.jsonl", "key": "$.data.object.customer"}]
+    assert "(the stripe layout puts key at $.data.object.customer)" in out
 
 
 def test_recorded_bare_payloads_get_guessed_paths(tmp_path: Path) -> None:

@@ -415,10 +415,36 @@ def test_different_idempotency_keys_are_a_duplicate_and_harmless_ones_are_report
     v = one(h, "no_duplicate_effects")
     assert v.status is Status.FAIL
     assert v.summary == (
-        "1 of 2 events produced duplicate effects: 1 repeated request (1 POST); "
-        "1 repeated DELETE, idempotent: harmless"
+        "1 of 2 events produced duplicate effects: 1 repeated request (1 POST); every write of "
+        "these carried an Idempotency-Key, no two the same: a key made per call (a uuid4() "
+        "where the call is made, in a retry loop or an HTTP helper), not per event, so the API "
+        "takes each repeat — a retry, a redelivery's call — for a new request and makes it "
+        "again; make the key once per event, from its id; 1 repeated DELETE, idempotent: "
+        "harmless"
     )
     assert v.evidence.event_ids == ("evt_1",)
+    assert v.evidence.lines[0].endswith(
+        "POST /payouts eff_1, eff_2 (each write with an Idempotency-Key of its own)"
+    ), v.evidence.lines
+
+
+def test_repeats_with_no_key_or_a_key_used_twice_are_not_said_to_have_keys_of_their_own() -> None:
+    """A key per attempt is said only where every write of the repeated request carried one,
+    none another's: a retry with no key, or a third write reusing the first's key beside one
+    made anew, is no key made per attempt."""
+    for keys in (("k1", None), ("k1", "k2", "k1")):
+        h = history(
+            [event(1)],
+            [delivery("dlv_1", "evt_1")],
+            [
+                effect(f"eff_{n}", ["evt_1"], n / 10, headers={"Idempotency-Key": k} if k else {})
+                for n, k in enumerate(keys, 1)
+            ],
+        )
+        v = one(h, "no_duplicate_effects")
+        assert v.status is Status.FAIL, v.summary
+        assert "no two the same" not in v.summary, v.summary
+        assert "of its own" not in v.evidence.lines[0], v.evidence.lines
 
 
 @pytest.mark.parametrize(

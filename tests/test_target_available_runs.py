@@ -119,6 +119,13 @@ def test_a_target_killed_mid_run_fails_and_is_never_ready(
     assert sum(by_answer.values()) == run["counts"]["deliveries"] == 40
     assert "✗ target_available [loud]  the target stopped answering at" in out
     assert f"{by_answer['unanswered']} unanswered (no connection, reset, timeout)" in out
+    # The events it never answered are not certified: no_lost_events passed on the accepted
+    # ones, "never accepted by the target (not counted as lost)", while whether a retry would
+    # find it back is not seen.
+    # (A fail where the kill fell between an acceptance and its write: that event is lost.)
+    lost = verdicts(doc)["no_lost_events"]
+    assert lost["status"] in ("inconclusive", "fail"), lost
+    assert "got no answer to every delivery" in lost["summary"], lost
 
 
 def test_a_target_that_dies_during_its_clean_baseline_run_is_judged_not_unreachable(

@@ -40,6 +40,11 @@ _NONE: frozenset[str] = frozenset()
 Plan = tuple[str, str | None, frozenset[str], tuple[str, ...]]
 
 
+def is_email(s: str) -> bool:
+    """Whether ``s`` is an email as a whole (``a@b.c``, ``a+tag@b.c``)."""
+    return "@" in s and _EMAIL.match(s) is not None
+
+
 def marked(s: str, token: str) -> str:
     """``s`` carrying the event's ``token`` when it is an email (``a+token@b.c``) or free text
     (names, notes, addresses: ``text token``); else ``s`` itself. Short single words are left

@@ -15,6 +15,7 @@ from ..core._fingerprint import fingerprint
 from ..core._model import FAULT_MARKS, LEFT_OUT, Delivery, Event, Fault, Outcome
 from ..core._providers import LAYOUTS, PYTHON, Layout, Provider, attempt_timeout
 from ..core._scenario import (
+    RecordedSource,
     Scenario,
     Settle,
     Source,
@@ -30,8 +31,10 @@ from ..drive._correlate import Correlation
 from ..drive._deliver import outcome_of
 from ..drive._drift import DriftRecord, drift, drift_settings
 from ..drive._explicit import explicit
+from ..drive._formats import time_path as recorded_time
 from ..drive._perturb import perturbed, plan
 from ..drive._plan_stream import PlanStream, streamed
+from ..drive._record_marks import record_marks
 from ..drive._recorded import under_own
 from ..drive._replay import replay_settings
 from ..drive._schedule import Schedule, delivery_id
@@ -473,6 +476,8 @@ def _traced(
     events, listed = stream.events, None
     if scenario.schedule is not None:
         events, listed = explicit(events, scenario.schedule, scenario.origin)
+    if marks is None and tracing.rewrite and not tracing.paths:  # a recording's, marked
+        marks = record_marks(events)
     tracer = trace(events, tag, tracing, marks)
     # Which recorded ids the tracer changed, before the untraced events are let go.
     replayed = replay_settings(source, tracing, events, tracer.events)
@@ -486,7 +491,11 @@ def source_paths(source: Source) -> dict[str, str]:
         "key": source.key_path,
         "type": source.type_path,
         "seq": getattr(source, "seq_path", None),
-        "time": getattr(source, "time_path", None),
+        # A recording's: where its reader found each event's time, if in the payload (a
+        # Stripe export's $.created), so the judges know the automation could read it too.
+        "time": recorded_time(source)
+        if isinstance(source, RecordedSource)
+        else getattr(source, "time_path", None),
     }
     return {k: v for k, v in found.items() if v}
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from ..core import _paths
 from ..core._model import Event
 from ..history import History
+from ._after_answers import pace_of
 from ._facts import is_write, plural
+from ._order import time_path
 
 
 def last_written(history: History, normal: Callable[[Any], Any]) -> dict[str, Event]:
@@ -52,16 +55,52 @@ def behind(mine: dict[str, Event], theirs: dict[str, Event], records: Collection
     return {r for r in records if r in mine and r in theirs and theirs[r].seq < mine[r].seq}
 
 
-def behind_note(count: int, example: tuple[str, Event, Event] | None) -> str:
-    """The note naming the records not judged for the clean run's own ending."""
+def behind_note(
+    count: int, example: tuple[str, Event, Event] | None, baseline: History | None = None
+) -> str:
+    """The note naming the records not judged for the clean run's own ending; why, by what
+    ``baseline`` (the clean run) shows of the example."""
     if not count or example is None:
         return ""
     key, clean, this = example
     return (
         f"; {plural(count, 'record')} not judged: the clean run itself left each on an older "
         f"event's state than this run did (record {key}: the clean run ended it on seq "
-        f"{clean.seq}'s, this run on seq {this.seq}'s) — an automation that answers "
-        "first and works on several threads can drop or reorder even events sent one at a "
-        "time, so the clean run is no reference for them; per_key_order and no_lost_events "
-        "judge this run's order and losses"
+        f"{clean.seq}'s, this run on seq {this.seq}'s) — {_why(baseline, clean, this)}, so the "
+        "clean run is no reference for them; per_key_order and no_lost_events judge this "
+        "run's order and losses"
+    )
+
+
+def _why(baseline: History | None, clean: Event, this: Event) -> str:
+    """Why the clean run ended the record on ``clean``'s state rather than on the newer
+    ``this``'s: where it worked before answering and answered the newer event's twin with no
+    write, it skipped that event, one at a time — by a time equal to the older's, where both
+    carry one; else an automation that works after it answers may have dropped or reordered
+    it."""
+    threads = (
+        "an automation that answers first and works on several threads can drop or reorder "
+        "even events sent one at a time"
+    )
+    if baseline is None or pace_of(baseline.deliveries, baseline.effects).after is not False:
+        return threads
+    twin = next((e for e in baseline.events if e.key == clean.key and e.seq == this.seq), None)
+    if twin is None or any(twin.id in w.event_ids for w in baseline.effects if is_write(w)):
+        return threads
+    skipped = (
+        f"the clean run answered its seq {this.seq} with no write, though the target does its "
+        "work before it answers: it skipped that event, sent alone"
+    )
+    time = time_path(baseline)
+    if time is None:
+        return skipped
+    steps = _paths.parse(time)
+    then = _paths.get(clean.payload, steps, None)
+    if then is None or then != _paths.get(twin.payload, steps, None):
+        return skipped
+    return (
+        f"{skipped}, whose time at {time} ({then!r}) is seq {clean.seq}'s, which it wrote: an "
+        "automation that writes only what is newer than the last it wrote (`created > last`) "
+        "skips the later of two changes with the same time (Stripe's created is whole "
+        "seconds), in order or not"
     )

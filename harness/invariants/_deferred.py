@@ -1,22 +1,20 @@
-"""Events the target deferred — answered 503 or 429 ("come back later") to every genuine
-delivery, none of them in flight during a downstream fault window — that the run never
-redelivered; and, where the sender never brings an event back, those it refused otherwise
-(another 5xx, or no answer at all).
+"""Events the target refused — answered 503 or 429 ("come back later"), another 5xx, or no
+answer at all, to every genuine delivery, none of them in flight during a downstream fault
+window — that the run never redelivered and saw accepted.
 
-A target that cannot take an event now (its queue full, a lock held) and says so does right
-where its sender retries: the event is the sender's again, and whether the target takes it on
-a retry is what decides its loss. A run that sent no such retry (a hazard that sends none, or a
-provider whose retries come later than the run watched) did not see that; a ``no_lost_events``
-pass over the accepted events alone would claim it: inconclusive, saying so (a 500 to such a
-sender is left as it was: the target broke, ``no_server_errors`` counts it). A sender that
-never redelivers (GitHub), or gave up after the retries the run sent, will not bring back an
-event refused any way: it is lost in production, and ``no_lost_events`` fails on it — a
-GitHub receiver that answered 500 to one issue of 200 (a title beyond Latin-1 in a header)
-passed, "never accepted by the target (not counted as lost)", the run Ready. Refusals during
-a downstream fault
-window are ``recovers_after_outage``'s; a 4xx is a refusal of the event (a payload the
-automation rejects), and an event a drift hazard changed may be refused on purpose
-(``drift_is_loud`` judges those).
+A target that cannot take an event now (its queue full, a lock held, its database pool
+exhausted) leaves the event to its sender: whether the target takes it on a retry is what
+decides its loss. A run that sent no such retry (a hazard that sends none, or a provider whose
+retries come later than the run watched) did not see that, and a ``no_lost_events`` pass over
+the accepted events alone would claim it: inconclusive, saying so. A 500 is no different there:
+``no_server_errors`` counts it where a scenario judges it, but a burst answered 500 for a
+quarter of its events passed "never accepted by the target (not counted as lost)", the run
+Ready. A sender that never redelivers (GitHub), or gave up after the retries the run sent, will
+not bring back an event refused any way: it is lost in production, and ``no_lost_events`` fails
+on it — a GitHub receiver that answered 500 to one issue of 200 (a title beyond Latin-1 in a
+header) passed the same way. Refusals during a downstream fault window are
+``recovers_after_outage``'s; a 4xx is a refusal of the event (a payload the automation rejects),
+and an event a drift hazard changed may be refused on purpose (``drift_is_loud`` judges those).
 """
 
 from __future__ import annotations
@@ -75,14 +73,15 @@ class Deferred:
             f"in flight during a downstream fault window) {'was' if n == 1 else 'were'} never "
             f"redelivered and accepted: {self.sender.unredelivered()}"
         )
+        why = "find why it was refused (`harness inspect` shows each answer)"
         if self.lost:
             return (
                 f"{head} — answer 2xx once the event is kept (a durable queue) and do the work "
-                "after, and find why it was refused (`harness inspect` shows each answer)"
+                f"after, and {why}"
             )
         return (
             f"not judged: {head}; whether the target takes {'it' if n == 1 else 'them'} on a "
-            f"retry is not seen — {self._change()}"
+            f"retry is not seen — {self._change()}{'' if deferred else f'; and {why}'}"
         )
 
     def _change(self) -> str:
@@ -127,14 +126,9 @@ def deferred(facts: Facts) -> Deferred | None:
     deliveries = history.deliveries
     statuses = delivery_numbers(deliveries, "status")  # no answer: NaN
     known, accepted = facts.events_by_id, facts.accepted
-    # A sender that never brings an event back loses it to any refusal; one that retries, to
-    # a deferral it was not seen to retry (a 500 is the target broken: no_server_errors').
-    lost = sender.never_brings_back
-    refusal = _refusal if lost else DEFERRALS.__contains__
-    if lost:
-        said = np.flatnonzero(~(statuses < 500) | (statuses == 429)).tolist()
-    else:
-        said = np.flatnonzero(np.isin(statuses, sorted(DEFERRALS))).tolist()
+    # A sender that never brings an event back loses it to any refusal; whether one that
+    # retries loses it is not seen.
+    said = np.flatnonzero(~(statuses < 500) | (statuses == 429)).tolist()
     if not said:
         return None
     drifted = drifted_events(history.info.settings)
@@ -159,7 +153,7 @@ def deferred(facts: Facts) -> Deferred | None:
     found = [
         (facts.events_by_id[eid], tuple(ds))
         for eid, ds in by_event.items()
-        if all(refusal(d.status) and not _in_flight(d, windows) for d in ds)
+        if all(_refusal(d.status) and not _in_flight(d, windows) for d in ds)
     ]
     if found and history.info.model is Model.REGISTER:
         found = _latest(found, facts)

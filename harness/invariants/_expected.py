@@ -52,6 +52,7 @@ from ..history import History, RunInfo, delivery_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
 from ._held import batched_with, followed
+from ._ties import tied_twins
 from ._unfinished import unfinished
 
 # Invariants that cannot judge at all without the clean run.
@@ -333,6 +334,9 @@ class Expectation:
     # Events whose clean twins made nothing, though such events acted in this run: expected
     # what their type's events made (not ``nothing``).
     unlike_clean: frozenset[str] = frozenset()
+    # Of ``not_expected``, in a register: event id -> the seq of an older event of its record
+    # whose clean twin, with the same time, was written where its own was skipped (``_ties``).
+    tied: Mapping[str, int] = field(default_factory=dict)
     several: bool = False  # several downstreams: requests are named with theirs
     tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
     others: int = 0  # the clean run's writes of another run, not learned
@@ -564,6 +568,7 @@ def learn(
         tag=info.tracer_tag,
         others=learned.others if learned else 0,
         unlike_clean=frozenset(learned.unlike_clean) if learned else frozenset(),
+        tied=learned.tied if learned else {},
     )
 
 
@@ -616,6 +621,7 @@ class _Learned:
         self.refused: set[str] = set()  # types whose every clean twin was refused
         # Events whose clean twins made nothing, though such events acted in this run.
         self.unlike_clean: set[str] = set()
+        self.tied: dict[str, int] = {}  # of not_expected: skipped beside a same-time write
         self.silent: set[str] = set()  # types the clean run made nothing for, this run did
         # The clean run stopped watching before its target was done (at its deadline, or
         # effects came after): an event of it left alone may have acted after.
@@ -842,6 +848,8 @@ class _Learned:
         for e in left:
             self.nothing.add(e.id)
             self.not_expected.add(e.id)
+        tied = tied_twins(self._clean, self._by_twin.keys(), [twin_of[e.id] for e in left])
+        self.tied.update({e.id: tied[twin_of[e.id].id] for e in left if twin_of[e.id].id in tied})
 
     def _held_at_end(self, twins: Sequence[Event]) -> bool:
         """Whether ``twins`` (accepted clean events of one type that made nothing) were all

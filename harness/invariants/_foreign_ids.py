@@ -54,23 +54,66 @@ def foreign_writes(
     """Those events of ``shorts`` (event id -> what it lacks) every shortfall of which is a
     creation (``POST /contacts``) in the collection of an item the event wrote with an id its
     run's double had not issued then: event id -> that write."""
-    history = facts.history
-    stateful = {s.source for s in history.states}
-    wanted = {
-        eid: {s.request for s in short}
-        for eid, short in shorts.items()
-        if short and all(s.request is not None and s.request.method == "POST" for s in short)
-    }
+    wanted = _creations(shorts)
     if not wanted:
         return {}
+    return _covered(facts, exp, wanted, facts.effects_of(list(wanted)))
+
+
+def foreign_record_writes(
+    facts: Facts, exp: Expectation, shorts: Sequence[Short]
+) -> dict[str, ForeignWrite]:
+    """``foreign_writes`` of records: those of ``shorts`` (per record) whose writes — naming
+    the record, or made by its events — cover every creation it lacks with an item its run's
+    double had not issued: record key -> that write. A replay keyed by a record the events
+    share compares a record's creations with its clean twin's, and its writes to the clean
+    run's items were called lost."""
+    by_record: dict[str, list[Short]] = {}
+    for s in shorts:
+        by_record.setdefault(s.subject, []).append(s)
+    wanted = _creations(by_record)
+    if not wanted:
+        return {}
+    events: dict[str, list[str]] = {}
+    for ev in facts.history.events:
+        if ev.key in wanted:
+            events.setdefault(ev.key, []).append(ev.id)
+    theirs = facts.effects_of([i for ids in events.values() for i in ids])
+    made: dict[str, list[Effect]] = {key: [] for key in wanted}
+    for e in facts.record_only:
+        if e.key in made:
+            made[e.key].append(e)
+    for key, ids in events.items():
+        made[key] += [w for i in ids for w in theirs[i]]
+    return _covered(facts, exp, wanted, made)
+
+
+def _creations(shorts: Mapping[str, Sequence[Short]]) -> dict[str, set[Request | None]]:
+    """Subject -> the creations it lacks, where all it lacks are creations (``POST``)."""
+    return {
+        subject: {s.request for s in short}
+        for subject, short in shorts.items()
+        if short and all(s.request is not None and s.request.method == "POST" for s in short)
+    }
+
+
+def _covered(
+    facts: Facts,
+    exp: Expectation,
+    wanted: Mapping[str, set[Request | None]],
+    made: Mapping[str, Sequence[Effect]],
+) -> dict[str, ForeignWrite]:
+    """The subjects of ``wanted`` whose writes (``made``) cover each creation they lack with
+    a write to an item of its collection whose id their run's double had not issued then."""
+    history = facts.history
+    stateful = {s.source for s in history.states}
     issued = _issued(history)
     clean: Counter[str] = Counter() if history.baseline is None else _totals(history.baseline)
     out: dict[str, ForeignWrite] = {}
-    made = facts.effects_of(list(wanted))
-    for eid, creations in wanted.items():
+    for subject, creations in wanted.items():
         covered: set[Request | None] = set()
         first: ForeignWrite | None = None
-        for w in made[eid]:
+        for w in made[subject]:
             if not is_write(w) or w.downstream in stateful:
                 continue
             creation = created_in(same_resource(exp.routes.of(w)))
@@ -84,7 +127,7 @@ def foreign_writes(
             if first is None:
                 first = ForeignWrite(w, item, int(number[1]) <= clean[w.downstream])
         if first is not None and covered == creations:
-            out[eid] = first
+            out[subject] = first
     return out
 
 

@@ -16,7 +16,7 @@ from collections.abc import Collection, Container, Sequence
 
 from ..core import _paths
 from ..core._model import Delivery, Event, Model
-from ..history import delivery_rows
+from ..history import History, delivery_rows
 from ._facts import Facts
 
 
@@ -31,7 +31,7 @@ class Knowable:
     def __init__(self, facts: Facts, asked: Collection[str]) -> None:
         self._sequenced = sequenced(facts)
         self._ledger = facts.history.info.model is Model.LEDGER
-        time = time_path(facts)
+        time = time_path(facts.history)
         self._time = _paths.parse(time) if time else None
         scanned = not self._sequenced and asked
         self._arrival = _arrivals(facts.history.deliveries, asked) if scanned else {}
@@ -73,13 +73,19 @@ def sequenced(facts: Facts) -> bool:
     return bool((facts.history.info.settings.get("paths") or {}).get("seq"))
 
 
-def time_path(facts: Facts) -> str | None:
+def time_path(history: History) -> str | None:
     """Where the run's payloads carry their time (the source's time path), when they do."""
-    time = (facts.history.info.settings.get("paths") or {}).get("time")
+    time = (history.info.settings.get("paths") or {}).get("time")
     return time if isinstance(time, str) else None
 
 
 def alike(facts: Facts) -> str:
-    """What two events the automation could not tell apart had in common: for a note."""
-    time = time_path(facts)
-    return f"the same time at {time}" if time else "no sequence or time in the payload"
+    """What two events the automation could not tell apart had in common: for a note. A
+    ledger's may differ in time: the older still unanswered when the newer was applied
+    (``Knowable``)."""
+    time = time_path(facts.history)
+    if not time:
+        return "no sequence or time in the payload"
+    if facts.history.info.model is Model.LEDGER:
+        return f"the same time at {time}, or the older still unanswered when the newer was written"
+    return f"the same time at {time}"

@@ -323,7 +323,7 @@ def _clean_run_behind(
     if not found:
         return set(), ""
     first = found[0]
-    note = behind_note(len(found), (neutral[first], theirs[first], mine[first]))
+    note = behind_note(len(found), (neutral[first], theirs[first], mine[first]), baseline)
     return {neutral[k] for k in found}, note
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
@@ -47,6 +47,7 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
+from ._fresh_keys import fresh_key_text, fresh_keyed
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
 from ._open_calls import Open, made_while_open, open_text
 from ._plain_repeats import plain_repeats
@@ -246,8 +247,11 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         harmful = list(dict.fromkeys([*tally.harmful, *(f.event.id for f in within)]))
         summary = f"{len(harmful):,} of {plural(events, 'event')} produced duplicate effects"
         opened: dict[str, Open] = {}
+        fresh: list[str] = []
         if tally.harmful:
             summary += _repeated_text(facts, tally)
+            fresh = fresh_keyed(tally.harmful, facts.writes_of)
+            summary += fresh_key_text(fresh, len(tally.harmful))
             opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
         if within:
@@ -258,7 +262,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             CLASS,
             summary + (f"; {harmless}" if harmless else "") + _undeclared_note(tally) + note,
             [
-                *_witnesses(facts, tally.harmful, repeats, opened),
+                *_witnesses(facts, tally.harmful, repeats, opened, frozenset(fresh)),
                 *within_witnesses(facts, within, MAX_WITNESSES - len(tally.harmful)),
             ],
         )
@@ -603,9 +607,11 @@ def _witnesses(
     event_ids: Sequence[str],
     repeats: Repeats,
     opened: Mapping[str, Open] | None = None,
+    fresh: Collection[str] = (),
 ) -> list[Witness]:
     """The first events seen repeating, with all their deliveries and writes, in stream order;
-    ``opened``: those made again while their first call was held open (``_open_calls``)."""
+    ``opened``: those made again while their first call was held open (``_open_calls``);
+    ``fresh``: those whose repeats each carried an Idempotency-Key of its own (``_fresh_keys``)."""
     events = facts.events_by_id
     shown = sorted((events[eid] for eid in event_ids[:MAX_WITNESSES]), key=_seq)
     deliveries = facts.deliveries_of([e.id for e in shown])
@@ -624,6 +630,9 @@ def _witnesses(
             tail = f" ({_harmless_text(tally, short=True)})"
         elif opened and event.id in opened:
             tail = f" ({opened[event.id].text()}: made while the first call was still open)"
+        if event.id in fresh:
+            own = "each write with an Idempotency-Key of its own"
+            tail = f"{tail[:-1]}; {own})" if tail else f" ({own})"
         out.append(produced(event, deliveries[event.id], facts.writes_of(event.id), tail))
     return out
 

@@ -50,7 +50,8 @@ from ._facts import (
     unattributed_note,
     verdict,
 )
-from ._foreign_ids import ForeignWrite, foreign_text, foreign_writes
+from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
+from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 
@@ -110,6 +111,11 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         hidden = repeated_records(facts)
         if hidden:
             return _hidden(facts, hidden, _passed(exp, found) + note)
+        tied = [e for e in found.judged if e.id in exp.tied and e.id not in facts.first_write]
+        if tied:
+            others = plural(len(found.judged) - len(tied), "record")
+            seen = f"the other {others} got the expected effects of their latest accepted event"
+            return _tied(facts, exp, tied, seen + note)
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
     # Written in its own flight on another record's item: said first (``_elsewhere``).
@@ -122,6 +128,9 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
+    # A record whose creations went to an earlier run's items (``_foreign_ids``), as an event's.
+    foreign_records = foreign_record_writes(facts, exp, lost_records)
+    lost_records = [s for s in lost_records if s.subject not in foreign_records]
     doubted = len(late) + len(aside)
     if undone.cut or (doubted == len(shown) and not lost_records and not found.run):
         # Nothing proven lost: the run stopped watching before the target was done.
@@ -130,7 +139,10 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
             heads.append(f"{plural(len(coarse), 'request')} per record or per run fall short")
         head = ", and ".join(heads)
         shorts = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in shown], key=_seq)
-        if undone.cut or not aside:
+        other_coarse = len(coarse) - len(foreign_records)
+        if foreign_records and not undone.cut and not aside and not late and not other_coarse:
+            why = foreign_text(foreign_records, "they")
+        elif undone.cut or not aside:
             why = _why(undone, exp, shown, len(shown) or len(coarse))
         else:
             n = len(late) + len(coarse)
@@ -141,7 +153,8 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
             Status.INCONCLUSIVE,
             CLASS,
             f"{head}, but {why}{note}",
-            _aside_lines(event_witnesses(facts, exp, shorts, shown), aside),
+            _aside_lines(event_witnesses(facts, exp, shorts, shown), aside)
+            + _foreign_record_lines(facts, exp, found, foreign_records),
         )
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late and eid not in aside}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
@@ -166,11 +179,26 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
     if aside:
         summary += f"; {_more_lack(len(aside))}, but " + _aside_text(foreign, elsewhere, False)
+    if foreign_records:
+        more = plural(len(foreign_records), "record")
+        summary += f"; {more} more fall short, but " + foreign_text(foreign_records, "they")
     summary += note
     unknown = _unknown_text(exp, found)
     if unknown:
         summary += f"; not counted as lost: {unknown}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
+
+
+def _foreign_record_lines(
+    facts: Facts, exp: Expectation, found: Shortfalls, foreign: Mapping[str, ForeignWrite]
+) -> list[Witness]:
+    """The witnesses of the records whose creations went to an earlier run's items, each
+    with the write that says so (``_foreign_ids.foreign_record_writes``)."""
+    shorts = [s for s in found.records if s.subject in foreign][:MAX_WITNESSES]
+    return [
+        replace(w, line=f"{w.line}; {foreign[short.subject].text()}")
+        for short, w in zip(shorts, coarse_witnesses(facts, exp, shorts), strict=False)
+    ]
 
 
 def _aside_lines(
@@ -247,6 +275,31 @@ def _hidden(facts: Facts, hidden: Sequence[Repeated], seen: str) -> Verdict:
         )
         for r in hidden[:MAX_WITNESSES]
     ]
+    return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
+
+
+def _tied(facts: Facts, exp: Expectation, tied: Sequence[Event], seen: str) -> Verdict:
+    """Inconclusive: records whose latest accepted event made nothing, here and in the clean
+    run, where an older event of the record with the same time was written (``_ties``): a
+    newest-wins check on a coarse time lost it, or a skip by content meant it."""
+    first = tied[0]
+    path = time_path(facts.history) or "the source's time path"
+    one = len(tied) == 1
+    whose = "1 record's" if one else f"{len(tied):,} records'"
+    summary = (
+        f"not judged: {whose} latest accepted "
+        f"{'event' if one else 'events'} made no effect, as {'its' if one else 'their'} clean "
+        f"{'twin' if one else 'twins'} made none, where an older event of "
+        f"{'its' if one else 'each'} record with the same time at {path} was written (record "
+        f"{first.key}: seq {first.seq} skipped, seq {exp.tied[first.id]} written): an automation "
+        "that writes only an update newer than the last it wrote (`created > last`) skips the "
+        "later of two changes with the same time (Stripe's created is whole seconds), in "
+        "order or not, and leaves the record on the older one — a loss; one that skips an "
+        "update whose content changed nothing it writes does the same on purpose, and neither "
+        "run can tell which: run a hazard that sends a record's changes in another order "
+        f"(simultaneous-same-record, out-of-order), or give each change a time of its own; {seen}"
+    )
+    witnesses = _with_last_effect(facts, _lost_witnesses(facts, tied[:MAX_WITNESSES]))
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
 

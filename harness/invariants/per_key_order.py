@@ -386,9 +386,11 @@ def _retried_note(walk: _Walk, facts: Facts) -> str:
         "the target refused its first delivery (5xx or no answer) and the sender delivered it "
         "again — the order a retry gives: where a record's order matters (a running balance, "
         "a refund after its payment), hold its newer events until the older one is written; "
-        "where its lines are independent (a deal per order, a receipt per payment), judge "
-        "these events as a register: `model: register` on them in harness.yaml or the "
-        "scenario (see docs/invariants.md)"
+        "where its lines are independent (a deal per order, a receipt per payment), their "
+        "order is not the automation's to keep: leave per_key_order out "
+        "(`leave_out: {per_key_order: <why>}` in harness.yaml, docs/project.md) — not "
+        "`model: register`, under which only each record's newest event is owed its effects "
+        "and a lost older order would pass"
     )
 
 

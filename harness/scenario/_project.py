@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -35,10 +36,12 @@ from ..core._scenario import (
     SyntheticSource,
 )
 from ..core._secret_env import check_secret_env
-from ..drive._formats import recognised
+from ..drive._formats import RecordPayloads, recognised
+from ..drive._formats import provider as provider_of_file
 from ..drive._sources import sample_of
 from ._correlate import CorrelationProblem, correlation
 from ._errors import Doc, hint, invalid, invalid_mapping, validate
+from ._guess import guess_paths
 from ._leave_out import LEAVE_OUT_TEXT, LeftOutName, Reason
 from ._leave_out import NAMES as LEFT_OUT_NAMES
 from ._lines import Loc, Problem, dotted, read_yaml
@@ -54,6 +57,7 @@ from ._load import (
 from ._openapi import SourceProblem, schema_events
 from ._project_text import _LIBRARY_NAME, PROJECT_FILE
 from ._project_text import SCHEMA_FILE as SCHEMA_FILE  # where it always was, for its users
+from ._samples import read_sample
 from ._schema import (
     FORMAT_TEXT,
     PROVIDER_NAMES,
@@ -370,7 +374,29 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         if value is not None:
             require_path(sample, value, (*here, name))
     model = Model(doc.model) if doc.model else like.model if like is not None else None
+    if model is None and isinstance(source, RecordedSource):
+        model = recorded_model(source)
     return ProjectEvents(source, kind, origin, model)
+
+
+# How many of a recording's events ``recorded_model`` reads.
+_MODEL_SAMPLE = 1_000
+
+
+def recorded_model(source: RecordedSource) -> Model | None:
+    """The model of a recording's events where the payload library knows each of the first
+    ``_MODEL_SAMPLE`` (``library_of``) and they agree: Stripe's checkouts are a ledger. Judged
+    by the hazard's register instead (simultaneous-same-record, out-of-order), two of a
+    customer's three recorded checkouts were 'superseded', and a lost subscription would pass.
+    None where a type is not in the library or the types mean different things: the hazard's
+    model, as ``model:`` can change."""
+    models = set()
+    for _, payload in islice(RecordPayloads(source), _MODEL_SAMPLE):
+        found = library_of(payload)
+        if found is None:
+            return None
+        models.add(found.model)
+    return models.pop() if len(models) == 1 else None
 
 
 def synthetic_template(
@@ -471,7 +497,9 @@ def events_flag(value: str) -> ProjectEvents:
     path = Path(value)
     try:
         if value.endswith(".jsonl") or (path.is_file() and recognised(path) is not None):
-            return _events(0, EventsDoc.model_validate({"recorded": value}), Path())
+            key = export_key(path) if path.is_file() else None
+            doc = {"recorded": value, **({"key": key} if key else {})}
+            return _events(0, EventsDoc.model_validate(doc), Path())
         if path.is_file() or not _LIBRARY_NAME.match(value):
             return _events(0, EventsDoc.model_validate({"example": value}), Path())
         return _events(0, EventsDoc.model_validate({"library": value}), Path())
@@ -483,6 +511,22 @@ def events_flag(value: str) -> ProjectEvents:
             hint="give a JSON file of one example payload, a .jsonl file of recorded events, "
             "or a library payload like stripe:checkout.session.completed",
         ) from None
+
+
+def export_key(path: Path) -> str | None:
+    """The record key of a provider's export (Stripe's event objects, a capture of deliveries)
+    by the provider's layout, as ``harness init`` writes it (``_samples.read_sample``): a
+    Stripe checkout's customer, where the export's reader takes each event's own object (a
+    checkout session, one a checkout: no two events of a record). None for JSON lines that
+    carry their own ``key``, a HAR, or a layout that places none."""
+    fmt = recognised(path)
+    if fmt is None or fmt in ("jsonl", "har"):
+        return None
+    sample = read_sample(str(path), "--events")
+    if "key" in sample.members:
+        return None
+    sender = provider_of_file(RecordedSource(path, format=fmt))
+    return guess_paths(sample.payload, sender, {})["key"].path
 
 
 def _library(name: str, loc: Loc) -> LibraryEntry:

@@ -68,3 +68,29 @@ def checkout_hook(
         return web.json_response({"received": True})
 
     return webhook
+
+
+def order_of(event: dict[str, Any]) -> dict[str, Any]:
+    """The CRM order of a ``checkout.session.completed``: its session, email and amount."""
+    session = event["data"]["object"]
+    details = session.get("customer_details") or {}
+    return {
+        "checkout": session["id"],
+        "email": details.get("email"),
+        "amount": session.get("amount_total"),
+        "currency": session.get("currency"),
+    }
+
+
+def subscription_state(event: dict[str, Any]) -> dict[str, Any]:
+    """The CRM subscription of a ``customer.subscription.*`` event: its whole state."""
+    sub = event["data"]["object"]
+    items = sub.get("items", {}).get("data", [])
+    return {
+        "customer": sub.get("customer"),
+        "status": sub.get("status"),
+        "cancel_at_period_end": sub.get("cancel_at_period_end"),
+        "current_period_end": sub.get("current_period_end"),
+        "price": items[0]["price"]["id"] if items else None,
+        "stripe_event": event["id"],
+    }

@@ -45,19 +45,6 @@ NEWEST: web.AppKey[dict[str, int]] = web.AppKey("newest", dict)
 SEEN: web.AppKey[set[str]] = web.AppKey("seen", set)
 
 
-def _state(event: dict[str, Any]) -> dict[str, Any]:
-    sub = event["data"]["object"]
-    items = sub.get("items", {}).get("data", [])
-    return {
-        "customer": sub.get("customer"),
-        "status": sub.get("status"),
-        "cancel_at_period_end": sub.get("cancel_at_period_end"),
-        "current_period_end": sub.get("current_period_end"),
-        "price": items[0]["price"]["id"] if items else None,
-        "stripe_event": event["id"],
-    }
-
-
 def build_app(crm_url: str, secret: str) -> web.Application:
     app = web.Application()
     app[PENDING] = {}
@@ -81,7 +68,9 @@ def build_app(crm_url: str, secret: str) -> web.Application:
 
     async def write(sub_id: str, event: dict[str, Any]) -> None:
         try:
-            async with app[CRM].put(f"/subscriptions/{sub_id}", json=_state(event)) as answer:
+            async with app[CRM].put(
+                f"/subscriptions/{sub_id}", json=_stripe.subscription_state(event)
+            ) as answer:
                 answer.raise_for_status()
                 return
         except (aiohttp.ClientError, TimeoutError) as error:

@@ -78,17 +78,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _order(event: dict[str, Any]) -> dict[str, Any]:
-    session = event["data"]["object"]
-    details = session.get("customer_details") or {}
-    return {
-        "checkout": session["id"],
-        "email": details.get("email"),
-        "amount": session.get("amount_total"),
-        "currency": session.get("currency"),
-    }
-
-
 class Relay(threading.Thread):
     """Sends the outbox's unsent rows to the CRM, oldest first, until stopped."""
 
@@ -128,7 +117,9 @@ class Relay(threading.Thread):
         elif RELAY == "fresh-key":
             headers["Idempotency-Key"] = str(uuid.uuid4())
         try:
-            self.crm.post("/orders", json=_order(event), headers=headers).raise_for_status()
+            self.crm.post(
+                "/orders", json=_stripe.order_of(event), headers=headers
+            ).raise_for_status()
         except httpx.HTTPError as error:
             log.warning("order of %s not sent: %s", event_id, error)
             if RELAY != "mark-first":

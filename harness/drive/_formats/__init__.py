@@ -60,6 +60,14 @@ def records(spec: RecordedSource) -> Iterator[Record]:
     return _nonempty(spec, fmt)
 
 
+def time_path(spec: RecordedSource) -> str | None:
+    """Where each payload of ``spec``'s file holds the time its reader replays it by, where a
+    path does (Stripe's event objects: ``$.created``, ``_stripe.TIME_PATH``); None for the
+    formats whose times are the envelope's or the line's own."""
+    fmt = spec.format or detect(spec.path)
+    return _stripe.TIME_PATH if fmt == _stripe.NAME else None
+
+
 def _nonempty(spec: RecordedSource, fmt: str) -> Iterator[Record]:
     found = False
     for record in _read(spec, fmt):

@@ -12,6 +12,7 @@ from typing import Any
 from ._common import Record, export_records, fail, member
 
 NAME = "stripe"
+TIME_PATH = "$.created"  # what ``event`` replays an event by, in the payload it sends
 TO_LINES = "jq -c '.data | reverse | .[]' events.json > events.jsonl"
 
 
@@ -37,7 +38,7 @@ def event(where: str, number: int, obj: Any) -> Record:
     out = {
         "id": obj["id"],
         "type": obj["type"],
-        "occurred_at": obj["created"],
+        "occurred_at": obj["created"],  # TIME_PATH
         "payload": obj,
     }
     if isinstance(found.get("id"), str):

@@ -1,0 +1,51 @@
+"""An inbox in a local SQLite file whose inserts give up on a locked database
+(tests/gallery/locked_store.py), judged through ``harness run`` and read against the run's
+journal: a loss is an accepted checkout with no committed ``POST /orders``.
+
+The relay holds the database's write lock while it posts a batch; an insert waits 0.05 s for
+it, then logs "database is locked" and moves on, Stripe having heard 200. One checkout at a time
+(the clean run) nothing is lost; 24 in 0.3 s, a quarter to a half.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.history import load_all
+
+from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery_round10 import lost
+
+pytestmark = pytest.mark.integration
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0locked0secret0not0real"}  # the test's own
+BURST = str(SCENARIOS / "checkouts-inbox-burst.yaml")
+
+
+@pytest.mark.parametrize("timeout", ["0.05", "5"])
+def test_checkouts_whose_insert_gave_up_on_a_locked_inbox_are_lost_only_in_a_burst(
+    tmp_path: Path, timeout: str
+) -> None:
+    """A busy timeout of 0.05 s: the checkouts whose insert met the relay's batch are lost,
+    named, and only those; the clean run, one checkout at a time, lost none. Python's
+    default of 5 s waits the batch out: nothing lost, and nothing called lost."""
+    with automation("locked_store", "/webhooks/stripe", {**STRIPE, "INBOX_TIMEOUT": timeout}) as t:
+        _, report = run(t, BURST, tmp_path, env=STRIPE)
+    [burst] = load_all(tmp_path / "journal.db")
+    assert burst.baseline is not None and not lost(burst.baseline)  # one at a time: all kept
+    found = verdicts(report)
+    missing = lost(burst)
+    lost_verdict = found["no_lost_events"]
+    assert found["no_duplicate_effects"]["status"] == "pass", said(found["no_duplicate_effects"])
+    if timeout == "5" or not missing:  # waited out, or a machine so slow the burst spread out
+        assert not missing
+        assert lost_verdict["status"] == "pass", said(lost_verdict)
+        return
+    assert lost_verdict["status"] == "fail", said(lost_verdict)
+    assert lost_verdict["summary"].startswith(
+        f"{len(missing)} of 24 accepted events produced no effect (lost): missing POST /orders"
+    ), said(lost_verdict)
+    assert set(lost_verdict["evidence"]["events"]) <= missing
+    assert "was delivered once (dlv_" in said(lost_verdict)
