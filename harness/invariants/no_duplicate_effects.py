@@ -250,7 +250,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         fresh: list[str] = []
         if tally.harmful:
             summary += _repeated_text(facts, tally)
-            fresh = fresh_keyed(tally.harmful, facts.writes_of)
+            # A plain repeat's second write carried no key: not one of these, told unread.
+            told = {eid for eid, unkeyed in zip(second, plain, strict=True) if unkeyed}
+            fresh = fresh_keyed([e for e in tally.harmful if e not in told], facts.writes_of)
             summary += fresh_key_text(fresh, len(tally.harmful))
             opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
