@@ -4,6 +4,17 @@ from ..core._headers import LazyHeaders
 from ..core._text_event import payload_text, payload_texts
 from ._claim import check_journal_path
 from ._deliveries import Deliveries, delivery_column, delivery_numbers, delivery_rows
+from ._effects import (
+    SEVERAL,
+    UNKNOWN,
+    Effects,
+    at_array,
+    effect_column,
+    effect_values,
+    event_codes,
+    event_ids_at,
+    time_order,
+)
 from ._event import decode_payloads, decoded
 from ._export import Scrubber, export
 from ._history import History, Mark, RunInfo
@@ -14,19 +25,27 @@ from ._schema import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SEVERAL",
+    "UNKNOWN",
     "Deliveries",
+    "Effects",
     "History",
     "Journal",
     "LazyHeaders",
     "Mark",
     "RunInfo",
     "Scrubber",
+    "at_array",
     "check_journal_path",
     "decode_payloads",
     "decoded",
     "delivery_column",
     "delivery_numbers",
     "delivery_rows",
+    "effect_column",
+    "effect_values",
+    "event_codes",
+    "event_ids_at",
     "export",
     "load",
     "load_all",
@@ -35,4 +54,5 @@ __all__ = [
     "payload_texts",
     "run_ids",
     "run_infos",
+    "time_order",
 ]

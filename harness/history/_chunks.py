@@ -11,6 +11,7 @@ a chunk.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import sys
@@ -18,9 +19,13 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, groupby, islice
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._schema import CHUNKED, COLUMNS, INT_NULL, ROWS_FORMATS, chunk_columns, quoted
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 _BIG_ENDIAN = sys.byteorder == "big"  # chunks hold numbers little-endian, on any machine
 _NAN = float("nan")
@@ -39,17 +44,44 @@ VALUE_BUDGET = 250_000_000
 
 # A column's values: a list, or the array of a chunk's column of reals.
 Column = Sequence[Any]
+
+
+class Codes:
+    """A text column's values made into numbers: each value's place in ``names`` (a new value
+    added at its end), the column an array of them. Each distinct value of a chunk is looked
+    up once, and its number taken at each row's place by numpy: no object per row."""
+
+    def __init__(self, names: list[Any]) -> None:
+        self.names = names
+        self._places: dict[Any, int] = dict(zip(names, itertools.count()))
+
+    def of(self, values: Iterable[Any]) -> npt.NDArray[np.int64]:
+        import numpy as np
+
+        places = self._places
+        held = values if isinstance(values, list) else list(values)
+        found = list(map(places.get, held, itertools.repeat(-1, len(held))))
+        if -1 in found:  # a value met for the first time
+            for i in [i for i, place in enumerate(found) if place == -1]:
+                found[i] = places.setdefault(held[i], len(self.names))
+                if found[i] == len(self.names):
+                    self.names.append(held[i])
+        return np.array(found, dtype=np.int64)
+
+
 # What each distinct value of a text column is made into: what a function makes of it, or, for a
 # dict, the equal string the dict holds (the value itself, added, when it holds none): one
-# object for a value met again in any chunk, found by C code with no call into Python; None:
-# the value as it is.
-Convert = Callable[[Any], Any] | dict[str, str] | None
+# object for a value met again in any chunk, found by C code with no call into Python; Codes:
+# its number, the column an array; None: the value as it is.
+Convert = Callable[[Any], Any] | dict[str, str] | Codes | None
 
 
-def _converted(convert: Convert, values: Iterable[Any]) -> list[Any]:
-    """``values`` made into what ``convert`` says, as a list."""
+def _converted(convert: Convert, values: Iterable[Any]) -> Any:
+    """``values`` made into what ``convert`` says, as a list (an array for Codes)."""
     if convert is None:
         return list(values)
+    if isinstance(convert, Codes):
+        return convert.of(values)
     if isinstance(convert, dict):
         values = values if type(values) is list else list(values)  # read twice
         return list(map(convert.setdefault, values, values))
@@ -296,6 +328,8 @@ def _decoded(
         raise ValueError(f"{name} holds no list of its distinct values")
     if not set(map(type, distinct)) <= types:
         raise ValueError(f"{name} holds other values than {held}")
+    if isinstance(convert, Codes):
+        return cast("Column", _numbered(name, count, convert.of(distinct), places))
     if convert is not None:
         distinct = _converted(convert, distinct)
     if len(distinct) == count and places == _IN_ORDER[: 4 * count]:
@@ -311,6 +345,22 @@ def _decoded(
         # comprehension over the places, the same objects.
         kept = np.fromiter(distinct, dtype=object, count=len(distinct))
         taken: list[Any] = kept[np.frombuffer(places, dtype="<u4")].tolist()
+    except IndexError:
+        raise ValueError(f"{name} names a value it does not hold") from None
+    return taken
+
+
+def _numbered(
+    name: str, count: int, numbers: npt.NDArray[np.int64], places: Any
+) -> npt.NDArray[np.int64]:
+    """A chunk's column of numbers (``Codes``): its distinct values' ``numbers`` taken at
+    each row's place."""
+    import numpy as np
+
+    if not isinstance(places, bytes) or len(places) != 4 * count:
+        raise ValueError(f"{name} holds no {count} numbers")
+    try:
+        taken: npt.NDArray[np.int64] = numbers[np.frombuffer(places, dtype="<u4")]
     except IndexError:
         raise ValueError(f"{name} names a value it does not hold") from None
     return taken

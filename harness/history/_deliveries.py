@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..core._build import builder
 from ..core._model import Delivery
+from ._made import Made
 
 if TYPE_CHECKING:  # numpy imported where an array is made: not every command makes one
     import numpy as np
@@ -27,7 +28,7 @@ FIELDS = tuple(f.name for f in dataclasses.fields(Delivery))
 _delivery = builder(Delivery)  # Delivery(...) at a sixth of the cost
 
 
-class Deliveries(Sequence[Delivery]):
+class Deliveries(Made[Delivery]):
     """Deliveries as columns: one list per field of Delivery, in its order, all of one length.
 
     A read-only sequence of Delivery objects, equal to the list of them; ``column(name)`` is
@@ -55,22 +56,6 @@ class Deliveries(Sequence[Delivery]):
         if self._made is not None or isinstance(index, slice):
             return self._all()[index]
         return _delivery(*[c[index] for c in self._columns.values()])
-
-    def __iter__(self) -> Iterator[Delivery]:
-        return iter(self._all())
-
-    def __reversed__(self) -> Iterator[Delivery]:
-        return reversed(self._all())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Deliveries):
-            other = other._all()
-        return self._all() == other if isinstance(other, list) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Deliveries({self._all()!r})"
 
     def _all(self) -> list[Delivery]:
         if self._made is None:

@@ -89,7 +89,7 @@ class History:
     info: RunInfo
     events: list[Event]
     deliveries: Sequence[Delivery]
-    effects: list[Effect]
+    effects: Sequence[Effect]
     faults: list[Fault] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
     status: str = "complete"

@@ -5,30 +5,30 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from array import array
 from collections.abc import Iterable, Mapping
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, gt
 from pathlib import Path
+from typing import Any
 
 from ..core import _gc
-from ..core._build import builder
 from ..core._errors import DAMAGED_HINT, InputError
 from ..core._headers import LazyHeaders
 from ..core._model import LATE_EFFECT_MARK, Effect, Event, Fault, Outcome, StateRecord
-from ..core._text_effect import TextEffect
 from ..core._text_event import text_event
-from ._chunks import DAMAGED, Column, Convert
+from ._chunks import DAMAGED, Codes, Column, Convert
 from ._chunks import column_batches as _batches
 from ._deliveries import FIELDS as DELIVERY_FIELDS
 from ._deliveries import Deliveries
+from ._effects import FIELDS as EFFECT_FIELDS
+from ._effects import SEVERAL, Effects
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
 from ._schema import SCHEMA_VERSION, journal_format
 
 _OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
-_BY_AT = attrgetter("at")
 _BY_SEQ = attrgetter("seq")
-# What a million rows are made into: Effect(...) at a sixth of the cost, headers as text.
-_effect = builder(Effect, TextEffect)
 
 
 def run_ids(path: str | Path) -> list[str]:
@@ -85,9 +85,9 @@ def _read(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
         # a million rows hold no copies, and lookups by event id hit on identity.
         ids: dict[str, str] = {}
         repeated: dict[str, str] = {}
-        events = _load_events(db, run, journal.version, ids, repeated)
+        events, named = _load_events(db, run, journal.version, ids, repeated)
         deliveries = _load_deliveries(db, run, journal.version, ids, repeated)
-        effects = _load_effects(db, run, journal.version, ids, repeated)
+        effects = _load_effects(db, run, journal.version, repeated, events, named)
         faults = [
             Fault(r[0], r[1], r[2], r[3], json.loads(r[4]))
             for r in db.execute(
@@ -116,9 +116,9 @@ def _read(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
             and db.execute("SELECT 1 FROM runs WHERE run_id = ?", (baseline_id,)).fetchone()
         )
     late_ids = {m.detail for m in marks if m.name == LATE_EFFECT_MARK}
-    late = [e for e in effects if e.id in late_ids] if late_ids else []
-    if late:
-        effects = [e for e in effects if e.id not in late_ids]
+    late: list[Effect] = []
+    if late_ids:
+        effects, late = effects.parted(late_ids)
     history = History(
         run_info, events, deliveries, effects, faults, marks, status, ended_at, states
     )
@@ -149,14 +149,21 @@ def load_all(path: str | Path) -> list[History]:
 
 def _load_events(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
-) -> list[Event]:
+) -> tuple[list[Event], list[str]]:
+    """The run's events in seq order, and their ids in that order."""
     events: list[Event] = []
     shared: dict[str, Convert] = {"id": ids, "key": repeated, "type": repeated}
+    named: list[str] = []  # the events' ids and seqs in their order, read off the columns
+    seqs: list[int] = []
     for seq, i, k, t, at, payload, h in _batches(db, "events", run, version, shared):
         # The payload stays JSON text until read (``core._text_event``).
         events += map(text_event, i, k, seq, t, at, payload, _headers(h))
-    events.sort(key=_BY_SEQ)  # stored in order already: a check more than a sort
-    return events
+        named += i
+        seqs += seq
+    if any(map(gt, seqs, islice(seqs, 1, None))):  # in order, unless another program wrote it
+        events.sort(key=_BY_SEQ)
+        named = [e.id for e in events]
+    return events, named
 
 
 def _load_deliveries(
@@ -180,49 +187,51 @@ def _load_deliveries(
 
 
 def _load_effects(
-    db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
-) -> list[Effect]:
+    db: sqlite3.Connection,
+    run: int,
+    version: int,
+    repeated: dict[str, str],
+    events: list[Event],
+    named: list[str],
+) -> Effects:
+    """The run's effects as columns, each row's event coded against ``events`` (``named``:
+    their ids); no Effect made (``_effects``)."""
+    import numpy as np
+
     shared: dict[str, Convert] = {n: repeated for n in ("downstream", "method", "path", "key")}
-    effects: list[Effect] = []
-    for i, ds, at, m, path, h, body, st, one, many, key, committed in _batches(
-        db, "effects", run, version, {**shared, "event_id": ids}
-    ):
-        effects += map(
-            _effect,
-            i,
-            ds,
-            at,
-            m,
-            path,
-            # As text until read; a chunk's columns of one kind of value made by C code.
-            [NO_HEADERS if text == "{}" else text for text in h] if "{}" in h else h,
-            body,
-            st,
-            list(zip(one))  # each naming its one event
-            if None not in one
-            else [
-                (e,) if e is not None else _event_ids(several, ids)
-                for e, several in zip(one, many, strict=True)
-            ],
-            key,
-            [True] * len(committed)
-            if committed.count(1) == len(committed)
-            else [c == 1 for c in committed],
-        )
-    # Sorted here, not by SQLite: rows arrive nearly in time order, which Python's sort
-    # finishes in one pass, and ties keep the order they were recorded in.
-    effects.sort(key=_BY_AT)
-    return effects
+    # Each row's event as its number: the run's events' places, then the other ids named.
+    codes = Codes([*named, None])  # None numbered SEVERAL below
+    held: dict[str, list[Any]] = {name: [] for name in EFFECT_FIELDS if name != "at"}
+    at = array("d")
+    for batch in _batches(db, "effects", run, version, {**shared, "event_id": codes}):
+        for name, values in zip(EFFECT_FIELDS, batch, strict=True):
+            if name == "at":
+                at.extend(values)
+            elif name == "headers":  # as text until read; the empty ones one shared mapping
+                held[name] += (
+                    [NO_HEADERS if t == "{}" else t for t in values] if "{}" in values else values
+                )
+            elif name == "committed":
+                held[name] += (
+                    [True] * len(values)
+                    if values.count(1) == len(values)
+                    else [c == 1 for c in values]
+                )
+            elif name == "event_id":
+                held[name].append(values)
+            else:
+                held[name] += values
+    numbers = np.concatenate(held.pop("event_id")) if len(at) else np.zeros(0, np.int64)
+    names = codes.names
+    # None was numbered len(events): SEVERAL; the ids of no event follow it, one place back.
+    numbers = np.where(numbers == len(events), SEVERAL, numbers - (numbers > len(events)))
+    del names[len(events)]
+    return Effects({**held, "at": at, "event_id": numbers}, events, names)
 
 
 def _headers(texts: Iterable[str]) -> list[Mapping[str, str]]:
     """A chunk's headers: the shared empty mapping for ``{}``, else read when first used."""
     return [NO_HEADERS if text == "{}" else LazyHeaders(text) for text in texts]
-
-
-def _event_ids(text: str | None, ids: dict[str, str]) -> tuple[str, ...]:
-    """An effect's event ids when it names none or several (``event_id`` holds a single one)."""
-    return () if text is None else tuple(ids.setdefault(i, i) for i in json.loads(text))
 
 
 class _open:

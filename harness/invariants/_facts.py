@@ -16,14 +16,13 @@ from operator import attrgetter
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
-from ..history import History, delivery_column, delivery_rows
+from ..history import Effects, History, delivery_column, delivery_rows
 from ._chained import chain
 from ._single_event import Taken, clean_run, single_event_records
 from ._undone import Undone, undo
+from ._write_index import SAFE_METHODS as SAFE_METHODS
+from ._write_index import Index, Rows, Writes, index_writes
 
-# A read cannot change the downstream, so repeating or reordering one is never a fault. A
-# GraphQL query is POSTed, and reads as well (graphql_read).
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_WITNESSES = 10
 # Ids listed per witness: a line naming 500 deliveries is no longer readable.
 MAX_IDS = 8
@@ -169,7 +168,7 @@ class Facts:
         return found
 
     @cached_property
-    def effects_in_order(self) -> list[Effect]:
+    def effects_in_order(self) -> Sequence[Effect]:
         """All effects by time, as judged; the sort is stable, so ties keep their recorded
         order."""
         taken = self.single_event.effects
@@ -178,8 +177,11 @@ class Facts:
         return [taken.get(id(e), e) for e in self._recorded_in_order]
 
     @cached_property
-    def _recorded_in_order(self) -> list[Effect]:
-        return sorted(self.recorded.effects, key=_AT)
+    def _recorded_in_order(self) -> Sequence[Effect]:
+        effects = self.recorded.effects
+        if isinstance(effects, Effects):  # loaded in time order (``history.load``)
+            return effects
+        return sorted(effects, key=_AT)
 
     @cached_property
     def records(self) -> set[str]:
@@ -206,70 +208,26 @@ class Facts:
         }
 
     @cached_property
-    def _index(self) -> _Index:
+    def _index(self) -> Index:
         """Everything about writes and attribution, as judged."""
         if not self.single_event.effects:
             return self._recorded_index
         return self._index_of(self.effects_in_order)
 
     @cached_property
-    def _recorded_index(self) -> _Index:
+    def _recorded_index(self) -> Index:
         return self._index_of(self._recorded_in_order)
 
-    def _index_of(self, effects_in_order: list[Effect]) -> _Index:
-        """One pass over the effects for everything about writes and attribution."""
-        known = self.events_by_id
-        writes: list[Effect] = []
-        first: dict[str, Effect] = {}
-        second: dict[str, Effect] = {}
-        later: dict[str, list[Effect]] = {}
-        # Kept, not only counted: unattributed_routes groups these few without another pass.
-        # Those naming a record of the run are told apart after the loop: the run's record
-        # keys cost a pass over its events, which most runs (every effect attributed) skip.
-        unattributed: list[Effect] = []
-        attributed = several = 0
-        safe, setdefault, second_setdefault = SAFE_METHODS, first.setdefault, second.setdefault
-        mark = GRAPHQL_MARK
-        for eff in effects_in_order:
-            method = eff.method.upper()
-            write = (  # is_write, inlined
-                eff.committed
-                and method not in safe
-                and (mark not in eff.body or not graphql_read(method, eff.body))
-            )
-            if write:
-                writes.append(eff)
-            ids = eff.event_ids
-            if len(ids) == 1:  # the common case: no call, no list, no loop
-                eid = ids[0]
-                if eid not in known:
-                    unattributed.append(eff)
-                elif write:
-                    attributed += 1
-                    if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
-                        later.setdefault(eid, []).append(eff)
-                continue
-            hits = [eid for eid in distinct(ids) if eid in known]
-            if not hits:
-                unattributed.append(eff)
-                continue
-            if not write:
-                continue
-            attributed += 1
-            several += len(hits) > 1
-            for eid in hits:
-                if setdefault(eid, eff) is not eff and second_setdefault(eid, eff) is not eff:
-                    later.setdefault(eid, []).append(eff)
-        record_only: list[Effect] = []  # naming one record of the run, and no event
-        if any(e.key is not None for e in unattributed):
-            records = self.records
-            record_only = [e for e in unattributed if e.key in records]
-            if record_only:
-                unattributed = [e for e in unattributed if e.key not in records]
-        return _Index(writes, unattributed, record_only, attributed, several, first, second, later)
+    def _index_of(self, effects_in_order: Sequence[Effect]) -> Index:
+        """Everything about writes and attribution, over the effects' columns (a loaded run's
+        as held, a live run's read from its effects): which are writes, and each event's
+        first, second and later writes found by a stable sort of the rows' event codes."""
+        return index_writes(
+            effects_in_order, self.recorded.events, self.events_by_id, lambda: self.records
+        )
 
     @property
-    def writes_in_order(self) -> list[Effect]:
+    def writes_in_order(self) -> Rows:
         """The effects that could have changed a downstream (see ``is_write``), by time."""
         return self._index.writes_in_order
 
@@ -295,12 +253,12 @@ class Facts:
         return self._index.several_events_writes
 
     @property
-    def first_write(self) -> dict[str, Effect]:
+    def first_write(self) -> Writes:
         """Known event id -> its first write, for every event that has one; in time order."""
         return self._index.first_write
 
     @property
-    def second_write(self) -> dict[str, Effect]:
+    def second_write(self) -> Writes:
         """Known event id -> its second write, for every event with two or more; in time order
         of those. An event's writes are kept without a list of them: ``writes_of``."""
         return self._index.second_write
@@ -386,18 +344,6 @@ def _by_route(effects: Iterable[Effect]) -> dict[str, list[Effect]]:
     for eff in effects:
         found.setdefault(route_of(eff), []).append(eff)
     return dict(sorted(found.items(), key=lambda item: -len(item[1])))
-
-
-@dataclass(frozen=True, slots=True)
-class _Index:
-    writes_in_order: list[Effect]
-    unattributed: list[Effect]  # effects naming no known event nor record, by time
-    record_only: list[Effect]  # effects naming a record of the run and no event, by time
-    attributed_writes: int
-    several_events_writes: int  # naming two known events or more
-    first_write: dict[str, Effect]
-    second_write: dict[str, Effect]
-    later_writes: dict[str, list[Effect]]  # an event's third write and those after it
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,7 +114,7 @@ class Repeats:
         self.declares_keys = bool(self._honoured or self._ignored)
         # Does any declare routes merges: or appends:? Without, a POST of no GraphQL request is
         # harmful to repeat, told without a call: a failing run may repeat a million POSTs.
-        self._declares_repeats = bool(self._merges or self._appends)
+        self.declares_repeats = bool(self._merges or self._appends)
 
     def key_rule(self, effect: Effect) -> KeyRule:
         """What the effect's API does with an Idempotency-Key: ignored wins where both a
@@ -138,7 +138,7 @@ class Repeats:
 
     def kind(self, effect: Effect, method: str) -> Kind:
         """What sending this request (its upper-case ``method``) again with the same body does."""
-        if method == "POST" and not self._declares_repeats and GRAPHQL_MARK not in effect.body:
+        if method == "POST" and not self.declares_repeats and GRAPHQL_MARK not in effect.body:
             return _HARMFUL  # what the rules below find for it, sooner
         if self._harmless(effect, method):
             return Kind.HARMLESS

@@ -50,6 +50,7 @@ from ._facts import (
 from ._fresh_keys import fresh_key_text, fresh_keyed
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
 from ._open_calls import Open, made_while_open, open_text
+from ._plain_repeats import plain_repeats
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._within import repeated_within, within_text, within_witnesses
@@ -138,14 +139,17 @@ class _Tally:
     patches: list[Effect]
 
 
-def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats) -> _Tally:
-    """Classify the repeats of the events given with their second writes, in one pass;
-    locals only: it runs per event.
+def _tally(
+    facts: Facts, event_ids: Iterable[str], repeats: Repeats, plain: Iterable[bool]
+) -> _Tally:
+    """Classify the repeats of the events given (each with a second write), in one pass;
+    locals only: it runs per event. ``plain``: for each, whether its second write is a plain
+    repeat of its first (``_plain_repeats``), told without an Effect.
 
     An event written twice (each of its two deliveries applied) is classified here as
     ``classify`` would, without its call and containers: 0.4 of the time per event.
     """
-    first, later = facts.first_write, facts.later_writes
+    first, second, later = facts.first_write, facts.second_write, facts.later_writes
     duplicates: Counter[str] = Counter()  # by method
     idempotent: Counter[str] = Counter()
     same_key = 0
@@ -158,8 +162,13 @@ def _tally(facts: Facts, seconds: Iterable[tuple[str, Effect]], repeats: Repeats
     duplicate, is_idempotent, unsure = Repeat.DUPLICATE, Repeat.IDEMPOTENT, Repeat.UNDECLARED
     # Read once: a member read from its enum costs 150 ns, three a repeat.
     harmful_kind, harmless_kind, undeclared_kind = Kind.HARMFUL, Kind.HARMLESS, Kind.UNDECLARED
-    for eid, w in seconds:
+    for eid, is_plain in zip(event_ids, plain, strict=True):
         more = later.get(eid) if later else None
+        if more is None and is_plain:  # what the lines below find for it, sooner
+            duplicates["POST"] += 1
+            harmful.append(eid)
+            continue
+        w = second[eid]
         if more is None:
             earlier = first[eid]
             method = w.method.upper()
@@ -225,7 +234,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     if gap is not None and not facts.record_only:
         return gap
     repeats = Repeats(facts.history.info.settings)
-    tally = _tally(facts, facts.second_write.items(), repeats)
+    second = facts.second_write
+    plain = plain_repeats(facts.effects_in_order, facts.first_write, second, repeats)
+    tally = _tally(facts, second, repeats, plain)
     harmless = _harmless_text(tally)
     replays = _assumed_replays(facts, repeats)
     keys = _key_note(tally, replays)
@@ -239,7 +250,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         fresh: list[str] = []
         if tally.harmful:
             summary += _repeated_text(facts, tally)
-            fresh = fresh_keyed(tally.harmful, facts.writes_of)
+            # A plain repeat's second write carried no key: not one of these, told unread.
+            told = {eid for eid, unkeyed in zip(second, plain, strict=True) if unkeyed}
+            fresh = fresh_keyed([e for e in tally.harmful if e not in told], facts.writes_of)
             summary += fresh_key_text(fresh, len(tally.harmful))
             opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
@@ -606,7 +619,7 @@ def _witnesses(
     deliveries = facts.deliveries_of([e.id for e in shown])
     out = []
     for event in shown:
-        tally = _tally(facts, [(event.id, facts.second_write[event.id])], repeats)
+        tally = _tally(facts, [event.id], repeats, [False])
         tail = ""
         if tally.undeclared:
             what = (

@@ -43,6 +43,7 @@ from ._facts import (
     verdict,
 )
 from ._leave_out import leave_out_advice
+from ._ledger_walk import ledger_steps
 from ._objects import Against, Relation, lone, resource
 from ._order import Knowable, alike
 
@@ -95,6 +96,8 @@ def _walk(facts: Facts, first_only: bool, items: Container[int]) -> _Walk:
     ``items``: the id() of each batch call's item, an upsert even where the call was answered
     201 Created.
     """
+    if first_only and not facts.several_events_writes:  # by columns (``_ledger_walk``)
+        return _ledger(facts)
     events = facts.events_by_id
     first = facts.first_write if first_only else None
     # Record key -> the event of its newest state. Not an (effect, event) pair: making one per
@@ -151,6 +154,19 @@ def _walk(facts: Facts, first_only: bool, items: Container[int]) -> _Walk:
                     setters[slot] = eff
     records = len(newest) if setters is None else len({e.key for e in newest.values()})
     return _judged(facts, behind, (records, len(newest)), checked, created)
+
+
+def _ledger(facts: Facts) -> _Walk:
+    """``_walk`` of a ledger whose writes each name at most one of the run's events."""
+    first = facts.first_write
+    events = facts.recorded.events
+    effects = facts.effects_in_order
+    found = ledger_steps(first, events)
+    behind = []
+    for row, code, newer in found.behind:
+        eff, event, held = effects[row], events[code], events[newer]
+        behind.append(_Violation(event.key, eff, event, first[held.id], held))
+    return _judged(facts, behind, (found.records, found.records), found.checked, 0)
 
 
 def _judged(

@@ -25,7 +25,6 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 from ..core._model import (
     CONNECTION_BROKE,
@@ -36,7 +35,7 @@ from ..core._model import (
     Status,
     Verdict,
 )
-from ..history import History, delivery_column, delivery_rows
+from ..history import History, at_array, delivery_column, delivery_rows
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -54,7 +53,6 @@ NAME = "target_available"
 CLASS = FailureClass.LOUD
 DEFAULT_MAX_SHARE = 0.0
 _NEVER = float("-inf")
-_AT = attrgetter("at")
 
 
 class NoAnswer(enum.StrEnum):
@@ -132,7 +130,8 @@ def availability(history: History) -> Availability:
         return Availability(len(deliveries), ())
     # The target went on after a timeout when it answered a later delivery or made a later
     # effect: when an effect came after every silent delivery, the answers need no scan.
-    went_on = max(map(_AT, history.effects), default=_NEVER)
+    times = at_array(history.effects)  # a loaded run's times as held: no Effect made
+    went_on = float(times.max()) if len(times) else _NEVER
     if any(d.sent_at >= went_on for d in silent):
         answered_sent = (
             sent

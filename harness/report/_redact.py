@@ -48,7 +48,15 @@ from ..core._sensitive import is_sensitive_header as is_sensitive_header
 from ..core._sensitive import is_sensitive_key as is_sensitive_key
 from ..core._text_effect import headers_held
 from ..drive._drift import records_of
-from ..history import History, LazyHeaders, decoded, delivery_column, payload_texts
+from ..history import (
+    Effects,
+    History,
+    LazyHeaders,
+    decoded,
+    delivery_column,
+    effect_values,
+    payload_texts,
+)
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
 # "17" in every sentence of a report would garble it without protecting anything.
@@ -81,7 +89,7 @@ _BODY_WORDS = tuple(dict.fromkeys(key_fold(word) for word in (*_KEY_TEXT_PARTS, 
 _TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\\x00-\x1f]{6,}")
 _TOKEN_PART = re.compile(r"[^&?=/:]+=*")
 _MIN_SECRET = 6
-_HEADERS, _PATH, _BODY = attrgetter("headers"), attrgetter("path"), attrgetter("body")
+_HEADERS = attrgetter("headers")
 _PARTS = re.compile(r"[\s,;=]+")
 # A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
 _MIN_PART = 8
@@ -310,13 +318,18 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
         texts = [texts[i] for i in holding_sensitive_keys(texts)]
     for chunk in decoded(texts):
         yield from [v for payload in chunk for v in _payload_values(payload, paths)]
+    # The effects' fields as a loaded run holds them (in no order: a set of values is made):
+    # no Effect made.
     effects = history.effects
     yield from _headers_values(list(filter(None, map(_HEADERS, history.events))))
-    yield from _headers_values(headers_held(effects))
-    for path in set(map(_PATH, effects)):  # the same few paths, a million times
+    if isinstance(effects, Effects):
+        yield from _headers_values(effects.stored("headers"))
+    else:
+        yield from _headers_values(headers_held(effects))
+    for path in set(effect_values(effects, "path")):  # the same few paths, a million times
         if "=" in path or "@" in path:
             yield from _url_values(path)
-    bodies = list(map(_BODY, effects))  # an empty one holds no word: never tested
+    bodies = list(effect_values(effects, "body"))  # an empty one holds no word: never tested
     bodies.extend(filter(None, delivery_column(history.deliveries, "answer_body")))
     for i in _naming_keys(bodies):
         yield from _body_values(bodies[i])

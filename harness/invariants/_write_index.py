@@ -1,0 +1,234 @@
+"""The write index of a run (``Facts``' first, second and later writes of each event, the
+writes, the effects naming no event), found over the effects' columns.
+
+Each effect's event is a number (``history.event_codes``): a stable sort of the writes' codes
+puts each event's writes side by side in time order, so its first, second and later writes are
+places in that order, with no Effect read. A loaded run's effects are made into objects only
+where a consumer reads one (``Writes``, ``Rows``); a live run's are its own objects, indexed the
+same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
+
+from ..core._batch_search import passing
+from ..core._graphql import MARK as GRAPHQL_MARK
+from ..core._graphql import graphql_read
+from ..core._model import Effect, Event
+from ..history import (
+    SEVERAL,
+    UNKNOWN,
+    Effects,
+    effect_values,
+    event_codes,
+    event_ids_at,
+    time_order,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+# A read cannot change the downstream, so repeating or reordering one is never a fault. A
+# GraphQL query is POSTed, and reads as well (graphql_read).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Rows(Sequence[Effect]):
+    """Some of a run's effects, by their places in it, in order; each made when read."""
+
+    __slots__ = ("_effects", "rows")
+
+    def __init__(self, effects: Sequence[Effect], rows: npt.NDArray[np.int64]) -> None:
+        self._effects = effects
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Effect: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Effect]: ...
+
+    def __getitem__(self, index: int | slice) -> Effect | list[Effect]:
+        if isinstance(index, slice):
+            return list(map(self._effects.__getitem__, self.rows[index].tolist()))
+        return self._effects[int(self.rows[index])]
+
+    def __iter__(self) -> Iterator[Effect]:
+        return made(self._effects, self.rows.tolist())
+
+
+class Writes(Mapping[str, Effect]):
+    """Event id -> one of its writes (its first, or its second), in the order the writes were
+    made; each effect made when read. ``rows``: the writes' places among the run's effects, in
+    that order (an effect naming several events once per event); ``codes``: their events'
+    places among the run's events."""
+
+    __slots__ = ("_effects", "_places", "codes", "rows")
+
+    def __init__(
+        self,
+        effects: Sequence[Effect],
+        ids: list[str],
+        rows: npt.NDArray[np.int64],
+        codes: npt.NDArray[np.int64],
+    ) -> None:
+        self._effects = effects
+        self._places: dict[str, int] = dict(zip(ids, rows.tolist(), strict=True))
+        self.rows = rows
+        self.codes = codes
+
+    def __getitem__(self, event_id: str) -> Effect:
+        return self._effects[self._places[event_id]]
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._places
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def values(self) -> Iterator[Effect]:  # type: ignore[override]
+        return made(self._effects, list(self._places.values()))
+
+    def items(self) -> Iterator[tuple[str, Effect]]:  # type: ignore[override]
+        return zip(self._places, self.values(), strict=True)
+
+    def keys(self) -> Collection[str]:  # type: ignore[override]
+        return self._places.keys()
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    writes_in_order: Rows
+    unattributed: list[Effect]  # effects naming no known event nor record, by time
+    record_only: list[Effect]  # effects naming a record of the run and no event, by time
+    attributed_writes: int
+    several_events_writes: int  # naming two known events or more
+    first_write: Writes
+    second_write: Writes
+    later_writes: dict[str, list[Effect]]  # an event's third write and those after it
+
+
+def index_writes(
+    effects: Sequence[Effect],
+    events: Sequence[Event],
+    known: Mapping[str, Event],
+    records: Callable[[], Collection[str]],
+) -> Index:
+    """The write index of ``effects`` (in time order) of a run of ``events`` (``known``: by id);
+    ``records``: the run's record keys, asked for only when some effect names no event."""
+    import numpy as np
+
+    write = _writes(effects)
+    codes = event_codes(effects, events)
+    # Effects naming none or several events (a batch call, a few): their known events by id.
+    pair_rows: list[int] = []
+    pair_codes: list[int] = []
+    lost: list[int] = np.flatnonzero(codes == UNKNOWN).tolist()
+    attributed = several = 0
+    several_rows = np.flatnonzero(codes == SEVERAL).tolist()
+    if several_rows:
+        place: dict[str, int] = {}  # the run's events' places, when a write names several
+        for row, named in zip(several_rows, event_ids_at(effects, several_rows), strict=True):
+            hits = [eid for eid in dict.fromkeys(named) if eid in known]
+            if not hits:
+                lost.append(row)
+            elif write[row]:
+                attributed += 1
+                several += len(hits) > 1
+                place = place or {e.id: i for i, e in enumerate(events)}
+                pair_rows += [row] * len(hits)
+                pair_codes += [place[eid] for eid in hits]
+        lost.sort()
+    single = np.flatnonzero(write & (codes >= 0))
+    attributed += len(single)
+    rows, of = single, codes[single]
+    if pair_rows:
+        rows = np.concatenate([rows, np.array(pair_rows, dtype=np.int64)])
+        of = np.concatenate([of, np.array(pair_codes, dtype=np.int64)])
+        order = np.argsort(rows, kind="stable")  # in time order, a call's events as it names
+        rows, of = rows[order], of[order]
+    # Each event's writes side by side, in time order: the first of each run of one code is
+    # its first write, the next its second.
+    by_event = np.argsort(of, kind="stable")
+    sorted_codes = of[by_event]
+    starts = np.ones(len(of), dtype=bool)
+    starts[1:] = sorted_codes[1:] != sorted_codes[:-1]
+    places = np.arange(len(of))
+    rank = np.empty(len(of), dtype=np.int64)
+    rank[by_event] = places - np.maximum.accumulate(np.where(starts, places, 0))
+    # The events' ids by code: a loaded run's as its effects were numbered, read off columns.
+    numbered = effects.names if isinstance(effects, Effects) and effects.events is events else None
+    ids_of = np.fromiter(
+        (e.id for e in events) if numbered is None else numbered, dtype=object, count=len(events)
+    )
+    first, second, later_at = rank == 0, rank == 1, np.flatnonzero(rank >= 2)
+    later: dict[str, list[Effect]] = {}
+    for row, eid in zip(rows[later_at].tolist(), ids_of[of[later_at]].tolist(), strict=True):
+        later.setdefault(eid, []).append(effects[row])
+    unattributed = [effects[i] for i in lost]
+    record_only: list[Effect] = []  # naming one record of the run, and no event
+    if any(e.key is not None for e in unattributed):
+        keys = records()
+        record_only = [e for e in unattributed if e.key in keys]
+        if record_only:
+            unattributed = [e for e in unattributed if e.key not in keys]
+    return Index(
+        Rows(effects, np.flatnonzero(write)),
+        unattributed,
+        record_only,
+        attributed,
+        several,
+        Writes(effects, ids_of[of[first]].tolist(), rows[first], of[first]),
+        Writes(effects, ids_of[of[second]].tolist(), rows[second], of[second]),
+        later,
+    )
+
+
+def made(effects: Sequence[Effect], rows: list[int]) -> Iterator[Effect]:
+    """The effects at ``rows``, each made as it is reached: a loaded run's made all at once
+    when most of them are (one by one, each costs three times as much), past the first few
+    (what stops early, a search for a counterexample, makes few)."""
+    if isinstance(effects, Effects) and len(rows) > _ONE_BY_ONE:
+        yield from map(effects.__getitem__, rows[:_ONE_BY_ONE])
+        if len(rows) * 8 > len(effects):
+            effects.make_all()
+        yield from map(effects.__getitem__, rows[_ONE_BY_ONE:])
+    else:
+        yield from map(effects.__getitem__, rows)
+
+
+_ONE_BY_ONE = 1024
+
+
+def _writes(effects: Sequence[Effect]) -> npt.NDArray[np.bool_]:
+    """Which effects could have changed a downstream (``_facts.is_write``): committed, by a
+    method that is no read, and no GraphQL query; each method told once, the columns read as
+    held and the answer put in time order."""
+    import numpy as np
+
+    methods = effect_values(effects, "method")
+    upper = {m: m.upper() for m in set(methods)}
+    unsafe = {m: u not in SAFE_METHODS for m, u in upper.items()}
+    write = np.fromiter(map(unsafe.__getitem__, methods), dtype=bool, count=len(methods))
+    write &= np.fromiter(effect_values(effects, "committed"), dtype=bool, count=len(methods))
+    if "POST" in upper.values():  # a GraphQL query is POSTed; its bodies searched at once
+        bodies = effect_values(effects, "body")
+        for i in passing(bodies, _marked, [GRAPHQL_MARK], str):
+            if write[i] and graphql_read(upper[methods[i]], bodies[i]):
+                write[i] = False
+    order = time_order(effects)
+    return write if order is None else write[order]
+
+
+def _marked(body: str) -> bool:
+    return GRAPHQL_MARK in body
