@@ -518,15 +518,23 @@ def export_key(path: Path) -> str | None:
     by the provider's layout, as ``harness init`` writes it (``_samples.read_sample``): a
     Stripe checkout's customer, where the export's reader takes each event's own object (a
     checkout session, one a checkout: no two events of a record). None for JSON lines that
-    carry their own ``key``, a HAR, or a layout that places none."""
+    carry their own ``key``, a HAR, a layout that places none, or a key that some event lacks
+    (a guest's checkout, a customer.created): ``--events`` has no ``--key`` to mend it with,
+    so each event's own object is its record there, as the reader takes it."""
     fmt = recognised(path)
     if fmt is None or fmt in ("jsonl", "har"):
         return None
     sample = read_sample(str(path), "--events")
     if "key" in sample.members:
         return None
-    sender = provider_of_file(RecordedSource(path, format=fmt))
-    return guess_paths(sample.payload, sender, {})["key"].path
+    source = RecordedSource(path, format=fmt)
+    key = guess_paths(sample.payload, provider_of_file(source), {})["key"].path
+    if key is None:
+        return None
+    steps = _paths.parse(key)
+    if any(_paths.get(p, steps, None) is None for _, p in RecordPayloads(source)):
+        return None
+    return key
 
 
 def _library(name: str, loc: Loc) -> LibraryEntry:
