@@ -57,7 +57,7 @@ from ._load import (
 from ._openapi import SourceProblem, schema_events
 from ._project_text import _LIBRARY_NAME, PROJECT_FILE
 from ._project_text import SCHEMA_FILE as SCHEMA_FILE  # where it always was, for its users
-from ._samples import read_sample
+from ._samples import lacking, read_sample
 from ._schema import (
     FORMAT_TEXT,
     PROVIDER_NAMES,
@@ -527,14 +527,9 @@ def export_key(path: Path) -> str | None:
     sample = read_sample(str(path), "--events")
     if "key" in sample.members:
         return None
-    source = RecordedSource(path, format=fmt)
-    key = guess_paths(sample.payload, provider_of_file(source), {})["key"].path
-    if key is None:
-        return None
-    steps = _paths.parse(key)
-    if any(_paths.get(p, steps, None) is None for _, p in RecordPayloads(source)):
-        return None
-    return key
+    sender = provider_of_file(RecordedSource(path, format=fmt))
+    key = guess_paths(sample.payload, sender, {})["key"].path
+    return None if key is None or lacking(sample, key) is not None else key
 
 
 def _library(name: str, loc: Loc) -> LibraryEntry:
