@@ -298,8 +298,9 @@ def test_an_older_state_nothing_told_from_the_newest_is_not_judged() -> None:
     assert v.summary == (
         "no record could be judged against the baseline run s@zqbbbbb (the final state); 1 "
         "record not judged: each ends on the state of an older event than its newest, with the "
-        "same time at $.created, and the two reached the target together, so nothing told their "
-        "order (the baseline, sent one event at a time, ends on the newest)"
+        "same time at $.created (or the older's the later), and the two reached the target "
+        "together, so nothing told their order (the baseline, sent one event at a time, ends on "
+        "the newest)"
     )
 
 

@@ -103,6 +103,21 @@ def test_a_recordings_model_is_its_library_types_where_they_agree(tmp_path: Path
     assert recorded_model(RecordedSource(unknown)) is None
 
 
+def test_a_recordings_model_reads_every_event_not_its_first_thousand(tmp_path: Path) -> None:
+    """A register's updates after a ledger's thousand checkouts (or the other way round): the
+    model of the first thousand judged them all, and as a register a customer's older
+    checkouts were owed nothing — a lost one would pass. docs/recording.md says every type."""
+    checkout = json.loads(recording(tmp_path / "one.jsonl").read_text().splitlines()[0])
+    updated = json.loads((LIBRARY / "stripe" / "customer.subscription.updated.json").read_text())[
+        "payload"
+    ]
+    late = tmp_path / "late.jsonl"
+    late.write_text((json.dumps(checkout) + "\n") * 1_000 + json.dumps(updated) + "\n")
+    assert recorded_model(RecordedSource(late)) is None
+    late.write_text((json.dumps(updated) + "\n") * 1_000 + json.dumps(checkout) + "\n")
+    assert recorded_model(RecordedSource(late)) is None
+
+
 def test_events_flag_keys_an_export_as_init_does(tmp_path: Path) -> None:
     """``harness run --events events.jsonl`` without a project: the same key init writes, where
     a key was each checkout's session (the export's reader's) and no two events shared one."""

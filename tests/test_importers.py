@@ -266,6 +266,37 @@ def test_events_flag_takes_a_provider_export_as_recorded_events(tmp_path: Path) 
     assert not isinstance(events_flag(str(example)).source, RecordedSource)
 
 
+def test_events_flag_takes_an_export_whose_events_do_not_all_name_the_customer(
+    tmp_path: Path,
+) -> None:
+    """A guest's checkout (customer: null) and a customer.created after a customer's checkout:
+    the key guessed from the first event leads nowhere in them, and ``harness run --events``
+    (which has no --key) refused the export over a path the user never gave. Each event's own
+    object is the record there, as the export's reader takes it."""
+    first = {"id": "cs_1", "object": "checkout.session", "customer": "cus_1"}
+    objects = [first, {**first, "id": "cs_2", "customer": None}, {"id": "cus_1"}]
+    kinds = ["checkout.session.completed", "checkout.session.completed", "customer.created"]
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"evt_{n}",
+                    "object": "event",
+                    "type": kind,
+                    "created": n,
+                    "data": {"object": obj},
+                }
+            )
+            + "\n"
+            for n, (kind, obj) in enumerate(zip(kinds, objects, strict=True))
+        )
+    )
+    found = events_flag(str(path)).source
+    assert found == RecordedSource(path.absolute())
+    assert [e.key for e in events(path)] == ["cs_1", "cs_2", "cus_1"]
+
+
 def test_a_faithful_replay_attributes_an_event_id_passed_on_as_idempotency_key() -> None:
     """The id a careful receiver passes on as Idempotency-Key ties its request to the event."""
     payload = samples.stripe_event(1)

@@ -130,29 +130,47 @@ def test_recorded_events_need_no_path(tmp_path: Path) -> None:
     assert "type  ?  no path found: the type 'event'" in out
 
 
+def init_export(tmp_path: Path, customers: list[str | None]) -> tuple[int, str, str]:
+    """``harness init`` of a Stripe export of checkouts, one a line, of these customers."""
+    example = json.loads((LIBRARY / "stripe" / "checkout.session.completed.json").read_text())[
+        "payload"
+    ]
+    lines = []
+    for n, customer in enumerate(customers):
+        event = json.loads(json.dumps(example))
+        event["id"], event["data"]["object"]["id"] = f"evt_{n}", f"cs_test_{n}"
+        event["data"]["object"]["customer"] = customer
+        lines.append(json.dumps(event))
+    (tmp_path / "events.jsonl").write_text("\n".join(lines) + "\n")
+    return init(
+        tmp_path, "--provider", "stripe", "--events", "events.jsonl", "--target", TARGET, "-y"
+    )
+
+
 def test_a_stripe_export_is_keyed_by_the_record_its_events_share(tmp_path: Path) -> None:
     """Stripe's event objects, a line each (``jq -c '.data[]'``): the reader takes each event's
     object as its record (a checkout session: one a checkout), so a customer's checkouts were
     as many records, and the hazards of one record's events (simultaneous-same-record,
     per_key_order) had nothing to judge. init writes the customer, as the layout and the
     library's checkout entry key it."""
-    example = json.loads((LIBRARY / "stripe" / "checkout.session.completed.json").read_text())[
-        "payload"
-    ]
-    lines = []
-    for n, customer in enumerate(["cus_A", "cus_A", "cus_B"]):
-        event = json.loads(json.dumps(example))
-        event["id"], event["data"]["object"]["id"] = f"evt_{n}", f"cs_test_{n}"
-        event["data"]["object"]["customer"] = customer
-        lines.append(json.dumps(event))
-    (tmp_path / "events.jsonl").write_text("\n".join(lines) + "\n")
-    code, out, _ = init(
-        tmp_path, "--provider", "stripe", "--events", "events.jsonl", "--target", TARGET, "-y"
-    )
+    code, out, _ = init_export(tmp_path, ["cus_A", "cus_A", "cus_B"])
     assert code == 0, out
     project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
     assert project["events"] == [{"recorded": "events.jsonl", "key": "$.data.object.customer"}]
     assert "(the stripe layout puts key at $.data.object.customer)" in out
+
+
+def test_an_export_some_of_whose_events_name_no_customer_keeps_each_events_object(
+    tmp_path: Path,
+) -> None:
+    """A guest's checkout (customer: null) beside a customer's: init wrote the customer's path
+    guessed from the first event, then refused its own harness.yaml (exit 2, 'events[0].key:
+    ... line 2 ... has no value there'). The reader's record, each event's object, is kept."""
+    code, out, err = init_export(tmp_path, ["cus_A", None, "cus_A"])
+    assert code == 0, out + err
+    project = yaml.safe_load((tmp_path / "harness.yaml").read_text())
+    assert project["events"] == [{"recorded": "events.jsonl"}]
+    assert "$.data.object.customer is not in every event (line 2)" in out
 
 
 def test_recorded_bare_payloads_get_guessed_paths(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from ..scenario._project_text import (
     project_yaml,
     test_file,
 )
-from ..scenario._samples import Sample, read_sample
+from ..scenario._samples import Sample, lacking, read_sample
 from ._console import out
 
 # The variable each provider's documentation calls its signing secret, as a default.
@@ -220,6 +220,16 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
         for name in sample.members:
             if name not in given:
                 guesses[name] = Guess(name, None, f"each line's own {name!r} member")
+        key = guesses["key"].path
+        if sample.exported and "key" not in given and key is not None:
+            line = lacking(sample, key)
+            if line is not None:  # the loader would refuse it: the reader's record instead
+                guesses["key"] = Guess(
+                    "key",
+                    None,
+                    f"{key} is not in every event (line {line}): each event's own object, "
+                    "the reader's 'key' member",
+                )
     needed = {
         name
         for name in _REQUIRED

@@ -52,7 +52,7 @@ from ..history import History, RunInfo, delivery_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
 from ._held import batched_with, followed
-from ._ties import tied_twins
+from ._ties import Ties
 from ._unfinished import unfinished
 
 # Invariants that cannot judge at all without the clean run.
@@ -604,6 +604,7 @@ class _Learned:
         run_key = {twin.key: e.key for e in events if (twin := twin_of.get(e.id)) is not None}
         by_twin = self._learn_writes(clean, routes, run_key)
         self._clean, self._by_twin = clean, by_twin
+        self._ties = Ties(clean, by_twin.keys())
         rows = delivery_rows(clean.deliveries, "event_id", "outcome")
         accepted = {e for e, o in rows if o is Outcome.OK}
         of_type: dict[str, list[Event]] = {}
@@ -848,7 +849,7 @@ class _Learned:
         for e in left:
             self.nothing.add(e.id)
             self.not_expected.add(e.id)
-        tied = tied_twins(self._clean, self._by_twin.keys(), [twin_of[e.id] for e in left])
+        tied = self._ties.of([twin_of[e.id] for e in left])
         self.tied.update({e.id: tied[twin_of[e.id].id] for e in left if twin_of[e.id].id in tied})
 
     def _held_at_end(self, twins: Sequence[Event]) -> bool:

@@ -3,16 +3,19 @@
 Shared by ``per_key_order`` (a stale overwrite it could have avoided) and
 ``final_state_matches_baseline`` (a record left on an older event's state it could not tell
 from the newest's). It could tell when the payload carries the record's sequence; or the older
-event had been answered before the newer one was first sent; or their times (at the source's
-time path) differ and — for a ledger, whose every event is owed — the older one had been
-answered before the newer one was applied, so it was in hand then. Two events of one record with
-the same time (Stripe's ``created`` is whole seconds) that reached the target together could be
-applied either way by a correct automation.
+event had been answered before the newer one was first sent; or the older's time (at the
+source's time path) is before the newer's and — for a ledger, whose every event is owed — the
+older one had been answered before the newer one was applied, so it was in hand then. Two events
+of one record with the same time (Stripe's ``created`` is whole seconds) that reached the target
+together could be applied either way by a correct automation; where the older carries the later
+time (a recording whose lines are not in time order: a Stripe export written newest first), an
+automation that keeps the newest time applies them against the harness's order, rightly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Container, Sequence
+from datetime import datetime
 
 from ..core import _paths
 from ..core._model import Delivery, Event, Model
@@ -46,9 +49,31 @@ class Knowable:
             return True
         if self._time is None or (self._ledger and older_answered > newer_applied):
             return False
-        then = _paths.get(older.payload, self._time, None)
-        now = _paths.get(newer.payload, self._time, None)
-        return then is not None and now is not None and then != now
+        then = _instant(_paths.get(older.payload, self._time, None))
+        now = _instant(_paths.get(newer.payload, self._time, None))
+        if isinstance(then, float) and isinstance(now, float):
+            return then < now
+        if isinstance(then, datetime) and isinstance(now, datetime):
+            try:
+                return then < now
+            except TypeError:  # a zone's time and a naive one
+                return False
+        return False  # no time, or a number beside an ISO time: nothing to tell
+
+
+def _instant(value: object) -> float | datetime | None:
+    """A payload's time as one to compare: Unix seconds or milliseconds (a number, or text as
+    Slack's ``"1700000000.000100"``), an ISO 8601 time; None for any other."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _arrivals(
@@ -86,6 +111,7 @@ def alike(facts: Facts) -> str:
     time = time_path(facts.history)
     if not time:
         return "no sequence or time in the payload"
+    same = f"the same time at {time} (or the older's the later)"
     if facts.history.info.model is Model.LEDGER:
-        return f"the same time at {time}, or the older still unanswered when the newer was written"
-    return f"the same time at {time}"
+        return f"{same}, or the older still unanswered when the newer was written"
+    return same

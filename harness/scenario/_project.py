@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import islice
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -57,7 +57,7 @@ from ._load import (
 from ._openapi import SourceProblem, schema_events
 from ._project_text import _LIBRARY_NAME, PROJECT_FILE
 from ._project_text import SCHEMA_FILE as SCHEMA_FILE  # where it always was, for its users
-from ._samples import read_sample
+from ._samples import lacking, read_sample
 from ._schema import (
     FORMAT_TEXT,
     PROVIDER_NAMES,
@@ -379,24 +379,24 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
     return ProjectEvents(source, kind, origin, model)
 
 
-# How many of a recording's events ``recorded_model`` reads.
-_MODEL_SAMPLE = 1_000
-
-
 def recorded_model(source: RecordedSource) -> Model | None:
-    """The model of a recording's events where the payload library knows each of the first
-    ``_MODEL_SAMPLE`` (``library_of``) and they agree: Stripe's checkouts are a ledger. Judged
-    by the hazard's register instead (simultaneous-same-record, out-of-order), two of a
-    customer's three recorded checkouts were 'superseded', and a lost subscription would pass.
-    None where a type is not in the library or the types mean different things: the hazard's
-    model, as ``model:`` can change."""
+    """The model of a recording's events where the payload library knows each of them
+    (``library_of``) and they agree: Stripe's checkouts are a ledger. Judged by the hazard's
+    register instead (simultaneous-same-record, out-of-order), two of a customer's three
+    recorded checkouts were 'superseded', and a lost subscription would pass. None where a type
+    is not in the library or the types mean different things: the hazard's model, as
+    ``model:`` can change. Every event is read: judged by its first thousand, a register's
+    updates after a ledger's checkouts were a ledger's, or checkouts after updates a
+    register's (each record's older checkouts owed nothing)."""
     models = set()
-    for _, payload in islice(RecordPayloads(source), _MODEL_SAMPLE):
+    for _, payload in RecordPayloads(source):
         found = library_of(payload)
         if found is None:
             return None
         models.add(found.model)
-    return models.pop() if len(models) == 1 else None
+        if len(models) > 1:
+            return None
+    return models.pop() if models else None
 
 
 def synthetic_template(
@@ -434,18 +434,36 @@ def library_paths_of(example: Any) -> dict[str, str]:
 def library_of(example: Any) -> LibraryEntry | None:
     """The library entry whose type the example has and whose paths all lead somewhere in it
     (a Stripe checkout.session.completed is read as the library reads one), or None."""
-    for name in names():
-        found = entry(name)
-        type_path = found.paths.get("type")
-        if type_path is None or _get(example, type_path) != found.type:
-            continue
+    types = tuple(t if isinstance(t := _get(example, p), str) else None for p in _type_paths())
+    for found in _typed(types):
         if all(_get(example, p) is not None for p in found.paths.values()):
             return found
     return None
 
 
+@cache
+def _type_paths() -> tuple[str, ...]:
+    """Where the library's entries hold their type (``$.type``, ``$.subscriptionType``)."""
+    return tuple(dict.fromkeys(p for n in names() if (p := entry(n).paths.get("type"))))
+
+
+@lru_cache(maxsize=1024)
+def _typed(types: tuple[str | None, ...]) -> tuple[LibraryEntry, ...]:
+    """The library's entries, in their order, of the type a payload has at their type path
+    (``types``: its value at each of ``_type_paths``): found once per type, not per event."""
+    paths = _type_paths()
+    return tuple(
+        e
+        for e in map(entry, names())
+        if (p := e.paths.get("type")) and types[paths.index(p)] == e.type
+    )
+
+
 def _get(payload: Any, path: str) -> Any:
-    return _paths.get(payload, _paths.parse(path), None)
+    return _paths.get(payload, _parsed(path), None)
+
+
+_parsed = lru_cache(maxsize=256)(_paths.parse)  # a recording's every event reads the same few
 
 
 def event_type(source: SyntheticSource) -> str | None:
@@ -518,7 +536,9 @@ def export_key(path: Path) -> str | None:
     by the provider's layout, as ``harness init`` writes it (``_samples.read_sample``): a
     Stripe checkout's customer, where the export's reader takes each event's own object (a
     checkout session, one a checkout: no two events of a record). None for JSON lines that
-    carry their own ``key``, a HAR, or a layout that places none."""
+    carry their own ``key``, a HAR, a layout that places none, or a key that some event lacks
+    (a guest's checkout, a customer.created): ``--events`` has no ``--key`` to mend it with,
+    so each event's own object is its record there, as the reader takes it."""
     fmt = recognised(path)
     if fmt is None or fmt in ("jsonl", "har"):
         return None
@@ -526,7 +546,8 @@ def export_key(path: Path) -> str | None:
     if "key" in sample.members:
         return None
     sender = provider_of_file(RecordedSource(path, format=fmt))
-    return guess_paths(sample.payload, sender, {})["key"].path
+    key = guess_paths(sample.payload, sender, {})["key"].path
+    return None if key is None or lacking(sample, key) is not None else key
 
 
 def _library(name: str, loc: Loc) -> LibraryEntry:

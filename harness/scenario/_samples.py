@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core import _paths
 from ..core._errors import InputError, SourceError
 from ..core._library import entry
 from ..core._scenario import RecordedSource
+from ..drive._formats import RecordPayloads, har_paths, recognised
 from ..drive._formats import first as first_record
-from ..drive._formats import har_paths, recognised
 from ._project_text import _LIBRARY_NAME
 
 
@@ -31,6 +32,9 @@ class Sample:
     paths: dict[str, str] = field(default_factory=dict)
     members: tuple[str, ...] = ()  # id, key, type: what a recorded line carries beside its payload
     har_path: str | None = None  # a HAR's webhook path, of the several its requests went to
+    # A provider's export: its reader takes each event's own object as its record (``key``),
+    # set aside for the record the layout names (``lacking`` says where that one is missing).
+    exported: bool = False
 
 
 def is_library_name(ref: str) -> bool:
@@ -70,8 +74,22 @@ def read_sample(ref: str, where: str, webhook_path: str | None = None) -> Sample
             for name in ("id", "key", "type")
             if name in first and (fmt == "jsonl" or name != "key")
         )
-        return Sample("recorded", ref, first["payload"], members=members, har_path=har_path)
+        exported = "key" in first and "key" not in members
+        return Sample(
+            "recorded", ref, first["payload"], members=members, har_path=har_path, exported=exported
+        )
     return Sample("example", ref, _read_json(path))
+
+
+def lacking(sample: Sample, path: str) -> int | None:
+    """The number of the first record of ``sample``'s recorded file whose payload has no value
+    at ``path`` (missing or null), None where each has one: a key guessed from an export's
+    first event (a checkout's customer) that a later one lacks (a guest's checkout, a
+    customer.created) would be refused by the loader."""
+    steps = _paths.parse(path)
+    path_of = Path(sample.ref)
+    source = RecordedSource(path_of, format=recognised(path_of), har_path=sample.har_path)
+    return next((n for n, p in RecordPayloads(source) if _paths.get(p, steps, None) is None), None)
 
 
 def _har_path(path: Path, webhook_path: str | None) -> str | None:
