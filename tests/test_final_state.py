@@ -672,3 +672,69 @@ def test_a_value_the_automation_title_cased_is_compared_as_the_events() -> None:
     alike = judged(with_baseline(run("zqaaaaa", [titled("zqaaaaa", 2)]), base))
     assert alike.status is Status.PASS, alike.summary
     assert "not compared" not in alike.summary, alike.summary
+
+
+def test_a_record_with_more_resources_than_the_baseline_is_judged_though_its_order_is_untold() -> (
+    None
+):
+    """Two updates of one contact the same second, arriving together, and each made a contact
+    of its own (a find-or-create raced: tests/gallery/shopify_contacts.py) where the baseline,
+    one at a time, made one: no order of the two makes a second contact. It was 'not judged:
+    each ends on the state of an older event than its newest', and a run of such records
+    passed."""
+
+    def contacts_run(tag: str, made: int) -> History:
+        key = f"con_{tag}k0"
+        events = [
+            Event(f"evt_{tag}e{n}", key, n, "contact.updated", 0.0, {"created": 1700000000})
+            for n in (1, 2)
+        ]
+        sent = (0.0, 0.0) if made > 1 else (0.0, 0.5)
+        deliveries = [
+            Delivery(f"dlv_{n}", e.id, 1, s, s, s + 0.3, 200, Outcome.OK, None)
+            for n, e, s in zip((1, 2), events, sent, strict=True)
+        ]
+        body = json.dumps({"name": f"Ada {tag}k0"})
+        order = (1, 0) if made > 1 else (0, 1)  # raced: the newer one's write lands first
+        writes = [
+            Effect(
+                f"eff_{i}",
+                "crm",
+                0.1 + i / 10,
+                "POST",
+                "/contacts",
+                {},
+                body,
+                201,
+                (events[n].id,),
+                key,
+            )
+            for i, n in enumerate(order)
+        ]
+        h = History(
+            replace(info(tag), settings={"paths": {"time": "$.created"}}),
+            events,
+            deliveries,
+            writes,
+            marks=[Mark(1.0, STATE_MARK, "crm")],
+        )
+        h.states = [
+            StateRecord(
+                "crm",
+                "/contacts",
+                f"ds_{i}",
+                {"name": f"Ada {tag}k0", "id": f"ds_{i}"},
+                w.event_ids,
+                key,
+            )
+            for i, w in enumerate(writes[-made:])
+        ]
+        return h
+
+    mine = contacts_run("zqaaaaa", made=2)
+    mine.info = replace(mine.info, settings={**mine.info.settings, "baseline": "s@zqbbbbb"})
+    mine.baseline = contacts_run("zqbbbbb", made=1)
+    v = judged(mine)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+    assert "crm /contacts: 2 records (all alike) where the baseline has 1" in v.evidence.lines[0]

@@ -98,3 +98,34 @@ def test_paths_named_by_the_user_are_rewritten_as_they_are_no_marks() -> None:
     for ev in events:
         assert f"+{TAG}e{ev.seq}@" in email(ev)
         assert session(ev) == f"cs_test_{TAG}e{ev.seq}"
+
+
+ORDERS = _library_source(
+    SyntheticDoc(library="shopify:orders/create", events=12, records=3, over=1.2)
+)
+
+
+@pytest.mark.parametrize("way", ["text", "objects", "columns"])
+def test_a_shopify_customers_orders_carry_its_email_though_its_key_is_a_number(way: str) -> None:
+    """Shopify keys an order by ``customer.id``, a JSON number: renumbered per run, it holds
+    no token. Its orders carried each its own event's email, so a find-or-create by email
+    could never race (tests/test_gallery_shopify_contacts.py); the record's token in its email
+    now names the renumbered key, in a Tracer holding events as objects or as columns (a
+    streamed run's)."""
+    if way == "objects":
+        events = list(traced_objects(Shape(checked(ORDERS)), 5, TAG, None))
+    else:
+        events = list(traced_synthetic(ORDERS, 5, TAG))
+    tracer = Tracer(TAG, columns=True) if way == "columns" else Tracer(TAG)
+    for ev in events:
+        tracer.add(ev)
+    records = by_record(events)
+    assert len(records) == 3 and all(key.isdigit() and len(evs) > 1 for key, evs in records.items())
+    emails = set()
+    for key, evs in records.items():
+        [mail] = {ev.payload["customer"]["email"] for ev in evs}  # one email for its orders
+        assert {ev.payload["email"] for ev in evs} == {mail}
+        emails.add(mail)
+        assert re.search(rf"\+{TAG}k\d+@", mail), mail
+        assert tracer.attribute(mail) == ((), key)  # the record, no event of it
+    assert len(emails) == 3

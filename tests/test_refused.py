@@ -9,6 +9,7 @@ test_refused_runs.py.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -345,3 +346,33 @@ def test_5xx_answers_outside_any_fault_window_are_still_a_crash() -> None:
     for h in (answered_during(None, "stripe"), answered_during(late, "stripe"), elsewhere):
         found = refusals(h)
         assert found is not None and found.cause.startswith("the automation crashed (5xx)")
+
+
+@pytest.mark.parametrize("age", [30.0, 339 * 86400.0], ids=["fresh", "months-old"])
+def test_a_400_to_events_dated_long_before_the_run_names_their_time_too(age: float) -> None:
+    """Every delivery refused 400, the events' payloads dated (``created``, the time path)
+    339 days before the run began — as a synthetic source's are, from 2026-01-01: a receiver
+    that refuses events older than 5 minutes by their ``created`` (tests/gallery/
+    stale_created.py) refuses them all, and the cause said 'the payload's shape' alone. Dated
+    30 s before, the shape alone."""
+    began = datetime(2026, 12, 6, 15, 0, tzinfo=UTC)
+    h = answered(400)
+    events = [
+        dataclasses.replace(e, payload={"created": int(began.timestamp() - age)}) for e in h.events
+    ]
+    info = dataclasses.replace(
+        h.info,
+        started_at=began.isoformat(timespec="seconds"),
+        settings={**SETTINGS, "paths": {**SETTINGS["paths"], "time": "$.created"}},
+    )
+    h = dataclasses.replace(h, events=events, info=info)
+    found = refusals(h)
+    assert found is not None and found.nothing_accepted
+    [genuine] = judge(h, [InvariantSpec("accepts_genuine")])
+    for said in (found.cause, genuine.summary):
+        assert "the payload's shape" in said
+        dated = "or the events' time: each payload is dated at $.created about 339 days before"
+        assert (dated in said) == (age > 3600), said
+    if age > 3600:
+        assert found.short == "the payload's shape, or the events' time in the payload"
+        assert "check the age of the signature's timestamp instead" in genuine.summary

@@ -92,6 +92,7 @@ class Tracer:
         # source's are), a dict once one is not. A dict of a million events held 40 MiB.
         self._by_seq: dict[int, Event] | None = None
         self._keys: dict[int, str] = {}
+        self._renumbered: set[str] = set()
         for ev in events:
             self.add(ev)
 
@@ -120,10 +121,15 @@ class Tracer:
                 self._key_of(ev.key)
 
     def _key_of(self, key: str) -> None:
-        """``key`` indexed by its token's number, where it holds one."""
+        """``key`` indexed by its token's number, where it holds one; a renumbered key (a
+        number: no token) by the number ``Tokens`` gave its record, the order its first event
+        came in — as a token's is, every record before it indexed once."""
         m = self._key_token.search(key)
         if m:
             self._keys[int(m.group(1))] = key
+        elif key.isdigit() and key not in self._renumbered:
+            self._renumbered.add(key)
+            self._keys[len(self._keys)] = key
 
     def _event(self, seq: int) -> Event | None:
         if self._by_seq is not None:
@@ -248,10 +254,11 @@ class Tokens:
         return new_ids, new_keys
 
     def record_token(self, key: str) -> str | None:
-        """The token of ``key``'s record (``ids`` has met it), where its new key carries it:
-        what the record's own emails are marked with (``Variation.record_emails``); None where
-        the key is a number (renumbered: no token to find the record by) or not marked."""
-        if not self._mark or key.isdigit() or key not in self._key_tokens:
+        """The token of ``key``'s record (``ids`` has met it): what the record's own emails are
+        marked with (``Variation.record_emails``); a renumbered key (a number: a Shopify
+        customer's id) has one too, which ``Tracer`` maps to it by its number. None where not
+        marked."""
+        if not self._mark or key not in self._key_numbers:
             return None
         return f"{self.tag}k{self._key_numbers[key]}"
 

@@ -18,7 +18,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..core._model import SETTLED_MARK, Delivery, Effect
+from ..core._model import SETTLED_MARK, Delivery, Effect, Outcome
 from ..history import History, delivery_rows
 from ._facts import SAFE_METHODS
 from ._unfinished import Unfinished
@@ -29,6 +29,9 @@ _BRISK = 0.1
 # Calls of an event refused and not made again for this many times the longest wait between
 # them were given up: a backoff that doubles at each try would have tried again twice over.
 _GIVEN_UP = 4
+# Events lost, all of them and only them accepted after the target's last call, that show it
+# stopped at one moment rather than passed them over.
+_STOPPED_AFTER = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,18 +93,20 @@ def settle_note(
         f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
         f"{since:.1f} s after the last of these events was answered: the target works after "
         f"it answers, but each call of {runs} came at most {_seconds(pace.lag)} after its "
-        f"event's delivery was answered — {_dropped(effects, lost)}: then raise the settle "
-        "quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
+        f"event's delivery was answered — {_dropped(history, effects, lost)}: then raise the "
+        "settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
     )
 
 
-def _dropped(effects: Iterable[Effect], lost: Collection[str]) -> str:
-    """How a brisk target dropped ``lost``: passed over (no call of theirs), or given up
-    after a call of theirs that did not count (refused, never made again)."""
+def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
+    """How a brisk target dropped ``lost``: stopped (no call at all after it accepted the
+    first of them), passed over (no call of theirs), or given up after a call of theirs that
+    did not count (refused, never made again)."""
     refused = {e for w in effects if not w.committed for e in w.event_ids if e in lost}
     over = len(set(lost)) - len(refused)
     if not refused:
-        return (
+        stopped = _stopped(history, effects, lost)
+        return stopped or (
             "it passed these over rather than queued them, unless it works far slower than it "
             "showed (a rate limit, a schedule)"
         )
@@ -115,6 +120,37 @@ def _dropped(effects: Iterable[Effect], lost: Collection[str]) -> str:
         f"it passed {over:,} of these over rather than queued them, and the calls of the other "
         f"{len(refused):,} that did not count {gave_up}, unless it works far slower than it "
         "showed (a rate limit, a schedule, a backoff longer than the quiet)"
+    )
+
+
+def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
+    """``it made no call at all after it accepted the first of these …``: where ``lost`` (3 or
+    more) are exactly the events first accepted after the target's last call of the run — it
+    stopped working at one moment (a worker thread that died on an event) rather than passed
+    events over one by one; "" otherwise."""
+    if len(lost) < _STOPPED_AFTER or not effects:
+        return ""
+    last_call = max(w.at for w in effects)
+    accepted: dict[str, float] = {}
+    start = math.inf
+    for eid, sent, answered, outcome in delivery_rows(
+        history.deliveries, "event_id", "sent_at", "answered_at", "outcome"
+    ):
+        start = min(start, sent)
+        if outcome == Outcome.OK and answered is not None:
+            accepted[eid] = min(accepted.get(eid, math.inf), answered)
+    after = {eid for eid, answered in accepted.items() if answered > last_call}
+    if after != set(lost):
+        return ""
+    first = min(after, key=accepted.__getitem__)
+    seq = next((e.seq for e in history.events if e.id == first), None)
+    return (
+        f"it made no call at all after it accepted the first of these, event {first} "
+        f"(seq {seq}), {accepted[first] - start:.1f} s into the run: it stopped working then, "
+        f"and all {len(after):,} events it accepted from then on are lost, none before — a "
+        "worker or thread that died on an event, a consumer that stopped: look in its log "
+        "from that moment — unless it passed over every one of these, or works far slower "
+        "than it showed (a rate limit, a schedule)"
     )
 
 

@@ -17,6 +17,10 @@
   ``DELETE``) — it updates items it remembers creating in an earlier run, found by a value the
   run sent again as it was (an email of a recording's replay), in a double each run starts
   empty.
+- **Events dated long before the run**: most deliveries answered 400, 415 or 422, and their
+  events' payloads are dated (the source's time path) over an hour before the run began: a
+  check of the event's age by its payload's time refuses them as surely as a body of the
+  wrong shape — both are said.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from ..core import _paths
 from ..core._model import Delivery, Fault
 from ..core._providers import PROVIDERS
 from ..history import History
@@ -216,3 +222,61 @@ def _title(name: str) -> str:
     """``HubSpot`` for ``hubspot``: the provider's title without its qualifier."""
     profile = PROVIDERS.get(name)
     return profile.short_title if profile is not None else name
+
+
+# A payload dated this long before its run reads as an old event to an automation that checks.
+_OLD_EVENT = 3600.0
+
+
+def dated_before(history: History, deliveries: Sequence[Delivery]) -> float | None:
+    """How long before the run began the first of ``deliveries``' events is dated by its
+    payload's time (the source's time path), where that is over an hour: an automation that
+    refuses old events by their payload's time (a replay check on ``created``) refuses it.
+    None where the payload has no readable time, or a recent one."""
+    path = (history.info.settings.get("paths") or {}).get("time")
+    if not isinstance(path, str) or not deliveries:
+        return None
+    wanted = deliveries[0].event_id
+    event = next((e for e in history.events if e.id == wanted), None)
+    if event is None:
+        return None
+    at = _instant(_paths.get(event.payload, _paths.parse(path), None))
+    try:
+        began = datetime.fromisoformat(history.info.started_at).timestamp()
+    except ValueError:
+        return None
+    age = began - at if at is not None else 0.0
+    return age if age > _OLD_EVENT else None
+
+
+def _instant(value: Any) -> float | None:
+    """A payload's time as Unix seconds: seconds or milliseconds, or ISO 8601."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value / 1000 if value > 1e11 else float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def dated_before_cause(path: str, age: float) -> tuple[str, str]:
+    """Another likely cause of 4xx answers, beside the body's shape: events dated ``age``
+    seconds before their run."""
+    return (
+        f"the events' time: each payload is dated at {path} about {_days(age)} before the run "
+        "(a synthetic source's events are dated from 2026-01-01), and an automation that "
+        "refuses events older than a few minutes by their payload's time refuses them all. "
+        "That check is a flaw of its own: a provider's retry, minutes to days after an outage, "
+        "carries the event's first time and is refused for ever; check the age of the "
+        "signature's timestamp instead (Stripe's `t=` in Stripe-Signature, Svix's "
+        "webhook-timestamp), which the provider signs at each attempt (docs/providers.md)",
+        "the events' time in the payload",
+    )
+
+
+def _days(age: float) -> str:
+    return f"{age / 86400:.0f} days" if age >= 2 * 86400 else f"{age / 3600:.0f} hours"

@@ -31,6 +31,8 @@ from ._facts import Facts, plural
 from ._refusal_context import (
     MissingRead,
     TimedOut,
+    dated_before,
+    dated_before_cause,
     failing_cause,
     failing_fault,
     missing_read,
@@ -39,6 +41,9 @@ from ._refusal_context import (
     timeout_cause,
 )
 from .target_available import NoAnswer, no_answer
+
+# The answers that refuse a delivery's body (its shape, or what it says).
+BODY_REFUSED = (400, 415, 422)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +193,7 @@ def refusals(history: History) -> Refusals | None:
         timed_out=timed_out(history, most) if kind is NoAnswer.TIMEOUT else None,
         failing=failing_fault(history, most) if server_error else None,
         missing=missing_read(history, most) if server_error else None,
+        dated=dated_before(history, most) if status in BODY_REFUSED else None,
     )
     phases = SecretPhases.of(history.info.settings)
     signature = [d for d in refused if is_refusal(d)]
@@ -205,12 +211,14 @@ def likely_cause(
     timed_out: TimedOut | None = None,
     failing: Fault | None = None,
     missing: MissingRead | None = None,
+    dated: float | None = None,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
     words naming what the run used, and in a few words (for a verdict's summary). What the
     run shows around those answers (``_refusal_context``): ``timed_out``, how deliveries that
     got no answer ended; ``failing``, the downstream fault window most 5xx answers came in;
-    ``missing``, the read of a downstream double answered 404 with them."""
+    ``missing``, the read of a downstream double answered 404 with them; ``dated``, how long
+    before the run their events' payloads are dated, where that is long."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -233,7 +241,10 @@ def likely_cause(
             "automation's route for it (404: no such path; 405: the path does not take a POST)",
             "the path or the method",
         )
-    if status in (400, 415, 422):
+    if status in BODY_REFUSED:
+        if dated is not None:  # as likely: a check of the event's age by its payload
+            time, short = dated_before_cause(settings["paths"]["time"], dated)
+            return f"{_payload(settings)}; or {time}", f"the payload's shape, or {short}"
         return _payload(settings), "the payload's shape"
     if status >= 500 and failing is not None:
         return failing_cause(settings, status, failing)

@@ -28,6 +28,7 @@ from typing import Any
 from ..core._model import Delivery, Event, FailureClass, Status, Verdict
 from ..core._signing import DEFAULT_TOLERANCE, TIMESTAMPED
 from ..core._text_event import payload_json
+from ..history import History
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -38,7 +39,9 @@ from ._facts import (
     timestamp,
     verdict,
 )
+from ._refusal_context import dated_before
 from ._refused import (
+    BODY_REFUSED,
     BOTH,
     NEW,
     OLD,
@@ -97,9 +100,7 @@ def accepts_genuine(facts: Facts) -> Verdict:
     if explained and phases is not None:
         cause, _ = rotation_cause(phases, refused)
     else:
-        cause = _beyond_ascii(facts, genuine, refused) or _cause(
-            history.info.target, settings, refused, skew
-        )
+        cause = _beyond_ascii(facts, genuine, refused) or _cause(history, refused, skew)
     began = min(d.sent_at for d in refused)
     ids = [d.id for d in sorted(refused, key=lambda d: d.sent_at)]
     summary = (
@@ -146,14 +147,15 @@ def _by_phase(genuine: Sequence[Delivery], phases: SecretPhases | None) -> str:
     )
 
 
-def _cause(
-    target: str, settings: Mapping[str, Any], refused: Sequence[Delivery], skew: float
-) -> str:
+def _cause(history: History, refused: Sequence[Delivery], skew: float) -> str:
     """The likely cause of refusals the rotation does not explain: the answer they got most,
     read as ``_refused`` reads a run's refusals, with the sender's clock skew when it had one."""
+    settings = history.info.settings
     statuses = [d.status for d in refused]
     status = max(set(statuses), key=statuses.count)
-    cause, _ = likely_cause(target, settings, status, None)
+    most = [d for d in refused if d.status == status]
+    dated = dated_before(history, most) if status in BODY_REFUSED else None
+    cause, _ = likely_cause(history.info.target, settings, status, None, dated=dated)
     if skew and settings.get("signing") in TIMESTAMPED:
         return (
             f"the sender's clock ran {_seconds(skew)} (within the {DEFAULT_TOLERANCE:g} s the "

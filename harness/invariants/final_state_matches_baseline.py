@@ -137,7 +137,12 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             )
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
-    tied = _own_states(facts, _untold(facts, differ), base, run, made)
+    more = {
+        run.restored(record)
+        for record in mine.keys() & theirs.keys()
+        if _more_resources(mine[record], theirs[record])
+    }
+    tied = _own_states(facts, _untold(facts, differ - more), base, run, made)
     untold = set(tied)
     # Missing because the target refused every event of it: loud, the sender's to redeliver.
     accepted = {e.key for e in history.events if e.id in facts.accepted}
@@ -237,6 +242,15 @@ def _loose_text(
     where = plural(len(mine.keys() | theirs.keys()), "collection")
     baseline = f"; the baseline's: {base:,}" if base != held else ""
     return f"the {plural(held, 'resource')} naming no record (in {where}{baseline})"
+
+
+def _more_resources(
+    mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]]
+) -> bool:
+    """Does a collection of a record hold more resources than the baseline's, which held some?
+    No order of the same events makes more: a find-or-create raced, a creation repeated — its
+    record is judged, whichever event's state it ends on."""
+    return any(len(held) > len(theirs.get(slot, ())) > 0 for slot, held in mine.items())
 
 
 def _untold(facts: Facts, keys: set[str]) -> set[str]:
