@@ -173,26 +173,34 @@ def test_a_customers_checkouts_racing_a_find_or_create_make_its_account_twice(
     customer now, as the journal does. By email, it passed too while each checkout carried an
     email of its own (the tracer marked each with its event's token): no look-up ever found
     another's account, in either run; a customer's checkouts carry its one email now.
-    Redelivered copies (duplicate-storm) of one checkout still make one account."""
+    Redelivered copies (duplicate-storm) of one checkout still make one account; two of a
+    customer's checkouts that a loaded machine let overlap there race as they do anywhere (seen
+    once in CI: 2 accounts for one customer), and the verdict follows the journal."""
     env = {**STRIPE, "LOOKUP": lookup}
     with project(tmp_path, "chained_accounts", "/webhooks/stripe", env, CHECKOUTS):
         _, found = hazards(tmp_path, "simultaneous-same-record", "duplicate-storm", env=STRIPE)
     [db] = (tmp_path / "harness-runs").glob("*.db")
-    raced = next(r for r in load_all(db) if r.info.scenario == "simultaneous-same-record")
+    runs = load_all(db)
+    for scenario in ("simultaneous-same-record", "duplicate-storm"):
+        raced = next(r for r in runs if r.info.scenario == scenario)
+        twice = _accounts_made_twice(raced)
+        repeated = found[scenario]["no_duplicate_effects"]
+        assert repeated["status"] == ("fail" if twice else "pass"), said(repeated)
+        if twice:
+            assert "simultaneous events racing a find-or-create" in repeated["summary"]
+            named = set(re.findall(r"record (cus_\w+),", said(repeated)))
+            assert named and named <= twice, (named, twice)
+
+
+def _accounts_made_twice(run: History) -> set[str]:
+    """The customers for whom the run's double created more than one account."""
+    keys = {v.id: v.key for v in run.events}
     made = Counter(
-        e.event_ids and next(v.key for v in raced.events if v.id == e.event_ids[0])
-        for e in raced.effects
-        if e.method == "POST" and e.path == "/accounts" and e.status == 201
+        keys[e.event_ids[0]]
+        for e in run.effects
+        if e.method == "POST" and e.path == "/accounts" and e.status == 201 and e.event_ids
     )
-    twice = {key for key, n in made.items() if n > 1}
-    repeated = found["simultaneous-same-record"]["no_duplicate_effects"]
-    assert repeated["status"] == ("fail" if twice else "pass"), said(repeated)
-    if twice:
-        assert "simultaneous events racing a find-or-create" in repeated["summary"]
-        named = set(re.findall(r"record (cus_\w+),", said(repeated)))
-        assert named and named <= twice, (named, twice)
-    storm = found["duplicate-storm"]["no_duplicate_effects"]
-    assert storm["status"] == "pass", said(storm)
+    return {key for key, n in made.items() if n > 1}
 
 
 def test_checkouts_subscribing_the_account_a_misspelt_look_up_found_are_said_so(
