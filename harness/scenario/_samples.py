@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core import _paths
 from ..core._errors import InputError, SourceError
 from ..core._library import entry
 from ..core._scenario import RecordedSource
-from ..drive._formats import RecordPayloads, har_paths, recognised
 from ..drive._formats import first as first_record
+from ..drive._formats import har_paths, recognised
+from ..drive._sources import sample_of
 from ._project_text import _LIBRARY_NAME
 
 
@@ -86,10 +86,10 @@ def lacking(sample: Sample, path: str) -> int | None:
     at ``path`` (missing or null), None where each has one: a key guessed from an export's
     first event (a checkout's customer) that a later one lacks (a guest's checkout, a
     customer.created) would be refused by the loader."""
-    steps = _paths.parse(path)
     path_of = Path(sample.ref)
     source = RecordedSource(path_of, format=recognised(path_of), har_path=sample.har_path)
-    return next((n for n, p in RecordPayloads(source) if _paths.get(p, steps, None) is None), None)
+    found = sample_of(source).lacking(path)
+    return found[0] if found else None
 
 
 def _har_path(path: Path, webhook_path: str | None) -> str | None:
