@@ -4,12 +4,17 @@ one --journal the second is refused before it sends anything (docs/cli.md, "Jour
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from harness.core._errors import InputError
+from harness.history import check_journal_path
+from harness.history._claim import claim
 
 from .conftest import SECRET, Automation, harness, start_automation
 
@@ -94,3 +99,29 @@ def test_a_second_run_into_the_same_journal_is_refused_before_it_sends(tmp_path:
     assert refused.code == 2, refused.out + err
     assert "another run is writing" in err and "give each run its own --journal" in err
     assert "deliveries planned" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("written", ["nothing", "no tables yet"])
+def test_a_journal_claimed_before_its_tables_are_written_is_another_runs(
+    tmp_path: Path, written: str
+) -> None:
+    # The first run holds the lock from the moment it opens the file, before it writes its
+    # tables: a second run checking the path then must hear that another run writes it, not
+    # that the file is another program's (seen in CI on a loaded machine).
+    journal = tmp_path / "shared.db"
+    if written == "no tables yet":
+        db = sqlite3.connect(journal)
+        db.execute("CREATE TABLE being_written (x)")
+        db.commit()
+        db.close()
+    held = claim(journal)
+    try:
+        with pytest.raises(InputError, match="another run is writing"):
+            check_journal_path(journal)
+    finally:
+        os.close(held)
+    if written == "nothing":
+        check_journal_path(journal)  # once the lock is dropped, the path is free
+    else:  # and a file left without a journal's tables is told apart, as before
+        with pytest.raises(InputError, match="no runs table"):
+            check_journal_path(journal)

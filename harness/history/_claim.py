@@ -36,8 +36,18 @@ def check_journal_path(path: Path, where: str = "--journal") -> None:
         return
     if not path.is_file():
         raise InputError(f"{str(path)!r} is not a regular file", where=where, hint=_NEW)
-    if path.stat().st_size == 0:
-        return
+    # The lock first: a run that holds it may not have written its tables yet, and the
+    # second must hear that another run writes, not that the file is another program's.
+    lock = claim(path, where)
+    try:
+        if path.stat().st_size:
+            _check_journal(path, where)
+    finally:
+        os.close(lock)
+
+
+def _check_journal(path: Path, where: str) -> None:
+    """InputError unless the file at ``path`` is an undamaged journal of this format."""
     db = None
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
@@ -63,7 +73,6 @@ def check_journal_path(path: Path, where: str = "--journal") -> None:
     finally:
         if db is not None:
             db.close()
-    os.close(claim(path, where))
 
 
 def claim(path: Path, where: str = "--journal") -> int:
