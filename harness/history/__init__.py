@@ -1,7 +1,7 @@
 """The History of a run and its journal: written during the drive, read by everything after it."""
 
 from ..core._headers import LazyHeaders
-from ..core._text_event import payload_text, payload_texts
+from ..core._text_event import payload_text
 from ._claim import check_journal_path
 from ._deliveries import Deliveries, delivery_column, delivery_numbers, delivery_rows
 from ._effects import (
@@ -16,6 +16,14 @@ from ._effects import (
     time_order,
 )
 from ._event import decode_payloads, decoded
+from ._events import (
+    Events,
+    event_column,
+    event_rows,
+    events_by_id,
+    headers_held,
+    payload_texts,
+)
 from ._export import Scrubber, export
 from ._history import History, Mark, RunInfo
 from ._journal import Journal
@@ -29,6 +37,7 @@ __all__ = [
     "UNKNOWN",
     "Deliveries",
     "Effects",
+    "Events",
     "History",
     "Journal",
     "LazyHeaders",
@@ -45,8 +54,12 @@ __all__ = [
     "effect_column",
     "effect_values",
     "event_codes",
+    "event_column",
     "event_ids_at",
+    "event_rows",
+    "events_by_id",
     "export",
+    "headers_held",
     "load",
     "load_all",
     "merge_journals",

@@ -15,12 +15,13 @@ from array import array
 from collections.abc import Container, Mapping, Sequence
 from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from ..core._build import builder
 from ..core._model import Effect, Event
 from ..core._text_effect import TextEffect
-from ._made import Made
+from ._events import event_column
+from ._made import Kept
 
 if TYPE_CHECKING:  # numpy imported where an array is made: not every command makes one
     import numpy as np
@@ -48,7 +49,7 @@ SEVERAL, UNKNOWN = -2, -1
 _effect = builder(Effect, TextEffect)  # Effect(...) at a sixth of the cost, headers as text
 
 
-class Effects(Made[Effect]):
+class Effects(Kept[Effect]):
     """Effects as columns (``FIELDS``), all of one length, held in the order they were stored
     (nearly the order of time), read in the order of time (ties as stored).
 
@@ -147,7 +148,8 @@ class Effects(Made[Effect]):
         if several is None:
             return ()
         if self._shared is None:
-            self._shared = {e.id: e.id for e in self.events}
+            ids = event_column(self.events, "id")
+            self._shared = dict(zip(ids, ids, strict=True))
         shared = self._shared
         return tuple(shared.get(i, i) for i in json.loads(several))
 
@@ -188,31 +190,11 @@ class Effects(Made[Effect]):
         }
         return Effects(stored, self.events, self.names), [self[i] for i in out]
 
-    @overload
-    def __getitem__(self, index: int) -> Effect: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Effect]: ...
-
-    def __getitem__(self, index: int | slice) -> Effect | list[Effect]:
-        if self._made is not None or isinstance(index, slice):
-            return self._all()[index]
-        try:
-            return self._some[index]
-        except KeyError:
-            pass
+    def _make(self, index: int) -> Effect:
         c = self._stored
-        ids = c["id"]
-        if index < 0:
-            index += len(ids)
-            if index < 0:
-                raise IndexError("effect index out of range")
-            return self[index]
-        if index >= len(ids):
-            raise IndexError("effect index out of range")
         row = index if self._order is None else int(self._order[index])
-        found = self._some[index] = _effect(
-            ids[row],
+        return _effect(
+            c["id"][row],
             c["downstream"][row],
             c["at"][row],
             c["method"][row],
@@ -224,7 +206,6 @@ class Effects(Made[Effect]):
             c["key"][row],
             c["committed"][row],
         )
-        return found
 
     def make_all(self) -> None:
         """Make every effect now: what is about to read most of them one by one."""
@@ -253,9 +234,7 @@ class Effects(Made[Effect]):
                 import numpy as np
 
                 made = np.fromiter(made, dtype=object, count=len(made))[self._order].tolist()
-            for i, effect in self._some.items():  # those read already stay the ones read
-                made[i] = effect
-            self._made = made
+            self._made = self._kept(made)
         return self._made
 
 
@@ -311,7 +290,7 @@ def _codes(ones: Sequence[str | None], events: Sequence[Event]) -> npt.NDArray[n
     """Each row's one event id as its event's place in ``events``, SEVERAL for None."""
     import numpy as np
 
-    places: dict[str | None, int] = {e.id: i for i, e in enumerate(events)}
+    places: dict[str | None, int] = {i: n for n, i in enumerate(event_column(events, "id"))}
     places[None] = SEVERAL
     n = len(ones)
     return np.fromiter(map(places.get, ones, repeat(UNKNOWN, n)), np.int64, n)

@@ -87,7 +87,7 @@ class History:
     """
 
     info: RunInfo
-    events: list[Event]
+    events: Sequence[Event]
     deliveries: Sequence[Delivery]
     effects: Sequence[Effect]
     faults: list[Fault] = field(default_factory=list)

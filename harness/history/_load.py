@@ -6,29 +6,28 @@ from __future__ import annotations
 import json
 import sqlite3
 from array import array
-from collections.abc import Iterable, Mapping
 from itertools import islice
-from operator import attrgetter, gt
+from operator import gt
 from pathlib import Path
 from typing import Any
 
 from ..core import _gc
 from ..core._errors import DAMAGED_HINT, InputError
-from ..core._headers import LazyHeaders
-from ..core._model import LATE_EFFECT_MARK, Effect, Event, Fault, Outcome, StateRecord
-from ..core._text_event import text_event
+from ..core._model import LATE_EFFECT_MARK, Effect, Fault, Outcome, StateRecord
 from ._chunks import DAMAGED, Codes, Column, Convert
 from ._chunks import column_batches as _batches
 from ._deliveries import FIELDS as DELIVERY_FIELDS
 from ._deliveries import Deliveries
 from ._effects import FIELDS as EFFECT_FIELDS
 from ._effects import SEVERAL, Effects
+from ._events import FIELDS as EVENT_FIELDS
+from ._events import Events
 from ._history import NO_HEADERS, History, Mark, RunInfo
 from ._integrity import check_rows, check_tables
-from ._schema import SCHEMA_VERSION, journal_format
+from ._schema import COLUMNS, SCHEMA_VERSION, journal_format
 
 _OUTCOMES = {o.value: o for o in Outcome}  # 20x cheaper than Outcome(text) per row
-_BY_SEQ = attrgetter("seq")
+EVENT_COLUMNS = tuple(COLUMNS["events"])  # as the journal orders them: seq first
 
 
 def run_ids(path: str | Path) -> list[str]:
@@ -149,21 +148,29 @@ def load_all(path: str | Path) -> list[History]:
 
 def _load_events(
     db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
-) -> tuple[list[Event], list[str]]:
-    """The run's events in seq order, and their ids in that order."""
-    events: list[Event] = []
+) -> tuple[Events, list[str]]:
+    """The run's events in seq order, as columns (no Event made: ``_events``), and their ids
+    in that order."""
     shared: dict[str, Convert] = {"id": ids, "key": repeated, "type": repeated}
-    named: list[str] = []  # the events' ids and seqs in their order, read off the columns
-    seqs: list[int] = []
-    for seq, i, k, t, at, payload, h in _batches(db, "events", run, version, shared):
-        # The payload stays JSON text until read (``core._text_event``).
-        events += map(text_event, i, k, seq, t, at, payload, _headers(h))
-        named += i
-        seqs += seq
+    held: dict[str, list[Any]] = {name: [] for name in EVENT_FIELDS if name != "occurred_at"}
+    at = array("d")
+    for batch in _batches(db, "events", run, version, shared):
+        for name, values in zip(EVENT_COLUMNS, batch, strict=True):
+            if name == "occurred_at":
+                at.extend(values)
+            else:
+                held[name] += values
+    seqs = held["seq"]
+    columns: dict[str, Any] = {**held, "occurred_at": at}
     if any(map(gt, seqs, islice(seqs, 1, None))):  # in order, unless another program wrote it
-        events.sort(key=_BY_SEQ)
-        named = [e.id for e in events]
-    return events, named
+        order = sorted(range(len(seqs)), key=seqs.__getitem__)
+        columns = {
+            name: array("d", [values[i] for i in order])
+            if isinstance(values, array)
+            else [values[i] for i in order]
+            for name, values in columns.items()
+        }
+    return Events(columns), columns["id"]
 
 
 def _load_deliveries(
@@ -191,7 +198,7 @@ def _load_effects(
     run: int,
     version: int,
     repeated: dict[str, str],
-    events: list[Event],
+    events: Events,
     named: list[str],
 ) -> Effects:
     """The run's effects as columns, each row's event coded against ``events`` (``named``:
@@ -227,11 +234,6 @@ def _load_effects(
     numbers = np.where(numbers == len(events), SEVERAL, numbers - (numbers > len(events)))
     del names[len(events)]
     return Effects({**held, "at": at, "event_id": numbers}, events, names)
-
-
-def _headers(texts: Iterable[str]) -> list[Mapping[str, str]]:
-    """A chunk's headers: the shared empty mapping for ``{}``, else read when first used."""
-    return [NO_HEADERS if text == "{}" else LazyHeaders(text) for text in texts]
 
 
 class _open:

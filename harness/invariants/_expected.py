@@ -48,7 +48,7 @@ from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
 from ..drive._drift import drifted_events
 from ..drive._tracer import carries_other_tag
-from ..history import History, RunInfo, delivery_rows
+from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
 from ._held import batched_with, followed
@@ -500,15 +500,19 @@ def learn(
     per_event: dict[str, Counter[Request]] = {}
     nothing: set[str] = set()
     types = {t: TypeRule(Rule.DECLARED, ignored=not rs) for t, rs in declared.items()}
-    undeclared: list[Event] = [] if by_type else list(events)
-    for e in events if by_type else ():
-        found = by_type.get(e.type)
-        if found is None:
-            undeclared.append(e)
-        elif found:
-            per_event[e.id] = found
-        else:
-            nothing.add(e.id)
+    # Read off the columns: a loaded run's events are made only where one is taken as itself.
+    undeclared: Sequence[Event] = events
+    if by_type:
+        kept: list[Event] = []
+        for i, (eid, t) in enumerate(event_rows(events, "id", "type")):
+            found = by_type.get(t)
+            if found is None:
+                kept.append(events[i])
+            elif found:
+                per_event[eid] = found
+            else:
+                nothing.add(eid)
+        undeclared = kept
     clean, why = _usable(settings, baseline)
     learned = (
         _Learned(
@@ -518,8 +522,9 @@ def learn(
         else None
     )
     if learned is None:
-        any_rule = frozenset(e.id for e in undeclared)
-        for t in dict.fromkeys(e.type for e in undeclared):  # one rule per type, in event order
+        any_rule = frozenset(event_column(undeclared, "id"))
+        # one rule per type, in event order
+        for t in dict.fromkeys(event_column(undeclared, "type")):
             types.setdefault(t, TypeRule(Rule.ANY))
     else:
         per_event.update(learned.per_event)

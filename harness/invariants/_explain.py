@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 from ..core._model import Delivery, Effect, Event, Model
+from ..history import event_column, event_rows
 from ._expected import (
     Created,
     Creator,
@@ -35,7 +36,7 @@ from ._facts import (
 def rule_text(exp: Expectation, events: Sequence[Event]) -> str:
     """``rule: expected effects learned from the clean run x@zq…`` — or, when types differ,
     ``rules: declared in expect: for a; learned … for b; any effect for c (no clean run)``."""
-    seen = dict.fromkeys(e.type for e in events)
+    seen = dict.fromkeys(event_column(events, "type"))
     groups: dict[str, list[str]] = {}
     for t in seen:
         rule = exp.types.get(t)
@@ -373,9 +374,9 @@ def coarse_witnesses(facts: Facts, exp: Expectation, shorts: Sequence[Short]) ->
                 found.append(w)
     subjects = {s.subject for s in shorts if s.level is not Level.RUN}
     events: dict[str, list[str]] = {key: [] for key in subjects}
-    for e in facts.history.events if subjects else ():
-        if e.key in events:
-            events[e.key].append(e.id)
+    for key, eid in event_rows(facts.history.events, "key", "id") if subjects else ():
+        if key in events:
+            events[key].append(eid)
     return [
         _coarse_witness(exp, s, writes, () if s.level is Level.RUN else tuple(events[s.subject]))
         for s, writes in zip(shorts, made, strict=True)

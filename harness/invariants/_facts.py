@@ -16,7 +16,15 @@ from operator import attrgetter
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
-from ..history import Effects, History, delivery_column, delivery_rows
+from ..history import (
+    Effects,
+    History,
+    delivery_column,
+    delivery_rows,
+    event_column,
+    event_rows,
+    events_by_id,
+)
 from ._chained import chain
 from ._single_event import Taken, clean_run, single_event_records
 from ._undone import Undone, undo
@@ -137,8 +145,8 @@ class Facts:
         return [e for e in late if e.key in records and not any(i in known for i in e.event_ids)]
 
     @cached_property
-    def events_by_id(self) -> dict[str, Event]:
-        return {e.id: e for e in self.recorded.events}
+    def events_by_id(self) -> Mapping[str, Event]:
+        return events_by_id(self.recorded.events)
 
     @cached_property
     def tampered(self) -> dict[str, str]:
@@ -186,7 +194,7 @@ class Facts:
     @cached_property
     def records(self) -> set[str]:
         """The run's record keys."""
-        return {e.key for e in self.recorded.events}
+        return set(event_column(self.recorded.events, "key"))
 
     @cached_property
     def record_events(self) -> dict[str | None, tuple[int, int]]:
@@ -200,11 +208,11 @@ class Facts:
         baseline = self.recorded.baseline
         if baseline is None:
             return {}
-        twins = {e.seq: e for e in baseline.events}
+        twins = {seq: (t, key) for seq, t, key in event_rows(baseline.events, *_TWINS)}
         return {
-            e.key: twin.key
-            for e in self.history.events
-            if (twin := twins.get(e.seq)) is not None and twin.type == e.type
+            key: twin[1]
+            for seq, t, key in event_rows(self.history.events, *_TWINS)
+            if (twin := twins.get(seq)) is not None and twin[0] == t
         }
 
     @cached_property
@@ -321,18 +329,21 @@ def _tampered(history: History) -> dict[str, str]:
     return dict(found) if isinstance(found, dict) else {}
 
 
+_TWINS = ("seq", "type", "key")
+
+
 def events_by_record(
     events: Sequence[Event], accepted: Collection[str], by_id: Mapping[str, Event] | None = None
 ) -> dict[str | None, tuple[int, int]]:
     """Record key -> (its events, those accepted); None -> the run's. Counted by C code: a
     run may have a million events. ``by_id``: the events by id, ``accepted`` among its keys,
     where the run's few events not accepted are found by a difference of sets."""
-    n = Counter([e.key for e in events])
+    n = Counter(event_column(events, "key"))
     if by_id is not None and len(by_id) == len(events) and isinstance(accepted, Set):
         yes = n.copy()
         yes.subtract([by_id[i].key for i in by_id.keys() - accepted])
     else:
-        yes = Counter([e.key for e in events if e.id in accepted])
+        yes = Counter([k for k, i in event_rows(events, "key", "id") if i in accepted])
     out: dict[str | None, tuple[int, int]] = {key: (count, yes[key]) for key, count in n.items()}
     out[None] = (n.total(), yes.total())
     return out

@@ -8,11 +8,12 @@ is walked write by write): a million first writes take no Python step each.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import count
-from operator import attrgetter
 from typing import NamedTuple
 
 from ..core._model import Event
+from ..history import event_column
 from ._write_index import Writes
 
 
@@ -25,7 +26,7 @@ class Steps(NamedTuple):
     behind: list[tuple[int, int, int]]
 
 
-def ledger_steps(first: Writes, events: list[Event]) -> Steps:
+def ledger_steps(first: Writes, events: Sequence[Event]) -> Steps:
     """The steps of a ledger walk over ``first`` (each event's first write, in time order; each
     naming one event) of a run of ``events``."""
     import numpy as np
@@ -35,9 +36,11 @@ def ledger_steps(first: Writes, events: list[Event]) -> Steps:
         return Steps(0, 0, [])
     held: dict[str, int] = {}
     keys = np.fromiter(
-        map(held.setdefault, map(_KEY, events), count()), dtype=np.int64, count=len(events)
+        map(held.setdefault, event_column(events, "key"), count()),
+        dtype=np.int64,
+        count=len(events),
     )[codes]
-    seqs = np.fromiter(map(_SEQ, events), dtype=np.int64, count=len(events))[codes]
+    seqs = np.array(event_column(events, "seq"), dtype=np.int64)[codes]
     # Each record's steps side by side in time order; a seq and its record in one number, so
     # that a running maximum never reaches back into the record before.
     order = np.argsort(keys, kind="stable")
@@ -70,7 +73,3 @@ def ledger_steps(first: Writes, events: list[Event]) -> Steps:
         )
     )
     return Steps(int(starts.sum()), len(codes), behind)
-
-
-_KEY = attrgetter("key")
-_SEQ = attrgetter("seq")

@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
+from ..history import event_column, event_rows
 from ._after_answers import settle_note
 from ._deferred import deferred, mark_deferred
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
@@ -455,9 +456,11 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
         return verdict(NAME, Status.PASS, CLASS, f"all {judged} produced an effect{note}")
     undone = unfinished(facts.history)
     late = _doubted(facts, undone, exp, missing)
-    lost = [e for e in events if e.id in missing and e.id not in late]
+    ids = event_column(events, "id")  # a loaded run's events made only for those lost
+    lost = [events[i] for i, eid in enumerate(ids) if eid in missing and eid not in late]
     if not lost:
-        shown = heapq.nsmallest(MAX_WITNESSES, [e for e in events if e.id in late], key=_seq)
+        doubted = [events[i] for i, eid in enumerate(ids) if eid in late]
+        shown = heapq.nsmallest(MAX_WITNESSES, doubted, key=_seq)
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -479,12 +482,14 @@ def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
 def _register(facts: Facts, exp: Expectation, never_note: str, rule: str) -> Verdict:
     """Intermediate states may be skipped; only each record's latest accepted state counts."""
     accepted = facts.accepted
-    latest: dict[str, Event] = {}
-    for e in facts.history.events:
-        if e.id in accepted:
-            held = latest.get(e.key)
-            if held is None or e.seq > held.seq:
-                latest[e.key] = e
+    events = facts.history.events
+    newest: dict[str, tuple[int, int]] = {}  # record -> (seq, place) of its latest accepted
+    for i, (eid, key, seq) in enumerate(event_rows(events, "id", "key", "seq")):
+        if eid in accepted:
+            held = newest.get(key)
+            if held is None or seq > held[0]:
+                newest[key] = (seq, i)
+    latest = {key: events[i] for key, (_, i) in newest.items()}
     written = facts.first_write
     short = [e for e in latest.values() if e.id not in written]
     skipped = len(accepted.difference(written)) - len(short)
@@ -570,7 +575,7 @@ def _never_note(facts: Facts, lost: int = 0) -> str:
     as tampered deliveries — an attacker's, which the target owed nothing (rejects_forged); but
     the ``lost`` ones (``_deferred``: their sender never brings them back), said there."""
     accepted = facts.accepted
-    never = [e.id for e in facts.history.events if e.id not in accepted]
+    never = [i for i in event_column(facts.history.events, "id") if i not in accepted]
     if not never:
         return ""
     tampered = facts.tampered

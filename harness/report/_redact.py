@@ -26,7 +26,6 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from operator import attrgetter
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -57,6 +56,7 @@ from ..history import (
     effect_values,
     payload_texts,
 )
+from ..history import headers_held as event_headers
 
 # Values shorter than this are replaced only where they sit (layer 1): replacing "usd" or
 # "17" in every sentence of a report would garble it without protecting anything.
@@ -89,7 +89,6 @@ _BODY_WORDS = tuple(dict.fromkeys(key_fold(word) for word in (*_KEY_TEXT_PARTS, 
 _TOKEN = re.compile(r"[^\s\"'`,;<>()\[\]{}|\\\x00-\x1f]{6,}")
 _TOKEN_PART = re.compile(r"[^&?=/:]+=*")
 _MIN_SECRET = 6
-_HEADERS = attrgetter("headers")
 _PARTS = re.compile(r"[\s,;=]+")
 # A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
 _MIN_PART = 8
@@ -321,7 +320,7 @@ def _run_values(history: History, paths: tuple[tuple[_paths.Step, ...], ...]) ->
     # The effects' fields as a loaded run holds them (in no order: a set of values is made):
     # no Effect made.
     effects = history.effects
-    yield from _headers_values(list(filter(None, map(_HEADERS, history.events))))
+    yield from _headers_values(event_headers(history.events))
     if isinstance(effects, Effects):
         yield from _headers_values(effects.stored("headers"))
     else:
