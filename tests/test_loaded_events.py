@@ -84,17 +84,17 @@ def _shapes() -> History:
         for e in events
         if e.seq != 9
     ]
-    return history(
-        events,
-        [delivery(f"dlv_{i}", e.id, sent=float(i) / 10) for i, e in enumerate(events)],
-        effects,
-    )
+    deliveries = [delivery(f"dlv_{i}", e.id, sent=float(i) / 10) for i, e in enumerate(events)]
+    deliveries.append(delivery("dlv_x", "evt_404", sent=2.0))  # of no event of the run
+    return history(events, deliveries, effects)
 
 
 def test_loaded_events_of_every_shape_judge_as_in_memory(tmp_path: Path) -> None:
     h = _shapes()
     loaded = load(journal(tmp_path / "j.db", h), h.info.run_id)
     assert loaded.events == h.events and list(loaded.events) == h.events
+    assert loaded.deliveries == h.deliveries
+    assert list(loaded.effects) == sorted(h.effects, key=lambda e: e.at)
     verdicts = judge(loaded)
     assert verdicts == judge(h)
     assert {v.invariant: v.status for v in verdicts}["per_key_order"] is Status.FAIL

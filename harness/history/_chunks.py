@@ -49,31 +49,49 @@ Column = Sequence[Any]
 class Codes:
     """A text column's values made into numbers: each value's place in ``names`` (a new value
     added at its end), the column an array of them. Each distinct value of a chunk is looked
-    up once, and its number taken at each row's place by numpy: no object per row."""
+    up once, and its number taken at each row's place by numpy: no object per row.
+    ``places``: each of ``names``' place, when known already (shared, never changed here)."""
 
-    def __init__(self, names: list[Any]) -> None:
+    def __init__(self, names: list[Any], places: Mapping[Any, int] | None = None) -> None:
         self.names = names
-        self._places: dict[Any, int] = dict(zip(names, itertools.count()))
+        self._places = dict(zip(names, itertools.count())) if places is None else places
+        self._added: dict[Any, int] = {}  # the values met that ``names`` did not hold
 
     def of(self, values: Iterable[Any]) -> npt.NDArray[np.int64]:
         import numpy as np
 
-        places = self._places
         held = values if isinstance(values, list) else list(values)
-        found = list(map(places.get, held, itertools.repeat(-1, len(held))))
+        found = list(map(self._places.get, held, itertools.repeat(-1, len(held))))
         if -1 in found:  # a value met for the first time
+            added = self._added
             for i in [i for i, place in enumerate(found) if place == -1]:
-                found[i] = places.setdefault(held[i], len(self.names))
+                found[i] = added.setdefault(held[i], len(self.names))
                 if found[i] == len(self.names):
                     self.names.append(held[i])
         return np.array(found, dtype=np.int64)
 
 
+class Shared:
+    """A text column's values made into the equal strings ``held`` holds (``places``: where
+    each is), a value it does not hold kept as it is: one object for an id a run's events hold
+    and its deliveries name, found by C code."""
+
+    def __init__(self, held: Sequence[str], places: Mapping[str, int]) -> None:
+        self.held, self.places = held, places
+
+    def of(self, values: list[str]) -> list[str]:
+        found = list(map(self.places.get, values))
+        if None in found:
+            held = self.held
+            return [value if i is None else held[i] for i, value in zip(found, values, strict=True)]
+        return list(map(self.held.__getitem__, cast("list[int]", found)))
+
+
 # What each distinct value of a text column is made into: what a function makes of it, or, for a
 # dict, the equal string the dict holds (the value itself, added, when it holds none): one
 # object for a value met again in any chunk, found by C code with no call into Python; Codes:
-# its number, the column an array; None: the value as it is.
-Convert = Callable[[Any], Any] | dict[str, str] | Codes | None
+# its number, the column an array; Shared: the equal string it holds; None: the value as it is.
+Convert = Callable[[Any], Any] | dict[str, str] | Codes | Shared | None
 
 
 def _converted(convert: Convert, values: Iterable[Any]) -> Any:
@@ -82,6 +100,8 @@ def _converted(convert: Convert, values: Iterable[Any]) -> Any:
         return list(values)
     if isinstance(convert, Codes):
         return convert.of(values)
+    if isinstance(convert, Shared):
+        return convert.of(values if type(values) is list else list(values))
     if isinstance(convert, dict):
         values = values if type(values) is list else list(values)  # read twice
         return list(map(convert.setdefault, values, values))

@@ -33,15 +33,25 @@ class Events(Kept[Event]):
     read), equal to the list of them; ``column(name)`` is one field of all of them, as held
     (``payload`` and ``headers`` as their JSON text)."""
 
-    __slots__ = ("_columns", "_made", "_some")
+    __slots__ = ("_columns", "_made", "_places", "_some")
 
     def __init__(self, columns: Mapping[str, Sequence[Any]]) -> None:
         self._columns = {name: columns[name] for name in FIELDS}
         self._made: list[Event] | None = None
         self._some: dict[int, Event] = {}  # made one by one, kept: read twice, the same
+        self._places: dict[str, int] | None = None
 
     def column(self, name: str) -> Sequence[Any]:
         return self._columns[name]
+
+    @property
+    def places(self) -> dict[str, int]:
+        """Each event's place by its id (the last of an id held twice), found once: what
+        looks the events up by id (their deliveries' and effects' ids read back, ``by_id``)."""
+        if self._places is None:
+            ids = self._columns["id"]
+            self._places = dict(zip(ids, range(len(ids)), strict=True))
+        return self._places
 
     def __len__(self) -> int:
         return len(self._columns["id"])
@@ -76,9 +86,8 @@ class _ById(Mapping[str, Event]):
     __slots__ = ("_events", "_places")
 
     def __init__(self, events: Events) -> None:
-        ids = events.column("id")
         self._events = events
-        self._places = dict(zip(ids, range(len(ids)), strict=True))
+        self._places = events.places
 
     def __getitem__(self, id: str) -> Event:
         return self._events[self._places[id]]

@@ -14,7 +14,7 @@ from typing import Any
 from ..core import _gc
 from ..core._errors import DAMAGED_HINT, InputError
 from ..core._model import LATE_EFFECT_MARK, Effect, Fault, Outcome, StateRecord
-from ._chunks import DAMAGED, Codes, Column, Convert
+from ._chunks import DAMAGED, Codes, Column, Convert, Shared
 from ._chunks import column_batches as _batches
 from ._deliveries import FIELDS as DELIVERY_FIELDS
 from ._deliveries import Deliveries
@@ -82,11 +82,10 @@ def _read(path: str | Path, run_id: str, loaded: dict[str, History]) -> History:
         # Deliveries and effects name their event by the Event's own id object, and a value
         # that repeats from row to row (record key, type, path, method...) is one object:
         # a million rows hold no copies, and lookups by event id hit on identity.
-        ids: dict[str, str] = {}
         repeated: dict[str, str] = {}
-        events, named = _load_events(db, run, journal.version, ids, repeated)
-        deliveries = _load_deliveries(db, run, journal.version, ids, repeated)
-        effects = _load_effects(db, run, journal.version, repeated, events, named)
+        events = _load_events(db, run, journal.version, repeated)
+        deliveries = _load_deliveries(db, run, journal.version, events, repeated)
+        effects = _load_effects(db, run, journal.version, repeated, events)
         faults = [
             Fault(r[0], r[1], r[2], r[3], json.loads(r[4]))
             for r in db.execute(
@@ -147,11 +146,10 @@ def load_all(path: str | Path) -> list[History]:
 
 
 def _load_events(
-    db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
-) -> tuple[Events, list[str]]:
-    """The run's events in seq order, as columns (no Event made: ``_events``), and their ids
-    in that order."""
-    shared: dict[str, Convert] = {"id": ids, "key": repeated, "type": repeated}
+    db: sqlite3.Connection, run: int, version: int, repeated: dict[str, str]
+) -> Events:
+    """The run's events in seq order, as columns (no Event made: ``_events``)."""
+    shared: dict[str, Convert] = {"key": repeated, "type": repeated}
     held: dict[str, list[Any]] = {name: [] for name in EVENT_FIELDS if name != "occurred_at"}
     at = array("d")
     for batch in _batches(db, "events", run, version, shared):
@@ -170,16 +168,16 @@ def _load_events(
             else [values[i] for i in order]
             for name, values in columns.items()
         }
-    return Events(columns), columns["id"]
+    return Events(columns)
 
 
 def _load_deliveries(
-    db: sqlite3.Connection, run: int, version: int, ids: dict[str, str], repeated: dict[str, str]
+    db: sqlite3.Connection, run: int, version: int, events: Events, repeated: dict[str, str]
 ) -> Deliveries:
     columns: list[Column] = []
     # An error and an answer's body repeat from row to row (the same 500 page): one object each.
     shared: dict[str, Convert] = {
-        "event_id": ids,
+        "event_id": Shared(events.column("id"), events.places),
         "outcome": _OUTCOMES.__getitem__,
         "error": repeated,
         "answer_body": repeated,
@@ -199,15 +197,15 @@ def _load_effects(
     version: int,
     repeated: dict[str, str],
     events: Events,
-    named: list[str],
 ) -> Effects:
-    """The run's effects as columns, each row's event coded against ``events`` (``named``:
-    their ids); no Effect made (``_effects``)."""
+    """The run's effects as columns, each row's event coded against ``events``; no Effect
+    made (``_effects``)."""
     import numpy as np
 
     shared: dict[str, Convert] = {n: repeated for n in ("downstream", "method", "path", "key")}
     # Each row's event as its number: the run's events' places, then the other ids named.
-    codes = Codes([*named, None])  # None numbered SEVERAL below
+    named = events.column("id")
+    codes = Codes(list(named), events.places)  # None, and ids of no event, numbered after
     held: dict[str, list[Any]] = {name: [] for name in EFFECT_FIELDS if name != "at"}
     at = array("d")
     for batch in _batches(db, "effects", run, version, {**shared, "event_id": codes}):
@@ -229,11 +227,19 @@ def _load_effects(
             else:
                 held[name] += values
     numbers = np.concatenate(held.pop("event_id")) if len(at) else np.zeros(0, np.int64)
-    names = codes.names
-    # None was numbered len(events): SEVERAL; the ids of no event follow it, one place back.
-    numbers = np.where(numbers == len(events), SEVERAL, numbers - (numbers > len(events)))
-    del names[len(events)]
-    return Effects({**held, "at": at, "event_id": numbers}, events, names)
+    # Past the events' places, as first met: None, made SEVERAL, and the ids of no event,
+    # numbered again after the events' without it.
+    n = len(named)
+    others: list[str] = []
+    renumbered: list[int] = []
+    for value in codes.names[len(named) :]:
+        renumbered.append(SEVERAL if value is None else n + len(others))
+        if value is not None:
+            others.append(value)
+    if renumbered:
+        past = numbers >= n
+        numbers[past] = np.array(renumbered, dtype=np.int64)[numbers[past] - n]
+    return Effects({**held, "at": at, "event_id": numbers}, events, [*named, *others])
 
 
 class _open:
