@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from itertools import compress, count
 
 from ..core._model import Delivery, Event, Evidence, Model, Status, Verdict
 from ..core._scenario import FAULT_MODES
@@ -135,9 +136,10 @@ def deferred(facts: Facts) -> Deferred | None:
     # An event that made writes all the same (a slow receiver that wrote, then timed out; one
     # that wrote, then answered 500) did its work: not lost for its answer.
     wrote = facts.first_write
+    ids = list(delivery_column(deliveries, "event_id"))
     never = {
         e
-        for e in {deliveries[i].event_id for i in said}
+        for e in {ids[i] for i in said}
         if e in known and e not in accepted and e not in drifted and e not in wrote
     }
     if not never:
@@ -145,9 +147,8 @@ def deferred(facts: Facts) -> Deferred | None:
     tampered = facts.tampered
     windows = [(f.start, f.end) for f in history.faults if f.mode in FAULT_MODES]
     by_event: dict[str, list[Delivery]] = {}
-    for d in [
-        deliveries[i] for i, e in enumerate(delivery_column(deliveries, "event_id")) if e in never
-    ]:
+    for i in list(compress(count(), map(never.__contains__, ids))):
+        d = deliveries[i]
         if d.id not in tampered:
             by_event.setdefault(d.event_id, []).append(d)
     found = [

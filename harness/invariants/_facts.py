@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import compress, count
 from operator import attrgetter
 
 from ..core._graphql import MARK as GRAPHQL_MARK
@@ -308,7 +309,8 @@ class Facts:
         if out:
             deliveries = self.history.deliveries
             found = delivery_column(deliveries, "event_id")
-            for d in [deliveries[i] for i, eid in enumerate(found) if eid in out]:
+            for i in list(compress(count(), map(out.__contains__, found))):
+                d = deliveries[i]
                 out[d.event_id].append(d)
         return out
 
