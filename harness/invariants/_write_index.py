@@ -24,6 +24,7 @@ from ..history import (
     Effects,
     effect_values,
     event_codes,
+    event_column,
     event_ids_at,
     time_order,
 )
@@ -68,9 +69,11 @@ class Writes(Mapping[str, Effect]):
     """Event id -> one of its writes (its first, or its second), in the order the writes were
     made; each effect made when read. ``rows``: the writes' places among the run's effects, in
     that order (an effect naming several events once per event); ``codes``: their events'
-    places among the run's events."""
+    places among the run's events. The events' ids are looked up in a dict made when first
+    needed: a failing run's half million second writes are counted and iterated, not looked
+    up."""
 
-    __slots__ = ("_effects", "_places", "codes", "rows")
+    __slots__ = ("_effects", "_found", "_ids", "codes", "rows")
 
     def __init__(
         self,
@@ -80,9 +83,16 @@ class Writes(Mapping[str, Effect]):
         codes: npt.NDArray[np.int64],
     ) -> None:
         self._effects = effects
-        self._places: dict[str, int] = dict(zip(ids, rows.tolist(), strict=True))
+        self._ids = ids  # each event once: an id is one code (the last of an id held twice)
+        self._found: dict[str, int] | None = None
         self.rows = rows
         self.codes = codes
+
+    @property
+    def _places(self) -> dict[str, int]:
+        if self._found is None:
+            self._found = dict(zip(self._ids, self.rows.tolist(), strict=True))
+        return self._found
 
     def __getitem__(self, event_id: str) -> Effect:
         return self._effects[self._places[event_id]]
@@ -91,10 +101,10 @@ class Writes(Mapping[str, Effect]):
         return event_id in self._places
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._places)
+        return iter(self._ids)
 
     def __len__(self) -> int:
-        return len(self._places)
+        return len(self._ids)
 
     def values(self) -> Iterator[Effect]:  # type: ignore[override]
         return made(self._effects, list(self._places.values()))
@@ -145,7 +155,7 @@ def index_writes(
             elif write[row]:
                 attributed += 1
                 several += len(hits) > 1
-                place = place or {e.id: i for i, e in enumerate(events)}
+                place = place or {i: n for n, i in enumerate(event_column(events, "id"))}
                 pair_rows += [row] * len(hits)
                 pair_codes += [place[eid] for eid in hits]
         lost.sort()
@@ -169,7 +179,9 @@ def index_writes(
     # The events' ids by code: a loaded run's as its effects were numbered, read off columns.
     numbered = effects.names if isinstance(effects, Effects) and effects.events is events else None
     ids_of = np.fromiter(
-        (e.id for e in events) if numbered is None else numbered, dtype=object, count=len(events)
+        event_column(events, "id") if numbered is None else numbered,
+        dtype=object,
+        count=len(events),
     )
     first, second, later_at = rank == 0, rank == 1, np.flatnonzero(rank >= 2)
     later: dict[str, list[Effect]] = {}

@@ -230,7 +230,11 @@ def _tally(
     if first_quick < len(ids):
         duplicates["POST"] += sum(quick)
         told = set(harmful)
-        harmful = [eid for eid, q in zip(ids, quick, strict=True) if q or eid in told]
+        harmful = (
+            [eid for eid, q in zip(ids, quick, strict=True) if q or eid in told]
+            if told
+            else list(compress(ids, quick))
+        )
     # Counted by route at the end: a route per repeat would cost a regular expression each.
     assumed: Counter[tuple[str, str]] = Counter()
     at = Counter(
@@ -259,15 +263,21 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     events = len(facts.history.events)
     within = repeated_within(facts, repeats)
     if tally.harmful or within:
-        harmful = list(dict.fromkeys([*tally.harmful, *(f.event.id for f in within)]))
-        summary = f"{len(harmful):,} of {plural(events, 'event')} produced duplicate effects"
+        # The tally's events are each once (those of its second writes).
+        harmful = (
+            len(dict.fromkeys([*tally.harmful, *(f.event.id for f in within)]))
+            if within
+            else len(tally.harmful)
+        )
+        summary = f"{harmful:,} of {plural(events, 'event')} produced duplicate effects"
         opened: dict[str, Open] = {}
         fresh: list[str] = []
         if tally.harmful:
             summary += _repeated_text(facts, tally)
             # A plain repeat's second write carried no key: not one of these, told unread.
             unplain = set(compress(second, map(not_, plain)))
-            fresh = fresh_keyed([e for e in tally.harmful if e in unplain], facts.writes_of)
+            keyed = [e for e in tally.harmful if e in unplain] if unplain else []
+            fresh = fresh_keyed(keyed, facts.writes_of)
             summary += fresh_key_text(fresh, len(tally.harmful))
             opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
