@@ -57,6 +57,7 @@ log = logging.getLogger("huey_checkouts")
 
 LOCK = os.environ.get("ORDER_LOCK") == "1"
 KEYED = os.environ.get("ORDER_KEY") == "1"
+POLL_MAX = float(os.environ.get("HUEY_MAX_DELAY", "1"))  # huey_consumer -m (its default: 10)
 LINE_ITEMS = 0.05  # Stripe's API answering a session's line items: not on loopback, so waited
 WORKERS = 2
 STATE = Path(os.environ.get("HUEY_STATE") or tempfile.mkdtemp(prefix="huey-checkouts-"))
@@ -133,7 +134,7 @@ def main() -> None:
     print(f"LISTENING http://127.0.0.1:{server.server_port}", flush=True)
     # The consumer in the main thread, as `huey_consumer` runs it: SIGTERM stops it, and the
     # process with it (the web server's threads are daemons).
-    huey.create_consumer(workers=WORKERS, worker_type="thread", max_delay=1.0).run()
+    huey.create_consumer(workers=WORKERS, worker_type="thread", max_delay=POLL_MAX).run()
 
 
 if __name__ == "__main__":
