@@ -165,8 +165,12 @@ def test_bodies_are_laid_out_as_each_sender_lays_out_its_json() -> None:
 def _verified(scheme: str, body: bytes, headers: dict[str, str], secret: str) -> bool:
     """Whether the provider's own library takes ``headers`` as ``body``'s, under ``secret``."""
     import stripe
+    from slack_sdk.signature import SignatureVerifier
     from standardwebhooks import Webhook, WebhookVerificationError
 
+    if scheme == "slack":
+        stamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+        return SignatureVerifier(secret).is_valid(body, stamp, signature)
     try:
         if scheme == "stripe":
             event = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], secret)
@@ -179,16 +183,19 @@ def _verified(scheme: str, body: bytes, headers: dict[str, str], secret: str) ->
 
 
 def test_the_providers_own_libraries_verify_what_the_harness_signs() -> None:
-    """The Stripe SDK's ``construct_event`` and the Standard Webhooks library's ``verify`` take
-    the harness's signatures — with one secret, and with both of a rotation's overlap, against
-    either secret — and refuse them under another secret: a receiver written on them accepts
-    every genuine delivery."""
+    """The Stripe SDK's ``construct_event``, the Standard Webhooks library's ``verify`` and the
+    Slack SDK's ``SignatureVerifier`` take the harness's signatures — with one secret, and with
+    both of a rotation's overlap, against either secret — and refuse them under another secret:
+    a receiver written on them accepts every genuine delivery."""
     body, now = b'{"id": "evt_1", "type": "checkout.session.completed"}', int(time.time())
     old, new = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
-    for scheme in ("stripe", "standard-webhooks"):
+    for scheme in ("stripe", "standard-webhooks", "slack"):
         alone = Signer(scheme, old).headers(body, "evt_1", now)
-        both = Signer(scheme, old, rotation=Rotation(new, 0, 60)).headers(body, "evt_1", now, at=1)
-        for headers, secrets in ((alone, {old}), (both, {old, new})):
+        signed = [(alone, {old})]
+        if scheme != "slack":  # Slack signs with one secret: no overlap
+            rotating = Signer(scheme, old, rotation=Rotation(new, 0, 60))
+            signed.append((rotating.headers(body, "evt_1", now, at=1), {old, new}))
+        for headers, secrets in signed:
             for secret in (old, new):
                 taken = _verified(scheme, body, headers, secret)
                 assert taken == (secret in secrets), (scheme, secret, headers)
