@@ -14,6 +14,7 @@ it and answered 502: made all the same), one at least 201.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from ..core._model import Effect
@@ -63,7 +64,9 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     account (a find-or-create) is the order's to say, and each event made one creation at
     most, no repeat; but three accounts where its clean twin made one are two made twice:
     simultaneous events racing a find-or-create (``Counted.unattributed`` holds the
-    creations, here naming their events)."""
+    creations, here naming their events). A creation naming an event whose clean twin wrote
+    nothing at all is not counted beyond the twin's: the clean run lost that event (a worker
+    killed mid-work), its own resource (an order of its checkout) never made there."""
     baseline = facts.recorded.baseline
     if baseline is None:
         return []
@@ -89,7 +92,9 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     wanted = {twin[key] for _, key in here if key in twin}
     clean = _creations_by_record(baseline, routes, wanted, repeats)
     clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
-    out = []
+    out: list[Counted] = []
+    doubtful: list[Counted] = []
+    silent = _silent_twins(facts.history, baseline)
     for (request, key), made in here.items():
         theirs = twin.get(key)
         if theirs is None or theirs not in clean_by_record:
@@ -98,8 +103,59 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
         clean_n, clean_yes = clean_by_record[theirs]
         made_clean = len(clean.get((request, theirs), ()))
         if len(made) > made_clean >= 1 and n == yes == clean_n == clean_yes:
-            out.append(Counted(request, key, len(made), made_clean, yes, clean_yes, n, made))
+            counted = Counted(request, key, len(made), made_clean, yes, clean_yes, n, made)
+            # Those naming an event whose clean twin wrote nothing naming it: found made there
+            # (a find-or-create), or lost there (a worker killed mid-work)?
+            lost_there = sum(len(e.event_ids) == 1 and e.event_ids[0] in silent for e in made)
+            (out if len(made) - lost_there > made_clean else doubtful).append(counted)
+    if doubtful:
+        out += _alive_twins(facts, baseline, doubtful)
     return out
+
+
+def _alive_twins(facts: Facts, baseline: History, doubtful: list[Counted]) -> list[Counted]:
+    """Of ``doubtful``, the records whose clean twin made as many other calls (reads too: a
+    look-up that found the resource) as the record made here: its silent events were alive
+    there and found what they would have made. A twin that made fewer — nothing but the
+    creations, where its record here made nothing else either, is fewer too — lost them."""
+    records = {c.record for c in doubtful if c.record is not None}
+    twins = {facts.record_twins[r]: r for r in records if r is not None}
+    contested = {c.record: c.request for c in doubtful}
+    routes = expectation_of(facts).routes
+    here = _other_calls(facts.history, records, contested, routes)
+    there = _other_calls(baseline, set(twins), {t: contested[r] for t, r in twins.items()}, routes)
+    return [
+        c
+        for c in doubtful
+        if c.record is not None
+        and here[c.record]
+        and there[facts.record_twins[c.record]] >= here[c.record]
+    ]
+
+
+def _other_calls(
+    history: History, records: set[str], contested: dict[str | None, Request], routes: Routes
+) -> Counter[str]:
+    """Per record of ``records``: the calls naming it or one of its events, but its
+    ``contested`` request's."""
+    keys = {e.id: e.key for e in history.events if e.key in records}
+    out: Counter[str] = Counter()
+    for e in history.effects:
+        key = keys.get(e.event_ids[0]) if e.event_ids else e.key
+        if key in records and routes.of(e) != contested[key]:
+            out[key] += 1
+    return out
+
+
+def _silent_twins(history: History, baseline: History) -> set[str]:
+    """This run's events whose clean twin (the same seq and type) made no write naming it."""
+    wrote = {eid for e in baseline.effects if is_write(e) for eid in e.event_ids}
+    twins = {e.seq: e for e in baseline.events}
+    return {
+        e.id
+        for e in history.events
+        if (t := twins.get(e.seq)) is not None and t.type == e.type and t.id not in wrote
+    }
 
 
 def _creations_by_record(

@@ -45,13 +45,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import stripe
-from flask import Flask, request
+from flask import Flask
 from huey import SqliteHuey
 from huey.exceptions import TaskLockedException
 from werkzeug.serving import make_server
 
 from . import _serve
+from ._flask import stripe_receiver
 
 log = logging.getLogger("huey_checkouts")
 
@@ -106,21 +106,7 @@ def post_order(event: dict[str, Any]) -> None:
 
 
 def build_app(secret: str) -> Flask:
-    app = Flask("huey_checkouts")
-
-    @app.post("/webhooks/stripe")
-    def webhook() -> tuple[str, int]:
-        try:
-            event = stripe.Webhook.construct_event(
-                request.get_data(), request.headers.get("Stripe-Signature", ""), secret
-            )
-        except (ValueError, stripe.SignatureVerificationError):
-            return "", 400
-        if event["type"] == "checkout.session.completed":
-            post_order(event.to_dict())
-        return "", 200
-
-    return app
+    return stripe_receiver("huey_checkouts", secret, post_order)
 
 
 def main() -> None:
