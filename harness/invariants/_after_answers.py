@@ -123,36 +123,65 @@ def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str])
     )
 
 
-def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
-    """``all 34 events it accepted from event … on are lost, none before …``: where ``lost`` (3
-    or more) are exactly the events the target accepted from the first of them on — it stopped
-    working at one moment (a worker thread that died on an event) rather than passed events
-    over one by one; "" otherwise. Read in order of acceptance, not against its last call: a
-    worker still at the event before may call just after the one it dies on was answered (seen
-    in CI: 0.9 ms)."""
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """The moment a target stopped working: ``first``, the first event it accepted and never
+    worked (its ``seq``), ``at`` seconds into the run; ``lost``, every event it accepted from
+    that one on, in order of acceptance, the first included."""
+
+    first: str
+    seq: int | None
+    at: float
+    lost: tuple[str, ...]
+
+    def text(self) -> str:
+        """``event … (seq 6), 0.3 s into the run``."""
+        return f"event {self.first} (seq {self.seq}), {self.at:.1f} s into the run"
+
+
+def stop_of(
+    history: History,
+    effects: Sequence[Effect],
+    lost: Collection[str],
+    among: Collection[str] | None = None,
+) -> Stop | None:
+    """Where ``lost`` (3 or more, events without their effects) are exactly the events the
+    target accepted from the first of them on (of ``among`` only, where given), and it made
+    some call before: it stopped working at one moment (a worker thread that died on an event)
+    rather than passed events over one by one. None otherwise. Read in order of acceptance,
+    not against its last call: a worker still at the event before may call just after the one
+    it dies on was answered (seen in CI: 0.9 ms)."""
     if len(lost) < _STOPPED_AFTER or not effects:
-        return ""
+        return None
     accepted: dict[str, float] = {}
     start = math.inf
     for eid, sent, answered, outcome in delivery_rows(
         history.deliveries, "event_id", "sent_at", "answered_at", "outcome"
     ):
         start = min(start, sent)
-        if outcome == Outcome.OK and answered is not None:
+        if outcome == Outcome.OK and answered is not None and (among is None or eid in among):
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
     order = sorted(accepted, key=accepted.__getitem__)
     wanted = set(lost)
     first_lost = next((n for n, eid in enumerate(order) if eid in wanted), None)
     if first_lost is None or set(order[first_lost:]) != wanted:
-        return ""
+        return None
     first = order[first_lost]
     seq = next((e.seq for e in history.events if e.id == first), None)
+    return Stop(first, seq, accepted[first] - start, tuple(order[first_lost:]))
+
+
+def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
+    """``all 34 events it accepted from event … on are lost, none before …`` where the target
+    stopped (``stop_of``); "" otherwise."""
+    stop = stop_of(history, effects, lost)
+    if stop is None:
+        return ""
     return (
-        f"all {len(wanted):,} events it accepted from event {first} (seq {seq}), "
-        f"{accepted[first] - start:.1f} s into the run, on are lost, none before: it stopped "
-        "working then — a worker or thread that died on an event, a consumer that stopped: "
-        "look in its log from that moment — unless it passed over every one of these, or works "
-        "far slower than it showed (a rate limit, a schedule)"
+        f"all {len(stop.lost):,} events it accepted from {stop.text()}, on are lost, none "
+        "before: it stopped working then — a worker or thread that died on an event, a consumer "
+        "that stopped: look in its log from that moment — unless it passed over every one of "
+        "these, or works far slower than it showed (a rate limit, a schedule)"
     )
 
 
