@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..core._model import SETTLED_MARK, Delivery, Effect, Outcome
 from ..history import History, delivery_rows
-from ._facts import SAFE_METHODS
+from ._facts import SAFE_METHODS, plural
 from ._unfinished import Unfinished
 
 # A target whose every call came within this share of the quiet after its answers showed no
@@ -87,8 +87,11 @@ def settle_note(
     if given_up:
         return given_up
     since = _since_answered(history, lost)
-    if pace.after is None or pace.lag >= _BRISK * undone.gave_up or since is None:
+    if pace.after is None or since is None:
         return undone.gave_up_note()
+    if pace.lag >= _BRISK * undone.gave_up:
+        overtaken = _overtaken(history, effects, lost, (undone.gave_up, pace.lag, since))
+        return overtaken or undone.gave_up_note()
     return (
         f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
         f"{since:.1f} s after the last of these events was answered: the target works after "
@@ -182,6 +185,46 @@ def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str])
         "before: it stopped working then — a worker or thread that died on an event, a consumer "
         "that stopped: look in its log from that moment — unless it passed over every one of "
         "these, or works far slower than it showed (a rate limit, a schedule)"
+    )
+
+
+def _overtaken(
+    history: History,
+    effects: Iterable[Effect],
+    lost: Collection[str],
+    times: tuple[float, float, float],
+) -> str:
+    """``; settling stopped … made the calls of 5 events it accepted after the last of these
+    …``: where events the target accepted after every one of ``lost`` got their effects, and
+    ``lost`` have waited longer than any call of the run took after its answer (``lag``) — a
+    queue or a job got past them, so they are not still in it, and nothing it did was as slow
+    as they would have to be. A slow target (a rate limit, a queue paused between events)
+    leaves its lost events last, or has shown calls as late: "" then, and the plain advice to
+    raise the quiet stands."""
+    quiet, lag, since = times  # settle quiet, the run's longest lag, since lost were answered
+    if since <= lag:
+        return ""
+    wanted = set(lost)
+    accepted: dict[str, float] = {}
+    last_lost = -math.inf
+    for eid, answered, outcome in delivery_rows(
+        history.deliveries, "event_id", "answered_at", "outcome"
+    ):
+        if outcome != Outcome.OK or answered is None:
+            continue
+        if eid in wanted:
+            last_lost = max(last_lost, answered)
+        else:
+            accepted[eid] = min(accepted.get(eid, math.inf), answered)
+    worked = {e for w in effects for e in w.event_ids if accepted.get(e, -math.inf) > last_lost}
+    if not worked:
+        return ""
+    return (
+        f"; settling stopped after {quiet:g} s without a call from the target, {since:.1f} s "
+        "after the last of these events was answered: the target works after it answers, and "
+        f"made the calls of {plural(len(worked), 'event')} it accepted after the last of these, "
+        f"each call at most {_seconds(lag)} after its event's answer — these were passed over, "
+        "not left in a queue still working: a longer settle would show nothing more"
     )
 
 
