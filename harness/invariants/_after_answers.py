@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import SETTLED_MARK, Delivery, Effect, Outcome
-from ..history import History, delivery_rows
+from ..history import History, delivery_rows, effect_values
 from ._facts import SAFE_METHODS, plural
 from ._unfinished import Unfinished
 
@@ -190,7 +190,7 @@ def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str])
 
 def _overtaken(
     history: History,
-    effects: Iterable[Effect],
+    effects: Sequence[Effect],
     lost: Collection[str],
     times: tuple[float, float, float],
 ) -> str:
@@ -216,7 +216,12 @@ def _overtaken(
             last_lost = max(last_lost, answered)
         else:
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
-    worked = {e for w in effects for e in w.event_ids if accepted.get(e, -math.inf) > last_lost}
+    worked = {
+        e
+        for ids in effect_values(effects, "event_ids")  # a loaded run's columns: no Effect made
+        for e in ids
+        if accepted.get(e, -math.inf) > last_lost
+    }
     if not worked:
         return ""
     return (

@@ -119,7 +119,7 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
     tally = _tally(counts)
     failed = [r.witness for r in results if r.kind == "fail"]
     stopped = [r.witness for r in results if r.kind == "stopped"]
-    after_stop = _after_stop(judge.stop, len(stopped))
+    after_stop = _after_stop(judge.stop, len(stopped)) if stopped else ""
     if failed:
         summary = (
             f"{plural(len(failed), 'drifted event')} of {len(drifted):,} reached a downstream "
@@ -174,9 +174,9 @@ def _tally(counts: dict[str, int]) -> str:
 
 
 def _after_stop(stop: Stop | None, stopped: int) -> str:
-    """``; 12 later drifted events are not counted: …`` where ``stopped`` drifted events came
-    after the target stopped working; "" where none did."""
-    if stop is None or not stopped:
+    """``; 12 later drifted events are not counted: …`` where ``stopped`` (1 or more) drifted
+    events came after the target stopped working at ``stop``."""
+    if stop is None:
         return ""
     later = "later drifted events are" if stopped > 1 else "later drifted event is"
     return (
