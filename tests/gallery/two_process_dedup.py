@@ -18,13 +18,10 @@ Must get: under duplicates, ``no_duplicate_effects`` fails naming the checkouts 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
 import socket
-import traceback
-from typing import NoReturn
 
 import aiohttp
 from aiohttp import web
@@ -64,30 +61,6 @@ def build_app(crm_url: str, secret: str) -> web.Application:
     return app
 
 
-async def _work(listening: socket.socket, crm_url: str, secret: str) -> None:
-    """One worker process: serve on the socket bound before the fork until told to stop."""
-    runner = web.AppRunner(build_app(crm_url, secret), access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, listening).start()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
-
-
-def _worker(listening: socket.socket, crm_url: str, secret: str) -> NoReturn:
-    """In the fork: a worker process, with none of the master's signal handlers."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
-    try:
-        asyncio.run(_work(listening, crm_url, secret))
-    except BaseException:
-        traceback.print_exc()
-        os._exit(1)
-    os._exit(0)
-
-
 def main() -> None:
     """The master: bind, fork the workers, pass a SIGTERM on to them and wait."""
     logging.basicConfig(level=logging.WARNING)
@@ -98,7 +71,7 @@ def main() -> None:
     for _ in range(WORKERS):
         pid = os.fork()
         if pid == 0:
-            _worker(listening, opts.downstream, secret)
+            _serve.serve_forked(build_app(opts.downstream, secret), listening)
         workers.append(pid)
 
     def stop(*_: object) -> None:
