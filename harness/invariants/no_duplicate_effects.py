@@ -53,6 +53,7 @@ from ._open_calls import Open, made_while_open, open_text
 from ._plain_repeats import plain_repeats
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
+from ._unshared_dedup import unshared, unshared_text
 from ._within import repeated_within, within_text, within_witnesses
 
 NAME = "no_duplicate_effects"
@@ -256,6 +257,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary += fresh_key_text(fresh, len(tally.harmful))
             opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
+            summary += unshared_text(unshared(facts, tally.harmful), len(tally.harmful))
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
