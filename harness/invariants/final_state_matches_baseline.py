@@ -46,6 +46,7 @@ from ..drive._vary import id_named
 from ..history import History
 from ._batch_items import split
 from ._clean_behind import behind, behind_note, last_written
+from ._deleted import deleted_text, deleted_there
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -161,7 +162,13 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     left_behind, behind_text = _clean_run_behind(history, run, base, differ - untold)
     untold |= left_behind
     extra = {key for key, (kind, _) in ending.items() if kind == "extra"} - untold
-    lost_there = _clean_run_lost(history, run, base, extra)
+    # Extra because a write here came after the DELETE that ends it in the clean run: judged.
+    deleted = deleted_there(baseline, extra, run.normal, base.normal)
+    if deleted:
+        wrote = _writes_by_key(facts, set(deleted))
+        for key, delete in deleted.items():
+            ending[key][1].append(deleted_text(delete, wrote.get(key, [])))
+    lost_there = _clean_run_lost(history, run, base, extra - deleted.keys())
     untold |= lost_there
     untold |= {run.restored(key) for key in aside}
     # The resources naming no record are one group, not a record: counted and said apart.

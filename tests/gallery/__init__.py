@@ -58,6 +58,11 @@ verdict it must get.
 * ``count_batcher``: upserts Stripe checkouts' customers into a CRM ten to a call, and only
   ten (Node-RED's ``join`` by count with no timeout): the last partial batch waits forever, in
   the clean run too.
+* ``two_process_dedup``: skips an event id already in its ``seen`` set, served by two forked
+  workers (``gunicorn -w 2``): each has its own set, and a copy landing on the other worker is
+  ordered again (``WORKERS=1``: correct).
+* ``resurrected_subscription``: mirrors Stripe subscriptions by ``PUT`` (an upsert) and
+  ``DELETE``; an update delivered after its subscription's deletion brings it back.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
