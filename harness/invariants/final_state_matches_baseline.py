@@ -61,6 +61,7 @@ from ._graphql_state import compared_note, graphql_resource, last_mutations
 from ._leave_out import leave_out_advice
 from ._made import Made
 from ._order import Knowable, alike, sequenced
+from ._rounding import gap_text, only_rounding, rounding_gap, rounding_note
 from ._unfinished import unfinished
 
 NAME = "final_state_matches_baseline"
@@ -138,6 +139,11 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             )
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
+    rounded = {
+        run.restored(record)
+        for record in mine.keys() & theirs.keys()
+        if run.restored(record) in differ and only_rounding(mine[record], theirs[record])
+    }
     more = {
         run.restored(record)
         for record in mine.keys() & theirs.keys()
@@ -219,7 +225,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     if off:
         heads.append(
             f"{off:,} of {plural(records, 'record')} end in another state than in {against}: "
-            f"{', '.join(parts)}"
+            f"{', '.join(parts)}{rounding_note(len(rounded - untold), counts['differ'])}"
         )
     if _UNATTRIBUTED in ending and not unjudged:
         where = "than in the baseline" if off else f"than in {against}"
@@ -625,7 +631,9 @@ def _fields(a: Any, b: Any, run: _Neutral, made: Made) -> list[str]:
     for name in sorted(flat_a.keys() | flat_b.keys()):
         va, vb = flat_a.get(name, _ABSENT), flat_b.get(name, _ABSENT)
         if va != vb and not made.texts(va, vb):
-            out.append(f"{name or '$'}: {run.shown(va)} (baseline {run.shown(vb)})")
+            gap = rounding_gap(va, vb)
+            rounded = "" if gap is None else gap_text(gap)
+            out.append(f"{name or '$'}: {run.shown(va)} (baseline {run.shown(vb)}{rounded})")
     extra = len(out) - _MAX_FIELDS
     return out[:_MAX_FIELDS] + ([f"{extra:,} more fields"] if extra > 0 else [])
 

@@ -63,6 +63,9 @@ verdict it must get.
   ordered again (``WORKERS=1``: correct).
 * ``resurrected_subscription``: mirrors Stripe subscriptions by ``PUT`` (an upsert) and
   ``DELETE``; an update delivered after its subscription's deletion brings it back.
+* ``float_balance``: adds each paid invoice to the customer's balance as a float of dollars
+  and writes it whole: invoices in another order leave a balance a rounding away from the clean
+  run's, nothing lost (``CENTS=1``: integer cents, correct).
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
