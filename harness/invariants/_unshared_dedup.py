@@ -8,8 +8,10 @@ elsewhere again; one whose record forgets (a cache with a time to live shorter t
 sender's retries) does the same to the copies that come late. The journal shows both halves:
 an event written again by a copy sent after the target had written it and acknowledged it —
 no race with the first, which had long finished — and other events delivered more than once
-(each copy accepted) and written once. ``no_duplicate_effects`` says so: "deduplicate on the
-event id" is what the target already does; the cure is where it keeps what it did.
+(each copy accepted) and written once (not a creation undone and made again: a copy that
+deleted its first's resource and created it anew skipped nothing). ``no_duplicate_effects``
+says so: "deduplicate on the event id" is what the target already does; the cure is where it
+keeps what it did.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from ..core._model import Delivery, Outcome
 from ..history import delivery_rows
 from ._facts import Facts, plural
+from ._undone import Undone
 
 # The events with a duplicate looked at for a late copy: their deliveries are read one by one.
 MAX_LOOKED_AT = 1_000
@@ -45,7 +48,10 @@ def unshared(facts: Facts, harmful: Sequence[str]) -> Unshared | None:
         e for e, o in delivery_rows(facts.history.deliveries, "event_id", "outcome") if o is ok
     )
     first, second = facts.first_write, facts.second_write
-    skipped = sum(1 for e, n in copies.items() if n > 1 and e in first and e not in second)
+    once = [e for e, n in copies.items() if n > 1 and e in first and e not in second]
+    # A copy whose write undid and made again its first's (delete, then create) skipped nothing.
+    made = facts.effects_of(once[:MAX_LOOKED_AT])
+    skipped = sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
     if not skipped:
         return None
     looked_at = harmful[:MAX_LOOKED_AT]

@@ -66,6 +66,8 @@ verdict it must get.
 * ``float_balance``: adds each paid invoice to the customer's balance as a float of dollars
   and writes it whole: invoices in another order leave a balance a rounding away from the clean
   run's, nothing lost (``CENTS=1``: integer cents, correct).
+* ``delete_recreate``: "upserts" a contact by finding it by email, deleting it and creating it
+  again (the API has no ``PUT``): a customer's updates at once each create one.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
