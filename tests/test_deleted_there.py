@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.core._model import Effect, Model
 from harness.history import History, RunInfo
-from harness.invariants._deleted import deleted_text, deleted_there
+from harness.invariants._deleted import deleted_here, deleted_text, deleted_there
 
 
 def write(n: int, method: str, key: str, committed: bool = True) -> Effect:
@@ -42,3 +42,9 @@ def test_what_this_run_did_after_its_own_delete() -> None:
     ), back
     never = deleted_text(delete, [write(1, "PUT", "s1"), write(2, "DELETE", "s1", committed=False)])
     assert never.endswith("its last write of the record; never deleted here"), never
+
+
+def test_the_records_a_run_left_deleted() -> None:
+    writes = [write(1, "PUT", "s1"), write(2, "DELETE", "s1"), write(3, "DELETE", "s2")]
+    writes += [write(4, "PUT", "s2"), write(5, "DELETE", "s3", committed=False)]
+    assert deleted_here(writes) == {"s1"}

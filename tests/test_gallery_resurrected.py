@@ -73,8 +73,14 @@ def test_a_subscription_updated_after_its_deletion_is_brought_back(tmp_path: Pat
 
 def test_subscriptions_in_order_and_redelivered_end_deleted(tmp_path: Path) -> None:
     """In order, a third delivered twice at once: every subscription ends deleted, as in the
-    clean run, and every verdict holds (a second DELETE's 404 is ignored)."""
+    clean run, and every verdict holds (a second DELETE's 404 is ignored); the final state's
+    pass counts the subscriptions deleted in both runs (it said "0 records compared")."""
     found, journal = judged(tmp_path, "redelivered")
     assert not brought_back(journal)
     for name, verdict in found.items():
         assert verdict["status"] == "pass", f"{name}: {said(verdict)}"
+    # Every subscription ends deleted, in both runs: that is the comparison (it said "0 records
+    # compared").
+    assert found["final_state_matches_baseline"]["summary"].endswith(
+        "(the final state); 6 records deleted in both runs"
+    ), said(found["final_state_matches_baseline"])

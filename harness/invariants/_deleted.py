@@ -5,12 +5,14 @@ nothing for" (lost or refused there, or not owed here). Where the clean run did 
 its last write removed it, the clean run shows the end the events call for — the record gone
 (a subscription cancelled, a contact erased) — and this run, holding it, ends otherwise: a
 write that came after its ``DELETE`` brought it back (an update delivered after the deletion,
-upserted by a ``PUT``). ``final_state_matches_baseline`` judges those records, saying so.
+upserted by a ``PUT``). ``final_state_matches_baseline`` judges those records, saying so; and
+counts as compared the records both runs deleted (a pass where every record ended deleted said
+"0 records compared").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from ..core._model import Effect
 from ..history import History
@@ -35,6 +37,16 @@ def deleted_there(
             if key is not None:
                 last[key] = w
     return {key: w for key, w in last.items() if w.method.upper() == "DELETE"}
+
+
+def deleted_here(writes: Iterable[Effect]) -> set[str]:
+    """The records whose last committed write among ``writes`` (in time order) was a
+    ``DELETE``."""
+    last: dict[str, str] = {}
+    for w in writes:
+        if w.key and w.committed and is_write(w):
+            last[w.key] = w.method.upper()
+    return {key for key, method in last.items() if method == "DELETE"}
 
 
 def deleted_text(delete: Effect, here: Sequence[Effect]) -> str:

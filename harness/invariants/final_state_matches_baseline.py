@@ -46,7 +46,7 @@ from ..drive._vary import id_named
 from ..history import History
 from ._batch_items import split
 from ._clean_behind import behind, behind_note, last_written
-from ._deleted import deleted_text, deleted_there
+from ._deleted import deleted_here, deleted_text, deleted_there
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -209,9 +209,14 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
                 f"no record could be judged against {against}{note}",
             )
         also = f", and {loose}" if loose and not unjudged else ""
-        same = f"no record ends in another state than in {against}; " + (
-            f"{plural(records - len(untold), 'record')} compared{also}{note}"
-        )
+        held = {run.restored(record) for record in mine}
+        gone = deleted_here(facts.writes_in_order) - held
+        both = len(deleted_there(baseline, gone, run.normal, base.normal))
+        compared = f"{plural(records - len(untold), 'record')} compared"
+        if both:
+            gone_text = f"{plural(both, 'record')} deleted in both runs"
+            compared = gone_text if records == len(untold) else f"{compared}, {gone_text}"
+        same = f"no record ends in another state than in {against}; {compared}{also}{note}"
         alike = _alike_values(baseline) if history.info.model is Model.REGISTER else 0
         if alike:
             return verdict(NAME, Status.INCONCLUSIVE, CLASS, same + _alike_note(alike))
