@@ -9,7 +9,11 @@ resource made twice — whichever of its events made it (a redelivery not dedupl
 without an Idempotency-Key, simultaneous events racing a find-or-create). Only where every
 write of the request in the clean run named its record (else the twin's count may be short)
 and every one counted here was answered 201, or committed and then failed (an API that booked
-it and answered 502: made all the same), one at least 201.
+it and answered 502: made all the same), one at least 201. A creation whose resource a
+committed ``DELETE`` removed after it is not counted, in either run: an automation that
+"upserts" by deleting the record's resource and creating it again (an API with no ``PUT``)
+creates once per event in its clean run too, and only the resources left standing say whether
+one was made twice (tests/gallery/delete_recreate.py).
 """
 
 from __future__ import annotations
@@ -171,11 +175,15 @@ def _creations_by_record(
     if not events:
         return out
     issued = issued_ids(history.marks)
+    removed = _deleted_at(history) if issued else {}
     replayed: set[tuple[Request, str]] = set()  # the requests' Idempotency-Keys met
     for e in history.effects:
         if e.status != CREATED or e.method.upper() != "POST":
             continue
         if issued and e.id not in issued:
+            continue
+        gone = removed.get((e.downstream, f"{e.path.rstrip('/')}/{issued.get(e.id)}"))
+        if gone is not None and gone > e.at:  # deleted since: no resource made twice
             continue
         ids = e.event_ids
         key = (events.get(ids[0]) if len(ids) == 1 else _one(events, ids)) if ids else e.key
@@ -191,6 +199,15 @@ def _creations_by_record(
             replayed.add((request, idempotency))
         out.setdefault((request, key), []).append(e)
     return out
+
+
+def _deleted_at(history: History) -> dict[tuple[str, str], float]:
+    """(downstream, path) -> when a committed ``DELETE`` of it was last made."""
+    return {
+        (e.downstream, e.path.split("?")[0].rstrip("/")): e.at
+        for e in sorted(history.effects, key=lambda e: e.at)
+        if e.committed and e.method.upper() == "DELETE"
+    }
 
 
 def _one(events: dict[str, str], ids: tuple[str, ...]) -> str | None:

@@ -54,6 +54,7 @@ from ._plain_repeats import plain_repeats
 from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
+from ._unshared_dedup import unshared, unshared_text
 from ._within import repeated_within, within_text, within_witnesses
 
 NAME = "no_duplicate_effects"
@@ -260,6 +261,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary += open_text(list(opened.values()), len(tally.harmful))
             taken = taken_then_failed(facts, [e for e in tally.harmful if e not in opened])
             summary += taken_text(list(taken.values()), len(tally.harmful))
+            summary += unshared_text(unshared(facts, tally.harmful), len(tally.harmful))
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
