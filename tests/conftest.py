@@ -129,31 +129,57 @@ def pytest_configure(config: pytest.Config) -> None:
     of the suite's hundreds of child processes (the CLI, the automations) would compile the
     sources again: 0.4 of the 1.5 CPU seconds `harness --help` took; the plugins, imported by
     every worker, Locust process, recorder and pytest child, 0.04-0.07 each. Existing .pyc are
-    read."""
+    read. In a fresh clone (CI) this and ``_write_rewritten`` are 6 CPU-s before any
+    worker starts, which one CPU did while the other waited: the files are shared between this
+    process and a forked child."""
     if not hasattr(config, "workerinput"):
-        for folder in ("harness", "plugins", "tests"):
-            compileall.compile_dir(REPO / folder, quiet=1)
-        _write_rewritten_tests(config)
+        folders = [REPO / "harness", REPO / "plugins", REPO / "tests"]
+        sources = [(path, False) for folder in folders for path in sorted(folder.rglob("*.py"))]
+        tests = [REPO / "tests" / "conftest.py", *sorted((REPO / "tests").glob("test_*.py"))]
+        jobs = sources + [(path, True) for path in tests]
+        _in_two_processes(lambda share: _compile(config, share), jobs)
 
 
-def _write_rewritten_tests(config: pytest.Config) -> None:
-    """pytest's assert rewriting of the test modules, written once where the xdist workers
-    find it. Where no .pyc is written pytest does not cache it either, and rewriting the 96
-    modules was 5 of the 8 CPU seconds each worker spent collecting. pytest checks each file's
-    source hash before it uses one. Its own functions, not public: with a pytest that moved
-    them, the workers rewrite for themselves as before."""
+def _in_two_processes(work: Callable[[list[Any]], None], jobs: list[Any]) -> None:
+    """``work`` on every other job in a forked child and on the rest here, both at once."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        try:
+            work(jobs[1::2])
+        finally:
+            os._exit(0)  # none of pytest's exit handlers: they are the parent's
+    work(jobs[0::2])
+    os.waitpid(child, 0)
+
+
+def _compile(config: pytest.Config, jobs: list[tuple[Path, bool]]) -> None:
+    """Each ``(path, rewritten)``: its .pyc, or pytest's rewriting of its asserts."""
+    for path, rewritten in jobs:
+        if rewritten:
+            _write_rewritten(config, path)
+        else:
+            compileall.compile_file(path, quiet=1)
+
+
+def _write_rewritten(config: pytest.Config, path: Path) -> None:
+    """pytest's assert rewriting of the test module ``path``, written once where the xdist
+    workers find it. Where no .pyc is written pytest does not cache it either, and rewriting the
+    96 modules was 5 of the 8 CPU seconds each worker spent collecting. pytest checks each
+    file's source hash before it uses one. Its own functions, not public: with a pytest that
+    moved them, the workers rewrite for themselves as before."""
     try:
         from _pytest.assertion import rewrite
 
         state = config.stash[rewrite.assertstate_key]
     except (ImportError, AttributeError, KeyError):
         return
-    for path in [REPO / "tests" / "conftest.py", *sorted((REPO / "tests").glob("test_*.py"))]:
-        cache = rewrite.get_cache_dir(path)
-        pyc = cache / (path.stem + rewrite.PYC_TAIL)
-        if rewrite._read_pyc(path, pyc) is None and rewrite.try_makedirs(cache):
-            source_hash, code = rewrite._rewrite_test(path, config)
-            rewrite._write_pyc(state, code, source_hash, pyc)
+    cache = rewrite.get_cache_dir(path)
+    pyc = cache / (path.stem + rewrite.PYC_TAIL)
+    if rewrite._read_pyc(path, pyc) is None and rewrite.try_makedirs(cache):
+        source_hash, code = rewrite._rewrite_test(path, config)
+        rewrite._write_pyc(state, code, source_hash, pyc)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
