@@ -174,8 +174,10 @@ def _in_two_processes(work: Callable[[list[Any]], None], jobs: list[Any]) -> Non
             work(jobs[1::2])
         finally:
             os._exit(0)  # none of pytest's exit handlers: they are the parent's
-    work(jobs[0::2])
-    os.waitpid(child, 0)
+    try:
+        work(jobs[0::2])
+    finally:
+        os.waitpid(child, 0)
 
 
 def _compile(config: pytest.Config, jobs: list[tuple[Path, bool]]) -> None:
@@ -202,7 +204,10 @@ def _write_rewritten(config: pytest.Config, path: Path) -> None:
     cache = rewrite.get_cache_dir(path)
     pyc = cache / (path.stem + rewrite.PYC_TAIL)
     if rewrite._read_pyc(path, pyc) is None and rewrite.try_makedirs(cache):
-        source_hash, code = rewrite._rewrite_test(path, config)
+        try:
+            source_hash, code = rewrite._rewrite_test(path, config)
+        except SyntaxError:  # collecting it says where, as a collection error, not a traceback
+            return
         rewrite._write_pyc(state, code, source_hash, pyc)
 
 
