@@ -37,8 +37,10 @@ def test_checkouts_lost_with_a_recycled_worker_are_lost_not_made_twice(
     assert dup["status"] == "pass", said(dup)
     assert "no event produced a repeated effect" in dup["summary"], said(dup)
     if not recycle:
-        assert all(v["status"] == "pass" for v in verdicts.values()), verdicts
-        assert done.code == 0
+        # A thread per checkout keeps no order between a customer's checkouts: per_key_order
+        # (a ledger) may fail where two were worked at once; nothing else may.
+        held = {n: v["status"] for n, v in verdicts.items() if n != "per_key_order"}
+        assert set(held.values()) == {"pass"}, verdicts
         return
     assert lost["status"] == "fail", said(lost)
     assert "accepted events produced no effect (lost)" in lost["summary"], said(lost)

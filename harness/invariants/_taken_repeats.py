@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect
+from ..history import Effects
 from ._facts import Facts
 from ._open_calls import share
 
@@ -43,7 +44,9 @@ def taken_then_failed(facts: Facts, event_ids: Sequence[str]) -> dict[str, Taken
     """Of ``event_ids`` (events written more than once), those with a write the API applied
     but answered 5xx or not at all, made again after it (the same request, body and all), each
     with the first such pair."""
-    found = {}
+    found: dict[str, Taken] = {}
+    if not _applied_and_failed(facts.history.effects):
+        return found  # the common case: no Effect made (a loaded run's effects are columns)
     for eid in event_ids:
         writes = facts.writes_of(eid)
         for i, first in enumerate(writes):
@@ -62,6 +65,17 @@ def taken_then_failed(facts: Facts, event_ids: Sequence[str]) -> dict[str, Taken
                 found[eid] = Taken(first, again)
                 break
     return found
+
+
+def _applied_and_failed(effects: Sequence[Effect]) -> bool:
+    """Whether any of ``effects`` was applied and answered 5xx or not at all."""
+    if isinstance(effects, Effects):
+        import numpy as np
+
+        status = np.asarray(effects.stored("status"), dtype=np.int64)
+        committed = np.asarray(effects.stored("committed"), dtype=bool)
+        return bool(np.any(committed & ((status >= 500) | (status == 0))))
+    return any(e.committed and not 0 < e.status < 500 for e in effects)
 
 
 def taken_text(found: Sequence[Taken], repeated: int) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from ..core._model import Delivery, Outcome
 from ..history import delivery_rows
@@ -48,9 +49,9 @@ def unshared(facts: Facts, harmful: Sequence[str]) -> Unshared | None:
         e for e, o in delivery_rows(facts.history.deliveries, "event_id", "outcome") if o is ok
     )
     first, second = facts.first_write, facts.second_write
-    once = [e for e, n in copies.items() if n > 1 and e in first and e not in second]
+    once = (e for e, n in copies.items() if n > 1 and e in first and e not in second)
     # A copy whose write undid and made again its first's (delete, then create) skipped nothing.
-    made = facts.effects_of(once[:MAX_LOOKED_AT])
+    made = facts.effects_of(list(islice(once, MAX_LOOKED_AT)))
     skipped = sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
     if not skipped:
         return None
@@ -84,6 +85,7 @@ def unshared_text(found: Unshared | None, repeated: int) -> str:
     return (
         f"; {which} of them written again by a copy sent after the target had written the "
         "event and acknowledged it, while it wrote "
+        f"{'at least ' if found.skipped >= MAX_LOOKED_AT else ''}"
         f"{plural(found.skipped, 'other event')} once however many copies it accepted: it "
         "deduplicates, but its record of the events it handled does not reach every copy — "
         "one per process or instance (an in-memory set in each worker of a prefork server, "
