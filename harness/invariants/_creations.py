@@ -98,7 +98,7 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
     out: list[Counted] = []
     doubtful: list[Counted] = []
-    silent = _silent_twins(facts.history, baseline)
+    silent: set[str] | None = None  # found at the first record that needs it
     for (request, key), made in here.items():
         theirs = twin.get(key)
         if theirs is None or theirs not in clean_by_record:
@@ -110,6 +110,8 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
             counted = Counted(request, key, len(made), made_clean, yes, clean_yes, n, made)
             # Those naming an event whose clean twin wrote nothing naming it: found made there
             # (a find-or-create), or lost there (a worker killed mid-work)?
+            if silent is None:
+                silent = _silent_twins(facts.history, baseline)
             lost_there = sum(len(e.event_ids) == 1 and e.event_ids[0] in silent for e in made)
             (out if len(made) - lost_there > made_clean else doubtful).append(counted)
     if doubtful:
