@@ -18,6 +18,7 @@ from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
 from ..history import (
+    SEVERAL,
     Effects,
     History,
     delivery_column,
@@ -317,12 +318,21 @@ class Facts:
     def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:
         """Every effect (writes or not) of a few events, in time order: one scan."""
         out: dict[str, list[Effect]] = {eid: [] for eid in event_ids}
-        if out:
-            for eff in self.effects_in_order:
-                for eid in distinct(eff.event_ids):
-                    found = out.get(eid)
-                    if found is not None:
-                        found.append(eff)
+        if not out:
+            return out
+        effects = self.effects_in_order
+        if isinstance(effects, Effects):  # only the rows naming them made (and several's)
+            import numpy as np
+
+            named = effects.column("event_id")
+            rows = {i for i, eid in enumerate(named) if eid in out}
+            rows.update(np.flatnonzero(effects.codes == SEVERAL).tolist())
+            effects = [effects[i] for i in sorted(rows)]
+        for eff in effects:
+            for eid in distinct(eff.event_ids):
+                found = out.get(eid)
+                if found is not None:
+                    found.append(eff)
         return out
 
 
