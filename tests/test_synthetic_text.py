@@ -247,7 +247,7 @@ def test_a_batchs_tokens_are_its_events_made_one_by_one() -> None:
     one_by_one.ids("evt_0", "cus_Z9y8X7w6", 6)  # a record met before the batch
     batched.ids("evt_0", "cus_Z9y8X7w6", 6)
     expected = [one_by_one.ids(i, k, s) for i, k, s in zip(event_ids, keys, seqs, strict=True)]
-    new_ids, new_keys = batched.ids_of(event_ids, keys, seqs)
+    new_ids, new_keys, _ = batched.ids_of(event_ids, keys, seqs)
     assert list(zip(new_ids, new_keys, strict=True)) == expected
     assert all(batched.record_token(k) == one_by_one.record_token(k) for k in keys)
     assert new_keys[0] == new_keys[2] == f"cus_{TAG}k1" and new_ids[2] == f"{TAG}e9"

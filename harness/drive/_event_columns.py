@@ -19,6 +19,7 @@ from typing import overload
 
 from ..core._build import builder
 from ..core._model import Event
+from ._event_batch import KeyTokens
 
 _light = builder(Event)
 _NO_HEADERS: Mapping[str, str] = {}
@@ -87,6 +88,19 @@ class EventColumns(Sequence[Event]):
         self._key_form.extend(_codes(self._forms, self._form_codes, key_forms))
         self._at.extend([ev.occurred_at for ev in events])
         return numbers
+
+    def extend_tokens(
+        self, start: int, tokens: KeyTokens, types: list[str], ats: list[float]
+    ) -> None:
+        """More events, seqs ``start``, ``start + 1``, ..., their ids and keys this run's
+        tokens made of ``tokens`` (``Tokens.ids_of``): taken as they are, not read back."""
+        if start != len(self._at):
+            raise ValueError(f"events from seq {start} given, expected {len(self._at)}")
+        self._form.extend(_codes(self._forms, self._form_codes, tokens.id_prefixes))
+        self._type.extend(_codes(self._types, self._type_codes, types))
+        self._key.extend(tokens.key_numbers)
+        self._key_form.extend(_codes(self._forms, self._form_codes, tokens.key_prefixes))
+        self._at.extend(ats)
 
     def _id_form(self, seq: int, event_id: str) -> str:
         """The prefix before the token ``event_id`` ends with; "" for an id kept as it is."""

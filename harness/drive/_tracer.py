@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
+from ._event_batch import EventBatch, KeyTokens
 from ._event_columns import EventColumns
 from ._inner_ids import Inner, idless, runs
 from ._own_ids import OwnIds
@@ -119,6 +120,16 @@ class Tracer:
         for ev, number in zip(events, numbers, strict=True):
             if number < 0 or keys.get(number) != ev.key:  # else indexed at an earlier event
                 self._key_of(ev.key)
+
+    def extend_made(self, batch: EventBatch) -> None:
+        """``extend`` with a batch's events, payload-less: its tokens' parts taken as they
+        are made (``KeyTokens``), where they are and the events are held as columns."""
+        if self._columns is None or batch.tokens is None:
+            self.extend([batch.event(n) for n in range(len(batch))])
+            return
+        self._columns.extend_tokens(batch.start, batch.tokens, batch.types, batch.ats)
+        # Each record's key by its token's number (one entry a record, set again).
+        self._keys.update(zip(batch.tokens.key_numbers, batch.keys, strict=True))
 
     def _key_of(self, key: str) -> None:
         """``key`` indexed by its token's number, where it holds one; a renumbered key (a
@@ -214,6 +225,7 @@ class Tokens:
         self._mask = number_mask(tag)
         self._key_numbers: dict[str, int] = {}
         self._key_tokens: dict[str, str] = {}
+        self._prefixes: dict[str, str] = {}  # a key's token's prefix, where ``ids_of`` made it
         self._own = OwnIds(tag) if ids or not mark else None
         self._mark = mark
         self._rewrites = Rewrites(tag, self._own, mark)  # each distinct string's, worked out once
@@ -236,22 +248,33 @@ class Tokens:
 
     def ids_of(
         self, event_ids: list[str], keys: list[str], seqs: Sequence[int]
-    ) -> tuple[list[str], list[str]]:
-        """``ids`` of each event (its id, key and seq), none of them digits: the new ids, then
-        the new keys."""
+    ) -> tuple[list[str], list[str], KeyTokens | None]:
+        """``ids`` of each event (its id, key and seq), none of them digits: the new ids, the
+        new keys, and what their tokens are made of (None where a key's was made otherwise,
+        by ``ids``)."""
         if not self._mark:
             raise ValueError("ids_of makes tokens: a Tokens that marks")
-        numbers, known, tag = self._key_numbers, self._key_tokens, self.tag
-        pairs = zip(token_prefixes(event_ids), seqs, strict=True)
-        new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in pairs]
+        numbers, known, prefixes = self._key_numbers, self._key_tokens, self._prefixes
+        tag = self.tag
+        id_prefixes = token_prefixes(event_ids)
+        new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in zip(id_prefixes, seqs, strict=True)]
         new_keys: list[str] = []
+        key_numbers: list[int] = []
+        key_prefixes: list[str] = []
+        whole = True  # every key's token made here: its prefix known
         for key in keys:
             number = numbers.setdefault(key, len(numbers))
             new_key = known.get(key)
             if new_key is None:
-                new_key = known[key] = token_prefix(key) + f"{tag}k{number}"
+                prefix = prefixes[key] = token_prefix(key)
+                new_key = known[key] = prefix + f"{tag}k{number}"
             new_keys.append(new_key)
-        return new_ids, new_keys
+            key_numbers.append(number)
+            if (prefix_ := prefixes.get(key)) is None:
+                whole, prefix_ = False, ""
+            key_prefixes.append(prefix_)
+        tokens = KeyTokens(id_prefixes, key_prefixes, key_numbers) if whole else None
+        return new_ids, new_keys, tokens
 
     def record_token(self, key: str) -> str | None:
         """The token of ``key``'s record (``ids`` has met it): what the record's own emails are
