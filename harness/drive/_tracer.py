@@ -225,7 +225,8 @@ class Tokens:
         self._mask = number_mask(tag)
         self._key_numbers: dict[str, int] = {}
         self._key_tokens: dict[str, str] = {}
-        self._prefixes: dict[str, str] = {}  # a key's token's prefix, where ``ids_of`` made it
+        # Each key met by ``ids_of``: its token, its record's number, the token's prefix.
+        self._made_keys: dict[str, tuple[str, int, str | None]] = {}
         self._own = OwnIds(tag) if ids or not mark else None
         self._mark = mark
         self._rewrites = Rewrites(tag, self._own, mark)  # each distinct string's, worked out once
@@ -254,27 +255,27 @@ class Tokens:
         by ``ids``)."""
         if not self._mark:
             raise ValueError("ids_of makes tokens: a Tokens that marks")
-        numbers, known, prefixes = self._key_numbers, self._key_tokens, self._prefixes
-        tag = self.tag
+        tag, made, key_made = self.tag, self._made_keys, self._key_made
         id_prefixes = token_prefixes(event_ids)
         new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in zip(id_prefixes, seqs, strict=True)]
-        new_keys: list[str] = []
-        key_numbers: list[int] = []
-        key_prefixes: list[str] = []
-        whole = True  # every key's token made here: its prefix known
-        for key in keys:
-            number = numbers.setdefault(key, len(numbers))
-            new_key = known.get(key)
-            if new_key is None:
-                prefix = prefixes[key] = token_prefix(key)
-                new_key = known[key] = prefix + f"{tag}k{number}"
-            new_keys.append(new_key)
-            key_numbers.append(number)
-            if (prefix_ := prefixes.get(key)) is None:
-                whole, prefix_ = False, ""
-            key_prefixes.append(prefix_)
+        # A record's first event makes its token: numbered in the order they come.
+        found = [made.get(key) or key_made(key) for key in keys]
+        new_keys, key_numbers, key_prefixes = (list(c) for c in zip(*found, strict=True))
+        whole = None not in key_prefixes  # every key's token's prefix known
         tokens = KeyTokens(id_prefixes, key_prefixes, key_numbers) if whole else None
         return new_ids, new_keys, tokens
+
+    def _key_made(self, key: str) -> tuple[str, int, str | None]:
+        """``key``'s token (as ``ids`` makes it), its record's number and its prefix (None:
+        made by ``ids`` otherwise), kept for ``ids_of``."""
+        number = self._key_numbers.setdefault(key, len(self._key_numbers))
+        token = f"{self.tag}k{number}"
+        new_key = self._key_tokens.get(key)
+        if new_key is None:
+            new_key = self._key_tokens[key] = token_prefix(key) + token
+        prefix = new_key[: -len(token)] if new_key.endswith(token) else None
+        made = self._made_keys[key] = new_key, number, prefix
+        return made
 
     def record_token(self, key: str) -> str | None:
         """The token of ``key``'s record (``ids`` has met it): what the record's own emails are
