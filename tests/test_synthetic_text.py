@@ -20,8 +20,8 @@ from harness.core import _library
 from harness.core._providers import LAYOUTS, PRETTY, PROVIDERS, Provider
 from harness.core._scenario import SyntheticSource, TracerSpec
 from harness.core._text_event import TextEvent, payload_json, payload_text, text_event
-from harness.drive._sources import Shape, checked, synthetic_events
 from harness.drive._event_batch import EventBatch
+from harness.drive._sources import Shape, checked, synthetic_events
 from harness.drive._synthetic_text import (
     laid_batches,
     laid_synthetic,
