@@ -61,6 +61,8 @@ Written = tuple[str, str]
 # its own object's id made a token (None: not marked).
 EventMarks = tuple[str | None, str | None]
 _UNMARKED: EventMarks = (None, None)
+# A batch's events' ids and keys, before and after the tracer: four columns.
+IdColumns = tuple[list[str], list[str], list[str], list[str]]
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
 _NO_HEADERS: Mapping[str, str] = {}
 _OBJECTS = 256  # events made as objects handed on at once (as many as a batch of draws)
@@ -405,16 +407,17 @@ class TextTemplate:
     def texts(
         self,
         drawn: Draws,
-        ids: list[tuple[str, str, str, str]],
+        ids: IdColumns,
         tokens: list[str],
         mask: int,
         marks: list[EventMarks],
     ) -> list[Written | None]:
         """``text(filled(d), i, t, mask, m)`` for each event ``d`` of a batch, with its ids
-        ``i`` (none of them digits), token ``t`` and marks ``m``: each hole's values
-        written for the whole batch at once. An event for which that would not be exact — a
-        string of it holding its id or key inside, an integer of it under an id-named field, a
-        constant that may hold its id — is written by ``text``, one at a time."""
+        ``i`` (in ``ids``' columns; none of them digits), token ``t`` and marks ``m``: each
+        hole's values written for the whole batch at once. An event for which that would not
+        be exact — a string of it holding its id or key inside, an integer of it under an
+        id-named field, a constant that may hold its id — is written by ``text``, one at a
+        time."""
         made: list[Written | None] = [None] * len(drawn)
         alone: set[int] = set()  # the events written by ``text``
         written = (
@@ -425,7 +428,8 @@ class TextTemplate:
         else:
             made = [*self._written(written)]
         for n in alone:
-            made[n] = self.text(self.filled(drawn.row(n)), ids[n], tokens[n], mask, marks[n])
+            its = (ids[0][n], ids[1][n], ids[2][n], ids[3][n])
+            made[n] = self.text(self.filled(drawn.row(n)), its, tokens[n], mask, marks[n])
         return made
 
     def _written(self, columns: list[list[str]]) -> list[Written]:
@@ -442,7 +446,7 @@ class TextTemplate:
     def _columns(
         self,
         drawn: Draws,
-        ids: list[tuple[str, str, str, str]],
+        ids: IdColumns,
         tokens: list[str],
         marks: list[EventMarks],
         alone: set[int],
@@ -450,7 +454,7 @@ class TextTemplate:
         """Each hole's text for each event of a batch (``texts``); the events it is not exact
         for added to ``alone``; None where a hole holds strings in some events and other
         values in others (the batch is written one event at a time)."""
-        old_ids, old_keys, new_ids, new_keys = (list(c) for c in zip(*ids, strict=True))
+        old_ids, old_keys, new_ids, new_keys = ids
         values = drawn.values
         owned = set(self._owned)
         drawn_ids = {*old_ids, *old_keys}  # the batch's events' own
@@ -699,14 +703,15 @@ def laid_batches(
         made: list[tuple[Event, str | None] | None] = [None] * len(batch)
         event_ids, keys = list(map(str, batch.event_id)), list(map(str, batch.key))
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
-        ids: list[tuple[str, str, str, str]] = []
+        rows: list[tuple[str, str, str, str]] = []  # each one's (``ids`` as columns)
+        ids: IdColumns = ([], [], [], [])
         holes: list[str] = []
         marks: list[EventMarks] = []  # each event's (``_tracer.Marks``)
         made_as: KeyTokens | None = None  # the batch's tokens' parts, made as columns
         if template.plain(event_ids, keys):  # each written as text: their ids as columns
             texts = list(range(len(batch)))
             new_ids, new_keys, made_as = tokens.ids_of(event_ids, keys, batch.seq)
-            ids = list(zip(event_ids, keys, new_ids, new_keys, strict=True))
+            ids = event_ids, keys, new_ids, new_keys
             holes = [f"{tag}e{seq}" for seq in batch.seq]
             none: list[str | None] = [None] * len(batch)
             records = [tokens.record_token(k) for k in keys] if by_record else none
@@ -737,7 +742,7 @@ def laid_batches(
                     continue
                 new_id, new_key = tokens.ids(event_id, key, seq)
                 texts.append(n)
-                ids.append((event_id, key, new_id, new_key))
+                rows.append((event_id, key, new_id, new_key))
                 holes.append(token)
                 marks.append(
                     (
@@ -745,11 +750,14 @@ def laid_batches(
                         None if own is None else own + token,
                     )
                 )
+        if rows:
+            old_ids, old_keys, new_ids, new_keys = map(list, zip(*rows, strict=True))
+            ids = old_ids, old_keys, new_ids, new_keys
         written = template.texts(batch.picked(texts), ids, holes, mask, marks)
         if len(texts) == len(batch) and None not in written:  # each written as text
             yield _text_batch(batch, ids, written, made_as)  # type: ignore[arg-type]
             continue
-        for n, i, text in zip(texts, ids, written, strict=True):
+        for n, i, text in zip(texts, zip(*ids, strict=True), written, strict=True):
             if text is None:  # a constant may hold an id the tracer rewrites inside it
                 drawn = batch.row(n)
                 made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
@@ -774,14 +782,11 @@ def traced_objects(
 
 
 def _text_batch(
-    batch: Draws,
-    ids: list[tuple[str, str, str, str]],
-    texts: list[Written],
-    tokens: KeyTokens | None,
+    batch: Draws, ids: IdColumns, texts: list[Written], tokens: KeyTokens | None
 ) -> EventBatch:
     """The events of ``batch`` as columns, ``ids`` their ids and keys before and after, made
     of ``tokens``, their payloads ``texts``."""
-    _, _, new_ids, new_keys = (list(column) for column in zip(*ids, strict=True))
+    _, _, new_ids, new_keys = ids
     text, laid = (list(column) for column in zip(*texts, strict=True))
     start = batch.seq[0]
     return EventBatch(start, new_ids, new_keys, batch.type, batch.at, text, laid, None, tokens)
