@@ -19,6 +19,7 @@ tells). Everything else is prepared whole, as before.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import count
@@ -42,6 +43,7 @@ Made = Callable[[EventBatch, int, int], None]
 # (run clock) of it, at most AHEAD_SLOTS of them (a burst's worth, as bench_burst's).
 AHEAD = 1.0
 AHEAD_SLOTS = 2000
+_NEVER = math.inf
 
 
 def streamable(scenario: Scenario, tracing: TracerSpec) -> bool:
@@ -107,16 +109,14 @@ class Feed:
         batch: EventBatch | None = None
         end = 0  # the seq after the last batch's
         queue: deque[Slot] = deque()  # slots n, n+1, ... planned, their events made
-        following: Slot | None = None  # the slot after them, planned, its event not made yet
+        append, given = queue.append, queue.popleft
+        following = next(slots, None)  # the slot after them, planned, its event not made yet
         made = 0  # events made: seqs below it
         new = tuple.__new__
         for n in count():
             # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
-            while len(queue) < AHEAD_SLOTS:
-                if following is None and (following := next(slots, None)) is None:
-                    break
-                if queue and following.at > queue[0].at + AHEAD:
-                    break
+            horizon = queue[0].at + AHEAD if queue else _NEVER
+            while following is not None and following.at <= horizon and len(queue) < AHEAD_SLOTS:
                 while made <= following.event:  # seen up to its event
                     if made == end:
                         batch = next(batches)
@@ -125,11 +125,13 @@ class Feed:
                     upto = min(end, following.event + 1)
                     on_made(batch, made - batch.start, upto - batch.start)
                     made = upto
-                queue.append(following)
-                following = None
+                if not queue:
+                    horizon = following.at + AHEAD
+                append(following)
+                following = next(slots, None)
             if not queue:
                 break
-            slot = queue.popleft()
+            slot = given()
             seq = slot.event
             yield new(Planned, (n, slot, *window[seq]))
             if sent(seq):
