@@ -29,6 +29,7 @@ import hashlib
 import re
 import secrets
 import string
+from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -68,6 +69,7 @@ def new_tag() -> str:
 
 # Any run's tracer token: a tag of ``new_tag``'s shape, then ``e`` or ``k`` and a number.
 _ANY_TOKEN = re.compile(r"(zq[a-z]{5})[ek]\d")
+_UNKNOWN = 0xFFFF  # a record key token's prefix not known (``Tokens._key_prefixes``)
 
 
 def carries_other_tag(text: str, tag: str) -> bool:
@@ -225,8 +227,12 @@ class Tokens:
         self._mask = number_mask(tag)
         self._key_numbers: dict[str, int] = {}
         self._key_tokens: dict[str, str] = {}
-        # Each key met by ``ids_of``: its token, its record's number, the token's prefix.
-        self._made_keys: dict[str, tuple[str, int, str | None]] = {}
+        # Each record's key token's prefix, by its number: a code into ``_prefixes``
+        # (_UNKNOWN: not of the token's shape). Two bytes a record, where a dict of them held
+        # 22 MiB at 200,000 records.
+        self._key_prefixes = array("H")
+        self._prefixes: list[str] = []
+        self._prefix_codes: dict[str, int] = {}
         self._own = OwnIds(tag) if ids or not mark else None
         self._mark = mark
         self._rewrites = Rewrites(tag, self._own, mark)  # each distinct string's, worked out once
@@ -242,9 +248,15 @@ class Tokens:
         new_id = _token_id(event_id, f"{self.tag}e{seq}", numbers, self._mask)
         new_key = self._key_tokens.get(key)
         if new_key is None:  # one string per record, not per event (a stream keeps them all)
-            new_key = _token_id(key, f"{self.tag}k{number}", numbers, self._mask)
+            token = f"{self.tag}k{number}"
+            new_key = _token_id(key, token, numbers, self._mask)
             if not key.isdigit():  # else it depends on the event's numbers
                 self._key_tokens[key] = new_key
+            if number == len(self._key_prefixes):  # its record's first event
+                shaped = new_key.endswith(token) and not key.isdigit()
+                self._key_prefixes.append(
+                    self._prefix_code(new_key[: -len(token)]) if shaped else _UNKNOWN
+                )
         return new_id, new_key
 
     def ids_of(
@@ -255,27 +267,33 @@ class Tokens:
         by ``ids``)."""
         if not self._mark:
             raise ValueError("ids_of makes tokens: a Tokens that marks")
-        tag, made, key_made = self.tag, self._made_keys, self._key_made
+        tag, numbers, known = self.tag, self._key_numbers, self._key_tokens
         id_prefixes = token_prefixes(event_ids)
         new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in zip(id_prefixes, seqs, strict=True)]
         # A record's first event makes its token: numbered in the order they come.
-        found = [made.get(key) or key_made(key) for key in keys]
-        new_keys, key_numbers, key_prefixes = (list(c) for c in zip(*found, strict=True))
-        whole = None not in key_prefixes  # every key's token's prefix known
-        tokens = KeyTokens(id_prefixes, key_prefixes, key_numbers) if whole else None
-        return new_ids, new_keys, tokens
+        if fresh := [key for key in dict.fromkeys(keys) if key not in known]:
+            codes = self._key_prefixes
+            for key, prefix in zip(fresh, token_prefixes(fresh), strict=True):
+                number = numbers.setdefault(key, len(numbers))
+                known[key] = prefix + f"{tag}k{number}"
+                codes.append(self._prefix_code(prefix))
+        key_numbers = list(map(numbers.__getitem__, keys))
+        prefix_codes = list(map(self._key_prefixes.__getitem__, key_numbers))
+        new_keys = list(map(known.__getitem__, keys))
+        if _UNKNOWN in prefix_codes:
+            return new_ids, new_keys, None
+        key_prefixes = list(map(self._prefixes.__getitem__, prefix_codes))
+        return new_ids, new_keys, KeyTokens(id_prefixes, key_prefixes, key_numbers)
 
-    def _key_made(self, key: str) -> tuple[str, int, str | None]:
-        """``key``'s token (as ``ids`` makes it), its record's number and its prefix (None:
-        made by ``ids`` otherwise), kept for ``ids_of``."""
-        number = self._key_numbers.setdefault(key, len(self._key_numbers))
-        token = f"{self.tag}k{number}"
-        new_key = self._key_tokens.get(key)
-        if new_key is None:
-            new_key = self._key_tokens[key] = token_prefix(key) + token
-        prefix = new_key[: -len(token)] if new_key.endswith(token) else None
-        made = self._made_keys[key] = new_key, number, prefix
-        return made
+    def _prefix_code(self, prefix: str) -> int:
+        """``prefix``'s code in ``_prefixes`` (_UNKNOWN once 65,535 are coded)."""
+        code = self._prefix_codes.get(prefix)
+        if code is None:
+            if len(self._prefixes) == _UNKNOWN:
+                return _UNKNOWN
+            code = self._prefix_codes[prefix] = len(self._prefixes)
+            self._prefixes.append(prefix)
+        return code
 
     def record_token(self, key: str) -> str | None:
         """The token of ``key``'s record (``ids`` has met it): what the record's own emails are
