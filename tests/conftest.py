@@ -21,27 +21,18 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# Imported before any test: pytester's inner runs restore sys.modules after each, dropping a
-# module first imported inside one, and numpy's C extension cannot be loaded twice in a
-# process ("cannot load module more than once per process" in every later test of the worker).
-import numpy  # noqa: F401
 import pytest
-from hypothesis import HealthCheck, settings
 from xdist.scheduler import LoadScopeScheduling
-
-from harness import run as run_scenarios
-from harness.cli import main
-from harness.cli._processes import Service, announced, free_port
-from harness.core._model import Verdict
 
 from . import zygote
 
-# The suite shares two cores with the real processes it starts: a property test's timing says
-# nothing about the code under test here, so no deadline and no "too slow" health check.
-settings.register_profile("harness", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("harness")
+# harness, numpy and Hypothesis are imported by the processes that run tests (``_ready``), not
+# by xdist's controller, which imported them for nothing (0.8 CPU-s) before its workers started.
+if TYPE_CHECKING:
+    from harness.cli._processes import Service
+    from harness.core._model import Verdict
 
 # Launched as a background job of a non-interactive shell, the suite would pass an ignored
 # SIGINT on to every process it starts, and the tests that stop one with Ctrl-C would hang.
@@ -123,37 +114,101 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> _Scheduling:
     return _Scheduling(config, log)
 
 
+@pytest.hookimpl(tryfirst=True)  # the profile loaded before Hypothesis's --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    """Once, in the controller: byte-compile harness, its plugins and the tests' automations.
+    """In a process that runs tests, what they need first (``_ready``). Once, in the controller
+    (or the only process): byte-compile harness, its plugins and the tests' automations.
     Where PYTHONDONTWRITEBYTECODE is set (this machine, CI) no process writes its .pyc, and each
     of the suite's hundreds of child processes (the CLI, the automations) would compile the
     sources again: 0.4 of the 1.5 CPU seconds `harness --help` took; the plugins, imported by
     every worker, Locust process, recorder and pytest child, 0.04-0.07 each. Existing .pyc are
-    read."""
+    read. In a fresh clone (CI) this and ``_write_rewritten`` are 6 CPU-s before any
+    worker starts, which one CPU did while the other waited: the files are shared between this
+    process and a forked child."""
     if not hasattr(config, "workerinput"):
-        for folder in ("harness", "plugins", "tests"):
-            compileall.compile_dir(REPO / folder, quiet=1)
-        _write_rewritten_tests(config)
+        folders = [REPO / "harness", REPO / "plugins", REPO / "tests"]
+        sources = [(path, False) for folder in folders for path in sorted(folder.rglob("*.py"))]
+        tests = [REPO / "tests" / "conftest.py", *sorted((REPO / "tests").glob("test_*.py"))]
+        jobs = sources + [(path, True) for path in tests]
+        _in_two_processes(lambda share: _compile(config, share), jobs)
+    if hasattr(config, "workerinput") or getattr(config.option, "dist", "no") == "no":
+        _ready()
 
 
-def _write_rewritten_tests(config: pytest.Config) -> None:
-    """pytest's assert rewriting of the test modules, written once where the xdist workers
-    find it. Where no .pyc is written pytest does not cache it either, and rewriting the 96
-    modules was 5 of the 8 CPU seconds each worker spent collecting. pytest checks each file's
-    source hash before it uses one. Its own functions, not public: with a pytest that moved
-    them, the workers rewrite for themselves as before."""
+def _ready() -> None:
+    """What a process that runs tests needs before the first."""
+    # Imported before any test: pytester's inner runs restore sys.modules after each, dropping a
+    # module first imported inside one, and numpy's C extension cannot be loaded twice in a
+    # process ("cannot load module more than once per process" in every later test of the worker);
+    # harness's engine and CLI, imported again after such a run, would be classes apart.
+    import numpy  # noqa: F401
+    from hypothesis import HealthCheck, settings
+
+    import harness.cli._processes  # noqa: F401
+    from harness import run  # noqa: F401
+
+    # The suite shares two cores with the real processes it starts: a property test's timing
+    # says nothing about the code under test here, so no deadline and no "too slow" check.
+    settings.register_profile(
+        "harness", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("harness")
+
+
+def __getattr__(name: str) -> Any:
+    """``free_port``, which test modules import from here: harness's own."""
+    if name == "free_port":
+        from harness.cli._processes import free_port
+
+        return free_port
+    raise AttributeError(name)
+
+
+def _in_two_processes(work: Callable[[list[Any]], None], jobs: list[Any]) -> None:
+    """``work`` on every other job in a forked child and on the rest here, both at once."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        try:
+            work(jobs[1::2])
+        finally:
+            os._exit(0)  # none of pytest's exit handlers: they are the parent's
+    try:
+        work(jobs[0::2])
+    finally:
+        os.waitpid(child, 0)
+
+
+def _compile(config: pytest.Config, jobs: list[tuple[Path, bool]]) -> None:
+    """Each ``(path, rewritten)``: its .pyc, or pytest's rewriting of its asserts."""
+    for path, rewritten in jobs:
+        if rewritten:
+            _write_rewritten(config, path)
+        else:
+            compileall.compile_file(path, quiet=1)
+
+
+def _write_rewritten(config: pytest.Config, path: Path) -> None:
+    """pytest's assert rewriting of the test module ``path``, written once where the xdist
+    workers find it. Where no .pyc is written pytest does not cache it either, and rewriting the
+    96 modules was 5 of the 8 CPU seconds each worker spent collecting. pytest checks each
+    file's source hash before it uses one. Its own functions, not public: with a pytest that
+    moved them, the workers rewrite for themselves as before."""
     try:
         from _pytest.assertion import rewrite
 
         state = config.stash[rewrite.assertstate_key]
     except (ImportError, AttributeError, KeyError):
         return
-    for path in [REPO / "tests" / "conftest.py", *sorted((REPO / "tests").glob("test_*.py"))]:
-        cache = rewrite.get_cache_dir(path)
-        pyc = cache / (path.stem + rewrite.PYC_TAIL)
-        if rewrite._read_pyc(path, pyc) is None and rewrite.try_makedirs(cache):
+    cache = rewrite.get_cache_dir(path)
+    pyc = cache / (path.stem + rewrite.PYC_TAIL)
+    if rewrite._read_pyc(path, pyc) is None and rewrite.try_makedirs(cache):
+        try:
             source_hash, code = rewrite._rewrite_test(path, config)
-            rewrite._write_pyc(state, code, source_hash, pyc)
+        except SyntaxError:  # collecting it says where, as a collection error, not a traceback
+            return
+        rewrite._write_pyc(state, code, source_hash, pyc)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -250,6 +305,8 @@ def in_process(args: list[str], cwd: Path | None, environ: dict[str, str]) -> Co
     ``_log.exception``, asyncio's "Task exception was never retrieved") on its stderr, through
     logging's last resort; pytest's log capture would keep them from ``err``, so a handler
     on that stderr stands in for the last resort during the call."""
+    from harness.cli import main
+
     saved_environ, saved_cwd = dict(os.environ), os.getcwd()
     saved_streams = sys.stdin, sys.stdout, sys.stderr
     stdout, stderr = _stream(), _stream()
@@ -399,6 +456,8 @@ def run_text(
     """The verdicts of scenario ``text`` run by ``harness.run`` against a demo automation's
     ``/hooks/stripe`` and its double, into a journal in ``tmp_path``, deliveries signed with
     SECRET in HARNESS_SECRET (the scenario's ``secret_env``)."""
+    from harness import run as run_scenarios
+
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(text)
@@ -413,6 +472,8 @@ def run_text(
 
 
 def start_automation(name: str, state: Path) -> Automation:
+    from harness.cli._processes import free_port
+
     port = free_port()
     extra = ["--state-dir", str(state)] if name == "sound" else []
     service = start_module(
@@ -563,5 +624,7 @@ def start_module(
 ) -> Service:
     """``harness.cli._processes.start_module`` (``python -m module args``, returned once it
     prints ``LISTENING <url>``), the process forked from this worker's zygote."""
+    from harness.cli._processes import announced
+
     proc = forked(module, args, {**os.environ, **env})
     return announced(name, proc, timeout)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from harness.core._scenario import InvariantSpec
 from harness.history import History
 from harness.invariants import judge
 
-from .test_expected import _settled, clean_run, ev, lost, ok, refused, run, write
+from .test_expected import _settled, checkout_pair, clean_run, ev, lost, ok, refused, run, write
 
 UPDATED = "contact.updated"
 ANOTHER_WAY = (
@@ -318,3 +318,42 @@ def test_an_edit_accepted_in_an_outage_that_created_its_ticket_recovered() -> No
     outage = Fault("tracker", "status", 1.0, 3.0, {"status": 503})
     [v] = judge(replace(h, faults=[outage]), [InvariantSpec("recovers_after_outage")])
     assert v.status is Status.PASS, v.summary
+
+
+def test_a_loss_the_target_worked_past_is_not_told_to_raise_the_settle_quiet() -> None:
+    """Checkouts 1, 3 and 4 each got their contact and deal 0.5 s after their answer; 2, sent
+    between them, got nothing, and settling gave up 2 s after the target's last call. Events
+    accepted after it were done: no queue still holds it, and it has waited far longer than any
+    call took. tests/gallery/locked_store.py (an insert that gave up on a locked SQLite inbox)
+    was told 'if it works slower than that … raise the settle quiet' (fails before). With the
+    lost checkout last (nothing accepted after it done), or calls that came later after their
+    answer than it has waited, a slow target is not ruled out: the advice stays."""
+    events, clean = checkout_pair(4)
+
+    def judged(lost_n: int, sent: Sequence[float], lag: float = 0.5) -> Verdict:
+        done = [e for n, e in enumerate(events, 1) if n != lost_n]
+        effects = [
+            write(path, [e], at=sent[events.index(e)] + lag)
+            for e in done
+            for path in ("/contacts", "/deals")
+        ]
+        deliveries = [ok(e, at=sent[n]) for n, e in enumerate(events)]
+        h = run(events, deliveries, effects, tag="zqrun", baseline=clean)
+        return lost(_settled(h, "pending", 2.0, quiet=2.0))
+
+    passed_over = judged(2, [0.0, 0.1, 0.2, 0.3])
+    assert passed_over.status is Status.FAIL, passed_over.summary
+    assert "raise the settle quiet" not in passed_over.summary, passed_over.summary
+    assert (
+        "; settling stopped after 2 s without a call from the target, 29.9 s after the last of "
+        "these events was answered: the target works after it answers, and made the calls of 2 "
+        "events it accepted after the last of these, each call at most 490.0 ms after its "
+        "event's answer — these were passed over, not left in a queue still working: a longer "
+        "settle would show nothing more"
+    ) in passed_over.summary
+    last = judged(4, [0.0, 0.1, 0.2, 0.3])
+    slow = judged(2, [0.0, 29.0, 29.1, 29.2], lag=1.5)  # waited 1.0 s, calls came 1.5 s after
+    for v in (last, slow):
+        assert v.status is Status.FAIL, v.summary
+        assert "if it works slower than that" in v.summary, v.summary
+        assert "raise the settle quiet" in v.summary, v.summary

@@ -570,7 +570,7 @@ RECORDED_CASES: list[tuple[list[str], int, str]] = [
     (rec("json-array"), 2, "jq -c '.[]'"),
     (rec("pretty-array"), 2, "looks like JSON spread over lines"),
     (rec("pretty-object"), 2, "pretty-object.jsonl:1: not JSON"),
-    (rec("truncated"), 2, "truncated.jsonl:1: not JSON"),
+    (rec("truncated"), 2, "truncated.jsonl:1: not JSON (Expecting ',' delimiter at column 46)"),
     (rec("trailing-comma"), 2, "trailing-comma.jsonl:1: not JSON"),
     (rec("single-quotes"), 2, "single-quotes.jsonl:1: not JSON"),
     (rec("raw-nul"), 2, "raw-nul.jsonl:1: not JSON (Invalid control character"),

@@ -261,11 +261,15 @@ def test_journals_in_a_read_only_folder_are_checked_and_reported(
         assert killed.code == 3, killed.out + killed.err
         assert "incomplete (running" in killed.err and "Traceback" not in killed.err
         assert sorted(p.name for p in ro.iterdir()) == ["complete.db", "killed.db"]
-        # Writing there is refused before anything is sent.
+        # Writing there is refused before anything is sent; so is writing where the folder's
+        # permission bits allow it but no file can be made (/proc, even for root).
         for refused in (
             harness(*_run_args(fragile, ro / "new.db")),
             harness(*_run_args(fragile, tmp_path / "j.db", "--report", str(ro / "r.html"))),
+            harness(*_run_args(fragile, Path("/proc/new.db"))),
+            harness(*_run_args(fragile, tmp_path / "k.db", "--report", "/proc/r.html")),
         ):
             assert refused.code == 2, refused.out + refused.err
-            assert "is not writable" in refused.err and "Traceback" not in refused.err
+            assert "no file can be created in" in refused.err, refused.err
+            assert "Traceback" not in refused.err
             assert "deliveries planned" not in refused.err  # nothing was sent

@@ -371,3 +371,61 @@ def test_drift_is_loud_fails_a_python_rounded_id_and_says_so() -> None:
         f"carried {int(float(BIG + 8))} at $.account_id instead of {BIG + 8} "
         "(rounded through a double)"
     ) in v.evidence.lines[0]
+
+
+def stopped_at(first: int, drifted: Sequence[int], worked: Sequence[int] = ()) -> History:
+    """Eight invoices, 1-3 posted; from ``first`` on (but ``worked``) none is: a worker that
+    died. ``drifted`` had their account id renamed (no value, as the target never saw it)."""
+    events = [
+        Event(
+            f"evt_{TAG}e{n}",
+            f"inv_{n}",
+            n,
+            "invoice.paid",
+            float(n),
+            {"data": {"invoice_id": f"inv_{n}", "accountId": BIG + 2 * n}},
+        )
+        if n in drifted
+        else ev(n)
+        for n in range(1, 9)
+    ]
+    posted = [n for n in range(1, 9) if n < first or n in worked]
+    effects = [eff(n, invoice_body(n, BIG + 2 * n)) for n in posted]
+    return run(events, [dlv(n) for n in range(1, 9)], effects, [renamed(*drifted)])
+
+
+def test_drifted_events_lost_after_the_target_stopped_are_not_the_drifts_witnesses() -> None:
+    """The gallery's dead_worker under missing-field: its thread died on the first checkout
+    without an email, and every checkout after it was lost, drifted or not. drift_is_loud
+    named every later drifted one "dropped silently" (13 of 14); only the one it died on
+    shows its drift swallowed, the others are lost because it had stopped."""
+    v = one(stopped_at(4, [4, 6, 8]), "drift_is_loud")
+    assert v.status is Status.FAIL, v.summary
+    [line] = v.evidence.lines
+    assert line.startswith(f"event evt_{TAG}e4 ") and "dropped silently" in line, line
+    assert "it stopped working here" in line
+    assert v.summary.startswith("1 drifted event of 3 reached a downstream"), v.summary
+    assert (
+        "2 lost after the target stopped, 1 corrupted or dropped silently); 2 later drifted "
+        f"events are not counted against the drift: the target stopped working at event "
+        f"evt_{TAG}e4 (seq 4), 3.0 s into the run, and all 5 events it accepted from then on "
+        "are lost, drifted or not (no_lost_events' note says where it stopped)"
+    ) in v.summary
+
+
+def test_a_target_stopped_on_an_undrifted_event_leaves_later_drift_unjudged() -> None:
+    """Stopped at event 4, which was sent as it was: the drifted events after it show nothing
+    of their drift — inconclusive, naming the stop, not a failure of the drift."""
+    v = one(stopped_at(4, [6, 8]), "drift_is_loud")
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "the target stopped working at event" in v.summary and "(seq 4)" in v.summary
+    assert all("accepted after the target stopped working" in x for x in v.evidence.lines)
+    assert [x.split(" ")[1] for x in v.evidence.lines] == [f"evt_{TAG}e6", f"evt_{TAG}e8"]
+
+
+def test_drifted_events_passed_over_while_the_target_worked_on_are_each_witnesses() -> None:
+    """The same drifted events without a stop (invoice 7 was posted after them): each was
+    dropped silently by a target still working."""
+    v = one(stopped_at(4, [4, 6], worked=[5, 7, 8]), "drift_is_loud")
+    assert v.status is Status.FAIL, v.summary
+    assert len(v.evidence.lines) == 2 and "stopped" not in v.summary, v.summary

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
+from harness.history import load_all
+
 from . import recorded_samples as samples
-from .conftest import INNER_PYTEST_ENV, SECRET, Automation
+from .conftest import INNER_PYTEST_ENV, SECRET, Automation, Completed
 from .conftest import harness as harness_cli
 
 # The sound demo passes the body's own id on as Idempotency-Key: the rule that ties its
@@ -157,6 +159,47 @@ def test_a_traced_replay_names_each_events_recorded_id_beside_its_token(
     )  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"recorded as {samples.GITHUB_GUIDS[0]}," in proc.stdout
+
+
+@pytest.mark.integration
+def test_run_events_takes_a_hars_requests_to_the_targets_path(
+    sound: Automation, tmp_path: Path
+) -> None:
+    """A HAR of the webhook's four POSTs to /hooks/orders beside a POST to /api/cart, given to
+    ``harness run --events``: the requests to the target's path are the deliveries, as
+    ``harness init`` picks them — it was refused, 'requests go to 2 paths; say which are the
+    webhook's', with nothing but a project file's ``har:`` to say it by (fails before). A
+    target at neither path is refused before anything is sent, exit 2, the paths listed."""
+    samples.har(tmp_path)
+    report = tmp_path / "report.json"
+
+    def run_events(target: str) -> Completed:
+        return harness_cli(
+            *("run", "duplicate-storm", "--no-project", "--events", "traffic.har"),
+            *("--provider", "standard-webhooks", "--target", target, "--seed", "5"),
+            *("--downstream", f"127.0.0.1:{sound.downstream_port}", "--report", str(report)),
+            *("--journal", str(tmp_path / "j.db")),
+            cwd=tmp_path,
+            env={"HARNESS_SECRET": SECRET},
+        )
+
+    elsewhere = run_events(sound.service.url + "/hooks/refunds")
+    assert elsewhere.code == 2, elsewhere.out + elsewhere.err
+    assert (
+        "error: --events: traffic.har: its requests with a body go to 2 paths — /hooks/orders "
+        "(4), /api/cart (1); the target's path /hooks/refunds is none of them"
+    ) in elsewhere.err
+    assert "give --target the automation's URL at the webhook's path" in elsewhere.err
+    assert "Traceback" not in elsewhere.err and not report.exists()
+
+    done = run_events(sound.hook)
+    assert report.exists(), done.out + done.err
+    [found] = [
+        r for r in json.loads(report.read_text())["runs"] if r["scenario"] == "duplicate-storm"
+    ]
+    assert found["counts"]["events"] == samples.ORDERS, found["counts"]
+    [run_] = [r for r in load_all(tmp_path / "j.db") if r.baseline is not None]
+    assert sorted(e.payload["data"]["amount"] for e in run_.events) == [1001, 1002, 1003, 1004]
 
 
 def _bad_svix(p: Path) -> None:

@@ -34,8 +34,9 @@ def test_a_worker_thread_dead_on_a_missing_email_loses_every_later_checkout_said
     """missing-field drops the email of a share of the checkouts. The worker dies on the
     first: every checkout after it is lost, named from that one on, and the summary says the
     target stopped at it — it said 'it passed these over rather than queued them'
-    (fails before). Guarded (the bad checkout logged and skipped), only the checkouts without
-    an email are lost, interleaved with ones posted: no stop is claimed."""
+    (fails before); drift_is_loud fails on the checkout it died on alone, the later drifted
+    ones lost because it had stopped. Guarded (the bad checkout logged and skipped), only the
+    checkouts without an email are lost, interleaved with ones posted: no stop is claimed."""
     env = {**STRIPE, **({"WORKER_GUARD": "1"} if guard else {})}
     with project(tmp_path, "dead_worker", "/webhooks/stripe", env, CHECKOUTS):
         done, found = hazards(tmp_path, "missing-field", env=STRIPE)
@@ -54,6 +55,7 @@ def test_a_worker_thread_dead_on_a_missing_email_loses_every_later_checkout_said
     if guard:
         assert stopped is None, said(lost)
         assert "passed these over rather than queued them" in lost["summary"], said(lost)
+        assert "stopped" not in verdicts["drift_is_loud"]["summary"]
         return
     assert stopped, said(lost)
     count, first, seq = int(stopped[1]), stopped[2], int(stopped[3])
@@ -62,6 +64,16 @@ def test_a_worker_thread_dead_on_a_missing_email_loses_every_later_checkout_said
     assert count == sum(e.seq >= seq for e in run.events)  # every checkout from the bad one on
     assert "a worker or thread that died on an event" in lost["summary"]
     assert f"event {first} (record" in lost["evidence"]["lines"][0]
+    # drift_is_loud's witness is the checkout the worker died on, not the later ones (drifted
+    # or not) it lost because it was dead: it named 13 of 14 drifted checkouts (fails before).
+    drift = verdicts["drift_is_loud"]
+    assert drift["evidence"]["events"] == [first], said(drift)
+    assert "it stopped working here" in drift["evidence"]["lines"][0], said(drift)
+    assert drift["summary"].startswith("1 drifted event of "), said(drift)
+    assert (
+        f"not counted against the drift: the target stopped working at event {first} (seq "
+        f"{seq})" in drift["summary"]
+    ), said(drift)
 
 
 def test_a_worker_thread_with_every_field_it_reads_holds_under_duplicates(

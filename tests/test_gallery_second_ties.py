@@ -13,6 +13,7 @@ with the same ``created`` as the one it wrote.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from harness.invariants._facts import is_write
 
 from .test_gallery import SCENARIOS, automation, run, said, verdicts
 from .test_gallery_round8 import hazards, project
+from .test_init import LIBRARY
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +111,47 @@ def test_changes_a_second_apart_are_ordered_by_created(tmp_path: Path) -> None:
     for name, verdict in verdicts(report).items():
         assert verdict["status"] == "pass", f"{name}: {said(verdict)}"
     assert done.code == 0, done.out
+
+
+def newest_first(path: Path) -> Path:
+    """24 changes of 8 subscriptions, each in a second of its own, written newest first as
+    ``stripe events list`` prints them, a line each (``jq -c '.data[]'``)."""
+    example = json.loads((LIBRARY / "stripe" / "customer.subscription.updated.json").read_text())
+    lines = []
+    for n in range(24):
+        event = json.loads(json.dumps(example["payload"]))
+        event["id"], event["created"] = f"evt_nf{n:03d}", 1722249417 + 10 * n
+        event["data"]["object"]["id"] = f"sub_nf{n % 8:02d}"
+        event["data"]["object"]["status"] = ["trialing", "active", "past_due"][n // 8]
+        lines.append(json.dumps(event))
+    path.write_text("\n".join(reversed(lines)) + "\n")
+    return path
+
+
+def test_a_newest_first_export_is_replayed_oldest_first_and_judged(tmp_path: Path) -> None:
+    """Every change in a second of its own: newest created wins is right. Replayed in the
+    file's order, each subscription's newest change went first and its older ones were
+    skipped; numbered in that order, a record's 'latest' was its oldest change, owed its
+    write: no_lost_events inconclusive over 8 of 8 'held at the clean run's end', per_key_order
+    'no order to keep' (fails before). Taken oldest first, every change is written, in order,
+    and the run says the file was newest first."""
+    events = str(newest_first(tmp_path / "events.jsonl"))
+    with project(tmp_path, "second_ties", "/webhooks/stripe", STRIPE, events):
+        done, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+    note = (
+        "The recorded file events.jsonl lists its 24 lines newest first (each line's time at "
+        "or before the one above it, as `stripe events list` prints them): replayed and "
+        "numbered oldest first, so each record's latest event is its newest."
+    )
+    assert note in done.err.replace("\n", " ")
+    [run_] = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert note in run_["done"]
+    for name, verdict in found["duplicate-storm"].items():
+        assert verdict["status"] == "pass", (name, said(verdict))
+    assert done.code == 0, done.out
+    [db] = (tmp_path / "harness-runs").glob("*.db")
+    [storm] = load_all(db)
+    created = {e.id: e.payload["created"] for e in storm.events}
+    by_seq = sorted(storm.events, key=lambda e: e.seq)
+    assert [created[e.id] for e in by_seq] == sorted(created.values())
+    assert not left_behind(storm)

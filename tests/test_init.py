@@ -421,6 +421,8 @@ def test_a_har_of_several_paths_takes_the_targets(tmp_path: Path) -> None:
 
     code, out, err = init(tmp_path, *args, "--force", "--target", "http://127.0.0.1:8000/other")
     assert code == 2
-    assert "requests go to 2 paths; say which are the webhook's" in err
-    assert "harness init takes --target's path" in err
-    assert "POST /hooks/orders (4)" in err and "POST /api/cart (1)" in err
+    assert (
+        "--events: traffic.har: its requests with a body go to 2 paths — /hooks/orders (4), "
+        "/api/cart (1); the target's path /other is none of them"
+    ) in err
+    assert "harness init and harness run --events take the requests to the target's path" in err

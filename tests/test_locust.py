@@ -184,6 +184,14 @@ def test_bad_input_stops_locust_before_any_user_with_exit_code_2(tmp_path: Path)
     assert r.code == 2 and "a load test runs one scenario" in r.err, r.err
     r = harness("locust", "duplicate-storm", "--target", "http://192.0.2.1/h", cwd=tmp_path)
     assert r.code == 2 and "outside loopback" in r.err, r.err
+    # Refused in `harness locust` itself, before Locust (and its web UI) starts.
+    local = ("locust", "duplicate-storm", "--target", "http://127.0.0.1:9/h")
+    r = harness(*local, cwd=tmp_path, env={"HARNESS_SECRET": ""})
+    assert r.code == 2 and "HARNESS_SECRET is not set" in r.err, r.err
+    for listen in (["--web-host", "0.0.0.0"], ["--master-bind-host=*"]):
+        r = harness(*local, "--", *listen, cwd=tmp_path)
+        assert r.code == 2 and "other machines can reach it" in r.err, r.err
+        assert "--listen-beyond-loopback" in r.err, r.err
 
 
 def test_unreachable_target_is_an_incomplete_run(tmp_path: Path) -> None:
@@ -535,6 +543,8 @@ def test_a_master_stopped_while_waiting_for_its_workers_exits_3_without_a_traceb
             if select.select([proc.stderr], [], [], 0.1)[0]:  # unbuffered: the fd itself
                 said += os.read(proc.stderr.fileno(), 65536)
                 if b"harness: waiting for 1 worker(s) to connect" in said:
+                    # No bind host given: the master listens on loopback alone.
+                    assert _listeners(port) == ["127.0.0.1"], _listeners(port)
                     return
         raise AssertionError(f"the master never said it waits for its worker: {said!r}")
 
@@ -549,6 +559,20 @@ def test_a_master_stopped_while_waiting_for_its_workers_exits_3_without_a_traceb
     # The plugin's own words: it, not only the wrapper's mapping of Locust's -15, ended it.
     assert "stopped (Ctrl-C or SIGTERM) before the test began: nothing sent or judged" in done.err
     assert "Traceback" not in done.err
+
+
+def _listeners(port: int) -> list[str]:
+    """The addresses a socket of this machine listens on at ``port`` (/proc/net/tcp, tcp6)."""
+    found = []
+    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        for line in Path("/proc/net", table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, at = local.split(":")
+            if state == "0A" and int(at, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)  # in 32-bit words, each in the host's order
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+                found.append(socket.inet_ntop(family, words))
+    return found
 
 
 def slack_outage(tmp: Path) -> Path:

@@ -9,12 +9,13 @@ import hmac
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 from harness.core._errors import InputError
 from harness.core._providers import PROVIDERS, exponential, provider
-from harness.core._signing import SCHEMES, Signer
+from harness.core._signing import SCHEMES, Rotation, Signer
 
 SLACK_BODY = (
     b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
@@ -159,3 +160,42 @@ def test_bodies_are_laid_out_as_each_sender_lays_out_its_json() -> None:
     )
     assert provider("stripe").body(text).startswith(b'{\n  "name": "Zo\xc3\xab')
     assert provider("standard-webhooks").body(text) == text.encode()
+
+
+def _verified(scheme: str, body: bytes, headers: dict[str, str], secret: str) -> bool:
+    """Whether the provider's own library takes ``headers`` as ``body``'s, under ``secret``."""
+    import stripe
+    from slack_sdk.signature import SignatureVerifier
+    from standardwebhooks import Webhook, WebhookVerificationError
+
+    if scheme == "slack":
+        stamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+        return SignatureVerifier(secret).is_valid(body, stamp, signature)
+    try:
+        if scheme == "stripe":
+            event = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], secret)
+        else:
+            event = Webhook(secret).verify(body, headers)
+    except (stripe.SignatureVerificationError, WebhookVerificationError):
+        return False
+    assert event["id"] == "evt_1"
+    return True
+
+
+def test_the_providers_own_libraries_verify_what_the_harness_signs() -> None:
+    """The Stripe SDK's ``construct_event``, the Standard Webhooks library's ``verify`` and the
+    Slack SDK's ``SignatureVerifier`` take the harness's signatures — with one secret, and with
+    both of a rotation's overlap, against either secret — and refuse them under another secret:
+    a receiver written on them accepts every genuine delivery."""
+    body, now = b'{"id": "evt_1", "type": "checkout.session.completed"}', int(time.time())
+    old, new = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+    for scheme in ("stripe", "standard-webhooks", "slack"):
+        alone = Signer(scheme, old).headers(body, "evt_1", now)
+        signed = [(alone, {old})]
+        if scheme != "slack":  # Slack signs with one secret: no overlap
+            rotating = Signer(scheme, old, rotation=Rotation(new, 0, 60))
+            signed.append((rotating.headers(body, "evt_1", now, at=1), {old, new}))
+        for headers, secrets in signed:
+            for secret in (old, new):
+                taken = _verified(scheme, body, headers, secret)
+                assert taken == (secret in secrets), (scheme, secret, headers)

@@ -208,3 +208,54 @@ def test_a_synthetic_path_built_in_python_must_name_a_field_of_the_example() -> 
     bare = spec(key_path="$.key", example={"data": {"a": 1}}, seq_path=None, time_path=None)
     events = synthetic(bare, 1)
     assert events[0].payload["key"] == events[0].key
+
+
+# --- a recorded file written newest first --------------------------------------------------
+
+
+def stripe_lines(tmp_path: Path, created: list[int]) -> Path:
+    """A subscription's updates, a Stripe event object a line (``jq -c '.data[]'`` of
+    ``stripe events list``), in the order of ``created``: line n's event is ``evt_ln``."""
+    f = tmp_path / "events.jsonl"
+    f.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "object": "event",
+                    "id": f"evt_l{n}",
+                    "type": "customer.subscription.updated",
+                    "created": at,
+                    "data": {"object": {"id": "sub_1", "status": f"s{at}"}},
+                }
+            )
+            + "\n"
+            for n, at in enumerate(created, 1)
+        )
+    )
+    return f
+
+
+def test_a_file_written_newest_first_is_numbered_oldest_first_and_says_so(tmp_path: Path) -> None:
+    """Stripe lists events newest first; written a line each, the subscription's latest event
+    by seq was its oldest (line 4, created first), and a register's latest, final states and
+    the schedule read time backwards (fails before). Taken in reverse, seq follows the times —
+    a tie too, newest first within its second as Stripe lists them."""
+    f = stripe_lines(tmp_path, [1_722_249_437, 1_722_249_427, 1_722_249_427, 1_722_249_417])
+    stream = recorded(RecordedSource(f))
+    assert [(e.id, e.seq, e.occurred_at) for e in stream.events] == [
+        ("evt_l4", 0, 0.0),
+        ("evt_l3", 1, 10.0),
+        ("evt_l2", 2, 10.0),
+        ("evt_l1", 3, 20.0),
+    ]
+    assert stream.settings(RecordedSource(f)) == {
+        "newest_first": {"file": "events.jsonl", "lines": 4}
+    }
+
+
+def test_a_file_in_time_order_or_in_no_one_order_keeps_its_lines_order(tmp_path: Path) -> None:
+    for created in ([10, 20, 30], [20, 10, 30], [10, 10, 10]):
+        f = stripe_lines(tmp_path, [1_722_249_400 + at for at in created])
+        stream = recorded(RecordedSource(f))
+        assert [e.id for e in stream.events] == ["evt_l1", "evt_l2", "evt_l3"], created
+        assert stream.settings(RecordedSource(f)) == {}

@@ -196,6 +196,7 @@ def run(
         secret_env=secret_env,
         events=events,
         downstream=_given(click.get_current_context(), "downstream"),
+        target=target,
     )
     hazards = resolve_hazards(scenario_names(scenarios, project), project)
     resolved = list(hazards.scenarios)

@@ -64,7 +64,7 @@ def locust(
     Everything after `--` goes to Locust, e.g. `-- --headless -u 200 -r 50 -t 2m`, or
     `-- --master --expect-workers 2 ...` / `-- --worker` for a distributed run.
     """
-    from ..engine import RunOptions
+    from ..engine import RunOptions, signer_for
     from ..scenario._hazards import resolve_hazards
     from ._console import err
     from ._project import project_from, target_of
@@ -72,7 +72,9 @@ def locust(
     project = project_from(project_file, no_project)
     target = target_of(target, project)
     # Bad names, files and a hazard that does not apply are reported before Locust starts.
-    resolve_hazards([scenario], project).one(scenario, "a load test", "SCENARIO")
+    # So is a secret the scenario signs with that is not set (else Locust's web UI starts first).
+    signer_for(resolve_hazards([scenario], project).one(scenario, "a load test", "SCENARIO"))
+    listen = _loopback_listens(locust_args, listen_beyond_loopback)
     options = RunOptions.create(
         target,
         seed=seed,
@@ -104,9 +106,38 @@ def locust(
     )
     locustfile = _locustfiles() / ("timeline.py" if timeline else "scenario.py")
     command = [sys.executable, "-m", "locust", "-f", str(locustfile), *harness_args]
-    command += ["--harness-reproduce", reproduce, *locust_args]
+    command += ["--harness-reproduce", reproduce, *listen, *locust_args]
     err.print(f"seed {options.seed} · journal {options.journal}")
     sys.exit(_run_locust(command))
+
+
+_LISTENS = ("--web-host", "--master-bind-host")
+"""Locust's options for where its web UI and a master listen: every interface by default."""
+
+
+def _loopback_listens(locust_args: tuple[str, ...], beyond: bool) -> list[str]:
+    """Locust's web UI and a master (``--master``) listen on 127.0.0.1 unless the arguments
+    after ``--`` name a host: a loopback one, or any with ``--listen-beyond-loopback`` (the
+    web UI starts and stops the load, a master hands out the work). The options to add."""
+    given: dict[str, str] = {}
+    for i, arg in enumerate(locust_args):
+        name, equals, value = arg.partition("=")
+        if name in _LISTENS:
+            if not equals:
+                value = locust_args[i + 1] if i + 1 < len(locust_args) else ""
+            given[name] = value
+    from ..drive._target import is_loopback
+
+    for name, host in given.items():
+        if not beyond and not is_loopback(host):
+            raise InputError(
+                f"{name} {host or '(empty: every interface)'!r}: Locust would listen where "
+                "other machines can reach it and start or steer the load",
+                where="the arguments after --",
+                hint="listen on 127.0.0.1 (the default), or pass --listen-beyond-loopback if "
+                "other machines must reach it (a worker on another machine)",
+            )
+    return [f"{name}=127.0.0.1" for name in _LISTENS if name not in given]
 
 
 def _locustfiles() -> Path:

@@ -16,6 +16,7 @@ from ..engine._events import (
     Settling,
 )
 from ..history import History
+from ..report._describe import newest_first
 from ..report._redact import Redactor
 from ._console import err, use
 
@@ -28,6 +29,7 @@ class ProgressView:
         self._progress: Progress | None = None
         self._task: Any = None
         self._effects = 0
+        self._told: set[str] = set()  # notes said once a command, not for every run
 
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, RunStarted):
@@ -47,6 +49,10 @@ class ProgressView:
             self._progress = None
 
     def _start(self, event: RunStarted) -> None:
+        for note in newest_first(event.info.settings):
+            if note not in self._told:
+                self._told.add(note)
+                err.print(note, markup=False)
         if not err.is_terminal:
             err.print(
                 f"running {event.info.scenario} against {event.info.target_name}: "

@@ -19,9 +19,11 @@ def project_from(
     secret_env: str | None = None,
     events: Sequence[str] = (),
     downstream: bool = False,
+    target: str | None = None,
 ) -> Project | None:
     """The project of this invocation, or None. ``downstream``: --downstream was given, so
-    it, not the downstreams' own ports, says where the doubles listen. Raises ScenarioError
+    it, not the downstreams' own ports, says where the doubles listen; ``target``: --target,
+    whose path picks a HAR's deliveries in ``events``. Raises ScenarioError
     (file:line) for a bad project file and InputError for bad flags, before anything is sent."""
     if path is not None and no_project:
         raise InputError(
@@ -41,7 +43,9 @@ def project_from(
     if project is not None and downstream:
         ports = tuple(replace(d, port=None) for d in project.downstreams)
         project = replace(project, downstreams=ports)
-    return with_flags(project, provider=provider, secret_env=secret_env, events=events)
+    return with_flags(
+        project, provider=provider, secret_env=secret_env, events=events, target=target
+    )
 
 
 def target_of(target: str | None, project: Project | None) -> str:

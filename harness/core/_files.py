@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from ._errors import InputError
@@ -26,10 +27,23 @@ def check_writable_file(path: Path, where: str) -> None:
             where=where,
             hint="choose a path whose folders are folders",
         )
-    target = path if path.exists() else folder
-    if not os.access(target, os.W_OK):
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise InputError(
+                f"{str(path)!r} is not writable",
+                where=where,
+                hint="choose a file you can write to, or fix its permissions",
+            )
+        return
+    # A file made and removed again: the permission bits alone do not tell (a read-only
+    # mount, /proc, root writing anywhere the bits allow).
+    try:
+        probe, name = tempfile.mkstemp(dir=folder, prefix=".harness-")
+    except OSError as exc:
         raise InputError(
-            f"{str(target)!r} is not writable",
+            f"no file can be created in {str(folder)!r} ({exc.strerror or exc})",
             where=where,
             hint="choose a folder you can write to, or fix its permissions",
-        )
+        ) from None
+    os.close(probe)
+    os.unlink(name)

@@ -25,16 +25,32 @@ POOL = 1024  # faker calls per field name; past them, values are picked from tho
 LOCALES = {"en_US": 0.7, "en_IE": 0.06, "de_DE": 0.08, "fr_FR": 0.08, "es_ES": 0.04, "pl_PL": 0.04}
 
 
+# The faker providers ``_fake`` calls (and those they call), out of faker's 26: a Faker of six
+# locales made with all of them took 7.5 ms, with these 2.0 ms, its values the same.
+FAKER_PROVIDERS = [
+    f"faker.providers.{name}"
+    for name in ("person", "internet", "company", "phone_number", "address", "lorem")
+]
+
+
 class FakeText:
-    """Seeded free text by field name: ``fake_text("email")``."""
+    """Seeded free text by field name: ``fake_text("email")``. Its faker is made at the first
+    value asked for (a source whose fields ask for none makes none), seeded as it is made:
+    the same values."""
 
     def __init__(self, seed: int) -> None:
-        from faker import Faker  # heavy import; only when a synthetic source is built
-
-        self._faker: Any = Faker(LOCALES, use_weighting=False)
-        self._faker.seed_instance(seed)
+        self._seed = seed
+        self._faker: Any = None
         self._made: dict[str, list[str]] = {}
         self._pick = random.Random(seed)
+
+    def _fakes(self) -> Any:
+        if self._faker is None:
+            from faker import Faker  # heavy import; only when a value is asked for
+
+            self._faker = Faker(LOCALES, providers=FAKER_PROVIDERS, use_weighting=False)
+            self._faker.seed_instance(self._seed)
+        return self._faker
 
     def __call__(self, name: str) -> str:
         return self.many(name, 1)[0]
@@ -46,7 +62,7 @@ class FakeText:
         made = self._made.setdefault(name, [])
         given: list[str] = []
         while len(made) < POOL and len(given) < count:
-            made.append(_fake(name, self._faker))
+            made.append(_fake(name, self._fakes()))
             given.append(made[-1])
         bits, width = self._pick.getrandbits, POOL.bit_length()
         while len(given) < count:

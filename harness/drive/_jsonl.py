@@ -134,7 +134,8 @@ def _parsed(raw: bytes, where: str) -> dict[str, Any] | None:
     if not text.strip():
         return None
     try:
-        obj = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        # Without its line end, so that a line cut short is told at its own last column.
+        obj = json.loads(text.rstrip("\r\n"), parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise _too_deep(where, "far more than") from None
     except json.JSONDecodeError as exc:

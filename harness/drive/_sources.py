@@ -13,7 +13,7 @@ import random
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any, NamedTuple
 
 from ..core import _paths
@@ -442,17 +442,27 @@ class Stream:
 
     ``differing``: (event id, first line, later line, paths) for each redelivery whose payload
     differs from its event's first line — the first line's payload is the one sent every time.
+    ``newest_first``: how many lines of the recorded file were taken in reverse, oldest first,
+    the file being newest first (``_newest_first``); 0 for a file read in its order.
     """
 
     events: tuple[Event, ...]
     redeliveries: tuple[Redelivery, ...] = ()
     differing: tuple[tuple[str, int, int, tuple[str, ...]], ...] = ()
+    newest_first: int = 0
 
     def settings(self, source: Source) -> dict[str, Any]:
-        """What a run keeps of its recorded redeliveries, for the report (nothing for none)."""
-        if not isinstance(source, RecordedSource) or not (self.redeliveries or self.differing):
+        """What a run keeps of its recorded file's order and redeliveries, for the report
+        (nothing for a file in time order without redeliveries)."""
+        if not isinstance(source, RecordedSource):
             return {}
+        found: dict[str, Any] = {}
+        if self.newest_first:
+            found["newest_first"] = {"file": source.path.name, "lines": self.newest_first}
+        if not (self.redeliveries or self.differing):
+            return found
         return {
+            **found,
             "redeliveries": {
                 "file": source.path.name,
                 "events": len({r.event for r in self.redeliveries}),
@@ -462,7 +472,7 @@ class Stream:
                     for eid, first, line, paths in self.differing[:_DIFFERING_KEPT]
                 ],
                 "differing_count": len(self.differing),
-            }
+            },
         }
 
 
@@ -547,10 +557,25 @@ def recorded(spec: RecordedSource) -> Stream:
     """
     _check_paths(spec, sample_of(spec), str(spec.path))
     rows = list(_recorded.lines(spec))
+    flipped = len(rows) if _newest_first(rows) else 0
+    if flipped:  # the seq of a line is its place in the file: a record's latest its newest
+        rows = [replace(r, event=replace(r.event, seq=n)) for n, r in enumerate(reversed(rows))]
     lines = _space(rows, spec.over)
     if spec.redeliveries == "separate":
-        return Stream(tuple(lines))
-    return _merged(lines, [row.number for row in rows])
+        return Stream(tuple(lines), newest_first=flipped)
+    return replace(_merged(lines, [row.number for row in rows]), newest_first=flipped)
+
+
+def _newest_first(rows: Sequence[_recorded.Line]) -> bool:
+    """Are the lines wholly newest first — each line's time at or before the one above it,
+    the first's after the last's (``stripe events list`` written a line each, ``jq -c
+    '.data[]'``)? Replayed in file order, each record's latest event by seq would be its
+    oldest: final states and the register's latest would read time backwards. A file in no
+    one order keeps its lines' order (a log of arrivals out of order is what it recorded)."""
+    times = [r.at for r in rows if r.at is not None]
+    if len(times) < 2 or len(times) < len(rows):
+        return False
+    return times[0] > times[-1] and all(a >= b for a, b in pairwise(times))
 
 
 def _merged(lines: list[Event], numbers: list[int]) -> Stream:

@@ -19,8 +19,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import SETTLED_MARK, Delivery, Effect, Outcome
-from ..history import History, delivery_rows
-from ._facts import SAFE_METHODS
+from ..history import History, delivery_rows, effect_values
+from ._facts import SAFE_METHODS, plural
 from ._unfinished import Unfinished
 
 # A target whose every call came within this share of the quiet after its answers showed no
@@ -87,8 +87,11 @@ def settle_note(
     if given_up:
         return given_up
     since = _since_answered(history, lost)
-    if pace.after is None or pace.lag >= _BRISK * undone.gave_up or since is None:
+    if pace.after is None or since is None:
         return undone.gave_up_note()
+    if pace.lag >= _BRISK * undone.gave_up:
+        overtaken = _overtaken(history, effects, lost, (undone.gave_up, pace.lag, since))
+        return overtaken or undone.gave_up_note()
     return (
         f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
         f"{since:.1f} s after the last of these events was answered: the target works after "
@@ -123,36 +126,110 @@ def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str])
     )
 
 
-def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
-    """``all 34 events it accepted from event … on are lost, none before …``: where ``lost`` (3
-    or more) are exactly the events the target accepted from the first of them on — it stopped
-    working at one moment (a worker thread that died on an event) rather than passed events
-    over one by one; "" otherwise. Read in order of acceptance, not against its last call: a
-    worker still at the event before may call just after the one it dies on was answered (seen
-    in CI: 0.9 ms)."""
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """The moment a target stopped working: ``first``, the first event it accepted and never
+    worked (its ``seq``), ``at`` seconds into the run; ``lost``, every event it accepted from
+    that one on, in order of acceptance, the first included."""
+
+    first: str
+    seq: int | None
+    at: float
+    lost: tuple[str, ...]
+
+    def text(self) -> str:
+        """``event … (seq 6), 0.3 s into the run``."""
+        return f"event {self.first} (seq {self.seq}), {self.at:.1f} s into the run"
+
+
+def stop_of(
+    history: History,
+    effects: Sequence[Effect],
+    lost: Collection[str],
+    among: Collection[str] | None = None,
+) -> Stop | None:
+    """Where ``lost`` (3 or more, events without their effects) are exactly the events the
+    target accepted from the first of them on (of ``among`` only, where given), and it made
+    some call before: it stopped working at one moment (a worker thread that died on an event)
+    rather than passed events over one by one. None otherwise. Read in order of acceptance,
+    not against its last call: a worker still at the event before may call just after the one
+    it dies on was answered (seen in CI: 0.9 ms)."""
     if len(lost) < _STOPPED_AFTER or not effects:
-        return ""
+        return None
     accepted: dict[str, float] = {}
     start = math.inf
     for eid, sent, answered, outcome in delivery_rows(
         history.deliveries, "event_id", "sent_at", "answered_at", "outcome"
     ):
         start = min(start, sent)
-        if outcome == Outcome.OK and answered is not None:
+        if outcome == Outcome.OK and answered is not None and (among is None or eid in among):
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
     order = sorted(accepted, key=accepted.__getitem__)
     wanted = set(lost)
     first_lost = next((n for n, eid in enumerate(order) if eid in wanted), None)
     if first_lost is None or set(order[first_lost:]) != wanted:
-        return ""
+        return None
     first = order[first_lost]
     seq = next((e.seq for e in history.events if e.id == first), None)
+    return Stop(first, seq, accepted[first] - start, tuple(order[first_lost:]))
+
+
+def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
+    """``all 34 events it accepted from event … on are lost, none before …`` where the target
+    stopped (``stop_of``); "" otherwise."""
+    stop = stop_of(history, effects, lost)
+    if stop is None:
+        return ""
     return (
-        f"all {len(wanted):,} events it accepted from event {first} (seq {seq}), "
-        f"{accepted[first] - start:.1f} s into the run, on are lost, none before: it stopped "
-        "working then — a worker or thread that died on an event, a consumer that stopped: "
-        "look in its log from that moment — unless it passed over every one of these, or works "
-        "far slower than it showed (a rate limit, a schedule)"
+        f"all {len(stop.lost):,} events it accepted from {stop.text()}, on are lost, none "
+        "before: it stopped working then — a worker or thread that died on an event, a consumer "
+        "that stopped: look in its log from that moment — unless it passed over every one of "
+        "these, or works far slower than it showed (a rate limit, a schedule)"
+    )
+
+
+def _overtaken(
+    history: History,
+    effects: Sequence[Effect],
+    lost: Collection[str],
+    times: tuple[float, float, float],
+) -> str:
+    """``; settling stopped … made the calls of 5 events it accepted after the last of these
+    …``: where events the target accepted after every one of ``lost`` got their effects, and
+    ``lost`` have waited longer than any call of the run took after its answer (``lag``) — a
+    queue or a job got past them, so they are not still in it, and nothing it did was as slow
+    as they would have to be. A slow target (a rate limit, a queue paused between events)
+    leaves its lost events last, or has shown calls as late: "" then, and the plain advice to
+    raise the quiet stands."""
+    quiet, lag, since = times  # settle quiet, the run's longest lag, since lost were answered
+    if since <= lag:
+        return ""
+    wanted = set(lost)
+    accepted: dict[str, float] = {}
+    last_lost = -math.inf
+    for eid, answered, outcome in delivery_rows(
+        history.deliveries, "event_id", "answered_at", "outcome"
+    ):
+        if outcome != Outcome.OK or answered is None:
+            continue
+        if eid in wanted:
+            last_lost = max(last_lost, answered)
+        else:
+            accepted[eid] = min(accepted.get(eid, math.inf), answered)
+    worked = {
+        e
+        for ids in effect_values(effects, "event_ids")  # a loaded run's columns: no Effect made
+        for e in ids
+        if accepted.get(e, -math.inf) > last_lost
+    }
+    if not worked:
+        return ""
+    return (
+        f"; settling stopped after {quiet:g} s without a call from the target, {since:.1f} s "
+        "after the last of these events was answered: the target works after it answers, and "
+        f"made the calls of {plural(len(worked), 'event')} it accepted after the last of these, "
+        f"each call at most {_seconds(lag)} after its event's answer — these were passed over, "
+        "not left in a queue still working: a longer settle would show nothing more"
     )
 
 

@@ -9,11 +9,16 @@ resource made twice — whichever of its events made it (a redelivery not dedupl
 without an Idempotency-Key, simultaneous events racing a find-or-create). Only where every
 write of the request in the clean run named its record (else the twin's count may be short)
 and every one counted here was answered 201, or committed and then failed (an API that booked
-it and answered 502: made all the same), one at least 201.
+it and answered 502: made all the same), one at least 201. A creation whose resource a
+committed ``DELETE`` removed after it is not counted, in either run: an automation that
+"upserts" by deleting the record's resource and creating it again (an API with no ``PUT``)
+creates once per event in its clean run too, and only the resources left standing say whether
+one was made twice (tests/gallery/delete_recreate.py).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from ..core._model import Effect
@@ -63,7 +68,9 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     account (a find-or-create) is the order's to say, and each event made one creation at
     most, no repeat; but three accounts where its clean twin made one are two made twice:
     simultaneous events racing a find-or-create (``Counted.unattributed`` holds the
-    creations, here naming their events)."""
+    creations, here naming their events). A creation naming an event whose clean twin wrote
+    nothing at all is not counted beyond the twin's: the clean run lost that event (a worker
+    killed mid-work), its own resource (an order of its checkout) never made there."""
     baseline = facts.recorded.baseline
     if baseline is None:
         return []
@@ -89,7 +96,9 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     wanted = {twin[key] for _, key in here if key in twin}
     clean = _creations_by_record(baseline, routes, wanted, repeats)
     clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
-    out = []
+    out: list[Counted] = []
+    doubtful: list[Counted] = []
+    silent: set[str] | None = None  # found at the first record that needs it
     for (request, key), made in here.items():
         theirs = twin.get(key)
         if theirs is None or theirs not in clean_by_record:
@@ -98,8 +107,61 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
         clean_n, clean_yes = clean_by_record[theirs]
         made_clean = len(clean.get((request, theirs), ()))
         if len(made) > made_clean >= 1 and n == yes == clean_n == clean_yes:
-            out.append(Counted(request, key, len(made), made_clean, yes, clean_yes, n, made))
+            counted = Counted(request, key, len(made), made_clean, yes, clean_yes, n, made)
+            # Those naming an event whose clean twin wrote nothing naming it: found made there
+            # (a find-or-create), or lost there (a worker killed mid-work)?
+            if silent is None:
+                silent = _silent_twins(facts.history, baseline)
+            lost_there = sum(len(e.event_ids) == 1 and e.event_ids[0] in silent for e in made)
+            (out if len(made) - lost_there > made_clean else doubtful).append(counted)
+    if doubtful:
+        out += _alive_twins(facts, baseline, doubtful)
     return out
+
+
+def _alive_twins(facts: Facts, baseline: History, doubtful: list[Counted]) -> list[Counted]:
+    """Of ``doubtful``, the records whose clean twin made as many other calls (reads too: a
+    look-up that found the resource) as the record made here: its silent events were alive
+    there and found what they would have made. A twin that made fewer — nothing but the
+    creations, where its record here made nothing else either, is fewer too — lost them."""
+    records = {c.record for c in doubtful if c.record is not None}
+    twins = {facts.record_twins[r]: r for r in records if r is not None}
+    contested = {c.record: c.request for c in doubtful}
+    routes = expectation_of(facts).routes
+    here = _other_calls(facts.history, records, contested, routes)
+    there = _other_calls(baseline, set(twins), {t: contested[r] for t, r in twins.items()}, routes)
+    return [
+        c
+        for c in doubtful
+        if c.record is not None
+        and here[c.record]
+        and there[facts.record_twins[c.record]] >= here[c.record]
+    ]
+
+
+def _other_calls(
+    history: History, records: set[str], contested: dict[str | None, Request], routes: Routes
+) -> Counter[str]:
+    """Per record of ``records``: the calls naming it or one of its events, but its
+    ``contested`` request's."""
+    keys = {e.id: e.key for e in history.events if e.key in records}
+    out: Counter[str] = Counter()
+    for e in history.effects:
+        key = keys.get(e.event_ids[0]) if e.event_ids else e.key
+        if key in records and routes.of(e) != contested[key]:
+            out[key] += 1
+    return out
+
+
+def _silent_twins(history: History, baseline: History) -> set[str]:
+    """This run's events whose clean twin (the same seq and type) made no write naming it."""
+    wrote = {eid for e in baseline.effects if is_write(e) for eid in e.event_ids}
+    twins = {e.seq: e for e in baseline.events}
+    return {
+        e.id
+        for e in history.events
+        if (t := twins.get(e.seq)) is not None and t.type == e.type and t.id not in wrote
+    }
 
 
 def _creations_by_record(
@@ -115,11 +177,15 @@ def _creations_by_record(
     if not events:
         return out
     issued = issued_ids(history.marks)
+    removed = _deleted_at(history) if issued else {}
     replayed: set[tuple[Request, str]] = set()  # the requests' Idempotency-Keys met
     for e in history.effects:
         if e.status != CREATED or e.method.upper() != "POST":
             continue
         if issued and e.id not in issued:
+            continue
+        gone = removed.get((e.downstream, f"{e.path.rstrip('/')}/{issued.get(e.id)}"))
+        if gone is not None and gone > e.at:  # deleted since: no resource made twice
             continue
         ids = e.event_ids
         key = (events.get(ids[0]) if len(ids) == 1 else _one(events, ids)) if ids else e.key
@@ -135,6 +201,15 @@ def _creations_by_record(
             replayed.add((request, idempotency))
         out.setdefault((request, key), []).append(e)
     return out
+
+
+def _deleted_at(history: History) -> dict[tuple[str, str], float]:
+    """(downstream, path) -> when a committed ``DELETE`` of it was last made."""
+    return {
+        (e.downstream, e.path.split("?")[0].rstrip("/")): e.at
+        for e in sorted(history.effects, key=lambda e: e.at)
+        if e.committed and e.method.upper() == "DELETE"
+    }
 
 
 def _one(events: dict[str, str], ids: tuple[str, ...]) -> str | None:

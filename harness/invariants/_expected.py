@@ -933,6 +933,9 @@ class Created:
     clean: int
     created: int  # this run's creations among ``made``
     clean_created: int  # the clean twin's
+    # The short request removes the item (a DELETE) that the record created as often as its
+    # clean twin: a deletion that found nothing to remove, or one lost (``_deleted_instead``).
+    removal: bool = False
 
 
 class Creator(enum.StrEnum):
@@ -1226,6 +1229,7 @@ def shortfalls(
                 lack = Short(Level.RECORD, key, first, need, have, "clean", len(mine))
                 twin = _twin_writes(wanted, exp, mine)
                 created = _created_instead(lack, resource, twin, by_record)
+                created = created or _deleted_instead(lack, resource, twin, by_record)
                 if created is not None:
                     out.created.append(created)
                 elif register and _written_in_part(key, mine, accepted, wanted, by_record):
@@ -1333,6 +1337,34 @@ def _created_instead(
     if created <= clean_created or made < clean:
         return None
     return Created(short, creation, made, clean, created, clean_created)
+
+
+def _deleted_instead(
+    short: Short,
+    resource: Request,
+    wanted: Counter[Request],
+    by_record: Counter[tuple[str, Request]],
+) -> Created | None:
+    """``short`` of a DELETE of an item (``DELETE /contacts/{id}``) where the record created
+    it (``POST /contacts``) as often as its clean twin, which removed all but some of what it
+    created — a replace by delete and create — and more of them stand here: simultaneous events
+    each looked the item up before another had created it, found nothing to remove, and
+    created it (the items left standing are ``no_duplicate_effects``' to judge), or a deletion
+    was lost, which writes naming their record cannot tell. None where the clean twin removed
+    all it created (a deletion owed: lost, as before) or the record created fewer."""
+    if resource.method != "DELETE" or not is_item(resource.route):
+        return None
+    creation = Request(resource.downstream, "POST", resource.route.rpartition("/")[0])
+    key = short.subject
+    clean_created, clean_deleted = wanted.get(creation, 0), wanted.get(resource, 0)
+    created, deleted = by_record[(key, creation)], by_record[(key, resource)]
+    clean_standing = clean_created - clean_deleted
+    if clean_standing < 1 or created < clean_created or created - deleted <= clean_standing:
+        return None
+    return Created(
+        short, creation, created + deleted, clean_created + clean_deleted, created,
+        clean_created, removal=True,
+    )  # fmt: skip
 
 
 def _created_ok(

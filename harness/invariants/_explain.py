@@ -185,6 +185,9 @@ def _stood_text(exp: Expectation, found: Shortfalls) -> str:
 def created_text(exp: Expectation, created: Sequence[Created]) -> str:
     """``2 records got no PATCH /customers/{id} where their clean twin made some, but as many
     writes of the item as it by creating it anew (record r1: …): …``"""
+    removals = [c for c in created if c.removal]
+    if removals:
+        return _removed_text(exp, removals, len(created))
     first = max(created, key=lambda c: c.created - c.clean_created)
     wanted = {c.short.request.text(exp.several) for c in created if c.short.request}
     return (
@@ -193,6 +196,22 @@ def created_text(exp: Expectation, created: Sequence[Created]) -> str:
         f"({created_line(exp, first)}): a find-or-create that created where the clean run "
         "found the record (simultaneous events racing; final_state_matches_baseline judges "
         "the copies), or an update lost with another event's creation in its place"
+    )
+
+
+def _removed_text(exp: Expectation, removals: Sequence[Created], records: int) -> str:
+    """``7 records made fewer DELETE /contacts/{id} than their clean twin, … : …``."""
+    first = max(removals, key=lambda c: c.created - (c.made - c.created))
+    wanted = sorted({c.short.request.text(exp.several) for c in removals if c.short.request})
+    others = records - len(removals)
+    more = f" (and {plural(others, 'record')} short another way, as below)" if others else ""
+    return (
+        f"{plural(len(removals), 'record')} made fewer {' or '.join(wanted)} than their clean "
+        f"twin, which deleted what it created but the last, and created as often "
+        f"({created_line(exp, first)}){more}: a deletion that found nothing to remove — "
+        "simultaneous events each looking the item up before another had created it, each "
+        "then creating it (no_duplicate_effects judges the items left standing) — or a "
+        "deletion lost"
     )
 
 
@@ -221,6 +240,13 @@ def partly_line(exp: Expectation, s: Short) -> str:
 def created_line(exp: Expectation, c: Created) -> str:
     """``record r1: 3 POST /customers and 0 other writes of the item, where its clean twin
     made 1 and 2``."""
+    if c.removal and c.short.request is not None:
+        removal = c.short.request.text(exp.several)
+        return (
+            f"record {c.short.subject}: {c.created:,} {c.creation.text(exp.several)} and "
+            f"{c.made - c.created:,} {removal}, where its clean twin made {c.clean_created:,} "
+            f"and {c.clean - c.clean_created:,}"
+        )
     return (
         f"record {c.short.subject}: {c.created:,} {c.creation.text(exp.several)} and "
         f"{c.made - c.created:,} other writes of the item, where its clean twin made "

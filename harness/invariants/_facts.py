@@ -16,7 +16,7 @@ from operator import attrgetter
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
-from ..history import Effects, History, delivery_column, delivery_rows
+from ..history import SEVERAL, Effects, History, delivery_column, delivery_rows
 from ._chained import chain
 from ._single_event import Taken, clean_run, single_event_records
 from ._undone import Undone, undo
@@ -307,12 +307,21 @@ class Facts:
     def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:
         """Every effect (writes or not) of a few events, in time order: one scan."""
         out: dict[str, list[Effect]] = {eid: [] for eid in event_ids}
-        if out:
-            for eff in self.effects_in_order:
-                for eid in distinct(eff.event_ids):
-                    found = out.get(eid)
-                    if found is not None:
-                        found.append(eff)
+        if not out:
+            return out
+        effects = self.effects_in_order
+        if isinstance(effects, Effects):  # only the rows naming them made (and several's)
+            import numpy as np
+
+            named = effects.column("event_id")
+            rows = {i for i, eid in enumerate(named) if eid in out}
+            rows.update(np.flatnonzero(effects.codes == SEVERAL).tolist())
+            effects = [effects[i] for i in sorted(rows)]
+        for eff in effects:
+            for eid in distinct(eff.event_ids):
+                found = out.get(eid)
+                if found is not None:
+                    found.append(eff)
         return out
 
 

@@ -103,15 +103,20 @@ def _first_open(calls: FaultCalls, writes: Sequence[Effect], sent: Sequence[floa
     return None
 
 
+def share(count: int, repeated: int) -> str:
+    """``all`` where ``count`` is every one of the ``repeated``, else the count."""
+    return "all" if count == repeated else f"{count:,}"
+
+
 def open_text(found: Sequence[Open], repeated: int) -> str:
     """``; 5 of them made again before the double had answered …``: what the repeats made
     while their first call was held open say; "" for none."""
     if not found:
         return ""
     shown = found[0]
-    which = "all" if len(found) == repeated else f"{len(found):,}"
     return (
-        f"; {which} of them made again before the double had answered the first call (e.g. "
+        f"; {share(len(found), repeated)} of them made again before the double had answered "
+        "the first call (e.g. "
         f"{shown.first.method.upper()} {shown.first.path} {shown.text()}): made again without "
         "waiting for the first call's answer, not a retry of one that failed — a job whose "
         "lease (visibility timeout) ran out while its call was still open, or a client timeout "

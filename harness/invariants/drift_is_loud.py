@@ -15,14 +15,19 @@ A drifted event (a field renamed, dropped, nulled, retyped or added by the sende
 It fails when an effect (other than an alert) carries the value missing, null or changed —
 a rounded 64-bit id, ``""`` for a renamed email — or when a ledger event was answered 2xx and
 has no effect and no alert at all: dropped silently — where undrifted events of its type acted
-(else nothing shows what it should have made). It is inconclusive when no event drifted, or
-when undrifted events of a drifted event's type are too few to show what the target carries.
+(else nothing shows what it should have made). A drifted event the target accepted after it
+stopped working altogether (every event it accepted from one on without an effect, drifted or
+not: ``_after_answers.stop_of``, a worker thread dead on an earlier event) is no witness of its
+own drift: counted apart, and the verdict says where the target stopped. It is inconclusive
+when no event drifted, or when undrifted events of a drifted event's type are too few to show
+what the target carries, or when every drifted event without an effect came after the stop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..core import _paths
 from ..core._errors import ScenarioError
@@ -40,6 +45,7 @@ from ..core._model import (
 from ..double._routes import RouteMatcher, compile_route, route_matches
 from ..drive._drift import ROUNDED, DriftRecord, arrived, is_big, records_of
 from ..history import decode_payloads
+from ._after_answers import Stop, stop_of
 from ._carried import (
     ABSENT,
     MIN_REFERENCES,
@@ -71,7 +77,7 @@ DEFAULT_ALERT_ROUTE = ""
 @dataclass(frozen=True, slots=True)
 class _Judged:
     """How one drifted event came out: ``kind`` is loud | correct | harmless | left | fail |
-    unjudged (see _TALLY), with its witness."""
+    unjudged | stopped (see _TALLY), with its witness."""
 
     kind: str
     witness: Witness
@@ -112,10 +118,12 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
         counts[judged.kind] = counts.get(judged.kind, 0) + 1
     tally = _tally(counts)
     failed = [r.witness for r in results if r.kind == "fail"]
+    stopped = [r.witness for r in results if r.kind == "stopped"]
+    after_stop = _after_stop(judge.stop, len(stopped)) if stopped else ""
     if failed:
         summary = (
             f"{plural(len(failed), 'drifted event')} of {len(drifted):,} reached a downstream "
-            f"with the value missing, changed or not at all, and no error ({tally})"
+            f"with the value missing, changed or not at all, and no error ({tally}){after_stop}"
         )
         return verdict(NAME, Status.FAIL, CLASS, summary, failed)
     unjudged = [r.witness for r in results if r.kind == "unjudged"]
@@ -126,7 +134,13 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
             f"(at least {MIN_REFERENCES} with effects) show where the target carries the field: "
             "drift a share (rate) or from a later time (from) so some events stay as they were"
         )
-        return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unjudged)
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unjudged + stopped)
+    if stopped:
+        summary = (
+            f"{plural(len(stopped), 'drifted event')} of {len(drifted):,} could not be judged "
+            f"({tally}){after_stop}"
+        )
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, stopped)
     unseen = [r.witness for r in results if r.kind == "unseen"]
     if unseen:
         summary = (
@@ -150,12 +164,26 @@ _TALLY = (
     ("left", "accepted without an effect (register: left to no_lost_events)"),
     ("unseen", "accepted without an effect, not superseded"),
     ("unjudged", "not judged"),
+    ("stopped", "lost after the target stopped"),
     ("fail", "corrupted or dropped silently"),
 )
 
 
 def _tally(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts[k]:,} {text}" for k, text in _TALLY if counts.get(k))
+
+
+def _after_stop(stop: Stop | None, stopped: int) -> str:
+    """``; 12 later drifted events are not counted: …`` where ``stopped`` (1 or more) drifted
+    events came after the target stopped working at ``stop``."""
+    if stop is None:
+        return ""
+    later = "later drifted events are" if stopped > 1 else "later drifted event is"
+    return (
+        f"; {stopped:,} {later} not counted against the drift: the target stopped working at "
+        f"{stop.text()}, and all {len(stop.lost):,} events it accepted from then on are lost, "
+        "drifted or not (no_lost_events' note says where it stopped)"
+    )
 
 
 def _seq(ev: Event) -> int:
@@ -204,6 +232,15 @@ class _Judge:
             and any(not self.is_alert(e) for e in self.effects.get(ev.id, ()))
         }
         self._acted: dict[str, int] | None = None  # record -> the newest seq that wrote
+
+    @cached_property
+    def stop(self) -> Stop | None:
+        """Where the target stopped working: every event of a type it acts on that it accepted
+        from one on has no effect at all (an alert shows it alive), none before."""
+        history, accepted = self.facts.history, self.facts.accepted
+        among = {e.id for e in history.events if e.id in accepted and e.type in self.acting}
+        lost = [eid for eid in among if not self.effects.get(eid)]
+        return stop_of(history, self.facts.effects_in_order, lost, among)
 
     def superseded(self, ev: Event) -> bool:
         """Did a later event of ``ev``'s record make a write (an alert aside)? Then a register
@@ -272,6 +309,13 @@ class _Judge:
             return _Judged("loud", Witness(f"{head}; rejected loudly ({how})", *ids))
         if not effects:
             accepted = any(d.outcome is Outcome.OK for d in deliveries)
+            stop = self.stop
+            if accepted and stop is not None and ev.id in stop.lost and ev.id != stop.first:
+                line = (
+                    f"{head}; accepted after the target stopped working at {stop.text()}: "
+                    "lost as every event after it was, drifted or not — no witness of its drift"
+                )
+                return _Judged("stopped", Witness(line, *ids))
             if accepted and ev.type not in self.acting:
                 line = (
                     f"{head}; accepted and no effect, as no undrifted {ev.type!r} event had one: "
@@ -280,6 +324,11 @@ class _Judge:
                 return _Judged("unjudged", Witness(line, *ids))
             if accepted and self.ledger:
                 line = f"{head}; accepted and no effect, no alert: dropped silently"
+                if stop is not None and ev.id == stop.first:
+                    line += (
+                        " — and the target made no call for any event it accepted from this one "
+                        "on: it stopped working here"
+                    )
                 return _Judged("fail", Witness(line, *ids))
             if accepted and self.superseded(ev):
                 line = (

@@ -46,6 +46,7 @@ from ..drive._vary import id_named
 from ..history import History
 from ._batch_items import split
 from ._clean_behind import behind, behind_note, last_written
+from ._deleted import deleted_here, deleted_text, deleted_there
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -60,6 +61,7 @@ from ._graphql_state import compared_note, graphql_resource, last_mutations
 from ._leave_out import leave_out_advice
 from ._made import Made
 from ._order import Knowable, alike, sequenced
+from ._rounding import gap_text, only_rounding, rounding_gap, rounding_note
 from ._unfinished import unfinished
 
 NAME = "final_state_matches_baseline"
@@ -137,6 +139,11 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             )
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
+    rounded = {
+        run.restored(record)
+        for record in mine.keys() & theirs.keys()
+        if run.restored(record) in differ and only_rounding(mine[record], theirs[record])
+    }
     more = {
         run.restored(record)
         for record in mine.keys() & theirs.keys()
@@ -161,7 +168,13 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     left_behind, behind_text = _clean_run_behind(history, run, base, differ - untold)
     untold |= left_behind
     extra = {key for key, (kind, _) in ending.items() if kind == "extra"} - untold
-    lost_there = _clean_run_lost(history, run, base, extra)
+    # Extra because a write here came after the DELETE that ends it in the clean run: judged.
+    deleted = deleted_there(baseline, extra, run.normal, base.normal)
+    if deleted:
+        wrote = _writes_by_key(facts, set(deleted))
+        for key, delete in deleted.items():
+            ending[key][1].append(deleted_text(delete, wrote.get(key, [])))
+    lost_there = _clean_run_lost(history, run, base, extra - deleted.keys())
     untold |= lost_there
     untold |= {run.restored(key) for key in aside}
     # The resources naming no record are one group, not a record: counted and said apart.
@@ -196,9 +209,14 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
                 f"no record could be judged against {against}{note}",
             )
         also = f", and {loose}" if loose and not unjudged else ""
-        same = f"no record ends in another state than in {against}; " + (
-            f"{plural(records - len(untold), 'record')} compared{also}{note}"
-        )
+        held = {run.restored(record) for record in mine}
+        gone = deleted_here(facts.writes_in_order) - held
+        both = len(deleted_there(baseline, gone, run.normal, base.normal))
+        compared = f"{plural(records - len(untold), 'record')} compared"
+        if both:
+            gone_text = f"{plural(both, 'record')} deleted in both runs"
+            compared = gone_text if records == len(untold) else f"{compared}, {gone_text}"
+        same = f"no record ends in another state than in {against}; {compared}{also}{note}"
         alike = _alike_values(baseline) if history.info.model is Model.REGISTER else 0
         if alike:
             return verdict(NAME, Status.INCONCLUSIVE, CLASS, same + _alike_note(alike))
@@ -212,7 +230,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     if off:
         heads.append(
             f"{off:,} of {plural(records, 'record')} end in another state than in {against}: "
-            f"{', '.join(parts)}"
+            f"{', '.join(parts)}{rounding_note(len(rounded - untold), counts['differ'])}"
         )
     if _UNATTRIBUTED in ending and not unjudged:
         where = "than in the baseline" if off else f"than in {against}"
@@ -618,7 +636,9 @@ def _fields(a: Any, b: Any, run: _Neutral, made: Made) -> list[str]:
     for name in sorted(flat_a.keys() | flat_b.keys()):
         va, vb = flat_a.get(name, _ABSENT), flat_b.get(name, _ABSENT)
         if va != vb and not made.texts(va, vb):
-            out.append(f"{name or '$'}: {run.shown(va)} (baseline {run.shown(vb)})")
+            gap = rounding_gap(va, vb)
+            rounded = "" if gap is None else gap_text(gap)
+            out.append(f"{name or '$'}: {run.shown(va)} (baseline {run.shown(vb)}{rounded})")
     extra = len(out) - _MAX_FIELDS
     return out[:_MAX_FIELDS] + ([f"{extra:,} more fields"] if extra > 0 else [])
 

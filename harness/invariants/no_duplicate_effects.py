@@ -51,8 +51,10 @@ from ._fresh_keys import fresh_key_text, fresh_keyed
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
 from ._open_calls import Open, made_while_open, open_text
 from ._plain_repeats import plain_repeats
+from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
+from ._unshared_dedup import unshared, unshared_text
 from ._within import repeated_within, within_text, within_witnesses
 
 NAME = "no_duplicate_effects"
@@ -247,6 +249,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         harmful = list(dict.fromkeys([*tally.harmful, *(f.event.id for f in within)]))
         summary = f"{len(harmful):,} of {plural(events, 'event')} produced duplicate effects"
         opened: dict[str, Open] = {}
+        taken: dict[str, Taken] = {}
         fresh: list[str] = []
         if tally.harmful:
             summary += _repeated_text(facts, tally)
@@ -256,6 +259,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary += fresh_key_text(fresh, len(tally.harmful))
             opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
+            taken = taken_then_failed(facts, [e for e in tally.harmful if e not in opened])
+            summary += taken_text(list(taken.values()), len(tally.harmful))
+            summary += unshared_text(unshared(facts, tally.harmful), len(tally.harmful))
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
@@ -264,7 +270,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             CLASS,
             summary + (f"; {harmless}" if harmless else "") + _undeclared_note(tally) + note,
             [
-                *_witnesses(facts, tally.harmful, repeats, opened, frozenset(fresh)),
+                *_witnesses(facts, tally.harmful, repeats, opened, frozenset(fresh), taken),
                 *within_witnesses(facts, within, MAX_WITNESSES - len(tally.harmful)),
             ],
         )
@@ -610,10 +616,12 @@ def _witnesses(
     repeats: Repeats,
     opened: Mapping[str, Open] | None = None,
     fresh: Collection[str] = (),
+    taken: Mapping[str, Taken] | None = None,
 ) -> list[Witness]:
     """The first events seen repeating, with all their deliveries and writes, in stream order;
     ``opened``: those made again while their first call was held open (``_open_calls``);
-    ``fresh``: those whose repeats each carried an Idempotency-Key of its own (``_fresh_keys``)."""
+    ``fresh``: those whose repeats each carried an Idempotency-Key of its own (``_fresh_keys``);
+    ``taken``: those made again after the API had applied the write (``_taken_repeats``)."""
     events = facts.events_by_id
     shown = sorted((events[eid] for eid in event_ids[:MAX_WITNESSES]), key=_seq)
     deliveries = facts.deliveries_of([e.id for e in shown])
@@ -632,6 +640,8 @@ def _witnesses(
             tail = f" ({_harmless_text(tally, short=True)})"
         elif opened and event.id in opened:
             tail = f" ({opened[event.id].text()}: made while the first call was still open)"
+        elif taken and event.id in taken:
+            tail = f" ({taken[event.id].text()})"
         if event.id in fresh:
             own = "each write with an Idempotency-Key of its own"
             tail = f"{tail[:-1]}; {own})" if tail else f" ({own})"

@@ -26,8 +26,9 @@ ADVICE: dict[str, tuple[str, str]] = {
     "duplicate": (
         "A repeated delivery repeated its effect",
         "Senders deliver the same event again: retries, replays, concurrent twins. "
-        "Deduplicate on the event id with a unique key in durable storage before acting, "
-        "and send an Idempotency-Key downstream so retries of your own calls are harmless "
+        "Deduplicate on the event id with a unique key in durable storage that every "
+        "worker process and replica shares (an in-memory set is one per process), before "
+        "acting, and send an Idempotency-Key downstream so retries of your own calls are harmless "
         "too — where the API honours one (Stripe does; Slack and mail APIs ignore it: there, "
         "record each call done under the event id before making it).",
     ),

@@ -267,6 +267,7 @@ def what_was_done(history: History) -> tuple[str, ...]:
     if declared:
         sentences.append("Perturbed: " + "; ".join(declared) + ".")
     sentences.extend(_replayed(settings.get("recorded")))
+    sentences.extend(newest_first(settings))
     sentences.extend(_redelivered(settings.get("redeliveries")))
     delivered_as = _provider(settings)
     if delivered_as:
@@ -346,6 +347,20 @@ def with_recorded_ids(lines: Sequence[str], settings: Mapping[str, Any]) -> tupl
         return m.group(0) if old is None else f"{m.group(0)}recorded as {old}, "
 
     return tuple(_EVENT_REF.sub(named, line) for line in lines)
+
+
+def newest_first(settings: Mapping[str, Any]) -> list[str]:
+    """That a recorded file written newest first was replayed oldest first
+    (``_sources.Stream.settings``): the run's report and its console say so."""
+    found = settings.get("newest_first")
+    if not isinstance(found, Mapping):
+        return []
+    return [
+        f"The recorded file {found.get('file')} lists its {found.get('lines', 0):,} lines "
+        "newest first (each line's time at or before the one above it, as `stripe events "
+        "list` prints them): replayed and numbered oldest first, so each record's latest "
+        "event is its newest."
+    ]
 
 
 def _redelivered(recorded: Any) -> list[str]:

@@ -57,7 +57,7 @@ from ._load import (
 from ._openapi import SourceProblem, schema_events
 from ._project_text import _LIBRARY_NAME, PROJECT_FILE
 from ._project_text import SCHEMA_FILE as SCHEMA_FILE  # where it always was, for its users
-from ._samples import lacking, read_sample
+from ._samples import har_pick, lacking, read_sample
 from ._schema import (
     FORMAT_TEXT,
     PROVIDER_NAMES,
@@ -485,10 +485,13 @@ def with_flags(
     provider: str | None = None,
     secret_env: str | None = None,
     events: Sequence[str] = (),
+    target: str | None = None,
 ) -> Project | None:
     """``project`` (None: no project file) with what the flags give in place of its own:
     ``--provider``, ``--secret-env``, ``--events`` (each a JSON example file, a ``.jsonl``
-    recorded file or a library name). None when neither gives anything. Raises InputError."""
+    recorded file or a library name; a HAR's deliveries the requests to the path of
+    ``target``, ``--target`` else the project's). None when neither gives anything. Raises
+    InputError."""
     if project is None and not (provider or secret_env or events):
         return None
     base = project or Project(hazards=DEFAULT_HAZARDS)
@@ -504,19 +507,33 @@ def with_flags(
         base,
         provider=provider or base.provider,
         secret_env=secret_env or base.secret_env,
-        events=tuple(events_flag(e) for e in events) or base.events,
+        events=tuple(events_flag(e, _webhook_path(target or base.target)) for e in events)
+        or base.events,
     )
 
 
-def events_flag(value: str) -> ProjectEvents:
+def _webhook_path(target: str | None) -> str | None:
+    from ..drive._target import target_path  # as init imports it: start-up time
+
+    return target_path(target) if target is not None else None
+
+
+def events_flag(value: str, webhook_path: str | None = None) -> ProjectEvents:
     """The events ``--events`` names: a ``.jsonl`` recorded file (or a provider's export, a HAR,
     a capture: docs/recording.md), a JSON example file, or a payload of the library
-    (``stripe:checkout.session.completed``)."""
+    (``stripe:checkout.session.completed``). A HAR whose requests went to several paths is
+    read for those to ``webhook_path`` (the target's), as ``harness init`` reads it."""
     path = Path(value)
     try:
-        if value.endswith(".jsonl") or (path.is_file() and recognised(path) is not None):
+        fmt = recognised(path) if path.is_file() else None
+        if value.endswith(".jsonl") or fmt is not None:
             key = export_key(path) if path.is_file() else None
-            doc = {"recorded": value, **({"key": key} if key else {})}
+            picked = har_pick(path, webhook_path, "--events") if fmt == "har" else None
+            doc = {
+                "recorded": value,
+                **({"key": key} if key else {}),
+                **({"har": {"path": picked}} if picked else {}),
+            }
             return _events(0, EventsDoc.model_validate(doc), Path())
         if path.is_file() or not _LIBRARY_NAME.match(value):
             return _events(0, EventsDoc.model_validate({"example": value}), Path())

@@ -62,7 +62,7 @@ def read_sample(ref: str, where: str, webhook_path: str | None = None) -> Sample
         )
     fmt = recognised(path)
     if fmt is not None:
-        har_path = _har_path(path, webhook_path) if fmt == "har" else None
+        har_path = har_pick(path, webhook_path, where) if fmt == "har" else None
         first = first_record(RecordedSource(path, format=fmt, har_path=har_path)).obj
         if "payload" not in first:
             return Sample("recorded", ref, first, har_path=har_path)
@@ -92,13 +92,30 @@ def lacking(sample: Sample, path: str) -> int | None:
     return found[0] if found else None
 
 
-def _har_path(path: Path, webhook_path: str | None) -> str | None:
-    """``webhook_path`` where the HAR's requests went to several paths, that one among them;
-    else None: the HAR's one path is the webhook's, or the reader says to pick one."""
-    if webhook_path is None:
-        return None
+def har_pick(path: Path, webhook_path: str | None, where: str) -> str | None:
+    """The path whose requests in the HAR at ``path`` are the webhook's deliveries, where they
+    went to several: ``webhook_path`` (the target's), as ``harness init`` and ``harness run
+    --events`` pick them. None where they all went to one (the reader takes them all). A
+    SourceError listing the paths where they went to several and the target's is none of
+    them (or no target was given)."""
     found = har_paths(path)
-    return webhook_path if len(found) > 1 and webhook_path in found else None
+    if len(found) <= 1:
+        return None
+    if webhook_path in found:
+        return webhook_path
+    listed = ", ".join(f"{p} ({n})" for p, n in found.most_common())
+    target = (
+        f"the target's path {webhook_path} is none of them"
+        if webhook_path is not None
+        else "no target was given to pick one"
+    )
+    raise SourceError(
+        f"{path.name}: its requests with a body go to {len(found)} paths — {listed}; {target}",
+        where=where,
+        hint="give --target the automation's URL at the webhook's path among these (harness "
+        "init and harness run --events take the requests to the target's path), or write "
+        "`har: {path: /hooks/…}` beside the file in harness.yaml's events",
+    )
 
 
 def _read_json(path: Path) -> Any:

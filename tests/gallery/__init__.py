@@ -58,6 +58,16 @@ verdict it must get.
 * ``count_batcher``: upserts Stripe checkouts' customers into a CRM ten to a call, and only
   ten (Node-RED's ``join`` by count with no timeout): the last partial batch waits forever, in
   the clean run too.
+* ``two_process_dedup``: skips an event id already in its ``seen`` set, served by two forked
+  workers (``gunicorn -w 2``): each has its own set, and a copy landing on the other worker is
+  ordered again (``WORKERS=1``: correct).
+* ``resurrected_subscription``: mirrors Stripe subscriptions by ``PUT`` (an upsert) and
+  ``DELETE``; an update delivered after its subscription's deletion brings it back.
+* ``float_balance``: adds each paid invoice to the customer's balance as a float of dollars
+  and writes it whole: invoices in another order leave a balance a rounding away from the clean
+  run's, nothing lost (``CENTS=1``: integer cents, correct).
+* ``delete_recreate``: "upserts" a contact by finding it by email, deleting it and creating it
+  again (the API has no ``PUT``): a customer's updates at once each create one.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).

@@ -8,8 +8,10 @@ import asyncio
 import logging
 import os
 import signal
+import socket
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 from aiohttp import web
@@ -60,6 +62,30 @@ async def _serve(app: web.Application, port: int) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+def serve_forked(app: web.Application, listening: socket.socket) -> NoReturn:
+    """In a process forked after ``listening`` was bound (a prefork server's worker): serve
+    ``app`` on it until SIGTERM, with none of the parent's signal handlers, then exit."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        asyncio.run(_serve_on(app, listening))
+    except BaseException:
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+async def _serve_on(app: web.Application, listening: socket.socket) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, listening).start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
 
 
 async def asgi_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:

@@ -20,8 +20,7 @@ import asyncio
 import os
 import signal
 import socket
-import traceback
-from typing import Any, NoReturn
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -63,18 +62,6 @@ def build_app(api_url: str, die_after: int, work: float = WORK) -> web.Applicati
     return app
 
 
-async def _work(listening: socket.socket, api_url: str, die_after: int, work: float) -> None:
-    """One worker process: serve on the supervisor's socket until told to stop, or dead."""
-    runner = web.AppRunner(build_app(api_url, die_after, work), access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, listening).start()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
-
-
 def _supervise(opts: argparse.Namespace) -> None:
     """Hold the socket; fork a worker on it, and another each time one exits."""
     listening = socket.create_server(("127.0.0.1", opts.port))
@@ -93,22 +80,11 @@ def _supervise(opts: argparse.Namespace) -> None:
     while not stopping:
         pid = os.fork()
         if pid == 0:
-            _worker(listening, opts)
+            app = build_app(opts.downstream, opts.die_after, opts.work)
+            _serve.serve_forked(app, listening)
         child = pid
         os.waitpid(pid, 0)
         child = None
-
-
-def _worker(listening: socket.socket, opts: argparse.Namespace) -> NoReturn:
-    """In the fork: a worker process, with none of the supervisor's signal handlers."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
-    try:
-        asyncio.run(_work(listening, opts.downstream, opts.die_after, opts.work))
-    except BaseException:
-        traceback.print_exc()
-        os._exit(1)
-    os._exit(0)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -110,8 +111,9 @@ class RecordPayloads:
         return self._count
 
 
-def har_paths(path: Path) -> set[str]:
-    """The paths a HAR file's requests with a body went to (``_har.webhook_paths``)."""
+def har_paths(path: Path) -> Counter[str]:
+    """The paths a HAR file's requests with a body went to, with how many went to each
+    (``_har.webhook_paths``)."""
     return _har.webhook_paths(path, document(path, "har", _HAR_TO_CAPTURE))
 
 

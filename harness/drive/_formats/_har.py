@@ -47,14 +47,14 @@ def records(path: Path, doc: Any, url: str | None, at_path: str | None) -> Itera
         yield _delivery(f"{path}: log.entries[{i}]", number, entry)
 
 
-def webhook_paths(path: Path, doc: Any) -> set[str]:
-    """The paths the HAR ``doc`` (read from ``path``) sent requests with a body to: where its
-    webhook's deliveries may be."""
+def webhook_paths(path: Path, doc: Any) -> Counter[str]:
+    """The paths the HAR ``doc`` (read from ``path``) sent requests with a body to, with how
+    many went to each: where its webhook's deliveries may be."""
     log = doc.get("log") if isinstance(doc, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
-        return set()  # records() says what is wrong with it
-    return {_path_of(e) for i, e in enumerate(entries) if _wanted(path, i, e, None, None)}
+        return Counter()  # records() says what is wrong with it
+    return Counter(_path_of(e) for i, e in enumerate(entries) if _wanted(path, i, e, None, None))
 
 
 def _wanted(path: Path, i: int, entry: Any, url: str | None, at_path: str | None) -> bool:
@@ -83,8 +83,8 @@ def _paths_hint(entries: list[Any]) -> str:
     )
     listed = ", ".join(f"{p} ({n})" for p, n in seen.most_common(5))
     return (
-        "pick one with `har: {path: /hooks/...}` beside the recorded file (harness init takes "
-        f"--target's path); found {listed}"
+        "pick one with `har: {path: /hooks/...}` beside the recorded file (harness init and "
+        f"harness run --events take --target's path); found {listed}"
     )
 
 

@@ -1,0 +1,93 @@
+"""Made again after the API had taken it: repeats of a write applied and then answered 5xx.
+
+A downstream that applies a write and then fails its answer (a gateway's 502 after the
+backend committed, the double's ``commit-then-fail``) leaves the caller unable to tell a write
+taken from one refused. Whatever tries again — the automation's own retry (a task queue's
+``retries=``, an HTTP client's retry policy), or its work for the sender's redelivery of the
+event — writes it twice. Deduplicating deliveries by event id does not cure the first, and
+marking an event done only after its write succeeded cures neither: an Idempotency-Key made
+from the event id, honoured by the API, does. ``no_duplicate_effects`` says so where the
+journal shows the first write committed with a 5xx (or no) answer and the same request made
+again after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..core._model import Effect
+from ..history import Effects
+from ._facts import Facts
+from ._open_calls import share
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """``again``, the same request as ``first``, which the API applied and answered a failure."""
+
+    first: Effect
+    again: Effect
+
+    def answer(self) -> str:
+        return f"answered {self.first.status}" if self.first.status else "not answered"
+
+    def text(self) -> str:
+        """``eff_1, applied and answered 502, made again as eff_31 1.0 s later``."""
+        return (
+            f"{self.first.id}, applied and {self.answer()}, made again as {self.again.id} "
+            f"{self.again.at - self.first.at:.1f} s later"
+        )
+
+
+def taken_then_failed(facts: Facts, event_ids: Sequence[str]) -> dict[str, Taken]:
+    """Of ``event_ids`` (events written more than once), those with a write the API applied
+    but answered 5xx or not at all, made again after it (the same request, body and all), each
+    with the first such pair."""
+    found: dict[str, Taken] = {}
+    if not _applied_and_failed(facts.history.effects):
+        return found  # the common case: no Effect made (a loaded run's effects are columns)
+    for eid in event_ids:
+        writes = facts.writes_of(eid)
+        for i, first in enumerate(writes):
+            if not first.committed or 0 < first.status < 500:
+                continue
+            request = (first.downstream, first.method.upper(), first.path, first.body)
+            again = next(
+                (
+                    w
+                    for w in writes[i + 1 :]
+                    if (w.downstream, w.method.upper(), w.path, w.body) == request
+                ),
+                None,
+            )
+            if again is not None:
+                found[eid] = Taken(first, again)
+                break
+    return found
+
+
+def _applied_and_failed(effects: Sequence[Effect]) -> bool:
+    """Whether any of ``effects`` was applied and answered 5xx or not at all."""
+    if isinstance(effects, Effects):
+        import numpy as np
+
+        status = np.asarray(effects.stored("status"), dtype=np.int64)
+        committed = np.asarray(effects.stored("committed"), dtype=bool)
+        return bool(np.any(committed & ((status >= 500) | (status == 0))))
+    return any(e.committed and not 0 < e.status < 500 for e in effects)
+
+
+def taken_text(found: Sequence[Taken], repeated: int) -> str:
+    """``; all of them made again a write the API had applied …``; "" for none."""
+    if not found:
+        return ""
+    shown = found[0]
+    return (
+        f"; {share(len(found), repeated)} of them made again a write the API had applied but "
+        f"{shown.answer()} (e.g. "
+        f"{shown.first.method.upper()} {shown.first.path} {shown.text()}): a retry after a "
+        "failure that was no failure — the automation's own, or its work for the sender's "
+        "redelivery: nothing in such an answer tells a write applied from one refused; send an "
+        "Idempotency-Key made from the event id, which the API honours"
+    )

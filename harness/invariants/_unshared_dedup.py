@@ -1,0 +1,95 @@
+"""Duplicates from a target that does deduplicate: a record of events done that not every copy
+reaches.
+
+A receiver that keeps the event ids it handled in memory, served by a prefork server
+(gunicorn's or ``uvicorn --workers 2``'s workers, each with its own set) or by several
+replicas, skips a copy that lands where its first was handled and handles one that lands
+elsewhere again; one whose record forgets (a cache with a time to live shorter than the
+sender's retries) does the same to the copies that come late. The journal shows both halves:
+an event written again by a copy sent after the target had written it and acknowledged it —
+no race with the first, which had long finished — and other events delivered more than once
+(each copy accepted) and written once (not a creation undone and made again: a copy that
+deleted its first's resource and created it anew skipped nothing). ``no_duplicate_effects``
+says so: "deduplicate on the event id" is what the target already does; the cure is where it
+keeps what it did.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from ..core._model import Delivery, Outcome
+from ..history import delivery_rows
+from ._facts import Facts, plural
+from ._undone import Undone
+
+# The events with a duplicate looked at for a late copy: their deliveries are read one by one.
+MAX_LOOKED_AT = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Unshared:
+    """``late`` (ids): events written again after a copy sent once the target had written and
+    acknowledged them; ``skipped``: how many events accepted more than once were written
+    once."""
+
+    late: list[str]
+    skipped: int
+
+
+def unshared(facts: Facts, harmful: Sequence[str]) -> Unshared | None:
+    """Of ``harmful`` (events with a duplicate effect, at most MAX_LOOKED_AT of them looked
+    at), those written again after a late copy — where other events' copies were skipped;
+    None where either half is missing."""
+    ok = Outcome.OK
+    copies = Counter(
+        e for e, o in delivery_rows(facts.history.deliveries, "event_id", "outcome") if o is ok
+    )
+    first, second = facts.first_write, facts.second_write
+    once = (e for e, n in copies.items() if n > 1 and e in first and e not in second)
+    # A copy whose write undid and made again its first's (delete, then create) skipped nothing.
+    made = facts.effects_of(list(islice(once, MAX_LOOKED_AT)))
+    skipped = sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
+    if not skipped:
+        return None
+    looked_at = harmful[:MAX_LOOKED_AT]
+    deliveries = facts.deliveries_of(looked_at)
+    late = [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
+    return Unshared(late, skipped) if late else None
+
+
+def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[Delivery]) -> bool:
+    """Was ``event_id`` written after a copy sent once it had been written and a delivery of
+    it answered 2xx?"""
+    writes = facts.writes_of(event_id)
+    made = writes[0].at
+    ok = Outcome.OK
+    acked = min(
+        (d.answered_at for d in deliveries if d.outcome is ok and d.answered_at), default=None
+    )
+    if acked is None:
+        return False
+    since = max(made, acked)
+    late = [d.sent_at for d in deliveries if d.sent_at > since]
+    return bool(late) and any(w.at > min(late) for w in writes[1:])
+
+
+def unshared_text(found: Unshared | None, repeated: int) -> str:
+    """``; 5 of them written again by a copy sent after …``; "" for none."""
+    if found is None:
+        return ""
+    which = "all" if len(found.late) == repeated else f"{len(found.late):,}"
+    return (
+        f"; {which} of them written again by a copy sent after the target had written the "
+        "event and acknowledged it, while it wrote "
+        f"{'at least ' if found.skipped >= MAX_LOOKED_AT else ''}"
+        f"{plural(found.skipped, 'other event')} once however many copies it accepted: it "
+        "deduplicates, but its record of the events it handled does not reach every copy — "
+        "one per process or instance (an in-memory set in each worker of a prefork server, "
+        "each replica its own) or one that forgets (a cache whose time to live is shorter "
+        "than the sender's retries); keep the event ids in one durable store that every "
+        "worker and replica shares, for as long as the sender redelivers"
+    )

@@ -1,0 +1,80 @@
+"""Records the clean run deleted (harness/invariants/_deleted.py): found by its last committed
+write of the record, and said by what this run did to it after its own DELETE, if any."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from harness.core._model import Effect, Model
+from harness.history import History, RunInfo
+from harness.invariants._deleted import deleted_here, deleted_text, deleted_there
+from harness.invariants._expected import Level, Request, Short, _deleted_instead
+
+
+def write(n: int, method: str, key: str, committed: bool = True) -> Effect:
+    path = f"/subscriptions/{key}"
+    return Effect(f"eff_{n}", "crm", float(n), method, path, {}, "{}", 200, (), key, committed)
+
+
+RUN = RunInfo("clean@zq", "clean", 1, "http://127.0.0.1:1/", "t", Model.REGISTER, (), "", "zq")
+
+
+def clean(*effects: Effect) -> History:
+    return History(RUN, [], [], list(effects))
+
+
+def test_a_record_whose_last_write_there_was_a_delete() -> None:
+    baseline = clean(write(1, "PUT", "s1"), write(2, "DELETE", "s1"), write(3, "PUT", "s2"))
+    found = deleted_there(baseline, {"s1", "s2", "s3"}, str, str)
+    assert list(found) == ["s1"] and found["s1"].id == "eff_2"
+
+
+def test_a_refused_delete_deleted_nothing() -> None:
+    baseline = clean(write(1, "PUT", "s1"), write(2, "DELETE", "s1", committed=False))
+    assert deleted_there(baseline, {"s1"}, str, str) == {}
+
+
+def test_what_this_run_did_after_its_own_delete() -> None:
+    delete = write(9, "DELETE", "s1")
+    back = deleted_text(
+        delete, [write(1, "PUT", "s1"), write(2, "DELETE", "s1"), write(3, "PUT", "s1")]
+    )
+    assert back.endswith(
+        "; here PUT /subscriptions/s1 (eff_3) came after this run's DELETE /subscriptions/s1 "
+        "(eff_2) and brought it back"
+    ), back
+    never = deleted_text(delete, [write(1, "PUT", "s1"), write(2, "DELETE", "s1", committed=False)])
+    assert never.endswith("its last write of the record; never deleted here"), never
+
+
+def test_the_records_a_run_left_deleted() -> None:
+    writes = [write(1, "PUT", "s1"), write(2, "DELETE", "s1"), write(3, "DELETE", "s2")]
+    writes += [write(4, "PUT", "s2"), write(5, "DELETE", "s3", committed=False)]
+    assert deleted_here(writes) == {"s1"}
+
+
+def _deletions_short(
+    clean: tuple[int, int], here: tuple[int, int]
+) -> tuple[Short, Request, Counter[Request], Counter[tuple[str, Request]]]:
+    """A record short of ``DELETE /contacts/{id}``: (creations, deletions) of its clean twin
+    and here."""
+    create, delete = Request("crm", "POST", "/contacts"), Request("crm", "DELETE", "/contacts/{id}")
+    wanted = Counter({create: clean[0], delete: clean[1]})
+    by_record = Counter({("c1", create): here[0], ("c1", delete): here[1]})
+    short = Short(Level.RECORD, "c1", delete, clean[1], here[1], "clean", 3)
+    return short, delete, wanted, by_record
+
+
+def test_deletions_a_replace_never_found_to_make_are_not_called_lost() -> None:
+    # A replace by delete and create: the clean twin created 3 and deleted all but the last;
+    # here each of three updates at once found nothing, so 3 created and none deleted.
+    found = _deleted_instead(*_deletions_short((3, 2), (3, 0)))
+    assert found is not None and found.removal and (found.created, found.clean_created) == (3, 3)
+
+
+def test_a_deletion_of_what_the_clean_run_left_none_of_stays_a_loss() -> None:
+    # Created then deleted in the clean run (a contact.deleted event): here the deletion never
+    # came — lost, not a deletion that found nothing.
+    assert _deleted_instead(*_deletions_short((1, 1), (1, 0))) is None
+    # Fewer creations here than there: not the race either.
+    assert _deleted_instead(*_deletions_short((3, 2), (2, 0))) is None

@@ -1,0 +1,88 @@
+"""A Stripe receiver on real libraries — Flask, the Stripe SDK's ``construct_event``, a huey
+task queue (``SqliteHuey``, two worker threads, the consumer's own polling) — driven the way a
+new user drives theirs: ``harness init`` for Stripe checkouts, then ``harness run`` of two
+hazards (tests/gallery/huey_checkouts.py).
+
+Its work comes late (the consumer polls), which must not be taken for loss; its guard by event
+id is a lookup then a mark, which two workers race; and it retries a task whose write the API
+applied but answered 502. The duplicates' reason must say that last one for what it is: a
+write made again after the API had applied it, which no guard by event id tells apart.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.core._model import Effect
+from harness.history import load_all
+
+from .test_gallery import said
+from .test_gallery_round8 import hazards, project
+
+pytestmark = pytest.mark.integration
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0huey0checkouts0not0real"}  # the test's own
+CHECKOUTS = "stripe:checkout.session.completed"
+
+
+def _run(tmp_path: Path, hazard: str, guarded: bool) -> tuple[int, dict[str, dict[str, Any]]]:
+    env = {**STRIPE, "HUEY_STATE": str(tmp_path)}
+    if guarded:
+        env.update(ORDER_LOCK="1", ORDER_KEY="1")
+    with project(tmp_path, "huey_checkouts", "/webhooks/stripe", env, CHECKOUTS):
+        done, found = hazards(tmp_path, hazard, env=STRIPE)
+    verdicts = found[hazard]
+    # Every order came, if late (the consumer polls): not one called lost.
+    assert verdicts["no_lost_events"]["status"] == "pass", said(verdicts["no_lost_events"])
+    return done.code, verdicts
+
+
+def test_a_task_queue_racing_its_guard_by_event_id_posts_some_redelivered_orders_twice(
+    tmp_path: Path,
+) -> None:
+    code, verdicts = _run(tmp_path, "duplicate-storm", guarded=False)
+    dup = verdicts["no_duplicate_effects"]
+    # Copies of one event racing the lookup: some of them — not all.
+    raced = re.match(r"(\d+) of 60 events produced duplicate effects", dup["summary"])
+    assert dup["status"] == "fail" and raced and 0 < int(raced[1]) < 60, said(dup)
+    assert code == 1
+
+
+def test_a_task_queue_retrying_a_write_the_api_applied_is_said_to_have_made_it_again(
+    tmp_path: Path,
+) -> None:
+    code, verdicts = _run(tmp_path, "ambiguous-commit", guarded=False)
+    # Each checkout whose post met the 502 window (how many depends on when the consumer
+    # polled) posted again after the CRM applied it, said so.
+    dup = verdicts["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    assert re.match(r"\d+ of 30 events produced duplicate effects", dup["summary"]), said(dup)
+    assert "all of them made again a write the API had applied but answered 502" in said(dup)
+    assert "send an Idempotency-Key made from the event id" in said(dup)
+    applied = r"\(eff_\d+, applied and answered 502, made again as eff_\d+"
+    assert all(re.search(applied, line) for line in dup["evidence"]["lines"]), said(dup)
+    # The journal agrees: exactly the events whose first POST was applied and answered 502.
+    [db] = (tmp_path / "harness-runs").glob("*.db")
+    [run] = [r for r in load_all(db) if r.baseline is not None]
+    firsts: dict[str, Effect] = {}
+    for effect in run.effects:
+        for eid in effect.event_ids:
+            firsts.setdefault(eid, effect)
+    applied_502 = {eid for eid, e in firsts.items() if e.committed and e.status == 502}
+    assert int(dup["summary"].split()[0]) == len(applied_502), said(dup)
+    assert set(dup["evidence"]["events"]) <= applied_502, said(dup)
+    assert code == 1
+
+
+@pytest.mark.parametrize("hazard", ["duplicate-storm", "ambiguous-commit"])
+def test_a_task_queue_with_a_lock_and_an_idempotency_key_holds(tmp_path: Path, hazard: str) -> None:
+    _, verdicts = _run(tmp_path, hazard, guarded=True)
+    # Two workers keep no order between a customer's checkouts: per_key_order (a ledger) may
+    # fail where two of them were worked at once, and is not what the lock and key are for.
+    for name, verdict in verdicts.items():
+        if name != "per_key_order":
+            assert verdict["status"] == "pass", (name, said(verdict))
