@@ -91,8 +91,8 @@ def child(
             raise SystemExit(f"{library} is prepared whole, not streamed: run with --whole")
         planned = time.perf_counter() - start
 
-        def made(ev: Any, payload: str) -> None:
-            """As the Recorder's (its journal aside): the tracer holds the event."""
+        def made(batch: Any, first: int, end: int) -> None:
+            """As the Recorder's (its journal aside): the tracer holds the events."""
 
         first = first_cpu = 0.0
         with _gc.frozen():  # as the Deliverer drains it: the collector on, the heap frozen

@@ -18,7 +18,9 @@ import pytest
 from harness.core._model import Event
 from harness.core._providers import Provider, provider
 from harness.core._scenario import DeliverySpec, Perturbation, Scenario
+from harness.core._text_event import payload_json
 from harness.drive._deliver import Planned
+from harness.drive._event_batch import EventBatch
 from harness.drive._schedule import Schedule
 from harness.drive._tracer import Tracer
 from harness.engine import Recorder, RunOptions, run_scenarios
@@ -60,10 +62,11 @@ class Drained:
             self.log.append("send")
             self.sent.append(planned)
 
-    def on_event(self, ev: Event, payload: str) -> None:
-        self.log.append("made")
-        self.made.append(ev)
-        self.payloads.append(payload)
+    def on_event(self, batch: EventBatch, first: int, end: int) -> None:
+        for ev in batch.events(first, end):
+            self.log.append("made")
+            self.made.append(ev)
+            self.payloads.append(payload_json(ev))
 
     def as_whole(self, run: PreparedRun) -> PreparedRun:
         """``run`` as if prepared whole: its events, schedule and bodies, from what the feed

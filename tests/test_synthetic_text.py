@@ -21,9 +21,15 @@ from harness.core._model import Event
 from harness.core._providers import LAYOUTS, PRETTY, PROVIDERS, Provider
 from harness.core._scenario import SyntheticSource, TracerSpec
 from harness.core._text_event import TextEvent, payload_json, payload_text, text_event
+from harness.drive._event_batch import EventBatch
 from harness.drive._sources import Shape, checked, synthetic_events
-from harness.drive._synthetic_text import laid_synthetic, traced_objects, traced_synthetic
-from harness.drive._tracer import Tokens, token_prefix, token_prefixes, traced
+from harness.drive._synthetic_text import (
+    laid_batches,
+    laid_synthetic,
+    traced_objects,
+    traced_synthetic,
+)
+from harness.drive._tracer import Tokens, Tracer, token_prefix, token_prefixes, traced
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
 
@@ -248,10 +254,32 @@ def test_a_batchs_tokens_are_its_events_made_one_by_one() -> None:
     one_by_one.ids("evt_0", "cus_Z9y8X7w6", 6)  # a record met before the batch
     batched.ids("evt_0", "cus_Z9y8X7w6", 6)
     expected = [one_by_one.ids(i, k, s) for i, k, s in zip(event_ids, keys, seqs, strict=True)]
-    new_ids, new_keys = batched.ids_of(event_ids, keys, seqs)
+    new_ids, new_keys, _ = batched.ids_of(event_ids, keys, seqs)
     assert list(zip(new_ids, new_keys, strict=True)) == expected
     assert all(batched.record_token(k) == one_by_one.record_token(k) for k in keys)
     assert new_keys[0] == new_keys[2] == f"cus_{TAG}k1" and new_ids[2] == f"{TAG}e9"
+
+
+@pytest.mark.parametrize("name", ["stripe:checkout.session.completed", "attio:record.updated"])
+def test_a_batch_made_as_columns_indexes_the_tracer_as_its_events_do(name: str) -> None:
+    """A batch written as text is handed on as columns (``laid_batches``: an EventBatch, its
+    tokens' parts as ``Tokens.ids_of`` made them); a Tracer indexed from those parts
+    (``extend_made``) holds the events and attributes text to them and their records as one
+    indexed from the events themselves, their keys read back out of their tokens."""
+    spec = _library_source(SyntheticDoc(library=name, events=700, records=90, over=30.0))
+    batches = [b for b in laid_batches(spec, 5, TAG) if isinstance(b, EventBatch)]
+    assert len(batches) == 3 and all(b.tokens is not None for b in batches)
+    by_tokens, by_events = Tracer(TAG, columns=True), Tracer(TAG, columns=True)
+    for batch in batches:
+        by_tokens.extend_made(batch)
+        by_events.extend(batch.events())
+    assert list(by_tokens.events) == list(by_events.events)
+    assert [(e.id, e.key) for e in by_tokens.events] == [
+        (e.id, e.key) for e in traced_synthetic(spec, 5, TAG)
+    ]
+    for ev in by_events.events:
+        for text in (f"/x/{ev.id}", f'{{"customer": "{ev.key}"}}', f"{ev.key}/{ev.id}"):
+            assert by_tokens.attribute(text) == by_events.attribute(text)
 
 
 @pytest.mark.parametrize(

@@ -21,21 +21,23 @@ cut short). ``burst`` squeezes its slots by the last one's time, ``simultaneous`
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from heapq import heappop, heappush
-from itertools import islice
+from itertools import count as numbers
+from itertools import islice, repeat
 from operator import le
 from typing import Any
 
 from ..core._scenario import Perturbation, SyntheticSource
 from ._drift import is_drift
 from ._perturb import DUPLICATE_MARK, reordered_mark
-from ._schedule import GENUINE, Mark, Schedule, Slot, slot_of
+from ._schedule import GENUINE, Mark, Schedule, Slot, make_slot
 from ._sources import synthetic_times
 
 Row = tuple[float, int, int, Mark]  # a slot's time, event, copy and mark
 Rows = Iterator[Row]
-# Per event: its slots planned and not yet sent (an event in none is not in it).
+# Per event given more than one slot: its slots planned and not yet sent (an event planned and
+# not in it has one left, until it is sent).
 Live = dict[int, int]
 Stage = Callable[[Rows, Mapping[str, Any], random.Random, Live], Rows]
 
@@ -68,21 +70,20 @@ class PlanStream:
         if self._per_event is not None:
             yield from self.schedule
             return
-        for at, event, copy, mark in self._rows:
-            self.planned += 1
-            yield slot_of(at, event, copy, mark)  # as a schedule holding it would give it
+        # As a schedule holding them would give them.
+        for planned, (at, event, copy, mark) in enumerate(self._rows, self.planned + 1):
+            self.planned = planned
+            yield make_slot(float(at), event, copy, *mark)
 
     def sent(self, seq: int) -> bool:
         """One slot of event ``seq`` is given: True when it was its last."""
         if self._per_event is not None:
             self._per_event[seq] -= 1
             return not self._per_event[seq]
-        left = self._live[seq] - 1
+        left = self._live.pop(seq, 1) - 1
         if left:
             self._live[seq] = left
-            return False
-        del self._live[seq]
-        return True
+        return not left
 
     def finish(self) -> int:
         """How many slots the whole schedule has: the slots not asked for yet planned and
@@ -111,7 +112,9 @@ def streamed(
     if len(shaping) > 1 or not _in_order(source):
         return None
     live: Live = {}
-    rows, last = _firsts(synthetic_times(source), live), _last_time(source)
+    # Each event's genuine slot at its time, in seq order.
+    rows: Rows = zip(synthetic_times(source), numbers(), repeat(0), repeat(GENUINE))
+    last = _last_time(source)
     rng = random.Random(seed)
     # One slot an event, unless a duplicate adds copies (drawn as it goes).
     count = None if shaping and shaping[0].kind == "duplicate" else _event_count(source)
@@ -157,13 +160,6 @@ def _lag(p: Perturbation) -> float | None:
     return 0.0 if int(p.params.get("window", 5)) >= 1 else None
 
 
-def _firsts(times: Iterable[float], live: Live) -> Rows:
-    """Each event's genuine slot at its time, in seq order."""
-    for seq, at in enumerate(times):
-        live[seq] = 1
-        yield at, seq, 0, GENUINE
-
-
 def _duplicated(rows: Rows, p: Mapping[str, Any], rng: random.Random, live: Live) -> Rows:
     """``_perturb.duplicate``, slot after slot: an original drawn, its copies held until
     their time, each placed after the slots at its instant and before the later ones."""
@@ -185,7 +181,7 @@ def _duplicated(rows: Rows, p: Mapping[str, Any], rng: random.Random, live: Live
             for number in range(1, copies):
                 lag = uniform(0, spread) if spread else 0.0
                 heappush(later, (at + lag, made, event, number))
-                live[event] += 1
+                live[event] = live.get(event, 1) + 1
                 made += 1
         yield row
     while later:

@@ -34,6 +34,7 @@ import copy
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
 from json.encoder import encode_basestring as _utf8_quoted
 from json.encoder import encode_basestring_ascii as _quoted
 from operator import eq
@@ -45,6 +46,7 @@ from ..core._model import Event
 from ..core._providers import LAYOUTS, PYTHON, Layout
 from ..core._scenario import SyntheticSource, TracerSpec
 from ..core._text_event import text_event
+from ._event_batch import EventBatch, KeyTokens
 from ._inner_ids import Inner, inner_words
 from ._sources import Drawn, Draws, Shape, checked
 from ._string_rewrites import marked
@@ -59,8 +61,11 @@ Written = tuple[str, str]
 # its own object's id made a token (None: not marked).
 EventMarks = tuple[str | None, str | None]
 _UNMARKED: EventMarks = (None, None)
+# A batch's events' ids and keys, before and after the tracer: four columns.
+IdColumns = tuple[list[str], list[str], list[str], list[str]]
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
 _NO_HEADERS: Mapping[str, str] = {}
+_OBJECTS = 256  # events made as objects handed on at once (as many as a batch of draws)
 
 # The holes of a compiled payload, each a tuple whose first item says what fills it.
 _TOKEN = 0  # the event's token (after constant free text, inside a constant email)
@@ -402,16 +407,17 @@ class TextTemplate:
     def texts(
         self,
         drawn: Draws,
-        ids: list[tuple[str, str, str, str]],
+        ids: IdColumns,
         tokens: list[str],
         mask: int,
         marks: list[EventMarks],
     ) -> list[Written | None]:
         """``text(filled(d), i, t, mask, m)`` for each event ``d`` of a batch, with its ids
-        ``i`` (none of them digits), token ``t`` and marks ``m``: each hole's values
-        written for the whole batch at once. An event for which that would not be exact — a
-        string of it holding its id or key inside, an integer of it under an id-named field, a
-        constant that may hold its id — is written by ``text``, one at a time."""
+        ``i`` (in ``ids``' columns; none of them digits), token ``t`` and marks ``m``: each
+        hole's values written for the whole batch at once. An event for which that would not
+        be exact — a string of it holding its id or key inside, an integer of it under an
+        id-named field, a constant that may hold its id — is written by ``text``, one at a
+        time."""
         made: list[Written | None] = [None] * len(drawn)
         alone: set[int] = set()  # the events written by ``text``
         written = (
@@ -422,7 +428,8 @@ class TextTemplate:
         else:
             made = [*self._written(written)]
         for n in alone:
-            made[n] = self.text(self.filled(drawn.row(n)), ids[n], tokens[n], mask, marks[n])
+            its = (ids[0][n], ids[1][n], ids[2][n], ids[3][n])
+            made[n] = self.text(self.filled(drawn.row(n)), its, tokens[n], mask, marks[n])
         return made
 
     def _written(self, columns: list[list[str]]) -> list[Written]:
@@ -439,7 +446,7 @@ class TextTemplate:
     def _columns(
         self,
         drawn: Draws,
-        ids: list[tuple[str, str, str, str]],
+        ids: IdColumns,
         tokens: list[str],
         marks: list[EventMarks],
         alone: set[int],
@@ -447,7 +454,7 @@ class TextTemplate:
         """Each hole's text for each event of a batch (``texts``); the events it is not exact
         for added to ``alone``; None where a hole holds strings in some events and other
         values in others (the batch is written one event at a time)."""
-        old_ids, old_keys, new_ids, new_keys = (list(c) for c in zip(*ids, strict=True))
+        old_ids, old_keys, new_ids, new_keys = ids
         values = drawn.values
         owned = set(self._owned)
         drawn_ids = {*old_ids, *old_keys}  # the batch's events' own
@@ -662,11 +669,29 @@ def laid_synthetic(
     """``traced_synthetic``'s events, each with its payload's text laid out in ``layout`` where
     it was written as text (``Provider.body``'s, decoded: never parsed again); None where it
     was made as objects."""
+    for made in laid_batches(spec, seed, tag, tracing, layout):
+        if isinstance(made, EventBatch):
+            yield from zip(made.events(), made.laid, strict=True)
+        else:
+            yield from made
+
+
+def laid_batches(
+    spec: SyntheticSource,
+    seed: int,
+    tag: str,
+    tracing: TracerSpec | None = None,
+    layout: Layout = LAYOUTS[PYTHON],
+) -> Iterator[EventBatch | list[tuple[Event, str | None]]]:
+    """``laid_synthetic``'s events a batch at a time: a batch whose events were each written
+    as text as its columns (an EventBatch, no Event made), else each event with its text
+    laid out, or None (made as objects)."""
     shape = Shape(checked(spec))
     template = _template(shape, tracing, layout)
     if template is None:
-        for event in traced_objects(shape, seed, tag, tracing):
-            yield event, None
+        objects = traced_objects(shape, seed, tag, tracing)
+        while some := [(ev, None) for ev in islice(objects, _OBJECTS)]:
+            yield some  # type: ignore[misc]
         return
     tokens = Tokens(tag)
     mask = number_mask(tag)
@@ -678,13 +703,15 @@ def laid_synthetic(
         made: list[tuple[Event, str | None] | None] = [None] * len(batch)
         event_ids, keys = list(map(str, batch.event_id)), list(map(str, batch.key))
         texts: list[int] = []  # the events of the batch written as text, their ids, tokens
-        ids: list[tuple[str, str, str, str]] = []
+        rows: list[tuple[str, str, str, str]] = []  # each one's (``ids`` as columns)
+        ids: IdColumns = ([], [], [], [])
         holes: list[str] = []
         marks: list[EventMarks] = []  # each event's (``_tracer.Marks``)
+        made_as: KeyTokens | None = None  # the batch's tokens' parts, made as columns
         if template.plain(event_ids, keys):  # each written as text: their ids as columns
             texts = list(range(len(batch)))
-            new_ids, new_keys = tokens.ids_of(event_ids, keys, batch.seq)
-            ids = list(zip(event_ids, keys, new_ids, new_keys, strict=True))
+            new_ids, new_keys, made_as = tokens.ids_of(event_ids, keys, batch.seq)
+            ids = event_ids, keys, new_ids, new_keys
             holes = [f"{tag}e{seq}" for seq in batch.seq]
             none: list[str | None] = [None] * len(batch)
             records = [tokens.record_token(k) for k in keys] if by_record else none
@@ -715,7 +742,7 @@ def laid_synthetic(
                     continue
                 new_id, new_key = tokens.ids(event_id, key, seq)
                 texts.append(n)
-                ids.append((event_id, key, new_id, new_key))
+                rows.append((event_id, key, new_id, new_key))
                 holes.append(token)
                 marks.append(
                     (
@@ -723,19 +750,21 @@ def laid_synthetic(
                         None if own is None else own + token,
                     )
                 )
+        if rows:
+            old_ids, old_keys, new_ids, new_keys = map(list, zip(*rows, strict=True))
+            ids = old_ids, old_keys, new_ids, new_keys
         written = template.texts(batch.picked(texts), ids, holes, mask, marks)
         if len(texts) == len(batch) and None not in written:  # each written as text
-            yield from _text_events(batch, ids, written)  # type: ignore[arg-type]
+            yield _text_batch(batch, ids, written, made_as)  # type: ignore[arg-type]
             continue
-        for n, i, text in zip(texts, ids, written, strict=True):
+        for n, i, text in zip(texts, zip(*ids, strict=True), written, strict=True):
             if text is None:  # a constant may hold an id the tracer rewrites inside it
                 drawn = batch.row(n)
                 made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
             else:
                 made[n] = _made(batch, n, i[2:], text)
-        for pair in made:
-            assert pair is not None
-            yield pair
+        assert None not in made
+        yield made  # type: ignore[misc]
 
 
 def traced_objects(
@@ -752,15 +781,15 @@ def traced_objects(
         yield tokens.event(shape.event(drawn), shape.marks(drawn))
 
 
-def _text_events(
-    batch: Draws, ids: list[tuple[str, str, str, str]], texts: list[Written]
-) -> list[tuple[Event, str]]:
-    """``_made`` of each event of ``batch``, ``ids`` their ids and keys before and after."""
-    made = zip(batch.seq, batch.type, batch.at, ids, texts, strict=True)
-    return [
-        (text_event(i[2], i[3], seq, kind, at, text[0], _NO_HEADERS), text[1])
-        for seq, kind, at, i, text in made
-    ]
+def _text_batch(
+    batch: Draws, ids: IdColumns, texts: list[Written], tokens: KeyTokens | None
+) -> EventBatch:
+    """The events of ``batch`` as columns, ``ids`` their ids and keys before and after, made
+    of ``tokens``, their payloads ``texts``."""
+    _, _, new_ids, new_keys = ids
+    text, laid = (list(column) for column in zip(*texts, strict=True))
+    start = batch.seq[0]
+    return EventBatch(start, new_ids, new_keys, batch.type, batch.at, text, laid, None, tokens)
 
 
 def _made(batch: Draws, n: int, ids: tuple[str, ...], text: Written) -> tuple[Event, str]:

@@ -29,6 +29,7 @@ import hashlib
 import re
 import secrets
 import string
+from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -36,6 +37,7 @@ from typing import Any, NamedTuple
 from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
+from ._event_batch import EventBatch, KeyTokens
 from ._event_columns import EventColumns
 from ._inner_ids import Inner, idless, runs
 from ._own_ids import OwnIds
@@ -67,6 +69,7 @@ def new_tag() -> str:
 
 # Any run's tracer token: a tag of ``new_tag``'s shape, then ``e`` or ``k`` and a number.
 _ANY_TOKEN = re.compile(r"(zq[a-z]{5})[ek]\d")
+_UNKNOWN = 0xFFFF  # a record key token's prefix not known (``Tokens._key_prefixes``)
 
 
 def carries_other_tag(text: str, tag: str) -> bool:
@@ -119,6 +122,16 @@ class Tracer:
         for ev, number in zip(events, numbers, strict=True):
             if number < 0 or keys.get(number) != ev.key:  # else indexed at an earlier event
                 self._key_of(ev.key)
+
+    def extend_made(self, batch: EventBatch) -> None:
+        """``extend`` with a batch's events, payload-less: its tokens' parts taken as they
+        are made (``KeyTokens``), where they are and the events are held as columns."""
+        if self._columns is None or batch.tokens is None:
+            self.extend([batch.event(n) for n in range(len(batch))])
+            return
+        self._columns.extend_tokens(batch.start, batch.tokens, batch.types, batch.ats)
+        # Each record's key by its token's number (one entry a record, set again).
+        self._keys.update(zip(batch.tokens.key_numbers, batch.keys, strict=True))
 
     def _key_of(self, key: str) -> None:
         """``key`` indexed by its token's number, where it holds one; a renumbered key (a
@@ -214,6 +227,12 @@ class Tokens:
         self._mask = number_mask(tag)
         self._key_numbers: dict[str, int] = {}
         self._key_tokens: dict[str, str] = {}
+        # Each record's key token's prefix, by its number: a code into ``_prefixes``
+        # (_UNKNOWN: not of the token's shape). Two bytes a record, where a dict of them held
+        # 22 MiB at 200,000 records.
+        self._key_prefixes = array("H")
+        self._prefixes: list[str] = []
+        self._prefix_codes: dict[str, int] = {}
         self._own = OwnIds(tag) if ids or not mark else None
         self._mark = mark
         self._rewrites = Rewrites(tag, self._own, mark)  # each distinct string's, worked out once
@@ -229,29 +248,52 @@ class Tokens:
         new_id = _token_id(event_id, f"{self.tag}e{seq}", numbers, self._mask)
         new_key = self._key_tokens.get(key)
         if new_key is None:  # one string per record, not per event (a stream keeps them all)
-            new_key = _token_id(key, f"{self.tag}k{number}", numbers, self._mask)
+            token = f"{self.tag}k{number}"
+            new_key = _token_id(key, token, numbers, self._mask)
             if not key.isdigit():  # else it depends on the event's numbers
                 self._key_tokens[key] = new_key
+            if number == len(self._key_prefixes):  # its record's first event
+                shaped = new_key.endswith(token) and not key.isdigit()
+                self._key_prefixes.append(
+                    self._prefix_code(new_key[: -len(token)]) if shaped else _UNKNOWN
+                )
         return new_id, new_key
 
     def ids_of(
         self, event_ids: list[str], keys: list[str], seqs: Sequence[int]
-    ) -> tuple[list[str], list[str]]:
-        """``ids`` of each event (its id, key and seq), none of them digits: the new ids, then
-        the new keys."""
+    ) -> tuple[list[str], list[str], KeyTokens | None]:
+        """``ids`` of each event (its id, key and seq), none of them digits: the new ids, the
+        new keys, and what their tokens are made of (None where a key's was made otherwise,
+        by ``ids``)."""
         if not self._mark:
             raise ValueError("ids_of makes tokens: a Tokens that marks")
-        numbers, known, tag = self._key_numbers, self._key_tokens, self.tag
-        pairs = zip(token_prefixes(event_ids), seqs, strict=True)
-        new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in pairs]
-        new_keys: list[str] = []
-        for key in keys:
-            number = numbers.setdefault(key, len(numbers))
-            new_key = known.get(key)
-            if new_key is None:
-                new_key = known[key] = token_prefix(key) + f"{tag}k{number}"
-            new_keys.append(new_key)
-        return new_ids, new_keys
+        tag, numbers, known = self.tag, self._key_numbers, self._key_tokens
+        id_prefixes = token_prefixes(event_ids)
+        new_ids = [f"{prefix}{tag}e{seq}" for prefix, seq in zip(id_prefixes, seqs, strict=True)]
+        # A record's first event makes its token: numbered in the order they come.
+        if fresh := [key for key in dict.fromkeys(keys) if key not in known]:
+            codes = self._key_prefixes
+            for key, prefix in zip(fresh, token_prefixes(fresh), strict=True):
+                number = numbers.setdefault(key, len(numbers))
+                known[key] = prefix + f"{tag}k{number}"
+                codes.append(self._prefix_code(prefix))
+        key_numbers = list(map(numbers.__getitem__, keys))
+        prefix_codes = list(map(self._key_prefixes.__getitem__, key_numbers))
+        new_keys = list(map(known.__getitem__, keys))
+        if _UNKNOWN in prefix_codes:
+            return new_ids, new_keys, None
+        key_prefixes = list(map(self._prefixes.__getitem__, prefix_codes))
+        return new_ids, new_keys, KeyTokens(id_prefixes, key_prefixes, key_numbers)
+
+    def _prefix_code(self, prefix: str) -> int:
+        """``prefix``'s code in ``_prefixes`` (_UNKNOWN once 65,535 are coded)."""
+        code = self._prefix_codes.get(prefix)
+        if code is None:
+            if len(self._prefixes) == _UNKNOWN:
+                return _UNKNOWN
+            code = self._prefix_codes[prefix] = len(self._prefixes)
+            self._prefixes.append(prefix)
+        return code
 
     def record_token(self, key: str) -> str | None:
         """The token of ``key``'s record (``ids`` has met it): what the record's own emails are

@@ -3,12 +3,12 @@
 ``prepare(stream=True)`` plans such a run from its events' times alone (a synthetic source's
 times cost nothing to compute), where it can as it is sent (``drive/_plan_stream``), and leaves
 the events to a Feed. As the Deliverer pulls slot after slot (planning it then), the Feed makes
-the events up to the one the slot sends (source, tracer, body; the source draws them and the
-tracer indexes them 256 at a time), hands each to the Recorder (its journal row, its index of
-accepted events) and to the run's Tracer (attribution), and lets an event go once its last
-slot has been sent: a run holds the events in flight, the schedule, and a payload-less copy of
-each event made (what attribution, settling and learning expectations read), never all
-payloads and bodies at once.
+the events up to the one the slot sends (source, tracer, body; the source draws them, writes
+them and the tracer indexes them 256 at a time, as columns: ``drive/_event_batch``, no Event
+object each), hands them to the Recorder (its journal rows, its index of accepted events) and
+to the run's Tracer (attribution), and lets an event go once its last slot has been sent: a
+run holds the events in flight, the schedule, and a payload-less copy of each event made (what
+attribution, settling and learning expectations read), never all payloads and bodies at once.
 
 What streams: a synthetic source without an explicit schedule, traced in full, without drift,
 ``simultaneous`` or ``replay`` (they place a slot by the whole schedule), correlation rules
@@ -19,29 +19,31 @@ tells). Everything else is prepared whole, as before.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterator
-from itertools import count, islice
+from itertools import count
 
 from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import Scenario, SyntheticSource, TracerSpec
-from ..core._text_event import payload_json
 from ..drive._deliver import Planned
 from ..drive._drift import is_drift
+from ..drive._event_batch import EventBatch
 from ..drive._perturb import WHOLE_PLAN
 from ..drive._plan_stream import PlanStream
 from ..drive._schedule import Slot
 from ..drive._tracer import Tracer
 
-# Each event made: the event and its payload as JSON text.
-Made = Callable[[Event, str], None]
+# Events made, seen before any of them is sent (the Recorder journals them): ``(batch, i, j)``,
+# events i to j - 1 of the batch.
+Made = Callable[[EventBatch, int, int], None]
 
 # How far ahead of the slot being sent events are made: the slots due within AHEAD seconds
 # (run clock) of it, at most AHEAD_SLOTS of them (a burst's worth, as bench_burst's).
 AHEAD = 1.0
 AHEAD_SLOTS = 2000
-_BATCH = 256  # events traced at once (as many as the source draws at once)
+_NEVER = math.inf
 
 
 def streamable(scenario: Scenario, tracing: TracerSpec) -> bool:
@@ -74,14 +76,14 @@ class Feed:
 
     def __init__(
         self,
-        made: Iterator[tuple[Event, str | None]],
+        made: Iterator[EventBatch | list[tuple[Event, str | None]]],
         count: int,
         types: frozenset[str],
         tracer: Tracer,
         body: Callable[[str], bytes],
     ):
-        # Traced events, by seq, each with its payload's text laid out as its body is (None:
-        # laid out by ``body``, ``Provider.body``, from its payload's text).
+        # Traced events, a batch at a time, each with its payload's text laid out as its body
+        # is (None: laid out by ``body``, ``Provider.body``, from its payload's text).
         self._made = made
         self._body = body
         self.count = count
@@ -89,51 +91,74 @@ class Feed:
         self.tracer = tracer
         self._taken = False
 
-    def sends(self, plan: PlanStream, on_event: Made) -> Iterator[Planned]:
+    def sends(self, plan: PlanStream, on_made: Made) -> Iterator[Planned]:
         """Slot after slot of ``plan``, its event and body, making the events it reaches;
-        ``on_event`` sees every event once, in seq order, before any send of it. The events of
-        the slots due within AHEAD seconds after slot n (at most AHEAD_SLOTS slots) are made
-        before slot n is given: while the Deliverer waits for its time, not in a burst. Once
-        only."""
+        ``on_made`` sees every event once, in seq order, before any send of it (``on_made(b,
+        i, j)``: events ``i`` to ``j - 1`` of batch ``b``). The events of the slots due within
+        AHEAD seconds after slot n (at most AHEAD_SLOTS slots) are made before slot n is given:
+        while the Deliverer waits for its time, not in a burst. Once only."""
         if self._taken:
             raise RuntimeError("a streamed run's events are made once: prepare it again")
         self._taken = True
         slots = iter(plan)
-        bodies = self._bodies(on_event)
+        sent = plan.sent
+        # Each event of the batches made and not yet sent in full, by seq: its body, id,
+        # type and headers.
+        window: dict[int, tuple[bytes, str, str, dict[str, str]]] = {}
+        batches = self._batches(window)
+        batch: EventBatch | None = None
+        end = 0  # the seq after the last batch's
         queue: deque[Slot] = deque()  # slots n, n+1, ... planned, their events made
-        following: Slot | None = None  # the slot after them, planned, its event not made yet
-        window: dict[int, tuple[Event, bytes]] = {}
+        append, given = queue.append, queue.popleft
+        following = next(slots, None)  # the slot after them, planned, its event not made yet
         made = 0  # events made: seqs below it
+        new = tuple.__new__
         for n in count():
             # Made ahead, while the Deliverer waits for slot n: a burst's events are ready.
-            while len(queue) < AHEAD_SLOTS:
-                if following is None and (following := next(slots, None)) is None:
-                    break
-                if queue and following.at > queue[0].at + AHEAD:
-                    break
-                while made <= following.event:
-                    ev, body = next(bodies)
-                    window[ev.seq] = ev, body
-                    made += 1
-                queue.append(following)
-                following = None
+            horizon = queue[0].at + AHEAD if queue else _NEVER
+            while following is not None and following.at <= horizon and len(queue) < AHEAD_SLOTS:
+                while made <= following.event:  # seen up to its event
+                    if made == end:
+                        batch = next(batches)
+                        end = batch.start + len(batch)
+                    assert batch is not None
+                    upto = min(end, following.event + 1)
+                    on_made(batch, made - batch.start, upto - batch.start)
+                    made = upto
+                if not queue:
+                    horizon = following.at + AHEAD
+                append(following)
+                following = next(slots, None)
             if not queue:
                 break
-            slot = queue.popleft()
+            slot = given()
             seq = slot.event
-            ev, body = window[seq]
-            if plan.sent(seq):
+            yield new(Planned, (n, slot, *window[seq]))
+            if sent(seq):
                 del window[seq]
-            yield Planned(n, slot, body, ev.id, ev.type, dict(ev.headers))
-        for _ in bodies:  # events no slot sends still belong to the run
-            pass
+        # Events no slot sends still belong to the run.
+        if batch is not None and made < end:
+            on_made(batch, made - batch.start, len(batch))
+        for rest in batches:
+            on_made(rest, 0, len(rest))
 
-    def _bodies(self, on_event: Made) -> Iterator[tuple[Event, bytes]]:
-        """Each event made, with its body: traced a batch at a time (held payload-less, as
-        columns), then seen by ``on_event`` one by one."""
-        while made := list(islice(self._made, _BATCH)):
-            self.tracer.extend([ev for ev, _ in made])
-            for ev, laid in made:
-                text = payload_json(ev)
-                on_event(ev, text)
-                yield ev, self._body(text) if laid is None else laid.encode()
+    def _batches(
+        self, window: dict[int, tuple[bytes, str, str, dict[str, str]]]
+    ) -> Iterator[EventBatch]:
+        """Each batch of events made: traced (held payload-less, as columns), its events'
+        bodies, ids, types and headers put in ``window``."""
+        body = self._body
+        for made in self._made:
+            batch = made if isinstance(made, EventBatch) else EventBatch.of(made)
+            self.tracer.extend_made(batch)
+            laid, texts = batch.laid, batch.texts
+            if None in laid:
+                bodies = [
+                    body(t) if s is None else s.encode() for t, s in zip(texts, laid, strict=True)
+                ]
+            else:
+                bodies = [s.encode() for s in laid]  # type: ignore[union-attr]
+            own = [dict(h) for h in batch.headers] if batch.headers else [{} for _ in texts]
+            held = zip(bodies, batch.ids, batch.types, own, strict=True)
+            window.update(zip(batch.seqs, held, strict=True))
+            yield batch

@@ -45,7 +45,7 @@ from ..drive._sources import (
     synthetic_times,
     synthetic_types,
 )
-from ..drive._synthetic_text import laid_synthetic, traced_synthetic
+from ..drive._synthetic_text import laid_batches, traced_synthetic
 from ..drive._tamper import signed_headers, tampered_ids
 from ..drive._tracer import Tracer, new_tag, trace
 from ..history import RunInfo
@@ -450,7 +450,7 @@ def _fed(
     source = scenario.source
     if not isinstance(source, SyntheticSource) or not streamable(scenario, tracing):
         return None
-    made = laid_synthetic(source, seed, tag, tracing, _layout_of(scenario.delivery.provider))
+    made = laid_batches(source, seed, tag, tracing, _layout_of(scenario.delivery.provider))
     tracer = Tracer(tag, columns=True)
     return Feed(made, source.events, synthetic_types(source), tracer, body), source
 

@@ -13,6 +13,7 @@ from .. import history as _history
 from ..core._errors import OutputError, TargetUnreachableError
 from ..core._model import SETTLED_MARK, Delivery, Effect, Event, Outcome, Verdict
 from ..double._downstream import Downstream
+from ..drive._event_batch import EventBatch
 from ..drive._event_columns import EventColumns
 from ..drive._target import Target
 from ..history import History, Journal
@@ -184,9 +185,12 @@ class Recorder:
         if run is not None:
             run.cancel()
 
-    def made(self, ev: Event, payload: str) -> None:
-        """A streamed run made ``ev`` (``_feed``): journal it."""
-        self.journal.event(ev, payload)
+    def made(self, batch: EventBatch, first: int, end: int) -> None:
+        """A streamed run made events ``first`` to ``end - 1`` of ``batch`` (``_feed``):
+        journal them."""
+        event, texts, write = batch.event, batch.texts, self.journal.event
+        for n in range(first, end):
+            write(event(n), texts[n])
 
     def delivery(self, d: Delivery) -> None:
         if d.outcome is Outcome.OK and d.id not in self._tampered:
