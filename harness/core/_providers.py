@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._errors import InputError
+from ._indented import indented
 from ._signing import SCHEMES
 
 _MIN, _HOUR, _DAY = 60.0, 3600.0, 86400.0
@@ -69,7 +70,9 @@ class Layout:
     ascii: bool
 
     def dumps(self, value: Any) -> str:
-        """``value`` as JSON text in this layout."""
+        """``value`` (as ``json.loads`` makes one) as JSON text in this layout."""
+        if self.indent is not None:
+            return indented(value, self.items, self.keys, self.indent, self.ascii)
         return json.dumps(
             value, separators=(self.items, self.keys), indent=self.indent, ensure_ascii=self.ascii
         )
