@@ -34,6 +34,7 @@ from ._unattributed import Counted, Unattributed, accepted_in
 from ._undone import issued_ids
 
 CREATED = 201
+_TOO_MANY = 429
 
 
 def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
@@ -151,10 +152,14 @@ def _other_calls(
     history: History, records: set[str], contested: dict[str | None, Request], routes: Routes
 ) -> Counter[str]:
     """Per record of ``records``: the calls naming it or one of its events, but its
-    ``contested`` request's."""
+    ``contested`` request's, and but those the API refused for now (5xx, 429, no answer): a
+    read retried after a downstream's failure is the same look-up once more, not a sign that
+    more of the record's events were alive."""
     keys = {e.id: e.key for e in history.events if e.key in records}
     out: Counter[str] = Counter()
     for e in history.effects:
+        if not e.status or e.status >= 500 or e.status == _TOO_MANY:
+            continue
         key = keys.get(e.event_ids[0]) if e.event_ids else e.key
         if key in records and routes.of(e) != contested[key]:
             out[key] += 1
