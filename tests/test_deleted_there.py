@@ -3,12 +3,17 @@ write of the record, and said by what this run did to it after its own DELETE, i
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from dataclasses import replace
 
-from harness.core._model import Effect, Model
-from harness.history import History, RunInfo
+from harness.core._model import ISSUED_MARK, Effect, Event, Model, Status
+from harness.history import History, Mark, RunInfo
 from harness.invariants._deleted import deleted_here, deleted_text, deleted_there
 from harness.invariants._expected import Level, Request, Short, _deleted_instead
+
+from .test_duplicates_unattributed import ok, run
+from .test_record_attribution import verdict_of
 
 
 def write(n: int, method: str, key: str, committed: bool = True) -> Effect:
@@ -78,3 +83,60 @@ def test_a_deletion_of_what_the_clean_run_left_none_of_stays_a_loss() -> None:
     assert _deleted_instead(*_deletions_short((1, 1), (1, 0))) is None
     # Fewer creations here than there: not the race either.
     assert _deleted_instead(*_deletions_short((3, 2), (2, 0))) is None
+
+
+def replaced(
+    tag: str, lost: bool = False, marked: bool = True, baseline: History | None = None
+) -> History:
+    """A sync that "upserts" a record's customer by deleting it and creating it anew, three
+    changes a record, its writes naming the record alone; ``lost``: the last change's DELETE
+    answered 503 and taken for done (the customer created all the same); ``marked``: the double
+    marks the ids it makes up."""
+    evs = [
+        Event(f"evt_{tag}e{s}", f"{tag}k{s // 3}", s, "record.updated", 0.0, {}) for s in range(6)
+    ]
+    effects, marks = [], []
+    for e in evs:
+        n = e.seq % 3
+        if n:
+            gone = Effect(f"eff_{e.id}_d", "billing", e.seq + 0.05, "DELETE",
+                          f"/customers/ds_{e.key}_{n - 1}", {}, "", 204, (), e.key)  # fmt: skip
+            effects.append(replace(gone, status=503, committed=False) if lost and n == 2 else gone)
+        made = Effect(f"eff_{e.id}_p", "billing", e.seq + 0.1, "POST", "/customers", {},
+                      json.dumps({"attio_id": e.key, "n": n}), 201, (), e.key)  # fmt: skip
+        effects.append(made)
+        marks.append(
+            Mark(made.at, ISSUED_MARK, json.dumps({"effect": made.id, "id": f"ds_{e.key}_{n}"}))
+        )
+    h = run(evs, [ok(e, 1) for e in evs], effects, tag=tag, baseline=baseline)
+    h.marks = marks if marked else []
+    return h
+
+
+def test_a_delete_short_is_left_to_the_customers_standing_only_where_the_double_marks_them() -> (
+    None
+):
+    """Where the double marks the ids it makes up, the customer a lost DELETE left standing is
+    no_duplicate_effects' to count, and no_lost_events is inconclusive; where it does not (a
+    real API forwarded to), nothing counts the customers standing: no_lost_events was
+    inconclusive and no_duplicate_effects passed a deletion lost (review13). It fails, as
+    before the replace-by-delete rule."""
+    judged = {
+        marked: {
+            name: verdict_of(
+                replaced("zqrun", True, marked, replaced("zqclean", marked=marked)), name
+            )
+            for name in ("no_lost_events", "no_duplicate_effects")
+        }
+        for marked in (True, False)
+    }
+    assert judged[True]["no_lost_events"].status is Status.INCONCLUSIVE
+    assert judged[True]["no_duplicate_effects"].status is Status.FAIL
+    lost = judged[False]["no_lost_events"]
+    assert lost.status is Status.FAIL, lost.summary
+    assert lost.summary.startswith("2 records short of DELETE /customers/{id}"), lost.summary
+    for marked in (True, False):
+        sound = verdict_of(
+            replaced("zqrun", False, marked, replaced("zqclean", marked=marked)), "no_lost_events"
+        )
+        assert sound.status is Status.PASS, sound.summary

@@ -13,13 +13,16 @@ it and answered 502: made all the same), one at least 201. A creation whose reso
 committed ``DELETE`` removed after it is not counted, in either run: an automation that
 "upserts" by deleting the record's resource and creating it again (an API with no ``PUT``)
 creates once per event in its clean run too, and only the resources left standing say whether
-one was made twice (tests/gallery/delete_recreate.py).
+one was made twice (tests/gallery/delete_recreate.py) — where the clean twin created one at
+least: a twin that created its one and deleted it (the record's deletion) left none, and one
+left standing here is a twin made by a race, orphaned.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..core._model import Effect
 from ..drive._drift import drifted_events
@@ -31,6 +34,7 @@ from ._unattributed import Counted, Unattributed, accepted_in
 from ._undone import issued_ids
 
 CREATED = 201
+_TOO_MANY = 429
 
 
 def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
@@ -88,13 +92,15 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
         for key, (n, _) in facts.record_events.items()
         if n > 1 and key is not None and key not in drifted
     }
-    here = _creations_by_record(facts.recorded, routes, several, repeats)
-    here = {found: made for found, made in here.items() if len(made) > 1}
+    standing, deleted = _creations_by_record(facts.recorded, routes, several, repeats)
+    # One left standing is one too many where the record's clean twin left none, having
+    # created it and deleted it (a race's twin orphaned by the record's deletion).
+    here = {found: made for found, made in standing.items() if len(made) > 1 or deleted[found]}
     if not here:
         return []
     twin, mine = facts.record_twins, facts.record_events
     wanted = {twin[key] for _, key in here if key in twin}
-    clean = _creations_by_record(baseline, routes, wanted, repeats)
+    clean, clean_deleted = _creations_by_record(baseline, routes, wanted, repeats)
     clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
     out: list[Counted] = []
     doubtful: list[Counted] = []
@@ -106,8 +112,11 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
         n, yes = mine[key]
         clean_n, clean_yes = clean_by_record[theirs]
         made_clean = len(clean.get((request, theirs), ()))
-        if len(made) > made_clean >= 1 and n == yes == clean_n == clean_yes:
+        created_clean = made_clean + clean_deleted[(request, theirs)]  # its events create
+        if len(made) > made_clean and created_clean >= 1 and n == yes == clean_n == clean_yes:
             counted = Counted(request, key, len(made), made_clean, yes, clean_yes, n, made)
+            if deleted[(request, key)] or made_clean < created_clean:
+                counted = replace(counted, standing=True)
             # Those naming an event whose clean twin wrote nothing naming it: found made there
             # (a find-or-create), or lost there (a worker killed mid-work)?
             if silent is None:
@@ -143,10 +152,14 @@ def _other_calls(
     history: History, records: set[str], contested: dict[str | None, Request], routes: Routes
 ) -> Counter[str]:
     """Per record of ``records``: the calls naming it or one of its events, but its
-    ``contested`` request's."""
+    ``contested`` request's, and but those the API refused for now (5xx, 429, no answer): a
+    read retried after a downstream's failure is the same look-up once more, not a sign that
+    more of the record's events were alive."""
     keys = {e.id: e.key for e in history.events if e.key in records}
     out: Counter[str] = Counter()
     for e in history.effects:
+        if not e.status or e.status >= 500 or e.status == _TOO_MANY:
+            continue
         key = keys.get(e.event_ids[0]) if e.event_ids else e.key
         if key in records and routes.of(e) != contested[key]:
             out[key] += 1
@@ -166,16 +179,18 @@ def _silent_twins(history: History, baseline: History) -> set[str]:
 
 def _creations_by_record(
     history: History, routes: Routes, records: set[str], repeats: Repeats
-) -> dict[tuple[Request, str], list[Effect]]:
+) -> tuple[dict[tuple[Request, str], list[Effect]], Counter[tuple[Request, str]]]:
     """(request, record) -> the creations of ``history`` naming one of ``records`` (by their
-    event, or the record alone): POSTs to a collection answered 201, not GraphQL nor a route
-    declared ``merges:`` — each a new resource: where the double marks the ids it makes up, one
-    it made up; not one under an ``Idempotency-Key`` its request met before (the API answers
-    the first creation again), unless its downstream declares the key ignored."""
+    event, or the record alone) left standing: POSTs to a collection answered 201, not GraphQL
+    nor a route declared ``merges:`` — each a new resource: where the double marks the ids it
+    makes up, one it made up; not one under an ``Idempotency-Key`` its request met before (the
+    API answers the first creation again), unless its downstream declares the key ignored;
+    and, apart, how many such creations a committed ``DELETE`` removed since."""
     events = {e.id: e.key for e in history.events if e.key in records}
     out: dict[tuple[Request, str], list[Effect]] = {}
+    deleted: Counter[tuple[Request, str]] = Counter()
     if not events:
-        return out
+        return out, deleted
     issued = issued_ids(history.marks)
     removed = _deleted_at(history) if issued else {}
     replayed: set[tuple[Request, str]] = set()  # the requests' Idempotency-Keys met
@@ -185,8 +200,6 @@ def _creations_by_record(
         if issued and e.id not in issued:
             continue
         gone = removed.get((e.downstream, f"{e.path.rstrip('/')}/{issued.get(e.id)}"))
-        if gone is not None and gone > e.at:  # deleted since: no resource made twice
-            continue
         ids = e.event_ids
         key = (events.get(ids[0]) if len(ids) == 1 else _one(events, ids)) if ids else e.key
         if key is None or key not in records:
@@ -194,13 +207,16 @@ def _creations_by_record(
         request = routes.of(e)
         if is_item(request.route) or mutation_fields(e) or not repeats.may_harm_body(e):
             continue
+        if gone is not None and gone > e.at:  # deleted since: not left standing
+            deleted[(request, key)] += 1
+            continue
         idempotency = repeats.key(e)
         if idempotency is not None:
             if (request, idempotency) in replayed:
                 continue
             replayed.add((request, idempotency))
         out.setdefault((request, key), []).append(e)
-    return out
+    return out, deleted
 
 
 def _deleted_at(history: History) -> dict[tuple[str, str], float]:
@@ -258,8 +274,16 @@ def created_text(
     return (
         f"{len({c.record for c in created}):,} records got more resources created by "
         f"{', '.join(requests)} than the clean run {clean_run} created for the same events, "
-        f"all accepted (record {worst.record}: {worst.here:,} created, where its clean twin "
-        f"got {worst.clean:,}): a resource made twice, whichever of the record's events made "
+        f"all accepted (record {worst.record}: {_counts(worst)}): a resource made twice, "
+        "whichever of the record's events made "
         f"it — {why} (if the API upserts on this POST, declare it `merges: ['{request}']` on "
         f"downstream {worst.request.downstream})"
     )
+
+
+def _counts(c: Counted) -> str:
+    """``2 created, where its clean twin got 1``; ``1 created and left standing, where its
+    clean twin left 0`` where deletions removed some."""
+    if c.standing:
+        return f"{c.here:,} created and left standing, where its clean twin left {c.clean:,}"
+    return f"{c.here:,} created, where its clean twin got {c.clean:,}"

@@ -37,12 +37,12 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import operation_of
-from ..core._model import Delivery, Effect, Event, Model, Outcome
+from ..core._model import ISSUED_MARK, Delivery, Effect, Event, Model, Outcome
 from ..core._providers import PROVIDERS
 from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..double._routes import RouteMatcher, compile_route, route_matches
@@ -338,6 +338,10 @@ class Expectation:
     # whose clean twin, with the same time, was written where its own was skipped (``_ties``).
     tied: Mapping[str, int] = field(default_factory=dict)
     several: bool = False  # several downstreams: requests are named with theirs
+    # Both runs' doubles marked the ids they made up for creations (ISSUED marks): the
+    # resources a record's creations left standing can be told (``_creations``), so a DELETE
+    # short where they stand is no_duplicate_effects' to judge (``_deleted_instead``).
+    ids_issued: bool = False
     tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
     others: int = 0  # the clean run's writes of another run, not learned
 
@@ -400,10 +404,17 @@ def expectation_of(facts: Facts) -> Expectation:
     found = _CACHE.get(facts)
     if found is None:
         history = facts.history
-        found = _CACHE[facts] = learn(
-            history.info, history.events, history.baseline, facts.writes_in_order
-        )
+        found = learn(history.info, history.events, history.baseline, facts.writes_in_order)
+        baseline = history.baseline
+        if baseline is not None and _issues(history) and _issues(baseline):
+            found = replace(found, ids_issued=True)
+        _CACHE[facts] = found
     return found
+
+
+def _issues(history: History) -> bool:
+    """Did ``history``'s double mark an id it made up for a creation?"""
+    return any(m.name == ISSUED_MARK for m in history.marks)
 
 
 # How many writes of an effect's request (downstream, method, route) its event's clean twin
@@ -1234,7 +1245,8 @@ def shortfalls(
                 lack = Short(Level.RECORD, key, first, need, have, "clean", len(mine))
                 twin = _twin_writes(wanted, exp, mine)
                 created = _created_instead(lack, resource, twin, by_record)
-                created = created or _deleted_instead(lack, resource, twin, by_record)
+                if created is None and exp.ids_issued:
+                    created = _deleted_instead(lack, resource, twin, by_record)
                 if created is not None:
                     out.created.append(created)
                 elif register and _written_in_part(key, mine, accepted, wanted, by_record):

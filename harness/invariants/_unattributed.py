@@ -54,6 +54,9 @@ class Counted:
     # A record whose request is counted in the whole run, compared to its twin there: its
     # writes beyond the twin's, which the run's count held by a loss elsewhere.
     whole_run: bool = False
+    # ``here`` and ``clean`` count the resources left standing: a committed DELETE removed
+    # others the record (or its twin) created (``_creations.created_more_by_events``).
+    standing: bool = False
 
     @property
     def owed(self) -> float:
