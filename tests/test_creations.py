@@ -239,3 +239,16 @@ def test_a_race_whose_look_up_was_retried_after_a_503_still_fails() -> None:
         v = dup(looked_up("zqrun", 2, retried, baseline=looked_up("zqclean", 1)))
         assert v.status is Status.FAIL, (retried, v.summary)
         assert "(record zqrunk0: 2 created, where its clean twin got 1)" in v.summary, v.summary
+
+
+def test_a_race_against_a_twin_whose_other_events_made_no_call_is_not_judged() -> None:
+    """The clean twin's second change made no call at all (a look-up in the automation's own
+    memory found the customer — or a worker killed mid-work lost the change): nothing in the
+    journal tells which, so two customers where the twin got one are not judged (it passed:
+    taken for a clean run that lost the change)."""
+    clean = raced("zqclean", 1)
+    clean.effects = [e for e in clean.effects if e.method == "POST"]  # the second: no call
+    v = dup(raced("zqrun", 2, clean))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "the twin's other events made no call at all" in v.summary, v.summary
+    assert "which the journal cannot tell apart" in v.summary, v.summary

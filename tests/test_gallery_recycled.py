@@ -7,7 +7,8 @@ Every checkout whose thread was still looking its customer up when its worker re
 lost — in the clean run too, where most were. ``no_lost_events`` must fail; and
 ``no_duplicate_effects`` must not take a customer's orders here, one per checkout, for orders
 made twice because its clean twin, whose checkouts were lost, got fewer (it did: "13 records
-got more resources created by POST /orders than the clean run … racing a find-or-create").
+got more resources created by POST /orders than the clean run … racing a find-or-create"):
+the twin's lost checkouts made no call, as a look-up in memory would not, so not judged.
 """
 
 from __future__ import annotations
@@ -34,14 +35,20 @@ def test_checkouts_lost_with_a_recycled_worker_are_lost_not_made_twice(
         done, found = hazards(tmp_path, "bulk-import-burst", env=STRIPE)
     verdicts = found["bulk-import-burst"]
     lost, dup = verdicts["no_lost_events"], verdicts["no_duplicate_effects"]
-    assert dup["status"] == "pass", said(dup)
-    assert "no event produced a repeated effect" in dup["summary"], said(dup)
     if not recycle:
+        assert dup["status"] == "pass", said(dup)
+        assert "no event produced a repeated effect" in dup["summary"], said(dup)
         # A thread per checkout keeps no order between a customer's checkouts: per_key_order
         # (a ledger) may fail where two were worked at once; nothing else may.
         held = {n: v["status"] for n, v in verdicts.items() if n != "per_key_order"}
         assert set(held.values()) == {"pass"}, verdicts
         return
+    # A customer's orders beyond its clean twin's, whose lost checkouts made no call there:
+    # not failed as made twice, and not passed either — a twin that found its order made
+    # without a call would read the same.
+    if dup["status"] != "pass":  # no customer of the clean run lost only some of its orders
+        assert dup["status"] == "inconclusive", said(dup)
+        assert "the twin's other events made no call at all" in dup["summary"], said(dup)
     assert lost["status"] == "fail", said(lost)
     assert "accepted events produced no effect (lost)" in lost["summary"], said(lost)
     assert all("delivered once" in line for line in lost["evidence"]["lines"]), said(lost)

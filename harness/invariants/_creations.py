@@ -65,7 +65,7 @@ def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
     return [c for c in candidates if c.request not in unkeyed]
 
 
-def created_more_by_events(facts: Facts) -> list[Counted]:
+def created_more_by_events(facts: Facts) -> tuple[list[Counted], list[Counted]]:
     """The records whose events made more creations of one request than their clean twin's
     events made, counted whether each names its event or only its record — the record's
     events as many in both runs, all accepted. Which of a customer's checkouts creates its
@@ -73,14 +73,16 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     most, no repeat; but three accounts where its clean twin made one are two made twice:
     simultaneous events racing a find-or-create (``Counted.unattributed`` holds the
     creations, here naming their events). A creation naming an event whose clean twin wrote
-    nothing at all is not counted beyond the twin's: the clean run lost that event (a worker
-    killed mid-work), its own resource (an order of its checkout) never made there."""
+    nothing naming it is counted beyond the twin's only where the twin's record made as many
+    other calls as here (``_alive_twins``); where neither made any, the record is in the
+    second list: undecided (the clean run lost the event, or found its resource made
+    without a call)."""
     baseline = facts.recorded.baseline
     if baseline is None:
-        return []
+        return [], []
     exp = expectation_of(facts)
     if exp.clean_run is None:
-        return []
+        return [], []
     routes = exp.routes
     repeats = Repeats(facts.history.info.settings)
     # Records of several events, none a drift hazard changed (a look-up by a renamed field
@@ -97,7 +99,7 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
     # created it and deleted it (a race's twin orphaned by the record's deletion).
     here = {found: made for found, made in standing.items() if len(made) > 1 or deleted[found]}
     if not here:
-        return []
+        return [], []
     twin, mine = facts.record_twins, facts.record_events
     wanted = {twin[key] for _, key in here if key in twin}
     clean, clean_deleted = _creations_by_record(baseline, routes, wanted, repeats)
@@ -123,29 +125,37 @@ def created_more_by_events(facts: Facts) -> list[Counted]:
                 silent = _silent_twins(facts.history, baseline)
             lost_there = sum(len(e.event_ids) == 1 and e.event_ids[0] in silent for e in made)
             (out if len(made) - lost_there > made_clean else doubtful).append(counted)
-    if doubtful:
-        out += _alive_twins(facts, baseline, doubtful)
-    return out
+    if not doubtful:
+        return out, []
+    alive, unknown = _alive_twins(facts, baseline, doubtful)
+    return out + alive, unknown
 
 
-def _alive_twins(facts: Facts, baseline: History, doubtful: list[Counted]) -> list[Counted]:
+def _alive_twins(
+    facts: Facts, baseline: History, doubtful: list[Counted]
+) -> tuple[list[Counted], list[Counted]]:
     """Of ``doubtful``, the records whose clean twin made as many other calls (reads too: a
     look-up that found the resource) as the record made here: its silent events were alive
-    there and found what they would have made. A twin that made fewer — nothing but the
-    creations, where its record here made nothing else either, is fewer too — lost them."""
+    there and found what they would have made. A twin that made fewer lost them. Where
+    neither made any other call, the journal cannot tell a twin that lost its events (a
+    worker killed mid-work) from one that found the resource made without a call (a look-up
+    in its own memory): those are the second list."""
     records = {c.record for c in doubtful if c.record is not None}
     twins = {facts.record_twins[r]: r for r in records if r is not None}
     contested = {c.record: c.request for c in doubtful}
     routes = expectation_of(facts).routes
     here = _other_calls(facts.history, records, contested, routes)
     there = _other_calls(baseline, set(twins), {t: contested[r] for t, r in twins.items()}, routes)
-    return [
-        c
-        for c in doubtful
-        if c.record is not None
-        and here[c.record]
-        and there[facts.record_twins[c.record]] >= here[c.record]
-    ]
+    alive, unknown = [], []
+    for c in doubtful:
+        if c.record is None:
+            continue
+        mine, theirs = here[c.record], there[facts.record_twins[c.record]]
+        if mine and theirs >= mine:
+            alive.append(c)
+        elif not mine and not theirs:
+            unknown.append(c)
+    return alive, unknown
 
 
 def _other_calls(

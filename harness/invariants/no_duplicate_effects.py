@@ -324,7 +324,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             _unseen_witnesses(created, several),
         )
     # Each event's creations once, but a record's more than its clean twin's (``_creations``).
-    raced = created_more_by_events(facts) if not tally.undeclared else []
+    raced, undecided = created_more_by_events(facts) if not tally.undeclared else ([], [])
     if raced:
         several = len({c.request.downstream for c in raced}) > 1
         clean_run = str(expectation_of(facts).clean_run)
@@ -339,6 +339,8 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         return _undeclared(facts, tally, repeats, found, note)
     if found is not None and found.over:
         return _unseen(facts, found, seen + keys)
+    if undecided:
+        return _undecided(facts, undecided, seen + note)
     if gap is not None and found is None and _harmful_record_only(facts, repeats):
         return gap  # nothing compared them: without a clean run, nothing says what is owed
     if found is not None and any(c.record is not None for c in found.requests):
@@ -352,6 +354,26 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         CLASS,
         seen + note,
         [*_witnesses(facts, tally.harmless, repeats), *_replay_witnesses(replays)],
+    )
+
+
+def _undecided(facts: Facts, undecided: Sequence[Counted], seen: str) -> Verdict:
+    """Inconclusive: records that created more than their clean twin, whose other events made
+    no call there nor here (``_creations._alive_twins``)."""
+    several = len({c.request.downstream for c in undecided}) > 1
+    first = max(undecided, key=lambda c: c.here - c.clean)
+    summary = (
+        f"not judged: {plural(len(undecided), 'record')} got more "
+        f"{first.request.text(several)} than their clean twin (record {first.record}: "
+        f"{first.here:,} where its clean twin made {first.clean:,}), each naming its own "
+        "event, and the twin's other events made no call at all, nor did the record's here: "
+        "the clean run lost those events (a worker killed mid-work — no_lost_events says what "
+        "the clean run lost) or found the resource made without a call (a look-up in the "
+        "automation's own memory), which the journal cannot tell apart; an Idempotency-Key or "
+        f"a look-up the double sees would; of the rest, {seen}"
+    )
+    return verdict(
+        NAME, Status.INCONCLUSIVE, CLASS, summary, _unseen_witnesses(undecided, several, named=True)
     )
 
 
