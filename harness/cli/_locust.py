@@ -122,6 +122,8 @@ def _loopback_listens(locust_args: tuple[str, ...], beyond: bool) -> list[str]:
     given: dict[str, str] = {}
     for i, arg in enumerate(locust_args):
         name, equals, value = arg.partition("=")
+        # Locust's parser takes an option by any unambiguous start of its name (--web-h).
+        name = next((full for full in _LISTENS if len(name) > 2 and full.startswith(name)), name)
         if name in _LISTENS:
             if not equals:
                 value = locust_args[i + 1] if i + 1 < len(locust_args) else ""
