@@ -113,6 +113,7 @@ def locust(
 
 _LISTENS = ("--web-host", "--master-bind-host")
 """Locust's options for where its web UI and a master listen: every interface by default."""
+_UNSHARED = len("--master-bind-h")  # the shortest start of --master-bind-host Locust takes
 
 
 def _loopback_listens(locust_args: tuple[str, ...], beyond: bool) -> list[str]:
@@ -122,8 +123,10 @@ def _loopback_listens(locust_args: tuple[str, ...], beyond: bool) -> list[str]:
     given: dict[str, str] = {}
     for i, arg in enumerate(locust_args):
         name, equals, value = arg.partition("=")
-        # Locust's parser takes an option by any unambiguous start of its name (--web-h).
-        name = next((full for full in _LISTENS if len(name) > 2 and full.startswith(name)), name)
+        # Locust's parser takes an option by any start of its name no other option shares:
+        # --master-bind-h (but no start of --web-host: --web-host-display-name shares each).
+        if len(name) >= _UNSHARED and "--master-bind-host".startswith(name):
+            name = "--master-bind-host"
         if name in _LISTENS:
             if not equals:
                 value = locust_args[i + 1] if i + 1 < len(locust_args) else ""
