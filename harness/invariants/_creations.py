@@ -27,6 +27,7 @@ from dataclasses import replace
 from ..core._model import Effect
 from ..drive._drift import drifted_events
 from ..history import History
+from ._deferred import refused_for_now
 from ._expected import Request, Routes, expectation_of, is_item
 from ._facts import Facts, events_by_record, is_write
 from ._idempotent import Repeats, mutation_fields
@@ -34,7 +35,6 @@ from ._unattributed import Counted, Unattributed, accepted_in
 from ._undone import issued_ids
 
 CREATED = 201
-_TOO_MANY = 429
 
 
 def created_more(facts: Facts, found: Unattributed) -> list[Counted]:
@@ -168,7 +168,7 @@ def _other_calls(
     keys = {e.id: e.key for e in history.events if e.key in records}
     out: Counter[str] = Counter()
     for e in history.effects:
-        if not e.status or e.status >= 500 or e.status == _TOO_MANY:
+        if refused_for_now(e.status):
             continue
         key = keys.get(e.event_ids[0]) if e.event_ids else e.key
         if key in records and routes.of(e) != contested[key]:

@@ -35,9 +35,10 @@ DEFERRALS = frozenset({429, 503})
 MORE_LOST = "and {n:,} more lost: "
 
 
-def _refusal(status: int | None) -> bool:
-    """An answer after which the sender may come back: 429, a 5xx, or none."""
-    return status is None or status == 429 or status >= 500
+def refused_for_now(status: int | None) -> bool:
+    """An answer after which the caller may come back: 429, a 5xx, or none (None, or an
+    effect's 0)."""
+    return not status or status == 429 or status >= 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ def deferred(facts: Facts) -> Deferred | None:
     found = [
         (facts.events_by_id[eid], tuple(ds))
         for eid, ds in by_event.items()
-        if all(_refusal(d.status) and not _in_flight(d, windows) for d in ds)
+        if all(refused_for_now(d.status) and not _in_flight(d, windows) for d in ds)
     ]
     if found and history.info.model is Model.REGISTER:
         found = _latest(found, facts)

@@ -79,6 +79,12 @@ def made_while_open(facts: Facts, event_ids: Sequence[str]) -> dict[str, Open]:
     return found
 
 
+def identical(write: Effect) -> tuple[str, str, str, str]:
+    """What makes two writes the same request, body and all: two lines of one invoice posted
+    at once are no repeat (only an identical write is a duplicate)."""
+    return (write.downstream, write.method.upper(), write.path, write.body)
+
+
 def _first_open(calls: FaultCalls, writes: Sequence[Effect], sent: Sequence[float]) -> Open | None:
     """The first of one event's ``writes`` (in time order) made while an earlier write of the
     same request and body was still held, with no delivery ``sent`` (times, in order) between
@@ -87,11 +93,9 @@ def _first_open(calls: FaultCalls, writes: Sequence[Effect], sent: Sequence[floa
     for w in writes:
         # Those answered by now dropped: a runaway's thousands of writes stay linear.
         held = [h for h in held if w.at < h[0].at + h[1]]
-        # The same request, body and all: two lines of one invoice posted at once are no
-        # repeat (only an identical write is a duplicate).
-        request = (w.downstream, w.method.upper(), w.path, w.body)
+        request = identical(w)
         for first, hold, fault in held:
-            if (first.downstream, first.method.upper(), first.path, first.body) != request:
+            if identical(first) != request:
                 continue
             redelivered = bisect.bisect_right(sent, w.at) > bisect.bisect_right(sent, first.at)
             if not redelivered:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..core._model import Effect
 from ..history import Effects
 from ._facts import Facts
-from ._open_calls import share
+from ._open_calls import identical, share
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +52,8 @@ def taken_then_failed(facts: Facts, event_ids: Sequence[str]) -> dict[str, Taken
         for i, first in enumerate(writes):
             if not first.committed or 0 < first.status < 500:
                 continue
-            request = (first.downstream, first.method.upper(), first.path, first.body)
-            again = next(
-                (
-                    w
-                    for w in writes[i + 1 :]
-                    if (w.downstream, w.method.upper(), w.path, w.body) == request
-                ),
-                None,
-            )
+            request = identical(first)
+            again = next((w for w in writes[i + 1 :] if identical(w) == request), None)
             if again is not None:
                 found[eid] = Taken(first, again)
                 break
