@@ -841,16 +841,23 @@ def test_a_secret_the_scheme_cannot_use_is_one_message_before_any_delivery(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("HARNESS_SECRET", "whsec_this is not base64!")
-    with pytest.raises(SystemExit) as exit_:
-        main(["run", "duplicate-storm", *[a.replace("{tmp}", str(tmp_path)) for a in RUN_AT]])
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert exit_.value.code == 2, text
-    assert "the secret in HARNESS_SECRET" in text and "not base64" in text
-    assert text.count("not base64") == 1 and "Traceback" not in text
-    assert "this is not" not in text  # the secret itself is never echoed
-    assert not (tmp_path / "j.db").exists()
+    # No part of the secret is echoed: not its start (a secret without the prefix, or one
+    # shorter than the start once shown), not the character that is wrong.
+    for secret, why in [
+        ("whsec_this is not base64!", "character 5 (after any prefix) is not one of"),
+        ("Sup3rSecretValue!!", "character 17 (after any prefix)"),
+        ("Zq", "2 characters are not a whole number of base64 groups of 4"),
+    ]:
+        monkeypatch.setenv("HARNESS_SECRET", secret)
+        with pytest.raises(SystemExit) as exit_:
+            main(["run", "duplicate-storm", *[a.replace("{tmp}", str(tmp_path)) for a in RUN_AT]])
+        out = capsys.readouterr()
+        text = out.out + out.err
+        assert exit_.value.code == 2, text
+        assert "the secret in HARNESS_SECRET" in text and "not base64" in text and why in text
+        assert text.count("not base64") == 1 and "Traceback" not in text
+        assert secret.removeprefix("whsec_")[:4] not in text, text
+        assert not (tmp_path / "j.db").exists()
 
 
 def test_an_internal_error_is_one_line_a_crash_file_and_exit_70(

@@ -36,9 +36,20 @@ def _standard_webhooks_key(secret: str) -> bytes:
         return base64.b64decode(raw, validate=True)
     except ValueError:
         raise InputError(
-            f"Standard Webhooks secret is not base64 after the 'whsec_' prefix: {secret[:6]!r}...",
+            f"Standard Webhooks secret is not base64 after the 'whsec_' prefix: {_why_not(raw)}",
             hint="use a secret of the form whsec_<base64>, as Svix and Standard Webhooks issue",
         ) from None
+
+
+def _why_not(raw: str) -> str:
+    """Where base64 decoding of a secret fails, saying nothing of the secret's characters."""
+    for at, char in enumerate(raw, 1):
+        if char not in _BASE64:
+            return f"its character {at} (after any prefix) is not one of A-Z a-z 0-9 + / ="
+    return f"its {len(raw)} characters are not a whole number of base64 groups of 4 (pad with =)"
+
+
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 
 def standard_webhooks_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
