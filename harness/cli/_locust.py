@@ -131,16 +131,16 @@ def _loopback_listens(locust_args: tuple[str, ...], beyond: bool) -> list[str]:
             if not equals:
                 value = locust_args[i + 1] if i + 1 < len(locust_args) else ""
             given[name] = value
-    from ..drive._target import is_loopback
+    from ..drive._target import require_loopback_listen
 
     for name, host in given.items():
-        if not beyond and not is_loopback(host):
-            raise InputError(
-                f"{name} {host or '(empty: every interface)'!r}: Locust would listen where "
-                "other machines can reach it and start or steer the load",
+        if not beyond:
+            require_loopback_listen(
+                host,
+                what=f"Locust ({name})",
+                reach="reach it and start or steer the load",
                 where="the arguments after --",
-                hint="listen on 127.0.0.1 (the default), or pass --listen-beyond-loopback if "
-                "other machines must reach it (a worker on another machine)",
+                hint="other machines must reach it (a worker on another machine)",
             )
     return [f"{name}=127.0.0.1" for name in _LISTENS if name not in given]
 

@@ -94,20 +94,20 @@ def record(
     from ..core._files import check_writable_file
     from ..double._downstream import parse_address
     from ..drive._pseudonym import Scrubber
-    from ..drive._target import checked_url, is_loopback, require_allowed
+    from ..drive._target import checked_url, require_allowed, require_loopback_listen
 
     try:
         host, port = parse_address(listen)
     except InputError as exc:
         message = str(exc).replace("downstream address", "address")
         raise InputError(message, where="--listen") from None
-    if not listen_beyond_loopback and not is_loopback(host):
-        raise InputError(
-            f"the proxy would listen on {host!r}, which is not a loopback address: other "
-            "machines could send it deliveries that reach the automation",
+    if not listen_beyond_loopback:
+        require_loopback_listen(
+            host,
+            what="the proxy",
+            reach="send it deliveries that reach the automation",
             where="--listen",
-            hint="listen on 127.0.0.1, or pass --listen-beyond-loopback if the sender is on "
-            "another machine",
+            hint="the sender is on another machine",
         )
     if not forward_to.startswith(("http://", "https://")):
         raise InputError(

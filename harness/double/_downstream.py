@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..core._errors import DownstreamBindError, InputError, OutputError, UnsafeTargetError
+from ..core._errors import DownstreamBindError, InputError, OutputError
 from ..core._model import (
     FAULT_MARK,
     FORWARDED_MARK,
@@ -49,9 +49,9 @@ from ..core._model import (
     Fault,
 )
 from ..core._scenario import DownstreamSpec, Route
+from ..drive import _target
 from ..drive._correlate import Attribute as Attribute  # what ``attribute`` must be
 from ..drive._correlate import Attribution as Attribution
-from ..drive._target import is_loopback
 from ._auth import CHALLENGE, TOKEN_MARK, Gate, issued, token_mark
 from ._carry import Carried
 from ._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Checked, Contract
@@ -185,7 +185,7 @@ class Downstream:
             raise RuntimeError(f"downstream double {self._name!r} is already listening")
         host = _LOOPBACK if host == "localhost" else host  # one address, so one port
         if not allow_non_loopback:
-            _require_loopback(host)
+            require_loopback_listen(host, None)
         # A caller that hangs up ends its call here too: a held (timeout fault) or delayed
         # answer nobody waits for any more must not keep the run from settling.
         server = web.Server(self._handle, access_log=None, handler_cancellation=True)
@@ -628,27 +628,15 @@ def _echo(text: str) -> dict[str, JSON]:
     return {} if found is None else found
 
 
-LISTEN_FLAG = "--listen-beyond-loopback"
-"""The one flag (``--harness-listen-beyond-loopback`` under pytest) that lets a double listen
-on an address other machines can reach."""
-
-
-def require_loopback_listen(host: str, where: str = "--downstream") -> None:
+def require_loopback_listen(host: str, where: str | None = "--downstream") -> None:
     """UnsafeTargetError, saying which flag allows it, unless ``host`` is a loopback address."""
-    _require_loopback(host, where)
-
-
-def _require_loopback(host: str, where: str | None = None) -> None:
-    # The same test as for targets: localhost, or an address in 127.0.0.0/8 or ::1; any other
-    # host name may resolve anywhere.
-    if not is_loopback(host):
-        raise UnsafeTargetError(
-            f"the downstream double would listen on {host!r}, which is not a loopback "
-            "address: other machines could reach it and send it effects",
-            where=where,
-            hint=f"listen on 127.0.0.1 (the default), or pass {LISTEN_FLAG} (pytest: "
-            f"--harness{LISTEN_FLAG[1:]}) if other machines must reach it",
-        )
+    _target.require_loopback_listen(
+        host,
+        what="the downstream double",
+        reach="reach it and send it effects",
+        where=where,
+        hint=f"other machines must reach it (pytest: --harness{_target.LISTEN_FLAG[1:]})",
+    )
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> DownstreamBindError:

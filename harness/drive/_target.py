@@ -51,6 +51,29 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+LISTEN_FLAG = "--listen-beyond-loopback"
+"""The one flag that lets a listener the harness starts (the downstream double, the recording
+proxy, Locust's web UI and master) listen on an address other machines can reach; under pytest
+``--harness-listen-beyond-loopback``."""
+
+
+def require_loopback_listen(
+    host: str, *, what: str, reach: str, where: str | None, hint: str
+) -> None:
+    """UnsafeTargetError unless ``host`` is a loopback address: ``what`` (e.g. "the proxy")
+    would listen on it and other machines could ``reach`` (e.g. "send it deliveries")."""
+    # The same test as for targets: localhost, or an address in 127.0.0.0/8 or ::1; any other
+    # host name may resolve anywhere.
+    if not is_loopback(host):
+        shown = repr(host) if host else "'' (every interface)"
+        raise UnsafeTargetError(
+            f"{what} would listen on {shown}, which is not a loopback address: other "
+            f"machines could {reach}",
+            where=where,
+            hint=f"listen on 127.0.0.1 (the default), or pass {LISTEN_FLAG} if {hint}",
+        )
+
+
 def require_allowed(
     host: str, allow_hosts: Sequence[str], *, what: str, why: str, where: str
 ) -> None:
