@@ -55,7 +55,8 @@ def test_left_out_invariants_leave_the_hazards_that_judge_them(tmp_path: Path) -
     hazards = resolve_hazards(["duplicate-storm", "forged-signature", "missing-field"], project)
     runs = {s.name: s for s in hazards.scenarios}
     assert [i.name for i in runs["duplicate-storm"].invariants] == [
-        "no_lost_events", "no_duplicate_effects", "ack_within", "accepts_genuine",
+        "no_lost_events", "no_duplicate_effects", "ack_within", "no_server_errors",
+        "accepts_genuine",
     ]  # fmt: skip
     assert runs["duplicate-storm"].left_out == (("per_key_order", REASON),)
     assert runs["forged-signature"].left_out == (("rejects_forged", "a gateway checks them"),)
@@ -74,7 +75,7 @@ def test_a_project_that_gives_only_leave_out_still_leaves_it_out(tmp_path: Path)
 def test_a_hazard_with_every_invariant_left_out_is_skipped_with_why(tmp_path: Path) -> None:
     text = (
         "leave_out:\n  no_lost_events: a\n  no_duplicate_effects: b\n  per_key_order: c\n"
-        "  ack_within: d\n"
+        "  ack_within: d\n  no_server_errors: e\n"
     )
     hazards = resolve_hazards(["duplicate-storm"], load_project(write(tmp_path, text)))
     assert hazards.scenarios == ()
@@ -82,7 +83,7 @@ def test_a_hazard_with_every_invariant_left_out_is_skipped_with_why(tmp_path: Pa
         Skipped(
             "duplicate-storm",
             "every invariant it judges is left out by the project: no_lost_events (a); "
-            "no_duplicate_effects (b); per_key_order (c); ack_within (d)",
+            "no_duplicate_effects (b); per_key_order (c); ack_within (d); no_server_errors (e)",
             hazards.skipped[0].origin,
         ),
     )
@@ -204,10 +205,10 @@ def test_pytest_skips_a_left_out_invariant_with_its_reason(
         stripe_project(sound, f"leave_out:\n  per_key_order: {REASON}\n")
     )
     proc = pytest_project(tmp_path, {"HARNESS_SECRET": SECRET})
-    # ack_within, one item of the five judged (accepts_genuine too: the deliveries are signed),
+    # ack_within, one item of the six judged (accepts_genuine too: the deliveries are signed),
     # may be left inconclusive by a loaded machine.
     late = "over the budget not counted" in proc.stdout
     assert proc.returncode == (1 if late else 0), proc.stdout + proc.stderr
-    assert ("4 passed, 1 failed, 1 skipped" if late else "5 passed, 1 skipped") in proc.stdout
+    assert ("5 passed, 1 failed, 1 skipped" if late else "6 passed, 1 skipped") in proc.stdout
     assert f"per_key_order left out by the project: {REASON}" in proc.stdout
     assert "; left out by the project: per_key_order" in proc.stdout  # the readiness total

@@ -71,11 +71,57 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         return verdict(NAME, Status.PASS, CLASS, found + note)
     kinds = Counter(_kind(d) for d in errors)
     by_kind = ", ".join(f"{n:,} {k}" for k, n in kinds.most_common())
+    copies = _copies_of_accepted(facts, errors)
     summary = (
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
-        f"{by_kind}; {allowed}{note}"
+        f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
     )
-    return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors))
+    return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
+
+
+def _copies_of_accepted(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
+    """Delivery id -> a delivery of its event accepted (2xx) before its answer: the error
+    answered a copy of an event the target had already taken, or was taking at that moment
+    (a concurrent twin) — an automation whose duplicate check answers with an error."""
+    if not errors:
+        return {}
+    accepted = _accepted_of(facts, {d.event_id for d in errors})
+    copies = {}
+    for d in errors:
+        heard = d.answered_at if d.answered_at is not None else d.sent_at
+        found = accepted.get(d.event_id)
+        if found and found[0].sent_at <= heard and d.id not in facts.tampered:
+            copies[d.id] = found[0]
+    return copies
+
+
+def _accepted_of(facts: Facts, wanted: set[str]) -> dict[str, list[Delivery]]:
+    """Event id -> its genuine deliveries answered 2xx, in send order, for the ``wanted``."""
+    tampered = facts.tampered
+    accepted: dict[str, list[Delivery]] = {}
+    for d in facts.history.deliveries:
+        if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
+            accepted.setdefault(d.event_id, []).append(d)
+    for found in accepted.values():
+        found.sort(key=_sent)
+    return accepted
+
+
+def _copies_note(facts: Facts, copies: Mapping[str, Delivery], errors: Sequence[Delivery]) -> str:
+    if not copies:
+        return ""
+    share = "all of them" if len(copies) == len(errors) else f"{len(copies):,} of them"
+    sender = sender_of(facts.history.info.settings)
+    after = (
+        f"{sender.name} redelivers what is answered 5xx, and counts each as a failed delivery"
+        if sender.retries
+        else "the sender counts each as a failed delivery (one that retries redelivers it)"
+    )
+    return (
+        f"; {share} answered a copy of an event another delivery of it got accepted (2xx) "
+        "before, or while it ran: the automation answers a duplicate with an error — answer "
+        f"a copy of an event it has already taken 2xx, as it answered the first: {after}"
+    )
 
 
 def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
@@ -90,13 +136,7 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     answered = [d for d in errors if d.status is not None and d.id not in tampered]
     if not answered:
         return {}
-    wanted = {d.event_id for d in answered}
-    accepted: dict[str, list[Delivery]] = {}
-    for d in facts.history.deliveries:
-        if d.outcome is Outcome.OK and d.event_id in wanted and d.id not in tampered:
-            accepted.setdefault(d.event_id, []).append(d)
-    for found in accepted.values():
-        found.sort(key=_sent)
+    accepted = _accepted_of(facts, {d.event_id for d in answered})
     windows = DeliveryWindows(facts.history, answered, facts.effects_in_order)
     passed = {}
     for d in answered:
@@ -165,7 +205,9 @@ def _kind(d: Delivery) -> str:
     return f"failed ({d.error})" if d.error else "failed without an answer"
 
 
-def _witnesses(facts: Facts, errors: Sequence[Delivery]) -> list[Witness]:
+def _witnesses(
+    facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, Delivery]
+) -> list[Witness]:
     """The first server errors in time, each with its event and the fault window it fell in."""
     events = facts.events_by_id
     faults = facts.history.faults
@@ -182,6 +224,9 @@ def _witnesses(facts: Facts, errors: Sequence[Delivery]) -> list[Witness]:
             f"{_kind(d)}"
         )
         line += _during(d, faults)
+        first = copies.get(d.id)
+        if first is not None:
+            line += f"; its event was accepted by {first.id} ({first.status})"
         # The downstream calls made while the delivery waited: usually why it failed.
         until = d.answered_at if d.answered_at is not None else float("inf")
         calls = [e for e in effects[d.event_id] if d.sent_at <= e.at <= until]

@@ -1,0 +1,56 @@
+"""A Stripe receiver whose duplicate guard is a primary key that raises (Flask, the Stripe SDK,
+SQLite: tests/gallery/unique_insert.py), driven as a new user drives theirs: ``harness init``
+for Stripe checkouts, then ``harness run duplicate-storm``.
+
+Nothing is posted twice, yet every copy of an event it has already taken is answered 500: the
+sender retries each for days and counts the endpoint as failing. A run that judged only lost
+and repeated work called it Ready; ``no_server_errors`` fails it, naming the cause.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .test_gallery import said
+from .test_gallery_round8 import hazards, project
+
+pytestmark = pytest.mark.integration
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0unique0insert0not0real0"}  # the test's own
+
+
+@pytest.mark.parametrize("duplicate_ok", [False, True], ids=["raises", "answers-200"])
+def test_a_duplicate_answered_500_by_its_unique_key_fails_no_server_errors_saying_so(
+    tmp_path: Path, duplicate_ok: bool
+) -> None:
+    env = {**STRIPE, "UNIQUE_STATE": str(tmp_path)}
+    if duplicate_ok:
+        env["DUPLICATE_OK"] = "1"
+    with project(
+        tmp_path, "unique_insert", "/webhooks/stripe", env, "stripe:checkout.session.completed"
+    ):
+        done, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+    verdicts = found["duplicate-storm"]
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        assert verdicts[name]["status"] == "pass", said(verdicts[name])
+    errors = verdicts["no_server_errors"]
+    if duplicate_ok:
+        assert errors["status"] == "pass", said(errors)
+        return
+    assert errors["status"] == "fail", said(errors)
+    assert re.match(
+        r"\d+ of \d+ deliveries \(\d+%\) got a server error: \d+ answered 500", errors["summary"]
+    ), said(errors)
+    assert "all of them answered a copy of an event another delivery of it got accepted" in said(
+        errors
+    )
+    assert "the automation answers a duplicate with an error" in said(errors)
+    assert "Stripe redelivers what is answered 5xx" in said(errors)
+    assert all(
+        re.search(r"answered 500; its event was accepted by dlv_\d+ \(200\)", line)
+        for line in errors["evidence"]["lines"]
+    ), said(errors)
+    assert done.code == 1
