@@ -88,6 +88,21 @@ def test_explorations_of_a_scenario_draw_its_first_events_and_tamper_on_request(
     assert repr(found) == "Exploration(e1@0s[forged]; status on api 0-0.3s)"
 
 
+def test_a_fault_hazards_schedules_start_as_its_window_opens() -> None:
+    """downstream-outage keeps its own window (10 s to 250 s): a schedule shrunk to one
+    delivery is sent as it opens, not at 0 s — 50 ms of run time before it, where the
+    automation's call raced the opening and the minimal file failed on a busy day only."""
+    (scenario,) = resolve(["downstream-outage"])
+    (window,) = scenario.faults
+    found = find(explorations(scenario), lambda e: True, settings=settings(database=None))
+    assert found == Exploration((PlannedDelivery(0, window.at),))
+    assert repr(found) == f"Exploration(e1@{window.at:g}s)"
+    late = find(
+        explorations(scenario), lambda e: len(e.schedule) > 1, settings=settings(database=None)
+    )
+    assert [d.at for d in late.schedule] == [window.at, window.at + 0.3 / scenario.time_scale]
+
+
 def test_a_bad_fault_mode_is_named() -> None:
     with pytest.raises(ValueError, match="fault mode 'outage' is not one of"):
         find(fault_windows((PlannedDelivery(0),), ["api"], modes=("outage",)), lambda _: True)
