@@ -1,5 +1,5 @@
-"""Two Stripe receivers written as FastAPI's docs teach, served by uvicorn (tests/gallery/
-background_tasks.py, tests/gallery/customer_then_order.py), driven the way a new user drives
+"""Three Stripe receivers written as FastAPI's docs teach, served by uvicorn (tests/gallery/
+background_tasks.py, customer_then_order.py, fire_and_forget.py), driven the way a new user drives
 theirs — ``harness init`` for Stripe checkouts, then ``harness run`` of a hazard — or with a
 scenario file, each verdict read against the run's journal.
 
@@ -9,7 +9,8 @@ again), and an order the CRM refused is lost, the event marked seen. Two writes 
 endpoint, 500 on an error: a customer made and its order refused is made again by Stripe's
 retry (a partial write, named, not a loss); a write applied and answered 502, made again. The
 deliveries after an app's 500 must not be reset by the harness's own connection reuse (they
-were: target_available failed, '6 of the 60 deliveries got no answer (6 reset)').
+were: target_available failed, '6 of the 60 deliveries got no answer (6 reset)'). Each try
+bounded by ``asyncio.wait_for`` and tried again at its timeout: made while the first was open.
 """
 
 from __future__ import annotations
@@ -102,4 +103,24 @@ def test_deliveries_after_a_fastapi_500_are_answered_and_writes_applied_are_made
     dup = verdicts_["no_duplicate_effects"]
     assert dup["status"] == "fail", said(dup)
     assert "made again a write the API had applied but answered 502" in dup["summary"]
+    assert done.code == 1
+
+
+def test_an_order_tried_again_at_its_own_wait_for_timeout_is_made_while_the_first_is_open(
+    tmp_path: Path,
+) -> None:
+    """slow-downstream, ``MODE=wait_for``: each try bounded by ``asyncio.wait_for(…, 0.5)`` and
+    tried again on the timeout, while the CRM takes 2.2 s and applies every try: the orders
+    made again are named for what they are — made before the first call was answered."""
+    env = {**STRIPE, "MODE": "wait_for"}
+    with project(tmp_path, "fire_and_forget", "/webhooks/stripe", env, CHECKOUTS):
+        done, found = hazards(tmp_path, "slow-downstream", env=STRIPE)
+    verdicts_ = found["slow-downstream"]
+    assert verdicts_["no_lost_events"]["status"] == "pass", said(verdicts_["no_lost_events"])
+    dup = verdicts_["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    twice = written_twice(judged_runs(tmp_path)["slow-downstream"])
+    assert dup["summary"].startswith(f"{len(twice)} of 30 events produced duplicate effects")
+    assert "made again before the double had answered the first call" in dup["summary"]
+    assert "a client timeout shorter than the call" in dup["summary"], said(dup)
     assert done.code == 1
