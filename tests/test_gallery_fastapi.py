@@ -38,6 +38,7 @@ def judged_runs(cwd: Path) -> dict[str, History]:
     return {r.info.scenario: r for r in load_all(db) if r.baseline is not None}
 
 
+@pytest.mark.long  # 17-27 s here: two spawned uvicorn workers, and 60 events' clean run
 def test_background_tasks_in_two_processes_order_copies_twice_and_late_work_is_not_lost(
     tmp_path: Path,
 ) -> None:

@@ -24,16 +24,13 @@ the event id and the step: a retry gets the first answers back.
 """
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import httpx
 import stripe
 from fastapi import Depends, FastAPI
 
 from . import _serve, _uvicorn
-from ._fastapi import stripe_event
+from ._fastapi import crm_client, stripe_event
 from ._stripe import order_of
 
 KEYED = os.environ.get("CUSTOMER_KEY") == "1"
@@ -43,15 +40,7 @@ def create_app() -> FastAPI:
     """The app (``uvicorn --factory``): the CRM's URL and the signing secret from the
     environment."""
     secret = os.environ["STRIPE_WEBHOOK_SECRET"]
-    crm: dict[str, httpx.AsyncClient] = {}
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(base_url=os.environ["CRM_URL"], timeout=10) as client:
-            crm["client"] = client
-            yield
-
-    app = FastAPI(lifespan=lifespan)
+    app = FastAPI(lifespan=crm_client)
 
     def keyed(event_id: str, step: str) -> dict[str, str]:
         return {"Idempotency-Key": f"{event_id}:{step}"} if KEYED else {}
@@ -67,7 +56,7 @@ def create_app() -> FastAPI:
         checkout = event.to_dict()
         order = order_of(checkout)
         details = checkout["data"]["object"].get("customer_details") or {}
-        client = crm["client"]
+        client = app.state.crm
         made = await client.post(
             "/customers",
             json={"email": order["email"], "name": details.get("name")},

@@ -25,8 +25,6 @@ first was still open.
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import httpx
@@ -34,7 +32,7 @@ import stripe
 from fastapi import Depends, FastAPI
 
 from . import _serve, _uvicorn
-from ._fastapi import stripe_event
+from ._fastapi import crm_client, stripe_event
 from ._stripe import order_of
 
 log = logging.getLogger("fire_and_forget")
@@ -67,15 +65,7 @@ async def post_with_retries(crm: httpx.AsyncClient, event: dict[str, Any]) -> No
 def create_app() -> FastAPI:
     """The app (``uvicorn --factory``): the CRM's URL and the signing secret from the
     environment."""
-    crm: dict[str, httpx.AsyncClient] = {}
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(base_url=os.environ["CRM_URL"], timeout=10) as client:
-            crm["client"] = client
-            yield
-
-    app = FastAPI(lifespan=lifespan)
+    app = FastAPI(lifespan=crm_client)
     verified = stripe_event(os.environ["STRIPE_WEBHOOK_SECRET"])
 
     @app.post("/webhooks/stripe")
@@ -84,9 +74,9 @@ def create_app() -> FastAPI:
     ) -> dict[str, bool]:
         if event.type == "checkout.session.completed":
             if MODE == "wait_for":
-                await post_with_retries(crm["client"], event.to_dict())
+                await post_with_retries(app.state.crm, event.to_dict())
             else:
-                asyncio.create_task(post_order(crm["client"], event.to_dict()))  # noqa: RUF006
+                asyncio.create_task(post_order(app.state.crm, event.to_dict()))  # noqa: RUF006
         return {"received": True}
 
     return app
