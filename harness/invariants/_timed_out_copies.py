@@ -16,8 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core._model import NO_ANSWER_WITHIN, Delivery, Effect
+from ..history import delivery_column
 from ._facts import Facts, is_write, route_of
 from ._open_calls import identical, share
+
+# The events with a duplicate looked at: their effects and deliveries are read one by one.
+MAX_LOOKED_AT = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +44,17 @@ class TimedOut:
 
 
 def made_for_retries(facts: Facts, event_ids: Sequence[str]) -> dict[str, TimedOut]:
-    """Of ``event_ids`` (events written more than once), those written again after the sender
-    sent again a delivery that timed out while their first write was made."""
+    """Of ``event_ids`` (events written more than once; the first MAX_LOOKED_AT looked at),
+    those written again after the sender sent again a delivery that timed out while their
+    first write was made."""
     found: dict[str, TimedOut] = {}
-    effects = facts.effects_of(event_ids)
-    deliveries = facts.deliveries_of(event_ids)
-    for eid in event_ids:
+    errors = delivery_column(facts.history.deliveries, "error")
+    if not any(e and e.startswith(NO_ANSWER_WITHIN) for e in errors):
+        return found  # the common case: no delivery timed out
+    looked_at = event_ids[:MAX_LOOKED_AT]
+    effects = facts.effects_of(looked_at)
+    deliveries = facts.deliveries_of(looked_at)
+    for eid in looked_at:
         sent = sorted(deliveries[eid], key=lambda d: d.sent_at)
         timed_out = [d for d in sent if d.status is None and _timed_out(d)]
         for d in timed_out:
