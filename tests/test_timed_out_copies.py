@@ -5,22 +5,14 @@ effects: 90 repeated requests (90 POST)', with no cause; it now names the retry 
 
 from __future__ import annotations
 
-import json
-
-from harness.core._model import NO_ANSWER_WITHIN, Delivery, Effect, Event, Outcome, Status
+from harness.core._model import NO_ANSWER_WITHIN, Delivery, Event, Outcome, Status
 from harness.history import History
 
 from .test_duplicates_unattributed import run
+from .test_partial_retried import call
 from .test_record_attribution import verdict_of
 
 RETRIED = "made again for the sender's retry of a delivery that timed out"
-
-
-def order(event: Event, n: int, at: float) -> Effect:
-    body = json.dumps({"checkout": event.key})
-    return Effect(
-        f"eff_{event.id}_{n}", "crm", at, "POST", "/orders", {}, body, 201, (event.id,), event.key
-    )
 
 
 def checkout(tag: str, *, first_timed_out: bool) -> History:
@@ -35,7 +27,12 @@ def checkout(tag: str, *, first_timed_out: bool) -> History:
     else:
         first = Delivery(f"dlv_{tag}_1", event.id, 1, 0.0, 0.0, 0.45, 200, Outcome.OK)
     again = Delivery(f"dlv_{tag}_1.r1", event.id, 2, 0.6, 0.6, 1.7, 200, Outcome.OK)
-    return run([event], [first, again], [order(event, 1, 0.4), order(event, 2, 1.5)], tag=tag)
+    return run(
+        [event],
+        [first, again],
+        [call(event, 1, "/orders", 0.4), call(event, 2, "/orders", 1.5)],
+        tag=tag,
+    )
 
 
 def test_an_order_made_again_for_the_retry_of_a_timed_out_delivery_names_the_retry() -> None:
