@@ -357,3 +357,29 @@ def test_a_loss_the_target_worked_past_is_not_told_to_raise_the_settle_quiet() -
         assert v.status is Status.FAIL, v.summary
         assert "if it works slower than that" in v.summary, v.summary
         assert "raise the settle quiet" in v.summary, v.summary
+
+
+def test_losses_worked_past_are_passed_over_though_the_last_events_were_lost_too() -> None:
+    """Checkouts 2 and 4 lost, 1 and 3 done 0.5 s after their answers: 2 was worked past (3,
+    accepted after it, was done), 4 was the last. It said only 'if it works slower than that …
+    raise the settle quiet' of both (fails before): tests/gallery/fire_and_forget.py, whose
+    recycled workers dropped the tasks they held all through the run, the last ones too."""
+    events, clean = checkout_pair(4)
+    sent = [0.0, 0.1, 0.2, 0.3]
+    done = [events[0], events[2]]
+    effects = [
+        write(path, [e], at=sent[events.index(e)] + 0.5)
+        for e in done
+        for path in ("/contacts", "/deals")
+    ]
+    deliveries = [ok(e, at=sent[n]) for n, e in enumerate(events)]
+    h = run(events, deliveries, effects, tag="zqrun", baseline=clean)
+    v = lost(_settled(h, "pending", 2.0, quiet=2.0))
+    assert v.status is Status.FAIL, v.summary
+    assert (
+        "; settling stopped after 2 s without a call from the target: the target works after it "
+        "answers, and worked events it accepted after 1 of these, each call at most 490.0 ms "
+        "after its event's answer — passed over, not left in a queue still working; the other "
+        "1, accepted after the last event it worked, may still be queued: if it works slower "
+        "than that"
+    ) in v.summary, v.summary

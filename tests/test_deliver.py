@@ -103,6 +103,44 @@ async def test_schedule_times_are_kept(receiver: Any) -> None:
     assert all(0.2 < g < 0.4 for g in gaps)
 
 
+async def test_a_connection_is_not_reused_after_a_server_error() -> None:
+    """uvicorn closes a connection after an app's exception, its 500 (Starlette's) saying
+    nothing of it: a delivery sent on it next was reset, and target_available failed the
+    target for the harness's reuse (tests/gallery/customer_then_order.py). Here the server
+    answers 500 keep-alive and drops whatever comes next on that connection: a delivery sent
+    after the error must get its own connection, and its answer."""
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        await reader.readexactly(length)
+        status = b"500 Internal Server Error" if connections == 1 else b"200 OK"
+        writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.read(1)  # the next request on this connection, never answered
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    found: list[Delivery] = []
+    async with server:
+        schedule = [Slot(0.0, 0), Slot(0.1, 1)]
+        await deliverer(f"http://127.0.0.1:{port}/hook", found).run(
+            schedule, [b"{}", b"{}"], ["e0", "e1"]
+        )
+    assert sorted((d.event_id, d.status, d.error) for d in found) == [
+        ("e0", 500, None),
+        ("e1", 200, None),
+    ]
+
+
 async def test_connection_refused_is_failed_not_indeterminate() -> None:
     found: list[Delivery] = []
     await deliverer("http://127.0.0.1:1/hook", found).run([Slot(0, 0)], [b"{}"], ["e0"])

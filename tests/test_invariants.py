@@ -748,6 +748,31 @@ def test_timeouts_and_slow_answers_are_over_budget() -> None:
     assert v.evidence.event_ids == ("evt_2", "evt_1")
 
 
+def test_a_reset_over_budget_is_said_reset_not_timed_out() -> None:
+    """A connection broken before an answer counts over the budget (it waited, ``_lag``), but
+    is no timeout: a recycled uvicorn worker closing a connection the sender reused read
+    '(14 slow answers, 113 timed out)' with a 'connection reset by peer' among them."""
+    broken = "connection broke before an answer: ClientOSError: [Errno 104] Connection reset"
+    h = history(
+        [event(1), event(2)],
+        [
+            delivery("dlv_1", "evt_1", latency=0.1),
+            delivery(
+                "dlv_2", "evt_2", Outcome.INDETERMINATE, latency=None, status=None, sent=1.2,
+                error=broken,
+            ),
+        ],
+        [],
+    )  # fmt: skip
+    v = one(h, "ack_within")
+    assert v.status is Status.FAIL
+    assert "(0 slow answers, 0 timed out, 1 reset)" in v.summary, v.summary
+    assert v.evidence.lines[0] == (
+        "delivery dlv_2 (event evt_2, record ord_1, seq 2, attempt 1) got no answer, its "
+        f"connection broken (sent at 1.20 s; error: {broken})"
+    )
+
+
 def test_only_timeouts_fail() -> None:
     h = history(
         [event(1)],

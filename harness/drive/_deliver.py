@@ -460,6 +460,25 @@ _Sent = Coroutine[Any, Any, _Answer | None]
 _Attempt = Callable[[int, float, Mapping[str, str]], _Sent]
 
 
+def _closing_after_error(aiohttp: Any) -> type[Any]:
+    """aiohttp's response, its connection never reused after a 5xx answer: servers close it
+    after one without saying so (uvicorn after an app's exception, its 500 Starlette's), and a
+    delivery sent on it next would be reset by the harness's reuse, not by the target."""
+
+    class Response(aiohttp.ClientResponse):  # type: ignore[misc]
+        async def start(self, connection: Any) -> Any:
+            protocol = connection.protocol
+            started = await super().start(connection)
+            if self.status >= 500 and protocol is not None:
+                if self.connection is None:  # read whole already, and back in the pool
+                    protocol.close()
+                else:
+                    protocol.force_close()  # closed when the body has been read
+            return started
+
+    return Response
+
+
 class _open_transport:
     """An async context giving ``send(body, headers) -> _Answer`` for the target."""
 
@@ -479,7 +498,9 @@ class _open_transport:
 
         connector = aiohttp.TCPConnector(limit=self.concurrency, force_close=False)
         session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout)
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            response_class=_closing_after_error(aiohttp),
         )
         self._close = session.close
         url = self.target.url

@@ -200,36 +200,56 @@ def _overtaken(
     queue or a job got past them, so they are not still in it, and nothing it did was as slow
     as they would have to be. A slow target (a rate limit, a queue paused between events)
     leaves its lost events last, or has shown calls as late: "" then, and the plain advice to
-    raise the quiet stands."""
+    raise the quiet stands. Where only some of ``lost`` were accepted before an event it
+    worked (a worker recycled mid-run drops the tasks it held, and the run's last ones too),
+    those are said passed over and the advice is kept for the rest."""
     quiet, lag, since = times  # settle quiet, the run's longest lag, since lost were answered
-    if since <= lag:
-        return ""
     wanted = set(lost)
     accepted: dict[str, float] = {}
-    last_lost = -math.inf
+    answered_lost: dict[str, float] = {}
     for eid, answered, outcome in delivery_rows(
         history.deliveries, "event_id", "answered_at", "outcome"
     ):
         if outcome != Outcome.OK or answered is None:
             continue
-        if eid in wanted:
-            last_lost = max(last_lost, answered)
-        else:
-            accepted[eid] = min(accepted.get(eid, math.inf), answered)
+        into = answered_lost if eid in wanted else accepted
+        into[eid] = min(into.get(eid, math.inf), answered)
     worked = {
-        e
+        e: accepted[e]
         for ids in effect_values(effects, "event_ids")  # a loaded run's columns: no Effect made
         for e in ids
-        if accepted.get(e, -math.inf) > last_lost
+        if e in accepted
     }
-    if not worked:
+    last_worked = max(worked.values(), default=-math.inf)
+    # Those accepted before an event the target worked: a queue or a job got past them.
+    passed = [e for e, answered in answered_lost.items() if answered < last_worked]
+    if not passed:
         return ""
+    if len(passed) == len(answered_lost):
+        if since <= lag:
+            return ""
+        last_lost = max(answered_lost.values())
+        after = sum(1 for at in worked.values() if at > last_lost)
+        return (
+            f"; settling stopped after {quiet:g} s without a call from the target, {since:.1f} s "
+            "after the last of these events was answered: the target works after it answers, "
+            f"and made the calls of {plural(after, 'event')} it accepted after the last of "
+            f"these, each call at most {_seconds(lag)} after its event's answer — these were "
+            "passed over, not left in a queue still working: a longer settle would show nothing "
+            "more"
+        )
+    passed_since = _since_answered(history, passed)
+    if passed_since is None or passed_since <= lag:
+        return ""
+    rest = len(answered_lost) - len(passed)
     return (
-        f"; settling stopped after {quiet:g} s without a call from the target, {since:.1f} s "
-        "after the last of these events was answered: the target works after it answers, and "
-        f"made the calls of {plural(len(worked), 'event')} it accepted after the last of these, "
-        f"each call at most {_seconds(lag)} after its event's answer — these were passed over, "
-        "not left in a queue still working: a longer settle would show nothing more"
+        f"; settling stopped after {quiet:g} s without a call from the target: the target works "
+        f"after it answers, and worked events it accepted after {len(passed):,} of these, each "
+        f"call at most {_seconds(lag)} after its event's answer — passed over, not left in a "
+        f"queue still working; the other {rest:,}, accepted after the last event it worked, may "
+        "still be queued: if it works slower than that (a rate limit, a queue paused between "
+        "events, a schedule), raise the settle quiet (`settle: {quiet: …}` or --settle-quiet) "
+        "and run again"
     )
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..core._model import (
+    CONNECTION_BROKE,
     Delivery,
     FailureClass,
     Outcome,
@@ -109,7 +110,7 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     judged = len(latencies) + len(timeouts)
     summary = (
         f"{over:,} of {plural(judged, 'delivery', 'deliveries')} over the {budget} budget "
-        f"({plural(len(slow), 'slow answer')}, {len(timeouts):,} timed out); {figures}"
+        f"({plural(len(slow), 'slow answer')}, {_unanswered_text(timeouts)}); {figures}"
     )
     # Why they were late, where the journal shows it: a downstream's fault the answers waited
     # on (the same at any time scale), or, compressed, a backlog the pace built (_slow_acks).
@@ -181,7 +182,8 @@ def _witnesses(
 
     for d in timeouts[:MAX_WITNESSES]:
         error = f"; error: {d.error}" if d.error else ""
-        line = f"{about(d)} timed out with no answer (sent at {timestamp(d.sent_at)}{error})"
+        ended = "got no answer, its connection broken" if _reset(d) else "timed out with no answer"
+        line = f"{about(d)} {ended} (sent at {timestamp(d.sent_at)}{error})"
         out.append(_witness(line, d, waited.get(d.id)))
     for latency, d in heapq.nlargest(MAX_WITNESSES, slow, key=_latency):
         line = (
@@ -202,3 +204,17 @@ def _witness(line: str, d: Delivery, waited: Waited | None) -> Witness:
 
 def _latency(item: tuple[float, Delivery]) -> float:
     return item[0]
+
+
+def _reset(d: Delivery) -> bool:
+    """Did ``d`` end on a connection broken before an answer, rather than the wait running out?
+    It counts over the budget all the same (``_lag``: waited the budget), but is no timeout."""
+    return bool(d.error and d.error.startswith(CONNECTION_BROKE))
+
+
+def _unanswered_text(ended: Sequence[Delivery]) -> str:
+    """``3 timed out`` or ``2 timed out, 1 reset``: the deliveries over budget without an
+    answer."""
+    resets = sum(map(_reset, ended))
+    text = f"{len(ended) - resets:,} timed out"
+    return f"{text}, {resets:,} reset" if resets else text

@@ -52,8 +52,10 @@ from ._facts import (
 from ._fresh_keys import fresh_key_text, fresh_keyed
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
 from ._open_calls import Open, made_while_open, open_text
+from ._partial_retried import partial_text, partial_then_retried
 from ._plain_repeats import plain_repeats
 from ._taken_repeats import Taken, taken_text, taken_then_failed
+from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._unshared_dedup import unshared, unshared_text
@@ -286,6 +288,12 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary += open_text(list(opened.values()), len(tally.harmful))
             taken = taken_then_failed(facts, [e for e in tally.harmful if e not in opened])
             summary += taken_text(list(taken.values()), len(tally.harmful))
+            told = opened.keys() | taken.keys()
+            partial = partial_then_retried(facts, [e for e in tally.harmful if e not in told])
+            summary += partial_text(list(partial.values()), len(tally.harmful))
+            told |= partial.keys()
+            retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
+            summary += retries_text(list(retried.values()), len(tally.harmful))
             summary += unshared_text(unshared(facts, tally.harmful), len(tally.harmful))
         if within:
             summary += f"; {within_text(within)}"

@@ -1,0 +1,127 @@
+"""Three Stripe receivers written as FastAPI's docs teach, served by uvicorn (tests/gallery/
+background_tasks.py, customer_then_order.py, fire_and_forget.py), driven the way a new user drives
+theirs — ``harness init`` for Stripe checkouts, then ``harness run`` of a hazard — or with a
+scenario file, each verdict read against the run's journal.
+
+``BackgroundTasks`` under ``uvicorn --workers 2``: every order comes after its 200 (late work,
+never called lost), the ``seen`` set is one per process (copies landing on the other are ordered
+again), and an order the CRM refused is lost, the event marked seen. Two writes per event in the
+endpoint, 500 on an error: a customer made and its order refused is made again by Stripe's
+retry (a partial write, named, not a loss); a write applied and answered 502, made again. The
+deliveries after an app's 500 must not be reset by the harness's own connection reuse (they
+were: target_available failed, '6 of the 60 deliveries got no answer (6 reset)'). Each try
+bounded by ``asyncio.wait_for`` and tried again at its timeout: made while the first was open.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness.history import History, load_all
+
+from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery_round8 import hazards, project
+from .test_gallery_round10 import written_twice
+
+pytestmark = pytest.mark.integration
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0fastapi0not0real"}  # the test's own
+CHECKOUTS = "stripe:checkout.session.completed"
+
+
+def judged_runs(cwd: Path) -> dict[str, History]:
+    """Each hazard's run (not its clean run) in the project's journal, by scenario."""
+    [db] = (cwd / "harness-runs").glob("*.db")
+    return {r.info.scenario: r for r in load_all(db) if r.baseline is not None}
+
+
+@pytest.mark.long  # 17-27 s here: two spawned uvicorn workers, and 60 events' clean run
+def test_background_tasks_in_two_processes_order_copies_twice_and_late_work_is_not_lost(
+    tmp_path: Path,
+) -> None:
+    """duplicate-storm, each order 50 ms after its 200 in the process that took the copy:
+    late work is not lost, and a copy that landed on the other process is ordered again."""
+    env = {**STRIPE, "LOOKUP": "0.05"}
+    with project(tmp_path, "background_tasks", "/webhooks/stripe", env, CHECKOUTS):
+        done, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+    storm = found["duplicate-storm"]
+    late, dup = storm["no_lost_events"], storm["no_duplicate_effects"]
+    assert late["status"] == "pass", said(late)  # every order came after its ack: late, not lost
+    twice = written_twice(judged_runs(tmp_path)["duplicate-storm"])
+    if not twice:  # every copy met the process that took its checkout's first
+        assert dup["status"] == "pass", said(dup)
+        return
+    assert dup["status"] == "fail", said(dup)
+    assert dup["summary"].startswith(f"{len(twice)} of 60 events produced duplicate effects")
+    assert set(dup["evidence"]["events"]) <= twice, said(dup)
+    assert done.code == 1
+
+
+def test_a_customer_made_again_after_its_order_was_refused_is_a_partial_write_not_a_loss(
+    tmp_path: Path,
+) -> None:
+    """checkouts-orders-outage: the CRM refuses orders alone for 0.6 s; the endpoint answers
+    500 and Stripe's retry makes the customer again, then the order."""
+    with automation("customer_then_order", "/webhooks/stripe", STRIPE) as target:
+        done, report = run(
+            target, str(SCENARIOS / "checkouts-orders-outage.yaml"), tmp_path, env=STRIPE
+        )
+    found = verdicts(report)
+    assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
+    dup = found["no_duplicate_effects"]
+    [judged] = [r for r in load_all(tmp_path / "journal.db") if r.baseline is not None]
+    twice = written_twice(judged)
+    if not twice:  # no attempt made its customer and met the refused order (a loaded machine)
+        assert dup["status"] == "pass", said(dup)
+        return
+    assert dup["status"] == "fail", said(dup)
+    assert "made again by the sender's redelivery after a partial write" in dup["summary"]
+    assert set(dup["evidence"]["events"]) <= twice, said(dup)
+    customers = Counter(
+        e for eff in judged.effects if eff.committed and eff.path == "/customers"
+        for e in eff.event_ids
+    )  # fmt: skip
+    assert all(customers[e] == 2 for e in dup["evidence"]["events"]), customers
+    assert found["final_state_matches_baseline"]["status"] == "fail"
+    assert done.code == 1
+
+
+def test_deliveries_after_a_fastapi_500_are_answered_and_writes_applied_are_made_again(
+    tmp_path: Path,
+) -> None:
+    """ambiguous-commit: each customer applied and answered 502, the endpoint's 500 (uvicorn
+    closes the connection after it), Stripe's retry makes the customer again. Every delivery
+    is answered: none reset by the harness reusing a connection uvicorn closed."""
+    with project(tmp_path, "customer_then_order", "/webhooks/stripe", STRIPE, CHECKOUTS):
+        done, found = hazards(tmp_path, "ambiguous-commit", env=STRIPE)
+    verdicts_ = found["ambiguous-commit"]
+    available = verdicts_["target_available"]
+    assert available["status"] == "pass", said(available)
+    assert verdicts_["no_lost_events"]["status"] == "pass", said(verdicts_["no_lost_events"])
+    dup = verdicts_["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    assert "made again a write the API had applied but answered 502" in dup["summary"]
+    assert done.code == 1
+
+
+def test_an_order_tried_again_at_its_own_wait_for_timeout_is_made_while_the_first_is_open(
+    tmp_path: Path,
+) -> None:
+    """slow-downstream, ``MODE=wait_for``: each try bounded by ``asyncio.wait_for(…, 0.5)`` and
+    tried again on the timeout, while the CRM takes 2.2 s and applies every try: the orders
+    made again are named for what they are — made before the first call was answered."""
+    env = {**STRIPE, "MODE": "wait_for"}
+    with project(tmp_path, "fire_and_forget", "/webhooks/stripe", env, CHECKOUTS):
+        done, found = hazards(tmp_path, "slow-downstream", env=STRIPE)
+    verdicts_ = found["slow-downstream"]
+    assert verdicts_["no_lost_events"]["status"] == "pass", said(verdicts_["no_lost_events"])
+    dup = verdicts_["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    twice = written_twice(judged_runs(tmp_path)["slow-downstream"])
+    assert dup["summary"].startswith(f"{len(twice)} of 30 events produced duplicate effects")
+    assert "made again before the double had answered the first call" in dup["summary"]
+    assert "a client timeout shorter than the call" in dup["summary"], said(dup)
+    assert done.code == 1
