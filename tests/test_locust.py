@@ -256,6 +256,71 @@ settle: {quiet: 0.2s, deadline: 2s}
 """
 
 
+def _closes_after_an_error(server: socket.socket, stop: threading.Event) -> None:
+    """Answers every other connection's first request 500, keep-alive, then drops whatever
+    comes next on it unanswered — as uvicorn closes a connection after an app's exception,
+    its 500 saying nothing of it; the others' requests 200, one after another."""
+
+    def serve(conn: socket.socket, k: int) -> None:
+        with conn, conn.makefile("rb") as reader:
+            failed = False
+            while not stop.is_set():
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    line = reader.readline()
+                    if not line:
+                        return
+                    head += line
+                if failed:
+                    return  # the request sent on after the 500: dropped
+                length = next(
+                    int(x.split(b":")[1])
+                    for x in head.split(b"\r\n")
+                    if x.lower().startswith(b"content-length:")
+                )
+                reader.read(length)
+                failed = k % 2 == 0
+                status = b"500 Internal Server Error" if failed else b"200 OK"
+                conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n\r\n")
+
+    server.settimeout(0.2)
+    for k in range(10_000):  # bounded: one connection a delivery at the most
+        if stop.is_set():
+            return
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            continue
+        threading.Thread(target=serve, args=(conn, k), daemon=True).start()
+
+
+def test_a_connection_is_not_reused_after_a_server_error(tmp_path: Path) -> None:
+    """The Locust user, as the engine (tests/test_deliver.py): after a 5xx the next delivery
+    opens its own connection. On the old one it was reset — target_available failed a
+    FastAPI target under uvicorn ('26 reset', tests/gallery/customer_then_order.py under
+    ambiguous-commit) for the harness's reuse."""
+    scenario = tmp_path / "silent.scenario.yaml"
+    scenario.write_text(SILENT.replace("TIMEOUT", "2s"))
+    stop = threading.Event()
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:
+        serving = threading.Thread(target=_closes_after_an_error, args=(server, stop))
+        serving.start()
+        try:
+            target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+            args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
+            args += ["--journal", str(tmp_path / "run.db")]
+            harness_process(
+                *args, "--", *HEADLESS, "-u", "2", "-r", "100", "-t", "20s", cwd=tmp_path
+            )
+        finally:
+            stop.set()
+            serving.join()
+    (history,) = load_all(tmp_path / "run.db")
+    answers = Counter(d.status for d in history.deliveries)
+    assert len(history.deliveries) == 8 and answers[500] > 0, answers
+    assert set(answers) <= {200, 500}, [(d.status, d.error) for d in history.deliveries]
+
+
 @pytest.mark.parametrize(
     ("timeout", "run_time", "error"),
     [
