@@ -75,8 +75,14 @@ async def _run(
 async def _prepared_and_run(
     scenarios: Sequence[Scenario], instances: Sequence[RunOptions], earlier: Sequence[EarlierRuns]
 ) -> list[RunResult]:
-    """``_run``'s work, its recorded documents read once."""
-    first = [prepare(s, instances[0], stream=True) for s in scenarios]
+    """``_run``'s work, its recorded documents read once: kept from one prepare to the next
+    and for the first run's clean run (``prepare_baseline``, whose prepare lets it go)."""
+    first = [
+        prepare(s, instances[0], stream=True, keep_reads=n + 1 < len(scenarios) or s.baseline)
+        for n, s in enumerate(scenarios)
+    ]
+    if not (first and wants_baseline(first[0])):
+        let_go()  # no clean run reads it next
     for options in instances:
         check_journal_path(options.journal)
     for options in instances:
