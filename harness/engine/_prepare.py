@@ -23,7 +23,7 @@ from ..core._scenario import (
     TracerSpec,
 )
 from ..core._signing import MULTI_SIGNATURE, Rotation, Signer, check_rotation
-from ..core._text_event import payload_json
+from ..core._text_event import as_text, payload_json
 from ..double._faults import to_fault
 from ..double._forward import check_forward_to
 from ..double._state import check_observer
@@ -48,7 +48,7 @@ from ..drive._sources import (
 )
 from ..drive._synthetic_text import laid_batches, traced_synthetic
 from ..drive._tamper import signed_headers, tampered_ids
-from ..drive._tracer import Tracer, new_tag, trace
+from ..drive._tracer import Tracer, new_tag, traced
 from ..history import RunInfo
 from ..invariants import run_invariants
 from ..invariants._expected import NEED_BASELINE, scenario_settings
@@ -491,7 +491,9 @@ def _traced(
         events, listed = explicit(events, scenario.schedule, scenario.origin)
     if marks is None and tracing.rewrite and not tracing.paths:  # a recording's, marked
         marks = record_marks(events)
-    tracer = trace(events, tag, tracing, marks)
+    # Held as the text of their bodies and journal rows, written once (an event's payload
+    # objects are several times its text, and few are read again).
+    tracer = Tracer(tag, map(as_text, traced(events, tag, tracing, marks)))
     # Which recorded ids the tracer changed, before the untraced events are let go.
     replayed = replay_settings(source, tracing, events, tracer.events)
     return replace(stream, events=()), tracer, listed, replayed
