@@ -22,7 +22,7 @@ from ..core._model import Event
 from ..core._scenario import RecordedSource, SchemaSource, Source, SyntheticSource
 from . import _recorded
 from ._fakes import FakeText
-from ._formats import RecordPayloads
+from ._formats import RecordPayloads, _shared
 from ._instants import Instants
 from ._owners import Owners
 from ._run_ids import RunAlphabets
@@ -555,6 +555,11 @@ def recorded(spec: RecordedSource) -> Stream:
     schedule is the one the lines would get each on its own. ``separate`` makes each line an
     event of its own.
     """
+    # Made once within ``shared_reads`` (the run's and its clean run's prepares).
+    return _shared.made(spec.path, ("stream", spec), lambda: _recorded_stream(spec))
+
+
+def _recorded_stream(spec: RecordedSource) -> Stream:
     _check_paths(spec, sample_of(spec), str(spec.path))
     rows = list(_recorded.lines(spec))
     flipped = len(rows) if _newest_first(rows) else 0
