@@ -71,3 +71,53 @@ def test_outside_a_command_a_document_is_read_each_time(tmp_path: Path) -> None:
         _shared.let_go()
         assert next(r.obj for r in records(spec)) is not kept[0]
     assert _shared._kept is None  # nothing held once the scope is done
+
+
+def test_the_last_prepare_lets_the_export_go_before_tracing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's prepare keeps what it read for its clean run's; the clean run's reads none of
+    it again and lets it go as soon as it has its events (held through the tracing and the
+    bodies, it raised the first delivery's peak above main's), before any run sends."""
+    from harness.core._scenario import DeliverySpec, RecordedSource, Scenario
+    from harness.drive import _recorded
+    from harness.drive._formats import _shared
+    from harness.engine._options import RunOptions
+    from harness.engine._prepare import prepare
+
+    source = RecordedSource(samples.stripe_list(tmp_path))
+    scenario = Scenario("s", source, delivery=DeliverySpec(signing="none"))
+    options = RunOptions.create("http://127.0.0.1:9/h", seed=3, journal=tmp_path / "j.db")
+    reads = 0
+    real = _shared.made
+
+    def counted(path: Path, what: tuple[object, ...], make: Any) -> Any:
+        def making() -> Any:
+            nonlocal reads
+            reads += 1
+            return make()
+
+        return real(path, what, making)
+
+    passes = 0
+    lines = _recorded.lines
+
+    def passed(spec: RecordedSource) -> Any:
+        nonlocal passes
+        passes += 1
+        return lines(spec)
+
+    monkeypatch.setattr(_shared, "made", counted)
+    monkeypatch.setattr(_recorded, "lines", passed)
+    with _shared.shared_reads():
+        run = prepare(scenario, options, keep_reads=True)
+        assert _shared._kept  # kept for the clean run
+        assert passes == 1
+        made = reads
+        clean = prepare(scenario, options)
+        assert (reads, passes) == (made, 1)  # nothing read, made or checked again
+        assert not _shared._kept  # let go
+    assert [e.id for e in clean.events] != [e.id for e in run.events]  # ids of its own
+    assert [e.payload["created"] for e in clean.events] == [
+        e.payload["created"] for e in run.events
+    ]
