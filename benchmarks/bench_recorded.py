@@ -10,17 +10,35 @@ peak resident set size (ru_maxrss) is its own. Printed: the file's size and line
 resident size after its imports, its peak while validating, the difference, and the time.
 Goal: the difference stays under 64 MiB whatever the file's size (flat memory). Exit status 1
 when it does not.
+
+    python benchmarks/bench_recorded.py --export 100000            # a Stripe export's run
+    python benchmarks/bench_recorded.py --export 100000 --tree ../main --rounds 2
+
+``--export N``: instead, a Stripe export of N ``invoice.paid`` events (the "List all events"
+response as ``stripe events list`` prints it: pretty-printed, newest first; tests/
+recorded_samples' event, each id its own, 5,000 customers) replayed as a user starts:
+``harness run duplicate-storm --events export.json --no-project`` in a child process (the
+checkout at ``--tree``, default this one) against the benchmarks' receiver. At the receiver's
+first request the child's CPU seconds (user + system, /proc/PID/stat) and its peak resident
+set (VmHWM) are read, and the child is stopped: the time to the first delivery, which a
+recording read whole (every event traced, its clean run's too) waits for.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _receiver
+from _receiver import SECRET, Receiver, machine_line
 
 GOAL_MIB = 64.0
 
@@ -76,10 +94,117 @@ def _write(path: Path, megabytes: int) -> int:
     return lines
 
 
+def _stripe_event(n: int) -> dict[str, Any]:
+    """tests/recorded_samples.stripe_event's invoice.paid, its ids its own at any count."""
+    return {
+        "id": f"evt_1Pgc{n:08d}Inv",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": 1_772_366_400 + n,
+        "data": {
+            "object": {
+                "id": f"in_1Pgc{n:08d}",
+                "object": "invoice",
+                "amount_paid": 2000 + n % 700,
+                "currency": "usd",
+                "customer": f"cus_QbWx{n % 5000:05d}",
+                "customer_email": f"ada{n % 5000}@example.com",
+                "status": "paid",
+            }
+        },
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": "invoice.paid",
+    }
+
+
+def _write_export(path: Path, events: int) -> None:
+    doc = {
+        "object": "list",
+        "url": "/v1/events",
+        "has_more": False,
+        "data": [_stripe_event(n) for n in range(events, 0, -1)],
+    }
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def _cpu_and_peak(pid: int) -> tuple[float, float]:
+    """A process's CPU seconds so far (user + system) and its peak resident set in MiB."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmHWM:"):
+            return cpu, int(row.split()[1]) / 1024
+    return cpu, float("nan")
+
+
+def _first_delivery(export: Path, tree: Path, folder: Path, limit: float) -> tuple[float, float]:
+    """``harness run duplicate-storm --events export`` from ``tree`` until its first delivery
+    arrives: its CPU seconds and peak MiB then."""
+    with Receiver(lifetime=limit + 30) as receiver:
+        env = {**os.environ, "HARNESS_SECRET": SECRET}
+        env["PYTHONPATH"] = f"{tree}{os.pathsep}{tree / 'plugins'}"
+        journal = folder / "run.db"
+        command = [sys.executable, "-m", "harness", "run", "duplicate-storm", "--no-project"]
+        command += ["--events", str(export), "--target", receiver.url]
+        command += ["--downstream", "127.0.0.1:0", "--journal", str(journal)]
+        said = folder / "stderr.txt"
+        with said.open("wb") as err:
+            child = subprocess.Popen(
+                command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err
+            )
+        try:
+            deadline = time.monotonic() + limit
+            while receiver.usage()[0] == 0:
+                if child.poll() is not None:
+                    raise SystemExit(f"the run ended before a delivery: {said.read_text()}")
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"no delivery within {limit:g} s")
+                time.sleep(0.01)
+            return _cpu_and_peak(child.pid)
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+            for leftover in folder.glob("run.db*"):
+                leftover.unlink()
+
+
+def export_main(events: int, trees: list[Path], rounds: int) -> int:
+    print(machine_line())
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as name:
+        folder = Path(name)
+        export = folder / "export.json"
+        _write_export(export, events)
+        print(f"a Stripe export of {events:,} events, {export.stat().st_size / 1e6:,.1f} MB")
+        for n in range(rounds):
+            for tree in trees:
+                cpu, peak = _first_delivery(export, tree, folder, limit=600.0)
+                print(
+                    f"round {n + 1} {tree}: first delivery after {cpu:.2f} CPU-s, "
+                    f"peak {peak:,.0f} MiB"
+                )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of the file in MB")
+    parser.add_argument("--export", type=int, help="a Stripe export of this many events' run")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        action="append",
+        help="the checkout to run (repeatable: each in turn, a round each); default this one",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="--export: rounds of each tree")
     args = parser.parse_args()
+    if args.export is not None:
+        here = Path(__file__).resolve().parent.parent
+        trees = [t.resolve() for t in args.tree] if args.tree else [here]
+        return export_main(args.export, trees, args.rounds)
     with tempfile.TemporaryDirectory(prefix="bench-recorded-") as folder:
         base = Path(folder)
         events = base / "events.jsonl"

@@ -183,10 +183,13 @@ def run(
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation; without
     SCENARIOS, the hazards of the project file (harness.yaml). `harness run year` runs a year
     of months (docs/year.md)."""
+    from ..drive._formats._shared import shared_reads
     from ..engine import RunOptions, without_baseline
     from ..scenario._hazards import resolve_hazards
     from ._project import project_from, scenario_names, target_of
 
+    # An export read whole is parsed once: for the project, the hazards and the runs' prepares.
+    click.get_current_context().with_resource(shared_reads())
     quiet = _seconds(settle_quiet, "--settle-quiet")
     deadline = _seconds(settle_deadline, "--settle-deadline")
     project = project_from(

@@ -103,6 +103,22 @@ def text_event(
     return event
 
 
+def as_text(event: Event) -> TextEvent:
+    """``event`` holding its payload as the text ``json.dumps`` writes of it (``payload_json``):
+    a traced event's body and journal row are that text, written once."""
+    if isinstance(event, TextEvent):
+        return event
+    return text_event(
+        event.id,
+        event.key,
+        event.seq,
+        event.type,
+        event.occurred_at,
+        json.dumps(event.payload),
+        event.headers,
+    )
+
+
 def keep_payload(event: TextEvent, value: JSON) -> None:
     """The payload decoded, kept in place of its text (which another thread decoding it at
     the same moment may have let go already)."""

@@ -227,6 +227,7 @@ class Tokens:
         self._mask = number_mask(tag)
         self._key_numbers: dict[str, int] = {}
         self._key_tokens: dict[str, str] = {}
+        self._owned_keys: dict[str, str] = {}  # unmarked: a record's key as the run's own
         # Each record's key token's prefix, by its number: a code into ``_prefixes``
         # (_UNKNOWN: not of the token's shape). Two bytes a record, where a dict of them held
         # 22 MiB at 200,000 records.
@@ -243,7 +244,12 @@ class Tokens:
         """An event's id and key as tokens, or this run's own (``mark`` off); an id or key
         the payload holds as a number, in ``numbers``, renumbered for this run."""
         if not self._mark and self._own is not None:
-            return self._owned(event_id, numbers), self._owned(key, numbers)
+            new_key = self._owned_keys.get(key)
+            if new_key is None:
+                new_key = self._owned(key, numbers)
+                if not key.isdigit():  # else it depends on the event's numbers
+                    self._owned_keys[key] = new_key
+            return self._owned(event_id, numbers), new_key
         number = self._key_numbers.setdefault(key, len(self._key_numbers))
         new_id = _token_id(event_id, f"{self.tag}e{seq}", numbers, self._mask)
         new_key = self._key_tokens.get(key)

@@ -115,6 +115,7 @@ def _name(steps: Steps) -> str:
 COUNTED = frozenset({"order_number"})
 
 
+@lru_cache(maxsize=4096)  # asked of every integer a traced payload holds: its few names
 def id_named(name: str) -> bool:
     """Is a field of this name an id: `id`, `number`, `*_id`, `*Id` (an issue's `number`), or a
     number its object is counted by (``COUNTED``: an order's `order_number`)?"""

@@ -20,6 +20,7 @@ from ..core._model import PACED_MARK, STOPPED_MARK, UNAVAILABLE, Delivery
 from ..core._scenario import Scenario
 from ..double._carry import Carried
 from ..drive._deliver import Deliverer
+from ..drive._formats._shared import let_go, shared_reads
 from ..drive._target import check_reachable
 from ..history import Journal, check_journal_path, load
 from ._baseline import pending_rule, prepare_baseline, wants_baseline, with_baseline
@@ -65,8 +66,23 @@ async def _run(
     """``run_side_by_side``, each instance with the earlier runs its late effects go back to."""
     # Bad input is reported before anything is sent or written; the runs the first instance
     # takes are these, the others' are prepared again for their own target and port.
-    # Streamed where they can be: each is driven once, here.
-    first = [prepare(s, instances[0], stream=True) for s in scenarios]
+    # Streamed where they can be: each is driven once, here. A recorded document is parsed
+    # once for these and the first clean run (``_drive`` lets it go).
+    with shared_reads():
+        return await _prepared_and_run(scenarios, instances, earlier)
+
+
+async def _prepared_and_run(
+    scenarios: Sequence[Scenario], instances: Sequence[RunOptions], earlier: Sequence[EarlierRuns]
+) -> list[RunResult]:
+    """``_run``'s work, its recorded documents read once: kept from one prepare to the next
+    and for the first run's clean run (``prepare_baseline``, whose prepare lets it go)."""
+    first = [
+        prepare(s, instances[0], stream=True, keep_reads=n + 1 < len(scenarios) or s.baseline)
+        for n, s in enumerate(scenarios)
+    ]
+    if not (first and wants_baseline(first[0])):
+        let_go()  # no clean run reads it next
     for options in instances:
         check_journal_path(options.journal)
     for options in instances:
@@ -218,6 +234,7 @@ async def _drive(
     """Drive one prepared run into ``journal``; the Recorder that holds it, to judge it.
     ``drain()``, asked as the run ends: another run follows, which must start on a quiet
     target."""
+    let_go()  # nothing a run does reads the recorded documents its prepare read
     pending = pending_rule(prepared, journal.path)
     recorder = Recorder(prepared, options, journal, earlier=earlier, pending=pending)
     scenario = prepared.scenario

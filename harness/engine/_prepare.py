@@ -23,7 +23,7 @@ from ..core._scenario import (
     TracerSpec,
 )
 from ..core._signing import MULTI_SIGNATURE, Rotation, Signer, check_rotation
-from ..core._text_event import payload_json
+from ..core._text_event import as_text, payload_json
 from ..double._faults import to_fault
 from ..double._forward import check_forward_to
 from ..double._state import check_observer
@@ -32,6 +32,7 @@ from ..drive._deliver import outcome_of
 from ..drive._drift import DriftRecord, drift, drift_settings
 from ..drive._explicit import explicit
 from ..drive._formats import time_path as recorded_time
+from ..drive._formats._shared import let_go
 from ..drive._perturb import perturbed, plan
 from ..drive._plan_stream import PlanStream, streamed
 from ..drive._record_marks import record_marks
@@ -47,7 +48,7 @@ from ..drive._sources import (
 )
 from ..drive._synthetic_text import laid_batches, traced_synthetic
 from ..drive._tamper import signed_headers, tampered_ids
-from ..drive._tracer import Tracer, new_tag, trace
+from ..drive._tracer import Tracer, new_tag, traced
 from ..history import RunInfo
 from ..invariants import run_invariants
 from ..invariants._expected import NEED_BASELINE, scenario_settings
@@ -278,15 +279,23 @@ def tracing_of(scenario: Scenario) -> TracerSpec:
 # them, 6.8 s without); the collector's state is restored after, errors included.
 @_gc.paused()
 def prepare(
-    scenario: Scenario, options: RunOptions, *, tag: str | None = None, stream: bool = False
+    scenario: Scenario,
+    options: RunOptions,
+    *,
+    tag: str | None = None,
+    stream: bool = False,
+    keep_reads: bool = False,
 ) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
     ``tag`` (default: a fresh random one) names this run's tracer tokens; processes that share
     one run pass the same tag and seed. ``stream``: where the scenario allows it
     (``_feed.streamable``), plan from the events' times and leave the events to a Feed that
-    makes them as they are sent; the run is then driven once. Raises InputError subclasses
-    for bad input.
+    makes them as they are sent; the run is then driven once. ``keep_reads``: another
+    prepare reads the same recording next (its clean run's): the document read whole stays
+    kept for it within ``shared_reads`` (``drive/_formats/_shared``); else it is let go as
+    soon as the events are read, before they are traced. Raises InputError subclasses for
+    bad input.
     """
     if scenario.calendar is not None:
         raise InputError(
@@ -323,7 +332,9 @@ def prepare(
             firsts = Schedule.firsts(synthetic_times(source))
             listed = perturbed(firsts, scenario.perturbations, options.seed)
     else:
-        stream_, tracer, listed, replayed = _traced(scenario, options.seed, tag, tracing)
+        stream_, tracer, listed, replayed = _traced(
+            scenario, options.seed, tag, tracing, keep_reads
+        )
         # Drift after tracing, so the tokens still attribute effects; before the bodies are built.
         drifted, drift_records = drift(tracer.events, scenario.perturbations, options.seed)
         if drift_records:
@@ -456,7 +467,7 @@ def _fed(
 
 
 def _traced(
-    scenario: Scenario, seed: int, tag: str, tracing: TracerSpec
+    scenario: Scenario, seed: int, tag: str, tracing: TracerSpec, keep_reads: bool = False
 ) -> tuple[Stream, Tracer, Schedule | None, dict[str, Any]]:
     """The scenario's events traced; its stream without them (the traced events replace them:
     half the memory), an explicit schedule's slots, and how a recording was replayed.
@@ -473,12 +484,16 @@ def _traced(
         stream = Stream(events)
     else:
         stream = load_stream(source, seed, tag)
+        if not keep_reads:  # the events hold what they need of it: the rest goes before tracing
+            let_go()
     events, listed = stream.events, None
     if scenario.schedule is not None:
         events, listed = explicit(events, scenario.schedule, scenario.origin)
     if marks is None and tracing.rewrite and not tracing.paths:  # a recording's, marked
         marks = record_marks(events)
-    tracer = trace(events, tag, tracing, marks)
+    # Held as the text of their bodies and journal rows, written once (an event's payload
+    # objects are several times its text, and few are read again).
+    tracer = Tracer(tag, map(as_text, traced(events, tag, tracing, marks)))
     # Which recorded ids the tracer changed, before the untraced events are let go.
     replayed = replay_settings(source, tracing, events, tracer.events)
     return replace(stream, events=()), tracer, listed, replayed

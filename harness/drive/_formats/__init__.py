@@ -22,7 +22,7 @@ from typing import Any
 from ...core._model import JSON
 from ...core._scenario import RecordedSource
 from .._jsonl import payload_of, read_lines
-from . import _capture, _github, _har, _hookdeck, _stripe, _svix
+from . import _capture, _github, _har, _hookdeck, _shared, _stripe, _svix
 from ._common import Record, document, fail, provider_of
 
 FORMATS = ("jsonl", "json", "capture", "har", "stripe", "github", "svix", "hookdeck")
@@ -82,15 +82,23 @@ def _read(spec: RecordedSource, fmt: str) -> Iterator[Record]:
     path = spec.path
     if fmt == "capture":
         return _capture.records(path)
+    if fmt == "github" and path.is_dir():
+        return _github.records(path, None)
+    if fmt in _EXPORTS and _one_per_line(path):  # read a line at a time: never kept whole
+        return _EXPORTS[fmt][0](path, None)
+    return _shared.records(path, (fmt, spec.har_url, spec.har_path), lambda: _whole(spec, fmt))
+
+
+def _whole(spec: RecordedSource, fmt: str) -> Iterator[Record]:
+    """The records of a file that is one JSON document, read whole."""
+    path = spec.path
     if fmt == "har":
         doc = document(path, "har", _HAR_TO_CAPTURE)
         return _har.records(path, doc, spec.har_url, spec.har_path)
     if fmt == "json":
         return _array(path, document(path, "json", _ARRAY_TO_LINES))
-    if fmt == "github" and path.is_dir():
-        return _github.records(path, None)
     reader, to_lines = _EXPORTS[fmt]
-    return reader(path, None if _one_per_line(path) else document(path, fmt, to_lines))
+    return reader(path, document(path, fmt, to_lines))
 
 
 class RecordPayloads:
