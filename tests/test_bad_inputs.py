@@ -631,6 +631,7 @@ SCENARIO_CASES: list[tuple[list[str], int, str]] = [
 JOURNAL_PATH_CASES: list[tuple[list[str], int, str]] = [
     # --journal: checked before anything is sent, and no journal written for it
     ([*OK, "--journal", "{tmp}/dir.json"], 2, "--journal: '{tmp}/dir.json' is a directory"),
+    ([*OK, "--journal", "{tmp}/dir.json"], 2, "e.g. {tmp}/dir.json/run.db"),  # not report.json
     ([*OK, "--journal", "{tmp}/file.txt/j.db"], 2, "is a file, so"),
     ([*OK, "--journal", "{tmp}/file.txt"], 2, "is not a harness journal (file is not a database)"),
     ([*OK, "--journal", "/dev/null"], 2, "'/dev/null' is not a regular file"),

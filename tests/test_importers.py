@@ -61,6 +61,16 @@ def test_a_har_file_without_a_chosen_path_names_the_paths_it_holds(tmp_path: Pat
         events(path, har_path="/nowhere")
 
 
+def test_a_har_file_without_entries_says_how_to_record_one(tmp_path: Path) -> None:
+    path = tmp_path / "empty.har"
+    path.write_text('{"log": {"entries": []}}')
+    with pytest.raises(SourceError) as err:
+        events(path)
+    text = str(err.value)  # it said "…; found " and nothing after
+    assert "no request with a body goes to any URL (0 entries)" in text
+    assert "found" not in text and "Export HAR" in text and "harness record" in text
+
+
 def test_a_stripe_event_list_replays_oldest_first_with_stripes_ids(tmp_path: Path) -> None:
     path = samples.stripe_list(tmp_path)
     assert detect(path) == "stripe"

@@ -50,7 +50,7 @@ def export(journal: Path, output: Path, redacted: bool) -> None:
             where=f"-o {output}",
             hint="name a new file for the copy, or remove this one first",
         )
-    check_writable_file(output, f"-o {output}")
+    check_writable_file(output, f"-o {output}", "shared.db")
     redactor = Redactor.for_runs(load_all(journal), os.environ)
     runs = export_journal(journal, output, redactor)
     err.print(f"{runs} run{'s' if runs != 1 else ''} of {journal} exported, redacted, to {output}")

@@ -137,7 +137,7 @@ def record(
         scrubber = Scrubber(key, paths)
     except InputError as exc:
         raise InputError(str(exc), where="--pseudonymise") from None
-    check_writable_file(output, f"-o {output}")
+    check_writable_file(output, f"-o {output}", "recorded.jsonl")
     asyncio.run(_serve(host, port, forward_to, output, scrubber, duration, limit))
 
 

@@ -9,14 +9,15 @@ from pathlib import Path
 from ._errors import InputError
 
 
-def check_writable_file(path: Path, where: str) -> None:
+def check_writable_file(path: Path, where: str, example: str = "report.json") -> None:
     """InputError unless ``path`` can be created or overwritten as a file: not a directory, no
-    regular file standing where a folder of it should be, and a writable folder to hold it."""
+    regular file standing where a folder of it should be, and a writable folder to hold it.
+    ``example``: a file name the hint offers inside a directory given instead."""
     if path.is_dir():
         raise InputError(
             f"{str(path)!r} is a directory",
             where=where,
-            hint=f"name a file inside it, e.g. {path / ('report' + (path.suffix or '.json'))}",
+            hint=f"name a file inside it, e.g. {path / example}",
         )
     folder = path.parent
     while not folder.exists() and folder != folder.parent:

@@ -31,7 +31,7 @@ def check_journal_path(path: Path, where: str = "--journal") -> None:
     """InputError unless a run can write its journal at ``path``: a writable place that is not
     a directory, and either no file yet, an empty one, or a journal of this format that no
     other run is writing."""
-    check_writable_file(path, where)
+    check_writable_file(path, where, "run.db")
     if not path.exists():
         return
     if not path.is_file():

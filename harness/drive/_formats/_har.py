@@ -81,6 +81,11 @@ def _paths_hint(entries: list[Any]) -> str:
         and isinstance(e.get("request"), dict)
         and isinstance(e["request"].get("url"), str)
     )
+    if not seen:
+        return (
+            "record the webhook's deliveries with their bodies (a browser's or a proxy's "
+            "network panel, then Export HAR), or `harness record` them (docs/recording.md)"
+        )
     listed = ", ".join(f"{p} ({n})" for p, n in seen.most_common(5))
     return (
         "pick one with `har: {path: /hooks/...}` beside the recorded file (harness init and "
