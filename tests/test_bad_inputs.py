@@ -758,6 +758,8 @@ CASES += [
     for name, code, fragment in JOURNAL_CASES
     for command in ("check", "report")
 ]
+# A path that exists but is no file: it said "no such journal file".
+CASES += [([command, "/dev/null"], 2, "not a regular file") for command in ("check", "report")]
 
 
 def _case_id(argv: list[str]) -> str:

@@ -264,7 +264,9 @@ class _open:
             )
         if not self.path.is_file():
             raise InputError(
-                "no such journal file",
+                "no such journal file"
+                if not self.path.exists()
+                else "not a regular file, so not a journal (a device, a pipe or a socket)",
                 where=str(self.path),
                 hint="pass the .db file a `harness run` wrote (see --journal)",
             )
