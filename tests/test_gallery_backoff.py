@@ -9,6 +9,7 @@ every verdict held, Ready, while it made 1,196 calls for 40 events under downstr
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -27,7 +28,7 @@ CHECKOUTS = "stripe:checkout.session.completed"
 
 def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: Path) -> None:
     with project(tmp_path, "hammer_retry", "/webhooks/stripe", STRIPE, CHECKOUTS):
-        done, found = hazards(tmp_path, "downstream-throttled", env=STRIPE)
+        done, found = hazards(tmp_path, "downstream-throttled", "downstream-outage", env=STRIPE)
     verdicts = found["downstream-throttled"]
     backoff = verdicts["backs_off"]
     assert backoff["status"] == "fail", said(backoff)
@@ -41,7 +42,9 @@ def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: P
     assert "wait at least the Retry-After" in backoff["summary"]
     # The journal agrees: the calls named were refused 429 and made again within a second.
     [db] = (tmp_path / "harness-runs").glob("*.db")
-    [run] = [r for r in load_all(db) if r.baseline is not None]
+    runs = json.loads((tmp_path / "report.json").read_text())["runs"]
+    [run_id] = [r["run_id"] for r in runs if r["scenario"] == "downstream-throttled"]
+    [run] = [r for r in load_all(db) if r.info.run_id == run_id]
     effects = {e.id: e for e in run.effects}
     refused, again = effects[early[3]], effects[early[4]]
     assert refused.status == 429 and refused.body == again.body
@@ -51,17 +54,27 @@ def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: P
     # What the other verdicts see of it: nothing lost, nothing twice.
     for name in ("no_lost_events", "no_duplicate_effects"):
         assert verdicts[name]["status"] == "pass", said(verdicts[name])
+    # Under the outage, no Retry-After: the same order made dozens of times a second.
+    outage = found["downstream-outage"]["backs_off"]
+    assert outage["status"] == "fail", said(outage)
+    storm = re.match(
+        r"(\d+) calls? made again more than 20 times in one second while a window without "
+        r"Retry-After refused it \(the most: POST /orders, (\d+) times",
+        outage["summary"],
+    )
+    assert storm and int(storm[2]) > 20, said(outage)
+    assert all("each refused (answered 503)" in line for line in outage["evidence"]["lines"])
     assert done.code == 1
 
 
 def test_a_receiver_waiting_the_retry_after_and_backing_off_holds(tmp_path: Path) -> None:
     env = {**STRIPE, "HONOUR": "1"}
     with project(tmp_path, "hammer_retry", "/webhooks/stripe", env, CHECKOUTS):
-        done, found = hazards(tmp_path, "downstream-throttled", env=STRIPE)
-    verdicts = found["downstream-throttled"]
-    for name, verdict in verdicts.items():
-        assert verdict["status"] == "pass", (name, said(verdict))
+        done, found = hazards(tmp_path, "downstream-throttled", "downstream-outage", env=STRIPE)
+    for hazard, verdicts in found.items():
+        for name, verdict in verdicts.items():
+            assert verdict["status"] == "pass", (hazard, name, said(verdict))
     assert "each call answered 429 made again only after its Retry-After" in said(
-        verdicts["backs_off"]
+        found["downstream-throttled"]["backs_off"]
     )
     assert done.code == 0, done.out
