@@ -138,14 +138,11 @@ def backs_off(facts: Facts) -> Verdict:
                 storms.append(storm)
     if early or storms:
         return _failed(facts, early, storms)
-    return verdict(NAME, Status.PASS, CLASS, _passed(facts, refused, repeated, calls))
+    return verdict(NAME, Status.PASS, CLASS, _passed(refused, repeated, calls))
 
 
 def _windows_text(windows: Sequence[Fault]) -> str:
-    return ", ".join(
-        f"the {f.downstream} {f.mode} fault ({timestamp(f.start)}-{timestamp(f.end)})"
-        for f in windows
-    )
+    return ", ".join(_fault_text(f) for f in windows)
 
 
 def _sent_times(facts: Facts, event_ids: set[str]) -> dict[str, list[float]]:
@@ -216,10 +213,10 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
             f"{shown.refused.path} {shown.refused.id}, answered 429 with Retry-After "
             f"{shown.wait} s, made again as {shown.again.id} {shown.gap:.3f} s later)"
         )
-        by_first: dict[tuple[str, ...], list[Early]] = {}
+        by_call: dict[_Key, list[Early]] = {}
         for x in early:
-            by_first.setdefault(x.again.event_ids, []).append(x)
-        for eids, found in by_first.items():
+            by_call.setdefault((identical(x.again), x.again.event_ids), []).append(x)
+        for (_, eids), found in by_call.items():
             x = found[0]
             about = ", ".join(event_ref(events[i]) if i in events else i for i in eids)
             witnesses.append(
@@ -273,13 +270,11 @@ def _answer(e: Effect) -> str:
     return "connection reset" if e.status == 0 else f"answered {e.status}"
 
 
-def _passed(
-    facts: Facts, refused: int, repeated: int, calls: dict[_Key, list[tuple[Effect, Fault]]]
-) -> str:
-    told = sum(1 for made in calls.values() for e, f in made if least_retry_after(f) is not None)
+def _passed(refused: int, repeated: int, calls: dict[_Key, list[tuple[Effect, Fault]]]) -> str:
+    told = sum(1 for made in calls.values() for _, f in made if least_retry_after(f) is not None)
     most = max((_most_in_a_second(made) for made in calls.values()), default=0)
     waited = (
-        f"each call answered 429 made again only after its Retry-After ({told:,} such answers)"
+        f"each call answered 429 made again only after its Retry-After ({told:,} answered 429)"
         if told
         else "no Retry-After asked for"
     )
@@ -290,8 +285,8 @@ def _passed(
         )
     return (
         f"{plural(refused, 'call')} refused by fault windows, {repeated:,} made again by the "
-        f"automation: {waited}; at most {most:,} calls of one write in one second (more than "
-        f"{MAX_PER_SECOND} while refused without Retry-After fails)"
+        f"automation: {waited}; at most {plural(most, 'call')} of one write in one second "
+        f"(more than {MAX_PER_SECOND} while refused without Retry-After fails)"
     )
 
 

@@ -33,10 +33,9 @@ from typing import Any
 
 import httpx
 from flask import Flask
-from werkzeug.serving import make_server
 
 from . import _serve
-from ._flask import stripe_receiver
+from ._flask import serve, stripe_receiver
 
 log = logging.getLogger("hammer_retry")
 
@@ -108,9 +107,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     opts = _serve.options("hammer_retry", "CRM_URL")
     app = build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"])
-    server = make_server("127.0.0.1", opts.port, app, threaded=True)
-    print(f"LISTENING http://127.0.0.1:{server.server_port}", flush=True)
-    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+    serve(app, opts.port)
     threading.Event().wait()  # until SIGTERM
 
 
