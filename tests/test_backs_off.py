@@ -104,3 +104,15 @@ def test_calls_naming_no_event_are_not_told_apart_inconclusive() -> None:
     v = one(h, NAME)
     assert v.status is Status.INCONCLUSIVE
     assert "named an event" in v.summary
+
+
+def test_calls_naming_no_event_beside_named_ones_are_counted_apart() -> None:
+    h = retried([1.1, 2.2], THROTTLE)
+    h = with_faults(
+        history(h.events, h.deliveries, [*h.effects, effect("eff_x", [], 1.15, status=429)]),
+        THROTTLE,
+    )
+    v = one(h, NAME)
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.startswith("3 calls refused by fault windows, 1 made again"), v.summary
+    assert v.summary.endswith("; 1 refused call naming no event not judged"), v.summary

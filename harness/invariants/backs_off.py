@@ -138,7 +138,12 @@ def backs_off(facts: Facts) -> Verdict:
                 storms.append(storm)
     if early or storms:
         return _failed(facts, early, storms)
-    return verdict(NAME, Status.PASS, CLASS, _passed(refused, repeated, calls))
+    unnamed = (
+        f"; {plural(unattributed, 'refused call')} naming no event not judged"
+        if unattributed
+        else ""
+    )
+    return verdict(NAME, Status.PASS, CLASS, _passed(refused, repeated, calls) + unnamed)
 
 
 def _windows_text(windows: Sequence[Fault]) -> str:
