@@ -116,3 +116,11 @@ def test_calls_naming_no_event_beside_named_ones_are_counted_apart() -> None:
     assert v.status is Status.PASS, v.summary
     assert v.summary.startswith("3 calls refused by fault windows, 1 made again"), v.summary
     assert v.summary.endswith("; 1 refused call naming no event not judged"), v.summary
+
+
+def test_a_rate_limits_retry_after_is_held_to_its_least_and_said_so() -> None:
+    limit = Fault("api", "rate-limit", 1.0, 5.0, {"rate": 1.0})
+    h = retried([1.1, 1.6], THROTTLE)
+    v = one(with_faults(h, limit), NAME)
+    assert v.status is Status.FAIL
+    assert "answered 429 with Retry-After of at least 1 s, made again as eff_2 0.500 s" in v.summary

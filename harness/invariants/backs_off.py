@@ -64,6 +64,12 @@ class Early:
     def gap(self) -> float:
         return self.again.at - self.refused.at
 
+    @property
+    def told(self) -> str:
+        """``Retry-After 1 s``; a rate limit's header is its bucket's refill, 1 s at least."""
+        least = " of at least" if self.fault.mode == "rate-limit" else ""
+        return f"Retry-After{least} {self.wait} s"
+
 
 @dataclass(frozen=True, slots=True)
 class Storm:
@@ -215,8 +221,8 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
         parts.append(
             f"{plural(len(early), 'call')} of {plural(len(ids), 'event')} made again before the "
             f"Retry-After its 429 asked had elapsed (e.g. {shown.refused.method.upper()} "
-            f"{shown.refused.path} {shown.refused.id}, answered 429 with Retry-After "
-            f"{shown.wait} s, made again as {shown.again.id} {shown.gap:.3f} s later)"
+            f"{shown.refused.path} {shown.refused.id}, answered 429 with {shown.told}, made "
+            f"again as {shown.again.id} {shown.gap:.3f} s later)"
         )
         by_call: dict[_Key, list[Early]] = {}
         for x in early:
@@ -227,7 +233,7 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
             witnesses.append(
                 Witness(
                     f"{about}: {x.refused.method.upper()} {x.refused.path} {x.refused.id} was "
-                    f"answered 429 with Retry-After {x.wait} s by {_fault_text(x.fault)} and "
+                    f"answered 429 with {x.told} by {_fault_text(x.fault)} and "
                     f"made again {len(found):,} times before its Retry-After had elapsed, the "
                     f"first as {x.again.id} {x.gap:.3f} s later, the shortest gap "
                     f"{min(y.gap for y in found):.3f} s ("
