@@ -28,8 +28,8 @@ window was open and marked by the double as that fault's (``FAULT_MARK``) — a 
 then a ``status`` 503 window; the calls naming their event, then naming none. Each History is
 judged next to its peer, the same History without its fault window and marks: the CPU-seconds
 of ``judge`` (best of ``--runs``) for ack_within alone, recovers_after_outage with
-no_server_errors, and the default invariants (with target_available, judged in every run), and
-judge's own peak allocation. No goal: the difference is what explaining the faults costs.
+no_server_errors, backs_off, and the default invariants (with target_available, judged in every
+run), and judge's own peak allocation. No goal: the difference is what explaining the faults costs.
 
 Phase 5 (``--record-only [N]``, run on its own) times judging writes that name only their
 record (a HubSpot-style sync PATCHing its contact by the record's key, nothing of the event in
@@ -453,6 +453,8 @@ FAULTED_GROUPS = {
         InvariantSpec("recovers_after_outage"),
         InvariantSpec("no_server_errors"),
     ],
+    # Each refused call made again 1 s later: its own runs of calls, no storm.
+    "backs_off": [InvariantSpec("backs_off")],
     # With their own parameters (ack_within's budget is 2 s too), as a run naming none judges.
     "defaults + target_available": [
         *(InvariantSpec(n) for n in DEFAULT_INVARIANTS),

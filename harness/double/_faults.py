@@ -91,8 +91,7 @@ class FaultPlan:
                 return None
             return Action(fault, 429, headers=(("Retry-After", str(max(1, math.ceil(refill)))),))
         if fault.mode == "throttle":
-            wait = str(max(1, math.ceil(float(p.get("retry_after", 1.0)))))
-            return Action(fault, 429, headers=(("Retry-After", wait),))
+            return Action(fault, 429, headers=(("Retry-After", str(_throttle_wait(fault))),))
         if fault.mode == "timeout":
             return Action(fault, 504, delay=float(p.get("hold", 30.0)))
         if fault.mode == "reset":
@@ -148,6 +147,21 @@ def acted_on(fault: Fault, effect: Effect) -> bool:
     refused = _REFUSED_WITH.get(fault.mode)
     status = int(p.get("status", 503)) if refused is None else refused
     return not effect.committed and effect.status == status
+
+
+def least_retry_after(fault: Fault) -> int | None:
+    """The least ``Retry-After`` (whole seconds, real time: not time-scaled) ``fault`` answers a
+    call it refuses with; None for a mode that sends none. A throttle's is always the same; a
+    rate limit's is the time until its bucket refills, rounded up, and never under 1 s."""
+    if fault.mode == "throttle":
+        return _throttle_wait(fault)
+    if fault.mode == "rate-limit":
+        return 1
+    return None
+
+
+def _throttle_wait(fault: Fault) -> int:
+    return max(1, math.ceil(float(fault.params.get("retry_after", 1.0))))
 
 
 def refused_by_the_double(effect: Effect) -> bool:

@@ -19,6 +19,7 @@ from . import (
     accepts_genuine,
     ack_within,
     amounts_intact,
+    backs_off,
     big_numbers_intact,
     drift_is_loud,
     effects_match_contract,
@@ -159,6 +160,16 @@ INVARIANTS: Mapping[str, InvariantDef] = _registry(
         },
         "at most `max_share` of deliveries get a 5xx or a failed connection (429 is not one)",
         no_server_errors.CLASS,
+        by_default=False,
+    ),
+    InvariantDef(
+        backs_off.NAME,
+        backs_off.backs_off,
+        {},
+        "a call a downstream refused is not made again before the Retry-After it was answered "
+        f"with, nor more than {backs_off.MAX_PER_SECOND} times a second while a window without "
+        "one refuses it",
+        backs_off.CLASS,
         by_default=False,
     ),
     InvariantDef(

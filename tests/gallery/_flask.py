@@ -1,14 +1,17 @@
 """A Stripe receiver's Flask view, as the Stripe SDK's docs write it: the signature checked with
 ``stripe.Webhook.construct_event``, each checkout handed on, 200 at once (400 for a delivery
-whose signature fails). The work is the automation's own."""
+whose signature fails). The work is the automation's own; ``serve`` runs the app the way a small
+deployment does, werkzeug's threaded server."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import stripe
 from flask import Flask, request
+from werkzeug.serving import make_server
 
 
 def stripe_receiver(name: str, secret: str, on_checkout: Callable[[dict[str, Any]], None]) -> Flask:
@@ -29,3 +32,11 @@ def stripe_receiver(name: str, secret: str, on_checkout: Callable[[dict[str, Any
         return "", 200
 
     return app
+
+
+def serve(app: Flask, port: int) -> None:
+    """``app`` on 127.0.0.1:``port`` (0: any), in a daemon thread of werkzeug's threaded server;
+    prints the LISTENING line the tests wait for."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+    print(f"LISTENING http://127.0.0.1:{server.server_port}", flush=True)

@@ -39,7 +39,6 @@ import logging
 import os
 import sqlite3
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,10 +47,9 @@ import requests
 from flask import Flask
 from huey import SqliteHuey
 from huey.exceptions import TaskLockedException
-from werkzeug.serving import make_server
 
 from . import _serve
-from ._flask import stripe_receiver
+from ._flask import serve, stripe_receiver
 
 log = logging.getLogger("huey_checkouts")
 
@@ -115,9 +113,7 @@ def main() -> None:
     opts = _serve.options("huey_checkouts", "CRM_URL")
     settings["crm"] = opts.downstream
     app = build_app(os.environ["STRIPE_WEBHOOK_SECRET"])
-    server = make_server("127.0.0.1", opts.port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
-    print(f"LISTENING http://127.0.0.1:{server.server_port}", flush=True)
+    serve(app, opts.port)
     # The consumer in the main thread, as `huey_consumer` runs it: SIGTERM stops it, and the
     # process with it (the web server's threads are daemons).
     huey.create_consumer(workers=WORKERS, worker_type="thread", max_delay=POLL_MAX).run()

@@ -29,10 +29,9 @@ from typing import Any
 
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from . import _serve
-from ._flask import stripe_receiver
+from ._flask import serve, stripe_receiver
 
 DUPLICATE_OK = os.environ.get("DUPLICATE_OK") == "1"
 
@@ -65,9 +64,7 @@ def main() -> None:
     state = os.environ.get("UNIQUE_STATE") or tempfile.mkdtemp(prefix="unique_insert-")
     store = Path(state) / "events.db"
     app = build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"], store)
-    server = make_server("127.0.0.1", opts.port, app, threaded=True)
-    print(f"LISTENING http://127.0.0.1:{server.server_port}", flush=True)
-    threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+    serve(app, opts.port)
     threading.Event().wait()  # until SIGTERM
 
 

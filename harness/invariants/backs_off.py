@@ -1,0 +1,306 @@
+"""backs_off: a call a downstream refused is not made again faster than the downstream allows.
+
+Two rules, each about one write made again by the automation itself (``_open_calls.identical``:
+the same request and body, attributed to the same events), never about other writes:
+
+* **Retry-After**: a call a fault answered 429 with ``Retry-After`` (``throttle``,
+  ``rate-limit``) made again before that many seconds had passed since it was made. The
+  header's seconds are real ones — a fault's Retry-After is not time-scaled
+  (``double._faults.to_fault``) — and so is the run's clock, so the gap is compared as measured
+  at any time scale, less ``SLACK`` for a timer that wakes a little early.
+* **No backoff**: a call a window without Retry-After refused (a 5xx, a reset, a timeout, a
+  commit then an error) made more than ``MAX_PER_SECOND`` times within one real second while
+  that window refused it. Exponential backoff from any start above a few microseconds makes far
+  fewer (the sound demo, doubling from 50 ms, makes 5); a loop that retries at once makes
+  hundreds.
+
+A repeat with a delivery of its event sent in between is not counted: it may be that
+delivery's own work (the sender redelivering), not the automation's retry. A write attributed
+to no event is not counted either: two events' calls could not be told from one call made
+again. A run whose windows refused no call is inconclusive; one whose refused calls were never
+made again passes, saying so (``no_lost_events`` judges what was dropped).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ..core._model import Effect, FailureClass, Fault, Status, Verdict
+from ..double._faults import least_retry_after
+from ._facts import Facts, Witness, event_ref, id_list, plural, timestamp, verdict
+from ._fault_calls import FaultCalls
+from ._open_calls import identical
+
+NAME = "backs_off"
+CLASS = FailureClass.LOUD
+# Seconds a repeat may come before its Retry-After: a timer may wake a little early.
+SLACK = 0.05
+# Calls of one refused write in one real second beyond which it was not backed off.
+MAX_PER_SECOND = 20
+_REFUSING = frozenset(
+    ("status", "throttle", "timeout", "reset", "commit-then-fail", "fail-first-n", "rate-limit")
+)
+
+# Stands for "no fault" beside a call let through after refused ones.
+_NONE = Fault("", "", 0.0, 0.0, {})
+
+_Key = tuple[tuple[str, str, str, str], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Early:
+    """``again`` made ``gap`` s after ``refused``, which ``fault`` answered 429 with
+    ``Retry-After: wait``."""
+
+    refused: Effect
+    again: Effect
+    wait: int
+    fault: Fault
+
+    @property
+    def gap(self) -> float:
+        return self.again.at - self.refused.at
+
+    @property
+    def told(self) -> str:
+        """``Retry-After 1 s``; a rate limit's header is its bucket's refill, 1 s at least."""
+        least = " of at least" if self.fault.mode == "rate-limit" else ""
+        return f"Retry-After{least} {self.wait} s"
+
+
+@dataclass(frozen=True, slots=True)
+class Storm:
+    """``calls`` of one write (in time order) within one second, each refused by ``fault``."""
+
+    calls: tuple[Effect, ...]
+    fault: Fault
+
+    @property
+    def longest_gap(self) -> float:
+        return max(b.at - a.at for a, b in pairwise(self.calls))
+
+
+def backs_off(facts: Facts) -> Verdict:
+    """Fail when a refused call was made again before its Retry-After, or more than
+    MAX_PER_SECOND times in a second while a window without one refused it."""
+    history = facts.history
+    windows = [f for f in history.faults if f.mode in _REFUSING]
+    if not windows:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            "the run had no fault window that refuses calls; nothing to back off from",
+        )
+    answering = FaultCalls(history)
+    calls: dict[_Key, list[tuple[Effect, Fault]]] = {}
+    refused = unattributed = 0
+    downstreams = {f.downstream for f in windows}
+    for e in facts.effects_in_order:
+        if e.downstream not in downstreams:
+            continue
+        faults = [f for f in answering.answering(e) if f.mode in _REFUSING]
+        if not faults:
+            # A call let through ends the run of refused ones it repeats.
+            if e.event_ids and (key := (identical(e), e.event_ids)) in calls:
+                calls[key].append((e, _NONE))
+            continue
+        refused += 1
+        if not e.event_ids:
+            unattributed += 1
+            continue
+        calls.setdefault((identical(e), e.event_ids), []).append((e, faults[0]))
+    if not refused:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"the fault acted on no call ({_windows_text(windows)}), so the run shows nothing of "
+            "how the automation retries a refused call; make the window longer (the fault's "
+            "`for:`) or the time scale larger, so that the automation calls it while it is open",
+        )
+    if refused == unattributed:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"none of the {plural(refused, 'call')} the fault windows refused named an event, so "
+            "a call made again cannot be told from another event's; add a `correlate:` rule "
+            "(docs/correlation.md)",
+        )
+    sent = _sent_times(facts, {eid for _, eids in calls for eid in eids})
+    early: list[Early] = []
+    storms: list[Storm] = []
+    repeated = 0
+    for (_, eids), made in calls.items():
+        for run in _own_runs(made, [t for eid in eids for t in sent.get(eid, ())]):
+            repeated += len(run) - 1
+            early.extend(_early(run))
+            storm = _storm(run)
+            if storm is not None:
+                storms.append(storm)
+    if early or storms:
+        return _failed(facts, early, storms)
+    unnamed = (
+        f"; {plural(unattributed, 'refused call')} naming no event not judged"
+        if unattributed
+        else ""
+    )
+    return verdict(NAME, Status.PASS, CLASS, _passed(refused, repeated, calls) + unnamed)
+
+
+def _windows_text(windows: Sequence[Fault]) -> str:
+    return ", ".join(_fault_text(f) for f in windows)
+
+
+def _sent_times(facts: Facts, event_ids: set[str]) -> dict[str, list[float]]:
+    return {
+        eid: sorted(d.sent_at for d in found)
+        for eid, found in facts.deliveries_of(event_ids).items()
+    }
+
+
+def _own_runs(
+    made: Sequence[tuple[Effect, Fault]], sent: Sequence[float]
+) -> Iterable[list[tuple[Effect, Fault]]]:
+    """``made`` (one write's calls, in time order) cut where a delivery of its events was sent
+    between two calls: each run is the automation's own repeats of one call."""
+    sent = sorted(sent)
+    run: list[tuple[Effect, Fault]] = []
+    for call in made:
+        if run and bisect.bisect_right(sent, call[0].at) > bisect.bisect_right(sent, run[-1][0].at):
+            yield run
+            run = []
+        run.append(call)
+    if run:
+        yield run
+
+
+def _early(run: Sequence[tuple[Effect, Fault]]) -> Iterable[Early]:
+    for (first, fault), (again, _) in pairwise(run):
+        wait = least_retry_after(fault)
+        if wait is not None and again.at - first.at < wait - SLACK:
+            yield Early(first, again, wait, fault)
+
+
+def _storm(run: Sequence[tuple[Effect, Fault]]) -> Storm | None:
+    """The most calls of ``run`` within one second refused by one window without Retry-After,
+    where more than MAX_PER_SECOND."""
+    best: Storm | None = None
+    start = 0
+    for end in range(len(run)):
+        fault = run[end][1]
+        if fault is _NONE or least_retry_after(fault) is not None:
+            start = end + 1
+            continue
+        while run[start][1] is not fault or run[end][0].at - run[start][0].at > 1.0:
+            start += 1
+        count = end - start + 1
+        if count > MAX_PER_SECOND and (best is None or count > len(best.calls)):
+            best = Storm(tuple(e for e, _ in run[start : end + 1]), fault)
+    return best
+
+
+def _fault_text(fault: Fault) -> str:
+    return (
+        f"the {fault.downstream} {fault.mode} fault ({timestamp(fault.start)}-"
+        f"{timestamp(fault.end)})"
+    )
+
+
+def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Verdict:
+    events = facts.events_by_id
+    parts = []
+    witnesses: list[Witness] = []
+    if early:
+        shown = early[0]
+        ids = {i for x in early for i in x.again.event_ids}
+        parts.append(
+            f"{plural(len(early), 'call')} of {plural(len(ids), 'event')} made again before the "
+            f"Retry-After its 429 asked had elapsed (e.g. {shown.refused.method.upper()} "
+            f"{shown.refused.path} {shown.refused.id}, answered 429 with {shown.told}, made "
+            f"again as {shown.again.id} {shown.gap:.3f} s later)"
+        )
+        by_call: dict[_Key, list[Early]] = {}
+        for x in early:
+            by_call.setdefault((identical(x.again), x.again.event_ids), []).append(x)
+        for (_, eids), found in by_call.items():
+            x = found[0]
+            about = ", ".join(event_ref(events[i]) if i in events else i for i in eids)
+            witnesses.append(
+                Witness(
+                    f"{about}: {x.refused.method.upper()} {x.refused.path} {x.refused.id} was "
+                    f"answered 429 with {x.told} by {_fault_text(x.fault)} and "
+                    f"made again {len(found):,} times before its Retry-After had elapsed, the "
+                    f"first as {x.again.id} {x.gap:.3f} s later, the shortest gap "
+                    f"{min(y.gap for y in found):.3f} s ("
+                    + id_list([y.again.id for y in found])
+                    + ")",
+                    eids,
+                    (),
+                    (x.refused.id, *(y.again.id for y in found)),
+                )
+            )
+    if storms:
+        top = max(storms, key=lambda s: len(s.calls))
+        parts.append(
+            f"{plural(len(storms), 'call')} made again more than {MAX_PER_SECOND} times in one "
+            f"second while a window without Retry-After refused it (the most: "
+            f"{top.calls[0].method.upper()} {top.calls[0].path}, {len(top.calls):,} times, no gap "
+            f"longer than {top.longest_gap:.3f} s, all refused by {_fault_text(top.fault)})"
+        )
+        for s in storms:
+            first = s.calls[0]
+            about = ", ".join(event_ref(events[i]) if i in events else i for i in first.event_ids)
+            witnesses.append(
+                Witness(
+                    f"{about}: {first.method.upper()} {first.path} made {len(s.calls):,} times "
+                    f"within one second from {timestamp(first.at)}, each refused "
+                    f"({_answer(first)}) by {_fault_text(s.fault)}, no gap longer than "
+                    f"{s.longest_gap:.3f} s: " + id_list([e.id for e in s.calls]),
+                    first.event_ids,
+                    (),
+                    tuple(e.id for e in s.calls),
+                )
+            )
+    summary = (
+        "; ".join(parts)
+        + ": the automation retries a refused call without waiting — wait at least the "
+        "Retry-After a 429 or 503 gives before the same call, back off exponentially with "
+        "jitter and a cap otherwise, and give up to a queue that retries later; a client "
+        "that hammers a throttled or failing API gets its key throttled harder or banned, "
+        "starves the integrations sharing its quota and prolongs the outage"
+    )
+    return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
+
+
+def _answer(e: Effect) -> str:
+    return "connection reset" if e.status == 0 else f"answered {e.status}"
+
+
+def _passed(refused: int, repeated: int, calls: dict[_Key, list[tuple[Effect, Fault]]]) -> str:
+    told = sum(1 for made in calls.values() for _, f in made if least_retry_after(f) is not None)
+    most = max((_most_in_a_second(made) for made in calls.values()), default=0)
+    waited = (
+        f"each call answered 429 made again only after its Retry-After ({told:,} answered 429)"
+        if told
+        else "no Retry-After asked for"
+    )
+    if not repeated:
+        return (
+            f"{plural(refused, 'call')} refused by fault windows, none made again by the "
+            "automation (no retry to judge; no_lost_events judges what was dropped)"
+        )
+    return (
+        f"{plural(refused, 'call')} refused by fault windows, {repeated:,} made again by the "
+        f"automation: {waited}; at most {plural(most, 'call')} of one write in one second "
+        f"(more than {MAX_PER_SECOND} while refused without Retry-After fails)"
+    )
+
+
+def _most_in_a_second(made: Sequence[tuple[Effect, Fault]]) -> int:
+    times = [e.at for e, _ in made]
+    return max((bisect.bisect_right(times, t + 1.0) - i for i, t in enumerate(times)), default=0)

@@ -1,0 +1,126 @@
+"""backs_off over small hand-built Histories: a 429's Retry-After, a 503 hammered."""
+
+from __future__ import annotations
+
+from harness.core._model import Fault, Status
+from harness.history import History
+from harness.invariants.backs_off import MAX_PER_SECOND
+
+from .test_fault_invariants import with_faults
+from .test_invariants import delivery, effect, event, history, one
+
+THROTTLE = Fault("api", "throttle", 1.0, 5.0, {"retry_after": 1.0})
+OUTAGE = Fault("api", "status", 1.0, 3.0, {"status": 503})
+NAME = "backs_off"
+
+
+def retried(times: list[float], fault: Fault, *, let_through: float | None = None) -> History:
+    """evt_1's one POST made at each of ``times`` (refused by ``fault``), then let through."""
+    status = 429 if fault.mode == "throttle" else 503
+    effects = [effect(f"eff_{n}", ["evt_1"], t, status=status) for n, t in enumerate(times, 1)]
+    if let_through is not None:
+        effects.append(effect("eff_ok", ["evt_1"], let_through, status=201))
+    h = history([event(1)], [delivery("dlv_1", "evt_1", sent=1.0, latency=0.01)], effects)
+    return with_faults(h, fault)
+
+
+def test_a_429_made_again_before_its_retry_after_fails_naming_the_calls_and_the_gap() -> None:
+    v = one(retried([1.1, 1.102, 1.104], THROTTLE, let_through=5.5), NAME)
+    assert v.status is Status.FAIL
+    assert v.summary.startswith(
+        "2 calls of 1 event made again before the Retry-After its 429 asked had elapsed (e.g. "
+        "POST /payouts eff_1, answered 429 with Retry-After 1 s, made again as eff_2 0.002 s later)"
+    ), v.summary
+    assert "honour" not in v.summary and "wait at least the Retry-After" in v.summary
+    [line] = v.evidence.lines
+    assert "answered 429 with Retry-After 1 s by the api throttle fault (1.00 s-5.00 s)" in line
+    assert v.evidence.effect_ids == ("eff_1", "eff_2", "eff_3")
+
+
+def test_a_429_waited_out_passes_and_a_call_let_through_ends_the_run() -> None:
+    v = one(retried([1.1, 2.1, 3.2], THROTTLE, let_through=5.5), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert "3 calls refused by fault windows, 3 made again by the automation" in v.summary
+    assert "each call answered 429 made again only after its Retry-After" in v.summary
+
+
+def test_a_timer_waking_a_little_early_is_no_violation() -> None:
+    assert one(retried([1.1, 2.06], THROTTLE), NAME).status is Status.PASS
+    assert one(retried([1.1, 2.04], THROTTLE), NAME).status is Status.FAIL
+
+
+def test_a_redelivery_between_two_calls_is_the_senders_not_the_automations() -> None:
+    h = retried([1.1, 1.3], THROTTLE)
+    h = with_faults(
+        history(
+            h.events,
+            [*h.deliveries, delivery("dlv_1.r1", "evt_1", sent=1.2, attempt=2)],
+            h.effects,
+        ),
+        THROTTLE,
+    )
+    v = one(h, NAME)
+    assert v.status is Status.PASS, v.summary
+
+
+def test_a_503_hammered_more_than_the_limit_in_a_second_fails() -> None:
+    times = [1.0 + 0.01 * n for n in range(MAX_PER_SECOND + 1)]
+    v = one(retried(times, OUTAGE, let_through=3.5), NAME)
+    assert v.status is Status.FAIL
+    assert f"made again more than {MAX_PER_SECOND} times in one second" in v.summary
+    assert f"{MAX_PER_SECOND + 1} times, no gap longer than 0.010 s" in v.summary
+    assert "(answered 503) by the api status fault (1.00 s-3.00 s)" in v.evidence.lines[0]
+    one_less = one(retried(times[:-1], OUTAGE, let_through=3.5), NAME)
+    assert one_less.status is Status.PASS, one_less.summary
+
+
+def test_exponential_backoff_through_an_outage_passes() -> None:
+    times, t, wait = [], 1.0, 0.001
+    while t < 3.0:
+        times.append(t)
+        t, wait = t + wait, wait * 2
+    v = one(retried(times, OUTAGE, let_through=t), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert "no Retry-After asked for; at most" in v.summary
+
+
+def test_refused_calls_never_made_again_pass_saying_so() -> None:
+    v = one(retried([1.1], THROTTLE), NAME)
+    assert v.status is Status.PASS
+    assert "none made again by the automation (no retry to judge" in v.summary
+
+
+def test_no_window_or_no_call_refused_is_inconclusive() -> None:
+    bare = history([event(1)], [delivery("dlv_1", "evt_1")], [effect("eff_1", ["evt_1"], 0.1)])
+    assert "no fault window that refuses calls" in one(bare, NAME).summary
+    v = one(with_faults(bare, OUTAGE), NAME)
+    assert v.status is Status.INCONCLUSIVE
+    assert "the fault acted on no call (the api status fault (1.00 s-3.00 s))" in v.summary
+
+
+def test_calls_naming_no_event_are_not_told_apart_inconclusive() -> None:
+    effects = [effect(f"eff_{n}", [], 1.1 + n * 0.001, status=429) for n in range(3)]
+    h = with_faults(history([event(1)], [delivery("dlv_1", "evt_1")], effects), THROTTLE)
+    v = one(h, NAME)
+    assert v.status is Status.INCONCLUSIVE
+    assert "named an event" in v.summary
+
+
+def test_calls_naming_no_event_beside_named_ones_are_counted_apart() -> None:
+    h = retried([1.1, 2.2], THROTTLE)
+    h = with_faults(
+        history(h.events, h.deliveries, [*h.effects, effect("eff_x", [], 1.15, status=429)]),
+        THROTTLE,
+    )
+    v = one(h, NAME)
+    assert v.status is Status.PASS, v.summary
+    assert v.summary.startswith("3 calls refused by fault windows, 1 made again"), v.summary
+    assert v.summary.endswith("; 1 refused call naming no event not judged"), v.summary
+
+
+def test_a_rate_limits_retry_after_is_held_to_its_least_and_said_so() -> None:
+    limit = Fault("api", "rate-limit", 1.0, 5.0, {"rate": 1.0})
+    h = retried([1.1, 1.6], THROTTLE)
+    v = one(with_faults(h, limit), NAME)
+    assert v.status is Status.FAIL
+    assert "answered 429 with Retry-After of at least 1 s, made again as eff_2 0.500 s" in v.summary

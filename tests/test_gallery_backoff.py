@@ -1,0 +1,80 @@
+"""A Stripe receiver retrying its CRM "until it works" — no wait, Retry-After ignored
+(tests/gallery/hammer_retry.py: Flask, the Stripe SDK, httpx) — driven the way a new user
+drives theirs: ``harness init`` for Stripe checkouts, then ``harness run`` of a fault hazard.
+
+Nothing is lost or posted twice (each order carries the event id as its Idempotency-Key), and
+every verdict held, Ready, while it made 1,196 calls for 40 events under downstream-throttled:
+``backs_off`` sees it. Its honest variant waits the Retry-After and backs off, and is Ready.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.history import load_all
+
+from .test_gallery import said
+from .test_gallery_round8 import hazards, project
+
+pytestmark = pytest.mark.integration
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0hammer0retry0not0real"}  # the test's own
+CHECKOUTS = "stripe:checkout.session.completed"
+
+
+def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: Path) -> None:
+    with project(tmp_path, "hammer_retry", "/webhooks/stripe", STRIPE, CHECKOUTS):
+        done, found = hazards(tmp_path, "downstream-throttled", "downstream-outage", env=STRIPE)
+    verdicts = found["downstream-throttled"]
+    backoff = verdicts["backs_off"]
+    assert backoff["status"] == "fail", said(backoff)
+    early = re.match(
+        r"([\d,]+) calls of (\d+) events? made again before the Retry-After its 429 asked had "
+        r"elapsed \(e\.g\. POST /orders (eff_\d+), answered 429 with Retry-After 1 s, made again "
+        r"as (eff_\d+) 0\.\d+ s later\)",
+        backoff["summary"],
+    )
+    assert early, said(backoff)
+    assert "wait at least the Retry-After" in backoff["summary"]
+    # The journal agrees: the calls named were refused 429 and made again within a second.
+    [db] = (tmp_path / "harness-runs").glob("*.db")
+    runs = json.loads((tmp_path / "report.json").read_text())["runs"]
+    [run_id] = [r["run_id"] for r in runs if r["scenario"] == "downstream-throttled"]
+    [run] = [r for r in load_all(db) if r.info.run_id == run_id]
+    effects = {e.id: e for e in run.effects}
+    refused, again = effects[early[3]], effects[early[4]]
+    assert refused.status == 429 and refused.body == again.body
+    assert 0 < again.at - refused.at < 1
+    calls_429 = sum(1 for e in effects.values() if e.status == 429)
+    assert 0 < int(early[1].replace(",", "")) <= calls_429
+    # What the other verdicts see of it: nothing lost, nothing twice.
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        assert verdicts[name]["status"] == "pass", said(verdicts[name])
+    # Under the outage, no Retry-After: the same order made dozens of times a second.
+    outage = found["downstream-outage"]["backs_off"]
+    assert outage["status"] == "fail", said(outage)
+    storm = re.match(
+        r"(\d+) calls? made again more than 20 times in one second while a window without "
+        r"Retry-After refused it \(the most: POST /orders, (\d+) times",
+        outage["summary"],
+    )
+    assert storm and int(storm[2]) > 20, said(outage)
+    assert all("each refused (answered 503)" in line for line in outage["evidence"]["lines"])
+    assert done.code == 1
+
+
+def test_a_receiver_waiting_the_retry_after_and_backing_off_holds(tmp_path: Path) -> None:
+    env = {**STRIPE, "HONOUR": "1"}
+    with project(tmp_path, "hammer_retry", "/webhooks/stripe", env, CHECKOUTS):
+        done, found = hazards(tmp_path, "downstream-throttled", "downstream-outage", env=STRIPE)
+    for hazard, verdicts in found.items():
+        for name, verdict in verdicts.items():
+            assert verdict["status"] == "pass", (hazard, name, said(verdict))
+    assert "each call answered 429 made again only after its Retry-After" in said(
+        found["downstream-throttled"]["backs_off"]
+    )
+    assert done.code == 0, done.out
