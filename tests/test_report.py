@@ -22,8 +22,11 @@ from harness.core._model import Delivery, Effect, Event, Fault, Model, Outcome, 
 from harness.core._scenario import InvariantSpec
 from harness.history import History, Journal, RunInfo
 from harness.invariants import judge
+from harness.invariants._registry import INVARIANTS
 from harness.report import _charts, _describe, html, junit, markdown
+from harness.report._advice import _BY_INVARIANT
 from harness.report._content import RunInput, build_report
+from harness.report._describe import FAILURES, TITLES
 from harness.report._redact import Redactor
 from harness.report._writers import WRITERS, writer_for
 from harness.report.json import SCHEMA, document, render_json, report_dict, write_report
@@ -626,3 +629,9 @@ def test_an_interrupted_run_with_nothing_delivered_renders_in_every_format() -> 
     assert "nothing was delivered" in s.done[0]
     for writer in WRITERS.values():
         assert writer.render(content)
+
+
+def test_every_invariant_has_its_words_in_the_report() -> None:
+    """A new invariant without them read "Backs off" and went to the advice's "other"."""
+    names = set(INVARIANTS)
+    assert names <= set(TITLES) and names <= set(FAILURES) and names <= set(_BY_INVARIANT)

@@ -70,6 +70,14 @@ ADVICE: dict[str, tuple[str, str]] = {
         "up. An automation that calls its API inline passes the API's outage on to its sender: "
         "acknowledge first and do the downstream work from a queue.",
     ),
+    "backoff": (
+        "The automation hammered an API that was refusing it",
+        "It made a refused call again before the Retry-After its 429 asked, or many times a "
+        "second while the API was down: in production the API throttles it harder or bans "
+        "the key, starves the other integrations on the same quota and stays down longer. "
+        "Honour Retry-After; otherwise back off exponentially with jitter and a cap, from a "
+        "queue rather than inside the webhook's request.",
+    ),
     "state": (
         "The final state differs from a clean run's",
         "After the same events with duplicates, reordering or faults, a record ended in "
@@ -195,6 +203,7 @@ _BY_INVARIANT = {
     "ack_within": "slow",
     "recovers_after_outage": "outage",
     "no_server_errors": "server_errors",
+    "backs_off": "backoff",
     "final_state_matches_baseline": "state",
     "drift_is_loud": "drift",
     "big_numbers_intact": "drift",
