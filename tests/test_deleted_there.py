@@ -86,12 +86,16 @@ def test_a_deletion_of_what_the_clean_run_left_none_of_stays_a_loss() -> None:
 
 
 def replaced(
-    tag: str, lost: bool = False, marked: bool = True, baseline: History | None = None
+    tag: str,
+    lost: bool = False,
+    marked: bool = True,
+    baseline: History | None = None,
+    query: str = "",
 ) -> History:
     """A sync that "upserts" a record's customer by deleting it and creating it anew, three
     changes a record, its writes naming the record alone; ``lost``: the last change's DELETE
     answered 503 and taken for done (the customer created all the same); ``marked``: the double
-    marks the ids it makes up."""
+    marks the ids it makes up; ``query``: the creations' query string."""
     evs = [
         Event(f"evt_{tag}e{s}", f"{tag}k{s // 3}", s, "record.updated", 0.0, {}) for s in range(6)
     ]
@@ -102,7 +106,7 @@ def replaced(
             gone = Effect(f"eff_{e.id}_d", "billing", e.seq + 0.05, "DELETE",
                           f"/customers/ds_{e.key}_{n - 1}", {}, "", 204, (), e.key)  # fmt: skip
             effects.append(replace(gone, status=503, committed=False) if lost and n == 2 else gone)
-        made = Effect(f"eff_{e.id}_p", "billing", e.seq + 0.1, "POST", "/customers", {},
+        made = Effect(f"eff_{e.id}_p", "billing", e.seq + 0.1, "POST", f"/customers{query}", {},
                       json.dumps({"attio_id": e.key, "n": n}), 201, (), e.key)  # fmt: skip
         effects.append(made)
         marks.append(
@@ -153,3 +157,16 @@ def test_a_delete_short_of_a_drifted_record_is_a_loss() -> None:
     lost = verdict_of(h, "no_lost_events")
     assert lost.status is Status.FAIL, lost.summary
     assert lost.summary.startswith("2 records short of DELETE /customers/{id}"), lost.summary
+
+
+def test_a_creation_under_a_query_string_is_removed_by_the_delete_of_its_item() -> None:
+    """``POST /customers?expand=tax`` made ``ds_…``, and ``DELETE /customers/ds_…`` removed
+    it: the creation was matched to its deletion with its query string on, never met, so
+    every creation stood in both runs and a lost deletion (2 customers standing where the
+    clean twin left 1) passed no_duplicate_effects."""
+    h = replaced("zqrun", True, True, replaced("zqclean", query="?expand=tax"), "?expand=tax")
+    v = verdict_of(h, "no_duplicate_effects")
+    assert v.status is Status.FAIL, v.summary
+    assert "(record zqrunk0: 2 created and left standing, where its clean twin left 1)" in (
+        v.summary
+    ), v.summary

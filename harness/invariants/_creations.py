@@ -31,7 +31,7 @@ from ._expected import Request, Routes, expectation_of, is_item
 from ._facts import Facts, is_write
 from ._idempotent import Repeats, mutation_fields
 from ._unattributed import Counted, Unattributed
-from ._undone import issued_ids
+from ._undone import bare_path, issued_ids
 
 CREATED = 201
 
@@ -198,7 +198,7 @@ def _creations_by_record(
             continue
         if issued and e.id not in issued:
             continue
-        gone = removed.get((e.downstream, f"{e.path.rstrip('/')}/{issued.get(e.id)}"))
+        gone = removed.get((e.downstream, f"{bare_path(e.path)}/{issued.get(e.id)}"))
         ids = e.event_ids
         key = (events.get(ids[0]) if len(ids) == 1 else _one(events, ids)) if ids else e.key
         if key is None or key not in records:
@@ -221,7 +221,7 @@ def _creations_by_record(
 def _deleted_at(history: History) -> dict[tuple[str, str], float]:
     """(downstream, path) -> when a committed ``DELETE`` of it was last made."""
     return {
-        (e.downstream, e.path.split("?")[0].rstrip("/")): e.at
+        (e.downstream, bare_path(e.path)): e.at
         for e in sorted(history.effects, key=lambda e: e.at)
         if e.committed and e.method.upper() == "DELETE"
     }
