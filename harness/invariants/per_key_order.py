@@ -366,31 +366,66 @@ def per_key_order(facts: Facts) -> Verdict:
     else:
         text = (
             f"{records:,} of {plural(walk.records, 'record')} had effects applied out of event "
-            f"order ({plural(walk.violations, 'violation')}){_retried_note(walk, facts)}"
+            f"order ({plural(walk.violations, 'violation')}){_causes_note(walk, facts)}"
         )
     return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register, batches))
 
 
-def _retried_note(walk: _Walk, facts: Facts) -> str:
-    """A ledger's records whose older event was written late because the target refused its
-    first delivery and the sender delivered it again: the order any retry gives, which only a
-    record that holds its newer events back keeps — and which matters only where the order of
-    its lines does, as the journal cannot tell."""
+# Said after what keeps a record's order where it matters: where it does not, the author's
+# cure is to stop asking for it.
+_INDEPENDENT = (
+    "where its lines are independent (a deal per order, a receipt per payment), their order "
+    "is not the automation's to keep: leave per_key_order out (`leave_out: {per_key_order: "
+    "<why>}` in harness.yaml, docs/project.md; docs/invariants.md) — not `model: register`, "
+    "under which only each record's newest event is owed its effects and a lost older order "
+    "would pass"
+)
+
+
+def _causes_note(walk: _Walk, facts: Facts) -> str:
+    """Why a ledger's records got their events' effects out of order, where the journal shows
+    it, each record's first violation once: the target refused the older event's first
+    delivery and the sender delivered it again (the order any retry gives, which only a record
+    that holds its newer events back keeps), or both events were in hand together — each
+    delivered and accepted before either's effect — and were worked at the same time (a pool
+    of workers keeps no order between them). Either matters only where the order of a
+    record's lines does, which the journal cannot tell."""
     firsts = list(walk.firsts.values())
-    sent = facts.deliveries_of({v.event.id for v in firsts})
-    late = sum(1 for v in firsts if _refused_first(sent[v.event.id], v.newer_effect.at))
-    if not late:
-        return ""
-    return (
-        f"; on {late:,} of these records the older event was written after the newer because "
-        "the target refused its first delivery (5xx or no answer) and the sender delivered it "
-        "again — the order a retry gives: where a record's order matters (a running balance, "
-        "a refund after its payment), hold its newer events until the older one is written; "
-        "where its lines are independent (a deal per order, a receipt per payment), their "
-        "order is not the automation's to keep: leave per_key_order out "
-        "(`leave_out: {per_key_order: <why>}` in harness.yaml, docs/project.md) — not "
-        "`model: register`, under which only each record's newest event is owed its effects "
-        "and a lost older order would pass"
+    sent = facts.deliveries_of({e.id for v in firsts for e in (v.event, v.newer_event)})
+    retried = together = 0
+    for v in firsts:
+        if _refused_first(sent[v.event.id], v.newer_effect.at):
+            retried += 1
+        elif _in_hand(sent[v.event.id], v.newer_effect.at) and _in_hand(
+            sent[v.newer_event.id], v.newer_effect.at
+        ):
+            together += 1
+    note = ""
+    if retried:
+        note += (
+            f"; on {retried:,} of these records the older event was written after the newer "
+            "because the target refused its first delivery (5xx or no answer) and the sender "
+            "delivered it again — the order a retry gives: where a record's order matters (a "
+            "running balance, a refund after its payment), hold its newer events until the "
+            f"older one is written; {_INDEPENDENT}"
+        )
+    if together:
+        note += (
+            f"; on {together:,} of these records both events were delivered and accepted "
+            "before either's effect was made, and the older's came after the newer's: worked "
+            "at the same time by more than one worker (a thread or process pool, a task "
+            "queue's workers), which keeps no order between a record's events — where a "
+            "record's order matters (a running balance, a refund after its payment), serialize "
+            f"a record's work (a lock or a queue per record); {_INDEPENDENT}"
+        )
+    return note
+
+
+def _in_hand(deliveries: Sequence[Delivery], at: float) -> bool:
+    """Whether the target accepted one of the event's ``deliveries`` (2xx) before ``at``."""
+    return any(
+        d.status and 200 <= d.status < 300 and d.answered_at is not None and d.answered_at <= at
+        for d in deliveries
     )
 
 
