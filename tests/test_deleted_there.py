@@ -170,3 +170,54 @@ def test_a_creation_under_a_query_string_is_removed_by_the_delete_of_its_item() 
     assert "(record zqrunk0: 2 created and left standing, where its clean twin left 1)" in (
         v.summary
     ), v.summary
+
+
+def subscription(tag: str, writes: list[tuple[str, int | None]], clean: History | None) -> History:
+    """A subscription's three events (created, updated, deleted; seqs 0-2), each delivered at
+    once, and ``writes`` in time order: (method, the seq of the event it names; None: the
+    record alone, as a DELETE of only the subscription's id)."""
+    key = f"sub_{tag}"
+    types = ("created", "updated", "deleted")
+    evs = [
+        Event(f"evt_{tag}{s}", key, s, f"subscription.{t}", 0.0, {}) for s, t in enumerate(types)
+    ]
+    effects = [
+        Effect(
+            f"eff_{tag}{n}",
+            "crm",
+            1.0 + n,
+            method,
+            f"/subscriptions/{key}",
+            {},
+            "{}",
+            200,
+            () if seq is None else (evs[seq].id,),
+            key,
+        )
+        for n, (method, seq) in enumerate(writes)
+    ]
+    info = replace(RUN, run_id=f"run@{tag}", tracer_tag=tag)
+    h = History(info, evs, [ok(e, 1) for e in evs], effects)
+    h.baseline = clean
+    return h
+
+
+def test_a_subscription_updated_after_its_deletion_is_named_by_per_key_order() -> None:
+    """The deletion's DELETE names only the subscription, so the walk had no event to order
+    it by: the update written after it, bringing the subscription back, was not named (its
+    writes otherwise in order, per_key_order passed). The clean run ended it deleted."""
+    clean = subscription("zqclean", [("PUT", 0), ("PUT", 1), ("DELETE", None)], None)
+    late = subscription("zqrun", [("PUT", 0), ("DELETE", None), ("PUT", 1)], clean)
+    v = verdict_of(late, "per_key_order")
+    assert v.status is Status.FAIL, v.summary
+    assert "1 record brought back after its deletion" in v.summary, v.summary
+    assert v.evidence.lines[0].startswith(
+        "record sub_zqrun was brought back after its deletion: seq 1 (evt_zqrun1, eff_zqrun2) "
+        "PUT /subscriptions/sub_zqrun at 3.00 s after DELETE /subscriptions/sub_zqrun "
+        "(eff_zqrun1) at 2.00 s, which names no event"
+    ), v.evidence.lines
+    # Created again by a newer event after its deletion, as in the clean run: in order.
+    again = [("PUT", 0), ("DELETE", None), ("PUT", 2)]
+    clean = subscription("zqclean", again, None)
+    v = verdict_of(subscription("zqrun", again, clean), "per_key_order")
+    assert v.status is Status.PASS, v.summary

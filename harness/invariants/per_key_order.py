@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
 from ._batch_items import Split, in_order
+from ._brought_back import Back, brought_back
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -286,6 +287,8 @@ def per_key_order(facts: Facts) -> Verdict:
         facts = Facts(batches.history)
     register = facts.history.info.model is Model.REGISTER
     walk = _walk(facts, not register, batches.positions if batches is not None else {})
+    # A register's records an older event's write brought back after a DELETE naming no event.
+    backs = brought_back(facts) if register else []
     note = (
         _untold_note(walk, facts)
         + _objects_note(walk)
@@ -310,7 +313,7 @@ def per_key_order(facts: Facts) -> Verdict:
             CLASS,
             f"no attributed effect changed a downstream; nothing to order{note}{advice}",
         )
-    if not walk.compared and walk.resources > walk.records:
+    if not walk.compared and not backs and walk.resources > walk.records:
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -320,7 +323,7 @@ def per_key_order(facts: Facts) -> Verdict:
             "another resource of its record (another path) overwrites nothing, so there was no "
             f"order to keep{note}{advice}",
         )
-    if not walk.compared:
+    if not walk.compared and not backs:
         # One event's effect per record: nothing could have been out of order, so nothing
         # was shown to be in order either.
         return verdict(
@@ -341,7 +344,7 @@ def per_key_order(facts: Facts) -> Verdict:
             f"idempotently: {route_of(shown)}), so no order was shown kept{note}{advice}",
         )
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
-    if not walk.violations:
+    if not walk.violations and not backs:
         if walk.unsure:
             text = (
                 "no record's effects went against event order where the harness could tell "
@@ -357,18 +360,36 @@ def per_key_order(facts: Facts) -> Verdict:
         else:
             text = f"effects kept event order on every record ({scope})"
         return verdict(NAME, Status.PASS, CLASS, text + note)
-    records = len(walk.firsts)
+    records = len(walk.firsts.keys() | {b.key for b in backs})
     if register:
         text = (
             f"{records:,} of {plural(walk.records, 'record')} went back to an older state after "
-            f"a newer one (stale overwrite, {plural(walk.violations, 'time')})"
+            f"a newer one (stale overwrite, {plural(walk.violations + len(backs), 'time')})"
+            f"{_back_note(backs)}"
         )
     else:
         text = (
             f"{records:,} of {plural(walk.records, 'record')} had effects applied out of event "
             f"order ({plural(walk.violations, 'violation')}){_causes_note(walk, facts)}"
         )
-    return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register, batches))
+    witnesses = [b.witness() for b in backs[:MAX_WITNESSES]]
+    witnesses += _witnesses(walk, register, batches)
+    return verdict(NAME, Status.FAIL, CLASS, text + note, witnesses)
+
+
+def _back_note(backs: Sequence[Back]) -> str:
+    """What the records brought back after their deletion say (``_brought_back``)."""
+    if not backs:
+        return ""
+    records = len({b.key for b in backs})
+    return (
+        f"; {plural(records, 'record')} brought back after {'its' if records == 1 else 'their'} "
+        "deletion: a write of an older event came after the record's DELETE (which names no "
+        "event, only the record), the clean run's last write of it — an upsert of a late update "
+        "resurrects what was deleted: keep the deletion (a tombstone with its time) and skip "
+        "an older event of a deleted record, or compare each event's time with the record's "
+        "last one before writing"
+    )
 
 
 # Said after what keeps a record's order where it matters: where it does not, the author's
