@@ -49,15 +49,27 @@ def brought_back(facts: Facts) -> list[Back]:
     of one of their events wrote again after it (the first such write after the last such
     DELETE), where the clean run's last write of the record was a ``DELETE``; by time."""
     baseline = facts.recorded.baseline
+    if baseline is None:
+        return []
+    # Only the records a committed DELETE naming no event removed, whose clean twin ended
+    # deleted, are looked at: the common run has none, and its writes are not scanned again.
     twins = facts.record_twins
-    if baseline is None or not twins:
+    removed = {
+        e.key
+        for e in facts.record_only
+        if e.key in twins and e.committed and e.method.upper() == "DELETE"
+    }
+    if not removed:
+        return []
+    there = deleted_there(baseline, removed, twins.__getitem__, str)
+    if not there:
         return []
     events = facts.events_by_id
     deleted: dict[tuple[str, str, str], Effect] = {}  # (record, downstream, resource) -> DELETE
     after: dict[tuple[str, str, str], tuple[Effect, Event]] = {}
     for w in facts.writes_in_order:
         key = w.key
-        if key is None or key not in twins:
+        if key is None or key not in there:
             continue
         slot = (key, w.downstream, resource(w))
         named = [events[i] for i in w.event_ids if i in events and events[i].key == key]
@@ -67,13 +79,9 @@ def brought_back(facts: Facts) -> list[Back]:
                 after.pop(slot, None)
         elif named and slot in deleted and slot not in after:
             after[slot] = (w, min(named, key=_seq))
-    if not after:
-        return []
-    there = deleted_there(baseline, {key for key, _, _ in after}, twins.__getitem__, str)
     found = [
         Back(slot[0], write, event, deleted[slot], there[slot[0]])
         for slot, (write, event) in after.items()
-        if slot[0] in there
     ]
     return sorted(found, key=_when)
 

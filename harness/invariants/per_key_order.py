@@ -435,9 +435,10 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
             f"; on {together:,} of these records both events were delivered and accepted "
             "before either's effect was made, and the older's came after the newer's: worked "
             "at the same time by more than one worker (a thread or process pool, a task "
-            "queue's workers), which keeps no order between a record's events — where a "
-            "record's order matters (a running balance, a refund after its payment), serialize "
-            f"a record's work (a lock or a queue per record); {_INDEPENDENT}"
+            "queue's workers), or taken off a queue out of order — neither keeps order between "
+            "a record's events; where a record's order matters (a running balance, a refund "
+            "after its payment), serialize a record's work (a lock or a queue per record); "
+            f"{_INDEPENDENT}"
         )
     return note
 
