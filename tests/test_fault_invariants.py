@@ -80,6 +80,26 @@ def test_repeats_of_a_committed_then_failed_write_with_one_key_are_harmless() ->
     assert v.evidence.effect_ids == ("eff_1", "eff_2")
 
 
+def test_a_write_applied_and_made_again_under_another_key_is_not_told_to_send_one() -> None:
+    """The first write carried an Idempotency-Key, its retry another: advising to send a key
+    (as it did) sends its author to add what is there; the key changed between attempts."""
+    writes = [
+        replace(
+            effect("eff_1", ["evt_1"], 0.1, headers={"Idempotency-Key": "k1"}, status=502),
+            committed=True,
+        ),
+        effect("eff_2", ["evt_1"], 0.5, headers={"Idempotency-Key": "k2"}, status=201),
+    ]
+    v = one(history([event(1)], [delivery("dlv_1", "evt_1")], writes), "no_duplicate_effects")
+    assert v.status is Status.FAIL, v.summary
+    assert "made again a write the API had applied but answered 502" in v.summary, v.summary
+    assert "send an Idempotency-Key" not in v.summary, v.summary
+    assert (
+        "the first carried an Idempotency-Key and the repeat another, or none: the key changed "
+        "between the attempts"
+    ) in v.summary, v.summary
+
+
 # -- recovers_after_outage -------------------------------------------------------------------
 
 

@@ -75,7 +75,8 @@ def test_payouts_retried_with_a_stripe_style_key(tmp_path: Path, keys: str) -> N
     """``retry_no_key`` with ``Idempotency-Key: payout-<event id>``, its payouts retried after
     a 502 that followed their commit. Honoured, as Stripe does: harmless, nothing assumed.
     Undeclared: harmless, saying it assumed so. Declared ignored: the double books each
-    retry, and each is a duplicate."""
+    retry, and each is a duplicate — the downstream ignored the key the payout carried; it
+    advised sending one."""
     scenario = str(PAYOUTS)
     if keys != "undeclared":
         stateful = "    stateful: true\n"
@@ -89,6 +90,12 @@ def test_payouts_retried_with_a_stripe_style_key(tmp_path: Path, keys: str) -> N
         assert dup["status"] == "fail", said(dup)
         repeated = r"produced duplicate effects: \d+ repeated requests? \(\d+ POST\)"
         assert re.search(repeated, said(dup)), said(dup)
+        assert "made again a write the API had applied but answered 502" in said(dup)
+        assert (
+            "both carried the same Idempotency-Key, which downstream api is declared to ignore "
+            "(idempotency_key: ignored): the downstream ignored the key"
+        ) in said(dup), said(dup)
+        assert "send an Idempotency-Key" not in said(dup), said(dup)
         return
     assert dup["status"] == "pass", said(dup)
     assumed = re.search(

@@ -42,6 +42,11 @@ def test_checkouts_lost_with_a_recycled_worker_are_lost_not_made_twice(
         # (a ledger) may fail where two were worked at once; nothing else may.
         held = {n: v["status"] for n, v in verdicts.items() if n != "per_key_order"}
         assert set(held.values()) == {"pass"}, verdicts
+        order = verdicts["per_key_order"]
+        if order["status"] == "fail":  # and then says why: both acked before either's order
+            assert "worked at the same time by more than one worker" in order["summary"], said(
+                order
+            )
         return
     # A customer's orders beyond its clean twin's, whose lost checkouts made no call there:
     # not failed as made twice, and not passed either — a twin that found its order made

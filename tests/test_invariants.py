@@ -536,13 +536,48 @@ def test_ledger_effect_out_of_order_names_both_events_and_effects() -> None:
     )
     v = one(h, "per_key_order")
     assert v.status is Status.FAIL
-    assert v.summary == "1 of 2 records had effects applied out of event order (1 violation)"
+    # Both answered at 0.05 s, before either's effect: worked at once (said, and tested below).
+    assert v.summary.startswith(
+        "1 of 2 records had effects applied out of event order (1 violation); on 1 of these "
+        "records both events were delivered and accepted before either's effect"
+    ), v.summary
     assert v.evidence.lines == (
         "effects for record ord_x applied out of event order: seq 5 (evt_5, eff_5) at 1.23 s "
         "after seq 6 (evt_6, eff_6) at 1.10 s",
     )
     assert v.evidence.event_ids == ("evt_5", "evt_6")
     assert v.evidence.effect_ids == ("eff_5", "eff_6")
+
+
+def _worked_after_answering(latency: float) -> History:
+    """Two orders of one customer acked at once and worked in the background: the newer's line
+    written at 1.0 s, the older's at 1.1 s; ``latency``: how long each delivery waited for its
+    answer (past 1.1 s: worked before answering)."""
+    return history(
+        [event(1, "cus_1"), event(2, "cus_1")],
+        [
+            delivery("dlv_1", "evt_1", sent=0.0, latency=latency),
+            delivery("dlv_2", "evt_2", sent=0.1, latency=latency),
+        ],
+        [effect("eff_2", ["evt_2"], 1.0), effect("eff_1", ["evt_1"], 1.1)],
+    )
+
+
+def test_a_ledger_worked_by_a_pool_says_its_events_were_worked_at_once() -> None:
+    """Both orders accepted before either's line was written, the older's written last: two
+    workers took them at once (huey's two workers, a thread a checkout). It named no cause."""
+    v = one(_worked_after_answering(0.05), "per_key_order")
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "1 of 1 record had effects applied out of event order (1 violation); on 1 of these "
+        "records both events were delivered and accepted before either's effect was made, and "
+        "the older's came after the newer's: worked at the same time by more than one worker"
+    ), v.summary
+    assert "serialize a record's work (a lock or a queue per record)" in v.summary, v.summary
+    assert "leave per_key_order out" in v.summary, v.summary
+    # Answered only after its line was written: not seen in flight together, no cause said.
+    v = one(_worked_after_answering(2.0), "per_key_order")
+    assert v.summary == "1 of 1 record had effects applied out of event order (1 violation)"
 
 
 def _stripe_like(

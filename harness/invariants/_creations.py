@@ -21,18 +21,17 @@ left standing here is a twin made by a race, orphaned.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import replace
 
 from ..core._model import Effect
-from ..drive._drift import drifted_events
 from ..history import History
 from ._deferred import refused_for_now
 from ._expected import Request, Routes, expectation_of, is_item
-from ._facts import Facts, events_by_record, is_write
+from ._facts import Facts, is_write
 from ._idempotent import Repeats, mutation_fields
-from ._unattributed import Counted, Unattributed, accepted_in
-from ._undone import issued_ids
+from ._unattributed import Counted, Unattributed
+from ._undone import bare_path, issued_ids
 
 CREATED = 201
 
@@ -85,38 +84,28 @@ def created_more_by_events(facts: Facts) -> tuple[list[Counted], list[Counted]]:
         return [], []
     routes = exp.routes
     repeats = Repeats(facts.history.info.settings)
-    # Records of several events, none a drift hazard changed (a look-up by a renamed field
-    # that misses and creates again is drift_is_loud's to judge).
-    changed = drifted_events(facts.history.info.settings)
-    drifted = {e.key for e in facts.history.events if e.id in changed} if changed else set()
-    several = {
-        key
-        for key, (n, _) in facts.record_events.items()
-        if n > 1 and key is not None and key not in drifted
-    }
-    standing, deleted = _creations_by_record(facts.recorded, routes, several, repeats)
+    # Records of several events, all accepted in both runs, none drifted.
+    standing, deleted = _creations_by_record(
+        facts.recorded, routes, facts.comparable_records, repeats
+    )
     # One left standing is one too many where the record's clean twin left none, having
     # created it and deleted it (a race's twin orphaned by the record's deletion).
     here = {found: made for found, made in standing.items() if len(made) > 1 or deleted[found]}
     if not here:
         return [], []
     twin, mine = facts.record_twins, facts.record_events
-    wanted = {twin[key] for _, key in here if key in twin}
+    wanted = {twin[key] for _, key in here}
     clean, clean_deleted = _creations_by_record(baseline, routes, wanted, repeats)
-    clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
     out: list[Counted] = []
     doubtful: list[Counted] = []
     silent: set[str] | None = None  # found at the first record that needs it
     for (request, key), made in here.items():
-        theirs = twin.get(key)
-        if theirs is None or theirs not in clean_by_record:
-            continue
+        theirs = twin[key]
         n, yes = mine[key]
-        clean_n, clean_yes = clean_by_record[theirs]
         made_clean = len(clean.get((request, theirs), ()))
         created_clean = made_clean + clean_deleted[(request, theirs)]  # its events create
-        if len(made) > made_clean and created_clean >= 1 and n == yes == clean_n == clean_yes:
-            counted = Counted(request, key, len(made), made_clean, yes, clean_yes, n, made)
+        if len(made) > made_clean and created_clean >= 1:
+            counted = Counted(request, key, len(made), made_clean, yes, yes, n, made)
             if deleted[(request, key)] or made_clean < created_clean:
                 counted = replace(counted, standing=True)
             # Those naming an event whose clean twin wrote nothing naming it: found made there
@@ -188,7 +177,7 @@ def _silent_twins(history: History, baseline: History) -> set[str]:
 
 
 def _creations_by_record(
-    history: History, routes: Routes, records: set[str], repeats: Repeats
+    history: History, routes: Routes, records: Set[str], repeats: Repeats
 ) -> tuple[dict[tuple[Request, str], list[Effect]], Counter[tuple[Request, str]]]:
     """(request, record) -> the creations of ``history`` naming one of ``records`` (by their
     event, or the record alone) left standing: POSTs to a collection answered 201, not GraphQL
@@ -209,7 +198,7 @@ def _creations_by_record(
             continue
         if issued and e.id not in issued:
             continue
-        gone = removed.get((e.downstream, f"{e.path.rstrip('/')}/{issued.get(e.id)}"))
+        gone = removed.get((e.downstream, f"{bare_path(e.path)}/{issued.get(e.id)}"))
         ids = e.event_ids
         key = (events.get(ids[0]) if len(ids) == 1 else _one(events, ids)) if ids else e.key
         if key is None or key not in records:
@@ -232,7 +221,7 @@ def _creations_by_record(
 def _deleted_at(history: History) -> dict[tuple[str, str], float]:
     """(downstream, path) -> when a committed ``DELETE`` of it was last made."""
     return {
-        (e.downstream, e.path.split("?")[0].rstrip("/")): e.at
+        (e.downstream, bare_path(e.path)): e.at
         for e in sorted(history.effects, key=lambda e: e.at)
         if e.committed and e.method.upper() == "DELETE"
     }

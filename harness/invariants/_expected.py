@@ -338,10 +338,12 @@ class Expectation:
     # whose clean twin, with the same time, was written where its own was skipped (``_ties``).
     tied: Mapping[str, int] = field(default_factory=dict)
     several: bool = False  # several downstreams: requests are named with theirs
-    # Both runs' doubles marked the ids they made up for creations (ISSUED marks): the
-    # resources a record's creations left standing can be told (``_creations``), so a DELETE
-    # short where they stand is no_duplicate_effects' to judge (``_deleted_instead``).
-    ids_issued: bool = False
+    # The records whose creations left standing no_duplicate_effects counts: both runs'
+    # doubles marked the ids they made up (ISSUED marks), and the record is one it compares
+    # with its clean twin (``Facts.comparable_records``: several events, all accepted in both
+    # runs, none drifted). A DELETE short of one of them where they stand is its to judge
+    # (``_deleted_instead``); of any other, a loss.
+    standing_counted: frozenset[str] = frozenset()
     tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
     others: int = 0  # the clean run's writes of another run, not learned
 
@@ -407,7 +409,7 @@ def expectation_of(facts: Facts) -> Expectation:
         found = learn(history.info, history.events, history.baseline, facts.writes_in_order)
         baseline = history.baseline
         if baseline is not None and _issues(history) and _issues(baseline):
-            found = replace(found, ids_issued=True)
+            found = replace(found, standing_counted=facts.comparable_records)
         _CACHE[facts] = found
     return found
 
@@ -1245,7 +1247,7 @@ def shortfalls(
                 lack = Short(Level.RECORD, key, first, need, have, "clean", len(mine))
                 twin = _twin_writes(wanted, exp, mine)
                 created = _created_instead(lack, resource, twin, by_record)
-                if created is None and exp.ids_issued:
+                if created is None and key in exp.standing_counted:
                     created = _deleted_instead(lack, resource, twin, by_record)
                 if created is not None:
                     out.created.append(created)

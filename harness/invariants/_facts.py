@@ -17,6 +17,7 @@ from operator import attrgetter
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Delivery, Effect, Event, Evidence, FailureClass, Outcome, Status, Verdict
+from ..drive._drift import drifted_events
 from ..history import (
     SEVERAL,
     Effects,
@@ -218,6 +219,35 @@ class Facts:
         }
 
     @cached_property
+    def clean_record_events(self) -> dict[str | None, tuple[int, int]]:
+        """The clean run's record key -> (its events, those accepted there); empty without
+        a clean run."""
+        baseline = self.recorded.baseline
+        if baseline is None:
+            return {}
+        return events_by_record(baseline.events, accepted_in(baseline))
+
+    @cached_property
+    def comparable_records(self) -> frozenset[str]:
+        """The records whose creations can be counted against their clean twin's: of several
+        events (one event's creations are its own to judge), none changed by a drift hazard
+        (a look-up by a renamed field that misses and creates again is drift_is_loud's), every
+        one accepted, as many as the twin's, all accepted there too."""
+        twins, clean = self.record_twins, self.clean_record_events
+        changed = drifted_events(self.recorded.info.settings)
+        drifted = {e.key for e in self.history.events if e.id in changed} if changed else set()
+        return frozenset(
+            key
+            for key, (n, yes) in self.record_events.items()
+            if key is not None
+            and n > 1
+            and n == yes
+            and key not in drifted
+            and (theirs := twins.get(key)) is not None
+            and clean.get(theirs) == (n, n)
+        )
+
+    @cached_property
     def _index(self) -> Index:
         """Everything about writes and attribution, as judged."""
         if not self.single_event.effects:
@@ -342,6 +372,12 @@ def _tampered(history: History) -> dict[str, str]:
 
 
 _TWINS = ("seq", "type", "key")
+
+
+def accepted_in(history: History) -> set[str]:
+    """The events of ``history`` (a clean run) with a delivery answered 2xx."""
+    rows = delivery_rows(history.deliveries, "event_id", "outcome")
+    return {e for e, o in rows if o is Outcome.OK}
 
 
 def events_by_record(

@@ -8,26 +8,42 @@ event — writes it twice. Deduplicating deliveries by event id does not cure th
 marking an event done only after its write succeeded cures neither: an Idempotency-Key made
 from the event id, honoured by the API, does. ``no_duplicate_effects`` says so where the
 journal shows the first write committed with a 5xx (or no) answer and the same request made
-again after it.
+again after it — and where the first write already carried a key, it does not advise one: the
+key changed between the attempts (made per call), or the API took the same key's repeat all
+the same (its downstream declares it ignores the key, or it did not honour it).
 """
 
 from __future__ import annotations
 
+import enum
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect
 from ..history import Effects
 from ._facts import Facts
+from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Repeats
 from ._open_calls import identical, share
+
+
+class Keyed(enum.Enum):
+    """What the Idempotency-Keys of a write made again say of the repeat."""
+
+    NONE = "none"  # the first write carried no key
+    CHANGED = "changed"  # the repeat carried another key, or none
+    IGNORED = "ignored"  # the same key, its downstream declared to ignore it
+    UNHONOURED = "unhonoured"  # the same key, made again all the same
 
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """``again``, the same request as ``first``, which the API applied and answered a failure."""
+    """``again``, the same request as ``first``, which the API applied and answered a failure;
+    ``keyed``: what their Idempotency-Keys say."""
 
     first: Effect
     again: Effect
+    keyed: Keyed = Keyed.NONE
 
     def answer(self) -> str:
         return f"answered {self.first.status}" if self.first.status else "not answered"
@@ -47,6 +63,7 @@ def taken_then_failed(facts: Facts, event_ids: Sequence[str]) -> dict[str, Taken
     found: dict[str, Taken] = {}
     if not _applied_and_failed(facts.history.effects):
         return found  # the common case: no Effect made (a loaded run's effects are columns)
+    repeats = Repeats(facts.history.info.settings)
     for eid in event_ids:
         writes = facts.writes_of(eid)
         for i, first in enumerate(writes):
@@ -55,9 +72,20 @@ def taken_then_failed(facts: Facts, event_ids: Sequence[str]) -> dict[str, Taken
             request = identical(first)
             again = next((w for w in writes[i + 1 :] if identical(w) == request), None)
             if again is not None:
-                found[eid] = Taken(first, again)
+                found[eid] = Taken(first, again, _keyed(first, again, repeats))
                 break
     return found
+
+
+def _keyed(first: Effect, again: Effect, repeats: Repeats) -> Keyed:
+    key = first.header(IDEMPOTENCY_KEY)
+    if key is None:
+        return Keyed.NONE
+    if again.header(IDEMPOTENCY_KEY) != key:
+        return Keyed.CHANGED
+    if repeats.key_rule(first) is KeyRule.IGNORED:
+        return Keyed.IGNORED
+    return Keyed.UNHONOURED
 
 
 def _applied_and_failed(effects: Sequence[Effect]) -> bool:
@@ -76,11 +104,42 @@ def taken_text(found: Sequence[Taken], repeated: int) -> str:
     if not found:
         return ""
     shown = found[0]
+    causes = Counter(t.keyed for t in found)
+    advice = "; ".join(
+        (f"{share(n, len(found))} of them: " if len(causes) > 1 else "")
+        + _ADVICE[keyed].format(downstream=_downstream(found, keyed))
+        for keyed, n in causes.most_common()
+    )
     return (
         f"; {share(len(found), repeated)} of them made again a write the API had applied but "
         f"{shown.answer()} (e.g. "
         f"{shown.first.method.upper()} {shown.first.path} {shown.text()}): a retry after a "
         "failure that was no failure — the automation's own, or its work for the sender's "
-        "redelivery: nothing in such an answer tells a write applied from one refused; send an "
-        "Idempotency-Key made from the event id, which the API honours"
+        f"redelivery: nothing in such an answer tells a write applied from one refused; {advice}"
     )
+
+
+def _downstream(found: Sequence[Taken], keyed: Keyed) -> str:
+    return next(t.first.downstream for t in found if t.keyed is keyed)
+
+
+_ADVICE = {
+    Keyed.NONE: "send an Idempotency-Key made from the event id, which the API honours",
+    Keyed.CHANGED: (
+        "the first carried an Idempotency-Key and the repeat another, or none: the key "
+        "changed between the attempts, so the API took the repeat for a new request — make "
+        "the key once per event, from its id, and send it on every attempt"
+    ),
+    Keyed.IGNORED: (
+        "both carried the same Idempotency-Key, which downstream {downstream} is declared to "
+        "ignore (idempotency_key: ignored): the downstream ignored the key, so it cannot make "
+        "this write safe to retry — look the write up before making it again, or write "
+        "through a route that honours the key"
+    ),
+    Keyed.UNHONOURED: (
+        "both carried the same Idempotency-Key, and downstream {downstream} made the repeat "
+        "all the same: it did not honour the key — check that the API deduplicates this "
+        "route by the key (else declare `idempotency_key: ignored` on it), or look the write "
+        "up before making it again"
+    ),
+}

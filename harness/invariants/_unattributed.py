@@ -27,10 +27,9 @@ from typing import cast
 
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
-from ..core._model import Effect, Model, Outcome
-from ..history import History, delivery_rows
+from ..core._model import Effect, Model
 from ._expected import Request, Routes, expectation_of, of_another_run
-from ._facts import SAFE_METHODS, Facts, events_by_record, is_write, plural, route_of
+from ._facts import SAFE_METHODS, Facts, is_write, plural, route_of
 from ._idempotent import Repeats
 
 
@@ -143,7 +142,7 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             here_bodies.setdefault((request, e.key), []).append(e.body)
     clean_bodies = _bodies(baseline.effects, routes, clean_keys, clean_tag, harm)
     here, clean = _totals(here_bodies), _totals(clean_bodies)
-    clean_by_record = events_by_record(baseline.events, accepted_in(baseline))
+    clean_by_record = facts.clean_record_events
     out: list[Counted] = []
     for request, effects in unattributed.items():
         by_record: dict[str, list[Effect]] = {}
@@ -317,9 +316,3 @@ def repeated_records(facts: Facts) -> list[Repeated]:
             counts = (len(effects), distinct, len(bodies), clean_distinct)
             out.append(Repeated(routes, key, *counts, effects))
     return out
-
-
-def accepted_in(history: History) -> set[str]:
-    """The events of ``history`` (a clean run) with a delivery answered 2xx."""
-    rows = delivery_rows(history.deliveries, "event_id", "outcome")
-    return {e for e, o in rows if o is Outcome.OK}

@@ -86,7 +86,7 @@ def _pairs(history: History) -> dict[str, Undone]:
     if not deletes:
         return {}
     events = {e.id: e for e in history.events}
-    deleted = {e.path.partition("?")[0].rstrip("/").rpartition("/")[2] for e in deletes}
+    deleted = {bare_path(e.path).rpartition("/")[2] for e in deletes}
     # (downstream, path of the item) -> the creation that made it, and its event
     made: dict[tuple[str, str], tuple[Effect, Event]] = {}
     for creation in history.effects:
@@ -95,14 +95,13 @@ def _pairs(history: History) -> dict[str, Undone]:
             continue
         owner = _own_event(creation, events)
         if owner is not None:
-            collection = creation.path.partition("?")[0].rstrip("/")
-            made[(creation.downstream, f"{collection}/{item}")] = (creation, owner)
+            made[(creation.downstream, f"{bare_path(creation.path)}/{item}")] = (creation, owner)
     if not made:
         return {}
     windows = _windows(history, events)
     out: dict[str, Undone] = {}
     for effect in sorted(deletes, key=attrgetter("at")):
-        found = made.pop((effect.downstream, effect.path.partition("?")[0].rstrip("/")), None)
+        found = made.pop((effect.downstream, bare_path(effect.path)), None)
         if found is None:
             continue
         creation, owner = found
@@ -114,6 +113,12 @@ def _pairs(history: History) -> dict[str, Undone]:
         out[creation.id] = _undone(creation, effect, creation.event_ids)
         out[effect.id] = _undone(effect, creation, (owner.id,))
     return out
+
+
+def bare_path(path: str) -> str:
+    """``path`` without its query string nor a trailing ``/``: how a creation's collection
+    (``/customers?expand=tax``) and a DELETE of the item it made (``/customers/ds_1``) meet."""
+    return path.partition("?")[0].rstrip("/")
 
 
 def issued_ids(marks: Iterable[Mark]) -> dict[str, str]:

@@ -189,6 +189,10 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         if k not in untold and not (unjudged and k == _UNATTRIBUTED)
     ]
     against = f"the baseline run {baseline.info.run_id} ({mine_kind})"
+    # Held by neither run, but compared all the same: each run's last write of them deleted it.
+    held = {run.restored(record) for record in mine}
+    gone = deleted_here(facts.writes_in_order) - held
+    both = len(deleted_there(baseline, gone, run.normal, base.normal))
     note = (
         _untold_note(facts, len(tied))
         + behind_text
@@ -209,9 +213,6 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
                 f"no record could be judged against {against}{note}",
             )
         also = f", and {loose}" if loose and not unjudged else ""
-        held = {run.restored(record) for record in mine}
-        gone = deleted_here(facts.writes_in_order) - held
-        both = len(deleted_there(baseline, gone, run.normal, base.normal))
         compared = f"{plural(records - len(untold), 'record')} compared"
         if both:
             gone_text = f"{plural(both, 'record')} deleted in both runs"
@@ -228,15 +229,17 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     off = sum(counts.values())
     heads = []
     if off:
+        gone_both = f"; {plural(both, 'record')} deleted in both runs" if both else ""
         heads.append(
-            f"{off:,} of {plural(records, 'record')} end in another state than in {against}: "
-            f"{', '.join(parts)}{rounding_note(len(rounded - untold), counts['differ'])}"
+            f"{off:,} of {plural(records + both, 'record')} end in another state than in "
+            f"{against}: {', '.join(parts)}"
+            f"{rounding_note(len(rounded - untold), counts['differ'])}{gone_both}"
         )
     if _UNATTRIBUTED in ending and not unjudged:
         where = "than in the baseline" if off else f"than in {against}"
         heads.append(f"{loose} end in another state {where}")
         if not off:
-            heads.append(f"no record differs ({plural(records, 'record')} compared)")
+            heads.append(f"no record differs ({plural(records + both, 'record')} compared)")
     witnessed = shown[:MAX_WITNESSES]
     writes = _writes_by_key(facts, {key for key, _ in witnessed})
     return verdict(

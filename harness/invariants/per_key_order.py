@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
 from ._batch_items import Split, in_order
+from ._brought_back import Back, brought_back
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -286,6 +287,8 @@ def per_key_order(facts: Facts) -> Verdict:
         facts = Facts(batches.history)
     register = facts.history.info.model is Model.REGISTER
     walk = _walk(facts, not register, batches.positions if batches is not None else {})
+    # A register's records an older event's write brought back after a DELETE naming no event.
+    backs = brought_back(facts) if register else []
     note = (
         _untold_note(walk, facts)
         + _objects_note(walk)
@@ -310,7 +313,7 @@ def per_key_order(facts: Facts) -> Verdict:
             CLASS,
             f"no attributed effect changed a downstream; nothing to order{note}{advice}",
         )
-    if not walk.compared and walk.resources > walk.records:
+    if not walk.compared and not backs and walk.resources > walk.records:
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -320,7 +323,7 @@ def per_key_order(facts: Facts) -> Verdict:
             "another resource of its record (another path) overwrites nothing, so there was no "
             f"order to keep{note}{advice}",
         )
-    if not walk.compared:
+    if not walk.compared and not backs:
         # One event's effect per record: nothing could have been out of order, so nothing
         # was shown to be in order either.
         return verdict(
@@ -341,7 +344,7 @@ def per_key_order(facts: Facts) -> Verdict:
             f"idempotently: {route_of(shown)}), so no order was shown kept{note}{advice}",
         )
     scope = f"{plural(walk.records, 'record')}, {plural(walk.checked, 'effect')} checked"
-    if not walk.violations:
+    if not walk.violations and not backs:
         if walk.unsure:
             text = (
                 "no record's effects went against event order where the harness could tell "
@@ -357,40 +360,94 @@ def per_key_order(facts: Facts) -> Verdict:
         else:
             text = f"effects kept event order on every record ({scope})"
         return verdict(NAME, Status.PASS, CLASS, text + note)
-    records = len(walk.firsts)
+    records = len(walk.firsts.keys() | {b.key for b in backs})
     if register:
         text = (
             f"{records:,} of {plural(walk.records, 'record')} went back to an older state after "
-            f"a newer one (stale overwrite, {plural(walk.violations, 'time')})"
+            f"a newer one (stale overwrite, {plural(walk.violations + len(backs), 'time')})"
+            f"{_back_note(backs)}"
         )
     else:
         text = (
             f"{records:,} of {plural(walk.records, 'record')} had effects applied out of event "
-            f"order ({plural(walk.violations, 'violation')}){_retried_note(walk, facts)}"
+            f"order ({plural(walk.violations, 'violation')}){_causes_note(walk, facts)}"
         )
-    return verdict(NAME, Status.FAIL, CLASS, text + note, _witnesses(walk, register, batches))
+    witnesses = [b.witness() for b in backs[:MAX_WITNESSES]]
+    witnesses += _witnesses(walk, register, batches)
+    return verdict(NAME, Status.FAIL, CLASS, text + note, witnesses)
 
 
-def _retried_note(walk: _Walk, facts: Facts) -> str:
-    """A ledger's records whose older event was written late because the target refused its
-    first delivery and the sender delivered it again: the order any retry gives, which only a
-    record that holds its newer events back keeps — and which matters only where the order of
-    its lines does, as the journal cannot tell."""
-    firsts = list(walk.firsts.values())
-    sent = facts.deliveries_of({v.event.id for v in firsts})
-    late = sum(1 for v in firsts if _refused_first(sent[v.event.id], v.newer_effect.at))
-    if not late:
+def _back_note(backs: Sequence[Back]) -> str:
+    """What the records brought back after their deletion say (``_brought_back``)."""
+    if not backs:
         return ""
+    records = len({b.key for b in backs})
     return (
-        f"; on {late:,} of these records the older event was written after the newer because "
-        "the target refused its first delivery (5xx or no answer) and the sender delivered it "
-        "again — the order a retry gives: where a record's order matters (a running balance, "
-        "a refund after its payment), hold its newer events until the older one is written; "
-        "where its lines are independent (a deal per order, a receipt per payment), their "
-        "order is not the automation's to keep: leave per_key_order out "
-        "(`leave_out: {per_key_order: <why>}` in harness.yaml, docs/project.md) — not "
-        "`model: register`, under which only each record's newest event is owed its effects "
-        "and a lost older order would pass"
+        f"; {plural(records, 'record')} brought back after {'its' if records == 1 else 'their'} "
+        "deletion: a write of an older event came after the record's DELETE (which names no "
+        "event, only the record), the clean run's last write of it — an upsert of a late update "
+        "resurrects what was deleted: keep the deletion (a tombstone with its time) and skip "
+        "an older event of a deleted record, or compare each event's time with the record's "
+        "last one before writing"
+    )
+
+
+# Said after what keeps a record's order where it matters: where it does not, the author's
+# cure is to stop asking for it.
+_INDEPENDENT = (
+    "where its lines are independent (a deal per order, a receipt per payment), their order "
+    "is not the automation's to keep: leave per_key_order out (`leave_out: {per_key_order: "
+    "<why>}` in harness.yaml, docs/project.md; docs/invariants.md) — not `model: register`, "
+    "under which only each record's newest event is owed its effects and a lost older order "
+    "would pass"
+)
+
+
+def _causes_note(walk: _Walk, facts: Facts) -> str:
+    """Why a ledger's records got their events' effects out of order, where the journal shows
+    it, each record's first violation once: the target refused the older event's first
+    delivery and the sender delivered it again (the order any retry gives, which only a record
+    that holds its newer events back keeps), or both events were in hand together — each
+    delivered and accepted before either's effect — and were worked at the same time (a pool
+    of workers keeps no order between them). Either matters only where the order of a
+    record's lines does, which the journal cannot tell."""
+    firsts = list(walk.firsts.values())
+    sent = facts.deliveries_of({e.id for v in firsts for e in (v.event, v.newer_event)})
+    retried = together = 0
+    for v in firsts:
+        if _refused_first(sent[v.event.id], v.newer_effect.at):
+            retried += 1
+        elif _in_hand(sent[v.event.id], v.newer_effect.at) and _in_hand(
+            sent[v.newer_event.id], v.newer_effect.at
+        ):
+            together += 1
+    note = ""
+    if retried:
+        note += (
+            f"; on {retried:,} of these records the older event was written after the newer "
+            "because the target refused its first delivery (5xx or no answer) and the sender "
+            "delivered it again — the order a retry gives: where a record's order matters (a "
+            "running balance, a refund after its payment), hold its newer events until the "
+            f"older one is written; {_INDEPENDENT}"
+        )
+    if together:
+        note += (
+            f"; on {together:,} of these records both events were delivered and accepted "
+            "before either's effect was made, and the older's came after the newer's: worked "
+            "at the same time by more than one worker (a thread or process pool, a task "
+            "queue's workers), or taken off a queue out of order — neither keeps order between "
+            "a record's events; where a record's order matters (a running balance, a refund "
+            "after its payment), serialize a record's work (a lock or a queue per record); "
+            f"{_INDEPENDENT}"
+        )
+    return note
+
+
+def _in_hand(deliveries: Sequence[Delivery], at: float) -> bool:
+    """Whether the target accepted one of the event's ``deliveries`` (2xx) before ``at``."""
+    return any(
+        d.status and 200 <= d.status < 300 and d.answered_at is not None and d.answered_at <= at
+        for d in deliveries
     )
 
 
