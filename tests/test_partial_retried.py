@@ -17,15 +17,20 @@ from .test_record_attribution import verdict_of
 PARTIAL = "made again by the sender's redelivery after a partial write"
 
 
-def call(event: Event, n: int, path: str, at: float, status: int = 201) -> Effect:
+def call(
+    event: Event, n: int, path: str, at: float, status: int = 201, key: str | None = None
+) -> Effect:
     body = json.dumps({"checkout": event.key, "path": path})
+    headers = {} if key is None else {"Idempotency-Key": key}
     return Effect(
-        f"eff_{event.id}_{n}", "crm", at, "POST", path, {}, body, status, (event.id,),
+        f"eff_{event.id}_{n}", "crm", at, "POST", path, headers, body, status, (event.id,),
         event.key, committed=status < 300,
     )  # fmt: skip
 
 
-def checkout(tag: str, *, refused: int | None, passed_back: int = 500) -> History:
+def checkout(
+    tag: str, *, refused: int | None, passed_back: int = 500, keys: tuple[str, str] | None = None
+) -> History:
     """One checkout: its first delivery makes the customer and has its order answered
     ``refused`` (None: the order is made), the delivery answered ``passed_back`` then; the
     redelivery a second later makes both."""
@@ -38,10 +43,11 @@ def checkout(tag: str, *, refused: int | None, passed_back: int = 500) -> Histor
         Outcome.OK if passed_back < 300 else Outcome.FAILED,
     )  # fmt: skip
     again = Delivery(f"dlv_{tag}_2", event.id, 2, 1.0, 1.0, 1.3, 200, Outcome.OK)
+    first_key, again_key = keys if keys is not None else (None, None)
     effects = [
-        call(event, 1, "/customers", 0.1),
+        call(event, 1, "/customers", 0.1, key=first_key),
         call(event, 2, "/orders", 0.2, status=refused),
-        call(event, 3, "/customers", 1.1),
+        call(event, 3, "/customers", 1.1, key=again_key),
         call(event, 4, "/orders", 1.2),
     ]
     return run([event], [first, again], effects, tag=tag)
@@ -67,3 +73,15 @@ def test_a_repeat_not_after_a_refused_write_passed_back_is_not_called_partial() 
         checkout("zqswallow", refused=503, passed_back=200), "no_duplicate_effects"
     )
     assert swallowed.status is Status.FAIL and PARTIAL not in swallowed.summary, swallowed.summary
+
+
+def test_a_partial_write_whose_first_step_carried_a_key_is_not_told_to_send_one() -> None:
+    """The customer's POST carried an Idempotency-Key and its repeat another: 'send an
+    Idempotency-Key' was said all the same. (The same key on both is excused as harmless, the
+    key assumed honoured, unless the downstream is declared to ignore it.)"""
+    changed = verdict_of(checkout("zqnew", refused=503, keys=("k1", "k2")), "no_duplicate_effects")
+    assert changed.status is Status.FAIL and PARTIAL in changed.summary, changed.summary
+    assert "send an Idempotency-Key" not in changed.summary, changed.summary
+    assert "the key changed between the attempts" in changed.summary, changed.summary
+    same = verdict_of(checkout("zqsame", refused=503, keys=("k1", "k1")), "no_duplicate_effects")
+    assert same.status is Status.PASS, same.summary

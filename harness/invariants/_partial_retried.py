@@ -14,13 +14,15 @@ again after that answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..core._model import Delivery, Effect
 from ..history import delivery_numbers
 from ._deferred import refused_for_now
 from ._facts import Facts, is_write, route_of
+from ._idempotent import Repeats
 from ._open_calls import identical, share
+from ._taken_repeats import Keyed, key_advice, keyed_of
 
 # The events with a duplicate looked at: their effects and deliveries are read one by one.
 MAX_LOOKED_AT = 1_000
@@ -35,6 +37,7 @@ class Partial:
     refused: Effect
     passed_back: Delivery
     again: Effect
+    keyed: Keyed = Keyed.NONE  # what the Idempotency-Keys of ``made`` and ``again`` say
 
     def text(self) -> str:
         """``POST /customers eff_9 made, POST /orders eff_10 refused 503, dlv_000005 answered
@@ -55,6 +58,7 @@ def partial_then_retried(facts: Facts, event_ids: Sequence[str]) -> dict[str, Pa
     if not (delivery_numbers(facts.history.deliveries, "status") >= 500).any():
         return found  # the common case: no failure passed back to the sender
     looked_at = event_ids[:MAX_LOOKED_AT]
+    repeats = Repeats(facts.history.info.settings)
     effects = facts.effects_of(looked_at)
     deliveries = facts.deliveries_of(looked_at)
     for eid in looked_at:
@@ -66,7 +70,8 @@ def partial_then_retried(facts: Facts, event_ids: Sequence[str]) -> dict[str, Pa
         if failed:
             partial = _first_partial(effects[eid], failed)
             if partial is not None:
-                found[eid] = partial
+                keyed = keyed_of(partial.made, partial.again, repeats)
+                found[eid] = replace(partial, keyed=keyed)
     return found
 
 
@@ -106,7 +111,12 @@ def partial_text(found: Sequence[Partial], repeated: int) -> str:
         f"partial write (e.g. {found[0].text()}): an attempt made its first write, a later "
         "write of the same attempt was refused and the target answered 5xx so that the sender "
         "would redeliver, and the redelivery made the first write again — nothing undid it nor "
-        "found it again; have each step find what an earlier attempt of the event made (or "
-        "send an Idempotency-Key made from the event id and the step, which the API honours), "
-        "or undo the first write before answering 5xx"
+        "found it again; have each step find what an earlier attempt of the event made"
+        + (
+            " (or send an Idempotency-Key made from the event id and the step, which the API "
+            "honours), or undo the first write before answering 5xx"
+            if all(p.keyed is Keyed.NONE for p in found)
+            else ", or undo the first write before answering 5xx; "
+            + key_advice([(p.keyed, p.made.downstream) for p in found])
+        )
     )

@@ -72,12 +72,13 @@ def taken_then_failed(facts: Facts, event_ids: Sequence[str]) -> dict[str, Taken
             request = identical(first)
             again = next((w for w in writes[i + 1 :] if identical(w) == request), None)
             if again is not None:
-                found[eid] = Taken(first, again, _keyed(first, again, repeats))
+                found[eid] = Taken(first, again, keyed_of(first, again, repeats))
                 break
     return found
 
 
-def _keyed(first: Effect, again: Effect, repeats: Repeats) -> Keyed:
+def keyed_of(first: Effect, again: Effect, repeats: Repeats) -> Keyed:
+    """What the Idempotency-Keys of ``first`` and ``again``, the same write, say of the repeat."""
     key = first.header(IDEMPOTENCY_KEY)
     if key is None:
         return Keyed.NONE
@@ -104,12 +105,7 @@ def taken_text(found: Sequence[Taken], repeated: int) -> str:
     if not found:
         return ""
     shown = found[0]
-    causes = Counter(t.keyed for t in found)
-    advice = "; ".join(
-        (f"{share(n, len(found))} of them: " if len(causes) > 1 else "")
-        + _ADVICE[keyed].format(downstream=_downstream(found, keyed))
-        for keyed, n in causes.most_common()
-    )
+    advice = key_advice([(t.keyed, t.first.downstream) for t in found])
     return (
         f"; {share(len(found), repeated)} of them made again a write the API had applied but "
         f"{shown.answer()} (e.g. "
@@ -119,8 +115,15 @@ def taken_text(found: Sequence[Taken], repeated: int) -> str:
     )
 
 
-def _downstream(found: Sequence[Taken], keyed: Keyed) -> str:
-    return next(t.first.downstream for t in found if t.keyed is keyed)
+def key_advice(repeats: Sequence[tuple[Keyed, str]]) -> str:
+    """What to do about writes made again, by what their keys say (``(keyed, downstream)`` a
+    repeat), each kind with its share where they differ."""
+    causes = Counter(keyed for keyed, _ in repeats)
+    return "; ".join(
+        (f"{share(n, len(repeats))} of them: " if len(causes) > 1 else "")
+        + _ADVICE[keyed].format(downstream=next(d for k, d in repeats if k is keyed))
+        for keyed, n in causes.most_common()
+    )
 
 
 _ADVICE = {
