@@ -146,7 +146,7 @@ def index_writes(
     ``records``: the run's record keys, asked for only when some effect names no event."""
     import numpy as np
 
-    write = _writes(effects)
+    write = write_mask(effects)
     codes = event_codes(effects, events)
     # Effects naming none or several events (a batch call, a few): their known events by id.
     pair_rows: list[int] = []
@@ -230,7 +230,7 @@ def made(effects: Sequence[Effect], rows: list[int]) -> Iterator[Effect]:
 _ONE_BY_ONE = 1024
 
 
-def _writes(effects: Sequence[Effect]) -> npt.NDArray[np.bool_]:
+def write_mask(effects: Sequence[Effect]) -> npt.NDArray[np.bool_]:
     """Which effects could have changed a downstream (``_facts.is_write``): committed, by a
     method that is no read, and no GraphQL query; each method told once, the columns read as
     held and the answer put in time order."""
