@@ -336,33 +336,3 @@ def test_a_journal_exports_as_it_reads(tmp_path: Path) -> None:
     source = _tampered(tmp_path, "SELECT 1;")
     export(source, tmp_path / "shared.db", _AsIs())
     assert load(tmp_path / "shared.db", "r1") == load(source, "r1")
-
-
-def test_ids_of_deliveries_and_effects_are_decoded_only_when_read(tmp_path: Path) -> None:
-    """A loaded run holds its deliveries' and effects' ids as their chunks hold them
-    (``_chunks.Deferred``) until the column is read: judged, only the chunks of the witnesses'
-    ids are decoded; read, they are the ids written, and each witness carries its own."""
-    from harness.invariants import judge
-
-    from .test_loaded_events import _orders
-    from .test_report import _journal
-
-    h = _orders(10_000)  # 3 chunks of deliveries and of effects
-    expected = judge(h)
-    history = load(_journal(tmp_path / "j.db", h), h.info.run_id)
-    assert judge(history) == expected  # the witnesses' ids among them
-    ids = history.deliveries._columns["id"], history.effects._stored["id"]
-    assert all(isinstance(column, chunks.Deferred) and column._decoded is None for column in ids)
-    assert history.deliveries[-1].id == h.deliveries[-1].id
-    assert list(history.deliveries.column("id")) == [d.id for d in h.deliveries]
-    assert list(history.effects.column("id")) == [e.id for e in h.effects]
-
-
-def test_a_deferred_id_naming_a_value_its_chunk_lacks_is_a_damaged_journal_when_read(
-    tmp_path: Path,
-) -> None:
-    """The ids' places are checked when the ids are decoded: a damaged journal, said so."""
-    history = load(_tampered(tmp_path, "UPDATE effects SET id_codes = x'05000000';"), "r1")
-    assert len(history.effects) == 1
-    with pytest.raises(InputError, match=r"damaged journal: effects.id names a value it does not"):
-        history.effects.column("id")

@@ -16,11 +16,10 @@ import json
 import sqlite3
 import sys
 from array import array
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, groupby, islice
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast
 
 from ._schema import CHUNKED, COLUMNS, INT_NULL, ROWS_FORMATS, chunk_columns, quoted
 
@@ -88,118 +87,16 @@ class Shared:
         return list(map(self.held.__getitem__, cast("list[int]", found)))
 
 
-class Later:
-    """What a text column of values that all differ (ids) is made into: its chunks kept as they
-    are held, a ``Deferred`` column decoded when first read — ``harness check`` reads neither
-    deliveries' nor effects' ids but for its witnesses, and a million ids made are a tenth of a
-    second and 60 MB."""
-
-
-LATER = Later()
-
-
-class Deferred(Sequence[Any]):
-    """A text column held as its chunks hold it (each a JSON list of its distinct values and
-    their places, bounds checked), decoded when read: a value read by its place decodes its
-    chunk (a witness's id), the whole column read decodes every chunk, once. ``+=`` another:
-    its chunks after these. InputError (a damaged journal) when a chunk does not decode."""
-
-    __slots__ = ("_chunks", "_decoded", "_name", "_parts", "_starts")
-
-    def __init__(self, name: str, parts: list[tuple[int, str, bytes]]) -> None:
-        self._name = name
-        self._parts = parts
-        self._starts = [0]  # where each chunk's rows start, and where the last ends
-        for count, _, _ in parts:
-            self._starts.append(self._starts[-1] + count)
-        self._chunks: dict[int, list[Any]] = {}  # those decoded for a value read by its place
-        self._decoded: list[Any] | None = None
-
-    def __iadd__(self, other: Deferred) -> Deferred:
-        for part in other._parts:
-            self._parts.append(part)
-            self._starts.append(self._starts[-1] + part[0])
-        return self
-
-    def __len__(self) -> int:
-        return self._starts[-1]
-
-    def decoded(self) -> list[Any]:
-        """The values, decoded (once)."""
-        if self._decoded is None:
-            values: list[Any] = []
-            for i in range(len(self._parts)):
-                values += self._chunk(i)
-            self._decoded, self._parts, self._chunks = values, [], {}
-        return self._decoded
-
-    def _chunk(self, i: int) -> list[Any]:
-        kept = self._chunks.get(i)
-        if kept is not None:
-            return kept
-        count, text, places = self._parts[i]
-        try:
-            found = cast(
-                "list[Any]", _decoded(self._name, count, iter((text, places)), None, _STR, "text")
-            )
-        except (ValueError, RecursionError) as exc:
-            from ..core._errors import DAMAGED_HINT, InputError
-
-            raise InputError(f"damaged journal: {exc}", hint=DAMAGED_HINT) from None
-        if self._decoded is None and len(self._chunks) < _CHUNKS_KEPT:
-            self._chunks[i] = found
-        return found
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if self._decoded is not None or isinstance(index, slice):
-            return self.decoded()[index]
-        n = len(self)
-        if not -n <= index < n:
-            raise IndexError(f"{self._name} index out of range")
-        index %= n
-        i = bisect_right(self._starts, index) - 1
-        return self._chunk(i)[index - self._starts[i]]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.decoded())
-
-
-# The chunks a Deferred keeps decoded for values read by their places: a verdict's witnesses
-# (at most a few hundred) are met in a few chunks; more are decoded again.
-_CHUNKS_KEPT = 64
-
-
-def check_later(db: sqlite3.Connection, table: str, column: str, run: int) -> None:
-    """ValueError unless each of run ``run``'s chunks of ``table`` holds its ``column`` (read
-    ``Later``) as a list of 1 to as many texts as it has rows: what decoding it would tell,
-    told by SQLite (no value made)."""
-    found = db.execute(
-        f"SELECT 1 FROM {table} WHERE run = ? AND (json_array_length({quoted(column)}) NOT "
-        f'BETWEEN 1 AND "rows" OR EXISTS (SELECT 1 FROM json_each({table}.{quoted(column)}) '
-        "WHERE type <> 'text')) LIMIT 1",
-        (run,),
-    ).fetchone()
-    if found is not None:
-        raise ValueError(f"{table}.{column} holds other values than text")
-
-
 # What each distinct value of a text column is made into: what a function makes of it, or, for a
 # dict, the equal string the dict holds (the value itself, added, when it holds none): one
 # object for a value met again in any chunk, found by C code with no call into Python; Codes:
-# its number, the column an array; Shared: the equal string it holds; Later: a Deferred column of
-# the chunk as held; None: the value as it is.
-Convert = Callable[[Any], Any] | dict[str, str] | Codes | Shared | Later | None
+# its number, the column an array; Shared: the equal string it holds; None: the value as it is.
+Convert = Callable[[Any], Any] | dict[str, str] | Codes | Shared | None
 
 
 def _converted(convert: Convert, values: Iterable[Any]) -> Any:
     """``values`` made into what ``convert`` says, as a list (an array for Codes)."""
-    if convert is None or isinstance(convert, Later):  # a row format's values are made already
+    if convert is None:
         return list(values)
     if isinstance(convert, Codes):
         return convert.of(values)
@@ -281,8 +178,6 @@ def column_batches(
             ]
         return
     stored = chunk_columns(table)
-    for name in (n for n, how in convert.items() if isinstance(how, Later)):
-        check_later(db, table, name, run)
     for chunk in db.execute(
         f'SELECT "rows", {", ".join(map(quoted, stored))} FROM {table} WHERE run = ? '
         "ORDER BY rowid",
@@ -448,12 +343,6 @@ def _decoded(
     at each row's place. A column whose values all differ (ids, bodies) holds its places in
     order, 0, 1, 2...: its distinct values are then its values, taken as they are."""
     text, places = next(values), next(values)
-    if isinstance(convert, Later):  # its bounds checked now, its values when read
-        if not (isinstance(text, str) and text[:1] == "[" and text[-1:] == "]"):
-            raise ValueError(f"{name} holds no list of its distinct values")
-        if not isinstance(places, bytes) or len(places) != 4 * count:
-            raise ValueError(f"{name} holds no {count} numbers")
-        return Deferred(name, [(count, text, places)])
     distinct = json.loads(text) if isinstance(text, str) else None
     if not isinstance(distinct, list) or not 0 < len(distinct) <= count:
         raise ValueError(f"{name} holds no list of its distinct values")

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..core._build import builder
 from ..core._model import Delivery
-from ._chunks import Deferred
 from ._made import Made
 
 if TYPE_CHECKING:  # numpy imported where an array is made: not every command makes one
@@ -35,30 +34,17 @@ class Deliveries(Made[Delivery]):
     A read-only sequence of Delivery objects, equal to the list of them; ``column(name)`` is
     one field of all of them, as held."""
 
-    __slots__ = ("_columns", "_deferred", "_made")
+    __slots__ = ("_columns", "_made")
 
     def __init__(self, columns: Sequence[Sequence[Any]]) -> None:
         self._columns = dict(zip(FIELDS, columns, strict=True))
         self._made: list[Delivery] | None = None
-        # Columns decoded when first read (``_chunks.Deferred``: the ids).
-        self._deferred = any(isinstance(c, Deferred) for c in columns)
 
     def column(self, name: str) -> Sequence[Any]:
-        found = self._columns[name]
-        if isinstance(found, Deferred):
-            found = self._columns[name] = found.decoded()
-        return found
-
-    def _held(self) -> dict[str, Sequence[Any]]:
-        """Every column, each decoded."""
-        if self._deferred:
-            for name in FIELDS:
-                self.column(name)
-            self._deferred = False
-        return self._columns
+        return self._columns[name]
 
     def __len__(self) -> int:
-        return len(self._columns["event_id"])
+        return len(self._columns["id"])
 
     @overload
     def __getitem__(self, index: int) -> Delivery: ...
@@ -69,12 +55,11 @@ class Deliveries(Made[Delivery]):
     def __getitem__(self, index: int | slice) -> Delivery | list[Delivery]:
         if self._made is not None or isinstance(index, slice):
             return self._all()[index]
-        # An id Deferred: its chunk decoded, not the column.
         return _delivery(*[c[index] for c in self._columns.values()])
 
     def _all(self) -> list[Delivery]:
         if self._made is None:
-            self._made = list(map(_delivery, *self._held().values()))
+            self._made = list(map(_delivery, *self._columns.values()))
         return self._made
 
 

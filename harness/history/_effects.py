@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from ..core._build import builder
 from ..core._model import Effect, Event
 from ..core._text_effect import TextEffect
-from ._chunks import Deferred
 from ._events import event_column
 from ._made import Kept
 
@@ -66,7 +65,6 @@ class Effects(Kept[Effect]):
 
     __slots__ = (
         "_columns",
-        "_deferred",
         "_made",
         "_order",
         "_shared",
@@ -99,7 +97,6 @@ class Effects(Kept[Effect]):
             else np.argsort(times, kind="stable")
         )
         codes = np.asarray(self._stored["event_id"], dtype=np.int64)
-        self._deferred = any(isinstance(c, Deferred) for c in self._stored.values())
         if len(names) > len(events):  # ids of no event of the run
             codes = np.where(codes >= len(events), UNKNOWN, codes)
         self.codes = codes if self._order is None else codes[self._order]
@@ -120,7 +117,7 @@ class Effects(Kept[Effect]):
         if found is None:
             import numpy as np
 
-            held = self.stored(name)
+            held = self._stored[name]
             if isinstance(held, array):
                 found = array("d", np.frombuffer(held, dtype=np.float64)[self._order].tobytes())
             else:
@@ -133,19 +130,8 @@ class Effects(Kept[Effect]):
         they were stored."""
         if name == "event_id":
             return self._ids(self._stored[name])
-        held = self._stored[name]
-        if isinstance(held, Deferred):  # the ids, read for the first time
-            held = self._stored[name] = held.decoded()
-        found: Sequence[Any] = held
-        return found
-
-    def _held(self) -> dict[str, Any]:
-        """Every column as held, each decoded (``_chunks.Deferred``: the ids, when first read)."""
-        if self._deferred:
-            for name in [n for n, held in self._stored.items() if isinstance(held, Deferred)]:
-                self.stored(name)
-            self._deferred = False
-        return self._stored
+        held: Sequence[Any] = self._stored[name]
+        return held
 
     def _ids(self, codes: Any) -> list[str | None]:
         """The event ids numbered ``codes``."""
@@ -184,11 +170,11 @@ class Effects(Kept[Effect]):
         return self._order
 
     def __len__(self) -> int:
-        return len(self._stored["at"])
+        return len(self._stored["id"])
 
     def parted(self, ids: Container[str]) -> tuple[Effects, list[Effect]]:
         """These effects without those whose id is in ``ids`` (a few), and those, made."""
-        held = self.stored("id")
+        held = self._stored["id"]
         out = [i for i, eid in enumerate(self.column("id")) if eid in ids]
         if not out:
             return self, []
@@ -200,12 +186,12 @@ class Effects(Kept[Effect]):
             else values[kept]
             if name == "event_id"
             else [values[i] for i in kept]
-            for name, values in self._held().items()
+            for name, values in self._stored.items()
         }
         return Effects(stored, self.events, self.names), [self[i] for i in out]
 
     def _make(self, index: int) -> Effect:
-        c = self._stored  # an id Deferred: its chunk decoded, not the column
+        c = self._stored
         row = index if self._order is None else int(self._order[index])
         return _effect(
             c["id"][row],
@@ -227,7 +213,7 @@ class Effects(Kept[Effect]):
 
     def _all(self) -> list[Effect]:
         if self._made is None:
-            c = self._held()
+            c = self._stored
             made = list(
                 map(
                     _effect,

@@ -14,7 +14,7 @@ from typing import Any
 from ..core import _gc
 from ..core._errors import DAMAGED_HINT, InputError
 from ..core._model import LATE_EFFECT_MARK, Effect, Fault, Outcome, StateRecord
-from ._chunks import DAMAGED, LATER, Codes, Column, Convert, Deferred, Shared
+from ._chunks import DAMAGED, Codes, Column, Convert, Shared
 from ._chunks import column_batches as _batches
 from ._deliveries import FIELDS as DELIVERY_FIELDS
 from ._deliveries import Deliveries
@@ -177,7 +177,6 @@ def _load_deliveries(
     columns: list[Column] = []
     # An error and an answer's body repeat from row to row (the same 500 page): one object each.
     shared: dict[str, Convert] = {
-        "id": LATER,  # read for the few deliveries a verdict names
         "event_id": Shared(events.column("id"), events.places),
         "outcome": _OUTCOMES.__getitem__,
         "error": repeated,
@@ -204,11 +203,10 @@ def _load_effects(
     import numpy as np
 
     shared: dict[str, Convert] = {n: repeated for n in ("downstream", "method", "path", "key")}
-    shared["id"] = LATER  # read for the few effects a verdict names
     # Each row's event as its number: the run's events' places, then the other ids named.
     named = events.column("id")
     codes = Codes(list(named), events.places)  # None, and ids of no event, numbered after
-    held: dict[str, Any] = {name: [] for name in EFFECT_FIELDS if name != "at"}
+    held: dict[str, list[Any]] = {name: [] for name in EFFECT_FIELDS if name != "at"}
     at = array("d")
     for batch in _batches(db, "effects", run, version, {**shared, "event_id": codes}):
         for name, values in zip(EFFECT_FIELDS, batch, strict=True):
@@ -226,8 +224,6 @@ def _load_effects(
                 )
             elif name == "event_id":
                 held[name].append(values)
-            elif isinstance(values, Deferred) and isinstance(held[name], list):
-                held[name] = values  # the ids, kept as held until read: the first chunk's
             else:
                 held[name] += values
     numbers = np.concatenate(held.pop("event_id")) if len(at) else np.zeros(0, np.int64)
