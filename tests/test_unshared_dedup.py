@@ -11,11 +11,14 @@ the store is per process (or forgets), not missing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.core._model import Delivery, Effect, Event, Outcome, Status, Verdict
-from harness.history import History
+from harness.history import History, load
 
 from .test_duplicates_unattributed import ev, run, write
 from .test_record_attribution import verdict_of
+from .test_report import _journal as journal
 
 NOTE = "written again by a copy sent after the target had written the event and acknowledged it"
 
@@ -74,3 +77,28 @@ def test_a_target_writing_every_copy_is_not_said_to_deduplicate() -> None:
     assert v.status is Status.FAIL, v.summary
     assert v.summary.startswith("2 of 2 events produced duplicate effects"), v.summary
     assert NOTE not in v.summary, v.summary
+
+
+def _most_written_twice(tag: str) -> History:
+    """Three orders each delivered at once and a second later: the first two written by both
+    copies, the last by its first copy only — most events written twice."""
+    orders = [ev(tag, n) for n in range(3)]
+    deliveries = [sent(o, copy, o.seq / 10 + copy - 1) for o in orders for copy in (1, 2)]
+    effects = [order(o, 1, o.seq / 10 + 0.01) for o in orders]
+    effects += [order(o, 2, o.seq / 10 + 1.01) for o in orders[:2]]
+    return run(orders, deliveries, sorted(effects, key=lambda e: e.at), tag=tag)
+
+
+def test_most_events_written_twice_and_one_skipped_names_the_store(tmp_path: Path) -> None:
+    """Where most events are written twice, the few written once are sifted from the
+    deliveries by their writes' codes (``Writes.without``): the one skipped is still found,
+    in memory and loaded from a journal alike."""
+    h = _most_written_twice("zqmost")
+    path = journal(tmp_path / "j.db", h)
+    for judged in (h, load(path, h.info.run_id)):
+        v = dup(judged)
+        assert v.status is Status.FAIL, v.summary
+        assert v.summary.startswith("2 of 3 events produced duplicate effects"), v.summary
+        assert f"; all of them {NOTE}, while it wrote 1 other event once however many" in (
+            v.summary
+        )

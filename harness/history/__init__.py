@@ -13,6 +13,7 @@ from ._effects import (
     effect_values,
     event_codes,
     event_ids_at,
+    one_event_ids,
     time_order,
 )
 from ._event import decode_payloads, decoded
@@ -63,6 +64,7 @@ __all__ = [
     "load",
     "load_all",
     "merge_journals",
+    "one_event_ids",
     "payload_text",
     "payload_texts",
     "run_ids",

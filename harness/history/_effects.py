@@ -279,11 +279,17 @@ def event_codes(effects: Sequence[Effect], events: Sequence[Any]) -> npt.NDArray
     """Each effect's event as its place in ``events`` (the last of an id held twice), SEVERAL
     where it names none or several, UNKNOWN where its one event is none of ``events``: a
     loaded run's codes as held when coded against these events."""
+    if isinstance(effects, Effects) and effects.events is events:
+        return effects.codes
+    return _codes(one_event_ids(effects), events)
+
+
+def one_event_ids(effects: Sequence[Effect]) -> Sequence[str | None]:
+    """Each of ``effects``' one event id, in order, None where it names none or several
+    (``event_ids_at`` reads those): a loaded run's read off its codes, no tuple made."""
     if isinstance(effects, Effects):
-        if effects.events is events:
-            return effects.codes
-        return _codes(effects.column("event_id"), events)
-    return _codes([ids[0] if len(ids) == 1 else None for ids in map(_EVENT_IDS, effects)], events)
+        return effects.column("event_id")
+    return [ids[0] if len(ids) == 1 else None for ids in map(_EVENT_IDS, effects)]
 
 
 def _codes(ones: Sequence[str | None], events: Sequence[Event]) -> npt.NDArray[np.int64]:

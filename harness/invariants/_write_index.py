@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import count
 from typing import TYPE_CHECKING, overload
 
 from ..core._batch_search import passing
@@ -22,6 +23,7 @@ from ..history import (
     SEVERAL,
     UNKNOWN,
     Effects,
+    Events,
     effect_values,
     event_codes,
     event_column,
@@ -69,11 +71,12 @@ class Writes(Mapping[str, Effect]):
     """Event id -> one of its writes (its first, or its second), in the order the writes were
     made; each effect made when read. ``rows``: the writes' places among the run's effects, in
     that order (an effect naming several events once per event); ``codes``: their events'
-    places among the run's events. The events' ids are looked up in a dict made when first
-    needed: a failing run's half million second writes are counted and iterated, not looked
-    up."""
+    places among the run's events. An id is looked up by its event's place (``places``, asked
+    for when first needed: a loaded run's events hold theirs) and an array of each event's
+    row, no dict of the writes made: a failing run has half a million first and second
+    writes, and a dict of each was a tenth of a second of its check."""
 
-    __slots__ = ("_effects", "_found", "_ids", "codes", "rows")
+    __slots__ = ("_effects", "_ids", "_place_of", "_places", "_row_of", "codes", "rows")
 
     def __init__(
         self,
@@ -81,24 +84,38 @@ class Writes(Mapping[str, Effect]):
         ids: list[str],
         rows: npt.NDArray[np.int64],
         codes: npt.NDArray[np.int64],
+        places: Callable[[], Mapping[str, int]],
     ) -> None:
         self._effects = effects
         self._ids = ids  # each event once: an id is one code (the last of an id held twice)
-        self._found: dict[str, int] | None = None
+        self._place_of = places
+        self._places: Mapping[str, int] = {}
+        self._row_of: list[int] | None = None
         self.rows = rows
         self.codes = codes
 
-    @property
-    def _places(self) -> dict[str, int]:
-        if self._found is None:
-            self._found = dict(zip(self._ids, self.rows.tolist(), strict=True))
-        return self._found
+    def _row(self, event_id: object) -> int:
+        """The row of ``event_id``'s write, -1 for none."""
+        if self._row_of is None:
+            import numpy as np
+
+            self._places = self._place_of()
+            rows = np.full(int(self.codes.max()) + 1 if len(self.codes) else 0, -1)
+            rows[self.codes] = self.rows
+            self._row_of = rows.tolist()  # read one by one: a list's items are cheaper
+        code = self._places.get(event_id) if isinstance(event_id, str) else None
+        if code is None or code >= len(self._row_of):
+            return -1
+        return self._row_of[code]
 
     def __getitem__(self, event_id: str) -> Effect:
-        return self._effects[self._places[event_id]]
+        row = self._row(event_id)
+        if row < 0:
+            raise KeyError(event_id)
+        return self._effects[row]
 
     def __contains__(self, event_id: object) -> bool:
-        return event_id in self._places
+        return self._row(event_id) >= 0
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
@@ -107,13 +124,18 @@ class Writes(Mapping[str, Effect]):
         return len(self._ids)
 
     def values(self) -> Iterator[Effect]:  # type: ignore[override]
-        return made(self._effects, list(self._places.values()))
+        return made(self._effects, self.rows.tolist())
 
     def items(self) -> Iterator[tuple[str, Effect]]:  # type: ignore[override]
-        return zip(self._places, self.values(), strict=True)
+        return zip(self._ids, self.values(), strict=True)
 
-    def keys(self) -> Collection[str]:  # type: ignore[override]
-        return self._places.keys()
+    def without(self, other: Writes) -> set[str]:
+        """The events of these writes that ``other`` (of the same run's effects) has none of,
+        told by their codes: no id looked up."""
+        import numpy as np
+
+        ids = self._ids
+        return {ids[i] for i in np.flatnonzero(~np.isin(self.codes, other.codes)).tolist()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +160,17 @@ def index_writes(
     ``records``: the run's record keys, asked for only when some effect names no event."""
     import numpy as np
 
-    write = _writes(effects)
+    write = write_mask(effects)
     codes = event_codes(effects, events)
+    held: list[Mapping[str, int]] = []
+
+    def event_places() -> Mapping[str, int]:
+        """The run's events' places by id (the last of an id held twice), found once."""
+        if not held:
+            ids = event_column(events, "id")
+            held.append(events.places if isinstance(events, Events) else dict(zip(ids, count())))
+        return held[0]
+
     # Effects naming none or several events (a batch call, a few): their known events by id.
     pair_rows: list[int] = []
     pair_codes: list[int] = []
@@ -147,7 +178,6 @@ def index_writes(
     attributed = several = 0
     several_rows = np.flatnonzero(codes == SEVERAL).tolist()
     if several_rows:
-        place: dict[str, int] = {}  # the run's events' places, when a write names several
         for row, named in zip(several_rows, event_ids_at(effects, several_rows), strict=True):
             hits = [eid for eid in dict.fromkeys(named) if eid in known]
             if not hits:
@@ -155,7 +185,7 @@ def index_writes(
             elif write[row]:
                 attributed += 1
                 several += len(hits) > 1
-                place = place or {i: n for n, i in enumerate(event_column(events, "id"))}
+                place = event_places()
                 pair_rows += [row] * len(hits)
                 pair_codes += [place[eid] for eid in hits]
         lost.sort()
@@ -200,8 +230,8 @@ def index_writes(
         record_only,
         attributed,
         several,
-        Writes(effects, ids_of[of[first]].tolist(), rows[first], of[first]),
-        Writes(effects, ids_of[of[second]].tolist(), rows[second], of[second]),
+        Writes(effects, ids_of[of[first]].tolist(), rows[first], of[first], event_places),
+        Writes(effects, ids_of[of[second]].tolist(), rows[second], of[second], event_places),
         later,
     )
 
@@ -222,7 +252,7 @@ def made(effects: Sequence[Effect], rows: list[int]) -> Iterator[Effect]:
 _ONE_BY_ONE = 1024
 
 
-def _writes(effects: Sequence[Effect]) -> npt.NDArray[np.bool_]:
+def write_mask(effects: Sequence[Effect]) -> npt.NDArray[np.bool_]:
     """Which effects could have changed a downstream (``_facts.is_write``): committed, by a
     method that is no read, and no GraphQL query; each method told once, the columns read as
     held and the answer put in time order."""

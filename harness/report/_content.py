@@ -13,9 +13,16 @@ from pathlib import Path
 
 from ..core._model import UNAVAILABLE, Effect, Verdict
 from ..core._scenario import InvariantSpec, Skipped
-from ..history import History
+from ..history import (
+    History,
+    delivery_column,
+    effect_column,
+    event_column,
+    event_ids_at,
+    one_event_ids,
+)
 from ..invariants import ALWAYS_INVARIANTS, judge
-from ..invariants._facts import Facts, route_of
+from ..invariants._facts import Facts, nones, route_of
 from ..invariants._timing import compression
 from . import _advice, _describe, _left_out, _matrix, _readiness, _sequence, _stats, _year
 from ._answers import delivery_answers
@@ -160,21 +167,22 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
 
 
 def _counts(h: History, redactor: Redactor) -> Counts:
-    per_event = Counter(d.event_id for d in h.deliveries)
-    outcomes = Counter(d.outcome.value for d in h.deliveries)
-    records = {e.key for e in h.events}
+    """Read off the run's columns; of its effects, only those naming no event are made."""
+    per_event = Counter(delivery_column(h.deliveries, "event_id"))
+    outcomes = {o.value: n for o, n in Counter(delivery_column(h.deliveries, "outcome")).items()}
+    records = set(event_column(h.events, "key"))
     # Named by the advice on effects naming no event: the routes a correlate: rule is needed
     # for. Those naming a record of the run are counted apart: the verdicts judge them per
     # record, they are not unattributed.
     unattributed: Counter[str] = Counter()
     record_only: Counter[str] = Counter()
-    for e in h.effects:
-        if not e.event_ids:
-            (record_only if e.key in records else unattributed)[route_of(e)] += 1
+    nameless = _naming_no_event(h.effects)
+    for e in nameless:
+        (record_only if e.key in records else unattributed)[route_of(e)] += 1
     if record_only:  # less those the verdicts took as their record's single event's
         taken = Facts(h).single_event.effects
-        for e in h.effects:
-            if id(e) in taken and not e.event_ids:
+        for e in nameless:
+            if id(e) in taken:
                 record_only[route_of(e)] -= 1
         record_only = +record_only
     return Counts(
@@ -192,6 +200,13 @@ def _counts(h: History, redactor: Redactor) -> Counts:
     )
 
 
+def _naming_no_event(effects: Sequence[Effect]) -> list[Effect]:
+    """The effects naming no event, in order, each made (the same object as read elsewhere)."""
+    several = nones(one_event_ids(effects))  # none or several named
+    named = event_ids_at(effects, several)
+    return [effects[row] for row, ids in zip(several, named, strict=True) if not ids]
+
+
 def _largest(routes: Counter[str]) -> tuple[str, ...]:
     """``("POST /deals (16)", ...)``: the three routes with most effects, the largest first."""
     return tuple(f"{r} ({n:,})" for r, n in routes.most_common(3))
@@ -201,7 +216,10 @@ def _verdicts(
     h: History, verdicts: Sequence[Verdict], redactor: Redactor, anchor: str
 ) -> tuple[VerdictView, ...]:
     wanted = {eid for v in verdicts if not v.passed for eid in v.evidence.effect_ids[:MAX_REQUESTS]}
-    found = {e.id: e for e in h.effects if e.id in wanted} if wanted else {}
+    found = {}
+    if wanted:
+        ids = effect_column(h.effects, "id")
+        found = {ids[i]: h.effects[i] for i, eid in enumerate(ids) if eid in wanted}
     return tuple(
         VerdictView(
             invariant=v.invariant,

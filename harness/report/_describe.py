@@ -15,7 +15,8 @@ from typing import Any
 from ..core._model import Fault
 from ..drive._drift import DRIFT_KINDS, drift_sentence
 from ..drive._perturb import TAMPER_DEFAULTS
-from ..history import History
+from ..history import History, delivery_column, delivery_numbers, event_column
+from ..invariants._facts import nones
 from ..invariants._timing import compression
 from ..invariants.target_available import NoAnswer, no_answer
 from ._settling import late_sentence, settle_sentence
@@ -293,15 +294,16 @@ def what_was_done(history: History) -> tuple[str, ...]:
 
 def _source(history: History) -> str:
     events = history.events
-    types = sorted({e.type for e in events if e.type})
+    types = sorted(filter(None, set(event_column(events, "type"))))
     kind = " and ".join(types[:3]) + " " if 0 < len(types) <= 3 else ""
-    records = len({e.key for e in events})
+    records = len(set(event_column(events, "key")))
     text = f"{len(events):,} {kind}events for {records:,} record{'s' if records != 1 else ''}"
     ds = history.deliveries
     if not ds:
         return text + "; nothing was delivered."
-    first = min(d.sent_at for d in ds)
-    span = max(d.sent_at for d in ds) - first
+    sent = delivery_numbers(ds, "sent_at")
+    first = float(sent.min())
+    span = float(sent.max()) - first
     pace = f" ({len(ds) / span:,.0f} a second)" if span > 0 else ""
     delivered = f"{len(ds):,} deliver{'ies' if len(ds) != 1 else 'y'}"
     return f"{text}: {delivered} sent over {duration(span)}{pace}."
@@ -392,7 +394,7 @@ _DIFFERING_SHOWN = 3
 
 
 def _repeats(history: History) -> str:
-    per_event = Counter(d.event_id for d in history.deliveries)
+    per_event = Counter(delivery_column(history.deliveries, "event_id"))
     spread = Counter(n for n in per_event.values() if n > 1)
     if not spread:
         return ""
@@ -404,11 +406,15 @@ def _repeats(history: History) -> str:
 
 
 def _trouble(history: History) -> str:
-    # An answer by its status; no answer by why none came (could not connect, reset, timed out).
-    kinds = Counter(
-        _answer_kind(d.status) if d.status is not None else str(no_answer(d) or "no answer")
-        for d in history.deliveries
-    )
+    # An answer by its status; no answer by why none came (could not connect, reset, timed out):
+    # the statuses counted, only the deliveries without one made.
+    ds = history.deliveries
+    statuses = list(delivery_column(ds, "status"))
+    kinds: Counter[str] = Counter()
+    for status, n in Counter(statuses).items():
+        if status is not None:
+            kinds[_answer_kind(status)] += n
+    kinds.update(str(no_answer(ds[i]) or "no answer") for i in nones(statuses))
     ok = kinds.pop("ok", 0)
     if not kinds:
         return f"The target answered every delivery with 2xx ({ok:,})."
