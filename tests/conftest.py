@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from . import zygote
+from . import forked_workers, zygote
 
 # harness, numpy and Hypothesis are imported by the processes that run tests (``_ready``), not
 # by xdist's controller, which imported them for nothing (0.8 CPU-s) before its workers started.
@@ -132,6 +132,8 @@ def pytest_configure(config: pytest.Config) -> None:
         tests = [REPO / "tests" / "conftest.py", *sorted((REPO / "tests").glob("test_*.py"))]
         jobs = sources + [(path, True) for path in tests]
         _in_two_processes(lambda share: _compile(config, share), jobs)
+        if getattr(config.option, "dist", "no") != "no" and not config.option.collectonly:
+            config.option.tx = forked_workers.gateways(config.option.tx, REPO)
     if hasattr(config, "workerinput") or getattr(config.option, "dist", "no") == "no":
         gc.disable()  # until the tests are collected: pytest_collection_finish
         _ready()

@@ -33,6 +33,8 @@ import aiohttp.web  # noqa: F401
 
 import harness.demo._common  # noqa: F401
 
+from .forked_workers import ended_children, woken_by_children
+
 HEADER = struct.Struct("!I")
 
 
@@ -67,25 +69,14 @@ def _child(
 
 
 def _reap(sock: socket.socket) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        send(sock, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+    for pid, code in ended_children():
+        send(sock, {"exit": pid, "code": code})
 
 
 def main(fd: int) -> None:
     sock = socket.socket(fileno=fd)
-    wakeup_r, wakeup_w = os.pipe()
-    os.set_blocking(wakeup_w, False)
-    signal.set_wakeup_fd(wakeup_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that the wakeup fd is written
-    selector = selectors.DefaultSelector()
+    selector, (wakeup_r, wakeup_w) = woken_by_children()
     selector.register(sock, selectors.EVENT_READ)
-    selector.register(wakeup_r, selectors.EVENT_READ)
     while True:
         for key, _ in selector.select():
             if key.fileobj == wakeup_r:
