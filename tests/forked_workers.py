@@ -1,6 +1,6 @@
 """xdist's workers forked from one process that has imported what every worker imports first.
 
-    python -m tests.forked_workers serve FD     (the zygote: FD is its listening socket)
+    python -m tests.forked_workers FD     (the zygote: FD is its listening socket)
     python -I -S tests/forked_workers.py PATH -u -c CODE    (what execnet starts as "python")
 
 Each of the suite's eighteen workers is a Python that imports pytest, numpy, Hypothesis and
@@ -15,11 +15,16 @@ killed, it takes its worker with it.
 
 Not imported here: the modules pytest rewrites (the ``-p`` plugins, the conftest, the test
 modules), so that each worker still imports and rewrites them itself, as before.
+
+The fork server (``serve``, ``start``) is also the automations' zygote's (tests/zygote.py).
+Protocol, per connection: a request frame (JSON) with file descriptors; ``{"pid": N}`` for each,
+in order, and ``{"exit": N, "code": C}`` when that child ends (C as ``Popen.returncode``).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import json
 import os
@@ -32,7 +37,7 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -46,13 +51,17 @@ def _send(sock: socket.socket, message: dict[str, Any], fds: Sequence[int] = ())
 
 
 def _receive(sock: socket.socket, fd_count: int = 0) -> tuple[dict[str, Any] | None, list[int]]:
-    """One message and the file descriptors sent with it; None at the end of the stream."""
-    data, fds, _, _ = socket.recv_fds(sock, 1 << 16, fd_count)
-    while len(data) < HEADER.size or len(data) < HEADER.size + HEADER.unpack_from(data)[0]:
-        more = sock.recv(1 << 16)
-        if not more:
-            return None, fds
-        data += more
+    """One message and the file descriptors sent with it; None at the end of the stream (or
+    its reset: a peer killed with unread data)."""
+    try:
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 16, fd_count)
+        while len(data) < HEADER.size or len(data) < HEADER.size + HEADER.unpack_from(data)[0]:
+            more = sock.recv(1 << 16)
+            if not more:
+                return None, fds
+            data += more
+    except ConnectionResetError:
+        return None, []
     return (json.loads(data[HEADER.size :]) if data else None), fds
 
 
@@ -73,26 +82,26 @@ def gateways(tx: list[str], cwd: Path) -> list[str]:
     zygote started (in ``cwd``, ended when this process ends); ``tx`` as it is if it has none."""
     if "popen" not in tx:
         return tx
-    zygote = start(cwd)
-    atexit.register(zygote.end)
-    python = shlex.join(zygote.stand_in)
+    python = shlex.join(stand_in_command(start("tests.forked_workers", cwd)))
     return [f"popen//python={python}" if spec == "popen" else spec for spec in tx]
 
 
+def stand_in_command(zygote: ForkServer) -> list[str]:
+    """What execnet is to start instead of a Python (it adds ``-u -c CODE``)."""
+    return [sys.executable, "-I", "-S", __file__, zygote.path]
+
+
 @dataclass
-class Zygote:
+class ForkServer:
+    """A zygote: ``python -m MODULE FD`` listening on ``path``; ended with this process."""
+
     process: subprocess.Popen[bytes]
     directory: str
 
     @property
     def path(self) -> str:
         """Its listening socket's."""
-        return os.path.join(self.directory, "zygote")
-
-    @property
-    def stand_in(self) -> list[str]:
-        """The command of a stand-in, but for ``-u -c CODE``."""
-        return [sys.executable, "-I", "-S", __file__, self.path]
+        return os.path.join(self.directory, "socket")
 
     def end(self) -> None:
         assert self.process.stdin is not None
@@ -105,20 +114,110 @@ class Zygote:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start(cwd: Path) -> Zygote:
-    """A zygote listening, started in ``cwd`` (it may still be importing: stand-ins wait)."""
-    directory = tempfile.mkdtemp(prefix="harness-workers-")
+def start(module: str, cwd: Path) -> ForkServer:
+    """``python -m module FD`` in ``cwd``, FD a listening socket (that connections may reach
+    while it still imports: they wait). Ended at this process's exit, or by ``end``."""
+    directory = tempfile.mkdtemp(prefix="harness-zygote-")
     listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listening.bind(os.path.join(directory, "zygote"))
+    listening.bind(os.path.join(directory, "socket"))
     listening.listen(64)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.forked_workers", "serve", str(listening.fileno())],
+        [sys.executable, "-m", module, str(listening.fileno())],
         stdin=subprocess.PIPE,
         pass_fds=(listening.fileno(),),
         cwd=cwd,
     )
     listening.close()
-    return Zygote(process, directory)
+    server = ForkServer(process, directory)
+    atexit.register(server.end)
+    return server
+
+
+def serve(
+    fd: int,
+    fd_count: int,
+    become: Callable[[dict[str, Any], list[int]], NoReturn],
+    *,
+    orphans_killed: bool,
+) -> None:
+    """Accept connections on the listening socket ``fd`` until standard input ends (the process
+    that started this one is gone); for each request (with ``fd_count`` file descriptors) fork
+    a child that ``become``\\s what it asks; tell the connection its pid, then its exit code.
+    ``orphans_killed``: a connection's end kills the children it asked for."""
+    gc.collect()
+    gc.freeze()  # what the preload imported is the children's for good: no collection walks it
+    listening = socket.socket(fileno=fd)
+    selector, wakeup = _woken_by_children()
+    selector.register(listening, selectors.EVENT_READ)
+    selector.register(0, selectors.EVENT_READ)
+    owners: dict[int, socket.socket] = {}  # child pid -> the connection that asked for it
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj == 0:
+                if not os.read(0, 4096):
+                    return
+            elif key.fileobj == wakeup[0]:
+                os.read(wakeup[0], 4096)
+            elif key.fileobj is listening:
+                selector.register(listening.accept()[0], selectors.EVENT_READ)
+            else:
+                conn = key.fileobj
+                assert isinstance(conn, socket.socket)
+                # One request at a time: a connection waits for its pid before the next.
+                request, fds = _receive(conn, fd_count)
+                if request is None:
+                    selector.unregister(conn)
+                    conn.close()
+                    for pid in [p for p, c in owners.items() if c is conn and orphans_killed]:
+                        os.kill(pid, signal.SIGKILL)
+                    continue
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    mine = [k.fileobj for k in selector.get_map().values()]
+                    selector.close()
+                    for sock in mine:
+                        if isinstance(sock, socket.socket):
+                            sock.close()
+                    for end in wakeup:
+                        os.close(end)
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    become(request, fds)
+                for received in fds:
+                    os.close(received)
+                owners[pid] = conn
+                with contextlib.suppress(OSError):  # gone: its end is read next, as any end
+                    _send(conn, {"pid": pid})
+        for pid, code in _ended_children():
+            conn = owners.pop(pid)
+            with contextlib.suppress(OSError):  # its connection may be gone
+                _send(conn, {"exit": pid, "code": code})
+
+
+def _woken_by_children() -> tuple[selectors.BaseSelector, tuple[int, int]]:
+    """A selector that a child's end wakes (SIGCHLD written to a pipe it watches), and the
+    pipe: what a zygote waits on."""
+    wakeup_r, wakeup_w = os.pipe()
+    os.set_blocking(wakeup_w, False)
+    signal.set_wakeup_fd(wakeup_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that the wakeup fd is written
+    selector = selectors.DefaultSelector()
+    selector.register(wakeup_r, selectors.EVENT_READ)
+    return selector, (wakeup_r, wakeup_w)
+
+
+def _ended_children() -> Iterator[tuple[int, int]]:
+    """(pid, exit code as ``Popen.returncode``) of each child that has ended, reaped."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, os.waitstatus_to_exitcode(status)
 
 
 # ---- the stand-in execnet starts (standard library only: it runs with -I -S)
@@ -128,6 +227,8 @@ def stand_in(path: str, argv: list[str]) -> NoReturn:
     """Have the zygote fork a worker with this process's standard streams, environment and
     working directory; exit with its exit code. SIGTERM and SIGHUP are passed on; SIGINT is
     not: a Ctrl-C reaches the worker from the terminal, as it reaches the controller."""
+    passed_on = (signal.SIGTERM, signal.SIGHUP)
+    signal.pthread_sigmask(signal.SIG_BLOCK, passed_on)  # held until the worker's pid is known
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     _send(sock, {"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}, (0, 1, 2))
@@ -140,8 +241,9 @@ def stand_in(path: str, argv: list[str]) -> NoReturn:
         sys.exit("tests.forked_workers: the zygote did not start the worker")
     pid = int(started["pid"])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in passed_on:
         signal.signal(sig, lambda signum, _: os.kill(pid, signum))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, passed_on)
     ended = _read(reader)
     code = 1 if ended is None else int(ended["code"])
     os._exit(128 - code if code < 0 else code)  # a worker a signal ended: as a shell shows it
@@ -162,16 +264,9 @@ def _preload() -> None:
     from harness import run  # noqa: F401
 
 
-def _worker(request: dict[str, Any], fds: list[int], closing: list[Any]) -> NoReturn:
+def _worker(request: dict[str, Any], fds: list[int]) -> NoReturn:
     """In the fork: become ``python -u -c CODE`` with the stand-in's streams, environment and
     working directory. What it raises ends this process as it would end that one."""
-    for mine in closing:  # the zygote's selector, sockets and wakeup pipe
-        if isinstance(mine, int):
-            os.close(mine)
-        else:
-            mine.close()
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for source, target in zip(fds, (0, 1, 2), strict=True):
         os.dup2(source, target)
@@ -189,85 +284,9 @@ def _worker(request: dict[str, Any], fds: list[int], closing: list[Any]) -> NoRe
     sys.exit(0)
 
 
-def woken_by_children() -> tuple[selectors.BaseSelector, tuple[int, int]]:
-    """A selector that a child's end wakes (SIGCHLD written to a pipe it watches), and the
-    pipe: what a zygote waits on."""
-    wakeup_r, wakeup_w = os.pipe()
-    os.set_blocking(wakeup_w, False)
-    signal.set_wakeup_fd(wakeup_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that the wakeup fd is written
-    selector = selectors.DefaultSelector()
-    selector.register(wakeup_r, selectors.EVENT_READ)
-    return selector, (wakeup_r, wakeup_w)
-
-
-def serve(fd: int) -> None:
-    """Accept stand-ins on the listening socket ``fd`` until standard input ends (the
-    controller is gone); fork a worker for each, send it the worker's pid, then its exit code
-    when it ends; kill a worker whose stand-in went away."""
-    _preload()
-    gc.collect()
-    gc.freeze()  # the imports are the workers' for good: no collection of theirs walks them
-    listening = socket.socket(fileno=fd)
-    selector, (wakeup_r, wakeup_w) = woken_by_children()
-    selector.register(listening, selectors.EVENT_READ)
-    selector.register(0, selectors.EVENT_READ)
-    workers: dict[int, socket.socket] = {}  # pid -> its stand-in's connection
-    while True:
-        for key, _ in selector.select():
-            if key.fileobj == 0 and not os.read(0, 4096):
-                return
-            if key.fileobj == wakeup_r:
-                os.read(wakeup_r, 4096)
-            elif key.fileobj is listening:
-                conn, _ = listening.accept()
-                request, fds = _receive(conn, 3)
-                if request is None or len(fds) != 3:
-                    conn.close()
-                    continue
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    mine = [selector, listening, conn, *workers.values(), wakeup_r, wakeup_w]
-                    _worker(request, fds, mine)
-                for fd in fds:
-                    os.close(fd)
-                _send(conn, {"pid": pid})
-                workers[pid] = conn
-                selector.register(conn, selectors.EVENT_READ, pid)
-            elif isinstance(key.data, int) and not key.fileobj.recv(1):  # type: ignore[union-attr]
-                os.kill(key.data, signal.SIGKILL)  # its stand-in was killed
-                selector.unregister(key.fileobj)
-        _reap(workers, selector)
-
-
-def ended_children() -> Iterator[tuple[int, int]]:
-    """(pid, exit code as ``Popen.returncode``) of each child that has ended, reaped."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        yield pid, os.waitstatus_to_exitcode(status)
-
-
-def _reap(workers: dict[int, socket.socket], selector: selectors.BaseSelector) -> None:
-    for pid, code in ended_children():
-        conn = workers.pop(pid)
-        if conn.fileno() in selector.get_map():
-            selector.unregister(conn)
-        try:
-            _send(conn, {"code": code})
-        except OSError:
-            pass  # its stand-in is gone
-        conn.close()
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "serve":
-        serve(int(sys.argv[2]))
+    if len(sys.argv) == 2:
+        _preload()
+        serve(int(sys.argv[1]), 3, _worker, orphans_killed=True)
     else:
         stand_in(sys.argv[1], sys.argv[2:])

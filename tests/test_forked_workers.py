@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from . import forked_workers
-from .conftest import REPO
+from .conftest import REPO, start_automation
 
 pytestmark = pytest.mark.integration
 
@@ -39,17 +38,17 @@ sys.exit(int(line))
 
 
 @pytest.fixture(scope="module")
-def zygote() -> Iterator[forked_workers.Zygote]:
-    started = forked_workers.start(REPO)
+def zygote() -> Iterator[forked_workers.ForkServer]:
+    started = forked_workers.start("tests.forked_workers", REPO)
     yield started
     started.end()
     assert started.process.returncode == 0
 
 
-def stand_in(zygote: forked_workers.Zygote, cwd: Path) -> subprocess.Popen[str]:
+def stand_in(zygote: forked_workers.ForkServer, cwd: Path) -> subprocess.Popen[str]:
     """What execnet starts for a worker: its command, ``-u -c CODE`` and pipes."""
     return subprocess.Popen(
-        [*zygote.stand_in, "-u", "-c", REPORT],
+        [*forked_workers.stand_in_command(zygote), "-u", "-c", REPORT],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -61,7 +60,7 @@ def stand_in(zygote: forked_workers.Zygote, cwd: Path) -> subprocess.Popen[str]:
 
 @contextlib.contextmanager
 def sleeping(
-    zygote: forked_workers.Zygote, cwd: Path
+    zygote: forked_workers.ForkServer, cwd: Path
 ) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """A stand-in whose worker has started and sleeps; the worker's pid."""
     with stand_in(zygote, cwd) as proc:
@@ -72,7 +71,7 @@ def sleeping(
 
 
 def test_a_worker_runs_its_code_forked_with_the_stand_ins_streams_and_exit_code(
-    zygote: forked_workers.Zygote, tmp_path: Path
+    zygote: forked_workers.ForkServer, tmp_path: Path
 ) -> None:
     proc = stand_in(zygote, tmp_path)
     out, err = proc.communicate("3\n", timeout=60)
@@ -86,7 +85,7 @@ def test_a_worker_runs_its_code_forked_with_the_stand_ins_streams_and_exit_code(
 
 
 def test_sigterm_to_the_stand_in_ends_its_worker(
-    zygote: forked_workers.Zygote, tmp_path: Path
+    zygote: forked_workers.ForkServer, tmp_path: Path
 ) -> None:
     with sleeping(zygote, tmp_path) as (proc, _):
         proc.send_signal(signal.SIGTERM)
@@ -94,7 +93,7 @@ def test_sigterm_to_the_stand_in_ends_its_worker(
 
 
 def test_a_stand_in_killed_takes_its_worker_with_it(
-    zygote: forked_workers.Zygote, tmp_path: Path
+    zygote: forked_workers.ForkServer, tmp_path: Path
 ) -> None:
     with sleeping(zygote, tmp_path) as (proc, worker):
         proc.kill()
@@ -108,5 +107,25 @@ def test_a_stand_in_killed_takes_its_worker_with_it(
 def test_the_suites_workers_are_forks_of_the_zygote() -> None:
     if "PYTEST_XDIST_WORKER" not in os.environ:
         pytest.skip("not run by an xdist worker")
-    parent = Path(f"/proc/{os.getppid()}/cmdline").read_bytes().split(b"\0")
-    assert parent[:4] == [sys.executable.encode(), b"-m", b"tests.forked_workers", b"serve"]
+    assert _command(os.getppid())[1:3] == ["-m", "tests.forked_workers"]
+
+
+def test_the_automations_are_forks_of_one_zygote_for_the_run(tmp_path: Path) -> None:
+    """Not one per worker: the zygote is the controller's child, not this worker's."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        pytest.skip("not run by an xdist worker: this process is the controller")
+    automation = start_automation("fragile", tmp_path)
+    try:
+        zygote = _parent(automation.service.process.pid)
+    finally:
+        automation.service.stop()
+    assert _command(zygote)[1:3] == ["-m", "tests.zygote"]
+    assert _parent(zygote) != os.getpid()
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+def _command(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
