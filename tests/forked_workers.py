@@ -253,14 +253,28 @@ def stand_in(path: str, argv: list[str]) -> NoReturn:
 
 
 def _preload() -> None:
-    """What each worker imports before it collects (tests/conftest.py's ``_ready``), and what
-    it runs on: pytest and execnet."""
+    """What each worker imports before it collects (tests/conftest.py's ``_ready``), what it
+    runs on (pytest, execnet), and what the test modules import at their top beyond them (the
+    reports and jinja2, faker, jsonschema, the explorer, the year: 0.2 CPU-s a worker)."""
     import execnet  # noqa: F401
+    import faker  # noqa: F401
+    import jinja2  # noqa: F401
+    import jsonschema  # noqa: F401
     import numpy  # noqa: F401
     import pytest  # noqa: F401
     from hypothesis import settings  # noqa: F401
 
-    import harness.cli._processes  # noqa: F401
+    import harness.cli._demo
+    import harness.cli._processes
+    import harness.demo._common
+    import harness.explore
+    import harness.report.html
+    import harness.report.json
+    import harness.report.junit
+    import harness.report.markdown
+    import harness.scenario._project
+    import harness.strategies
+    import harness.year  # noqa: F401
     from harness import run  # noqa: F401
 
 
