@@ -4,27 +4,25 @@
 
 Each automation the suite starts (the demo automations, the gallery's, the broken ones: a
 hundred starts a run) is a Python process that imports aiohttp before it listens: about 0.45 of
-the 0.5 CPU-s a start costs. This process imports those libraries once, then forks a child per
-start, which runs ``python -m MODULE ARGS`` as ``runpy`` does for ``-m``, with the environment,
-working directory, standard output and standard error the caller sends: a real process of its
-own (its own pid, sockets, signals and exit code), started from a state in which no automation
-has run — only modules imported — so nothing carries from one test's automation to the next.
+the 0.5 CPU-s a start costs. This process, one for the whole run (started by the controller,
+tests/conftest.py, each worker connected to it), imports those libraries once, then forks a
+child per start, which runs ``python -m MODULE ARGS`` as ``runpy`` does for ``-m``, with the
+environment, working directory, standard output and standard error the caller sends: a real
+process of its own (its own pid, sockets, signals and exit code), started from a state in which
+no automation has run — only modules imported — so nothing carries from one test's automation to
+the next.
 
-FD is one end of a socket pair. In: a request frame (JSON: module, args, env, cwd) with two file
-descriptors (the child's stdout and stderr). Out: ``{"pid": N}`` per request, in order, and
-``{"exit": N, "code": C}`` when a child ends (C as ``Popen.returncode``: -SIG if a signal ended
-it).
+FD is a listening socket (tests/forked_workers.py's fork server: ``start``, ``serve``). In, on
+each connection: a request frame (JSON: module, args, env, cwd) with two file descriptors (the
+child's stdout and stderr). Out: ``{"pid": N}`` per request, in order, and ``{"exit": N, "code":
+C}`` when a child ends (C as ``Popen.returncode``: -SIG if a signal ended it). A connection's
+end leaves its children running: they are not the zygote's to stop.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import runpy
-import selectors
-import signal
-import socket
-import struct
 import sys
 from typing import Any, NoReturn
 
@@ -33,25 +31,13 @@ import aiohttp.web  # noqa: F401
 
 import harness.demo._common  # noqa: F401
 
-HEADER = struct.Struct("!I")
+from .forked_workers import serve
 
 
-def send(sock: socket.socket, message: dict[str, Any]) -> None:
-    data = json.dumps(message).encode()
-    sock.sendall(HEADER.pack(len(data)) + data)
-
-
-def _child(
-    sock: socket.socket, wakeup: tuple[int, int], request: dict[str, Any], fds: list[int]
-) -> NoReturn:
+def _child(request: dict[str, Any], fds: list[int]) -> NoReturn:
     """In the fork: become ``python -m MODULE ARGS``. What it raises ends this process as it
     would end that one (the interpreter's own exit: SystemExit's code, a traceback and 1, -2 on
     an unhandled Ctrl-C, atexit handlers run)."""
-    sock.close()
-    signal.set_wakeup_fd(-1)
-    for fd in wakeup:
-        os.close(fd)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     devnull = os.open(os.devnull, os.O_RDONLY)
     for source, target in ((devnull, 0), (fds[0], 1), (fds[1], 2)):
         os.dup2(source, target)
@@ -66,54 +52,5 @@ def _child(
     sys.exit(0)
 
 
-def _reap(sock: socket.socket) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        send(sock, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
-
-
-def main(fd: int) -> None:
-    sock = socket.socket(fileno=fd)
-    wakeup_r, wakeup_w = os.pipe()
-    os.set_blocking(wakeup_w, False)
-    signal.set_wakeup_fd(wakeup_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that the wakeup fd is written
-    selector = selectors.DefaultSelector()
-    selector.register(sock, selectors.EVENT_READ)
-    selector.register(wakeup_r, selectors.EVENT_READ)
-    while True:
-        for key, _ in selector.select():
-            if key.fileobj == wakeup_r:
-                os.read(wakeup_r, 4096)
-                _reap(sock)
-                continue
-            # One request at a time: the caller waits for its pid before it sends the next.
-            data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 2)
-            if not data:
-                return
-            while (
-                len(data) < HEADER.size
-                or len(data) < HEADER.size + HEADER.unpack(data[: HEADER.size])[0]
-            ):
-                more = sock.recv(1 << 16)
-                if not more:
-                    return
-                data += more
-            request = json.loads(data[HEADER.size :])
-            pid = os.fork()
-            if pid == 0:
-                selector.close()
-                _child(sock, (wakeup_r, wakeup_w), request, fds)
-            for received in fds:
-                os.close(received)
-            send(sock, {"pid": pid})
-        _reap(sock)
-
-
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    serve(int(sys.argv[1]), 2, _child, orphans_killed=False)
