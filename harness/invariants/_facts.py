@@ -354,10 +354,19 @@ class Facts:
         if isinstance(effects, Effects):  # only the rows naming them made (and several's)
             import numpy as np
 
-            named = effects.column("event_id")
-            rows = {i for i, eid in enumerate(named) if eid in out}
-            rows.update(np.flatnonzero(effects.codes == SEVERAL).tolist())
-            effects = [effects[i] for i in sorted(rows)]
+            places = getattr(effects.events, "places", None)
+            if places is not None and all(eid in places for eid in out):
+                # By the events' codes, in C: a million ids compared in Python were 0.2 s
+                # a call, and a failing check's notes ask twice.
+                wanted = np.fromiter(map(places.__getitem__, out), np.int64, len(out))
+                hit = np.isin(effects.codes, wanted) | (effects.codes == SEVERAL)
+                rows = np.flatnonzero(hit).tolist()
+            else:
+                named = effects.column("event_id")
+                chosen = {i for i, eid in enumerate(named) if eid in out}
+                chosen.update(np.flatnonzero(effects.codes == SEVERAL).tolist())
+                rows = sorted(chosen)
+            effects = [effects[i] for i in rows]
         for eff in effects:
             for eid in distinct(eff.event_ids):
                 found = out.get(eid)
