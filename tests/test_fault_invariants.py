@@ -851,3 +851,22 @@ def test_a_run_stopped_before_its_end_did_not_send_the_whole_schedule() -> None:
         v.summary
     )
     assert one(replace(refused_run("github"), status="aborted"), NAME).status is Status.FAIL
+
+
+def test_a_5xx_a_fault_window_explains_is_not_said_to_answer_a_duplicate() -> None:
+    """dlv_1's own call was refused 503 by the outage and it answered 503, while a copy sent
+    10 ms later was accepted: the witness shows the 503 behind it; the summary must not say the
+    automation answers a duplicate with an error (it said so, naming the wrong cause). A copy
+    answered 500 with no window behind it still is."""
+    first = delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, latency=0.3, status=503)
+    h = history([event(1)], [first], [effect("eff_1", ["evt_1"], 1.6, status=503)])
+    settings = {**h.info.settings, "provider": "github", "retries": []}
+    h = with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+    copy = delivery("dlv_2", "evt_1", sent=1.51, attempt=2)
+    v = one(replace(h, deliveries=[first, copy]), "no_server_errors")
+    assert v.status is Status.FAIL, v.summary
+    assert "answers a duplicate with an error" not in v.summary, v.summary
+    assert "its event was accepted by" not in v.evidence.lines[0]
+    assert "POST /payouts eff_1 was answered 503" in v.evidence.lines[0]
+    v = one(replace(h, deliveries=[first, copy], effects=[]), "no_server_errors")
+    assert "answers a duplicate with an error" in v.summary, v.summary
