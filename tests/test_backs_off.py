@@ -159,3 +159,14 @@ def test_copies_hammering_past_what_their_deliveries_explain_still_fail() -> Non
     v = one(_copies([1.0, 1.0], storm, OUTAGE), NAME)
     assert v.status is Status.FAIL, v.summary
     assert one(_copies([1.0, 1.0], storm[:-1], OUTAGE), NAME).status is Status.PASS
+
+
+def test_a_storm_of_calls_naming_no_event_beside_named_ones_is_no_pass() -> None:
+    """evt_1's call refused once and waited out; beside it the same unnamed request refused
+    30 times in 0.3 s. It passed, the storm 'not judged': it cannot be judged, so inconclusive."""
+    h = retried([1.1, 2.2], THROTTLE)
+    storm = [effect(f"eff_x{n}", [], 1.2 + 0.01 * n, status=429) for n in range(30)]
+    v = one(with_faults(history(h.events, h.deliveries, [*h.effects, *storm]), THROTTLE), NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "POST /payouts made 30 times in one second" in v.summary, v.summary
+    assert "add a `correlate:` rule" in v.summary

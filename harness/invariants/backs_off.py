@@ -17,12 +17,14 @@ the same request and body, attributed to the same events), never about other wri
 A repeat with a delivery of its event sent in between is not counted: it may be that
 delivery's own work (the sender redelivering), not the automation's retry. Nor is one while
 several deliveries of its events had been sent (a duplicate, a copy of a retry storm): each
-delivery's handler may make the call once and wait on its own, so n deliveries fail a rule only
-where more than n of its calls break it together — n + 1 calls within a Retry-After, more than
-n * MAX_PER_SECOND in a second — for then one handler at least made two of them. A write attributed
-to no event is not counted either: two events' calls could not be told from one call made
-again. A run whose windows refused no call is inconclusive; one whose refused calls were never
-made again passes, saying so (``no_lost_events`` judges what was dropped).
+delivery's handler may make the call once and wait on its own, so n deliveries fail a rule
+only where more than n of its calls break it together — n + 1 calls within a Retry-After,
+more than n * MAX_PER_SECOND in a second — for then one handler at least made two of them. A
+write attributed to no event is not counted either: two events' calls could not be told from
+one call made again; a run that would pass beside more than MAX_PER_SECOND of one such
+request in a second is inconclusive instead (a storm the rule cannot attribute). A run whose
+windows refused no call is inconclusive; one whose refused calls were never made again
+passes, saying so (``no_lost_events`` judges what was dropped).
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ def backs_off(facts: Facts) -> Verdict:
         )
     answering = FaultCalls(history)
     calls: dict[_Key, list[tuple[Effect, Fault]]] = {}
+    unnamed: dict[tuple[str, str, str, str], list[tuple[Effect, Fault]]] = {}
     refused = unattributed = 0
     downstreams = {f.downstream for f in windows}
     for e in facts.effects_in_order:
@@ -130,6 +133,7 @@ def backs_off(facts: Facts) -> Verdict:
         refused += 1
         if not e.event_ids:
             unattributed += 1
+            unnamed.setdefault(identical(e), []).append((e, faults[0]))
             continue
         calls.setdefault((identical(e), e.event_ids), []).append((e, faults[0]))
     if not refused:
@@ -167,12 +171,26 @@ def backs_off(facts: Facts) -> Verdict:
                 storms.append(storm)
     if early or storms:
         return _failed(facts, early, storms)
-    unnamed = (
+    passed = _passed(refused, repeated, calls)
+    # Calls naming no event are not judged, but a pass must not hide a storm of them.
+    most, request = max(((_most_in_a_second(m), r) for r, m in unnamed.items()), default=(0, None))
+    if request is not None and most > MAX_PER_SECOND:
+        _, method, path, _ = request
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"{passed}; but {plural(unattributed, 'refused call')} named no event, among them "
+            f"{method.upper()} {path} made {most:,} times in one second, the same request each "
+            "time, refused: one call made again without waiting cannot be told from several "
+            "events' calls; add a `correlate:` rule (docs/correlation.md)",
+        )
+    unjudged = (
         f"; {plural(unattributed, 'refused call')} naming no event not judged"
         if unattributed
         else ""
     )
-    return verdict(NAME, Status.PASS, CLASS, _passed(refused, repeated, calls) + unnamed)
+    return verdict(NAME, Status.PASS, CLASS, passed + unjudged)
 
 
 def _windows_text(windows: Sequence[Fault]) -> str:
