@@ -124,3 +124,49 @@ def test_a_rate_limits_retry_after_is_held_to_its_least_and_said_so() -> None:
     v = one(with_faults(h, limit), NAME)
     assert v.status is Status.FAIL
     assert "answered 429 with Retry-After of at least 1 s, made again as eff_2 0.500 s" in v.summary
+
+
+def _copies(sent: list[float], times: list[float], fault: Fault = THROTTLE) -> History:
+    """evt_1 delivered once at each of ``sent``; its one POST made at each of ``times``,
+    refused by ``fault``, then let through."""
+    status = 429 if fault.mode == "throttle" else 503
+    effects = [effect(f"eff_{n}", ["evt_1"], t, status=status) for n, t in enumerate(times, 1)]
+    deliveries = [
+        delivery(f"dlv_{n}", "evt_1", sent=s, latency=0.01, attempt=n)
+        for n, s in enumerate(sent, 1)
+    ]
+    effects.append(effect("eff_ok", ["evt_1"], 5.5, status=201))
+    return with_faults(history([event(1)], deliveries, effects), fault)
+
+
+def test_two_copies_each_calling_once_and_each_waiting_its_retry_after_pass() -> None:
+    # A duplicate sent at once: both handlers call before either is refused, and each waits
+    # its 429's Retry-After. Neither made its call again early.
+    v = one(_copies([1.0, 1.0], [1.1, 1.102, 2.11, 2.112]), NAME)
+    assert v.status is Status.PASS, v.summary
+    # A copy's handler waiting out its Retry-After after the next copy's call.
+    v = one(_copies([1.0, 1.3], [1.1, 1.31, 2.11, 2.32]), NAME)
+    assert v.status is Status.PASS, v.summary
+
+
+def test_copies_hammering_past_what_their_deliveries_explain_still_fail() -> None:
+    v = one(_copies([1.0, 1.0], [1.1, 1.102, 1.104]), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert (
+        "eff_3 0.004 s later, the last of 3 calls in that time while 2 deliveries of its events"
+    ) in v.summary
+    storm = [1.0 + 0.01 * n for n in range(2 * MAX_PER_SECOND + 1)]
+    v = one(_copies([1.0, 1.0], storm, OUTAGE), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert one(_copies([1.0, 1.0], storm[:-1], OUTAGE), NAME).status is Status.PASS
+
+
+def test_a_storm_of_calls_naming_no_event_beside_named_ones_is_no_pass() -> None:
+    """evt_1's call refused once and waited out; beside it the same unnamed request refused
+    30 times in 0.3 s. It passed, the storm 'not judged': it cannot be judged, so inconclusive."""
+    h = retried([1.1, 2.2], THROTTLE)
+    storm = [effect(f"eff_x{n}", [], 1.2 + 0.01 * n, status=429) for n in range(30)]
+    v = one(with_faults(history(h.events, h.deliveries, [*h.effects, *storm]), THROTTLE), NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "POST /payouts made 30 times in one second" in v.summary, v.summary
+    assert "add a `correlate:` rule" in v.summary

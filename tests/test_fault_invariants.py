@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from harness.core._errors import ScenarioError
-from harness.core._model import FAULT_MARK, FAULT_MARKS, Fault, Model, Outcome, Status
+from harness.core._model import FAULT_MARK, FAULT_MARKS, Delivery, Fault, Model, Outcome, Status
 from harness.core._scenario import InvariantSpec
 from harness.history import History, Mark
 from harness.invariants import check_specs, judge
@@ -654,16 +654,21 @@ def test_a_503_passed_on_to_a_sender_that_retries_and_redelivered_is_not_a_serve
         assert v.evidence.delivery_ids == ("dlv_1",)
 
 
+def answered_503(provider: str) -> tuple[Delivery, History]:
+    """dlv_1 of evt_1, answered 503 after 0.3 s while the outage refused its call, to
+    ``provider`` (no retries sent)."""
+    first = delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, latency=0.3, status=503)
+    h = history([event(1)], [first], [effect("eff_1", ["evt_1"], 1.6, status=503)])
+    settings = {**h.info.settings, "provider": provider, "retries": []}
+    return first, with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+
+
 def test_a_copy_sent_while_the_5xx_was_in_flight_is_no_acceptance_after_it() -> None:
     """D4c: a duplicate of the event sent 10 ms after the first delivery, answered 200 while
     the first was still waiting on the outage and then answered 503, is no sign that the
     sender got the event through after the 503: the sender had not heard it yet. Counted.
     A copy sent after the 503's answer is that acceptance, and the note says it was a copy."""
-    first = delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, latency=0.3, status=503)
-    effects = [effect("eff_1", ["evt_1"], 1.6, status=503)]
-    h = history([event(1)], [first], effects)
-    settings = {**h.info.settings, "provider": "stripe", "retries": []}
-    h = with_faults(replace(h, info=replace(h.info, settings=settings)), OUTAGE)
+    first, h = answered_503("stripe")
     concurrent = delivery("dlv_2", "evt_1", sent=1.51, attempt=2)
     v = one(replace(h, deliveries=[first, concurrent]), "no_server_errors")
     assert v.status is Status.FAIL, v.summary
@@ -851,3 +856,19 @@ def test_a_run_stopped_before_its_end_did_not_send_the_whole_schedule() -> None:
         v.summary
     )
     assert one(replace(refused_run("github"), status="aborted"), NAME).status is Status.FAIL
+
+
+def test_a_5xx_a_fault_window_explains_is_not_said_to_answer_a_duplicate() -> None:
+    """dlv_1's own call was refused 503 by the outage and it answered 503, while a copy sent
+    10 ms later was accepted: the witness shows the 503 behind it; the summary must not say the
+    automation answers a duplicate with an error (it said so, naming the wrong cause). A copy
+    answered 500 with no window behind it still is."""
+    first, h = answered_503("github")
+    copy = delivery("dlv_2", "evt_1", sent=1.51, attempt=2)
+    v = one(replace(h, deliveries=[first, copy]), "no_server_errors")
+    assert v.status is Status.FAIL, v.summary
+    assert "answers a duplicate with an error" not in v.summary, v.summary
+    assert "its event was accepted by" not in v.evidence.lines[0]
+    assert "POST /payouts eff_1 was answered 503" in v.evidence.lines[0]
+    v = one(replace(h, deliveries=[first, copy], effects=[]), "no_server_errors")
+    assert "answers a duplicate with an error" in v.summary, v.summary

@@ -935,3 +935,21 @@ def test_per_key_order_is_inconclusive_when_no_record_had_two_events() -> None:
         "order cannot apply to this automation, leave per_key_order out in harness.yaml with "
         "the reason (docs/project.md#leave-out)"
     )
+
+
+def test_a_ledger_whose_sender_delivered_the_older_event_last_says_so() -> None:
+    """The newer order delivered and accepted before the older was sent, each written in the
+    order it came: the sender's order, not a pool of workers (it said 'worked at the same time
+    by more than one worker', the wrong cause)."""
+    h = history(
+        [event(1, "cus_1"), event(2, "cus_1")],
+        [
+            delivery("dlv_2", "evt_2", sent=0.0, latency=0.01),
+            delivery("dlv_1", "evt_1", sent=0.1, latency=0.01),
+        ],
+        [effect("eff_2", ["evt_2"], 1.0), effect("eff_1", ["evt_1"], 1.1)],
+    )
+    v = one(h, "per_key_order")
+    assert v.status is Status.FAIL, v.summary
+    assert "more than one worker" not in v.summary, v.summary
+    assert "the sender delivered the older event after the newer" in v.summary, v.summary

@@ -85,3 +85,21 @@ def test_a_partial_write_whose_first_step_carried_a_key_is_not_told_to_send_one(
     assert "the key changed between the attempts" in changed.summary, changed.summary
     same = verdict_of(checkout("zqsame", refused=503, keys=("k1", "k1")), "no_duplicate_effects")
     assert same.status is Status.PASS, same.summary
+
+
+def test_a_repeat_by_a_copy_sent_before_the_5xx_is_not_the_senders_redelivery() -> None:
+    """The customer made again after the 500, but by a copy of the event sent before it (a
+    duplicate in flight), no delivery sent after the 500: the sender had not redelivered, and
+    deduplicating deliveries by event id would have cured it — not the partial write's cure."""
+    event = Event("evt_zqcopye0", "cs_zqcopyk0", 0, "checkout.session.completed", 0.0, {})
+    first = Delivery("dlv_zqcopy_1", event.id, 1, 0.0, 0.0, 0.3, 500, Outcome.FAILED)
+    copy = Delivery("dlv_zqcopy_2", event.id, 2, 0.05, 0.05, 0.6, 200, Outcome.OK)
+    effects = [
+        call(event, 1, "/customers", 0.1),
+        call(event, 2, "/orders", 0.2, status=503),
+        call(event, 3, "/customers", 0.4),
+        call(event, 4, "/orders", 0.5),
+    ]
+    v = verdict_of(run([event], [first, copy], effects, tag="zqcopy"), "no_duplicate_effects")
+    assert v.status is Status.FAIL, v.summary
+    assert PARTIAL not in v.summary, v.summary

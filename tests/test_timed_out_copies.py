@@ -50,3 +50,19 @@ def test_a_copy_after_an_answered_delivery_is_not_said_to_be_a_retry() -> None:
     """The first delivery answered 200: the copy was no answer to the target's silence."""
     v = verdict_of(checkout("zqanswered", first_timed_out=False), "no_duplicate_effects")
     assert v.status is Status.FAIL and RETRIED not in v.summary, v.summary
+
+
+def test_a_copy_sent_while_the_sender_still_waited_is_not_said_to_be_its_retry() -> None:
+    """A copy sent 0.1 s into the first delivery's 0.5 s wait (a duplicate in flight, not the
+    sender's answer to the target's silence) made the order again: copies racing, which a
+    faster answer would not cure — no retry of a timed-out delivery to name."""
+    event = Event("evt_zqcopye0", "cs_zqcopyk0", 0, "checkout.session.completed", 0.0, {})
+    first = Delivery(
+        "dlv_zqcopy_1", event.id, 1, 0.0, 0.0, None, None, Outcome.INDETERMINATE,
+        f"{NO_ANSWER_WITHIN} 0.5 s",
+    )  # fmt: skip
+    copy = Delivery("dlv_zqcopy_2", event.id, 2, 0.1, 0.1, 0.4, 200, Outcome.OK)
+    effects = [call(event, 1, "/orders", 0.05), call(event, 2, "/orders", 0.3)]
+    v = verdict_of(run([event], [first, copy], effects, tag="zqcopy"), "no_duplicate_effects")
+    assert v.status is Status.FAIL, v.summary
+    assert RETRIED not in v.summary, v.summary

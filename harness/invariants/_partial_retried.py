@@ -8,7 +8,7 @@ not help (the event was never done); each step finding what an earlier attempt m
 Idempotency-Key per event and step, does. ``no_duplicate_effects`` says so where the journal
 shows the first write applied and answered 2xx, a later write of the same event refused (429,
 a 5xx, or no answer), then a delivery of the event answered 5xx, and the first request made
-again after that answer.
+again once a delivery of the event was sent after that answer (its redelivery).
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def partial_then_retried(facts: Facts, event_ids: Sequence[str]) -> dict[str, Pa
             if d.status and d.status >= 500 and d.answered_at is not None
         ]
         if failed:
-            partial = _first_partial(effects[eid], failed)
+            sent = [d.sent_at for d in deliveries[eid]]
+            partial = _first_partial(effects[eid], failed, sent)
             if partial is not None:
                 keyed = keyed_of(partial.made, partial.again, repeats)
                 found[eid] = replace(partial, keyed=keyed)
@@ -76,11 +77,12 @@ def partial_then_retried(facts: Facts, event_ids: Sequence[str]) -> dict[str, Pa
 
 
 def _first_partial(
-    effects: Sequence[Effect], failed: Sequence[tuple[float, Delivery]]
+    effects: Sequence[Effect], failed: Sequence[tuple[float, Delivery]], sent: Sequence[float]
 ) -> Partial | None:
     """The first write of ``effects`` (one event's, in time order) that stood, was followed by
     another write refused before one of ``failed`` (deliveries by answer time) answered 5xx,
-    and was made again after that answer."""
+    and was made again once a delivery of the event was ``sent`` after that answer — the
+    redelivery; a copy sent before the answer was no answer to it."""
     for i, made in enumerate(effects):
         if not (is_write(made) and 200 <= made.status < 300):
             continue
@@ -94,7 +96,14 @@ def _first_partial(
             if answered is None:
                 break
             at, passed_back = answered
-            again = next((e for e in effects if e.at > at and identical(e) == request), None)
+            redelivered = min((t for t in sent if t > at), default=None)
+            again = (
+                None
+                if redelivered is None
+                else next(
+                    (e for e in effects if e.at >= redelivered and identical(e) == request), None
+                )
+            )
             if again is not None:
                 return Partial(made, refused, passed_back, again)
             break

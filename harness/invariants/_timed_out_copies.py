@@ -69,11 +69,24 @@ def _timed_out(d: Delivery) -> bool:
     return bool(d.error and d.error.startswith(NO_ANSWER_WITHIN))
 
 
+def _gave_up(d: Delivery) -> float:
+    """When the sender stopped waiting for ``d``, which timed out: its error says how long it
+    waited (``no answer within 0.5 s``, as drive/_deliver writes it); its send where not."""
+    try:
+        return d.sent_at + float((d.error or "")[len(NO_ANSWER_WITHIN) :].split()[0])
+    except (ValueError, IndexError):
+        return d.sent_at
+
+
 def _first_case(
     timed_out: Delivery, sent: Sequence[Delivery], writes: Sequence[Effect]
 ) -> TimedOut | None:
     """The first write made while ``timed_out`` was in flight (before any later delivery of
-    its event was sent) and made again after one was."""
+    its event was sent) and made again after one was, sent once the sender had stopped waiting
+    for it: a copy sent while it still waited was no answer to its silence."""
+    gave_up = _gave_up(timed_out)
+    if any(timed_out.sent_at < d.sent_at < gave_up for d in sent):
+        return None  # a copy in flight beside it: copies racing, not a retry
     later = [d for d in sent if d.sent_at > timed_out.sent_at]
     if not later:
         return None

@@ -15,10 +15,16 @@ the same request and body, attributed to the same events), never about other wri
   hundreds.
 
 A repeat with a delivery of its event sent in between is not counted: it may be that
-delivery's own work (the sender redelivering), not the automation's retry. A write attributed
-to no event is not counted either: two events' calls could not be told from one call made
-again. A run whose windows refused no call is inconclusive; one whose refused calls were never
-made again passes, saying so (``no_lost_events`` judges what was dropped).
+delivery's own work (the sender redelivering), not the automation's retry. Nor is one while
+several deliveries of its events had been sent (a duplicate, a copy of a retry storm): each
+delivery's handler may make the call once and wait on its own, so n deliveries fail a rule
+only where more than n of its calls break it together — n + 1 calls within a Retry-After,
+more than n * MAX_PER_SECOND in a second — for then one handler at least made two of them. A
+write attributed to no event is not counted either: two events' calls could not be told from
+one call made again; a run that would pass beside more than MAX_PER_SECOND of one such
+request in a second is inconclusive instead (a storm the rule cannot attribute). A run whose
+windows refused no call is inconclusive; one whose refused calls were never made again
+passes, saying so (``no_lost_events`` judges what was dropped).
 """
 
 from __future__ import annotations
@@ -53,12 +59,27 @@ _Key = tuple[tuple[str, str, str, str], tuple[str, ...]]
 @dataclass(frozen=True, slots=True)
 class Early:
     """``again`` made ``gap`` s after ``refused``, which ``fault`` answered 429 with
-    ``Retry-After: wait``."""
+    ``Retry-After: wait``; with ``handlers`` deliveries of its events sent, ``again`` is the
+    last of ``handlers`` + 1 calls within that gap (one handler made two of them)."""
 
     refused: Effect
     again: Effect
     wait: int
     fault: Fault
+    handlers: int = 1
+
+    @property
+    def within(self) -> str:
+        """How the calls came too soon: ``0.002 s later`` or, where several deliveries had
+        been sent, ``0.004 s later, the last of 3 calls in that time while 2 deliveries of its
+        events had been sent``."""
+        later = f"{self.gap:.3f} s later"
+        if self.handlers == 1:
+            return later
+        return (
+            f"{later}, the last of {self.handlers + 1} calls in that time while "
+            f"{self.handlers} deliveries of its events had been sent"
+        )
 
     @property
     def gap(self) -> float:
@@ -97,6 +118,7 @@ def backs_off(facts: Facts) -> Verdict:
         )
     answering = FaultCalls(history)
     calls: dict[_Key, list[tuple[Effect, Fault]]] = {}
+    unnamed: dict[tuple[str, str, str, str], list[tuple[Effect, Fault]]] = {}
     refused = unattributed = 0
     downstreams = {f.downstream for f in windows}
     for e in facts.effects_in_order:
@@ -111,6 +133,7 @@ def backs_off(facts: Facts) -> Verdict:
         refused += 1
         if not e.event_ids:
             unattributed += 1
+            unnamed.setdefault(identical(e), []).append((e, faults[0]))
             continue
         calls.setdefault((identical(e), e.event_ids), []).append((e, faults[0]))
     if not refused:
@@ -136,20 +159,38 @@ def backs_off(facts: Facts) -> Verdict:
     storms: list[Storm] = []
     repeated = 0
     for (_, eids), made in calls.items():
-        for run in _own_runs(made, [t for eid in eids for t in sent.get(eid, ())]):
+        times = sorted(t for eid in eids for t in sent.get(eid, ()))
+        for run in _own_runs(made, times):
+            # Handlers that may each be making this call: a delivery sent in the run would
+            # have cut it, so those sent by its first call.
+            handlers = max(1, bisect.bisect_right(times, run[0][0].at))
             repeated += len(run) - 1
-            early.extend(_early(run))
-            storm = _storm(run)
+            early.extend(_early(run, handlers))
+            storm = _storm(run, handlers)
             if storm is not None:
                 storms.append(storm)
     if early or storms:
         return _failed(facts, early, storms)
-    unnamed = (
+    passed = _passed(refused, repeated, calls)
+    # Calls naming no event are not judged, but a pass must not hide a storm of them.
+    most, request = max(((_most_in_a_second(m), r) for r, m in unnamed.items()), default=(0, None))
+    if request is not None and most > MAX_PER_SECOND:
+        _, method, path, _ = request
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"{passed}; but {plural(unattributed, 'refused call')} named no event, among them "
+            f"{method.upper()} {path} made {most:,} times in one second, the same request each "
+            "time, refused: one call made again without waiting cannot be told from several "
+            "events' calls; add a `correlate:` rule (docs/correlation.md)",
+        )
+    unjudged = (
         f"; {plural(unattributed, 'refused call')} naming no event not judged"
         if unattributed
         else ""
     )
-    return verdict(NAME, Status.PASS, CLASS, _passed(refused, repeated, calls) + unnamed)
+    return verdict(NAME, Status.PASS, CLASS, passed + unjudged)
 
 
 def _windows_text(windows: Sequence[Fault]) -> str:
@@ -179,16 +220,24 @@ def _own_runs(
         yield run
 
 
-def _early(run: Sequence[tuple[Effect, Fault]]) -> Iterable[Early]:
-    for (first, fault), (again, _) in pairwise(run):
-        wait = least_retry_after(fault)
-        if wait is not None and again.at - first.at < wait - SLACK:
-            yield Early(first, again, wait, fault)
+def _early(run: Sequence[tuple[Effect, Fault]], handlers: int) -> Iterable[Early]:
+    """Calls ``handlers`` + 1 of which came within the Retry-After of the first, each but the
+    last answered 429 with one: by pigeonhole, one handler made two of them."""
+    for end in range(handlers, len(run)):
+        calls = run[end - handlers : end]
+        waits = [least_retry_after(f) for _, f in calls]
+        if None in waits:
+            continue
+        wait = min(w for w in waits if w is not None)
+        first, fault = calls[0]
+        again = run[end][0]
+        if again.at - first.at < wait - SLACK:
+            yield Early(first, again, wait, fault, handlers)
 
 
-def _storm(run: Sequence[tuple[Effect, Fault]]) -> Storm | None:
+def _storm(run: Sequence[tuple[Effect, Fault]], handlers: int) -> Storm | None:
     """The most calls of ``run`` within one second refused by one window without Retry-After,
-    where more than MAX_PER_SECOND."""
+    where more than MAX_PER_SECOND for each of ``handlers``."""
     best: Storm | None = None
     start = 0
     for end in range(len(run)):
@@ -199,7 +248,7 @@ def _storm(run: Sequence[tuple[Effect, Fault]]) -> Storm | None:
         while run[start][1] is not fault or run[end][0].at - run[start][0].at > 1.0:
             start += 1
         count = end - start + 1
-        if count > MAX_PER_SECOND and (best is None or count > len(best.calls)):
+        if count > MAX_PER_SECOND * handlers and (best is None or count > len(best.calls)):
             best = Storm(tuple(e for e, _ in run[start : end + 1]), fault)
     return best
 
@@ -222,7 +271,7 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
             f"{plural(len(early), 'call')} of {plural(len(ids), 'event')} made again before the "
             f"Retry-After its 429 asked had elapsed (e.g. {shown.refused.method.upper()} "
             f"{shown.refused.path} {shown.refused.id}, answered 429 with {shown.told}, made "
-            f"again as {shown.again.id} {shown.gap:.3f} s later)"
+            f"again as {shown.again.id} {shown.within})"
         )
         by_call: dict[_Key, list[Early]] = {}
         for x in early:
@@ -235,7 +284,7 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
                     f"{about}: {x.refused.method.upper()} {x.refused.path} {x.refused.id} was "
                     f"answered 429 with {x.told} by {_fault_text(x.fault)} and "
                     f"made again {len(found):,} times before its Retry-After had elapsed, the "
-                    f"first as {x.again.id} {x.gap:.3f} s later, the shortest gap "
+                    f"first as {x.again.id} {x.within}, the shortest gap "
                     f"{min(y.gap for y in found):.3f} s ("
                     + id_list([y.again.id for y in found])
                     + ")",

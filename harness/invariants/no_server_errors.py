@@ -82,16 +82,24 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
 def _copies_of_accepted(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     """Delivery id -> a delivery of its event accepted (2xx) before its answer: the error
     answered a copy of an event the target had already taken, or was taking at that moment
-    (a concurrent twin) — an automation whose duplicate check answers with an error."""
+    (a concurrent twin) — an automation whose duplicate check answers with an error. Not one
+    whose own calls a fault window answered: that window is the error's likelier cause (the
+    witness names it), not the copy."""
     if not errors:
         return {}
     accepted = _accepted_of(facts, {d.event_id for d in errors})
+    windows = (
+        DeliveryWindows(facts.history, errors, facts.effects_in_order)
+        if any(f.mode in FAULT_MODES for f in facts.history.faults)
+        else None
+    )
     copies = {}
     for d in errors:
         heard = d.answered_at if d.answered_at is not None else d.sent_at
         found = accepted.get(d.event_id)
         if found and found[0].sent_at <= heard and d.id not in facts.tampered:
-            copies[d.id] = found[0]
+            if windows is None or windows.met(d) is None:
+                copies[d.id] = found[0]
     return copies
 
 

@@ -407,19 +407,23 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
     """Why a ledger's records got their events' effects out of order, where the journal shows
     it, each record's first violation once: the target refused the older event's first
     delivery and the sender delivered it again (the order any retry gives, which only a record
-    that holds its newer events back keeps), or both events were in hand together — each
-    delivered and accepted before either's effect — and were worked at the same time (a pool
-    of workers keeps no order between them). Either matters only where the order of a
-    record's lines does, which the journal cannot tell."""
+    that holds its newer events back keeps), the sender delivered the older only once the
+    newer was accepted (the sender's order, which one worker keeps as it came), or both events
+    were in hand together — each delivered and accepted before either's effect — and were
+    worked at the same time (a pool of workers keeps no order between them). Each matters
+    only where the order of a record's lines does, which the journal cannot tell."""
     firsts = list(walk.firsts.values())
     sent = facts.deliveries_of({e.id for v in firsts for e in (v.event, v.newer_event)})
-    retried = together = 0
+    retried = together = arrived = 0
     for v in firsts:
-        if _refused_first(sent[v.event.id], v.newer_effect.at):
+        older, newer = sent[v.event.id], sent[v.newer_event.id]
+        if _refused_first(older, v.newer_effect.at):
             retried += 1
-        elif _in_hand(sent[v.event.id], v.newer_effect.at) and _in_hand(
-            sent[v.newer_event.id], v.newer_effect.at
-        ):
+        elif older and _in_hand(newer, min(map(_sent, older))):
+            # The newer was accepted before the older was first sent: the sender's order, not
+            # the target's — one worker taking them as they came writes them so.
+            arrived += 1
+        elif _in_hand(older, v.newer_effect.at) and _in_hand(newer, v.newer_effect.at):
             together += 1
     note = ""
     if retried:
@@ -429,6 +433,13 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
             "delivered it again — the order a retry gives: where a record's order matters (a "
             "running balance, a refund after its payment), hold its newer events until the "
             f"older one is written; {_INDEPENDENT}"
+        )
+    if arrived:
+        note += (
+            f"; on {arrived:,} of these records the sender delivered the older event after the "
+            "newer, and the target wrote them in the order they came: where a record's order "
+            "matters (a running balance, a refund after its payment), order its events by their "
+            f"sequence or time, holding a newer one until the older is written; {_INDEPENDENT}"
         )
     if together:
         note += (
