@@ -51,9 +51,13 @@ def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: P
     assert 0 < again.at - refused.at < 1
     calls_429 = sum(1 for e in effects.values() if e.status == 429)
     assert 0 < int(early[1].replace(",", "")) <= calls_429
-    # What the other verdicts see of it: nothing lost, nothing twice.
-    for name in ("no_lost_events", "no_duplicate_effects"):
-        assert verdicts[name]["status"] == "pass", said(verdicts[name])
+    # What the other verdicts see of it: nothing twice; nothing lost but where the hammer gave
+    # up — on a quiet machine its 200 tries run out inside the 1.8 s window (a loss, said so).
+    assert verdicts["no_duplicate_effects"]["status"] == "pass", said(
+        verdicts["no_duplicate_effects"]
+    )
+    lost = verdicts["no_lost_events"]
+    assert lost["status"] == "pass" or "(refused 429)" in said(lost), said(lost)
     # Under the outage, no Retry-After: the same order made dozens of times a second.
     outage = found["downstream-outage"]["backs_off"]
     assert outage["status"] == "fail", said(outage)
