@@ -159,7 +159,7 @@ def test_two_downstreams_built_in_python(tmp_path: Path, monkeypatch: pytest.Mon
         perturbations=(),
         downstreams=(harness.DownstreamSpec("payments"), harness.DownstreamSpec("crm")),
     )
-    port = free_port()
+    port = free_port(count=2)  # the second downstream on the next: both free
     monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("HARNESS_TEST_DOWNSTREAM_2", f"http://127.0.0.1:{port + 1}")
     monkeypatch.setenv("HARNESS_SECRET", SECRET)

@@ -38,7 +38,7 @@ SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0saga_not0real"}  # the test'
 def saga(variant: str) -> Iterator[Target]:
     """``tests.gallery.saga_orders`` with ``SAGA=variant``: billing on a free port, inventory
     on the next (where ``harness run`` puts a scenario's second downstream)."""
-    port = free_port()
+    port = free_port(count=2)
     env = {**SHOPIFY, "SAGA": variant, "INVENTORY_URL": f"http://127.0.0.1:{port + 1}"}
     service = start_module(
         "saga_orders",

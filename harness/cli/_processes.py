@@ -20,19 +20,28 @@ from ..core._errors import RunError
 _QUIET_PORTS = range(20000, 32768)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now, for a process to listen on shortly."""
-    for port in random.sample(_QUIET_PORTS, 50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                continue
+def free_port(host: str = "127.0.0.1", count: int = 1) -> int:
+    """A port nothing listens on now, for a process to listen on shortly; with ``count``, the
+    first of that many in a row (``harness run`` puts a scenario's second downstream on the
+    port after its first)."""
+    for port in random.sample(range(_QUIET_PORTS.start, _QUIET_PORTS.stop - count + 1), 50):
+        if all(_bindable(host, p) for p in range(port, port + count)):
             return port
+    if count > 1:
+        raise RunError(f"no {count} free ports in a row on {host} (tried 50)")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         found: int = s.getsockname()[1]
         return found
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass
