@@ -25,6 +25,7 @@ automation broke.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -52,7 +53,8 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     if not deliveries:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no delivery was made; nothing to judge")
     errors = [d for d in deliveries if is_server_error(d)]
-    passed = _passed_on(facts, errors)
+    read = _Read(facts, errors)
+    passed = _passed_on(facts, errors, read)
     note_passed = _passed_note(facts, errors, passed)
     if passed:
         errors = [d for d in errors if d.id not in passed]
@@ -71,7 +73,7 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         return verdict(NAME, Status.PASS, CLASS, found + note)
     kinds = Counter(_kind(d) for d in errors)
     by_kind = ", ".join(f"{n:,} {k}" for k, n in kinds.most_common())
-    copies = _copies_of_accepted(facts, errors)
+    copies = _copies_of_accepted(facts, errors, read)
     summary = (
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
         f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
@@ -79,7 +81,30 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
 
-def _copies_of_accepted(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
+class _Read:
+    """What both explanations of the server errors read (passed on to a retrying sender; a
+    copy of an event already taken), built once over all of them when first asked: their
+    events' accepted deliveries, and the fault windows that met their own calls (None: the run
+    had no fault window). Over more deliveries than one asks of, each answers the same."""
+
+    def __init__(self, facts: Facts, errors: Sequence[Delivery]) -> None:
+        self._facts, self._errors = facts, errors
+
+    @functools.cached_property
+    def accepted(self) -> dict[str, list[Delivery]]:
+        return _accepted_of(self._facts, {d.event_id for d in self._errors})
+
+    @functools.cached_property
+    def windows(self) -> DeliveryWindows | None:
+        history = self._facts.history
+        if not any(f.mode in FAULT_MODES for f in history.faults):
+            return None
+        return DeliveryWindows(history, self._errors, self._facts.effects_in_order)
+
+
+def _copies_of_accepted(
+    facts: Facts, errors: Sequence[Delivery], read: _Read
+) -> dict[str, Delivery]:
     """Delivery id -> a delivery of its event accepted (2xx) before its answer: the error
     answered a copy of an event the target had already taken, or was taking at that moment
     (a concurrent twin) — an automation whose duplicate check answers with an error. Not one
@@ -87,12 +112,7 @@ def _copies_of_accepted(facts: Facts, errors: Sequence[Delivery]) -> dict[str, D
     witness names it), not the copy."""
     if not errors:
         return {}
-    accepted = _accepted_of(facts, {d.event_id for d in errors})
-    windows = (
-        DeliveryWindows(facts.history, errors, facts.effects_in_order)
-        if any(f.mode in FAULT_MODES for f in facts.history.faults)
-        else None
-    )
+    accepted, windows = read.accepted, read.windows
     copies = {}
     for d in errors:
         heard = d.answered_at if d.answered_at is not None else d.sent_at
@@ -132,7 +152,7 @@ def _copies_note(facts: Facts, copies: Mapping[str, Delivery], errors: Sequence[
     )
 
 
-def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
+def _passed_on(facts: Facts, errors: Sequence[Delivery], read: _Read) -> dict[str, Delivery]:
     """Delivery id -> the delivery that accepted its event after it, for each 5xx answer
     passed on to a sender that retries: a fault window answered the delivery's own calls, and
     a delivery of its event sent after that answer was accepted (``_accepted_after``)."""
@@ -144,8 +164,8 @@ def _passed_on(facts: Facts, errors: Sequence[Delivery]) -> dict[str, Delivery]:
     answered = [d for d in errors if d.status is not None and d.id not in tampered]
     if not answered:
         return {}
-    accepted = _accepted_of(facts, {d.event_id for d in answered})
-    windows = DeliveryWindows(facts.history, answered, facts.effects_in_order)
+    accepted, windows = read.accepted, read.windows
+    assert windows is not None  # a fault window, above
     passed = {}
     for d in answered:
         later = _accepted_after(d, accepted.get(d.event_id, ()))
