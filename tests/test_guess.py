@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from harness.core import _library, _paths
 from harness.core._providers import PROVIDERS
-from harness.scenario._guess import HEADERS, guess_paths
+from harness.scenario._guess import HEADERS, guess_model, guess_paths
 
 
 def paths(payload: Any, provider: str | None, **given: str) -> dict[str, str | None]:
@@ -155,3 +155,33 @@ def test_any_payload_gets_paths_that_lead_to_a_value_never_one_for_two_fields(
         if guess.path is not None:
             assert _paths.get(payload, _paths.parse(guess.path)) == guess.value
             assert guess.value is not None and guess.value != "" and guess.reason
+
+
+@pytest.mark.parametrize(
+    ("event_type", "model"),
+    [
+        ("contact.updated", "register"),
+        ("orders/updated", "register"),
+        ("contact.propertyChange", "register"),
+        ("customer_changed", "register"),
+        ("deal.upserted", "register"),
+        ("order.created", "ledger"),
+        ("invoice.paid", "ledger"),
+        ("payment_intent.succeeded", "ledger"),
+        ("checkout.session.completed", "ledger"),
+        ("issues", None),
+        ("push", None),
+        ("contact.deleted", None),
+        ("", None),
+        (7, None),
+    ],
+)
+def test_a_model_is_guessed_from_the_type_only_where_its_last_word_says(
+    event_type: object, model: str | None
+) -> None:
+    """A change of a record's state reads as a register, a fact of its own as a ledger; a type
+    that says neither (a GitHub ``issues`` event, a deletion) is left to the hazard."""
+    found = guess_model(event_type)
+    assert (found[0] if found else None) == model
+    if found:
+        assert str(event_type) in found[1]

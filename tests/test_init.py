@@ -98,6 +98,8 @@ def test_an_example_file_gets_guessed_paths_with_their_reasons(tmp_path: Path) -
             "key": "$.data.order_id",
             "type": "$.topic",
             "time": "$.created_at",
+            # No library payload knows order.created: its model from its type, said why.
+            "model": "ledger",
         }
     ]
     assert project["secret_env"] == "ORDERS_SECRET"
@@ -108,6 +110,8 @@ def test_an_example_file_gets_guessed_paths_with_their_reasons(tmp_path: Path) -
     text = (tmp_path / "harness.yaml").read_text()
     assert "key: $.data.order_id   # the first field named *_id (order_id)" in text
     assert "time: $.created_at   # given" in text
+    assert "model: ledger   # the type order.created reads as a fact of its own" in text
+    assert "model ledger  (the type order.created reads as a fact of its own" in out
     assert "(a field named topic (type/event/topic/action) holding text)" in out
     # Each API's double is named with its port, not only the first's.
     assert (

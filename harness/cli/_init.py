@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -20,7 +20,16 @@ from ..core._errors import HarnessError, InputError
 from ..core._providers import PROVIDERS, provider
 from ..core._secret_env import check_secret_env
 from ..core._sensitive import is_sensitive_key
-from ..scenario._guess import FIELDS, HEADERS, MEANING, Guess, given_path, guess_paths
+from ..scenario._guess import (
+    FIELDS,
+    HEADERS,
+    MEANING,
+    Guess,
+    given_path,
+    guess_model,
+    guess_paths,
+)
+from ..scenario._project import library_of
 from ..scenario._project_text import (
     PROJECT_FILE,
     SCHEMA_FILE,
@@ -258,7 +267,20 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
         if g.path is not None and g.path != sample.paths.get(name)
     }
     notes = {name: guesses[name].reason for name in written}
-    return EventsItem(sample.kind, _relative(sample), written, notes, sample.har_path)
+    model = _model(sample, guesses)
+    return EventsItem(sample.kind, _relative(sample), written, notes, sample.har_path, model)
+
+
+def _model(sample: Sample, guesses: Mapping[str, Guess]) -> tuple[str, str] | None:
+    """``model:`` from an example's type where no library payload knows it (a library entry
+    has its own, a recording's known types theirs), shown as the paths are; else None."""
+    if sample.kind != "example" or library_of(sample.payload) is not None:
+        return None
+    kind = guesses.get("type")
+    model = guess_model(kind.value if kind is not None else None)
+    if model is not None:
+        out.print(f"  model {model[0]}  ({model[1]})", markup=False)
+    return model
 
 
 def _show_guesses(sample: Sample, guesses: dict[str, Guess], needed: set[str]) -> None:

@@ -188,6 +188,9 @@ FAULT_MARKS = "fault_marks"
 LEFT_OUT = "left_out"
 """The run setting holding the invariants its project left out (``leave_out:``), each mapped to
 the project's reason: not judged, neither passed nor failed (docs/project.md#leave-out)."""
+MODEL_ASSUMED = "model_assumed"
+"""The run setting that says its model (ledger, register) is its built-in hazard's assumption:
+the project's events declared none and no library payload knew them."""
 LATE_EFFECT_MARK = "late-effect"
 """The Mark of an effect that arrived after its run's final state was taken (detail: the
 effect's id); such an effect is kept in the journal but never judged."""

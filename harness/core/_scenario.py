@@ -475,6 +475,11 @@ class Scenario:
     # The invariants it would judge that its project leaves out (``leave_out:``), with the
     # project's reason each: not judged, and said so in every report.
     left_out: tuple[tuple[str, str], ...] = ()
+    # A built-in hazard over project events whose model nobody gave (no ``model:``, no library
+    # payload knew them): those events (``events[0] (contact.json)``); ``model`` is then the
+    # hazard's assumption, not what they mean. A verdict that turns on it (an update skipped
+    # as older than its record's state) says so. "": the model is the events' own.
+    model_assumed: str = ""
 
 
 @dataclass(frozen=True, slots=True)

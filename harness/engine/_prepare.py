@@ -12,7 +12,7 @@ from typing import Any
 from ..core import _gc
 from ..core._errors import InputError
 from ..core._fingerprint import fingerprint
-from ..core._model import FAULT_MARKS, LEFT_OUT, Delivery, Event, Fault, Outcome
+from ..core._model import FAULT_MARKS, LEFT_OUT, MODEL_ASSUMED, Delivery, Event, Fault, Outcome
 from ..core._providers import LAYOUTS, PYTHON, Layout, Provider, attempt_timeout
 from ..core._scenario import (
     RecordedSource,
@@ -397,6 +397,9 @@ def prepare(
             **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
             # The invariants the project leaves out, with its reasons: not judged.
             **({LEFT_OUT: dict(scenario.left_out)} if scenario.left_out else {}),
+            # The model the hazard assumed, the events' own unknown: what an update skipped as
+            # stale cannot be judged by (``invariants/_newer_first``).
+            **({MODEL_ASSUMED: scenario.model_assumed} if scenario.model_assumed else {}),
             # A recording's lines that redelivered an event (and where their payloads differ).
             **stream_.settings(scenario.source),
             # How a recording was replayed (its ids the run's own by default), with its events'

@@ -52,6 +52,7 @@ from ._facts import (
     verdict,
 )
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
+from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
@@ -98,8 +99,11 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     if gap is not None and not coarse:
         return gap
     shown = {} if gap is not None else found.events
+    # A register the hazard assumed: its superseded events that wrote nothing are not "not
+    # loss" unsaid (``_newer_first``).
+    bare = _superseded_bare(facts, exp, found) if not shown and not coarse else ""
     note = (
-        expectation_notes(exp, found, events)
+        expectation_notes(exp, replace(found, superseded=0) if bare else found, events)
         + never_note
         + unattributed_note(facts)
         + f" ({rule_text(exp, events)})"
@@ -117,6 +121,10 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
             others = plural(len(found.judged) - len(tied), "record")
             seen = f"the other {others} got the expected effects of their latest accepted event"
             return _tied(facts, exp, tied, seen + note)
+        if bare:
+            return verdict(
+                NAME, Status.INCONCLUSIVE, CLASS, f"{_passed(exp, found)}, but {bare}{note}"
+            )
         return verdict(NAME, Status.PASS, CLASS, _passed(exp, found) + note)
     undone = unfinished(facts.history)
     # Written in its own flight on another record's item: said first (``_elsewhere``).
@@ -125,7 +133,24 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     foreign = foreign_writes(
         facts, exp, {i: s for i, s in shown.items() if i not in late and i not in elsewhere}
     )
-    aside: dict[str, ForeignWrite | OtherRecordsWrite] = {**foreign, **elsewhere}
+    # Skipped as older than their record's state (``_newer_first``): set aside only where the
+    # hazard assumed the ledger; a declared one loses them, and is told why.
+    origin = assumed(facts)
+    newer = newer_first(
+        facts,
+        exp,
+        {
+            i: s
+            for i, s in shown.items()
+            if i not in late and i not in elsewhere and i not in foreign
+        },
+    )
+    skipped = newer if origin is not None else {}
+    aside: dict[str, ForeignWrite | OtherRecordsWrite | NewerFirst] = {
+        **foreign,
+        **elsewhere,
+        **skipped,
+    }
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
@@ -148,7 +173,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         else:
             n = len(late) + len(coarse)
             why = f"{_why(undone, exp, late, n)}; and " if n else ""
-            why += _aside_text(foreign, elsewhere, bool(n))
+            why += _aside_text(foreign, elsewhere, skipped, origin, bool(n))
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -179,7 +204,12 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     gave_up = _settle_note(facts, undone, lost_ids)
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
     if aside:
-        summary += f"; {_more_lack(len(aside))}, but " + _aside_text(foreign, elsewhere, False)
+        summary += f"; {_more_lack(len(aside))}, but " + _aside_text(
+            foreign, elsewhere, skipped, origin, False
+        )
+    declared = {i: n for i, n in newer.items() if i in lost_ids} if origin is None else {}
+    if declared:
+        summary += "; " + newer_first_text(declared, _whom(len(declared), True), None)
     if foreign_records:
         more = plural(len(foreign_records), "record")
         summary += f"; {more} more fall short, but " + foreign_text(foreign_records, "they")
@@ -203,11 +233,12 @@ def _foreign_record_lines(
 
 
 def _aside_lines(
-    witnesses: list[Witness], aside: Mapping[str, ForeignWrite | OtherRecordsWrite]
+    witnesses: list[Witness], aside: Mapping[str, ForeignWrite | OtherRecordsWrite | NewerFirst]
 ) -> list[Witness]:
     """``witnesses`` of events short of an effect, each of ``aside``'s saying which of its
     writes named an item its run's double had not issued (``_foreign_ids``), or one made for
-    another record (``_elsewhere``)."""
+    another record (``_elsewhere``), or which newer event of its record wrote first
+    (``_newer_first``)."""
     if not aside:
         return witnesses
     out = []
@@ -218,19 +249,27 @@ def _aside_lines(
 
 
 def _aside_text(
-    foreign: Mapping[str, ForeignWrite], elsewhere: Mapping[str, OtherRecordsWrite], more: bool
+    foreign: Mapping[str, ForeignWrite],
+    elsewhere: Mapping[str, OtherRecordsWrite],
+    skipped: Mapping[str, NewerFirst],
+    origin: str | None,
+    more: bool,
 ) -> str:
-    """Why the events of ``foreign`` and ``elsewhere`` are not called lost (``more``: after
-    other events not called lost)."""
-    several = more or bool(foreign and elsewhere)
-
-    def whom(n: int) -> str:
-        return f"{n:,} of them" if several else "it" if n == 1 else "they"
-
-    parts = [foreign_text(foreign, whom(len(foreign)))] if foreign else []
+    """Why the events of ``foreign``, ``elsewhere`` and ``skipped`` are not called lost
+    (``more``: after other events not called lost; ``origin``: the events whose model the
+    hazard assumed)."""
+    several = more or sum(1 for found in (foreign, elsewhere, skipped) if found) > 1
+    parts = [foreign_text(foreign, _whom(len(foreign), several))] if foreign else []
     if elsewhere:
-        parts.append(elsewhere_text(elsewhere, whom(len(elsewhere))))
+        parts.append(elsewhere_text(elsewhere, _whom(len(elsewhere), several)))
+    if skipped:
+        parts.append(newer_first_text(skipped, _whom(len(skipped), several), origin))
     return "; and ".join(parts)
+
+
+def _whom(n: int, several: bool) -> str:
+    """How a clause names ``n`` events: ``3 of them`` beside others, else ``it``, ``they``."""
+    return f"{n:,} of them" if several else "it" if n == 1 else "they"
 
 
 def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
@@ -427,6 +466,18 @@ def _late_note(
 def _more_lack(n: int) -> str:
     """``1 event more lacks its``, ``2 events more lack theirs``: beside events called lost."""
     return f"{plural(n, 'event')} more " + ("lacks its" if n == 1 else "lack theirs")
+
+
+def _superseded_bare(facts: Facts, exp: Expectation, found: Shortfalls) -> str:
+    """Where the hazard assumed a register: why its superseded events that wrote nothing of
+    their own cannot pass unsaid (``_newer_first.skipped_unsaid``); else ""."""
+    origin = assumed(facts) if exp.model is Model.REGISTER and found.superseded else None
+    if origin is None:
+        return ""
+    latest = {e.id for e in found.judged}
+    writes = facts.first_write
+    n = sum(1 for eid in facts.accepted if eid not in latest and eid not in writes)
+    return skipped_unsaid(n, found.superseded, origin) if n else ""
 
 
 def _passed(exp: Expectation, found: Shortfalls) -> str:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..core._model import (
     Delivery,
@@ -88,6 +88,7 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import DeliveryWindows, marked_faults
+from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text
 from ._sender import Redelivery, Sender, sender_of
 from ._unfinished import unfinished
 
@@ -190,6 +191,12 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         if a.event.id in done
     }
     missing = [a for a in accepted if a.event.id not in done]
+    # Skipped as older than their record's state (``_newer_first``): set aside where the
+    # hazard assumed the ledger, lost where it was declared.
+    origin = assumed(facts)
+    newer = newer_first(facts, exp, {a.event.id: short[a.event.id] for a in missing})
+    skipped = newer if origin is not None else {}
+    missing = [a for a in missing if a.event.id not in skipped]
     late = [a for a in accepted if lags.get(a.event.id, 0.0) > deadline]
     budget = _budget(deadline, scale)
     any_effect = all(needs[a.event.id] is None for a in accepted)
@@ -229,6 +236,15 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
                 f"{notes}",
                 _refused_witnesses(facts, refused.unseen),
             )
+        if skipped:
+            return verdict(
+                NAME,
+                Status.INCONCLUSIVE,
+                CLASS,
+                f"{_skipped_text(skipped, origin, scope, what)}; the other "
+                f"{len(accepted) - len(skipped):,} got {what} within {budget}{notes}",
+                _skipped_witnesses(facts, exp, accepted, skipped, short, end=_end(facts)),
+            )
         return verdict(NAME, Status.PASS, CLASS, f"{recovered}{_compressed(windows, scale)}{notes}")
     parts = []
     if missing:
@@ -238,9 +254,13 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     end = _end(facts)
     closed = max(w.end for w in windows)
     within = _within(budget, deadline, end - closed if missing else math.inf, end)
+    declared = {a.event.id: newer[a.event.id] for a in missing if a.event.id in newer}
     summary = (
         f"{len(missing) + len(late):,} of {scope} did not recover {within}: "
-        f"{' and '.join(parts)}{_unseen_text(refused, windows)}{notes}"
+        f"{' and '.join(parts)}{_unseen_text(refused, windows)}"
+        + (f"; and {_skipped_text(skipped, origin, scope, what)}" if skipped else "")
+        + (f"; {newer_first_text(declared, _whom(len(declared)), None)}" if declared else "")
+        + notes
     )
     witnesses = [_missing(facts, exp, a, short[a.event.id], end) for a in missing[:MAX_WITNESSES]]
     for a in late[: max(0, MAX_WITNESSES - len(witnesses))]:
@@ -910,6 +930,37 @@ def _refused_witnesses(facts: Facts, refused: Sequence[tuple[Event, _Refusal]]) 
         )
         out.append(Witness(line, (event.id,), (d.id,), tuple(e.id for e in made)))
     return out
+
+
+def _skipped_text(
+    skipped: Mapping[str, NewerFirst], origin: str | None, scope: str, what: str
+) -> str:
+    """Why the events of ``skipped`` (of ``scope``, lacking ``what``) are not called
+    unrecovered."""
+    n = len(skipped)
+    return f"{n:,} of {scope} lack {what}, but " + newer_first_text(
+        skipped, "it" if n == 1 else "they", origin
+    )
+
+
+def _skipped_witnesses(
+    facts: Facts,
+    exp: Expectation,
+    accepted: Sequence[_Accepted],
+    skipped: Mapping[str, NewerFirst],
+    short: Mapping[str, list[Short]],
+    end: float,
+) -> list[Witness]:
+    """The witnesses of events set aside as skipped, each with the newer write that came first."""
+    shown = [a for a in accepted if a.event.id in skipped][:MAX_WITNESSES]
+    return [
+        replace(w, line=f"{w.line}; {skipped[a.event.id].text()}")
+        for a, w in ((a, _missing(facts, exp, a, short[a.event.id], end)) for a in shown)
+    ]
+
+
+def _whom(n: int) -> str:
+    return "it" if n == 1 else f"{n:,} of them"
 
 
 def _window_text(w: Fault) -> str:

@@ -198,3 +198,43 @@ def _value(sample: Any, path: str) -> Any:
 def _usable(value: Any) -> bool:
     """A scalar a path can name: text or a number, not an object, a list, a bool or null."""
     return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+
+
+# The last word of an event type that says what its events are (``contact.updated``,
+# ``orders/updated``, ``contact.propertyChange``, ``invoice.paid``): a change of a record's
+# state (successive states: a register) or a fact of its own (a ledger). Types saying neither
+# (``issues``, ``push``) are left to the hazard, as ``model:`` can change.
+_REGISTER_WORDS = frozenset(
+    {"updated", "update", "changed", "change", "modified", "edited", "upserted", "synced"}
+)
+_LEDGER_WORDS = frozenset(
+    {"created", "paid", "succeeded", "completed", "placed", "submitted", "refunded",
+     "charged", "captured", "received", "booked", "fulfilled", "shipped"}
+)  # fmt: skip
+_LAST_WORD = re.compile(r"([A-Za-z]+)$")
+_CAMEL = re.compile(r"[A-Z]?[a-z]+$")
+
+
+def guess_model(event_type: object) -> tuple[str, str] | None:
+    """``("register", why)`` or ``("ledger", why)`` from an event type's last word, or None
+    when it says neither."""
+    if not isinstance(event_type, str):
+        return None
+    found = _LAST_WORD.search(event_type)
+    if found is None:
+        return None
+    word = found.group(1)
+    camel = _CAMEL.search(word)  # propertyChange -> Change
+    words = {word.lower(), camel.group(0).lower() if camel else ""}
+    if words & _REGISTER_WORDS:
+        return (
+            "register",
+            f"the type {event_type} reads as a change of a record: successive states, a newer "
+            "one supersedes an older",
+        )
+    if words & _LEDGER_WORDS:
+        return (
+            "ledger",
+            f"the type {event_type} reads as a fact of its own: every one is owed its effects",
+        )
+    return None

@@ -364,6 +364,7 @@ def _over(hazard: Scenario, item: ProjectEvents, notes: list[str]) -> Scenario |
         source=source,
         perturbations=tuple(perturbations),
         model=model,
+        model_assumed=item.origin if item.model is None else "",
         invariants=_amounts_judged(hazard, example, source, shape.events, notes),
         adapted=tuple(notes),
     )

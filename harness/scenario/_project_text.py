@@ -30,6 +30,8 @@ class EventsItem:
     paths: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # field -> why that path, as a comment
     har_path: str | None = None  # a HAR's requests to this path are the deliveries
+    # ``model:`` guessed from the type where no library payload knows it: (model, why).
+    model: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ def project_yaml(project: Project, schema: str) -> str:
             note = item.notes.get(name)
             comment = f"   # {note}" if note else ""
             lines.append(f"    {name}: {_scalar(path)}{comment}")
+        if item.model is not None:
+            lines.append(f"    model: {item.model[0]}   # {item.model[1]}")
     lines += [
         "",
         "# The APIs the automation writes to, played by the downstream double: point the",

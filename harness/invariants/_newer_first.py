@@ -1,0 +1,168 @@
+"""Updates skipped as older than their record's state, judged by a model nobody declared.
+
+A contact sync that keeps each record's newest state answers an update older than the one it
+holds 200 and writes nothing: under a register (successive states of a record) that is right,
+the newer state supersedes it; under a ledger (each event its own fact: a payment) it is loss.
+A built-in hazard over a project's events whose model nobody gave (no ``model:``, no library
+payload knew them) judges them by the hazard's own (``MODEL_ASSUMED``), and the run cannot
+tell which the events are:
+
+- a ledger assumed: an accepted event short of a write that a **newer** event of its record
+  made (committed) before the event's first accepted delivery was answered, and that called
+  for nothing it lacks after that write, was skipped as stale — or lost (one that tried the
+  write after and was refused dropped it: a loss whatever the model). ``no_lost_events``
+  and ``recovers_after_outage`` set it aside, inconclusive, saying how to declare the model;
+  under a declared ledger it is lost, and said why.
+- a register assumed: an older event of a record that made no write of its own was superseded
+  — or lost; ``no_lost_events`` does not pass it unsaid (``skipped_unsaid``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..core._model import MODEL_ASSUMED, Delivery, Effect, Event, Model, Outcome
+from ._expected import Expectation, Request, Short, same_resource
+from ._facts import Facts, is_write, plural, timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class NewerFirst:
+    """An event short of a write that ``write``, of its record's newer event ``newer``, made
+    before the event's first accepted delivery was answered (``accepted_at``)."""
+
+    event_id: str
+    newer: Event
+    write: Effect
+    accepted_at: float
+
+    def text(self) -> str:
+        """``its record's newer event evt_9 wrote PUT /contacts/con_1 (eff_7) at 1.25 s, before
+        it was accepted at 1.81 s``."""
+        w = self.write
+        return (
+            f"its record's newer event {self.newer.id} wrote {w.method.upper()} "
+            f"{w.path.partition('?')[0]} ({w.id}) at {timestamp(w.at)}, before it was "
+            f"accepted at {timestamp(self.accepted_at)}"
+        )
+
+
+def assumed(facts: Facts) -> str | None:
+    """Which events' model the run's hazard assumed (``events[0] (contact.json)``), or None:
+    the model was the events' own, or the scenario's."""
+    found = facts.history.info.settings.get(MODEL_ASSUMED)
+    return found if isinstance(found, str) and found else None
+
+
+def newer_first(
+    facts: Facts, exp: Expectation, shorts: Mapping[str, Sequence[Short]]
+) -> dict[str, NewerFirst]:
+    """Ledger: those of ``shorts`` (event id -> the requests it lacks) whose record's newer
+    event made a committed write of a resource the event lacks before the event's first
+    accepted delivery was answered: event id -> that write (the earliest)."""
+    if exp.model is not Model.LEDGER or not shorts:
+        return {}
+    events = facts.events_by_id
+    lacks = {
+        eid: {same_resource(s.request) for s in short if s.request is not None}
+        for eid, short in shorts.items()
+    }
+    keys = {events[eid].key for eid in shorts if eid in events}
+    wanted = [e for e in facts.history.events if e.key in keys and e.id not in shorts]
+    if not wanted:
+        return {}
+    writes = facts.effects_of([*(e.id for e in wanted), *shorts])
+    accepted = facts.deliveries_of(list(shorts))
+    out: dict[str, NewerFirst] = {}
+    for eid in shorts:
+        event = events.get(eid)
+        at = _accepted_at(accepted.get(eid, ()))
+        if event is None or at is None:
+            continue
+        found = _first(event, at, lacks[eid], wanted, writes, exp)
+        # Skipped, not failed: once the newer state was written it called for nothing of
+        # what it lacks (a call refused after it is a write that failed).
+        if found is not None and not _called_after(writes[eid], found[1].at, lacks[eid], exp):
+            out[eid] = NewerFirst(eid, found[0], found[1], at)
+    return out
+
+
+def _called_after(
+    effects: Sequence[Effect], at: float, lacks: Collection[Request], exp: Expectation
+) -> bool:
+    """Whether any of ``effects`` (an event's calls) after ``at`` was of a resource it lacks."""
+    return any(
+        e.at > at and (not lacks or same_resource(exp.routes.of(e)) in lacks) for e in effects
+    )
+
+
+def _accepted_at(deliveries: Sequence[Delivery]) -> float | None:
+    """When the first accepted (2xx) of ``deliveries`` was answered, or None."""
+    answered = [
+        d.answered_at for d in deliveries if d.outcome is Outcome.OK and d.answered_at is not None
+    ]
+    return min(answered) if answered else None
+
+
+def _first(
+    event: Event,
+    before: float,
+    lacks: Collection[Request],
+    candidates: Sequence[Event],
+    writes: Mapping[str, list[Effect]],
+    exp: Expectation,
+) -> tuple[Event, Effect] | None:
+    """The earliest committed write, before ``before``, by a newer event of ``event``'s record,
+    of a resource it lacks (any write, where what it lacks is any effect)."""
+    best: tuple[Event, Effect] | None = None
+    for other in candidates:
+        if other.key != event.key or other.seq <= event.seq:
+            continue
+        for w in writes.get(other.id, ()):
+            if w.at > before or not is_write(w):
+                continue
+            if lacks and same_resource(exp.routes.of(w)) not in lacks:
+                continue
+            if best is None or w.at < best[1].at:
+                best = (other, w)
+            break
+    return best
+
+
+def newer_first_text(found: Mapping[str, NewerFirst], subject: str, origin: str | None) -> str:
+    """Why the events of ``found`` (``subject``: ``they``, ``2 of them``) are not called lost
+    (``origin``: the events whose model the hazard assumed), or why they are (None: declared)."""
+    first = next(iter(found.values()))
+    one = subject == "it"
+    skipped = (
+        f"{subject} {'was' if one else 'were'} answered after a newer event of "
+        f"{'its' if one else 'their'} record had been written ({first.event_id}: "
+        f"{first.text()}): the "
+        "automation skips an update older than its record's state"
+    )
+    if origin is None:
+        return (
+            f"{skipped} — a loss where each event is its own fact, as these are declared "
+            "(a ledger); if they are successive states of a record, say `model: register` on "
+            "the events"
+        )
+    return (
+        f"{skipped}, which is right if they are successive states of a record (a register) "
+        f"and a loss if each is its own fact (a ledger); nobody said which: the hazard assumed "
+        f"a ledger for {origin} — say `model: register` or `model: ledger` on those events "
+        "(docs/project.md) and run again"
+    )
+
+
+def skipped_unsaid(bare: int, superseded: int, origin: str) -> str:
+    """Register assumed: the note on ``bare`` of the ``superseded`` older events (accepted, a
+    newer one of their record accepted too) that made no write of their own."""
+    return (
+        f"{bare:,} of {plural(superseded, 'superseded event')} (a newer one of their record "
+        f"accepted) made no write of {'its' if bare == 1 else 'their'} own: right if the "
+        "events are "
+        f"successive states of a record (a register), a loss if each is its own fact (a "
+        f"ledger); nobody said which: the hazard assumed a register for {origin} — say "
+        "`model: register` or `model: ledger` on those events (docs/project.md) and run again"
+    )

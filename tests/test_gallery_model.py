@@ -1,0 +1,138 @@
+"""A project's events whose model nobody gave, judged by a hazard that assumes one.
+
+``harness init`` over a contact sync's own example (``contact.updated`` with a ``contact_id``,
+which no library payload's paths fit) wrote no ``model:``, and the built-in hazards judged the
+events by their own: ``downstream-outage`` as a ledger, ``out-of-order`` as a register. Against
+``stale_guard`` (tests/gallery: keeps each contact's newest state, answers an older update 200
+and writes nothing) the outage's retried updates, answered after a newer one of their contact
+was written, were called "lost ... dropped, not slow" — a correct automation failed. Which it
+is turns on what the events mean, which nobody said: inconclusive, saying how to say it
+(``invariants/_newer_first``); declared, judged by it. ``swallowed_errors`` (every error logged
+and answered 200) drops the updates the CRM refused and must still fail whatever was assumed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import SECRET, Completed, harness
+from .test_gallery import Target, automation, said, verdicts
+
+pytestmark = pytest.mark.integration
+
+CONTACTS = "/webhooks/contacts"
+EXAMPLE = {
+    "id": "evt_1",
+    "type": "contact.updated",
+    "timestamp": "2026-01-01T00:00:00.000Z",
+    "data": {
+        "contact_id": "con_1",
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "company": "Analytical Engines Ltd",
+    },
+}
+NOBODY_SAID = "nobody said which: the hazard assumed a {} for events[0] (contact.json)"
+
+
+def _project(tmp_path: Path, target: Target, model: str | None) -> Path:
+    """What ``harness init`` writes for the sync's own example, with ``model`` (or none)."""
+    (tmp_path / "contact.json").write_text(json.dumps(EXAMPLE))
+    project = tmp_path / "harness.yaml"
+    project.write_text(
+        f"target: {target.url}\n"
+        "provider: standard-webhooks\n"
+        "secret_env: WEBHOOK_SECRET\n"
+        "events:\n"
+        "  - example: contact.json\n"
+        "    id: $.id\n    key: $.data.contact_id\n    type: $.type\n    time: $.timestamp\n"
+        + (f"    model: {model}\n" if model else "")
+        + f"downstreams:\n  - name: crm\n    port: {target.downstream_port}\n    stateful: true\n"
+    )
+    return project
+
+
+def _run(
+    tmp_path: Path, name: str, hazard: str, model: str | None
+) -> tuple[Completed, dict[str, Any]]:
+    env = {"WEBHOOK_SECRET": SECRET}
+    with automation(name, CONTACTS, env) as target:
+        report = tmp_path / "report.json"
+        done = harness(
+            "run", hazard, "--project", str(_project(tmp_path, target, model)),
+            "--seed", "3", "--report", str(report), "--journal", str(tmp_path / "j.db"),
+            env=env,
+        )  # fmt: skip
+    assert report.exists(), done.out + done.err
+    return done, json.loads(report.read_text())
+
+
+def test_updates_skipped_for_a_newer_state_are_not_called_lost_by_an_assumed_ledger(
+    tmp_path: Path,
+) -> None:
+    done, report = _run(tmp_path, "stale_guard", "downstream-outage", None)
+    found = verdicts(report)
+    for name in ("no_lost_events", "recovers_after_outage"):
+        verdict = found[name]
+        assert verdict["status"] == "inconclusive", said(verdict)
+        assert NOBODY_SAID.format("ledger") in verdict["summary"], said(verdict)
+        assert "say `model: register` or `model: ledger` on those events" in verdict["summary"]
+        # Each witness names the newer update of its contact that was written first.
+        assert all("its record's newer event evt_" in line for line in verdict["evidence"]["lines"])
+    assert not [v for v in found.values() if v["status"] == "fail"], found
+    assert done.code == 1  # inconclusive is not a pass
+
+
+def test_declared_a_register_the_skipped_updates_pass(tmp_path: Path) -> None:
+    done, report = _run(tmp_path, "stale_guard", "downstream-outage", "register")
+    found = verdicts(report)
+    assert all(v["status"] == "pass" for v in found.values()), found
+    assert "superseded updates skipped (not loss)" in found["no_lost_events"]["summary"]
+    assert done.code == 0, done.out
+
+
+def test_declared_a_ledger_the_skipped_updates_are_lost_and_told_why(tmp_path: Path) -> None:
+    done, report = _run(tmp_path, "stale_guard", "downstream-outage", "ledger")
+    lost = verdicts(report)["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert (
+        "a loss where each event is its own fact, as these are declared (a ledger)"
+        in (lost["summary"])
+    ), said(lost)
+    assert "nobody said which" not in lost["summary"]
+    assert done.code == 1
+
+
+def test_updates_dropped_on_an_error_stay_lost_whatever_the_model_assumed(
+    tmp_path: Path,
+) -> None:
+    """Each refused update was written, refused and answered 200 before any newer update of
+    its contact was written: a drop, not a skip."""
+    done, report = _run(tmp_path, "swallowed_errors", "downstream-outage", None)
+    found = verdicts(report)
+    for name in ("no_lost_events", "recovers_after_outage"):
+        verdict = found[name]
+        assert verdict["status"] == "fail", said(verdict)
+        assert "nobody said which" not in verdict["summary"], said(verdict)
+    assert done.code == 1
+
+
+def test_superseded_updates_that_wrote_nothing_are_not_passed_by_an_assumed_register(
+    tmp_path: Path,
+) -> None:
+    """Out of order, the older updates ``stale_guard`` skips wrote nothing: superseded in a
+    register, lost in a ledger."""
+    done, report = _run(tmp_path, "stale_guard", "out-of-order", None)
+    lost = verdicts(report)["no_lost_events"]
+    assert lost["status"] == "inconclusive", said(lost)
+    assert (
+        "superseded events (a newer one of their record accepted) made no write"
+        in (lost["summary"])
+    ), said(lost)
+    assert NOBODY_SAID.format("register") in lost["summary"], said(lost)
+    assert "(not loss)" not in lost["summary"]
+    assert done.code == 1
