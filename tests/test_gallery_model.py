@@ -136,3 +136,20 @@ def test_superseded_updates_that_wrote_nothing_are_not_passed_by_an_assumed_regi
     assert NOBODY_SAID.format("register") in lost["summary"], said(lost)
     assert "(not loss)" not in lost["summary"]
     assert done.code == 1
+
+
+def test_a_newest_wins_check_that_counts_only_confirmed_writes_is_told_why_it_went_back(
+    tmp_path: Path,
+) -> None:
+    """Under ambiguous-commit ``stale_guard``'s PUTs land and are answered 502; it marks a
+    contact only once a write is confirmed, so the sender's redelivery of an older update
+    writes it again after a newer one: a stale overwrite, its cause named."""
+    done, report = _run(tmp_path, "stale_guard", "ambiguous-commit", "register")
+    order = verdicts(report)["per_key_order"]
+    assert order["status"] == "fail", said(order)
+    assert (
+        "the older event's write had already landed — the API committed it and answered "
+        in (order["summary"])
+    ), said(order)
+    assert "an ambiguous acknowledgement" in order["summary"], said(order)
+    assert done.code == 1

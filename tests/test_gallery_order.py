@@ -83,6 +83,12 @@ def test_arrival_wins_lets_a_stale_update_win_under_reordering(tmp_path: Path) -
     assert order["status"] == "fail", said(order)
     stale = set(re.findall(r"record (\S+) went back to an older state", said(order)))
     assert stale, said(order)
+    # The cause named: the sender's order, written as it came.
+    assert (
+        "the sender delivered the older event after the newer was accepted, and the "
+        in (order["summary"])
+    ), said(order)
+    assert "an ambiguous acknowledgement" not in order["summary"]
     final = found["final_state_matches_baseline"]
     assert final["status"] == "fail", said(final)
     ended = set(re.findall(r"^record (\S+) \(the final state\)", said(final), re.MULTILINE))

@@ -47,6 +47,7 @@ from ._leave_out import leave_out_advice
 from ._ledger_walk import ledger_steps
 from ._objects import Against, Relation, lone, resource
 from ._order import Knowable, alike
+from ._stale_causes import accepted_by, refused_first, stale_causes_note
 
 NAME = "per_key_order"
 CLASS = FailureClass.SILENT
@@ -365,7 +366,7 @@ def per_key_order(facts: Facts) -> Verdict:
         text = (
             f"{records:,} of {plural(walk.records, 'record')} went back to an older state after "
             f"a newer one (stale overwrite, {plural(walk.violations + len(backs), 'time')})"
-            f"{_back_note(backs)}"
+            f"{_back_note(backs)}{stale_causes_note(list(walk.firsts.values()), facts)}"
         )
     else:
         text = (
@@ -417,13 +418,13 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
     retried = together = arrived = 0
     for v in firsts:
         older, newer = sent[v.event.id], sent[v.newer_event.id]
-        if _refused_first(older, v.newer_effect.at):
+        if refused_first(older, v.newer_effect.at):
             retried += 1
-        elif older and _in_hand(newer, min(map(_sent, older))):
+        elif older and accepted_by(newer, min(map(_sent, older))):
             # The newer was accepted before the older was first sent: the sender's order, not
             # the target's — one worker taking them as they came writes them so.
             arrived += 1
-        elif _in_hand(older, v.newer_effect.at) and _in_hand(newer, v.newer_effect.at):
+        elif accepted_by(older, v.newer_effect.at) and accepted_by(newer, v.newer_effect.at):
             together += 1
     note = ""
     if retried:
@@ -452,23 +453,6 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
             f"{_INDEPENDENT}"
         )
     return note
-
-
-def _in_hand(deliveries: Sequence[Delivery], at: float) -> bool:
-    """Whether the target accepted one of the event's ``deliveries`` (2xx) before ``at``."""
-    return any(
-        d.status and 200 <= d.status < 300 and d.answered_at is not None and d.answered_at <= at
-        for d in deliveries
-    )
-
-
-def _refused_first(deliveries: Sequence[Delivery], newer_at: float) -> bool:
-    """Whether the event's first delivery got no 2xx and it was delivered again, that first
-    one sent before the newer event's write."""
-    if len(deliveries) < 2:
-        return False
-    first = min(deliveries, key=_sent)
-    return first.sent_at < newer_at and not (first.status and 200 <= first.status < 300)
 
 
 def _sent(d: Delivery) -> float:

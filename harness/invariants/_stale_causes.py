@@ -1,0 +1,120 @@
+"""Why a register's record went back to an older state, where the journal shows it.
+
+A stale overwrite has a few causes an author can act on, each told apart by the deliveries and
+the calls around the first one of each record:
+
+- **an ambiguous acknowledgement**: the older event's write had already landed — the API
+  committed it and answered 5xx (a timeout, a 502 after the write) — and the sender's
+  redelivery made it again after the newer event's. A newest-wins check that marks a record
+  only when its write is confirmed does not count the write it could not confirm
+  (tests/gallery/stale_guard.py under ambiguous-commit);
+- **a retry**: the older event's first delivery was refused (5xx, no answer) and the sender
+  delivered it again after the newer one was written — the order any retry gives;
+- **the sender's order**: the older event was first delivered after the newer was accepted.
+
+A record's state is kept by comparing each event's time with the time of the state the record
+holds (newest wins) — counting every write that may have landed — not by the order events come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from ..core._model import Delivery, Effect, Event
+from ._facts import Facts
+
+
+class Stale(Protocol):
+    """A record's first stale overwrite: ``effect`` of the older ``event`` after
+    ``newer_effect`` of ``newer_event``."""
+
+    @property
+    def effect(self) -> Effect: ...
+    @property
+    def event(self) -> Event: ...
+    @property
+    def newer_effect(self) -> Effect: ...
+    @property
+    def newer_event(self) -> Event: ...
+
+
+def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
+    """``; on 3 of these records …`` for each cause found among ``firsts``, or ""."""
+    ids = {e.id for v in firsts for e in (v.event, v.newer_event)}
+    sent = facts.deliveries_of(ids)
+    calls = facts.effects_of({v.event.id for v in firsts})
+    ambiguous = retried = arrived = 0
+    example: Effect | None = None
+    for v in firsts:
+        landed = _landed_unconfirmed(calls[v.event.id], v.effect)
+        older, newer = sent[v.event.id], sent[v.newer_event.id]
+        if landed is not None:
+            ambiguous += 1
+            example = example or landed
+        elif refused_first(older, v.newer_effect.at):
+            retried += 1
+        elif older and accepted_by(newer, min(d.sent_at for d in older)):
+            arrived += 1
+    note = ""
+    if ambiguous and example is not None:
+        note += (
+            f"; on {ambiguous:,} of these records the older event's write had already landed — "
+            f"the API committed it and answered {example.status} ({example.method.upper()} "
+            f"{example.path.partition('?')[0]} {example.id}) — and the sender's redelivery made "
+            "it again after the newer one's: an ambiguous acknowledgement. A newest-wins check "
+            "that marks a record only once its write is confirmed does not count it: record the "
+            "event's time before the write (or read the record's from the API) and skip an event "
+            "older than the record's"
+        )
+    if retried:
+        note += (
+            f"; on {retried:,} of these records the target refused the older event's first "
+            "delivery (5xx or no answer) and the sender delivered it again after the newer one "
+            "was written — the order any retry gives: compare each event's time with the time "
+            "of the state the record holds and skip an older one (newest wins)"
+        )
+    if arrived:
+        note += (
+            f"; on {arrived:,} of these records the sender delivered the older event after the "
+            "newer was accepted, and the target wrote them as they came: compare each event's "
+            "time with the time of the state the record holds and skip an older one (newest "
+            "wins)"
+        )
+    return note
+
+
+def _landed_unconfirmed(calls: Sequence[Effect], stale: Effect) -> Effect | None:
+    """The older event's earlier call of the stale write's route that the API committed and
+    answered 5xx (or did not answer), before ``stale``; else None."""
+    for call in calls:
+        if call.at >= stale.at:
+            return None
+        if (
+            call.committed
+            and (call.status >= 500 or call.status == 0)
+            and (call.method, call.path) == (stale.method, stale.path)
+        ):
+            return call
+    return None
+
+
+def refused_first(deliveries: Sequence[Delivery], newer_at: float) -> bool:
+    """Whether the event's first delivery got no 2xx and it was delivered again, that first
+    one sent before the newer event's write."""
+    if len(deliveries) < 2:
+        return False
+    first = min(deliveries, key=_sent)
+    return first.sent_at < newer_at and not (first.status and 200 <= first.status < 300)
+
+
+def accepted_by(deliveries: Sequence[Delivery], at: float) -> bool:
+    """Whether one of the event's ``deliveries`` was accepted (2xx) by ``at``."""
+    return any(
+        d.status and 200 <= d.status < 300 and d.answered_at is not None and d.answered_at <= at
+        for d in deliveries
+    )
+
+
+def _sent(d: Delivery) -> float:
+    return d.sent_at
