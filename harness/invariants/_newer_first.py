@@ -23,6 +23,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import MODEL_ASSUMED, Delivery, Effect, Event, Model, Outcome
+from ..history import event_rows
 from ._expected import Expectation, Request, Short, same_resource
 from ._facts import Facts, is_write, plural, timestamp
 
@@ -60,31 +61,36 @@ def newer_first(
 ) -> dict[str, NewerFirst]:
     """Ledger: those of ``shorts`` (event id -> the requests it lacks) whose record's newer
     event made a committed write of a resource the event lacks before the event's first
-    accepted delivery was answered: event id -> that write (the earliest)."""
+    accepted delivery was answered, and that called for nothing it lacks after that write:
+    event id -> that write (the earliest)."""
     if exp.model is not Model.LEDGER or not shorts:
         return {}
     events = facts.events_by_id
-    lacks = {
-        eid: {same_resource(s.request) for s in short if s.request is not None}
-        for eid, short in shorts.items()
-    }
-    keys = {events[eid].key for eid in shorts if eid in events}
-    wanted = [e for e in facts.history.events if e.key in keys and e.id not in shorts]
-    if not wanted:
+    short = {eid: events[eid] for eid in shorts if eid in events}
+    # Each record's newer events, from the columns (no Event made for the others).
+    oldest: dict[str, int] = {}
+    for e in short.values():
+        oldest[e.key] = min(e.seq, oldest.get(e.key, e.seq))
+    newer: dict[str, list[tuple[int, str]]] = {}
+    for eid, key, seq in event_rows(facts.history.events, "id", "key", "seq"):
+        if key in oldest and seq > oldest[key] and eid not in short:
+            newer.setdefault(key, []).append((seq, eid))
+    if not newer:
         return {}
-    writes = facts.effects_of([*(e.id for e in wanted), *shorts])
-    accepted = facts.deliveries_of(list(shorts))
+    writes = facts.effects_of([*(eid for n in newer.values() for _, eid in n), *short])
+    accepted = facts.deliveries_of(list(short))
     out: dict[str, NewerFirst] = {}
-    for eid in shorts:
-        event = events.get(eid)
-        at = _accepted_at(accepted.get(eid, ()))
-        if event is None or at is None:
+    for eid, event in short.items():
+        at = _accepted_at(accepted[eid])
+        lacks = {same_resource(s.request) for s in shorts[eid] if s.request is not None}
+        if at is None:
             continue
-        found = _first(event, at, lacks[eid], wanted, writes, exp)
+        later = [n for seq, n in newer.get(event.key, ()) if seq > event.seq]
+        found = _first(at, lacks, later, writes, exp)
         # Skipped, not failed: once the newer state was written it called for nothing of
         # what it lacks (a call refused after it is a write that failed).
-        if found is not None and not _called_after(writes[eid], found[1].at, lacks[eid], exp):
-            out[eid] = NewerFirst(eid, found[0], found[1], at)
+        if found is not None and not _called_after(writes[eid], found[1].at, lacks, exp):
+            out[eid] = NewerFirst(eid, events[found[0]], found[1], at)
     return out
 
 
@@ -106,23 +112,21 @@ def _accepted_at(deliveries: Sequence[Delivery]) -> float | None:
 
 
 def _first(
-    event: Event,
     before: float,
     lacks: Collection[Request],
-    candidates: Sequence[Event],
+    newer: Sequence[str],
     writes: Mapping[str, list[Effect]],
     exp: Expectation,
-) -> tuple[Event, Effect] | None:
-    """The earliest committed write, before ``before``, by a newer event of ``event``'s record,
-    of a resource it lacks (any write, where what it lacks is any effect)."""
-    best: tuple[Event, Effect] | None = None
-    for other in candidates:
-        if other.key != event.key or other.seq <= event.seq:
-            continue
-        for w in writes.get(other.id, ()):
-            if w.at > before or not is_write(w):
-                continue
-            if lacks and same_resource(exp.routes.of(w)) not in lacks:
+) -> tuple[str, Effect] | None:
+    """The earliest committed write, before ``before``, by one of the ``newer`` events of a
+    record, of a resource it lacks (any write, where what it lacks is any effect): (its event
+    id, the write)."""
+    best: tuple[str, Effect] | None = None
+    for other in newer:
+        for w in writes.get(other, ()):
+            if w.at > before:
+                break  # in time order
+            if not is_write(w) or (lacks and same_resource(exp.routes.of(w)) not in lacks):
                 continue
             if best is None or w.at < best[1].at:
                 best = (other, w)
