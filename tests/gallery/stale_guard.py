@@ -1,4 +1,5 @@
-"""Standard Webhooks ``contact.updated`` -> the CRM's contact, newest change wins. Correct.
+"""Standard Webhooks ``contact.updated`` -> the CRM's contact, newest change wins. Correct, but
+for an ambiguous acknowledgement.
 
 Its author read that webhooks come out of order ("no ordering guarantee: use the timestamp") and
 kept, per contact, the ``timestamp`` of the last change it applied. An update older than that
@@ -14,6 +15,12 @@ With ``CONTACT_WRITE=upsert`` it writes the way many CRM syncs do: ``PATCH`` the
 ``PUT`` it when the CRM answers 404 (not there yet). The first update of a contact to arrive
 creates it: in the clean run its first, under reordering whichever came first — its newest, at
 times, which the clean run PATCHed.
+
+Its one gap shows under an ambiguous acknowledgement (``ambiguous-commit``): the mark is set
+only once a write is confirmed, so a ``PUT`` the CRM committed and answered 502 is not counted;
+the sender's redelivery of that older update writes it again after a newer one, and the contact
+goes back to an older state until the newer's own retry (``per_key_order`` fails, naming the
+write that had landed; tests/test_gallery_model.py).
 
 Must get: no failure — ``no_lost_events`` does not call the skipped stale updates lost (the
 register model owes only each contact's newest update), nor a newest update that PUT what its
