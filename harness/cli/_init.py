@@ -29,7 +29,6 @@ from ..scenario._guess import (
     guess_model,
     guess_paths,
 )
-from ..scenario._project import library_of
 from ..scenario._project_text import (
     PROJECT_FILE,
     SCHEMA_FILE,
@@ -274,6 +273,8 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
 def _model(sample: Sample, guesses: Mapping[str, Guess]) -> tuple[str, str] | None:
     """``model:`` from an example's type where no library payload knows it (a library entry
     has its own, a recording's known types theirs), shown as the paths are; else None."""
+    from ..scenario._project import library_of  # imported here, as _target is: start-up time
+
     if sample.kind != "example" or library_of(sample.payload) is not None:
         return None
     kind = guesses.get("type")

@@ -45,6 +45,19 @@ def unshared(facts: Facts, harmful: Sequence[str]) -> Unshared | None:
     """Of ``harmful`` (events with a duplicate effect, at most MAX_LOOKED_AT of them looked
     at), those written again after a late copy — where other events' copies were skipped;
     None where either half is missing."""
+    skipped = copies_skipped(facts)
+    if not skipped:
+        return None
+    looked_at = harmful[:MAX_LOOKED_AT]
+    deliveries = facts.deliveries_of(looked_at)
+    late = [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
+    return Unshared(late, skipped) if late else None
+
+
+def copies_skipped(facts: Facts) -> int:
+    """How many events accepted more than once were written once (counted up to
+    MAX_LOOKED_AT): the target skipped their later copies. A copy whose write undid and made
+    again its first's (delete, then create) skipped nothing."""
     sent = facts.history.deliveries
     accepted = compress(
         delivery_column(sent, "event_id"),
@@ -62,15 +75,8 @@ def unshared(facts: Facts, harmful: Sequence[str]) -> Unshared | None:
         copies = Counter(accepted)
         written, again = first.keys(), second.keys()
         once = (e for e, n in copies.items() if n > 1 and e not in again and e in written)
-    # A copy whose write undid and made again its first's (delete, then create) skipped nothing.
     made = facts.effects_of(list(islice(once, MAX_LOOKED_AT)))
-    skipped = sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
-    if not skipped:
-        return None
-    looked_at = harmful[:MAX_LOOKED_AT]
-    deliveries = facts.deliveries_of(looked_at)
-    late = [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
-    return Unshared(late, skipped) if late else None
+    return sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
 
 
 def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[Delivery]) -> bool:

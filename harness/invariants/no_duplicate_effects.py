@@ -54,11 +54,12 @@ from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, m
 from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
 from ._plain_repeats import plain_repeats
+from ._raced_copies import raced_copies, raced_text
 from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
-from ._unshared_dedup import unshared, unshared_text
+from ._unshared_dedup import copies_skipped, unshared, unshared_text
 from ._within import repeated_within, within_text, within_witnesses
 
 NAME = "no_duplicate_effects"
@@ -294,7 +295,16 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             told |= partial.keys()
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
             summary += retries_text(list(retried.values()), len(tally.harmful))
-            summary += unshared_text(unshared(facts, tally.harmful), len(tally.harmful))
+            told |= retried.keys()
+            late = unshared(facts, tally.harmful)
+            summary += unshared_text(late, len(tally.harmful))
+            together = raced_copies(
+                facts,
+                [e for e in tally.harmful if e not in told and (not late or e not in late.late)],
+            )
+            if together:
+                skipped = late.skipped if late else copies_skipped(facts)
+                summary += raced_text(list(together.values()), len(tally.harmful), skipped)
         if within:
             summary += f"; {within_text(within)}"
         return verdict(

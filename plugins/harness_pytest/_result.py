@@ -58,7 +58,9 @@ class VerdictView:
         if v.passed:
             return f"<{v.invariant} holds: {v.summary}>"
         first = v.evidence.lines[0] if v.evidence.lines else ""
-        text = v.summary + (f" — e.g. {first}" if first else "")
+        # What failed, an example, then the notes on why (cut first when the repr is too long).
+        head, _, why = v.summary.partition("; ")
+        text = head + (f" — e.g. {first}" if first else "") + (f"; {why}" if why else "")
         text = redacted(text, [self.history] if self.history is not None else [])
         if len(text) > _REPR_SUMMARY:
             text = text[: _REPR_SUMMARY - 1] + "…"

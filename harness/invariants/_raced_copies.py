@@ -1,0 +1,120 @@
+"""Duplicates written by copies of an event in flight at the same time: a check-then-act.
+
+A receiver that skips an event id it has handled, but marks the id only once its work is done
+(``if id in handled: return 200`` … the write … ``handled.add(id)``), lets a copy that arrives
+while the first is still working through the check: both write. Copies a second apart are
+skipped, copies at the same instant are not — what a provider's retry racing a slow first
+attempt, or two of its servers sending one event, does (tests/gallery/shopify_dedup.py under
+duplicate-storm). The journal shows it: the event's first two writes were each made while a
+copy of it was in flight, and the two copies overlapped. Where other events' later copies
+were skipped, the automation does deduplicate, and the note says the check is what races;
+where no copy of any event was skipped, that it does not deduplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..core._model import Delivery, Effect
+from ._facts import Facts, is_write, millis
+from ._open_calls import share
+from ._unshared_dedup import MAX_LOOKED_AT
+
+
+@dataclass(frozen=True, slots=True)
+class Raced:
+    """An event's two writes, ``writes``, made while its copies ``copies`` were in flight
+    together."""
+
+    copies: tuple[Delivery, Delivery]
+    writes: tuple[Effect, Effect]
+
+    def text(self) -> str:
+        """``dlv_19 and dlv_20, sent 0.4 ms apart, wrote POST /deals eff_14 and eff_15``."""
+        a, b = self.copies
+        w1, w2 = self.writes
+        return (
+            f"{a.id} and {b.id}, sent {millis(abs(b.sent_at - a.sent_at))} apart, wrote "
+            f"{w1.method.upper()} {w1.path.partition('?')[0]} {w1.id} and {w2.id}"
+        )
+
+
+def raced_copies(facts: Facts, event_ids: Sequence[str]) -> dict[str, Raced]:
+    """Of ``event_ids`` (events written more than once; the first MAX_LOOKED_AT looked at),
+    those whose first repeated write and its first were made while two of their copies were
+    in flight together, each write in a copy's flight."""
+    looked_at = event_ids[:MAX_LOOKED_AT]
+    deliveries = facts.deliveries_of(looked_at)
+    found: dict[str, Raced] = {}
+    for eid in looked_at:
+        sent = deliveries[eid]
+        # Only events with copies in flight together have their writes read (made, for a
+        # loaded run): most duplicates come one after the other, or have one delivery.
+        if not any(_overlap(a, b) for i, a in enumerate(sent) for b in sent[i + 1 :]):
+            continue
+        twice = _repeated(facts.writes_of(eid))
+        pair = _overlapping(sent, *twice) if twice is not None else None
+        if pair is not None and twice is not None:
+            found[eid] = Raced(pair, twice)
+    return found
+
+
+def _repeated(writes: Sequence[Effect]) -> tuple[Effect, Effect] | None:
+    """The first write made again (the same downstream, method and path) and its repeat."""
+    seen: dict[tuple[str, str, str], Effect] = {}
+    for w in writes:
+        if not is_write(w):
+            continue
+        request = (w.downstream, w.method.upper(), w.path.partition("?")[0])
+        if request in seen:
+            return seen[request], w
+        seen[request] = w
+    return None
+
+
+def _overlapping(
+    sent: Sequence[Delivery], first: Effect, second: Effect
+) -> tuple[Delivery, Delivery] | None:
+    """Two copies in flight together, one in flight at ``first``, the other at ``second``."""
+    for a in sent:
+        if not _in_flight(a, first.at):
+            continue
+        for b in sent:
+            if b is not a and _in_flight(b, second.at) and _overlap(a, b):
+                return (a, b) if a.sent_at <= b.sent_at else (b, a)
+    return None
+
+
+def _in_flight(d: Delivery, at: float) -> bool:
+    return d.sent_at <= at and (d.answered_at is None or at <= d.answered_at)
+
+
+def _overlap(a: Delivery, b: Delivery) -> bool:
+    """Whether ``a`` and ``b`` were in flight at one time (an unanswered one never ended)."""
+    a_end = a.answered_at if a.answered_at is not None else float("inf")
+    b_end = b.answered_at if b.answered_at is not None else float("inf")
+    return a.sent_at < b_end and b.sent_at < a_end
+
+
+def raced_text(found: Sequence[Raced], repeated: int, skipped: int) -> str:
+    """``; all of them written by two copies in flight at the same time …``; "" for none.
+    ``skipped``: how many events accepted more than once were written once."""
+    if not found:
+        return ""
+    head = (
+        f"; {share(len(found), repeated)} of them written by two copies in flight at the same "
+        f"time (e.g. {found[0].text()})"
+    )
+    if skipped:
+        return head + (
+            f", while the later copies of {skipped:,} other events were skipped: the automation "
+            "deduplicates, but a copy checks the event's id before the first has marked it (a "
+            "check-then-act race) — mark the id before the work, in one atomic step (a unique "
+            "key's insert, an insert-if-absent, SETNX), or hold a lock per event id"
+        )
+    return head + (
+        ", and no copy of any event was skipped: the automation does not deduplicate — skip an "
+        "event id already handled, marked atomically before the work (a unique key's insert, "
+        "SETNX), and keep it as long as the sender redelivers"
+    )
