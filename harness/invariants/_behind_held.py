@@ -19,6 +19,7 @@ not stuck behind the hold, and its late answers are not explained by it.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -65,14 +66,20 @@ def behind(
         return {}
     spans.sort(key=_start)
     starts = [s[0] for s in spans]
+    # The latest end among the spans up to each: below it, no earlier span is still open, so a
+    # late delivery's search stops there (a large hung run has thousands of each).
+    reach = list(itertools.accumulate((s[1] for s in spans), max))
     calls = [e.at for e in facts.effects_in_order]
     found: dict[str, Behind] = {}
     for d in over:
         if d.id in waited:
             continue
         # The spans that began no later than it, the latest first: the nearest ahead of it.
-        for sent, end, ahead, w in reversed(spans[: bisect.bisect_right(starts, d.sent_at)]):
-            if ahead.event_id == d.event_id or not sent <= d.sent_at < end:
+        i = bisect.bisect_right(starts, d.sent_at) - 1
+        while i >= 0 and reach[i] > d.sent_at:
+            _, end, ahead, w = spans[i]
+            i -= 1
+            if ahead.event_id == d.event_id or end <= d.sent_at:
                 continue
             until = min(end, flight_end(d, budget))
             if bisect.bisect_left(calls, d.sent_at) == bisect.bisect_right(calls, until):
