@@ -68,10 +68,18 @@ def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> No
     assert harness_cli("check", str(tmp_path / "demo" / "journal-sound.db")).code == 0
 
 
+# Built-ins the demo leaves out: an API that holds every call costs the demo its automations'
+# client timeout of wall (docs/faults.md). The sound automation runs it in
+# test_fault_survival.test_sound_passes_downstream_hangs.
+OUTSIDE_STANDARD = frozenset({"downstream-hangs"})
+
+
 def test_standard_suite_covers_every_builtin_scenario() -> None:
-    """The demo's sound run is the no-false-alarm check, so it must see every built-in."""
+    """The demo's sound run is the no-false-alarm check, so it must see every built-in — but
+    those OUTSIDE_STANDARD, which the sound automation runs in their own test."""
     scenarios = {name for name, kind, _ in builtin_catalogue() if kind == "scenario"}
-    assert scenarios == {s.name for s in resolve(["standard"])}
+    assert scenarios - OUTSIDE_STANDARD == {s.name for s in resolve(["standard"])}
+    assert OUTSIDE_STANDARD <= scenarios
 
 
 @pytest.mark.acceptance

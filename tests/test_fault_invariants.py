@@ -872,3 +872,38 @@ def test_a_5xx_a_fault_window_explains_is_not_said_to_answer_a_duplicate() -> No
     assert "POST /payouts eff_1 was answered 503" in v.evidence.lines[0]
     v = one(replace(h, deliveries=[first, copy], effects=[]), "no_server_errors")
     assert "answers a duplicate with an error" in v.summary, v.summary
+
+
+def test_a_delivery_sent_just_before_a_hang_and_held_by_it_met_the_window() -> None:
+    """dlv_2 was sent at 0.95 s, before the API hung at 1.00 s; its call reached the API in the
+    hang and was held, and the sender gave it up 5 s later. It was in flight in the window: the
+    hang refused it, as it did dlv_3 sent during it. It was read as answered when it was sent
+    — before the window —, so recovers_after_outage left it out, and no_lost_events called it
+    a refusal "none in flight during a downstream fault window" and made its pass inconclusive
+    (seen in the demo's fragile automation on a loaded machine)."""
+    hang = Fault("api", "timeout", 1.0, 3.0, {"hold": 30.0})
+    gave_up = {"outcome": Outcome.INDETERMINATE, "latency": None, "status": None}
+    h = history(
+        [event(1, key="a"), event(2, key="b"), event(3, key="c")],
+        [
+            delivery("dlv_1", "evt_1", sent=0.4),
+            delivery("dlv_2", "evt_2", sent=0.95, error="no answer within 5 s", **gave_up),
+            delivery("dlv_3", "evt_3", sent=1.5, error="no answer within 5 s", **gave_up),
+        ],
+        [
+            effect("eff_1", ["evt_1"], 0.5),
+            effect("eff_2", ["evt_2"], 1.01, status=504),
+            effect("eff_3", ["evt_3"], 1.51, status=504),
+        ],
+    )
+    h = with_faults(h, hang)
+    lost = one(h, "no_lost_events")
+    assert lost.status is Status.PASS, lost.summary
+    assert "2 events never accepted by the target (not counted as lost)" in lost.summary
+    v = one(h, NAME)
+    assert ": 2 events refused during the fault window were never redelivered" in v.summary
+    assert v.evidence.event_ids == ("evt_2", "evt_3")
+    assert v.evidence.lines[0].startswith(
+        "event evt_2 (record b, seq 2): its last refused delivery dlv_2 (attempt 1, sent at "
+        "0.95 s) got no answer (no answer within 5 s) during the api timeout fault"
+    ), v.evidence.lines[0]

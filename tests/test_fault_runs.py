@@ -205,7 +205,14 @@ def test_scenario_time_scale_in_yaml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["ambiguous-commit", "downstream-outage", "downstream-throttled", "slow-downstream"]
+    "name",
+    [
+        "ambiguous-commit",
+        "downstream-hangs",
+        "downstream-outage",
+        "downstream-throttled",
+        "slow-downstream",
+    ],
 )
 def test_builtin_fault_scenarios_judge_recovery_and_server_errors(name: str) -> None:
     (scenario,) = resolve([name])
@@ -220,7 +227,31 @@ def test_builtin_fault_scenarios_judge_recovery_and_server_errors(name: str) -> 
         "ack_within",
         "recovers_after_outage",
         "no_server_errors",
-        # Where the window refuses calls: a slow one lets them all through.
-        *(["backs_off"] if name != "slow-downstream" else []),
+        # Where the window answers calls at once: a slow one lets them all through, and a
+        # held call cannot be made again dozens of times a second.
+        *(["backs_off"] if name not in ("slow-downstream", "downstream-hangs") else []),
     ]
-    assert name in {s.name for s in resolve(["standard"])}
+    # Not downstream-hangs: its held calls cost `harness demo` its automations' client timeout
+    # (10 s of wall), past the demo's minute (docs/faults.md).
+    assert (name in {s.name for s in resolve(["standard"])}) is (name != "downstream-hangs")
+
+
+@pytest.mark.integration
+def test_an_inline_automation_under_a_hung_api_fails_ack_within_naming_the_held_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fragile demo calls the API before answering: under downstream-hangs its deliveries
+    time out at the sender while their calls are held; it is slow, not gone."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    [result] = run_side_by_side_on(
+        "harness.demo.fragile", ["downstream-hangs"], tmp_path / "j.db", seed=3, instances=1
+    )
+    found = verdicts(result)
+    ack = found["ack_within"]
+    assert ack.status is Status.FAIL
+    assert "of them waited on api's held calls (no answer for 30 s" in ack.summary
+    assert "acknowledge first and do the work after (a queue), or bound the call's timeout" in (
+        ack.summary
+    )
+    assert found["target_available"].status is Status.PASS, found["target_available"].summary
+    assert found["no_duplicate_effects"].status is Status.PASS

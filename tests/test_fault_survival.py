@@ -1,8 +1,9 @@
 """The sound demo automation survives every downstream fault mode: it acknowledges at once,
 queues, and retries with the event id as Idempotency-Key until the downstream is back.
 
-The modes with a built-in scenario (status, throttle, commit-then-fail, slow) are run against it
-in the standard suite (test_end_to_end.py, and `harness demo`); here are the others.
+The modes with a built-in scenario in the standard suite (status, throttle, commit-then-fail,
+slow) are run against it there (test_end_to_end.py, and `harness demo`); here are the others, and
+timeout's built-in, downstream-hangs, which runs by name.
 """
 
 from __future__ import annotations
@@ -61,3 +62,16 @@ def test_sound_survives_resets_timeouts_and_first_failures(
         assert refused, r.history.info.scenario  # calls were refused, and retried
         retried = {e.header("Idempotency-Key") for e in refused}
         assert None not in retried
+
+
+def test_sound_passes_downstream_hangs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in hazard of an API that holds its calls 30 s (not in the standard suite: its
+    held calls cost the demo its client timeout's 10 s of wall): acknowledged at once, each
+    held call given up at the client timeout and made again once the API answers."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    [result] = run_side_by_side_on(
+        "harness.demo.sound", ["downstream-hangs"], tmp_path / "j.db", seed=3, state=tmp_path
+    )
+    held = [v for v in result.verdicts if not v.passed]
+    assert held == [], [(v.invariant, v.summary) for v in held]
+    assert any(e.status == 504 for e in result.history.effects)  # the hang met its calls

@@ -25,6 +25,7 @@ from harness.invariants._refused import refusals
 from harness.report._answers import delivery_answers
 
 from .test_invariants import clean_ledger, delivery, effect, event, history
+from .test_slow_acks import stuck_workers
 from .test_target_available import refused
 
 SETTINGS = {
@@ -376,3 +377,19 @@ def test_a_400_to_events_dated_long_before_the_run_names_their_time_too(age: flo
     if age > 3600:
         assert found.short == "the payload's shape, or the events' time in the payload"
         assert "check the age of the signature's timestamp instead" in genuine.summary
+
+
+def test_deliveries_that_timed_out_waiting_on_a_hung_api_name_the_hang() -> None:
+    """Two sync workers in calls the API held 30 s, every later delivery queued behind them
+    (test_slow_acks.stuck_workers): the target went on calling once the hold ended, and was
+    said 'too slow to acknowledge, not stuck — acknowledge first', which names neither the hung
+    call nor the timeout it lacks."""
+    found = refusals(stuck_workers())
+    assert found is not None
+    assert found.cause.startswith(
+        "the target did not answer within the delivery timeout (0.5 s): the deliveries waited "
+        "on api's held calls (no answer for 30 s; the timeout fault, 0.10 s-0.60 s) — their own "
+        "calls, or those ahead of them in the target's queue —, as the automation called api "
+        "before answering: stuck on the call, not gone — give the call a timeout"
+    ), found.cause
+    assert found.short == "waited on api's held calls"

@@ -50,6 +50,7 @@ STATEFUL_SCENARIOS = {"import-run-twice", "out-of-order", "simultaneous-same-rec
 # Downstream faults: their own settle and time scale (tests/test_fault_runs.py checks them).
 FAULT_SCENARIOS = [
     "ambiguous-commit",
+    "downstream-hangs",
     "downstream-outage",
     "downstream-throttled",
     "slow-downstream",

@@ -204,3 +204,50 @@ def test_a_call_naming_no_event_is_a_deliverys_only_when_it_was_alone_in_flight(
         "; meanwhile api's slow fault answered 1 call naming no event: POST /payouts eff_1"
     )
     assert "meanwhile" not in v.evidence.lines[1]
+
+
+HANG = Fault("api", "timeout", 0.1, 0.6, {"hold": 30.0})
+
+
+def stuck_workers() -> History:
+    """Two sync workers (gunicorn's), each in a call the API held 30 s with no client timeout:
+    the two deliveries they took and the three sent after them time out, and the target makes
+    no call until the hold ends — the three waited in the listen queue, behind the hang."""
+    events = [event(i, key=f"ord_{i}") for i in range(1, 6)]
+    ds = [timed_out(f"dlv_{i}", f"evt_{i}", 0.05 * i) for i in range(1, 6)]
+    calls = [effect(f"eff_{i}", [f"evt_{i}"], 0.05 * i + 0.01, status=504) for i in (1, 2)]
+    late = [effect(f"eff_{i}", [f"evt_{i}"], 30.2 + i / 100) for i in (3, 4, 5)]
+    h = compressed(history(events, ds, [*calls, *late]), HANG, marks=True)
+    return marked(h, "eff_1", "eff_2")
+
+
+def test_deliveries_queued_behind_calls_a_hung_api_held_name_the_hang_not_the_pace() -> None:
+    """They made no call while they waited, and were sent while others were unanswered, as a
+    compressed pace makes them — but the hold is real seconds: a rerun at the scenario's pace
+    would wait as long, and the cause to act on is the call without a timeout."""
+    v = one(stuck_workers(), "ack_within", seconds=1.0)
+    assert v.status is Status.FAIL
+    assert RERUN not in v.summary
+    assert "; 2 of them waited on api's held calls (no answer for 30 s" in v.summary
+    assert (
+        "; 3 of them were sent while earlier deliveries waited on api's held calls (no answer "
+        "for 30 s; the timeout fault, 0.10 s-0.60 s), and waited their turn behind them: a hold "
+        "is real seconds, so --time-scale 1 would wait as long — give the call a timeout and "
+        "acknowledge before it (a queue)"
+    ) in v.summary
+    line = next(x for x in v.evidence.lines if x.startswith("delivery dlv_3 "))
+    assert line.endswith(
+        "; sent while dlv_2 waited on api's timeout fault holding its call POST /payouts eff_2"
+    )
+
+
+def test_a_target_calling_on_while_a_call_is_held_is_not_queued_behind_it() -> None:
+    """A thread per request: the later deliveries each made a call of their own while the first
+    was held (naming nothing, so not theirs by name) — the target was not stuck behind the hold,
+    and the pace is what is said of them."""
+    h = stuck_workers()
+    busy = [effect(f"eff_{i}b", [], 0.05 * i + 0.02) for i in (3, 4, 5)]
+    v = one(replace(h, effects=sorted([*h.effects, *busy], key=lambda e: e.at)), "ack_within",
+            seconds=1.0)  # fmt: skip
+    assert "waited their turn behind them" not in v.summary
+    assert "; 3 of them were sent while earlier deliveries were still unanswered" in v.summary

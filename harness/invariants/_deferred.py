@@ -28,6 +28,7 @@ from ..core._scenario import FAULT_MODES
 from ..drive._drift import drifted_events
 from ..history import delivery_column, delivery_numbers
 from ._facts import MAX_WITNESSES, Facts, Witness, deliveries_text, event_ref, evidence, plural
+from ._lag import flight_end
 from ._sender import Redelivery, Sender, sender_of
 
 DEFERRALS = frozenset({429, 503})
@@ -181,9 +182,11 @@ def _latest(
 
 def _in_flight(d: Delivery, windows: list[tuple[float, float]]) -> bool:
     """Whether ``d`` was in flight while a window was open: sent before it closed, answered
-    after it opened (its calls may have met the fault)."""
-    answered = d.answered_at if d.answered_at is not None else d.sent_at
-    return any(d.sent_at <= end and answered >= start for start, end in windows)
+    after it opened (its calls may have met the fault). One that got no answer was in flight
+    for as long as its sender waited (``no answer within 5 s``): a delivery sent just before
+    a downstream hung, whose call the hang held, was in the window, not refused apart from it."""
+    ended = flight_end(d, 0.0)
+    return any(d.sent_at <= end and ended >= start for start, end in windows)
 
 
 def mark_deferred(found: Deferred | None, facts: Facts, judged: Verdict) -> Verdict:

@@ -4,7 +4,10 @@
   (``no answer within 0.5 s``) — the provider's ack timeout where the run delivered as one
   (``ack_timeout`` in the settings), else the scenario's ``delivery.timeout``. Raising
   ``delivery.timeout`` does not lengthen a provider's ack timeout; and a target that went on
-  answering other deliveries (``target_available``'s "slow, not gone") is too slow, not stuck.
+  answering other deliveries (``target_available``'s "slow, not gone") is too slow, not stuck —
+  unless most of them waited on a downstream's held call (a ``timeout`` or ``slow`` fault), their
+  own or one ahead of them in the target's queue (``ack_within``'s causes, ``_slow_acks`` and
+  ``_behind_held``): then the hang held the answers, and that is what to act on.
 - **A downstream's fault window**: most deliveries answered 5xx while in flight during one. The
   automation passed the downstream's failure back to its sender, which redelivers or not as
   the provider does (``core._providers``): not a crash — whether a 5xx during an outage is a
@@ -35,10 +38,12 @@ from ..core import _paths
 from ..core._model import Delivery, Fault
 from ..core._providers import PROVIDERS
 from ..history import History
-from ._facts import route_of, timestamp
+from ._behind_held import behind
+from ._facts import Facts, route_of, timestamp
 from ._fault_calls import DeliveryWindows
 from ._lag import waited
 from ._sender import sender_of
+from ._slow_acks import holds, waits, what
 from ._timing import seconds
 from .target_available import availability
 
@@ -52,6 +57,7 @@ class TimedOut:
     wait: float | None
     provider: str | None
     went_on: bool
+    hung: Fault | None = None  # the held calls most of them waited on, theirs or ahead of them
 
 
 def timed_out(history: History, deliveries: Sequence[Delivery]) -> TimedOut:
@@ -63,11 +69,37 @@ def timed_out(history: History, deliveries: Sequence[Delivery]) -> TimedOut:
     by_provider = bool(name) and isinstance(ack, int | float) and wait == ack
     slow = {d.id for d in availability(history).slow}
     went_on = sum(1 for d in deliveries if d.id in slow) * 2 > len(deliveries)
-    return TimedOut(wait, str(name) if by_provider else None, went_on)
+    return TimedOut(wait, str(name) if by_provider else None, went_on, _hung(history, deliveries))
+
+
+def _hung(history: History, deliveries: Sequence[Delivery]) -> Fault | None:
+    """The holding fault most of ``deliveries`` waited on — a call of theirs it held, or one
+    ahead of them they queued behind —, when more than half did."""
+    if not any(holds(f) for f in history.faults):
+        return None
+    facts = Facts(history)
+    own = waits(facts, deliveries, 0.0)
+    queued = behind(facts, deliveries, own, 0.0)
+    faults = [
+        w.fault
+        for d in deliveries
+        if (w := own.get(d.id) or (b.waited if (b := queued.get(d.id)) else None)) is not None
+        and holds(w.fault)
+    ]
+    if len(faults) * 2 <= len(deliveries):
+        return None
+    top = Counter(_window(f) for f in faults).most_common(1)[0][0]
+    return next(f for f in faults if _window(f) == top)
+
+
+def _window(f: Fault) -> tuple[str, str, float, float]:
+    return f.downstream, f.mode, f.start, f.end
 
 
 def timeout_cause(settings: Mapping[str, Any], found: TimedOut) -> tuple[str, str]:
     """The likely cause of deliveries that timed out, naming the timeout that ended them."""
+    if found.hung is not None:
+        return _hung_cause(settings, found, found.hung)
     if found.provider is not None:
         return _ack_timeout(found.provider, found)
     timeout = found.wait if found.wait is not None else settings.get("timeout")
@@ -84,6 +116,23 @@ def timeout_cause(settings: Mapping[str, Any], found: TimedOut) -> tuple[str, st
         f"the target did not answer{within}: it is stuck or far too slow — check that it "
         "answers at all, then raise delivery.timeout if it is only slow",
         "the target is stuck",
+    )
+
+
+def _hung_cause(settings: Mapping[str, Any], found: TimedOut, f: Fault) -> tuple[str, str]:
+    """Deliveries that timed out waiting on a downstream's held calls (``TimedOut.hung``)."""
+    if found.provider is not None:
+        within = f" within the ack timeout of {_title(found.provider)} ({seconds(found.wait or 0)})"
+    else:
+        timeout = found.wait if found.wait is not None else settings.get("timeout")
+        within = f" within the delivery timeout ({timeout:g} s)" if timeout else ""
+    return (
+        f"the target did not answer{within}: the deliveries waited on {f.downstream}'s "
+        f"{what(f)} — their own calls, or those ahead of them in the target's queue —, as the "
+        f"automation called {f.downstream} before answering: stuck on the call, not gone — "
+        "give the call a timeout and acknowledge before it (a queue), so that a hung API holds "
+        "neither the answer nor the deliveries after it",
+        f"waited on {f.downstream}'s held calls",
     )
 
 

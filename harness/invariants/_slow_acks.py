@@ -99,7 +99,7 @@ def _held_by(calls: Sequence[Effect], answered_by: FaultCalls) -> Fault | None:
 def _held(fault: Fault, call: Effect, later: Sequence[Effect]) -> bool:
     """Did ``fault``'s answer to ``call`` hold the delivery: a call that is slow itself, or one
     answered at once and followed by another call to that downstream before the answer."""
-    if _holds(fault):
+    if holds(fault):
         return True
     return any(e.downstream == call.downstream for e in later)
 
@@ -112,7 +112,7 @@ def waits_text(found: dict[str, Waited], compressed: bool) -> str:
     faults = Counter(id(w.fault) for w in found.values())
     by_id = {id(w.fault): w.fault for w in found.values()}
     parts = [
-        f"{n:,} of them waited on {by_id[k].downstream}'s {_what(by_id[k])}"
+        f"{n:,} of them waited on {by_id[k].downstream}'s {what(by_id[k])}"
         for k, n in faults.most_common()
     ]
     first = by_id[faults.most_common(1)[0][0]]
@@ -125,14 +125,14 @@ def waits_text(found: dict[str, Waited], compressed: bool) -> str:
     )
 
 
-def _what(f: Fault) -> str:
+def what(f: Fault) -> str:
     """``slow calls (2.2 s ± 0.1 s a call; the slow fault, 0.10 s-1.10 s)``."""
     p, window = f.params, f"the {f.mode} fault, {timestamp(f.start)}-{timestamp(f.end)}"
     if f.mode == "slow":
         jitter = float(p.get("jitter", 0) or 0)
         spread = f" ± {seconds(jitter)}" if jitter else ""
         return f"slow calls ({seconds(float(p.get('latency', 1)))}{spread} a call; {window})"
-    if _holds(f):
+    if holds(f):
         return f"held calls (no answer for {seconds(float(p.get('hold', 30)))}; {window})"
     if f.mode == "throttle":
         return f"429 answers (Retry-After {seconds(float(p.get('retry_after', 1)))}; {window})"
@@ -144,7 +144,7 @@ def _what(f: Fault) -> str:
     return f"failing calls ({int(p.get('status', 503))}; {window})"
 
 
-def _holds(f: Fault) -> bool:
+def holds(f: Fault) -> bool:
     """Does the fault's call itself hold its caller (for its latency, or its hold)?"""
     return f.mode in _HOLDING or (
         f.mode == "commit-then-fail" and f.params.get("then") == "timeout"
@@ -157,7 +157,7 @@ def _fix(f: Fault) -> str:
             "acknowledge first and do the work after (a queue), waiting out Retry-After there, "
             "not while the sender waits"
         )
-    if _holds(f):
+    if holds(f):
         return "acknowledge first and do the work after (a queue), or bound the call's timeout"
     return "acknowledge first and retry the call from a queue, not while the sender waits"
 

@@ -31,6 +31,7 @@ from ..core._model import (
 )
 from ..core._quantiles import quantiles
 from ..history import delivery_numbers
+from ._behind_held import Behind, behind, behind_text
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._lag import Lag
 from ._slow_acks import Waited, pace_text, waits, waits_text
@@ -116,13 +117,17 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     # on (the same at any time scale), or, compressed, a backlog the pace built (_slow_acks).
     overs = [*timeouts, *(d for _, d in slow)]
     waited = waits(facts, overs, seconds)
+    queued = behind(facts, overs, waited, seconds)
     if compressed:
         summary += f"; {compressed}"
     if found := waits_text(waited, bool(compressed)):
         summary += f"; {found}"
-    if compressed and (pace := pace_text(deliveries, [d for d in overs if d.id not in waited])):
+    if found := behind_text(queued):
+        summary += f"; {found}"
+    rest = [d for d in overs if d.id not in waited and d.id not in queued]
+    if compressed and (pace := pace_text(deliveries, rest)):
         summary += f"; {pace}"
-    witnesses = _witnesses(facts, timeouts, slow, seconds, waited)
+    witnesses = _witnesses(facts, timeouts, slow, seconds, waited, queued)
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
 
 
@@ -170,6 +175,7 @@ def _witnesses(
     slow: list[tuple[float, Delivery]],
     limit: float,
     waited: dict[str, Waited],
+    queued: dict[str, Behind],
 ) -> list[Witness]:
     """Timeouts first (the worst: the sender does not know), then the slowest answers."""
     events = facts.events_by_id
@@ -184,22 +190,26 @@ def _witnesses(
         error = f"; error: {d.error}" if d.error else ""
         ended = "got no answer, its connection broken" if _reset(d) else "timed out with no answer"
         line = f"{about(d)} {ended} (sent at {timestamp(d.sent_at)}{error})"
-        out.append(_witness(line, d, waited.get(d.id)))
+        out.append(_witness(line, d, waited.get(d.id) or queued.get(d.id)))
     for latency, d in heapq.nlargest(MAX_WITNESSES, slow, key=_latency):
         line = (
             f"{about(d)} was answered {d.status} after {millis(latency)}, over the "
             f"{millis(limit)} budget"
         )
-        out.append(_witness(line, d, waited.get(d.id)))
+        out.append(_witness(line, d, waited.get(d.id) or queued.get(d.id)))
     return out
 
 
-def _witness(line: str, d: Delivery, waited: Waited | None) -> Witness:
-    """A late delivery's witness, with the calls a fault answered while it waited."""
-    if waited is None:
+def _witness(line: str, d: Delivery, why: Waited | Behind | None) -> Witness:
+    """A late delivery's witness, with the calls a fault answered while it waited (its own, or
+    those of the delivery it queued behind)."""
+    if why is None:
         return Witness(line, (d.event_id,), (d.id,))
-    calls = tuple(e.id for e in waited.calls)
-    return Witness(line + waited.witness(), (d.event_id,), (d.id,), calls)
+    if isinstance(why, Behind):
+        call = why.waited.calls[0]
+        return Witness(line + why.witness(), (d.event_id,), (d.id, why.ahead.id), (call.id,))
+    calls = tuple(e.id for e in why.calls)
+    return Witness(line + why.witness(), (d.event_id,), (d.id,), calls)
 
 
 def _latency(item: tuple[float, Delivery]) -> float:

@@ -88,6 +88,7 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import DeliveryWindows, marked_faults
+from ._lag import flight_end
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text
 from ._sender import Redelivery, Sender, sender_of
 from ._unfinished import unfinished
@@ -720,7 +721,9 @@ def _end_of(w: Fault) -> float:
 
 
 def _answered(d: Delivery) -> float:
-    return d.answered_at if d.answered_at is not None else d.sent_at
+    """When ``d``'s flight ended: one that got no answer was in flight as long as its sender
+    waited (a delivery sent just before a downstream hung, and held by the hang, met it)."""
+    return flight_end(d, 0.0)
 
 
 def _end(facts: Facts) -> float:

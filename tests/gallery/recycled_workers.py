@@ -28,10 +28,8 @@ from typing import Any
 
 import requests
 from flask import Flask
-from gunicorn.app.base import BaseApplication
-from gunicorn.arbiter import Arbiter
 
-from . import _serve
+from . import _gunicorn, _serve
 from ._flask import stripe_receiver
 
 log = logging.getLogger("recycled_workers")
@@ -64,40 +62,18 @@ def build_app(crm_url: str, secret: str) -> Flask:
     return stripe_receiver("recycled_workers", secret, fire_and_forget)
 
 
-class Server(BaseApplication):  # type: ignore[misc]
-    """gunicorn serving ``app`` with ``options``, as ``gunicorn -c`` would."""
-
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
-        self.app, self.options = app, options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self.app
-
-
-def _ready(server: Arbiter) -> None:
-    port = server.LISTENERS[0].sock.getsockname()[1]
-    print(f"LISTENING http://127.0.0.1:{port}", flush=True)
-
-
 def main() -> None:
     opts = _serve.options("recycled_workers", "CRM_URL")
     options: dict[str, Any] = {
-        "bind": f"127.0.0.1:{opts.port}",
         "workers": 2,
         "worker_class": "gthread",
         "threads": 4,
         "graceful_timeout": 5,
-        "loglevel": "warning",
-        "when_ready": _ready,
     }
     if RECYCLE:
         options.update(max_requests=40, max_requests_jitter=10)
-    Server(build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"]), options).run()
+    app = build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"])
+    _gunicorn.serve(app, opts.port, options)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,108 @@
+"""Late behind a hung call: deliveries that waited their turn while the target waited on a
+downstream's held call for an earlier one.
+
+A receiver that calls a downstream inline has as many deliveries in hand as it has workers
+(gunicorn's sync workers, a Flask dev server, a Node-RED flow's http request node): when the
+downstream takes the call and answers nothing — a ``timeout`` fault's hold, a ``slow`` one's
+latency — and the client gives it no timeout, every worker sits in such a call, and the
+deliveries sent meanwhile wait in the listen queue. They make no call of their own while they
+wait, so nothing names them as waiting on the fault (``_slow_acks.waits``); they were sent while
+earlier ones were unanswered, which a compressed run's pace does too — but ``--time-scale 1``
+cures nothing here: the hold is real seconds. A late delivery is **behind** a held call when it
+was sent while a delivery of another event, sent no later, was waiting on a call the fault held
+(from the call's arrival for the fault's hold, or until that delivery was answered if sooner),
+and the target made no call at all from then until that wait or its own ended: it was taken up.
+A target that went on calling meanwhile (a thread per request, each in a call of its own) was
+not stuck behind the hold, and its late answers are not explained by it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..core._model import Delivery
+from ._facts import Facts
+from ._lag import flight_end
+from ._open_calls import held_for
+from ._slow_acks import Waited, holds, what
+
+
+@dataclass(frozen=True, slots=True)
+class Behind:
+    """A late delivery sent while ``ahead`` waited on ``waited``'s held call."""
+
+    ahead: Delivery
+    waited: Waited
+
+    def witness(self) -> str:
+        """``; sent while dlv_000003 waited on api's timeout fault holding its call POST
+        /payouts eff_3``."""
+        f, call = self.waited.fault, self.waited.calls[0]
+        return (
+            f"; sent while {self.ahead.id} waited on {f.downstream}'s {f.mode} fault holding "
+            f"its call {call.method.upper()} {call.path} {call.id}"
+        )
+
+
+def behind(
+    facts: Facts, over: Sequence[Delivery], waited: Mapping[str, Waited], budget: float
+) -> dict[str, Behind]:
+    """Delivery id -> the held call it queued behind, for the deliveries of ``over`` no fault
+    answered a call of (not in ``waited``) that were sent while another event's delivery
+    waited on a held call, with no call made meanwhile."""
+    spans: list[tuple[float, float, Delivery, Waited]] = []
+    for d in over:
+        w = waited.get(d.id)
+        if w is None or not holds(w.fault):
+            continue
+        end = w.calls[0].at + held_for(w.fault)
+        if d.answered_at is not None:
+            end = min(end, d.answered_at)
+        spans.append((d.sent_at, end, d, w))
+    if not spans:
+        return {}
+    spans.sort(key=_start)
+    starts = [s[0] for s in spans]
+    # The latest end among the spans up to each: below it, no earlier span is still open, so a
+    # late delivery's search stops there (a large hung run has thousands of each).
+    reach = list(itertools.accumulate((s[1] for s in spans), max))
+    calls = [e.at for e in facts.effects_in_order]
+    found: dict[str, Behind] = {}
+    for d in over:
+        if d.id in waited:
+            continue
+        # The spans that began no later than it, the latest first: the nearest ahead of it.
+        i = bisect.bisect_right(starts, d.sent_at) - 1
+        while i >= 0 and reach[i] > d.sent_at:
+            _, end, ahead, w = spans[i]
+            i -= 1
+            if ahead.event_id == d.event_id or end <= d.sent_at:
+                continue
+            until = min(end, flight_end(d, budget))
+            if bisect.bisect_left(calls, d.sent_at) == bisect.bisect_right(calls, until):
+                found[d.id] = Behind(ahead, w)
+            break
+    return found
+
+
+def behind_text(found: Mapping[str, Behind]) -> str:
+    """``26 of them were sent while earlier deliveries waited on api's held calls …``; "" for
+    none."""
+    if not found:
+        return ""
+    first = next(iter(found.values())).waited.fault
+    n = len(found)
+    return (
+        f"{n:,} of them {'was' if n == 1 else 'were'} sent while earlier deliveries waited on "
+        f"{first.downstream}'s {what(first)}, and waited their turn behind them: a hold is "
+        "real seconds, so --time-scale 1 would wait as long — give the call a timeout and "
+        "acknowledge before it (a queue), so that a hung API holds neither the answer nor the "
+        "deliveries after it"
+    )
+
+
+def _start(span: tuple[float, float, Delivery, Waited]) -> float:
+    return span[0]
