@@ -37,7 +37,7 @@ from ..drive._perturb import perturbed, plan
 from ..drive._plan_stream import PlanStream, streamed
 from ..drive._record_marks import record_marks
 from ..drive._recorded import under_own
-from ..drive._replay import replay_settings
+from ..drive._replay import replay_base, replay_settings
 from ..drive._schedule import Schedule, delivery_id
 from ..drive._sources import (
     Stream,
@@ -57,6 +57,7 @@ from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_sy
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
+from ._recorded_feed import recorded_feed, streams
 
 # The run's setting that counts its planned deliveries.
 PLANNED = "planned_deliveries"
@@ -285,6 +286,7 @@ def prepare(
     tag: str | None = None,
     stream: bool = False,
     keep_reads: bool = False,
+    stream_recording: bool = False,
 ) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -294,8 +296,10 @@ def prepare(
     makes them as they are sent; the run is then driven once. ``keep_reads``: another
     prepare reads the same recording next (its clean run's): the document read whole stays
     kept for it within ``shared_reads`` (``drive/_formats/_shared``); else it is let go as
-    soon as the events are read, before they are traced. Raises InputError subclasses for
-    bad input.
+    soon as the events are read, before they are traced. ``stream_recording``: a recording's
+    events too are traced as they are sent, where it allows (``_recorded_feed``): a clean run's
+    (one at a time, its loop's time judged by nothing). Raises InputError subclasses for bad
+    input.
     """
     if scenario.calendar is not None:
         raise InputError(
@@ -320,13 +324,20 @@ def prepare(
     feed: Feed | None = None
     listed: Schedule | None
     planning: PlanStream | None = None
-    if fed is not None:
+    replayed: dict[str, Any] = {}
+    drift_records: list[DriftRecord] = []
+    if stream_recording and streams(scenario, tracing):
+        # Planned from the events as read: tracing changes no time, seq or redelivery.
+        feed, stream_, read = recorded_feed(scenario, options.seed, tag, tracing, body, keep_reads)
+        tracer = feed.tracer
+        listed = plan(read, scenario.perturbations, options.seed, stream_.redeliveries)
+        replayed = replay_base(scenario.source, tracing, read)
+        del read  # the feed holds them until they are traced
+    elif fed is not None:
         # Planned from the events' times alone; streamable scenarios have no drift. Planned as
         # it is sent where it can be (``_plan_stream``), else whole.
         feed, source = fed
         stream_, tracer = Stream(()), feed.tracer
-        replayed: dict[str, Any] = {}
-        drift_records: list[DriftRecord] = []
         planning = streamed(source, scenario.perturbations, options.seed, scale, MAX_REPLAY_SECONDS)
         if planning is None:
             firsts = Schedule.firsts(synthetic_times(source))
@@ -340,7 +351,13 @@ def prepare(
         if drift_records:
             tracer = Tracer(tag, drifted)
     # Indexed on the events as sent: the values the target saw are those it can write.
-    correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
+    correlation = Correlation(
+        tracer,
+        scenario.correlate,
+        tracing,
+        where=scenario.origin,
+        growing=feed is not None and feed.described is not None,
+    )
     if planning is not None:
         schedule = planning.schedule  # empty: its slots are not held
     else:
