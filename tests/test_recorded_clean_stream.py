@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from dataclasses import replace
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,15 @@ from harness.drive._replay import ORIGINALS_KEPT
 from harness.engine import run_scenarios
 from harness.engine._baseline import baseline_scenario, prepare_baseline
 from harness.engine._feed import AHEAD_SLOTS
-from harness.engine._prepare import prepare
+from harness.engine._prepare import prepare, traced_whole
 from harness.history import Journal
 from harness.scenario._load import resolve
 
+from .conftest import harness
 from .test_expected_runs import forwarder_options
 from .test_prepare_golden import TAG, options_for
 from .test_prepare_stream import Drained, _described, _event_rows
+from .test_recorded_stream import _Recording
 
 START = 1_772_366_400
 
@@ -126,9 +130,9 @@ def test_a_recordings_clean_run_journals_and_attributes_as_a_whole_one(
 ) -> None:
     """Driven in full against an automation: the clean run's events rows are those
     ``Journal.begin`` writes for it prepared whole with its tag, its settings in the journal
-    are the whole one's, and every payout it caused is attributed to its record (the order id
-    the automation writes, the run's own, matched as sent: the index grows as its events are
-    made)."""
+    the whole one's (the run's too, traced after it), and every payout it caused is
+    attributed to its record (the order id the automation writes, the run's own, matched as
+    sent: the index grows as its events are made)."""
     journal = tmp_path / "j.db"
     options = forwarder_options(journal, monkeypatch)
     scenario = _storm(_recording(tmp_path, 30), signed=True)
@@ -144,6 +148,69 @@ def test_a_recordings_clean_run_journals_and_attributes_as_a_whole_one(
     settings = _described(whole.info)["settings"]
     settings.update(baseline_of="duplicate-storm", serial=True)
     assert _described(clean.info)["settings"] == settings
+    # The run, traced after its clean run: as prepared whole with its tag.
+    run = prepare(scenario, options, tag=result.history.info.tracer_tag)
+    w = Journal(written)
+    w.begin(run.info, run.events)
+    w.close()
+    assert _event_rows(journal, result.history.info.run_id) == _event_rows(written, run.info.run_id)
+    assert _described(result.history.info) == _described(run.info)
     payouts = [e for e in clean.effects if e.path == "/payouts"]
     assert len(payouts) == 30
     assert sorted(str(e.key) for e in payouts) == sorted(ev.key for ev in whole.events)
+
+
+@pytest.mark.parametrize(
+    "tracer", [None, TracerSpec(rewrite=True)], ids=["own ids", "tracer tokens"]
+)
+def test_a_recordings_run_is_traced_after_its_checks_as_a_whole_one(
+    tracer: TracerSpec | None, tmp_path: Path
+) -> None:
+    """``prepare(trace_later=True)`` reads, checks and plans the run, tracing none of its
+    events; ``traced_whole`` then makes the run ``prepare`` makes whole with its tag: the same
+    schedule, events, bodies and settings."""
+    scenario = _storm(_recording(tmp_path, 40), tracer)
+    options = options_for(3, tmp_path)
+    later = prepare(scenario, options, tag=TAG, trace_later=True)
+    assert later.recorded is not None and len(later.events) == 0 and later.bodies == ()
+    assert later.event_types == {"order.paid"} and len(later.schedule) > 40
+    run, whole = traced_whole(later), prepare(scenario, options, tag=TAG)
+    assert run.recorded is None and run.feed is None
+    assert list(run.schedule) == list(whole.schedule)
+    assert run.bodies == whole.bodies
+    assert [(e.id, e.key, e.type, e.occurred_at, dict(e.headers)) for e in run.events] == [
+        (e.id, e.key, e.type, e.occurred_at, dict(e.headers)) for e in whole.events
+    ]
+    assert run.info.settings == whole.info.settings
+    assert [run.correlation.attribute_text(e.id) for e in run.events] == [
+        whole.correlation.attribute_text(e.id) for e in whole.events
+    ]
+
+
+@pytest.mark.integration
+def test_a_bad_line_late_in_a_recording_stops_the_run_before_its_first_delivery(
+    tmp_path: Path,
+) -> None:
+    """Its tracing put off, a recording is still read and checked whole before anything is
+    sent: line 3,001 of 3,001 not JSON, exit 2, the target never called."""
+    recording = _recording(tmp_path, 3000)
+    with recording.open("a") as f:
+        f.write('{"id": "evt_late", "payload": \n')
+    scenario = tmp_path / "s.scenario.yaml"
+    scenario.write_text(
+        f"source:\n  recorded:\n    file: {recording.name}\n    over: 30s\n"
+        "perturbations: [{duplicate: {rate: 0.3}}]\ndelivery: {signing: none}\n"
+    )
+    _Recording.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        journal = str(tmp_path / "j.db")
+        done = harness("run", str(scenario), "--target", target, "--journal", journal)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.code == 2, done.out + done.err
+    assert "orders.jsonl:3001" in done.err, done.err
+    assert _Recording.seen == []
