@@ -14,8 +14,9 @@ What streams: a synthetic source without an explicit schedule, traced in full, w
 ``simultaneous`` or ``replay`` (they place a slot by the whole schedule), correlation rules
 (they index every payload) or a batching provider; its event ids and keys are not numbers
 (a number the payload also holds stays as recorded, which only the whole set of events
-tells). Everything else is prepared whole, as before — but for a recording's clean run,
-which streams where it can (``_recorded_feed``).
+tells). Everything else is prepared whole, as before — but for a recording, whose clean
+run streams where it can and whose run is traced once its clean run is done
+(``_recorded_feed``).
 """
 
 from __future__ import annotations
