@@ -176,6 +176,9 @@ def test_a_recordings_run_is_traced_after_its_checks_as_a_whole_one(
     assert later.event_types == {"order.paid"} and len(later.schedule) > 40
     run, whole = traced_whole(later), prepare(scenario, options, tag=TAG)
     assert run.recorded is None and run.feed is None
+    assert later.recorded.events == ()  # let go once traced: the run holds only its texts
+    with pytest.raises(RuntimeError, match="traced once"):
+        traced_whole(later)
     assert list(run.schedule) == list(whole.schedule)
     assert run.bodies == whole.bodies
     assert [(e.id, e.key, e.type, e.occurred_at, dict(e.headers)) for e in run.events] == [

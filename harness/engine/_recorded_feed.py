@@ -84,14 +84,21 @@ class RecordedEvents:
         self.replayed = replay_base(source, tracing, self.events)
         self._changed: dict[str, str] = {}  # sent id -> recorded id, ORIGINALS_KEPT + 1 at most
 
-    def _traced(self) -> Iterator[Event]:
-        return traced(self.events, self._tag, self._tracing, self._marks)
+    def _taken(self) -> tuple[Event, ...]:
+        """The events, let go here: once traced, whoever still holds this (a run prepared
+        before its tracing, its clean run's Feed) holds none of them."""
+        events, self.events = self.events, ()
+        if not events and self.types:
+            raise RuntimeError("a recording's events are traced once: prepare the run again")
+        return events
 
     def whole(self) -> tuple[Tracer, dict[str, Any]]:
         """The events traced, held as the text of their bodies and journal rows (as a run
-        prepared whole holds them), and how the recording was replayed."""
-        tracer = Tracer(self._tag, map(as_text, self._traced()))
-        return tracer, replay_settings(self._source, self._tracing, self.events, tracer.events)
+        prepared whole holds them), and how the recording was replayed. Once only."""
+        events = self._taken()
+        made = traced(events, self._tag, self._tracing, self._marks)
+        tracer = Tracer(self._tag, map(as_text, made))
+        return tracer, replay_settings(self._source, self._tracing, events, tracer.events)
 
     def feed(self, body: Callable[[str], bytes]) -> Feed:
         """The events traced a batch at a time as they are sent, their bodies ``body``."""
@@ -99,7 +106,8 @@ class RecordedEvents:
         return Feed(self._batches(), len(self.events), self.types, tracer, body, self.described)
 
     def _batches(self) -> Iterator[list[tuple[Event, str | None]]]:
-        made, events, changed = self._traced(), self.events, self._changed
+        events, changed = self._taken(), self._changed
+        made = traced(events, self._tag, self._tracing, self._marks)
         for start in range(0, len(events), BATCH):
             batch = list(islice(made, BATCH))
             if len(changed) <= ORIGINALS_KEPT:
