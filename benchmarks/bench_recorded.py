@@ -21,7 +21,8 @@ recorded_samples' event, each id its own, 5,000 customers) replayed as a user st
 checkout at ``--tree``, default this one) against the benchmarks' receiver. At the receiver's
 first request the child's CPU seconds (user + system, /proc/PID/stat) and its peak resident
 set (VmHWM) are read, and the child is stopped: the time to the first delivery, which a
-recording read whole (every event traced, its clean run's too) waits for.
+recording read and checked whole waits for (its clean run's events are then traced as they
+are sent, its run's after its clean run: ``engine/_recorded_feed``).
 """
 
 from __future__ import annotations

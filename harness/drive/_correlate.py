@@ -110,8 +110,10 @@ class Correlation:
     """The attribution of one run: tracer tokens, correlation rules, ids carried verbatim.
 
     ``tracer`` holds the events as they were sent (traced, drifted); ``spec`` says how they
-    were traced (None: the default, everything). Raises InputError for a rule ``check_rule``
-    refuses (``where``: its scenario).
+    were traced (None: the default, everything). ``growing``: the tracer is given its events as
+    they are made (a streamed run), and they may carry ids the tracer leaves as recorded (a
+    recording's clean run, its ids each run's own). Raises InputError for a rule
+    ``check_rule`` refuses (``where``: its scenario).
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class Correlation:
         spec: TracerSpec | None = None,
         *,
         where: str | None = None,
+        growing: bool = False,
     ) -> None:
         self.tracer = tracer
         self.spec = (spec or TracerSpec()).resolved_as_synthetic()
@@ -136,14 +139,17 @@ class Correlation:
                 index = indexes[rule.event, rule.transform] = _Index(rule, tracer)
             compiled.append(_Rule(rule, index))
         self._rules = tuple(compiled)
-        self._verbatim = _verbatim(tracer)
+        self._verbatim = _Verbatim(tracer)
+        # Whether ids may be matched as recorded: known from the events of a run prepared
+        # whole; for a streamed run (``growing``), from how it is traced.
+        self._matches_verbatim = growing or len(self._verbatim) > 0
 
     def for_downstream(self, name: str) -> Attribute:
         """The attribution function of the double of downstream ``name``."""
         rules = tuple(r for r in self._rules if r.rule.downstream in (None, name))
         tracer = self.tracer.attribute if self.spec.rewrite else None
-        verbatim = self._verbatim
-        if not rules and not verbatim and tracer is not None:
+        verbatim = self._verbatim if self._matches_verbatim else None
+        if not rules and verbatim is None and tracer is not None:
             # The common case stays as cheap as the tracer alone.
             def traced(
                 method: str, path: str, headers: Mapping[str, str], body: str
@@ -154,9 +160,9 @@ class Correlation:
 
         def attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
             found = _Found(*tracer(f"{path}\n{body}")) if tracer else _Found((), None)
-            if verbatim:
+            if verbatim is not None:
                 for token in _TOKEN.findall(f"{path}\n{body}\n{_idempotency_key(headers)}"):
-                    found.add(verbatim.get(token, _NOTHING))
+                    found.add(verbatim.get(token))
             if rules:
                 call = _Call(method, path, headers, body)
                 for rule in rules:
@@ -170,9 +176,9 @@ class Correlation:
         """Tracer tokens and verbatim ids in ``text``: what a final-state record is attributed
         by (the rules describe requests, and a record is not one)."""
         found = _Found(*self.tracer.attribute(text)) if self.spec.rewrite else _Found((), None)
-        if self._verbatim:
+        if self._matches_verbatim:
             for token in _TOKEN.findall(text):
-                found.add(self._verbatim.get(token, _NOTHING))
+                found.add(self._verbatim.get(token))
         return found.attribution()
 
     def settings(self) -> dict[str, Any]:
@@ -184,8 +190,10 @@ class Correlation:
         tracer: dict[str, Any] = {"rewrite": rewrite}
         if spec.rewrite and spec.paths:
             tracer["paths"] = list(spec.paths)
-        if self._verbatim:
-            tracer["verbatim"] = len(self._verbatim)  # ids and keys matched as recorded
+        # Ids and keys matched as recorded: a streamed run's, those of the events made so far
+        # (the Recorder describes the run again as it stops, all of them made).
+        if self._matches_verbatim and (count := len(self._verbatim)):
+            tracer["verbatim"] = count
         return {
             "tracer": tracer,
             "correlate": [
@@ -381,21 +389,43 @@ _TRANSFORM: dict[str, Callable[[str], str]] = {
 }
 
 
-def _verbatim(tracer: Tracer) -> dict[str, _Owner]:
-    """Event ids and record keys the tracer left as recorded, that look distinctive enough."""
-    tag = tracer.tag
-    found: dict[str, _Owner] = {}
-    for ev in tracer.events:
-        if tag not in ev.key and _distinctive(ev.key):
-            had = found.get(ev.key, _NOTHING)
-            found[ev.key] = ev.key if had is _NOTHING or had == ev.key else None
-    for ev in tracer.events:  # after the keys: a source without keys uses the id as the key
-        if tag not in ev.id and _distinctive(ev.id):
-            had = found.get(ev.id, _NOTHING)
-            if isinstance(had, Event) and had.id == ev.id:
-                continue  # one event delivered twice
-            found[ev.id] = ev
-    return found
+class _Verbatim:
+    """Event ids and record keys the tracer left as recorded that look distinctive enough, by
+    value; indexed as the tracer is given its events (a streamed run's, as they are made). An
+    event's id wins over a record key of the same text (a source without keys uses the id as
+    its key), and the first event of an id over later ones (one event delivered twice)."""
+
+    def __init__(self, tracer: Tracer) -> None:
+        self._tracer = tracer
+        self._indexed = 0  # the tracer's events indexed so far
+        self._ids: dict[str, Event] = {}
+        self._keys: set[str] = set()
+
+    def get(self, value: str) -> _Owner:
+        """The event or record ``value`` names, or ``_NOTHING``."""
+        self._catch_up()
+        found = self._ids.get(value)
+        if found is not None:
+            return found
+        return value if value in self._keys else _NOTHING
+
+    def __len__(self) -> int:
+        self._catch_up()
+        return len(self._ids.keys() | self._keys)
+
+    def _catch_up(self) -> None:
+        events, tag = self._tracer.events, self._tracer.tag
+        end = len(events)
+        if end == self._indexed:
+            return
+        ids, keys = self._ids, self._keys
+        # A slice, not islice: the tracer's columns make only the events asked for.
+        for ev in events[self._indexed : end]:
+            if tag not in ev.key and _distinctive(ev.key):
+                keys.add(ev.key)
+            if tag not in ev.id and _distinctive(ev.id):
+                ids.setdefault(ev.id, ev)
+        self._indexed = end
 
 
 def _distinctive(value: str) -> bool:

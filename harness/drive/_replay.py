@@ -6,7 +6,7 @@ provider gave the event beside the one the run sent."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core._model import Event
@@ -22,6 +22,13 @@ def replay_settings(
 ) -> dict[str, Any]:
     """``{"recorded": {...}}`` for a recorded source (``recorded``: its events as read,
     ``sent``: as traced, by seq); nothing for a synthetic one."""
+    changed = {s.id: r.id for r, s in zip(recorded, sent, strict=True) if s.id != r.id}
+    return with_originals(replay_base(source, tracing, recorded), changed)
+
+
+def replay_base(source: Source, tracing: TracerSpec, recorded: Sequence[Event]) -> dict[str, Any]:
+    """``replay_settings`` but for the ids the tracer changed (``with_originals``): what a
+    run whose events are traced as they are sent knows before it starts."""
     if not isinstance(source, RecordedSource):
         return {}
     out: dict[str, Any] = {
@@ -33,7 +40,12 @@ def replay_settings(
         "ids": [e.id for e in recorded[:_SHOWN]],
         "events": len(recorded),
     }
-    changed = {s.id: r.id for r, s in zip(recorded, sent, strict=True) if s.id != r.id}
-    if changed and len(changed) <= ORIGINALS_KEPT:
-        out["original_ids"] = changed
     return {"recorded": out}
+
+
+def with_originals(base: dict[str, Any], changed: Mapping[str, str]) -> dict[str, Any]:
+    """``replay_base``'s settings with the ids the tracer changed (sent id -> recorded id),
+    where there are some and no more than ORIGINALS_KEPT."""
+    if not base or not changed or len(changed) > ORIGINALS_KEPT:
+        return base
+    return {"recorded": {**base["recorded"], "original_ids": dict(changed)}}

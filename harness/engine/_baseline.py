@@ -75,10 +75,40 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
     """The clean run ``prepared`` is compared with: the same events, each once, in order, one
     at a time, without perturbations or faults, and with a tracer tag of its own (a target
     that deduplicates by event id must not take the perturbed run's events for repeats)."""
-    scenario = prepared.scenario
+    # A recording's streams too (``_recorded_feed``), whether its run does or not.
+    base = prepare(
+        baseline_scenario(prepared.scenario),
+        options,
+        stream=prepared.feed is not None,
+        stream_recording=True,
+    )
+    # All at once, delivered one after the other: in order, and no slower than the target.
+    seqs = range(base.feed.count) if base.feed is not None else [ev.seq for ev in base.events]
+    schedule = Schedule.firsts([0.0] * len(seqs), seqs)
+    # Each event once: the provider still signs and frames the requests, but never retries.
+    provider = None if base.provider is None else replace(base.provider, retries=())
+    settings = {
+        **base.info.settings,
+        **provider_settings(provider),
+        "baseline_of": prepared.scenario.name,
+        "serial": True,
+    }
+    settings[PLANNED] = len(schedule)
+    return replace(
+        base,
+        schedule=schedule,
+        plan=None,
+        info=replace(base.info, settings=settings),
+        serial=True,
+        provider=provider,
+    )
+
+
+def baseline_scenario(scenario: Scenario) -> Scenario:
+    """``scenario``'s clean run as a scenario of its own (``prepare_baseline`` prepares it)."""
     # Traced as the run is (resolved here: the clean run drops the invariant that decides it).
     tracing = tracing_of(scenario)
-    clean = replace(
+    return replace(
         scenario,
         name=f"{scenario.name}-baseline",
         description=f"the baseline of {scenario.name}: each event once, in order, no faults",
@@ -91,27 +121,6 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         # sent with the recorded ids, it would make a target that remembers ids take the
         # run's events for repeats.
         tracer=tracing if tracing.rewrite or tracing.ids else TracerSpec(False, ids=True),
-    )
-    base = prepare(clean, options, stream=prepared.feed is not None)
-    # All at once, delivered one after the other: in order, and no slower than the target.
-    seqs = range(base.feed.count) if base.feed is not None else [ev.seq for ev in base.events]
-    schedule = Schedule.firsts([0.0] * len(seqs), seqs)
-    # Each event once: the provider still signs and frames the requests, but never retries.
-    provider = None if base.provider is None else replace(base.provider, retries=())
-    settings = {
-        **base.info.settings,
-        **provider_settings(provider),
-        "baseline_of": scenario.name,
-        "serial": True,
-    }
-    settings[PLANNED] = len(schedule)
-    return replace(
-        base,
-        schedule=schedule,
-        plan=None,
-        info=replace(base.info, settings=settings),
-        serial=True,
-        provider=provider,
     )
 
 

@@ -28,7 +28,7 @@ from ._gone import GoneWatch, TargetGone, gone_text
 from ._late import EarlierRuns
 from ._options import RunOptions
 from ._pace import CleanPace
-from ._prepare import PreparedRun, prepare
+from ._prepare import PreparedRun, prepare, traced_whole
 from ._recorder import Recorder, RunResult
 
 T = TypeVar("T")
@@ -78,7 +78,13 @@ async def _prepared_and_run(
     """``_run``'s work, its recorded documents read once: kept from one prepare to the next
     and for the first run's clean run (``prepare_baseline``, whose prepare lets it go)."""
     first = [
-        prepare(s, instances[0], stream=True, keep_reads=n + 1 < len(scenarios) or s.baseline)
+        prepare(
+            s,
+            instances[0],
+            stream=True,
+            keep_reads=n + 1 < len(scenarios) or s.baseline,
+            trace_later=True,
+        )
         for n, s in enumerate(scenarios)
     ]
     if not (first and wants_baseline(first[0])):
@@ -100,7 +106,11 @@ async def _prepared_and_run(
         try:
             while queue:
                 n, scenario = queue.pop()
-                run = first[n] if k == 0 else prepare(scenario, options, stream=True)
+                run = (
+                    first[n]
+                    if k == 0
+                    else prepare(scenario, options, stream=True, trace_later=True)
+                )
                 if wants_baseline(run):
                     baseline = prepare_baseline(run, options)
                     # Judged as part of the run that names it, not as a result of its own.
@@ -235,6 +245,8 @@ async def _drive(
     ``drain()``, asked as the run ends: another run follows, which must start on a quiet
     target."""
     let_go()  # nothing a run does reads the recorded documents its prepare read
+    # A recording's run is traced here, after its clean run (``_recorded_feed``).
+    prepared = traced_whole(prepared)
     pending = pending_rule(prepared, journal.path)
     recorder = Recorder(prepared, options, journal, earlier=earlier, pending=pending)
     scenario = prepared.scenario

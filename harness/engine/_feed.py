@@ -14,15 +14,18 @@ What streams: a synthetic source without an explicit schedule, traced in full, w
 ``simultaneous`` or ``replay`` (they place a slot by the whole schedule), correlation rules
 (they index every payload) or a batching provider; its event ids and keys are not numbers
 (a number the payload also holds stays as recorded, which only the whole set of events
-tells). Everything else is prepared whole, as before.
+tells). Everything else is prepared whole, as before — but for a recording, whose clean
+run streams where it can and whose run is traced once its clean run is done
+(``_recorded_feed``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from itertools import count
+from typing import Any
 
 from ..core import _paths
 from ..core._model import Event
@@ -81,6 +84,7 @@ class Feed:
         types: frozenset[str],
         tracer: Tracer,
         body: Callable[[str], bytes],
+        described: Callable[[], Mapping[str, Any]] | None = None,
     ):
         # Traced events, a batch at a time, each with its payload's text laid out as its body
         # is (None: laid out by ``body``, ``Provider.body``, from its payload's text).
@@ -89,6 +93,9 @@ class Feed:
         self.count = count
         self.types = types
         self.tracer = tracer
+        # The run's settings known once its events are made (a recording's: the ids the
+        # tracer changed), which the Recorder adds as the run stops.
+        self.described = described
         self._taken = False
 
     def sends(self, plan: PlanStream, on_made: Made) -> Iterator[Planned]:

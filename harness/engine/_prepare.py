@@ -57,6 +57,7 @@ from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_sy
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
+from ._recorded_feed import RecordedEvents, put_off
 
 # The run's setting that counts its planned deliveries.
 PLANNED = "planned_deliveries"
@@ -100,6 +101,9 @@ class PreparedRun:
     # A streamed run's schedule planned as it is sent (``_plan_stream``): its slots are not
     # held (``schedule`` is empty), only counted.
     plan: PlanStream | None = None
+    # A recording's events read and checked, not traced yet (``prepare(trace_later=True)``):
+    # ``traced_whole`` traces them, as the run is driven.
+    recorded: RecordedEvents | None = None
 
     def slots(self) -> PlanStream:
         """A streamed run's slots, in order, as its Feed sends them."""
@@ -126,6 +130,8 @@ class PreparedRun:
         """The types of the run's events, made or not."""
         if self.feed is not None:
             return self.feed.types
+        if self.recorded is not None:
+            return self.recorded.types
         return frozenset(ev.type for ev in self.events)
 
     def slot_headers(self, n: int, timestamp: int, at: float | None = None) -> dict[str, str]:
@@ -285,6 +291,8 @@ def prepare(
     tag: str | None = None,
     stream: bool = False,
     keep_reads: bool = False,
+    stream_recording: bool = False,
+    trace_later: bool = False,
 ) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -294,8 +302,11 @@ def prepare(
     makes them as they are sent; the run is then driven once. ``keep_reads``: another
     prepare reads the same recording next (its clean run's): the document read whole stays
     kept for it within ``shared_reads`` (``drive/_formats/_shared``); else it is let go as
-    soon as the events are read, before they are traced. Raises InputError subclasses for
-    bad input.
+    soon as the events are read, before they are traced. Where a recording allows it
+    (``_recorded_feed``), its events are read and checked now and traced after:
+    ``stream_recording``, as they are sent (a clean run's: one at a time, its loop's time
+    judged by nothing); ``trace_later``, whole, when ``traced_whole`` is called (a run's, once
+    its clean run is done). Raises InputError subclasses for bad input.
     """
     if scenario.calendar is not None:
         raise InputError(
@@ -320,13 +331,24 @@ def prepare(
     feed: Feed | None = None
     listed: Schedule | None
     planning: PlanStream | None = None
-    if fed is not None:
+    replayed: dict[str, Any] = {}
+    drift_records: list[DriftRecord] = []
+    recorded: RecordedEvents | None = None
+    if (stream_recording or trace_later) and put_off(scenario, tracing):
+        recorded = RecordedEvents(scenario, options.seed, tag, tracing, keep_reads)
+        stream_, replayed = recorded.stream, recorded.replayed
+        # Planned from the events as read: tracing changes no time, seq or redelivery.
+        listed = plan(recorded.events, scenario.perturbations, options.seed, stream_.redeliveries)
+        if stream_recording:
+            feed = recorded.feed(body)
+            tracer, recorded = feed.tracer, None
+        else:
+            tracer = Tracer(tag)  # none traced yet: ``traced_whole`` traces them
+    elif fed is not None:
         # Planned from the events' times alone; streamable scenarios have no drift. Planned as
         # it is sent where it can be (``_plan_stream``), else whole.
         feed, source = fed
         stream_, tracer = Stream(()), feed.tracer
-        replayed: dict[str, Any] = {}
-        drift_records: list[DriftRecord] = []
         planning = streamed(source, scenario.perturbations, options.seed, scale, MAX_REPLAY_SECONDS)
         if planning is None:
             firsts = Schedule.firsts(synthetic_times(source))
@@ -340,7 +362,13 @@ def prepare(
         if drift_records:
             tracer = Tracer(tag, drifted)
     # Indexed on the events as sent: the values the target saw are those it can write.
-    correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
+    correlation = Correlation(
+        tracer,
+        scenario.correlate,
+        tracing,
+        where=scenario.origin,
+        growing=feed is not None and feed.described is not None,
+    )
     if planning is not None:
         schedule = planning.schedule  # empty: its slots are not held
     else:
@@ -443,6 +471,30 @@ def prepare(
         provider=provider,
         feed=feed,
         plan=planning,
+        recorded=recorded,
+    )
+
+
+@_gc.paused()
+def traced_whole(prepared: PreparedRun) -> PreparedRun:
+    """``prepared``, its recording's events traced now if ``prepare(trace_later=True)`` put
+    them off: the run prepared whole, as ``prepare`` makes it with the same tag."""
+    recorded = prepared.recorded
+    if recorded is None:
+        return prepared
+    scenario = prepared.scenario
+    tracer, replayed = recorded.whole()
+    tracing = tracing_of(scenario)
+    correlation = Correlation(tracer, scenario.correlate, tracing, where=scenario.origin)
+    body = _body_of(scenario.delivery.provider)
+    settings = {**prepared.info.settings, **replayed, **correlation.settings()}
+    return replace(
+        prepared,
+        info=replace(prepared.info, settings=settings),
+        tracer=tracer,
+        correlation=correlation,
+        bodies=tuple(body(payload_json(ev)) for ev in tracer.events),
+        recorded=None,
     )
 
 

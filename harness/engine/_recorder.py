@@ -291,7 +291,7 @@ class Recorder:
                 try:
                     self.journal.end(status, self.clock())
                 finally:
-                    self._planned()
+                    self._described()
             spec = self.prepared.correlation.spec
             # A replay sent exactly as recorded is not: its ids are every such run's.
             if self._earlier is not None and (spec.rewrite or spec.ids):
@@ -316,14 +316,21 @@ class Recorder:
                 if self._owns_journal:
                     self.journal.close()
 
-    def _planned(self) -> None:
-        """A schedule planned as it was sent: planned to its end (a run cut short too, without
-        sending), its count in the run's settings, as a run planned whole has it from the start."""
-        if self.prepared.plan is None:
-            return
-        planned = self.prepared.plan.finish()
-        self.info = replace(self.info, settings={**self.info.settings, PLANNED: planned})
-        self.journal.describe(self.info)
+    def _described(self) -> None:
+        """What a streamed run knows only once sent, in its settings, as a run prepared whole
+        has it from the start: a schedule planned as it was sent, planned to its end (a run
+        cut short too, without sending) and counted; a recording's ids the tracer changed and
+        those it left as recorded (``_recorded_feed``: of the events made)."""
+        prepared, found = self.prepared, {}
+        if prepared.plan is not None:
+            found[PLANNED] = prepared.plan.finish()
+        feed = prepared.feed
+        if feed is not None and feed.described is not None:
+            found.update(feed.described())
+            found.update(prepared.correlation.settings())
+        if found:
+            self.info = replace(self.info, settings={**self.info.settings, **found})
+            self.journal.describe(self.info)
 
     def judge(self) -> RunResult:
         """Read the run back from the journal and judge it. Raises TargetUnreachableError when
