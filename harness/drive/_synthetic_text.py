@@ -61,6 +61,8 @@ Written = tuple[str, str]
 # its own object's id made a token (None: not marked).
 EventMarks = tuple[str | None, str | None]
 _UNMARKED: EventMarks = (None, None)
+# A batch's texts, and laid out (None where ``TextTemplate.text`` wrote none): two columns.
+Columns = tuple[list[str | None], list[str | None]]
 # A batch's events' ids and keys, before and after the tracer: four columns.
 IdColumns = tuple[list[str], list[str], list[str], list[str]]
 # Every event's headers: none of its own (one empty dict shared, as a streamed run's copies do).
@@ -415,14 +417,15 @@ class TextTemplate:
         tokens: list[str],
         mask: int,
         marks: list[EventMarks],
-    ) -> list[Written | None]:
+    ) -> Columns:
         """``text(filled(d), i, t, mask, m)`` for each event ``d`` of a batch, with its ids
-        ``i`` (in ``ids``' columns; none of them digits), token ``t`` and marks ``m``: each
-        hole's values written for the whole batch at once. An event for which that would not
-        be exact — a string of it holding its id or key inside, an integer of it under an
-        id-named field, a constant that may hold its id — is written by ``text``, one at a
-        time."""
-        made: list[Written | None] = [None] * len(drawn)
+        ``i`` (in ``ids``' columns; none of them digits), token ``t`` and marks ``m``, as two
+        columns (the texts, then the texts laid out: the same list where the layout is
+        json.dumps's): each hole's values written for the whole batch at once. An event for
+        which that would not be exact — a string of it holding its id or key inside, an
+        integer of it under an id-named field, a constant that may hold its id — is written by
+        ``text``, one at a time (None in both: ``text`` said None)."""
+        made: Columns = [None] * len(drawn), [None] * len(drawn)
         alone: set[int] = set()  # the events written by ``text``
         bare: list[int] = []  # the holes whose strings are written without their quotes
         written = (
@@ -433,13 +436,19 @@ class TextTemplate:
         if written is None:
             alone.update(range(len(drawn)))
         else:
-            made = [*self._written(written, tuple(bare))]
+            made = self._written(written, tuple(bare))  # type: ignore[assignment]
+        texts, laid = made
+        if alone and laid is texts:  # written one at a time: laid out apart
+            laid = laid[:]
         for n in alone:
             its = (ids[0][n], ids[1][n], ids[2][n], ids[3][n])
-            made[n] = self.text(self.filled(drawn.row(n)), its, tokens[n], mask, marks[n])
-        return made
+            one = self.text(self.filled(drawn.row(n)), its, tokens[n], mask, marks[n])
+            texts[n], laid[n] = one if one is not None else (None, None)
+        return texts, laid
 
-    def _written(self, columns: list[list[str]], bare: tuple[int, ...]) -> list[Written]:
+    def _written(
+        self, columns: list[list[str]], bare: tuple[int, ...]
+    ) -> tuple[list[str], list[str]]:
         """Each event's text from each hole's text for each event (json.dumps's), and laid out:
         a string's non-ASCII characters as they are where the layout writes them so. The
         holes ``bare`` hold strings without their quotes: the pieces around them have them."""
@@ -452,10 +461,10 @@ class TextTemplate:
         pieces = quoted[0][:]
         texts = [_filled_in(pieces, row) for row in zip(*columns, strict=True)]
         if quoted[1] is None:
-            return list(zip(texts, texts, strict=True))
+            return texts, texts
         pieces = quoted[1][:]
         laid = [_filled_in(pieces, row) for row in zip(*map(_utf8, columns), strict=True)]
-        return list(zip(texts, laid, strict=True))
+        return texts, laid
 
     def _columns(
         self,
@@ -795,16 +804,16 @@ def laid_batches(
         if rows:
             old_ids, old_keys, new_ids, new_keys = map(list, zip(*rows, strict=True))
             ids = old_ids, old_keys, new_ids, new_keys
-        written = template.texts(batch.picked(texts), ids, holes, mask, marks)
+        written, laid = template.texts(batch.picked(texts), ids, holes, mask, marks)
         if len(texts) == len(batch) and None not in written:  # each written as text
-            yield _text_batch(batch, ids, written, made_as)  # type: ignore[arg-type]
+            yield _text_batch(batch, ids, written, laid, made_as)  # type: ignore[arg-type]
             continue
-        for n, i, text in zip(texts, zip(*ids, strict=True), written, strict=True):
-            if text is None:  # a constant may hold an id the tracer rewrites inside it
-                drawn = batch.row(n)
+        for n, i, its, its_laid in zip(texts, zip(*ids, strict=True), written, laid, strict=True):
+            if its is None or its_laid is None:  # a constant may hold an id the tracer
+                drawn = batch.row(n)  # rewrites inside it
                 made[n] = tokens.event(shape.event(drawn), shape.marks(drawn)), None
             else:
-                made[n] = _made(batch, n, i[2:], text)
+                made[n] = _made(batch, n, i[2:], (its, its_laid))
         assert None not in made
         yield made  # type: ignore[misc]
 
@@ -824,12 +833,11 @@ def traced_objects(
 
 
 def _text_batch(
-    batch: Draws, ids: IdColumns, texts: list[Written], tokens: KeyTokens | None
+    batch: Draws, ids: IdColumns, text: list[str], laid: list[str], tokens: KeyTokens | None
 ) -> EventBatch:
     """The events of ``batch`` as columns, ``ids`` their ids and keys before and after, made
-    of ``tokens``, their payloads ``texts``."""
+    of ``tokens``, their payloads ``text``, laid out ``laid``."""
     _, _, new_ids, new_keys = ids
-    text, laid = (list(column) for column in zip(*texts, strict=True))
     start = batch.seq[0]
     return EventBatch(start, new_ids, new_keys, batch.type, batch.at, text, laid, None, tokens)
 
