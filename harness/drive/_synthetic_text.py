@@ -12,10 +12,12 @@ The event's payload is decoded from its text only if something reads it (``TextE
 
 The holes are filled a batch of events at a time (``TextTemplate.texts``), the source's batch
 of draws (``_sources.Shape.batches``: each atom's values a column): each hole's strings for 256
-events in one pass, then one ``%`` per event — where an event at a time paid a call and
-a dispatch per hole (a Stripe event's 13 holes: 26 of the 71 µs an event cost). An event for
-which the batch's way is not exact (a string of it holding its id or key inside, an integer
-under an id-named field) is written by ``text``, alone.
+events in one pass, then one join per event — where an event at a time paid a call and
+a dispatch per hole (a Stripe event's 13 holes: 26 of the 71 µs an event cost). A hole whose
+strings in the batch JSON writes as they are (printable ASCII, no quote nor backslash: ids,
+tokens, most emails) takes them bare, the quotes in the text around it, not quoted one by one.
+An event for which the batch's way is not exact (a string of it holding its id or key inside,
+an integer under an id-named field) is written by ``text``, alone.
 
 Where the run's provider lays out its bodies otherwise (compact, or Stripe's two-space indent:
 ``core._providers.Layout``), the example is compiled in that layout too and the same holes are
