@@ -562,7 +562,9 @@ def _cut(kept: str, text: str, length: int, count: int) -> list[str]:
     """``count`` ids, each ``kept`` and the next ``length`` characters of ``text`` (ASCII):
     written as one numpy array of fixed-width strings and handed out by ``tolist`` (110 ns an
     id, where a slice and a concatenation each took 290)."""
-    if not length or not count:  # a fixed-width string drops trailing NULs: none to drop here
+    # numpy's fixed-width strings drop trailing NULs: each id ends in a drawn character (the
+    # alphabets hold none), but without any drawn the prefix would end it.
+    if not length or not count:
         return [kept + text[n : n + length] for n in range(0, length * count, length)]
     import numpy as np
 
