@@ -24,6 +24,7 @@ from harness.core._text_event import TextEvent, payload_json, payload_text, text
 from harness.drive._event_batch import EventBatch
 from harness.drive._sources import Shape, checked, synthetic_events
 from harness.drive._synthetic_text import (
+    _plain_text,
     laid_batches,
     laid_synthetic,
     traced_objects,
@@ -424,3 +425,16 @@ def test_an_example_of_every_kind_of_value_is_written_laid_out_whole() -> None:
     assert laid.startswith('{\n  "id": "') and '"status": "pay\u00e9 \u2014 \U0001f600' in laid
     assert '"ref": "caf\u00e9 cus_' in laid
     assert '"empty": {\n    "list": [],\n    "object": {}\n  }' in laid
+
+
+def test_a_column_is_written_bare_only_where_json_writes_each_string_as_it_is() -> None:
+    """A batch's strings go between the pieces' quotes unescaped (``_plain_text``) only where
+    ``json.dumps`` writes every one of them as it is, in both the ASCII and the UTF-8 way:
+    not a quote, a backslash, a control character, DEL or anything beyond ASCII."""
+    for code in range(0x250):
+        c = chr(code)
+        as_is = f'"{c}"'
+        bare = json.dumps(c) == as_is and json.dumps(c, ensure_ascii=False) == as_is
+        assert _plain_text(["evt_1", f"a{c}b"]) == bare, repr(c)
+    assert _plain_text(["", ""])
+    assert not _plain_text(["jenny@example.com", "caf\u00e9"])

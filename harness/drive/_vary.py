@@ -474,7 +474,7 @@ class Variation:
             return [self.new_id(atom, rng, run) for _ in range(count)]
         kept, alphabet, length = _id_shape(kind, atom.text)
         text = _drawn(rng, run(alphabet) if run is not None else alphabet, length * count)
-        return [kept + text[n : n + length] for n in range(0, length * count, length)]
+        return _cut(kept, text, length, count)
 
     def counted_columns(self, events: range, records: list[int]) -> dict[str, list[Any]]:
         """Each count (``COUNTED``) of each event of ``events``, its record's number in
@@ -556,6 +556,24 @@ def _id_shape(kind: str, old: str) -> tuple[str, str, int]:
     head = old[: id_head(old)]  # none for an upper-case id led by a digit (``6C2E1A3B``)
     rest = old[len(head) :]
     return head, _alphabet(rest), len(rest)
+
+
+def _cut(kept: str, text: str, length: int, count: int) -> list[str]:
+    """``count`` ids, each ``kept`` and the next ``length`` characters of ``text`` (ASCII):
+    written as one numpy array of fixed-width strings and handed out by ``tolist`` (110 ns an
+    id, where a slice and a concatenation each took 290)."""
+    # numpy's fixed-width strings drop trailing NULs: each id ends in a drawn character (the
+    # alphabets hold none), but without any drawn the prefix would end it.
+    if not length or not count:
+        return [kept + text[n : n + length] for n in range(0, length * count, length)]
+    import numpy as np
+
+    width = len(kept) + length
+    chars = np.empty((count, width), np.uint32)
+    chars[:, : len(kept)] = np.frombuffer(kept.encode("utf-32-le"), np.uint32)
+    chars[:, len(kept) :] = np.frombuffer(text.encode("ascii"), np.uint8).reshape(count, length)
+    made: list[str] = chars.view(f"<U{width}").ravel().tolist()
+    return made
 
 
 def _drawn(rng: random.Random, alphabet: str, length: int) -> str:
