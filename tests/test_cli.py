@@ -193,8 +193,9 @@ def test_run_then_check_offline(fragile: Automation, tmp_path: Path) -> None:
     assert verdicts["no_lost_events"]["status"] == "pass"
     assert "--seed 3" in run["reproduce"] and fragile.hook in run["reproduce"]
 
-    # As a process: exit 1 through the entry point itself.
-    again = harness_process("check", str(journal), "--report", str(tmp_path / "again.json"))
+    # In this process: `harness check` as a process, exit 1 through the entry point itself, is
+    # test_check_as_its_own_process_writes_everything_before_it_ends's.
+    again = harness("check", str(journal), "--report", str(tmp_path / "again.json"))
     assert again.code == 1
     redo = json.loads((tmp_path / "again.json").read_text())
     assert redo["runs"][0]["verdicts"] == run["verdicts"]

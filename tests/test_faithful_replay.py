@@ -8,9 +8,6 @@ the first bad record, before anything is sent."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,8 +17,10 @@ import pytest
 from harness.history import load_all
 
 from . import recorded_samples as samples
-from .conftest import INNER_PYTEST_ENV, SECRET, Automation, Completed
+from .conftest import SECRET, Automation, Completed
 from .conftest import harness as harness_cli
+
+pytest_plugins = ["pytester"]
 
 # The sound demo passes the body's own id on as Idempotency-Key: the rule that ties its
 # requests to the events of an export whose event ids are the sender's message ids.
@@ -135,30 +134,32 @@ def test_an_export_replays_again_and_again_with_its_recorded_ids_in_the_report(
 
 @pytest.mark.integration
 def test_a_traced_replay_names_each_events_recorded_id_beside_its_token(
-    fragile: Automation, tmp_path: Path
+    fragile: Automation, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``tracer: {rewrite: true}`` rewrites a recording's ids; the evidence of a failed
     verdict names the recorded id beside the token the run sent."""
-    samples.github_deliveries(tmp_path)
+    folder = pytester.path
+    samples.github_deliveries(folder)
     source = "    file: deliveries.json\n    key: $.data.order_id\n"
-    path = scenario(tmp_path, source, "tracer: {rewrite: true}\n" + ORDERS)
-    code, found, _ = run(fragile, path, tmp_path)
+    path = scenario(folder, source, "tracer: {rewrite: true}\n" + ORDERS)
+    code, found, _ = run(fragile, path, folder)
     verdicts = {v["invariant"]: v for v in found["verdicts"]}
     duplicates = verdicts["no_duplicate_effects"]  # fragile acts on GitHub's redelivery
     assert duplicates["status"] == "fail" and code == 1
     [line] = [x for x in duplicates["evidence"]["lines"] if "recorded as" in x]
     assert f"recorded as {samples.GITHUB_GUIDS[0]}," in line
     assert "rewritten into tracer tokens" in " ".join(found["done"])
-    # The pytest plugin's failure names the recorded id beside the token as the reports do.
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", path.name, "-p", "no:cacheprovider",
-         "--harness-target", fragile.hook, "--harness-seed", "5",
-         "--harness-downstream", f"127.0.0.1:{fragile.downstream_port}"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
-        env={**os.environ, **INNER_PYTEST_ENV, "HARNESS_SECRET": SECRET, "COLUMNS": "200"},
+    # The pytest plugin's failure names the recorded id beside the token as the reports do, in
+    # pytester's session in this process (a pytest child imported harness again for nothing).
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    monkeypatch.setenv("COLUMNS", "200")
+    result = pytester.runpytest(
+        path.name, "-p", "no:cacheprovider", "--harness-target", fragile.hook,
+        "--harness-seed", "5", "--harness-downstream", f"127.0.0.1:{fragile.downstream_port}",
     )  # fmt: skip
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert f"recorded as {samples.GITHUB_GUIDS[0]}," in proc.stdout
+    assert result.ret == 1, result.stdout.str() + result.stderr.str()
+    assert f"recorded as {samples.GITHUB_GUIDS[0]}," in result.stdout.str()
 
 
 @pytest.mark.integration

@@ -21,6 +21,8 @@ from .conftest import ON_TIME, SECRET, Automation, harness, late_by_the_machine
 from .test_invariants import delivery, effect, event, history, one
 from .test_project import pytest_project
 
+pytest_plugins = ["pytester"]
+
 REASON = "each invoice event is about its own invoice"
 ADVICE = (
     "if order cannot apply to this automation, leave per_key_order out in harness.yaml with the "
@@ -199,16 +201,16 @@ def test_a_correct_invoice_receiver_exits_0_with_per_key_order_left_out(
 
 @pytest.mark.integration
 def test_pytest_skips_a_left_out_invariant_with_its_reason(
-    sound: Automation, tmp_path: Path
+    sound: Automation, pytester: pytest.Pytester
 ) -> None:
-    (tmp_path / "harness.yaml").write_text(
+    (pytester.path / "harness.yaml").write_text(
         stripe_project(sound, f"leave_out:\n  per_key_order: {REASON}\n")
     )
-    proc = pytest_project(tmp_path, {"HARNESS_SECRET": SECRET})
+    proc = pytest_project(pytester, {"HARNESS_SECRET": SECRET})
     # ack_within, one item of the six judged (accepts_genuine too: the deliveries are signed),
     # may be left inconclusive by a loaded machine.
-    late = "over the budget not counted" in proc.stdout
-    assert proc.returncode == (1 if late else 0), proc.stdout + proc.stderr
-    assert ("5 passed, 1 failed, 1 skipped" if late else "6 passed, 1 skipped") in proc.stdout
-    assert f"per_key_order left out by the project: {REASON}" in proc.stdout
-    assert "; left out by the project: per_key_order" in proc.stdout  # the readiness total
+    late = "over the budget not counted" in proc.out
+    assert proc.code == (1 if late else 0), proc.out + proc.err
+    assert ("5 passed, 1 failed, 1 skipped" if late else "6 passed, 1 skipped") in proc.out
+    assert f"per_key_order left out by the project: {REASON}" in proc.out
+    assert "; left out by the project: per_key_order" in proc.out  # the readiness total

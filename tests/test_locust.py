@@ -309,9 +309,7 @@ def test_a_connection_is_not_reused_after_a_server_error(tmp_path: Path) -> None
             target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
             args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
             args += ["--journal", str(tmp_path / "run.db")]
-            harness_process(
-                *args, "--", *HEADLESS, "-u", "2", "-r", "100", "-t", "20s", cwd=tmp_path
-            )
+            harness(*args, "--", *HEADLESS, "-u", "2", "-r", "100", "-t", "20s", cwd=tmp_path)
         finally:
             stop.set()
             serving.join()

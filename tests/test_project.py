@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +22,10 @@ from harness.core._providers import PROVIDERS
 from harness.scenario._hazards import resolve_hazards
 from harness.scenario._project import SCHEMA_FILE, load_project, schema_text
 
-from .conftest import INNER_PYTEST_ENV, held_but_late, start_module
+from .conftest import Completed, held_but_late, start_module
 from .conftest import harness as run_harness
+
+pytest_plugins = ["pytester"]
 
 STRIPE_SECRET = "whsec_" + base64.b64encode(b"stripe-test-secret-0123456789ab").decode()
 ENV = {"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET}
@@ -141,28 +141,32 @@ def test_no_project_ignores_a_broken_file(tmp_path: Path) -> None:
     assert ignored.code == 3, ignored.err  # unreachable: the file was not read
 
 
-def pytest_project(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``pytest harness.yaml -rs`` in ``folder``, time-scaled, with ``env`` beside this one."""
-    command = [sys.executable, "-m", "pytest", "harness.yaml", "-p", "no:cacheprovider", "-rs"]
-    return subprocess.run(
-        [*command, "--harness-time-scale", "0.05"],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        env={**os.environ, **env, **INNER_PYTEST_ENV},
-        timeout=120,
-    )
+def pytest_project(pytester: pytest.Pytester, env: dict[str, str]) -> Completed:
+    """``pytest harness.yaml -rs`` in pytester's folder, time-scaled, with ``env`` beside this
+    process's, run in this process (pytester's): a pytest child would import harness again for
+    nothing the test reads (a pytest process of the plugin: test_pytest_plugin, test_new_user)."""
+    # pytest-asyncio warns in this process's session when its loop scope is unset.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        args = ("harness.yaml", "-p", "no:cacheprovider", "-rs", "--harness-time-scale", "0.05")
+        result = pytester.runpytest(*args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return Completed(int(result.ret), result.stdout.str(), result.stderr.str())
 
 
-def test_pytest_collects_the_project_hazards(receiver: Receiver, tmp_path: Path) -> None:
-    project(tmp_path, stripe_project(receiver, "duplicate-storm, big-number-ids"))
-    proc = pytest_project(tmp_path, ENV)
+def test_pytest_collects_the_project_hazards(receiver: Receiver, pytester: pytest.Pytester) -> None:
+    project(pytester.path, stripe_project(receiver, "duplicate-storm, big-number-ids"))
+    proc = pytest_project(pytester, ENV)
     # ack_within, one item of the seven (accepts_genuine among them: the run is signed), may be
     # left inconclusive by a loaded machine.
-    late = "over the budget not counted" in proc.stdout
-    assert proc.returncode == (1 if late else 0), proc.stdout + proc.stderr
-    assert ("6 passed, 1 failed, 1 skipped" if late else "7 passed, 1 skipped") in proc.stdout
-    assert "big-number-ids: the payload of events[0]" in proc.stdout
+    late = "over the budget not counted" in proc.out
+    assert proc.code == (1 if late else 0), proc.out + proc.err
+    assert ("6 passed, 1 failed, 1 skipped" if late else "7 passed, 1 skipped") in proc.out
+    assert "big-number-ids: the payload of events[0]" in proc.out
 
 
 # --- choosing fields, without a run ---------------------------------------------------------

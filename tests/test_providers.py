@@ -10,12 +10,15 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from harness.core._errors import InputError
 from harness.core._providers import PROVIDERS, exponential, provider
 from harness.core._signing import SCHEMES, Rotation, Signer
+
+from .conftest import harness
 
 SLACK_BODY = (
     b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
@@ -111,7 +114,7 @@ def sign_cli(*args: str, body: bytes) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_sign_command_prints_the_vector_headers() -> None:
+def test_sign_command_prints_the_vector_headers(tmp_path: Path) -> None:
     r = sign_cli(
         "--provider",
         "standard-webhooks",
@@ -125,26 +128,28 @@ def test_sign_command_prints_the_vector_headers() -> None:
     )
     assert r.returncode == 0
     assert "webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" in r.stdout
-    r = sign_cli(
-        "--provider",
-        "slack",
-        "--secret",
-        "8f742231b10e8888abcd99yyyzzz85a5",
-        "--timestamp",
-        "1531420618",
-        body=SLACK_BODY,
-    )
+    # The command's other runs in this process (one process above: its entry point and stdin).
+    body = tmp_path / "slack.txt"
+    body.write_bytes(SLACK_BODY)
+    secret = "8f742231b10e8888abcd99yyyzzz85a5"
+    args = ("--provider", "slack", "--secret", secret, "--timestamp", "1531420618", str(body))
+    done = harness("sign", *args)
+    assert done.code == 0, done.err
     assert (
         "X-Slack-Signature: v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
-        in r.stdout
+        in done.out
     )
 
 
-def test_sign_command_bad_input() -> None:
-    r = sign_cli("--provider", "strip", "--secret", "s", body=b"{}")
-    assert r.returncode == 2 and "did you mean 'stripe'" in r.stderr
-    r = sign_cli("--provider", "standard-webhooks", "--secret", "whsec_!!notbase64", body=b"{}")
-    assert r.returncode == 2 and "not base64" in r.stderr and "Traceback" not in r.stderr
+def test_sign_command_bad_input(tmp_path: Path) -> None:
+    body = tmp_path / "body.json"
+    body.write_text("{}")
+    r = harness("sign", "--provider", "strip", "--secret", "s", str(body))
+    assert r.code == 2 and "did you mean 'stripe'" in r.err
+    r = harness(
+        "sign", "--provider", "standard-webhooks", "--secret", "whsec_!!notbase64", str(body)
+    )
+    assert r.code == 2 and "not base64" in r.err and "Traceback" not in r.err
 
 
 def test_bodies_are_laid_out_as_each_sender_lays_out_its_json() -> None:

@@ -1,0 +1,110 @@
+"""The suite's CPU per test: a pytest plugin that logs it, and a summary of the logs.
+
+    PYTHONPATH=.:plugins:benchmarks CPU_PER_TEST=/tmp/cpu/run pytest -p cpu_per_test -n 4 [TESTS]
+    python benchmarks/cpu_per_test.py /tmp/cpu/run [--top N]
+
+Around each test's protocol (setup, call, teardown): the CPU (user + system) of the process
+that runs it (``RUSAGE_SELF``), of the children it reaped (``RUSAGE_CHILDREN``) and of every
+live descendant with the children each reaped (``/proc``), its change written as a JSON line to
+``CPU_PER_TEST-<worker>.jsonl``. The automations' zygote (tests/zygote.py) is the controller's
+child, not a worker's: under this plugin each xdist worker starts a zygote of its own,
+so a forked automation's CPU is its test's (test_forked_workers' one-zygote test fails under it).
+``--durations`` gives wall time only; on two shared CPUs the suite is bound by CPU, not wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import resource
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_TICK = os.sysconf("SC_CLK_TCK")
+_OUT = os.environ.get("CPU_PER_TEST", "cpu-per-test")
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # without xdist the conftest's zygote is our child
+    from tests import forked_workers
+
+    # Before the conftest's pytest_configure reads it: this worker's own automations' zygote.
+    os.environ["HARNESS_TESTS_ZYGOTE"] = forked_workers.start("tests.zygote", Path.cwd()).path
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for thread in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{thread}/children") as listed:
+                found += [int(child) for child in listed.read().split()]
+    except OSError:  # gone meanwhile
+        pass
+    return found
+
+
+def _own_and_reaped(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return sum(int(ticks) for ticks in fields[11:15]) / _TICK  # utime stime cutime cstime
+
+
+def cpu() -> float:
+    """CPU-seconds of this process, its reaped children and its live descendants."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    seen: set[int] = set()
+    waiting = _children(os.getpid())
+    while waiting:
+        pid = waiting.pop()
+        if pid not in seen:
+            seen.add(pid)
+            total += _own_and_reaped(pid)
+            waiting += _children(pid)
+    return total
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, Any, None]:
+    before, started = cpu(), time.monotonic()
+    yield
+    used, wall = cpu() - before, time.monotonic() - started
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(f"{_OUT}-{worker}.jsonl", "a") as log:
+        row = {"id": item.nodeid, "cpu": round(used, 3), "wall": round(wall, 3)}
+        log.write(json.dumps(row) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Sums of the logs, by module and by test.")
+    parser.add_argument("prefix", help="CPU_PER_TEST of the run")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    rows = [
+        json.loads(line)
+        for path in sorted(Path(args.prefix).parent.glob(Path(args.prefix).name + "-*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    print(f"{len(rows)} tests, {sum(r['cpu'] for r in rows):.1f} CPU-s")
+    modules: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0, 0.0])
+    for row in rows:
+        module = modules[row["id"].partition("::")[0]]
+        module[0] += row["cpu"]
+        module[1] += 1
+        module[2] += row["wall"]
+    for name, (used, count, wall) in sorted(modules.items(), key=lambda m: -m[1][0])[: args.top]:
+        print(f"{used:7.1f} CPU-s {int(count):5d} tests {wall:8.1f} s  {name}")
+    for row in sorted(rows, key=lambda r: -r["cpu"])[: args.top]:
+        print(f"{row['cpu']:7.2f} CPU-s {row['wall']:8.1f} s  {row['id']}")
+
+
+if __name__ == "__main__":
+    main()
