@@ -6,9 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core._errors import InputError
 from ..scenario._project import PROJECT_FILE, Project, find_project, load_project, with_flags
+
+if TYPE_CHECKING:
+    from ..core._scenario import Scenario
+    from ..engine import RunOptions
 
 
 def project_from(
@@ -20,11 +25,14 @@ def project_from(
     events: Sequence[str] = (),
     downstream: bool = False,
     target: str | None = None,
+    read: bool = True,
 ) -> Project | None:
     """The project of this invocation, or None. ``downstream``: --downstream was given, so
     it, not the downstreams' own ports, says where the doubles listen; ``target``: --target,
-    whose path picks a HAR's deliveries in ``events``. Raises ScenarioError
-    (file:line) for a bad project file and InputError for bad flags, before anything is sent."""
+    whose path picks a HAR's deliveries in ``events``; ``read=False``: no events read, neither
+    the project's nor ``events`` (what is checked before them: ``unread_checks``). Raises
+    ScenarioError (file:line) for a bad project file and InputError for bad flags, before
+    anything is sent."""
     if path is not None and no_project:
         raise InputError(
             "--project and --no-project contradict each other",
@@ -39,13 +47,31 @@ def project_from(
             "the current directory",
         )
     found = None if no_project else (path or find_project())
-    project = load_project(found) if found is not None else None
+    project = load_project(found, events=read) if found is not None else None
     if project is not None and downstream:
         ports = tuple(replace(d, port=None) for d in project.downstreams)
         project = replace(project, downstreams=ports)
     return with_flags(
-        project, provider=provider, secret_env=secret_env, events=events, target=target
+        project,
+        provider=provider,
+        secret_env=secret_env,
+        events=events,
+        target=target,
+        read=read,
     )
+
+
+def check_unread(scenarios: Sequence[Scenario], options: RunOptions) -> None:
+    """The bad input no event shows, told before any recording is read (a 60 MB export takes
+    seconds to parse): the journal's path, and for each scenario, as known before its events
+    (``resolve_hazards(..., events=False)`` of a project read without them), the secrets its
+    signing reads and the hosts it reaches (``engine.check_unread``)."""
+    from ..engine import check_unread as check_scenario
+    from ..history import check_journal_path
+
+    check_journal_path(options.journal)
+    for scenario in scenarios:
+        check_scenario(scenario, options)
 
 
 def target_of(target: str | None, project: Project | None) -> str:

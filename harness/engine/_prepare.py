@@ -204,6 +204,19 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
     return signer
 
 
+def check_unread(scenario: Scenario, options: RunOptions) -> Signer:
+    """What ``prepare`` checks that no event says — the secrets the signing reads, the hosts
+    the observer and forwarding downstreams reach — and the Signer. A command calls it first,
+    on its scenarios as known before their recordings are read (``resolve_hazards(...,
+    events=False)``), so that a secret not set is told before a 60 MB export is parsed."""
+    signer = signer_for(scenario, time_scale_of(scenario, options))
+    if scenario.observer is not None:
+        check_observer(scenario.observer, options.allow_hosts, scenario.origin)
+    for downstream in scenario.downstreams:
+        check_forward_to(downstream, options.allow_hosts, scenario.origin)
+    return signer
+
+
 def _secret_envs(scenario: Scenario) -> str:
     """``the secret in X``, or ``the secrets in X and Y`` with a rotation."""
     rotation = scenario.delivery.rotation
@@ -306,11 +319,7 @@ def prepare(
             "calendar: block",
         )
     scale = time_scale_of(scenario, options)
-    signer = signer_for(scenario, scale)
-    if scenario.observer is not None:
-        check_observer(scenario.observer, options.allow_hosts, scenario.origin)
-    for downstream in scenario.downstreams:
-        check_forward_to(downstream, options.allow_hosts, scenario.origin)
+    signer = check_unread(scenario, options)
     if isinstance(scenario.source, SyntheticSource):  # one built in Python: no file checked it
         check_synthetic_span(scenario.source, scenario.origin)
     tag = tag or new_tag()
