@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core._errors import InputError
+from ..core._files import not_a_file
 from ..scenario._project import PROJECT_FILE, Project, find_project, load_project, with_flags
 
 if TYPE_CHECKING:
@@ -39,12 +40,16 @@ def project_from(
             where="--no-project",
             hint="give one of them",
         )
-    if path is not None and not path.is_file():
+    why = None if path is None else not_a_file(path)
+    if path is not None and why is not None:
+        inside = f" (in it: {path / PROJECT_FILE})" if path.is_dir() else ""
         raise InputError(
-            f"no project file {str(path)!r}",
+            f"no project file {str(path)!r}"
+            if not path.exists()
+            else f"{str(path)!r} {why}, not a project file",
             where="--project",
-            hint=f"give the path of a {PROJECT_FILE}, or leave --project out to use the one in "
-            "the current directory",
+            hint=f"give the path of a {PROJECT_FILE}{inside}, or leave --project out to use "
+            "the one in the current directory",
         )
     found = None if no_project else (path or find_project())
     project = load_project(found, events=read) if found is not None else None

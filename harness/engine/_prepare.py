@@ -53,6 +53,7 @@ from ..history import RunInfo
 from ..invariants import run_invariants
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..invariants._idempotent import repeat_settings
+from ..scenario._hazards import is_builtin
 from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
@@ -187,11 +188,15 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
         # A provider always signs: `delivery.signing: none` beside it is refused.
-        instead = (
-            f"provider {spec.provider.name!r} always signs"
-            if spec.provider is not None
-            else "or set delivery.signing: none in the scenario"
-        )
+        if is_builtin(scenario):  # not the user's file to edit: the project's provider is
+            instead = (
+                "or name the variable that holds it (--secret-env, secret_env: in "
+                "harness.yaml), or send unsigned (--provider none)"
+            )
+        elif spec.provider is not None:
+            instead = f"provider {spec.provider.name!r} always signs"
+        else:
+            instead = "or set delivery.signing: none in the scenario"
         raise InputError(
             f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
             f"variable {spec.secret_env} is not set",

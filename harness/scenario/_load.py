@@ -33,6 +33,7 @@ from ..core import _paths
 from ..core._calendar import CalendarSpec
 from ..core._data_paths import data_dir
 from ..core._errors import InputError, ScenarioError, UnknownScenarioError
+from ..core._files import not_a_file
 from ..core._model import Model
 from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
@@ -200,10 +201,13 @@ def _locate(name: str, base: Path) -> Path:
     """The file of a built-in name, or of a path relative to ``base``."""
     if _looks_like_path(name):
         path = base / name
-        if path.is_file():
+        why = not_a_file(path)
+        if why is None:
             return path
         raise UnknownScenarioError(
-            f"no scenario file {str(path)!r}",
+            f"no scenario file {str(path)!r}"
+            if not path.exists()
+            else f"{str(path)!r} {why}, not a scenario file",
             hint="check the path, or name a built-in scenario (`harness scenarios` lists them)",
         )
     builtins = _builtins()

@@ -217,7 +217,9 @@ class ProjectDoc(Doc):
     @classmethod
     def _target(cls, value: str | None) -> str | None:
         if value is not None and not _TARGET.match(value):
-            raise invalid(f"must be {_TARGET_TEXT}")
+            from ..drive._target import without_scheme  # as init imports it: start-up time
+
+            raise invalid(f"must be {_TARGET_TEXT}{without_scheme(value)}")
         return value
 
 
@@ -280,7 +282,7 @@ def load_project(path: Path, *, events: bool = True) -> Project:
     ``events=False``: its events are not read (none, nor the correlation rules that read them):
     what is checked before they are."""
     path = Path(path)
-    text = read_yaml(path)
+    text = read_yaml(path, "project file")
     text.require_mapping(
         "a project file is a mapping with target, provider, secret_env, events, downstreams, "
         "hazards"
