@@ -153,3 +153,32 @@ def test_a_bad_target_is_told_before_the_recording_is_read(
         ["run", "--events", str(recording), "--target", "http://127.0.0.1:0/hooks"], capsys
     )
     assert "--target" in text and "port" in text, text
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--target", "localhost:8000"], "lacks its scheme: http://localhost:8000"),
+        (["--provider", "strpe"], "did you mean 'stripe'"),
+        (["--downstream", "crm=99999"], "'crm=99999' is not NAME or NAME=PORT"),
+        (["--secret-env", "whsec_abc"], "is not an environment variable name"),
+    ],
+    ids=["target", "provider", "downstream", "secret-env"],
+)
+def test_init_tells_its_flags_before_reading_the_events(
+    flags: list[str],
+    fragment: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    export = tmp_path / "export.json"  # a Stripe export cut short: no JSON where it ends
+    listed = {"object": "list", "data": [_invoice_paid(n) for n in range(2000)]}
+    export.write_text(json.dumps(listed, indent=2)[:-20])
+    with pytest.raises(SystemExit) as exit_:
+        main(["init", "--yes", "--events", str(export), *flags])
+    text = capsys.readouterr().err
+    assert exit_.value.code == 2 and fragment in text, text
+    assert "export.json" not in text, "the export was read before the flags were checked"
+    assert not (tmp_path / "harness.yaml").exists()
