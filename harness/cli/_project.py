@@ -31,7 +31,7 @@ def project_from(
     """The project of this invocation, or None. ``downstream``: --downstream was given, so
     it, not the downstreams' own ports, says where the doubles listen; ``target``: --target,
     whose path picks a HAR's deliveries in ``events``; ``read=False``: no events read, neither
-    the project's nor ``events`` (what is checked before them: ``unread_checks``). Raises
+    the project's nor ``events`` (what is checked before them: ``check_unread``). Raises
     ScenarioError (file:line) for a bad project file and InputError for bad flags, before
     anything is sent."""
     if path is not None and no_project:
