@@ -72,6 +72,7 @@ FILES: dict[str, str | bytes] = {
     "unbalanced-route.scenario.yaml": small()
     + "downstreams: [{name: api, routes: [{method: POST, path: '/deals/{id'}]}]\n",
     "self.suite.yaml": "suite: [self.suite.yaml]\n",
+    "pasted-secret.yaml": "secret_env: whsec_QUJDQUJDQUJDQUJD\n",
     "a.suite.yaml": "suite: [b.suite.yaml]\n",
     "b.suite.yaml": "suite: [a.suite.yaml]\n",
 }
@@ -731,8 +732,7 @@ ROTATION_CASES: list[tuple[list[str], int, str]] = [
     (
         yaml("rotation-secret-pasted"),
         2,
-        "delivery.rotation.next_secret_env: 'next secret' is not allowed — must be the name of "
-        "an environment variable",
+        "delivery.rotation.next_secret_env: 'ne…' (11 chars) is not an environment variable name",
     ),
     (
         yaml("rotation-unsigned"),
@@ -781,6 +781,13 @@ MISTAKE_CASES: list[tuple[list[str], int, str]] = [
     (["env:HARNESS_SECRET= " + SECRET, *RUN, "--target", LOOPBACK], 2, "starts with a space"),
     # a built-in hazard's secret unset: not "set delivery.signing in the scenario" (not theirs)
     (["env:HARNESS_SECRET=", *RUN, "--target", LOOPBACK], 2, "send unsigned (--provider none)"),
+    # a secret pasted as the variable's name in harness.yaml was taken for a name, and echoed
+    # whole in "the environment variable whsec_… is not set"; told by its shape now
+    (
+        ["run", "--project", "{tmp}/pasted-secret.yaml", *RUN_AT],
+        2,
+        "pasted-secret.yaml:1: secret_env: 'wh…' (22 chars) is not an environment variable name",
+    ),
     # explore checked --report only when it wrote it, after the whole search
     (
         ["explore", "duplicate-storm", *RUN_AT, "--report", "{tmp}/r.pdf", "--no-database"],
