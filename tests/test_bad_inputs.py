@@ -779,6 +779,7 @@ MISTAKE_CASES: list[tuple[list[str], int, str]] = [
         "the secret in HARNESS_SECRET: it ends with a line break",
     ),
     (["env:HARNESS_SECRET= " + SECRET, *RUN, "--target", LOOPBACK], 2, "starts with a space"),
+    (["sign", "--provider", "stripe", "--secret", "whsec_a\n", "{tmp}/file.txt"], 2, "ends with"),
     # a built-in hazard's secret unset: not "set delivery.signing in the scenario" (not theirs)
     (["env:HARNESS_SECRET=", *RUN, "--target", LOOPBACK], 2, "send unsigned (--provider none)"),
     # a secret pasted as the variable's name in harness.yaml was taken for a name, and echoed

@@ -524,9 +524,9 @@ def sign(
             )
         rotation = Rotation(next_secret, 0.0, math.inf)  # both secrets sign
     stamp = timestamp if timestamp is not None else int(time.time())
-    headers = Signer(scheme, secret, header, rotation).headers(
-        data, msg_id, stamp, event_type=event_type, url=url
-    )
+    signer = Signer(scheme, secret, header, rotation)
+    signer.check(where="--secret" if next_secret is None else "--secret, --next-secret")
+    headers = signer.headers(data, msg_id, stamp, event_type=event_type, url=url)
     for name, value in headers.items():
         out.print(f"{name}: {value}", markup=False, highlight=False)
 

@@ -234,8 +234,8 @@ def _untrimmed(secret: str) -> None:
         kind = "a line break" if any(c in "\r\n" for c in secret) else "a space or tab"
         raise InputError(
             f"it {end} with {kind}, which no provider's secret does",
-            hint="export the variable again without it (from a file: "
-            "VAR=\"$(tr -d '[:space:]' < secret.txt)\")",
+            hint="give the secret without it (read from a file: "
+            "\"$(tr -d '[:space:]' < secret.txt)\")",
         )
 
 
