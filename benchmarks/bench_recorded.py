@@ -22,7 +22,9 @@ checkout at ``--tree``, default this one) against the benchmarks' receiver. At t
 first request the child's CPU seconds (user + system, /proc/PID/stat) and its peak resident
 set (VmHWM) are read, and the child is stopped: the time to the first delivery, which a
 recording read and checked whole waits for (its clean run's events are then traced as they
-are sent, its run's after its clean run: ``engine/_recorded_feed``).
+are sent, its run's after its clean run: ``engine/_recorded_feed``). Each round also runs
+the same command with HARNESS_SECRET unset, to its exit (2, the secret's error): the time to
+that error, which no event is needed for (its CPU seconds, from wait4).
 """
 
 from __future__ import annotations
@@ -173,6 +175,27 @@ def _first_delivery(export: Path, tree: Path, folder: Path, limit: float) -> tup
                 leftover.unlink()
 
 
+def _secret_error(export: Path, tree: Path, folder: Path) -> float:
+    """The same run with HARNESS_SECRET unset, to its exit: its CPU seconds. (Not its peak:
+    wait4's ru_maxrss counts this process's memory at the fork, the export's list included.)"""
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_SECRET"}
+    env["PYTHONPATH"] = f"{tree}{os.pathsep}{tree / 'plugins'}"
+    command = [sys.executable, "-m", "harness", "run", "duplicate-storm", "--no-project"]
+    command += ["--events", str(export), "--target", "http://127.0.0.1:9/hooks"]
+    command += ["--journal", str(folder / "run.db")]
+    said = folder / "stderr.txt"
+    with said.open("wb") as err:
+        child = subprocess.Popen(
+            command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err
+        )
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    text = said.read_text()
+    if child.returncode != 2 or "HARNESS_SECRET is not set" not in text:
+        raise SystemExit(f"not the secret's error (exit {child.returncode}): {text}")
+    return usage.ru_utime + usage.ru_stime
+
+
 def export_main(events: int, trees: list[Path], rounds: int) -> int:
     print(machine_line())
     with tempfile.TemporaryDirectory(prefix="bench-export-") as name:
@@ -186,6 +209,10 @@ def export_main(events: int, trees: list[Path], rounds: int) -> int:
                 print(
                     f"round {n + 1} {tree}: first delivery after {cpu:.2f} CPU-s, "
                     f"peak {peak:,.0f} MiB"
+                )
+                cpu = _secret_error(export, tree, folder)
+                print(
+                    f"round {n + 1} {tree}: HARNESS_SECRET unset, its error after {cpu:.2f} CPU-s"
                 )
     return 0
 

@@ -15,9 +15,11 @@ Two tables of (input, expected exit code, a fragment the message must hold):
 from __future__ import annotations
 
 import functools
+import http.server
 import os
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,7 @@ FILES: dict[str, str | bytes] = {
     "unbalanced-route.scenario.yaml": small()
     + "downstreams: [{name: api, routes: [{method: POST, path: '/deals/{id'}]}]\n",
     "self.suite.yaml": "suite: [self.suite.yaml]\n",
+    "pasted-secret.yaml": "secret_env: whsec_QUJDQUJDQUJDQUJD\n",
     "a.suite.yaml": "suite: [b.suite.yaml]\n",
     "b.suite.yaml": "suite: [a.suite.yaml]\n",
 }
@@ -620,7 +623,7 @@ SCENARIO_CASES: list[tuple[list[str], int, str]] = [
     (yaml("bool-key"), 2, "yes"),
     (yaml("content-length"), 2, "delivery.headers.Content-Length: 'Content-Length' is not allowed"),
     (yaml("host-header"), 2, "'host' is not allowed — the harness frames each request itself"),
-    (yaml("huge"), 2, "at most 10,485,760 are read"),
+    (yaml("huge"), 2, "at most 10,485,760 characters are read"),
     (yaml("laughs"), 2, "laughs.scenario.yaml"),
     (yaml("yaml-bad-utf8"), 2, "cannot read the scenario file"),
     (["run", "{tmp}/adir", *RUN_AT], 2, "adir"),
@@ -729,8 +732,7 @@ ROTATION_CASES: list[tuple[list[str], int, str]] = [
     (
         yaml("rotation-secret-pasted"),
         2,
-        "delivery.rotation.next_secret_env: 'next secret' is not allowed — must be the name of "
-        "an environment variable",
+        "delivery.rotation.next_secret_env: 'ne…' (11 chars) is not an environment variable name",
     ),
     (
         yaml("rotation-unsigned"),
@@ -752,7 +754,51 @@ ROTATION_CASES: list[tuple[list[str], int, str]] = [
     (yaml("skew-far"), 2, "at most 7 days either way"),
 ]
 
+# A new user's mistakes, each once told otherwise: a crash, the wrong cause, or no hint.
+MISTAKE_CASES: list[tuple[list[str], int, str]] = [
+    # was an internal error (70): the output was compared with a journal that did not exist
+    (["export", "{tmp}/none.db", "-o", "{tmp}/file.txt", "--redacted"], 2, "no such journal file"),
+    (["export", "{journals}/good.db", "-o", "{tmp}/adir", "--redacted"], 2, "is a directory"),
+    # inspect said "no such journal file" of a directory; a negative --limit listed all but
+    # the last lines
+    (["inspect", "{tmp}/adir"], 2, "is a directory, not a journal"),
+    (["inspect", "{journals}/good.db", "--limit", "-3"], 2, "-3 is not in the range x>=0"),
+    # a directory named as a file said "no project file" / "no scenario file"
+    (["run", "--project", "{tmp}/adir", *RUN_AT], 2, "'{tmp}/adir' is a directory, not a project"),
+    (["run", "--project", "{tmp}/adir", *RUN_AT], 2, "harness.yaml (in it: {tmp}/adir/harness"),
+    (["run", "{tmp}/adir/", *RUN_AT], 2, "is a directory, not a scenario file"),
+    # a huge project file was called a scenario file, with a scenario's hint
+    (["run", "--project", "{tmp}/huge.scenario.yaml", *RUN_AT], 2, "the project file holds"),
+    # an address without its scheme: say which scheme is missing
+    (["run", "duplicate-storm", "--target", "localhost:8000"], 2, "lacks its scheme: http://lo"),
+    # a secret with a line break kept from a file: refused, never echoed
+    (["env:HARNESS_SECRET=" + SECRET + "\n", *RUN, "--target", LOOPBACK], 2, "ends with a line"),
+    (
+        ["env:HARNESS_SECRET=plain-hmac-secret\r\n", *RUN, "--provider", "hmac", *RUN_AT[:2]],
+        2,
+        "the secret in HARNESS_SECRET: it ends with a line break",
+    ),
+    (["env:HARNESS_SECRET= " + SECRET, *RUN, "--target", LOOPBACK], 2, "starts with a space"),
+    (["sign", "--provider", "stripe", "--secret", "whsec_a\n", "{tmp}/file.txt"], 2, "ends with"),
+    # a built-in hazard's secret unset: not "set delivery.signing in the scenario" (not theirs)
+    (["env:HARNESS_SECRET=", *RUN, "--target", LOOPBACK], 2, "send unsigned (--provider none)"),
+    # a secret pasted as the variable's name in harness.yaml was taken for a name, and echoed
+    # whole in "the environment variable whsec_… is not set"; told by its shape now
+    (
+        ["run", "--project", "{tmp}/pasted-secret.yaml", *RUN_AT],
+        2,
+        "pasted-secret.yaml:1: secret_env: 'wh…' (22 chars) is not an environment variable name",
+    ),
+    # explore checked --report only when it wrote it, after the whole search
+    (
+        ["explore", "duplicate-storm", *RUN_AT, "--report", "{tmp}/r.pdf", "--no-database"],
+        2,
+        "cannot tell the report format from '.pdf'",
+    ),
+]
+
 CASES += RECORDED_CASES + SCENARIO_CASES + JOURNAL_PATH_CASES + FLAG_CASES + ROTATION_CASES
+CASES += MISTAKE_CASES
 CASES += [
     ([command, f"{{journals}}/{name}.db"], code, fragment)
     for name, code, fragment in JOURNAL_CASES
@@ -837,6 +883,46 @@ def test_bad_input_is_refused_before_anything_is_sent(
     assert fragment in text, text
     assert "Traceback" not in text and "internal error" not in text
     assert not (tmp_path / "j.db").exists(), "a journal was written for refused input"
+
+
+def test_a_pipe_named_as_the_project_file_is_refused_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "harness.yaml"
+    os.mkfifo(fifo)  # opened for reading, it would wait for a writer for ever
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--project", str(fifo), *[a.replace("{tmp}", str(tmp_path)) for a in RUN_AT]])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert "is not a regular file (a pipe, a device or a socket), not a project file" in err
+
+
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """A TLS hello is a bad request to it: nothing to print."""
+
+
+def test_https_to_a_server_without_tls_is_told_before_any_delivery(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It ran the clean run and the scenario, every delivery failing on a TLS error."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    plain = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main(["run", "duplicate-storm", "--no-project", "--journal", str(tmp_path / "j.db"),
+                  "--target", plain.replace("http:", "https:")])  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 3, err
+    assert "accepts connections but no TLS handshake" in err and f"--target {plain}" in err
+    assert "Traceback" not in err and not (tmp_path / "j.db").exists()
 
 
 def test_a_secret_the_scheme_cannot_use_is_one_message_before_any_delivery(

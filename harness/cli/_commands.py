@@ -27,6 +27,7 @@ from ._report import report as report_command
 from ._show import show as show_command
 
 if TYPE_CHECKING:
+    from ..core._scenario import Scenario
     from ..history import History
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -186,28 +187,32 @@ def run(
     from ..drive._formats._shared import shared_reads
     from ..engine import RunOptions, without_baseline
     from ..scenario._hazards import resolve_hazards
-    from ._project import project_from, scenario_names, target_of
+    from ._project import check_unread, project_from, scenario_names, target_of
 
     # An export read whole is parsed once: for the project, the hazards and the runs' prepares.
     click.get_current_context().with_resource(shared_reads())
     quiet = _seconds(settle_quiet, "--settle-quiet")
     deadline = _seconds(settle_deadline, "--settle-deadline")
-    project = project_from(
-        project_file,
-        no_project,
-        provider=provider,
-        secret_env=secret_env,
-        events=events,
-        downstream=_given(click.get_current_context(), "downstream"),
-        target=target,
-    )
-    hazards = resolve_hazards(scenario_names(scenarios, project), project)
-    resolved = list(hazards.scenarios)
-    if no_baseline:
-        resolved = without_baseline(resolved, "--no-baseline")
     _check_report_path(report)
+    given_downstream = _given(click.get_current_context(), "downstream")
+
+    def project(read: bool) -> Any:
+        return project_from(
+            project_file,
+            no_project,
+            provider=provider,
+            secret_env=secret_env,
+            events=events,
+            downstream=given_downstream,
+            target=target,
+            read=read,
+        )
+
+    # What no event shows is told before the recordings are read (seconds for a big export).
+    unread = project(read=False)
+    names = scenario_names(scenarios, unread)
     options = RunOptions.create(
-        target_of(target, project),
+        target_of(target, unread),
         seed=seed,
         downstream=downstream,
         journal=journal,
@@ -221,57 +226,79 @@ def run(
         metrics_url=metrics_url,
         sample_every=_seconds(sample_every, "--sample-every"),
     )
-    years = [s for s in resolved if s.calendar is not None]
     year_flags: dict[str, object] = {"--events-per-day": events_per_day, "--months": months}
     year_flags |= {"--day-seconds": day_seconds, "--resume": resume}
-    given = [flag for flag, value in year_flags.items() if value is not None]
-    if years:
-        from ._year import calendar_for, drive_year
+    unread_scenarios = resolve_hazards(names, unread, events=False).scenarios
+    year = _year_of(
+        unread_scenarios,
+        [flag for flag, value in year_flags.items() if value is not None],
+        time_scale=time_scale is not None,
+        journal=journal is not None,
+    )
+    if year is not None:
+        from ._year import calendar_for, resuming
 
-        if len(years) == len(resolved) > 1:
+        calendar = calendar_for(year, events_per_day, months, day_seconds)
+        options, state = resuming(resume, year.name, options)
+    check_unread(unread_scenarios, options)
+    hazards = resolve_hazards(names, project(read=True))
+    resolved = list(hazards.scenarios)
+    if no_baseline:
+        resolved = without_baseline(resolved, "--no-baseline")
+    years = [s for s in resolved if s.calendar is not None]
+    if year is not None and years:  # a year the project's events left standing
+        from ._year import drive_year
+
+        if len(years) > 1:
             raise InputError(
                 f"the project has {len(years)} event sources; a year runs over one",
                 where="events",
                 hint="keep one source in the project's events: (or give --events once), or "
                 "run a scenario file with a calendar: block",
             )
-        if time_scale is not None:
-            raise InputError(
-                "--time-scale does not pace a year: its days do",
-                where="--time-scale",
-                hint="give --day-seconds, the wall seconds one calendar day takes",
-            )
-        if len(resolved) > 1:
-            raise InputError(
-                f"{years[0].name!r} is a year and runs alone; {len(resolved) - 1} other "
-                "scenarios were named with it",
-                where="SCENARIOS",
-                hint=f"run `harness run {years[0].name}` on its own",
-            )
-        if resume is not None and journal is not None:
-            raise InputError(
-                "--resume names the journal the year goes on in; --journal another",
-                where="--journal",
-                hint="leave --journal out when resuming",
-            )
-        calendar = calendar_for(years[0], events_per_day, months, day_seconds)
+        skipped = hazards.skipped
         _exit(
-            drive_year(
-                years[0],
-                calendar,
-                options,
-                report=report,
-                skipped=hazards.skipped,
-                resume=resume,
-            )
-        )
-    if given:
-        raise InputError(
-            f"{given[0]} is for a year, and no scenario named has a calendar",
-            where=given[0],
-            hint="run `harness run year`, or a scenario file with a calendar: block",
+            drive_year(years[0], calendar, options, report=report, skipped=skipped, resumed=state)
         )
     _exit(_drive_and_report(resolved, options, report, hazards.skipped))
+
+
+def _year_of(
+    scenarios: Sequence[Scenario], given: Sequence[str], *, time_scale: bool, journal: bool
+) -> Scenario | None:
+    """The year among the scenarios named (known before their events: ``resolve_hazards(...,
+    events=False)``), or None; InputError for the flags of ``harness run`` that contradict
+    them: a year's flags without a year, a year beside other scenarios, --time-scale for a
+    year, --resume with --journal."""
+    years = [s for s in scenarios if s.calendar is not None]
+    if not years:
+        if given:
+            raise InputError(
+                f"{given[0]} is for a year, and no scenario named has a calendar",
+                where=given[0],
+                hint="run `harness run year`, or a scenario file with a calendar: block",
+            )
+        return None
+    if time_scale:
+        raise InputError(
+            "--time-scale does not pace a year: its days do",
+            where="--time-scale",
+            hint="give --day-seconds, the wall seconds one calendar day takes",
+        )
+    if len(scenarios) > 1:
+        raise InputError(
+            f"{years[0].name!r} is a year and runs alone; {len(scenarios) - 1} other "
+            "scenarios were named with it",
+            where="SCENARIOS",
+            hint=f"run `harness run {years[0].name}` on its own",
+        )
+    if "--resume" in given and journal:
+        raise InputError(
+            "--resume names the journal the year goes on in; --journal another",
+            where="--journal",
+            hint="leave --journal out when resuming",
+        )
+    return years[0]
 
 
 def _given(ctx: click.Context, name: str) -> bool:
@@ -497,9 +524,9 @@ def sign(
             )
         rotation = Rotation(next_secret, 0.0, math.inf)  # both secrets sign
     stamp = timestamp if timestamp is not None else int(time.time())
-    headers = Signer(scheme, secret, header, rotation).headers(
-        data, msg_id, stamp, event_type=event_type, url=url
-    )
+    signer = Signer(scheme, secret, header, rotation)
+    signer.check(where="--secret" if next_secret is None else "--secret, --next-secret")
+    headers = signer.headers(data, msg_id, stamp, event_type=event_type, url=url)
     for name, value in headers.items():
         out.print(f"{name}: {value}", markup=False, highlight=False)
 

@@ -120,8 +120,8 @@ def explore(
     from ..explore import ExploreSettings, failure_lines, write_minimal
     from ..explore import explore_schedules as search
     from ..scenario._hazards import resolve_hazards
-    from ._commands import _seconds
-    from ._project import project_from, scenario_names, target_of
+    from ._commands import _check_report_path, _seconds
+    from ._project import check_unread, project_from, scenario_names, target_of
 
     for mode in faults:
         if mode not in FAULT_MODES:
@@ -131,8 +131,25 @@ def explore(
                 hint="e.g. --fault status --fault timeout",
             )
     spent = _seconds(budget, "--budget")
+    quiet = _seconds(settle_quiet, "--settle-quiet")
+    _check_report_path(report)
+    # What no event shows is told before the recordings are read (seconds for a big export).
+    unread = project_from(project_file, no_project, read=False)
+    names = scenario_names((scenario,), unread)
+    target_ref = target_of(target, unread)
+    options = RunOptions.create(
+        target_ref,
+        seed=seed,
+        downstream=downstream,
+        journal=journal,
+        target_name=target_name,
+        allow_hosts=allow_host,
+        settle_quiet=quiet,
+        listen_beyond_loopback=listen_beyond_loopback,
+    )
+    check_unread(resolve_hazards(names, unread, events=False).scenarios, options)
     project = project_from(project_file, no_project)
-    hazards = resolve_hazards(scenario_names((scenario,), project), project)
+    hazards = resolve_hazards(names, project)
     if len(hazards.scenarios) != 1:
         raise InputError(
             f"{scenario!r} names {len(hazards.scenarios)} scenarios; explore takes one",
@@ -142,17 +159,6 @@ def explore(
     (chosen,) = hazards.scenarios
     if chosen.reset is None and project is not None and project.reset is not None:
         chosen = replace(chosen, reset=project.reset)
-    target_ref = target_of(target, project)
-    options = RunOptions.create(
-        target_ref,
-        seed=seed,
-        downstream=downstream,
-        journal=journal,
-        target_name=target_name,
-        allow_hosts=allow_host,
-        settle_quiet=_seconds(settle_quiet, "--settle-quiet"),
-        listen_beyond_loopback=listen_beyond_loopback,
-    )
     how = ExploreSettings(
         max_examples=max_examples,
         budget=spent,

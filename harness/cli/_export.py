@@ -32,7 +32,7 @@ def export(journal: Path, output: Path, redacted: bool) -> None:
     from ..core._errors import InputError
     from ..core._files import check_writable_file
     from ..history import export as export_journal
-    from ..history import load_all
+    from ..history import load_all, run_ids
     from ..report._redact import Redactor
     from ._console import err
 
@@ -43,6 +43,8 @@ def export(journal: Path, output: Path, redacted: bool) -> None:
             hint=f"add --redacted; a raw copy is `cp {journal} {output}` (the journal is raw: "
             "docs/security.md)",
         )
+    run_ids(journal)  # the journal's path first: a directory, a file that is none
+    check_writable_file(output, f"-o {output}", "shared.db")
     if output.exists():
         raise InputError(
             "the file exists already"
@@ -50,7 +52,6 @@ def export(journal: Path, output: Path, redacted: bool) -> None:
             where=f"-o {output}",
             hint="name a new file for the copy, or remove this one first",
         )
-    check_writable_file(output, f"-o {output}", "shared.db")
     redactor = Redactor.for_runs(load_all(journal), os.environ)
     runs = export_journal(journal, output, redactor)
     err.print(f"{runs} run{'s' if runs != 1 else ''} of {journal} exported, redacted, to {output}")

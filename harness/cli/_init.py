@@ -130,6 +130,14 @@ def init(
     }
     for name, path in given.items():
         _check_path_syntax(path, _FLAG[name])
+    # The flags no event says anything about, before the events are read (an export: seconds).
+    if target is not None:
+        _target(target, "", ask=False)
+    if provider_name is not None:
+        _known(provider_name)
+    if secret_env is not None:
+        check_secret_env(secret_env, "--secret-env")
+    ports = _downstreams(downstreams)
     if provider_name is None and not events and ask:
         provider_name = click.prompt("Provider", type=click.Choice(list(PROVIDERS)))
     from ..drive._target import target_path  # imported here, as _target does: start-up time
@@ -145,7 +153,7 @@ def init(
         provider=provider_name,
         secret_env=_secret_env(secret_env, provider_name, ask),
         events=items,
-        downstreams=_downstreams(downstreams),
+        downstreams=ports,
     )
     _write(project)
 
@@ -196,10 +204,7 @@ def _provider(name: str | None, samples: Sequence[Sample], ask: bool) -> str:
             where="--provider",
             hint=f"pass --provider with one of {', '.join(PROVIDERS)}",
         )
-    try:
-        provider(name)
-    except InputError as exc:
-        raise InputError(str(exc), where="--provider") from None
+    _known(name)
     for sample in samples:
         if sample.provider is not None and sample.provider != name:
             raise InputError(
@@ -208,6 +213,14 @@ def _provider(name: str | None, samples: Sequence[Sample], ask: bool) -> str:
                 hint=f"pass --provider {sample.provider}, or a {name} payload as --events",
             )
     return name
+
+
+def _known(name: str) -> None:
+    """InputError at --provider unless ``name`` is a provider's."""
+    try:
+        provider(name)
+    except InputError as exc:
+        raise InputError(str(exc), where="--provider") from None
 
 
 def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) -> EventsItem:

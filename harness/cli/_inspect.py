@@ -67,7 +67,9 @@ class _Filter:
     help="Only downstream calls to this route: 'POST /payouts', '/contacts/{id}' or "
     "'* /deals/*' (deliveries are then left out).",
 )
-@click.option("--limit", type=int, default=500, show_default=True, help="Lines at most.")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=500, show_default=True, help="Lines at most."
+)
 def inspect(
     journal: Path,
     run: str | None,
@@ -82,12 +84,8 @@ def inspect(
     from ..report._redact import Redactor
     from ._console import out, use
 
-    if not journal.is_file():
-        raise InputError(
-            "no such journal file", where=str(journal), hint="give the .db a run wrote"
-        )
     chosen = _filter(event, status, route)
-    ids = run_ids(journal)
+    ids = run_ids(journal)  # says what is wrong with a path that is no journal
     if not ids:
         raise InputError("the journal holds no run", where=str(journal))
     if run is None and len(ids) > 1:

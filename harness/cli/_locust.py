@@ -64,16 +64,17 @@ def locust(
     Everything after `--` goes to Locust, e.g. `-- --headless -u 200 -r 50 -t 2m`, or
     `-- --master --expect-workers 2 ...` / `-- --worker` for a distributed run.
     """
-    from ..engine import RunOptions, signer_for
+    from ..engine import RunOptions
     from ..scenario._hazards import resolve_hazards
+    from ._commands import _check_report_path
     from ._console import err
-    from ._project import project_from, target_of
+    from ._project import check_unread, project_from, target_of
 
-    project = project_from(project_file, no_project)
-    target = target_of(target, project)
-    # Bad names, files and a hazard that does not apply are reported before Locust starts.
-    # So is a secret the scenario signs with that is not set (else Locust's web UI starts first).
-    signer_for(resolve_hazards([scenario], project).one(scenario, "a load test", "SCENARIO"))
+    _check_report_path(report)
+    # What no event shows is told before the recordings are read (seconds for a big export),
+    # and a secret the scenario signs with that is not set before Locust's web UI starts.
+    unread = project_from(project_file, no_project, read=False)
+    target = target_of(target, unread)
     listen = _loopback_listens(locust_args, listen_beyond_loopback)
     options = RunOptions.create(
         target,
@@ -84,6 +85,10 @@ def locust(
         allow_hosts=allow_host,
         listen_beyond_loopback=listen_beyond_loopback,
     )
+    check_unread(resolve_hazards([scenario], unread, events=False).scenarios, options)
+    project = project_from(project_file, no_project)
+    # Bad names, files and a hazard that does not apply are reported before Locust starts.
+    resolve_hazards([scenario], project).one(scenario, "a load test", "SCENARIO")
     harness_args = [
         "--host", target,
         "--harness-scenario", scenario,

@@ -6,9 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core._errors import InputError
+from ..core._files import not_a_file
 from ..scenario._project import PROJECT_FILE, Project, find_project, load_project, with_flags
+
+if TYPE_CHECKING:
+    from ..core._scenario import Scenario
+    from ..engine import RunOptions
 
 
 def project_from(
@@ -20,32 +26,57 @@ def project_from(
     events: Sequence[str] = (),
     downstream: bool = False,
     target: str | None = None,
+    read: bool = True,
 ) -> Project | None:
     """The project of this invocation, or None. ``downstream``: --downstream was given, so
     it, not the downstreams' own ports, says where the doubles listen; ``target``: --target,
-    whose path picks a HAR's deliveries in ``events``. Raises ScenarioError
-    (file:line) for a bad project file and InputError for bad flags, before anything is sent."""
+    whose path picks a HAR's deliveries in ``events``; ``read=False``: no events read, neither
+    the project's nor ``events`` (what is checked before them: ``check_unread``). Raises
+    ScenarioError (file:line) for a bad project file and InputError for bad flags, before
+    anything is sent."""
     if path is not None and no_project:
         raise InputError(
             "--project and --no-project contradict each other",
             where="--no-project",
             hint="give one of them",
         )
-    if path is not None and not path.is_file():
+    why = None if path is None else not_a_file(path)
+    if path is not None and why is not None:
+        inside = f" (in it: {path / PROJECT_FILE})" if path.is_dir() else ""
         raise InputError(
-            f"no project file {str(path)!r}",
+            f"no project file {str(path)!r}"
+            if not path.exists()
+            else f"{str(path)!r} {why}, not a project file",
             where="--project",
-            hint=f"give the path of a {PROJECT_FILE}, or leave --project out to use the one in "
-            "the current directory",
+            hint=f"give the path of a {PROJECT_FILE}{inside}, or leave --project out to use "
+            "the one in the current directory",
         )
     found = None if no_project else (path or find_project())
-    project = load_project(found) if found is not None else None
+    project = load_project(found, events=read) if found is not None else None
     if project is not None and downstream:
         ports = tuple(replace(d, port=None) for d in project.downstreams)
         project = replace(project, downstreams=ports)
     return with_flags(
-        project, provider=provider, secret_env=secret_env, events=events, target=target
+        project,
+        provider=provider,
+        secret_env=secret_env,
+        events=events,
+        target=target,
+        read=read,
     )
+
+
+def check_unread(scenarios: Sequence[Scenario], options: RunOptions) -> None:
+    """The bad input no event shows, told before any recording is read (a 60 MB export takes
+    seconds to parse): the journal's path, and for each scenario, as known before its events
+    (``resolve_hazards(..., events=False)`` of a project read without them), the secrets its
+    signing reads and the hosts it reaches (``engine.check_unread``)."""
+    from ..engine import check_unread as check_scenario
+    from ..history import check_journal_path
+
+    check_journal_path(options.journal)
+    for scenario in scenarios:
+        check_scenario(scenario, options)
 
 
 def target_of(target: str | None, project: Project | None) -> str:

@@ -52,6 +52,19 @@ def calendar_for(
     )
 
 
+def resuming(
+    resume: Path | None, year: str, options: RunOptions
+) -> tuple[RunOptions, Resumed | None]:
+    """The options of a year that goes on in the journal ``resume`` (its path and seed), and
+    what that journal holds of ``year``; InputError when it holds none. Unchanged, and None,
+    without ``resume``."""
+    if resume is None:
+        return options, None
+    state = resumed(resume, year)
+    assert state.seed is not None
+    return replace(options, journal=resume, seed=state.seed), state
+
+
 def drive_year(
     scenario: Scenario,
     calendar: CalendarSpec,
@@ -59,14 +72,11 @@ def drive_year(
     *,
     report: Path | None,
     skipped: tuple[Skipped, ...],
-    resume: Path | None,
+    resumed: Resumed | None,
 ) -> int:
-    """Plan and run the year; the exit code: 1 when a month's verdict failed, else 0."""
-    state: Resumed | None = None
-    if resume is not None:
-        state = resumed(resume, scenario.name)
-        assert state.seed is not None
-        options = replace(options, journal=resume, seed=state.seed)
+    """Plan and run the year; the exit code: 1 when a month's verdict failed, else 0.
+    ``resumed``: what the journal gone on in holds (``resuming``)."""
+    state = resumed
     plan = plan_year(replace(scenario, calendar=None), calendar, options.seed)
     options = replace(options, listeners=(*options.listeners, ProgressView()))
     err.print(

@@ -1,4 +1,5 @@
-"""Files the harness will write (journals, reports): checked before a run, not after it."""
+"""Files the harness will write (journals, reports): checked before a run, not after it; and
+what stands where a file it reads was named."""
 
 from __future__ import annotations
 
@@ -48,3 +49,15 @@ def check_writable_file(path: Path, where: str, example: str = "report.json") ->
         ) from None
     os.close(probe)
     os.unlink(name)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (it does not exist, is a directory, or a pipe, a
+    device or a socket, whose reading may never end), or None when it is a regular file."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return "is a directory"
+    if path.exists():
+        return "is not a regular file (a pipe, a device or a socket)"
+    return "does not exist"

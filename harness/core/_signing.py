@@ -224,6 +224,21 @@ def check_rotation(scheme: str, overlap: float) -> str | None:
     return None
 
 
+def _untrimmed(secret: str) -> None:
+    """InputError for a secret that starts or ends with white space: no provider issues one,
+    and a line break kept from a file or a here-string (`echo`, a .env line, a Kubernetes
+    secret made from a file) signs every delivery wrong — 401s, or a verifier fed the same
+    variable that passes what the provider's signature would not."""
+    if secret != secret.strip():
+        end = "ends" if secret[-1:].isspace() else "starts"
+        kind = "a line break" if any(c in "\r\n" for c in secret) else "a space or tab"
+        raise InputError(
+            f"it {end} with {kind}, which no provider's secret does",
+            hint="give the secret without it (read from a file: "
+            "\"$(tr -d '[:space:]' < secret.txt)\")",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Signer:
     """How deliveries are signed: one of SCHEMES, with the secret and the generic header.
@@ -277,6 +292,7 @@ class Signer:
         delivery."""
         try:
             for secret in self.secrets():
+                _untrimmed(secret)
                 Signer(self.scheme, secret, self.header).headers(b"", "msg_check", 0)
         except InputError as exc:
             if where is None:

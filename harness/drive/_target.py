@@ -8,6 +8,7 @@ import inspect
 import ipaddress
 import re
 import socket
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,11 +105,22 @@ def parse_target(ref: str, allow_hosts: Sequence[str] = ()) -> Target:
     if found:
         return Target(ref, _ASGI_BASE + (found["path"] or "/"), _import_app(found["app"]))
     raise InputError(
-        f"target {ref!r} is neither a URL nor module:attr",
+        f"target {ref!r} is neither a URL nor module:attr" + without_scheme(ref),
         where="--target",
         hint="pass http://127.0.0.1:8000/hooks/orders, or myapp.main:app for an ASGI app "
         "(myapp.main:app/hooks/orders to drive it at a path)",
     )
+
+
+# HOST:PORT[/path], as users write an address they would paste into a browser's bar.
+_ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d+(/\S*)?$")
+
+
+def without_scheme(ref: str) -> str:
+    """`` — it lacks its scheme: http://localhost:8000`` for a ``localhost:8000``, else ""."""
+    if not _ADDRESS.match(ref):
+        return ""
+    return f" — it lacks its scheme: http://{ref}"
 
 
 def check_target(ref: str, allow_hosts: Sequence[str] = ()) -> None:
@@ -230,9 +242,17 @@ async def check_reachable(target: Target, timeout: float = 3.0) -> None:
     if target.in_process:
         return
     parts = urlsplit(target.url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    tls = parts.scheme == "https"
+    port = parts.port or (443 if tls else 80)
     try:
-        await asyncio.to_thread(_connect, parts.hostname or "", port, timeout)
+        await asyncio.to_thread(_connect, parts.hostname or "", port, timeout, tls)
+    except ssl.SSLError as exc:
+        plain = parts._replace(scheme="http").geturl()
+        raise TargetUnreachableError(
+            f"the target {target.url} accepts connections but no TLS handshake "
+            f"({exc.reason or exc}): a server without TLS answers so\n"
+            f"  hint: if the automation serves plain HTTP, pass --target {plain}"
+        ) from None
     except OSError as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
         raise TargetUnreachableError(
@@ -241,8 +261,10 @@ async def check_reachable(target: Target, timeout: float = 3.0) -> None:
         ) from None
 
 
-def _connect(host: str, port: int, timeout: float) -> None:
-    """Connect to some address of ``host`` within ``timeout`` seconds in all; OSError else."""
+def _connect(host: str, port: int, timeout: float, tls: bool = False) -> None:
+    """Connect to some address of ``host`` within ``timeout`` seconds in all; OSError else.
+    ``tls``: and shake hands (ssl.SSLError when the server speaks no TLS; its certificate is
+    the deliveries' to verify, not checked here)."""
     deadline = time.monotonic() + timeout
     failed: OSError = TimeoutError("timed out")
     for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
@@ -255,6 +277,18 @@ def _connect(host: str, port: int, timeout: float) -> None:
                 sock.connect(address)
             except OSError as exc:
                 failed = exc
-            else:
-                return
+                continue
+            if tls:
+                _handshake(sock, host)
+            return
     raise failed
+
+
+def _handshake(sock: socket.socket, host: str) -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with context.wrap_socket(
+        sock, server_hostname=host or None, do_handshake_on_connect=False
+    ) as s:
+        s.do_handshake()

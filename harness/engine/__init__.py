@@ -10,7 +10,7 @@ from ._baseline import with_baseline, without_baseline
 from ._execute import Turns, run_scenarios, run_side_by_side, together
 from ._late import EarlierRuns
 from ._options import RunOptions, check_time_scale, settle_for
-from ._prepare import PreparedRun, prepare, signer_for
+from ._prepare import PreparedRun, check_unread, prepare, signer_for
 from ._recorder import Recorder, RunResult
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "RunResult",
     "Turns",
     "check_time_scale",
+    "check_unread",
     "prepare",
     "run_scenarios",
     "run_side_by_side",

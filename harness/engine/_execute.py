@@ -77,6 +77,8 @@ async def _prepared_and_run(
 ) -> list[RunResult]:
     """``_run``'s work, its recorded documents read once: kept from one prepare to the next
     and for the first run's clean run (``prepare_baseline``, whose prepare lets it go)."""
+    for options in instances:  # no event needed: told before a recording is read
+        check_journal_path(options.journal)
     first = [
         prepare(
             s,
@@ -89,8 +91,6 @@ async def _prepared_and_run(
     ]
     if not (first and wants_baseline(first[0])):
         let_go()  # no clean run reads it next
-    for options in instances:
-        check_journal_path(options.journal)
     for options in instances:
         await check_reachable(options.target)
     queue = list(enumerate(scenarios))

@@ -53,6 +53,7 @@ from ..history import RunInfo
 from ..invariants import run_invariants
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..invariants._idempotent import repeat_settings
+from ..scenario._hazards import is_builtin
 from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
@@ -193,11 +194,15 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
         # A provider always signs: `delivery.signing: none` beside it is refused.
-        instead = (
-            f"provider {spec.provider.name!r} always signs"
-            if spec.provider is not None
-            else "or set delivery.signing: none in the scenario"
-        )
+        if is_builtin(scenario):  # not the user's file to edit: the project's provider is
+            instead = (
+                "or name the variable that holds it (--secret-env, secret_env: in "
+                "harness.yaml), or send unsigned (--provider none)"
+            )
+        elif spec.provider is not None:
+            instead = f"provider {spec.provider.name!r} always signs"
+        else:
+            instead = "or set delivery.signing: none in the scenario"
         raise InputError(
             f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
             f"variable {spec.secret_env} is not set",
@@ -207,6 +212,19 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
     rotation = _rotation(scenario, scheme, secret, scale)
     signer = Signer(scheme, secret, spec.signature_header, rotation, spec.clock_skew)
     signer.check(where=f"{scenario.origin}: {_secret_envs(scenario)}")
+    return signer
+
+
+def check_unread(scenario: Scenario, options: RunOptions) -> Signer:
+    """What ``prepare`` checks that no event says — the secrets the signing reads, the hosts
+    the observer and forwarding downstreams reach — and the Signer. A command calls it first,
+    on its scenarios as known before their recordings are read (``resolve_hazards(...,
+    events=False)``), so that a secret not set is told before a 60 MB export is parsed."""
+    signer = signer_for(scenario, time_scale_of(scenario, options))
+    if scenario.observer is not None:
+        check_observer(scenario.observer, options.allow_hosts, scenario.origin)
+    for downstream in scenario.downstreams:
+        check_forward_to(downstream, options.allow_hosts, scenario.origin)
     return signer
 
 
@@ -317,11 +335,7 @@ def prepare(
             "calendar: block",
         )
     scale = time_scale_of(scenario, options)
-    signer = signer_for(scenario, scale)
-    if scenario.observer is not None:
-        check_observer(scenario.observer, options.allow_hosts, scenario.origin)
-    for downstream in scenario.downstreams:
-        check_forward_to(downstream, options.allow_hosts, scenario.origin)
+    signer = check_unread(scenario, options)
     if isinstance(scenario.source, SyntheticSource):  # one built in Python: no file checked it
         check_synthetic_span(scenario.source, scenario.origin)
     tag = tag or new_tag()

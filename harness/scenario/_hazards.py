@@ -81,13 +81,17 @@ class Hazards:
         return self.scenarios[0]
 
 
-def resolve_hazards(names: Sequence[str], project: Project | None) -> Hazards:
+def resolve_hazards(
+    names: Sequence[str], project: Project | None, *, events: bool = True
+) -> Hazards:
     """Scenarios for names (built-ins, suites, .yaml paths), the built-in ones applied to
-    ``project`` when it gives anything. Raises ScenarioError / UnknownScenarioError."""
+    ``project`` when it gives anything. ``events=False``: the scenario files' recordings are
+    not read (``_load``): what is checked before them. Raises ScenarioError /
+    UnknownScenarioError."""
     scenarios: list[Scenario] = []
     skipped: list[Skipped] = []
     for name in names:
-        loaded = _load(_locate(name, Path()))
+        loaded = _load(_locate(name, Path()), events=events)
         for scenario in loaded.scenarios if isinstance(loaded, Suite) else (loaded,):
             if project is None or not is_builtin(scenario):
                 scenarios.append(scenario)

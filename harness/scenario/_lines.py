@@ -96,23 +96,31 @@ class YamlText:
         return problem.line or self.line(problem.loc)
 
 
-def read_yaml(path: Path) -> YamlText:
-    """The YAML file at ``path`` with its lines. Raises ScenarioError for what JSON cannot hold."""
+_BIG_HINT = {
+    "scenario file": "keep recorded events in a JSONL file the scenario names "
+    "(source.recorded.file)",
+    "project file": "keep recorded events in a JSONL file the project names "
+    "(events: [{recorded: FILE}])",
+}
+
+
+def read_yaml(path: Path, what: str = "scenario file") -> YamlText:
+    """The YAML file at ``path`` with its lines (``what``: "scenario file" or "project file",
+    as messages name it). Raises ScenarioError for what JSON cannot hold."""
     file = str(path)
     try:
+        # Refused unread when even one byte a character could not fit (a log named .yaml).
+        if path.stat().st_size > 4 * MAX_BYTES:
+            raise _too_big(file, what, f"{path.stat().st_size:,} bytes")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(
-            "no such scenario file", where=file, hint="`harness scenarios` lists the built-in ones"
+            f"no such {what}", where=file, hint="`harness scenarios` lists the built-in ones"
         ) from None
     except (OSError, UnicodeError) as exc:
-        raise ScenarioError(f"cannot read the scenario file ({exc})", where=file) from None
+        raise ScenarioError(f"cannot read the {what} ({exc})", where=file) from None
     if len(text) > MAX_BYTES:
-        raise ScenarioError(
-            f"the scenario file holds {len(text):,} characters; at most {MAX_BYTES:,} are read",
-            where=file,
-            hint="keep recorded events in a JSONL file the scenario names (source.recorded.file)",
-        )
+        raise _too_big(file, what, f"{len(text):,} characters")
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -133,6 +141,14 @@ def read_yaml(path: Path) -> YamlText:
     finally:
         loader.dispose()
     return YamlText(file, data, lines)
+
+
+def _too_big(file: str, what: str, size: str) -> ScenarioError:
+    return ScenarioError(
+        f"the {what} holds {size}; at most {MAX_BYTES:,} characters are read",
+        where=file,
+        hint=_BIG_HINT[what],
+    )
 
 
 def _too_deep(file: str) -> ScenarioError:

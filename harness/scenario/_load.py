@@ -33,6 +33,7 @@ from ..core import _paths
 from ..core._calendar import CalendarSpec
 from ..core._data_paths import data_dir
 from ..core._errors import InputError, ScenarioError, UnknownScenarioError
+from ..core._files import not_a_file
 from ..core._model import Model
 from ..core._providers import PROVIDERS, Provider
 from ..core._scenario import (
@@ -135,17 +136,21 @@ def load_suite(path: Path) -> Suite:
     return loaded
 
 
-def _load(path: Path, within: tuple[Path, ...] = ()) -> Scenario | Suite:
+def _load(path: Path, within: tuple[Path, ...] = (), *, events: bool = True) -> Scenario | Suite:
     """A scenario or a suite file, told apart by its `suite:` key. ``within``: the suite files
-    being loaded around this one, so that a suite naming itself is an error, not a loop."""
+    being loaded around this one, so that a suite naming itself is an error, not a loop.
+    ``events=False``: a scenario's recording is not read (``_unread``)."""
     text = read_yaml(path)
     text.require_mapping(
         "a scenario is a mapping with at least `source:`, a suite a mapping with `suite:`"
     )
     try:
         if "suite" in text.data:
-            return _suite(validate(SuiteDoc, text), path, within)
-        return _scenario(validate(ScenarioDoc, text), path, text)
+            return _suite(validate(SuiteDoc, text), path, within, events)
+        doc = validate(ScenarioDoc, text)
+        if not events and doc.source.recorded is not None:
+            return _unread(doc, path)
+        return _scenario(doc, path, text)
     except _Invalid as exc:
         text.fail([Problem(exc.loc, exc.message)])
 
@@ -196,10 +201,13 @@ def _locate(name: str, base: Path) -> Path:
     """The file of a built-in name, or of a path relative to ``base``."""
     if _looks_like_path(name):
         path = base / name
-        if path.is_file():
+        why = not_a_file(path)
+        if why is None:
             return path
         raise UnknownScenarioError(
-            f"no scenario file {str(path)!r}",
+            f"no scenario file {str(path)!r}"
+            if not path.exists()
+            else f"{str(path)!r} {why}, not a scenario file",
             hint="check the path, or name a built-in scenario (`harness scenarios` lists them)",
         )
     builtins = _builtins()
@@ -231,7 +239,7 @@ class _Invalid(Exception):
         self.message = message
 
 
-def _suite(doc: SuiteDoc, path: Path, within: tuple[Path, ...]) -> Suite:
+def _suite(doc: SuiteDoc, path: Path, within: tuple[Path, ...], events: bool = True) -> Suite:
     scenarios: list[Scenario] = []
     here = (*within, path.resolve())
     for i, member in enumerate(doc.suite):
@@ -245,7 +253,7 @@ def _suite(doc: SuiteDoc, path: Path, within: tuple[Path, ...]) -> Suite:
                 f"suite[{i}]: {member!r} is not allowed — it is this suite or one that "
                 "includes it; list scenarios",
             )
-        loaded = _load(member_path, here)
+        loaded = _load(member_path, here, events=events)
         if isinstance(loaded, Suite):
             raise _Invalid(
                 ("suite", i),
@@ -312,6 +320,30 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         baseline=_baseline(doc, invariants),
         schedule=_schedule(doc, source),
         reset=None if doc.reset is None else doc.reset.spec(),
+        calendar=calendar_of(doc.calendar),
+    )
+
+
+def _unread(doc: ScenarioDoc, path: Path) -> Scenario:
+    """What a scenario file of a recording says before the recording is read: its name,
+    origin, delivery (the recording's sender, where the file names none, read from its first
+    record), downstreams, observer and calendar — what the checks made before the events are
+    parsed need (``engine.check_unread``). Its recording is not checked: not a scenario to run,
+    which ``_scenario`` makes."""
+    try:
+        source = _source(doc.source, path.parent)
+    except SourceProblem as exc:
+        raise _Invalid(exc.loc, exc.message) from None
+    delivery = _delivery(doc.delivery, doc.provider, _detected(doc, source))
+    _tamper_needs_signing(doc, delivery)
+    return Scenario(
+        name=doc.name or _stem(path),
+        source=source,
+        delivery=delivery,
+        downstreams=_downstreams(doc.downstreams, path.parent),
+        observer=_observer(doc.observer),
+        time_scale=doc.time_scale,
+        origin=str(path),
         calendar=calendar_of(doc.calendar),
     )
 

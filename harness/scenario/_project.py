@@ -217,7 +217,9 @@ class ProjectDoc(Doc):
     @classmethod
     def _target(cls, value: str | None) -> str | None:
         if value is not None and not _TARGET.match(value):
-            raise invalid(f"must be {_TARGET_TEXT}")
+            from ..drive._target import without_scheme  # as init imports it: start-up time
+
+            raise invalid(f"must be {_TARGET_TEXT}{without_scheme(value)}")
         return value
 
 
@@ -275,15 +277,19 @@ def find_project(folder: Path | None = None) -> Path | None:
     return path if path.is_file() else None
 
 
-def load_project(path: Path) -> Project:
-    """The project in ``path``. Raises ScenarioError saying file:line, field and fix."""
+def load_project(path: Path, *, events: bool = True) -> Project:
+    """The project in ``path``. Raises ScenarioError saying file:line, field and fix.
+    ``events=False``: its events are not read (none, nor the correlation rules that read them):
+    what is checked before they are."""
     path = Path(path)
-    text = read_yaml(path)
+    text = read_yaml(path, "project file")
     text.require_mapping(
         "a project file is a mapping with target, provider, secret_env, events, downstreams, "
         "hazards"
     )
     doc = validate(ProjectDoc, text)
+    if not events:
+        doc = doc.model_copy(update={"events": [], "correlate": []})
     try:
         return _project(doc, path)
     except _Invalid as exc:
@@ -486,12 +492,13 @@ def with_flags(
     secret_env: str | None = None,
     events: Sequence[str] = (),
     target: str | None = None,
+    read: bool = True,
 ) -> Project | None:
     """``project`` (None: no project file) with what the flags give in place of its own:
     ``--provider``, ``--secret-env``, ``--events`` (each a JSON example file, a ``.jsonl``
     recorded file or a library name; a HAR's deliveries the requests to the path of
-    ``target``, ``--target`` else the project's). None when neither gives anything. Raises
-    InputError."""
+    ``target``, ``--target`` else the project's; ``read=False``: none read, the project's
+    own kept). None when neither gives anything. Raises InputError."""
     if project is None and not (provider or secret_env or events):
         return None
     base = project or Project(hazards=DEFAULT_HAZARDS)
@@ -503,12 +510,16 @@ def with_flags(
         )
     if secret_env is not None:
         check_secret_env(secret_env, "--secret-env")
+    if read:
+        path = _webhook_path(target or base.target)
+        given = tuple(events_flag(e, path) for e in events)
+    else:
+        given = ()
     return replace(
         base,
         provider=provider or base.provider,
         secret_env=secret_env or base.secret_env,
-        events=tuple(events_flag(e, _webhook_path(target or base.target)) for e in events)
-        or base.events,
+        events=given or base.events,
     )
 
 

@@ -17,11 +17,13 @@ from pydantic import AfterValidator, BeforeValidator, PlainValidator
 from ..core import _paths
 from ..core._errors import InputError, ScenarioError
 from ..core._scenario import InvariantSpec
+from ..core._secret_env import ENV_NAME as SECRET_ENV_NAME
+from ..core._secret_env import shape
 from ..double._routes import METHODS, compile_path, split_route
 from ..drive._recorded import HEADER_NAME as _HEADER_NAME
 from ..drive._recorded import MAX_HEADER_CHARS as MAX_HEADER_VALUE
 from ..invariants import INVARIANTS
-from ._errors import hint, invalid
+from ._errors import hint, invalid, invalid_mapping
 
 INVARIANT_NAMES = tuple(INVARIANTS)  # in the registry's order
 
@@ -107,7 +109,6 @@ def _forward_url(value: str) -> str:
 
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _name(value: str) -> str:
@@ -117,8 +118,14 @@ def _name(value: str) -> str:
 
 
 def _env_name(value: str) -> str:
-    if not _ENV_NAME.fullmatch(value):
-        raise invalid("must be the name of an environment variable, like HARNESS_SECRET")
+    """The name of a variable holding a secret: upper case (``core._secret_env``), and a value
+    that is none, maybe the secret pasted in by mistake, is told by its shape alone."""
+    if not SECRET_ENV_NAME.fullmatch(value):
+        raise invalid_mapping(
+            f"{shape(value)} is not an environment variable name — give the NAME of the "
+            "variable that holds the secret, in upper case like HARNESS_SECRET, and export "
+            "the secret in it; never the secret itself"
+        )
     return value
 
 
