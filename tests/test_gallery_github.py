@@ -184,6 +184,13 @@ def test_a_ticket_created_by_a_later_event_after_the_opening_was_refused_is_not_
     refused = "after the event that created it in the clean run was refused: counted as written"
     assert refused in lost["summary"], said(lost)
     assert judged["no_duplicate_effects"]["status"] == "pass", said(judged["no_duplicate_effects"])
+    # Its 502s passed the tracker's outage back to a sender that never redelivers: said so.
+    errors = judged["no_server_errors"]
+    assert errors["status"] == "fail", said(errors)
+    assert (
+        "the downstream's failure passed back): GitHub does not redeliver what the "
+        in (errors["summary"])
+    ), said(errors)
 
 
 def test_updates_a_burst_loses_are_lost_though_the_clean_run_acked_as_fast(
@@ -254,3 +261,18 @@ def test_a_replay_taken_from_the_queue_before_its_genuine_copy_was_written_is_na
     ), (said(forged), acted)
     assert set(forged["evidence"]["deliveries"]) <= acted, (said(forged), acted)
     assert found["no_duplicate_effects"]["status"] == "fail", said(found["no_duplicate_effects"])
+
+
+def test_updates_of_one_issue_at_once_written_as_taken_are_told_why_they_went_back(
+    tmp_path: Path,
+) -> None:
+    """simultaneous-same-record: an issue's updates arrive at one instant; ``issue_tickets``
+    takes its per-issue lock in whatever order they come and PATCHes each, so an older state
+    can land last. per_key_order failed with no cause; it names the arrival together now."""
+    judged = github_run("simultaneous-same-record", tmp_path, "issue_tickets")
+    order = judged["per_key_order"]
+    assert order["status"] == "fail", said(order)
+    assert (
+        "both events reached the target together (each sent before the other was "
+        in (order["summary"])
+    ), said(order)

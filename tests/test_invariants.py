@@ -656,6 +656,11 @@ def test_register_stale_overwrite_is_a_violation() -> None:
     assert v.status is Status.FAIL
     assert v.summary == (
         "1 of 1 record went back to an older state after a newer one (stale overwrite, 1 time)"
+        # Both in hand before either was written (every delivery answered at 0.05 s).
+        "; on 1 of these records both events reached the target together (each sent before "
+        "the other was answered) and it wrote them in the order it took them, not theirs: "
+        "compare each event's time with the time of the state the record holds and skip an "
+        "older one (newest wins), the check and the write under one lock per record"
     )
     assert v.evidence.lines == (
         "record c_1 went back to an older state: seq 1 (evt_1, eff_3) at 0.30 s overwrote "
@@ -688,9 +693,10 @@ def test_register_creations_overwrite_nothing_and_are_not_judged() -> None:
     ]
     v = one(history(events, deliveries, deals + puts, Model.REGISTER), "per_key_order")
     assert v.status is Status.FAIL
+    assert "(stale overwrite, 1 time); on 1 of these records both events reached" in v.summary
     assert v.summary.endswith(
-        "(stale overwrite, 1 time); 2 writes that created a resource of its own (POST answered "
-        "201 Created) not judged: a creation overwrites nothing"
+        "; 2 writes that created a resource of its own (POST answered 201 Created) not judged: "
+        "a creation overwrites nothing"
     )
     assert v.evidence.effect_ids == ("eff_4", "eff_3")
 

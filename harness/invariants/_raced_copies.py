@@ -51,7 +51,7 @@ def raced_copies(facts: Facts, event_ids: Sequence[str]) -> dict[str, Raced]:
         sent = deliveries[eid]
         # Only events with copies in flight together have their writes read (made, for a
         # loaded run): most duplicates come one after the other, or have one delivery.
-        if not any(_overlap(a, b) for i, a in enumerate(sent) for b in sent[i + 1 :]):
+        if not any(overlap(a, b) for i, a in enumerate(sent) for b in sent[i + 1 :]):
             continue
         twice = _repeated(facts.writes_of(eid))
         pair = _overlapping(sent, *twice) if twice is not None else None
@@ -81,7 +81,7 @@ def _overlapping(
         if not _in_flight(a, first.at):
             continue
         for b in sent:
-            if b is not a and _in_flight(b, second.at) and _overlap(a, b):
+            if b is not a and _in_flight(b, second.at) and overlap(a, b):
                 return (a, b) if a.sent_at <= b.sent_at else (b, a)
     return None
 
@@ -90,7 +90,7 @@ def _in_flight(d: Delivery, at: float) -> bool:
     return d.sent_at <= at and (d.answered_at is None or at <= d.answered_at)
 
 
-def _overlap(a: Delivery, b: Delivery) -> bool:
+def overlap(a: Delivery, b: Delivery) -> bool:
     """Whether ``a`` and ``b`` were in flight at one time (an unanswered one never ended)."""
     a_end = a.answered_at if a.answered_at is not None else float("inf")
     b_end = b.answered_at if b.answered_at is not None else float("inf")

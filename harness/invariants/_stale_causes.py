@@ -10,7 +10,9 @@ the calls around the first one of each record:
   (tests/gallery/stale_guard.py under ambiguous-commit);
 - **a retry**: the older event's first delivery was refused (5xx, no answer) and the sender
   delivered it again after the newer one was written — the order any retry gives;
-- **the sender's order**: the older event was first delivered after the newer was accepted.
+- **the sender's order**: the older event was first delivered after the newer was accepted;
+- **together**: a delivery of each was in flight at once, and the target wrote them in the
+  order it took them (tests/gallery/issue_tickets.py under simultaneous-same-record).
 
 A record's state is kept by comparing each event's time with the time of the state the record
 holds (newest wins) — counting every write that may have landed — not by the order events come.
@@ -23,6 +25,7 @@ from typing import Protocol
 
 from ..core._model import Delivery, Effect, Event
 from ._facts import Facts
+from ._raced_copies import overlap
 
 
 class Stale(Protocol):
@@ -44,7 +47,7 @@ def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
     ids = {e.id for v in firsts for e in (v.event, v.newer_event)}
     sent = facts.deliveries_of(ids)
     calls = facts.effects_of({v.event.id for v in firsts})
-    ambiguous = retried = arrived = 0
+    ambiguous = retried = arrived = together = 0
     example: Effect | None = None
     for v in firsts:
         landed = _landed_unconfirmed(calls[v.event.id], v.effect)
@@ -56,6 +59,8 @@ def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
             retried += 1
         elif older and accepted_by(newer, min(d.sent_at for d in older)):
             arrived += 1
+        elif _together(older, newer, v.newer_effect.at):
+            together += 1
     note = ""
     if ambiguous and example is not None:
         note += (
@@ -81,7 +86,25 @@ def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
             "time with the time of the state the record holds and skip an older one (newest "
             "wins)"
         )
+    if together:
+        note += (
+            f"; on {together:,} of these records both events reached the target together (each "
+            "sent before the other was answered) and it wrote them in the order it took them, "
+            "not theirs: compare each event's time with the time of the state the record holds "
+            "and skip an older one (newest wins), the check and the write under one lock per "
+            "record"
+        )
     return note
+
+
+def _together(older: Sequence[Delivery], newer: Sequence[Delivery], newer_at: float) -> bool:
+    """Whether a delivery of each event was in flight at once, both sent before the newer
+    event's write."""
+    return any(
+        a.sent_at < newer_at and b.sent_at < newer_at and overlap(a, b)
+        for a in older
+        for b in newer
+    )
 
 
 def _landed_unconfirmed(calls: Sequence[Effect], stale: Effect) -> Effect | None:

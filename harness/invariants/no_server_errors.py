@@ -33,7 +33,7 @@ from ..core._model import Delivery, Effect, FailureClass, Fault, Outcome, Status
 from ..core._scenario import FAULT_MODES
 from ._facts import MAX_WITNESSES, Facts, Witness, id_list, plural, timestamp, verdict
 from ._fault_calls import DeliveryWindows
-from ._sender import sender_of
+from ._sender import Redelivery, sender_of
 
 NAME = "no_server_errors"
 CLASS = FailureClass.LOUD
@@ -77,6 +77,7 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     summary = (
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
         f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
+        f"{_unretried_note(facts, errors, read)}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
@@ -215,6 +216,27 @@ def _passed_note(facts: Facts, errors: Sequence[Delivery], passed: Mapping[str, 
         f"({sender}), each event accepted by a delivery sent after that answer "
         f"({', '.join(b for b in by if b)}; a copy sent while it was in flight does not count) "
         "— the outage passed back, not a crash (recovers_after_outage judges those events)"
+    )
+
+
+def _unretried_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> str:
+    """Where the sender does not retry (GitHub): how many of the 5xx answers were given while a
+    fault window answered the delivery's own calls — the outage passed back to a sender that
+    will never bring the event again."""
+    sender = sender_of(facts.history.info.settings)
+    if sender.redelivery is not Redelivery.NEVER or not errors or read.windows is None:
+        return ""
+    windows = read.windows
+    met = sum(1 for d in errors if d.status is not None and windows.met(d) is not None)
+    if not met:
+        return ""
+    whom = "all of them" if met == len(errors) else f"{met:,} of them"
+    return (
+        f"; {whom} answered while a downstream fault window answered the automation's own "
+        f"calls (the downstream's failure passed back): {sender.name} does not redeliver "
+        "what the target refuses, so whatever of an event's work the fault stopped is lost "
+        "unless someone redelivers it by hand (recovers_after_outage judges them) — "
+        "acknowledge the delivery (2xx) and retry the call from a queue"
     )
 
 
