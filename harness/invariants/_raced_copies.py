@@ -8,7 +8,9 @@ attempt, or two of its servers sending one event, does (tests/gallery/shopify_de
 duplicate-storm). The journal shows it: the event's first two writes were each made while a
 copy of it was in flight, and the two copies overlapped. Where other events' later copies
 were skipped, the automation does deduplicate, and the note says the check is what races;
-where no copy of any event was skipped, that it does not deduplicate.
+where none was but an event was written again by a copy sent after its first was done, that it
+does not deduplicate; where no copy came after its first was done (only racing ones), that the
+run cannot tell which.
 """
 
 from __future__ import annotations
@@ -97,9 +99,11 @@ def _overlap(a: Delivery, b: Delivery) -> bool:
     return a.sent_at < b_end and b.sent_at < a_end
 
 
-def raced_text(found: Sequence[Raced], repeated: int, skipped: int) -> str:
+def raced_text(found: Sequence[Raced], repeated: int, skipped: int, redone: bool) -> str:
     """``; all of them written by two copies in flight at the same time …``; "" for none.
-    ``skipped``: how many events accepted more than once were written once."""
+    ``skipped``: how many events accepted more than once were written once; ``redone``: where
+    none was, whether an event was written again by a copy sent after its first was done (no
+    deduplication shown, not only copies racing)."""
     if not found:
         return ""
     head = (
@@ -113,8 +117,16 @@ def raced_text(found: Sequence[Raced], repeated: int, skipped: int) -> str:
             "check-then-act race) — mark the id before the work, in one atomic step (a unique "
             "key's insert, an insert-if-absent, SETNX), or hold a lock per event id"
         )
+    if redone:
+        return head + (
+            ", and no copy of any event was skipped: the automation does not deduplicate — skip "
+            "an event id already handled, marked atomically before the work (a unique key's "
+            "insert, SETNX), and keep it as long as the sender redelivers"
+        )
     return head + (
-        ", and no copy of any event was skipped: the automation does not deduplicate — skip an "
-        "event id already handled, marked atomically before the work (a unique key's insert, "
-        "SETNX), and keep it as long as the sender redelivers"
+        ", and no copy accepted after its event's first was done shows whether the "
+        "automation deduplicates: with a check-then-act race or not at all, the run cannot tell "
+        "(copies a second apart, as duplicate-storm sends, would) — either way, skip an event id "
+        "already handled, marked atomically before the work (a unique key's insert, SETNX), and "
+        "keep it as long as the sender redelivers"
     )
