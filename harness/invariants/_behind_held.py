@@ -11,7 +11,10 @@ earlier ones were unanswered, which a compressed run's pace does too — but ``-
 cures nothing here: the hold is real seconds. A late delivery is **behind** a held call when it
 was sent while a delivery of another event, sent no later, was waiting on a call the fault held
 (from the call's arrival for the fault's hold, or until that delivery was answered if sooner),
-and the target made no call at all from then until that wait or its own ended: it was taken up.
+that wait lasted until the late one was due (its budget after it was sent; for a refusal, until
+its sender stopped waiting), and the target made no call at all from then until that wait or
+its own ended: it was taken up. One sent a moment before the hold let go, and late after it,
+was late for something else.
 A target that went on calling meanwhile (a thread per request, each in a call of its own) was
 not stuck behind the hold, and its late answers are not explained by it.
 """
@@ -80,7 +83,11 @@ def behind(
             heapq.heappush(open_spans, (-spans[nxt][0], -nxt))
             nxt += 1
         ahead = _ahead(spans, open_spans, d)
-        if ahead is None:
+        # The hold must have lasted until it was due (its budget; a refusal's, its sender's
+        # wait): one sent just before the hold let go and late after it was late for
+        # something else.
+        due = d.sent_at + budget if budget > 0 else flight_end(d, 0.0)
+        if ahead is None or ahead[1] < due:
             continue
         end, w = ahead[1], ahead[3]
         until = min(end, flight_end(d, budget))
