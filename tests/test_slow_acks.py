@@ -251,3 +251,20 @@ def test_a_target_calling_on_while_a_call_is_held_is_not_queued_behind_it() -> N
             seconds=1.0)  # fmt: skip
     assert "waited their turn behind them" not in v.summary
     assert "; 3 of them were sent while earlier deliveries were still unanswered" in v.summary
+
+
+def test_a_delivery_sent_as_the_hold_let_go_and_late_after_it_is_not_behind_it() -> None:
+    """dlv_1 waited on its held call until its 504 at 1.2 s; dlv_2, sent 10 ms before, was
+    answered 2.8 s later, its own call made at 3.9 s: the hold let go 1.19 s before dlv_2 was
+    due — late for something else, not behind the hang (main said it waited its turn)."""
+    events = [event(i, key=f"ord_{i}") for i in (1, 2)]
+    ds = [
+        delivery("dlv_1", "evt_1", Outcome.FAILED, sent=0.05, latency=1.15, status=504),
+        delivery("dlv_2", "evt_2", sent=1.19, latency=2.81),
+    ]
+    effects = [effect("eff_1", ["evt_1"], 0.06, status=504), effect("eff_2", ["evt_2"], 3.9)]
+    v = one(marked(compressed(history(events, ds, effects), HANG, marks=True), "eff_1"),
+            "ack_within", seconds=1.0)  # fmt: skip
+    assert v.status is Status.FAIL
+    assert "1 of them waited on api's held calls" in v.summary
+    assert "waited their turn behind them" not in v.summary

@@ -8,7 +8,9 @@ attempt, or two of its servers sending one event, does (tests/gallery/shopify_de
 duplicate-storm). The journal shows it: the event's first two writes were each made while a
 copy of it was in flight, and the two copies overlapped. Where other events' later copies
 were skipped, the automation does deduplicate, and the note says the check is what races;
-where no copy of any event was skipped, that it does not deduplicate.
+where none was but an event was written again by a copy sent after its first was done, that it
+does not deduplicate; where no copy came after its first was done (only racing ones), that the
+run cannot tell which.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def raced_copies(facts: Facts, event_ids: Sequence[str]) -> dict[str, Raced]:
         sent = deliveries[eid]
         # Only events with copies in flight together have their writes read (made, for a
         # loaded run): most duplicates come one after the other, or have one delivery.
-        if not any(overlap(a, b) for i, a in enumerate(sent) for b in sent[i + 1 :]):
+        if not _any_overlap(sent):
             continue
         twice = _repeated(facts.writes_of(eid))
         pair = _overlapping(sent, *twice) if twice is not None else None
@@ -86,6 +88,21 @@ def _overlapping(
     return None
 
 
+def _any_overlap(sent: Sequence[Delivery]) -> bool:
+    """Whether two of ``sent`` were in flight at one time: by time sent, one sent before the
+    latest end of those before it (every pair compared was quadratic in an event's copies)."""
+    reach = float("-inf")
+    for d in sorted(sent, key=_sent):
+        if d.sent_at < reach:
+            return True
+        reach = max(reach, d.answered_at if d.answered_at is not None else float("inf"))
+    return False
+
+
+def _sent(d: Delivery) -> float:
+    return d.sent_at
+
+
 def _in_flight(d: Delivery, at: float) -> bool:
     return d.sent_at <= at and (d.answered_at is None or at <= d.answered_at)
 
@@ -97,9 +114,11 @@ def overlap(a: Delivery, b: Delivery) -> bool:
     return a.sent_at < b_end and b.sent_at < a_end
 
 
-def raced_text(found: Sequence[Raced], repeated: int, skipped: int) -> str:
+def raced_text(found: Sequence[Raced], repeated: int, skipped: int, redone: bool) -> str:
     """``; all of them written by two copies in flight at the same time …``; "" for none.
-    ``skipped``: how many events accepted more than once were written once."""
+    ``skipped``: how many events accepted more than once were written once; ``redone``: where
+    none was, whether an event was written again by a copy sent after its first was done (no
+    deduplication shown, not only copies racing)."""
     if not found:
         return ""
     head = (
@@ -113,8 +132,16 @@ def raced_text(found: Sequence[Raced], repeated: int, skipped: int) -> str:
             "check-then-act race) — mark the id before the work, in one atomic step (a unique "
             "key's insert, an insert-if-absent, SETNX), or hold a lock per event id"
         )
+    if redone:
+        return head + (
+            ", and no copy of any event was skipped: the automation does not deduplicate — skip "
+            "an event id already handled, marked atomically before the work (a unique key's "
+            "insert, SETNX), and keep it as long as the sender redelivers"
+        )
     return head + (
-        ", and no copy of any event was skipped: the automation does not deduplicate — skip an "
-        "event id already handled, marked atomically before the work (a unique key's insert, "
-        "SETNX), and keep it as long as the sender redelivers"
+        ", and no copy accepted after its event's first was done shows whether the "
+        "automation deduplicates: with a check-then-act race or not at all, the run cannot tell "
+        "(copies a second apart, as duplicate-storm sends, would) — either way, skip an event id "
+        "already handled, marked atomically before the work (a unique key's insert, SETNX), and "
+        "keep it as long as the sender redelivers"
     )

@@ -9,7 +9,9 @@ the calls around the first one of each record:
   only when its write is confirmed does not count the write it could not confirm
   (tests/gallery/stale_guard.py under ambiguous-commit);
 - **a retry**: the older event's first delivery was refused (5xx, no answer) and the sender
-  delivered it again after the newer one was written — the order any retry gives;
+  delivered it again after the newer one was written — the order any retry gives — the stale
+  write made once that redelivery was sent (one made in the first delivery's own flight, a
+  504 after it, is no retry's);
 - **the sender's order**: the older event was first delivered after the newer was accepted;
 - **together**: a delivery of each was in flight at once, and the target wrote them in the
   order it took them (tests/gallery/issue_tickets.py under simultaneous-same-record).
@@ -55,7 +57,7 @@ def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
         if landed is not None:
             ambiguous += 1
             example = example or landed
-        elif refused_first(older, v.newer_effect.at):
+        elif refused_first(older, v.newer_effect.at, v.effect.at):
             retried += 1
         elif older and accepted_by(newer, min(d.sent_at for d in older)):
             arrived += 1
@@ -122,13 +124,18 @@ def _landed_unconfirmed(calls: Sequence[Effect], stale: Effect) -> Effect | None
     return None
 
 
-def refused_first(deliveries: Sequence[Delivery], newer_at: float) -> bool:
-    """Whether the event's first delivery got no 2xx and it was delivered again, that first
-    one sent before the newer event's write."""
+def refused_first(deliveries: Sequence[Delivery], newer_at: float, stale_at: float) -> bool:
+    """Whether the event's first delivery got no 2xx and it was delivered again by its stale
+    write (``stale_at``), that first one sent before the newer event's write: a write made in
+    the first one's own flight is no retry's."""
     if len(deliveries) < 2:
         return False
-    first = min(deliveries, key=_sent)
-    return first.sent_at < newer_at and not (first.status and 200 <= first.status < 300)
+    first, again, *_ = sorted(deliveries, key=_sent)
+    return (
+        first.sent_at < newer_at
+        and not (first.status and 200 <= first.status < 300)
+        and again.sent_at <= stale_at
+    )
 
 
 def accepted_by(deliveries: Sequence[Delivery], at: float) -> bool:

@@ -48,10 +48,16 @@ def unshared(facts: Facts, harmful: Sequence[str]) -> Unshared | None:
     skipped = copies_skipped(facts)
     if not skipped:
         return None
+    late = written_after_late_copy(facts, harmful)
+    return Unshared(late, skipped) if late else None
+
+
+def written_after_late_copy(facts: Facts, harmful: Sequence[str]) -> list[str]:
+    """Of ``harmful`` (the first MAX_LOOKED_AT looked at), those written again after a copy
+    sent once the target had written the event and acknowledged it."""
     looked_at = harmful[:MAX_LOOKED_AT]
     deliveries = facts.deliveries_of(looked_at)
-    late = [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
-    return Unshared(late, skipped) if late else None
+    return [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
 
 
 def copies_skipped(facts: Facts) -> int:

@@ -59,7 +59,12 @@ from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
-from ._unshared_dedup import copies_skipped, unshared, unshared_text
+from ._unshared_dedup import (
+    copies_skipped,
+    unshared,
+    unshared_text,
+    written_after_late_copy,
+)
 from ._within import repeated_within, within_text, within_witnesses
 
 NAME = "no_duplicate_effects"
@@ -304,7 +309,10 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             )
             if together:
                 skipped = late.skipped if late else copies_skipped(facts)
-                summary += raced_text(list(together.values()), len(tally.harmful), skipped)
+                # No copy skipped: only an event written again by a copy sent after its first
+                # was done shows no deduplication; racing copies alone cannot tell it.
+                redone = bool(skipped) or bool(written_after_late_copy(facts, tally.harmful))
+                summary += raced_text(list(together.values()), len(tally.harmful), skipped, redone)
         if within:
             summary += f"; {within_text(within)}"
         return verdict(

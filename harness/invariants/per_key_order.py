@@ -418,7 +418,7 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
     retried = together = arrived = 0
     for v in firsts:
         older, newer = sent[v.event.id], sent[v.newer_event.id]
-        if refused_first(older, v.newer_effect.at):
+        if refused_first(older, v.newer_effect.at, v.effect.at):
             retried += 1
         elif older and accepted_by(newer, min(map(_sent, older))):
             # The newer was accepted before the older was first sent: the sender's order, not
