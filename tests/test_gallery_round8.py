@@ -91,6 +91,36 @@ def test_a_debounced_sync_coalescing_states_is_neither_lost_nor_unjudged(tmp_pat
     assert done.code == 0, done.out
 
 
+def test_a_debounce_that_wrote_an_older_change_of_the_same_second_is_not_called_lost(
+    tmp_path: Path,
+) -> None:
+    """A subscription's changes at one instant, two of them in the same ``created`` second:
+    the debounce keeps the later to arrive, which may be the older, and writes it alone — the
+    latest event never written. no_lost_events called it lost and final_state_matches_baseline
+    failed the record, where a record whose newest was written and then overwritten by the
+    older was not judged: nothing told the two apart (``_untold_latest``)."""
+    subscriptions = "stripe:customer.subscription.updated"
+    report = tmp_path / "report.json"
+    with project(tmp_path, "debounce_sync", "/webhooks/stripe", STRIPE, subscriptions):
+        # Seed 5 sends three subscriptions' two changes of one second together.
+        done = harness(
+            "run", "simultaneous-same-record", "--seed", "5", "--report", str(report),
+            cwd=tmp_path, env=STRIPE,
+        )  # fmt: skip
+    [run] = json.loads(report.read_text())["runs"]
+    verdicts = {v["invariant"]: v for v in run["verdicts"]}
+    state = verdicts["final_state_matches_baseline"]
+    assert state["status"] == "pass", said(state)
+    assert (
+        "not judged: each ends on the state of an older event than its newest" in (state["summary"])
+    ), said(state)
+    lost = verdicts["no_lost_events"]
+    assert lost["status"] == "inconclusive", said(lost)
+    assert "whose state was written instead" in lost["summary"], said(lost)
+    assert "nothing told their order" in lost["summary"], said(lost)
+    assert done.code == 1, done.out  # inconclusive is not a pass
+
+
 def test_a_lost_update_of_a_balance_is_judged_not_excused_as_an_untold_order(
     tmp_path: Path,
 ) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..core import _paths
@@ -43,7 +43,7 @@ from ..core._model import (
 from ..core._sensitive import json_leaves
 from ..double._resources import GENERATED_PREFIX
 from ..drive._vary import id_named
-from ..history import History
+from ..history import History, event_rows
 from ._batch_items import split
 from ._clean_behind import behind, behind_note, last_written
 from ._deleted import deleted_here, deleted_text, deleted_there
@@ -63,6 +63,7 @@ from ._made import Made
 from ._order import Knowable, alike, sequenced
 from ._rounding import gap_text, only_rounding, rounding_gap, rounding_note
 from ._unfinished import unfinished
+from ._untold_latest import came_later, newest_own
 
 NAME = "final_state_matches_baseline"
 CLASS = FailureClass.SILENT
@@ -288,11 +289,7 @@ def _untold(facts: Facts, keys: set[str]) -> set[str]:
         key = e.key
         if key not in keys:
             continue
-        top = None
-        for eid in e.event_ids:
-            event = events.get(eid)
-            if event is not None and event.key == key and (top is None or event.seq > top.seq):
-                top = event
+        top = newest_own(e, key, events)
         if top is None:
             continue
         held = steps.get(key)
@@ -300,11 +297,32 @@ def _untold(facts: Facts, keys: set[str]) -> set[str]:
             steps[key] = (top, top, e.at)
         else:
             steps[key] = (top, held[1], held[2])
+    # A latest accepted event never written (a debounce wrote an older twin's state instead)
+    # is the newer of the pair, as one written and overwritten is (``_untold_latest``).
+    latest = _latest_accepted(facts, steps.keys())
+    unwritten = {
+        key: (top, last, at)
+        for key, (top, newest, at) in steps.items()
+        if (last := latest.get(key)) is not None and last.seq > newest.seq
+    }
+    later = came_later(facts, [(top, last) for top, last, _ in unwritten.values()])
+    steps.update((k, step) for k, step in unwritten.items() if step[0].id in later)
     pairs = {key: step for key, step in steps.items() if step[0].seq < step[1].seq}
     if not pairs:
         return set()
     knowable = Knowable(facts, {e.id for older, newer, _ in pairs.values() for e in (older, newer)})
     return {key for key, (older, newer, at) in pairs.items() if not knowable(older, newer, at)}
+
+
+def _latest_accepted(facts: Facts, keys: Collection[str]) -> dict[str, Event]:
+    """Each of ``keys``' latest accepted event (by seq), from the events' columns."""
+    accepted, wanted = facts.accepted, set(keys)
+    found: dict[str, tuple[int, str]] = {}
+    for eid, key, seq in event_rows(facts.history.events, "id", "key", "seq"):
+        if key in wanted and eid in accepted and seq > found.get(key, (-1, ""))[0]:
+            found[key] = (seq, eid)
+    events = facts.events_by_id
+    return {key: events[eid] for key, (_, eid) in found.items()}
 
 
 def _own_states(

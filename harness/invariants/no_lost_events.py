@@ -56,6 +56,7 @@ from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, sk
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
+from ._untold_latest import Untold, untold_latest, untold_text
 
 NAME = "no_lost_events"
 CLASS = FailureClass.SILENT
@@ -145,10 +146,13 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     # history losing many pays no scan for it).
     newer = newer_first(facts, exp, rest) if origin is not None or len(rest) <= _NOTED else {}
     skipped = newer if origin is not None else {}
-    aside: dict[str, ForeignWrite | OtherRecordsWrite | NewerFirst] = {
+    # A register's latest event passed over for an older one nothing told apart from it.
+    untold = untold_latest(facts, rest) if exp.model is Model.REGISTER else {}
+    aside: dict[str, ForeignWrite | OtherRecordsWrite | NewerFirst | Untold] = {
         **foreign,
         **elsewhere,
         **skipped,
+        **untold,
     }
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
@@ -172,7 +176,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         else:
             n = len(late) + len(coarse)
             why = f"{_why(undone, exp, late, n)}; and " if n else ""
-            why += _aside_text(foreign, elsewhere, skipped, origin, bool(n))
+            why += _aside_text(facts, foreign, elsewhere, skipped, untold, origin, bool(n))
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -204,7 +208,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
     if aside:
         summary += f"; {_more_lack(len(aside))}, but " + _aside_text(
-            foreign, elsewhere, skipped, origin, False
+            facts, foreign, elsewhere, skipped, untold, origin, False
         )
     declared = {i: n for i, n in newer.items() if i in lost_ids} if origin is None else {}
     if declared:
@@ -232,7 +236,8 @@ def _foreign_record_lines(
 
 
 def _aside_lines(
-    witnesses: list[Witness], aside: Mapping[str, ForeignWrite | OtherRecordsWrite | NewerFirst]
+    witnesses: list[Witness],
+    aside: Mapping[str, ForeignWrite | OtherRecordsWrite | NewerFirst | Untold],
 ) -> list[Witness]:
     """``witnesses`` of events short of an effect, each of ``aside``'s saying which of its
     writes named an item its run's double had not issued (``_foreign_ids``), or one made for
@@ -248,21 +253,25 @@ def _aside_lines(
 
 
 def _aside_text(
+    facts: Facts,
     foreign: Mapping[str, ForeignWrite],
     elsewhere: Mapping[str, OtherRecordsWrite],
     skipped: Mapping[str, NewerFirst],
+    untold: Mapping[str, Untold],
     origin: str | None,
     more: bool,
 ) -> str:
     """Why the events of ``foreign``, ``elsewhere`` and ``skipped`` are not called lost
     (``more``: after other events not called lost; ``origin``: the events whose model the
     hazard assumed)."""
-    several = more or sum(1 for found in (foreign, elsewhere, skipped) if found) > 1
+    several = more or sum(1 for found in (foreign, elsewhere, skipped, untold) if found) > 1
     parts = [foreign_text(foreign, _whom(len(foreign), several))] if foreign else []
     if elsewhere:
         parts.append(elsewhere_text(elsewhere, _whom(len(elsewhere), several)))
     if skipped:
         parts.append(newer_first_text(skipped, _whom(len(skipped), several), origin))
+    if untold:
+        parts.append(untold_text(facts, untold, _whom(len(untold), several)))
     return "; and ".join(parts)
 
 
