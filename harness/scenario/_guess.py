@@ -213,6 +213,10 @@ _LEDGER_WORDS = frozenset(
 )  # fmt: skip
 _LAST_WORD = re.compile(r"([A-Za-z]+)$")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+$")
+# A type's trailing version (``customer.updated.v2``, ``order_paid_v1``) says nothing of it.
+_VERSION = re.compile(r"[._/-]v\d+$", re.IGNORECASE)
+# A negated last word (``order.not_paid``) says the opposite of the word.
+_NEGATED = re.compile(r"(?:^|[._/-])(?:not|non)[._-][A-Za-z]+$", re.IGNORECASE)
 
 
 def guess_model(event_type: object) -> tuple[str, str] | None:
@@ -220,7 +224,10 @@ def guess_model(event_type: object) -> tuple[str, str] | None:
     when it says neither."""
     if not isinstance(event_type, str):
         return None
-    found = _LAST_WORD.search(event_type)
+    bare = _VERSION.sub("", event_type)
+    if _NEGATED.search(bare):
+        return None
+    found = _LAST_WORD.search(bare)
     if found is None:
         return None
     word = found.group(1)
