@@ -41,11 +41,10 @@ class Unshared:
     skipped: int
 
 
-def unshared(facts: Facts, harmful: Sequence[str]) -> Unshared | None:
+def unshared(facts: Facts, harmful: Sequence[str], skipped: int) -> Unshared | None:
     """Of ``harmful`` (events with a duplicate effect, at most MAX_LOOKED_AT of them looked
-    at), those written again after a late copy — where other events' copies were skipped;
-    None where either half is missing."""
-    skipped = copies_skipped(facts)
+    at), those written again after a late copy — where ``skipped`` other events' copies were
+    (``copies_skipped``, which the caller counts once); None where either half is missing."""
     if not skipped:
         return None
     late = written_after_late_copy(facts, harmful)

@@ -301,14 +301,12 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
             summary += retries_text(list(retried.values()), len(tally.harmful))
             told |= retried.keys()
-            late = unshared(facts, tally.harmful)
+            skipped = copies_skipped(facts)
+            late = unshared(facts, tally.harmful, skipped)
             summary += unshared_text(late, len(tally.harmful))
-            together = raced_copies(
-                facts,
-                [e for e in tally.harmful if e not in told and (not late or e not in late.late)],
-            )
+            told |= set(late.late) if late else set()
+            together = raced_copies(facts, [e for e in tally.harmful if e not in told])
             if together:
-                skipped = late.skipped if late else copies_skipped(facts)
                 # No copy skipped: only an event written again by a copy sent after its first
                 # was done shows no deduplication; racing copies alone cannot tell it.
                 redone = bool(skipped) or bool(written_after_late_copy(facts, tally.harmful))
