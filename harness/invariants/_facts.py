@@ -615,6 +615,11 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
+def whom(n: int, several: bool) -> str:
+    """How a clause names ``n`` events: ``3 of them`` beside others, else ``it``, ``they``."""
+    return f"{n:,} of them" if several else "it" if n == 1 else "they"
+
+
 def event_ref(event: Event) -> str:
     return f"event {event.id} (record {event.key}, seq {event.seq})"
 

@@ -50,6 +50,7 @@ from ._facts import (
     timestamp,
     unattributed_note,
     verdict,
+    whom,
 )
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
@@ -212,7 +213,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         )
     declared = {i: n for i, n in newer.items() if i in lost_ids} if origin is None else {}
     if declared:
-        summary += "; " + newer_first_text(declared, _whom(len(declared), True), None)
+        summary += "; " + newer_first_text(declared, whom(len(declared), True), None)
     if foreign_records:
         more = plural(len(foreign_records), "record")
         summary += f"; {more} more fall short, but " + foreign_text(foreign_records, "they")
@@ -265,19 +266,14 @@ def _aside_text(
     (``more``: after other events not called lost; ``origin``: the events whose model the
     hazard assumed)."""
     several = more or sum(1 for found in (foreign, elsewhere, skipped, untold) if found) > 1
-    parts = [foreign_text(foreign, _whom(len(foreign), several))] if foreign else []
+    parts = [foreign_text(foreign, whom(len(foreign), several))] if foreign else []
     if elsewhere:
-        parts.append(elsewhere_text(elsewhere, _whom(len(elsewhere), several)))
+        parts.append(elsewhere_text(elsewhere, whom(len(elsewhere), several)))
     if skipped:
-        parts.append(newer_first_text(skipped, _whom(len(skipped), several), origin))
+        parts.append(newer_first_text(skipped, whom(len(skipped), several), origin))
     if untold:
-        parts.append(untold_text(facts, untold, _whom(len(untold), several)))
+        parts.append(untold_text(facts, untold, whom(len(untold), several)))
     return "; and ".join(parts)
-
-
-def _whom(n: int, several: bool) -> str:
-    """How a clause names ``n`` events: ``3 of them`` beside others, else ``it``, ``they``."""
-    return f"{n:,} of them" if several else "it" if n == 1 else "they"
 
 
 def _unknown_text(exp: Expectation, found: Shortfalls) -> str:

@@ -86,6 +86,7 @@ from ._facts import (
     timestamp,
     unattributed_note,
     verdict,
+    whom,
 )
 from ._fault_calls import DeliveryWindows, marked_faults
 from ._lag import flight_end
@@ -260,7 +261,11 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         f"{len(missing) + len(late):,} of {scope} did not recover {within}: "
         f"{' and '.join(parts)}{_unseen_text(refused, windows)}"
         + (f"; and {_skipped_text(skipped, origin, scope, what)}" if skipped else "")
-        + (f"; {newer_first_text(declared, _whom(len(declared)), None)}" if declared else "")
+        + (
+            f"; {newer_first_text(declared, whom(len(declared), len(declared) > 1), None)}"
+            if declared
+            else ""
+        )
         + notes
     )
     witnesses = [_missing(facts, exp, a, short[a.event.id], end) for a in missing[:MAX_WITNESSES]]
@@ -319,7 +324,7 @@ def _coarse_verdict(
     shorts = coarse.whole or coarse.partial
     requests = ", ".join(sorted({s.request.text(exp.several) for s in shorts if s.request}))
     records = {s.subject for s in shorts if s.level is Level.RECORD}
-    whom = plural(len(records), "record") if records else "the run"
+    subject = plural(len(records), "record") if records else "the run"
     per = " (per record" if records else " (per run"
     per += ": these requests name no event, so which event lacks them is not known)"
     witnesses = coarse_witnesses(facts, exp, shorts[:MAX_WITNESSES])
@@ -329,7 +334,7 @@ def _coarse_verdict(
             NAME,
             Status.FAIL,
             CLASS,
-            f"{whom} {every} met {_during(windows)} fell short of {requests}{per}: events the "
+            f"{subject} {every} met {_during(windows)} fell short of {requests}{per}: events the "
             f"outage met did not recover; {judged}",
             witnesses,
         )
@@ -337,7 +342,7 @@ def _coarse_verdict(
         NAME,
         Status.INCONCLUSIVE,
         CLASS,
-        f"{whom} of events that met {_during(windows)} fell short of {requests}{per}, and not "
+        f"{subject} of events that met {_during(windows)} fell short of {requests}{per}, and not "
         "every event of it met the outage, or the target was still acting: whether the events "
         f"the outage met recovered is not known — no_lost_events judges the shortfall; a "
         f"correlate: rule tying {requests} to its event lets this verdict judge each event; "
@@ -941,9 +946,7 @@ def _skipped_text(
     """Why the events of ``skipped`` (of ``scope``, lacking ``what``) are not called
     unrecovered."""
     n = len(skipped)
-    return f"{n:,} of {scope} lack {what}, but " + newer_first_text(
-        skipped, "it" if n == 1 else "they", origin
-    )
+    return f"{n:,} of {scope} lack {what}, but " + newer_first_text(skipped, whom(n, False), origin)
 
 
 def _skipped_witnesses(
@@ -960,10 +963,6 @@ def _skipped_witnesses(
         replace(w, line=f"{w.line}; {skipped[a.event.id].text()}")
         for a, w in ((a, _missing(facts, exp, a, short[a.event.id], end)) for a in shown)
     ]
-
-
-def _whom(n: int) -> str:
-    return "it" if n == 1 else f"{n:,} of them"
 
 
 def _window_text(w: Fault) -> str:
