@@ -23,6 +23,7 @@ holds (newest wins) — counting every write that may have landed — not by the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..core._model import Delivery, Effect, Event
@@ -44,25 +45,58 @@ class Stale(Protocol):
     def newer_event(self) -> Event: ...
 
 
+@dataclass(slots=True)
+class Causes:
+    """How many of a walk's first violations each cause explains, and a write that had landed
+    (an example for the note)."""
+
+    landed: int = 0
+    retried: int = 0
+    arrived: int = 0
+    together: int = 0
+    example: Effect | None = None
+
+
+def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Causes:
+    """The cause of each of ``firsts``, the first that holds: a write that had landed (a
+    register's only: a ledger judges each event's first write), a retry, the sender's order,
+    or both events in hand together — for a register a delivery of each in flight at once, for
+    a ledger both accepted before the newer's write."""
+    sent = facts.deliveries_of({e.id for v in firsts for e in (v.event, v.newer_event)})
+    calls = facts.effects_of({v.event.id for v in firsts}) if register else {}
+    out = Causes()
+    for v in firsts:
+        older, newer = sent[v.event.id], sent[v.newer_event.id]
+        landed = _landed_unconfirmed(calls[v.event.id], v.effect) if register else None
+        at = v.newer_effect.at
+        if landed is not None:
+            out.landed += 1
+            out.example = out.example or landed
+        elif refused_first(older, at, v.effect.at):
+            out.retried += 1
+        elif older and accepted_by(newer, min(d.sent_at for d in older)):
+            # The newer was accepted before the older was first sent: the sender's order, not
+            # the target's — one worker taking them as they came writes them so.
+            out.arrived += 1
+        elif (
+            _together(older, newer, at)
+            if register
+            else accepted_by(older, at) and accepted_by(newer, at)
+        ):
+            out.together += 1
+    return out
+
+
 def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
     """``; on 3 of these records …`` for each cause found among ``firsts``, or ""."""
-    ids = {e.id for v in firsts for e in (v.event, v.newer_event)}
-    sent = facts.deliveries_of(ids)
-    calls = facts.effects_of({v.event.id for v in firsts})
-    ambiguous = retried = arrived = together = 0
-    example: Effect | None = None
-    for v in firsts:
-        landed = _landed_unconfirmed(calls[v.event.id], v.effect)
-        older, newer = sent[v.event.id], sent[v.newer_event.id]
-        if landed is not None:
-            ambiguous += 1
-            example = example or landed
-        elif refused_first(older, v.newer_effect.at, v.effect.at):
-            retried += 1
-        elif older and accepted_by(newer, min(d.sent_at for d in older)):
-            arrived += 1
-        elif _together(older, newer, v.newer_effect.at):
-            together += 1
+    found = causes_of(firsts, facts, register=True)
+    ambiguous, retried, arrived, together = (
+        found.landed,
+        found.retried,
+        found.arrived,
+        found.together,
+    )
+    example = found.example
     note = ""
     if ambiguous and example is not None:
         note += (

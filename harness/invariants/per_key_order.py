@@ -29,7 +29,7 @@ import itertools
 from collections.abc import Container, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..core._model import Delivery, Effect, Event, FailureClass, Model, Status, Verdict
+from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ._batch_items import Split, in_order
 from ._brought_back import Back, brought_back
 from ._facts import (
@@ -47,7 +47,7 @@ from ._leave_out import leave_out_advice
 from ._ledger_walk import ledger_steps
 from ._objects import Against, Relation, lone, resource
 from ._order import Knowable, alike
-from ._stale_causes import accepted_by, refused_first, stale_causes_note
+from ._stale_causes import causes_of, stale_causes_note
 
 NAME = "per_key_order"
 CLASS = FailureClass.SILENT
@@ -413,19 +413,8 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
     were in hand together — each delivered and accepted before either's effect — and were
     worked at the same time (a pool of workers keeps no order between them). Each matters
     only where the order of a record's lines does, which the journal cannot tell."""
-    firsts = list(walk.firsts.values())
-    sent = facts.deliveries_of({e.id for v in firsts for e in (v.event, v.newer_event)})
-    retried = together = arrived = 0
-    for v in firsts:
-        older, newer = sent[v.event.id], sent[v.newer_event.id]
-        if refused_first(older, v.newer_effect.at, v.effect.at):
-            retried += 1
-        elif older and accepted_by(newer, min(map(_sent, older))):
-            # The newer was accepted before the older was first sent: the sender's order, not
-            # the target's — one worker taking them as they came writes them so.
-            arrived += 1
-        elif accepted_by(older, v.newer_effect.at) and accepted_by(newer, v.newer_effect.at):
-            together += 1
+    found = causes_of(list(walk.firsts.values()), facts, register=False)
+    retried, arrived, together = found.retried, found.arrived, found.together
     note = ""
     if retried:
         note += (
@@ -453,10 +442,6 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
             f"{_INDEPENDENT}"
         )
     return note
-
-
-def _sent(d: Delivery) -> float:
-    return d.sent_at
 
 
 def _batches_note(batches: Split) -> str:
