@@ -19,6 +19,7 @@ import http.server
 import os
 import shutil
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 
@@ -895,6 +896,41 @@ def test_a_pipe_named_as_the_project_file_is_refused_unread(
     err = capsys.readouterr().err
     assert exit_.value.code == 2, err
     assert "is not a regular file (a pipe, a device or a socket), not a project file" in err
+
+
+PIPED_OUTPUTS = [
+    [*RUN, "--target", LOOPBACK, "--report", "{fifo}.json"],
+    ["check", "{journals}/good.db", "--report", "{fifo}.html"],
+    ["report", "{journals}/good.db", "-o", "{fifo}.md"],
+    [
+        "record",
+        "--listen",
+        "127.0.0.1:0",
+        "--forward-to",
+        LOOPBACK,
+        "--no-pseudonymise",
+        "-o",
+        "{fifo}.jsonl",
+    ],
+]
+
+
+@pytest.mark.parametrize("argv", PIPED_OUTPUTS, ids=[_case_id(a) for a in PIPED_OUTPUTS])
+def test_a_pipe_named_as_an_output_is_refused_and_left_a_pipe(
+    argv: list[str], tmp_path: Path, journals: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Opened for writing, a pipe nobody reads waits for a reader for ever (`record`); a report
+    # written whole would have been renamed over it, the pipe gone.
+    args = [a.replace("{fifo}", str(tmp_path / "out")) for a in argv]
+    args = [a.replace("{journals}", str(journals)).replace("{tmp}", str(tmp_path)) for a in args]
+    (fifo,) = (Path(a) for a in args if a.startswith(str(tmp_path / "out")))
+    os.mkfifo(fifo)
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert f"{str(fifo)!r} is not a regular file (a pipe, a device or a socket)" in err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 class _Quiet(http.server.BaseHTTPRequestHandler):

@@ -11,8 +11,9 @@ from ._errors import InputError
 
 
 def check_writable_file(path: Path, where: str, example: str = "report.json") -> None:
-    """InputError unless ``path`` can be created or overwritten as a file: not a directory, no
-    regular file standing where a folder of it should be, and a writable folder to hold it.
+    """InputError unless ``path`` can be created or overwritten as a file: not a directory nor
+    a pipe, a device or a socket, no regular file standing where a folder of it should be, and
+    a writable folder to hold it.
     ``example``: a file name the hint offers inside a directory given instead."""
     if path.is_dir():
         raise InputError(
@@ -30,6 +31,14 @@ def check_writable_file(path: Path, where: str, example: str = "report.json") ->
             hint="choose a path whose folders are folders",
         )
     if path.exists():
+        if not path.is_file():
+            # A pipe nobody reads holds open() forever; a report written whole (a file renamed
+            # over the name) would replace the pipe or the device with a file of its own.
+            raise InputError(
+                f"{str(path)!r} is not a regular file (a pipe, a device or a socket)",
+                where=where,
+                hint=f"name a regular file, e.g. {path.parent / example}, and read it from there",
+            )
         if not os.access(path, os.W_OK):
             raise InputError(
                 f"{str(path)!r} is not writable",
