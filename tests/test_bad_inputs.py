@@ -324,6 +324,7 @@ CASES: list[tuple[list[str], int, str]] = [
     (["downstream", "--listen", "127.0.0.1:0", "--for", "0"], 2, "not a usable duration"),
     (["downstream", "--listen", "127.0.0.1:0", "--for", "nan"], 2, "not a usable duration"),
     (["downstream", "--listen", "127.0.0.1:0", "--for", "inf"], 2, "not a usable duration"),
+    (["downstream", "--listen", "127.0.0.1:0", "--for", "5 min"], 2, "'5 min' is not a duration"),
     (["sign", "--provider", "stripe", "--secret", "", "{tmp}/file.txt"], 2, "--secret is empty"),
     # scenario files: sizes that would hang or exhaust memory, nesting, suites that loop
     (["run", "{tmp}/huge-events.scenario.yaml", *RUN_AT], 2, "the limit is 5,000,000"),

@@ -272,6 +272,7 @@ def test_no_pseudonymise_keeps_pii_and_still_drops_secrets(
         (["--pseudonymise", "data.email"], {"K": KEY}, "--pseudonymise"),
         (["--max", "0"], {"K": KEY}, "--max"),
         (["--for", "-1"], {"K": KEY}, "--for"),
+        (["--for", "ten"], {"K": KEY}, "--for: 'ten' is not a duration"),
     ],
 )
 def test_bad_inputs_exit_2_before_listening(
@@ -315,8 +316,9 @@ def test_an_automation_that_is_down_is_a_502_and_the_delivery_is_still_captured(
     assert line["response"]["status"] == 502  # type: ignore[index]
 
 
-def test_for_seconds_stops_it_with_nothing_captured(tmp_path: Path) -> None:
+@pytest.mark.parametrize("duration", ["0.5", "500ms"])
+def test_for_a_duration_stops_it_with_nothing_captured(tmp_path: Path, duration: str) -> None:
     capture = tmp_path / "capture.jsonl"
-    with proxy("http://127.0.0.1:9", capture, "--for", "0.5") as p:
+    with proxy("http://127.0.0.1:9", capture, "--for", duration) as p:
         assert p.process.wait(10) == 0
     assert capture.read_text(encoding="utf-8") == ""

@@ -21,7 +21,7 @@ from ._export import export as export_command
 from ._init import init as init_command
 from ._inspect import inspect as inspect_command
 from ._locust import locust as locust_command
-from ._options import listen_option, project_options, run_options
+from ._options import for_option, listen_option, project_options, run_options, seconds, stop_after
 from ._record import record as record_command
 from ._report import report as report_command
 from ._show import show as show_command
@@ -191,8 +191,8 @@ def run(
 
     # An export read whole is parsed once: for the project, the hazards and the runs' prepares.
     click.get_current_context().with_resource(shared_reads())
-    quiet = _seconds(settle_quiet, "--settle-quiet")
-    deadline = _seconds(settle_deadline, "--settle-deadline")
+    quiet = seconds(settle_quiet, "--settle-quiet")
+    deadline = seconds(settle_deadline, "--settle-deadline")
     _check_report_path(report)
     given_downstream = _given(click.get_current_context(), "downstream")
 
@@ -224,7 +224,7 @@ def run(
         listen_beyond_loopback=listen_beyond_loopback,
         target_pid=target_pid,
         metrics_url=metrics_url,
-        sample_every=_seconds(sample_every, "--sample-every"),
+        sample_every=seconds(sample_every, "--sample-every"),
     )
     year_flags: dict[str, object] = {"--events-per-day": events_per_day, "--months": months}
     year_flags |= {"--day-seconds": day_seconds, "--resume": resume}
@@ -304,25 +304,6 @@ def _year_of(
 def _given(ctx: click.Context, name: str) -> bool:
     """Whether the user gave option ``name`` (not its default)."""
     return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-
-
-def _seconds(text: str | None, flag: str) -> float | None:
-    """A duration flag's value in seconds (``5``, ``500ms``, ``3s``, ``2m``), as scenario files
-    write durations; RunOptions then checks it is usable."""
-    if text is None:
-        return None
-    from ..core._errors import InputError
-    from ..scenario._values import DURATION_FORMS, parse_duration
-
-    try:
-        seconds: float | None = float(text)
-    except ValueError:
-        seconds = parse_duration(text)
-    if seconds is None:
-        raise InputError(
-            f"{text!r} is not a duration", where=flag, hint=f"write {DURATION_FORMS}, e.g. 5"
-        )
-    return seconds
 
 
 def _check_report_path(report: Path | None) -> None:
@@ -449,24 +430,19 @@ def scenarios() -> None:
     "--listen", default="127.0.0.1:9100", show_default=True, help="HOST:PORT to listen on."
 )
 @click.option("--scenario", default=None, help="Answer with the stub routes of this scenario.")
-@click.option("--for", "duration", type=float, default=None, help="Stop after this many seconds.")
+@for_option
 @listen_option
 def downstream(
-    listen: str, scenario: str | None, duration: float | None, listen_beyond_loopback: bool
+    listen: str, scenario: str | None, duration: str | None, listen_beyond_loopback: bool
 ) -> None:
     """Run the downstream double alone and print every call it records."""
     import asyncio
 
     from ._downstream import serve
 
-    if duration is not None and not (math.isfinite(duration) and duration > 0):
-        raise InputError(
-            f"--for {duration!r} is not a usable duration",
-            where="--for",
-            hint="give a number of seconds > 0, e.g. --for 60, or leave it out to run until Ctrl-C",
-        )
+    limit = stop_after(duration, "leave it out to run until Ctrl-C")
     try:
-        _exit(asyncio.run(serve(listen, scenario, duration, listen_beyond_loopback)))
+        _exit(asyncio.run(serve(listen, scenario, limit, listen_beyond_loopback)))
     except KeyboardInterrupt:
         _exit(EXIT_OK)  # Ctrl-C is how a standalone double is meant to stop
 
@@ -497,7 +473,6 @@ def sign(
     next_secret: str | None,
 ) -> None:
     """Print the headers a provider would send with BODY (a file, or - for stdin)."""
-    import math
     import time
 
     from ..core._providers import provider

@@ -120,7 +120,8 @@ def explore(
     from ..explore import ExploreSettings, failure_lines, write_minimal
     from ..explore import explore_schedules as search
     from ..scenario._hazards import resolve_hazards
-    from ._commands import _check_report_path, _seconds
+    from ._commands import _check_report_path
+    from ._options import seconds
     from ._project import check_unread, project_from, scenario_names, target_of
 
     for mode in faults:
@@ -130,8 +131,8 @@ def explore(
                 where="--fault",
                 hint="e.g. --fault status --fault timeout",
             )
-    spent = _seconds(budget, "--budget")
-    quiet = _seconds(settle_quiet, "--settle-quiet")
+    spent = seconds(budget, "--budget")
+    quiet = seconds(settle_quiet, "--settle-quiet")
     _check_report_path(report)
     # What no event shows is told before the recordings are read (seconds for a big export).
     unread = project_from(project_file, no_project, read=False)

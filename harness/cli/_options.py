@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from ..core._errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,3 +88,43 @@ def project_options(command: F) -> F:
     ):
         command = option(command)
     return command
+
+
+for_option = click.option(
+    "--for",
+    "duration",
+    default=None,
+    metavar="DURATION",
+    help="Stop after this long: seconds, or 90s, 10m, 2h.",
+)
+
+
+def seconds(text: str | None, flag: str) -> float | None:
+    """A duration flag's value in seconds (``5``, ``500ms``, ``3s``, ``2m``), as scenario files
+    write durations; the command then checks it is usable."""
+    if text is None:
+        return None
+    from ..scenario._values import DURATION_FORMS, parse_duration
+
+    try:
+        found: float | None = float(text)
+    except ValueError:
+        found = parse_duration(text)
+    if found is None:
+        raise InputError(
+            f"{text!r} is not a duration", where=flag, hint=f"write {DURATION_FORMS}, e.g. 5"
+        )
+    return found
+
+
+def stop_after(text: str | None, otherwise: str) -> float | None:
+    """``--for``'s seconds, refused unless finite and above 0; None: no limit (``otherwise``
+    says what leaving it out does)."""
+    found = seconds(text, "--for")
+    if found is not None and not (math.isfinite(found) and found > 0):
+        raise InputError(
+            f"--for {text!r} is not a usable duration",
+            where="--for",
+            hint=f"give a duration > 0, e.g. --for 60 or --for 10m, or {otherwise}",
+        )
+    return found

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import signal
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..core._errors import InputError
+from ._options import for_option, stop_after
 
 if TYPE_CHECKING:
     from ..drive._pseudonym import Scrubber
@@ -58,14 +58,7 @@ _KEY_HINT = (
     is_flag=True,
     help="Keep PII as received (signatures and secrets are still never written).",
 )
-@click.option(
-    "--for",
-    "duration",
-    type=float,
-    default=None,
-    metavar="SECONDS",
-    help="Stop after this many seconds.",
-)
+@for_option
 @click.option(
     "--max", "limit", type=int, default=None, metavar="N", help="Stop after this many deliveries."
 )
@@ -84,7 +77,7 @@ def record(
     key_env: str | None,
     paths: tuple[str, ...],
     no_pseudonymise: bool,
-    duration: float | None,
+    duration: str | None,
     limit: int | None,
     allow_host: tuple[str, ...],
     listen_beyond_loopback: bool,
@@ -122,12 +115,7 @@ def record(
         why="the proxy forwards deliveries only to hosts you name",
         where="--forward-to",
     )
-    if duration is not None and not (math.isfinite(duration) and duration > 0):
-        raise InputError(
-            f"--for {duration!r} is not a usable duration",
-            where="--for",
-            hint="give a number of seconds > 0, e.g. --for 600, or leave it out",
-        )
+    stop = stop_after(duration, "leave it out to record until Ctrl-C")
     if limit is not None and limit < 1:
         raise InputError(
             f"--max {limit!r} captures nothing", where="--max", hint="give a number >= 1"
@@ -138,7 +126,7 @@ def record(
     except InputError as exc:
         raise InputError(str(exc), where="--pseudonymise") from None
     check_writable_file(output, f"-o {output}", "recorded.jsonl")
-    asyncio.run(_serve(host, port, forward_to, output, scrubber, duration, limit))
+    asyncio.run(_serve(host, port, forward_to, output, scrubber, stop, limit))
 
 
 def _key(key_env: str | None, no_pseudonymise: bool, paths: tuple[str, ...]) -> bytes | None:
