@@ -145,7 +145,7 @@ async def test_a_drive_does_not_collect_its_deliveries_in_flight_again_and_again
     assert gc.get_threshold() == threshold
 
 
-def test_thresholds_are_restored_when_the_last_of_overlapping_drives_ends() -> None:
+def test_thresholds_and_heap_are_restored_when_the_last_of_overlapping_drives_ends() -> None:
     before = gc.get_threshold()
     raised = max(before[0], _gc.DRIVE_THRESHOLD)
     first, second = _gc.frozen(), _gc.frozen()
@@ -154,8 +154,10 @@ def test_thresholds_are_restored_when_the_last_of_overlapping_drives_ends() -> N
     second.__enter__()
     first.__exit__(None, None, None)  # the first drive ends while the second runs
     assert gc.get_threshold()[0] == raised
+    assert gc.get_freeze_count() > 0  # the second's heap still out of the collector's sight
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 async def test_thresholds_are_restored_after_a_drive_that_failed() -> None:

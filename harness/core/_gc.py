@@ -47,8 +47,8 @@ def frozen() -> Iterator[None]:
     The young generations are collected first (what preparing the drive left); not the old
     one: a full collection walks the whole heap, ~0.1 s a drive in a process that has run many
     (a suite of scenarios, a test session), and its garbage is collected after the drive.
-    The thresholds in force before are restored when the last of the drives running at once
-    (``engine.together``) ends, errors included.
+    The thresholds in force before are restored, and the heap unfrozen, when the last of the
+    drives running at once (``engine.together``) ends, errors included.
     """
     gc.collect(1)
     gc.freeze()
@@ -65,7 +65,9 @@ def frozen() -> Iterator[None]:
             _drives.running -= 1
             if not _drives.running:
                 gc.set_threshold(*_drives.thresholds)
-        gc.unfreeze()
+                # Not before: unfreezing is all or nothing, and the drives still running would
+                # have their heaps walked again by every full collection.
+                gc.unfreeze()
 
 
 class _Drives:
