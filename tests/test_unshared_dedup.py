@@ -72,11 +72,24 @@ def test_copies_at_once_both_written_are_a_race_not_a_store() -> None:
 
 
 def test_a_target_writing_every_copy_is_not_said_to_deduplicate() -> None:
-    """No copy skipped anywhere: nothing says the target deduplicates at all."""
+    """No copy skipped anywhere: nothing says the target deduplicates at all, and the note
+    says so (it said nothing before: the cause was left to the reader)."""
     v = dup(copies("zqnone", again=1.0, skipped_too=False))
     assert v.status is Status.FAIL, v.summary
     assert v.summary.startswith("2 of 2 events produced duplicate effects"), v.summary
-    assert NOTE not in v.summary, v.summary
+    assert "it deduplicates, but" not in v.summary, v.summary
+    assert f"all of them {NOTE}, and no copy of any event was skipped: nothing in this run " in (
+        v.summary
+    )
+    assert "shows that the automation deduplicates" in v.summary
+
+
+def test_copies_racing_alone_are_not_said_to_be_undeduplicated() -> None:
+    """Copies in flight together, none sent after its first was done: the late-copy note
+    needs a copy that came after; racing copies are _raced_copies' to tell."""
+    v = dup(copies("zqrace", again=0.0, skipped_too=False))
+    assert v.status is Status.FAIL, v.summary
+    assert "no copy of any event was skipped: nothing in this run" not in v.summary, v.summary
 
 
 def _most_written_twice(tag: str) -> History:

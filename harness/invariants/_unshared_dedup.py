@@ -11,7 +11,8 @@ no race with the first, which had long finished — and other events delivered m
 (each copy accepted) and written once (not a creation undone and made again: a copy that
 deleted its first's resource and created it anew skipped nothing). ``no_duplicate_effects``
 says so: "deduplicate on the event id" is what the target already does; the cure is where it
-keeps what it did.
+keeps what it did. Where no event's copy was skipped, an event written again by such a late
+copy is told as what it is: nothing shows the target deduplicates at all.
 """
 
 from __future__ import annotations
@@ -112,7 +113,24 @@ def unshared_text(found: Unshared | None, repeated: int) -> str:
         f"{plural(found.skipped, 'other event')} once however many copies it accepted: it "
         "deduplicates, but its record of the events it handled does not reach every copy — "
         "one per process or instance (an in-memory set in each worker of a prefork server, "
-        "each replica its own) or one that forgets (a cache whose time to live is shorter "
-        "than the sender's retries); keep the event ids in one durable store that every "
-        "worker and replica shares, for as long as the sender redelivers"
+        "each replica its own), one that forgets (a cache whose time to live is shorter "
+        "than the sender's retries) or one that holds only the last events (a filter that "
+        "compares each event with the one before it); keep the event ids in one durable store "
+        "that every worker and replica shares, for as long as the sender redelivers"
+    )
+
+
+def undeduplicated_text(late: Sequence[str], repeated: int) -> str:
+    """``; 12 of them written again by a copy sent after …, and no copy … was skipped``: where
+    no event accepted more than once was written once; "" where no event's copy came after its
+    first was done (copies racing alone cannot tell it)."""
+    if not late:
+        return ""
+    which = "all" if len(late) == repeated else f"{len(late):,}"
+    return (
+        f"; {which} of them written again by a copy sent after the target had written the "
+        "event and acknowledged it, and no copy of any event was skipped: nothing in this run "
+        "shows that the automation deduplicates (or remembers more than the event before) — "
+        "skip an event id already handled, marked atomically before the work (a unique key's "
+        "insert, SETNX), and keep it as long as the sender redelivers"
     )

@@ -61,6 +61,7 @@ from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._unshared_dedup import (
     copies_skipped,
+    undeduplicated_text,
     unshared,
     unshared_text,
     written_after_late_copy,
@@ -311,6 +312,11 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
                 # was done shows no deduplication; racing copies alone cannot tell it.
                 redone = bool(skipped) or bool(written_after_late_copy(facts, tally.harmful))
                 summary += raced_text(list(together.values()), len(tally.harmful), skipped, redone)
+            elif not skipped:
+                untold = [e for e in tally.harmful if e not in told]
+                summary += undeduplicated_text(
+                    written_after_late_copy(facts, untold), len(tally.harmful)
+                )
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
