@@ -26,6 +26,7 @@ from operator import is_
 from ..core._model import Delivery, Outcome
 from ..history import delivery_column
 from ._facts import Facts, plural
+from ._open_calls import share
 from ._undone import Undone
 
 # The events with a duplicate looked at for a late copy: their deliveries are read one by one.
@@ -105,10 +106,9 @@ def unshared_text(found: Unshared | None, repeated: int) -> str:
     """``; 5 of them written again by a copy sent after …``; "" for none."""
     if found is None:
         return ""
-    which = "all" if len(found.late) == repeated else f"{len(found.late):,}"
     return (
-        f"; {which} of them written again by a copy sent after the target had written the "
-        "event and acknowledged it, while it wrote "
+        f"; {share(len(found.late), repeated)} of them written again by a copy sent after the "
+        "target had written the event and acknowledged it, while it wrote "
         f"{'at least ' if found.skipped >= MAX_LOOKED_AT else ''}"
         f"{plural(found.skipped, 'other event')} once however many copies it accepted: it "
         "deduplicates, but its record of the events it handled does not reach every copy — "
@@ -126,11 +126,10 @@ def undeduplicated_text(late: Sequence[str], repeated: int) -> str:
     first was done (copies racing alone cannot tell it)."""
     if not late:
         return ""
-    which = "all" if len(late) == repeated else f"{len(late):,}"
     return (
-        f"; {which} of them written again by a copy sent after the target had written the "
-        "event and acknowledged it, and no copy of any event was skipped: nothing in this run "
-        "shows that the automation deduplicates (or remembers more than the event before) — "
-        "skip an event id already handled, marked atomically before the work (a unique key's "
-        "insert, SETNX), and keep it as long as the sender redelivers"
+        f"; {share(len(late), repeated)} of them written again by a copy sent after the target "
+        "had written the event and acknowledged it, and no copy of any event was skipped: "
+        "nothing in this run shows that the automation deduplicates (or remembers more than "
+        "the event before) — skip an event id already handled, marked atomically before the "
+        "work (a unique key's insert, SETNX), and keep it as long as the sender redelivers"
     )
