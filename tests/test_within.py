@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
-from harness.core._model import Effect, Event, Status, Verdict
+from harness.core._model import Delivery, Effect, Event, Outcome, Status, Verdict
 from harness.history import History
 
 from .test_duplicates_unattributed import ev, ok, run
@@ -97,3 +98,27 @@ def test_items_in_separate_calls_are_counted_as_repeated_requests_once() -> None
         v.summary
     )
     assert "within one call" not in v.summary
+
+
+def test_copies_batched_into_one_call_were_not_skipped() -> None:
+    """Order 0's two copies reach one bulk call (its item twice); order 1 is written again by a
+    copy sent after its first call was made and answered. Order 0 was accepted twice and is
+    named by one call, but its copy was carried, not skipped: nothing shows a deduplication
+    (found on Node-RED's join node batching Stripe checkouts, tests/node-red/batch.json, where
+    the note said "it deduplicates, but its record … does not reach every copy")."""
+    events = [ev("zqrun", seq) for seq in range(4)]
+
+    def sent(seq: int, n: int, at: float) -> Delivery:
+        e = events[seq]
+        return Delivery(f"dlv_{e.id}_{n}", e.id, n, at, at, at + 0.01, 200, Outcome.OK)
+
+    deliveries = [sent(0, 1, 0.0), sent(0, 2, 0.01), sent(1, 1, 0.02)]
+    deliveries += [sent(2, 1, 0.6), sent(3, 1, 0.61), sent(1, 2, 0.7)]
+    first, second = bulk(1, [events[0], events[0], events[1]]), bulk(2, events[1:])
+    effects = [replace(first, at=0.5), replace(second, at=1.0)]
+    h = run(events, deliveries, effects, tag="zqrun", baseline=batched("zqclean", CLEAN))
+    v = dup(h)
+    assert v.status is Status.FAIL, v.summary
+    assert "it deduplicates, but" not in v.summary, v.summary
+    assert "no copy of any event was skipped: nothing in this run shows" in v.summary, v.summary
+    assert "repeated their item within one call (POST /payouts/bulk eff_1" in v.summary

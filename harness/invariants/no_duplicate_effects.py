@@ -302,7 +302,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
             summary += retries_text(list(retried.values()), len(tally.harmful))
             told |= retried.keys()
-            skipped = copies_skipped(facts)
+            skipped = copies_skipped(facts, {f.event.id for f in within})
             late = unshared(facts, tally.harmful, skipped)
             summary += unshared_text(late, len(tally.harmful))
             told |= set(late.late) if late else set()
