@@ -587,6 +587,33 @@ def test_a_ledger_worked_by_a_pool_says_its_events_were_worked_at_once() -> None
     assert v.summary == "1 of 1 record had effects applied out of event order (1 violation)"
 
 
+def test_a_ledger_in_hand_together_the_newer_sent_first_may_be_written_as_it_came() -> None:
+    """Both orders in flight together, the newer sent a millisecond first, both accepted long
+    before either's line: one worker taking them as they arrived (Node-RED's join node batching
+    them in arrival order, tests/node-red/batch.json) writes them so as well as a pool does; the
+    note said only "worked at the same time by more than one worker" and "serialize"."""
+    h = history(
+        [event(1, "cus_1"), event(2, "cus_1")],
+        [
+            delivery("dlv_2", "evt_2", sent=0.0, latency=0.05),
+            delivery("dlv_1", "evt_1", sent=0.001, latency=0.05),
+        ],
+        [effect("eff_2", ["evt_2"], 1.0), effect("eff_1", ["evt_1"], 1.1)],
+    )
+    v = one(h, "per_key_order")
+    assert v.status is Status.FAIL, v.summary
+    assert (
+        "or taken off a queue out of order, or — where the newer was sent first, as on 1 of them "
+        "— taken in the order they came (one worker as they arrive, a batch's items in arrival "
+        "order) — none keeps order between a record's events" in v.summary
+    ), v.summary
+    assert "and take its events in their sequence or time order, not as they arrive" in v.summary
+    # The older sent first: only the target reordered them, and the note says no more.
+    v = one(_worked_after_answering(0.05), "per_key_order")
+    assert "where the newer was sent first" not in v.summary, v.summary
+    assert "— neither keeps order" in v.summary, v.summary
+
+
 def _stripe_like(
     created: tuple[int, int], sent: tuple[float, float], model: Model = Model.REGISTER
 ) -> History:

@@ -54,6 +54,7 @@ class Causes:
     retried: int = 0
     arrived: int = 0
     together: int = 0
+    newer_first: int = 0  # of a ledger's ``together``, those whose newer event was sent first
     example: Effect | None = None
 
 
@@ -61,7 +62,8 @@ def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Cause
     """The cause of each of ``firsts``, the first that holds: a write that had landed (a
     register's only: a ledger judges each event's first write), a retry, the sender's order,
     or both events in hand together — for a register a delivery of each in flight at once, for
-    a ledger both accepted before the newer's write."""
+    a ledger both accepted before the newer's write (``newer_first`` counts those of them
+    whose newer event's first delivery was sent before the older's)."""
     sent = facts.deliveries_of({e.id for v in firsts for e in (v.event, v.newer_event)})
     calls = facts.effects_of({v.event.id for v in firsts}) if register else {}
     out = Causes()
@@ -78,13 +80,18 @@ def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Cause
             # The newer was accepted before the older was first sent: the sender's order, not
             # the target's — one worker taking them as they came writes them so.
             out.arrived += 1
-        elif (
-            _together(older, newer, at)
-            if register
-            else accepted_by(older, at) and accepted_by(newer, at)
-        ):
+        elif register:
+            out.together += _together(older, newer, at)
+        elif accepted_by(older, at) and accepted_by(newer, at):
             out.together += 1
+            # Both in hand before the newer's write: where the newer was sent first, one
+            # worker taking them as they came writes them so too; else the target reordered.
+            out.newer_first += bool(newer and older) and _first_sent(newer) < _first_sent(older)
     return out
+
+
+def _first_sent(deliveries: Sequence[Delivery]) -> float:
+    return min(d.sent_at for d in deliveries)
 
 
 def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:

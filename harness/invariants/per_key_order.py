@@ -411,10 +411,12 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
     that holds its newer events back keeps), the sender delivered the older only once the
     newer was accepted (the sender's order, which one worker keeps as it came), or both events
     were in hand together — each delivered and accepted before either's effect — and were
-    worked at the same time (a pool of workers keeps no order between them). Each matters
+    worked at the same time (a pool of workers keeps no order between them) or, the newer sent
+    first, written as they came (one worker, or a batch, in arrival order). Each matters
     only where the order of a record's lines does, which the journal cannot tell."""
     found = causes_of(list(walk.firsts.values()), facts, register=False)
     retried, arrived, together = found.retried, found.arrived, found.together
+    newer_first = found.newer_first
     note = ""
     if retried:
         note += (
@@ -436,12 +438,24 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
             f"; on {together:,} of these records both events were delivered and accepted "
             "before either's effect was made, and the older's came after the newer's: worked "
             "at the same time by more than one worker (a thread or process pool, a task "
-            "queue's workers), or taken off a queue out of order — neither keeps order between "
-            "a record's events; where a record's order matters (a running balance, a refund "
-            "after its payment), serialize a record's work (a lock or a queue per record); "
-            f"{_INDEPENDENT}"
+            f"queue's workers), or taken off a queue out of order{_as_they_came(newer_first)} "
+            f"— {'none' if newer_first else 'neither'} keeps order between a record's events; "
+            "where a record's order matters (a running balance, a refund after its payment), "
+            "serialize a record's work (a lock or a queue per record) and take its events in "
+            f"their sequence or time order, not as they arrive; {_INDEPENDENT}"
         )
     return note
+
+
+def _as_they_came(newer_first: int) -> str:
+    """``, or — where the newer was sent first …``: one worker keeping arrival order writes
+    those so too; "" for none."""
+    if not newer_first:
+        return ""
+    return (
+        f", or — where the newer was sent first, as on {newer_first:,} of them — taken in the "
+        "order they came (one worker as they arrive, a batch's items in arrival order)"
+    )
 
 
 def _batches_note(batches: Split) -> str:
