@@ -32,6 +32,10 @@ _GIVEN_UP = 4
 # Events lost, all of them and only them accepted after the target's last call, that show it
 # stopped at one moment rather than passed them over.
 _STOPPED_AFTER = 3
+# The last events accepted, left without effect this many times longer than any call of the
+# run came after its answer, show a target holding them until more come, not a queue's tail
+# still being worked (whose wait grows with each call it makes).
+_HELD = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +94,9 @@ def settle_note(
     if pace.after is None or since is None:
         return undone.gave_up_note()
     if pace.lag >= _BRISK * undone.gave_up:
-        overtaken = _overtaken(history, effects, lost, (undone.gave_up, pace.lag, since))
-        return overtaken or undone.gave_up_note()
+        times = (undone.gave_up, pace.lag, since)
+        overtaken = _overtaken(history, effects, lost, times)
+        return overtaken or _held_last(history, effects, lost, times) or undone.gave_up_note()
     return (
         f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
         f"{since:.1f} s after the last of these events was answered: the target works after "
@@ -249,6 +254,48 @@ def _overtaken(
         f"queue still working; the other {rest:,}, accepted after the last event it worked, may "
         "still be queued: if it works slower than that (a rate limit, a queue paused between "
         "events, a schedule), raise the settle quiet (`settle: {quiet: …}` or --settle-quiet) "
+        "and run again"
+    )
+
+
+def _held_last(
+    history: History,
+    effects: Sequence[Effect],
+    lost: Collection[str],
+    times: tuple[float, float, float],
+) -> str:
+    """``; these were the last 2 events it accepted …``: where every one of ``lost``, none with
+    a call of its own, was accepted after the last event the target worked, and they have
+    waited ``_HELD`` times longer than any call of the run took after its answer — what a
+    target holding events until more come (a batch written only when full, a flush on the next
+    event) leaves when the deliveries stop: written when more come, never if none do. ""
+    otherwise (the plain advice to raise the quiet)."""
+    quiet, lag, since = times
+    wanted = set(lost)
+    worked = set(e for ids in effect_values(effects, "event_ids") for e in ids)
+    if not wanted.isdisjoint(worked):
+        return ""  # a call of theirs was made: not held whole
+    first_lost, last_worked = math.inf, -math.inf
+    for eid, answered, outcome in delivery_rows(
+        history.deliveries, "event_id", "answered_at", "outcome"
+    ):
+        if outcome != Outcome.OK or answered is None:
+            continue
+        if eid in wanted:
+            first_lost = min(first_lost, answered)
+        elif eid in worked:
+            last_worked = max(last_worked, answered)
+    if first_lost == math.inf or first_lost < last_worked or since <= _HELD * lag:
+        return ""
+    which = "it was the last event" if len(wanted) == 1 else f"these were the last {len(wanted):,}"
+    return (
+        f"; settling stopped after {quiet:g} s without a call from the target: {which} it "
+        f"accepted, after every event it worked, and waited {since:.1f} s, "
+        f"{since / max(lag, 1e-3):.0f} times as long as any call of the run came after its "
+        f"event's answer ({_seconds(lag)}): held until more come (a batch written only when "
+        "full, a flush on the next event), written when more events arrive and never if none "
+        "do — write what it holds on a timer too; if it works slower than it showed (a rate "
+        "limit, a schedule), raise the settle quiet (`settle: {quiet: …}` or --settle-quiet) "
         "and run again"
     )
 
