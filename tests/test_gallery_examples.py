@@ -1,0 +1,86 @@
+"""Gallery automations driven as a new user drives theirs: ``harness init`` with an example
+payload of their own (signed as Standard Webhooks), then ``harness run`` of one hazard of the
+standard suite.
+
+- tests/gallery/activity_log.py updates the order its event names (``PATCH /orders/{id}``),
+  which the real API holds before the event comes (an order the shop made). Init's double is
+  stateful and starts empty: every update was answered 404 and the automation answered 503 to
+  every delivery. The likely cause said it updates "what an earlier run created", found again
+  by a value a recording sends as it was, and advised tracing the recording — wrong for a
+  synthetic run whose paths carry this run's own tokens: what to do is stub the route.
+- tests/gallery/arrival_wins.py writes every update as it comes. Under duplicate-storm an older
+  update, accepted and written before the newer one, came again as the sender's copy after the
+  newer's write and was written again: per_key_order failed right but named no cause
+  (``_stale_causes`` knew a retry, the sender's order, an ambiguous acknowledgement and both in
+  flight together, none of which this is).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Completed, harness
+from .test_gallery import automation, init_project
+from .test_gallery_model import EXAMPLE as CONTACT
+
+pytestmark = pytest.mark.integration
+
+SECRET = {"HARNESS_SECRET": "c2VjcmV0MGdhbGxlcnkwZXhhbXBsZXM="}  # the test's own
+ORDER = {
+    "id": "evt_1",
+    "type": "order.paid",
+    "occurred_at": "2026-01-01T00:00:00Z",
+    "data": {
+        "order_id": "ord_1",
+        "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
+        "amount": 1999,
+        "currency": "usd",
+    },
+}
+
+
+def hazard(
+    tmp_path: Path, app: str, hook: str, example: dict[str, Any], name: str
+) -> tuple[Completed, dict[str, dict[str, Any]]]:
+    """``tests.gallery.<app>`` on loopback, ``harness init`` over ``example``, and ``harness run
+    NAME --seed 5``: its exit and output, and the run's verdicts by invariant."""
+    payload = tmp_path / "example.json"
+    payload.write_text(json.dumps(example))
+    report = tmp_path / "report.json"
+    with automation(app, hook) as target:
+        api = f"api={target.downstream_port}"
+        init_project(
+            "standard-webhooks", str(payload), target.url, api, tmp_path,
+            "--secret-env", "HARNESS_SECRET",
+        )  # fmt: skip
+        ran = harness(
+            "run", name, "--seed", "5", "--report", str(report), cwd=tmp_path, env=SECRET
+        )  # fmt: skip
+    [judged] = json.loads(report.read_text())["runs"]
+    return ran, {v["invariant"]: v for v in judged["verdicts"]}
+
+
+def test_a_patch_of_the_order_its_event_names_wants_a_stub_not_a_traced_recording(
+    tmp_path: Path,
+) -> None:
+    ran, _ = hazard(tmp_path, "activity_log", "/hooks/orders", ORDER, "duplicate-storm")
+    assert "the target accepted no event" in ran.out, ran.out
+    assert "likely cause: 503 after PATCH /orders/{id} answered 404" in ran.out, ran.out
+    assert "each to the record its event names" in ran.out, ran.out
+    assert '{method: PATCH, path: "/orders/{id}", status: 200}' in ran.out, ran.out
+    assert "earlier run" not in ran.out and "Trace the recording" not in ran.out, ran.out
+
+
+def test_a_copy_of_an_older_update_written_after_the_newer_is_named_the_cause(
+    tmp_path: Path,
+) -> None:
+    ran, found = hazard(tmp_path, "arrival_wins", "/webhooks/contacts", CONTACT, "duplicate-storm")
+    order = found["per_key_order"]
+    assert order["status"] == "fail", order
+    copied = "the sender's copy of it, delivered after, was written again"
+    assert copied in order["summary"], order["summary"]
+    assert ran.code == 1, ran.out
