@@ -88,10 +88,10 @@ def settle_note(
         return given_up
     since = _since_answered(history, lost)
     if pace.after is None or since is None:
-        return undone.gave_up_note()
+        return _stopped_or_slower(history, effects, lost, undone)
     if pace.lag >= _BRISK * undone.gave_up:
         overtaken = _overtaken(history, effects, lost, (undone.gave_up, pace.lag, since))
-        return overtaken or undone.gave_up_note()
+        return overtaken or _stopped_or_slower(history, effects, lost, undone)
     return (
         f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
         f"{since:.1f} s after the last of these events was answered: the target works after "
@@ -99,6 +99,17 @@ def settle_note(
         f"event's delivery was answered — {_dropped(history, effects, lost)}: then raise the "
         "settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
     )
+
+
+def _stopped_or_slower(
+    history: History, effects: Sequence[Effect], lost: Collection[str], undone: Unfinished
+) -> str:
+    """Where a target whose pace leaves it open that it was still at ``lost`` took every event
+    from one on and made no call for any (none refused): that it stopped then (a worker that
+    died on an event) first, then the settle quiet to raise if it is only slower."""
+    refused = any(not w.committed and set(w.event_ids) & set(lost) for w in effects)
+    stopped = "" if refused else _stopped(history, effects, lost)
+    return (f"; {stopped}" if stopped else "") + undone.gave_up_note()
 
 
 def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
