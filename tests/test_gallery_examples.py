@@ -18,6 +18,11 @@ standard suite.
   it is lost. drift_is_loud said the target stopped there "(no_lost_events' note says where it
   stopped)"; no_lost_events said only to raise the settle quiet, its pace (calls long after
   their answers) leaving open that it was still at them.
+- tests/gallery/buffered_upsert.py skips an update whose top-level ``sequence`` is not newer
+  than its contact's. Init did not read that field, nor could harness.yaml name it: every event
+  the hazards made carried the example's ``sequence: 1``, the automation kept each contact's
+  first update only, and no_lost_events failed 11 of 12 contacts under simultaneous-same-record
+  for updates it skipped as not newer — rightly, by the numbers it was sent.
 """
 
 from __future__ import annotations
@@ -104,3 +109,16 @@ def test_a_queue_worker_that_died_on_a_renamed_field_is_said_to_have_stopped(
     lost = found["no_lost_events"]
     assert "on are lost, none before: it stopped working then" in lost, lost
     assert "raise the settle quiet" in lost, lost  # should it only be slower than the quiet
+
+
+def test_a_sequence_field_of_the_example_is_numbered_per_record_in_the_hazards(
+    tmp_path: Path,
+) -> None:
+    example = {**CONTACT, "sequence": 1}
+    ran, found = hazard(
+        tmp_path, "buffered_upsert", "/webhook/contacts", example, "simultaneous-same-record"
+    )
+    assert "sequence: $.sequence" in (tmp_path / "harness.yaml").read_text()
+    assert found["no_lost_events"]["status"] == "pass", found["no_lost_events"]
+    assert found["final_state_matches_baseline"]["status"] == "pass", found
+    assert ran.code == 0, ran.out
