@@ -23,6 +23,10 @@ standard suite.
   the hazards made carried the example's ``sequence: 1``, the automation kept each contact's
   first update only, and no_lost_events failed 11 of 12 contacts under simultaneous-same-record
   for updates it skipped as not newer — rightly, by the numbers it was sent.
+- background_queue again: under ambiguous-commit a payout the API applied and answered 502 was
+  queued again and made twice. no_duplicate_effects named that retry, then said too that "its
+  record of the events it handled does not reach every copy — one per process …": a second,
+  wrong cause for the same writes (it marks an event done only once its write succeeds).
 """
 
 from __future__ import annotations
@@ -122,3 +126,12 @@ def test_a_sequence_field_of_the_example_is_numbered_per_record_in_the_hazards(
     assert found["no_lost_events"]["status"] == "pass", found["no_lost_events"]
     assert found["final_state_matches_baseline"]["status"] == "pass", found
     assert ran.code == 0, ran.out
+
+
+def test_a_write_redone_after_an_ambiguous_502_is_not_also_blamed_on_an_unshared_dedup(
+    tmp_path: Path,
+) -> None:
+    found = failed(tmp_path, "background_queue", "/webhook/orders", ORDER, "ambiguous-commit")
+    twice = found["no_duplicate_effects"]
+    assert "a write the API had applied but answered 502" in twice, twice
+    assert "does not reach every copy" not in twice, twice

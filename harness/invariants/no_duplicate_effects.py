@@ -302,7 +302,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary += retries_text(list(retried.values()), len(tally.harmful))
             told |= retried.keys()
             skipped = copies_skipped(facts)
-            late = unshared(facts, tally.harmful, skipped)
+            # Only what no cause above told: a write redone after an ambiguous 502 is that
+            # retry's, not a dedup record that missed a copy (gallery background_queue).
+            late = unshared(facts, [e for e in tally.harmful if e not in told], skipped)
             summary += unshared_text(late, len(tally.harmful))
             told |= set(late.late) if late else set()
             together = raced_copies(facts, [e for e in tally.harmful if e not in told])
