@@ -17,7 +17,7 @@ keeps what it did.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import is_
@@ -59,10 +59,11 @@ def written_after_late_copy(facts: Facts, harmful: Sequence[str]) -> list[str]:
     return [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
 
 
-def copies_skipped(facts: Facts) -> int:
+def copies_skipped(facts: Facts, repeated: Collection[str] = ()) -> int:
     """How many events accepted more than once were written once (counted up to
     MAX_LOOKED_AT): the target skipped their later copies. A copy whose write undid and made
-    again its first's (delete, then create) skipped nothing."""
+    again its first's (delete, then create) skipped nothing; nor did one whose item went out
+    again in its first's call (``repeated``: a bulk call carrying the event twice)."""
     sent = facts.history.deliveries
     accepted = compress(
         delivery_column(sent, "event_id"),
@@ -80,6 +81,8 @@ def copies_skipped(facts: Facts) -> int:
         copies = Counter(accepted)
         written, again = first.keys(), second.keys()
         once = (e for e, n in copies.items() if n > 1 and e not in again and e in written)
+    if repeated:
+        once = (e for e in once if e not in repeated)
     made = facts.effects_of(list(islice(once, MAX_LOOKED_AT)))
     return sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
 

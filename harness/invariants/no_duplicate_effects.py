@@ -301,7 +301,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
             summary += retries_text(list(retried.values()), len(tally.harmful))
             told |= retried.keys()
-            skipped = copies_skipped(facts)
+            # An event whose item a bulk call carried twice skipped no copy: it was written
+            # once per call only (gallery bulk_writer under duplicate-storm).
+            skipped = copies_skipped(facts, {f.event.id for f in within})
             # Only what no cause above told: a write redone after an ambiguous 502 is that
             # retry's, not a dedup record that missed a copy (gallery background_queue).
             late = unshared(facts, [e for e in tally.harmful if e not in told], skipped)
