@@ -63,17 +63,21 @@ ORDER = {
 
 
 def hazard(
-    tmp_path: Path, app: str, hook: str, example: dict[str, Any], name: str
+    tmp_path: Path, app: str, hook: str, example: dict[str, Any] | str, name: str
 ) -> tuple[Completed, dict[str, dict[str, Any]]]:
-    """``tests.gallery.<app>`` on loopback, ``harness init`` over ``example``, and ``harness run
-    NAME --seed 5``: its exit and output, and the run's verdicts by invariant."""
-    payload = tmp_path / "example.json"
-    payload.write_text(json.dumps(example))
+    """``tests.gallery.<app>`` on loopback, ``harness init`` over ``example`` (a payload, or a
+    library payload's name: its provider's), and ``harness run NAME --seed 5``: its exit and
+    output, and the run's verdicts by invariant."""
+    if isinstance(example, str):
+        events, provider = example, example.partition(":")[0]
+    else:
+        events, provider = str(tmp_path / "example.json"), "standard-webhooks"
+        Path(events).write_text(json.dumps(example))
     report = tmp_path / "report.json"
     with automation(app, hook) as target:
         api = f"api={target.downstream_port}"
         init_project(
-            "standard-webhooks", str(payload), target.url, api, tmp_path,
+            provider, events, target.url, api, tmp_path,
             "--secret-env", "HARNESS_SECRET",
         )  # fmt: skip
         ran = harness(
@@ -84,7 +88,7 @@ def hazard(
 
 
 def failed(
-    tmp_path: Path, app: str, hook: str, example: dict[str, Any], name: str
+    tmp_path: Path, app: str, hook: str, example: dict[str, Any] | str, name: str
 ) -> dict[str, str]:
     """``hazard``'s run, which must fail: the summaries of its failed verdicts by invariant."""
     ran, found = hazard(tmp_path, app, hook, example, name)
@@ -156,3 +160,12 @@ def test_duplicates_another_cause_explains_are_not_blamed_on_an_unshared_dedup(
 ) -> None:
     twice = failed(tmp_path, app, "/webhook/orders", ORDER, name)["no_duplicate_effects"]
     assert told in twice and not_told not in twice, twice
+
+
+def test_copies_written_again_where_none_was_skipped_are_said_not_deduplicated(
+    tmp_path: Path,
+) -> None:
+    found = failed(
+        tmp_path, "circuit_breaker", "/webhooks/orders", "shopify:orders/create", "import-run-twice"
+    )
+    assert "the automation does not deduplicate" in found["no_duplicate_effects"], found

@@ -51,6 +51,7 @@ from ._facts import (
 )
 from ._fresh_keys import fresh_key_text, fresh_keyed
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
+from ._not_deduplicated import not_deduplicated, not_deduplicated_text
 from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
 from ._plain_repeats import plain_repeats
@@ -309,6 +310,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             late = unshared(facts, [e for e in tally.harmful if e not in told], skipped)
             summary += unshared_text(late, len(tally.harmful))
             told |= set(late.late) if late else set()
+            alone = not_deduplicated(facts, [e for e in tally.harmful if e not in told], skipped)
+            summary += not_deduplicated_text(alone, len(tally.harmful))
+            told |= set(alone)
             together = raced_copies(facts, [e for e in tally.harmful if e not in told])
             if together:
                 # No copy skipped: only an event written again by a copy sent after its first
