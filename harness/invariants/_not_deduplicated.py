@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._facts import Facts
+from ._open_calls import share
 from ._unshared_dedup import written_after_late_copy
 
 
@@ -26,9 +27,8 @@ def not_deduplicated_text(late: Sequence[str], repeated: int) -> str:
     """``; all of them written again by a copy sent after …``; "" for none."""
     if not late:
         return ""
-    which = "all" if len(late) == repeated else f"{len(late):,}"
     return (
-        f"; {which} of them written again by a copy sent after the target had written the "
+        f"; {share(len(late), repeated)} of them written again by a copy sent after the target had written the "
         "event and acknowledged it, and no copy of any event was skipped: the automation does "
         "not deduplicate — skip an event id already handled, marked before the work in one "
         "atomic step (a unique key's insert, SETNX), and keep it as long as the sender "

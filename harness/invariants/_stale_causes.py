@@ -58,6 +58,7 @@ class Causes:
     arrived: int = 0
     copied: int = 0
     together: int = 0
+    concurrent: int = 0  # a ledger's: in flight at once, neither accepted before the write
     example: Effect | None = None
 
 
@@ -90,6 +91,9 @@ def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Cause
             else accepted_by(older, at) and accepted_by(newer, at)
         ):
             out.together += 1
+        elif not register and _together(older, newer, at):
+            # Worked before answering: two requests at once, neither done before the write.
+            out.concurrent += 1
     return out
 
 
