@@ -28,9 +28,9 @@ def not_deduplicated_text(late: Sequence[str], repeated: int) -> str:
     if not late:
         return ""
     return (
-        f"; {share(len(late), repeated)} of them written again by a copy sent after the target had written the "
-        "event and acknowledged it, and no copy of any event was skipped: the automation does "
-        "not deduplicate — skip an event id already handled, marked before the work in one "
-        "atomic step (a unique key's insert, SETNX), and keep it as long as the sender "
-        "redelivers"
+        f"; {share(len(late), repeated)} of them written again by a copy sent after the "
+        "target had written the event and acknowledged it, and no copy of any event was "
+        "skipped: the automation does not deduplicate — skip an event id already handled, "
+        "marked before the work in one atomic step (a unique key's insert, SETNX), and keep "
+        "it as long as the sender redelivers"
     )
