@@ -352,9 +352,9 @@ def test_repeated_post_is_a_duplicate_with_full_evidence() -> None:
         "1 of 2 events produced duplicate effects: 2 repeated requests (2 POST); all of them "
         "written again by a copy sent after the target had written the event and acknowledged "
         "it, and no copy of any event was skipped: nothing in this run shows that the automation "
-        "deduplicates (or remembers more than the event before) — skip an event id already "
-        "handled, marked atomically before the work (a unique key's insert, SETNX), and keep it "
-        "as long as the sender redelivers"
+        "deduplicates (or remembers more than the event before: Node-RED's filter node) — skip "
+        "an event id already handled, marked before the work in one atomic step (a unique key's "
+        "insert, SETNX), and keep it as long as the sender redelivers"
     )
     assert v.evidence.lines == (
         "event evt_3 (record ord_7, seq 3) was delivered 3 times (dlv_12 200, dlv_13 200, "
@@ -582,9 +582,14 @@ def test_a_ledger_worked_by_a_pool_says_its_events_were_worked_at_once() -> None
     ), v.summary
     assert "serialize a record's work (a lock or a queue per record)" in v.summary, v.summary
     assert "leave per_key_order out" in v.summary, v.summary
-    # Answered only after its line was written: not seen in flight together, no cause said.
+    # Answered only after its line was written: both in flight at once and worked at the same
+    # time before answering (_stale_causes' ``concurrent``), not in hand together.
     v = one(_worked_after_answering(2.0), "per_key_order")
-    assert v.summary == "1 of 1 record had effects applied out of event order (1 violation)"
+    assert v.summary.startswith(
+        "1 of 1 record had effects applied out of event order (1 violation); on 1 of these "
+        "records both events were in flight at once (each sent before the other was answered) "
+        "and the target worked them at the same time"
+    ), v.summary
 
 
 def test_a_ledger_in_hand_together_the_newer_sent_first_may_be_written_as_it_came() -> None:

@@ -28,6 +28,7 @@ from ..scenario._guess import (
     given_path,
     guess_model,
     guess_paths,
+    guess_sequence,
 )
 from ..scenario._project_text import (
     PROJECT_FILE,
@@ -238,6 +239,9 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
     else:
         found = guess_paths(sample.payload, provider_name, given)
         guesses = {name: g for name, g in found.items() if name in fields}
+        sequence = guess_sequence(sample.payload) if sample.kind == "example" else None
+        if sequence is not None:
+            guesses["sequence"] = sequence
         for name in sample.members:
             if name not in given:
                 guesses[name] = Guess(name, None, f"each line's own {name!r} member")

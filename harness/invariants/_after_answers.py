@@ -92,11 +92,12 @@ def settle_note(
         return given_up
     since = _since_answered(history, lost)
     if pace.after is None or since is None:
-        return undone.gave_up_note()
+        return _stopped_or_slower(history, effects, lost, undone)
     if pace.lag >= _BRISK * undone.gave_up:
         times = (undone.gave_up, pace.lag, since)
         overtaken = _overtaken(history, effects, lost, times)
-        return overtaken or _held_last(history, effects, lost, times) or undone.gave_up_note()
+        held = overtaken or _held_last(history, effects, lost, times)
+        return held or _stopped_or_slower(history, effects, lost, undone)
     return (
         f"; settling stopped after {undone.gave_up:g} s without a call from the target, "
         f"{since:.1f} s after the last of these events was answered: the target works after "
@@ -104,6 +105,17 @@ def settle_note(
         f"event's delivery was answered — {_dropped(history, effects, lost)}: then raise the "
         "settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
     )
+
+
+def _stopped_or_slower(
+    history: History, effects: Sequence[Effect], lost: Collection[str], undone: Unfinished
+) -> str:
+    """Where a target whose pace leaves it open that it was still at ``lost`` took every event
+    from one on and made no call for any (none refused): that it stopped then (a worker that
+    died on an event) first, then the settle quiet to raise if it is only slower."""
+    refused = any(not w.committed and set(w.event_ids) & set(lost) for w in effects)
+    stopped = "" if refused else _stopped(history, effects, lost)
+    return (f"; {stopped}" if stopped else "") + undone.gave_up_note()
 
 
 def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
@@ -288,13 +300,20 @@ def _held_last(
     if first_lost == math.inf or first_lost < last_worked or since <= _HELD * lag:
         return ""
     which = "it was the last event" if len(wanted) == 1 else f"these were the last {len(wanted):,}"
+    stop = stop_of(history, effects, lost)
+    died = (
+        f", or it stopped working at {stop.text()} (a worker that died on an event: look in its "
+        "log from then)"
+        if stop is not None
+        else ""
+    )
     return (
         f"; settling stopped after {quiet:g} s without a call from the target: {which} it "
         f"accepted, after every event it worked, and waited {since:.1f} s, "
         f"{since / max(lag, 1e-3):.0f} times as long as any call of the run came after its "
         f"event's answer ({_seconds(lag)}): held until more come (a batch written only when "
         "full, a flush on the next event), written when more events arrive and never if none "
-        "do — write what it holds on a timer too; if it works slower than it showed (a rate "
+        f"do{died} — write what it holds on a timer too; if it works slower than it showed (a rate "
         "limit, a schedule), raise the settle quiet (`settle: {quiet: …}` or --settle-quiet) "
         "and run again"
     )

@@ -19,7 +19,9 @@
 - **A write to what the double does not hold**: the same, of its updates (``PATCH``, ``PUT``,
   ``DELETE``) — it updates items it remembers creating in an earlier run, found by a value the
   run sent again as it was (an email of a recording's replay), in a double each run starts
-  empty.
+  empty; or, where most of those paths name their event's own record (its key's tracer token,
+  new in every run: nothing of any run made it), it updates a record its real API holds before
+  the event comes (an order the shop made): the route wants a stub.
 - **Events dated long before the run**: most deliveries answered 400, 415 or 422, and their
   events' payloads are dated (the source's time path) over an hour before the run began: a
   check of the event's age by its payload's time refuses them as surely as a body of the
@@ -206,6 +208,7 @@ class MissingRead:
     route: str
     count: int
     update: bool = False
+    named: bool = False  # most of the updates' paths name their event's own record
 
 
 def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRead | None:
@@ -221,14 +224,37 @@ def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRea
         if calls:
             (downstream, route), count = calls.most_common(1)[0]
             if count * 2 >= len(deliveries):
-                return MissingRead(downstream, route, count, update="GET" not in methods)
+                update = "GET" not in methods
+                return MissingRead(
+                    downstream, route, count, update, update and _named(history, route)
+                )
     return None
+
+
+def _named(history: History, route: str) -> bool:
+    """Whether most updates of ``route`` answered 404 wrote to the record their event names:
+    its key (a tracer token of this run) in their path."""
+    missing = [e for e in history.effects if e.status == 404 and route_of(e) == route]
+    named = sum(1 for e in missing if e.key is not None and e.key in e.path)
+    return named * 2 > len(missing)
 
 
 def missing_read_cause(status: int, found: MissingRead) -> tuple[str, str]:
     """The likely cause of 5xx answers given by an automation whose reads the double answered
     404: a stub to add (docs/scenarios.md, "downstreams"); or whose updates it answered 404:
-    items remembered from an earlier run."""
+    items remembered from an earlier run, or the records the events name, which the real API
+    holds before they come."""
+    if found.update and found.named:
+        return (
+            f"the automation answered {status} after updating what the downstream double does "
+            f"not hold: {found.route} on {found.downstream} was answered 404 {found.count} "
+            "times, each to the record its event names. Its real API holds that record before "
+            "the event comes (made elsewhere: the shop, the billing system); the double holds "
+            "only what the run wrote to it. Stub the route with a `routes:` entry on "
+            f"downstream {found.downstream}, e.g. {_stub(found.route)} "
+            '(docs/scenarios.md, "downstreams"), then run again',
+            f"{status} after {found.route} answered 404",
+        )
     if found.update:
         return (
             f"the automation answered {status} after updating what the downstream double does "
@@ -251,6 +277,12 @@ def missing_read_cause(status: int, found: MissingRead) -> tuple[str, str]:
         '(docs/scenarios.md, "downstreams"), then run again',
         f"{status} after {found.route} answered 404",
     )
+
+
+def _stub(route: str) -> str:
+    """``{method: PATCH, path: "/orders/{id}", status: 200}`` for ``PATCH /orders/{id}``."""
+    method, _, path = route.partition(" ")
+    return f'{{method: {method}, path: "{path}", status: 200}}'
 
 
 def _redelivery(settings: Mapping[str, Any]) -> str:

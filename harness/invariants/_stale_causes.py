@@ -13,6 +13,9 @@ the calls around the first one of each record:
   write made once that redelivery was sent (one made in the first delivery's own flight, a
   504 after it, is no retry's);
 - **the sender's order**: the older event was first delivered after the newer was accepted;
+- **a copy**: the older event was accepted before the newer's write, and the sender's copy of
+  it, sent after that write, was written again (tests/gallery/arrival_wins.py under
+  duplicate-storm: a register's only — a ledger's first write of the older would come first);
 - **together**: a delivery of each was in flight at once, and the target wrote them in the
   order it took them (tests/gallery/issue_tickets.py under simultaneous-same-record).
 
@@ -53,8 +56,10 @@ class Causes:
     landed: int = 0
     retried: int = 0
     arrived: int = 0
+    copied: int = 0
     together: int = 0
     newer_first: int = 0  # of a ledger's ``together``, those whose newer event was sent first
+    concurrent: int = 0  # a ledger's: in flight at once, neither accepted before the write
     example: Effect | None = None
 
 
@@ -80,6 +85,8 @@ def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Cause
             # The newer was accepted before the older was first sent: the sender's order, not
             # the target's — one worker taking them as they came writes them so.
             out.arrived += 1
+        elif register and _copied(older, at, v.effect.at):
+            out.copied += 1
         elif register:
             out.together += _together(older, newer, at)
         elif accepted_by(older, at) and accepted_by(newer, at):
@@ -87,6 +94,9 @@ def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Cause
             # Both in hand before the newer's write: where the newer was sent first, one
             # worker taking them as they came writes them so too; else the target reordered.
             out.newer_first += bool(newer and older) and _first_sent(newer) < _first_sent(older)
+        elif _together(older, newer, at):
+            # Worked before answering: two requests at once, neither done before the write.
+            out.concurrent += 1
     return out
 
 
@@ -97,10 +107,11 @@ def _first_sent(deliveries: Sequence[Delivery]) -> float:
 def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
     """``; on 3 of these records …`` for each cause found among ``firsts``, or ""."""
     found = causes_of(firsts, facts, register=True)
-    ambiguous, retried, arrived, together = (
+    ambiguous, retried, arrived, copied, together = (
         found.landed,
         found.retried,
         found.arrived,
+        found.copied,
         found.together,
     )
     example = found.example
@@ -129,6 +140,13 @@ def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
             "time with the time of the state the record holds and skip an older one (newest "
             "wins)"
         )
+    if copied:
+        note += (
+            f"; on {copied:,} of these records the older event had been accepted before the "
+            "newer one was written, and the sender's copy of it, delivered after, was written "
+            "again: skip an event id already done, and compare each event's time with the time "
+            "of the state the record holds (newest wins)"
+        )
     if together:
         note += (
             f"; on {together:,} of these records both events reached the target together (each "
@@ -148,6 +166,12 @@ def _together(older: Sequence[Delivery], newer: Sequence[Delivery], newer_at: fl
         for a in older
         for b in newer
     )
+
+
+def _copied(older: Sequence[Delivery], newer_at: float, stale_at: float) -> bool:
+    """Whether the older event was accepted by the newer's write and delivered again after it,
+    by its stale write: the stale write a copy's."""
+    return accepted_by(older, newer_at) and any(newer_at <= d.sent_at <= stale_at for d in older)
 
 
 def _landed_unconfirmed(calls: Sequence[Effect], stale: Effect) -> Effect | None:

@@ -11,8 +11,7 @@ no race with the first, which had long finished — and other events delivered m
 (each copy accepted) and written once (not a creation undone and made again: a copy that
 deleted its first's resource and created it anew skipped nothing). ``no_duplicate_effects``
 says so: "deduplicate on the event id" is what the target already does; the cure is where it
-keeps what it did. Where no event's copy was skipped, an event written again by such a late
-copy is told as what it is: nothing shows the target deduplicates at all.
+keeps what it did. Where no event's copy was skipped, ``_not_deduplicated`` tells it.
 """
 
 from __future__ import annotations
@@ -61,12 +60,11 @@ def written_after_late_copy(facts: Facts, harmful: Sequence[str]) -> list[str]:
     return [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
 
 
-def copies_skipped(facts: Facts, carried: Collection[str] = ()) -> int:
+def copies_skipped(facts: Facts, repeated: Collection[str] = ()) -> int:
     """How many events accepted more than once were written once (counted up to
     MAX_LOOKED_AT): the target skipped their later copies. A copy whose write undid and made
-    again its first's (delete, then create) skipped nothing; nor did the copies of an event in
-    ``carried``, whose one write carried its item again (``_within``: both copies in one batch
-    call)."""
+    again its first's (delete, then create) skipped nothing; nor did one whose item went out
+    again in its first's call (``repeated``: a bulk call carrying the event twice)."""
     sent = facts.history.deliveries
     accepted = compress(
         delivery_column(sent, "event_id"),
@@ -84,8 +82,8 @@ def copies_skipped(facts: Facts, carried: Collection[str] = ()) -> int:
         copies = Counter(accepted)
         written, again = first.keys(), second.keys()
         once = (e for e, n in copies.items() if n > 1 and e not in again and e in written)
-    if carried:
-        once = (e for e in once if e not in carried)
+    if repeated:
+        once = (e for e in once if e not in repeated)
     made = facts.effects_of(list(islice(once, MAX_LOOKED_AT)))
     return sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
 
@@ -121,19 +119,4 @@ def unshared_text(found: Unshared | None, repeated: int) -> str:
         "than the sender's retries) or one that holds only the last events (a filter that "
         "compares each event with the one before it); keep the event ids in one durable store "
         "that every worker and replica shares, for as long as the sender redelivers"
-    )
-
-
-def undeduplicated_text(late: Sequence[str], repeated: int) -> str:
-    """``; 12 of them written again by a copy sent after …, and no copy … was skipped``: where
-    no event accepted more than once was written once; "" where no event's copy came after its
-    first was done (copies racing alone cannot tell it)."""
-    if not late:
-        return ""
-    return (
-        f"; {share(len(late), repeated)} of them written again by a copy sent after the target "
-        "had written the event and acknowledged it, and no copy of any event was skipped: "
-        "nothing in this run shows that the automation deduplicates (or remembers more than "
-        "the event before) — skip an event id already handled, marked atomically before the "
-        "work (a unique key's insert, SETNX), and keep it as long as the sender redelivers"
     )

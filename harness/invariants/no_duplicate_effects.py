@@ -51,6 +51,7 @@ from ._facts import (
 )
 from ._fresh_keys import fresh_key_text, fresh_keyed
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
+from ._not_deduplicated import not_deduplicated, not_deduplicated_text
 from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
 from ._plain_repeats import plain_repeats
@@ -61,7 +62,6 @@ from ._timing import repeats_compressed
 from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
 from ._unshared_dedup import (
     copies_skipped,
-    undeduplicated_text,
     unshared,
     unshared_text,
     written_after_late_copy,
@@ -302,21 +302,23 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
             summary += retries_text(list(retried.values()), len(tally.harmful))
             told |= retried.keys()
+            # An event whose item a bulk call carried twice skipped no copy: it was written
+            # once per call only (gallery bulk_writer under duplicate-storm).
             skipped = copies_skipped(facts, {f.event.id for f in within})
-            late = unshared(facts, tally.harmful, skipped)
+            # Only what no cause above told: a write redone after an ambiguous 502 is that
+            # retry's, not a dedup record that missed a copy (gallery background_queue).
+            late = unshared(facts, [e for e in tally.harmful if e not in told], skipped)
             summary += unshared_text(late, len(tally.harmful))
             told |= set(late.late) if late else set()
+            alone = not_deduplicated(facts, [e for e in tally.harmful if e not in told], skipped)
+            summary += not_deduplicated_text(alone, len(tally.harmful))
+            told |= set(alone)
             together = raced_copies(facts, [e for e in tally.harmful if e not in told])
             if together:
                 # No copy skipped: only an event written again by a copy sent after its first
                 # was done shows no deduplication; racing copies alone cannot tell it.
                 redone = bool(skipped) or bool(written_after_late_copy(facts, tally.harmful))
                 summary += raced_text(list(together.values()), len(tally.harmful), skipped, redone)
-            elif not skipped:
-                untold = [e for e in tally.harmful if e not in told]
-                summary += undeduplicated_text(
-                    written_after_late_copy(facts, untold), len(tally.harmful)
-                )
         if within:
             summary += f"; {within_text(within)}"
         return verdict(

@@ -444,6 +444,14 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
             "serialize a record's work (a lock or a queue per record) and take its events in "
             f"their sequence or time order, not as they arrive; {_INDEPENDENT}"
         )
+    if found.concurrent:
+        note += (
+            f"; on {found.concurrent:,} of these records both events were in flight at once "
+            "(each sent before the other was answered) and the target worked them at the same "
+            "time, the older's effect made after the newer's: where a record's order matters "
+            "(a running balance, a refund after its payment), serialize a record's work (a lock "
+            f"per record, or a queue per record worked in the events' order); {_INDEPENDENT}"
+        )
     return note
 
 

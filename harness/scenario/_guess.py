@@ -23,6 +23,7 @@ MEANING = {
     "key": "the record the event is about (events of one record keep their order)",
     "type": "the event type",
     "time": "when the event happened",
+    "sequence": "the event's number in its record's order",
 }
 
 
@@ -81,6 +82,7 @@ _TIME_SUFFIX = re.compile(r"(_at|At|_time|Time)$")
 _ID_SUFFIX = re.compile(r"(_id|Id|ID)$")
 _PLAIN_NAME = re.compile(r"[A-Za-z_][\w-]*")
 _EVENT_ID_NAMES = ("id", "event_id", "eventId", "message_id", "messageId")
+_SEQUENCE_NAMES = ("sequence", "seq", "sequence_number", "sequenceNumber", "version")
 
 
 def guess_paths(
@@ -101,6 +103,29 @@ def guess_paths(
             or _generic(sample, field, taken)
         )
     return {field: guesses[field] for field in FIELDS}
+
+
+def guess_sequence(payload: Any) -> Guess | None:
+    """Where an example numbers its record's events (a top-level integer named sequence, seq,
+    version): the hazards write 1, 2, 3 … there per record. Left as it is, every event they
+    make carries the example's number, and an automation that skips an update not newer than
+    the record's skips all but each record's first. None where no field fits."""
+    sample = payload[0] if isinstance(payload, list) and payload else payload
+    found = _first(
+        sample,
+        set(),
+        lambda name, value: name in _SEQUENCE_NAMES and type(value) is int,
+        top_only=True,
+    )
+    if found is None:
+        return None
+    path, value = found
+    return Guess(
+        "sequence",
+        path,
+        f"a top-level integer named {path[2:]}: the hazards number each record's events there",
+        value,
+    )
 
 
 def given_path(payload: Any, field: str, path: str) -> Guess:

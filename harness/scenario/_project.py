@@ -90,7 +90,7 @@ _TARGET_TEXT = (
 class EventsDoc(Doc):
     expected = (
         "a mapping with one of example, library, recorded, openapi (with webhook), schema, and "
-        "optionally id, key, type, time"
+        "optionally id, key, type, time, sequence"
     )
 
     example: str | None = Field(
@@ -123,6 +123,11 @@ class EventsDoc(Doc):
     key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
     type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
     time: JsonPath | None = Field(None, description=_PATH_TEXT + ": when the event occurred")
+    sequence: JsonPath | None = Field(
+        None,
+        description=_PATH_TEXT + ": the event's number in its record's order (a version), "
+        "written 1, 2, 3 … per record in the events the hazards make",
+    )
     model: Literal["ledger", "register"] | None = Field(
         None,
         description="what the events mean — ledger: each its own fact (a payment, an order); "
@@ -151,6 +156,11 @@ class EventsDoc(Doc):
             raise invalid_mapping(
                 f"has {given[0]} and no key — give key: the path of the record the event is "
                 "about, a property of the schema"
+            )
+        if self.sequence is not None and self.example is None and self.library is None:
+            raise invalid_mapping(
+                f"has {given[0]} and sequence — sequence numbers the events made from an example "
+                "or a library payload; recorded or generated events keep their own"
             )
         if self.recorded is None and (self.format is not None or self.har is not None):
             raise invalid_mapping(
@@ -368,14 +378,15 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             assert doc.example is not None  # EventsDoc made sure
             example, paths = example_file(base, doc.example, (*here, "example"), _RELATIVE), {}
             kind, origin, like = None, f"{dotted(here)} ({doc.example})", library_of(example)
-        given = {k: getattr(doc, k) for k in ("id", "key", "type", "time") if getattr(doc, k)}
+        named = ("id", "key", "type", "time", "sequence")
+        given = {k: getattr(doc, k) for k in named if getattr(doc, k)}
         paths.update(given)
         source = synthetic_template(example, paths, kind)
         if like is not None and like.later:
             source = replace(source, later=tuple(like.later.items()))
         kind = event_type(source)
     sample = sample_of(source)
-    for name in ("id", "key", "type", "time"):
+    for name in ("id", "key", "type", "time", "sequence"):
         value = getattr(doc, name)
         if value is not None:
             require_path(sample, value, (*here, name))
@@ -408,7 +419,8 @@ def recorded_model(source: RecordedSource) -> Model | None:
 def synthetic_template(
     example: Any, paths: dict[str, str], kind: str | None = None
 ) -> SyntheticSource:
-    """A synthetic source of ``example`` read by ``paths`` (id, key, type, time). Paths not
+    """A synthetic source of ``example`` read by ``paths`` (id, key, type, time; sequence, where
+    each record's events are numbered 1, 2, 3 …). Paths not
     given are those of a library entry the example matches (``library_paths_of``), else the
     defaults of scenario files. ``kind``: the event type when the payload does not carry it
     (GitHub and Shopify name it in headers). Its counts are placeholders: each hazard gives its
@@ -427,6 +439,7 @@ def synthetic_template(
         key_path=paths.get("key", defaults.key_path),
         type_path=type_path,
         time_path=paths.get("time"),
+        seq_path=paths.get("sequence"),
         types=types,
     )
 

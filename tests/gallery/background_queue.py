@@ -3,14 +3,22 @@
 The shape of n8n's default Webhook node ("Respond: Immediately") or a Flask app that hands each
 event to a background thread: the sender hears 200 before anything is done, and the work
 follows at the automation's own pace — here a few hundred milliseconds of real time per event
-(an enrichment lookup, a slow CRM). It is correct otherwise: it remembers event ids and does
-each event once, in arrival order.
+(an enrichment lookup, a slow CRM). It remembers event ids and does each event once, in
+arrival order.
 
-Its only "flaw" is that its effects come late, long after the last delivery. A harness whose
+Its first "flaw" is that its effects come late, long after the last delivery. A harness whose
 settling is compressed with the scenario's clock stops watching while the queue is still
 draining and calls the rest lost.
 
-Must get: ``no_lost_events`` and ``no_duplicate_effects`` pass, even at a compressed time scale.
+It was thought correct otherwise; the standard suite found more (session 16): the one task that
+works the queue reads ``customer.email`` unguarded, and the first order without it (a field
+renamed upstream) ends the task — every order after it is lost, though each was answered 200;
+a write the API applied and answered 502 is queued again and made twice (no Idempotency-Key);
+and a failed write put back at the end of the queue is made after its record's newer orders.
+
+Must get: ``no_lost_events`` and ``no_duplicate_effects`` pass, even at a compressed time scale;
+under renamed-field ``no_lost_events`` fails, saying the target stopped working at the first
+renamed order.
 
     PAYOUTS_URL=http://127.0.0.1:9100 python -m tests.gallery.background_queue --port 8000
 """
