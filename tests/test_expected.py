@@ -481,6 +481,23 @@ def test_a_skip_beside_a_same_time_write_is_passed_where_a_newer_update_was_skip
     assert "2 events made no effect in the clean run either (not owed one)" in v.summary
 
 
+def test_a_refused_state_followed_only_by_an_ignored_update_is_lost() -> None:
+    """Issue 2's opening refused (500: its title beyond Latin-1 in a header, as
+    tests/gallery/issue_exports.py), then its edit accepted, which the receiver ignores as its
+    clean twin was: GitHub never redelivers, and nothing wrote the issue. The edit, owed
+    nothing, superseded the refused opening: it passed, 'all 2 records got the expected
+    effects of their latest accepted event'. Issue 1's filed opening is no loss."""
+    events, puts = _issues("zqrun")
+    deliveries = [ok(e, at=float(n)) for n, e in enumerate(events)]
+    deliveries[2] = refused(events[2], at=2.0)
+    v = lost(_register(_issues("zqclean"), events, puts[:1], deliveries, provider="github"))
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "1 of 4 events lost: 1 event the target refused (answered 500 to every delivery"
+    ), v.summary
+    assert v.evidence.event_ids == ("evt_zqrune3",), v.evidence
+
+
 # -- the record and run levels ----------------------------------------------------------------
 
 
