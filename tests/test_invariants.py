@@ -348,7 +348,13 @@ def test_repeated_post_is_a_duplicate_with_full_evidence() -> None:
     )
     v = one(h, "no_duplicate_effects")
     assert v.status is Status.FAIL
-    assert v.summary == ("1 of 2 events produced duplicate effects: 2 repeated requests (2 POST)")
+    assert v.summary == (
+        "1 of 2 events produced duplicate effects: 2 repeated requests (2 POST); all of them "
+        "written again by a copy sent after the target had written the event and acknowledged "
+        "it, and no copy of any event was skipped: the automation does not deduplicate — skip "
+        "an event id already handled, marked atomically before the work (a unique key's "
+        "insert, SETNX), and keep it as long as the sender redelivers"
+    )
     assert v.evidence.lines == (
         "event evt_3 (record ord_7, seq 3) was delivered 3 times (dlv_12 200, dlv_13 200, "
         "dlv_20 200) and produced 3 effects: POST /payouts eff_31, eff_32, eff_40",

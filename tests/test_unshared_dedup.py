@@ -71,12 +71,19 @@ def test_copies_at_once_both_written_are_a_race_not_a_store() -> None:
     assert NOTE not in v.summary, v.summary
 
 
-def test_a_target_writing_every_copy_is_not_said_to_deduplicate() -> None:
-    """No copy skipped anywhere: nothing says the target deduplicates at all."""
+def test_a_target_writing_every_copy_is_said_not_to_deduplicate() -> None:
+    """No copy skipped anywhere, every late copy written again: the target does not deduplicate
+    at all, and the note says so. It said nothing of a cause ('2 of 2 events produced duplicate
+    effects: 2 repeated requests (2 POST)'), as under import-run-twice against
+    tests/gallery/partial_write.py."""
     v = dup(copies("zqnone", again=1.0, skipped_too=False))
     assert v.status is Status.FAIL, v.summary
     assert v.summary.startswith("2 of 2 events produced duplicate effects"), v.summary
-    assert NOTE not in v.summary, v.summary
+    assert (
+        f"; all of them {NOTE}, and no copy of any event was skipped: the automation does not "
+        "deduplicate — skip an event id already handled"
+    ) in v.summary, v.summary
+    assert "it deduplicates" not in v.summary, v.summary
 
 
 def _most_written_twice(tag: str) -> History:

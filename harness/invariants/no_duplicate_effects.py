@@ -55,6 +55,7 @@ from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
 from ._plain_repeats import plain_repeats
 from ._raced_copies import raced_copies, raced_text
+from ._redone import redone_text
 from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
@@ -306,11 +307,17 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary += unshared_text(late, len(tally.harmful))
             told |= set(late.late) if late else set()
             together = raced_copies(facts, [e for e in tally.harmful if e not in told])
+            # No copy skipped: an event written again by a copy sent after its first was done
+            # shows no deduplication; racing copies alone cannot tell it.
+            redone = [] if skipped else written_after_late_copy(facts, tally.harmful)
             if together:
-                # No copy skipped: only an event written again by a copy sent after its first
-                # was done shows no deduplication; racing copies alone cannot tell it.
-                redone = bool(skipped) or bool(written_after_late_copy(facts, tally.harmful))
-                summary += raced_text(list(together.values()), len(tally.harmful), skipped, redone)
+                summary += raced_text(
+                    list(together.values()), len(tally.harmful), skipped, bool(redone)
+                )
+            told |= together.keys()
+            summary += redone_text(
+                [e for e in redone if e not in told], len(tally.harmful), bool(together)
+            )
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
