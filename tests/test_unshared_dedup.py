@@ -86,6 +86,22 @@ def test_a_target_writing_every_copy_is_said_not_to_deduplicate() -> None:
     assert "it deduplicates" not in v.summary, v.summary
 
 
+def test_a_batch_event_its_first_copy_never_reached_was_not_skipped() -> None:
+    """A batch of two orders (HubSpot's), the first's write applied and answered 502, the
+    receiver stopping there and answering 200 (tests/gallery/partial_write.py under
+    ambiguous-commit); the batch sent again, both written. The second order, written once by
+    two accepted copies, skipped no copy: its first never reached it. It was said to: 'while it
+    wrote 1 other event once however many copies it accepted: it deduplicates'."""
+    first, second = ev("zqbatch", 0), ev("zqbatch", 1)
+    deliveries = [sent(first, 1, 0.0), sent(second, 1, 0.0)]
+    deliveries += [sent(first, 2, 1.0), sent(second, 2, 1.0)]
+    effects = [order(first, 1, 0.01), order(first, 2, 1.01), order(second, 2, 1.02)]
+    v = dup(run([first, second], deliveries, effects, tag="zqbatch"))
+    assert v.status is Status.FAIL, v.summary
+    assert "it deduplicates" not in v.summary, v.summary
+    assert "other event once" not in v.summary, v.summary
+
+
 def _most_written_twice(tag: str) -> History:
     """Three orders each delivered at once and a second later: the first two written by both
     copies, the last by its first copy only — most events written twice."""

@@ -8,8 +8,9 @@ elsewhere again; one whose record forgets (a cache with a time to live shorter t
 sender's retries) does the same to the copies that come late. The journal shows both halves:
 an event written again by a copy sent after the target had written it and acknowledged it —
 no race with the first, which had long finished — and other events delivered more than once
-(each copy accepted) and written once (not a creation undone and made again: a copy that
-deleted its first's resource and created it anew skipped nothing). ``no_duplicate_effects``
+(each copy accepted, one sent after the write) and written once (not a creation undone and
+made again: a copy that deleted its first's resource and created it anew skipped nothing; nor
+an event of a batch its first copy never reached, written by a later one). ``no_duplicate_effects``
 says so: "deduplicate on the event id" is what the target already does; the cure is where it
 keeps what it did.
 """
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import is_
 
-from ..core._model import Delivery, Outcome
+from ..core._model import Delivery, Effect, Outcome
 from ..history import delivery_column
-from ._facts import Facts, plural
+from ._facts import Facts, is_write, plural
 from ._undone import Undone
 
 # The events with a duplicate looked at for a late copy: their deliveries are read one by one.
@@ -80,8 +81,25 @@ def copies_skipped(facts: Facts) -> int:
         copies = Counter(accepted)
         written, again = first.keys(), second.keys()
         once = (e for e, n in copies.items() if n > 1 and e not in again and e in written)
-    made = facts.effects_of(list(islice(once, MAX_LOOKED_AT)))
-    return sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
+    ids = list(islice(once, MAX_LOOKED_AT))
+    made, copies_of = facts.effects_of(ids), facts.deliveries_of(ids)
+    return sum(
+        1
+        for eid, e in made.items()
+        if not any(isinstance(w, Undone) for w in e) and _copy_after(e, copies_of[eid])
+    )
+
+
+def _copy_after(made: Sequence[Effect], deliveries: Sequence[Delivery]) -> bool:
+    """Was a copy accepted that was sent after the event's first write? Only such a copy was
+    skipped: a batch's event its first copy never reached (the batch stopped at another's
+    failed write) is written once by a later copy, skipping nothing."""
+    writes = [w.at for w in made if is_write(w)]
+    if not writes:
+        return False
+    first = min(writes)
+    ok = Outcome.OK
+    return any(d.outcome is ok and d.sent_at > first for d in deliveries)
 
 
 def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[Delivery]) -> bool:
