@@ -26,6 +26,7 @@ from operator import is_
 from ..core._model import Delivery, Effect, Outcome
 from ..history import delivery_column
 from ._facts import Facts, is_write, plural
+from ._refused import is_refusal
 from ._undone import Undone
 
 # The events with a duplicate looked at for a late copy: their deliveries are read one by one.
@@ -114,7 +115,8 @@ def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[D
     if acked is None:
         return False
     since = max(made, acked)
-    late = [d.sent_at for d in deliveries if d.sent_at > since]
+    # A copy the target refused (a 4xx: a replay past its tolerance) wrote nothing.
+    late = [d.sent_at for d in deliveries if d.sent_at > since and not is_refusal(d)]
     return bool(late) and any(w.at > min(late) for w in writes[1:])
 
 
