@@ -60,7 +60,13 @@ from ._rerun import rerun, rerun_text
 from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
-from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
+from ._unattributed import (
+    Counted,
+    Unattributed,
+    repeat_text,
+    tampered_only_records,
+    unattributed_writes,
+)
 from ._unshared_dedup import (
     copies_skipped,
     unshared,
@@ -414,7 +420,12 @@ def _undecided(facts: Facts, undecided: Sequence[Counted], seen: str) -> Verdict
 
 
 def _harmful_record_only(facts: Facts, repeats: Repeats) -> bool:
-    return any(is_write(e) and repeats.may_harm(e) for e in facts.record_only)
+    """Is a write naming only its record one a repeat would harm, of a record the sender's
+    events reached (a record sent only tampered deliveries got an attacker's requests)?"""
+    attacked = tampered_only_records(facts)
+    return any(
+        is_write(e) and e.key not in attacked and repeats.may_harm(e) for e in facts.record_only
+    )
 
 
 def _per_record_text(found: Unattributed) -> str:
