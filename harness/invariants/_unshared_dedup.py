@@ -25,6 +25,7 @@ from operator import is_
 
 from ..core._model import Delivery, Effect, Outcome
 from ..history import delivery_column
+from ._expected import expectation_of
 from ._facts import Facts, is_write, plural
 from ._refused import is_refusal
 from ._undone import Undone
@@ -41,6 +42,9 @@ class Unshared:
 
     late: list[str]
     skipped: int
+    # Accepted events owed a write that got none at all: a target that drops events outright
+    # may have dropped a copy where it seemed to skip one.
+    dropped: int = 0
 
 
 def unshared(facts: Facts, harmful: Sequence[str], skipped: int) -> Unshared | None:
@@ -50,7 +54,13 @@ def unshared(facts: Facts, harmful: Sequence[str], skipped: int) -> Unshared | N
     if not skipped:
         return None
     late = written_after_late_copy(facts, harmful)
-    return Unshared(late, skipped) if late else None
+    return Unshared(late, skipped, _dropped(facts)) if late else None
+
+
+def _dropped(facts: Facts) -> int:
+    """How many accepted events owed a write (their clean twin's, or ``expect:``) got none."""
+    owed, written = expectation_of(facts).per_event, facts.first_write.keys()
+    return sum(1 for eid in facts.accepted if owed.get(eid) and eid not in written)
 
 
 def written_after_late_copy(facts: Facts, harmful: Sequence[str]) -> list[str]:
@@ -125,12 +135,22 @@ def unshared_text(found: Unshared | None, repeated: int) -> str:
     if found is None:
         return ""
     which = "all" if len(found.late) == repeated else f"{len(found.late):,}"
-    return (
+    head = (
         f"; {which} of them written again by a copy sent after the target had written the "
         "event and acknowledged it, while it wrote "
         f"{'at least ' if found.skipped >= MAX_LOOKED_AT else ''}"
-        f"{plural(found.skipped, 'other event')} once however many copies it accepted: it "
-        "deduplicates, but its record of the events it handled does not reach every copy — "
+        f"{plural(found.skipped, 'other event')} once however many copies it accepted"
+    )
+    if found.dropped:
+        return head + (
+            f", but it also dropped {plural(found.dropped, 'accepted event')} outright (no "
+            "write at all: no_lost_events), so a copy written once may be one dropped, not "
+            "skipped: the run cannot tell whether it deduplicates — skip an event id already "
+            "handled, kept in one durable store that every worker and replica shares, for as "
+            "long as the sender redelivers"
+        )
+    return head + (
+        ": it deduplicates, but its record of the events it handled does not reach every copy — "
         "one per process or instance (an in-memory set in each worker of a prefork server, "
         "each replica its own) or one that forgets (a cache whose time to live is shorter "
         "than the sender's retries); keep the event ids in one durable store that every "
