@@ -18,8 +18,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from ..core._model import Effect
+from ..core._model import Delivery, Effect
 from ._facts import Facts
 from ._idempotent import IDEMPOTENCY_KEY
 from ._open_calls import identical, share
@@ -42,47 +43,73 @@ class Rerun:
         )
 
 
-def rerun(facts: Facts, event_ids: Sequence[str]) -> dict[str, Rerun]:
+# What makes two writes one request (``_open_calls.identical``), and when and how the first
+# was answered: read off a loaded run's columns for the first two writes of every duplicate.
+_FIELDS = ("downstream", "method", "path", "body")
+_Write = tuple[float, int, tuple[str, ...]]  # at, status, request
+
+
+def rerun(facts: Facts, event_ids: Sequence[str]) -> list[str]:
     """Of ``event_ids`` (events written more than once), those whose write was made again
-    after its first was answered 2xx, no delivery of the event sent in between."""
+    after its first was answered 2xx, no delivery of the event sent in between. No Effect is
+    made for them (``example`` makes one pair)."""
     if not event_ids:
-        return {}
+        return []
     deliveries = facts.deliveries_of(event_ids)
-    found = {}
-    for eid in event_ids:
-        # A copy the target refused (a 4xx: a replay past its tolerance) did no work.
-        sent = sorted(d.sent_at for d in deliveries[eid] if not is_refusal(d))
-        made = _first_rerun(facts.writes_of(eid), sent)
-        if made is not None:
-            found[eid] = made
-    return found
+    return [eid for eid in event_ids if _found(facts, eid, deliveries[eid]) is not None]
 
 
-def _first_rerun(writes: Sequence[Effect], sent: Sequence[float]) -> Rerun | None:
-    """The first of ``writes`` (in time order) made again after an identical one answered
-    2xx, when every delivery ``sent`` (times, in order) before it had a write of its own
-    already: none left to ask for it (copies racing each ask for theirs)."""
-    done: dict[tuple[str, str, str, str], Effect] = {}
-    made: dict[tuple[str, str, str, str], int] = {}
-    for w in writes:
-        request = identical(w)
+def example(facts: Facts, event_id: str) -> Rerun:
+    """The pair ``rerun`` found for ``event_id`` (one of its results), made into Effects."""
+    found = _found(facts, event_id, facts.deliveries_of([event_id])[event_id])
+    first, again = cast(tuple[int, int], found)
+    writes = facts.writes_of(event_id)
+    return Rerun(writes[first], writes[again])
+
+
+def _found(facts: Facts, eid: str, deliveries: Sequence[Delivery]) -> tuple[int, int] | None:
+    # A copy the target refused (a 4xx: a replay past its tolerance) did no work.
+    sent = sorted(d.sent_at for d in deliveries if not is_refusal(d))
+    return _first_rerun(_writes(facts, eid), sent)
+
+
+def _writes(facts: Facts, eid: str) -> list[_Write]:
+    """The event's writes in time order, the first two read off the columns."""
+    out: list[_Write] = []
+    for index in (facts.first_write, facts.second_write):
+        request = tuple(str(index.value(eid, name)).upper() if name == "method" else
+                        str(index.value(eid, name)) for name in _FIELDS)  # fmt: skip
+        out.append((index.value(eid, "at"), int(index.value(eid, "status")), request))
+    for w in facts.later_writes.get(eid, ()):
+        out.append((w.at, w.status, identical(w)))
+    return out
+
+
+def _first_rerun(writes: Sequence[_Write], sent: Sequence[float]) -> tuple[int, int] | None:
+    """The places of the first of ``writes`` made again after an identical one answered 2xx,
+    when every delivery ``sent`` (times, in order) before it had a write of its own already:
+    none left to ask for it (copies racing each ask for theirs); and of that first one."""
+    done: dict[tuple[str, ...], int] = {}
+    made: dict[tuple[str, ...], int] = {}
+    for n, (at, status, request) in enumerate(writes):
         first = done.get(request)
-        if first is not None and bisect.bisect_right(sent, w.at) <= made[request]:
-            return Rerun(first, w)
+        if first is not None and bisect.bisect_right(sent, at) <= made[request]:
+            return first, n
         made[request] = made.get(request, 0) + 1
-        if first is None and 200 <= w.status < 300:
-            done[request] = w
+        if first is None and 200 <= status < 300:
+            done[request] = n
     return None
 
 
-def rerun_text(found: Sequence[Rerun], repeated: int) -> str:
-    """``; 4 of them made again by the automation itself …``; "" for none."""
-    if not found:
+def rerun_text(found: Sequence[str], repeated: int, first: Rerun | None) -> str:
+    """``; 4 of them made again by the automation itself …``: ``found``, the events
+    ``rerun`` found, ``first`` the example of the first of them; "" for none."""
+    if not found or first is None:
         return ""
     # A key the first write carried already did not keep the repeat out: not advised again.
     key = (
         ""
-        if found[0].first.header(IDEMPOTENCY_KEY)
+        if first.first.header(IDEMPOTENCY_KEY)
         else (
             "send an Idempotency-Key made from the job's or the event's id, which the API "
             "honours, or "
@@ -91,7 +118,7 @@ def rerun_text(found: Sequence[Rerun], repeated: int) -> str:
     return (
         f"; {share(len(found), repeated)} of them made again by the automation itself after "
         f"the API had answered the first 2xx, with no delivery of the event in between (e.g. "
-        f"{found[0].text()}): the same work run twice — a job whose lease (visibility timeout) "
+        f"{first.text()}): the same work run twice — a job whose lease (visibility timeout) "
         "ran out while it was still working, or whose worker died after the call and before "
         f"the job was marked done; {key}mark the job done in the same step as its call"
     )

@@ -116,8 +116,10 @@ def _copy_after(made: Sequence[Effect], deliveries: Sequence[Delivery]) -> bool:
 def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[Delivery]) -> bool:
     """Was ``event_id`` written after a copy sent once it had been written and a delivery of
     it answered 2xx?"""
-    writes = facts.writes_of(event_id)
-    made = writes[0].at
+    # Read off the columns: every duplicate of a loaded run is asked, and none made an Effect.
+    made = facts.first_write.value(event_id, "at")
+    again = [facts.second_write.value(event_id, "at")]
+    again += [w.at for w in facts.later_writes.get(event_id, ())]
     ok = Outcome.OK
     acked = min(
         (d.answered_at for d in deliveries if d.outcome is ok and d.answered_at), default=None
@@ -127,7 +129,7 @@ def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[D
     since = max(made, acked)
     # A copy the target refused (a 4xx: a replay past its tolerance) wrote nothing.
     late = [d.sent_at for d in deliveries if d.sent_at > since and not is_refusal(d)]
-    return bool(late) and any(w.at > min(late) for w in writes[1:])
+    return bool(late) and any(at > min(late) for at in again)
 
 
 def unshared_text(found: Unshared | None, repeated: int) -> str:

@@ -56,7 +56,7 @@ from ._partial_retried import partial_text, partial_then_retried
 from ._plain_repeats import plain_repeats
 from ._raced_copies import raced_copies, raced_text
 from ._redone import redone_text
-from ._rerun import rerun, rerun_text
+from ._rerun import example, rerun, rerun_text
 from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
@@ -311,8 +311,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             told |= retried.keys()
             # A key made per call explains a repeat already (``fresh_key_text``).
             again = rerun(facts, [e for e in tally.harmful if e not in told and e not in fresh])
-            summary += rerun_text(list(again.values()), len(tally.harmful))
-            told |= again.keys()
+            first = example(facts, again[0]) if again else None
+            summary += rerun_text(again, len(tally.harmful), first)
+            told |= set(again)
             skipped = copies_skipped(facts)
             late = unshared(facts, tally.harmful, skipped)
             summary += unshared_text(late, len(tally.harmful))
