@@ -12,6 +12,10 @@ the calls around the first one of each record:
   delivered it again after the newer one was written — the order any retry gives — the stale
   write made once that redelivery was sent (one made in the first delivery's own flight, a
   504 after it, is no retry's);
+- **a copy**: the older event was accepted and delivered again — a duplicate, sent once the
+  first was acknowledged — and the copy wrote it again after the newer event's (a register's
+  only: tests/gallery/resurrected_subscription.py, newsletter_sync.py under duplicate-storm,
+  where no cause was said);
 - **the sender's order**: the older event was first delivered after the newer was accepted;
 - **together**: a delivery of each was in flight at once, and the target wrote them in the
   order it took them (tests/gallery/issue_tickets.py under simultaneous-same-record).
@@ -52,6 +56,7 @@ class Causes:
 
     landed: int = 0
     retried: int = 0
+    copied: int = 0
     arrived: int = 0
     together: int = 0
     example: Effect | None = None
@@ -74,6 +79,8 @@ def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Cause
             out.example = out.example or landed
         elif refused_first(older, at, v.effect.at):
             out.retried += 1
+        elif register and _copied(older, v.effect.at):
+            out.copied += 1
         elif older and accepted_by(newer, min(d.sent_at for d in older)):
             # The newer was accepted before the older was first sent: the sender's order, not
             # the target's — one worker taking them as they came writes them so.
@@ -115,6 +122,14 @@ def stale_causes_note(firsts: Sequence[Stale], facts: Facts) -> str:
             "was written — the order any retry gives: compare each event's time with the time "
             "of the state the record holds and skip an older one (newest wins)"
         )
+    if found.copied:
+        note += (
+            f"; on {found.copied:,} of these records the sender delivered the older event again "
+            "(a copy, sent once its first was acknowledged) and the target wrote it again after "
+            "the newer one: skip an event id already handled, kept as long as the sender "
+            "redelivers, and compare each event's time with the time of the state the record "
+            "holds (newest wins)"
+        )
     if arrived:
         note += (
             f"; on {arrived:,} of these records the sender delivered the older event after the "
@@ -141,6 +156,22 @@ def _together(older: Sequence[Delivery], newer: Sequence[Delivery], newer_at: fl
         for a in older
         for b in newer
     )
+
+
+def _copied(deliveries: Sequence[Delivery], stale_at: float) -> bool:
+    """Whether a delivery of the event was sent once an earlier one had been accepted (2xx),
+    by its stale write (``stale_at``): a copy of an event already taken."""
+    if len(deliveries) < 2:
+        return False
+    taken = min(
+        (
+            d.answered_at
+            for d in deliveries
+            if d.status and 200 <= d.status < 300 and d.answered_at is not None
+        ),
+        default=None,
+    )
+    return taken is not None and any(taken < d.sent_at <= stale_at for d in deliveries)
 
 
 def _landed_unconfirmed(calls: Sequence[Effect], stale: Effect) -> Effect | None:
