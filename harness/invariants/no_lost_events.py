@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ..history import event_column, event_rows
-from ._after_answers import settle_note
+from ._after_answers import pace_of, settle_note
 from ._deferred import deferred, mark_deferred
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
@@ -53,6 +53,7 @@ from ._facts import (
     whom,
 )
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
+from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
@@ -207,6 +208,8 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     )
     gave_up = _settle_note(facts, undone, lost_ids)
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
+    if lost_ids and pace_of(facts.history.deliveries, facts.effects_in_order).after is False:
+        summary += marked_first_text(marked_first(facts, list(lost_ids)), len(lost_ids))
     if aside:
         summary += f"; {_more_lack(len(aside))}, but " + _aside_text(
             facts, foreign, elsewhere, skipped, untold, origin, False
