@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -352,3 +353,25 @@ def test_a_json_patch_or_another_merge_patch_repeated_is_a_duplicate(bodies: Any
     v = dup(patches(*bodies, headers={"Content-Type": kind}))
     assert v.status is Status.FAIL, v.summary
     assert "1 repeated request (1 PATCH)" in v.summary
+
+
+def test_a_record_sent_only_tampered_deliveries_owes_its_writes_no_comparison() -> None:
+    """A receiver checking no signature logs a line for a forged delivery of a record's only
+    event: an attacker's request, rejects_forged's to judge. Counted against its clean twin's
+    line, none owed (no genuine event accepted), it was 'not judged: 1 record got more …' in
+    every forged-signature run of tests/gallery/invoice_lines.py and payout_by_order.py."""
+
+    def line(event: Event, tag: str) -> Effect:
+        path = f"/tickets/{event.key}/activity"
+        return replace(write(f"eff_{tag}{event.seq}", "POST", path, [event]), event_ids=())
+
+    twins = [ev("zqclean", i) for i in range(2)]
+    baseline = run(twins, [ok(e) for e in twins], [line(e, "c") for e in twins], tag="zqclean")
+    events = [ev("zqrun", i) for i in range(2)]
+    forged = ok(events[1])
+    h = run(events, [ok(events[0]), forged], [line(e, "r") for e in events], tag="zqrun",
+            baseline=baseline)  # fmt: skip
+    h.info = replace(h.info, settings={**h.info.settings, "tampered": {forged.id: "forged"}})
+    v = dup(h)
+    assert v.status is Status.PASS, v.summary
+    assert "1 after a single event sent only tampered" in v.summary, v.summary

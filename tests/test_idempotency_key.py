@@ -106,7 +106,14 @@ def test_a_key_declared_honoured_is_harmless_without_an_assumption() -> None:
 def test_a_key_declared_ignored_excuses_nothing() -> None:
     v = one(declared(run_of(*keyed_twice()), {"ignored": ["* /*"]}), "no_duplicate_effects")
     assert v.status is Status.FAIL
-    assert v.summary == "1 of 1 event produced duplicate effects: 1 repeated request (1 POST)"
+    assert v.summary == (
+        "1 of 1 event produced duplicate effects: 1 repeated request (1 POST); all of them made "
+        "again by the automation itself after the API had answered the first 2xx, with no "
+        "delivery of the event in between (e.g. POST /payouts eff_1a, answered 200, made again "
+        "as eff_1b 0.1 s later): the same work run twice — a job whose lease (visibility "
+        "timeout) ran out while it was still working, or whose worker died after the call and "
+        "before the job was marked done; mark the job done in the same step as its call"
+    )
 
 
 def test_per_route_ignored_wins_and_the_honoured_route_stays_harmless() -> None:
@@ -119,10 +126,11 @@ def test_per_route_ignored_wins_and_the_honoured_route_stays_harmless() -> None:
     ):
         v = one(declared(h, keys), "no_duplicate_effects")
         assert v.status is Status.FAIL, keys
-        assert v.summary == (
-            "1 of 2 events produced duplicate effects: 1 repeated request (1 POST); "
-            "1 repeat with the same Idempotency-Key: harmless"
-        )
+        assert v.summary.startswith(
+            "1 of 2 events produced duplicate effects: 1 repeated request (1 POST); all of "
+            "them made again by the automation itself"
+        ), v.summary
+        assert v.summary.endswith("; 1 repeat with the same Idempotency-Key: harmless")
         assert v.evidence.event_ids == ("evt_2",)
 
 

@@ -707,6 +707,34 @@ def test_register_stale_overwrite_is_a_violation() -> None:
     )
 
 
+def test_register_stale_overwrite_by_a_copy_of_an_event_taken_says_so() -> None:
+    """The older change written and acknowledged, the newer written, then a copy of the older
+    (a duplicate a second later) written again: no cause was said ('4 of 30 records went back
+    to an older state after a newer one (stale overwrite, 6 times)', tests/gallery/
+    resurrected_subscription.py under duplicate-storm)."""
+    h = history(
+        [event(1, "c_1"), event(2, "c_1")],
+        [
+            delivery("dlv_1", "evt_1"),
+            delivery("dlv_2", "evt_2", sent=0.1),
+            delivery("dlv_3", "evt_1", sent=0.25),
+        ],
+        [
+            effect(f"eff_{n}", [f"evt_{e}"], at, "PUT", "/c/1")
+            for n, (e, at) in enumerate([(1, 0.02), (2, 0.12), (1, 0.27)], 1)
+        ],
+        Model.REGISTER,
+    )
+    v = one(h, "per_key_order")
+    assert v.summary == (
+        "1 of 1 record went back to an older state after a newer one (stale overwrite, 1 time)"
+        "; on 1 of these records the older event had been accepted before the newer one was "
+        "written, and the sender's copy of it, delivered after, was written again: skip an "
+        "event id already done, and compare each event's time with the time of the state the "
+        "record holds (newest wins)"
+    ), v.summary
+
+
 def test_register_creations_overwrite_nothing_and_are_not_judged() -> None:
     """Orders of one customer, each POSTing a deal of its own (201), in the reverse order of
     their events: no state of the customer went back — a creation overwrites nothing. Failed

@@ -393,3 +393,19 @@ def test_deliveries_that_timed_out_waiting_on_a_hung_api_name_the_hang() -> None
         "before answering: stuck on the call, not gone — give the call a timeout"
     ), found.cause
     assert found.short == "waited on api's held calls"
+
+
+def test_a_token_request_the_double_answered_without_a_token_is_the_likely_cause() -> None:
+    """Every delivery answered 500 after a ``POST /oauth/token`` the double, told no ``auth:``,
+    answered 400 (a form body): said "the automation crashed" (tests/gallery/token_once.py)."""
+    h = answered(500, n=3)
+    h.effects = [
+        effect(f"eff_{n}", [], 0.1 * n, "POST", "/oauth/token", "", status=400) for n in range(6)
+    ]
+    found = refusals(h)
+    assert found is not None
+    assert found.cause.startswith(
+        "the automation answered 500 after asking api for a token: POST /oauth/token was "
+        "answered 400 6 times by the downstream double, which knows no OAuth unless told"
+    ), found.cause
+    assert "`auth: {kind: oauth, token_path: /oauth/token}`" in found.cause, found.cause

@@ -92,6 +92,22 @@ def test_copies_racing_alone_are_not_said_to_be_undeduplicated() -> None:
     assert "no copy of any event was skipped: nothing in this run" not in v.summary, v.summary
 
 
+def test_a_batch_event_its_first_copy_never_reached_was_not_skipped() -> None:
+    """A batch of two orders (HubSpot's), the first's write applied and answered 502, the
+    receiver stopping there and answering 200 (tests/gallery/partial_write.py under
+    ambiguous-commit); the batch sent again, both written. The second order, written once by
+    two accepted copies, skipped no copy: its first never reached it. It was said to: 'while it
+    wrote 1 other event once however many copies it accepted: it deduplicates'."""
+    first, second = ev("zqbatch", 0), ev("zqbatch", 1)
+    deliveries = [sent(first, 1, 0.0), sent(second, 1, 0.0)]
+    deliveries += [sent(first, 2, 1.0), sent(second, 2, 1.0)]
+    effects = [order(first, 1, 0.01), order(first, 2, 1.01), order(second, 2, 1.02)]
+    v = dup(run([first, second], deliveries, effects, tag="zqbatch"))
+    assert v.status is Status.FAIL, v.summary
+    assert "it deduplicates" not in v.summary, v.summary
+    assert "other event once" not in v.summary, v.summary
+
+
 def _most_written_twice(tag: str) -> History:
     """Three orders each delivered at once and a second later: the first two written by both
     copies, the last by its first copy only — most events written twice."""
@@ -115,3 +131,25 @@ def test_most_events_written_twice_and_one_skipped_names_the_store(tmp_path: Pat
         assert f"; all of them {NOTE}, while it wrote 1 other event once however many" in (
             v.summary
         )
+
+
+def test_a_copy_written_once_where_the_target_drops_events_is_not_taken_as_skipped() -> None:
+    """A receiver that deduplicates nothing and loses work (tests/gallery/recycled_workers.py:
+    daemon threads killed with their worker): one order's late copy written again, another's
+    lost, a third order lost outright. It was told 'it deduplicates, but its record of the
+    events it handled does not reach every copy'; the lost copy looks like a skipped one."""
+    twins = [ev("zqclean", n) for n in range(3)]
+    baseline = run(twins, [sent(e, 1, float(n)) for n, e in enumerate(twins)],
+                   [order(e, 1, n + 0.01) for n, e in enumerate(twins)], tag="zqclean")  # fmt: skip
+    first, second, third = (ev("zqlost", n) for n in range(3))
+    deliveries = [sent(first, 1, 0.0), sent(first, 2, 1.0), sent(second, 1, 0.1)]
+    deliveries += [sent(second, 2, 1.1), sent(third, 1, 0.2)]
+    effects = [order(first, 1, 0.01), order(first, 2, 1.01), order(second, 1, 0.11)]
+    v = dup(run([first, second, third], deliveries, effects, tag="zqlost", baseline=baseline))
+    assert v.status is Status.FAIL, v.summary
+    assert (
+        "while it wrote 1 other event once however many copies it accepted, but it also dropped "
+        "1 accepted event outright (no write at all: no_lost_events), so a copy written once may "
+        "be one dropped, not skipped: the run cannot tell whether it deduplicates"
+    ) in v.summary, v.summary
+    assert "it deduplicates, but" not in v.summary, v.summary

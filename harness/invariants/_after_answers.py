@@ -18,7 +18,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..core._model import SETTLED_MARK, Delivery, Effect, Outcome
+from ..core._model import SETTLED_MARK, Delivery, Effect, Model, Outcome
 from ..history import History, delivery_rows, effect_values
 from ._facts import SAFE_METHODS, plural
 from ._unfinished import Unfinished
@@ -122,11 +122,13 @@ def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str])
     """How a brisk target dropped ``lost``: stopped (no call at all after it accepted the
     first of them), passed over (no call of theirs), or given up after a call of theirs that
     did not count (refused, never made again)."""
+    stopped = _stopped(history, effects, lost)
+    if stopped:
+        return stopped
     refused = {e for w in effects if not w.committed for e in w.event_ids if e in lost}
     over = len(set(lost)) - len(refused)
     if not refused:
-        stopped = _stopped(history, effects, lost)
-        return stopped or (
+        return (
             "it passed these over rather than queued them, unless it works far slower than it "
             "showed (a rate limit, a schedule)"
         )
@@ -194,14 +196,52 @@ def stop_of(
 def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
     """``all 34 events it accepted from event … on are lost, none before …`` where the target
     stopped (``stop_of``); "" otherwise."""
-    stop = stop_of(history, effects, lost)
+    # A register owes each record its latest event only: the older ones it accepted after the
+    # stop are lost as surely, but not counted, so the latest alone are read.
+    latest = _latest_accepted(history) if history.info.model is Model.REGISTER else None
+    stop = stop_of(history, effects, lost, latest)
     if stop is None:
         return ""
+    events = "records' latest events" if latest is not None else "events"
     return (
-        f"all {len(stop.lost):,} events it accepted from {stop.text()}, on are lost, none "
+        f"all {len(stop.lost):,} {events} it accepted from {stop.text()}, on are lost, none "
         "before: it stopped working then — a worker or thread that died on an event, a consumer "
-        "that stopped: look in its log from that moment — unless it passed over every one of "
-        "these, or works far slower than it showed (a rate limit, a schedule)"
+        f"that stopped: look in its log from that moment{_last_call(effects, stop.at)} — unless "
+        "it passed over every one of these, or works far slower than it showed (a rate limit, "
+        "a schedule)"
+    )
+
+
+def _latest_accepted(history: History) -> set[str]:
+    """Each record's latest event (by seq) of those the target accepted."""
+    accepted = {
+        e for e, outcome in delivery_rows(history.deliveries, "event_id", "outcome")
+        if outcome == Outcome.OK
+    }  # fmt: skip
+    latest: dict[str | None, tuple[int, str]] = {}
+    for e in history.events:
+        if e.id in accepted and e.seq >= latest.get(e.key, (-1, ""))[0]:
+            latest[e.key] = (e.seq, e.id)
+    return {eid for _, eid in latest.values()}
+
+
+def _last_call(effects: Sequence[Effect], since: float) -> str:
+    """``; its last call, PUT /members/… eff_3, was answered 503: a worker that dies on a
+    failed call stops so, and so does a circuit breaker`` where the target's last write
+    failed; "" otherwise. ``since``:
+    seconds into the run the stop came (the calls are read in their own time)."""
+    writes = [w for w in effects if w.method.upper() not in SAFE_METHODS]
+    if not writes:
+        return ""
+    last = max(writes, key=lambda w: w.at)
+    if last.committed and last.status < 400:
+        return ""
+    answer = f"answered {last.status}" if last.status else "not answered"
+    return (
+        f"; its last call, {last.method.upper()} {last.path} {last.id}, was {answer}: a "
+        "worker that dies on a failed call (an exception nothing catches) stops so, and so "
+        "does a circuit breaker that failed calls opened and that drops what it meets while "
+        "open (none came through here)"
     )
 
 

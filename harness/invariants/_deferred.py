@@ -27,6 +27,7 @@ from ..core._model import Delivery, Event, Evidence, Model, Status, Verdict
 from ..core._scenario import FAULT_MODES
 from ..drive._drift import drifted_events
 from ..history import delivery_column, delivery_numbers
+from ._expected import expectation_of
 from ._facts import MAX_WITNESSES, Facts, Witness, deliveries_text, event_ref, evidence, plural
 from ._lag import flight_end
 from ._sender import Redelivery, Sender, sender_of
@@ -170,12 +171,20 @@ def _latest(
     found: list[tuple[Event, tuple[Delivery, ...]]], facts: Facts
 ) -> list[tuple[Event, tuple[Delivery, ...]]]:
     """A register's refused events that no accepted event of their record came after: a
-    state a newer one supersedes is no state lost."""
+    state a newer one supersedes is no state lost. But not one the automation ignores (its
+    clean twin made nothing: a GitHub receiver filing ``opened`` issues and ignoring ``edited``
+    ones): it writes no state over the refused one's."""
     keys = {event.key for event, _ in found}
     accepted = facts.accepted
+    ignored = expectation_of(facts).nothing
     newest: dict[str, int] = {}
     for e in facts.history.events:
-        if e.key in keys and e.id in accepted and e.seq > newest.get(e.key, -1):
+        if (
+            e.key in keys
+            and e.id in accepted
+            and e.id not in ignored
+            and e.seq > newest.get(e.key, -1)
+        ):
             newest[e.key] = e.seq
     return [(e, ds) for e, ds in found if newest.get(e.key, -1) < e.seq]
 

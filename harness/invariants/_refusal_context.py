@@ -285,6 +285,52 @@ def _stub(route: str) -> str:
     return f'{{method: {method}, path: "{path}", status: 200}}'
 
 
+@dataclass(frozen=True, slots=True)
+class TokenMade:
+    """A token request (``POST …/token``) the double answered with no token (anything but
+    200: a creation, a 400 for a form body): what route, on which downstream, how often, the
+    answer it got most."""
+
+    downstream: str
+    path: str
+    count: int
+    answer: int
+
+
+def token_made(history: History, deliveries: Sequence[Delivery]) -> TokenMade | None:
+    """The token request answered with no token most, when at least half as often as
+    ``deliveries`` (answered 5xx) number: a double told no ``auth:`` answers ``POST
+    /oauth/token`` as any other call — 201 for a JSON body it stores, 400 for a form — and no
+    ``access_token`` (tests/gallery/token_once.py answered 500 to every delivery, said only to
+    have crashed). A double told ``auth: {kind: oauth}`` answers 200 with a token."""
+    calls = Counter(
+        (e.downstream, e.path.partition("?")[0], e.status)
+        for e in history.effects
+        if e.status != 200
+        and e.method.upper() == "POST"
+        and e.path.partition("?")[0].rstrip("/").endswith("/token")
+    )
+    if not calls:
+        return None
+    (downstream, path, answer), count = calls.most_common(1)[0]
+    if count * 2 < len(deliveries):
+        return None
+    return TokenMade(downstream, path, count, answer)
+
+
+def token_made_cause(status: int, found: TokenMade) -> tuple[str, str]:
+    """The likely cause of 5xx answers given after token requests the double made resources."""
+    return (
+        f"the automation answered {status} after asking {found.downstream} for a token: POST "
+        f"{found.path} was answered {found.answer} {found.count} times by the downstream "
+        "double, which knows no OAuth unless told and answers a token request as any other "
+        "call — no access_token came back. Declare the API's credentials on downstream "
+        f"{found.downstream} (`auth: {{kind: "
+        f"oauth, token_path: {found.path}}}`, docs/scenarios.md), then run again",
+        f"{status} after POST {found.path} made no token",
+    )
+
+
 def _redelivery(settings: Mapping[str, Any]) -> str:
     """``, which Stripe redelivers (up to 8 retries)``, or that the provider does not, or
     nothing known."""

@@ -31,6 +31,7 @@ from ._facts import Facts, plural
 from ._refusal_context import (
     MissingRead,
     TimedOut,
+    TokenMade,
     dated_before,
     dated_before_cause,
     failing_cause,
@@ -39,6 +40,8 @@ from ._refusal_context import (
     missing_read_cause,
     timed_out,
     timeout_cause,
+    token_made,
+    token_made_cause,
 )
 from .target_available import NoAnswer, no_answer
 
@@ -193,6 +196,7 @@ def refusals(history: History) -> Refusals | None:
         timed_out=timed_out(history, most) if kind is NoAnswer.TIMEOUT else None,
         failing=failing_fault(history, most) if server_error else None,
         missing=missing_read(history, most) if server_error else None,
+        token=token_made(history, most) if server_error else None,
         dated=dated_before(history, most) if status in BODY_REFUSED else None,
     )
     phases = SecretPhases.of(history.info.settings)
@@ -212,13 +216,15 @@ def likely_cause(
     failing: Fault | None = None,
     missing: MissingRead | None = None,
     dated: float | None = None,
+    token: TokenMade | None = None,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
     words naming what the run used, and in a few words (for a verdict's summary). What the
     run shows around those answers (``_refusal_context``): ``timed_out``, how deliveries that
     got no answer ended; ``failing``, the downstream fault window most 5xx answers came in;
     ``missing``, the read of a downstream double answered 404 with them; ``dated``, how long
-    before the run their events' payloads are dated, where that is long."""
+    before the run their events' payloads are dated, where that is long; ``token``, the
+    token requests the double answered as creations."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -250,6 +256,8 @@ def likely_cause(
         return failing_cause(settings, status, failing)
     if status >= 500 and missing is not None:
         return missing_read_cause(status, missing)
+    if status >= 500 and token is not None:
+        return token_made_cause(status, token)
     if status >= 500:
         return (
             "the automation crashed (5xx): the body of its answer usually names "

@@ -14,8 +14,9 @@ the calls around the first one of each record:
   504 after it, is no retry's);
 - **the sender's order**: the older event was first delivered after the newer was accepted;
 - **a copy**: the older event was accepted before the newer's write, and the sender's copy of
-  it, sent after that write, was written again (tests/gallery/arrival_wins.py under
-  duplicate-storm: a register's only — a ledger's first write of the older would come first);
+  it, sent after that write, was written again (tests/gallery/arrival_wins.py,
+  resurrected_subscription.py, newsletter_sync.py under duplicate-storm: a register's only — a
+  ledger's first write of the older would come first);
 - **together**: a delivery of each was in flight at once, and the target wrote them in the
   order it took them (tests/gallery/issue_tickets.py under simultaneous-same-record).
 

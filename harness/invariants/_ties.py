@@ -8,17 +8,22 @@ events come in the same order makes nothing for it either, so what the clean run
 event owes nothing) passes the loss. An automation that skips an update by its content on
 purpose (nothing it writes changed) looks the same. ``no_lost_events`` does not pass a record's
 latest event so skipped: not judged, saying why (``_expected`` keeps them as ``tied``).
+
+Unless the clean run skipped an event of the same type strictly newer than every earlier write
+of its record: a newest-wins check writes that one, so time is not what the automation skips
+by (a GitHub receiver filing ``opened`` issues skips every ``edited`` one, tied or not).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from ..core import _paths
 from ..core._model import Event, Model
 from ..history import History
-from ._order import time_path
+from ._order import _instant, time_path
 
 
 class Ties:
@@ -34,8 +39,10 @@ class Ties:
             _paths.parse(path) if path is not None and clean.info.model is Model.REGISTER else None
         )
         self._first: dict[tuple[str, Any], int] | None = None  # (record, time) -> lowest seq
+        # Record -> (seq, time) of its events written, in seq order.
+        self._written_at: dict[str, list[tuple[int, Any]]] = {}
 
-    def of(self, skipped: Iterable[Event]) -> dict[str, int]:
+    def of(self, skipped: Sequence[Event]) -> dict[str, int]:
         """Of ``skipped`` (clean events accepted that made nothing), in a register, those with
         the same time at the source's time path as an older event of their record that made a
         write there: clean event id -> that older event's seq."""
@@ -45,12 +52,15 @@ class Ties:
         first = self._first
         if first is None:
             first = self._first = {}
-            for e in self._clean.events:
+            for e in sorted(self._clean.events, key=lambda e: e.seq):
                 if e.id in self._written:
                     at = _paths.get(e.payload, steps, None)
                     if isinstance(at, int | float | str):
                         key = (e.key, at)
                         first[key] = min(first.get(key, e.seq), e.seq)
+                        self._written_at.setdefault(e.key, []).append((e.seq, at))
+        if any(self._newer_skipped(e, steps) for e in skipped):
+            return {}
         out = {}
         for e in skipped:
             at = _paths.get(e.payload, steps, None)
@@ -58,3 +68,21 @@ class Ties:
             if older is not None and older < e.seq:
                 out[e.id] = older
         return out
+
+    def _newer_skipped(self, e: Event, steps: Any) -> bool:
+        """Was ``e`` (skipped) strictly newer than every earlier write of its record, one at
+        least? A ``created > last`` check would have written it."""
+        now = _instant(_paths.get(e.payload, steps, None))
+        earlier = [_instant(at) for seq, at in self._written_at.get(e.key, ()) if seq < e.seq]
+        return bool(earlier) and all(_before(then, now) for then in earlier)
+
+
+def _before(then: float | datetime | None, now: float | datetime | None) -> bool:
+    if isinstance(then, float) and isinstance(now, float):
+        return then < now
+    if isinstance(then, datetime) and isinstance(now, datetime):
+        try:
+            return then < now
+        except TypeError:  # a zone's time beside a naive one: nothing to tell
+            return False
+    return False

@@ -9,6 +9,10 @@ are counted against what the clean run (the same events, each once) made of the 
 per accepted event: a run that refused some events owes fewer, so their missing writes do not
 hide the repeats of others.
 
+Writes naming a record whose events were all sent only tampered are an attacker's requests,
+``rejects_forged``'s to judge, not counted (a receiver checking no signature booked each forged
+invoice once: "not judged", its clean twin's one write against none owed).
+
 Where every such write of a request names its record (its key, not its event) and each record
 has a twin (the record of the clean events of the same seq), they are counted per record,
 against the clean run's for the twin, scaled by the record's accepted events; else in the whole
@@ -114,6 +118,9 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
     if exp.clean_run is None:
         return None
     mine = [e for e in mine if not (exp.tag and of_another_run(e, exp.tag))]
+    attacked = tampered_only_records(facts)
+    if attacked:  # an attacker's requests, no repeat of the sender's (rejects_forged's)
+        mine = [e for e in mine if e.key not in attacked]
     if not mine:
         return None
     routes = exp.routes
@@ -178,6 +185,20 @@ def unattributed_writes(facts: Facts) -> Unattributed | None:
             out.extend(c for c in per_record if c.here > c.owed)
     out.sort(key=lambda c: -len(c.unattributed))
     return Unattributed(out, exp.clean_run)
+
+
+def tampered_only_records(facts: Facts) -> set[str]:
+    """The records none of whose events had a genuine delivery, only tampered ones (forged,
+    unsigned, stale, replayed): what they got is rejects_forged's to judge. Empty where nothing
+    was tampered."""
+    tampered = facts.tampered
+    if not tampered:
+        return set()
+    genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
+    keys: dict[str, bool] = {}
+    for e in facts.history.events:
+        keys[e.key] = keys.get(e.key, False) or e.id in genuine
+    return {key for key, sent in keys.items() if not sent}
 
 
 def _nothing(facts: Facts) -> Iterable[Effect]:

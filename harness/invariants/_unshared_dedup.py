@@ -8,10 +8,12 @@ elsewhere again; one whose record forgets (a cache with a time to live shorter t
 sender's retries) does the same to the copies that come late. The journal shows both halves:
 an event written again by a copy sent after the target had written it and acknowledged it —
 no race with the first, which had long finished — and other events delivered more than once
-(each copy accepted) and written once (not a creation undone and made again: a copy that
-deleted its first's resource and created it anew skipped nothing). ``no_duplicate_effects``
-says so: "deduplicate on the event id" is what the target already does; the cure is where it
-keeps what it did. Where no event's copy was skipped, ``_not_deduplicated`` tells it.
+(each copy accepted, one sent after the write) and written once (not a creation undone and
+made again: a copy that deleted its first's resource and created it anew skipped nothing;
+nor an event of a batch its first copy never reached, written by a later one).
+``no_duplicate_effects`` says so: "deduplicate on the event id" is what the target already
+does; the cure is where it keeps what it did. Where no event's copy was skipped,
+``_not_deduplicated`` tells it.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import is_
 
-from ..core._model import Delivery, Outcome
+from ..core._model import Delivery, Effect, Outcome
 from ..history import delivery_column
-from ._facts import Facts, plural
+from ._expected import expectation_of
+from ._facts import Facts, is_write, plural
 from ._open_calls import share
+from ._refused import is_refusal
 from ._undone import Undone
 
 # The events with a duplicate looked at for a late copy: their deliveries are read one by one.
@@ -40,6 +44,9 @@ class Unshared:
 
     late: list[str]
     skipped: int
+    # Accepted events owed a write that got none at all: a target that drops events outright
+    # may have dropped a copy where it seemed to skip one.
+    dropped: int = 0
 
 
 def unshared(facts: Facts, harmful: Sequence[str], skipped: int) -> Unshared | None:
@@ -49,7 +56,13 @@ def unshared(facts: Facts, harmful: Sequence[str], skipped: int) -> Unshared | N
     if not skipped:
         return None
     late = written_after_late_copy(facts, harmful)
-    return Unshared(late, skipped) if late else None
+    return Unshared(late, skipped, _dropped(facts)) if late else None
+
+
+def _dropped(facts: Facts) -> int:
+    """How many accepted events owed a write (their clean twin's, or ``expect:``) got none."""
+    owed, written = expectation_of(facts).per_event, facts.first_write.keys()
+    return sum(1 for eid in facts.accepted if owed.get(eid) and eid not in written)
 
 
 def written_after_late_copy(facts: Facts, harmful: Sequence[str]) -> list[str]:
@@ -84,15 +97,34 @@ def copies_skipped(facts: Facts, repeated: Collection[str] = ()) -> int:
         once = (e for e, n in copies.items() if n > 1 and e not in again and e in written)
     if repeated:
         once = (e for e in once if e not in repeated)
-    made = facts.effects_of(list(islice(once, MAX_LOOKED_AT)))
-    return sum(1 for e in made.values() if not any(isinstance(w, Undone) for w in e))
+    ids = list(islice(once, MAX_LOOKED_AT))
+    made, copies_of = facts.effects_of(ids), facts.deliveries_of(ids)
+    return sum(
+        1
+        for eid, e in made.items()
+        if not any(isinstance(w, Undone) for w in e) and _copy_after(e, copies_of[eid])
+    )
+
+
+def _copy_after(made: Sequence[Effect], deliveries: Sequence[Delivery]) -> bool:
+    """Was a copy accepted that was sent after the event's first write? Only such a copy was
+    skipped: a batch's event its first copy never reached (the batch stopped at another's
+    failed write) is written once by a later copy, skipping nothing."""
+    writes = [w.at for w in made if is_write(w)]
+    if not writes:
+        return False
+    first = min(writes)
+    ok = Outcome.OK
+    return any(d.outcome is ok and d.sent_at > first for d in deliveries)
 
 
 def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[Delivery]) -> bool:
     """Was ``event_id`` written after a copy sent once it had been written and a delivery of
     it answered 2xx?"""
-    writes = facts.writes_of(event_id)
-    made = writes[0].at
+    # Read off the columns: every duplicate of a loaded run is asked, and none made an Effect.
+    made = facts.first_write.value(event_id, "at")
+    again = [facts.second_write.value(event_id, "at")]
+    again += [w.at for w in facts.later_writes.get(event_id, ())]
     ok = Outcome.OK
     acked = min(
         (d.answered_at for d in deliveries if d.outcome is ok and d.answered_at), default=None
@@ -100,20 +132,31 @@ def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[D
     if acked is None:
         return False
     since = max(made, acked)
-    late = [d.sent_at for d in deliveries if d.sent_at > since]
-    return bool(late) and any(w.at > min(late) for w in writes[1:])
+    # A copy the target refused (a 4xx: a replay past its tolerance) wrote nothing.
+    late = [d.sent_at for d in deliveries if d.sent_at > since and not is_refusal(d)]
+    return bool(late) and any(at > min(late) for at in again)
 
 
 def unshared_text(found: Unshared | None, repeated: int) -> str:
     """``; 5 of them written again by a copy sent after …``; "" for none."""
     if found is None:
         return ""
-    return (
+    head = (
         f"; {share(len(found.late), repeated)} of them written again by a copy sent after the "
         "target had written the event and acknowledged it, while it wrote "
         f"{'at least ' if found.skipped >= MAX_LOOKED_AT else ''}"
-        f"{plural(found.skipped, 'other event')} once however many copies it accepted: it "
-        "deduplicates, but its record of the events it handled does not reach every copy — "
+        f"{plural(found.skipped, 'other event')} once however many copies it accepted"
+    )
+    if found.dropped:
+        return head + (
+            f", but it also dropped {plural(found.dropped, 'accepted event')} outright (no "
+            "write at all: no_lost_events), so a copy written once may be one dropped, not "
+            "skipped: the run cannot tell whether it deduplicates — skip an event id already "
+            "handled, kept in one durable store that every worker and replica shares, for as "
+            "long as the sender redelivers"
+        )
+    return head + (
+        ": it deduplicates, but its record of the events it handled does not reach every copy — "
         "one per process or instance (an in-memory set in each worker of a prefork server, "
         "each replica its own), one that forgets (a cache whose time to live is shorter "
         "than the sender's retries) or one that holds only the last events (a filter that "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from ..core._batch_search import passing
 from ..core._graphql import MARK as GRAPHQL_MARK
@@ -116,6 +116,18 @@ class Writes(Mapping[str, Effect]):
 
     def __contains__(self, event_id: object) -> bool:
         return self._row(event_id) >= 0
+
+    def value(self, event_id: str, name: str) -> Any:
+        """The field ``name`` of ``event_id``'s write, a loaded run's read off its columns (no
+        Effect made: a cause looked for over every duplicate keeps none alive)."""
+        row = self._row(event_id)
+        if row < 0:
+            raise KeyError(event_id)
+        effects = self._effects
+        if not isinstance(effects, Effects):
+            return getattr(effects[row], name)
+        order = time_order(effects)
+        return effect_values(effects, name)[row if order is None else int(order[row])]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)

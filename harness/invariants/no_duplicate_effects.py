@@ -56,10 +56,17 @@ from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
 from ._plain_repeats import plain_repeats
 from ._raced_copies import raced_copies, raced_text
+from ._rerun import example, rerun, rerun_text
 from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
-from ._unattributed import Counted, Unattributed, repeat_text, unattributed_writes
+from ._unattributed import (
+    Counted,
+    Unattributed,
+    repeat_text,
+    tampered_only_records,
+    unattributed_writes,
+)
 from ._unshared_dedup import (
     copies_skipped,
     unshared,
@@ -302,6 +309,11 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
             summary += retries_text(list(retried.values()), len(tally.harmful))
             told |= retried.keys()
+            # A key made per call explains a repeat already (``fresh_key_text``).
+            again = rerun(facts, [e for e in tally.harmful if e not in told and e not in fresh])
+            first = example(facts, again[0]) if again else None
+            summary += rerun_text(again, len(tally.harmful), first)
+            told |= set(again)
             # An event whose item a bulk call carried twice skipped no copy: it was written
             # once per call only (gallery bulk_writer under duplicate-storm).
             skipped = copies_skipped(facts, {f.event.id for f in within})
@@ -410,7 +422,12 @@ def _undecided(facts: Facts, undecided: Sequence[Counted], seen: str) -> Verdict
 
 
 def _harmful_record_only(facts: Facts, repeats: Repeats) -> bool:
-    return any(is_write(e) and repeats.may_harm(e) for e in facts.record_only)
+    """Is a write naming only its record one a repeat would harm, of a record the sender's
+    events reached (a record sent only tampered deliveries got an attacker's requests)?"""
+    attacked = tampered_only_records(facts)
+    return any(
+        is_write(e) and e.key not in attacked and repeats.may_harm(e) for e in facts.record_only
+    )
 
 
 def _per_record_text(found: Unattributed) -> str:

@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ..history import event_column, event_rows
-from ._after_answers import settle_note
+from ._after_answers import pace_of, settle_note
+from ._behind_late import behind_late, behind_text
 from ._deferred import deferred, mark_deferred
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
@@ -53,6 +54,7 @@ from ._facts import (
     whom,
 )
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
+from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
@@ -207,6 +209,8 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     )
     gave_up = _settle_note(facts, undone, lost_ids)
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
+    if lost_ids and pace_of(facts.history.deliveries, facts.effects_in_order).after is False:
+        summary += marked_first_text(marked_first(facts, list(lost_ids)), len(lost_ids))
     if aside:
         summary += f"; {_more_lack(len(aside))}, but " + _aside_text(
             facts, foreign, elsewhere, skipped, untold, origin, False
@@ -384,6 +388,9 @@ def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection
     events of their type acted after them here, a batch would have taken them, but a payload
     skipped by its content is skipped wherever it comes."""
     late = undone.maybe_late(ids)
+    if undone.late and not undone.cut:
+        rest = [i for i in ids if i not in late]
+        late |= behind_late(facts.history, facts.first_write.keys(), rest)
     if exp.unseen:
         late.update(i for i in ids if i in exp.unseen)
     if exp.held:
@@ -400,7 +407,18 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     lasts = [i for i in doubted if i in held and i not in unseen and i not in undone.late]
     batched = sum(1 for i in lasts if i in exp.held_batched)
     last = len(lasts) - batched
-    parts = [undone.why(n - theirs - len(lasts))] if n > theirs + len(lasts) else []
+    # Short of an effect, named by no late one, held by neither run: queued behind a late one.
+    behind = (
+        0
+        if undone.cut
+        else sum(1 for i in doubted if i not in undone.late and i not in unseen and i not in held)
+    )
+    rest = n - theirs - len(lasts) - behind
+    parts = [undone.why(rest)] if rest > 0 else []
+    if behind:
+        if parts:  # two counts: each says whose
+            parts[0] = f"for {rest:,} of them, {parts[0]}"
+        parts.append(behind_text(behind))
     if theirs:
         parts.append(
             f"{'the clean twin of' if theirs == 1 else 'the clean twins of'} "

@@ -26,6 +26,7 @@ from ._facts import (
     plural,
     verdict,
 )
+from ._refused import is_refusal
 
 NAME = "rejects_forged"
 CLASS = FailureClass.SILENT
@@ -130,7 +131,9 @@ def _caused(
     """The writes this tampered delivery caused.
 
     An event that only ever arrived tampered owes no effect: each of its writes was caused by
-    a tampered delivery. Otherwise a write that came after this delivery was sent, when the
+    a tampered delivery. A delivery refused with a 4xx caused nothing else: a write of its
+    event after it is the event's own repeat (a job run again: ``no_duplicate_effects``
+    judges it). Otherwise a write that came after this delivery was sent, when the
     event had already been written before it, is the tampered copy acted on again. And where
     the event had no write yet when the copy came (a receiver that answers, then works off a
     queue) and only one genuine delivery was accepted (``repeats_its``): each committed write
@@ -139,6 +142,8 @@ def _caused(
     """
     if only_tampered:
         return list(writes)
+    if is_refusal(d):
+        return []  # refused: a write of its event after it is a repeat of the event's own
     if any(e.at < d.sent_at for e in writes):
         return [e for e in writes if e.at >= d.sent_at]
     if not repeats_its:

@@ -3,8 +3,11 @@
 The shape of a flow that batches on a window (n8n's Wait node, a "sync every few minutes"
 Zapier step, a receiver that schedules a job for the orders of the last window): the webhook
 only stores the order; the first order of a window schedules a job INTERVAL seconds later that
-pays out everything stored by then. It is correct — each order paid out once, none dropped —
-but its work comes seconds after the deliveries.
+pays out everything stored by then. Each order well formed is paid out once, none dropped,
+but its work comes seconds after the deliveries. Not correct for every order, though (found by
+the standard suite's renamed-field): an order without ``customer.email`` raises ``KeyError`` in
+the job, which ends — no order is paid again until the process restarts, and the webhook goes
+on answering 200.
 
 A harness that stops watching after a second or two of quiet sees none of it: the clean run
 made nothing (read as "ignored by design"), and so did the run.

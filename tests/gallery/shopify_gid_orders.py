@@ -1,5 +1,5 @@
 """Shopify ``orders/create`` -> a fulfilment service's order, each order kept once by its GraphQL
-id. Correct, and stateful.
+id. Stateful; correct one delivery at a time.
 
 Written the way Shopify GraphQL apps are: the order's ``admin_graphql_api_id``
 (``gid://shopify/Order/5940139491234``) is the key everything is stored under — it is what the
@@ -12,6 +12,11 @@ Must get: ``no_lost_events`` and ``final_state_matches_baseline`` pass in a run 
 run, in the same process: each run's orders are new orders, their gids included. A harness
 that renumbered an order's ``id`` per run but left the number inside its gid as drawn sent the
 clean run's gids again in the next run, and this receiver skipped every order of it: "lost".
+
+Not under the standard suite (found there): the order is marked held only once it was sent
+on, so two copies of a webhook at once both send it (duplicate-storm: ``no_duplicate_effects``,
+a check-then-act race), and a send the service committed and then answered 5xx is sent again
+on Shopify's retry (ambiguous-commit), with no ``Idempotency-Key`` to make it harmless.
 
     export SHOPIFY_WEBHOOK_SECRET=...
     python -m tests.gallery.shopify_gid_orders --downstream http://127.0.0.1:9100

@@ -1,5 +1,5 @@
 """Shopify ``orders/create`` -> a packing-slip service, each order kept once by its name.
-Correct, and stateful.
+Stateful; correct one delivery at a time.
 
 Written the way small Shopify apps often are: the order's ``name`` ("#1001") is what the
 merchant sees in the admin, on the packing slip and in every email, so it is the key the app
@@ -11,6 +11,11 @@ Must get: ``no_lost_events`` and ``final_state_matches_baseline`` pass, in a run
 run, in the same process. A harness that sent the library example's ``order_number`` 1001 and
 ``name`` "#1001" with every synthetic order made every order after the first look like the
 first to this receiver, and every order of the run like its clean run's: "lost".
+
+Not under the standard suite (found there): the order is marked held only once it was sent
+on, so two copies of a webhook at once both send it (duplicate-storm: ``no_duplicate_effects``,
+a check-then-act race), and a send the service committed and then answered 5xx is sent again
+on Shopify's retry (ambiguous-commit), with no ``Idempotency-Key`` to make it harmless.
 
     export SHOPIFY_WEBHOOK_SECRET=...
     python -m tests.gallery.shopify_order_names --downstream http://127.0.0.1:9100
