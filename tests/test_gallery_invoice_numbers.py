@@ -62,6 +62,10 @@ def test_a_ledger_booking_by_number_is_judged_per_invoice_through_an_outage_and_
     with project(tmp_path, "invoice_numbers", "/webhooks/stripe", STRIPE, "stripe:invoice.paid"):
         _, found = hazards(tmp_path, "downstream-outage", "out-of-order", env=STRIPE)
     outage, reordered = found["downstream-outage"], found["out-of-order"]
+    # Each invoice's number its own, followed (a streamed run's counted as it stops).
+    [journal] = (tmp_path / "harness-runs").glob("*.db")
+    for h in load_all(journal):
+        assert h.info.settings["tracer"]["numbers"] == len(h.events) > 0, h.info.settings
     for judged in (outage, reordered):
         for v in judged.values():
             assert "correlate:" not in said(v), said(v)
