@@ -55,6 +55,8 @@ def test_the_document_numbers_of_a_payload_are_those_the_run_made_its_own() -> N
             "tracking_number": "1Z2345E60312345678",
             "order_number": 2055997325,
             "lines": [{"number": "DRRWOQOO-0004"}],
+            "credit_note": {"number": "6C2E1A3B-0002-CN-01"},
+            "transferNumber": "tr_1PgcQ8fK2mZx9a",
             # Kept as drawn from the seed, or counted: not the run's own.
             "phone_number": "+1 415-555-0123",
             "sequence_number": 12345678901,
@@ -70,6 +72,8 @@ def test_the_document_numbers_of_a_payload_are_those_the_run_made_its_own() -> N
         "1Z2345E60312345678",
         "2055997325",
         "DRRWOQOO-0004",
+        "6C2E1A3B-0002-CN-01",
+        "tr_1PgcQ8fK2mZx9a",
     ]
     assert list(document_numbers('{"customer": "cus_a", "amount": 100}', TAG)) == []
 

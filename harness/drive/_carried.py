@@ -37,8 +37,9 @@ WORD = re.compile(r"[^\s\"'/?&=,;:<>{}\[\]()\\#|]+")
 # What follows a field's name in JSON text: a string or an integer value.
 _VALUE = re.compile(r'\s*:\s*(?:"([^"\\]*)"|(\d+))')
 _NAME = re.compile(r"\w*[Nn]umber")
-# An upper-case id, as a Stripe invoice's prefix is drawn: ``holds_id``'s commonest yes, found
-# at a quarter of its cost.
+# An upper-case id as a Stripe invoice's prefix is drawn (the commonest number, found at a
+# quarter of ``holds_id``'s cost), a digit in it or not: each of 8 characters drawn from 36,
+# none is a digit about one draw in 13 (``DRRWOQOO-0002``), which ``holds_id`` takes for a word.
 _UPPER = re.compile(r"(?<![A-Za-z0-9])(?=[0-9]*[A-Z])[0-9A-Z]{8,}(?![A-Za-z0-9])")
 _MOST = 1_000_000  # about 100 MiB held (bench_prepare: 30 MiB more at 300,000 invoices)
 
