@@ -18,6 +18,7 @@ import pytest
 from harness.history import load_all
 
 from .test_gallery import SCENARIOS, STRIPE, automation, run, said, verdicts
+from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
 
@@ -46,3 +47,50 @@ def test_a_sync_booking_invoices_by_their_number_books_each_once(
         assert all(NUMBER.fullmatch(n) for n in found), found
         numbers.append(found)
     assert not numbers[0] & numbers[1], numbers
+
+
+def test_a_ledger_booking_by_number_is_judged_per_invoice_through_an_outage_and_a_reorder(
+    tmp_path: Path,
+) -> None:
+    """``harness init --events stripe:invoice.paid`` and the hazards that need each write's
+    event. The sync's entries name their invoice by its number alone (and their record by the
+    customer), which the run makes its own and follows: before, every entry named only its
+    record and per_key_order, recovers_after_outage and backs_off said "add a correlate:
+    rule". Through the outage the sync answers 500 and Stripe's retry books the invoice, so it
+    recovers; a customer's invoice refused then is booked after a later one of the customer,
+    the order a retry gives, which a ledger's order does not allow (and the note says why)."""
+    with project(tmp_path, "invoice_numbers", "/webhooks/stripe", STRIPE, "stripe:invoice.paid"):
+        _, found = hazards(tmp_path, "downstream-outage", "out-of-order", env=STRIPE)
+    outage, reordered = found["downstream-outage"], found["out-of-order"]
+    # Each invoice's number its own, followed (a streamed run's counted as it stops).
+    [journal] = (tmp_path / "harness-runs").glob("*.db")
+    for h in load_all(journal):
+        assert h.info.settings["tracer"]["numbers"] == len(h.events) > 0, h.info.settings
+    for judged in (outage, reordered):
+        for v in judged.values():
+            assert "correlate:" not in said(v), said(v)
+    recovered = outage["recovers_after_outage"]
+    assert recovered["status"] == "pass", said(recovered)
+    refused = re.search(
+        r"\((\d+) refused while it was open, accepted once closed\)", said(recovered)
+    )
+    assert refused is not None and int(refused[1]) >= 10, said(recovered)
+    assert outage["backs_off"]["status"] == "pass", said(outage["backs_off"])
+    order = outage["per_key_order"]
+    assert order["status"] == "fail", said(order)
+    violations = re.match(
+        r"(\d+) of 20 records had effects applied out of event order", order["summary"]
+    )
+    assert violations is not None, said(order)
+    assert (
+        f"on {violations[1]} of these records the older event was written after the newer "
+        "because the target refused its first delivery (5xx or no answer) and the sender "
+        "delivered it again" in order["summary"]
+    ), said(order)
+    assert re.search(r"seq \d+ \(evt_\w+, eff_\d+\) at [\d.]+ s after seq \d+", said(order))
+    # Arrived out of order, booked as they came: nothing the sync could have known.
+    assert reordered["per_key_order"]["status"] == "pass", said(reordered["per_key_order"])
+    for name in ("no_lost_events", "no_duplicate_effects"):
+        for judged in (outage, reordered):
+            assert judged[name]["status"] == "pass", said(judged[name])
+            assert "name only their record" not in said(judged[name]), said(judged[name])

@@ -16,6 +16,7 @@ import pytest
 from harness.history import load_all
 
 from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +43,25 @@ def test_a_receiver_keeping_orders_by_their_name_meets_each_order_once(tmp_path:
             assert e.payload["name"] == f"#{e.payload['order_number']}"
         names.append(found)
     assert not names[0] & names[1], names
+
+
+def test_a_receiver_keeping_orders_by_their_name_is_judged_per_order_through_an_outage(
+    tmp_path: Path,
+) -> None:
+    """Its slips name their order by its name alone ("#1001", written from the order's
+    ``order_number``, which the run renumbers as its own) and their customer by an email:
+    followed as a document number, each slip is its order's. Before, every slip named only its
+    customer, and per_key_order, recovers_after_outage and backs_off said "add a correlate:
+    rule". The receiver answers 500 while the slips service is down, and Shopify's retry makes
+    the slip: it recovers, in the order a retry gives."""
+    hook = "/webhooks/orders"
+    with project(tmp_path, "shopify_order_names", hook, SHOPIFY, "shopify:orders/create"):
+        _, found = hazards(tmp_path, "downstream-outage", env=SHOPIFY)
+    outage = found["downstream-outage"]
+    for v in outage.values():
+        assert "correlate:" not in said(v), said(v)
+    for name in ("recovers_after_outage", "backs_off", "no_lost_events", "no_duplicate_effects"):
+        assert outage[name]["status"] == "pass", said(outage[name])
+    order = outage["per_key_order"]
+    assert order["status"] == "fail", said(order)
+    assert "because the target refused its first delivery" in order["summary"], said(order)

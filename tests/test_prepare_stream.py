@@ -100,9 +100,11 @@ def test_library_sources_stream_as_they_prepare_whole(name: str, tmp_path: Path)
     drained = Drained(run)
     whole = prepare(scenario, options_for(3, tmp_path), tag=TAG)
     assert digest_of(drained.as_whole(run)) == LIBRARY[name]
-    # Planned as it was sent: counted once planned to its end, as the Recorder does then.
+    # Planned as it was sent: counted once planned to its end, as the Recorder does then, and
+    # the document numbers followed counted once the events are made.
     assert run.plan is not None and run.info.settings["planned_deliveries"] is None
-    counted = {**run.info.settings, "planned_deliveries": run.plan.finish()}
+    planned = run.plan.finish()
+    counted = {**run.info.settings, "planned_deliveries": planned, **run.correlation.settings()}
     assert replace(run.info, started_at="", settings=counted) == replace(whole.info, started_at="")
     given = drained.schedule()
     assert given == whole.schedule and given.attempts == whole.attempts

@@ -8,7 +8,9 @@ Three kinds of evidence, used together:
   event's payload as it was sent;
 * event ids and record keys the effect carries as sent, for events the tracer made no tokens of
   (a recording's, sent with ids of the run's own; ``tracer: {rewrite: false}``; ``paths`` that
-  do not cover them).
+  do not cover them);
+* document numbers the effect carries as sent (an invoice's ``number``, ``_carried``), where
+  the run made its events' ids its own.
 
 The events' values are indexed once, when the run is prepared (value -> event); an effect then
 costs one dict lookup per value it carries, whatever the number of events. A value several
@@ -31,6 +33,7 @@ from ..core._model import Event
 from ..core._routes import compile_path, path_params, split_route
 from ..core._scenario import CORRELATE_KINDS, TRANSFORMS, CorrelationRule, TracerSpec
 from ..core._text_event import read_payload
+from ._carried import WORD, DocNumbers, distinctive
 from ._tracer import Tracer
 
 Attribution = tuple[tuple[str, ...], str | None]
@@ -38,13 +41,6 @@ Attribution = tuple[tuple[str, ...], str | None]
 
 Attribute = Callable[[str, str, Mapping[str, str], str], Attribution]
 """What a downstream double calls per request: (method, path?query, headers, body)."""
-
-# Event ids and record keys matched as recorded must look like ids: a short value ("42",
-# "usd") or a small number turns up in unrelated effects by chance.
-_VERBATIM_MIN = 6
-_VERBATIM_MIN_DIGITS = 10
-# What separates values in a path, query or JSON body; ids are the runs between them.
-_TOKEN = re.compile(r"[^\s\"'/?&=,;:<>{}\[\]()\\#|]+")
 
 # An index entry: the one event a value names, the record several of its events share, or
 # None when events of different records share it (ambiguous: attributes nothing).
@@ -143,26 +139,42 @@ class Correlation:
         # Whether ids may be matched as recorded: known from the events of a run prepared
         # whole; for a streamed run (``growing``), from how it is traced.
         self._matches_verbatim = growing or len(self._verbatim) > 0
+        # Document numbers are followed where every id of the events is the run's own (a
+        # synthetic source's drawn, a recording's permuted): elsewhere a number may be an
+        # earlier run's as well.
+        own = (self.spec.rewrite and not self.spec.paths) or self.spec.ids
+        self._numbers = tracer.follow_numbers() if own else None
 
     def for_downstream(self, name: str) -> Attribute:
         """The attribution function of the double of downstream ``name``."""
         rules = tuple(r for r in self._rules if r.rule.downstream in (None, name))
         tracer = self.tracer.attribute if self.spec.rewrite else None
         verbatim = self._verbatim if self._matches_verbatim else None
+        numbers = self._numbers
         if not rules and verbatim is None and tracer is not None:
-            # The common case stays as cheap as the tracer alone.
+            # The common case stays as cheap as the tracer alone: words are looked at only
+            # once an event of the run holds a document number (a streamed run's, made so far).
             def traced(
                 method: str, path: str, headers: Mapping[str, str], body: str
             ) -> Attribution:
-                return tracer(f"{path}\n{body}")
+                text = f"{path}\n{body}"
+                if not numbers:
+                    return tracer(text)
+                found = _Found(*tracer(text))
+                self._add_numbers(found, numbers, WORD.findall(text))
+                return found.attribution()
 
             return traced
 
         def attribute(method: str, path: str, headers: Mapping[str, str], body: str) -> Attribution:
             found = _Found(*tracer(f"{path}\n{body}")) if tracer else _Found((), None)
-            if verbatim is not None:
-                for token in _TOKEN.findall(f"{path}\n{body}\n{_idempotency_key(headers)}"):
-                    found.add(verbatim.get(token))
+            if verbatim is not None or numbers:
+                words = WORD.findall(f"{path}\n{body}\n{_idempotency_key(headers)}")
+                if verbatim is not None:
+                    for word in words:
+                        found.add(verbatim.get(word))
+                if numbers:
+                    self._add_numbers(found, numbers, words)
             if rules:
                 call = _Call(method, path, headers, body)
                 for rule in rules:
@@ -176,10 +188,24 @@ class Correlation:
         """Tracer tokens and verbatim ids in ``text``: what a final-state record is attributed
         by (the rules describe requests, and a record is not one)."""
         found = _Found(*self.tracer.attribute(text)) if self.spec.rewrite else _Found((), None)
-        if self._matches_verbatim:
-            for token in _TOKEN.findall(text):
-                found.add(self._verbatim.get(token))
+        numbers = self._numbers
+        if self._matches_verbatim or numbers:
+            words = WORD.findall(text)
+            if self._matches_verbatim:
+                for word in words:
+                    found.add(self._verbatim.get(word))
+            if numbers:
+                self._add_numbers(found, numbers, words)
         return found.attribution()
+
+    def _add_numbers(self, found: _Found, numbers: DocNumbers, words: list[str]) -> None:
+        """What the document numbers among ``words`` name, added to ``found``."""
+        for word in words:
+            owner = numbers.get(word)
+            if isinstance(owner, int):
+                found.add(self.tracer.event(owner))
+            else:
+                found.add(owner)
 
     def settings(self) -> dict[str, Any]:
         """How the run attributes, for its RunInfo: ``harness check`` and the hints read it."""
@@ -194,6 +220,8 @@ class Correlation:
         # (the Recorder describes the run again as it stops, all of them made).
         if self._matches_verbatim and (count := len(self._verbatim)):
             tracer["verbatim"] = count
+        if self._numbers:  # a streamed run's, of the events made so far
+            tracer["numbers"] = len(self._numbers)
         return {
             "tracer": tracer,
             "correlate": [
@@ -421,17 +449,11 @@ class _Verbatim:
         ids, keys = self._ids, self._keys
         # A slice, not islice: the tracer's columns make only the events asked for.
         for ev in events[self._indexed : end]:
-            if tag not in ev.key and _distinctive(ev.key):
+            if tag not in ev.key and distinctive(ev.key):
                 keys.add(ev.key)
-            if tag not in ev.id and _distinctive(ev.id):
+            if tag not in ev.id and distinctive(ev.id):
                 ids.setdefault(ev.id, ev)
         self._indexed = end
-
-
-def _distinctive(value: str) -> bool:
-    if value.isdigit():
-        return len(value) >= _VERBATIM_MIN_DIGITS
-    return len(value) >= _VERBATIM_MIN and _TOKEN.fullmatch(value) is not None
 
 
 def _idempotency_key(headers: Mapping[str, str]) -> str:

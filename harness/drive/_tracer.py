@@ -37,6 +37,8 @@ from typing import Any, NamedTuple
 from ..core import _paths
 from ..core._model import Event
 from ..core._scenario import TracerSpec
+from ..core._text_event import payload_json
+from ._carried import DocNumbers
 from ._event_batch import EventBatch, KeyTokens
 from ._event_columns import EventColumns
 from ._inner_ids import Inner, idless, runs
@@ -96,8 +98,19 @@ class Tracer:
         self._by_seq: dict[int, Event] | None = None
         self._keys: dict[int, str] = {}
         self._renumbered: set[str] = set()
+        self.numbers: DocNumbers | None = None  # ``follow_numbers``
         for ev in events:
             self.add(ev)
+
+    def follow_numbers(self) -> DocNumbers:
+        """The events' document numbers by value (``_carried``), of the events held (where
+        they hold their payloads) and of each one given from now on."""
+        if self.numbers is None:
+            self.numbers = DocNumbers(self.tag, self._key_at)
+            if self._columns is None:  # held as columns: payload-less
+                for ev in self._list:
+                    self.numbers.add(payload_json(ev), ev.seq, ev.key)
+        return self.numbers
 
     def add(self, ev: Event) -> None:
         """Index one more event (in seq order) for ``attribute``."""
@@ -110,6 +123,8 @@ class Tracer:
             self._by_seq[ev.seq] = ev
         self._list.append(ev)
         self._key_of(ev.key)
+        if self.numbers is not None:
+            self.numbers.add(payload_json(ev), ev.seq, ev.key)
 
     def extend(self, events: Sequence[Event]) -> None:
         """``add`` each of ``events``; held as columns, at once."""
@@ -119,6 +134,9 @@ class Tracer:
             return
         keys = self._keys
         numbers = self._columns.extend(events)  # their seqs are their positions, or it raises
+        if self.numbers is not None:  # before they are held payload-less
+            for ev in events:
+                self.numbers.add(payload_json(ev), ev.seq, ev.key)
         for ev, number in zip(events, numbers, strict=True):
             if number < 0 or keys.get(number) != ev.key:  # else indexed at an earlier event
                 self._key_of(ev.key)
@@ -128,10 +146,13 @@ class Tracer:
         are made (``KeyTokens``), where they are and the events are held as columns."""
         if self._columns is None or batch.tokens is None:
             self.extend([batch.event(n) for n in range(len(batch))])
-            return
-        self._columns.extend_tokens(batch.start, batch.tokens, batch.types, batch.ats)
-        # Each record's key by its token's number (one entry a record, set again).
-        self._keys.update(zip(batch.tokens.key_numbers, batch.keys, strict=True))
+        else:
+            self._columns.extend_tokens(batch.start, batch.tokens, batch.types, batch.ats)
+            # Each record's key by its token's number (one entry a record, set again).
+            self._keys.update(zip(batch.tokens.key_numbers, batch.keys, strict=True))
+        if self.numbers is not None:  # from the texts: the events above are payload-less
+            for seq, text, key in zip(batch.seqs, batch.texts, batch.keys, strict=True):
+                self.numbers.add(text, seq, key)
 
     def _key_of(self, key: str) -> None:
         """``key`` indexed by its token's number, where it holds one; a renumbered key (a
@@ -144,7 +165,13 @@ class Tracer:
             self._renumbered.add(key)
             self._keys[len(self._keys)] = key
 
-    def _event(self, seq: int) -> Event | None:
+    def _key_at(self, seq: int) -> str:
+        ev = self.event(seq)
+        assert ev is not None  # a document number's: of an event held
+        return ev.key
+
+    def event(self, seq: int) -> Event | None:
+        """The event of seq ``seq`` held, if any."""
         if self._by_seq is not None:
             return self._by_seq.get(seq)
         return self.events[seq] if seq < len(self.events) else None
@@ -157,7 +184,7 @@ class Tracer:
         for kind, number in self._pattern.findall(text):
             n = int(number)
             if kind == "e":
-                ev = self._event(n)
+                ev = self.event(n)
                 if ev is not None and ev.id not in event_ids:
                     event_ids.append(ev.id)
                     key = key or ev.key

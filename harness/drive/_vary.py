@@ -500,6 +500,13 @@ def id_kind(text: str) -> str | None:
     return None if kind == "digits" else kind
 
 
+def holds_id(text: str) -> bool:
+    """Does ``text`` hold an id of a string kind (``prefixed``, ``uuid``, ``hex``, ``upper``),
+    whole or inside (``cus_Q8fK2mZx9a/notes``): what a run draws or permutes as its own
+    (``_run_ids``, ``_own_ids``), where a name, a phone number or a date is kept."""
+    return any(_kind(m) in _STRING_IDS for m in ID_TOKEN.finditer(text))
+
+
 def id_head(text: str) -> int:
     """How many leading characters a new id of ``text``'s shape keeps: a prefix and its first
     character (``cus_`` + ``Q``), a Slack id's letters (``U``); none for a hex id."""

@@ -320,13 +320,14 @@ class Recorder:
         """What a streamed run knows only once sent, in its settings, as a run prepared whole
         has it from the start: a schedule planned as it was sent, planned to its end (a run
         cut short too, without sending) and counted; a recording's ids the tracer changed and
-        those it left as recorded (``_recorded_feed``: of the events made)."""
+        those it left as recorded, and the document numbers followed (of the events made)."""
         prepared, found = self.prepared, {}
         if prepared.plan is not None:
             found[PLANNED] = prepared.plan.finish()
         feed = prepared.feed
-        if feed is not None and feed.described is not None:
-            found.update(feed.described())
+        if feed is not None:
+            if feed.described is not None:
+                found.update(feed.described())
             found.update(prepared.correlation.settings())
         if found:
             self.info = replace(self.info, settings={**self.info.settings, **found})
