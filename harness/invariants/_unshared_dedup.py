@@ -18,6 +18,7 @@ does; the cure is where it keeps what it did. Where no event's copy was skipped,
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -107,15 +108,27 @@ def copies_skipped(facts: Facts, repeated: Collection[str] = ()) -> int:
 
 
 def _copy_after(made: Sequence[Effect], deliveries: Sequence[Delivery]) -> bool:
-    """Was a copy accepted that was sent after the event's first write? Only such a copy was
-    skipped: a batch's event its first copy never reached (the batch stopped at another's
-    failed write) is written once by a later copy, skipping nothing."""
+    """Was a copy accepted that came after the one that wrote the event — sent after its
+    first write, or, where that write was made in an accepted copy's flight, sent no sooner
+    than that copy (a copy at the same instant, skipped for a mark set first)? Only such a
+    copy was skipped: a batch's event its first copy never reached (the batch stopped at
+    another's failed write) is written once by a later copy, skipping nothing."""
     writes = [w.at for w in made if is_write(w)]
     if not writes:
         return False
     first = min(writes)
     ok = Outcome.OK
-    return any(d.outcome is ok and d.sent_at > first for d in deliveries)
+    accepted = [d for d in deliveries if d.outcome is ok]
+    if any(d.sent_at > first for d in accepted):
+        return True
+    writer = min(
+        (d for d in accepted if d.sent_at <= first <= (d.answered_at or math.inf)),
+        key=lambda d: d.sent_at,
+        default=None,
+    )
+    return writer is not None and any(
+        d is not writer and d.sent_at >= writer.sent_at for d in accepted
+    )
 
 
 def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[Delivery]) -> bool:
