@@ -352,8 +352,8 @@ def test_repeated_post_is_a_duplicate_with_full_evidence() -> None:
         "1 of 2 events produced duplicate effects: 2 repeated requests (2 POST); all of them "
         "written again by a copy sent after the target had written the event and acknowledged "
         "it, and no copy of any event was skipped: nothing in this run shows that the automation "
-        "deduplicates (or remembers more than the event before: Node-RED's filter node) — skip "
-        "an event id already handled, marked before the work in one atomic step (a unique key's "
+        "deduplicates (or that it remembers more than the last event it handled) — skip an "
+        "event id already handled, marked before the work in one atomic step (a unique key's "
         "insert, SETNX), and keep it as long as the sender redelivers"
     )
     assert v.evidence.lines == (

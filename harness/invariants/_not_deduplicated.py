@@ -31,8 +31,8 @@ def not_deduplicated_text(late: Sequence[str], repeated: int) -> str:
     return (
         f"; {share(len(late), repeated)} of them written again by a copy sent after the "
         "target had written the event and acknowledged it, and no copy of any event was "
-        "skipped: nothing in this run shows that the automation deduplicates (or remembers "
-        "more than the event before: Node-RED's filter node) — skip an event id already "
-        "handled, marked before the work in one atomic step (a unique key's insert, SETNX), "
-        "and keep it as long as the sender redelivers"
+        "skipped: nothing in this run shows that the automation deduplicates (or that it "
+        "remembers more than the last event it handled) — skip an event id already handled, "
+        "marked before the work in one atomic step (a unique key's insert, SETNX), and keep it "
+        "as long as the sender redelivers"
     )
