@@ -195,3 +195,21 @@ def test_a_failure_names_the_cause_the_run_shows(
 ) -> None:
     found = failed(tmp_path, app, hook, example, name)
     assert cause in found.get(invariant, ""), found
+
+
+def test_ids_rounded_alike_in_both_runs_are_twins_in_the_final_state(tmp_path: Path) -> None:
+    invoice = {
+        "id": "evt_1",
+        "type": "invoice.paid",
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "data": {
+            "invoice_id": "inv_1",
+            "account_id": 9007199254740993,  # 2**53 + 1: no double holds it
+            "amount": 1999,
+            "currency": "usd",
+            "email": "ada@example.com",
+        },
+    }
+    _, found = hazard(tmp_path, "float_ids", "/hooks/invoices", invoice, "out-of-order")
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "pass", final

@@ -816,6 +816,10 @@ class _Twins:
                 if type(value) is int and type(other) is int:
                     if value != other and isinstance(name, str) and id_named(name):
                         self.numbers[str(value)] = str(other)
+                        if abs(value) > _EXACT:
+                            # Sent through a double, as both runs' are: each run's rounded
+                            # image is its own id's (big_numbers_intact fails the rounding).
+                            self.numbers[str(int(float(value)))] = str(int(float(other)))
                 elif type(value) is str and type(other) is str:
                     if value != other:
                         self._text(value, other)
@@ -831,6 +835,9 @@ class _Twins:
             if a != b and len(a) == len(b):
                 self.ids[a] = b
 
+
+# The largest integer a double holds exactly: beyond it an id may arrive rounded.
+_EXACT = 2**53
 
 # A number standing alone in a text (a path segment, a JSON number), not a token's tail.
 _NUMBER = re.compile(r"(?<![0-9A-Za-z_])[0-9]+(?![0-9A-Za-z_])")
