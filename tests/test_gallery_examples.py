@@ -63,11 +63,16 @@ ORDER = {
 
 
 def hazard(
-    tmp_path: Path, app: str, hook: str, example: dict[str, Any] | str, name: str
+    tmp_path: Path,
+    app: str,
+    hook: str,
+    example: dict[str, Any] | str,
+    name: str,
+    stub: str = "",
 ) -> tuple[Completed, dict[str, dict[str, Any]]]:
     """``tests.gallery.<app>`` on loopback, ``harness init`` over ``example`` (a payload, or a
-    library payload's name: its provider's), and ``harness run NAME --seed 5``: its exit and
-    output, and the run's verdicts by invariant."""
+    library payload's name: its provider's), ``stub`` a route of its double's, and ``harness
+    run NAME --seed 5``: its exit and output, and the run's verdicts by invariant."""
     if isinstance(example, str):
         events, provider = example, example.partition(":")[0]
     else:
@@ -80,6 +85,12 @@ def hazard(
             provider, events, target.url, api, tmp_path,
             "--secret-env", "HARNESS_SECRET",
         )  # fmt: skip
+        if stub:  # what the real API holds before the events come, as a user stubs it
+            project = tmp_path / "harness.yaml"
+            text = project.read_text().replace(
+                "    stateful: true", f"    routes: [{stub}]\n    stateful: true"
+            )
+            project.write_text(text)
         ran = harness(
             "run", name, "--seed", "5", "--report", str(report), cwd=tmp_path, env=SECRET
         )  # fmt: skip
@@ -213,3 +224,13 @@ def test_ids_rounded_alike_in_both_runs_are_twins_in_the_final_state(tmp_path: P
     _, found = hazard(tmp_path, "float_ids", "/hooks/invoices", invoice, "out-of-order")
     final = found["final_state_matches_baseline"]
     assert final["status"] == "pass", final
+
+
+def test_collections_named_by_derived_ids_are_compared_by_route_not_by_path(
+    tmp_path: Path,
+) -> None:
+    stub = '{method: PATCH, path: "/orders/{id}", status: 200}'
+    _, found = hazard(tmp_path, "activity_log", "/hooks/orders", ORDER, "out-of-order", stub)
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "inconclusive", final
+    assert "hold as many per collection as the baseline's" in final["summary"], final
