@@ -79,7 +79,8 @@ def hazard(
         events, provider = str(tmp_path / "example.json"), "standard-webhooks"
         Path(events).write_text(json.dumps(example))
     report = tmp_path / "report.json"
-    with automation(app, hook) as target:
+    # A Stripe receiver verifies with the same secret the harness signs with.
+    with automation(app, hook, {"STRIPE_WEBHOOK_SECRET": SECRET["HARNESS_SECRET"]}) as target:
         api = f"api={target.downstream_port}"
         init_project(
             provider, events, target.url, api, tmp_path,
@@ -234,3 +235,16 @@ def test_collections_named_by_derived_ids_are_compared_by_route_not_by_path(
     final = found["final_state_matches_baseline"]
     assert final["status"] == "inconclusive", final
     assert "hold as many per collection as the baseline's" in final["summary"], final
+
+
+def test_drifted_events_alone_after_a_stop_are_not_excused_by_it(tmp_path: Path) -> None:
+    found = failed(
+        tmp_path,
+        "graphql_customers",
+        "/webhooks/stripe",
+        "stripe:checkout.session.completed",
+        "renamed-field",
+    )
+    drift = found["drift_is_loud"]
+    assert drift.startswith("20 drifted events of 20 reached a downstream"), drift
+    assert "stopped" not in drift, drift
