@@ -248,3 +248,17 @@ def test_drifted_events_alone_after_a_stop_are_not_excused_by_it(tmp_path: Path)
     drift = found["drift_is_loud"]
     assert drift.startswith("20 drifted events of 20 reached a downstream"), drift
     assert "stopped" not in drift, drift
+
+
+def test_an_automation_that_reads_one_event_a_request_is_told_its_provider_batches(
+    tmp_path: Path,
+) -> None:
+    ran, _ = hazard(
+        tmp_path,
+        "hubspot_contacts",
+        "/hooks/hubspot",
+        "hubspot:contact.propertyChange",
+        "duplicate-storm",
+    )
+    assert "HubSpot sends its events in batches" in ran.out, ran.out
+    assert "the automation crashed" not in ran.out, ran.out

@@ -31,6 +31,7 @@ from ._facts import Facts, plural
 from ._refusal_context import (
     MissingRead,
     TimedOut,
+    batch_cause,
     dated_before,
     dated_before_cause,
     failing_cause,
@@ -194,6 +195,7 @@ def refusals(history: History) -> Refusals | None:
         failing=failing_fault(history, most) if server_error else None,
         missing=missing_read(history, most) if server_error else None,
         dated=dated_before(history, most) if status in BODY_REFUSED else None,
+        silent=not history.effects,
     )
     phases = SecretPhases.of(history.info.settings)
     signature = [d for d in refused if is_refusal(d)]
@@ -212,13 +214,15 @@ def likely_cause(
     failing: Fault | None = None,
     missing: MissingRead | None = None,
     dated: float | None = None,
+    silent: bool = False,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
     words naming what the run used, and in a few words (for a verdict's summary). What the
     run shows around those answers (``_refusal_context``): ``timed_out``, how deliveries that
     got no answer ended; ``failing``, the downstream fault window most 5xx answers came in;
     ``missing``, the read of a downstream double answered 404 with them; ``dated``, how long
-    before the run their events' payloads are dated, where that is long."""
+    before the run their events' payloads are dated, where that is long; ``silent``, that the
+    run made no call to any downstream."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -250,6 +254,8 @@ def likely_cause(
         return failing_cause(settings, status, failing)
     if status >= 500 and missing is not None:
         return missing_read_cause(status, missing)
+    if status >= 500 and silent and (batched := batch_cause(settings, status)) is not None:
+        return batched
     if status >= 500:
         return (
             "the automation crashed (5xx): the body of its answer usually names "
