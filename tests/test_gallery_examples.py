@@ -193,8 +193,16 @@ def test_duplicates_another_cause_explains_are_not_blamed_on_an_unshared_dedup(
             "both events were in flight at once (each sent before the other was answered) and "
             "the target worked them at the same time",
         ),
+        (
+            "huey_checkouts",
+            "/webhooks/stripe",
+            "stripe:checkout.session.completed",
+            "duplicate-storm",
+            "no_duplicate_effects",
+            "written by two copies in flight at the same time",
+        ),
     ],
-    ids=["stale-copy", "worker-stopped", "not-deduplicated", "worked-at-once"],
+    ids=["stale-copy", "worker-stopped", "not-deduplicated", "worked-at-once", "raced-acked"],
 )
 def test_a_failure_names_the_cause_the_run_shows(
     tmp_path: Path,

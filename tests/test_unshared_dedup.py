@@ -72,11 +72,13 @@ def test_copies_at_once_both_written_are_a_race_not_a_store() -> None:
 
 
 def test_a_target_writing_every_copy_is_not_said_to_deduplicate() -> None:
-    """No copy skipped anywhere: nothing says the target deduplicates at all."""
+    """No copy skipped anywhere: nothing says the target deduplicates at all — it is said not
+    to (``_not_deduplicated``)."""
     v = dup(copies("zqnone", again=1.0, skipped_too=False))
     assert v.status is Status.FAIL, v.summary
     assert v.summary.startswith("2 of 2 events produced duplicate effects"), v.summary
-    assert NOTE not in v.summary, v.summary
+    assert "does not reach every copy" not in v.summary, v.summary
+    assert f"{NOTE}, and no copy of any event was skipped: the automation does not" in v.summary
 
 
 def _most_written_twice(tag: str) -> History:
