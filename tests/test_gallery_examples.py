@@ -63,23 +63,35 @@ ORDER = {
 
 
 def hazard(
-    tmp_path: Path, app: str, hook: str, example: dict[str, Any] | str, name: str
+    tmp_path: Path,
+    app: str,
+    hook: str,
+    example: dict[str, Any] | str,
+    name: str,
+    stub: str = "",
 ) -> tuple[Completed, dict[str, dict[str, Any]]]:
     """``tests.gallery.<app>`` on loopback, ``harness init`` over ``example`` (a payload, or a
-    library payload's name: its provider's), and ``harness run NAME --seed 5``: its exit and
-    output, and the run's verdicts by invariant."""
+    library payload's name: its provider's), ``stub`` a route of its double's, and ``harness
+    run NAME --seed 5``: its exit and output, and the run's verdicts by invariant."""
     if isinstance(example, str):
         events, provider = example, example.partition(":")[0]
     else:
         events, provider = str(tmp_path / "example.json"), "standard-webhooks"
         Path(events).write_text(json.dumps(example))
     report = tmp_path / "report.json"
-    with automation(app, hook) as target:
+    # A Stripe receiver verifies with the same secret the harness signs with.
+    with automation(app, hook, {"STRIPE_WEBHOOK_SECRET": SECRET["HARNESS_SECRET"]}) as target:
         api = f"api={target.downstream_port}"
         init_project(
             provider, events, target.url, api, tmp_path,
             "--secret-env", "HARNESS_SECRET",
         )  # fmt: skip
+        if stub:  # what the real API holds before the events come, as a user stubs it
+            project = tmp_path / "harness.yaml"
+            text = project.read_text().replace(
+                "    stateful: true", f"    routes: [{stub}]\n    stateful: true"
+            )
+            project.write_text(text)
         ran = harness(
             "run", name, "--seed", "5", "--report", str(report), cwd=tmp_path, env=SECRET
         )  # fmt: skip
@@ -181,8 +193,16 @@ def test_duplicates_another_cause_explains_are_not_blamed_on_an_unshared_dedup(
             "both events were in flight at once (each sent before the other was answered) and "
             "the target worked them at the same time",
         ),
+        (
+            "huey_checkouts",
+            "/webhooks/stripe",
+            "stripe:checkout.session.completed",
+            "duplicate-storm",
+            "no_duplicate_effects",
+            "written by two copies in flight at the same time",
+        ),
     ],
-    ids=["stale-copy", "worker-stopped", "not-deduplicated", "worked-at-once"],
+    ids=["stale-copy", "worker-stopped", "not-deduplicated", "worked-at-once", "raced-acked"],
 )
 def test_a_failure_names_the_cause_the_run_shows(
     tmp_path: Path,
@@ -195,3 +215,58 @@ def test_a_failure_names_the_cause_the_run_shows(
 ) -> None:
     found = failed(tmp_path, app, hook, example, name)
     assert cause in found.get(invariant, ""), found
+
+
+def test_ids_rounded_alike_in_both_runs_are_twins_in_the_final_state(tmp_path: Path) -> None:
+    invoice = {
+        "id": "evt_1",
+        "type": "invoice.paid",
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "data": {
+            "invoice_id": "inv_1",
+            "account_id": 9007199254740993,  # 2**53 + 1: no double holds it
+            "amount": 1999,
+            "currency": "usd",
+            "email": "ada@example.com",
+        },
+    }
+    _, found = hazard(tmp_path, "float_ids", "/hooks/invoices", invoice, "out-of-order")
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "pass", final
+
+
+def test_collections_named_by_derived_ids_are_compared_by_route_not_by_path(
+    tmp_path: Path,
+) -> None:
+    stub = '{method: PATCH, path: "/orders/{id}", status: 200}'
+    _, found = hazard(tmp_path, "activity_log", "/hooks/orders", ORDER, "out-of-order", stub)
+    final = found["final_state_matches_baseline"]
+    assert final["status"] == "inconclusive", final
+    assert "hold as many per collection as the baseline's" in final["summary"], final
+
+
+def test_drifted_events_alone_after_a_stop_are_not_excused_by_it(tmp_path: Path) -> None:
+    found = failed(
+        tmp_path,
+        "graphql_customers",
+        "/webhooks/stripe",
+        "stripe:checkout.session.completed",
+        "renamed-field",
+    )
+    drift = found["drift_is_loud"]
+    assert drift.startswith("20 drifted events of 20 reached a downstream"), drift
+    assert "stopped" not in drift, drift
+
+
+def test_an_automation_that_reads_one_event_a_request_is_told_its_provider_batches(
+    tmp_path: Path,
+) -> None:
+    ran, _ = hazard(
+        tmp_path,
+        "hubspot_contacts",
+        "/hooks/hubspot",
+        "hubspot:contact.propertyChange",
+        "duplicate-storm",
+    )
+    assert "HubSpot sends its events in batches" in ran.out, ran.out
+    assert "the automation crashed" not in ran.out, ran.out

@@ -31,6 +31,7 @@ class Raced:
 
     copies: tuple[Delivery, Delivery]
     writes: tuple[Effect, Effect]
+    after: bool = False  # both copies accepted before the writes: work done after answering
 
     def text(self) -> str:
         """``dlv_19 and dlv_20, sent 0.4 ms apart, wrote POST /deals eff_14 and eff_15``."""
@@ -56,10 +57,49 @@ def raced_copies(facts: Facts, event_ids: Sequence[str]) -> dict[str, Raced]:
         if not _any_overlap(sent):
             continue
         twice = _repeated(facts.writes_of(eid))
-        pair = _overlapping(sent, *twice) if twice is not None else None
-        if pair is not None and twice is not None:
+        if twice is None:
+            continue
+        pair = _overlapping(sent, *twice)
+        if pair is not None:
             found[eid] = Raced(pair, twice)
+        elif (pair := _accepted_together(sent, twice[0].at)) is not None:
+            # Not shown in a copy's flight: only a repeat no API makes harmless is told.
+            made = _repeated([w for w in facts.writes_of(eid) if not _same_put(w, twice)])
+            if made is not None:
+                found[eid] = Raced(pair, made, after=True)
     return found
+
+
+def _same_put(write: Effect, twice: tuple[Effect, Effect]) -> bool:
+    """Whether ``write`` is a PUT or DELETE of the request ``twice`` repeats, with its body:
+    the same idempotent request again."""
+    first = twice[0]
+    return (
+        write.method.upper() in ("PUT", "DELETE")
+        and (write.downstream, write.method, write.path)
+        == (first.downstream, first.method, first.path)
+        and write.body == first.body
+    )
+
+
+def _accepted_together(
+    sent: Sequence[Delivery], first_at: float
+) -> tuple[Delivery, Delivery] | None:
+    """Two copies in flight together, both accepted (2xx) before the event's first write: a
+    target that works after it answers took both before either was done."""
+    ok = [
+        d
+        for d in sent
+        if d.status
+        and 200 <= d.status < 300
+        and d.answered_at is not None
+        and d.answered_at <= first_at
+    ]
+    for a in ok:
+        for b in ok:
+            if b is not a and a.sent_at <= b.sent_at and overlap(a, b):
+                return (a, b)
+    return None
 
 
 def _repeated(writes: Sequence[Effect]) -> tuple[Effect, Effect] | None:
@@ -114,6 +154,15 @@ def overlap(a: Delivery, b: Delivery) -> bool:
     return a.sent_at < b_end and b.sent_at < a_end
 
 
+# Copies both answered before either's write: the id may well be marked before the work, in a
+# record the other copy never reads (gallery background_tasks: a set per uvicorn worker).
+_PER_PROCESS = (
+    "; or it marks the id at once but in a record of its own per process (a set in each "
+    "worker of a prefork server), which a copy taken by another worker never reads: keep it "
+    "in one store every worker shares"
+)
+
+
 def raced_text(found: Sequence[Raced], repeated: int, skipped: int, redone: bool) -> str:
     """``; all of them written by two copies in flight at the same time …``; "" for none.
     ``skipped``: how many events accepted more than once were written once; ``redone``: where
@@ -131,6 +180,7 @@ def raced_text(found: Sequence[Raced], repeated: int, skipped: int, redone: bool
             "deduplicates, but a copy checks the event's id before the first has marked it (a "
             "check-then-act race) — mark the id before the work, in one atomic step (a unique "
             "key's insert, an insert-if-absent, SETNX), or hold a lock per event id"
+            + (_PER_PROCESS if any(r.after for r in found) else "")
         )
     if redone:
         return head + (

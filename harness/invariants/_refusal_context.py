@@ -331,6 +331,25 @@ def token_made_cause(status: int, found: TokenMade) -> tuple[str, str]:
     )
 
 
+def batch_cause(settings: Mapping[str, Any], status: int) -> tuple[str, str] | None:
+    """Where the provider sends events in batches (HubSpot: a JSON array of up to 100), the
+    likely cause of 5xx answers to every delivery of a run that made no downstream call: an
+    automation written for one event a request fails on the list. None for a provider that
+    sends one event a request."""
+    name = str(settings.get("provider") or "")
+    profile = PROVIDERS.get(name)
+    if profile is None or profile.max_batch <= 1:
+        return None
+    title = profile.short_title
+    return (
+        f"the automation answered {status} without calling any downstream: {title} sends its "
+        f"events in batches — each delivery's body a JSON array of up to {profile.max_batch} "
+        "events (docs/providers.md) — and an automation written for one event a request fails "
+        "on the list: read the body as a list and work each of its events",
+        f"{status} on {title}'s batches",
+    )
+
+
 def _redelivery(settings: Mapping[str, Any]) -> str:
     """``, which Stripe redelivers (up to 8 retries)``, or that the provider does not, or
     nothing known."""

@@ -32,6 +32,7 @@ from ._refusal_context import (
     MissingRead,
     TimedOut,
     TokenMade,
+    batch_cause,
     dated_before,
     dated_before_cause,
     failing_cause,
@@ -198,6 +199,7 @@ def refusals(history: History) -> Refusals | None:
         missing=missing_read(history, most) if server_error else None,
         token=token_made(history, most) if server_error else None,
         dated=dated_before(history, most) if status in BODY_REFUSED else None,
+        silent=not history.effects,
     )
     phases = SecretPhases.of(history.info.settings)
     signature = [d for d in refused if is_refusal(d)]
@@ -217,6 +219,7 @@ def likely_cause(
     missing: MissingRead | None = None,
     dated: float | None = None,
     token: TokenMade | None = None,
+    silent: bool = False,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
     words naming what the run used, and in a few words (for a verdict's summary). What the
@@ -224,7 +227,8 @@ def likely_cause(
     got no answer ended; ``failing``, the downstream fault window most 5xx answers came in;
     ``missing``, the read of a downstream double answered 404 with them; ``dated``, how long
     before the run their events' payloads are dated, where that is long; ``token``, the
-    token requests the double answered as creations."""
+    token requests the double answered as creations; ``silent``, that the run made no call to
+    any downstream."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -258,6 +262,8 @@ def likely_cause(
         return missing_read_cause(status, missing)
     if status >= 500 and token is not None:
         return token_made_cause(status, token)
+    if status >= 500 and silent and (batched := batch_cause(settings, status)) is not None:
+        return batched
     if status >= 500:
         return (
             "the automation crashed (5xx): the body of its answer usually names "

@@ -236,11 +236,18 @@ class _Judge:
     @cached_property
     def stop(self) -> Stop | None:
         """Where the target stopped working: every event of a type it acts on that it accepted
-        from one on has no effect at all (an alert shows it alive), none before."""
+        from one on has no effect at all (an alert shows it alive), none before — and one of
+        them was sent undrifted, which a target that drops drifted events alone would have
+        worked."""
         history, accepted = self.facts.history, self.facts.accepted
         among = {e.id for e in history.events if e.id in accepted and e.type in self.acting}
         lost = [eid for eid in among if not self.effects.get(eid)]
-        return stop_of(history, self.facts.effects_in_order, lost, among)
+        stop = stop_of(history, self.facts.effects_in_order, lost, among)
+        if stop is not None and all(eid in self.drifts for eid in stop.lost):
+            # Every event from the "stop" on drifted (renamed-field drifts all from a time on):
+            # a target that drops each drifted event looks the same — no stop to excuse them.
+            return None
+        return stop
 
     def superseded(self, ev: Event) -> bool:
         """Did a later event of ``ev``'s record make a write (an alert aside)? Then a register

@@ -55,6 +55,7 @@ from ._facts import (
     event_ref,
     is_write,
     plural,
+    route_text,
     verdict,
 )
 from ._graphql_state import compared_note, graphql_resource, last_mutations
@@ -463,8 +464,22 @@ def _alike_note(records: int) -> str:
 def _as_many(
     mine: dict[tuple[str, str], list[Any]], theirs: dict[tuple[str, str], list[Any]]
 ) -> bool:
-    """Whether each collection holds as many resources naming no record as the baseline's."""
-    return all(len(mine.get(s, [])) == len(theirs.get(s, [])) for s in mine.keys() | theirs.keys())
+    """Whether each collection holds as many resources naming no record as the baseline's —
+    or, where collections are named by ids each run derives afresh (``/timeline/{crc of the
+    order}/entries``: other paths in each run), each route's collections as many as the
+    baseline's, holding as many each."""
+    if all(len(mine.get(s, [])) == len(theirs.get(s, [])) for s in mine.keys() | theirs.keys()):
+        return True
+    return _sizes_by_route(mine) == _sizes_by_route(theirs)
+
+
+def _sizes_by_route(collections: dict[tuple[str, str], list[Any]]) -> dict[str, list[int]]:
+    """Each downstream route of collections (``api /timeline/{id}/entries``) with the sizes
+    of its collections, sorted."""
+    sizes: dict[str, list[int]] = {}
+    for (downstream, path), held in collections.items():
+        sizes.setdefault(f"{downstream} {route_text('GET', path)}", []).append(len(held))
+    return {route: sorted(n) for route, n in sizes.items()}
 
 
 def _unjudged_note(loose: str) -> str:
@@ -816,6 +831,10 @@ class _Twins:
                 if type(value) is int and type(other) is int:
                     if value != other and isinstance(name, str) and id_named(name):
                         self.numbers[str(value)] = str(other)
+                        if abs(value) > _EXACT:
+                            # Sent through a double, as both runs' are: each run's rounded
+                            # image is its own id's (big_numbers_intact fails the rounding).
+                            self.numbers[str(int(float(value)))] = str(int(float(other)))
                 elif type(value) is str and type(other) is str:
                     if value != other:
                         self._text(value, other)
@@ -831,6 +850,9 @@ class _Twins:
             if a != b and len(a) == len(b):
                 self.ids[a] = b
 
+
+# The largest integer a double holds exactly: beyond it an id may arrive rounded.
+_EXACT = 2**53
 
 # A number standing alone in a text (a path segment, a JSON number), not a token's tail.
 _NUMBER = re.compile(r"(?<![0-9A-Za-z_])[0-9]+(?![0-9A-Za-z_])")

@@ -5,6 +5,10 @@ sent as ``application/json``, as HubSpot's CRM API takes it: the API merges the 
 names into the contact, so the same PATCH twice leaves the contact as once. The request names the
 contact (the event's record) and nothing of the event itself. It does not deduplicate.
 
+It reads one event a request, as its own scenarios send them; HubSpot itself sends a JSON array
+of up to 100 (found by the standard suite, session 16): under ``harness init --provider hubspot``
+every delivery is answered 500, and the run says so (``_refusal_context.batch_cause``).
+
 Must get: its PATCHes counted per contact against the clean run's, never "could not be
 attributed to an event"; under redeliveries ``no_duplicate_effects`` not passed while nothing
 says the route merges (more PATCHes per contact than its clean run made, naming the contact and
