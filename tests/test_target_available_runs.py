@@ -128,6 +128,48 @@ def test_a_target_killed_mid_run_fails_and_is_never_ready(
     assert "got no answer to every delivery" in lost["summary"], lost
 
 
+def test_a_target_dead_before_the_next_scenario_keeps_the_verdicts_of_those_before(
+    tmp_path: Path,
+) -> None:
+    """Two scenarios; the target dies after 20 events, within the first: the second's clean
+    run and run reach nothing. It ended 'no delivery reached the target … nothing to judge'
+    (exit 3) with no verdict printed and no report, the first scenario's judged run lost with
+    it (the standard suite on the gallery's dies_midrun). Now the first is reported, the
+    second named as where the target was gone, exit 1: target_available fails."""
+    port = free_port()
+    service = start_module(
+        "dies_midrun",
+        "tests.gallery.dies_midrun",
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", "--die-after", "20"],
+        {},
+    )
+    try:
+        done = harness(
+            "run",
+            "duplicate-storm",
+            "bulk-import-burst",
+            "--target",
+            service.url + "/hooks/orders",
+            "--downstream",
+            f"127.0.0.1:{port}",
+            "--journal",
+            str(tmp_path / "run.db"),
+            "--report",
+            str(tmp_path / "report.json"),
+        )
+    finally:
+        service.stop()
+    assert done.code == 1, done.out + done.err
+    assert "the target stopped answering in the run of bulk-import-burst — none of its " in (
+        done.err
+    ), done.err
+    assert "nothing to judge" not in done.err, done.err
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert [r["scenario"] for r in doc["runs"]] == ["duplicate-storm"]
+    assert doc["ready"] is False
+    assert verdicts(doc)["target_available"]["status"] == "fail"
+
+
 def test_a_target_that_dies_during_its_clean_baseline_run_is_judged_not_unreachable(
     tmp_path: Path,
 ) -> None:

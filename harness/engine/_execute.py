@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from ..core._errors import RunAborted
+from ..core._errors import RunAborted, TargetUnreachableError
 from ..core._model import PACED_MARK, STOPPED_MARK, UNAVAILABLE, Delivery
 from ..core._scenario import Scenario
 from ..double._carry import Carried
@@ -120,7 +120,9 @@ async def _prepared_and_run(
                     _raise_if_gone(clean, f"the clean run of {scenario.name}", queue, options)
                     run = with_baseline(run, baseline.info.run_id)
                 recorder = await _drive(run, options, journal, earlier, drain=lambda: bool(queue))
-                results[n] = recorder.judge()
+                results[n] = _judged(
+                    recorder, f"the run of {scenario.name}", results, queue, options
+                )
                 mine.append(n)
                 _raise_if_gone(recorder, f"the run of {scenario.name}", queue, options)
         finally:
@@ -136,6 +138,31 @@ async def _prepared_and_run(
         gone.results = [results[n] for n in sorted(results)]
         raise
     return [results[n] for n in range(len(scenarios))]
+
+
+def _judged(
+    recorder: Recorder,
+    where: str,
+    before: Mapping[int, RunResult],
+    left: Sequence[tuple[int, Scenario]],
+    options: RunOptions,
+) -> RunResult:
+    """``recorder``'s run judged. Where no delivery of it nor of its clean run reached the
+    target, but the target answered a run before it (``before``), the target went away between
+    them — a process that died once it was idle (tests/gallery/dies_midrun.py): TargetGone, so
+    the runs judged before are reported and none after is run, not a run with nothing to judge
+    that took every verdict of the invocation with it."""
+    try:
+        return recorder.judge()
+    except TargetUnreachableError:
+        if not before:
+            raise
+        names = [s.name for _, s in reversed(left)]
+        reason = "none of its deliveries, nor of its clean run's, could connect"
+        text = gone_text(
+            reason, where, names, options.target.url, str(options.journal), stopped=False
+        )
+        raise TargetGone(text) from None
 
 
 def _raise_if_gone(

@@ -99,16 +99,19 @@ class TargetGone(RunError):
         self.results = list(results)
 
 
-def gone_text(reason: str, where: str, left: Sequence[str], target: str, journal: str) -> str:
+def gone_text(
+    reason: str, where: str, left: Sequence[str], target: str, journal: str, *, stopped: bool = True
+) -> str:
     """The error of a run stopped for the target gone: why, where, what was not run, and what
-    to check."""
+    to check. ``stopped``: the run stopped sending (else it sent all it planned, in vain)."""
     skipped = ""
     if left:
         names = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
         skipped = f"; not run: {plural(len(left), 'scenario')} ({names})"
+    then = "the run stopped sending" if stopped else "the runs before it are judged"
     return (
-        f"the target stopped answering in {where} — {reason}: hung or gone; the run stopped "
-        f"sending{skipped}\n"
+        f"the target stopped answering in {where} — {reason}: hung or gone; {then}"
+        f"{skipped}\n"
         f"  hint: is the automation still running? Its log says why it stopped answering; "
         f"`curl -i -X POST {target}` should get an answer. What was recorded is kept in "
         f"{journal} (`harness check {journal}` judges it)"
