@@ -18,7 +18,7 @@ import pytest
 from harness.cli._processes import free_port
 from harness.history import load_all
 
-from .conftest import REPO, SECRET, Automation, harness, start_module
+from .conftest import REPO, SECRET, Automation, Completed, harness, start_module
 from .error_targets import PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -128,26 +128,20 @@ def test_a_target_killed_mid_run_fails_and_is_never_ready(
     assert "got no answer to every delivery" in lost["summary"], lost
 
 
-def test_a_target_dead_before_the_next_scenario_keeps_the_verdicts_of_those_before(
-    tmp_path: Path,
-) -> None:
-    """Two scenarios; the target dies after 20 events, within the first: the second's clean
-    run and run reach nothing. It ended 'no delivery reached the target … nothing to judge'
-    (exit 3) with no verdict printed and no report, the first scenario's judged run lost with
-    it (the standard suite on the gallery's dies_midrun). Now the first is reported, the
-    second named as where the target was gone, exit 1: target_available fails."""
+def _dying_run(tmp_path: Path, die_after: int, *scenarios: str) -> Completed:
+    """``harness run scenarios`` against the gallery's dies_midrun, which exits between
+    requests after ``die_after`` events; journal and JSON report in ``tmp_path``."""
     port = free_port()
     service = start_module(
         "dies_midrun",
         "tests.gallery.dies_midrun",
-        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", "--die-after", "20"],
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", "--die-after", str(die_after)],
         {},
     )
     try:
-        done = harness(
+        return harness(
             "run",
-            "duplicate-storm",
-            "bulk-import-burst",
+            *scenarios,
             "--target",
             service.url + "/hooks/orders",
             "--downstream",
@@ -159,6 +153,17 @@ def test_a_target_dead_before_the_next_scenario_keeps_the_verdicts_of_those_befo
         )
     finally:
         service.stop()
+
+
+def test_a_target_dead_before_the_next_scenario_keeps_the_verdicts_of_those_before(
+    tmp_path: Path,
+) -> None:
+    """Two scenarios; the target dies after 20 events, within the first: the second's clean
+    run and run reach nothing. It ended 'no delivery reached the target … nothing to judge'
+    (exit 3) with no verdict printed and no report, the first scenario's judged run lost with
+    it (the standard suite on the gallery's dies_midrun). Now the first is reported, the
+    second named as where the target was gone, exit 1: target_available fails."""
+    done = _dying_run(tmp_path, 20, "duplicate-storm", "bulk-import-burst")
     assert done.code == 1, done.out + done.err
     assert "the target stopped answering in the run of bulk-import-burst — none of its " in (
         done.err
@@ -177,28 +182,8 @@ def test_a_target_that_dies_during_its_clean_baseline_run_is_judged_not_unreacha
     the other; the target dies after five (its timer looks every 50 ms), long before the last:
     the perturbed run reaches it no more. Not "could not be completed" (exit 3, for a target
     never reached): judged, target_available fails, exit 1; the others are not passes."""
-    port = free_port()
-    service = start_module(
-        "dies_midrun",
-        "tests.gallery.dies_midrun",
-        ["--port", "0", "--downstream", f"http://127.0.0.1:{port}", "--die-after", "5"],
-        {},
-    )
-    try:
-        done = harness(
-            "run",
-            str(scenario(tmp_path, "1s", "  - final_state_matches_baseline", events=200)),
-            "--target",
-            service.url + "/hooks/orders",
-            "--downstream",
-            f"127.0.0.1:{port}",
-            "--journal",
-            str(tmp_path / "run.db"),
-            "--report",
-            str(tmp_path / "report.json"),
-        )
-    finally:
-        service.stop()
+    scenario_file = scenario(tmp_path, "1s", "  - final_state_matches_baseline", events=200)
+    done = _dying_run(tmp_path, 5, str(scenario_file))
     assert done.code == 1, done.out + done.err
     doc = json.loads((tmp_path / "report.json").read_text())
     assert doc["ready"] is False
