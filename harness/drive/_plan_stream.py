@@ -1,4 +1,4 @@
-"""A streamed run's schedule planned as it is sent, slot after slot, in order.
+"""A streamed run's schedule planned as it is sent, a block of slots at a time, in order.
 
 Planned whole (``_perturb.perturbed``), a million events' schedule costs about a second before
 its first delivery: the events' times as an array, every draw of the perturbation, its copies
@@ -7,7 +7,7 @@ PlanStream plans the same slots (in the same order, at the same times, the same 
 marks) as the Feed asks for them: the events' times read one by one, a ``duplicate``'s draws
 made in the order the whole plan makes them, its copies held in a heap until their time comes,
 a ``reorder``'s window of slots shuffled when it is reached. Its first slot costs what the first
-event's draws cost, whatever the count.
+event's draws cost, whatever the count. The Feed takes them as columns (``rows``), no Slot made.
 
 It plans so only what it can plan exactly as the whole plan does (``streamed``): the events'
 times in order, and at most one perturbation, a ``duplicate`` (a spread of 0 or more) or a

@@ -2,8 +2,9 @@
 
 ``prepare(stream=True)`` plans such a run from its events' times alone (a synthetic source's
 times cost nothing to compute), where it can as it is sent (``drive/_plan_stream``), and leaves
-the events to a Feed. As the Deliverer pulls slot after slot (planning it then), the Feed makes
-the events up to the one the slot sends (source, tracer, body; the source draws them, writes
+the events to a Feed. As the Deliverer pulls a few slots at a time (planning them then, handed
+over as columns: ``drive/_slots``), the Feed makes the events up to the ones they send and a
+little ahead (source, tracer, body; the source draws them, writes
 them and the tracer indexes them 256 at a time, as columns: ``drive/_event_batch``, no Event
 object each), hands them to the Recorder (its journal rows, its index of accepted events) and
 to the run's Tracer (attribution), and lets an event go once its last slot has been sent: a
@@ -127,11 +128,13 @@ class Feed:
         copies: list[int] = []
         marks: list[Mark] = []
         pos = n = 0
+        seen = needed = 0  # the slots before ``seen`` need the events before ``needed`` made
         block = _FIRST_BLOCK  # slots planned at a time, doubled up to CHUNK while they are due
         exhausted = False
         while True:
             if pos >= CHUNK:  # the given ones let go
                 del ats[:pos], events[:pos], copies[:pos], marks[:pos]
+                seen -= pos
                 pos = 0
             # Planned up to the first slot past the horizon (or AHEAD_SLOTS of them).
             horizon = ats[pos] + AHEAD if pos < len(ats) else _NEVER
@@ -150,7 +153,9 @@ class Feed:
                 break
             # The events of the slots within the horizon made, up to the last one's.
             soon = bisect_right(ats, horizon, pos, min(len(ats), pos + AHEAD_SLOTS))
-            needed = max(events[pos:soon]) + 1
+            if soon > seen:  # each slot's event looked at once: the horizon only moves on
+                needed = max(needed, max(events[seen:soon]) + 1)
+                seen = soon
             while made < needed:
                 if made == end:
                     batch = next(batches)
