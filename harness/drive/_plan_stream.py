@@ -31,13 +31,11 @@ from typing import Any
 from ..core._scenario import Perturbation, SyntheticSource
 from ._drift import is_drift
 from ._perturb import DUPLICATE_MARK, reordered_mark
-from ._schedule import GENUINE, Mark, Schedule
+from ._schedule import GENUINE, Block, Mark, Schedule
 from ._sources import synthetic_times
 
 Row = tuple[float, int, int, Mark]  # a slot's time, event, copy and mark
 Rows = Iterator[Row]
-# Consecutive slots as columns: their times, events, copy numbers and marks.
-Block = tuple[list[float], list[int], list[int], list[Mark]]
 # Per event given more than one slot: its slots planned and not yet sent (an event planned and
 # not in it has one left, until it is sent).
 Live = dict[int, int]
@@ -75,15 +73,9 @@ class PlanStream:
         columns: their times (floats, as a schedule holding them gives them), events, copy
         numbers and marks."""
         if self._per_event is not None:
-            s, start = self.schedule, self._next
-            stop = self._next = min(start + most, len(s))
-            marks = s.marks
-            return (
-                s.at[start:stop].tolist(),
-                s.event[start:stop].tolist(),
-                s.copy[start:stop].tolist(),
-                [marks[c] for c in s.mark[start:stop]],
-            )
+            start = self._next
+            self._next = min(start + most, len(self.schedule))
+            return self.schedule.block(start, self._next)
         block = list(islice(self._rows, most))
         if not block:
             return [], [], [], []

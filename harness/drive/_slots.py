@@ -53,16 +53,8 @@ class Slots:
         held: Callable[[int], Held],
     ) -> Slots:
         """Slots ``start`` to ``stop - 1`` of ``schedule``, each event's as ``held(seq)``."""
-        marks = schedule.marks
-        events = schedule.event[start:stop].tolist()
-        return cls(
-            start,
-            schedule.at[start:stop].tolist(),
-            events,
-            schedule.copy[start:stop].tolist(),
-            [marks[c] for c in schedule.mark[start:stop]],
-            list(map(held, events)),
-        )
+        at, events, copies, marks = schedule.block(start, stop)
+        return cls(start, at, events, copies, marks, list(map(held, events)))
 
     def __len__(self) -> int:
         return len(self.event)
