@@ -11,10 +11,12 @@ Each count is prepared in a fresh process (so its peak memory is its own) as ``h
 prepares it: streamed (``engine.prepare(stream=True)``: the schedule planned from the events'
 times, then a Feed that makes each event — the synthetic source, varied per event by
 ``_vary``, traced, its body — as the deliveries reach it). Nothing is sent: the feed is drained
-slot after slot, the events held as the Recorder reads them (the tracer's columns; not journaled).
-Printed: the time to the first delivery (from the start of ``prepare`` to the first slot with
-its body), the time until every event is made, events/s, peak RSS, and the CPU seconds from
-the start to the first delivery and in all (what to quote on a machine shared with others).
+as the Deliverer takes it, a few slots at a time as columns (``drive/_slots.Slots``: each slot's
+request, its Planned, is made by the Deliverer as it sends it, so not here), the events held as
+the Recorder reads them (the tracer's columns; not journaled). Printed: the time to the first
+delivery (from the start of ``prepare`` to the first slots with their bodies), the time until
+every event is made, events/s, peak RSS, and the CPU seconds from the start to the first
+delivery and in all (what to quote on a machine shared with others).
 ``--whole`` prepares the run whole, as a scenario that cannot stream is (and as every run was
 before): the first delivery then waits for all of it, with the time of each stage. ``--first``
 stops a streamed run at its first delivery: its figures alone, in seconds at any count.

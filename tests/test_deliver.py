@@ -23,8 +23,9 @@ from harness.core._errors import (
 from harness.core._model import Delivery, Outcome
 from harness.core._providers import provider
 from harness.core._signing import Signer, verify_standard_webhooks
-from harness.drive._deliver import Deliverer, Planned
-from harness.drive._schedule import Slot
+from harness.drive._deliver import Deliverer
+from harness.drive._schedule import GENUINE, Slot
+from harness.drive._slots import Slots
 from harness.drive._target import check_reachable, parse_target
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -274,8 +275,8 @@ async def test_deliveries_given_one_at_a_time_stop_where_making_the_next_fails()
     found: list[Delivery] = []
     d = deliverer("tests.test_deliver:asgi_app", found)
 
-    def planned() -> Iterator[Planned]:
-        yield Planned(0, Slot(0.0, 0), b'{"a": 1}', "e0", "t", {})
+    def planned() -> Iterator[Slots]:
+        yield Slots(0, [0.0], [0], [0], [GENUINE], [(b'{"a": 1}', "e0", "t", {})])
         raise OutputError("the journal could not be written", where="j.db", hint="free space")
 
     with pytest.raises(OutputError, match="could not be written"):

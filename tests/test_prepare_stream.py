@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -19,12 +20,12 @@ from harness.core._model import Event
 from harness.core._providers import Provider, provider
 from harness.core._scenario import DeliverySpec, Perturbation, Scenario
 from harness.core._text_event import payload_json
-from harness.drive._deliver import Planned
 from harness.drive._event_batch import EventBatch
 from harness.drive._schedule import Schedule
+from harness.drive._slots import Planned, Slots
 from harness.drive._tracer import Tracer
 from harness.engine import Recorder, RunOptions, run_scenarios
-from harness.engine._feed import AHEAD, AHEAD_SLOTS, streamable
+from harness.engine._feed import AHEAD, AHEAD_SLOTS, CHUNK, streamable
 from harness.engine._prepare import PreparedRun, prepare, tracing_of
 from harness.history import SCHEMA_VERSION, Journal, load
 from harness.history import _chunks as chunks
@@ -58,9 +59,10 @@ class Drained:
         self.payloads: list[str] = []
         self.log: list[str] = []
         self.sent: list[Planned] = []
-        for planned in run.feed.sends(run.slots(), self.on_event):
-            self.log.append("send")
-            self.sent.append(planned)
+        for slots in run.feed.sends(run.slots(), self.on_event):
+            for planned in slots.rows():
+                self.log.append("send")
+                self.sent.append(planned)
 
     def on_event(self, batch: EventBatch, first: int, end: int) -> None:
         for ev in batch.events(first, end):
@@ -163,6 +165,33 @@ def test_events_are_made_ahead_of_their_slot_and_let_go_after_their_last(
     assert all(made <= n + AHEAD_SLOTS for n, made in enumerate(before_each))
 
 
+def test_slots_are_given_as_columns_a_few_at_a_time(tmp_path: Path) -> None:
+    """The Deliverer is handed columns, not a Slot and a Planned a slot: the slots due within
+    half of AHEAD of the first given, at most CHUNK (a burst's, CHUNK at a time), numbered on
+    from the slots before."""
+    scenario = library_scenario("stripe:payment_intent.succeeded")  # 100 events a second
+    run = prepare(scenario, options_for(3, tmp_path), tag=TAG, stream=True)
+    assert run.feed is not None and run.plan is not None
+    given = list(run.feed.sends(run.slots(), lambda *_: None))
+    assert all(type(g) is Slots for g in given)
+    assert sum(map(len, given)) == run.plan.planned == run.plan.finish()
+    assert [g.first for g in given] == [sum(map(len, given[:k])) for k in range(len(given))]
+    for g in given[:-1]:
+        assert 0 < len(g) <= CHUNK and g.at[-1] <= g.at[0] + AHEAD / 2
+        assert all(type(at) is float for at in g.at)
+    assert len(given) <= scenario.source.over / (AHEAD / 2) + 2
+    source = replace(scenario.source, events=3000, over=3.0)
+    burst = Perturbation("burst", {"within": 0.0, "count": 2500})
+    run = prepare(
+        replace(scenario, source=source, perturbations=(burst,)),
+        options_for(3, tmp_path),
+        stream=True,
+    )
+    assert run.feed is not None
+    sizes = [len(g) for g in run.feed.sends(run.slots(), lambda *_: None)]
+    assert sizes[: 2500 // CHUNK] == [CHUNK] * (2500 // CHUNK) and sum(sizes) == 3000
+
+
 def test_a_streamed_run_is_driven_once(tmp_path: Path) -> None:
     run, _ = _streamed(library_scenario("stripe:invoice.paid"), 3, tmp_path)
     assert run.feed is not None
@@ -211,6 +240,12 @@ def _event_rows(journal: Path, run_id: str) -> list[tuple[Any, ...]]:
     with contextlib.closing(sqlite3.connect(journal)) as db:
         (run,) = db.execute("SELECT run FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return [row[1:] for row in chunks.rows(db, "events", SCHEMA_VERSION) if row[0] == run]
+
+
+def rows(given: Iterator[Slots]) -> Iterator[Planned]:
+    """Slot after slot of what a feed gives, as the Deliverer sends them."""
+    for slots in given:
+        yield from slots.rows()
 
 
 def _attempts(given: list[Planned]) -> list[int]:
@@ -268,7 +303,7 @@ def test_the_first_delivery_is_given_before_the_schedule_is_planned(tmp_path: Pa
     run = prepare(replace(scenario, source=source), options_for(3, tmp_path), stream=True)
     assert run.feed is not None
     first = next(run.feed.sends(run.slots(), lambda *_: None))
-    assert first.n == 0 and run.plan is not None and run.plan.planned < 20
+    assert first.first == 0 and run.plan is not None and run.plan.planned < 20
 
 
 async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
@@ -285,7 +320,7 @@ async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
     assert run.feed is not None and run.info.settings["planned_deliveries"] is None
     recorder = Recorder(run, options)
     await recorder.start()
-    given = list(islice(run.feed.sends(run.slots(), recorder.made), 3))
+    given = list(islice(rows(run.feed.sends(run.slots(), recorder.made)), 3))
     for planned, attempt in zip(given, _attempts(given), strict=True):
         recorder.delivery(answered(planned, attempt))
     await recorder.stop("aborted")
@@ -310,7 +345,7 @@ async def test_a_run_cut_short_is_ended_before_the_rest_is_planned(
     assert run.plan is not None
     recorder = Recorder(run, options)
     await recorder.start()
-    given = list(islice(run.feed.sends(run.slots(), recorder.made), 3))
+    given = list(islice(rows(run.feed.sends(run.slots(), recorder.made)), 3))
     for planned, attempt in zip(given, _attempts(given), strict=True):
         recorder.delivery(answered(planned, attempt))
 

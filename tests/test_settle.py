@@ -41,8 +41,8 @@ from harness.core._scenario import (
     Settle,
     SyntheticSource,
 )
-from harness.drive._deliver import Planned
 from harness.drive._schedule import delivery_id
+from harness.drive._slots import Planned
 from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
 from harness.engine._baseline import PendingAsJudged
 from harness.engine._late import EarlierRuns
@@ -223,8 +223,9 @@ async def test_a_streamed_runs_accepted_events_are_waited_for(
     recorder = Recorder(run, options(tmp_path))
     [url] = await recorder.start()
     assert recorder.pending() == frozenset()  # nothing made, nothing accepted
-    for planned in run.feed.sends(run.slots(), recorder.made):  # one slot an event
-        recorder.delivery(answered(planned))
+    for slots in run.feed.sends(run.slots(), recorder.made):  # one slot an event
+        for planned in slots.rows():
+            recorder.delivery(answered(planned))
     assert recorder.pending() == {ev.id for ev in run.events} and len(run.events) == 4
     await post_later(url, run.events[:3], [0, 0, 0])
     assert recorder.pending() == {run.events[3].id}

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, 
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..core import _gc
 from ..core._model import (
@@ -30,7 +30,8 @@ from ..core._providers import Provider, attempt_timeout
 from ..core._signing import Signer
 from ._batch import Batch, batches
 from ._recorded import under_own
-from ._schedule import Slot, delivery_id
+from ._schedule import Schedule, Slot, delivery_id
+from ._slots import Held, Slots
 from ._tamper import signed_headers
 from ._target import Target
 
@@ -40,18 +41,9 @@ _Job = tuple[float, Callable[[], Coroutine[Any, Any, object]]]
 # How a one-at-a-time run sends: ``pace(job, event_type)`` runs the job (one delivery and its
 # retries, or one batch: event type "") and returns once the next may be sent (engine._pace).
 Pace = Callable[[Callable[[], Awaitable[object]], str], Coroutine[Any, Any, None]]
-
-
-class Planned(NamedTuple):
-    """One planned delivery as the Deliverer sends it: slot ``n`` of the schedule, its event's
-    body, id, type and own headers."""
-
-    n: int
-    slot: Slot
-    body: bytes
-    event_id: str
-    event_type: str
-    headers: dict[str, str]
+# The slots of a schedule prepared whole handed to ``send`` at a time: each chunk's columns are
+# sliced from the schedule's as the one before is sent.
+_RUN_CHUNK = 256
 
 
 def outcome_of(status: int) -> Outcome:
@@ -124,34 +116,38 @@ class Deliverer:
         if provider is not None and provider.max_batch > 1:
             await self._run_batches(schedule, bodies, event_ids, event_headers)
             return
-        await self.send(
-            Planned(
-                n,
-                slot,
-                bodies[slot.event],
-                event_ids[slot.event],
-                event_types[slot.event] if event_types else "",
-                event_headers[slot.event] if event_headers else {},
+        slots = schedule if isinstance(schedule, Schedule) else Schedule.of(schedule)
+
+        def held(seq: int) -> Held:
+            return (
+                bodies[seq],
+                event_ids[seq],
+                event_types[seq] if event_types else "",
+                event_headers[seq] if event_headers else {},
             )
-            for n, slot in enumerate(schedule)
+
+        await self.send(
+            Slots.of_schedule(slots, start, min(start + _RUN_CHUNK, len(slots)), held)
+            for start in range(0, len(slots), _RUN_CHUNK)
         )
 
-    async def send(self, planned: Iterable[Planned]) -> None:
-        """``run`` for deliveries given one at a time, in the schedule's order, as a streamed
-        run makes them (``engine/_feed``): each is taken when the one before has started. Not
-        for a batching provider (its batches look ahead: ``run``)."""
+    async def send(self, given: Iterable[Slots]) -> None:
+        """``run`` for deliveries given a few slots at a time, in the schedule's order, as a
+        streamed run makes them (``engine/_feed``): the next slots are taken when the last of
+        those before has started, each slot's request made as it is sent. Not for a batching
+        provider (its batches look ahead: ``run``)."""
         retrying = self.provider is not None and bool(self.provider.retries)
         async with _open_transport(self.target, self.concurrency, self.timeout) as send:
 
             def jobs() -> Iterator[_Job]:
                 # The first delivery is made before the origin is taken: however long making
                 # it takes, the schedule starts with it, on time.
-                ahead = iter(planned)
+                ahead = iter(given)
                 first = next(ahead, None)
                 start = self._origin()
-                for n, slot, body, event_id, etype, extra in chain(
-                    (first,) if first else (), ahead
-                ):
+                chunks = chain((first,) if first else (), ahead)
+                rows = chain.from_iterable(chunk.rows() for chunk in chunks)
+                for n, slot, body, event_id, etype, extra in rows:
                     dlv, due = delivery_id(n), start + slot.at
                     # Tampered deliveries come from an attacker: the provider never retries them.
                     if retrying and not slot.tamper:

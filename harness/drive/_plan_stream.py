@@ -1,4 +1,4 @@
-"""A streamed run's schedule planned as it is sent, slot after slot, in order.
+"""A streamed run's schedule planned as it is sent, a block of slots at a time, in order.
 
 Planned whole (``_perturb.perturbed``), a million events' schedule costs about a second before
 its first delivery: the events' times as an array, every draw of the perturbation, its copies
@@ -7,7 +7,7 @@ PlanStream plans the same slots (in the same order, at the same times, the same 
 marks) as the Feed asks for them: the events' times read one by one, a ``duplicate``'s draws
 made in the order the whole plan makes them, its copies held in a heap until their time comes,
 a ``reorder``'s window of slots shuffled when it is reached. Its first slot costs what the first
-event's draws cost, whatever the count.
+event's draws cost, whatever the count. The Feed takes them as columns (``rows``), no Slot made.
 
 It plans so only what it can plan exactly as the whole plan does (``streamed``): the events'
 times in order, and at most one perturbation, a ``duplicate`` (a spread of 0 or more) or a
@@ -21,7 +21,7 @@ cut short). ``burst`` squeezes its slots by the last one's time, ``simultaneous`
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from heapq import heappop, heappush
 from itertools import count as numbers
 from itertools import islice, repeat
@@ -31,7 +31,7 @@ from typing import Any
 from ..core._scenario import Perturbation, SyntheticSource
 from ._drift import is_drift
 from ._perturb import DUPLICATE_MARK, reordered_mark
-from ._schedule import GENUINE, Mark, Schedule, Slot, make_slot
+from ._schedule import GENUINE, Block, Mark, Schedule
 from ._sources import synthetic_times
 
 Row = tuple[float, int, int, Mark]  # a slot's time, event, copy and mark
@@ -43,11 +43,11 @@ Stage = Callable[[Rows, Mapping[str, Any], random.Random, Live], Rows]
 
 
 class PlanStream:
-    """A schedule's slots in order, each planned when it is asked for (once). Planned as it is
-    sent, it holds none of them (a slot given is the Feed's: 26 bytes a slot, 28 MiB at a
-    million events, were held until the run ended), only how many it has planned
-    (``planned``); ``schedule`` is then empty. Planned whole (``of``), ``schedule`` is that
-    schedule."""
+    """A schedule's slots in order, each planned when it is asked for (once), a block at a
+    time (``rows``). Planned as it is sent, it holds none of them (a slot given is the Feed's:
+    26 bytes a slot, 28 MiB at a million events, were held until the run ended), only how many
+    it has planned (``planned``); ``schedule`` is then empty. Planned whole (``of``),
+    ``schedule`` is that schedule."""
 
     def __init__(
         self, rows: Rows, live: Live, schedule: Schedule | None = None, count: int | None = None
@@ -58,32 +58,52 @@ class PlanStream:
         self.planned = len(self.schedule)  # slots planned so far
         # How many slots it plans, when known before they are (no ``duplicate``: one an event).
         self.count = len(schedule) if schedule is not None else count
-        # A schedule planned whole, given slot by slot: its slots left per event, counted.
-        self._per_event = schedule.per_event[:] if schedule is not None else None
+        # A schedule planned whole, given a few slots at a time: its slots left per event,
+        # counted, and the next slot to give.
+        self._per_event = schedule.per_event.tolist() if schedule is not None else None
+        self._next = 0
 
     @classmethod
     def of(cls, schedule: Schedule) -> PlanStream:
         """The slots of ``schedule``, planned whole before."""
         return cls(iter(()), {}, schedule)
 
-    def __iter__(self) -> Iterator[Slot]:
+    def rows(self, most: int) -> Block:
+        """The next ``most`` slots (fewer at the end, none once all are given), planned now, as
+        columns: their times (floats, as a schedule holding them gives them), events, copy
+        numbers and marks."""
         if self._per_event is not None:
-            yield from self.schedule
-            return
-        # As a schedule holding them would give them.
-        for planned, (at, event, copy, mark) in enumerate(self._rows, self.planned + 1):
-            self.planned = planned
-            yield make_slot(float(at), event, copy, *mark)
+            start = self._next
+            self._next = min(start + most, len(self.schedule))
+            return self.schedule.block(start, self._next)
+        block = list(islice(self._rows, most))
+        if not block:
+            return [], [], [], []
+        self.planned += len(block)
+        at, event, copy, mark = zip(*block, strict=True)
+        return list(map(float, at)), list(event), list(copy), list(mark)
 
-    def sent(self, seq: int) -> bool:
-        """One slot of event ``seq`` is given: True when it was its last."""
-        if self._per_event is not None:
-            self._per_event[seq] -= 1
-            return not self._per_event[seq]
-        left = self._live.pop(seq, 1) - 1
+    def given(self, events: Iterable[int]) -> list[int]:
+        """One slot of each of ``events`` is given, in order: those whose last slot it was."""
+        per = self._per_event
+        if per is not None:
+            done = []
+            for seq in events:
+                per[seq] -= 1
+                if not per[seq]:
+                    done.append(seq)
+            return done
+        live = self._live
+        return [seq for seq in events if seq not in live or self._last(seq)]
+
+    def _last(self, seq: int) -> bool:
+        """One slot of event ``seq`` (given more than one) is given: True when it was its last."""
+        left = self._live[seq] - 1
         if left:
             self._live[seq] = left
-        return not left
+            return False
+        del self._live[seq]
+        return True
 
     def finish(self) -> int:
         """How many slots the whole schedule has: the slots not asked for yet planned and

@@ -42,6 +42,8 @@ def delivery_id(n: int) -> str:
 
 Mark = tuple[str, str, float]  # a slot's why, tamper and age
 GENUINE: Mark = ("", "", 0.0)
+# Consecutive slots as columns: their times, events, copy numbers and marks.
+Block = tuple[list[float], list[int], list[int], list[Mark]]
 
 T = TypeVar("T", int, float)
 
@@ -148,6 +150,16 @@ class Schedule(Sequence[Slot]):
         codes = [out.code(m) for m in extra.marks]
         out.mark = _spliced(self.mark, array("H", [codes[c] for c in extra.mark]), places)
         return out
+
+    def block(self, start: int, stop: int) -> Block:
+        """Slots ``start`` to ``stop - 1`` as columns (lists), no Slot made."""
+        marks = self.marks
+        return (
+            self.at[start:stop].tolist(),
+            self.event[start:stop].tolist(),
+            self.copy[start:stop].tolist(),
+            [marks[c] for c in self.mark[start:stop]],
+        )
 
     def recoded(self, change: Callable[[Mark], Mark]) -> list[int]:
         """Per code of ``marks``: the code of ``change(its mark)``."""
