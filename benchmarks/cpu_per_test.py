@@ -1,7 +1,7 @@
 """The suite's CPU per test: a pytest plugin that logs it, and a summary of the logs.
 
     PYTHONPATH=.:plugins:benchmarks CPU_PER_TEST=/tmp/cpu/run pytest -p cpu_per_test -n 4 [TESTS]
-    python benchmarks/cpu_per_test.py /tmp/cpu/run [--top N]
+    python benchmarks/cpu_per_test.py /tmp/cpu/run [--top N] [--durations tests/durations.json]
 
 Around each test's protocol (setup, call, teardown): the CPU (user + system) of the process
 that runs it (``RUSAGE_SELF``), of the children it reaped (``RUSAGE_CHILDREN``) and of every
@@ -9,7 +9,9 @@ live descendant with the children each reaped (``/proc``), its change written as
 ``CPU_PER_TEST-<worker>.jsonl``. The automations' zygote (tests/zygote.py) is the controller's
 child, not a worker's: under this plugin each xdist worker starts a zygote of its own,
 so a forked automation's CPU is its test's (test_forked_workers' one-zygote test fails under it).
-``--durations`` gives wall time only; on two shared CPUs the suite is bound by CPU, not wall.
+pytest's ``--durations`` gives wall time only; on two shared CPUs the suite is bound by CPU, not
+wall. ``--durations FILE`` writes the wall of each test of 2 s or more, which the suite's
+conftest reads to start the longest tests first.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ import pytest
 
 _TICK = os.sysconf("SC_CLK_TCK")
 _OUT = os.environ.get("CPU_PER_TEST", "cpu-per-test")
+# Below it a test's place in the order is its kind's (tests/conftest.py, expected_seconds): the
+# 2,300 tests under it would only make the file long.
+LONGER_THAN = 2.0
 
 if os.environ.get("PYTEST_XDIST_WORKER"):  # without xdist the conftest's zygote is our child
     from tests import forked_workers
@@ -87,6 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Sums of the logs, by module and by test.")
     parser.add_argument("prefix", help="CPU_PER_TEST of the run")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--durations", type=Path, help="write the walls of 2 s or more here")
     args = parser.parse_args()
     rows = [
         json.loads(line)
@@ -104,6 +110,11 @@ def main() -> None:
         print(f"{used:7.1f} CPU-s {int(count):5d} tests {wall:8.1f} s  {name}")
     for row in sorted(rows, key=lambda r: -r["cpu"])[: args.top]:
         print(f"{row['cpu']:7.2f} CPU-s {row['wall']:8.1f} s  {row['id']}")
+    if args.durations:
+        walls = {row["id"]: round(row["wall"], 1) for row in rows if row["wall"] >= LONGER_THAN}
+        ordered = dict(sorted(walls.items(), key=lambda item: (-item[1], item[0])))
+        args.durations.write_text(json.dumps(ordered, indent=0) + "\n")
+        print(f"{len(ordered)} tests of {LONGER_THAN:g} s or more written to {args.durations}")
 
 
 if __name__ == "__main__":

@@ -219,16 +219,28 @@ def _write_rewritten(config: pytest.Config, path: Path) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked ``long`` first, then the other ``integration`` ones (real processes,
-    seconds each), then the rest (milliseconds each): under xdist the long ones overlap the
-    many short ones instead of being handed out last and running alone at the end, and the
-    short ones fill the workers' last seconds."""
-    items.sort(
-        key=lambda item: (
-            item.get_closest_marker("long") is None,
-            item.get_closest_marker("integration") is None,
-        )
-    )
+    """The longest tests first (``expected_seconds``), the quick ones last: under xdist the
+    long ones overlap the many short ones instead of being handed out last and running alone
+    at the end, and the short ones fill the workers' last seconds."""
+    items.sort(key=lambda item: -expected_seconds(item))
+
+
+# Each test's wall in a whole run of the suite, those of 2 s or more (`python
+# benchmarks/cpu_per_test.py PREFIX --durations tests/durations.json` writes it; benchmarks/
+# README.md). Ordered by kind alone (long, then integration, then the rest, each in collection
+# order), 51 tests of 3-21 s outside the two marks (Hypothesis searches, pytest sessions, 10,001
+# events) ran last, alone at the end of the run.
+DURATIONS: dict[str, float] = json.loads(Path(__file__).with_name("durations.json").read_text())
+# A test not in it yet (new, renamed): a ``long`` one takes 20 s or more (its mark's meaning),
+# one with real processes about the least the file holds, the rest less.
+_BY_MARK = (("long", 20.0), ("integration", 2.0))
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """How long ``item`` is expected to take: its measured wall, else its marks' guess."""
+    if item.nodeid in DURATIONS:
+        return DURATIONS[item.nodeid]
+    return next((s for mark, s in _BY_MARK if item.get_closest_marker(mark) is not None), 0.0)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
