@@ -3,7 +3,10 @@
 Answers 200 at once and works off an in-process queue; each contact is ``PUT`` as a member whose
 id is the md5 of its lowered email address — Mailchimp's subscriber hash — so the member's id is
 a value the automation made: the tracer's tag in the address makes it another in every run, and
-nothing maps one run's to the other's. It keeps no order.
+nothing maps one run's to the other's. It keeps no order. Its one worker task dies on the first
+call the list answers 5xx (``raise_for_status()``, nothing catches it): every contact queued
+after is lost, the process still answering 200 — under ``downstream-outage`` the standard suite's
+``no_lost_events`` names the stop and the 503 it died on.
 
 ``MEMBER_BY=contact`` hashes the contact's id instead of its email: one member per contact,
 which a change arriving after a newer one of the same contact overwrites (a stale overwrite).
