@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from ..core._model import Delivery, Effect
 from ._deferred import refused_for_now
 from ._facts import Facts
-from ._open_calls import share
+from ._open_calls import of_them
 from ._unshared_dedup import MAX_LOOKED_AT
 
 
@@ -52,8 +52,9 @@ def marked_first_text(found: Sequence[str], lost: int) -> str:
     """``; all of them were refused …``; "" for none."""
     if not found:
         return ""
+    them = of_them(len(found), lost, MAX_LOOKED_AT)
     return (
-        f"; {share(len(found), lost)} of them were refused first (5xx or no answer) and then "
+        f"; {them} were refused first (5xx or no answer) and then "
         "accepted (2xx) by a redelivery that made no call at all: the target marked each event "
         "handled before its work was done, and took the redelivery for a duplicate — mark an "
         "event handled only once its work is done (or in one transaction with it)"

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._facts import Facts
-from ._open_calls import share
-from ._unshared_dedup import written_after_late_copy
+from ._open_calls import of_them
+from ._unshared_dedup import MAX_LOOKED_AT, written_after_late_copy
 
 
 def not_deduplicated(facts: Facts, harmful: Sequence[str], skipped: int) -> list[str]:
@@ -28,8 +28,9 @@ def not_deduplicated_text(late: Sequence[str], repeated: int) -> str:
     """``; all of them written again by a copy sent after …``; "" for none."""
     if not late:
         return ""
+    them = of_them(len(late), repeated, MAX_LOOKED_AT)
     return (
-        f"; {share(len(late), repeated)} of them written again by a copy sent after the "
+        f"; {them} written again by a copy sent after the "
         "target had written the event and acknowledged it, and no copy of any event was "
         "skipped: nothing in this run shows that the automation deduplicates (or that it "
         "remembers more than the last event it handled) — skip an event id already handled, "

@@ -112,6 +112,15 @@ def share(count: int, repeated: int) -> str:
     return "all" if count == repeated else f"{count:,}"
 
 
+def of_them(count: int, repeated: int, looked_at: int) -> str:
+    """``all of them``, ``5 of them``, or — where a cause was read over the first
+    ``looked_at`` of the ``repeated`` only (a failing run repeats half a million) — ``of the
+    first 1,000 of them, 21``: a count that does not pass for the run's."""
+    if repeated > looked_at:
+        return f"of the first {looked_at:,} of them, {count:,}"
+    return f"{share(count, repeated)} of them"
+
+
 def open_text(found: Sequence[Open], repeated: int) -> str:
     """``; 5 of them made again before the double had answered …``: what the repeats made
     while their first call was held open say; "" for none."""

@@ -21,7 +21,7 @@ from ..history import delivery_numbers
 from ._deferred import refused_for_now
 from ._facts import Facts, is_write, route_of
 from ._idempotent import Repeats
-from ._open_calls import identical, share
+from ._open_calls import identical, of_them
 from ._taken_repeats import Keyed, key_advice, keyed_of
 
 # The events with a duplicate looked at: their effects and deliveries are read one by one.
@@ -115,8 +115,9 @@ def partial_text(found: Sequence[Partial], repeated: int) -> str:
     for none."""
     if not found:
         return ""
+    them = of_them(len(found), repeated, MAX_LOOKED_AT)
     return (
-        f"; {share(len(found), repeated)} of them made again by the sender's redelivery after a "
+        f"; {them} made again by the sender's redelivery after a "
         f"partial write (e.g. {found[0].text()}): an attempt made its first write, a later "
         "write of the same attempt was refused and the target answered 5xx so that the sender "
         "would redeliver, and the redelivery made the first write again — nothing undid it nor "

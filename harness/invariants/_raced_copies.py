@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect
 from ._facts import Facts, is_write, millis
-from ._open_calls import share
+from ._open_calls import of_them
 from ._unshared_dedup import MAX_LOOKED_AT
 
 
@@ -170,10 +170,8 @@ def raced_text(found: Sequence[Raced], repeated: int, skipped: int, redone: bool
     deduplication shown, not only copies racing)."""
     if not found:
         return ""
-    head = (
-        f"; {share(len(found), repeated)} of them written by two copies in flight at the same "
-        f"time (e.g. {found[0].text()})"
-    )
+    them = of_them(len(found), repeated, MAX_LOOKED_AT)
+    head = f"; {them} written by two copies in flight at the same time (e.g. {found[0].text()})"
     if skipped:
         return head + (
             f", while the later copies of {skipped:,} other events were skipped: the automation "

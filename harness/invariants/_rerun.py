@@ -23,7 +23,7 @@ from typing import cast
 from ..core._model import Delivery, Effect
 from ._facts import Facts
 from ._idempotent import IDEMPOTENCY_KEY
-from ._open_calls import identical, share
+from ._open_calls import identical, of_them
 from ._refused import is_refusal
 from ._unshared_dedup import MAX_LOOKED_AT
 
@@ -119,8 +119,9 @@ def rerun_text(found: Sequence[str], repeated: int, first: Rerun | None) -> str:
             "honours, or "
         )
     )
+    them = of_them(len(found), repeated, MAX_LOOKED_AT)
     return (
-        f"; {share(len(found), repeated)} of them made again by the automation itself after "
+        f"; {them} made again by the automation itself after "
         f"the API had answered the first 2xx, with no delivery of the event in between (e.g. "
         f"{first.text()}): the same work run twice — a job whose lease (visibility timeout) "
         "ran out while it was still working, or whose worker died after the call and before "

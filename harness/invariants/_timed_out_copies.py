@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..core._model import NO_ANSWER_WITHIN, Delivery, Effect
 from ..history import delivery_column
 from ._facts import Facts, is_write, route_of
-from ._open_calls import identical, share
+from ._open_calls import identical, of_them
 
 # The events with a duplicate looked at: their effects and deliveries are read one by one.
 MAX_LOOKED_AT = 1_000
@@ -105,8 +105,9 @@ def retries_text(found: Sequence[TimedOut], repeated: int) -> str:
     """``; all of them made again for the sender's retry …``; "" for none."""
     if not found:
         return ""
+    them = of_them(len(found), repeated, MAX_LOOKED_AT)
     return (
-        f"; {share(len(found), repeated)} of them made again for the sender's retry of a "
+        f"; {them} made again for the sender's retry of a "
         f"delivery that timed out while the target was still working on it (e.g. "
         f"{found[0].text()}): the target does its work before it answers, slower than the "
         "sender waits, and each retry does it again — answer 2xx first and do the work after "

@@ -29,7 +29,7 @@ from ..core._model import Delivery, Effect, Outcome
 from ..history import delivery_column
 from ._expected import expectation_of
 from ._facts import Facts, is_write, plural
-from ._open_calls import share
+from ._open_calls import of_them
 from ._refused import is_refusal
 from ._undone import Undone
 
@@ -154,8 +154,9 @@ def unshared_text(found: Unshared | None, repeated: int) -> str:
     """``; 5 of them written again by a copy sent after …``; "" for none."""
     if found is None:
         return ""
+    them = of_them(len(found.late), repeated, MAX_LOOKED_AT)
     head = (
-        f"; {share(len(found.late), repeated)} of them written again by a copy sent after the "
+        f"; {them} written again by a copy sent after the "
         "target had written the event and acknowledged it, while it wrote "
         f"{'at least ' if found.skipped >= MAX_LOOKED_AT else ''}"
         f"{plural(found.skipped, 'other event')} once however many copies it accepted"
