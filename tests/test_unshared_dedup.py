@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.core._model import Delivery, Effect, Event, Outcome, Status, Verdict
 from harness.history import History, load
+from harness.invariants._open_calls import of_them
 
 from .test_duplicates_unattributed import ev, run, write
 from .test_record_attribution import verdict_of
@@ -153,3 +154,11 @@ def test_a_copy_written_once_where_the_target_drops_events_is_not_taken_as_skipp
         "be one dropped, not skipped: the run cannot tell whether it deduplicates"
     ) in v.summary, v.summary
     assert "it deduplicates, but" not in v.summary, v.summary
+
+
+def test_a_cause_read_over_the_first_duplicates_says_so_on_a_larger_run() -> None:
+    """'21 of them' of 497,941 duplicates passed for the run's count (bench_judge's failing
+    history): the causes read the first 1,000 only, and their counts say it."""
+    assert of_them(21, 497_941, 1_000) == "of the first 1,000 of them, 21"
+    assert of_them(21, 1_000, 1_000) == "21 of them"
+    assert of_them(7, 7, 1_000) == "all of them"
