@@ -120,11 +120,10 @@ async def _prepared_and_run(
                     _raise_if_gone(clean, f"the clean run of {scenario.name}", queue, options)
                     run = with_baseline(run, baseline.info.run_id)
                 recorder = await _drive(run, options, journal, earlier, drain=lambda: bool(queue))
-                results[n] = _judged(
-                    recorder, f"the run of {scenario.name}", results, queue, options
-                )
+                where = f"the run of {scenario.name}"
+                results[n] = _judged(recorder, where, results, queue, options)
                 mine.append(n)
-                _raise_if_gone(recorder, f"the run of {scenario.name}", queue, options)
+                _raise_if_gone(recorder, where, queue, options)
         finally:
             journal.close()
         for n in mine:

@@ -113,7 +113,8 @@ def _stopped_or_slower(
     """Where a target whose pace leaves it open that it was still at ``lost`` took every event
     from one on and made no call for any (none refused): that it stopped then (a worker that
     died on an event) first, then the settle quiet to raise if it is only slower."""
-    refused = any(not w.committed and set(w.event_ids) & set(lost) for w in effects)
+    wanted = set(lost)
+    refused = any(not w.committed and not wanted.isdisjoint(w.event_ids) for w in effects)
     stopped = "" if refused else _stopped(history, effects, lost)
     return (f"; {stopped}" if stopped else "") + undone.gave_up_note()
 
@@ -125,8 +126,9 @@ def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str])
     stopped = _stopped(history, effects, lost)
     if stopped:
         return stopped
-    refused = {e for w in effects if not w.committed for e in w.event_ids if e in lost}
-    over = len(set(lost)) - len(refused)
+    wanted = set(lost)
+    refused = {e for w in effects if not w.committed for e in w.event_ids if e in wanted}
+    over = len(wanted) - len(refused)
     if not refused:
         return (
             "it passed these over rather than queued them, unless it works far slower than it "
@@ -206,7 +208,7 @@ def _stopped(history: History, effects: Sequence[Effect], lost: Collection[str])
     return (
         f"all {len(stop.lost):,} {events} it accepted from {stop.text()}, on are lost, none "
         "before: it stopped working then — a worker or thread that died on an event, a consumer "
-        f"that stopped: look in its log from that moment{_last_call(effects, stop.at)} — unless "
+        f"that stopped: look in its log from that moment{_last_call(effects)} — unless "
         "it passed over every one of these, or works far slower than it showed (a rate limit, "
         "a schedule)"
     )
@@ -225,11 +227,10 @@ def _latest_accepted(history: History) -> set[str]:
     return {eid for _, eid in latest.values()}
 
 
-def _last_call(effects: Sequence[Effect], since: float) -> str:
+def _last_call(effects: Sequence[Effect]) -> str:
     """``; its last call, PUT /members/… eff_3, was answered 503: a worker that dies on a
     failed call stops so, and so does a circuit breaker`` where the target's last write
-    failed; "" otherwise. ``since``:
-    seconds into the run the stop came (the calls are read in their own time)."""
+    failed; "" otherwise."""
     writes = [w for w in effects if w.method.upper() not in SAFE_METHODS]
     if not writes:
         return ""

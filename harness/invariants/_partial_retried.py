@@ -23,9 +23,7 @@ from ._facts import Facts, is_write, route_of
 from ._idempotent import Repeats
 from ._open_calls import identical, of_them
 from ._taken_repeats import Keyed, key_advice, keyed_of
-
-# The events with a duplicate looked at: their effects and deliveries are read one by one.
-MAX_LOOKED_AT = 1_000
+from ._unshared_dedup import MAX_LOOKED_AT
 
 
 @dataclass(frozen=True, slots=True)

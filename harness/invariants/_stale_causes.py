@@ -82,7 +82,7 @@ def causes_of(firsts: Sequence[Stale], facts: Facts, *, register: bool) -> Cause
             out.example = out.example or landed
         elif refused_first(older, at, v.effect.at):
             out.retried += 1
-        elif older and accepted_by(newer, min(d.sent_at for d in older)):
+        elif older and accepted_by(newer, _first_sent(older)):
             # The newer was accepted before the older was first sent: the sender's order, not
             # the target's — one worker taking them as they came writes them so.
             out.arrived += 1

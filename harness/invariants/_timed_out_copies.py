@@ -19,9 +19,7 @@ from ..core._model import NO_ANSWER_WITHIN, Delivery, Effect
 from ..history import delivery_column
 from ._facts import Facts, is_write, route_of
 from ._open_calls import identical, of_them
-
-# The events with a duplicate looked at: their effects and deliveries are read one by one.
-MAX_LOOKED_AT = 1_000
+from ._unshared_dedup import MAX_LOOKED_AT
 
 
 @dataclass(frozen=True, slots=True)

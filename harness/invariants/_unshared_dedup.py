@@ -33,7 +33,9 @@ from ._open_calls import of_them
 from ._refused import is_refusal
 from ._undone import Undone
 
-# The events with a duplicate looked at for a late copy: their deliveries are read one by one.
+# The events with a duplicate that each cause of a duplicate looks at (this module's and
+# _timed_out_copies', _partial_retried's, _raced_copies', _rerun's, _marked_first's): their
+# deliveries and writes are read one by one.
 MAX_LOOKED_AT = 1_000
 
 
