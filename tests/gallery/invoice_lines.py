@@ -3,8 +3,9 @@
 A billing platform that sends through Svix delivers ``invoice.paid`` with the invoice's lines.
 This receiver books it the way the accounting API asks: ``POST /invoices`` (its total in cents),
 then one ``POST /invoices/{id}/lines`` per line, and answers after the writes — 200, or 502
-when a write failed, so that the platform redelivers. It skips a ``webhook-id`` it has booked
-(kept in memory, marked once the booking is done), and converts amounts the way its author
+when a write failed, so that the platform redelivers. It skips a ``webhook-id`` it is booking or
+has booked (kept in memory: taken before the booking, let go when a write failed, so that a copy
+sent while the first is still booking is skipped too), and converts amounts the way its author
 did: ``int(float("64.32") * 100)``.
 
 Two lines of one invoice are two POSTs to one path with two bodies: the invoice's own lines,
@@ -71,14 +72,15 @@ def build_app(api_url: str, cents: Cents) -> web.Application:
         msg_id = request.headers["webhook-id"]
         if msg_id in request.app[BOOKED]:
             return web.json_response({"ok": True, "duplicate": True})
+        request.app[BOOKED].add(msg_id)  # before the first await: no check-then-act race
         event = await request.json()
         if event["type"] != "invoice.paid":
             return web.json_response({"ok": True})
         try:
             await book(request.app[API], event["data"], cents)
         except (aiohttp.ClientError, TimeoutError):
+            request.app[BOOKED].discard(msg_id)
             return web.json_response({"ok": False}, status=502)  # the platform redelivers
-        request.app[BOOKED].add(msg_id)
         return web.json_response({"ok": True})
 
     app.router.add_post("/webhooks/billing", webhook)
