@@ -11,6 +11,8 @@ from .test_invariants import delivery, effect, event, history, one
 NAME = "no_duplicate_effects"
 RACED = "written by two copies in flight at the same time (e.g. dlv_a and dlv_b"
 NO_DEDUP = "the automation does not deduplicate"
+NO_DEDUP_SHOWN = "nothing in this run shows that the automation deduplicates"
+RACED_AS_ABOVE = "as the copies above show no deduplication"
 UNTOLD = "the run cannot tell"
 
 # evt_1 delivered twice 50 ms apart, both copies in flight while each wrote its payout.
@@ -35,11 +37,16 @@ def test_racing_copies_alone_do_not_say_the_automation_does_not_deduplicate() ->
 
 
 def test_an_event_written_again_by_a_later_copy_shows_no_deduplication() -> None:
+    """Said once, with its fix once: evt_2's late copy (``_not_deduplicated``), then evt_1's
+    racing copies as more of the same (main said "no copy of any event was skipped" twice)."""
     summary = _summary(
         [delivery("dlv_2", "evt_2", sent=3.0), delivery("dlv_2b", "evt_2", sent=4.0)],
         [effect("eff_3", ["evt_2"], 3.01), effect("eff_4", ["evt_2"], 4.01)],
     )
-    assert NO_DEDUP in summary and UNTOLD not in summary
+    assert NO_DEDUP_SHOWN in summary and UNTOLD not in summary, summary
+    assert summary.count("no copy of any event was skipped") == 1, summary
+    assert summary.count("skip an event id already handled") == 1, summary
+    assert summary.endswith(RACED_AS_ABOVE), summary
 
 
 def test_an_event_whose_later_copy_was_skipped_shows_the_check_races() -> None:

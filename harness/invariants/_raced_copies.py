@@ -163,15 +163,20 @@ _PER_PROCESS = (
 )
 
 
-def raced_text(found: Sequence[Raced], repeated: int, skipped: int, redone: bool) -> str:
+def raced_text(
+    found: Sequence[Raced], repeated: int, skipped: int, redone: bool, said: bool = False
+) -> str:
     """``; all of them written by two copies in flight at the same time …``; "" for none.
     ``skipped``: how many events accepted more than once were written once; ``redone``: where
     none was, whether an event was written again by a copy sent after its first was done (no
-    deduplication shown, not only copies racing)."""
+    deduplication shown, not only copies racing); ``said``: the summary has told that already
+    (``_not_deduplicated``), with its fix."""
     if not found:
         return ""
     them = of_them(len(found), repeated, MAX_LOOKED_AT)
     head = f"; {them} written by two copies in flight at the same time (e.g. {found[0].text()})"
+    if said and not skipped:
+        return head + ", as the copies above show no deduplication"
     if skipped:
         return head + (
             f", while the later copies of {skipped:,} other events were skipped: the automation "

@@ -324,13 +324,17 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             told |= set(late.late) if late else set()
             alone = not_deduplicated(facts, [e for e in tally.harmful if e not in told], skipped)
             summary += not_deduplicated_text(alone, len(tally.harmful))
+            # The events no cause told were read for a late copy already (``not_deduplicated``).
+            others = [e for e in tally.harmful if e in told]
             told |= set(alone)
             together = raced_copies(facts, [e for e in tally.harmful if e not in told])
             if together:
                 # No copy skipped: only an event written again by a copy sent after its first
                 # was done shows no deduplication; racing copies alone cannot tell it.
-                redone = bool(skipped) or bool(written_after_late_copy(facts, tally.harmful))
-                summary += raced_text(list(together.values()), len(tally.harmful), skipped, redone)
+                redone = bool(skipped or alone) or bool(written_after_late_copy(facts, others))
+                summary += raced_text(
+                    list(together.values()), len(tally.harmful), skipped, redone, bool(alone)
+                )
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
