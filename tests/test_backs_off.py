@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from harness.core._model import Fault, Status
-from harness.history import History
+import json
+from dataclasses import replace
+
+from harness.core._model import LOOP_LAG_MARK, Fault, Status
+from harness.history import History, Mark
 from harness.invariants.backs_off import MAX_PER_SECOND
 
 from .test_fault_invariants import with_faults
@@ -170,3 +173,38 @@ def test_a_storm_of_calls_naming_no_event_beside_named_ones_is_no_pass() -> None
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert "POST /payouts made 30 times in one second" in v.summary, v.summary
     assert "add a `correlate:` rule" in v.summary
+
+
+def _lagging(h: History, late: float) -> History:
+    """``h`` with the harness's loop ``late`` s late in every quarter second of 1-3 s."""
+    marks = [Mark(1.0 + 0.25 * n, LOOP_LAG_MARK, json.dumps({"lag": late})) for n in range(9)]
+    return replace(h, marks=marks)
+
+
+def test_a_steady_pace_set_by_a_late_loop_is_not_passed() -> None:
+    """15 refused calls 50 ms apart, no growth, while the harness's loop ran 100 ms late: a
+    loop retrying at once on a starved machine looks the same (tests/gallery/hammer_retry.py
+    beside busy loops: 18 a second, passed on main), so inconclusive, saying why."""
+    times = [1.0 + 0.05 * n for n in range(15)]
+    h = retried(times, OUTAGE, let_through=3.5)
+    assert one(h, NAME).status is Status.PASS  # the machine kept up: a pace of its own
+    v = one(_lagging(h, 0.1), NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "at most 15 calls of one write in one second" in v.summary
+    assert (
+        "but POST /payouts was made 15 times in one second from 1.00 s, each refused, at a steady "
+        "50 ms apart (the median gap), while the harness's own event loop ran up to 100 ms late"
+    ) in v.summary, v.summary
+
+
+def test_a_backoff_or_a_loop_that_kept_up_passes_beside_a_late_loop() -> None:
+    growing = [1.0, 1.02, 1.06, 1.14, 1.3, 1.62]  # gaps doubling from 20 ms
+    assert one(_lagging(retried(growing, OUTAGE, let_through=3.5), 0.1), NAME).status is (
+        Status.PASS
+    )
+    steady = [1.0 + 0.2 * n for n in range(6)]  # 200 ms apart: more than twice the lateness
+    assert one(_lagging(retried(steady, OUTAGE, let_through=3.5), 0.05), NAME).status is (
+        Status.PASS
+    )
+    few = [1.0 + 0.05 * n for n in range(4)]  # fewer than MIN_CALLS: a pace says nothing
+    assert one(_lagging(retried(few, OUTAGE, let_through=3.5), 0.1), NAME).status is Status.PASS

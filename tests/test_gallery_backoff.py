@@ -58,8 +58,19 @@ def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: P
     )
     lost = verdicts["no_lost_events"]
     assert lost["status"] == "pass" or "(refused 429)" in said(lost), said(lost)
-    # Under the outage, no Retry-After: the same order made dozens of times a second.
+    # Under the outage, no Retry-After: the same order made dozens of times a second — or,
+    # where the machine's CPUs were taken (the suite's other workers), as fast as it let the
+    # round trips go, which the verdict must not pass (invariants/_starved_pace).
     outage = found["downstream-outage"]["backs_off"]
+    assert done.code == 1
+    if outage["status"] == "inconclusive":
+        assert re.search(
+            r"; but POST /orders was made \d+ times in one second from [\d.]+ s, each refused, "
+            r"at a steady \d+ ms apart \(the median gap\), while the harness's own event loop "
+            r"ran up to \d+ ms late",
+            outage["summary"],
+        ), said(outage)
+        return
     assert outage["status"] == "fail", said(outage)
     storm = re.match(
         r"(\d+) calls? made again more than 20 times in one second while a window without "
@@ -68,7 +79,6 @@ def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: P
     )
     assert storm and int(storm[2]) > 20, said(outage)
     assert all("each refused (answered 503)" in line for line in outage["evidence"]["lines"])
-    assert done.code == 1
 
 
 def test_a_receiver_waiting_the_retry_after_and_backing_off_holds(tmp_path: Path) -> None:

@@ -82,6 +82,12 @@ class Lag:
         self.starved = max(self.starved, starved)
         return False
 
+    def worst_between(self, start: float, end: float) -> float:
+        """The loop's worst lateness in the marks whose span reaches into [start, end]."""
+        lo = bisect.bisect_left(self._at, start)
+        hi = bisect.bisect_right(self._at, end + self._reach)
+        return self._during(lo, hi, start, end)[0]
+
     def _during(
         self, lo: int, hi: int, start: float, end: float
     ) -> tuple[float, float, float | None, float]:

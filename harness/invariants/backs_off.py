@@ -38,7 +38,9 @@ from ..core._model import Effect, FailureClass, Fault, Status, Verdict
 from ..double._faults import least_retry_after
 from ._facts import Facts, Witness, event_ref, id_list, plural, timestamp, verdict
 from ._fault_calls import FaultCalls
+from ._lag import Lag
 from ._open_calls import identical
+from ._starved_pace import Starved, starved
 
 NAME = "backs_off"
 CLASS = FailureClass.LOUD
@@ -157,6 +159,8 @@ def backs_off(facts: Facts) -> Verdict:
     sent = _sent_times(facts, {eid for _, eids in calls for eid in eids})
     early: list[Early] = []
     storms: list[Storm] = []
+    slow: list[Starved] = []  # paces the harness's own lateness may have set
+    lag = Lag(history)
     repeated = 0
     for (_, eids), made in calls.items():
         times = sorted(t for eid in eids for t in sent.get(eid, ()))
@@ -166,12 +170,23 @@ def backs_off(facts: Facts) -> Verdict:
             handlers = max(1, bisect.bisect_right(times, run[0][0].at))
             repeated += len(run) - 1
             early.extend(_early(run, handlers))
-            storm = _storm(run, handlers)
-            if storm is not None:
-                storms.append(storm)
+            densest = _densest(run)
+            if densest is None:
+                continue
+            if len(densest.calls) > MAX_PER_SECOND * handlers:
+                storms.append(densest)
+            elif (paced := starved(densest.calls, densest.fault, lag)) is not None:
+                slow.append(paced)
     if early or storms:
         return _failed(facts, early, storms)
     passed = _passed(refused, repeated, calls)
+    if slow:
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"{passed}; but {max(slow, key=lambda p: len(p.calls)).text()}",
+        )
     # Calls naming no event are not judged, but a pass must not hide a storm of them.
     most, request = max(((_most_in_a_second(m), r) for r, m in unnamed.items()), default=(0, None))
     if request is not None and most > MAX_PER_SECOND:
@@ -235,9 +250,9 @@ def _early(run: Sequence[tuple[Effect, Fault]], handlers: int) -> Iterable[Early
             yield Early(first, again, wait, fault, handlers)
 
 
-def _storm(run: Sequence[tuple[Effect, Fault]], handlers: int) -> Storm | None:
-    """The most calls of ``run`` within one second refused by one window without Retry-After,
-    where more than MAX_PER_SECOND for each of ``handlers``."""
+def _densest(run: Sequence[tuple[Effect, Fault]]) -> Storm | None:
+    """The most calls of ``run`` within one second refused by one window without Retry-After;
+    None where none was."""
     best: Storm | None = None
     start = 0
     for end in range(len(run)):
@@ -247,8 +262,7 @@ def _storm(run: Sequence[tuple[Effect, Fault]], handlers: int) -> Storm | None:
             continue
         while run[start][1] is not fault or run[end][0].at - run[start][0].at > 1.0:
             start += 1
-        count = end - start + 1
-        if count > MAX_PER_SECOND * handlers and (best is None or count > len(best.calls)):
+        if best is None or end - start + 1 > len(best.calls):
             best = Storm(tuple(e for e, _ in run[start : end + 1]), fault)
     return best
 

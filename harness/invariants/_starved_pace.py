@@ -1,0 +1,73 @@
+"""A retry pace the harness's own lateness may have set: what ``backs_off`` cannot pass.
+
+``backs_off`` fails a refused call made again more than MAX_PER_SECOND times in one second. A
+loop that retries at once is held to the pace of its round trips, and on a loaded machine — a CI
+runner, the test suite's other workers — those wait for a CPU: the double answering on the
+harness's event loop answers late, the automation's process waits to run. Measured on
+tests/gallery/hammer_retry.py beside six busy loops on two CPUs: at most 18 calls a second,
+5 to 79 ms apart with no growth, while the harness's loop ran 45 to 184 ms late; on a quiet machine
+the same automation makes dozens (test_gallery_backoff). Passing that would certify what the
+run could not see.
+
+So a refused call's densest second is looked at when it did not fail: where it holds
+MIN_CALLS calls or more, their gaps did not grow (the later half's median under GROWTH times
+the earlier half's: a backoff that doubles grows four-fold over four gaps), and the loop's
+worst lateness in that second (``loop-lag`` marks, engine/_lag) was at least half their median
+gap, the pace may be the machine's: ``backs_off`` is inconclusive, saying so. A machine that
+kept up leaves no marks (lateness under 20 ms is not kept), and nothing changes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ..core._model import Effect, Fault
+from ._facts import timestamp
+from ._lag import Lag
+
+# Calls in one second below which a pace says nothing of a loop that retries at once.
+MIN_CALLS = 5
+# How much the later gaps must exceed the earlier for the calls to show a backoff.
+GROWTH = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Starved:
+    """``calls`` of one write within one second, refused by ``fault``, ``gap`` s apart (the
+    median), while the harness's loop ran up to ``late`` s late."""
+
+    calls: tuple[Effect, ...]
+    fault: Fault
+    gap: float
+    late: float
+
+    def text(self) -> str:
+        first = self.calls[0]
+        return (
+            f"{first.method.upper()} {first.path} was made {len(self.calls):,} times in "
+            f"one second from {timestamp(first.at)}, each refused, at a steady "
+            f"{self.gap * 1000:.0f} ms apart (the median gap), while the harness's own event "
+            f"loop ran up to {self.late * 1000:.0f} ms late: on this loaded machine that pace "
+            "may be the machine's, not the automation's — a loop retrying at once would look "
+            "the same — so whether it backs off cannot be told; run it again with the machine's "
+            "CPUs free (fewer test workers, nothing else running)"
+        )
+
+
+def starved(calls: Sequence[Effect], fault: Fault, lag: Lag) -> Starved | None:
+    """``calls`` (one write's refused calls within one second, in time order) as a pace the
+    harness's lateness may have set, or None."""
+    if len(calls) < MIN_CALLS:
+        return None
+    gaps = [b.at - a.at for a, b in pairwise(calls)]
+    half = len(gaps) // 2
+    if statistics.median(gaps[-half:]) >= GROWTH * statistics.median(gaps[:half]):
+        return None  # it slowed down: a backoff
+    gap = statistics.median(gaps)
+    late = lag.worst_between(calls[0].at, calls[-1].at)
+    if late < gap / 2:
+        return None
+    return Starved(tuple(calls), fault, gap, late)
