@@ -44,6 +44,7 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import DeliveryWindows
+from ._refusal_context import plain_list, plain_list_cause
 from ._sender import Redelivery, sender_of
 
 NAME = "no_server_errors"
@@ -88,7 +89,7 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     summary = (
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
         f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
-        f"{_unretried_note(facts, errors, read)}"
+        f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors)}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
@@ -322,6 +323,17 @@ def _unretried_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> st
         "unless someone redelivers it by hand (recovers_after_outage judges them) — "
         "acknowledge the delivery (2xx) and retry the call from a queue"
     )
+
+
+def _listed_note(facts: Facts, errors: Sequence[Delivery]) -> str:
+    """Where the automation failed after reading a list the double answered whole, as a JSON
+    array (``_refusal_context.plain_list``): that cause, and ``page_size`` to make it page."""
+    answered = Counter(d.status for d in errors if d.status is not None)
+    if not answered:
+        return ""
+    status = answered.most_common(1)[0][0]
+    found = plain_list(facts.history, [d for d in errors if d.status == status])
+    return "" if found is None else f"; likely cause: {plain_list_cause(status, found)[0]}"
 
 
 def _of(deliveries: Sequence[Delivery]) -> str:
