@@ -11,6 +11,7 @@ with which the same automation holds (``invariants/_refusal_context.plain_list``
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,11 @@ EXAMPLE = {
 }
 
 
-def _run(tmp_path: Path, paged: bool) -> tuple[int, dict[str, Any]]:
+def _run(
+    tmp_path: Path, paged: bool, hazard: str = "duplicate-storm"
+) -> tuple[int, dict[str, Any]]:
     """``harness init`` over the contact example, as a new user runs it — with the
-    ``page_size`` it offers in a comment taken up, or not — then ``harness run
-    duplicate-storm``."""
+    ``page_size`` it offers in a comment taken up, or not — then ``harness run HAZARD``."""
     example = tmp_path / "contact.json"
     example.write_text(json.dumps(EXAMPLE))
     with automation("first_page", "/hooks/orders") as target:
@@ -52,7 +54,7 @@ def _run(tmp_path: Path, paged: bool) -> tuple[int, dict[str, Any]]:
             project.write_text(project.read_text().replace("# page_size: 100", "page_size: 20"))
         report = tmp_path / "report.json"
         done = harness(
-            "run", "duplicate-storm", "--seed", "5", "--report", str(report),
+            "run", hazard, "--seed", "5", "--report", str(report),
             "--journal", str(tmp_path / "j.db"), cwd=tmp_path, env={"HARNESS_SECRET": SECRET},
         )  # fmt: skip
     assert report.exists(), done.out + done.err
@@ -78,3 +80,18 @@ def test_the_same_automation_answers_once_the_double_pages(tmp_path: Path) -> No
     _, report = _run(tmp_path, paged=True)
     errors = verdicts(report)["no_server_errors"]
     assert errors["status"] == "pass", said(errors)
+
+
+def test_during_an_outage_the_5xx_no_fault_window_met_are_said_a_plain_list(
+    tmp_path: Path,
+) -> None:
+    # The window explains the 500s whose GET it refused (503); before, the others went
+    # unexplained too ("120 of 120 deliveries (100%) got a server error").
+    _, report = _run(tmp_path, paged=False, hazard="downstream-outage")
+    errors = verdicts(report)["no_server_errors"]
+    assert errors["status"] == "fail", said(errors)
+    assert re.search(
+        r"; likely cause of the \d+ answered while no fault window met their calls: the "
+        r"automation answered 500 after reading a list: GET /contacts on api",
+        errors["summary"],
+    ), said(errors)

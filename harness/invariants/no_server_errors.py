@@ -89,7 +89,7 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     summary = (
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
         f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
-        f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors)}"
+        f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors, read)}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
@@ -325,15 +325,26 @@ def _unretried_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> st
     )
 
 
-def _listed_note(facts: Facts, errors: Sequence[Delivery]) -> str:
+def _listed_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> str:
     """Where the automation failed after reading a list the double answered whole, as a JSON
-    array (``_refusal_context.plain_list``): that cause, and ``page_size`` to make it page."""
-    answered = Counter(d.status for d in errors if d.status is not None)
+    array (``_refusal_context.plain_list``): that cause, and ``page_size`` to make it page. Of
+    the errors no fault window met, where one did (those the window explains: its calls were
+    refused, not read)."""
+    windows = read.windows
+    outside = errors if windows is None else [d for d in errors if windows.met(d) is None]
+    answered = Counter(d.status for d in outside if d.status is not None)
     if not answered:
         return ""
     status = answered.most_common(1)[0][0]
-    found = plain_list(facts.history, [d for d in errors if d.status == status])
-    return "" if found is None else f"; likely cause: {plain_list_cause(status, found)[0]}"
+    found = plain_list(facts.history, [d for d in outside if d.status == status])
+    if found is None:
+        return ""
+    of = (
+        ""
+        if len(outside) == len(errors)
+        else f" of the {len(outside):,} answered while no fault window met their calls"
+    )
+    return f"; likely cause{of}: {plain_list_cause(status, found)[0]}"
 
 
 def _of(deliveries: Sequence[Delivery]) -> str:
