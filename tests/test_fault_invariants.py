@@ -578,6 +578,49 @@ def test_server_errors_fail_with_the_deliveries_and_the_calls_behind_them() -> N
     )
 
 
+def retried_after_a_timeout(*writes: float) -> History:
+    """evt_1's first delivery times out (the sender gives it up) while the automation goes on
+    and writes; the retry is answered 500 at 1.05 s (tests/gallery/unique_insert: the retry
+    hits the unique key of the first's insert)."""
+    return history(
+        [event(1)],
+        [
+            delivery("dlv_1", "evt_1", Outcome.INDETERMINATE, latency=None, status=None,
+                     error="no answer within 0.5 s"),
+            delivery("dlv_1.r1", "evt_1", Outcome.FAILED, sent=1.0, status=500, attempt=2),
+        ],
+        [effect(f"eff_{n}", ["evt_1"], at, path="/orders") for n, at in enumerate(writes, 1)],
+    )  # fmt: skip
+
+
+def test_a_5xx_to_the_retry_of_an_event_taken_while_its_first_delivery_timed_out_is_a_copy() -> (
+    None
+):
+    # Before: "1 of 2 deliveries (50%) got a server error: 1 answered 500; at most 0% allowed",
+    # naming no cause: no delivery of evt_1 had been answered 2xx.
+    v = one(retried_after_a_timeout(0.9), "no_server_errors")
+    assert v.status is Status.FAIL
+    assert (
+        "; all of them answered a copy of an event the automation had taken: an earlier "
+        "delivery of it got no answer (the sender gave it up and retried) while its write "
+        "(POST /orders) was committed, before this one's answer: the automation answers a "
+        "duplicate with an error" in v.summary
+    ), v.summary
+    assert v.evidence.lines[0].endswith(
+        "answered 500; its event was taken: dlv_1 got no answer (no answer within 0.5 s) and "
+        "POST /orders eff_1 was answered 200 for it at 0.90 s"
+    ), v.evidence.lines[0]
+
+
+@pytest.mark.parametrize("writes", [(1.5,), (0.9, 1.02)], ids=["after-its-answer", "twice"])
+def test_a_5xx_before_the_write_or_after_two_writes_is_no_copy(writes: tuple[float, ...]) -> None:
+    # A write after the 500 was answered is none it met; two writes are the retry's own work
+    # too (a crash after it), not a copy refused.
+    v = one(retried_after_a_timeout(*writes), "no_server_errors")
+    assert v.status is Status.FAIL
+    assert "copy" not in v.summary, v.summary
+
+
 def test_a_share_of_server_errors_may_be_allowed() -> None:
     v = one(errors_run(), "no_server_errors", max_share=0.4)
     assert v.status is Status.PASS

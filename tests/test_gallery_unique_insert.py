@@ -54,3 +54,41 @@ def test_a_duplicate_answered_500_by_its_unique_key_fails_no_server_errors_sayin
         for line in errors["evidence"]["lines"]
     ), said(errors)
     assert done.code == 1
+
+
+def test_a_retry_of_a_checkout_taken_while_its_first_delivery_timed_out_is_said_a_copy(
+    tmp_path: Path,
+) -> None:
+    """Stripe's retry storm (its 0.5 s ack timeout, each CRM call held 1 s): the first delivery
+    times out while the receiver goes on, inserts the event's id and posts the order; Stripe's
+    retry then hits the primary key, 500. Before, ``no_server_errors`` failed naming no cause
+    ("15 of 64 deliveries (23%) got a server error: 15 answered 500"): no delivery of those
+    events had been answered 2xx. Now each 500 is a copy of an event taken, with the unanswered
+    first delivery and the committed call."""
+    env = {**STRIPE, "UNIQUE_STATE": str(tmp_path)}
+    with project(
+        tmp_path, "unique_insert", "/webhooks/stripe", env, "stripe:checkout.session.completed"
+    ):
+        done, found = hazards(tmp_path, "provider-retry-storm-stripe", env=STRIPE)
+    verdicts = found["provider-retry-storm-stripe"]
+    assert verdicts["no_duplicate_effects"]["status"] == "pass", said(
+        verdicts["no_duplicate_effects"]
+    )
+    errors = verdicts["no_server_errors"]
+    assert errors["status"] == "fail", said(errors)
+    assert (
+        "the automation had taken: an earlier delivery of it got no answer (the sender gave it "
+        "up and retried) while its write (POST /orders) was committed, before this one's answer"
+    ) in said(errors)
+    assert "acknowledge within the sender's timeout" in said(errors)
+    taken = [line for line in errors["evidence"]["lines"] if "its event was taken: dlv_" in line]
+    assert taken, said(errors)
+    assert all(
+        re.search(
+            r"taken: dlv_\d+ got no answer \(no answer within 0\.5 s\) and POST /orders "
+            r"eff_\d+ was answered 201 for it at",
+            line,
+        )
+        for line in taken
+    ), said(errors)
+    assert done.code == 1

@@ -66,6 +66,11 @@ def test_a_library_payload_in_ci_writes_the_project_and_its_test_file(tmp_path: 
     }
     assert "key   $.data.object.customer  = 'cus_" in out
     assert "harness run" in out and "pytest tests/test_harness_hazards.py" in out
+    # page_size offered, not set (nothing init reads says the API pages); uncommented, it holds.
+    paged = text.replace("    # page_size: 100", "    page_size: 100")
+    assert yaml.safe_load(paged)["downstreams"] == [
+        {"name": "api", "port": 9100, "stateful": True, "page_size": 100}
+    ]
     tests = (tmp_path / "tests" / "test_harness_hazards.py").read_text()
     compile(tests, "test_harness_hazards.py", "exec")
     assert '"duplicate-storm",' in tests and "harness_run(hazard)" in tests

@@ -409,3 +409,40 @@ def test_a_token_request_the_double_answered_without_a_token_is_the_likely_cause
         "answered 400 6 times by the downstream double, which knows no OAuth unless told"
     ), found.cause
     assert "`auth: {kind: oauth, token_path: /oauth/token}`" in found.cause, found.cause
+
+
+def listed_then_refused(page_size: int | None, writes: int = 0) -> History:
+    """Every delivery answered 500 just after a ``GET /contacts`` the stateful double answered
+    200 (tests/gallery/first_page: it reads ``page["data"]`` of a plain array); ``writes``
+    committed POSTs besides."""
+    h = answered(500)
+    reads = [
+        effect(f"eff_{n}", [], d.sent_at + 0.001, "GET", "/contacts")
+        for n, d in enumerate(h.deliveries, 1)
+    ]
+    posts = [effect(f"eff_w{n}", [], 2.0 + n, "POST", "/contacts") for n in range(writes)]
+    h = dataclasses.replace(h, effects=reads + posts)
+    return with_settings(h, stateful={"api": page_size})
+
+
+def test_5xx_after_a_list_answered_whole_names_the_read_and_page_size() -> None:
+    found = refusals(listed_then_refused(None))
+    assert found is not None
+    assert found.short == "500 after GET /contacts was answered a plain list"
+    assert found.cause.startswith(
+        "the automation answered 500 after reading a list: GET /contacts on api was answered 200 "
+        "12 times (the first eff_1), by the downstream double with the whole collection as a "
+        "plain JSON array"
+    ), found.cause
+    assert "set `page_size:` on downstream api in harness.yaml" in found.cause
+    [v] = judge(listed_then_refused(None), [InvariantSpec("no_server_errors")])
+    assert "; likely cause: the automation answered 500 after reading a list" in v.summary
+
+
+@pytest.mark.parametrize(("page_size", "writes"), [(20, 0), (None, 6)], ids=["paged", "written"])
+def test_5xx_after_a_paged_list_or_lists_followed_by_writes_is_not_said_a_plain_list(
+    page_size: int | None, writes: int
+) -> None:
+    found = refusals(listed_then_refused(page_size, writes))
+    assert found is not None
+    assert "plain" not in found.cause, found.cause

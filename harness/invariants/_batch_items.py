@@ -14,8 +14,11 @@ as sent). A write naming several events of one record is that record's state (a 
 holding the names its updates brought), judged whole. Every write to a batch route
 in both runs, a batch of one included, is then judged as its items: one write per element of
 that list, naming the events and the record the element names, its body the element. A batch
-is taken as upserts, each record's last item its state: a stateful double stores the call as
-one resource, which is not the state a real batch API leaves, so that resource is set aside.
+is taken as upserts, each record's last item its state — but in a ledger, whose state is its
+entries, counted, each item is an entry of its record's: every committed item is kept, so the
+final state compares how many entries each record holds, and which, whatever order the calls
+carried them in. A stateful double stores the call as one resource, which is not the state a
+real batch API leaves, so that resource is set aside.
 
 Set aside, with the records they name (not judged, and said): an element naming events of
 several records, or none and no record; a write naming events of several records that holds no
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from ..core._model import OBSERVER, Effect, Event, StateRecord
+from ..core._model import OBSERVER, Effect, Event, Model, StateRecord
 from ..core._scenario import TracerSpec
 from ..drive._correlate import Correlation
 from ..drive._tracer import Tracer
@@ -261,7 +264,8 @@ class _Run:
         self, places: set[tuple[str, str, str | None]], items: list[Effect]
     ) -> list[StateRecord]:
         """The final state with the resources batch writes made replaced by each record's last
-        item (per stateful double and collection), written in time order."""
+        item (per stateful double and collection), written in time order; in a ledger, by
+        every item, each an entry."""
         states = self.history.states
         if not states or not places:
             return states
@@ -275,12 +279,13 @@ class _Run:
             )
         ]
         stateful = {r.source for r in states if r.source != OBSERVER}
-        last: dict[tuple[str, str, str | None], StateRecord] = {}
-        for w in sorted(items, key=_at_time):
+        ledger = self.history.info.model is Model.LEDGER
+        last: dict[tuple[str, str, str | None] | int, StateRecord] = {}
+        for n, w in enumerate(sorted(items, key=_at_time)):
             if w.committed and w.downstream in stateful:
                 collection = _place(w)[1] + _ITEMS
                 body = json.loads(w.body)
-                last[(w.downstream, collection, w.key)] = StateRecord(
+                last[n if ledger else (w.downstream, collection, w.key)] = StateRecord(
                     w.downstream, collection, "", body, w.event_ids, w.key
                 )
         return kept + list(last.values())

@@ -52,6 +52,7 @@ from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, is_write
 from ._held import batched_with, followed
+from ._refusal_context import STATEFUL
 from ._ties import Ties
 from ._unfinished import unfinished
 
@@ -230,12 +231,17 @@ class Routes:
 
 def scenario_settings(scenario: Scenario) -> dict[str, Any]:
     """What judging expected effects needs of a scenario, for ``RunInfo.settings``: the stub
-    routes of each downstream, and the declared expectation when there is one."""
+    routes of each downstream, the declared expectation when there is one, and the stateful
+    downstreams with their ``page_size`` (None: a list answered whole, as a JSON array — what
+    a refusal after a collection read names, ``_refusal_context.plain_list``)."""
     out: dict[str, Any] = {
         "routes": {
             d.name: [f"{r.method} {r.path}" for r in d.routes] for d in scenario.downstreams
         },
     }
+    stateful = {d.name: d.page_size for d in scenario.downstreams if d.stateful}
+    if stateful:
+        out[STATEFUL] = stateful
     if scenario.expect:
         out["expect"] = {
             spec.type: [

@@ -22,6 +22,11 @@
   empty; or, where most of those paths name their event's own record (its key's tracer token,
   new in every run: nothing of any run made it), it updates a record its real API holds before
   the event comes (an order the shop made): the route wants a stub.
+- **A list the automation could not read**: most deliveries answered 5xx, and the automation's
+  reads of one collection (``GET /contacts``) of a stateful double without ``page_size`` were
+  answered 200 at least half as often, with few writes after them — the double answered a plain
+  JSON array where an automation written for a paged API reads ``{"data": [...], "next": ...}``
+  (tests/gallery/first_page.py): ``page_size:`` on that downstream makes the double page.
 - **Events dated long before the run**: most deliveries answered 400, 415 or 422, and their
   events' payloads are dated (the source's time path) over an hour before the run began: a
   check of the event's age by its payload's time refuses them as surely as a body of the
@@ -283,6 +288,69 @@ def _stub(route: str) -> str:
     """``{method: PATCH, path: "/orders/{id}", status: 200}`` for ``PATCH /orders/{id}``."""
     method, _, path = route.partition(" ")
     return f'{{method: {method}, path: "{path}", status: 200}}'
+
+
+# The settings' stateful downstreams, each with its page_size (None: lists answered whole).
+STATEFUL = "stateful"
+
+
+@dataclass(frozen=True, slots=True)
+class PlainList:
+    """The collection read (``GET /contacts``) a stateful double without ``page_size``
+    answered 200 most, with a plain JSON array: on which downstream, how often, and the first
+    such call."""
+
+    downstream: str
+    route: str
+    count: int
+    first: str  # the first call's effect id
+
+
+def plain_list(history: History, deliveries: Sequence[Delivery]) -> PlainList | None:
+    """The collection read a stateful double without ``page_size`` answered 200 most — as a
+    JSON array, the whole list — when at least half as often as ``deliveries`` (answered 5xx)
+    number and the run committed fewer writes than half as many: the automation stopped after
+    reading the list (it reads a page's ``data`` from an array). None for a run whose settings
+    name no such downstream (a journal from before they did)."""
+    found = history.info.settings.get(STATEFUL)
+    if not isinstance(found, Mapping):
+        return None
+    whole = {name for name, size in found.items() if size is None}
+    if not whole:
+        return None
+    reads: Counter[tuple[str, str]] = Counter()
+    first: dict[tuple[str, str], str] = {}
+    writes = 0
+    for e in history.effects:
+        if e.method.upper() != "GET":
+            writes += e.committed
+            continue
+        route = route_of(e)
+        if e.status == 200 and e.downstream in whole and not route.endswith("/{id}"):
+            reads[(e.downstream, route)] += 1
+            first.setdefault((e.downstream, route), e.id)
+    if not reads:
+        return None
+    (downstream, route), count = reads.most_common(1)[0]
+    if count * 2 < len(deliveries) or writes * 2 >= count:
+        return None
+    return PlainList(downstream, route, count, first[(downstream, route)])
+
+
+def plain_list_cause(status: int, found: PlainList) -> tuple[str, str]:
+    """The likely cause of 5xx answers given after collection reads the double answered with a
+    plain list: a real API's pages, which ``page_size`` makes the double answer."""
+    return (
+        f"the automation answered {status} after reading a list: {found.route} on "
+        f"{found.downstream} was answered 200 {found.count} times (the first {found.first}), "
+        "by the downstream double with the whole collection as a plain JSON array, and the "
+        "automation wrote nothing after most of them. An automation written for a paged API "
+        'reads `{"data": [...], "next": ...}` and fails on an array: if the real API answers '
+        f"its lists in pages, set `page_size:` on downstream {found.downstream} in harness.yaml "
+        '(e.g. `page_size: 100`, beside `stateful: true`; docs/state.md, "Lists in pages") so '
+        "that the double pages, then run again",
+        f"{status} after {found.route} was answered a plain list",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from ..history import History, delivery_column
 from ._facts import Facts, plural
 from ._refusal_context import (
     MissingRead,
+    PlainList,
     TimedOut,
     TokenMade,
     batch_cause,
@@ -39,6 +40,8 @@ from ._refusal_context import (
     failing_fault,
     missing_read,
     missing_read_cause,
+    plain_list,
+    plain_list_cause,
     timed_out,
     timeout_cause,
     token_made,
@@ -198,6 +201,7 @@ def refusals(history: History) -> Refusals | None:
         failing=failing_fault(history, most) if server_error else None,
         missing=missing_read(history, most) if server_error else None,
         token=token_made(history, most) if server_error else None,
+        listed=plain_list(history, most) if server_error else None,
         dated=dated_before(history, most) if status in BODY_REFUSED else None,
         silent=not history.effects,
     )
@@ -219,6 +223,7 @@ def likely_cause(
     missing: MissingRead | None = None,
     dated: float | None = None,
     token: TokenMade | None = None,
+    listed: PlainList | None = None,
     silent: bool = False,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
@@ -227,8 +232,8 @@ def likely_cause(
     got no answer ended; ``failing``, the downstream fault window most 5xx answers came in;
     ``missing``, the read of a downstream double answered 404 with them; ``dated``, how long
     before the run their events' payloads are dated, where that is long; ``token``, the
-    token requests the double answered as creations; ``silent``, that the run made no call to
-    any downstream."""
+    token requests the double answered as creations; ``listed``, the collection reads it
+    answered with a plain list; ``silent``, that the run made no call to any downstream."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -262,6 +267,8 @@ def likely_cause(
         return missing_read_cause(status, missing)
     if status >= 500 and token is not None:
         return token_made_cause(status, token)
+    if status >= 500 and listed is not None:
+        return plain_list_cause(status, listed)
     if status >= 500 and silent and (batched := batch_cause(settings, status)) is not None:
         return batched
     if status >= 500:

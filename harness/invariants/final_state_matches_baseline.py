@@ -16,7 +16,8 @@ it together may end either way under a correct automation, so such records are c
 failed (inconclusive when none is left to judge).
 
 A batch call (one upsert carrying many records' items) is judged by its items (``_batch_items``):
-which events share a call differs from run to run; each record's last item is its state.
+which events share a call differs from run to run; each record's last item is its state — in a
+ledger, every item, each an entry of its record's, counted.
 What cannot be told apart record by record is set aside with the records it names, and said.
 """
 
@@ -618,7 +619,7 @@ def _differences(
         elif not b:
             out.append(f"{where}: {_values(a, run)}, which the baseline does not have")
         else:
-            alike = " (all alike)" if all(v == a[0] for v in a) else ""
+            alike = " (all alike)" if len(a) > 1 and all(v == a[0] for v in a) else ""
             out.append(
                 f"{where}: {plural(len(a), 'record')}{alike} where the baseline has "
                 f"{len(b):,}: {run.shown(a[0])}"

@@ -28,11 +28,23 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect, FailureClass, Fault, Outcome, Status, Verdict
 from ..core._scenario import FAULT_MODES
-from ._facts import MAX_WITNESSES, Facts, Witness, id_list, plural, timestamp, verdict
+from ._facts import (
+    MAX_WITNESSES,
+    Facts,
+    Witness,
+    id_list,
+    is_write,
+    plural,
+    route_of,
+    timestamp,
+    verdict,
+)
 from ._fault_calls import DeliveryWindows
+from ._refusal_context import plain_list, plain_list_cause
 from ._sender import Redelivery, sender_of
 
 NAME = "no_server_errors"
@@ -77,7 +89,7 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     summary = (
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
         f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
-        f"{_unretried_note(facts, errors, read)}"
+        f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors, read)}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
@@ -103,25 +115,75 @@ class _Read:
         return DeliveryWindows(history, self._errors, self._facts.effects_in_order)
 
 
-def _copies_of_accepted(
-    facts: Facts, errors: Sequence[Delivery], read: _Read
-) -> dict[str, Delivery]:
-    """Delivery id -> a delivery of its event accepted (2xx) before its answer: the error
-    answered a copy of an event the target had already taken, or was taking at that moment
-    (a concurrent twin) — an automation whose duplicate check answers with an error. Not one
-    whose own calls a fault window answered: that window is the error's likelier cause (the
-    witness names it), not the copy."""
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """How a server error's event was already taken: ``first``, a delivery of it accepted
+    (2xx) — or, with ``call``, one that got no answer (timed out: the sender gave it up, the
+    automation may have gone on) while ``call``, a write of the event, was committed."""
+
+    first: Delivery
+    call: Effect | None = None
+
+
+def _copies_of_accepted(facts: Facts, errors: Sequence[Delivery], read: _Read) -> dict[str, _Taken]:
+    """Delivery id -> how its event was taken before its answer: a delivery of it accepted
+    (2xx), or a write of it committed after an earlier delivery of it that got no answer was
+    sent (``_taken_unanswered``). The error answered a copy of an event the target had already
+    taken, or was taking at that moment (a concurrent twin) — an automation whose duplicate
+    check answers with an error. Not one whose own calls a fault window answered: that window
+    is the error's likelier cause (the witness names it), not the copy."""
     if not errors:
         return {}
     accepted, windows = read.accepted, read.windows
     copies = {}
+    unanswered: list[Delivery] = []
     for d in errors:
+        if d.id in facts.tampered or (windows is not None and windows.met(d) is not None):
+            continue
         heard = d.answered_at if d.answered_at is not None else d.sent_at
         found = accepted.get(d.event_id)
-        if found and found[0].sent_at <= heard and d.id not in facts.tampered:
-            if windows is None or windows.met(d) is None:
-                copies[d.id] = found[0]
+        if found and found[0].sent_at <= heard:
+            copies[d.id] = _Taken(found[0])
+        elif d.status is not None:
+            unanswered.append(d)
+    copies.update(_taken_unanswered(facts, unanswered))
     return copies
+
+
+def _taken_unanswered(facts: Facts, errors: Sequence[Delivery]) -> dict[str, _Taken]:
+    """Of ``errors`` (answered 5xx, their events accepted by no delivery before), those whose
+    event an earlier delivery brought that got no answer (timed out) and whose write was
+    committed before the error was answered: the sender gave the first up and retried, while
+    the automation went on with it and took the event (tests/gallery/unique_insert: the retry
+    hits the unique key of the first's insert, 500). The event's only writes: a second would
+    be the error's own work, a crash after it, not a copy refused."""
+    if not errors:
+        return {}
+    wanted = {d.event_id for d in errors}
+    earlier: dict[str, list[Delivery]] = {}
+    for d in facts.history.deliveries:
+        if d.event_id in wanted and d.status is None and d.outcome is Outcome.INDETERMINATE:
+            earlier.setdefault(d.event_id, []).append(d)
+    if not earlier:
+        return {}
+    writes = {
+        eid: [e for e in found if is_write(e)]
+        for eid, found in facts.effects_of(earlier.keys()).items()
+    }
+    taken = {}
+    for d in errors:
+        calls = writes.get(d.event_id, [])
+        if len(calls) != 1 or d.answered_at is None or calls[0].at > d.answered_at:
+            continue
+        call = calls[0]
+        first = min(
+            (u for u in earlier.get(d.event_id, ()) if u.sent_at < min(d.sent_at, call.at)),
+            key=_sent,
+            default=None,
+        )
+        if first is not None:
+            taken[d.id] = _Taken(first, call)
+    return taken
 
 
 def _accepted_of(facts: Facts, wanted: set[str]) -> dict[str, list[Delivery]]:
@@ -136,9 +198,10 @@ def _accepted_of(facts: Facts, wanted: set[str]) -> dict[str, list[Delivery]]:
     return accepted
 
 
-def _copies_note(facts: Facts, copies: Mapping[str, Delivery], errors: Sequence[Delivery]) -> str:
+def _copies_note(facts: Facts, copies: Mapping[str, _Taken], errors: Sequence[Delivery]) -> str:
     if not copies:
         return ""
+    unanswered = [t for t in copies.values() if t.call is not None]
     share = "all of them" if len(copies) == len(errors) else f"{len(copies):,} of them"
     sender = sender_of(facts.history.info.settings)
     after = (
@@ -146,10 +209,32 @@ def _copies_note(facts: Facts, copies: Mapping[str, Delivery], errors: Sequence[
         if sender.retries
         else "the sender counts each as a failed delivery (one that retries redelivers it)"
     )
+    how = "another delivery of it got accepted (2xx) before, or while it ran"
+    if len(unanswered) == len(copies):
+        how = _unanswered_how(unanswered)
+    elif unanswered:
+        how += f", or ({len(unanswered):,} of them) {_unanswered_how(unanswered)}"
     return (
-        f"; {share} answered a copy of an event another delivery of it got accepted (2xx) "
-        "before, or while it ran: the automation answers a duplicate with an error — answer "
+        f"; {share} answered a copy of an event {how}: the automation answers a duplicate with "
+        "an error (a duplicate check that raises — a unique key on the event id, say) — answer "
         f"a copy of an event it has already taken 2xx, as it answered the first: {after}"
+        + (
+            "; and acknowledge within the sender's timeout (the work after the answer, from a "
+            "queue), so that it does not redeliver what is still being worked"
+            if unanswered
+            else ""
+        )
+    )
+
+
+def _unanswered_how(taken: Sequence[_Taken]) -> str:
+    """``the automation had taken: an earlier delivery of it got no answer (the sender gave it
+    up and retried) while its write (POST /orders) was committed, before this one's answer``."""
+    routes = sorted({route_of(t.call) for t in taken if t.call is not None})
+    return (
+        "the automation had taken: an earlier delivery of it got no answer (the sender gave it "
+        f"up and retried) while its write ({', '.join(routes)}) was committed, before this "
+        "one's answer"
     )
 
 
@@ -240,6 +325,28 @@ def _unretried_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> st
     )
 
 
+def _listed_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> str:
+    """Where the automation failed after reading a list the double answered whole, as a JSON
+    array (``_refusal_context.plain_list``): that cause, and ``page_size`` to make it page. Of
+    the errors no fault window met, where one did (those the window explains: its calls were
+    refused, not read)."""
+    windows = read.windows
+    outside = errors if windows is None else [d for d in errors if windows.met(d) is None]
+    answered = Counter(d.status for d in outside if d.status is not None)
+    if not answered:
+        return ""
+    status = answered.most_common(1)[0][0]
+    found = plain_list(facts.history, [d for d in outside if d.status == status])
+    if found is None:
+        return ""
+    of = (
+        ""
+        if len(outside) == len(errors)
+        else f" of the {len(outside):,} answered while no fault window met their calls"
+    )
+    return f"; likely cause{of}: {plain_list_cause(status, found)[0]}"
+
+
 def _of(deliveries: Sequence[Delivery]) -> str:
     return plural(len(deliveries), "delivery", "deliveries")
 
@@ -256,7 +363,7 @@ def _kind(d: Delivery) -> str:
 
 
 def _witnesses(
-    facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, Delivery]
+    facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, _Taken]
 ) -> list[Witness]:
     """The first server errors in time, each with its event and the fault window it fell in."""
     events = facts.events_by_id
@@ -274,12 +381,20 @@ def _witnesses(
             f"{_kind(d)}"
         )
         line += _during(d, faults)
-        first = copies.get(d.id)
-        if first is not None:
-            line += f"; its event was accepted by {first.id} ({first.status})"
+        taken = copies.get(d.id)
+        if taken is not None and taken.call is None:
+            line += f"; its event was accepted by {taken.first.id} ({taken.first.status})"
+        elif taken is not None and taken.call is not None:
+            call = taken.call
+            line += (
+                f"; its event was taken: {taken.first.id} got no answer "
+                f"({taken.first.error or 'timed out'}) and {_call(call)} for it at "
+                f"{timestamp(call.at)}"
+            )
         # The downstream calls made while the delivery waited: usually why it failed.
         until = d.answered_at if d.answered_at is not None else float("inf")
-        calls = [e for e in effects[d.event_id] if d.sent_at <= e.at <= until]
+        told = taken.call if taken is not None else None  # named above, not again
+        calls = [e for e in effects[d.event_id] if d.sent_at <= e.at <= until and e is not told]
         if calls:
             line += "; meanwhile " + id_list([_call(e) for e in calls])
         out.append(Witness(line, (d.event_id,), (d.id,), tuple(e.id for e in calls)))

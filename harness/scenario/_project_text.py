@@ -90,6 +90,9 @@ def project_yaml(project: Project, schema: str) -> str:
             f"  - name: {_scalar(downstream.name)}",
             f"    port: {downstream.port}",
             "    stateful: true   # POST creates, PUT/PATCH update, GET reads back",
+            # Nothing init reads tells whether the API pages its lists; an automation written
+            # for pages fails on a whole list (docs/state.md), so the key is offered, not set.
+            "    # page_size: 100   # if the API answers its lists in pages (data, next)",
         ]
     lines += [
         "",
