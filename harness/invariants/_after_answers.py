@@ -22,6 +22,7 @@ from ..core._model import SETTLED_MARK, Delivery, Effect, Model, Outcome
 from ..history import History, delivery_rows, effect_values
 from ._facts import SAFE_METHODS, plural
 from ._unfinished import Unfinished
+from ._went_away import went_away
 
 # A target whose every call came within this share of the quiet after its answers showed no
 # pace a longer quiet could wait out.
@@ -70,13 +71,34 @@ def pace_of(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> Pace:
 
 
 def settle_note(
-    history: History, effects: Sequence[Effect], undone: Unfinished, lost: Collection[str]
+    history: History,
+    effects: Sequence[Effect],
+    undone: Unfinished,
+    lost: Collection[str],
+    records: Collection[str] = (),
 ) -> str:
     """What settling that gave up (quiet, events still short) says of ``lost`` (the events
-    called lost): raise the quiet where the run's pace (its clean run's, where its own calls
-    name no event) leaves it open that the target was still at them; else what it shows."""
+    called lost; where none is named, ``records`` short of requests naming no event): that
+    the target went away after it accepted them (``_went_away``: its process died with them);
+    else raise the quiet where the run's pace (its clean run's, where its own calls name no
+    event) leaves it open that the target was still at them; else what it shows."""
     if undone.gave_up is None:
         return ""
+    away = went_away(history, effects, lost, records)
+    if away is None:
+        return _pace_note(history, effects, undone, lost)
+    if away.every:
+        return away.text()
+    held = set(away.held)
+    rest = lost if away.records else [e for e in lost if e not in held]
+    return away.text() + _pace_note(history, effects, undone, rest)
+
+
+def _pace_note(
+    history: History, effects: Sequence[Effect], undone: Unfinished, lost: Collection[str]
+) -> str:
+    """``settle_note`` by the run's pace."""
+    assert undone.gave_up is not None
     runs, pace = "this run", pace_of(history.deliveries, effects)
     clean = history.baseline
     if pace.after is None and clean is not None:
