@@ -856,29 +856,37 @@ def test_timeouts_and_slow_answers_are_over_budget() -> None:
     assert v.evidence.event_ids == ("evt_2", "evt_1")
 
 
-def test_a_reset_over_budget_is_said_reset_not_timed_out() -> None:
-    """A connection broken before an answer counts over the budget (it waited, ``_lag``), but
-    is no timeout: a recycled uvicorn worker closing a connection the sender reused read
-    '(14 slow answers, 113 timed out)' with a 'connection reset by peer' among them."""
+def test_a_reset_is_no_slow_ack_and_is_left_to_target_available() -> None:
+    """A connection broken before an answer got no answer at all: no ack to time, and when it
+    broke is not recorded. ``target_available`` fails on it; ack_within counted it over the
+    budget too — one restart of the gallery's restarts_midrun failed both ('2 of 42
+    deliveries over the 2 s budget (0 slow answers, 0 timed out, 2 reset)'). It is left out
+    here, said; a real slow answer beside it still fails."""
     broken = "connection broke before an answer: ClientOSError: [Errno 104] Connection reset"
-    h = history(
-        [event(1), event(2)],
-        [
-            delivery("dlv_1", "evt_1", latency=0.1),
-            delivery(
-                "dlv_2", "evt_2", Outcome.INDETERMINATE, latency=None, status=None, sent=1.2,
-                error=broken,
-            ),
-        ],
-        [],
-    )  # fmt: skip
+    reset = delivery(
+        "dlv_2", "evt_2", Outcome.INDETERMINATE, latency=None, status=None, sent=1.2, error=broken
+    )
+    h = history([event(1), event(2)], [delivery("dlv_1", "evt_1", latency=0.1), reset], [])
+    v = one(h, "ack_within")
+    assert v.status is Status.PASS, v.summary
+    assert v.summary == (
+        "all 1 answered delivery came back within 2 s; latency p50 100 ms, p95 100 ms, p99 "
+        "100 ms, max 100 ms; 1 got no answer, judged by target_available (1 reset: broken "
+        "before any answer, no ack to time)"
+    ), v.summary
+    assert one(h, "target_available").status is Status.FAIL  # the one failure, there
+    slow = delivery("dlv_3", "evt_3", latency=2.5, sent=2.0)
+    h = history([event(1), event(2), event(3)], [delivery("dlv_1", "evt_1"), reset, slow], [])
     v = one(h, "ack_within")
     assert v.status is Status.FAIL
-    assert "(0 slow answers, 0 timed out, 1 reset)" in v.summary, v.summary
-    assert v.evidence.lines[0] == (
-        "delivery dlv_2 (event evt_2, record ord_1, seq 2, attempt 1) got no answer, its "
-        f"connection broken (sent at 1.20 s; error: {broken})"
-    )
+    assert v.summary.startswith(
+        "1 of 2 deliveries over the 2 s budget (1 slow answer, 0 timed out); "
+    ), v.summary
+    assert v.summary.endswith(
+        "; 1 got no answer, judged by target_available (1 reset: broken before any answer, no "
+        "ack to time)"
+    ), v.summary
+    assert v.evidence.delivery_ids == ("dlv_3",)
 
 
 def test_only_timeouts_fail() -> None:

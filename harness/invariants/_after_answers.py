@@ -19,9 +19,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core._model import SETTLED_MARK, Delivery, Effect, Model, Outcome
-from ..history import History, delivery_rows, effect_values
+from ..history import History, delivery_rows, effect_values, event_rows
 from ._facts import SAFE_METHODS, plural
 from ._unfinished import Unfinished
+from ._went_away import went_away
 
 # A target whose every call came within this share of the quiet after its answers showed no
 # pace a longer quiet could wait out.
@@ -54,29 +55,71 @@ def pace_of(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> Pace:
     for eid, sent, answered in delivery_rows(deliveries, "event_id", "sent_at", "answered_at"):
         # Unanswered (a timeout): the target may still be at it, inline.
         flights.setdefault(eid, []).append((sent, math.inf if answered is None else answered))
+    return _pace(flights, ((eid, w.at) for w in effects for eid in w.event_ids))
+
+
+def record_pace(history: History, effects: Iterable[Effect]) -> Pace:
+    """``pace_of`` for the calls that name only their record (a payout carrying its order id,
+    nothing of the event): each read against the deliveries of its record's events."""
+    key_of = dict(event_rows(history.events, "id", "key"))
+    flights: dict[str, list[tuple[float, float]]] = {}
+    for eid, sent, answered in delivery_rows(
+        history.deliveries, "event_id", "sent_at", "answered_at"
+    ):
+        if (key := key_of.get(eid)) is not None:
+            flights.setdefault(key, []).append((sent, math.inf if answered is None else answered))
+    calls = ((w.key, w.at) for w in effects if not w.event_ids and w.key is not None)
+    return _pace(flights, calls)
+
+
+def _pace(
+    flights: dict[str, list[tuple[float, float]]], calls: Iterable[tuple[str, float]]
+) -> Pace:
+    """The pace of ``calls`` (whose, when) against the ``flights`` (sent, answered) of the
+    deliveries of each."""
     told = after = False
     lag = 0.0
-    for w in effects:
-        for eid in w.event_ids:
-            windows = flights.get(eid)
-            if not windows:
-                continue
-            told = True
-            answers = [a for s, a in windows if a <= w.at]
-            if answers and not any(s <= w.at <= a for s, a in windows):
-                after = True
-                lag = max(lag, w.at - max(answers))
+    for whose, at in calls:
+        windows = flights.get(whose)
+        if not windows:
+            continue
+        told = True
+        answers = [a for s, a in windows if a <= at]
+        if answers and not any(s <= at <= a for s, a in windows):
+            after = True
+            lag = max(lag, at - max(answers))
     return Pace(after if told else None, lag)
 
 
 def settle_note(
-    history: History, effects: Sequence[Effect], undone: Unfinished, lost: Collection[str]
+    history: History,
+    effects: Sequence[Effect],
+    undone: Unfinished,
+    lost: Collection[str],
+    records: Collection[str] = (),
 ) -> str:
     """What settling that gave up (quiet, events still short) says of ``lost`` (the events
-    called lost): raise the quiet where the run's pace (its clean run's, where its own calls
-    name no event) leaves it open that the target was still at them; else what it shows."""
+    called lost; where none is named, ``records`` short of requests naming no event): that
+    the target went away after it accepted them (``_went_away``: its process died with them);
+    else raise the quiet where the run's pace (its clean run's, where its own calls name no
+    event) leaves it open that the target was still at them; else what it shows."""
     if undone.gave_up is None:
         return ""
+    away = went_away(history, effects, lost, records)
+    if away is None:
+        return _pace_note(history, effects, undone, lost)
+    if away.every:
+        return away.text()
+    held = set(away.held)
+    rest = lost if away.records else [e for e in lost if e not in held]
+    return away.text() + _pace_note(history, effects, undone, rest)
+
+
+def _pace_note(
+    history: History, effects: Sequence[Effect], undone: Unfinished, lost: Collection[str]
+) -> str:
+    """``settle_note`` by the run's pace."""
+    assert undone.gave_up is not None
     runs, pace = "this run", pace_of(history.deliveries, effects)
     clean = history.baseline
     if pace.after is None and clean is not None:
@@ -86,6 +129,13 @@ def settle_note(
             f"; every call of {runs} tied to an event came while a delivery of that event was "
             "in flight: the target does its work before it answers, and answered these events "
             "without it (dropped, not slow: a longer settle would show nothing more)"
+        )
+    if pace.after is None and record_pace(history, effects).after is False:
+        return (
+            "; every call of this run naming only its record came while a delivery of an event "
+            "of that record was in flight: the target does its work before it answers, and "
+            "answered these without it (dropped, not slow: a longer settle would show nothing "
+            "more)"
         )
     given_up = _tried_and_given_up(history, effects, lost)
     if given_up:

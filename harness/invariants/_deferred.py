@@ -13,8 +13,10 @@ Ready. A sender that never redelivers (GitHub), or gave up after the retries the
 not bring back an event refused any way: it is lost in production, and ``no_lost_events`` fails
 on it — a GitHub receiver that answered 500 to one issue of 200 (a title beyond Latin-1 in a
 header) passed the same way. Refusals during a downstream fault window are
-``recovers_after_outage``'s; a 4xx is a refusal of the event (a payload the automation rejects),
-and an event a drift hazard changed may be refused on purpose (``drift_is_loud`` judges those).
+``recovers_after_outage``'s — but those the automation made alike in the clean run, with no call
+of theirs answered by the fault, are its own (``_refused_alike``) and judged here; a 4xx is a
+refusal of the event (a payload the automation rejects), and an event a drift hazard changed
+may be refused on purpose (``drift_is_loud`` judges those).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..history import delivery_column, delivery_numbers
 from ._expected import expectation_of
 from ._facts import MAX_WITNESSES, Facts, Witness, deliveries_text, event_ref, evidence, plural
 from ._lag import flight_end
+from ._refused_alike import refused_alike
 from ._sender import Redelivery, Sender, sender_of
 
 DEFERRALS = frozenset({429, 503})
@@ -49,6 +52,7 @@ class Deferred:
 
     events: tuple[tuple[Event, tuple[Delivery, ...]], ...]
     sender: Sender
+    alike: int = 0  # of them, refused during a fault window as their clean twins were
 
     @property
     def lost(self) -> bool:
@@ -73,9 +77,9 @@ class Deferred:
         deferred = all(d.status in DEFERRALS for _, ds in self.events for d in ds)
         what = "deferred" if deferred else "refused"
         head = (
-            f"{plural(n, 'event')} the target {what} ({self._answers()} to every delivery, none "
-            f"in flight during a downstream fault window) {'was' if n == 1 else 'were'} never "
-            f"redelivered and accepted: {self.sender.unredelivered()}"
+            f"{plural(n, 'event')} the target {what} ({self._answers()} to every delivery, "
+            f"{self._windows()}) {'was' if n == 1 else 'were'} never redelivered and accepted: "
+            f"{self.sender.unredelivered()}"
         )
         why = "find why it was refused (`harness inspect` shows each answer)"
         if self.lost:
@@ -87,6 +91,19 @@ class Deferred:
             f"not judged: {head}; whether the target takes {'it' if n == 1 else 'them'} on a "
             f"retry is not seen — {self._change()}{'' if deferred else f'; and {why}'}"
         )
+
+    def _windows(self) -> str:
+        """How the refusals stand to the run's fault windows."""
+        outside = "none in flight during a downstream fault window"
+        if not self.alike:
+            return outside
+        alike = (
+            "in a downstream fault window that met no call of theirs, and refused alike in the "
+            "clean run, where none was open: the automation's own refusals"
+        )
+        if self.alike == len(self.events):
+            return alike
+        return f"{self.alike:,} of them {alike}; the others {outside}"
 
     def _change(self) -> str:
         sender = self.sender
@@ -154,17 +171,25 @@ def deferred(facts: Facts) -> Deferred | None:
         d = deliveries[i]
         if d.id not in tampered:
             by_event.setdefault(d.event_id, []).append(d)
+    # In flight during a window, but refused as its clean twin was with none open: the
+    # automation's own refusal, not the outage's (``_refused_alike``).
+    alike = refused_alike(
+        facts, (d for ds in by_event.values() for d in ds if _in_flight(d, windows))
+    )
     found = [
         (facts.events_by_id[eid], tuple(ds))
         for eid, ds in by_event.items()
-        if all(refused_for_now(d.status) and not _in_flight(d, windows) for d in ds)
+        if all(
+            refused_for_now(d.status) and (d.id in alike or not _in_flight(d, windows)) for d in ds
+        )
     ]
     if found and history.info.model is Model.REGISTER:
         found = _latest(found, facts)
     if not found:
         return None
     found.sort(key=lambda pair: pair[0].seq)
-    return Deferred(tuple(found), sender)
+    during = sum(1 for _, ds in found if any(d.id in alike for d in ds))
+    return Deferred(tuple(found), sender, during)
 
 
 def _latest(

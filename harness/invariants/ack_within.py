@@ -1,10 +1,12 @@
 """ack_within: every delivery is answered within a latency budget (slow otherwise).
 
 A delivery that timed out (indeterminate, no answer) counts as over budget; one that got no
-answer because the connection failed is a loud failure, not a slow one: left out here, counted
-in the text and judged by ``target_available``. Latencies are real seconds; a compressed run
-sent faster than the scenario's clock says, and the verdict says so, with the rate actually
-sent (``_timing``).
+answer because the connection failed — could not connect, or broke before an answer (reset: a
+process that died holding it, a restarted worker) — is a loud failure, not a slow ack: it
+carries no latency (when a reset came is not recorded), so it is left out here, counted in the
+text and judged by ``target_available``, which fails on it — one failure, not counted twice.
+Latencies are real seconds; a compressed run sent faster than the scenario's clock says, and
+the verdict says so, with the rate actually sent (``_timing``).
 
 The harness times the answers on its own event loop. Where that loop ran late while a delivery
 was in flight (``loop-lag`` marks, engine/_lag), part of the latency may be the harness's: a
@@ -62,7 +64,9 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     latencies = latency[has]
     indeterminate = Outcome.INDETERMINATE
     timeouts = [
-        d for i in np.flatnonzero(~has).tolist() if (d := deliveries[i]).outcome is indeterminate
+        d
+        for i in np.flatnonzero(~has).tolist()
+        if (d := deliveries[i]).outcome is indeterminate and not _reset(d)
     ]
     slow = [
         (float(latency[i]), deliveries[i])
@@ -79,7 +83,7 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
         )
     figures = _percentiles(latencies)
     if unanswered:
-        figures += f"; {unanswered:,} got no answer, judged by target_available"
+        figures += f"; {_no_answer_text(deliveries, has, unanswered)}"
     budget = _budget(seconds)
     lag = Lag(facts.history)
     slow_kept = [(latency, d) for latency, d in slow if lag.blames_target(d, latency, seconds)]
@@ -111,7 +115,7 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     judged = len(latencies) + len(timeouts)
     summary = (
         f"{over:,} of {plural(judged, 'delivery', 'deliveries')} over the {budget} budget "
-        f"({plural(len(slow), 'slow answer')}, {_unanswered_text(timeouts)}); {figures}"
+        f"({plural(len(slow), 'slow answer')}, {len(timeouts):,} timed out); {figures}"
     )
     # Why they were late, where the journal shows it: a downstream's fault the answers waited
     # on (the same at any time scale), or, compressed, a backlog the pace built (_slow_acks).
@@ -188,8 +192,7 @@ def _witnesses(
 
     for d in timeouts[:MAX_WITNESSES]:
         error = f"; error: {d.error}" if d.error else ""
-        ended = "got no answer, its connection broken" if _reset(d) else "timed out with no answer"
-        line = f"{about(d)} {ended} (sent at {timestamp(d.sent_at)}{error})"
+        line = f"{about(d)} timed out with no answer (sent at {timestamp(d.sent_at)}{error})"
         out.append(_witness(line, d, waited.get(d.id) or queued.get(d.id)))
     for latency, d in heapq.nlargest(MAX_WITNESSES, slow, key=_latency):
         line = (
@@ -218,13 +221,18 @@ def _latency(item: tuple[float, Delivery]) -> float:
 
 def _reset(d: Delivery) -> bool:
     """Did ``d`` end on a connection broken before an answer, rather than the wait running out?
-    It counts over the budget all the same (``_lag``: waited the budget), but is no timeout."""
+    Not a slow ack: no answer came at all, and when the connection broke is not recorded."""
     return bool(d.error and d.error.startswith(CONNECTION_BROKE))
 
 
-def _unanswered_text(ended: Sequence[Delivery]) -> str:
-    """``3 timed out`` or ``2 timed out, 1 reset``: the deliveries over budget without an
-    answer."""
-    resets = sum(map(_reset, ended))
-    text = f"{len(ended) - resets:,} timed out"
-    return f"{text}, {resets:,} reset" if resets else text
+def _no_answer_text(
+    deliveries: Sequence[Delivery], has: npt.NDArray[np.bool_], unanswered: int
+) -> str:
+    """``3 got no answer, judged by target_available (2 reset: …)``."""
+    import numpy as np
+
+    resets = sum(_reset(deliveries[i]) for i in np.flatnonzero(~has).tolist())
+    said = f"{unanswered:,} got no answer, judged by target_available"
+    if not resets:
+        return said
+    return f"{said} ({resets:,} reset: broken before any answer, no ack to time)"

@@ -207,7 +207,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         lost_ids,
         [i for i in lost_ids if i not in facts.first_write],
     )
-    gave_up = _settle_note(facts, undone, lost_ids)
+    gave_up = _settle_note(facts, undone, lost_ids, [s.subject for s in lost_records])
     summary = head + _late_note(undone, exp, late, bool(lost_ids)) + gave_up
     if lost_ids and pace_of(facts.history.deliveries, facts.effects_in_order).after is False:
         summary += marked_first_text(marked_first(facts, list(lost_ids)), len(lost_ids))
@@ -375,9 +375,11 @@ def _cancelled(
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, coarse_witnesses(facts, exp, shorts))
 
 
-def _settle_note(facts: Facts, undone: Unfinished, lost: Collection[str]) -> str:
+def _settle_note(
+    facts: Facts, undone: Unfinished, lost: Collection[str], records: Collection[str] = ()
+) -> str:
     """``_after_answers.settle_note`` of the run as judged."""
-    return settle_note(facts.history, facts.effects_in_order, undone, lost)
+    return settle_note(facts.history, facts.effects_in_order, undone, lost, records)
 
 
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:

@@ -18,6 +18,9 @@ it closed, answered after it opened — and not answered 2xx) and never accepted
 was not seen to recover: only its sender's redelivery could bring it back. An answer an outage
 explains (a 5xx, 429, 408, or none) counts; another 4xx (a payload or a signature the target
 refuses on purpose) counts only when the window answered one of the delivery's own calls.
+Nor does a refusal the outage did not cause (``_refused_alike``: none of the delivery's own
+calls met a fault, and the clean run refused its event's twin with the same answer): the
+automation's own, named in a note and left to ``no_lost_events``.
 When its expected effects were made anyway (a refused delivery may still have done its work)
 it is not counted; an event of a type ignored by design owes nothing; the
 others follow the run's sender (``_sender``), by a strict rule:
@@ -81,6 +84,7 @@ from ._facts import (
     distinct,
     effects_text,
     event_ref,
+    id_list,
     is_write,
     plural,
     timestamp,
@@ -91,6 +95,7 @@ from ._facts import (
 from ._fault_calls import DeliveryWindows, marked_faults
 from ._lag import flight_end
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text
+from ._refused_alike import refused_alike
 from ._sender import Redelivery, Sender, sender_of
 from ._unfinished import unfinished
 
@@ -151,12 +156,17 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     windows = [w for w, n in zip(windows, calls, strict=True) if n]
     scale = float(history.info.settings.get("time_scale", 1.0))
     exp = expectation_of(facts)
-    refused_in = _refused_in(facts, windows)
+    refused_in, alike = _refused_in(facts, windows)
     touched = _touched(facts, windows, hit, refused_in)
     needs, left = _needs(facts, exp, [a.event for a in touched])
     accepted = [a for a in touched if a.event.id in needs]
     refused = _unredelivered(facts, exp, refused_in, left)
-    notes = _left_note(exp, touched, left) + _unmet_note(unmet) + unattributed_note(facts)
+    notes = (
+        _left_note(exp, touched, left)
+        + _alike_note(facts, alike, windows)
+        + _unmet_note(unmet)
+        + unattributed_note(facts)
+    )
     if not accepted:
         if refused.lost:
             return _lost_verdict(facts, refused, windows, "", notes)
@@ -404,9 +414,13 @@ class _Refusal:
     window: Fault
 
 
-def _refused_in(facts: Facts, windows: Sequence[Fault]) -> dict[str, _Refusal]:
+def _refused_in(
+    facts: Facts, windows: Sequence[Fault]
+) -> tuple[dict[str, _Refusal], dict[str, int]]:
     """Event id -> how the target refused it while a window was open (not a 2xx: an error
-    answer, a throttle, no answer), for each event it refused so.
+    answer, a throttle, no answer), for each event it refused so; and event id -> the answer,
+    for the events never accepted whose every refusal in a window the outage did not cause
+    (``_refused_alike``: refused alike in the clean run, no call of theirs met a fault).
 
     A delivery in flight while a window was open (sent before it closed, answered after it
     opened: as ``_touched`` reads an acknowledgement) was refused in it. An answer an outage
@@ -418,6 +432,7 @@ def _refused_in(facts: Facts, windows: Sequence[Fault]) -> dict[str, _Refusal]:
     tampered = facts.tampered
     found: dict[str, _Refusal] = {}
     own: list[tuple[Delivery, Fault]] = []
+    explained: list[tuple[Delivery, Fault]] = []
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK or d.id in tampered:
             continue
@@ -429,13 +444,21 @@ def _refused_in(facts: Facts, windows: Sequence[Fault]) -> dict[str, _Refusal]:
         if d.status is not None and d.status < 500 and d.status not in _OUTAGE_ANSWERS:
             own.append((d, last))
         else:
-            _hold(found, d, last)
+            explained.append((d, last))
     if own:
         met = DeliveryWindows(facts.history, (d for d, _ in own), facts.effects_in_order)
         for d, last in own:
             if met.met(d) is not None:
                 _hold(found, d, last)
-    return found
+    not_the_outage = refused_alike(facts, (d for d, _ in explained))
+    alike: dict[str, int] = {}
+    for d, last in explained:
+        if d.id not in not_the_outage:
+            _hold(found, d, last)
+        elif d.status is not None:
+            alike[d.event_id] = d.status
+    accepted = facts.accepted
+    return found, {e: s for e, s in alike.items() if e not in found and e not in accepted}
 
 
 # Answers below 500 an outage explains: a throttle passed on, a timeout.
@@ -596,6 +619,24 @@ def _unnamed_requests(facts: Facts, exp: Expectation) -> set[Request]:
         for w in facts.writes_in_order
         if not any(eid in known for eid in w.event_ids)
     }
+
+
+def _alike_note(facts: Facts, alike: Mapping[str, int], windows: Sequence[Fault]) -> str:
+    """``; 2 events refused during the fault window not judged: …``: refusals the outage did
+    not cause (``_refused_alike``), said with their answers and where they are judged."""
+    if not alike:
+        return ""
+    n = len(alike)
+    answers = "/".join(str(s) for s in sorted(set(alike.values())))
+    ids = sorted(alike, key=lambda e: facts.events_by_id[e].seq)
+    one = n == 1
+    return (
+        f"; {plural(n, 'event')} refused during {_during(windows)} not judged ({id_list(ids)}): "
+        f"{'it was' if one else 'they were'} answered {answers} as {'its' if one else 'their'} "
+        f"clean {'twin was' if one else 'twins were'} in the clean run, where no fault was open, "
+        f"and no call of {'its' if one else 'theirs'} met the fault — the automation's own "
+        f"error, not the outage's (no_lost_events judges {'it' if one else 'them'})"
+    )
 
 
 def _left_note(exp: Expectation, touched: Sequence[_Accepted], left: Counter[str]) -> str:

@@ -228,7 +228,7 @@ def _held(facts: Facts, run: Availability, base: Availability | None, allowed: s
         text += (
             f" (and all {clean} of the clean baseline run)"
             if not base.unanswered
-            else f" (the clean baseline run: {_kinds(base.unanswered)} of {clean})"
+            else f" (the clean baseline run: {kinds_text(base.unanswered)} of {clean})"
         )
     return text + _slow_note(run) + _other_note(run)
 
@@ -256,12 +256,12 @@ def _story(facts: Facts, av: Availability, allowed: str) -> str:
     earlier = av.outages[:-1] if stopped is not None else av.outages
     parts = []
     if stopped is not None and av.last_answer is None:
-        parts.append(f"the target answered none of the {total} ({_kinds(stopped.deliveries)})")
+        parts.append(f"the target answered none of the {total} ({kinds_text(stopped.deliveries)})")
     elif stopped is not None:
         parts.append(
             f"the target stopped answering at {timestamp(stopped.start)}: "
             f"{len(stopped.deliveries):,} of the {total} got no answer from then on "
-            f"({_kinds(stopped.deliveries)})"
+            f"({kinds_text(stopped.deliveries)})"
         )
     if earlier:
         pairs = [p for o in earlier for p in o.deliveries]
@@ -277,7 +277,7 @@ def _story(facts: Facts, av: Availability, allowed: str) -> str:
             else f"{len(pairs):,} of the {total}"
         )
         parts.append(
-            f"{count} got no answer {stretch} ({_kinds(pairs)}), and the target answered again "
+            f"{count} got no answer {stretch} ({kinds_text(pairs)}), and the target answered again "
             "after"
         )
     text = "; before that, ".join(parts)
@@ -341,7 +341,7 @@ def _heads(facts: Facts, av: Availability, prefix: str) -> list[Witness]:
         until = outage.until if outage.until is not None else outage.last
         out.append(
             Witness(
-                f"{prefix}no answer {_span(outage)}: {_kinds(outage.deliveries)} "
+                f"{prefix}no answer {_span(outage)}: {kinds_text(outage.deliveries)} "
                 f"({id_list(silent)}); answered again from a delivery sent at "
                 f"{timestamp(until)}",
                 tuple(dict.fromkeys(d.event_id for d, _ in outage.deliveries[:MAX_IDS])),
@@ -382,7 +382,7 @@ def _why(d: Delivery) -> str:
     return f"{label} ({d.error})" if d.error else label
 
 
-def _kinds(pairs: Sequence[tuple[Delivery, NoAnswer]]) -> str:
+def kinds_text(pairs: Sequence[tuple[Delivery, NoAnswer]]) -> str:
     """``25 could not connect, 2 reset``: in the order of NoAnswer."""
     counts = Counter(kind for _, kind in pairs)
     return ", ".join(f"{counts[k]:,} {k.value}" for k in NoAnswer if counts[k])

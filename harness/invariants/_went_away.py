@@ -1,0 +1,130 @@
+"""Lost events the target had accepted before it went away: work a process held when it died.
+
+A target whose process dies (an OOM kill, a deploy that does not drain, a worker its supervisor
+forks again) loses whatever it had accepted and held in memory — a queue, a background task —
+though the sender heard 2xx for each. The run sees it go: deliveries it could not connect,
+reset, or left unanswered for good (``target_available``'s outages). Events lost that it had
+accepted before such an outage began were in the process that died: that is their cause, not a
+queue slower than the settle quiet, and no longer settle shows them (tests/gallery/
+restarts_midrun.py: told "raise the settle quiet" of the orders its dead workers had queued).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from ..core._model import Effect, Outcome
+from ..history import History, delivery_rows, effect_values
+from ._facts import plural, timestamp
+from .target_available import Outage, availability, kinds_text
+
+
+@dataclass(frozen=True, slots=True)
+class WentAway:
+    """Of ``lost`` (events, or records short of requests that name no event), those the
+    target accepted events of before an outage began (``held``), and the outages after them."""
+
+    lost: int
+    held: tuple[str, ...]
+    outages: tuple[Outage, ...]
+    records: bool = False  # ``held`` are records, not events
+
+    @property
+    def every(self) -> bool:
+        return len(self.held) == self.lost
+
+    def text(self) -> str:
+        """``; all 3 of these were accepted before the target went away …``."""
+        n = len(self.held)
+        these = "these records" if self.records else "these"
+        if self.every:
+            which = (
+                ("the record" if self.records else "it")
+                if n == 1
+                else f"both of {these}"
+                if n == 2
+                else f"all {n:,} of {these}"
+            )
+        else:
+            which = f"{n:,} of {these}"
+        if self.records:
+            verb = "had events accepted (2xx)"
+        else:
+            verb = f"{'was' if n == 1 else 'were'} accepted (2xx)"
+        pairs = [p for o in self.outages for p in o.deliveries]
+        first, last = self.outages[0], self.outages[-1]
+        when = (
+            f"at {timestamp(first.start)}"
+            if len(self.outages) == 1
+            else f"{len(self.outages):,} times, from {timestamp(first.start)} to "
+            f"{timestamp(last.start)}"
+        )
+        after = (
+            f"and answered again after {'it' if len(self.outages) == 1 else 'each'}: its "
+            "process died and was started again"
+            if last.until is not None
+            else "and answered nothing after the last: its process died"
+        )
+        return (
+            f"; {which} {verb} before the target went away {when} — "
+            f"{plural(len(pairs), 'delivery', 'deliveries')} got no answer ({kinds_text(pairs)}; "
+            f"target_available), {after}: work it held in memory, queued or in flight, died "
+            "with the process, so a longer settle would show nothing more of it — keep each "
+            "event where a new process takes it up (a durable queue, a jobs table) before "
+            "answering 2xx, and drain the work before a restart"
+        )
+
+
+def went_away(
+    history: History,
+    effects: Sequence[Effect],
+    lost: Collection[str],
+    records: Collection[str] = (),
+) -> WentAway | None:
+    """Which of ``lost`` (events accepted and left without their effects) — or, where none is
+    named, of ``records`` (short of requests that name no event) — the target had accepted
+    (events of) before it went away; None where none was, or it never went away.
+
+    An event it accepted before an outage is not said held when it worked an event accepted
+    after it and before the outage: its queue got past the event, passed over rather than
+    held when the process died (``_after_answers`` says so)."""
+    if not lost and not records:
+        return None
+    outages = availability(history).outages
+    if not outages:
+        return None
+    keys = set(records) if not lost else set()
+    wanted = set(lost)
+    of_record: dict[str, str] = {}
+    if keys:
+        of_record = {e.id: e.key for e in history.events if e.key in keys}
+        wanted = set(of_record)
+    accepted: dict[str, float] = {}
+    for eid, answered, outcome in delivery_rows(
+        history.deliveries, "event_id", "answered_at", "outcome"
+    ):
+        if outcome is Outcome.OK and answered is not None:
+            accepted[eid] = min(accepted.get(eid, math.inf), answered)
+    starts = sorted(o.start for o in outages)
+    worked = sorted(
+        {accepted[i] for ids in effect_values(effects, "event_ids") for i in ids if i in accepted}
+    )
+    before: dict[str, float] = {}
+    for e in wanted:
+        at = accepted.get(e)
+        if at is None or (n := bisect_right(starts, at)) == len(starts):
+            continue  # accepted after the last outage began
+        # A call for an event accepted after it, before the outage: passed over, not held.
+        if keys or bisect_right(worked, at) == bisect_left(worked, starts[n]):
+            before[e] = at
+    if not before:
+        return None
+    since = min(before.values())
+    after = tuple(o for o in outages if o.start > since)
+    if keys:
+        held = tuple(sorted({of_record[e] for e in before}))
+        return WentAway(len(keys), held, after, records=True)
+    return WentAway(len(wanted), tuple(e for e in lost if e in before), after)

@@ -1,0 +1,50 @@
+"""A worker process that dies and is forked again, seen by the run (tests/gallery/restarts_midrun).
+
+Each worker acknowledges its orders, queues them in memory and dies after its fifth; deliveries
+in flight as it dies are reset. ``target_available`` fails on those resets, and that is the
+one failure they are: ``ack_within`` failed on them too ('2 of 42 deliveries over the 2 s
+budget (0 slow answers, 0 timed out, 2 reset)'), though no ack was slow. The orders lost with a
+dead worker were told "raise the settle quiet" (maybe late); ``no_lost_events`` now names the
+restart the run saw (``invariants/_went_away``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.core._model import CONNECTION_BROKE, Outcome
+from harness.history import load_all
+
+from .test_gallery import SCENARIOS, automation, run, said, verdicts
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_restarted_worker_is_named_by_the_loss_and_its_resets_counted_once(
+    tmp_path: Path,
+) -> None:
+    options = ("--die-after", "5", "--work", "0.05")
+    with automation("restarts_midrun", "/webhook/orders", options=options) as target:
+        done, report = run(target, str(SCENARIOS / "orders-worker-restarted-burst.yaml"), tmp_path)
+    found = verdicts(report)
+    [h] = load_all(tmp_path / "journal.db")
+    reset = {d.id for d in h.deliveries if (d.error or "").startswith(CONNECTION_BROKE)}
+    assert reset, "no delivery was reset as a worker died"
+    available = found["target_available"]
+    assert available["status"] == "fail", said(available)
+    assert f"({len(reset)} reset)" in available["summary"], said(available)
+    acks = found["ack_within"]
+    assert f"({len(reset)} reset: broken before any answer, no ack to time)" in acks["summary"]
+    assert not reset & set(acks["evidence"]["deliveries"]), said(acks)
+    if acks["status"] == "fail":  # a loaded machine's slow answers, never a reset
+        assert "(0 slow answers" not in acks["summary"], said(acks)
+    lost = found["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    paid = {i for e in h.effects if e.committed for i in e.event_ids}
+    accepted = {d.event_id for d in h.deliveries if d.outcome is Outcome.OK}
+    assert set(lost["evidence"]["events"]) <= accepted - paid, said(lost)
+    assert "before the target went away" in lost["summary"], said(lost)
+    assert "its process died and was started again: work it held in memory" in lost["summary"]
+    assert done.code == 1

@@ -1,0 +1,43 @@
+"""Calls that name only their record, read against the deliveries of its events
+(``invariants/_after_answers.record_pace``).
+
+The gallery's payout_by_order pays each order before it answers, ``POST /payouts {"order": …}``:
+nothing of the event. Where an order had several events no call tied to an event, the pace was
+not read, and the orders it acknowledged unpaid (its "manual review" list nobody reads) were
+told "raise the settle quiet" (maybe late). Read by record, every call came while a delivery of
+one of its record's events was in flight: dropped, not slow.
+"""
+
+from __future__ import annotations
+
+from harness.core._model import Event, Status
+
+from .test_expected import _settled, ev, lost, ok, run, write
+
+
+def test_a_record_short_of_a_call_made_inline_is_dropped_not_maybe_late() -> None:
+    """Payouts naming only their order, each made while a delivery of one of the order's
+    events was in flight (the gallery's payout_by_order, which pays before it answers): no
+    call names an event, so the pace was not read, and the orders it acknowledged unpaid were
+    told 'raise the settle quiet'. Read by record, the work is inline: dropped, not slow."""
+
+    def pair(tag: str) -> list[Event]:
+        return [ev(tag, n, key=f"ord_{tag}{(n + 1) // 2}") for n in range(1, 5)]
+
+    twins = pair("zqclean")
+    clean_deliveries = [ok(e, at=n / 10) for n, e in enumerate(twins)]
+    clean_paid = [write("/payouts", key=twins[n].key, at=n / 10 + 0.005) for n in (0, 2)]
+    clean = run(twins, clean_deliveries, clean_paid, tag="zqclean")
+    mine = pair("zqrun")
+    paid = [write("/payouts", key=mine[0].key, at=0.005)]  # the second order never paid
+    h = run(mine, [ok(e, at=n / 10) for n, e in enumerate(mine)], paid, tag="zqrun",
+            baseline=clean)  # fmt: skip
+    v = lost(_settled(h, "pending", 2.0))
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "1 record short of POST /payouts (per record); every call of this run naming only its "
+        "record came while a delivery of an event of that record was in flight: the target "
+        "does its work before it answers, and answered these without it (dropped, not slow: a "
+        "longer settle would show nothing more)"
+    ), v.summary
+    assert "settle quiet" not in v.summary, v.summary

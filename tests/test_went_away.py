@@ -1,0 +1,62 @@
+"""Lost events a target had accepted before it went away (``invariants/_went_away``).
+
+The gallery's restarts_midrun acknowledges each order, queues it in memory and pays it 0.2 s
+later; its worker process dies after its tenth order and is forked again. The orders it had
+queued are lost, and the run saw the restart — deliveries reset as it died — yet the loss was
+told as maybe-late work ("… may still be queued: … raise the settle quiet"). It names the
+restart now: work held in memory died with the process.
+"""
+
+from __future__ import annotations
+
+from harness.core._model import CONNECTION_BROKE, Delivery, Outcome, Status
+
+from .test_expected import _settled, clean_run, ev, lost, ok, run, write
+
+RESET = f"{CONNECTION_BROKE}: ClientOSError: [Errno 104] Connection reset by peer"
+
+
+def restarted_run(reset: bool = True) -> tuple[list[str], str]:
+    """Six orders: the first two accepted and paid 0.2 s later; the third and fourth accepted
+    and never paid; the fifth's first delivery reset at 0.4 s as the worker died (``reset``),
+    its retry and the sixth accepted by the new worker and paid. Returns the lost events and
+    ``no_lost_events``' summary."""
+    twins = [ev("zqclean", i) for i in range(1, 7)]
+    clean = clean_run(twins, [write("/payouts", [e], at=n + 0.2) for n, e in enumerate(twins)])
+    mine = [ev("zqrun", i) for i in range(1, 7)]
+    deliveries = [ok(e, at=n / 10) for n, e in enumerate(mine[:4])]
+    fifth = mine[4]
+    if reset:
+        deliveries.append(
+            Delivery(f"dlv_{fifth.id}_1", fifth.id, 1, 0.4, 0.4, None, None, Outcome.INDETERMINATE,
+                     RESET)
+        )  # fmt: skip
+    deliveries += [ok(fifth, 2, at=0.5), ok(mine[5], at=0.6)]
+    paid = [mine[0], mine[1], fifth, mine[5]]
+    times = (0.21, 0.31, 0.71, 0.81)
+    effects = [write("/payouts", [e], at=at) for e, at in zip(paid, times, strict=True)]
+    h = run(mine, deliveries, effects, tag="zqrun", baseline=clean)
+    v = lost(_settled(h, "pending", 2.0))
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == (mine[2].id, mine[3].id), v.evidence
+    return [mine[2].id, mine[3].id], v.summary
+
+
+def test_events_queued_when_the_target_restarted_are_said_lost_with_it() -> None:
+    _, summary = restarted_run()
+    assert summary.startswith(
+        "2 of 6 accepted events produced no effect (lost): missing POST /payouts for 2; both "
+        "of these were accepted (2xx) before the target went away at 0.40 s — 1 delivery got "
+        "no answer (1 reset; target_available), and answered again after it: its process died "
+        "and was started again: work it held in memory, queued or in flight, died with the "
+        "process, so a longer settle would show nothing more of it — keep each event where a "
+        "new process takes it up (a durable queue, a jobs table) before answering 2xx, and "
+        "drain the work before a restart"
+    ), summary
+    assert "settle quiet" not in summary and "passed over" not in summary, summary
+
+
+def test_without_a_restart_seen_the_pace_is_said_as_before() -> None:
+    _, summary = restarted_run(reset=False)
+    assert "went away" not in summary, summary
+    assert "passed over" in summary, summary
