@@ -54,6 +54,9 @@ class Lag:
         self._flights: _Flights | None = None
         self._deliveries = history.deliveries
         self.worst = self.busiest = self.starved = 0.0
+        # The longest the loop an in-process app shares stood still in a flight blamed on the
+        # app, its thread neither running nor waiting for a CPU: held by a call made on it.
+        self.blocked = 0.0
 
     def blames_target(self, d: Delivery, latency: float | None, budget: float) -> bool:
         """Whether ``d``'s time over ``budget`` (``latency`` None: it timed out) is the
@@ -68,14 +71,18 @@ class Lag:
         lo = bisect.bisect_left(self._at, start)
         hi = bisect.bisect_right(self._at, end + self._reach)
         lag, busy, wait, starved = self._during(lo, hi, start, end)
+        ran = busy - (wait or 0.0)  # the seconds the loop's thread ran in the flight
         if busy < flight / 2 or not self._others_in_flight(d, start, end, budget):
             busy = wait or 0.0  # the loop's work was this request's own; the machine's wait not
+        blocked = 0.0
         if self.in_process and wait is not None:
             # The loop late while its thread neither ran nor waited to run was blocked in a
             # call made on it: the app's (a blocking call in async code), not the harness's.
-            lag = 0.0
+            blocked, lag = lag, 0.0
         harness = max(lag, busy, starved)
         if harness < budget / 10 or (latency is not None and latency - harness > budget):
+            if blocked >= budget / 10 and ran < blocked / 2:
+                self.blocked = max(self.blocked, blocked)
             return True
         self.worst = max(self.worst, lag)
         self.busiest = max(self.busiest, busy)

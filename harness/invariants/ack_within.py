@@ -128,6 +128,8 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
         summary += f"; {found}"
     if found := behind_text(queued):
         summary += f"; {found}"
+    if lag.blocked:
+        summary += f"; {_blocked_text(lag.blocked)}"
     rest = [d for d in overs if d.id not in waited and d.id not in queued]
     if compressed and (pace := pace_text(deliveries, rest)):
         summary += f"; {pace}"
@@ -155,6 +157,16 @@ def _why_doubted(lag: Lag) -> str:
         f"the harness's own event loop ran up to {millis(lag.worst)} late while they were in "
         "flight, so part of their time may be the harness's (a busy machine: rerun on a quieter "
         "one, or with fewer runs at once)"
+    )
+
+
+def _blocked_text(blocked: float) -> str:
+    return (
+        f"the event loop the in-process app shares with the harness stood still for up to "
+        f"{millis(blocked)} while they were in flight, its thread neither running nor waiting "
+        "for a CPU: held by a call made on it — a blocking call in an async handler (requests, "
+        "urllib, a synchronous SDK, time.sleep) holds every request behind it; move it to "
+        "`await asyncio.to_thread(...)` or use an async client"
     )
 
 
