@@ -1,0 +1,57 @@
+"""`harness locust` against an automation that works on long after its deliveries were answered
+(tests/gallery/background_queue.py: 200 at once, then 0.3 s of real work per order, one at a
+time): the settle after the load, not Locust's `-t`, bounds how long its work is watched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import REPO, harness_process
+from .test_gallery import automation
+
+pytestmark = pytest.mark.integration
+
+SCENARIO = REPO / "tests" / "gallery" / "scenarios" / "orders-queued-after-ack.yaml"
+HEADLESS = ("--headless", "--only-summary", "-u", "12", "-r", "100")
+
+
+def _load_test(tmp: Path, settle: str, *more: str) -> tuple[Any, dict[str, Any], str]:
+    """`harness locust` of the twelve queued orders: its exit, its verdicts, what it printed."""
+    scenario = tmp / "queued.yaml"
+    text = SCENARIO.read_text().replace("settle: {quiet: 2s, deadline: 2m}", settle)
+    assert text != SCENARIO.read_text()
+    scenario.write_text(text)
+    with automation("background_queue", "/webhook/orders") as target:
+        done = harness_process(
+            *("locust", str(scenario), "--target", target.url, "--seed", "3"),
+            *("--downstream", f"127.0.0.1:{target.downstream_port}"),
+            *("--journal", str(tmp / "run.db"), "--report", str(tmp / "report.json")),
+            *more,
+            cwd=tmp,
+            timeout=180,
+        )
+    report = tmp / "report.json"
+    (run,) = json.loads(report.read_text())["runs"] if report.exists() else [{}]
+    verdicts = {v["invariant"]: v for v in run.get("verdicts", [])}
+    return done, verdicts, done.out + done.err
+
+
+def test_locusts_run_time_passing_while_the_harness_settles_waits_for_its_verdicts(
+    tmp_path: Path,
+) -> None:
+    """The twelve orders are answered within a second and worked off over about four: `-t 2s`
+    passes while the harness settles. It ended the test again (exit code 2, gevent's
+    ConcurrentObjectUseError: a second end read the recorder's socket), and Locust exited
+    while the recorder settled on and printed its verdicts after the command had returned."""
+    done, verdicts, said = _load_test(
+        tmp_path, "settle: {quiet: 2s, deadline: 30s}", "--", *HEADLESS, "-t", "2s"
+    )
+    assert "Traceback" not in said and "ConcurrentObjectUseError" not in said, said
+    assert verdicts["no_lost_events"]["status"] == "pass", verdicts["no_lost_events"]
+    assert verdicts["no_duplicate_effects"]["status"] == "pass", said
+    assert done.code in (0, 1), said  # ack_within is the machine's; the rest must hold
