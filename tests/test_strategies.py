@@ -17,6 +17,7 @@ from harness.engine import RunOptions, prepare
 from harness.explore import write_minimal
 from harness.scenario._load import load_scenario, resolve
 from harness.strategies import Exploration, deliveries, explorations, fault_windows
+from harness.strategies._schedules import POOL, POOL_REACH, default_pool, pool_keys
 
 from .conftest import SECRET
 
@@ -306,3 +307,29 @@ def test_a_hazard_over_one_of_a_projects_several_event_sources_is_written_loadab
     again = load_scenario(write_minimal(ran, found, tmp_path / "minimal.yaml", project))
     assert again.name == "duplicate-storm-invoice.paid-minimal"
     assert again.source == ran.source
+
+
+def test_the_default_pool_holds_two_events_of_one_record() -> None:
+    """out-of-order's first four events (seed 5) are about four records: drawn from them, no
+    schedule sent two events of one record, and `harness explore out-of-order` reported that
+    none broke the gallery's arrival_wins, whose stale overwrites need two. The pool now
+    reaches the sixth, con_00002's second."""
+    (scenario,) = resolve(["out-of-order"])
+    keys = pool_keys(scenario, 5, POOL_REACH)
+    assert len(set(keys[:POOL])) == POOL  # the first four: four records
+    assert default_pool(scenario, 5) == 6 and keys[5] in keys[:5]
+    one_record = find(
+        explorations(scenario, seed=5),
+        lambda e: len({keys[d.event] for d in e.schedule}) < len({d.event for d in e.schedule}),
+        settings=settings(database=None),
+    )
+    assert sorted(d.event for d in one_record.schedule) == [3, 5]
+
+
+def test_the_default_pool_stays_four_where_no_record_has_two_events_in_reach() -> None:
+    """duplicate-storm's first sixteen events (seed 5) are about sixteen orders: its copies
+    are what it searches, and four events are drawn from, as before."""
+    (scenario,) = resolve(["duplicate-storm"])
+    keys = pool_keys(scenario, 5, POOL_REACH)
+    assert len(set(keys)) == POOL_REACH
+    assert default_pool(scenario, 5) == POOL
