@@ -75,6 +75,8 @@ class Settings:
     report: Path | None = None
     journal: Path | None = None
     events: int | None = None
+    settle_quiet: float | None = None  # real seconds, replacing the scenario's settle.quiet
+    settle_deadline: float | None = None
     target_name: str | None = None
     allow_hosts: tuple[str, ...] = ()
     reproduce: str | None = None
@@ -159,6 +161,15 @@ def _add_options(parser: Any, **_: Any) -> None:
         help="Events to generate (synthetic sources), records and pace scaled alike",
         **hidden,
     )
+    for which in ("quiet", "deadline"):
+        parser.add_argument(
+            f"--harness-settle-{which}",
+            type=float,
+            default=None,
+            help=f"Real seconds replacing the scenario's settle.{which} (harness run's "
+            f"--settle-{which})",
+            **hidden,
+        )
     parser.add_argument("--harness-target-name", default=None, help="Label in reports", **hidden)
     parser.add_argument(
         "--harness-allow-host",
@@ -198,6 +209,8 @@ def settings_of(environment: Environment) -> Settings:
         report=path(getattr(o, "harness_report", None)),
         journal=path(getattr(o, "harness_journal", None)),
         events=getattr(o, "harness_events", None),
+        settle_quiet=getattr(o, "harness_settle_quiet", None),
+        settle_deadline=getattr(o, "harness_settle_deadline", None),
         target_name=getattr(o, "harness_target_name", None),
         allow_hosts=tuple(getattr(o, "harness_allow_host", None) or ()),
         reproduce=getattr(o, "harness_reproduce", None),
@@ -294,6 +307,8 @@ def _prepare_owner(environment: Environment, state: _State, settings: Settings) 
         journal=settings.journal,
         target_name=settings.target_name,
         allow_hosts=settings.allow_hosts,
+        settle_quiet=settings.settle_quiet,
+        settle_deadline=settings.settle_deadline,
         listen_beyond_loopback=settings.listen_beyond_loopback,
     )
     reproduce = settings.reproduce or _reproduce(options.seed, seed_given)
