@@ -46,7 +46,7 @@ from harness import (
     resolve_hazards,
 )
 
-from ._plan import partition, unretried, with_events
+from ._plan import partition, unretried, with_events, without_clean_run
 from ._session import Owner, RecorderProcess, Row, Sender
 from ._stopping import Stopped, stop
 
@@ -355,7 +355,8 @@ def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scen
     count = settings.events or (counts.pop() if len(counts) == 1 else None)
     if count is None and len(counts) > 1:
         raise InputError(f"the ScenarioUser classes set different event_count values {counts}")
-    return unretried(scenario if count is None else with_events(scenario, count))
+    sized = scenario if count is None else with_events(scenario, count)
+    return without_clean_run(unretried(sized))
 
 
 def _one(ref: str, project: Project | None) -> Scenario:
