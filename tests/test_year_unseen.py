@@ -30,6 +30,7 @@ def test_a_month_whose_loss_could_not_be_seen_is_no_tick(tmp_path: Path) -> None
             cwd=tmp_path, timeout=200,
         )  # fmt: skip
     said = done.err
+    assert "· 1 month from 2028-01-01" in said, said  # not "1 months"
     assert "✓ 2028-01" not in said and "none failed\n" not in said, said
     assert "? 2028-01" in said, said
     assert "no_lost_events (inconclusive): " in said and "settle deadline" in said, said

@@ -76,13 +76,15 @@ def drive_year(
 ) -> int:
     """Plan and run the year; the exit code: 1 when a month's verdict failed, else 0.
     ``resumed``: what the journal gone on in holds (``resuming``)."""
+    from ..invariants._facts import plural
+
     state = resumed
     plan = plan_year(replace(scenario, calendar=None), calendar, options.seed)
     options = replace(options, listeners=(*options.listeners, ProgressView()))
     err.print(
-        f"seed {options.seed} · journal {options.journal} · {calendar.months} months from "
-        f"{calendar.start} in {calendar.timezone}, {calendar.events_per_day} events a day, "
-        f"{plan.day_seconds:g} s a day"
+        f"seed {options.seed} · journal {options.journal} · "
+        f"{plural(calendar.months, 'month')} from {calendar.start} in {calendar.timezone}, "
+        f"{calendar.events_per_day} events a day, {plan.day_seconds:g} s a day"
     )
     print_skipped((*skipped, *plan.skipped))
     if state is not None and state.months:
