@@ -4,6 +4,7 @@ the minimal scenario file written back."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -151,7 +152,8 @@ def test_a_scenario_with_an_explicit_schedule_sends_exactly_it(
         (0.5, 1, 0, "forged"),
     ]
     assert list(run.attempts) == [1, 2, 1]
-    assert run.info.settings["explicit_schedule"] is True
+    # The events' numbers in the source, as the schedule names them: the diagram's lanes.
+    assert run.info.settings["explicit_schedule"] == [2, 5]
     assert all("total" in ev.payload for ev in run.events)  # the drift still applies
 
 
@@ -333,3 +335,20 @@ def test_the_default_pool_stays_four_where_no_record_has_two_events_in_reach() -
     keys = pool_keys(scenario, 5, POOL_REACH)
     assert len(set(keys)) == POOL_REACH
     assert default_pool(scenario, 5) == POOL
+
+
+def test_the_diagram_names_events_by_their_number_in_the_source() -> None:
+    """explore's minimal schedule Exploration(e6@0s, e4@0.3s) (arrival_wins, out-of-order) was
+    drawn in columns e1 and e2: the run's own order, not the numbers the schedule, the
+    minimal file and every example line use. A journal written before keeps 1 to n."""
+    from harness.report._sequence import diagram
+
+    from .test_invariants import delivery, event, history
+
+    events = [event(1, key="con_2"), event(2, key="con_2")]
+    ds = [delivery("dlv_1", events[1].id, sent=0.0), delivery("dlv_2", events[0].id, sent=0.3)]
+    h = history(events, ds, [])
+    numbered = dataclasses.replace(h.info, settings={"explicit_schedule": [4, 6]})
+    assert diagram(dataclasses.replace(h, info=numbered)).lanes == ("e4", "e6")
+    older = dataclasses.replace(h.info, settings={"explicit_schedule": True})
+    assert diagram(dataclasses.replace(h, info=older)).lanes == ("e1", "e2")
