@@ -121,3 +121,21 @@ def test_tampered_and_drifted_refusals_are_other_verdicts() -> None:
     assert "none of the 2 genuine deliveries was refused" in v.summary
     throttled = verdict(run([200, 429, 200, 200, 200, 200, 200], rotation=ROTATION))
     assert throttled.status is Status.PASS  # 429 is throttling, not a refusal
+
+
+def test_a_run_every_event_of_which_drifted_says_so_not_that_none_was_sent() -> None:
+    """A year's month after a lasting field-added (2028-03 of the built-in year) drifts every
+    event: 696 genuinely signed deliveries, and the verdict said "no genuine delivery was
+    sent"."""
+    h = run([200, 200, 200])
+    drift = {"kind": "add_field", "events": {e.id: "web" for e in h.events}}
+    h = dataclasses.replace(
+        h, info=dataclasses.replace(h.info, settings={**h.info.settings, "drift": [drift]})
+    )
+    v = verdict(h)
+    assert v.status is Status.INCONCLUSIVE
+    assert "no genuine delivery was sent" not in v.summary, v.summary
+    assert v.summary == (
+        "no delivery was both genuine and undrifted: 3 deliveries of events with field drift, "
+        "whose refusal drift_is_loud judges"
+    )

@@ -221,3 +221,21 @@ def test_a_search_the_target_refused_throughout_is_incomplete(tmp_path: Path) ->
     assert done.code == 3, done.out + done.err
     assert "in all 3 the target accepted none of the deliveries" in done.err
     assert "no schedule" not in done.out
+
+
+def test_a_search_that_put_no_two_events_of_a_record_together_says_so(tmp_path: Path) -> None:
+    """Drawn from two events of two contacts, no schedule can send a contact's updates out of
+    order: arrival_wins' stale overwrites go unseen, and the search that found nothing says
+    why instead of reading as a pass (out-of-order, seed 5, reported none before the default
+    pool reached a second event of one record)."""
+    with gallery_automation("arrival_wins", "/webhooks/contacts") as target:
+        done = explore_command(
+            str(GALLERY / "contacts-reordered.yaml"), "--target", target.url,
+            "--downstream", f"127.0.0.1:{target.downstream_port}", "--seed", str(SEED),
+            "--events", "2", "--max-examples", "3", "--no-database",
+            cwd=tmp_path,
+        )  # fmt: skip
+    assert done.code == 0, done.out + done.err
+    assert "drawn from the first 2 events, about 2 records: no schedule" in done.out, done.out
+    assert "each of these events is about a record of its own" in done.out, done.out
+    assert "raise --events" in done.out

@@ -4,6 +4,7 @@ the minimal scenario file written back."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from harness.engine import RunOptions, prepare
 from harness.explore import write_minimal
 from harness.scenario._load import load_scenario, resolve
 from harness.strategies import Exploration, deliveries, explorations, fault_windows
+from harness.strategies._schedules import POOL, POOL_REACH, default_pool, pool_keys
 
 from .conftest import SECRET
 
@@ -150,7 +152,8 @@ def test_a_scenario_with_an_explicit_schedule_sends_exactly_it(
         (0.5, 1, 0, "forged"),
     ]
     assert list(run.attempts) == [1, 2, 1]
-    assert run.info.settings["explicit_schedule"] is True
+    # The events' numbers in the source, as the schedule names them: the diagram's lanes.
+    assert run.info.settings["explicit_schedule"] == [2, 5]
     assert all("total" in ev.payload for ev in run.events)  # the drift still applies
 
 
@@ -306,3 +309,46 @@ def test_a_hazard_over_one_of_a_projects_several_event_sources_is_written_loadab
     again = load_scenario(write_minimal(ran, found, tmp_path / "minimal.yaml", project))
     assert again.name == "duplicate-storm-invoice.paid-minimal"
     assert again.source == ran.source
+
+
+def test_the_default_pool_holds_two_events_of_one_record() -> None:
+    """out-of-order's first four events (seed 5) are about four records: drawn from them, no
+    schedule sent two events of one record, and `harness explore out-of-order` reported that
+    none broke the gallery's arrival_wins, whose stale overwrites need two. The pool now
+    reaches the sixth, con_00002's second."""
+    (scenario,) = resolve(["out-of-order"])
+    keys = pool_keys(scenario, 5, POOL_REACH)
+    assert len(set(keys[:POOL])) == POOL  # the first four: four records
+    assert default_pool(scenario, 5) == 6 and keys[5] in keys[:5]
+    one_record = find(
+        explorations(scenario, seed=5),
+        lambda e: len({keys[d.event] for d in e.schedule}) < len({d.event for d in e.schedule}),
+        settings=settings(database=None),
+    )
+    assert sorted(d.event for d in one_record.schedule) == [3, 5]
+
+
+def test_the_default_pool_stays_four_where_no_record_has_two_events_in_reach() -> None:
+    """duplicate-storm's first sixteen events (seed 5) are about sixteen orders: its copies
+    are what it searches, and four events are drawn from, as before."""
+    (scenario,) = resolve(["duplicate-storm"])
+    keys = pool_keys(scenario, 5, POOL_REACH)
+    assert len(set(keys)) == POOL_REACH
+    assert default_pool(scenario, 5) == POOL
+
+
+def test_the_diagram_names_events_by_their_number_in_the_source() -> None:
+    """explore's minimal schedule Exploration(e6@0s, e4@0.3s) (arrival_wins, out-of-order) was
+    drawn in columns e1 and e2: the run's own order, not the numbers the schedule, the
+    minimal file and every example line use. A journal written before keeps 1 to n."""
+    from harness.report._sequence import diagram
+
+    from .test_invariants import delivery, event, history
+
+    events = [event(1, key="con_2"), event(2, key="con_2")]
+    ds = [delivery("dlv_1", events[1].id, sent=0.0), delivery("dlv_2", events[0].id, sent=0.3)]
+    h = history(events, ds, [])
+    numbered = dataclasses.replace(h.info, settings={"explicit_schedule": [4, 6]})
+    assert diagram(dataclasses.replace(h, info=numbered)).lanes == ("e4", "e6")
+    older = dataclasses.replace(h.info, settings={"explicit_schedule": True})
+    assert diagram(dataclasses.replace(h, info=older)).lanes == ("e1", "e2")

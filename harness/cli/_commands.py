@@ -21,7 +21,15 @@ from ._export import export as export_command
 from ._init import init as init_command
 from ._inspect import inspect as inspect_command
 from ._locust import locust as locust_command
-from ._options import for_option, listen_option, project_options, run_options, seconds, stop_after
+from ._options import (
+    for_option,
+    listen_option,
+    project_options,
+    run_options,
+    seconds,
+    settle_options,
+    stop_after,
+)
 from ._record import record as record_command
 from ._report import report as report_command
 from ._show import show as show_command
@@ -36,15 +44,6 @@ _TIME_SCALE_HELP = (
     "Run seconds per scenario second, e.g. 0.02: a 4 min outage runs in 4.8 s. Compresses "
     "schedules and fault windows; not the delivery timeout, nor settle times below 1 s of "
     "quiet and 20 s of deadline (default: the scenario's time_scale, else 1)."
-)
-_SETTLE_QUIET_HELP = (
-    "Real seconds without a call from the target that end a run (or 500ms, 3s, 2m), replacing "
-    "every scenario's settle.quiet; not time-scaled. Raise it when events are called lost but "
-    "their effects come late (docs/troubleshooting.md)."
-)
-_SETTLE_DEADLINE_HELP = (
-    "Real seconds a run waits at most for the target to finish (or 500ms, 3s, 2m), replacing "
-    "every scenario's settle.deadline; not time-scaled."
 )
 
 
@@ -95,8 +94,7 @@ cli.add_command(explore_command)
     help="The environment variable holding the signing secret, e.g. STRIPE_WEBHOOK_SECRET.",
 )
 @click.option("--time-scale", type=float, default=None, help=_TIME_SCALE_HELP)
-@click.option("--settle-quiet", metavar="SECONDS", default=None, help=_SETTLE_QUIET_HELP)
-@click.option("--settle-deadline", metavar="SECONDS", default=None, help=_SETTLE_DEADLINE_HELP)
+@settle_options
 @click.option(
     "--no-baseline",
     is_flag=True,

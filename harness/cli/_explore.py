@@ -44,9 +44,9 @@ if TYPE_CHECKING:
     "--events",
     "pool",
     type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="The source's first N events that schedules are drawn from.",
+    default=None,
+    help="The source's first N events that schedules are drawn from (default: 4, or as many "
+    "as hold two events of one record, up to 16).",
 )
 @click.option(
     "--max-deliveries",
@@ -99,7 +99,7 @@ def explore(
     no_project: bool,
     max_examples: int,
     budget: str | None,
-    pool: int,
+    pool: int | None,
     max_deliveries: int,
     faults: tuple[str, ...],
     tamper: bool,
@@ -119,6 +119,7 @@ def explore(
     from ..engine import RunOptions
     from ..explore import ExploreSettings, failure_lines, write_minimal
     from ..explore import explore_schedules as search
+    from ..invariants._facts import plural
     from ..scenario._hazards import resolve_hazards
     from ._commands import _check_report_path
     from ._options import seconds
@@ -184,11 +185,21 @@ def explore(
 
     found = search(chosen, options, how, on_example=progress)
     if found.found is None:
+        drawn = f"the first {plural(found.pool, 'event')}, about {plural(found.records, 'record')}"
         stdout.print(
-            f"{found.examples} examples in {found.seconds:.1f} s: no schedule of {chosen.name} "
-            "broke an invariant",
+            f"{found.examples} examples in {found.seconds:.1f} s, drawn from {drawn}: no "
+            f"schedule of {chosen.name} broke an invariant",
             markup=False,
         )
+        if found.records == found.pool > 1:
+            # No record's events together: an order, a race or a lost update between them
+            # was never put to the target, which is no evidence that it holds.
+            stdout.print(
+                "  note: each of these events is about a record of its own, so no schedule "
+                "sent two events of one record, out of order or at once; to search those, "
+                "raise --events until two of the source's first events share a record",
+                markup=False,
+            )
         return
     minimal = found.found
     path = write_minimal(

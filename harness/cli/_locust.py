@@ -19,7 +19,7 @@ import click
 
 from ..core._data_paths import data_dir
 from ..core._errors import InputError
-from ._options import project_options, run_options
+from ._options import project_options, run_options, seconds, settle_options
 
 
 @click.command("locust", context_settings={"ignore_unknown_options": True})
@@ -31,6 +31,7 @@ from ._options import project_options, run_options
 )
 @run_options
 @project_options
+@settle_options
 @click.option(
     "--events",
     type=click.IntRange(min=1),
@@ -57,6 +58,8 @@ def locust(
     listen_beyond_loopback: bool,
     project_file: Path | None,
     no_project: bool,
+    settle_quiet: str | None,
+    settle_deadline: str | None,
     locust_args: tuple[str, ...],
 ) -> None:
     """Load-test an automation with SCENARIO's events in Locust, then judge the invariants.
@@ -71,6 +74,8 @@ def locust(
     from ._project import check_unread, project_from, target_of
 
     _check_report_path(report)
+    quiet = seconds(settle_quiet, "--settle-quiet")
+    deadline = seconds(settle_deadline, "--settle-deadline")
     # What no event shows is told before the recordings are read (seconds for a big export),
     # and a secret the scenario signs with that is not set before Locust's web UI starts.
     unread = project_from(project_file, no_project, read=False)
@@ -83,12 +88,19 @@ def locust(
         journal=journal,
         target_name=target_name,
         allow_hosts=allow_host,
+        settle_quiet=quiet,
+        settle_deadline=deadline,
         listen_beyond_loopback=listen_beyond_loopback,
     )
     check_unread(resolve_hazards([scenario], unread, events=False).scenarios, options)
     project = project_from(project_file, no_project)
     # Bad names, files and a hazard that does not apply are reported before Locust starts.
     resolve_hazards([scenario], project).one(scenario, "a load test", "SCENARIO")
+    # Seconds, as checked: Locust's process reads them as numbers.
+    settle = [
+        *(["--harness-settle-quiet", f"{quiet:g}"] if quiet is not None else []),
+        *(["--harness-settle-deadline", f"{deadline:g}"] if deadline is not None else []),
+    ]
     harness_args = [
         "--host", target,
         "--harness-scenario", scenario,
@@ -97,6 +109,7 @@ def locust(
         "--harness-journal", str(options.journal),
         *(["--harness-report", str(report)] if report is not None else []),
         *(["--harness-events", str(events)] if events is not None else []),
+        *settle,
         *(["--harness-target-name", target_name] if target_name else []),
         *[arg for host in allow_host for arg in ("--harness-allow-host", host)],
         *(["--harness-listen-beyond-loopback"] if listen_beyond_loopback else []),
@@ -106,6 +119,7 @@ def locust(
         ["harness", "locust", scenario, "--target", target, "--seed", str(options.seed)]
         + ["--downstream", downstream]
         + (["--events", str(events)] if events is not None else [])
+        + [arg.replace("--harness-", "--", 1) for arg in settle]
         + (["--timeline"] if timeline else [])
         + ["--", *locust_args]
     )

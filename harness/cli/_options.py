@@ -68,6 +68,33 @@ def run_options(command: F) -> F:
     return command
 
 
+def settle_options(command: F) -> F:
+    """--settle-quiet and --settle-deadline: real seconds that replace every scenario's settle
+    (``run``, ``locust``); the command reads them with ``seconds``."""
+    for option in reversed(
+        (
+            click.option(
+                "--settle-quiet",
+                metavar="SECONDS",
+                default=None,
+                help="Real seconds without a call from the target that end a run (or 500ms, "
+                "3s, 2m), replacing every scenario's settle.quiet; not time-scaled. Raise it "
+                "when events are called lost but their effects come late "
+                "(docs/troubleshooting.md).",
+            ),
+            click.option(
+                "--settle-deadline",
+                metavar="SECONDS",
+                default=None,
+                help="Real seconds a run waits at most for the target to finish (or 500ms, 3s, "
+                "2m), replacing every scenario's settle.deadline; not time-scaled.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 def project_options(command: F) -> F:
     """--project and --no-project: which harness.yaml the command reads (docs/project.md)."""
     for option in reversed(

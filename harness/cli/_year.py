@@ -76,13 +76,15 @@ def drive_year(
 ) -> int:
     """Plan and run the year; the exit code: 1 when a month's verdict failed, else 0.
     ``resumed``: what the journal gone on in holds (``resuming``)."""
+    from ..invariants._facts import plural
+
     state = resumed
     plan = plan_year(replace(scenario, calendar=None), calendar, options.seed)
     options = replace(options, listeners=(*options.listeners, ProgressView()))
     err.print(
-        f"seed {options.seed} · journal {options.journal} · {calendar.months} months from "
-        f"{calendar.start} in {calendar.timezone}, {calendar.events_per_day} events a day, "
-        f"{plan.day_seconds:g} s a day"
+        f"seed {options.seed} · journal {options.journal} · "
+        f"{plural(calendar.months, 'month')} from {calendar.start} in {calendar.timezone}, "
+        f"{calendar.events_per_day} events a day, {plan.day_seconds:g} s a day"
     )
     print_skipped((*skipped, *plan.skipped))
     if state is not None and state.months:
@@ -105,10 +107,17 @@ def drive_year(
             "(with the same --target and flags)"
         ) from None
     failed = [m for m in year.months if m.failed]
+    unseen = [m for m in year.months if m.unseen and not m.failed]
     ran = len(year.months)
     if failed:
         months = ", ".join(m.plan.month for m in failed)
         err.print(f"[red]{len(failed)} of {ran} months failed: {months}[/]")
+    elif unseen:
+        months = ", ".join(m.plan.month for m in unseen)
+        err.print(
+            f"[yellow]{ran} month{'s' if ran != 1 else ''} run, none failed, but {len(unseen)} "
+            f"could not be judged whole: {months} (their verdicts above say why)[/]"
+        )
     else:
         err.print(f"[green]{ran} month{'s' if ran != 1 else ''} run, none failed[/]")
     err.print(f"judge them again with `harness check {options.journal}`")
@@ -125,11 +134,14 @@ def _starting(month: MonthPlan) -> None:
 
 
 def _finished(done: MonthDone) -> None:
-    mark = "[red]✗[/]" if done.failed else "[green]✓[/]"
+    # A month whose owed verdicts went unseen is no pass: "?", and each says why.
+    mark = "[red]✗[/]" if done.failed else "[yellow]?[/]" if done.unseen else "[green]✓[/]"
     line = f"  {mark} {done.plan.month}: {done.deliveries:,} deliveries in {done.seconds:.1f} s"
     err.print(line)
     for v in done.failed:
         err.print(f"    [red]{escape(v.invariant)}[/]: {escape(v.summary)}")
+    for v in done.unseen:
+        err.print(f"    [yellow]{escape(v.invariant)}[/] (inconclusive): {escape(v.summary)}")
 
 
 def _write_report(report: Path, journal: Path) -> None:

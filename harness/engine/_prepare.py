@@ -413,8 +413,13 @@ def prepare(
         settings={
             "origin": scenario.origin,
             "perturbations": [{p.kind: dict(p.params)} for p in scenario.perturbations],
-            # An explicit schedule (``schedule:``) replaced the plan: the report draws it.
-            **({"explicit_schedule": True} if scenario.schedule is not None else {}),
+            # An explicit schedule (``schedule:``) replaced the plan: the report draws it, each
+            # event named by its number in the source, as the schedule and explore name it.
+            **(
+                {"explicit_schedule": sorted({p.event + 1 for p in scenario.schedule})}
+                if scenario.schedule is not None
+                else {}
+            ),
             # Real seconds, as the run waited (engine/_options.settle_for); faults are in the
             # journal's own table.
             "settle": {"quiet": settle.quiet, "deadline": settle.deadline},

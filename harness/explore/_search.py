@@ -31,7 +31,7 @@ from ..history import load, merge_journals
 from ..report import _sequence
 from ..report._redact import Redactor
 from ..strategies import Exploration, explorations
-from ..strategies._schedules import MAX_DELIVERIES, POOL, SPACING, pool_keys
+from ..strategies._schedules import MAX_DELIVERIES, SPACING, default_pool, pool_keys
 from ._reset import check_reset, reset_target
 
 # Real seconds of quiet that end an example's run (--settle-quiet replaces it). Below the 1 s
@@ -60,7 +60,7 @@ class ExploreSettings:
     budget: float | None = None
     seed: int | None = None
     database: Path | None = Path(".harness") / "explore-db"
-    pool: int = POOL
+    pool: int | None = None  # the source's first events drawn from; None: default_pool
     max_deliveries: int = MAX_DELIVERIES
     spacing: float = SPACING
     faults: tuple[str, ...] = ()
@@ -91,6 +91,8 @@ class ExploreResult:
     examples: int  # runs driven (shrinking's included)
     seconds: float
     found: Found | None
+    pool: int  # the source's first events the schedules were drawn from
+    records: int  # the records those events are about
 
 
 class _Failing(Exception):
@@ -238,14 +240,15 @@ def explore_schedules(
             raise _Failing(failing)
 
     try:
-        keys = pool_keys(scenario, options.seed, how.pool)
+        pool = how.pool or default_pool(scenario, options.seed)
+        keys = pool_keys(scenario, options.seed, pool)
         if scenario.reset is None:
             check_forgets(scenario, each, len(keys), earlier)
         test = given(
             explorations(
                 scenario,
                 seed=options.seed,
-                pool=how.pool,
+                pool=pool,
                 max_deliveries=how.max_deliveries,
                 spacing=how.spacing,
                 faults=how.faults,
@@ -285,7 +288,8 @@ def explore_schedules(
             f"  hint: check the target URL, the signing secret and the payload's shape with "
             f"`harness run {scenario.origin} --target {options.target.ref}`"
         )
-    return ExploreResult(scenario.name, count, time.monotonic() - started, shrunk)
+    spent = time.monotonic() - started
+    return ExploreResult(scenario.name, count, spent, shrunk, len(keys), len(set(keys)))
 
 
 def _keep(found: Found, journal: Path) -> Found:

@@ -71,7 +71,7 @@ def accepts_genuine(facts: Facts) -> Verdict:
         d for d in history.deliveries if d.id not in facts.tampered and d.event_id not in drifted
     ]
     if not genuine:
-        return verdict(NAME, Status.INCONCLUSIVE, CLASS, "no genuine delivery was sent")
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, _none_genuine(history, facts))
     skew = _skew(settings)
     if settings.get("signing") in TIMESTAMPED and abs(skew) > DEFAULT_TOLERANCE:
         return verdict(
@@ -114,6 +114,24 @@ def accepts_genuine(facts: Facts) -> Verdict:
     if lost:
         summary += f"; {plural(len(lost), 'event')} never accepted"
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, refused, phases))
+
+
+def _none_genuine(history: History, facts: Facts) -> str:
+    """Why no delivery is judged here: none sent, or each one tampered or drifted — a year's
+    month after a lasting field-added drifts every event, signed as genuinely as any."""
+    if not history.deliveries:
+        return "no genuine delivery was sent"
+    tampered = sum(1 for d in history.deliveries if d.id in facts.tampered)
+    moved = len(history.deliveries) - tampered
+    said = [
+        f"{plural(n, 'delivery', 'deliveries')} {what}"
+        for n, what in (
+            (moved, "of events with field drift, whose refusal drift_is_loud judges"),
+            (tampered, "tampered with on purpose"),
+        )
+        if n
+    ]
+    return f"no delivery was both genuine and undrifted: {' and '.join(said)}"
 
 
 def _drifted(settings: Mapping[str, Any]) -> set[str]:

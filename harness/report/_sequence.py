@@ -32,7 +32,7 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Diagram:
-    lanes: tuple[str, ...]  # "e1", "e2": the events, in source order
+    lanes: tuple[str, ...]  # "e4", "e6": the events by their number in the source, in order
     steps: tuple[Step, ...]  # by time
     span: float  # seconds the diagram covers
 
@@ -66,8 +66,13 @@ def diagram(h: History) -> Diagram:
     ]
     steps.sort(key=lambda s: (s.at, s.lane))
     ends = [s.until or s.at for s in steps]
+    # The source's numbers of the events the schedule named (journals before them: True, and
+    # the run's own order, 1 to n).
+    numbers = h.info.settings.get("explicit_schedule")
+    if not isinstance(numbers, list) or len(numbers) != len(h.events):
+        numbers = list(range(1, len(h.events) + 1))
     return Diagram(
-        tuple(f"e{n + 1}" for n in range(len(h.events))),
+        tuple(f"e{n}" for n in numbers),
         tuple(steps),
         max(ends, default=0.0),
     )

@@ -108,6 +108,9 @@ class Broke:
     why: str  # "": no life event that month and no trend: the month's verdicts tell
     cost: str
     projected: bool = False  # a trend's projection, not a failure measured in a run
+    # ``why`` names a trend that explains it; else only the month's life events, beside which
+    # it broke: nothing ties the failure to one of them (DST, or two events of a record at once).
+    explained: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,7 +461,7 @@ def _broke(months: Sequence[MonthFigures], trends: Sequence[Trend]) -> tuple[Bro
             what = _describe.join_words([w for w in (what, "the run was interrupted") if w])
         mine = [t.text for t in findings if t.month == m.index]
         why = "; ".join([*(_life_text(x) for x in m.life if not x.skipped), *mine])
-        out[m.index] = Broke(m.index, m.month, m.name, what, why, cost(m))
+        out[m.index] = Broke(m.index, m.month, m.name, what, why, cost(m), explained=bool(mine))
     for t in findings:
         assert t.month is not None
         if t.month in out:
@@ -535,7 +538,10 @@ def _answer(
         return text + "."
     first = broke[0]
     text = f"It breaks in month {first.index} ({first.name}): {first.what}"
-    text += f", because {first.why}" if first.why else " (no life event that month)"
+    if not first.why:
+        text += " (no life event that month)"
+    else:
+        text += f", because {first.why}" if first.explained else f", in a month with {first.why}"
     if not first.projected:
         text += f"; it cost {first.cost}"
     rest = len(broke) - 1

@@ -22,6 +22,7 @@ SPACING = 0.3
 MAX_GAPS = 3
 MAX_DELIVERIES = 4
 POOL = 4  # the source's first events an exploration draws from
+POOL_REACH = 16  # how far the default pool looks for a second event of one record
 # Tamper modes a schedule may draw; ``replayed`` is a second copy already (a delivery drawn again).
 _TAMPERS = tuple(m for m in TAMPER_MODES if m != "replayed")
 
@@ -140,22 +141,34 @@ def pool_keys(scenario: Scenario, seed: int, pool: int = POOL) -> tuple[str, ...
     return tuple(ev.key for ev in events)
 
 
+def default_pool(scenario: Scenario, seed: int) -> int:
+    """POOL, or as many of the source's first events as it takes to hold two of one record
+    (within POOL_REACH): a pool of one event per record puts no two of a record together, and
+    reordering, simultaneous updates and lost updates need two. POOL when none repeats."""
+    seen: set[str] = set()
+    for n, key in enumerate(pool_keys(scenario, seed, POOL_REACH)):
+        if key in seen:
+            return max(POOL, n + 1)
+        seen.add(key)
+    return POOL
+
+
 def explorations(
     scenario: Scenario,
     *,
     seed: int = 0,
-    pool: int = POOL,
+    pool: int | None = None,
     max_deliveries: int = MAX_DELIVERIES,
     spacing: float = SPACING,
     faults: Sequence[str] = (),
     tamper: bool = False,
 ) -> st.SearchStrategy[Exploration]:
-    """Schedules of ``scenario``'s first ``pool`` events, as a run with ``seed`` makes them (a
-    synthetic source's records follow the seed) (``deliveries``), in scenario seconds
-    (``spacing`` is run seconds, divided by the scenario's time scale), with fault windows of
-    the ``faults`` modes on its downstreams (``fault_windows``; none by default) and, with
-    ``tamper``, forged, unsigned and stale deliveries. A scenario with fault windows of its own
-    has its schedules start as the first of them opens."""
+    """Schedules of ``scenario``'s first ``pool`` events (None: ``default_pool``), as a run
+    with ``seed`` makes them (a synthetic source's records follow the seed) (``deliveries``),
+    in scenario seconds (``spacing`` is run seconds, divided by the scenario's time scale),
+    with fault windows of the ``faults`` modes on its downstreams (``fault_windows``; none by
+    default) and, with ``tamper``, forged, unsigned and stale deliveries. A scenario with fault
+    windows of its own has its schedules start as the first of them opens."""
     scale = scenario.time_scale or 1.0
     step = spacing / scale
     names = [d.name for d in scenario.downstreams]
@@ -170,7 +183,7 @@ def explorations(
     # without events still raises at each draw, as it did (a raise is not cached).
     @functools.cache
     def keys() -> tuple[str, ...]:
-        return pool_keys(scenario, seed, pool)
+        return pool_keys(scenario, seed, pool or default_pool(scenario, seed))
 
     @st.composite
     def exploration(draw: st.DrawFn) -> Exploration:

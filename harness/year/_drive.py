@@ -23,6 +23,14 @@ from ..engine import PreparedRun, RunOptions, Turns, prepare, with_baseline
 from ..history import run_infos
 from ._plan import MonthPlan, YearPlan
 
+# What a month may have nothing for, and says so inconclusive: no drift (drift_is_loud), no
+# fault window that refused a call (backs_off, recovers_after_outage), no undrifted delivery
+# once a lasting field-added drifts them all (accepts_genuine). Any other inconclusive verdict
+# is of what every month owes — nothing lost, nothing twice, in order, answered — unseen.
+MAY_HAVE_NOTHING = frozenset(
+    {"drift_is_loud", "backs_off", "recovers_after_outage", "accepts_genuine"}
+)
+
 YEAR_SETTING = "year"  # RunInfo.settings: the name of the year a month run belongs to
 SEED_SETTING = "year_seed"  # ... and the year's seed (each run's own seed is drawn from it)
 
@@ -43,6 +51,17 @@ class MonthDone:
         """The verdicts that failed (an inconclusive one — no drift in a month without drift,
         no fault window to recover from — is not a failure of the year)."""
         return tuple(v for v in self.verdicts if v.status is Status.FAIL)
+
+    @property
+    def unseen(self) -> tuple[Verdict, ...]:
+        """The inconclusive verdicts of what every month owes (not MAY_HAVE_NOTHING's): the
+        month could not see it — a target still working at the settle deadline, no call at all
+        — which is no pass, though no failure of the year either."""
+        return tuple(
+            v
+            for v in self.verdicts
+            if v.status is Status.INCONCLUSIVE and v.invariant not in MAY_HAVE_NOTHING
+        )
 
 
 @dataclass(frozen=True, slots=True)

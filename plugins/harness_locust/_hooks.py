@@ -46,7 +46,7 @@ from harness import (
     resolve_hazards,
 )
 
-from ._plan import partition, unretried, with_events
+from ._plan import partition, unretried, with_events, without_clean_run
 from ._session import Owner, RecorderProcess, Row, Sender
 from ._stopping import Stopped, stop
 
@@ -75,6 +75,8 @@ class Settings:
     report: Path | None = None
     journal: Path | None = None
     events: int | None = None
+    settle_quiet: float | None = None  # real seconds, replacing the scenario's settle.quiet
+    settle_deadline: float | None = None
     target_name: str | None = None
     allow_hosts: tuple[str, ...] = ()
     reproduce: str | None = None
@@ -159,6 +161,15 @@ def _add_options(parser: Any, **_: Any) -> None:
         help="Events to generate (synthetic sources), records and pace scaled alike",
         **hidden,
     )
+    for which in ("quiet", "deadline"):
+        parser.add_argument(
+            f"--harness-settle-{which}",
+            type=float,
+            default=None,
+            help=f"Real seconds replacing the scenario's settle.{which} (harness run's "
+            f"--settle-{which})",
+            **hidden,
+        )
     parser.add_argument("--harness-target-name", default=None, help="Label in reports", **hidden)
     parser.add_argument(
         "--harness-allow-host",
@@ -198,6 +209,8 @@ def settings_of(environment: Environment) -> Settings:
         report=path(getattr(o, "harness_report", None)),
         journal=path(getattr(o, "harness_journal", None)),
         events=getattr(o, "harness_events", None),
+        settle_quiet=getattr(o, "harness_settle_quiet", None),
+        settle_deadline=getattr(o, "harness_settle_deadline", None),
         target_name=getattr(o, "harness_target_name", None),
         allow_hosts=tuple(getattr(o, "harness_allow_host", None) or ()),
         reproduce=getattr(o, "harness_reproduce", None),
@@ -294,6 +307,8 @@ def _prepare_owner(environment: Environment, state: _State, settings: Settings) 
         journal=settings.journal,
         target_name=settings.target_name,
         allow_hosts=settings.allow_hosts,
+        settle_quiet=settings.settle_quiet,
+        settle_deadline=settings.settle_deadline,
         listen_beyond_loopback=settings.listen_beyond_loopback,
     )
     reproduce = settings.reproduce or _reproduce(options.seed, seed_given)
@@ -340,7 +355,8 @@ def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scen
     count = settings.events or (counts.pop() if len(counts) == 1 else None)
     if count is None and len(counts) > 1:
         raise InputError(f"the ScenarioUser classes set different event_count values {counts}")
-    return unretried(scenario if count is None else with_events(scenario, count))
+    sized = scenario if count is None else with_events(scenario, count)
+    return without_clean_run(unretried(sized))
 
 
 def _one(ref: str, project: Project | None) -> Scenario:

@@ -243,6 +243,8 @@ class Owner:
         self._recorder: RecorderProcess | None = None
         self.wall0 = 0.0
         self.exit_code: int | None = None
+        self._finishing = False
+        self._finished = gevent.event.Event()
 
     @property
     def done(self) -> bool:
@@ -283,12 +285,27 @@ class Owner:
 
     def finish(self, status: str, *, finals_timeout: float) -> int:
         """Wait (at most ``finals_timeout`` s) for every share's final rows, then have the
-        recorder settle, judge and report; the exit code. Later calls return the same code."""
+        recorder settle, judge and report; the exit code. Later calls return the same code,
+        waiting for it while the first call settles."""
         if self.exit_code is not None:
             return self.exit_code
         if self._recorder is None:
             self.exit_code = 3
             return self.exit_code
+        if self._finishing:
+            # Locust's -t (or Ctrl-C, SIGTERM) while the test's end settles and judges: that
+            # end's code. A second "finish" read the recorder's socket the first one waits on
+            # (gevent's ConcurrentObjectUseError, Locust's exit code 2), and Locust exited
+            # while the recorder went on settling and printed its verdicts after it.
+            self._finished.wait()
+            return 3 if self.exit_code is None else self.exit_code
+        self._finishing = True
+        try:
+            return self._finish(self._recorder, status, finals_timeout)
+        finally:
+            self._finished.set()
+
+    def _finish(self, recorder: RecorderProcess, status: str, finals_timeout: float) -> int:
         if not self._finals.wait(finals_timeout):
             missing = sorted(set(range(self.workers)) - set(self._shares))
             log.warning(
@@ -299,12 +316,12 @@ class Owner:
             )
         for index, (planned, delivered) in sorted(self._shares.items()):
             detail = f"worker index {index} of {self.workers}: {delivered} of {planned} deliveries"
-            self._recorder.send("mark", "locust.share", detail)
-        self._recorder.send("finish", status)
+            recorder.send("mark", "locust.share", detail)
+        recorder.send("finish", status)
         # The recorder settles after the last fault window closes (run clock), then judges.
         last_fault = max((f.end for f in self.prepared.faults), default=0.0)
-        reply = self._recorder.receive(last_fault + self.prepared.settle.deadline + RESULT_MARGIN)
-        self._recorder.close()
+        reply = recorder.receive(last_fault + self.prepared.settle.deadline + RESULT_MARGIN)
+        recorder.close()
         if reply is None:
             self.exit_code = 3
             log.error("the harness recorder gave no verdicts; see its messages above")
