@@ -232,10 +232,13 @@ def test_a_search_that_put_no_two_events_of_a_record_together_says_so(tmp_path: 
         done = explore_command(
             str(GALLERY / "contacts-reordered.yaml"), "--target", target.url,
             "--downstream", f"127.0.0.1:{target.downstream_port}", "--seed", str(SEED),
-            "--events", "2", "--max-examples", "3", "--no-database",
+            "--events", "2", "--max-examples", "3", "--no-database", "--report", "r.html",
             cwd=tmp_path,
         )  # fmt: skip
     assert done.code == 0, done.out + done.err
+    # --report said, not silently skipped (sweep-lx: nothing written, nothing said).
+    assert "no report written to r.html: the report is of the minimal failing run" in done.err
+    assert not (tmp_path / "r.html").exists()
     assert "drawn from the first 2 events, about 2 records: no schedule" in done.out, done.out
     assert "each of these events is about a record of its own" in done.out, done.out
     assert "raise --events" in done.out

@@ -200,6 +200,12 @@ def explore(
                 "raise --events until two of the source's first events share a record",
                 markup=False,
             )
+        if report is not None:
+            err.print(
+                f"no report written to {report}: the report is of the minimal failing run, and "
+                "no schedule failed",
+                markup=False,
+            )
         return
     minimal = found.found
     path = write_minimal(
