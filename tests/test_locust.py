@@ -10,6 +10,7 @@ not into ``Completed``; where a test reads what Locust printed, it is a process
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
@@ -242,6 +243,19 @@ def test_event_count_scales_records_and_pace_and_refuses_recorded_sources(tmp_pa
         with_events(resolve([str(recorded)])[0], 10)
     with pytest.raises(InputError, match="not allowed"):
         with_events(base, 0)
+
+
+def test_event_count_rewrites_the_hazards_counts_said_of_a_project() -> None:
+    """A hazard applied to a project says its counts "as in the hazard"; under --events they
+    are the load test's (sweep-lx: "200 events … as in the hazard" for a run of 300)."""
+    base = resolve(["bulk-import-burst"])[0]
+    said = "200 events of events[0] (order.json) for 50 records over 20 s, as in the hazard."
+    scaled = with_events(dataclasses.replace(base, adapted=(said, "Another note.")), 300)
+    assert scaled.adapted == (
+        "300 events of events[0] (order.json) for 75 records over 30 s (the load test's event "
+        "count; the hazard has 200).",
+        "Another note.",
+    )
 
 
 SILENT = """

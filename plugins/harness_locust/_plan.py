@@ -8,6 +8,7 @@ package too.
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -59,7 +60,19 @@ def with_events(scenario: Scenario, count: int) -> Scenario:
         records=max(1, min(count, round(source.records * ratio))),
         over=source.over * ratio,
     )
-    return replace(scenario, source=scaled)
+    # The hazard's own counts, said where it was applied to a project, are no longer the run's.
+    sized = (
+        f"{scaled.events} events of \\1 for {scaled.records} records over {scaled.over:g} s "
+        f"(the load test's event count; the hazard has {source.events})."
+    )
+    adapted = tuple(_AS_IN_THE_HAZARD.sub(sized, note) for note in scenario.adapted)
+    return replace(scenario, source=scaled, adapted=adapted)
+
+
+# The note ``scenario._hazards`` writes of a hazard's events applied to a project's payload.
+_AS_IN_THE_HAZARD = re.compile(
+    r"^\d+ events of (.+) for \d+ records over \S+ s, as in the hazard\.$"
+)
 
 
 def unretried(scenario: Scenario) -> Scenario:
