@@ -9,6 +9,8 @@ live descendant with the children each reaped (``/proc``), its change written as
 ``CPU_PER_TEST-<worker>.jsonl``. The automations' zygote (tests/zygote.py) is the controller's
 child, not a worker's: under this plugin each xdist worker starts a zygote of its own,
 so a forked automation's CPU is its test's (test_forked_workers' one-zygote test fails under it).
+Each row also has the real seconds the test's in-process runs spent in ``wait_quiet``: settling
+(``settled``) and the clean runs' pace (``paced``) — a gallery test's wall is mostly these.
 pytest's ``--durations`` gives wall time only; on two shared CPUs the suite is bound by CPU, not
 wall. ``--durations FILE`` writes the wall of each test of 2 s or more, which the suite's
 conftest reads to start the longest tests first.
@@ -77,14 +79,45 @@ def cpu() -> float:
     return total
 
 
+_waited = {"settled": 0.0, "paced": 0.0}  # this test's seconds in wait_quiet, by its caller
+_counting = False
+
+
+def _count_waits() -> None:
+    """Wrap ``wait_quiet`` where settling (``_recorder``) and the clean run's pace (``_pace``)
+    call it, adding each wait's real seconds to ``_waited``. Done at the first test: the
+    controller, which runs none, never imports the engine."""
+    global _counting
+    if _counting:
+        return
+    _counting = True
+    from harness.engine import _pace, _recorder
+
+    def counted(into: str, wait: Any) -> Any:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.monotonic()
+            try:
+                return await wait(*args, **kwargs)
+            finally:
+                _waited[into] += time.monotonic() - began
+
+        return timed
+
+    _recorder.wait_quiet = counted("settled", _recorder.wait_quiet)
+    _pace.wait_quiet = counted("paced", _pace.wait_quiet)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, Any, None]:
+    _count_waits()
+    _waited.update(settled=0.0, paced=0.0)
     before, started = cpu(), time.monotonic()
     yield
     used, wall = cpu() - before, time.monotonic() - started
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with open(f"{_OUT}-{worker}.jsonl", "a") as log:
         row = {"id": item.nodeid, "cpu": round(used, 3), "wall": round(wall, 3)}
+        row.update({name: round(seconds, 3) for name, seconds in _waited.items()})
         log.write(json.dumps(row) + "\n")
 
 
@@ -100,6 +133,9 @@ def main() -> None:
         for line in path.read_text().splitlines()
     ]
     print(f"{len(rows)} tests, {sum(r['cpu'] for r in rows):.1f} CPU-s")
+    walls, settled = sum(r["wall"] for r in rows), sum(r.get("settled", 0.0) for r in rows)
+    paced = sum(r.get("paced", 0.0) for r in rows)
+    print(f"walls {walls:.1f} s: settling {settled:.1f} s, the clean runs' pace {paced:.1f} s")
     modules: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0, 0.0])
     for row in rows:
         module = modules[row["id"].partition("::")[0]]

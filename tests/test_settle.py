@@ -29,6 +29,7 @@ from harness.core._model import (
     Delivery,
     Effect,
     Event,
+    Fault,
     Model,
     Outcome,
     Status,
@@ -56,6 +57,7 @@ from harness.report._content import RunInput, build_report
 from harness.scenario._load import resolve
 
 from .conftest import SECRET
+from .doubles import started
 
 pytestmark = pytest.mark.integration
 
@@ -339,6 +341,37 @@ async def test_the_deadline_ends_a_target_that_keeps_working(
     found = settled(recorder)
     assert found["ended"] == "deadline" and found["pending"] == 3
     assert isinstance(found["idle"], float) and found["idle"] < 0.3  # still working
+
+
+async def test_a_call_held_open_while_settling_sleeps_counts_from_its_answer() -> None:
+    """Settling sleeps until its quiet would be reached, not looking at the doubles meanwhile;
+    a call that arrives wakes it (``Downstream.woken``), so that a call held open (a slow
+    answer, 0.6 s) and answered before that point still counts from its answer, not from its
+    arrival: the quiet (1 s) ends after the answer, as when the wait looked every 50 ms."""
+    begun = time.monotonic()
+
+    def clock() -> float:
+        return time.monotonic() - begun
+
+    slow = Fault("crm", "slow", 0.0, 60.0, {"latency": 0.6})
+    async with started(DownstreamSpec(name="crm"), clock=clock, faults=[slow]) as (
+        double,
+        _,
+        session,
+    ):
+
+        async def call() -> float:
+            async with session.post("/contacts", json={"name": "Ada"}) as response:
+                await response.read()
+            return clock()
+
+        calling = asyncio.create_task(call())
+        found = await wait_quiet(clock, [double], Settle(1.0, 10.0))
+        answered = await calling
+    assert found.ended == "quiet", found
+    # Counted from the answer, within one look while it was held (quiet / 4 at most): from
+    # the call's arrival it would have ended about 0.6 s sooner, before answered + 0.4.
+    assert found.waited >= answered + 1.0 - 0.25, (found, answered)
 
 
 async def test_effects_after_the_final_state_are_late_kept_and_not_judged(

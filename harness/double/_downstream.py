@@ -169,6 +169,9 @@ class Downstream:
         self.effects_recorded = 0
         self.last_effect_at: float | None = None
         self.in_flight = 0  # calls received and not yet answered (or cut off)
+        # Settling's waits (``engine._settle``), woken as a call arrives: they sleep until the
+        # quiet would be reached instead of looking at the doubles many times a second.
+        self.woken: set[asyncio.Future[None]] = set()
 
     @property
     def url(self) -> str:
@@ -220,6 +223,9 @@ class Downstream:
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         at = self._clock()
         self.in_flight += 1
+        for waiting in self.woken:
+            if not waiting.done():
+                waiting.set_result(None)
         try:
             return await self._answer(request, at)
         finally:
