@@ -17,8 +17,9 @@ that list, naming the events and the record the element names, its body the elem
 is taken as upserts, each record's last item its state — but in a ledger, whose state is its
 entries, counted, each item is an entry of its record's: every committed item is kept, so the
 final state compares how many entries each record holds, and which, whatever order the calls
-carried them in. A stateful double stores the call as one resource, which is not the state a
-real batch API leaves, so that resource is set aside.
+carried them in; unless the route says it upserts (a path naming ``upsert``, a PUT or PATCH),
+whose items replace their records' in a ledger too. A stateful double stores the call as one
+resource, which is not the state a real batch API leaves, so that resource is set aside.
 
 Set aside, with the records they name (not judged, and said): an element naming events of
 several records, or none and no record; a write naming events of several records that holds no
@@ -285,10 +286,19 @@ class _Run:
             if w.committed and w.downstream in stateful:
                 collection = _place(w)[1] + _ITEMS
                 body = json.loads(w.body)
-                last[n if ledger else (w.downstream, collection, w.key)] = StateRecord(
+                entry = ledger and not _upserts(w)
+                last[n if entry else (w.downstream, collection, w.key)] = StateRecord(
                     w.downstream, collection, "", body, w.event_ids, w.key
                 )
         return kept + list(last.values())
+
+
+def _upserts(write: Effect) -> bool:
+    """Whether a batch route says its items replace their records' (``POST …/batch/upsert``,
+    HubSpot's; a PUT or PATCH, Attio's assert): an item written twice is then one state, even
+    in a ledger (the Node-RED join flow under import-run-twice: every contact upserted twice,
+    each as in the clean run)."""
+    return write.method.upper() in ("PUT", "PATCH") or "upsert" in write.path.lower()
 
 
 def _at_time(effect: Effect) -> float:
