@@ -10,7 +10,13 @@ one of its record's events was in flight: dropped, not slow.
 
 from __future__ import annotations
 
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from harness.core._model import Event, Status
+from harness.invariants._after_answers import _SCANNED, _Flights
 
 from .test_expected import _settled, ev, lost, ok, run, write
 
@@ -41,3 +47,27 @@ def test_a_record_short_of_a_call_made_inline_is_dropped_not_maybe_late() -> Non
         "longer settle would show nothing more)"
     ), v.summary
     assert "settle quiet" not in v.summary, v.summary
+
+
+# Past _SCANNED flights of one event or record, a call is read against an index of them
+# (_Flights), not a scan of them: the same reading.
+@given(
+    flights=st.lists(
+        st.tuples(
+            st.integers(0, 40).map(float),
+            # How long each was in flight; rarely for good (no answer), or all after it are.
+            st.sampled_from([*map(float, range(8)), math.inf]),
+        ).map(lambda f: (f[0], f[0] + f[1])),
+        min_size=1,
+        max_size=3 * _SCANNED,
+    ),
+    moments=st.lists(st.integers(0, 50).map(float), max_size=20),
+)
+def test_many_flights_are_read_as_a_scan_reads_them(
+    flights: list[tuple[float, float]], moments: list[float]
+) -> None:
+    index = _Flights(flights)
+    for at in moments:
+        answers = [a for _, a in flights if a <= at]
+        assert index.last_answer(at) == (max(answers) if answers else None), at
+        assert index.in_flight(at) == any(s <= at <= a for s, a in flights), at
