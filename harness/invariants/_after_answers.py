@@ -61,7 +61,10 @@ def pace_of(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> Pace:
 
 def record_pace(history: History, effects: Iterable[Effect]) -> Pace:
     """``pace_of`` for the calls that name only their record (a payout carrying its order id,
-    nothing of the event): each read against the deliveries of its record's events."""
+    nothing of the event): each read against the deliveries of its record's events, but not
+    one in flight after one of them was answered (``_pace``'s ``shared``): with events of a
+    record overlapping, a worker that pays after it answers made every call during another
+    delivery's flight, and was told its work inline."""
     key_of = dict(event_rows(history.events, "id", "key"))
     flights: dict[str, list[tuple[float, float]]] = {}
     for eid, sent, answered in delivery_rows(
@@ -70,14 +73,18 @@ def record_pace(history: History, effects: Iterable[Effect]) -> Pace:
         if (key := key_of.get(eid)) is not None:
             flights.setdefault(key, []).append((sent, math.inf if answered is None else answered))
     calls = ((w.key, w.at) for w in effects if not w.event_ids and w.key is not None)
-    return _pace(flights, calls)
+    return _pace(flights, calls, shared=True)
 
 
 def _pace(
-    flights: dict[str, list[tuple[float, float]]], calls: Iterable[tuple[str, float]]
+    flights: dict[str, list[tuple[float, float]]],
+    calls: Iterable[tuple[str, float]],
+    shared: bool = False,
 ) -> Pace:
     """The pace of ``calls`` (whose, when) against the ``flights`` (sent, answered) of the
-    deliveries of each."""
+    deliveries of each. ``shared``: each's flights are of several events (a record's), so a
+    call in one of them after another was answered tells nothing — the answered event's work
+    after its answer, or the flying one's inline — and is not read."""
     told = after = False
     lag = 0.0
     indexed: dict[str, _Flights] = {}
@@ -85,7 +92,6 @@ def _pace(
         windows = flights.get(whose)
         if not windows:
             continue
-        told = True
         if len(windows) <= _SCANNED:
             answers = [a for s, a in windows if a <= at]
             last = max(answers) if answers else None
@@ -94,6 +100,9 @@ def _pace(
             if (index := indexed.get(whose)) is None:
                 index = indexed[whose] = _Flights(windows)
             last, inside = index.last_answer(at), index.in_flight(at)
+        if shared and inside and last is not None:
+            continue
+        told = True
         if last is not None and not inside:
             after = True
             lag = max(lag, at - last)
