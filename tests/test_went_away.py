@@ -9,7 +9,7 @@ restart now: work held in memory died with the process.
 
 from __future__ import annotations
 
-from harness.core._model import CONNECTION_BROKE, Delivery, Outcome, Status
+from harness.core._model import CONNECTION_BROKE, Delivery, Event, Outcome, Status
 
 from .test_expected import _settled, clean_run, ev, lost, ok, run, write
 
@@ -60,3 +60,35 @@ def test_without_a_restart_seen_the_pace_is_said_as_before() -> None:
     _, summary = restarted_run(reset=False)
     assert "went away" not in summary, summary
     assert "passed over" in summary, summary
+
+
+def test_a_record_its_queue_got_past_before_the_restart_is_not_said_held() -> None:
+    """Orders of two events each, paid 50 ms after each answer by a call naming only the order;
+    the first order never paid, the three after it paid, then a restart (a reset at 1 s) and a
+    fifth order paid after it. The worker got past the first order long before the restart:
+    passed over, not work the dead process held — the restart is not its cause."""
+
+    def orders(tag: str) -> list[Event]:
+        return [ev(tag, n, key=f"ord_{tag}{(n + 1) // 2}") for n in range(1, 11)]
+
+    twins = orders("zqclean")
+    clean_paid = [write("/payouts", key=e.key, at=n / 10 + 0.06) for n, e in enumerate(twins)]
+    clean = run(twins, [ok(e, at=n / 10) for n, e in enumerate(twins)], clean_paid,
+                tag="zqclean")  # fmt: skip
+    mine = orders("zqrun")
+    deliveries = [ok(e, at=n / 10) for n, e in enumerate(mine[:8])]
+    ninth = mine[8]
+    deliveries += [
+        Delivery(f"dlv_{ninth.id}_1", ninth.id, 1, 1.0, 1.0, None, None, Outcome.INDETERMINATE,
+                 RESET),
+        ok(ninth, 2, at=1.1),
+        ok(mine[9], at=1.2),
+    ]  # fmt: skip
+    paid = [write("/payouts", key=d_event.key, at=n / 10 + 0.06)
+            for n, d_event in enumerate(mine[:8]) if n >= 2]  # fmt: skip
+    paid += [write("/payouts", key=e.key, at=at) for e, at in ((ninth, 1.16), (mine[9], 1.26))]
+    h = run(mine, deliveries, paid, tag="zqrun", baseline=clean)
+    v = lost(_settled(h, "pending", 2.0))
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 record short of POST /payouts (per record)"), v.summary
+    assert "went away" not in v.summary, v.summary
