@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..core._model import Effect, Outcome
 from ..history import History, delivery_rows, effect_values, event_rows
 from ._facts import plural, timestamp
-from .target_available import Outage, availability, kinds_text
+from .target_available import NoAnswer, Outage, availability, kinds_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +62,36 @@ class WentAway:
             else f"{len(self.outages):,} times, from {timestamp(first.start)} to "
             f"{timestamp(last.start)}"
         )
-        after = (
-            f"and answered again after {'it' if len(self.outages) == 1 else 'each'}: its "
-            "process died and was started again"
-            if last.until is not None
-            else "and answered nothing after the last: its process died"
+        # Timeouts alone, with no sign of life after (target_available's outage): hung or dead,
+        # the run cannot tell which.
+        hung = all(kind is NoAnswer.TIMEOUT for _, kind in pairs)
+        if last.until is not None:
+            after = (
+                f"and answered again after {'it' if len(self.outages) == 1 else 'each'}: its "
+                "process died and was started again: work it held in memory, queued or in "
+                "flight, died with the process"
+            )
+        elif hung:
+            after = (
+                "and neither answered nor called a downstream after the last: it hung or died, "
+                "and work it held in memory, queued or in flight, was stuck or lost with it"
+            )
+        else:
+            after = (
+                "and answered nothing after the last: its process died: work it held in "
+                "memory, queued or in flight, died with the process"
+            )
+        fix = (
+            "find what stopped it (a deadlock, a call without a timeout, an OOM kill)"
+            if hung and last.until is None
+            else "drain the work before a restart"
         )
         return (
             f"; {which} {verb} before the target went away {when} — "
             f"{plural(len(pairs), 'delivery', 'deliveries')} got no answer ({kinds_text(pairs)}; "
-            f"target_available), {after}: work it held in memory, queued or in flight, died "
-            "with the process, so a longer settle would show nothing more of it — keep each "
-            "event where a new process takes it up (a durable queue, a jobs table) before "
-            "answering 2xx, and drain the work before a restart"
+            f"target_available), {after}, so a longer settle would show nothing more of it — "
+            "keep each event where a new process takes it up (a durable queue, a jobs table) "
+            f"before answering 2xx, and {fix}"
         )
 
 
