@@ -10,7 +10,10 @@ sends the author to retries and queues for an error no retry mends. Such a refus
 two facts together: no call of the delivery's own was answered by a fault (``DeliveryWindows``),
 and its event's clean twin — the clean run's event of the same seq and type, sent with no fault
 open — was refused too, never accepted there, with the same answer. Those are the automation's
-own: ``_deferred`` judges them as any refusal outside a window.
+own: ``_deferred`` judges them as any refusal outside a window. Not an event that wrote
+anything: ``_deferred`` takes a write for its work done, so one that did part of it (a contact
+written, the payout not: a circuit breaker the outage opened calls nothing) would be judged
+nowhere; ``recovers_after_outage`` judges it by its expected effects.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ def refused_alike(facts: Facts, refused: Iterable[Delivery]) -> set[str]:
     baseline = facts.history.baseline
     if baseline is None:
         return set()
-    candidates = [d for d in refused if d.status is not None]
+    wrote = facts.first_write
+    candidates = [d for d in refused if d.status is not None and d.event_id not in wrote]
     if not candidates:
         return set()
     twin_answers = _twin_answers(facts, {d.event_id for d in candidates})
