@@ -115,3 +115,17 @@ def test_a_refusal_alike_that_did_part_of_its_work_is_left_to_the_outage() -> No
     assert v.status is Status.FAIL, v.summary
     assert v.evidence.event_ids == ("evt_2", "evt_3"), v.summary
     assert "not the outage's" not in v.summary, v.summary
+
+
+def test_a_408_alike_is_left_to_the_outage() -> None:
+    """evt_2 answered 408 during the outage, as its clean twin was: no_lost_events judges no
+    408 (a sender does not come back after one as after a 5xx or 429), so it stays here."""
+    h = outage_run()
+    h.deliveries = [replace(d, status=408) if d.id == "dlv_2" else d for d in h.deliveries]
+    clean = h.baseline
+    assert clean is not None
+    clean.deliveries = [replace(d, status=408) if d.id == "cdl_2" else d for d in clean.deliveries]
+    v = one(h, "recovers_after_outage")
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2", "evt_3"), v.summary
+    assert "not the outage's" not in v.summary, v.summary

@@ -13,7 +13,8 @@ open — was refused too, never accepted there, with the same answer. Those are 
 own: ``_deferred`` judges them as any refusal outside a window. Not an event that wrote
 anything: ``_deferred`` takes a write for its work done, so one that did part of it (a contact
 written, the payout not: a circuit breaker the outage opened calls nothing) would be judged
-nowhere; ``recovers_after_outage`` judges it by its expected effects.
+nowhere; ``recovers_after_outage`` judges it by its expected effects. Nor one answered 408,
+which ``_deferred`` does not judge either.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def refused_alike(facts: Facts, refused: Iterable[Delivery]) -> set[str]:
     if baseline is None:
         return set()
     wrote = facts.first_write
-    candidates = [d for d in refused if d.status is not None and d.event_id not in wrote]
+    candidates = [d for d in refused if _deferrable(d.status) and d.event_id not in wrote]
     if not candidates:
         return set()
     twin_answers = _twin_answers(facts, {d.event_id for d in candidates})
@@ -66,3 +67,9 @@ def _twin_answers(facts: Facts, wanted: set[str]) -> dict[str, set[int]]:
         elif status is not None:
             answers.setdefault(own, set()).add(status)
     return {eid: found for eid, found in answers.items() if eid not in accepted}
+
+
+def _deferrable(status: int | None) -> bool:
+    """An answer ``_deferred`` judges as a refusal (429 or a 5xx: ``refused_for_now`` less no
+    answer, which no twin's answer can match): a 408 left to it would be judged nowhere."""
+    return status is not None and (status == 429 or status >= 500)
