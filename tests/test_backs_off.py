@@ -208,3 +208,24 @@ def test_a_backoff_or_a_loop_that_kept_up_passes_beside_a_late_loop() -> None:
     )
     few = [1.0 + 0.05 * n for n in range(4)]  # fewer than MIN_CALLS: a pace says nothing
     assert one(_lagging(retried(few, OUTAGE, let_through=3.5), 0.1), NAME).status is Status.PASS
+
+
+def test_an_in_process_app_that_held_the_loop_between_its_calls_is_not_told_the_machine() -> None:
+    """An in-process app (it shares the harness's loop) sleeping 50 ms between its 15 tries in
+    a blocking call: the loop 100 ms late in every mark, its thread neither running (5 ms busy)
+    nor waiting for a CPU — the app's own pace, which a quieter machine would not change. It
+    passes as that pace does on a loop that kept up; where the thread waited for a CPU as long,
+    the machine's, it stays inconclusive."""
+    times = [1.0 + 0.05 * n for n in range(15)]
+    h = retried(times, OUTAGE, let_through=3.5)
+    h = replace(h, info=replace(h.info, target="shop.hooks:app/webhook"))
+
+    def marked(wait: float) -> History:
+        detail = json.dumps({"lag": 0.1, "busy": 0.005 + wait, "span": 0.25, "wait": wait})
+        return replace(h, marks=[Mark(1.0 + 0.25 * n, LOOP_LAG_MARK, detail) for n in range(9)])
+
+    v = one(marked(0.0), NAME)
+    assert v.status is Status.PASS, v.summary
+    v = one(marked(0.1), NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "the harness's own event loop ran up to 100 ms late" in v.summary, v.summary

@@ -90,3 +90,42 @@ def test_a_refusal_whose_clean_twin_was_accepted_stays_the_outages() -> None:
     assert v.evidence.event_ids == ("evt_2", "evt_3")
     assert "not the outage's" not in v.summary
     assert one(outage_run(twin_refused=False), "no_lost_events").status is Status.PASS
+
+
+def test_a_refusal_alike_that_did_part_of_its_work_is_left_to_the_outage() -> None:
+    """Every event writes a contact, then pays. evt_2's clean twin did both and answered 500
+    after (its own error); during the outage evt_2 wrote the contact and answered 500 without
+    paying, no call of its refused (a circuit breaker opened by the others' refused payouts
+    calls nothing). no_lost_events takes an event that wrote for one that did its work, so
+    judged there the payout missing would be judged nowhere: recovers_after_outage keeps it."""
+    h = outage_run()
+    contacts = [effect(f"{e.id}_c", list(e.event_ids), e.at - 0.01, path="/contacts")
+                for e in h.effects if e.status < 400]  # fmt: skip
+    h.effects = sorted([*h.effects, *contacts, effect("eff_2c", ["evt_2"], 1.21, path="/contacts")],
+                       key=lambda e: e.at)  # fmt: skip
+    clean = h.baseline
+    assert clean is not None
+    clean.effects = sorted(
+        [*clean.effects, *(effect(f"{e.id}_c", list(e.event_ids), e.at - 0.01, path="/contacts")
+                           for e in clean.effects),
+         effect("cef_2c", ["cln_2"], 0.11, path="/contacts"), effect("cef_2", ["cln_2"], 0.12)],
+        key=lambda e: e.at,
+    )  # fmt: skip
+    v = one(h, "recovers_after_outage")
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2", "evt_3"), v.summary
+    assert "not the outage's" not in v.summary, v.summary
+
+
+def test_a_408_alike_is_left_to_the_outage() -> None:
+    """evt_2 answered 408 during the outage, as its clean twin was: no_lost_events judges no
+    408 (a sender does not come back after one as after a 5xx or 429), so it stays here."""
+    h = outage_run()
+    h.deliveries = [replace(d, status=408) if d.id == "dlv_2" else d for d in h.deliveries]
+    clean = h.baseline
+    assert clean is not None
+    clean.deliveries = [replace(d, status=408) if d.id == "cdl_2" else d for d in clean.deliveries]
+    v = one(h, "recovers_after_outage")
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == ("evt_2", "evt_3"), v.summary
+    assert "not the outage's" not in v.summary, v.summary

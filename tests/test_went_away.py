@@ -9,7 +9,14 @@ restart now: work held in memory died with the process.
 
 from __future__ import annotations
 
-from harness.core._model import CONNECTION_BROKE, Delivery, Outcome, Status
+from harness.core._model import (
+    CONNECTION_BROKE,
+    NO_ANSWER_WITHIN,
+    Delivery,
+    Event,
+    Outcome,
+    Status,
+)
 
 from .test_expected import _settled, clean_run, ev, lost, ok, run, write
 
@@ -60,3 +67,64 @@ def test_without_a_restart_seen_the_pace_is_said_as_before() -> None:
     _, summary = restarted_run(reset=False)
     assert "went away" not in summary, summary
     assert "passed over" in summary, summary
+
+
+def test_a_record_its_queue_got_past_before_the_restart_is_not_said_held() -> None:
+    """Orders of two events each, paid 50 ms after each answer by a call naming only the order;
+    the first order never paid, the three after it paid, then a restart (a reset at 1 s) and a
+    fifth order paid after it. The worker got past the first order long before the restart:
+    passed over, not work the dead process held — the restart is not its cause."""
+
+    def orders(tag: str) -> list[Event]:
+        return [ev(tag, n, key=f"ord_{tag}{(n + 1) // 2}") for n in range(1, 11)]
+
+    twins = orders("zqclean")
+    clean_paid = [write("/payouts", key=e.key, at=n / 10 + 0.06) for n, e in enumerate(twins)]
+    clean = run(twins, [ok(e, at=n / 10) for n, e in enumerate(twins)], clean_paid,
+                tag="zqclean")  # fmt: skip
+    mine = orders("zqrun")
+    deliveries = [ok(e, at=n / 10) for n, e in enumerate(mine[:8])]
+    ninth = mine[8]
+    deliveries += [
+        Delivery(f"dlv_{ninth.id}_1", ninth.id, 1, 1.0, 1.0, None, None, Outcome.INDETERMINATE,
+                 RESET),
+        ok(ninth, 2, at=1.1),
+        ok(mine[9], at=1.2),
+    ]  # fmt: skip
+    paid = [write("/payouts", key=d_event.key, at=n / 10 + 0.06)
+            for n, d_event in enumerate(mine[:8]) if n >= 2]  # fmt: skip
+    paid += [write("/payouts", key=e.key, at=at) for e, at in ((ninth, 1.16), (mine[9], 1.26))]
+    h = run(mine, deliveries, paid, tag="zqrun", baseline=clean)
+    v = lost(_settled(h, "pending", 2.0))
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("1 record short of POST /payouts (per record)"), v.summary
+    assert "went away" not in v.summary, v.summary
+
+
+def test_a_target_that_stopped_answering_is_not_said_dead() -> None:
+    """Four orders: two accepted and paid 0.15 s later, the third accepted and never paid, the
+    fourth's delivery timed out at 0.3 s and nothing answered or called after it. The target
+    hung or died: the run cannot tell which, so it does not say the process died."""
+    twins = [ev("zqclean", i) for i in range(1, 5)]
+    clean = clean_run(twins, [write("/payouts", [e], at=n + 0.2) for n, e in enumerate(twins)])
+    mine = [ev("zqrun", i) for i in range(1, 5)]
+    deliveries = [ok(e, at=n / 10) for n, e in enumerate(mine[:3])]
+    deliveries.append(
+        Delivery(f"dlv_{mine[3].id}_1", mine[3].id, 1, 0.3, 0.3, None, None, Outcome.INDETERMINATE,
+                 f"{NO_ANSWER_WITHIN} 10 s")
+    )  # fmt: skip
+    effects = [write("/payouts", [e], at=n / 10 + 0.15) for n, e in enumerate(mine[:2])]
+    h = run(mine, deliveries, effects, tag="zqrun", baseline=clean)
+    v = lost(_settled(h, "pending", 2.0))
+    assert v.status is Status.FAIL, v.summary
+    assert "the record" not in v.summary and "went away at 0.30 s" in v.summary, v.summary
+    assert "its process died" not in v.summary, v.summary
+    assert "died with the process" not in v.summary, v.summary
+    assert (
+        "1 delivery got no answer (1 timed out; target_available), and neither answered nor "
+        "called a downstream after the last: it hung or died, and work it held in memory, "
+        "queued or in flight, was stuck or lost with it, so a longer settle would show nothing "
+        "more of it — keep each event where a new process takes it up (a durable queue, a jobs "
+        "table) before answering 2xx, and find what stopped it (a deadlock, a call without a "
+        "timeout, an OOM kill)"
+    ) in v.summary, v.summary

@@ -90,10 +90,20 @@ class Lag:
         return False
 
     def worst_between(self, start: float, end: float) -> float:
-        """The loop's worst lateness in the marks whose span reaches into [start, end]."""
+        """The loop's worst lateness in the marks whose span reaches into [start, end] that the
+        machine or the harness may have caused. In-process, where a mark says how long the
+        loop's thread waited for a CPU, its lateness counts only up to its busy seconds (the
+        thread running or waiting to run): beyond, the loop stood still, held by a blocking
+        call the app made on it — the app's, as ``blames_target`` reads it, and no quieter
+        machine shortens it."""
         lo = bisect.bisect_left(self._at, start)
         hi = bisect.bisect_right(self._at, end + self._reach)
-        return self._during(lo, hi, start, end)[0]
+        worst = 0.0
+        for at, late, used, span, wait, _ in self._marks[lo:hi]:
+            if at - span <= end:
+                held = self.in_process and wait is not None
+                worst = max(worst, min(late, used) if held else late)
+        return worst
 
     def _during(
         self, lo: int, hi: int, start: float, end: float

@@ -10,7 +10,11 @@ sends the author to retries and queues for an error no retry mends. Such a refus
 two facts together: no call of the delivery's own was answered by a fault (``DeliveryWindows``),
 and its event's clean twin — the clean run's event of the same seq and type, sent with no fault
 open — was refused too, never accepted there, with the same answer. Those are the automation's
-own: ``_deferred`` judges them as any refusal outside a window.
+own: ``_deferred`` judges them as any refusal outside a window. Not an event that wrote
+anything: ``_deferred`` takes a write for its work done, so one that did part of it (a contact
+written, the payout not: a circuit breaker the outage opened calls nothing) would be judged
+nowhere; ``recovers_after_outage`` judges it by its expected effects. Nor one answered 408,
+which ``_deferred`` does not judge either.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ def refused_alike(facts: Facts, refused: Iterable[Delivery]) -> set[str]:
     baseline = facts.history.baseline
     if baseline is None:
         return set()
-    candidates = [d for d in refused if d.status is not None]
+    wrote = facts.first_write
+    candidates = [d for d in refused if _deferrable(d.status) and d.event_id not in wrote]
     if not candidates:
         return set()
     twin_answers = _twin_answers(facts, {d.event_id for d in candidates})
@@ -62,3 +67,9 @@ def _twin_answers(facts: Facts, wanted: set[str]) -> dict[str, set[int]]:
         elif status is not None:
             answers.setdefault(own, set()).add(status)
     return {eid: found for eid, found in answers.items() if eid not in accepted}
+
+
+def _deferrable(status: int | None) -> bool:
+    """An answer ``_deferred`` judges as a refusal (429 or a 5xx: ``refused_for_now`` less no
+    answer, which no twin's answer can match): a 408 left to it would be judged nowhere."""
+    return status is not None and (status == 429 or status >= 500)

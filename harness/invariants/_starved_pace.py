@@ -14,7 +14,8 @@ MIN_CALLS calls or more, their gaps did not grow (the later half's median under 
 the earlier half's: a backoff that doubles grows four-fold over four gaps), and the loop's
 worst lateness in that second (``loop-lag`` marks, engine/_lag) was at least half their median
 gap, the pace may be the machine's: ``backs_off`` is inconclusive, saying so. A machine that
-kept up leaves no marks (lateness under 20 ms is not kept), and nothing changes.
+kept up leaves no marks (lateness under 20 ms is not kept), and nothing changes; nor does an
+in-process app's loop held still by its own blocking call (``Lag.worst_between``).
 """
 
 from __future__ import annotations

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Outcome
-from ..history import History, delivery_rows, effect_values
+from ..history import History, delivery_rows, effect_values, event_rows
 from ._facts import plural, timestamp
-from .target_available import Outage, availability, kinds_text
+from .target_available import NoAnswer, Outage, availability, kinds_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +62,36 @@ class WentAway:
             else f"{len(self.outages):,} times, from {timestamp(first.start)} to "
             f"{timestamp(last.start)}"
         )
-        after = (
-            f"and answered again after {'it' if len(self.outages) == 1 else 'each'}: its "
-            "process died and was started again"
-            if last.until is not None
-            else "and answered nothing after the last: its process died"
+        # Timeouts alone, with no sign of life after (target_available's outage): hung or dead,
+        # the run cannot tell which.
+        hung = all(kind is NoAnswer.TIMEOUT for _, kind in pairs)
+        if last.until is not None:
+            after = (
+                f"and answered again after {'it' if len(self.outages) == 1 else 'each'}: its "
+                "process died and was started again: work it held in memory, queued or in "
+                "flight, died with the process"
+            )
+        elif hung:
+            after = (
+                "and neither answered nor called a downstream after the last: it hung or died, "
+                "and work it held in memory, queued or in flight, was stuck or lost with it"
+            )
+        else:
+            after = (
+                "and answered nothing after the last: its process died: work it held in "
+                "memory, queued or in flight, died with the process"
+            )
+        fix = (
+            "find what stopped it (a deadlock, a call without a timeout, an OOM kill)"
+            if hung and last.until is None
+            else "drain the work before a restart"
         )
         return (
             f"; {which} {verb} before the target went away {when} — "
             f"{plural(len(pairs), 'delivery', 'deliveries')} got no answer ({kinds_text(pairs)}; "
-            f"target_available), {after}: work it held in memory, queued or in flight, died "
-            "with the process, so a longer settle would show nothing more of it — keep each "
-            "event where a new process takes it up (a durable queue, a jobs table) before "
-            "answering 2xx, and drain the work before a restart"
+            f"target_available), {after}, so a longer settle would show nothing more of it — "
+            "keep each event where a new process takes it up (a durable queue, a jobs table) "
+            f"before answering 2xx, and {fix}"
         )
 
 
@@ -90,7 +107,8 @@ def went_away(
 
     An event it accepted before an outage is not said held when it worked an event accepted
     after it and before the outage: its queue got past the event, passed over rather than
-    held when the process died (``_after_answers`` says so)."""
+    held when the process died (``_after_answers`` says so). Of a record, a call naming only
+    the record is taken as work on its latest event accepted by then (``_worked``)."""
     if not lost and not records:
         return None
     outages = availability(history).outages
@@ -109,16 +127,14 @@ def went_away(
         if outcome is Outcome.OK and answered is not None:
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
     starts = sorted(o.start for o in outages)
-    worked = sorted(
-        {accepted[i] for ids in effect_values(effects, "event_ids") for i in ids if i in accepted}
-    )
+    worked = sorted(_worked(history, effects, accepted) if keys else _named(effects, accepted))
     before: dict[str, float] = {}
     for e in wanted:
         at = accepted.get(e)
         if at is None or (n := bisect_right(starts, at)) == len(starts):
             continue  # accepted after the last outage began
         # A call for an event accepted after it, before the outage: passed over, not held.
-        if keys or bisect_right(worked, at) == bisect_left(worked, starts[n]):
+        if bisect_right(worked, at) == bisect_left(worked, starts[n]):
             before[e] = at
     if not before:
         return None
@@ -128,3 +144,30 @@ def went_away(
         held = tuple(sorted({of_record[e] for e in before}))
         return WentAway(len(keys), held, after, records=True)
     return WentAway(len(wanted), tuple(e for e in lost if e in before), after)
+
+
+def _named(effects: Sequence[Effect], accepted: Mapping[str, float]) -> set[float]:
+    """When the events the target made calls for were accepted."""
+    return {
+        accepted[i] for ids in effect_values(effects, "event_ids") for i in ids if i in accepted
+    }
+
+
+def _worked(
+    history: History, effects: Sequence[Effect], accepted: Mapping[str, float]
+) -> set[float]:
+    """When the events the target made calls for were accepted, a call naming only its record
+    taken for the latest event of it accepted by then: a worker that paid an order accepted
+    after one held got past it."""
+    times: dict[str, list[float]] = {}
+    for eid, key in event_rows(history.events, "id", "key"):
+        if (at := accepted.get(eid)) is not None:
+            times.setdefault(key, []).append(at)
+    for ordered in times.values():
+        ordered.sort()
+    worked = _named(effects, accepted)
+    for w in effects:
+        if not w.event_ids and w.key is not None and (found := times.get(w.key)):
+            if n := bisect_right(found, w.at):
+                worked.add(found[n - 1])
+    return worked

@@ -253,7 +253,9 @@ def _early(run: Sequence[tuple[Effect, Fault]], handlers: int) -> Iterable[Early
 def _densest(run: Sequence[tuple[Effect, Fault]]) -> Storm | None:
     """The most calls of ``run`` within one second refused by one window without Retry-After;
     None where none was."""
-    best: Storm | None = None
+    # The best window's bounds, its calls taken once at the end: a tuple made at each better
+    # window made 20,000 calls in one second 5 CPU-s.
+    best: tuple[int, int] | None = None
     start = 0
     for end in range(len(run)):
         fault = run[end][1]
@@ -262,9 +264,12 @@ def _densest(run: Sequence[tuple[Effect, Fault]]) -> Storm | None:
             continue
         while run[start][1] is not fault or run[end][0].at - run[start][0].at > 1.0:
             start += 1
-        if best is None or end - start + 1 > len(best.calls):
-            best = Storm(tuple(e for e, _ in run[start : end + 1]), fault)
-    return best
+        if best is None or end - start > best[1] - best[0]:
+            best = (start, end)
+    if best is None:
+        return None
+    first, last = best
+    return Storm(tuple(e for e, _ in run[first : last + 1]), run[last][1])
 
 
 def _fault_text(fault: Fault) -> str:
