@@ -229,3 +229,14 @@ def test_an_in_process_app_that_held_the_loop_between_its_calls_is_not_told_the_
     v = one(marked(0.1), NAME)
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert "the harness's own event loop ran up to 100 ms late" in v.summary, v.summary
+
+
+def test_a_starved_pace_beside_an_unnamed_storm_says_both() -> None:
+    """Both reasons a run cannot pass are said; the starved pace alone was, before."""
+    times = [1.0 + 0.05 * n for n in range(15)]
+    h = retried(times, OUTAGE, let_through=3.5)
+    storm = [effect(f"eff_x{n}", [], 1.2 + 0.01 * n, status=503) for n in range(30)]
+    h = with_faults(history(h.events, h.deliveries, [*h.effects, *storm]), OUTAGE)
+    v = one(_lagging(h, 0.1), NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "ran up to 100 ms late" in v.summary and "add a `correlate:` rule" in v.summary

@@ -180,26 +180,19 @@ def backs_off(facts: Facts) -> Verdict:
     if early or storms:
         return _failed(facts, early, storms)
     passed = _passed(refused, repeated, calls)
-    if slow:
-        return verdict(
-            NAME,
-            Status.INCONCLUSIVE,
-            CLASS,
-            f"{passed}; but {max(slow, key=lambda p: len(p.calls)).text()}",
-        )
+    doubts = [max(slow, key=lambda p: len(p.calls)).text()] if slow else []
     # Calls naming no event are not judged, but a pass must not hide a storm of them.
     most, request = max(((_most_in_a_second(m), r) for r, m in unnamed.items()), default=(0, None))
     if request is not None and most > MAX_PER_SECOND:
         _, method, path, _ = request
-        return verdict(
-            NAME,
-            Status.INCONCLUSIVE,
-            CLASS,
-            f"{passed}; but {plural(unattributed, 'refused call')} named no event, among them "
+        doubts.append(
+            f"{plural(unattributed, 'refused call')} named no event, among them "
             f"{method.upper()} {path} made {most:,} times in one second, the same request each "
             "time, refused: one call made again without waiting cannot be told from several "
-            "events' calls; add a `correlate:` rule (docs/correlation.md)",
+            "events' calls; add a `correlate:` rule (docs/correlation.md)"
         )
+    if doubts:
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, f"{passed}; but " + "; and ".join(doubts))
     unjudged = (
         f"; {plural(unattributed, 'refused call')} naming no event not judged"
         if unattributed
