@@ -1,0 +1,76 @@
+"""Receivers written in Node.js (tests/gallery/node/: node:http, node:crypto and the global
+fetch, no npm package), driven the way a new user drives theirs — ``harness init`` with their
+provider's payload, then ``harness run`` of a hazard — each verdict read against the run.
+
+- shopify_orders_seen_set.js ``JSON.parse``s Shopify orders: an order id above 2**53 reaches
+  the API rounded. With an example order whose ``id`` is such a number, big-number-ids was
+  skipped, saying "the payload … has no integer above 2**53": the order's ``$.id`` is the
+  events' id path (Shopify carries the webhook's id in a header, the layout none), and the
+  hazard chose only among the other fields. It retypes the id now where no other field is big,
+  and big_numbers_intact names every id that arrived rounded.
+- stripe_orders_after_end.js answers ``res.end()`` and then posts the order, a promise nobody
+  awaits: what the CRM refused is lost, said with the refused call.
+- contacts_promise_chain.js, correct (202 at once, each contact's writes chained on one
+  promise, stale updates skipped, a refused write tried again after its Retry-After): the
+  hazards that tripped its first drafts hold.
+
+Node.js missing, every test skips saying so (as the Node-RED tests do).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .gallery.node import node
+from .test_gallery import automation, init_project, said
+from .test_gallery_round8 import hazards
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(node() is None, reason="node is not on PATH (Node.js >= 18 needed)"),
+]
+
+STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0node0not0real"}  # the test's own
+SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0node0not0real"}
+CONTACTS = {"WEBHOOK_SECRET": "whsec_c2VjcmV0MGdhbGxlcnkwbm9kZQ=="}
+ORDER = Path(__file__).resolve().parents[1] / "harness/core/payloads/shopify/orders-create.json"
+BIG_ID = 820982911946154508  # odd, above 2**53: no double holds it
+
+
+@contextmanager
+def node_project(
+    cwd: Path, receiver: str, hook: str, env: dict[str, str], provider: str, events: str
+) -> Iterator[None]:
+    """``node tests/gallery/node/RECEIVER.js`` on loopback, and ``harness init`` of a project
+    in ``cwd`` for it, with one double."""
+    with automation("node", hook, env, options=(receiver,)) as target:
+        init_project(provider, events, target.url, f"api={target.downstream_port}", cwd)
+        yield
+
+
+def test_an_order_id_above_2_53_is_judged_and_each_one_rounded_by_json_parse_is_named(
+    tmp_path: Path,
+) -> None:
+    """The user's example order has a 64-bit ``id``; ``JSON.parse`` rounds it on its way to
+    the API. It was skipped: 'the payload … has no integer above 2**53'."""
+    order: dict[str, Any] = json.loads(ORDER.read_text())["payload"]
+    (tmp_path / "order.json").write_text(json.dumps({**order, "id": BIG_ID}))
+    hook, events = "/webhooks/orders", str(tmp_path / "order.json")
+    with node_project(tmp_path, "shopify_orders_seen_set", hook, SHOPIFY, "shopify", events):
+        done, found = hazards(tmp_path, "big-number-ids", env=SHOPIFY)
+    verdicts = found["big-number-ids"]
+    big = verdicts["big_numbers_intact"]
+    assert big["status"] == "fail", said(big)
+    assert "arrived changed (rounded through a double) — $.id" in big["summary"], said(big)
+    assert all(
+        "(rounded through a double) in POST /orders" in line for line in big["evidence"]["lines"]
+    )
+    # A quarter of the ids came as text, which JSON.parse leaves alone: those are intact.
+    assert verdicts["drift_is_loud"]["status"] == "pass", said(verdicts["drift_is_loud"])
+    assert done.code == 1
