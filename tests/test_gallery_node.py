@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from .gallery.node import node
-from .test_gallery import automation, init_project, said
+from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
 from .test_gallery_round8 import hazards
 
 pytestmark = [
@@ -74,3 +74,41 @@ def test_an_order_id_above_2_53_is_judged_and_each_one_rounded_by_json_parse_is_
     # A quarter of the ids came as text, which JSON.parse leaves alone: those are intact.
     assert verdicts["drift_is_loud"]["status"] == "pass", said(verdicts["drift_is_loud"])
     assert done.code == 1
+
+
+def test_orders_posted_after_res_end_and_refused_are_lost_each_with_its_refused_call(
+    tmp_path: Path,
+) -> None:
+    """``res.end()`` then an unawaited ``fetch``: the orders the CRM refused (503 for 20 of the
+    hour's 60 minutes) are lost, each named with its refused post, and given up — no retry;
+    the process lives on (an unhandled rejection logged), the other checkouts ordered once."""
+    scenario = str(SCENARIOS / "stripe-checkout-orders-refused.yaml")
+    with automation("node", "/webhooks/stripe", STRIPE, ("stripe_orders_after_end",)) as target:
+        done, report = run(target, scenario, tmp_path, env=STRIPE)
+    found = verdicts(report)
+    lost = found["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert "gave them up rather than retried them" in lost["summary"], said(lost)
+    assert all("(refused 503)" in line for line in lost["evidence"]["lines"]), said(lost)
+    for name in ("no_duplicate_effects", "no_server_errors", "target_available"):
+        assert found[name]["status"] == "pass", said(found[name])
+    assert done.code == 1
+
+
+@pytest.mark.parametrize("hazard", ["ambiguous-commit", "downstream-throttled"])
+def test_a_contact_sync_chained_per_contact_and_retrying_after_retry_after_fails_nothing(
+    tmp_path: Path, hazard: str
+) -> None:
+    """The correct receiver, where its drafts failed rightly: marked newest only once a write
+    was confirmed, an older update's write applied and answered 502 was made again after the
+    newer one's (per_key_order); retried without waiting for Retry-After (backs_off). Neither
+    shape is left, and no verdict fails."""
+    contacts = "standard-webhooks:contact.updated"
+    hook = "/webhooks/contacts"
+    receiver = "contacts_promise_chain"
+    with node_project(tmp_path, receiver, hook, CONTACTS, "standard-webhooks", contacts):
+        done, found = hazards(tmp_path, hazard, env=CONTACTS)
+    failed = [said(v) for v in found[hazard].values() if v["status"] == "fail"]
+    assert not failed, failed
+    assert found[hazard]["per_key_order"]["status"] == "pass", said(found[hazard]["per_key_order"])
+    assert done.code == 0
