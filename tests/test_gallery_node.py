@@ -8,6 +8,11 @@ provider's payload, then ``harness run`` of a hazard — each verdict read again
   events' id path (Shopify carries the webhook's id in a header, the layout none), and the
   hazard chose only among the other fields. It retypes the id now where no other field is big,
   and big_numbers_intact names every id that arrived rounded.
+- The same receiver answers 200 and does nothing for a topic other than ``orders/create`` (one
+  URL, several subscriptions). Made from the user's own example, every event went out with
+  ``X-Shopify-Topic: event`` and nothing could say otherwise: the clean run wrote nothing, and
+  each verdict was inconclusive, advising to check the API base URL. ``types:`` on the events
+  names it, and ``harness init`` offers it, commented out, wherever a header carries the type.
 - stripe_orders_after_end.js answers ``res.end()`` and then posts the order, a promise nobody
   awaits: what the CRM refused is lost, said with the refused call.
 - contacts_promise_chain.js, correct (202 at once, each contact's writes chained on one
@@ -63,6 +68,13 @@ def test_an_order_id_above_2_53_is_judged_and_each_one_rounded_by_json_parse_is_
     (tmp_path / "order.json").write_text(json.dumps({**order, "id": BIG_ID}))
     hook, events = "/webhooks/orders", str(tmp_path / "order.json")
     with node_project(tmp_path, "shopify_orders_seen_set", hook, SHOPIFY, "shopify", events):
+        project = tmp_path / "harness.yaml"
+        offered = (
+            "    # types: [...]   # what the hazards send in X-Shopify-Topic ('event' if unset)"
+        )
+        assert offered in project.read_text()
+        # What the user does, told so by init: name the topic the receiver routes on.
+        project.write_text(project.read_text().replace("# types: [...]", "types: [orders/create]"))
         done, found = hazards(tmp_path, "big-number-ids", env=SHOPIFY)
     verdicts = found["big-number-ids"]
     big = verdicts["big_numbers_intact"]

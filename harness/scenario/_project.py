@@ -122,6 +122,12 @@ class EventsDoc(Doc):
     id: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event id")
     key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
     type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
+    types: list[str] = Field(
+        default_factory=list,
+        description="the event types, where the payload holds none: the topic or event name "
+        "its provider sends in a header (X-Shopify-Topic orders/create, X-GitHub-Event "
+        "issues), cycled through; else the events are of type 'event'",
+    )
     time: JsonPath | None = Field(None, description=_PATH_TEXT + ": when the event occurred")
     sequence: JsonPath | None = Field(
         None,
@@ -161,6 +167,14 @@ class EventsDoc(Doc):
             raise invalid_mapping(
                 f"has {given[0]} and sequence — sequence numbers the events made from an example "
                 "or a library payload; recorded or generated events keep their own"
+            )
+        if self.types and (
+            self.type is not None or (self.example is None and self.library is None)
+        ):
+            raise invalid_mapping(
+                f"has {'type' if self.type is not None else given[0]} and types — types name "
+                "the events made from an example or a library payload whose type no path "
+                "holds (a Shopify topic, a GitHub event); give one or the other"
             )
         if self.recorded is None and (self.format is not None or self.har is not None):
             raise invalid_mapping(
@@ -382,6 +396,8 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         given = {k: getattr(doc, k) for k in named if getattr(doc, k)}
         paths.update(given)
         source = synthetic_template(example, paths, kind)
+        if doc.types:
+            source = replace(source, type_path=None, types=tuple(doc.types))
         if like is not None and like.later:
             source = replace(source, later=tuple(like.later.items()))
         kind = event_type(source)

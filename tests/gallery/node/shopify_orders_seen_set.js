@@ -1,6 +1,7 @@
-// Shopify orders/create -> the shop's order API, deduplicated by webhook id, from node:http (the serving glue in _serve.js).
+// Shopify orders/create -> the shop's order API, deduplicated by webhook id, from node:http.
 //
-// What it does: verifies `X-Shopify-Hmac-Sha256` (base64 HMAC-SHA256 of the raw body), skips a
+// What it does: verifies `X-Shopify-Hmac-Sha256` (base64 HMAC-SHA256 of the raw body), answers
+// 200 to any topic but `orders/create` (one URL for the shop's subscriptions), skips a
 // delivery whose `X-Shopify-Webhook-Id` is in an in-memory `Set`, else `JSON.parse`s the order,
 // posts it (`await fetch`), adds the id to the set and answers 200; a refused post answers 500
 // so that Shopify delivers it again.
@@ -48,6 +49,7 @@ async function postOrder(order) {
 
 async function handle(req, raw) {
   if (!verified(raw, req.headers['x-shopify-hmac-sha256'])) return 401;
+  if (req.headers['x-shopify-topic'] !== 'orders/create') return 200; // another topic: not ours
   const webhookId = req.headers['x-shopify-webhook-id'];
   if (seen.has(webhookId)) return 200; // checked here...
   const answer = await postOrder(JSON.parse(raw));
