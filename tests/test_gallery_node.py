@@ -12,7 +12,8 @@ provider's payload, then ``harness run`` of a hazard — each verdict read again
   URL, several subscriptions). Made from the user's own example, every event went out with
   ``X-Shopify-Topic: event`` and nothing could say otherwise: the clean run wrote nothing, and
   each verdict was inconclusive, advising to check the API base URL. ``types:`` on the events
-  names it, and ``harness init`` offers it, commented out, wherever a header carries the type.
+  names it, and ``harness init`` offers it, commented out, wherever a header carries the type;
+  left out, the inconclusive verdicts say that header first.
 - stripe_orders_after_end.js answers ``res.end()`` and then posts the order, a promise nobody
   awaits: what the CRM refused is lost, said with the refused call.
 - contacts_promise_chain.js, correct (202 at once, each contact's writes chained on one
@@ -124,3 +125,19 @@ def test_a_contact_sync_chained_per_contact_and_retrying_after_retry_after_fails
     assert not failed, failed
     assert found[hazard]["per_key_order"]["status"] == "pass", said(found[hazard]["per_key_order"])
     assert done.code == 0
+
+
+def test_events_sent_as_topic_event_to_a_receiver_routing_on_it_are_said_so(
+    tmp_path: Path,
+) -> None:
+    """The user's own order, no ``types:``: every delivery says ``X-Shopify-Topic: event`` and
+    the receiver, routing on the topic, writes nothing. Inconclusive, as before, but the cause
+    is that header, said first — it advised only to check the API base URL."""
+    (tmp_path / "order.json").write_text(json.dumps(json.loads(ORDER.read_text())["payload"]))
+    hook, events = "/webhooks/orders", str(tmp_path / "order.json")
+    with node_project(tmp_path, "shopify_orders_seen_set", hook, SHOPIFY, "shopify", events):
+        _, found = hazards(tmp_path, "duplicate-storm", env=SHOPIFY)
+    lost = found["duplicate-storm"]["no_lost_events"]
+    assert lost["status"] == "inconclusive", said(lost)
+    assert "every event went out with X-Shopify-Topic: event" in lost["summary"], said(lost)
+    assert "`types: [orders/create]` in harness.yaml" in lost["summary"], said(lost)
