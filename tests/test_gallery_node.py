@@ -141,3 +141,22 @@ def test_events_sent_as_topic_event_to_a_receiver_routing_on_it_are_said_so(
     assert lost["status"] == "inconclusive", said(lost)
     assert "every event went out with X-Shopify-Topic: event" in lost["summary"], said(lost)
     assert "`types: [orders/create]` in harness.yaml" in lost["summary"], said(lost)
+
+
+def test_an_own_order_named_orders_create_is_judged_as_the_library_judges_orders(
+    tmp_path: Path,
+) -> None:
+    """With ``types: [orders/create]`` the user's own order is a ledger, as the library's
+    Shopify orders are: out-of-order (a register hazard) assumed a register, 'nobody said
+    which', and the older orders of a customer, written, were taken for superseded states."""
+    (tmp_path / "order.json").write_text(json.dumps(json.loads(ORDER.read_text())["payload"]))
+    hook, events = "/webhooks/orders", str(tmp_path / "order.json")
+    with node_project(tmp_path, "shopify_orders_seen_set", hook, SHOPIFY, "shopify", events):
+        project = tmp_path / "harness.yaml"
+        project.write_text(project.read_text().replace("# types: [...]", "types: [orders/create]"))
+        _, found = hazards(tmp_path, "out-of-order", env=SHOPIFY)
+    [run] = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert run["model"] == "ledger", run["model"]
+    lost = found["out-of-order"]["no_lost_events"]
+    assert lost["status"] == "pass", said(lost)
+    assert "nobody said which" not in said(lost)

@@ -391,7 +391,8 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         else:
             assert doc.example is not None  # EventsDoc made sure
             example, paths = example_file(base, doc.example, (*here, "example"), _RELATIVE), {}
-            kind, origin, like = None, f"{dotted(here)} ({doc.example})", library_of(example)
+            kind, origin = None, f"{dotted(here)} ({doc.example})"
+            like = library_of(example) or _typed_in_headers(example, doc.types)
         named = ("id", "key", "type", "time", "sequence")
         given = {k: getattr(doc, k) for k in named if getattr(doc, k)}
         paths.update(given)
@@ -473,6 +474,17 @@ def library_of(example: Any) -> LibraryEntry | None:
     for found in _typed(types):
         if all(_get(example, p) is not None for p in found.paths.values()):
             return found
+    return None
+
+
+def _typed_in_headers(example: Any, types: Sequence[str]) -> LibraryEntry | None:
+    """The library entry of the type ``types`` names first, whose provider sends the type in a
+    header (no type path: a Shopify topic, a GitHub event) and whose paths all lead somewhere
+    in ``example``: its model is the events'. None otherwise."""
+    for found in map(entry, names()) if types else ():
+        if found.type == types[0] and "type" not in found.paths:
+            if all(_get(example, p) is not None for p in found.paths.values()):
+                return found
     return None
 
 
