@@ -14,6 +14,9 @@ provider's payload, then ``harness run`` of a hazard — each verdict read again
   each verdict was inconclusive, advising to check the API base URL. ``types:`` on the events
   names it, and ``harness init`` offers it, commented out, wherever a header carries the type;
   left out, the inconclusive verdicts say that header first.
+- With that 64-bit example every event's id is such a number, and the orders carry them
+  rounded: no effect names its event. The verdicts that need one said to add a correlate:
+  rule, which cannot match a rounded id; they say the ids arrived rounded now.
 - stripe_orders_after_end.js answers ``res.end()`` and then posts the order, a promise nobody
   awaits: what the CRM refused is lost, said with the refused call.
 - contacts_promise_chain.js, correct (202 at once, each contact's writes chained on one
@@ -160,3 +163,22 @@ def test_an_own_order_named_orders_create_is_judged_as_the_library_judges_orders
     lost = found["out-of-order"]["no_lost_events"]
     assert lost["status"] == "pass", said(lost)
     assert "nobody said which" not in said(lost)
+
+
+def test_effects_whose_event_ids_json_parse_rounded_are_said_to_carry_them_rounded(
+    tmp_path: Path,
+) -> None:
+    """The user's own order with a 64-bit ``id``: every event's id is such a number, and
+    every order reaches the API with it rounded, so no effect names its event. per_key_order
+    is inconclusive — it said to add a correlate: rule, which cannot match a rounded id."""
+    order: dict[str, Any] = json.loads(ORDER.read_text())["payload"]
+    (tmp_path / "order.json").write_text(json.dumps({**order, "id": BIG_ID}))
+    hook, events = "/webhooks/orders", str(tmp_path / "order.json")
+    with node_project(tmp_path, "shopify_orders_seen_set", hook, SHOPIFY, "shopify", events):
+        project = tmp_path / "harness.yaml"
+        project.write_text(project.read_text().replace("# types: [...]", "types: [orders/create]"))
+        _, found = hazards(tmp_path, "out-of-order", env=SHOPIFY)
+    order_kept = found["out-of-order"]["per_key_order"]
+    assert order_kept["status"] == "inconclusive", said(order_kept)
+    assert "POST /orders carries this run's event ids rounded through a double" in said(order_kept)
+    assert "add a correlate: rule" not in said(order_kept)
