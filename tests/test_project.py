@@ -380,6 +380,11 @@ BAD = [
     ),
     ("hazards: []\n", "harness.yaml:1: hazards:", "non-empty"),
     (
+        "events:\n  - example: events/checkout.json\n    type: $.type\n    types: [a]\n",
+        "harness.yaml:2: events[0]: has type and types",
+        "give one or the other",
+    ),
+    (
         "correlate:\n  - {effect: $.session, event: $.data.object.id}\n",
         "harness.yaml:1: correlate: is not allowed without events",
         "give events",

@@ -284,7 +284,17 @@ def _item(sample: Sample, provider_name: str, given: dict[str, str], ask: bool) 
     }
     notes = {name: guesses[name].reason for name in written}
     model = _model(sample, guesses)
-    return EventsItem(sample.kind, _relative(sample), written, notes, sample.har_path, model)
+    header = HEADERS.get(provider_name, {}).get("type")
+    untyped = sample.kind == "example" and guesses["type"].path is None and header is not None
+    return EventsItem(
+        sample.kind,
+        _relative(sample),
+        written,
+        notes,
+        sample.har_path,
+        model,
+        header if untyped else None,
+    )
 
 
 def _model(sample: Sample, guesses: Mapping[str, Guess]) -> tuple[str, str] | None:
@@ -319,7 +329,21 @@ def _show_guesses(sample: Sample, guesses: dict[str, Guess], needed: set[str]) -
         )
 
 
+# What a type header holds, to show in the advice to name it (``types:``).
+_TYPE_LIKE = {"X-Shopify-Topic": "orders/create", "X-GitHub-Event": "issues"}
+
+
 def _fallback(sample: Sample, guess: Guess, needed: set[str]) -> str:
+    if (
+        guess.reason.endswith("header carries it")
+        and guess.field == "type"
+        and sample.kind == "example"
+    ):
+        like = _TYPE_LIKE.get(guess.reason.split()[1], "...")
+        return (
+            f"no path: {guess.reason}, 'event' unless harness.yaml names it "
+            f"(types: [{like}], the one your automation routes on)"
+        )
     if guess.reason.endswith(("header carries it", "member")):
         return f"no path: {guess.reason}"
     if sample.kind == "recorded":

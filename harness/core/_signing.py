@@ -118,12 +118,16 @@ def _stripe(r: SignRequest) -> dict[str, str]:
     return {"Stripe-Signature": f"t={r.timestamp},{v1}"}
 
 
+# The header a scheme sends the event's type in, where the body need not hold it.
+TYPE_HEADERS = {"github": "X-GitHub-Event", "shopify": "X-Shopify-Topic"}
+
+
 def _github(r: SignRequest) -> dict[str, str]:
     return {
         "X-Hub-Signature-256": "sha256=" + _hex(r.secret, r.body),
         # A GUID, the same on a redelivery of the same event.
         "X-GitHub-Delivery": str(uuid.uuid5(uuid.NAMESPACE_URL, r.msg_id)),
-        "X-GitHub-Event": r.event_type or "ping",
+        TYPE_HEADERS["github"]: r.event_type or "ping",
     }
 
 
@@ -131,7 +135,7 @@ def _shopify(r: SignRequest) -> dict[str, str]:
     return {
         "X-Shopify-Hmac-Sha256": _b64(r.secret, r.body),
         "X-Shopify-Webhook-Id": r.msg_id,
-        "X-Shopify-Topic": r.event_type,
+        TYPE_HEADERS["shopify"]: r.event_type,
         "X-Shopify-Triggered-At": datetime.fromtimestamp(r.timestamp, UTC).isoformat(),
     }
 

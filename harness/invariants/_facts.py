@@ -29,6 +29,7 @@ from ..history import (
     events_by_id,
 )
 from ._chained import chain
+from ._rounded_ids import rounded_id, rounded_text
 from ._single_event import Taken, clean_run, single_event_records
 from ._undone import Undone, undo
 from ._write_index import SAFE_METHODS as SAFE_METHODS
@@ -503,7 +504,8 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
             "judged (no correlate: rule would change that)"
         )
     else:
-        advice = correlation_advice(facts, first)
+        rounded = rounded_id(facts.history.events, routes[first])
+        advice = rounded_text(first, rounded) if rounded else correlation_advice(facts, first)
     return verdict(name, Status.INCONCLUSIVE, failure_class, f"{head}; {advice}", witnesses)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from ..core._model import Evidence, Status, Verdict
+from ..core._signing import TYPE_HEADERS
 from ..history import History
 from ._expected import Rule, expectation_of
 from ._facts import Facts
@@ -32,6 +33,14 @@ ADVICE = (
     "schedule needs a quiet as long as its interval: `settle: {quiet: …}` or --settle-quiet); "
     "declare `expect: none` for event types it ignores on purpose"
 )
+# Every event sent as the placeholder type in the header its provider names the type in: a
+# receiver that routes on that header (a Shopify topic) made nothing of any of them.
+UNTYPED = (
+    "every event went out with {header}: event, the type the hazards give events whose "
+    "payload holds none — a receiver that routes on {header} does nothing with them: name "
+    "the type on the events item (`types: [{like}]` in harness.yaml, docs/project.md); else "
+)
+_LIKE = {"github": "issues", "shopify": "orders/create"}
 # A run's setting: the latest earlier run of the same invocation that called its doubles.
 CALLED_BEFORE = "called_before"
 # An earlier run called the doubles, neither this one nor its clean run: the address was right.
@@ -74,6 +83,10 @@ def mark_unseen(
             calls = before.get("calls")
             calls = f"{calls:,} calls" if isinstance(calls, int) and calls != 1 else "a call"
             advice = ADVICE_CALLED_BEFORE.format(scenario=before.get("scenario"), calls=calls)
+        signing = history.info.settings.get("signing")
+        header = TYPE_HEADERS.get(signing) if isinstance(signing, str) else None
+        if header is not None and types == {"event"}:
+            advice = UNTYPED.format(header=header, like=_LIKE[str(signing)]) + advice
         why = WHY.format(clean="" if clean is None else " nor in its clean run", advice=advice)
     return [
         replace(v, status=Status.INCONCLUSIVE, summary=why, evidence=Evidence())

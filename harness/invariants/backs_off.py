@@ -36,10 +36,11 @@ from itertools import pairwise
 
 from ..core._model import Effect, FailureClass, Fault, Status, Verdict
 from ..double._faults import least_retry_after
-from ._facts import Facts, Witness, event_ref, id_list, plural, timestamp, verdict
+from ._facts import Facts, Witness, event_ref, id_list, plural, route_of, timestamp, verdict
 from ._fault_calls import FaultCalls
 from ._lag import Lag
 from ._open_calls import identical
+from ._rounded_ids import rounded_id, rounded_text
 from ._starved_pace import Starved, starved
 
 NAME = "backs_off"
@@ -148,13 +149,19 @@ def backs_off(facts: Facts) -> Verdict:
             "`for:`) or the time scale larger, so that the automation calls it while it is open",
         )
     if refused == unattributed:
+        refused_calls = [e for made in unnamed.values() for e, _ in made]
+        rounded = rounded_id(history.events, refused_calls)
+        fix = (
+            rounded_text(route_of(refused_calls[0]), rounded)
+            if rounded
+            else "add a `correlate:` rule (docs/correlation.md)"
+        )
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
             f"none of the {plural(refused, 'call')} the fault windows refused named an event, so "
-            "a call made again cannot be told from another event's; add a `correlate:` rule "
-            "(docs/correlation.md)",
+            f"a call made again cannot be told from another event's; {fix}",
         )
     sent = _sent_times(facts, {eid for _, eids in calls for eid in eids})
     early: list[Early] = []

@@ -30,6 +30,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..core import _paths
+from ..core._js_numbers import EXACT_IN_DOUBLE
 from ..core._model import (
     OBSERVER,
     STATE_MARK,
@@ -96,7 +97,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         baseline = history.baseline or baseline
     run = _Neutral.of(history, baseline)
     mine, mine_kind = _state(history, run)
-    base = _Neutral(baseline.info.tracer_tag, {})
+    base = _Neutral(baseline.info.tracer_tag, {}, doubles=_exact_ids(baseline, baseline))
     theirs, their_kind = _state(baseline, base)
     aside = set()
     if batches is not None:
@@ -739,13 +740,24 @@ class _Neutral:
     string ids a synthetic source drew for this run (``drive._run_ids``) as the baseline's
     (``ids``); and back, to show a value as this run would write it."""
 
-    def __init__(self, tag: str, numbers: dict[str, str], ids: dict[str, str] | None = None):
+    def __init__(
+        self,
+        tag: str,
+        numbers: dict[str, str],
+        ids: dict[str, str] | None = None,
+        doubles: dict[float, tuple[int, int]] | None = None,
+    ):
         self.tag = tag
         # In any case: an automation that title-cases a name ("Ada Lovelace Zqabcde3") or
         # upper-cases a code still wrote the event's value, and is compared as it.
         self._tag = re.compile(re.escape(tag), re.IGNORECASE) if tag else None
         self._to_base = numbers
         self._to_mine = {base: mine for mine, base in numbers.items()}
+        # An id above 2**53 the automation read as a double (JSON.parse) is written rounded,
+        # which no digit-for-digit mapping finds: found by its double (this run's exact id ->
+        # the baseline's), and written in both runs as one mark of the baseline's id, however
+        # the automation printed the double (tests/gallery/node/shopify_orders_seen_set.js).
+        self._doubles = doubles or {}
         self._ids = ids or {}
         self._ids_back = {base: mine for mine, base in self._ids.items()}
 
@@ -761,7 +773,8 @@ class _Neutral:
                 if mine != their and mine.isdigit() and their.isdigit():
                     twins.numbers[mine] = their
             twins.read(e.payload, base.payload)
-        return cls(history.info.tracer_tag, twins.numbers, twins.ids)
+        doubles = _exact_ids(history, baseline)
+        return cls(history.info.tracer_tag, twins.numbers, twins.ids, doubles)
 
     def normal(self, value: Any) -> Any:
         """``value`` as either run would write it."""
@@ -776,9 +789,19 @@ class _Neutral:
             return {self.normal(k): self.normal(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.normal(v) for v in value]
+        if type(value) is int and (rounded := self._rounded(value)) is not None:
+            return rounded
         if type(value) is int and self._to_base:
             return int(self._to_base.get(str(value), value))
         return value
+
+    def _rounded(self, value: int) -> str | None:
+        """``{<the baseline's id> rounded}`` where ``value`` is an event id above 2**53 written
+        rounded through a double; None otherwise."""
+        exact = self._doubles.get(float(value)) if value > EXACT_IN_DOUBLE else None
+        if exact is None or exact[0] == value:
+            return None
+        return f"{{{exact[1]} rounded}}"
 
     def restored(self, text: str) -> str:
         """A normal string as this run wrote it."""
@@ -793,6 +816,21 @@ class _Neutral:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False)
         text = self.restored(text)
         return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _exact_ids(history: History, baseline: History) -> dict[float, tuple[int, int]]:
+    """Each event id of ``history`` above 2**53 that no double holds, by its double: (the id,
+    the baseline's id of the event of the same seq)."""
+    theirs = {e.seq: e.id for e in baseline.events}
+    out: dict[float, tuple[int, int]] = {}
+    for e in history.events:
+        base = theirs.get(e.seq)
+        if base is None or not (e.id.isdigit() and base.isdigit()):
+            continue
+        mine = int(e.id)
+        if mine > EXACT_IN_DOUBLE and mine != int(float(mine)):
+            out[float(mine)] = (mine, int(base))
+    return out
 
 
 # A run of id characters standing alone in a text: a string id, a path's segment, a number.

@@ -500,6 +500,9 @@ def _drop(p: Perturbation, example: Any, source: Any) -> tuple[Perturbation, str
 
 def _big(p: Perturbation, example: Any, source: Any) -> tuple[Perturbation, str] | None:
     found = [(path, v) for path, v in _fields(example, source) if is_big(v)]
+    own_id = _paths.get(example, _paths.parse(source.id_path), None) if source.id_path else None
+    if not found and is_big(own_id):
+        found = [(source.id_path, own_id)]
     if not found:
         return None
     path = found[0][0]

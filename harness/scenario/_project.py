@@ -122,6 +122,12 @@ class EventsDoc(Doc):
     id: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event id")
     key: JsonPath | None = Field(None, description=_PATH_TEXT + ": the record the event is about")
     type: JsonPath | None = Field(None, description=_PATH_TEXT + ": the event type")
+    types: list[str] = Field(
+        default_factory=list,
+        description="the event types, where the payload holds none: the topic or event name "
+        "its provider sends in a header (X-Shopify-Topic orders/create, X-GitHub-Event "
+        "issues), cycled through; else the events are of type 'event'",
+    )
     time: JsonPath | None = Field(None, description=_PATH_TEXT + ": when the event occurred")
     sequence: JsonPath | None = Field(
         None,
@@ -161,6 +167,14 @@ class EventsDoc(Doc):
             raise invalid_mapping(
                 f"has {given[0]} and sequence — sequence numbers the events made from an example "
                 "or a library payload; recorded or generated events keep their own"
+            )
+        if self.types and (
+            self.type is not None or (self.example is None and self.library is None)
+        ):
+            raise invalid_mapping(
+                f"has {'type' if self.type is not None else given[0]} and types — types name "
+                "the events made from an example or a library payload whose type no path "
+                "holds (a Shopify topic, a GitHub event); give one or the other"
             )
         if self.recorded is None and (self.format is not None or self.har is not None):
             raise invalid_mapping(
@@ -377,11 +391,14 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         else:
             assert doc.example is not None  # EventsDoc made sure
             example, paths = example_file(base, doc.example, (*here, "example"), _RELATIVE), {}
-            kind, origin, like = None, f"{dotted(here)} ({doc.example})", library_of(example)
+            kind, origin = None, f"{dotted(here)} ({doc.example})"
+            like = library_of(example) or _typed_in_headers(example, doc.types)
         named = ("id", "key", "type", "time", "sequence")
         given = {k: getattr(doc, k) for k in named if getattr(doc, k)}
         paths.update(given)
         source = synthetic_template(example, paths, kind)
+        if doc.types:
+            source = replace(source, type_path=None, types=tuple(doc.types))
         if like is not None and like.later:
             source = replace(source, later=tuple(like.later.items()))
         kind = event_type(source)
@@ -457,6 +474,17 @@ def library_of(example: Any) -> LibraryEntry | None:
     for found in _typed(types):
         if all(_get(example, p) is not None for p in found.paths.values()):
             return found
+    return None
+
+
+def _typed_in_headers(example: Any, types: Sequence[str]) -> LibraryEntry | None:
+    """The library entry of the type ``types`` names first, whose provider sends the type in a
+    header (no type path: a Shopify topic, a GitHub event) and whose paths all lead somewhere
+    in ``example``: its model is the events'. None otherwise."""
+    for found in map(entry, names()) if types else ():
+        if found.type == types[0] and "type" not in found.paths:
+            if all(_get(example, p) is not None for p in found.paths.values()):
+                return found
     return None
 
 

@@ -32,6 +32,9 @@ class EventsItem:
     har_path: str | None = None  # a HAR's requests to this path are the deliveries
     # ``model:`` guessed from the type where no library payload knows it: (model, why).
     model: tuple[str, str] | None = None
+    # The header its provider sends the type in, where an example's type no path holds: the
+    # hazards send 'event' there unless ``types:`` names it, offered commented out.
+    type_header: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,11 @@ def project_yaml(project: Project, schema: str) -> str:
             lines.append(f"    {name}: {_scalar(path)}{comment}")
         if item.model is not None:
             lines.append(f"    model: {item.model[0]}   # {item.model[1]}")
+        if item.type_header is not None:
+            lines.append(
+                f"    # types: [...]   # what the hazards send in {item.type_header} ('event' if "
+                "unset): the one your automation routes on"
+            )
     lines += [
         "",
         "# The APIs the automation writes to, played by the downstream double: point the",
