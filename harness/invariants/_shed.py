@@ -51,10 +51,12 @@ def shed_load(history: History, deliveries: Sequence[Delivery]) -> Shed | None:
     than the run's acceptances, without a call of their own events in their flight, while the
     target still made calls for events it had accepted. None otherwise."""
     shed = [d for d in deliveries if d.status == SHED_STATUS and d.answered_at is not None]
+    if len(shed) * 2 <= len(deliveries):
+        return None  # before the run's deliveries are read: most failed runs end here
     accepted = [
         d for d in history.deliveries if d.outcome is Outcome.OK and d.answered_at is not None
     ]
-    if not accepted or len(shed) * 2 <= len(deliveries):
+    if not accepted:
         return None
     p50 = statistics.median(_latency(d) for d in shed)
     accepted_p50 = statistics.median(_latency(d) for d in accepted)
