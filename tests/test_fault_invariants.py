@@ -367,7 +367,8 @@ def test_nothing_accepted_during_the_window_is_inconclusive() -> None:
     v = one(with_faults(h, OUTAGE), "recovers_after_outage")
     assert v.status is Status.INCONCLUSIVE
     assert v.summary == (
-        "the target accepted no event during the fault window, nor after it: 1 event refused "
+        "the target accepted no event during the fault window, nor after it any it refused "
+        "there (it accepted none at all): 1 event refused "
         "during the fault window was never redelivered and accepted: the run named no "
         "provider, so it made one attempt per planned delivery: whether the sender redelivers "
         "is not known; the run did not see it recover, so it is not judged — name the sender "
@@ -950,3 +951,31 @@ def test_a_delivery_sent_just_before_a_hang_and_held_by_it_met_the_window() -> N
         "event evt_2 (record b, seq 2): its last refused delivery dlv_2 (attempt 1, sent at "
         "0.95 s) got no answer (no answer within 5 s) during the api timeout fault"
     ), v.evidence.lines[0]
+
+
+def test_events_accepted_outside_the_window_are_counted_not_denied() -> None:
+    """tests/gallery/no_timeout under Locust's downstream-hangs: every user fired before the
+    0.5 s window opened and sat on the held calls; the 180 events accepted came after it. The
+    verdict said 'the target accepted no event during the fault window, nor after it', which
+    read as none accepted at all."""
+    h = history(
+        [event(1), event(2), event(3)],
+        [
+            delivery("dlv_1", "evt_1", Outcome.FAILED, sent=1.5, status=502),
+            delivery("dlv_2", "evt_2", sent=0.2),
+            delivery("dlv_3", "evt_3", sent=3.5),
+        ],
+        [
+            effect("eff_1", ["evt_1"], 1.6, status=503),
+            effect("eff_2", ["evt_2"], 0.3),
+            effect("eff_3", ["evt_3"], 3.6),
+        ],
+    )
+    v = one(with_faults(h, OUTAGE), NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "the target accepted no event during the fault window, nor after it any it refused "
+        "there; the 2 events it accepted were accepted outside the fault window (answered "
+        "before it opened, or sent once it had closed) and met no fault: 1 event refused "
+        "during the fault window was never redelivered and accepted"
+    ), v.summary

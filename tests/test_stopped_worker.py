@@ -8,7 +8,7 @@ stop, lost as surely, are not counted) and because one of the calls had been ref
 
 from __future__ import annotations
 
-from harness.core._model import Event, Model, Status
+from harness.core._model import Event, Fault, Model, Status
 
 from .test_expected import _settled, clean_run, ev, lost, ok, run, write
 
@@ -44,3 +44,23 @@ def test_a_worker_that_died_on_a_refused_call_is_said_stopped() -> None:
         "dies on a failed call (an exception nothing catches) stops so"
     ) in v.summary, v.summary
     assert "passed these over" not in v.summary, v.summary
+
+
+def test_events_each_refused_429_and_dropped_are_not_a_worker_that_stopped() -> None:
+    """tests/gallery/throttled_orders under Locust's downstream-throttled: each order answered
+    at once, its one ``POST /orders`` made after the answer and refused 429 (Retry-After 2 s),
+    logged "rate limited, skipping" and never made again. Every order was lost from the first
+    on, so it read 'it stopped working at the first event … a worker that died'; but each made
+    its own call: the target went on working and dropped each refused one."""
+    orders = [ev("zqthrottle", n) for n in range(4)]
+    deliveries = [ok(e, at=n / 10) for n, e in enumerate(orders)]
+    calls = [write("/orders", [e], at=n / 10 + 0.015, status=429) for n, e in enumerate(orders)]
+    h = run(orders, deliveries, calls, tag="zqthrottle")
+    h.faults = [Fault("crm", "throttle", 0.0, 1.0, {"retry_after": 2.0})]
+    v = lost(_settled(h, "pending", 2.0, quiet=3.0))
+    assert v.status is Status.FAIL, v.summary
+    assert "stopped working" not in v.summary, v.summary
+    assert (
+        "the calls of these events that did not count were never made again: it dropped each "
+        "after the downstream refused it (4 calls answered 429, Retry-After 2 s) — never retried"
+    ) in v.summary, v.summary

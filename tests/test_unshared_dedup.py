@@ -162,3 +162,23 @@ def test_a_cause_read_over_the_first_duplicates_says_so_on_a_larger_run() -> Non
     assert of_them(21, 497_941, 1_000) == "of the first 1,000 of them, 21"
     assert of_them(21, 1_000, 1_000) == "21 of them"
     assert of_them(7, 7, 1_000) == "all of them"
+
+
+def test_a_second_write_in_a_racing_copys_flight_is_not_the_late_copys() -> None:
+    """marked_after under Locust's duplicate-storm (check, act, then mark): copy 1 wrote its
+    order and was answered; copy 2, sent before that answer, was still working and wrote it
+    again; copy 3, sent after the answer, was answered "duplicate" at once, before that second
+    write. The second write was copy 2's, a race: it was said to be 'written again by a copy
+    sent after the target had written the event and acknowledged it … one per process'."""
+    raced, skipped = ev("zqflight", 0), ev("zqflight", 1)
+    deliveries = [
+        Delivery("dlv_1", raced.id, 1, 0.0, 0.0, 0.021, 200, Outcome.OK),
+        Delivery("dlv_2", raced.id, 2, 0.009, 0.009, 0.027, 200, Outcome.OK),
+        Delivery("dlv_3", raced.id, 3, 0.0215, 0.0215, 0.0228, 200, Outcome.OK),
+        sent(skipped, 1, 0.1),
+        sent(skipped, 2, 1.1),
+    ]
+    effects = [order(raced, 1, 0.016), order(raced, 2, 0.024), order(skipped, 1, 0.11)]
+    v = dup(run([raced, skipped], deliveries, effects, tag="zqflight"))
+    assert v.status is Status.FAIL, v.summary
+    assert NOTE not in v.summary, v.summary

@@ -47,6 +47,7 @@ from ._refusal_context import (
     token_made,
     token_made_cause,
 )
+from ._shed import SHED_STATUS, Shed, shed_cause, shed_load
 from .target_available import NoAnswer, no_answer
 
 # The answers that refuse a delivery's body (its shape, or what it says).
@@ -202,6 +203,7 @@ def refusals(history: History) -> Refusals | None:
         missing=missing_read(history, most) if server_error else None,
         token=token_made(history, most) if server_error else None,
         listed=plain_list(history, most) if server_error else None,
+        shed=shed_load(history, most) if status == SHED_STATUS else None,
         dated=dated_before(history, most) if status in BODY_REFUSED else None,
         silent=not history.effects,
     )
@@ -224,6 +226,7 @@ def likely_cause(
     dated: float | None = None,
     token: TokenMade | None = None,
     listed: PlainList | None = None,
+    shed: Shed | None = None,
     silent: bool = False,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
@@ -233,7 +236,9 @@ def likely_cause(
     ``missing``, the read of a downstream double answered 404 with them; ``dated``, how long
     before the run their events' payloads are dated, where that is long; ``token``, the
     token requests the double answered as creations; ``listed``, the collection reads it
-    answered with a plain list; ``silent``, that the run made no call to any downstream."""
+    answered with a plain list; ``shed``, 503 answers given at once while the target worked
+    off what it had accepted (``_shed``); ``silent``, that the run made no call to any
+    downstream."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -269,6 +274,8 @@ def likely_cause(
         return token_made_cause(status, token)
     if status >= 500 and listed is not None:
         return plain_list_cause(status, listed)
+    if status >= 500 and shed is not None:
+        return shed_cause(settings, shed)
     if status >= 500 and silent and (batched := batch_cause(settings, status)) is not None:
         return batched
     if status >= 500:

@@ -148,8 +148,24 @@ def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[D
         return False
     since = max(made, acked)
     # A copy the target refused (a 4xx: a replay past its tolerance) wrote nothing.
-    late = [d.sent_at for d in deliveries if d.sent_at > since and not is_refusal(d)]
-    return bool(late) and any(at > min(late) for at in again)
+    taken = [d for d in deliveries if not is_refusal(d)]
+    late = [d.sent_at for d in taken if d.sent_at > since]
+    if not late:
+        return False
+    # A copy sent before the acknowledgement and still in flight explains a write of its
+    # flight: a racing copy, not a late one (marked_after under Locust: a copy answered
+    # "duplicate" at once, sent as its racing twin still worked, was taken for the writer).
+    early = [d for d in taken if d.sent_at <= since]
+    return any(at > min(late) and not _in_flight(at, early) for at in again)
+
+
+def _in_flight(at: float, deliveries: Sequence[Delivery]) -> bool:
+    """Was one of ``deliveries`` sent and not yet answered at ``at``?"""
+    return any(d.sent_at <= at <= _answered(d) for d in deliveries)
+
+
+def _answered(d: Delivery) -> float:
+    return math.inf if d.answered_at is None else d.answered_at
 
 
 def unshared_text(found: Unshared | None, repeated: int) -> str:

@@ -46,6 +46,7 @@ from ._facts import (
 from ._fault_calls import DeliveryWindows
 from ._refusal_context import plain_list, plain_list_cause
 from ._sender import Redelivery, sender_of
+from ._shed import shed_cause, shed_load
 
 NAME = "no_server_errors"
 CLASS = FailureClass.LOUD
@@ -90,6 +91,7 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
         f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
         f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors, read)}"
+        f"{_shed_note(facts, errors)}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
@@ -345,6 +347,15 @@ def _listed_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> str:
         else f" of the {len(outside):,} answered while no fault window met their calls"
     )
     return f"; likely cause{of}: {plain_list_cause(status, found)[0]}"
+
+
+def _shed_note(facts: Facts, errors: Sequence[Delivery]) -> str:
+    """Where most of the errors were 503 answers given at once while the target worked off
+    what it had accepted (``_shed``): that cause — load shed when full, not a crash."""
+    found = shed_load(facts.history, errors)
+    if found is None:
+        return ""
+    return f"; likely cause: {shed_cause(facts.history.info.settings, found)[0]}"
 
 
 def _of(deliveries: Sequence[Delivery]) -> str:

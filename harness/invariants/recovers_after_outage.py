@@ -180,10 +180,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
                 return _coarse_verdict(facts, exp, coarse, windows, unjudged + notes)
             head = unjudged + (f"; {_unseen_head(refused, windows)}" if refused.unseen else "")
         elif refused.unseen:
-            head = (
-                f"the target accepted no event during {_during(windows)}, nor after it: "
-                f"{_unseen_head(refused, windows)}"
-            )
+            head = f"{_none_met_accepted(facts, windows)}: {_unseen_head(refused, windows)}"
         else:
             head = (
                 f"the target accepted no event while {plural(len(windows), 'fault window')} "
@@ -895,6 +892,22 @@ def _unmet_note(unmet: Sequence[Fault]) -> str:
 
 def _during(windows: Sequence[Fault]) -> str:
     return "the fault window" if len(windows) == 1 else f"{len(windows):,} fault windows"
+
+
+def _none_met_accepted(facts: Facts, windows: Sequence[Fault]) -> str:
+    """``the target accepted no event during the fault window, nor any it refused there after
+    it`` — and, where it accepted others, how many: the events it accepted before the window
+    opened or once it had closed, none of which it met (a Locust run's 180 after a 0.5 s window
+    read as none accepted at all)."""
+    head = f"the target accepted no event during {_during(windows)}, nor after it any it refused"
+    accepted = len(facts.accepted)
+    if not accepted:
+        return head + " there (it accepted none at all)"
+    return (
+        f"{head} there; the {plural(accepted, 'event')} it accepted "
+        f"{'was' if accepted == 1 else 'were'} accepted outside {_during(windows)} (answered "
+        "before it opened, or sent once it had closed) and met no fault"
+    )
 
 
 def _unseen_head(refused: _Unredelivered, windows: Sequence[Fault]) -> str:
