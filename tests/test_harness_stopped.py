@@ -53,9 +53,16 @@ def _start_run(
     )
 
 
-def _wait_for_deliveries(journal: Path, at_least: int = 3, within: float = 30.0) -> None:
+def _wait_for_deliveries(
+    proc: subprocess.Popen[str], journal: Path, at_least: int = 3, within: float = 30.0
+) -> None:
+    """Until ``journal`` holds ``at_least`` deliveries; failing with the run's own output where
+    it ended first or did not get there in time (.ci/run once saw none within 30 s)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the run ended ({proc.returncode}) before {at_least} deliveries:\n{err}")
         if journal.exists():
             try:
                 with sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True) as db:
@@ -66,7 +73,9 @@ def _wait_for_deliveries(journal: Path, at_least: int = 3, within: float = 30.0)
             except sqlite3.Error:
                 pass
         time.sleep(0.2)
-    pytest.fail(f"no {at_least} deliveries in {journal} within {within} s")
+    proc.kill()
+    out, err = proc.communicate(timeout=30)
+    pytest.fail(f"no {at_least} deliveries in {journal} within {within} s:\n{out}\n{err}")
 
 
 @pytest.mark.parametrize("sigint_ignored", [False, True], ids=["foreground", "sigint-ignored"])
@@ -76,7 +85,7 @@ def test_sigterm_ends_the_run_aborted_with_a_message_and_exit_3(
     journal = tmp_path / "run.db"
     proc = _start_run(fragile, journal, sigint_ignored=sigint_ignored)
     try:
-        _wait_for_deliveries(journal)
+        _wait_for_deliveries(proc, journal)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -99,7 +108,7 @@ def test_sigkill_leaves_a_journal_that_check_calls_incomplete(
     journal = tmp_path / "run.db"
     proc = _start_run(fragile, journal)
     try:
-        _wait_for_deliveries(journal)
+        _wait_for_deliveries(proc, journal)
         time.sleep(1.5)  # the write-ahead log is copied into the .db about every second
         proc.kill()
         proc.communicate(timeout=30)
@@ -124,7 +133,7 @@ def test_a_storm_of_sigterms_still_ends_with_the_message_and_exit_3(
     journal = tmp_path / "run.db"
     proc = _start_run(fragile, journal)
     try:
-        _wait_for_deliveries(journal)
+        _wait_for_deliveries(proc, journal)
         deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
             proc.send_signal(signal.SIGTERM)
