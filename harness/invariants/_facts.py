@@ -336,15 +336,24 @@ class Facts:
         return _by_route(self._index.record_only)
 
     def deliveries_of(self, event_ids: Collection[str]) -> dict[str, list[Delivery]]:
-        """The deliveries of a few events (the witnesses), in recorded order: one scan."""
-        out: dict[str, list[Delivery]] = {eid: [] for eid in event_ids}
-        if out:
+        """The deliveries of a few events (the witnesses), in recorded order: one scan for
+        those no call asked for before (a failing check's causes ask for the same thousand
+        duplicated events one after the other: a scan of a million ids each, 35 ms)."""
+        known = self._deliveries_known
+        new: dict[str, list[Delivery]] = {eid: [] for eid in event_ids if eid not in known}
+        if new:
             deliveries = self.history.deliveries
             found = delivery_column(deliveries, "event_id")
-            for i in list(compress(count(), map(out.__contains__, found))):
+            for i in list(compress(count(), map(new.__contains__, found))):
                 d = deliveries[i]
-                out[d.event_id].append(d)
-        return out
+                new[d.event_id].append(d)
+            known.update(new)
+        return {eid: known[eid] for eid in event_ids}
+
+    @cached_property
+    def _deliveries_known(self) -> dict[str, list[Delivery]]:
+        """What ``deliveries_of`` found so far, by event id."""
+        return {}
 
     def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:
         """Every effect (writes or not) of a few events, in time order: one scan."""
