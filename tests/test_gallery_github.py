@@ -233,7 +233,12 @@ def test_a_recorded_project_s_bulk_import_loses_updates_the_clean_run_made(
     # Inconclusive once: "none of the 12 effects could be attributed to an event"; then
     # counted per run, "PATCH /tickets/{id} made where 12 were expected".
     assert lost["status"] == "fail", said(lost)
-    assert "records short of PATCH /tickets/{id} (per record)" in lost["summary"], said(lost)
+    # Where the burst outran the sync, whole issues are short, their ticket's POST too
+    # ("4 records short of PATCH /tickets/{id}, POST /tickets (per record)", .ci/run's load).
+    assert re.search(
+        r"records short of PATCH /tickets/\{id\}(?:, POST /tickets)? \(per record\)",
+        lost["summary"],
+    ), said(lost)
     assert re.search(
         r"the clean run made 3 PATCH /tickets/\{id\} for its 4 events; this run made [0-2] ",
         said(lost),
