@@ -113,6 +113,8 @@ class Facts:
         # As recorded, but for the creations an event undid (_undone) and the effects naming
         # only an id made up for a creation (_chained); ``history`` is what the invariants judge.
         self.recorded = chain(undo(history))
+        # What ``deliveries_of`` found so far, by event id.
+        self._deliveries_known: dict[str, list[Delivery]] = {}
 
     @cached_property
     def history(self) -> History:
@@ -349,11 +351,6 @@ class Facts:
                 new[d.event_id].append(d)
             known.update(new)
         return {eid: known[eid] for eid in event_ids}
-
-    @cached_property
-    def _deliveries_known(self) -> dict[str, list[Delivery]]:
-        """What ``deliveries_of`` found so far, by event id."""
-        return {}
 
     def effects_of(self, event_ids: Collection[str]) -> dict[str, list[Effect]]:
         """Every effect (writes or not) of a few events, in time order: one scan."""

@@ -161,11 +161,11 @@ def _taken_unanswered(facts: Facts, errors: Sequence[Delivery]) -> dict[str, _Ta
     be the error's own work, a crash after it, not a copy refused."""
     if not errors:
         return {}
-    wanted = {d.event_id for d in errors}
-    earlier: dict[str, list[Delivery]] = {}
-    for d in facts.history.deliveries:
-        if d.event_id in wanted and d.status is None and d.outcome is Outcome.INDETERMINATE:
-            earlier.setdefault(d.event_id, []).append(d)
+    earlier = {
+        eid: unanswered
+        for eid, found in facts.deliveries_of({d.event_id for d in errors}).items()
+        if (unanswered := [d for d in found if _gave_up(d)])
+    }
     if not earlier:
         return {}
     writes = {
@@ -186,6 +186,11 @@ def _taken_unanswered(facts: Facts, errors: Sequence[Delivery]) -> dict[str, _Ta
         if first is not None:
             taken[d.id] = _Taken(first, call)
     return taken
+
+
+def _gave_up(d: Delivery) -> bool:
+    """A delivery that got no answer in time: the sender gave it up."""
+    return d.status is None and d.outcome is Outcome.INDETERMINATE
 
 
 def _accepted_of(facts: Facts, wanted: set[str]) -> dict[str, list[Delivery]]:
