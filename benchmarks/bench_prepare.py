@@ -6,6 +6,7 @@
     python benchmarks/bench_prepare.py --provider stripe  # bodies laid out as Stripe's
     python benchmarks/bench_prepare.py --whole              # prepared whole, as before
     python benchmarks/bench_prepare.py --events 10000000 --first  # to the first delivery only
+    python benchmarks/bench_prepare.py --events 200000 --against-delivery  # its share of a run
 
 Each count is prepared in a fresh process (so its peak memory is its own) as ``harness run``
 prepares it: streamed (``engine.prepare(stream=True)``: the schedule planned from the events'
@@ -24,6 +25,9 @@ stops a streamed run at its first delivery: its figures alone, in seconds at any
 (pretty-printed for Stripe, compact for GitHub, Shopify and HubSpot: streamed, each written laid
 out with its event, ``drive/_synthetic_text``; whole, by ``Provider.body``); without it, as
 ``json.dumps`` writes them, the peer to compare with.
+``--against-delivery`` measures the peer that preparing feeds, in the same run: the Deliverer's
+sender CPU a delivery (``bench_delivery.py``'s harness round: 20,000 signed, journaled POSTs at
+the fast receiver), and prints preparing's share of a streamed run's CPU, now and at the goal rate.
 
 Goals (issue #16): >= 200,000 events/s; <= 300 MB for 1,000,000 events, flat whatever the
 count; the first delivery within 1 s of the start for any event count.
@@ -36,12 +40,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # _receiver
-from _receiver import SECRET, machine_line
+from _receiver import SECRET, Receiver, machine_line
+from bench_delivery import run_harness
 
 from harness.core import _gc
 from harness.core._providers import provider as provider_named
@@ -143,6 +149,9 @@ def main() -> int:
     parser.add_argument("--whole", action="store_true", help="prepare whole, not streamed")
     parser.add_argument("--first", action="store_true", help="stop at the first delivery")
     parser.add_argument("--provider", help="deliver as this provider (its bodies' layout)")
+    parser.add_argument(
+        "--against-delivery", action="store_true", help="and the Deliverer's CPU a delivery"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -156,6 +165,7 @@ def main() -> int:
         + sender
     )
     ok = True
+    cpu_per_event: list[float] = []
     for events in args.events:
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(events), "--library", args.library]
@@ -190,7 +200,30 @@ def main() -> int:
         )
         cpu = f"{got['first_cpu_s']:.2f} s to the first delivery, {got['cpu_s']:.2f} s in all"
         print(f"    CPU: {cpu} ({got['peak_mib']:,.0f} MiB peak RSS)")
+        cpu_per_event.append(got["cpu_s"] / events)
+    if args.against_delivery and not args.first:
+        _against_delivery(min(cpu_per_event))
     return 0 if ok else 1
+
+
+def _against_delivery(prepare_s: float) -> None:
+    """Preparing's share of a streamed run's CPU: ``prepare_s`` an event (the cheapest count
+    above) against the Deliverer's sender CPU a delivery, measured now."""
+    deliveries = 20_000
+    with tempfile.TemporaryDirectory(prefix="bench-prepare-") as tmp, Receiver() as receiver:
+        figure = run_harness(receiver.url, deliveries, 64, Path(tmp), timeout=120.0)
+    deliver_s = figure.cpu / figure.requests
+    goal_s = 1 / GOAL_RATE
+    now = prepare_s / (prepare_s + deliver_s)
+    at_goal = goal_s / (goal_s + deliver_s)
+    print(
+        f"against delivery ({deliveries:,} signed, journaled POSTs, bench_delivery's harness "
+        f"round): {deliver_s * 1e6:.0f} µs of sender CPU a delivery, "
+        f"{figure.per_second:,.0f} deliveries/s\n"
+        f"    preparing {prepare_s * 1e6:.1f} µs an event = {now:.1%} of a streamed run's "
+        f"sender CPU; at the goal rate ({goal_s * 1e6:.0f} µs) {at_goal:.1%}: a run "
+        f"{1 - (goal_s + deliver_s) / (prepare_s + deliver_s):.1%} cheaper"
+    )
 
 
 def _mark(ok: bool) -> str:
