@@ -635,3 +635,22 @@ def test_every_invariant_has_its_words_in_the_report() -> None:
     """A new invariant without them read "Backs off" and went to the advice's "other"."""
     names = set(INVARIANTS)
     assert names <= set(TITLES) and names <= set(FAILURES) and names <= set(_BY_INVARIANT)
+
+
+def test_a_scenario_held_but_for_a_check_not_judged_is_not_called_failed() -> None:
+    """Found on float_balance's duplicate-storm: six checks held, per_key_order not judged, and
+    the contents and the scenario's heading said "✗ … failed" where the matrix said "?"."""
+    run = judged(_passing())
+    first = run.verdicts[0]
+    unjudged = dataclasses.replace(first, status=Status.INCONCLUSIVE, summary="cannot tell")
+    content = build_report([RunInput(run.history, (unjudged, *run.verdicts[1:]), None)])
+    (s,) = content.scenarios
+    assert (s.outcome, s.outcome_word) == ("inconclusive", "inconclusive")
+    page = html.render(content)
+    assert f'<span class="mark-inconclusive">?</span> <a href="#{s.anchor}">' in page
+    assert '<span class="badge inconclusive">inconclusive</span>' in page
+    assert '<span class="badge fail">failed</span>' not in page
+    assert "### ? payouts-under-outage — inconclusive" in markdown.render(content)
+    failed = dataclasses.replace(run.verdicts[1], status=Status.FAIL, summary="lost")
+    content = build_report([RunInput(run.history, (unjudged, failed, *run.verdicts[2:]), None)])
+    assert content.scenarios[0].outcome_word == "failed"

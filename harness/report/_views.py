@@ -101,6 +101,18 @@ class ScenarioView:
     def failed(self) -> tuple[VerdictView, ...]:
         return tuple(v for v in self.verdicts if v.status == "fail")
 
+    @property
+    def outcome(self) -> str:
+        """pass, fail or inconclusive: a scenario whose verdicts held but for some not judged
+        is not called failed (a cut-short run is, whatever its verdicts)."""
+        if not self.passed and (self.failed or self.status != "complete"):
+            return "fail"
+        return "pass" if self.passed else "inconclusive"
+
+    @property
+    def outcome_word(self) -> str:
+        return {"pass": "held", "fail": "failed"}.get(self.outcome, self.outcome)
+
 
 @dataclass(frozen=True, slots=True)
 class AreaView:
