@@ -650,7 +650,12 @@ def test_a_scenario_held_but_for_a_check_not_judged_is_not_called_failed() -> No
     assert f'<span class="mark-inconclusive">?</span> <a href="#{s.anchor}">' in page
     assert '<span class="badge inconclusive">inconclusive</span>' in page
     assert '<span class="badge fail">failed</span>' not in page
-    assert "### ? payouts-under-outage — inconclusive" in markdown.render(content)
+    text = markdown.render(content)
+    assert "### ? payouts-under-outage — inconclusive" in text
+    # The principle it counts toward says so, not "held in 0 of 1 runs" alone.
+    assert (
+        f"{_describe.title(first.invariant).lower()}: held in 0 of 1 runs, not judged in 1" in text
+    )
     failed = dataclasses.replace(run.verdicts[1], status=Status.FAIL, summary="lost")
     content = build_report([RunInput(run.history, (unjudged, failed, *run.verdicts[2:]), None)])
     assert content.scenarios[0].outcome_word == "failed"

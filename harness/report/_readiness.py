@@ -217,7 +217,12 @@ def _judged(p: _Principle, scenarios: Sequence[ScenarioView], note: str = "") ->
         mine = [v for _, v in judged if v.invariant == name]
         if mine:
             held = sum(v.passed for v in mine)
-            parts.append(f"{_describe.title(name).lower()}: held in {held} of {len(mine)} runs")
+            unjudged = sum(v.status == "inconclusive" for v in mine)
+            # "held in 0 of 8 runs" alone reads as 8 failures where none was judged.
+            aside = f", not judged in {unjudged}" if unjudged else ""
+            parts.append(
+                f"{_describe.title(name).lower()}: held in {held} of {len(mine)} runs{aside}"
+            )
         else:
             parts.append(f"{_describe.title(name).lower()}: not checked")
     basis = "; ".join(parts) + (f"; {note}" if note else "")
