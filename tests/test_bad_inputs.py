@@ -981,9 +981,32 @@ def test_a_secret_the_scheme_cannot_use_is_one_message_before_any_delivery(
         text = out.out + out.err
         assert exit_.value.code == 2, text
         assert "the secret in HARNESS_SECRET" in text and "not base64" in text and why in text
+        assert "error: the built-in scenario duplicate-storm: the secret in" in text
         assert text.count("not base64") == 1 and "Traceback" not in text
         assert secret.removeprefix("whsec_")[:4] not in text, text
         assert not (tmp_path / "j.db").exists()
+
+
+def test_a_secret_not_set_names_the_built_in_scenario_not_a_path_in_the_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project's hazard without its secret was told at '/…/site-packages/…/scenarios/
+    duplicate-storm.scenario.yaml': a file the user never wrote nor should edit."""
+    monkeypatch.delenv("HARNESS_SECRET", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "harness.yaml").write_text(
+        f"target: {LOOPBACK}\nevents:\n  - library: stripe:invoice.paid\nhazards: [standard]\n"
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--journal", str(tmp_path / "j.db")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert err.startswith(
+        "error: the built-in scenario duplicate-storm: it signs deliveries (standard-webhooks) "
+        "but the environment variable HARNESS_SECRET is not set"
+    ), err
+    assert ".scenario.yaml" not in err and "secret_env: in harness.yaml" in err
+    assert not (tmp_path / "j.db").exists()
 
 
 def test_an_internal_error_is_one_line_a_crash_file_and_exit_70(

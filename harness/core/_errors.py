@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from ._data_paths import data_dir
+
+BUILTIN_SCENARIO = ".scenario.yaml"
+
 
 class HarnessError(Exception):
     """Root of every error the harness raises on purpose.
@@ -24,12 +28,26 @@ class InputError(HarnessError):
 
     def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
         self.message = message
-        self.where = where
+        self.where = where = _shown(where)
         self.hint = hint
         text = f"{where}: {message}" if where else message
         if hint:
             text = f"{text}\n  hint: {hint}"
         super().__init__(text)
+
+
+def _shown(where: str | None) -> str | None:
+    """``where`` as the user knows it: a built-in scenario by its name, not by a path inside
+    the installed package (a hazard applied to a project fails there on the project's secret or
+    events, and a path in site-packages says nothing of which file to edit)."""
+    if where is None:
+        return None
+    folder = data_dir("scenarios")
+    for prefix in {f"{folder}/", f"{folder.resolve()}/"}:
+        if where.startswith(prefix):
+            name, _, rest = where[len(prefix) :].partition(BUILTIN_SCENARIO)
+            return f"the built-in scenario {name}{rest}"
+    return where
 
 
 class ScenarioError(InputError):

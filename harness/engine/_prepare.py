@@ -194,7 +194,9 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
         # A provider always signs: `delivery.signing: none` beside it is refused.
+        what = f"scenario {scenario.name!r}"
         if is_builtin(scenario):  # not the user's file to edit: the project's provider is
+            what = "it"  # where says which built-in scenario
             instead = (
                 "or name the variable that holds it (--secret-env, secret_env: in "
                 "harness.yaml), or send unsigned (--provider none)"
@@ -204,7 +206,7 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
         else:
             instead = "or set delivery.signing: none in the scenario"
         raise InputError(
-            f"scenario {scenario.name!r} signs deliveries ({scheme}) but the environment "
+            f"{what} signs deliveries ({scheme}) but the environment "
             f"variable {spec.secret_env} is not set",
             where=scenario.origin,
             hint=f"export {spec.secret_env}=<the secret your automation verifies>, {instead}",
