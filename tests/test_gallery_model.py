@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from .conftest import SECRET, Completed, harness
-from .test_gallery import Target, automation, said, verdicts
+from .test_gallery import Target, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -152,4 +152,67 @@ def test_a_newest_wins_check_that_counts_only_confirmed_writes_is_told_why_it_we
         in (order["summary"])
     ), said(order)
     assert "an ambiguous acknowledgement" in order["summary"], said(order)
+    assert done.code == 1
+
+
+# Each contact's two updates ten seconds apart, the second ones all in an outage the automation
+# swallows; nothing in the written fields (short words) carries an event's token: the writes
+# name only their contact (its key in the path).
+LATE_OUTAGE = """\
+name: second-updates-refused
+model: register
+time_scale: 0.05
+source:
+  recorded:
+    file: contacts.jsonl
+faults:
+  - {downstream: crm, at: 9.9s, for: 30s, mode: status, status: 503}
+invariants: [no_lost_events]
+downstreams:
+  - name: crm
+    stateful: true
+delivery: {signing: standard-webhooks, secret_env: WEBHOOK_SECRET, timeout: 5s}
+settle: {quiet: 20s, deadline: 60s}
+"""
+
+
+def _update(n: int, contact: int, at: float) -> str:
+    payload = {
+        "id": f"evt_{n}",
+        "type": "contact.updated",
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "data": {
+            "contact_id": f"con_{contact:06d}",
+            "name": "Ada",
+            "email": "x",
+            "company": "Acme",
+        },
+    }
+    line = {"id": f"evt_{n}", "key": f"con_{contact:06d}", "type": "contact.updated"}
+    return json.dumps({**line, "occurred_at": 1_767_225_600 + at, "payload": payload})
+
+
+def test_a_register_record_written_only_before_its_newest_update_is_not_passed(
+    tmp_path: Path,
+) -> None:
+    """Each contact's first update written, its newest refused and dropped (logged, answered
+    200): every contact got a write, and a register owes one — it passed ("all 10 records got
+    the expected effects of their latest accepted event") while each was left on its older
+    state. A write made before the newest update was sent cannot be its."""
+    (tmp_path / "late.scenario.yaml").write_text(LATE_OUTAGE)
+    firsts = [_update(i, i, i * 0.5) for i in range(10)]
+    seconds = [_update(10 + i, i, 10 + i * 0.5) for i in range(10)]
+    (tmp_path / "contacts.jsonl").write_text("\n".join(firsts + seconds) + "\n")
+    env = {"WEBHOOK_SECRET": SECRET}
+    with automation("swallowed_errors", CONTACTS, env) as target:
+        done, report = run(target, str(tmp_path / "late.scenario.yaml"), tmp_path, env=env)
+    lost = verdicts(report)["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert "10 records short of PUT /contacts/{id}" in lost["summary"], said(lost)
+    lines = lost["evidence"]["lines"]
+    assert lines and all(
+        "came before it, none after: none can be that event's, and the record was left on an "
+        "older event's state" in line
+        for line in lines
+    ), said(lost)
     assert done.code == 1

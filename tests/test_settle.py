@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -255,13 +255,17 @@ async def test_an_event_ignored_by_design_costs_one_quiet_period_not_the_deadlin
 async def test_a_stricter_pending_rule_plugs_into_the_recorder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The seam expected effects use: a rule of (accepted events, effects so far)."""
+    """The seam expected effects use: a rule of (accepted events, effects so far, each
+    event's first send)."""
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     run = prepare(scenario(Settle(0.3, 20.0)), options(tmp_path))
     seen: list[tuple[int, int]] = []
 
-    def two_each(accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
+    def two_each(
+        accepted: Sequence[Event], effects: Sequence[Effect], first_sent: Mapping[str, float]
+    ) -> set[str]:
         seen.append((len(accepted), len(effects)))
+        assert first_sent.keys() >= {ev.id for ev in accepted}
         counts = {ev.id: sum(ev.id in e.event_ids for e in effects) for ev in accepted}
         return {eid for eid, n in counts.items() if n < 2}
 

@@ -9,7 +9,7 @@ not to (``--no-baseline``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -190,8 +190,10 @@ class PendingAsJudged:
             if e.event_ids and is_write(e)
         )
 
-    def __call__(self, accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
-        return self.expectation(effects).waiting(accepted, effects)
+    def __call__(
+        self, accepted: Sequence[Event], effects: Sequence[Effect], first_sent: Mapping[str, float]
+    ) -> set[str]:
+        return self.expectation(effects).waiting(accepted, effects, first_sent)
 
 
 def _expected_requests(exp: Expectation) -> frozenset[Request]:

@@ -81,6 +81,7 @@ class Recorder:
         # Why the run stopped sending before its schedule ended (the target gone), if it did.
         self.gone: str | None = None
         self._accepted = _Accepted(events)  # genuine deliveries answered 2xx
+        self._first_sent: dict[str, float] = {}  # event id -> its earliest delivery's send
         self._effects: list[Effect] = []  # this run's, until its final state is taken
         self._pending_for: tuple[int, int] = (-1, -1)  # (accepted, effects) when last asked
         self._pending: frozenset[str] = frozenset()
@@ -193,6 +194,9 @@ class Recorder:
             write(event(n), texts[n])
 
     def delivery(self, d: Delivery) -> None:
+        sent = self._first_sent.get(d.event_id)
+        if sent is None or d.sent_at < sent:  # answers come back in any order
+            self._first_sent[d.event_id] = d.sent_at
         if d.outcome is Outcome.OK and d.id not in self._tampered:
             event = self._find(d.event_id)
             if event is not None:
@@ -205,7 +209,9 @@ class Recorder:
         genuine delivery of theirs was answered 2xx, and the effects so far do not cover them."""
         now = (len(self._accepted), len(self._effects))
         if now != self._pending_for:  # nothing new arrived: the answer is the same
-            found = self._pending_rule(self._accepted.events(), tuple(self._effects))
+            found = self._pending_rule(
+                self._accepted.events(), tuple(self._effects), self._first_sent
+            )
             self._pending_for, self._pending = now, frozenset(found)
         return self._pending
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect, Event
@@ -24,9 +24,10 @@ from ..core._scenario import Settle
 from ..double._downstream import Downstream
 from ..invariants._facts import is_write
 
-PendingRule = Callable[[Sequence[Event], Sequence[Effect]], Collection[str]]
-"""(accepted events, effects recorded so far) -> the ids of the accepted events still waiting
-for an effect. Called once the target has been quiet, again only when something new arrived."""
+PendingRule = Callable[[Sequence[Event], Sequence[Effect], Mapping[str, float]], Collection[str]]
+"""(accepted events, effects recorded so far, event id -> when its first delivery was sent)
+-> the ids of the accepted events still waiting for an effect. Called once the target has been
+quiet, again only when something new arrived."""
 
 # Measured on tests/gallery/background_queue.py (0.3 s of work per event after the 200): 1 s of
 # quiet already covers its gaps; twice the quiet while events are pending also covers a retry
@@ -41,7 +42,9 @@ _POLL = 0.05
 _STEP_FLOOR = 0.001  # a timer due a hair early: the rest of the wait, never a busy loop
 
 
-def awaiting_effect(accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
+def awaiting_effect(
+    accepted: Sequence[Event], effects: Sequence[Effect], first_sent: Mapping[str, float]
+) -> set[str]:
     """The default PendingRule: accepted events that no committed write names yet."""
     written = {eid for e in effects if is_write(e) for eid in e.event_ids}
     return {ev.id for ev in accepted if ev.id not in written}

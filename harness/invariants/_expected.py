@@ -50,7 +50,7 @@ from ..drive._drift import drifted_events
 from ..drive._tracer import carries_other_tag
 from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from . import final_state_matches_baseline
-from ._facts import Facts, distinct, is_write
+from ._facts import Facts, distinct, first_sent, is_write
 from ._held import batched_with, followed
 from ._refusal_context import STATEFUL
 from ._ties import Ties
@@ -335,6 +335,9 @@ class Expectation:
     # acted after (``_unfinished``): not taken as ignored, nor called lost when short.
     unseen: frozenset[str] = frozenset()
     why_unseen: str = ""  # how the clean run stopped watching too soon
+    # Events of a type the clean run never sent, none of whose events made a write here (the
+    # year's new event type): ignored by the automation, or its work lost whole — not known.
+    untaught: Mapping[str, str] = field(default_factory=dict)  # event id -> its type
     clean_run: str | None = None  # the run id learned from
     why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
     # Events whose clean twins made nothing, though such events acted in this run: expected
@@ -373,19 +376,28 @@ class Expectation:
         (record, request) or (run, request) short, exactly as ``no_lost_events`` judges.
         """
         known = {e.id for e in events}
+        deliveries = list(deliveries)
         accepted = {
             d.event_id
             for d in deliveries
             if d.outcome is Outcome.OK and d.id not in tampered and d.event_id in known
         }
-        return shortfalls(self, events, accepted, [e for e in effects if is_write(e)]).count
+        writes = [e for e in effects if is_write(e)]
+        return shortfalls(self, events, accepted, writes, first_sent(deliveries)).count
 
-    def waiting(self, accepted: Sequence[Event], effects: Sequence[Effect]) -> set[str]:
+    def waiting(
+        self,
+        accepted: Sequence[Event],
+        effects: Sequence[Effect],
+        first_sent: Mapping[str, float] | None = None,
+    ) -> set[str]:
         """What settling still waits for (the engine's PendingRule): the accepted events short
         of an expected effect, and the (record or run, request) shortfalls where the effects
-        name no event — judged as ``no_lost_events`` will judge them."""
+        name no event — judged as ``no_lost_events`` will judge them (``first_sent``: event id
+        -> its first delivery's send, as ``shortfalls`` takes it)."""
         ids = {e.id for e in accepted}
-        short = shortfalls(self, accepted, ids, [e for e in effects if is_write(e)])
+        writes = [e for e in effects if is_write(e)]
+        short = shortfalls(self, accepted, ids, writes, first_sent)
         coarse = (
             f"{s.level} {s.subject} {s.request}"
             for s in (*short.records, *short.partly, *short.run)
@@ -556,6 +568,7 @@ def learn(
             text
             for text, found in (
                 ("the clean run accepted none of their events", learned.refused),
+                ("the clean run sent none of their type", learned.unsent),
                 (
                     "the clean run made no effect for them while it watched, and stopped "
                     "watching before the target was done",
@@ -586,6 +599,7 @@ def learn(
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
         why_unseen=learned.why_unseen if learned else "",
+        untaught=learned.untaught if learned else {},
         clean_run=clean.info.run_id if clean is not None else None,
         why_any=why or "no clean run, no expect:",
         several=len(stubs) > 1,
@@ -644,6 +658,8 @@ class _Learned:
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
         self.refused: set[str] = set()  # types whose every clean twin was refused
+        self.unsent: set[str] = set()  # types the clean run never sent (no twin at all)
+        self.untaught: dict[str, str] = {}  # their events (-> type), none of which wrote here
         # Events whose clean twins made nothing, though such events acted in this run.
         self.unlike_clean: set[str] = set()
         self.tied: dict[str, int] = {}  # of not_expected: skipped beside a same-time write
@@ -666,6 +682,12 @@ class _Learned:
                 self._acting(mine, made, twin_of, accepted, records_written, here)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
+            elif all(e.id not in twin_of for e in mine):  # a type the clean run never sent
+                self.types[t] = TypeRule(Rule.ANY)
+                self.any_rule.update(e.id for e in mine)
+                self.unsent.add(t)
+                if not any(here.made(e.id) for e in mine):  # nor acted on here: not known
+                    self.untaught.update((e.id, t) for e in mine)
             elif not any(
                 (tw := twin_of.get(e.id)) is not None and tw.id in accepted for e in mine
             ):  # the clean run refused them all: it teaches nothing about them
@@ -930,6 +952,9 @@ _LEVELS = (Level.EVENT, Level.RECORD, Level.RUN)
 # --- judging a run against it --------------------------------------------------------------------
 
 
+NEWEST = "newest"  # a Short's source: a register record written only before its newest event
+
+
 @dataclass(frozen=True, slots=True)
 class Short:
     """One request a subject (an event, a record, the run) was expected to cause ``need``
@@ -941,7 +966,9 @@ class Short:
     need: int
     made: int
     # Where the need came from at a coarser level: "clean" (the clean run made them there),
-    # or "events" (the sum of what the subject's events expect, their writes naming no event).
+    # or "events" (the sum of what the subject's events expect, their writes naming no event);
+    # "newest": a register record whose writes all came before its newest event was sent
+    # (``made`` 0: none after it), however many it got.
     source: str = "events"
     events: int = 0  # how many judged events the need sums over (record, run)
 
@@ -1016,6 +1043,10 @@ class Shortfalls:
     # other writes the clean twin made (``_written_in_part``): the twin's writes of that
     # request may have been for the events refused here — not lost, not known.
     partly: list[Short] = field(default_factory=list)
+    # Ledger records short of a PUT whose last committed PUT came after their newest accepted
+    # event was first sent: a PUT replaces the item whole, and that one may carry the state the
+    # missing ones were for (a running balance) — not lost, not known.
+    replaced: list[Short] = field(default_factory=list)
 
     # Event id -> how its item's write was made by creating the item, the record's creating
     # event having made no creation here (``Stood``): not loss, said.
@@ -1028,7 +1059,7 @@ class Shortfalls:
     @property
     def count(self) -> int:
         shorts = sum(len(s) for s in self.events.values())
-        return shorts + len(self.records) + len(self.run) + len(self.partly)
+        return shorts + len(self.records) + len(self.run) + len(self.partly) + len(self.replaced)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1070,11 +1101,16 @@ def shortfalls(
     events: Sequence[Event],
     accepted: Collection[str],
     writes: Sequence[Effect],
+    first_sent: Mapping[str, float] | None = None,
 ) -> Shortfalls:
     """Compare the run's committed ``writes`` with what ``exp`` expects of its ``accepted``
     events, each request at the finest level its writes allow. Writes of one resource by
     different methods count for each other (``same_resource``); the events whose twin's
-    method was not theirs are counted in ``another_way``."""
+    method was not theirs are counted in ``another_way``. With ``first_sent`` (event id ->
+    when its first delivery was sent), a register's record compared per record is short too
+    where every write it got came before its newest accepted event was first sent: none of
+    them can be that event's, and the record holds an older state (``Short.source``
+    "newest")."""
     out = Shortfalls()
     out.judged, out.superseded = judged_events(exp.model, events, accepted)
     known = {e.id: e for e in events}
@@ -1087,6 +1123,7 @@ def shortfalls(
     total: Counter[Request] = Counter()
     no_event: set[Request] = set()
     no_record: Counter[Request] = Counter()  # writes naming no record, per resource
+    last_at: dict[tuple[str, Request], float] = {}  # (record key, resource) -> its last write
     resource_of = exp.routes.resource_of
     for w in writes:
         if exp.tag and of_another_run(w, exp.tag):
@@ -1105,6 +1142,8 @@ def shortfalls(
             no_record[request] += 1
         else:
             by_record[(key, request)] += 1
+            if last_at.get((key, request), w.at) <= w.at:
+                last_at[(key, request)] = w.at
         if not named:
             no_event.add(request)
     # (record key or "" for the run, resource) -> (need, events, the request first expected)
@@ -1134,6 +1173,29 @@ def shortfalls(
             )
 
     register = exp.model is Model.REGISTER
+    newest: dict[str, str] = {}  # record key -> its newest accepted event
+    for e in out.judged if first_sent else ():
+        if e.key not in newest or e.seq > known[newest[e.key]].seq:
+            newest[e.key] = e.id
+
+    def before_newest(key: str, resource: Request) -> bool:
+        """Whether every write of ``resource`` the record ``key`` got came before its newest
+        accepted event was first sent (a write after it may be that event's)."""
+        sent = first_sent.get(newest[key]) if first_sent and key in newest else None
+        return sent is not None and last_at.get((key, resource), sent) < sent
+
+    def replaced(key: str, resource: Request, first: Request, have: int) -> bool:
+        """A ledger record short of PUTs whose last PUT came after its newest event was first
+        sent (``Shortfalls.replaced``)."""
+        sent = first_sent.get(newest[key]) if first_sent and key in newest else None
+        return (
+            not register
+            and have > 0
+            and first.method == "PUT"
+            and sent is not None
+            and last_at.get((key, resource), sent) >= sent
+        )
+
     grouped: dict[int, list[tuple[Request, list[tuple[Request, int]]]]] = {}
 
     def groups(wanted: Counter[Request]) -> list[tuple[Request, list[tuple[Request, int]]]]:
@@ -1259,8 +1321,12 @@ def shortfalls(
                     out.created.append(created)
                 elif register and _written_in_part(key, mine, accepted, wanted, by_record):
                     out.partly.append(lack)
+                elif replaced(key, resource, first, have):
+                    out.replaced.append(lack)
                 else:
                     out.records.append(lack)
+            elif register and before_newest(key, resource):
+                out.records.append(Short(Level.RECORD, key, first, need, 0, NEWEST, len(mine)))
     # The records the clean run never saw, or lost: one of each request its every record got.
     for source, owing in (("type", exp.untwinned), ("hushed", exp.hushed)):
         for key, wanted in owing.items():
@@ -1296,7 +1362,13 @@ def shortfalls(
     for (key, resource), (need, n, first) in record_need.items():
         have = by_record[(key, resource)]
         if have < need:
-            out.records.append(Short(Level.RECORD, key, first, need, have, "events", n))
+            lack = Short(Level.RECORD, key, first, need, have, "events", n)
+            if replaced(key, resource, first, have):
+                out.replaced.append(lack)
+            else:
+                out.records.append(lack)
+        elif register and before_newest(key, resource):
+            out.records.append(Short(Level.RECORD, key, first, need, 0, NEWEST, n))
     for resource, (need, n, first) in run_need.items():
         have = total[resource]
         if have < need:

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from ..core._model import Delivery, Effect, Event, Model
 from ..history import event_column, event_rows
 from ._expected import (
+    NEWEST,
     Created,
     Creator,
     Expectation,
@@ -31,6 +32,7 @@ from ._facts import (
     not_counted,
     plural,
 )
+from ._newest import newest_sent
 
 
 def rule_text(exp: Expectation, events: Sequence[Event]) -> str:
@@ -102,7 +104,8 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
     if exp.by_type:
         notes.append(
             f"{plural(len(exp.by_type), 'event')} judged by what their type's events made "
-            "(their own clean run was refused)"
+            "(no clean twin of their own to learn from: refused in the clean run, or past its "
+            "last event)"
         )
     if exp.unseen:
         notes.append(
@@ -225,6 +228,30 @@ def partly_text(exp: Expectation, partly: Sequence[Short]) -> str:
         f"made some, but other writes it made, and not all their events were accepted "
         f"({partly_line(exp, partly[0])}): each owes only its latest accepted event's effects, "
         "and the twin's may have been for the events refused here"
+    )
+
+
+def replaced_text(exp: Expectation, replaced: Sequence[Short]) -> str:
+    """``1 record got fewer PUT /customers/{id}/balance than its clean twin, but …`` (a
+    ledger's records whose last PUT came after their newest event: ``Shortfalls.replaced``)."""
+    wanted = sorted({s.request.text(exp.several) for s in replaced if s.request})
+    its = "its" if len(replaced) == 1 else "their"
+    return (
+        f"{plural(len(replaced), 'record')} got fewer {' or '.join(wanted)} than {its} clean "
+        f"twin, the last of them after {its} newest event was first sent "
+        f"({replaced_line(exp, replaced[0])}): a PUT replaces the item whole, and that last one "
+        "may carry what the missing ones were for (a running total) — a run naming "
+        "final_state_matches_baseline compares the state they were left in"
+    )
+
+
+def replaced_line(exp: Expectation, s: Short) -> str:
+    """``record r1: 1 PUT /customers/{id}/balance of its clean twin's 2, the last after its
+    newest event was first sent``."""
+    assert s.request is not None
+    return (
+        f"record {s.subject}: {s.made:,} {s.request.text(exp.several)} of its clean twin's "
+        f"{s.need:,}, the last after its newest event was first sent"
     )
 
 
@@ -403,17 +430,29 @@ def coarse_witnesses(facts: Facts, exp: Expectation, shorts: Sequence[Short]) ->
     for key, eid in event_rows(facts.history.events, "key", "id") if subjects else ():
         if key in events:
             events[key].append(eid)
+    newest = newest_sent(facts, {s.subject for s in shorts if s.source == NEWEST})
     return [
-        _coarse_witness(exp, s, writes, () if s.level is Level.RUN else tuple(events[s.subject]))
+        _coarse_witness(
+            exp,
+            s,
+            writes,
+            () if s.level is Level.RUN else tuple(events[s.subject]),
+            newest.get(s.subject),
+        )
         for s, writes in zip(shorts, made, strict=True)
     ]
 
 
 def _coarse_witness(
-    exp: Expectation, s: Short, made: Sequence[Effect], events: tuple[str, ...]
+    exp: Expectation,
+    s: Short,
+    made: Sequence[Effect],
+    events: tuple[str, ...],
+    newest: tuple[str, float] | None = None,
 ) -> Witness:
     """A shortfall per record or per run: ``made``, the writes this run made of its request
-    (for its record); ``events``, the record's."""
+    (for its record); ``events``, the record's; ``newest``, a register record's newest
+    accepted event and its first send, where its writes all came before (``Short.source``)."""
     assert s.request is not None
     request = s.request.text(exp.several)
     ids = id_list([w.id for w in made]) if made else "none"
@@ -432,6 +471,13 @@ def _coarse_witness(
         line = (
             f"record {s.subject}: the clean run made {s.need:,} {request} for its "
             f"{plural(s.events, 'event')}; this run made {s.made:,} ({ids}), all of them accepted"
+        )
+    elif s.source == NEWEST and newest is not None:
+        line = (
+            f"record {s.subject}: its newest accepted event {newest[0]} was first sent "
+            f"{newest[1]:.2f} s into the run; every {request} the record got ({ids}) came "
+            "before it, none after: none can be that event's, and the record was left on an "
+            "older event's state"
         )
     elif s.source == "type":
         line = (

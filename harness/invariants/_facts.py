@@ -390,6 +390,15 @@ def _tampered(history: History) -> dict[str, str]:
 _TWINS = ("seq", "type", "key")
 
 
+def first_sent(deliveries: Sequence[Delivery]) -> dict[str, float]:
+    """Event id -> when its first delivery was sent (answers come back in any order)."""
+    found: dict[str, float] = {}
+    for eid, sent in delivery_rows(deliveries, "event_id", "sent_at"):
+        if eid not in found or sent < found[eid]:
+            found[eid] = sent
+    return found
+
+
 def accepted_in(history: History) -> set[str]:
     """The events of ``history`` (a clean run) with a delivery answered 2xx."""
     rows = delivery_rows(history.deliveries, "event_id", "outcome")

@@ -34,6 +34,8 @@ from ._explain import (
     lost_text,
     partly_line,
     partly_text,
+    replaced_line,
+    replaced_text,
     rule_text,
 )
 from ._facts import (
@@ -45,6 +47,7 @@ from ._facts import (
     correlation_advice,
     deliveries_text,
     event_ref,
+    first_sent,
     id_list,
     not_counted,
     plural,
@@ -56,6 +59,7 @@ from ._facts import (
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
+from ._newest import owed_newest
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
@@ -96,7 +100,11 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
-    found = shortfalls(exp, events, accepted, facts.writes_in_order)
+    # Writes naming only their record, timed against each record's newest event: a
+    # register's written only before it (``_newest``), a ledger's PUT after it (``replaced``).
+    sent = first_sent(facts.history.deliveries) if facts.record_only else None
+    found = shortfalls(exp, events, accepted, facts.writes_in_order, sent)
+    found = owed_newest(facts, exp, found)
     # Effects naming their record are compared per record: a gap only when none names one.
     gap = None if facts.record_only else attribution_gap(facts, NAME, CLASS)
     coarse = found.records or found.run
@@ -115,7 +123,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
-        if found.created or found.partly:
+        if found.created or found.partly or found.replaced:
             return _not_known(facts, exp, found, note)
         if found.cancelled:
             return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
@@ -287,6 +295,8 @@ def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
     parts = [created_text(exp, found.created)] if found.created else []
     if found.partly:
         parts.append(partly_text(exp, found.partly))
+    if found.replaced:
+        parts.append(replaced_text(exp, found.replaced))
     return "; and ".join(parts)
 
 
@@ -294,7 +304,11 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     """Inconclusive: records short of an item's writes that created it as often as their
     clean twin wrote it, or whose events were not all accepted (``_unknown_text``), and
     nothing else short."""
-    request = found.created[0].short.request if found.created else found.partly[0].request
+    request = (
+        found.created[0].short.request
+        if found.created
+        else (found.partly or found.replaced)[0].request
+    )
     assert request is not None
     summary = (
         f"not judged: {_unknown_text(exp, found)}; those writes name their record, not "
@@ -302,6 +316,7 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     )
     lines = [created_line(exp, c) for c in found.created]
     lines += [partly_line(exp, s) for s in found.partly]
+    lines += [replaced_line(exp, s) for s in found.replaced]
     witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
@@ -397,6 +412,8 @@ def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection
         late.update(i for i in ids if i in exp.unseen)
     if exp.held:
         late.update(i for i in ids if i in exp.held)
+    if exp.untaught:
+        late.update(i for i in ids if i in exp.untaught)
     return late
 
 
@@ -405,6 +422,9 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     to do: this run stopped watching too soon, or its clean run did."""
     unseen = exp.unseen if not undone.cut else frozenset()
     held = exp.held if not undone.cut else frozenset()
+    untaught = [i for i in doubted if i in exp.untaught and i not in undone.late]
+    doubted = [i for i in doubted if i not in exp.untaught or i in undone.late]
+    n -= len(untaught)
     theirs = sum(1 for i in doubted if i in unseen and i not in undone.late)
     lasts = [i for i in doubted if i in held and i not in unseen and i not in undone.late]
     batched = sum(1 for i in lasts if i in exp.held_batched)
@@ -433,7 +453,22 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
         parts.append(_held_text(last))
     if batched:
         parts.append(_batched_text(batched))
+    if untaught:
+        parts.append(_untaught_text(exp, untaught))
     return "; and ".join(parts)
+
+
+def _untaught_text(exp: Expectation, ids: Collection[str]) -> str:
+    """Why ``ids``, events of a type the clean run never sent, none of which acted here, are
+    not called lost (``Expectation.untaught``)."""
+    named = ", ".join(sorted({exp.untaught[i] for i in ids}))
+    return (
+        f"{plural(len(ids), 'event')} of a type the clean run never sent ({named}) made no "
+        "effect, none of them: an automation that ignores a type it does not handle (answers "
+        "2xx and does nothing, as providers advise) and one that loses that type's work whole "
+        "look alike here — say which under `expect:` in the project or scenario (`TYPE: none` "
+        "when ignored on purpose, else the requests it owes)"
+    )
 
 
 def _held_text(n: int) -> str:

@@ -1,0 +1,81 @@
+"""A register's record written only before its newest event was sent: left on an older state.
+
+Where a record's writes name only the record (no event), a register's record is owed the writes
+its newest accepted event makes, and counting them does not show which event each was for: a
+record whose older update was written and whose newest was refused and dropped got as many
+writes as a register owes, and passed. A write made before the newest event was first sent
+cannot be that event's (``_expected.shortfalls`` flags such a record, ``Short.source``
+"newest"). Not where the clean run's twin record got no write after its own newest event
+either: the automation writes nothing for such an update (no change to write), by design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+from ..core._model import Event
+from ..history import History, event_rows
+from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource
+from ._facts import Facts, accepted_in, first_sent, is_write
+
+
+def newest_of(
+    events: Sequence[Event], accepted: Collection[str], keys: Collection[str]
+) -> dict[str, str]:
+    """Record key (of ``keys``) -> its newest accepted event's id."""
+    newest: dict[str, tuple[int, str]] = {}
+    for key, eid, seq in event_rows(events, "key", "id", "seq"):
+        if key in keys and eid in accepted and (key not in newest or seq > newest[key][0]):
+            newest[key] = (seq, eid)
+    return {key: eid for key, (_, eid) in newest.items()}
+
+
+def newest_sent(facts: Facts, keys: Collection[str]) -> dict[str, tuple[str, float]]:
+    """Record key -> its newest accepted event and when that event was first sent."""
+    if not keys:
+        return {}
+    newest = newest_of(facts.history.events, facts.accepted, keys)
+    sent = facts.deliveries_of(list(newest.values()))
+    return {
+        key: (eid, min(d.sent_at for d in sent[eid]))
+        for key, eid in newest.items()
+        if sent.get(eid)
+    }
+
+
+def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls:
+    """``found`` without the "newest" records whose clean twin got no write of the request
+    after its own newest event was first sent either: what the automation does for an update
+    with nothing new, not a loss."""
+    flagged = [s for s in found.records if s.source == NEWEST]
+    clean = facts.history.baseline
+    if not flagged or clean is None:
+        return found
+    twins = facts.record_twins
+    wanted = {
+        twins[s.subject]: same_resource(s.request)
+        for s in flagged
+        if s.subject in twins and s.request
+    }
+    silent = _silent_after_newest(clean, exp, wanted)
+    keep = [s for s in found.records if s.source != NEWEST or twins.get(s.subject) not in silent]
+    return replace(found, records=keep)
+
+
+def _silent_after_newest(clean: History, exp: Expectation, wanted: dict[str, Request]) -> set[str]:
+    """The clean run's records of ``wanted`` (key -> resource, ``same_resource``) that got no
+    write of it after their newest event was first sent."""
+    newest = newest_of(clean.events, accepted_in(clean), wanted.keys())
+    sent = first_sent(clean.deliveries)
+    last: dict[str, float] = {}
+    resource_of = exp.routes.resource_of
+    for w in clean.effects:
+        key = w.key
+        if key in wanted and is_write(w) and resource_of(w)[1] == wanted[key]:
+            last[key] = max(last.get(key, w.at), w.at)
+    return {
+        key
+        for key, eid in newest.items()
+        if eid in sent and last.get(key, float("-inf")) < sent[eid]
+    }
