@@ -100,7 +100,11 @@ def accepts_genuine(facts: Facts) -> Verdict:
     if explained and phases is not None:
         cause, _ = rotation_cause(phases, refused)
     else:
-        cause = _beyond_ascii(facts, genuine, refused) or _cause(history, refused, skew)
+        cause = (
+            _beyond_ascii(facts, genuine, refused)
+            or _copies_refused(genuine, refused)
+            or _cause(history, refused, skew)
+        )
     began = min(d.sent_at for d in refused)
     ids = [d.id for d in sorted(refused, key=lambda d: d.sent_at)]
     summary = (
@@ -206,6 +210,36 @@ def _beyond_ascii(
         "the payload it parsed, written back as JSON (json.dumps escapes 'ë' as \\u00eb, where "
         "the sender signed its UTF-8 bytes) — verify the signature over the raw body, byte for "
         "byte as received (docs/troubleshooting.md)"
+    )
+
+
+def _copies_refused(genuine: Sequence[Delivery], refused: Sequence[Delivery]) -> str | None:
+    """The cause when each refused delivery's event was accepted from another delivery sent
+    before the refusal was answered; None otherwise. The same event's payload was taken, so
+    neither its shape nor its time is what the automation refused: it refuses a copy —
+    a duplicate check answering 4xx, or a replay check keyed on the request (a set of the
+    signatures seen: a sender's copies sent within one second carry the same one)."""
+    first_taken: dict[str, float] = {}
+    for d in genuine:
+        if is_accepted(d) and d.sent_at < first_taken.get(d.event_id, float("inf")):
+            first_taken[d.event_id] = d.sent_at
+
+    def copy(d: Delivery) -> bool:
+        taken = first_taken.get(d.event_id)
+        until = d.sent_at if d.answered_at is None else d.answered_at
+        return taken is not None and taken <= until
+
+    if not all(copy(d) for d in refused):
+        return None
+    return (
+        "each refused delivery repeated an event the automation accepted from another delivery "
+        "sent before it was answered — the same payload, so neither its shape nor its time is "
+        "the cause: the automation refuses a copy of an event it has taken (a duplicate check "
+        "answering 4xx, or a replay check keyed on the request, such as the signatures it has "
+        "seen, which a sender's copies sent within one second repeat byte for byte). A sender "
+        "counts a 4xx as a failed delivery and redelivers it, signed anew, and then it is done "
+        "again — answer a copy of an event already handled 2xx, doing nothing, and leave "
+        "replays to the signed timestamp's tolerance (docs/security.md)"
     )
 
 
