@@ -157,7 +157,7 @@ def test_copies_refused_of_events_it_accepted_are_named_not_the_payload() -> Non
     ]
     v = verdict(dataclasses.replace(h, deliveries=(*h.deliveries, *copies)))
     assert v.status is Status.FAIL
-    assert "likely cause: each refused delivery repeated an event the automation accepted" in (
+    assert "likely cause: each refused delivery repeated an event an earlier delivery had " in (
         v.summary
     ), v.summary
     assert "the payload's shape" not in v.summary, v.summary
@@ -169,5 +169,20 @@ def test_a_refusal_of_an_event_never_accepted_is_not_called_a_copy() -> None:
     h = run([200, 400, 200])
     v = verdict(h)
     assert v.status is Status.FAIL
-    assert "repeated an event the automation accepted" not in v.summary, v.summary
+    assert "repeated an event" not in v.summary, v.summary
     assert v.summary.endswith("; 1 event never accepted")
+
+
+def test_a_retry_refused_while_its_first_attempt_ran_is_a_copy_when_a_later_one_is_taken() -> None:
+    """Stripe's retry of an attempt that timed out, sent within the second of it (a compressed
+    retry storm), carries the same signature: refused as a replay; the retry after it, signed
+    anew, accepted. The event's payload was taken: a copy refused, not its shape."""
+    h = run([200, 200])
+    timed_out = delivery(
+        "dlv_1", "evt_1", Outcome.INDETERMINATE, sent=0.25, latency=None, status=None
+    )
+    retry = delivery("dlv_1.r1", "evt_1", Outcome.REJECTED, sent=0.8, status=400)
+    taken = delivery("dlv_1.r2", "evt_1", sent=2.0)
+    v = verdict(dataclasses.replace(h, deliveries=(timed_out, retry, taken, h.deliveries[1])))
+    assert v.status is Status.FAIL
+    assert "each refused delivery repeated an event an earlier delivery had brought" in v.summary

@@ -102,7 +102,7 @@ def test_a_replay_set_of_signatures_refuses_same_second_copies_and_orders_the_re
     assert refused, "no copy came within the second of its first"
     assert genuine["status"] == "fail", said(genuine)
     assert (
-        "likely cause: each refused delivery repeated an event the automation accepted"
+        "likely cause: each refused delivery repeated an event an earlier delivery had brought"
         in (genuine["summary"])
     ), said(genuine)
     assert "the payload's shape" not in genuine["summary"], said(genuine)

@@ -214,32 +214,35 @@ def _beyond_ascii(
 
 
 def _copies_refused(genuine: Sequence[Delivery], refused: Sequence[Delivery]) -> str | None:
-    """The cause when each refused delivery's event was accepted from another delivery sent
-    before the refusal was answered; None otherwise. The same event's payload was taken, so
-    neither its shape nor its time is what the automation refused: it refuses a copy —
-    a duplicate check answering 4xx, or a replay check keyed on the request (a set of the
-    signatures seen: a sender's copies sent within one second carry the same one)."""
-    first_taken: dict[str, float] = {}
+    """The cause when each refused delivery repeated an event an earlier delivery had carried,
+    and each such event was accepted (2xx) from one of its deliveries; None otherwise. The same
+    payload was taken, so neither its shape nor its time is what the automation refused: it
+    refuses a copy — a duplicate check answering 4xx, or a replay check keyed on the request (a
+    set of the signatures seen: a sender's copies, or a retry, sent within one second of the
+    first carry the same one)."""
+    sent: dict[str, list[Delivery]] = {}
+    taken: set[str] = set()
     for d in genuine:
-        if is_accepted(d) and d.sent_at < first_taken.get(d.event_id, float("inf")):
-            first_taken[d.event_id] = d.sent_at
+        sent.setdefault(d.event_id, []).append(d)
+        if is_accepted(d):
+            taken.add(d.event_id)
 
     def copy(d: Delivery) -> bool:
-        taken = first_taken.get(d.event_id)
-        until = d.sent_at if d.answered_at is None else d.answered_at
-        return taken is not None and taken <= until
+        """Its event taken, and another of its deliveries sent before it, or at once."""
+        others = sent[d.event_id]
+        return d.event_id in taken and any(o is not d and o.sent_at <= d.sent_at for o in others)
 
     if not all(copy(d) for d in refused):
         return None
     return (
-        "each refused delivery repeated an event the automation accepted from another delivery "
-        "sent before it was answered — the same payload, so neither its shape nor its time is "
-        "the cause: the automation refuses a copy of an event it has taken (a duplicate check "
+        "each refused delivery repeated an event an earlier delivery had brought, and the "
+        "automation accepted that event from one of its deliveries — the same payload, so "
+        "neither its shape nor its time is the cause: it refuses a copy (a duplicate check "
         "answering 4xx, or a replay check keyed on the request, such as the signatures it has "
-        "seen, which a sender's copies sent within one second repeat byte for byte). A sender "
-        "counts a 4xx as a failed delivery and redelivers it, signed anew, and then it is done "
-        "again — answer a copy of an event already handled 2xx, doing nothing, and leave "
-        "replays to the signed timestamp's tolerance (docs/security.md)"
+        "seen, which a sender's copy or retry sent within one second of the first repeats byte "
+        "for byte). A sender counts a 4xx as a failed delivery and redelivers it, signed anew, "
+        "and then it is done again — answer a copy of an event already handled 2xx, doing "
+        "nothing, and leave replays to the signed timestamp's tolerance (docs/security.md)"
     )
 
 
