@@ -139,3 +139,50 @@ def test_a_run_every_event_of_which_drifted_says_so_not_that_none_was_sent() -> 
         "no delivery was both genuine and undrifted: 3 deliveries of events with field drift, "
         "whose refusal drift_is_loud judges"
     )
+
+
+def test_copies_refused_of_events_it_accepted_are_named_not_the_payload() -> None:
+    """tests/gallery/signature_nonce.py refuses a request whose Stripe-Signature it has seen: a
+    copy sent within the same second is refused with 400, though the same event was accepted a
+    moment before. The cause read 'the payload's shape … or the events' time', which the
+    event's acceptance rules out."""
+    h = run([200, 200, 200])
+    first, _, third = h.deliveries
+    copies = [
+        dataclasses.replace(
+            delivery(f"{d.id}.copy", d.event_id, Outcome.REJECTED, sent=d.sent_at, status=400),
+            answer_body='{"error": "replayed request"}',
+        )
+        for d in (first, third)
+    ]
+    v = verdict(dataclasses.replace(h, deliveries=(*h.deliveries, *copies)))
+    assert v.status is Status.FAIL
+    assert "likely cause: each refused delivery repeated an event an earlier delivery had " in (
+        v.summary
+    ), v.summary
+    assert "the payload's shape" not in v.summary, v.summary
+    assert "a replay check keyed on the request" in v.summary
+    assert "events never accepted" not in v.summary
+
+
+def test_a_refusal_of_an_event_never_accepted_is_not_called_a_copy() -> None:
+    h = run([200, 400, 200])
+    v = verdict(h)
+    assert v.status is Status.FAIL
+    assert "repeated an event" not in v.summary, v.summary
+    assert v.summary.endswith("; 1 event never accepted")
+
+
+def test_a_retry_refused_while_its_first_attempt_ran_is_a_copy_when_a_later_one_is_taken() -> None:
+    """Stripe's retry of an attempt that timed out, sent within the second of it (a compressed
+    retry storm), carries the same signature: refused as a replay; the retry after it, signed
+    anew, accepted. The event's payload was taken: a copy refused, not its shape."""
+    h = run([200, 200])
+    timed_out = delivery(
+        "dlv_1", "evt_1", Outcome.INDETERMINATE, sent=0.25, latency=None, status=None
+    )
+    retry = delivery("dlv_1.r1", "evt_1", Outcome.REJECTED, sent=0.8, status=400)
+    taken = delivery("dlv_1.r2", "evt_1", sent=2.0)
+    v = verdict(dataclasses.replace(h, deliveries=(timed_out, retry, taken, h.deliveries[1])))
+    assert v.status is Status.FAIL
+    assert "each refused delivery repeated an event an earlier delivery had brought" in v.summary

@@ -142,3 +142,35 @@ def test_a_forgery_answered_5xx_where_genuine_ones_were_accepted_fails_saying_so
         "1 of 1 tampered delivery were not refused with a 4xx, or caused an effect "
         "(1 answered 5xx or not at all)"
     ), v.summary
+
+
+def test_stale_deliveries_accepted_beside_forgeries_refused_name_the_unchecked_age() -> None:
+    """tests/gallery/hubspot_window.py checks the v3 signature but compares the milliseconds
+    of X-HubSpot-Request-Timestamp with the clock in seconds: no timestamp is ever too old.
+    The verdict named each stale delivery answered 200 and said nothing of why."""
+    h = history(
+        [event(1), event(2), event(3)],
+        [delivery("dlv_1", "evt_1"), refused("dlv_2", "evt_2"), delivery("dlv_3", "evt_3")],
+        [effect("eff_1", ["evt_1"], 0.1), effect("eff_3", ["evt_3"], 0.2)],
+    )
+    v = one(tampered(h, "hubspot", dlv_2="forged", dlv_3="stale"), "rejects_forged")
+    assert v.status is Status.FAIL
+    assert v.summary.endswith(
+        "(1 accepted (2xx), 1 caused an effect); every forged or unsigned delivery was refused "
+        "(1), so the signature is checked; each stale delivery accepted carried a valid "
+        "signature over an old timestamp: the automation does not refuse a signed timestamp "
+        "more than 5 minutes from now — X-HubSpot-Request-Timestamp is in milliseconds: "
+        "compare it with the clock in milliseconds (time.time() * 1000), not in seconds, or no "
+        "timestamp is ever too old (docs/security.md)"
+    ), v.summary
+
+
+def test_a_forgery_accepted_too_is_no_unchecked_age() -> None:
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [effect("eff_1", ["evt_1"], 0.1), effect("eff_2", ["evt_2"], 0.2)],
+    )
+    v = one(tampered(h, "stripe", dlv_1="forged", dlv_2="stale"), "rejects_forged")
+    assert v.status is Status.FAIL
+    assert "old timestamp" not in v.summary, v.summary

@@ -100,7 +100,11 @@ def accepts_genuine(facts: Facts) -> Verdict:
     if explained and phases is not None:
         cause, _ = rotation_cause(phases, refused)
     else:
-        cause = _beyond_ascii(facts, genuine, refused) or _cause(history, refused, skew)
+        cause = (
+            _beyond_ascii(facts, genuine, refused)
+            or _copies_refused(genuine, refused)
+            or _cause(history, refused, skew)
+        )
     began = min(d.sent_at for d in refused)
     ids = [d.id for d in sorted(refused, key=lambda d: d.sent_at)]
     summary = (
@@ -206,6 +210,39 @@ def _beyond_ascii(
         "the payload it parsed, written back as JSON (json.dumps escapes 'ë' as \\u00eb, where "
         "the sender signed its UTF-8 bytes) — verify the signature over the raw body, byte for "
         "byte as received (docs/troubleshooting.md)"
+    )
+
+
+def _copies_refused(genuine: Sequence[Delivery], refused: Sequence[Delivery]) -> str | None:
+    """The cause when each refused delivery repeated an event an earlier delivery had carried,
+    and each such event was accepted (2xx) from one of its deliveries; None otherwise. The same
+    payload was taken, so neither its shape nor its time is what the automation refused: it
+    refuses a copy — a duplicate check answering 4xx, or a replay check keyed on the request (a
+    set of the signatures seen: a sender's copies, or a retry, sent within one second of the
+    first carry the same one)."""
+    sent: dict[str, list[Delivery]] = {}
+    taken: set[str] = set()
+    for d in genuine:
+        sent.setdefault(d.event_id, []).append(d)
+        if is_accepted(d):
+            taken.add(d.event_id)
+
+    def copy(d: Delivery) -> bool:
+        """Its event taken, and another of its deliveries sent before it, or at once."""
+        others = sent[d.event_id]
+        return d.event_id in taken and any(o is not d and o.sent_at <= d.sent_at for o in others)
+
+    if not all(copy(d) for d in refused):
+        return None
+    return (
+        "each refused delivery repeated an event an earlier delivery had brought, and the "
+        "automation accepted that event from one of its deliveries — the same payload, so "
+        "neither its shape nor its time is the cause: it refuses a copy (a duplicate check "
+        "answering 4xx, or a replay check keyed on the request, such as the signatures it has "
+        "seen, which a sender's copy or retry sent within one second of the first repeats byte "
+        "for byte). A sender counts a 4xx as a failed delivery and redelivers it, signed anew, "
+        "and then it is done again — answer a copy of an event already handled 2xx, doing "
+        "nothing, and leave replays to the signed timestamp's tolerance (docs/security.md)"
     )
 
 

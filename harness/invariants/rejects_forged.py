@@ -57,6 +57,7 @@ def rejects_forged(facts: Facts) -> Verdict:
     witnesses: list[Witness] = []
     tally = {"accepted (2xx)": 0, "answered 5xx or not at all": 0, "caused an effect": 0}
     accepted = 0  # replays a scheme without a signed timestamp may accept: judged by effect
+    taken_modes: set[str] = set()  # the modes of the deliveries accepted that must be refused
     for d in sent:
         event = events.get(d.event_id)
         if event is None:
@@ -80,6 +81,7 @@ def rejects_forged(facts: Facts) -> Verdict:
             if unrefused:
                 ok = d.status is not None and 200 <= d.status < 300
                 tally["accepted (2xx)" if ok else "answered 5xx or not at all"] += 1
+                taken_modes.add(mode if ok else "")
     total = plural(len(sent), "tampered delivery", "tampered deliveries")
     if not witnesses:
         return verdict(NAME, Status.PASS, CLASS, _held(total, len(sent), accepted, history))
@@ -98,8 +100,40 @@ def rejects_forged(facts: Facts) -> Verdict:
         NAME,
         Status.FAIL,
         CLASS,
-        f"{len(witnesses):,} of {total} were not refused with a 4xx, or caused an effect ({how})",
+        f"{len(witnesses):,} of {total} were not refused with a 4xx, or caused an effect ({how})"
+        + _age_unchecked(history, sent, tampered, taken_modes),
         witnesses[:MAX_WITNESSES],
+    )
+
+
+def _age_unchecked(
+    history: History, sent: Sequence[Delivery], tampered: dict[str, str], taken: set[str]
+) -> str:
+    """The cause when the deliveries accepted that must be refused are all stale or replayed
+    (a valid signature over an old timestamp) and every forged or unsigned one was refused:
+    the signature is checked, the timestamp's age is not; "" otherwise."""
+    if not taken or not taken <= {"stale", "replayed"}:
+        return ""
+    bad = [d for d in sent if tampered[d.id] in ("forged", "unsigned")]
+    if not all(is_refusal(d) for d in bad):
+        return ""
+    checked = (
+        f"every forged or unsigned delivery was refused ({len(bad):,}), so the signature is "
+        "checked; "
+        if bad
+        else ""
+    )
+    signing = history.info.settings.get("signing")
+    unit = (
+        " — X-HubSpot-Request-Timestamp is in milliseconds: compare it with the clock in "
+        "milliseconds (time.time() * 1000), not in seconds, or no timestamp is ever too old"
+        if signing == "hubspot"
+        else ""
+    )
+    return (
+        f"; {checked}each {' and '.join(sorted(taken))} delivery accepted carried a valid "
+        "signature over an old timestamp: the automation does not refuse a signed timestamp "
+        f"more than 5 minutes from now{unit} (docs/security.md)"
     )
 
 

@@ -68,6 +68,17 @@ verdict it must get.
   run's, nothing lost (``CENTS=1``: integer cents, correct).
 * ``delete_recreate``: "upserts" a contact by finding it by email, deleting it and creating it
   again (the API has no ``PUT``): a customer's updates at once each create one.
+* ``sqlite_orders``: Flask on SQLite as Flask's tutorial opens it, the write lock held across a
+  Stripe call: in a burst an insert gives up ("database is locked") after its CRM order was
+  made, and answers 500 (``JOURNAL=wal``: the burst waits instead).
+* ``signature_nonce``: refuses a ``Stripe-Signature`` it has seen as a replay and keys nothing by
+  the event id: copies within one second are refused 400, later ones ordered again
+  (``DEDUP=event``: correct).
+* ``hubspot_window``: checks HubSpot's v3 signature but compares the timestamp's milliseconds
+  with the clock in seconds: no delivery is ever too old (``CLOCK=ms``: correct).
+* ``batch_gather``: posts a HubSpot batch's events at once with ``asyncio.gather`` and answers
+  500 when one fails: HubSpot resends the whole batch, the others posted again
+  (``SKIP_WRITTEN=1``: each event once).
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).
