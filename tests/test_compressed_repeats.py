@@ -57,9 +57,16 @@ def test_a_compressed_run_says_how_far_apart_the_repeats_really_came() -> None:
         "an event's deliveries came at most 0.72 s apart here, 60 min in the scenario's time "
         "(time scale 0.0002): an automation that forgets the events it handled sooner than that "
         "— a dedup cache with a time to live — passes here and repeats them in production; keep "
-        "each event's id as long as its sender redelivers (Stripe: up to 3 days; "
-        "docs/providers.md)"
+        "each event's id as long as its sender redelivers (docs/providers.md)"
     ), v.summary
+    # The run's provider says how long: a Shopify run was told Stripe's three days.
+    for provider, span in (("stripe", "Stripe: up to 3 days"), ("shopify", "Shopify: up to 4 h")):
+        h = deduplicated(0.0002, 0.72)
+        h.info = replace(h.info, settings={**h.info.settings, "provider": provider})
+        v = dup(h)
+        assert v.summary.endswith(f"as its sender redelivers ({span}; docs/providers.md)"), (
+            v.summary
+        )
 
 
 def test_a_run_in_real_time_or_a_short_span_needs_no_word() -> None:

@@ -9,6 +9,7 @@ so, with the rate actually sent, or a reader takes a compressed storm for the re
 from __future__ import annotations
 
 from ..core._model import Delivery, Outcome
+from ..core._providers import PROVIDERS
 from ..history import History
 
 
@@ -80,8 +81,16 @@ def repeats_compressed(history: History) -> str:
         f"{_long(scenario)} in the scenario's time (time scale {scale:g}): an automation "
         "that forgets the events it handled sooner than that — a dedup cache with a time to "
         "live — passes here and repeats them in production; keep each event's id as long as "
-        "its sender redelivers (Stripe: up to 3 days; docs/providers.md)"
+        f"its sender redelivers ({_redelivers(history)}docs/providers.md)"
     )
+
+
+def _redelivers(history: History) -> str:
+    """``Shopify: up to 4 h; ``: how long the run's provider redelivers, where it is known."""
+    profile = PROVIDERS.get(str(history.info.settings.get("provider") or ""))
+    if profile is None or not profile.retries_known or not profile.retries:
+        return ""
+    return f"{profile.short_title}: up to {_long(sum(profile.retries))}; "
 
 
 def _scenario_time(
