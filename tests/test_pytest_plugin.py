@@ -370,8 +370,8 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
             "no_duplicate_effects [[]silent[]]",
             "harness:   16 deliveries: 16 accepted (2xx), 0 rejected (4xx), 0 failed (5xx), "
             "0 unanswered (no connection, reset, timeout)",
-            "harness: 0/1 scenarios hold (1 failed, 5 held) — failed: tiny-storm (silent: 8 of 8 "
-            "events produced*)",
+            "harness: 0/1 scenarios hold (checks: 1 failed, 5 held) — failed: tiny-storm "
+            "(silent: 8 of 8 events produced*)",
             "harness: report written to out/report.json",
             "FAILED tiny.scenario.yaml::tiny-storm::no_duplicate_effects - no_duplicate_effects "
             "FAILED (silent)*",
@@ -432,8 +432,8 @@ def test_inconclusive_verdicts_are_summed_up_apart_from_failures(
             "unanswered (no connection, reset, timeout); the target accepted no event; most "
             'common answer: 500 {"error": "database is down"} (16 of 16 deliveries); likely '
             "cause: the automation crashed (5xx)*",
-            "harness: 0/1 scenarios hold (5 inconclusive, 1 held) — inconclusive: tiny-storm "
-            "(silent: the target accepted no event; nothing to judge*, +4 more)",
+            "harness: 0/1 scenarios hold (checks: 5 inconclusive, 1 held) — inconclusive: "
+            "tiny-storm (silent: the target accepted no event; nothing to judge*, +4 more)",
         ]
     )
     assert "failed:" not in result.stdout.str()

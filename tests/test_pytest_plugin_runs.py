@@ -76,7 +76,7 @@ def test_sound_demo_holds_over_real_sockets(
             "harness: tiny-storm · 127.0.0.1:*: 6/6 invariants hold",
             "harness:   16 deliveries: 16 accepted (2xx), 0 rejected (4xx), 0 failed (5xx), 0 "
             "unanswered (no connection, reset, timeout)",
-            "harness: 1/1 scenarios hold (6 held)",
+            "harness: 1/1 scenarios hold (checks: 6 held)",
         ]
     )
 
@@ -127,7 +127,9 @@ def test_two_xdist_workers_each_drive_with_a_double_of_their_own(
     assert ports <= {f"127.0.0.1:{base + 10}", f"127.0.0.1:{base + 20}"} and len(ports) == 2
     journals = sorted(p.name for p in (pytester.path / "runs").glob("ci-gw*.db"))
     assert journals == ["ci-gw0.db", "ci-gw1.db"]
-    result.stdout.fnmatch_lines(["harness: 0/3 scenarios hold (3 failed, 15 held) — failed: *"])
+    result.stdout.fnmatch_lines(
+        ["harness: 0/3 scenarios hold (checks: 3 failed, 15 held) — failed: *"]
+    )
 
 
 def test_network_target_runs_take_turns_under_xdist(

@@ -436,7 +436,7 @@ def test_pytest_summary_lines_set_inconclusive_apart() -> None:
     )
     assert lines[4] == ("harness: test · t: 1/1 invariants hold", "green")
     assert lines[-1] == (
-        "harness: 1/3 scenarios hold (1 failed, 2 inconclusive, 2 held) — failed: test "
+        "harness: 1/3 scenarios hold (checks: 1 failed, 2 inconclusive, 2 held) — failed: test "
         "(silent: a fail); inconclusive: test (silent: b inconclusive)",
         "red",
     )

@@ -34,7 +34,9 @@ def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, Colour]]:
     unjudged = [
         _phrase(h.info.scenario, v, "inconclusive") for h, v in runs if _worst(v) == "inconclusive"
     ]
-    total = f"harness: {len(held)}/{len(runs)} scenarios hold ({_counts(v for _, v in runs)})"
+    # The counts are of checks: "(4 failed, …)" beside "5/14 scenarios" read as 4 scenarios.
+    checks = _counts(v for _, v in runs)
+    total = f"harness: {len(held)}/{len(runs)} scenarios hold (checks: {checks})"
     tails = [
         f"{word}: {_named(names)}"
         for word, names in (("failed", failed), ("inconclusive", unjudged))
