@@ -88,9 +88,10 @@ class HarnessResult:
 
     @property
     def failures(self) -> tuple[VerdictView, ...]:
-        """Every verdict that did not hold: failed or inconclusive (``failed``,
-        ``inconclusive`` tell them apart)."""
-        return tuple(v for v in self.verdicts if not v.passed)
+        """Every verdict that did not hold: the failed first, then the inconclusive (``failed``,
+        ``inconclusive`` tell them apart) — pytest shows an assertion's message cut short, and
+        a failure listed after an inconclusive was cut off."""
+        return (*self.failed, *self.inconclusive)
 
     @property
     def failed(self) -> tuple[VerdictView, ...]:
