@@ -93,6 +93,11 @@ def test_a_write_applied_and_made_again_under_another_key_is_not_told_to_send_on
     v = one(history([event(1)], [delivery("dlv_1", "evt_1")], writes), "no_duplicate_effects")
     assert v.status is Status.FAIL, v.summary
     assert "made again a write the API had applied but answered 502" in v.summary, v.summary
+    # One delivery of the event: nothing but the automation's own retry made it again.
+    assert (
+        "a retry of the automation's own after a failure that was no failure (each event was "
+        "delivered once)"
+    ) in v.summary, v.summary
     assert "send an Idempotency-Key" not in v.summary, v.summary
     assert (
         "the first carried an Idempotency-Key and the repeat another, or none: the key changed "
