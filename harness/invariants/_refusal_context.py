@@ -46,6 +46,7 @@ from ..core._model import Delivery, Fault
 from ..core._providers import PROVIDERS
 from ..history import History
 from ._behind_held import behind
+from ._expected import STATEFUL
 from ._facts import Facts, route_of, timestamp
 from ._fault_calls import DeliveryWindows
 from ._lag import waited
@@ -288,10 +289,6 @@ def _stub(route: str) -> str:
     """``{method: PATCH, path: "/orders/{id}", status: 200}`` for ``PATCH /orders/{id}``."""
     method, _, path = route.partition(" ")
     return f'{{method: {method}, path: "{path}", status: 200}}'
-
-
-# The settings' stateful downstreams, each with its page_size (None: lists answered whole).
-STATEFUL = "stateful"
 
 
 @dataclass(frozen=True, slots=True)
