@@ -348,8 +348,10 @@ def test_a_loss_the_target_worked_past_is_not_told_to_raise_the_settle_quiet() -
         "; settling stopped after 2 s without a call from the target, 29.9 s after the last of "
         "these events was answered: the target works after it answers, and made the calls of 2 "
         "events it accepted after the last of these, each call at most 490.0 ms after its "
-        "event's answer — these were passed over, not left in a queue still working: a longer "
-        "settle would show nothing more"
+        "event's answer — these were passed over, or held in a process that then ended (this "
+        "run cannot tell which: a crash, an OOM kill or a restart between deliveries fails none "
+        "of them and leaves no other trace here — look in the target's log for one during the "
+        "run), not left in a queue still working: a longer settle would show nothing more"
     ) in passed_over.summary
     slow = judged(2, [0.0, 29.0, 29.1, 29.2], lag=1.5)  # waited 1.0 s, calls came 1.5 s after
     assert slow.status is Status.FAIL, slow.summary

@@ -854,9 +854,11 @@ def test_a_loss_found_when_settling_gave_up_says_how_long_it_waited() -> None:
     assert v.status is Status.FAIL
     assert (
         "; settling stopped after 2 s without a call from the target, these events still "
-        "without their effects: if it works slower than that (a rate limit, a queue paused "
-        "between events, a schedule), raise the settle quiet (`settle: {quiet: …}` or "
-        "--settle-quiet) and run again"
+        "without their effects: late, or lost in a process that then ended (this run cannot "
+        "tell which: a crash, an OOM kill or a restart between deliveries fails none of them and "
+        "leaves no other trace here — look in the target's log for one during the run); if it "
+        "works slower than that (a rate limit, a queue paused between events, a schedule), "
+        "raise the settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
     ) in v.summary
 
 

@@ -93,6 +93,11 @@ def test_a_write_applied_and_made_again_under_another_key_is_not_told_to_send_on
     v = one(history([event(1)], [delivery("dlv_1", "evt_1")], writes), "no_duplicate_effects")
     assert v.status is Status.FAIL, v.summary
     assert "made again a write the API had applied but answered 502" in v.summary, v.summary
+    # One delivery of the event: nothing but the automation's own retry made it again.
+    assert (
+        "a retry of the automation's own after a failure that was no failure (each event was "
+        "delivered once)"
+    ) in v.summary, v.summary
     assert "send an Idempotency-Key" not in v.summary, v.summary
     assert (
         "the first carried an Idempotency-Key and the repeat another, or none: the key changed "
@@ -613,10 +618,13 @@ def test_a_5xx_to_the_retry_of_an_event_taken_while_its_first_delivery_timed_out
     ), v.evidence.lines[0]
 
 
-@pytest.mark.parametrize("writes", [(1.5,), (0.9, 1.02)], ids=["after-its-answer", "twice"])
+@pytest.mark.parametrize(
+    "writes", [(1.5,), (0.9, 1.02), (1.02,)], ids=["after-its-answer", "twice", "in-its-flight"]
+)
 def test_a_5xx_before_the_write_or_after_two_writes_is_no_copy(writes: tuple[float, ...]) -> None:
     # A write after the 500 was answered is none it met; two writes are the retry's own work
-    # too (a crash after it), not a copy refused.
+    # too (a crash after it), not a copy refused. So may one write made while the retry was in
+    # flight (sent at 1.0, answered 1.05): its own, then a crash — once called a copy refused.
     v = one(retried_after_a_timeout(*writes), "no_server_errors")
     assert v.status is Status.FAIL
     assert "copy" not in v.summary, v.summary

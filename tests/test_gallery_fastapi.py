@@ -125,3 +125,30 @@ def test_an_order_tried_again_at_its_own_wait_for_timeout_is_made_while_the_firs
     assert "made again before the double had answered the first call" in dup["summary"]
     assert "a client timeout shorter than the call" in dup["summary"], said(dup)
     assert done.code == 1
+
+
+def test_an_order_posted_again_for_a_redelivery_after_an_applied_502_is_not_called_a_retry(
+    tmp_path: Path,
+) -> None:
+    """ambiguous-commit, ``MODE=task``: the endpoint answers 200 and posts the order in a task
+    that never retries; the CRM applies the post and answers 502, and the sender's redelivery
+    posts it again. No retry was made: the note said "a retry after a failure that was no
+    failure — the automation's own, or …", as of huey's task retried a second after its 502.
+    Each event had two deliveries here, so the note says the write was made again by the
+    automation's own retry or its work for another delivery, and that one run does not tell
+    which."""
+    with project(tmp_path, "fire_and_forget", "/webhooks/stripe", STRIPE, CHECKOUTS):
+        done, found = hazards(tmp_path, "ambiguous-commit", env=STRIPE)
+    dup = found["ambiguous-commit"]["no_duplicate_effects"]
+    assert dup["status"] == "fail", said(dup)
+    run_ = judged_runs(tmp_path)["ambiguous-commit"]
+    twice = written_twice(run_)
+    assert dup["summary"].startswith(f"{len(twice)} of 30 events produced duplicate effects")
+    assert "made again a write the API had applied but answered 502" in dup["summary"]
+    assert "a retry after a failure" not in dup["summary"], said(dup)
+    assert (
+        "by a retry of the automation's own or by its work for another delivery of the event "
+        "(each was delivered 2 times): this run does not tell which"
+    ) in dup["summary"], said(dup)
+    assert "send an Idempotency-Key made from the event id" in dup["summary"], said(dup)
+    assert done.code == 1

@@ -19,12 +19,14 @@ from harness.cli import _job_summary
 from harness.cli._exits import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, judged_exit
 from harness.core._model import Delivery, Fault, Outcome, Status
 from harness.core._scenario import InvariantSpec
-from harness.history import History
+from harness.history import Effects, History, load_all
 from harness.invariants import INVARIANTS, judge
+from harness.invariants._refusal_context import PlainList, plain_list
 from harness.invariants._refused import refusals
 from harness.report._answers import delivery_answers
 
 from .test_invariants import clean_ledger, delivery, effect, event, history
+from .test_report import _journal
 from .test_slow_acks import stuck_workers
 from .test_target_available import refused
 
@@ -437,6 +439,16 @@ def test_5xx_after_a_list_answered_whole_names_the_read_and_page_size() -> None:
     assert "set `page_size:` on downstream api in harness.yaml" in found.cause
     [v] = judge(listed_then_refused(None), [InvariantSpec("no_server_errors")])
     assert "; likely cause: the automation answered 500 after reading a list" in v.summary
+
+
+def test_a_list_answered_whole_is_read_alike_off_a_loaded_journals_columns(tmp_path: Path) -> None:
+    """``plain_list`` reads a loaded run's effects as columns (an Effect made for each of a
+    million calls cost 2.1 CPU-s): the same finding as of the History in memory."""
+    h = listed_then_refused(None)
+    [loaded] = load_all(_journal(tmp_path / "journal.db", h))
+    assert not isinstance(h.effects, Effects) and isinstance(loaded.effects, Effects)
+    found = plain_list(loaded, loaded.deliveries)
+    assert found == plain_list(h, h.deliveries) == PlainList("api", "GET /contacts", 12, "eff_1")
 
 
 @pytest.mark.parametrize(("page_size", "writes"), [(20, 0), (None, 6)], ids=["paged", "written"])

@@ -26,7 +26,7 @@ from ..history import History, delivery_rows, effect_values, event_rows
 from ._facts import SAFE_METHODS, plural
 from ._fault_calls import FaultCalls
 from ._unfinished import Unfinished
-from ._went_away import went_away
+from ._went_away import unseen_end, went_away
 
 # A target whose every call came within this share of the quiet after its answers showed no
 # pace a longer quiet could wait out.
@@ -218,7 +218,9 @@ def _stopped_or_slower(
     wanted = set(lost)
     refused = any(not w.committed and not wanted.isdisjoint(w.event_ids) for w in effects)
     stopped = "" if refused else _stopped(history, effects, lost)
-    return (f"; {stopped}" if stopped else "") + undone.gave_up_note()
+    if stopped:
+        return f"; {stopped}" + undone.gave_up_note()
+    return undone.gave_up_note(unseen_end(history, "lost"))
 
 
 def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str]) -> str:
@@ -237,8 +239,8 @@ def _dropped(history: History, effects: Sequence[Effect], lost: Collection[str])
         return stopped
     if not refused:
         return (
-            "it passed these over rather than queued them, unless it works far slower than it "
-            "showed (a rate limit, a schedule)"
+            f"it passed these over rather than queued them{unseen_end(history, 'queued them')}, "
+            "unless it works far slower than it showed (a rate limit, a schedule)"
         )
     gave_up = (
         f"were never made again: it dropped each after the downstream refused it "
@@ -420,8 +422,8 @@ def _overtaken(
             "after the last of these events was answered: the target works after it answers, "
             f"and made the calls of {plural(after, 'event')} it accepted after the last of "
             f"these, each call at most {_seconds(lag)} after its event's answer — these were "
-            "passed over, not left in a queue still working: a longer settle would show nothing "
-            "more"
+            f"passed over{unseen_end(history, 'held')}, not left in a queue still working: a "
+            "longer settle would show nothing more"
         )
     passed_since = _since_answered(history, passed)
     if passed_since is None or passed_since <= lag:

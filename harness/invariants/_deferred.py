@@ -16,7 +16,9 @@ header) passed the same way. Refusals during a downstream fault window are
 ``recovers_after_outage``'s — but those the automation made alike in the clean run, with no call
 of theirs answered by the fault, are its own (``_refused_alike``) and judged here; a 4xx is a
 refusal of the event (a payload the automation rejects), and an event a drift hazard changed
-may be refused on purpose (``drift_is_loud`` judges those).
+may be refused on purpose (``drift_is_loud`` judges those) — unless its clean twin, undrifted,
+was refused alike: then the drift is not what refused it, and it is judged here
+(tests/gallery/issue_exports: an issue whose title is beyond Latin-1, 500, drifted or not).
 """
 
 from __future__ import annotations
@@ -158,9 +160,7 @@ def deferred(facts: Facts) -> Deferred | None:
     wrote = facts.first_write
     ids = list(delivery_column(deliveries, "event_id"))
     never = {
-        e
-        for e in {ids[i] for i in said}
-        if e in known and e not in accepted and e not in drifted and e not in wrote
+        e for e in {ids[i] for i in said} if e in known and e not in accepted and e not in wrote
     }
     if not never:
         return None
@@ -172,15 +172,25 @@ def deferred(facts: Facts) -> Deferred | None:
         if d.id not in tampered:
             by_event.setdefault(d.event_id, []).append(d)
     # In flight during a window, but refused as its clean twin was with none open: the
-    # automation's own refusal, not the outage's (``_refused_alike``).
+    # automation's own refusal, not the outage's (``_refused_alike``). So is a drifted event's
+    # refused as its undrifted twin was: not the drift's doing (drift_is_loud leaves it here).
     alike = refused_alike(
-        facts, (d for ds in by_event.values() for d in ds if _in_flight(d, windows))
+        facts,
+        (
+            d
+            for ds in by_event.values()
+            for d in ds
+            if _in_flight(d, windows) or d.event_id in drifted
+        ),
     )
     found = [
         (facts.events_by_id[eid], tuple(ds))
         for eid, ds in by_event.items()
         if all(
-            refused_for_now(d.status) and (d.id in alike or not _in_flight(d, windows)) for d in ds
+            refused_for_now(d.status)
+            and (d.id in alike or not _in_flight(d, windows))
+            and (d.id in alike or eid not in drifted)
+            for d in ds
         )
     ]
     if found and history.info.model is Model.REGISTER:
@@ -188,7 +198,7 @@ def deferred(facts: Facts) -> Deferred | None:
     if not found:
         return None
     found.sort(key=lambda pair: pair[0].seq)
-    during = sum(1 for _, ds in found if any(d.id in alike for d in ds))
+    during = sum(1 for _, ds in found if any(d.id in alike and _in_flight(d, windows) for d in ds))
     return Deferred(tuple(found), sender, during)
 
 

@@ -52,7 +52,6 @@ from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, first_sent, is_write
 from ._held import batched_with, followed
-from ._refusal_context import STATEFUL
 from ._ties import Ties
 from ._unfinished import unfinished
 
@@ -227,6 +226,10 @@ class Routes:
 
 
 # --- what the run's settings keep -------------------------------------------------------------
+
+
+# The settings' stateful downstreams, each with its page_size (None: lists answered whole).
+STATEFUL = "stateful"
 
 
 def scenario_settings(scenario: Scenario) -> dict[str, Any]:

@@ -44,9 +44,10 @@ from typing import Any
 from ..core import _paths
 from ..core._model import Delivery, Fault
 from ..core._providers import PROVIDERS
-from ..history import History
+from ..history import History, effect_column
 from ._behind_held import behind
-from ._facts import Facts, route_of, timestamp
+from ._expected import STATEFUL
+from ._facts import Facts, route_of, route_text, timestamp
 from ._fault_calls import DeliveryWindows
 from ._lag import waited
 from ._sender import sender_of
@@ -290,10 +291,6 @@ def _stub(route: str) -> str:
     return f'{{method: {method}, path: "{path}", status: 200}}'
 
 
-# The settings' stateful downstreams, each with its page_size (None: lists answered whole).
-STATEFUL = "stateful"
-
-
 @dataclass(frozen=True, slots=True)
 class PlainList:
     """The collection read (``GET /contacts``) a stateful double without ``page_size``
@@ -321,14 +318,22 @@ def plain_list(history: History, deliveries: Sequence[Delivery]) -> PlainList | 
     reads: Counter[tuple[str, str]] = Counter()
     first: dict[tuple[str, str], str] = {}
     writes = 0
-    for e in history.effects:
-        if e.method.upper() != "GET":
-            writes += e.committed
+    # A loaded run's columns, in time order: an Effect made for each of a million calls cost
+    # 2.1 CPU-s and most of the 1 GiB ``harness check`` may use (bench_judge's failing 1M).
+    effects = history.effects
+    fields = ("id", "method", "committed", "status", "downstream", "path")
+    for eff_id, method, committed, status, downstream, path in zip(
+        *(effect_column(effects, name) for name in fields), strict=True
+    ):
+        if method.upper() != "GET":
+            writes += bool(committed)
             continue
-        route = route_of(e)
-        if e.status == 200 and e.downstream in whole and not route.endswith("/{id}"):
-            reads[(e.downstream, route)] += 1
-            first.setdefault((e.downstream, route), e.id)
+        if status != 200 or downstream not in whole:
+            continue
+        route = route_text(method, path)
+        if not route.endswith("/{id}"):
+            reads[(downstream, route)] += 1
+            first.setdefault((downstream, route), eff_id)
     if not reads:
         return None
     (downstream, route), count = reads.most_common(1)[0]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Effect
@@ -100,18 +100,45 @@ def _applied_and_failed(effects: Sequence[Effect]) -> bool:
     return any(e.committed and not 0 < e.status < 500 for e in effects)
 
 
-def taken_text(found: Sequence[Taken], repeated: int) -> str:
-    """``; all of them made again a write the API had applied …``; "" for none."""
-    if not found:
+def taken_text(facts: Facts, taken: Mapping[str, Taken], repeated: int) -> str:
+    """``; all of them made again a write the API had applied …`` of ``taken`` (by event id,
+    ``taken_then_failed``'s); "" for none."""
+    if not taken:
         return ""
+    found = list(taken.values())
     shown = found[0]
     advice = key_advice([(t.keyed, t.first.downstream) for t in found])
     return (
         f"; {share(len(found), repeated)} of them made again a write the API had applied but "
         f"{shown.answer()} (e.g. "
-        f"{shown.first.method.upper()} {shown.first.path} {shown.text()}): a retry after a "
-        "failure that was no failure — the automation's own, or its work for the sender's "
-        f"redelivery: nothing in such an answer tells a write applied from one refused; {advice}"
+        f"{shown.first.method.upper()} {shown.first.path} {shown.text()}): "
+        f"{_made_by(facts, taken)}; nothing in such an answer tells a write applied from one "
+        f"refused; {advice}"
+    )
+
+
+def _made_by(facts: Facts, taken: Mapping[str, Taken]) -> str:
+    """What made the writes again, as far as the deliveries tell: an event delivered once was
+    written again by the automation's own retry; one delivered more than once may have been
+    written again for another delivery (a receiver that answered first and never retries,
+    working a redelivery) as well — one run does not tell that from a retry."""
+    counts = [len(ds) for ds in facts.deliveries_of(list(taken)).values()]
+    once = sum(1 for n in counts if n <= 1)
+    more = len(counts) - once
+    retry = "a retry of the automation's own after a failure that was no failure"
+    either = "by a retry of the automation's own or by its work for another delivery of the event"
+    if not more:
+        return f"{retry} (each event was delivered once)"
+    if not once:
+        times = (
+            f"each was delivered {counts[0]} times"
+            if len(set(counts)) == 1
+            else "each was delivered more than once"
+        )
+        return f"{either} ({times}): this run does not tell which"
+    return (
+        f"{once:,} of them, delivered once, {retry}; the other {more:,}, delivered more than "
+        f"once, {either}: this run does not tell which"
     )
 
 

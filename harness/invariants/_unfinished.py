@@ -58,13 +58,15 @@ class Unfinished:
     # what a loss found then says (a slower target — a rate limit, a schedule — is not lost).
     gave_up: float | None = None
 
-    def gave_up_note(self) -> str:
-        """``; settling stopped after 2 s of quiet …``, or ""."""
+    def gave_up_note(self, ended: str = "") -> str:
+        """``; settling stopped after 2 s of quiet …``, or ""; ``ended``: that the events may
+        have died with a process the run did not see end (``_went_away.unseen_end``)."""
         if self.gave_up is None:
             return ""
+        late = f": late{ended};" if ended else ":"
         return (
             f"; settling stopped after {self.gave_up:g} s without a call from the target, these "
-            "events still without their effects: if it works slower than that (a rate limit, "
+            f"events still without their effects{late} if it works slower than that (a rate limit, "
             "a queue paused between events, a schedule), raise the settle quiet "
             "(`settle: {quiet: …}` or --settle-quiet) and run again"
         )

@@ -5,6 +5,11 @@ A drifted event (a field renamed, dropped, nulled, retyped or added by the sende
 
 * every delivery of it was answered 4xx, or the target raised an alert effect for it on
   ``alert_route`` (``"POST /alerts"``): loud; or
+* it was refused as its clean twin, undrifted, was (``_refused_alike``: the same 5xx or 429,
+  no call of its own answered by a fault): not for its drift, so no witness of what the target
+  does with it — said, and left to ``no_lost_events`` (``_deferred``), which judges the
+  refusal (tests/gallery/issue_exports: an issue titled beyond Latin-1, 500 drifted or not,
+  was counted loud here and lost nowhere); or
 * its effects carry the field's ORIGINAL value wherever the target's effects for undrifted
   events of the same type carry that field's value (``_carried``): processed correctly. An
   integer beyond 2**53 is judged by the rule ``big_numbers_intact`` applies
@@ -20,7 +25,8 @@ stopped working altogether (every event it accepted from one on without an effec
 not: ``_after_answers.stop_of``, a worker thread dead on an earlier event) is no witness of its
 own drift: counted apart, and the verdict says where the target stopped. It is inconclusive
 when no event drifted, or when undrifted events of a drifted event's type are too few to show
-what the target carries, or when every drifted event without an effect came after the stop.
+what the target carries, or when every drifted event without an effect came after the stop,
+or when every drifted event was refused as its twin was.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ from ._facts import (
     plural,
     verdict,
 )
+from ._refused_alike import refused_alike
 
 NAME = "drift_is_loud"
 CLASS = FailureClass.SILENT
@@ -152,13 +159,20 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
             f"they owed one ({tally})"
         )
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, unseen)
-    notes = [r.witness for r in results if r.kind in ("harmless", "loud", "left")]
+    notes = [r.witness for r in results if r.kind in ("harmless", "loud", "left", "alike")]
+    if counts.keys() == {"alike"}:
+        summary = (
+            f"{plural(len(drifted), 'drifted event')}, every one refused as its clean twin, "
+            f"undrifted, was: none shows what the target does with the drift ({tally})"
+        )
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, notes)
     summary = f"{plural(len(drifted), 'drifted event')}, none corrupted silently: {tally}"
     return verdict(NAME, Status.PASS, CLASS, summary, notes)
 
 
 _TALLY = (
     ("loud", "rejected loudly"),
+    ("alike", "refused as their undrifted clean twins were"),
     ("correct", "processed correctly"),
     ("harmless", "harmless drift"),
     ("left", "accepted without an effect (register: left to no_lost_events)"),
@@ -248,6 +262,16 @@ class _Judge:
             # a target that drops each drifted event looks the same — no stop to excuse them.
             return None
         return stop
+
+    @cached_property
+    def alike(self) -> set[str]:
+        """The deliveries of drifted events never accepted that were refused as their clean
+        twins, undrifted, were (``_refused_alike``): not the drift's doing."""
+        accepted = self.facts.accepted
+        return refused_alike(
+            self.facts,
+            (d for eid, ds in self.deliveries.items() if eid not in accepted for d in ds),
+        )
 
     def superseded(self, ev: Event) -> bool:
         """Did a later event of ``ev``'s record make a write (an alert aside)? Then a register
@@ -349,6 +373,13 @@ class _Judge:
                     "not coalesced"
                 )
                 return _Judged("unseen", Witness(line, *ids))
+            if deliveries and all(d.id in self.alike for d in deliveries):
+                line = (
+                    f"{head}; refused as its clean twin, undrifted, was: not for its drift, so "
+                    "no witness of what the target does with it (no_lost_events judges the "
+                    "refusal)"
+                )
+                return _Judged("alike", Witness(line, *ids))
             line = f"{head}; never accepted and no effect: loud (no_server_errors judges 5xx)"
             return _Judged("loud", Witness(line, *ids))
         kinds = {o[0] for o in outcomes if o is not None}

@@ -301,7 +301,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             opened = made_while_open(facts, tally.harmful)
             summary += open_text(list(opened.values()), len(tally.harmful))
             taken = taken_then_failed(facts, [e for e in tally.harmful if e not in opened])
-            summary += taken_text(list(taken.values()), len(tally.harmful))
+            summary += taken_text(facts, taken, len(tally.harmful))
             told = opened.keys() | taken.keys()
             partial = partial_then_retried(facts, [e for e in tally.harmful if e not in told])
             summary += partial_text(list(partial.values()), len(tally.harmful))

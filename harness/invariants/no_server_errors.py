@@ -155,10 +155,12 @@ def _copies_of_accepted(facts: Facts, errors: Sequence[Delivery], read: _Read) -
 def _taken_unanswered(facts: Facts, errors: Sequence[Delivery]) -> dict[str, _Taken]:
     """Of ``errors`` (answered 5xx, their events accepted by no delivery before), those whose
     event an earlier delivery brought that got no answer (timed out) and whose write was
-    committed before the error was answered: the sender gave the first up and retried, while
-    the automation went on with it and took the event (tests/gallery/unique_insert: the retry
-    hits the unique key of the first's insert, 500). The event's only writes: a second would
-    be the error's own work, a crash after it, not a copy refused."""
+    made before the error's own delivery was sent: the sender gave the first up and retried,
+    while the automation went on with it and took the event (tests/gallery/unique_insert: the
+    retry hits the unique key of the first's insert, 500). The event's only write, and made
+    before the error's delivery was sent: a second write, or one made while the error's
+    delivery was in flight, may be that delivery's own work and the 5xx a crash after it, not
+    a copy refused — one run does not tell, so no copy is claimed."""
     if not errors:
         return {}
     earlier = {
@@ -175,11 +177,11 @@ def _taken_unanswered(facts: Facts, errors: Sequence[Delivery]) -> dict[str, _Ta
     taken = {}
     for d in errors:
         calls = writes.get(d.event_id, [])
-        if len(calls) != 1 or d.answered_at is None or calls[0].at > d.answered_at:
+        if len(calls) != 1 or d.answered_at is None or calls[0].at >= d.sent_at:
             continue
         call = calls[0]
         first = min(
-            (u for u in earlier.get(d.event_id, ()) if u.sent_at < min(d.sent_at, call.at)),
+            (u for u in earlier.get(d.event_id, ()) if u.sent_at < call.at),
             key=_sent,
             default=None,
         )
