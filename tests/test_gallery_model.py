@@ -209,6 +209,11 @@ def test_a_register_record_written_only_before_its_newest_update_is_not_passed(
     lost = verdicts(report)["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert "10 records short of PUT /contacts/{id}" in lost["summary"], said(lost)
+    # Why: the newest updates' calls were refused and never made again (swallowed).
+    assert (
+        "; their calls the downstream refused (10 calls answered 503) were never made again: it "
+        "drops the work when a call is refused and still answers 2xx" in lost["summary"]
+    ), said(lost)
     lines = lost["evidence"]["lines"]
     assert lines and all(
         "came before it, none after: none can be that event's, and the record was left on an "

@@ -159,16 +159,20 @@ def settle_note(
         return ""
     away = went_away(history, effects, lost, records)
     if away is None:
-        return _pace_note(history, effects, undone, lost)
+        return _pace_note(history, effects, undone, lost, records)
     if away.every:
         return away.text()
     held = set(away.held)
     rest = lost if away.records else [e for e in lost if e not in held]
-    return away.text() + _pace_note(history, effects, undone, rest)
+    return away.text() + _pace_note(history, effects, undone, rest, records)
 
 
 def _pace_note(
-    history: History, effects: Sequence[Effect], undone: Unfinished, lost: Collection[str]
+    history: History,
+    effects: Sequence[Effect],
+    undone: Unfinished,
+    lost: Collection[str],
+    records: Collection[str] = (),
 ) -> str:
     """``settle_note`` by the run's pace."""
     assert undone.gave_up is not None
@@ -187,7 +191,7 @@ def _pace_note(
             "; every call of this run naming only its record came while a delivery of an event "
             "of that record was in flight: the target does its work before it answers, and "
             "answered these without it (dropped, not slow: a longer settle would show nothing "
-            "more)"
+            "more)" + _records_refused(history, effects, records)
         )
     given_up = _tried_and_given_up(history, effects, lost)
     if given_up:
@@ -206,6 +210,21 @@ def _pace_note(
         f"it answers, but each call of {runs} came at most {_seconds(pace.lag)} after its "
         f"event's delivery was answered — {_dropped(history, effects, lost)}: then raise the "
         "settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
+    )
+
+
+def _records_refused(history: History, effects: Sequence[Effect], records: Collection[str]) -> str:
+    """``; their calls the downstream refused (35 calls answered 503) were never made again
+    …``: how a target that works before it answers lost ``records`` (short of requests naming
+    only their record) where the double refused their calls."""
+    wanted = set(records)
+    refused = [w for w in effects if not w.committed and w.key in wanted]
+    if not refused:
+        return ""
+    return (
+        f"; their calls the downstream refused ({_refusals(history, refused)}) were never made "
+        "again: it drops the work when a call is refused and still answers 2xx — retry the "
+        "call, or answer 5xx so that the sender redelivers"
     )
 
 
