@@ -67,6 +67,12 @@ def test_a_burst_on_a_sqlite_lock_held_across_a_call_answers_500_after_the_order
     assert errors["status"] == "fail", said(errors)
     # Each 500 came after its own order was made: the witnesses say so.
     assert "answered 500; meanwhile POST /orders eff_" in said(errors), said(errors)
+    # And the summary says what follows: the work done, the answer a failure, Stripe again.
+    assert "answered after their own write was made (e.g. dlv_" in errors["summary"], said(errors)
+    assert (
+        "the work is done, the answer says it failed — Stripe redelivers a 5xx, and each "
+        "redelivery does it again unless the automation skips an event it has done"
+    ) in errors["summary"], said(errors)
     made = {e for eff in run.effects if eff.committed for e in eff.event_ids}
     assert all(d.event_id in made for d in failed)
 

@@ -91,7 +91,7 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
         f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
         f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors, read)}"
-        f"{_shed_note(facts, errors)}"
+        f"{_shed_note(facts, errors)}{_written_note(facts, errors, copies)}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
@@ -334,6 +334,40 @@ def _unretried_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> st
     )
 
 
+def _written_note(facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, _Taken]) -> str:
+    """``; 62 of them were answered after their own write was made …``: a 5xx given for work
+    done (tests/gallery/sqlite_orders: the CRM order made, then the database locked) — the
+    answer says it failed, and a sender that redelivers a 5xx has it done again. Copies of an
+    event taken before (``copies``) are said apart."""
+    answered = [d for d in errors if d.answered_at is not None and d.id not in copies]
+    ids = {d.event_id for d in answered}
+    effects, deliveries = facts.effects_of(ids), facts.deliveries_of(ids)
+    written = []
+    for d in answered:
+        until = d.answered_at if d.answered_at is not None else d.sent_at
+        made = [e for e in effects[d.event_id] if is_write(e) and d.sent_at <= e.at <= until]
+        # Its own only where no other delivery of the event was in flight then.
+        others = [o for o in deliveries.get(d.event_id, ()) if o.id != d.id]
+        if made and not any(_in_flight(o, made[0].at) for o in others):
+            written.append((d, made[0]))
+    if not written:
+        return ""
+    d, first = written[0]
+    sender = sender_of(facts.history.info.settings)
+    again = (
+        f"{sender.name} redelivers a 5xx, and each redelivery does it again unless the "
+        "automation skips an event it has done"
+        if sender.retries
+        else "a sender that redelivers a 5xx has it done again"
+    )
+    whom = "all of them" if len(written) == len(errors) else f"{len(written):,} of them"
+    return (
+        f"; {whom} answered after their own write was made (e.g. {d.id}: {_call(first)} "
+        f"before its {d.status}): the work is done, the answer says it failed — {again}; "
+        "answer 2xx once the work is done, or undo it before answering 5xx"
+    )
+
+
 def _listed_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> str:
     """Where the automation failed after reading a list the double answered whole, as a JSON
     array (``_refusal_context.plain_list``): that cause, and ``page_size`` to make it page. Of
@@ -417,6 +451,11 @@ def _witnesses(
             line += "; meanwhile " + id_list([_call(e) for e in calls])
         out.append(Witness(line, (d.event_id,), (d.id,), tuple(e.id for e in calls)))
     return out
+
+
+def _in_flight(d: Delivery, at: float) -> bool:
+    """Whether ``d`` was sent by ``at`` and not answered before it."""
+    return d.sent_at <= at and (d.answered_at is None or d.answered_at >= at)
 
 
 def _call(e: Effect) -> str:
