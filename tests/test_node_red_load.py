@@ -1,0 +1,94 @@
+"""Node-RED's flows under the front doors a user reaches after ``harness run``: ``harness locust``
+(docs/load-testing.md), each flow's project made by ``harness init`` as a user makes it, and
+each verdict read against the run's own journal and against what the flow's nodes do.
+
+- tests/node-red/batch.json, ``/hooks/stripe/batched``: Stripe checkouts answered at once,
+  joined 10 to a call (or what came in 2 s), one ``POST /contacts/batch/upsert`` a batch, its
+  answer looked at by nothing: a batch the API refused is lost, never retried.
+
+Skipped only when npm cannot reach its registry to install Node-RED (tests/node_red.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import harness
+
+from .conftest import REPO, SECRET
+from .conftest import harness as harness_cli
+from .node_red import FILES, NodeRed, started
+from .test_node_red import TIMEOUT, Run, red
+
+__all__ = ["red"]  # the session's Node-RED install, a fixture shared with test_node_red
+
+pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
+
+# The secret, and this checkout's harness and Locust plugin for the Locust process it starts.
+ENV = {
+    "STRIPE_WEBHOOK_SECRET": SECRET,
+    "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")]),
+}
+# Bounded: the run ends when every planned delivery was answered, -t at the latest.
+LOAD = (
+    "--headless", "--only-summary", "--loglevel", "WARNING", "-u", "10", "-r", "10", "-t", "40s",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def batch(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeRed]:
+    with started(red, tmp_path_factory.mktemp("node-red"), FILES / "batch.json") as running:
+        yield running
+
+
+def load_test(
+    node_red: NodeRed, hook: str, events: str, scenario: str, count: int, tmp_path: Path
+) -> Run:
+    """``harness init`` for the flow at ``hook`` with the library payload ``events``, then
+    ``harness locust scenario --events count`` in that project; its JSON report and journal."""
+    provider = events.split(":")[0]
+    downstream = node_red.downstream.rsplit(":", 1)[1]
+    init = harness_cli(
+        "init", "--provider", provider, "--events", events, "--target", node_red.url + hook,
+        "--downstream", f"api={downstream}", "--yes", cwd=tmp_path, env=ENV,
+    )  # fmt: skip
+    assert init.code == 0, init.out + init.err
+    report, journal = tmp_path / "report.json", tmp_path / "run.db"
+    done = harness_cli(
+        "locust", scenario, "--seed", "5", "--events", str(count),
+        "--downstream", node_red.downstream, "--report", str(report), "--journal", str(journal),
+        "--", *LOAD, cwd=tmp_path, env=ENV,
+    )  # fmt: skip
+    assert report.is_file(), done.out + done.err + node_red.output()
+    [found] = json.loads(report.read_text())["runs"]
+    assert found["status"] == "complete", found
+    [history] = harness.load_all(journal)
+    return Run({}, found, {v["invariant"]: v for v in found["verdicts"]}, history)
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_a_load_test_of_a_fault_hazard_says_only_that_it_sends_no_retry(
+    batch: NodeRed, tmp_path: Path
+) -> None:
+    # downstream-outage applied to a Stripe project: `harness run` sends Stripe's first retry,
+    # and says so; a load test sends none. Its run said both, one after the other.
+    r = load_test(
+        batch, "/hooks/stripe/batched", "stripe:checkout.session.completed", "downstream-outage",
+        40, tmp_path,
+    )  # fmt: skip
+    said = r.history.info.settings["adapted"]
+    assert any("Run under Locust: none of the stripe retries is sent" in n for n in said), said
+    assert not [n for n in said if "the run sends" in n], said
+    assert r.history.info.settings["retries"] == []
+    assert r.run["counts"]["deliveries"] == 40  # one request a planned delivery
+    # What the flow did: every contact of a batch the API refused lost, nothing else.
+    made = {i for e in r.history.effects if e.committed for i in e.event_ids}
+    refused = {i for e in r.history.effects if not e.committed for i in e.event_ids}
+    lost = {e.id for e in r.history.events} - made
+    assert lost and lost <= refused, (lost, refused)
+    assert r.verdicts["no_lost_events"]["status"] == "fail"
