@@ -4,7 +4,9 @@ each verdict read against the run's own journal and against what the flow's node
 
 - tests/node-red/batch.json, ``/hooks/stripe/batched``: Stripe checkouts answered at once,
   joined 10 to a call (or what came in 2 s), one ``POST /contacts/batch/upsert`` a batch, its
-  answer looked at by nothing: a batch the API refused is lost, never retried.
+  answer looked at by nothing: a batch the API refused is lost, never retried; and ``harness
+  explore`` (docs/explore.md) at ``/hooks/stripe/batched-by-count``, its join of 10 with no
+  timeout, which fills across runs.
 
 Skipped only when npm cannot reach its registry to install Node-RED (tests/node_red.py).
 """
@@ -46,11 +48,8 @@ def batch(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeR
         yield running
 
 
-def load_test(
-    node_red: NodeRed, hook: str, events: str, scenario: str, count: int, tmp_path: Path
-) -> Run:
-    """``harness init`` for the flow at ``hook`` with the library payload ``events``, then
-    ``harness locust scenario --events count`` in that project; its JSON report and journal."""
+def project(node_red: NodeRed, hook: str, events: str, tmp_path: Path) -> None:
+    """``harness init`` in ``tmp_path`` for the flow at ``hook``, library payload ``events``."""
     provider = events.split(":")[0]
     downstream = node_red.downstream.rsplit(":", 1)[1]
     init = harness_cli(
@@ -58,6 +57,14 @@ def load_test(
         "--downstream", f"api={downstream}", "--yes", cwd=tmp_path, env=ENV,
     )  # fmt: skip
     assert init.code == 0, init.out + init.err
+
+
+def load_test(
+    node_red: NodeRed, hook: str, events: str, scenario: str, count: int, tmp_path: Path
+) -> Run:
+    """``harness init`` for the flow at ``hook`` with the library payload ``events``, then
+    ``harness locust scenario --events count`` in that project; its JSON report and journal."""
+    project(node_red, hook, events, tmp_path)
     report, journal = tmp_path / "report.json", tmp_path / "run.db"
     done = harness_cli(
         "locust", scenario, "--seed", "5", "--events", str(count),
@@ -92,3 +99,23 @@ def test_a_load_test_of_a_fault_hazard_says_only_that_it_sends_no_retry(
     lost = {e.id for e in r.history.events} - made
     assert lost and lost <= refused, (lost, refused)
     assert r.verdicts["no_lost_events"]["status"] == "fail"
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_explore_refuses_a_join_that_fills_across_runs(batch: NodeRed, tmp_path: Path) -> None:
+    # The join writes 10 contacts a call, whichever runs they came in: explore's probe (the
+    # pool's 5 events, in a clean run and a run, twice) fills it across runs, each time alike,
+    # and each example after would be judged on what those before it left in the join — an
+    # example failed, and passed when replayed ("a race narrower than the schedule pins").
+    project(batch, "/hooks/stripe/batched-by-count", "stripe:checkout.session.completed", tmp_path)
+    done = harness_cli(
+        "explore", "simultaneous-same-record", "--seed", "5", "--downstream", batch.downstream,
+        "--no-database", "--max-examples", "3", cwd=tmp_path, env=ENV,
+    )  # fmt: skip
+    assert done.code == 2, done.out + done.err
+    assert (
+        "wrote events of an earlier run in one call with this one's (POST /contacts/batch/upsert"
+        in done.err
+    )
+    assert "it keeps state between runs" in done.err, done.err
+    assert "Traceback" not in done.out + done.err
