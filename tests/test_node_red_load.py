@@ -8,6 +8,9 @@ each verdict read against the run's own journal and against what the flow's node
   explore`` (docs/explore.md) at ``/hooks/stripe/batched-by-count``, its join of 10 with no
   timeout, which fills across runs.
 
+- tests/node-red/flow.json, ``/hooks/queued``: each webhook answered at once, its call queued
+  behind a ``delay`` node (25 a second), one queue in arrival order.
+
 Skipped only when npm cannot reach its registry to install Node-RED (tests/node_red.py).
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,7 @@ import harness
 from .conftest import REPO, SECRET
 from .conftest import harness as harness_cli
 from .node_red import FILES, NodeRed, started
+from .test_gallery_examples import ORDER  # a paid order, as the flow's nodes read it
 from .test_node_red import TIMEOUT, Run, red
 
 __all__ = ["red"]  # the session's Node-RED install, a fixture shared with test_node_red
@@ -37,9 +42,7 @@ ENV = {
     "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")]),
 }
 # Bounded: the run ends when every planned delivery was answered, -t at the latest.
-LOAD = (
-    "--headless", "--only-summary", "--loglevel", "WARNING", "-u", "10", "-r", "10", "-t", "40s",
-)  # fmt: skip
+LOAD = ("--headless", "--only-summary", "--loglevel", "WARNING", "-t", "40s")
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +51,18 @@ def batch(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeR
         yield running
 
 
-def project(node_red: NodeRed, hook: str, events: str, tmp_path: Path) -> None:
-    """``harness init`` in ``tmp_path`` for the flow at ``hook``, library payload ``events``."""
-    provider = events.split(":")[0]
+@pytest.fixture(scope="module")
+def rated(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeRed]:
+    with started(red, tmp_path_factory.mktemp("node-red")) as running:
+        yield running
+
+
+def project(
+    node_red: NodeRed, hook: str, events: str, tmp_path: Path, provider: str | None = None
+) -> None:
+    """``harness init`` in ``tmp_path`` for the flow at ``hook``, events ``events`` (a library
+    payload, whose provider it is, or an example file and ``provider``)."""
+    provider = provider or events.split(":")[0]
     downstream = node_red.downstream.rsplit(":", 1)[1]
     init = harness_cli(
         "init", "--provider", provider, "--events", events, "--target", node_red.url + hook,
@@ -60,16 +72,23 @@ def project(node_red: NodeRed, hook: str, events: str, tmp_path: Path) -> None:
 
 
 def load_test(
-    node_red: NodeRed, hook: str, events: str, scenario: str, count: int, tmp_path: Path
+    node_red: NodeRed,
+    hook: str,
+    events: str,
+    scenario: str,
+    count: int,
+    tmp_path: Path,
+    provider: str | None = None,
+    users: int = 10,
 ) -> Run:
-    """``harness init`` for the flow at ``hook`` with the library payload ``events``, then
-    ``harness locust scenario --events count`` in that project; its JSON report and journal."""
-    project(node_red, hook, events, tmp_path)
+    """``harness init`` for the flow at ``hook`` with ``events`` (``project``), then ``harness
+    locust scenario --events count`` in that project with ``users``; its report and journal."""
+    project(node_red, hook, events, tmp_path, provider)
     report, journal = tmp_path / "report.json", tmp_path / "run.db"
     done = harness_cli(
         "locust", scenario, "--seed", "5", "--events", str(count),
         "--downstream", node_red.downstream, "--report", str(report), "--journal", str(journal),
-        "--", *LOAD, cwd=tmp_path, env=ENV,
+        "--", *LOAD, "-u", str(users), "-r", str(users), cwd=tmp_path, env=ENV,
     )  # fmt: skip
     assert report.is_file(), done.out + done.err + node_red.output()
     [found] = json.loads(report.read_text())["runs"]
@@ -119,3 +138,40 @@ def test_explore_refuses_a_join_that_fills_across_runs(batch: NodeRed, tmp_path:
     )
     assert "it keeps state between runs" in done.err, done.err
     assert "Traceback" not in done.out + done.err
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_a_queue_in_arrival_order_is_told_it_took_the_newer_first(
+    rated: NodeRed, tmp_path: Path
+) -> None:
+    # 200 payments of 50 orders from 40 users at once: a user's first delivery, sent first,
+    # is answered 0.3-0.7 s later (its connection opened under load), after a newer payment
+    # of its order sent after it. The flow answers each as it takes it and queues its call in
+    # that order: the newer is written first. per_key_order was told only "worked at the same
+    # time by more than one worker … or taken off a queue out of order", neither of which a
+    # single Node-RED queue does.
+    example = tmp_path / "order.json"
+    example.write_text(json.dumps(ORDER))
+    r = load_test(
+        rated, "/hooks/queued", str(example), "bulk-import-burst", 200, tmp_path, "none", 40
+    )
+    h = r.history
+    made = {i: e.at for e in h.effects if e.committed for i in e.event_ids}
+    assert len(made) == len(h.events)  # every call made, in the queue's order
+    first = {d.event_id: d for d in sorted(h.deliveries, key=lambda d: -d.sent_at)}
+    events = sorted(h.events, key=lambda e: (e.key, e.seq))
+    answered_first = {
+        older.key
+        for older, newer in pairwise(events)
+        if older.key == newer.key
+        and made[older.id] > made[newer.id]
+        and first[older.id].sent_at < first[newer.id].sent_at
+        and (first[newer.id].answered_at or 0) < (first[older.id].answered_at or 0)
+    }
+    assert answered_first, "no record's newer payment was answered first: nothing to read"
+    order = r.verdicts["per_key_order"]
+    assert order["status"] == "fail", order
+    assert (
+        "the newer, sent after, was answered first (taken first, where it answers at once)"
+        in (order["summary"])
+    ), order["summary"]
