@@ -7,6 +7,8 @@ each verdict read against the run's own journal and against what the flow's node
   answer looked at by nothing: a batch the API refused is lost, never retried; and ``harness
   explore`` (docs/explore.md) at ``/hooks/stripe/batched-by-count``, its join of 10 with no
   timeout, which fills across runs.
+- tests/node-red/flow.json, ``/hooks/orders`` (the API's status passed back) under ``harness explore
+  downstream-outage``: a flow that keeps nothing, searched.
 
 - tests/node-red/flow.json, ``/hooks/queued``: each webhook answered at once, its call queued
   behind a ``delay`` node (25 a second), one queue in arrival order.
@@ -26,7 +28,7 @@ import pytest
 
 import harness
 
-from .conftest import REPO, SECRET
+from .conftest import REPO, SECRET, Completed
 from .conftest import harness as harness_cli
 from .node_red import FILES, NodeRed, started
 from .test_gallery_examples import ORDER  # a paid order, as the flow's nodes read it
@@ -69,6 +71,21 @@ def project(
         "--downstream", f"api={downstream}", "--yes", cwd=tmp_path, env=ENV,
     )  # fmt: skip
     assert init.code == 0, init.out + init.err
+
+
+def orders(tmp_path: Path) -> str:
+    """A paid order written as the example file ``harness init --events`` takes."""
+    example = tmp_path / "order.json"
+    example.write_text(json.dumps(ORDER))
+    return str(example)
+
+
+def explore(node_red: NodeRed, scenario: str, examples: int, tmp_path: Path) -> Completed:
+    """``harness explore scenario`` in the project in ``tmp_path``, ``examples`` at most."""
+    return harness_cli(
+        "explore", scenario, "--seed", "5", "--downstream", node_red.downstream,
+        "--no-database", "--max-examples", str(examples), cwd=tmp_path, env=ENV,
+    )  # fmt: skip
 
 
 def load_test(
@@ -127,10 +144,7 @@ def test_explore_refuses_a_join_that_fills_across_runs(batch: NodeRed, tmp_path:
     # and each example after would be judged on what those before it left in the join — an
     # example failed, and passed when replayed ("a race narrower than the schedule pins").
     project(batch, "/hooks/stripe/batched-by-count", "stripe:checkout.session.completed", tmp_path)
-    done = harness_cli(
-        "explore", "simultaneous-same-record", "--seed", "5", "--downstream", batch.downstream,
-        "--no-database", "--max-examples", "3", cwd=tmp_path, env=ENV,
-    )  # fmt: skip
+    done = explore(batch, "simultaneous-same-record", 3, tmp_path)
     assert done.code == 2, done.out + done.err
     assert (
         "wrote events of an earlier run in one call with this one's (POST /contacts/batch/upsert"
@@ -150,10 +164,8 @@ def test_a_queue_in_arrival_order_is_told_it_took_the_newer_first(
     # that order: the newer is written first. per_key_order was told only "worked at the same
     # time by more than one worker … or taken off a queue out of order", neither of which a
     # single Node-RED queue does.
-    example = tmp_path / "order.json"
-    example.write_text(json.dumps(ORDER))
     r = load_test(
-        rated, "/hooks/queued", str(example), "bulk-import-burst", 200, tmp_path, "none", 40
+        rated, "/hooks/queued", orders(tmp_path), "bulk-import-burst", 200, tmp_path, "none", 40
     )
     h = r.history
     made = {i: e.at for e in h.effects if e.committed for i in e.event_ids}
@@ -175,3 +187,20 @@ def test_a_queue_in_arrival_order_is_told_it_took_the_newer_first(
         "the newer, sent after, was answered first (taken first, where it answers at once)"
         in (order["summary"])
     ), order["summary"]
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_explore_of_a_fault_hazard_is_not_refused_for_a_race_with_its_window(
+    rated: NodeRed, tmp_path: Path
+) -> None:
+    # The probe for a target that keeps state sent the pool's events at once as the outage
+    # opened: how many of the flow's calls met its 503s changed from one run to the next (3
+    # orders of 9, then 4), and the flow, which keeps nothing, was refused as one that "keeps
+    # state between runs". The probe runs without the scenario's fault windows; the search
+    # keeps them.
+    project(rated, "/hooks/orders", orders(tmp_path), tmp_path, "none")
+    done = explore(rated, "downstream-outage", 2, tmp_path)
+    assert "keeps state" not in done.err, done.err
+    # The flow passes the API's 503 back: the first example, sent into the outage, fails.
+    assert done.code == 1, done.out + done.err
+    assert "fails no_server_errors" in done.out, done.out

@@ -194,12 +194,16 @@ def check_forgets(
     scenario: Scenario, options: RunOptions, pool: int, earlier: EarlierRuns | None = None
 ) -> None:
     """Without ``reset:``, run one plain schedule (each event of the pool once, one after the
-    other) twice: a target whose second run differs remembers the first, and so does one that
-    wrote an earlier run's events in a call with a run's own (``carried_over``); every example
-    after would be judged on what earlier ones left. Raises InputError then. ``options``: an
-    example's (``example_options``); ``earlier``: the search's runs, as for an example."""
+    other, no fault window) twice: a target whose second run differs remembers the first, and
+    so does one that wrote an earlier run's events in a call with a run's own
+    (``carried_over``); every example after would be judged on what earlier ones left. Raises
+    InputError then. ``options``: an example's (``example_options``); ``earlier``: the
+    search's runs, as for an example."""
     probe = Exploration(tuple(PlannedDelivery(n, n * SPACING) for n in range(pool)))
-    plain = replayable(scenario, probe)
+    # Without the scenario's fault windows: which calls meet one that opens while they go is
+    # a race, not a memory (a Node-RED flow's 9 calls met downstream-outage's 503s 3 times in
+    # one run, 4 in the next, and the target was said to keep state).
+    plain = replayable(replace(scenario, faults=()), probe)
     runs = [run_once(plain, options, earlier) for _ in range(2)]
     mixed = next((m for r in runs if (m := carried_over(r)) is not None), None)
     if mixed is not None:
