@@ -7,11 +7,10 @@ each verdict read against the run's own journal and against what the flow's node
   answer looked at by nothing: a batch the API refused is lost, never retried; and ``harness
   explore`` (docs/explore.md) at ``/hooks/stripe/batched-by-count``, its join of 10 with no
   timeout, which fills across runs.
-- tests/node-red/flow.json, ``/hooks/orders`` (the API's status passed back) under ``harness explore
-  downstream-outage``: a flow that keeps nothing, searched.
-
 - tests/node-red/flow.json, ``/hooks/queued``: each webhook answered at once, its call queued
-  behind a ``delay`` node (25 a second), one queue in arrival order.
+  behind a ``delay`` node (25 a second), one queue in arrival order; and ``/hooks/orders``, the
+  API's status passed back, a flow that keeps nothing, under ``harness explore`` of a fault
+  hazard.
 
 Skipped only when npm cannot reach its registry to install Node-RED (tests/node_red.py).
 """
