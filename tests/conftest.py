@@ -101,6 +101,7 @@ ONE_WORKER = frozenset(
         "test_node_red_flows",
         "test_node_red_fanout",
         "test_node_red_batches",
+        "test_node_red_load",
         "test_inspect",
         "test_openapi",
     )

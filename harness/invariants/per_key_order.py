@@ -47,7 +47,7 @@ from ._leave_out import leave_out_advice
 from ._ledger_walk import ledger_steps
 from ._objects import Against, Relation, lone, resource
 from ._order import Knowable, alike
-from ._stale_causes import causes_of, stale_causes_note
+from ._stale_causes import Causes, causes_of, stale_causes_note
 
 NAME = "per_key_order"
 CLASS = FailureClass.SILENT
@@ -416,7 +416,7 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
     only where the order of a record's lines does, which the journal cannot tell."""
     found = causes_of(list(walk.firsts.values()), facts, register=False)
     retried, arrived, together = found.retried, found.arrived, found.together
-    newer_first = found.newer_first
+    newer_first = found.newer_first + found.newer_answered
     note = ""
     if retried:
         note += (
@@ -438,7 +438,7 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
             f"; on {together:,} of these records both events were delivered and accepted "
             "before either's effect was made, and the older's came after the newer's: worked "
             "at the same time by more than one worker (a thread or process pool, a task "
-            f"queue's workers), or taken off a queue out of order{_as_they_came(newer_first)} "
+            f"queue's workers), or taken off a queue out of order{_as_they_came(found)} "
             f"— {'none' if newer_first else 'neither'} keeps order between a record's events; "
             "where a record's order matters (a running balance, a refund after its payment), "
             "serialize a record's work (a lock or a queue per record) and take its events in "
@@ -455,14 +455,24 @@ def _causes_note(walk: _Walk, facts: Facts) -> str:
     return note
 
 
-def _as_they_came(newer_first: int) -> str:
+def _as_they_came(found: Causes) -> str:
     """``, or — where the newer was sent first …``: one worker keeping arrival order writes
-    those so too; "" for none."""
-    if not newer_first:
+    those so too — as it does those whose newer, sent after, was answered first (it took the
+    newer first, as far as the run sees); "" for none."""
+    sent, answered = found.newer_first, found.newer_answered
+    if not sent and not answered:
         return ""
+    where = []
+    if sent:
+        where.append(f"the newer was sent first, as on {sent:,} of them")
+    if answered:
+        where.append(
+            "the newer, sent after, was answered first (taken first, where it answers at "
+            f"once), as on {answered:,}"
+        )
     return (
-        f", or — where the newer was sent first, as on {newer_first:,} of them — taken in the "
-        "order they came (one worker as they arrive, a batch's items in arrival order)"
+        f", or — where {', or where '.join(where)} — taken in the order they came (one worker as "
+        "they arrive, a batch's items in arrival order)"
     )
 
 

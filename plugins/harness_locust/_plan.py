@@ -88,11 +88,17 @@ def unretried(scenario: Scenario) -> Scenario:
         f"Run under Locust: none of the {provider.name} retries is sent (one request per planned "
         "delivery); what the target refuses is not redelivered in this run."
     )
+    # A hazard applied to a project said the run sends some of them: no longer so.
+    kept = tuple(n for n in scenario.adapted if not _SENDS_RETRIES.match(n))
     return replace(
         scenario,
         delivery=replace(scenario.delivery, provider=replace(provider, retries=())),
-        adapted=(*scenario.adapted, note),
+        adapted=(*kept, note),
     )
+
+
+# The note ``scenario._hazards.fitting_retries`` writes of the retries a fault hazard's run sends.
+_SENDS_RETRIES = re.compile(r"^.+ redelivers what the target refuses: the run sends ")
 
 
 FINAL_STATE = "final_state_matches_baseline"
