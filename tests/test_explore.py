@@ -161,12 +161,14 @@ def test_the_command_writes_the_minimal_scenario_and_its_diagram(tmp_path: Path)
     # A reset per example: a shell's append, not a Python's start (0.17 CPU-s each here).
     append = json.dumps(f"printf x >> {shlex.quote(str(calls))}")
     scenario.write_text(text.read_text() + f"\nreset: {{command: [sh, -c, {append}]}}\n")
+    # fragile makes its call before it answers: 0.1 s of quiet sees it (0.5 s an example was
+    # 18 of the test's 29 s).
     with automation("harness.demo.fragile") as (hook, port):
         done = explore_command(
             str(scenario), "--target", hook, "--downstream", f"127.0.0.1:{port}",
             "--seed", str(SEED), "--max-examples", "40", "--report", str(tmp_path / "r.html"),
             "--out", str(tmp_path / "min.yaml"), "--journal", str(tmp_path / "min.db"),
-            cwd=tmp_path,
+            "--settle-quiet", "0.1", cwd=tmp_path,
         )  # fmt: skip
         assert done.code == 1, done.out + done.err
         assert "fails no_duplicate_effects under this minimal schedule" in done.out

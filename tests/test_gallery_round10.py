@@ -151,14 +151,22 @@ def deferred(run: History) -> set[str]:
     return {e for e, statuses in answers.items() if statuses == {503}}
 
 
-@pytest.mark.long  # 200 checkouts and their clean run, one at a time: 40 s each
+# The pool's pace of work (40 checkouts a second) with half its workers, each twice as quick:
+# the burst fills its queue as before, and the clean run, which waits for each checkout's
+# contact one at a time, takes two thirds as long (30 of a test's 40 s were that wait).
+HALVED = {"WORKERS": "2", "WORK": "0.05"}
+
+
+@pytest.mark.long  # 200 checkouts and their clean run, one at a time: 30 s each
 @pytest.mark.parametrize("when_full", ["drop", "refuse"])
 def test_a_worker_pool_full_under_a_burst(tmp_path: Path, when_full: str) -> None:
-    """4 workers, a queue of 20, 200 checkouts in 3 s. What finds the queue full is logged and
-    answered 200 — lost, and exactly those; or answered 503, for Stripe to retry — which this
-    hazard never does, so whether the pool takes them is not seen. It passed: '63 events never
-    accepted by the target (not counted as lost)', and the run was Ready."""
-    verdicts, run = checkouts(tmp_path, "worker_pool", "bulk-import-burst", WHEN_FULL=when_full)
+    """2 workers of 50 ms each, a queue of 20, 200 checkouts in 3 s. What finds the queue full
+    is logged and answered 200 — lost, and exactly those; or answered 503, for Stripe to retry
+    — which this hazard never does, so whether the pool takes them is not seen. It passed: '63
+    events never accepted by the target (not counted as lost)', and the run was Ready."""
+    verdicts, run = checkouts(
+        tmp_path, "worker_pool", "bulk-import-burst", WHEN_FULL=when_full, **HALVED
+    )
     lost_verdict = verdicts["no_lost_events"]
     missing, refused = lost(run), deferred(run)
     if not missing and not refused:  # a machine so slow that the pool kept up with the burst
@@ -182,13 +190,15 @@ def test_a_worker_pool_full_under_a_burst(tmp_path: Path, when_full: str) -> Non
 
 @pytest.mark.long
 def test_a_worker_pool_full_under_a_burst_stripe_retries(tmp_path: Path) -> None:
-    """The same burst in a scenario that sends Stripe's first five retries (1 to 16 s here):
-    the refused checkouts are taken on a retry and written, every one, and ``no_lost_events``
-    passes having seen them (dropped ones are lost all the same: the test above; the retries
-    change nothing for them, and a run of its own cost 40 s). Each 503 still counts in
+    """The same burst's pace, half as long (100 checkouts in 1.5 s: its clean run, one at a
+    time, is most of the test's wall; about 20 still find the queue full), in a scenario that
+    sends Stripe's first five retries (1 to 16 s here): the refused checkouts are taken on a
+    retry and written, every one, and ``no_lost_events`` passes having seen them (dropped ones
+    are lost all the same: the test above; the retries change nothing for them, and a run of
+    its own cost 40 s). Each 503 still counts in
     ``no_server_errors``: a sender counts it as a failed delivery, and the run cannot tell an
     overloaded target's 503 from a broken one's (no fault window explains it)."""
-    env = {**STRIPE, "WHEN_FULL": "refuse"}
+    env = {**STRIPE, "WHEN_FULL": "refuse", **HALVED}
     scenario = str(SCENARIOS / "checkouts-burst-retried.yaml")
     with automation("worker_pool", "/webhooks/stripe", env) as target:
         _, report = run_scenario(target, scenario, tmp_path, env=STRIPE)

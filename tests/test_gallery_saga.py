@@ -117,6 +117,10 @@ def test_a_sagas_verdicts_are_what_its_doubles_hold_at_the_end(
 
 STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0saga0secret0not0real"}  # the test's own
 CHECKOUTS = "stripe:checkout.session.completed"
+# chained_accounts and derived_contacts make every call before they answer, and these hazards
+# open no fault window: 0.3 s of quiet sees the last of them (1 s, 2 s while an event is
+# pending, was over a third of each test's wall).
+QUICK = ("--settle-quiet", "0.3")
 
 
 @pytest.mark.parametrize("dedup", [True, False], ids=["dedup", "none"])
@@ -135,7 +139,7 @@ def test_subscriptions_naming_only_the_account_id_the_api_answered_are_judged(
     event's token): each made an account of its own, two per customer, their order checked."""
     env = {**STRIPE, **({} if dedup else {"DEDUP": "none"})}
     with project(tmp_path, "chained_accounts", "/webhooks/stripe", env, CHECKOUTS):
-        done, found = hazards(tmp_path, "import-run-twice", "duplicate-storm", env=STRIPE)
+        done, found = hazards(tmp_path, "import-run-twice", "duplicate-storm", *QUICK, env=STRIPE)
     twice = found["import-run-twice"]
     repeated = twice["no_duplicate_effects"]
     for verdict in twice.values():
@@ -178,7 +182,9 @@ def test_a_customers_checkouts_racing_a_find_or_create_make_its_account_twice(
     once in CI: 2 accounts for one customer), and the verdict follows the journal."""
     env = {**STRIPE, "LOOKUP": lookup}
     with project(tmp_path, "chained_accounts", "/webhooks/stripe", env, CHECKOUTS):
-        _, found = hazards(tmp_path, "simultaneous-same-record", "duplicate-storm", env=STRIPE)
+        _, found = hazards(
+            tmp_path, "simultaneous-same-record", "duplicate-storm", *QUICK, env=STRIPE
+        )
     [db] = (tmp_path / "harness-runs").glob("*.db")
     runs = load_all(db)
     for scenario in ("simultaneous-same-record", "duplicate-storm"):
@@ -213,7 +219,7 @@ def test_checkouts_subscribing_the_account_a_misspelt_look_up_found_are_said_so(
     account made for another record instead, and passes nothing."""
     env = {**STRIPE, "LOOKUP": "typo"}
     with project(tmp_path, "chained_accounts", "/webhooks/stripe", env, CHECKOUTS):
-        done, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+        done, found = hazards(tmp_path, "duplicate-storm", *QUICK, env=STRIPE)
     verdict = found["duplicate-storm"]["no_lost_events"]
     # Never a pass; a fail where a race at the start made a second account and a subscription
     # went to it (the first customer's record then short of one).
@@ -238,7 +244,7 @@ def test_a_contact_upserted_by_values_it_derived_is_judged_as_far_as_they_show(
     routes')."""
     env = {**STRIPE, **({"NORMALISE": "plus"} if normalise else {})}
     with project(tmp_path, "derived_contacts", "/webhooks/stripe", env, CHECKOUTS):
-        _, found = hazards(tmp_path, "duplicate-storm", "out-of-order", env=STRIPE)
+        _, found = hazards(tmp_path, "duplicate-storm", "out-of-order", *QUICK, env=STRIPE)
     effects = ("no_lost_events", "no_duplicate_effects")
     if normalise:
         for scenario in ("duplicate-storm", "out-of-order"):

@@ -92,7 +92,7 @@ def test_ctrl_c_keeps_the_months_that_ran_and_resume_runs_the_interrupted_one_ag
     args = [
         "run", "year", "--no-project",
         "--target", sound.hook, "--downstream", f"127.0.0.1:{sound.downstream_port}",
-        "--events-per-day", "5", "--day-seconds", "0.4",
+        "--events-per-day", "5", "--day-seconds", "0.2",
     ]  # fmt: skip
     argv = [sys.executable, "-m", "harness", *args, "--months", "3", "--journal", str(journal)]
 

@@ -35,9 +35,10 @@ from . import _serve, _stripe
 
 log = logging.getLogger("worker_pool")
 
-WORKERS = 4
+# A test may halve both: the same rate of work, a clean run (one checkout at a time) in less.
+WORKERS = int(os.environ.get("WORKERS", "4"))
 QUEUE_SIZE = 20
-WORK = 0.1  # s of enrichment look-up per checkout
+WORK = float(os.environ.get("WORK", "0.1"))  # s of enrichment look-up per checkout
 REFUSE = os.environ.get("WHEN_FULL") == "refuse"
 
 QUEUE: web.AppKey[asyncio.Queue[dict[str, Any]]] = web.AppKey("queue", asyncio.Queue)
