@@ -165,3 +165,20 @@ def test_a_repeat_is_not_said_open_on_another_body_still_held() -> None:
     v = _repeats(_slow_run([e], [a, b, again], held=[a, b, again]))
     assert v.status is Status.FAIL, v.summary
     assert "before the double had answered the first call" not in v.summary, v.summary
+
+
+def test_an_events_different_calls_each_refused_once_are_not_tries() -> None:
+    """Node-RED's fanout flow under downstream-outage: an order's POST /customers, /emails and
+    /invoices, each made once and refused, were said 'tried 3 times … a retry limit' where
+    backs_off in the same run saw no call made again."""
+    twins = [ev("zqclean", i) for i in (1, 2)]
+    routes = ("/customers", "/emails", "/invoices")
+    clean = clean_run(twins, [write(r, [e]) for e in twins for r in routes])
+    mine = [ev("zqrun", i) for i in (1, 2)]
+    refused = [
+        write(r, [e], at=0.1 + 0.1 * n, status=503) for e in mine for n, r in enumerate(routes)
+    ]
+    h = run(mine, [ok(e) for e in mine], refused, tag="zqrun", baseline=clean)
+    v = lost(_settled(h, "pending", 2.0))
+    assert v.status is Status.FAIL, v.summary
+    assert "was tried" not in v.summary and "retry limit" not in v.summary, v.summary

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..core._model import SETTLED_MARK, Delivery, Effect, Model, Outcome
 from ..double._faults import least_retry_after
 from ..history import History, delivery_rows, effect_values, event_rows
-from ._facts import SAFE_METHODS, plural
+from ._facts import SAFE_METHODS, plural, route_of
 from ._fault_calls import FaultCalls
 from ._unfinished import Unfinished
 from ._went_away import unseen_end, went_away
@@ -509,27 +509,37 @@ def _held_last(
 
 
 def _tried_and_given_up(history: History, effects: Iterable[Effect], lost: Collection[str]) -> str:
-    """``; each of these was tried 3 times …``: where the calls of every one of ``lost`` were
-    refused at least twice, and none was made again before settling ended for ``_GIVEN_UP``
-    times the longest wait between two of them — tried and given up (a retry limit: a
-    dead-letter queue, a failed-jobs list), not slow; "" otherwise."""
+    """``; each of these was tried 3 times …``: where a call of every one of ``lost`` (the
+    same request: its method and route) was refused at least twice, and none was made again
+    before settling ended for ``_GIVEN_UP`` times the longest wait between two tries — tried
+    and given up (a retry limit: a dead-letter queue, a failed-jobs list), not slow; ""
+    otherwise. An event's different calls, each made once (an order's customer, e-mail and
+    invoice), are no tries of one another (Node-RED's fanout flow under downstream-outage)."""
     ended = next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
     if ended is None or not lost:
         return ""
-    tries: dict[str, list[float]] = {e: [] for e in lost}
+    calls: dict[tuple[str, str], list[float]] = {}
+    wanted = set(lost)
     for w in effects:
         if w.method.upper() in SAFE_METHODS:
             continue  # a look-up is no try of the write
         for e in w.event_ids:
-            if e in tries:
+            if e in wanted:
                 if w.committed:
                     return ""  # a write of its took effect: not a call given up
-                tries[e].append(w.at)
+                calls.setdefault((e, route_of(w)), []).append(w.at)
+    most: dict[str, list[float]] = {}  # each event's most tried call
+    for (e, _), ats in calls.items():
+        if len(ats) > len(most.get(e, ())):
+            most[e] = ats
+    if len(most) < len(wanted):
+        return ""
+    tries = most
     counts = {len(ats) for ats in tries.values()}
     if min(counts) < 2:
         return ""
     wait = max(b - a for ats in tries.values() for a, b in itertools.pairwise(sorted(ats)))
-    silence = ended - max(max(ats) for ats in tries.values())
+    silence = ended - max(max(ats) for ats in calls.values())
     if silence < _GIVEN_UP * max(wait, 1e-3):
         return ""
     times = f"{min(counts)}" if len(counts) == 1 else f"{min(counts)} to {max(counts)}"
