@@ -37,6 +37,9 @@ from typing import Any
 
 import pytest
 
+from harness.history import load_all
+from harness.invariants._facts import is_write
+
 from .gallery.node import node
 from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
 from .test_gallery_round8 import hazards
@@ -144,7 +147,24 @@ def test_a_contact_sync_chained_per_contact_and_retrying_after_retry_after_fails
         done, found = hazards(tmp_path, hazard, env=CONTACTS)
     failed = [said(v) for v in found[hazard].values() if v["status"] == "fail"]
     assert not failed, failed
-    assert found[hazard]["per_key_order"]["status"] == "pass", said(found[hazard]["per_key_order"])
+    order = found[hazard]["per_key_order"]
+    if order["status"] == "inconclusive":
+        # A loaded machine's throttled writes wait long enough that every older update is
+        # overtaken while it waits and skipped (as the receiver means to): each contact
+        # written for one event alone, nothing to order — said so, and the journal agrees.
+        assert "got effects of a single event; there was no order to keep" in order["summary"]
+        [db] = (tmp_path / "harness-runs").glob("*.db")
+        [run] = [r for r in load_all(db) if r.info.scenario == hazard]
+        key = {e.id: e.key for e in run.events}
+        written: dict[str | None, set[str]] = {}
+        for effect in run.effects:
+            if effect.committed and is_write(effect):
+                for eid in effect.event_ids:
+                    written.setdefault(key[eid], set()).add(eid)
+        assert written and all(len(ids) == 1 for ids in written.values()), written
+        assert done.code == 1  # inconclusive is not Ready
+        return
+    assert order["status"] == "pass", said(order)
     assert done.code == 0
 
 

@@ -120,8 +120,16 @@ def test_retry_no_key_pays_twice_when_the_api_fails_after_booking(tmp_path: Path
             for eid in e.event_ids:
                 booked[eid] = booked.get(eid, 0) + 1
     twice = {eid for eid, n in booked.items() if n > 1}
-    assert twice, booked
     dup = found["no_duplicate_effects"]
+    if not twice:
+        # On a loaded machine the target may make no call in the window's 0.25 s (its calls
+        # at 0.285 s, then 0.69 s): nothing booked twice, and the run says the fault met no
+        # call rather than pass or fail how the automation recovers.
+        assert dup["status"] == "pass", said(dup)
+        recovered = found["recovers_after_outage"]
+        assert recovered["status"] == "inconclusive", said(recovered)
+        assert "no call reached api while it was open" in recovered["summary"], said(recovered)
+        return
     assert dup["status"] == "fail", said(dup)
     assert set(dup["evidence"]["events"]) == twice, said(dup)
     assert all("POST /payouts" in line for line in dup["evidence"]["lines"]), said(dup)

@@ -131,6 +131,13 @@ def test_an_outbox_relay_resending_without_a_key_books_a_committed_order_twice(
     twice = written_twice(run)
     repeated = verdicts["no_duplicate_effects"]
     assert verdicts["no_lost_events"]["status"] == "pass", said(verdicts["no_lost_events"])
+    recovered = verdicts["recovers_after_outage"]
+    if "no call reached api while it was open" in recovered["summary"]:
+        # A loaded machine's relay made its first call after the 0.75 s window (at 0.76 s):
+        # nothing committed-then-failed, nothing to resend — and the run says so.
+        assert recovered["status"] == "inconclusive", said(recovered)
+        assert not twice and repeated["status"] == "pass", said(repeated)
+        return
     if relay == "keyed":
         assert not twice
         assert repeated["status"] == "pass", said(repeated)

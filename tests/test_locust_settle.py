@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 
 SCENARIO = REPO / "tests" / "gallery" / "scenarios" / "orders-queued-after-ack.yaml"
 HEADLESS = ("--headless", "--only-summary", "-u", "12", "-r", "100")
+EARLY = "harness: the load test ended before any test: nothing sent or judged"
 
 
 def _load_test(tmp: Path, settle: str, *more: str) -> tuple[Any, dict[str, Any], str]:
@@ -45,15 +46,23 @@ def test_locusts_run_time_passing_while_the_harness_settles_waits_for_its_verdic
     tmp_path: Path,
 ) -> None:
     """Forty orders are answered within a second or two and worked off over about twelve:
-    `-t 5s` passes while the harness settles. It ended the test again (exit code 2, gevent's
-    ConcurrentObjectUseError: a second end read the recorder's socket), and Locust exited
-    while the recorder settled on and printed its verdicts after the command had returned."""
+    `-t 10s` passes while the harness settles (-t counts from Locust's start, the recorder's
+    start-up included: at 5 s a loaded machine's load test ended before any delivery). It
+    ended the test again (exit code 2, gevent's ConcurrentObjectUseError: a second end read
+    the recorder's socket), and Locust exited while the recorder settled on and printed its
+    verdicts after the command had returned."""
     done, verdicts, said = _load_test(
         tmp_path,
         "settle: {quiet: 2s, deadline: 60s}",
-        *("--events", "40", "--", *HEADLESS, "-t", "5s"),
+        *("--events", "40", "--", *HEADLESS, "-t", "10s"),
     )
     assert "Traceback" not in said and "ConcurrentObjectUseError" not in said, said
+    if EARLY in said:
+        # The recorder process (a Python importing the harness) was not ready within -t: at
+        # 5 s and at 10 s beside busy loops on two cores. Said so, exit 3, nothing judged —
+        # true, but -t never met the settle this test is about.
+        assert done.code == 3 and not verdicts, said
+        pytest.skip("the machine was too loaded for the recorder to start within -t 10s")
     assert "no_lost_events" in verdicts, said  # judged, not aborted by -t
     assert verdicts["no_lost_events"]["status"] == "pass", verdicts["no_lost_events"]
     assert verdicts["no_duplicate_effects"]["status"] == "pass", said
