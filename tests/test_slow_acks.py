@@ -268,3 +268,16 @@ def test_a_delivery_sent_as_the_hold_let_go_and_late_after_it_is_not_behind_it()
     assert v.status is Status.FAIL
     assert "1 of them waited on api's held calls" in v.summary
     assert "waited their turn behind them" not in v.summary
+
+
+def test_a_delivery_sent_before_the_worker_ahead_took_up_its_held_call_is_behind_it() -> None:
+    """On a loaded machine the second worker's held call reached the API 15 ms after dlv_3 was
+    sent (tests/gallery/no_timeout under downstream-hangs, steady-tests): that call was counted
+    as the target working on, and dlv_3 was told 'run with --time-scale 1', which would wait
+    as long. A held call is the worker getting stuck, not work going on."""
+    h = stuck_workers()
+    moved = [replace(e, at=0.165) if e.id == "eff_2" else e for e in h.effects]
+    v = one(replace(h, effects=sorted(moved, key=lambda e: e.at)), "ack_within", seconds=1.0)
+    assert v.status is Status.FAIL
+    assert RERUN not in v.summary, v.summary
+    assert "; 3 of them were sent while earlier deliveries waited on api's held calls" in v.summary

@@ -13,8 +13,10 @@ was sent while a delivery of another event, sent no later, was waiting on a call
 (from the call's arrival for the fault's hold, or until that delivery was answered if sooner),
 that wait lasted until the late one was due (its budget after it was sent; for a refusal, until
 its sender stopped waiting), and the target made no call at all from then until that wait or
-its own ended: it was taken up. One sent a moment before the hold let go, and late after it,
-was late for something else.
+its own ended: it was taken up (the held calls themselves do not count: a worker taking one up
+is how it got stuck, so a delivery sent a moment before the call reached the downstream is
+behind it too). One sent a moment before the hold let go, and late after it, was late for
+something else.
 A target that went on calling meanwhile (a thread per request, each in a call of its own) was
 not stuck behind the hold, and its late answers are not explained by it.
 """
@@ -68,7 +70,10 @@ def behind(
     if not spans:
         return {}
     spans.sort(key=_start)
-    calls = [e.at for e in facts.effects_in_order]
+    # The held calls themselves are no work going on: a worker taking one up is how it got
+    # stuck (a delivery sent just before the hold began is behind it too).
+    held = {w.calls[0].id for _, _, _, w in spans}
+    calls = [e.at for e in facts.effects_in_order if e.id not in held]
     # The late deliveries by time, swept once: the spans begun by each are pushed on a heap by
     # their start, the latest on top, and those ended by then dropped from the top for good (a
     # later delivery is later still). The top is then the nearest span ahead of it still open:
