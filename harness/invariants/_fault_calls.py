@@ -108,6 +108,18 @@ class DeliveryWindows:
         )
         return found
 
+    def maybe(self, d: Delivery) -> bool:
+        """Whether a window answered, in ``d``'s flight, a call naming nothing made while other
+        requests were in flight too: it may have been ``d``'s (a loaded run's flights overlap,
+        and a list read then is no delivery's by name)."""
+        end = d.answered_at if d.answered_at is not None else d.sent_at
+        crowded = self._calls.crowded(self._calls.span(d.sent_at, end))
+        return any(
+            self._place.get(id(f)) is not None
+            for c in crowded
+            for f in self._answered_by.answering(c)
+        )
+
 
 _Request = tuple[float, float | None]  # a request's send and answer times: a batch's are one
 

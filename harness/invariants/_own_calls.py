@@ -29,6 +29,7 @@ class OwnCalls:
         self._by_event: defaultdict[str, list[int]] = defaultdict(list)
         self._by_key: defaultdict[str, list[int]] = defaultdict(list)
         self._unnamed: list[int] = []
+        self._crowded: list[int] = []  # naming nothing, made while several were in flight
         alone: Alone | None = None  # made for the first call naming nothing: most runs have none
         for n, e in enumerate(effects):
             if e.event_ids:
@@ -38,12 +39,17 @@ class OwnCalls:
                 self._by_key[e.key].append(n)
             else:
                 alone = alone or Alone(deliveries)
-                if alone(e.at):
-                    self._unnamed.append(n)
+                (self._unnamed if alone(e.at) else self._crowded).append(n)
 
     def span(self, start: float, end: float) -> tuple[int, int]:
         """The positions of the calls made from ``start`` to ``end``."""
         return bisect.bisect_left(self._ats, start), bisect.bisect_right(self._ats, end)
+
+    def crowded(self, span: tuple[int, int]) -> list[Effect]:
+        """In ``span``, the calls naming nothing made while several requests were in flight:
+        any of theirs, none known to be one's."""
+        lo, hi = span
+        return [self._effects[n] for n in _within(self._crowded, lo, hi)]
 
     def owned(
         self, span: tuple[int, int], ids: set[str], keys: set[str]

@@ -44,7 +44,7 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import DeliveryWindows
-from ._refusal_context import plain_list, plain_list_cause
+from ._refusal_context import PlainList, plain_list, plain_list_cause
 from ._sender import Redelivery, sender_of
 from ._shed import shed_cause, shed_load
 
@@ -373,13 +373,17 @@ def _listed_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> str:
     array (``_refusal_context.plain_list``): that cause, and ``page_size`` to make it page. Of
     the errors no fault window met, where one did (those the window explains: its calls were
     refused, not read)."""
+    if plain_list(facts.history, ()) is None:  # no list read whole: nothing to say
+        return ""
     windows = read.windows
     outside = errors if windows is None else [d for d in errors if windows.met(d) is None]
-    answered = Counter(d.status for d in outside if d.status is not None)
-    if not answered:
-        return ""
-    status = answered.most_common(1)[0][0]
-    found = plain_list(facts.history, [d for d in outside if d.status == status])
+    found, status = _listed(facts, outside)
+    if found is None and windows is not None:
+        # On a loaded machine flights overlap and a read naming nothing is no delivery's by
+        # name: those in whose flight a window refused one may be the window's (steady-tests:
+        # 60 of the 69 reads the outage refused were counted outside it, and no cause said).
+        outside = [d for d in outside if not windows.maybe(d)]
+        found, status = _listed(facts, outside)
     if found is None:
         return ""
     of = (
@@ -388,6 +392,15 @@ def _listed_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> str:
         else f" of the {len(outside):,} answered while no fault window met their calls"
     )
     return f"; likely cause{of}: {plain_list_cause(status, found)[0]}"
+
+
+def _listed(facts: Facts, outside: Sequence[Delivery]) -> tuple[PlainList | None, int]:
+    """``plain_list`` of the commonest 5xx status of ``outside``, and that status."""
+    answered = Counter(d.status for d in outside if d.status is not None)
+    if not answered:
+        return None, 0
+    status = answered.most_common(1)[0][0]
+    return plain_list(facts.history, [d for d in outside if d.status == status]), status
 
 
 def _shed_note(facts: Facts, errors: Sequence[Delivery]) -> str:
