@@ -37,6 +37,21 @@ def brought_back(journal: History) -> set[str]:
     return {key for key in deleted if last[key] != "DELETE"}
 
 
+def _in_hand_together(run: History) -> bool:
+    """Were two events of one subscription in flight at once (each sent before the other was
+    answered)?"""
+    key = {e.id: e.key for e in run.events}
+    flights = sorted(
+        (d.sent_at, d.answered_at if d.answered_at is not None else float("inf"), d.event_id)
+        for d in run.deliveries
+    )
+    return any(
+        a_end > b_sent and a_id != b_id and key.get(a_id) == key.get(b_id)
+        for n, (_, a_end, a_id) in enumerate(flights)
+        for b_sent, _, b_id in flights[n + 1 :]
+    )
+
+
 def judged(tmp_path: Path, scenario: str) -> tuple[dict[str, dict[str, Any]], History]:
     path = str(SCENARIOS / f"subscriptions-cancelled-{scenario}.yaml")
     with automation("resurrected_subscription", "/webhooks/stripe", STRIPE) as target:
@@ -93,6 +108,14 @@ def test_subscriptions_in_order_and_redelivered_end_deleted(tmp_path: Path) -> N
     found, journal = judged(tmp_path, "redelivered")
     assert not brought_back(journal)
     for name, verdict in found.items():
+        if name == "per_key_order" and _in_hand_together(journal):
+            # Sent in order, but on a loaded machine (the full suite's) two events of one
+            # subscription were in flight together, and the mirror, which keeps no order,
+            # wrote the older last: a stale overwrite that did happen, said as such.
+            assert verdict["status"] in ("pass", "fail"), said(verdict)
+            if verdict["status"] == "fail":
+                assert "both events reached the target together" in verdict["summary"]
+            continue
         assert verdict["status"] == "pass", f"{name}: {said(verdict)}"
     # Every subscription ends deleted, in both runs: that is the comparison (it said "0 records
     # compared").
