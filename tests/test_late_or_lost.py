@@ -271,3 +271,18 @@ def test_a_register_record_its_clean_twin_left_on_an_older_write_is_not_short() 
     assert f"record {events[0].key}: its newest accepted event {events[1].id}" in str(
         v.evidence.lines
     ), v.summary
+
+
+def test_a_type_the_clean_run_sent_at_other_seqs_is_not_called_never_sent() -> None:
+    """``untaught`` is for a type the clean run never sent; a type it sent and acted on, whose
+    events here all fall past its last event (a year month longer than its 200), has no twin
+    of its own, yet was taught: all of them acting on nothing is a loss, not 'a type the
+    clean run never sent'."""
+    twins = [ev("zqclean", 1), ev("zqclean", 2, "invoice.paid")]
+    clean = clean_run(twins, [write("/shipments", [t]) for t in twins])
+    events = [ev("zqrun", 1), ev("zqrun", 2), ev("zqrun", 3, "invoice.paid")]
+    shipped = [write("/shipments", [e]) for e in events[:2]]
+    v = lost(run(events, [ok(e) for e in events], shipped, tag="zqrun", baseline=clean))
+    assert v.status is Status.FAIL, v.summary
+    assert "never sent" not in v.summary, v.summary
+    assert events[2].id in v.evidence.event_ids, v.summary

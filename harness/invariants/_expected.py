@@ -673,6 +673,8 @@ class _Learned:
         self.unseen: set[str] = set()  # events whose accepted clean twin may have acted after
         self.cut: set[str] = set()  # types the clean run made nothing for, while it watched
         self.why_unseen = undone.cut or "effects of it came after its final state was taken"
+        # A type with no twin here may still be one the clean run sent (at other seqs): taught.
+        sent_types = set(event_column(clean.events, "type"))
         for t, mine in of_type.items():
             made = {e.id: m for e in mine if (m := _made(by_twin, twin_of.get(e.id)))}
             # A write the clean run could not tie to an event may be one of these events'.
@@ -682,7 +684,7 @@ class _Learned:
                 self._acting(mine, made, twin_of, accepted, records_written, here)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
-            elif all(e.id not in twin_of for e in mine):  # a type the clean run never sent
+            elif t not in sent_types:  # a type the clean run never sent
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.unsent.add(t)
