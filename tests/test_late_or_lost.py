@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core._model import Event, Fault, Model, Status, Verdict
+from harness.core._model import Delivery, Event, Fault, Model, Outcome, Status, Verdict
 from harness.core._scenario import InvariantSpec
 from harness.engine import _baseline as baseline
 from harness.engine._baseline import PendingAsJudged
@@ -286,3 +286,28 @@ def test_a_type_the_clean_run_sent_at_other_seqs_is_not_called_never_sent() -> N
     assert v.status is Status.FAIL, v.summary
     assert "never sent" not in v.summary, v.summary
     assert events[2].id in v.evidence.event_ids, v.summary
+
+
+def test_a_forged_copy_refused_before_the_newest_event_does_not_hide_its_loss() -> None:
+    """The newest event's first send is when the target could first act on it: a forged copy
+    it refused (401) cannot have started that event's write. Record A's newest update: a
+    forged copy refused at 0.2 s, the genuine one accepted at 1 s and dropped; A's only write
+    came at 0.5 s, for its older update — timed against the forged copy, it passed as the
+    newest event's."""
+    twins = _two_updates("zqclean")
+    puts = [write("/contacts/x", method="PUT", key=t.key, at=n + 0.5) for n, t in enumerate(twins)]
+    clean = clean_run(twins, puts, model=Model.REGISTER)
+    events = _two_updates("zqrun")
+    a = events[0].key
+    forged = Delivery(f"dlv_{events[1].id}_f", events[1].id, 1, 0.2, 0.2, 0.21, 401,
+                      Outcome.REJECTED)  # fmt: skip
+    deliveries = [forged, *(ok(e, at=float(n)) for n, e in enumerate(events))]
+    older = [write("/contacts/x", method="PUT", key=e.key, at=n + 0.5) for n, e in
+             ((0.0, events[0]), (2.0, events[2]), (3.0, events[3]))]  # fmt: skip
+    h = run(events, deliveries, older, tag="zqrun", baseline=clean, model=Model.REGISTER,
+            settings={"tampered": {forged.id: "forged"}})  # fmt: skip
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert f"record {a}: its newest accepted event {events[1].id} was first sent 1.00 s" in str(
+        v.evidence.lines
+    ), v.evidence.lines

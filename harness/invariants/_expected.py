@@ -383,7 +383,7 @@ class Expectation:
             if d.outcome is Outcome.OK and d.id not in tampered and d.event_id in known
         }
         writes = [e for e in effects if is_write(e)]
-        return shortfalls(self, events, accepted, writes, first_sent(deliveries)).count
+        return shortfalls(self, events, accepted, writes, first_sent(deliveries, tampered)).count
 
     def waiting(
         self,

@@ -36,12 +36,9 @@ def newest_sent(facts: Facts, keys: Collection[str]) -> dict[str, tuple[str, flo
     if not keys:
         return {}
     newest = newest_of(facts.history.events, facts.accepted, keys)
-    sent = facts.deliveries_of(list(newest.values()))
-    return {
-        key: (eid, min(d.sent_at for d in sent[eid]))
-        for key, eid in newest.items()
-        if sent.get(eid)
-    }
+    found = facts.deliveries_of(list(newest.values()))
+    sent = first_sent([d for ds in found.values() for d in ds], facts.tampered)
+    return {key: (eid, sent[eid]) for key, eid in newest.items() if eid in sent}
 
 
 def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls:

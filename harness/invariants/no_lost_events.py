@@ -102,7 +102,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         return _any_effect(facts, exp, never_note)
     # Writes naming only their record, timed against each record's newest event: a
     # register's written only before it (``_newest``), a ledger's PUT after it (``replaced``).
-    sent = first_sent(facts.history.deliveries) if facts.record_only else None
+    sent = first_sent(facts.history.deliveries, facts.tampered) if facts.record_only else None
     found = shortfalls(exp, events, accepted, facts.writes_in_order, sent)
     found = owed_newest(facts, exp, found)
     # Effects naming their record are compared per record: a gap only when none names one.
