@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from ..core._model import Event
 from ..history import History, event_rows
-from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource
+from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource, shortfalls
 from ._facts import Facts, accepted_in, first_sent, is_write
 
 
@@ -39,6 +39,16 @@ def newest_sent(facts: Facts, keys: Collection[str]) -> dict[str, tuple[str, flo
     found = facts.deliveries_of(list(newest.values()))
     sent = first_sent([d for ds in found.values() for d in ds], facts.tampered)
     return {key: (eid, sent[eid]) for key, eid in newest.items() if eid in sent}
+
+
+def timed_shortfalls(facts: Facts, exp: Expectation) -> Shortfalls:
+    """The run's ``shortfalls`` as ``no_lost_events`` judges them (and ``recovers_after_outage``
+    reads them): writes naming only their record timed against each record's newest event, a
+    register's written only before it ("newest"), a ledger's PUT after it (``replaced``)."""
+    history = facts.history
+    sent = first_sent(history.deliveries, facts.tampered) if facts.record_only else None
+    found = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order, sent)
+    return owed_newest(facts, exp, found)
 
 
 def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls:

@@ -23,7 +23,7 @@ from ._after_answers import pace_of, settle_note
 from ._behind_late import behind_late, behind_text
 from ._deferred import deferred, mark_deferred
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
-from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
+from ._expected import Cancelled, Expectation, Shortfalls, expectation_of
 from ._explain import (
     coarse_witnesses,
     created_line,
@@ -47,7 +47,6 @@ from ._facts import (
     correlation_advice,
     deliveries_text,
     event_ref,
-    first_sent,
     id_list,
     not_counted,
     plural,
@@ -59,7 +58,7 @@ from ._facts import (
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
-from ._newest import owed_newest
+from ._newest import timed_shortfalls
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
@@ -100,11 +99,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
-    # Writes naming only their record, timed against each record's newest event: a
-    # register's written only before it (``_newest``), a ledger's PUT after it (``replaced``).
-    sent = first_sent(facts.history.deliveries, facts.tampered) if facts.record_only else None
-    found = shortfalls(exp, events, accepted, facts.writes_in_order, sent)
-    found = owed_newest(facts, exp, found)
+    found = timed_shortfalls(facts, exp)
     # Effects naming their record are compared per record: a gap only when none names one.
     gap = None if facts.record_only else attribution_gap(facts, NAME, CLASS)
     coarse = found.records or found.run
