@@ -345,3 +345,24 @@ def test_recovers_after_outage_does_not_fail_a_ledger_put_made_after_the_outage(
         "whether the events the outage met recovered is not known: 1 record got fewer PUT "
         "/contacts/{id} than its clean twin, the last of them after its newest event was first"
     ), v.summary
+
+
+def test_a_clean_twin_silent_only_because_the_clean_run_was_cut_does_not_pass_the_record() -> None:
+    """owed_newest drops a record written only before its newest event when its clean twin got
+    no write after its own newest event either. A clean run cut at its deadline while its
+    target still worked (0.1 s idle, quiet 1 s) did not see its twin's last write: that
+    silence teaches nothing, and record A, its newest update dropped here, must not pass."""
+    twins = _two_updates("zqclean")
+    seen = [write("/contacts/x", method="PUT", key=twins[n].key, at=n + 0.5) for n in (0, 2, 3)]
+    clean = _settled(clean_run(twins, seen, model=Model.REGISTER), "deadline", 0.1)
+    events = _two_updates("zqrun")
+    deliveries = [ok(e, at=float(n)) for n, e in enumerate(events)]
+    older = [write("/contacts/x", method="PUT", key=events[n].key, at=n + 0.5) for n in (0, 2, 3)]
+    v = lost(run(events, deliveries, older, tag="zqrun", baseline=clean, model=Model.REGISTER))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: 1 record got no PUT /contacts/{id} after its newest event was first sent, "
+        f"nor did its clean twin after its own (record {events[0].key}: no PUT /contacts/{{id}} "
+        "after its newest event was first sent), but the clean run stopped watching before the "
+        "target was done"
+    ), v.summary

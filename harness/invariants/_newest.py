@@ -18,6 +18,7 @@ from ..core._model import Event
 from ..history import History, event_rows
 from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource, shortfalls
 from ._facts import Facts, accepted_in, first_sent, is_write
+from ._unfinished import unfinished
 
 
 def newest_of(
@@ -54,7 +55,8 @@ def timed_shortfalls(facts: Facts, exp: Expectation) -> Shortfalls:
 def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls:
     """``found`` without the "newest" records whose clean twin got no write of the request
     after its own newest event was first sent either: what the automation does for an update
-    with nothing new, not a loss."""
+    with nothing new, not a loss — not known (``newest_unseen``) where the clean run stopped
+    watching before its target was done."""
     flagged = [s for s in found.records if s.source == NEWEST]
     clean = facts.history.baseline
     if not flagged or clean is None:
@@ -67,7 +69,12 @@ def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls
     }
     silent = _silent_after_newest(clean, exp, wanted)
     keep = [s for s in found.records if s.source != NEWEST or twins.get(s.subject) not in silent]
-    return replace(found, records=keep)
+    if not unfinished(clean).any:
+        return replace(found, records=keep)
+    # The clean run stopped watching before its target was done: its twin's silence after
+    # the newest event may be a write it did not see, and teaches nothing.
+    unseen = [s for s in flagged if twins.get(s.subject) in silent]
+    return replace(found, records=keep, newest_unseen=unseen)
 
 
 def _silent_after_newest(clean: History, exp: Expectation, wanted: dict[str, Request]) -> set[str]:

@@ -32,6 +32,8 @@ from ._explain import (
     expectation_notes,
     judged_text,
     lost_text,
+    newest_unseen_line,
+    newest_unseen_text,
     partly_line,
     partly_text,
     replaced_line,
@@ -118,7 +120,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
-        if found.created or found.partly or found.replaced:
+        if found.created or found.partly or found.replaced or found.newest_unseen:
             return _not_known(facts, exp, found, note)
         if found.cancelled:
             return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
@@ -292,6 +294,8 @@ def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
         parts.append(partly_text(exp, found.partly))
     if found.replaced:
         parts.append(replaced_text(exp, found.replaced))
+    if found.newest_unseen:
+        parts.append(newest_unseen_text(exp, found.newest_unseen))
     return "; and ".join(parts)
 
 
@@ -302,7 +306,7 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     request = (
         found.created[0].short.request
         if found.created
-        else (found.partly or found.replaced)[0].request
+        else (found.partly or found.replaced or found.newest_unseen)[0].request
     )
     assert request is not None
     summary = (
@@ -312,6 +316,7 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     lines = [created_line(exp, c) for c in found.created]
     lines += [partly_line(exp, s) for s in found.partly]
     lines += [replaced_line(exp, s) for s in found.replaced]
+    lines += [newest_unseen_line(exp, s) for s in found.newest_unseen]
     witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
