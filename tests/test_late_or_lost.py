@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core._model import Event, Fault, Model, Status, Verdict
+from harness.core._model import Delivery, Event, Fault, Model, Outcome, Status, Verdict
 from harness.core._scenario import InvariantSpec
 from harness.engine import _baseline as baseline
 from harness.engine._baseline import PendingAsJudged
@@ -270,4 +270,99 @@ def test_a_register_record_its_clean_twin_left_on_an_older_write_is_not_short() 
     assert v.status is Status.FAIL, v.summary
     assert f"record {events[0].key}: its newest accepted event {events[1].id}" in str(
         v.evidence.lines
+    ), v.summary
+
+
+def test_a_type_the_clean_run_sent_at_other_seqs_is_not_called_never_sent() -> None:
+    """``untaught`` is for a type the clean run never sent; a type it sent and acted on, whose
+    events here all fall past its last event (a year month longer than its 200), has no twin
+    of its own, yet was taught: all of them acting on nothing is a loss, not 'a type the
+    clean run never sent'."""
+    twins = [ev("zqclean", 1), ev("zqclean", 2, "invoice.paid")]
+    clean = clean_run(twins, [write("/shipments", [t]) for t in twins])
+    events = [ev("zqrun", 1), ev("zqrun", 2), ev("zqrun", 3, "invoice.paid")]
+    shipped = [write("/shipments", [e]) for e in events[:2]]
+    v = lost(run(events, [ok(e) for e in events], shipped, tag="zqrun", baseline=clean))
+    assert v.status is Status.FAIL, v.summary
+    assert "never sent" not in v.summary, v.summary
+    assert events[2].id in v.evidence.event_ids, v.summary
+
+
+def test_a_forged_copy_refused_before_the_newest_event_does_not_hide_its_loss() -> None:
+    """The newest event's first send is when the target could first act on it: a forged copy
+    it refused (401) cannot have started that event's write. Record A's newest update: a
+    forged copy refused at 0.2 s, the genuine one accepted at 1 s and dropped; A's only write
+    came at 0.5 s, for its older update — timed against the forged copy, it passed as the
+    newest event's."""
+    twins = _two_updates("zqclean")
+    puts = [write("/contacts/x", method="PUT", key=t.key, at=n + 0.5) for n, t in enumerate(twins)]
+    clean = clean_run(twins, puts, model=Model.REGISTER)
+    events = _two_updates("zqrun")
+    a = events[0].key
+    forged = Delivery(f"dlv_{events[1].id}_f", events[1].id, 1, 0.2, 0.2, 0.21, 401,
+                      Outcome.REJECTED)  # fmt: skip
+    deliveries = [forged, *(ok(e, at=float(n)) for n, e in enumerate(events))]
+    older = [write("/contacts/x", method="PUT", key=e.key, at=n + 0.5) for n, e in
+             ((0.0, events[0]), (2.0, events[2]), (3.0, events[3]))]  # fmt: skip
+    h = run(events, deliveries, older, tag="zqrun", baseline=clean, model=Model.REGISTER,
+            settings={"tampered": {forged.id: "forged"}})  # fmt: skip
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert f"record {a}: its newest accepted event {events[1].id} was first sent 1.00 s" in str(
+        v.evidence.lines
+    ), v.evidence.lines
+
+
+def test_recovers_after_outage_does_not_fail_a_ledger_put_made_after_the_outage() -> None:
+    """float_balance under downstream-outage: record A's two invoices came during the outage,
+    the first PUT of its running balance refused 503, the second (the sum of both) written
+    after it. no_lost_events: not known (``Shortfalls.replaced``), the last PUT may carry the
+    missing one's part. recovers_after_outage counted A among the records short and said one
+    of its events did not recover."""
+    twins = _two_updates("zqclean")
+    puts = [write("/contacts/x", method="PUT", key=t.key, at=n + 0.5) for n, t in enumerate(twins)]
+    clean = clean_run(twins, [*puts, *(write("/deals", [t], at=n + 0.4) for n, t in
+                                       enumerate(twins))])  # fmt: skip
+    events = _two_updates("zqrun")
+    a, b = events[0].key, events[2].key
+    deliveries = [ok(events[0], at=1.1), ok(events[1], at=1.6), ok(events[2], at=4.0),
+                  ok(events[3], at=5.0)]  # fmt: skip
+    effects = [
+        write("/contacts/x", method="PUT", key=a, at=1.2, status=503),
+        write("/contacts/x", method="PUT", key=a, at=3.5),
+        *(write("/contacts/x", method="PUT", key=b, at=n) for n in (4.5, 5.5)),
+        *(
+            write("/deals", [e], at=d.sent_at + 0.05)
+            for e, d in zip(events, deliveries, strict=True)
+        ),
+    ]
+    h = run(events, deliveries, effects, tag="zqrun", baseline=clean)
+    h.faults = [OUTAGE]
+    assert lost(h).status is Status.INCONCLUSIVE
+    v = recovers(h)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "whether the events the outage met recovered is not known: 1 record got fewer PUT "
+        "/contacts/{id} than its clean twin, the last of them after its newest event was first"
+    ), v.summary
+
+
+def test_a_clean_twin_silent_only_because_the_clean_run_was_cut_does_not_pass_the_record() -> None:
+    """owed_newest drops a record written only before its newest event when its clean twin got
+    no write after its own newest event either. A clean run cut at its deadline while its
+    target still worked (0.1 s idle, quiet 1 s) did not see its twin's last write: that
+    silence teaches nothing, and record A, its newest update dropped here, must not pass."""
+    twins = _two_updates("zqclean")
+    seen = [write("/contacts/x", method="PUT", key=twins[n].key, at=n + 0.5) for n in (0, 2, 3)]
+    clean = _settled(clean_run(twins, seen, model=Model.REGISTER), "deadline", 0.1)
+    events = _two_updates("zqrun")
+    deliveries = [ok(e, at=float(n)) for n, e in enumerate(events)]
+    older = [write("/contacts/x", method="PUT", key=events[n].key, at=n + 0.5) for n in (0, 2, 3)]
+    v = lost(run(events, deliveries, older, tag="zqrun", baseline=clean, model=Model.REGISTER))
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: 1 record got no PUT /contacts/{id} after its newest event was first sent, "
+        f"nor did its clean twin after its own (record {events[0].key}: no PUT /contacts/{{id}} "
+        "after its newest event was first sent), but the clean run stopped watching before the "
+        "target was done"
     ), v.summary

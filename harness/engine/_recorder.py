@@ -19,6 +19,7 @@ from ..drive._target import Target
 from ..history import History, Journal
 from ..history._journal import CHECKPOINT_EVERY
 from ..invariants import judge
+from ..invariants._facts import may_start_work
 from ..invariants._no_calls import CALLED_BEFORE
 from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, RunStarted, Settling
 from ._lag import watch_lag
@@ -195,8 +196,8 @@ class Recorder:
 
     def delivery(self, d: Delivery) -> None:
         sent = self._first_sent.get(d.event_id)
-        if sent is None or d.sent_at < sent:  # answers come back in any order
-            self._first_sent[d.event_id] = d.sent_at
+        if (sent is None or d.sent_at < sent) and may_start_work(d.id, d.outcome, self._tampered):
+            self._first_sent[d.event_id] = d.sent_at  # answers come back in any order
         if d.outcome is Outcome.OK and d.id not in self._tampered:
             event = self._find(d.event_id)
             if event is not None:

@@ -234,15 +234,41 @@ def partly_text(exp: Expectation, partly: Sequence[Short]) -> str:
 def replaced_text(exp: Expectation, replaced: Sequence[Short]) -> str:
     """``1 record got fewer PUT /customers/{id}/balance than its clean twin, but …`` (a
     ledger's records whose last PUT came after their newest event: ``Shortfalls.replaced``)."""
-    wanted = sorted({s.request.text(exp.several) for s in replaced if s.request})
-    its = "its" if len(replaced) == 1 else "their"
+    records, wanted, its = _records_of(exp, replaced)
     return (
-        f"{plural(len(replaced), 'record')} got fewer {' or '.join(wanted)} than {its} clean "
+        f"{records} got fewer {wanted} than {its} clean "
         f"twin, the last of them after {its} newest event was first sent "
         f"({replaced_line(exp, replaced[0])}): a PUT replaces the item whole, and that last one "
         "may carry what the missing ones were for (a running total) — a run naming "
         "final_state_matches_baseline compares the state they were left in"
     )
+
+
+def newest_unseen_text(exp: Expectation, unseen: Sequence[Short]) -> str:
+    """``1 record got no PUT /contacts/{id} after its newest event was first sent, nor did its
+    clean twin after its own, but the clean run stopped watching …`` (``newest_unseen``)."""
+    records, wanted, its = _records_of(exp, unseen)
+    return (
+        f"{records} got no {wanted} after {its} newest event "
+        f"was first sent, nor did {its} clean twin after its own "
+        f"({newest_unseen_line(exp, unseen[0])}), "
+        f"but the clean run stopped watching before the target was done ({exp.why_unseen}): "
+        "whether the automation writes for such an update is not known — let the runs watch "
+        "longer (`settle:` in the scenario, --settle-quiet, --settle-deadline) and run again"
+    )
+
+
+def _records_of(exp: Expectation, shorts: Sequence[Short]) -> tuple[str, str, str]:
+    """``1 record``, the requests they lack (``PUT /contacts/{id}``), and ``its``/``their``."""
+    wanted = " or ".join(sorted({s.request.text(exp.several) for s in shorts if s.request}))
+    return plural(len(shorts), "record"), wanted, "its" if len(shorts) == 1 else "their"
+
+
+def newest_unseen_line(exp: Expectation, s: Short) -> str:
+    """``record r1: no PUT /contacts/{id} after its newest event was first sent``."""
+    assert s.request is not None
+    request = s.request.text(exp.several)
+    return f"record {s.subject}: no {request} after its newest event was first sent"
 
 
 def replaced_line(exp: Expectation, s: Short) -> str:

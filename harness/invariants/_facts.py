@@ -390,10 +390,29 @@ def _tampered(history: History) -> dict[str, str]:
 _TWINS = ("seq", "type", "key")
 
 
-def first_sent(deliveries: Sequence[Delivery]) -> dict[str, float]:
-    """Event id -> when its first delivery was sent (answers come back in any order)."""
+def may_start_work(delivery_id: str, outcome: Outcome, tampered: Collection[str]) -> bool:
+    """Whether the target may have begun an event's work on this delivery: all but a tampered
+    copy it refused (4xx) — the attacker's copy of a newer update, refused before the genuine
+    one came, cannot be when that update's write began."""
+    return outcome is not Outcome.REJECTED or delivery_id not in tampered
+
+
+def first_sent(deliveries: Sequence[Delivery], tampered: Collection[str] = ()) -> dict[str, float]:
+    """Event id -> when its first delivery the target may have begun its work on was sent
+    (``may_start_work``; answers come back in any order)."""
+    rows: Iterable[tuple[str, float]] = (
+        delivery_rows(deliveries, "event_id", "sent_at")
+        if not tampered
+        else (
+            (eid, sent)
+            for did, eid, sent, outcome in delivery_rows(
+                deliveries, "id", "event_id", "sent_at", "outcome"
+            )
+            if may_start_work(did, outcome, tampered)
+        )
+    )
     found: dict[str, float] = {}
-    for eid, sent in delivery_rows(deliveries, "event_id", "sent_at"):
+    for eid, sent in rows:
         if eid not in found or sent < found[eid]:
             found[eid] = sent
     return found

@@ -16,8 +16,9 @@ from dataclasses import replace
 
 from ..core._model import Event
 from ..history import History, event_rows
-from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource
+from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource, shortfalls
 from ._facts import Facts, accepted_in, first_sent, is_write
+from ._unfinished import unfinished
 
 
 def newest_of(
@@ -36,18 +37,26 @@ def newest_sent(facts: Facts, keys: Collection[str]) -> dict[str, tuple[str, flo
     if not keys:
         return {}
     newest = newest_of(facts.history.events, facts.accepted, keys)
-    sent = facts.deliveries_of(list(newest.values()))
-    return {
-        key: (eid, min(d.sent_at for d in sent[eid]))
-        for key, eid in newest.items()
-        if sent.get(eid)
-    }
+    found = facts.deliveries_of(list(newest.values()))
+    sent = first_sent([d for ds in found.values() for d in ds], facts.tampered)
+    return {key: (eid, sent[eid]) for key, eid in newest.items() if eid in sent}
+
+
+def timed_shortfalls(facts: Facts, exp: Expectation) -> Shortfalls:
+    """The run's ``shortfalls`` as ``no_lost_events`` judges them (and ``recovers_after_outage``
+    reads them): writes naming only their record timed against each record's newest event, a
+    register's written only before it ("newest"), a ledger's PUT after it (``replaced``)."""
+    history = facts.history
+    sent = first_sent(history.deliveries, facts.tampered) if facts.record_only else None
+    found = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order, sent)
+    return owed_newest(facts, exp, found)
 
 
 def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls:
     """``found`` without the "newest" records whose clean twin got no write of the request
     after its own newest event was first sent either: what the automation does for an update
-    with nothing new, not a loss."""
+    with nothing new, not a loss — not known (``newest_unseen``) where the clean run stopped
+    watching before its target was done."""
     flagged = [s for s in found.records if s.source == NEWEST]
     clean = facts.history.baseline
     if not flagged or clean is None:
@@ -60,7 +69,12 @@ def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls
     }
     silent = _silent_after_newest(clean, exp, wanted)
     keep = [s for s in found.records if s.source != NEWEST or twins.get(s.subject) not in silent]
-    return replace(found, records=keep)
+    if not unfinished(clean).any:
+        return replace(found, records=keep)
+    # The clean run stopped watching before its target was done: its twin's silence after
+    # the newest event may be a write it did not see, and teaches nothing.
+    unseen = [s for s in flagged if twins.get(s.subject) in silent]
+    return replace(found, records=keep, newest_unseen=unseen)
 
 
 def _silent_after_newest(clean: History, exp: Expectation, wanted: dict[str, Request]) -> set[str]:

@@ -23,7 +23,7 @@ from ._after_answers import pace_of, settle_note
 from ._behind_late import behind_late, behind_text
 from ._deferred import deferred, mark_deferred
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
-from ._expected import Cancelled, Expectation, Shortfalls, expectation_of, shortfalls
+from ._expected import Cancelled, Expectation, Shortfalls, expectation_of
 from ._explain import (
     coarse_witnesses,
     created_line,
@@ -32,6 +32,8 @@ from ._explain import (
     expectation_notes,
     judged_text,
     lost_text,
+    newest_unseen_line,
+    newest_unseen_text,
     partly_line,
     partly_text,
     replaced_line,
@@ -47,7 +49,6 @@ from ._facts import (
     correlation_advice,
     deliveries_text,
     event_ref,
-    first_sent,
     id_list,
     not_counted,
     plural,
@@ -59,7 +60,7 @@ from ._facts import (
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
-from ._newest import owed_newest
+from ._newest import timed_shortfalls
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
@@ -100,11 +101,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
-    # Writes naming only their record, timed against each record's newest event: a
-    # register's written only before it (``_newest``), a ledger's PUT after it (``replaced``).
-    sent = first_sent(facts.history.deliveries) if facts.record_only else None
-    found = shortfalls(exp, events, accepted, facts.writes_in_order, sent)
-    found = owed_newest(facts, exp, found)
+    found = timed_shortfalls(facts, exp)
     # Effects naming their record are compared per record: a gap only when none names one.
     gap = None if facts.record_only else attribution_gap(facts, NAME, CLASS)
     coarse = found.records or found.run
@@ -123,7 +120,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
-        if found.created or found.partly or found.replaced:
+        if found.created or found.partly or found.replaced or found.newest_unseen:
             return _not_known(facts, exp, found, note)
         if found.cancelled:
             return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
@@ -297,6 +294,8 @@ def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
         parts.append(partly_text(exp, found.partly))
     if found.replaced:
         parts.append(replaced_text(exp, found.replaced))
+    if found.newest_unseen:
+        parts.append(newest_unseen_text(exp, found.newest_unseen))
     return "; and ".join(parts)
 
 
@@ -307,7 +306,7 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     request = (
         found.created[0].short.request
         if found.created
-        else (found.partly or found.replaced)[0].request
+        else (found.partly or found.replaced or found.newest_unseen)[0].request
     )
     assert request is not None
     summary = (
@@ -317,6 +316,7 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     lines = [created_line(exp, c) for c in found.created]
     lines += [partly_line(exp, s) for s in found.partly]
     lines += [replaced_line(exp, s) for s in found.replaced]
+    lines += [newest_unseen_line(exp, s) for s in found.newest_unseen]
     witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 

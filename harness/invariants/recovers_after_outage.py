@@ -75,7 +75,14 @@ from ._expected import (
     same_resource,
     shortfalls,
 )
-from ._explain import coarse_witnesses, missing_text, source_text, tried_text
+from ._explain import (
+    coarse_witnesses,
+    missing_text,
+    replaced_line,
+    replaced_text,
+    source_text,
+    tried_text,
+)
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -95,6 +102,7 @@ from ._facts import (
 from ._fault_calls import DeliveryWindows, marked_faults
 from ._lag import flight_end
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text
+from ._newest import timed_shortfalls
 from ._refused_alike import refused_alike
 from ._sender import Redelivery, Sender, sender_of
 from ._unfinished import unfinished
@@ -176,7 +184,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
                 "requests naming it"
             )
             coarse = _records_short(facts, exp, touched)
-            if coarse.whole or coarse.partial:
+            if coarse.short:
                 return _coarse_verdict(facts, exp, coarse, windows, unjudged + notes)
             head = unjudged + (f"; {_unseen_head(refused, windows)}" if refused.unseen else "")
         elif refused.unseen:
@@ -232,9 +240,9 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             if slowest > 0
             else "all before their window closed"
         )
-        made = "the requests naming them" if coarse.whole or coarse.partial else what
+        made = "the requests naming them" if coarse.short else what
         recovered = f"all {scope} got {made} within {budget}: {when}"
-        if coarse.whole or coarse.partial:
+        if coarse.short:
             return _coarse_verdict(facts, exp, coarse, windows, recovered + notes)
         if refused.unseen:
             return verdict(
@@ -292,6 +300,13 @@ class _CoarseShort:
 
     whole: list[Short]  # every event of the record met one: the outage's events lack them
     partial: list[Short]  # others of its events did not (or may still be acting): unknown
+    # Ledger records whose last PUT came after their newest event and may carry what the
+    # missing ones were for (``Shortfalls.replaced``): unknown, as no_lost_events says.
+    replaced: list[Short]
+
+    @property
+    def short(self) -> bool:
+        return bool(self.whole or self.partial or self.replaced)
 
 
 def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted]) -> _CoarseShort:
@@ -302,9 +317,9 @@ def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted])
     met = {a.event.id for a in touched}
     keys = {a.event.key for a in touched}
     history = facts.history
-    found = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order)
-    if not found.records and not found.run:
-        return _CoarseShort([], [])
+    found = timed_shortfalls(facts, exp)
+    if not found.records and not found.run and not found.replaced:
+        return _CoarseShort([], [], [])
     undone = unfinished(history)
     of_key: dict[str, list[str]] = {}
     for e in history.events:
@@ -319,7 +334,7 @@ def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted])
     everyone = not undone.cut and all(e.id in met for e in history.events)
     for s in found.run:
         (whole if everyone else partial).append(s)
-    return _CoarseShort(whole, partial)
+    return _CoarseShort(whole, partial, [s for s in found.replaced if s.subject in keys])
 
 
 def _coarse_verdict(
@@ -328,6 +343,16 @@ def _coarse_verdict(
     """Not a pass: the events' own requests were made, but their records (or the run) are
     short of requests naming no event — FAIL where every event of such a record met a window,
     else INCONCLUSIVE."""
+    if not coarse.whole and not coarse.partial:
+        lines = [Witness(replaced_line(exp, s)) for s in coarse.replaced[:MAX_WITNESSES]]
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            "whether the events the outage met recovered is not known: "
+            f"{replaced_text(exp, coarse.replaced)}; {judged}",
+            lines,
+        )
     shorts = coarse.whole or coarse.partial
     requests = ", ".join(sorted({s.request.text(exp.several) for s in shorts if s.request}))
     records = {s.subject for s in shorts if s.level is Level.RECORD}
