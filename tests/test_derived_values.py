@@ -1,16 +1,48 @@
-"""Values an automation derived from the event's, read as what they are (tests/gallery/
-derived_contacts.py; the final state's title-cased names: tests/test_final_state.py)."""
+"""Writes naming only their record whose bodies hold nothing that tells its events apart: the
+advice to write a ``correlate:`` rule, which could never match, is replaced by what can be done
+(invariants/_derived.py; found with tests/gallery/float_balance.py and loyalty_points.py)."""
 
 from __future__ import annotations
 
-from harness.invariants._expected import normalise
-from harness.invariants._facts import route_text
+import dataclasses
+
+from harness.core._model import Event, Status
+from harness.core._scenario import InvariantSpec
+from harness.invariants import judge
+
+from .test_expected import CHECKOUT, ok, run, write
 
 
-def test_a_contact_keyed_by_its_email_is_one_request_in_every_text() -> None:
-    """``PUT /contacts/ada@x.io``: one request with ``PUT /contacts/{id}``, as the expected
-    effects read it. The notes of effects no event named listed each address as a route of
-    its own ('PUT /contacts/fpaul@example.org (4) … and 43 more routes')."""
-    for path in ("/contacts/ada@example.org", "/contacts/zq1", "/v2/contacts/b@x.io?x=1"):
-        assert route_text("PUT", path) == "PUT " + normalise(path)
-    assert route_text("GET", "/v2/2024-01/contacts") == "GET /v2/2024-01/contacts"
+def _order(bodies: list[str]) -> str:
+    """per_key_order of two invoices of one customer (amounts 1420 and 2210), each followed by
+    a PUT naming only the customer, its body one of ``bodies`` in turn."""
+    events = [
+        Event(f"evt_zqrune{n}", "cus_zqrunk1", n, CHECKOUT, 0.0, {"amount_paid": amount})
+        for n, amount in ((1, 1420), (2, 2210))
+    ]
+    puts = [
+        dataclasses.replace(write("/contacts/x", method="PUT", key=e.key, at=n + 0.5), body=body)
+        for n, (e, body) in enumerate(zip(events, bodies, strict=True))
+    ]
+    h = run(events, [ok(e, at=float(n)) for n, e in enumerate(events)], puts, tag="zqrun")
+    [v] = judge(h, [InvariantSpec("per_key_order")])
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    return v.summary
+
+
+def test_a_running_balance_is_said_no_rule_can_name_its_event() -> None:
+    summary = _order(
+        ['{"balance": 14.2, "currency": "usd"}', '{"balance": 36.3, "currency": "usd"}']
+    )
+    assert (
+        "no value in the bodies of PUT /contacts/x ($.balance, $.currency) is one that tells "
+        "its record's events apart — derived (a balance, a sum) or the same for all of them — so "
+        "no correlate: rule can name their event: if per_key_order cannot apply to this "
+        "automation, leave it out in harness.yaml with the reason"
+    ) in summary, summary
+    assert "add a correlate: rule" not in summary
+
+
+def test_a_body_carrying_an_events_own_value_still_gets_the_rule_advice() -> None:
+    summary = _order(['{"last_amount": 1420}', '{"last_amount": 2210.0}'])
+    assert "add a correlate: rule mapping a field of PUT /contacts/x" in summary, summary

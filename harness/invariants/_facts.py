@@ -29,6 +29,7 @@ from ..history import (
     events_by_id,
 )
 from ._chained import chain
+from ._derived import derived_fields, derived_text
 from ._rounded_ids import rounded_id, rounded_text
 from ._single_event import Taken, clean_run, single_event_records
 from ._undone import Undone, undo
@@ -490,14 +491,18 @@ def route_text(method: str, path: str) -> str:
     return f"{method.upper()} {_RESOURCE_ID.sub('{id}', path.partition('?')[0])}"
 
 
-def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Verdict | None:
+def attribution_gap(
+    facts: Facts, name: str, failure_class: FailureClass, *, may_not_apply: bool = False
+) -> Verdict | None:
     """Inconclusive when effects exist but none names a known event: nothing can be judged
     event by event. Effects naming their record are said to: they belong to the record,
     though not to which of its events. Those taken as a record's single event's name it, but
     only where no record of several events is left naming none: else they alone, records
     without an order to keep, would be judged for the run.
 
-    The summary names the routes of those effects and the correlation rule to write."""
+    The summary names the routes of those effects and the correlation rule to write — or,
+    for a check that ``may_not_apply`` (order), where no value of the writes tells their
+    record's events apart, that no rule can, and ``leave_out`` (``_derived``)."""
     total = len(facts.history.effects)
     taken = len(facts.single_event.effects)
     if not total or facts.unattributed + len(facts.record_only) + taken < total:
@@ -539,7 +544,13 @@ def attribution_gap(facts: Facts, name: str, failure_class: FailureClass) -> Ver
         )
     else:
         rounded = rounded_id(facts.history.events, routes[first])
-        advice = rounded_text(first, rounded) if rounded else correlation_advice(facts, first)
+        derived = None if rounded else derived_fields(facts.history.events, records.get(first, []))
+        if rounded:
+            advice = rounded_text(first, rounded)
+        elif derived and may_not_apply and not _has_rules(facts):
+            advice = derived_text(first, derived, name)
+        else:
+            advice = correlation_advice(facts, first)
     return verdict(name, Status.INCONCLUSIVE, failure_class, f"{head}; {advice}", witnesses)
 
 
@@ -619,6 +630,11 @@ def unattributed_note(facts: Facts) -> str:
         f"; {plural(n, 'effect')} could not be attributed to an event ({_routes_text(routes)}: "
         f"add a correlate: rule for them, see {CORRELATION_DOC})"
     )
+
+
+def _has_rules(facts: Facts) -> bool:
+    """Did the run name ``correlate:`` rules (their misses are said, not derived values)?"""
+    return bool(facts.history.info.settings.get("correlate"))
 
 
 def correlation_advice(facts: Facts, route: str) -> str:

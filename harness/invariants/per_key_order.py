@@ -278,7 +278,7 @@ def _seq(event: Event) -> int:
 
 def per_key_order(facts: Facts) -> Verdict:
     """Fail when a record's effects go against its events' order."""
-    gap = attribution_gap(facts, NAME, CLASS)
+    gap = attribution_gap(facts, NAME, CLASS, may_not_apply=True)
     if gap is not None:
         return gap
     # A batch call names events of several records: a run with no write naming two events
