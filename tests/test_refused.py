@@ -489,3 +489,26 @@ def test_5xx_in_whose_crowded_flight_a_window_refused_a_list_read_are_not_counte
         "; likely cause of the 12 answered while no fault window met their calls: the automation "
         "answered 500 after reading a list: GET /contacts on api was answered 200 12 times"
     ) in v.summary, v.summary
+
+
+def test_a_5xx_after_a_write_answered_as_done_says_the_work_was_done_an_ambiguous_commit_not() -> (
+    None
+):
+    """sqlite_orders: the CRM order answered 201, then the database locked: 500 for work done.
+    The demo's fragile under ambiguous-commit: the API applied the payout and answered 502, and
+    the automation passed that on — it was told the work failed, and the note said 'the work is
+    done … answer 2xx once the work is done' (CI's demo run)."""
+    events = [event(i, key=f"ord_{i}") for i in (1, 2)]
+    ds = [
+        delivery(f"dlv_{i}", f"evt_{i}", Outcome.FAILED, sent=float(i), latency=0.2, status=500)
+        for i in (1, 2)
+    ]
+    done = [effect(f"eff_{i}", [f"evt_{i}"], i + 0.1, status=201) for i in (1, 2)]
+    [v] = judge(history(events, ds, done), [InvariantSpec("no_server_errors")])
+    assert (
+        "; all of them answered after their own write was made (e.g. dlv_1: POST /payouts eff_1"
+        in (v.summary)
+    ), v.summary
+    ambiguous = [dataclasses.replace(e, status=502, committed=True) for e in done]
+    [v] = judge(history(events, ds, ambiguous), [InvariantSpec("no_server_errors")])
+    assert "answered after their own write was made" not in v.summary, v.summary

@@ -336,16 +336,22 @@ def _unretried_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> st
 
 def _written_note(facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, _Taken]) -> str:
     """``; 62 of them were answered after their own write was made …``: a 5xx given for work
-    done (tests/gallery/sqlite_orders: the CRM order made, then the database locked) — the
-    answer says it failed, and a sender that redelivers a 5xx has it done again. Copies of an
-    event taken before (``copies``) are said apart."""
+    done, the API having answered it as done (tests/gallery/sqlite_orders: the CRM order made,
+    then the database locked) — the answer says it failed, and a sender that redelivers a 5xx
+    has it done again. Copies of an event taken before (``copies``) are said apart."""
     answered = [d for d in errors if d.answered_at is not None and d.id not in copies]
     ids = {d.event_id for d in answered}
     effects, deliveries = facts.effects_of(ids), facts.deliveries_of(ids)
     written = []
     for d in answered:
         until = d.answered_at if d.answered_at is not None else d.sent_at
-        made = [e for e in effects[d.event_id] if is_write(e) and d.sent_at <= e.at <= until]
+        # Answered as done (2xx/3xx): a write the API applied but answered 5xx (an ambiguous
+        # commit) told the automation it failed — a 5xx passed back is no lie there.
+        made = [
+            e
+            for e in effects[d.event_id]
+            if is_write(e) and 0 < e.status < 400 and d.sent_at <= e.at <= until
+        ]
         # Its own only where no other delivery of the event was in flight then.
         others = [o for o in deliveries.get(d.event_id, ()) if o.id != d.id]
         if made and not any(_in_flight(o, made[0].at) for o in others):
