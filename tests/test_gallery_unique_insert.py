@@ -71,9 +71,13 @@ def test_a_retry_of_a_checkout_taken_while_its_first_delivery_timed_out_is_said_
     ):
         done, found = hazards(tmp_path, "provider-retry-storm-stripe", env=STRIPE)
     verdicts = found["provider-retry-storm-stripe"]
-    assert verdicts["no_duplicate_effects"]["status"] == "pass", said(
-        verdicts["no_duplicate_effects"]
-    )
+    repeats = verdicts["no_duplicate_effects"]
+    # On a loaded machine (.ci/run's) every first delivery and every retry may time out or hit
+    # the key: nothing accepted, nothing to judge duplicates by — said so, never a pass.
+    if "the target accepted none of the 64 deliveries" in repeats["summary"]:
+        assert repeats["status"] == "inconclusive", said(repeats)
+    else:
+        assert repeats["status"] == "pass", said(repeats)
     errors = verdicts["no_server_errors"]
     assert errors["status"] == "fail", said(errors)
     assert (
