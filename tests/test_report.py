@@ -659,3 +659,11 @@ def test_a_scenario_held_but_for_a_check_not_judged_is_not_called_failed() -> No
     failed = dataclasses.replace(run.verdicts[1], status=Status.FAIL, summary="lost")
     content = build_report([RunInput(run.history, (unjudged, failed, *run.verdicts[2:]), None)])
     assert content.scenarios[0].outcome_word == "failed"
+
+
+def test_an_interrupted_run_whose_verdicts_held_is_not_passed_in_json() -> None:
+    """The top level said false and the run true: runs[].passed read the verdicts alone."""
+    h = dataclasses.replace(_passing(), status="aborted")
+    doc = json.loads(render_json(build_report([judged(h)], environ=ENV)))
+    assert all(v["status"] == "pass" for v in doc["runs"][0]["verdicts"]), doc["runs"][0]
+    assert doc["passed"] is False and doc["runs"][0]["passed"] is False
