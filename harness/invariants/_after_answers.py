@@ -534,11 +534,10 @@ def _tried_and_given_up(history: History, effects: Iterable[Effect], lost: Colle
             most[e] = ats
     if len(most) < len(wanted):
         return ""
-    tries = most
-    counts = {len(ats) for ats in tries.values()}
+    counts = {len(ats) for ats in most.values()}
     if min(counts) < 2:
         return ""
-    wait = max(b - a for ats in tries.values() for a, b in itertools.pairwise(sorted(ats)))
+    wait = max(b - a for ats in most.values() for a, b in itertools.pairwise(sorted(ats)))
     silence = ended - max(max(ats) for ats in calls.values())
     if silence < _GIVEN_UP * max(wait, 1e-3):
         return ""

@@ -1188,23 +1188,22 @@ def shortfalls(
         if e.key not in newest or e.seq > known[newest[e.key]].seq:
             newest[e.key] = e.id
 
-    def before_newest(key: str, resource: Request) -> bool:
-        """Whether every write of ``resource`` the record ``key`` got came before its newest
-        accepted event was first sent (a write after it may be that event's)."""
+    def after_newest(key: str, resource: Request) -> bool | None:
+        """Whether the last write of ``resource`` the record ``key`` got came at or after its
+        newest accepted event was first sent (a write before it cannot be that event's); None
+        where not known (no send, or no write)."""
         sent = first_sent.get(newest[key]) if first_sent and key in newest else None
-        return sent is not None and last_at.get((key, resource), sent) < sent
+        last = last_at.get((key, resource))
+        return None if sent is None or last is None else last >= sent
 
-    def replaced(key: str, resource: Request, first: Request, have: int) -> bool:
+    def before_newest(key: str, resource: Request) -> bool:
+        """A register record whose every write came before its newest event was sent."""
+        return register and after_newest(key, resource) is False
+
+    def replaced(key: str, resource: Request, first: Request) -> bool:
         """A ledger record short of PUTs whose last PUT came after its newest event was first
         sent (``Shortfalls.replaced``)."""
-        sent = first_sent.get(newest[key]) if first_sent and key in newest else None
-        return (
-            not register
-            and have > 0
-            and first.method == "PUT"
-            and sent is not None
-            and last_at.get((key, resource), sent) >= sent
-        )
+        return not register and first.method == "PUT" and after_newest(key, resource) is True
 
     grouped: dict[int, list[tuple[Request, list[tuple[Request, int]]]]] = {}
 
@@ -1331,11 +1330,11 @@ def shortfalls(
                     out.created.append(created)
                 elif register and _written_in_part(key, mine, accepted, wanted, by_record):
                     out.partly.append(lack)
-                elif replaced(key, resource, first, have):
+                elif replaced(key, resource, first):
                     out.replaced.append(lack)
                 else:
                     out.records.append(lack)
-            elif register and before_newest(key, resource):
+            elif before_newest(key, resource):
                 out.records.append(Short(Level.RECORD, key, first, need, 0, NEWEST, len(mine)))
     # The records the clean run never saw, or lost: one of each request its every record got.
     for source, owing in (("type", exp.untwinned), ("hushed", exp.hushed)):
@@ -1373,11 +1372,11 @@ def shortfalls(
         have = by_record[(key, resource)]
         if have < need:
             lack = Short(Level.RECORD, key, first, need, have, "events", n)
-            if replaced(key, resource, first, have):
+            if replaced(key, resource, first):
                 out.replaced.append(lack)
             else:
                 out.records.append(lack)
-        elif register and before_newest(key, resource):
+        elif before_newest(key, resource):
             out.records.append(Short(Level.RECORD, key, first, need, 0, NEWEST, n))
     for resource, (need, n, first) in run_need.items():
         have = total[resource]

@@ -92,8 +92,7 @@ class DeliveryWindows:
         request = _request(d)
         if request in self._met:
             return self._met[request]
-        end = d.answered_at if d.answered_at is not None else d.sent_at
-        span = self._calls.span(d.sent_at, end)
+        span = self._flight(d)
         ids = self._requests.get(request) or {d.event_id}
         records = {k for i in ids if (k := self._keys.get(i)) is not None}
         found = self._met[request] = next(
@@ -112,13 +111,17 @@ class DeliveryWindows:
         """Whether a window answered, in ``d``'s flight, a call naming nothing made while other
         requests were in flight too: it may have been ``d``'s (a loaded run's flights overlap,
         and a list read then is no delivery's by name)."""
-        end = d.answered_at if d.answered_at is not None else d.sent_at
-        crowded = self._calls.crowded(self._calls.span(d.sent_at, end))
+        crowded = self._calls.crowded(self._flight(d))
         return any(
             self._place.get(id(f)) is not None
             for c in crowded
             for f in self._answered_by.answering(c)
         )
+
+    def _flight(self, d: Delivery) -> tuple[int, int]:
+        """The positions of the calls made while ``d`` was in flight (to its answer)."""
+        end = d.answered_at if d.answered_at is not None else d.sent_at
+        return self._calls.span(d.sent_at, end)
 
 
 _Request = tuple[float, float | None]  # a request's send and answer times: a batch's are one

@@ -178,6 +178,12 @@ def waited(d: Delivery) -> float | None:
     return seconds if seconds > 0 else None
 
 
+def in_flight(d: Delivery, at: float) -> bool:
+    """Whether ``d`` was sent by ``at`` and not answered before it (one never answered never
+    landed)."""
+    return d.sent_at <= at and (d.answered_at is None or at <= d.answered_at)
+
+
 def flight_end(d: Delivery, budget: float) -> float:
     """When a delivery's flight ended: its answer (or failure), else the end of the wait its
     error names, else ``budget`` after it was sent."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect
 from ._facts import Facts, is_write, millis
+from ._lag import in_flight
 from ._open_calls import of_them
 from ._unshared_dedup import MAX_LOOKED_AT
 
@@ -120,10 +121,10 @@ def _overlapping(
 ) -> tuple[Delivery, Delivery] | None:
     """Two copies in flight together, one in flight at ``first``, the other at ``second``."""
     for a in sent:
-        if not _in_flight(a, first.at):
+        if not in_flight(a, first.at):
             continue
         for b in sent:
-            if b is not a and _in_flight(b, second.at) and overlap(a, b):
+            if b is not a and in_flight(b, second.at) and overlap(a, b):
                 return (a, b) if a.sent_at <= b.sent_at else (b, a)
     return None
 
@@ -141,10 +142,6 @@ def _any_overlap(sent: Sequence[Delivery]) -> bool:
 
 def _sent(d: Delivery) -> float:
     return d.sent_at
-
-
-def _in_flight(d: Delivery, at: float) -> bool:
-    return d.sent_at <= at and (d.answered_at is None or at <= d.answered_at)
 
 
 def overlap(a: Delivery, b: Delivery) -> bool:

@@ -44,6 +44,7 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import DeliveryWindows
+from ._lag import flight_end, in_flight
 from ._refusal_context import PlainList, plain_list, plain_list_cause
 from ._sender import Redelivery, sender_of
 from ._shed import shed_cause, shed_load
@@ -344,7 +345,7 @@ def _written_note(facts: Facts, errors: Sequence[Delivery], copies: Mapping[str,
     effects, deliveries = facts.effects_of(ids), facts.deliveries_of(ids)
     written = []
     for d in answered:
-        until = d.answered_at if d.answered_at is not None else d.sent_at
+        until = flight_end(d, 0.0)  # its answer
         # Answered as done (2xx/3xx): a write the API applied but answered 5xx (an ambiguous
         # commit) told the automation it failed — a 5xx passed back is no lie there.
         made = [
@@ -354,7 +355,7 @@ def _written_note(facts: Facts, errors: Sequence[Delivery], copies: Mapping[str,
         ]
         # Its own only where no other delivery of the event was in flight then.
         others = [o for o in deliveries.get(d.event_id, ()) if o.id != d.id]
-        if made and not any(_in_flight(o, made[0].at) for o in others):
+        if made and not any(in_flight(o, made[0].at) for o in others):
             written.append((d, made[0]))
     if not written:
         return ""
@@ -470,11 +471,6 @@ def _witnesses(
             line += "; meanwhile " + id_list([_call(e) for e in calls])
         out.append(Witness(line, (d.event_id,), (d.id,), tuple(e.id for e in calls)))
     return out
-
-
-def _in_flight(d: Delivery, at: float) -> bool:
-    """Whether ``d`` was sent by ``at`` and not answered before it."""
-    return d.sent_at <= at and (d.answered_at is None or d.answered_at >= at)
 
 
 def _call(e: Effect) -> str:
