@@ -146,6 +146,21 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or getattr(config.option, "dist", "no") == "no":
         gc.disable()  # until the tests are collected: pytest_collection_finish
         _ready()
+    if hasattr(config, "workerinput"):
+        _own_ports(config.workerinput["workerid"], config.workerinput["workercount"])
+
+
+def _own_ports(worker: str, workers: int) -> None:
+    """Each worker hands out ports from its own slice of the quiet range: a port one worker
+    handed out (a Node-RED fixture's downstream, kept for its module's tests) is free until a
+    test listens on it, and another worker drawing from the same range could take it first (CI:
+    "could not listen on 127.0.0.1:27689: address already in use" in two tests of one module)."""
+    from harness.cli import _processes
+
+    quiet = _processes._QUIET_PORTS
+    share = len(quiet) // workers
+    start = quiet.start + int(worker.removeprefix("gw")) * share
+    _processes._QUIET_PORTS = range(start, start + share)
 
 
 def _ready() -> None:

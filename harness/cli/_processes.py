@@ -18,14 +18,24 @@ from ..core._errors import RunError
 # range (Linux: 32768-60999): a port 0 listener or an outgoing connection made in between can
 # never be given one of them, as it can a port the kernel picked for us.
 _QUIET_PORTS = range(20000, 32768)
+# Handed out by this process: a port handed out is free until its process listens on it, and
+# another ask in between (the demo's targets, a fixture's downstream kept for a module's tests)
+# must not be given it again. Forgotten once every quiet port was handed out.
+_handed: set[int] = set()
 
 
 def free_port(host: str = "127.0.0.1", count: int = 1) -> int:
-    """A port nothing listens on now, for a process to listen on shortly; with ``count``, the
-    first of that many in a row (``harness run`` puts a scenario's second downstream on the
-    port after its first)."""
-    for port in random.sample(range(_QUIET_PORTS.start, _QUIET_PORTS.stop - count + 1), 50):
+    """A port nothing listens on now and this process has not handed out before, for a process
+    to listen on shortly; with ``count``, the first of that many in a row (``harness run`` puts
+    a scenario's second downstream on the port after its first)."""
+    firsts = range(_QUIET_PORTS.start, _QUIET_PORTS.stop - count + 1)
+    unhanded = [p for p in firsts if _handed.isdisjoint(range(p, p + count))]
+    if not unhanded:
+        _handed.clear()
+        unhanded = list(firsts)
+    for port in random.sample(unhanded, min(50, len(unhanded))):
         if all(_bindable(host, p) for p in range(port, port + count)):
+            _handed.update(range(port, port + count))
             return port
     if count > 1:
         raise RunError(f"no {count} free ports in a row on {host} (tried 50)")
