@@ -198,6 +198,8 @@ def test_a_hung_target_stops_the_run_judges_it_and_runs_nothing_after(
         str(tmp_path / "refunds.yaml"),
         "--target",
         hung,
+        "--downstream",
+        "127.0.0.1:0",  # not the default 9100, which another test may be listening on
         "--journal",
         str(journal),
         "--report",
