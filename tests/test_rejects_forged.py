@@ -174,3 +174,23 @@ def test_a_forgery_accepted_too_is_no_unchecked_age() -> None:
     v = one(tampered(h, "stripe", dlv_1="forged", dlv_2="stale"), "rejects_forged")
     assert v.status is Status.FAIL
     assert "old timestamp" not in v.summary, v.summary
+
+
+def test_replays_alone_accepted_do_not_claim_the_signature_is_checked() -> None:
+    """tests/gallery/member_sync.py checks no signature at all. Under replayed-delivery (no
+    forged delivery in the run) its accepted replays were told only the HubSpot timestamp's
+    unit — a check it does not make; a run without forgeries cannot tell the two apart."""
+    h = history(
+        [event(1), event(2)],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2")],
+        [effect("eff_1", ["evt_1"], 0.1), effect("eff_2", ["evt_2"], 0.2)],
+    )
+    v = one(tampered(h, "hubspot", dlv_2="replayed"), "rejects_forged")
+    assert v.status is Status.FAIL
+    assert v.summary.endswith(
+        "the automation does not refuse a signed timestamp more than 5 minutes from now; "
+        "whether it checks the signature at all, this run sent nothing to show "
+        "(forged-signature sends forged deliveries) — if it does, X-HubSpot-Request-Timestamp "
+        "is in milliseconds: compare it with the clock in milliseconds (time.time() * 1000), "
+        "not in seconds, or no timestamp is ever too old (docs/security.md)"
+    ), v.summary

@@ -123,17 +123,26 @@ def _age_unchecked(
         if bad
         else ""
     )
+    # Without a forged delivery in the run, an automation that checks no signature at all
+    # accepts these too (tests/gallery/member_sync): the timestamp's unit is one reading only.
+    unknown = (
+        ""
+        if bad
+        else "; whether it checks the signature at all, this run sent nothing to show "
+        "(forged-signature sends forged deliveries)"
+    )
     signing = history.info.settings.get("signing")
     unit = (
-        " — X-HubSpot-Request-Timestamp is in milliseconds: compare it with the clock in "
-        "milliseconds (time.time() * 1000), not in seconds, or no timestamp is ever too old"
+        f"{' — if it does,' if not bad else ' —'} X-HubSpot-Request-Timestamp is in milliseconds: "
+        "compare it with the clock in milliseconds (time.time() * 1000), not in seconds, or no "
+        "timestamp is ever too old"
         if signing == "hubspot"
         else ""
     )
     return (
         f"; {checked}each {' and '.join(sorted(taken))} delivery accepted carried a valid "
         "signature over an old timestamp: the automation does not refuse a signed timestamp "
-        f"more than 5 minutes from now{unit} (docs/security.md)"
+        f"more than 5 minutes from now{unknown}{unit} (docs/security.md)"
     )
 
 
