@@ -123,7 +123,7 @@ def test_orders_posted_after_res_end_and_refused_are_lost_each_with_its_refused_
     lost = found["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert re.search(
-        r"it dropped each after the downstream refused it \(\d+ calls? answered 503\)",
+        r"each of these had its calls refused \(\d+ calls? answered 503\), none made again",
         lost["summary"],
     ), said(lost)
     assert all("(refused 503)" in line for line in lost["evidence"]["lines"]), said(lost)

@@ -99,15 +99,15 @@ def test_an_outbox_row_marked_sent_before_its_call_is_lost_to_an_outage(
     assert set(lost_verdict["evidence"]["events"]) <= missing
     assert "its requests did not count: POST /orders eff_" in said(lost_verdict)
     assert "(refused 503)" in said(lost_verdict)
-    # Each was tried once and refused, then never again: not 'passed over' (it said so).
-    assert "passed these over" not in lost_verdict["summary"], said(lost_verdict)
-    if "after its event's delivery was answered" in lost_verdict["summary"]:  # a brisk pace
-        assert re.search(
-            r"the calls of these events that did not count were never made again: it dropped "
-            r"each after the downstream refused it \([\d,]+ calls? answered 503\) — never "
-            r"retried, unless it retries far slower than it showed",
-            lost_verdict["summary"],
-        ), said(lost_verdict)
+    # Each was tried once and refused, then never again: not 'passed over' (it said so), nor,
+    # its relay lagging under load, 'held in a process that then ended'.
+    assert re.search(
+        r"each of these had its calls refused \([\d,]+ calls? answered 503\), none made again "
+        r"in the [\d.]+ m?s before settling stopped: it drops an event's work when the "
+        r"downstream refuses its call",
+        lost_verdict["summary"],
+    ), said(lost_verdict)
+    assert "passed" not in lost_verdict["summary"], said(lost_verdict)
     recovers = verdicts["recovers_after_outage"]
     assert recovers["status"] == "fail", said(recovers)
     # The run ended seconds after the outage: not 'did not recover within 600 s' (it said so).

@@ -15,6 +15,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
+import pytest
+
 from harness.core._model import FAULT_MARK, FAULT_MARKS, Effect, Event, Fault, Status, Verdict
 from harness.core._scenario import InvariantSpec
 from harness.history import History, Mark
@@ -130,6 +132,25 @@ def test_tries_a_growing_backoff_may_still_follow_are_not_said_given_up() -> Non
         v = _dead_lettered(tries)
         assert v.status is Status.FAIL, v.summary
         assert "gave them up (a retry limit" not in v.summary, v.summary
+
+
+@pytest.mark.parametrize("at", [0.1, 1.5])  # 90 ms or 1.49 s after its answer: brisk or not
+def test_events_whose_one_call_was_refused_and_never_made_again_are_said_dropped(
+    at: float,
+) -> None:
+    """tests/gallery/outbox_relay (a relay marking each row sent before its call) under an
+    outage: each order's one call refused 503, none again. Its pace decided the cause: told
+    'passed over, or held in a process that then ended' when its relay lagged under load, and
+    under a throttle 'late … raise the settle quiet'. Refused once and silent for 28 s or more:
+    dropped when refused, whatever the pace."""
+    v = _dead_lettered([at])
+    assert v.status is Status.FAIL, v.summary
+    assert (
+        "each of these had its calls refused (2 calls answered 503), none made again in the "
+        f"{30 - at:.1f} s before settling stopped: it drops an event's work when the "
+        "downstream refuses its call, after its sender was told the event was accepted"
+    ) in v.summary, v.summary
+    assert "passed" not in v.summary and "process that then ended" not in v.summary, v.summary
 
 
 def test_a_clean_twin_that_wrote_a_payout_twice_as_it_was_owes_it_once() -> None:

@@ -193,7 +193,7 @@ def _pace_note(
             "answered these without it (dropped, not slow: a longer settle would show nothing "
             "more)" + _records_refused(history, effects, records)
         )
-    given_up = _tried_and_given_up(history, effects, lost)
+    given_up = _tried_and_given_up(history, effects, lost) or _refused_once(history, effects, lost)
     if given_up:
         return given_up
     since = _since_answered(history, lost)
@@ -548,6 +548,37 @@ def _tried_and_given_up(history: History, effects: Iterable[Effect], lost: Colle
         f"the longest wait between two tries ({_seconds(wait)}): it tried them and gave them up "
         "(a retry limit: a dead-letter queue, a failed-jobs list) after its sender had been "
         "told each was accepted, unless its backoff grows far more than it showed"
+    )
+
+
+def _refused_once(history: History, effects: Iterable[Effect], lost: Collection[str]) -> str:
+    """``; each of these had its call refused (28 calls answered 503), none made again …``:
+    where every one of ``lost`` made its calls, each once and each refused, and none came again
+    before settling ended — its work dropped when the call was refused, whatever the pace
+    (tests/gallery/outbox_relay, a relay marking each row sent before its call: under load its
+    lag read as a worker's that "passed these over, or held them in a process that then
+    ended", and under a throttle as one to "raise the settle quiet" for). A call tried more
+    than once is ``_tried_and_given_up``'s to read; "" otherwise."""
+    ended = next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
+    wanted = set(lost)
+    calls = [
+        w
+        for w in effects
+        if w.method.upper() not in SAFE_METHODS and not wanted.isdisjoint(w.event_ids)
+    ]
+    if ended is None or not calls or any(w.committed for w in calls):
+        return ""
+    tries = Counter((e, route_of(w)) for w in calls for e in w.event_ids if e in wanted)
+    if max(tries.values()) > 1 or {e for e, _ in tries} != wanted:
+        return ""
+    silence = _seconds(ended - max(w.at for w in calls))
+    return (
+        f"; each of these had its calls refused ({_refusals(history, calls)}), none made "
+        f"again in the {silence} before settling stopped: it drops an event's work when the "
+        "downstream refuses its call, after its sender was told the event was accepted — "
+        "retry a refused call (after the Retry-After a 429 or 503 gives, else with backoff), "
+        f"keeping the event until it succeeds; unless it retries later than that (a backoff "
+        f"longer than {silence}: raise the settle quiet to see it)"
     )
 
 
