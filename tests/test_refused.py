@@ -512,3 +512,54 @@ def test_a_5xx_after_a_write_answered_as_done_says_the_work_was_done_an_ambiguou
     ambiguous = [dataclasses.replace(e, status=502, committed=True) for e in done]
     [v] = judge(history(events, ds, ambiguous), [InvariantSpec("no_server_errors")])
     assert "answered after their own write was made" not in v.summary, v.summary
+
+
+def updated_then_refused(created: bool) -> History:
+    """Every delivery answered 500 after a ``PATCH /members/{id}`` the double answered 404 for
+    its own event's record; ``created``: each followed by the ``PUT`` that creates the member,
+    answered 201, as tests/gallery/member_sync.py does (its 500 came from the next event of
+    its batch, whose field missing-field dropped)."""
+    h = answered(500, n=3)
+    calls = []
+    for n, d in enumerate(h.deliveries, 1):
+        path = f"/members/ord_{(n + 1) // 2}"
+        calls.append(
+            effect(f"eff_p{n}", [d.event_id], d.sent_at + 0.001, "PATCH", path, status=404)
+        )
+        if created:
+            calls.append(
+                effect(f"eff_c{n}", [d.event_id], d.sent_at + 0.002, "PUT", path, status=201)
+            )
+    return dataclasses.replace(h, effects=calls)
+
+
+def test_a_404_the_automation_went_on_from_is_not_the_likely_cause() -> None:
+    found = refusals(updated_then_refused(created=False))
+    assert found is not None
+    assert found.cause.startswith(
+        "the automation answered 500 after updating what the downstream double does not hold: "
+        "PATCH /members/{id} on api was answered 404 6 times"
+    ), found.cause
+    found = refusals(updated_then_refused(created=True))
+    assert found is not None
+    assert "does not hold" not in found.cause, found.cause
+    assert found.short == "the automation crashed", found.short
+
+
+def test_a_404_its_clean_run_met_and_answered_2xx_is_not_the_likely_cause() -> None:
+    """A read of each event's record answered 404 in the clean run too, every delivery of which
+    was answered 200: the automation's way to find a record new, not what broke it here."""
+    h = updated_then_refused(created=False)
+    twin = answered(200, n=3)
+    twin = dataclasses.replace(
+        twin,
+        effects=[
+            effect(
+                f"eff_t{n}", [d.event_id], d.sent_at + 0.001, "PATCH", f"/members/t{n}", status=404
+            )
+            for n, d in enumerate(twin.deliveries, 1)
+        ],
+    )
+    found = refusals(dataclasses.replace(h, baseline=twin))
+    assert found is not None
+    assert "does not hold" not in found.cause, found.cause

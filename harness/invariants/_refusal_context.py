@@ -21,7 +21,9 @@
   run sent again as it was (an email of a recording's replay), in a double each run starts
   empty; or, where most of those paths name their event's own record (its key's tracer token,
   new in every run: nothing of any run made it), it updates a record its real API holds before
-  the event comes (an order the shop made): the route wants a stub.
+  the event comes (an order the shop made): the route wants a stub. Neither counts a 404 the
+  automation went on from: its path written after it (the ``PUT`` that creates what the
+  ``PATCH`` missed), or a route its clean run met 404 on while answering no delivery 5xx.
 - **A list the automation could not read**: most deliveries answered 5xx, and the automation's
   reads of one collection (``GET /contacts``) of a stateful double without ``page_size`` were
   answered 200 at least half as often, with few writes after them — the double answered a plain
@@ -220,12 +222,21 @@ class MissingRead:
 def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRead | None:
     """The route whose reads, else whose updates, the double answered 404 most, when at least
     half as often as ``deliveries`` (answered 5xx) number: the automation failed on what it
-    fetched, or on writing to what it took to be there."""
+    fetched, or on writing to what it took to be there. Not a 404 it went on from: its path
+    written after it (a PATCH answered 404, then the PUT that creates the member), or its route
+    answered 404 in a clean run that answered no delivery 5xx — the automation's own way to
+    find an item new (tests/gallery/member_sync.py under missing-field: its 500s came from the
+    field dropped, and were said to want a stub)."""
+    written = _written_paths(history)
+    routine = _routine_misses(history.baseline)
     for methods in (frozenset({"GET"}), _UPDATES):
         calls = Counter(
             (e.downstream, route_of(e))
             for e in history.effects
-            if e.status == 404 and e.method.upper() in methods
+            if e.status == 404
+            and e.method.upper() in methods
+            and e.at >= written.get((e.downstream, e.path), e.at)  # not written after
+            and (e.downstream, route_of(e)) not in routine
         )
         if calls:
             (downstream, route), count = calls.most_common(1)[0]
@@ -235,6 +246,24 @@ def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRea
                     downstream, route, count, update, update and _named(history, route)
                 )
     return None
+
+
+def _written_paths(history: History) -> dict[tuple[str, str], float]:
+    """The last moment each (downstream, path) got a write that took effect."""
+    last: dict[tuple[str, str], float] = {}
+    for e in history.effects:
+        if e.committed and e.method.upper() != "GET":
+            where = (e.downstream, e.path)
+            last[where] = max(last.get(where, e.at), e.at)
+    return last
+
+
+def _routine_misses(clean: History | None) -> frozenset[tuple[str, str]]:
+    """The routes a clean run's double answered 404 while the clean run answered none of its
+    deliveries 5xx: a miss the automation goes on from."""
+    if clean is None or any(d.status is not None and d.status >= 500 for d in clean.deliveries):
+        return frozenset()
+    return frozenset((e.downstream, route_of(e)) for e in clean.effects if e.status == 404)
 
 
 def _named(history: History, route: str) -> bool:
