@@ -100,6 +100,7 @@ def test_a_worker_whose_clock_is_2_s_ahead_fails_no_correct_automation(tmp_path:
     assert master.returncode == 0, said
     (history,) = load_all(tmp_path / "run.db")
     clocks = history.info.settings["clocks"]
+    assert run["clocks"] == clocks
     offsets = sorted(w["offset"] for w in clocks["workers"])
     # Measured on loopback within a fraction of a millisecond; a loaded machine's round
     # trips are longer, and the bound is the uncertainty the run says it has.
