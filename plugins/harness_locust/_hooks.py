@@ -415,7 +415,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     state.timeline = isinstance(environment.shape_class, ScenarioShape)
     workers = _worker_ids(runner) if isinstance(runner, MasterRunner) else [""]
     offsets = [0.0]
-    if isinstance(runner, MasterRunner):
+    if isinstance(runner, MasterRunner) and workers:
         try:
             readings = _readings(state, workers)
         except RuntimeError as exc:
