@@ -1,6 +1,8 @@
 """Locust workers' clocks, without Locust: the master's reading of a worker's clock
-(``harness_locust._clock``), and the judge allowing for its uncertainty where it times a
-worker's send against a write (``no_lost_events``' newest rule, ``invariants/_newest``).
+(``harness_locust._clock``), a worker's Sender waiting on its own clock and shipping its times
+on the master's (``_session``; gevent imported, nothing patched), and the judge allowing for
+its uncertainty where it times a worker's send against a write (``no_lost_events``' newest
+rule, ``invariants/_newest``).
 
 A distributed run's master + 2 workers, one of them 2 s ahead, as real processes:
 tests/test_locust_clock.py.
@@ -9,18 +11,22 @@ tests/test_locust_clock.py.
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
 from harness.core._model import Model, Status
+from harness.engine import RunOptions, prepare
+from harness.scenario._load import resolve
 
-from .conftest import REPO
+from .conftest import REPO, SECRET
 from .test_expected import clean_run, ok, run, write
 from .test_late_or_lost import _two_updates, lost
 
 sys.path.insert(0, str(REPO / "plugins"))  # a checkout not installed in editable mode
 
 from harness_locust._clock import SAMPLES, Clocks, Reading, settings
+from harness_locust._session import Row, Sender
 
 
 class _Worker:
@@ -113,3 +119,36 @@ def test_a_write_within_the_clock_uncertainty_of_the_newest_send_is_not_called_l
     assert judged(None) is Status.FAIL
     assert judged(0.0001) is Status.FAIL
     assert judged(0.001) is Status.PASS
+
+
+def test_a_worker_ahead_waits_on_its_own_clock_and_ships_on_the_masters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker 2 s ahead, run time 0 at 1000.0 s on the master's clock: a slot planned at
+    0.5 s is due at 1002.5 s on the worker's clock, and a request it stamped 1005.0 s,
+    answered in 250 ms, was sent at 1003.0 s on the master's, which the recorder makes run
+    time 3.0 s (``_recorder.delivery_of``)."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    prepared = prepare(resolve(["bulk-import-burst"])[0], RunOptions.create("http://127.0.0.1:9/h"))
+    shipped: list[Row] = []
+    sender = Sender(
+        prepared, [0, 1], index=0, wall0=1000.0, timeline=True,
+        ship=lambda rows, _final: shipped.extend(rows), on_exhausted=lambda: None, offset=2.0,
+    )  # fmt: skip
+    at = [float(t) for t in prepared.schedule.at[:2]]
+    assert sender.due(0) == pytest.approx(1002.0 + at[0])
+    n = sender.take()
+    assert n == 0
+    due = sender.due(n)
+    sender.sending(n, due)
+    sender.answered(n, 1005.0, 250.0, 200, None)
+    before = time.time()
+    sender.sending(1, sender.due(1))  # in flight when the test stops
+    after = time.time()
+    sender.finish()
+    (slot, sent, answered, status, _, _, scheduled), stopped = shipped
+    assert (slot, status) == (0, 200)
+    assert (sent, answered) == pytest.approx((1003.0, 1003.25))
+    assert scheduled == pytest.approx(1000.0 + at[0])  # the plan's time on the master's clock
+    assert stopped[0] == 1 and stopped[6] == pytest.approx(1000.0 + at[1])
+    assert before - 2.0 <= stopped[1] <= after - 2.0  # stamped here, shipped as the master's

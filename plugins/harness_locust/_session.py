@@ -117,8 +117,7 @@ class Sender:
     def due(self, n: int) -> float | None:
         """When slot ``n`` is due on this process's wall clock, if the run follows the plan's
         timeline."""
-        due = self.wall0 + self.offset + self.prepared.schedule.at[n]
-        return due if self.timeline else None
+        return self.wall0 + self.offset + self.prepared.schedule.at[n] if self.timeline else None
 
     def sending(self, n: int, scheduled: float | None) -> None:
         self._held.discard(n)
