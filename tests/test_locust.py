@@ -21,7 +21,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,27 @@ def run_locust(locustfile: Path, *args: str, env: dict[str, str] | None = None) 
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 
 
+@contextmanager
+def worker_processes(
+    commands: Sequence[tuple[list[str], dict[str, str]]], cwd: Path
+) -> Iterator[list[subprocess.Popen[str]]]:
+    """Locust workers (each a command and its environment) started in ``cwd``, their stderr
+    kept; any still running when the block ends is killed."""
+    workers = [
+        subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env
+        )
+        for command, env in commands
+    ]
+    try:
+        yield workers
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+
+
 def test_fragile_fails_with_evidence_and_requests_named_by_event_type(
     fragile: Automation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -103,29 +125,15 @@ def test_distributed_master_and_two_workers_hold_one_history(
     port = free_port()
     common = locust_cli(sound, "bulk-import-burst", tmp_path, "--seed", "11")
     worker_args = [*common, "--", "--worker", "--master-host", "127.0.0.1"]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "harness", *worker_args, "--master-port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-            env={**os.environ, "HARNESS_SECRET": SECRET},
-        )
-        for _ in range(2)
-    ]
-    try:
+    command = [sys.executable, "-m", "harness", *worker_args, "--master-port", str(port)]
+    env = {**os.environ, "HARNESS_SECRET": SECRET}
+    with worker_processes([(command, env)] * 2, tmp_path) as workers:
         master = [
             "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
             "--expect-workers", "2", "--expect-workers-max-wait", "30",
         ]  # fmt: skip
         r = harness(*common, "--", *master, *HEADLESS, "-u", "20", "-r", "20", "-t", "60s")
         worker_errs = [w.communicate(timeout=30)[1] for w in workers]
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-                w.wait()
     assert r.code == 0, r.err + "\n".join(worker_errs)
     assert all(w.returncode == 0 for w in workers), worker_errs
     (history,) = load_all(tmp_path / "run.db")

@@ -48,6 +48,13 @@ def timed_shortfalls(facts: Facts, exp: Expectation) -> Shortfalls:
     register's written only before it ("newest"), a ledger's PUT after it (``replaced``)."""
     history = facts.history
     sent = first_sent(history.deliveries, facts.tampered) if facts.record_only else None
+    # Sends stamped by Locust workers are on the run's clock only to within the uncertainty
+    # of each worker's measured offset (settings ``clocks``, 0 elsewhere): taken as early as
+    # they may have been, a write that may have come after the send is never "before" it
+    # (a record not failed on the clock), and a ledger's PUT that may have is ``replaced``.
+    margin = float(history.info.settings.get("clocks", {}).get("uncertainty", 0.0))
+    if sent is not None and margin > 0:
+        sent = {eid: at - margin for eid, at in sent.items()}
     found = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order, sent)
     return owed_newest(facts, exp, found)
 

@@ -163,6 +163,7 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         refused=refused,
         cause=counts.answers.cause,
         sequence=_sequence.diagram(h) if info.settings.get("explicit_schedule") else None,
+        clocks=info.settings.get("clocks"),
     )
 
 

@@ -16,7 +16,7 @@ from ..core._model import Fault
 from ..drive._drift import DRIFT_KINDS, drift_sentence
 from ..drive._perturb import TAMPER_DEFAULTS
 from ..history import History, delivery_column, delivery_numbers, event_column
-from ..invariants._facts import nones
+from ..invariants._facts import nones, plural
 from ..invariants._timing import compression
 from ..invariants.target_available import NoAnswer, no_answer
 from ._settling import late_sentence, settle_sentence
@@ -262,6 +262,7 @@ def what_was_done(history: History) -> tuple[str, ...]:
     """The run in sentences: source, declared perturbations, faults, what was observed."""
     settings = history.info.settings
     sentences = [*settings.get("adapted", ()), _source(history)]
+    sentences.extend(_clocks(settings.get("clocks")))
     declared = [
         perturbation(kind, params or {})
         for item in settings.get("perturbations", ())
@@ -307,6 +308,23 @@ def _source(history: History) -> str:
     pace = f" ({len(ds) / span:,.0f} a second)" if span > 0 else ""
     delivered = f"{len(ds):,} deliver{'ies' if len(ds) != 1 else 'y'}"
     return f"{text}: {delivered} sent over {duration(span)}{pace}."
+
+
+def _clocks(clocks: Any) -> list[str]:
+    """A distributed load test's workers' clocks, as its master measured them when they
+    joined (``harness_locust._clock``): every sent and answered time is on the run's clock to
+    within the largest uncertainty, which the judge allows for."""
+    if not isinstance(clocks, Mapping):
+        return []
+    workers = [w for w in clocks.get("workers") or () if isinstance(w, Mapping)]
+    offsets = join_words([f"{float(w.get('offset', 0.0)):+.3f} s" for w in workers])
+    within = float(clocks.get("uncertainty", 0.0)) * 1000
+    return [
+        f"Delivered by {plural(len(workers), 'Locust worker')}, each timing its deliveries on "
+        f"its own clock; the workers' clocks, measured against the master's as they joined, "
+        f"were {offsets} from it, so their times were put on the run's clock, known to within "
+        f"{within:.2g} ms: a send timed against a write within that of it is not judged on it."
+    ]
 
 
 def _replayed(recorded: Any) -> list[str]:

@@ -6,7 +6,9 @@ the redactor, so a writer cannot show a value redaction removed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..core._quantiles import Quantiles
 from ..core._scenario import Skipped
@@ -96,6 +98,9 @@ class ScenarioView:
     cause: str = ""
     # A run of an explicit schedule (``schedule:``): its deliveries and effects per event.
     sequence: Diagram | None = None
+    # A distributed load test's workers' clocks (settings ``clocks``: each one's offset from
+    # the master's and the run's uncertainty, harness_locust._clock); None elsewhere.
+    clocks: Mapping[str, Any] | None = None
 
     @property
     def failed(self) -> tuple[VerdictView, ...]:

@@ -230,6 +230,8 @@ def _run(s: ScenarioView) -> dict[str, Any]:
         "faults": list(s.faults),
         "ack_latency": _quantiles(s.latency),
         "effect_lag": _quantiles(s.lag),
+        # Added with the workers' clocks: a distributed load test's only (docs/load-testing.md).
+        **({"clocks": dict(s.clocks)} if s.clocks is not None else {}),
     }
 
 

@@ -9,7 +9,8 @@ test_stop      collect the last rows, then settle, judge and report; the exit co
 quitting       a run still open (Ctrl-C, SIGTERM) ends aborted, its journal kept
 
 Messages: master -> worker ``harness_plan``, ``harness_stop``; worker -> master
-``harness_rows``, ``harness_exhausted``, ``harness_error``.
+``harness_rows``, ``harness_exhausted``, ``harness_error``; and the clock measurement's as a
+worker joins (``_clock``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from harness import (
     resolve_hazards,
 )
 
+from ._clock import WAIT, Clocks, Reading
+from ._clock import settings as clock_settings
 from ._plan import partition, unretried, with_events, without_clean_run
 from ._session import Owner, RecorderProcess, Row, Sender
 from ._stopping import Stopped, stop
@@ -103,6 +106,7 @@ class _State:
     # -t counts from test start); a later test of the same process spawns its own.
     spare: RecorderProcess | None = None
     starting: bool = False  # between test start and the recorder's "ready"
+    clocks: Clocks | None = None  # master: its workers' clocks
 
 
 _states: WeakKeyDictionary[Environment, _State] = WeakKeyDictionary()
@@ -237,11 +241,22 @@ def _on_init(environment: Environment, **_: Any) -> None:
         # go on meanwhile (spawn messages, the master's heartbeats).
         runner.register_message("harness_plan", _on_plan, concurrent=True)
         runner.register_message("harness_stop", _on_stop_request)
+        runner.register_message("harness_clock_ask", _on_clock_ask)
+        # Now that it can answer: the master measures this worker's clock (_clock). A worker
+        # has connected by its init, so the master hears this.
+        runner.send_message("harness_hello")
         return
     if isinstance(runner, MasterRunner):
         runner.register_message("harness_rows", _on_rows)
         runner.register_message("harness_exhausted", _on_exhausted)
         runner.register_message("harness_error", _on_worker_error)
+        runner.register_message("harness_hello", _on_hello)
+        runner.register_message("harness_clock_tell", _on_clock_tell)
+        state.clocks = Clocks(
+            lambda worker, round_: runner.send_message(
+                "harness_clock_ask", {"round": round_}, client_id=worker
+            )
+        )
     # Ctrl-C or SIGTERM before Locust sets its own handlers (while preparing, or waiting for
     # workers) would end it with a traceback or without a word: the harness says what it was.
     previous = {n: signal.signal(n, stop) for n in (signal.SIGINT, signal.SIGTERM)}
@@ -399,6 +414,19 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     state.failed = None
     state.timeline = isinstance(environment.shape_class, ScenarioShape)
     workers = _worker_ids(runner) if isinstance(runner, MasterRunner) else [""]
+    offsets = [0.0]
+    if isinstance(runner, MasterRunner) and workers:
+        try:
+            readings = _readings(state, workers)
+        except RuntimeError as exc:
+            log.error("harness: %s", exc)
+            environment.process_exit_code = 3
+            gevent.spawn(_stop_test, environment)
+            return
+        offsets = [r.offset for r in readings]
+        settings = {**prepared.info.settings, **clock_settings(readings)}
+        prepared = replace(prepared, info=replace(prepared.info, settings=settings))
+        state.pending = prepared
     owner = Owner(
         prepared,
         state.options,
@@ -420,7 +448,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         state.starting = False
     state.owner, state.pending = owner, None
     if isinstance(runner, MasterRunner):
-        _send_plans(runner, state, prepared, workers, wall0)
+        _send_plans(runner, state, prepared, workers, wall0, offsets)
     else:
         state.sender = Sender(
             prepared,
@@ -438,8 +466,44 @@ def _worker_ids(runner: MasterRunner) -> list[str]:
     return sorted(c.id for c in clients.ready + clients.spawning + clients.running)
 
 
+def _readings(state: _State, workers: Sequence[str]) -> list[Reading]:
+    """The workers' clocks, waiting (at most ``_clock.WAIT`` s) for those still measured.
+
+    Raises RuntimeError naming the workers whose clock did not answer."""
+    clocks = state.clocks
+    assert clocks is not None
+    start = time.monotonic()
+    found: dict[str, Reading] = {}
+    while True:
+        found.update((w, r) for w in workers if (r := clocks.reading(w)) is not None)
+        missing = [w for w in workers if w not in found]
+        if not missing:
+            break
+        if time.monotonic() - start > WAIT:
+            raise RuntimeError(
+                f"worker(s) {', '.join(missing)} did not answer the master's clock measurement "
+                f"within {WAIT:g} s: their deliveries could not be timed on the run's clock; "
+                "nothing sent or judged (run the same harness version on every worker)"
+            )
+        gevent.sleep(0.02)
+    for index, w in enumerate(workers):
+        r = found[w]
+        log.info(
+            "harness: worker index %d's clock is %+.4f s from the master's, within %.2g ms",
+            index,
+            r.offset,
+            r.uncertainty * 1000,
+        )
+    return [found[w] for w in workers]
+
+
 def _send_plans(
-    runner: MasterRunner, state: _State, prepared: PreparedRun, workers: list[str], wall0: float
+    runner: MasterRunner,
+    state: _State,
+    prepared: PreparedRun,
+    workers: list[str],
+    wall0: float,
+    offsets: list[float],
 ) -> None:
     assert state.options is not None
     common = {
@@ -454,7 +518,8 @@ def _send_plans(
         "timeline": state.timeline,
     }
     for index, worker in enumerate(workers):
-        runner.send_message("harness_plan", {**common, "index": index}, client_id=worker)
+        plan = {**common, "index": index, "offset": offsets[index]}
+        runner.send_message("harness_plan", plan, client_id=worker)
 
 
 def _local_rows(state: _State, rows: list[Row], final: bool) -> None:
@@ -526,6 +591,7 @@ def _on_plan(environment: Environment, msg: Any, **_: Any) -> None:
         timeline=bool(data["timeline"]),
         ship=ship,
         on_exhausted=lambda: runner.send_message("harness_exhausted", {"index": index}),
+        offset=float(data["offset"]),
     )
     state.sender = sender
     log.info(
@@ -554,6 +620,14 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
+def _on_clock_ask(environment: Environment, msg: Any, **_: Any) -> None:
+    """The master measures this worker's clock (``_clock``): answer at once with its time."""
+    runner = environment.runner
+    if runner is not None:
+        tell = {"round": msg.data["round"], "time": time.time()}
+        runner.send_message("harness_clock_tell", tell)
+
+
 def _on_stop_request(environment: Environment, **_: Any) -> None:
     """The master is ending the test: stop this worker's users, then ship the last rows."""
     state = _states.get(environment)
@@ -576,6 +650,18 @@ def _on_rows(environment: Environment, msg: Any, **_: Any) -> None:
     state.owner.rows(data["rows"])
     if data["final"]:
         state.owner.final(int(data["index"]), int(data["planned"]), int(data["delivered"]))
+
+
+def _on_hello(environment: Environment, msg: Any, **_: Any) -> None:
+    state = _states.get(environment)
+    if state is not None and state.clocks is not None:
+        state.clocks.hello(msg.node_id)
+
+
+def _on_clock_tell(environment: Environment, msg: Any, **_: Any) -> None:
+    state = _states.get(environment)
+    if state is not None and state.clocks is not None:
+        state.clocks.tell(msg.node_id, int(msg.data["round"]), float(msg.data["time"]))
 
 
 def _on_exhausted(environment: Environment, msg: Any, **_: Any) -> None:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("harness_locust")
 
-# (slot, sent, answered, status, outcome, error, scheduled); times on the wall clock.
+# (slot, sent, answered, status, outcome, error, scheduled); times on the owner's wall clock.
 Row = tuple[int, float, float | None, int | None, str | None, str | None, float | None]
 Ship = Callable[[list[Row], bool], None]
 
@@ -78,10 +78,14 @@ class Sender:
         timeline: bool,
         ship: Ship,
         on_exhausted: Callable[[], None],
+        offset: float = 0.0,
     ) -> None:
         self.prepared = prepared
         self.index = index
         self.wall0 = wall0
+        # This process's clock minus the owner's (a worker's, measured as it joined: _clock);
+        # 0 where the owner runs the users. Rows are stamped here and shipped on the owner's.
+        self.offset = offset
         self.timeline = timeline
         self.timeout = prepared.attempt_timeout
         self.planned = len(slots)
@@ -111,8 +115,9 @@ class Sender:
         self._queue.appendleft(n)
 
     def due(self, n: int) -> float | None:
-        """When slot ``n`` is due on the wall clock, if the run follows the plan's timeline."""
-        return self.wall0 + self.prepared.schedule.at[n] if self.timeline else None
+        """When slot ``n`` is due on this process's wall clock, if the run follows the plan's
+        timeline."""
+        return self.wall0 + self.offset + self.prepared.schedule.at[n] if self.timeline else None
 
     def sending(self, n: int, scheduled: float | None) -> None:
         self._held.discard(n)
@@ -124,8 +129,9 @@ class Sender:
         """Locust's request event for slot ``n``: ``response_time`` in ms, as Locust gives it."""
         _, scheduled = self._in_flight.pop(n, (start_time, None))
         code, outcome, error = classify(status, exception, self.timeout)
-        answered = None if outcome == "indeterminate" else start_time + response_time / 1000
-        self._rows.append((n, start_time, answered, code, outcome, error, scheduled))
+        sent = start_time - self.offset
+        answered = None if outcome == "indeterminate" else sent + response_time / 1000
+        self._rows.append((n, sent, answered, code, outcome, error, self._owners(scheduled)))
         self.delivered += 1
         self._check_exhausted()
 
@@ -135,8 +141,13 @@ class Sender:
             return
         sent, scheduled = self._in_flight.pop(n)
         error = "the load test stopped this user before an answer"
-        self._rows.append((n, sent, None, None, "indeterminate", error, scheduled))
+        row = (n, sent - self.offset, None, None, "indeterminate", error, self._owners(scheduled))
+        self._rows.append(row)
         self.delivered += 1
+
+    def _owners(self, t: float | None) -> float | None:
+        """A time of this process's clock on the owner's."""
+        return None if t is None else t - self.offset
 
     def finish(self) -> None:
         """Ship what is left as the final batch; safe to call again (re-sends an empty one)."""

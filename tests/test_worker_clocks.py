@@ -1,0 +1,154 @@
+"""Locust workers' clocks, without Locust: the master's reading of a worker's clock
+(``harness_locust._clock``), a worker's Sender waiting on its own clock and shipping its times
+on the master's (``_session``; gevent imported, nothing patched), and the judge allowing for
+its uncertainty where it times a worker's send against a write (``no_lost_events``' newest
+rule, ``invariants/_newest``).
+
+A distributed run's master + 2 workers, one of them 2 s ahead, as real processes:
+tests/test_locust_clock.py.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from harness.core._model import Model, Status
+from harness.engine import RunOptions, prepare
+from harness.scenario._load import resolve
+
+from .conftest import REPO, SECRET
+from .test_expected import clean_run, ok, run, write
+from .test_late_or_lost import _two_updates, lost
+
+sys.path.insert(0, str(REPO / "plugins"))  # a checkout not installed in editable mode
+
+from harness_locust._clock import SAMPLES, Clocks, Reading, settings
+from harness_locust._session import Row, Sender
+
+
+class _Worker:
+    """A worker whose clock is ``ahead`` seconds ahead of the master's, answering each ask
+    after ``there`` seconds on the way out and ``back`` on the way back (master's clock)."""
+
+    def __init__(self, ahead: float, delays: list[tuple[float, float]]) -> None:
+        self.now = 100.0  # the master's clock
+        self.ahead = ahead
+        self.delays = delays
+        self.asked: list[int] = []
+
+    def ask(self, worker: str, round_: int) -> None:
+        self.asked.append(round_)
+
+
+def test_a_workers_offset_is_read_from_its_quickest_round_trip() -> None:
+    w = _Worker(2.0, [(0.010, 0.002), (0.0004, 0.0004), (0.003, 0.020), (0.001, 0.001), (0, 0.3)])
+    clocks = Clocks(w.ask, now=lambda: w.now)
+    clocks.hello("w1")
+    for there, back in w.delays:
+        assert clocks.reading("w1") is None  # not before every round came back
+        round_ = w.asked[-1]
+        w.now += there
+        told = w.now + w.ahead
+        w.now += back
+        clocks.tell("w1", round_, told)
+    assert len(w.asked) == SAMPLES == len(w.delays)
+    r = clocks.reading("w1")
+    assert r is not None
+    # The second round trip, 0.8 ms: offset 2 s exactly (symmetric), within 0.4 ms.
+    assert r.offset == pytest.approx(2.0) and r.uncertainty == pytest.approx(0.0004)
+    # An asymmetric trip errs by half the difference of its legs, within its uncertainty.
+    lopsided = Reading.of(100.0, 100.010 + 2.0, 100.012)
+    assert abs(lopsided.offset - 2.0) <= lopsided.uncertainty
+
+
+def test_a_stale_answer_is_ignored_and_a_worker_joining_again_is_measured_anew() -> None:
+    now = [0.0]
+    asked: list[int] = []
+    clocks = Clocks(lambda _w, r: asked.append(r), now=lambda: now[0])
+    clocks.hello("w1")
+    clocks.tell("w1", 7, 5.0)  # no such round: ignored, round 1 still awaited
+    assert asked == [1]
+    for round_ in range(1, SAMPLES + 1):
+        now[0] += 0.001
+        clocks.tell("w1", round_, now[0] - 1.0)  # 1 s behind, stamped as the answer came
+    r = clocks.reading("w1")
+    # All on the way back: the reading errs by half the trip, its uncertainty.
+    assert r is not None and r.offset == pytest.approx(-0.9995) and r.uncertainty == 0.0005
+    clocks.hello("w1")  # reconnected: its clock may have been set meanwhile
+    assert clocks.reading("w1") is None
+
+
+def test_the_run_keeps_each_workers_offset_and_the_largest_uncertainty() -> None:
+    kept = settings([Reading(2.0, 0.0003), Reading(-0.1, 0.0011)])["clocks"]
+    assert kept == {
+        "uncertainty": 0.0011,
+        "workers": [
+            {"index": 0, "offset": 2.0, "uncertainty": 0.0003},
+            {"index": 1, "offset": -0.1, "uncertainty": 0.0011},
+        ],
+    }
+
+
+def test_a_write_within_the_clock_uncertainty_of_the_newest_send_is_not_called_lost() -> None:
+    """Record A's newest update was sent (as a worker stamped it) at 1.000 s and its write came
+    at 0.9995 s, half a millisecond before, the older update's write long before it. On one
+    clock that write cannot be the newest event's: A was left on an older state (FAIL). With
+    the worker's clock known to within 1 ms, the write may have come after the send: not
+    failed on the clock. Known to within 0.1 ms, it came before: FAIL as on one clock."""
+    twins = _two_updates("zqclean")
+    puts = [write("/contacts/x", method="PUT", key=t.key, at=n + 0.5) for n, t in enumerate(twins)]
+    clean = clean_run(twins, puts, model=Model.REGISTER)
+    events = _two_updates("zqrun")
+    deliveries = [ok(e, at=float(n)) for n, e in enumerate(events)]
+    writes = [
+        write("/contacts/x", method="PUT", key=events[0].key, at=0.5),
+        write("/contacts/x", method="PUT", key=events[1].key, at=0.9995),
+        *(write("/contacts/x", method="PUT", key=e.key, at=n + 0.5) for n, e in
+          ((2.0, events[2]), (3.0, events[3]))),
+    ]  # fmt: skip
+
+    def judged(uncertainty: float | None) -> Status:
+        clocks = {} if uncertainty is None else {"clocks": {"uncertainty": uncertainty}}
+        h = run(events, deliveries, writes, tag="zqrun", baseline=clean, model=Model.REGISTER,
+                settings=clocks)  # fmt: skip
+        return lost(h).status
+
+    assert judged(None) is Status.FAIL
+    assert judged(0.0001) is Status.FAIL
+    assert judged(0.001) is Status.PASS
+
+
+def test_a_worker_ahead_waits_on_its_own_clock_and_ships_on_the_masters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker 2 s ahead, run time 0 at 1000.0 s on the master's clock: a slot planned at
+    0.5 s is due at 1002.5 s on the worker's clock, and a request it stamped 1005.0 s,
+    answered in 250 ms, was sent at 1003.0 s on the master's, which the recorder makes run
+    time 3.0 s (``_recorder.delivery_of``)."""
+    monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    prepared = prepare(resolve(["bulk-import-burst"])[0], RunOptions.create("http://127.0.0.1:9/h"))
+    shipped: list[Row] = []
+    sender = Sender(
+        prepared, [0, 1], index=0, wall0=1000.0, timeline=True,
+        ship=lambda rows, _final: shipped.extend(rows), on_exhausted=lambda: None, offset=2.0,
+    )  # fmt: skip
+    at = [float(t) for t in prepared.schedule.at[:2]]
+    assert sender.due(0) == pytest.approx(1002.0 + at[0])
+    n = sender.take()
+    assert n == 0
+    due = sender.due(n)
+    sender.sending(n, due)
+    sender.answered(n, 1005.0, 250.0, 200, None)
+    before = time.time()
+    sender.sending(1, sender.due(1))  # in flight when the test stops
+    after = time.time()
+    sender.finish()
+    (slot, sent, answered, status, _, _, scheduled), stopped = shipped
+    assert (slot, status) == (0, 200)
+    assert (sent, answered) == pytest.approx((1003.0, 1003.25))
+    assert scheduled == pytest.approx(1000.0 + at[0])  # the plan's time on the master's clock
+    assert stopped[0] == 1 and stopped[6] == pytest.approx(1000.0 + at[1])
+    assert before - 2.0 <= stopped[1] <= after - 2.0  # stamped here, shipped as the master's
