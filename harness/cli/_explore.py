@@ -186,6 +186,8 @@ def explore(
     found = search(chosen, options, how, on_example=progress)
     if found.found is None:
         drawn = f"the first {plural(found.pool, 'event')}, about {plural(found.records, 'record')}"
+        if found.paired:
+            drawn += f" ({found.paired:,} with more than one event)"
         stdout.print(
             f"{found.examples} examples in {found.seconds:.1f} s, drawn from {drawn}: no "
             f"schedule of {chosen.name} broke an invariant",

@@ -94,6 +94,7 @@ class ExploreResult:
     found: Found | None
     pool: int  # the source's first events the schedules were drawn from
     records: int  # the records those events are about
+    paired: int  # those records with more than one of the events
 
 
 class _Failing(Exception):
@@ -321,7 +322,8 @@ def explore_schedules(
             f"`harness run {scenario.origin} --target {options.target.ref}`"
         )
     spent = time.monotonic() - started
-    return ExploreResult(scenario.name, count, spent, shrunk, len(keys), len(set(keys)))
+    several = sum(1 for n in Counter(keys).values() if n > 1)
+    return ExploreResult(scenario.name, count, spent, shrunk, len(keys), len(set(keys)), several)
 
 
 def _keep(found: Found, journal: Path) -> Found:
