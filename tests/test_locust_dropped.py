@@ -69,3 +69,18 @@ def test_checkouts_a_full_queue_refuses_503_are_load_shed_not_a_crash(tmp_path: 
     assert "it sheds load when full" in errors["summary"], said(errors)
     assert "Stripe redelivers what is answered 5xx" in errors["summary"], said(errors)
     assert "this run sent none of them (a load test never does)" in errors["summary"]
+
+
+HUBSPOT = {"HUBSPOT_CLIENT_SECRET": "locust0hubspot0batches0not0real"}  # the test's own
+
+
+def test_hubspot_events_under_locust_are_batches_of_one(tmp_path: Path) -> None:
+    """tests/gallery/member_sync reads each HubSpot delivery's body as the list HubSpot sends.
+    Under Locust each event was posted bare, an object: all 300 answered 500, no_server_errors
+    failed, and the cause blamed the receiver ("written for one event a request"). Each is now
+    a batch of one, signed over the array."""
+    changes = "hubspot:contact.propertyChange"
+    with project(tmp_path, "member_sync", "/hubspot/webhook", HUBSPOT, changes):
+        verdicts = load_test(tmp_path, "bulk-import-burst", HUBSPOT, 60)
+    for name in ("no_server_errors", "accepts_genuine", "no_lost_events"):
+        assert verdicts[name]["status"] == "pass", said(verdicts[name])

@@ -58,7 +58,7 @@ def digest_of(run: PreparedRun) -> str:
         h.update(json.dumps(row, sort_keys=True).encode())
     for n, slot in enumerate(run.schedule):
         h.update(repr((slot, run.attempts[n])).encode())
-        h.update(json.dumps(run.slot_headers(n, 1_700_000_000), sort_keys=True).encode())
+        h.update(json.dumps(run.slot_request(n, 1_700_000_000)[1], sort_keys=True).encode())
     for body in run.bodies:
         h.update(body)
     return h.hexdigest()[:16]

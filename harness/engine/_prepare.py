@@ -79,7 +79,7 @@ class PreparedRun:
 
     A streamed run (``feed``, ``prepare(stream=True)``) has its RunInfo, and its events only as
     they are made: ``bodies`` is empty, ``events`` fills (payload-less) as the feed makes them,
-    ``slot_headers`` and ``delivery`` are for a run prepared whole. Its schedule is whole, or
+    ``slot_request`` and ``delivery`` are for a run prepared whole. Its schedule is whole, or
     (``plan``) planned as it is sent: ``schedule`` is then empty (each slot is planned as the
     feed asks for it, and not kept after), and its RunInfo's ``planned_deliveries`` is None (a
     ``duplicate``'s copies are drawn as it goes) until the Recorder counts it as the run stops.
@@ -135,23 +135,32 @@ class PreparedRun:
             return self.recorded.types
         return frozenset(ev.type for ev in self.events)
 
-    def slot_headers(self, n: int, timestamp: int, at: float | None = None) -> dict[str, str]:
-        """The headers of slot ``n``'s delivery, signed at ``timestamp`` (Unix seconds) and
-        tampered as its slot says (``_tamper``); ``at`` (run seconds; default: the slot's
-        planned time) picks the secrets of a rotation."""
+    def slot_request(
+        self, n: int, timestamp: int, at: float | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of slot ``n``'s delivery as a request of its own, signed at
+        ``timestamp`` (Unix seconds) and tampered as its slot says (``_tamper``); ``at`` (run
+        seconds; default: the slot's planned time) picks the secrets of a rotation. A batching
+        sender's (HubSpot's) is a batch of one event — a JSON array — as it sends one: never
+        the bare event, which no HubSpot receiver is written for (a Locust run sent them so,
+        and a receiver reading the list was answered 500 to all 300 and told it was written
+        for one event a request)."""
         slot = self.schedule[n]
         ev = self.tracer.events[slot.event]
+        body = self.bodies[slot.event]
+        if self.provider is not None and self.provider.max_batch > 1:
+            body = b"[" + body + b"]"
         signed = signed_headers(
             self.signer,
             slot,
-            self.bodies[slot.event],
+            body,
             ev.id,
             timestamp,
             event_type=ev.type,
             url=self.info.target,
             at=slot.at if at is None else at,
         )
-        return under_own(ev.headers, {**self.headers, **signed})
+        return body, under_own(ev.headers, {**self.headers, **signed})
 
     def delivery(
         self,

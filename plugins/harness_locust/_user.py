@@ -59,12 +59,12 @@ class ScenarioUser(FastHttpUser):
                 sender.give_back(n)
                 raise
         event = prepared.schedule.event[n]
-        headers = prepared.slot_headers(n, int(time.time()))
+        body, headers = prepared.slot_request(n, int(time.time()))
         sender.sending(n, scheduled)
         try:
             answer = self.client.post(
                 self.path,
-                data=prepared.bodies[event],
+                data=body,
                 headers=headers,
                 allow_redirects=False,  # a 3xx is the target's answer, as in the engine
                 name=prepared.events[event].type,
