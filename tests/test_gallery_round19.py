@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
+from harness.drive._drift import drifted_events
 from harness.history import load_all
 from harness.invariants._facts import is_write
 
+from .gallery.node import node
 from .test_gallery import SCENARIOS, automation, said, verdicts
 from .test_gallery import run as run_scenario
 from .test_gallery_round18 import judged
@@ -183,3 +185,25 @@ def test_an_update_in_the_hour_the_clocks_go_back_is_not_taken_for_a_stale_one(
         return
     assert len(run.effects) == 15  # three newest updates skipped as stale
     assert found["no_lost_events"]["status"] != "pass", said(found["no_lost_events"])
+
+
+@pytest.mark.skipif(node() is None, reason="node is not on PATH (Node.js >= 18 needed)")
+def test_one_order_without_its_address_loses_the_orders_of_its_interval_tick(
+    tmp_path: Path,
+) -> None:
+    """A setInterval flush maps its whole batch before posting it: one pickup order without a
+    shipping address throws, and the orders taken with it are gone too. no_lost_events names
+    an undrifted order among the lost; drift_is_loud names the drifted one dropped silently."""
+    with automation(
+        "node", "/webhooks/orders", SHOPIFY, options=("shopify_orders_interval_batch",)
+    ) as target:
+        _, report = run_scenario(
+            target, str(SCENARIOS / "shopify-orders-pickup-mixed.yaml"), tmp_path, env=SHOPIFY
+        )
+    found = verdicts(report)
+    drifted = set(drifted_events(load_all(tmp_path / "journal.db")[0].info.settings))
+    lost, drift = found["no_lost_events"], found["drift_is_loud"]
+    assert lost["status"] == "fail", said(lost)
+    assert set(lost["evidence"]["events"]) - drifted, said(lost)  # a well-formed order lost
+    assert drift["status"] == "fail", said(drift)
+    assert "dropped silently" in said(drift), said(drift)
