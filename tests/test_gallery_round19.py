@@ -207,3 +207,56 @@ def test_one_order_without_its_address_loses_the_orders_of_its_interval_tick(
     assert set(lost["evidence"]["events"]) - drifted, said(lost)  # a well-formed order lost
     assert drift["status"] == "fail", said(drift)
     assert "dropped silently" in said(drift), said(drift)
+
+
+@pytest.mark.parametrize("on_invalid", ["ignore", "refuse"])
+def test_a_strict_model_ignoring_what_fails_it_drops_a_renamed_field_silently(
+    tmp_path: Path, on_invalid: str
+) -> None:
+    """A user's project of Standard Webhooks contact updates (``harness init`` with the
+    library's payload) under missing-field: every update the model refuses
+    answered 200 and never written: lost, and no_lost_events says so. Answered 422, each is
+    refused loudly. Both were unjudged: every event carried an ``id`` the sender never writes
+    into the body, which ``extra="forbid"`` refused, in the clean run too."""
+    found, run = judged(
+        tmp_path,
+        "strict_contacts",
+        "/webhooks/contacts",
+        "standard-webhooks:contact.updated",
+        "missing-field",
+        CONTACTS,
+        ON_INVALID=on_invalid,
+    )
+    assert all("id" not in e.payload for e in run.events)  # the id is webhook-id's alone
+    lost, drift = found["no_lost_events"], found["drift_is_loud"]
+    if on_invalid == "refuse":
+        assert drift["status"] == "pass", said(drift)
+        assert "rejected loudly" in drift["summary"], said(drift)
+        assert lost["status"] == "pass", said(lost)
+        assert found["accepts_genuine"]["status"] == "pass", said(found["accepts_genuine"])
+        return
+    assert lost["status"] == "fail", said(lost)
+    assert "missing PUT /contacts/{id}" in lost["summary"], said(lost)
+
+
+def test_an_added_field_a_strict_model_forbids_drops_every_update_that_carries_it(
+    tmp_path: Path,
+) -> None:
+    """The sender adds ``data.phone`` 1 s in: ``extra="forbid"`` fails every update from then
+    on, answered 200. Each one's clean twin, undrifted, wrote the contact: drift_is_loud fails
+    them as dropped silently — it was inconclusive, 'or an update the automation ignores'."""
+    found = scenario(
+        tmp_path,
+        "strict_contacts",
+        "/webhooks/contacts",
+        "contacts-field-added.yaml",
+        CONTACTS,
+        CONTACTS,
+    )
+    drift = found["drift_is_loud"]
+    assert drift["status"] == "fail", said(drift)
+    assert "where its clean twin, undrifted, made PUT /contacts/{id}: dropped silently" in said(
+        drift
+    )
+    assert "harmless" not in said(drift), said(drift)
+    assert found["no_lost_events"]["status"] == "fail", said(found["no_lost_events"])

@@ -64,6 +64,7 @@ from ._carried import (
     same,
     shown,
 )
+from ._expected import expectation_of
 from ._facts import (
     Facts,
     Witness,
@@ -285,6 +286,13 @@ class _Judge:
                     self._acted[done.key] = max(self._acted.get(done.key, -1), done.seq)
         return self._acted.get(ev.key, -1) > ev.seq
 
+    def owed(self, ev: Event) -> str:
+        """The writes ``ev``'s clean twin, undrifted, made (``POST /deals``), "" where it made
+        none or the run has no clean run: what rules out an update the automation ignores."""
+        wanted = expectation_of(self.facts).per_event.get(ev.id)
+        several = len({r.downstream for r in wanted or ()}) > 1
+        return ", ".join(r.text(several) for r in wanted or ())
+
     def is_alert(self, eff: Effect) -> bool:
         return self.alert is not None and route_matches(self.alert, eff.method, eff.path)
 
@@ -367,6 +375,13 @@ class _Judge:
                     "no_lost_events judges the record's final state"
                 )
                 return _Judged("left", Witness(line, *ids))
+            owed = self.owed(ev) if accepted else ""
+            if owed:
+                line = (
+                    f"{head}; accepted and no effect, no alert, and no later event of its record "
+                    f"made one, where its clean twin, undrifted, made {owed}: dropped silently"
+                )
+                return _Judged("fail", Witness(line, *ids))
             if accepted:
                 line = (
                     f"{head}; accepted, no effect, and no later event of its record made one: "
