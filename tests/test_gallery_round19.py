@@ -5,7 +5,12 @@ node/shopify_orders_interval_batch.js). Each verdict is read against the run's j
 
 What they found wrong, fixed here: a receiver that answers 200 and checks the signature in its
 worker failed ``rejects_forged`` with no word that nothing forged was acted on, and its replays,
-dropped by the worker, were said to prove the timestamp's age unchecked.
+dropped by the worker, were said to prove the timestamp's age unchecked; after a secret rotation
+it was not given, ``accepts_genuine`` passed saying nothing of the events it dropped. A project
+of Standard Webhooks library events carried an ``id`` in every body that the sender never
+writes there, which a strict model (``extra="forbid"``) refused in the clean run too: nothing
+was judged. ``drift_is_loud`` left a register update dropped whole for an added field
+inconclusive ("or an update the automation ignores") though its clean twin had written.
 """
 
 from __future__ import annotations
@@ -126,7 +131,8 @@ def test_a_secret_rolled_and_not_given_loses_what_the_new_secret_signed_though_a
 ) -> None:
     """Stripe rolls its secret; verify_later holds the old one only. It answers 200 to every
     delivery and its worker drops those signed with the new secret alone: lost, not refused —
-    accepts_genuine has nothing to say, no_lost_events fails on exactly those."""
+    no_lost_events fails on exactly those, and accepts_genuine, passing, says they were
+    dropped (it said nothing of them)."""
     found = scenario(
         tmp_path,
         "verify_later",
@@ -146,7 +152,14 @@ def test_a_secret_rolled_and_not_given_loses_what_the_new_secret_signed_though_a
     lost = found["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert set(lost["evidence"]["events"]) == dropped, said(lost)
-    assert found["accepts_genuine"]["status"] == "pass", said(found["accepts_genuine"])
+    genuine = found["accepts_genuine"]
+    assert genuine["status"] == "pass", said(genuine)
+    # Not a refusal, but said beside the pass: it said nothing of the dropped ones.
+    assert (
+        f"; but none of the {len(dropped)} events signed with the new secret alone made a write"
+        in genuine["summary"]
+    ), said(genuine)
+    assert "a receiver that answers before it checks the signature" in genuine["summary"]
 
 
 @pytest.mark.parametrize(
