@@ -52,6 +52,7 @@ from ..double._routes import RouteMatcher, compile_route, route_matches
 from ..drive._drift import ROUNDED, DriftRecord, arrived, is_big, records_of
 from ..history import decode_payloads
 from ._after_answers import Stop, stop_of
+from ._batch_items import in_order
 from ._carried import (
     ABSENT,
     MIN_REFERENCES,
@@ -119,6 +120,9 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
             f"no event drifted: {declared} matched no event — check its rate, from, types and "
             "that the events have the field",
         )
+    batches = in_order(history) if facts.several_events_writes else None
+    if batches is not None:  # a batch call's items, each its own event's write (_batch_items)
+        facts = Facts(batches.history)
     judge = _Judge(facts, drifts, alert_route)
     results = [judge.event(ev) for ev in drifted]
     counts: dict[str, int] = {}
