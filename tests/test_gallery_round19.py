@@ -40,11 +40,17 @@ CHECKOUTS = "stripe:checkout.session.completed"
 
 
 def scenario(
-    tmp_path: Path, app: str, hook: str, name: str, env: dict[str, str], run_env: dict[str, str]
+    tmp_path: Path,
+    app: str,
+    hook: str,
+    name: str,
+    env: dict[str, str],
+    run_env: dict[str, str],
+    options: tuple[str, ...] = (),
 ) -> dict[str, dict[str, Any]]:
-    """``tests.gallery.<app>`` (its environment ``env``) under the gallery scenario ``name``:
-    the verdicts by invariant."""
-    with automation(app, hook, env) as target:
+    """``tests.gallery.<app> [options]`` (its environment ``env``) under the gallery scenario
+    ``name``: the verdicts by invariant."""
+    with automation(app, hook, env, options) as target:
         _, report = run_scenario(target, str(SCENARIOS / name), tmp_path, env=run_env)
     return verdicts(report)
 
@@ -200,6 +206,12 @@ def test_an_update_in_the_hour_the_clocks_go_back_is_not_taken_for_a_stale_one(
     assert found["no_lost_events"]["status"] != "pass", said(found["no_lost_events"])
 
 
+def interval_batch(tmp_path: Path, name: str) -> dict[str, dict[str, Any]]:
+    """tests/gallery/node/shopify_orders_interval_batch.js under the gallery scenario ``name``."""
+    options = ("shopify_orders_interval_batch",)
+    return scenario(tmp_path, "node", "/webhooks/orders", name, SHOPIFY, SHOPIFY, options)
+
+
 @pytest.mark.skipif(node() is None, reason="node is not on PATH (Node.js >= 18 needed)")
 def test_one_order_without_its_address_loses_the_orders_of_its_interval_tick(
     tmp_path: Path,
@@ -207,13 +219,7 @@ def test_one_order_without_its_address_loses_the_orders_of_its_interval_tick(
     """A setInterval flush maps its whole batch before posting it: one pickup order without a
     shipping address throws, and the orders taken with it are gone too. no_lost_events names
     an undrifted order among the lost; drift_is_loud names the drifted one dropped silently."""
-    with automation(
-        "node", "/webhooks/orders", SHOPIFY, options=("shopify_orders_interval_batch",)
-    ) as target:
-        _, report = run_scenario(
-            target, str(SCENARIOS / "shopify-orders-pickup-mixed.yaml"), tmp_path, env=SHOPIFY
-        )
-    found = verdicts(report)
+    found = interval_batch(tmp_path, "shopify-orders-pickup-mixed.yaml")
     drifted = set(drifted_events(load_all(tmp_path / "journal.db")[0].info.settings))
     lost, drift = found["no_lost_events"], found["drift_is_loud"]
     assert lost["status"] == "fail", said(lost)
@@ -282,13 +288,7 @@ def test_a_renamed_field_a_batch_never_carries_is_harmless_drift_judged_by_its_i
     """``contact_email`` renamed in a fifth of the orders; the interval batch's lines never
     carry it. Each drifted order is one item of a bulk call: judged by its item, harmless. It
     was inconclusive, every drifted order's effect 'carry several events (a batch)'."""
-    with automation(
-        "node", "/webhooks/orders", SHOPIFY, options=("shopify_orders_interval_batch",)
-    ) as target:
-        _, report = run_scenario(
-            target, str(SCENARIOS / "shopify-orders-contact-renamed.yaml"), tmp_path, env=SHOPIFY
-        )
-    found = verdicts(report)
+    found = interval_batch(tmp_path, "shopify-orders-contact-renamed.yaml")
     drift = found["drift_is_loud"]
     assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
     assert drift["status"] == "pass", said(drift)
