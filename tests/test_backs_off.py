@@ -240,3 +240,21 @@ def test_a_starved_pace_beside_an_unnamed_storm_says_both() -> None:
     v = one(_lagging(h, 0.1), NAME)
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert "ran up to 100 ms late" in v.summary and "add a `correlate:` rule" in v.summary
+
+
+def test_a_batch_made_again_within_its_retry_after_is_not_said_to_have_waited() -> None:
+    """One call carrying two events, each delivered once, refused 429 (Retry-After 1 s) and
+    made again 0.25 s later: two deliveries may each have made it once, so it does not fail —
+    but the pass said 'each call answered 429 made again only after its Retry-After' of a
+    batch a timer re-sent too soon (tests/gallery/node/shopify_orders_interval_batch.js)."""
+    calls = [effect("eff_1", ["evt_1", "evt_2"], 1.1, status=429)]
+    calls.append(effect("eff_2", ["evt_1", "evt_2"], 1.35, status=201))
+    sent = [delivery("dlv_1", "evt_1", sent=1.0), delivery("dlv_2", "evt_2", sent=1.01)]
+    v = one(with_faults(history([event(1), event(2)], sent, calls), THROTTLE), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert "only after its Retry-After" not in v.summary, v.summary
+    assert (
+        "1 call made again within the Retry-After its 429 asked, not failed: no more often than "
+        "deliveries of its events had been sent" in v.summary
+    ), v.summary
+    assert "made again as eff_2 0.250 s later, carrying the same 2 events" in v.summary

@@ -76,22 +76,24 @@ def test_edits_racing_the_opening_of_their_issue_are_lost_and_named(tmp_path: Pa
     assert "missing PATCH /tickets/{id}" in lost["summary"], said(lost)
 
 
-def test_a_worker_that_died_on_a_payload_is_neither_processed_nor_refused(
+def test_a_worker_that_died_on_a_payload_dropped_it_silently(
     tmp_path: Path,
 ) -> None:
     """An issue without its title: the worker that takes it raises KeyError after the 202 and
     is never restarted; with both dead, every later event is answered 202 and goes nowhere.
     drift_is_loud passed ("none corrupted silently"), each untitled event "left to
     no_lost_events" as a register update that a later one may have coalesced, when none of
-    their records wrote again."""
+    their records wrote again; then it was inconclusive, "or an update the automation
+    ignores" — which their clean twins, undrifted, each making POST /tickets, rule out: they
+    were dropped silently."""
     with automation("github_issues", "/hooks/github", GITHUB) as target:
         _, report = run(
             target, str(SCENARIOS / "github-issues-untitled.yaml"), tmp_path, env=GITHUB
         )
     judged = verdicts(report)
     loud = judged["drift_is_loud"]
-    assert loud["status"] == "inconclusive", said(loud)
-    assert "neither processed nor refused, and not superseded" in loud["summary"], said(loud)
+    assert loud["status"] == "fail", said(loud)
+    assert "where its clean twin, undrifted, made POST /tickets: dropped silently" in said(loud)
     assert judged["no_lost_events"]["status"] == "fail", said(judged["no_lost_events"])
 
 

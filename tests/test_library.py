@@ -116,3 +116,14 @@ def test_docs_list_every_entry_with_its_paths_and_source() -> None:
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), "")
         assert found.source in row, name
         assert all(f"`{path}`" in row for path in found.paths.values()), name
+
+
+def test_an_entry_whose_body_has_no_id_of_its_own_has_none_written() -> None:
+    """A header carries the id (webhook-id, Idempotency-Key) and the example has no ``id``:
+    nothing is written into the body; Shopify's order ``id`` stays the id path, as before."""
+    paths = {name: _library.entry(name).id_path for name in _library.names()}
+    assert paths["standard-webhooks:contact.updated"] is None
+    assert paths["attio:record.updated"] is None
+    assert paths["shopify:orders/create"] == "$.id"
+    assert paths["stripe:invoice.paid"] == "$.id"
+    assert paths["slack:event_callback"] == "$.event_id"

@@ -50,6 +50,18 @@ class LibraryEntry:
     later: Mapping[str, JSON] = field(default_factory=dict)
 
     @property
+    def id_path(self) -> str | None:
+        """Where an event's id is written into its payload: the entry's id path; without one,
+        ``$.id`` where the example has an ``id`` (Shopify's order id), else nowhere — the
+        provider carries the id in a header alone (Standard Webhooks' ``webhook-id``, Attio's
+        ``Idempotency-Key``), and a field its sender never writes is not invented: a receiver
+        validating the body strictly (``extra="forbid"``) would refuse every event."""
+        if "id" in self.paths:
+            return self.paths["id"]
+        example = self.example
+        return "$.id" if isinstance(example, dict) and "id" in example else None
+
+    @property
     def example(self) -> JSON:
         """One event's payload: the payload, or a batch's first element."""
         if isinstance(self.payload, list):

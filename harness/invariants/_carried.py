@@ -115,20 +115,23 @@ class Bodies:
     """Effects' JSON bodies as leaves by path, parsed once per judge; route shapes by tag."""
 
     def __init__(self, tracer_tag: str) -> None:
-        self._cache: dict[str, Leaves | None] = {}
+        # By id and body: a batch call's items (``_batch_items``) keep their call's id, each
+        # with its own element as its body.
+        self._cache: dict[tuple[str, str], Leaves | None] = {}
         tag = re.escape(tracer_tag) if tracer_tag else r"(?!)"
         self._id_segment = re.compile(rf"[^/]*(?:\d|{tag})[^/]*")
 
     def leaves(self, effect: Effect) -> Leaves | None:
         """The body's leaves by path and the URL path's segments, None when there is neither."""
-        if effect.id not in self._cache:
+        key = (effect.id, effect.body)
+        if key not in self._cache:
             leaves = _leaves_of(effect.body) or {}
             path = effect.path.split("?", 1)[0]
             for n, segment in enumerate(path.split("/")):
                 if segment:
                     leaves[(PATH_STEP, n)] = Segment(unquote(segment))
-            self._cache[effect.id] = leaves or None
-        return self._cache[effect.id]
+            self._cache[key] = leaves or None
+        return self._cache[key]
 
     def route(self, effect: Effect) -> str:
         path = effect.path.split("?", 1)[0]

@@ -35,6 +35,7 @@ from ._facts import (
     Witness,
     event_ref,
     id_list,
+    is_write,
     plural,
     timestamp,
     verdict,
@@ -95,7 +96,8 @@ def accepts_genuine(facts: Facts) -> Verdict:
                 f"secret alone (from {timestamp(phases.end)}): the run did not reach the end "
                 "of the rotation's overlap",
             )
-        return verdict(NAME, Status.PASS, CLASS, f"none of the {of} was refused{signed}")
+        dropped = _new_dropped(facts, genuine, phases) if phases is not None else ""
+        return verdict(NAME, Status.PASS, CLASS, f"none of the {of} was refused{signed}{dropped}")
     explained = phases is not None and phases.explains(genuine, refused)
     if explained and phases is not None:
         cause, _ = rotation_cause(phases, refused)
@@ -154,6 +156,31 @@ def _skew(settings: Mapping[str, Any]) -> float:
 
 def _seconds(skew: float) -> str:
     return f"{abs(skew):g} s {'ahead' if skew > 0 else 'behind'}"
+
+
+def _new_dropped(facts: Facts, genuine: Sequence[Delivery], phases: SecretPhases) -> str:
+    """Where the events signed with the new secret alone, all accepted, made no write while
+    some signed with the old one did: what a receiver that answers before it checks the
+    signature (and drops what fails its check) does with a secret it was not given — not a
+    refusal, so not this verdict's failure, but said beside its pass; "" otherwise."""
+    by_phase: dict[str, set[str]] = {OLD: set(), NEW: set()}
+    for d in genuine:
+        phase = phases.phase(d.sent_at)
+        if phase in by_phase and is_accepted(d):
+            by_phase[phase].add(d.event_id)
+    new, old = by_phase[NEW], by_phase[OLD]
+    if not new or not old:
+        return ""
+    acted = {eid for e in facts.effects_in_order if is_write(e) for eid in e.event_ids}
+    if new & acted or not old & acted:
+        return ""
+    return (
+        f"; but none of the {plural(len(new), 'event')} signed with the new secret alone made "
+        f"a write, where {len(old & acted):,} of the {len(old):,} signed with the old one did: "
+        "accepted (2xx) and dropped — a receiver that answers before it checks the signature "
+        "drops what the check fails instead of refusing it: give it the new secret "
+        "(no_lost_events judges those events)"
+    )
 
 
 def _by_phase(genuine: Sequence[Delivery], phases: SecretPhases | None) -> str:

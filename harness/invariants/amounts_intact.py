@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from ..core import _paths
 from ..core._model import JSON, Effect, Event, FailureClass, Status, Verdict
 from ..drive._vary import decimal_amount_at
+from ._batch_items import in_order
 from ._carried import ABSENT, Bodies, Carried, Location, carried_values, fields_of, own, shown
 from ._facts import MAX_WITNESSES, Facts, Witness, event_ref, is_write, plural, verdict
 
@@ -92,6 +93,9 @@ def carries(leaf: JSON, value: JSON) -> bool:
 
 def amounts_intact(facts: Facts) -> Verdict:
     """Fail for every write that carries an event's decimal amount changed."""
+    batches = in_order(facts.history) if facts.several_events_writes else None
+    if batches is not None:  # a batch call's items, each its own event's write (_batch_items)
+        facts = Facts(batches.history)
     history = facts.history
     effects = _effects_by_event(facts)
     fields = fields_of(
@@ -105,15 +109,17 @@ def amounts_intact(facts: Facts) -> Verdict:
     checked = breakable = 0
     carried: list[str] = []
     failures: list[Witness] = []
-    judged: set[tuple[str, Location]] = set()  # (effect, place): two fields of one value once
+    # (effect, its body, place): two fields of one value once — a batch call's items share
+    # their call's id, each its own body
+    judged: set[tuple[str, str, Location]] = set()
 
     def effects_of(found: list[tuple[Event, JSON]]) -> dict[str, list[Effect]]:
         return _merged(effects, _by_amount(bodies, facts, found))
 
     for c in carried_values(bodies, fields, effects_of, carries, carried):
-        if (c.effect.id, c.location) in judged:
+        if (c.effect.id, c.effect.body, c.location) in judged:
             continue
-        judged.add((c.effect.id, c.location))
+        judged.add((c.effect.id, c.effect.body, c.location))
         checked += 1
         breakable += bool(through_double(c.value))
         if c.got is ABSENT or not kept(c.got, c.value):

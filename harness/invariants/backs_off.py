@@ -169,6 +169,7 @@ def backs_off(facts: Facts) -> Verdict:
     slow: list[Starved] = []  # paces the harness's own lateness may have set
     lag = Lag(history)
     repeated = 0
+    unsure: list[tuple[Early, int]] = []  # within a Retry-After, but other handlers may have
     for (_, eids), made in calls.items():
         times = sorted(t for eid in eids for t in sent.get(eid, ()))
         for run in _own_runs(made, times):
@@ -177,6 +178,8 @@ def backs_off(facts: Facts) -> Verdict:
             handlers = max(1, bisect.bisect_right(times, run[0][0].at))
             repeated += len(run) - 1
             early.extend(_early(run, handlers))
+            if handlers > 1:
+                unsure.extend((x, handlers) for x in _early(run, 1))
             densest = _densest(run)
             if densest is None:
                 continue
@@ -186,8 +189,10 @@ def backs_off(facts: Facts) -> Verdict:
                 slow.append(paced)
     if early or storms:
         return _failed(facts, early, storms)
-    passed = _passed(refused, repeated, calls)
+    passed = _passed(refused, repeated, calls, bool(unsure))
     doubts = [max(slow, key=lambda p: len(p.calls)).text()] if slow else []
+    if unsure:
+        passed += _unsure_text(unsure)
     # Calls naming no event are not judged, but a pass must not hide a storm of them.
     most, request = max(((_most_in_a_second(m), r) for r, m in unnamed.items()), default=(0, None))
     if request is not None and most > MAX_PER_SECOND:
@@ -349,11 +354,15 @@ def _answer(e: Effect) -> str:
     return "connection reset" if e.status == 0 else f"answered {e.status}"
 
 
-def _passed(refused: int, repeated: int, calls: dict[_Key, list[tuple[Effect, Fault]]]) -> str:
+def _passed(
+    refused: int, repeated: int, calls: dict[_Key, list[tuple[Effect, Fault]]], unsure: bool
+) -> str:
     told = sum(1 for made in calls.values() for _, f in made if least_retry_after(f) is not None)
     most = max((_most_in_a_second(made) for made in calls.values()), default=0)
     waited = (
-        f"each call answered 429 made again only after its Retry-After ({told:,} answered 429)"
+        f"{told:,} answered 429"
+        if told and unsure
+        else f"each call answered 429 made again only after its Retry-After ({told:,} answered 429)"
         if told
         else "no Retry-After asked for"
     )
@@ -366,6 +375,22 @@ def _passed(refused: int, repeated: int, calls: dict[_Key, list[tuple[Effect, Fa
         f"{plural(refused, 'call')} refused by fault windows, {repeated:,} made again by the "
         f"automation: {waited}; at most {plural(most, 'call')} of one write in one second "
         f"(more than {MAX_PER_SECOND} while refused without Retry-After fails)"
+    )
+
+
+def _unsure_text(unsure: Sequence[tuple[Early, int]]) -> str:
+    """Calls made again within the Retry-After their 429 asked, no more often than deliveries
+    of their events had been sent: each delivery's work may have made one, so none fails —
+    said, not hidden behind "only after its Retry-After"."""
+    x, handlers = unsure[0]
+    return (
+        f"; {plural(len(unsure), 'call')} made again within the Retry-After its 429 asked, "
+        f"not failed: no more often than deliveries of its events had been sent, each of which "
+        f"may have made it once (e.g. {x.refused.method.upper()} {x.refused.path} "
+        f"{x.refused.id}, answered 429 with {x.told}, made again as {x.again.id} "
+        f"{x.gap:.3f} s later, carrying the same {plural(len(x.again.event_ids), 'event')}, "
+        f"{handlers:,} deliveries of them sent) — if the automation re-sends a batch on a "
+        "timer, that was its own retry, before the Retry-After"
     )
 
 

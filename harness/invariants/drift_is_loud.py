@@ -52,6 +52,7 @@ from ..double._routes import RouteMatcher, compile_route, route_matches
 from ..drive._drift import ROUNDED, DriftRecord, arrived, is_big, records_of
 from ..history import decode_payloads
 from ._after_answers import Stop, stop_of
+from ._batch_items import in_order
 from ._carried import (
     ABSENT,
     MIN_REFERENCES,
@@ -64,6 +65,7 @@ from ._carried import (
     same,
     shown,
 )
+from ._expected import expectation_of
 from ._facts import (
     Facts,
     Witness,
@@ -118,6 +120,9 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
             f"no event drifted: {declared} matched no event — check its rate, from, types and "
             "that the events have the field",
         )
+    batches = in_order(history) if facts.several_events_writes else None
+    if batches is not None:  # a batch call's items, each its own event's write (_batch_items)
+        facts = Facts(batches.history)
     judge = _Judge(facts, drifts, alert_route)
     results = [judge.event(ev) for ev in drifted]
     counts: dict[str, int] = {}
@@ -285,6 +290,13 @@ class _Judge:
                     self._acted[done.key] = max(self._acted.get(done.key, -1), done.seq)
         return self._acted.get(ev.key, -1) > ev.seq
 
+    def owed(self, ev: Event) -> str:
+        """The writes ``ev``'s clean twin, undrifted, made (``POST /deals``), "" where it made
+        none or the run has no clean run: what rules out an update the automation ignores."""
+        wanted = expectation_of(self.facts).per_event.get(ev.id)
+        several = len({r.downstream for r in wanted or ()}) > 1
+        return ", ".join(r.text(several) for r in wanted or ())
+
     def is_alert(self, eff: Effect) -> bool:
         return self.alert is not None and route_matches(self.alert, eff.method, eff.path)
 
@@ -367,6 +379,13 @@ class _Judge:
                     "no_lost_events judges the record's final state"
                 )
                 return _Judged("left", Witness(line, *ids))
+            owed = self.owed(ev) if accepted else ""
+            if owed:
+                line = (
+                    f"{head}; accepted and no effect, no alert, and no later event of its record "
+                    f"made one, where its clean twin, undrifted, made {owed}: dropped silently"
+                )
+                return _Judged("fail", Witness(line, *ids))
             if accepted:
                 line = (
                     f"{head}; accepted, no effect, and no later event of its record made one: "

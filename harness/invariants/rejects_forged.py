@@ -101,7 +101,11 @@ def rejects_forged(facts: Facts) -> Verdict:
         Status.FAIL,
         CLASS,
         f"{len(witnesses):,} of {total} were not refused with a 4xx, or caused an effect ({how})"
-        + _age_unchecked(history, sent, tampered, taken_modes),
+        + (
+            _age_unchecked(history, sent, tampered, taken_modes)
+            if tally["caused an effect"]
+            else _acted_on_none(taken_modes)
+        ),
         witnesses[:MAX_WITNESSES],
     )
 
@@ -143,6 +147,32 @@ def _age_unchecked(
         f"; {checked}each {' and '.join(sorted(taken))} delivery accepted carried a valid "
         "signature over an old timestamp: the automation does not refuse a signed timestamp "
         f"more than 5 minutes from now{unknown}{unit} (docs/security.md)"
+    )
+
+
+def _acted_on_none(taken: set[str]) -> str:
+    """The cause when tampered deliveries were accepted and none caused an effect: checked, if
+    at all, after the answer — harmless for the forgery, not for a genuine delivery the check
+    fails, which the sender is told it delivered; "" when none was accepted (2xx)."""
+    modes = sorted(taken - {""})
+    if not modes:
+        return ""
+    if modes == ["replayed"]:
+        return (
+            "; none caused an effect: each replayed delivery was acknowledged (2xx) and acted on "
+            "by nothing after — the automation deduplicated it by its event id, or checks the "
+            "timestamp only after answering: this run cannot tell which, nor that the age goes "
+            "unchecked; refuse a signed timestamp more than 5 minutes from now with a 4xx, "
+            "before answering (docs/security.md)"
+        )
+    return (
+        f"; none caused an effect: each {', '.join(modes)} delivery was acknowledged (2xx) "
+        "and acted on by nothing after — the automation answers before it checks, as a "
+        "receiver that queues the raw request and verifies in its worker does. The forgery is "
+        "harmless so, but the sender is told 2xx for what the check drops: a genuine delivery "
+        "the check fails (a secret rolled at the sender and not here, a skewed clock, a body "
+        "re-encoded on its way) is lost with no retry and no failed delivery on the sender's "
+        "side — verify before answering and refuse with a 4xx (docs/security.md)"
     )
 
 

@@ -397,6 +397,8 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
         given = {k: getattr(doc, k) for k in named if getattr(doc, k)}
         paths.update(given)
         source = synthetic_template(example, paths, kind)
+        if doc.library is not None and like is not None and "id" not in paths:
+            source = replace(source, id_path=like.id_path)  # none where a header carries it
         if doc.types:
             source = replace(source, type_path=None, types=tuple(doc.types))
         if like is not None and like.later:

@@ -79,6 +79,17 @@ verdict it must get.
 * ``batch_gather``: posts a HubSpot batch's events at once with ``asyncio.gather`` and answers
   500 when one fails: HubSpot resends the whole batch, the others posted again
   (``SKIP_WRITTEN=1``: each event once).
+* ``lru_dedup``: deduplicates Stripe checkouts by the last ``KEEP`` (100) event ids, an
+  ``OrderedDict`` LRU: a copy that comes after a hundred other checkouts is ordered again.
+* ``verify_later``: answers 200 on receipt and checks the signature in its worker: forgeries
+  acted on by nothing, but a genuine delivery the check fails (a secret rolled at Stripe and
+  not here) acknowledged and lost.
+* ``strict_contacts``: validates Standard Webhooks contact updates with ``extra="forbid"``
+  pydantic models and answers 200 to one that fails (``ON_INVALID=refuse``: FastAPI's 422).
+* ``dst_orders``: keeps each Shopify order's newest update by ``updated_at`` with its offset
+  cut: in the hour the clocks go back, the newer update reads older and is skipped.
+* ``node/shopify_orders_interval_batch.js``: batches Shopify orders in a ``setInterval`` flush;
+  one order without a field throws in the mapping and the whole tick's orders are lost.
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).

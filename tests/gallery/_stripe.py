@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 TOLERANCE = 300
@@ -94,3 +95,35 @@ def subscription_state(event: dict[str, Any]) -> dict[str, Any]:
         "price": items[0]["price"]["id"] if items else None,
         "stripe_event": event["id"],
     }
+
+
+def claiming_hook(
+    secret: str,
+    api: web.AppKey[aiohttp.ClientSession],
+    path: str,
+    body_of: Callable[[dict[str, Any]], dict[str, Any]],
+    claim: Callable[[web.Application, str], bool],
+    release: Callable[[web.Application, str], None],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A Stripe webhook handler that claims each checkout's event id before its one call
+    (``POST path`` of ``body_of(event)`` to the API under ``api``): a copy whose claim is taken
+    answered 200 as a duplicate; a failed call releases the claim and answers 500, so that
+    Stripe's retry does it."""
+
+    async def webhook(request: web.Request) -> web.Response:
+        event = await read_event(request, secret)
+        if event is None:
+            return web.Response(status=400)
+        if event.get("type") != "checkout.session.completed":
+            return web.json_response({"ignored": True})
+        if not claim(request.app, event["id"]):
+            return web.json_response({"duplicate": True})
+        try:
+            async with request.app[api].post(path, json=body_of(event)) as answer:
+                answer.raise_for_status()
+        except (aiohttp.ClientError, TimeoutError):
+            release(request.app, event["id"])
+            return web.Response(status=500)
+        return web.json_response({"done": True})
+
+    return webhook

@@ -62,22 +62,14 @@ def build_app(warehouse_url: str, secret: str) -> web.Application:
     app[CLAIMS] = {}
     app.cleanup_ctx.append(_serve.client_session(API, warehouse_url))
 
-    async def webhook(request: web.Request) -> web.Response:
-        event = await _stripe.read_event(request, secret)
-        if event is None:
-            return web.Response(status=400)
-        if event.get("type") != "checkout.session.completed":
-            return web.json_response({"ignored": True})
-        if not claim(request.app[CLAIMS], event["id"]):
-            return web.json_response({"duplicate": True})
-        try:
-            async with request.app[API].post("/shipments", json=_shipment(event)) as answer:
-                answer.raise_for_status()
-        except (aiohttp.ClientError, TimeoutError):
-            del request.app[CLAIMS][event["id"]]  # `DEL`: let Stripe's retry do it
-            return web.Response(status=500)
-        return web.json_response({"shipped": True})
-
+    webhook = _stripe.claiming_hook(
+        secret,
+        API,
+        "/shipments",
+        _shipment,
+        lambda app, event_id: claim(app[CLAIMS], event_id),
+        lambda app, event_id: app[CLAIMS].pop(event_id, None),  # `DEL`: Stripe's retry does it
+    )
     app.router.add_post("/webhooks/stripe", webhook)
     return app
 
