@@ -189,6 +189,29 @@ def test_the_command_writes_the_minimal_scenario_and_its_diagram(tmp_path: Path)
     assert SECRET not in done.out + done.err + md
 
 
+def test_the_reproduce_line_names_no_downstream_a_file_listens_elsewhere_than(
+    tmp_path: Path,
+) -> None:
+    """A scenario whose downstream names its port (a project's `api=PORT`, the file explore
+    writes of it) listens there: the reproduce line said `--downstream 127.0.0.1:9100` beside
+    it (tests/gallery/member_sync, a project's port 34101)."""
+    text = Path(harness.__file__).parent.parent / "scenarios" / "duplicate-storm.scenario.yaml"
+    with automation("harness.demo.fragile") as (hook, port):
+        scenario = tmp_path / "storm.yaml"
+        scenario.write_text(
+            text.read_text().replace("  - name: api\n", f"  - name: api\n    port: {port}\n")
+        )
+        done = explore_command(
+            str(scenario), "--target", hook, "--seed", str(SEED), "--max-examples", "20",
+            "--out", str(tmp_path / "min.yaml"), "--journal", str(tmp_path / "min.db"),
+            "--settle-quiet", "0.1", "--no-database", cwd=tmp_path,
+        )  # fmt: skip
+    assert done.code == 1, done.out + done.err
+    [line] = [x for x in done.out.splitlines() if x.startswith("reproduce: ")]
+    assert "--downstream" not in line, line
+    assert f"port: {port}" in (tmp_path / "min.yaml").read_text()
+
+
 def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> None:
     # Without tracer rewriting, the second run repeats the first one's event ids, which the
     # dedup remembers: it answers them as duplicates and books nothing.

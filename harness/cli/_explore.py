@@ -121,7 +121,7 @@ def explore(
     from ..explore import explore_schedules as search
     from ..invariants._facts import plural
     from ..scenario._hazards import resolve_hazards
-    from ._commands import _check_report_path
+    from ._commands import _check_report_path, _given
     from ._options import seconds
     from ._project import check_unread, project_from, scenario_names, target_of
 
@@ -150,7 +150,10 @@ def explore(
         listen_beyond_loopback=listen_beyond_loopback,
     )
     check_unread(resolve_hazards(names, unread, events=False).scenarios, options)
-    project = project_from(project_file, no_project)
+    # As `harness run`: a --downstream given, not the project's own ports, says where the
+    # doubles listen (the search listened on the project's, the reproduce line named another).
+    given_downstream = _given(click.get_current_context(), "downstream")
+    project = project_from(project_file, no_project, downstream=given_downstream)
     hazards = resolve_hazards(names, project)
     if len(hazards.scenarios) != 1:
         raise InputError(
@@ -232,17 +235,11 @@ def explore(
     stdout.print(
         f"minimal scenario written to {path}; its run's journal: {minimal.journal}", markup=False
     )
-    reproduce = [
-        "harness",
-        "run",
-        str(path),
-        "--target",
-        target_ref,
-        "--downstream",
-        downstream,
-        "--seed",
-        str(options.seed),
-    ]
+    # The written file keeps its downstreams' own ports: --downstream only where one has none
+    # (a default 9100 said beside a file that listens elsewhere misled).
+    where = [] if all(d.port for d in chosen.downstreams) else ["--downstream", downstream]
+    reproduce = ["harness", "run", str(path), "--target", target_ref, *where]
+    reproduce += ["--seed", str(options.seed)]
     stdout.print("reproduce: " + shlex.join(reproduce), markup=False)
     if report is not None:
         from ..report.json import write_report
