@@ -203,3 +203,30 @@ def test_explore_of_a_fault_hazard_is_not_refused_for_a_race_with_its_window(
     # The flow passes the API's 503 back: the first example, sent into the outage, fails.
     assert done.code == 1, done.out + done.err
     assert "fails no_server_errors" in done.out, done.out
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_a_join_by_count_under_a_burst_is_told_it_holds_its_last_events(
+    red: Path, tmp_path: Path
+) -> None:
+    # 45 checkouts from 10 users into the join of 10 with no timeout (its own Node-RED: the
+    # join keeps what it holds from run to run): 4 calls of 10, each within ~50 ms of its
+    # last answer, and the last 5 held. A brisk run was read as "passed these over" or "it
+    # stopped working — a worker that died"; a slow one as held, which it is.
+    with started(red, tmp_path / "node-red", FILES / "batch.json") as fresh:
+        r = load_test(
+            fresh, "/hooks/stripe/batched-by-count", "stripe:checkout.session.completed",
+            "bulk-import-burst", 45, tmp_path,
+        )  # fmt: skip
+    h = r.history
+    made = [e for e in h.effects if e.committed]
+    assert [len(e.event_ids) for e in made] == [10] * 4, made
+    lost = r.verdicts["no_lost_events"]
+    assert lost["status"] == "fail", lost
+    assert "5 of 45 accepted events produced no effect (lost)" in lost["summary"], lost
+    assert (
+        "these were the last 5 it accepted, after every event it worked, and waited"
+        in lost["summary"]
+    ), lost["summary"]
+    assert "held until more come (a batch written only when full" in lost["summary"]
+    assert "passed these over" not in lost["summary"], lost["summary"]
