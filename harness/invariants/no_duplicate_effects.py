@@ -54,6 +54,7 @@ from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, m
 from ._not_deduplicated import not_deduplicated, not_deduplicated_text
 from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
+from ._pending_copies import pending_copies, pending_text
 from ._plain_repeats import plain_repeats
 from ._raced_copies import raced_copies, raced_text
 from ._rerun import example, rerun, rerun_text
@@ -328,13 +329,21 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             others = [e for e in tally.harmful if e in told]
             told |= set(alone)
             together = raced_copies(facts, [e for e in tally.harmful if e not in told])
+            # No copy skipped: only an event written again by a copy sent after its first
+            # was done shows no deduplication; racing copies alone cannot tell it.
+            redone = bool(skipped or alone) or bool(
+                together and written_after_late_copy(facts, others)
+            )
             if together:
-                # No copy skipped: only an event written again by a copy sent after its first
-                # was done shows no deduplication; racing copies alone cannot tell it.
-                redone = bool(skipped or alone) or bool(written_after_late_copy(facts, others))
                 summary += raced_text(
                     list(together.values()), len(tally.harmful), skipped, redone, bool(alone)
                 )
+            told |= together.keys()
+            # Copies taken one after the other while the first's work was pending (a flow
+            # retrying its refused calls): neither a race nor a copy after the write.
+            pending = pending_copies(facts, [e for e in tally.harmful if e not in told])
+            said = bool(alone) or (bool(together) and redone)
+            summary += pending_text(list(pending.values()), len(tally.harmful), skipped, said)
         if within:
             summary += f"; {within_text(within)}"
         return verdict(
