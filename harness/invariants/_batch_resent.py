@@ -14,12 +14,13 @@ again.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect
-from ..history import delivery_rows
+from ..history import delivery_numbers, effect_column
 from ._facts import Facts, is_write, plural, route_of
 from ._open_calls import identical, of_them
 from ._unshared_dedup import MAX_LOOKED_AT
@@ -58,35 +59,68 @@ def resent_batches(facts: Facts, event_ids: Sequence[str]) -> dict[str, Resent]:
     those written again after their batch, answered 5xx for other events' refused calls, was
     sent again."""
     found: dict[str, Resent] = {}
-    carried: dict[_Request, set[str]] = {}
-    for eid, sent, answered, status in delivery_rows(
-        facts.history.deliveries, "event_id", "sent_at", "answered_at", "status"
-    ):
-        if status is not None and status >= 500 and answered is not None:
-            carried.setdefault((sent, answered), set()).add(eid)
-    if not any(len(ids) > 1 for ids in carried.values()):
+    carried = _failed_requests(facts.history.deliveries)
+    if not carried:
         return found  # the common case: no request of several events answered 5xx
-    refused = [w for w in facts.history.effects if not is_write(w) and w.status >= 400]
     looked_at = event_ids[:MAX_LOOKED_AT]
-    effects, deliveries = facts.effects_of(looked_at), facts.deliveries_of(looked_at)
-    for eid in looked_at:
+    deliveries = facts.deliveries_of(looked_at)
+    # Only events a failed request of several carried have their writes read.
+    batched = [
+        eid
+        for eid in looked_at
+        if any(len(carried.get(_request_of(d), ())) > 1 for d in deliveries[eid])
+    ]
+    if not batched:
+        return found
+    refused = _refused_calls(facts.history.effects)
+    times = [w.at for w in refused]
+    effects = facts.effects_of(batched)
+    for eid in batched:
         writes = [w for w in effects[eid] if is_write(w)]
         sent = sorted(deliveries[eid], key=lambda d: d.sent_at)
         for d in sent:
-            others = carried.get((d.sent_at, d.answered_at or -1.0), set()) - {eid}
+            others = carried.get(_request_of(d), set()) - {eid}
             if not others or d.answered_at is None:
                 continue
-            statuses = Counter(
-                w.status
-                for w in refused
-                if d.sent_at <= w.at <= d.answered_at and not others.isdisjoint(w.event_ids)
-            )
+            meanwhile = refused[bisect_left(times, d.sent_at) : bisect_right(times, d.answered_at)]
+            statuses = Counter(w.status for w in meanwhile if not others.isdisjoint(w.event_ids))
             case = _again(d, sent, writes) if statuses else None
             if case is not None:
                 made, retry, again = case
                 found[eid] = Resent(d, made, retry, again, len(others) + 1, statuses)
                 break
     return found
+
+
+def _request_of(d: Delivery) -> _Request:
+    return d.sent_at, -1.0 if d.answered_at is None else d.answered_at
+
+
+def _refused_calls(effects: Sequence[Effect]) -> list[Effect]:
+    """The calls a downstream refused (not committed, answered 4xx/5xx), in time order: read
+    off the columns, an Effect made for those only."""
+    committed, status = effect_column(effects, "committed"), effect_column(effects, "status")
+    return [
+        effects[n]
+        for n, (done, answer) in enumerate(zip(committed, status, strict=True))
+        if not done and answer >= 400
+    ]
+
+
+def _failed_requests(deliveries: Sequence[Delivery]) -> dict[_Request, set[str]]:
+    """The requests of several events answered 5xx: their times -> their events. Only the 5xx
+    rows are read one by one (numpy finds them: a million deliveries, few answered 5xx)."""
+    import numpy as np
+
+    rows = np.flatnonzero(np.nan_to_num(delivery_numbers(deliveries, "status")) >= 500).tolist()
+    if len(rows) < 2:
+        return {}
+    carried: dict[_Request, set[str]] = {}
+    for n in rows:
+        d = deliveries[n]  # made for a 5xx row only
+        if d.answered_at is not None:
+            carried.setdefault((d.sent_at, d.answered_at), set()).add(d.event_id)
+    return {request: found for request, found in carried.items() if len(found) > 1}
 
 
 def _again(

@@ -125,10 +125,10 @@ def _held_after(facts: Facts) -> float:
     never written, were counted skipped, and the join, which deduplicates nothing, was told
     "it deduplicates, but its record … does not reach every copy"). Infinity otherwise: a
     target writing an event a call would have written a copy it held."""
+    if not facts.several_events_writes:
+        return math.inf  # the common case: no write of several events, no Effect made here
     writes = [w for w in facts.history.effects if is_write(w)]
-    batch = max((len(w.event_ids) for w in writes), default=0)
-    if batch < 2:
-        return math.inf
+    batch = max(len(w.event_ids) for w in writes)
     last = max(w.at for w in writes)
     answered = delivery_rows(facts.history.deliveries, "answered_at", "outcome")
     tail = sum(1 for at, outcome in answered if outcome is Outcome.OK and (at or 0.0) > last)
