@@ -19,7 +19,9 @@ import pytest
 
 from harness.history import History, load_all
 
+from .conftest import harness
 from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery_round8 import project
 
 pytestmark = pytest.mark.integration
 
@@ -73,3 +75,37 @@ def test_a_float_balance_summed_in_another_order_is_a_rounding_not_a_loss(
     lines = state["evidence"]["lines"]
     assert len(lines) == len(off)
     assert all("apart: a float's rounding)" in line for line in lines), said(state)
+
+
+def test_a_running_balance_under_an_outage_is_told_what_judges_it_not_a_rule(
+    tmp_path: Path,
+) -> None:
+    """downstream-outage over a project, without a clean run: every write is the customer's
+    balance, naming only the customer, derived from all its invoices. no_lost_events,
+    recovers_after_outage and backs_off each said "add a correlate: rule", which no value of a
+    balance could match (fails before); each now says what judges these writes per record."""
+    with project(tmp_path, "float_balance", "/webhooks/stripe", STRIPE, "stripe:invoice.paid"):
+        report = tmp_path / "report.json"
+        done = harness(
+            "run", "downstream-outage", "--no-baseline", "--seed", "5", "--report", str(report),
+            cwd=tmp_path, env=STRIPE,
+        )  # fmt: skip
+    assert report.exists(), done.out + done.err
+    found = verdicts(json.loads(report.read_text()))
+    derived = (
+        "no value in the bodies of PUT /customers/{id}/balance ($.balance, $.currency) is one "
+        "that tells its record's events apart — derived (a balance, a sum) or the same for all "
+        "of them — so no correlate: rule can name their event: with a clean run (`harness run` "
+        "drives one unless --no-baseline) or the expected effects declared (`expect:`, "
+        "docs/invariants.md), "
+    )
+    for name, judged in (
+        ("no_lost_events", "this verdict compares each record's writes"),
+        ("recovers_after_outage", "no_lost_events compares each record's writes"),
+        ("backs_off", "no_lost_events compares each record's writes"),
+    ):
+        v = found[name]
+        assert v["status"] == "inconclusive", said(v)
+        assert derived + judged in v["summary"], said(v)
+        assert "add a correlate: rule" not in v["summary"], said(v)
+        assert "add a `correlate:` rule" not in v["summary"], said(v)

@@ -172,3 +172,11 @@ def test_a_hubspot_batch_redelivered_for_its_refused_events_posts_the_others_aga
     assert written_twice(run), "no batch was redelivered after some of its events were posted"
     assert repeated["status"] == "fail", said(repeated)
     assert "POST /activities eff_" in said(repeated), said(repeated)
+    # The cause, which it did not name: the batch sent again whole for its refused events.
+    assert "made again when their batch was sent again whole (e.g. dlv_" in said(repeated)
+    assert " of other events of it were refused (" in said(repeated), said(repeated)
+    assert " answered 429), made POST /activities eff_" in said(repeated), said(repeated)
+    assert (
+        "the automation answers a batch 5xx when calls of some of its events are refused, and "
+        "the sender (HubSpot) redelivers every event of it, those already written too"
+    ) in said(repeated), said(repeated)

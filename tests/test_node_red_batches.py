@@ -22,9 +22,9 @@ import pytest
 from harness.core import _paths
 from harness.core._model import Event
 
-from .node_red import NodeRed
-from .test_node_red import TIMEOUT, Run, _held
-from .test_node_red_flows import batch, hazard, red
+from .node_red import FILES, NodeRed
+from .test_node_red import TIMEOUT, Run, _held, harness_run
+from .test_node_red_flows import ENV, batch, hazard, red
 
 __all__ = ["batch", "red"]  # fixtures: the session's Node-RED install, the module's flow
 
@@ -107,3 +107,33 @@ def test_join_then_batch_upsert_fails_only_contacts_left_on_an_older_known_state
         if (m := re.match(r"record (\S+) ", line))
     }
     assert named == behind, (named, behind)
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_a_checkout_twice_in_one_batch_upsert_ends_as_its_clean_run(
+    batch: NodeRed, tmp_path: Path
+) -> None:
+    # harness explore's minimal schedule of simultaneous-same-record at the join with a 2 s
+    # timeout: one checkout delivered twice 0.3 s apart, both copies in one call — the contact
+    # upserted twice, as the clean run's once. The call stood whole (one record: not taken for
+    # a batch), and final_state failed "1 of 1 record end in another state …: 1 differ".
+    scenario = str(FILES / "batch-copy-twice.yaml")
+    r = harness_run(
+        batch, tmp_path, scenario, "--target", batch.url + "/hooks/stripe/batched",
+        "--downstream", batch.downstream, code=1, env=ENV,
+    )  # fmt: skip
+    [call] = [e for e in r.history.effects if e.committed]
+    items = json.loads(call.body)["inputs"]
+    assert len(items) == 2 and items[0] == items[1], items  # the contact twice
+    state = r.verdicts["final_state_matches_baseline"]
+    assert state["status"] == "pass", state
+    assert state["summary"].startswith("no record ends in another state than in the baseline"), (
+        state
+    )
+    assert (
+        "1 record compared; the writes to POST /contacts/batch/upsert judged by their items"
+        in (state["summary"])
+    ), state
+    dup = r.verdicts["no_duplicate_effects"]  # the item repeated within the call: said there
+    assert dup["status"] == "fail", dup
+    assert "repeated their item within one call (POST /contacts/batch/upsert" in dup["summary"]

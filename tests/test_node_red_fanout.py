@@ -134,3 +134,36 @@ def test_a_retry_loop_without_a_key_invoices_an_ambiguous_commit_again(
     )
     assert _records(r, "no_duplicate_effects") <= twice
     _held(r, "no_lost_events", "ack_within", "recovers_after_outage", "target_available")
+
+
+@pytest.mark.timeout(TIMEOUT)
+def test_a_copy_taken_while_the_first_is_retried_is_told_it_was_worked_again(
+    fanout: NodeRed, tmp_path: Path
+) -> None:
+    # One order delivered twice into a 3 s outage of every API, the copy 0.3 s after the
+    # first was answered: each copy's calls refused 503, retried 2 s later by the flow's loop,
+    # and made — the order's customer and receipt twice. harness explore's minimal schedule of
+    # downstream-outage at this hook; no_duplicate_effects named no cause (no race of two
+    # requests, no copy sent after a write).
+    r = run(
+        fanout, str(FILES / "fanout-copy-in-outage.yaml"), tmp_path, hook="/hooks/fanout-retried"
+    )
+    h = r.history
+    [order] = {d.event_id for d in h.deliveries}
+    first, second = sorted(h.deliveries, key=lambda d: d.sent_at)
+    assert first.answered_at is not None and first.answered_at < second.sent_at
+    made = Counter(e.path for e in h.effects if e.committed and order in e.event_ids)
+    assert made["/customers"] == made["/emails"] == 2, made
+    written = min(e.at for e in h.effects if e.committed)
+    assert second.answered_at is not None and second.answered_at < written
+    dup = r.verdicts["no_duplicate_effects"]
+    assert dup["status"] == "fail", dup
+    assert (
+        "all of them written again by a copy accepted after the first was answered but before "
+        f"the event's first write (e.g. {first.id} and {second.id}, the later sent "
+    ) in dup["summary"], dup["summary"]
+    assert (
+        "the target works after it answers, and worked the later copy as a new event while the "
+        "first's work was pending, and no copy of any event was skipped: nothing in this run "
+        "shows that the automation deduplicates"
+    ) in dup["summary"], dup["summary"]

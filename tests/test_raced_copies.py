@@ -55,3 +55,34 @@ def test_an_event_whose_later_copy_was_skipped_shows_the_check_races() -> None:
         [effect("eff_3", ["evt_2"], 3.01)],
     )
     assert "check-then-act race" in summary and UNTOLD not in summary
+
+
+def test_a_copy_taken_while_the_first_was_pending_is_said_so() -> None:
+    """evt_1 answered at once, its copy sent 0.3 s after that answer, both writes 2 s later
+    (the first's calls refused and retried: Node-RED's fanout-retried under explore): no race
+    of two requests, no copy after a write — no cause was named. evt_2's later copy skipped:
+    it deduplicates, but marks an event done only when its work is."""
+    events = [event(1, key="ord_1"), event(2, key="ord_2")]
+    deliveries = [
+        delivery("dlv_a", "evt_1", sent=0.0),
+        delivery("dlv_b", "evt_1", sent=0.35),
+        delivery("dlv_2", "evt_2", sent=3.0),
+        delivery("dlv_2b", "evt_2", sent=4.0),
+    ]
+    effects = [
+        effect("eff_0", ["evt_1"], 0.1, status=503),
+        effect("eff_1", ["evt_1"], 2.1),
+        effect("eff_2", ["evt_1"], 2.4),
+        effect("eff_3", ["evt_2"], 3.01),
+    ]
+    v = one(history(events, deliveries, effects), NAME)
+    assert v.status is Status.FAIL
+    assert (
+        "all of them written again by a copy accepted after the first was answered but before "
+        "the event's first write (e.g. dlv_a and dlv_b, the later sent 300 ms after the first "
+        "was answered, wrote POST /payouts eff_1 and eff_2; 1 call of the event refused before "
+        "that write): the target works after it answers, and worked the later copy as a new "
+        "event while the first's work was pending, while the later copies of 1 other event "
+        "were skipped: it deduplicates, but marks an event done only when its work is"
+    ) in v.summary, v.summary
+    assert RACED not in v.summary

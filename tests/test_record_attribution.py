@@ -113,14 +113,20 @@ def test_a_record_short_of_its_writes_is_lost_per_record() -> None:
 
 
 def test_without_a_clean_run_record_writes_say_they_name_no_event() -> None:
-    """Any effect per event (the old rule) needs the event: inconclusive, and why — true."""
+    """Any effect per event (the old rule) needs the event: inconclusive, and why — true. The
+    PATCHes carry a constant, nothing of their events: what judges them per record is said, not
+    a rule that no value could match (it was)."""
     v = verdict_of(hubspot("zqrun"), "no_lost_events")
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert v.summary.startswith(
         "none of the 6 effects names an event: 6 effects name only their record (PATCH "
         "/crm/v3/objects/contacts/{id} (6); 3 of 3 records named had several events), which "
-        "does not tell which of its events each was for; add a correlate: rule mapping a field "
-        "of PATCH /crm/v3/objects/contacts/{id} to the event field it comes from"
+        "does not tell which of its events each was for; no value in the bodies of PATCH "
+        "/crm/v3/objects/contacts/{id} ($.properties) is one that tells its record's events "
+        "apart — derived (a balance, a sum) or the same for all of them — so no correlate: rule "
+        "can name their event: with a clean run (`harness run` drives one unless --no-baseline) "
+        "or the expected effects declared (`expect:`, docs/invariants.md), this verdict compares "
+        "each record's writes with what its events owe, per record"
     ), v.summary
     assert v.evidence.lines[0].endswith(": its record named, no event"), v.evidence.lines
 

@@ -2,7 +2,9 @@
 another: no ``correlate:`` rule can name their event, so the advice to write one cannot be
 followed (found with tests/gallery/loyalty_points.py — ``PUT /members/{id}`` with the points
 balance — and float_balance.py — a running balance and the currency: derived, or shared by
-every event of the record). Said instead, with ``leave_out`` for a check that cannot apply.
+every event of the record). Said instead, with ``leave_out`` for a check that may not apply
+(order), and for the checks of events' effects what judges the writes per record: no_lost_events
+against a clean run.
 """
 
 from __future__ import annotations
@@ -47,15 +49,46 @@ def derived_fields(events: Iterable[Event], effects: Sequence[Effect]) -> list[s
     return sorted(fields) or None
 
 
-def derived_text(route: str, fields: Sequence[str], name: str) -> str:
-    """Why no rule is advised for ``route``, and what the project can do instead."""
+def derived_text(route: str, fields: Sequence[str], advice: str) -> str:
+    """Why no rule is advised for ``route``, and ``advice``: what the project can do instead
+    (``leave_out_advice``, ``per_record_advice``)."""
     return (
         f"no value in the bodies of {route} ({', '.join(fields)}) is one that tells its "
         "record's events apart — derived (a balance, a sum) or the same for all of them — so no "
-        f"correlate: rule can name their event: if {name} cannot apply to this automation, "
-        "leave it out in harness.yaml with the reason (docs/project.md#leave-out); "
-        "final_state_matches_baseline judges the state these writes leave"
+        f"correlate: rule can name their event: {advice}"
     )
+
+
+def leave_out_advice(name: str) -> str:
+    """For a check that may not apply to such writes (an order of events)."""
+    return (
+        f"if {name} cannot apply to this automation, leave it out in harness.yaml with the "
+        f"reason (docs/project.md#leave-out); {_STATE}"
+    )
+
+
+def per_record_advice(name: str, clean_run: bool) -> str:
+    """For a check of events' effects (loss, recovery, retries): what judges these writes per
+    record — no_lost_events against a clean run — where ``name`` cannot judge them event by
+    event. Said with how to get one where the run had ``clean_run`` none (--no-baseline, a
+    load test: float_balance was told to add a rule no value could match)."""
+    if name == "no_lost_events":
+        judged = "this verdict compares each record's writes with what its events owe, per record"
+    else:
+        judged = (
+            "no_lost_events compares each record's writes with what its events owe, per record "
+            f"(the calls refused and never made again among them), where {name} judges event by "
+            "event"
+        )
+    if not clean_run:
+        judged = (
+            "with a clean run (`harness run` drives one unless --no-baseline) or the expected "
+            f"effects declared (`expect:`, docs/invariants.md), {judged}"
+        )
+    return f"{judged}; {_STATE}"
+
+
+_STATE = "final_state_matches_baseline judges the state these writes leave"
 
 
 def _text(value: object) -> str:

@@ -29,7 +29,7 @@ from ..history import (
     events_by_id,
 )
 from ._chained import chain
-from ._derived import derived_fields, derived_text
+from ._derived import derived_fields, derived_text, leave_out_advice
 from ._rounded_ids import rounded_id, rounded_text
 from ._single_event import Taken, clean_run, single_event_records
 from ._undone import Undone, undo
@@ -492,7 +492,12 @@ def route_text(method: str, path: str) -> str:
 
 
 def attribution_gap(
-    facts: Facts, name: str, failure_class: FailureClass, *, may_not_apply: bool = False
+    facts: Facts,
+    name: str,
+    failure_class: FailureClass,
+    *,
+    may_not_apply: bool = False,
+    instead: str | None = None,
 ) -> Verdict | None:
     """Inconclusive when effects exist but none names a known event: nothing can be judged
     event by event. Effects naming their record are said to: they belong to the record,
@@ -501,8 +506,10 @@ def attribution_gap(
     without an order to keep, would be judged for the run.
 
     The summary names the routes of those effects and the correlation rule to write — or,
-    for a check that ``may_not_apply`` (order), where no value of the writes tells their
-    record's events apart, that no rule can, and ``leave_out`` (``_derived``)."""
+    where no value of the writes tells their record's events apart, that no rule can, and
+    ``instead``: what the project can do (``_derived``: judge the writes per record against a
+    clean run), or for a check that ``may_not_apply`` (order), leave it out. Without either,
+    the rule."""
     total = len(facts.history.effects)
     taken = len(facts.single_event.effects)
     if not total or facts.unattributed + len(facts.record_only) + taken < total:
@@ -547,8 +554,8 @@ def attribution_gap(
         derived = None if rounded else derived_fields(facts.history.events, records.get(first, []))
         if rounded:
             advice = rounded_text(first, rounded)
-        elif derived and may_not_apply and not _has_rules(facts):
-            advice = derived_text(first, derived, name)
+        elif derived and (instead or may_not_apply) and not _has_rules(facts):
+            advice = derived_text(first, derived, instead or leave_out_advice(name))
         else:
             advice = correlation_advice(facts, first)
     return verdict(name, Status.INCONCLUSIVE, failure_class, f"{head}; {advice}", witnesses)

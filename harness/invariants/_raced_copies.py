@@ -57,7 +57,7 @@ def raced_copies(facts: Facts, event_ids: Sequence[str]) -> dict[str, Raced]:
         # loaded run): most duplicates come one after the other, or have one delivery.
         if not _any_overlap(sent):
             continue
-        twice = _repeated(facts.writes_of(eid))
+        twice = repeated_write(facts.writes_of(eid))
         if twice is None:
             continue
         pair = _overlapping(sent, *twice)
@@ -65,7 +65,7 @@ def raced_copies(facts: Facts, event_ids: Sequence[str]) -> dict[str, Raced]:
             found[eid] = Raced(pair, twice)
         elif (pair := _accepted_together(sent, twice[0].at)) is not None:
             # Not shown in a copy's flight: only a repeat no API makes harmless is told.
-            made = _repeated([w for w in facts.writes_of(eid) if not _same_put(w, twice)])
+            made = repeated_write([w for w in facts.writes_of(eid) if not _same_put(w, twice)])
             if made is not None:
                 found[eid] = Raced(pair, made, after=True)
     return found
@@ -103,7 +103,7 @@ def _accepted_together(
     return None
 
 
-def _repeated(writes: Sequence[Effect]) -> tuple[Effect, Effect] | None:
+def repeated_write(writes: Sequence[Effect]) -> tuple[Effect, Effect] | None:
     """The first write made again (the same downstream, method and path) and its repeat."""
     seen: dict[tuple[str, str, str], Effect] = {}
     for w in writes:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,27 @@ def repeated_within(facts: Facts, repeats: Repeats) -> list[Within]:
         if most is not None and items > most:
             out.append(Within(event, w, items, most))
     return out
+
+
+def carried_twice(facts: Facts, ids: Collection[str]) -> set[str]:
+    """Of ``ids``, the events a write of theirs carried as two items or more of one list: two
+    copies taken into one call, neither skipped. Read where no clean run says how many items an
+    event makes (``repeated_within``): Node-RED's join by count under a Locust duplicate-storm,
+    twins side by side in one batch, was told "it deduplicates, but its record … does not reach
+    every copy" (a copy counted skipped), though the join deduplicates nothing."""
+    tag = facts.history.info.tracer_tag
+    if not tag or not ids:
+        return set()
+    token, events = _Tokens(tag), facts.events_by_id
+    found = set()
+    for eid, made in facts.effects_of(list(ids)).items():
+        event = events.get(eid)
+        if event is not None and any(
+            "[" in w.body and is_write(w) and token.items(w.body).get(event.seq, 0) > 1
+            for w in made
+        ):
+            found.add(eid)
+    return found
 
 
 def within_text(found: list[Within]) -> str:

@@ -36,6 +36,8 @@ from itertools import pairwise
 
 from ..core._model import Effect, FailureClass, Fault, Status, Verdict
 from ..double._faults import least_retry_after
+from ..history import History
+from ._derived import derived_fields, derived_text, per_record_advice
 from ._facts import Facts, Witness, event_ref, id_list, plural, route_of, timestamp, verdict
 from ._fault_calls import FaultCalls
 from ._lag import Lag
@@ -149,13 +151,7 @@ def backs_off(facts: Facts) -> Verdict:
             "`for:`) or the time scale larger, so that the automation calls it while it is open",
         )
     if refused == unattributed:
-        refused_calls = [e for made in unnamed.values() for e, _ in made]
-        rounded = rounded_id(history.events, refused_calls)
-        fix = (
-            rounded_text(route_of(refused_calls[0]), rounded)
-            if rounded
-            else "add a `correlate:` rule (docs/correlation.md)"
-        )
+        fix = _unnamed_fix(history, [e for made in unnamed.values() for e, _ in made])
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
@@ -201,7 +197,7 @@ def backs_off(facts: Facts) -> Verdict:
             f"{plural(unattributed, 'refused call')} named no event, among them "
             f"{method.upper()} {path} made {most:,} times in one second, the same request each "
             "time, refused: one call made again without waiting cannot be told from several "
-            "events' calls; add a `correlate:` rule (docs/correlation.md)"
+            f"events' calls; {_unnamed_fix(history, [e for e, _ in unnamed[request]])}"
         )
     if doubts:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, f"{passed}; but " + "; and ".join(doubts))
@@ -211,6 +207,25 @@ def backs_off(facts: Facts) -> Verdict:
         else ""
     )
     return verdict(NAME, Status.PASS, CLASS, passed + unjudged)
+
+
+def _unnamed_fix(history: History, calls: Sequence[Effect]) -> str:
+    """What lets refused ``calls`` naming no event be judged: the rule to write — unless their
+    ids were rounded (``_rounded_ids``), or, naming only their record, their bodies hold nothing
+    that tells its events apart (``_derived``: a running balance, float_balance under
+    downstream-outage, was told to add a rule no value could match)."""
+    route = route_of(calls[0])
+    rounded = rounded_id(history.events, calls)
+    if rounded:
+        return rounded_text(route, rounded)
+    mine = [e for e in calls if route_of(e) == route and e.key is not None]
+    derived = (
+        None if history.info.settings.get("correlate") else derived_fields(history.events, mine)
+    )
+    if derived:
+        clean = history.baseline is not None
+        return derived_text(route, derived, per_record_advice(NAME, clean_run=clean))
+    return "add a `correlate:` rule (docs/correlation.md)"
 
 
 def _windows_text(windows: Sequence[Fault]) -> str:

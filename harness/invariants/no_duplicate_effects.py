@@ -31,6 +31,7 @@ from itertools import compress
 from operator import not_
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
+from ._batch_resent import resent_batches, resent_text
 from ._creations import created_more, created_more_by_events, created_text
 from ._expected import Own, expectation_of, none_owed, owed_writes
 from ._facts import (
@@ -54,9 +55,11 @@ from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, m
 from ._not_deduplicated import not_deduplicated, not_deduplicated_text
 from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
+from ._pending_copies import pending_copies, pending_text
 from ._plain_repeats import plain_repeats
 from ._raced_copies import raced_copies, raced_text
 from ._rerun import example, rerun, rerun_text
+from ._sender import sender_of
 from ._taken_repeats import Taken, taken_text, taken_then_failed
 from ._timed_out_copies import made_for_retries, retries_text
 from ._timing import repeats_compressed
@@ -309,6 +312,10 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
             summary += retries_text(list(retried.values()), len(tally.harmful))
             told |= retried.keys()
+            resent = resent_batches(facts, [e for e in tally.harmful if e not in told])
+            title = sender_of(facts.history.info.settings).title
+            summary += resent_text(list(resent.values()), len(tally.harmful), title)
+            told |= resent.keys()
             # A key made per call explains a repeat already (``fresh_key_text``).
             again = rerun(facts, [e for e in tally.harmful if e not in told and e not in fresh])
             first = example(facts, again[0]) if again else None
@@ -328,13 +335,21 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             others = [e for e in tally.harmful if e in told]
             told |= set(alone)
             together = raced_copies(facts, [e for e in tally.harmful if e not in told])
+            # No copy skipped: only an event written again by a copy sent after its first
+            # was done shows no deduplication; racing copies alone cannot tell it.
+            redone = bool(skipped or alone) or bool(
+                together and written_after_late_copy(facts, others)
+            )
             if together:
-                # No copy skipped: only an event written again by a copy sent after its first
-                # was done shows no deduplication; racing copies alone cannot tell it.
-                redone = bool(skipped or alone) or bool(written_after_late_copy(facts, others))
                 summary += raced_text(
                     list(together.values()), len(tally.harmful), skipped, redone, bool(alone)
                 )
+            told |= together.keys()
+            # Copies taken one after the other while the first's work was pending (a flow
+            # retrying its refused calls): neither a race nor a copy after the write.
+            pending = pending_copies(facts, [e for e in tally.harmful if e not in told])
+            said = bool(alone) or (bool(together) and redone)
+            summary += pending_text(list(pending.values()), len(tally.harmful), skipped, said)
         if within:
             summary += f"; {within_text(within)}"
         return verdict(

@@ -22,6 +22,7 @@ from ..history import event_column, event_rows
 from ._after_answers import pace_of, settle_note
 from ._behind_late import behind_late, behind_text
 from ._deferred import deferred, mark_deferred
+from ._derived import per_record_advice
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
 from ._expected import Cancelled, Expectation, Shortfalls, expectation_of
 from ._explain import (
@@ -550,7 +551,7 @@ def _passed(exp: Expectation, found: Shortfalls) -> str:
 
 def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:
     """The old rule, for a run with neither a clean run nor a declaration: any effect."""
-    gap = attribution_gap(facts, NAME, CLASS)
+    gap = attribution_gap(facts, NAME, CLASS, instead=per_record_advice(NAME, clean_run=False))
     if gap is not None:
         return gap
     rule = f" ({rule_text(exp, facts.history.events)})"

@@ -65,6 +65,7 @@ from ..core._model import (
 from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
+from ._derived import per_record_advice
 from ._expected import (
     Expectation,
     Level,
@@ -154,7 +155,8 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
         return verdict(
             NAME, Status.INCONCLUSIVE, CLASS, "the run had no fault window; nothing to recover from"
         )
-    gap = attribution_gap(facts, NAME, CLASS)
+    instead = per_record_advice(NAME, clean_run=history.baseline is not None)
+    gap = attribution_gap(facts, NAME, CLASS, instead=instead)
     if gap is not None:
         return gap
     calls, hit = _met(facts, windows)

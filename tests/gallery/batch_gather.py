@@ -15,11 +15,11 @@ over the limit meet the same limit again, those at the back of the batch each ti
 
 Must get, under a rate-limited feed (tests/gallery/scenarios/hubspot-batch-rate-limited.yaml):
 ``no_duplicate_effects`` fails naming the activities posted again for a batch redelivered
-because *other* events of it were refused — not a race, not a slow ack (today it names them
-and gives no cause); the events refused on every attempt were never accepted, which HubSpot
-knows (not lost). With ``SKIP_WRITTEN=1`` (each ``eventId``
-claimed before its call, released when the call fails: a redelivered batch posts only what is
-missing) nothing is posted twice.
+because *other* events of it were refused — not a race, not a slow ack (it named them and gave
+no cause; now "made again when their batch was sent again whole"); the events refused on
+every attempt were never accepted, which HubSpot knows (not lost). With ``SKIP_WRITTEN=1``
+(each ``eventId`` claimed before its call, released when the call fails: a redelivered batch
+posts only what is missing) nothing is posted twice.
 
     ACTIVITY_URL=http://127.0.0.1:9100 python -m tests.gallery.batch_gather --port 8000
 """
