@@ -171,14 +171,7 @@ def test_a_secret_rolled_and_not_given_loses_what_the_new_secret_signed_though_a
 @pytest.mark.parametrize(
     "parse",
     [
-        pytest.param(
-            "naive",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a false pass: the record's last write names the record, not its event, "
-                "and the clean run skipped the same update (report, session 19)",
-            ),
-        ),
+        "naive",
         "aware",
     ],
 )
@@ -203,7 +196,16 @@ def test_an_update_in_the_hour_the_clocks_go_back_is_not_taken_for_a_stale_one(
             assert found[name]["status"] == "pass", said(found[name])
         return
     assert len(run.effects) == 15  # three newest updates skipped as stale
-    assert found["no_lost_events"]["status"] != "pass", said(found["no_lost_events"])
+    # Its clean run skipped the same updates: dropped in every run, or ignored by design? Not
+    # known — it passed, "all 6 records got the expected effects of their latest accepted event".
+    lost = found["no_lost_events"]
+    assert lost["status"] == "inconclusive", said(lost)
+    assert (
+        "3 records got no PUT /orders/{id} after their newest event was first sent, nor did "
+        in (lost["summary"])
+    ), said(lost)
+    assert "though that event changes what their last write holds" in lost["summary"], said(lost)
+    assert "holds $.note 'paid by card" in lost["summary"], said(lost)
 
 
 def interval_batch(tmp_path: Path, name: str) -> dict[str, dict[str, Any]]:

@@ -29,7 +29,7 @@ def derived_fields(events: Iterable[Event], effects: Sequence[Effect]) -> list[s
     by_record: defaultdict[str, list[set[str]]] = defaultdict(list)
     for event in events:
         if event.key in keys:
-            by_record[event.key].append({_text(v) for _, v in _paths.leaves(event.payload)})
+            by_record[event.key].append({leaf_text(v) for _, v in _paths.leaves(event.payload)})
     fields: set[str] = set()
     for effect in looked:
         try:
@@ -43,7 +43,7 @@ def derived_fields(events: Iterable[Event], effects: Sequence[Effect]) -> list[s
         if len(theirs) > 1:
             telling = set[str]().union(*theirs) - theirs[0].intersection(*theirs[1:])
         for steps, value in _paths.leaves(doc):
-            if _text(value) in telling:
+            if leaf_text(value) in telling:
                 return None
             fields.add(_paths.render(steps[:1]))
     return sorted(fields) or None
@@ -91,7 +91,7 @@ def per_record_advice(name: str, clean_run: bool) -> str:
 _STATE = "final_state_matches_baseline judges the state these writes leave"
 
 
-def _text(value: object) -> str:
+def leaf_text(value: object) -> str:
     """A leaf compared as text, as rules compare: 1042, 1042.0 and "1042" alike."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -979,6 +979,17 @@ class Short:
 
 
 @dataclass(frozen=True, slots=True)
+class Unwritten:
+    """A register record ``short`` of a write after its newest event, as its clean twin was,
+    whose last write ``write`` (an effect id) holds values that event changes: ``changes``,
+    (path, the value written, the newest event's)."""
+
+    short: Short
+    write: str
+    changes: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Created:
     """A record short of ``short``'s request where this run made ``made`` writes of the item,
     creations in its collection (``creation``) counted, and its clean twin ``clean``."""
@@ -1056,6 +1067,11 @@ class Shortfalls:
     # no write after its own either, while the clean run stopped watching too soon: whether
     # the automation writes for such an update is not known (``_newest.owed_newest``).
     newest_unseen: list[Short] = field(default_factory=list)
+    # Register records written only before their newest event, whose clean twin got no write
+    # after its own either, where that newest event changes values the record's last write
+    # holds: an update ignored by design and one dropped in every run alike cannot be told
+    # apart — not known (``_newest.owed_newest``).
+    newest_unwritten: list[Unwritten] = field(default_factory=list)
 
     # Event id -> how its item's write was made by creating the item, the record's creating
     # event having made no creation here (``Stood``): not loss, said.
@@ -1069,6 +1085,7 @@ class Shortfalls:
     def count(self) -> int:
         shorts = sum(len(s) for s in self.events.values())
         unknown = len(self.partly) + len(self.replaced) + len(self.newest_unseen)
+        unknown += len(self.newest_unwritten)
         return shorts + len(self.records) + len(self.run) + unknown
 
 

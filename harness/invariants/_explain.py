@@ -19,6 +19,7 @@ from ._expected import (
     Rule,
     Short,
     Shortfalls,
+    Unwritten,
     same_resource,
 )
 from ._facts import (
@@ -255,6 +256,34 @@ def newest_unseen_text(exp: Expectation, unseen: Sequence[Short]) -> str:
         f"but the clean run stopped watching before the target was done ({exp.why_unseen}): "
         "whether the automation writes for such an update is not known — let the runs watch "
         "longer (`settle:` in the scenario, --settle-quiet, --settle-deadline) and run again"
+    )
+
+
+def newest_unwritten_text(exp: Expectation, unwritten: Sequence[Unwritten]) -> str:
+    """``1 record got no PUT /orders/{id} after its newest event was first sent, nor did its
+    clean twin after its own, though that event changes what its last write holds …``
+    (``newest_unwritten``)."""
+    records, wanted, its = _records_of(exp, [u.short for u in unwritten])
+    return (
+        f"{records} got no {wanted} after {its} newest event was first sent, nor did {its} "
+        f"clean twin after its own, though that event changes what {its} last write holds "
+        f"({newest_unwritten_line(exp, unwritten[0])}): an automation that ignores such an "
+        "update by design and one that drops it in every run alike (a staleness check that "
+        "takes it for older: a time read without its offset) look the same to a run compared "
+        "with its clean run — check the target's log or its state for that record"
+    )
+
+
+def newest_unwritten_line(exp: Expectation, u: Unwritten) -> str:
+    """``record 59…: its last PUT /orders/{id} (eff_9) holds $.note "paid by card", its
+    newest event "shipped"``."""
+    assert u.short.request is not None
+    request = u.short.request.text(exp.several)
+    held = ", ".join(f"{path} {was!r}" for path, was, _ in u.changes[:3])
+    new = ", ".join(f"{now!r}" for _, _, now in u.changes[:3])
+    return (
+        f"record {u.short.subject}: its last {request} ({u.write}) holds {held}, its newest "
+        f"event {new}"
     )
 
 

@@ -6,17 +6,30 @@ record whose older update was written and whose newest was refused and dropped g
 writes as a register owes, and passed. A write made before the newest event was first sent
 cannot be that event's (``_expected.shortfalls`` flags such a record, ``Short.source``
 "newest"). Not where the clean run's twin record got no write after its own newest event
-either: the automation writes nothing for such an update (no change to write), by design.
+either: the automation writes nothing for such an update (no change to write), by design —
+unless that event changes what the record's last write holds: then not known (``Unwritten``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from ..core._model import Event
+from ..core import _paths
+from ..core._model import Effect, Event
 from ..history import History, event_rows
-from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource, shortfalls
+from ._derived import leaf_text
+from ._expected import (
+    NEWEST,
+    Expectation,
+    Request,
+    Short,
+    Shortfalls,
+    Unwritten,
+    same_resource,
+    shortfalls,
+)
 from ._facts import Facts, accepted_in, first_sent, is_write
 from ._unfinished import unfinished
 
@@ -76,12 +89,79 @@ def owed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfalls
     }
     silent = _silent_after_newest(clean, exp, wanted)
     keep = [s for s in found.records if s.source != NEWEST or twins.get(s.subject) not in silent]
+    both = [s for s in flagged if twins.get(s.subject) in silent]
+    # Silent in both runs, but the newest event changes what the record's writes hold: not an
+    # update with nothing new — dropped alike in both runs, or ignored by design (unknown).
+    unwritten = _unwritten(facts, exp, both)
+    left = {u.short.subject for u in unwritten}
     if not unfinished(clean).any:
-        return replace(found, records=keep)
+        return replace(found, records=keep, newest_unwritten=unwritten)
     # The clean run stopped watching before its target was done: its twin's silence after
     # the newest event may be a write it did not see, and teaches nothing.
-    unseen = [s for s in flagged if twins.get(s.subject) in silent]
-    return replace(found, records=keep, newest_unseen=unseen)
+    unseen = [s for s in both if s.subject not in left]
+    return replace(found, records=keep, newest_unseen=unseen, newest_unwritten=unwritten)
+
+
+# Values too common to tell one event's state from another's in a write's body.
+_PLAIN = frozenset({"None", "True", "False", ""})
+
+
+def _unwritten(facts: Facts, exp: Expectation, both: Sequence[Short]) -> list[Unwritten]:
+    """Those of ``both`` ("newest" records whose clean twin was silent after its newest event
+    too) where that event changes a value the record's last write holds: a value of an older
+    event of the record, at a payload path other than the source's id, key, type, sequence and
+    time, written, where the newest event has another that is not (tests/gallery/dst_orders:
+    an order's last PUT holds its note "paid by card", its newest update says "shipped" — an
+    update a staleness check read as older, in the clean run too)."""
+    if not both:
+        return []
+    history = facts.history
+    wanted = {s.subject: same_resource(s.request) for s in both if s.request is not None}
+    resource_of = exp.routes.resource_of
+    last: dict[str, Effect] = {}  # each record's last write of its resource
+    for w in history.effects:
+        key = w.key
+        if key in wanted and w.committed and is_write(w) and resource_of(w)[1] == wanted[key]:
+            if key not in last or w.at >= last[key].at:
+                last[key] = w
+    events: dict[str, list[Event]] = {}
+    for e in history.events:
+        if e.key in wanted and e.id in facts.accepted:
+            events.setdefault(e.key, []).append(e)
+    skip = {p for p in history.info.settings.get("paths", {}).values() if isinstance(p, str)}
+    found = []
+    for s in both:
+        theirs = sorted(events.get(s.subject, []), key=lambda e: e.seq)
+        write = last.get(s.subject)
+        if write is None or len(theirs) < 2:
+            continue
+        changes = _changes(write, theirs, skip)
+        if changes:
+            found.append(Unwritten(s, write.id, changes))
+    return found
+
+
+def _changes(
+    write: Effect, events: Sequence[Event], skip: Collection[str]
+) -> tuple[tuple[str, str, str], ...]:
+    """(path, value written, the newest event's) where ``write`` holds an older event's value
+    that ``events``' newest (the last) changes to one it does not hold."""
+    try:
+        body = json.loads(write.body) if write.body else None
+    except ValueError:
+        return ()
+    held = {leaf_text(v) for _, v in _paths.leaves(body)}
+    newest = {_paths.render(k): leaf_text(v) for k, v in _paths.leaves(events[-1].payload)}
+    changes: dict[str, tuple[str, str, str]] = {}
+    for older in events[:-1]:
+        for steps, value in _paths.leaves(older.payload):
+            path, was = _paths.render(steps), leaf_text(value)
+            now = newest.get(path)
+            if path in skip or now is None or now == was or was in _PLAIN:
+                continue
+            if was in held and now not in held:
+                changes[path] = (path, was, now)
+    return tuple(changes.values())
 
 
 def _silent_after_newest(clean: History, exp: Expectation, wanted: dict[str, Request]) -> set[str]:

@@ -35,6 +35,8 @@ from ._explain import (
     lost_text,
     newest_unseen_line,
     newest_unseen_text,
+    newest_unwritten_line,
+    newest_unwritten_text,
     partly_line,
     partly_text,
     replaced_line,
@@ -122,6 +124,8 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     )
     if not shown and not coarse:
         if found.created or found.partly or found.replaced or found.newest_unseen:
+            return _not_known(facts, exp, found, note)
+        if found.newest_unwritten:
             return _not_known(facts, exp, found, note)
         if found.cancelled:
             return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
@@ -297,6 +301,8 @@ def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
         parts.append(replaced_text(exp, found.replaced))
     if found.newest_unseen:
         parts.append(newest_unseen_text(exp, found.newest_unseen))
+    if found.newest_unwritten:
+        parts.append(newest_unwritten_text(exp, found.newest_unwritten))
     return "; and ".join(parts)
 
 
@@ -304,11 +310,9 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     """Inconclusive: records short of an item's writes that created it as often as their
     clean twin wrote it, or whose events were not all accepted (``_unknown_text``), and
     nothing else short."""
-    request = (
-        found.created[0].short.request
-        if found.created
-        else (found.partly or found.replaced or found.newest_unseen)[0].request
-    )
+    shorts = [c.short for c in found.created] + found.partly + found.replaced
+    shorts += found.newest_unseen + [u.short for u in found.newest_unwritten]
+    request = shorts[0].request
     assert request is not None
     summary = (
         f"not judged: {_unknown_text(exp, found)}; those writes name their record, not "
@@ -318,6 +322,7 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     lines += [partly_line(exp, s) for s in found.partly]
     lines += [replaced_line(exp, s) for s in found.replaced]
     lines += [newest_unseen_line(exp, s) for s in found.newest_unseen]
+    lines += [newest_unwritten_line(exp, u) for u in found.newest_unwritten]
     witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
