@@ -258,3 +258,17 @@ def test_a_batch_made_again_within_its_retry_after_is_not_said_to_have_waited() 
         "deliveries of its events had been sent" in v.summary
     ), v.summary
     assert "made again as eff_2 0.250 s later, carrying the same 2 events" in v.summary
+
+
+def test_a_refused_batch_sent_again_with_other_events_is_made_again() -> None:
+    """tests/gallery/node/shopify_orders_interval_batch.js flushes its orders every 250 ms and
+    posts a refused batch again with the orders that came since: under an outage every refused
+    order was posted again, and the pass said "none made again by the automation" — the second
+    call's body (three items, not two) was taken for another request."""
+    calls = [effect("eff_1", ["evt_1", "evt_2"], 1.1, status=503)]
+    calls.append(effect("eff_2", ["evt_1", "evt_2", "evt_3"], 1.35, status=503))
+    sent = [delivery(f"dlv_{n}", f"evt_{n}", sent=1.0 + n / 100) for n in (1, 2, 3)]
+    v = one(with_faults(history([event(1), event(2), event(3)], sent, calls), OUTAGE), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert "none made again" not in v.summary, v.summary
+    assert v.summary.startswith("2 calls refused by fault windows, 1 made again"), v.summary
