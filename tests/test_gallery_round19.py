@@ -158,6 +158,12 @@ def test_a_secret_rolled_and_not_given_loses_what_the_new_secret_signed_though_a
     lost = found["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert set(lost["evidence"]["events"]) == dropped, said(lost)
+    # Its cause was "it stopped working then — a worker or thread that died".
+    assert "stopped working" not in lost["summary"], said(lost)
+    assert (
+        "each of these was accepted only in deliveries signed with the new secret (in "
+        "$STRIPE_WEBHOOK_SECRET_NEXT) alone" in lost["summary"]
+    ), said(lost)
     genuine = found["accepts_genuine"]
     assert genuine["status"] == "pass", said(genuine)
     # Not a refusal, but said beside the pass: it said nothing of the dropped ones.

@@ -65,6 +65,7 @@ from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
 from ._newest import timed_shortfalls
 from ._order import time_path
+from ._rotated import rotation_loss
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 from ._untold_latest import Untold, untold_latest, untold_text
@@ -399,7 +400,11 @@ def _cancelled(
 def _settle_note(
     facts: Facts, undone: Unfinished, lost: Collection[str], records: Collection[str] = ()
 ) -> str:
-    """``_after_answers.settle_note`` of the run as judged."""
+    """``_after_answers.settle_note`` of the run as judged — or, where a secret rotation
+    explains the loss (``_rotated``), that."""
+    rotated = rotation_loss(facts.history, lost)
+    if rotated:
+        return rotated
     return settle_note(facts.history, facts.effects_in_order, undone, lost, records)
 
 
