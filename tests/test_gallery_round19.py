@@ -83,6 +83,11 @@ def test_a_dedup_holding_the_last_hundred_ids_orders_again_a_copy_that_came_hund
     assert twice, "no copy came after its id was pushed out"
     assert repeated["status"] == "fail", said(repeated)
     assert "written again by a copy sent after the target had written the event" in said(repeated)
+    # Its cause listed a per-process set, a time to live and "a filter that compares each
+    # event with the one before it": the count of events between tells it.
+    assert "it deduplicates, but its record holds only the last events" in repeated["summary"], (
+        said(repeated)
+    )
     # Only late copies were ordered again: each one's first delivery had a hundred others
     # sent after it before the copy came.
     sends = sorted(run.deliveries, key=lambda d: d.sent_at)

@@ -27,6 +27,7 @@ from operator import is_
 
 from ..core._model import Delivery, Effect, Outcome
 from ..history import delivery_column, delivery_rows
+from ._bounded_dedup import Bounded, bounded
 from ._expected import expectation_of
 from ._facts import Facts, is_write, plural
 from ._open_calls import of_them
@@ -51,16 +52,21 @@ class Unshared:
     # Accepted events owed a write that got none at all: a target that drops events outright
     # may have dropped a copy where it seemed to skip one.
     dropped: int = 0
+    # Where the copies written again and those skipped are told apart by how many events
+    # came between: a record of the last events only (``_bounded_dedup``).
+    bounded: Bounded | None = None
 
 
-def unshared(facts: Facts, harmful: Sequence[str], skipped: int) -> Unshared | None:
+def unshared(facts: Facts, harmful: Sequence[str], skipped: Sequence[str]) -> Unshared | None:
     """Of ``harmful`` (events with a duplicate effect, at most MAX_LOOKED_AT of them looked
     at), those written again after a late copy — where ``skipped`` other events' copies were
-    (``copies_skipped``, which the caller counts once); None where either half is missing."""
+    (``copies_skipped``, which the caller finds once); None where either half is missing."""
     if not skipped:
         return None
     late = written_after_late_copy(facts, harmful)
-    return Unshared(late, skipped, _dropped(facts)) if late else None
+    if not late:
+        return None
+    return Unshared(late, len(skipped), _dropped(facts), bounded(facts, late, skipped))
 
 
 def _dropped(facts: Facts) -> int:
@@ -77,9 +83,9 @@ def written_after_late_copy(facts: Facts, harmful: Sequence[str]) -> list[str]:
     return [eid for eid in looked_at if _written_after_late_copy(facts, eid, deliveries[eid])]
 
 
-def copies_skipped(facts: Facts, repeated: Collection[str] = ()) -> int:
-    """How many events accepted more than once were written once (counted up to
-    MAX_LOOKED_AT): the target skipped their later copies. A copy whose write undid and made
+def copies_skipped(facts: Facts, repeated: Collection[str] = ()) -> list[str]:
+    """The events accepted more than once that were written once (up to MAX_LOOKED_AT of
+    them): the target skipped their later copies. A copy whose write undid and made
     again its first's (delete, then create) skipped nothing; nor did one whose item went out
     again in its first's call (``repeated``: a bulk call carrying the event twice), nor one
     a batcher may hold (``_held_after``)."""
@@ -107,14 +113,14 @@ def copies_skipped(facts: Facts, repeated: Collection[str] = ()) -> int:
         twice = carried_twice(facts, ids)
         ids = [e for e in ids if e not in twice]
     if not ids:
-        return 0
+        return []
     made, copies_of = facts.effects_of(ids), facts.deliveries_of(ids)
     held = _held_after(facts)
-    return sum(
-        1
+    return [
+        eid
         for eid, e in made.items()
         if not any(isinstance(w, Undone) for w in e) and _copy_after(e, copies_of[eid], held)
-    )
+    ]
 
 
 def _held_after(facts: Facts) -> float:
@@ -214,6 +220,8 @@ def unshared_text(found: Unshared | None, repeated: int) -> str:
             "handled, kept in one durable store that every worker and replica shares, for as "
             "long as the sender redelivers"
         )
+    if found.bounded is not None:
+        return head + found.bounded.text()
     return head + (
         ": it deduplicates, but its record of the events it handled does not reach every copy — "
         "one per process or instance (an in-memory set in each worker of a prefork server, "

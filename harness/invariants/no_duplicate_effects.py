@@ -323,10 +323,11 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             told |= set(again)
             # An event whose item a bulk call carried twice skipped no copy: it was written
             # once per call only (gallery bulk_writer under duplicate-storm).
-            skipped = copies_skipped(facts, {f.event.id for f in within})
+            skipped_ids = copies_skipped(facts, {f.event.id for f in within})
+            skipped = len(skipped_ids)
             # Only what no cause above told: a write redone after an ambiguous 502 is that
             # retry's, not a dedup record that missed a copy (gallery background_queue).
-            late = unshared(facts, [e for e in tally.harmful if e not in told], skipped)
+            late = unshared(facts, [e for e in tally.harmful if e not in told], skipped_ids)
             summary += unshared_text(late, len(tally.harmful))
             told |= set(late.late) if late else set()
             alone = not_deduplicated(facts, [e for e in tally.harmful if e not in told], skipped)
