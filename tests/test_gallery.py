@@ -36,7 +36,8 @@ SEED = "7"
 # an answer): once the run's deliveries are answered and its fault windows closed it has
 # nothing left to do, and 0.3 s of quiet sees the last of its calls — a built-in scenario's 1 s
 # (2 s while an event is pending) was a third to a half of such a test's wall.
-QUICK = ("--settle-quiet", "0.3")
+QUICK_QUIET = 0.3
+QUICK = ("--settle-quiet", str(QUICK_QUIET))
 
 
 @dataclass
