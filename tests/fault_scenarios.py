@@ -73,12 +73,14 @@ def run_side_by_side_on(
     seed: int,
     state: Path | None = None,
     instances: int = 3,
+    settle_quiet: float | None = None,
 ) -> list[RunResult]:
     """``scenarios`` (names or Scenarios) shared out among ``instances`` processes of the
     automation ``module`` (``engine.run_side_by_side``), as ``harness demo`` shares its suite:
     each scenario runs once, against one instance, as it would alone. Their journals are merged
-    into ``journal``; ``state``: the sound automation's state folder (one per instance). At most
-    one instance per scenario."""
+    into ``journal``; ``state``: the sound automation's state folder (one per instance);
+    ``settle_quiet``: real seconds replacing the scenarios' settle quiet. At most one instance
+    per scenario."""
     resolved = [
         s for item in scenarios for s in ([item] if isinstance(item, Scenario) else resolve([item]))
     ]
@@ -92,7 +94,13 @@ def run_side_by_side_on(
             for k in range(instances)
         ]
         options = [
-            RunOptions.create(hook, seed=seed, downstream=f"127.0.0.1:{port}", journal=part)
+            RunOptions.create(
+                hook,
+                seed=seed,
+                downstream=f"127.0.0.1:{port}",
+                journal=part,
+                settle_quiet=settle_quiet,
+            )
             for (hook, port), part in zip(hooks, parts, strict=True)
         ]
         results = asyncio.run(run_side_by_side(resolved, options))

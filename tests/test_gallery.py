@@ -32,6 +32,12 @@ SCENARIOS = Path(__file__).resolve().parent / "gallery" / "scenarios"
 # Stripe uses its whsec_ secret as-is (PROVIDERS.md); the value is the test's own.
 STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0test0secret0not0real"}
 SEED = "7"
+# For an automation that makes every call before it answers (its clean runs saw no call after
+# an answer): once the run's deliveries are answered and its fault windows closed it has
+# nothing left to do, and 0.3 s of quiet sees the last of its calls — a built-in scenario's 1 s
+# (2 s while an event is pending) was a third to a half of such a test's wall.
+QUICK_QUIET = 0.3
+QUICK = ("--settle-quiet", str(QUICK_QUIET))
 
 
 @dataclass
@@ -114,7 +120,7 @@ def test_seen_first_loses_the_deal_when_the_crm_fails(tmp_path: Path) -> None:
     """Contact made, deal refused 503, Stripe's retry skipped as a duplicate: partial loss."""
     with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
         done, report = run(
-            target, str(SCENARIOS / "stripe-checkout-crm-outage.yaml"), tmp_path, env=STRIPE
+            target, str(SCENARIOS / "stripe-checkout-crm-outage.yaml"), tmp_path, *QUICK, env=STRIPE
         )
     lost = verdicts(report)["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
@@ -128,6 +134,7 @@ def test_seen_first_with_declared_expected_effects(tmp_path: Path) -> None:
             target,
             str(SCENARIOS / "stripe-checkout-crm-outage-expected.yaml"),
             tmp_path,
+            *QUICK,
             env=STRIPE,
         )
     lost = verdicts(report)["no_lost_events"]
@@ -418,7 +425,11 @@ def test_derived_ids_without_a_correlation_rule_is_inconclusive_and_says_which(
     """Effects carry a Checkout Session id and a balance, no event value: nothing to judge by."""
     with automation("derived_ids", "/webhooks/stripe", STRIPE) as target:
         _, report = run(
-            target, str(SCENARIOS / "stripe-checkout-redelivered.yaml"), tmp_path, env=STRIPE
+            target,
+            str(SCENARIOS / "stripe-checkout-redelivered.yaml"),
+            tmp_path,
+            *QUICK,
+            env=STRIPE,
         )
     found = verdicts(report)
     for name in ("no_lost_events", "no_duplicate_effects"):
@@ -436,6 +447,7 @@ def test_derived_ids_with_a_correlation_rule_shows_the_double_booking(tmp_path: 
             target,
             str(SCENARIOS / "stripe-checkout-redelivered-correlated.yaml"),
             tmp_path,
+            *QUICK,
             env=STRIPE,
         )
     found = verdicts(report)
@@ -479,7 +491,7 @@ def test_activity_lines_no_more_than_the_clean_run_made_pass(tmp_path: Path) -> 
 def test_dies_midrun_is_never_ready(tmp_path: Path) -> None:
     """The process exits between requests after 20 events; later deliveries are refused."""
     with automation("dies_midrun", "/hooks/orders") as target:
-        done, report = run(target, "duplicate-storm", tmp_path)
+        done, report = run(target, "duplicate-storm", tmp_path, *QUICK)
     failed = {n for n, v in verdicts(report).items() if v["status"] == "fail"}
     assert failed & {"target_available", "no_server_errors"}, verdicts(report)
     assert report["ready"] is False
@@ -489,7 +501,7 @@ def test_dies_midrun_is_never_ready(tmp_path: Path) -> None:
 def test_float_ids_fail_big_numbers_intact_with_the_python_rounding(tmp_path: Path) -> None:
     """int(float(x)) turns 820982911946154508 into 820982911946154496 (JavaScript: ...500)."""
     with automation("float_ids", "/hooks/invoices") as target:
-        done, report = run(target, "big-number-ids", tmp_path)
+        done, report = run(target, "big-number-ids", tmp_path, *QUICK)
     big = verdicts(report)["big_numbers_intact"]
     assert big["status"] == "fail", said(big)
     arrived = re.findall(r"(\d{17,}) arrived as (\d+)", said(big))
@@ -567,7 +579,7 @@ def test_ignores_types_by_design_is_not_loss(tmp_path: Path) -> None:
 def test_partial_write_drops_the_rest_of_a_hubspot_batch(tmp_path: Path) -> None:
     """Stops at the first refused call and answers the batch 200."""
     with automation("partial_write", "/hubspot/webhooks") as target:
-        done, report = run(target, str(SCENARIOS / "hubspot-batch-blip.yaml"), tmp_path)
+        done, report = run(target, str(SCENARIOS / "hubspot-batch-blip.yaml"), tmp_path, *QUICK)
     lost = verdicts(report)["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     lines = lost["evidence"]["lines"]
@@ -591,7 +603,7 @@ def test_one_secret_refuses_every_delivery_after_the_rotation(
     text = (SCENARIOS / "stripe-secret-rotation.yaml").read_text()
     scenario.write_text(text.replace("{name: stripe,", f"{{name: {provider},"))
     with automation("one_secret", "/hooks/orders", {"HARNESS_SECRET": SECRET}) as target:
-        done, report = run(target, str(scenario), tmp_path, env=NEXT_SECRET)
+        done, report = run(target, str(scenario), tmp_path, *QUICK, env=NEXT_SECRET)
     found = verdicts(report)
     refused = found["accepts_genuine"]
     assert refused["status"] == "fail", said(refused)
@@ -640,7 +652,7 @@ def test_slow_acks_of_a_work_before_answering_automation_name_the_slow_downstrea
     rerun at --time-scale 1, which would wait as long."""
     with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
         done, report = run(
-            target, str(SCENARIOS / "stripe-checkout-crm-slow.yaml"), tmp_path, env=STRIPE
+            target, str(SCENARIOS / "stripe-checkout-crm-slow.yaml"), tmp_path, *QUICK, env=STRIPE
         )
     acks = verdicts(report)["ack_within"]
     assert acks["status"] == "fail", said(acks)
@@ -658,7 +670,7 @@ def test_5xx_answers_while_the_crm_is_down_are_its_failure_passed_on_not_a_crash
     the CRM's outage and Stripe's redelivery; no_server_errors still fails."""
     with automation("seen_first", "/webhooks/stripe", STRIPE) as target:
         done, report = run(
-            target, str(SCENARIOS / "stripe-checkout-crm-down.yaml"), tmp_path, env=STRIPE
+            target, str(SCENARIOS / "stripe-checkout-crm-down.yaml"), tmp_path, *QUICK, env=STRIPE
         )
     [only] = report["runs"]
     cause = only["likely_cause"]

@@ -17,7 +17,7 @@ import pytest
 
 from harness.history import load_all
 
-from .test_gallery import said
+from .test_gallery import QUICK, said
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,9 @@ CHECKOUTS = "stripe:checkout.session.completed"
 
 def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: Path) -> None:
     with project(tmp_path, "hammer_retry", "/webhooks/stripe", STRIPE, CHECKOUTS):
-        done, found = hazards(tmp_path, "downstream-throttled", "downstream-outage", env=STRIPE)
+        done, found = hazards(
+            tmp_path, "downstream-throttled", "downstream-outage", *QUICK, env=STRIPE
+        )
     verdicts = found["downstream-throttled"]
     backoff = verdicts["backs_off"]
     assert backoff["status"] == "fail", said(backoff)

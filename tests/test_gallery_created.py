@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import harness
-from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, init_project, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ SCENARIO = str(SCENARIOS / "attio-records-simultaneous.yaml")
 
 def test_a_racing_find_or_create_is_not_called_lost(tmp_path: Path) -> None:
     with automation("fetch_upsert", "/webhooks/attio") as target:
-        done, report = run(target, SCENARIO, tmp_path)
+        done, report = run(target, SCENARIO, tmp_path, *QUICK)
     found = verdicts(report)
     lost = found["no_lost_events"]
     assert lost["status"] == "inconclusive", said(lost)
@@ -59,7 +59,7 @@ def test_a_debounce_that_drops_the_latest_change_is_still_lost(tmp_path: Path) -
     """``SKIP_BUSY=1``: the changes that arrive while their record is syncing are dropped,
     and the record gets fewer writes than its clean twin — a loss, creations or not."""
     with automation("fetch_upsert", "/webhooks/attio", {"SKIP_BUSY": "1"}) as target:
-        done, report = run(target, SCENARIO, tmp_path)
+        done, report = run(target, SCENARIO, tmp_path, *QUICK)
     lost = verdicts(report)["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert re.search(r"\d+ records? short of PATCH /customers/\{id\}", lost["summary"]), said(lost)
@@ -76,7 +76,7 @@ def test_a_sync_whose_fetch_the_double_cannot_answer_is_told_to_stub_it(tmp_path
         api = f"api={target.downstream_port}"
         init_project("attio", "attio:record.updated", target.url, api, tmp_path)
         env = {"ATTIO_WEBHOOK_SECRET": "gallery0attio0secret0not0real"}  # the test's own
-        ran = harness("run", "duplicate-storm", "--seed", "7", cwd=tmp_path, env=env)
+        ran = harness("run", "duplicate-storm", "--seed", "7", *QUICK, cwd=tmp_path, env=env)
     # Nothing accepted: nothing put to the test, but every delivery answered 500, which
     # duplicate-storm's no_server_errors counts — a failure found stands (docs/cli.md): exit 1.
     assert ran.code == 1, ran.out + ran.err

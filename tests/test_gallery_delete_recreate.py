@@ -21,7 +21,7 @@ import pytest
 from harness.history import History, load_all
 from harness.invariants._undone import issued_ids
 
-from .test_gallery import said
+from .test_gallery import QUICK, said
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -45,7 +45,7 @@ def standing(journal: History) -> Counter[str]:
 
 def judged(tmp_path: Path, hazard: str) -> tuple[dict[str, dict[str, Any]], History]:
     with project(tmp_path, "delete_recreate", "/webhooks/contacts", {}, CONTACTS):
-        _, found = hazards(tmp_path, hazard, env=SIGNING)
+        _, found = hazards(tmp_path, hazard, *QUICK, env=SIGNING)
     [db] = (tmp_path / "harness-runs").glob("*.db")
     [journal] = [r for r in load_all(db) if r.baseline is not None]
     return found[hazard], journal

@@ -43,7 +43,7 @@ from typing import Any
 import pytest
 
 from .conftest import Completed, harness
-from .test_gallery import automation, init_project
+from .test_gallery import QUICK, automation, init_project
 from .test_gallery_model import EXAMPLE as CONTACT
 
 pytestmark = pytest.mark.integration
@@ -69,10 +69,12 @@ def hazard(
     example: dict[str, Any] | str,
     name: str,
     stub: str = "",
+    *,
+    settle: tuple[str, ...] = (),
 ) -> tuple[Completed, dict[str, dict[str, Any]]]:
     """``tests.gallery.<app>`` on loopback, ``harness init`` over ``example`` (a payload, or a
     library payload's name: its provider's), ``stub`` a route of its double's, and ``harness
-    run NAME --seed 5``: its exit and output, and the run's verdicts by invariant."""
+    run NAME --seed 5 *settle``: its exit and output, and the run's verdicts by invariant."""
     if isinstance(example, str):
         events, provider = example, example.partition(":")[0]
     else:
@@ -93,17 +95,22 @@ def hazard(
             )
             project.write_text(text)
         ran = harness(
-            "run", name, "--seed", "5", "--report", str(report), cwd=tmp_path, env=SECRET
+            "run", name, "--seed", "5", "--report", str(report), *settle, cwd=tmp_path, env=SECRET
         )  # fmt: skip
     [judged] = json.loads(report.read_text())["runs"]
     return ran, {v["invariant"]: v for v in judged["verdicts"]}
 
 
 def failed(
-    tmp_path: Path, app: str, hook: str, example: dict[str, Any] | str, name: str
+    tmp_path: Path,
+    app: str,
+    hook: str,
+    example: dict[str, Any] | str,
+    name: str,
+    settle: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """``hazard``'s run, which must fail: the summaries of its failed verdicts by invariant."""
-    ran, found = hazard(tmp_path, app, hook, example, name)
+    ran, found = hazard(tmp_path, app, hook, example, name, settle=settle)
     assert ran.code == 1, ran.out
     return {k: v["summary"] for k, v in found.items() if v["status"] == "fail"}
 
@@ -111,7 +118,9 @@ def failed(
 def test_a_patch_of_the_order_its_event_names_wants_a_stub_not_a_traced_recording(
     tmp_path: Path,
 ) -> None:
-    ran, _ = hazard(tmp_path, "activity_log", "/hooks/orders", ORDER, "duplicate-storm")
+    ran, _ = hazard(
+        tmp_path, "activity_log", "/hooks/orders", ORDER, "duplicate-storm", settle=QUICK
+    )
     assert "the target accepted no event" in ran.out, ran.out
     assert "likely cause: 503 after PATCH /orders/{id} answered 404" in ran.out, ran.out
     assert "each to the record its event names" in ran.out, ran.out
@@ -230,7 +239,9 @@ def test_ids_rounded_alike_in_both_runs_are_twins_in_the_final_state(tmp_path: P
             "email": "ada@example.com",
         },
     }
-    _, found = hazard(tmp_path, "float_ids", "/hooks/invoices", invoice, "out-of-order")
+    _, found = hazard(
+        tmp_path, "float_ids", "/hooks/invoices", invoice, "out-of-order", settle=QUICK
+    )
     final = found["final_state_matches_baseline"]
     assert final["status"] == "pass", final
 
@@ -239,7 +250,9 @@ def test_collections_named_by_derived_ids_are_compared_by_route_not_by_path(
     tmp_path: Path,
 ) -> None:
     stub = '{method: PATCH, path: "/orders/{id}", status: 200}'
-    _, found = hazard(tmp_path, "activity_log", "/hooks/orders", ORDER, "out-of-order", stub)
+    _, found = hazard(
+        tmp_path, "activity_log", "/hooks/orders", ORDER, "out-of-order", stub, settle=QUICK
+    )
     final = found["final_state_matches_baseline"]
     assert final["status"] == "inconclusive", final
     assert "hold as many per collection as the baseline's" in final["summary"], final
@@ -252,6 +265,7 @@ def test_drifted_events_alone_after_a_stop_are_not_excused_by_it(tmp_path: Path)
         "/webhooks/stripe",
         "stripe:checkout.session.completed",
         "renamed-field",
+        QUICK,
     )
     drift = found["drift_is_loud"]
     assert drift.startswith("20 drifted events of 20 reached a downstream"), drift
@@ -267,6 +281,7 @@ def test_an_automation_that_reads_one_event_a_request_is_told_its_provider_batch
         "/hooks/hubspot",
         "hubspot:contact.propertyChange",
         "duplicate-storm",
+        settle=QUICK,
     )
     assert "HubSpot sends its events in batches" in ran.out, ran.out
     assert "the automation crashed" not in ran.out, ran.out

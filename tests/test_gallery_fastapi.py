@@ -22,7 +22,7 @@ import pytest
 
 from harness.history import History, load_all
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 from .test_gallery_round10 import written_twice
 
@@ -67,7 +67,7 @@ def test_a_customer_made_again_after_its_order_was_refused_is_a_partial_write_no
     500 and Stripe's retry makes the customer again, then the order."""
     with automation("customer_then_order", "/webhooks/stripe", STRIPE) as target:
         done, report = run(
-            target, str(SCENARIOS / "checkouts-orders-outage.yaml"), tmp_path, env=STRIPE
+            target, str(SCENARIOS / "checkouts-orders-outage.yaml"), tmp_path, *QUICK, env=STRIPE
         )
     found = verdicts(report)
     assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
@@ -96,7 +96,7 @@ def test_deliveries_after_a_fastapi_500_are_answered_and_writes_applied_are_made
     closes the connection after it), Stripe's retry makes the customer again. Every delivery
     is answered: none reset by the harness reusing a connection uvicorn closed."""
     with project(tmp_path, "customer_then_order", "/webhooks/stripe", STRIPE, CHECKOUTS):
-        done, found = hazards(tmp_path, "ambiguous-commit", env=STRIPE)
+        done, found = hazards(tmp_path, "ambiguous-commit", *QUICK, env=STRIPE)
     verdicts_ = found["ambiguous-commit"]
     available = verdicts_["target_available"]
     assert available["status"] == "pass", said(available)
@@ -115,7 +115,7 @@ def test_an_order_tried_again_at_its_own_wait_for_timeout_is_made_while_the_firs
     made again are named for what they are — made before the first call was answered."""
     env = {**STRIPE, "MODE": "wait_for"}
     with project(tmp_path, "fire_and_forget", "/webhooks/stripe", env, CHECKOUTS):
-        done, found = hazards(tmp_path, "slow-downstream", env=STRIPE)
+        done, found = hazards(tmp_path, "slow-downstream", *QUICK, env=STRIPE)
     verdicts_ = found["slow-downstream"]
     assert verdicts_["no_lost_events"]["status"] == "pass", said(verdicts_["no_lost_events"])
     dup = verdicts_["no_duplicate_effects"]

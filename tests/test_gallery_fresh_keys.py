@@ -17,7 +17,7 @@ import pytest
 
 from harness.history import load_all
 
-from .test_gallery import automation, run, said, verdicts
+from .test_gallery import QUICK, automation, run, said, verdicts
 from .test_gallery_round10 import written_twice
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def test_a_payout_retried_past_a_client_timeout_with_a_key_per_attempt_is_paid_t
     (``payout-<event id>``): the retries are one payout, harmless."""
     env = {"PAYOUT_KEY": key}
     with automation("fresh_key_retry", "/webhook/orders", env) as target:
-        _, report = run(target, "slow-downstream", tmp_path)
+        _, report = run(target, "slow-downstream", tmp_path, *QUICK)
     [slow] = load_all(tmp_path / "journal.db")
     assert slow.baseline is not None and not written_twice(slow.baseline)  # in time: once each
     found = verdicts(report)
@@ -70,7 +70,7 @@ def test_a_payout_made_again_under_a_new_key_is_a_duplicate(tmp_path: Path, haza
     per event would have made them one payout too, and the reason says a redelivery's call as
     well as a retry."""
     with automation("fresh_key_retry", "/webhook/orders") as target:
-        _, report = run(target, hazard, tmp_path)
+        _, report = run(target, hazard, tmp_path, *QUICK)
     [h] = load_all(tmp_path / "journal.db")
     twice = written_twice(h)
     repeated = verdicts(report)["no_duplicate_effects"]

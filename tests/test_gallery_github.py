@@ -21,7 +21,7 @@ import pytest
 from harness.history import History, load_all
 
 from .conftest import harness
-from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, init_project, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +29,24 @@ GITHUB = {"GITHUB_WEBHOOK_SECRET": "gallery0github0secret0not0real"}  # the test
 
 
 def github_run(
-    hazard: str, tmp_path: Path, sync: str = "github_issues"
+    hazard: str, tmp_path: Path, sync: str = "github_issues", *settle: str
 ) -> dict[str, dict[str, Any]]:
     """``harness init --provider github --events github:issues`` for ``sync``, as
-    docs/five-minutes.md says, then ``harness run hazard``: the verdicts by invariant."""
+    docs/five-minutes.md says, then ``harness run hazard *settle``: the verdicts by
+    invariant."""
     with automation(sync, "/hooks/github", GITHUB) as target:
         tracker = f"tracker={target.downstream_port}"
         init_project("github", "github:issues", target.url, tracker, tmp_path)
         ran = harness(
-            "run", hazard, "--seed", "7", "--report", "report.json", cwd=tmp_path, env=GITHUB
+            "run",
+            hazard,
+            "--seed",
+            "7",
+            "--report",
+            "report.json",
+            *settle,
+            cwd=tmp_path,
+            env=GITHUB,
         )
     assert (tmp_path / "report.json").is_file(), ran.out + ran.err
     return verdicts(json.loads((tmp_path / "report.json").read_text()))
@@ -156,7 +165,9 @@ def test_a_sync_keeping_tickets_by_issue_number_meets_each_run_s_issues_as_new(
     (harness init --provider github --events github:issues + harness run: over a third of a
     late run's issues)."""
     with automation("issue_tickets", "/hooks/github", GITHUB) as target:
-        _, report = run(target, str(SCENARIOS / "github-issues-many.yaml"), tmp_path, env=GITHUB)
+        _, report = run(
+            target, str(SCENARIOS / "github-issues-many.yaml"), tmp_path, *QUICK, env=GITHUB
+        )
     judged = verdicts(report)
     for name in ("no_lost_events", "no_duplicate_effects"):
         assert judged[name]["status"] == "pass", said(judged[name])
@@ -180,7 +191,7 @@ def test_a_ticket_created_by_a_later_event_after_the_opening_was_refused_is_not_
     created it with the issue's latest state. The record ends right. Its clean twin POSTed
     for ``opened`` and PATCHed for ``edited``, and the run was failed as having lost the
     PATCH ("2 of 4 records lack … missing PATCH /tickets/{id}")."""
-    judged = github_run("downstream-outage", tmp_path, "issue_tickets")
+    judged = github_run("downstream-outage", tmp_path, "issue_tickets", *QUICK)
     lost = judged["no_lost_events"]
     assert lost["status"] == "pass", said(lost)
     refused = "after the event that created it in the clean run was refused: counted as written"
@@ -283,7 +294,7 @@ def test_updates_of_one_issue_at_once_written_as_taken_are_told_why_they_went_ba
     """simultaneous-same-record: an issue's updates arrive at one instant; ``issue_tickets``
     takes its per-issue lock in whatever order they come and PATCHes each, so an older state
     can land last. per_key_order failed with no cause; it names the arrival together now."""
-    judged = github_run("simultaneous-same-record", tmp_path, "issue_tickets")
+    judged = github_run("simultaneous-same-record", tmp_path, "issue_tickets", *QUICK)
     order = judged["per_key_order"]
     assert order["status"] == "fail", said(order)
     assert (

@@ -17,7 +17,7 @@ import pytest
 
 from harness.history import load_all
 
-from .test_gallery import SCENARIOS, STRIPE, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, STRIPE, automation, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def test_a_sync_booking_invoices_by_their_number_books_each_once(
     tmp_path: Path, scenario: str
 ) -> None:
     with automation("invoice_numbers", "/webhooks/stripe", STRIPE) as target:
-        done, report = run(target, str(SCENARIOS / scenario), tmp_path, env=STRIPE)
+        done, report = run(target, str(SCENARIOS / scenario), tmp_path, *QUICK, env=STRIPE)
     own = verdicts(report)
     for name in ("no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"):
         assert own[name]["status"] == "pass", said(own[name])
@@ -60,7 +60,7 @@ def test_a_ledger_booking_by_number_is_judged_per_invoice_through_an_outage_and_
     recovers; a customer's invoice refused then is booked after a later one of the customer,
     the order a retry gives, which a ledger's order does not allow (and the note says why)."""
     with project(tmp_path, "invoice_numbers", "/webhooks/stripe", STRIPE, "stripe:invoice.paid"):
-        _, found = hazards(tmp_path, "downstream-outage", "out-of-order", env=STRIPE)
+        _, found = hazards(tmp_path, "downstream-outage", "out-of-order", *QUICK, env=STRIPE)
     outage, reordered = found["downstream-outage"], found["out-of-order"]
     # Each invoice's number its own, followed (a streamed run's counted as it stops).
     [journal] = (tmp_path / "harness-runs").glob("*.db")

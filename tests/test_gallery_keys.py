@@ -17,7 +17,7 @@ import pytest
 
 from harness.history import load_all
 
-from .test_gallery import automation, run, said, verdicts
+from .test_gallery import QUICK, automation, run, said, verdicts
 from .test_gallery_order import KEYED, PAYOUTS, variant
 from .test_gallery_round8 import hazards, project
 
@@ -51,7 +51,7 @@ def test_a_key_sent_to_slack_and_mail_excuses_no_second_message(
                 tmp_path,
                 "{honoured: ['POST /crm/*'], ignored: ['POST /slack/*', 'POST /mail/*']}",
             )
-        _, found = hazards(tmp_path, "duplicate-storm", env=SHOPIFY)
+        _, found = hazards(tmp_path, "duplicate-storm", *QUICK, env=SHOPIFY)
     repeated = found["duplicate-storm"]["no_duplicate_effects"]
     if declared:
         assert repeated["status"] == "fail", said(repeated)
@@ -82,7 +82,7 @@ def test_payouts_retried_with_a_stripe_style_key(tmp_path: Path, keys: str) -> N
         stateful = "    stateful: true\n"
         scenario = variant(tmp_path, PAYOUTS, stateful, f"{stateful}    idempotency_key: {keys}\n")
     with automation("retry_no_key", "/webhook/orders", KEYED) as target:
-        _, report = run(target, scenario, tmp_path)
+        _, report = run(target, scenario, tmp_path, *QUICK)
     [h] = load_all(tmp_path / "journal.db")
     assert len(h.effects) > len(h.events), "no payout was retried"
     dup = verdicts(report)["no_duplicate_effects"]

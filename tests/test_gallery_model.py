@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from .conftest import SECRET, Completed, harness
-from .test_gallery import Target, automation, run, said, verdicts
+from .test_gallery import QUICK, Target, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def _run(
         report = tmp_path / "report.json"
         done = harness(
             "run", hazard, "--project", str(_project(tmp_path, target, model)),
-            "--seed", "3", "--report", str(report), "--journal", str(tmp_path / "j.db"),
+            "--seed", "3", "--report", str(report), "--journal", str(tmp_path / "j.db"), *QUICK,
             env=env,
         )  # fmt: skip
     assert report.exists(), done.out + done.err
@@ -205,7 +205,7 @@ def test_a_register_record_written_only_before_its_newest_update_is_not_passed(
     (tmp_path / "contacts.jsonl").write_text("\n".join(firsts + seconds) + "\n")
     env = {"WEBHOOK_SECRET": SECRET}
     with automation("swallowed_errors", CONTACTS, env) as target:
-        done, report = run(target, str(tmp_path / "late.scenario.yaml"), tmp_path, env=env)
+        done, report = run(target, str(tmp_path / "late.scenario.yaml"), tmp_path, *QUICK, env=env)
     lost = verdicts(report)["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert "10 records short of PUT /contacts/{id}" in lost["summary"], said(lost)

@@ -41,7 +41,7 @@ from harness.history import load_all
 from harness.invariants._facts import is_write
 
 from .gallery.node import node
-from .test_gallery import SCENARIOS, automation, init_project, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, init_project, run, said, verdicts
 from .test_gallery_round8 import hazards
 
 pytestmark = [
@@ -97,7 +97,7 @@ def test_an_order_id_above_2_53_is_judged_and_each_one_rounded_by_json_parse_is_
         assert offered in project.read_text()
         # What the user does, told so by init: name the topic the receiver routes on.
         project.write_text(project.read_text().replace("# types: [...]", "types: [orders/create]"))
-        done, found = hazards(tmp_path, "big-number-ids", env=SHOPIFY)
+        done, found = hazards(tmp_path, "big-number-ids", *QUICK, env=SHOPIFY)
     verdicts = found["big-number-ids"]
     big = verdicts["big_numbers_intact"]
     assert big["status"] == "fail", said(big)
@@ -175,7 +175,7 @@ def test_events_sent_as_topic_event_to_a_receiver_routing_on_it_are_said_so(
     the receiver, routing on the topic, writes nothing. Inconclusive, as before, but the cause
     is that header, said first — it advised only to check the API base URL."""
     with own_orders(tmp_path, topic=False):
-        _, found = hazards(tmp_path, "duplicate-storm", env=SHOPIFY)
+        _, found = hazards(tmp_path, "duplicate-storm", *QUICK, env=SHOPIFY)
     lost = found["duplicate-storm"]["no_lost_events"]
     assert lost["status"] == "inconclusive", said(lost)
     assert "every event went out with X-Shopify-Topic: event" in lost["summary"], said(lost)
@@ -189,7 +189,7 @@ def test_an_own_order_named_orders_create_is_judged_as_the_library_judges_orders
     Shopify orders are: out-of-order (a register hazard) assumed a register, 'nobody said
     which', and the older orders of a customer, written, were taken for superseded states."""
     with own_orders(tmp_path):
-        _, found = hazards(tmp_path, "out-of-order", env=SHOPIFY)
+        _, found = hazards(tmp_path, "out-of-order", *QUICK, env=SHOPIFY)
     [run] = json.loads((tmp_path / "report.json").read_text())["runs"]
     assert run["model"] == "ledger", run["model"]
     lost = found["out-of-order"]["no_lost_events"]
@@ -205,7 +205,7 @@ def test_effects_whose_event_ids_json_parse_rounded_are_said_to_carry_them_round
     and backs_off are inconclusive — they said to add a correlate: rule, which cannot match a
     rounded id."""
     with own_orders(tmp_path, BIG_ID):
-        _, found = hazards(tmp_path, "downstream-outage", env=SHOPIFY)
+        _, found = hazards(tmp_path, "downstream-outage", *QUICK, env=SHOPIFY)
     for name in ("per_key_order", "backs_off"):
         unjudged = found["downstream-outage"][name]
         assert unjudged["status"] == "inconclusive", said(unjudged)
@@ -225,7 +225,7 @@ def test_a_final_state_differing_only_by_ids_rounded_alike_in_both_runs_matches(
     the clean run. final_state_matches_baseline failed every record, the rounded ids of the two
     runs compared digit for digit; big-number-ids is where the rounding is judged."""
     with own_orders(tmp_path, BIG_ID):
-        _, found = hazards(tmp_path, "import-run-twice", env=SHOPIFY)
+        _, found = hazards(tmp_path, "import-run-twice", *QUICK, env=SHOPIFY)
     verdicts = found["import-run-twice"]
     for name in ("final_state_matches_baseline", "no_duplicate_effects"):
         assert verdicts[name]["status"] == "pass", said(verdicts[name])

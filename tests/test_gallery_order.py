@@ -19,7 +19,7 @@ import pytest
 from harness.history import load_all
 
 from .conftest import Completed, harness
-from .test_gallery import SCENARIOS, Target, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, Target, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ def test_stale_guard_skips_stale_updates_on_purpose_and_is_not_failed(tmp_path: 
     """Updates older than the contact's applied one are answered 200 and not written: under
     reordering some are, and each contact still ends on its newest change."""
     with automation("stale_guard", CONTACTS) as target:
-        done, report = run(target, str(REORDERED), tmp_path)
+        done, report = run(target, str(REORDERED), tmp_path, *QUICK)
     found = verdicts(report)
     assert all(v["status"] == "pass" for v in found.values()), found
     [judged] = report["runs"]
@@ -60,7 +60,7 @@ def test_stale_guard_on_whole_second_times_is_not_failed_for_an_order_nothing_to
     contacts left on the older of two equal-time updates."""
     seconds = variant(tmp_path, REORDERED, '"2026-01-01T00:00:00.000Z"', '"2026-01-01T00:00:00Z"')
     with automation("stale_guard", CONTACTS) as target:
-        done, report = run(target, seconds, tmp_path)
+        done, report = run(target, seconds, tmp_path, *QUICK)
     found = verdicts(report)
     assert not [v for v in found.values() if v["status"] == "fail"], found
     final = found["final_state_matches_baseline"]
@@ -77,7 +77,7 @@ def test_stale_guard_on_whole_second_times_is_not_failed_for_an_order_nothing_to
 
 def test_arrival_wins_lets_a_stale_update_win_under_reordering(tmp_path: Path) -> None:
     with automation("arrival_wins", CONTACTS) as target:
-        done, report = run(target, str(REORDERED), tmp_path)
+        done, report = run(target, str(REORDERED), tmp_path, *QUICK)
     found = verdicts(report)
     order = found["per_key_order"]
     assert order["status"] == "fail", said(order)
@@ -101,7 +101,7 @@ def test_arrival_wins_lets_a_stale_update_win_under_reordering(tmp_path: Path) -
 def test_arrival_wins_passes_when_the_updates_come_in_order(tmp_path: Path) -> None:
     in_order = variant(tmp_path, REORDERED, "  - reorder: {window: 6, rate: 1}\n", "  []\n")
     with automation("arrival_wins", CONTACTS) as target:
-        done, report = run(target, in_order, tmp_path)
+        done, report = run(target, in_order, tmp_path, *QUICK)
     found = verdicts(report)
     assert all(v["status"] == "pass" for v in found.values()), found
     assert done.code == 0, done.out
@@ -111,7 +111,7 @@ def test_retry_no_key_pays_twice_when_the_api_fails_after_booking(tmp_path: Path
     """Each call in the commit-then-fail window booked a payout and answered 502; the retries
     booked it again. The events named are exactly those with more than one payout booked."""
     with automation("retry_no_key", "/webhook/orders") as target:
-        done, report = run(target, str(PAYOUTS), tmp_path)
+        done, report = run(target, str(PAYOUTS), tmp_path, *QUICK)
     found = verdicts(report)
     [h] = load_all(tmp_path / "journal.db")
     booked: dict[str, int] = {}
@@ -150,7 +150,7 @@ def test_retry_no_key_passes_without_faults(tmp_path: Path) -> None:
     )
     calm = variant(tmp_path, Path(calm), "  - recovers_after_outage: {deadline: 30}\n", "")
     with automation("retry_no_key", "/webhook/orders") as target:
-        done, report = run(target, calm, tmp_path)
+        done, report = run(target, calm, tmp_path, *QUICK)
     found = verdicts(report)
     assert all(v["status"] == "pass" for v in found.values()), found
     assert done.code == 0, done.out
@@ -171,7 +171,7 @@ def test_retries_with_an_idempotency_key_are_not_failed(tmp_path: Path, stateful
             "    routes:\n      - {method: POST, path: /payouts, status: 201}\n",
         )
     with automation("retry_no_key", "/webhook/orders", KEYED) as target:
-        done, report = run(target, scenario, tmp_path)
+        done, report = run(target, scenario, tmp_path, *QUICK)
     found = verdicts(report)
     [h] = load_all(tmp_path / "journal.db")
     assert len(h.effects) > len(h.events), "no payout was retried"
@@ -195,7 +195,7 @@ def test_stale_guard_upserting_is_not_failed_for_a_contact_put_where_the_clean_r
         "  - reorder: {window: 36, rate: 1}\n",
     )
     with automation("stale_guard", CONTACTS, {"CONTACT_WRITE": "upsert"}) as target:
-        done, report = run(target, shuffled, tmp_path)
+        done, report = run(target, shuffled, tmp_path, *QUICK)
     [judged] = load_all(tmp_path / "journal.db")
     # The run's premise (the seed's shuffle): some contact's newest update made its PUT.
     newest: dict[str, int] = {}
@@ -235,7 +235,9 @@ def test_member_sync_leaves_a_member_on_an_older_email_and_the_final_state_sees_
     ]  # fmt: skip
     with automation("member_sync", "/hubspot/webhook") as target:
         # Seed 3's shuffle leaves members on an older change (the last --seed is the one taken).
-        done, report = run(target, "out-of-order", tmp_path, *project, "--seed", "3", env=HUBSPOT)
+        done, report = run(
+            target, "out-of-order", tmp_path, *project, "--seed", "3", *QUICK, env=HUBSPOT
+        )
     found = verdicts(report)
     order = found["per_key_order"]
     assert order["status"] == "fail", said(order)

@@ -15,7 +15,7 @@ import pytest
 
 from harness.history import load_all
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0test0secret"}
 def test_a_receiver_keeping_orders_by_their_name_meets_each_order_once(tmp_path: Path) -> None:
     with automation("shopify_order_names", "/webhooks/orders", SHOPIFY) as target:
         done, report = run(
-            target, str(SCENARIOS / "shopify-orders-by-name.yaml"), tmp_path, env=SHOPIFY
+            target, str(SCENARIOS / "shopify-orders-by-name.yaml"), tmp_path, *QUICK, env=SHOPIFY
         )
     own = verdicts(report)
     for name in ("no_lost_events", "no_duplicate_effects", "final_state_matches_baseline"):
@@ -56,7 +56,7 @@ def test_a_receiver_keeping_orders_by_their_name_is_judged_per_order_through_an_
     the slip: it recovers, in the order a retry gives."""
     hook = "/webhooks/orders"
     with project(tmp_path, "shopify_order_names", hook, SHOPIFY, "shopify:orders/create"):
-        _, found = hazards(tmp_path, "downstream-outage", env=SHOPIFY)
+        _, found = hazards(tmp_path, "downstream-outage", *QUICK, env=SHOPIFY)
     outage = found["downstream-outage"]
     for v in outage.values():
         assert "correlate:" not in said(v), said(v)

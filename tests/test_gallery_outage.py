@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from .conftest import harness
-from .test_gallery import SCENARIOS, STRIPE, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, STRIPE, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ def outage(name: str, tmp_path: Path) -> tuple[dict[str, dict[str, Any]], str]:
         assert created.code == 0, created.err
         ran = harness(
             "run", "downstream-outage", "--time-scale", TIME_SCALE, "--seed", "7",
-            "--report", "report.json", cwd=tmp_path, env=STRIPE,
+            "--report", "report.json", *QUICK, cwd=tmp_path, env=STRIPE,
         )  # fmt: skip
     assert (tmp_path / "report.json").is_file(), ran.out + ran.err
     return verdicts(json.loads((tmp_path / "report.json").read_text())), ran.out
@@ -91,7 +91,11 @@ def test_refused_events_the_run_never_redelivered_are_not_passed(tmp_path: Path)
     the pass the accepted ones would give is inconclusive, saying how many and why."""
     with automation("marked_after", "/webhooks/stripe", STRIPE) as target:
         _, report = run(
-            target, str(SCENARIOS / "stripe-checkout-crm-blip-unretried.yaml"), tmp_path, env=STRIPE
+            target,
+            str(SCENARIOS / "stripe-checkout-crm-blip-unretried.yaml"),
+            tmp_path,
+            *QUICK,
+            env=STRIPE,
         )
     recovered = verdicts(report)["recovers_after_outage"]
     assert recovered["status"] == "inconclusive", said(recovered)

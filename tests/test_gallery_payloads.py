@@ -21,7 +21,7 @@ import pytest
 from harness.core._model import Event, Outcome
 from harness.history import load_all
 
-from .test_gallery import said
+from .test_gallery import QUICK, said
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -39,7 +39,7 @@ def test_a_receiver_taking_the_first_event_of_a_hubspot_batch_loses_the_rest(
     deliveries that brought it; looping over the array, nothing is lost."""
     env = {**HUBSPOT, **({"EVERY_EVENT": "1"} if every else {})}
     with project(tmp_path, "first_event", "/hubspot/webhook", env, CHANGES):
-        _, found = hazards(tmp_path, "duplicate-storm", env=HUBSPOT)
+        _, found = hazards(tmp_path, "duplicate-storm", *QUICK, env=HUBSPOT)
     lost = found["duplicate-storm"]["no_lost_events"]
     if every:
         assert lost["status"] == "pass", said(lost)
@@ -62,7 +62,7 @@ def test_an_import_run_twice_to_a_first_event_receiver_is_not_excused_as_held(
     first. It read 'an automation that holds its last events until more come', nothing of
     the batch (fails before)."""
     with project(tmp_path, "first_event", "/hubspot/webhook", HUBSPOT, CHANGES):
-        _, found = hazards(tmp_path, "import-run-twice", env=HUBSPOT)
+        _, found = hazards(tmp_path, "import-run-twice", *QUICK, env=HUBSPOT)
     lost = found["import-run-twice"]["no_lost_events"]
     assert lost["status"] == "inconclusive", said(lost)
     assert re.search(r"^\d+ of 40 accepted events lack expected effects", lost["summary"])
@@ -85,7 +85,7 @@ def test_a_signature_checked_over_the_re_serialised_payload_is_not_passed(
     variant passed every verdict, and the compact one had every delivery refused."""
     env = {**GITHUB, "VERIFY_OVER": over}
     with project(tmp_path, "reserialised_signature", "/hooks/github", env, "github:issues"):
-        done, found = hazards(tmp_path, "bulk-import-burst", env=GITHUB)
+        done, found = hazards(tmp_path, "bulk-import-burst", *QUICK, env=GITHUB)
     genuine = found["bulk-import-burst"]["accepts_genuine"]
     if over == "raw":
         assert genuine["status"] == "pass", said(genuine)
@@ -111,7 +111,7 @@ def test_an_issue_refused_for_its_title_beyond_latin1_is_lost_unless_a_newer_cha
     With names and text of ASCII alone, as before, no title failed at all."""
     env = {**GITHUB, "FILENAME": filename}
     with project(tmp_path, "issue_exports", "/hooks/github", env, "github:issues"):
-        _, found = hazards(tmp_path, "bulk-import-burst", env=GITHUB)
+        _, found = hazards(tmp_path, "bulk-import-burst", *QUICK, env=GITHUB)
     lost = found["bulk-import-burst"]["no_lost_events"]
     report = json.loads((tmp_path / "report.json").read_text())
     failed = report["runs"][0]["counts"]["deliveries_by_answer"]["failed"]

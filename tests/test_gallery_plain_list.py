@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from .conftest import SECRET, harness
-from .test_gallery import automation, init_project, said, verdicts
+from .test_gallery import QUICK, automation, init_project, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,8 @@ def _run(
         report = tmp_path / "report.json"
         done = harness(
             "run", hazard, "--seed", "5", "--report", str(report),
-            "--journal", str(tmp_path / "j.db"), cwd=tmp_path, env={"HARNESS_SECRET": SECRET},
+            "--journal", str(tmp_path / "j.db"), *QUICK, cwd=tmp_path,
+            env={"HARNESS_SECRET": SECRET},
         )  # fmt: skip
     assert report.exists(), done.out + done.err
     return done.code, json.loads(report.read_text())

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import harness
-from .test_gallery import SHOPIFY, automation, said, verdicts
+from .test_gallery import QUICK, SHOPIFY, automation, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def test_a_dedup_marked_after_the_work_is_told_its_check_races_copies_in_flight(
         report = tmp_path / "report.json"
         done = harness(
             "run", "duplicate-storm", "--project", str(project), "--seed", "5",
-            "--report", str(report), "--journal", str(tmp_path / "j.db"), env=SHOPIFY,
+            "--report", str(report), "--journal", str(tmp_path / "j.db"), *QUICK, env=SHOPIFY,
         )  # fmt: skip
     assert report.exists(), done.out + done.err
     twice = verdicts(json.loads(report.read_text()))["no_duplicate_effects"]

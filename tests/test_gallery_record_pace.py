@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,9 @@ def test_orders_acknowledged_unpaid_inline_are_said_dropped_not_maybe_late(
     tmp_path: Path,
 ) -> None:
     with automation("payout_by_order", "/webhook/orders", options=("--drop-every", "2")) as target:
-        done, report = run(target, str(SCENARIOS / "orders-paid-by-order-twice.yaml"), tmp_path)
+        done, report = run(
+            target, str(SCENARIOS / "orders-paid-by-order-twice.yaml"), tmp_path, *QUICK
+        )
     lost = verdicts(report)["no_lost_events"]
     assert lost["status"] == "fail", said(lost)
     assert "records short of POST /payouts (per record)" in lost["summary"], said(lost)

@@ -23,7 +23,7 @@ from harness.core._scenario import RecordedSource
 from harness.history import load_all
 from harness.scenario._project import events_flag, recorded_model
 
-from .test_gallery import said
+from .test_gallery import QUICK, said
 from .test_gallery_round8 import hazards, project
 from .test_init import LIBRARY
 
@@ -54,7 +54,7 @@ def recording(path: Path) -> Path:
 def test_a_recorded_customers_checkouts_race_its_find_or_create(tmp_path: Path) -> None:
     events = str(recording(tmp_path / "events.jsonl"))
     with project(tmp_path, "chained_accounts", "/webhooks/stripe", STRIPE, events):
-        _, found = hazards(tmp_path, "simultaneous-same-record", env=STRIPE)
+        _, found = hazards(tmp_path, "simultaneous-same-record", *QUICK, env=STRIPE)
     [db] = (tmp_path / "harness-runs").glob("*.db")
     raced = next(r for r in load_all(db) if r.info.scenario == "simultaneous-same-record")
     emails: dict[str, set[str]] = {}

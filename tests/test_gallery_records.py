@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,9 @@ def test_contact_writes_are_judged_per_contact_and_redeliveries_not_passed(
     """Nothing declares that the PATCH merges: more PATCHes per contact than the clean run
     made for the same events is inconclusive, saying they name the contact, not the event."""
     with automation("hubspot_contacts", "/hooks/hubspot") as target:
-        done, report = run(target, str(SCENARIOS / "hubspot-contacts-redelivered.yaml"), tmp_path)
+        done, report = run(
+            target, str(SCENARIOS / "hubspot-contacts-redelivered.yaml"), tmp_path, *QUICK
+        )
     found = verdicts(report)
     lost = found["no_lost_events"]
     assert lost["status"] == "pass", said(lost)
@@ -52,7 +54,9 @@ def test_contact_writes_are_judged_per_contact_and_redeliveries_not_passed(
 def test_contact_writes_declared_to_merge_pass_under_redeliveries(tmp_path: Path) -> None:
     """``merges:`` on the route: the same PATCH twice leaves the contact as once."""
     with automation("hubspot_contacts", "/hooks/hubspot") as target:
-        done, report = run(target, str(SCENARIOS / "hubspot-contacts-merged.yaml"), tmp_path)
+        done, report = run(
+            target, str(SCENARIOS / "hubspot-contacts-merged.yaml"), tmp_path, *QUICK
+        )
     found = verdicts(report)
     for name in ("no_lost_events", "no_duplicate_effects"):
         assert found[name]["status"] == "pass", said(found[name])
@@ -68,7 +72,9 @@ def test_a_repeated_patch_naming_its_event_is_not_failed_until_its_route_is_decl
     """The email the PATCH writes is the event's: each PATCH names its event, and its
     identical repeat was failed as a duplicate. Merged or appended is the API's to say."""
     with automation("hubspot_contacts", "/hooks/hubspot") as target:
-        done, report = run(target, str(SCENARIOS / "hubspot-emails-redelivered.yaml"), tmp_path)
+        done, report = run(
+            target, str(SCENARIOS / "hubspot-emails-redelivered.yaml"), tmp_path, *QUICK
+        )
     dup = verdicts(report)["no_duplicate_effects"]
     assert dup["status"] == "inconclusive", said(dup)
     assert re.match(
@@ -87,7 +93,7 @@ def test_activity_lines_are_owed_per_accepted_event_not_per_event(tmp_path: Path
     event, they are more."""
     with automation("activity_log", "/hooks/orders") as target:
         done, report = run(
-            target, str(SCENARIOS / "order-activity-outage-redelivered.yaml"), tmp_path
+            target, str(SCENARIOS / "order-activity-outage-redelivered.yaml"), tmp_path, *QUICK
         )
     dup = verdicts(report)["no_duplicate_effects"]
     assert dup["status"] == "inconclusive", said(dup)

@@ -20,7 +20,7 @@ from harness.core._model import Outcome
 from harness.history import load_all
 
 from .conftest import harness
-from .test_gallery import said
+from .test_gallery import QUICK, said
 from .test_gallery_round8 import project
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ def test_issues_refused_for_their_titles_during_an_outage_are_not_blamed_on_it(
     with project(tmp_path, "issue_exports", "/hooks/github", GITHUB, "github:issues"):
         # Seed 5: two issues titled in Polish among those sent while the docs store is down.
         done = harness(
-            "run", "downstream-outage", "--seed", "5", "--report", "report.json",
+            "run", "downstream-outage", "--seed", "5", "--report", "report.json", *QUICK,
             cwd=tmp_path, env=GITHUB,
         )  # fmt: skip
     report = tmp_path / "report.json"

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from .conftest import Completed, harness
-from .test_gallery import SCENARIOS, automation, init_project, said
+from .test_gallery import QUICK, SCENARIOS, automation, init_project, said
 
 pytestmark = pytest.mark.integration
 
@@ -132,7 +132,7 @@ def test_a_lost_update_of_a_balance_is_judged_not_excused_as_an_untold_order(
     second and arriving together, and were 'not judged', as a register's stale state nothing
     told apart would be; their writes are not what the clean run wrote for the same orders."""
     with project(tmp_path, "loyalty_points", "/webhooks/orders", SHOPIFY, "shopify:orders/create"):
-        done, found = hazards(tmp_path, "simultaneous-same-record", env=SHOPIFY)
+        done, found = hazards(tmp_path, "simultaneous-same-record", *QUICK, env=SHOPIFY)
     state = found["simultaneous-same-record"]["final_state_matches_baseline"]
     assert state["status"] == "fail", said(state)
     assert "ends on the state of an older event" not in state["summary"], said(state)
@@ -151,7 +151,7 @@ def test_updates_by_an_email_the_replay_sends_again_are_not_called_a_crash(
     recording = tmp_path / "checkouts.jsonl"
     shutil.copy(SCENARIOS / "stripe-checkouts-two-spellings.jsonl", recording)
     with project(tmp_path, "email_contacts", "/webhooks/stripe", STRIPE, str(recording)):
-        ran = harness("run", "duplicate-storm", "--seed", "7", cwd=tmp_path, env=STRIPE)
+        ran = harness("run", "duplicate-storm", "--seed", "7", *QUICK, cwd=tmp_path, env=STRIPE)
     # Nothing accepted: nothing put to the test, but every delivery answered 500, which
     # duplicate-storm's no_server_errors counts — a failure found stands (docs/cli.md): exit 1.
     assert ran.code == 1, ran.out + ran.err

@@ -23,7 +23,7 @@ import pytest
 from harness.history import load_all
 from harness.invariants._facts import is_write
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,7 @@ def test_an_upsert_mutation_repeated_by_stripes_retries_is_no_duplicate_post(
     with project(tmp_path, "graphql_customers", "/webhooks/stripe", STRIPE, CHECKOUTS):
         if declared:
             declare(tmp_path, "merges", "POST /graphql customerSet")
-        _, found = hazards(tmp_path, "provider-retry-storm-stripe", env=STRIPE)
+        _, found = hazards(tmp_path, "provider-retry-storm-stripe", *QUICK, env=STRIPE)
     repeated = found["provider-retry-storm-stripe"]["no_duplicate_effects"]
     if declared:
         assert repeated["status"] == "pass", said(repeated)
@@ -76,7 +76,7 @@ def test_a_create_mutation_repeated_is_a_duplicate_and_its_look_ups_are_reads(
     env = {**STRIPE, "MUTATION": "create"}
     with project(tmp_path, "graphql_customers", "/webhooks/stripe", env, CHECKOUTS):
         declare(tmp_path, "appends", "POST /graphql customerCreate")
-        _, found = hazards(tmp_path, "duplicate-storm", "ambiguous-commit", env=STRIPE)
+        _, found = hazards(tmp_path, "duplicate-storm", "ambiguous-commit", *QUICK, env=STRIPE)
     repeated = found["duplicate-storm"]["no_duplicate_effects"]
     assert repeated["status"] == "fail", said(repeated)
     witnesses = repeated["evidence"]["lines"]
@@ -100,7 +100,7 @@ def test_a_tag_mutation_naming_its_customer_is_no_resource_made_twice(
     with project(tmp_path, "graphql_customers", "/webhooks/stripe", env, CHECKOUTS):
         if declared:
             declare(tmp_path, "merges", "POST /graphql tagsAdd")
-        _, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+        _, found = hazards(tmp_path, "duplicate-storm", *QUICK, env=STRIPE)
     repeated = found["duplicate-storm"]["no_duplicate_effects"]
     assert "resources created by POST /graphql" not in repeated["summary"], said(repeated)
     if declared:
@@ -120,7 +120,7 @@ def test_a_customer_upserted_stale_by_a_retry_is_not_passed_by_the_doubles_reque
     /graphql. Compared by each customer's last mutation, the stale ones differ."""
     scenario = str(SCENARIOS / "checkout-customers-graphql-outage.yaml")
     with automation("graphql_customers", "/webhooks/stripe", STRIPE) as target:
-        _, report = run(target, scenario, tmp_path, env=STRIPE)
+        _, report = run(target, scenario, tmp_path, *QUICK, env=STRIPE)
     final = verdicts(report)["final_state_matches_baseline"]
     [outage] = load_all(tmp_path / "journal.db")
     seq_of = {e.id: e.seq for e in outage.events}
@@ -156,7 +156,7 @@ def test_a_dedup_by_the_events_hash_is_beaten_by_hubspots_attempt_number(
     env = {**HUBSPOT, **({"DEDUP_KEY": "event"} if key == "event" else {})}
     changes = "hubspot:contact.propertyChange"
     with project(tmp_path, "hash_dedup", "/hubspot/webhooks", env, changes):
-        _, found = hazards(tmp_path, "provider-retry-storm", env=HUBSPOT)
+        _, found = hazards(tmp_path, "provider-retry-storm", *QUICK, env=HUBSPOT)
     repeated = found["provider-retry-storm"]["no_duplicate_effects"]
     if key == "event":
         assert repeated["status"] == "pass", said(repeated)
@@ -194,7 +194,7 @@ def test_a_fan_out_retried_whole_writes_its_committed_crm_order_again(
     once."""
     env = {**SHOPIFY, **({"PER_STEP": "1"} if per_step else {})}
     with project(tmp_path, "fanout_orders", "/webhooks/orders", env, "shopify:orders/create"):
-        _, found = hazards(tmp_path, "ambiguous-commit", env=SHOPIFY)
+        _, found = hazards(tmp_path, "ambiguous-commit", *QUICK, env=SHOPIFY)
     repeated = found["ambiguous-commit"]["no_duplicate_effects"]
     if per_step:
         assert repeated["status"] == "pass", said(repeated)

@@ -26,7 +26,7 @@ from harness.core._model import Outcome
 from harness.history import History, load_all
 
 from .conftest import free_port, harness, start_module
-from .test_gallery import SCENARIOS, Target, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, Target, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,7 @@ def test_a_sagas_verdicts_are_what_its_doubles_hold_at_the_end(
     exactly the orders the final state shows short or doubled."""
     scenario = str(SCENARIOS / f"saga-orders-inventory-{fault}.yaml")
     with saga(variant) as target:
-        done, report = run(target, scenario, tmp_path, env=SHOPIFY)
+        done, report = run(target, scenario, tmp_path, *QUICK, env=SHOPIFY)
     found = verdicts(report)
     [judged] = load_all(tmp_path / "journal.db")
     short, twice = ended(judged)
@@ -117,10 +117,6 @@ def test_a_sagas_verdicts_are_what_its_doubles_hold_at_the_end(
 
 STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0saga0secret0not0real"}  # the test's own
 CHECKOUTS = "stripe:checkout.session.completed"
-# chained_accounts and derived_contacts make every call before they answer, and these hazards
-# open no fault window: 0.3 s of quiet sees the last of them (1 s, 2 s while an event is
-# pending, was over a third of each test's wall).
-QUICK = ("--settle-quiet", "0.3")
 
 
 @pytest.mark.parametrize("dedup", [True, False], ids=["dedup", "none"])

@@ -21,7 +21,7 @@ import pytest
 from harness.history import History, load_all
 from harness.invariants._facts import is_write
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
 from .test_gallery_round8 import hazards, project
 from .test_init import LIBRARY
 
@@ -50,7 +50,7 @@ def test_a_change_in_the_same_second_as_the_last_written_is_lost(tmp_path: Path)
     shares its second with an older one, which is kept. The clean run leaves them behind too,
     so the final states match; ``no_lost_events`` names each record left behind."""
     with project(tmp_path, "second_ties", "/webhooks/stripe", STRIPE, SUBSCRIPTIONS):
-        _, found = hazards(tmp_path, "simultaneous-same-record", env=STRIPE)
+        _, found = hazards(tmp_path, "simultaneous-same-record", *QUICK, env=STRIPE)
     [db] = (tmp_path / "harness-runs").glob("*.db")
     [ties] = load_all(db)
     assert ties.baseline is not None and left_behind(ties.baseline)  # one at a time, too
@@ -82,7 +82,7 @@ def test_a_change_skipped_in_both_runs_in_the_same_order_is_not_passed(tmp_path:
     on an older change; now not judged, naming the tie at ``$.created`` (a skip by content on
     purpose looks the same)."""
     with project(tmp_path, "second_ties", "/webhooks/stripe", STRIPE, SUBSCRIPTIONS):
-        _, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+        _, found = hazards(tmp_path, "duplicate-storm", *QUICK, env=STRIPE)
     [db] = (tmp_path / "harness-runs").glob("*.db")
     [storm] = load_all(db)
     behind = left_behind(storm)
@@ -105,7 +105,7 @@ def test_changes_a_second_apart_are_ordered_by_created(tmp_path: Path) -> None:
     change (with ``<`` for ``<=``, ``TIES=apply``, the same: seen by hand)."""
     scenario = str(SCENARIOS / "subscriptions-reordered.yaml")
     with automation("second_ties", "/webhooks/stripe", STRIPE) as target:
-        done, report = run(target, scenario, tmp_path, env=STRIPE)
+        done, report = run(target, scenario, tmp_path, *QUICK, env=STRIPE)
     [reordered] = load_all(tmp_path / "journal.db")
     assert not left_behind(reordered)
     for name, verdict in verdicts(report).items():
@@ -137,7 +137,7 @@ def test_a_newest_first_export_is_replayed_oldest_first_and_judged(tmp_path: Pat
     and the run says the file was newest first."""
     events = str(newest_first(tmp_path / "events.jsonl"))
     with project(tmp_path, "second_ties", "/webhooks/stripe", STRIPE, events):
-        done, found = hazards(tmp_path, "duplicate-storm", env=STRIPE)
+        done, found = hazards(tmp_path, "duplicate-storm", *QUICK, env=STRIPE)
     note = (
         "The recorded file events.jsonl lists its 24 lines newest first (each line's time at "
         "or before the one above it, as `stripe events list` prints them): replayed and "

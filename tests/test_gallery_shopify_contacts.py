@@ -18,7 +18,7 @@ import pytest
 
 from harness.history import load_all
 
-from .test_gallery import said
+from .test_gallery import QUICK, said
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ def test_a_customers_orders_at_once_race_the_find_or_create_of_its_contact(
     around the find-or-create: one contact per customer, every verdict holds."""
     env = {**SHOPIFY, **({"CONTACTS": "locked"} if contacts == "locked" else {})}
     with project(tmp_path, "shopify_contacts", "/webhooks/orders", env, ORDERS):
-        _, found = hazards(tmp_path, "simultaneous-same-record", env=SHOPIFY)
+        _, found = hazards(tmp_path, "simultaneous-same-record", *QUICK, env=SHOPIFY)
     verdicts = found["simultaneous-same-record"]
     [db] = (tmp_path / "harness-runs").glob("*.db")
     [raced] = [r for r in load_all(db) if r.baseline is not None]

@@ -20,7 +20,7 @@ import pytest
 from harness.core._model import Outcome
 from harness.history import load_all
 
-from .test_gallery import SCENARIOS, automation, run, said, verdicts
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ TAKEN = "effects naming only their record were taken as its single event's (POST
 
 def test_payouts_naming_only_their_order_are_judged_by_its_single_event(tmp_path: Path) -> None:
     with automation("payout_by_order", "/webhook/orders") as target:
-        done, report = run(target, SCENARIO, tmp_path)
+        done, report = run(target, SCENARIO, tmp_path, *QUICK)
     found = verdicts(report)
     [h] = load_all(tmp_path / "journal.db")
     assert h.effects and all(not e.event_ids and e.key for e in h.effects)  # as recorded
@@ -52,7 +52,7 @@ def test_orders_acknowledged_unpaid_are_found_lost(tmp_path: Path) -> None:
     accepted while the payouts API was down never recover, and are named."""
     options = ("--drop-every", "2")
     with automation("payout_by_order", "/webhook/orders", options=options) as target:
-        done, report = run(target, SCENARIO, tmp_path)
+        done, report = run(target, SCENARIO, tmp_path, *QUICK)
     found = verdicts(report)
     [h] = load_all(tmp_path / "journal.db")
     paid = {e.key for e in h.effects if e.committed}

@@ -42,6 +42,7 @@ from .node_red import (
     install,
     started,
 )
+from .test_gallery import QUICK
 
 pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
 
@@ -134,7 +135,7 @@ def harness_run(
 
 @pytest.mark.timeout(TIMEOUT)
 def test_node_red_forwards_every_duplicate(node_red: NodeRed, tmp_path: Path) -> None:
-    r = run(node_red, "duplicate-storm", tmp_path)
+    r = run(node_red, "duplicate-storm", tmp_path, *QUICK)
     counts = r.run["counts"]
     # One POST /payouts per delivery, each answered with the API's 201.
     assert counts["effects"] == counts["deliveries"] > counts["events"]
@@ -180,7 +181,7 @@ def _in_order_unless_overlapping(r: Run) -> None:
 
 @pytest.mark.timeout(TIMEOUT)
 def test_node_red_passes_the_apis_503_through(node_red: NodeRed, tmp_path: Path) -> None:
-    r = run(node_red, "downstream-outage", tmp_path)
+    r = run(node_red, "downstream-outage", tmp_path, *QUICK)
     h = r.history
     [window] = h.faults
 
@@ -236,7 +237,7 @@ def test_node_red_acknowledges_what_a_reset_connection_lost(
     # The same flow, the API dropping connections instead of answering 503: the http request
     # node hands the error on as msg.statusCode "ECONNRESET", and the http response node,
     # unable to parse that, answers 200. The outage becomes a silent loss.
-    r = run(node_red, str(FILES / "downstream-reset.yaml"), tmp_path)
+    r = run(node_red, str(FILES / "downstream-reset.yaml"), tmp_path, *QUICK)
     h = r.history
     reset = [e for e in h.effects if e.status == 0]
     assert reset and not any(e.committed for e in reset)
@@ -275,7 +276,7 @@ def test_node_red_acknowledges_what_a_reset_connection_lost(
 
 @pytest.mark.timeout(TIMEOUT)
 def test_node_red_rounds_64_bit_ids(node_red: NodeRed, tmp_path: Path) -> None:
-    r = run(node_red, "big-number-ids", tmp_path)
+    r = run(node_red, "big-number-ids", tmp_path, *QUICK)
     assert r.status("big_numbers_intact") == "fail"
     line = r.lines("big_numbers_intact")[0]
     found = re.search(r"account_id (\d+) arrived as (\d+) \(rounded through a double\)", line)
@@ -297,7 +298,7 @@ def test_node_red_rounds_64_bit_ids(node_red: NodeRed, tmp_path: Path) -> None:
 
 @pytest.mark.timeout(TIMEOUT)
 def test_node_red_checks_no_signature(node_red: NodeRed, tmp_path: Path) -> None:
-    r = run(node_red, "forged-signature", tmp_path)
+    r = run(node_red, "forged-signature", tmp_path, *QUICK)
     tampered = r.history.info.settings["tampered"]
     answers = {d.id: d.status for d in r.history.deliveries}
     assert tampered and all(answers[d] == 201 for d in tampered)
@@ -318,7 +319,7 @@ def test_node_red_checks_no_signature(node_red: NodeRed, tmp_path: Path) -> None
 
 @pytest.mark.timeout(TIMEOUT)
 def test_node_red_does_not_keep_a_records_order(node_red: NodeRed, tmp_path: Path) -> None:
-    r = run(node_red, "simultaneous-same-record", tmp_path)
+    r = run(node_red, "simultaneous-same-record", tmp_path, *QUICK)
     # The verdicts must say what the writes show: per record, committed PUTs in the order the
     # API got them; a stale overwrite is one older than a write before it, and the record
     # ends wrong when its last write is not its latest event's.

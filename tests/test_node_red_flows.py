@@ -33,6 +33,7 @@ import harness
 from .conftest import SECRET
 from .conftest import harness as harness_cli
 from .node_red import FILES, NodeRed, started
+from .test_gallery import QUICK
 from .test_node_red import TIMEOUT, Run, _held, _silent_fail, harness_run, red
 
 __all__ = ["red"]  # the session's Node-RED install, a fixture shared with test_node_red
@@ -57,10 +58,16 @@ def batch(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeR
 
 
 def hazard(
-    node_red: NodeRed, hook: str, events: str, name: str, tmp_path: Path, code: int | None = 1
+    node_red: NodeRed,
+    hook: str,
+    events: str,
+    name: str,
+    tmp_path: Path,
+    code: int | None = 1,
+    *options: str,
 ) -> Run:
     """``harness init`` for the flow at ``hook`` with the library payload ``events``, then
-    ``harness run name`` in that project; its JSON report and journal."""
+    ``harness run name *options`` in that project; its JSON report and journal."""
     provider = events.split(":")[0]
     init = harness_cli(
         "init",
@@ -77,7 +84,7 @@ def hazard(
         env=ENV,
     )
     assert init.code == 0, init.out + init.err
-    return harness_run(node_red, tmp_path, name, code=code, env=ENV)
+    return harness_run(node_red, tmp_path, name, *options, code=code, env=ENV)
 
 
 def _made(history: harness.History) -> Counter[str]:
@@ -111,7 +118,15 @@ def _overlapping(history: harness.History) -> set[str]:
 def test_flow_context_dedup_races_copies_in_flight_together(dedup: NodeRed, tmp_path: Path) -> None:
     # Check, call the API, then remember: a copy that arrives while its twin's call is out
     # finds nothing remembered and pays again. One sent after its twin was answered is skipped.
-    r = hazard(dedup, "/hooks/shopify/orders", "shopify:orders/create", "duplicate-storm", tmp_path)
+    r = hazard(
+        dedup,
+        "/hooks/shopify/orders",
+        "shopify:orders/create",
+        "duplicate-storm",
+        tmp_path,
+        1,
+        *QUICK,
+    )
     h = r.history
     made, twice, together = _made(h), _repeated(r), _overlapping(h)
     assert twice <= together, (twice, together)
@@ -125,7 +140,13 @@ def test_flow_context_dedup_races_copies_in_flight_together(dedup: NodeRed, tmp_
 def test_flow_context_dedup_holds_an_import_run_twice(dedup: NodeRed, tmp_path: Path) -> None:
     # Every event comes again a second after the whole stream: each id was remembered.
     r = hazard(
-        dedup, "/hooks/shopify/orders", "shopify:orders/create", "import-run-twice", tmp_path, 0
+        dedup,
+        "/hooks/shopify/orders",
+        "shopify:orders/create",
+        "import-run-twice",
+        tmp_path,
+        0,
+        *QUICK,
     )
     assert r.run["counts"]["deliveries"] == 2 * len(r.history.events)
     assert set(_made(r.history).values()) == {1}
@@ -139,7 +160,13 @@ def test_flow_context_dedup_forgets_what_the_api_committed_and_failed(
     # The API commits the order, then answers 502: the flow remembers only a 2xx, passes the
     # 502 on, and Shopify's redelivery makes the order again.
     r = hazard(
-        dedup, "/hooks/shopify/orders", "shopify:orders/create", "ambiguous-commit", tmp_path
+        dedup,
+        "/hooks/shopify/orders",
+        "shopify:orders/create",
+        "ambiguous-commit",
+        tmp_path,
+        1,
+        *QUICK,
     )
     h = r.history
     first = {d.event_id: d.status for d in sorted(h.deliveries, key=lambda d: d.sent_at)[::-1]}

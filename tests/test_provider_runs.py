@@ -22,6 +22,7 @@ from harness.scenario._load import resolve
 from .conftest import SECRET, late_by_the_machine, unmet
 from .conftest import harness as harness_cli
 from .fault_scenarios import automation, run_side_by_side_on
+from .test_gallery import QUICK_QUIET
 
 pytestmark = pytest.mark.integration
 
@@ -42,10 +43,18 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def run(
     module: str, scenarios: list[str | harness.Scenario], tmp_path: Path, *args: str
 ) -> dict[str, dict[str, Verdict]]:
-    """The scenarios shared out among four instances of the automation, into one journal."""
-    state = tmp_path / "state" if module.endswith("sound") else None
+    """The scenarios shared out among four instances of the automation, into one journal.
+    The sound demo acknowledges before its work, the others call before they answer (QUICK)."""
+    sound = module.endswith("sound")
     results = run_side_by_side_on(
-        module, scenarios, tmp_path / "j.db", *args, seed=11, state=state, instances=4
+        module,
+        scenarios,
+        tmp_path / "j.db",
+        *args,
+        seed=11,
+        state=tmp_path / "state" if sound else None,
+        instances=4,
+        settle_quiet=None if sound else QUICK_QUIET,
     )
     return {r.history.info.scenario: {v.invariant: v for v in r.verdicts} for r in results}
 
@@ -156,6 +165,7 @@ def test_the_history_names_the_tampered_deliveries(tmp_path: Path) -> None:
             seed=3,
             downstream=f"127.0.0.1:{port}",
             journal=tmp_path / "j.db",
+            settle_quiet=QUICK_QUIET,
         )
     settings = result.history.info.settings
     tampered = settings["tampered"]
