@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from harness.core._model import Model, Status
+from harness.core._model import Model, Status, Verdict
 from harness.engine import RunOptions, prepare
 from harness.scenario._load import resolve
 
@@ -92,12 +92,15 @@ def test_the_run_keeps_each_workers_offset_and_the_largest_uncertainty() -> None
     }
 
 
-def test_a_write_within_the_clock_uncertainty_of_the_newest_send_is_not_called_lost() -> None:
+def test_a_write_within_the_clock_uncertainty_of_the_newest_send_is_not_known() -> None:
     """Record A's newest update was sent (as a worker stamped it) at 1.000 s and its write came
     at 0.9995 s, half a millisecond before, the older update's write long before it. On one
     clock that write cannot be the newest event's: A was left on an older state (FAIL). With
-    the worker's clock known to within 1 ms, the write may have come after the send: not
-    failed on the clock. Known to within 0.1 ms, it came before: FAIL as on one clock."""
+    the worker's clock known to within 1 ms, the write may have come after the send or before
+    it: not failed on the clock, nor passed — the newest update may have been dropped and the
+    write the older one's (not known, naming the clocks). Known to within 0.1 ms, it came
+    before: FAIL as on one clock. A write 0.5 ms after the send is as unsure within 1 ms, and
+    sure after it within 0.1 ms (PASS)."""
     twins = _two_updates("zqclean")
     puts = [write("/contacts/x", method="PUT", key=t.key, at=n + 0.5) for n, t in enumerate(twins)]
     clean = clean_run(twins, puts, model=Model.REGISTER)
@@ -110,15 +113,21 @@ def test_a_write_within_the_clock_uncertainty_of_the_newest_send_is_not_called_l
           ((2.0, events[2]), (3.0, events[3]))),
     ]  # fmt: skip
 
-    def judged(uncertainty: float | None) -> Status:
+    def judged(uncertainty: float | None, newest_at: float = 0.9995) -> Verdict:
         clocks = {} if uncertainty is None else {"clocks": {"uncertainty": uncertainty}}
+        writes[1] = write("/contacts/x", method="PUT", key=events[1].key, at=newest_at)
         h = run(events, deliveries, writes, tag="zqrun", baseline=clean, model=Model.REGISTER,
                 settings=clocks)  # fmt: skip
-        return lost(h).status
+        return lost(h)
 
-    assert judged(None) is Status.FAIL
-    assert judged(0.0001) is Status.FAIL
-    assert judged(0.001) is Status.PASS
+    assert judged(None).status is Status.FAIL
+    assert judged(0.0001).status is Status.FAIL
+    unsure = judged(0.001)
+    assert unsure.status is Status.INCONCLUSIVE
+    assert "within 1 ms of its newest event's first send" in unsure.summary
+    assert "Locust workers' clocks" in unsure.summary
+    assert judged(0.001, newest_at=1.0005).status is Status.INCONCLUSIVE
+    assert judged(0.0001, newest_at=1.0005).status is Status.PASS
 
 
 def test_a_worker_ahead_waits_on_its_own_clock_and_ships_on_the_masters(

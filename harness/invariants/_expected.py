@@ -1056,6 +1056,10 @@ class Shortfalls:
     # no write after its own either, while the clean run stopped watching too soon: whether
     # the automation writes for such an update is not known (``_newest.owed_newest``).
     newest_unseen: list[Short] = field(default_factory=list)
+    # Register records whose last write came within the run's clock uncertainty of their
+    # newest event's first send (a send a Locust worker stamped): whether it was that event's
+    # write, or an older one's with the newest dropped, is not known (``_newest.timed_shortfalls``).
+    newest_clocked: list[Short] = field(default_factory=list)
 
     # Event id -> how its item's write was made by creating the item, the record's creating
     # event having made no creation here (``Stood``): not loss, said.
@@ -1069,6 +1073,7 @@ class Shortfalls:
     def count(self) -> int:
         shorts = sum(len(s) for s in self.events.values())
         unknown = len(self.partly) + len(self.replaced) + len(self.newest_unseen)
+        unknown += len(self.newest_clocked)
         return shorts + len(self.records) + len(self.run) + unknown
 
 

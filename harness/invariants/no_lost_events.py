@@ -32,6 +32,8 @@ from ._explain import (
     expectation_notes,
     judged_text,
     lost_text,
+    newest_clocked_line,
+    newest_clocked_text,
     newest_unseen_line,
     newest_unseen_text,
     partly_line,
@@ -60,7 +62,7 @@ from ._facts import (
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
-from ._newest import timed_shortfalls
+from ._newest import clock_margin, timed_shortfalls
 from ._order import time_path
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
@@ -120,7 +122,13 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         + f" ({rule_text(exp, events)})"
     )
     if not shown and not coarse:
-        if found.created or found.partly or found.replaced or found.newest_unseen:
+        if (
+            found.created
+            or found.partly
+            or found.replaced
+            or found.newest_unseen
+            or found.newest_clocked
+        ):
             return _not_known(facts, exp, found, note)
         if found.cancelled:
             return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
@@ -227,7 +235,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         more = plural(len(foreign_records), "record")
         summary += f"; {more} more fall short, but " + foreign_text(foreign_records, "they")
     summary += note
-    unknown = _unknown_text(exp, found)
+    unknown = _unknown_text(facts, exp, found)
     if unknown:
         summary += f"; not counted as lost: {unknown}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
@@ -285,10 +293,11 @@ def _aside_text(
     return "; and ".join(parts)
 
 
-def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
+def _unknown_text(facts: Facts, exp: Expectation, found: Shortfalls) -> str:
     """The records short of a request that writes naming only their record cannot call lost:
     created anew (``_expected.Created``), or of a register whose events were not all
-    accepted (``Shortfalls.partly``)."""
+    accepted (``Shortfalls.partly``), or timed within the workers' clock uncertainty of the
+    newest send (``Shortfalls.newest_clocked``)."""
     parts = [created_text(exp, found.created)] if found.created else []
     if found.partly:
         parts.append(partly_text(exp, found.partly))
@@ -296,6 +305,8 @@ def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
         parts.append(replaced_text(exp, found.replaced))
     if found.newest_unseen:
         parts.append(newest_unseen_text(exp, found.newest_unseen))
+    if found.newest_clocked:
+        parts.append(newest_clocked_text(exp, found.newest_clocked, clock_margin(facts.history)))
     return "; and ".join(parts)
 
 
@@ -306,17 +317,21 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     request = (
         found.created[0].short.request
         if found.created
-        else (found.partly or found.replaced or found.newest_unseen)[0].request
+        else (found.partly or found.replaced or found.newest_unseen or found.newest_clocked)[
+            0
+        ].request
     )
     assert request is not None
     summary = (
-        f"not judged: {_unknown_text(exp, found)}; those writes name their record, not "
+        f"not judged: {_unknown_text(facts, exp, found)}; those writes name their record, not "
         f"their event; {correlation_advice(facts, request.text())}{note}"
     )
     lines = [created_line(exp, c) for c in found.created]
     lines += [partly_line(exp, s) for s in found.partly]
     lines += [replaced_line(exp, s) for s in found.replaced]
     lines += [newest_unseen_line(exp, s) for s in found.newest_unseen]
+    margin = clock_margin(facts.history)
+    lines += [newest_clocked_line(exp, s, margin) for s in found.newest_clocked]
     witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 
