@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from ..core._model import Event
-from ..history import History, event_rows
+from ..history import History, event_column, event_rows
 from ._expected import NEWEST, Expectation, Request, Shortfalls, same_resource, shortfalls
 from ._facts import Facts, accepted_in, first_sent, is_write
 from ._unfinished import unfinished
@@ -54,7 +54,7 @@ def timed_shortfalls(facts: Facts, exp: Expectation) -> Shortfalls:
     # a ledger's PUT that may have come after it is ``replaced`` (not known).
     margin = clock_margin(history)
     found = _newest_shortfalls(facts, exp, sent, -margin)
-    if sent is None or margin <= 0:
+    if sent is None or margin <= 0 or not _near_newest(facts, sent, margin):
         return found
     # Taken as late as they may have been, the records written only before it besides those:
     # their last write came within the uncertainty of the send, and may be an older event's
@@ -73,6 +73,24 @@ def clock_margin(history: History) -> float:
     """How far, in seconds, a send's time may be from the run's clock: the Locust workers'
     largest clock uncertainty (settings ``clocks``), 0 where one clock timed everything."""
     return float(history.info.settings.get("clocks", {}).get("uncertainty", 0.0))
+
+
+def _near_newest(facts: Facts, sent: dict[str, float], margin: float) -> bool:
+    """Whether any write of a record came within ``margin`` of its newest accepted event's
+    first send: only then may the sends taken as late as they may have been find another
+    record, and ``shortfalls`` (the judge's costliest pass) is worth making again."""
+    events = facts.history.events
+    newest = newest_of(events, facts.accepted, set(event_column(events, "key")))
+    when = {key: sent[eid] for key, eid in newest.items() if eid in sent}
+    known = facts.events_by_id
+    for w in facts.writes_in_order:
+        at = when.get(w.key) if w.key is not None else None
+        if at is None:  # a write naming its event, not its record
+            named = next((known[i] for i in w.event_ids if i in known), None)
+            at = when.get(named.key) if named is not None else None
+        if at is not None and abs(w.at - at) <= margin:
+            return True
+    return False
 
 
 def _newest_shortfalls(
