@@ -194,3 +194,18 @@ def test_replays_alone_accepted_do_not_claim_the_signature_is_checked() -> None:
         "is in milliseconds: compare it with the clock in milliseconds (time.time() * 1000), "
         "not in seconds, or no timestamp is ever too old (docs/security.md)"
     ), v.summary
+
+
+def test_forgeries_accepted_beside_writes_naming_no_event_do_not_claim_they_acted_on_none() -> None:
+    """A forged delivery of event 2 accepted (2xx), and a write after it naming no event (no
+    tracer of the run in it): the forgery may have caused it, so the failure does not say
+    'none caused an effect … the automation answers before it checks'."""
+    h = history(
+        [event(1), event(2, key="ord_2")],
+        [delivery("dlv_1", "evt_1"), delivery("dlv_2", "evt_2", sent=0.1)],
+        [effect("eff_1", ["evt_1"], 0.05), effect("eff_2", [], 0.2)],
+    )
+    v = one(tampered(h, dlv_2="forged"), NAME)
+    assert v.status is Status.FAIL and "1 accepted (2xx)" in v.summary, v.summary
+    assert "none caused an effect" not in v.summary, v.summary
+    assert "1 write made after them names no event" in v.summary, v.summary

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import random
 from pathlib import Path
 
 import pytest
@@ -374,3 +375,26 @@ def test_a_pool_of_one_pair_among_nine_records_puts_the_pair_in_reverse_often() 
         s for s in seen if 9 in (order := [d.event for d in s]) and 4 in order[order.index(9) :]
     ]
     assert len(reversed_pair) >= 12, (len(reversed_pair), len(seen))  # 5 before
+
+
+@pytest.mark.parametrize("pair", [True, False], ids=["one-pair", "no-pair"])
+def test_a_schedule_needing_two_records_shrinks_to_those_two_deliveries(pair: bool) -> None:
+    """Event 7 sent before event 3 (two records) is all a failure needs: the shrinker must reach
+    those two deliveries, whether or not the pool holds a record with two events. Drawn as a
+    boolean (the pair's records, or any) and then an index whose meaning the boolean changed,
+    the shrinker left a third or fourth delivery in each of 4 random orders with the pair, and in
+    2 of 4 without it (where the boolean meant nothing)."""
+    keys = [f"rec_{n}" for n in range(9)] + (["rec_4"] if pair else ["rec_9"])
+
+    def seven_then_three(schedule: tuple[PlannedDelivery, ...]) -> bool:
+        order = [d.event for d in schedule]
+        return 7 in order and 3 in order[order.index(7) :]
+
+    for n in range(4):
+        found = find(
+            deliveries(keys),
+            seven_then_three,
+            settings=settings(database=None, max_examples=2000),
+            random=random.Random(n),
+        )
+        assert [(d.event, d.at) for d in found] == [(7, 0.0), (3, 0.3)], (n, found)

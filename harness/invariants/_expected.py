@@ -1072,6 +1072,10 @@ class Shortfalls:
     # holds: an update ignored by design and one dropped in every run alike cannot be told
     # apart — not known (``_newest.owed_newest``).
     newest_unwritten: list[Unwritten] = field(default_factory=list)
+    # Register records whose last write came within the run's clock uncertainty of their
+    # newest event's first send (a send a Locust worker stamped): whether it was that event's
+    # write, or an older one's with the newest dropped, is not known (``_newest.timed_shortfalls``).
+    newest_clocked: list[Short] = field(default_factory=list)
 
     # Event id -> how its item's write was made by creating the item, the record's creating
     # event having made no creation here (``Stood``): not loss, said.
@@ -1086,6 +1090,7 @@ class Shortfalls:
         shorts = sum(len(s) for s in self.events.values())
         unknown = len(self.partly) + len(self.replaced) + len(self.newest_unseen)
         unknown += len(self.newest_unwritten)
+        unknown += len(self.newest_clocked)
         return shorts + len(self.records) + len(self.run) + unknown
 
 

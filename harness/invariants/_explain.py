@@ -287,6 +287,36 @@ def newest_unwritten_line(exp: Expectation, u: Unwritten) -> str:
     )
 
 
+def newest_clocked_text(exp: Expectation, clocked: Sequence[Short], margin: float) -> str:
+    """``1 record's last PUT /contacts/{id} came within 1 ms of its newest event's first send
+    …`` (``newest_clocked``: a distributed load test's workers' clocks)."""
+    records, wanted, its = _records_of(exp, clocked)
+    within = _ms(margin)
+    whose = f"{records}'" if len(clocked) > 1 else f"{records}'s"
+    return (
+        f"{whose} last {wanted} came within {within} of {its} newest event's first send "
+        f"(e.g. record {clocked[0].subject}), the Locust workers' clocks being "
+        f"known only to within {within} of the master's: whether that write was the newest "
+        "event's, or an older one's with the newest dropped, is not known — run the workers "
+        "nearer the master (the uncertainty is half their round trip to it), or judge the run "
+        "by a local load test"
+    )
+
+
+def newest_clocked_line(exp: Expectation, s: Short, margin: float) -> str:
+    """``record r1: its last PUT /contacts/{id} within 1 ms of its newest event's first send``."""
+    assert s.request is not None
+    request = s.request.text(exp.several)
+    return (
+        f"record {s.subject}: its last {request} within {_ms(margin)} of its newest event's "
+        "first send"
+    )
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3g} ms"
+
+
 def _records_of(exp: Expectation, shorts: Sequence[Short]) -> tuple[str, str, str]:
     """``1 record``, the requests they lack (``PUT /contacts/{id}``), and ``its``/``their``."""
     wanted = " or ".join(sorted({s.request.text(exp.several) for s in shorts if s.request}))

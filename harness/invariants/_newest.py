@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from ..core import _paths
 from ..core._model import Effect, Event
-from ..history import History, event_rows
+from ..history import History, event_column, event_rows
 from ._derived import leaf_text
 from ._expected import (
     NEWEST,
@@ -62,13 +62,57 @@ def timed_shortfalls(facts: Facts, exp: Expectation) -> Shortfalls:
     history = facts.history
     sent = first_sent(history.deliveries, facts.tampered) if facts.record_only else None
     # Sends stamped by Locust workers are on the run's clock only to within the uncertainty
-    # of each worker's measured offset (settings ``clocks``, 0 elsewhere): taken as early as
-    # they may have been, a write that may have come after the send is never "before" it
-    # (a record not failed on the clock), and a ledger's PUT that may have is ``replaced``.
-    margin = float(history.info.settings.get("clocks", {}).get("uncertainty", 0.0))
-    if sent is not None and margin > 0:
-        sent = {eid: at - margin for eid, at in sent.items()}
-    found = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order, sent)
+    # of each worker's measured offset (settings ``clocks``, 0 elsewhere). Taken as early as
+    # they may have been, a record still written only before its newest send surely was, and
+    # a ledger's PUT that may have come after it is ``replaced`` (not known).
+    margin = clock_margin(history)
+    found = _newest_shortfalls(facts, exp, sent, -margin)
+    if sent is None or margin <= 0 or not _near_newest(facts, sent, margin):
+        return found
+    # Taken as late as they may have been, the records written only before it besides those:
+    # their last write came within the uncertainty of the send, and may be an older event's
+    # with the newest dropped — not known, never passed.
+    sure = {(s.subject, s.request) for s in (*found.records, *found.newest_unseen)}
+    late = _newest_shortfalls(facts, exp, sent, margin)
+    clocked = [
+        s
+        for s in (*late.records, *late.newest_unseen)
+        if s.source == NEWEST and (s.subject, s.request) not in sure
+    ]
+    return replace(found, newest_clocked=clocked)
+
+
+def clock_margin(history: History) -> float:
+    """How far, in seconds, a send's time may be from the run's clock: the Locust workers'
+    largest clock uncertainty (settings ``clocks``), 0 where one clock timed everything."""
+    return float(history.info.settings.get("clocks", {}).get("uncertainty", 0.0))
+
+
+def _near_newest(facts: Facts, sent: dict[str, float], margin: float) -> bool:
+    """Whether any write of a record came within ``margin`` of its newest accepted event's
+    first send: only then may the sends taken as late as they may have been find another
+    record, and ``shortfalls`` (the judge's costliest pass) is worth making again."""
+    events = facts.history.events
+    newest = newest_of(events, facts.accepted, set(event_column(events, "key")))
+    when = {key: sent[eid] for key, eid in newest.items() if eid in sent}
+    known = facts.events_by_id
+    for w in facts.writes_in_order:
+        at = when.get(w.key) if w.key is not None else None
+        if at is None:  # a write naming its event, not its record
+            named = next((known[i] for i in w.event_ids if i in known), None)
+            at = when.get(named.key) if named is not None else None
+        if at is not None and abs(w.at - at) <= margin:
+            return True
+    return False
+
+
+def _newest_shortfalls(
+    facts: Facts, exp: Expectation, sent: dict[str, float] | None, shift: float
+) -> Shortfalls:
+    """``shortfalls`` with each first send moved by ``shift`` seconds, and ``owed_newest``."""
+    if sent is not None and shift:
+        sent = {eid: at + shift for eid, at in sent.items()}
+    found = shortfalls(exp, facts.history.events, facts.accepted, facts.writes_in_order, sent)
     return owed_newest(facts, exp, found)
 
 

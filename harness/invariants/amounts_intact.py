@@ -93,18 +93,20 @@ def carries(leaf: JSON, value: JSON) -> bool:
 
 def amounts_intact(facts: Facts) -> Verdict:
     """Fail for every write that carries an event's decimal amount changed."""
-    batches = in_order(facts.history) if facts.several_events_writes else None
-    if batches is not None:  # a batch call's items, each its own event's write (_batch_items)
-        facts = Facts(batches.history)
-    history = facts.history
-    effects = _effects_by_event(facts)
+    # The events' amounts first: a run with none has nothing to judge, its batches unsplit.
     fields = fields_of(
-        history, lambda at, value: decimal_amount_at(at, value) and _exact(value) is not None
+        facts.history,
+        lambda at, value: decimal_amount_at(at, value) and _exact(value) is not None,
     )
     if not fields:
         return verdict(
             NAME, Status.INCONCLUSIVE, CLASS, "no event carries a decimal amount; nothing to judge"
         )
+    batches = in_order(facts.history) if facts.several_events_writes else None
+    if batches is not None:  # a batch call's items, each its own event's write (_batch_items)
+        facts = Facts(batches.history)  # the same events: ``fields`` hold
+    history = facts.history
+    effects = _effects_by_event(facts)
     bodies = Bodies(history.info.tracer_tag)
     checked = breakable = 0
     carried: list[str] = []

@@ -20,6 +20,8 @@ several deliveries of its events had been sent (a duplicate, a copy of a retry s
 delivery's handler may make the call once and wait on its own, so n deliveries fail a rule
 only where more than n of its calls break it together — n + 1 calls within a Retry-After,
 more than n * MAX_PER_SECOND in a second — for then one handler at least made two of them. A
+call of several events within a Retry-After that only their deliveries counted together excuse
+(no event of it delivered as often) is inconclusive: a batch its automation re-sent itself. A
 write attributed to no event is not counted either: two events' calls could not be told from
 one call made again; a run that would pass beside more than MAX_PER_SECOND of one such
 request in a second is inconclusive instead (a storm the rule cannot attribute). A run whose
@@ -167,11 +169,13 @@ def backs_off(facts: Facts) -> Verdict:
     slow: list[Starved] = []  # paces the harness's own lateness may have set
     lag = Lag(history)
     unsure: list[tuple[Early, int]] = []  # within a Retry-After, but other handlers may have
+    # Within it where only deliveries of its other events make up the handlers: not known.
+    batched: list[tuple[Early, int]] = []
     again: set[str] = set()  # calls made again, once each (a batch's are in each event's)
     for made in calls.values():
         # The deliveries of every event the calls carried (a batch's others too): each may
         # have made one of them.
-        eids = {eid for e, _ in made for eid in e.event_ids}
+        eids = sorted({eid for e, _ in made for eid in e.event_ids})
         times = sorted(t for eid in eids for t in sent.get(eid, ()))
         for run in _own_runs(made, times):
             # Handlers that may each be making this call: a delivery sent in the run would
@@ -180,7 +184,10 @@ def backs_off(facts: Facts) -> Verdict:
             again.update(e.id for e, _ in run[1:])
             early.extend(_early(run, handlers))
             if handlers > 1:
-                unsure.extend((x, handlers) for x in _early(run, 1))
+                doubted = _batch_doubts(run, eids, sent, handlers)
+                batched.extend((x, handlers) for x in doubted)
+                if not doubted:
+                    unsure.extend((x, handlers) for x in _early(run, 1))
             densest = _densest(run)
             if densest is None:
                 continue
@@ -192,8 +199,11 @@ def backs_off(facts: Facts) -> Verdict:
     early = list({(x.refused.id, x.again.id): x for x in early}.values())
     storms = list({tuple(c.id for c in x.calls): x for x in storms}.values())
     unsure = list({(x.refused.id, x.again.id): (x, n) for x, n in unsure}.values())
+    batched = list({(x.refused.id, x.again.id): (x, n) for x, n in batched}.values())
     if early or storms:
         return _failed(facts, early, storms)
+    if batched:
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, _batched_text(batched))
     passed = _passed(refused, repeated, calls, bool(unsure))
     doubts = [max(slow, key=lambda p: len(p.calls)).text()] if slow else []
     if unsure:
@@ -427,6 +437,39 @@ def _unsure_text(unsure: Sequence[tuple[Early, int]]) -> str:
         f"{x.gap:.3f} s later, carrying the same {plural(len(x.again.event_ids), 'event')}, "
         f"{handlers:,} deliveries of them sent) — if the automation re-sends a batch on a "
         "timer, that was its own retry, before the Retry-After"
+    )
+
+
+def _batch_doubts(
+    run: Sequence[tuple[Effect, Fault]],
+    eids: Sequence[str],
+    sent: dict[str, list[float]],
+    handlers: int,
+) -> list[Early]:
+    """The calls of ``run`` (carrying ``eids``) made again within a Retry-After that the most
+    deliveries any one of its events had would not excuse, where ``handlers`` (all its events'
+    deliveries) do: a call of several events, each delivered once, is excused only if each
+    delivery's handler sent the whole batch once — or the automation re-sent it itself (a
+    batch on a timer), which the run cannot tell apart."""
+    first = run[0][0].at
+    own = max(1, *(bisect.bisect_right(sent.get(eid, []), first) for eid in eids))
+    return list(_early(run, own)) if own < handlers else []
+
+
+def _batched_text(batched: Sequence[tuple[Early, int]]) -> str:
+    """Not judged: calls of several events made again within their 429's Retry-After, where
+    only counting every event's delivery as a handler that may have sent the call excuses it."""
+    x, handlers = batched[0]
+    return (
+        f"not judged: {plural(len(batched), 'call')} of several events made again within the "
+        f"Retry-After its 429 asked (e.g. {x.refused.method.upper()} {x.refused.path} "
+        f"{x.refused.id}, answered 429 with {x.told}, made again as {x.again.id} "
+        f"{x.gap:.3f} s later, carrying the same {plural(len(x.again.event_ids), 'event')}, "
+        f"{handlers:,} deliveries of them sent, no event's more than {plural(x.handlers, 'time')}"
+        "): the automation re-sent the batch itself before the "
+        "Retry-After (a batch flushed on a timer), or the handler of each of its events' "
+        "deliveries sent the whole batch once — this run cannot tell which; if it re-sends a "
+        "refused batch on a timer, hold the batch until the Retry-After has elapsed"
     )
 
 

@@ -33,6 +33,8 @@ from ._explain import (
     expectation_notes,
     judged_text,
     lost_text,
+    newest_clocked_line,
+    newest_clocked_text,
     newest_unseen_line,
     newest_unseen_text,
     newest_unwritten_line,
@@ -63,7 +65,7 @@ from ._facts import (
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
-from ._newest import timed_shortfalls
+from ._newest import clock_margin, timed_shortfalls
 from ._order import time_path
 from ._rotated import rotation_loss
 from ._unattributed import Repeated, repeated_records
@@ -126,7 +128,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     if not shown and not coarse:
         if found.created or found.partly or found.replaced or found.newest_unseen:
             return _not_known(facts, exp, found, note)
-        if found.newest_unwritten:
+        if found.newest_clocked or found.newest_unwritten:
             return _not_known(facts, exp, found, note)
         if found.cancelled:
             return _cancelled(facts, exp, found.cancelled, _passed(exp, found) + note)
@@ -233,7 +235,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         more = plural(len(foreign_records), "record")
         summary += f"; {more} more fall short, but " + foreign_text(foreign_records, "they")
     summary += note
-    unknown = _unknown_text(exp, found)
+    unknown = _unknown_text(facts, exp, found)
     if unknown:
         summary += f"; not counted as lost: {unknown}"
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses + per_event)
@@ -291,10 +293,11 @@ def _aside_text(
     return "; and ".join(parts)
 
 
-def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
+def _unknown_text(facts: Facts, exp: Expectation, found: Shortfalls) -> str:
     """The records short of a request that writes naming only their record cannot call lost:
     created anew (``_expected.Created``), or of a register whose events were not all
-    accepted (``Shortfalls.partly``)."""
+    accepted (``Shortfalls.partly``), or timed within the workers' clock uncertainty of the
+    newest send (``Shortfalls.newest_clocked``)."""
     parts = [created_text(exp, found.created)] if found.created else []
     if found.partly:
         parts.append(partly_text(exp, found.partly))
@@ -304,6 +307,8 @@ def _unknown_text(exp: Expectation, found: Shortfalls) -> str:
         parts.append(newest_unseen_text(exp, found.newest_unseen))
     if found.newest_unwritten:
         parts.append(newest_unwritten_text(exp, found.newest_unwritten))
+    if found.newest_clocked:
+        parts.append(newest_clocked_text(exp, found.newest_clocked, clock_margin(facts.history)))
     return "; and ".join(parts)
 
 
@@ -312,11 +317,12 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     clean twin wrote it, or whose events were not all accepted (``_unknown_text``), and
     nothing else short."""
     shorts = [c.short for c in found.created] + found.partly + found.replaced
-    shorts += found.newest_unseen + [u.short for u in found.newest_unwritten]
+    shorts += found.newest_unseen + found.newest_clocked
+    shorts += [u.short for u in found.newest_unwritten]
     request = shorts[0].request
     assert request is not None
     summary = (
-        f"not judged: {_unknown_text(exp, found)}; those writes name their record, not "
+        f"not judged: {_unknown_text(facts, exp, found)}; those writes name their record, not "
         f"their event; {correlation_advice(facts, request.text())}{note}"
     )
     lines = [created_line(exp, c) for c in found.created]
@@ -324,6 +330,8 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     lines += [replaced_line(exp, s) for s in found.replaced]
     lines += [newest_unseen_line(exp, s) for s in found.newest_unseen]
     lines += [newest_unwritten_line(exp, u) for u in found.newest_unwritten]
+    margin = clock_margin(facts.history)
+    lines += [newest_clocked_line(exp, s, margin) for s in found.newest_clocked]
     witnesses = [Witness(line) for line in lines[:MAX_WITNESSES]]
     return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary, witnesses)
 

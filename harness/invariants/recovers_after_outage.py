@@ -79,6 +79,8 @@ from ._expected import (
 from ._explain import (
     coarse_witnesses,
     missing_text,
+    newest_clocked_line,
+    newest_clocked_text,
     replaced_line,
     replaced_text,
     source_text,
@@ -103,7 +105,7 @@ from ._facts import (
 from ._fault_calls import DeliveryWindows, marked_faults
 from ._lag import flight_end
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text
-from ._newest import timed_shortfalls
+from ._newest import clock_margin, timed_shortfalls
 from ._refused_alike import refused_alike
 from ._sender import Redelivery, Sender, sender_of
 from ._unfinished import unfinished
@@ -305,10 +307,13 @@ class _CoarseShort:
     # Ledger records whose last PUT came after their newest event and may carry what the
     # missing ones were for (``Shortfalls.replaced``): unknown, as no_lost_events says.
     replaced: list[Short]
+    # Register records last written within the workers' clock uncertainty of their newest
+    # event's first send (``Shortfalls.newest_clocked``): unknown, as no_lost_events says.
+    clocked: list[Short]
 
     @property
     def short(self) -> bool:
-        return bool(self.whole or self.partial or self.replaced)
+        return bool(self.whole or self.partial or self.replaced or self.clocked)
 
 
 def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted]) -> _CoarseShort:
@@ -320,8 +325,9 @@ def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted])
     keys = {a.event.key for a in touched}
     history = facts.history
     found = timed_shortfalls(facts, exp)
-    if not found.records and not found.run and not found.replaced:
-        return _CoarseShort([], [], [])
+    clocked = [s for s in found.newest_clocked if s.subject in keys]
+    if not found.records and not found.run and not found.replaced and not clocked:
+        return _CoarseShort([], [], [], [])
     undone = unfinished(history)
     of_key: dict[str, list[str]] = {}
     for e in history.events:
@@ -336,7 +342,8 @@ def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted])
     everyone = not undone.cut and all(e.id in met for e in history.events)
     for s in found.run:
         (whole if everyone else partial).append(s)
-    return _CoarseShort(whole, partial, [s for s in found.replaced if s.subject in keys])
+    replaced = [s for s in found.replaced if s.subject in keys]
+    return _CoarseShort(whole, partial, replaced, clocked)
 
 
 def _coarse_verdict(
@@ -346,14 +353,19 @@ def _coarse_verdict(
     short of requests naming no event — FAIL where every event of such a record met a window,
     else INCONCLUSIVE."""
     if not coarse.whole and not coarse.partial:
-        lines = [Witness(replaced_line(exp, s)) for s in coarse.replaced[:MAX_WITNESSES]]
+        margin = clock_margin(facts.history)
+        lines = [replaced_line(exp, s) for s in coarse.replaced]
+        lines += [newest_clocked_line(exp, s, margin) for s in coarse.clocked]
+        unknown = [replaced_text(exp, coarse.replaced)] if coarse.replaced else []
+        if coarse.clocked:
+            unknown.append(newest_clocked_text(exp, coarse.clocked, margin))
         return verdict(
             NAME,
             Status.INCONCLUSIVE,
             CLASS,
             "whether the events the outage met recovered is not known: "
-            f"{replaced_text(exp, coarse.replaced)}; {judged}",
-            lines,
+            f"{'; and '.join(unknown)}; {judged}",
+            [Witness(line) for line in lines[:MAX_WITNESSES]],
         )
     shorts = coarse.whole or coarse.partial
     requests = ", ".join(sorted({s.request.text(exp.several) for s in shorts if s.request}))

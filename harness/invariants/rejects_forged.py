@@ -58,6 +58,7 @@ def rejects_forged(facts: Facts) -> Verdict:
     tally = {"accepted (2xx)": 0, "answered 5xx or not at all": 0, "caused an effect": 0}
     accepted = 0  # replays a scheme without a signed timestamp may accept: judged by effect
     taken_modes: set[str] = set()  # the modes of the deliveries accepted that must be refused
+    taken_since = float("inf")  # when the first of those accepted (2xx) was sent
     for d in sent:
         event = events.get(d.event_id)
         if event is None:
@@ -82,6 +83,7 @@ def rejects_forged(facts: Facts) -> Verdict:
                 ok = d.status is not None and 200 <= d.status < 300
                 tally["accepted (2xx)" if ok else "answered 5xx or not at all"] += 1
                 taken_modes.add(mode if ok else "")
+                taken_since = min(taken_since, d.sent_at) if ok else taken_since
     total = plural(len(sent), "tampered delivery", "tampered deliveries")
     if not witnesses:
         return verdict(NAME, Status.PASS, CLASS, _held(total, len(sent), accepted, history))
@@ -104,7 +106,7 @@ def rejects_forged(facts: Facts) -> Verdict:
         + (
             _age_unchecked(history, sent, tampered, taken_modes)
             if tally["caused an effect"]
-            else _acted_on_none(taken_modes)
+            else _acted_on_none(facts, taken_modes, taken_since)
         ),
         witnesses[:MAX_WITNESSES],
     )
@@ -150,13 +152,26 @@ def _age_unchecked(
     )
 
 
-def _acted_on_none(taken: set[str]) -> str:
-    """The cause when tampered deliveries were accepted and none caused an effect: checked, if
-    at all, after the answer — harmless for the forgery, not for a genuine delivery the check
-    fails, which the sender is told it delivered; "" when none was accepted (2xx)."""
+def _acted_on_none(facts: Facts, taken: set[str], since: float) -> str:
+    """The cause when tampered deliveries were accepted (the first sent at ``since``) and none
+    caused an effect: checked, if at all, after the answer — harmless for the forgery, not for
+    a genuine delivery the check fails, which the sender is told it delivered; "" when none was
+    accepted (2xx). Not where writes after them name no event: any may be theirs."""
     modes = sorted(taken - {""})
     if not modes:
         return ""
+    known = facts.events_by_id
+    unnamed = sum(
+        1
+        for e in facts.effects_in_order
+        if e.at >= since and is_write(e) and not any(i in known for i in e.event_ids)
+    )
+    if unnamed:
+        names = "names" if unnamed == 1 else "name"
+        return (
+            f"; {plural(unnamed, 'write')} made after them {names} no event: whether they "
+            "caused an effect is not known"
+        )
     if modes == ["replayed"]:
         return (
             "; none caused an effect: each replayed delivery was acknowledged (2xx) and acted on "

@@ -77,15 +77,19 @@ def deliveries(
         records.setdefault(key, []).append(n)
     groups = list(records.values())
     several = [g for g in groups if len(g) > 1]
+    # The records with more than one event follow all the records, repeated twice as many times
+    # as there are records: Hypothesis draws low indices more often, so about half the draws
+    # land on them (nine records, one pair: 0.5 of 100 derandomized examples' deliveries). One
+    # index, not a boolean that changes what the index means, so the shrinker still reaches the
+    # simplest schedule (with the boolean it left a third delivery behind); a pool with no
+    # record of several events draws exactly as before.
+    pool = groups + several * (2 * len(groups) // len(several) if several else 0)
 
     @st.composite
     def step(draw: st.DrawFn) -> tuple[int, int | None, str]:
         # Every step draws alike, the first too (its timing ignored): the shrinker may then
-        # delete any delivery and leave the others as they were. Drawn always, so that the
-        # shrinker prefers False (any record, the first) without a shorter choice sequence.
-        paired = draw(st.booleans())
-        among = several if paired and several else groups
-        group = among[draw(st.integers(0, len(among) - 1))]
+        # delete any delivery and leave the others as they were.
+        group = pool[draw(st.integers(0, len(pool) - 1))]
         event = group[draw(st.integers(0, len(group) - 1))]
         # Both always drawn, so a concurrent delivery is no shorter a choice sequence than a
         # later one: Hypothesis then prefers False, one after the other, as the simpler.
