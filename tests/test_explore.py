@@ -189,18 +189,24 @@ def test_the_command_writes_the_minimal_scenario_and_its_diagram(tmp_path: Path)
     assert SECRET not in done.out + done.err + md
 
 
+def storm_on(tmp_path: Path, port: int) -> Path:
+    """duplicate-storm as a scenario file whose downstream names its own ``port``."""
+    text = Path(harness.__file__).parent.parent / "scenarios" / "duplicate-storm.scenario.yaml"
+    scenario = tmp_path / "storm.yaml"
+    scenario.write_text(
+        text.read_text().replace("  - name: api\n", f"  - name: api\n    port: {port}\n")
+    )
+    return scenario
+
+
 def test_the_reproduce_line_names_no_downstream_a_file_listens_elsewhere_than(
     tmp_path: Path,
 ) -> None:
     """A scenario whose downstream names its port (a project's `api=PORT`, the file explore
     writes of it) listens there: the reproduce line said `--downstream 127.0.0.1:9100` beside
     it (tests/gallery/member_sync, a project's port 34101)."""
-    text = Path(harness.__file__).parent.parent / "scenarios" / "duplicate-storm.scenario.yaml"
     with automation("harness.demo.fragile") as (hook, port):
-        scenario = tmp_path / "storm.yaml"
-        scenario.write_text(
-            text.read_text().replace("  - name: api\n", f"  - name: api\n    port: {port}\n")
-        )
+        scenario = storm_on(tmp_path, port)
         done = explore_command(
             str(scenario), "--target", hook, "--seed", str(SEED), "--max-examples", "20",
             "--out", str(tmp_path / "min.yaml"), "--journal", str(tmp_path / "min.db"),
@@ -210,6 +216,22 @@ def test_the_reproduce_line_names_no_downstream_a_file_listens_elsewhere_than(
     [line] = [x for x in done.out.splitlines() if x.startswith("reproduce: ")]
     assert "--downstream" not in line, line
     assert f"port: {port}" in (tmp_path / "min.yaml").read_text()
+
+
+def test_a_downstream_given_is_heard_over_a_files_own_port(tmp_path: Path) -> None:
+    """docs/cli.md: "a downstream with a port of its own listens there, unless --downstream is
+    given" — true of a project's, not of a scenario file's (explore's minimal file keeps its
+    project's ports): `harness run FILE --downstream HOST:PORT` listened on the file's port, and
+    the automation's calls to PORT met nothing."""
+    with automation("harness.demo.fragile") as (hook, port):
+        scenario = storm_on(tmp_path, port + 1)
+        done = harness_cli(
+            "run", str(scenario), "--target", hook, "--downstream", f"127.0.0.1:{port}",
+            "--seed", str(SEED), "--no-baseline", "--report", str(tmp_path / "r.json"),
+            "--settle-quiet", "0.1", cwd=tmp_path,
+        )  # fmt: skip
+    [run] = json.loads((tmp_path / "r.json").read_text())["runs"]
+    assert run["counts"]["effects"] > 0, done.out + done.err
 
 
 def test_a_target_that_remembers_without_a_reset_is_refused(tmp_path: Path) -> None:

@@ -185,7 +185,13 @@ def run(
     from ..drive._formats._shared import shared_reads
     from ..engine import RunOptions, without_baseline
     from ..scenario._hazards import resolve_hazards
-    from ._project import check_unread, project_from, scenario_names, target_of
+    from ._project import (
+        check_unread,
+        project_from,
+        scenario_names,
+        target_of,
+        without_own_ports,
+    )
 
     # An export read whole is parsed once: for the project, the hazards and the runs' prepares.
     click.get_current_context().with_resource(shared_reads())
@@ -240,7 +246,7 @@ def run(
         options, state = resuming(resume, year.name, options)
     check_unread(unread_scenarios, options)
     hazards = resolve_hazards(names, project(read=True))
-    resolved = list(hazards.scenarios)
+    resolved = without_own_ports(hazards.scenarios, given_downstream)
     if no_baseline:
         resolved = without_baseline(resolved, "--no-baseline")
     years = [s for s in resolved if s.calendar is not None]

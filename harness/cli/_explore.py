@@ -123,7 +123,13 @@ def explore(
     from ..scenario._hazards import resolve_hazards
     from ._commands import _check_report_path, _given
     from ._options import seconds
-    from ._project import check_unread, project_from, scenario_names, target_of
+    from ._project import (
+        check_unread,
+        project_from,
+        scenario_names,
+        target_of,
+        without_own_ports,
+    )
 
     for mode in faults:
         if mode not in FAULT_MODES:
@@ -161,7 +167,7 @@ def explore(
             where="harness explore",
             hint="name one scenario file or built-in scenario, not a suite",
         )
-    (chosen,) = hazards.scenarios
+    (chosen,) = without_own_ports(hazards.scenarios, given_downstream)
     if chosen.reset is None and project is not None and project.reset is not None:
         chosen = replace(chosen, reset=project.reset)
     how = ExploreSettings(

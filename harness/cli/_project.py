@@ -66,6 +66,19 @@ def project_from(
     )
 
 
+def without_own_ports(scenarios: Sequence[Scenario], given: bool) -> list[Scenario]:
+    """``scenarios`` as the doubles will listen: where --downstream was ``given`` it, not a
+    scenario file's own ``port:``s, says where (as for a project's: ``project_from``) — a
+    file explore wrote keeps its project's ports, and its reproduce line's --downstream was
+    not heard."""
+    if not given:
+        return list(scenarios)
+    return [
+        replace(s, downstreams=tuple(replace(d, port=None) for d in s.downstreams))
+        for s in scenarios
+    ]
+
+
 def check_unread(scenarios: Sequence[Scenario], options: RunOptions) -> None:
     """The bad input no event shows, told before any recording is read (a 60 MB export takes
     seconds to parse): the journal's path, and for each scenario, as known before its events
