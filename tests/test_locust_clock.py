@@ -110,9 +110,15 @@ def test_a_worker_whose_clock_is_2_s_ahead_fails_no_correct_automation(tmp_path:
     (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
     verdicts = {v["invariant"]: v for v in run["verdicts"]}
     lost = verdicts["no_lost_events"]
-    assert lost["status"] == "pass", (lost["summary"], said)
-    assert "name only their record" in lost["summary"]  # the newest rule was what judged
-    assert code == 0, said
+    # Held; or, where a write came within the measured uncertainty of its record's newest send
+    # (2.11 ms of it on a loaded CI machine), not known for the clocks — never failed, as it
+    # was on the worker's own clock.
+    if lost["status"] == "pass":
+        assert "name only their record" in lost["summary"]  # the newest rule was what judged
+        assert code == 0, said
+    else:
+        assert lost["status"] == "inconclusive", (lost["summary"], said)
+        assert "the Locust workers' clocks being known only to within" in lost["summary"], said
     (history,) = load_all(tmp_path / "run.db")
     clocks = history.info.settings["clocks"]
     assert run["clocks"] == clocks
