@@ -207,7 +207,6 @@ def run(
             provider=provider,
             secret_env=secret_env,
             events=events,
-            downstream=given_downstream,
             target=target,
             read=read,
         )

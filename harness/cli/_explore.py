@@ -156,10 +156,7 @@ def explore(
         listen_beyond_loopback=listen_beyond_loopback,
     )
     check_unread(resolve_hazards(names, unread, events=False).scenarios, options)
-    # As `harness run`: a --downstream given, not the project's own ports, says where the
-    # doubles listen (the search listened on the project's, the reproduce line named another).
-    given_downstream = _given(click.get_current_context(), "downstream")
-    project = project_from(project_file, no_project, downstream=given_downstream)
+    project = project_from(project_file, no_project)
     hazards = resolve_hazards(names, project)
     if len(hazards.scenarios) != 1:
         raise InputError(
@@ -167,6 +164,9 @@ def explore(
             where="harness explore",
             hint="name one scenario file or built-in scenario, not a suite",
         )
+    # As `harness run`: a --downstream given, not the downstreams' own ports, says where the
+    # doubles listen (the search listened on the project's, the reproduce line named another).
+    given_downstream = _given(click.get_current_context(), "downstream")
     (chosen,) = without_own_ports(hazards.scenarios, given_downstream)
     if chosen.reset is None and project is not None and project.reset is not None:
         chosen = replace(chosen, reset=project.reset)

@@ -24,13 +24,11 @@ def project_from(
     provider: str | None = None,
     secret_env: str | None = None,
     events: Sequence[str] = (),
-    downstream: bool = False,
     target: str | None = None,
     read: bool = True,
 ) -> Project | None:
-    """The project of this invocation, or None. ``downstream``: --downstream was given, so
-    it, not the downstreams' own ports, says where the doubles listen; ``target``: --target,
-    whose path picks a HAR's deliveries in ``events``; ``read=False``: no events read, neither
+    """The project of this invocation, or None. ``target``: --target, whose path picks a HAR's
+    deliveries in ``events``; ``read=False``: no events read, neither
     the project's nor ``events`` (what is checked before them: ``check_unread``). Raises
     ScenarioError (file:line) for a bad project file and InputError for bad flags, before
     anything is sent."""
@@ -53,9 +51,6 @@ def project_from(
         )
     found = None if no_project else (path or find_project())
     project = load_project(found, events=read) if found is not None else None
-    if project is not None and downstream:
-        ports = tuple(replace(d, port=None) for d in project.downstreams)
-        project = replace(project, downstreams=ports)
     return with_flags(
         project,
         provider=provider,
@@ -67,10 +62,9 @@ def project_from(
 
 
 def without_own_ports(scenarios: Sequence[Scenario], given: bool) -> list[Scenario]:
-    """``scenarios`` as the doubles will listen: where --downstream was ``given`` it, not a
-    scenario file's own ``port:``s, says where (as for a project's: ``project_from``) — a
-    file explore wrote keeps its project's ports, and its reproduce line's --downstream was
-    not heard."""
+    """``scenarios`` as the doubles will listen: where --downstream was ``given`` it, not the
+    downstreams' own ``port:``s (a project's, or a scenario file's — the one explore writes
+    keeps its project's), says where."""
     if not given:
         return list(scenarios)
     return [
