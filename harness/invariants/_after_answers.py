@@ -193,7 +193,7 @@ def _pace_note(
             "answered these without it (dropped, not slow: a longer settle would show nothing "
             "more)" + _records_refused(history, effects, records)
         )
-    given_up = _tried_and_given_up(history, effects, lost) or _refused_once(history, effects, lost)
+    given_up = _refused_note(history, effects, lost)
     if given_up:
         return given_up
     since = _since_answered(history, lost)
@@ -528,37 +528,45 @@ def _partial_batch(
     return _held_last(history, effects, lost, times) if len(set(lost)) < batch else ""
 
 
-def _tried_and_given_up(history: History, effects: Iterable[Effect], lost: Collection[str]) -> str:
-    """``; each of these was tried 3 times …``: where a call of every one of ``lost`` (the
-    same request: its method and route) was refused at least twice, and none was made again
-    before settling ended for ``_GIVEN_UP`` times the longest wait between two tries — tried
-    and given up (a retry limit: a dead-letter queue, a failed-jobs list), not slow; ""
-    otherwise. An event's different calls, each made once (an order's customer, e-mail and
-    invoice), are no tries of one another (Node-RED's fanout flow under downstream-outage)."""
-    ended = next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
-    if ended is None or not lost:
-        return ""
-    calls: dict[tuple[str, str], list[float]] = {}
+def _refused_note(history: History, effects: Iterable[Effect], lost: Collection[str]) -> str:
+    """What the calls of ``lost`` show where every one they made was refused and none came
+    again before settling ended: tried and given up (``_tried_and_given_up``), or dropped when
+    refused (``_refused_once``); "" where a write of theirs took effect, or neither reads."""
+    ended = _settled_at(history)
     wanted = set(lost)
+    calls: list[Effect] = []  # their writes (a look-up is no try of the write)
+    tries: dict[tuple[str, str], list[float]] = {}  # (event, route) -> when each was made
     for w in effects:
-        if w.method.upper() in SAFE_METHODS:
-            continue  # a look-up is no try of the write
-        for e in w.event_ids:
-            if e in wanted:
-                if w.committed:
-                    return ""  # a write of its took effect: not a call given up
-                calls.setdefault((e, route_of(w)), []).append(w.at)
+        named = [e for e in w.event_ids if e in wanted]
+        if not named or w.method.upper() in SAFE_METHODS:
+            continue
+        if w.committed:
+            return ""  # a write of theirs took effect: not a call given up
+        calls.append(w)
+        for e in named:
+            tries.setdefault((e, route_of(w)), []).append(w.at)
+    if ended is None or not calls or {e for e, _ in tries} != wanted:
+        return ""
+    silence = ended - max(w.at for w in calls)
+    return _tried_and_given_up(tries, silence) or _refused_once(history, calls, tries, silence)
+
+
+def _tried_and_given_up(tries: dict[tuple[str, str], list[float]], silence: float) -> str:
+    """``; each of these was tried 3 times …``: where a call of every one of the events of
+    ``tries`` (the same request: its method and route) was refused at least twice, and none was
+    made again for the ``silence`` before settling ended, ``_GIVEN_UP`` times the longest wait
+    between two tries — tried and given up (a retry limit: a dead-letter queue, a failed-jobs
+    list), not slow; "" otherwise. An event's different calls, each made once (an order's
+    customer, e-mail and invoice), are no tries of one another (Node-RED's fanout flow under
+    downstream-outage)."""
     most: dict[str, list[float]] = {}  # each event's most tried call
-    for (e, _), ats in calls.items():
+    for (e, _), ats in tries.items():
         if len(ats) > len(most.get(e, ())):
             most[e] = ats
-    if len(most) < len(wanted):
-        return ""
     counts = {len(ats) for ats in most.values()}
     if min(counts) < 2:
         return ""
     wait = max(b - a for ats in most.values() for a, b in itertools.pairwise(sorted(ats)))
-    silence = ended - max(max(ats) for ats in calls.values())
     if silence < _GIVEN_UP * max(wait, 1e-3):
         return ""
     times = f"{min(counts)}" if len(counts) == 1 else f"{min(counts)} to {max(counts)}"
@@ -571,41 +579,41 @@ def _tried_and_given_up(history: History, effects: Iterable[Effect], lost: Colle
     )
 
 
-def _refused_once(history: History, effects: Iterable[Effect], lost: Collection[str]) -> str:
+def _refused_once(
+    history: History,
+    calls: Sequence[Effect],
+    tries: dict[tuple[str, str], list[float]],
+    silence: float,
+) -> str:
     """``; each of these had its call refused (28 calls answered 503), none made again …``:
-    where every one of ``lost`` made its calls, each once and each refused, and none came again
-    before settling ended — its work dropped when the call was refused, whatever the pace
-    (tests/gallery/outbox_relay, a relay marking each row sent before its call: under load its
-    lag read as a worker's that "passed these over, or held them in a process that then
-    ended", and under a throttle as one to "raise the settle quiet" for). A call tried more
-    than once is ``_tried_and_given_up``'s to read; "" otherwise."""
-    ended = next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
-    wanted = set(lost)
-    calls = [
-        w
-        for w in effects
-        if w.method.upper() not in SAFE_METHODS and not wanted.isdisjoint(w.event_ids)
-    ]
-    if ended is None or not calls or any(w.committed for w in calls):
+    where every event of ``tries`` made its ``calls``, each once, and none came again for the
+    ``silence`` before settling ended — its work dropped when the call was refused, whatever
+    the pace (tests/gallery/outbox_relay, a relay marking each row sent before its call: under
+    load its lag read as a worker's that "passed these over, or held them in a process that
+    then ended", and under a throttle as one to "raise the settle quiet" for). A call tried
+    more than once is ``_tried_and_given_up``'s to read; "" otherwise."""
+    if max(map(len, tries.values())) > 1:
         return ""
-    tries = Counter((e, route_of(w)) for w in calls for e in w.event_ids if e in wanted)
-    if max(tries.values()) > 1 or {e for e, _ in tries} != wanted:
-        return ""
-    silence = _seconds(ended - max(w.at for w in calls))
+    waited = _seconds(silence)
     return (
         f"; each of these had its calls refused ({_refusals(history, calls)}), none made "
-        f"again in the {silence} before settling stopped: it drops an event's work when the "
+        f"again in the {waited} before settling stopped: it drops an event's work when the "
         "downstream refuses its call, after its sender was told the event was accepted — "
         "retry a refused call (after the Retry-After a 429 or 503 gives, else with backoff), "
         f"keeping the event until it succeeds; unless it retries later than that (a backoff "
-        f"longer than {silence}: raise the settle quiet to see it)"
+        f"longer than {waited}: raise the settle quiet to see it)"
     )
+
+
+def _settled_at(history: History) -> float | None:
+    """When settling ended (the run's settled mark); None without one."""
+    return next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
 
 
 def _since_answered(history: History, lost: Collection[str]) -> float | None:
     """How long before settling ended the last of ``lost``'s deliveries was answered; None
     when not known (no settled mark, or none of them answered)."""
-    ended = next((m.at for m in history.marks if m.name == SETTLED_MARK), None)
+    ended = _settled_at(history)
     if ended is None or not lost:
         return None
     wanted = set(lost)
