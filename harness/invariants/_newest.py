@@ -13,7 +13,7 @@ unless that event changes what the record's last write holds: then not known (``
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from ..core import _paths
@@ -161,13 +161,10 @@ def _unwritten(facts: Facts, exp: Expectation, both: Sequence[Short]) -> list[Un
         return []
     history = facts.history
     wanted = {s.subject: same_resource(s.request) for s in both if s.request is not None}
-    resource_of = exp.routes.resource_of
     last: dict[str, Effect] = {}  # each record's last write of its resource
-    for w in history.effects:
-        key = w.key
-        if key in wanted and w.committed and is_write(w) and resource_of(w)[1] == wanted[key]:
-            if key not in last or w.at >= last[key].at:
-                last[key] = w
+    for key, w in _writes_of(history.effects, exp, wanted):
+        if w.committed and (key not in last or w.at >= last[key].at):
+            last[key] = w
     events: dict[str, list[Event]] = {}
     for e in history.events:
         if e.key in wanted and e.id in facts.accepted:
@@ -214,13 +211,22 @@ def _silent_after_newest(clean: History, exp: Expectation, wanted: dict[str, Req
     newest = newest_of(clean.events, accepted_in(clean), wanted.keys())
     sent = first_sent(clean.deliveries)
     last: dict[str, float] = {}
-    resource_of = exp.routes.resource_of
-    for w in clean.effects:
-        key = w.key
-        if key in wanted and is_write(w) and resource_of(w)[1] == wanted[key]:
-            last[key] = max(last.get(key, w.at), w.at)
+    for key, w in _writes_of(clean.effects, exp, wanted):
+        last[key] = max(last.get(key, w.at), w.at)
     return {
         key
         for key, eid in newest.items()
         if eid in sent and last.get(key, float("-inf")) < sent[eid]
     }
+
+
+def _writes_of(
+    effects: Iterable[Effect], exp: Expectation, wanted: dict[str, Request]
+) -> Iterator[tuple[str, Effect]]:
+    """(record key, write) for each write of ``effects`` to the resource ``wanted`` names for
+    its record (key -> resource, ``same_resource``)."""
+    resource_of = exp.routes.resource_of
+    for w in effects:
+        key = w.key
+        if key is not None and key in wanted and is_write(w) and resource_of(w)[1] == wanted[key]:
+            yield key, w
