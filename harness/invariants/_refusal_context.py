@@ -251,10 +251,13 @@ def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRea
 def _written_paths(history: History) -> dict[tuple[str, str], float]:
     """The last moment each (downstream, path) got a write that took effect."""
     last: dict[tuple[str, str], float] = {}
-    for e in history.effects:
-        if e.committed and e.method.upper() != "GET":
-            where = (e.downstream, e.path)
-            last[where] = max(last.get(where, e.at), e.at)
+    # Off a loaded run's columns, as ``plain_list`` reads them: no Effect made for each call.
+    fields = ("committed", "method", "downstream", "path", "at")
+    for committed, method, downstream, path, at in zip(
+        *(effect_column(history.effects, name) for name in fields), strict=True
+    ):
+        if committed and method.upper() != "GET":
+            last[(downstream, path)] = max(last.get((downstream, path), at), at)
     return last
 
 
