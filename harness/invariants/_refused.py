@@ -101,10 +101,10 @@ class Refusals:
 
 
 def is_accepted(d: Delivery) -> bool:
-    return _is_2xx(d.status)
+    return is_2xx(d.status)
 
 
-def _is_2xx(status: int | None) -> bool:
+def is_2xx(status: int | None) -> bool:
     return status is not None and 200 <= status < 300
 
 
@@ -183,7 +183,7 @@ def refusals(history: History) -> Refusals | None:
     )
     # Counted by status in C: `harness check` asks this of every run (its exit code).
     statuses = Counter(delivery_column(genuine, "status"))
-    accepted = sum(n for status, n in statuses.items() if _is_2xx(status))
+    accepted = sum(n for status, n in statuses.items() if is_2xx(status))
     if not genuine or accepted * 2 >= len(genuine):
         return None
     refused = [d for d in genuine if not is_accepted(d)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from ..history import History, delivery_rows
-from ._refused import NEW, SecretPhases
+from ._refused import NEW, SecretPhases, is_2xx
 
 
 def rotation_loss(history: History, lost: Collection[str]) -> str:
@@ -29,7 +29,7 @@ def rotation_loss(history: History, lost: Collection[str]) -> str:
     for dlv, eid, sent, status in delivery_rows(
         history.deliveries, "id", "event_id", "sent_at", "status"
     ):
-        if dlv not in tampered and status is not None and 200 <= status < 300:
+        if dlv not in tampered and is_2xx(status):
             accepted_in.setdefault(eid, set()).add(phases.phase(sent))
     wanted = set(lost)
     new_only = {eid for eid, seen in accepted_in.items() if seen == {NEW}}
