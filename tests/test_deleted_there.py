@@ -10,7 +10,8 @@ from dataclasses import replace
 from harness.core._model import ISSUED_MARK, Effect, Event, Model, Status
 from harness.history import History, Mark, RunInfo
 from harness.invariants._deleted import deleted_here, deleted_text, deleted_there
-from harness.invariants._expected import Level, Request, Short, _deleted_instead
+from harness.invariants._requests import Request
+from harness.invariants._shortfalls import Level, Short, _deleted_instead
 
 from .test_duplicates_unattributed import ok, run
 from .test_record_attribution import verdict_of

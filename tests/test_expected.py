@@ -33,15 +33,14 @@ from harness.core._scenario import (
 from harness.history import History, Mark, RunInfo
 from harness.invariants import judge
 from harness.invariants._expected import (
-    Request,
     Rule,
     TypeRule,
     expect_specs,
     learn,
     missing_expected,
-    normalise,
     scenario_settings,
 )
+from harness.invariants._requests import Request, normalise
 
 ROUTES = {"crm": ["POST /contacts", "POST /deals", "PUT /contacts/{id}"]}
 CHECKOUT = "checkout.session.completed"

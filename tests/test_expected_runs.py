@@ -16,7 +16,7 @@ from harness.core._scenario import Settle
 from harness.engine import Recorder, RunOptions, prepare, run_scenarios
 from harness.engine._baseline import pending_rule, prepare_baseline, with_baseline
 from harness.history import Journal
-from harness.invariants._expected import Request
+from harness.invariants._requests import Request
 from harness.scenario._load import resolve
 
 from .conftest import SECRET, free_port, harness

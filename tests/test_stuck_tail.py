@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from harness.core._model import Delivery, Event, Status
 from harness.history import History
-from harness.invariants._expected import Request, learn
+from harness.invariants._expected import learn
+from harness.invariants._requests import Request
 
 from .test_expected import clean_run, ev, lost, ok, run, write
 

@@ -24,8 +24,9 @@ from ..invariants import (
     no_lost_events,
     recovers_after_outage,
 )
-from ..invariants._expected import NEED_BASELINE, Expectation, Request, learn, requests_in
+from ..invariants._expected import NEED_BASELINE, Expectation, learn
 from ..invariants._facts import is_write
+from ..invariants._requests import Request, requests_in
 from ._options import RunOptions
 from ._prepare import PLANNED, PreparedRun, prepare, provider_settings, tracing_of
 

@@ -27,9 +27,10 @@ from dataclasses import replace
 from ..core._model import Effect
 from ..history import History
 from ._deferred import refused_for_now
-from ._expected import Request, Routes, expectation_of, is_item
+from ._expected import expectation_of
 from ._facts import Facts, is_write
 from ._idempotent import Repeats, mutation_fields
+from ._requests import Request, Routes, is_item
 from ._unattributed import Counted, Unattributed
 from ._undone import bare_path, issued_ids
 

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect, Event, Outcome
 from ._chained import MADE_UP, record_of
-from ._expected import Expectation, Request, Short
+from ._expected import Expectation
 from ._facts import Facts, is_write
 from ._own_calls import Alone
+from ._requests import Request
+from ._shortfalls import Short
 from ._undone import issued_ids
 
 

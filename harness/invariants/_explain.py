@@ -9,19 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from ..core._model import Delivery, Effect, Event, Model
 from ..history import event_column, event_rows
-from ._expected import (
-    NEWEST,
-    Created,
-    Creator,
-    Expectation,
-    Level,
-    Request,
-    Rule,
-    Short,
-    Shortfalls,
-    Unwritten,
-    same_resource,
-)
+from ._expected import Expectation, Rule
 from ._facts import (
     Facts,
     Witness,
@@ -34,6 +22,8 @@ from ._facts import (
     plural,
 )
 from ._newest import newest_sent
+from ._requests import Request, same_resource
+from ._shortfalls import NEWEST, Created, Creator, Level, Short, Shortfalls, Unwritten
 
 
 def rule_text(exp: Expectation, events: Sequence[Event]) -> str:
@@ -166,7 +156,7 @@ _CREATOR = {
 def _stood_text(exp: Expectation, found: Shortfalls) -> str:
     """``POST /tickets made where the clean run made PATCH /tickets/{id} (3 events): the item
     created by a later event of its record, after the event that created it in the clean run
-    was refused: counted as written …`` (``_expected.Stood``)."""
+    was refused: counted as written …`` (``_shortfalls.Stood``)."""
     stood = found.stood.values()
     ways = Counter((s.request, s.creation) for s in stood)
     made = "; ".join(

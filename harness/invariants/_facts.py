@@ -44,7 +44,7 @@ CORRELATION_DOC = "docs/correlation.md"
 _SHOWN_ROUTES = 3
 _AT = attrgetter("at")  # a sort key without a Python call per effect
 # A path segment that names one resource rather than a collection: it holds a digit, and is
-# not an API version (v2, 2024-01), or it holds an @ (an email: _expected.normalise). One
+# not an API version (v2, 2024-01), or it holds an @ (an email: _requests.normalise). One
 # substitution: a run may have a million such effects.
 _RESOURCE_ID = re.compile(
     r"(?<=/)(?!(?:v\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?)(?:/|$))[^/]*[\d@][^/]*"

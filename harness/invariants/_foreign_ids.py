@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from ..core._model import Effect
 from ..double._resources import GENERATED_PREFIX
 from ..history import History
-from ._expected import Expectation, Request, Short, created_in, same_resource
+from ._expected import Expectation
 from ._facts import Facts, is_write
+from ._requests import Request, created_in, same_resource
+from ._shortfalls import Short
 
 _GENERATED = re.compile(re.escape(GENERATED_PREFIX) + r"(\d+)")
 

@@ -28,8 +28,10 @@ from dataclasses import dataclass
 
 from ..core._model import MODEL_ASSUMED, Delivery, Effect, Event, Model, Outcome
 from ..history import event_rows
-from ._expected import Expectation, Request, Short, same_resource
+from ._expected import Expectation
 from ._facts import SAFE_METHODS, Facts, is_write, plural, timestamp
+from ._requests import Request, same_resource
+from ._shortfalls import Short
 
 
 @dataclass(frozen=True, slots=True)

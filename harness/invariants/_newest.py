@@ -4,7 +4,7 @@ Where a record's writes name only the record (no event), a register's record is 
 its newest accepted event makes, and counting them does not show which event each was for: a
 record whose older update was written and whose newest was refused and dropped got as many
 writes as a register owes, and passed. A write made before the newest event was first sent
-cannot be that event's (``_expected.shortfalls`` flags such a record, ``Short.source``
+cannot be that event's (``_shortfalls.shortfalls`` flags such a record, ``Short.source``
 "newest"). Not where the clean run's twin record got no write after its own newest event
 either: the automation writes nothing for such an update (no change to write), by design —
 unless that event changes what the record's last write holds: then not known (``Unwritten``).
@@ -20,17 +20,10 @@ from ..core import _paths
 from ..core._model import Effect, Event
 from ..history import History, event_column, event_rows
 from ._derived import leaf_text
-from ._expected import (
-    NEWEST,
-    Expectation,
-    Request,
-    Short,
-    Shortfalls,
-    Unwritten,
-    same_resource,
-    shortfalls,
-)
+from ._expected import Expectation
 from ._facts import Facts, accepted_in, first_sent, is_write
+from ._requests import Request, same_resource
+from ._shortfalls import NEWEST, Short, Shortfalls, Unwritten, shortfalls
 from ._unfinished import unfinished
 
 

@@ -4,7 +4,7 @@ An effect naming no event cannot show a repeated event: ``no_duplicate_effects``
 attributed ones. But a write whose repeat would harm (``_idempotent.Repeats.may_harm``: a
 ``POST``, a ``PATCH`` not known to merge, no ``Idempotency-Key``) may be exactly what an
 undeduplicated redelivery repeats — an activity line appended to a path the automation derived.
-Per request (downstream, method, route template, as ``_expected.Routes`` names it), such writes
+Per request (downstream, method, route template, as ``_requests.Routes`` names it), such writes
 are counted against what the clean run (the same events, each once) made of the request, owed
 per accepted event: a run that refused some events owes fewer, so their missing writes do not
 hide the repeats of others.
@@ -32,9 +32,10 @@ from typing import cast
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import graphql_read
 from ..core._model import Effect, Model
-from ._expected import Request, Routes, expectation_of, of_another_run
+from ._expected import expectation_of
 from ._facts import SAFE_METHODS, Facts, is_write, plural, route_of
 from ._idempotent import Repeats
+from ._requests import Request, Routes, of_another_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +297,7 @@ def repeated_records(facts: Facts) -> list[Repeated]:
     for a missing one as well) had fewer different bodies than their clean twin's to the same
     downstream, whatever their methods, every event of the record accepted: a value the clean
     run wrote is missing, whatever the count says — also where a PUT stood for a PATCH
-    (``_expected.same_resource``), while an upsert's PATCH where the twin PUT the same body is
+    (``_requests.same_resource``), while an upsert's PATCH where the twin PUT the same body is
     no loss. ``no_lost_events`` cannot pass them. Empty without a clean
     run, for records without a twin, and for a register (an older event's value is superseded,
     not owed). No route is worked out but for those found: a run may write a million times."""

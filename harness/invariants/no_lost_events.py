@@ -24,7 +24,7 @@ from ._behind_late import behind_late, behind_text
 from ._deferred import deferred, mark_deferred
 from ._derived import per_record_advice
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
-from ._expected import Cancelled, Expectation, Shortfalls, expectation_of
+from ._expected import Expectation, expectation_of
 from ._explain import (
     coarse_witnesses,
     created_line,
@@ -68,6 +68,7 @@ from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, sk
 from ._newest import clock_margin, timed_shortfalls
 from ._order import time_path
 from ._rotated import rotation_loss
+from ._shortfalls import Cancelled, Shortfalls
 from ._unattributed import Repeated, repeated_records
 from ._unfinished import Unfinished, unfinished
 from ._untold_latest import Untold, untold_latest, untold_text
@@ -295,7 +296,7 @@ def _aside_text(
 
 def _unknown_text(facts: Facts, exp: Expectation, found: Shortfalls) -> str:
     """The records short of a request that writes naming only their record cannot call lost:
-    created anew (``_expected.Created``), or of a register whose events were not all
+    created anew (``_shortfalls.Created``), or of a register whose events were not all
     accepted (``Shortfalls.partly``), or timed within the workers' clock uncertainty of the
     newest send (``Shortfalls.newest_clocked``)."""
     parts = [created_text(exp, found.created)] if found.created else []
@@ -386,7 +387,7 @@ def _cancelled(
 ) -> Verdict:
     """Inconclusive: a request compared in the whole run whose count held, though records got
     fewer writes naming them than they need by more than the writes naming no record could
-    make up (``_expected.Cancelled``): a repeat in another record made up the count."""
+    make up (``_shortfalls.Cancelled``): a repeat in another record made up the count."""
     first = cancelled[0]
     worst = max(first.short, key=lambda s: s.need - s.made)
     request = first.request.text(exp.several)

@@ -66,16 +66,7 @@ from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
 from ._derived import per_record_advice
-from ._expected import (
-    Expectation,
-    Level,
-    Request,
-    Short,
-    Stood,
-    expectation_of,
-    same_resource,
-    shortfalls,
-)
+from ._expected import Expectation, expectation_of
 from ._explain import (
     coarse_witnesses,
     missing_text,
@@ -107,7 +98,9 @@ from ._lag import flight_end
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text
 from ._newest import clock_margin, timed_shortfalls
 from ._refused_alike import refused_alike
+from ._requests import Request, same_resource
 from ._sender import Redelivery, Sender, sender_of
+from ._shortfalls import Level, Short, Stood, shortfalls
 from ._unfinished import unfinished
 
 NAME = "recovers_after_outage"
@@ -743,7 +736,7 @@ def _done(
         last: _Done | None = None
         lacking = []
         # A resource the clean twin wrote by one method may be written by another; one it
-        # wrote by two (a PATCH and a PUT) owes each (as ``_expected.shortfalls`` reads it).
+        # wrote by two (a PATCH and a PUT) owes each (as ``_shortfalls.shortfalls`` reads it).
         ways = Counter(same_resource(r) for r in owed if r is not None)
         for kind, n in owed.items():
             look = kind if kind is None or ways[same_resource(kind)] > 1 else same_resource(kind)
@@ -754,7 +747,7 @@ def _done(
                     stood = shortfalls(
                         exp, history.events, facts.accepted, facts.writes_in_order
                     ).stood
-                # The item created where its clean twin updated it (``_expected.Stood``).
+                # The item created where its clean twin updated it (``_shortfalls.Stood``).
                 if (instead := stood.get(e.id)) is not None and instead.request == kind:
                     found = sorted([*found, *writes.get((e.id, instead.creation), [])], key=_at)
             if len(found) < n:

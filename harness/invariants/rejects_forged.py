@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ..core._model import Delivery, Effect, Event, FailureClass, Status, Verdict
 from ..core._signing import TIMESTAMPED
 from ..history import History
-from ._expected import Request, expectation_of, owed_writes
+from ._expected import expectation_of, owed_writes
 from ._facts import (
     MAX_WITNESSES,
     Facts,
@@ -27,6 +27,7 @@ from ._facts import (
     verdict,
 )
 from ._refused import is_refusal
+from ._requests import Request
 
 NAME = "rejects_forged"
 CLASS = FailureClass.SILENT
