@@ -115,3 +115,27 @@ def test_a_retry_is_as_far_from_its_attempt_as_the_senders_delay_and_its_real_wa
     assert "deliveries came at most 0.703 s apart here, 17 min in the scenario's time" in (
         v.summary
     ), v.summary
+
+
+def test_a_pass_over_copies_says_how_many_deliveries_came_between_them() -> None:
+    """A dedup that keeps only the last ids it handled (an LRU cache of 100) passes copies
+    that come a delivery apart and repeats a redelivery that comes days of events later: the
+    pass says how far apart, in deliveries, the copies it saw came — with the advice once,
+    where the compressed run's note gives it too."""
+    for scale in (1.0, 0.0002):
+        v = dup(deduplicated(scale, 0.72))
+        assert v.status is Status.PASS, v.summary
+        assert (
+            "an event's copies came at most 1 other delivery apart: a dedup that keeps only the "
+            "last ids it handled (an LRU cache, a set of the last N) passes here if it holds "
+            "more than 1, and repeats events in production"
+        ) in v.summary, v.summary
+        assert v.summary.count("as long as its sender redelivers") == 1, v.summary
+
+
+def test_a_run_without_copies_says_nothing_of_them() -> None:
+    h = deduplicated(1.0, 0.72)
+    h.deliveries = h.deliveries[:2]  # each event delivered once
+    v = dup(h)
+    assert v.status is Status.PASS, v.summary
+    assert "copies came" not in v.summary, v.summary

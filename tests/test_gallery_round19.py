@@ -15,6 +15,7 @@ inconclusive ("or an update the automation ignores") though its clean twin had w
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,9 @@ def test_a_dedup_holding_the_last_hundred_ids_orders_again_a_copy_that_came_hund
     if keep == "1000":
         assert not twice
         assert repeated["status"] == "pass", said(repeated)
+        # The pass says how far apart the copies came: more than the hundred ids that fail.
+        apart = re.search(r"copies came at most ([\d,]+) other deliver", repeated["summary"])
+        assert apart and 100 < int(apart[1].replace(",", "")) < 1000, said(repeated)
         return
     assert twice, "no copy came after its id was pushed out"
     assert repeated["status"] == "fail", said(repeated)

@@ -32,6 +32,7 @@ from operator import not_
 
 from ..core._model import Effect, Event, FailureClass, Status, Verdict
 from ._batch_resent import resent_batches, resent_text
+from ._bounded_dedup import apart_text, copies_apart
 from ._creations import created_more, created_more_by_events, created_text
 from ._expected import Own, expectation_of, none_owed, owed_writes
 from ._facts import (
@@ -410,6 +411,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     if found is not None and any(c.record is not None for c in found.requests):
         seen += f"; {_per_record_text(found)}"
     compressed = repeats_compressed(facts.history)
+    apart = copies_apart(facts)
+    if apart is not None:
+        seen += f"; {apart_text(apart, advised=bool(compressed))}"
     if compressed:
         seen += f"; {compressed}"
     return verdict(
