@@ -152,6 +152,8 @@ def test_a_receiver_that_checks_the_hmac_only_when_sent_one_ships_unsigned_order
     assert accepted, said(forged)
     assert all(line.startswith("unsigned delivery") for line in accepted), said(forged)
     assert all("it caused POST /orders" in line for line in accepted), said(forged)
+    # Its summary named no cause: a wrong signature refused, a missing one let through.
+    assert "checks the signature only when one is sent" in forged["summary"], said(forged)
 
 
 def updates_once(tmp_path: Path, dedup: str) -> dict[str, dict[str, Any]]:
