@@ -17,6 +17,8 @@ in every run, the clean one too. Stripe's docs warn of exactly this: an idempote
 unique per operation, "V4 UUIDs or another random string with enough entropy".
 
 With ``KEY=event`` the key is the event id: a redelivery replays, two checkouts never collide.
+Its second habit stays: a ``429`` is a 4xx too, so a throttled order is logged and acknowledged
+— lost under downstream-throttled, with either key.
 
 Must get, with Payment Link checkouts: ``no_lost_events`` fails naming the refused 400s, in a
 run whose clean run lost them too (never "ignored by design"); with ``KEY=event`` every verdict

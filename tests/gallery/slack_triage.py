@@ -20,7 +20,8 @@ within 3 s, work after.
 
 With ``ACK_FIRST=1`` it is written as Bolt asks: 200 at once, each ``event_id`` opened once in
 a background task (a copy, a retry of one in hand, adds nothing; a failed ticket is released
-and logged).
+and logged — and lost, Slack having heard 200: the trade ``slack_tickets``' ``SLACK_ACK_FIRST``
+shows, which a queue with retries would close).
 
 Must get, under provider-retry-storm-slack: ``no_duplicate_effects`` fails, its cause Slack's
 retries of deliveries answered late (not the sender's duplicates), and ``ack_within`` fails;
