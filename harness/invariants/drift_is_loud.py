@@ -91,9 +91,8 @@ class _Judged:
     kind: str
     witness: Witness
     # For a failure: "missing" (an effect carried the value missing or null) or "dropped"
-    # (accepted, no effect), with when it was first accepted — what ``_keyed_on_missing`` reads.
+    # (accepted, no effect) — what ``_keyed_on_missing`` reads.
     how: str = ""
-    accepted_at: float | None = None
 
 
 def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdict:
@@ -194,25 +193,22 @@ _TALLY = (
 
 
 def _keyed_on_missing(results: Sequence[_Judged]) -> str:
-    """``; …`` where the first drifted event accepted was written with the value missing and
-    two or more accepted after it made no effect at all: the shape of a dedup or lookup keyed
-    on the field (``seen.add(body.get("email"))``), where None is a key like any other and every
-    later event without the field is taken for the first (tests/gallery/contact_once.py)."""
-    failed = sorted(
-        (r for r in results if r.kind == "fail" and r.accepted_at is not None),
-        key=lambda r: r.accepted_at or 0.0,
-    )
-    if not failed or failed[0].how != "missing":
-        return ""
-    first, rest = failed[0], failed[1:]
-    if len(rest) < 2 or any(r.how != "dropped" for r in rest):
+    """``; …`` where one drifted event was written with the value missing and two or more
+    others were accepted and made no effect at all: the shape of a dedup or lookup keyed on the
+    field (``seen.add(body.get("email"))``), where None is a key like any other and every
+    event without the field after the first is taken for it (tests/gallery/contact_once.py).
+    Which one came first is not asked: copies of a burst reach the handler in any order."""
+    failed = [r for r in results if r.kind == "fail"]
+    missing = [r for r in failed if r.how == "missing"]
+    dropped = len(failed) - len(missing)
+    if len(missing) != 1 or dropped < 2 or any(r.how not in ("missing", "dropped") for r in failed):
         return ""
     return (
-        f"; the first of them accepted, {first.witness.event_ids[0]}, was written with the value "
-        f"missing, and the {len(rest):,} accepted after it made no effect at all: as if each were "
-        "taken for the first — a dedup, lookup or cache keyed on the field, where a missing "
-        'value (None, "") is one key shared by every event without it; refuse an event '
-        "whose key field is missing (a 4xx naming it) instead of keying on the empty value"
+        f"; one of them, {missing[0].witness.event_ids[0]}, was written with the value missing, "
+        f"and the {dropped:,} others were accepted and made no effect at all: as if each were "
+        "taken for that one — a dedup, lookup or cache keyed on the field, where a missing "
+        'value (None, "") is one key shared by every event without it; refuse an event whose '
+        "key field is missing (a 4xx naming it) instead of keying on the empty value"
     )
 
 
@@ -375,9 +371,7 @@ class _Judge:
         wrong = [o for o in outcomes if o is not None and o[0] == "fail"]
         if wrong:
             how = "missing" if wrong[0][2] else ""
-            return _Judged(
-                "fail", Witness(f"{head}; {wrong[0][1]}", *ids), how, _accepted_at(deliveries)
-            )
+            return _Judged("fail", Witness(f"{head}; {wrong[0][1]}", *ids), how)
         if rejected or alerts:
             how = "every delivery answered 4xx" if rejected else f"alert {effects_text(alerts)}"
             return _Judged("loud", Witness(f"{head}; rejected loudly ({how})", *ids))
@@ -403,7 +397,7 @@ class _Judge:
                         " — and the target made no call for any event it accepted from this one "
                         "on: it stopped working here"
                     )
-                return _Judged("fail", Witness(line, *ids), "dropped", _accepted_at(deliveries))
+                return _Judged("fail", Witness(line, *ids), "dropped")
             if accepted and self.superseded(ev):
                 line = (
                     f"{head}; accepted, no effect: a register update may be coalesced, "
@@ -523,11 +517,6 @@ def _drift_text(r: DriftRecord, event_id: str) -> str:
     if r.kind == "retype_field":
         return f"{r.path} retyped to {r.to} (was {original})"
     return f"{r.path} added ({shown(r.value)})"
-
-
-def _accepted_at(deliveries: Sequence[Delivery]) -> float | None:
-    """When the first delivery the target accepted (2xx) was sent; None where none was."""
-    return min((d.sent_at for d in deliveries if d.outcome is Outcome.OK), default=None)
 
 
 def _ids(
