@@ -90,6 +90,9 @@ class _Judged:
 
     kind: str
     witness: Witness
+    # For a failure: "missing" (an effect carried the value missing or null) or "dropped"
+    # (accepted, no effect) — what ``_keyed_on_missing`` reads.
+    how: str = ""
 
 
 def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdict:
@@ -136,6 +139,7 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
         summary = (
             f"{plural(len(failed), 'drifted event')} of {len(drifted):,} reached a downstream "
             f"with the value missing, changed or not at all, and no error ({tally}){after_stop}"
+            f"{_keyed_on_missing(results)}"
         )
         return verdict(NAME, Status.FAIL, CLASS, summary, failed)
     unjudged = [r.witness for r in results if r.kind == "unjudged"]
@@ -186,6 +190,26 @@ _TALLY = (
     ("stopped", "lost after the target stopped"),
     ("fail", "corrupted or dropped silently"),
 )
+
+
+def _keyed_on_missing(results: Sequence[_Judged]) -> str:
+    """``; …`` where one drifted event was written with the value missing and two or more
+    others were accepted and made no effect at all: the shape of a dedup or lookup keyed on the
+    field (``seen.add(body.get("email"))``), where None is a key like any other and every
+    event without the field after the first is taken for it (tests/gallery/contact_once.py).
+    Which one came first is not asked: copies of a burst reach the handler in any order."""
+    failed = [r for r in results if r.kind == "fail"]
+    missing = [r for r in failed if r.how == "missing"]
+    dropped = len(failed) - len(missing)
+    if len(missing) != 1 or dropped < 2 or any(r.how not in ("missing", "dropped") for r in failed):
+        return ""
+    return (
+        f"; one of them, {missing[0].witness.event_ids[0]}, was written with the value missing, "
+        f"and the {dropped:,} others were accepted and made no effect at all: as if each were "
+        "taken for that one — a dedup, lookup or cache keyed on the field, where a missing "
+        'value (None, "") is one key shared by every event without it; refuse an event whose '
+        "key field is missing (a 4xx naming it) instead of keying on the empty value"
+    )
 
 
 def _tally(counts: dict[str, int]) -> str:
@@ -346,7 +370,8 @@ class _Judge:
         outcomes = [self._carried(ev, r, single) for r in drifts]
         wrong = [o for o in outcomes if o is not None and o[0] == "fail"]
         if wrong:
-            return _Judged("fail", Witness(f"{head}; {wrong[0][1]}", *ids))
+            how = "missing" if wrong[0][2] else ""
+            return _Judged("fail", Witness(f"{head}; {wrong[0][1]}", *ids), how)
         if rejected or alerts:
             how = "every delivery answered 4xx" if rejected else f"alert {effects_text(alerts)}"
             return _Judged("loud", Witness(f"{head}; rejected loudly ({how})", *ids))
@@ -372,7 +397,7 @@ class _Judge:
                         " — and the target made no call for any event it accepted from this one "
                         "on: it stopped working here"
                     )
-                return _Judged("fail", Witness(line, *ids))
+                return _Judged("fail", Witness(line, *ids), "dropped")
             if accepted and self.superseded(ev):
                 line = (
                     f"{head}; accepted, no effect: a register update may be coalesced, "
@@ -412,13 +437,14 @@ class _Judge:
 
     def _carried(
         self, ev: Event, record: DriftRecord, effects: Sequence[Effect]
-    ) -> tuple[str, str] | None:
-        """("fail" | "correct" | "harmless" | "unjudged", why) for one drift of ``ev``."""
+    ) -> tuple[str, str, bool] | None:
+        """("fail" | "correct" | "harmless" | "unjudged", why, the value arrived missing or
+        null) for one drift of ``ev``."""
         if not effects:
             return None
         if record.kind == "add_field":
             # A new field has no value to keep; what matters is that the event still went on.
-            return "harmless", f"{record.path} added, the event still went on"
+            return "harmless", f"{record.path} added, the event still went on", False
         learned = self.learned(ev.type, record.path)
         original = record.events[ev.id]
         locations = list(learned.locations) + [
@@ -426,17 +452,27 @@ class _Judge:
         ]
         if not locations:
             if learned.references < MIN_REFERENCES:
-                return "unjudged", (
-                    f"only {plural(learned.references, 'undrifted event')} of type {ev.type!r} "
-                    f"with effects to learn where {record.path} goes"
+                return (
+                    "unjudged",
+                    (
+                        f"only {plural(learned.references, 'undrifted event')} of type {ev.type!r} "
+                        f"with effects to learn where {record.path} goes"
+                    ),
+                    False,
                 )
             if learned.constant:
-                return "unjudged", (
-                    f"undrifted events all had one value at {record.path}, not this event's"
+                return (
+                    "unjudged",
+                    (f"undrifted events all had one value at {record.path}, not this event's"),
+                    False,
                 )
-            return "harmless", (
-                f"harmless drift: the target's effects for {learned.references:,} undrifted "
-                f"{ev.type!r} events never carry {record.path}"
+            return (
+                "harmless",
+                (
+                    f"harmless drift: the target's effects for {learned.references:,} undrifted "
+                    f"{ev.type!r} events never carry {record.path}"
+                ),
+                False,
             )
         routed = False
         for loc in locations:
@@ -445,18 +481,26 @@ class _Judge:
                 got = self.bodies.at(eff, loc)
                 if got is ABSENT or not kept(got, original):
                     rounded = is_big(original) and arrived(got, original) == ROUNDED
-                    return "fail", (
-                        f"{eff.method.upper()} {eff.path} {eff.id} carried {shown(got)} at "
-                        f"{loc.place()} instead of {shown(original)}"
-                        + (" (rounded through a double)" if rounded else "")
+                    return (
+                        "fail",
+                        (
+                            f"{eff.method.upper()} {eff.path} {eff.id} carried {shown(got)} at "
+                            f"{loc.place()} instead of {shown(original)}"
+                            + (" (rounded through a double)" if rounded else "")
+                        ),
+                        got is ABSENT or got is None or got == "",
                     )
         if not routed:
             where = ", ".join(loc.text() for loc in locations)
-            return "unjudged", (
-                f"its effects ({effects_text(effects)}) are not where undrifted events carry "
-                f"{record.path} ({where})"
+            return (
+                "unjudged",
+                (
+                    f"its effects ({effects_text(effects)}) are not where undrifted events carry "
+                    f"{record.path} ({where})"
+                ),
+                False,
             )
-        return "correct", ""
+        return "correct", "", False
 
 
 def _drift_text(r: DriftRecord, event_id: str) -> str:

@@ -105,7 +105,10 @@ def rejects_forged(facts: Facts) -> Verdict:
         CLASS,
         f"{len(witnesses):,} of {total} were not refused with a 4xx, or caused an effect ({how})"
         + (
-            _age_unchecked(history, sent, tampered, taken_modes)
+            (
+                _age_unchecked(history, sent, tampered, taken_modes)
+                or _unsigned_let_through(sent, tampered, taken_modes)
+            )
             if tally["caused an effect"]
             else _acted_on_none(facts, taken_modes, taken_since)
         ),
@@ -150,6 +153,25 @@ def _age_unchecked(
         f"; {checked}each {' and '.join(sorted(taken))} delivery accepted carried a valid "
         "signature over an old timestamp: the automation does not refuse a signed timestamp "
         f"more than 5 minutes from now{unknown}{unit} (docs/security.md)"
+    )
+
+
+def _unsigned_let_through(
+    sent: Sequence[Delivery], tampered: dict[str, str], taken: set[str]
+) -> str:
+    """The cause when the deliveries accepted that must be refused are all unsigned and every
+    one with a wrong signature was refused: the signature is checked only when the header is
+    there (``if header and not valid: 401``, tests/gallery/unsigned_orders); "" otherwise."""
+    if taken != {"unsigned"}:
+        return ""
+    forged = [d for d in sent if tampered[d.id] == "forged"]
+    if not forged or not all(is_refusal(d) for d in forged):
+        return ""
+    return (
+        f"; every delivery with a wrong signature was refused ({len(forged):,}), and each "
+        "unsigned one accepted carried no signature header at all: the automation checks the "
+        "signature only when one is sent, so anyone who leaves the header out is let through — "
+        "refuse a delivery without its signature header with a 4xx (docs/security.md)"
     )
 
 

@@ -88,6 +88,18 @@ verdict it must get.
   pydantic models and answers 200 to one that fails (``ON_INVALID=refuse``: FastAPI's 422).
 * ``dst_orders``: keeps each Shopify order's newest update by ``updated_at`` with its offset
   cut: in the hour the clocks go back, the newer update reads older and is skipped.
+* ``contact_once``: one CRM contact per customer email read with ``.get()``: a renamed email
+  reads None, and every drifted checkout after the first is "a returning customer", dropped
+  (``REQUIRE_EMAIL=1``: refused 422).
+* ``cart_orders``: ``Idempotency-Key: order-<client_reference_id>``, None for every checkout
+  without a cart: the API refuses each after the first 400, logged and acknowledged, in the
+  clean run too (``KEY=event``: correct).
+* ``slack_triage``: a Slack bot opening its ticket before it answers, keeping no event id:
+  each retry of a late ack opens another (``ACK_FIRST=1``: correct).
+* ``unsigned_orders``: checks Shopify's HMAC only when the header is sent: unsigned orders
+  are shipped (``REQUIRE_SIGNATURE=1``: correct).
+* ``updates_once``: ``orders/updated`` deduplicated by the order id, as its ``orders/create``
+  was: every update after an order's first dropped, in the clean run too (``DEDUP=webhook``).
 * ``node/shopify_orders_interval_batch.js``: batches Shopify orders in a ``setInterval`` flush;
   one order without a field throws in the mapping and the whole tick's orders are lost.
 
