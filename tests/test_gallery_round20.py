@@ -158,10 +158,10 @@ def test_a_receiver_that_checks_the_hmac_only_when_sent_one_ships_unsigned_order
 
 
 def updates_once(tmp_path: Path, dedup: str) -> dict[str, dict[str, Any]]:
-    """updates_once (``DEDUP``) under out-of-order: the verdicts by invariant."""
+    """updates_once (``DEDUP``) under out-of-order, seed 5: the verdicts by invariant."""
     return judged(
         tmp_path, "updates_once", "/webhooks/orders", "shopify:orders/updated", "out-of-order",
-        SHOPIFY, *QUICK, DEDUP=dedup,
+        SHOPIFY, *QUICK, "--seed", "5", DEDUP=dedup,
     )  # fmt: skip
 
 
@@ -175,13 +175,6 @@ def test_orders_updated_keyed_by_the_webhook_keep_each_order_on_its_newest_state
         assert found[name]["status"] == "pass", said(found[name])
 
 
-@pytest.mark.xfail(
-    reason="no_lost_events and final_state_matches_baseline (not this branch's): every order's "
-    "copy keeps its first update and drops the rest, in the clean run too; both pass — 'all 10 "
-    "records got the expected effects of their latest accepted event', '50 events made no "
-    "effect in the clean run either (not owed one)', '50 superseded updates skipped'",
-    strict=True,
-)
 def test_orders_updated_kept_once_per_order_are_not_passed_on_their_first_state(
     tmp_path: Path,
 ) -> None:
@@ -190,5 +183,14 @@ def test_orders_updated_kept_once_per_order_are_not_passed_on_their_first_state(
     The clean run did the same, so the baseline cannot show it; the events' own newest states
     (a register ends on its latest event) can."""
     found = updates_once(tmp_path, "order")
-    for name in ("no_lost_events", "final_state_matches_baseline"):
-        assert found[name]["status"] != "pass", said(found[name])
+    # It passed: "all 10 records got the expected effects of their latest accepted event … 50
+    # events made no effect in the clean run either (not owed one)".
+    # Seed 5 delivers each order's first update first, as the clean run did (seed 7's shuffle
+    # has later updates of some orders delivered first: such events act, and the newest's
+    # silence is a loss — it fails there, before and now).
+    lost = found["no_lost_events"]
+    assert lost["status"] == "inconclusive", said(lost)
+    assert "got no PUT /orders/{id} after their newest event was first sent, nor did" in said(lost)
+    assert "a dedup keyed on the record, not the event" in said(lost)
+    assert "name their record, not their event" not in said(lost)  # they name their events
+    # final_state_matches_baseline holds by its name: each order ends as its clean twin did.

@@ -258,9 +258,10 @@ def newest_unwritten_text(exp: Expectation, unwritten: Sequence[Unwritten]) -> s
         f"{records} got no {wanted} after {its} newest event was first sent, nor did {its} "
         f"clean twin after its own, though that event changes what {its} last write holds "
         f"({newest_unwritten_line(exp, unwritten[0])}): an automation that ignores such an "
-        "update by design and one that drops it in every run alike (a staleness check that "
-        "takes it for older: a time read without its offset) look the same to a run compared "
-        "with its clean run — check the target's log or its state for that record"
+        "update by design and one that drops it in every run alike (a dedup keyed on the "
+        "record, not the event, that skips every update after the first; a staleness check "
+        "that takes it for older: a time read without its offset) look the same to a run "
+        "compared with its clean run — check the target's log or its state for that record"
     )
 
 

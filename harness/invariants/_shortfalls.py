@@ -89,6 +89,9 @@ class Unwritten:
     short: Short
     write: str
     changes: tuple[tuple[str, str, str], ...]
+    # The record's writes name their events, and its newest was owed nothing (its clean twin,
+    # accepted, made nothing): not a record compared per record (``_newest.unowed_newest``).
+    named: bool = False
 
 
 @dataclass(frozen=True, slots=True)

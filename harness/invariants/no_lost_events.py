@@ -322,10 +322,13 @@ def _not_known(facts: Facts, exp: Expectation, found: Shortfalls, note: str) -> 
     shorts += [u.short for u in found.newest_unwritten]
     request = shorts[0].request
     assert request is not None
-    summary = (
-        f"not judged: {_unknown_text(facts, exp, found)}; those writes name their record, not "
-        f"their event; {correlation_advice(facts, request.text())}{note}"
-    )
+    named = {u.short.subject for u in found.newest_unwritten if u.named}
+    advice = ""
+    if any(s.subject not in named for s in shorts):
+        advice = "; those writes name their record, not their event; " + correlation_advice(
+            facts, request.text()
+        )
+    summary = f"not judged: {_unknown_text(facts, exp, found)}{advice}{note}"
     lines = [created_line(exp, c) for c in found.created]
     lines += [partly_line(exp, s) for s in found.partly]
     lines += [replaced_line(exp, s) for s in found.replaced]

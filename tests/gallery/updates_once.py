@@ -17,8 +17,11 @@ skips an update whose ``updated_at`` is older than the one it last wrote (one lo
 correct.
 
 Must get: every order's copy ends on its first state while its newest update was acknowledged:
-no verdict passes that for a register, though the clean run did the same (the baseline cannot
-show it; the events' own newest states do); with ``DEDUP=webhook`` every verdict holds.
+``no_lost_events`` does not pass that for a register, though the clean run did the same (the
+baseline cannot show it; the events' own newest states do): an update dropped in every run alike
+and one ignored by design look the same — not known, with the values the newest update changes;
+``final_state_matches_baseline`` holds by its name (each order ends as its clean twin did); with
+``DEDUP=webhook`` every verdict holds.
 
     export SHOPIFY_WEBHOOK_SECRET=...
     FULFILMENT_URL=http://127.0.0.1:9100 python -m tests.gallery.updates_once --port 8000
