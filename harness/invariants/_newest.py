@@ -158,14 +158,11 @@ def _unwritten(facts: Facts, exp: Expectation, both: Sequence[Short]) -> list[Un
     for key, w in _writes_of(history.effects, exp, wanted):
         if w.committed and (key not in last or w.at >= last[key].at):
             last[key] = w
-    events: dict[str, list[Event]] = {}
-    for e in history.events:
-        if e.key in wanted and e.id in facts.accepted:
-            events.setdefault(e.key, []).append(e)
+    events = _accepted_by_record(facts, wanted)
     skip = _source_paths(history)
     found = []
     for s in both:
-        theirs = sorted(events.get(s.subject, []), key=lambda e: e.seq)
+        theirs = events.get(s.subject, [])
         write = last.get(s.subject)
         if write is None or len(theirs) < 2:
             continue
@@ -204,15 +201,12 @@ def unowed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfal
             last[key] = w
     found_sent = facts.deliveries_of([e.id for e in quiet.values()])
     sent = first_sent([d for ds in found_sent.values() for d in ds], facts.tampered)
-    events: dict[str, list[Event]] = {}
-    for e in history.events:
-        if e.key in quiet and e.id in facts.accepted:
-            events.setdefault(e.key, []).append(e)
+    events = _accepted_by_record(facts, quiet)
     skip = _source_paths(history)
     unwritten = []
     for key, newest in quiet.items():
         write = last.get(key)
-        theirs = sorted(events.get(key, []), key=lambda e: e.seq)
+        theirs = events.get(key, [])
         if write is None or len(theirs) < 2 or write.at >= sent.get(newest.id, write.at):
             continue
         changes = _changes(write, theirs, skip)
@@ -220,6 +214,15 @@ def unowed_newest(facts: Facts, exp: Expectation, found: Shortfalls) -> Shortfal
             short = Short(Level.RECORD, key, exp.routes.of(write), 1, 0, NEWEST, len(theirs))
             unwritten.append(Unwritten(short, write.id, changes, named=True))
     return replace(found, newest_unwritten=[*found.newest_unwritten, *unwritten])
+
+
+def _accepted_by_record(facts: Facts, keys: Collection[str]) -> dict[str, list[Event]]:
+    """Record key (of ``keys``) -> its accepted events, by seq."""
+    events: dict[str, list[Event]] = {}
+    for e in facts.history.events:
+        if e.key in keys and e.id in facts.accepted:
+            events.setdefault(e.key, []).append(e)
+    return {key: sorted(theirs, key=lambda e: e.seq) for key, theirs in events.items()}
 
 
 def _source_paths(history: History) -> set[str]:
