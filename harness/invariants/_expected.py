@@ -723,7 +723,20 @@ class _Learned:
         # its last of their type, which it acted on all the others: held at its end, not
         # skipped (``held``). Each is expected what every acting event of its type made, else
         # any effect.
-        if any(here.made(e.id) & requests for e in left):
+        # An event standing in for another of its record — the one whose twin acted made
+        # none of it here — shows a record's work done once, by whichever came first
+        # (``_shortfalls.Swapped``), not payloads it skips on purpose lost in the clean run.
+        # Only where the clean run acted on each record once: an automation that works every
+        # event, losing one in each run, is no such design.
+        acting = Counter(e.key for e in mine if e.id in made)
+        done_elsewhere = {
+            e.key
+            for e in mine
+            if e.id in made and not here.made(e.id) & requests and acting[e.key] == 1
+        }
+        if any(n > 1 for n in acting.values()):
+            done_elsewhere.clear()
+        if any(here.made(e.id) & requests for e in left if e.key not in done_elsewhere):
             owed = self.unlike_clean
         elif self._held_at_end([twin_of[e.id] for e in left]):
             owed = self.held

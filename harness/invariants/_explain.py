@@ -110,6 +110,8 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
         notes.append(_another_way_text(exp, found))
     if found.stood:
         notes.append(_stood_text(exp, found))
+    if found.swapped:
+        notes.append(_swapped_text(exp, found))
     if found.coarse:
         requests = ", ".join(sorted(r.text(exp.several) for r in found.coarse))
         notes.append(f"{requests} compared per record or per run (not every one names an event)")
@@ -174,6 +176,21 @@ def _stood_text(exp: Expectation, found: Shortfalls) -> str:
     return (
         f"{made}: the item created by {which} of its record, {'; or '.join(whys)}: counted as "
         "written (no record got more creations than its clean twin)"
+    )
+
+
+def _swapped_text(exp: Expectation, found: Shortfalls) -> str:
+    """``2 events' POST /contacts made by another event of their record instead (e.g. evt_1's,
+    by evt_2) …`` (``_shortfalls.Swapped``)."""
+    swapped = found.swapped
+    eid, first = next(iter(swapped.items()))
+    wanted = " or ".join(sorted({s.request.text(exp.several) for s in swapped.values()}))
+    whose = f"{plural(len(swapped), 'event')}'" if len(swapped) > 1 else "1 event's"
+    return (
+        f"{whose} {wanted} made by another event of their record instead (e.g. {eid}'s, by "
+        f"{first.by}), one whose clean twin made none: a record's work done once, by "
+        "whichever of its events comes first — not loss (no record got more of it than its "
+        "events owe)"
     )
 
 

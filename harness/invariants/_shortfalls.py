@@ -138,6 +138,17 @@ class Stood:
     later: bool  # the event's seq is after the creating event's
 
 
+@dataclass(frozen=True, slots=True)
+class Swapped:
+    """An event owed ``request`` that made none of it, while ``by``, another event of its
+    record owed none of it, made it: a record's work done once, by whichever of its events came
+    first (tests/gallery/contact_once.py: one contact per customer), and the record got no more
+    of it than its events owe."""
+
+    request: Request
+    by: str  # the event id that made it instead
+
+
 @dataclass(slots=True)
 class Shortfalls:
     """What a run lacks of its expected effects, at each level."""
@@ -185,6 +196,9 @@ class Shortfalls:
     # Event id -> how its item's write was made by creating the item, the record's creating
     # event having made no creation here (``Stood``): not loss, said.
     stood: dict[str, Stood] = field(default_factory=dict)
+    # Event id -> the event of its record that made its request instead (``Swapped``): not
+    # loss, said.
+    swapped: dict[str, Swapped] = field(default_factory=dict)
 
     # Requests compared in the whole run whose count held only as a repeat elsewhere made up
     # records short of theirs (``Cancelled``): not passed.
@@ -377,6 +391,31 @@ def shortfalls(
             how = Creator.FAILED
         return Stood(request, creation, how, e.seq > creator.seq)
 
+    # (record, type, request) -> the events that may stand in
+    stand_ins: dict[tuple[str, str, Request], list[str]] | None = None
+    owed_of: Counter[tuple[str, Request]] = Counter()  # (record, request) -> its events' need
+
+    def swap(e: Event, request: Request) -> str | None:
+        """The event of ``e``'s record that made ``request`` instead of it, owed none of it
+        (``Swapped``), where the record got no more of it than its judged events owe; None
+        else. What it reads found once, when first asked."""
+        nonlocal stand_ins
+        if stand_ins is None:
+            stand_ins = {}
+            for other in out.judged:
+                wanted = exp.per_event.get(other.id)
+                for resource, requests in groups(wanted) if wanted else ():
+                    owed_of[(other.key, resource)] += sum(n for _, n in requests)
+            # Events of a type that acts whose clean twins, accepted, made nothing.
+            for (eid, resource), n in by_event.items():
+                if n and eid in exp.not_expected and eid in accepted:
+                    other = known[eid]
+                    stand_ins.setdefault((other.key, other.type, resource), []).append(eid)
+        found = stand_ins.get((e.key, e.type, request))
+        if not found or by_record[(e.key, request)] > owed_of[(e.key, request)]:
+            return None
+        return found.pop(0)
+
     def owe_coarse(key: str, resource: Request, requests: list[tuple[Request, int]]) -> None:
         """One event's need of ``resource``, owed per record or per run."""
         out.coarse.update(r for r, _ in requests)
@@ -406,9 +445,13 @@ def shortfalls(
             have = by_event[(e.id, resource)]
             if resource == requests[0][0]:  # not an item's: its own method only
                 if have < need:
-                    out.events.setdefault(e.id, []).append(
-                        Short(Level.EVENT, e.id, resource, need, have)
-                    )
+                    by = swap(e, resource) if have == 0 else None
+                    if by is None:
+                        out.events.setdefault(e.id, []).append(
+                            Short(Level.EVENT, e.id, resource, need, have)
+                        )
+                    else:
+                        out.swapped[e.id] = Swapped(resource, by)
                 continue
             short = [
                 Short(Level.EVENT, e.id, r, n, exact[(e.id, r)])

@@ -23,6 +23,8 @@ written.
 Must get, under renamed-field and missing-field: ``drift_is_loud`` fails on the drifted
 checkouts acknowledged with nothing written, its cause the missing email, not an outage;
 ``no_lost_events`` never passes them; with ``REQUIRE_EMAIL=1`` nothing drifted is acknowledged.
+Under simultaneous-same-record and downstream-outage, the contact made by another checkout of
+the customer than in the clean run is no loss: one per customer, by whichever came first.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.contact_once --port 8000

@@ -1,0 +1,72 @@
+"""A record's work done once, by whichever of its events came first, is not loss.
+
+A "new customer" sync writes a customer's contact for their first checkout and nothing for the
+next ones (tests/gallery/contact_once.py). Its clean run, each checkout once and in order, has
+the first checkout of each customer make the contact; checkouts sent at once, or a first one
+refused while the CRM was down, have another checkout of the customer make it. Each customer
+still got one contact: the checkout its clean twin made it for made nothing, and another one,
+whose twin made nothing, made it. Counted per event, that was "24 of 36 accepted events produced
+no effect (lost)" — the second's write taken to show that the automation does not skip such
+checkouts on purpose, so that every one was owed a contact.
+
+Only where the clean run acted on each record once: an automation that works every event and
+lost one in each run is no such design.
+"""
+
+from __future__ import annotations
+
+from harness.core._model import Event, Status
+
+from .test_expected import clean_run, ev, lost, ok, run, write
+
+
+def customers(tag: str, n: int) -> list[Event]:
+    """``n`` customers' three checkouts each, in order: seq 3k, 3k+1, 3k+2 of customer k."""
+    return [ev(tag, 3 * k + i, key=f"cus_{tag}k{k}") for k in range(n) for i in range(3)]
+
+
+def test_another_checkout_of_the_customer_making_the_contact_is_not_loss() -> None:
+    twins, events = customers("zqclean", 4), customers("zqrun", 4)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins[::3]])
+    # Customer 0's second checkout made the contact here, its first nothing.
+    makers = [events[1], *events[3::3]]
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in makers],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.PASS, v.summary
+    assert (
+        "1 event's POST /contacts made by another event of their record instead "
+        f"(e.g. {events[0].id}'s, by {events[1].id})"
+    ) in v.summary, v.summary
+    # Two contacts for customer 0 is no stand-in: its first checkout's is owed, and lost.
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in makers] + [write("/contacts", [events[2]])],
+        tag="zqrun",
+        baseline=clean,
+    )
+    assert lost(h).status is Status.FAIL, lost(h).summary
+
+
+def test_an_automation_that_acts_on_every_event_losing_one_in_each_run_fails() -> None:
+    """The clean run wrote for both checkouts of most customers, but lost customer 0's
+    second; this run lost its first instead: a loss, not a record's work moved."""
+    twins, events = customers("zqclean", 3), customers("zqrun", 3)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins if e is not twins[1]])
+    made = [e for e in events if e is not events[0]]
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in made],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert events[0].id in str(v.evidence), v.summary
