@@ -16,6 +16,7 @@ lost one in each run is no such design.
 from __future__ import annotations
 
 from harness.core._model import Event, Status
+from harness.history import History
 
 from .test_expected import clean_run, ev, lost, ok, run, write
 
@@ -25,33 +26,27 @@ def customers(tag: str, n: int) -> list[Event]:
     return [ev(tag, 3 * k + i, key=f"cus_{tag}k{k}") for k in range(n) for i in range(3)]
 
 
+def contacts(events: list[Event], makers: list[Event], clean: History) -> History:
+    """``events`` each accepted once, and a contact written for each of ``makers``."""
+    deliveries = [ok(e, at=0.01 * n) for n, e in enumerate(events)]
+    effects = [write("/contacts", [e]) for e in makers]
+    return run(events, deliveries, effects, tag="zqrun", baseline=clean)
+
+
 def test_another_checkout_of_the_customer_making_the_contact_is_not_loss() -> None:
     twins, events = customers("zqclean", 4), customers("zqrun", 4)
     clean = clean_run(twins, [write("/contacts", [e]) for e in twins[::3]])
     # Customer 0's second checkout made the contact here, its first nothing.
     makers = [events[1], *events[3::3]]
-    h = run(
-        events,
-        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
-        [write("/contacts", [e]) for e in makers],
-        tag="zqrun",
-        baseline=clean,
-    )
-    v = lost(h)
+    v = lost(contacts(events, makers, clean))
     assert v.status is Status.PASS, v.summary
     assert (
         "1 event's POST /contacts made by another event of their record instead "
         f"(e.g. {events[0].id}'s, by {events[1].id})"
     ) in v.summary, v.summary
     # Two contacts for customer 0 is no stand-in: its first checkout's is owed, and lost.
-    h = run(
-        events,
-        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
-        [write("/contacts", [e]) for e in makers] + [write("/contacts", [events[2]])],
-        tag="zqrun",
-        baseline=clean,
-    )
-    assert lost(h).status is Status.FAIL, lost(h).summary
+    v = lost(contacts(events, [*makers, events[2]], clean))
+    assert v.status is Status.FAIL, v.summary
 
 
 def test_an_automation_that_acts_on_every_event_losing_one_in_each_run_fails() -> None:
@@ -59,14 +54,6 @@ def test_an_automation_that_acts_on_every_event_losing_one_in_each_run_fails() -
     second; this run lost its first instead: a loss, not a record's work moved."""
     twins, events = customers("zqclean", 3), customers("zqrun", 3)
     clean = clean_run(twins, [write("/contacts", [e]) for e in twins if e is not twins[1]])
-    made = [e for e in events if e is not events[0]]
-    h = run(
-        events,
-        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
-        [write("/contacts", [e]) for e in made],
-        tag="zqrun",
-        baseline=clean,
-    )
-    v = lost(h)
+    v = lost(contacts(events, events[1:], clean))
     assert v.status is Status.FAIL, v.summary
     assert events[0].id in str(v.evidence), v.summary
