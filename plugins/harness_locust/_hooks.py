@@ -45,6 +45,7 @@ from harness import (
     load_project,
     prepare,
     resolve_hazards,
+    without_own_ports,
 )
 
 from ._clock import WAIT, Clocks, Reading
@@ -64,6 +65,7 @@ def _said(exc: BaseException) -> str:
     return Redactor.for_environment(os.environ).text(str(exc))
 
 
+DOWNSTREAM = "127.0.0.1:9100"  # where the double listens unless --harness-downstream says
 CONTEXT_KEY = "harness_slot"  # in a request's context: (Sender, slot number)
 FINALS_MARGIN = 10.0  # beyond the delivery timeout, for workers' last rows to arrive
 
@@ -74,7 +76,9 @@ class Settings:
 
     scenario: str | None = None
     seed: int | None = None
-    downstream: str = "127.0.0.1:9100"
+    # None: not given, the default address; a downstream's own ``port:`` is kept. Given, it
+    # says where every double listens, as ``harness run``'s --downstream does.
+    downstream: str | None = None
     report: Path | None = None
     journal: Path | None = None
     events: int | None = None
@@ -152,8 +156,11 @@ def _add_options(parser: Any, **_: Any) -> None:
     )
     parser.add_argument(
         "--harness-downstream",
-        default="127.0.0.1:9100",
-        help="HOST:PORT where the downstream double listens (default 127.0.0.1:9100)",
+        # No default of its own: given (even as the default address), it wins over the
+        # downstreams' own ports; left out, they are kept.
+        default=None,
+        help=f"HOST:PORT where the downstream double listens (default {DOWNSTREAM}; "
+        "given, over the downstreams' own ports)",
         **hidden,
     )
     parser.add_argument("--harness-report", default=None, help="Write a report here", **hidden)
@@ -209,7 +216,7 @@ def settings_of(environment: Environment) -> Settings:
     return Settings(
         scenario=getattr(o, "harness_scenario", None),
         seed=getattr(o, "harness_seed", None),
-        downstream=getattr(o, "harness_downstream", None) or "127.0.0.1:9100",
+        downstream=getattr(o, "harness_downstream", None) or None,
         report=path(getattr(o, "harness_report", None)),
         journal=path(getattr(o, "harness_journal", None)),
         events=getattr(o, "harness_events", None),
@@ -318,7 +325,7 @@ def _prepare_owner(environment: Environment, state: _State, settings: Settings) 
     options = RunOptions.create(
         target,
         seed=settings.seed,
-        downstream=settings.downstream,
+        downstream=settings.downstream or DOWNSTREAM,
         journal=settings.journal,
         target_name=settings.target_name,
         allow_hosts=settings.allow_hosts,
@@ -371,7 +378,8 @@ def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scen
     if count is None and len(counts) > 1:
         raise InputError(f"the ScenarioUser classes set different event_count values {counts}")
     sized = scenario if count is None else with_events(scenario, count)
-    return without_clean_run(unretried(sized))
+    (listening,) = without_own_ports([sized], settings.downstream is not None)
+    return without_clean_run(unretried(listening))
 
 
 def _one(ref: str, project: Project | None) -> Scenario:
