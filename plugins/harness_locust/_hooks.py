@@ -48,7 +48,7 @@ from harness import (
     without_own_ports,
 )
 
-from ._clock import WAIT, Clocks, Reading
+from ._clock import BUDGET, WAIT, Clocks, Reading
 from ._clock import settings as clock_settings
 from ._plan import partition, unretried, with_events, without_clean_run
 from ._session import Owner, RecorderProcess, Row, Sender
@@ -307,6 +307,10 @@ def _wait_for_workers(environment: Environment, runner: MasterRunner) -> None:
                 "--expect-workers-max-wait)",
             )
         gevent.sleep(0.1)
+    # And for their clocks, measured as they joined (up to BUDGET s on a busy machine): here,
+    # before Locust's -t counts, rather than at test start. One not read by then is waited for
+    # there, and named if it never is.
+    _measured(_states[environment], _worker_ids(runner), BUDGET + 1.0)
 
 
 def _never_began(environment: Environment, runner: Runner, why: str) -> NoReturn:
@@ -480,29 +484,38 @@ def _readings(state: _State, workers: Sequence[str]) -> list[Reading]:
     Raises RuntimeError naming the workers whose clock did not answer."""
     clocks = state.clocks
     assert clocks is not None
+    found = _measured(state, workers, WAIT)
+    missing = [w for w in workers if w not in found]
+    if missing:
+        raise RuntimeError(
+            f"worker(s) {', '.join(missing)} did not answer the master's clock measurement "
+            f"within {WAIT:g} s: their deliveries could not be timed on the run's clock; "
+            "nothing sent or judged (run the same harness version on every worker)"
+        )
+    for index, w in enumerate(workers):
+        r = found[w]
+        log.info(
+            "harness: worker index %d's clock is %+.4f s from the master's, within %.2g ms "
+            "(the quickest of %d round trips)",
+            index,
+            r.offset,
+            r.uncertainty * 1000,
+            clocks.round_trips(w),
+        )
+    return [found[w] for w in workers]
+
+
+def _measured(state: _State, workers: Sequence[str], wait: float) -> dict[str, Reading]:
+    """The readings of ``workers``' clocks, waiting at most ``wait`` s for those not read."""
+    clocks = state.clocks
+    assert clocks is not None
     start = time.monotonic()
     found: dict[str, Reading] = {}
     while True:
         found.update((w, r) for w in workers if (r := clocks.reading(w)) is not None)
-        missing = [w for w in workers if w not in found]
-        if not missing:
-            break
-        if time.monotonic() - start > WAIT:
-            raise RuntimeError(
-                f"worker(s) {', '.join(missing)} did not answer the master's clock measurement "
-                f"within {WAIT:g} s: their deliveries could not be timed on the run's clock; "
-                "nothing sent or judged (run the same harness version on every worker)"
-            )
+        if len(found) == len(workers) or time.monotonic() - start > wait:
+            return found
         gevent.sleep(0.02)
-    for index, w in enumerate(workers):
-        r = found[w]
-        log.info(
-            "harness: worker index %d's clock is %+.4f s from the master's, within %.2g ms",
-            index,
-            r.offset,
-            r.uncertainty * 1000,
-        )
-    return [found[w] for w in workers]
 
 
 def _send_plans(
