@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from .report.json import write_report
     from .scenario._hazards import Hazards, resolve_hazards
     from .scenario._load import load_scenario, resolve
-    from .scenario._project import Project, find_project, load_project
+    from .scenario._project import Project, find_project, load_project, without_own_ports
 
 _WHERE = {
     "is_loopback": "drive._target",
@@ -141,6 +141,7 @@ _WHERE = {
     "Project": "scenario._project",
     "find_project": "scenario._project",
     "load_project": "scenario._project",
+    "without_own_ports": "scenario._project",
     "SourceError": "core._errors",
     "Status": "core._model",
     "SyntheticSource": "core._scenario",
@@ -244,6 +245,7 @@ __all__ = [
     "run_scenarios",
     "run_schedule",
     "with_recorded_ids",
+    "without_own_ports",
     "write_minimal",
     "write_report",
 ]

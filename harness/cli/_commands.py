@@ -185,13 +185,8 @@ def run(
     from ..drive._formats._shared import shared_reads
     from ..engine import RunOptions, without_baseline
     from ..scenario._hazards import resolve_hazards
-    from ._project import (
-        check_unread,
-        project_from,
-        scenario_names,
-        target_of,
-        without_own_ports,
-    )
+    from ..scenario._project import without_own_ports
+    from ._project import check_unread, project_from, scenario_names, target_of
 
     # An export read whole is parsed once: for the project, the hazards and the runs' prepares.
     click.get_current_context().with_resource(shared_reads())

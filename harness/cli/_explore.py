@@ -121,15 +121,10 @@ def explore(
     from ..explore import explore_schedules as search
     from ..invariants._facts import plural
     from ..scenario._hazards import resolve_hazards
+    from ..scenario._project import without_own_ports
     from ._commands import _check_report_path, _given
     from ._options import seconds
-    from ._project import (
-        check_unread,
-        project_from,
-        scenario_names,
-        target_of,
-        without_own_ports,
-    )
+    from ._project import check_unread, project_from, scenario_names, target_of
 
     for mode in faults:
         if mode not in FAULT_MODES:

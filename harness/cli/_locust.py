@@ -69,11 +69,15 @@ def locust(
     """
     from ..engine import RunOptions
     from ..scenario._hazards import resolve_hazards
-    from ._commands import _check_report_path
+    from ._commands import _check_report_path, _given
     from ._console import err
     from ._project import check_unread, project_from, target_of
 
     _check_report_path(report)
+    # Given, it wins over the downstreams' own ports (a project's, a scenario file's), as for
+    # `harness run`; left out, Locust is not told it, and they are kept.
+    given = _given(click.get_current_context(), "downstream")
+    address = ["--harness-downstream", downstream] if given else []
     quiet = seconds(settle_quiet, "--settle-quiet")
     deadline = seconds(settle_deadline, "--settle-deadline")
     # What no event shows is told before the recordings are read (seconds for a big export),
@@ -105,7 +109,7 @@ def locust(
         "--host", target,
         "--harness-scenario", scenario,
         "--harness-seed", str(options.seed),
-        "--harness-downstream", downstream,
+        *address,
         "--harness-journal", str(options.journal),
         *(["--harness-report", str(report)] if report is not None else []),
         *(["--harness-events", str(events)] if events is not None else []),
@@ -117,9 +121,8 @@ def locust(
     ]  # fmt: skip
     reproduce = shlex.join(
         ["harness", "locust", scenario, "--target", target, "--seed", str(options.seed)]
-        + ["--downstream", downstream]
         + (["--events", str(events)] if events is not None else [])
-        + [arg.replace("--harness-", "--", 1) for arg in settle]
+        + [arg.replace("--harness-", "--", 1) for arg in [*address, *settle]]
         + (["--timeline"] if timeline else [])
         + ["--", *locust_args]
     )

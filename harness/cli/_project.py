@@ -4,7 +4,6 @@ by ``--project``; ignored with ``--no-project``) with what the flags give in pla
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,18 +58,6 @@ def project_from(
         target=target,
         read=read,
     )
-
-
-def without_own_ports(scenarios: Sequence[Scenario], given: bool) -> list[Scenario]:
-    """``scenarios`` as the doubles will listen: where --downstream was ``given`` it, not the
-    downstreams' own ``port:``s (a project's, or a scenario file's — the one explore writes
-    keeps its project's), says where."""
-    if not given:
-        return list(scenarios)
-    return [
-        replace(s, downstreams=tuple(replace(d, port=None) for d in s.downstreams))
-        for s in scenarios
-    ]
 
 
 def check_unread(scenarios: Sequence[Scenario], options: RunOptions) -> None:

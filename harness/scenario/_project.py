@@ -31,6 +31,7 @@ from ..core._scenario import (
     ExpectSpec,
     RecordedSource,
     ResetSpec,
+    Scenario,
     SchemaSource,
     Source,
     SyntheticSource,
@@ -564,6 +565,19 @@ def with_flags(
         secret_env=secret_env or base.secret_env,
         events=given or base.events,
     )
+
+
+def without_own_ports(scenarios: Sequence[Scenario], given: bool) -> list[Scenario]:
+    """``scenarios`` as the doubles will listen: where a downstream address was ``given``
+    (``--downstream``, Locust's ``--harness-downstream``) it, not the downstreams' own
+    ``port:``s (a project's, or a scenario file's — the one explore writes keeps its
+    project's), says where."""
+    if not given:
+        return list(scenarios)
+    return [
+        replace(s, downstreams=tuple(replace(d, port=None) for d in s.downstreams))
+        for s in scenarios
+    ]
 
 
 def _webhook_path(target: str | None) -> str | None:

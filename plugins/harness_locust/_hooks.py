@@ -45,9 +45,10 @@ from harness import (
     load_project,
     prepare,
     resolve_hazards,
+    without_own_ports,
 )
 
-from ._clock import WAIT, Clocks, Reading
+from ._clock import BUDGET, WAIT, Clocks, Reading
 from ._clock import settings as clock_settings
 from ._plan import partition, unretried, with_events, without_clean_run
 from ._session import Owner, RecorderProcess, Row, Sender
@@ -64,6 +65,7 @@ def _said(exc: BaseException) -> str:
     return Redactor.for_environment(os.environ).text(str(exc))
 
 
+DOWNSTREAM = "127.0.0.1:9100"  # where the double listens unless --harness-downstream says
 CONTEXT_KEY = "harness_slot"  # in a request's context: (Sender, slot number)
 FINALS_MARGIN = 10.0  # beyond the delivery timeout, for workers' last rows to arrive
 
@@ -74,7 +76,9 @@ class Settings:
 
     scenario: str | None = None
     seed: int | None = None
-    downstream: str = "127.0.0.1:9100"
+    # None: not given, the default address; a downstream's own ``port:`` is kept. Given, it
+    # says where every double listens, as ``harness run``'s --downstream does.
+    downstream: str | None = None
     report: Path | None = None
     journal: Path | None = None
     events: int | None = None
@@ -152,8 +156,11 @@ def _add_options(parser: Any, **_: Any) -> None:
     )
     parser.add_argument(
         "--harness-downstream",
-        default="127.0.0.1:9100",
-        help="HOST:PORT where the downstream double listens (default 127.0.0.1:9100)",
+        # No default of its own: given (even as the default address), it wins over the
+        # downstreams' own ports; left out, they are kept.
+        default=None,
+        help=f"HOST:PORT where the downstream double listens (default {DOWNSTREAM}; "
+        "given, over the downstreams' own ports)",
         **hidden,
     )
     parser.add_argument("--harness-report", default=None, help="Write a report here", **hidden)
@@ -209,7 +216,7 @@ def settings_of(environment: Environment) -> Settings:
     return Settings(
         scenario=getattr(o, "harness_scenario", None),
         seed=getattr(o, "harness_seed", None),
-        downstream=getattr(o, "harness_downstream", None) or "127.0.0.1:9100",
+        downstream=getattr(o, "harness_downstream", None) or None,
         report=path(getattr(o, "harness_report", None)),
         journal=path(getattr(o, "harness_journal", None)),
         events=getattr(o, "harness_events", None),
@@ -300,6 +307,10 @@ def _wait_for_workers(environment: Environment, runner: MasterRunner) -> None:
                 "--expect-workers-max-wait)",
             )
         gevent.sleep(0.1)
+    # And for their clocks, measured as they joined (up to BUDGET s on a busy machine): here,
+    # before Locust's -t counts, rather than at test start. One not read by then is waited for
+    # there, and named if it never is.
+    _measured(_states[environment], _worker_ids(runner), BUDGET + 1.0)
 
 
 def _never_began(environment: Environment, runner: Runner, why: str) -> NoReturn:
@@ -318,7 +329,7 @@ def _prepare_owner(environment: Environment, state: _State, settings: Settings) 
     options = RunOptions.create(
         target,
         seed=settings.seed,
-        downstream=settings.downstream,
+        downstream=settings.downstream or DOWNSTREAM,
         journal=settings.journal,
         target_name=settings.target_name,
         allow_hosts=settings.allow_hosts,
@@ -371,7 +382,8 @@ def _scenario(classes: Sequence[type[ScenarioUser]], settings: Settings) -> Scen
     if count is None and len(counts) > 1:
         raise InputError(f"the ScenarioUser classes set different event_count values {counts}")
     sized = scenario if count is None else with_events(scenario, count)
-    return without_clean_run(unretried(sized))
+    (listening,) = without_own_ports([sized], settings.downstream is not None)
+    return without_clean_run(unretried(listening))
 
 
 def _one(ref: str, project: Project | None) -> Scenario:
@@ -472,29 +484,38 @@ def _readings(state: _State, workers: Sequence[str]) -> list[Reading]:
     Raises RuntimeError naming the workers whose clock did not answer."""
     clocks = state.clocks
     assert clocks is not None
+    found = _measured(state, workers, WAIT)
+    missing = [w for w in workers if w not in found]
+    if missing:
+        raise RuntimeError(
+            f"worker(s) {', '.join(missing)} did not answer the master's clock measurement "
+            f"within {WAIT:g} s: their deliveries could not be timed on the run's clock; "
+            "nothing sent or judged (run the same harness version on every worker)"
+        )
+    for index, w in enumerate(workers):
+        r = found[w]
+        log.info(
+            "harness: worker index %d's clock is %+.4f s from the master's, within %.2g ms "
+            "(the quickest of %d round trips)",
+            index,
+            r.offset,
+            r.uncertainty * 1000,
+            clocks.round_trips(w),
+        )
+    return [found[w] for w in workers]
+
+
+def _measured(state: _State, workers: Sequence[str], wait: float) -> dict[str, Reading]:
+    """The readings of ``workers``' clocks, waiting at most ``wait`` s for those not read."""
+    clocks = state.clocks
+    assert clocks is not None
     start = time.monotonic()
     found: dict[str, Reading] = {}
     while True:
         found.update((w, r) for w in workers if (r := clocks.reading(w)) is not None)
-        missing = [w for w in workers if w not in found]
-        if not missing:
-            break
-        if time.monotonic() - start > WAIT:
-            raise RuntimeError(
-                f"worker(s) {', '.join(missing)} did not answer the master's clock measurement "
-                f"within {WAIT:g} s: their deliveries could not be timed on the run's clock; "
-                "nothing sent or judged (run the same harness version on every worker)"
-            )
+        if len(found) == len(workers) or time.monotonic() - start > wait:
+            return found
         gevent.sleep(0.02)
-    for index, w in enumerate(workers):
-        r = found[w]
-        log.info(
-            "harness: worker index %d's clock is %+.4f s from the master's, within %.2g ms",
-            index,
-            r.offset,
-            r.uncertainty * 1000,
-        )
-    return [found[w] for w in workers]
 
 
 def _send_plans(
