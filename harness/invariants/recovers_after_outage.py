@@ -100,7 +100,7 @@ from ._newest import clock_margin, timed_shortfalls
 from ._refused_alike import refused_alike
 from ._requests import Request, same_resource
 from ._sender import Redelivery, Sender, sender_of
-from ._shortfalls import Level, Short, Stood, shortfalls
+from ._shortfalls import Level, Short, Stood, Swapped, shortfalls
 from ._unfinished import unfinished
 
 NAME = "recovers_after_outage"
@@ -728,7 +728,12 @@ def _done(
     newer = _newer(facts, owing) if register else {}
     done: dict[str, _Done] = {}
     short: dict[str, list[Short]] = {}
-    stood: dict[str, Stood] | None = None  # found once, when an event first lacks a write
+    # Found once, when an event first lacks a write: the items created where the clean twin
+    # updated them (``Stood``), and the events whose work another of their record did
+    # (``Swapped``).
+    stood: dict[str, Stood] | None = None
+    swapped: dict[str, Swapped] = {}
+    stand_ins: dict[str, list[Effect]] = {}  # the writes of the events that stood in
     for e in owing:
         owed: dict[Request | None, int] = {None: 1}
         if (counted := needs[e.id]) is not None:
@@ -744,12 +749,19 @@ def _done(
             if len(found) < n and kind is not None:
                 if stood is None:
                     history = facts.history
-                    stood = shortfalls(
-                        exp, history.events, facts.accepted, facts.writes_in_order
-                    ).stood
+                    whole = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order)
+                    stood, swapped = whole.stood, whole.swapped
+                    made = facts.effects_of([other.by for other in swapped.values()])
+                    stand_ins = {eid: [w for w in ws if is_write(w)] for eid, ws in made.items()}
                 # The item created where its clean twin updated it (``_shortfalls.Stood``).
                 if (instead := stood.get(e.id)) is not None and instead.request == kind:
                     found = sorted([*found, *writes.get((e.id, instead.creation), [])], key=_at)
+                # Its record's work done by another of its events (``_shortfalls.Swapped``).
+                if (other := swapped.get(e.id)) is not None and other.request == look:
+                    theirs = stand_ins.get(other.by, [])
+                    found = sorted(
+                        [*found, *(w for w in theirs if exp.routes.of(w) == look)], key=_at
+                    )
             if len(found) < n:
                 lacking.append(Short(Level.EVENT, e.id, kind, n, len(found)))
                 continue
