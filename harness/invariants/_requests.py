@@ -1,7 +1,9 @@
 """Requests: the kinds of write a run makes — downstream, method and route template
 (``PUT /contacts/{id}``) — named alike in the clean run and the judged one, so that two writes
 to two records compare equal (``Routes``), and an item's write by another method stands for the
-same resource (``same_resource``).
+same resource (``same_resource``). A GraphQL mutation is named by its root fields after its
+route (``POST /graphql customerSet``), but where ``expect:`` declared the route: two mutations
+through one route are two requests.
 
 A write that names no event or record of its run and carries another run's tracer token is that
 run's late write (``of_another_run``).
