@@ -64,6 +64,7 @@ from ._graphql_state import compared_note, graphql_resource, last_mutations
 from ._leave_out import leave_out_advice
 from ._made import Made
 from ._order import Knowable, alike, sequenced
+from ._other_event import as_its_own, stand_ins
 from ._rounding import gap_text, only_rounding, rounding_gap, rounding_note
 from ._unfinished import unfinished
 from ._untold_latest import came_later, newest_own
@@ -143,6 +144,12 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
             )
             ending[run.restored(record)] = (kind, lines)
     differ = {key for key, (kind, _) in ending.items() if kind == "differ"}
+    # As in the clean run but for which of its events' values it holds: a ledger record's
+    # work done by another of its events (``_other_event``).
+    others = _by_another_event(facts, differ, mine, theirs, run, made)
+    for key in others:
+        del ending[key]
+    differ -= others
     rounded = {
         run.restored(record)
         for record in mine.keys() & theirs.keys()
@@ -203,6 +210,7 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
         + _lost_there_note(len(lost_there))
         + _refused_note(len(refused))
         + _early_note(len(early))
+        + _other_event_note(len(others))
         + (_unjudged_note(loose) if unjudged else "")
         + made.note()
         + (batches.note(len(aside)) if batches is not None else "")
@@ -490,6 +498,35 @@ def _unjudged_note(loose: str) -> str:
         "names their event or record, so nothing tells a value the automation derived (a "
         "running balance, a total) that moved with the order of arrival from one gone wrong — "
         "not judged (add a correlate: rule, docs/correlation.md)"
+    )
+
+
+def _by_another_event(
+    facts: Facts, differ: set[str], mine: State, theirs: State, run: _Neutral, made: Made
+) -> set[str]:
+    """Those of ``differ`` that end as in the baseline once each of their stand-ins' values
+    is read as the event's it stood in for (``_other_event``)."""
+    if not differ:
+        return set()
+    seqs = stand_ins(facts)
+    out = set()
+    for record in mine.keys() & theirs.keys():
+        key = run.restored(record)
+        table = seqs.get(key)
+        if key in differ and table:
+            if not _differences(as_its_own(mine[record], table), theirs[record], run, made):
+                out.add(key)
+    return out
+
+
+def _other_event_note(records: int) -> str:
+    if not records:
+        return ""
+    return (
+        f"; {plural(records, 'record')} end as in the baseline but for holding the values of "
+        "another of their events, which did the record's work where its clean twin's did (a "
+        "record's work done once, by whichever of its events came first: no_lost_events says "
+        "which)"
     )
 
 
