@@ -26,9 +26,13 @@
   ``PATCH`` missed), or a route its clean run met 404 on while answering no delivery 5xx.
 - **A list the automation could not read**: most deliveries answered 5xx, and the automation's
   reads of one collection (``GET /contacts``) of a stateful double without ``page_size`` were
-  answered 200 at least half as often, with few writes after them — the double answered a plain
-  JSON array where an automation written for a paged API reads ``{"data": [...], "next": ...}``
-  (tests/gallery/first_page.py): ``page_size:`` on that downstream makes the double page.
+  answered 200 — or refused by a fault window — at least half as often, those answered 200
+  with few writes after them — the double answered a plain JSON array where an automation
+  written for a paged API reads ``{"data": [...], "next": ...}`` (tests/gallery/first_page.py):
+  ``page_size:`` on that downstream makes the double page. It comes before a fault window's
+  cause: the reads the window refused are counted from the journal, where which delivery a
+  read naming nothing was for depends on how the flights overlapped (a loaded run's said "the
+  automation crashed", a quiet one's "500 while api was failing", of one automation).
 - **Events dated long before the run**: most deliveries answered 400, 415 or 422, and their
   events' payloads are dated (the source's time path) over an hour before the run began: a
   check of the event's age by its payload's time refuses them as surely as a body of the
@@ -49,8 +53,8 @@ from ..core._providers import PROVIDERS
 from ..history import History, effect_column
 from ._behind_held import behind
 from ._expected import STATEFUL
-from ._facts import Facts, route_of, route_text, timestamp
-from ._fault_calls import DeliveryWindows
+from ._facts import Facts, plural, route_of, route_text, timestamp
+from ._fault_calls import DeliveryWindows, FaultCalls
 from ._lag import waited
 from ._sender import sender_of
 from ._slow_acks import holds, waits, what
@@ -333,14 +337,19 @@ class PlainList:
     route: str
     count: int
     first: str  # the first call's effect id
+    refused: int = 0  # its reads a fault window answered instead
 
 
-def plain_list(history: History, deliveries: Sequence[Delivery]) -> PlainList | None:
+def plain_list(
+    history: History, deliveries: Sequence[Delivery], *, windowed: bool = False
+) -> PlainList | None:
     """The collection read a stateful double without ``page_size`` answered 200 most — as a
     JSON array, the whole list — when at least half as often as ``deliveries`` (answered 5xx)
     number and the run committed fewer writes than half as many: the automation stopped after
-    reading the list (it reads a page's ``data`` from an array). None for a run whose settings
-    name no such downstream (a journal from before they did)."""
+    reading the list (it reads a page's ``data`` from an array). ``windowed``: its reads a
+    fault window answered instead count with them (``deliveries`` are all the run's 5xx, some
+    the window's). None for a run whose settings name no such downstream (a journal from
+    before they did)."""
     found = history.info.settings.get(STATEFUL)
     if not isinstance(found, Mapping):
         return None
@@ -349,29 +358,44 @@ def plain_list(history: History, deliveries: Sequence[Delivery]) -> PlainList | 
         return None
     reads: Counter[tuple[str, str]] = Counter()
     first: dict[tuple[str, str], str] = {}
+    missed: list[tuple[int, tuple[str, str]]] = []  # reads answered otherwise: a window's?
     writes = 0
     # A loaded run's columns, in time order: an Effect made for each of a million calls cost
     # 2.1 CPU-s and most of the 1 GiB ``harness check`` may use (bench_judge's failing 1M).
     effects = history.effects
     fields = ("id", "method", "committed", "status", "downstream", "path")
-    for eff_id, method, committed, status, downstream, path in zip(
-        *(effect_column(effects, name) for name in fields), strict=True
+    for n, (eff_id, method, committed, status, downstream, path) in enumerate(
+        zip(*(effect_column(effects, name) for name in fields), strict=True)
     ):
         if method.upper() != "GET":
             writes += bool(committed)
             continue
-        if status != 200 or downstream not in whole:
+        if downstream not in whole:
             continue
         route = route_text(method, path)
-        if not route.endswith("/{id}"):
-            reads[(downstream, route)] += 1
-            first.setdefault((downstream, route), eff_id)
+        if route.endswith("/{id}"):
+            continue
+        if status != 200:
+            if windowed:
+                missed.append((n, (downstream, route)))
+            continue
+        reads[(downstream, route)] += 1
+        first.setdefault((downstream, route), eff_id)
     if not reads:
         return None
-    (downstream, route), count = reads.most_common(1)[0]
-    if count * 2 < len(deliveries) or writes * 2 >= count:
+    top, count = reads.most_common(1)[0]
+    refused = _refused_reads(history, [n for n, read in missed if read == top])
+    if (count + refused) * 2 < len(deliveries) or writes * 2 >= count:
         return None
-    return PlainList(downstream, route, count, first[(downstream, route)])
+    return PlainList(*top, count, first[top], refused)
+
+
+def _refused_reads(history: History, places: Sequence[int]) -> int:
+    """How many of the calls at ``places`` (in time order) a fault window answered."""
+    if not places or not history.faults:
+        return 0
+    answered = FaultCalls(history)
+    return sum(1 for n in places if answered.answering(history.effects[n]))
 
 
 def plain_list_cause(status: int, found: PlainList) -> tuple[str, str]:
@@ -385,8 +409,19 @@ def plain_list_cause(status: int, found: PlainList) -> tuple[str, str]:
         'reads `{"data": [...], "next": ...}` and fails on an array: if the real API answers '
         f"its lists in pages, set `page_size:` on downstream {found.downstream} in harness.yaml "
         '(e.g. `page_size: 100`, beside `stateful: true`; docs/state.md, "Lists in pages") so '
-        "that the double pages, then run again",
+        f"that the double pages, then run again{_refused_text(found)}",
         f"{status} after {found.route} was answered a plain list",
+    )
+
+
+def _refused_text(found: PlainList) -> str:
+    """``. 58 more of those reads were refused by a fault window …``, where some were."""
+    if not found.refused:
+        return ""
+    return (
+        f". {plural(found.refused, 'more of those reads was', 'more of those reads were')} "
+        f"answered by a fault window on {found.downstream} instead: the answers given then "
+        "are the outage's too, but the list is what fails once the API is back"
     )
 
 
