@@ -202,12 +202,7 @@ def backs_off(facts: Facts) -> Verdict:
     batched = list({(x.refused.id, x.again.id): (x, n) for x, n in batched}.values())
     if early or storms:
         return _failed(facts, early, storms)
-    if batched:
-        return verdict(NAME, Status.INCONCLUSIVE, CLASS, _batched_text(batched))
-    passed = _passed(refused, repeated, calls, bool(unsure))
     doubts = [max(slow, key=lambda p: len(p.calls)).text()] if slow else []
-    if unsure:
-        passed += _unsure_text(unsure)
     # Calls naming no event are not judged, but a pass must not hide a storm of them.
     most, request = max(((_most_in_a_second(m), r) for r, m in unnamed.items()), default=(0, None))
     if request is not None and most > MAX_PER_SECOND:
@@ -218,6 +213,12 @@ def backs_off(facts: Facts) -> Verdict:
             "time, refused: one call made again without waiting cannot be told from several "
             f"events' calls; {_unnamed_fix(history, [e for e, _ in unnamed[request]])}"
         )
+    if batched:  # every reason the run cannot pass is said, the batches' first
+        also = "".join(f"; and {doubt}" for doubt in doubts)
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, _batched_text(batched) + also)
+    passed = _passed(refused, repeated, calls, bool(unsure))
+    if unsure:
+        passed += _unsure_text(unsure)
     if doubts:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, f"{passed}; but " + "; and ".join(doubts))
     unjudged = (
