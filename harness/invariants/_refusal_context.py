@@ -53,7 +53,7 @@ from ..core._providers import PROVIDERS
 from ..history import History, effect_column
 from ._behind_held import behind
 from ._expected import STATEFUL
-from ._facts import Facts, plural, route_of, route_text, timestamp
+from ._facts import Facts, plural, route_of, route_text, times, timestamp
 from ._fault_calls import DeliveryWindows, FaultCalls
 from ._lag import waited
 from ._sender import sender_of
@@ -289,9 +289,10 @@ def missing_read_cause(status: int, found: MissingRead) -> tuple[str, str]:
     if found.update and found.named:
         return (
             f"the automation answered {status} after updating what the downstream double does "
-            f"not hold: {found.route} on {found.downstream} was answered 404 {found.count} "
-            "times, each to the record its event names. Its real API holds that record before "
-            "the event comes (made elsewhere: the shop, the billing system); the double holds "
+            f"not hold: {found.route} on {found.downstream} was answered 404 "
+            f"{times(found.count)}, {'' if found.count == 1 else 'each '}to the record its "
+            "event names. Its real API holds that record before the event comes (made "
+            "elsewhere: the shop, the billing system); the double holds "
             "only what the run wrote to it. Stub the route with a `routes:` entry on "
             f"downstream {found.downstream}, e.g. {_stub(found.route)} "
             '(docs/scenarios.md, "downstreams"), then run again',
@@ -300,9 +301,10 @@ def missing_read_cause(status: int, found: MissingRead) -> tuple[str, str]:
     if found.update:
         return (
             f"the automation answered {status} after updating what the downstream double does "
-            f"not hold: {found.route} on {found.downstream} was answered 404 {found.count} "
-            "times. Each run's double starts empty: an automation that keeps the ids of what it "
-            "created, found again by a value each run sends as it was (an email or a name: a "
+            f"not hold: {found.route} on {found.downstream} was answered 404 "
+            f"{times(found.count)}. Each run's double starts empty: an automation that keeps the "
+            "ids of what it created, found again by a value each run sends as it was (an email or "
+            "a name: a "
             "recording replays as recorded but for its ids), updates in this run what an "
             "earlier run created — its clean run, or the hazard before. Trace the recording "
             "(`tracer: {rewrite: true}` in a scenario file makes each run's emails and names "
@@ -312,7 +314,7 @@ def missing_read_cause(status: int, found: MissingRead) -> tuple[str, str]:
         )
     return (
         f"the automation answered {status} after reading what the downstream double does not "
-        f"hold: {found.route} on {found.downstream} was answered 404 {found.count} times (a "
+        f"hold: {found.route} on {found.downstream} was answered 404 {times(found.count)} (a "
         "double answers a read with what the run wrote to it, or with a stub). An automation "
         "that fetches the record an event names (Attio sends ids only) needs that read "
         f"stubbed: a `routes:` entry for {found.route} on downstream {found.downstream} "
@@ -403,15 +405,20 @@ def plain_list_cause(status: int, found: PlainList) -> tuple[str, str]:
     plain list: a real API's pages, which ``page_size`` makes the double answer."""
     return (
         f"the automation answered {status} after reading a list: {found.route} on "
-        f"{found.downstream} was answered 200 {found.count} times (the first {found.first}), "
-        "by the downstream double with the whole collection as a plain JSON array, and the "
-        "automation wrote nothing after most of them. An automation written for a paged API "
+        f"{found.downstream} was answered 200 {times(found.count)} ({_first(found)}), by the "
+        "downstream double with the whole collection as a plain JSON array, and the "
+        f"automation wrote nothing after {'it' if found.count == 1 else 'most of them'}. An "
+        "automation written for a paged API "
         'reads `{"data": [...], "next": ...}` and fails on an array: if the real API answers '
         f"its lists in pages, set `page_size:` on downstream {found.downstream} in harness.yaml "
         '(e.g. `page_size: 100`, beside `stateful: true`; docs/state.md, "Lists in pages") so '
         f"that the double pages, then run again{_refused_text(found)}",
         f"{status} after {found.route} was answered a plain list",
     )
+
+
+def _first(found: PlainList) -> str:
+    return found.first if found.count == 1 else f"the first {found.first}"
 
 
 def _refused_text(found: PlainList) -> str:
@@ -462,7 +469,7 @@ def token_made_cause(status: int, found: TokenMade) -> tuple[str, str]:
     """The likely cause of 5xx answers given after token requests the double made resources."""
     return (
         f"the automation answered {status} after asking {found.downstream} for a token: POST "
-        f"{found.path} was answered {found.answer} {found.count} times by the downstream "
+        f"{found.path} was answered {found.answer} {times(found.count)} by the downstream "
         "double, which knows no OAuth unless told and answers a token request as any other "
         "call — no access_token came back. Declare the API's credentials on downstream "
         f"{found.downstream} (`auth: {{kind: "

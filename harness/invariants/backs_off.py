@@ -40,7 +40,17 @@ from ..core._model import Effect, FailureClass, Fault, Status, Verdict
 from ..double._faults import least_retry_after
 from ..history import History
 from ._derived import derived_fields, derived_text, per_record_advice
-from ._facts import Facts, Witness, event_ref, id_list, plural, route_of, timestamp, verdict
+from ._facts import (
+    Facts,
+    Witness,
+    event_ref,
+    id_list,
+    plural,
+    route_of,
+    times,
+    timestamp,
+    verdict,
+)
 from ._fault_calls import FaultCalls
 from ._lag import Lag
 from ._open_calls import identical
@@ -354,11 +364,7 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
                 Witness(
                     f"{about}: {x.refused.method.upper()} {x.refused.path} {x.refused.id} was "
                     f"answered 429 with {x.told} by {_fault_text(x.fault)} and "
-                    f"made again {len(found):,} times before its Retry-After had elapsed, the "
-                    f"first as {x.again.id} {x.within}, the shortest gap "
-                    f"{min(y.gap for y in found):.3f} s ("
-                    + id_list([y.again.id for y in found])
-                    + ")",
+                    f"made again {_again(found)} before its Retry-After had elapsed",
                     eids,
                     (),
                     (x.refused.id, *(y.again.id for y in found)),
@@ -395,6 +401,17 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
         "starves the integrations sharing its quota and prolongs the outage"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
+
+
+def _again(found: Sequence[Early]) -> str:
+    """``as eff_5 0.001 s later``, or ``3 times, the first as eff_5 …, the shortest gap …``."""
+    first = found[0]
+    if len(found) == 1:
+        return f"as {first.again.id} {first.within}"
+    return (
+        f"{times(len(found))}, the first as {first.again.id} {first.within}, the shortest gap "
+        f"{min(y.gap for y in found):.3f} s (" + id_list([y.again.id for y in found]) + ")"
+    )
 
 
 def _answer(e: Effect) -> str:

@@ -221,7 +221,9 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     late = [a for a in accepted if lags.get(a.event.id, 0.0) > deadline]
     budget = _budget(deadline, scale)
     any_effect = all(needs[a.event.id] is None for a in accepted)
-    what = "their effect" if any_effect else "their expected effects"
+    one = len(accepted) == 1  # "the 1 event … got its", not "all 1 event … got their"
+    what = f"{'its' if one else 'their'} {'effect' if any_effect else 'expected effects'}"
+    every = "the" if one else "all"
     after = sum(1 for a in accepted if a.after)
     scope = (
         f"{plural(len(accepted), 'event')} accepted during {plural(len(windows), 'fault window')}"
@@ -233,7 +235,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     )
     if not missing and not late:
         if refused.lost:
-            return _lost_verdict(facts, refused, windows, f"; all {scope} got {what}", notes)
+            return _lost_verdict(facts, refused, windows, f"; {every} {scope} got {what}", notes)
         coarse = _records_short(facts, exp, touched)
         slowest = max(lags.values())
         when = (
@@ -244,8 +246,8 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             if slowest > 0
             else "all before their window closed"
         )
-        made = "the requests naming them" if coarse.short else what
-        recovered = f"all {scope} got {made} within {budget}: {when}"
+        made = f"the requests naming {'it' if one else 'them'}" if coarse.short else what
+        recovered = f"{every} {scope} got {made} within {budget}: {when}"
         if coarse.short:
             return _coarse_verdict(facts, exp, coarse, windows, recovered + notes)
         if refused.unseen:
@@ -1039,7 +1041,10 @@ def _skipped_text(
     """Why the events of ``skipped`` (of ``scope``, lacking ``what``) are not called
     unrecovered."""
     n = len(skipped)
-    return f"{n:,} of {scope} lack {what}, but " + newer_first_text(skipped, whom(n, False), origin)
+    lack = "lacks" if n == 1 else "lack"
+    return f"{n:,} of {scope} {lack} {what}, but " + newer_first_text(
+        skipped, whom(n, False), origin
+    )
 
 
 def _skipped_witnesses(
