@@ -65,7 +65,7 @@ from ..core._model import (
 from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
-from ._derived import per_record_advice
+from ._derived import derived_fields, derived_text, per_record_advice
 from ._expected import (
     Expectation,
     Level,
@@ -97,6 +97,7 @@ from ._facts import (
     id_list,
     is_write,
     plural,
+    route_of,
     timestamp,
     unattributed_note,
     verdict,
@@ -392,11 +393,31 @@ def _coarse_verdict(
         CLASS,
         f"{subject} of events that met {_during(windows)} fell short of {requests}{per}, and not "
         "every event of it met the outage, or the target was still acting: whether the events "
-        f"the outage met recovered is not known — no_lost_events judges the shortfall; a "
-        f"correlate: rule tying {requests} to its event lets this verdict judge each event; "
-        f"{judged}",
+        f"the outage met recovered is not known — no_lost_events judges the shortfall; "
+        f"{_rule_advice(facts, shorts, requests)}; {judged}",
         witnesses,
     )
+
+
+def _rule_advice(facts: Facts, shorts: Sequence[Short], requests: str) -> str:
+    """What lets this verdict judge each event of records short of ``requests``: a correlate:
+    rule tying them to their event — unless no value in their bodies tells a record's events
+    apart (``_derived``: a running balance, tests/gallery/booked_balance.py), where no rule
+    could, and what judges them per record is said instead."""
+    history = facts.history
+    records = {s.subject for s in shorts if s.level is Level.RECORD}
+    routes = {f"{s.request.method} {s.request.route}" for s in shorts if s.request}
+    if records and not history.info.settings.get("correlate"):
+        writes = [
+            e
+            for e in history.effects
+            if e.key in records and not e.event_ids and route_of(e) in routes
+        ]
+        fields = derived_fields(history.events, writes)
+        if fields:
+            advice = per_record_advice(NAME, clean_run=history.baseline is not None)
+            return derived_text(requests, fields, advice)
+    return f"a correlate: rule tying {requests} to its event lets this verdict judge each event"
 
 
 # --- which events, owing what ------------------------------------------------------------------

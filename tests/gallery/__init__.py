@@ -27,6 +27,8 @@ verdict it must get.
   signing-secret rotation's overlap it refuses every delivery.
 * ``bulk_writer``: buffers orders and writes them in one bulk call a quarter second; a refused
   batch is dropped.
+* ``booked_balance``: books each Stripe invoice (retried until the ledger takes it) after writing
+  its customer's running balance once; a balance write refused in an outage is dropped.
 * ``audited_bulk``: as ``bulk_writer``, but a refused batch is posted again half a second later
   whatever its ``Retry-After``, and each bulk call's audit line is posted again at once while
   refused, 30 times, naming no event.
