@@ -23,7 +23,8 @@
   new in every run: nothing of any run made it), it updates a record its real API holds before
   the event comes (an order the shop made): the route wants a stub. Neither counts a 404 the
   automation went on from: its path written after it (the ``PUT`` that creates what the
-  ``PATCH`` missed), or a route its clean run met 404 on while answering no delivery 5xx.
+  ``PATCH`` missed), or a route its clean run met 404 on while answering no delivery 5xx — for
+  the same record (its clean twin's), where the journal tells whose each miss was.
 - **A list the automation could not read**: most deliveries answered 5xx, and the automation's
   reads of one collection (``GET /contacts``) of a stateful double without ``page_size`` were
   answered 200 — or refused by a fault window — at least half as often, those answered 200
@@ -48,7 +49,7 @@ from datetime import datetime
 from typing import Any
 
 from ..core import _paths
-from ..core._model import Delivery, Fault
+from ..core._model import Delivery, Effect, Fault
 from ..core._providers import PROVIDERS
 from ..history import History, effect_column
 from ._behind_held import behind
@@ -228,11 +229,12 @@ def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRea
     half as often as ``deliveries`` (answered 5xx) number: the automation failed on what it
     fetched, or on writing to what it took to be there. Not a 404 it went on from: its path
     written after it (a PATCH answered 404, then the PUT that creates the member), or its route
-    answered 404 in a clean run that answered no delivery 5xx — the automation's own way to
-    find an item new (tests/gallery/member_sync.py under missing-field: its 500s came from the
-    field dropped, and were said to want a stub)."""
+    answered 404 for its record's twin in a clean run that answered no delivery 5xx
+    (``_Routine``) — the automation's own way to find an item new
+    (tests/gallery/member_sync.py under missing-field: its 500s came from the field dropped,
+    and were said to want a stub)."""
     written = _written_paths(history)
-    routine = _routine_misses(history.baseline)
+    routine = _Routine.of(history)
     for methods in (frozenset({"GET"}), _UPDATES):
         calls = Counter(
             (e.downstream, route_of(e))
@@ -240,7 +242,7 @@ def missing_read(history: History, deliveries: Sequence[Delivery]) -> MissingRea
             if e.status == 404
             and e.method.upper() in methods
             and e.at >= written.get((e.downstream, e.path), e.at)  # not written after
-            and (e.downstream, route_of(e)) not in routine
+            and not routine.excuses(e)
         )
         if calls:
             (downstream, route), count = calls.most_common(1)[0]
@@ -265,12 +267,57 @@ def _written_paths(history: History) -> dict[tuple[str, str], float]:
     return last
 
 
-def _routine_misses(clean: History | None) -> frozenset[tuple[str, str]]:
-    """The routes a clean run's double answered 404 while the clean run answered none of its
-    deliveries 5xx: a miss the automation goes on from."""
-    if clean is None or any(d.status is not None and d.status >= 500 for d in clean.deliveries):
-        return frozenset()
-    return frozenset((e.downstream, route_of(e)) for e in clean.effects if e.status == 404)
+@dataclass(frozen=True, slots=True)
+class _Routine:
+    """The misses a clean run's double answered 404 while the clean run answered none of its
+    deliveries 5xx: the automation goes on from them. Per route and record where the journal
+    tells whose each was (the call's record, or its events', and that record's clean twin): a
+    404 of another record of the route, whose twin met none, may be what broke it — one miss
+    of the clean run excused a whole route (review19). Per route where it cannot tell."""
+
+    routes: frozenset[tuple[str, str]]  # (downstream, route)
+    records: frozenset[tuple[str, str, str]]  # (downstream, route, the clean run's record)
+    unowned: frozenset[tuple[str, str]]  # a clean miss of the route named no record
+    twins: Mapping[str, str]  # this run's record -> its clean twin
+    keys: Mapping[str, str]  # this run's event id -> its record
+
+    @classmethod
+    def of(cls, history: History) -> _Routine:
+        clean = history.baseline
+        if clean is None or any(d.status is not None and d.status >= 500 for d in clean.deliveries):
+            return cls(frozenset(), frozenset(), frozenset(), {}, {})
+        missed = [e for e in clean.effects if e.status == 404]
+        clean_keys = {e.id: e.key for e in clean.events}
+        records: set[tuple[str, str, str]] = set()
+        unowned: set[tuple[str, str]] = set()
+        for e in missed:
+            owners = _records_of(e, clean_keys)
+            for key in owners:
+                records.add((e.downstream, route_of(e), key))
+            if not owners:
+                unowned.add((e.downstream, route_of(e)))
+        routes = frozenset((e.downstream, route_of(e)) for e in missed)
+        keys = {e.id: e.key for e in history.events} if routes else {}
+        twins = Facts(history).record_twins if routes else {}
+        return cls(routes, frozenset(records), frozenset(unowned), twins, keys)
+
+    def excuses(self, e: Effect) -> bool:
+        """Whether the 404 ``e`` is one the clean run met too: on its route, for its record's
+        twin (or anywhere on the route, where whose it is cannot be told)."""
+        where = (e.downstream, route_of(e))
+        if where not in self.routes:
+            return False
+        twins = {self.twins.get(k) for k in _records_of(e, self.keys)}
+        if where in self.unowned or not twins or None in twins:
+            return True
+        return any((*where, twin) in self.records for twin in twins)
+
+
+def _records_of(e: Effect, keys: Mapping[str, str]) -> set[str]:
+    """The records a call is about: its own, else its events'."""
+    if e.key is not None:
+        return {e.key}
+    return {k for i in e.event_ids if (k := keys.get(i)) is not None}
 
 
 def _named(history: History, route: str) -> bool:
