@@ -607,3 +607,26 @@ def test_a_clean_miss_naming_no_record_still_excuses_its_route() -> None:
     """Where the clean run's 404 names no record, whose it was cannot be told: the route's."""
     found = refusals(_clean_met_404({"evt_1"}, named=False))
     assert found is not None and "does not hold" not in found.cause, found.cause
+
+
+def test_5xx_only_while_a_window_refused_the_reads_are_the_windows_not_a_plain_list() -> None:
+    """An automation that reads the whole list on every event and writes nothing when nothing
+    changed answers 200 after a plain list: its 500s all came while a window refused its reads.
+    The list counted with the window's refused reads must not take the window's place: a
+    delivery whose flight met no window is what a plain list has to explain, and none did."""
+    h = answered(500, n=6)  # 12 deliveries sent 0.11 s to 0.62 s, each answered 50 ms later
+    fault = Fault("api", "status", 0.0, 0.5, {"status": 503})
+    ds = [
+        d if d.sent_at < 0.5 else dataclasses.replace(d, status=200, outcome=Outcome.OK)
+        for d in h.deliveries
+    ]
+    reads = [
+        effect(f"eff_{n}", [d.event_id], d.sent_at + 0.001, "GET", "/contacts", status=answer)
+        for n, d in enumerate(ds, 1)
+        for answer in [503 if d.status == 500 else 200]
+    ]
+    h = dataclasses.replace(h, deliveries=ds, effects=reads, faults=[fault])
+    found = refusals(with_settings(h, stateful={"api": None}))
+    assert found is not None
+    assert "plain" not in found.cause, found.cause
+    assert found.cause.startswith("the automation answered 500 while api was failing"), found.cause

@@ -30,10 +30,11 @@
   answered 200 — or refused by a fault window — at least half as often, those answered 200
   with few writes after them — the double answered a plain JSON array where an automation
   written for a paged API reads ``{"data": [...], "next": ...}`` (tests/gallery/first_page.py):
-  ``page_size:`` on that downstream makes the double page. It comes before a fault window's
-  cause: the reads the window refused are counted from the journal, where which delivery a
-  read naming nothing was for depends on how the flights overlapped (a loaded run's said "the
-  automation crashed", a quiet one's "500 while api was failing", of one automation).
+  ``page_size:`` on that downstream makes the double page. Where a fault window was open too,
+  the 5xx whose flight it did not overlap are counted, by the clock, and the list comes before
+  the window's cause: which delivery a read naming nothing was for depends on how the flights
+  overlapped, and one automation's run was said "the automation crashed" and "500 while api
+  was failing" by turns.
 - **Events dated long before the run**: most deliveries answered 400, 415 or 422, and their
   events' payloads are dated (the source's time path) over an hour before the run began: a
   check of the event's age by its payload's time refuses them as surely as a body of the
@@ -42,6 +43,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ from typing import Any
 from ..core import _paths
 from ..core._model import Delivery, Effect, Fault
 from ..core._providers import PROVIDERS
+from ..core._scenario import FAULT_MODES
 from ..history import History, effect_column
 from ._behind_held import behind
 from ._expected import STATEFUL
@@ -395,16 +398,22 @@ def plain_list(
     """The collection read a stateful double without ``page_size`` answered 200 most — as a
     JSON array, the whole list — when at least half as often as ``deliveries`` (answered 5xx)
     number and the run committed fewer writes than half as many: the automation stopped after
-    reading the list (it reads a page's ``data`` from an array). ``windowed``: its reads a
-    fault window answered instead count with them (``deliveries`` are all the run's 5xx, some
-    the window's). None for a run whose settings name no such downstream (a journal from
-    before they did)."""
+    reading the list (it reads a page's ``data`` from an array). ``windowed`` (``deliveries``
+    are all the run's 5xx, some a fault window's): only those whose flight no window's time
+    overlapped are counted — by the clock, not by which delivery a read naming nothing is
+    taken for, which overlapping flights decide — and none is no list's; the reads a window
+    answered instead are said. None for a run whose settings name no such downstream (a
+    journal from before they did)."""
     found = history.info.settings.get(STATEFUL)
     if not isinstance(found, Mapping):
         return None
     whole = {name for name, size in found.items() if size is None}
     if not whole:
         return None
+    if windowed:
+        deliveries = _unwindowed(history, deliveries)
+        if not deliveries:  # every 5xx was sent or answered while a window was open
+            return None
     reads: Counter[tuple[str, str]] = Counter()
     first: dict[tuple[str, str], str] = {}
     missed: list[tuple[int, tuple[str, str]]] = []  # reads answered otherwise: a window's?
@@ -433,10 +442,23 @@ def plain_list(
     if not reads:
         return None
     top, count = reads.most_common(1)[0]
-    refused = _refused_reads(history, [n for n, read in missed if read == top])
-    if (count + refused) * 2 < len(deliveries) or writes * 2 >= count:
+    if count * 2 < len(deliveries) or writes * 2 >= count:
         return None
+    refused = _refused_reads(history, [n for n, read in missed if read == top])
     return PlainList(*top, count, first[top], refused)
+
+
+def _unwindowed(history: History, deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """Those of ``deliveries`` in whose flight (sent to answered) no fault window was open."""
+    windows = [(f.start, f.end) for f in history.faults if f.mode in FAULT_MODES]
+    return [
+        d
+        for d in deliveries
+        if not any(
+            d.sent_at < end and (d.answered_at if d.answered_at is not None else math.inf) > start
+            for start, end in windows
+        )
+    ]
 
 
 def _refused_reads(history: History, places: Sequence[int]) -> int:
