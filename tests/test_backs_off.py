@@ -66,6 +66,16 @@ def test_a_redelivery_between_two_calls_is_the_senders_not_the_automations() -> 
     assert v.status is Status.PASS, v.summary
 
 
+def test_a_429_made_again_once_too_soon_says_the_call_not_1_times() -> None:
+    """Its witness read 'made again 1 times …, the first as eff_2 …, the shortest gap …'."""
+    v = one(retried([1.1, 1.4], THROTTLE, let_through=5.5), NAME)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.lines[0].endswith(
+        "POST /payouts eff_1 was answered 429 with Retry-After 1 s by the api throttle fault "
+        "(1.00 s-5.00 s) and made again as eff_2 0.300 s later before its Retry-After had elapsed"
+    ), v.evidence.lines[0]
+
+
 def test_a_503_hammered_more_than_the_limit_in_a_second_fails() -> None:
     times = [1.0 + 0.01 * n for n in range(MAX_PER_SECOND + 1)]
     v = one(retried(times, OUTAGE, let_through=3.5), NAME)

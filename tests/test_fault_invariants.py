@@ -112,7 +112,7 @@ def test_recovered_after_the_window_passes() -> None:
     v = one(outage_run(recovered_at=4.0), "recovers_after_outage", deadline=300)
     assert v.status is Status.PASS
     assert v.summary == (
-        "all 1 event accepted during 1 fault window got their effect within 300 s of the "
+        "the 1 event accepted during 1 fault window got its effect within 300 s of the "
         "window closing: the last 1.00 s after its window closed"
     )
 
@@ -349,7 +349,7 @@ def test_only_the_windows_that_met_a_call_are_judged() -> None:
     )
     v = one(with_faults(h, OUTAGE, later), NAME)
     assert v.status is Status.PASS, v.summary
-    assert v.summary.startswith("all 1 event accepted during 1 fault window got"), v.summary
+    assert v.summary.startswith("the 1 event accepted during 1 fault window got"), v.summary
     assert "1 fault window that acted on no call not judged (the api status fault " in v.summary
 
 
@@ -423,7 +423,7 @@ def test_refused_events_never_redelivered_make_a_pass_on_the_others_inconclusive
         "2 events refused during the fault window were never redelivered and accepted: the run "
         "named no provider"
     )
-    assert "; only the others were judged: all 1 event accepted during 1 fault window got " in (
+    assert "; only the others were judged: the 1 event accepted during 1 fault window got " in (
         v.summary
     )
     assert v.evidence.event_ids == ("evt_2", "evt_3")
@@ -458,8 +458,8 @@ def test_a_sender_that_never_redelivers_loses_what_was_refused() -> None:
     assert v.status is Status.FAIL
     assert v.summary.startswith(
         "2 events refused during a fault window were never accepted and never got their "
-        "effects: GitHub does not redeliver what the target refuses: lost in production; all "
-        "1 event accepted during 1 fault window got their effect"
+        "effects: GitHub does not redeliver what the target refuses: lost in production; the "
+        "1 event accepted during 1 fault window got its effect"
     )
     assert v.evidence.event_ids == ("evt_2", "evt_3")
     # Their work done anyway (a refused delivery may have made its calls): nothing lost.
@@ -495,7 +495,7 @@ def test_an_event_answered_an_answer_its_sender_gives_up_on_is_lost_not_unseen()
     assert v.summary.startswith(
         "1 event refused during a fault window was never accepted and never got its effects: "
         "Standard Webhooks gives up on a 410 answer and redelivers nothing more: lost in "
-        "production; all 1 event accepted during 1 fault window got their effect"
+        "production; the 1 event accepted during 1 fault window got its effect"
     ), v.summary
     assert (
         "; 1 event refused during the fault window was never redelivered and accepted: "

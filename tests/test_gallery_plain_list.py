@@ -96,3 +96,16 @@ def test_during_an_outage_the_5xx_no_fault_window_met_are_said_a_plain_list(
         r"automation answered 500 after reading a list: GET /contacts on api",
         errors["summary"],
     ), said(errors)
+    # The run's own cause (the refusal box, accepts_genuine) is counted from the journal: the
+    # reads answered whole and those the window refused. It said "the automation crashed" in some
+    # runs and "500 while api was failing" in others, by how the flights overlapped.
+    [run] = report["runs"]
+    assert run["likely_cause"].startswith(
+        "the automation answered 500 after reading a list: GET /contacts on api was answered 200 "
+    ), run["likely_cause"]
+    assert re.search(
+        r"\. \d+ more of those reads (was|were) answered by a fault window on api instead",
+        run["likely_cause"],
+    ), run["likely_cause"]
+    genuine = verdicts(report)["accepts_genuine"]
+    assert "500 after GET /contacts was answered a plain list" in said(genuine), said(genuine)

@@ -563,3 +563,70 @@ def test_a_404_its_clean_run_met_and_answered_2xx_is_not_the_likely_cause() -> N
     found = refusals(dataclasses.replace(h, baseline=twin))
     assert found is not None
     assert "does not hold" not in found.cause, found.cause
+
+
+def _clean_met_404(for_events: set[str], named: bool = True) -> History:
+    """updated_then_refused(created=False) beside a clean run (every delivery answered 200)
+    whose PATCH of a member was answered 404 for the events ``for_events`` alone — naming them,
+    or (``named`` False) naming nothing."""
+    twin = answered(200, n=3)
+    calls = [
+        effect(
+            f"eff_t{n}",
+            [d.event_id] if named else [],
+            d.sent_at + 0.001,
+            "PATCH",
+            f"/members/t{n}",
+            status=404,
+        )
+        for n, d in enumerate(twin.deliveries, 1)
+        if d.event_id in for_events
+    ]
+    return dataclasses.replace(
+        updated_then_refused(created=False), baseline=dataclasses.replace(twin, effects=calls)
+    )
+
+
+def test_a_404_is_excused_by_its_own_records_clean_miss_not_by_another_records() -> None:
+    """The clean run met a 404 on PATCH /members/{id} for ord_1 alone; this run's 404s there
+    for ord_2 and ord_3, whose clean twins found their member, are what broke it — one miss of
+    the clean run excused the whole route (review19), and the cause said only that the
+    automation crashed. ord_1's own miss is still its clean run's."""
+    found = refusals(_clean_met_404({"evt_1"}))
+    assert found is not None
+    assert found.cause.startswith(
+        "the automation answered 500 after updating what the downstream double does not hold: "
+        "PATCH /members/{id} on api was answered 404 4 times"
+    ), found.cause
+    # Every record's twin met it: each miss is the clean run's way too.
+    found = refusals(_clean_met_404({"evt_1", "evt_2", "evt_3"}))
+    assert found is not None and "does not hold" not in found.cause, found.cause
+
+
+def test_a_clean_miss_naming_no_record_still_excuses_its_route() -> None:
+    """Where the clean run's 404 names no record, whose it was cannot be told: the route's."""
+    found = refusals(_clean_met_404({"evt_1"}, named=False))
+    assert found is not None and "does not hold" not in found.cause, found.cause
+
+
+def test_5xx_only_while_a_window_refused_the_reads_are_the_windows_not_a_plain_list() -> None:
+    """An automation that reads the whole list on every event and writes nothing when nothing
+    changed answers 200 after a plain list: its 500s all came while a window refused its reads.
+    The list counted with the window's refused reads must not take the window's place: a
+    delivery whose flight met no window is what a plain list has to explain, and none did."""
+    h = answered(500, n=6)  # 12 deliveries sent 0.11 s to 0.62 s, each answered 50 ms later
+    fault = Fault("api", "status", 0.0, 0.5, {"status": 503})
+    ds = [
+        d if d.sent_at < 0.5 else dataclasses.replace(d, status=200, outcome=Outcome.OK)
+        for d in h.deliveries
+    ]
+    reads = [
+        effect(f"eff_{n}", [d.event_id], d.sent_at + 0.001, "GET", "/contacts", status=answer)
+        for n, d in enumerate(ds, 1)
+        for answer in [503 if d.status == 500 else 200]
+    ]
+    h = dataclasses.replace(h, deliveries=ds, effects=reads, faults=[fault])
+    found = refusals(with_settings(h, stateful={"api": None}))
+    assert found is not None
+    assert "plain" not in found.cause, found.cause
+    assert found.cause.startswith("the automation answered 500 while api was failing"), found.cause

@@ -674,6 +674,11 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
+def times(n: int) -> str:
+    """``once``, ``3 times``: how often, agreeing with ``n``."""
+    return "once" if n == 1 else f"{n:,} times"
+
+
 def whom(n: int, several: bool) -> str:
     """How a clause names ``n`` events: ``3 of them`` beside others, else ``it``, ``they``."""
     return f"{n:,} of them" if several else "it" if n == 1 else "they"

@@ -202,7 +202,7 @@ def refusals(history: History) -> Refusals | None:
         failing=failing_fault(history, most) if server_error else None,
         missing=missing_read(history, most) if server_error else None,
         token=token_made(history, most) if server_error else None,
-        listed=plain_list(history, most) if server_error else None,
+        listed=plain_list(history, most, windowed=True) if server_error else None,
         shed=shed_load(history, most) if status == SHED_STATUS else None,
         dated=dated_before(history, most) if status in BODY_REFUSED else None,
         silent=not history.effects,
@@ -266,7 +266,8 @@ def likely_cause(
             time, short = dated_before_cause(settings["paths"]["time"], dated)
             return f"{_payload(settings)}; or {time}", f"the payload's shape, or {short}"
         return _payload(settings), "the payload's shape"
-    if status >= 500 and failing is not None:
+    # A plain list counted from the journal wins over a window met by overlapping flights.
+    if status >= 500 and failing is not None and listed is None:
         return failing_cause(settings, status, failing)
     if status >= 500 and missing is not None:
         return missing_read_cause(status, missing)

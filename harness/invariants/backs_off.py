@@ -40,7 +40,17 @@ from ..core._model import Effect, FailureClass, Fault, Status, Verdict
 from ..double._faults import least_retry_after
 from ..history import History
 from ._derived import derived_fields, derived_text, per_record_advice
-from ._facts import Facts, Witness, event_ref, id_list, plural, route_of, timestamp, verdict
+from ._facts import (
+    Facts,
+    Witness,
+    event_ref,
+    id_list,
+    plural,
+    route_of,
+    times,
+    timestamp,
+    verdict,
+)
 from ._fault_calls import FaultCalls
 from ._lag import Lag
 from ._open_calls import identical
@@ -202,12 +212,7 @@ def backs_off(facts: Facts) -> Verdict:
     batched = list({(x.refused.id, x.again.id): (x, n) for x, n in batched}.values())
     if early or storms:
         return _failed(facts, early, storms)
-    if batched:
-        return verdict(NAME, Status.INCONCLUSIVE, CLASS, _batched_text(batched))
-    passed = _passed(refused, repeated, calls, bool(unsure))
     doubts = [max(slow, key=lambda p: len(p.calls)).text()] if slow else []
-    if unsure:
-        passed += _unsure_text(unsure)
     # Calls naming no event are not judged, but a pass must not hide a storm of them.
     most, request = max(((_most_in_a_second(m), r) for r, m in unnamed.items()), default=(0, None))
     if request is not None and most > MAX_PER_SECOND:
@@ -218,6 +223,12 @@ def backs_off(facts: Facts) -> Verdict:
             "time, refused: one call made again without waiting cannot be told from several "
             f"events' calls; {_unnamed_fix(history, [e for e, _ in unnamed[request]])}"
         )
+    if batched:  # every reason the run cannot pass is said, the batches' first
+        also = "".join(f"; and {doubt}" for doubt in doubts)
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, _batched_text(batched) + also)
+    passed = _passed(refused, repeated, calls, bool(unsure))
+    if unsure:
+        passed += _unsure_text(unsure)
     if doubts:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, f"{passed}; but " + "; and ".join(doubts))
     unjudged = (
@@ -353,11 +364,7 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
                 Witness(
                     f"{about}: {x.refused.method.upper()} {x.refused.path} {x.refused.id} was "
                     f"answered 429 with {x.told} by {_fault_text(x.fault)} and "
-                    f"made again {len(found):,} times before its Retry-After had elapsed, the "
-                    f"first as {x.again.id} {x.within}, the shortest gap "
-                    f"{min(y.gap for y in found):.3f} s ("
-                    + id_list([y.again.id for y in found])
-                    + ")",
+                    f"made again {_again(found)} before its Retry-After had elapsed",
                     eids,
                     (),
                     (x.refused.id, *(y.again.id for y in found)),
@@ -394,6 +401,17 @@ def _failed(facts: Facts, early: Sequence[Early], storms: Sequence[Storm]) -> Ve
         "starves the integrations sharing its quota and prolongs the outage"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
+
+
+def _again(found: Sequence[Early]) -> str:
+    """``as eff_5 0.001 s later``, or ``3 times, the first as eff_5 …, the shortest gap …``."""
+    first = found[0]
+    if len(found) == 1:
+        return f"as {first.again.id} {first.within}"
+    return (
+        f"{times(len(found))}, the first as {first.again.id} {first.within}, the shortest gap "
+        f"{min(y.gap for y in found):.3f} s (" + id_list([y.again.id for y in found]) + ")"
+    )
 
 
 def _answer(e: Effect) -> str:

@@ -65,7 +65,7 @@ from ..core._model import (
 from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
-from ._derived import per_record_advice
+from ._derived import derived_fields, derived_text, per_record_advice
 from ._expected import Expectation, expectation_of
 from ._explain import (
     coarse_witnesses,
@@ -88,6 +88,7 @@ from ._facts import (
     id_list,
     is_write,
     plural,
+    route_of,
     timestamp,
     unattributed_note,
     verdict,
@@ -214,7 +215,9 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     late = [a for a in accepted if lags.get(a.event.id, 0.0) > deadline]
     budget = _budget(deadline, scale)
     any_effect = all(needs[a.event.id] is None for a in accepted)
-    what = "their effect" if any_effect else "their expected effects"
+    one = len(accepted) == 1  # "the 1 event … got its", not "all 1 event … got their"
+    what = f"{'its' if one else 'their'} {'effect' if any_effect else 'expected effects'}"
+    every = "the" if one else "all"
     after = sum(1 for a in accepted if a.after)
     scope = (
         f"{plural(len(accepted), 'event')} accepted during {plural(len(windows), 'fault window')}"
@@ -226,7 +229,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     )
     if not missing and not late:
         if refused.lost:
-            return _lost_verdict(facts, refused, windows, f"; all {scope} got {what}", notes)
+            return _lost_verdict(facts, refused, windows, f"; {every} {scope} got {what}", notes)
         coarse = _records_short(facts, exp, touched)
         slowest = max(lags.values())
         when = (
@@ -237,8 +240,8 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
             if slowest > 0
             else "all before their window closed"
         )
-        made = "the requests naming them" if coarse.short else what
-        recovered = f"all {scope} got {made} within {budget}: {when}"
+        made = f"the requests naming {'it' if one else 'them'}" if coarse.short else what
+        recovered = f"{every} {scope} got {made} within {budget}: {when}"
         if coarse.short:
             return _coarse_verdict(facts, exp, coarse, windows, recovered + notes)
         if refused.unseen:
@@ -383,11 +386,31 @@ def _coarse_verdict(
         CLASS,
         f"{subject} of events that met {_during(windows)} fell short of {requests}{per}, and not "
         "every event of it met the outage, or the target was still acting: whether the events "
-        f"the outage met recovered is not known — no_lost_events judges the shortfall; a "
-        f"correlate: rule tying {requests} to its event lets this verdict judge each event; "
-        f"{judged}",
+        f"the outage met recovered is not known — no_lost_events judges the shortfall; "
+        f"{_rule_advice(facts, shorts, requests)}; {judged}",
         witnesses,
     )
+
+
+def _rule_advice(facts: Facts, shorts: Sequence[Short], requests: str) -> str:
+    """What lets this verdict judge each event of records short of ``requests``: a correlate:
+    rule tying them to their event — unless no value in their bodies tells a record's events
+    apart (``_derived``: a running balance, tests/gallery/booked_balance.py), where no rule
+    could, and what judges them per record is said instead."""
+    history = facts.history
+    records = {s.subject for s in shorts if s.level is Level.RECORD}
+    routes = {f"{s.request.method} {s.request.route}" for s in shorts if s.request}
+    if records and not history.info.settings.get("correlate"):
+        writes = [
+            e
+            for e in history.effects
+            if e.key in records and not e.event_ids and route_of(e) in routes
+        ]
+        fields = derived_fields(history.events, writes)
+        if fields:
+            advice = per_record_advice(NAME, clean_run=history.baseline is not None)
+            return derived_text(requests, fields, advice)
+    return f"a correlate: rule tying {requests} to its event lets this verdict judge each event"
 
 
 # --- which events, owing what ------------------------------------------------------------------
@@ -1044,7 +1067,10 @@ def _skipped_text(
     """Why the events of ``skipped`` (of ``scope``, lacking ``what``) are not called
     unrecovered."""
     n = len(skipped)
-    return f"{n:,} of {scope} lack {what}, but " + newer_first_text(skipped, whom(n, False), origin)
+    lack = "lacks" if n == 1 else "lack"
+    return f"{n:,} of {scope} {lack} {what}, but " + newer_first_text(
+        skipped, whom(n, False), origin
+    )
 
 
 def _skipped_witnesses(

@@ -27,6 +27,11 @@ verdict it must get.
   signing-secret rotation's overlap it refuses every delivery.
 * ``bulk_writer``: buffers orders and writes them in one bulk call a quarter second; a refused
   batch is dropped.
+* ``booked_balance``: books each Stripe invoice (retried until the ledger takes it) after writing
+  its customer's running balance once; a balance write refused in an outage is dropped.
+* ``audited_bulk``: as ``bulk_writer``, but a refused batch is posted again half a second later
+  whatever its ``Retry-After``, and each bulk call's audit line is posted again at once while
+  refused, 30 times, naming no event.
 * ``restarts_midrun``: a supervisor holds the socket and restarts a worker that dies after ten
   orders with its in-memory queue, in the clean run too.
 * ``payout_by_order``: pays each order ``POST /payouts {"order", "amount"}``, nothing of the

@@ -71,6 +71,26 @@ def checkout_hook(
     return webhook
 
 
+def invoice_hook(
+    secret: str, handle: Callable[[web.Application, dict[str, Any]], Awaitable[None]]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A Stripe webhook handler: 400 where the signature does not prove the event, else
+    ``handle(app, event)`` for an ``invoice.paid`` not handled before (a redelivery adds
+    nothing) and 200 ``{"received": true}`` for any event."""
+    handled: set[str] = set()
+
+    async def webhook(request: web.Request) -> web.Response:
+        event = await read_event(request, secret)
+        if event is None:
+            return web.Response(status=400)
+        if event.get("type") == "invoice.paid" and event["id"] not in handled:
+            handled.add(event["id"])
+            await handle(request.app, event)
+        return web.json_response({"received": True})
+
+    return webhook
+
+
 def order_of(event: dict[str, Any]) -> dict[str, Any]:
     """The CRM order of a ``checkout.session.completed``: its session, email and amount."""
     session = event["data"]["object"]

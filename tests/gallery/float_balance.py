@@ -28,6 +28,7 @@ import asyncio
 import logging
 import os
 from collections import defaultdict
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -44,16 +45,9 @@ def build_app(crm_url: str, secret: str) -> web.Application:
     app = web.Application()
     app.cleanup_ctx.append(_serve.client_session(CRM, crm_url))
     balances: dict[str, float] = {}
-    handled: set[str] = set()
     locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def webhook(request: web.Request) -> web.Response:
-        event = await _stripe.read_event(request, secret)
-        if event is None:
-            return web.Response(status=400)
-        if event.get("type") != "invoice.paid" or event["id"] in handled:
-            return web.json_response({"received": True})
-        handled.add(event["id"])
+    async def add(app: web.Application, event: dict[str, Any]) -> None:
         invoice = event["data"]["object"]
         customer = invoice["customer"]
         paid = invoice["amount_paid"]
@@ -62,13 +56,12 @@ def build_app(crm_url: str, secret: str) -> web.Application:
             balances[customer] = balances.get(customer, 0) + (paid if CENTS else paid / 100)
             body = {"balance": balances[customer], "currency": invoice.get("currency")}
             try:
-                async with request.app[CRM].put(f"/customers/{customer}/balance", json=body) as r:
+                async with app[CRM].put(f"/customers/{customer}/balance", json=body) as r:
                     r.raise_for_status()
             except (aiohttp.ClientError, TimeoutError) as error:
                 log.warning("balance of %s not written: %s", customer, error)
-        return web.json_response({"received": True})
 
-    app.router.add_post("/webhooks/stripe", webhook)
+    app.router.add_post("/webhooks/stripe", _stripe.invoice_hook(secret, add))
     return app
 
 
