@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._drive import listening
 from ._state import State
 
 if TYPE_CHECKING:
@@ -50,12 +51,20 @@ class Explorer:
                 where="harness_explore",
                 hint="pass --harness-target, set harness_target, or call it with target=...",
             )
+        # As the plugin's other runs: an address given (here, or --harness-downstream) wins
+        # over the downstreams' own ports.
+        scenario = listening(scenario, downstream is not None or settings.downstream_given)
         if downstream is None:
             host, port = settings.downstream_for(target)
             downstream = f"{host}:{port}"
         with tempfile.TemporaryDirectory(prefix="harness-explore-") as tmp:
             options = harness.RunOptions.create(
-                target, seed=seed, downstream=downstream, journal=Path(tmp) / "example.db"
+                target,
+                seed=seed,
+                downstream=downstream,
+                journal=Path(tmp) / "example.db",
+                settle_quiet=settings.settle_quiet,
+                settle_deadline=settings.settle_deadline,
             )
             result = harness.run_schedule(scenario, exploration, options)
         if any(v.status is harness.Status.FAIL for v in result.verdicts):
