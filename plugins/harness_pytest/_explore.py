@@ -24,9 +24,10 @@ class ScheduleFailed(AssertionError):
 class Explorer:
     """``harness_explore(scenario, exploration)``: run ``scenario`` with exactly
     ``exploration``'s schedule against ``target`` (default: --harness-target), after the
-    scenario's ``reset:``; raise ScheduleFailed with its sequence diagram and the failed
-    verdicts when an invariant fails, else return the RunResult. ``seed`` must be the one the
-    strategy was given (``explorations(scenario, seed=...)``, default 0 both)."""
+    scenario's ``reset:``, with the session's --harness-settle-* times; raise ScheduleFailed
+    with its sequence diagram and the failed verdicts when an invariant fails, else return the
+    RunResult. ``seed`` must be the one the strategy was given (``explorations(scenario,
+    seed=...)``, default 0 both)."""
 
     def __init__(self, state: State):
         self._state = state
