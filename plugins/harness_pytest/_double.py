@@ -11,8 +11,12 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._failure import fail_plainly
+
 if TYPE_CHECKING:
     from harness import DownstreamSpec, Effect
+
+    from ._settings import Settings
 
 T = TypeVar("T")
 
@@ -20,10 +24,32 @@ _START_TIMEOUT = 10.0
 _POLL = 0.02
 
 
+def listen_address(settings: Settings, spec: DownstreamSpec) -> tuple[str, int]:
+    """Where the ``downstream`` fixture's double listens, by the rule of every run: a given
+    --harness-downstream wins over the spec's own ``port`` (under pytest-xdist, the worker's
+    port of it, as an in-process run's: the test hands ``url`` on); not given, the spec's own
+    port; neither, a free loopback port."""
+    if settings.downstream_given:
+        return settings.in_process_downstream()
+    if spec.port is not None and not 0 <= spec.port <= 65535:
+        fail_plainly(
+            f"harness_downstream_spec: port {spec.port!r} of downstream {spec.name!r} is not a "
+            "port — give one from 1 to 65535, or None (a free one)"
+        )
+    return "127.0.0.1", spec.port or 0
+
+
 class DownstreamDouble:
     """A started double: ``url`` to point the automation at, ``effects`` it recorded."""
 
-    def __init__(self, spec: DownstreamSpec, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        spec: DownstreamSpec,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        allow_non_loopback: bool = False,
+    ) -> None:
         import asyncio
 
         from harness import Downstream
@@ -40,7 +66,9 @@ class DownstreamDouble:
         )
         self._thread.start()
         try:
-            self.url: str = self._call(self._double.start(host, port))
+            self.url: str = self._call(
+                self._double.start(host, port, allow_non_loopback=allow_non_loopback)
+            )
         except BaseException:
             self._close_loop()
             raise

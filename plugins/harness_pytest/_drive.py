@@ -62,8 +62,10 @@ def plan_for(settings: Settings, target: str, seed: int, selector: str) -> RunPl
 
 
 def adjusted(scenario: Scenario, settings: Settings) -> Scenario:
-    """The scenario with the session's overrides: the secret's variable, the time scale. (The
-    settle times go to the run's options: real seconds, as ``harness run --settle-*`` takes.)"""
+    """The scenario with the session's overrides: the secret's variable, the time scale, and a
+    given --harness-downstream in place of the downstreams' own ports. (The settle times go to
+    the run's options: real seconds, as ``harness run --settle-*`` takes.)"""
+    scenario = listening(scenario, settings.downstream_given)
     if settings.time_scale is not None:
         scenario = dataclasses.replace(scenario, time_scale=settings.time_scale)
     if settings.secret_env is not None:
@@ -72,12 +74,24 @@ def adjusted(scenario: Scenario, settings: Settings) -> Scenario:
     return scenario
 
 
+def listening(scenario: Scenario, given: bool) -> Scenario:
+    """``scenario`` as its doubles will listen: a downstream address ``given`` wins over the
+    downstreams' own ``port:``s (a project's, a scenario file's), as for ``harness run``."""
+    from harness import without_own_ports
+
+    (chosen,) = without_own_ports([scenario], given)
+    return chosen
+
+
 def reproduce_line(
     settings: Settings, selector: str, target: str, seed: int, downstream: tuple[str, int]
 ) -> str:
     """One pytest command that runs the same scenario, target and seed again."""
     args = ["pytest", selector, "--harness-target", target, "--harness-seed", str(seed)]
-    args += ["--harness-downstream", _address(*downstream)]
+    if settings.downstream_given:
+        # Not given, none: rerun as printed, a named address would win over the downstreams'
+        # own ports, where this run's doubles listened.
+        args += ["--harness-downstream", _address(*downstream)]
     if settings.time_scale is not None:
         args += ["--harness-time-scale", f"{settings.time_scale:g}"]
     if is_network(target):

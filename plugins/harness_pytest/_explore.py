@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._drive import listening
 from ._state import State
 
 if TYPE_CHECKING:
@@ -23,9 +24,10 @@ class ScheduleFailed(AssertionError):
 class Explorer:
     """``harness_explore(scenario, exploration)``: run ``scenario`` with exactly
     ``exploration``'s schedule against ``target`` (default: --harness-target), after the
-    scenario's ``reset:``; raise ScheduleFailed with its sequence diagram and the failed
-    verdicts when an invariant fails, else return the RunResult. ``seed`` must be the one the
-    strategy was given (``explorations(scenario, seed=...)``, default 0 both)."""
+    scenario's ``reset:``, with the session's --harness-settle-* times; raise ScheduleFailed
+    with its sequence diagram and the failed verdicts when an invariant fails, else return the
+    RunResult. ``seed`` must be the one the strategy was given (``explorations(scenario,
+    seed=...)``, default 0 both)."""
 
     def __init__(self, state: State):
         self._state = state
@@ -50,12 +52,20 @@ class Explorer:
                 where="harness_explore",
                 hint="pass --harness-target, set harness_target, or call it with target=...",
             )
+        # As the plugin's other runs: an address given (here, or --harness-downstream) wins
+        # over the downstreams' own ports.
+        scenario = listening(scenario, downstream is not None or settings.downstream_given)
         if downstream is None:
             host, port = settings.downstream_for(target)
             downstream = f"{host}:{port}"
         with tempfile.TemporaryDirectory(prefix="harness-explore-") as tmp:
             options = harness.RunOptions.create(
-                target, seed=seed, downstream=downstream, journal=Path(tmp) / "example.db"
+                target,
+                seed=seed,
+                downstream=downstream,
+                journal=Path(tmp) / "example.db",
+                settle_quiet=settings.settle_quiet,
+                settle_deadline=settings.settle_deadline,
             )
             result = harness.run_schedule(scenario, exploration, options)
         if any(v.status is harness.Status.FAIL for v in result.verdicts):

@@ -62,7 +62,8 @@ OPTIONS = (
     Option(
         "downstream",
         "text",
-        "HOST:PORT where the downstream double listens (default 127.0.0.1:9100); point the "
+        "HOST:PORT where the downstream double listens (default 127.0.0.1:9100, or a "
+        "downstream's own port); given, it wins over the downstreams' own ports. Point the "
         "automation's API base URL here",
         "HOST:PORT",
     ),

@@ -52,6 +52,9 @@ class Settings:
     allow_hosts: tuple[str, ...]
     downstream_host: str
     downstream_port: int
+    # --harness-downstream / harness_downstream given (not the default): it then wins over the
+    # downstreams' own ports, as `harness run --downstream` does (harness.without_own_ports).
+    downstream_given: bool
     seed: int
     time_scale: float | None
     reports: tuple[Path, ...]
@@ -111,7 +114,8 @@ def read_settings(config: pytest.Config) -> Settings:
     project_path = _project_path(config)
     project = _project(project_path, config)
     target = _options.text(config, "target") or (project.target if project else None)
-    host, port = parse_address(_options.text(config, "downstream") or DEFAULT_DOWNSTREAM)
+    address = _options.text(config, "downstream")
+    host, port = parse_address(address or DEFAULT_DOWNSTREAM)
     routes = tuple(parse_route(r) for r in _options.values(config, "httpx_route"))
     if routes and target is not None and is_network(target):
         raise pytest.UsageError(
@@ -141,6 +145,7 @@ def read_settings(config: pytest.Config) -> Settings:
         allow_hosts=allow_hosts,
         downstream_host=host,
         downstream_port=port,
+        downstream_given=address is not None,
         seed=seed,
         time_scale=_time_scale(config),
         reports=reports,

@@ -15,9 +15,10 @@ import pytest
 
 from . import _options
 from ._collect import ProjectFile, ScenarioFile, ScenarioItem
-from ._double import DownstreamDouble
+from ._double import DownstreamDouble, listen_address
 from ._drive import routing_for
 from ._explore import Explorer
+from ._failure import fail_plainly
 from ._redaction import redacted
 from ._routing import HttpxRouting
 from ._runner import Runner
@@ -177,9 +178,26 @@ def harness_downstream_spec() -> DownstreamSpec:
 
 
 @pytest.fixture
-def downstream(harness_downstream_spec: DownstreamSpec) -> Iterator[DownstreamDouble]:
-    """A downstream double listening on a free loopback port: ``url``, ``effects``."""
-    double = DownstreamDouble(harness_downstream_spec)
+def downstream(
+    pytestconfig: pytest.Config, harness_downstream_spec: DownstreamSpec
+) -> Iterator[DownstreamDouble]:
+    """A downstream double: ``url``, ``effects``. It listens where --harness-downstream says
+    when given, else on the spec's own ``port``, else on a free loopback port."""
+    __tracebackhide__ = True
+    from harness import DownstreamBindError
+
+    settings = state_of(pytestconfig).settings
+    host, port = listen_address(settings, harness_downstream_spec)
+    try:
+        double = DownstreamDouble(
+            harness_downstream_spec,
+            host,
+            port,
+            allow_non_loopback=settings.listen_beyond_loopback,
+        )
+    except DownstreamBindError as exc:
+        message = str(exc).replace("--downstream", "--harness-downstream")
+        fail_plainly(f"the downstream fixture: {message}")
     yield double
     double.stop()
 
