@@ -124,7 +124,7 @@ def test_ids_and_keys_held_as_numbers_are_mapped_between_runs_by_seq() -> None:
     assert v.status is Status.PASS, v.evidence.lines
     other = numbered("zqaaaaa", 5173320931107, 7380211557651, "Bob")
     v = judged(with_baseline(other, base))
-    assert v.status is Status.FAIL and v.summary.endswith(": 1 differ"), v.summary
+    assert v.status is Status.FAIL and v.summary.endswith(": 1 differs"), v.summary
     # Shown in this run's numbers, the baseline's value too.
     assert v.evidence.lines[0].startswith(
         'record 7380211557651 (the final state): crm /contacts: name: "Bob" (baseline "Ada")'
@@ -309,7 +309,7 @@ def test_an_older_state_is_failed_when_its_time_or_its_arrival_told_the_order() 
     by_arrival = _tied((1700000000, 1700000000), (0.0, 0.5))
     for v in (by_time, by_arrival):
         assert v.status is Status.FAIL, v.summary
-        assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+        assert v.summary.startswith("1 of 1 record ends in another state"), v.summary
         assert "last by eff_1 of event evt_zqaaaaae1" in v.evidence.lines[0], v.evidence.lines
 
 
@@ -366,7 +366,7 @@ def test_a_lost_update_is_not_taken_for_an_older_state_nothing_told() -> None:
     mine.baseline = _points("zqbbbbb", raced=False)
     v = judged(mine)
     assert v.status is Status.FAIL, v.summary
-    assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+    assert v.summary.startswith("1 of 1 record ends in another state"), v.summary
     assert "points: 10 (baseline 30)" in v.evidence.lines[0], v.evidence.lines
 
 
@@ -401,8 +401,8 @@ def test_the_resources_naming_no_record_are_not_counted_as_a_record() -> None:
     both = run("zqaaaaa", [contact("zqaaaaa", "Bob"), *_activity("zqaaaaa", 2)])
     v = judged(with_baseline(both, base))
     assert v.summary.startswith(
-        "1 of 1 record end in another state than in the baseline run s@zqbbbbb (the final "
-        "state): 1 differ; the 2 resources naming no record (in 2 collections; the baseline's: "
+        "1 of 1 record ends in another state than in the baseline run s@zqbbbbb (the final "
+        "state): 1 differs; the 2 resources naming no record (in 2 collections; the baseline's: "
         "1) end in another state than in the baseline"
     ), v.summary
 
@@ -651,7 +651,7 @@ def test_a_clean_run_that_skipped_a_change_of_the_same_second_is_said_to_have() 
 def test_a_record_this_run_left_behind_the_clean_run_still_fails() -> None:
     v = judged(with_baseline(_ticket_run("zqaaaaa", 0), _ticket_run("zqbbbbb", 1)))
     assert v.status is Status.FAIL, v.summary
-    assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+    assert v.summary.startswith("1 of 1 record ends in another state"), v.summary
 
 
 def test_a_value_the_automation_title_cased_is_compared_as_the_events() -> None:
@@ -736,5 +736,5 @@ def test_a_record_with_more_resources_than_the_baseline_is_judged_though_its_ord
     mine.baseline = contacts_run("zqbbbbb", made=1)
     v = judged(mine)
     assert v.status is Status.FAIL, v.summary
-    assert v.summary.startswith("1 of 1 record end in another state"), v.summary
+    assert v.summary.startswith("1 of 1 record ends in another state"), v.summary
     assert "crm /contacts: 2 records (all alike) where the baseline has 1" in v.evidence.lines[0]

@@ -108,7 +108,7 @@ def burst_calls(tag: str) -> list[Effect]:
 
 
 def test_calls_grouped_otherwise_than_the_clean_runs_are_judged_by_their_items() -> None:
-    # Before: "2 of 3 records end in another state … 1 differ, 1 missing; 1 record not judged"
+    # Before: "2 of 3 records end in another state … 1 differs, 1 missing; 1 record not judged"
     # (each call stood as the write of its first item's record: record 0's holding other items
     # than the clean run's, record 2 first in the clean run's second call and in none here).
     v = judged(
@@ -124,7 +124,7 @@ def test_calls_grouped_otherwise_than_the_clean_runs_are_judged_by_their_items()
 
 def test_a_stateful_doubles_batch_resources_are_judged_by_their_items() -> None:
     # The double stores each call as one resource: not the state a batch upsert leaves. Before:
-    # "2 of 3 records end in another state … (the final state): 1 differ, 1 missing".
+    # "2 of 3 records end in another state … (the final state): 1 differs, 1 missing".
     mine, base = burst_calls(MINE), clean_calls(BASE)
     v = judged(
         history(MINE, four(MINE), mine, stored(MINE, mine)),
@@ -169,7 +169,7 @@ def test_an_item_left_on_an_older_events_state_fails() -> None:
         paths={"seq": "$.sequence"},
     )
     assert v.status is Status.FAIL, v.summary
-    assert v.summary.startswith("1 of 2 records end in another state"), v.summary
+    assert v.summary.startswith("1 of 2 records ends in another state"), v.summary
     assert v.evidence.lines == (
         "record con_zqaaaaak0 (the last write per record): crm last write: "
         'body.properties.name: "Ada zqaaaaae0" (baseline "Bo zqaaaaae2"); written by POST '
@@ -208,7 +208,7 @@ def test_a_ledgers_entry_missing_from_its_batch_fails() -> None:
     mine, base = ledger_calls(MINE, (0, 2), lost=True), ledger_calls(BASE, (0, 2))
     v = judged(ledger(MINE, mine), ledger(BASE, base), paths={"seq": "$.sequence"})
     assert v.status is Status.FAIL, v.summary
-    assert v.summary.startswith("1 of 2 records end in another state"), v.summary
+    assert v.summary.startswith("1 of 2 records ends in another state"), v.summary
     line = v.evidence.lines[0]
     assert "crm /payouts/bulk (batch items): 1 record where the baseline has 2" in line
 
@@ -321,6 +321,6 @@ def test_a_records_list_of_its_own_events_values_is_its_state_not_a_batch() -> N
     v = judged(history(MINE, events, mine), history(BASE, base_events, base))
     assert v.status is Status.FAIL, v.summary
     assert v.summary == (
-        "1 of 1 record end in another state than in the baseline run s@zqbbbbb (the last write "
-        "per record): 1 differ"
+        "1 of 1 record ends in another state than in the baseline run s@zqbbbbb (the last write "
+        "per record): 1 differs"
     ), v.summary

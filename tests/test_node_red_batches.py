@@ -76,7 +76,7 @@ def test_join_then_batch_upsert_fails_only_contacts_left_on_an_older_known_state
     # call may carry a customer's newest checkout before an older one, and the older lands last.
     # Failed: exactly the customers whose last item is an older checkout than their newest,
     # whose `created` told them apart; those of one second are not judged. Before, the calls'
-    # grouping failed records no item left behind ("3 of 6 records … 1 differ, 2 missing").
+    # grouping failed records no item left behind ("3 of 6 records … 1 differs, 2 missing").
     r = batched(batch, "simultaneous-same-record", tmp_path, None)
     h = r.history
     token = re.compile(re.escape(h.info.tracer_tag) + r"e(\d+)")
@@ -116,7 +116,7 @@ def test_a_checkout_twice_in_one_batch_upsert_ends_as_its_clean_run(
     # harness explore's minimal schedule of simultaneous-same-record at the join with a 2 s
     # timeout: one checkout delivered twice 0.3 s apart, both copies in one call — the contact
     # upserted twice, as the clean run's once. The call stood whole (one record: not taken for
-    # a batch), and final_state failed "1 of 1 record end in another state …: 1 differ".
+    # a batch), and final_state failed "1 of 1 record ends in another state …: 1 differs".
     scenario = str(FILES / "batch-copy-twice.yaml")
     r = harness_run(
         batch, tmp_path, scenario, "--target", batch.url + "/hooks/stripe/batched",

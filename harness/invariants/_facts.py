@@ -674,6 +674,11 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
+def every(n: int, word: str, words: str | None = None) -> str:
+    """``all 3 deliveries``, ``the 1 delivery``: the whole of ``n``, agreeing with it."""
+    return f"{'the' if n == 1 else 'all'} {plural(n, word, words)}"
+
+
 def times(n: int) -> str:
     """``once``, ``3 times``: how often, agreeing with ``n``."""
     return "once" if n == 1 else f"{n:,} times"

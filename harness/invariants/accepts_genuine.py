@@ -85,6 +85,8 @@ def accepts_genuine(facts: Facts) -> Verdict:
     phases = SecretPhases.of(settings)
     refused = [d for d in genuine if is_refusal(d)]
     of = plural(len(genuine), "genuine delivery", "genuine deliveries")
+    # "none of the 3 … was refused"; of one, "the 1 … was not refused"
+    none_refused = f"the {of} was not" if len(genuine) == 1 else f"none of the {of} was"
     signed = _by_phase(genuine, phases)
     if not refused:
         if phases is not None and not any(phases.phase(d.sent_at) == NEW for d in genuine):
@@ -92,12 +94,12 @@ def accepts_genuine(facts: Facts) -> Verdict:
                 NAME,
                 Status.INCONCLUSIVE,
                 CLASS,
-                f"none of the {of} was refused{signed}, but none was signed with the new "
+                f"{none_refused} refused{signed}, but none was signed with the new "
                 f"secret alone (from {timestamp(phases.end)}): the run did not reach the end "
                 "of the rotation's overlap",
             )
         dropped = _new_dropped(facts, genuine, phases) if phases is not None else ""
-        return verdict(NAME, Status.PASS, CLASS, f"none of the {of} was refused{signed}{dropped}")
+        return verdict(NAME, Status.PASS, CLASS, f"{none_refused} refused{signed}{dropped}")
     explained = phases is not None and phases.explains(genuine, refused)
     if explained and phases is not None:
         cause, _ = rotation_cause(phases, refused)

@@ -237,13 +237,18 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
     counts = Counter(
         kind for k, (kind, _) in ending.items() if k not in untold and k != _UNATTRIBUTED
     )
-    parts = [f"{counts[what]:,} {what}" for what in ("differ", "missing", "extra") if counts[what]]
+    parts = [
+        f"{counts[what]:,} {'differs' if what == 'differ' and counts[what] == 1 else what}"
+        for what in ("differ", "missing", "extra")
+        if counts[what]
+    ]
     off = sum(counts.values())
     heads = []
     if off:
         gone_both = f"; {plural(both, 'record')} deleted in both runs" if both else ""
         heads.append(
-            f"{off:,} of {plural(records + both, 'record')} end in another state than in "
+            f"{off:,} of {plural(records + both, 'record')} {'ends' if off == 1 else 'end'} "
+            "in another state than in "
             f"{against}: {', '.join(parts)}"
             f"{rounding_note(len(rounded - untold), counts['differ'])}{gone_both}"
         )

@@ -54,6 +54,7 @@ from ._facts import (
     correlation_advice,
     deliveries_text,
     event_ref,
+    every,
     id_list,
     not_counted,
     plural,
@@ -563,12 +564,11 @@ def _superseded_bare(facts: Facts, exp: Expectation, found: Shortfalls) -> str:
 
 
 def _passed(exp: Expectation, found: Shortfalls) -> str:
+    n = len(found.judged)
+    their = "its" if n == 1 else "their"
     if exp.model is Model.REGISTER:
-        return (
-            f"all {plural(len(found.judged), 'record')} got the expected effects of their "
-            "latest accepted event"
-        )
-    return f"all {judged_text(found)} made their expected effects"
+        return f"{every(n, 'record')} got the expected effects of {their} latest accepted event"
+    return f"{every(n, 'accepted event')} made {their} expected effects"
 
 
 def _any_effect(facts: Facts, exp: Expectation, never_note: str) -> Verdict:

@@ -42,6 +42,7 @@ from ._facts import (
     Facts,
     Witness,
     event_ref,
+    every,
     id_list,
     nones,
     plural,
@@ -226,7 +227,7 @@ def _held(facts: Facts, run: Availability, base: Availability | None, allowed: s
     if base is not None and base.deliveries:
         clean = plural(base.deliveries, "delivery", "deliveries")
         text += (
-            f" (and all {clean} of the clean baseline run)"
+            f" (and {'the' if base.deliveries == 1 else 'all'} {clean} of the clean baseline run)"
             if not base.unanswered
             else f" (the clean baseline run: {kinds_text(base.unanswered)} of {clean})"
         )
@@ -244,7 +245,7 @@ def _answered_all(run: Availability) -> str:
     if not run.deliveries:
         return "no delivery was made"
     if answered == run.deliveries:
-        return f"the target answered all {plural(run.deliveries, 'delivery', 'deliveries')}"
+        return f"the target answered {every(run.deliveries, 'delivery', 'deliveries')}"
     return f"the target answered {answered:,} of {plural(run.deliveries, 'delivery', 'deliveries')}"
 
 
