@@ -265,9 +265,12 @@ def test_two_outbox_relays_whose_lease_a_slow_call_outlasts_send_one_order_twice
     env = {**STRIPE, "OUTBOX_RELAY": relay, "OUTBOX_RELAYS": "2"}
     report = tmp_path / "report.json"
     with project(tmp_path, "outbox_relay", "/webhooks/stripe", env, CHECKOUTS):
+        # Settled on 2 s of quiet, not the hazard's 6 s at this time scale (12 of the test's
+        # 27 s, clean run and hazard): a relay's calls come at most a poll (0.2 s) and a lease
+        # (1 s) apart, and a call held open counts as busy.
         harness(
             "run", "slow-downstream", "--seed", "7", "--time-scale", "0.3",
-            "--report", str(report), cwd=tmp_path, env=STRIPE,
+            "--settle-quiet", "2", "--report", str(report), cwd=tmp_path, env=STRIPE,
         )  # fmt: skip
     [only] = json.loads(report.read_text())["runs"]
     repeated = {v["invariant"]: v for v in only["verdicts"]}["no_duplicate_effects"]

@@ -42,9 +42,10 @@ from harness.core._scenario import (
     Settle,
     SyntheticSource,
 )
+from harness.double._downstream import Downstream
 from harness.drive._schedule import delivery_id
 from harness.drive._slots import Planned
-from harness.engine import PreparedRun, Recorder, RunOptions, prepare, settle_for
+from harness.engine import PreparedRun, Recorder, RunOptions, _settle, prepare, settle_for
 from harness.engine._baseline import PendingAsJudged
 from harness.engine._late import EarlierRuns
 from harness.engine._settle import Settled, wait_quiet
@@ -402,6 +403,20 @@ async def test_effects_after_the_final_state_are_late_kept_and_not_judged(
     assert not lost.passed and run.events[3].id in lost.evidence.event_ids
 
 
+@pytest.fixture
+def unslept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wait_quiet`` on a clock of the test's own, ticks that move only when read: between two
+    looks it slept real seconds that clock never sees, what was left of the quiet each time
+    (36 s for the pending test's 3 s of ticks, 4.5 s for the drain's 1 s). With no double to
+    wake it, that clock alone decides the wait: the sleep ends at once."""
+
+    async def at_once(doubles: Sequence[Downstream], seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(_settle, "_until_a_call", at_once)
+
+
+@pytest.mark.usefixtures("unslept")
 async def test_a_drain_counts_the_quiet_its_settling_already_saw() -> None:
     """The drain before the next run of a suite waits for the settle quiet on the run's clock.
     From ``since`` (when settling began to count) nothing came for 1.5 s: quiet already; from
@@ -413,6 +428,7 @@ async def test_a_drain_counts_the_quiet_its_settling_already_saw() -> None:
     assert own.ended == "quiet" and own.waited == pytest.approx(1.0)
 
 
+@pytest.mark.usefixtures("unslept")
 async def test_a_run_may_wait_longer_for_a_pending_effect_than_twice_its_quiet(
     tmp_path: Path,
 ) -> None:

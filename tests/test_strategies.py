@@ -383,14 +383,15 @@ def test_a_schedule_needing_two_records_shrinks_to_those_two_deliveries(pair: bo
     those two deliveries, whether or not the pool holds a record with two events. Drawn as a
     boolean (the pair's records, or any) and then an index whose meaning the boolean changed,
     the shrinker left a third or fourth delivery in each of 4 random orders with the pair, and in
-    2 of 4 without it (where the boolean meant nothing)."""
+    2 of 4 without it (where the boolean meant nothing): those two orders, 1 and 3, are the ones
+    searched here (with the pair, order 0 alone shrank for 3.9 CPU-s, 2 for 1.9)."""
     keys = [f"rec_{n}" for n in range(9)] + (["rec_4"] if pair else ["rec_9"])
 
     def seven_then_three(schedule: tuple[PlannedDelivery, ...]) -> bool:
         order = [d.event for d in schedule]
         return 7 in order and 3 in order[order.index(7) :]
 
-    for n in range(4):
+    for n in (1, 3):
         found = find(
             deliveries(keys),
             seven_then_three,

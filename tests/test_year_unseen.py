@@ -21,12 +21,15 @@ def test_a_month_whose_loss_could_not_be_seen_is_no_tick(tmp_path: Path) -> None
     its settle deadline passes: no_lost_events is inconclusive ("the target still working").
     The month was printed "✓ 2028-01" and the year "1 month run, none failed" (gallery
     background_queue, 20 events a day: three months of ✓ with 0 effects in two of them)."""
+    # January's 34 deliveries (31 days, 3 month-end imports) bring 10.2 s of work over 7 s:
+    # 3 s of it still queued as the month ends, past a 1 s deadline (a loaded machine adds to
+    # it). At 2 a day, 0.4 s a day and a 3 s deadline the test waited 39 s for the same.
     with automation("background_queue", "/webhook/orders") as target:
         done = harness_process(
             "run", "year", "--no-project", "--target", target.url,
             "--downstream", f"127.0.0.1:{target.downstream_port}", "--seed", "3",
-            "--months", "1", "--events-per-day", "2", "--day-seconds", "0.4",
-            "--settle-deadline", "3", "--journal", str(tmp_path / "year.db"),
+            "--months", "1", "--events-per-day", "1", "--day-seconds", "0.2",
+            "--settle-deadline", "1", "--journal", str(tmp_path / "year.db"),
             cwd=tmp_path, timeout=200,
         )  # fmt: skip
     said = done.err

@@ -3,14 +3,14 @@
     python -m tests.zygote FD
 
 Each automation the suite starts (the demo automations, the gallery's, the broken ones: a
-hundred starts a run) is a Python process that imports aiohttp before it listens: about 0.45 of
-the 0.5 CPU-s a start costs. This process, one for the whole run (started by the controller,
-tests/conftest.py, each worker connected to it), imports those libraries once, then forks a
-child per start, which runs ``python -m MODULE ARGS`` as ``runpy`` does for ``-m``, with the
-environment, working directory, standard output and standard error the caller sends: a real
-process of its own (its own pid, sockets, signals and exit code), started from a state in which
-no automation has run — only modules imported — so nothing carries from one test's automation to
-the next.
+hundred starts a run) is a Python process that imports aiohttp (or Flask, FastAPI) before it
+listens: about 0.45 of the 0.5 CPU-s a start costs. This process, one for the whole run (started
+by the controller, tests/conftest.py, each worker connected to it), imports those libraries
+once, then forks a child per start, which runs ``python -m MODULE ARGS`` as ``runpy`` does for
+``-m``, with the environment, working directory, standard output and standard error the caller
+sends: a real process of its own (its own pid, sockets, signals and exit code), started from a
+state in which no automation has run — only modules imported — so nothing carries from one
+test's automation to the next.
 
 FD is a listening socket (tests/forked_workers.py's fork server: ``start``, ``serve``). In, on
 each connection: a request frame (JSON: module, args, env, cwd) with two file descriptors (the
@@ -26,8 +26,20 @@ import runpy
 import sys
 from typing import Any, NoReturn
 
-# What the automations import before they listen (the preload is the point of this process).
+# What the automations import before they listen (the preload is the point of this process):
+# aiohttp for most; the gallery's Flask apps under werkzeug or gunicorn, its FastAPI ones under
+# uvicorn, with the Stripe SDK and the HTTP clients they call out with — 0.26-0.31 CPU-s of
+# imports an automation start, paid here once.
 import aiohttp.web  # noqa: F401
+import fastapi  # noqa: F401
+import flask  # noqa: F401
+import gunicorn.app.base
+import gunicorn.arbiter  # noqa: F401
+import httpx  # noqa: F401
+import requests  # noqa: F401
+import stripe  # noqa: F401
+import uvicorn  # noqa: F401
+import werkzeug.serving  # noqa: F401
 
 import harness.demo._common  # noqa: F401
 
