@@ -57,3 +57,40 @@ def test_a_hypothesis_test_shows_the_minimal_schedule(
         ]
     )
     assert SECRET not in result.stdout.str()
+
+
+BAD_CALLS = """
+from hypothesis import given, settings
+
+import harness
+from harness.strategies import explorations
+
+(STORM,) = harness.resolve(["duplicate-storm"])
+
+
+@settings(max_examples=1, deadline=None, database=None)
+@given(exploration=explorations(STORM, seed=3))
+def test_no_target(harness_explore, exploration):
+    harness_explore(STORM, exploration, seed=3)
+
+
+@settings(max_examples=1, deadline=None, database=None)
+@given(exploration=explorations(STORM, seed=3))
+def test_bad_downstream(harness_explore, exploration):
+    harness_explore(STORM, exploration, target="http://127.0.0.1:9/hook", downstream="nowhere")
+"""
+
+
+def test_a_bad_call_of_harness_explore_is_said_without_a_traceback(
+    pytester: pytest.Pytester,
+) -> None:
+    """No target, a downstream that is no address: each test fails saying what was wrong and
+    how to fix it — harness's own frames and the InputError's traceback not shown."""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_calls=BAD_CALLS)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert "harness_explore needs a target: pass --harness-target" in out, out
+    assert "could not run" in out and "nowhere" in out, out
+    assert "Traceback" not in out and "raise harness.InputError" not in out, out

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._drive import listening
+from ._failure import fail_plainly, run_error_message
 from ._state import State
 
 if TYPE_CHECKING:
@@ -47,10 +48,9 @@ class Explorer:
         settings = self._state.settings
         target = target or settings.target
         if target is None:
-            raise harness.InputError(
-                "harness_explore needs a target",
-                where="harness_explore",
-                hint="pass --harness-target, set harness_target, or call it with target=...",
+            fail_plainly(
+                "harness_explore needs a target: pass --harness-target, set harness_target, or "
+                "call it with target=..."
             )
         # As the plugin's other runs: an address given (here, or --harness-downstream) wins
         # over the downstreams' own ports.
@@ -59,15 +59,20 @@ class Explorer:
             host, port = settings.downstream_for(target)
             downstream = f"{host}:{port}"
         with tempfile.TemporaryDirectory(prefix="harness-explore-") as tmp:
-            options = harness.RunOptions.create(
-                target,
-                seed=seed,
-                downstream=downstream,
-                journal=Path(tmp) / "example.db",
-                settle_quiet=settings.settle_quiet,
-                settle_deadline=settings.settle_deadline,
-            )
-            result = harness.run_schedule(scenario, exploration, options)
+            try:
+                options = harness.RunOptions.create(
+                    target,
+                    seed=seed,
+                    downstream=downstream,
+                    journal=Path(tmp) / "example.db",
+                    settle_quiet=settings.settle_quiet,
+                    settle_deadline=settings.settle_deadline,
+                )
+                result = harness.run_schedule(scenario, exploration, options)
+            except harness.HarnessError as exc:  # a bad target or downstream: said, no traceback
+                if settings.traceback:
+                    raise
+                fail_plainly(run_error_message(scenario.name, scenario.origin, exc))
         if any(v.status is harness.Status.FAIL for v in result.verdicts):
             lines = harness.failure_lines(result)
             raise ScheduleFailed(
