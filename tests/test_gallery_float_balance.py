@@ -65,7 +65,9 @@ def test_a_float_balance_summed_in_another_order_is_a_rounding_not_a_loss(
         assert state["status"] == "pass", said(state)
         return
     assert state["status"] == "fail", said(state)
-    assert state["summary"].startswith(f"{len(off)} of 5 records end in another state"), said(state)
+    assert state["summary"].startswith(
+        f"{len(off)} of 5 records {'ends' if len(off) == 1 else 'end'} in another state"
+    ), said(state)
     each = "it differs" if len(off) == 1 else "each differs"
     assert (
         f"; {each} only by a float's rounding: the same numbers added in another order"
