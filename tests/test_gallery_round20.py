@@ -126,6 +126,13 @@ def test_a_slack_bot_opening_its_ticket_before_the_answer_opens_one_per_retry(
         return
     assert repeated["status"] == "fail", said(repeated)
     assert "POST /api/v2/tickets" in said(repeated), said(repeated)
+    # Its cause said each repeat was "written again by a copy sent after the target had …
+    # acknowledged it": the first answer came at 1.01 s, Slack's retry at 0.5 s, while it ran.
+    summary = repeated["summary"]
+    assert "acknowledged it" not in summary, said(repeated)
+    assert "all of them made again for Slack Events API's retry of a delivery answered" in summary
+    assert "after its ack timeout, sent while the first request still ran" in summary, summary
+    assert "Acknowledge first" in summary and "X-Slack-Retry-Num" in summary, summary
     assert acks["status"] == "fail", said(acks)
     assert "waited on api's slow calls" in acks["summary"], said(acks)
 
