@@ -245,6 +245,35 @@ def test_an_event_its_clean_twin_left_alone_is_not_owed_anything() -> None:
     assert "1 event made no effect in the clean run either (not owed one)" in v.summary
 
 
+def refused_orders(events: Sequence[Event]) -> list[Effect]:
+    return [write("/orders", [e], status=400) for e in events]
+
+
+def test_an_event_whose_clean_twin_made_its_request_and_was_refused_it_is_owed_it() -> None:
+    """The clean run ordered the first checkout and was refused the others' POST /orders (400:
+    an Idempotency-Key reused), each acknowledged: tried and refused, not skipped, nor held at
+    the clean run's end though they all came after the one it acted on. Refused again here,
+    they are lost, and the witnesses name the refusals. Where the refused twin's record got its
+    order from another event (a 409 for a record made once), the refusal may be the design."""
+    twins = [ev("zqclean", i) for i in (1, 2, 3)]
+    twins.append(ev("zqclean", 4, key=twins[0].key))  # the first checkout's customer again
+    clean = clean_run(twins, [write("/orders", [twins[0]]), *refused_orders(twins[1:])])
+    events = [ev("zqrun", i) for i in (1, 2, 3)]
+    events.append(ev("zqrun", 4, key=events[0].key))
+    orders = [write("/orders", [events[0]]), *refused_orders(events[1:])]
+    h = run(events, [ok(e) for e in events], orders, tag="zqrun")
+    exp = learn(h.info, events, clean, orders[:1])
+    order = {Request("crm", "POST", "/orders"): 1}
+    assert exp.refused_clean == {events[1].id, events[2].id} and not exp.held
+    assert exp.per_event[events[1].id] == order and exp.per_event[events[2].id] == order
+    assert exp.not_expected == {events[3].id}
+    v = lost(replace(h, baseline=clean, info=_named(h, clean)))
+    assert v.status is Status.FAIL, v.summary
+    assert "2 of 4 accepted events produced no effect (lost)" in v.summary, v.summary
+    assert "their clean twins made that request too and were refused it" in v.summary
+    assert all("(refused 400)" in line for line in v.evidence.lines), v.evidence.lines
+
+
 def _named(h: History, clean: History) -> RunInfo:
     return replace(h.info, settings={**h.info.settings, "baseline": clean.info.run_id})
 

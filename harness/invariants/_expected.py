@@ -37,6 +37,7 @@ from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from . import final_state_matches_baseline
 from ._facts import Facts, distinct, first_sent, is_write
 from ._held import batched_with, followed
+from ._refused_twins import refused_twins
 from ._requests import (
     ANY_DOWNSTREAM,
     Request,
@@ -174,6 +175,9 @@ class Expectation:
     # Those of ``held`` whose clean twins came in one request with an event of their type that
     # acted (a batching sender: ``_held.batched_with``).
     held_batched: frozenset[str] = frozenset()
+    # Events whose clean twins made their type's request and were refused it (answered an
+    # error, nothing committed: ``_refused_twins``): expected what their type's events made.
+    refused_clean: frozenset[str] = frozenset()
     # Events whose clean twin was refused (or is missing), or whose clean twin's work was not
     # seen to its end (``unseen``): expected what their type's make.
     by_type: frozenset[str] = frozenset()
@@ -442,6 +446,7 @@ def learn(
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         held=frozenset(learned.held) if learned else frozenset(),
         held_batched=frozenset(learned.held_batched) if learned else frozenset(),
+        refused_clean=frozenset(learned.refused_clean) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
         why_unseen=learned.why_unseen if learned else "",
@@ -487,7 +492,7 @@ class _Learned:
         # The clean run's record keys -> this run's, through the twins.
         run_key = {twin.key: e.key for e in events if (twin := twin_of.get(e.id)) is not None}
         by_twin = self._learn_writes(clean, routes, run_key)
-        self._clean, self._by_twin = clean, by_twin
+        self._clean, self._by_twin, self._routes = clean, by_twin, routes
         self._ties = Ties(clean, by_twin.keys())
         rows = delivery_rows(clean.deliveries, "event_id", "outcome")
         accepted = {e for e, o in rows if o is Outcome.OK}
@@ -501,6 +506,7 @@ class _Learned:
         self.not_expected: set[str] = set()
         self.held: set[str] = set()
         self.held_batched: set[str] = set()
+        self.refused_clean: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
         self.refused: set[str] = set()  # types whose every clean twin was refused
@@ -715,6 +721,14 @@ class _Learned:
                     self.by_type.add(e.id)
             elif e.key not in records_written and not self.per_run:
                 self.any_rule.add(e.id)
+        # A twin that made its type's request and was refused it did not skip its event: the
+        # clean run lost it too (``_refused_twins``), whatever came before or after it — and
+        # the clean run, which did not act on it, did not act on all but its last events.
+        wrote = {twin_of[i].id: m for i, m in made.items()}
+        refused = refused_twins(self._clean, self._routes, [twin_of[e.id] for e in left], wrote)
+        if refused:
+            self._owe([e for e in left if twin_of[e.id].id in refused], made, self.refused_clean)
+            left = [e for e in left if twin_of[e.id].id not in refused]
         if not left:
             return
         requests = requests_in(made.values())
@@ -738,18 +752,12 @@ class _Learned:
             done_elsewhere.clear()
         if any(here.made(e.id) & requests for e in left if e.key not in done_elsewhere):
             owed = self.unlike_clean
-        elif self._held_at_end([twin_of[e.id] for e in left]):
+        elif not refused and self._held_at_end([twin_of[e.id] for e in left]):
             owed = self.held
         else:
             owed = None
         if owed is not None:
-            common = _common(made.values())
-            for e in left:
-                if common:
-                    self.per_event[e.id] = common
-                else:
-                    self.any_rule.add(e.id)
-            owed.update(e.id for e in left)
+            self._owe(left, made, owed)
             if owed is self.held:
                 self.held_batched.update(self._batched([e.id for e in left], twin_of))
             return
@@ -758,6 +766,19 @@ class _Learned:
             self.not_expected.add(e.id)
         tied = self._ties.of([twin_of[e.id] for e in left])
         self.tied.update({e.id: tied[twin_of[e.id].id] for e in left if twin_of[e.id].id in tied})
+
+    def _owe(
+        self, events: Sequence[Event], made: Mapping[str, Counter[Request]], owed: set[str]
+    ) -> None:
+        """Expect each of ``events`` what every acting event of its type made (``made``), else
+        any effect, and note them in ``owed``."""
+        common = _common(made.values())
+        for e in events:
+            if common:
+                self.per_event[e.id] = common
+            else:
+                self.any_rule.add(e.id)
+        owed.update(e.id for e in events)
 
     def _held_at_end(self, twins: Sequence[Event]) -> bool:
         """Whether ``twins`` (accepted clean events of one type that made nothing) were all

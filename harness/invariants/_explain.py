@@ -92,6 +92,14 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
             "at the clean run's end: their twins were its last of their type and made no "
             "effect, though it acted on all the others)"
         )
+    if exp.refused_clean:
+        notes.append(
+            f"{plural(len(exp.refused_clean), 'event')} judged by what their type's events made "
+            "(their clean twins made that request too and were refused it: the clean run lost "
+            "them as well, not taken as design — a refusal acknowledged with a 2xx is lost for "
+            "good: mend the request the downstream refuses, as its answers say, or answer an "
+            "error so that the sender retries)"
+        )
     if exp.by_type:
         notes.append(
             f"{plural(len(exp.by_type), 'event')} judged by what their type's events made "
@@ -483,7 +491,7 @@ def source_text(exp: Expectation, event: Event) -> str:
     rule = exp.types.get(event.type)
     if rule is not None and rule.rule is Rule.DECLARED:
         return f"expect: asks for {listed}"
-    if event.id in exp.by_type or event.id in exp.unseen or event.id in exp.held:
+    if any(event.id in s for s in (exp.by_type, exp.unseen, exp.held, exp.refused_clean)):
         return f"the clean run's other {event.type} events made {listed}"
     if len(wanted) == 2 and all(n == 1 for n in wanted.values()):
         return "the clean run made both"

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import is_
+from typing import Any
 
 from ..core._model import Delivery, Effect, Outcome
+from ..core._providers import PROVIDERS
 from ..history import delivery_column, delivery_rows
 from ._bounded_dedup import Bounded, bounded
 from ._expected import expectation_of
@@ -168,14 +170,24 @@ def _copy_after(made: Sequence[Effect], deliveries: Sequence[Delivery], held: fl
 
 def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[Delivery]) -> bool:
     """Was ``event_id`` written after a copy sent once it had been written and a delivery of
-    it answered 2xx?"""
+    it answered 2xx — within the ack timeout, where the sender retries while the first request
+    still runs (``overlap_wait``): it took a later answer for none, and had sent the event
+    again already (tests/gallery/slack_triage.py)?"""
     # Read off the columns: every duplicate of a loaded run is asked, and none made an Effect.
     made = facts.first_write.value(event_id, "at")
     again = [facts.second_write.value(event_id, "at")]
     again += [w.at for w in facts.later_writes.get(event_id, ())]
     ok = Outcome.OK
+    wait = overlap_wait(facts.history.info.settings)
     acked = min(
-        (d.answered_at for d in deliveries if d.outcome is ok and d.answered_at), default=None
+        (
+            d.answered_at
+            for d in deliveries
+            if d.outcome is ok
+            and d.answered_at
+            and (wait is None or d.answered_at - d.sent_at <= wait)
+        ),
+        default=None,
     )
     if acked is None:
         return False
@@ -190,6 +202,16 @@ def _written_after_late_copy(facts: Facts, event_id: str, deliveries: Sequence[D
     # "duplicate" at once, sent as its racing twin still worked, was taken for the writer).
     early = [d for d in taken if d.sent_at <= since]
     return any(at > min(late) and not _in_flight(at, early) for at in again)
+
+
+def overlap_wait(settings: Mapping[str, Any]) -> float | None:
+    """The ack timeout of a sender that retries while the first request still runs (its late
+    answers recorded); None for any other."""
+    profile = PROVIDERS.get(str(settings.get("provider")))
+    ack = settings.get("ack_timeout")
+    if profile is None or not profile.overlap or not isinstance(ack, int | float) or ack <= 0:
+        return None
+    return float(ack)
 
 
 def _in_flight(at: float, deliveries: Sequence[Delivery]) -> bool:

@@ -311,7 +311,9 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
             summary += partial_text(list(partial.values()), len(tally.harmful))
             told |= partial.keys()
             retried = made_for_retries(facts, [e for e in tally.harmful if e not in told])
-            summary += retries_text(list(retried.values()), len(tally.harmful))
+            summary += retries_text(
+                list(retried.values()), len(tally.harmful), facts.history.info.settings
+            )
             told |= retried.keys()
             resent = resent_batches(facts, [e for e in tally.harmful if e not in told])
             title = sender_of(facts.history.info.settings).title
