@@ -57,3 +57,26 @@ def test_an_automation_that_acts_on_every_event_losing_one_in_each_run_fails() -
     v = lost(contacts(events, events[1:], clean))
     assert v.status is Status.FAIL, v.summary
     assert events[0].id in str(v.evidence), v.summary
+
+
+def payments(tag: str, n: int) -> list[Event]:
+    """Customer 0's two payments, then ``n`` customers' one payment each."""
+    two = [ev(tag, i, key=f"cus_{tag}k0") for i in range(2)]
+    return two + [ev(tag, 2 + k, key=f"cus_{tag}k{k + 1}") for k in range(n)]
+
+
+def test_a_ledger_losing_one_of_a_records_two_events_in_each_run_is_not_passed() -> None:
+    """One payment per event, one customer paying twice: the clean run lost that customer's
+    second payment, this run its first. One record is no sign of a record's work done once by
+    whichever came first — it is also one loss in each run — so this run's is not passed."""
+    twins, events = payments("zqclean", 4), payments("zqrun", 4)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins if e is not twins[1]])
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in events if e is not events[0]],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is not Status.PASS, v.summary
