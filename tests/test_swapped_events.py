@@ -15,7 +15,7 @@ lost one in each run is no such design.
 
 from __future__ import annotations
 
-from harness.core._model import Event, Status
+from harness.core._model import Event, Model, Status
 from harness.history import History
 
 from .test_expected import clean_run, ev, lost, ok, run, write
@@ -80,3 +80,24 @@ def test_a_ledger_losing_one_of_a_records_two_events_in_each_run_is_not_passed()
     )
     v = lost(h)
     assert v.status is not Status.PASS, v.summary
+
+
+def test_a_registers_newest_state_written_by_an_older_event_is_not_passed() -> None:
+    """A register's record must end in its newest event's state: a sync that wrote each
+    record's newest update in the clean run (the older one coalesced) and here an older one
+    only, the newest making nothing, left the record on its older state — not a record's work
+    done once by whichever came first."""
+    twins, events = customers("zqclean", 2), customers("zqrun", 2)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins[2::3]], model=Model.REGISTER)
+    made = [events[0], events[5]]  # customer 0's oldest, customer 1's newest
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e], at=0.01 * n + 0.005) for n, e in enumerate(events) if e in made],
+        tag="zqrun",
+        baseline=clean,
+        model=Model.REGISTER,
+    )
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert events[2].id in str(v.evidence), v.summary

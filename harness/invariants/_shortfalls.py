@@ -398,8 +398,11 @@ def shortfalls(
     def swap(e: Event, request: Request) -> str | None:
         """The event of ``e``'s record that made ``request`` instead of it, owed none of it
         (``Swapped``), where the record got no more of it than its judged events owe; None
-        else. What it reads found once, when first asked."""
+        else, and for a register, whose record must hold its newest event's state, not an
+        older one's. What it reads found once, when first asked."""
         nonlocal stand_ins
+        if register:
+            return None
         if stand_ins is None:
             stand_ins = {}
             for other in out.judged:
