@@ -234,23 +234,37 @@ def _changes(
     write: Effect, events: Sequence[Event], skip: Collection[str]
 ) -> tuple[tuple[str, str, str], ...]:
     """(path, value written, the newest event's) where ``write`` holds an older event's value
-    that ``events``' newest (the last) changes to one it does not hold."""
+    that ``events``' newest (the last) changes to one it does not hold. Text is held wherever
+    the write has it; a number or a flag only under the same name (a schema version 1 is no
+    note count of 1)."""
     try:
         body = json.loads(write.body) if write.body else None
     except ValueError:
         return ()
-    held = {leaf_text(v) for _, v in _paths.leaves(body)}
-    newest = {_paths.render(k): leaf_text(v) for k, v in _paths.leaves(events[-1].payload)}
+    leaves = list(_paths.leaves(body))
+    texts = {v for _, v in leaves if isinstance(v, str)}
+    named = {(_name(k), leaf_text(v)) for k, v in leaves}
+
+    def holds(steps: tuple[_paths.Step, ...], value: object) -> bool:
+        by_name = (_name(steps), leaf_text(value)) in named
+        return by_name or (isinstance(value, str) and value in texts)
+
+    newest = {_paths.render(k): (k, v) for k, v in _paths.leaves(events[-1].payload)}
     changes: dict[str, tuple[str, str, str]] = {}
     for older in events[:-1]:
         for steps, value in _paths.leaves(older.payload):
             path, was = _paths.render(steps), leaf_text(value)
-            now = newest.get(path)
-            if path in skip or now is None or now == was or was in _PLAIN:
+            if path in skip or path not in newest or was in _PLAIN:
                 continue
-            if was in held and now not in held:
-                changes[path] = (path, was, now)
+            now = newest[path][1]
+            if leaf_text(now) != was and holds(steps, value) and not holds(*newest[path]):
+                changes[path] = (path, was, leaf_text(now))
     return tuple(changes.values())
+
+
+def _name(steps: tuple[_paths.Step, ...]) -> str:
+    """The name a leaf is held under: its last key (``$.items[0].qty`` -> ``qty``)."""
+    return next((s for s in reversed(steps) if isinstance(s, str)), "")
 
 
 def _silent_after_newest(clean: History, exp: Expectation, wanted: dict[str, Request]) -> set[str]:
