@@ -101,3 +101,37 @@ def test_a_registers_newest_state_written_by_an_older_event_is_not_passed() -> N
     v = lost(h)
     assert v.status is Status.FAIL, v.summary
     assert events[2].id in str(v.evidence), v.summary
+
+
+def test_a_contact_made_by_a_checkout_owed_only_its_deal_is_not_lost() -> None:
+    """The sync makes a customer's contact for their first checkout, and a deal for every
+    checkout. Three checkouts at once: the contact made by whichever came first, the first
+    checkout making its deal only — one contact per customer as in the clean run, not loss."""
+    twins, events = customers("zqclean", 4), customers("zqrun", 4)
+    clean = clean_run(
+        twins,
+        [write("/contacts", [e]) for e in twins[::3]] + [write("/deals", [e]) for e in twins],
+    )
+    makers = [events[1], *events[3::3]]  # customer 0's second checkout made the contact
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in makers] + [write("/deals", [e]) for e in events],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.PASS, v.summary
+    assert f"(e.g. {events[0].id}'s, by {events[1].id})" in v.summary, v.summary
+    # The checkout that made the contact instead still owes its own deal: missing, lost.
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in makers]
+        + [write("/deals", [e]) for e in events if e is not events[1]],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == (events[1].id,), v.summary
