@@ -234,31 +234,26 @@ def _changes(
     write: Effect, events: Sequence[Event], skip: Collection[str]
 ) -> tuple[tuple[str, str, str], ...]:
     """(path, value written, the newest event's) where ``write`` holds an older event's value
-    that ``events``' newest (the last) changes to one it does not hold. Text is held wherever
-    the write has it; a number or a flag only under the same name (a schema version 1 is no
-    note count of 1)."""
+    that ``events``' newest (the last) changes to one it does not hold anywhere. The older
+    value held is text the write has anywhere, or a number or a flag under the same name (a
+    schema version 1 is no note count of 1)."""
     try:
         body = json.loads(write.body) if write.body else None
     except ValueError:
         return ()
     leaves = list(_paths.leaves(body))
-    texts = {v for _, v in leaves if isinstance(v, str)}
+    held = {leaf_text(v) for _, v in leaves}
     named = {(_name(k), leaf_text(v)) for k, v in leaves}
-
-    def holds(steps: tuple[_paths.Step, ...], value: object) -> bool:
-        by_name = (_name(steps), leaf_text(value)) in named
-        return by_name or (isinstance(value, str) and value in texts)
-
-    newest = {_paths.render(k): (k, v) for k, v in _paths.leaves(events[-1].payload)}
+    newest = {_paths.render(k): leaf_text(v) for k, v in _paths.leaves(events[-1].payload)}
     changes: dict[str, tuple[str, str, str]] = {}
     for older in events[:-1]:
         for steps, value in _paths.leaves(older.payload):
             path, was = _paths.render(steps), leaf_text(value)
-            if path in skip or path not in newest or was in _PLAIN:
+            now = newest.get(path)
+            if path in skip or now is None or now == was or was in _PLAIN or now in held:
                 continue
-            now = newest[path][1]
-            if leaf_text(now) != was and holds(steps, value) and not holds(*newest[path]):
-                changes[path] = (path, was, leaf_text(now))
+            if (was in held and isinstance(value, str)) or (_name(steps), was) in named:
+                changes[path] = (path, was, now)
     return tuple(changes.values())
 
 
