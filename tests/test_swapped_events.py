@@ -15,7 +15,7 @@ lost one in each run is no such design.
 
 from __future__ import annotations
 
-from harness.core._model import Event, Status
+from harness.core._model import Event, Model, Status
 from harness.history import History
 
 from .test_expected import clean_run, ev, lost, ok, run, write
@@ -57,3 +57,81 @@ def test_an_automation_that_acts_on_every_event_losing_one_in_each_run_fails() -
     v = lost(contacts(events, events[1:], clean))
     assert v.status is Status.FAIL, v.summary
     assert events[0].id in str(v.evidence), v.summary
+
+
+def payments(tag: str, n: int) -> list[Event]:
+    """Customer 0's two payments, then ``n`` customers' one payment each."""
+    two = [ev(tag, i, key=f"cus_{tag}k0") for i in range(2)]
+    return two + [ev(tag, 2 + k, key=f"cus_{tag}k{k + 1}") for k in range(n)]
+
+
+def test_a_ledger_losing_one_of_a_records_two_events_in_each_run_is_not_passed() -> None:
+    """One payment per event, one customer paying twice: the clean run lost that customer's
+    second payment, this run its first. One record is no sign of a record's work done once by
+    whichever came first — it is also one loss in each run — so this run's is not passed."""
+    twins, events = payments("zqclean", 4), payments("zqrun", 4)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins if e is not twins[1]])
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in events if e is not events[0]],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is not Status.PASS, v.summary
+
+
+def test_a_registers_newest_state_written_by_an_older_event_is_not_passed() -> None:
+    """A register's record must end in its newest event's state: a sync that wrote each
+    record's newest update in the clean run (the older one coalesced) and here an older one
+    only, the newest making nothing, left the record on its older state — not a record's work
+    done once by whichever came first."""
+    twins, events = customers("zqclean", 2), customers("zqrun", 2)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins[2::3]], model=Model.REGISTER)
+    made = [events[0], events[5]]  # customer 0's oldest, customer 1's newest
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e], at=0.01 * n + 0.005) for n, e in enumerate(events) if e in made],
+        tag="zqrun",
+        baseline=clean,
+        model=Model.REGISTER,
+    )
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert events[2].id in str(v.evidence), v.summary
+
+
+def test_a_contact_made_by_a_checkout_owed_only_its_deal_is_not_lost() -> None:
+    """The sync makes a customer's contact for their first checkout, and a deal for every
+    checkout. Three checkouts at once: the contact made by whichever came first, the first
+    checkout making its deal only — one contact per customer as in the clean run, not loss."""
+    twins, events = customers("zqclean", 4), customers("zqrun", 4)
+    clean = clean_run(
+        twins,
+        [write("/contacts", [e]) for e in twins[::3]] + [write("/deals", [e]) for e in twins],
+    )
+    makers = [events[1], *events[3::3]]  # customer 0's second checkout made the contact
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in makers] + [write("/deals", [e]) for e in events],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.PASS, v.summary
+    assert f"(e.g. {events[0].id}'s, by {events[1].id})" in v.summary, v.summary
+    # The checkout that made the contact instead still owes its own deal: missing, lost.
+    h = run(
+        events,
+        [ok(e, at=0.01 * n) for n, e in enumerate(events)],
+        [write("/contacts", [e]) for e in makers]
+        + [write("/deals", [e]) for e in events if e is not events[1]],
+        tag="zqrun",
+        baseline=clean,
+    )
+    v = lost(h)
+    assert v.status is Status.FAIL, v.summary
+    assert v.evidence.event_ids == (events[1].id,), v.summary

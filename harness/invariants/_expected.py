@@ -740,15 +740,17 @@ class _Learned:
         # An event standing in for another of its record — the one whose twin acted made
         # none of it here — shows a record's work done once, by whichever came first
         # (``_shortfalls.Swapped``), not payloads it skips on purpose lost in the clean run.
-        # Only where the clean run acted on each record once: an automation that works every
-        # event, losing one in each run, is no such design.
+        # Only where the clean run acted on each record once, and two records or more show
+        # it (one acting event among several): an automation that works every event, losing
+        # one in each run, is no such design — and one record is also just that.
         acting = Counter(e.key for e in mine if e.id in made)
+        shown = {e.key for e in left if acting[e.key] == 1}
         done_elsewhere = {
             e.key
             for e in mine
             if e.id in made and not here.made(e.id) & requests and acting[e.key] == 1
         }
-        if any(n > 1 for n in acting.values()):
+        if len(shown) < 2 or any(n > 1 for n in acting.values()):
             done_elsewhere.clear()
         if any(here.made(e.id) & requests for e in left if e.key not in done_elsewhere):
             owed = self.unlike_clean

@@ -238,28 +238,37 @@ def _changes(
     write: Effect, events: Sequence[Event], skip: Collection[str], tag: str
 ) -> tuple[tuple[str, str, str], ...]:
     """(path, value written, the newest event's) where ``write`` holds an older event's value
-    that ``events``' newest (the last) changes to one it does not hold — beyond the run's
-    tracer token of each event (``tag``): an issue's title "Checkout fails zq…e6" and
-    "Checkout fails zq…e52" are one title (tests/test_gallery_payloads.py)."""
+    that ``events``' newest (the last) changes to one it does not hold anywhere — beyond the
+    run's tracer token of each event (``tag``): an issue's title "Checkout fails zq…e6" and
+    "Checkout fails zq…e52" are one title (tests/test_gallery_payloads.py). The older value
+    held is text the write has anywhere, or a number or a flag under the same name (a schema
+    version 1 is no note count of 1)."""
     token = re.compile(re.escape(tag) + r"e\d+", re.IGNORECASE) if tag else None
     try:
         body = json.loads(write.body) if write.body else None
     except ValueError:
         return ()
-    held = {leaf_text(v) for _, v in _paths.leaves(body)}
+    leaves = list(_paths.leaves(body))
+    held = {leaf_text(v) for _, v in leaves}
+    named = {(_name(k), leaf_text(v)) for k, v in leaves}
     newest = {_paths.render(k): leaf_text(v) for k, v in _paths.leaves(events[-1].payload)}
     changes: dict[str, tuple[str, str, str]] = {}
     for older in events[:-1]:
         for steps, value in _paths.leaves(older.payload):
             path, was = _paths.render(steps), leaf_text(value)
             now = newest.get(path)
-            if path in skip or now is None or now == was or was in _PLAIN:
+            if path in skip or now is None or now == was or was in _PLAIN or now in held:
                 continue
             if token is not None and token.sub("", now) == token.sub("", was):
                 continue
-            if was in held and now not in held:
+            if (was in held and isinstance(value, str)) or (_name(steps), was) in named:
                 changes[path] = (path, was, now)
     return tuple(changes.values())
+
+
+def _name(steps: tuple[_paths.Step, ...]) -> str:
+    """The name a leaf is held under: its last key (``$.items[0].qty`` -> ``qty``)."""
+    return next((s for s in reversed(steps) if isinstance(s, str)), "")
 
 
 def _silent_after_newest(clean: History, exp: Expectation, wanted: dict[str, Request]) -> set[str]:

@@ -247,6 +247,41 @@ def _seq(e: Event) -> int:
     return e.seq
 
 
+def _stand_ins(
+    exp: Expectation,
+    judged: Sequence[Event],
+    owes: Mapping[str, set[Request]],
+    by_event: Counter[tuple[str, Request]],
+    known: Mapping[str, Event],
+) -> dict[tuple[str, str, Request], list[str]]:
+    """(record, type, request) -> the judged events of that record and type that made the
+    request here while owed none of it: their clean twins made nothing (``not_expected``), or
+    made other requests only (a deal for every checkout, the contact for the first). Only for
+    a request the clean run has one event of a record owe among several of its type, in two
+    records or more, never two events of one record: a record's work, done once."""
+    owing: Counter[tuple[str, str, Request]] = Counter()  # events of a record and type owing it
+    for e in judged:
+        for resource in owes[e.id]:
+            owing[(e.key, e.type, resource)] += 1
+    kinds = Counter((e.key, e.type) for e in judged)
+    shown: Counter[tuple[str, Request]] = Counter()
+    twice: set[tuple[str, Request]] = set()
+    for (key, kind, resource), n in owing.items():
+        if n > 1:
+            twice.add((kind, resource))
+        elif kinds[(key, kind)] > 1:
+            shown[(kind, resource)] += 1
+    found: dict[tuple[str, str, Request], list[str]] = {}
+    for (eid, resource), n in by_event.items():
+        if not n or eid not in owes or resource in owes[eid]:
+            continue
+        other = known[eid]  # judged: one of the run's events
+        once = shown[(other.type, resource)] >= 2 and (other.type, resource) not in twice
+        if once and (eid in exp.not_expected or eid in exp.per_event):
+            found.setdefault((other.key, other.type, resource), []).append(eid)
+    return found
+
+
 def shortfalls(
     exp: Expectation,
     events: Sequence[Event],
@@ -398,19 +433,20 @@ def shortfalls(
     def swap(e: Event, request: Request) -> str | None:
         """The event of ``e``'s record that made ``request`` instead of it, owed none of it
         (``Swapped``), where the record got no more of it than its judged events owe; None
-        else. What it reads found once, when first asked."""
+        else, and for a register, whose record must hold its newest event's state, not an
+        older one's. What it reads found once, when first asked."""
         nonlocal stand_ins
+        if register:
+            return None
         if stand_ins is None:
-            stand_ins = {}
+            owes: dict[str, set[Request]] = {}
             for other in out.judged:
                 wanted = exp.per_event.get(other.id)
+                mine = owes[other.id] = set()
                 for resource, requests in groups(wanted) if wanted else ():
                     owed_of[(other.key, resource)] += sum(n for _, n in requests)
-            # Events of a type that acts whose clean twins, accepted, made nothing.
-            for (eid, resource), n in by_event.items():
-                if n and eid in exp.not_expected and eid in accepted:
-                    other = known[eid]
-                    stand_ins.setdefault((other.key, other.type, resource), []).append(eid)
+                    mine.add(resource)
+            stand_ins = _stand_ins(exp, out.judged, owes, by_event, known)
         found = stand_ins.get((e.key, e.type, request))
         if not found or by_record[(e.key, request)] > owed_of[(e.key, request)]:
             return None
