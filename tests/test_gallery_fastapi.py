@@ -144,11 +144,22 @@ def test_an_order_posted_again_for_a_redelivery_after_an_applied_502_is_not_call
     run_ = judged_runs(tmp_path)["ambiguous-commit"]
     twice = written_twice(run_)
     assert dup["summary"].startswith(f"{len(twice)} of 30 events produced duplicate effects")
-    assert "made again a write the API had applied but answered 502" in dup["summary"]
     assert "a retry after a failure" not in dup["summary"], said(dup)
+    assert done.code == 1
+    # Whether a post the API applied and answered 502 was made again after that answer is the
+    # machine's timing (a loaded CI run had none: the copies' own cause then): said where so.
+    writes = sorted((e for e in run_.effects if e.method == "POST"), key=lambda e: e.at)
+    redone = any(
+        w.committed
+        and w.status == 502
+        and any(later.at > w.at and later.event_ids == w.event_ids for later in writes)
+        for w in writes
+    )
+    if not redone:
+        return
+    assert "made again a write the API had applied but answered 502" in dup["summary"]
     assert (
         "by a retry of the automation's own or by its work for another delivery of the event "
         "(each was delivered 2 times): this run does not tell which"
     ) in dup["summary"], said(dup)
     assert "send an Idempotency-Key made from the event id" in dup["summary"], said(dup)
-    assert done.code == 1
