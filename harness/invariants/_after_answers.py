@@ -412,23 +412,28 @@ def _overtaken(
     quiet, lag, since = times  # settle quiet, the run's longest lag, since lost were answered
     wanted = set(lost)
     accepted: dict[str, float] = {}
+    sent: dict[str, float] = {}  # each accepted event's first accepted delivery's send
     answered_lost: dict[str, float] = {}
-    for eid, answered, outcome in delivery_rows(
-        history.deliveries, "event_id", "answered_at", "outcome"
+    for eid, answered, sent_at, outcome in delivery_rows(
+        history.deliveries, "event_id", "answered_at", "sent_at", "outcome"
     ):
         if outcome != Outcome.OK or answered is None:
             continue
         into = answered_lost if eid in wanted else accepted
         into[eid] = min(into.get(eid, math.inf), answered)
+        if eid not in wanted:
+            sent[eid] = min(sent.get(eid, math.inf), sent_at)
     worked = {
         e: accepted[e]
         for ids in effect_values(effects, "event_ids")  # a loaded run's columns: no Effect made
         for e in ids
         if e in accepted
     }
-    last_worked = max(worked.values(), default=-math.inf)
-    # Those accepted before an event the target worked: a queue or a job got past them.
-    passed = [e for e, answered in answered_lost.items() if answered < last_worked]
+    # Those answered before an event the target worked was even sent: a queue or a job got
+    # past them. Not one whose flight overlapped it: which of two in flight together the
+    # target took first, no answer tells (a Locust burst's ten users; ``_held_last``).
+    last_sent = max((sent[e] for e in worked), default=-math.inf)
+    passed = [e for e, answered in answered_lost.items() if answered < last_sent]
     if not passed:
         return ""
     if len(passed) == len(answered_lost):
