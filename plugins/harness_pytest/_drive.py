@@ -68,10 +68,15 @@ def adjusted(scenario: Scenario, settings: Settings) -> Scenario:
     scenario = listening(scenario, settings.downstream_given)
     if settings.time_scale is not None:
         scenario = dataclasses.replace(scenario, time_scale=settings.time_scale)
-    if settings.secret_env is not None:
-        delivery = dataclasses.replace(scenario.delivery, secret_env=settings.secret_env)
-        scenario = dataclasses.replace(scenario, delivery=delivery)
-    return scenario
+    return signed(scenario, settings)
+
+
+def signed(scenario: Scenario, settings: Settings) -> Scenario:
+    """``scenario`` signing with the secret in --harness-secret-env's variable, if given."""
+    if settings.secret_env is None:
+        return scenario
+    delivery = dataclasses.replace(scenario.delivery, secret_env=settings.secret_env)
+    return dataclasses.replace(scenario, delivery=delivery)
 
 
 def listening(scenario: Scenario, given: bool) -> Scenario:
