@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._routing import HttpxRouting
-from ._settings import Settings, is_network
+from ._settings import Settings, exact, is_network
 from ._xdist import network_lock
 
 if TYPE_CHECKING:
@@ -98,16 +98,16 @@ def reproduce_line(
         # own ports, where this run's doubles listened.
         args += ["--harness-downstream", _address(*downstream)]
     if settings.time_scale is not None:
-        args += ["--harness-time-scale", f"{settings.time_scale:g}"]
+        args += ["--harness-time-scale", exact(settings.time_scale)]
     if is_network(target):
         for allowed in settings.allow_hosts:
             args += ["--harness-allow-host", allowed]
     if settings.secret_env is not None:
         args += ["--harness-secret-env", settings.secret_env]
     if settings.settle_quiet is not None:
-        args += ["--harness-settle-quiet", f"{settings.settle_quiet:g}"]
+        args += ["--harness-settle-quiet", exact(settings.settle_quiet)]
     if settings.settle_deadline is not None:
-        args += ["--harness-settle-deadline", f"{settings.settle_deadline:g}"]
+        args += ["--harness-settle-deadline", exact(settings.settle_deadline)]
     for route in settings.httpx_routes:
         name = f"{route.downstream}=" if route.downstream else ""
         args += ["--harness-httpx-route", name + route.base_url]
