@@ -88,6 +88,19 @@ def listening(scenario: Scenario, given: bool) -> Scenario:
     return chosen
 
 
+def listening_at(settings: Settings, target: str) -> str:
+    """Where the doubles of a run against ``target`` listen, as the session header says it: a
+    given --harness-downstream; not given, the project's downstreams' own ports, each other
+    one on the default port plus its position (the engine's rule, ``Recorder.start``)."""
+    host, port = settings.downstream_for(target)
+    project = settings.project
+    own = () if settings.downstream_given or project is None else project.downstreams
+    if not any(d.port for d in own):
+        return f"downstream {_address(host, port)}"
+    places = [f"{d.name} {_address(host, d.port or port + i)}" for i, d in enumerate(own)]
+    return ("downstream " if len(places) == 1 else "downstreams ") + ", ".join(places)
+
+
 def reproduce_line(
     settings: Settings, selector: str, target: str, seed: int, downstream: tuple[str, int]
 ) -> str:
