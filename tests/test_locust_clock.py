@@ -164,8 +164,16 @@ def test_a_worker_clock_stepped_during_the_test_is_measured_again_and_the_bound_
     said, _ = distributed(tmp_path, [{"TEST_CLOCK_STEP": "2"}, {}])
     (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
     verdicts = {v["invariant"]: v for v in run["verdicts"]}
-    assert verdicts["no_lost_events"]["status"] != "fail", (verdicts["no_lost_events"], said)
     (history,) = load_all(tmp_path / "run.db")
+    assert len(history.deliveries) == 120, said  # judged on what both workers sent
+    lost = verdicts["no_lost_events"]
+    # Not known for the clocks where a write came within the bound of its record's newest
+    # send; held where none did — never failed, as on the join's offset alone.
+    if lost["status"] == "pass":
+        assert "name only their record" in lost["summary"], lost
+    else:
+        assert lost["status"] == "inconclusive", (lost["summary"], said)
+        assert "the Locust workers' clocks being known only to within 2 s" in lost["summary"]
     clocks = history.info.settings["clocks"]
     assert run["clocks"] == clocks
     steady, stepped = sorted(clocks["workers"], key=lambda w: w["end"]["offset"])
