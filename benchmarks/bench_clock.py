@@ -9,8 +9,9 @@ Each round runs, for each tree in turn, a Locust master and ``--workers`` worker
 each worker's measured offset and uncertainty (``clocks`` in the run's settings). ``--busy N``
 keeps N processes spinning (``while 1: pass``) for the whole benchmark, killed at its end: the
 uncertainty is half the shortest round trip the master saw, which a busy machine lengthens.
-Printed per run: each worker's uncertainty, the run's (the largest), the master's and workers'
-CPU-seconds, and the master's log line of the measurement. Bounded: every run by its 8 events,
+Printed per run: each worker's uncertainty at its join (and, a tree that reads the clocks again
+when the test ends, at the end), the run's bound (the largest), the master's and workers'
+CPU-seconds, and the master's log lines of the measurements. Bounded: every run by its 8 events,
 Locust's -t and a timeout; 127.0.0.1 only.
 """
 
@@ -115,11 +116,19 @@ def main() -> None:
                     workers = clocks["workers"]
                     assert isinstance(workers, list)
                     each = ", ".join(f"{w['uncertainty'] * 1e3:.3f}" for w in workers)
+                    # Read again at the end (a tree that does): each worker's end reading, and
+                    # the bound the run was judged on.
+                    ends = ", ".join(
+                        f"{w['end']['uncertainty'] * 1e3:.3f}" if w["end"] else "not read"
+                        for w in workers
+                        if "end" in w
+                    )
                     u = float(clocks["uncertainty"])  # type: ignore[arg-type]
                     found[tree].append(u)
                     print(
-                        f"round {round_no} {tree}: run {u * 1e3:.3f} ms (workers {each} ms), "
-                        f"{cpu:.1f} CPU-s\n{said}"
+                        f"round {round_no} {tree}: run {u * 1e3:.3f} ms (workers {each} ms"
+                        + (f"; at the end {ends} ms" if ends else "")
+                        + f"), {cpu:.1f} CPU-s\n{said}"
                     )
     finally:
         for p in spinning:

@@ -94,3 +94,47 @@ def test_a_bad_call_of_harness_explore_is_said_without_a_traceback(
     assert "harness_explore needs a target: pass --harness-target" in out, out
     assert "could not run" in out and "nowhere" in out, out
     assert "Traceback" not in out and "raise harness.InputError" not in out, out
+
+
+ONE_DELIVERY = """
+import harness
+from harness.strategies import Exploration
+
+(STORM,) = harness.resolve(["duplicate-storm"])
+
+
+def test_one_delivery(harness_explore):
+    result = harness_explore(STORM, Exploration((harness.PlannedDelivery(0),)), seed=3)
+    assert [d.status for d in result.history.deliveries] == [200]
+"""
+
+
+@pytest.mark.parametrize("option", ["--harness-allow-host", "--harness-secret-env"])
+def test_harness_explore_honours_the_sessions_allowed_hosts_and_secret_variable(
+    pytester: pytest.Pytester,
+    fragile: Automation,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+) -> None:
+    """As the run fixtures and `harness explore` do. Before, the fixture refused a target
+    the session allowed ("target host '0.0.0.0' is outside loopback", though the session was
+    given --harness-allow-host 0.0.0.0), and signed with the scenario's HARNESS_SECRET, not
+    the variable --harness-secret-env named. (0.0.0.0 is no loopback address by name; Linux
+    connects a call to it to this machine's loopback listeners.)"""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_one=ONE_DELIVERY)
+    target, args = fragile.hook, ["--harness-secret-env", "SIGNING_KEY"]
+    if option == "--harness-allow-host":
+        target = fragile.hook.replace("127.0.0.1", "0.0.0.0")
+        args = ["--harness-allow-host", "0.0.0.0"]
+        monkeypatch.setenv("HARNESS_SECRET", SECRET)
+    else:
+        monkeypatch.delenv("HARNESS_SECRET", raising=False)
+        monkeypatch.setenv("SIGNING_KEY", SECRET)
+    result = pytester.runpytest(
+        "--harness-target", target,
+        "--harness-downstream", f"127.0.0.1:{fragile.downstream_port}",
+        "--harness-settle-quiet", "0.1",
+        "-p", "no:cacheprovider", *args,
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)

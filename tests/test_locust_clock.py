@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,13 +41,20 @@ LOCUSTFILE = """
 import os
 import time
 
-_skew = float(os.environ.get("TEST_CLOCK_SKEW", "0"))
-if _skew:  # this process's clock, ahead by _skew seconds, for everything that reads it
+_ahead = [float(os.environ.get("TEST_CLOCK_SKEW", "0"))]
+_step = float(os.environ.get("TEST_CLOCK_STEP", "0"))
+if _ahead[0] or _step:  # this process's clock, ahead by _ahead[0] s, for everything that reads it
     _real = time.time
-    time.time = lambda: _real() + _skew
+    time.time = lambda: _real() + _ahead[0]
 
 from harness_locust import ScenarioUser
 from locust import events
+
+
+@events.test_start.add_listener
+def _stepped(environment, **_):
+    if _step:  # the worker's test begins, its clock measured as it joined: NTP steps it
+        _ahead[0] += _step
 
 
 @events.init.add_listener
@@ -143,3 +151,43 @@ def test_a_worker_that_does_not_answer_the_clock_measurement_stops_the_test_befo
     assert "did not answer the master's clock measurement within 10 s" in said, said
     assert "nothing sent or judged" in said
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_worker_clock_stepped_during_the_test_is_measured_again_and_the_bound_widened(
+    tmp_path: Path,
+) -> None:
+    """A worker on time when it joined, its clock stepped 2 s ahead as its test begins (NTP, or
+    an hour's drift writ large): its sends were put on the run's clock with the join's offset,
+    2 s off, and the correct sync failed no_lost_events as a worker 2 s ahead did before
+    clocks were measured. Read again as the test ends, before the run is judged, the worker's
+    offset moved 2 s, and the run's bound is widened by it: no record is failed on the clock."""
+    said, _ = distributed(tmp_path, [{"TEST_CLOCK_STEP": "2"}, {}])
+    (run,) = json.loads((tmp_path / "report.json").read_text())["runs"]
+    verdicts = {v["invariant"]: v for v in run["verdicts"]}
+    (history,) = load_all(tmp_path / "run.db")
+    assert len(history.deliveries) == 120, said  # judged on what both workers sent
+    lost = verdicts["no_lost_events"]
+    # Not known for the clocks where a write came within the bound of its record's newest
+    # send; held where none did — never failed, as on the join's offset alone.
+    if lost["status"] == "pass":
+        assert "name only their record" in lost["summary"], lost
+    else:
+        assert lost["status"] == "inconclusive", (lost["summary"], said)
+        assert "the Locust workers' clocks being known only to within 2 s" in lost["summary"]
+    clocks = history.info.settings["clocks"]
+    assert run["clocks"] == clocks
+    steady, stepped = sorted(clocks["workers"], key=lambda w: w["end"]["offset"])
+    for worker in (steady, stepped):  # both on time as they joined
+        assert abs(worker["offset"]) <= worker["uncertainty"] < 0.25, clocks
+    assert abs(stepped["end"]["offset"] - 2.0) <= stepped["end"]["uncertainty"] < 0.25, clocks
+    moved = stepped["end"]["offset"] - stepped["offset"]
+    assert stepped["bound"] == moved + stepped["end"]["uncertainty"] > 1.9, clocks
+    assert steady["bound"] < 0.5 and clocks["uncertainty"] == stepped["bound"], clocks
+    # The master's log line of the second reading.
+    found = re.findall(
+        r"'s clock is [+-][\d.]+ s from the master's at the end, moved ([+-][\d.]+)", said
+    )
+    assert sorted(round(float(m)) for m in found) == [0, 2], said
+    done = " ".join(run["done"])
+    assert "when the test ended (the bound is the join's, widened" in done, done
+    assert "known to within 2 s" in done, done

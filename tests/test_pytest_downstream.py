@@ -82,6 +82,33 @@ def test_without_a_downstream_given_the_projects_own_port_is_used(
     assert "--harness-downstream" not in shlex.split(run["reproduce"]), run["reproduce"]
 
 
+@pytest.mark.parametrize(
+    ("downstreams", "args", "said"),
+    [
+        ("  - name: api\n    port: 9231\n", [], "downstream api 127.0.0.1:9231"),
+        (
+            "  - name: api\n    port: 9231\n  - name: crm\n",
+            [],
+            "downstreams api 127.0.0.1:9231, crm 127.0.0.1:9101",
+        ),
+        (
+            "  - name: api\n    port: 9231\n",
+            ["--harness-downstream", "127.0.0.1:9300"],
+            "downstream 127.0.0.1:9300",
+        ),
+        ("  - name: api\n", [], "downstream 127.0.0.1:9100"),
+    ],
+)
+def test_the_header_says_where_the_doubles_will_listen(
+    demo: pytest.Pytester, downstreams: str, args: list[str], said: str
+) -> None:
+    """The --downstream wins rule, in the session's first line: before, it said the default
+    127.0.0.1:9100 where the project's `api` would listen on its own port 9231."""
+    demo.makefile(".yaml", harness="hazards: [duplicate-storm]\ndownstreams:\n" + downstreams)
+    result = demo.runpytest("--harness-target", "http://127.0.0.1:9/h", "--collect-only", *args)
+    result.stdout.fnmatch_lines([f"harness: target http://127.0.0.1:9/h · seed * · {said} · *"])
+
+
 # harness_explore: the scenario's own port, and the session's settle times.
 EXPLORE = """
 import dataclasses

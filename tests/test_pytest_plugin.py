@@ -401,6 +401,27 @@ def test_in_process_failure_reads_like_the_domain(project: pytest.Pytester) -> N
     }
 
 
+def test_durations_and_time_scale_are_kept_and_printed_as_given(project: pytest.Pytester) -> None:
+    """A duration "700ms" was 700 * 0.001 = 0.7000000000000001 s in the run's settings (its
+    journal), and the reproduce line printed numbers with six digits (``:g``):
+    --harness-time-scale 0.1234567 came back as 0.123457, another run's."""
+    result = project.runpytest(
+        *in_process(
+            "--harness-settle-quiet", "700ms", "--harness-settle-deadline", "2300ms",
+            "--harness-time-scale", "0.1234567", "--harness-journal", "runs.db",
+        )
+    )  # fmt: skip
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "reproduce  pytest tiny.scenario.yaml::tiny-storm * --harness-time-scale 0.1234567 "
+            "--harness-settle-quiet 0.7 --harness-settle-deadline 2.3 *"
+        ]
+    )
+    (history,) = harness.load_all(project.path / "runs.db")
+    assert history.info.settings["settle"] == {"quiet": 0.7, "deadline": 2.3}
+
+
 # An in-process automation whose database is down: every delivery gets a 500.
 DOWN_APP = """
 async def app(scope, receive, send):

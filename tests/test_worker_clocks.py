@@ -27,7 +27,7 @@ from .test_late_or_lost import _two_updates, lost
 
 sys.path.insert(0, str(REPO / "plugins"))  # a checkout not installed in editable mode
 
-from harness_locust._clock import MOST, SAMPLES, Clocks, Reading, settings
+from harness_locust._clock import MOST, SAMPLES, Clocks, Reading, settings, widened
 from harness_locust._session import Row, Sender
 
 
@@ -128,6 +128,52 @@ def test_the_run_keeps_each_workers_offset_and_the_largest_uncertainty() -> None
         "workers": [
             {"index": 0, "offset": 2.0, "uncertainty": 0.0003},
             {"index": 1, "offset": -0.1, "uncertainty": 0.0011},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("joined", "ended", "bound"),
+    [
+        # Drifted 180 ms (50 ppm for an hour): off by that and the end's own uncertainty.
+        (Reading(2.0, 0.0003), Reading(2.18, 0.0002), 0.18 + 0.0002),
+        (Reading(2.0, 0.0003), Reading(1.82, 0.0002), 0.18 + 0.0002),  # either way
+        (Reading(0.0, 0.0001), Reading(0.5, 0.004), 0.5 + 0.004),  # stepped by NTP
+        # Agreeing within the join's uncertainty, or read more tightly: never tightened.
+        (Reading(0.0, 0.0003), Reading(0.0001, 0.0001), 0.0003),
+        (Reading(0.0, 0.0003), Reading(0.0, 0.00001), 0.0003),
+        (Reading(0.0, 0.0003), None, 0.0003),  # not read again: the join's stands
+    ],
+)
+def test_the_bound_is_widened_by_how_far_the_offset_moved(
+    joined: Reading, ended: Reading | None, bound: float
+) -> None:
+    assert widened(joined, ended) == pytest.approx(bound, abs=1e-12)
+    assert widened(joined, ended) >= joined.uncertainty
+
+
+def test_the_run_keeps_both_readings_and_judges_on_the_widest_bound() -> None:
+    joined = [Reading(2.0, 0.0003), Reading(-0.1, 0.0011), Reading(0.0, 0.0002)]
+    ended = [Reading(2.25, 0.0004), Reading(-0.1, 0.0001), None]
+    kept = settings(joined, ended)["clocks"]
+    assert kept == {
+        "uncertainty": pytest.approx(0.2504),
+        "workers": [
+            {
+                "index": 0,
+                "offset": 2.0,
+                "uncertainty": 0.0003,
+                "end": {"offset": 2.25, "uncertainty": 0.0004},
+                "bound": pytest.approx(0.2504),
+            },
+            {
+                "index": 1,
+                "offset": -0.1,
+                "uncertainty": 0.0011,
+                "end": {"offset": -0.1, "uncertainty": 0.0001},
+                "bound": 0.0011,
+            },
+            {"index": 2, "offset": 0.0, "uncertainty": 0.0002, "end": None, "bound": 0.0002},
         ],
     }
 

@@ -330,7 +330,8 @@ def newest_clocked_line(exp: Expectation, s: Short, margin: float) -> str:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.3g} ms"
+    # A clock's bound widened by a drift or a step is seconds: "2 s", not .3g's "2e+03 ms".
+    return f"{seconds * 1000:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def _records_of(exp: Expectation, shorts: Sequence[Short]) -> tuple[str, str, str]:

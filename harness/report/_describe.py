@@ -312,18 +312,38 @@ def _source(history: History) -> str:
 
 def _clocks(clocks: Any) -> list[str]:
     """A distributed load test's workers' clocks, as its master measured them when they
-    joined (``harness_locust._clock``): every sent and answered time is on the run's clock to
-    within the largest uncertainty, which the judge allows for."""
+    joined and, a run judged at its end, again then (``harness_locust._clock``): every sent
+    and answered time is on the run's clock to within the largest uncertainty, the join's
+    widened by how far a clock moved, which the judge allows for."""
     if not isinstance(clocks, Mapping):
         return []
     workers = [w for w in clocks.get("workers") or () if isinstance(w, Mapping)]
     offsets = join_words([f"{float(w.get('offset', 0.0)):+.3f} s" for w in workers])
-    within = float(clocks.get("uncertainty", 0.0)) * 1000
+    bound = float(clocks.get("uncertainty", 0.0))
+    # Two digits of a fraction of a millisecond; a clock that moved, as any duration (not
+    # .2g's "1.8e+02 ms").
+    within = f"{bound * 1000:.2g} ms" if bound < 0.01 else duration(bound)
+    again = ""
+    if any("end" in w for w in workers):
+        ends = [w.get("end") for w in workers]
+        again = join_words(
+            [
+                f"{float(e.get('offset', 0.0)):+.3f} s" if isinstance(e, Mapping) else "not read"
+                for e in ends
+            ]
+        )
+        again = (
+            f", and {again} when the test ended (the bound is the join's, widened by how far "
+            "a clock moved meanwhile"
+            + (": a worker not read again keeps its join's" if None in ends else "")
+            + ")"
+        )
     return [
         f"Delivered by {plural(len(workers), 'Locust worker')}, each timing its deliveries on "
         f"its own clock; the workers' clocks, measured against the master's as they joined, "
-        f"were {offsets} from it, so their times were put on the run's clock, known to within "
-        f"{within:.2g} ms: a send timed against a write within that of it is not judged on it."
+        f"were {offsets} from it{again}, so their times were put on the run's clock, known to "
+        f"within {within}: a send timed against a write within that of it is not judged "
+        "on it."
     ]
 
 

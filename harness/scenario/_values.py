@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -28,7 +29,9 @@ from ._errors import hint, invalid, invalid_mapping
 INVARIANT_NAMES = tuple(INVARIANTS)  # in the registry's order
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Decimal, rounded to a float once: "700ms" is 0.7 s, not 700 * 0.001 = 0.7000000000000001 s
+# (which the journal kept and a reproduce line printed).
+_UNIT_SECONDS = {"ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
 DURATION_FORMS = 'seconds as a number, or a string like "500ms", "3s", "4m", "2h"'
 
 
@@ -40,7 +43,7 @@ def parse_duration(value: object) -> float | None:
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str) and (m := _DURATION.fullmatch(value.strip())):
-        seconds = float(m[1]) * _UNIT_SECONDS[m[2]]
+        seconds = float(Decimal(m[1]) * _UNIT_SECONDS[m[2]])
     else:
         return None
     return seconds if math.isfinite(seconds) else None

@@ -14,6 +14,11 @@ where t0 and t1 are the master's clock as it asked and as the answer came. The w
 minus its offset are on the master's clock, which is the recorder's (one machine). The largest
 uncertainty of the workers that delivered is the run's, kept in its settings (``settings``).
 
+A clock drifts (50 ppm: 180 ms an hour) and NTP may step it while the test runs: the offset the
+stamps were corrected with, measured at the join, is then off by more than its uncertainty.
+So the master measures each worker again when the test ends, before the run is judged, and
+the run's bound is widened by how far the offset moved (``widened``), never tightened.
+
 Messages: worker -> master ``harness_hello`` (once its handlers are registered, at init),
 master -> worker ``harness_clock_ask``, worker -> master ``harness_clock_tell``. No Locust
 import here: the messages' handlers are the hooks' (``_hooks``), the arithmetic is this module's.
@@ -70,7 +75,7 @@ class Clocks:
         self._done: set[str] = set()
 
     def hello(self, worker: str) -> None:
-        """A worker joined (or joined again): measure its clock anew."""
+        """A worker joined (or joined again), or the test ended: measure its clock anew."""
         self._best.pop(worker, None)
         self._done.discard(worker)
         self._trips[worker] = []
@@ -119,16 +124,41 @@ class Clocks:
         self._ask(worker, round_)
 
 
-def settings(readings: Sequence[Reading]) -> dict[str, object]:
+def widened(joined: Reading, ended: Reading | None) -> float:
+    """How far a worker's times, put on the master's clock with the ``joined`` offset, can be
+    off at any time of the run, given the reading ``ended`` when it ended (None: not measured
+    again, the join's uncertainty stands).
+
+    At the join the true offset is within ``joined.uncertainty`` of the one used; at the end
+    within ``ended.uncertainty`` of ``ended.offset``, so off by at most their disagreement plus
+    that; between the two, a drift or a step that lasted is within the larger of the two. So
+    the bound is the larger, never below the join's: a second reading that agrees tightens
+    nothing (its own round trip may have been the quicker)."""
+    if ended is None:
+        return joined.uncertainty
+    moved = abs(ended.offset - joined.offset)
+    return max(joined.uncertainty, moved + ended.uncertainty)
+
+
+def settings(
+    readings: Sequence[Reading], ends: Sequence[Reading | None] | None = None
+) -> dict[str, object]:
     """What a distributed run keeps of its workers' clocks (RunInfo.settings ``clocks``): each
-    worker's offset and uncertainty by index, and the run's uncertainty, the largest, which the
-    judge allows for where it times a worker's send against a write."""
-    return {
-        "clocks": {
-            "uncertainty": max((r.uncertainty for r in readings), default=0.0),
-            "workers": [
-                {"index": i, "offset": r.offset, "uncertainty": r.uncertainty}
-                for i, r in enumerate(readings)
-            ],
-        }
-    }
+    worker's offset and uncertainty by index, as measured when it joined, and the run's
+    uncertainty, the largest, which the judge allows for where it times a worker's send
+    against a write. With ``ends``, the readings when the test ended (one a worker; None where
+    one was not measured again): each worker's ``end`` reading (or None) and ``bound``
+    (``widened``), and the run's uncertainty the largest bound."""
+    workers: list[dict[str, object]] = [
+        {"index": i, "offset": r.offset, "uncertainty": r.uncertainty}
+        for i, r in enumerate(readings)
+    ]
+    bounds = [r.uncertainty for r in readings]
+    if ends is not None:
+        bounds = [widened(r, e) for r, e in zip(readings, ends, strict=True)]
+        for worker, end, bound in zip(workers, ends, bounds, strict=True):
+            worker["end"] = (
+                None if end is None else {"offset": end.offset, "uncertainty": end.uncertainty}
+            )
+            worker["bound"] = bound
+    return {"clocks": {"uncertainty": max(bounds, default=0.0), "workers": workers}}

@@ -10,7 +10,7 @@ quitting       a run still open (Ctrl-C, SIGTERM) ends aborted, its journal kept
 
 Messages: master -> worker ``harness_plan``, ``harness_stop``; worker -> master
 ``harness_rows``, ``harness_exhausted``, ``harness_error``; and the clock measurement's as a
-worker joins (``_clock``).
+worker joins and as the test ends (``_clock``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,14 @@ from weakref import WeakKeyDictionary
 import gevent
 from locust import events
 from locust.env import Environment
-from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, Runner, WorkerRunner
+from locust.runners import (
+    STATE_MISSING,
+    STATE_RUNNING,
+    STATE_SPAWNING,
+    MasterRunner,
+    Runner,
+    WorkerRunner,
+)
 
 from harness import (
     HarnessError,
@@ -48,7 +55,7 @@ from harness import (
     without_own_ports,
 )
 
-from ._clock import BUDGET, WAIT, Clocks, Reading
+from ._clock import BUDGET, WAIT, Clocks, Reading, widened
 from ._clock import settings as clock_settings
 from ._plan import partition, unretried, with_events, without_clean_run
 from ._session import Owner, RecorderProcess, Row, Sender
@@ -111,6 +118,7 @@ class _State:
     spare: RecorderProcess | None = None
     starting: bool = False  # between test start and the recorder's "ready"
     clocks: Clocks | None = None  # master: its workers' clocks
+    joined: dict[str, Reading] = field(default_factory=dict)  # master: the run's, at its start
 
 
 _states: WeakKeyDictionary[Environment, _State] = WeakKeyDictionary()
@@ -436,6 +444,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
             gevent.spawn(_stop_test, environment)
             return
         offsets = [r.offset for r in readings]
+        state.joined = dict(zip(workers, readings, strict=True))
         settings = {**prepared.info.settings, **clock_settings(readings)}
         prepared = replace(prepared, info=replace(prepared.info, settings=settings))
         state.pending = prepared
@@ -503,6 +512,41 @@ def _readings(state: _State, workers: Sequence[str]) -> list[Reading]:
             clocks.round_trips(w),
         )
     return [found[w] for w in workers]
+
+
+def _clocks_again(environment: Environment, state: _State) -> dict[str, object] | None:
+    """The run's clocks settings with each worker's clock measured again, now that its last
+    rows are in, before the run is judged: a clock that drifted or was stepped during the test
+    widens the run's bound (``_clock.widened``). A worker gone meanwhile keeps its join's
+    reading, said so. None for a run without workers."""
+    runner = environment.runner
+    clocks, joined = state.clocks, state.joined
+    if clocks is None or not joined or not isinstance(runner, MasterRunner):
+        return None
+    # Stopping or stopped by now, as well as running: any that still has a heartbeat.
+    present = [c.id for c in runner.clients.all if c.id in joined and c.state != STATE_MISSING]
+    for w in present:
+        clocks.hello(w)
+    ended = _measured(state, present, BUDGET + 1.0)
+    for index, (w, first) in enumerate(joined.items()):
+        end = ended.get(w)
+        if end is None:
+            log.warning(
+                "harness: worker index %d's clock was not measured again at the end (it left "
+                "or did not answer): its times are known to within %.2g ms as at its join",
+                index,
+                first.uncertainty * 1000,
+            )
+            continue
+        log.info(
+            "harness: worker index %d's clock is %+.4f s from the master's at the end, moved "
+            "%+.4f s since it joined: its times are known to within %.3f ms",
+            index,
+            end.offset,
+            end.offset - first.offset,
+            widened(first, end) * 1000,
+        )
+    return clock_settings(list(joined.values()), [ended.get(w) for w in joined])
 
 
 def _measured(state: _State, workers: Sequence[str], wait: float) -> dict[str, Reading]:
@@ -756,5 +800,11 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
 
 def _finish(environment: Environment, state: _State, owner: Owner, status: str) -> None:
     timeout = owner.prepared.scenario.delivery.timeout + FINALS_MARGIN
-    code = owner.finish(status, finals_timeout=timeout if status == "complete" else 1.0)
+    complete = status == "complete"
+    code = owner.finish(
+        status,
+        finals_timeout=timeout if complete else 1.0,
+        # A run judged now; an aborted one (Ctrl-C, its workers going) keeps its join's.
+        described=(lambda: _clocks_again(environment, state)) if complete else None,
+    )
     environment.process_exit_code = state.failed if state.failed is not None else code

@@ -10,7 +10,8 @@ by a quarter; docs/load-testing.md). This process is the one writer of the run's
 FD is one end of a socket pair; the frames on it (``_channel``), in order:
   in   ("start", PreparedRun, RunOptions, report path or None)
   out  ("ready", [double URLs], wall-clock time of run time 0)  or ("error", message, exit code)
-  in   ("rows", [row, ...]) any number of times; ("mark", name, detail)
+  in   ("rows", [row, ...]) any number of times; ("mark", name, detail); ("settings", {...}),
+       merged into the run's settings before it is judged (the workers' clocks at the end)
   in   ("finish", "complete" | "aborted")
   out  ("result", exit code, message)
 A row is (slot, sent, answered, status, outcome, error, scheduled): wall-clock times (answered
@@ -24,6 +25,7 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,10 @@ async def _record(link: _Link, recorder: Recorder, prepared: PreparedRun, wall0:
                 recorder.delivery(delivery_of(prepared, row, wall0))
         elif kind == "mark":
             recorder.mark(message[1], message[2])
+        elif kind == "settings":
+            info = recorder.info
+            recorder.info = replace(info, settings={**info.settings, **message[1]})
+            recorder.journal.describe(recorder.info)
         elif kind == "finish":
             return str(message[1])
     return "aborted"

@@ -294,10 +294,18 @@ class Owner:
         if self.done:
             self._on_all_exhausted()
 
-    def finish(self, status: str, *, finals_timeout: float) -> int:
+    def finish(
+        self,
+        status: str,
+        *,
+        finals_timeout: float,
+        described: Callable[[], dict[str, object] | None] | None = None,
+    ) -> int:
         """Wait (at most ``finals_timeout`` s) for every share's final rows, then have the
-        recorder settle, judge and report; the exit code. Later calls return the same code,
-        waiting for it while the first call settles."""
+        recorder settle, judge and report; the exit code. ``described``: settings the run
+        learnt at its end (the workers' clocks measured again), asked once the last rows are
+        in, and kept in the run's settings before it is judged. Later calls return the same
+        code, waiting for it while the first call settles."""
         if self.exit_code is not None:
             return self.exit_code
         if self._recorder is None:
@@ -312,11 +320,17 @@ class Owner:
             return 3 if self.exit_code is None else self.exit_code
         self._finishing = True
         try:
-            return self._finish(self._recorder, status, finals_timeout)
+            return self._finish(self._recorder, status, finals_timeout, described)
         finally:
             self._finished.set()
 
-    def _finish(self, recorder: RecorderProcess, status: str, finals_timeout: float) -> int:
+    def _finish(
+        self,
+        recorder: RecorderProcess,
+        status: str,
+        finals_timeout: float,
+        described: Callable[[], dict[str, object] | None] | None,
+    ) -> int:
         if not self._finals.wait(finals_timeout):
             missing = sorted(set(range(self.workers)) - set(self._shares))
             log.warning(
@@ -328,6 +342,9 @@ class Owner:
         for index, (planned, delivered) in sorted(self._shares.items()):
             detail = f"worker index {index} of {self.workers}: {delivered} of {planned} deliveries"
             recorder.send("mark", "locust.share", detail)
+        learnt = described() if described is not None else None
+        if learnt:
+            recorder.send("settings", learnt)
         recorder.send("finish", status)
         # The recorder settles after the last fault window closes (run clock), then judges.
         last_fault = max((f.end for f in self.prepared.faults), default=0.0)

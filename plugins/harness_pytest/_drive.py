@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._routing import HttpxRouting
-from ._settings import Settings, is_network
+from ._settings import Settings, exact, is_network
 from ._xdist import network_lock
 
 if TYPE_CHECKING:
@@ -68,10 +68,15 @@ def adjusted(scenario: Scenario, settings: Settings) -> Scenario:
     scenario = listening(scenario, settings.downstream_given)
     if settings.time_scale is not None:
         scenario = dataclasses.replace(scenario, time_scale=settings.time_scale)
-    if settings.secret_env is not None:
-        delivery = dataclasses.replace(scenario.delivery, secret_env=settings.secret_env)
-        scenario = dataclasses.replace(scenario, delivery=delivery)
-    return scenario
+    return signed(scenario, settings)
+
+
+def signed(scenario: Scenario, settings: Settings) -> Scenario:
+    """``scenario`` signing with the secret in --harness-secret-env's variable, if given."""
+    if settings.secret_env is None:
+        return scenario
+    delivery = dataclasses.replace(scenario.delivery, secret_env=settings.secret_env)
+    return dataclasses.replace(scenario, delivery=delivery)
 
 
 def listening(scenario: Scenario, given: bool) -> Scenario:
@@ -81,6 +86,19 @@ def listening(scenario: Scenario, given: bool) -> Scenario:
 
     (chosen,) = without_own_ports([scenario], given)
     return chosen
+
+
+def listening_at(settings: Settings, target: str) -> str:
+    """Where the doubles of a run against ``target`` listen, as the session header says it: a
+    given --harness-downstream; not given, the project's downstreams' own ports, each other
+    one on the default port plus its position (the engine's rule, ``Recorder.start``)."""
+    host, port = settings.downstream_for(target)
+    project = settings.project
+    own = () if settings.downstream_given or project is None else project.downstreams
+    if not any(d.port for d in own):
+        return f"downstream {_address(host, port)}"
+    places = [f"{d.name} {_address(host, d.port or port + i)}" for i, d in enumerate(own)]
+    return ("downstream " if len(places) == 1 else "downstreams ") + ", ".join(places)
 
 
 def reproduce_line(
@@ -93,16 +111,16 @@ def reproduce_line(
         # own ports, where this run's doubles listened.
         args += ["--harness-downstream", _address(*downstream)]
     if settings.time_scale is not None:
-        args += ["--harness-time-scale", f"{settings.time_scale:g}"]
+        args += ["--harness-time-scale", exact(settings.time_scale)]
     if is_network(target):
         for allowed in settings.allow_hosts:
             args += ["--harness-allow-host", allowed]
     if settings.secret_env is not None:
         args += ["--harness-secret-env", settings.secret_env]
     if settings.settle_quiet is not None:
-        args += ["--harness-settle-quiet", f"{settings.settle_quiet:g}"]
+        args += ["--harness-settle-quiet", exact(settings.settle_quiet)]
     if settings.settle_deadline is not None:
-        args += ["--harness-settle-deadline", f"{settings.settle_deadline:g}"]
+        args += ["--harness-settle-deadline", exact(settings.settle_deadline)]
     for route in settings.httpx_routes:
         name = f"{route.downstream}=" if route.downstream else ""
         args += ["--harness-httpx-route", name + route.base_url]

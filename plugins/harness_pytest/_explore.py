@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._drive import listening
+from ._drive import listening, signed
 from ._failure import fail_plainly, run_error_message
 from ._state import State
 
@@ -25,7 +25,8 @@ class ScheduleFailed(AssertionError):
 class Explorer:
     """``harness_explore(scenario, exploration)``: run ``scenario`` with exactly
     ``exploration``'s schedule against ``target`` (default: --harness-target), after the
-    scenario's ``reset:``, with the session's --harness-settle-* times; raise ScheduleFailed
+    scenario's ``reset:``, with the session's --harness-settle-* times, --harness-secret-env,
+    --harness-allow-host and --harness-listen-beyond-loopback; raise ScheduleFailed
     with its sequence diagram and the failed verdicts when an invariant fails, else return the
     RunResult. ``seed`` must be the one the strategy was given (``explorations(scenario,
     seed=...)``, default 0 both)."""
@@ -55,6 +56,9 @@ class Explorer:
         # As the plugin's other runs: an address given (here, or --harness-downstream) wins
         # over the downstreams' own ports.
         scenario = listening(scenario, downstream is not None or settings.downstream_given)
+        # And as they do, and `harness explore`: the session's secret variable, the hosts it
+        # allows and where its doubles may listen.
+        scenario = signed(scenario, settings)
         if downstream is None:
             host, port = settings.downstream_for(target)
             downstream = f"{host}:{port}"
@@ -65,8 +69,10 @@ class Explorer:
                     seed=seed,
                     downstream=downstream,
                     journal=Path(tmp) / "example.db",
+                    allow_hosts=settings.allow_hosts,
                     settle_quiet=settings.settle_quiet,
                     settle_deadline=settings.settle_deadline,
+                    listen_beyond_loopback=settings.listen_beyond_loopback,
                 )
                 result = harness.run_schedule(scenario, exploration, options)
             except harness.HarnessError as exc:  # a bad target or downstream: said, no traceback

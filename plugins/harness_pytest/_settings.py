@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -33,7 +34,8 @@ WORKER_PORT_STRIDE = 10
 
 _ADDRESS = re.compile(r"^(?:(?P<host>\[[0-9A-Fa-f:.]+\]|[^:\[\]\s/]*):)?(?P<port>\d{1,5})$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+# Decimal, rounded to a float once, as scenario files' durations: "700ms" is 0.7 s.
+_UNIT_SECONDS = {"ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
 _SUITES = (".suite.yaml", ".suite.yml")
 
 
@@ -136,8 +138,9 @@ def read_settings(config: pytest.Config) -> Settings:
     quiet, deadline = _duration(config, "settle_quiet"), _duration(config, "settle_deadline")
     if quiet is not None and deadline is not None and deadline < quiet:
         raise pytest.UsageError(
-            f"--harness-settle-deadline / harness_settle_deadline: {deadline:g} s is shorter "
-            f"than the quiet period it bounds ({quiet:g} s) — give at least the settle quiet"
+            f"--harness-settle-deadline / harness_settle_deadline: {exact(deadline)} s "
+            f"is shorter than the quiet period it bounds ({exact(quiet)} s) — give at "
+            "least the settle quiet"
         )
     return Settings(
         target=target,
@@ -299,7 +302,13 @@ def parse_duration(text: str, where: str) -> float:
             f"{where}: {text!r} is not a duration — write seconds as a number, "
             'or a string like "500ms", "3s", "4m", "2h"'
         )
-    return float(found[1]) * _UNIT_SECONDS[found[2]]
+    return float(Decimal(found[1]) * _UNIT_SECONDS[found[2] or "s"])
+
+
+def exact(number: float) -> str:
+    """``number`` as a flag takes it back: every digit the float has (``:g`` kept six, so a
+    reproduce line's 0.1234567 became 0.123457), no ``.0`` on a whole number."""
+    return repr(number).removesuffix(".0")
 
 
 def _duration(config: pytest.Config, name: str) -> float | None:

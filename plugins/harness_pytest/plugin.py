@@ -16,7 +16,7 @@ import pytest
 from . import _options
 from ._collect import ProjectFile, ScenarioFile, ScenarioItem
 from ._double import DownstreamDouble, listen_address
-from ._drive import routing_for
+from ._drive import listening_at, routing_for
 from ._explore import Explorer
 from ._failure import fail_plainly
 from ._redaction import redacted
@@ -56,11 +56,12 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     settings = state_of(config).settings
     if settings.target is None:
         return None
-    host, port = settings.downstream_for(settings.target)
+    listening = listening_at(settings, settings.target)
+    journal = relative(settings.journal, config)
     return [
         redacted(
-            f"harness: target {settings.target} · seed {settings.seed} · downstream {host}:{port} "
-            f"· journal {relative(settings.journal, config)}"
+            f"harness: target {settings.target} · seed {settings.seed} · {listening} · "
+            f"journal {journal}"
         )
     ]
 
