@@ -263,6 +263,17 @@ def test_no_secret_appears_in_any_format(rendered: dict[str, str], fmt: str) -> 
         assert "[redacted" in text
 
 
+def test_the_reproduce_line_gives_the_time_scale_back_with_every_digit() -> None:
+    """``:g`` kept six digits: a run at 0.1234567 was reproduced at 0.123457, another run."""
+    history = fixture_history()
+    settings = {**history.info.settings, "time_scale": 0.1234567}
+    history = dataclasses.replace(
+        history, info=dataclasses.replace(history.info, settings=settings)
+    )
+    (s,) = build_report([judged(history)], environ=ENV).scenarios
+    assert s.reproduce.endswith("--downstream 127.0.0.1:9100 --time-scale 0.1234567")
+
+
 def test_a_redacted_record_key_is_pseudonymised_in_every_sentence() -> None:
     h = fixture_history()
     redact = ["$.data.customer.email", "$.data.order_id"]

@@ -16,6 +16,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..core._flag_text import exact
 from ..core._model import Status
 from ..core._scenario import Scenario
 from ..drive._target import parse_target
@@ -140,7 +141,7 @@ def _options(
         downstream_port=port,
         listeners=(ProgressView(f"{name} {k}"),),
         reproduce=f"harness demo --seed {seed}"
-        + (f" --time-scale {time_scale:g}" if time_scale is not None else ""),
+        + (f" --time-scale {exact(time_scale)}" if time_scale is not None else ""),
         time_scale=time_scale,
         # Its process is watched: an answer late for want of a CPU is the machine's.
         memory=MemorySource(pid=service.process.pid),

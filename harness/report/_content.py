@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core._flag_text import exact
 from ..core._model import UNAVAILABLE, Effect, Verdict
 from ..core._scenario import InvariantSpec, Skipped
 from ..history import (
@@ -69,7 +70,7 @@ def reproduce_command(history: History) -> str:
     if downstream:
         args += ["--downstream", str(downstream)]
     if _describe.time_scale(history) != 1:
-        args += ["--time-scale", f"{_describe.time_scale(history):g}"]
+        args += ["--time-scale", exact(_describe.time_scale(history))]
     return shlex.join(args)
 
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.core._flag_text import exact
+
 from ._routing import HttpxRouting
-from ._settings import Settings, exact, is_network
+from ._settings import Settings, is_network
 from ._xdist import network_lock
 
 if TYPE_CHECKING:

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from harness.core._flag_text import exact
+
 from . import _options
 
 if TYPE_CHECKING:
@@ -303,12 +305,6 @@ def parse_duration(text: str, where: str) -> float:
             'or a string like "500ms", "3s", "4m", "2h"'
         )
     return float(Decimal(found[1]) * _UNIT_SECONDS[found[2] or "s"])
-
-
-def exact(number: float) -> str:
-    """``number`` as a flag takes it back: every digit the float has (``:g`` kept six, so a
-    reproduce line's 0.1234567 became 0.123457), no ``.0`` on a whole number."""
-    return repr(number).removesuffix(".0")
 
 
 def _duration(config: pytest.Config, name: str) -> float | None:
