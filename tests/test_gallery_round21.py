@@ -1,0 +1,102 @@
+"""Automations of shapes the gallery lacked, driven the way a user drives theirs (a scenario of
+their provider's events, or ``harness init`` and a hazard): tests/gallery/repo_lock,
+coalesced_changes, early_updates. Each verdict was read against the run's journal; each test
+asserts what the flaw decides, and that the sound variant of the same automation is not failed
+for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_gallery import QUICK, said
+from .test_gallery_round19 import scenario
+from .test_gallery_round20 import STRIPE, judged
+
+pytestmark = pytest.mark.integration
+
+GITHUB = {"GITHUB_WEBHOOK_SECRET": "gallery0round21github0not0real"}  # the test's own
+HUBSPOT = {"HUBSPOT_CLIENT_SECRET": "gallery0round21hubspot0not0real"}
+
+
+def passed(found: dict[str, dict[str, Any]], *names: str) -> None:
+    """Each of the verdicts ``names`` of ``found`` passed (the sound variant's)."""
+    for name in names:
+        assert found[name]["status"] == "pass", said(found[name])
+
+
+@pytest.mark.parametrize("lock", ["by-hand", "with"])
+def test_a_lock_leaked_by_the_first_error_hangs_every_later_delivery_of_its_repository(
+    tmp_path: Path, lock: str
+) -> None:
+    """The tracker refuses a call (503) while a delivery holds its repository's lock, taken by
+    hand and released after the work: the error skips the release, and every delivery of the
+    repository after it waits on the lock until GitHub gives it up — after the tracker is back
+    too. Held by ``async with``, the refused delivery fails alone (GitHub does not redeliver it:
+    recovers_after_outage is failed either way), and the later ones are written."""
+    found = scenario(
+        tmp_path, "repo_lock", "/hooks/github", "github-issues-tracker-blip.yaml",
+        {**GITHUB, "LOCK": lock}, GITHUB,
+    )  # fmt: skip
+    lost, up = found["no_lost_events"], found["target_available"]
+    if lock == "with":
+        return passed(found, "no_lost_events", "ack_within", "target_available")
+    assert lost["status"] == "fail", said(lost)
+    # The lost events are those sent after the outage, outside the fault window: unanswered.
+    assert "none in flight during a downstream fault window" in lost["summary"], said(lost)
+    assert "timed out) and never redelivered: lost" in said(lost), said(lost)
+    assert up["status"] == "fail", said(up)
+    assert "the target stopped answering at" in up["summary"], said(up)
+    assert found["ack_within"]["status"] == "fail", said(found["ack_within"])
+
+
+@pytest.mark.parametrize("coalesce", ["first", "newest"])
+def test_a_batch_coalesced_with_setdefault_drops_the_newest_change_of_a_property(
+    tmp_path: Path, coalesce: str
+) -> None:
+    """Three email changes of a contact in one HubSpot batch, gathered per contact with
+    ``setdefault``: the first listed is written and the newest dropped, the member left on an
+    older email. Gathered newest-wins: each member ends on its newest change."""
+    found = judged(
+        tmp_path, "coalesced_changes", "/hooks/hubspot", "hubspot:contact.propertyChange",
+        "simultaneous-same-record", HUBSPOT, *QUICK, COALESCE=coalesce,
+    )  # fmt: skip
+    lost = found["no_lost_events"]
+    if coalesce == "newest":
+        passed(found, "no_lost_events", "final_state_matches_baseline")
+        state = found["final_state_matches_baseline"]
+        assert "12 records compared" in state["summary"], said(state)
+        return
+    # Never passed: the newest change of 6 contacts was acknowledged (204) and never written.
+    # (Inconclusive, blaming a reader of `events[0]`: the clean run batched the same way;
+    # see the session's report.)
+    assert lost["status"] != "pass", said(lost)
+    assert "was delivered once (dlv_" in said(lost), said(lost)
+    assert "204) but produced no effect" in said(lost), said(lost)
+
+
+@pytest.mark.parametrize("on_missing", ["skip", "retry"])
+def test_an_update_acknowledged_before_its_record_exists_is_lost_and_named(
+    tmp_path: Path, on_missing: str
+) -> None:
+    """A plan change delivered before its subscription's ``created``: its ``PATCH`` is answered
+    404 and, skipped, acknowledged — the ``created`` then writes the old plan, and the
+    subscription keeps it. Answered 503, Stripe's retry finds the subscription and writes it."""
+    found = scenario(
+        tmp_path, "early_updates", "/webhooks/stripe", "subscriptions-opened-reordered.yaml",
+        {**STRIPE, "ON_MISSING": on_missing}, STRIPE,
+    )  # fmt: skip
+    lost, state = found["no_lost_events"], found["final_state_matches_baseline"]
+    if on_missing == "retry":
+        return passed(found, "no_lost_events", "final_state_matches_baseline")
+    assert lost["status"] == "fail", said(lost)
+    assert "its requests did not count: PATCH /subscriptions/" in said(lost), said(lost)
+    assert "(refused 404)" in said(lost), said(lost)
+    assert "dropped, not slow" in lost["summary"], said(lost)
+    assert state["status"] == "fail", said(state)
+    assert 'price: "price_basic_monthly" (baseline "price_pro_monthly")' in said(state)
+    # Nothing went back to an older state: the subscription never reached the newer one.
+    assert found["per_key_order"]["status"] == "pass", said(found["per_key_order"])
