@@ -1,8 +1,8 @@
 """Automations of shapes the gallery lacked, driven the way a user drives theirs (a scenario of
-their provider's events, or ``harness init`` and a hazard): tests/gallery/repo_lock,
-coalesced_changes, early_updates. Each verdict was read against the run's journal; each test
-asserts what the flaw decides, and that the sound variant of the same automation is not failed
-for it.
+their provider's events, a built-in hazard, or ``harness init`` and a hazard):
+tests/gallery/repo_lock, coalesced_changes, early_updates, record_throttle. Each verdict was
+read against the run's journal; each test asserts what the flaw decides, and that the sound
+variant of the same automation is not failed for it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .test_gallery import QUICK, said
+from .test_gallery import QUICK, automation, run, said, verdicts
 from .test_gallery_round19 import scenario
 from .test_gallery_round20 import STRIPE, judged
 
@@ -100,3 +100,29 @@ def test_an_update_acknowledged_before_its_record_exists_is_lost_and_named(
     assert 'price: "price_basic_monthly" (baseline "price_pro_monthly")' in said(state)
     # Nothing went back to an older state: the subscription never reached the newer one.
     assert found["per_key_order"]["status"] == "pass", said(found["per_key_order"])
+
+
+@pytest.mark.parametrize("throttle", ["leading", "trailing"])
+def test_a_per_record_throttle_that_drops_what_comes_within_its_second_loses_the_newest(
+    tmp_path: Path, throttle: str
+) -> None:
+    """Three updates of a contact at one instant, at most one write a contact a second: the
+    first to arrive is written and the others answered 200 and dropped — the newest among
+    them for 7 of the 12 contacts (seed 7). Held and written once the second is up, the
+    newest by ``sequence``: every contact ends on its newest update."""
+    with automation("record_throttle", "/webhooks/contacts", {"THROTTLE": throttle}) as target:
+        # Settled after 1.5 s of quiet: a held update is written up to 1 s after it came.
+        _, report = run(target, "simultaneous-same-record", tmp_path, "--settle-quiet", "1.5")
+    found = verdicts(report)
+    if throttle == "trailing":
+        passed(found, "no_lost_events", "per_key_order", "final_state_matches_baseline")
+        state = found["final_state_matches_baseline"]
+        assert "12 records compared" in state["summary"], said(state)
+        return
+    lost = found["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert "never got an effect of their latest accepted event (lost)" in said(lost)
+    assert "answered these events without it (dropped, not slow" in said(lost), said(lost)
+    assert "was delivered once (dlv_" in said(lost), said(lost)
+    # final_state_matches_baseline passes on the one record it could compare: the clean run,
+    # sent back to back, dropped updates within a second too (see the session's report).
