@@ -1,8 +1,8 @@
 """Automations of shapes the gallery lacked, driven the way a user drives theirs (a scenario of
 their provider's events, a built-in hazard, or ``harness init`` and a hazard):
-tests/gallery/repo_lock, coalesced_changes, early_updates, record_throttle. Each verdict was
-read against the run's journal; each test asserts what the flaw decides, and that the sound
-variant of the same automation is not failed for it.
+tests/gallery/repo_lock, coalesced_changes, early_updates, record_throttle, shed_load. Each
+verdict was read against the run's journal; each test asserts what the flaw decides, and that
+the sound variant of the same automation is not failed for it.
 """
 
 from __future__ import annotations
@@ -126,3 +126,24 @@ def test_a_per_record_throttle_that_drops_what_comes_within_its_second_loses_the
     assert "was delivered once (dlv_" in said(lost), said(lost)
     # final_state_matches_baseline passes on the one record it could compare: the clean run,
     # sent back to back, dropped updates within a second too (see the session's report).
+
+
+@pytest.mark.parametrize("when_full", ["shed", "wait"])
+def test_a_receiver_shedding_load_with_429_loses_what_github_never_sends_again(
+    tmp_path: Path, when_full: str
+) -> None:
+    """Thirty issue openings in a quarter second, a queue of eight: the deliveries past its
+    room are answered 429 with Retry-After, which GitHub does not honour nor retry — each is
+    an issue with no ticket. Waiting for room in the queue before answering, every issue gets
+    its ticket, each answer well within GitHub's 10 s."""
+    found = scenario(
+        tmp_path, "shed_load", "/hooks/github", "github-issues-imported.yaml",
+        {**GITHUB, "WHEN_FULL": when_full}, GITHUB,
+    )  # fmt: skip
+    if when_full == "wait":
+        return passed(found, "no_lost_events", "ack_within", "no_server_errors")
+    lost = found["no_lost_events"]
+    assert lost["status"] == "fail", said(lost)
+    assert "the target deferred (answered 429 to every delivery" in lost["summary"], said(lost)
+    assert "GitHub does not redeliver what the target refuses" in lost["summary"], said(lost)
+    assert "429) and never redelivered: lost" in said(lost), said(lost)
