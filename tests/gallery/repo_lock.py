@@ -29,7 +29,6 @@ them. With ``LOCK=with`` the deliveries after the outage are answered and writte
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections import defaultdict
 from typing import Any
@@ -65,12 +64,9 @@ def build_app(tracker_url: str, secret: bytes) -> web.Application:
                 answer.raise_for_status()
 
     async def hook(request: web.Request) -> web.Response:
-        body = await request.read()
-        if not _github.verified(body, request.headers.get("X-Hub-Signature-256"), secret):
-            return web.Response(status=401)
-        if request.headers.get("X-GitHub-Event") != "issues":
-            return web.Response(status=204)
-        payload = json.loads(body)
+        payload = await _github.read_issues(request, secret)
+        if isinstance(payload, web.Response):
+            return payload
         lock = locks[payload["repository"]["full_name"]]
         if released_always:
             async with lock:
@@ -88,9 +84,7 @@ def build_app(tracker_url: str, secret: bytes) -> web.Application:
 
 
 def main() -> None:
-    opts = _serve.options("python -m tests.gallery.repo_lock", "TRACKER_URL")
-    secret = os.environ["GITHUB_WEBHOOK_SECRET"].encode()
-    _serve.run(build_app(opts.downstream, secret), opts.port)
+    _serve.run_github("python -m tests.gallery.repo_lock", "TRACKER_URL", build_app)
 
 
 if __name__ == "__main__":

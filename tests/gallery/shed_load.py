@@ -27,7 +27,6 @@ least does not pass) on the deliveries answered 429 that GitHub never sends agai
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -75,12 +74,9 @@ def build_app(tracker_url: str, secret: bytes) -> web.Application:
     app.cleanup_ctx.append(worker)
 
     async def hook(request: web.Request) -> web.Response:
-        body = await request.read()
-        if not _github.verified(body, request.headers.get("X-Hub-Signature-256"), secret):
-            return web.Response(status=401)
-        if request.headers.get("X-GitHub-Event") != "issues":
-            return web.Response(status=204)
-        payload = json.loads(body)
+        payload = await _github.read_issues(request, secret)
+        if isinstance(payload, web.Response):
+            return payload
         if wait:
             await request.app[QUEUE].put(payload)
             return web.Response(status=202)
@@ -95,9 +91,7 @@ def build_app(tracker_url: str, secret: bytes) -> web.Application:
 
 
 def main() -> None:
-    opts = _serve.options("python -m tests.gallery.shed_load", "TRACKER_URL")
-    secret = os.environ["GITHUB_WEBHOOK_SECRET"].encode()
-    _serve.run(build_app(opts.downstream, secret), opts.port)
+    _serve.run_github("python -m tests.gallery.shed_load", "TRACKER_URL", build_app)
 
 
 if __name__ == "__main__":
