@@ -105,6 +105,18 @@ verdict it must get.
   are shipped (``REQUIRE_SIGNATURE=1``: correct).
 * ``updates_once``: ``orders/updated`` deduplicated by the order id, as its ``orders/create``
   was: every update after an order's first dropped, in the clean run too (``DEDUP=webhook``).
+* ``repo_lock``: serialises a repository's GitHub deliveries with a lock taken and released by
+  hand: the first error inside it (a tracker 503) keeps it, and every later delivery of the
+  repository hangs until GitHub gives up (``LOCK=with``: released whatever happens).
+* ``coalesced_changes``: gathers a HubSpot batch's changes per contact with ``setdefault``: the
+  first listed change of a property is written, the newer ones dropped (``COALESCE=newest``).
+* ``early_updates``: creates a Stripe subscription by ``PUT``, updates it by ``PATCH``, and
+  acknowledges an update answered 404 ("not in the CRM yet"): a plan change delivered before
+  its ``created`` is lost (``ON_MISSING=retry``: 503, so that Stripe retries).
+* ``record_throttle``: writes a contact at most once a second and drops what comes within the
+  second, the newest too (``THROTTLE=trailing``: the newest held and written after it).
+* ``shed_load``: a GitHub receiver answering 429 with Retry-After when its queue is full —
+  GitHub retries nothing, so each is an issue with no ticket (``WHEN_FULL=wait``).
 * ``node/shopify_orders_interval_batch.js``: batches Shopify orders in a ``setInterval`` flush;
   one order without a field throws in the mapping and the whole tick's orders are lost.
 

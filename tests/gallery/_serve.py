@@ -49,6 +49,15 @@ def run_stripe(
     run(build_app(opts.downstream, os.environ["STRIPE_WEBHOOK_SECRET"]), opts.port)
 
 
+def run_github(
+    prog: str, downstream_env: str, build_app: Callable[[str, bytes], web.Application]
+) -> None:
+    """A GitHub receiver's ``main()``: ``build_app(downstream URL, webhook secret)``, the secret
+    from ``$GITHUB_WEBHOOK_SECRET``, served on ``--port``."""
+    opts = options(prog, downstream_env)
+    run(build_app(opts.downstream, os.environ["GITHUB_WEBHOOK_SECRET"].encode()), opts.port)
+
+
 async def _serve(app: web.Application, port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
