@@ -135,6 +135,9 @@ def _shopify(r: SignRequest) -> dict[str, str]:
     return {
         "X-Shopify-Hmac-Sha256": _b64(r.secret, r.body),
         "X-Shopify-Webhook-Id": r.msg_id,
+        # Shopify's "Ignore duplicate webhooks" names this one as the key to dedup by; with one
+        # subscription a topic, the webhook's id and the event's are one event's, on every retry.
+        "X-Shopify-Event-Id": r.msg_id,
         TYPE_HEADERS["shopify"]: r.event_type,
         "X-Shopify-Triggered-At": datetime.fromtimestamp(r.timestamp, UTC).isoformat(),
     }

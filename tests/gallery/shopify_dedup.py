@@ -12,6 +12,10 @@ the other, in a run after its clean run, in the same process. Its one gap: the i
 the deal is written, so two copies at the same instant both pass the check (the built-in
 duplicate-storm): ``no_duplicate_effects`` fails naming the race (tests/test_gallery_raced.py).
 
+With ``DEDUP_HEADER=X-Shopify-Event-Id`` it keys by the event's id instead, the header
+shopify.dev's "Ignore duplicate webhooks" names; a sender without that header gives it "" for
+every webhook, and every one after the first is skipped as done.
+
     export SHOPIFY_WEBHOOK_SECRET=...
     python -m tests.gallery.shopify_dedup --downstream http://127.0.0.1:9100   # or CRM_URL=...
 """
@@ -30,6 +34,9 @@ HANDLED: web.AppKey[set[str]] = web.AppKey("handled", set)
 CRM: web.AppKey[aiohttp.ClientSession] = web.AppKey("crm", aiohttp.ClientSession)
 
 
+DEDUP_HEADER = os.environ.get("DEDUP_HEADER", "X-Shopify-Webhook-Id")
+
+
 def build_app(crm_url: str, secret: str) -> web.Application:
     app = web.Application()
     app[HANDLED] = set()
@@ -40,7 +47,7 @@ def build_app(crm_url: str, secret: str) -> web.Application:
         body = await request.read()
         if not _shopify.verified(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
             return web.Response(status=401)
-        webhook_id = request.headers.get("X-Shopify-Webhook-Id", "")
+        webhook_id = request.headers.get(DEDUP_HEADER, "")
         handled = request.app[HANDLED]
         if webhook_id in handled:
             return web.Response(status=200)  # a redelivery: done before
