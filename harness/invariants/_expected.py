@@ -45,7 +45,7 @@ from ._requests import (
     of_another_run,
     requests_in,
 )
-from ._shortfalls import Level, shortfalls
+from ._shortfalls import Level, Shortfalls, shortfalls
 from ._ties import Ties
 from ._unfinished import unfinished
 
@@ -279,6 +279,24 @@ def expectation_of(facts: Facts) -> Expectation:
         if baseline is not None and _issues(history) and _issues(baseline):
             found = replace(found, standing_counted=facts.comparable_records)
         _CACHE[facts] = found
+    return found
+
+
+_SHORT: weakref.WeakKeyDictionary[Facts, Shortfalls] = weakref.WeakKeyDictionary()
+
+
+def shortfalls_of(facts: Facts) -> Shortfalls:
+    """The run's ``shortfalls`` of ``expectation_of(facts)``, no send timed (the judge's
+    costliest pass): made once per ``judge()`` and shared — ``no_lost_events`` where no write
+    names only its record (``_newest.timed_shortfalls``), and the stand-ins ``Stood`` and
+    ``Swapped`` that ``recovers_after_outage``, ``final_state_matches_baseline`` and
+    ``no_duplicate_effects`` read. Shared: never changed by its readers."""
+    found = _SHORT.get(facts)
+    if found is None:
+        history = facts.history
+        found = _SHORT[facts] = shortfalls(
+            expectation_of(facts), history.events, facts.accepted, facts.writes_in_order
+        )
     return found
 
 
