@@ -142,8 +142,9 @@ class Stood:
 class Swapped:
     """An event owed ``request`` that made none of it, while ``by``, another event of its
     record owed none of it, made it: a record's work done once, by whichever of its events came
-    first (tests/gallery/contact_once.py: one contact per customer), and the record got no more
-    of it than its events owe."""
+    first (tests/gallery/contact_once.py: one contact per customer). The record got its work;
+    where two such events made it, it got it twice: a repeat, ``no_duplicate_effects``' to
+    judge (``_creations``), no loss."""
 
     request: Request
     by: str  # the event id that made it instead
@@ -428,13 +429,12 @@ def shortfalls(
 
     # (record, type, request) -> the events that may stand in
     stand_ins: dict[tuple[str, str, Request], list[str]] | None = None
-    owed_of: Counter[tuple[str, Request]] = Counter()  # (record, request) -> its events' need
 
     def swap(e: Event, request: Request) -> str | None:
         """The event of ``e``'s record that made ``request`` instead of it, owed none of it
-        (``Swapped``), where the record got no more of it than its judged events owe; None
-        else, and for a register, whose record must hold its newest event's state, not an
-        older one's. What it reads found once, when first asked."""
+        (``Swapped``); None where none did, and for a register, whose record must hold its
+        newest event's state, not an older one's. What it reads found once, when first
+        asked."""
         nonlocal stand_ins
         if register:
             return None
@@ -442,15 +442,10 @@ def shortfalls(
             owes: dict[str, set[Request]] = {}
             for other in out.judged:
                 wanted = exp.per_event.get(other.id)
-                mine = owes[other.id] = set()
-                for resource, requests in groups(wanted) if wanted else ():
-                    owed_of[(other.key, resource)] += sum(n for _, n in requests)
-                    mine.add(resource)
+                owes[other.id] = {resource for resource, _ in groups(wanted)} if wanted else set()
             stand_ins = _stand_ins(exp, out.judged, owes, by_event, known)
         found = stand_ins.get((e.key, e.type, request))
-        if not found or by_record[(e.key, request)] > owed_of[(e.key, request)]:
-            return None
-        return found.pop(0)
+        return found.pop(0) if found else None
 
     def owe_coarse(key: str, resource: Request, requests: list[tuple[Request, int]]) -> None:
         """One event's need of ``resource``, owed per record or per run."""
