@@ -19,6 +19,7 @@ from harness.core._model import Event, Model, Status, Verdict
 from harness.core._scenario import InvariantSpec
 from harness.history import History
 from harness.invariants import judge
+from harness.invariants._shortfalls import acted_once
 
 from .test_expected import clean_run, ev, lost, ok, run, write
 
@@ -170,3 +171,12 @@ def test_a_contact_made_by_a_checkout_owed_only_its_deal_is_not_lost() -> None:
     v = lost(h)
     assert v.status is Status.FAIL, v.summary
     assert v.evidence.event_ids == (events[1].id,), v.summary
+
+
+def test_acting_once_per_record_needs_two_records_and_none_acted_on_twice() -> None:
+    """The one predicate the expectation's learning (per type) and the stand-ins (per request)
+    both read: per record, (its events that acted, those that did not)."""
+    assert acted_once([(1, 2), (1, 1), (0, 3)])
+    assert not acted_once([(1, 2), (0, 3)])  # one record shows it: one loss in each run, too
+    assert not acted_once([(1, 2), (1, 1), (2, 1)])  # a record acted on twice
+    assert not acted_once([(1, 0), (1, 0), (1, 0)])  # one event each: nothing left alone
