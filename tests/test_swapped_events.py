@@ -15,8 +15,11 @@ lost one in each run is no such design.
 
 from __future__ import annotations
 
-from harness.core._model import Event, Model, Status
+from harness.core._model import Event, Model, Status, Verdict
+from harness.core._scenario import InvariantSpec
 from harness.history import History
+from harness.invariants import judge
+from harness.invariants._shortfalls import acted_once
 
 from .test_expected import clean_run, ev, lost, ok, run, write
 
@@ -44,9 +47,42 @@ def test_another_checkout_of_the_customer_making_the_contact_is_not_loss() -> No
         "1 event's POST /contacts made by another event of their record instead "
         f"(e.g. {events[0].id}'s, by {events[1].id})"
     ) in v.summary, v.summary
-    # Two contacts for customer 0 is no stand-in: its first checkout's is owed, and lost.
-    v = lost(contacts(events, [*makers, events[2]], clean))
-    assert v.status is Status.FAIL, v.summary
+
+
+def test_a_stand_in_with_a_repeat_is_not_loss_but_a_resource_made_twice() -> None:
+    """Customer 0's first checkout made nothing, its second and third each made the contact:
+    the customer got its contact (by a stand-in) and one more. Called "1 of 12 accepted events
+    produced no effect (lost)" while no_duplicate_effects was inconclusive ("the clean run lost
+    those events ... or found the resource made without a call"): the clean run acting on each
+    customer once, in four customers, is what lets the stand-in pass — and what makes the
+    second contact a resource made twice, no_duplicate_effects' to fail."""
+    twins, events = customers("zqclean", 4), customers("zqrun", 4)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins[::3]])
+    makers = [events[1], events[2], *events[3::3]]
+    lost_v, dup = verdicts(contacts(events, makers, clean), "no_duplicate_effects")
+    assert lost_v.status is Status.PASS, lost_v.summary
+    assert f"(e.g. {events[0].id}'s, by {events[1].id})" in lost_v.summary, lost_v.summary
+    assert dup.status is Status.FAIL, dup.summary
+    assert "record cus_zqrunk0: 2 created, where its clean twin got 1" in dup.summary, dup.summary
+
+
+def test_a_repeat_where_no_record_shows_a_stand_in_stays_undecided() -> None:
+    """The same two contacts of customer 0, its first checkout's twin not among the clean
+    run's makers: nothing shows the clean run acting on each customer once for that record
+    (a stand-in), so whether its silent twins were lost there or found the contact made is
+    still not known — inconclusive, as before."""
+    twins, events = customers("zqclean", 4), customers("zqrun", 4)
+    clean = clean_run(twins, [write("/contacts", [e]) for e in twins[::3]])
+    makers = [events[0], events[1], events[2], *events[3::3]]
+    _, dup = verdicts(contacts(events, makers, clean), "no_duplicate_effects")
+    assert dup.status is Status.INCONCLUSIVE, dup.summary
+
+
+def verdicts(h: History, other: str) -> tuple[Verdict, Verdict]:
+    """no_lost_events' verdict on ``h``, and ``other``'s."""
+    found = judge(h, [InvariantSpec("no_lost_events"), InvariantSpec(other)])
+    by_name = {v.invariant: v for v in found}
+    return by_name["no_lost_events"], by_name[other]
 
 
 def test_an_automation_that_acts_on_every_event_losing_one_in_each_run_fails() -> None:
@@ -135,3 +171,12 @@ def test_a_contact_made_by_a_checkout_owed_only_its_deal_is_not_lost() -> None:
     v = lost(h)
     assert v.status is Status.FAIL, v.summary
     assert v.evidence.event_ids == (events[1].id,), v.summary
+
+
+def test_acting_once_per_record_needs_two_records_and_none_acted_on_twice() -> None:
+    """The one predicate the expectation's learning (per type) and the stand-ins (per request)
+    both read: per record, (its events that acted, those that did not)."""
+    assert acted_once([(1, 2), (1, 1), (0, 3)])
+    assert not acted_once([(1, 2), (0, 3)])  # one record shows it: one loss in each run, too
+    assert not acted_once([(1, 2), (1, 1), (2, 1)])  # a record acted on twice
+    assert not acted_once([(1, 0), (1, 0), (1, 0)])  # one event each: nothing left alone

@@ -27,7 +27,7 @@ from dataclasses import replace
 from ..core._model import Effect
 from ..history import History
 from ._deferred import refused_for_now
-from ._expected import expectation_of
+from ._expected import expectation_of, shortfalls_of
 from ._facts import Facts, is_write
 from ._idempotent import Repeats, mutation_fields
 from ._requests import Request, Routes, is_item
@@ -74,7 +74,10 @@ def created_more_by_events(facts: Facts) -> tuple[list[Counted], list[Counted]]:
     simultaneous events racing a find-or-create (``Counted.unattributed`` holds the
     creations, here naming their events). A creation naming an event whose clean twin wrote
     nothing naming it is counted beyond the twin's only where the twin's record made as many
-    other calls as here (``_alive_twins``); where neither made any, the record is in the
+    other calls as here (``_alive_twins``), or where an event of the record made the request
+    in place of the one owed it (``_shortfalls.Swapped``: the clean run acted on each record
+    once, in two records or more — what lets ``no_lost_events`` count the work done, and
+    makes the silent twins design, not loss); where neither made any, the record is in the
     second list: undecided (the clean run lost the event, or found its resource made
     without a call)."""
     baseline = facts.recorded.baseline
@@ -100,6 +103,7 @@ def created_more_by_events(facts: Facts) -> tuple[list[Counted], list[Counted]]:
     out: list[Counted] = []
     doubtful: list[Counted] = []
     silent: set[str] | None = None  # found at the first record that needs it
+    moved: set[tuple[str, Request]] = set()  # (record, request) made by a stand-in
     for (request, key), made in here.items():
         theirs = twin[key]
         n, yes = mine[key]
@@ -113,7 +117,12 @@ def created_more_by_events(facts: Facts) -> tuple[list[Counted], list[Counted]]:
             # (a find-or-create), or lost there (a worker killed mid-work)?
             if silent is None:
                 silent = _silent_twins(facts.history, baseline)
-            lost_there = sum(len(e.event_ids) == 1 and e.event_ids[0] in silent for e in made)
+                moved = _moved(facts)
+            lost_there = (
+                0
+                if (key, request) in moved
+                else sum(len(e.event_ids) == 1 and e.event_ids[0] in silent for e in made)
+            )
             (out if len(made) - lost_there > made_clean else doubtful).append(counted)
     if not doubtful:
         return out, []
@@ -164,6 +173,13 @@ def _other_calls(
         if key in records and routes.of(e) != contested[key]:
             out[key] += 1
     return out
+
+
+def _moved(facts: Facts) -> set[tuple[str, Request]]:
+    """(record, request) where an event of the record made the request in place of the one
+    owed it (``_shortfalls.Swapped``)."""
+    known = facts.events_by_id
+    return {(known[eid].key, s.request) for eid, s in shortfalls_of(facts).swapped.items()}
 
 
 def _silent_twins(history: History, baseline: History) -> set[str]:

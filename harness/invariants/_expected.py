@@ -45,7 +45,7 @@ from ._requests import (
     of_another_run,
     requests_in,
 )
-from ._shortfalls import Level, shortfalls
+from ._shortfalls import Level, Shortfalls, acted_once, shortfalls
 from ._ties import Ties
 from ._unfinished import unfinished
 
@@ -279,6 +279,24 @@ def expectation_of(facts: Facts) -> Expectation:
         if baseline is not None and _issues(history) and _issues(baseline):
             found = replace(found, standing_counted=facts.comparable_records)
         _CACHE[facts] = found
+    return found
+
+
+_SHORT: weakref.WeakKeyDictionary[Facts, Shortfalls] = weakref.WeakKeyDictionary()
+
+
+def shortfalls_of(facts: Facts) -> Shortfalls:
+    """The run's ``shortfalls`` of ``expectation_of(facts)``, no send timed (the judge's
+    costliest pass): made once per ``judge()`` and shared — ``no_lost_events`` where no write
+    names only its record (``_newest.timed_shortfalls``), and the stand-ins ``Stood`` and
+    ``Swapped`` that ``recovers_after_outage``, ``final_state_matches_baseline`` and
+    ``no_duplicate_effects`` read. Shared: never changed by its readers."""
+    found = _SHORT.get(facts)
+    if found is None:
+        history = facts.history
+        found = _SHORT[facts] = shortfalls(
+            expectation_of(facts), history.events, facts.accepted, facts.writes_in_order
+        )
     return found
 
 
@@ -740,18 +758,15 @@ class _Learned:
         # An event standing in for another of its record — the one whose twin acted made
         # none of it here — shows a record's work done once, by whichever came first
         # (``_shortfalls.Swapped``), not payloads it skips on purpose lost in the clean run.
-        # Only where the clean run acted on each record once, and two records or more show
-        # it (one acting event among several): an automation that works every event, losing
-        # one in each run, is no such design — and one record is also just that.
+        # Only where the clean run acted on each record once (``_shortfalls.acted_once``):
+        # its events of the type that acted, against those left alone.
         acting = Counter(e.key for e in mine if e.id in made)
-        shown = {e.key for e in left if acting[e.key] == 1}
-        done_elsewhere = {
-            e.key
-            for e in mine
-            if e.id in made and not here.made(e.id) & requests and acting[e.key] == 1
-        }
-        if len(shown) < 2 or any(n > 1 for n in acting.values()):
-            done_elsewhere.clear()
+        idle = Counter(e.key for e in left)
+        done_elsewhere = (
+            {e.key for e in mine if e.id in made and not here.made(e.id) & requests}
+            if acted_once((n, idle[key]) for key, n in acting.items())
+            else set()
+        )
         if any(here.made(e.id) & requests for e in left if e.key not in done_elsewhere):
             owed = self.unlike_clean
         elif not refused and self._held_at_end([twin_of[e.id] for e in left]):

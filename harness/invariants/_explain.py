@@ -197,8 +197,8 @@ def _swapped_text(exp: Expectation, found: Shortfalls) -> str:
     return (
         f"{whose} {wanted} made by another event of their record instead (e.g. {eid}'s, by "
         f"{first.by}), one whose clean twin made none: a record's work done once, by "
-        "whichever of its events comes first — not loss (no record got more of it than its "
-        "events owe)"
+        "whichever of its events comes first — not loss (made more than once for a record, "
+        "its repeats are no_duplicate_effects' to judge)"
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import replace
 
@@ -21,7 +22,7 @@ from ..core import _paths
 from ..core._model import Effect, Event, Model
 from ..history import History, event_column, event_rows
 from ._derived import leaf_text
-from ._expected import Expectation
+from ._expected import Expectation, expectation_of, shortfalls_of
 from ._facts import Facts, accepted_in, first_sent, is_write
 from ._requests import Request, same_resource
 from ._shortfalls import NEWEST, Level, Short, Shortfalls, Unwritten, shortfalls
@@ -49,10 +50,21 @@ def newest_sent(facts: Facts, keys: Collection[str]) -> dict[str, tuple[str, flo
     return {key: (eid, sent[eid]) for key, eid in newest.items() if eid in sent}
 
 
-def timed_shortfalls(facts: Facts, exp: Expectation) -> Shortfalls:
+_TIMED: weakref.WeakKeyDictionary[Facts, Shortfalls] = weakref.WeakKeyDictionary()
+
+
+def timed_shortfalls(facts: Facts) -> Shortfalls:
     """The run's ``shortfalls`` as ``no_lost_events`` judges them (and ``recovers_after_outage``
     reads them): writes naming only their record timed against each record's newest event, a
-    register's written only before it ("newest"), a ledger's PUT after it (``replaced``)."""
+    register's written only before it ("newest"), a ledger's PUT after it (``replaced``). Made
+    once per ``judge()``; shared, never changed by its readers."""
+    found = _TIMED.get(facts)
+    if found is None:
+        found = _TIMED[facts] = _timed(facts, expectation_of(facts))
+    return found
+
+
+def _timed(facts: Facts, exp: Expectation) -> Shortfalls:
     history = facts.history
     sent = first_sent(history.deliveries, facts.tampered) if facts.record_only else None
     # Sends stamped by Locust workers are on the run's clock only to within the uncertainty
@@ -104,9 +116,12 @@ def _newest_shortfalls(
     facts: Facts, exp: Expectation, sent: dict[str, float] | None, shift: float
 ) -> Shortfalls:
     """``shortfalls`` with each first send moved by ``shift`` seconds, and ``owed_newest``."""
-    if sent is not None and shift:
-        sent = {eid: at + shift for eid, at in sent.items()}
-    found = shortfalls(exp, facts.history.events, facts.accepted, facts.writes_in_order, sent)
+    if sent is None:
+        found = shortfalls_of(facts)
+    else:
+        if shift:
+            sent = {eid: at + shift for eid, at in sent.items()}
+        found = shortfalls(exp, facts.history.events, facts.accepted, facts.writes_in_order, sent)
     return unowed_newest(facts, exp, owed_newest(facts, exp, found))
 
 

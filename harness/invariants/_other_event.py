@@ -27,15 +27,11 @@ def stand_ins(facts: Facts) -> dict[str, dict[str, str]]:
     """Record key -> (the seq of an event that did another's work -> that event's seq), for
     a ledger's records; empty for a register, or where no event stood in for another."""
     # Here, not at the top: _expected imports final_state_matches_baseline, which imports this.
-    from ._expected import expectation_of
-    from ._shortfalls import shortfalls
+    from ._expected import shortfalls_of
 
-    history = facts.history
-    if history.info.model is Model.REGISTER:
+    if facts.history.info.model is Model.REGISTER:
         return {}
-    found = shortfalls(
-        expectation_of(facts), history.events, facts.accepted, facts.writes_in_order
-    ).swapped
+    found = shortfalls_of(facts).swapped
     known = facts.events_by_id
     out: dict[str, dict[str, str]] = {}
     for eid, swap in found.items():

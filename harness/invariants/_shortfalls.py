@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -142,8 +142,9 @@ class Stood:
 class Swapped:
     """An event owed ``request`` that made none of it, while ``by``, another event of its
     record owed none of it, made it: a record's work done once, by whichever of its events came
-    first (tests/gallery/contact_once.py: one contact per customer), and the record got no more
-    of it than its events owe."""
+    first (tests/gallery/contact_once.py: one contact per customer). The record got its work;
+    where two such events made it, it got it twice: a repeat, ``no_duplicate_effects``' to
+    judge (``_creations``), no loss."""
 
     request: Request
     by: str  # the event id that made it instead
@@ -247,6 +248,20 @@ def _seq(e: Event) -> int:
     return e.seq
 
 
+def acted_once(records: Iterable[tuple[int, int]]) -> bool:
+    """Whether the clean run acted on each record once, by whichever of its events came first,
+    given each record's (events of one type that acted, those that did not): no record had two
+    act, and two records or more had one act among several. An automation that works every
+    event, losing one in each run, is no such design — and one record is also just that. What
+    ``_stand_ins`` (per request) and ``_expected._Learned._acting`` (per type) both ask."""
+    shown = 0
+    for acting, idle in records:
+        if acting > 1:
+            return False
+        shown += acting == 1 and idle > 0
+    return shown >= 2
+
+
 def _stand_ins(
     exp: Expectation,
     judged: Sequence[Event],
@@ -257,27 +272,23 @@ def _stand_ins(
     """(record, type, request) -> the judged events of that record and type that made the
     request here while owed none of it: their clean twins made nothing (``not_expected``), or
     made other requests only (a deal for every checkout, the contact for the first). Only for
-    a request the clean run has one event of a record owe among several of its type, in two
-    records or more, never two events of one record: a record's work, done once."""
+    a request the clean run acted on each record once for (``acted_once``), its events of a
+    record and type owing it the acting ones: a record's work, done once."""
     owing: Counter[tuple[str, str, Request]] = Counter()  # events of a record and type owing it
     for e in judged:
         for resource in owes[e.id]:
             owing[(e.key, e.type, resource)] += 1
     kinds = Counter((e.key, e.type) for e in judged)
-    shown: Counter[tuple[str, Request]] = Counter()
-    twice: set[tuple[str, Request]] = set()
+    per_request: dict[tuple[str, Request], list[tuple[int, int]]] = {}
     for (key, kind, resource), n in owing.items():
-        if n > 1:
-            twice.add((kind, resource))
-        elif kinds[(key, kind)] > 1:
-            shown[(kind, resource)] += 1
+        per_request.setdefault((kind, resource), []).append((n, kinds[(key, kind)] - n))
+    once = {found for found, records in per_request.items() if acted_once(records)}
     found: dict[tuple[str, str, Request], list[str]] = {}
     for (eid, resource), n in by_event.items():
         if not n or eid not in owes or resource in owes[eid]:
             continue
         other = known[eid]  # judged: one of the run's events
-        once = shown[(other.type, resource)] >= 2 and (other.type, resource) not in twice
-        if once and (eid in exp.not_expected or eid in exp.per_event):
+        if (other.type, resource) in once and (eid in exp.not_expected or eid in exp.per_event):
             found.setdefault((other.key, other.type, resource), []).append(eid)
     return found
 
@@ -428,13 +439,12 @@ def shortfalls(
 
     # (record, type, request) -> the events that may stand in
     stand_ins: dict[tuple[str, str, Request], list[str]] | None = None
-    owed_of: Counter[tuple[str, Request]] = Counter()  # (record, request) -> its events' need
 
     def swap(e: Event, request: Request) -> str | None:
         """The event of ``e``'s record that made ``request`` instead of it, owed none of it
-        (``Swapped``), where the record got no more of it than its judged events owe; None
-        else, and for a register, whose record must hold its newest event's state, not an
-        older one's. What it reads found once, when first asked."""
+        (``Swapped``); None where none did, and for a register, whose record must hold its
+        newest event's state, not an older one's. What it reads found once, when first
+        asked."""
         nonlocal stand_ins
         if register:
             return None
@@ -442,15 +452,10 @@ def shortfalls(
             owes: dict[str, set[Request]] = {}
             for other in out.judged:
                 wanted = exp.per_event.get(other.id)
-                mine = owes[other.id] = set()
-                for resource, requests in groups(wanted) if wanted else ():
-                    owed_of[(other.key, resource)] += sum(n for _, n in requests)
-                    mine.add(resource)
+                owes[other.id] = {resource for resource, _ in groups(wanted)} if wanted else set()
             stand_ins = _stand_ins(exp, out.judged, owes, by_event, known)
         found = stand_ins.get((e.key, e.type, request))
-        if not found or by_record[(e.key, request)] > owed_of[(e.key, request)]:
-            return None
-        return found.pop(0)
+        return found.pop(0) if found else None
 
     def owe_coarse(key: str, resource: Request, requests: list[tuple[Request, int]]) -> None:
         """One event's need of ``resource``, owed per record or per run."""

@@ -72,10 +72,12 @@ from ._facts import (
     deliveries_text,
     effects_text,
     event_ref,
+    id_list,
     is_write,
     plural,
     verdict,
 )
+from ._newest import clock_margin
 from ._refused_alike import refused_alike
 
 NAME = "drift_is_loud"
@@ -139,7 +141,7 @@ def drift_is_loud(facts: Facts, alert_route: str = DEFAULT_ALERT_ROUTE) -> Verdi
         summary = (
             f"{plural(len(failed), 'drifted event')} of {len(drifted):,} reached a downstream "
             f"with the value missing, changed or not at all, and no error ({tally}){after_stop}"
-            f"{_keyed_on_missing(results)}"
+            f"{_keyed_on_missing(judge.facts, results)}"
         )
         return verdict(NAME, Status.FAIL, CLASS, summary, failed)
     unjudged = [r.witness for r in results if r.kind == "unjudged"]
@@ -192,23 +194,54 @@ _TALLY = (
 )
 
 
-def _keyed_on_missing(results: Sequence[_Judged]) -> str:
+def _keyed_on_missing(facts: Facts, results: Sequence[_Judged]) -> str:
     """``; …`` where one drifted event was written with the value missing and two or more
     others were accepted and made no effect at all: the shape of a dedup or lookup keyed on the
     field (``seen.add(body.get("email"))``), where None is a key like any other and every
     event without the field after the first is taken for it (tests/gallery/contact_once.py).
-    Which one came first is not asked: copies of a burst reach the handler in any order."""
+    Copies of a burst reach the handler in any order, so which came first is not asked — but
+    an event answered before the written one was even sent (on the run's clock, within the
+    workers' clock uncertainty: ``clock_margin``) cannot have been taken for it: only
+    those answered after it was sent are said to may have been (two at least, else nothing is
+    said), and the others are named apart."""
     failed = [r for r in results if r.kind == "fail"]
     missing = [r for r in failed if r.how == "missing"]
-    dropped = len(failed) - len(missing)
-    if len(missing) != 1 or dropped < 2 or any(r.how not in ("missing", "dropped") for r in failed):
+    dropped = [r.witness.event_ids[0] for r in failed if r.how == "dropped"]
+    if len(missing) != 1 or len(dropped) < 2 or len(missing) + len(dropped) != len(failed):
         return ""
-    return (
-        f"; one of them, {missing[0].witness.event_ids[0]}, was written with the value missing, "
-        f"and the {dropped:,} others were accepted and made no effect at all: as if each were "
-        "taken for that one — a dedup, lookup or cache keyed on the field, where a missing "
+    written = missing[0].witness.event_ids[0]
+    found = facts.deliveries_of([written, *dropped])
+    sent = min((d.sent_at for d in found[written]), default=None)
+    if sent is not None:  # a send a Locust worker stamped: as early as it may have been
+        sent -= clock_margin(facts.history)
+    before = [eid for eid in dropped if sent is not None and _answered_before(found[eid], sent)]
+    after = [eid for eid in dropped if eid not in before]
+    if len(after) < 2:
+        return ""
+    head = (
+        f"; one of them, {written}, was written with the value missing, and the "
+        f"{len(dropped):,} others were accepted and made no effect at all: "
+    )
+    cause = (
+        " — a dedup, lookup or cache keyed on the field, where a missing "
         'value (None, "") is one key shared by every event without it; refuse an event whose '
         "key field is missing (a 4xx naming it) instead of keying on the empty value"
+    )
+    if not before:
+        return f"{head}as if each were taken for that one{cause}"
+    return (
+        f"{head}the {len(after):,} answered after it was sent ({id_list(after)}) may each have "
+        f"been taken for that one{cause}; the {len(before):,} answered before it was sent "
+        f"({id_list(before)}) cannot have been: something else dropped "
+        f"{'it' if len(before) == 1 else 'them'}"
+    )
+
+
+def _answered_before(deliveries: Sequence[Delivery], sent: float) -> bool:
+    """Whether one of ``deliveries`` was accepted (2xx) before ``sent``."""
+    return any(
+        d.outcome is Outcome.OK and d.answered_at is not None and d.answered_at < sent
+        for d in deliveries
     )
 
 

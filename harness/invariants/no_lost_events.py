@@ -109,7 +109,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
-    found = timed_shortfalls(facts, exp)
+    found = timed_shortfalls(facts)
     # Effects naming their record are compared per record: a gap only when none names one.
     gap = None if facts.record_only else attribution_gap(facts, NAME, CLASS)
     coarse = found.records or found.run

@@ -66,7 +66,7 @@ from ..core._scenario import FAULT_MODES
 from ..double._faults import acted_on, on_route, refused_by_the_double
 from ..history import History
 from ._derived import derived_fields, derived_text, per_record_advice
-from ._expected import Expectation, expectation_of
+from ._expected import Expectation, expectation_of, shortfalls_of
 from ._explain import (
     coarse_witnesses,
     missing_text,
@@ -101,7 +101,7 @@ from ._newest import clock_margin, timed_shortfalls
 from ._refused_alike import refused_alike
 from ._requests import Request, same_resource
 from ._sender import Redelivery, Sender, sender_of
-from ._shortfalls import Level, Short, Stood, Swapped, shortfalls
+from ._shortfalls import Level, Short, Stood, Swapped
 from ._unfinished import unfinished
 
 NAME = "recovers_after_outage"
@@ -320,7 +320,7 @@ def _records_short(facts: Facts, exp: Expectation, touched: Sequence[_Accepted])
     met = {a.event.id for a in touched}
     keys = {a.event.key for a in touched}
     history = facts.history
-    found = timed_shortfalls(facts, exp)
+    found = timed_shortfalls(facts)
     clocked = [s for s in found.newest_clocked if s.subject in keys]
     if not found.records and not found.run and not found.replaced and not clocked:
         return _CoarseShort([], [], [], [])
@@ -771,8 +771,7 @@ def _done(
             found = _candidates(writes, e, look, newer.get(e.id, ()))
             if len(found) < n and kind is not None:
                 if stood is None:
-                    history = facts.history
-                    whole = shortfalls(exp, history.events, facts.accepted, facts.writes_in_order)
+                    whole = shortfalls_of(facts)
                     stood, swapped = whole.stood, whole.swapped
                     made = facts.effects_of([other.by for other in swapped.values()])
                     stand_ins = {eid: [w for w in ws if is_write(w)] for eid, ws in made.items()}
