@@ -59,6 +59,7 @@ from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
 from ._recorded_feed import RecordedEvents, put_off
+from ._restarts import RESTART
 
 # The run's setting that counts its planned deliveries.
 PLANNED = "planned_deliveries"
@@ -105,6 +106,8 @@ class PreparedRun:
     # A recording's events read and checked, not traced yet (``prepare(trace_later=True)``):
     # ``traced_whole`` traces them, as the run is driven.
     recorded: RecordedEvents | None = None
+    # When the run restarts the target (``_restarts``), on its clock; the clean run never does.
+    restarts: tuple[float, ...] = ()
 
     def slots(self) -> PlanStream:
         """A streamed run's slots, in order, as its Feed sends them."""
@@ -234,6 +237,8 @@ def check_unread(scenario: Scenario, options: RunOptions) -> Signer:
     signer = signer_for(scenario, time_scale_of(scenario, options))
     if scenario.observer is not None:
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
+    if scenario.restart is not None and scenario.restarts:
+        RESTART.check(scenario.restart, options.allow_hosts, "restart")
     for downstream in scenario.downstreams:
         check_forward_to(downstream, options.allow_hosts, scenario.origin)
     return signer
@@ -435,6 +440,8 @@ def prepare(
             # journal's own table.
             "settle": {"quiet": settle.quiet, "deadline": settle.deadline},
             "time_scale": scale,
+            # When the run restarts the target (run seconds); the restart Marks say when it did.
+            **({"restarts": [t * scale for t in scenario.restarts]} if scenario.restart else {}),
             **({FAULT_MARKS: True} if faults else {}),
             "timeout": scenario.delivery.timeout,
             # Planned as it is sent: known when it has no copies (one slot an event), else
@@ -502,6 +509,7 @@ def prepare(
         feed=feed,
         plan=planning,
         recorded=recorded,
+        restarts=tuple(t * scale for t in scenario.restarts) if scenario.restart else (),
     )
 
 

@@ -1,0 +1,190 @@
+"""A deploy in the middle of a run: ``restart:`` in harness.yaml, ``restarts:`` in a scenario,
+the built-in ``deploy-restart`` hazard, and the cause ``no_lost_events`` gives the work a
+restarted process lost (tests/gallery/deploy_drain.py under gunicorn's ``kill -HUP``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from harness.core._errors import ScenarioError
+from harness.core._model import Outcome
+from harness.history import load_all
+from harness.invariants._restarts import RESTART_MARK
+from harness.scenario._hazards import RESTART_FIX, resolve_hazards
+from harness.scenario._project import load_project
+
+from .conftest import free_port, harness, held_but_late, start_module
+from .test_gallery import said
+
+ASGI = "tests.project_asgi:app/webhooks/stripe"  # answers 200, calls nothing: cheap to drive
+# A few events and a restart 0.1 s in, no clean run: what a failing hook needs to show.
+SHORT = """\
+name: short-deploy
+restarts: [0.1s]
+baseline: false
+source:
+  synthetic:
+    example: {id: evt_1, type: order.paid, data: {order_id: ord_1}}
+    events: 4
+    records: 4
+    over: 0.4s
+    key: $.data.order_id
+invariants: [no_lost_events]
+settle: {quiet: 0.1s, deadline: 2s}
+"""
+
+
+def _project(tmp_path: Path, restart: str, target: str = ASGI) -> Path:
+    path = tmp_path / "harness.yaml"
+    path.write_text(f"target: {target}\n{restart}")
+    return path
+
+
+# --- the project's restart: --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("restart", "said_"),
+    [
+        (
+            "restart: {post: 'http://127.0.0.1:9/r', command: [make, deploy]}\n",
+            "harness.yaml:2: restart: has both of post and command — give exactly one of them",
+        ),
+        ("restart: {command: []}\n", "harness.yaml:2: restart.command:"),
+        ("restart: [kill, -HUP]\n", "harness.yaml:2: restart:"),
+        ("restart: {post: ftp://127.0.0.1/r}\n", "harness.yaml:2: restart.post:"),
+    ],
+    ids=["both", "empty-command", "a-list", "not-http"],
+)
+def test_a_bad_restart_is_told_with_its_line_and_fix(
+    tmp_path: Path, restart: str, said_: str
+) -> None:
+    path = _project(tmp_path, restart)
+    with pytest.raises(ScenarioError) as caught:
+        load_project(path)
+    assert said_ in str(caught.value), caught.value
+
+
+def test_deploy_restart_is_skipped_with_the_fix_without_a_restart_and_run_with_one(
+    tmp_path: Path,
+) -> None:
+    bare = resolve_hazards(["standard"], load_project(_project(tmp_path, "")))
+    [skipped] = [s for s in bare.skipped if s.name == "deploy-restart"]
+    assert RESTART_FIX in skipped.reason
+    assert "the project gives no way to restart it" in skipped.reason
+    assert "deploy-restart" not in {s.name for s in bare.scenarios}
+    assert not resolve_hazards(["deploy-restart"], None).scenarios  # no project at all
+    given = _project(tmp_path, "restart: {command: [systemctl, restart, orders]}\n")
+    [scenario] = resolve_hazards(["deploy-restart"], load_project(given)).scenarios
+    assert scenario.restarts == (2.0,)
+    assert scenario.restart is not None
+    assert scenario.restart.command == ("systemctl", "restart", "orders")
+    assert "restarted at 2 s by the project's restart: — its command (systemctl)" in " ".join(
+        scenario.adapted
+    )
+
+
+def test_a_project_without_restart_runs_the_hazard_as_skipped_not_passed(tmp_path: Path) -> None:
+    _project(tmp_path, "")
+    done = harness("run", "deploy-restart", cwd=tmp_path)
+    assert "deploy-restart skipped — it restarts the automation mid-run" in done.err, done.err
+    assert RESTART_FIX in done.err.replace("\n", " ")
+    assert "Traceback" not in done.err
+
+
+# --- a hook that fails: the run ends, nothing judged lost ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "said_", "code"),
+    [
+        (["false"], "restart: command 'false' exited 1", 3),
+        (["no-such-restart-tool"], "restart: command 'no-such-restart-tool' could not run", 3),
+    ],
+    ids=["exits-1", "not-found"],
+)
+def test_a_failing_restart_command_ends_the_run_naming_it(
+    tmp_path: Path, command: list[str], said_: str, code: int
+) -> None:
+    _project(tmp_path, f"restart: {{command: {json.dumps(command)}}}\n")
+    (tmp_path / "short.yaml").write_text(SHORT)
+    report = tmp_path / "report.json"
+    done = harness("run", "short.yaml", "--report", str(report), cwd=tmp_path)
+    assert done.code == code, done.err
+    assert said_ in done.err, done.err
+    assert "what was recorded is kept in" in done.err, done.err
+    assert "Traceback" not in done.err
+    assert not report.exists()  # nothing judged: no event called lost for it
+
+
+def test_a_restart_url_off_loopback_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    _project(tmp_path, "restart: {post: 'http://deploy.example.com/restart'}\n")
+    (tmp_path / "short.yaml").write_text(SHORT)
+    done = harness("run", "short.yaml", cwd=tmp_path)
+    assert done.code == 2, done.err
+    assert "restart URL host 'deploy.example.com' is outside loopback" in done.err, done.err
+    assert "--allow-host deploy.example.com" in done.err
+    assert "Traceback" not in done.err
+
+
+# --- gunicorn reloaded mid-run (tests/gallery/deploy_drain.py) -------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("drain", [False, True], ids=["queue-lost", "drains"])
+def test_a_gunicorn_reload_loses_the_queue_unless_the_worker_drains(
+    tmp_path: Path, drain: bool
+) -> None:
+    api = free_port()
+    pidfile = tmp_path / "app.pid"
+    service = start_module(
+        "deploy_drain",
+        "tests.gallery.deploy_drain",
+        ["--port", "0", "--downstream", f"http://127.0.0.1:{api}", "--pidfile", str(pidfile)],
+        {"DRAIN": "1" if drain else "0"},
+    )
+    try:
+        kill = f"kill -HUP $(cat {shlex.quote(str(pidfile))})"
+        (tmp_path / "harness.yaml").write_text(
+            f"target: {service.url}/webhook/orders\n"
+            "provider: standard-webhooks\nsecret_env: HARNESS_SECRET\n"
+            f"restart: {{command: [sh, -c, {json.dumps(kill)}]}}\n"
+            # Declared: no clean run, whose 120 events would each wait out the 0.3 s payout.
+            "expect: {order.paid: POST /payouts}\n"
+        )
+        report = tmp_path / "report.json"
+        done = harness(
+            "run", "deploy-restart", "--downstream", f"127.0.0.1:{api}", "--seed", "7",
+            "--time-scale", "0.5", "--settle-quiet", "0.6", "--report", str(report),
+            cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        service.stop()
+    assert report.exists(), done.err
+    [run] = json.loads(report.read_text())["runs"]
+    found = {v["invariant"]: v for v in run["verdicts"]}
+    [h] = load_all(next(tmp_path.glob("harness-runs/*.db")))
+    [restart] = [m for m in h.marks if m.name == RESTART_MARK]
+    started = json.loads(restart.detail)["started"]
+    assert started >= 1.0  # the hazard's 2 s, at --time-scale 0.5
+    lost = found["no_lost_events"]
+    if drain:  # every verdict holds, but an ack a loaded machine could not time
+        assert not held_but_late([run]), held_but_late([run])
+        return
+    assert lost["status"] == "fail", said(lost)
+    cause = r"(was|were) accepted \(2xx\) before the deploy restart at 1\.\d\d s \(the restart hook"
+    assert re.search(cause, lost["summary"]), said(lost)
+    assert (
+        "work held in memory died with the old process — drain queued work on SIGTERM"
+        in (lost["summary"])
+    )
+    paid = {i for e in h.effects if e.committed for i in e.event_ids}
+    accepted = {d.event_id: d.answered_at for d in h.deliveries if d.outcome is Outcome.OK}
+    named = set(lost["evidence"]["events"])
+    assert named and named <= set(accepted) - paid, said(lost)
+    assert done.code == 1
