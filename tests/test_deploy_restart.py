@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.core._errors import ScenarioError
+from harness.core._errors import InputError, ScenarioError
 from harness.core._model import Outcome
+from harness.engine import RunOptions, check_unread
 from harness.history import load_all
 from harness.invariants._restarts import RESTART_MARK
 from harness.scenario._hazards import RESTART_FIX, resolve_hazards
+from harness.scenario._load import resolve
 from harness.scenario._project import load_project
 
 from .conftest import free_port, harness, held_but_late, start_module
@@ -87,6 +89,18 @@ def test_deploy_restart_is_skipped_with_the_fix_without_a_restart_and_run_with_o
     assert "restarted at 2 s by the project's restart: — its command (systemctl)" in " ".join(
         scenario.adapted
     )
+
+
+def test_a_scenario_with_restarts_and_no_way_to_restart_is_never_run_without_them() -> None:
+    """Through the Python API (``resolve``, no project): refused, not run as a plain stream
+    that would pass a deploy it never made."""
+    [scenario] = resolve(["deploy-restart"])
+    with pytest.raises(InputError) as caught:
+        check_unread(scenario, RunOptions.create(ASGI, seed=1))
+    assert "deploy-restart restarts the target at 2 s (restarts:) and nothing says how" in str(
+        caught.value
+    )
+    assert RESTART_FIX in caught.value.hint
 
 
 def test_a_project_without_restart_runs_the_hazard_as_skipped_not_passed(tmp_path: Path) -> None:

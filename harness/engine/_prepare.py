@@ -53,7 +53,7 @@ from ..history import RunInfo
 from ..invariants import run_invariants
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..invariants._idempotent import repeat_settings
-from ..scenario._hazards import is_builtin
+from ..scenario._hazards import RESTART_FIX, is_builtin
 from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
@@ -230,18 +230,32 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
 
 
 def check_unread(scenario: Scenario, options: RunOptions) -> Signer:
-    """What ``prepare`` checks that no event says — the secrets the signing reads, the hosts
-    the observer and forwarding downstreams reach — and the Signer. A command calls it first,
+    """What ``prepare`` checks that no event says — a way to restart the target where it has
+    restarts, the secrets the signing reads, the hosts the observer, forwarding downstreams
+    and restart hook reach — and the Signer. A command calls it first,
     on its scenarios as known before their recordings are read (``resolve_hazards(...,
     events=False)``), so that a secret not set is told before a 60 MB export is parsed."""
+    if scenario.restarts:
+        _check_restart(scenario, options)
     signer = signer_for(scenario, time_scale_of(scenario, options))
     if scenario.observer is not None:
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
-    if scenario.restart is not None and scenario.restarts:
-        RESTART.check(scenario.restart, options.allow_hosts, "restart")
     for downstream in scenario.downstreams:
         check_forward_to(downstream, options.allow_hosts, scenario.origin)
     return signer
+
+
+def _check_restart(scenario: Scenario, options: RunOptions) -> None:
+    """A scenario with ``restarts`` is run with a way to restart the target, never without
+    (a deploy it never made would pass): its restart URL is refused off loopback."""
+    if scenario.restart is None:
+        at = ", ".join(f"{t:g} s" for t in scenario.restarts)
+        raise InputError(
+            f"{scenario.name} restarts the target at {at} (restarts:) and nothing says how",
+            where=scenario.origin,
+            hint=RESTART_FIX + "; `harness run` skips it without one",
+        )
+    RESTART.check(scenario.restart, options.allow_hosts, "restart")
 
 
 def _secret_envs(scenario: Scenario) -> str:
