@@ -111,6 +111,22 @@ def test_a_project_without_restart_runs_the_hazard_as_skipped_not_passed(tmp_pat
     assert "Traceback" not in done.err
 
 
+@pytest.mark.parametrize("command", ["locust", "explore"])
+def test_a_load_test_and_explore_refuse_the_hazard_plainly(
+    tmp_path: Path, command: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Neither restarts the target: run without its restart, the hazard would pass a deploy it
+    never made."""
+    _project(tmp_path, "restart: {command: [systemctl, restart, orders]}\n")
+    locust = ("--", "--headless", "--only-summary", "-t", "1s") if command == "locust" else ()
+    done = harness(command, "deploy-restart", *locust, cwd=tmp_path)
+    said_ = done.err + capfd.readouterr().err  # Locust logs its init's error itself
+    assert done.code == 2, said_
+    assert "restarts the target mid-run (restarts:)" in said_, said_
+    assert "run it with `harness run deploy-restart`" in said_
+    assert "Traceback" not in said_
+
+
 # --- a hook that fails: the run ends, nothing judged lost ------------------------------------
 
 

@@ -87,6 +87,7 @@ async def _prepared_and_run(
             stream=True,
             keep_reads=n + 1 < len(scenarios) or s.baseline,
             trace_later=True,
+            restarting=True,
         )
         for n, s in enumerate(scenarios)
     ]
@@ -110,7 +111,7 @@ async def _prepared_and_run(
                 run = (
                     first[n]
                     if k == 0
-                    else prepare(scenario, options, stream=True, trace_later=True)
+                    else prepare(scenario, options, stream=True, trace_later=True, restarting=True)
                 )
                 if wants_baseline(run):
                     baseline = prepare_baseline(run, options)

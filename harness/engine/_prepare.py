@@ -341,6 +341,7 @@ def prepare(
     keep_reads: bool = False,
     stream_recording: bool = False,
     trace_later: bool = False,
+    restarting: bool = False,
 ) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -354,16 +355,12 @@ def prepare(
     (``_recorded_feed``), its events are read and checked now and traced after:
     ``stream_recording``, as they are sent (a clean run's: one at a time, its loop's time
     judged by nothing); ``trace_later``, whole, when ``traced_whole`` is called (a run's, once
-    its clean run is done). Raises InputError subclasses for bad input.
+    its clean run is done). ``restarting``: the caller restarts the target at the scenario's
+    ``restarts`` (the engine's drive); else one that has any is refused — a load test that
+    never restarts would pass a deploy it never made. Raises InputError subclasses for bad
+    input.
     """
-    if scenario.calendar is not None:
-        raise InputError(
-            f"scenario {scenario.name!r} is a year (it has a calendar:): it runs as its months, "
-            "not as one run",
-            where=scenario.origin,
-            hint=f"run it with `harness run {scenario.name}` (docs/year.md), or drop its "
-            "calendar: block",
-        )
+    _refuse_unrunnable(scenario, restarting)
     scale = time_scale_of(scenario, options)
     signer = check_unread(scenario, options)
     if isinstance(scenario.source, SyntheticSource):  # one built in Python: no file checked it
@@ -528,6 +525,22 @@ def prepare(
 
 
 @_gc.paused()
+def _refuse_unrunnable(scenario: Scenario, restarting: bool) -> None:
+    """InputError for a scenario ``prepare`` cannot make one run of: a year (its months are),
+    or one with restarts its caller does not make (``restarting``)."""
+    run = f"run it with `harness run {scenario.name}`"
+    if scenario.restarts and not restarting:
+        what = "restarts the target mid-run (restarts:), which only `harness run` (and pytest's "
+        what += "harness_run) does"
+        hint = f"{run}; a load test does not restart the target"
+    elif scenario.calendar is not None:
+        what = "is a year (it has a calendar:): it runs as its months, not as one run"
+        hint = f"{run} (docs/year.md), or drop its calendar: block"
+    else:
+        return
+    raise InputError(f"scenario {scenario.name!r} {what}", where=scenario.origin, hint=hint)
+
+
 def traced_whole(prepared: PreparedRun) -> PreparedRun:
     """``prepared``, its recording's events traced now if ``prepare(trace_later=True)`` put
     them off: the run prepared whole, as ``prepare`` makes it with the same tag."""
