@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 
 from harness.core._errors import InputError, ScenarioError
-from harness.core._model import Outcome
+from harness.core._model import Effect, Event, Outcome, Status, Verdict
 from harness.engine import RunOptions, check_unread
-from harness.history import load_all
+from harness.history import Mark, load_all
 from harness.invariants._restarts import RESTART_MARK
 from harness.scenario._hazards import RESTART_FIX, resolve_hazards
 from harness.scenario._load import resolve
 from harness.scenario._project import load_project
 
 from .conftest import free_port, harness, held_but_late, start_module
+from .test_expected import _settled, clean_run, ev, lost, ok, run, write
 from .test_gallery import said
 
 ASGI = "tests.project_asgi:app/webhooks/stripe"  # answers 200, calls nothing: cheap to drive
@@ -125,6 +126,58 @@ def test_a_load_test_and_explore_refuse_the_hazard_plainly(
     assert "restarts the target mid-run (restarts:)" in said_, said_
     assert "run it with `harness run deploy-restart`" in said_
     assert "Traceback" not in said_
+
+
+# --- the cause, judged offline -----------------------------------------------------------------
+
+
+def _deployed(by_record: bool) -> Verdict:
+    """Six orders, one every 0.1 s, each paid 0.25 s after its answer (by a call naming the
+    event, or only its record); a deploy restart from 0.35 s to 0.38 s: the third and fourth
+    (accepted at 0.21 and 0.31 s, still queued) are never paid; the fifth and sixth, taken by
+    the new process, are. The first is never paid either: its queue got past it (the second
+    was paid at 0.36 s), so the restart is not its cause. By record, orders of two events each:
+    the first order paid once of twice (its queue got past it), the second not at all."""
+
+    def orders(tag: str) -> list[Event]:  # by record: two events an order
+        return [ev(tag, n, key=f"ord_{tag}{(n + 1) // 2}" if by_record else None) for n in
+                range(1, 7)]  # fmt: skip
+
+    twins = orders("zqclean")
+
+    def pay(e: Event, at: float) -> Effect:
+        return write("/payouts", key=e.key, at=at) if by_record else write("/payouts", [e], at=at)
+
+    clean = clean_run(twins, [pay(e, n + 0.25) for n, e in enumerate(twins)])
+    mine = orders("zqrun")
+    deliveries = [ok(e, at=n / 10) for n, e in enumerate(mine)]
+    paid = [pay(mine[n], n / 10 + 0.26) for n in (1, 4, 5)]
+    h = run(mine, deliveries, paid, tag="zqrun", baseline=clean)
+    h = _settled(h, "pending", 2.0)
+    restart = {"at": 0.35, "started": 0.35, "ended": 0.38}
+    h.marks = [Mark(0.38, RESTART_MARK, json.dumps(restart)), *h.marks]
+    return lost(h)
+
+
+def test_events_queued_when_the_deploy_restarted_the_target_are_told_with_it() -> None:
+    v = _deployed(by_record=False)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith(
+        "3 of 6 accepted events produced no effect (lost): missing POST /payouts for 3; 2 of "
+        "these were accepted (2xx) before the deploy restart at 0.35 s (the restart hook took "
+        "0.03 s) and never worked: work held in memory died with the old process — drain "
+        "queued work on SIGTERM before exiting"
+    ), v.summary
+
+
+def test_records_queued_when_the_deploy_restarted_the_target_are_told_with_it() -> None:
+    v = _deployed(by_record=True)
+    assert v.status is Status.FAIL, v.summary
+    assert v.summary.startswith("2 records short of POST /payouts (per record)"), v.summary
+    assert "; 1 of these records had events accepted (2xx) before the deploy restart at 0.35 s" in (
+        v.summary
+    ), v.summary
+    assert "and no call for it after: work held in memory died with the old process" in v.summary
 
 
 # --- a hook that fails: the run ends, nothing judged lost ------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Outcome
-from ..history import History, delivery_rows, effect_values
+from ..history import History, delivery_rows, effect_values, event_rows
 from ._facts import plural, timestamp
 
 RESTART_MARK = "restart"
@@ -57,13 +57,17 @@ def restarts_of(history: History) -> tuple[Restart, ...]:
     return tuple(sorted(found, key=lambda r: r.started))
 
 
-def restart_loss(history: History, lost: Collection[str]) -> tuple[str, frozenset[str]]:
+def restart_loss(
+    history: History, lost: Collection[str], records: Collection[str] = ()
+) -> tuple[str, frozenset[str]]:
     """``; all 6 of these were accepted (2xx) before the deploy restart at 2.00 s …`` and
-    those of ``lost`` it names: the events accepted before a restart ended, none worked that
-    was accepted after them and before it began. ("", none) where the run made no restart or
-    none of ``lost`` is such."""
+    those of ``lost`` (events) and ``records`` (short of requests naming no event) it names.
+    An event: accepted before a restart ended, none worked that was accepted after it and
+    before the restart began. A record: its latest event accepted before a restart ended got
+    no call naming the record before its next (``_held_records``). ("", none) where the run
+    made no restart or none is such."""
     restarts = restarts_of(history)
-    if not restarts or not lost:
+    if not restarts or not (lost or records):
         return "", frozenset()
     accepted: dict[str, float] = {}
     for eid, answered, outcome in delivery_rows(
@@ -71,12 +75,12 @@ def restart_loss(history: History, lost: Collection[str]) -> tuple[str, frozense
     ):
         if outcome is Outcome.OK and answered is not None:
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
+    ends = [r.ended for r in restarts]
+    held: dict[str, Restart] = {}
     worked = sorted(
         accepted[i] for ids in effect_values(history.effects, "event_ids") for i in ids
         if i in accepted
     )  # fmt: skip
-    ends = [r.ended for r in restarts]
-    held: dict[str, Restart] = {}
     for eid in lost:
         at = accepted.get(eid)
         if at is None or (n := bisect_left(ends, at)) == len(ends):
@@ -86,22 +90,75 @@ def restart_loss(history: History, lost: Collection[str]) -> tuple[str, frozense
         # passed over, not held when the process stopped.
         if bisect_right(worked, at) == bisect_left(worked, restart.started):
             held[eid] = restart
-    if not held:
+    held_records = _held_records(history, accepted, records, restarts)
+    if not held and not held_records:
         return "", frozenset()
-    return _text(len(lost), held), frozenset(held)
+    text = _text(len(lost), held, "") if held else ""
+    if held_records:
+        text += _text(len(records), held_records, " records")
+    return text, frozenset(held) | frozenset(held_records)
 
 
-def _text(lost: int, held: dict[str, Restart]) -> str:
+def _held_records(
+    history: History,
+    accepted: dict[str, float],
+    records: Collection[str],
+    restarts: Sequence[Restart],
+) -> dict[str, Restart]:
+    """Of ``records``, those whose latest event accepted before a restart ended (and after the
+    one before it) got no call naming the record from then to the record's next acceptance (a
+    new process's, or none): the old process never got to it."""
+    if not records:
+        return {}
+    wanted = set(records)
+    taken: dict[str, list[float]] = {}  # each record's acceptances
+    for eid, key in event_rows(history.events, "id", "key"):
+        if key in wanted and (at := accepted.get(eid)) is not None:
+            taken.setdefault(key, []).append(at)
+    calls: dict[str, list[float]] = {}  # each record's calls
+    for key, at in zip(
+        effect_values(history.effects, "key"), effect_values(history.effects, "at"), strict=True
+    ):
+        if key in wanted:
+            calls.setdefault(key, []).append(at)
+    held: dict[str, Restart] = {}
+    for key, times in taken.items():
+        times.sort()
+        made = sorted(calls.get(key, ()))
+        since = -math.inf
+        for restart in restarts:
+            before = bisect_right(times, restart.ended)
+            if before and times[before - 1] > since:
+                at = times[before - 1]
+                then = times[before] if before < len(times) else math.inf
+                if bisect_right(made, at) == bisect_left(made, then):
+                    held[key] = restart
+                    break
+            since = restart.ended
+    return held
+
+
+def _text(lost: int, held: dict[str, Restart], records: str) -> str:
     n = len(held)
+    these = f"these{records}"
     if n == lost:
-        which = "it" if n == 1 else "both of these" if n == 2 else f"all {n:,} of these"
+        which = (
+            ("it" if not records else "the record")
+            if n == 1
+            else (f"both of {these}" if n == 2 else f"all {n:,} of {these}")
+        )
     else:
-        which = f"{n:,} of these"
-    were = "was" if n == 1 else "were"
+        which = f"{n:,} of {these}"
+    if records:
+        verb = "had events accepted (2xx)"
+        worked = "no call for it after" if n == 1 else "no call for them after"
+    else:
+        verb = f"{'was' if n == 1 else 'were'} accepted (2xx)"
+        worked = "never worked"
     restarts = sorted(set(held.values()), key=lambda r: r.started)
     return (
-        f"; {which} {were} accepted (2xx) before {_when(restarts)} and never worked: work held "
-        f"in memory died with the old process — {_DRAIN}"
+        f"; {which} {verb} before {_when(restarts)} and {worked}: work held in memory died "
+        f"with the old process — {_DRAIN}"
     )
 
 

@@ -420,11 +420,13 @@ def _settle_note(
     rotated = rotation_loss(facts.history, lost)
     if rotated:
         return rotated
-    restarted, held = restart_loss(facts.history, lost)
+    restarted, held = restart_loss(facts.history, lost, records)
     rest = [i for i in lost if i not in held]
-    if restarted and not rest:
+    rest_records = [k for k in records if k not in held]
+    if restarted and not rest and not rest_records:
         return restarted
-    return restarted + settle_note(facts.history, facts.effects_in_order, undone, rest, records)
+    effects = facts.effects_in_order
+    return restarted + settle_note(facts.history, effects, undone, rest, rest_records)
 
 
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
