@@ -19,6 +19,8 @@ from harness.invariants._restarts import RESTART_MARK
 from harness.scenario._hazards import RESTART_FIX, resolve_hazards
 from harness.scenario._load import resolve
 from harness.scenario._project import load_project
+from harness.scenario._project_text import Downstream, EventsItem, project_yaml
+from harness.scenario._project_text import Project as TextProject
 
 from .conftest import free_port, harness, held_but_late, start_module
 from .test_expected import _settled, clean_run, ev, lost, ok, run, write
@@ -90,6 +92,17 @@ def test_deploy_restart_is_skipped_with_the_fix_without_a_restart_and_run_with_o
     assert "restarted at 2 s by the project's restart: — its command (systemctl)" in " ".join(
         scenario.adapted
     )
+
+
+def test_init_offers_the_restart_commented_out_and_it_loads_uncommented(tmp_path: Path) -> None:
+    events = (EventsItem("library", "stripe:checkout.session.completed"),)
+    draft = TextProject(ASGI, "stripe", None, events, (Downstream("api", 9100),))
+    text = project_yaml(draft, "project.schema.json")
+    assert "\n# restart: {command: [sh, -c, " in text
+    path = tmp_path / "harness.yaml"
+    path.write_text(text.replace("\n# restart:", "\nrestart:"))
+    restart = load_project(path).restart
+    assert restart is not None and restart.command[:2] == ("sh", "-c")
 
 
 def test_a_scenario_with_restarts_and_no_way_to_restart_is_never_run_without_them() -> None:
