@@ -196,36 +196,48 @@ def test_records_queued_when_the_deploy_restarted_the_target_are_told_with_it() 
 # --- a hook that fails: the run ends, nothing judged lost ------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("command", "said_", "code"),
-    [
-        (["false"], "restart: command 'false' exited 1", 3),
-        (["no-such-restart-tool"], "restart: command 'no-such-restart-tool' could not run", 3),
-    ],
-    ids=["exits-1", "not-found"],
-)
-def test_a_failing_restart_command_ends_the_run_naming_it(
-    tmp_path: Path, command: list[str], said_: str, code: int
+def test_a_failing_restart_command_ends_the_run_naming_it_the_runs_before_reported(
+    tmp_path: Path,
 ) -> None:
-    _project(tmp_path, f"restart: {{command: {json.dumps(command)}}}\n")
+    _project(tmp_path, "restart: {command: [sh, -c, 'exit 1']}\n")
     (tmp_path / "short.yaml").write_text(SHORT)
+    plain = SHORT.replace("name: short-deploy\nrestarts: [0.1s]\n", "name: plain\n")
+    (tmp_path / "plain.yaml").write_text(plain)
     report = tmp_path / "report.json"
-    done = harness("run", "short.yaml", "--report", str(report), cwd=tmp_path)
-    assert done.code == code, done.err
-    assert said_ in done.err, done.err
+    done = harness("run", "plain.yaml", "short.yaml", "--report", str(report), cwd=tmp_path)
+    assert done.code == 3, done.err
+    assert "restart: command 'sh' exited 1" in done.err, done.err
     assert "what was recorded is kept in" in done.err, done.err
     assert "Traceback" not in done.err
-    assert not report.exists()  # nothing judged: no event called lost for it
+    # The run before it judged and reported; its own not judged: none called lost for it.
+    assert [r["scenario"] for r in json.loads(report.read_text())["runs"]] == ["plain"]
 
 
-def test_a_restart_url_off_loopback_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    _project(tmp_path, "restart: {post: 'http://deploy.example.com/restart'}\n")
+@pytest.mark.parametrize(
+    ("restart", "said_"),
+    [
+        (
+            "{command: [no-such-restart-tool, now]}",
+            "restart: command 'no-such-restart-tool' is not found",
+        ),
+        (
+            "{post: 'http://deploy.example.com/restart'}",
+            "restart URL host 'deploy.example.com' is outside loopback",
+        ),
+    ],
+    ids=["not-found", "off-loopback"],
+)
+def test_a_bad_restart_is_refused_before_anything_runs(
+    tmp_path: Path, restart: str, said_: str
+) -> None:
+    _project(tmp_path, f"restart: {restart}\n")
     (tmp_path / "short.yaml").write_text(SHORT)
     done = harness("run", "short.yaml", cwd=tmp_path)
     assert done.code == 2, done.err
-    assert "restart URL host 'deploy.example.com' is outside loopback" in done.err, done.err
-    assert "--allow-host deploy.example.com" in done.err
+    assert said_ in done.err, done.err
+    assert "its program on PATH" in done.err or "--allow-host deploy.example.com" in done.err
     assert "Traceback" not in done.err
+    assert not list(tmp_path.glob("harness-runs/*.db"))  # nothing sent, no journal
 
 
 # --- gunicorn reloaded mid-run (tests/gallery/deploy_drain.py) -------------------------------

@@ -30,7 +30,7 @@ from ._options import RunOptions
 from ._pace import CleanPace
 from ._prepare import PreparedRun, prepare, traced_whole
 from ._recorder import Recorder, RunResult
-from ._restarts import Restarts
+from ._restarts import RestartFailed, Restarts
 
 T = TypeVar("T")
 
@@ -135,8 +135,8 @@ async def _prepared_and_run(
         await together(
             *(instance(k, o, e) for k, (o, e) in enumerate(zip(instances, earlier, strict=True)))
         )
-    except TargetGone as gone:
-        gone.results = [results[n] for n in sorted(results)]
+    except (TargetGone, RestartFailed) as stopped:  # the runs judged before it are reported
+        stopped.results = [results[n] for n in sorted(results)]
         raise
     return [results[n] for n in range(len(scenarios))]
 
@@ -261,9 +261,9 @@ def _restarts(
     return Restarts(prepared.restarts, restart, recorder.clock, recorder.mark, stop)
 
 
-def _kept(error: RunError, journal: Journal) -> RunError:
+def _kept(error: RunError, journal: Journal) -> RestartFailed:
     """``error`` (a restart that failed), saying where what was recorded is kept."""
-    return RunError(
+    return RestartFailed(
         f"{error}\n  what was recorded is kept in {journal.path}; nothing was judged lost for "
         "a restart that did not happen"
     )

@@ -3,6 +3,7 @@ explore's ``reset:`` between examples, a run's ``restart:`` at its restarts."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..core._errors import RunError
+from ..core._errors import InputError, RunError
 from ..core._scenario import ResetSpec, RestartSpec
 from ..drive._target import checked_url, require_allowed
 
@@ -28,7 +29,15 @@ class Hook:
     timeout: float = 60.0
 
     def check(self, spec: ResetSpec | RestartSpec, allow_hosts: Sequence[str], where: str) -> None:
-        """Refuse the hook's URL outside loopback and the allowed hosts before anything runs."""
+        """Refuse, before anything runs, a command whose program is not found, and a URL
+        outside loopback and the allowed hosts."""
+        if spec.command and shutil.which(spec.command[0]) is None:
+            raise InputError(
+                f"{self.name}: command {spec.command[0]!r} is not found",
+                where=where,
+                hint="give the command as a list of arguments, its program on PATH or by its "
+                f"path ({self.name}: in harness.yaml or the scenario)",
+            )
         if spec.post is not None:
             what = f"{self.name} URL"
             host = checked_url(spec.post, where, what)

@@ -13,11 +13,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..core._errors import RunError
 from ..core._scenario import RestartSpec
 from ..invariants._restarts import RESTART_MARK
 from ._hooks import Hook
+
+if TYPE_CHECKING:
+    from ._recorder import RunResult
 
 RESTART = Hook(
     "restart",
@@ -25,6 +29,16 @@ RESTART = Hook(
     when="at each of the scenario's restarts",
     done="it has restarted the target",
 )
+
+
+class RestartFailed(RunError):
+    """A restart hook that failed mid-run: that run is not judged (nothing is called lost for a
+    restart that did not happen); ``results``, the runs judged before it, are reported, then
+    this error (exit 3)."""
+
+    def __init__(self, message: str, results: Sequence[RunResult] = ()) -> None:
+        super().__init__(message)
+        self.results = list(results)
 
 
 class Restarts:
