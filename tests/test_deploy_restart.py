@@ -213,6 +213,24 @@ def test_a_failing_restart_command_ends_the_run_naming_it_the_runs_before_report
     assert [r["scenario"] for r in json.loads(report.read_text())["runs"]] == ["plain"]
 
 
+def test_the_run_restarts_its_target_once_and_its_clean_run_never(tmp_path: Path) -> None:
+    calls = tmp_path / "restarts.log"
+    hook = json.dumps(f"echo restarted >> {shlex.quote(str(calls))}")
+    _project(tmp_path, f"restart: {{command: [sh, -c, {hook}]}}\n")
+    (tmp_path / "short.yaml").write_text(SHORT.replace("baseline: false\n", ""))
+    done = harness("run", "short.yaml", "--journal", str(tmp_path / "j.db"), cwd=tmp_path)
+    assert done.code in (0, 1), done.err  # an automation that calls nothing: judged, either way
+    assert calls.read_text() == "restarted\n"
+    [run] = load_all(tmp_path / "j.db")
+    clean = run.baseline
+    assert clean is not None
+    assert not [m for m in clean.marks if m.name == RESTART_MARK]
+    [mark] = [m for m in run.marks if m.name == RESTART_MARK]
+    restart = json.loads(mark.detail)
+    assert restart["at"] == 0.1 and restart["started"] >= 0.1
+    assert restart["ended"] >= restart["started"] and mark.at >= restart["ended"]
+
+
 @pytest.mark.parametrize(
     ("restart", "said_"),
     [
