@@ -300,7 +300,16 @@ def test_a_gunicorn_reload_loses_the_queue_unless_the_worker_drains(
     assert started >= 1.0  # the hazard's 2 s, at --time-scale 0.5
     lost = found["no_lost_events"]
     if drain:  # every verdict holds, but an ack a loaded machine could not time
-        assert not held_but_late([run]), held_but_late([run])
+        unmet = [v for v in held_but_late([run]) if v[1] != "per_key_order"]
+        assert not unmet, unmet
+        # While the old worker drains, the new one works too: a record's two events a moment
+        # apart, one in each, may be paid out of order — the order a graceful reload does not
+        # keep, said so (tests/test_gallery_recycled.py reads it alike).
+        order = found["per_key_order"]
+        if order["status"] != "pass":
+            assert "worked at the same time by more than one worker" in order["summary"], said(
+                order
+            )
         return
     assert lost["status"] == "fail", said(lost)
     cause = r"(was|were) accepted \(2xx\) before the deploy restart at 1\.\d\d s \(the restart hook"

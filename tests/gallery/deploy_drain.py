@@ -88,7 +88,7 @@ def main() -> None:
     options: dict[str, Any] = {
         "workers": 1,
         "worker_class": "gthread",
-        "threads": 4,
+        "threads": 1,  # one request at a time: queued in the order answered
         "graceful_timeout": 10,
         "pidfile": opts.pidfile,
         "post_worker_init": payouts.start,
