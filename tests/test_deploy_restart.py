@@ -13,7 +13,7 @@ import pytest
 
 from harness.core._errors import InputError, ScenarioError
 from harness.core._model import Effect, Event, Outcome, Status, Verdict
-from harness.engine import RunOptions, check_unread
+from harness.engine import RunOptions, check_unread, prepare
 from harness.history import Mark, load_all
 from harness.invariants._restarts import RESTART_MARK
 from harness.scenario._hazards import RESTART_FIX, resolve_hazards
@@ -125,20 +125,26 @@ def test_a_project_without_restart_runs_the_hazard_as_skipped_not_passed(tmp_pat
     assert "Traceback" not in done.err
 
 
-@pytest.mark.parametrize("command", ["locust", "explore"])
-def test_a_load_test_and_explore_refuse_the_hazard_plainly(
-    tmp_path: Path, command: str, capfd: pytest.CaptureFixture[str]
-) -> None:
-    """Neither restarts the target: run without its restart, the hazard would pass a deploy it
-    never made."""
-    _project(tmp_path, "restart: {command: [systemctl, restart, orders]}\n")
-    locust = ("--", "--headless", "--only-summary", "-t", "1s") if command == "locust" else ()
-    done = harness(command, "deploy-restart", *locust, cwd=tmp_path)
-    said_ = done.err + capfd.readouterr().err  # Locust logs its init's error itself
-    assert done.code == 2, said_
-    assert "restarts the target mid-run (restarts:)" in said_, said_
-    assert "run it with `harness run deploy-restart`" in said_
-    assert "Traceback" not in said_
+def test_explore_refuses_the_hazard_plainly(tmp_path: Path) -> None:
+    """Explore does not restart the target: run without its restart, the hazard would pass a
+    deploy it never made."""
+    _project(tmp_path, "restart: {command: [sh, -c, 'exit 0']}\n")
+    done = harness("explore", "deploy-restart", cwd=tmp_path)
+    assert done.code == 2, done.err
+    assert "restarts the target mid-run (restarts:)" in done.err, done.err
+    assert "run it with `harness run deploy-restart`" in done.err
+    assert "Traceback" not in done.err
+
+
+def test_a_load_test_is_refused_the_hazard_where_it_prepares_its_run(tmp_path: Path) -> None:
+    """``harness locust`` (its init hook) prepares the run without restarting it: refused, as
+    bad input, before Locust sends anything (``engine.prepare``; a Locust process costs 8 s)."""
+    given = _project(tmp_path, "restart: {command: [sh, -c, 'exit 0']}\n")
+    [scenario] = resolve_hazards(["deploy-restart"], load_project(given)).scenarios
+    with pytest.raises(InputError) as caught:
+        prepare(scenario, RunOptions.create(ASGI, seed=1))
+    assert "restarts the target mid-run (restarts:), which only `harness run`" in str(caught.value)
+    assert "a load test does not restart the target" in str(caught.value)
 
 
 # --- the cause, judged offline -----------------------------------------------------------------
