@@ -339,7 +339,8 @@ def _drive_and_report(
     except (TargetGone, RestartFailed) as stopped:  # the runs judged are reported, then it
         results, gone = stopped.results, stopped
     runs = [(r.history, r.verdicts) for r in results]
-    print_verdicts(runs, skipped=skipped)
+    if runs or gone is None:  # a run stopped before any was judged: its error alone
+        print_verdicts(runs, skipped=skipped)
     if report is not None:
         write_report(report, runs, options.journal, skipped=skipped)
         err.print(f"report written to {report}")
