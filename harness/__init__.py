@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         PlannedDelivery,
         RecordedSource,
         ResetSpec,
+        RestartSpec,
         Route,
         Scenario,
         SchemaSource,
@@ -165,6 +166,7 @@ _WHERE = {
     "write_minimal": "explore",
     "PlannedDelivery": "core._scenario",
     "ResetSpec": "core._scenario",
+    "RestartSpec": "core._scenario",
     "with_recorded_ids": "report._describe",
 }
 
@@ -201,6 +203,7 @@ __all__ = [
     "Recorder",
     "Redactor",
     "ResetSpec",
+    "RestartSpec",
     "Route",
     "RunAborted",
     "RunError",

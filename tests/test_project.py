@@ -469,7 +469,7 @@ def test_the_shipped_schema_is_current() -> None:
     schema = json.loads(SCHEMA_FILE.read_text())
     assert set(schema["properties"]) == {
         "target", "provider", "secret_env", "events", "downstreams", "expect", "correlate",
-        "hazards", "reset", "calendar", "leave_out",
+        "hazards", "reset", "restart", "calendar", "leave_out",
     }  # fmt: skip
 
 

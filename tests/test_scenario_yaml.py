@@ -40,6 +40,7 @@ from harness.scenario._schema import PerturbationDoc, ScenarioDoc
 
 BUILTIN_SCENARIOS = [
     "bulk-import-burst",
+    "deploy-restart",
     "duplicate-storm",
     "import-run-twice",
     "out-of-order",
@@ -204,6 +205,7 @@ def test_resolve_expands_a_builtin_suite_in_its_order() -> None:
         "forged-signature",
         "replayed-delivery",
         "import-run-twice",
+        "deploy-restart",
     ]
     suite = load_suite(data_dir("scenarios") / "standard.suite.yaml")
     assert isinstance(suite, Suite)
@@ -460,8 +462,8 @@ def test_unknown_field_lists_the_allowed_ones_and_suggests(tmp_path: Path) -> No
     assert error_of(path) == (
         f"{path}:2: unknown field 'modle' — allowed: name, description, model, source, "
         "perturbations, invariants, downstreams, delivery, settle, faults, provider, time_scale, "
-        "marks, redact, observer, correlate, tracer, expect, baseline, schedule, reset, calendar "
-        "(did you mean 'model'?)"
+        "marks, redact, observer, correlate, tracer, expect, baseline, schedule, reset, restarts, "
+        "restart, calendar (did you mean 'model'?)"
     )
 
 

@@ -322,6 +322,7 @@ def _drive_and_report(
 
     from ..engine import run_scenarios
     from ..engine._gone import TargetGone
+    from ..engine._restarts import RestartFailed
     from ..report.json import write_report
     from ._console import err, print_skipped, print_verdicts
     from ._exits import judged_exit, notes
@@ -335,10 +336,11 @@ def _drive_and_report(
     try:
         if scenarios:
             results = _run_async(run_scenarios(scenarios, options), options.journal)
-    except TargetGone as stopped:  # the runs it judged are reported, then its error
+    except (TargetGone, RestartFailed) as stopped:  # the runs judged are reported, then it
         results, gone = stopped.results, stopped
     runs = [(r.history, r.verdicts) for r in results]
-    print_verdicts(runs, skipped=skipped)
+    if runs or gone is None:  # a run stopped before any was judged: its error alone
+        print_verdicts(runs, skipped=skipped)
     if report is not None:
         write_report(report, runs, options.journal, skipped=skipped)
         err.print(f"report written to {report}")

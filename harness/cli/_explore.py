@@ -163,6 +163,13 @@ def explore(
     # doubles listen (the search listened on the project's, the reproduce line named another).
     given_downstream = _given(click.get_current_context(), "downstream")
     (chosen,) = without_own_ports(hazards.scenarios, given_downstream)
+    if chosen.restarts:
+        raise InputError(
+            f"{chosen.name!r} restarts the target mid-run (restarts:); explore searches "
+            "delivery schedules and does not restart it",
+            where="harness explore",
+            hint=f"run it with `harness run {chosen.name}`",
+        )
     if chosen.reset is None and project is not None and project.reset is not None:
         chosen = replace(chosen, reset=project.reset)
     how = ExploreSettings(

@@ -439,6 +439,16 @@ class ResetSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class RestartSpec:
+    """How the target is restarted as a deploy restarts it (``restart:``), at a scenario's
+    ``restarts``: an HTTP POST of ``post`` (a URL) or a ``command`` run to completion (argv),
+    like ``gunicorn``'s ``kill -HUP``, ``systemctl restart``, a container replaced."""
+
+    post: str | None = None
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     source: Source
@@ -470,6 +480,11 @@ class Scenario:
     schedule: tuple[PlannedDelivery, ...] | None = None
     # How explore resets the target between examples; None: it is checked for state instead.
     reset: ResetSpec | None = None
+    # Scenario seconds at which the run (never its clean run) restarts the target, as a deploy
+    # does, while the sending goes on (``engine._restarts``); ``restart`` says how (the
+    # project's ``restart:`` where the scenario gives none).
+    restarts: tuple[float, ...] = ()
+    restart: RestartSpec | None = None
     # A year as a scenario (``calendar:``): ``harness.year`` plans and drives its months.
     calendar: CalendarSpec | None = None
     # The invariants it would judge that its project leaves out (``leave_out:``), with the

@@ -115,6 +115,7 @@ def baseline_scenario(scenario: Scenario) -> Scenario:
         description=f"the baseline of {scenario.name}: each event once, in order, no faults",
         perturbations=(),
         faults=(),
+        restarts=(),
         # Signed with the first secret on a true clock: a rotation or a skew is a hazard too.
         delivery=replace(scenario.delivery, rotation=None, clock_skew=0.0),
         invariants=tuple(i for i in scenario.invariants if i.name != BASELINE_INVARIANT),

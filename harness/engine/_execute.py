@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from ..core._errors import RunAborted, TargetUnreachableError
+from ..core._errors import RunAborted, RunError, TargetUnreachableError
 from ..core._model import PACED_MARK, STOPPED_MARK, UNAVAILABLE, Delivery
 from ..core._scenario import Scenario
 from ..double._carry import Carried
@@ -30,6 +30,7 @@ from ._options import RunOptions
 from ._pace import CleanPace
 from ._prepare import PreparedRun, prepare, traced_whole
 from ._recorder import Recorder, RunResult
+from ._restarts import RestartFailed, Restarts
 
 T = TypeVar("T")
 
@@ -86,6 +87,7 @@ async def _prepared_and_run(
             stream=True,
             keep_reads=n + 1 < len(scenarios) or s.baseline,
             trace_later=True,
+            restarting=True,
         )
         for n, s in enumerate(scenarios)
     ]
@@ -109,7 +111,7 @@ async def _prepared_and_run(
                 run = (
                     first[n]
                     if k == 0
-                    else prepare(scenario, options, stream=True, trace_later=True)
+                    else prepare(scenario, options, stream=True, trace_later=True, restarting=True)
                 )
                 if wants_baseline(run):
                     baseline = prepare_baseline(run, options)
@@ -133,8 +135,8 @@ async def _prepared_and_run(
         await together(
             *(instance(k, o, e) for k, (o, e) in enumerate(zip(instances, earlier, strict=True)))
         )
-    except TargetGone as gone:
-        gone.results = [results[n] for n in sorted(results)]
+    except (TargetGone, RestartFailed) as stopped:  # the runs judged before it are reported
+        stopped.results = [results[n] for n in sorted(results)]
         raise
     return [results[n] for n in range(len(scenarios))]
 
@@ -249,6 +251,24 @@ class Turns:
         return result
 
 
+def _restarts(
+    prepared: PreparedRun, recorder: Recorder, stop: Callable[[], object]
+) -> Restarts | None:
+    """The run's restarts (``restarts:``), or None; the clean run never has any."""
+    restart = prepared.scenario.restart
+    if not prepared.restarts or restart is None:
+        return None
+    return Restarts(prepared.restarts, restart, recorder.clock, recorder.mark, stop)
+
+
+def _kept(error: RunError, journal: Journal) -> RestartFailed:
+    """``error`` (a restart that failed), saying where what was recorded is kept."""
+    return RestartFailed(
+        f"{error}\n  what was recorded is kept in {journal.path}; nothing was judged lost for "
+        "a restart that did not happen"
+    )
+
+
 def _with_late_effects(result: RunResult, journal: Journal, touched: set[str]) -> RunResult:
     """``result``, its History read again if a later run gave it (or its baseline) late
     effects; its verdicts stand, as late effects are never judged."""
@@ -284,10 +304,18 @@ async def _drive(
     this = asyncio.current_task()
     assert this is not None  # a coroutine of the event loop
     watch = GoneWatch(recorder.clock, recorder.doubles, this.cancel)
+    restarts = _restarts(prepared, recorder, this.cancel)
 
     def delivered(d: Delivery) -> None:
         recorder.delivery(d)
         watch.delivery(d)
+
+    def anchored() -> float:
+        """The run's clock starts with its first delivery, and its restarts with it."""
+        origin = recorder.restart_clock()
+        if restarts is not None:
+            restarts.start()
+        return origin
 
     try:
         await recorder.start()
@@ -299,7 +327,7 @@ async def _drive(
             on_delivery=delivered,
             headers=dict(scenario.delivery.headers),
             provider=prepared.provider,
-            anchor=recorder.restart_clock,
+            anchor=anchored,
             pace=pace,
             **({"concurrency": 1} if pace is not None else {}),
         )
@@ -320,6 +348,11 @@ async def _drive(
             if watch.reason is None or this.cancelling() > 1 or journal.failed is not None:
                 raise
             this.uncancel()  # the watch's own: the run goes on to be judged
+        if restarts is not None and watch.reason is None:
+            try:
+                await restarts.finish()  # those due after the last delivery, too
+            except RunError as exc:
+                raise _kept(exc, journal) from None
         if pace is not None:
             recorder.mark(PACED_MARK, pace.detail())
         if watch.reason is None:
@@ -331,11 +364,16 @@ async def _drive(
     except asyncio.CancelledError:
         if journal.failed is not None:  # the Recorder stopped the run: it cannot be kept
             raise journal.failed from None
+        if restarts is not None and restarts.error is not None and this.cancelling() == 1:
+            this.uncancel()  # the restart's own stop: its error, not an abort, ends the run
+            raise _kept(restarts.error, journal) from None
         raise RunAborted(
             f"run of {scenario.name!r} interrupted; what was recorded is kept in {journal.path}\n"
             f"  hint: judge it with `harness check {journal.path}`"
         ) from None
     finally:
+        if restarts is not None:
+            restarts.cancel()
         await recorder.stop(status, drain=drain())
     if journal.failed is not None:
         raise journal.failed

@@ -53,12 +53,13 @@ from ..history import RunInfo
 from ..invariants import run_invariants
 from ..invariants._expected import NEED_BASELINE, scenario_settings
 from ..invariants._idempotent import repeat_settings
-from ..scenario._hazards import is_builtin
+from ..scenario._hazards import RESTART_FIX, is_builtin
 from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
 from ..scenario._lines import where_in
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
 from ._recorded_feed import RecordedEvents, put_off
+from ._restarts import RESTART
 
 # The run's setting that counts its planned deliveries.
 PLANNED = "planned_deliveries"
@@ -105,6 +106,8 @@ class PreparedRun:
     # A recording's events read and checked, not traced yet (``prepare(trace_later=True)``):
     # ``traced_whole`` traces them, as the run is driven.
     recorded: RecordedEvents | None = None
+    # When the run restarts the target (``_restarts``), on its clock; the clean run never does.
+    restarts: tuple[float, ...] = ()
 
     def slots(self) -> PlanStream:
         """A streamed run's slots, in order, as its Feed sends them."""
@@ -227,16 +230,32 @@ def signer_for(scenario: Scenario, scale: float = 1.0) -> Signer:
 
 
 def check_unread(scenario: Scenario, options: RunOptions) -> Signer:
-    """What ``prepare`` checks that no event says — the secrets the signing reads, the hosts
-    the observer and forwarding downstreams reach — and the Signer. A command calls it first,
+    """What ``prepare`` checks that no event says — a way to restart the target where it has
+    restarts, the secrets the signing reads, the hosts the observer, forwarding downstreams
+    and restart hook reach — and the Signer. A command calls it first,
     on its scenarios as known before their recordings are read (``resolve_hazards(...,
     events=False)``), so that a secret not set is told before a 60 MB export is parsed."""
+    if scenario.restarts:
+        _check_restart(scenario, options)
     signer = signer_for(scenario, time_scale_of(scenario, options))
     if scenario.observer is not None:
         check_observer(scenario.observer, options.allow_hosts, scenario.origin)
     for downstream in scenario.downstreams:
         check_forward_to(downstream, options.allow_hosts, scenario.origin)
     return signer
+
+
+def _check_restart(scenario: Scenario, options: RunOptions) -> None:
+    """A scenario with ``restarts`` is run with a way to restart the target, never without
+    (a deploy it never made would pass): its restart URL is refused off loopback."""
+    if scenario.restart is None:
+        at = ", ".join(f"{t:g} s" for t in scenario.restarts)
+        raise InputError(
+            f"{scenario.name} restarts the target at {at} (restarts:) and nothing says how",
+            where=scenario.origin,
+            hint=RESTART_FIX + "; `harness run` skips it without one",
+        )
+    RESTART.check(scenario.restart, options.allow_hosts, "restart")
 
 
 def _secret_envs(scenario: Scenario) -> str:
@@ -322,6 +341,7 @@ def prepare(
     keep_reads: bool = False,
     stream_recording: bool = False,
     trace_later: bool = False,
+    restarting: bool = False,
 ) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -335,16 +355,12 @@ def prepare(
     (``_recorded_feed``), its events are read and checked now and traced after:
     ``stream_recording``, as they are sent (a clean run's: one at a time, its loop's time
     judged by nothing); ``trace_later``, whole, when ``traced_whole`` is called (a run's, once
-    its clean run is done). Raises InputError subclasses for bad input.
+    its clean run is done). ``restarting``: the caller restarts the target at the scenario's
+    ``restarts`` (the engine's drive); else one that has any is refused — a load test that
+    never restarts would pass a deploy it never made. Raises InputError subclasses for bad
+    input.
     """
-    if scenario.calendar is not None:
-        raise InputError(
-            f"scenario {scenario.name!r} is a year (it has a calendar:): it runs as its months, "
-            "not as one run",
-            where=scenario.origin,
-            hint=f"run it with `harness run {scenario.name}` (docs/year.md), or drop its "
-            "calendar: block",
-        )
+    _refuse_unrunnable(scenario, restarting)
     scale = time_scale_of(scenario, options)
     signer = check_unread(scenario, options)
     if isinstance(scenario.source, SyntheticSource):  # one built in Python: no file checked it
@@ -435,6 +451,8 @@ def prepare(
             # journal's own table.
             "settle": {"quiet": settle.quiet, "deadline": settle.deadline},
             "time_scale": scale,
+            # When the run restarts the target (run seconds); the restart Marks say when it did.
+            **({"restarts": [t * scale for t in scenario.restarts]} if scenario.restart else {}),
             **({FAULT_MARKS: True} if faults else {}),
             "timeout": scenario.delivery.timeout,
             # Planned as it is sent: known when it has no copies (one slot an event), else
@@ -502,10 +520,27 @@ def prepare(
         feed=feed,
         plan=planning,
         recorded=recorded,
+        restarts=tuple(t * scale for t in scenario.restarts) if scenario.restart else (),
     )
 
 
 @_gc.paused()
+def _refuse_unrunnable(scenario: Scenario, restarting: bool) -> None:
+    """InputError for a scenario ``prepare`` cannot make one run of: a year (its months are),
+    or one with restarts its caller does not make (``restarting``)."""
+    run = f"run it with `harness run {scenario.name}`"
+    if scenario.restarts and not restarting:
+        what = "restarts the target mid-run (restarts:), which only `harness run` (and pytest's "
+        what += "harness_run) does"
+        hint = f"{run}; a load test does not restart the target"
+    elif scenario.calendar is not None:
+        what = "is a year (it has a calendar:): it runs as its months, not as one run"
+        hint = f"{run} (docs/year.md), or drop its calendar: block"
+    else:
+        return
+    raise InputError(f"scenario {scenario.name!r} {what}", where=scenario.origin, hint=hint)
+
+
 def traced_whole(prepared: PreparedRun) -> PreparedRun:
     """``prepared``, its recording's events traced now if ``prepare(trace_later=True)`` put
     them off: the run prepared whole, as ``prepare`` makes it with the same tag."""

@@ -68,6 +68,7 @@ from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
 from ._newest import clock_margin, timed_shortfalls
 from ._order import time_path
+from ._restarts import restart_loss
 from ._rotated import rotation_loss
 from ._shortfalls import Cancelled, Shortfalls
 from ._unattributed import Repeated, repeated_records
@@ -414,11 +415,18 @@ def _settle_note(
     facts: Facts, undone: Unfinished, lost: Collection[str], records: Collection[str] = ()
 ) -> str:
     """``_after_answers.settle_note`` of the run as judged — or, where a secret rotation
-    explains the loss (``_rotated``), that."""
+    explains the loss (``_rotated``), that; a deploy restart the run made, for those it
+    explains (``_restarts``)."""
     rotated = rotation_loss(facts.history, lost)
     if rotated:
         return rotated
-    return settle_note(facts.history, facts.effects_in_order, undone, lost, records)
+    restarted, held = restart_loss(facts.history, lost, records)
+    rest = [i for i in lost if i not in held]
+    rest_records = [k for k in records if k not in held]
+    if restarted and not rest and not rest_records:
+        return restarted
+    effects = facts.effects_in_order
+    return restarted + settle_note(facts.history, effects, undone, rest, rest_records)
 
 
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:

@@ -85,26 +85,56 @@ def resolve_hazards(
     names: Sequence[str], project: Project | None, *, events: bool = True
 ) -> Hazards:
     """Scenarios for names (built-ins, suites, .yaml paths), the built-in ones applied to
-    ``project`` when it gives anything. ``events=False``: the scenario files' recordings are
-    not read (``_load``): what is checked before them. Raises ScenarioError /
-    UnknownScenarioError."""
+    ``project`` when it gives anything; one with ``restarts`` and no ``restart:`` of its own
+    takes the project's, and is skipped where none says how (``restarted``).
+    ``events=False``: the scenario files' recordings are not read (``_load``): what is checked
+    before them. Raises ScenarioError / UnknownScenarioError."""
     scenarios: list[Scenario] = []
     skipped: list[Skipped] = []
     for name in names:
         loaded = _load(_locate(name, Path()), events=events)
         for scenario in loaded.scenarios if isinstance(loaded, Suite) else (loaded,):
-            if project is None or not is_builtin(scenario):
-                scenarios.append(scenario)
-                continue
-            applied = apply(scenario, project) if project.gives_anything else [scenario]
+            builtin = project is not None and is_builtin(scenario)
+            applied: list[Scenario | Skipped] = [scenario]
+            if builtin and project is not None and project.gives_anything:
+                applied = apply(scenario, project)
             for one in applied:
-                if not isinstance(one, Skipped) and project.leave_out:
+                if not isinstance(one, Skipped):
+                    one = restarted(one, project)
+                if not isinstance(one, Skipped) and builtin and project and project.leave_out:
                     one = leave_out(one, project.leave_out)
                 if isinstance(one, Skipped):
                     skipped.append(one)
                 else:
                     scenarios.append(one)
     return Hazards(tuple(scenarios), tuple(skipped))
+
+
+RESTART_FIX = (
+    "give harness.yaml a restart: {command: [...]} that restarts the automation as your deploy "
+    "does (docs/project.md#restart)"
+)
+
+
+def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped:
+    """``scenario`` with the way to restart the target at its ``restarts`` (its own
+    ``restart:``, else the project's); Skipped where it has restarts and nothing says how —
+    never run without them, which would pass a deploy it never made."""
+    if not scenario.restarts or scenario.restart is not None:
+        return scenario
+    if project is None or project.restart is None:
+        whose = "the project gives no" if project is not None else "no project file gives a"
+        return Skipped(
+            scenario.name,
+            f"it restarts the automation mid-run as a deploy does, and {whose} way to "
+            f"restart it — {RESTART_FIX}",
+            scenario.origin,
+        )
+    how = project.restart
+    way = f"its command ({how.command[0]})" if how.command else "a POST to its restart URL"
+    at = ", ".join(duration(t) for t in scenario.restarts)
+    note = f"The automation is restarted at {at} by the project's restart: — {way}."
+    return replace(scenario, restart=how, adapted=(*scenario.adapted, note))
 
 
 def is_builtin(scenario: Scenario) -> bool:

@@ -320,6 +320,7 @@ def _scenario(doc: ScenarioDoc, path: Path, text: YamlText) -> Scenario:
         baseline=_baseline(doc, invariants),
         schedule=_schedule(doc, source),
         reset=None if doc.reset is None else doc.reset.spec(),
+        **_restarts(doc),
         calendar=calendar_of(doc.calendar),
     )
 
@@ -344,8 +345,15 @@ def _unread(doc: ScenarioDoc, path: Path) -> Scenario:
         observer=_observer(doc.observer),
         time_scale=doc.time_scale,
         origin=str(path),
+        **_restarts(doc),
         calendar=calendar_of(doc.calendar),
     )
+
+
+def _restarts(doc: ScenarioDoc) -> dict[str, Any]:
+    """When and how the run restarts the target (``restarts:``, ``restart:``)."""
+    restart = None if doc.restart is None else doc.restart.spec()
+    return {"restarts": tuple(sorted(doc.restarts)), "restart": restart}
 
 
 def calendar_of(doc: CalendarDoc | None) -> CalendarSpec | None:

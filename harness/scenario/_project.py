@@ -31,6 +31,7 @@ from ..core._scenario import (
     ExpectSpec,
     RecordedSource,
     ResetSpec,
+    RestartSpec,
     Scenario,
     SchemaSource,
     Source,
@@ -69,6 +70,7 @@ from ._schema import (
     HarDoc,
     RecordedFormat,
     ResetDoc,
+    RestartDoc,
     TracerDoc,
 )
 from ._values import EnvName, JsonPath
@@ -225,6 +227,11 @@ class ProjectDoc(Doc):
         description="how harness explore makes the target forget between examples: "
         + ResetDoc.expected,
     )
+    restart: RestartDoc | None = Field(
+        None,
+        description="how `harness run` restarts the automation as a deploy does, at a "
+        "scenario's restarts (deploy-restart): " + RestartDoc.expected,
+    )
     calendar: CalendarDoc | None = Field(
         None,
         description="the year `harness run year` drives over the project's events: "
@@ -279,6 +286,9 @@ class Project:
     correlate: tuple[CorrelationRule, ...] = ()
     hazards: tuple[str, ...] = DEFAULT_HAZARDS
     reset: ResetSpec | None = None  # harness explore's, for every scenario without its own
+    # How a deploy restarts the target, for every scenario with restarts and no restart: of
+    # its own (deploy-restart); None: those are skipped.
+    restart: RestartSpec | None = None
     calendar: CalendarSpec | None = None  # the year's, for a scenario with a calendar
     # Invariants no built-in hazard judges, each with the project's reason (``_leave_out``).
     leave_out: tuple[tuple[str, str], ...] = ()
@@ -351,6 +361,7 @@ def _project(doc: ProjectDoc, path: Path) -> Project:
         correlate=rules,
         hazards=tuple(doc.hazards),
         reset=None if doc.reset is None else doc.reset.spec(),
+        restart=None if doc.restart is None else doc.restart.spec(),
         calendar=calendar_of(doc.calendar),
         leave_out=tuple(doc.leave_out.items()),
     )

@@ -36,6 +36,7 @@ from ..core._scenario import (
     InvariantSpec,
     RecordedSource,
     ResetSpec,
+    RestartSpec,
     Route,
     Scenario,
     Settle,
@@ -914,7 +915,7 @@ def _expected_requests(value: object) -> object:
 ExpectedRequests = Annotated[list[ExpectedRequestDoc], BeforeValidator(_expected_requests)]
 
 
-# --- explicit schedule and reset (harness explore) ------------------------------------------
+# --- explicit schedule, reset (harness explore) and restart ---------------------------------
 
 
 class PlannedDeliveryDoc(Doc):
@@ -927,17 +928,14 @@ class PlannedDeliveryDoc(Doc):
     )
 
 
-class ResetDoc(Doc):
-    expected = (
-        "a mapping with exactly one of post (a URL to POST to) and command (a list of "
-        "arguments), like {post: http://127.0.0.1:8000/reset}"
-    )
+class _HookDoc(Doc):
+    """A way to act on the target from outside it: exactly one of post and command."""
 
     post: ObserverUrl | None = Field(
         None, description="an http:// URL to POST to, like http://127.0.0.1:8000/reset"
     )
     command: list[str] | None = Field(
-        None, min_length=1, description="a non-empty list of arguments, like [make, reset-db]"
+        None, min_length=1, description="a non-empty list of arguments, like [make, deploy]"
     )
 
     @model_validator(mode="after")
@@ -947,8 +945,22 @@ class ResetDoc(Doc):
             raise invalid_mapping(f"has {has} of post and command — give exactly one of them")
         return self
 
+
+_ONE_WAY = "a mapping with exactly one of post (a URL to POST to) and command (a list of arguments)"
+
+
+class ResetDoc(_HookDoc):
+    expected = f"{_ONE_WAY}, like {{post: http://127.0.0.1:8000/reset}}"
+
     def spec(self) -> ResetSpec:
         return ResetSpec(self.post, tuple(self.command or ()))
+
+
+class RestartDoc(_HookDoc):
+    expected = f"{_ONE_WAY}, like {{command: [sh, -c, 'kill -HUP $(cat gunicorn.pid)']}}"
+
+    def spec(self) -> RestartSpec:
+        return RestartSpec(self.post, tuple(self.command or ()))
 
 
 # --- a year (calendar:) -----------------------------------------------------------------------
@@ -1092,6 +1104,14 @@ class ScenarioDoc(Doc):
         "instead of the perturbations' schedule",
     )
     reset: ResetDoc | None = Field(None, description=ResetDoc.expected)
+    restarts: list[PositiveDuration] = Field(
+        default_factory=list,
+        description="a list of durations greater than 0, like [2s]: when the run restarts the "
+        "target as a deploy does (by restart:, else the project's), while it goes on sending",
+    )
+    restart: RestartDoc | None = Field(
+        None, description="how the target is restarted at restarts: " + RestartDoc.expected
+    )
     calendar: CalendarDoc | None = Field(None, description=CalendarDoc.expected)
 
 

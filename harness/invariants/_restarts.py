@@ -1,0 +1,173 @@
+"""Lost events the target accepted before a deploy restart the run made (``restarts:``).
+
+A worker that answers 2xx and keeps the work in memory — a queue, a background thread, an
+executor, an asyncio task list — loses what it still held when a deploy stops its process,
+unless it drains on SIGTERM (tests/gallery/deploy_drain.py under gunicorn's ``kill -HUP``).
+The run knows when it restarted the target (a ``restart`` Mark each, ``engine/_restarts``):
+an event accepted before a restart ended and never worked, while nothing accepted after it
+and before that restart began was worked either (the queue had not got past it), died with
+the old process. That is its cause, named with the restart, not a queue slower than the
+settle quiet nor a process that ended unseen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from ..core._model import Outcome
+from ..history import History, delivery_rows, effect_values, event_rows
+from ._facts import plural, timestamp
+
+RESTART_MARK = "restart"
+"""The Mark of a restart the run made (detail: JSON ``{"at": s, "started": s, "ended": s}``
+on the run's clock: when it was due, when the hook was called and when it returned)."""
+
+_DRAIN = (
+    "drain queued work on SIGTERM before exiting (gunicorn: a worker_exit hook that joins the "
+    "worker thread, within graceful_timeout; Node-RED: a flow that persists what its delay "
+    "node holds), or keep each event in a durable queue or a jobs table the new process "
+    "takes up before answering 2xx"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """One restart of the target the run made, on its clock."""
+
+    at: float
+    started: float
+    ended: float
+
+    @property
+    def took(self) -> float:
+        return self.ended - self.started
+
+
+def restarts_of(history: History) -> tuple[Restart, ...]:
+    """The restarts the run made, in their order."""
+    found = []
+    for mark in history.marks:
+        if mark.name == RESTART_MARK:
+            d = json.loads(mark.detail)
+            found.append(Restart(float(d["at"]), float(d["started"]), float(d["ended"])))
+    return tuple(sorted(found, key=lambda r: r.started))
+
+
+def restart_loss(
+    history: History, lost: Collection[str], records: Collection[str] = ()
+) -> tuple[str, frozenset[str]]:
+    """``; all 6 of these were accepted (2xx) before the deploy restart at 2.00 s …`` and
+    those of ``lost`` (events) and ``records`` (short of requests naming no event) it names.
+    An event: accepted before a restart ended, none worked that was accepted after it and
+    before the restart began. A record: its latest event accepted before a restart ended got
+    no call naming the record before its next (``_held_records``). ("", none) where the run
+    made no restart or none is such."""
+    restarts = restarts_of(history)
+    if not restarts or not (lost or records):
+        return "", frozenset()
+    accepted: dict[str, float] = {}
+    for eid, answered, outcome in delivery_rows(
+        history.deliveries, "event_id", "answered_at", "outcome"
+    ):
+        if outcome is Outcome.OK and answered is not None:
+            accepted[eid] = min(accepted.get(eid, math.inf), answered)
+    ends = [r.ended for r in restarts]
+    held: dict[str, Restart] = {}
+    worked = sorted(
+        accepted[i] for ids in effect_values(history.effects, "event_ids") for i in ids
+        if i in accepted
+    )  # fmt: skip
+    for eid in lost:
+        at = accepted.get(eid)
+        if at is None or (n := bisect_left(ends, at)) == len(ends):
+            continue  # never accepted, or after the last restart ended
+        restart = restarts[n]
+        # The queue got past it (an event accepted after it, before the restart, was worked):
+        # passed over, not held when the process stopped.
+        if bisect_right(worked, at) == bisect_left(worked, restart.started):
+            held[eid] = restart
+    held_records = _held_records(history, accepted, records, restarts)
+    if not held and not held_records:
+        return "", frozenset()
+    text = _text(len(lost), held, "") if held else ""
+    if held_records:
+        text += _text(len(records), held_records, " records")
+    return text, frozenset(held) | frozenset(held_records)
+
+
+def _held_records(
+    history: History,
+    accepted: dict[str, float],
+    records: Collection[str],
+    restarts: Sequence[Restart],
+) -> dict[str, Restart]:
+    """Of ``records``, those whose latest event accepted before a restart ended (and after the
+    one before it) got no call naming the record from then to the record's next acceptance (a
+    new process's, or none): the old process never got to it."""
+    if not records:
+        return {}
+    wanted = set(records)
+    taken: dict[str, list[float]] = {}  # each record's acceptances
+    for eid, key in event_rows(history.events, "id", "key"):
+        if key in wanted and (at := accepted.get(eid)) is not None:
+            taken.setdefault(key, []).append(at)
+    calls: dict[str, list[float]] = {}  # each record's calls
+    for key, at in zip(
+        effect_values(history.effects, "key"), effect_values(history.effects, "at"), strict=True
+    ):
+        if key in wanted:
+            calls.setdefault(key, []).append(at)
+    held: dict[str, Restart] = {}
+    for key, times in taken.items():
+        times.sort()
+        made = sorted(calls.get(key, ()))
+        since = -math.inf
+        for restart in restarts:
+            before = bisect_right(times, restart.ended)
+            if before and times[before - 1] > since:
+                at = times[before - 1]
+                then = times[before] if before < len(times) else math.inf
+                if bisect_right(made, at) == bisect_left(made, then):
+                    held[key] = restart
+                    break
+            since = restart.ended
+    return held
+
+
+def _text(lost: int, held: dict[str, Restart], records: str) -> str:
+    n = len(held)
+    these = f"these{records}"
+    if n == lost:
+        which = (
+            ("it" if not records else "the record")
+            if n == 1
+            else (f"both of {these}" if n == 2 else f"all {n:,} of {these}")
+        )
+    else:
+        which = f"{n:,} of {these}"
+    if records:
+        verb = "had events accepted (2xx)"
+        worked = "no call for it after" if n == 1 else "no call for them after"
+    else:
+        verb = f"{'was' if n == 1 else 'were'} accepted (2xx)"
+        worked = "never worked"
+    restarts = sorted(set(held.values()), key=lambda r: r.started)
+    return (
+        f"; {which} {verb} before {_when(restarts)} and {worked}: work held in memory died "
+        f"with the old process — {_DRAIN}"
+    )
+
+
+def _when(restarts: Sequence[Restart]) -> str:
+    """``the deploy restart at 2.00 s (the restart hook took 0.81 s)``, or of several."""
+    if len(restarts) == 1:
+        r = restarts[0]
+        took = f"{r.took:.2f} s"
+        return f"the deploy restart at {timestamp(r.started)} (the restart hook took {took})"
+    at = ", ".join(timestamp(r.started) for r in restarts)
+    took = ", ".join(f"{r.took:.2f} s" for r in restarts)
+    return f"the {plural(len(restarts), 'deploy restart')} at {at} (the restart hook took {took})"
