@@ -28,6 +28,7 @@ import contextlib
 import gc
 import json
 import os
+import runpy
 import selectors
 import shlex
 import shutil
@@ -191,9 +192,10 @@ def serve(
                 with contextlib.suppress(OSError):  # gone: its end is read next, as any end
                     _send(conn, {"pid": pid})
         for pid, code in _ended_children():
-            conn = owners.pop(pid)
+            conn = owners.pop(pid, None)  # None: a child of this process's own (tests/zygote.py)
             with contextlib.suppress(OSError):  # its connection may be gone
-                _send(conn, {"exit": pid, "code": code})
+                if conn is not None:
+                    _send(conn, {"exit": pid, "code": code})
 
 
 def _woken_by_children() -> tuple[selectors.BaseSelector, tuple[int, int]]:
@@ -218,6 +220,25 @@ def _ended_children() -> Iterator[tuple[int, int]]:
         if pid == 0:
             return
         yield pid, os.waitstatus_to_exitcode(status)
+
+
+def become_module(request: dict[str, Any], fds: list[int]) -> NoReturn:
+    """In a zygote's fork: become ``python -m MODULE ARGS`` (the request's ``module``, ``args``,
+    ``env`` and ``cwd``; ``fds`` its stdout and stderr). What it raises ends this process as it
+    would end that one (the interpreter's own exit: SystemExit's code, a traceback and 1, -2 on
+    an unhandled Ctrl-C, atexit handlers run)."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    for source, target in ((devnull, 0), (fds[0], 1), (fds[1], 2)):
+        os.dup2(source, target)
+    for fd in (devnull, *fds):
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = [request["module"], *request["args"]]
+    sys.path[0] = request["cwd"]
+    runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+    sys.exit(0)
 
 
 # ---- the stand-in execnet starts (standard library only: it runs with -I -S)

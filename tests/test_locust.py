@@ -5,12 +5,16 @@ Locust monkey-patches the process that imports it, so nothing here imports locus
 is a child process. ``harness locust`` itself runs in this process (``harness``) where a test
 reads only the journal and the report: Locust's child prints on this process's own streams,
 not into ``Completed``; where a test reads what Locust printed, it is a process
-(``harness_process``).
+(``locust_process``). Each Locust process is forked from the Locust zygote
+(tests/locust_zygote.py: ``forked_locust``), each ``harness locust`` process from the
+automations' (tests/zygote.py), sparing their imports; those that test what only a process
+started afresh shows (signals) start one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import select
@@ -18,29 +22,33 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Protocol
 
 import pytest
 import yaml
 
+from harness.cli import _locust
 from harness.cli._processes import free_port
 from harness.core._errors import InputError
 from harness.engine import RunOptions, prepare
 from harness.history import load_all
 from harness.scenario._load import resolve
 
+from . import locust_zygote
 from .conftest import (
     REPO,
     SECRET,
     Automation,
     Completed,
+    forked,
     harness,
-    harness_process,
     listening,
     signalled,
 )
@@ -49,7 +57,7 @@ sys.path.insert(0, str(REPO / "plugins"))  # a checkout not installed in editabl
 
 from harness_locust._plan import partition, with_events
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("forked_locust")]
 
 HEADLESS = ("--headless", "--only-summary", "--loglevel", "WARNING")
 # harness and its Locust plugin importable by the processes a test starts.
@@ -65,38 +73,106 @@ def locust_cli(automation: Automation, scenario: str, tmp: Path, *args: str) -> 
     ]  # fmt: skip
 
 
+@pytest.fixture
+def forked_locust(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``harness locust`` in this process starts its Locust forked from the Locust zygote."""
+    monkeypatch.setattr(_locust, "_popen", locust_zygote.popen)
+
+
+class _Process(Protocol):
+    pid: int
+
+    def wait(self, timeout: float | None = None) -> int: ...
+    def poll(self) -> int | None: ...
+    def kill(self) -> None: ...
+
+
+class Started:
+    """A process a test forked (``start``: with the file descriptors of its stdout and stderr),
+    what it prints kept in files; from the automations' zygote its stdout is a pipe, copied."""
+
+    def __init__(self, start: Callable[[int, int], _Process]) -> None:
+        self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self.process = start(self._out.fileno(), self._err.fileno())
+        pipe = getattr(self.process, "stdout", None)
+        self._copying = threading.Thread(target=_copy, args=(pipe, self._out.fileno()))
+        if pipe is not None:
+            self._copying.start()
+
+    def ended(self, timeout: float) -> Completed:
+        """Its exit code and what it printed, once it has ended (killed if not within
+        ``timeout`` s, and TimeoutExpired raised)."""
+        try:
+            code = self.process.wait(timeout)
+            if self._copying.is_alive():
+                self._copying.join(timeout)
+            return Completed(code, _text(self._out), _text(self._err))
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Killed if still running; its files closed."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self._copying.is_alive():
+            self._copying.join(10)
+        self._out.close()
+        self._err.close()
+
+
+def _text(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode()
+
+
+def _copy(pipe: IO[bytes], fd: int) -> None:
+    """What comes on ``pipe`` to the file ``fd``, until its end."""
+    with pipe:
+        while chunk := pipe.read(65536):
+            os.write(fd, chunk)
+
+
+def locust_process(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> Completed:
+    """``harness ARGS`` as a process (``harness_process``), forked from the automations'
+    zygote, its Locust from the Locust zygote: their exit code and what they printed."""
+    return harness_started(list(args), {"COLUMNS": "200", **(env or {})}, cwd).ended(timeout)
+
+
+def harness_started(args: list[str], env: dict[str, str], cwd: Path) -> Started:
+    """``python -m harness ARGS`` (``env`` over this one's) started in ``cwd``, forked."""
+    environ = {**os.environ, "HARNESS_SECRET": SECRET, **env}
+    return Started(
+        lambda _, err: forked("tests.locust_harness", args, environ, stderr=err, cwd=cwd)
+    )
+
+
+def locust_started(args: list[str], env: dict[str, str], cwd: Path) -> Started:
+    """``python -m locust ARGS`` with exactly ``env``, started in ``cwd``, forked."""
+    command = [*_LOCUST, *args]
+    return Started(lambda out, err: locust_zygote.Forked(command, env, (out, err), cwd))
+
+
 def run_locust(locustfile: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
     """Locust itself on a user's locustfile, with this checkout importable."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(locustfile), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        cwd=locustfile.parent,
-        env={**os.environ, "HARNESS_SECRET": SECRET, **_IMPORTABLE, **(env or {})},
-    )
-    return Completed(proc.returncode, proc.stdout, proc.stderr)
+    environ = {**os.environ, "HARNESS_SECRET": SECRET, **_IMPORTABLE, **(env or {})}
+    started = locust_started(["-f", str(locustfile), *args], environ, locustfile.parent)
+    return started.ended(90)
 
 
 @contextmanager
-def worker_processes(
-    commands: Sequence[tuple[list[str], dict[str, str]]], cwd: Path
-) -> Iterator[list[subprocess.Popen[str]]]:
-    """Locust workers (each a command and its environment) started in ``cwd``, their stderr
-    kept; any still running when the block ends is killed."""
-    workers = [
-        subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env
-        )
-        for command, env in commands
-    ]
+def worker_processes(starts: Sequence[Callable[[], Started]]) -> Iterator[list[Started]]:
+    """Locust workers (each started by a call of ``starts``), their output kept; any still
+    running when the block ends is killed."""
+    workers: list[Started] = []
     try:
+        workers += [start() for start in starts]
         yield workers
     finally:
         for w in workers:
-            if w.poll() is None:
-                w.kill()
-                w.wait()
+            w.stop()
 
 
 def test_fragile_fails_with_evidence_and_requests_named_by_event_type(
@@ -104,7 +180,7 @@ def test_fragile_fails_with_evidence_and_requests_named_by_event_type(
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     args = locust_cli(fragile, "duplicate-storm", tmp_path, "--seed", "3")
-    r = harness_process(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
+    r = locust_process(*args, "--", *HEADLESS, "-u", "10", "-r", "10", "-t", "60s", cwd=tmp_path)
     assert r.code == 1, r.err
     doc = json.loads((tmp_path / "report.json").read_text())
     (run,) = doc["runs"]
@@ -125,17 +201,19 @@ def test_distributed_master_and_two_workers_hold_one_history(
     port = free_port()
     common = locust_cli(sound, "bulk-import-burst", tmp_path, "--seed", "11")
     worker_args = [*common, "--", "--worker", "--master-host", "127.0.0.1"]
-    command = [sys.executable, "-m", "harness", *worker_args, "--master-port", str(port)]
-    env = {**os.environ, "HARNESS_SECRET": SECRET}
-    with worker_processes([(command, env)] * 2, tmp_path) as workers:
+    worker = functools.partial(
+        harness_started, [*worker_args, "--master-port", str(port)], {}, tmp_path
+    )
+    with worker_processes([worker] * 2) as workers:
         master = [
             "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
             "--expect-workers", "2", "--expect-workers-max-wait", "30",
         ]  # fmt: skip
         r = harness(*common, "--", *master, *HEADLESS, "-u", "20", "-r", "20", "-t", "60s")
-        worker_errs = [w.communicate(timeout=30)[1] for w in workers]
+        ended = [w.ended(30) for w in workers]
+    worker_errs = [w.err for w in ended]
     assert r.code == 0, r.err + "\n".join(worker_errs)
-    assert all(w.returncode == 0 for w in workers), worker_errs
+    assert all(w.code == 0 for w in ended), worker_errs
     (history,) = load_all(tmp_path / "run.db")
     shares = sorted(m.detail for m in history.marks if m.name == "locust.share")
     assert len(shares) == 2, shares
@@ -215,7 +293,7 @@ def test_bad_input_stops_locust_before_any_user_with_exit_code_2(tmp_path: Path)
 def test_unreachable_target_is_an_incomplete_run(tmp_path: Path) -> None:
     target = f"http://127.0.0.1:{free_port()}/hooks/orders"
     args = ["locust", "duplicate-storm", "--target", target, "--downstream", "127.0.0.1:0"]
-    r = harness_process(*args, "--", *HEADLESS, "-u", "5", "-r", "5", "-t", "30s", cwd=tmp_path)
+    r = locust_process(*args, "--", *HEADLESS, "-u", "5", "-r", "5", "-t", "30s", cwd=tmp_path)
     assert r.code == 3 and "no delivery reached the target" in r.err, r.err
 
 
@@ -370,7 +448,7 @@ def test_unanswered_deliveries_are_indeterminate(
         target = f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
         args = ["locust", str(scenario), "--target", target, "--downstream", "127.0.0.1:0"]
         args += ["--journal", str(tmp_path / "run.db")]
-        r = harness_process(
+        r = locust_process(
             *args, "--", *HEADLESS, "-u", "8", "-r", "100", "-t", run_time, cwd=tmp_path
         )
     assert r.code == 1, r.err  # nothing accepted: inconclusive, not a pass

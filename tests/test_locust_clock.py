@@ -16,11 +16,10 @@ included — and the plugin ships no knob that fakes its clock.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,9 +29,9 @@ from harness.history import load_all
 
 from .conftest import REPO, SECRET
 from .test_gallery import automation
-from .test_locust import worker_processes
+from .test_locust import forked_locust, locust_started, worker_processes  # noqa: F401
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("forked_locust")]
 
 REORDERED = REPO / "tests" / "gallery" / "scenarios" / "contacts-reordered.yaml"
 IMPORTABLE = os.pathsep.join([str(REPO), str(REPO / "plugins")])
@@ -90,13 +89,14 @@ def distributed(tmp: Path, envs: list[dict[str, str]]) -> tuple[str, int]:
     locustfile.write_text(LOCUSTFILE)
     env = {**os.environ, "HARNESS_SECRET": SECRET, "PYTHONPATH": IMPORTABLE}
     port = free_port()
-    locust = [sys.executable, "-m", "locust", "-f", str(locustfile)]
+    locust = ["-f", str(locustfile)]
     worker = [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    starts = [functools.partial(locust_started, worker, {**env, **more}, tmp) for more in envs]
     with (
         automation("stale_guard", "/webhooks/contacts") as target,
-        worker_processes([(worker, {**env, **more}) for more in envs], tmp) as workers,
+        worker_processes(starts) as workers,
     ):
-        master = subprocess.run(
+        master = locust_started(
             [
                 *locust, "--master", "--master-bind-host", "127.0.0.1",
                 "--master-bind-port", str(port), "--expect-workers", str(len(envs)),
@@ -107,10 +107,10 @@ def distributed(tmp: Path, envs: list[dict[str, str]]) -> tuple[str, int]:
                 "--harness-journal", str(tmp / "run.db"),
                 "--harness-report", str(tmp / "report.json"),
             ],
-            capture_output=True, text=True, timeout=150, cwd=tmp, env=env,
-        )  # fmt: skip
-        worker_errs = [w.communicate(timeout=30)[1] for w in workers]
-    return master.stderr + "\n".join(worker_errs), master.returncode
+            env, tmp,
+        ).ended(150)  # fmt: skip
+        worker_errs = [w.ended(30).err for w in workers]
+    return master.err + "\n".join(worker_errs), master.code
 
 
 def test_a_worker_whose_clock_is_2_s_ahead_fails_no_correct_automation(tmp_path: Path) -> None:

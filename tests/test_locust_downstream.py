@@ -19,8 +19,9 @@ import pytest
 from harness.cli._processes import free_port
 
 from .conftest import Automation, harness
+from .test_locust import forked_locust  # noqa: F401
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("forked_locust")]
 
 HEADLESS = ("--headless", "--only-summary", "--loglevel", "WARNING")
 

@@ -14,8 +14,9 @@ import pytest
 from .conftest import harness
 from .test_gallery import said
 from .test_gallery_round8 import SHOPIFY, STRIPE, project
+from .test_locust import forked_locust  # noqa: F401
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("forked_locust")]
 
 
 def load_test(cwd: Path, hazard: str, env: dict[str, str], events: int) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import pytest
 
 from .conftest import REPO, harness
 from .test_gallery import automation
+from .test_locust import forked_locust  # noqa: F401
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("forked_locust")]
 
 REORDERED = REPO / "tests" / "gallery" / "scenarios" / "contacts-reordered.yaml"
 

@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO, Completed, harness, harness_process
+from .conftest import REPO, Completed, harness
 from .test_gallery import automation
+from .test_locust import forked_locust, locust_process  # noqa: F401
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("forked_locust")]
 
 SCENARIO = REPO / "tests" / "gallery" / "scenarios" / "orders-queued-after-ack.yaml"
 HEADLESS = ("--headless", "--only-summary", "-u", "12", "-r", "100")
 EARLY = "harness: the load test ended before any test: nothing sent or judged"
-AS_PROCESS = functools.partial(harness_process, timeout=180)
+AS_PROCESS = functools.partial(locust_process, timeout=180)
 
 
 def _load_test(

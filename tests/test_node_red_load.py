@@ -31,11 +31,13 @@ from .conftest import REPO, SECRET, Completed
 from .conftest import harness as harness_cli
 from .node_red import FILES, NodeRed, started
 from .test_gallery_examples import ORDER  # a paid order, as the flow's nodes read it
+from .test_locust import forked_locust  # noqa: F401
 from .test_node_red import TIMEOUT, Run, red
 
 __all__ = ["red"]  # the session's Node-RED install, a fixture shared with test_node_red
 
-pytestmark = pytest.mark.integration  # one worker takes the module (conftest.py)
+# One worker takes the module (conftest.py); its Locust forked from the Locust zygote.
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("forked_locust")]
 
 # The secret, and this checkout's harness and Locust plugin for the Locust process it starts.
 ENV = {

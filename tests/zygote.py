@@ -21,10 +21,8 @@ end leaves its children running: they are not the zygote's to stop.
 
 from __future__ import annotations
 
-import os
-import runpy
 import sys
-from typing import Any, NoReturn
+from pathlib import Path
 
 # What the automations import before they listen (the preload is the point of this process):
 # aiohttp for most; the gallery's Flask apps under werkzeug or gunicorn, its FastAPI ones under
@@ -43,26 +41,10 @@ import werkzeug.serving  # noqa: F401
 
 import harness.demo._common  # noqa: F401
 
-from .forked_workers import serve
-
-
-def _child(request: dict[str, Any], fds: list[int]) -> NoReturn:
-    """In the fork: become ``python -m MODULE ARGS``. What it raises ends this process as it
-    would end that one (the interpreter's own exit: SystemExit's code, a traceback and 1, -2 on
-    an unhandled Ctrl-C, atexit handlers run)."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    for source, target in ((devnull, 0), (fds[0], 1), (fds[1], 2)):
-        os.dup2(source, target)
-    for fd in (devnull, *fds):
-        os.close(fd)
-    os.chdir(request["cwd"])
-    os.environ.clear()
-    os.environ.update(request["env"])
-    sys.argv = [request["module"], *request["args"]]
-    sys.path[0] = request["cwd"]
-    runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
-    sys.exit(0)
-
+from . import locust_zygote
+from .forked_workers import become_module, serve
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), 2, _child, orphans_killed=False)
+    # Locust's processes have a zygote of their own (gevent patches what imports Locust).
+    locust_zygote.start(int(sys.argv[1]), Path.cwd())
+    serve(int(sys.argv[1]), 2, become_module, orphans_killed=False)

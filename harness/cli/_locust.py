@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Protocol
 
 import click
 
@@ -183,6 +184,17 @@ def _locustfiles() -> Path:
     return folder
 
 
+class _Process(Protocol):
+    def send_signal(self, sig: int, /) -> None: ...
+    def wait(self) -> int: ...
+
+
+def _popen(command: list[str], env: dict[str, str]) -> _Process:
+    """How Locust's process starts: a plain child of this one. The seam the test suite
+    replaces with Locust forked from a process that has imported it (tests/locust_zygote.py)."""
+    return subprocess.Popen(command, env=env)
+
+
 def _run_locust(command: list[str]) -> int:
     """Run Locust with ``harness`` and ``harness_locust`` importable; its exit code."""
     import harness
@@ -190,7 +202,7 @@ def _run_locust(command: list[str]) -> int:
     roots = [Path(harness.__file__).resolve().parents[1], _locustfiles().parents[1]]
     inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     path = os.pathsep.join(p for p in dict.fromkeys([*map(str, roots), *inherited]) if p)
-    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path})
+    process = _popen(command, {**os.environ, "PYTHONPATH": path})
     # SIGTERM (a CI job cancelled, `kill`) reaches this process alone: passed on, Locust ends
     # the run as on Ctrl-C (aborted, journal kept, exit 3) instead of sending on unwatched.
     previous = signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
