@@ -6,6 +6,7 @@ time): the settle after the load, not Locust's `-t`, bounds how long its work is
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -91,3 +92,36 @@ def test_settle_flags_of_harness_locust_replace_the_scenarios_settle(tmp_path: P
     (run,) = report["runs"]
     assert "--settle-quiet 2 --settle-deadline 30 --" in run["reproduce"], run["reproduce"]
     assert done.code in (0, 1), said  # ack_within is the machine's; the rest must hold
+
+
+class _Exited:
+    """Locust's process as `harness locust` waits on it, ended at once: the argv is the test."""
+
+    def wait(self) -> int:
+        return 0
+
+    def send_signal(self, signum: int) -> None:
+        raise AssertionError("no signal is sent to a process that ended")
+
+
+def test_settle_flags_reach_locust_with_every_digit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`:g` kept six digits: `--settle-quiet 0.1234567` ran Locust's settle at 0.123457 s."""
+    from harness.cli import _locust
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(
+        _locust, "_popen", lambda command, env: started.append(command) or _Exited()
+    )
+    monkeypatch.setenv("HARNESS_SECRET", "whsec_" + "c2V0dGxlMGRpZ2l0czBzZWNyZXQ=")
+    monkeypatch.chdir(tmp_path)
+    done = harness(
+        *("locust", "bulk-import-burst", "--target", "http://127.0.0.1:9/hooks", "--no-project"),
+        *("--settle-quiet", "0.1234567", "--settle-deadline", "2300ms", "--", "-t", "1s"),
+    )
+    assert done.code == 0, done.out + done.err
+    (command,) = started
+    flags = dict(itertools.pairwise(command))
+    assert flags["--harness-settle-quiet"] == "0.1234567", command
+    assert flags["--harness-settle-deadline"] == "2.3", command

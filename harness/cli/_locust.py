@@ -20,6 +20,7 @@ import click
 
 from ..core._data_paths import data_dir
 from ..core._errors import InputError
+from ..core._flag_text import exact
 from ._options import project_options, run_options, seconds, settle_options
 
 
@@ -103,8 +104,8 @@ def locust(
     resolve_hazards([scenario], project).one(scenario, "a load test", "SCENARIO")
     # Seconds, as checked: Locust's process reads them as numbers.
     settle = [
-        *(["--harness-settle-quiet", f"{quiet:g}"] if quiet is not None else []),
-        *(["--harness-settle-deadline", f"{deadline:g}"] if deadline is not None else []),
+        *(["--harness-settle-quiet", exact(quiet)] if quiet is not None else []),
+        *(["--harness-settle-deadline", exact(deadline)] if deadline is not None else []),
     ]
     harness_args = [
         "--host", target,
