@@ -48,8 +48,8 @@ def deploying(red: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 def deployed(node_red: NodeRed, hook: str, tmp_path: Path, code: int | None) -> Run:
     """``harness run deploy-restart`` against ``hook``, the flows reloaded 1 s in (the hazard's
-    2 s at time scale 0.5). Expected effects declared: no clean run (a second Node-RED
-    stream, 2 CPU-s). The provider is Standard Webhooks', whose 15 s timeout a request the
+    2 s at time scale 0.5). Expected effects declared: no clean run (a second stream
+    of 120 deliveries). The provider is Standard Webhooks', whose 15 s timeout a request the
     reload swallowed waits out: wall time, not CPU."""
     (tmp_path / "harness.yaml").write_text(
         f"target: {node_red.url}{hook}\n"
