@@ -102,6 +102,7 @@ ONE_WORKER = frozenset(
         "test_node_red_fanout",
         "test_node_red_batches",
         "test_node_red_load",
+        "test_node_red_deploy",
         "test_inspect",
         "test_openapi",
     )

@@ -222,11 +222,16 @@ def _ready(url: str) -> bool:
 
 @contextlib.contextmanager
 def started(
-    red: Path, work: Path, flow: Path = FLOW, timeout: float = READY_TIMEOUT
+    red: Path,
+    work: Path,
+    flow: Path = FLOW,
+    timeout: float = READY_TIMEOUT,
+    settings: Path = SETTINGS,
 ) -> Iterator[NodeRed]:
-    """Node-RED with ``flow`` (a flow file of tests/node-red/, each with a ``GET /health``), on a
-    free loopback port, its user directory in ``work``, calling the double at another free
-    port; ready once the flow answers ``GET /health``."""
+    """Node-RED with ``flow`` (a flow file of tests/node-red/, each with a ``GET /health``) and
+    ``settings`` (a settings file there), on a free loopback port, its user directory in
+    ``work``, calling the double at another free port; ready once the flow answers
+    ``GET /health``."""
     user_dir = work / "node-red-user"
     user_dir.mkdir(parents=True)
     shutil.copyfile(flow, user_dir / "flows.json")
@@ -241,7 +246,7 @@ def started(
                 _tool("node"),
                 str(red),
                 "--settings",
-                str(SETTINGS),
+                str(settings),
                 "--userDir",
                 str(user_dir),
                 "--port",
