@@ -150,7 +150,11 @@ def test_a_load_test_is_refused_the_hazard_where_it_prepares_its_run(tmp_path: P
 # --- the cause, judged offline -----------------------------------------------------------------
 
 
-def _deployed(by_record: bool) -> Verdict:
+def _deployed(
+    by_record: bool,
+    paid_orders: tuple[int, ...] = (1, 4, 5),
+    window: tuple[float, float] = (0.35, 0.38),
+) -> Verdict:
     """Six orders, one every 0.1 s, each paid 0.25 s after its answer (by a call naming the
     event, or only its record); a deploy restart from 0.35 s to 0.38 s: the third and fourth
     (accepted at 0.21 and 0.31 s, still queued) are never paid; the fifth and sixth, taken by
@@ -170,11 +174,11 @@ def _deployed(by_record: bool) -> Verdict:
     clean = clean_run(twins, [pay(e, n + 0.25) for n, e in enumerate(twins)])
     mine = orders("zqrun")
     deliveries = [ok(e, at=n / 10) for n, e in enumerate(mine)]
-    paid = [pay(mine[n], n / 10 + 0.26) for n in (1, 4, 5)]
+    paid = [pay(mine[n], n / 10 + 0.26) for n in paid_orders]
     h = run(mine, deliveries, paid, tag="zqrun", baseline=clean)
     h = _settled(h, "pending", 2.0)
-    restart = {"at": 0.35, "started": 0.35, "ended": 0.38}
-    h.marks = [Mark(0.38, RESTART_MARK, json.dumps(restart)), *h.marks]
+    restart = {"at": window[0], "started": window[0], "ended": window[1]}
+    h.marks = [Mark(window[1], RESTART_MARK, json.dumps(restart)), *h.marks]
     return lost(h)
 
 
@@ -197,6 +201,25 @@ def test_records_queued_when_the_deploy_restarted_the_target_are_told_with_it() 
         v.summary
     ), v.summary
     assert "and no call for it after: work held in memory died with the old process" in v.summary
+
+
+@pytest.mark.parametrize("paid_orders", [(1,), ()], ids=["none-after-the-restart", "none-at-all"])
+def test_a_restart_is_no_cause_where_the_target_did_not_work_on_both_sides_of_it(
+    paid_orders: tuple[int, ...],
+) -> None:
+    """A target that made no call after the restart, or none at all, loses its events whatever
+    the deploy did: an ASGI app calling nothing, restarted by ``true``, had its 42 events told
+    'accepted (2xx) before the deploy restart … work held in memory died with the old process'."""
+    v = _deployed(by_record=False, paid_orders=paid_orders)
+    assert v.status is Status.FAIL, v.summary
+    assert "deploy restart" not in v.summary, v.summary
+
+
+def test_an_event_taken_while_the_hook_ran_is_told_during_the_restart() -> None:
+    """Node-RED accepted events 0.7 s into a 0.9 s reload and lost them: 'before' the restart
+    said less than the journal shows."""
+    v = _deployed(by_record=False, window=(0.25, 0.38))
+    assert "accepted (2xx) before or during the deploy restart at 0.25 s" in v.summary, v.summary
 
 
 # --- a hook that fails: the run ends, nothing judged lost ------------------------------------

@@ -7,7 +7,10 @@ The run knows when it restarted the target (a ``restart`` Mark each, ``engine/_r
 an event accepted before a restart ended and never worked, while nothing accepted after it
 and before that restart began was worked either (the queue had not got past it), died with
 the old process. That is its cause, named with the restart, not a queue slower than the
-settle quiet nor a process that ended unseen.
+settle quiet nor a process that ended unseen — where the target was seen working on both
+sides of the restart (a call made before it ended and one after): a target that made
+no call after the restart, or none at all, lost its events whatever the deploy did (an ASGI
+app that calls nothing, restarted by ``true``, had its 42 events blamed on the restart).
 """
 
 from __future__ import annotations
@@ -66,7 +69,13 @@ def restart_loss(
     before the restart began. A record: its latest event accepted before a restart ended got
     no call naming the record before its next (``_held_records``). ("", none) where the run
     made no restart or none is such."""
-    restarts = restarts_of(history)
+    calls = sorted(effect_values(history.effects, "at"))
+    restarts = tuple(
+        r
+        for r in restarts_of(history)
+        # Working before it ended and again after: else the restart is not the cause.
+        if bisect_left(calls, r.ended) > 0 and bisect_right(calls, r.ended) < len(calls)
+    )
     if not restarts or not (lost or records):
         return "", frozenset()
     accepted: dict[str, float] = {}
@@ -93,9 +102,12 @@ def restart_loss(
     held_records = _held_records(history, accepted, records, restarts)
     if not held and not held_records:
         return "", frozenset()
-    text = _text(len(lost), held, "") if held else ""
+    # Taken while the hook ran (the old process still answering, or the new one already) is
+    # "during" it, not "before".
+    during = any(accepted[e] > r.started for e, r in held.items())
+    text = _text(len(lost), held, "", during) if held else ""
     if held_records:
-        text += _text(len(records), held_records, " records")
+        text += _text(len(records), held_records, " records", during)
     return text, frozenset(held) | frozenset(held_records)
 
 
@@ -138,7 +150,7 @@ def _held_records(
     return held
 
 
-def _text(lost: int, held: dict[str, Restart], records: str) -> str:
+def _text(lost: int, held: dict[str, Restart], records: str, during: bool) -> str:
     n = len(held)
     these = f"these{records}"
     if n == lost:
@@ -156,8 +168,9 @@ def _text(lost: int, held: dict[str, Restart], records: str) -> str:
         verb = f"{'was' if n == 1 else 'were'} accepted (2xx)"
         worked = "never worked"
     restarts = sorted(set(held.values()), key=lambda r: r.started)
+    when = ("before or during " if during else "before ") + _when(restarts)
     return (
-        f"; {which} {verb} before {_when(restarts)} and {worked}: work held in memory died "
+        f"; {which} {verb} {when} and {worked}: work held in memory died "
         f"with the old process — {_DRAIN}"
     )
 
