@@ -4,6 +4,7 @@ restarted process lost (tests/gallery/deploy_drain.py under gunicorn's ``kill -H
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -13,8 +14,10 @@ import pytest
 
 from harness.core._errors import InputError, ScenarioError
 from harness.core._model import Effect, Event, Outcome, Status, Verdict
+from harness.core._scenario import InvariantSpec
 from harness.engine import RunOptions, check_unread, prepare
 from harness.history import Mark, load_all
+from harness.invariants import judge
 from harness.invariants._restarts import RESTART_MARK
 from harness.scenario._hazards import RESTART_FIX, resolve_hazards
 from harness.scenario._load import resolve
@@ -215,11 +218,52 @@ def test_a_restart_is_no_cause_where_the_target_did_not_work_on_both_sides_of_it
     assert "deploy restart" not in v.summary, v.summary
 
 
+def test_an_event_taken_while_the_hook_ran_is_held_whatever_was_worked_before_it() -> None:
+    """Node-RED worked the events it took 0.1-0.3 s into a 0.95 s reload, then lost every one
+    it took after: the queue 'had got past' them, and none was told with the restart."""
+    v = _deployed(by_record=False, paid_orders=(1, 2, 4, 5), window=(0.15, 0.38))
+    assert "; 1 of these was accepted (2xx) before or during the deploy restart at 0.15 s" in (
+        v.summary
+    ), v.summary
+
+
 def test_an_event_taken_while_the_hook_ran_is_told_during_the_restart() -> None:
     """Node-RED accepted events 0.7 s into a 0.9 s reload and lost them: 'before' the restart
     said less than the journal shows."""
     v = _deployed(by_record=False, window=(0.25, 0.38))
     assert "accepted (2xx) before or during the deploy restart at 0.25 s" in v.summary, v.summary
+
+
+def _reloaded(refused_at: tuple[float, ...]) -> Verdict:
+    """Ten deliveries 0.1 s apart; a reload from 0.35 s to 0.45 s; those sent at
+    ``refused_at`` answered 404 (as Node-RED's while its flows restart), the rest 200."""
+    events = [ev("zqrun", n) for n in range(1, 11)]
+    deliveries = [
+        dataclasses.replace(ok(e, at=n / 10), status=404, outcome=Outcome.REJECTED)
+        if n / 10 in refused_at
+        else ok(e, at=n / 10)
+        for n, e in enumerate(events)
+    ]
+    h = run(events, deliveries, [write("/payouts", [e]) for e in events], tag="zqrun")
+    restart = {"at": 0.35, "started": 0.35, "ended": 0.45}
+    h.marks = [Mark(0.45, RESTART_MARK, json.dumps(restart)), *h.marks]
+    [v] = judge(h, [InvariantSpec("accepts_genuine")])
+    return v
+
+
+def test_refusals_while_the_deploy_took_the_endpoint_away_are_told_with_it() -> None:
+    """Node-RED answers 404 while a reload restarts its flows (and starts them just after its
+    deploy call answers): accepts_genuine's cause was 'the path or the method … check the
+    automation's route' — the route was right before and after."""
+    v = _reloaded((0.4, 0.5))
+    assert v.status is Status.FAIL, v.summary
+    assert "likely cause: every one was sent while the deploy restart at 0.35 s" in v.summary, (
+        v.summary
+    )
+    assert "answered 404" in v.summary and "the path or the method" not in v.summary
+    # One refused outside the gap (before the restart): the restart explains not all of them.
+    other = _reloaded((0.2, 0.4))
+    assert "deploy restart" not in other.summary, other.summary
 
 
 # --- a hook that fails: the run ends, nothing judged lost ------------------------------------
@@ -341,7 +385,10 @@ def test_a_gunicorn_reload_loses_the_queue_unless_the_worker_drains(
             )
         return
     assert lost["status"] == "fail", said(lost)
-    cause = r"(was|were) accepted \(2xx\) before the deploy restart at 1\.\d\d s \(the restart hook"
+    cause = (
+        r"(was|were) accepted \(2xx\) before (or during )?the deploy restart at 1\.\d\d s "
+        r"\(the restart hook"
+    )
     assert re.search(cause, lost["summary"]), said(lost)
     assert (
         "work held in memory died with the old process — drain queued work on SIGTERM"

@@ -52,6 +52,7 @@ from ._refused import (
     likely_cause,
     rotation_cause,
 )
+from ._restarts import refused_while_restarting
 
 NAME = "accepts_genuine"
 CLASS = FailureClass.LOUD
@@ -105,7 +106,8 @@ def accepts_genuine(facts: Facts) -> Verdict:
         cause, _ = rotation_cause(phases, refused)
     else:
         cause = (
-            _beyond_ascii(facts, genuine, refused)
+            refused_while_restarting(history, genuine, refused)
+            or _beyond_ascii(facts, genuine, refused)
             or _copies_refused(genuine, refused)
             or _cause(history, refused, skew)
         )
