@@ -123,8 +123,11 @@ def test_a_per_record_throttle_that_drops_what_comes_within_its_second_loses_the
         assert "12 records compared" in state["summary"], said(state)
         return
     newest_dropped(found, "200) but produced no effect; record ")
-    # final_state_matches_baseline passes on the one record it could compare: the clean run,
-    # sent back to back, dropped updates within a second too (see the session's report).
+    # The clean run, sent back to back, dropped updates within a second too: it is no reference
+    # for most contacts, and the few compared do not pass the run (it passed on 1 of 12).
+    state = found["final_state_matches_baseline"]
+    assert state["status"] == "inconclusive", said(state)
+    assert "fewer than the clean run left behind" in state["summary"], said(state)
 
 
 @pytest.mark.parametrize("when_full", ["shed", "wait"])
