@@ -28,7 +28,7 @@ from ..core._model import Effect
 from ..history import History
 from ._deferred import refused_for_now
 from ._expected import expectation_of, shortfalls_of
-from ._facts import Facts, is_write
+from ._facts import Facts, is_write, plural
 from ._idempotent import Repeats, mutation_fields
 from ._requests import Request, Routes, is_item
 from ._unattributed import Counted, Unattributed
@@ -288,7 +288,7 @@ def created_text(
         "their event"
     )
     return (
-        f"{len({c.record for c in created}):,} records got more resources created by "
+        f"{plural(len({c.record for c in created}), 'record')} got more resources created by "
         f"{', '.join(requests)} than the clean run {clean_run} created for the same events, "
         f"all accepted (record {worst.record}: {_counts(worst)}): a resource made twice, "
         "whichever of the record's events made "
