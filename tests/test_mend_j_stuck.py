@@ -104,3 +104,11 @@ def test_a_delivery_alone_that_got_no_answer_with_later_ones_answered_hung_on_it
         "dlv_2 was answered 500: it hung on its own, not for the pace — bound what it waits on "
         "(a call's timeout, a lock's), and acknowledge first and do the work after"
     ), v.summary
+
+
+def test_many_held_after_the_first_are_counted() -> None:
+    h = leaked_lock()
+    more = [_timed_out(n, 3.5 + n / 10) for n in range(6, 9)]
+    h = replace(h, events=[*h.events, *(event(n, f"iss_{n}") for n in range(6, 9))])
+    v = one(replace(h, deliveries=[*h.deliveries, *more]), "ack_within", seconds=0.4)
+    assert "; dlv_3 and all 5 deliveries sent after it got no answer" in v.summary, v.summary

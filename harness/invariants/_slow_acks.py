@@ -220,7 +220,9 @@ def stuck_text(
     if not called:  # no call names an event: none can be told to be missing
         return ""
     first, n = tail[0], len(tail) - 1
-    later = "the one delivery" if n == 1 else "both deliveries" if n == 2 else f"all {n:,}"
+    later = (
+        "the one delivery" if n == 1 else "both deliveries" if n == 2 else f"all {n:,} deliveries"
+    )
     return (
         f"{first.id} and {later} sent after it got no answer ({first.error}), none of them "
         f"making a call{_after_error(deliveries, first)}: not slow but stuck — a handler waiting "

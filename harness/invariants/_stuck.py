@@ -47,8 +47,8 @@ def stuck(facts: Facts, unanswered: Iterable[tuple[Delivery, Sequence[Fault]]]) 
 
 
 def stuck_note(facts: Facts, events: Mapping[str, Delivery], during: str) -> str:
-    """``; 15 events whose deliveries got no answer during the tracker status fault … not
-    judged (…): …``; "" for none."""
+    """``; 15 events whose deliveries got no answer during the fault window not judged (…;
+    the first dlv_000008): …`` (``during``: which windows); "" for none."""
     if not events:
         return ""
     n, one = len(events), len(events) == 1
