@@ -245,9 +245,11 @@ def test_a_race_against_a_twin_whose_other_events_made_no_call_is_not_judged() -
     """The clean twin's second change made no call at all (a look-up in the automation's own
     memory found the customer — or a worker killed mid-work lost the change): nothing in the
     journal tells which, so two customers where the twin got one are not judged (it passed:
-    taken for a clean run that lost the change)."""
+    taken for a clean run that lost the change). The other records' changes made no call
+    either there: no record but one shows a customer made once a record by design (with every
+    record's first change making it, the second contact fails: tests/test_mend_j_once.py)."""
     clean = raced("zqclean", 1)
-    clean.effects = [e for e in clean.effects if e.method == "POST"]  # the second: no call
+    clean.effects = [e for e in clean.effects if e.method == "POST" and e.id.endswith("e0_1")]
     v = dup(raced("zqrun", 2, clean))
     assert v.status is Status.INCONCLUSIVE, v.summary
     assert "the twin's other events made no call at all" in v.summary, v.summary

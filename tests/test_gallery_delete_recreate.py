@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from harness.history import History, load_all
+from harness.invariants._facts import plural
 from harness.invariants._undone import issued_ids
 
 from .test_gallery import QUICK, said
@@ -63,7 +64,8 @@ def test_a_customers_updates_at_once_each_create_its_contact(tmp_path: Path) -> 
         return
     assert repeated["status"] == "fail", said(repeated)
     assert repeated["summary"].startswith(
-        f"{len(twice)} records got more resources created by POST /contacts than the clean run"
+        f"{plural(len(twice), 'record')} got more resources created by POST /contacts than the "
+        "clean run"
     ), said(repeated)
     assert "simultaneous events racing a find-or-create" in repeated["summary"]
     assert verdicts["final_state_matches_baseline"]["status"] == "fail"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.history import load_all
+from harness.invariants._facts import plural
 
 from .test_gallery import QUICK, said
 from .test_gallery_round8 import hazards, project
@@ -60,7 +61,8 @@ def test_a_customers_orders_at_once_race_the_find_or_create_of_its_contact(
         return
     assert repeated["status"] == "fail", said(repeated)
     assert re.match(
-        rf"{len(twice)} records got more resources created by POST /contacts", said(repeated)
+        rf"{plural(len(twice), 'record')} got more resources created by POST /contacts",
+        said(repeated),
     )
     assert "simultaneous events racing a find-or-create" in repeated["summary"]
     named = set(re.findall(r"writes of record (\d+), naming no event", said(repeated)))

@@ -13,11 +13,11 @@ that record (``per_key_order`` and ``no_lost_events`` judge this run's own order
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from ..core import _paths
-from ..core._model import Event
+from ..core._model import Delivery, Event
 from ..history import History
 from ._after_answers import pace_of
 from ._facts import is_write, plural
@@ -75,9 +75,9 @@ def behind_note(
 def _why(baseline: History | None, clean: Event, this: Event) -> str:
     """Why the clean run ended the record on ``clean``'s state rather than on the newer
     ``this``'s: where it worked before answering and answered the newer event's twin with no
-    write, it skipped that event, one at a time — by a time equal to the older's, where both
-    carry one; else an automation that works after it answers may have dropped or reordered
-    it."""
+    write, it skipped that event — sent alone, or in one request with others (a batch) — with
+    a time equal to the older's, where both carry one; else an automation that works after it
+    answers may have dropped or reordered it."""
     threads = (
         "an automation that answers first and works on several threads can drop or reorder "
         "even events sent one at a time"
@@ -87,9 +87,10 @@ def _why(baseline: History | None, clean: Event, this: Event) -> str:
     twin = next((e for e in baseline.events if e.key == clean.key and e.seq == this.seq), None)
     if twin is None or any(twin.id in w.event_ids for w in baseline.effects if is_write(w)):
         return threads
+    sent = _first_sent(baseline.deliveries)
     skipped = (
         f"the clean run answered its seq {this.seq} with no write, though the target does its "
-        "work before it answers: it skipped that event, sent alone"
+        f"work before it answers: it skipped that event, {_how_sent(sent, twin, clean)}"
     )
     time = time_path(baseline)
     if time is None:
@@ -99,8 +100,43 @@ def _why(baseline: History | None, clean: Event, this: Event) -> str:
     if then is None or then != _paths.get(twin.payload, steps, None):
         return skipped
     return (
-        f"{skipped}, whose time at {time} ({then!r}) is seq {clean.seq}'s, which it wrote: an "
-        "automation that writes only what is newer than the last it wrote (`created > last`) "
-        "skips the later of two changes with the same time (Stripe's created is whole "
-        "seconds), in order or not"
+        f"{skipped}, whose time at {time} ({then!r}) is seq {clean.seq}'s, which it wrote"
+        f"{_before(sent, twin, clean)}: a check that writes only what is newer than the last "
+        "write (`created > last`) skips the later of two changes with one time, and a limit of "
+        "one write a record in a while (a throttle) skips what comes within it — the journal "
+        "cannot tell which"
     )
+
+
+def _first_sent(deliveries: Iterable[Delivery]) -> dict[str, Delivery]:
+    """Event id -> its first delivery sent."""
+    first: dict[str, Delivery] = {}
+    for d in deliveries:
+        if d.event_id not in first or d.sent_at < first[d.event_id].sent_at:
+            first[d.event_id] = d
+    return first
+
+
+def _how_sent(sent: dict[str, Delivery], twin: Event, clean: Event) -> str:
+    """``sent alone``, or the request of several events (a batch) ``twin`` came in, as a
+    batch's deliveries are recorded: sent and answered at the same instants."""
+    d = sent.get(twin.id)
+    if d is None:
+        return "sent alone"
+    request = [
+        i for i, o in sent.items() if (o.sent_at, o.answered_at) == (d.sent_at, d.answered_at)
+    ]
+    if len(request) < 2:
+        return "sent alone"
+    with_clean = f" with seq {clean.seq}" if clean.id in request else ""
+    return f"sent in one request of {len(request):,} events (a batch){with_clean}"
+
+
+def _before(sent: dict[str, Delivery], twin: Event, clean: Event) -> str:
+    """`` and answered 0.004 s before it was sent``: how long before ``twin`` was sent the
+    delivery of ``clean`` that wrote was answered; "" where it was not before."""
+    mine, theirs = sent.get(twin.id), sent.get(clean.id)
+    if mine is None or theirs is None or theirs.answered_at is None:
+        return ""
+    gap = mine.sent_at - theirs.answered_at
+    return f" and answered {gap:.3f} s before it was sent" if gap >= 0 else ""

@@ -28,9 +28,10 @@ from ..core._model import Effect
 from ..history import History
 from ._deferred import refused_for_now
 from ._expected import expectation_of, shortfalls_of
-from ._facts import Facts, is_write
+from ._facts import Facts, is_write, plural
 from ._idempotent import Repeats, mutation_fields
 from ._requests import Request, Routes, is_item
+from ._shortfalls import acted_once
 from ._unattributed import Counted, Unattributed
 from ._undone import bare_path, issued_ids
 
@@ -104,6 +105,8 @@ def created_more_by_events(facts: Facts) -> tuple[list[Counted], list[Counted]]:
     doubtful: list[Counted] = []
     silent: set[str] | None = None  # found at the first record that needs it
     moved: set[tuple[str, Request]] = set()  # (record, request) made by a stand-in
+    once: set[tuple[str, Request]] = set()  # (type, request) the clean run made once a record
+    events = facts.events_by_id
     for (request, key), made in here.items():
         theirs = twin[key]
         n, yes = mine[key]
@@ -118,11 +121,10 @@ def created_more_by_events(facts: Facts) -> tuple[list[Counted], list[Counted]]:
             if silent is None:
                 silent = _silent_twins(facts.history, baseline)
                 moved = _moved(facts)
-            lost_there = (
-                0
-                if (key, request) in moved
-                else sum(len(e.event_ids) == 1 and e.event_ids[0] in silent for e in made)
-            )
+                once = _once_per_record(baseline, routes)
+            by_silent = [e for e in made if len(e.event_ids) == 1 and e.event_ids[0] in silent]
+            designed = all((events[e.event_ids[0]].type, request) in once for e in by_silent)
+            lost_there = 0 if (key, request) in moved or designed else len(by_silent)
             (out if len(made) - lost_there > made_clean else doubtful).append(counted)
     if not doubtful:
         return out, []
@@ -180,6 +182,32 @@ def _moved(facts: Facts) -> set[tuple[str, Request]]:
     owed it (``_shortfalls.Swapped``)."""
     known = facts.events_by_id
     return {(known[eid].key, s.request) for eid, s in shortfalls_of(facts).swapped.items()}
+
+
+def _once_per_record(baseline: History, routes: Routes) -> set[tuple[str, Request]]:
+    """(type, request) the clean run made once a record, by the first of the record's events
+    of that type: ``_shortfalls.acted_once`` (two records or more showing it, none made twice),
+    and every record of that type made it, by its first event (a clean run that lost most of
+    its events — workers killed mid-work — can leave one act a record, but not the first of
+    every record's). There an event whose twin made none of it was silent by design, not lost,
+    and one that made it here made it once more."""
+    made: dict[Request, set[str]] = {}  # request -> the events whose writes made it
+    for e in baseline.effects:
+        if is_write(e) and e.event_ids:
+            made.setdefault(routes.of(e), set()).update(e.event_ids)
+    records: dict[tuple[str, str], list[str]] = {}  # (record, type) -> its events, in seq order
+    for ev in sorted(baseline.events, key=lambda ev: ev.seq):
+        records.setdefault((ev.key, ev.type), []).append(ev.id)
+    once = set()
+    for request, ids in made.items():
+        per_type: dict[str, list[tuple[int, int]]] = {}
+        firsts: dict[str, bool] = {}  # type -> every record's act by its first event
+        for (_, kind), mine in records.items():
+            acted = [i for i in mine if i in ids]
+            per_type.setdefault(kind, []).append((len(acted), len(mine) - len(acted)))
+            firsts[kind] = firsts.get(kind, True) and acted == mine[:1]
+        once |= {(kind, request) for kind, n in per_type.items() if firsts[kind] and acted_once(n)}
+    return once
 
 
 def _silent_twins(history: History, baseline: History) -> set[str]:
@@ -288,7 +316,7 @@ def created_text(
         "their event"
     )
     return (
-        f"{len({c.record for c in created}):,} records got more resources created by "
+        f"{plural(len({c.record for c in created}), 'record')} got more resources created by "
         f"{', '.join(requests)} than the clean run {clean_run} created for the same events, "
         f"all accepted (record {worst.record}: {_counts(worst)}): a resource made twice, "
         "whichever of the record's events made "

@@ -22,11 +22,11 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
-from ..core._model import Delivery, Effect, Fault
+from ..core._model import NO_ANSWER_WITHIN, Delivery, Effect, Fault
 from ..history import delivery_rows
 from ._facts import Facts, id_list, plural, timestamp
 from ._fault_calls import FaultCalls
@@ -171,6 +171,8 @@ def pace_text(deliveries: Sequence[Delivery], rest: Sequence[Delivery]) -> str:
     alone = [d for d in rest if d.id not in queued]
     if alone:
         first = min(alone, key=_sent)
+        if first.answered_at is None:
+            return _unanswered_text(deliveries, first)
         return (
             f"{first.id} was over the budget with no other delivery in flight: slow on its own, "
             "not for the pace, so --time-scale 1 would not change it — acknowledge first and "
@@ -182,6 +184,65 @@ def pace_text(deliveries: Sequence[Delivery], rest: Sequence[Delivery]) -> str:
         "unanswered, faster than the scenario's own pace: run with --time-scale 1 to judge the "
         "acks at it"
     )
+
+
+def _unanswered_text(deliveries: Sequence[Delivery], first: Delivery) -> str:
+    """Of ``first``, over the budget with no other delivery in flight, that got no answer: not
+    slow but hung (after an error, where the delivery sent just before it got one)."""
+    return (
+        f"{first.id} got no answer ({first.error}) with no other delivery in flight"
+        f"{_after_error(deliveries, first)}: it hung on its own, not for the pace — bound what "
+        "it waits on (a call's timeout, a lock's), and acknowledge first and do the work after"
+    )
+
+
+def stuck_text(
+    deliveries: Sequence[Delivery], effects: Iterable[Effect], rest: Sequence[Delivery]
+) -> str:
+    """Where the run's last deliveries, from one of ``rest`` (late, no fault explaining it) on,
+    all timed out and none of them made a call — while earlier ones did —: not slow, not a
+    backlog (which works its way through), but stuck: a handler waiting on a shared resource
+    an earlier error never released. "" otherwise."""
+    ordered = sorted(deliveries, key=_sent)
+    start = len(ordered)
+    while start and timed_out(ordered[start - 1]):
+        start -= 1
+    tail = ordered[start:]
+    if len(tail) < 2 or tail[0].id not in {d.id for d in rest}:
+        return ""
+    held = {d.event_id for d in tail}
+    before = {d.event_id for d in ordered[:start]}
+    called = False
+    for e in effects:
+        if not held.isdisjoint(e.event_ids):
+            return ""
+        called = called or not before.isdisjoint(e.event_ids)
+    if not called:  # no call names an event: none can be told to be missing
+        return ""
+    first, n = tail[0], len(tail) - 1
+    later = (
+        "the one delivery" if n == 1 else "both deliveries" if n == 2 else f"all {n:,} deliveries"
+    )
+    return (
+        f"{first.id} and {later} sent after it got no answer ({first.error}), none of them "
+        f"making a call{_after_error(deliveries, first)}: not slow but stuck — a handler waiting "
+        "on a shared resource (a lock, a pool) that an earlier error never released; release it "
+        "whatever happens (`async with`, `finally`)"
+    )
+
+
+def _after_error(deliveries: Sequence[Delivery], first: Delivery) -> str:
+    """``, after dlv_7 was answered 500``: where the delivery sent just before ``first`` got an
+    error answer; "" otherwise."""
+    before = max((d for d in deliveries if d.sent_at < first.sent_at), key=_sent, default=None)
+    if before is None or before.status is None or before.status < 500:
+        return ""
+    return f", after {before.id} was answered {before.status}"
+
+
+def timed_out(d: Delivery) -> bool:
+    """Did ``d`` wait for an answer that never came (the target held it)?"""
+    return d.status is None and d.error is not None and d.error.startswith(NO_ANSWER_WITHIN)
 
 
 def _queued(deliveries: Sequence[Delivery]) -> set[str]:

@@ -36,7 +36,7 @@ from ..history import delivery_numbers
 from ._behind_held import Behind, behind, behind_text
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._lag import Lag
-from ._slow_acks import Waited, pace_text, waits, waits_text
+from ._slow_acks import Waited, pace_text, stuck_text, waits, waits_text
 from ._timing import compression
 
 if TYPE_CHECKING:  # numpy imported when a run is judged: not every command judges one
@@ -131,7 +131,9 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     if lag.blocked:
         summary += f"; {_blocked_text(lag.blocked)}"
     rest = [d for d in overs if d.id not in waited and d.id not in queued]
-    if compressed and (pace := pace_text(deliveries, rest)):
+    if stuck := stuck_text(deliveries, facts.effects_in_order, rest):
+        summary += f"; {stuck}"
+    elif compressed and (pace := pace_text(deliveries, rest)):
         summary += f"; {pace}"
     witnesses = _witnesses(facts, timeouts, slow, seconds, waited, queued)
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)

@@ -225,7 +225,19 @@ def final_state_matches_baseline(facts: Facts) -> Verdict:
                 f"no record could be judged against {against}{note}",
             )
         also = f", and {loose}" if loose and not unjudged else ""
-        compared = f"{plural(records - len(untold), 'record')} compared"
+        judged = records - len(untold)
+        if len(left_behind) > judged:
+            # The clean run is no reference for most records: the few it is one for do not
+            # stand for the rest.
+            return verdict(
+                NAME,
+                Status.INCONCLUSIVE,
+                CLASS,
+                f"only {judged:,} of {plural(records, 'record')} could be judged against "
+                f"{against}, fewer than the clean run left behind: no record judged ends in "
+                f"another state{also}, but they are no evidence for the rest{note}",
+            )
+        compared = f"{plural(judged, 'record')} compared"
         if both:
             gone_text = f"{plural(both, 'record')} deleted in both runs"
             compared = gone_text if records == len(untold) else f"{compared}, {gone_text}"

@@ -102,6 +102,7 @@ from ._refused_alike import refused_alike
 from ._requests import Request, same_resource
 from ._sender import Redelivery, Sender, sender_of
 from ._shortfalls import Level, Short, Stood, Swapped
+from ._stuck import stuck, stuck_note
 from ._unfinished import unfinished
 
 NAME = "recovers_after_outage"
@@ -162,7 +163,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     windows = [w for w, n in zip(windows, calls, strict=True) if n]
     scale = float(history.info.settings.get("time_scale", 1.0))
     exp = expectation_of(facts)
-    refused_in, alike = _refused_in(facts, windows)
+    refused_in, alike, held = _refused_in(facts, windows)
     touched = _touched(facts, windows, hit, refused_in)
     needs, left = _needs(facts, exp, [a.event for a in touched])
     accepted = [a for a in touched if a.event.id in needs]
@@ -170,6 +171,7 @@ def recovers_after_outage(facts: Facts, deadline: float = DEFAULT_DEADLINE) -> V
     notes = (
         _left_note(exp, touched, left)
         + _alike_note(facts, alike, windows)
+        + stuck_note(facts, held, _during(windows))
         + _unmet_note(unmet)
         + unattributed_note(facts)
     )
@@ -468,11 +470,13 @@ class _Refusal:
 
 def _refused_in(
     facts: Facts, windows: Sequence[Fault]
-) -> tuple[dict[str, _Refusal], dict[str, int]]:
+) -> tuple[dict[str, _Refusal], dict[str, int], dict[str, Delivery]]:
     """Event id -> how the target refused it while a window was open (not a 2xx: an error
     answer, a throttle, no answer), for each event it refused so; and event id -> the answer,
     for the events never accepted whose every refusal in a window the outage did not cause
-    (``_refused_alike``: refused alike in the clean run, no call of theirs met a fault).
+    (``_refused_alike``: refused alike in the clean run, no call of theirs met a fault); and
+    event id -> its last delivery, for the events never accepted whose deliveries the windows
+    did not refuse but the target held with no call (``_stuck``).
 
     A delivery in flight while a window was open (sent before it closed, answered after it
     opened: as ``_touched`` reads an acknowledgement) was refused in it. An answer an outage
@@ -485,6 +489,7 @@ def _refused_in(
     found: dict[str, _Refusal] = {}
     own: list[tuple[Delivery, Fault]] = []
     explained: list[tuple[Delivery, Fault]] = []
+    unanswered: list[tuple[Delivery, list[Fault]]] = []
     for d in facts.history.deliveries:
         if d.outcome is Outcome.OK or d.id in tampered:
             continue
@@ -497,20 +502,27 @@ def _refused_in(
             own.append((d, last))
         else:
             explained.append((d, last))
+            unanswered.append((d, open_then))
     if own:
         met = DeliveryWindows(facts.history, (d for d, _ in own), facts.effects_in_order)
         for d, last in own:
             if met.met(d) is not None:
                 _hold(found, d, last)
     not_the_outage = refused_alike(facts, (d for d, _ in explained))
+    held = stuck(facts, unanswered)
     alike: dict[str, int] = {}
+    waited: dict[str, Delivery] = {}
     for d, last in explained:
-        if d.id not in not_the_outage:
+        if d.id in held:
+            if d.event_id not in waited or waited[d.event_id].sent_at < d.sent_at:
+                waited[d.event_id] = d
+        elif d.id not in not_the_outage:
             _hold(found, d, last)
         elif d.status is not None:
             alike[d.event_id] = d.status
     accepted = facts.accepted
-    return found, {e: s for e, s in alike.items() if e not in found and e not in accepted}
+    alike = {e: s for e, s in alike.items() if e not in found and e not in accepted}
+    return found, alike, {e: d for e, d in waited.items() if e not in found and e not in accepted}
 
 
 # Answers below 500 an outage explains: a throttle passed on, a timeout.
