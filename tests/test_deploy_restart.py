@@ -234,21 +234,39 @@ def test_an_event_taken_while_the_hook_ran_is_told_during_the_restart() -> None:
     assert "accepted (2xx) before or during the deploy restart at 0.25 s" in v.summary, v.summary
 
 
-def _reloaded(refused_at: tuple[float, ...]) -> Verdict:
+def _reloaded(
+    refused_at: tuple[float, ...], invariant: str = "accepts_genuine", timed_out: bool = False
+) -> Verdict:
     """Ten deliveries 0.1 s apart; a reload from 0.35 s to 0.45 s; those sent at
-    ``refused_at`` answered 404 (as Node-RED's while its flows restart), the rest 200."""
+    ``refused_at`` answered 404 (as Node-RED's while its flows restart) — or, ``timed_out``,
+    never answered (a request a stopping flow held) —, the rest 200."""
     events = [ev("zqrun", n) for n in range(1, 11)]
+    fault = (
+        {"answered_at": None, "status": None, "outcome": Outcome.INDETERMINATE, "error": "timeout"}
+        if timed_out
+        else {"status": 404, "outcome": Outcome.REJECTED}
+    )
     deliveries = [
-        dataclasses.replace(ok(e, at=n / 10), status=404, outcome=Outcome.REJECTED)
-        if n / 10 in refused_at
-        else ok(e, at=n / 10)
+        dataclasses.replace(ok(e, at=n / 10), **fault) if n / 10 in refused_at else ok(e, at=n / 10)
         for n, e in enumerate(events)
     ]
     h = run(events, deliveries, [write("/payouts", [e]) for e in events], tag="zqrun")
     restart = {"at": 0.35, "started": 0.35, "ended": 0.45}
     h.marks = [Mark(0.45, RESTART_MARK, json.dumps(restart)), *h.marks]
-    [v] = judge(h, [InvariantSpec("accepts_genuine")])
+    [v] = judge(h, [InvariantSpec(invariant)])
     return v
+
+
+def test_a_request_the_stopping_process_never_answered_is_told_with_the_restart() -> None:
+    """Node-RED's reload stops its flows with requests in them, never answered: ack_within
+    called it 'slow on its own … acknowledge first and do the work after'."""
+    v = _reloaded((0.4,), "ack_within", timed_out=True)
+    assert v.status is Status.FAIL, v.summary
+    assert "; it was sent while the deploy restart at 0.35 s" in v.summary, v.summary
+    assert "the stopping process never answered what it held" in v.summary, v.summary
+    assert "slow on its own" not in v.summary and "stuck" not in v.summary, v.summary
+    other = _reloaded((0.2,), "ack_within", timed_out=True)
+    assert "deploy restart" not in other.summary, other.summary
 
 
 def test_refusals_while_the_deploy_took_the_endpoint_away_are_told_with_it() -> None:

@@ -196,17 +196,12 @@ def refused_while_restarting(
     away — from the hook's call until the target accepted a delivery again after it returned
     (Node-RED answers 404 while its flows reload, and starts them only after its deploy call
     has answered) —, or "" where one was sent outside every such gap."""
-    restarts = restarts_of(history)
-    if not restarts or not refused:
+    if not refused:
         return ""
-    taken = sorted(d.sent_at for d in genuine if is_accepted(d))
-    gaps = []
-    for r in restarts:
-        n = bisect_right(taken, r.ended)
-        gaps.append((r, r.started, taken[n] if n < len(taken) else math.inf))
+    gaps = _gaps(history, genuine)
     inside: dict[Restart, int] = {}
     for d in refused:
-        gap = next((r for r, start, end in gaps if start <= d.sent_at < end), None)
+        gap = _gap_of(gaps, d)
         if gap is None:
             return ""
         inside[gap] = inside.get(gap, 0) + 1
@@ -220,3 +215,42 @@ def refused_while_restarting(
         "instance answering through a deploy (a rolling or graceful reload: gunicorn's HUP, a "
         "load balancer draining the old one), not the path or the secret"
     )
+
+
+def unanswered_while_restarting(history: History, over: Sequence[Delivery]) -> tuple[str, set[str]]:
+    """``2 of them were sent while the deploy restart at … took the endpoint away: …`` and
+    their ids: deliveries over the ack budget sent from a restart hook's call until the target
+    accepted again after it returned — a stopping process that never answered the requests it
+    held (Node-RED's reload stops its flows with requests in them), not a slow handler."""
+    gaps = _gaps(history, history.deliveries)
+    inside = {d.id: gap for d in over if (gap := _gap_of(gaps, d)) is not None}
+    if not inside:
+        return "", set()
+    n = len(inside)
+    which = (
+        ("it was" if n == 1 else "both were" if n == 2 else f"all {n:,} were")
+        if n == len(over)
+        else f"{n:,} of them {'was' if n == 1 else 'were'}"
+    )
+    when = _when(sorted(set(inside.values()), key=lambda r: r.started))
+    return (
+        f"{which} sent while {when} took the endpoint away: the stopping process never "
+        "answered what it held — a graceful shutdown answers the requests it took before it "
+        "exits (gunicorn's graceful_timeout; a load balancer draining the old instance), where "
+        "a sender that hears nothing redelivers"
+    ), set(inside)
+
+
+def _gaps(history: History, deliveries: Sequence[Delivery]) -> list[tuple[Restart, float, float]]:
+    """Each restart the run made with the span it took the endpoint away: from the hook's call
+    until the first of ``deliveries`` sent after the hook returned that was accepted."""
+    taken = sorted(d.sent_at for d in deliveries if is_accepted(d))
+    gaps = []
+    for r in restarts_of(history):
+        n = bisect_right(taken, r.ended)
+        gaps.append((r, r.started, taken[n] if n < len(taken) else math.inf))
+    return gaps
+
+
+def _gap_of(gaps: Sequence[tuple[Restart, float, float]], d: Delivery) -> Restart | None:
+    return next((r for r, start, end in gaps if start <= d.sent_at < end), None)

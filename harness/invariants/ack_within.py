@@ -36,6 +36,7 @@ from ..history import delivery_numbers
 from ._behind_held import Behind, behind, behind_text
 from ._facts import MAX_WITNESSES, Facts, Witness, millis, plural, timestamp, verdict
 from ._lag import Lag
+from ._restarts import unanswered_while_restarting
 from ._slow_acks import Waited, pace_text, stuck_text, waits, waits_text
 from ._timing import compression
 
@@ -131,6 +132,10 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     if lag.blocked:
         summary += f"; {_blocked_text(lag.blocked)}"
     rest = [d for d in overs if d.id not in waited and d.id not in queued]
+    restarting, held = unanswered_while_restarting(facts.history, rest)
+    if restarting:
+        summary += f"; {restarting}"
+        rest = [d for d in rest if d.id not in held]
     if stuck := stuck_text(deliveries, facts.effects_in_order, rest):
         summary += f"; {stuck}"
     elif compressed and (pace := pace_text(deliveries, rest)):
