@@ -178,3 +178,29 @@ def test_a_workers_rows_missing_leave_the_run_aborted_naming_the_worker(
         assert line in r.stderr
     assert "the history lacks what they delivered, so the run is not judged" in r.stderr
     assert "harness check" in r.stderr
+
+
+def test_a_worker_builds_locusts_default_parser_once_not_once_per_option() -> None:
+    # Locust's worker, for every spawn message, built its whole parser once per option the
+    # master sent (69 here, 0.6 CPU-s) in the greenlet that answers heartbeats: on a loaded
+    # machine the master marked both workers missing and ended the test before either sent a
+    # delivery (the journal: 0 deliveries). A real WorkerRunner calls it as below.
+    code = """
+from locust import argument_parser as ap
+from harness_locust import _hooks
+built = []
+setup = ap.setup_parser_arguments
+ap.setup_parser_arguments = lambda parser: (built.append(1), setup(parser))[1]
+_hooks.defaults_parsed_once()
+options = vars(ap.get_parser().parse_args(["-f", "locustfile.py"]))
+built.clear()
+custom = {k: v for k, v in options.items() if k not in ap.default_args_dict()}
+print(len(options), len(built))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")])}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    options, built = map(int, run.stdout.split())
+    assert options > 50 and built == 1, run.stdout

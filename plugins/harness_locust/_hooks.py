@@ -16,6 +16,7 @@ worker joins and as the test ends (``_clock``).
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import pickle
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from weakref import WeakKeyDictionary
 
 import gevent
-from locust import events
+from locust import argument_parser, events
 from locust.env import Environment
 from locust.runners import (
     STATE_MISSING,
@@ -255,6 +256,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     state = _State(classes)
     _states[environment] = state
     if isinstance(runner, WorkerRunner):
+        defaults_parsed_once()
         # Concurrent: preparing a big run takes seconds, and the worker's message loop must
         # go on meanwhile (spawn messages, the master's heartbeats).
         runner.register_message("harness_plan", _on_plan, concurrent=True)
@@ -294,6 +296,18 @@ def _on_init(environment: Environment, **_: Any) -> None:
     # by the whole start-up and preparation (seconds on a busy machine), so -t could expire
     # before the test started. Counting from here, it measures the test.
     gevent.get_hub().loop.update_now()
+
+
+def defaults_parsed_once() -> None:
+    """Locust's worker, for each spawn message, builds and runs its whole argument parser once
+    per option the master sent (``default_args_dict()`` inside a comprehension in
+    ``WorkerRunner.handle_message``): 69 parses, 0.6 CPU-s, in the greenlet that also answers
+    the master's heartbeats. On a loaded machine that took over 3 s, the master marked its
+    workers missing and ended the test before they sent anything. Locust's defaults (its own
+    options and LOCUST_* variables, no config file) do not change within a process: parsed once.
+    """
+    if not hasattr(argument_parser.default_args_dict, "cache_info"):
+        argument_parser.default_args_dict = functools.cache(argument_parser.default_args_dict)
 
 
 def _wait_for_workers(environment: Environment, runner: MasterRunner) -> None:
