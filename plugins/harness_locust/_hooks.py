@@ -16,6 +16,7 @@ worker joins and as the test ends (``_clock``).
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import pickle
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from weakref import WeakKeyDictionary
 
 import gevent
-from locust import events
+from locust import argument_parser, events
 from locust.env import Environment
 from locust.runners import (
     STATE_MISSING,
@@ -119,6 +120,9 @@ class _State:
     starting: bool = False  # between test start and the recorder's "ready"
     clocks: Clocks | None = None  # master: its workers' clocks
     joined: dict[str, Reading] = field(default_factory=dict)  # master: the run's, at its start
+    # Worker: the run the master ended while this worker still prepared its plan; the plan,
+    # once ready, ships its final word at once (none delivered) instead of never.
+    stopped_run: str | None = None
 
 
 _states: WeakKeyDictionary[Environment, _State] = WeakKeyDictionary()
@@ -252,6 +256,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     state = _State(classes)
     _states[environment] = state
     if isinstance(runner, WorkerRunner):
+        defaults_parsed_once()
         # Concurrent: preparing a big run takes seconds, and the worker's message loop must
         # go on meanwhile (spawn messages, the master's heartbeats).
         runner.register_message("harness_plan", _on_plan, concurrent=True)
@@ -291,6 +296,18 @@ def _on_init(environment: Environment, **_: Any) -> None:
     # by the whole start-up and preparation (seconds on a busy machine), so -t could expire
     # before the test started. Counting from here, it measures the test.
     gevent.get_hub().loop.update_now()
+
+
+def defaults_parsed_once() -> None:
+    """Locust's worker, for each spawn message, builds and runs its whole argument parser once
+    per option the master sent (``default_args_dict()`` inside a comprehension in
+    ``WorkerRunner.handle_message``): 69 parses, 0.6 CPU-s, in the greenlet that also answers
+    the master's heartbeats. On a loaded machine that took over 3 s, the master marked its
+    workers missing and ended the test before they sent anything. Locust's defaults (its own
+    options and LOCUST_* variables, no config file) do not change within a process: parsed once.
+    """
+    if not hasattr(argument_parser.default_args_dict, "cache_info"):
+        argument_parser.default_args_dict = functools.cache(argument_parser.default_args_dict)
 
 
 def _wait_for_workers(environment: Environment, runner: MasterRunner) -> None:
@@ -635,11 +652,13 @@ def _on_plan(environment: Environment, msg: Any, **_: Any) -> None:
         )
         return
     slots = partition(prepared, index, int(data["count"]))
+    run_id = prepared.info.run_id
 
     def ship(rows: list[Row], final: bool) -> None:
         runner.send_message(
             "harness_rows",
             {
+                "run_id": run_id,
                 "index": index,
                 "rows": rows,
                 "final": final,
@@ -659,6 +678,16 @@ def _on_plan(environment: Environment, msg: Any, **_: Any) -> None:
         offset=float(data["offset"]),
     )
     state.sender = sender
+    if state.stopped_run == run_id:
+        log.warning(
+            "harness: worker index %d of %d workers: the master ended the test before this "
+            "worker's plan was ready; none of its %d slots delivered",
+            index,
+            data["count"],
+            len(slots),
+        )
+        sender.finish()
+        return
     log.info(
         "harness: worker index %d of %d workers delivers %d slots", index, data["count"], len(slots)
     )
@@ -693,15 +722,21 @@ def _on_clock_ask(environment: Environment, msg: Any, **_: Any) -> None:
         runner.send_message("harness_clock_tell", tell)
 
 
-def _on_stop_request(environment: Environment, **_: Any) -> None:
-    """The master is ending the test: stop this worker's users, then ship the last rows."""
+def _on_stop_request(environment: Environment, msg: Any, **_: Any) -> None:
+    """The master is ending the test: stop this worker's users, then ship the last rows. A
+    plan still being prepared (a busy machine: seconds) ships them once it is ready."""
     state = _states.get(environment)
     runner = environment.runner
-    if state is None or state.sender is None or runner is None:
+    if state is None or runner is None:
+        return
+    run_id = (msg.data or {}).get("run_id")
+    sender = state.sender
+    if sender is None or sender.prepared.info.run_id != run_id:
+        state.stopped_run = run_id
         return
     if runner.state in (STATE_RUNNING, STATE_SPAWNING):
         runner.stop()  # fires test_stop here, which finishes the sender
-    state.sender.finish()
+    sender.finish()
 
 
 # ---- master: rows, exhaustion, errors --------------------------------------------------------
@@ -712,7 +747,9 @@ def _on_rows(environment: Environment, msg: Any, **_: Any) -> None:
     if state is None or state.owner is None:
         return
     data = msg.data
-    state.owner.rows(data["rows"])
+    if data.get("run_id") != state.owner.prepared.info.run_id:
+        return  # a share of an earlier test of this master's, shipped late
+    state.owner.rows(data["rows"], int(data["index"]))
     if data["final"]:
         state.owner.final(int(data["index"]), int(data["planned"]), int(data["delivered"]))
 
@@ -776,7 +813,7 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
         return
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        runner.send_message("harness_stop")
+        runner.send_message("harness_stop", {"run_id": owner.prepared.info.run_id})
     elif state.sender is not None and not state.sender.final:
         state.sender.finish()
     _finish(environment, state, owner, "complete")

@@ -12,7 +12,8 @@ FD is one end of a socket pair; the frames on it (``_channel``), in order:
   out  ("ready", [double URLs], wall-clock time of run time 0)  or ("error", message, exit code)
   in   ("rows", [row, ...]) any number of times; ("mark", name, detail); ("settings", {...}),
        merged into the run's settings before it is judged (the workers' clocks at the end)
-  in   ("finish", "complete" | "aborted")
+  in   ("finish", "complete" | "aborted", why or None): why says what made it aborted (a
+       worker's deliveries missing), else it was interrupted
   out  ("result", exit code, message)
 A row is (slot, sent, answered, status, outcome, error, scheduled): wall-clock times (answered
 and scheduled may be None), the HTTP status or None, an Outcome value or None (from status).
@@ -92,30 +93,33 @@ async def serve(link: _Link) -> None:
         return
     # Run time 0 on the wall clock: Locust processes stamp deliveries with time.time().
     wall0 = time.time() - recorder.clock()
-    status = "aborted"
+    status, why = "aborted", None
     try:
         # Inside: a Locust process gone before it heard "ready" still leaves the run aborted,
         # its doubles stopped, not a journal saying it is running.
         await link.send("ready", urls, wall0)
-        status = await _record(link, recorder, prepared, wall0)
+        status, why = await _record(link, recorder, prepared, wall0)
         if status == "complete":
             await recorder.settle()
     finally:
         await recorder.stop(status)
     if status != "complete":
         journal = recorder.journal.path
+        what = why or "the load test was interrupted"
         await link.send(
             "result",
             EXIT_INCOMPLETE,
-            f"the load test was interrupted; what was recorded is kept in {journal}\n"
+            f"{what}; what was recorded is kept in {journal} (status aborted)\n"
             f"  hint: judge it with `harness check {journal}`",
         )
         return
     await link.send(*_judged(recorder, options, report))
 
 
-async def _record(link: _Link, recorder: Recorder, prepared: PreparedRun, wall0: float) -> str:
-    """Journal what the Locust side sends until it says how the run ended."""
+async def _record(
+    link: _Link, recorder: Recorder, prepared: PreparedRun, wall0: float
+) -> tuple[str, str | None]:
+    """Journal what the Locust side sends until it says how the run ended, and why."""
     while (message := await link.receive()) is not None:
         kind = message[0]
         if kind == "rows":
@@ -128,8 +132,8 @@ async def _record(link: _Link, recorder: Recorder, prepared: PreparedRun, wall0:
             recorder.info = replace(info, settings={**info.settings, **message[1]})
             recorder.journal.describe(recorder.info)
         elif kind == "finish":
-            return str(message[1])
-    return "aborted"
+            return str(message[1]), message[2]
+    return "aborted", None
 
 
 def _judged(recorder: Recorder, options: RunOptions, report: Path | None) -> tuple[Any, ...]:

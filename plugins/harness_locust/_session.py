@@ -102,8 +102,9 @@ class Sender:
         self._check_exhausted()  # an empty share (fewer records than workers) is done at once
 
     def take(self) -> int | None:
-        """The next slot to deliver; None when this share is used up."""
-        if not self._queue:
+        """The next slot to deliver; None when this share is used up or its final batch was
+        shipped (a delivery after it would never reach the owner)."""
+        if not self._queue or self.final:
             return None
         n = self._queue.popleft()
         self._held.add(n)
@@ -250,6 +251,7 @@ class Owner:
         self._on_all_exhausted = on_all_exhausted
         self._exhausted: set[int] = set()
         self._shares: dict[int, tuple[int, int]] = {}  # index: (planned, delivered), when final
+        self._received: dict[int, int] = {}  # index: rows that reached this process
         self._finals = gevent.event.Event()
         self._recorder: RecorderProcess | None = None
         self.wall0 = 0.0
@@ -280,8 +282,10 @@ class Owner:
         log.info("downstream double listening at %s", ", ".join(urls))
         return self.wall0
 
-    def rows(self, rows: list[Row]) -> None:
+    def rows(self, rows: list[Row], index: int = 0) -> None:
+        """Rows of share ``index`` for the journal; counted, to check against its final word."""
         if rows and self._recorder is not None:
+            self._received[index] = self._received.get(index, 0) + len(rows)
             self._recorder.send("rows", rows)
 
     def final(self, index: int, planned: int, delivered: int) -> None:
@@ -331,21 +335,35 @@ class Owner:
         finals_timeout: float,
         described: Callable[[], dict[str, object] | None] | None,
     ) -> int:
-        if not self._finals.wait(finals_timeout):
-            missing = sorted(set(range(self.workers)) - set(self._shares))
-            log.warning(
-                "no final deliveries from worker(s) %s within %g s; their last deliveries may "
-                "be missing from the history",
-                ", ".join(map(str, missing)),
-                finals_timeout,
-            )
+        self._finals.wait(finals_timeout)
         for index, (planned, delivered) in sorted(self._shares.items()):
             detail = f"worker index {index} of {self.workers}: {delivered} of {planned} deliveries"
             recorder.send("mark", "locust.share", detail)
-        learnt = described() if described is not None else None
+            if delivered < planned and status == "complete":
+                log.warning(
+                    "harness: worker index %d of %d delivered %d of its %d slots before the "
+                    "test ended",
+                    index,
+                    self.workers,
+                    delivered,
+                    planned,
+                )
+        missing = self._missing(finals_timeout)
+        for detail in missing:
+            recorder.send("mark", "locust.share_missing", detail)
+        why = None
+        if missing and status == "complete":
+            # Judged, the run would pass or fail on part of what was delivered, as if it were
+            # all: it ends aborted, its journal kept, saying whose deliveries are missing.
+            status = "aborted"
+            why = (
+                "; ".join(missing) + ": the history lacks what they delivered, so the run is "
+                "not judged"
+            )
+        learnt = described() if described is not None and status == "complete" else None
         if learnt:
             recorder.send("settings", learnt)
-        recorder.send("finish", status)
+        recorder.send("finish", status, why)
         # The recorder settles after the last fault window closes (run clock), then judges.
         last_fault = max((f.end for f in self.prepared.faults), default=0.0)
         reply = recorder.receive(last_fault + self.prepared.settle.deadline + RESULT_MARGIN)
@@ -357,3 +375,22 @@ class Owner:
             _, self.exit_code, message = reply
             (log.info if self.exit_code == 0 else log.error)("harness: %s", message)
         return self.exit_code
+
+    def _missing(self, waited: float) -> list[str]:
+        """One line per share whose deliveries did not all reach this process: no final word
+        from it within ``waited`` s, or not as many rows as it said it delivered."""
+        said = []
+        for index in range(self.workers):
+            received = self._received.get(index, 0)
+            share = self._shares.get(index)
+            if share is None:
+                said.append(
+                    f"worker index {index} of {self.workers} sent no final word within "
+                    f"{waited:g} s ({received} of its deliveries reached the master)"
+                )
+            elif received != share[1]:
+                said.append(
+                    f"worker index {index} of {self.workers} delivered {share[1]}, of which "
+                    f"{received} reached the master"
+                )
+        return said
