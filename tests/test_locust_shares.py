@@ -145,7 +145,9 @@ def test_a_stop_while_a_worker_prepares_its_plan_still_gets_its_share_said(
     assert shares == ["worker index 0 of 1: 0 of 200 deliveries"], r.stderr
     assert "worker index 0 of 1 delivered 0 of its 200 slots before the test ended" in r.stderr
     assert not history.deliveries
-    assert r.returncode != 0, r.stderr  # judged on no delivery: never a pass
+    # Judged on no delivery: never a pass, nor a finding — `harness run`'s rule (exit 1 before).
+    assert r.returncode == 3, r.stderr
+    assert "no delivery reached the target: nothing was put to the test" in r.stderr, r.stderr
 
 
 def test_a_workers_rows_missing_leave_the_run_aborted_naming_the_worker(

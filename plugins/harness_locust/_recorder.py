@@ -40,6 +40,7 @@ from harness import (
     print_verdicts,
     write_report,
 )
+from harness.cli._exits import judged_exit, untested
 
 from ._channel import HEADER, frame, unframe
 
@@ -146,14 +147,22 @@ def _judged(recorder: Recorder, options: RunOptions, report: Path | None) -> tup
     except HarnessError as exc:
         return ("result", exc.exit_code, str(exc))
     where = f"; report written to {report}" if report is not None else ""
-    if result.passed:
+    # `harness run`'s rule (docs/cli.md, exit codes): a run that put nothing to the test —
+    # no delivery reached the target, or it accepted none — is never a pass, nor a finding.
+    if not result.history.deliveries:
+        return ("result", EXIT_INCOMPLETE, f"no delivery reached the target: nothing was put to "
+                f"the test{where}")  # fmt: skip
+    code = judged_exit(runs)
+    if code == EXIT_OK:
         return ("result", EXIT_OK, f"every invariant holds{where}")
     said = []
     for status, name in ((Status.FAIL, "failed"), (Status.INCONCLUSIVE, "inconclusive")):
         invariants = [v.invariant for v in result.verdicts if v.status is status]
         if invariants:
             said.append(f"invariants {name}: {', '.join(invariants)}")
-    return ("result", EXIT_FAILED, "; ".join(said) + where)
+    if code == EXIT_INCOMPLETE and not any(v.status is Status.FAIL for v in result.verdicts):
+        said = [*untested([result.history]), *said]
+    return ("result", code, "; ".join(said) + where)
 
 
 async def main(fd: int) -> None:
