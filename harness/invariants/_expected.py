@@ -38,6 +38,7 @@ from . import final_state_matches_baseline
 from ._facts import Facts, distinct, first_sent, is_write
 from ._held import batched_with, followed
 from ._refused_twins import refused_twins
+from ._refused_whole import RefusedWhole, refused_whole
 from ._requests import (
     ANY_DOWNSTREAM,
     Request,
@@ -188,6 +189,10 @@ class Expectation:
     # Events of a type the clean run never sent, none of whose events made a write here (the
     # year's new event type): ignored by the automation, or its work lost whole — not known.
     untaught: Mapping[str, str] = field(default_factory=dict)  # event id -> its type
+    # Events of a type whose clean twins made requests, every one refused, and none of which
+    # wrote here (``_refused_whole``): not ignored by design, their work never tested.
+    refused_whole: Mapping[str, str] = field(default_factory=dict)  # event id -> its type
+    refusals: Mapping[str, RefusedWhole] = field(default_factory=dict)  # type -> what was
     clean_run: str | None = None  # the run id learned from
     why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
     # Events whose clean twins made nothing, though such events acted in this run: expected
@@ -437,6 +442,7 @@ def learn(
             for text, found in (
                 ("the clean run accepted none of their events", learned.refused),
                 ("the clean run sent none of their type", learned.unsent),
+                ("the clean run's every request for them was refused", learned.refusals),
                 (
                     "the clean run made no effect for them while it watched, and stopped "
                     "watching before the target was done",
@@ -469,6 +475,8 @@ def learn(
         unseen=frozenset(learned.unseen) if learned else frozenset(),
         why_unseen=learned.why_unseen if learned else "",
         untaught=learned.untaught if learned else {},
+        refused_whole=learned.refused_whole if learned else {},
+        refusals=learned.refusals if learned else {},
         clean_run=clean.info.run_id if clean is not None else None,
         why_any=why or "no clean run, no expect:",
         several=len(stubs) > 1,
@@ -530,6 +538,8 @@ class _Learned:
         self.refused: set[str] = set()  # types whose every clean twin was refused
         self.unsent: set[str] = set()  # types the clean run never sent (no twin at all)
         self.untaught: dict[str, str] = {}  # their events (-> type), none of which wrote here
+        self.refusals: dict[str, RefusedWhole] = {}  # types whose every request was refused
+        self.refused_whole: dict[str, str] = {}  # their events (-> type)
         # Events whose clean twins made nothing, though such events acted in this run.
         self.unlike_clean: set[str] = set()
         self.tied: dict[str, int] = {}  # of not_expected: skipped beside a same-time write
@@ -577,6 +587,13 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.silent.add(t)
+            elif refused := refused_whole(
+                clean, routes, [tw for e in mine if (tw := twin_of.get(e.id)) and tw.id in accepted]
+            ):  # it tried, and nothing took effect: not design, and not tested
+                self.types[t] = TypeRule(Rule.ANY)
+                self.any_rule.update(e.id for e in mine)
+                self.refusals[t] = refused
+                self.refused_whole.update((e.id, t) for e in mine)
             else:
                 self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
                 self.nothing.update(e.id for e in mine)

@@ -68,6 +68,8 @@ from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
 from ._newest import clock_margin, timed_shortfalls
 from ._order import time_path
+from ._refused import refusals
+from ._refused_whole import refused_whole_text
 from ._rotated import rotation_loss
 from ._shortfalls import Cancelled, Shortfalls
 from ._unattributed import Repeated, repeated_records
@@ -89,23 +91,38 @@ def no_lost_events(facts: Facts) -> Verdict:
     accepted event has them. Events the target refused and the run never redelivered are lost
     where the sender never brings them back, else not seen: said, and a pass inconclusive
     (``_deferred``)."""
+    if not facts.accepted:
+        return _untested(facts)
     refused = deferred(facts)
     return mark_deferred(refused, facts, _judged(facts, refused.lost_count if refused else 0))
+
+
+def _untested(facts: Facts) -> Verdict:
+    """Inconclusive: the target accepted no event, so nothing was judged — not even the
+    refused ones lost where their sender never brings them back (``_deferred``): a target
+    that refuses every event (a payload it cannot read, a wrong secret, a crash) shows
+    nothing of what it does with one, and ``no_server_errors`` and ``accepts_genuine`` judge
+    the answers."""
+    found = refusals(facts.history)
+    why = (
+        f": {found.text()} (likely cause: {found.short}) — find why (`harness inspect` shows "
+        "each answer) and run again"
+        if found is not None and found.nothing_accepted
+        else ""
+    )
+    return verdict(
+        NAME,
+        Status.INCONCLUSIVE,
+        CLASS,
+        f"the target accepted no event; nothing to judge{why}{_never_note(facts)}",
+    )
 
 
 def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     """The verdict over the accepted events; ``refused_lost``: the never accepted ones
     ``_deferred`` counts lost, left out of the note on those not counted."""
     events = facts.history.events
-    accepted = facts.accepted
     never_note = _never_note(facts, refused_lost)
-    if not accepted:
-        return verdict(
-            NAME,
-            Status.INCONCLUSIVE,
-            CLASS,
-            f"the target accepted no event; nothing to judge{never_note}",
-        )
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
@@ -438,6 +455,8 @@ def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection
         late.update(i for i in ids if i in exp.held)
     if exp.untaught:
         late.update(i for i in ids if i in exp.untaught)
+    if exp.refused_whole:
+        late.update(i for i in ids if i in exp.refused_whole)
     return late
 
 
@@ -447,8 +466,13 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     unseen = exp.unseen if not undone.cut else frozenset()
     held = exp.held if not undone.cut else frozenset()
     untaught = [i for i in doubted if i in exp.untaught and i not in undone.late]
-    doubted = [i for i in doubted if i not in exp.untaught or i in undone.late]
-    n -= len(untaught)
+    refused = [i for i in doubted if i in exp.refused_whole and i not in undone.late]
+    doubted = [
+        i
+        for i in doubted
+        if (i not in exp.untaught and i not in exp.refused_whole) or i in undone.late
+    ]
+    n -= len(untaught) + len(refused)
     theirs = sum(1 for i in doubted if i in unseen and i not in undone.late)
     lasts = [i for i in doubted if i in held and i not in unseen and i not in undone.late]
     batched = sum(1 for i in lasts if i in exp.held_batched)
@@ -479,6 +503,8 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
         parts.append(_batched_text(batched))
     if untaught:
         parts.append(_untaught_text(exp, untaught))
+    if refused:
+        parts.append(refused_whole_text(exp.refusals, exp.refused_whole, refused, exp.several))
     return "; and ".join(parts)
 
 
