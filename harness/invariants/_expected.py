@@ -35,7 +35,9 @@ from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..drive._drift import drifted_events
 from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from . import final_state_matches_baseline
+from ._batch_kept import Kept, kept
 from ._facts import Facts, distinct, first_sent, is_write
+from ._first_only import first_only
 from ._held import batched_with, followed
 from ._refused_twins import refused_twins
 from ._refused_whole import RefusedWhole, refused_whole
@@ -176,6 +178,12 @@ class Expectation:
     # Those of ``held`` whose clean twins came in one request with an event of their type that
     # acted (a batching sender: ``_held.batched_with``).
     held_batched: frozenset[str] = frozenset()
+    # Of ``held_batched``, where the clean run's requests show which of their events acted
+    # (``_batch_kept``): event id -> what.
+    held_kept: Mapping[str, Kept] = field(default_factory=dict)
+    # Events whose clean twins were answered without a call, as was every event of their type
+    # there but its first, which acted (``_first_only``): expected what it made.
+    first_only: frozenset[str] = frozenset()
     # Events whose clean twins made their type's request and were refused it (answered an
     # error, nothing committed: ``_refused_twins``): expected what their type's events made.
     refused_clean: frozenset[str] = frozenset()
@@ -209,6 +217,7 @@ class Expectation:
     # (``_deleted_instead``); of any other, a loss.
     standing_counted: frozenset[str] = frozenset()
     tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
+    scenario: str = ""  # the judged run's scenario (a hazard's name): advice names others
     others: int = 0  # the clean run's writes of another run, not learned
 
     @property
@@ -470,6 +479,8 @@ def learn(
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         held=frozenset(learned.held) if learned else frozenset(),
         held_batched=frozenset(learned.held_batched) if learned else frozenset(),
+        held_kept=learned.held_kept if learned else {},
+        first_only=frozenset(learned.first_only) if learned else frozenset(),
         refused_clean=frozenset(learned.refused_clean) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
@@ -481,6 +492,7 @@ def learn(
         why_any=why or "no clean run, no expect:",
         several=len(stubs) > 1,
         tag=info.tracer_tag,
+        scenario=info.scenario,
         others=learned.others if learned else 0,
         unlike_clean=frozenset(learned.unlike_clean) if learned else frozenset(),
         tied=learned.tied if learned else {},
@@ -532,6 +544,8 @@ class _Learned:
         self.not_expected: set[str] = set()
         self.held: set[str] = set()
         self.held_batched: set[str] = set()
+        self.held_kept: dict[str, Kept] = {}
+        self.first_only: set[str] = set()
         self.refused_clean: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
@@ -786,6 +800,10 @@ class _Learned:
         )
         if any(here.made(e.id) & requests for e in left if e.key not in done_elsewhere):
             owed = self.unlike_clean
+        elif not refused and first_only(
+            self._clean, [twin_of[i] for i in made], [twin_of[e.id] for e in left]
+        ):
+            owed = self.first_only
         elif not refused and self._held_at_end([twin_of[e.id] for e in left]):
             owed = self.held
         else:
@@ -832,6 +850,11 @@ class _Learned:
         type_of = {e.id: e.type for e in self._clean.events}
         twins = {twin_of[i].id: i for i in ids}
         found = batched_with(twins, self._by_twin.keys(), type_of, self._clean.deliveries)
+        types = {type_of[t] for t in found}
+        key_of = {e.id: e.key for e in self._clean.events if e.type in types}
+        how = kept(found, self._by_twin.keys(), key_of, self._clean.deliveries)
+        if how is not None:
+            self.held_kept.update((twins[t], how) for t in found)
         return {twins[t] for t in found}
 
 
