@@ -32,7 +32,7 @@ def test_events_a_dedup_took_for_the_first_one_are_lost_not_held(tmp_path: Path)
     assert head == "20 of 20 accepted events produced no effect (lost): missing POST /deals for 20"
     assert (
         "19 events: their clean twins were answered 2xx without a call to any downstream, as "
-        "was every event of their type in the clean run but its first, which acted: a dedup or "
-        "lookup keyed on a value every event shares"
+        "was every event of their type in the clean run but its first, which acted, and every "
+        "one in this run, its first too: a dedup or lookup keyed on a value every event shares"
     ) in rest, said(lost)
     assert "last events of their type" not in said(lost), said(lost)

@@ -800,8 +800,10 @@ class _Learned:
         )
         if any(here.made(e.id) & requests for e in left if e.key not in done_elsewhere):
             owed = self.unlike_clean
-        elif not refused and first_only(
-            self._clean, [twin_of[i] for i in made], [twin_of[e.id] for e in left]
+        elif (
+            not refused
+            and not any(here.made(e.id) for e in mine)
+            and first_only(self._clean, [twin_of[i] for i in made], [twin_of[e.id] for e in left])
         ):
             owed = self.first_only
         elif not refused and self._held_at_end([twin_of[e.id] for e in left]):

@@ -1,16 +1,19 @@
 """Acted on its first event alone: a clean run whose only event of a type that acted was its
-first, the later ones answered 2xx without a call to any downstream.
+first, the later ones answered 2xx without a call to any downstream — and a run after it, to
+the same automation, that acted on none of that type, its first neither.
 
 An automation that deduplicates, or looks records up, by a value every event shares — a header
 the sender does not send (read as "" from every delivery), a field missing from the payload —
-takes each event after the first for one it has handled, and answers it 2xx having done
-nothing: in the clean run as in any other. Its clean run's silence for those events is not
-design (they are of a type that acts, and of records nothing wrote), nor events held at its
-end (``_held``: a batch or a flush holds its *last* events — here every event but the first
-made nothing, and made no call either). ``_expected`` owes them what their type's first event
-made, and ``no_lost_events`` counts them lost, saying why (tests/gallery/shopify_dedup.py with
-``DEDUP_HEADER`` a header the harness does not send: its clean run made 1 deal of 20, and 19
-events were said "their clean twins were among the clean run's last events of their type").
+takes each event after the first it saw for one it has handled, and answers it 2xx having done
+nothing: the clean run's first acts, and nothing after it, in that run or the next. Its clean
+run's silence for the others is not design (they are of a type that acts, and of records
+nothing wrote), nor events held at its end (``_held``: a batch or a flush holds its *last*
+events, and one holding all but the first — a throttle's trailing edge — writes in the next
+run, where its first event at least acts; that stays *held*, tests/test_clean_run_lost.py).
+``_expected`` owes them what their type's first event made, and ``no_lost_events`` counts them
+lost, saying why (tests/gallery/shopify_dedup.py with ``DEDUP_HEADER`` a header the harness
+does not send: its clean run made 1 deal of 20, and 19 events were said "their clean twins
+were among the clean run's last events of their type").
 """
 
 from __future__ import annotations
@@ -50,8 +53,9 @@ def first_only_text(n: int) -> str:
     return (
         f"{'its clean twin was' if one else f'{n:,} events: their clean twins were'} answered "
         "2xx without a call to any downstream, as was every event of their type in the clean "
-        "run but its first, which acted: a dedup or lookup keyed on a value every event shares "
-        "(a header the sender does not send, a field missing from the payload) takes each "
-        "event after the first for one it has handled — check what the automation keys it on "
-        "(judged by what that first event made)"
+        "run but its first, which acted, and every one in this run, its first too: a dedup or "
+        "lookup keyed on a value every event shares (a header the sender does not send, a "
+        "field missing from the payload) takes each event after the first it saw for one it "
+        "has handled — check what the automation keys it on (judged by what that first event "
+        "made)"
     )
