@@ -15,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.core._model import Effect, Event
+from harness.invariants._first_only import first_only
+
+from .test_duplicates_unattributed import ok
+from .test_duplicates_unattributed import run as journal
 from .test_gallery import SCENARIOS, SHOPIFY, automation, run, said, verdicts
 
-pytestmark = pytest.mark.integration
 
-
+@pytest.mark.integration
 def test_events_a_dedup_took_for_the_first_one_are_lost_not_held(tmp_path: Path) -> None:
     env = {**SHOPIFY, "DEDUP_HEADER": "X-Shopify-Shop-Domain"}
     with automation("shopify_dedup", "/webhooks/orders", env) as target:
@@ -36,3 +40,22 @@ def test_events_a_dedup_took_for_the_first_one_are_lost_not_held(tmp_path: Path)
         "one in this run, its first too: a dedup or lookup keyed on a value every event shares"
     ) in rest, said(lost)
     assert "last events of their type" not in said(lost), said(lost)
+
+
+def deal(event: Event) -> Effect:
+    return Effect(f"eff_{event.id}", "crm", event.seq + 0.5, "POST", "/deals", {}, "{}", 201,
+                  (event.id,))  # fmt: skip
+
+
+def test_a_record_written_once_among_several_idle_ones_acted_on_its_first_alone() -> None:
+    """duplicate-storm's clean run: 60 orders of 30 customers, the first written and the 59
+    others skipped — of its customer too. A dedup per record acts once on each: two records
+    besides the first's must be left alone for the first to have acted alone."""
+    events = [Event(f"e{n}", key, n, "orders/create", 0.0, {}) for n, key in enumerate("aabc")]
+    h = journal(events, [ok(e) for e in events], [deal(events[0])], tag="zqclean")
+    assert first_only(h, events[:1], events[1:])
+    # One other record left alone: a record of two events may be acted on once by design.
+    assert not first_only(h, events[:1], events[1:3])
+    # A call naming one of the idle ones: not answered "without a call".
+    called = journal(events, [ok(e) for e in events], [deal(events[0]), deal(events[2])], tag="zq")
+    assert not first_only(called, events[:1], events[1:])

@@ -27,17 +27,18 @@ from ..history import History
 
 def first_only(clean: History, acted: Collection[Event], idle: Collection[Event]) -> bool:
     """Whether ``acted`` (a type's clean events that wrote) is one event, and ``idle`` (its
-    accepted clean events that wrote nothing) at least two of other records, sent after it,
-    none of which made a call (naming it, or naming only its record)."""
-    if len(acted) != 1 or len(idle) < 2:
+    accepted clean events that wrote nothing) of at least two records besides its own (a
+    dedup per record acts once on each), sent after it, none of which made a call (naming it,
+    or naming only its record)."""
+    if len(acted) != 1:
         return False
     [first] = acted
-    keys = {e.key for e in idle}
-    if first.key in keys:
+    others = {e.key for e in idle} - {first.key}
+    if len(others) < 2:
         return False
     ids = {e.id for e in idle}
     for f in clean.effects:
-        if ids.intersection(f.event_ids) or (not f.event_ids and f.key in keys):
+        if ids.intersection(f.event_ids) or (not f.event_ids and f.key in others):
             return False
     sent: dict[str, float] = {}
     for d in clean.deliveries:
