@@ -35,9 +35,12 @@ from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..drive._drift import drifted_events
 from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from . import final_state_matches_baseline
+from ._batch_kept import Kept, kept
 from ._facts import Facts, distinct, first_sent, is_write
+from ._first_only import first_only
 from ._held import batched_with, followed
 from ._refused_twins import refused_twins
+from ._refused_whole import RefusedWhole, refused_whole
 from ._requests import (
     ANY_DOWNSTREAM,
     Request,
@@ -175,6 +178,12 @@ class Expectation:
     # Those of ``held`` whose clean twins came in one request with an event of their type that
     # acted (a batching sender: ``_held.batched_with``).
     held_batched: frozenset[str] = frozenset()
+    # Of ``held_batched``, where the clean run's requests show which of their events acted
+    # (``_batch_kept``): event id -> what.
+    held_kept: Mapping[str, Kept] = field(default_factory=dict)
+    # Events whose clean twins were answered without a call, as was every event of their type
+    # there but its first, which acted (``_first_only``): expected what it made.
+    first_only: frozenset[str] = frozenset()
     # Events whose clean twins made their type's request and were refused it (answered an
     # error, nothing committed: ``_refused_twins``): expected what their type's events made.
     refused_clean: frozenset[str] = frozenset()
@@ -188,6 +197,10 @@ class Expectation:
     # Events of a type the clean run never sent, none of whose events made a write here (the
     # year's new event type): ignored by the automation, or its work lost whole — not known.
     untaught: Mapping[str, str] = field(default_factory=dict)  # event id -> its type
+    # Events of a type whose clean twins made requests, every one refused, and none of which
+    # wrote here (``_refused_whole``): not ignored by design, their work never tested.
+    refused_whole: Mapping[str, str] = field(default_factory=dict)  # event id -> its type
+    refusals: Mapping[str, RefusedWhole] = field(default_factory=dict)  # type -> what was
     clean_run: str | None = None  # the run id learned from
     why_any: str = "no clean run, no expect:"  # why the any-effect rule applies where it does
     # Events whose clean twins made nothing, though such events acted in this run: expected
@@ -204,6 +217,7 @@ class Expectation:
     # (``_deleted_instead``); of any other, a loss.
     standing_counted: frozenset[str] = frozenset()
     tag: str = ""  # the judged run's tracer tag: a write carrying another's is not its own
+    scenario: str = ""  # the judged run's scenario (a hazard's name): advice names others
     others: int = 0  # the clean run's writes of another run, not learned
 
     @property
@@ -437,6 +451,7 @@ def learn(
             for text, found in (
                 ("the clean run accepted none of their events", learned.refused),
                 ("the clean run sent none of their type", learned.unsent),
+                ("the clean run's every request for them was refused", learned.refusals),
                 (
                     "the clean run made no effect for them while it watched, and stopped "
                     "watching before the target was done",
@@ -464,15 +479,20 @@ def learn(
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         held=frozenset(learned.held) if learned else frozenset(),
         held_batched=frozenset(learned.held_batched) if learned else frozenset(),
+        held_kept=learned.held_kept if learned else {},
+        first_only=frozenset(learned.first_only) if learned else frozenset(),
         refused_clean=frozenset(learned.refused_clean) if learned else frozenset(),
         by_type=frozenset(learned.by_type) if learned else frozenset(),
         unseen=frozenset(learned.unseen) if learned else frozenset(),
         why_unseen=learned.why_unseen if learned else "",
         untaught=learned.untaught if learned else {},
+        refused_whole=learned.refused_whole if learned else {},
+        refusals=learned.refusals if learned else {},
         clean_run=clean.info.run_id if clean is not None else None,
         why_any=why or "no clean run, no expect:",
         several=len(stubs) > 1,
         tag=info.tracer_tag,
+        scenario=info.scenario,
         others=learned.others if learned else 0,
         unlike_clean=frozenset(learned.unlike_clean) if learned else frozenset(),
         tied=learned.tied if learned else {},
@@ -524,12 +544,16 @@ class _Learned:
         self.not_expected: set[str] = set()
         self.held: set[str] = set()
         self.held_batched: set[str] = set()
+        self.held_kept: dict[str, Kept] = {}
+        self.first_only: set[str] = set()
         self.refused_clean: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
         self.refused: set[str] = set()  # types whose every clean twin was refused
         self.unsent: set[str] = set()  # types the clean run never sent (no twin at all)
         self.untaught: dict[str, str] = {}  # their events (-> type), none of which wrote here
+        self.refusals: dict[str, RefusedWhole] = {}  # types whose every request was refused
+        self.refused_whole: dict[str, str] = {}  # their events (-> type)
         # Events whose clean twins made nothing, though such events acted in this run.
         self.unlike_clean: set[str] = set()
         self.tied: dict[str, int] = {}  # of not_expected: skipped beside a same-time write
@@ -577,6 +601,13 @@ class _Learned:
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
                 self.silent.add(t)
+            elif refused := refused_whole(
+                clean, routes, [tw for e in mine if (tw := twin_of.get(e.id)) and tw.id in accepted]
+            ):  # it tried, and nothing took effect: not design, and not tested
+                self.types[t] = TypeRule(Rule.ANY)
+                self.any_rule.update(e.id for e in mine)
+                self.refusals[t] = refused
+                self.refused_whole.update((e.id, t) for e in mine)
             else:
                 self.types[t] = TypeRule(Rule.LEARNED, ignored=True)
                 self.nothing.update(e.id for e in mine)
@@ -769,6 +800,12 @@ class _Learned:
         )
         if any(here.made(e.id) & requests for e in left if e.key not in done_elsewhere):
             owed = self.unlike_clean
+        elif (
+            not refused
+            and not any(here.made(e.id) for e in mine)
+            and first_only(self._clean, [twin_of[i] for i in made], [twin_of[e.id] for e in left])
+        ):
+            owed = self.first_only
         elif not refused and self._held_at_end([twin_of[e.id] for e in left]):
             owed = self.held
         else:
@@ -815,6 +852,11 @@ class _Learned:
         type_of = {e.id: e.type for e in self._clean.events}
         twins = {twin_of[i].id: i for i in ids}
         found = batched_with(twins, self._by_twin.keys(), type_of, self._clean.deliveries)
+        types = {type_of[t] for t in found}
+        key_of = {e.id: e.key for e in self._clean.events if e.type in types}
+        how = kept(found, self._by_twin.keys(), key_of, self._clean.deliveries)
+        if how is not None:
+            self.held_kept.update((twins[t], how) for t in found)
         return {twins[t] for t in found}
 
 

@@ -20,6 +20,7 @@ from dataclasses import replace
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
 from ..history import event_column, event_rows
 from ._after_answers import pace_of, settle_note
+from ._batch_kept import Kept
 from ._behind_late import behind_late, behind_text
 from ._deferred import deferred, mark_deferred
 from ._derived import per_record_advice
@@ -63,11 +64,14 @@ from ._facts import (
     verdict,
     whom,
 )
+from ._first_only import first_only_text
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
 from ._newest import clock_margin, timed_shortfalls
 from ._order import time_path
+from ._refused import refusals
+from ._refused_whole import refused_whole_text
 from ._restarts import restart_loss
 from ._rotated import rotation_loss
 from ._shortfalls import Cancelled, Shortfalls
@@ -90,23 +94,38 @@ def no_lost_events(facts: Facts) -> Verdict:
     accepted event has them. Events the target refused and the run never redelivered are lost
     where the sender never brings them back, else not seen: said, and a pass inconclusive
     (``_deferred``)."""
+    if not facts.accepted:
+        return _untested(facts)
     refused = deferred(facts)
     return mark_deferred(refused, facts, _judged(facts, refused.lost_count if refused else 0))
+
+
+def _untested(facts: Facts) -> Verdict:
+    """Inconclusive: the target accepted no event, so nothing was judged — not even the
+    refused ones lost where their sender never brings them back (``_deferred``): a target
+    that refuses every event (a payload it cannot read, a wrong secret, a crash) shows
+    nothing of what it does with one, and ``no_server_errors`` and ``accepts_genuine`` judge
+    the answers."""
+    found = refusals(facts.history)
+    why = (
+        f": {found.text()} (likely cause: {found.short}) — find why (`harness inspect` shows "
+        "each answer) and run again"
+        if found is not None and found.nothing_accepted
+        else ""
+    )
+    return verdict(
+        NAME,
+        Status.INCONCLUSIVE,
+        CLASS,
+        f"the target accepted no event; nothing to judge{why}{_never_note(facts)}",
+    )
 
 
 def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     """The verdict over the accepted events; ``refused_lost``: the never accepted ones
     ``_deferred`` counts lost, left out of the note on those not counted."""
     events = facts.history.events
-    accepted = facts.accepted
     never_note = _never_note(facts, refused_lost)
-    if not accepted:
-        return verdict(
-            NAME,
-            Status.INCONCLUSIVE,
-            CLASS,
-            f"the target accepted no event; nothing to judge{never_note}",
-        )
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
@@ -124,6 +143,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     bare = _superseded_bare(facts, exp, found) if not shown and not coarse else ""
     note = (
         expectation_notes(exp, replace(found, superseded=0) if bare else found, events)
+        + (f"; {first_only_text(len(exp.first_only))}" if exp.first_only else "")
         + never_note
         + unattributed_note(facts)
         + f" ({rule_text(exp, events)})"
@@ -446,6 +466,8 @@ def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection
         late.update(i for i in ids if i in exp.held)
     if exp.untaught:
         late.update(i for i in ids if i in exp.untaught)
+    if exp.refused_whole:
+        late.update(i for i in ids if i in exp.refused_whole)
     return late
 
 
@@ -455,12 +477,17 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     unseen = exp.unseen if not undone.cut else frozenset()
     held = exp.held if not undone.cut else frozenset()
     untaught = [i for i in doubted if i in exp.untaught and i not in undone.late]
-    doubted = [i for i in doubted if i not in exp.untaught or i in undone.late]
-    n -= len(untaught)
+    refused = [i for i in doubted if i in exp.refused_whole and i not in undone.late]
+    doubted = [
+        i
+        for i in doubted
+        if (i not in exp.untaught and i not in exp.refused_whole) or i in undone.late
+    ]
+    n -= len(untaught) + len(refused)
     theirs = sum(1 for i in doubted if i in unseen and i not in undone.late)
     lasts = [i for i in doubted if i in held and i not in unseen and i not in undone.late]
-    batched = sum(1 for i in lasts if i in exp.held_batched)
-    last = len(lasts) - batched
+    batched = [i for i in lasts if i in exp.held_batched]
+    last = len(lasts) - len(batched)
     # Short of an effect, named by no late one, held by neither run: queued behind a late one.
     behind = (
         0
@@ -484,9 +511,11 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     if last:
         parts.append(_held_text(last))
     if batched:
-        parts.append(_batched_text(batched))
+        parts.append(_batched_text(exp, batched))
     if untaught:
         parts.append(_untaught_text(exp, untaught))
+    if refused:
+        parts.append(refused_whole_text(exp.refusals, exp.refused_whole, refused, exp.several))
     return "; and ".join(parts)
 
 
@@ -520,20 +549,50 @@ def _held_text(n: int) -> str:
     )
 
 
-def _batched_text(n: int) -> str:
-    """Why ``n`` events whose clean twins came in one request with an event of their type that
-    acted, and made nothing there, are not called lost (``_held.batched_with``)."""
+def _batched_text(exp: Expectation, ids: Collection[str]) -> str:
+    """Why ``ids``, events whose clean twins came in one request with an event of their type
+    that acted, and made nothing there, are not called lost (``_held.batched_with``), and the
+    likely cause where the clean run's requests show one (``_batch_kept``)."""
+    n = len(ids)
     one = n == 1
-    its, they = ("its", "it") if one else ("their", "they")
+    its, they, them = ("its", "it", "it") if one else ("their", "they", "them")
+    how = {exp.held_kept.get(i) for i in ids}
+    cause = how.pop() if len(how) == 1 else None
+    check = "handles every event of a request"
+    if cause is Kept.FIRST:
+        likely = (
+            "in each such request only its first event acted: a receiver that reads only part "
+            "of the request's array (the first event, `events[0]`) loses the others — the "
+            "likely cause; one that holds events until more come, or skips some by their "
+            "content, looks the same in that run"
+        )
+    elif cause is Kept.FIRST_PER_RECORD:
+        likely = (
+            "in each such request the events that acted were the first of each record in it, "
+            f"and {they} came after one of {its} record's that was written: a receiver that kept "
+            "the first of each record's events in a batch and dropped the newer (gathered per "
+            "record with `setdefault`) loses them — the likely cause; one that skips some by "
+            "their content looks the same in that run"
+        )
+        check = "keeps the newest of each record's events in a request"
+    else:
+        likely = (
+            "a receiver that reads only part of the request's array, one that holds events "
+            "until more come, and one that skips some by their content look the same in that run"
+        )
+    # Where no cause fits: a hazard, not the one run, that may send them in other requests.
+    others = [h for h in ("duplicate-storm", "out-of-order") if h != exp.scenario]
+    see = (
+        f", and run {'a hazard' if len(others) > 1 else 'the hazard'} that sends {them} in "
+        f"other requests ({', '.join(others)}) to see"
+        if cause is None
+        else ""
+    )
     return (
         f"{'its clean twin' if one else 'their clean twins'} came in one request with an event "
         f"of {its} type that acted (the sender batches events), and made no effect there "
-        "either: a receiver that reads only part of the request's array (the first event, "
-        "`events[0]`) loses them — the likely cause; one that holds events until more come, "
-        "or skips some by their content, looks the same in that run, and this one cannot tell "
-        f"either — check that the automation handles every event of a request, and run a "
-        f"hazard that sends {they} in other requests (duplicate-storm, out-of-order) to see "
-        "(docs/invariants.md, no_lost_events, *Held at the end*)"
+        f"either: {likely}, and this one cannot tell either — check that the automation "
+        f"{check}{see} (docs/invariants.md, no_lost_events, *Held at the end*)"
     )
 
 
