@@ -295,7 +295,11 @@ def test_a_failing_restart_command_ends_the_run_naming_it_the_runs_before_report
     plain = SHORT.replace("name: short-deploy\nrestarts: [0.1s]\n", "name: plain\n")
     (tmp_path / "plain.yaml").write_text(plain)
     report = tmp_path / "report.json"
-    done = harness("run", "plain.yaml", "short.yaml", "--report", str(report), cwd=tmp_path)
+    done = harness(
+        *("run", "plain.yaml", "short.yaml", "--report", str(report)),
+        *("--downstream", "127.0.0.1:0"),  # 9100 may be another test's
+        cwd=tmp_path,
+    )
     assert done.code == 3, done.err
     assert "restart: command 'sh' exited 1" in done.err, done.err
     assert "what was recorded is kept in" in done.err, done.err
