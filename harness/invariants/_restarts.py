@@ -70,14 +70,17 @@ def restart_loss(
     before the restart began. A record: its latest event accepted before a restart ended got
     no call naming the record before its next (``_held_records``). ("", none) where the run
     made no restart or none is such."""
+    made = restarts_of(history)
+    if not made or not (lost or records):
+        return "", frozenset()  # most runs: no effect sorted for them
     calls = sorted(effect_values(history.effects, "at"))
     restarts = tuple(
         r
-        for r in restarts_of(history)
+        for r in made
         # Working before it ended and again after: else the restart is not the cause.
         if bisect_left(calls, r.ended) > 0 and bisect_right(calls, r.ended) < len(calls)
     )
-    if not restarts or not (lost or records):
+    if not restarts:
         return "", frozenset()
     accepted: dict[str, float] = {}
     for eid, answered, outcome in delivery_rows(
@@ -223,6 +226,8 @@ def unanswered_while_restarting(history: History, over: Sequence[Delivery]) -> t
     accepted again after it returned — a stopping process that never answered the requests it
     held (Node-RED's reload stops its flows with requests in them), not a slow handler."""
     gaps = _gaps(history, history.deliveries)
+    if not gaps:
+        return "", set()
     inside = {d.id: gap for d in over if (gap := _gap_of(gaps, d)) is not None}
     if not inside:
         return "", set()
@@ -244,9 +249,12 @@ def unanswered_while_restarting(history: History, over: Sequence[Delivery]) -> t
 def _gaps(history: History, deliveries: Sequence[Delivery]) -> list[tuple[Restart, float, float]]:
     """Each restart the run made with the span it took the endpoint away: from the hook's call
     until the first of ``deliveries`` sent after the hook returned that was accepted."""
+    restarts = restarts_of(history)
+    if not restarts:
+        return []  # most runs: no delivery walked for them
     taken = sorted(d.sent_at for d in deliveries if is_accepted(d))
     gaps = []
-    for r in restarts_of(history):
+    for r in restarts:
         n = bisect_right(taken, r.ended)
         gaps.append((r, r.started, taken[n] if n < len(taken) else math.inf))
     return gaps
