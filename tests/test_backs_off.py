@@ -220,6 +220,22 @@ def test_a_backoff_or_a_loop_that_kept_up_passes_beside_a_late_loop() -> None:
     assert one(_lagging(retried(few, OUTAGE, let_through=3.5), 0.1), NAME).status is Status.PASS
 
 
+def test_a_backoff_whose_first_gaps_a_late_loop_stretched_passes_on_its_whole_run() -> None:
+    """The sound demo under CI's load: doubling from 50 ms, its first gaps stretched by a loop
+    120 ms late at the burst's start (150, 190, 250, 380 ms: grown 1.85-fold in its densest
+    second, under GROWTH) — inconclusive, and `harness demo` failed CI. Its whole run (the
+    calls after that second, and the one let through) slowed down far beyond what the lateness
+    could add: a backoff. A pace that grew by no more than the lateness stays inconclusive."""
+    stretched = [1.0, 1.15, 1.34, 1.59, 1.97, 2.73]  # then 1.52 s to the call let through
+    v = one(_lagging(retried(stretched, OUTAGE, let_through=4.25), 0.12), NAME)
+    assert v.status is Status.PASS, v.summary
+    assert "at most 5 calls of one write in one second" in v.summary, v.summary
+    by_the_lag = [1.0 + 0.1 * n for n in range(5)] + [1.58, 1.76, 1.94]  # 100 ms, then 180
+    v = one(_lagging(retried(by_the_lag, OUTAGE, let_through=2.12), 0.12), NAME)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert "ran up to 120 ms late" in v.summary, v.summary
+
+
 def test_an_in_process_app_that_held_the_loop_between_its_calls_is_not_told_the_machine() -> None:
     """An in-process app (it shares the harness's loop) sleeping 50 ms between its 15 tries in
     a blocking call: the loop 100 ms late in every mark, its thread neither running (5 ms busy)

@@ -105,6 +105,15 @@ class Lag:
                 worst = max(worst, min(late, used) if held else late)
         return worst
 
+    def held_between(self, start: float, end: float) -> float:
+        """What of [start, end] the machine may have taken from a target's pace: the loop's
+        worst lateness in it (an answer of the double read or sent that late) and the seconds
+        the target's watched process waited for a CPU in it (a mark's ``target_wait``)."""
+        lo = bisect.bisect_left(self._at, start)
+        hi = bisect.bisect_right(self._at, end + self._reach)
+        target = self._during(lo, hi, start, end)[3]
+        return self.worst_between(start, end) + target
+
     def _during(
         self, lo: int, hi: int, start: float, end: float
     ) -> tuple[float, float, float | None, float]:

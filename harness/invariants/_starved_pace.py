@@ -16,6 +16,15 @@ worst lateness in that second (``loop-lag`` marks, engine/_lag) was at least hal
 gap, the pace may be the machine's: ``backs_off`` is inconclusive, saying so. A machine that
 kept up leaves no marks (lateness under 20 ms is not kept), and nothing changes; nor does an
 in-process app's loop held still by its own blocking call (``Lag.worst_between``).
+
+Unless the write's whole run of calls — every one it made again, refused or the first let
+through, not only the densest second — slowed down by more than the machine could have added:
+each gap less what the machine held of it (``Lag.held_between``: the loop's worst lateness, the
+target's wait for a CPU), the later half's median at least GROWTH times the earlier half's and
+longer than the earlier half's whole gaps. A loop retrying at once leaves next to nothing once
+the lateness is taken off; a backoff's later waits outgrow it. The sound demo under CI's load
+(doubling from 50 ms, its first gaps stretched by a late loop at the burst's start) was
+inconclusive on its densest second alone, and `harness demo` failed.
 """
 
 from __future__ import annotations
@@ -58,17 +67,41 @@ class Starved:
         )
 
 
-def starved(calls: Sequence[Effect], fault: Fault, lag: Lag) -> Starved | None:
+def starved(
+    calls: Sequence[Effect], fault: Fault, lag: Lag, run: Sequence[Effect]
+) -> Starved | None:
     """``calls`` (one write's refused calls within one second, in time order) as a pace the
-    harness's lateness may have set, or None."""
+    harness's lateness may have set, or None; ``run`` is all of that write's calls made again
+    (``calls`` among them), in time order."""
     if len(calls) < MIN_CALLS:
         return None
-    gaps = [b.at - a.at for a, b in pairwise(calls)]
-    half = len(gaps) // 2
-    if statistics.median(gaps[-half:]) >= GROWTH * statistics.median(gaps[:half]):
+    gaps = _gaps(calls)
+    if _grew(gaps, gaps):
         return None  # it slowed down: a backoff
     gap = statistics.median(gaps)
     late = lag.worst_between(calls[0].at, calls[-1].at)
     if late < gap / 2:
         return None
+    whole = _gaps(run)
+    own = [max(0.0, b.at - a.at - lag.held_between(a.at, b.at)) for a, b in pairwise(run)]
+    if _grew(own, whole):
+        return None  # it slowed down by more than the machine could add
     return Starved(tuple(calls), fault, gap, late)
+
+
+def _gaps(calls: Sequence[Effect]) -> list[float]:
+    return [b.at - a.at for a, b in pairwise(calls)]
+
+
+def _grew(own: Sequence[float], gaps: Sequence[float]) -> bool:
+    """Whether the later half of ``own`` (gaps, or what of them was the target's own) is at
+    least GROWTH times the earlier half and longer than the earlier half of ``gaps`` whole."""
+    half = len(own) // 2
+    if half == 0:
+        return False
+    later = statistics.median(own[-half:])
+    return (
+        later > 0
+        and later >= GROWTH * statistics.median(own[:half])
+        and (later >= statistics.median(gaps[:half]))
+    )

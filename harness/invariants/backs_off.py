@@ -203,7 +203,9 @@ def backs_off(facts: Facts) -> Verdict:
                 continue
             if len(densest.calls) > MAX_PER_SECOND * handlers:
                 storms.append(densest)
-            elif (paced := starved(densest.calls, densest.fault, lag)) is not None:
+            elif (
+                paced := starved(densest.calls, densest.fault, lag, [e for e, _ in run])
+            ) is not None:
                 slow.append(paced)
     repeated = len(again)
     early = list({(x.refused.id, x.again.id): x for x in early}.values())
