@@ -221,9 +221,10 @@ def test_a_backoff_or_a_loop_that_kept_up_passes_beside_a_late_loop() -> None:
 
 
 def test_a_backoff_whose_first_gaps_a_late_loop_stretched_passes_on_its_whole_run() -> None:
-    """The sound demo under CI's load: doubling from 50 ms, its first gaps stretched by a loop
+    """A backoff doubling from 50 ms (the sound demo's), its first gaps stretched by a loop
     120 ms late at the burst's start (150, 190, 250, 380 ms: grown 1.85-fold in its densest
-    second, under GROWTH) — inconclusive, and `harness demo` failed CI. Its whole run (the
+    second, under GROWTH) was inconclusive — as the sound demo's backs_off was on a loaded CI
+    runner, failing `harness demo` there. Its whole run (the
     calls after that second, and the one let through) slowed down far beyond what the lateness
     could add: a backoff. A pace that grew by no more than the lateness stays inconclusive."""
     stretched = [1.0, 1.15, 1.34, 1.59, 1.97, 2.73]  # then 1.52 s to the call let through
