@@ -30,7 +30,7 @@ import pytest
 import harness
 from harness.core._model import Delivery
 
-from .conftest import free_port
+from .conftest import ON_TIME, free_port, late_by_the_machine
 from .conftest import harness as harness_cli
 from .node_red import (
     FILES,
@@ -79,6 +79,16 @@ class Run:
     def status(self, invariant: str) -> str:
         return str(self.verdicts[invariant]["status"])
 
+    def held(self, invariant: str) -> bool:
+        """Whether ``invariant`` passed — or, for ack_within, was left inconclusive by the
+        machine: Node-RED's process waiting for a CPU (the harness watches it, ``--target-pid``)
+        or the harness's own loop running late, which a two-core runner under the suite's
+        workers makes of a flow's 2 s budget (``late_by_the_machine``)."""
+        verdict = self.verdicts[invariant]
+        return verdict["status"] == "pass" or (
+            invariant == ON_TIME and late_by_the_machine(verdict["status"], verdict["summary"])
+        )
+
     def lines(self, invariant: str) -> list[str]:
         return list(self.verdicts[invariant]["evidence"]["lines"])
 
@@ -115,6 +125,8 @@ def harness_run(
         scenario,
         "--seed",
         str(SEED),
+        "--target-pid",
+        str(node_red.process.pid),
         "--report",
         str(report),
         "--journal",
@@ -150,7 +162,7 @@ def test_node_red_forwards_every_duplicate(node_red: NodeRed, tmp_path: Path) ->
     assert dup["evidence"]["effects"] and dup["evidence"]["deliveries"]
     # Nothing is lost or slow.
     for invariant in ("no_lost_events", "ack_within"):
-        assert r.status(invariant) == "pass", r.verdicts[invariant]
+        assert r.held(invariant), r.verdicts[invariant]
     _in_order_unless_overlapping(r)
 
 
@@ -207,7 +219,7 @@ def test_node_red_passes_the_apis_503_through(node_red: NodeRed, tmp_path: Path)
     assert r.status("no_lost_events") == "pass"
     assert f"{len(refused)} events never accepted" in r.verdicts["no_lost_events"]["summary"]
     assert r.status("no_duplicate_effects") == "pass"
-    assert r.status("ack_within") == "pass"
+    assert r.held("ack_within"), r.verdicts["ack_within"]
     # recovers_after_outage judges events acknowledged while the window was open (in flight
     # during it), or refused in it and accepted later. The flow refuses every event the outage
     # met, and this scenario names no provider: nothing is redelivered, so the refused events
@@ -271,7 +283,7 @@ def test_node_red_acknowledges_what_a_reset_connection_lost(
     )
     assert "during the api reset fault" in r.lines("recovers_after_outage")[0]
     for invariant in ("no_server_errors", "no_duplicate_effects", "ack_within"):
-        assert r.status(invariant) == "pass", r.verdicts[invariant]
+        assert r.held(invariant), r.verdicts[invariant]
 
 
 @pytest.mark.timeout(TIMEOUT)
@@ -290,7 +302,7 @@ def test_node_red_rounds_64_bit_ids(node_red: NodeRed, tmp_path: Path) -> None:
     assert r.status("drift_is_loud") == "pass", r.verdicts["drift_is_loud"]
     assert "none corrupted silently" in r.verdicts["drift_is_loud"]["summary"]
     for invariant in ("no_lost_events", "no_duplicate_effects", "ack_within"):
-        assert r.status(invariant) == "pass", r.verdicts[invariant]
+        assert r.held(invariant), r.verdicts[invariant]
     # Every invoice is its own record: there is no order to judge, and none is claimed.
     assert len({e.key for e in r.history.events}) == len(r.history.events)
     assert "per_key_order" not in r.verdicts
@@ -311,7 +323,7 @@ def test_node_red_checks_no_signature(node_red: NodeRed, tmp_path: Path) -> None
     assert modes <= {"forged", "unsigned", "stale"} and "forged" in modes
     # Each event is delivered once, genuinely or tampered: nothing repeated, nothing owed.
     for invariant in ("no_lost_events", "no_duplicate_effects", "ack_within"):
-        assert r.status(invariant) == "pass", r.verdicts[invariant]
+        assert r.held(invariant), r.verdicts[invariant]
     lost = r.verdicts["no_lost_events"]["summary"]
     assert "never accepted by the target" not in lost, lost
     assert f"{n} events sent only as tampered deliveries" in lost, lost
@@ -350,12 +362,12 @@ def test_node_red_does_not_keep_a_records_order(node_red: NodeRed, tmp_path: Pat
         assert final["status"] == "pass", final
     # Every record's latest event was written (if overwritten since), once, quickly.
     for invariant in ("no_lost_events", "no_duplicate_effects", "ack_within"):
-        assert r.status(invariant) == "pass", r.verdicts[invariant]
+        assert r.held(invariant), r.verdicts[invariant]
 
 
 def _held(r: Run, *invariants: str) -> None:
     for invariant in invariants:
-        assert r.status(invariant) == "pass", r.verdicts[invariant]
+        assert r.held(invariant), r.verdicts[invariant]
 
 
 def _silent_fail(r: Run, invariant: str, start: str) -> str:
