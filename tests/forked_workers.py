@@ -3,7 +3,7 @@
     python -m tests.forked_workers FD     (the zygote: FD is its listening socket)
     python -I -S tests/forked_workers.py PATH -u -c CODE    (what execnet starts as "python")
 
-Each of the suite's eighteen workers is a Python that imports pytest, numpy, Hypothesis and
+Each of the suite's workers is a Python that imports pytest, numpy, Hypothesis and
 harness's engine and CLI before it collects: about 1.05 of the 3.1 CPU-s each worker spends
 before its first test, on the two cores the workers share, and no test is handed out until the
 last worker has collected. The controller starts one zygote that imports them once, and
