@@ -36,8 +36,11 @@ def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> No
     assert doc["schema"] == "harness.report/1"
     runs = doc["runs"]
     standard = [s.name for s in resolve(["standard"]) if not s.restarts]  # no restart hook
-    assert [run["scenario"] for run in runs] == standard * 2
-    assert {run["target_name"] for run in runs} == {"fragile", "sound"}
+    # A scenario the sound automation left a verdict inconclusive in (a busy machine) runs again
+    # less compressed, after the others (``_again``), and is judged on that run.
+    again = [run for run in runs if run["target_name"] == "sound again"]
+    assert [run["scenario"] for run in runs[: len(runs) - len(again)]] == standard * 2
+    assert {run["target_name"] for run in runs} <= {"fragile", "sound", "sound again"}
     fragile_failed = {
         v["invariant"]: v
         for run in runs
@@ -54,18 +57,47 @@ def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> No
         if run["target_name"] == "fragile" and expected:
             failed = {v["invariant"] for v in run["verdicts"] if v["status"] == "fail"}
             assert failed & expected, (run["scenario"], failed)
-    for run in runs:
-        if run["target_name"] == "sound":
-            assert run["passed"], run["verdicts"]
+    last = {run["scenario"]: run for run in runs if run["target_name"].startswith("sound")}
+    for run in last.values():
+        assert run["passed"], run["verdicts"]
     assert "fragile failed as designed" in r.out and "sound passed all" in r.out
     # One journal per automation, though four instances of each wrote a journal of their own:
     # each holds its automation's runs and their clean runs, judged again as the run did.
     for name in ("fragile", "sound"):
         journal = tmp_path / "demo" / f"journal-{name}.db"
-        mine = {run["run_id"] for run in runs if run["target_name"] == name}
+        mine = {run["run_id"] for run in runs if run["target_name"].startswith(name)}
         held = run_ids(journal)
         assert mine <= set(held) and len(held) == len(set(held)) > len(mine)
     assert harness_cli("check", str(tmp_path / "demo" / "journal-sound.db")).code == 0
+
+
+@pytest.mark.acceptance
+@pytest.mark.long
+def test_demo_runs_again_less_compressed_what_it_left_inconclusive_on_sound(tmp_path: Path) -> None:
+    """At a time scale of 0.0005 a fault window lasts milliseconds, and the sound automation's
+    calls miss some (recovers_after_outage, backs_off: "the fault acted on no call … make the
+    time scale larger"): as on a busy machine, where CI's demo once failed on one such
+    verdict. Those scenarios, and only those, run again four times less compressed, after the
+    others; the demo judges the sound automation on that later run."""
+    report = tmp_path / "demo" / "report.json"
+    r = harness_process(
+        "demo", "--time-scale", "0.0005", "--report", str(report), cwd=tmp_path, timeout=400
+    )
+    assert r.code in (0, 1), r.out + r.err
+    runs = json.loads(report.read_text())["runs"]
+    first = {run["scenario"]: run for run in runs if run["target_name"] == "sound"}
+    unsure = {
+        name
+        for name, run in first.items()
+        if {v["status"] for v in run["verdicts"]} & {"inconclusive"}
+        and "fail" not in {v["status"] for v in run["verdicts"]}
+    }
+    again = [run for run in runs if run["target_name"] == "sound again"]
+    assert unsure and sorted(run["scenario"] for run in again) == sorted(unsure), (unsure, again)
+    assert f"sound: {len(unsure)} of its scenarios left a verdict inconclusive" in r.err, r.err
+    assert "running them again 4 times less compressed" in r.err
+    held = all(run["passed"] for run in {**first, **{x["scenario"]: x for x in again}}.values())
+    assert ("✓ sound passed all" in r.out) is held, r.out
 
 
 # Built-ins the demo leaves out: an API that holds every call costs the demo its automations'

@@ -48,7 +48,10 @@ async def run_scenarios(
 
 
 async def run_side_by_side(
-    scenarios: Sequence[Scenario], instances: Sequence[RunOptions]
+    scenarios: Sequence[Scenario],
+    instances: Sequence[RunOptions],
+    *,
+    earlier: Sequence[EarlierRuns] | None = None,
 ) -> list[RunResult]:
     """Run ``scenarios`` against several instances of one automation at once, each with its
     own downstream doubles and journal (``instances``: one RunOptions each): an instance takes
@@ -57,8 +60,10 @@ async def run_side_by_side(
 
     The instances must be separate targets with downstream ports of their own (``harness
     demo``: processes of one automation), so that no run sees another's effects; an instance's
-    late effects go back to its own earlier runs (``EarlierRuns``)."""
-    return await _run(scenarios, instances, [EarlierRuns() for _ in instances])
+    late effects go back to its own earlier runs (``EarlierRuns``: ``earlier``, one an instance,
+    to carry them over from an earlier call)."""
+    kept = earlier if earlier is not None else [EarlierRuns() for _ in instances]
+    return await _run(scenarios, instances, kept)
 
 
 async def _run(
