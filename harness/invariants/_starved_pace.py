@@ -22,9 +22,10 @@ through, not only the densest second — slowed down by more than the machine co
 each gap less what the machine held of it (``Lag.held_between``: the loop's worst lateness, the
 target's wait for a CPU), the later half's median at least GROWTH times the earlier half's and
 longer than the earlier half's whole gaps. A loop retrying at once leaves next to nothing once
-the lateness is taken off; a backoff's later waits outgrow it. The sound demo under CI's load
-(doubling from 50 ms, its first gaps stretched by a late loop at the burst's start) was
-inconclusive on its densest second alone, and `harness demo` failed.
+the lateness is taken off; a backoff's later waits outgrow it. The sound demo's backs_off was
+inconclusive on a loaded CI runner, and `harness demo` failed there: a doubling from 50 ms
+whose first gaps a loop late at the burst's start stretched reads, on its densest second
+alone, as a steady pace (test_backs_off).
 """
 
 from __future__ import annotations
