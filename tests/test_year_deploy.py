@@ -202,3 +202,11 @@ def test_a_month_of_the_year_tells_the_orders_its_deploys_lost(tmp_path: Path) -
     accepted = {d.event_id for d in run.deliveries if d.outcome is Outcome.OK}
     assert set(lost["evidence"]["events"]) <= accepted - paid, said(lost)
     assert done.code == 1, done.err
+    # The report draws both deploys, each at its calendar moment; the month's schedule (the
+    # planner's) is not drawn per event as a hand-written schedule: is.
+    [restarts] = [r["restarts"] for r in json.loads(report.read_text())["runs"]]
+    assert [r["calendar"] for r in restarts] == ["2028-01-04 14:00", "2028-01-18 14:00"]
+    text = tmp_path / "report.md"
+    assert harness("check", str(journal), "--report", str(text)).code == 1
+    assert "The explicit schedule, per event" not in text.read_text()
+    assert "Deploy restarts (`┃`): deploy restart at 1." in text.read_text()
