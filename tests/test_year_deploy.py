@@ -19,7 +19,7 @@ import pytest
 from harness.core._calendar import CalendarSpec, LifeEvent
 from harness.core._errors import InputError, ScenarioError
 from harness.core._model import Outcome
-from harness.history import load_all
+from harness.history import load_all, run_infos
 from harness.invariants._restarts import RESTART_MARK
 from harness.scenario._hazards import RESTART_FIX, resolve_hazards
 from harness.scenario._load import load_scenario
@@ -138,6 +138,24 @@ def test_a_restart_hook_not_found_is_refused_before_the_year_sends_anything(
     assert "restart: command 'no-such-deploy-tool' is not found" in done.err, done.err
     assert "Traceback" not in done.err
     assert not list(tmp_path.glob("harness-runs/*.db"))
+
+
+def test_a_deploy_whose_hook_fails_ends_the_year_kept_and_resumable(tmp_path: Path) -> None:
+    (tmp_path / "harness.yaml").write_text(
+        "target: tests.project_asgi:app/webhooks/stripe\nrestart: {command: [sh, -c, 'exit 1']}\n"
+    )
+    journal = tmp_path / "year.db"
+    done = harness(
+        "run", "year", "--months", "2", "--events-per-day", "5", "--day-seconds", "0.2",
+        "--no-baseline", "--downstream", "127.0.0.1:0", "--journal", str(journal), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.code == 3, done.err
+    err = " ".join(done.err.split())
+    assert "restart: command 'sh' exited 1" in err, err
+    assert f"go on with `harness run year --resume {journal}`" in err, err
+    assert "Traceback" not in err and "2028-02" not in err
+    [(info, status)] = run_infos(journal)
+    assert info.settings["calendar"]["month"] == "2028-01" and status == "aborted"
 
 
 # --- gunicorn redeployed in a month of the year ------------------------------------------------
