@@ -17,6 +17,7 @@ from harness.core._calendar import CalendarSpec, LifeEvent
 from harness.core._errors import InputError
 from harness.core._scenario import AuthSpec, RecordedSource, Scenario, SyntheticSource
 from harness.drive._sources import synthetic
+from harness.scenario._hazards import RESTART_FIX
 from harness.scenario._load import resolve
 from harness.year import plan_year
 from harness.year._life import PAST_31, builtin_life
@@ -290,6 +291,9 @@ def test_life_events_that_do_not_apply_are_skipped_with_their_reason(
         "api-key-rotation on 2028-09-06": "no downstream has an API key with a next key to "
         "rotate to (auth: next_key_env)",
         "id-growth on 2028-10-18": "the events' ids and record keys are not numbers",
+        # All the year's deploys, told once (tests/test_year_deploy.py).
+        "24 deploys, 2028-01-04 to 2028-12-05": f"the project gives no way to restart the "
+        f"automation — {RESTART_FIX}",
     }
     applied = {e.kind for e in plan.life}
     assert {"maintenance", "provider-outage", "retry-storm", "pagination", "dst"} <= applied

@@ -15,6 +15,7 @@ from ..core._errors import InputError, RunAborted
 from ..core._scenario import Scenario, Skipped
 from ..engine import RunOptions
 from ..engine._gone import TargetGone
+from ..engine._restarts import RestartFailed
 from ..year import plan_year
 from ..year._drive import MonthDone, Resumed, resumed, run_year
 from ..year._plan import MonthPlan
@@ -93,11 +94,12 @@ def drive_year(
         year = asyncio.run(
             run_year(plan, options, resume=state, on_month=_starting, on_done=_finished)
         )
-    except TargetGone as gone:  # the months before it are judged, in the journal
+    except (TargetGone, RestartFailed) as stopped:  # the months before it are judged, kept
         if report is not None:
             _write_report(report, options.journal)
-        raise TargetGone(
-            f"{gone}\n  hint: once it answers again, go on with `harness run {scenario.name} "
+        until = "it answers again" if isinstance(stopped, TargetGone) else "the restart: hook works"
+        raise type(stopped)(
+            f"{stopped}\n  hint: once {until}, go on with `harness run {scenario.name} "
             f"--resume {options.journal}` (with the same --target and flags)"
         ) from None
     except (KeyboardInterrupt, RunAborted):

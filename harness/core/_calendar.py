@@ -29,7 +29,20 @@ LIFE_EVENT_KINDS = (
     "pagination",  # a downstream's list past its first page
     "bulk-import",  # month-end and quarter-end imports
     "peak",  # the seasonal peak (Black Friday)
+    "deploy",  # the automation redeployed: the project's restart: hook called at its hour
 )
+
+
+def bad_hour(params: Mapping[str, Any]) -> str | None:
+    """What is wrong with a life event's ``params.hour`` (maintenance, provider-outage,
+    deploy: the local hour it happens at), or None."""
+    hour = params.get("hour", 0)
+    if isinstance(hour, bool) or not isinstance(hour, int | float) or not 0 <= hour < 24:
+        return (
+            f"params.hour: {hour!r} is not allowed — must be a local hour from 0 to 24, "
+            "like 14 or 9.5"
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)

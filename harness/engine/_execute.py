@@ -378,7 +378,7 @@ async def _drive(
         ) from None
     finally:
         if restarts is not None:
-            restarts.cancel()
+            await restarts.cancel()
         await recorder.stop(status, drain=drain())
     if journal.failed is not None:
         raise journal.failed

@@ -5,12 +5,14 @@ restart hook is called — a command run to completion, or a POST — in a threa
 sending goes on; the clean run never restarts. Each restart's start and end on the run's clock
 are kept as a ``restart`` Mark (``invariants/_restarts``): what tells a loss of work the old
 process held from any other. A hook that fails or outlasts its timeout (60 s) ends the run
-with a RunError naming it; what was recorded is kept.
+with a RunError naming it; what was recorded is kept. Ctrl-C stops the hook at once (its
+process killed, its POST abandoned: ``Hook.run``), its Mark ended there and ``interrupted``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -72,14 +74,21 @@ class Restarts:
                 await asyncio.sleep(left)
             started = self._clock()
             try:
-                await asyncio.to_thread(RESTART.call, self._spec)
+                await RESTART.run(self._spec)
             except RunError as exc:
                 self.error = exc
                 self._stop()
                 return
-            ended = self._clock()
-            detail = {"at": at, "started": round(started, 6), "ended": round(ended, 6)}
-            self._mark(RESTART_MARK, json.dumps(detail))
+            except asyncio.CancelledError:  # Ctrl-C: the hook stopped where it was, and kept
+                self._marked(at, started, interrupted=True)
+                raise
+            self._marked(at, started)
+
+    def _marked(self, at: float, started: float, *, interrupted: bool = False) -> None:
+        detail = {"at": at, "started": round(started, 6), "ended": round(self._clock(), 6)}
+        if interrupted:
+            detail["interrupted"] = True
+        self._mark(RESTART_MARK, json.dumps(detail))
 
     async def finish(self) -> None:
         """Wait for the restarts not made yet (a stream shorter than them); RunError if one
@@ -90,6 +99,10 @@ class Restarts:
         if self.error is not None:
             raise self.error
 
-    def cancel(self) -> None:
-        if self._task is not None:
+    async def cancel(self) -> None:
+        """Stop the restarts not made yet, and the hook running now (its Mark kept), before
+        the run is closed."""
+        if self._task is not None and not self._task.done():
             self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

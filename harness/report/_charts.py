@@ -22,6 +22,7 @@ COLORS = {
     "marks": "#d62728",
     "fault": "#e45756",
     "unavailable": "#555555",
+    "restart": "#7b3fb5",
     "typical": "#1f3b5c",
     "worst": "#9ecae9",
     "budget": "#d62728",
@@ -111,24 +112,52 @@ def _unavailable(
     """When the target did not answer: a grey band from its first unanswered delivery, a
     dashed line where it began, and a label where the band has room for one."""
     out = []
-    color = COLORS["unavailable"]
     for w in windows:
-        x0 = left + width * max(0.0, w.start) / span
-        x1 = left + width * min(span, w.end) / span
-        out.append(
-            f'<g><title>{escape(w.label)}</title><rect x="{_n(x0)}" y="{_n(top)}" '
-            f'width="{_n(max(1.0, x1 - x0))}" height="{_n(bottom - top)}" fill="{color}" '
-            f'fill-opacity="0.14"/><path stroke="{color}" stroke-dasharray="3 2" '
-            f'd="M{_n(x0)} {_n(top)}V{_n(bottom)}"/></g>'
-        )
+        x0, x1 = _across(w, left, width, span)
+        out.append(_edged(w, x0, x1, top, bottom, "unavailable", 0.14, 'stroke-dasharray="3 2"'))
         if x1 - x0 >= 60:
             out.append(_text(x0 + 3, top + 10, "no answer", 10))
     return out
 
 
+def _restarts(
+    windows: Sequence[Window], left: float, width: float, span: float, top: float, bottom: float
+) -> list[str]:
+    """Each deploy restart: a solid line where its hook was called, a band to where it
+    returned, and a label where the plot has room for one."""
+    out = []
+    for w in windows:
+        x0, x1 = _across(w, left, width, span)
+        x1 = max(x1, x0 + 1.5)  # a hook of a few ms: still seen
+        out.append(_edged(w, x0, x1, top, bottom, "restart", 0.22, 'stroke-width="1.5"'))
+        if len(windows) <= 4 and x0 + 3 + 40 <= left + width:
+            out.append(_text(x0 + 3, bottom - 3, "deploy", 10))
+    return out
+
+
+def _across(w: Window, left: float, width: float, span: float) -> tuple[float, float]:
+    """Where ``w`` starts and ends on a plot ``width`` wide from ``left``, clipped to it."""
+    return left + width * max(0.0, w.start) / span, left + width * min(span, w.end) / span
+
+
+def _edged(
+    w: Window, x0: float, x1: float, top: float, bottom: float, color: str, fill: float, line: str
+) -> str:
+    """A band from ``x0`` to ``x1`` (at least 1 wide), a line (``line``: its attributes) at its
+    start, and ``w``'s label as their tooltip."""
+    hue = COLORS[color]
+    return (
+        f'<g><title>{escape(w.label)}</title><rect x="{_n(x0)}" y="{_n(top)}" '
+        f'width="{_n(max(1.0, x1 - x0))}" height="{_n(bottom - top)}" fill="{hue}" '
+        f'fill-opacity="{fill}"/><path stroke="{hue}" {line} '
+        f'd="M{_n(x0)} {_n(top)}V{_n(bottom)}"/></g>'
+    )
+
+
 def timeline(t: Timeline) -> str:
-    """Deliveries above the axis, effects below, fault windows shaded, failures marked, and
-    when the target did not answer banded in grey."""
+    """Deliveries above the axis, effects below, fault windows shaded, failures marked, when
+    the target did not answer banded in grey, and each deploy restart drawn where its hook
+    ran."""
     width, height, left, right = 640, 214, 44, 8
     plot = width - left - right
     mid, half = 104.0, 76.0  # deliveries grow up from mid, effects down from mid + 4
@@ -156,6 +185,7 @@ def timeline(t: Timeline) -> str:
     body = [
         *_windows(t.windows, left, plot, t.span, 18, mid + 4 + half + 2),
         *_unavailable(t.unavailable, left, plot, t.span, 18, mid + 4 + half + 2),
+        *_restarts(t.restarts, left, plot, t.span, 18, mid + 4 + half + 2),
         *_time_axis(left, plot, t.span, mid + 4 + half + 4, 18),
         _bars(COLORS["ok"], up(t.ok, [0] * bins), "deliveries answered 2xx"),
         _bars(COLORS["errors"], up(t.errors, errors_base), "deliveries rejected or failed"),

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..core._flag_text import exact
 from ..core._model import UNAVAILABLE, Effect, Verdict
@@ -27,6 +28,7 @@ from ..invariants._facts import Facts, nones, route_of
 from ..invariants._timing import compression
 from . import _advice, _describe, _left_out, _matrix, _readiness, _sequence, _stats, _year
 from ._answers import delivery_answers
+from ._deploys import deploys
 from ._describe import with_recorded_ids
 from ._redact import Redactor
 from ._views import (
@@ -160,12 +162,20 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         latency=pictures.latency.figures,
         lag=pictures.lag.figures,
         pictures=pictures,
+        deploys=deploys(h),
         compression=compression(h),
         refused=refused,
         cause=counts.answers.cause,
-        sequence=_sequence.diagram(h) if info.settings.get("explicit_schedule") else None,
+        sequence=_sequence.diagram(h) if _drawn_per_event(info.settings) else None,
         clocks=info.settings.get("clocks"),
     )
+
+
+def _drawn_per_event(settings: Mapping[str, Any]) -> bool:
+    """A run of an explicit schedule (``schedule:``, what explore writes) is drawn per event;
+    not a month of a year, whose schedule is the planner's — hundreds of events a month, each a
+    column of the diagram (a January of 649 events made a Markdown report of 9.9 MB)."""
+    return bool(settings.get("explicit_schedule")) and "calendar" not in settings
 
 
 def _counts(h: History, redactor: Redactor) -> Counts:

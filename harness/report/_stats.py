@@ -31,6 +31,7 @@ from ..invariants._facts import distinct
 from ..invariants._write_index import write_mask
 from ..invariants.target_available import availability
 from . import _describe
+from ._deploys import deploys
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,6 +67,7 @@ class Timeline:
     marks: tuple[int, ...]
     windows: tuple[Window, ...]
     unavailable: tuple[Window, ...] = ()
+    restarts: tuple[Window, ...] = ()  # the deploy restarts' hooks, called to returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ def _span(history: History) -> float:
     if len(history.effects):
         ends.append(float(_reals(effect_values(history.effects, "at")).max()))
     ends.extend(f.end for f in history.faults)
+    ends.extend(d.ended for d in deploys(history))
     return max(ends)
 
 
@@ -191,6 +194,7 @@ def _timeline(
         tuple(marks),
         windows,
         unavailable_windows(history, span),
+        tuple(Window(d.started, d.ended, d.label) for d in deploys(history)),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from ..core._quantiles import Quantiles
 from ..core._scenario import Skipped
 from ._answers import DeliveryAnswers
+from ._deploys import Deploy
 from ._sequence import Diagram
 from ._stats import Pictures
 from ._year import YearView
@@ -91,6 +92,7 @@ class ScenarioView:
     latency: Quantiles
     lag: Quantiles
     pictures: Pictures
+    deploys: tuple[Deploy, ...] = ()  # the deploy restarts the run made
     compression: str = ""  # a compressed run's timeline in words (invariants._timing), or ""
     # When the target accepted fewer than half of the genuine deliveries: what it answered
     # ("the target accepted no event; most common answer: 401 …") and the likely cause.

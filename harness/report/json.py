@@ -228,6 +228,8 @@ def _run(s: ScenarioView) -> dict[str, Any]:
         "likely_cause": s.cause or None,
         "done": list(s.done),
         "faults": list(s.faults),
+        # Added with deploys in the year: each restart the run made (docs/report-json.md).
+        "restarts": [d.as_json() for d in s.deploys],
         "ack_latency": _quantiles(s.latency),
         "effect_lag": _quantiles(s.lag),
         # Added with the workers' clocks: a distributed load test's only (docs/load-testing.md).

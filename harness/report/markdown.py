@@ -51,7 +51,8 @@ def spark(values: Sequence[int], peak: int, width: int = SPARK_WIDTH) -> str:
 
 
 def timeline_text(t: Timeline, width: int = SPARK_WIDTH) -> str:
-    """The timeline chart as lines of text: sent, effects, failures, faults, time axis."""
+    """The timeline chart as lines of text: sent, effects, failures, faults, deploy restarts,
+    time axis."""
     sent = [a + b + c for a, b, c in zip(t.ok, t.errors, t.timeouts, strict=True)]
     made = [a + b for a, b in zip(t.effects, t.refused, strict=True)]
     peak = max(_columns(sent, width) + _columns(made, width) + [1])
@@ -65,6 +66,8 @@ def timeline_text(t: Timeline, width: int = SPARK_WIDTH) -> str:
         rows.append(("faults", _fault_row(t, t.windows, width)))
     if t.unavailable:
         rows.append(("no answer", _fault_row(t, t.unavailable, width, "▒")))
+    if t.restarts:
+        rows.append(("restarts", _fault_row(t, t.restarts, width, "┃")))
     end = _describe.duration(t.span)
     axis = "0 s" + end.rjust(width - 3)
     pad = max(9, *(len(name) + 1 for name, _ in rows))

@@ -119,7 +119,10 @@ RESTART_FIX = (
 def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped:
     """``scenario`` with the way to restart the target at its ``restarts`` (its own
     ``restart:``, else the project's); Skipped where it has restarts and nothing says how —
-    never run without them, which would pass a deploy it never made."""
+    never run without them, which would pass a deploy it never made. A year (``calendar:``)
+    takes the project's too, for its deploys (``harness.year``: skipped without one)."""
+    if scenario.calendar is not None and scenario.restart is None and project is not None:
+        return replace(scenario, restart=project.restart)
     if not scenario.restarts or scenario.restart is not None:
         return scenario
     if project is None or project.restart is None:

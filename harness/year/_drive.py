@@ -20,6 +20,7 @@ from typing import Any
 from ..core._errors import InputError
 from ..core._model import Status, Verdict
 from ..engine import PreparedRun, RunOptions, Turns, prepare, with_baseline
+from ..engine._restarts import RESTART
 from ..history import run_infos
 from ._plan import MonthPlan, YearPlan
 
@@ -145,6 +146,9 @@ async def run_year(
     if not todo:
         return out
     tag = {SEED_SETTING: options.seed}
+    restart = plan.template.restart
+    if restart is not None and any(e.kind == "deploy" for e in plan.life):
+        RESTART.check(restart, options.allow_hosts, "restart")  # before anything is sent
     async with Turns(options) as turns:
         baseline = resume.baseline if resume is not None else None
         if baseline is None and plan.template.baseline:
@@ -156,9 +160,9 @@ async def run_year(
                 on_month(month)
             began = time.monotonic()
             seeded = replace(options, seed=run_seed(options.seed, month.month))
-            prepared = _tagged(
-                prepare(month.scenario, seeded), year, {"calendar": month.settings(), **tag}
-            )
+            # Its deploys restart the target (``restarts``): the engine's drive calls the hook.
+            made = prepare(month.scenario, seeded, restarting=True)
+            prepared = _tagged(made, year, {"calendar": month.settings(), **tag})
             if baseline is not None:
                 prepared = with_baseline(prepared, baseline)
             result = await turns.drive(prepared, more=n + 1 < len(todo))

@@ -30,7 +30,7 @@ from ..core._scenario import (
     ShapeChange,
     SyntheticSource,
 )
-from ..scenario._hazards import choose_rename
+from ..scenario._hazards import RESTART_FIX, choose_rename
 from ._rhythm import HOUR, black_friday, last_business_day, midnight
 
 # Kinds that hold from their day on, in every later month too. Not field-renamed: an automation
@@ -77,6 +77,7 @@ class Draft:
     zone: ZoneInfo
     rng: random.Random
     notes: list[str] = field(default_factory=list)
+    restarts: list[float] = field(default_factory=list)  # deploys: scenario seconds
 
     def second(self, day: date, hour: float = 0.0) -> float:
         """Scenario seconds from the month's first midnight to ``hour`` (local) on ``day``."""
@@ -115,6 +116,7 @@ def builtin_life(start: date, months: int, zone: ZoneInfo) -> tuple[LifeEvent, .
     ]
     end = on(months, 1) if months < 1200 else date.max
     first = date(start.year, start.month, 1)
+    planned.extend(_deploys(first, end))
     for year in range(start.year, end.year + 1):
         planned.append(LifeEvent("peak", black_friday(year), {}, "Black Friday"))
         for month in (3, 6, 9, 12):
@@ -129,6 +131,26 @@ def builtin_life(start: date, months: int, zone: ZoneInfo) -> tuple[LifeEvent, .
             planned.append(LifeEvent("dst", day, {}, "DST switch"))
         day += timedelta(1)
     return tuple(sorted((e for e in planned if first <= e.on < end), key=lambda e: e.on))
+
+
+DEPLOY_HOUR = 14.0  # local: after lunch, with the team at hand, under business-hours traffic
+
+
+def _deploys(first: date, end: date) -> list[LifeEvent]:
+    """A small team's releases: every other Tuesday at 14:00 from the calendar's first
+    Tuesday, none in a change freeze — the week of Black Friday (Monday to Sunday) and 18
+    December to 1 January (docs/year.md)."""
+    day = first + timedelta((1 - first.weekday()) % 7)  # the first Tuesday
+    out = []
+    while day < end:
+        friday = black_friday(day.year)
+        frozen = friday - timedelta(4) <= day <= friday + timedelta(2) or (
+            (day.month, day.day) >= (12, 18) or (day.month, day.day) == (1, 1)
+        )
+        if not frozen:
+            out.append(LifeEvent("deploy", day, {"hour": DEPLOY_HOUR}, "deploy"))
+        day += timedelta(14)
+    return out
 
 
 def _leap_day(year: int) -> date | None:
@@ -166,6 +188,8 @@ def why_not(event: LifeEvent, template: Scenario, zone: ZoneInfo) -> str | None:
         env = str(event.params.get("next_secret_env", NEXT_SECRET_ENV))
         if not os.environ.get(env):
             return f"the next secret's variable {env} is not set"
+    if kind == "deploy" and template.restart is None:
+        return f"the project gives no way to restart the automation — {RESTART_FIX}"
     if kind == "retry-storm" and int(event.params.get("copies", 3)) < 2:
         return "copies must be 2 or more"
     if kind in ("dst", "leap-day", "month-end") and not source.time_path:
@@ -376,6 +400,19 @@ def _storm(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) 
     draft.notes.append(f"{e.on}: each delivery sent {copies} times (retry storm).")
 
 
+def _deploy(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) -> None:
+    if since is None:
+        return
+    hour = float(e.params.get("hour", DEPLOY_HOUR))
+    draft.restarts.append(draft.second(e.on, hour))
+    draft.notes.append(f"{e.on}: deployed at {_clock(hour)}, the automation restarted.")
+
+
+def _clock(hour: float) -> str:
+    minutes = round(hour * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def _marker(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) -> None:
     return None
 
@@ -399,5 +436,6 @@ _APPLY: dict[str, Callable[[Draft, LifeEvent, SyntheticSource, float | None], No
     "id-growth": _id_growth,
     "provider-outage": _outage,
     "retry-storm": _storm,
+    "deploy": _deploy,
     **{kind: _marker for kind in MARKERS},
 }

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..core._calendar import LIFE_EVENT_KINDS, CalendarSpec, LifeEvent
+from ..core._calendar import LIFE_EVENT_KINDS, CalendarSpec, LifeEvent, bad_hour
 from ..core._errors import InputError
 from ..core._providers import PROVIDERS
 from ..core._scenario import PlannedDelivery, Scenario, Skipped, SyntheticSource
@@ -110,7 +110,7 @@ class YearPlan:
         assert first.schedule is not None
         n = min(events, first.source.events if isinstance(first.source, SyntheticSource) else 0)
         listed = tuple(PlannedDelivery(i, float(i)) for i in range(n))
-        return replace(first, name=f"{self.template.name}", schedule=listed, faults=())
+        return replace(first, name=f"{self.template.name}", schedule=listed, faults=(), restarts=())
 
 
 def plan_year(template: Scenario, calendar: CalendarSpec, seed: int) -> YearPlan:
@@ -134,11 +134,28 @@ def plan_year(template: Scenario, calendar: CalendarSpec, seed: int) -> YearPlan
         why = _life.why_not(event, template, zone)
         if why is None:
             applied.append(event)
-        else:
+        elif event.kind != "deploy":
             name = f"{event.kind} on {event.on}"
             skipped.append(Skipped(name, why, template.origin))
+    skipped.extend(_deploys_skipped(life, applied, template))
     day_seconds = calendar.day_seconds or default_day_seconds(calendar.events_per_day)
     return YearPlan(template, calendar, seed, tuple(applied), tuple(skipped), day_seconds)
+
+
+def _deploys_skipped(
+    life: tuple[LifeEvent, ...], applied: list[LifeEvent], template: Scenario
+) -> list[Skipped]:
+    """The deploys skipped (nothing says how to restart the automation), told once: a year
+    has two a month."""
+    days = [e.on for e in life if e.kind == "deploy" and e not in applied]
+    if not days:
+        return []
+    name = f"deploy on {days[0]}"
+    if len(days) > 1:
+        name = f"{len(days)} deploys, {days[0]} to {days[-1]}"
+    why = _life.why_not(LifeEvent("deploy", days[0]), template, ZoneInfo("UTC"))
+    assert why is not None
+    return [Skipped(name, why, template.origin)]
 
 
 def zone_of(name: str, where: str) -> ZoneInfo:
@@ -173,12 +190,18 @@ def check_calendar(calendar: CalendarSpec, where: str) -> None:
             where=where,
             hint="give the wall seconds one calendar day takes, e.g. 2, or leave it out",
         )
-    for event in calendar.life or ():
+    for i, event in enumerate(calendar.life or ()):
         if event.kind not in LIFE_EVENT_KINDS:
             raise InputError(
                 f"calendar.life: {event.kind!r} is not a life event",
                 where=where,
                 hint=f"use one of {', '.join(LIFE_EVENT_KINDS)}",
+            )
+        if (bad := bad_hour(event.params)) is not None:
+            raise InputError(
+                f"calendar.life[{i}].{bad}",
+                where=where,
+                hint="give the local hour it happens at (14:00: 14, 09:30: 9.5)",
             )
 
 
@@ -262,6 +285,7 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
         downstreams=tuple(draft.downstreams),
         delivery=draft.delivery,
         schedule=tuple(PlannedDelivery(n, t) for t, n in draft.deliveries),
+        restarts=tuple(sorted(draft.restarts)),
         time_scale=plan.day_seconds / 86400,
         calendar=None,
         adapted=(*template.adapted, *draft.notes),
