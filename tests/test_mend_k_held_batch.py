@@ -11,18 +11,23 @@ from .test_expected import ev, lost, ok, run, write
 
 
 def _summary(provider: str) -> str:
-    """The clean run's checkouts 2 and 3 sent at one instant, 3 making nothing: one HubSpot
-    request of both, or two Stripe requests in flight together (tests/test_expected.py)."""
-    twins = [ev("zqclean", n) for n in (1, 2, 3)]
-    at = [0.0, 1.0, 1.0]
-    made = [write("/contacts", [e], at=at[n] + 0.005) for n, e in enumerate(twins[:2])]
+    """The clean run's checkout 1 alone, then 2, 3 and 4 sent at one instant, 4 making
+    nothing: one HubSpot request of three, or three Stripe requests in flight together; the
+    judged run sends each alone and 4 makes nothing again."""
+    twins = [ev("zqclean", n) for n in range(1, 5)]
+    sent = [ok(e, at=min(n, 1.0)) for n, e in enumerate(twins)]
+    made = [
+        write("/contacts", [e], at=d.sent_at + 0.005) for e, d in zip(twins, sent[:3], strict=False)
+    ]
     settings = {"provider": provider}
-    deliveries = [ok(e, at=at[n]) for n, e in enumerate(twins)]
-    base = run(twins, deliveries, made, tag="zqclean", settings=settings)
-    events = [ev("zqrun", n) for n in (1, 2, 3)]
-    effects = [write("/contacts", [e], at=n + 0.005) for n, e in enumerate(events[:2])]
-    sent = [ok(e, at=float(n)) for n, e in enumerate(events)]
-    return lost(run(events, sent, effects, tag="zqrun", baseline=base, settings=settings)).summary
+    base = run(twins, sent, made, tag="zqclean", settings=settings)
+    events = [ev("zqrun", n) for n in range(1, 5)]
+    sent = [ok(e, at=2.0 * n) for n, e in enumerate(events)]
+    made = [
+        write("/contacts", [e], at=d.sent_at + 0.005)
+        for e, d in zip(events, sent[:3], strict=False)
+    ]
+    return lost(run(events, sent, made, tag="zqrun", baseline=base, settings=settings)).summary
 
 
 def test_a_twin_held_in_a_batch_is_not_said_to_be_last_of_all() -> None:

@@ -64,24 +64,22 @@ def _held_notes(exp: Expectation) -> list[str]:
     """``2 events judged by what their type's events made (held at the clean run's end …)``,
     worded apart for those whose twins came in one request with an event that acted: the
     clean run did not take them last of their type, but beside it (a batching sender)."""
-    notes = []
     batched = len(exp.held_batched)
-    last = len(exp.held) - batched
-    if last:
-        its, twins = ("its", "twin was") if last == 1 else ("their", "twins were")
-        notes.append(
-            f"{plural(last, 'event')} judged by what {its} type's events made (held at the "
-            f"clean run's end: {its} clean {twins} among the last events of {its} type there, "
-            "which made no effect, though it acted on all the others)"
-        )
-    if batched:
-        its, twins = ("its", "twin") if batched == 1 else ("their", "twins")
-        notes.append(
-            f"{plural(batched, 'event')} judged by what {its} type's events made (held at the "
-            f"clean run's end: {its} clean {twins} came in one request with an event of {its} "
-            "type that acted — the sender batches events — and made no effect, and no event "
-            f"of {its} type acted after that request)"
-        )
+    notes = []
+    for n, held in (
+        (len(exp.held) - batched, "{twins} {were} among the last events of {its} type there, which "
+         "made no effect, though it acted on all the others"),
+        (batched, "{twins} came in one request with an event of {its} type that acted — the "
+         "sender batches events — and made no effect, and no event of {its} type acted after "
+         "that request"),
+    ):  # fmt: skip
+        if n:
+            its, were = ("its", "was") if n == 1 else ("their", "were")
+            twins = f"{its} clean {'twin' if n == 1 else 'twins'}"
+            notes.append(
+                f"{plural(n, 'event')} judged by what {its} type's events made (held at the "
+                f"clean run's end: {held.format(twins=twins, its=its, were=were)})"
+            )
     return notes
 
 
