@@ -691,6 +691,14 @@ def times(n: int) -> str:
     return "once" if n == 1 else f"{n:,} times"
 
 
+def which_of(n: int, whole: int, these: str = "these", one: str = "it") -> str:
+    """``it`` (``one``), ``both of these``, ``all 3 of these``, or, beside others, ``2 of
+    these``: a clause's subject, ``n`` of the ``whole`` just counted."""
+    if n != whole:
+        return f"{n:,} of {these}"
+    return one if n == 1 else f"both of {these}" if n == 2 else f"all {n:,} of {these}"
+
+
 def whom(n: int, several: bool) -> str:
     """How a clause names ``n`` events: ``3 of them`` beside others, else ``it``, ``they``."""
     return f"{n:,} of them" if several else "it" if n == 1 else "they"

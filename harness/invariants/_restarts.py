@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Outcome
 from ..history import History, delivery_rows, effect_values, event_rows
-from ._facts import plural, timestamp
-from ._refused import is_accepted
+from ._facts import plural, timestamp, which_of
 
 RESTART_MARK = "restart"
 """The Mark of a restart the run made (detail: JSON ``{"at": s, "started": s, "ended": s}``
@@ -158,15 +157,7 @@ def _held_records(
 
 def _text(lost: int, held: dict[str, Restart], records: str, during: bool) -> str:
     n = len(held)
-    these = f"these{records}"
-    if n == lost:
-        which = (
-            ("it" if not records else "the record")
-            if n == 1
-            else (f"both of {these}" if n == 2 else f"all {n:,} of {these}")
-        )
-    else:
-        which = f"{n:,} of {these}"
+    which = which_of(n, lost, f"these{records}", "the record" if records else "it")
     if records:
         verb = "had events accepted (2xx)"
         worked = "no call for it after" if n == 1 else "no call for them after"
@@ -232,11 +223,7 @@ def unanswered_while_restarting(history: History, over: Sequence[Delivery]) -> t
     if not inside:
         return "", set()
     n = len(inside)
-    which = (
-        ("it was" if n == 1 else "both were" if n == 2 else f"all {n:,} were")
-        if n == len(over)
-        else f"{n:,} of them {'was' if n == 1 else 'were'}"
-    )
+    which = f"{which_of(n, len(over), 'them')} {'was' if n == 1 else 'were'}"
     when = _when(sorted(set(inside.values()), key=lambda r: r.started))
     return (
         f"{which} sent while {when} took the endpoint away: the stopping process never "
@@ -252,7 +239,7 @@ def _gaps(history: History, deliveries: Sequence[Delivery]) -> list[tuple[Restar
     restarts = restarts_of(history)
     if not restarts:
         return []  # most runs: no delivery walked for them
-    taken = sorted(d.sent_at for d in deliveries if is_accepted(d))
+    taken = sorted(d.sent_at for d in deliveries if d.outcome is Outcome.OK)
     gaps = []
     for r in restarts:
         n = bisect_right(taken, r.ended)

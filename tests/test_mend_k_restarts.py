@@ -1,0 +1,69 @@
+"""Verdicts on deliveries a deploy restart the run made (a ``restart`` Mark) left unanswered:
+told with the restart, in the counts every restart cause uses (``_facts.which_of``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from harness.core._model import NO_ANSWER_WITHIN, Outcome, Status, Verdict
+from harness.core._scenario import InvariantSpec
+from harness.history import Mark
+from harness.invariants import judge
+from harness.invariants._restarts import RESTART_MARK
+
+from .test_expected import ev, ok, run, write
+
+_SILENT = {
+    "answered_at": None,
+    "status": None,
+    "outcome": Outcome.INDETERMINATE,
+    "error": f"{NO_ANSWER_WITHIN} 10 s",
+}
+
+
+def _restarted(silent_at: tuple[float, ...], invariant: str) -> Verdict:
+    """Ten deliveries 0.1 s apart, a reload from 0.35 s to 0.45 s, those sent at ``silent_at``
+    never answered (the sender's timeout), the rest 200 with a payout each."""
+    events = [ev("zqrun", n) for n in range(1, 11)]
+    sent = [(e, n / 10) for n, e in enumerate(events)]
+    h = run(
+        events,
+        [dataclasses.replace(ok(e, at=t), **(_SILENT if t in silent_at else {})) for e, t in sent],
+        [write("/payouts", [e], at=t + 0.01) for e, t in sent],
+        tag="zqrun",
+    )
+    h.marks = [Mark(0.45, RESTART_MARK, json.dumps({"at": 0.35, "started": 0.35, "ended": 0.45}))]
+    return next(iter(judge(h, [InvariantSpec(invariant)])))
+
+
+def test_a_timeout_the_deploy_restart_caused_is_not_called_slow() -> None:
+    """Before: "1 delivery timed out while the target went on answering: slow, not gone"."""
+    v = _restarted((0.4,), "target_available")
+    said = (v.status, "slow, not gone" in v.summary, v.summary.endswith("judges that)"))
+    assert said == (Status.PASS, False, True), v.summary
+    told = "it was sent while the deploy restart at 0.35 s (the restart hook took 0.10 s) took "
+    assert f"; 1 delivery timed out while the target went on answering: {told}" in v.summary
+    assert "took the endpoint away: the stopping process never answered what it held" in v.summary
+
+
+def test_a_timeout_outside_the_restart_stays_slow() -> None:
+    v = _restarted((0.2, 0.4), "target_available")
+    assert (
+        "; 2 deliveries timed out while the target went on answering: 1 of them was sent while "
+        "the deploy restart at 0.35 s"
+    ) in v.summary, v.summary
+    assert "; the others slow, not gone (ack_within judges that)" in v.summary, v.summary
+    alone = _restarted((0.2,), "target_available")
+    assert "deploy restart" not in alone.summary, alone.summary
+    assert "timed out while the target went on answering: slow, not gone" in alone.summary
+
+
+def test_counts_of_the_deliveries_a_restart_left_unanswered_read_as_the_others() -> None:
+    """ack_within's cause counted "both were" and "all 3 were" where no_lost_events's said
+    "both of these" and "all 3 of these"."""
+    two = _restarted((0.4, 0.5), "ack_within")
+    assert two.status is Status.FAIL, two.summary
+    assert "; both of them were sent while the deploy restart at 0.35 s" in two.summary
+    three = _restarted((0.4, 0.5, 0.6), "ack_within")
+    assert "; all 3 of them were sent while the deploy restart at 0.35 s" in three.summary
