@@ -11,6 +11,9 @@ settle quiet nor a process that ended unseen — where the target was seen worki
 sides of the restart (a call made before it ended and one after): a target that made
 no call after the restart, or none at all, lost its events whatever the deploy did (an ASGI
 app that calls nothing, restarted by ``true``, had its 42 events blamed on the restart).
+"Ended" is when the old process may have stopped taking events, not when the hook returned
+(gunicorn's ``kill -HUP`` returns at once): until the first event accepted since the restart
+began that was worked (``_ends``).
 """
 
 from __future__ import annotations
