@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from harness.core._model import NO_ANSWER_WITHIN, Outcome, Status, Verdict
+from harness.core._model import CONNECT_FAILED, NO_ANSWER_WITHIN, Outcome, Status, Verdict
 from harness.core._scenario import InvariantSpec
 from harness.history import Mark
 from harness.invariants import judge
@@ -23,14 +25,16 @@ _SILENT = {
 }
 
 
-def _restarted(silent_at: tuple[float, ...], invariant: str) -> Verdict:
+def _restarted(
+    silent_at: tuple[float, ...], invariant: str, fault: Mapping[str, Any] = _SILENT
+) -> Verdict:
     """Ten deliveries 0.1 s apart, a reload from 0.35 s to 0.45 s, those sent at ``silent_at``
-    never answered (the sender's timeout), the rest 200 with a payout each."""
+    never answered (``fault``: the sender's timeout), the rest 200 with a payout each."""
     events = [ev("zqrun", n) for n in range(1, 11)]
     sent = [(e, n / 10) for n, e in enumerate(events)]
     h = run(
         events,
-        [dataclasses.replace(ok(e, at=t), **(_SILENT if t in silent_at else {})) for e, t in sent],
+        [dataclasses.replace(ok(e, at=t), **(fault if t in silent_at else {})) for e, t in sent],
         [write("/payouts", [e], at=t + 0.01) for e, t in sent],
         tag="zqrun",
     )
@@ -58,6 +62,36 @@ def test_a_timeout_outside_the_restart_stays_slow() -> None:
     alone = _restarted((0.2,), "target_available")
     assert "deploy restart" not in alone.summary, alone.summary
     assert "timed out while the target went on answering: slow, not gone" in alone.summary
+
+
+_REFUSED = {
+    "answered_at": None,
+    "status": None,
+    "outcome": Outcome.FAILED,
+    "error": f"{CONNECT_FAILED}: Connection refused",
+}
+
+
+def test_connections_refused_while_the_restart_took_the_endpoint_away_are_told_with_it() -> None:
+    """Before: "2 of the 10 deliveries got no answer between 0.40 s and 0.50 s (2 could not
+    connect), and the target answered again after", the restart unsaid."""
+    v = _restarted((0.4, 0.5), "target_available", _REFUSED)
+    assert v.status is Status.FAIL, v.summary  # a deploy that refuses webhooks: loud
+    assert (
+        "and the target answered again after; both of them were sent while the deploy restart "
+        "at 0.35 s (the restart hook took 0.10 s) took the endpoint away: a deploy that stops "
+        "the listener leaves webhooks unanswered meanwhile"
+    ) in v.summary, v.summary
+    # Never answered again after the hook: the restart started nothing.
+    gone = _restarted(tuple(n / 10 for n in range(4, 10)), "target_available", _REFUSED)
+    assert (
+        "all 6 of them were sent while the deploy restart at 0.35 s (the restart hook took "
+        "0.10 s) took the endpoint away, and the target accepted nothing after it returned: the "
+        "hook stopped the old process and no new one answered"
+    ) in gone.summary, gone.summary
+    # One refused before the restart: the restart explains 1 of 2.
+    mixed = _restarted((0.2, 0.4), "target_available", _REFUSED)
+    assert "; 1 of them was sent while the deploy restart at 0.35 s" in mixed.summary
 
 
 def test_counts_of_the_deliveries_a_restart_left_unanswered_read_as_the_others() -> None:

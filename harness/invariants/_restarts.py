@@ -253,21 +253,53 @@ def unanswered_while_restarting(history: History, over: Sequence[Delivery]) -> t
     their ids: deliveries over the ack budget sent from a restart hook's call until the target
     accepted again after it returned — a stopping process that never answered the requests it
     held (Node-RED's reload stops its flows with requests in them), not a slow handler."""
-    gaps = _gaps(history, history.deliveries)
-    if not gaps:
-        return "", set()
-    inside = {d.id: gap for d in over if (gap := _gap_of(gaps, d)) is not None}
+    inside = _inside(_gaps(history, history.deliveries), over)
     if not inside:
         return "", set()
-    n = len(inside)
-    which = f"{which_of(n, len(over), 'them')} {'was' if n == 1 else 'were'}"
-    when = _when(sorted(set(inside.values()), key=lambda r: r.started))
     return (
-        f"{which} sent while {when} took the endpoint away: the stopping process never "
+        f"{_sent_while(inside, len(over))} took the endpoint away: the stopping process never "
         "answered what it held — a graceful shutdown answers the requests it took before it "
         "exits (gunicorn's graceful_timeout; a load balancer draining the old instance), where "
         "a sender that hears nothing redelivers"
     ), set(inside)
+
+
+def unreachable_while_restarting(history: History, unanswered: Sequence[Delivery]) -> str:
+    """``; both of them were sent while the deploy restart at … took the endpoint away: …`` —
+    of deliveries that could not connect or were reset, those sent from a restart hook's call
+    until the target accepted again after it returned —, or "" for none."""
+    gaps = _gaps(history, history.deliveries)
+    inside = _inside(gaps, unanswered)
+    if not inside:
+        return ""
+    sent = f"; {_sent_while(inside, len(unanswered))} took the endpoint away"
+    if any(math.isinf(end) for r, _, end in gaps if r in inside.values()):
+        return (
+            f"{sent}, and the target accepted nothing after it returned: the hook stopped the "
+            "old process and no new one answered — check that the restart starts it again"
+        )
+    return (
+        f"{sent}: a deploy that stops the listener leaves webhooks unanswered meanwhile, and a "
+        "sender that does not retry drops them; keep one instance answering through a deploy "
+        "(a rolling or graceful reload: gunicorn's HUP, a load balancer draining the old one)"
+    )
+
+
+def _inside(
+    gaps: Sequence[tuple[Restart, float, float]], deliveries: Sequence[Delivery]
+) -> dict[str, Restart]:
+    """Those of ``deliveries`` sent while a restart took the endpoint away (``gaps``), by id,
+    with it."""
+    if not gaps:
+        return {}  # most runs
+    return {d.id: gap for d in deliveries if (gap := _gap_of(gaps, d)) is not None}
+
+
+def _sent_while(inside: dict[str, Restart], of: int) -> str:
+    """``2 of them were sent while the deploy restart at 0.35 s (…)``."""
+    n = len(inside)
+    when = _when(sorted(set(inside.values()), key=lambda r: r.started))
+    return f"{which_of(n, of, 'them')} {'was' if n == 1 else 'were'} sent while {when}"
 
 
 def _gaps(history: History, deliveries: Sequence[Delivery]) -> list[tuple[Restart, float, float]]:

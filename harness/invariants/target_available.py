@@ -49,7 +49,7 @@ from ._facts import (
     timestamp,
     verdict,
 )
-from ._restarts import unanswered_while_restarting
+from ._restarts import unanswered_while_restarting, unreachable_while_restarting
 
 NAME = "target_available"
 CLASS = FailureClass.LOUD
@@ -285,6 +285,7 @@ def _story(facts: Facts, av: Availability, allowed: str) -> str:
     text = "; before that, ".join(parts)
     if allowed:
         text += f" ({_percent(av.share)} of deliveries, {allowed})"
+    text += unreachable_while_restarting(facts.history, [d for d, _ in av.unanswered])
     lost = _never_accepted(facts, av)
     if lost:
         text += f"; {plural(len(lost), 'event')} never accepted because of it"
