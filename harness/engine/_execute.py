@@ -257,13 +257,15 @@ class Turns:
 
 
 def _restarts(
-    prepared: PreparedRun, recorder: Recorder, stop: Callable[[], object]
+    prepared: PreparedRun, recorder: Recorder, stop: Callable[[], object], watch: GoneWatch
 ) -> Restarts | None:
-    """The run's restarts (``restarts:``), or None; the clean run never has any."""
+    """The run's restarts (``restarts:``), or None; the clean run never has any. ``watch``
+    spares them: a restart is no target gone."""
     restart = prepared.scenario.restart
     if not prepared.restarts or restart is None:
         return None
-    return Restarts(prepared.restarts, restart, recorder.clock, recorder.mark, stop)
+    mark = watch.restarting(prepared.restarts, recorder.mark)
+    return Restarts(prepared.restarts, restart, recorder.clock, mark, stop)
 
 
 def _kept(error: RunError, journal: Journal) -> RestartFailed:
@@ -309,7 +311,7 @@ async def _drive(
     this = asyncio.current_task()
     assert this is not None  # a coroutine of the event loop
     watch = GoneWatch(recorder.clock, recorder.doubles, this.cancel)
-    restarts = _restarts(prepared, recorder, this.cancel)
+    restarts = _restarts(prepared, recorder, this.cancel, watch)
 
     def delivered(d: Delivery) -> None:
         recorder.delivery(d)

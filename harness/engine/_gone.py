@@ -10,7 +10,12 @@ no answer, no downstream call made or held open — the run stops sending: it en
 deliveries: exit 1, a finding about the automation), and no later scenario is run.
 
 A target slow past the delivery timeout but working (calling its downstreams, answering some)
-is not gone: ``ack_within`` judges it.
+is not gone: ``ack_within`` judges it. Nor is one a deploy restart the run made
+(``restarts:``) takes away: from when a restart is due until ``RESTART_GRACE`` real seconds
+after its hook returned, the silence is the restart's — a hook that stops the listener for
+longer than ``GONE_QUIET`` (a slow image pull, a Node-RED reload of many flows) stopped the run
+as "target gone", and its restart was never judged. A target that does not come back counts
+from the grace's end.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from ..core._errors import RunError
 from ..core._model import Delivery
 from ..double._downstream import Downstream
 from ..invariants._facts import plural
+from ..invariants._restarts import RESTART_MARK
 from ..invariants.target_available import NoAnswer, no_answer
 
 if TYPE_CHECKING:
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
 
 GONE_AFTER = 5  # deliveries in a row without an answer
 GONE_QUIET = 30.0  # real seconds without an answer or a downstream call
+RESTART_GRACE = 5.0  # real seconds after a restart hook returned: the new process starting
 
 
 class GoneWatch:
@@ -47,7 +54,31 @@ class GoneWatch:
         self._life = clock()  # the target's last sign of life, on the run's clock
         self._calls = self._made()
         self._unanswered: list[tuple[Delivery, NoAnswer]] = []
+        self._due: list[float] = []  # when the run's restarts are due, on its clock
+        self._ended: list[float] = []  # when each restart hook returned, so far
         self.reason: str | None = None
+
+    def restarting(
+        self, due: Sequence[float], mark: Callable[[str, str], None]
+    ) -> Callable[[str, str], None]:
+        """Spare the restarts ``due`` (run seconds): ``mark`` (the Recorder's) for them, which
+        notes each restart's end as it is marked."""
+        self._due = sorted(due)
+
+        def marked(name: str, detail: str) -> None:
+            mark(name, detail)
+            if name == RESTART_MARK:
+                self._ended.append(self._clock())
+
+        return marked
+
+    def _spared(self, now: float) -> float:
+        """Until when the target's silence is a restart's: ``now`` while a restart hook is due
+        and has not returned, else its last's return and the grace after."""
+        done = len(self._ended)
+        if done < len(self._due) and self._due[done] <= now:
+            return now
+        return min(now, self._ended[-1] + RESTART_GRACE) if done else self._life
 
     def _made(self) -> int:
         return sum(d.effects_recorded for d in self._doubles)
@@ -56,6 +87,8 @@ class GoneWatch:
         if self.reason is not None:
             return
         now = self._clock()
+        if self._due:
+            self._life = max(self._life, self._spared(now))
         calls = self._made()
         if calls != self._calls or any(double.in_flight for double in self._doubles):
             self._calls, self._life = calls, now
@@ -78,10 +111,13 @@ class GoneWatch:
         for _, how in self._unanswered:
             hows[how.value] = hows.get(how.value, 0) + 1
         said = ", ".join(f"{n} {how}" for how, n in hows.items())
+        # Counted from a restart's grace: the silence before it was the restart's.
+        spared = bool(self._ended) and self._life == self._ended[-1] + RESTART_GRACE
+        after = f", from {RESTART_GRACE:.0f} s after the deploy restart's hook returned" * spared
         return (
             f"none of the last {len(self._unanswered)} deliveries was answered ({said}, from "
             f"{self._unanswered[0][0].id} on) and no downstream call came for "
-            f"{now - self._life:.0f} s"
+            f"{now - self._life:.0f} s{after}"
         )
 
 

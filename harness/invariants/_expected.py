@@ -34,7 +34,7 @@ from ..core._providers import PROVIDERS
 from ..core._scenario import ExpectedRequest, ExpectSpec, Scenario
 from ..drive._drift import drifted_events
 from ..history import History, RunInfo, delivery_rows, event_column, event_rows
-from . import final_state_matches_baseline
+from ._baseline_names import NEED_BASELINE as NEED_BASELINE
 from ._batch_kept import Kept, kept
 from ._facts import Facts, distinct, first_sent, is_write
 from ._first_only import first_only
@@ -51,9 +51,6 @@ from ._requests import (
 from ._shortfalls import Level, Shortfalls, acted_once, shortfalls
 from ._ties import Ties
 from ._unfinished import unfinished
-
-# Invariants that cannot judge at all without the clean run.
-NEED_BASELINE = frozenset({final_state_matches_baseline.NAME})
 
 
 class Rule(enum.StrEnum):

@@ -60,6 +60,29 @@ def judged_text(found: Shortfalls) -> str:
     return plural(len(found.judged), "accepted event")
 
 
+def _held_notes(exp: Expectation) -> list[str]:
+    """``2 events judged by what their type's events made (held at the clean run's end …)``,
+    worded apart for those whose twins came in one request with an event that acted: the
+    clean run did not take them last of their type, but beside it (a batching sender)."""
+    batched = len(exp.held_batched)
+    notes = []
+    for n, held in (
+        (len(exp.held) - batched, "{twins} {were} among the last events of {its} type there, which "
+         "made no effect, though it acted on all the others"),
+        (batched, "{twins} came in one request with an event of {its} type that acted — the "
+         "sender batches events — and made no effect, and no event of {its} type acted after "
+         "that request"),
+    ):  # fmt: skip
+        if n:
+            its, were = ("its", "was") if n == 1 else ("their", "were")
+            twins = f"{its} clean {'twin' if n == 1 else 'twins'}"
+            notes.append(
+                f"{plural(n, 'event')} judged by what {its} type's events made (held at the "
+                f"clean run's end: {held.format(twins=twins, its=its, were=were)})"
+            )
+    return notes
+
+
 def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Event]) -> str:
     """What the summary adds: types ignored by design, events not owed an effect, superseded
     updates, requests compared per record or per run, and what could not be judged."""
@@ -87,11 +110,7 @@ def expectation_notes(exp: Expectation, found: Shortfalls, events: Sequence[Even
             "(not owed one)"
         )
     if exp.held:
-        notes.append(
-            f"{plural(len(exp.held), 'event')} judged by what their type's events made (held "
-            "at the clean run's end: their twins were its last of their type and made no "
-            "effect, though it acted on all the others)"
-        )
+        notes.extend(_held_notes(exp))
     if exp.refused_clean:
         notes.append(
             f"{plural(len(exp.refused_clean), 'event')} judged by what their type's events made "

@@ -59,8 +59,11 @@ def is_write(effect: Effect) -> bool:
     hide an event the target dropped after a 503. A write committed and then answered 5xx
     (the ambiguous ack) did.
     """
-    if not effect.committed:
-        return False
+    return effect.committed and would_write(effect)
+
+
+def would_write(effect: Effect) -> bool:
+    """Would this request change the downstream, were it committed (no read)?"""
     method = effect.method.upper()
     if method in SAFE_METHODS:
         return False
@@ -74,13 +77,17 @@ def not_counted(effect: Effect) -> str:
         why = effect.why()
     elif effect.committed:
         why = "read-only"
-    elif 0 < effect.status < 400:  # not applied, though answered as if it were
-        why = "answered its Idempotency-Key's first answer, not applied"
-    elif effect.status == 0:
-        why = "connection reset"
     else:
-        why = f"refused {effect.status}"
+        why = uncommitted(effect)
     return f"{effect.method.upper()} {effect.path} {effect.id} ({why})"
+
+
+def uncommitted(effect: Effect) -> str:
+    """``refused 503``, ``connection reset``: why the downstream did not commit ``effect``
+    (but an ``Undone``'s, which it did and its event undid)."""
+    if 0 < effect.status < 400:  # not applied, though answered as if it were
+        return "answered its Idempotency-Key's first answer, not applied"
+    return "connection reset" if effect.status == 0 else f"refused {effect.status}"
 
 
 def distinct(ids: tuple[str, ...]) -> Iterable[str]:
@@ -682,6 +689,14 @@ def every(n: int, word: str, words: str | None = None) -> str:
 def times(n: int) -> str:
     """``once``, ``3 times``: how often, agreeing with ``n``."""
     return "once" if n == 1 else f"{n:,} times"
+
+
+def which_of(n: int, whole: int, these: str = "these", one: str = "it") -> str:
+    """``it`` (``one``), ``both of these``, ``all 3 of these``, or, beside others, ``2 of
+    these``: a clause's subject, ``n`` of the ``whole`` just counted."""
+    if n != whole:
+        return f"{n:,} of {these}"
+    return one if n == 1 else f"both of {these}" if n == 2 else f"all {n:,} of {these}"
 
 
 def whom(n: int, several: bool) -> str:

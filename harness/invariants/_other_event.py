@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from ..core._model import Model
+from ._expected import shortfalls_of
 from ._facts import Facts
 
 # An event's tracer token as a final state's values hold it once neutral: ``{run}e4``.
@@ -26,9 +27,6 @@ _TOKEN = re.compile(r"\{run\}e(\d+)(?!\d)")
 def stand_ins(facts: Facts) -> dict[str, dict[str, str]]:
     """Record key -> (the seq of an event that did another's work -> that event's seq), for
     a ledger's records; empty for a register, or where no event stood in for another."""
-    # Here, not at the top: _expected imports final_state_matches_baseline, which imports this.
-    from ._expected import shortfalls_of
-
     if facts.history.info.model is Model.REGISTER:
         return {}
     found = shortfalls_of(facts).swapped

@@ -11,6 +11,9 @@ settle quiet nor a process that ended unseen — where the target was seen worki
 sides of the restart (a call made before it ended and one after): a target that made
 no call after the restart, or none at all, lost its events whatever the deploy did (an ASGI
 app that calls nothing, restarted by ``true``, had its 42 events blamed on the restart).
+"Ended" is when the old process may have stopped taking events, not when the hook returned
+(gunicorn's ``kill -HUP`` returns at once): until the first event accepted since the restart
+began that was worked (``_ends``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Outcome
 from ..history import History, delivery_rows, effect_values, event_rows
-from ._facts import plural, timestamp
-from ._refused import is_accepted
+from ._facts import plural, timestamp, which_of
 
 RESTART_MARK = "restart"
 """The Mark of a restart the run made (detail: JSON ``{"at": s, "started": s, "ended": s}``
@@ -88,16 +90,16 @@ def restart_loss(
     ):
         if outcome is Outcome.OK and answered is not None:
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
-    ends = [r.ended for r in restarts]
     held: dict[str, Restart] = {}
     worked = sorted(
         accepted[i] for ids in effect_values(history.effects, "event_ids") for i in ids
         if i in accepted
     )  # fmt: skip
+    ends = _ends(restarts, worked)
     for eid in lost:
         at = accepted.get(eid)
         if at is None or (n := bisect_left(ends, at)) == len(ends):
-            continue  # never accepted, or after the last restart ended
+            continue  # never accepted, or after the last restart's old process stopped
         restart = restarts[n]
         # The queue got past it (an event accepted after it, before the restart, was worked):
         # passed over, not held when the process stopped. One taken while the hook ran is held
@@ -109,12 +111,40 @@ def restart_loss(
     if not held and not held_records:
         return "", frozenset()
     # Taken while the hook ran (the old process still answering, or the new one already) is
-    # "during" it, not "before".
-    during = any(accepted[e] > r.started for e, r in held.items())
-    text = _text(len(lost), held, "", during) if held else ""
+    # "during" it, not "before"; taken once it returned, "just after" it.
+    when = (
+        _JUST_AFTER
+        if any(accepted[e] > r.ended for e, r in held.items())
+        else _DURING
+        if any(accepted[e] > r.started for e, r in held.items())
+        else "before "
+    )
+    text = _text(len(lost), held, "", when) if held else ""
     if held_records:
-        text += _text(len(records), held_records, " records", during)
+        text += _text(len(records), held_records, " records", when)
     return text, frozenset(held) | frozenset(held_records)
+
+
+_DURING = "before or during "
+_JUST_AFTER = "before, during or just after "
+
+
+def _ends(restarts: Sequence[Restart], worked: Sequence[float]) -> list[float]:
+    """When each restart's old process may have stopped taking events: not when its hook
+    returned — gunicorn's ``kill -HUP`` returns at once, and the old worker takes events for a
+    moment more (0.09 s of a 0.02 s hook in tests/gallery/deploy_drain.py) — but when the first
+    event accepted since the restart began that was worked (``worked``: acceptance times, in
+    order) was accepted: none before it shows a process working what it took. The hook's end
+    where none was, or where that event came while the hook ran; never past the next
+    restart."""
+    ends = []
+    for n, r in enumerate(restarts):
+        i = bisect_right(worked, r.started)
+        end = max(r.ended, worked[i]) if i < len(worked) else r.ended
+        if n + 1 < len(restarts):
+            end = min(end, restarts[n + 1].started)
+        ends.append(end)
+    return ends
 
 
 def _held_records(
@@ -156,17 +186,9 @@ def _held_records(
     return held
 
 
-def _text(lost: int, held: dict[str, Restart], records: str, during: bool) -> str:
+def _text(lost: int, held: dict[str, Restart], records: str, when: str) -> str:
     n = len(held)
-    these = f"these{records}"
-    if n == lost:
-        which = (
-            ("it" if not records else "the record")
-            if n == 1
-            else (f"both of {these}" if n == 2 else f"all {n:,} of {these}")
-        )
-    else:
-        which = f"{n:,} of {these}"
+    which = which_of(n, lost, f"these{records}", "the record" if records else "it")
     if records:
         verb = "had events accepted (2xx)"
         worked = "no call for it after" if n == 1 else "no call for them after"
@@ -174,10 +196,16 @@ def _text(lost: int, held: dict[str, Restart], records: str, during: bool) -> st
         verb = f"{'was' if n == 1 else 'were'} accepted (2xx)"
         worked = "never worked"
     restarts = sorted(set(held.values()), key=lambda r: r.started)
-    when = ("before or during " if during else "before ") + _when(restarts)
+    after = (
+        " — those after it taken before any event accepted since the restart began was "
+        "worked: a restart hook may return before the old process stops, as gunicorn's kill "
+        "-HUP does —"
+        if when is _JUST_AFTER
+        else ""
+    )
     return (
-        f"; {which} {verb} {when} and {worked}: work held in memory died "
-        f"with the old process — {_DRAIN}"
+        f"; {which} {verb} {when}{_when(restarts)}{after} and {worked}: work held in memory "
+        f"died with the old process — {_DRAIN}"
     )
 
 
@@ -225,25 +253,53 @@ def unanswered_while_restarting(history: History, over: Sequence[Delivery]) -> t
     their ids: deliveries over the ack budget sent from a restart hook's call until the target
     accepted again after it returned — a stopping process that never answered the requests it
     held (Node-RED's reload stops its flows with requests in them), not a slow handler."""
-    gaps = _gaps(history, history.deliveries)
-    if not gaps:
-        return "", set()
-    inside = {d.id: gap for d in over if (gap := _gap_of(gaps, d)) is not None}
+    inside = _inside(_gaps(history, history.deliveries), over)
     if not inside:
         return "", set()
-    n = len(inside)
-    which = (
-        ("it was" if n == 1 else "both were" if n == 2 else f"all {n:,} were")
-        if n == len(over)
-        else f"{n:,} of them {'was' if n == 1 else 'were'}"
-    )
-    when = _when(sorted(set(inside.values()), key=lambda r: r.started))
     return (
-        f"{which} sent while {when} took the endpoint away: the stopping process never "
+        f"{_sent_while(inside, len(over))} took the endpoint away: the stopping process never "
         "answered what it held — a graceful shutdown answers the requests it took before it "
         "exits (gunicorn's graceful_timeout; a load balancer draining the old instance), where "
         "a sender that hears nothing redelivers"
     ), set(inside)
+
+
+def unreachable_while_restarting(history: History, unanswered: Sequence[Delivery]) -> str:
+    """``; both of them were sent while the deploy restart at … took the endpoint away: …`` —
+    of deliveries that could not connect or were reset, those sent from a restart hook's call
+    until the target accepted again after it returned —, or "" for none."""
+    gaps = _gaps(history, history.deliveries)
+    inside = _inside(gaps, unanswered)
+    if not inside:
+        return ""
+    sent = f"; {_sent_while(inside, len(unanswered))} took the endpoint away"
+    if any(math.isinf(end) for r, _, end in gaps if r in inside.values()):
+        return (
+            f"{sent}, and the target accepted nothing after it returned: the hook stopped the "
+            "old process and no new one answered — check that the restart starts it again"
+        )
+    return (
+        f"{sent}: a deploy that stops the listener leaves webhooks unanswered meanwhile, and a "
+        "sender that does not retry drops them; keep one instance answering through a deploy "
+        "(a rolling or graceful reload: gunicorn's HUP, a load balancer draining the old one)"
+    )
+
+
+def _inside(
+    gaps: Sequence[tuple[Restart, float, float]], deliveries: Sequence[Delivery]
+) -> dict[str, Restart]:
+    """Those of ``deliveries`` sent while a restart took the endpoint away (``gaps``), by id,
+    with it."""
+    if not gaps:
+        return {}  # most runs
+    return {d.id: gap for d in deliveries if (gap := _gap_of(gaps, d)) is not None}
+
+
+def _sent_while(inside: dict[str, Restart], of: int) -> str:
+    """``2 of them were sent while the deploy restart at 0.35 s (…)``."""
+    n = len(inside)
+    when = _when(sorted(set(inside.values()), key=lambda r: r.started))
+    return f"{which_of(n, of, 'them')} {'was' if n == 1 else 'were'} sent while {when}"
 
 
 def _gaps(history: History, deliveries: Sequence[Delivery]) -> list[tuple[Restart, float, float]]:
@@ -252,7 +308,7 @@ def _gaps(history: History, deliveries: Sequence[Delivery]) -> list[tuple[Restar
     restarts = restarts_of(history)
     if not restarts:
         return []  # most runs: no delivery walked for them
-    taken = sorted(d.sent_at for d in deliveries if is_accepted(d))
+    taken = sorted(d.sent_at for d in deliveries if d.outcome is Outcome.OK)
     gaps = []
     for r in restarts:
         n = bisect_right(taken, r.ended)

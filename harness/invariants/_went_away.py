@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..core._model import Effect, Outcome
 from ..drive._target import names_app
 from ..history import History, delivery_rows, effect_values, event_rows
-from ._facts import plural, timestamp
+from ._facts import plural, timestamp, which_of
 from .target_available import NoAnswer, Outage, availability, kinds_text
 
 
@@ -57,17 +57,8 @@ class WentAway:
     def text(self) -> str:
         """``; all 3 of these were accepted before the target went away …``."""
         n = len(self.held)
-        these = "these records" if self.records else "these"
-        if self.every:
-            which = (
-                ("the record" if self.records else "it")
-                if n == 1
-                else f"both of {these}"
-                if n == 2
-                else f"all {n:,} of {these}"
-            )
-        else:
-            which = f"{n:,} of {these}"
+        these, one = ("these records", "the record") if self.records else ("these", "it")
+        which = which_of(n, self.lost, these, one)
         if self.records:
             verb = "had events accepted (2xx)"
         else:

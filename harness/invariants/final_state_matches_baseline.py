@@ -46,6 +46,7 @@ from ..core._sensitive import json_leaves
 from ..double._resources import GENERATED_PREFIX
 from ..drive._vary import id_named
 from ..history import History, event_rows
+from ._baseline_names import FINAL_STATE
 from ._batch_items import split
 from ._clean_behind import behind, behind_note, last_written
 from ._deleted import deleted_here, deleted_text, deleted_there
@@ -69,7 +70,7 @@ from ._rounding import gap_text, only_rounding, rounding_gap, rounding_note
 from ._unfinished import unfinished
 from ._untold_latest import came_later, newest_own
 
-NAME = "final_state_matches_baseline"
+NAME = FINAL_STATE
 CLASS = FailureClass.SILENT
 
 _RUN = "{run}"  # stands for either run's tracer tag while comparing

@@ -54,6 +54,7 @@ from ._facts import (
 from ._fresh_keys import fresh_key_text, fresh_keyed
 from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
 from ._not_deduplicated import not_deduplicated, not_deduplicated_text
+from ._nothing_committed import nothing_committed
 from ._open_calls import Open, made_while_open, open_text
 from ._partial_retried import partial_text, partial_then_retried
 from ._pending_copies import pending_copies, pending_text
@@ -274,6 +275,10 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     gap = attribution_gap(facts, NAME, CLASS)
     if gap is not None and not facts.record_only:
         return gap
+    # A committed write named an event (nearly every run): no effect read again for this.
+    unseen = "" if facts.attributed_writes else nothing_committed(facts.effects_in_order)
+    if unseen:
+        return verdict(NAME, Status.INCONCLUSIVE, CLASS, unseen)
     repeats = Repeats(facts.history.info.settings)
     second = facts.second_write
     plain = plain_repeats(facts.effects_in_order, facts.first_write, second, repeats)

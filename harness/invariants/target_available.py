@@ -49,6 +49,7 @@ from ._facts import (
     timestamp,
     verdict,
 )
+from ._restarts import unanswered_while_restarting, unreachable_while_restarting
 
 NAME = "target_available"
 CLASS = FailureClass.LOUD
@@ -217,7 +218,7 @@ def target_available(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         details += _details(base_facts, base, "clean baseline run: ")
     if not run_fails:
         parts.append(f"this run: {_run_text(facts, run, allowed)}")
-    summary = "; ".join(parts) + _slow_note(run) + _other_note(run)
+    summary = "; ".join(parts) + _slow_note(history, run) + _other_note(run)
     # When the target went away comes first, for both runs; single deliveries fill the rest.
     return verdict(NAME, Status.FAIL, CLASS, summary, heads + details)
 
@@ -231,7 +232,7 @@ def _held(facts: Facts, run: Availability, base: Availability | None, allowed: s
             if not base.unanswered
             else f" (the clean baseline run: {kinds_text(base.unanswered)} of {clean})"
         )
-    return text + _slow_note(run) + _other_note(run)
+    return text + _slow_note(facts.history, run) + _other_note(run)
 
 
 def _run_text(facts: Facts, run: Availability, allowed: str) -> str:
@@ -284,6 +285,7 @@ def _story(facts: Facts, av: Availability, allowed: str) -> str:
     text = "; before that, ".join(parts)
     if allowed:
         text += f" ({_percent(av.share)} of deliveries, {allowed})"
+    text += unreachable_while_restarting(facts.history, [d for d, _ in av.unanswered])
     lost = _never_accepted(facts, av)
     if lost:
         text += f"; {plural(len(lost), 'event')} never accepted because of it"
@@ -389,13 +391,20 @@ def kinds_text(pairs: Sequence[tuple[Delivery, NoAnswer]]) -> str:
     return ", ".join(f"{counts[k]:,} {k.value}" for k in NoAnswer if counts[k])
 
 
-def _slow_note(run: Availability) -> str:
+def _slow_note(history: History, run: Availability) -> str:
+    """``; 2 deliveries timed out while the target went on answering: slow, not gone …`` — or,
+    of those sent while a deploy restart the run made took the endpoint away, that."""
     if not run.slow:
         return ""
-    return (
+    head = (
         f"; {plural(len(run.slow), 'delivery', 'deliveries')} timed out while the target went "
-        "on answering: slow, not gone (ack_within judges that)"
+        "on answering: "
     )
+    restarting, held = unanswered_while_restarting(history, run.slow)
+    if not held:
+        return head + "slow, not gone (ack_within judges that)"
+    others = "; the others slow, not gone" if len(held) < len(run.slow) else ""
+    return f"{head}{restarting}{others} (ack_within judges that)"
 
 
 def _other_note(run: Availability) -> str:
