@@ -239,7 +239,8 @@ def test_a_month_of_the_year_tells_the_orders_its_deploys_lost(tmp_path: Path) -
     lost = next(v for v in verdicts if v["invariant"] == "no_lost_events")
     assert lost["status"] == "fail", said(lost)
     cause = (
-        r"(was|were) accepted \(2xx\) before (or during )?the (deploy restart|2 deploy restarts) "
+        r"(was|were) accepted \(2xx\) before(, during or just after| or during)? "
+        r"the (deploy restart|2 deploy restarts) "
         r"at 1\.\d\d s(, 5\.\d\d s)? \(the restart hook took"
     )
     assert re.search(cause, lost["summary"]), said(lost)
