@@ -116,9 +116,12 @@ def test_a_signature_header_unpacked_as_one_entry_fails_every_delivery_of_a_rota
         return passed(found, "no_lost_events", "accepts_genuine", "no_server_errors")
     errors = found["no_server_errors"]
     assert errors["status"] == "fail", said(errors)
-    assert "10 of 30 deliveries (33%) got a server error: 10 answered 500" in errors["summary"]
+    # The ten deliveries due in the overlap (a late sender may move one across its edges);
+    # ten witnesses at most.
+    count = re.search(r"(\d+) of 30 deliveries \(\d+%\) got a server error", errors["summary"])
+    assert count is not None and 8 <= int(count[1]) <= 12, said(errors)
     sent = [float(s) for s in re.findall(r"sent at (\d+\.\d+) s, answered 500", said(errors))]
-    assert sent and all(1.0 <= s < 2.0 for s in sent), said(errors)
+    assert len(sent) == min(int(count[1]), 10) and all(1.0 <= s < 2.0 for s in sent), said(errors)
 
 
 @pytest.mark.parametrize("cache", ["lru_cache", "results"])
@@ -136,8 +139,10 @@ def test_an_lru_cached_coroutine_fails_every_later_checkout_of_a_customer(
         return passed(found, "no_lost_events", "no_duplicate_effects", "no_server_errors")
     errors, lost = found["no_server_errors"], found["no_lost_events"]
     assert errors["status"] == "fail", said(errors)
-    # 30 customers, two checkouts each: the second's deliveries, copies too, all answered 500.
-    assert "50 of 100 deliveries (50%) got a server error: 50 answered 500" in errors["summary"]
+    # 30 customers, two checkouts each: every delivery of each one's second, copies too,
+    # answered 500 (and a copy that came while its first was still awaiting the look-up).
+    count = re.search(r"(\d+) of 100 deliveries \(\d+%\) got a server error", errors["summary"])
+    assert count is not None and int(count[1]) >= 30, said(errors)
     # Never accepted, and Stripe's retries (hours later) not sent in the run: not judged lost.
     assert lost["status"] == "inconclusive", said(lost)
     assert "30 events never accepted by the target" in lost["summary"], said(lost)
