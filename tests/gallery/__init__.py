@@ -117,6 +117,19 @@ verdict it must get.
   second, the newest too (``THROTTLE=trailing``: the newest held and written after it).
 * ``shed_load``: a GitHub receiver answering 429 with Retry-After when its queue is full —
   GitHub retries nothing, so each is an issue with no ticket (``WHEN_FULL=wait``).
+* ``contact_template``: fills a module-level template of the CRM's contact fields in place
+  (``contact = CONTACT_TEMPLATE``, no copy): a Standard Webhooks update that lacks a field is
+  written with the previous contact's value (``TEMPLATE=copy``: a copy, a lacking update 422).
+* ``attio_changes``: logs Attio changes, deduplicated by the body's ``webhook_id`` — the
+  webhook's id, the same in every delivery: every change after the first dropped
+  (``DEDUP=idempotency-key``: the header Attio keeps across retries).
+* ``shared_executor``: runs each Stripe checkout's blocking sync on a pool of four threads and
+  waits there on look-ups submitted to the same pool: four at once deadlock it for good
+  (``LOOKUPS=own-pool``).
+* ``split_signature``: unpacks ``webhook-signature`` as one ``v1,<sig>`` entry: every delivery
+  of a rotation's overlap (two signatures) answered 500 (``SIGNATURES=all``: each entry read).
+* ``cached_lookup``: ``functools.lru_cache`` on an ``async`` contact look-up caches the
+  coroutine: a customer's later checkouts raise and are answered 500 (``CACHE=results``).
 * ``node/shopify_orders_interval_batch.js``: batches Shopify orders in a ``setInterval`` flush;
   one order without a field throws in the mapping and the whole tick's orders are lost.
 
