@@ -48,6 +48,9 @@ class LibraryEntry:
     # Values at payload paths for a record's events after its first: a GitHub issue is opened
     # once, and its later events are edits of it, not openings again.
     later: Mapping[str, JSON] = field(default_factory=dict)
+    # Payload paths whose value the provider sends the same in every event of one account or
+    # subscription (Attio's ``webhook_id`` and workspace, HubSpot's ``portalId``): not varied.
+    same: tuple[str, ...] = ()
 
     @property
     def id_path(self) -> str | None:
@@ -97,6 +100,7 @@ def _read(doc: dict[str, Any]) -> LibraryEntry:
         doc["payload"],
         Model(doc["model"]),
         doc.get("later", {}),
+        tuple(doc.get("same", ())),
     )
 
 

@@ -52,6 +52,9 @@ class SyntheticSource:
     # (path, value) written in each of a record's events after its first (a library entry's
     # ``later``: a GitHub issue is opened once, then edited). Empty: every event as the example.
     later: tuple[tuple[str, JSON], ...] = ()
+    # Paths whose value every event keeps as the example has it: the account, workspace or
+    # subscription that sends them all (``same:``; a library entry's own).
+    same: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

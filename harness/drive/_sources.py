@@ -154,6 +154,20 @@ class Draws:
         )
 
 
+def _same(spec: SyntheticSource) -> set[Steps]:
+    """The places of the values ``same:`` keeps: each path, and every other place the example
+    has that value (Slack's team id is in ``team_id``, ``event.team`` and each
+    authorization), so that one account's events are one account's everywhere."""
+    kept = {_paths.parse(path) for path in spec.same}
+    values = {str(_paths.get(spec.example, steps, None)) for steps in kept}
+    found = {
+        steps
+        for steps, value in _paths.leaves(spec.example)
+        if not isinstance(value, dict | list) and str(value) in values
+    }
+    return kept | found
+
+
 class Shape:
     """A synthetic source read once: its paths, its example's atoms (``Variation``), how its
     ids and keys are made; ``draws`` each event's values, ``event`` builds its payload."""
@@ -168,6 +182,7 @@ class Shape:
         self.later = [(_paths.parse(path), value) for path, value in spec.later]
         keep = {s for s in (self.type_steps, self.seq_steps) if s is not None}
         keep.update(steps for steps, _ in self.later)
+        keep.update(_same(spec))
         self.plan = Variation(
             spec.example,
             id_steps=self.id_steps,

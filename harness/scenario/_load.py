@@ -395,6 +395,7 @@ def _source(doc: SourceDoc, base: Path) -> Source:
             seq_path=s.sequence,
             time_path=s.time,
             types=tuple(s.types),
+            same=tuple(s.same or ()),
         )
     assert doc.recorded is not None  # SourceDoc made sure
     r = doc.recorded
@@ -449,6 +450,7 @@ def _library_source(s: SyntheticDoc) -> SyntheticSource:
         time_path=path("time", s.time),
         types=types,
         later=tuple(found.later.items()),
+        same=tuple(s.same) if s.same is not None else found.same,
     )
 
 
@@ -474,6 +476,8 @@ def _source_paths_resolve(doc: SourceDoc, source: Source, sample: Sample) -> Non
             require_path(sample, json_path, ("source", "recorded", name))
         elif name in synthetic.model_fields_set:
             require_path(sample, json_path, ("source", "synthetic", name))
+    for i, json_path in enumerate(synthetic.same or () if synthetic is not None else ()):
+        require_path(sample, json_path, ("source", "synthetic", "same", i))
 
 
 def _perturbation(doc: PerturbationDoc) -> Perturbation:

@@ -125,6 +125,11 @@ class SyntheticDoc(Doc):
     types: list[str] = Field(
         default_factory=list, description="a list of event types to cycle through"
     )
+    same: list[JsonPath] | None = Field(
+        None,
+        description="a list of JSONPaths whose value every event keeps as the example has it: "
+        "the account, workspace or subscription that sends them all",
+    )
 
     _at_most_events = field_validator("records")(_records_at_most_events)
 
