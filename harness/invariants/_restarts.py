@@ -268,21 +268,50 @@ def unreachable_while_restarting(history: History, unanswered: Sequence[Delivery
     """``; both of them were sent while the deploy restart at … took the endpoint away: …`` —
     of deliveries that could not connect or were reset, those sent from a restart hook's call
     until the target accepted again after it returned —, or "" for none."""
-    gaps = _gaps(history, history.deliveries)
-    inside = _inside(gaps, unanswered)
-    if not inside:
-        return ""
-    sent = f"; {_sent_while(inside, len(unanswered))} took the endpoint away"
-    if any(math.isinf(end) for r, _, end in gaps if r in inside.values()):
-        return (
-            f"{sent}, and the target accepted nothing after it returned: the hook stopped the "
-            "old process and no new one answered — check that the restart starts it again"
-        )
+    sent, back = _away(history, unanswered)
+    if not back:
+        return sent
     return (
         f"{sent}: a deploy that stops the listener leaves webhooks unanswered meanwhile, and a "
         "sender that does not retry drops them; keep one instance answering through a deploy "
         "(a rolling or graceful reload: gunicorn's HUP, a load balancer draining the old one)"
     )
+
+
+def erred_while_restarting(history: History, errors: Sequence[Delivery]) -> str:
+    """``; all 6 of them were sent while the deploy restart at … took the endpoint away: errors
+    the deploy caused …`` — of server errors (5xx, could not connect, reset), those sent from
+    a restart hook's call until the target accepted again after it returned: a deploy that
+    stops the process and starts it again, not a crash —, or "" for none."""
+    sent, back = _away(history, errors)
+    if not back:
+        return sent
+    return (
+        f"{sent}: errors the deploy caused, not a crash — it stopped the process that answered, "
+        "and until a new one took deliveries those sent could not connect or got 5xx; a "
+        "zero-downtime deploy keeps one answering: a graceful reload (gunicorn's HUP starts new "
+        "workers before the old ones stop), or a second instance behind the proxy taking the "
+        "deliveries while the first restarts — and a sender that retries what got no 2xx brings "
+        "those events again"
+    )
+
+
+def _away(history: History, deliveries: Sequence[Delivery]) -> tuple[str, bool]:
+    """``; 2 of them were sent while the deploy restart at … took the endpoint away`` and
+    whether the target accepted a delivery after each such restart's hook returned (the cause
+    then told by the caller); where one accepted none, the cause said here. ("", False) where
+    none of ``deliveries`` was sent while a restart took the endpoint away."""
+    gaps = _gaps(history, history.deliveries)
+    inside = _inside(gaps, deliveries)
+    if not inside:
+        return "", False
+    sent = f"; {_sent_while(inside, len(deliveries))} took the endpoint away"
+    if any(math.isinf(end) for r, _, end in gaps if r in inside.values()):
+        return (
+            f"{sent}, and the target accepted nothing after it returned: the hook stopped the "
+            "old process and no new one answered — check that the restart starts it again"
+        ), False
+    return sent, True
 
 
 def _inside(
