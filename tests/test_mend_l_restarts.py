@@ -4,8 +4,13 @@ year's deploy was due, and the per-record window of ``restart_loss``."""
 
 from __future__ import annotations
 
-from harness.core._model import CONNECT_FAILED, Outcome, Status
+import json
 
+from harness.core._model import CONNECT_FAILED, Event, Outcome, Status, Verdict
+from harness.history import Mark
+from harness.invariants._restarts import RESTART_MARK
+
+from .test_expected import _settled, clean_run, ev, lost, ok, run, write
 from .test_mend_k_restarts import _REFUSED, _restarted
 
 _BAD_GATEWAY = {"status": 502, "outcome": Outcome.FAILED, "error": None}
@@ -42,3 +47,51 @@ def test_a_restart_that_started_nothing_is_said_so() -> None:
         "0.10 s) took the endpoint away, and the target accepted nothing after it returned"
     ) in v.summary, v.summary
     assert CONNECT_FAILED in v.summary
+
+
+# --- restart_loss per record: the window ends where the per-event one does ---------------------
+
+
+def _records_across(paid: tuple[int, ...]) -> Verdict:
+    """Four orders of two events each, the pairs accepted at 0.05-0.1, 0.34-0.36, 0.44-0.46
+    and 0.5-0.52 s, and paid by record (a call naming the order, no event) at ``paid`` of them,
+    0.15 s after the second; a deploy restart whose hook ran from 0.30 to 0.32 s (gunicorn's
+    ``kill -HUP`` returns at once)."""
+    at = (0.05, 0.1, 0.34, 0.36, 0.44, 0.46, 0.5, 0.52)
+
+    def orders(tag: str) -> list[Event]:
+        return [ev(tag, n, key=f"ord_{tag}{n // 2}") for n in range(8)]
+
+    twins = orders("zqclean")
+    paid_once = [write("/payouts", key=twins[n].key, at=n + 1.2) for n in range(1, 8, 2)]
+    clean = clean_run(twins, paid_once)  # each order paid once, after its second event
+    mine = orders("zqrun")
+    deliveries = [ok(e, at=t) for e, t in zip(mine, at, strict=True)]
+    calls = [write("/payouts", key=mine[2 * n].key, at=at[2 * n + 1] + 0.15) for n in paid]
+    h = _settled(run(mine, deliveries, calls, tag="zqrun", baseline=clean), "pending", 2.0)
+    restart = {"at": 0.3, "started": 0.3, "ended": 0.32}
+    h.marks = [Mark(0.32, RESTART_MARK, json.dumps(restart)), *h.marks]
+    return lost(h)
+
+
+def test_a_record_taken_after_the_hook_returned_and_before_any_was_worked_is_the_restarts() -> None:
+    """The order taken at 0.34-0.36 s, after the hook returned and before the order of
+    0.44-0.46 s that was paid: the old worker took it and died with it, as the per-event
+    window has said since mend-k. Before: "late, or lost in a process that then ended" (the
+    window ended at the hook's return)."""
+    v = _records_across(paid=(0, 2, 3))
+    assert v.status is Status.FAIL, v.summary
+    assert (
+        "1 record short of POST /payouts (per record); the record had events accepted (2xx) "
+        "before, during or just after the "
+        "deploy restart at 0.30 s (the restart hook took 0.02 s) — those after it taken before "
+        "any event accepted since the restart began was worked"
+    ) in v.summary, v.summary
+
+
+def test_a_record_lost_after_one_was_worked_since_the_restart_is_not_the_restarts() -> None:
+    """The order of 0.34-0.36 s paid, that of 0.44-0.46 s not: the new process was working by
+    then."""
+    v = _records_across(paid=(0, 1, 3))
+    assert v.status is Status.FAIL, v.summary
+    assert "deploy restart" not in v.summary, v.summary

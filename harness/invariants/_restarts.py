@@ -13,7 +13,8 @@ no call after the restart, or none at all, lost its events whatever the deploy d
 app that calls nothing, restarted by ``true``, had its 42 events blamed on the restart).
 "Ended" is when the old process may have stopped taking events, not when the hook returned
 (gunicorn's ``kill -HUP`` returns at once): until the first event accepted since the restart
-began that was worked (``_ends``).
+began that was worked (``_ends``) — for a record short of requests naming no event, the first
+whose record got a call before its next event (``_held_records``).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def restart_loss(
     ):
         if outcome is Outcome.OK and answered is not None:
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
-    held: dict[str, Restart] = {}
+    held: dict[str, tuple[Restart, float]] = {}  # each event held: by which, accepted when
     worked = sorted(
         accepted[i] for ids in effect_values(history.effects, "event_ids") for i in ids
         if i in accepted
@@ -106,22 +107,24 @@ def restart_loss(
         # whatever came before it (Node-RED worked events taken 0.1-0.3 s into a 0.95 s reload,
         # then lost every one taken after: none was told).
         if at > restart.started or bisect_right(worked, at) == bisect_left(worked, restart.started):
-            held[eid] = restart
+            held[eid] = (restart, at)
     held_records = _held_records(history, accepted, records, restarts)
     if not held and not held_records:
         return "", frozenset()
     # Taken while the hook ran (the old process still answering, or the new one already) is
     # "during" it, not "before"; taken once it returned, "just after" it.
+    taken = [*held.values(), *held_records.values()]
     when = (
         _JUST_AFTER
-        if any(accepted[e] > r.ended for e, r in held.items())
+        if any(at > r.ended for r, at in taken)
         else _DURING
-        if any(accepted[e] > r.started for e, r in held.items())
+        if any(at > r.started for r, at in taken)
         else "before "
     )
-    text = _text(len(lost), held, "", when) if held else ""
+    text = _text(len(lost), {e: r for e, (r, _) in held.items()}, "", when) if held else ""
     if held_records:
-        text += _text(len(records), held_records, " records", when)
+        by = {k: r for k, (r, _) in held_records.items()}
+        text += _text(len(records), by, " records", when)
     return text, frozenset(held) | frozenset(held_records)
 
 
@@ -152,38 +155,56 @@ def _held_records(
     accepted: dict[str, float],
     records: Collection[str],
     restarts: Sequence[Restart],
-) -> dict[str, Restart]:
-    """Of ``records``, those whose latest event accepted before a restart ended (and after the
-    one before it) got no call naming the record from then to the record's next acceptance (a
-    new process's, or none): the old process never got to it."""
+) -> dict[str, tuple[Restart, float]]:
+    """Of ``records``, those whose latest event accepted before a restart's old process stopped
+    (and after the one before it) got no call naming the record from then to the record's next
+    acceptance (a new process's, or none): the old process never got to it. With the restart
+    and when that event was accepted. The old process stopped, as ``_ends`` has it for events,
+    at the first event accepted since the restart began that was worked — here, whose record
+    got a call before its next event: a hook that returns at once (gunicorn's ``kill -HUP``)
+    leaves the old worker taking a record's events for a moment more."""
     if not records:
         return {}
-    wanted = set(records)
     taken: dict[str, list[float]] = {}  # each record's acceptances
     for eid, key in event_rows(history.events, "id", "key"):
-        if key in wanted and (at := accepted.get(eid)) is not None:
+        if key is not None and (at := accepted.get(eid)) is not None:
             taken.setdefault(key, []).append(at)
     calls: dict[str, list[float]] = {}  # each record's calls
     for key, at in zip(
         effect_values(history.effects, "key"), effect_values(history.effects, "at"), strict=True
     ):
-        if key in wanted:
+        if key is not None:
             calls.setdefault(key, []).append(at)
-    held: dict[str, Restart] = {}
+    worked = []  # acceptances whose record got a call before its next
     for key, times in taken.items():
         times.sort()
         made = sorted(calls.get(key, ()))
-        since = -math.inf
-        for restart in restarts:
-            before = bisect_right(times, restart.ended)
+        calls[key] = made
+        worked += [
+            at
+            for at, then in zip(times, [*times[1:], math.inf], strict=True)
+            if _called(made, at, then)
+        ]
+    ends = _ends(restarts, sorted(worked))
+    held: dict[str, tuple[Restart, float]] = {}
+    for key in set(records) & taken.keys():
+        times, since = taken[key], -math.inf
+        for restart, end in zip(restarts, ends, strict=True):
+            before = bisect_right(times, end)
             if before and times[before - 1] > since:
                 at = times[before - 1]
-                then = times[before] if before < len(times) else math.inf
-                if bisect_right(made, at) == bisect_left(made, then):
-                    held[key] = restart
+                if not _called(
+                    calls.get(key, []), at, times[before] if before < len(times) else math.inf
+                ):
+                    held[key] = (restart, at)
                     break
-            since = restart.ended
+            since = end
     return held
+
+
+def _called(made: Sequence[float], at: float, then: float) -> bool:
+    """Was a call of ``made`` (in order) made after ``at`` and before ``then``?"""
+    return bisect_right(made, at) != bisect_left(made, then)
 
 
 def _text(lost: int, held: dict[str, Restart], records: str, when: str) -> str:
