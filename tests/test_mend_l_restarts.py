@@ -4,10 +4,13 @@ year's deploy was due, and the per-record window of ``restart_loss``."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from harness.core._model import CONNECT_FAILED, Event, Outcome, Status, Verdict
+from harness.core._scenario import InvariantSpec
 from harness.history import Mark
+from harness.invariants import judge
 from harness.invariants._restarts import RESTART_MARK
 
 from .test_expected import _settled, clean_run, ev, lost, ok, run, write
@@ -52,11 +55,11 @@ def test_a_restart_that_started_nothing_is_said_so() -> None:
 # --- restart_loss per record: the window ends where the per-event one does ---------------------
 
 
-def _records_across(paid: tuple[int, ...]) -> Verdict:
+def _records_across(paid: tuple[int, ...], *, interrupted: bool = False) -> Verdict:
     """Four orders of two events each, the pairs accepted at 0.05-0.1, 0.34-0.36, 0.44-0.46
     and 0.5-0.52 s, and paid by record (a call naming the order, no event) at ``paid`` of them,
     0.15 s after the second; a deploy restart whose hook ran from 0.30 to 0.32 s (gunicorn's
-    ``kill -HUP`` returns at once)."""
+    ``kill -HUP`` returns at once; ``interrupted``: Ctrl-C stopped it there)."""
     at = (0.05, 0.1, 0.34, 0.36, 0.44, 0.46, 0.5, 0.52)
 
     def orders(tag: str) -> list[Event]:
@@ -69,7 +72,7 @@ def _records_across(paid: tuple[int, ...]) -> Verdict:
     deliveries = [ok(e, at=t) for e, t in zip(mine, at, strict=True)]
     calls = [write("/payouts", key=mine[2 * n].key, at=at[2 * n + 1] + 0.15) for n in paid]
     h = _settled(run(mine, deliveries, calls, tag="zqrun", baseline=clean), "pending", 2.0)
-    restart = {"at": 0.3, "started": 0.3, "ended": 0.32}
+    restart = {"at": 0.3, "started": 0.3, "ended": 0.32, "interrupted": interrupted}
     h.marks = [Mark(0.32, RESTART_MARK, json.dumps(restart)), *h.marks]
     return lost(h)
 
@@ -95,3 +98,71 @@ def test_a_record_lost_after_one_was_worked_since_the_restart_is_not_the_restart
     v = _records_across(paid=(0, 1, 3))
     assert v.status is Status.FAIL, v.summary
     assert "deploy restart" not in v.summary, v.summary
+
+
+# --- a restart Ctrl-C stopped part-way; a year month's calendar moment -------------------------
+
+# January 2028 compressed so that 0.35 s of the run is 4 January 14:00:30 (UTC).
+_SCALE = 0.35 / (3 * 86400 + 14 * 3600 + 30)
+_JANUARY = {"calendar": {"first_day": "2028-01-01", "timezone": "UTC"}, "time_scale": _SCALE}
+
+
+def _deploy(
+    refused_from: float, invariant: str, *, interrupted: bool = False, month: bool = False
+) -> Verdict:
+    """Ten orders 0.1 s apart, each paid 0.01 s after its answer; a deploy restart whose hook
+    ran from 0.35 to 0.45 s (``interrupted``: Ctrl-C stopped it there); every delivery sent
+    from ``refused_from`` on could not connect."""
+    orders = [ev("zqcut", n) for n in range(1, 11)]
+    sent = [(e, n / 10) for n, e in enumerate(orders)]
+    deliveries = [
+        dataclasses.replace(ok(e, at=t), **(_REFUSED if t >= refused_from else {})) for e, t in sent
+    ]
+    paid = [write("/payouts", [e], at=t + 0.01) for e, t in sent if t < refused_from]
+    h = run(orders, deliveries, paid, tag="zqcut", settings=_JANUARY if month else None)
+    mark = {"at": 0.35, "started": 0.35, "ended": 0.45} | (
+        {"interrupted": True} if interrupted else {}
+    )
+    h.marks = [Mark(0.45, RESTART_MARK, json.dumps(mark))]
+    [v] = judge(h, [InvariantSpec(invariant)])
+    return v
+
+
+def test_a_restart_in_a_year_month_is_named_with_the_moment_it_was_due() -> None:
+    """Before: "the deploy restart at 0.35 s (the restart hook took 0.10 s)", the run's seconds
+    alone — meaningless in a month compressed to seconds."""
+    for invariant in ("no_server_errors", "target_available"):
+        v = _deploy(0.4, invariant, month=True)
+        assert (
+            "the deploy restart at 0.35 s (due 2028-01-04 14:00; the restart hook took 0.10 s)"
+        ) in v.summary, (invariant, v.summary)
+    assert "(due " not in _deploy(0.4, "no_server_errors").summary  # no calendar: no moment
+
+
+def test_a_restart_ctrl_c_stopped_is_not_said_to_have_returned() -> None:
+    """The hook was killed part-way and the run ended there. Before: "the target accepted
+    nothing after it returned: the hook stopped the old process and no new one answered —
+    check that the restart starts it again" — of a hook that never returned."""
+    v = _deploy(0.4, "no_server_errors", interrupted=True)
+    assert v.status is Status.FAIL, v.summary
+    assert "after it returned" not in v.summary, v.summary
+    assert (
+        "all 6 of them were sent while the deploy restart at 0.35 s (Ctrl-C stopped the restart "
+        "hook after 0.10 s, and the run with it) took the endpoint away, and the run ended "
+        "there: its hook, stopped part-way, may have stopped the old process before starting a "
+        "new one"
+    ) in v.summary, v.summary
+
+
+def test_work_held_across_a_restart_ctrl_c_stopped_is_not_blamed_on_it() -> None:
+    """A record taken before a deploy whose hook Ctrl-C killed, never worked: the old process
+    may have been stopped with it, or not. Before: "work held in memory died with the old
+    process", as of a restart made whole."""
+    v = _records_across(paid=(0, 2, 3), interrupted=True)
+    assert "died with the old process" not in v.summary, v.summary
+    assert (
+        "the record had events accepted (2xx) before, during or just after the deploy restart "
+        "at 0.30 s (Ctrl-C stopped the restart hook after 0.02 s, and the run with it) and no "
+        "call for it after by the time the run ended: the deploy was stopped part-way, so this "
+        "run cannot tell whether it lost that work"
+    ) in v.summary, v.summary

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Outcome
 from ..history import History, delivery_rows, effect_values, event_rows
+from ._calendar import calendar_moment
 from ._facts import plural, timestamp, which_of
 
 RESTART_MARK = "restart"
@@ -43,11 +44,15 @@ _DRAIN = (
 
 @dataclass(frozen=True, slots=True)
 class Restart:
-    """One restart of the target the run made, on its clock."""
+    """One restart of the target the run made, on its clock; ``interrupted`` where Ctrl-C
+    stopped its hook part-way (and the run with it: ``ended`` is then when), ``calendar`` the
+    moment it was due in a month of a year."""
 
     at: float
     started: float
     ended: float
+    interrupted: bool = False
+    calendar: str | None = None
 
     @property
     def took(self) -> float:
@@ -56,11 +61,20 @@ class Restart:
 
 def restarts_of(history: History) -> tuple[Restart, ...]:
     """The restarts the run made, in their order."""
-    found = []
-    for mark in history.marks:
-        if mark.name == RESTART_MARK:
-            d = json.loads(mark.detail)
-            found.append(Restart(float(d["at"]), float(d["started"]), float(d["ended"])))
+    marks = [json.loads(m.detail) for m in history.marks if m.name == RESTART_MARK]
+    if not marks:
+        return ()  # most runs
+    moment = calendar_moment(history)
+    found = [
+        Restart(
+            float(d["at"]),
+            float(d["started"]),
+            float(d["ended"]),
+            bool(d.get("interrupted", False)),
+            None if moment is None else moment(float(d["at"])),
+        )
+        for d in marks
+    ]
     return tuple(sorted(found, key=lambda r: r.started))
 
 
@@ -80,8 +94,10 @@ def restart_loss(
     restarts = tuple(
         r
         for r in made
-        # Working before it ended and again after: else the restart is not the cause.
-        if bisect_left(calls, r.ended) > 0 and bisect_right(calls, r.ended) < len(calls)
+        # Working before it ended and again after: else the restart is not the cause. After
+        # one Ctrl-C stopped, the run saw nothing more: what it may be blamed for is said so.
+        if bisect_left(calls, r.ended) > 0
+        and (r.interrupted or bisect_right(calls, r.ended) < len(calls))
     )
     if not restarts:
         return "", frozenset()
@@ -121,10 +137,12 @@ def restart_loss(
         if any(at > r.started for r, at in taken)
         else "before "
     )
-    text = _text(len(lost), {e: r for e, (r, _) in held.items()}, "", when) if held else ""
-    if held_records:
-        by = {k: r for k, (r, _) in held_records.items()}
-        text += _text(len(records), by, " records", when)
+    text = ""
+    for cut in (False, True):  # those of a restart Ctrl-C stopped told apart, after
+        if events := {e: r for e, (r, _) in held.items() if r.interrupted is cut}:
+            text += _text(len(lost), events, "", when)
+        if keys := {k: r for k, (r, _) in held_records.items() if r.interrupted is cut}:
+            text += _text(len(records), keys, " records", when)
     return text, frozenset(held) | frozenset(held_records)
 
 
@@ -224,6 +242,15 @@ def _text(lost: int, held: dict[str, Restart], records: str, when: str) -> str:
         if when is _JUST_AFTER
         else ""
     )
+    if restarts[-1].interrupted:
+        # The hook was killed part-way: the old process may be stopped, or half restarted, or
+        # never touched — and the run ended there, seeing nothing after.
+        return (
+            f"; {which} {verb} {when}{_when(restarts)} and {worked} by the time the run ended: "
+            "the deploy was stopped part-way, so this run cannot tell whether it lost that work — "
+            "its hook may have stopped the old process with the work in memory, or left it "
+            "running with the work still queued; run the deploy to its end to see"
+        )
     return (
         f"; {which} {verb} {when}{_when(restarts)}{after} and {worked}: work held in memory "
         f"died with the old process — {_DRAIN}"
@@ -231,14 +258,26 @@ def _text(lost: int, held: dict[str, Restart], records: str, when: str) -> str:
 
 
 def _when(restarts: Sequence[Restart]) -> str:
-    """``the deploy restart at 2.00 s (the restart hook took 0.81 s)``, or of several."""
-    if len(restarts) == 1:
-        r = restarts[0]
-        took = f"{r.took:.2f} s"
-        return f"the deploy restart at {timestamp(r.started)} (the restart hook took {took})"
+    """``the deploy restart at 2.00 s (the restart hook took 0.81 s)``, or of several; in a
+    month of a year ``(due 2028-01-04 14:00; the restart hook took …)``; of one Ctrl-C
+    stopped, ``(Ctrl-C stopped the restart hook after 0.05 s, and the run with it)``."""
     at = ", ".join(timestamp(r.started) for r in restarts)
     took = ", ".join(f"{r.took:.2f} s" for r in restarts)
-    return f"the {plural(len(restarts), 'deploy restart')} at {at} (the restart hook took {took})"
+    due = ", ".join(r.calendar for r in restarts if r.calendar)
+    due = f"due {due}; " if due else ""
+    which = (
+        "the deploy restart"
+        if len(restarts) == 1
+        else f"the {plural(len(restarts), 'deploy restart')}"
+    )
+    hook = f"the restart hook took {took}"
+    if restarts[-1].interrupted:  # the last: Ctrl-C stopped the run there
+        hook = (
+            f"Ctrl-C stopped the restart hook after {took}, and the run with it"
+            if len(restarts) == 1
+            else f"{hook}, Ctrl-C stopping the last, and the run with it"
+        )
+    return f"{which} at {at} ({due}{hook})"
 
 
 def refused_while_restarting(
@@ -328,6 +367,13 @@ def _away(history: History, deliveries: Sequence[Delivery]) -> tuple[str, bool]:
         return "", False
     sent = f"; {_sent_while(inside, len(deliveries))} took the endpoint away"
     if any(math.isinf(end) for r, _, end in gaps if r in inside.values()):
+        if any(r.interrupted for r in inside.values()):
+            return (
+                f"{sent}, and the run ended there: its hook, stopped part-way, may have "
+                "stopped the old process before starting a new one — the deploy's, not the "
+                "automation's; whether the endpoint comes back is not seen: run the deploy to "
+                "its end"
+            ), False
         return (
             f"{sent}, and the target accepted nothing after it returned: the hook stopped the "
             "old process and no new one answered — check that the restart starts it again"
