@@ -4,8 +4,18 @@ year's deploy was due, and the per-record window of ``restart_loss``."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import re
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
 
 from harness.core._model import CONNECT_FAILED, Event, Outcome, Status, Verdict
 from harness.core._scenario import InvariantSpec
@@ -13,6 +23,7 @@ from harness.history import Mark
 from harness.invariants import judge
 from harness.invariants._restarts import RESTART_MARK
 
+from .conftest import free_port, harness, start_module
 from .test_expected import _settled, clean_run, ev, lost, ok, run, write
 from .test_mend_k_restarts import _REFUSED, _restarted
 
@@ -166,3 +177,79 @@ def test_work_held_across_a_restart_ctrl_c_stopped_is_not_blamed_on_it() -> None
         "call for it after by the time the run ended: the deploy was stopped part-way, so this "
         "run cannot tell whether it lost that work"
     ) in v.summary, v.summary
+
+
+# --- a real deploy that stops the process and starts it again ----------------------------------
+
+STOP_THEN_START = """\
+name: stop-then-start
+restarts: [1s]
+baseline: false
+invariants: [no_server_errors]
+source:
+  synthetic: {events: 100, records: 100, over: 8s, key: $.data.order_id, example:
+    {id: evt_1, type: order.paid, data: {order_id: ord_1, amount: 1200}}}
+settle: {quiet: 1s, deadline: 5s}
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(180)
+def test_a_deploy_that_stops_and_starts_gunicorn_is_named_by_no_server_errors(
+    tmp_path: Path,
+) -> None:
+    """tests/gallery/deploy_drain.py under gunicorn, deployed by stopping it (``kill -TERM``,
+    waited out) and starting it again on its port: nothing listens between. Before: "50 of 100
+    deliveries (50%) got a server error: 50 failed (connection failed: …); at most 0% allowed",
+    the deploy unsaid."""
+    port, api = free_port(), free_port()
+    pidfile = tmp_path / "app.pid"
+    args = [
+        "--port",
+        str(port),
+        "--downstream",
+        f"http://127.0.0.1:{api}",
+        "--pidfile",
+        str(pidfile),
+    ]
+    service = start_module("deploy_drain", "tests.gallery.deploy_drain", args, {})
+    again = shlex.join([sys.executable, "-m", "tests.gallery.deploy_drain", *args])
+    (tmp_path / "deploy.sh").write_text(
+        f'pid=$(cat {shlex.quote(str(pidfile))}); kill -TERM "$pid"\n'
+        'while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done\n'
+        f"cd {shlex.quote(str(Path(__file__).parents[1]))} && {again} > /dev/null 2>&1 &\n"
+    )
+    (tmp_path / "harness.yaml").write_text(
+        f"target: {service.url}/webhook/orders\n"
+        "provider: standard-webhooks\nsecret_env: HARNESS_SECRET\n"
+        "restart: {command: [sh, deploy.sh]}\n"
+    )
+    (tmp_path / "deploy.yaml").write_text(STOP_THEN_START)
+    report = tmp_path / "report.json"
+    try:
+        done = harness(
+            "run", "deploy.yaml", "--downstream", f"127.0.0.1:{api}", "--report", str(report),
+            cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        service.stop()
+        _stop(pidfile)  # the process the deploy started
+    [run] = json.loads(report.read_text())["runs"]
+    errors = next(v for v in run["verdicts"] if v["invariant"] == "no_server_errors")
+    assert errors["status"] == "fail", (errors, done.err)  # the sender saw them: still loud
+    assert re.search(
+        r"; (both|all \d+|\d+ of them) (of them )?were sent while the deploy restart at 1\.\d\d s "
+        r"\(the restart hook took \d+\.\d\d s\) took the endpoint away: errors the deploy "
+        r"caused, not a crash",
+        errors["summary"],
+    ), errors["summary"]
+
+
+def _stop(pidfile: Path) -> None:
+    """TERM the gunicorn whose pid ``pidfile`` holds, and wait (10 s at most) until it is gone."""
+    with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
+        pid = int(pidfile.read_text())
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(200):
+            os.kill(pid, 0)  # ProcessLookupError once gone
+            time.sleep(0.05)
