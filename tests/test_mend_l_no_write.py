@@ -36,8 +36,8 @@ def test_reads_alone_are_inconclusive_not_a_pass() -> None:
     assert dup.summary.startswith(
         "not judged: the automation wrote nothing to a downstream double in this run (its 4 "
         "calls were all reads), so the run saw no write a second could repeat — if it writes "
-        "to an API or a database the harness does not stand in for, point that API's base URL "
-        "at the downstream double (docs/five-minutes.md)"
+        "to an API the harness does not stand in for, point that API's base URL at the "
+        "downstream double (docs/five-minutes.md) and run again; no_lost_events judges"
     ), dup.summary
     # The loss is no_lost_events's to say, and it does: the duplicate verdict only points.
     assert v["no_lost_events"].status is Status.FAIL, v["no_lost_events"].summary

@@ -22,10 +22,9 @@ from ._undone import Undone
 
 _NO_WRITE = (
     "not judged: the automation wrote nothing to a downstream double in this run ({made}), so "
-    "the run saw no write a second could repeat — if it writes to an API or a database the "
-    "harness does not stand in for, point that API's base URL at the downstream double "
-    "(docs/five-minutes.md) and run again; no_lost_events judges whether its events came to "
-    "nothing"
+    "the run saw no write a second could repeat — if it writes to an API the harness does not "
+    "stand in for, point that API's base URL at the downstream double (docs/five-minutes.md) "
+    "and run again{judges}"
 )
 
 
@@ -64,9 +63,15 @@ def nothing_committed(facts: Facts) -> str:
     made = [f"its {reads:,} calls were all reads" if reads > 1 else "its one call was a read"]
     if not reads:
         made = ["no call"]
+    judges = "; no_lost_events judges whether its events came to nothing"
     if observed:
         made.append(
             f"an observer read {plural(observed, 'record')} of its state, which shows where "
             "each ended, not how many times it was written"
         )
-    return _NO_WRITE.format(made="; ".join(made))
+        # A database it writes itself is no API to point: its rows show a repeat, not calls.
+        judges = (
+            "; final_state_matches_baseline judges where the records ended — a table it writes "
+            "itself shows a repeat only in its rows (keep a unique key on the event id)"
+        )
+    return _NO_WRITE.format(made="; ".join(made), judges=judges)
