@@ -15,6 +15,11 @@ app that calls nothing, restarted by ``true``, had its 42 events blamed on the r
 (gunicorn's ``kill -HUP`` returns at once): until the first event accepted since the restart
 began that was worked (``_ends``) — for a record short of requests naming no event, the first
 whose record got a call before its next event (``_held_records``).
+
+A restart whose hook Ctrl-C stopped part-way (``interrupted``) ended the run with it: the
+automation may be stopped, half restarted or untouched, and nothing after was seen. Work taken
+before it (a call made before it, none needed after) is told with it as not known lost; the
+deliveries it took the endpoint away from stay its, the endpoint's return unseen.
 """
 
 from __future__ import annotations
