@@ -51,19 +51,6 @@ def test_one_committed_write_is_judged() -> None:
     assert v.summary.startswith("no event produced a repeated effect (1 effect over 1 event)")
 
 
-def test_an_automation_that_only_reads_still_passes() -> None:
-    """Reads never repeat harmfully: a run of look-ups alone saw all there was to see."""
-    events = [ev("zqreads", i) for i in range(2)]
-    deliveries = [ok(e, n, at=float(n)) for e in events for n in (1, 2)]
-    calls = [
-        write("/payments", [e], method="GET", at=float(n) + 0.1, status=200)
-        for e in events
-        for n in (1, 2)
-    ]
-    v = _dup(run(events, deliveries, calls, tag="zqreads"))
-    assert v.status is Status.PASS, v.summary
-
-
 def test_creations_each_undone_by_its_event_are_inconclusive() -> None:
     """A saga that invoices, has its reservation refused 503 and deletes the invoice, for an
     order delivered twice (answered 500, then 200): neither invoice stands. Before: PASS, "no

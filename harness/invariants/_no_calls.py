@@ -69,10 +69,9 @@ def mark_unseen(
         return list(verdicts)
     if not any(v.status is Status.PASS and v.invariant in judging_effects for v in verdicts):
         return list(verdicts)
-    exp = expectation_of(facts)
-    types = {facts.events_by_id[i].type for i in facts.accepted if i in facts.events_by_id}
-    if all((r := exp.types.get(t)) and r.rule is Rule.DECLARED and r.ignored for t in types):
-        return list(verdicts)  # every accepted event's type declared `expect: none`
+    types = accepted_types(facts)
+    if declared_none(facts, types):
+        return list(verdicts)
     clean = history.baseline
     before = history.info.settings.get(CALLED_BEFORE)
     if clean is not None and _called(clean):
@@ -94,6 +93,18 @@ def mark_unseen(
         else v
         for v in verdicts
     ]
+
+
+def accepted_types(facts: Facts) -> set[str]:
+    """The types of the run's accepted events."""
+    return {facts.events_by_id[i].type for i in facts.accepted if i in facts.events_by_id}
+
+
+def declared_none(facts: Facts, types: Collection[str]) -> bool:
+    """Is every one of ``types`` declared ``expect: none``: the automation makes nothing of
+    them, as the user said?"""
+    exp = expectation_of(facts)
+    return all((r := exp.types.get(t)) and r.rule is Rule.DECLARED and r.ignored for t in types)
 
 
 def _called(history: History) -> bool:

@@ -13,7 +13,13 @@ no call after the restart, or none at all, lost its events whatever the deploy d
 app that calls nothing, restarted by ``true``, had its 42 events blamed on the restart).
 "Ended" is when the old process may have stopped taking events, not when the hook returned
 (gunicorn's ``kill -HUP`` returns at once): until the first event accepted since the restart
-began that was worked (``_ends``).
+began that was worked (``_ends``) — for a record short of requests naming no event, the first
+whose record got a call before its next event (``_held_records``).
+
+A restart whose hook Ctrl-C stopped part-way (``interrupted``) ended the run with it: the
+automation may be stopped, half restarted or untouched, and nothing after was seen. Work taken
+before it (a call made before it, none needed after) is told with it as not known lost; the
+deliveries it took the endpoint away from stay its, the endpoint's return unseen.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 
 from ..core._model import Delivery, Outcome
 from ..history import History, delivery_rows, effect_values, event_rows
+from ._calendar import calendar_moment
 from ._facts import plural, timestamp, which_of
 
 RESTART_MARK = "restart"
@@ -42,11 +49,15 @@ _DRAIN = (
 
 @dataclass(frozen=True, slots=True)
 class Restart:
-    """One restart of the target the run made, on its clock."""
+    """One restart of the target the run made, on its clock; ``interrupted`` where Ctrl-C
+    stopped its hook part-way (and the run with it: ``ended`` is then when), ``calendar`` the
+    moment it was due in a month of a year."""
 
     at: float
     started: float
     ended: float
+    interrupted: bool = False
+    calendar: str | None = None
 
     @property
     def took(self) -> float:
@@ -55,11 +66,20 @@ class Restart:
 
 def restarts_of(history: History) -> tuple[Restart, ...]:
     """The restarts the run made, in their order."""
-    found = []
-    for mark in history.marks:
-        if mark.name == RESTART_MARK:
-            d = json.loads(mark.detail)
-            found.append(Restart(float(d["at"]), float(d["started"]), float(d["ended"])))
+    marks = [json.loads(m.detail) for m in history.marks if m.name == RESTART_MARK]
+    if not marks:
+        return ()  # most runs
+    moment = calendar_moment(history)
+    found = [
+        Restart(
+            float(d["at"]),
+            float(d["started"]),
+            float(d["ended"]),
+            bool(d.get("interrupted", False)),
+            None if moment is None else moment(float(d["at"])),
+        )
+        for d in marks
+    ]
     return tuple(sorted(found, key=lambda r: r.started))
 
 
@@ -79,8 +99,10 @@ def restart_loss(
     restarts = tuple(
         r
         for r in made
-        # Working before it ended and again after: else the restart is not the cause.
-        if bisect_left(calls, r.ended) > 0 and bisect_right(calls, r.ended) < len(calls)
+        # Working before it ended and again after: else the restart is not the cause. After
+        # one Ctrl-C stopped, the run saw nothing more: what it may be blamed for is said so.
+        if bisect_left(calls, r.ended) > 0
+        and (r.interrupted or bisect_right(calls, r.ended) < len(calls))
     )
     if not restarts:
         return "", frozenset()
@@ -90,7 +112,7 @@ def restart_loss(
     ):
         if outcome is Outcome.OK and answered is not None:
             accepted[eid] = min(accepted.get(eid, math.inf), answered)
-    held: dict[str, Restart] = {}
+    held: dict[str, tuple[Restart, float]] = {}  # each event held: by which, accepted when
     worked = sorted(
         accepted[i] for ids in effect_values(history.effects, "event_ids") for i in ids
         if i in accepted
@@ -106,22 +128,26 @@ def restart_loss(
         # whatever came before it (Node-RED worked events taken 0.1-0.3 s into a 0.95 s reload,
         # then lost every one taken after: none was told).
         if at > restart.started or bisect_right(worked, at) == bisect_left(worked, restart.started):
-            held[eid] = restart
+            held[eid] = (restart, at)
     held_records = _held_records(history, accepted, records, restarts)
     if not held and not held_records:
         return "", frozenset()
     # Taken while the hook ran (the old process still answering, or the new one already) is
     # "during" it, not "before"; taken once it returned, "just after" it.
+    taken = [*held.values(), *held_records.values()]
     when = (
         _JUST_AFTER
-        if any(accepted[e] > r.ended for e, r in held.items())
+        if any(at > r.ended for r, at in taken)
         else _DURING
-        if any(accepted[e] > r.started for e, r in held.items())
+        if any(at > r.started for r, at in taken)
         else "before "
     )
-    text = _text(len(lost), held, "", when) if held else ""
-    if held_records:
-        text += _text(len(records), held_records, " records", when)
+    text = ""
+    for cut in (False, True):  # those of a restart Ctrl-C stopped told apart, after
+        if events := {e: r for e, (r, _) in held.items() if r.interrupted is cut}:
+            text += _text(len(lost), events, "", when)
+        if keys := {k: r for k, (r, _) in held_records.items() if r.interrupted is cut}:
+            text += _text(len(records), keys, " records", when)
     return text, frozenset(held) | frozenset(held_records)
 
 
@@ -152,38 +178,56 @@ def _held_records(
     accepted: dict[str, float],
     records: Collection[str],
     restarts: Sequence[Restart],
-) -> dict[str, Restart]:
-    """Of ``records``, those whose latest event accepted before a restart ended (and after the
-    one before it) got no call naming the record from then to the record's next acceptance (a
-    new process's, or none): the old process never got to it."""
+) -> dict[str, tuple[Restart, float]]:
+    """Of ``records``, those whose latest event accepted before a restart's old process stopped
+    (and after the one before it) got no call naming the record from then to the record's next
+    acceptance (a new process's, or none): the old process never got to it. With the restart
+    and when that event was accepted. The old process stopped, as ``_ends`` has it for events,
+    at the first event accepted since the restart began that was worked — here, whose record
+    got a call before its next event: a hook that returns at once (gunicorn's ``kill -HUP``)
+    leaves the old worker taking a record's events for a moment more."""
     if not records:
         return {}
-    wanted = set(records)
     taken: dict[str, list[float]] = {}  # each record's acceptances
     for eid, key in event_rows(history.events, "id", "key"):
-        if key in wanted and (at := accepted.get(eid)) is not None:
+        if key is not None and (at := accepted.get(eid)) is not None:
             taken.setdefault(key, []).append(at)
     calls: dict[str, list[float]] = {}  # each record's calls
     for key, at in zip(
         effect_values(history.effects, "key"), effect_values(history.effects, "at"), strict=True
     ):
-        if key in wanted:
+        if key is not None:
             calls.setdefault(key, []).append(at)
-    held: dict[str, Restart] = {}
+    worked = []  # acceptances whose record got a call before its next
     for key, times in taken.items():
         times.sort()
         made = sorted(calls.get(key, ()))
-        since = -math.inf
-        for restart in restarts:
-            before = bisect_right(times, restart.ended)
+        calls[key] = made
+        worked += [
+            at
+            for at, then in zip(times, [*times[1:], math.inf], strict=True)
+            if _called(made, at, then)
+        ]
+    ends = _ends(restarts, sorted(worked))
+    held: dict[str, tuple[Restart, float]] = {}
+    for key in set(records) & taken.keys():
+        times, since = taken[key], -math.inf
+        for restart, end in zip(restarts, ends, strict=True):
+            before = bisect_right(times, end)
             if before and times[before - 1] > since:
                 at = times[before - 1]
-                then = times[before] if before < len(times) else math.inf
-                if bisect_right(made, at) == bisect_left(made, then):
-                    held[key] = restart
+                if not _called(
+                    calls.get(key, []), at, times[before] if before < len(times) else math.inf
+                ):
+                    held[key] = (restart, at)
                     break
-            since = restart.ended
+            since = end
     return held
+
+
+def _called(made: Sequence[float], at: float, then: float) -> bool:
+    """Was a call of ``made`` (in order) made after ``at`` and before ``then``?"""
+    return bisect_right(made, at) != bisect_left(made, then)
 
 
 def _text(lost: int, held: dict[str, Restart], records: str, when: str) -> str:
@@ -203,6 +247,15 @@ def _text(lost: int, held: dict[str, Restart], records: str, when: str) -> str:
         if when is _JUST_AFTER
         else ""
     )
+    if restarts[-1].interrupted:
+        # The hook was killed part-way: the old process may be stopped, or half restarted, or
+        # never touched — and the run ended there, seeing nothing after.
+        return (
+            f"; {which} {verb} {when}{_when(restarts)} and {worked} by the time the run ended: "
+            "the deploy was stopped part-way, so this run cannot tell whether it lost that work — "
+            "its hook may have stopped the old process with the work in memory, or left it "
+            "running with the work still queued; run the deploy to its end to see"
+        )
     return (
         f"; {which} {verb} {when}{_when(restarts)}{after} and {worked}: work held in memory "
         f"died with the old process — {_DRAIN}"
@@ -210,14 +263,26 @@ def _text(lost: int, held: dict[str, Restart], records: str, when: str) -> str:
 
 
 def _when(restarts: Sequence[Restart]) -> str:
-    """``the deploy restart at 2.00 s (the restart hook took 0.81 s)``, or of several."""
-    if len(restarts) == 1:
-        r = restarts[0]
-        took = f"{r.took:.2f} s"
-        return f"the deploy restart at {timestamp(r.started)} (the restart hook took {took})"
+    """``the deploy restart at 2.00 s (the restart hook took 0.81 s)``, or of several; in a
+    month of a year ``(due 2028-01-04 14:00; the restart hook took …)``; of one Ctrl-C
+    stopped, ``(Ctrl-C stopped the restart hook after 0.05 s, and the run with it)``."""
     at = ", ".join(timestamp(r.started) for r in restarts)
     took = ", ".join(f"{r.took:.2f} s" for r in restarts)
-    return f"the {plural(len(restarts), 'deploy restart')} at {at} (the restart hook took {took})"
+    due = ", ".join(r.calendar for r in restarts if r.calendar)
+    due = f"due {due}; " if due else ""
+    which = (
+        "the deploy restart"
+        if len(restarts) == 1
+        else f"the {plural(len(restarts), 'deploy restart')}"
+    )
+    hook = f"the restart hook took {took}"
+    if restarts[-1].interrupted:  # the last: Ctrl-C stopped the run there
+        hook = (
+            f"Ctrl-C stopped the restart hook after {took}, and the run with it"
+            if len(restarts) == 1
+            else f"{hook}, Ctrl-C stopping the last, and the run with it"
+        )
+    return f"{which} at {at} ({due}{hook})"
 
 
 def refused_while_restarting(
@@ -268,21 +333,57 @@ def unreachable_while_restarting(history: History, unanswered: Sequence[Delivery
     """``; both of them were sent while the deploy restart at … took the endpoint away: …`` —
     of deliveries that could not connect or were reset, those sent from a restart hook's call
     until the target accepted again after it returned —, or "" for none."""
-    gaps = _gaps(history, history.deliveries)
-    inside = _inside(gaps, unanswered)
-    if not inside:
-        return ""
-    sent = f"; {_sent_while(inside, len(unanswered))} took the endpoint away"
-    if any(math.isinf(end) for r, _, end in gaps if r in inside.values()):
-        return (
-            f"{sent}, and the target accepted nothing after it returned: the hook stopped the "
-            "old process and no new one answered — check that the restart starts it again"
-        )
+    sent, back = _away(history, unanswered)
+    if not back:
+        return sent
     return (
         f"{sent}: a deploy that stops the listener leaves webhooks unanswered meanwhile, and a "
         "sender that does not retry drops them; keep one instance answering through a deploy "
         "(a rolling or graceful reload: gunicorn's HUP, a load balancer draining the old one)"
     )
+
+
+def erred_while_restarting(history: History, errors: Sequence[Delivery]) -> str:
+    """``; all 6 of them were sent while the deploy restart at … took the endpoint away: errors
+    the deploy caused …`` — of server errors (5xx, could not connect, reset), those sent from
+    a restart hook's call until the target accepted again after it returned: a deploy that
+    stops the process and starts it again, not a crash —, or "" for none."""
+    sent, back = _away(history, errors)
+    if not back:
+        return sent
+    return (
+        f"{sent}: errors the deploy caused, not a crash — it stopped the process that answered, "
+        "and until a new one took deliveries those sent could not connect or got 5xx; a "
+        "zero-downtime deploy keeps one answering: a graceful reload (gunicorn's HUP starts new "
+        "workers before the old ones stop), or a second instance behind the proxy taking the "
+        "deliveries while the first restarts — and a sender that retries what got no 2xx brings "
+        "those events again"
+    )
+
+
+def _away(history: History, deliveries: Sequence[Delivery]) -> tuple[str, bool]:
+    """``; 2 of them were sent while the deploy restart at … took the endpoint away`` and
+    whether the target accepted a delivery after each such restart's hook returned (the cause
+    then told by the caller); where one accepted none, the cause said here. ("", False) where
+    none of ``deliveries`` was sent while a restart took the endpoint away."""
+    gaps = _gaps(history, history.deliveries)
+    inside = _inside(gaps, deliveries)
+    if not inside:
+        return "", False
+    sent = f"; {_sent_while(inside, len(deliveries))} took the endpoint away"
+    if any(math.isinf(end) for r, _, end in gaps if r in inside.values()):
+        if any(r.interrupted for r in inside.values()):
+            return (
+                f"{sent}, and the run ended there: its hook, stopped part-way, may have "
+                "stopped the old process before starting a new one — the deploy's, not the "
+                "automation's; whether the endpoint comes back is not seen: run the deploy to "
+                "its end"
+            ), False
+        return (
+            f"{sent}, and the target accepted nothing after it returned: the hook stopped the "
+            "old process and no new one answered — check that the restart starts it again"
+        ), False
+    return sent, True
 
 
 def _inside(

@@ -276,7 +276,7 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
     if gap is not None and not facts.record_only:
         return gap
     # A committed write named an event (nearly every run): no effect read again for this.
-    unseen = "" if facts.attributed_writes else nothing_committed(facts.effects_in_order)
+    unseen = "" if facts.attributed_writes else nothing_committed(facts)
     if unseen:
         return verdict(NAME, Status.INCONCLUSIVE, CLASS, unseen)
     repeats = Repeats(facts.history.info.settings)

@@ -46,6 +46,7 @@ from ._facts import (
 from ._fault_calls import DeliveryWindows
 from ._lag import flight_end, in_flight
 from ._refusal_context import PlainList, plain_list, plain_list_cause
+from ._restarts import erred_while_restarting
 from ._sender import Redelivery, sender_of
 from ._shed import shed_cause, shed_load
 
@@ -90,7 +91,8 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
     copies = _copies_of_accepted(facts, errors, read)
     summary = (
         f"{len(errors):,} of {_of(deliveries)} ({_percent(share)}) got a server error: "
-        f"{by_kind}; {allowed}{note}{_copies_note(facts, copies, errors)}"
+        f"{by_kind}; {allowed}{note}{erred_while_restarting(facts.history, errors)}"
+        f"{_copies_note(facts, copies, errors)}"
         f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors, read)}"
         f"{_shed_note(facts, errors)}{_written_note(facts, errors, copies)}"
     )
