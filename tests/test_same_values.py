@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 
 from harness.core._errors import ScenarioError
+from harness.core._scenario import SyntheticSource
 from harness.drive._sources import synthetic_events
 from harness.drive._synthetic_text import traced_synthetic
 from harness.drive._tracer import traced
+from harness.scenario._hazards import resolve_hazards
 from harness.scenario._load import _library_source, load_scenario
+from harness.scenario._project import load_project
 from harness.scenario._schema import SyntheticDoc
 
 TAG = "zqabcde"
@@ -78,3 +81,15 @@ def test_a_same_path_the_example_lacks_is_refused_at_its_line(tmp_path: Path) ->
         load_scenario(scenario)
     said = str(caught.value)
     assert f"{scenario}:8: source.synthetic.same[1]: '$.workspace' is not allowed" in said, said
+
+
+def test_a_projects_library_events_keep_them_through_every_hazard(tmp_path: Path) -> None:
+    """`harness init --provider attio --events attio:record.updated` writes a project whose
+    hazards are made from the entry: each keeps its ``same`` (it did not: the duplicate storm's
+    sixty events had sixty webhook ids)."""
+    path = tmp_path / "harness.yaml"
+    path.write_text("provider: attio\nevents:\n  - library: attio:record.updated\n")
+    found = resolve_hazards(["duplicate-storm", "out-of-order"], load_project(path))
+    for scenario in found.scenarios:
+        assert isinstance(scenario.source, SyntheticSource), scenario.source
+        assert "$.webhook_id" in scenario.source.same, scenario.name

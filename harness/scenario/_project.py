@@ -415,6 +415,10 @@ def _events(i: int, doc: EventsDoc, base: Path) -> ProjectEvents:
             source = replace(source, type_path=None, types=tuple(doc.types))
         if like is not None and like.later:
             source = replace(source, later=tuple(like.later.items()))
+        if like is not None and like.same:
+            # The provider's account-wide values, where this example has them.
+            kept = (p for p in like.same if _get(example, p) is not None)
+            source = replace(source, same=tuple(kept))
         kind = event_type(source)
     sample = sample_of(source)
     for name in ("id", "key", "type", "time", "sequence"):
