@@ -92,6 +92,8 @@ def _source(source: Source, out: Path) -> dict[str, Any]:
         schema.parent.mkdir(parents=True, exist_ok=True)
         schema.write_text(json.dumps(source.schema, indent=2), encoding="utf-8")
         return {"schema": {"file": str(schema.resolve()), **made}}
+    if source.same:
+        made["same"] = list(source.same)
     return {"synthetic": {"example": source.example, **made}}
 
 
