@@ -183,3 +183,22 @@ def test_a_one_signature_provider_switches_to_the_next_secret_at_once(
         0.0,
     )
     assert any("github carries one signature" in note for note in scenario.adapted)
+
+
+@pytest.mark.parametrize("provider", ["stripe", "none"])
+def test_init_offers_the_hazard_commented_with_the_variable_to_export(
+    tmp_path: Path, provider: str
+) -> None:
+    """A signed project's harness.yaml names secret-rotation under its hazards, commented, with
+    the next secret's variable; an unsigned one has nothing to rotate and is offered nothing."""
+    example = tmp_path / "order.json"
+    example.write_text(json.dumps({"id": "evt_1", "data": {"order_id": "ord_1", "amount": 1}}))
+    done = harness(
+        "init", "--provider", provider, "--events", str(example),
+        "--target", "http://127.0.0.1:9/hooks/orders", "--yes", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.code == 0, done.out + done.err
+    text = (tmp_path / "harness.yaml").read_text()
+    offered = "# above, export STRIPE_WEBHOOK_SECRET_NEXT=<the new secret> and give the automation"
+    assert (offered in text) == (provider == "stripe"), text
+    assert ("secret-rotation" in text) == (provider == "stripe"), text

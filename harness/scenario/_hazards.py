@@ -35,6 +35,7 @@ from ..core._scenario import (
     Source,
     SyntheticSource,
 )
+from ..core._secret_env import next_secret_env
 from ..core._signing import MULTI_SIGNATURE, TIMESTAMPED
 from ..drive._drift import is_big
 from ..drive._sources import sample_of
@@ -143,15 +144,6 @@ def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped
     at = ", ".join(duration(t) for t in scenario.restarts)
     note = f"The automation is restarted at {at} by the project's restart: — {way}."
     return replace(scenario, restart=how, adapted=(*scenario.adapted, note))
-
-
-NEXT_SUFFIX = "_NEXT"
-
-
-def next_secret_env(secret_env: str) -> str:
-    """The variable a rotation's next secret is in: the secret's with ``_NEXT``
-    (``STRIPE_WEBHOOK_SECRET_NEXT``), where the sound demo reads it too."""
-    return secret_env + NEXT_SUFFIX
 
 
 def rotated(scenario: Scenario) -> Scenario | Skipped:
