@@ -58,7 +58,8 @@ FAULT_SCENARIOS = [
 ]
 # Field drift: invoices and orders with drifted fields (tests/test_drift_runs.py runs them).
 DRIFT_SCENARIOS = ["big-number-ids", "missing-field", "renamed-field"]
-# Providers' retries and tampered deliveries (tests/test_provider_runs.py checks them).
+# Providers' retries and tampered deliveries (tests/test_provider_runs.py checks them), and
+# a signing-secret rotation (tests/test_secret_rotation_hazard.py).
 PROVIDER_SCENARIOS = [
     "forged-signature",
     "provider-retry-storm",
@@ -66,6 +67,7 @@ PROVIDER_SCENARIOS = [
     "provider-retry-storm-slack",
     "provider-retry-storm-stripe",
     "replayed-delivery",
+    "secret-rotation",
 ]
 
 MINIMAL = """\

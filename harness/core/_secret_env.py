@@ -12,6 +12,13 @@ import re
 from ._errors import InputError
 
 ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+NEXT_SUFFIX = "_NEXT"
+
+
+def next_secret_env(secret_env: str) -> str:
+    """The variable a signing-secret rotation's next secret is in: the secret's with ``_NEXT``
+    (``STRIPE_WEBHOOK_SECRET_NEXT``, ``HARNESS_SECRET_NEXT``)."""
+    return secret_env + NEXT_SUFFIX
 
 
 def shape(value: str) -> str:

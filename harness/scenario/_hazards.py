@@ -12,6 +12,7 @@ A scenario file of the user's own is never rewritten: it already says what it se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
@@ -34,7 +35,8 @@ from ..core._scenario import (
     Source,
     SyntheticSource,
 )
-from ..core._signing import TIMESTAMPED
+from ..core._secret_env import next_secret_env
+from ..core._signing import MULTI_SIGNATURE, TIMESTAMPED
 from ..drive._drift import is_big
 from ..drive._sources import sample_of
 from ..drive._vary import decimal_amount_at
@@ -86,7 +88,9 @@ def resolve_hazards(
 ) -> Hazards:
     """Scenarios for names (built-ins, suites, .yaml paths), the built-in ones applied to
     ``project`` when it gives anything; one with ``restarts`` and no ``restart:`` of its own
-    takes the project's, and is skipped where none says how (``restarted``).
+    takes the project's, and is skipped where none says how (``restarted``); a built-in that
+    rotates the signing secret takes its next one beside the secret's variable, and is
+    skipped where that is not set or nothing is signed (``rotated``).
     ``events=False``: the scenario files' recordings are not read (``_load``): what is checked
     before them. Raises ScenarioError / UnknownScenarioError."""
     scenarios: list[Scenario] = []
@@ -101,6 +105,8 @@ def resolve_hazards(
             for one in applied:
                 if not isinstance(one, Skipped):
                     one = restarted(one, project)
+                if not isinstance(one, Skipped) and is_builtin(scenario):
+                    one = rotated(one)
                 if not isinstance(one, Skipped) and builtin and project and project.leave_out:
                     one = leave_out(one, project.leave_out)
                 if isinstance(one, Skipped):
@@ -138,6 +144,54 @@ def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped
     at = ", ".join(duration(t) for t in scenario.restarts)
     note = f"The automation is restarted at {at} by the project's restart: — {way}."
     return replace(scenario, restart=how, adapted=(*scenario.adapted, note))
+
+
+def rotated(scenario: Scenario) -> Scenario | Skipped:
+    """A built-in's secret rotation with the next secret in ``next_secret_env`` of the
+    secret's variable (the project's), and as its provider's scheme can carry it: a
+    one-signature scheme switches at the rotation's start. Skipped, with the fix, where the
+    deliveries are unsigned or that variable is not set: never run without it, which would
+    pass a rotation it never made."""
+    spec = scenario.delivery
+    rotation = spec.rotation
+    if rotation is None:
+        return scenario
+    if spec.scheme == "none":
+        return Skipped(
+            scenario.name,
+            "the deliveries are unsigned (provider none): there is no secret to rotate — name "
+            "the provider that signs your webhooks (provider: in harness.yaml, or --provider) "
+            "and the variable its secret is in (docs/providers.md#secret-rotation)",
+            scenario.origin,
+        )
+    variable = next_secret_env(spec.secret_env)
+    if not os.environ.get(variable):
+        return Skipped(
+            scenario.name,
+            f"it rolls the signing secret mid-run and the next secret's variable {variable} is "
+            f"not set — export {variable}=<a new secret> and give the automation the same value "
+            f"beside ${spec.secret_env} (docs/providers.md#secret-rotation)",
+            scenario.origin,
+        )
+    note = f"The secret in {spec.secret_env} is rolled to the one in {variable}"
+    if spec.scheme in MULTI_SIGNATURE:
+        note += (
+            f" at {duration(rotation.at)}: both sign each delivery for "
+            f"{duration(rotation.overlap)}, then the new one alone."
+        )
+        overlap = rotation.overlap
+    else:
+        note += (
+            f" at {duration(rotation.at)}, at once: {spec.scheme} carries one signature, so its "
+            "sender cannot sign with both."
+        )
+        overlap = 0.0
+    rolled = replace(rotation, next_secret_env=variable, overlap=overlap)
+    return replace(
+        scenario,
+        delivery=replace(spec, rotation=rolled),
+        adapted=(*scenario.adapted, note),
+    )
 
 
 def is_builtin(scenario: Scenario) -> bool:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core._secret_env import next_secret_env
+
 PROJECT_FILE = "harness.yaml"
 SCHEMA_FILE = Path(__file__).with_name("project.schema.json")
 TEST_FILE = "tests/test_harness_hazards.py"
@@ -106,6 +108,7 @@ def project_yaml(project: Project, schema: str) -> str:
         "",
         "# What `harness run` runs when no scenario is named (`harness scenarios` lists them).",
         f"hazards: [{', '.join(_scalar(h) for h in project.hazards)}]",
+        *_rotation_offered(project.secret_env),
         "",
         "# How your deploy restarts the automation: deploy-restart (in standard) calls it 2 s into",
         "# a steady stream, and is skipped without it (docs/project.md#restart).",
@@ -118,6 +121,18 @@ def project_yaml(project: Project, schema: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _rotation_offered(secret_env: str | None) -> list[str]:
+    """The comment offering secret-rotation (not in standard: it needs a second secret) to a
+    project whose deliveries are signed."""
+    if not secret_env:
+        return []
+    return [
+        "# secret-rotation (not in standard) rolls the signing secret mid-run: to run it, add it",
+        f"# above, export {next_secret_env(secret_env)}=<the new secret> and give the automation",
+        "# the same value beside the first (docs/scenarios.md#secret-rotation).",
+    ]
 
 
 def test_file(hazards: Sequence[str], skipped: Sequence[tuple[str, str]] = ()) -> str:
