@@ -39,6 +39,7 @@ from aiohttp import web
 
 from ..core._errors import InputError
 from ..core._model import Model
+from ..core._secret_env import next_secret_env
 from ..core._signing import detect_scheme, standard_webhooks_signature, verify
 from ._common import (
     CLIENT,
@@ -367,7 +368,6 @@ class Worker:
 
 
 WORKER = web.AppKey("worker", Worker)
-NEXT_SUFFIX = "_NEXT"  # the next secret's variable: the first's name and this
 
 TOKEN_URL_ENV = "HARNESS_TOKEN_URL"
 CLIENT_ID_ENV = "HARNESS_CLIENT_ID"
@@ -509,7 +509,7 @@ def _secrets(env: str) -> tuple[str, ...]:
     """Every secret a delivery may be signed with: the one in ``env`` and, while the sender
     rotates its secret, the next one in ``<env>_NEXT`` (HARNESS_SECRET_NEXT) when it is set —
     both stay valid until the old one is removed from the environment."""
-    upcoming = os.environ.get(env + NEXT_SUFFIX, "")
+    upcoming = os.environ.get(next_secret_env(env), "")
     if upcoming.startswith("whsec_"):
         standard_webhooks_signature(upcoming, "probe", 0, b"")
     return (_secret(env), upcoming) if upcoming else (_secret(env),)

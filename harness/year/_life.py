@@ -30,6 +30,7 @@ from ..core._scenario import (
     ShapeChange,
     SyntheticSource,
 )
+from ..core._secret_env import next_secret_env
 from ..scenario._hazards import RESTART_FIX, choose_rename
 from ._rhythm import HOUR, black_friday, last_business_day, midnight
 
@@ -56,7 +57,6 @@ MARKERS = frozenset({"dst", "leap-day", "month-end", "bulk-import", "peak"})
 
 PAST_31 = 3_000_000_001  # an id past 2**31 (a signed 32-bit column overflows)
 PAST_53 = 9_007_199_254_740_993  # an id past 2**53 (a double rounds it)
-NEXT_SECRET_ENV = "HARNESS_SECRET_NEXT"
 
 
 @dataclass(slots=True)
@@ -185,7 +185,8 @@ def why_not(event: LifeEvent, template: Scenario, zone: ZoneInfo) -> str | None:
         signing = template.delivery.provider.scheme if template.delivery.provider else None
         if (signing or template.delivery.signing) == "none":
             return "the deliveries are unsigned: there is no secret to rotate"
-        env = str(event.params.get("next_secret_env", NEXT_SECRET_ENV))
+        default = next_secret_env(template.delivery.secret_env)
+        env = str(event.params.get("next_secret_env", default))
         if not os.environ.get(env):
             return f"the next secret's variable {env} is not set"
     if kind == "deploy" and template.restart is None:
@@ -286,7 +287,7 @@ def _api_key(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None
 
 
 def _secret(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) -> None:
-    env = str(e.params.get("next_secret_env", NEXT_SECRET_ENV))
+    env = str(e.params.get("next_secret_env", next_secret_env(draft.delivery.secret_env)))
     overlap = float(e.params.get("overlap_hours", 24)) * HOUR
     spec = draft.delivery
     if since is None:  # past the overlap: the new secret only
