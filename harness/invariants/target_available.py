@@ -9,7 +9,9 @@ A delivery the target did not answer is one that
 
 A timeout after which the target went on answering (a provider's retry of the same event, or
 any later delivery) or calling its downstreams is the target being slow, not gone:
-``ack_within`` judges that, and this verdict only counts it. A delivery that ended without an
+``ack_within`` judges that, and this verdict only counts it. Answers to deliveries sent before
+it, and calls made in their flights, are not going on: a target deadlocked by its own work
+finishes what it had begun (tests/gallery/shared_executor.py). A delivery that ended without an
 answer for a reason on the sender's side (a load test stopping its user) is not the target's.
 More than ``max_share`` of deliveries unanswered (default 0: any) fails.
 
@@ -141,6 +143,15 @@ def availability(history: History) -> Availability:
             if status is not None
         )
         went_on = max(went_on, max(answered_sent, default=_NEVER))
+    # Answers to earlier deliveries and their calls are no sign of life after a later one: a
+    # target that deadlocked (a pool whose tasks wait on its own tasks) finishes the work it
+    # had begun and takes nothing new. Only where no delivery sent after one was answered.
+    answered_last = max(
+        (sent for sent, status in delivery_rows(deliveries, "sent_at", "status") if status),
+        default=_NEVER,
+    )
+    tail = min((d.sent_at for d in silent if answered_last <= d.sent_at < went_on), default=None)
+    free, owned = (_NEVER, _NEVER) if tail is None else _life_after(history, tail)
     counted: list[tuple[Delivery, NoAnswer]] = []
     slow: list[Delivery] = []
     other: list[Delivery] = []
@@ -148,7 +159,11 @@ def availability(history: History) -> Availability:
         kind = no_answer(d)
         if kind is None:
             other.append(d)
-        elif kind is NoAnswer.TIMEOUT and went_on > d.sent_at:
+        elif kind is NoAnswer.TIMEOUT and (
+            answered_last > d.sent_at
+            if went_on <= d.sent_at or d.sent_at < answered_last
+            else free > d.sent_at or owned >= d.sent_at
+        ):
             slow.append(d)
         else:
             counted.append((d, kind))
@@ -164,6 +179,35 @@ def availability(history: History) -> Availability:
         _outages(counted, [d.sent_at for d in answered]),
         answered[-1] if answered else None,
     )
+
+
+def _life_after(history: History, after: float) -> tuple[float, float]:
+    """Of the calls made after ``after``: the last one's time among those no delivery in flight
+    then accounts for (none of its events', or of its record's where it names only that, was in
+    flight: answered before it), and the latest send time of the deliveries that account for
+    the others — the first sent of those in flight — : a call made for a delivery sent before
+    another shows the target finishing work it had begun, not taking the other in."""
+    key_of = {e.id: e.key for e in history.events}
+    flights: dict[str, list[tuple[float, float]]] = {}  # by event id, and by record key
+    for d in history.deliveries:
+        end = d.answered_at if d.answered_at is not None else float("inf")
+        flights.setdefault(d.event_id, []).append((d.sent_at, end))
+        if (key := key_of.get(d.event_id)) is not None:
+            flights.setdefault(f"key:{key}", []).append((d.sent_at, end))
+    free = owned = _NEVER
+    for e in history.effects:
+        if e.at <= after:
+            continue
+        names = e.event_ids or ([f"key:{e.key}"] if e.key is not None else [])
+        sent = [
+            min((s for s, end in flights.get(name, ()) if s <= e.at <= end), default=None)
+            for name in names
+        ]
+        if not sent or None in sent:
+            free = max(free, e.at)
+        else:
+            owned = max(owned, *(s for s in sent if s is not None))
+    return free, owned
 
 
 def _outages(
