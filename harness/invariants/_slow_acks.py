@@ -191,7 +191,7 @@ def _unanswered_text(deliveries: Sequence[Delivery], first: Delivery) -> str:
     slow but hung (after an error, where the delivery sent just before it got one)."""
     return (
         f"{first.id} got no answer ({first.error}) with no other delivery in flight"
-        f"{_after_error(deliveries, first)}: it hung on its own, not for the pace — bound what "
+        f"{after_error(deliveries, first)}: it hung on its own, not for the pace — bound what "
         "it waits on (a call's timeout, a lock's), and acknowledge first and do the work after"
     )
 
@@ -246,7 +246,7 @@ def stuck_cause(deliveries: Sequence[Delivery], first: Delivery) -> str:
     where the delivery sent just before ``first`` got one (tests/gallery/repo_lock.py); else
     something its own earlier work holds, with no error before (tests/gallery/
     shared_executor.py: a pool whose tasks wait on its own tasks)."""
-    if after := _after_error(deliveries, first):
+    if after := after_error(deliveries, first):
         return (
             f"{after}: not slow but stuck — a handler waiting on a shared resource (a lock, a "
             "pool) that an earlier error never released; release it whatever happens (`async "
@@ -262,7 +262,7 @@ def stuck_cause(deliveries: Sequence[Delivery], first: Delivery) -> str:
     )
 
 
-def _after_error(deliveries: Sequence[Delivery], first: Delivery) -> str:
+def after_error(deliveries: Sequence[Delivery], first: Delivery) -> str:
     """``, after dlv_7 was answered 500``: where the delivery sent just before ``first`` got an
     error answer; "" otherwise."""
     before = max((d for d in deliveries if d.sent_at < first.sent_at), key=_sent, default=None)
