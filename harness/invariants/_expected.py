@@ -37,7 +37,7 @@ from ..history import History, RunInfo, delivery_rows, event_column, event_rows
 from ._baseline_names import NEED_BASELINE as NEED_BASELINE
 from ._batch_kept import Kept, kept
 from ._facts import Facts, distinct, first_sent, is_write
-from ._first_only import first_only
+from ._first_only import first_only, first_record_only
 from ._held import batched_with, followed
 from ._refused_twins import refused_twins
 from ._refused_whole import RefusedWhole, refused_whole
@@ -167,6 +167,9 @@ class Expectation:
     # Records whose clean twins got nothing though such records acted here (the clean run lost
     # them): each owes the same (``_Learned.hushed``).
     hushed: Mapping[str, Counter[Request]] = field(default_factory=dict)
+    # Records whose clean twins got nothing, where the clean run wrote, per record, only the
+    # record of its type's first event (``_first_only.first_record_only``): each owes what it got.
+    first_records: Mapping[str, Counter[Request]] = field(default_factory=dict)
     # Events of a type that acts whose clean twin was accepted and made nothing.
     not_expected: frozenset[str] = frozenset()
     # Events whose clean twins were accepted and made nothing, the last of their type there,
@@ -473,6 +476,7 @@ def learn(
         per_run=learned.per_run if learned else Counter(),
         untwinned=learned.untwinned if learned else {},
         hushed=learned.hushed if learned else {},
+        first_records=learned.first_records if learned else {},
         not_expected=frozenset(learned.not_expected) if learned else frozenset(),
         held=frozenset(learned.held) if learned else frozenset(),
         held_batched=frozenset(learned.held_batched) if learned else frozenset(),
@@ -543,6 +547,7 @@ class _Learned:
         self.held_batched: set[str] = set()
         self.held_kept: dict[str, Kept] = {}
         self.first_only: set[str] = set()
+        self.first_records: dict[str, Counter[Request]] = {}
         self.refused_clean: set[str] = set()
         self.by_type: set[str] = set()
         self.types: dict[str, TypeRule] = {}
@@ -575,6 +580,7 @@ class _Learned:
                 self._acting(mine, made, twin_of, accepted, records_written, here)
             elif coarse:
                 self.types[t] = TypeRule(Rule.LEARNED)  # judged per record or per run only
+                self._first_record(mine, twin_of, accepted, here)
             elif t not in sent_types:  # a type the clean run never sent
                 self.types[t] = TypeRule(Rule.ANY)
                 self.any_rule.update(e.id for e in mine)
@@ -613,6 +619,31 @@ class _Learned:
         typical = Counter(dict.fromkeys(_common(self.per_record.values()), 1))
         self.untwinned = self._untwinned(events, twin_of, typical)
         self.hushed = self._hushed(events, twin_of, here, typical)
+
+    def _first_record(
+        self,
+        mine: Sequence[Event],
+        twin_of: Mapping[str, Event],
+        accepted: Collection[str],
+        here: _RunWrites,
+    ) -> None:
+        """Where the clean run's writes for a type named only their record, and it wrote the
+        record of the type's first event alone (``first_record_only``), while this run wrote no
+        other record of it either: each other record owes one of each request that one got."""
+        if self.per_run or self._unsure:
+            return
+        written = {e.key for e in mine} & self.per_record.keys()
+        if len(written) != 1:
+            return
+        [key] = written
+        if any(here.made(e.id) for e in mine if e.key != key):
+            return
+        twins = [(e.key, tw) for e in mine if (tw := twin_of.get(e.id)) and tw.id in accepted]
+        if first_record_only(
+            self._clean, [tw for k, tw in twins if k == key], [tw for k, tw in twins if k != key]
+        ):
+            owed = Counter(dict.fromkeys(self.per_record[key], 1))
+            self.first_records.update((k, owed) for k, _ in twins if k != key)
 
     def _untwinned(
         self, events: Sequence[Event], twin_of: Mapping[str, Event], typical: Counter[Request]

@@ -606,6 +606,12 @@ def _coarse_witness(
             f"{plural(s.events, 'event')}), and every record of it got {request}; this run made "
             f"none for it, its events accepted"
         )
+    elif s.source == "first":
+        line = (
+            f"record {s.subject}: its clean twin got no write, as no record of its type did in "
+            f"the clean run but its first event's, which got {request}; this run made none for "
+            f"it, its {plural(s.events, 'event')} accepted"
+        )
     elif s.source == "hushed":
         line = (
             f"record {s.subject}: its clean twin got no write, though records like it got "

@@ -7,7 +7,9 @@
   answering other deliveries (``target_available``'s "slow, not gone") is too slow, not stuck —
   unless most of them waited on a downstream's held call (a ``timeout`` or ``slow`` fault), their
   own or one ahead of them in the target's queue (``ack_within``'s causes, ``_slow_acks`` and
-  ``_behind_held``): then the hang held the answers, and that is what to act on.
+  ``_behind_held``): then the hang held the answers, and that is what to act on. A target
+  that did not go on, whose last deliveries none got an answer nor made a call after earlier
+  ones did, is stuck, on what ``ack_within`` names (``_slow_acks.stuck_cause``).
 - **A downstream's fault window**: most deliveries answered 5xx while in flight during one. The
   automation passed the downstream's failure back to its sender, which redelivers or not as
   the provider does (``core._providers``): not a crash — whether a 5xx during an outage is a
@@ -61,7 +63,7 @@ from ._facts import Facts, plural, route_of, route_text, times, timestamp
 from ._fault_calls import DeliveryWindows, FaultCalls
 from ._lag import waited
 from ._sender import sender_of
-from ._slow_acks import holds, waits, what
+from ._slow_acks import holds, stuck_cause, stuck_tail, waits, what
 from ._timing import seconds
 from .target_available import availability
 
@@ -76,6 +78,9 @@ class TimedOut:
     provider: str | None
     went_on: bool
     hung: Fault | None = None  # the held calls most of them waited on, theirs or ahead of them
+    # Where most of them are the run's last deliveries, none answered, none making a call,
+    # after earlier ones did (``_slow_acks.stuck_tail``): from which on, and on what.
+    stuck: str = ""
 
 
 def timed_out(history: History, deliveries: Sequence[Delivery]) -> TimedOut:
@@ -87,7 +92,25 @@ def timed_out(history: History, deliveries: Sequence[Delivery]) -> TimedOut:
     by_provider = bool(name) and isinstance(ack, int | float) and wait == ack
     slow = {d.id for d in availability(history).slow}
     went_on = sum(1 for d in deliveries if d.id in slow) * 2 > len(deliveries)
-    return TimedOut(wait, str(name) if by_provider else None, went_on, _hung(history, deliveries))
+    return TimedOut(
+        wait,
+        str(name) if by_provider else None,
+        went_on,
+        _hung(history, deliveries),
+        "" if went_on else _stuck(history, deliveries),
+    )
+
+
+def _stuck(history: History, deliveries: Sequence[Delivery]) -> str:
+    """``no delivery answered from dlv_3 on, none of them making a call: not slow but stuck —
+    …`` where most of ``deliveries`` are the run's stuck tail (``stuck_tail``); "" otherwise."""
+    tail = stuck_tail(history.deliveries, history.effects)
+    if len({d.id for d in tail} & {d.id for d in deliveries}) * 2 <= len(deliveries):
+        return ""
+    return (
+        f"no delivery answered from {tail[0].id} on, none of them making a call"
+        f"{stuck_cause(history.deliveries, tail[0])}"
+    )
 
 
 def _hung(history: History, deliveries: Sequence[Delivery]) -> Fault | None:
@@ -118,10 +141,15 @@ def timeout_cause(settings: Mapping[str, Any], found: TimedOut) -> tuple[str, st
     """The likely cause of deliveries that timed out, naming the timeout that ended them."""
     if found.hung is not None:
         return _hung_cause(settings, found, found.hung)
-    if found.provider is not None:
-        return _ack_timeout(found.provider, found)
     timeout = found.wait if found.wait is not None else settings.get("timeout")
     within = f" within the delivery timeout ({timeout:g} s)" if timeout else ""
+    if found.stuck:
+        if found.provider is not None:
+            wait = seconds(found.wait or 0.0)
+            within = f" within the ack timeout of {_title(found.provider)} ({wait})"
+        return f"the target did not answer{within}: {found.stuck}", "the target is stuck"
+    if found.provider is not None:
+        return _ack_timeout(found.provider, found)
     if found.went_on:
         return (
             f"the target did not answer{within}, and went on answering other deliveries: it is "

@@ -547,8 +547,13 @@ def shortfalls(
                     out.records.append(lack)
             elif before_newest(key, resource):
                 out.records.append(Short(Level.RECORD, key, first, need, 0, NEWEST, len(mine)))
-    # The records the clean run never saw, or lost: one of each request its every record got.
-    for source, owing in (("type", exp.untwinned), ("hushed", exp.hushed)):
+    # The records the clean run never saw, or lost (all but its first's): one of each request
+    # its every record got.
+    for source, owing in (
+        ("type", exp.untwinned),
+        ("hushed", exp.hushed),
+        ("first", exp.first_records),
+    ):
         for key, wanted in owing.items():
             mine = by_key.get(key, [])
             if not _record_owed(mine, accepted, register):

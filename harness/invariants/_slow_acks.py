@@ -191,33 +191,44 @@ def _unanswered_text(deliveries: Sequence[Delivery], first: Delivery) -> str:
     slow but hung (after an error, where the delivery sent just before it got one)."""
     return (
         f"{first.id} got no answer ({first.error}) with no other delivery in flight"
-        f"{_after_error(deliveries, first)}: it hung on its own, not for the pace — bound what "
+        f"{after_error(deliveries, first)}: it hung on its own, not for the pace — bound what "
         "it waits on (a call's timeout, a lock's), and acknowledge first and do the work after"
     )
 
 
-def stuck_text(
-    deliveries: Sequence[Delivery], effects: Iterable[Effect], rest: Sequence[Delivery]
-) -> str:
-    """Where the run's last deliveries, from one of ``rest`` (late, no fault explaining it) on,
-    all timed out and none of them made a call — while earlier ones did —: not slow, not a
-    backlog (which works its way through), but stuck: a handler waiting on a shared resource
-    an earlier error never released. "" otherwise."""
+def stuck_tail(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> list[Delivery]:
+    """The run's last deliveries, by send time, when at least two all timed out and none of
+    them made a call — while an earlier one did —: not slow, not a backlog (which works its
+    way through), but stuck. A call naming an event of theirs made in the flight of an
+    earlier delivery of it (a copy answered before: ambiguous-commit sends each event twice)
+    is that one's. [] otherwise."""
     ordered = sorted(deliveries, key=_sent)
     start = len(ordered)
     while start and timed_out(ordered[start - 1]):
         start -= 1
     tail = ordered[start:]
-    if len(tail) < 2 or tail[0].id not in {d.id for d in rest}:
-        return ""
+    if len(tail) < 2:
+        return []
     held = {d.event_id for d in tail}
-    before = {d.event_id for d in ordered[:start]}
+    flights: defaultdict[str, list[tuple[float, float]]] = defaultdict(list)
+    for d in ordered[:start]:
+        flights[d.event_id].append((d.sent_at, flight_end(d, 0.0)))
     called = False
     for e in effects:
-        if not held.isdisjoint(e.event_ids):
-            return ""
-        called = called or not before.isdisjoint(e.event_ids)
-    if not called:  # no call names an event: none can be told to be missing
+        for eid in e.event_ids:
+            if eid in held and not any(s <= e.at <= end for s, end in flights.get(eid, ())):
+                return []
+            called = called or eid in flights
+    return tail if called else []  # no call names an event: none can be told to be missing
+
+
+def stuck_text(
+    deliveries: Sequence[Delivery], effects: Iterable[Effect], rest: Sequence[Delivery]
+) -> str:
+    """Where the run's last deliveries (``stuck_tail``), from one of ``rest`` (late, no fault
+    explaining it) on, got no answer: stuck, and on what (``stuck_cause``). "" otherwise."""
+    tail = stuck_tail(deliveries, effects)
+    if not tail or tail[0].id not in {d.id for d in rest}:
         return ""
     first, n = tail[0], len(tail) - 1
     later = (
@@ -225,13 +236,33 @@ def stuck_text(
     )
     return (
         f"{first.id} and {later} sent after it got no answer ({first.error}), none of them "
-        f"making a call{_after_error(deliveries, first)}: not slow but stuck — a handler waiting "
-        "on a shared resource (a lock, a pool) that an earlier error never released; release it "
-        "whatever happens (`async with`, `finally`)"
+        f"making a call{stuck_cause(deliveries, first)}"
     )
 
 
-def _after_error(deliveries: Sequence[Delivery], first: Delivery) -> str:
+def stuck_cause(deliveries: Sequence[Delivery], first: Delivery) -> str:
+    """``: not slow but stuck — …``: what holds a target that answered no delivery from
+    ``first`` on, none of them making a call: a resource an earlier error never released,
+    where the delivery sent just before ``first`` got one (tests/gallery/repo_lock.py); else
+    something its own earlier work holds, with no error before (tests/gallery/
+    shared_executor.py: a pool whose tasks wait on its own tasks)."""
+    if after := after_error(deliveries, first):
+        return (
+            f"{after}: not slow but stuck — a handler waiting on a shared resource (a lock, a "
+            "pool) that an earlier error never released; release it whatever happens (`async "
+            "with`, `finally`)"
+        )
+    answered = sum(1 for d in deliveries if d.sent_at < first.sent_at and d.status is not None)
+    return (
+        f": not slow but stuck — {plural(answered, 'delivery', 'deliveries')} before it "
+        "answered, with no error: a "
+        "handler waiting on something that never comes, a pool or a lock its own earlier work "
+        "holds (a thread pool whose tasks wait on tasks of the same pool, a connection pool "
+        "never given back); give the work it waits on a pool of its own, and bound every wait"
+    )
+
+
+def after_error(deliveries: Sequence[Delivery], first: Delivery) -> str:
     """``, after dlv_7 was answered 500``: where the delivery sent just before ``first`` got an
     error answer; "" otherwise."""
     before = max((d for d in deliveries if d.sent_at < first.sent_at), key=_sent, default=None)

@@ -10,7 +10,8 @@ event, none naming its record, none naming nothing made while it was the one req
 flight, nor any other naming nothing (which may be its) — was never refused by the window. It
 waited on something of the target's own: a handler stuck on a shared resource (a lock, a pool)
 that an earlier error never released (tests/gallery/repo_lock.py: a lock taken by hand, leaked
-by the first 503). ``no_lost_events`` and ``ack_within`` judge it.
+by the first 503), or, with no error before, that its own earlier work holds (a thread pool
+whose tasks wait on tasks of the same pool). ``no_lost_events`` and ``ack_within`` judge it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..core._model import Delivery, Fault
 from ._facts import Facts, id_list, plural
 from ._lag import flight_end
 from ._own_calls import OwnCalls
-from ._slow_acks import holds, timed_out
+from ._slow_acks import after_error, holds, timed_out
 
 
 def stuck(facts: Facts, unanswered: Iterable[tuple[Delivery, Sequence[Fault]]]) -> set[str]:
@@ -55,11 +56,16 @@ def stuck_note(facts: Facts, events: Mapping[str, Delivery], during: str) -> str
     ids = sorted(events, key=lambda e: facts.events_by_id[e].seq)
     first = min(events.values(), key=lambda d: d.sent_at)
     them = "it" if one else "them"
+    held = (
+        "that an earlier error never released"
+        if after_error(facts.history.deliveries, first)
+        else "that its own earlier work holds (no error came before)"
+    )
     return (
         f"; {plural(n, 'event')} whose {'delivery' if one else 'deliveries'} got no answer "
         f"during {during} not judged ({id_list(ids)}; the first {first.id}): "
         f"{'it made no call' if one else 'none of them made a call'}, and the fault answered "
         "each call at once — not refused by the window but held before any call, as a handler "
-        "stuck on a shared resource (a lock, a pool) that an earlier error never released "
-        f"holds every later delivery (no_lost_events and ack_within judge {them})"
+        f"stuck on a shared resource (a lock, a pool) {held} holds every later delivery "
+        f"(no_lost_events and ack_within judge {them})"
     )

@@ -64,7 +64,7 @@ from ._facts import (
     verdict,
     whom,
 )
-from ._first_only import first_only_text
+from ._first_only import first_only_text, first_records_text
 from ._foreign_ids import ForeignWrite, foreign_record_writes, foreign_text, foreign_writes
 from ._marked_first import marked_first, marked_first_text
 from ._newer_first import NewerFirst, assumed, newer_first, newer_first_text, skipped_unsaid
@@ -144,6 +144,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     note = (
         expectation_notes(exp, replace(found, superseded=0) if bare else found, events)
         + (f"; {first_only_text(len(exp.first_only))}" if exp.first_only else "")
+        + (f"; {first_records_text(len(exp.first_records))}" if exp.first_records else "")
         + never_note
         + unattributed_note(facts)
         + f" ({rule_text(exp, events)})"

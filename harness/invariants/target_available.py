@@ -9,7 +9,9 @@ A delivery the target did not answer is one that
 
 A timeout after which the target went on answering (a provider's retry of the same event, or
 any later delivery) or calling its downstreams is the target being slow, not gone:
-``ack_within`` judges that, and this verdict only counts it. A delivery that ended without an
+``ack_within`` judges that, and this verdict only counts it. Answers to deliveries sent before
+it, and calls made in their flights, are not going on: a target deadlocked by its own work
+finishes what it had begun (tests/gallery/shared_executor.py). A delivery that ended without an
 answer for a reason on the sender's side (a load test stopping its user) is not the target's.
 More than ``max_share`` of deliveries unanswered (default 0: any) fails.
 
@@ -35,7 +37,14 @@ from ..core._model import (
     Status,
     Verdict,
 )
-from ..history import History, at_array, delivery_column, delivery_rows
+from ..history import (
+    History,
+    at_array,
+    delivery_column,
+    delivery_numbers,
+    delivery_rows,
+    event_column,
+)
 from ._facts import (
     MAX_IDS,
     MAX_WITNESSES,
@@ -141,6 +150,25 @@ def availability(history: History) -> Availability:
             if status is not None
         )
         went_on = max(went_on, max(answered_sent, default=_NEVER))
+    # Answers to earlier deliveries and their calls are no sign of life after a later one: a
+    # target that deadlocked (a pool whose tasks wait on its own tasks) finishes the work it
+    # had begun and takes nothing new. Only where no delivery sent after one was answered.
+    timeouts = [d.sent_at for d in silent if no_answer(d) is NoAnswer.TIMEOUT]
+    late = max((sent for sent in timeouts if sent < went_on), default=None)
+    if late is None or _answered_after(deliveries, late):  # each has a later one answered
+        answered_last = float("inf")
+    else:
+        answered_last = _last_answered_sent(deliveries)
+    tail = min((sent for sent in timeouts if answered_last <= sent < went_on), default=None)
+    free, owned = (_NEVER, _NEVER) if tail is None else _life_after(history, tail)
+
+    def went_on_after(d: Delivery) -> bool:
+        if went_on <= d.sent_at:
+            return False  # nothing after it at all
+        if d.sent_at < answered_last:
+            return True  # a delivery sent after it was answered
+        return free > d.sent_at or owned >= d.sent_at
+
     counted: list[tuple[Delivery, NoAnswer]] = []
     slow: list[Delivery] = []
     other: list[Delivery] = []
@@ -148,7 +176,7 @@ def availability(history: History) -> Availability:
         kind = no_answer(d)
         if kind is None:
             other.append(d)
-        elif kind is NoAnswer.TIMEOUT and went_on > d.sent_at:
+        elif kind is NoAnswer.TIMEOUT and went_on_after(d):
             slow.append(d)
         else:
             counted.append((d, kind))
@@ -164,6 +192,64 @@ def availability(history: History) -> Availability:
         _outages(counted, [d.sent_at for d in answered]),
         answered[-1] if answered else None,
     )
+
+
+def _answered_after(deliveries: Sequence[Delivery], at: float) -> bool:
+    """Whether a delivery sent after ``at`` was answered: read from the last sent back, so a
+    run that went on answering says so at its first few."""
+    for i in range(len(deliveries) - 1, -1, -1):
+        d = deliveries[i]
+        if d.sent_at > at and d.status is not None:
+            return True
+    return False
+
+
+def _last_answered_sent(deliveries: Sequence[Delivery]) -> float:
+    """When the last delivery the target answered (by send time) was sent: columns read by
+    numpy's C code, a million deliveries in milliseconds."""
+    import numpy as np
+
+    sent = delivery_numbers(deliveries, "sent_at")
+    answered = sent[~np.isnan(delivery_numbers(deliveries, "status"))]
+    return float(answered.max()) if len(answered) else _NEVER
+
+
+def _life_after(history: History, after: float) -> tuple[float, float]:
+    """Of the calls made after ``after``: the last one's time among those no delivery in flight
+    then accounts for (none of its events', or of its record's where it names only that, was in
+    flight: answered before it), and the latest send time of the deliveries that account for
+    the others — the first sent of those in flight — : a call made for a delivery sent before
+    another shows the target finishing work it had begun, not taking the other in."""
+    import numpy as np
+
+    # Only the calls after it, and the flights that end after it, are read (a loaded run's
+    # columns: no Effect made for the calls before it).
+    effects = [history.effects[int(i)] for i in np.flatnonzero(at_array(history.effects) > after)]
+    if not effects:
+        return _NEVER, _NEVER
+    events = history.events
+    key_of = dict(zip(event_column(events, "id"), event_column(events, "key"), strict=True))
+    flights: dict[str, list[tuple[float, float]]] = {}  # by event id, and by record key
+    rows = delivery_rows(history.deliveries, "event_id", "sent_at", "answered_at")
+    for event_id, sent, answered in rows:
+        end = answered if answered is not None else float("inf")
+        if end < after:
+            continue
+        flights.setdefault(event_id, []).append((sent, end))
+        if (key := key_of.get(event_id)) is not None:
+            flights.setdefault(f"key:{key}", []).append((sent, end))
+    free = owned = _NEVER
+    for e in effects:
+        names = e.event_ids or ([f"key:{e.key}"] if e.key is not None else [])
+        sent = [
+            min((s for s, end in flights.get(name, ()) if s <= e.at <= end), default=None)
+            for name in names
+        ]
+        if not sent or None in sent:
+            free = max(free, e.at)
+        else:
+            owned = max(owned, *(s for s in sent if s is not None))
+    return free, owned
 
 
 def _outages(
