@@ -69,6 +69,14 @@ def test_a_signature_header_unpacked_as_one_entry_answers_500_through_the_overla
     sent = [float(s) for s in re.findall(r"sent at (\d+\.\d+) s, answered 500", said(errors))]
     low, high = OVERLAP
     assert sent and all(low - 0.01 <= s < high + 0.01 for s in sent), said(errors)
+    # No delivery signed with both secrets was taken or refused: the overlap was not seen, and
+    # accepts_genuine no longer passes it ("none of the 60 genuine deliveries was refused").
+    assert genuine["status"] == "inconclusive", said(genuine)
+    assert re.search(
+        r"but none of the \d+ deliveries signed with both secrets was answered 2xx or refused "
+        r"\(\d+ answered 500\)",
+        genuine["summary"],
+    ), said(genuine)
 
 
 @contextmanager

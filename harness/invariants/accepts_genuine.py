@@ -22,6 +22,7 @@ alone did not put the rotation to the test.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,6 +100,9 @@ def accepts_genuine(facts: Facts) -> Verdict:
                 f"secret alone (from {timestamp(phases.end)}): the run did not reach the end "
                 "of the rotation's overlap",
             )
+        if phases is not None and (unseen := _unjudged_phase(genuine, phases)):
+            return verdict(NAME, Status.INCONCLUSIVE, CLASS, f"{none_refused} refused{signed}, "
+                           f"but {unseen}")  # fmt: skip
         dropped = _new_dropped(facts, genuine, phases) if phases is not None else ""
         return verdict(NAME, Status.PASS, CLASS, f"{none_refused} refused{signed}{dropped}")
     explained = phases is not None and phases.explains(genuine, refused)
@@ -185,6 +189,27 @@ def _new_dropped(facts: Facts, genuine: Sequence[Delivery], phases: SecretPhases
         "drops what the check fails instead of refusing it: give it the new secret "
         "(no_lost_events judges those events)"
     )
+
+
+def _unjudged_phase(genuine: Sequence[Delivery], phases: SecretPhases) -> str:
+    """Where every delivery of a rotation's phase got neither a 2xx nor a refusal (5xx, no
+    answer), what of the rotation was not seen: "none refused" would pass a phase nobody saw
+    accepted (tests/gallery/split_signature.py answered 500 to every delivery signed with both
+    secrets, and the verdict passed)."""
+    by_phase: dict[str, list[Delivery]] = {}
+    for d in genuine:
+        by_phase.setdefault(phases.phase(d.sent_at), []).append(d)
+    for phase in (OLD, BOTH, NEW):
+        sent = by_phase.get(phase, [])
+        if sent and not any(is_accepted(d) or is_refusal(d) for d in sent):
+            answers = Counter(f"answered {d.status}" if d.status else "got no answer" for d in sent)
+            got = ", ".join(f"{n:,} {a}" for a, n in answers.most_common())
+            return (
+                f"none of the {plural(len(sent), 'delivery', 'deliveries')} {_SIGNED[phase]} "
+                f"was answered 2xx or refused ({got}): whether the automation accepts them was "
+                "not seen (no_server_errors judges the errors)"
+            )
+    return ""
 
 
 def _by_phase(genuine: Sequence[Delivery], phases: SecretPhases | None) -> str:
