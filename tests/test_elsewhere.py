@@ -67,6 +67,7 @@ def test_checkouts_subscribing_the_first_customers_account_are_said_so() -> None
     assert "named ds_1, the item made for record cs_zqrunk1" in v.summary, v.summary
     assert "a look-up that found another record's item" in v.summary, v.summary
     assert "last events of their type" not in v.summary, v.summary  # not held
+    assert "held at the clean run's end" not in v.summary, v.summary  # in no wording
     shown = [line for line in v.evidence.lines if "named ds_1" in line]
     assert len(shown) == 3, v.evidence.lines  # each of the three later checkouts
 

@@ -104,7 +104,9 @@ def test_an_inline_automation_is_slow_and_loud_under_faults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
-    slow = fault_scenario("slow", quiet=20, latency=2.3)
+    # 4 s, twice the 2 s budget: a loaded runner's loop runs late by tenths of a second, and an
+    # answer 2.3 s late was put down to the machine (ack_within inconclusive, in .ci/run).
+    slow = fault_scenario("slow", quiet=20, latency=4.0)
     down = fault_scenario("status", quiet=20, status=503)
     slow_result, down_result = run_side_by_side_on(
         "harness.demo.fragile", [slow, down], tmp_path / "j.db", seed=3, instances=2

@@ -141,14 +141,18 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     # A register the hazard assumed: its superseded events that wrote nothing are not "not
     # loss" unsaid (``_newer_first``).
     bare = _superseded_bare(facts, exp, found) if not shown and not coarse else ""
-    note = (
-        expectation_notes(exp, replace(found, superseded=0) if bare else found, events)
-        + (f"; {first_only_text(len(exp.first_only))}" if exp.first_only else "")
-        + (f"; {first_records_text(len(exp.first_records))}" if exp.first_records else "")
-        + never_note
-        + unattributed_note(facts)
-        + f" ({rule_text(exp, events)})"
-    )
+
+    def notes(exp: Expectation) -> str:
+        return (
+            expectation_notes(exp, replace(found, superseded=0) if bare else found, events)
+            + (f"; {first_only_text(len(exp.first_only))}" if exp.first_only else "")
+            + (f"; {first_records_text(len(exp.first_records))}" if exp.first_records else "")
+            + never_note
+            + unattributed_note(facts)
+            + f" ({rule_text(exp, events)})"
+        )
+
+    note = notes(exp)
     if not shown and not coarse:
         if found.created or found.partly or found.replaced or found.newest_unseen:
             return _not_known(facts, exp, found, note)
@@ -172,6 +176,9 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     undone = unfinished(facts.history)
     # Written in its own flight on another record's item: said first (``_elsewhere``).
     elsewhere = written_elsewhere(facts, exp, shown)
+    if exp.held & elsewhere.keys():  # wrote on another record's item: not held at the end
+        away = elsewhere.keys()
+        note = notes(replace(exp, held=exp.held - away, held_batched=exp.held_batched - away))
     late = _doubted(facts, undone, exp, shown) - elsewhere.keys()
     foreign = foreign_writes(
         facts, exp, {i: s for i, s in shown.items() if i not in late and i not in elsewhere}
