@@ -101,8 +101,8 @@ def accepts_genuine(facts: Facts) -> Verdict:
                 "of the rotation's overlap",
             )
         if phases is not None and (unseen := _unjudged_phase(genuine, phases)):
-            return verdict(NAME, Status.INCONCLUSIVE, CLASS, f"{none_refused} refused{signed}, "
-                           f"but {unseen}")  # fmt: skip
+            summary = f"{none_refused} refused{signed}, but {unseen}"
+            return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary)
         dropped = _new_dropped(facts, genuine, phases) if phases is not None else ""
         return verdict(NAME, Status.PASS, CLASS, f"{none_refused} refused{signed}{dropped}")
     explained = phases is not None and phases.explains(genuine, refused)
