@@ -25,7 +25,7 @@ from ..history import (
 )
 from ..invariants import ALWAYS_INVARIANTS, judge
 from ..invariants._facts import Facts, nones, route_of
-from ..invariants._timing import compression
+from ..invariants._timing import compression, time_scale
 from . import _advice, _describe, _left_out, _matrix, _readiness, _sequence, _stats, _year
 from ._answers import delivery_answers
 from ._deploys import deploys
@@ -71,8 +71,8 @@ def reproduce_command(history: History) -> str:
     downstream = info.settings.get("downstream")
     if downstream:
         args += ["--downstream", str(downstream)]
-    if _describe.time_scale(history) != 1:
-        args += ["--time-scale", exact(_describe.time_scale(history))]
+    if time_scale(history) != 1:
+        args += ["--time-scale", exact(time_scale(history))]
     return shlex.join(args)
 
 
@@ -155,7 +155,7 @@ def _scenario(run: RunInput, redactor: Redactor, index: int) -> ScenarioView:
         reproduce=reproduce_command(h),
         passed=all(v.passed for v in run.verdicts) and h.status == "complete",
         done=tuple(_describe.what_was_done(h)),
-        faults=tuple(_describe.fault(f, _describe.time_scale(h)) for f in h.faults),
+        faults=tuple(_describe.fault(f, time_scale(h)) for f in h.faults),
         counts=counts,
         verdicts=_verdicts(h, run.verdicts, redactor, anchor),
         example=_example(h, redactor),

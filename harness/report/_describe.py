@@ -17,7 +17,7 @@ from ..drive._drift import DRIFT_KINDS, drift_sentence
 from ..drive._perturb import TAMPER_DEFAULTS
 from ..history import History, delivery_column, delivery_numbers, event_column
 from ..invariants._facts import nones, plural
-from ..invariants._timing import compression
+from ..invariants._timing import compression, time_scale
 from ..invariants.target_available import NoAnswer, no_answer
 from ._settling import late_sentence, settle_sentence
 
@@ -215,11 +215,6 @@ def fault(f: Fault, scale: float = 1.0) -> str:
 def _when(start: float, end: float) -> str:
     # mm:ss reads well on a run of minutes; a run of seconds needs the tenths.
     return clock(start) if end >= 60 else f"{start:.1f} s"
-
-
-def time_scale(history: History) -> float:
-    """Run seconds per scenario second (1.0 for runs recorded before time scales existed)."""
-    return float(history.info.settings.get("time_scale", 1.0))
 
 
 def _attribution(settings: Mapping[str, Any]) -> str:
