@@ -30,19 +30,37 @@ LIFE_EVENT_KINDS = (
     "bulk-import",  # month-end and quarter-end imports
     "peak",  # the seasonal peak (Black Friday)
     "deploy",  # the automation redeployed: the project's restart: hook called at its hour
+    "duplicates",  # a share of every month's deliveries sent twice, as at-least-once senders do
 )
 
 
-def bad_hour(params: Mapping[str, Any]) -> str | None:
-    """What is wrong with a life event's ``params.hour`` (maintenance, provider-outage,
-    deploy: the local hour it happens at), or None."""
+def bad_params(kind: str, params: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What is wrong with a life event's ``params`` — the param's name and why — or None:
+    ``hour`` (maintenance, provider-outage, deploy: the local hour it happens at), and a
+    ``duplicates`` event's ``share`` (of the deliveries sent twice) and ``after_minutes``."""
     hour = params.get("hour", 0)
-    if isinstance(hour, bool) or not isinstance(hour, int | float) or not 0 <= hour < 24:
-        return (
+    if _not_number(hour) or not 0 <= hour < 24:
+        return "hour", (
             f"params.hour: {hour!r} is not allowed — must be a local hour from 0 to 24, "
             "like 14 or 9.5"
         )
+    share = params.get("share", 0.01)
+    if kind == "duplicates" and (_not_number(share) or not 0 < share <= 1):
+        return "share", (
+            f"params.share: {share!r} is not allowed — must be the share of the deliveries "
+            "sent twice, above 0 and at most 1, like 0.01"
+        )
+    after = params.get("after_minutes", 0)
+    if kind == "duplicates" and (_not_number(after) or not 0 <= after <= 3 * 24 * 60):
+        return "after_minutes", (
+            f"params.after_minutes: {after!r} is not allowed — must be the minutes after a "
+            "delivery its copy comes, from 0 to 4320 (3 days), like 20"
+        )
     return None
+
+
+def _not_number(value: object) -> bool:
+    return isinstance(value, bool) or not isinstance(value, int | float)
 
 
 @dataclass(frozen=True, slots=True)

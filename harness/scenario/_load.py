@@ -30,7 +30,7 @@ from typing import Any
 
 from ..core import _library as library
 from ..core import _paths
-from ..core._calendar import CalendarSpec, bad_hour
+from ..core._calendar import CalendarSpec, bad_params
 from ..core._data_paths import data_dir
 from ..core._errors import InputError, ScenarioError, UnknownScenarioError
 from ..core._files import not_a_file
@@ -370,8 +370,9 @@ def calendar_of(doc: CalendarDoc | None) -> CalendarSpec | None:
                 f"calendar.life[{i}].date: '{event.on}' is not allowed — must fall within the "
                 f"calendar's {spec.months} months, {spec.start} to {end - timedelta(1)}",
             )
-        if (bad := bad_hour(event.params)) is not None:
-            raise _Invalid(("calendar", "life", i, "params", "hour"), f"calendar.life[{i}].{bad}")
+        if (bad := bad_params(event.kind, event.params)) is not None:
+            name, why = bad
+            raise _Invalid(("calendar", "life", i, "params", name), f"calendar.life[{i}].{why}")
     return spec
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from ..core import _paths
 from ..core._calendar import LifeEvent
+from ..core._providers import PROVIDERS
 from ..core._scenario import (
     DeliverySpec,
     DownstreamSpec,
@@ -31,6 +32,7 @@ from ..core._scenario import (
     SyntheticSource,
 )
 from ..core._secret_env import next_secret_env
+from ..report._describe import duration
 from ..scenario._hazards import RESTART_FIX, choose_rename
 from ._rhythm import HOUR, black_friday, last_business_day, midnight
 
@@ -49,6 +51,7 @@ LASTING = frozenset(
         "clock-skew",
         "id-growth",
         "pagination",
+        "duplicates",
     }
 )
 # Kinds the calendar itself makes (timestamps in the zone, the rhythm's volume): markers that
@@ -96,6 +99,7 @@ def builtin_life(start: date, months: int, zone: ZoneInfo) -> tuple[LifeEvent, .
         return first.replace(day=min(day, last.day))
 
     planned: list[LifeEvent] = [
+        LifeEvent("duplicates", start, {"share": DUPLICATE_SHARE}, "a few deliveries sent twice"),
         LifeEvent("month-end", last_business_day(start.year, start.month), {}, "month-end import"),
         LifeEvent("field-added", on(1, 15), {}, "a field added to the events"),
         LifeEvent("maintenance", on(2, 8), {"hour": 2, "hours": 2}, "downstream maintenance"),
@@ -132,6 +136,11 @@ def builtin_life(start: date, months: int, zone: ZoneInfo) -> tuple[LifeEvent, .
         day += timedelta(1)
     return tuple(sorted((e for e in planned if first <= e.on < end), key=lambda e: e.on))
 
+
+# Of a month's deliveries, the share an at-least-once sender sends twice: its ack lost on the way
+# back (a timeout, a reset), it sends the event again at its first retry (docs/year.md).
+DUPLICATE_SHARE = 0.01
+UNKNOWN_COPY_DELAY = 300.0  # a sender of the user's own: its copy after 5 minutes
 
 DEPLOY_HOUR = 14.0  # local: after lunch, with the team at hand, under business-hours traffic
 
@@ -191,6 +200,8 @@ def why_not(event: LifeEvent, template: Scenario, zone: ZoneInfo) -> str | None:
             return f"the next secret's variable {env} is not set"
     if kind == "deploy" and template.restart is None:
         return f"the project gives no way to restart the automation — {RESTART_FIX}"
+    if kind == "duplicates" and isinstance(delay := copy_delay(template.delivery, event), str):
+        return delay
     if kind == "retry-storm" and int(event.params.get("copies", 3)) < 2:
         return "copies must be 2 or more"
     if kind in ("dst", "leap-day", "month-end") and not source.time_path:
@@ -210,6 +221,35 @@ def why_not(event: LifeEvent, template: Scenario, zone: ZoneInfo) -> str | None:
     if kind == "id-growth" and not _numeric_ids(source):
         return "the events' ids and record keys are not numbers"
     return None
+
+
+def copy_delay(delivery: DeliverySpec, event: LifeEvent) -> float | str:
+    """Seconds after a delivery its ``duplicates`` copy comes: ``params.after_minutes``, else
+    the sender's first retry (it did not get the 2xx and sends again: the scenario's own
+    schedule, or its provider's) — 5 minutes for a sender whose retries are not known, as every
+    HTTP sender sends at least once; why there is none (a sender that never redelivers)."""
+    if "after_minutes" in event.params:
+        return float(event.params["after_minutes"]) * 60
+    provider = delivery.provider
+    if provider is not None and provider.retries:
+        return provider.retries[0]
+    if not _retries_known(delivery):
+        return UNKNOWN_COPY_DELAY
+    assert provider is not None
+    profile = PROVIDERS[provider.name]
+    if not profile.retries:
+        return (
+            f"{profile.short_title} does not redeliver on its own (give params.after_minutes "
+            "for the copies your own redeliveries send)"
+        )
+    return profile.retries[0]
+
+
+def _retries_known(delivery: DeliverySpec) -> bool:
+    provider = delivery.provider
+    return provider is not None and (
+        bool(provider.retries) or PROVIDERS[provider.name].retries_known
+    )
 
 
 def _auth_of(template: Scenario, kind: str) -> list[DownstreamSpec]:
@@ -401,6 +441,28 @@ def _storm(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) 
     draft.notes.append(f"{e.on}: each delivery sent {copies} times (retry storm).")
 
 
+def _duplicates(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) -> None:
+    """A share of the month's deliveries (from ``since`` in its own month) sent again, each
+    copy ``copy_delay`` later and within the month."""
+    delay = copy_delay(draft.delivery, e)
+    start = 0.0 if since is None else since
+    share = float(e.params.get("share", DUPLICATE_SHARE))
+    sent = [d for d in draft.deliveries if d[0] >= start]
+    if not sent or isinstance(delay, str):
+        return
+    chosen = draft.rng.sample(sent, max(1, round(share * len(sent))))
+    copies = [(min(t + delay, draft.length), n) for t, n in chosen]
+    draft.deliveries = sorted(draft.deliveries + copies)
+    why = "its ack lost: the sender's first retry"
+    if "after_minutes" in e.params:
+        why = "params.after_minutes"
+    elif delay == UNKNOWN_COPY_DELAY and not _retries_known(draft.delivery):
+        why = "the sender's retries are not known: 5 min assumed, params.after_minutes sets it"
+    draft.notes.append(
+        f"{len(copies)} deliveries sent twice, each copy {duration(delay)} after it ({why})."
+    )
+
+
 def _deploy(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) -> None:
     if since is None:
         return
@@ -438,5 +500,6 @@ _APPLY: dict[str, Callable[[Draft, LifeEvent, SyntheticSource, float | None], No
     "provider-outage": _outage,
     "retry-storm": _storm,
     "deploy": _deploy,
+    "duplicates": _duplicates,
     **{kind: _marker for kind in MARKERS},
 }

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..core._calendar import LIFE_EVENT_KINDS, CalendarSpec, LifeEvent, bad_hour
+from ..core._calendar import LIFE_EVENT_KINDS, CalendarSpec, LifeEvent, bad_params
 from ..core._errors import InputError
 from ..core._providers import PROVIDERS
 from ..core._scenario import PlannedDelivery, Scenario, Skipped, SyntheticSource
@@ -197,11 +197,11 @@ def check_calendar(calendar: CalendarSpec, where: str) -> None:
                 where=where,
                 hint=f"use one of {', '.join(LIFE_EVENT_KINDS)}",
             )
-        if (bad := bad_hour(event.params)) is not None:
+        if (bad := bad_params(event.kind, event.params)) is not None:
             raise InputError(
-                f"calendar.life[{i}].{bad}",
+                f"calendar.life[{i}].{bad[1]}",
                 where=where,
-                hint="give the local hour it happens at (14:00: 14, 09:30: 9.5)",
+                hint="docs/year.md#life-events lists each life event's params",
             )
 
 
