@@ -6,10 +6,12 @@ no_duplicate_effects in January, a month with no other life event that sends an 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,7 @@ from harness.scenario._load import load_scenario, resolve
 from harness.year import plan_year
 from harness.year._life import DUPLICATE_SHARE, UNKNOWN_COPY_DELAY
 
-from .conftest import Automation, harness_process
+from .conftest import Automation, Completed, harness_process
 
 
 def year_template(provider: str | None = None) -> Scenario:
@@ -110,22 +112,46 @@ def test_bad_duplicates_params_are_refused_at_their_line(
     assert f"{path}:12: calendar.life[0].{said}" in str(caught.value), caught.value
 
 
+def january_of(automation: Automation, tmp_path: Path) -> tuple[Completed, dict[str, Any]]:
+    """``harness run year`` for one small January against a demo automation: the process and
+    the report's ``year``."""
+    report = tmp_path / "report.json"
+    done = harness_process(
+        "run", "year", "--target", automation.hook,
+        "--downstream", f"127.0.0.1:{automation.downstream_port}", "--no-project",
+        "--events-per-day", "20", "--day-seconds", "0.2", "--months", "1",
+        "--journal", str(tmp_path / "year.db"), "--report", str(report), "--seed", "5",
+        cwd=tmp_path, timeout=200,
+    )  # fmt: skip
+    assert "Traceback" not in done.err, done.err
+    return done, json.loads(report.read_text())["year"]
+
+
 @pytest.mark.integration
 @pytest.mark.timeout(240)
 def test_an_automation_writing_once_per_delivery_repeats_a_january_copy(
     fragile: Automation, tmp_path: Path
 ) -> None:
-    journal = tmp_path / "year.db"
-    done = harness_process(
-        "run", "year", "--target", fragile.hook,
-        "--downstream", f"127.0.0.1:{fragile.downstream_port}", "--no-project",
-        "--events-per-day", "20", "--day-seconds", "0.2", "--months", "1",
-        "--journal", str(journal), "--seed", "5", cwd=tmp_path, timeout=200,
-    )  # fmt: skip
-    assert "Traceback" not in done.err, done.err
+    done, year = january_of(fragile, tmp_path)
     assert "a few deliveries sent twice" in done.err, done.err
+    journal = tmp_path / "year.db"
     (month,) = [i for i, _ in run_infos(journal) if i.scenario == "year-2028-01"]
     verdicts = {v.invariant: v for v in judge(load(journal, month.run_id))}
     repeated = verdicts["no_duplicate_effects"]
     assert repeated.status is Status.FAIL, repeated.summary
     assert done.code == 1, done.err
+    # A month failed on a repeat: nothing left to say of the dedup's memory.
+    assert not [u for u in year["untested"] if "a cache with a time to live" in u]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(240)
+def test_a_year_that_holds_says_a_dedup_that_forgets_by_time_was_not_put_to_the_test(
+    sound: Automation, tmp_path: Path
+) -> None:
+    done, year = january_of(sound, tmp_path)
+    assert done.code == 0, done.err
+    [memory] = [u for u in year["untested"] if "a cache with a time to live" in u]
+    # The sound demo's copies came 5 min apart on the year's clock, a fraction of a second here.
+    assert "was not put to the test" in memory and "(5 min on the year's clock" in memory, memory
+    assert "could not be tested" in year["answer"]

@@ -50,14 +50,31 @@ def seconds(t: float) -> str:
 def repeats_compressed(history: History) -> str:
     """``""`` for a run in real time, or one whose events were each delivered once; else
     ``an event's deliveries came at most 0.9 s apart here, 17 min in the scenario's time …``:
-    a pass over repeats deduplicated that quickly says nothing of a store that forgets sooner.
-    A delivery counts once the target had it: answered, or timed out while it worked (a retry
-    storm's first attempts); not one refused or reset before any answer. The scenario's time
-    of a delivery is its plan's, scaled back, plus — for a sender's retry — the retry delays
-    scaled back and the sender's real waits for an answer (its ack timeout is not scaled)."""
+    a pass over repeats deduplicated that quickly says nothing of a store that forgets sooner."""
+    spans = repeat_spans(history)
+    if spans is None:
+        return ""
+    span, scenario = spans
+    return (
+        f"an event's deliveries came at most {seconds(span)} apart here, "
+        f"{_long(scenario)} in the scenario's time (time scale {time_scale(history):g}): an "
+        "automation that forgets the events it handled sooner than that — a dedup cache with a "
+        "time to live — passes here and repeats them in production; keep each event's id as "
+        f"long as its sender redelivers ({_redelivers(history)}docs/providers.md)"
+    )
+
+
+def repeat_spans(history: History) -> tuple[float, float] | None:
+    """How far apart an event's deliveries came at most, in real seconds and in the scenario's,
+    for a compressed run whose repeats span a minute or more of the scenario's time; None
+    otherwise. A delivery counts once the target had it: answered, or timed out while it
+    worked (a retry storm's first attempts); not one refused or reset before any answer. The
+    scenario's time of a delivery is its plan's, scaled back, plus — for a sender's retry — the
+    retry delays scaled back and the sender's real waits for an answer (its ack timeout is not
+    scaled)."""
     scale = time_scale(history)
     if scale >= 1:
-        return ""
+        return None
     delays = [float(d) for d in history.info.settings.get("retries") or ()]
     planned = {d.id: d.scheduled_at for d in history.deliveries if ".r" not in d.id}
     seen: dict[str, list[tuple[float, float]]] = {}  # event id -> (sent, scenario time)
@@ -74,15 +91,7 @@ def repeats_compressed(history: History) -> str:
     ]
     span = max((real for real, _ in spans), default=0.0)
     scenario = max((then for _, then in spans), default=0.0)
-    if scenario < 60:
-        return ""
-    return (
-        f"an event's deliveries came at most {seconds(span)} apart here, "
-        f"{_long(scenario)} in the scenario's time (time scale {scale:g}): an automation "
-        "that forgets the events it handled sooner than that — a dedup cache with a time to "
-        "live — passes here and repeats them in production; keep each event's id as long as "
-        f"its sender redelivers ({_redelivers(history)}docs/providers.md)"
-    )
+    return None if scenario < 60 else (span, scenario)
 
 
 def _redelivers(history: History) -> str:

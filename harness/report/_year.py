@@ -23,6 +23,7 @@ from ..core._quantiles import Quantiles, quantiles
 from ..core._scenario import Skipped
 from ..history import History
 from ..invariants._lag import waited
+from ..invariants._timing import repeat_spans, seconds
 from . import _describe
 from ._stats import event_lags
 from ._trends import MonthSpan, Trend, latency_trend, memory_trend
@@ -83,6 +84,9 @@ class MonthFigures:
     life: tuple[LifeMark, ...]
     failed: tuple[str, ...]  # invariants
     inconclusive: tuple[str, ...]
+    # An event's deliveries at most this far apart, in real and in the year's seconds
+    # (``_timing.repeat_spans``): what a dedup's memory was put to.
+    repeats: tuple[float, float] | None = None
 
     @property
     def error_rate(self) -> float | None:
@@ -217,6 +221,7 @@ def figures(history: History, verdicts: Sequence[Verdict]) -> MonthFigures:
         inconclusive=tuple(
             dict.fromkeys(v.invariant for v in verdicts if v.status is Status.INCONCLUSIVE)
         ),
+        repeats=repeat_spans(history),
     )
 
 
@@ -516,7 +521,26 @@ def _untested(
         if t.status == "inconclusive":
             out.append(t.text)
     out.extend(f"{s.name}: {s.reason}" for s in skipped)
+    out.extend(_dedup_memory(months))
     return tuple(out)
+
+
+def _dedup_memory(months: Sequence[MonthFigures]) -> list[str]:
+    """What a compressed year cannot show of a dedup that forgets by time: an event's copies
+    came seconds apart, though hours or days apart on the year's clock — unless a month
+    already failed on a repeat."""
+    spans = [m.repeats for m in months if m.repeats is not None]
+    if not spans or any(DUPLICATED in m.failed for m in months):
+        return []
+    real = max(r for r, _ in spans)
+    then = max(t for _, t in spans)
+    return [
+        "a dedup that forgets the events it handled sooner than their sender redelivers — a "
+        f"cache with a time to live — was not put to the test: an event's copies came at most "
+        f"{seconds(real)} apart in real time ({_describe.duration(then)} on the year's clock; "
+        "the months are compressed); keep each event's id as long as its sender redelivers "
+        "(docs/providers.md)"
+    ]
 
 
 def _answer(
