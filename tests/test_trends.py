@@ -128,7 +128,9 @@ def test_memory_that_grows_without_bound_is_a_finding_and_steady_memory_is_not()
 # --- month runs as histories -------------------------------------------------------------
 
 
-def _calendar(index: int, life: Sequence[dict[str, str]] = ()) -> dict[str, object]:
+def _calendar(
+    index: int, life: Sequence[dict[str, str]] = (), in_force: Sequence[dict[str, str]] = ()
+) -> dict[str, object]:
     return {
         "month": f"2028-{index:02d}",
         "index": index,
@@ -138,11 +140,18 @@ def _calendar(index: int, life: Sequence[dict[str, str]] = ()) -> dict[str, obje
         "timezone": "Europe/Berlin",
         "events_per_day": 10,
         "life": list(life),
+        "in_force": list(in_force),
     }
 
 
 def month_run(
-    index: int, ack: float, *, lost: int = 0, rss: float | None = None, life: Sequence = ()
+    index: int,
+    ack: float,
+    *,
+    lost: int = 0,
+    rss: float | None = None,
+    life: Sequence = (),
+    in_force: Sequence = (),
 ) -> tuple[History, list[Verdict]]:
     """A month run of 300 events, each acked in ``ack`` s and making one effect."""
     n = 300
@@ -168,7 +177,11 @@ def month_run(
         (),
         "",
         "t",
-        settings={"calendar": _calendar(index, life), "provider": "shopify", "ack_timeout": 5.0},
+        settings={
+            "calendar": _calendar(index, life, in_force),
+            "provider": "shopify",
+            "ack_timeout": 5.0,
+        },
     )
     verdicts = [Verdict("no_duplicate_effects", Status.PASS, FailureClass.SILENT, "ok")]
     if lost:
@@ -336,3 +349,22 @@ def test_memory_growth_is_told_beside_the_answer_without_breaking_the_year() -> 
     assert y is not None and y.survived and not y.broke
     assert y.trends[1].status == "finding"
     assert "Watch its memory: memory grows" in y.answer
+
+
+def test_a_failure_names_the_lasting_life_events_in_force_that_act_on_it() -> None:
+    """November loses events at its peak under the rate limit tightened in May: the why names
+    that limit beside November's own life events — not the field added in February, which
+    does not act on what no_lost_events judges."""
+    held = [
+        {"kind": "field-added", "on": "2028-02-15", "title": "a field added"},
+        {"kind": "rate-limit", "on": "2028-05-03", "title": "the rate limit tightens"},
+    ]
+    peak = [{"kind": "peak", "on": "2028-11-24", "title": "Black Friday"}]
+    runs = [month_run(i, 0.01, lost=5 if i == 11 else 0, life=peak if i == 11 else (),
+                      in_force=held if i > 5 else ())
+            for i in range(1, 13)]  # fmt: skip
+    y = year(runs)
+    assert y is not None and [b.index for b in y.broke] == [11]
+    assert (
+        y.broke[0].why == "Black Friday on 2028-11-24; the rate limit tightens (since 2028-05-03)"
+    )

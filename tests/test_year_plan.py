@@ -386,3 +386,14 @@ def test_a_month_with_a_fault_window_sends_the_project_providers_retries(tmp_pat
     own = replace(template, origin=str(tmp_path / "year.calendar.yaml"))
     march = list(plan_year(own, calendar, seed=2).months())[2].scenario
     assert march.delivery.provider is not None and march.delivery.provider.retries == ()
+
+
+def test_a_months_settings_name_the_lasting_life_events_still_in_force() -> None:
+    plan = plan_year(year_template(), CalendarSpec(events_per_day=10), seed=1)
+    months = {m.month: m.settings() for m in plan.months()}
+    assert months["2028-01"]["in_force"] == []
+    kinds = [e["kind"] for e in months["2028-11"]["in_force"]]
+    assert {"duplicates", "field-added", "rate-limit", "pagination"} <= set(kinds)
+    assert "maintenance" not in kinds and "clock-skew" not in kinds  # not lasting; November's own
+    assert {"kind": "rate-limit", "on": "2028-05-03", "title": "the downstream's rate limit "
+            "tightens"} in months["2028-11"]["in_force"]  # fmt: skip

@@ -87,6 +87,7 @@ class MonthFigures:
     # An event's deliveries at most this far apart, in real and in the year's seconds
     # (``_timing.repeat_spans``): what a dedup's memory was put to.
     repeats: tuple[float, float] | None = None
+    in_force: tuple[LifeMark, ...] = ()  # earlier months' lasting life events, still applied
 
     @property
     def error_rate(self) -> float | None:
@@ -222,6 +223,7 @@ def figures(history: History, verdicts: Sequence[Verdict]) -> MonthFigures:
             dict.fromkeys(v.invariant for v in verdicts if v.status is Status.INCONCLUSIVE)
         ),
         repeats=repeat_spans(history),
+        in_force=tuple(_life(block.get("in_force"))),
     )
 
 
@@ -465,7 +467,7 @@ def _broke(months: Sequence[MonthFigures], trends: Sequence[Trend]) -> tuple[Bro
         if m.status != "complete":
             what = _describe.join_words([w for w in (what, "the run was interrupted") if w])
         mine = [t.text for t in findings if t.month == m.index]
-        why = "; ".join([*(_life_text(x) for x in m.life if not x.skipped), *mine])
+        why = "; ".join([*(_life_text(x) for x in m.life if not x.skipped), *_held(m), *mine])
         out[m.index] = Broke(m.index, m.month, m.name, what, why, cost(m), explained=bool(mine))
     for t in findings:
         assert t.month is not None
@@ -489,6 +491,28 @@ ACK_COST = (
     "from then on the sender gives deliveries up unanswered and retries them: duplicates "
     "while it retries, losses once its retries run out"
 )
+
+
+# The lasting life events that act on what each check judges: one in force since an earlier
+# month is named beside a failure of that check (a rate limit tightened in May, met by
+# November's peak), the others are not.
+ACTS_ON: Mapping[str, frozenset[str]] = {
+    "backs_off": frozenset({"rate-limit"}),
+    "recovers_after_outage": frozenset({"rate-limit"}),
+    "no_duplicate_effects": frozenset({"duplicates", "rate-limit"}),
+    "accepts_genuine": frozenset({"secret-rotation", "clock-skew"}),
+    "drift_is_loud": frozenset({"field-added", "enum-value-added"}),
+    "no_lost_events": frozenset(
+        "rate-limit token-expiry api-key-rotation secret-rotation pagination api-version "
+        "id-growth enum-value-added clock-skew".split()
+    ),
+}
+
+
+def _held(m: MonthFigures) -> list[str]:
+    """The lasting life events in force since an earlier month that act on what failed."""
+    kinds = frozenset().union(*(ACTS_ON.get(i, frozenset()) for i in m.failed))
+    return [f"{x.title} (since {x.on})" for x in m.in_force if x.kind in kinds]
 
 
 def _life_text(x: LifeMark) -> str:

@@ -56,11 +56,12 @@ class MonthPlan:
     index: int  # 1-based
     first_day: date
     days: tuple[Day, ...]
-    life: tuple[LifeEvent, ...]  # on this month's days (earlier lasting ones apply unnamed)
+    life: tuple[LifeEvent, ...]  # on this month's days
     scenario: Scenario
     day_seconds: float
     timezone: str
     events_per_day: int
+    in_force: tuple[LifeEvent, ...] = ()  # earlier months' lasting ones, still applied
 
     @property
     def month(self) -> str:
@@ -80,11 +81,13 @@ class MonthPlan:
             "day_seconds": self.day_seconds,
             "timezone": self.timezone,
             "events_per_day": self.events_per_day,
-            "life": [
-                {"kind": e.kind, "on": e.on.isoformat(), "title": e.title or e.kind}
-                for e in self.life
-            ],
+            "life": [_mark(e) for e in self.life],
+            "in_force": [_mark(e) for e in self.in_force],
         }
+
+
+def _mark(e: LifeEvent) -> dict[str, str]:
+    return {"kind": e.kind, "on": e.on.isoformat(), "title": e.title or e.kind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,12 +249,14 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
         rng=random.Random(f"{plan.seed}:{first.isoformat()}:life"),
     )
     here: list[LifeEvent] = []
+    held: list[LifeEvent] = []
     for event in plan.life:
         if first <= event.on <= last:
             since = draft.second(event.on)
             here.append(event)
         elif event.on < first and event.kind in _life.LASTING:
-            since = None  # still holds; named in the month it happened only
+            since = None  # still holds; on the calendar in the month it happened only
+            held.append(event)
         else:
             continue
         _life.apply(draft, event, source, since)
@@ -299,6 +304,7 @@ def plan_month(plan: YearPlan, index: int) -> MonthPlan:
         plan.day_seconds,
         calendar.timezone,
         calendar.events_per_day,
+        tuple(held),
     )
 
 
