@@ -6,6 +6,7 @@ deliveries and effects the same way.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
@@ -423,6 +424,17 @@ def first_sent(deliveries: Sequence[Delivery], tampered: Collection[str] = ()) -
     for eid, sent in rows:
         if eid not in found or sent < found[eid]:
             found[eid] = sent
+    return found
+
+
+def first_accepted(history: History) -> dict[str, float]:
+    """Each event of ``history`` answered 2xx -> when its first such answer came."""
+    found: dict[str, float] = {}
+    for eid, answered, outcome in delivery_rows(
+        history.deliveries, "event_id", "answered_at", "outcome"
+    ):
+        if outcome is Outcome.OK and answered is not None and answered < found.get(eid, math.inf):
+            found[eid] = answered
     return found
 
 

@@ -204,11 +204,16 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
+    # A record or the run short where the user stopped the run before it had waited for some
+    # of their events (``_stopped``): not proven lost either.
+    stopped = _stopped_keys(facts, undone)
+    lost_records = [s for s in lost_records if s.subject not in stopped]
+    run_short = [] if undone.stop is not None and undone.stop.unseen else found.run
     # A record whose creations went to an earlier run's items (``_foreign_ids``), as an event's.
     foreign_records = foreign_record_writes(facts, exp, lost_records)
     lost_records = [s for s in lost_records if s.subject not in foreign_records]
     doubted = len(late) + len(aside)
-    if undone.cut or (doubted == len(shown) and not lost_records and not found.run):
+    if undone.cut or (doubted == len(shown) and not lost_records and not run_short):
         # Nothing proven lost: the run stopped watching before the target was done.
         heads = [f"{len(shown):,} of {judged_text(found)} lack expected effects"] if shown else []
         if coarse:
@@ -235,7 +240,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late and eid not in aside}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
     # reads every write: one per lost record made judging quadratic in a run's size).
-    coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
+    coarse_shorts = [*run_short, *lost_records][:MAX_WITNESSES]
     witnesses = coarse_witnesses(facts, exp, coarse_shorts)
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
     per_event = event_witnesses(facts, exp, lost, lost_ids)
@@ -247,7 +252,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         per_event = _with_last_effect(facts, per_event)
     head = lost_text(
         exp,
-        replace(found, records=lost_records),
+        replace(found, records=lost_records, run=run_short),
         lost_ids,
         [i for i in lost_ids if i not in facts.first_write],
     )
@@ -457,6 +462,14 @@ def _settle_note(
     return restarted + settle_note(facts.history, effects, undone, rest, rest_records)
 
 
+def _stopped_keys(facts: Facts, undone: Unfinished) -> frozenset[str]:
+    """The records of the accepted events the user's stop left unseen (``_stopped``)."""
+    if undone.stop is None or not undone.stop.unseen:
+        return frozenset()  # most runs
+    events = facts.events_by_id
+    return frozenset(events[i].key for i in undone.stop.unseen if i in events)
+
+
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
     """Those of ``ids`` (accepted events short of an effect) not called lost: this run may
     have made their effects after it stopped watching, or the clean run's twins may have; or
@@ -484,6 +497,13 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     to do: this run stopped watching too soon, or its clean run did."""
     unseen = exp.unseen if not undone.cut else frozenset()
     held = exp.held if not undone.cut else frozenset()
+    # The user stopped the run before it had waited for them (``_stopped``): said first.
+    stop = undone.stop if not undone.cut else None
+    cut_off = stop.unseen if stop is not None else frozenset()
+    stopped = [i for i in doubted if i in cut_off and i not in undone.late]
+    if stopped:
+        doubted = [i for i in doubted if i not in cut_off or i in undone.late]
+        n -= len(stopped)
     untaught = [i for i in doubted if i in exp.untaught and i not in undone.late]
     refused = [i for i in doubted if i in exp.refused_whole and i not in undone.late]
     doubted = [
@@ -503,10 +523,16 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
         else sum(1 for i in doubted if i not in undone.late and i not in unseen and i not in held)
     )
     rest = n - theirs - len(lasts) - behind
-    parts = [undone.why(rest)] if rest > 0 else []
+    # Shortfalls per record or per run, where no late effect and no cut explains them: the
+    # stop does, once it left any accepted event unseen.
+    coarse = max(rest - sum(1 for i in doubted if i in undone.late), 0) if cut_off else 0
+    rest -= coarse
+    parts = [stop.text(len(stopped) + coarse)] if stop and (stopped or coarse) else []
+    if rest > 0:
+        parts.append(undone.why(rest))
     if behind:
-        if parts:  # two counts: each says whose
-            parts[0] = f"for {rest:,} of them, {parts[0]}"
+        if rest > 0:  # two counts: each says whose
+            parts[-1] = f"for {rest:,} of them, {parts[-1]}"
         parts.append(behind_text(behind))
     if theirs:
         parts.append(
@@ -792,11 +818,18 @@ def _never_note(facts: Facts, lost: int = 0) -> str:
         genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
         only_tampered = sum(1 for eid in never if eid not in genuine)
     notes = []
-    if len(never) > only_tampered + lost:
-        refused = len(never) - only_tampered - lost
+    # A run cut short (the user stopped it) had events it never sent: not the target's refusals.
+    unsent = 0
+    if facts.history.status != "complete":
+        sent = {d.event_id for d in facts.history.deliveries}
+        unsent = sum(1 for eid in never if eid not in sent)
+    if len(never) > only_tampered + lost + unsent:
+        refused = len(never) - only_tampered - lost - unsent
         notes.append(
             f"{plural(refused, 'event')} never accepted by the target (not counted as lost)"
         )
+    if unsent:
+        notes.append(f"{plural(unsent, 'event')} not sent before the run stopped (not judged)")
     if only_tampered:
         notes.append(
             f"{plural(only_tampered, 'event')} sent only as tampered deliveries (not owed; "
