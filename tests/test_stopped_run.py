@@ -6,6 +6,7 @@ run; `harness check` of the kept journal says the same (docs/invariants.md, no_l
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from harness.history import History, load_all
 
 from .conftest import SECRET, Completed, harness_process, signalled
 from .test_gallery import SCENARIOS, automation
+from .test_restart_interrupt import YEAR, _interrupted
 
 pytestmark = pytest.mark.integration
 
@@ -132,4 +134,29 @@ def test_ctrl_c_after_an_events_wait_with_nothing_done_still_fails_it(tmp_path: 
     assert "✗ no_lost_events" in said and "(lost)" in said, said
     assert "not sent before the run stopped (not judged)" in said, said  # not "never accepted"
     assert "the user stopped the run (Ctrl-C or SIGTERM)" in said, said  # the unseen ones: not lost
+    assert check.code == 3, said
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_in_a_years_deploy_restart_leaves_what_it_held_unseen(tmp_path: Path) -> None:
+    """A year's first deploy (0.72 s in) whose hook hangs, stopped by Ctrl-C: the orders
+    accepted before it were watched until the hook began, less than the wait a run gives
+    them — unseen, not "17 of 17 accepted events produced no effect (lost)"."""
+    pidfile = tmp_path / "hook.pid"
+    hook = json.dumps(f"echo $$ > {pidfile}; exec sleep 600")
+
+    def hook_running(proc: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + 60
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.1)
+
+    restart = f"{{command: [sh, -c, {hook}]}}"
+    code, err, journal = _interrupted(tmp_path, restart, hook_running, YEAR)
+    assert code == 3, err
+    check = harness_process("check", str(journal), cwd=tmp_path)
+    said = " ".join(check.out.split())
+    assert "✗ no_lost_events" not in said and "? no_lost_events" in said, said
+    assert "the user stopped the run (Ctrl-C or SIGTERM) at" in said, said
+    assert "in the deploy restart that began at" in said, said
     assert check.code == 3, said
