@@ -6,7 +6,6 @@ run; `harness check` of the kept journal says the same (docs/invariants.md, no_l
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from harness.history import History, load_all
 
 from .conftest import SECRET, Completed, harness_process, signalled
 from .test_gallery import SCENARIOS, automation
-from .test_restart_interrupt import YEAR, _interrupted
+from .test_restart_interrupt import YEAR, in_hanging_hook
 
 pytestmark = pytest.mark.integration
 
@@ -142,17 +141,7 @@ def test_ctrl_c_in_a_years_deploy_restart_leaves_what_it_held_unseen(tmp_path: P
     """A year's first deploy (0.72 s in) whose hook hangs, stopped by Ctrl-C: the orders
     accepted before it were watched until the hook began, less than the wait a run gives
     them — unseen, not "17 of 17 accepted events produced no effect (lost)"."""
-    pidfile = tmp_path / "hook.pid"
-    hook = json.dumps(f"echo $$ > {pidfile}; exec sleep 600")
-
-    def hook_running(proc: subprocess.Popen[str]) -> None:
-        deadline = time.monotonic() + 60
-        while not pidfile.exists() or not pidfile.read_text().strip():
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-            time.sleep(0.1)
-
-    restart = f"{{command: [sh, -c, {hook}]}}"
-    code, err, journal = _interrupted(tmp_path, restart, hook_running, YEAR)
+    code, err, journal, _ = in_hanging_hook(tmp_path, YEAR)
     assert code == 3, err
     check = harness_process("check", str(journal), cwd=tmp_path)
     said = " ".join(check.out.split())
