@@ -18,11 +18,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
-from ..history import event_column, event_rows
+from ..history import delivery_rows, event_column, event_rows
 from ._after_answers import pace_of, settle_note
 from ._batch_kept import Kept
 from ._behind_late import behind_late, behind_text
-from ._deferred import deferred, mark_deferred
+from ._deferred import deferred, mark_deferred, refused_for_now
 from ._derived import per_record_advice
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
 from ._expected import Expectation, expectation_of
@@ -97,7 +97,7 @@ def no_lost_events(facts: Facts) -> Verdict:
     if not facts.accepted:
         return _untested(facts)
     refused = deferred(facts)
-    return mark_deferred(refused, facts, _judged(facts, refused.lost_count if refused else 0))
+    return mark_deferred(refused, facts, _judged(facts, len(refused.events) if refused else 0))
 
 
 def _untested(facts: Facts) -> Verdict:
@@ -121,11 +121,11 @@ def _untested(facts: Facts) -> Verdict:
     )
 
 
-def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
-    """The verdict over the accepted events; ``refused_lost``: the never accepted ones
-    ``_deferred`` counts lost, left out of the note on those not counted."""
+def _judged(facts: Facts, deferred_events: int = 0) -> Verdict:
+    """The verdict over the accepted events; ``deferred_events``: the never accepted ones
+    ``_deferred`` says (lost, or not seen), left out of the note on those not counted."""
     events = facts.history.events
-    never_note = _never_note(facts, refused_lost)
+    never_note = _never_note(facts, deferred_events)
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
@@ -804,30 +804,39 @@ def _with_last_effect(facts: Facts, witnesses: list[Witness]) -> list[Witness]:
     return out
 
 
-def _never_note(facts: Facts, lost: int = 0) -> str:
-    """The events not judged, and why: refused (or never answered) by the target, or sent only
-    as tampered deliveries — an attacker's, which the target owed nothing (rejects_forged); but
-    the ``lost`` ones (``_deferred``: their sender never brings them back), said there."""
+def _never_note(facts: Facts, deferred_events: int = 0) -> str:
+    """The events not judged, and why: refused by the target (a 4xx: its decision on the
+    event, which a redelivery meets again — accepts_genuine judges whether it was right), or
+    not accepted otherwise (in a fault window: recovers_after_outage's; a drift: drift_is_loud's),
+    or sent only as tampered deliveries — an attacker's, which the target owed nothing
+    (rejects_forged), or not sent at all before the run stopped; but the ``deferred_events``
+    (``_deferred``: refused "for now", 429 or 5xx or no answer, and never redelivered —
+    lost where their sender never brings them back, else not seen), said there."""
     accepted = facts.accepted
-    never = [i for i in event_column(facts.history.events, "id") if i not in accepted]
+    never = {i for i in event_column(facts.history.events, "id") if i not in accepted}
     if not never:
         return ""
     tampered = facts.tampered
-    only_tampered = 0
-    if tampered:  # else every delivery is genuine: no scan of them
-        genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
-        only_tampered = sum(1 for eid in never if eid not in genuine)
-    notes = []
+    answers: dict[str, set[int | None]] = {}  # each event's genuine deliveries' answers
+    for did, eid, status in delivery_rows(facts.history.deliveries, "id", "event_id", "status"):
+        if eid in never and did not in tampered:
+            answers.setdefault(eid, set()).add(status)
+    sent = {d.event_id for d in facts.history.deliveries} if tampered else answers.keys()
+    nothing = sum(1 for eid in never if eid not in sent)
     # A run cut short (the user stopped it) had events it never sent: not the target's refusals.
-    unsent = 0
-    if facts.history.status != "complete":
-        sent = {d.event_id for d in facts.history.deliveries}
-        unsent = sum(1 for eid in never if eid not in sent)
-    if len(never) > only_tampered + lost + unsent:
-        refused = len(never) - only_tampered - lost - unsent
+    unsent = nothing if facts.history.status != "complete" else 0
+    only_tampered = len(never) - len(answers) - nothing
+    decided = sum(1 for a in answers.values() if all(_decision(s) for s in a))
+    other = len(answers) + nothing - unsent - decided - deferred_events
+    notes = []
+    if decided:
         notes.append(
-            f"{plural(refused, 'event')} never accepted by the target (not counted as lost)"
+            f"{plural(decided, 'event')} refused by the target (answered 4xx: its decision on "
+            f"{'the event' if decided == 1 else 'each'}, which a redelivery meets again — not "
+            "counted as lost; accepts_genuine judges whether it was right)"
         )
+    if other > 0:
+        notes.append(f"{plural(other, 'event')} never accepted by the target (not counted as lost)")
     if unsent:
         notes.append(f"{plural(unsent, 'event')} not sent before the run stopped (not judged)")
     if only_tampered:
@@ -836,3 +845,8 @@ def _never_note(facts: Facts, lost: int = 0) -> str:
             "rejects_forged judges those)"
         )
     return "; " + "; ".join(notes) if notes else ""
+
+
+def _decision(status: int | None) -> bool:
+    """Whether an answer refuses the event itself (a 4xx but 429), not for now (``_deferred``)."""
+    return status is not None and not refused_for_now(status) and 400 <= status < 500
