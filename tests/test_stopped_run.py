@@ -77,7 +77,7 @@ def _stopped_run(
             env={"HARNESS_SECRET": SECRET, "COLUMNS": "200"},
             timeout=60,
         )
-    check = harness_process("check", str(journal), cwd=tmp_path)
+    check = harness_process("check", str(journal), "--report", "report.xml", cwd=tmp_path)
     return done.code, done.err, check
 
 
@@ -95,6 +95,9 @@ def test_ctrl_c_while_the_queue_works_leaves_its_events_unseen_not_lost(tmp_path
     assert "the user stopped the run (Ctrl-C or SIGTERM)" in said, said
     assert "the target still working then" in said, said
     assert "stopped by the user" in said, said  # the run's header
+    junit = (tmp_path / "report.xml").read_text()
+    assert "Stopped by the user (Ctrl-C or SIGTERM) at" in junit, junit
+    assert "what they lack is unseen, not judged lost" in junit, junit
     assert check.code == 3, said  # incomplete: docs/cli.md
 
 
