@@ -454,6 +454,10 @@ def _settle_note(
     if rotated:
         return rotated
     restarted, held = restart_loss(facts.history, lost, records)
+    if undone.stop is not None and undone.stop.restarting:
+        # Lost by the stop's rule (``_stopped``): their wait had passed before the hook Ctrl-C
+        # stopped began, the target idle — not work the deploy may have held.
+        restarted, held = "", frozenset()
     rest = [i for i in lost if i not in held]
     rest_records = [k for k in records if k not in held]
     if restarted and not rest and not rest_records:
