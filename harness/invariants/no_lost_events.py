@@ -16,9 +16,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from itertools import compress, count
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
-from ..history import delivery_rows, event_column, event_rows
+from ..history import delivery_column, event_column, event_rows
 from ._after_answers import pace_of, settle_note
 from ._batch_kept import Kept
 from ._behind_late import behind_late, behind_text
@@ -821,11 +822,17 @@ def _never_note(facts: Facts, deferred_events: int = 0) -> str:
     if not never:
         return ""
     tampered = facts.tampered
+    deliveries = facts.history.deliveries
+    # Only the deliveries of events never accepted made into objects (a run's few), found by
+    # C code over the column (``_deferred`` does the same).
+    ids = delivery_column(deliveries, "event_id")
     answers: dict[str, set[int | None]] = {}  # each event's genuine deliveries' answers
-    for did, eid, status in delivery_rows(facts.history.deliveries, "id", "event_id", "status"):
-        if eid in never and did not in tampered:
-            answers.setdefault(eid, set()).add(status)
-    sent = {d.event_id for d in facts.history.deliveries} if tampered else answers.keys()
+    sent: set[str] = set()
+    for i in compress(count(), map(never.__contains__, ids)):
+        d = deliveries[i]
+        sent.add(d.event_id)
+        if d.id not in tampered:
+            answers.setdefault(d.event_id, set()).add(d.status)
     nothing = sum(1 for eid in never if eid not in sent)
     # A run cut short (the user stopped it) had events it never sent: not the target's refusals.
     unsent = nothing if facts.history.status != "complete" else 0
