@@ -427,12 +427,17 @@ def first_sent(deliveries: Sequence[Delivery], tampered: Collection[str] = ()) -
     return found
 
 
-def first_accepted(history: History) -> dict[str, float]:
-    """Each event of ``history`` answered 2xx -> when its first such answer came."""
+def first_accepted(
+    deliveries: Sequence[Delivery], wanted: Collection[str] | None = None
+) -> dict[str, float]:
+    """Each event answered 2xx (of ``wanted``, where given) -> when its first such answer
+    came. ``wanted``: only its events' deliveries are read, found over the event-id column."""
+    if wanted is not None:
+        ids = delivery_column(deliveries, "event_id")
+        deliveries = [deliveries[i] for i in compress(count(), map(wanted.__contains__, ids))]
+    rows = delivery_rows(deliveries, "event_id", "answered_at", "outcome")
     found: dict[str, float] = {}
-    for eid, answered, outcome in delivery_rows(
-        history.deliveries, "event_id", "answered_at", "outcome"
-    ):
+    for eid, answered, outcome in rows:
         if outcome is Outcome.OK and answered is not None and answered < found.get(eid, math.inf):
             found[eid] = answered
     return found

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence, Set
+from dataclasses import dataclass, field
 
+from ..core._model import Delivery
 from ..history import History, effect_values
 from ._facts import first_accepted, plural, timestamp
 from ._restarts import restarts_of
@@ -38,15 +40,40 @@ while accepted events lack their effects, and whether a call to a double was sti
 class Stop:
     """Where the user stopped a run (``at``), until when its target was watched (``watched``:
     ``at``, or the start of a restart hook Ctrl-C stopped), the last moment it was seen busy
-    before (``since``), the wait a complete run would have given (``wait``), and the accepted
-    events still within it (``unseen``)."""
+    before (``since``), and the wait a complete run would have given (``wait``); the run's
+    ``deliveries``, read for the moments its events were accepted."""
 
     at: float
     watched: float
     since: float
     wait: float
-    unseen: frozenset[str]
-    restarting: bool = False
+    restarting: bool
+    deliveries: Sequence[Delivery] = field(repr=False, compare=False)
+
+    @property
+    def busy(self) -> bool:
+        """Whether the target was seen working within the wait of the watch's end: then no
+        accepted event was waited for as long as a complete run would have."""
+        return self.watched < self.since + self.wait
+
+    def unseen(self, ids: Collection[str]) -> set[str]:
+        """Those of ``ids`` (accepted events) the stop left unseen: all where the target was
+        busy, else those accepted within the wait of the watch's end (or after it)."""
+        if self.busy:
+            return set(ids)
+        if not ids:
+            return set()
+        accepted = first_accepted(self.deliveries, ids if isinstance(ids, Set) else set(ids))
+        after = self.watched - self.wait
+        return {eid for eid, at in accepted.items() if at > after}
+
+    def left_unseen(self) -> int:
+        """How many of the run's accepted events the stop left unseen."""
+        accepted = first_accepted(self.deliveries)
+        if self.busy:
+            return len(accepted)
+        after = self.watched - self.wait
+        return sum(1 for at in accepted.values() if at > after)
 
     def text(self, n: int) -> str:
         """Why ``n`` accepted events short of their effects are not called lost."""
@@ -55,7 +82,7 @@ class Stop:
         where = f"the user stopped the run (Ctrl-C or SIGTERM) at {timestamp(self.at)}"
         if self.restarting:
             where += f", in the deploy restart that began at {timestamp(self.watched)}"
-        if self.watched < self.since + self.wait:
+        if self.busy:
             seen = (
                 f"the target still working then (its last call {self.watched - self.since:.2f} s "
                 f"before, under the {self.wait:g} s a run waits for work not yet done)"
@@ -78,7 +105,6 @@ def stop_of(history: History) -> Stop | None:
         return None
     mark = found[-1]
     detail = json.loads(mark.detail)
-    wait = float(detail["wait"])
     cut = [r.started for r in restarts_of(history) if r.interrupted]
     watched = min([mark.at, *cut])
     calls = [t for t in effect_values(history.effects, "at") if t <= watched]
@@ -87,14 +113,13 @@ def stop_of(history: History) -> Stop | None:
         busy.append(watched)  # a call still open: the target was waiting on it
     busy += [min(f.end, watched) for f in history.faults if f.start <= watched]
     since = max(busy)
-    accepted = first_accepted(history)
-    unseen = frozenset(eid for eid, at in accepted.items() if watched < max(at, since) + wait)
-    return Stop(mark.at, watched, since, wait, unseen, watched < mark.at)
+    wait = float(detail["wait"])
+    return Stop(mark.at, watched, since, wait, watched < mark.at, history.deliveries)
 
 
 def stopped_line(stop: Stop) -> str:
     """The run header's line: when the user stopped the run, and what that left unseen."""
-    n = len(stop.unseen)
+    n = stop.left_unseen()
     when = f"stopped by the user (Ctrl-C or SIGTERM) at {timestamp(stop.at)}"
     if stop.restarting:
         when += f", in the deploy restart that began at {timestamp(stop.watched)}"

@@ -87,7 +87,7 @@ class Unfinished:
             return set(ids)
         found = {i for i in ids if i in self.late} if self.late else set()
         if self.stop is not None:
-            found.update(i for i in ids if i in self.stop.unseen)
+            found |= self.stop.unseen(ids)
         return found
 
     def why(self, n: int) -> str:

@@ -128,7 +128,7 @@ def went_away(
     if keys:
         of_record = {e.id: e.key for e in history.events if e.key in keys}
         wanted = set(of_record)
-    accepted = first_accepted(history)
+    accepted = first_accepted(history.deliveries)
     starts = sorted(o.start for o in outages)
     worked = sorted(_worked(history, effects, accepted) if keys else _named(effects, accepted))
     before: dict[str, float] = {}

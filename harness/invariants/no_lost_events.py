@@ -207,9 +207,10 @@ def _judged(facts: Facts, deferred_events: int = 0) -> Verdict:
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
     # A record or the run short where the user stopped the run before it had waited for some
     # of their events (``_stopped``): not proven lost either.
-    stopped = _stopped_keys(facts, undone)
+    stopped = _stopped_keys(facts, undone) if lost_records else frozenset()
     lost_records = [s for s in lost_records if s.subject not in stopped]
-    run_short = [] if undone.stop is not None and undone.stop.unseen else found.run
+    stop = undone.stop
+    run_short = [] if found.run and stop is not None and stop.left_unseen() else found.run
     # A record whose creations went to an earlier run's items (``_foreign_ids``), as an event's.
     foreign_records = foreign_record_writes(facts, exp, lost_records)
     lost_records = [s for s in lost_records if s.subject not in foreign_records]
@@ -469,10 +470,10 @@ def _settle_note(
 
 def _stopped_keys(facts: Facts, undone: Unfinished) -> frozenset[str]:
     """The records of the accepted events the user's stop left unseen (``_stopped``)."""
-    if undone.stop is None or not undone.stop.unseen:
+    if undone.stop is None:
         return frozenset()  # most runs
     events = facts.events_by_id
-    return frozenset(events[i].key for i in undone.stop.unseen if i in events)
+    return frozenset(events[i].key for i in undone.stop.unseen(facts.accepted) if i in events)
 
 
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
@@ -504,7 +505,7 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     held = exp.held if not undone.cut else frozenset()
     # The user stopped the run before it had waited for them (``_stopped``): said first.
     stop = undone.stop if not undone.cut else None
-    cut_off = stop.unseen if stop is not None else frozenset()
+    cut_off = stop.unseen(doubted) if stop is not None else set()
     stopped = [i for i in doubted if i in cut_off and i not in undone.late]
     if stopped:
         doubted = [i for i in doubted if i not in cut_off or i in undone.late]
@@ -530,7 +531,11 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     rest = n - theirs - len(lasts) - behind
     # Shortfalls per record or per run, where no late effect and no cut explains them: the
     # stop does, once it left any accepted event unseen.
-    coarse = max(rest - sum(1 for i in doubted if i in undone.late), 0) if cut_off else 0
+    coarse = 0
+    if stop is not None:
+        leftover = rest - sum(1 for i in doubted if i in undone.late)
+        if leftover > 0 and (cut_off or stop.left_unseen()):
+            coarse = leftover
     rest -= coarse
     parts = [stop.text(len(stopped) + coarse)] if stop and (stopped or coarse) else []
     if rest > 0:
