@@ -221,7 +221,7 @@ def test_ledger_accepted_event_without_effect_is_lost() -> None:
     v = one(h, "no_lost_events")
     assert v.status is Status.FAIL
     assert v.summary.startswith("1 of 2 accepted events produced no effect (lost)")
-    assert "1 event never accepted by the target (not counted as lost)" in v.summary
+    assert "1 event refused by the target (answered 4xx: its decision on the event" in v.summary
     assert v.evidence.lines == (
         "event evt_2 (record ord_1, seq 2) was delivered 2 times (dlv_2 500, dlv_3 200) but "
         "produced no effect; its requests did not count: POST /payouts eff_2 (refused 503)",

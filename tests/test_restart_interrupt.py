@@ -74,10 +74,9 @@ def _kept_interrupted(journal: Path) -> dict[str, object]:
     return mark
 
 
-@pytest.mark.parametrize("run", [("hangs.yaml",), YEAR], ids=["scenario", "year"])
-def test_ctrl_c_kills_a_restart_command_that_hangs_and_keeps_the_run(
-    tmp_path: Path, run: tuple[str, ...]
-) -> None:
+def in_hanging_hook(tmp_path: Path, run: tuple[str, ...]) -> tuple[int, str, Path, Path]:
+    """``run`` with a restart command that hangs, Ctrl-C once it runs: the exit code, the
+    error output, the journal and the file that holds the hook's pid."""
     pidfile = tmp_path / "hook.pid"
     hook = json.dumps(f"echo $$ > {pidfile}; exec sleep 600")
 
@@ -88,7 +87,14 @@ def test_ctrl_c_kills_a_restart_command_that_hangs_and_keeps_the_run(
             time.sleep(0.1)
 
     restart = f"{{command: [sh, -c, {hook}]}}"
-    code, err, journal = _interrupted(tmp_path, restart, hook_running, run)
+    return (*_interrupted(tmp_path, restart, hook_running, run), pidfile)
+
+
+@pytest.mark.parametrize("run", [("hangs.yaml",), YEAR], ids=["scenario", "year"])
+def test_ctrl_c_kills_a_restart_command_that_hangs_and_keeps_the_run(
+    tmp_path: Path, run: tuple[str, ...]
+) -> None:
+    code, err, journal, pidfile = in_hanging_hook(tmp_path, run)
     assert code == 3, err
     said = " ".join(err.split())
     assert "what was recorded is kept in" in said or "the months that ran are kept in" in said

@@ -85,6 +85,7 @@ def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = (
     that did not hold, the first witnesses; then a table and the totals. Redacted as the
     report is: nothing the report leaves out reaches a terminal or a CI log either. A hazard
     applied to a project says how (the fields its drift chose); ``skipped`` ones say why."""
+    from ..invariants._stopped import stop_of, stopped_line
     from ..report import _left_out
     from ..report._answers import delivery_answers
     from ..report._describe import with_recorded_ids
@@ -101,6 +102,9 @@ def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = (
         )
         for note in info.settings.get("adapted", ()):
             out.print(f"  [dim]{escape(text(str(note)))}[/]")
+        stop = stop_of(history) if history.status != "complete" else None
+        if stop is not None:
+            out.print(f"  [bold yellow]{escape(stopped_line(stop))}[/]")
         answers = delivery_answers(history, redactor)
         out.print(f"  {escape(answers.counts_text())}")
         if answers.most_common is not None:

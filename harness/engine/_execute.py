@@ -324,8 +324,10 @@ async def _drive(
             restarts.start()
         return origin
 
+    began = False  # the run is in the journal: the user's stop can be marked there
     try:
         await recorder.start()
+        began = True
         deliverer = Deliverer(
             options.target,
             prepared.signer,
@@ -374,6 +376,8 @@ async def _drive(
         if restarts is not None and restarts.error is not None and this.cancelling() == 1:
             this.uncancel()  # the restart's own stop: its error, not an abort, ends the run
             raise _kept(restarts.error, journal) from None
+        if began:
+            recorder.interrupted()
         raise RunAborted(
             f"run of {scenario.name!r} interrupted; what was recorded is kept in {journal.path}\n"
             f"  hint: judge it with `harness check {journal.path}`"

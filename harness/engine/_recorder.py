@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from array import array
 from collections.abc import Callable, Sequence
@@ -21,13 +22,14 @@ from ..history._journal import CHECKPOINT_EVERY
 from ..invariants import judge
 from ..invariants._facts import may_start_work
 from ..invariants._no_calls import CALLED_BEFORE
+from ..invariants._stopped import INTERRUPTED_MARK
 from ._events import DeliveryDone, EffectRecorded, EngineEvent, RunFinished, RunStarted, Settling
 from ._lag import watch_lag
 from ._late import EarlierRuns
 from ._options import RunOptions
 from ._prepare import PLANNED, PreparedRun, now_iso
 from ._sampler import sample
-from ._settle import PendingRule, Settled, awaiting_effect, wait_quiet
+from ._settle import PENDING_QUIET, PendingRule, Settled, awaiting_effect, wait_quiet
 from ._snapshot import snapshot
 
 
@@ -219,6 +221,18 @@ class Recorder:
     def mark(self, name: str, detail: str = "") -> None:
         """A named moment of the run (e.g. a Locust worker's share), kept in the History."""
         self.journal.mark(self.clock(), name, detail)
+
+    def interrupted(self) -> None:
+        """Mark that the user stopped the run (Ctrl-C, SIGTERM), now, with the wait settling
+        gives work not yet done and whether a call was still open: what the run could not see
+        (``invariants._stopped``)."""
+        quiet = self.prepared.settle.quiet
+        detail = {
+            "quiet": quiet,
+            "wait": self.options.settle_pending or quiet * PENDING_QUIET,
+            "held": any(d.in_flight for d in self._doubles),
+        }
+        self.mark(INTERRUPTED_MARK, json.dumps(detail))
 
     def _effect(self, e: Effect) -> None:
         earlier = self._earlier

@@ -6,6 +6,7 @@ deliveries and effects the same way.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
@@ -423,6 +424,22 @@ def first_sent(deliveries: Sequence[Delivery], tampered: Collection[str] = ()) -
     for eid, sent in rows:
         if eid not in found or sent < found[eid]:
             found[eid] = sent
+    return found
+
+
+def first_accepted(
+    deliveries: Sequence[Delivery], wanted: Collection[str] | None = None
+) -> dict[str, float]:
+    """Each event answered 2xx (of ``wanted``, where given) -> when its first such answer
+    came. ``wanted``: only its events' deliveries are read, found over the event-id column."""
+    if wanted is not None:
+        ids = delivery_column(deliveries, "event_id")
+        deliveries = [deliveries[i] for i in compress(count(), map(wanted.__contains__, ids))]
+    rows = delivery_rows(deliveries, "event_id", "answered_at", "outcome")
+    found: dict[str, float] = {}
+    for eid, answered, outcome in rows:
+        if outcome is Outcome.OK and answered is not None and answered < found.get(eid, math.inf):
+            found[eid] = answered
     return found
 
 

@@ -6,7 +6,9 @@ Two things in a History say it may have acted after the run stopped watching
 
 * settling stopped at its deadline while the target was still working (its last call came
   less than the quiet period before): every effect still missing may be on its way;
-* an effect that arrived after the run's final state was taken (a late effect) names it.
+* an effect that arrived after the run's final state was taken (a late effect) names it;
+* the user stopped the run before settling had waited for it as long as a complete run would
+  have (``_stopped``).
 
 ``no_lost_events`` does not call such events lost, and the clean run does not teach that such
 events are ignored by design (``_expected``).
@@ -21,6 +23,7 @@ from typing import Any
 
 from ..core._model import SETTLED_MARK
 from ..history import History
+from ._stopped import Stop, stop_of
 
 
 def settled(history: History) -> Mapping[str, Any] | None:
@@ -49,7 +52,8 @@ class Unfinished:
 
     ``cut``: settling stopped at its deadline with the target still working — a sentence
     saying so, "" otherwise. ``late``: the events an effect names that came after the final
-    state was taken; ``late_keys``: the records such effects name."""
+    state was taken; ``late_keys``: the records such effects name; ``stop``: where the user
+    stopped the run, and the accepted events it left unseen (``_stopped``)."""
 
     cut: str
     late: frozenset[str]
@@ -57,6 +61,7 @@ class Unfinished:
     # Settling gave up on events still without an effect after this many seconds of quiet:
     # what a loss found then says (a slower target — a rate limit, a schedule — is not lost).
     gave_up: float | None = None
+    stop: Stop | None = None
 
     def gave_up_note(self, ended: str = "") -> str:
         """``; settling stopped after 2 s of quiet …``, or ""; ``ended``: that the events may
@@ -80,7 +85,10 @@ class Unfinished:
         """Those of ``ids`` (events short of an effect) that may be late rather than lost."""
         if self.cut:
             return set(ids)
-        return {i for i in ids if i in self.late} if self.late else set()
+        found = {i for i in ids if i in self.late} if self.late else set()
+        if self.stop is not None:
+            found |= self.stop.unseen(ids)
+        return found
 
     def why(self, n: int) -> str:
         """Why ``n`` events short of an effect are not called lost, and what to do."""
@@ -113,4 +121,4 @@ def unfinished(history: History) -> Unfinished:
     gave_up = None
     if ended is not None and ended.get("ended") == "pending" and ended.get("pending"):
         gave_up = round(float(ended.get("idle", 0.0)), 1)
-    return Unfinished(cut, late, keys, gave_up)
+    return Unfinished(cut, late, keys, gave_up, stop_of(history))

@@ -11,15 +11,14 @@ restarts_midrun.py: told "raise the settle quiet" of the orders its dead workers
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..core._model import Effect, Outcome
+from ..core._model import Effect
 from ..drive._target import names_app
-from ..history import History, delivery_rows, effect_values, event_rows
-from ._facts import plural, timestamp, which_of
+from ..history import History, effect_values, event_rows
+from ._facts import first_accepted, plural, timestamp, which_of
 from .target_available import NoAnswer, Outage, availability, kinds_text
 
 
@@ -129,12 +128,7 @@ def went_away(
     if keys:
         of_record = {e.id: e.key for e in history.events if e.key in keys}
         wanted = set(of_record)
-    accepted: dict[str, float] = {}
-    for eid, answered, outcome in delivery_rows(
-        history.deliveries, "event_id", "answered_at", "outcome"
-    ):
-        if outcome is Outcome.OK and answered is not None:
-            accepted[eid] = min(accepted.get(eid, math.inf), answered)
+    accepted = first_accepted(history.deliveries)
     starts = sorted(o.start for o in outages)
     worked = sorted(_worked(history, effects, accepted) if keys else _named(effects, accepted))
     before: dict[str, float] = {}

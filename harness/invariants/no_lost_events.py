@@ -16,13 +16,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from itertools import compress, count
 
 from ..core._model import Effect, Event, FailureClass, Model, Status, Verdict
-from ..history import event_column, event_rows
+from ..history import delivery_column, event_column, event_rows
 from ._after_answers import pace_of, settle_note
 from ._batch_kept import Kept
 from ._behind_late import behind_late, behind_text
-from ._deferred import deferred, mark_deferred
+from ._deferred import deferred, mark_deferred, refused_for_now
 from ._derived import per_record_advice
 from ._elsewhere import OtherRecordsWrite, elsewhere_text, written_elsewhere
 from ._expected import Expectation, expectation_of
@@ -97,7 +98,7 @@ def no_lost_events(facts: Facts) -> Verdict:
     if not facts.accepted:
         return _untested(facts)
     refused = deferred(facts)
-    return mark_deferred(refused, facts, _judged(facts, refused.lost_count if refused else 0))
+    return mark_deferred(refused, facts, _judged(facts, len(refused.events) if refused else 0))
 
 
 def _untested(facts: Facts) -> Verdict:
@@ -121,11 +122,11 @@ def _untested(facts: Facts) -> Verdict:
     )
 
 
-def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
-    """The verdict over the accepted events; ``refused_lost``: the never accepted ones
-    ``_deferred`` counts lost, left out of the note on those not counted."""
+def _judged(facts: Facts, deferred_events: int = 0) -> Verdict:
+    """The verdict over the accepted events; ``deferred_events``: the never accepted ones
+    ``_deferred`` says (lost, or not seen), left out of the note on those not counted."""
     events = facts.history.events
-    never_note = _never_note(facts, refused_lost)
+    never_note = _never_note(facts, deferred_events)
     exp = expectation_of(facts)
     if exp.only_any:
         return _any_effect(facts, exp, never_note)
@@ -204,11 +205,17 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     # A record a late effect names may have its shortfall on the way; a run-wide one, only
     # when the run was cut (below).
     lost_records = [s for s in found.records if s.subject not in undone.late_keys]
+    # A record or the run short where the user stopped the run before it had waited for some
+    # of their events (``_stopped``): not proven lost either.
+    stopped = _stopped_keys(facts, undone) if lost_records else frozenset()
+    lost_records = [s for s in lost_records if s.subject not in stopped]
+    stop = undone.stop
+    run_short = [] if found.run and stop is not None and stop.left_unseen() else found.run
     # A record whose creations went to an earlier run's items (``_foreign_ids``), as an event's.
     foreign_records = foreign_record_writes(facts, exp, lost_records)
     lost_records = [s for s in lost_records if s.subject not in foreign_records]
     doubted = len(late) + len(aside)
-    if undone.cut or (doubted == len(shown) and not lost_records and not found.run):
+    if undone.cut or (doubted == len(shown) and not lost_records and not run_short):
         # Nothing proven lost: the run stopped watching before the target was done.
         heads = [f"{len(shown):,} of {judged_text(found)} lack expected effects"] if shown else []
         if coarse:
@@ -235,7 +242,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
     lost_ids = {eid: s for eid, s in shown.items() if eid not in late and eid not in aside}
     # The coarse shortfalls first: each sums many events, and witnesses are capped (each
     # reads every write: one per lost record made judging quadratic in a run's size).
-    coarse_shorts = [*found.run, *lost_records][:MAX_WITNESSES]
+    coarse_shorts = [*run_short, *lost_records][:MAX_WITNESSES]
     witnesses = coarse_witnesses(facts, exp, coarse_shorts)
     lost = heapq.nsmallest(MAX_WITNESSES, [facts.events_by_id[i] for i in lost_ids], key=_seq)
     per_event = event_witnesses(facts, exp, lost, lost_ids)
@@ -247,7 +254,7 @@ def _judged(facts: Facts, refused_lost: int = 0) -> Verdict:
         per_event = _with_last_effect(facts, per_event)
     head = lost_text(
         exp,
-        replace(found, records=lost_records),
+        replace(found, records=lost_records, run=run_short),
         lost_ids,
         [i for i in lost_ids if i not in facts.first_write],
     )
@@ -449,12 +456,24 @@ def _settle_note(
     if rotated:
         return rotated
     restarted, held = restart_loss(facts.history, lost, records)
+    if undone.stop is not None and undone.stop.restarting:
+        # Lost by the stop's rule (``_stopped``): their wait had passed before the hook Ctrl-C
+        # stopped began, the target idle — not work the deploy may have held.
+        restarted, held = "", frozenset()
     rest = [i for i in lost if i not in held]
     rest_records = [k for k in records if k not in held]
     if restarted and not rest and not rest_records:
         return restarted
     effects = facts.effects_in_order
     return restarted + settle_note(facts.history, effects, undone, rest, rest_records)
+
+
+def _stopped_keys(facts: Facts, undone: Unfinished) -> frozenset[str]:
+    """The records of the accepted events the user's stop left unseen (``_stopped``)."""
+    if undone.stop is None:
+        return frozenset()  # most runs
+    events = facts.events_by_id
+    return frozenset(events[i].key for i in undone.stop.unseen(facts.accepted) if i in events)
 
 
 def _doubted(facts: Facts, undone: Unfinished, exp: Expectation, ids: Collection[str]) -> set[str]:
@@ -484,6 +503,13 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
     to do: this run stopped watching too soon, or its clean run did."""
     unseen = exp.unseen if not undone.cut else frozenset()
     held = exp.held if not undone.cut else frozenset()
+    # The user stopped the run before it had waited for them (``_stopped``): said first.
+    stop = undone.stop if not undone.cut else None
+    cut_off = stop.unseen(doubted) if stop is not None else set()
+    stopped = [i for i in doubted if i in cut_off and i not in undone.late]
+    if stopped:
+        doubted = [i for i in doubted if i not in cut_off or i in undone.late]
+        n -= len(stopped)
     untaught = [i for i in doubted if i in exp.untaught and i not in undone.late]
     refused = [i for i in doubted if i in exp.refused_whole and i not in undone.late]
     doubted = [
@@ -503,10 +529,20 @@ def _why(undone: Unfinished, exp: Expectation, doubted: Collection[str], n: int)
         else sum(1 for i in doubted if i not in undone.late and i not in unseen and i not in held)
     )
     rest = n - theirs - len(lasts) - behind
-    parts = [undone.why(rest)] if rest > 0 else []
+    # Shortfalls per record or per run, where no late effect and no cut explains them: the
+    # stop does, once it left any accepted event unseen.
+    coarse = 0
+    if stop is not None:
+        leftover = rest - sum(1 for i in doubted if i in undone.late)
+        if leftover > 0 and (cut_off or stop.left_unseen()):
+            coarse = leftover
+    rest -= coarse
+    parts = [stop.text(len(stopped) + coarse)] if stop and (stopped or coarse) else []
+    if rest > 0:
+        parts.append(undone.why(rest))
     if behind:
-        if parts:  # two counts: each says whose
-            parts[0] = f"for {rest:,} of them, {parts[0]}"
+        if rest > 0:  # two counts: each says whose
+            parts[-1] = f"for {rest:,} of them, {parts[-1]}"
         parts.append(behind_text(behind))
     if theirs:
         parts.append(
@@ -778,28 +814,55 @@ def _with_last_effect(facts: Facts, witnesses: list[Witness]) -> list[Witness]:
     return out
 
 
-def _never_note(facts: Facts, lost: int = 0) -> str:
-    """The events not judged, and why: refused (or never answered) by the target, or sent only
-    as tampered deliveries — an attacker's, which the target owed nothing (rejects_forged); but
-    the ``lost`` ones (``_deferred``: their sender never brings them back), said there."""
+def _never_note(facts: Facts, deferred_events: int = 0) -> str:
+    """The events not judged, and why: refused by the target (a 4xx: its decision on the
+    event, which a redelivery meets again — accepts_genuine judges whether it was right), or
+    not accepted otherwise (in a fault window: recovers_after_outage's; a drift: drift_is_loud's),
+    or sent only as tampered deliveries — an attacker's, which the target owed nothing
+    (rejects_forged), or not sent at all before the run stopped; but the ``deferred_events``
+    (``_deferred``: refused "for now", 429 or 5xx or no answer, and never redelivered —
+    lost where their sender never brings them back, else not seen), said there."""
     accepted = facts.accepted
-    never = [i for i in event_column(facts.history.events, "id") if i not in accepted]
+    never = {i for i in event_column(facts.history.events, "id") if i not in accepted}
     if not never:
         return ""
     tampered = facts.tampered
-    only_tampered = 0
-    if tampered:  # else every delivery is genuine: no scan of them
-        genuine = {d.event_id for d in facts.history.deliveries if d.id not in tampered}
-        only_tampered = sum(1 for eid in never if eid not in genuine)
+    deliveries = facts.history.deliveries
+    # Only the deliveries of events never accepted made into objects (a run's few), found by
+    # C code over the column (``_deferred`` does the same).
+    ids = delivery_column(deliveries, "event_id")
+    answers: dict[str, set[int | None]] = {}  # each event's genuine deliveries' answers
+    sent: set[str] = set()
+    for i in compress(count(), map(never.__contains__, ids)):
+        d = deliveries[i]
+        sent.add(d.event_id)
+        if d.id not in tampered:
+            answers.setdefault(d.event_id, set()).add(d.status)
+    nothing = sum(1 for eid in never if eid not in sent)
+    # A run cut short (the user stopped it) had events it never sent: not the target's refusals.
+    unsent = nothing if facts.history.status != "complete" else 0
+    only_tampered = len(never) - len(answers) - nothing
+    decided = sum(1 for a in answers.values() if all(_decision(s) for s in a))
+    other = len(answers) + nothing - unsent - decided - deferred_events
     notes = []
-    if len(never) > only_tampered + lost:
-        refused = len(never) - only_tampered - lost
+    if decided:
         notes.append(
-            f"{plural(refused, 'event')} never accepted by the target (not counted as lost)"
+            f"{plural(decided, 'event')} refused by the target (answered 4xx: its decision on "
+            f"{'the event' if decided == 1 else 'each'}, which a redelivery meets again — not "
+            "counted as lost; accepts_genuine judges whether it was right)"
         )
+    if other > 0:
+        notes.append(f"{plural(other, 'event')} never accepted by the target (not counted as lost)")
+    if unsent:
+        notes.append(f"{plural(unsent, 'event')} not sent before the run stopped (not judged)")
     if only_tampered:
         notes.append(
             f"{plural(only_tampered, 'event')} sent only as tampered deliveries (not owed; "
             "rejects_forged judges those)"
         )
     return "; " + "; ".join(notes) if notes else ""
+
+
+def _decision(status: int | None) -> bool:
+    """Whether an answer refuses the event itself (a 4xx but 429), not for now (``_deferred``)."""
+    return status is not None and not refused_for_now(status) and 400 <= status < 500

@@ -17,6 +17,7 @@ from ..drive._drift import DRIFT_KINDS, drift_sentence
 from ..drive._perturb import TAMPER_DEFAULTS
 from ..history import History, delivery_column, delivery_numbers, event_column
 from ..invariants._facts import nones, plural
+from ..invariants._stopped import stop_of, stopped_line
 from ..invariants._timing import compression, time_scale
 from ..invariants.target_available import NoAnswer, no_answer
 from ._settling import late_sentence, settle_sentence
@@ -282,6 +283,9 @@ def what_was_done(history: History) -> tuple[str, ...]:
     if attributed:
         sentences.append(attributed)
     sentences.extend(s for s in (settle_sentence(history, duration), late_sentence(history)) if s)
+    stop = stop_of(history)
+    if stop is not None:
+        sentences.append(_capital(stopped_line(stop)) + ".")
     timing = _timing(history)
     if timing:
         sentences.append(timing)
