@@ -149,9 +149,10 @@ def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped
 def rotated(scenario: Scenario) -> Scenario | Skipped:
     """A built-in's secret rotation with the next secret in ``next_secret_env`` of the
     secret's variable (the project's), and as its provider's scheme can carry it: a
-    one-signature scheme switches at the rotation's start. Skipped, with the fix, where the
-    deliveries are unsigned or that variable is not set: never run without it, which would
-    pass a rotation it never made."""
+    one-signature scheme switches at the rotation's start. Skipped where the deliveries are
+    unsigned (nothing to rotate); not tried, with the fix, where that variable is not set:
+    never run without it, which would pass a rotation it never made, and never counted as
+    held (``Skipped.not_tried``: the report is not Ready beside it)."""
     spec = scenario.delivery
     rotation = spec.rotation
     if rotation is None:
@@ -168,10 +169,12 @@ def rotated(scenario: Scenario) -> Scenario | Skipped:
     if not os.environ.get(variable):
         return Skipped(
             scenario.name,
-            f"it rolls the signing secret mid-run and the next secret's variable {variable} is "
-            f"not set — export {variable}=<a new secret> and give the automation the same value "
-            f"beside ${spec.secret_env} (docs/providers.md#secret-rotation)",
+            f"set ${variable} to a second secret (docs/providers.md#secret-rotation) — the "
+            "hazard rolls the signing secret mid-run to it: export "
+            f"{variable}=<a new secret> and give the automation the same value beside "
+            f"${spec.secret_env}",
             scenario.origin,
+            not_tried=True,
         )
     note = f"The secret in {spec.secret_env} is rolled to the one in {variable}"
     if spec.scheme in MULTI_SIGNATURE:
