@@ -78,7 +78,8 @@ def print_skipped(skipped: Sequence[Skipped]) -> None:
     """The hazards that do not apply to the project, or cannot be tried without a setting,
     each with why (before the runs)."""
     for s in skipped:
-        err.print(f"{_SKIPPED} {escape(s.said)}")
+        said = s.said if s.not_tried else f"{s.name} skipped — {s.reason}"
+        err.print(f"{_SKIPPED} {escape(said)}")
 
 
 def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = ()) -> None:
