@@ -1,7 +1,8 @@
 """``secret-rotation`` in the ``standard`` suite: where the next secret's variable is unset the
-hazard is not tried, and a run, its report (JSON, Markdown, HTML, JUnit) and ``harness check``
-of its journal say so and never read as Ready; accepts_genuine's failure counts the refused
-deliveries by the rotation's phase and dates the rotation at its start."""
+hazard is not tried (as deploy-restart without a restart:), and a run, its report (JSON,
+Markdown, HTML, JUnit) and ``harness check`` of its journal say so and never read as Ready;
+accepts_genuine's failure counts the refused deliveries by the rotation's phase and dates the
+rotation at its start."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from .test_accepts_genuine import ROTATION, run, verdict
 NOT_TRIED = (
     "secret-rotation not tried: set $HARNESS_SECRET_NEXT to a second secret "
     "(docs/providers.md#secret-rotation)"
+)
+NO_RESTART = (
+    "deploy-restart not tried: give harness.yaml a restart: {command: [...]} that restarts the "
+    "automation as your deploy does (docs/project.md#restart)"
 )
 
 
@@ -62,25 +67,29 @@ def test_a_one_signature_switch_is_dated_at_the_rotation() -> None:
 def test_a_rotation_not_tried_keeps_the_report_from_ready(
     tmp_path: Path, sound: Automation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """HARNESS_SECRET_NEXT unset: the sound automation holds duplicate-storm, and
-    secret-rotation is not tried. Before, the report read "Ready" (the hazard "skipped", as
-    another provider's retry storm is) and `harness check` of the journal never named it."""
+    """HARNESS_SECRET_NEXT unset and no restart: the sound automation holds duplicate-storm,
+    and secret-rotation and deploy-restart (both in standard) are not tried. Before, the report
+    read "Ready" (those hazards "skipped", as another provider's retry storm is) and `harness
+    check` of the journal never named them."""
     monkeypatch.delenv("HARNESS_SECRET_NEXT", raising=False)
     journal = tmp_path / "journal.db"
     flags = ["--target", sound.hook, "--downstream", f"127.0.0.1:{sound.downstream_port}"]
     done = harness(
-        "run", "duplicate-storm", "secret-rotation", *flags, "--seed", "3",
+        "run", "duplicate-storm", "secret-rotation", "deploy-restart", *flags, "--seed", "3",
         "--journal", str(journal), "--report", str(tmp_path / "report.json"), cwd=tmp_path,
     )  # fmt: skip
     assert done.code == 0, done.out + done.err
     assert NOT_TRIED in done.err, done.err  # the run's header
     assert "secret-rotation ○ not tried: set $HARNESS_SECRET_NEXT" in done.out, done.out
-    assert "1 hazard not tried" in done.out, done.out
+    assert "2 hazards not tried" in done.out, done.out
     doc = json.loads((tmp_path / "report.json").read_text())
     assert all(run["passed"] for run in doc["runs"]), doc["runs"]
     assert (doc["ready"], doc["verdict"]) == (False, "Not ready")
-    assert NOT_TRIED in doc["headline"], doc["headline"]
-    assert doc["skipped"][0]["scenario"] == "secret-rotation" and doc["skipped"][0]["not_tried"]
+    assert NOT_TRIED in doc["headline"] and NO_RESTART in doc["headline"], doc["headline"]
+    assert [(s["scenario"], s["not_tried"]) for s in doc["skipped"]] == [
+        ("secret-rotation", True),
+        ("deploy-restart", True),
+    ]
 
     checked = harness("check", str(journal), "--report", str(tmp_path / "check.md"), cwd=tmp_path)
     assert checked.code == 0, checked.out + checked.err
@@ -88,6 +97,7 @@ def test_a_rotation_not_tried_keeps_the_report_from_ready(
     markdown = (tmp_path / "check.md").read_text()
     assert markdown.startswith("# Production readiness: Not ready"), markdown[:200]
     assert f"- {NOT_TRIED}" in markdown.replace("\\", ""), markdown
+    assert "deploy-restart not tried: give harness.yaml" in markdown, markdown
     for fmt in ("html", "xml"):
         path = tmp_path / f"report.{fmt}"
         again = harness("report", str(journal), "-o", str(path), cwd=tmp_path)

@@ -124,8 +124,9 @@ RESTART_FIX = (
 
 def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped:
     """``scenario`` with the way to restart the target at its ``restarts`` (its own
-    ``restart:``, else the project's); Skipped where it has restarts and nothing says how —
-    never run without them, which would pass a deploy it never made. A year (``calendar:``)
+    ``restart:``, else the project's); not tried (``Skipped.not_tried``) where it has restarts
+    and nothing says how — never run without them, which would pass a deploy it never made,
+    and never counted as held. A year (``calendar:``)
     takes the project's too, for its deploys (``harness.year``: skipped without one)."""
     if scenario.calendar is not None and scenario.restart is None and project is not None:
         return replace(scenario, restart=project.restart)
@@ -133,11 +134,13 @@ def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped
         return scenario
     if project is None or project.restart is None:
         whose = "the project gives no" if project is not None else "no project file gives a"
+        # Every automation is deployed again in production: not tried, never held.
         return Skipped(
             scenario.name,
-            f"it restarts the automation mid-run as a deploy does, and {whose} way to "
-            f"restart it — {RESTART_FIX}",
+            f"{RESTART_FIX} — it restarts the automation mid-run as a deploy does, and "
+            f"{whose} way to restart it",
             scenario.origin,
+            not_tried=True,
         )
     how = project.restart
     way = f"its command ({how.command[0]})" if how.command else "a POST to its restart URL"
