@@ -45,10 +45,11 @@ def test_refused_after_the_overlap_fails_naming_the_deliveries_the_time_and_the_
     v = verdict(h)
     assert v.status is Status.FAIL
     assert v.summary.startswith(
-        "3 of the 8 genuine deliveries were refused (signed with the old secret: 3, both: 2, "
-        "the new one: 3), from 1.50 s on (dlv_6, dlv_7, dlv_8); likely cause: refused from the "
-        "rotation at 1.50 s on, signed with the new secret (in $STRIPE_WEBHOOK_SECRET_NEXT) "
-        "alone: does the automation accept the new secret?"
+        "3 of the 8 genuine deliveries were refused (0 signed with the old secret alone, 0 with "
+        "both, 3 with the new one alone), from 1.50 s on (dlv_6, dlv_7, dlv_8); likely cause: "
+        "refused from 1.50 s on (the rotation began at 1.00 s, both secrets signing until "
+        "1.50 s), signed with the new secret (in $STRIPE_WEBHOOK_SECRET_NEXT) alone: does the "
+        "automation accept the new secret?"
     )
     assert v.summary.endswith("; 3 events never accepted")
     assert v.evidence.delivery_ids == ("dlv_6", "dlv_7", "dlv_8")

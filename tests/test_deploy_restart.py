@@ -83,7 +83,7 @@ def test_deploy_restart_is_skipped_with_the_fix_without_a_restart_and_run_with_o
 ) -> None:
     bare = resolve_hazards(["standard"], load_project(_project(tmp_path, "")))
     [skipped] = [s for s in bare.skipped if s.name == "deploy-restart"]
-    assert RESTART_FIX in skipped.reason
+    assert skipped.not_tried and skipped.reason.startswith(RESTART_FIX)
     assert "the project gives no way to restart it" in skipped.reason
     assert "deploy-restart" not in {s.name for s in bare.scenarios}
     assert not resolve_hazards(["deploy-restart"], None).scenarios  # no project at all
@@ -120,10 +120,10 @@ def test_a_scenario_with_restarts_and_no_way_to_restart_is_never_run_without_the
     assert RESTART_FIX in caught.value.hint
 
 
-def test_a_project_without_restart_runs_the_hazard_as_skipped_not_passed(tmp_path: Path) -> None:
+def test_a_project_without_restart_runs_the_hazard_as_not_tried_not_passed(tmp_path: Path) -> None:
     _project(tmp_path, "")
     done = harness("run", "deploy-restart", cwd=tmp_path)
-    assert "deploy-restart skipped — it restarts the automation mid-run" in done.err, done.err
+    assert "deploy-restart not tried: give harness.yaml a restart:" in done.err, done.err
     assert RESTART_FIX in done.err.replace("\n", " ")
     assert "Traceback" not in done.err
 

@@ -615,7 +615,10 @@ def test_one_secret_refuses_every_delivery_after_the_rotation(
     refused = found["accepts_genuine"]
     assert refused["status"] == "fail", said(refused)
     summary = refused["summary"]
-    assert "likely cause: refused from the rotation at 2.00 s on" in summary, summary
+    assert (
+        "likely cause: refused from 2.00 s on (the rotation began at 1.00 s, both secrets "
+        "signing until 2.00 s)" in summary
+    ), summary
     assert (
         "(in $HARNESS_SECRET_NEXT) alone: does the automation accept the new secret?" in summary
     ), summary

@@ -75,7 +75,7 @@ def test_a_library_payload_in_ci_writes_the_project_and_its_test_file(tmp_path: 
     compile(tests, "test_harness_hazards.py", "exec")
     assert '"duplicate-storm",' in tests and "harness_run(hazard)" in tests
     # Hazards that do not apply to a Stripe project are named, not run.
-    assert "    # provider-retry-storm-slack: skipped, this is Slack" in tests
+    assert "    # provider-retry-storm-slack skipped: this is Slack" in tests
     assert '"provider-retry-storm-stripe",' in tests
 
 

@@ -206,6 +206,7 @@ def test_resolve_expands_a_builtin_suite_in_its_order() -> None:
         "provider-retry-storm-shopify",
         "forged-signature",
         "replayed-delivery",
+        "secret-rotation",
         "import-run-twice",
         "deploy-restart",
     ]

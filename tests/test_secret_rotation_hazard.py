@@ -2,8 +2,8 @@
 with the old secret, then both for a day, then the new one alone (in the secret's variable with
 ``_NEXT``), run as a user runs it (``harness run secret-rotation`` in a project, or with its
 flags). A hand-rolled check that unpacks one signature answers 500 to every delivery of the
-overlap; the sound demo given the next secret takes them all; without the next secret, or
-without signing, the hazard is skipped with the fix — never passed.
+overlap; the sound demo given the next secret takes them all; without the next secret the
+hazard is not tried, with the fix, and without signing skipped — never passed.
 """
 
 from __future__ import annotations
@@ -145,11 +145,11 @@ def test_the_sound_demo_given_the_next_secret_beside_its_own_takes_every_deliver
     assert "signed with the new secret" in said(genuine), said(genuine)
 
 
-def test_a_project_without_the_next_secret_skips_the_hazard_with_the_fix(
+def test_a_project_without_the_next_secret_does_not_try_the_hazard_and_says_the_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No STRIPE_WEBHOOK_SECRET_NEXT: skipped, saying which variable to export — nothing sent,
-    nothing passed."""
+    """No STRIPE_WEBHOOK_SECRET_NEXT: not tried, saying which variable to set — nothing sent,
+    nothing passed (tests/test_rotation_standard.py: nor Ready)."""
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET_NEXT", raising=False)
     (tmp_path / "harness.yaml").write_text(
         "target: http://127.0.0.1:9/hooks/orders\nprovider: stripe\n"
@@ -158,9 +158,12 @@ def test_a_project_without_the_next_secret_skips_the_hazard_with_the_fix(
     secret = {"STRIPE_WEBHOOK_SECRET": STRIPE["STRIPE_WEBHOOK_SECRET"]}
     done = harness("run", "secret-rotation", cwd=tmp_path, env=secret)
     assert done.code == 0, done.out + done.err
-    assert "secret-rotation ○ skipped: it rolls the signing secret mid-run" in done.out, done.out
+    assert (
+        "secret-rotation ○ not tried: set $STRIPE_WEBHOOK_SECRET_NEXT to a second secret "
+        "(docs/providers.md#secret-rotation)" in done.out
+    ), done.out
     assert "export STRIPE_WEBHOOK_SECRET_NEXT=<a new secret>" in done.out, done.out
-    assert "0 held, 1 hazard skipped" in done.out, done.out
+    assert "0 held, 1 hazard not tried" in done.out, done.out
 
 
 def test_unsigned_deliveries_skip_the_hazard(tmp_path: Path) -> None:
@@ -194,11 +197,13 @@ def test_a_one_signature_provider_switches_to_the_next_secret_at_once(
 
 
 @pytest.mark.parametrize("provider", ["stripe", "none"])
-def test_init_offers_the_hazard_commented_with_the_variable_to_export(
-    tmp_path: Path, provider: str
+def test_init_names_the_variable_the_hazard_in_standard_needs(
+    tmp_path: Path, provider: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A signed project's harness.yaml names secret-rotation under its hazards, commented, with
-    the next secret's variable; an unsigned one has nothing to rotate and is offered nothing."""
+    """A signed project's harness.yaml says, under its hazards (standard), the next secret's
+    variable secret-rotation needs, as init's next step does; the test file names the hazard
+    not tried. An unsigned one has nothing to rotate and is told nothing of it."""
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET_NEXT", raising=False)
     example = tmp_path / "order.json"
     example.write_text(json.dumps({"id": "evt_1", "data": {"order_id": "ord_1", "amount": 1}}))
     done = harness(
@@ -207,6 +212,11 @@ def test_init_offers_the_hazard_commented_with_the_variable_to_export(
     )  # fmt: skip
     assert done.code == 0, done.out + done.err
     text = (tmp_path / "harness.yaml").read_text()
-    offered = "# above, export STRIPE_WEBHOOK_SECRET_NEXT=<the new secret> and give the automation"
+    offered = "# STRIPE_WEBHOOK_SECRET_NEXT=<a second secret> and give the automation the same"
     assert (offered in text) == (provider == "stripe"), text
     assert ("secret-rotation" in text) == (provider == "stripe"), text
+    step = "and STRIPE_WEBHOOK_SECRET_NEXT to a second one it accepts too"
+    assert (step in done.out) == (provider == "stripe"), done.out
+    tests = (tmp_path / "tests" / "test_harness_hazards.py").read_text()
+    untried = "    # secret-rotation not tried: set $STRIPE_WEBHOOK_SECRET_NEXT to a second secret"
+    assert (untried in tests) == (provider == "stripe"), tests

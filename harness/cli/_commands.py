@@ -182,6 +182,8 @@ def run(
     """Run SCENARIOS (built-in names, suites or .yaml files) against an automation; without
     SCENARIOS, the hazards of the project file (harness.yaml). `harness run year` runs a year
     of months (docs/year.md)."""
+    from dataclasses import replace
+
     from ..drive._formats._shared import shared_reads
     from ..engine import RunOptions, without_baseline
     from ..scenario._hazards import resolve_hazards
@@ -258,6 +260,8 @@ def run(
         _exit(
             drive_year(years[0], calendar, options, report=report, skipped=skipped, resumed=state)
         )
+    untried = tuple((s.name, s.reason) for s in hazards.skipped if s.not_tried)
+    options = replace(options, not_tried=untried)
     _exit(_drive_and_report(resolved, options, report, hazards.skipped))
 
 
@@ -394,6 +398,7 @@ def _checked(journal: Path, report: Path | None) -> tuple[int, list[History]]:
     """``harness check``'s work: the exit code of its verdicts, and the runs it judged."""
     from rich.markup import escape
 
+    from ..core._scenario import not_tried_in
     from ..history import load_all
     from ..invariants import judge
     from ..report.json import write_report
@@ -405,9 +410,11 @@ def _checked(journal: Path, report: Path | None) -> tuple[int, list[History]]:
     if not histories:
         raise HarnessError(f"{journal}: the journal holds no run")
     runs = [(h, judge(h)) for h in histories]
-    print_verdicts(runs)
+    # The hazards the runs' invocation did not try: said again, never read as held.
+    untried = not_tried_in(h.info.settings for h in histories)
+    print_verdicts(runs, skipped=untried)
     if report is not None:
-        write_report(report, runs, journal)
+        write_report(report, runs, journal, skipped=untried)
     append_runs(runs, journal)
     for line in notes(histories):
         err.print(f"[yellow]{escape(line)}[/]")

@@ -75,9 +75,11 @@ _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INCONCLUSIVE: "yellow
 
 
 def print_skipped(skipped: Sequence[Skipped]) -> None:
-    """The hazards that do not apply to the project, each with why (before the runs)."""
+    """The hazards that do not apply to the project, or cannot be tried without a setting,
+    each with why (before the runs)."""
     for s in skipped:
-        err.print(f"{_SKIPPED} {escape(s.name)} skipped — {escape(s.reason)}")
+        said = s.said if s.not_tried else f"{s.name} skipped — {s.reason}"
+        err.print(f"{_SKIPPED} {escape(said)}")
 
 
 def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = ()) -> None:
@@ -123,7 +125,7 @@ def print_verdicts(runs: Runs, evidence: int = 3, skipped: Sequence[Skipped] = (
                 if more > 0:
                     out.print(f"      … and {more} more in the report")
     for s in skipped:
-        out.print(f"\n[bold]{escape(s.name)}[/] {_SKIPPED} skipped: {escape(s.reason)}")
+        out.print(f"\n[bold]{escape(s.name)}[/] {_SKIPPED} {escape(s.said[len(s.name) + 1 :])}")
     left = _left_out.left_out(h for h, _ in runs)
     if left:
         out.print()
@@ -155,13 +157,14 @@ def summary_table(
             f"[yellow]{', '.join(unjudged)}[/]" if unjudged else "",
         )
     for s in skipped:
-        table.add_row("", escape(s.name), "[dim]skipped[/]", "", "")
+        table.add_row("", escape(s.name), f"[dim]{_skip_word(s)}[/]", "", "")
     return table
 
 
 def totals(runs: Runs, skipped: Sequence[Skipped] = ()) -> str:
     """``3 failed, 2 inconclusive, 11 held``, each in its colour, over every run; then how
-    many hazards were skipped and how many invariants the project left out."""
+    many hazards were not tried (for want of a setting) or skipped, and how many invariants
+    the project left out."""
     from ..report._left_out import count_text, left_out
 
     counts = {status: 0 for status in Status}
@@ -177,12 +180,18 @@ def totals(runs: Runs, skipped: Sequence[Skipped] = ()) -> str:
         )
         if counts[status] or status is Status.PASS
     ]
-    if skipped:
-        parts.append(f"[dim]{len(skipped)} hazard{'s' if len(skipped) != 1 else ''} skipped[/]")
+    for word in ("not tried", "skipped"):
+        n = sum(1 for s in skipped if _skip_word(s) == word)
+        if n:
+            parts.append(f"[dim]{n} hazard{'s' if n != 1 else ''} {word}[/]")
     left = count_text(left_out(h for h, _ in runs))
     if left:
         parts.append(f"[dim]{escape(left)}[/]")
     return ", ".join(parts)
+
+
+def _skip_word(skipped: Skipped) -> str:
+    return "not tried" if skipped.not_tried else "skipped"
 
 
 def _worst(verdicts: Sequence[Verdict]) -> Status:

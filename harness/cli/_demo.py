@@ -20,6 +20,7 @@ from pathlib import Path
 from ..core._flag_text import exact
 from ..core._model import Status
 from ..core._scenario import Scenario
+from ..core._secret_env import next_secret_env
 from ..drive._target import parse_target
 from ..engine import EarlierRuns, RunOptions, RunResult, run_side_by_side, together
 from ..engine._sampler import MemorySource
@@ -32,6 +33,7 @@ from ._processes import Service, free_port, start_module
 from ._progress import ProgressView
 
 SECRET_ENV = "HARNESS_SECRET"
+NEXT_SECRET_ENV = next_secret_env(SECRET_ENV)
 HOOK_PATH = "/hooks/orders"
 
 
@@ -39,8 +41,10 @@ def run_demo(report: Path, seed: int, time_scale: float | None = None) -> int:
     # Its automations have no restart hook: deploy-restart is left out, as a project without
     # restart: skips it.
     suite = [s for s in resolve(["standard"]) if not s.restarts]
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    os.environ[SECRET_ENV] = secret
+    secret, following = (_new_secret() for _ in range(2))
+    # secret-rotation rolls the first to the second: the sound automation is given both, as
+    # docs/providers.md asks; the fragile one checks no signature at all (not its flaw here).
+    os.environ[SECRET_ENV], os.environ[NEXT_SECRET_ENV] = secret, following
     journals = {name: report.with_name(f"journal-{name}.db") for name in NAMES}
     # Each instance writes a journal of its own beside the report, merged into its
     # automation's journal once the runs are over (kept as they are if the demo is stopped).
@@ -54,7 +58,8 @@ def run_demo(report: Path, seed: int, time_scale: float | None = None) -> int:
     services: list[Service] = []
     with tempfile.TemporaryDirectory(prefix="harness-demo-") as state:
         try:
-            instances = {name: _start(name, Path(state), secret, services) for name in NAMES}
+            keys = {SECRET_ENV: secret, NEXT_SECRET_ENV: following}
+            instances = {name: _start(name, Path(state), keys, services) for name in NAMES}
             # The automations are separate processes with doubles of their own: driven side by
             # side, the demo takes the time of the slowest instance, not of every run in turn.
             options = {
@@ -102,8 +107,12 @@ NAMES = ("fragile", "sound")
 INSTANCES = 4
 
 
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
 def _start(
-    name: str, state: Path, secret: str, services: list[Service]
+    name: str, state: Path, keys: dict[str, str], services: list[Service]
 ) -> list[tuple[Service, int]]:
     """INSTANCES processes of the automation ``name``, started at once (each added to
     ``services`` as it is up, to be stopped); each with the port of its downstream double.
@@ -113,7 +122,7 @@ def _start(
     def one(k: int) -> Service:
         store = ["--state-dir", str(state / f"{name}-{k}")] if name == "sound" else []
         args = ["--port", "0", "--downstream", f"http://127.0.0.1:{ports[k - 1]}", *store]
-        return start_module(name, f"harness.demo.{name}", args, {SECRET_ENV: secret})
+        return start_module(name, f"harness.demo.{name}", args, keys)
 
     with ThreadPoolExecutor(INSTANCES) as pool:
         started = [pool.submit(one, k) for k in range(1, INSTANCES + 1)]

@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from ..core._errors import HarnessError, InputError
 from ..core._providers import PROVIDERS, provider
-from ..core._secret_env import check_secret_env
+from ..core._secret_env import check_secret_env, next_secret_env
 from ..core._sensitive import is_sensitive_key
 from ..scenario._guess import (
     FIELDS,
@@ -478,11 +478,14 @@ def _write(project: Project) -> None:
     Path(PROJECT_FILE).write_text(text, encoding="utf-8")
     tests = Path(TEST_FILE)
     tests.parent.mkdir(parents=True, exist_ok=True)
-    skipped = [(s.name, s.reason) for s in hazards.skipped]
+    skipped = [s.said for s in hazards.skipped]
     tests.write_text(test_file([s.name for s in hazards.scenarios], skipped), encoding="utf-8")
     out.print(f"wrote {PROJECT_FILE} and {TEST_FILE}", markup=False)
     secret = (
-        f"set {project.secret_env} to the signing secret your automation verifies with, "
+        f"set {project.secret_env} to the signing secret your automation verifies with and "
+        f"{next_secret_env(project.secret_env)} to a second one it accepts too (what "
+        "secret-rotation rolls to: without it, that hazard is not tried and no report reads "
+        "Ready), "
         if project.secret_env
         else ""
     )

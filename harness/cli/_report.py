@@ -54,6 +54,7 @@ def report(
 
     from ..core._errors import InputError
     from ..core._files import check_writable_file
+    from ..core._scenario import not_tried_in
     from ..report._content import build_report
     from ..report._left_out import count_text
     from ..report._writers import write, writer_for
@@ -74,7 +75,9 @@ def report(
     loaded = [_judged(path) for path in runs]
     before = loaded[0] if comparing else None
     after = loaded[1] if comparing else [r for group in loaded for r in group]
-    result = build_report(after, before=before)
+    # The hazards the runs' invocation did not try: said again, never read as held.
+    untried = not_tried_in(r.history.info.settings for r in after)
+    result = build_report(after, before=before, skipped=untried)
     text = writer.render(result)
     if output is None:
         click.echo(text, nl=False)

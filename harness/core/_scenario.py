@@ -7,7 +7,7 @@ their fields.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -504,8 +504,34 @@ class Scenario:
 class Skipped:
     """A scenario that does not apply where it was asked to run — a hazard applied to a
     project it has nothing to act on (no 64-bit id to retype, another provider's retry storm)
-    — and why. Neither passed nor failed: it does not fail the run."""
+    — and why. Neither passed nor failed: it does not fail the run.
+
+    ``not_tried``: the hazard does apply — the automation will meet it in production — but the
+    run could not try it for want of the user's setting (a second signing secret); ``reason``
+    then begins with what to set, its first clause (before `` — ``). Never counted as held: a
+    report beside one is not Ready."""
 
     name: str
     reason: str
     origin: str = "<python>"
+    not_tried: bool = False
+
+    @property
+    def said(self) -> str:
+        """``secret-rotation not tried: set …`` or ``provider-retry-storm skipped: …``."""
+        return f"{self.name} {'not tried' if self.not_tried else 'skipped'}: {self.reason}"
+
+
+# A run's settings key: the hazards its invocation did not try, ``[[name, reason], ...]``.
+NOT_TRIED = "not_tried"
+
+
+def not_tried_in(settings: Iterable[Mapping[str, Any]]) -> tuple[Skipped, ...]:
+    """The hazards not tried that runs' settings name, once each (``harness check``)."""
+    found: dict[str, Skipped] = {}
+    for one in settings:
+        for item in one.get(NOT_TRIED) or ():
+            if isinstance(item, list | tuple) and len(item) == 2:
+                name, reason = str(item[0]), str(item[1])
+                found.setdefault(name, Skipped(name, reason, not_tried=True))
+    return tuple(found.values())

@@ -64,6 +64,10 @@ class RunOptions:
     # Real seconds of quiet a run waits while accepted events still lack their expected
     # effects; None: PENDING_QUIET times the quiet (``_settle``). Explore's examples set it.
     settle_pending: float | None = None
+    # The hazards of the invocation not tried for want of a setting (``Skipped.not_tried``),
+    # as (name, reason): kept in each run's settings, so that ``harness check`` of its journal
+    # says so and never reads as Ready.
+    not_tried: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def create(

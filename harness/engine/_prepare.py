@@ -15,6 +15,7 @@ from ..core._fingerprint import fingerprint
 from ..core._model import FAULT_MARKS, LEFT_OUT, MODEL_ASSUMED, Delivery, Event, Fault, Outcome
 from ..core._providers import LAYOUTS, PYTHON, Layout, Provider, attempt_timeout
 from ..core._scenario import (
+    NOT_TRIED,
     RecordedSource,
     Scenario,
     Settle,
@@ -460,6 +461,7 @@ def prepare(
             PLANNED: planning.count if planning is not None else len(schedule),
             "downstream": f"{options.downstream_host}:{options.downstream_port}",
             "reproduce": options.reproduce,
+            **({NOT_TRIED: [list(n) for n in options.not_tried]} if options.not_tried else {}),
             "redact": list(scenario.redact),
             "secret_env": scenario.delivery.secret_env,
             # Never the secret: what lets a report recognise it with its variable unset.

@@ -161,11 +161,17 @@ def rotation_cause(phases: SecretPhases, refused: Sequence[Delivery]) -> tuple[s
             "among them?",
             "two signatures in the header",
         )
-    when = (
-        f"from the rotation at {phases.end:.2f} s on"
-        if phases.end > 0
-        else "throughout the run, which began after the rotation"
-    )
+    # The rotation is dated at its start, when the new secret began to sign: a one-signature
+    # sender switches then; a two-signature one signs with both until its end.
+    if phases.end <= 0:
+        when = "throughout the run, which began after the rotation"
+    elif phases.end > phases.start:
+        when = (
+            f"from {phases.end:.2f} s on (the rotation began at {phases.start:.2f} s, both "
+            f"secrets signing until {phases.end:.2f} s)"
+        )
+    else:
+        when = f"from the rotation at {phases.start:.2f} s on"
     return (
         f"refused {when}, signed with the new secret (in ${phases.next_env}) alone: does the "
         f"automation accept the new secret? Give it ${phases.next_env} beside the old one "

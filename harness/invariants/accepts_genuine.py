@@ -118,8 +118,8 @@ def accepts_genuine(facts: Facts) -> Verdict:
     began = min(d.sent_at for d in refused)
     ids = [d.id for d in sorted(refused, key=lambda d: d.sent_at)]
     summary = (
-        f"{len(refused):,} of the {of} were refused{signed}, from {timestamp(began)} on "
-        f"({id_list(ids)}); likely cause: {cause}"
+        f"{len(refused):,} of the {of} were refused{_refused_by_phase(refused, phases)}, from "
+        f"{timestamp(began)} on ({id_list(ids)}); likely cause: {cause}"
     )
     if not explained and not any(is_accepted(d) for d in genuine):
         # Nothing accepted and nothing explains why: the run put nothing to the test.
@@ -222,6 +222,19 @@ def _by_phase(genuine: Sequence[Delivery], phases: SecretPhases | None) -> str:
     return (
         f" (signed with the old secret: {counts[OLD]:,}, both: {counts[BOTH]:,}, "
         f"the new one: {counts[NEW]:,})"
+    )
+
+
+def _refused_by_phase(refused: Sequence[Delivery], phases: SecretPhases | None) -> str:
+    """`` (0 signed with the old secret alone, 2 with both, 3 with the new one alone)``: the
+    refused deliveries by the rotation's phase they were signed in (all the run's deliveries
+    by phase, read after "were refused", said the refused ones were signed in every phase)."""
+    if phases is None:
+        return ""
+    counts = Counter(phases.phase(d.sent_at) for d in refused)
+    return (
+        f" ({counts[OLD]:,} signed with the old secret alone, {counts[BOTH]:,} with both, "
+        f"{counts[NEW]:,} with the new one alone)"
     )
 
 

@@ -98,14 +98,24 @@ def build_report(
     scenarios = [_scenario(r, redactor, i) for i, r in enumerate(runs)]
     targets = _targets(scenarios)
     year = _year.year([(r.history, r.verdicts) for r in runs], skipped)
-    # A year that breaks (a trend past the ack timeout too) is not ready, whatever held.
-    ready = bool(targets) and all(t.ready for t in targets) and (year is None or year.survived)
+    # A year that breaks (a trend past the ack timeout too) is not ready, whatever held; nor
+    # is a target a hazard it will meet was not tried on (a rotation without a second secret).
+    untried = [s for s in skipped if s.not_tried]
+    ready = (
+        bool(targets)
+        and all(t.ready for t in targets)
+        and (year is None or year.survived)
+        and not untried
+    )
     left = _left_out.left_out(r.history for r in runs)
     report = Report(
         title="Production readiness of " + _describe.join_words([t.name for t in targets]),
         ready=ready,
         verdict="Ready" if ready else "Not ready",
-        headline=_headline(targets) + _left_out_headline(left) + _year_headline(year),
+        headline=_headline(targets)
+        + _left_out_headline(left)
+        + _year_headline(year)
+        + _untried_headline(untried),
         started_at=min((s.started_at for s in scenarios), default=""),
         journals=tuple(dict.fromkeys(s.journal for s in scenarios if s.journal)),
         targets=targets,
@@ -378,6 +388,13 @@ def _left_out_headline(left: Sequence[LeftOutView]) -> str:
     checks that all held never reads as if everything was checked."""
     text = _left_out.count_text(left)
     return f" Not judged: {text}." if text else ""
+
+
+def _untried_headline(untried: Sequence[Skipped]) -> str:
+    """`` secret-rotation not tried: set $HARNESS_SECRET_NEXT to a second secret
+    (docs/providers.md#secret-rotation).`` (a not-tried reason's first clause is its fix):
+    what keeps a headline of checks that all held from reading as Ready."""
+    return "".join(f" {s.said.split(' — ', 1)[0]}." for s in untried)
 
 
 def _year_headline(year: _year.YearView | None) -> str:

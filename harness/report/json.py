@@ -96,8 +96,11 @@ def document(report: Report) -> dict[str, Any]:
     }
     if report.comparison is not None:
         doc["comparison"] = _comparison(report.comparison)
-    # Added with project files: hazards that did not apply, neither held nor failed.
-    doc["skipped"] = [{"scenario": s.name, "reason": s.reason} for s in report.skipped]
+    # Added with project files: hazards that did not apply, neither held nor failed; and those
+    # not tried for want of a setting (``not_tried``), which keep the report from Ready.
+    doc["skipped"] = [
+        {"scenario": s.name, "reason": s.reason, "not_tried": s.not_tried} for s in report.skipped
+    ]
     # Added with leave_out: invariants the project left out, not judged, each with its reason.
     doc["left_out"] = [
         {"invariant": x.invariant, "reason": x.reason, "scenarios": list(x.scenarios)}

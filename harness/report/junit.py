@@ -73,12 +73,13 @@ def _suite(s: ScenarioView) -> ET.Element:
 
 
 def _skipped(skipped: Skipped) -> ET.Element:
-    """A hazard that did not apply: a suite of one skipped case, saying why."""
+    """A hazard that did not apply, or was not tried: a suite of one skipped case, saying
+    why (``secret-rotation not tried: set …``)."""
     suite = ET.Element(
         "testsuite", name=_clean(skipped.name), tests="1", failures="0", errors="0", skipped="1"
     )
     case = ET.SubElement(suite, "testcase", classname=f"harness.{skipped.name}", name="applies")
-    ET.SubElement(case, "skipped", message=_clean(skipped.reason))
+    ET.SubElement(case, "skipped", message=_clean(skipped.said))
     return suite
 
 

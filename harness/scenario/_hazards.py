@@ -124,8 +124,9 @@ RESTART_FIX = (
 
 def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped:
     """``scenario`` with the way to restart the target at its ``restarts`` (its own
-    ``restart:``, else the project's); Skipped where it has restarts and nothing says how —
-    never run without them, which would pass a deploy it never made. A year (``calendar:``)
+    ``restart:``, else the project's); not tried (``Skipped.not_tried``) where it has restarts
+    and nothing says how — never run without them, which would pass a deploy it never made,
+    and never counted as held. A year (``calendar:``)
     takes the project's too, for its deploys (``harness.year``: skipped without one)."""
     if scenario.calendar is not None and scenario.restart is None and project is not None:
         return replace(scenario, restart=project.restart)
@@ -133,11 +134,13 @@ def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped
         return scenario
     if project is None or project.restart is None:
         whose = "the project gives no" if project is not None else "no project file gives a"
+        # Every automation is deployed again in production: not tried, never held.
         return Skipped(
             scenario.name,
-            f"it restarts the automation mid-run as a deploy does, and {whose} way to "
-            f"restart it — {RESTART_FIX}",
+            f"{RESTART_FIX} — it restarts the automation mid-run as a deploy does, and "
+            f"{whose} way to restart it",
             scenario.origin,
+            not_tried=True,
         )
     how = project.restart
     way = f"its command ({how.command[0]})" if how.command else "a POST to its restart URL"
@@ -149,9 +152,10 @@ def restarted(scenario: Scenario, project: Project | None) -> Scenario | Skipped
 def rotated(scenario: Scenario) -> Scenario | Skipped:
     """A built-in's secret rotation with the next secret in ``next_secret_env`` of the
     secret's variable (the project's), and as its provider's scheme can carry it: a
-    one-signature scheme switches at the rotation's start. Skipped, with the fix, where the
-    deliveries are unsigned or that variable is not set: never run without it, which would
-    pass a rotation it never made."""
+    one-signature scheme switches at the rotation's start. Skipped where the deliveries are
+    unsigned (nothing to rotate); not tried, with the fix, where that variable is not set:
+    never run without it, which would pass a rotation it never made, and never counted as
+    held (``Skipped.not_tried``: the report is not Ready beside it)."""
     spec = scenario.delivery
     rotation = spec.rotation
     if rotation is None:
@@ -168,10 +172,12 @@ def rotated(scenario: Scenario) -> Scenario | Skipped:
     if not os.environ.get(variable):
         return Skipped(
             scenario.name,
-            f"it rolls the signing secret mid-run and the next secret's variable {variable} is "
-            f"not set — export {variable}=<a new secret> and give the automation the same value "
-            f"beside ${spec.secret_env} (docs/providers.md#secret-rotation)",
+            f"set ${variable} to a second secret (docs/providers.md#secret-rotation) — the "
+            "hazard rolls the signing secret mid-run to it: export "
+            f"{variable}=<a new secret> and give the automation the same value beside "
+            f"${spec.secret_env}",
             scenario.origin,
+            not_tried=True,
         )
     note = f"The secret in {spec.secret_env} is rolled to the one in {variable}"
     if spec.scheme in MULTI_SIGNATURE:

@@ -111,7 +111,8 @@ def project_yaml(project: Project, schema: str) -> str:
         *_rotation_offered(project.secret_env),
         "",
         "# How your deploy restarts the automation: deploy-restart (in standard) calls it 2 s into",
-        "# a steady stream, and is skipped without it (docs/project.md#restart).",
+        "# a steady stream; without it, that hazard is not tried and no report reads Ready",
+        "# (docs/project.md#restart).",
         "# restart: {command: [sh, -c, 'kill -HUP $(cat /run/orders/gunicorn.pid)']}",
         "",
         "# An invariant that cannot apply to this automation, left out of every hazard with the",
@@ -124,23 +125,26 @@ def project_yaml(project: Project, schema: str) -> str:
 
 
 def _rotation_offered(secret_env: str | None) -> list[str]:
-    """The comment offering secret-rotation (not in standard: it needs a second secret) to a
-    project whose deliveries are signed."""
+    """The comment on secret-rotation (in standard) of a project whose deliveries are signed:
+    the variable of the second secret it needs, without which it is not tried."""
     if not secret_env:
         return []
+    following = next_secret_env(secret_env)
     return [
-        "# secret-rotation (not in standard) rolls the signing secret mid-run: to run it, add it",
-        f"# above, export {next_secret_env(secret_env)}=<the new secret> and give the automation",
-        "# the same value beside the first (docs/scenarios.md#secret-rotation).",
+        "# secret-rotation (in standard) rolls the signing secret mid-run to a second one: set",
+        f"# {following}=<a second secret> and give the automation the same value beside",
+        f"# {secret_env}. Unset, the hazard is not tried and no report reads Ready",
+        "# (docs/scenarios.md#secret-rotation).",
     ]
 
 
-def test_file(hazards: Sequence[str], skipped: Sequence[tuple[str, str]] = ()) -> str:
+def test_file(hazards: Sequence[str], skipped: Sequence[str] = ()) -> str:
     """A pytest file with one test per hazard, run by the harness pytest plugin over the
     project in harness.yaml (its target, provider, events and downstreams); the hazards that
-    do not apply to the project are named in comments, with why."""
+    do not apply to the project, or were not tried, are named in comments, with why
+    (``Skipped.said``)."""
     names = "".join(f"    {json.dumps(h)},\n" for h in hazards)
-    names += "".join(f"    # {name}: skipped, {reason}\n" for name, reason in skipped)
+    names += "".join(f"    # {line}\n" for line in skipped)
     return (
         '"""The hazards of harness.yaml as pytest tests (written by `harness init`).\n'
         "\n"

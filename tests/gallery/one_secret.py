@@ -10,8 +10,8 @@ answered 400 ("no v1 signature matches"), the sender retries, gives up, and the 
 Nothing else complains.
 
 Must get: ``accepts_genuine`` fail, the deliveries refused from the end of the overlap named,
-with the cause "refused from the rotation at ... on: does the automation accept the new
-secret?"; the sound demo, given both secrets, passes the same scenario.
+with the cause "refused from ... on (the rotation began at ...): does the automation accept
+the new secret?"; the sound demo, given both secrets, passes the same scenario.
 
     export HARNESS_SECRET=whsec_...
     python -m tests.gallery.one_secret --downstream http://127.0.0.1:9100   # or API_URL=...
