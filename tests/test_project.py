@@ -142,7 +142,7 @@ def test_no_project_ignores_a_broken_file(tmp_path: Path) -> None:
     assert ignored.code == 3, ignored.err  # unreachable: the file was not read
 
 
-def pytest_project(pytester: pytest.Pytester, env: dict[str, str]) -> Completed:
+def pytest_project(pytester: pytest.Pytester, env: dict[str, str], *more: str) -> Completed:
     """``pytest harness.yaml -rs`` in pytester's folder, time-scaled, with ``env`` beside this
     process's, run in this process (pytester's): a pytest child would import harness again for
     nothing the test reads (a pytest process of the plugin: test_pytest_plugin, test_new_user)."""
@@ -152,11 +152,27 @@ def pytest_project(pytester: pytest.Pytester, env: dict[str, str]) -> Completed:
     os.environ.update(env)
     try:
         args = ("harness.yaml", "-p", "no:cacheprovider", "-rs", "--harness-time-scale", "0.05")
-        result = pytester.runpytest(*args)
+        result = pytester.runpytest(*args, *more)
     finally:
         os.environ.clear()
         os.environ.update(saved)
     return Completed(int(result.ret), result.stdout.str(), result.stderr.str())
+
+
+def test_pytest_says_a_hazard_not_tried_and_its_report_is_not_ready(
+    receiver: Receiver, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """secret-rotation without the next secret's variable is not tried: through pytest as under
+    `harness run`, the item's skip, the readiness total and the report say so, and the report
+    is not Ready (it was, the rotation never having run)."""
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET_NEXT", raising=False)
+    project(pytester.path, stripe_project(receiver, "duplicate-storm, secret-rotation"))
+    proc = pytest_project(pytester, ENV, "--harness-report", "r.json")
+    said = "secret-rotation not tried: set $STRIPE_WEBHOOK_SECRET_NEXT to a second secret"
+    assert proc.out.count(said) >= 2, proc.out  # the skipped item, and the readiness total
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["ready"] is False, report["headline"]
+    assert said in report["headline"]
 
 
 def test_pytest_collects_the_project_hazards(receiver: Receiver, pytester: pytest.Pytester) -> None:
@@ -167,7 +183,7 @@ def test_pytest_collects_the_project_hazards(receiver: Receiver, pytester: pytes
     late = "over the budget not counted" in proc.out
     assert proc.code == (1 if late else 0), proc.out + proc.err
     assert ("6 passed, 1 failed, 1 skipped" if late else "7 passed, 1 skipped") in proc.out
-    assert "big-number-ids: the payload of events[0]" in proc.out
+    assert "big-number-ids skipped: the payload of events[0]" in proc.out
 
 
 # --- choosing fields, without a run ---------------------------------------------------------

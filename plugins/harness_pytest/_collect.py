@@ -66,16 +66,18 @@ class ProjectFile(ScenarioFile):
         for scenario in hazards.scenarios:
             yield _node(self, scenario)
         for skipped in hazards.skipped:
-            yield SkippedHazard.from_parent(self, name=skipped.name, reason=skipped.reason)
+            if skipped.not_tried:
+                state_of(self.config).not_tried(skipped.name, skipped.reason)
+            yield SkippedHazard.from_parent(self, name=skipped.name, said=skipped.said)
 
 
 class SkippedHazard(pytest.Item):
-    """A hazard that does not apply to the project: skipped, with its reason."""
+    """A hazard that does not apply to the project, or is not tried for want of a setting:
+    skipped, saying which and why."""
 
-    def __init__(self, *, reason: str, **kwargs: Any) -> None:
+    def __init__(self, *, said: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.reason = reason
-        self.add_marker(pytest.mark.skip(reason=f"{self.name}: {reason}"))
+        self.add_marker(pytest.mark.skip(reason=said))
 
     def runtest(self) -> None:
         raise AssertionError("a skipped hazard never runs")  # the skip mark stops it first

@@ -82,7 +82,7 @@ class Runner:
                 "no harness target: pass target= to harness_run, or --harness-target "
                 "(harness_target in [tool.pytest.ini_options])"
             )
-        loaded = _drive.adjusted(_load(scenario, settings.project), settings)
+        loaded = _drive.adjusted(_load(scenario, settings.project, self._state), settings)
         run_seed = settings.seed if seed is None else seed
         return loaded, _drive.plan_for(settings, chosen, run_seed, self._selector)
 
@@ -118,9 +118,11 @@ def _loop_running() -> bool:
     return True
 
 
-def _load(scenario: str | os.PathLike[str] | Scenario, project: Project | None) -> Scenario:
+def _load(
+    scenario: str | os.PathLike[str] | Scenario, project: Project | None, state: State
+) -> Scenario:
     """The scenario to run; a built-in name is applied to the project as a hazard (a hazard
-    that does not apply skips the test, saying why)."""
+    that does not apply skips the test, saying why; one not tried is kept for the reports)."""
     __tracebackhide__ = True
     import harness
 
@@ -129,6 +131,9 @@ def _load(scenario: str | os.PathLike[str] | Scenario, project: Project | None) 
     if isinstance(scenario, os.PathLike):
         return harness.load_scenario(Path(scenario))
     hazards = harness.resolve_hazards([scenario], project)
+    for skipped in hazards.skipped:
+        if skipped.not_tried:
+            state.not_tried(skipped.name, skipped.reason)
     if hazards.skipped and not hazards.scenarios:
-        pytest.skip(f"{hazards.skipped[0].name}: {hazards.skipped[0].reason}")
+        pytest.skip(hazards.skipped[0].said)
     return hazards.one(scenario, "harness_run")

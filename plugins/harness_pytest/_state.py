@@ -25,6 +25,15 @@ class State:
     remote: list[tuple[str, str]] = field(default_factory=list)
     final: list[Run] = field(default_factory=list)  # every run, once the session finished
     report_error: str | None = None
+    # The hazards asked for but not tried for want of a setting (``Skipped.not_tried``): name
+    # to reason. Never held: the reports and the readiness total say so.
+    untried: dict[str, str] = field(default_factory=dict)
+
+    def not_tried(self, name: str, reason: str) -> None:
+        self.untried.setdefault(name, reason)
+        workeroutput: dict[str, Any] | None = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput.setdefault("harness_untried", {})[name] = reason
 
     def record(self, result: RunResult, journal: Path) -> None:
         self.runs.append((result.history, result.verdicts))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +22,12 @@ _SHORT = 70  # characters of a verdict summary in the total line
 _NAMED = 5  # runs the total line names per status; the lines above it name them all
 
 
-def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, Colour]]:
+def readiness_lines(
+    runs: Sequence[Run], untried: Mapping[str, str] = {}
+) -> list[tuple[str, Colour]]:
     """(line, colour) for each run and its deliveries, then the total: red where a verdict
-    failed, yellow where none failed but one could not be judged, green where all held."""
+    failed, yellow where none failed but one could not be judged or a hazard asked for was not
+    tried (``untried``: name to reason), green where all held."""
     lines: list[tuple[str, Colour]] = []
     for history, verdicts in runs:
         lines.append(_run_line(history.info.scenario, history.info.target_name, verdicts))
@@ -47,17 +50,23 @@ def readiness_lines(runs: Sequence[Run]) -> list[tuple[str, Colour]]:
     left = list(dict.fromkeys(n for h, _ in runs for n in h.info.settings.get("left_out") or {}))
     if left:  # the project's leave_out: not judged, and the total says so
         total += f"; left out by the project: {', '.join(left)}"
-    lines.append((total, _COLOUR["fail" if failed else "inconclusive" if unjudged else "pass"]))
+    total += "".join(f"; {name} not tried: {reason}" for name, reason in untried.items())
+    worst = "fail" if failed else "inconclusive" if unjudged or untried else "pass"
+    lines.append((total, _COLOUR[worst]))
     text = redactor_for([h for h, _ in runs]).text
     return [(text(line), colour) for line, colour in lines]
 
 
-def write_reports(paths: Sequence[Path], runs: Sequence[Run], journal: Path | None) -> None:
-    """Every report file; the engine's writer picks the format by extension."""
-    from harness import write_report
+def write_reports(
+    paths: Sequence[Path], runs: Sequence[Run], journal: Path | None, untried: Mapping[str, str]
+) -> None:
+    """Every report file; the engine's writer picks the format by extension. A hazard not
+    tried keeps the report from Ready, as under ``harness run``."""
+    from harness import Skipped, write_report
 
+    skipped = [Skipped(name, reason, not_tried=True) for name, reason in untried.items()]
     for path in paths:
-        write_report(path, runs, journal)
+        write_report(path, runs, journal, skipped=skipped)
 
 
 def _worst(verdicts: Sequence[Verdict]) -> str:

@@ -77,7 +77,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     journal = None if state.remote else state.settings.journal
     try:
-        write_reports(state.settings.reports, state.final, journal)
+        write_reports(state.settings.reports, state.final, journal, state.untried)
     except HarnessError as exc:
         state.report_error = str(exc)
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
@@ -89,7 +89,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not state.final and not reports:
         return
     terminalreporter.write_sep("-", "harness readiness")
-    for line, colour in readiness_lines(state.final) if state.final else ():
+    for line, colour in readiness_lines(state.final, state.untried) if state.final else ():
         terminalreporter.write_line(line, **({colour: True} if colour else {}))
     if not state.final:
         terminalreporter.write_line("harness: no scenario ran, so no report was written")
@@ -153,8 +153,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: collect where a finished worker journaled its runs."""
-    runs = getattr(node, "workeroutput", {}).get("harness_runs", [])
-    state_of(node.config).remote.extend((journal, run_id) for journal, run_id in runs)
+    output = getattr(node, "workeroutput", {})
+    state = state_of(node.config)
+    state.remote.extend((journal, run_id) for journal, run_id in output.get("harness_runs", []))
+    for name, reason in output.get("harness_untried", {}).items():
+        state.not_tried(name, reason)
 
 
 # --- fixtures -------------------------------------------------------------------------------
