@@ -6,8 +6,11 @@ answering at …" in one verdict (a fresh-venv suite run: 7 of them, and 50 afte
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness.core._model import Status
 from harness.history import History
+from harness.invariants._refusal_context import timed_out
 
 from .test_invariants import delivery, effect, event, history, one
 from .test_mend_j_stuck import _timed_out
@@ -61,3 +64,45 @@ def test_a_timeout_the_target_went_on_after_is_still_slow() -> None:
         "; 1 delivery timed out while the target went on answering: slow, not gone (ack_within "
         "judges that)"
     ), v.summary
+
+
+def deadlocked_at_once() -> History:
+    """Six deliveries sent together, none answered, no call made — the pool taken by the
+    first burst's syncs before any of their look-ups ran —, where the clean run answered each
+    and its calls named their events."""
+    events = [event(n, f"cus_{n}") for n in range(1, 7)]
+    clean = history(
+        events,
+        [delivery(f"dlv_{n}", f"evt_{n}", sent=0.1 * n) for n in range(1, 7)],
+        [effect(f"eff_{n}", [f"evt_{n}"], 0.1 * n + 0.02) for n in range(1, 7)],
+    )
+    run = history(events, [_timed_out(n, 0.005 * n) for n in range(1, 7)], [])
+    return replace(run, baseline=clean)
+
+
+def test_a_pool_deadlocked_by_the_first_burst_is_stuck_not_hung_alone() -> None:
+    """Before: no cause here ("6 of 6 deliveries over the 0.4 s budget …; no delivery was
+    answered"), and in the compressed run of tests/test_mend_m_stuck.py (5 of 28 times beside
+    two busy loops) "dlv_000001 got no answer (no answer within 5 s) with no other delivery in
+    flight: it hung on its own, not for the pace" — 59 more were sent in its flight, and the
+    clean run answered each event."""
+    v = one(deadlocked_at_once(), "ack_within", seconds=0.4)
+    stuck = (
+        "; dlv_1 and all 5 deliveries sent after it got no answer (no answer within 0.5 s), none "
+        "of them making a call: not slow but stuck — from the run's first delivery, whose "
+        "events the clean run's calls named: a handler waiting on something that never comes, "
+        "a pool or a lock the work of the deliveries sent together holds (a thread pool whose "
+    )
+    assert stuck in v.summary, v.summary
+    assert "hung on its own" not in v.summary, v.summary
+    # The run header tells the same (it said "it is stuck or far too slow").
+    h = deadlocked_at_once()
+    assert timed_out(h, h.deliveries).stuck.startswith(
+        "no delivery answered from dlv_1 on, none of them making a call: not slow but stuck"
+    )
+
+
+def test_with_no_clean_run_a_target_that_never_answered_is_not_told_stuck_on_a_pool() -> None:
+    """Nothing shows the target calls for its events: no stuck tail to tell."""
+    v = one(replace(deadlocked_at_once(), baseline=None), "ack_within", seconds=0.4)
+    assert "not slow but stuck" not in v.summary, v.summary
