@@ -28,7 +28,7 @@ CHECKOUTS = "stripe:checkout.session.completed"
 
 def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: Path) -> None:
     """The CRM throttling (checkouts-crm-throttled.yaml), then down (checkouts-crm-down-
-    hammered.yaml), each for 5 real seconds, the receiver watched (``--target-pid``): every
+    hammered.yaml), for 3 and 5 real seconds, the receiver watched (``--target-pid``): every
     order made again at once. Beside two busy loops the built-in outage's hammer, starved,
     made each order 10 times a second and backs_off passed it (3 of 6 runs): the seconds its
     process waited for a CPU now say that pace may be the machine's."""
