@@ -9,7 +9,6 @@ every verdict held, Ready, while it made 1,196 calls for 40 events under downstr
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -17,7 +16,8 @@ import pytest
 
 from harness.history import load_all
 
-from .test_gallery import QUICK, said
+from .test_gallery import QUICK, SCENARIOS, run, said
+from .test_gallery_fastapi import watched
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -27,12 +27,27 @@ CHECKOUTS = "stripe:checkout.session.completed"
 
 
 def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: Path) -> None:
-    with project(tmp_path, "hammer_retry", "/webhooks/stripe", STRIPE, CHECKOUTS):
-        done, found = hazards(
-            tmp_path, "downstream-throttled", "downstream-outage", *QUICK, env=STRIPE
+    """The CRM throttling (checkouts-crm-throttled.yaml), then down (checkouts-crm-down-
+    hammered.yaml), for 3 and 5 real seconds, the receiver watched (``--target-pid``): every
+    order made again at once. Beside two busy loops the built-in outage's hammer, starved,
+    made each order 10 times a second and backs_off passed it (3 of 6 runs): the seconds its
+    process waited for a CPU now say that pace may be the machine's."""
+    throttled = str(SCENARIOS / "checkouts-crm-throttled.yaml")
+    down = str(SCENARIOS / "checkouts-crm-down-hammered.yaml")
+    with watched("hammer_retry", STRIPE) as (target, pid):
+        done, report = run(
+            target, throttled, tmp_path, down, *QUICK, "--target-pid", pid, env=STRIPE
         )
-    verdicts = found["downstream-throttled"]
-    backoff = verdicts["backs_off"]
+    judged = load_all(tmp_path / "journal.db")
+    runs = {r.info.scenario: r for r in judged if r.baseline is not None}
+    found = {r["scenario"]: {v["invariant"]: v for v in r["verdicts"]} for r in report["runs"]}
+    # The runs met the faults: calls answered 429, then 503.
+    effects = {e.id: e for e in runs["checkouts-crm-throttled"].effects}
+    calls_429 = sum(1 for e in effects.values() if e.status == 429)
+    assert calls_429, "no call met the throttling: the window closed before the receiver's"
+    assert any(e.status == 503 for e in runs["checkouts-crm-down-hammered"].effects)
+    verdicts_ = found["checkouts-crm-throttled"]
+    backoff = verdicts_["backs_off"]
     assert backoff["status"] == "fail", said(backoff)
     early = re.match(
         r"([\d,]+) calls of (\d+) events? made again before the Retry-After its 429 asked had "
@@ -43,27 +58,20 @@ def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: P
     assert early, said(backoff)
     assert "wait at least the Retry-After" in backoff["summary"]
     # The journal agrees: the calls named were refused 429 and made again within a second.
-    [db] = (tmp_path / "harness-runs").glob("*.db")
-    runs = json.loads((tmp_path / "report.json").read_text())["runs"]
-    [run_id] = [r["run_id"] for r in runs if r["scenario"] == "downstream-throttled"]
-    [run] = [r for r in load_all(db) if r.info.run_id == run_id]
-    effects = {e.id: e for e in run.effects}
     refused, again = effects[early[3]], effects[early[4]]
     assert refused.status == 429 and refused.body == again.body
     assert 0 < again.at - refused.at < 1
-    calls_429 = sum(1 for e in effects.values() if e.status == 429)
     assert 0 < int(early[1].replace(",", "")) <= calls_429
     # What the other verdicts see of it: nothing twice; nothing lost but where the hammer gave
-    # up — on a quiet machine its 200 tries run out inside the 1.8 s window (a loss, said so).
-    assert verdicts["no_duplicate_effects"]["status"] == "pass", said(
-        verdicts["no_duplicate_effects"]
-    )
-    lost = verdicts["no_lost_events"]
+    # up — its 200 tries run out inside the window (a loss, said so).
+    dup = verdicts_["no_duplicate_effects"]
+    assert dup["status"] == "pass", said(dup)
+    lost = verdicts_["no_lost_events"]
     assert lost["status"] == "pass" or "(refused 429)" in said(lost), said(lost)
     # Under the outage, no Retry-After: the same order made dozens of times a second — or,
     # where the machine's CPUs were taken (the suite's other workers), as fast as it let the
     # round trips go, which the verdict must not pass (invariants/_starved_pace).
-    outage = found["downstream-outage"]["backs_off"]
+    outage = found["checkouts-crm-down-hammered"]["backs_off"]
     assert done.code == 1
     if outage["status"] == "inconclusive":
         assert re.search(
@@ -87,8 +95,8 @@ def test_a_receiver_waiting_the_retry_after_and_backing_off_holds(tmp_path: Path
     env = {**STRIPE, "HONOUR": "1"}
     with project(tmp_path, "hammer_retry", "/webhooks/stripe", env, CHECKOUTS):
         done, found = hazards(tmp_path, "downstream-throttled", "downstream-outage", env=STRIPE)
-    for hazard, verdicts in found.items():
-        for name, verdict in verdicts.items():
+    for hazard, judged in found.items():
+        for name, verdict in judged.items():
             assert verdict["status"] == "pass", (hazard, name, said(verdict))
     assert "each call answered 429 made again only after its Retry-After" in said(
         found["downstream-throttled"]["backs_off"]

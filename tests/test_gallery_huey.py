@@ -21,7 +21,8 @@ from harness.core._model import Effect
 from harness.history import load_all
 
 from .conftest import ON_TIME
-from .test_gallery import said
+from .test_gallery import SCENARIOS, run, said, verdicts
+from .test_gallery_fastapi import watched
 from .test_gallery_round8 import hazards, project
 
 pytestmark = pytest.mark.integration
@@ -56,27 +57,41 @@ def test_a_task_queue_racing_its_guard_by_event_id_posts_some_redelivered_orders
 def test_a_task_queue_retrying_a_write_the_api_applied_is_said_to_have_made_it_again(
     tmp_path: Path,
 ) -> None:
-    code, verdicts = _run(tmp_path, "ambiguous-commit", guarded=False)
-    # Each checkout whose post met the 502 window (how many depends on when the consumer
-    # polled) posted again after the CRM applied it, said so.
-    dup = verdicts["no_duplicate_effects"]
+    """ambiguous-commit for 5 real seconds, each checkout delivered once: huey retries the task
+    whose order the CRM applied and answered 502, and the order is posted again. The built-in
+    hazard's 0.75 s window was missed by a consumer short of CPU on a loaded machine, and its
+    redelivered copies raced the originals in the two workers: duplicates of the guard's race,
+    not of the 502 (2 of 3 runs beside two busy loops)."""
+    scenario = str(SCENARIOS / "checkouts-queued-applied-502.yaml")
+    env = {**STRIPE, "HUEY_STATE": str(tmp_path)}
+    with watched("huey_checkouts", env) as (target, pid):
+        done, report = run(target, scenario, tmp_path, "--target-pid", pid, env=STRIPE)
+    found = verdicts(report)
+    # Every order came, if late (the consumer polls): not one called lost.
+    assert found["no_lost_events"]["status"] == "pass", said(found["no_lost_events"])
+    # The run met the fault: the events whose first POST the CRM applied and answered 502 (an
+    # order names its Checkout Session, the record of one event).
+    [run_] = [r for r in load_all(tmp_path / "journal.db") if r.baseline is not None]
+    firsts: dict[str | None, Effect] = {}
+    for effect in run_.effects:
+        firsts.setdefault(effect.key, effect)
+    applied_502 = {
+        event.id
+        for event in run_.events
+        if (first := firsts.get(event.key)) is not None and first.committed and first.status == 502
+    }
+    assert applied_502, "no order met the fault: the window closed before the consumer posted"
+    # Each of them posted again after the CRM applied it, said so.
+    dup = found["no_duplicate_effects"]
     assert dup["status"] == "fail", said(dup)
-    assert re.match(r"\d+ of 30 events produced duplicate effects", dup["summary"]), said(dup)
+    assert re.match(r"\d+ of 10 events produced duplicate effects", dup["summary"]), said(dup)
     assert "all of them made again a write the API had applied but answered 502" in said(dup)
     assert "send an Idempotency-Key made from the event id" in said(dup)
     applied = r"\(eff_\d+, applied and answered 502, made again as eff_\d+"
     assert all(re.search(applied, line) for line in dup["evidence"]["lines"]), said(dup)
-    # The journal agrees: exactly the events whose first POST was applied and answered 502.
-    [db] = (tmp_path / "harness-runs").glob("*.db")
-    [run] = [r for r in load_all(db) if r.baseline is not None]
-    firsts: dict[str, Effect] = {}
-    for effect in run.effects:
-        for eid in effect.event_ids:
-            firsts.setdefault(eid, effect)
-    applied_502 = {eid for eid, e in firsts.items() if e.committed and e.status == 502}
     assert int(dup["summary"].split()[0]) == len(applied_502), said(dup)
     assert set(dup["evidence"]["events"]) <= applied_502, said(dup)
-    assert code == 1
+    assert done.code == 1
 
 
 @pytest.mark.parametrize("hazard", ["duplicate-storm", "ambiguous-commit"])

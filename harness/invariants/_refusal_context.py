@@ -104,7 +104,8 @@ def timed_out(history: History, deliveries: Sequence[Delivery]) -> TimedOut:
 def _stuck(history: History, deliveries: Sequence[Delivery]) -> str:
     """``no delivery answered from dlv_3 on, none of them making a call: not slow but stuck —
     …`` where most of ``deliveries`` are the run's stuck tail (``stuck_tail``); "" otherwise."""
-    tail = stuck_tail(history.deliveries, history.effects)
+    clean = history.baseline.effects if history.baseline is not None else ()
+    tail = stuck_tail(history.deliveries, history.effects, clean)
     if len({d.id for d in tail} & {d.id for d in deliveries}) * 2 <= len(deliveries):
         return ""
     return (

@@ -196,10 +196,13 @@ def _unanswered_text(deliveries: Sequence[Delivery], first: Delivery) -> str:
     )
 
 
-def stuck_tail(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> list[Delivery]:
+def stuck_tail(
+    deliveries: Sequence[Delivery], effects: Iterable[Effect], clean: Iterable[Effect] = ()
+) -> list[Delivery]:
     """The run's last deliveries, by send time, when at least two all timed out and none of
-    them made a call — while an earlier one did —: not slow, not a backlog (which works its
-    way through), but stuck. A call naming an event of theirs made in the flight of an
+    them made a call — while an earlier one did, or, where they are all the run's, while the
+    clean run's ``clean`` calls named their events —: not slow, not a backlog (which works
+    its way through), but stuck. A call naming an event of theirs made in the flight of an
     earlier delivery of it (a copy answered before: ambiguous-commit sends each event twice)
     is that one's. [] otherwise."""
     ordered = sorted(deliveries, key=_sent)
@@ -219,15 +222,20 @@ def stuck_tail(deliveries: Sequence[Delivery], effects: Iterable[Effect]) -> lis
             if eid in held and not any(s <= e.at <= end for s, end in flights.get(eid, ())):
                 return []
             called = called or eid in flights
+    if not start:  # a pool deadlocked by the run's first burst: its clean run's calls say
+        called = any(e.event_ids for e in clean)
     return tail if called else []  # no call names an event: none can be told to be missing
 
 
 def stuck_text(
-    deliveries: Sequence[Delivery], effects: Iterable[Effect], rest: Sequence[Delivery]
+    deliveries: Sequence[Delivery],
+    effects: Iterable[Effect],
+    rest: Sequence[Delivery],
+    clean: Iterable[Effect] = (),
 ) -> str:
     """Where the run's last deliveries (``stuck_tail``), from one of ``rest`` (late, no fault
     explaining it) on, got no answer: stuck, and on what (``stuck_cause``). "" otherwise."""
-    tail = stuck_tail(deliveries, effects)
+    tail = stuck_tail(deliveries, effects, clean)
     if not tail or tail[0].id not in {d.id for d in rest}:
         return ""
     first, n = tail[0], len(tail) - 1
@@ -253,12 +261,19 @@ def stuck_cause(deliveries: Sequence[Delivery], first: Delivery) -> str:
             "with`, `finally`)"
         )
     answered = sum(1 for d in deliveries if d.sent_at < first.sent_at and d.status is not None)
-    return (
-        f": not slow but stuck — {plural(answered, 'delivery', 'deliveries')} before it "
-        "answered, with no error: a "
+    before = (
+        f"{plural(answered, 'delivery', 'deliveries')} before it answered, with no error: a "
         "handler waiting on something that never comes, a pool or a lock its own earlier work "
-        "holds (a thread pool whose tasks wait on tasks of the same pool, a connection pool "
-        "never given back); give the work it waits on a pool of its own, and bound every wait"
+        "holds"
+        if answered
+        else "from the run's first delivery, whose events the clean run's calls named: a handler "
+        "waiting on something that never comes, a pool or a lock the work of the deliveries "
+        "sent together holds"
+    )
+    return (
+        f": not slow but stuck — {before} (a thread pool whose tasks wait on tasks of the same "
+        "pool, a connection pool never given back); give the work it waits on a pool of its "
+        "own, and bound every wait"
     )
 
 

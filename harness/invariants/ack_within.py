@@ -136,7 +136,8 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
     if restarting:
         summary += f"; {restarting}"
         rest = [d for d in rest if d.id not in held]
-    if stuck := stuck_text(deliveries, facts.effects_in_order, rest):
+    clean = facts.history.baseline.effects if facts.history.baseline is not None else ()
+    if stuck := stuck_text(deliveries, facts.effects_in_order, rest, clean):
         summary += f"; {stuck}"
     elif compressed and (pace := pace_text(deliveries, rest)):
         summary += f"; {pace}"

@@ -204,7 +204,9 @@ def backs_off(facts: Facts) -> Verdict:
             if len(densest.calls) > MAX_PER_SECOND * handlers:
                 storms.append(densest)
             elif (
-                paced := starved(densest.calls, densest.fault, lag, [e for e, _ in run])
+                paced := starved(
+                    densest.calls, densest.fault, lag, [e for e, _ in run], MAX_PER_SECOND
+                )
             ) is not None:
                 slow.append(paced)
     repeated = len(again)

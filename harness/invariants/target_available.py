@@ -11,8 +11,10 @@ A timeout after which the target went on answering (a provider's retry of the sa
 any later delivery) or calling its downstreams is the target being slow, not gone:
 ``ack_within`` judges that, and this verdict only counts it. Answers to deliveries sent before
 it, and calls made in their flights, are not going on: a target deadlocked by its own work
-finishes what it had begun (tests/gallery/shared_executor.py). A delivery that ended without an
-answer for a reason on the sender's side (a load test stopping its user) is not the target's.
+finishes what it had begun (tests/gallery/shared_executor.py). Nor is an answer to a later
+delivery where the target then stopped for good while the timed-out one still waited: it never
+answered it (``_held_as_it_stopped``). A delivery that ended without an answer for a reason on
+the sender's side (a load test stopping its user) is not the target's.
 More than ``max_share`` of deliveries unanswered (default 0: any) fails.
 
 Judged in every run, whether a scenario names it or not (``_registry`` adds it), and over the
@@ -58,6 +60,7 @@ from ._facts import (
     timestamp,
     verdict,
 )
+from ._lag import flight_end
 from ._restarts import unanswered_while_restarting, unreachable_while_restarting
 
 NAME = "target_available"
@@ -182,8 +185,10 @@ def availability(history: History) -> Availability:
             counted.append((d, kind))
     if not counted:  # timeouts of a slow target only: no outage to find
         return Availability(len(deliveries), (), tuple(slow), tuple(other))
-    counted.sort(key=_sent_of_pair)
     answered = sorted((d for d in deliveries if d.status is not None), key=_sent)
+    if slow and answered and max(_sent_of_pair(p) for p in counted) > answered[-1].sent_at:
+        slow = _held_as_it_stopped(slow, answered, counted)
+    counted.sort(key=_sent_of_pair)
     return Availability(
         len(deliveries),
         tuple(counted),
@@ -192,6 +197,26 @@ def availability(history: History) -> Availability:
         _outages(counted, [d.sent_at for d in answered]),
         answered[-1] if answered else None,
     )
+
+
+def _held_as_it_stopped(
+    slow: list[Delivery], answered: Sequence[Delivery], counted: list[tuple[Delivery, NoAnswer]]
+) -> list[Delivery]:
+    """Of the timeouts ``slow`` (each with a later delivery answered), those the target was
+    still holding when it gave its last answer move to ``counted``: it stopped — answered no
+    delivery sent after the last it answered (by send time) — while they waited, and never
+    answered them; the rest are returned. A pool deadlocked by a burst answers a few
+    deliveries that reached it after the first ones it holds for good
+    (tests/gallery/shared_executor.py under a loaded machine): those are not slow, they are
+    the stop's first."""
+    last = max((d.answered_at for d in answered if d.answered_at is not None), default=_NEVER)
+    still = []
+    for d in slow:
+        if flight_end(d, 0.0) > last:
+            counted.append((d, NoAnswer.TIMEOUT))
+        else:
+            still.append(d)
+    return still
 
 
 def _answered_after(deliveries: Sequence[Delivery], at: float) -> bool:
