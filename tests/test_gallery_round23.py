@@ -1,0 +1,75 @@
+"""Automations of shapes the gallery lacked, driven the way a user drives theirs (``harness init``
+and a hazard, or a scenario of their provider's events): tests/gallery/checkpoint_sync.
+Each verdict was read against the run's journal; each test asserts what the flaw decides, and
+that the sound variant of the same automation is not failed for it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.history import load_all
+
+from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
+from .test_gallery_round21 import passed
+
+pytestmark = pytest.mark.integration
+
+# The tests' own secrets; a Standard Webhooks secret is base64 after its whsec_ prefix.
+WEBHOOK = {"WEBHOOK_SECRET": "whsec_Z2FsbGVyeTByb3VuZDIzMHNlY3JldDBub3QwcmVhbA=="}
+
+
+def one_run(
+    tmp_path: Path, app: str, hook: str, name: str, env: dict[str, str], *more: str
+) -> dict[str, dict[str, Any]]:
+    """``tests.gallery.<app>`` (its environment ``env``) under the gallery scenario ``name``,
+    ``harness run`` given ``more``: the verdicts by invariant."""
+    with automation(app, hook, env) as target:
+        _, report = run(target, str(SCENARIOS / name), tmp_path, *QUICK, *more, env=env)
+    return verdicts(report)
+
+
+def failed(found: dict[str, dict[str, Any]], name: str, *fragments: str) -> dict[str, Any]:
+    """The verdict ``name`` of ``found``, failed, its summary and witnesses holding each of
+    ``fragments``."""
+    verdict = found[name]
+    assert verdict["status"] == "fail", said(verdict)
+    for fragment in fragments:
+        assert fragment in said(verdict), said(verdict)
+    return verdict
+
+
+@pytest.mark.parametrize("checkpoint", ["stream", "contact"])
+def test_one_checkpoint_for_the_stream_skips_a_contacts_newest_update_after_anothers(
+    tmp_path: Path, checkpoint: str
+) -> None:
+    """Six contacts' updates shuffled within windows of six, one run (the checkpoint outlives
+    a clean run, whose times the run would repeat): an update that arrives after a newer
+    update of another contact is skipped, answered 200 — a contact's newest among them, lost.
+    One checkpoint per contact skips only its own stale updates."""
+    found = one_run(
+        tmp_path, "checkpoint_sync", "/webhooks/contacts", "contacts-reordered-one-run.yaml",
+        {**WEBHOOK, "CHECKPOINT": checkpoint}, "--no-baseline",
+    )  # fmt: skip
+    if checkpoint == "contact":
+        return passed(found, "no_lost_events", "per_key_order", "no_duplicate_effects")
+    lost = failed(found, "no_lost_events", "dropped, not slow")
+    [journal] = load_all(tmp_path / "journal.db")
+    events = {e.id: e for e in journal.events}
+    witnesses = re.findall(
+        r"event (\S+) \(record \S+, seq \d+\) was delivered once \(\S+ 200\)", said(lost)
+    )
+    assert witnesses, said(lost)
+    for event in witnesses:
+        # Answered before it: an update of another contact, stamped later.
+        [sent] = [d.sent_at for d in journal.deliveries if d.event_id == event]
+        before = [
+            events[d.event_id] for d in journal.deliveries
+            if d.answered_at is not None and d.answered_at < sent
+        ]  # fmt: skip
+        mine = events[event]
+        assert any(e.key != mine.key and e.occurred_at > mine.occurred_at for e in before), event
