@@ -1,5 +1,7 @@
 """Automations of shapes the gallery lacked, driven the way a user drives theirs (``harness init``
-and a hazard, or a scenario of their provider's events): tests/gallery/checkpoint_sync.
+and a hazard, or a scenario of their provider's events): tests/gallery/checkpoint_sync,
+cursor_sync, and the Node-RED flow tests/gallery/node/hubspot_split_batches.json (a real
+engine, tests/node_red.py).
 Each verdict was read against the run's journal; each test asserts what the flaw decides, and
 that the sound variant of the same automation is not failed for it.
 """
@@ -12,12 +14,19 @@ from typing import Any
 
 import pytest
 
-from harness.history import load_all
+from harness.history import History, load_all
 
-from .test_gallery import QUICK, SCENARIOS, automation, run, said, verdicts
+from .node_red import started
+from .test_gallery import QUICK, SCENARIOS, Target, automation, run, said, verdicts
 from .test_gallery_round21 import passed
+from .test_node_red import red
+
+__all__ = ["red"]  # the session's Node-RED install, a fixture shared with test_node_red
 
 pytestmark = pytest.mark.integration
+
+FLOWS = Path(__file__).resolve().parent / "gallery" / "node"
+HUBSPOT = {"HARNESS_SECRET": "gallery0round23hubspot0not0real"}  # the flow checks no signature
 
 # The tests' own secrets; a Standard Webhooks secret is base64 after its whsec_ prefix.
 STRIPE = {"STRIPE_WEBHOOK_SECRET": "whsec_gallery0round23secret0not0real"}
@@ -46,6 +55,18 @@ def failed(found: dict[str, dict[str, Any]], name: str, *fragments: str) -> dict
     return verdict
 
 
+def dropped(
+    found: dict[str, dict[str, Any]], tmp_path: Path, *fragments: str
+) -> tuple[list[str], History]:
+    """``no_lost_events`` of ``found`` failed, holding ``fragments``: the events its witnesses
+    name as answered 200 with no effect (some), and the run's journal."""
+    lost = failed(found, "no_lost_events", *fragments)
+    witnesses = DROPPED.findall(said(lost))
+    assert witnesses, said(lost)
+    [journal] = load_all(tmp_path / "journal.db")
+    return witnesses, journal
+
+
 @pytest.mark.parametrize("checkpoint", ["stream", "contact"])
 def test_one_checkpoint_for_the_stream_skips_a_contacts_newest_update_after_anothers(
     tmp_path: Path, checkpoint: str
@@ -60,10 +81,7 @@ def test_one_checkpoint_for_the_stream_skips_a_contacts_newest_update_after_anot
     )  # fmt: skip
     if checkpoint == "contact":
         return passed(found, "no_lost_events", "per_key_order", "no_duplicate_effects")
-    lost = failed(found, "no_lost_events", "dropped, not slow")
-    witnesses = DROPPED.findall(said(lost))
-    assert witnesses, said(lost)
-    [journal] = load_all(tmp_path / "journal.db")
+    witnesses, journal = dropped(found, tmp_path, "dropped, not slow")
     events = {e.id: e for e in journal.events}
     for event in witnesses:
         # Answered before it: an update of another contact, stamped later.
@@ -91,11 +109,36 @@ def test_a_sync_cursor_to_the_second_passes_over_rows_stored_after_a_sync_of_the
     )  # fmt: skip
     if cursor == "id":
         return passed(found, "no_lost_events", "no_duplicate_effects")
-    lost = failed(found, "no_lost_events", "not taken as design, judged by what their type")
-    witnesses = DROPPED.findall(said(lost))
-    assert witnesses, said(lost)
+    witnesses, journal = dropped(found, tmp_path, "not taken as design, judged by what their")
     # Each answered 200, stored: none of them ever sent, however long the run waited after.
-    [journal] = load_all(tmp_path / "journal.db")
     made = {event for effect in journal.effects for event in effect.event_ids}
     assert not made & set(witnesses)
     passed(found, "no_duplicate_effects")
+
+
+@pytest.mark.parametrize("answer", ["split", "joined"])
+def test_a_node_red_split_answers_a_hubspot_batch_with_its_first_calls_status(
+    red: Path, tmp_path: Path, answer: str
+) -> None:
+    """HubSpot batches of about ten contact changes, each change a PUT of the mailing list's
+    member, the list allowing four calls a second. Node-RED's split node gives each change
+    the request's one ``msg.res``: the first call back answers HubSpot — 200, its four calls
+    through — and the changes refused 429 are acknowledged, never sent again. Joined again
+    and answered 502 where any call failed, HubSpot resends the batch until each is written
+    (the PUTs written twice harmless)."""
+    with started(red, tmp_path / "engine", FLOWS / "hubspot_split_batches.json") as flow:
+        target = Target(flow.url + f"/hooks/hubspot/{answer}", int(flow.downstream.split(":")[1]))
+        _, report = run(
+            target, str(SCENARIOS / "hubspot-batch-members-rate-limited.yaml"), tmp_path,
+            env=HUBSPOT,
+        )  # fmt: skip
+    found = verdicts(report)
+    if answer == "joined":
+        return passed(found, "no_lost_events", "no_duplicate_effects")
+    # (Its cause, by the run's timing: "answered these events without it (dropped, not slow"
+    # or "drops an event's work when the downstream refuses its call": both true of it.)
+    witnesses, journal = dropped(found, tmp_path, "(refused 429)")
+    # Each acknowledged while its one call was refused: the batch answered by another's call.
+    for event in witnesses:
+        assert [d.status for d in journal.deliveries if d.event_id == event] == [200], event
+        assert [e.status for e in journal.effects if event in e.event_ids] == [429], event

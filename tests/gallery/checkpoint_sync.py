@@ -9,10 +9,12 @@ which reads the stream in order; for webhooks, which come in any order, it compa
 update with another contact's: when an update of one contact arrives after a newer update of
 another, it is skipped, and if it was its contact's newest, that contact keeps an older state.
 The check is ``<``: an update stamped as the checkpoint is written (two contacts changed in
-the same instant).
+the same instant). The check and the write are done under one lock, so that two deliveries at
+once cannot both pass the check and land in the wrong order.
 
-With ``CHECKPOINT=contact`` it keeps one checkpoint per contact (tests/gallery/stale_guard's
-rule, without its lock): only a contact's own newer update makes one of its updates stale.
+With ``CHECKPOINT=contact`` it keeps one checkpoint, and one lock, per contact
+(tests/gallery/stale_guard's rule): only a contact's own newer update makes one of its updates
+stale.
 
 Must get, under ``out-of-order``: the stream's checkpoint fails ``final_state_matches_baseline``
 or ``no_lost_events`` on the contacts whose newest update was skipped (answered 200: silent);
@@ -24,7 +26,9 @@ per contact, no failure.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections import defaultdict
 from datetime import datetime
 
 import aiohttp
@@ -42,6 +46,7 @@ def build_app(crm_url: str, secret: str, per_contact: bool) -> web.Application:
     app.cleanup_ctx.append(_serve.client_session(CRM, crm_url))
     verifier = Webhook(secret)
     checkpoints: dict[str, datetime] = {}  # "" (the stream's) or a contact id -> newest handled
+    locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def webhook(request: web.Request) -> web.Response:
         try:
@@ -51,16 +56,17 @@ def build_app(crm_url: str, secret: str, per_contact: bool) -> web.Application:
         contact = event["data"]
         changed = datetime.fromisoformat(event["timestamp"])
         scope = contact["id"] if per_contact else ""
-        checkpoint = checkpoints.get(scope)
-        if checkpoint is not None and changed < checkpoint:
-            return web.json_response({"received": True, "stale": True})
-        fields = {k: contact.get(k) for k in FIELDS}
-        try:
-            async with request.app[CRM].put(f"/contacts/{contact['id']}", json=fields) as r:
-                r.raise_for_status()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return web.json_response({"error": f"CRM: {exc}"}, status=502)
-        checkpoints[scope] = max(changed, checkpoints.get(scope, changed))
+        async with locks[scope]:  # the check and the write together
+            checkpoint = checkpoints.get(scope)
+            if checkpoint is not None and changed < checkpoint:
+                return web.json_response({"received": True, "stale": True})
+            fields = {k: contact.get(k) for k in FIELDS}
+            try:
+                async with request.app[CRM].put(f"/contacts/{contact['id']}", json=fields) as r:
+                    r.raise_for_status()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                return web.json_response({"error": f"CRM: {exc}"}, status=502)
+            checkpoints[scope] = changed
         return web.json_response({"received": True})
 
     app.router.add_post("/webhooks/contacts", webhook)
