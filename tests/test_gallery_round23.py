@@ -1,6 +1,6 @@
 """Automations of shapes the gallery lacked, driven the way a user drives theirs (``harness init``
 and a hazard, or a scenario of their provider's events): tests/gallery/checkpoint_sync,
-cursor_sync, and the Node-RED flow tests/gallery/node/hubspot_split_batches.json (a real
+cursor_sync, pruned_locks, and the Node-RED flow tests/gallery/node/hubspot_split_batches.json (a real
 engine, tests/node_red.py).
 Each verdict was read against the run's journal; each test asserts what the flaw decides, and
 that the sound variant of the same automation is not failed for it.
@@ -9,6 +9,7 @@ that the sound variant of the same automation is not failed for it.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = ["red"]  # the session's Node-RED install, a fixture shared with test_
 pytestmark = pytest.mark.integration
 
 FLOWS = Path(__file__).resolve().parent / "gallery" / "node"
+SHOPIFY = {"SHOPIFY_WEBHOOK_SECRET": "shpss_gallery0round23_not0real"}
 HUBSPOT = {"HARNESS_SECRET": "gallery0round23hubspot0not0real"}  # the flow checks no signature
 
 # The tests' own secrets; a Standard Webhooks secret is base64 after its whsec_ prefix.
@@ -142,3 +144,30 @@ def test_a_node_red_split_answers_a_hubspot_batch_with_its_first_calls_status(
     for event in witnesses:
         assert [d.status for d in journal.deliveries if d.event_id == event] == [200], event
         assert [e.status for e in journal.effects if event in e.event_ids] == [429], event
+
+
+@pytest.mark.parametrize("locks", ["pruned", "kept"])
+def test_a_lock_removed_once_free_lets_a_customers_next_order_past_its_waiter(
+    tmp_path: Path, locks: str
+) -> None:
+    """Four customers' forty orders in a second, the loyalty API answering in 50 ms: each
+    member's lock is removed as its holder leaves, while another order waits on it — the next
+    to arrive makes a new one, and two orders read one balance. Every member ends short of
+    the clean run's points. Locks kept, each order reads the balance the one before wrote."""
+    found = one_run(
+        tmp_path, "pruned_locks", "/webhooks/orders", "orders-loyalty-rush.yaml",
+        {**SHOPIFY, "LOCKS": locks},
+    )  # fmt: skip
+    [journal] = load_all(tmp_path / "journal.db")
+    # Two reads of a member's balance with no write between: orders past each other's lock.
+    calls: dict[str | None, list[str]] = {}
+    for effect in sorted(journal.effects, key=lambda e: e.at):
+        calls.setdefault(effect.key, []).append(effect.method)
+    raced = {k for k, seq in calls.items() if any(a == b == "GET" for a, b in pairwise(seq))}
+    if locks == "kept":
+        assert not raced, calls
+        return passed(found, "final_state_matches_baseline", "no_lost_events")
+    assert raced, calls
+    state = failed(found, "final_state_matches_baseline", "the final state")
+    short = re.findall(r"points: (\d+) \(baseline (\d+)\)", said(state))
+    assert short and all(int(now) < int(then) for now, then in short), said(state)
