@@ -1,7 +1,7 @@
 """Automations of shapes the gallery lacked, driven the way a user drives theirs (``harness init``
 and a hazard, or a scenario of their provider's events): tests/gallery/checkpoint_sync,
-cursor_sync, pruned_locks, and the Node-RED flow tests/gallery/node/hubspot_split_batches.json (a real
-engine, tests/node_red.py).
+cursor_sync, pruned_locks, split_payout, and the Node-RED flow
+tests/gallery/node/hubspot_split_batches.json (a real engine, tests/node_red.py).
 Each verdict was read against the run's journal; each test asserts what the flaw decides, and
 that the sound variant of the same automation is not failed for it.
 """
@@ -19,6 +19,7 @@ from harness.history import History, load_all
 
 from .node_red import started
 from .test_gallery import QUICK, SCENARIOS, Target, automation, run, said, verdicts
+from .test_gallery_round20 import judged
 from .test_gallery_round21 import passed
 from .test_node_red import red
 
@@ -45,6 +46,15 @@ def one_run(
     with automation(app, hook, env) as target:
         _, report = run(target, str(SCENARIOS / name), tmp_path, *more, env=env)
     return verdicts(report)
+
+
+def stripe_checkouts(
+    tmp_path: Path, app: str, hazard: str, **env: str
+) -> dict[str, dict[str, Any]]:
+    """``tests.gallery.<app>`` at ``/webhooks/stripe`` in a new user's project of Stripe
+    checkouts (``harness init``), run under ``hazard``: the verdicts by invariant."""
+    events = "stripe:checkout.session.completed"
+    return judged(tmp_path, app, "/webhooks/stripe", events, hazard, STRIPE, *QUICK, **env)
 
 
 def failed(found: dict[str, dict[str, Any]], name: str, *fragments: str) -> dict[str, Any]:
@@ -171,3 +181,21 @@ def test_a_lock_removed_once_free_lets_a_customers_next_order_past_its_waiter(
     state = failed(found, "final_state_matches_baseline", "the final state")
     short = re.findall(r"points: (\d+) \(baseline (\d+)\)", said(state))
     assert short and all(int(now) < int(then) for now, then in short), said(state)
+
+
+@pytest.mark.parametrize("keys", ["event", "per-transfer"])
+def test_one_idempotency_key_for_two_transfers_refuses_the_second_on_every_delivery(
+    tmp_path: Path, keys: str
+) -> None:
+    """Each checkout pays two partners, both transfers under the event's id as the
+    Idempotency-Key: the second is another request under a used key, refused 400, and the
+    handler answers 500 — every delivery, copies and clean run alike; no affiliate paid. A key
+    per transfer: each paid once, the copies' transfers replayed by their keys."""
+    found = stripe_checkouts(tmp_path, "split_payout", "duplicate-storm", KEYS=keys)
+    if keys == "per-transfer":
+        return passed(found, "no_server_errors", "no_lost_events", "no_duplicate_effects")
+    errors = failed(found, "no_server_errors", "100 of 100 deliveries (100%) got a server error")
+    # Each witness: a transfer refused 400 while its delivery was out (its second, whatever the
+    # first got: made, or replayed by the key for a copy).
+    lines = errors["evidence"]["lines"]
+    assert lines and all("was answered 400" in line for line in lines), said(errors)
