@@ -3,7 +3,8 @@ thrown away once free.
 
 A point per whole unit of the order's total, on the customer's loyalty account: ``GET
 /members/{customer id}`` for the balance (404: a new member), then ``PUT`` it back with the
-points added. Its author knew that two orders of one customer at once would both read the same
+points added; a redelivery (its ``X-Shopify-Webhook-Id`` awarded already) is answered 200. Its
+author knew that two orders of one customer at once would both read the same
 balance (tests/gallery/loyalty_points), and took an ``asyncio.Lock`` per customer around the
 read and the write. A lock per customer ever seen grows for the life of the process, so each
 one is removed from the dict once nobody holds it (``if not lock.locked(): del locks[id]``) —
@@ -44,20 +45,25 @@ def build_app(api_url: str, secret: str, prune: bool) -> web.Application:
     app = web.Application()
     app.cleanup_ctx.append(_serve.client_session(API, api_url))
     locks: dict[str, asyncio.Lock] = {}
+    handled: set[str] = set()  # X-Shopify-Webhook-Id of each order awarded (a table, for real)
 
     async def orders_create(request: web.Request) -> web.Response:
         order = await _shopify.read_order(request, secret)
         if order is None:
             return web.Response(status=401)
+        webhook_id = request.headers.get("X-Shopify-Webhook-Id", "")
         customer = order.get("customer") or {}
-        if not customer.get("id"):
-            return web.Response(status=200)  # a guest order earns nothing
+        if webhook_id in handled or not customer.get("id"):
+            return web.Response(status=200)  # awarded already; or a guest order, earning nothing
         member = str(customer["id"])
         points = int(Decimal(order.get("total_price") or "0"))
         lock = locks.setdefault(member, asyncio.Lock())
         try:
             async with lock:
+                if webhook_id in handled:  # a redelivery that waited behind its twin
+                    return web.Response(status=200)
                 await _award(request.app[API], member, order.get("email", ""), points)
+                handled.add(webhook_id)
         except (aiohttp.ClientError, TimeoutError):
             return web.Response(status=500)  # Shopify retries
         finally:
