@@ -1,12 +1,13 @@
 """Stripe checkouts -> the CRM's orders, by an incremental sync of an inbox table whose cursor
 is a time to the second.
 
-The handler only stores each checkout in an ``inbox`` table of a local SQLite database (its
-primary key the event id, so a redelivery is not stored twice) and answers 200. A sync job
-copies new rows to the CRM (``POST /orders``) every half second, the way incremental syncs
+The handler only stores each checkout in an ``inbox`` table of a local SQLite database (the
+event id unique in it, so a redelivery is not stored twice) and answers 200. A sync job copies
+new rows to the CRM (``POST /orders``) every half second, the way incremental syncs
 and ELT connectors are configured: a cursor column, ``received_at`` (``default
 CURRENT_TIMESTAMP``, as SQLite's docs give it), the rows ``where received_at > :cursor order by
-received_at``, and the cursor saved as the last row's ``received_at`` once they are sent.
+received_at``, and the cursor saved as the last row's ``received_at`` once they are sent (each
+call keyed by the event's id: a row sent again after a failed sync is not a second order).
 ``CURRENT_TIMESTAMP`` is to the second: a checkout stored after a sync in the same second as
 the rows that sync sent has ``received_at`` equal to the cursor, not above it, and is never
 sent. One checkout a second never meets it; a burst does, every second.
@@ -89,7 +90,9 @@ class Inbox(threading.Thread):
             (int(cursor) if self.column == "id" else cursor,),
         ).fetchall()
         for mark, body in rows:
-            self.crm.post("/orders", json=_stripe.order_of(json.loads(body))).raise_for_status()
+            event = json.loads(body)
+            key = {"Idempotency-Key": event["id"]}  # a row sent again is one order
+            self.crm.post("/orders", json=_stripe.order_of(event), headers=key).raise_for_status()
             self.db.execute(
                 "insert or replace into sync_state (name, cursor) values ('orders', ?)",
                 (str(mark),),
