@@ -132,6 +132,20 @@ verdict it must get.
   coroutine: a customer's later checkouts raise and are answered 500 (``CACHE=results``).
 * ``node/shopify_orders_interval_batch.js``: batches Shopify orders in a ``setInterval`` flush;
   one order without a field throws in the mapping and the whole tick's orders are lost.
+* ``checkpoint_sync``: one "newest timestamp handled" checkpoint for a whole Standard Webhooks
+  stream: a reordered older update of another contact is skipped, answered 200
+  (``CHECKPOINT=contact``).
+* ``cursor_sync``: syncs an inbox table to the CRM past a cursor of SQLite's
+  ``CURRENT_TIMESTAMP`` (to the second): rows stored after a sync of their second are never
+  sent (``CURSOR=id``).
+* ``pruned_locks``: a lock per Shopify customer, removed once ``not lock.locked()``: asyncio
+  frees it before its waiter takes it, two orders read one balance (``LOCKS=kept``).
+* ``split_payout``: two transfers per Stripe checkout, both under the event's id as
+  Idempotency-Key: the second is refused 400, every delivery answered 500
+  (``KEYS=per-transfer``).
+* ``node/hubspot_split_batches.json``: a Node-RED flow splitting a HubSpot batch into one PUT
+  per change, the first call back answering HubSpot: changes refused 429 are acknowledged
+  (``/hooks/hubspot/joined``: a join, 502 where any failed).
 
 Scenario files live in ``scenarios/`` as ``<name>.yaml`` (not ``.scenario.yaml``: the pytest
 plugin would collect those as scenario items of this test session).

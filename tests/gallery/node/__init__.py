@@ -1,6 +1,7 @@
 """Receivers written in Node.js (node:http, node:crypto and the global fetch, no npm package):
 one ``.js`` file each, their serving glue in ``_serve.js``, started by ``python -m
-tests.gallery.node NAME`` (``__main__``)."""
+tests.gallery.node NAME`` (``__main__``); and Node-RED flows, one ``.json`` export each, run on
+a real Node-RED by ``tests/node_red.started``."""
 
 from __future__ import annotations
 
