@@ -17,7 +17,7 @@ import itertools
 import math
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import SETTLED_MARK, Delivery, Effect, Model, Outcome
@@ -478,7 +478,12 @@ def _held_last(
     waited ``_HELD`` times longer than any call of the run took after its answer — what a
     target holding events until more come (a batch written only when full, a flush on the next
     event) leaves when the deliveries stop: written when more come, never if none do. ""
-    otherwise (the plain advice to raise the quiet)."""
+    otherwise (the plain advice to raise the quiet). Where the target went on calling after
+    the last of them was accepted — the calls of events it accepted after them, or calls naming
+    no event (its timer's) — ``_passed_note`` offers "passed over" too: a holder writes what it
+    holds when more come or on its timer, a cursor that went past them never does, and the
+    journal cannot tell the two apart (tests/gallery/cursor_sync.py: its last stored checkout
+    was told only "held until more come … write what it holds on a timer too")."""
     quiet, lag, since = times
     wanted = set(lost)
     worked = set(e for ids in effect_values(effects, "event_ids") for e in ids)
@@ -486,11 +491,13 @@ def _held_last(
         return ""  # a call of theirs was made: not held whole
     first_lost = math.inf
     taken: dict[str, float] = {}  # each worked event's first accepted delivery, when sent
+    answers: dict[str, float] = {}  # each accepted event's first accepted answer
     for eid, sent, answered, outcome in delivery_rows(
         history.deliveries, "event_id", "sent_at", "answered_at", "outcome"
     ):
         if outcome != Outcome.OK or answered is None:
             continue
+        answers[eid] = min(answers.get(eid, math.inf), answered)
         if eid in wanted:
             first_lost = min(first_lost, answered)
         elif eid in worked:
@@ -506,15 +513,55 @@ def _held_last(
         if stop is not None
         else ""
     )
+    passed = _passed_note(effects, answers, wanted)
+    fix = (
+        "if it holds events, write what it holds on a timer too; if it syncs past a cursor, "
+        "make it one no two rows share and no later row goes below (an autoincrement id, not "
+        "a time); more events sent after these tell (a holder writes them then)"
+        if passed
+        else "write what it holds on a timer too"
+    )
     return (
         f"; settling stopped after {quiet:g} s without a call from the target: {which} it "
         f"accepted, after every event it worked, and waited {since:.1f} s, "
         f"{since / max(lag, 1e-3):.0f} times as long as any call of the run came after its "
         f"event's answer ({_seconds(lag)}): held until more come (a batch written only when "
         "full, a flush on the next event), written when more events arrive and never if none "
-        f"do{died} — write what it holds on a timer too; if it works slower than it showed (a rate "
-        "limit, a schedule), raise the settle quiet (`settle: {quiet: …}` or --settle-quiet) "
-        "and run again"
+        f"do{passed}{died} — {fix}; if it works slower than it showed (a rate limit, a "
+        "schedule), raise the settle quiet (`settle: {quiet: …}` or --settle-quiet) and run again"
+    )
+
+
+def _passed_note(
+    effects: Sequence[Effect], answers: Mapping[str, float], lost: Collection[str]
+) -> str:
+    """``, or passed over (…): it went on to make the calls of 14 events it accepted after
+    these …``: where, after the last of ``lost`` was accepted (``answers``: each accepted
+    event's first answer), the target made calls of events it accepted later, or calls naming
+    no event (a timer's, a sync's); "" otherwise."""
+    last_lost = max(answers[e] for e in lost if e in answers)
+    later: set[str] = set()
+    untied = 0
+    for at, ids in zip(
+        effect_values(effects, "at"), effect_values(effects, "event_ids"), strict=True
+    ):
+        if at <= last_lost:
+            continue
+        if not ids:
+            untied += 1
+        later.update(e for e in ids if answers.get(e, -math.inf) > last_lost)
+    if not later and not untied:
+        return ""
+    them, theirs = ("it", "its") if len(lost) == 1 else ("them", "theirs")
+    went_on = [
+        f"the calls of {plural(len(later), 'event')} it accepted after {them}" if later else "",
+        f"{plural(untied, 'call')} naming no event (a timer's, a sync's)" if untied else "",
+    ]
+    return (
+        f", or passed over (a sync whose cursor or watermark moved past {them}, a queue that "
+        f"skipped {them}): it went on to make {' and '.join(w for w in went_on if w)}, none "
+        f"of them {theirs}: a holder writes what it holds when more come or on its timer, a "
+        f"cursor that passed over {them} never does, and this run cannot tell the two apart"
     )
 
 
