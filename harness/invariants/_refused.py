@@ -47,6 +47,7 @@ from ._refusal_context import (
     token_made,
     token_made_cause,
 )
+from ._refused_call import RefusedCall, calls_by_event, refused_call_cause, refused_calls
 from ._shed import SHED_STATUS, Shed, shed_cause, shed_load
 from .target_available import NoAnswer, no_answer
 
@@ -210,6 +211,9 @@ def refusals(history: History) -> Refusals | None:
         token=token_made(history, most) if server_error else None,
         listed=plain_list(history, most, windowed=True) if server_error else None,
         shed=shed_load(history, most) if status == SHED_STATUS else None,
+        refused=refused_calls(history, most, calls_by_event(history, most))
+        if server_error
+        else None,
         dated=dated_before(history, most) if status in BODY_REFUSED else None,
         silent=not history.effects,
     )
@@ -233,6 +237,7 @@ def likely_cause(
     token: TokenMade | None = None,
     listed: PlainList | None = None,
     shed: Shed | None = None,
+    refused: RefusedCall | None = None,
     silent: bool = False,
 ) -> tuple[str, str]:
     """What most likely made the target refuse, from the answer it gave most: the cause in
@@ -243,8 +248,9 @@ def likely_cause(
     before the run their events' payloads are dated, where that is long; ``token``, the
     token requests the double answered as creations; ``listed``, the collection reads it
     answered with a plain list; ``shed``, 503 answers given at once while the target worked
-    off what it had accepted (``_shed``); ``silent``, that the run made no call to any
-    downstream."""
+    off what it had accepted (``_shed``); ``refused``, the downstream's refusal (4xx) of the
+    automation's own call that most 5xx answers came right after (``_refused_call``);
+    ``silent``, that the run made no call to any downstream."""
     if status is None:
         if kind is NoAnswer.TIMEOUT:
             return timeout_cause(settings, timed_out or TimedOut(None, None, went_on=False))
@@ -277,6 +283,8 @@ def likely_cause(
         return failing_cause(settings, status, failing)
     if status >= 500 and missing is not None:
         return missing_read_cause(status, missing)
+    if status >= 500 and refused is not None:
+        return refused_call_cause(status, refused)
     if status >= 500 and token is not None:
         return token_made_cause(status, token)
     if status >= 500 and listed is not None:
@@ -352,11 +360,19 @@ def _payload(settings: Mapping[str, Any]) -> str:
 
 
 def mark_untested(
-    facts: Facts, verdicts: Sequence[Verdict], exempt: frozenset[str]
+    facts: Facts,
+    verdicts: Sequence[Verdict],
+    exempt: frozenset[str],
+    ordered: frozenset[str] = frozenset(),
 ) -> list[Verdict]:
     """``verdicts``, each pass made inconclusive when the target accepted none of the run's
     genuine deliveries (except the invariants in ``exempt``, which judge the answers
-    themselves). Failures stand."""
+    themselves). Failures stand, but those of ``ordered`` (an order kept over the events the
+    automation took: ``per_key_order``): where it took none, every effect came from a
+    delivery it refused, in the order the sender redelivered them — its failure there is the
+    sender's retry order (split_payout under downstream-outage failed per_key_order so, under
+    duplicate-storm it was "not judged"), inconclusive with the same reason, its witnesses
+    kept."""
     if facts.accepted:  # an accepted event had a genuine 2xx: the common case, decided at once
         return list(verdicts)
     found = refusals(facts.history)
@@ -366,9 +382,17 @@ def mark_untested(
         f"not judged: {found.text()} (likely cause: {found.short}); nothing was put to the test, "
         "so a pass would prove nothing"
     )
-    return [
-        v
-        if v.status is not Status.PASS or v.invariant in exempt
-        else replace(v, status=Status.INCONCLUSIVE, summary=why, evidence=Evidence())
-        for v in verdicts
-    ]
+    retried = (
+        f"not judged: {found.text()} (likely cause: {found.short}); every effect came from a "
+        "delivery the target refused, in the order the sender redelivered them, so the order "
+        "it keeps over events it takes was never put to the test (what it saw: "
+    )
+    out = []
+    for v in verdicts:
+        if v.status is Status.FAIL and v.invariant in ordered:
+            saw = v.summary.partition("; ")[0]
+            v = replace(v, status=Status.INCONCLUSIVE, summary=f"{retried}{saw})")
+        elif v.status is Status.PASS and v.invariant not in exempt:
+            v = replace(v, status=Status.INCONCLUSIVE, summary=why, evidence=Evidence())
+        out.append(v)
+    return out

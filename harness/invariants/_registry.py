@@ -272,6 +272,9 @@ ALWAYS_INVARIANTS: tuple[str, ...] = tuple(n for n, d in INVARIANTS.items() if d
 # Judged on their own terms even when the target accepted nothing.
 _ANSWERS_ONLY = frozenset(n for n, d in INVARIANTS.items() if not d.needs_accepted)
 _OF_EFFECTS = frozenset(n for n, d in INVARIANTS.items() if d.judges_effects)
+# Judges an order kept over the events the target took: not judged, failed or not, where it took
+# none (``_refused.mark_untested``).
+_ORDERED = frozenset({per_key_order.NAME})
 
 
 def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> list[Verdict]:
@@ -293,7 +296,7 @@ def judge(history: History, specs: Sequence[InvariantSpec] | None = None) -> lis
     facts = Facts(history)  # indexes shared by every invariant, each built once
     with _gc.paused():
         verdicts = [INVARIANTS[s.name].fn(facts, **s.params) for s in resolved]
-    return mark_unseen(facts, mark_untested(facts, verdicts, _ANSWERS_ONLY), _OF_EFFECTS)
+    return mark_unseen(facts, mark_untested(facts, verdicts, _ANSWERS_ONLY, _ORDERED), _OF_EFFECTS)
 
 
 def run_invariants(scenario: Scenario) -> tuple[InvariantSpec, ...]:

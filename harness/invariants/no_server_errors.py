@@ -43,9 +43,10 @@ from ._facts import (
     timestamp,
     verdict,
 )
-from ._fault_calls import DeliveryWindows
+from ._fault_calls import DeliveryWindows, FaultCalls
 from ._lag import flight_end, in_flight
 from ._refusal_context import PlainList, plain_list, plain_list_cause
+from ._refused_call import refused_before
 from ._restarts import erred_while_restarting
 from ._sender import Redelivery, sender_of
 from ._shed import shed_cause, shed_load
@@ -94,7 +95,8 @@ def no_server_errors(facts: Facts, max_share: float = DEFAULT_MAX_SHARE) -> Verd
         f"{by_kind}; {allowed}{note}{erred_while_restarting(facts.history, errors)}"
         f"{_copies_note(facts, copies, errors)}"
         f"{_unretried_note(facts, errors, read)}{_listed_note(facts, errors, read)}"
-        f"{_shed_note(facts, errors)}{_written_note(facts, errors, copies)}"
+        f"{_shed_note(facts, errors)}{_refused_note(facts, errors, copies)}"
+        f"{_written_note(facts, errors, copies)}"
     )
     return verdict(NAME, Status.FAIL, CLASS, summary, _witnesses(facts, errors, copies))
 
@@ -337,12 +339,56 @@ def _unretried_note(facts: Facts, errors: Sequence[Delivery], read: _Read) -> st
     )
 
 
+def _refused_of(
+    facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, _Taken]
+) -> dict[str, Effect]:
+    """Delivery id -> the call of its own a downstream refused (4xx) last in its flight, for
+    the 5xx answers that followed one (``_refused_call``), copies of a taken event left out."""
+    answered = [d for d in errors if d.answered_at is not None and d.id not in copies]
+    if not answered:
+        return {}
+    effects, faults = facts.effects_of({d.event_id for d in answered}), FaultCalls(facts.history)
+    return {
+        d.id: call
+        for d in answered
+        if (call := refused_before(d, effects[d.event_id], faults)) is not None
+    }
+
+
+def _refused_note(facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, _Taken]) -> str:
+    """``; all of them answered 500 after payments refused their call 400 …``: 5xx answers
+    that followed a downstream's refusal of the delivery's own call (``_refused_call``) — the
+    refusal passed back, neither a crash nor work done (tests/gallery/split_payout.py, the
+    second transfer under a used Idempotency-Key refused 400, was said "the work is done")."""
+    refused = _refused_of(facts, errors, copies)
+    if not refused:
+        return ""
+    by = Counter((c.downstream, c.status) for c in refused.values())
+    (downstream, status), _ = by.most_common(1)[0]
+    d = next(d for d in sorted(errors, key=_sent) if d.id in refused)
+    whom = "all of them" if len(refused) == len(errors) else f"{len(refused):,} of them"
+    return (
+        f"; {whom} answered {d.status} after {downstream} refused their call {status} (e.g. "
+        f"{d.id}: {_call(refused[d.id])}, then its {d.status}): the refusal passed back as a "
+        "server error, not a crash — the refusal's body says why (a reused Idempotency-Key, a "
+        "field the API rejects), and a redelivery meets it again: fix the request, and answer "
+        "what no retry can mend 2xx (logged) or 4xx rather than 5xx"
+    )
+
+
 def _written_note(facts: Facts, errors: Sequence[Delivery], copies: Mapping[str, _Taken]) -> str:
     """``; 62 of them were answered after their own write was made …``: a 5xx given for work
     done, the API having answered it as done (tests/gallery/sqlite_orders: the CRM order made,
     then the database locked) — the answer says it failed, and a sender that redelivers a 5xx
-    has it done again. Copies of an event taken before (``copies``) are said apart."""
-    answered = [d for d in errors if d.answered_at is not None and d.id not in copies]
+    has it done again. Copies of an event taken before (``copies``) are said apart, and so
+    are answers that followed a refusal of their own call (``_refused_note``): the work was
+    not done."""
+    refused = _refused_of(facts, errors, copies)
+    answered = [
+        d
+        for d in errors
+        if d.answered_at is not None and d.id not in copies and d.id not in refused
+    ]
     ids = {d.event_id for d in answered}
     effects, deliveries = facts.effects_of(ids), facts.deliveries_of(ids)
     written = []
