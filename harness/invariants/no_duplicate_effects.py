@@ -72,6 +72,7 @@ from ._unattributed import (
     tampered_only_records,
     unattributed_writes,
 )
+from ._unmet_faults import ambiguous_unmet, unmet_text, unmet_windows
 from ._unshared_dedup import (
     copies_skipped,
     unshared,
@@ -423,13 +424,23 @@ def no_duplicate_effects(facts: Facts) -> Verdict:
         seen += f"; {apart_text(apart, advised=bool(compressed))}"
     if compressed:
         seen += f"; {compressed}"
-    return verdict(
-        NAME,
-        Status.PASS,
-        CLASS,
-        seen + note,
-        [*_witnesses(facts, tally.harmless, repeats), *_replay_witnesses(replays)],
-    )
+    witnesses = [*_witnesses(facts, tally.harmless, repeats), *_replay_witnesses(replays)]
+    unmet = unmet_windows(facts)
+    if unmet and ambiguous_unmet(unmet):
+        return verdict(
+            NAME,
+            Status.INCONCLUSIVE,
+            CLASS,
+            f"not judged: {unmet_text(unmet)}, so no write was applied and answered as failed "
+            "— what the automation does with one (makes it again, without its key: a second "
+            "effect) was never put to the test; make the window longer (the fault's `for:`) "
+            "or the time scale larger, so that the automation calls it while it is open "
+            f"(what it saw: {seen}{note})",
+            witnesses,
+        )
+    if unmet:
+        note += f"; {unmet_text(unmet)}, so the run shows nothing of what the automation does then"
+    return verdict(NAME, Status.PASS, CLASS, seen + note, witnesses)
 
 
 def _undecided(facts: Facts, undecided: Sequence[Counted], seen: str) -> Verdict:
