@@ -110,7 +110,7 @@ def _stuck(history: History, deliveries: Sequence[Delivery]) -> str:
         return ""
     return (
         f"no delivery answered from {tail[0].id} on, none of them making a call"
-        f"{stuck_cause(history.deliveries, tail[0])}"
+        f"{stuck_cause(history.deliveries, tail[0], history)}"
     )
 
 

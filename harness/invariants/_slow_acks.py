@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from ..core._model import NO_ANSWER_WITHIN, Delivery, Effect, Fault
-from ..history import delivery_rows
+from ..core._scenario import FAULT_MODES
+from ..history import History, delivery_rows
 from ._facts import Facts, id_list, plural, timestamp
-from ._fault_calls import FaultCalls
+from ._fault_calls import DeliveryWindows, FaultCalls
 from ._lag import flight_end
 from ._own_calls import UNNAMED, OwnCalls
 from ._timing import seconds
@@ -162,9 +163,12 @@ def _fix(f: Fault) -> str:
     return "acknowledge first and retry the call from a queue, not while the sender waits"
 
 
-def pace_text(deliveries: Sequence[Delivery], rest: Sequence[Delivery]) -> str:
+def pace_text(
+    deliveries: Sequence[Delivery], rest: Sequence[Delivery], history: History | None = None
+) -> str:
     """What a compressed run's pace says of the slow deliveries ``rest`` (those no fault
-    explains): a backlog — run at the scenario's pace — or slow alone; "" for none."""
+    explains): a backlog — run at the scenario's pace — or slow alone; "" for none
+    (``history``: the run, to tell an error a fault passed back, ``after_error``)."""
     if not rest:
         return ""
     queued = _queued(deliveries)
@@ -172,7 +176,7 @@ def pace_text(deliveries: Sequence[Delivery], rest: Sequence[Delivery]) -> str:
     if alone:
         first = min(alone, key=_sent)
         if first.answered_at is None:
-            return _unanswered_text(deliveries, first)
+            return _unanswered_text(deliveries, first, history)
         return (
             f"{first.id} was over the budget with no other delivery in flight: slow on its own, "
             "not for the pace, so --time-scale 1 would not change it — acknowledge first and "
@@ -186,12 +190,15 @@ def pace_text(deliveries: Sequence[Delivery], rest: Sequence[Delivery]) -> str:
     )
 
 
-def _unanswered_text(deliveries: Sequence[Delivery], first: Delivery) -> str:
+def _unanswered_text(
+    deliveries: Sequence[Delivery], first: Delivery, history: History | None
+) -> str:
     """Of ``first``, over the budget with no other delivery in flight, that got no answer: not
     slow but hung (after an error, where the delivery sent just before it got one)."""
     return (
         f"{first.id} got no answer ({first.error}) with no other delivery in flight"
-        f"{after_error(deliveries, first)}: it hung on its own, not for the pace — bound what "
+        f"{after_error(deliveries, first, history)}: it hung on its own, not for the pace — "
+        "bound what "
         "it waits on (a call's timeout, a lock's), and acknowledge first and do the work after"
     )
 
@@ -232,6 +239,7 @@ def stuck_text(
     effects: Iterable[Effect],
     rest: Sequence[Delivery],
     clean: Iterable[Effect] = (),
+    history: History | None = None,
 ) -> str:
     """Where the run's last deliveries (``stuck_tail``), from one of ``rest`` (late, no fault
     explaining it) on, got no answer: stuck, and on what (``stuck_cause``). "" otherwise."""
@@ -244,16 +252,32 @@ def stuck_text(
     )
     return (
         f"{first.id} and {later} sent after it got no answer ({first.error}), none of them "
-        f"making a call{stuck_cause(deliveries, first)}"
+        f"making a call{stuck_cause(deliveries, first, history)}"
     )
 
 
-def stuck_cause(deliveries: Sequence[Delivery], first: Delivery) -> str:
+def stuck_cause(
+    deliveries: Sequence[Delivery], first: Delivery, history: History | None = None
+) -> str:
     """``: not slow but stuck — …``: what holds a target that answered no delivery from
     ``first`` on, none of them making a call: a resource an earlier error never released,
     where the delivery sent just before ``first`` got one (tests/gallery/repo_lock.py); else
     something its own earlier work holds, with no error before (tests/gallery/
-    shared_executor.py: a pool whose tasks wait on its own tasks)."""
+    shared_executor.py: a pool whose tasks wait on its own tasks). Where that error was a
+    fault window's answer to the delivery's call, passed back (``passed_back``; ``history``
+    given), either may be: a lock its error path leaves held (repo_lock under an outage), or a
+    pool its own work holds that the error had no part in (shared_executor under
+    ambiguous-commit, its 502 the fault's, was told only "an earlier error never released")."""
+    if fault := passed_back_text(deliveries, first, history):
+        return (
+            f"{fault}: not slow but stuck — a handler waiting on a shared resource (a lock, a "
+            "pool) that its error path never released after that failure (a lock taken by "
+            "hand, released only on success), or, if it releases what it holds whatever "
+            "happens, one its own earlier work holds (a thread pool whose tasks wait on tasks "
+            "of the same pool) — this run cannot tell which: release it whatever happens "
+            "(`async with`, `finally`), give the work it waits on a pool of its own, and bound "
+            "every wait"
+        )
     if after := after_error(deliveries, first):
         return (
             f"{after}: not slow but stuck — a handler waiting on a shared resource (a lock, a "
@@ -277,13 +301,52 @@ def stuck_cause(deliveries: Sequence[Delivery], first: Delivery) -> str:
     )
 
 
-def after_error(deliveries: Sequence[Delivery], first: Delivery) -> str:
+def after_error(
+    deliveries: Sequence[Delivery], first: Delivery, history: History | None = None
+) -> str:
     """``, after dlv_7 was answered 500``: where the delivery sent just before ``first`` got an
-    error answer; "" otherwise."""
+    error answer — said the fault's, passed back, where it was (``passed_back_text``;
+    ``history`` given); "" otherwise."""
+    if fault := passed_back_text(deliveries, first, history):
+        return fault
+    before = _error_before(deliveries, first)
+    return "" if before is None else f", after {before.id} was answered {before.status}"
+
+
+def _error_before(deliveries: Sequence[Delivery], first: Delivery) -> Delivery | None:
+    """The delivery sent just before ``first``, where it was answered 5xx."""
     before = max((d for d in deliveries if d.sent_at < first.sent_at), key=_sent, default=None)
     if before is None or before.status is None or before.status < 500:
+        return None
+    return before
+
+
+def passed_back(history: History | None, d: Delivery) -> Fault | None:
+    """The fault window that answered a call of ``d``'s own in its flight (``DeliveryWindows``):
+    its 5xx that window's failure, passed back by the automation (ambiguous-commit's 502), not
+    an error of its own making. None without ``history`` or such a window."""
+    if history is None or not any(f.mode in FAULT_MODES for f in history.faults):
+        return None
+    windows = DeliveryWindows(history, [d])
+    n = windows.met(d)
+    return None if n is None else windows.windows[n]
+
+
+def passed_back_text(
+    deliveries: Sequence[Delivery], first: Delivery, history: History | None
+) -> str:
+    """``, after dlv_3 was answered 502 — the api commit-then-fail fault's answer to its call,
+    passed back, not an error of the automation's own`` where the delivery sent just before
+    ``first`` was answered so; "" otherwise."""
+    before = _error_before(deliveries, first)
+    fault = passed_back(history, before) if before is not None else None
+    if before is None or fault is None:
         return ""
-    return f", after {before.id} was answered {before.status}"
+    return (
+        f", after {before.id} was answered {before.status} — the {fault.downstream} "
+        f"{fault.mode} fault's answer to its call, passed back, not an error of the "
+        "automation's own"
+    )
 
 
 def timed_out(d: Delivery) -> bool:

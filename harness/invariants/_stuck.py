@@ -22,7 +22,7 @@ from ..core._model import Delivery, Fault
 from ._facts import Facts, id_list, plural
 from ._lag import flight_end
 from ._own_calls import OwnCalls
-from ._slow_acks import after_error, holds, timed_out
+from ._slow_acks import after_error, holds, passed_back_text, timed_out
 
 
 def stuck(facts: Facts, unanswered: Iterable[tuple[Delivery, Sequence[Fault]]]) -> set[str]:
@@ -56,9 +56,15 @@ def stuck_note(facts: Facts, events: Mapping[str, Delivery], during: str) -> str
     ids = sorted(events, key=lambda e: facts.events_by_id[e].seq)
     first = min(events.values(), key=lambda d: d.sent_at)
     them = "it" if one else "them"
+    deliveries = facts.history.deliveries
+    fault = passed_back_text(deliveries, first, facts.history)
     held = (
-        "that an earlier error never released"
-        if after_error(facts.history.deliveries, first)
+        f"that its error path never released{fault} (a lock taken by hand), or one its own "
+        "earlier work holds (a pool whose tasks wait on its own tasks) — the run cannot tell "
+        "which —"
+        if fault
+        else "that an earlier error never released"
+        if after_error(deliveries, first)
         else "that its own earlier work holds (no error came before)"
     )
     return (

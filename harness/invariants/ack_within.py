@@ -137,9 +137,9 @@ def ack_within(facts: Facts, seconds: float = DEFAULT_SECONDS) -> Verdict:
         summary += f"; {restarting}"
         rest = [d for d in rest if d.id not in held]
     clean = facts.history.baseline.effects if facts.history.baseline is not None else ()
-    if stuck := stuck_text(deliveries, facts.effects_in_order, rest, clean):
+    if stuck := stuck_text(deliveries, facts.effects_in_order, rest, clean, facts.history):
         summary += f"; {stuck}"
-    elif compressed and (pace := pace_text(deliveries, rest)):
+    elif compressed and (pace := pace_text(deliveries, rest, facts.history)):
         summary += f"; {pace}"
     witnesses = _witnesses(facts, timeouts, slow, seconds, waited, queued)
     return verdict(NAME, Status.FAIL, CLASS, summary, witnesses)
