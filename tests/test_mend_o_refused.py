@@ -95,3 +95,27 @@ def test_per_key_order_is_not_judged_where_the_target_accepted_nothing_failed_or
         "redelivered them, so the order it keeps over events it takes was never put to the "
         "test (what it saw: 1 of 1 record had effects applied out of event order (1 violation))"
     ) in retried.summary, retried.summary
+
+
+def test_a_5xx_after_a_keyed_write_is_not_said_to_be_done_again_by_each_redelivery() -> None:
+    """The order made under the event's Idempotency-Key, then the delivery answered 500 (its
+    own store failed): a redelivery's call under the key is replayed, not done twice. It said
+    "each redelivery does it again" (fails before); a write without a key still says so."""
+
+    def written(headers: dict[str, str]) -> str:
+        e = ev("zqrun", 1)
+        w = write("/orders", [e], at=0.05)
+        keyed = Effect(w.id, w.downstream, w.at, w.method, w.path, headers, "{}", 201, w.event_ids)
+        h = run([e], [answered(e, 1, 0.0)], [keyed], tag="zqrun", settings=STRIPE)
+        [v] = judge(h, [InvariantSpec("no_server_errors")])
+        assert v.status is Status.FAIL, v.summary
+        return v.summary
+
+    keyed = written({"Idempotency-Key": "evt_zqrune1"})
+    assert (
+        "the work is done, the answer says it failed — Stripe redelivers a 5xx, and each "
+        "redelivery makes the call again under its Idempotency-Key: replayed by an API that "
+        "honours the key, not done twice, but each answer tells the sender it failed"
+    ) in keyed, keyed
+    plain = written({})
+    assert "each redelivery does it again unless the automation skips" in plain, plain

@@ -44,6 +44,7 @@ from ._facts import (
     verdict,
 )
 from ._fault_calls import DeliveryWindows, FaultCalls
+from ._idempotent import IDEMPOTENCY_KEY
 from ._lag import flight_end, in_flight
 from ._refusal_context import PlainList, plain_list, plain_list_cause
 from ._refused_call import refused_before
@@ -415,6 +416,17 @@ def _written_note(facts: Facts, errors: Sequence[Delivery], copies: Mapping[str,
         if sender.retries
         else "a sender that redelivers a 5xx has it done again"
     )
+    if all(w.header(IDEMPOTENCY_KEY) for _, w in written):
+        # A redelivery's call under the same key is the first's answer replayed (split_payout).
+        redelivery = (
+            f"{sender.name} redelivers a 5xx, and each redelivery"
+            if sender.retries
+            else "a redelivery"
+        )
+        again = (
+            f"{redelivery} makes the call again under its Idempotency-Key: replayed by an API "
+            "that honours the key, not done twice, but each answer tells the sender it failed"
+        )
     whom = "all of them" if len(written) == len(errors) else f"{len(written):,} of them"
     return (
         f"; {whom} answered after their own write was made (e.g. {d.id}: {_call(first)} "
