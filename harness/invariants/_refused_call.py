@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core._model import Delivery, Effect
-from ..history import History
+from ..history import History, effect_column
 from ._facts import is_write, route_of
 from ._fault_calls import FaultCalls
 
@@ -84,9 +84,13 @@ def refused_calls(
 def calls_by_event(history: History, deliveries: Sequence[Delivery]) -> dict[str, list[Effect]]:
     """The effects naming each event of ``deliveries``, in time order: one scan."""
     wanted: dict[str, list[Effect]] = {d.event_id: [] for d in deliveries}
-    for e in history.effects:
-        for eid in e.event_ids:
-            if eid in wanted:
+    effects = history.effects
+    # By the column, in time order: only the calls naming them made (a loaded run's rows).
+    for n, ids in enumerate(effect_column(effects, "event_ids")):
+        named = [eid for eid in ids if eid in wanted]
+        if named:
+            e = effects[n]
+            for eid in named:
                 wanted[eid].append(e)
     for found in wanted.values():
         found.sort(key=_at)
