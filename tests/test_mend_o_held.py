@@ -20,7 +20,7 @@ def test_a_last_event_worked_past_by_events_accepted_after_it_may_be_passed_over
     events, clean = checkout_pair(4)
     sent = [0.0, 0.1, 0.2, 0.2]
 
-    def judged(answered4: float) -> str:
+    def judged(answered4: float, *timer: float) -> str:
         deliveries = [ok(e, at=sent[n]) for n, e in enumerate(events[:3])]
         fourth = events[3]
         deliveries.append(
@@ -33,6 +33,7 @@ def test_a_last_event_worked_past_by_events_accepted_after_it_may_be_passed_over
             if at is not None
             for path in ("/contacts", "/deals")
         ]
+        effects += [write("/sync", at=at) for at in timer]  # calls naming no event
         h = run(events, deliveries, effects, tag="zqrun", baseline=clean)
         v = lost(_settled(h, "pending", 2.0, quiet=2.0))
         assert v.status is Status.FAIL, v.summary
@@ -52,3 +53,5 @@ def test_a_last_event_worked_past_by_events_accepted_after_it_may_be_passed_over
     assert "held until more come" in held, held
     assert "passed over" not in held, held
     assert "— write what it holds on a timer too;" in held, held
+    ticked = judged(0.205, 1.0, 1.5)  # the same, and the target's timer called twice after 3
+    assert "it went on to make 2 calls naming no event (a timer's, a sync's), none of" in ticked
