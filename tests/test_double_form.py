@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.core._form import FormError, is_form, parse_form
-from harness.core._scenario import DownstreamSpec
+from harness.core._scenario import ContractSpec, DownstreamSpec
+from harness.double._contract import Contract
 from harness.invariants import amounts_intact
 from harness.invariants._carried import Bodies
 from harness.report._redact import Redactor
@@ -236,3 +237,54 @@ def test_a_form_body_shown_is_redacted_field_by_field() -> None:
         assert leaked not in shown, shown
     assert parse_form(shown)["amount"] == "2000"
     assert parse_form(shown)["metadata"]["password"].startswith("[redacted")
+
+
+def stripe_document(*kinds: str) -> dict[str, Any]:
+    """``POST /v1/transfers`` taking ``kinds`` of body, its schema an integer amount."""
+    schema = {
+        "type": "object",
+        "required": ["amount"],
+        "properties": {"amount": {"type": "integer"}},
+    }
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "stripe", "version": "1"},
+        "paths": {
+            "/v1/transfers": {
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {kind: {"schema": schema} for kind in kinds},
+                    },
+                    "responses": {"200": {"description": "made"}},
+                }
+            }
+        },
+    }
+    return document
+
+
+def stripe_contract(*kinds: str) -> Contract:
+    return Contract(ContractSpec(stripe_document(*kinds), "stripe.openapi.yaml"))
+
+
+def test_a_contract_takes_a_form_where_the_operation_lists_one_and_refuses_it_elsewhere() -> None:
+    """Before: "the request body is not JSON" for an operation taking forms, as Stripe's
+    does (its amount is text in a form: the schema's integer type is not applied to it)."""
+    both = stripe_contract("application/json", "application/x-www-form-urlencoded")
+    assert both.check("POST", "/v1/transfers", "amount=2000", form=True).problems == ()
+    assert both.check("POST", "/v1/transfers", '{"amount": "x"}').problems != ()
+    only_json = stripe_contract("application/json")
+    refused = only_json.check("POST", "/v1/transfers", "amount=2000", form=True)
+    assert refused.problems == ("the request body is a form; the operation takes a JSON body",)
+
+
+async def test_a_double_with_a_contract_answers_a_stripe_form_call() -> None:
+    contract = stripe_document("application/json", "application/x-www-form-urlencoded")
+    spec = DownstreamSpec("stripe", contract=ContractSpec(contract, "stripe.openapi.yaml"))
+    async with started(spec) as (_, effects, session):
+        made = await call(session, "POST", "/v1/transfers", data="amount=2000", headers=FORM)
+        status = made[0]
+        assert status == 201 and effects[0].committed  # the route's answer: no schema to draw from
+        refused = await call(session, "POST", "/v1/transfers", data="", headers=FORM)
+        assert refused[0] == 422

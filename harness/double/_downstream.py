@@ -253,7 +253,11 @@ class Downstream:
         if self._forwarder is not None and compiled.default and complete:
             return await self._forwarded_answer(request, action, at, method, target, headers, raw)
         if action is None or (action.status is None and not action.reset):
-            checked = self._contract.check(method, target, text) if self._contract else None
+            checked = (
+                self._contract.check(method, target, text, form=_form(headers))
+                if self._contract
+                else None
+            )
             generated = checked is not None and checked.body is not None and not stateful
             if checked is not None and (checked.problems or (compiled.default and generated)):
                 return await self._contract_answer(
@@ -265,9 +269,7 @@ class Downstream:
                 )
             # The route's own answer (a slow fault only delays it): committed as it says.
             route = compiled.route
-            body, made_up = self._answer_body(
-                route, request_object(text, _form(headers)), method, request.path, at
-            )
+            body, made_up = self._answer_body(route, text, headers, method, request.path, at)
             effect_id = self._record(
                 at, method, target, headers, text, route.status, route.status < 400, action
             )
@@ -471,13 +473,18 @@ class Downstream:
         raise AssertionError("the default routes end with '* *', which matches everything")
 
     def _answer_body(
-        self, route: Route, request: dict[str, JSON] | None, method: str, path: str, at: float
+        self,
+        route: Route,
+        request_text: str,
+        headers: dict[str, str],
+        method: str,
+        path: str,
+        at: float,
     ) -> tuple[bytes | None, str | None]:
-        """The route's answer to a request (``request``: its body as an object, if it is one),
-        and the id it made up for a creation (or None)."""
+        """The route's answer to a request, and the id it made up for a creation (or None)."""
         if not _may_have_body(route.status):
             return None, None
-        answer: JSON = route.body if route.body is not None else dict(request or {})
+        answer: JSON = route.body if route.body is not None else _echo(request_text, headers)
         made_up = None
         if route.body is None and route.status == 201:
             # A creation gets a fresh server-side id, as a real API would assign one.
@@ -631,6 +638,12 @@ def _plain_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
 
 def _may_have_body(status: int) -> bool:
     return not (100 <= status < 200 or status in (204, 304))
+
+
+def _echo(text: str, headers: dict[str, str]) -> dict[str, JSON]:
+    """The request body if it is a JSON object or a form, as an object; else an empty one."""
+    found = request_object(text, _form(headers))
+    return {} if found is None else found
 
 
 def _form(headers: dict[str, str]) -> bool:
