@@ -9,6 +9,8 @@ Stripe's real API could not be tested with one.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,9 +25,12 @@ from harness.invariants import amounts_intact
 from harness.invariants._carried import Bodies
 from harness.report._redact import Redactor
 
+from .conftest import harness
 from .doubles import started
 from .test_correlate import EVENTS, attribute_with, rule
+from .test_export import _write
 from .test_invariants import effect
+from .test_report import CARD, EMAILS, SIGNING_SECRET, fixture_history
 from .test_resources import call
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -288,3 +293,20 @@ async def test_a_double_with_a_contract_answers_a_stripe_form_call() -> None:
         assert status == 201 and effects[0].committed  # the route's answer: no schema to draw from
         refused = await call(session, "POST", "/v1/transfers", data="", headers=FORM)
         assert refused[0] == 422
+
+
+def test_a_redacted_export_holds_no_personal_value_of_a_form_body(tmp_path: Path) -> None:
+    """``harness export --redacted``: a form body's email (``%40``, ``+`` as ``%2B``) and its
+    secret-named field were copied as sent; now each field is redacted as JSON's would be."""
+    h = fixture_history()
+    sent = urlencode({"email": EMAILS[0], "card[number]": CARD, "metadata[password]": "pw-77x"})
+    form = dataclasses.replace(h.effects[0], id="eff_form", headers=FORM, body=sent)
+    journal = tmp_path / "run.db"
+    _write(dataclasses.replace(h, effects=[*h.effects, form]), journal)
+    assert urlencode({"e": EMAILS[0]})[2:].encode() in journal.read_bytes()
+    env = {"HARNESS_SECRET": SIGNING_SECRET}
+    done = harness("export", str(journal), "-o", "shared.db", "--redacted", cwd=tmp_path, env=env)
+    assert done.code == 0, done.err
+    shared = (tmp_path / "shared.db").read_bytes()
+    for value in (EMAILS[0], urlencode({"e": EMAILS[0]})[2:], CARD, "pw-77x"):
+        assert value.encode() not in shared, value
