@@ -199,3 +199,11 @@ def test_one_idempotency_key_for_two_transfers_refuses_the_second_on_every_deliv
     # first got: made, or replayed by the key for a copy).
     lines = errors["evidence"]["lines"]
     assert lines and all("was answered 400" in line for line in lines), said(errors)
+    # The refusal is the key's, not the body's: each first delivery's supplier transfer, form
+    # encoded as stripe-python sends it, was made (a double that refused form bodies answered
+    # it 400 too, and the sound variant failed).
+    made_then_refused = re.compile(
+        r"eff_\d+ was answered 201, POST /v1/transfers eff_\d+ was answered 400"
+    )
+    firsts = [line for line in lines if "attempt 1," in line]
+    assert firsts and all(made_then_refused.search(line) for line in firsts), said(errors)

@@ -5,7 +5,10 @@ there such a path, does it take that method, are the required query parameters t
 JSON body what the operation's request schema says (types, required fields, formats)? An
 invalid request gets the 4xx the real API would give, naming the schema error; a valid one the
 operation's first 2xx answer, with a body drawn once from its response schema (Schemathesis,
-seeded) when it has one.
+seeded) when it has one. A form body (``application/x-www-form-urlencoded``) is checked as
+the real API would read it: refused where the operation takes only JSON; where its content
+types list a form, only for being there (every form value is text, so a schema's types would
+refuse what the API accepts).
 
 Validators are built once per operation when the contract is made (``jsonschema``, the JSON
 Schema 2020-12 dialect of OpenAPI 3.1, ``$ref``s resolved inside the document through a
@@ -24,6 +27,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from ..core._form import is_form
 from ..core._model import JSON
 from ..core._scenario import ContractSpec
 from ..drive._refs import Pointer, RefProblem, check_refs, follow, inline
@@ -77,6 +81,7 @@ class _Operation:
     response_at: Pointer | None  # where that answer's JSON schema is, if it has one
     response: JSON = None
     drawn: bool = False
+    takes_form: bool = False  # its request content types include a form
 
 
 class Contract:
@@ -129,6 +134,7 @@ class Contract:
             )
             body_required, body = self._body(operation, at)
             status, response_at = self._success(operation, at)
+            content = self._resolved(operation.get("requestBody")).get("content") or {}
             out.append(
                 _Operation(
                     method.upper(),
@@ -140,6 +146,7 @@ class Contract:
                     body,
                     status,
                     response_at,
+                    takes_form=any(is_form(str(kind)) for kind in content),
                 )
             )
         return out
@@ -184,8 +191,9 @@ class Contract:
             {"$ref": ref}, registry=self._registry, format_checker=_format_checker()
         )
 
-    def check(self, method: str, target: str, body: str) -> Checked:
-        """What the contract says of ``method`` ``target`` (path and query) with ``body``."""
+    def check(self, method: str, target: str, body: str, *, form: bool = False) -> Checked:
+        """What the contract says of ``method`` ``target`` (path and query) with ``body``
+        (``form``: form-encoded, by its Content-Type)."""
         split = urlsplit(target)
         path = split.path
         candidates = [path[len(p) :] for p in self._prefixes if path.startswith(p)] or [path]
@@ -205,7 +213,7 @@ class Contract:
         query = parse_qs(split.query, keep_blank_values=True)
         missing = [q for q in operation.required_query if q not in query]
         problems = [f"required query parameter {q!r} is missing" for q in missing]
-        problems.extend(_body_problems(operation, body))
+        problems.extend(_body_problems(operation, body, form))
         if problems:
             return _refused(name, 400 if missing else 422, *problems[:_PROBLEMS_KEPT])
         return Checked(name, (), operation.status, self._response(operation))
@@ -233,11 +241,15 @@ def _refused(operation: str, status: int, *problems: str) -> Checked:
     return Checked(operation, problems, status, {"error": "; ".join(problems)})
 
 
-def _body_problems(operation: _Operation, body: str) -> list[str]:
+def _body_problems(operation: _Operation, body: str, form: bool) -> list[str]:
     if not body.strip():
         return ["the request has no body; the operation requires one"] * operation.body_required
+    if form and operation.takes_form:
+        return []
     if operation.body is None:
         return []
+    if form:
+        return ["the request body is a form; the operation takes a JSON body"]
     try:
         value = json.loads(body)
     except ValueError:

@@ -39,6 +39,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..core._errors import DownstreamBindError, InputError, OutputError
+from ..core._form import is_form
 from ..core._model import (
     FAULT_MARK,
     FORWARDED_MARK,
@@ -57,7 +58,7 @@ from ._carry import Carried
 from ._contract import CONTRACT_MARK, CONTRACT_VIOLATION_MARK, Checked, Contract
 from ._faults import Action, FaultPlan
 from ._forward import REDACTED, Forwarder, RealAnswer, journal_headers, journal_target
-from ._resources import GENERATED_PREFIX, Resource, ResourceStore, json_object
+from ._resources import GENERATED_PREFIX, Resource, ResourceStore, request_object
 from ._routes import compile_path, compile_route, route_matches
 from ._shapes import Shapes
 
@@ -252,7 +253,11 @@ class Downstream:
         if self._forwarder is not None and compiled.default and complete:
             return await self._forwarded_answer(request, action, at, method, target, headers, raw)
         if action is None or (action.status is None and not action.reset):
-            checked = self._contract.check(method, target, text) if self._contract else None
+            checked = (
+                self._contract.check(method, target, text, form=_form(headers))
+                if self._contract
+                else None
+            )
             generated = checked is not None and checked.body is not None and not stateful
             if checked is not None and (checked.problems or (compiled.default and generated)):
                 return await self._contract_answer(
@@ -264,7 +269,7 @@ class Downstream:
                 )
             # The route's own answer (a slow fault only delays it): committed as it says.
             route = compiled.route
-            body, made_up = self._answer_body(route, text, method, request.path, at)
+            body, made_up = self._answer_body(route, text, headers, method, request.path, at)
             effect_id = self._record(
                 at, method, target, headers, text, route.status, route.status < 400, action
             )
@@ -277,7 +282,7 @@ class Downstream:
         if stateful and action.committed and self._store is not None:
             # Commit-then-fail: the write takes effect in the store, then the caller is failed.
             key = self._idempotency_key(method, request.path, headers)
-            stored = self._store.handle(method, request.path, text, key)
+            stored = self._store.handle(method, request.path, text, key, form=_form(headers))
             action = replace(action, committed=stored.committed)
             return await self._fault_answer(
                 request, action, at, method, target, headers, text, replayed=stored.replayed
@@ -336,6 +341,7 @@ class Downstream:
             self._idempotency_key(method, path, headers),
             query=target.partition("?")[2],
             page_size=self._page_size,
+            form=_form(headers),
         )
         effect_id = self._record(
             at, method, target, headers, text, answer.status, answer.committed, action
@@ -467,12 +473,18 @@ class Downstream:
         raise AssertionError("the default routes end with '* *', which matches everything")
 
     def _answer_body(
-        self, route: Route, request_text: str, method: str, path: str, at: float
+        self,
+        route: Route,
+        request_text: str,
+        headers: dict[str, str],
+        method: str,
+        path: str,
+        at: float,
     ) -> tuple[bytes | None, str | None]:
         """The route's answer to a request, and the id it made up for a creation (or None)."""
         if not _may_have_body(route.status):
             return None, None
-        answer: JSON = route.body if route.body is not None else _echo(request_text)
+        answer: JSON = route.body if route.body is not None else _echo(request_text, headers)
         made_up = None
         if route.body is None and route.status == 201:
             # A creation gets a fresh server-side id, as a real API would assign one.
@@ -628,10 +640,15 @@ def _may_have_body(status: int) -> bool:
     return not (100 <= status < 200 or status in (204, 304))
 
 
-def _echo(text: str) -> dict[str, JSON]:
-    """The request body if it is a JSON object, else an empty object."""
-    found = json_object(text)
+def _echo(text: str, headers: dict[str, str]) -> dict[str, JSON]:
+    """The request body if it is a JSON object or a form, as an object; else an empty one."""
+    found = request_object(text, _form(headers))
     return {} if found is None else found
+
+
+def _form(headers: dict[str, str]) -> bool:
+    """Whether the request's body is form-encoded (its Content-Type, whatever the case)."""
+    return any(k.lower() == "content-type" and is_form(v) for k, v in headers.items())
 
 
 def require_loopback_listen(host: str, where: str | None = "--downstream") -> None:

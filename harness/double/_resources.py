@@ -6,7 +6,9 @@ GET ``/coll/{id}`` reads it (404 when absent), GET ``/coll`` lists the collectio
 collection nothing was written to: ``[]`` at the top level, else 404), DELETE removes
 (204 / 404).
 Automations that read, modify and write then meet what a real API would give them, and a
-lost update shows in the final state.
+lost update shows in the final state. A write's body is a JSON object, or a form
+(``application/x-www-form-urlencoded``, Stripe's bracket notation: ``core._form``) stored as the
+object its fields make, every value text.
 
 A collection GET is filtered by its query parameters that name a field of the collection's
 resources (``?email=ada@example.com``; dotted for a nested one, ``?customer.email=…``): a
@@ -23,9 +25,10 @@ A store can start from given resources (``records``: what a year's earlier month
 
 ``Idempotency-Key`` works as Stripe's does: a write repeated with the same key on the same
 downstream gets the first answer again (``Idempotent-Replayed: true``) and does not change the
-store; the same key on a different request is refused with 400. Where the API ignores the key
-(a downstream's ``idempotency_key: ignored`` routes), the double passes none: each repeat is
-applied again.
+store; the same key on a different request (another method, path, or body: bodies compared as
+the objects they make, a form's fields in any order) is refused with 400. Where the API ignores
+the key (a downstream's ``idempotency_key: ignored`` routes), the double passes none: each
+repeat is applied again.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..core import _gc
+from ..core._form import FORM_TYPE, FormError, parse_form
 from ..core._model import JSON
 
 GENERATED_PREFIX = "ds_"
@@ -106,9 +110,11 @@ class ResourceStore:
         *,
         query: str = "",
         page_size: int | None = None,
+        form: bool = False,
     ) -> Answer:
         """Apply one request (``path`` without its query, ``query`` apart) and say what to
-        answer; ``page_size``: a collection GET answers pages of that many."""
+        answer; ``page_size``: a collection GET answers pages of that many; ``form``: the body
+        is form-encoded (``core._form``), else JSON."""
         if method == "GET":
             if page_size is not None:
                 page = self._page(path, query, page_size)
@@ -116,8 +122,8 @@ class ResourceStore:
                     return page
             return self._read(path, query)
         if key is None or method not in _WRITES:
-            return self._apply(method, path, text)
-        request = (method, path, _parsed(text))
+            return self._apply(method, path, text, form)
+        request = (method, path, _parsed(text, form))
         seen = self._keys.get(key)
         if seen is not None:
             first, answer = seen
@@ -132,7 +138,7 @@ class ResourceStore:
                     committed=False,
                 )
             return Answer(answer.status, answer.body, committed=False, replayed=True)
-        answer = self._apply(method, path, text)
+        answer = self._apply(method, path, text, form)
         self._keys[key] = (request, answer)
         return answer
 
@@ -181,12 +187,12 @@ class ResourceStore:
         headers = {"Link": f'<{link}>; rel="next"'} if link else {}
         return Answer(200, {"data": data, "next": link}, committed=True, headers=headers)
 
-    def _apply(self, method: str, path: str, text: str) -> Answer:
+    def _apply(self, method: str, path: str, text: str, form: bool) -> Answer:
         path = "/" + path.strip("/")
         parent, _, rid = path.rpartition("/")
         parent = parent or "/"
         if method == "POST":
-            return self._create(path, text)
+            return self._create(path, text, form)
         if method not in _WRITES or not rid:
             return Answer(405, {"error": f"{method} {path} is not supported here"}, False)
         items = self._collections.get(parent, {})
@@ -196,9 +202,9 @@ class ResourceStore:
             self._order[parent].remove(rid)
             self._given.discard((parent, rid))
             return Answer(204, None, committed=True)
-        body = json_object(text)
+        body = request_object(text, form)
         if body is None:
-            return _not_an_object(method, path)
+            return _not_an_object(method, path, form)
         if method == "PUT":
             status = 200 if rid in items else 201
             stored = {**body, "id": rid}
@@ -212,10 +218,10 @@ class ResourceStore:
         self._put(parent, rid, merged)
         return Answer(200, merged, committed=True)
 
-    def _create(self, collection: str, text: str) -> Answer:
-        body = json_object(text)
+    def _create(self, collection: str, text: str, form: bool) -> Answer:
+        body = request_object(text, form)
         if body is None:
-            return _not_an_object("POST", collection)
+            return _not_an_object("POST", collection, form)
         rid = f"{GENERATED_PREFIX}{next(self._numbers)}"
         stored = {**body, "id": rid}
         self._put(collection, rid, stored)
@@ -339,12 +345,26 @@ def _text(value: Any) -> str | None:
 _GENERATED = re.compile(re.escape(GENERATED_PREFIX) + r"(\d+)")
 
 
-def _parsed(text: str) -> Any:
-    """The body as JSON for comparing requests (key order and spacing do not matter)."""
+def _parsed(text: str, form: bool) -> Any:
+    """The body as JSON for comparing requests (key order and spacing do not matter; a form's
+    fields in any order are the same request, as Stripe compares a key's parameters)."""
     try:
+        if form:
+            return json.dumps(parse_form(text), sort_keys=True)
         return json.dumps(json.loads(text), sort_keys=True) if text else ""
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # FormError is a ValueError
         return text
+
+
+def request_object(text: str, form: bool) -> dict[str, JSON] | None:
+    """A request body that is a JSON object, or with ``form`` a form body whose fields make an
+    object (its values text), parsed; None for anything else."""
+    if not form:
+        return json_object(text)
+    try:
+        return parse_form(text)
+    except FormError:
+        return None
 
 
 def json_object(text: str) -> dict[str, JSON] | None:
@@ -373,5 +393,9 @@ def _absent(path: str) -> Answer:
     return Answer(404, {"error": f"no resource at {path}"}, committed=False)
 
 
-def _not_an_object(method: str, path: str) -> Answer:
-    return Answer(400, {"error": f"{method} {path} needs a JSON object body"}, committed=False)
+def _not_an_object(method: str, path: str, form: bool) -> Answer:
+    if form:
+        why = "got a form body whose field names do not make one object (a=1&a[b]=2)"
+    else:
+        why = f"needs a JSON object body, or a form body ({FORM_TYPE})"
+    return Answer(400, {"error": f"{method} {path} {why}"}, committed=False)

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs
 
 from ..core import _paths
 from ..core._errors import InputError
+from ..core._form import is_form, parse_form
 from ..core._model import Event
 from ..core._routes import compile_path, path_params, split_route
 from ..core._scenario import CORRELATE_KINDS, TRANSFORMS, CorrelationRule, TracerSpec
@@ -283,10 +284,16 @@ class _Call:
         self._headers: dict[str, str] | None = None
 
     def json(self) -> Any:
+        """The body as JSON: a form body (``core._form``) as the object its fields make."""
         if self._json is _NOTHING:
             try:
-                self._json = json.loads(self.body) if self.body else None
-            except ValueError:  # not JSON (a form, text): no body rule can read it
+                # A JSON object or list is read as JSON whatever its Content-Type: the common
+                # case stays one json.loads.
+                if self.body[:1] not in "{[" and is_form(self.header("content-type")):
+                    self._json = parse_form(self.body)
+                else:
+                    self._json = json.loads(self.body) if self.body else None
+            except ValueError:  # neither (text, a broken form): no body rule can read it
                 self._json = None
         return self._json
 

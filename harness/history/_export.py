@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from ..core._errors import DAMAGED_HINT, InputError
 from ..core._fingerprint import FINGERPRINT_SETTINGS
+from ..core._form import is_form
 from ..core._headers import LazyHeaders
 from . import _chunks as chunks
 from ._load import _open
@@ -39,7 +40,7 @@ class Scrubber(Protocol):
 
     def payload(self, run_id: str, value: Any) -> Any: ...
 
-    def body(self, text: str) -> str: ...
+    def body(self, text: str, *, form: bool = False) -> str: ...
 
     def json_value(self, value: Any) -> Any: ...
 
@@ -114,7 +115,7 @@ def _copy(src: sqlite3.Connection, version: int, out: sqlite3.Connection, s: Scr
                 *row[:5],
                 _text(s, row[5]),  # path: a query may carry a credential
                 _headers(s, row[6]),
-                _body(s, row[7]),
+                _body(s, row[7], form=is_form(LazyHeaders(row[6]).header("Content-Type"))),
                 row[8],
                 _text(s, row[9]),
                 _ids(s, row[10]),
@@ -165,8 +166,8 @@ def _text(s: Scrubber, value: str | None) -> str | None:
     return None if value is None else s.text(value)
 
 
-def _body(s: Scrubber, value: str | None) -> str | None:
-    return None if value is None else s.body(value)
+def _body(s: Scrubber, value: str | None, *, form: bool = False) -> str | None:
+    return None if value is None else s.body(value, form=form)
 
 
 def _headers(s: Scrubber, text: str) -> str:

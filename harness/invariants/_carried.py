@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..core import _paths
+from ..core._form import is_form, parse_form
 from ..core._model import JSON, Effect, Event
 from ..drive._drift import INTACT, ROUNDED, arrived, is_big, records_of
 from ..history import History, decode_payloads
@@ -125,7 +126,9 @@ class Bodies:
         """The body's leaves by path and the URL path's segments, None when there is neither."""
         key = (effect.id, effect.body)
         if key not in self._cache:
-            leaves = _leaves_of(effect.body) or {}
+            body = effect.body
+            form = body[:1] not in "{[" and is_form(effect.header("Content-Type"))
+            leaves = _leaves_of(body, form) or {}
             path = effect.path.split("?", 1)[0]
             for n, segment in enumerate(path.split("/")):
                 if segment:
@@ -151,11 +154,12 @@ class Bodies:
         ]
 
 
-def _leaves_of(body: str) -> Leaves | None:
+def _leaves_of(body: str, form: bool) -> Leaves | None:
+    """A JSON body's leaves, or a form body's (``core._form``: its values text)."""
     if not body:
         return None
     try:
-        doc = json.loads(body)
+        doc = parse_form(body) if form else json.loads(body)
     except ValueError:
         return None
     if not isinstance(doc, dict | list):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core._flag_text import exact
+from ..core._form import is_form
 from ..core._model import UNAVAILABLE, Effect, Verdict
 from ..core._scenario import InvariantSpec, Skipped
 from ..history import (
@@ -280,7 +281,7 @@ def _request(e: Effect, redactor: Redactor) -> RequestView:
         path=e.path,
         status=e.status,
         headers=redactor.headers(shown),
-        body=_clip(redactor.body(e.body), 400),
+        body=_clip(redactor.body(e.body, form=is_form(e.header("Content-Type"))), 400),
     )
 
 

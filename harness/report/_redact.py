@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from ..core import _paths
 from ..core._batch_search import passing
@@ -92,6 +92,7 @@ _MIN_SECRET = 6
 _PARTS = re.compile(r"[\s,;=]+")
 # A credential part long enough to be recognisable on its own ("Bearer sk_live_…" -> "sk_live_…").
 _MIN_PART = 8
+_FORM_PARTS = re.compile(r"[\[\]]")  # a form field's name and its [bracketed] parts
 
 
 class Redactor:
@@ -224,14 +225,25 @@ class Redactor:
                 _paths.put(copy, steps, self.stand_in(found))
         return self.json_value(copy)
 
-    def body(self, text: str) -> str:
-        """A request body as shown: JSON with secret keys replaced, then scrubbed as text."""
+    def body(self, text: str, *, form: bool = False) -> str:
+        """A request body as shown: JSON with secret keys replaced, then scrubbed as text; a
+        form body (``form``: its Content-Type says so) field by field, decoded, a field named
+        like a secret at any of its [parts] replaced, each value scrubbed, and encoded again."""
+        if form:
+            return self._form(text)
         try:
             parsed = json.loads(text)
         except ValueError:
             return self.text(_KEYED.sub(self._keyed, text))
         shown = self.json_value(_redact_keys(parsed, self))
         return self.text(json.dumps(shown, ensure_ascii=False))
+
+    def _form(self, text: str) -> str:
+        fields = []
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            secret = any(is_sensitive_key(part) for part in _FORM_PARTS.split(name) if part)
+            fields.append((self.text(name), self.stand_in(value) if secret else self.text(value)))
+        return urlencode(fields, safe="[]@:/")
 
     def json_value(self, value: Any) -> Any:
         """A JSON value with its strings scrubbed and a number that is a redacted value (a card

@@ -140,9 +140,9 @@ verdict it must get.
   sent (``CURSOR=id``).
 * ``pruned_locks``: a lock per Shopify customer, removed once ``not lock.locked()``: asyncio
   frees it before its waiter takes it, two orders read one balance (``LOCKS=kept``).
-* ``split_payout``: two transfers per Stripe checkout, both under the event's id as
-  Idempotency-Key: the second is refused 400, every delivery answered 500
-  (``KEYS=per-transfer``).
+* ``split_payout``: two Stripe transfers (``POST /v1/transfers``, form-encoded as
+  stripe-python sends them) per checkout, both under the event's id as Idempotency-Key: the
+  second is refused 400, every delivery answered 500 (``KEYS=per-transfer``).
 * ``node/hubspot_split_batches.json``: a Node-RED flow splitting a HubSpot batch into one PUT
   per change, the first call back answering HubSpot: changes refused 429 are acknowledged
   (``/hooks/hubspot/joined``: a join, 502 where any failed).

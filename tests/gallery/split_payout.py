@@ -1,18 +1,19 @@
-"""Stripe checkouts -> the shop's partners paid their shares through a payouts API, each
-transfer keyed by the event's id.
+"""Stripe checkouts -> the shop's partners paid their shares through Stripe Connect transfers,
+each transfer keyed by the event's id.
 
 A shop that pays its supplier 70 % and its affiliate 10 % of each sale: for each completed
-checkout it makes two transfers (``POST /transfers`` to its payouts provider, JSON, one to each
-partner's account, the Checkout Session as the ``reference``) and answers 200 once both are
-made; a failure answers 500 so that Stripe retries. Its author read that a retried webhook must
-not pay twice and that the payouts API takes an ``Idempotency-Key``, and passed the event's
-id, the one value a retry keeps — to both calls.
+checkout it makes two transfers (``POST /v1/transfers`` to Stripe's API, form-encoded as
+stripe-python sends it: ``amount=…&currency=…&destination=acct_…&transfer_group=cs_…&
+metadata[partner]=supplier``, one to each partner's connected account) and answers 200 once
+both are made; a failure answers 500 so that Stripe retries. Its author read that a retried
+webhook must not pay twice and that Stripe's API takes an ``Idempotency-Key``, and passed the
+event's id, the one value a retry keeps — to both calls.
 
-The API scopes a key to its first request, as Stripe's and Adyen's do: the supplier's transfer
-takes the key, and the affiliate's, another request under the same key, is refused 400 (keys
-can only be reused with the same request). The handler answers 500; each of Stripe's retries
-gets the supplier's transfer replayed and the affiliate's refused again, in the clean run as
-in any other: no affiliate is ever paid.
+Stripe scopes a key to its first request: the supplier's transfer takes the key, and the
+affiliate's, another request under the same key, is refused 400 (keys can only be reused with
+the same request). The handler answers 500; each of Stripe's retries gets the supplier's
+transfer replayed and the affiliate's refused again, in the clean run as in any other: no
+affiliate is ever paid.
 
 With ``KEYS=per-transfer`` each transfer has a key of its own (``<event id>:supplier``,
 ``<event id>:affiliate``): a retry replays each, and every partner is paid once.
@@ -21,7 +22,7 @@ Must get: every delivery answered 500 (``no_server_errors`` fails, loud) with th
 transfer refused 400 as the cause; per transfer, no failure.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
-    PAYMENTS_URL=http://127.0.0.1:9100 python -m tests.gallery.split_payout --port 8000
+    STRIPE_API_URL=http://127.0.0.1:9100 python -m tests.gallery.split_payout --port 8000
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from . import _serve, _stripe
 log = logging.getLogger("split_payout")
 
 PAYMENTS: web.AppKey[aiohttp.ClientSession] = web.AppKey("payments", aiohttp.ClientSession)
-# The shop's partners, each an account at the payouts provider, and its share of a sale.
-SHARES = {"supplier": ("BA_SUPPLIER_GALLERY", 70), "affiliate": ("BA_AFFILIATE_GALLERY", 10)}
+# The shop's partners, each a connected Stripe account, and its share of a sale.
+SHARES = {"supplier": ("acct_supplier0gallery", 70), "affiliate": ("acct_affiliate0gallery", 10)}
 
 
 def build_app(payments_url: str, secret: str) -> web.Application:
@@ -51,16 +52,18 @@ def build_app(payments_url: str, secret: str) -> web.Application:
         """Both partners paid; False where a transfer failed (logged)."""
         session = event["data"]["object"]
         for partner, (account, percent) in SHARES.items():
+            # Form fields as stripe-python encodes its parameters (nested in brackets).
             transfer = {
-                "amount": session["amount_total"] * percent // 100,
+                "amount": str(session["amount_total"] * percent // 100),
                 "currency": session["currency"],
                 "destination": account,
-                "reference": session["id"],
+                "transfer_group": session["id"],
+                "metadata[partner]": partner,
             }
             key = f"{event['id']}:{partner}" if per_transfer else event["id"]
             try:
                 async with payments.post(
-                    "/transfers", json=transfer, headers={"Idempotency-Key": key}
+                    "/v1/transfers", data=transfer, headers={"Idempotency-Key": key}
                 ) as made:
                     if made.status >= 400:
                         log.warning("%s of %s: %s", partner, event["id"], await made.text())
@@ -83,7 +86,7 @@ def build_app(payments_url: str, secret: str) -> web.Application:
 
 
 def main() -> None:
-    _serve.run_stripe("python -m tests.gallery.split_payout", "PAYMENTS_URL", build_app)
+    _serve.run_stripe("python -m tests.gallery.split_payout", "STRIPE_API_URL", build_app)
 
 
 if __name__ == "__main__":
