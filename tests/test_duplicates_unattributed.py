@@ -290,6 +290,22 @@ def test_an_identical_json_object_patch_undeclared_is_inconclusive_naming_the_ro
     assert v.evidence.event_ids == ("evt_zqrune0",)
 
 
+def test_an_identical_form_patch_undeclared_is_inconclusive_as_a_json_one_is() -> None:
+    """A form-encoded PATCH (application/x-www-form-urlencoded: Stripe's, Twilio's) names the
+    fields it sets as a JSON object does: merged or appended, the request does not say — it
+    failed as a duplicate before, a JSON object's repeat being inconclusive."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    h = patches(None, None, headers=form)
+    body = "merge_fields[email]=jane.doe%2Bzqrune0%40example.com"
+    h.effects[:] = [replace(e, body=body) for e in h.effects]
+    v = dup(h)
+    assert v.status is Status.INCONCLUSIVE, v.summary
+    assert v.summary.startswith(
+        "not judged: 1 event repeated an identical form PATCH "
+        f"(application/x-www-form-urlencoded) ({MEMBER} (tracker): 1)"
+    ), v.summary
+
+
 @pytest.mark.parametrize(
     ("declared", "status"),
     [

@@ -28,6 +28,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..core._form import is_form
 from ..core._graphql import MARK as GRAPHQL_MARK
 from ..core._graphql import operation_of
 from ..core._model import KEY_REPLAY_MARK, Effect
@@ -148,7 +149,7 @@ class Repeats:
             return Kind.UNDECLARED if mutation_fields(effect) else Kind.HARMFUL
         if method != "PATCH":
             return Kind.HARMFUL
-        return Kind.UNDECLARED if _json_object(effect.body) else Kind.HARMFUL
+        return Kind.UNDECLARED if object_patch(effect) else Kind.HARMFUL
 
     def may_harm(self, effect: Effect) -> bool:
         """Could a repeat of this write be a duplicate effect? Not one its API makes harmless
@@ -182,11 +183,14 @@ def merge_patch(effect: Effect) -> bool:
     return kind is not None and kind.split(";")[0].strip().lower() == MERGE_PATCH
 
 
-def _json_object(body: str) -> bool:
-    """Is ``body`` a JSON object? By its braces, not parsed: a run may PATCH a million times,
-    and a body that only looks like one is left undecided too, never failed."""
-    text = body.strip()
-    return text.startswith("{") and text.endswith("}")
+def object_patch(effect: Effect) -> str:
+    """What object ``effect``'s body writes fields of — ``JSON object`` (by its braces, not
+    parsed: a run may PATCH a million times, and a body that only looks like one is left
+    undecided too, never failed) or ``form`` (a form-encoded body) —, or "" for neither."""
+    text = effect.body.strip()
+    if text.startswith("{") and text.endswith("}"):
+        return "JSON object"
+    return "form" if is_form(effect.header("Content-Type")) else ""
 
 
 def mutation_fields(effect: Effect) -> tuple[str, ...]:

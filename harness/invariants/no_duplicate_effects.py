@@ -52,7 +52,15 @@ from ._facts import (
     verdict,
 )
 from ._fresh_keys import fresh_key_text, fresh_keyed
-from ._idempotent import IDEMPOTENCY_KEY, KeyRule, Kind, Repeats, key_replays, mutation_fields
+from ._idempotent import (
+    IDEMPOTENCY_KEY,
+    KeyRule,
+    Kind,
+    Repeats,
+    key_replays,
+    mutation_fields,
+    object_patch,
+)
 from ._not_deduplicated import not_deduplicated, not_deduplicated_text
 from ._nothing_committed import nothing_committed
 from ._open_calls import Open, made_while_open, open_text
@@ -484,6 +492,15 @@ def _per_record_text(found: Unattributed) -> str:
     )
 
 
+def _patch_kind(patches: Sequence[Effect], *, short: bool = False) -> str:
+    """``JSON object PATCH sent as application/json`` or ``form PATCH
+    (application/x-www-form-urlencoded)`` (``short``: without what it was sent as): what the
+    repeated PATCHes were, the first's kind."""
+    if object_patch(patches[0]) == "form":
+        return "form PATCH" + ("" if short else " (application/x-www-form-urlencoded)")
+    return "JSON object PATCH" + ("" if short else " sent as application/json")
+
+
 def _undeclared(
     facts: Facts, tally: _Tally, repeats: Repeats, found: Unattributed | None, note: str
 ) -> Verdict:
@@ -509,8 +526,8 @@ def _undeclared(
         )
     else:
         summary = (
-            f"not judged: {plural(len(tally.undeclared), 'event')} repeated an identical JSON "
-            f"object PATCH sent as application/json ({shown}): whether its API merges it "
+            f"not judged: {plural(len(tally.undeclared), 'event')} repeated an identical "
+            f"{_patch_kind(tally.patches)} ({shown}): whether its API merges it "
             "(HubSpot's PATCH sets the properties it names: harmless) or appends it (Notion's "
             "PATCH /v1/blocks/{id}/children: a duplicate) is not in the request; declare the "
             f"route on downstream {downstream}: `merges: ['{route}']` if the API merges it, "
@@ -771,7 +788,7 @@ def _witnesses(
             what = (
                 f"GraphQL mutation {_declarable(tally.patches[0]).rpartition(' ')[2]}"
                 if mutation_fields(tally.patches[0])
-                else "JSON object PATCH"
+                else _patch_kind(tally.patches, short=True)
             )
             tail = f" (an identical {what} repeated: its API merges or appends it)"
         elif not tally.harmful:
