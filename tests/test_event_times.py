@@ -1,0 +1,124 @@
+"""Synthetic events are dated in their run's own time, later than any earlier run's: in one
+invocation (each clean run before its run, each scenario after the one before) and in the next
+invocation against the same long-lived automation. Dated from 2026-01-01 in every run, an
+automation keeping one "newest timestamp handled" checkpoint (tests/gallery/checkpoint_sync,
+``CHECKPOINT=stream``) skipped every event after the clean run's as stale, answered 200: the
+run failed ``no_lost_events`` for a loss no hazard caused."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.core._scenario import SyntheticSource
+from harness.engine._dating import DATED_FROM, DATED_TO, clean_start, dated
+from harness.history import load_all
+
+from .conftest import harness_process
+from .test_gallery import QUICK, automation, said
+from .test_gallery_round23 import WEBHOOK
+
+pytestmark = pytest.mark.integration
+
+# In order, one update at a time: each contact's newest update is its last delivered.
+SCENARIO = """\
+name: {name}
+model: register
+source:
+  synthetic:
+    library: standard-webhooks:contact.updated
+    events: 8
+    records: 4
+    over: 4s
+invariants: [no_lost_events]
+downstreams:
+  - name: crm
+    stateful: true
+delivery:
+  signing: standard-webhooks
+  secret_env: WEBHOOK_SECRET
+  timeout: 5s
+settle: {{quiet: 0.5s, deadline: 20s}}
+"""
+
+
+def _invocation(target: Any, tmp_path: Path, journal: str, *names: str) -> list[dict[str, Any]]:
+    """``harness run`` of the scenarios ``names`` (SCENARIO each) in a process of its own,
+    journal ``journal`` in ``tmp_path/runs``: the report's runs."""
+    paths = []
+    for name in names:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(SCENARIO.format(name=name))
+        paths.append(str(path))
+    report = tmp_path / f"{journal}.json"
+    done = harness_process(
+        "run", *paths, "--target", target.url,
+        "--downstream", f"127.0.0.1:{target.downstream_port}", "--seed", "7",
+        "--report", str(report), "--journal", str(tmp_path / "runs" / f"{journal}.db"), *QUICK,
+        env=WEBHOOK,
+    )  # fmt: skip
+    assert report.exists(), f"exit {done.code}\n{done.out}\n{done.err}"
+    runs: list[dict[str, Any]] = json.loads(report.read_text())["runs"]
+    return runs
+
+
+def _held(run: dict[str, Any]) -> None:
+    [lost] = [v for v in run["verdicts"] if v["invariant"] == "no_lost_events"]
+    assert lost["status"] == "pass", said(lost)
+
+
+@pytest.mark.parametrize("checkpoint", ["stream", "contact"])
+def test_each_run_is_dated_after_the_run_before_in_one_invocation_and_the_next(
+    tmp_path: Path, checkpoint: str
+) -> None:
+    """Two scenarios in one invocation, then one in the next, against one checkpoint_sync:
+    each run's updates (its clean run's too) are dated after every earlier run's, so one
+    checkpoint for the stream meets them as new and loses none; nor does one per contact."""
+    (tmp_path / "runs").mkdir()
+    env = {**WEBHOOK, "CHECKPOINT": checkpoint}
+    with automation("checkpoint_sync", "/webhooks/contacts", env) as target:
+        first = _invocation(target, tmp_path, "first", "contacts-one", "contacts-two")
+        second = _invocation(target, tmp_path, "second", "contacts-three")
+    assert len(first) == 2 and len(second) == 1
+    for run in (*first, *second):
+        _held(run)
+    # The dates, in the order the runs were driven: each clean run, then its run.
+    spans = []
+    for journal in ("first", "second"):
+        for history in load_all(tmp_path / "runs" / f"{journal}.db"):
+            for run in (history.baseline, history):
+                assert run is not None
+                settings = run.info.settings
+                spans.append((settings[DATED_FROM], settings[DATED_TO]))
+                stamps = [
+                    datetime.fromisoformat(e.payload["timestamp"])  # type: ignore[index]
+                    for e in run.events
+                ]
+                first_date = datetime.fromisoformat(settings[DATED_FROM])
+                assert min(stamps) == first_date, (stamps, settings)
+                assert max(stamps) <= datetime.fromisoformat(settings[DATED_TO]), stamps
+    starts = [datetime.fromisoformat(s) for s, _ in spans]
+    ends = [datetime.fromisoformat(e) for _, e in spans]
+    assert all(end < start for end, start in zip(ends, starts[1:], strict=False)), spans
+    assert starts[0] > datetime.now(UTC) - timedelta(hours=1), spans
+
+
+def test_a_fixed_start_and_a_calendars_epoch_are_kept() -> None:
+    """A source given its start keeps it (a test's byte-identical payloads), and so does a
+    calendar's month (its epoch); a recorded source is not dated."""
+    from harness.core._scenario import Scenario
+
+    fixed = datetime(2026, 1, 1, tzinfo=UTC)
+    source = SyntheticSource({"id": "e", "key": "k"}, events=2, records=1, over=9.5)
+    scenario, settings = dated(Scenario("s", source), None, fixed)
+    assert isinstance(scenario.source, SyntheticSource)
+    assert scenario.source.dated_from == fixed
+    assert settings == {DATED_FROM: fixed.isoformat(), DATED_TO: "2026-01-01T00:00:10+00:00"}
+    assert clean_start(scenario) == fixed - timedelta(seconds=11)
+    month = SyntheticSource({"id": "e", "key": "k"}, events=2, records=1, over=9.5, epoch=fixed)
+    kept, none = dated(Scenario("m", month), None)
+    assert kept.source is month and none == {}
