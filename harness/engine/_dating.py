@@ -40,6 +40,7 @@ _GAP = timedelta(seconds=1)  # between one run's last event and the next's first
 _LAST: list[datetime] = []
 _READ: set[Path] = set()
 _NEIGHBOURS = 5  # the newest journals beside a run's own that are read
+_LAST_RUNS = 20  # the runs of each that are read, its last
 
 
 def dated(
@@ -109,8 +110,12 @@ def _journal_last(path: Path) -> datetime | None:
         return None
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            # Its last runs: dated after those before them (an explore's journal holds
+            # thousands, each info a large object).
             row = db.execute(
-                "SELECT max(json_extract(info, '$.settings.' || ?)) FROM runs", (DATED_TO,)
+                "SELECT max(json_extract(info, '$.settings.' || ?)) FROM "
+                "(SELECT info FROM runs ORDER BY run DESC LIMIT ?)",
+                (DATED_TO, _LAST_RUNS),
             ).fetchone()
     except sqlite3.Error:
         return None
