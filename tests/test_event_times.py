@@ -8,6 +8,10 @@ run failed ``no_lost_events`` for a loss no hazard caused."""
 from __future__ import annotations
 
 import json
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,3 +126,28 @@ def test_a_fixed_start_and_a_calendars_epoch_are_kept() -> None:
     month = SyntheticSource({"id": "e", "key": "k"}, events=2, records=1, over=9.5, epoch=fixed)
     kept, none = dated(Scenario("m", month), None)
     assert kept.source is month and none == {}
+
+
+def test_a_new_journal_dates_its_runs_after_the_last_one_beside_it(tmp_path: Path) -> None:
+    """An invocation's runs may be dated ahead of the wall clock (prepared before the first is
+    sent, each after the one before): the next invocation, a process of its own with a
+    journal of its own, reads the newest journals beside it and dates its runs after theirs."""
+    ahead = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    with closing(sqlite3.connect(tmp_path / "earlier.db")) as db, db:
+        db.execute("CREATE TABLE runs (run INTEGER PRIMARY KEY, info TEXT)")
+        info = {"settings": {DATED_FROM: ahead.isoformat(), DATED_TO: ahead.isoformat()}}
+        db.execute("INSERT INTO runs (info) VALUES (?)", (json.dumps(info),))
+    script = (
+        "import sys; from pathlib import Path; "
+        "from harness.core._scenario import Scenario, SyntheticSource; "
+        "from harness.engine._dating import dated; "
+        "s = SyntheticSource({'id': 'e', 'key': 'k'}, events=2, records=1, over=5.0); "
+        "print(dated(Scenario('s', s), Path(sys.argv[1]))[0].source.dated_from.isoformat())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "new.db")],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    start = datetime.fromisoformat(done.stdout.strip())
+    # After the earlier journal's last instant, with room for a clean run of 5 s before it.
+    assert start == ahead + timedelta(seconds=1 + 5 + 1), (start, ahead)
