@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from harness.core._scenario import SyntheticSource
+from harness.engine import _dating
 from harness.engine._dating import DATED_FROM, DATED_TO, clean_start, dated
 from harness.history import load_all
 
@@ -151,3 +152,23 @@ def test_a_new_journal_dates_its_runs_after_the_last_one_beside_it(tmp_path: Pat
     start = datetime.fromisoformat(done.stdout.strip())
     # After the earlier journal's last instant, with room for a clean run of 5 s before it.
     assert start == ahead + timedelta(seconds=1 + 5 + 1), (start, ahead)
+
+
+def test_a_run_without_a_clean_run_leaves_no_room_for_one() -> None:
+    """Dated from now (or after the last run dated): the clean run's room is left only where
+    the scenario may have one, so a run of ``--no-baseline`` is not dated ahead of the clock."""
+    from harness.core._scenario import Scenario
+
+    source = SyntheticSource({"id": "e", "key": "k"}, events=2, records=1, over=60.0)
+    # Now, or after what this process dated before (its other tests' runs), whichever later.
+    earliest = datetime.now(UTC).replace(microsecond=0)
+    if _dating._LAST:
+        earliest = max(earliest, _dating._LAST[0] + timedelta(seconds=1))
+    alone, _ = dated(Scenario("alone", source, baseline=False), None)
+    with_clean, _ = dated(Scenario("clean", source), None)
+    assert isinstance(alone.source, SyntheticSource) and alone.source.dated_from is not None
+    assert isinstance(with_clean.source, SyntheticSource)
+    assert alone.source.dated_from < earliest + timedelta(seconds=30)  # not 61 s ahead
+    # After the one before it, with its clean run's 60 s and a second between each.
+    assert with_clean.source.dated_from == alone.source.dated_from + timedelta(seconds=122)
+    assert clean_start(with_clean) == alone.source.dated_from + timedelta(seconds=61)

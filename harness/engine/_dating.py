@@ -53,7 +53,7 @@ def dated(
     if not isinstance(source, SyntheticSource) or source.epoch is not None:
         return scenario, {}
     span = _span(source)
-    first = start or source.dated_from or _next(span, journal)
+    first = start or source.dated_from or _next(span, journal, scenario.baseline)
     _passed(first + span)
     settings = {DATED_FROM: first.isoformat(), DATED_TO: (first + span).isoformat()}
     return replace(scenario, source=replace(source, dated_from=first)), settings
@@ -74,9 +74,10 @@ def _span(source: SyntheticSource) -> timedelta:
     return timedelta(seconds=math.ceil(max(last, 0.0)))
 
 
-def _next(span: timedelta, journal: Path | None) -> datetime:
+def _next(span: timedelta, journal: Path | None, clean: bool) -> datetime:
     """The start of a run of ``span``: after the last instant dated before (``_LAST``, the
-    journal's) or now, whichever is later, and its clean run's span and a second after that."""
+    journal's) or now, whichever is later, and (``clean``: it may have a clean run) its clean
+    run's span and a second after that."""
     earliest = datetime.now(UTC).replace(microsecond=0)
     if journal is not None and journal not in _READ:
         _READ.add(journal)
@@ -84,7 +85,7 @@ def _next(span: timedelta, journal: Path | None) -> datetime:
             _passed(_journal_last(path))
     if _LAST and _LAST[0] + _GAP > earliest:
         earliest = _LAST[0] + _GAP
-    return earliest + span + _GAP
+    return earliest + span + _GAP if clean else earliest
 
 
 def _passed(instant: datetime | None) -> None:
