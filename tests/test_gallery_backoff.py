@@ -4,7 +4,8 @@ drives theirs: ``harness init`` for Stripe checkouts, then ``harness run`` of a 
 
 Nothing is lost or posted twice (each order carries the event id as its Idempotency-Key), and
 every verdict held, Ready, while it made 1,196 calls for 40 events under downstream-throttled:
-``backs_off`` sees it. Its honest variant waits the Retry-After and backs off, and is Ready.
+``backs_off`` sees it. Its honest variant waits the Retry-After and backs off, and is Ready (but
+for per_key_order where a starved machine had it queue two orders of one record the other way).
 """
 
 from __future__ import annotations
