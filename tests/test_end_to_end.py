@@ -82,6 +82,7 @@ def test_demo_fragile_fails_with_evidence_and_sound_passes(tmp_path: Path) -> No
 
 
 @pytest.mark.acceptance
+@pytest.mark.timeout(420)  # the demo, and its reruns after it
 @pytest.mark.long
 def test_demo_runs_again_less_compressed_what_it_could_not_see(tmp_path: Path) -> None:
     """At a time scale of 0.0001 a fault window lasts milliseconds, and both automations'
