@@ -18,6 +18,7 @@ from harness.core._errors import InputError, ScenarioError
 from harness.core._model import Status, Verdict
 from harness.core._scenario import Settle
 from harness.engine import RunOptions, RunResult, prepare
+from harness.invariants._fault_calls import marked_faults
 from harness.scenario._load import load_scenario, resolve
 
 from .conftest import SECRET
@@ -106,11 +107,22 @@ def test_an_inline_automation_is_slow_and_loud_under_faults(
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     # 4 s, twice the 2 s budget: a loaded runner's loop runs late by tenths of a second, and an
     # answer 2.3 s late was put down to the machine (ack_within inconclusive, in .ci/run).
-    slow = fault_scenario("slow", quiet=20, latency=4.0)
-    down = fault_scenario("status", quiet=20, status=503)
+    # Each fault open from the first call for 5 s of wall time, not 0.04-0.44 s: at load 14-22
+    # the automation's calls all came after that window, and ack_within or no_server_errors
+    # passed (1 of 3 runs each time it was tried, before and with the slow window alone).
+    slow, down = (
+        replace(s, faults=(replace(s.faults[0], at=0.0, duration=250.0),))
+        for s in (
+            fault_scenario("slow", quiet=20, latency=4.0),
+            fault_scenario("status", quiet=20, status=503),
+        )
+    )
     slow_result, down_result = run_side_by_side_on(
         "harness.demo.fragile", [slow, down], tmp_path / "j.db", seed=3, instances=2
     )
+    for result in (slow_result, down_result):
+        # Else the verdicts below would judge a fault that acted on no call.
+        assert marked_faults(result.history), f"no call met {result.history.info.scenario}'s"
     ack = verdicts(slow_result)["ack_within"]
     assert ack.status is Status.FAIL and "over the 2 s budget" in ack.summary
     assert ack.evidence.delivery_ids and ack.evidence.event_ids

@@ -4,7 +4,8 @@ drives theirs: ``harness init`` for Stripe checkouts, then ``harness run`` of a 
 
 Nothing is lost or posted twice (each order carries the event id as its Idempotency-Key), and
 every verdict held, Ready, while it made 1,196 calls for 40 events under downstream-throttled:
-``backs_off`` sees it. Its honest variant waits the Retry-After and backs off, and is Ready.
+``backs_off`` sees it. Its honest variant waits the Retry-After and backs off, and is Ready (but
+for per_key_order where a starved machine had it queue two orders of one record the other way).
 """
 
 from __future__ import annotations
@@ -92,13 +93,37 @@ def test_a_receiver_retrying_a_throttled_api_at_once_fails_backs_off(tmp_path: P
 
 
 def test_a_receiver_waiting_the_retry_after_and_backing_off_holds(tmp_path: Path) -> None:
+    """Every verdict holds but, on a starved machine, per_key_order: the app posts its orders
+    in the order its request threads queued them, and two checkouts of one record delivered
+    at once may be queued either way (beside three busy loops, 1 of 6 runs: evt 16's order
+    posted before evt 6's, sent 70 ms apart). What it does keep is the order of what it has
+    acknowledged — an order queued before the 200, one worker posting them in turn, waiting
+    out each refusal — so an order posted before an older one of its record must have been
+    delivered while that one was still unanswered."""
     env = {**STRIPE, "HONOUR": "1"}
     with project(tmp_path, "hammer_retry", "/webhooks/stripe", env, CHECKOUTS):
         done, found = hazards(tmp_path, "downstream-throttled", "downstream-outage", env=STRIPE)
     for hazard, judged in found.items():
         for name, verdict in judged.items():
-            assert verdict["status"] == "pass", (hazard, name, said(verdict))
+            if name != "per_key_order":
+                assert verdict["status"] == "pass", (hazard, name, said(verdict))
     assert "each call answered 429 made again only after its Retry-After" in said(
         found["downstream-throttled"]["backs_off"]
     )
-    assert done.code == 0, done.out
+    [journal] = (tmp_path / "harness-runs").glob("*.db")
+    histories = {h.info.scenario: h for h in load_all(journal) if h.baseline is not None}
+    swapped = False
+    for hazard, judged in found.items():
+        order = judged["per_key_order"]
+        if order["status"] == "pass":
+            continue
+        assert order["status"] == "fail", (hazard, said(order))
+        swapped = True
+        deliveries = histories[hazard].deliveries
+        for line in order["evidence"]["lines"]:
+            older, newer = re.findall(r"\((\S+), eff_", line)
+            # The newer event was sent before the older one's delivery was answered.
+            first_sent = min(d.sent_at for d in deliveries if d.event_id == newer)
+            answered = max(d.answered_at or 0.0 for d in deliveries if d.event_id == older)
+            assert first_sent < answered, (hazard, line)
+    assert done.code == (1 if swapped else 0), done.out

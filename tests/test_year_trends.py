@@ -48,8 +48,9 @@ def calendar_block(index: int) -> dict[str, object]:
     }
 
 
-def month_scenarios() -> list[tuple[Scenario, dict[str, object]]]:
-    """One clean scenario a month: that month's events, each once, a 1 s delivery timeout."""
+def month_scenarios(timeout: float) -> list[tuple[Scenario, dict[str, object]]]:
+    """One clean scenario a month: that month's events, each once, ``timeout`` s the delivery
+    timeout (the limit of the year's latency trend)."""
     base = load_scenario(builtin_files()["duplicate-storm"])
     assert isinstance(base.source, SyntheticSource)
     out = []
@@ -62,7 +63,7 @@ def month_scenarios() -> list[tuple[Scenario, dict[str, object]]]:
             source=replace(base.source, events=events, records=events, over=2.0),
             perturbations=(),
             invariants=(InvariantSpec("no_lost_events"), InvariantSpec("no_duplicate_effects")),
-            delivery=replace(base.delivery, timeout=1.0),
+            delivery=replace(base.delivery, timeout=timeout),
             settle=Settle(quiet=0.5, deadline=15.0),
             baseline=False,
         )
@@ -70,13 +71,13 @@ def month_scenarios() -> list[tuple[Scenario, dict[str, object]]]:
     return out
 
 
-async def drive_months(options: RunOptions) -> list[RunResult]:
+async def drive_months(options: RunOptions, timeout: float) -> list[RunResult]:
     """The months in turn into one journal, each run's settings carrying its calendar."""
     journal = Journal(options.journal)
     earlier = EarlierRuns()
     results = []
     try:
-        for scenario, block in month_scenarios():
+        for scenario, block in month_scenarios(timeout):
             prepared = prepare(scenario, options)
             settings = {**prepared.info.settings, "calendar": block}
             prepared = replace(prepared, info=replace(prepared.info, settings=settings))
@@ -87,7 +88,9 @@ async def drive_months(options: RunOptions) -> list[RunResult]:
     return results
 
 
-def run_year(url: str, downstream_port: int, pid: int, journal: Path) -> dict[str, Any]:
+def run_year(
+    url: str, downstream_port: int, pid: int, journal: Path, timeout: float = 1.0
+) -> dict[str, Any]:
     options = RunOptions.create(
         url,
         seed=7,
@@ -96,7 +99,7 @@ def run_year(url: str, downstream_port: int, pid: int, journal: Path) -> dict[st
         target_pid=pid,
         sample_every=0.5,
     )
-    results = asyncio.run(drive_months(options))
+    results = asyncio.run(drive_months(options, timeout))
     runs = [(r.history, r.verdicts) for r in results]
     assert year(runs) is not None
     doc = json.loads(render_json(build_report(inputs(runs, journal))))
@@ -144,9 +147,17 @@ def test_the_sound_demo_has_no_latency_finding(
 ) -> None:
     monkeypatch.setenv("HARNESS_SECRET", SECRET)
     sound = start_automation("sound", tmp_path)
+    # Judged against a 10 s delivery timeout, not the 1 s the dedup store's months
+    # need to cross within four: the sound automation acks in milliseconds, but at load 17-22
+    # its month 1 reached p95 1 s — deliveries that waited out the timeout for a CPU, which the
+    # year's latency trend does not tell from the target's own (2 of 3 runs, load 18-22).
     try:
         y = run_year(
-            sound.hook, sound.downstream_port, sound.service.process.pid, tmp_path / "j.db"
+            sound.hook,
+            sound.downstream_port,
+            sound.service.process.pid,
+            tmp_path / "j.db",
+            timeout=10.0,
         )
     finally:
         sound.service.stop()

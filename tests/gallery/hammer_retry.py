@@ -15,7 +15,9 @@ worker thread that waits the ``Retry-After`` a 429 or 503 gives, else backs off 
 
 Must get: under downstream-throttled ``backs_off`` fails, naming the orders made again before
 their 429's Retry-After had elapsed; under downstream-outage it fails, naming an order made more
-than 20 times in a second while the CRM answered 503; with ``HONOUR=1`` every verdict holds.
+than 20 times in a second while the CRM answered 503; with ``HONOUR=1`` every verdict holds
+but, on a starved machine, per_key_order: two orders of one record delivered at once are
+queued in the order its request threads ran, which keeps no per-record order.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.hammer_retry --port 8000
