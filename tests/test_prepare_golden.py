@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +23,13 @@ from harness.core._scenario import (
     TracerSpec,
 )
 from harness.drive._fakes import POOL
-from harness.engine._dating import DATED_FROM
 from harness.engine._options import RunOptions
 from harness.engine._prepare import PreparedRun, prepare
-from harness.history import RunInfo
 from harness.scenario._load import _library_source
 from harness.scenario._schema import SyntheticDoc
 
 EVENTS = POOL + 300  # past the pool of free text
 TAG = "zqgolds"
-# Second 0 of the synthetic events the hashes were computed with: a run's own start by default
-# (``engine._dating``), given here so that the same payloads are hashed, byte for byte.
-START = datetime(2026, 1, 1, tzinfo=UTC)
 ALL_SHAPES = (
     Perturbation("duplicate", {"rate": 0.3, "spread": 2.0}),
     Perturbation("reorder", {"window": 4, "rate": 0.5}),
@@ -53,13 +47,7 @@ def options_for(seed: int, tmp_path: Path) -> RunOptions:
 
 def digest(scenario: Scenario, seed: int, tmp_path: Path) -> str:
     """One hash of everything a prepared run sends and journals, signatures included."""
-    return digest_of(prepare(scenario, options_for(seed, tmp_path), tag=TAG, start=START))
-
-
-def again(info: RunInfo) -> dict[str, Any]:
-    """What prepares the run of ``info`` again, the same events: its tag and its start."""
-    dated = info.settings.get(DATED_FROM)
-    return {"tag": info.tracer_tag, "start": datetime.fromisoformat(dated) if dated else None}
+    return digest_of(prepare(scenario, options_for(seed, tmp_path), tag=TAG))
 
 
 def digest_of(run: PreparedRun) -> str:

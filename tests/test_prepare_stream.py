@@ -36,9 +36,7 @@ from .test_expected_runs import forwarder_options
 from .test_prepare_golden import (
     LIBRARY,
     SHAPES,
-    START,
     TAG,
-    again,
     digest_of,
     library_scenario,
     options_for,
@@ -89,7 +87,7 @@ class Drained:
 
 
 def _streamed(scenario: Any, seed: int, tmp_path: Path) -> tuple[PreparedRun, Drained]:
-    run = prepare(scenario, options_for(seed, tmp_path), tag=TAG, start=START, stream=True)
+    run = prepare(scenario, options_for(seed, tmp_path), tag=TAG, stream=True)
     return run, Drained(run)
 
 
@@ -97,12 +95,12 @@ def _streamed(scenario: Any, seed: int, tmp_path: Path) -> tuple[PreparedRun, Dr
 def test_library_sources_stream_as_they_prepare_whole(name: str, tmp_path: Path) -> None:
     scenario = library_scenario(name)
     assert streamable(scenario, tracing_of(scenario)) is (name not in WHOLE)
-    run = prepare(scenario, options_for(3, tmp_path), tag=TAG, start=START, stream=True)
+    run = prepare(scenario, options_for(3, tmp_path), tag=TAG, stream=True)
     if name in WHOLE:
         assert run.feed is None and digest_of(run) == LIBRARY[name]
         return
     drained = Drained(run)
-    whole = prepare(scenario, options_for(3, tmp_path), tag=TAG, start=START)
+    whole = prepare(scenario, options_for(3, tmp_path), tag=TAG)
     assert digest_of(drained.as_whole(run)) == LIBRARY[name]
     # Planned as it was sent: counted once planned to its end, as the Recorder does then, and
     # the document numbers followed counted once the events are made.
@@ -135,7 +133,7 @@ def test_perturbations_stream_as_they_plan_whole(
     """Those that place a slot by the whole plan (and drift, and a recording) stay whole."""
     monkeypatch.setenv("HARNESS_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     scenario = shaped(kind, tmp_path)
-    run = prepare(scenario, options_for(11, tmp_path), tag=TAG, start=START, stream=True)
+    run = prepare(scenario, options_for(11, tmp_path), tag=TAG, stream=True)
     if kind not in STREAMED_SHAPES:
         assert run.feed is None and digest_of(run) == SHAPES[kind]
         return
@@ -172,7 +170,7 @@ def test_slots_are_given_as_columns_a_few_at_a_time(tmp_path: Path) -> None:
     half of AHEAD of the first given, at most CHUNK (a burst's, CHUNK at a time), numbered on
     from the slots before."""
     scenario = library_scenario("stripe:payment_intent.succeeded")  # 100 events a second
-    run = prepare(scenario, options_for(3, tmp_path), tag=TAG, start=START, stream=True)
+    run = prepare(scenario, options_for(3, tmp_path), tag=TAG, stream=True)
     assert run.feed is not None and run.plan is not None
     given = list(run.feed.sends(run.slots(), lambda *_: None))
     assert all(type(g) is Slots for g in given)
@@ -217,7 +215,7 @@ def test_a_streamed_runs_bodies_are_laid_out_as_they_are_written_never_parsed_ag
     run, drained = _streamed(scenario, 3, tmp_path)
     assert run.feed is not None and len(drained.sent) > len(drained.made) > 100
     assert laid_out == []  # not one body parsed and written again
-    whole = prepare(scenario, options_for(3, tmp_path), tag=TAG, start=START)
+    whole = prepare(scenario, options_for(3, tmp_path), tag=TAG)
     assert len(laid_out) == len(whole.events)  # each body of the whole run laid out from text
     assert [p.body for p in drained.sent] == [whole.bodies[p.slot.event] for p in drained.sent]
     first = drained.sent[0].body
@@ -286,7 +284,7 @@ def test_a_streamed_run_journals_the_rows_a_whole_one_does(
     history = result.history
     assert history.baseline is not None
     assert len(history.deliveries) == history.info.settings["planned_deliveries"]
-    whole = prepare(scenario, options, **again(history.info))
+    whole = prepare(scenario, options, tag=history.info.tracer_tag)
     assert _described(history.info) == _described(whole.info)
     written = tmp_path / "whole.db"
     w = Journal(written)
@@ -327,7 +325,7 @@ async def test_a_run_cut_short_has_its_planned_count_in_the_journal(
         recorder.delivery(answered(planned, attempt))
     await recorder.stop("aborted")
     kept = load(tmp_path / "j.db", run.info.run_id)
-    whole = prepare(scenario, options, **again(run.info))
+    whole = prepare(scenario, options, tag=run.info.tracer_tag)
     assert len(kept.deliveries) == 3
     assert kept.info.settings["planned_deliveries"] == len(whole.schedule) == run.plan.planned
     assert Schedule.of(p.slot for p in given) == whole.schedule[:3]
@@ -370,6 +368,6 @@ def test_a_streamed_run_without_copies_has_its_planned_count_at_once(tmp_path: P
     is planned — what the progress line shows as its total — as the whole plan counts it."""
     scenario = replace(library_scenario("stripe:invoice.paid"), perturbations=())
     run = prepare(scenario, options_for(3, tmp_path), stream=True)
-    whole = prepare(scenario, options_for(3, tmp_path), **again(run.info))
+    whole = prepare(scenario, options_for(3, tmp_path), tag=run.info.tracer_tag)
     assert run.plan is not None and len(run.schedule) == 0
     assert run.info.settings["planned_deliveries"] == len(whole.schedule) == scenario.source.events

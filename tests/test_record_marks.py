@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.core._model import Event
-from harness.core._scenario import (
-    DeliverySpec,
-    PlannedDelivery,
-    Scenario,
-    SyntheticSource,
-    TracerSpec,
-)
+from harness.core._scenario import DeliverySpec, PlannedDelivery, Scenario, TracerSpec
 from harness.core._text_event import TextEvent, payload_json
 from harness.drive._sources import Shape, checked
 from harness.drive._synthetic_text import traced_objects, traced_synthetic
@@ -93,9 +87,7 @@ def test_an_explicit_schedule_marks_its_events_as_a_streamed_run_does(tmp_path: 
     options = RunOptions.create("http://127.0.0.1:9/h", seed=5, journal=tmp_path / "j.db")
     run = prepare(scenario, options, tag=TAG)
     check_marks(list(run.events))
-    dated = run.scenario.source  # CHECKOUTS dated from the run's start (``engine._dating``)
-    assert isinstance(dated, SyntheticSource) and dated.dated_from is not None
-    streamed = list(traced_synthetic(dated, 5, TAG))
+    streamed = list(traced_synthetic(CHECKOUTS, 5, TAG))
     assert [payload_json(e) for e in streamed] == [payload_json(e) for e in run.events]
 
 

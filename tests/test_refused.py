@@ -354,7 +354,7 @@ def test_5xx_answers_outside_any_fault_window_are_still_a_crash() -> None:
 @pytest.mark.parametrize("age", [30.0, 339 * 86400.0], ids=["fresh", "months-old"])
 def test_a_400_to_events_dated_long_before_the_run_names_their_time_too(age: float) -> None:
     """Every delivery refused 400, the events' payloads dated (``created``, the time path)
-    339 days before the run began — as a recording's may be (it keeps its times): a receiver
+    339 days before the run began — as a synthetic source's are, from 2026-01-01: a receiver
     that refuses events older than 5 minutes by their ``created`` (tests/gallery/
     stale_created.py) refuses them all, and the cause said 'the payload's shape' alone. Dated
     30 s before, the shape alone."""

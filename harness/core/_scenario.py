@@ -49,11 +49,6 @@ class SyntheticSource:
     # written in at time_path): a year's month (``harness.year``). Empty / None: as before.
     times: tuple[float, ...] = ()
     epoch: datetime | None = None
-    # Second 0's instant where there is no ``epoch`` (UTC, written as the example writes its
-    # time): the run's own, later than any run dated before it (``engine._dating``), so that
-    # an automation keeping the newest time it handled meets each run's events as new. None:
-    # 2026-01-01 (events made outside a run: a preview, a test's fixed payloads).
-    dated_from: datetime | None = None
     # (path, value) written in each of a record's events after its first (a library entry's
     # ``later``: a GitHub issue is opened once, then edited). Empty: every event as the example.
     later: tuple[tuple[str, JSON], ...] = ()

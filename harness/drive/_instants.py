@@ -22,26 +22,22 @@ if TYPE_CHECKING:
 
     Micros = npt.NDArray[np.int64]
 
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)  # a start without an ``epoch`` nor a run's
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # a source's start without an ``epoch``
 _UNIX = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _EXACT = 2**53  # microseconds a double holds exactly
 
 
 class Instants:
-    """The instants of a batch of events ``at`` seconds after ``epoch``, else after ``start``
-    (the run's: ``SyntheticSource.dated_from``; 2026 without one), as datetimes in the
-    epoch's zone (``whens``, made when asked for) and as microseconds since 1970
-    (``micros``; None where one is not exact in a double: the datetimes are used)."""
+    """The instants of a batch of events ``at`` seconds after ``epoch`` (2026 without one),
+    as datetimes in the epoch's zone (``whens``, made when asked for) and as microseconds since
+    1970 (``micros``; None where one is not exact in a double: the datetimes are used)."""
 
-    def __init__(
-        self, at: list[float], epoch: datetime | None, start: datetime | None = None
-    ) -> None:
+    def __init__(self, at: list[float], epoch: datetime | None) -> None:
         import numpy as np  # here: imported only when a synthetic source is made
 
         self._at = at
         self._epoch = epoch
-        self._start = DEFAULT_START if start is None else start
         self._whens: list[datetime] | None = None
         self.micros: Micros | None = None
         if epoch is not None and not isinstance(epoch.tzinfo, timezone):
@@ -51,8 +47,8 @@ class Instants:
         seconds = np.array(at, dtype=np.float64)
         if len(at) and not float(np.abs(seconds).max()) < _EXACT / 1e6:
             return  # (or not a number): its microseconds would not fit, nor be exact
-        first = self._start if epoch is None else epoch
-        made = micros(seconds) + (first - _UNIX) // _MICRO
+        start = _EPOCH if epoch is None else epoch
+        made = micros(seconds) + (start - _UNIX) // _MICRO
         if not len(at) or int(np.abs(made).max()) < _EXACT:
             self.micros = made
 
@@ -62,11 +58,11 @@ class Instants:
     @property
     def whens(self) -> list[datetime]:
         """Each event's instant: from the ``epoch`` (counted in elapsed seconds, so a DST day
-        is 23 or 25 hours long) in the epoch's zone, else from the run's start (2026)."""
+        is 23 or 25 hours long) in the epoch's zone, else from 2026."""
         if self._whens is None:
             epoch = self._epoch
             if epoch is None:
-                self._whens = [self._start + timedelta(seconds=at) for at in self._at]
+                self._whens = [_EPOCH + timedelta(seconds=at) for at in self._at]
             else:
                 start, zone = epoch.astimezone(UTC), epoch.tzinfo
                 self._whens = [(start + timedelta(seconds=at)).astimezone(zone) for at in self._at]

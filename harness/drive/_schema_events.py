@@ -15,15 +15,16 @@ import copy
 import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..core import _paths
 from ..core._errors import SourceError
 from ..core._model import JSON, Event
 from ..core._scenario import SchemaSource
-from ._instants import DEFAULT_START
 from ._vary import random_uuid
+
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class SchemaProblem(Exception):
@@ -211,7 +212,6 @@ def generated(spec: SchemaSource, seed: int) -> list[Event]:
     rng.shuffle(owners)
     per_record: dict[int, int] = {}
     step = spec.over / spec.events if spec.events else 0.0
-    start = DEFAULT_START if spec.dated_from is None else spec.dated_from
     events: list[Event] = []
     for i, record in enumerate(owners):
         payload = copy.deepcopy(payloads[i % len(payloads)])
@@ -228,7 +228,7 @@ def generated(spec: SchemaSource, seed: int) -> list[Event]:
         if spec.seq_path:
             _paths.put(payload, _paths.parse(spec.seq_path), per_record[record])
         if spec.time_path:
-            stamp = (start + timedelta(seconds=at)).isoformat().replace("+00:00", "Z")
+            stamp = (_EPOCH + timedelta(seconds=at)).isoformat().replace("+00:00", "Z")
             _paths.put(payload, _paths.parse(spec.time_path), stamp)
         events.append(Event(str(event_id), str(keys[record]), i, etype, at, payload))
     return events

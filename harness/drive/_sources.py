@@ -261,7 +261,7 @@ class Shape:
             # first event is reached.
             at_batch = list(islice(times, _BATCH))
             count = len(at_batch)
-            instants = Instants(at_batch, spec.epoch, spec.dated_from)
+            instants = Instants(at_batch, spec.epoch)
             event_ids: list[Any] = []
             drawn_ids = False  # the batch's ids drawn at once
             if id_atom is not None and ids.taken is None:

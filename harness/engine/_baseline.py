@@ -27,7 +27,6 @@ from ..invariants import (
 from ..invariants._expected import NEED_BASELINE, Expectation, learn
 from ..invariants._facts import is_write
 from ..invariants._requests import Request, requests_in
-from ._dating import clean_start
 from ._options import RunOptions
 from ._prepare import PLANNED, PreparedRun, prepare, provider_settings, tracing_of
 
@@ -83,7 +82,6 @@ def prepare_baseline(prepared: PreparedRun, options: RunOptions) -> PreparedRun:
         options,
         stream=prepared.feed is not None,
         stream_recording=True,
-        start=clean_start(prepared.scenario),  # its events dated just before the run's
     )
     # All at once, delivered one after the other: in order, and no slower than the target.
     seqs = range(base.feed.count) if base.feed is not None else [ev.seq for ev in base.events]

@@ -57,7 +57,6 @@ from ..invariants._idempotent import repeat_settings
 from ..scenario._hazards import RESTART_FIX, is_builtin
 from ..scenario._limits import MAX_REPLAY_SECONDS, check_schedule_time, check_synthetic_span
 from ..scenario._lines import where_in
-from ._dating import dated
 from ._feed import Feed, streamable
 from ._options import RunOptions, settle_for, time_scale_of
 from ._recorded_feed import RecordedEvents, put_off
@@ -344,7 +343,6 @@ def prepare(
     stream_recording: bool = False,
     trace_later: bool = False,
     restarting: bool = False,
-    start: datetime | None = None,
 ) -> PreparedRun:
     """Load, trace and plan ``scenario``: everything a run needs before it sends anything.
 
@@ -360,9 +358,8 @@ def prepare(
     judged by nothing); ``trace_later``, whole, when ``traced_whole`` is called (a run's, once
     its clean run is done). ``restarting``: the caller restarts the target at the scenario's
     ``restarts`` (the engine's drive); else one that has any is refused — a load test that
-    never restarts would pass a deploy it never made. ``start``: second 0 of a synthetic
-    source's events (default: the run's own, ``_dating``). Raises InputError subclasses for
-    bad input.
+    never restarts would pass a deploy it never made. Raises InputError subclasses for bad
+    input.
     """
     _refuse_unrunnable(scenario, restarting)
     scale = time_scale_of(scenario, options)
@@ -370,7 +367,6 @@ def prepare(
     if isinstance(scenario.source, SyntheticSource):  # one built in Python: no file checked it
         check_synthetic_span(scenario.source, scenario.origin)
     tag = tag or new_tag()
-    scenario, dates = dated(scenario, options.journal, start)
     tracing = tracing_of(scenario)
     body = _body_of(scenario.delivery.provider)
     fed = _fed(scenario, options.seed, tag, tracing, body) if stream else None
@@ -475,8 +471,6 @@ def prepare(
             **sender_settings(scenario, signer),
             # Where the events' id, key and type were written (or read): what a refusal names.
             "paths": source_paths(scenario.source),
-            # When its synthetic events are dated: the next run's come after (``_dating``).
-            **dates,
             # How a built-in hazard was applied to the project (scenario/_hazards), in words.
             **({"adapted": list(scenario.adapted)} if scenario.adapted else {}),
             # The invariants the project leaves out, with its reasons: not judged.

@@ -659,8 +659,7 @@ def dated_before_cause(path: str, age: float) -> tuple[str, str]:
     seconds before their run."""
     return (
         f"the events' time: each payload is dated at {path} about {_days(age)} before the run "
-        "(a recording's events keep the times they were recorded with; a synthetic source's "
-        "are dated from the run's start), and an automation that "
+        "(a synthetic source's events are dated from 2026-01-01), and an automation that "
         "refuses events older than a few minutes by their payload's time refuses them all. "
         "That check is a flaw of its own: a provider's retry, minutes to days after an outage, "
         "carries the event's first time and is refused for ever; check the age of the "
