@@ -57,7 +57,7 @@ def repeats_compressed(history: History) -> str:
     span, scenario = spans
     return (
         f"an event's deliveries came at most {seconds(span)} apart here, "
-        f"{long_span(scenario)} in the scenario's time (time scale {time_scale(history):g}): an "
+        f"{_long(scenario)} in the scenario's time (time scale {time_scale(history):g}): an "
         "automation that forgets the events it handled sooner than that — a dedup cache with a "
         "time to live — passes here and repeats them in production; keep each event's id as "
         f"long as its sender redelivers ({_redelivers(history)}docs/providers.md)"
@@ -99,7 +99,7 @@ def _redelivers(history: History) -> str:
     profile = PROVIDERS.get(str(history.info.settings.get("provider") or ""))
     if profile is None or not profile.retries_known or not profile.retries:
         return ""
-    return f"{profile.short_title}: up to {long_span(sum(profile.retries))}; "
+    return f"{profile.short_title}: up to {_long(sum(profile.retries))}; "
 
 
 def _scenario_time(
@@ -117,7 +117,7 @@ def _scenario_time(
     return start / scale + waited / scale + real
 
 
-def long_span(t: float) -> str:
+def _long(t: float) -> str:
     """``5 min``, ``1.3 h``, ``2.5 days``."""
     if t < 2 * 3600:
         return f"{t / 60:.0f} min"

@@ -54,7 +54,6 @@ from ._refused import (
     rotation_cause,
 )
 from ._restarts import refused_while_restarting
-from ._timing import long_span, repeat_spans, seconds
 
 NAME = "accepts_genuine"
 CLASS = FailureClass.LOUD
@@ -105,8 +104,7 @@ def accepts_genuine(facts: Facts) -> Verdict:
             summary = f"{none_refused} refused{signed}, but {unseen}"
             return verdict(NAME, Status.INCONCLUSIVE, CLASS, summary)
         dropped = _new_dropped(facts, genuine, phases) if phases is not None else ""
-        aged = _ages_compressed(history)
-        return verdict(NAME, Status.PASS, CLASS, f"{none_refused} refused{signed}{dropped}{aged}")
+        return verdict(NAME, Status.PASS, CLASS, f"{none_refused} refused{signed}{dropped}")
     explained = phases is not None and phases.explains(genuine, refused)
     if explained and phases is not None:
         cause, _ = rotation_cause(phases, refused)
@@ -343,26 +341,3 @@ def _witness(d: Delivery, event: Event, phases: SecretPhases | None) -> Witness:
         f"with {d.status}{why}"
     )
     return Witness(line, (event.id,), (d.id,))
-
-
-# An age past which receivers refuse an event as a replay: Stripe's SDK tolerance (300 s).
-_FRESH = 300.0
-
-
-def _ages_compressed(history: History) -> str:
-    """``""``, or — in a compressed run whose events carry a time (the source's time path) and
-    were delivered again minutes later in the scenario's time — what the pass cannot show: the
-    redelivery came seconds after the event's time here, so an automation refusing events by
-    that age accepts it here and refuses it in production."""
-    path = (history.info.settings.get("paths") or {}).get("time")
-    spans = repeat_spans(history) if isinstance(path, str) else None
-    if spans is None or spans[1] < _FRESH:
-        return ""
-    real, then = spans
-    return (
-        f"; an event's deliveries came at most {seconds(real)} apart here, "
-        f"{long_span(then)} in the scenario's time: an automation that refuses events by "
-        f"their age at {path} (the payload's time, which a redelivery keeps) accepts them here "
-        "and refuses the late ones in production — check the age of the signature's timestamp "
-        "instead, which the provider signs at each attempt (docs/providers.md)"
-    )

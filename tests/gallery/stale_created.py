@@ -11,13 +11,13 @@ as it was made: ``created`` stays the first attempt's. A checkout whose first de
 CRM outage is retried minutes to hours later, refused as stale, and retried until Stripe gives
 up: lost, though Stripe did everything right.
 
-What a run can show: a synthetic source's events are dated in the run's own time, and a
-compressed run sends a retry of 17 minutes in a fraction of a second, so no compressed run makes
-the retries stale: every verdict holds under downstream-outage, and ``accepts_genuine``'s pass
-says what it could not see — an automation refusing events by their age at ``$.created``
-accepts them here and refuses the late ones in production (the same with ``FRESHNESS=signature``,
-the age checked by the header's ``t=`` alone, as Stripe's SDK does: the run cannot tell them
-apart; ``--time-scale 1`` with the outage long enough can).
+What a run can show: a synthetic source's events are dated from 2026-01-01, and a compressed
+run sends a retry of 17 minutes in a fraction of a second, so no run makes the retries alone
+stale. Every delivery is refused 400, the clean run's too: never a pass — every verdict
+inconclusive, ``accepts_genuine`` naming the events' time at ``$.created`` beside the payload's
+shape as the likely cause, and the check itself as the flaw. With ``FRESHNESS=signature`` (the
+age checked by the header's ``t=`` alone, as Stripe's SDK does) ``no_lost_events``,
+``accepts_genuine`` and ``recovers_after_outage`` hold under downstream-outage.
 
     export STRIPE_WEBHOOK_SECRET=whsec_...
     CRM_URL=http://127.0.0.1:9100 python -m tests.gallery.stale_created --port 8000
