@@ -317,7 +317,7 @@ class _AsIs:
     def payload(self, run_id: str, value: Any) -> Any:
         return value
 
-    def body(self, text: str) -> str:
+    def body(self, text: str, *, form: bool = False) -> str:
         return text
 
     def json_value(self, value: Any) -> Any:

@@ -212,7 +212,11 @@ def test_a_month_of_a_worker_that_drains_holds_through_its_deploys(tmp_path: Pat
     if order["status"] != "pass":
         assert "worked at the same time by more than one worker" in order["summary"], said(order)
         return
-    assert done.code == 0 and "1 month run, none failed" in done.err, done.err
+    # The month fails only on its copies, if at all (the app does not deduplicate).
+    failed = {v["invariant"] for v in run["verdicts"] if v["status"] == "fail"}
+    assert failed <= {"no_duplicate_effects"}, (failed, done.err)
+    none = "1 month run, none failed" in done.err
+    assert (done.code, none) == ((1, False) if failed else (0, True)), done.err
 
 
 @pytest.mark.integration
