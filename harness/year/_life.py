@@ -223,18 +223,21 @@ def why_not(event: LifeEvent, template: Scenario, zone: ZoneInfo) -> str | None:
     return None
 
 
-def copy_delay(delivery: DeliverySpec, event: LifeEvent) -> float | str:
-    """Seconds after a delivery its ``duplicates`` copy comes: ``params.after_minutes``, else
-    the sender's first retry (it did not get the 2xx and sends again: the scenario's own
-    schedule, or its provider's) — 5 minutes for a sender whose retries are not known, as every
-    HTTP sender sends at least once; why there is none (a sender that never redelivers)."""
+def copy_delay(delivery: DeliverySpec, event: LifeEvent) -> tuple[float, str] | str:
+    """When a delivery's ``duplicates`` copy comes, in seconds after it, and why then:
+    ``params.after_minutes``, else the sender's first retry (it did not get the 2xx and sends
+    again: the scenario's own schedule, or its provider's) — 5 minutes for a sender whose
+    retries are not known, as every HTTP sender sends at least once; or why there is none (a
+    sender that never redelivers)."""
     if "after_minutes" in event.params:
-        return float(event.params["after_minutes"]) * 60
+        return float(event.params["after_minutes"]) * 60, "params.after_minutes"
+    first = "its ack lost: the sender's first retry"
     provider = delivery.provider
     if provider is not None and provider.retries:
-        return provider.retries[0]
+        return provider.retries[0], first
     if not _retries_known(delivery):
-        return UNKNOWN_COPY_DELAY
+        unknown = "the sender's retries are not known: 5 min assumed, params.after_minutes sets it"
+        return UNKNOWN_COPY_DELAY, unknown
     assert provider is not None
     profile = PROVIDERS[provider.name]
     if not profile.retries:
@@ -242,7 +245,7 @@ def copy_delay(delivery: DeliverySpec, event: LifeEvent) -> float | str:
             f"{profile.short_title} does not redeliver on its own (give params.after_minutes "
             "for the copies your own redeliveries send)"
         )
-    return profile.retries[0]
+    return profile.retries[0], first
 
 
 def _retries_known(delivery: DeliverySpec) -> bool:
@@ -444,20 +447,16 @@ def _storm(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) 
 def _duplicates(draft: Draft, e: LifeEvent, _: SyntheticSource, since: float | None) -> None:
     """A share of the month's deliveries (from ``since`` in its own month) sent again, each
     copy ``copy_delay`` later and within the month."""
-    delay = copy_delay(draft.delivery, e)
+    timing = copy_delay(draft.delivery, e)
     start = 0.0 if since is None else since
     share = float(e.params.get("share", DUPLICATE_SHARE))
     sent = [d for d in draft.deliveries if d[0] >= start]
-    if not sent or isinstance(delay, str):
+    if not sent or isinstance(timing, str):
         return
+    delay, why = timing
     chosen = draft.rng.sample(sent, max(1, round(share * len(sent))))
     copies = [(min(t + delay, draft.length), n) for t, n in chosen]
     draft.deliveries = sorted(draft.deliveries + copies)
-    why = "its ack lost: the sender's first retry"
-    if "after_minutes" in e.params:
-        why = "params.after_minutes"
-    elif delay == UNKNOWN_COPY_DELAY and not _retries_known(draft.delivery):
-        why = "the sender's retries are not known: 5 min assumed, params.after_minutes sets it"
     draft.notes.append(
         f"{len(copies)} deliveries sent twice, each copy {duration(delay)} after it ({why})."
     )
